@@ -1,0 +1,51 @@
+/**
+ * Which provider called us. The arguments decide first (each runtime calls with a
+ * recognisable shape); the environment settles the cases the arguments leave open.
+ */
+import type { Provider } from './types.js';
+
+type Env = Record<string, string | undefined>;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+export function isLambdaContext(value: unknown): boolean {
+  return isObject(value) && typeof value.getRemainingTimeInMillis === 'function' && typeof value.awsRequestId === 'string';
+}
+
+export function isAzureContext(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    typeof value.invocationId === 'string' &&
+    typeof value.functionName === 'string' &&
+    (typeof value.log === 'function' || isObject(value.triggerMetadata) || isObject(value.options))
+  );
+}
+
+export function isExpressPair(req: unknown, res: unknown): boolean {
+  return (
+    isObject(req) &&
+    typeof req.method === 'string' &&
+    isObject(req.headers) &&
+    isObject(res) &&
+    typeof res.status === 'function' &&
+    (typeof res.send === 'function' || typeof res.end === 'function')
+  );
+}
+
+export function isCloudEvent(value: unknown): boolean {
+  return isObject(value) && typeof value.specversion === 'string' && typeof value.type === 'string' && typeof value.source === 'string';
+}
+
+export function detectProvider(args: ReadonlyArray<unknown>, env: Env = process.env): Provider {
+  const [first, second] = args;
+  if (args.length >= 2) {
+    if (isLambdaContext(second)) return 'aws';
+    if (isAzureContext(second)) return 'azure';
+    if (isExpressPair(first, second)) return 'gcp';
+  }
+  if (env.__OW_ACTIVATION_ID !== undefined || env.__OW_ACTION_NAME !== undefined) return 'openwhisk';
+  if (isCloudEvent(first)) return 'gcp';
+  return 'direct';
+}

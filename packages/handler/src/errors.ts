@@ -1,0 +1,190 @@
+/**
+ * Typed errors. Every error that leaves a wrapped function is a SteadyError with a stable
+ * `code`, an HTTP `status`, and whether a retry could succeed (`retryable`). Providers map
+ * `retryable` onto their own retry signal; callers only ever see `code`, `title` and the
+ * message of errors marked `expose` — never a stack trace or a payload.
+ */
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `items.0.sku`; empty for the root. */
+  field: string;
+  /** What was wrong, in words. */
+  message: string;
+  /** What was expected there, when the validator says (e.g. `number`). */
+  expected?: string;
+}
+
+export interface SteadyErrorOptions {
+  status?: number;
+  retryable?: boolean;
+  /** Whether `message` may be shown to the caller. Defaults to true for 4xx. */
+  expose?: boolean;
+  issues?: FieldIssue[];
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class SteadyError extends Error {
+  override readonly name: string = 'SteadyError';
+  readonly code: string;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly expose: boolean;
+  readonly issues: FieldIssue[] | undefined;
+  /** Extra response headers for HTTP callers (e.g. `Retry-After`). */
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: string, message: string, options: SteadyErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? 500;
+    this.retryable = options.retryable ?? this.status >= 500;
+    this.expose = options.expose ?? this.status < 500;
+    this.issues = options.issues;
+    this.headers = options.headers;
+  }
+}
+
+/** The input did not match the declared schema. Terminal: the same input fails again. */
+export class ValidationError extends SteadyError {
+  override readonly name = 'ValidationError';
+  constructor(issues: FieldIssue[], message = 'Input failed validation') {
+    super('VALIDATION_FAILED', message, { status: 400, retryable: false, expose: true, issues });
+  }
+}
+
+/** The provider event itself could not be understood (not the user's schema). Terminal. */
+export class MalformedEventError extends SteadyError {
+  override readonly name = 'MalformedEventError';
+  constructor(message: string, issues?: FieldIssue[]) {
+    super('MALFORMED_EVENT', message, { status: 400, retryable: false, expose: true, issues: issues ?? [] });
+  }
+}
+
+/** The invocation ran out of time before the function finished. Retryable. */
+export class DeadlineExceededError extends SteadyError {
+  override readonly name = 'DeadlineExceededError';
+  constructor(message = 'The invocation deadline was reached') {
+    super('DEADLINE_EXCEEDED', message, { status: 504, retryable: true, expose: true });
+  }
+}
+
+/** A failure that a later attempt may not repeat (a dependency was down, a lock was held). */
+export class RetryableError extends SteadyError {
+  override readonly name = 'RetryableError';
+  constructor(code: string, message: string, options: Omit<SteadyErrorOptions, 'retryable'> = {}) {
+    super(code, message, { status: 503, ...options, retryable: true });
+  }
+}
+
+/** A failure that no retry can fix (bad data, a business rule). */
+export class TerminalError extends SteadyError {
+  override readonly name = 'TerminalError';
+  constructor(code: string, message: string, options: Omit<SteadyErrorOptions, 'retryable'> = {}) {
+    super(code, message, { status: 422, ...options, retryable: false });
+  }
+}
+
+/** An HTTP error with a chosen status; retryable when the status is 5xx, 408 or 429. */
+export function httpError(status: number, code: string, message: string, options: Omit<SteadyErrorOptions, 'status'> = {}): SteadyError {
+  const retryable = options.retryable ?? (status >= 500 || status === 408 || status === 429);
+  return new SteadyError(code, message, { ...options, status, retryable });
+}
+
+/**
+ * Anything thrown that is not a SteadyError is an unexpected failure: retryable (the
+ * platform's retry is the safe default for an unknown cause) and never exposed.
+ */
+export function toSteadyError(thrown: unknown): SteadyError {
+  if (thrown instanceof SteadyError) return thrown;
+  if (isSteadyErrorLike(thrown)) {
+    return new SteadyError(thrown.code, thrown.message, {
+      status: thrown.status,
+      retryable: thrown.retryable,
+      expose: thrown.expose,
+      issues: thrown.issues,
+      headers: thrown.headers,
+      cause: thrown,
+    });
+  }
+  return new SteadyError('INTERNAL', 'Internal error', { status: 500, retryable: true, expose: false, cause: thrown });
+}
+
+/** Errors from another copy of this package (two versions installed) are still ours. */
+function isSteadyErrorLike(value: unknown): value is SteadyError {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.code === 'string' &&
+    typeof v.status === 'number' &&
+    typeof v.retryable === 'boolean' &&
+    typeof v.expose === 'boolean' &&
+    typeof v.message === 'string'
+  );
+}
+
+/** RFC 9457 problem details, as sent to HTTP callers. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail?: string;
+  errors?: FieldIssue[];
+  [extension: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export function toProblem(error: SteadyError): ProblemDetails {
+  const problem: ProblemDetails = {
+    type: `urn:steadyfn:error:${error.code.toLowerCase()}`,
+    title: TITLES[error.status] ?? (error.status >= 500 ? 'Server Error' : 'Client Error'),
+    status: error.status,
+    code: error.code,
+  };
+  if (error.expose) problem.detail = error.message;
+  if (error.issues && error.issues.length > 0) problem.errors = error.issues;
+  return problem;
+}
+
+/** A compact, payload-free description for logs and non-HTTP error results. */
+export function toErrorSummary(error: SteadyError): { code: string; message: string; retryable: boolean; errors?: FieldIssue[] } {
+  const summary: { code: string; message: string; retryable: boolean; errors?: FieldIssue[] } = {
+    code: error.code,
+    message: error.expose ? error.message : 'Internal error',
+    retryable: error.retryable,
+  };
+  if (error.issues && error.issues.length > 0) summary.errors = error.issues;
+  return summary;
+}
+
+/**
+ * The error to throw where a provider requires a throw to signal failure: it carries the
+ * code and public message only. The stack is removed because runtimes such as Lambda's
+ * send `stack` back to the caller.
+ */
+export function toPublicError(error: SteadyError): Error & { code: string; retryable: boolean } {
+  const summary = toErrorSummary(error);
+  const out = new Error(`${summary.code}: ${summary.message}`) as Error & { code: string; retryable: boolean };
+  out.name = summary.code;
+  out.code = summary.code;
+  out.retryable = summary.retryable;
+  out.stack = `${out.name}: ${out.message}`;
+  return out;
+}

@@ -1,0 +1,169 @@
+/**
+ * HTTP results: what a function may return, and the one response shape every provider
+ * adapter turns into its own.
+ */
+import { MalformedEventError, toProblem, type SteadyError } from './errors.js';
+import type { HttpRequest, Outcome } from './types.js';
+
+const HTTP_RESULT = Symbol.for('steadyfn.httpResult');
+
+export interface HttpResultInit {
+  status?: number;
+  headers?: Record<string, string>;
+  /** A string is sent as is; bytes are sent as binary; anything else as JSON. */
+  body?: unknown;
+}
+
+export interface HttpResult extends Required<Pick<HttpResultInit, 'status' | 'headers'>> {
+  readonly [HTTP_RESULT]: true;
+  body: unknown;
+}
+
+/** Return this from a function to choose the status and headers of an HTTP response. */
+export function httpResult(init: HttpResultInit): HttpResult {
+  return { [HTTP_RESULT]: true, status: init.status ?? 200, headers: init.headers ?? {}, body: init.body };
+}
+
+export function isHttpResult(value: unknown): value is HttpResult {
+  return typeof value === 'object' && value !== null && (value as Record<PropertyKey, unknown>)[HTTP_RESULT] === true;
+}
+
+/** The normalised outgoing response; `body` is base64 when `isBase64` is true. */
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  isBase64: boolean;
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  const lower = name.toLowerCase();
+  return Object.keys(headers).some((k) => k.toLowerCase() === lower);
+}
+
+function encodeBody(body: unknown, headers: Record<string, string>): { body: string; isBase64: boolean } {
+  if (body === undefined || body === null) return { body: '', isBase64: false };
+  if (typeof body === 'string') {
+    if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'text/plain; charset=utf-8';
+    return { body, isBase64: false };
+  }
+  if (body instanceof Uint8Array) {
+    if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/octet-stream';
+    return { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64'), isBase64: true };
+  }
+  if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/json';
+  return { body: JSON.stringify(body), isBase64: false };
+}
+
+export function errorResponse(error: SteadyError): HttpResponse {
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json', ...(error.headers ?? {}) };
+  return { status: error.status, headers, body: JSON.stringify(toProblem(error)), isBase64: false };
+}
+
+/**
+ * A plain value becomes 200 JSON; `undefined` becomes 204; `httpResult(...)` keeps its
+ * status and headers; an error becomes `application/problem+json`.
+ */
+export function toHttpResponse(outcome: Outcome): HttpResponse {
+  if (!outcome.ok) return errorResponse(outcome.error);
+  const value = outcome.value;
+  if (isHttpResult(value)) {
+    const headers = { ...value.headers };
+    const { body, isBase64 } = encodeBody(value.body, headers);
+    return { status: value.status, headers, body, isBase64 };
+  }
+  if (value === undefined) return { status: 204, headers: {}, body: '', isBase64: false };
+  const headers: Record<string, string> = {};
+  const { body, isBase64 } = encodeBody(value, headers);
+  return { status: 200, headers, body, isBase64 };
+}
+
+/** Lower-cases header names and joins repeated values, as HTTP allows. */
+export function normaliseHeaders(input: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof input !== 'object' || input === null) return out;
+  for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
+    if (value === undefined || value === null) continue;
+    const key = name.toLowerCase();
+    const text = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+    out[key] = out[key] === undefined ? text : `${out[key]}, ${text}`;
+  }
+  return out;
+}
+
+/** Splits a query string into last-value and all-values maps. */
+export function parseQueryString(qs: string | undefined | null): { query: Record<string, string>; multiQuery: Record<string, string[]> } {
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  if (!qs) return { query, multiQuery };
+  const params = new URLSearchParams(qs.startsWith('?') ? qs.slice(1) : qs);
+  for (const [key, value] of params) {
+    query[key] = value;
+    (multiQuery[key] ??= []).push(value);
+  }
+  return { query, multiQuery };
+}
+
+/** Builds query maps from an object whose values are strings or string arrays. */
+export function queryFromObject(single: unknown, multi?: unknown): { query: Record<string, string>; multiQuery: Record<string, string[]> } {
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  if (typeof multi === 'object' && multi !== null) {
+    for (const [key, values] of Object.entries(multi as Record<string, unknown>)) {
+      if (!Array.isArray(values)) continue;
+      multiQuery[key] = values.map(String);
+      const last = values[values.length - 1];
+      if (last !== undefined) query[key] = String(last);
+    }
+  }
+  if (typeof single === 'object' && single !== null) {
+    for (const [key, value] of Object.entries(single as Record<string, unknown>)) {
+      if (value === undefined || value === null) continue;
+      if (Array.isArray(value)) {
+        multiQuery[key] = value.map(String);
+        const last = value[value.length - 1];
+        if (last !== undefined) query[key] = String(last);
+        continue;
+      }
+      query[key] = String(value);
+      if (!multiQuery[key]) multiQuery[key] = [String(value)];
+    }
+  }
+  return { query, multiQuery };
+}
+
+/**
+ * What the function receives as `input` for an HTTP request: the JSON body when there is
+ * one, the form fields of a urlencoded body, the text of any other body, and the query
+ * parameters when there is no body. An unparseable JSON body is a typed 400.
+ */
+export function httpInput(request: HttpRequest): unknown {
+  const body = request.rawBody;
+  if (body === undefined || body === '') return { ...request.query };
+  const type = (request.headers['content-type'] ?? '').toLowerCase();
+  if (type.includes('json') || (type === '' && /^\s*[[{]/.test(body))) {
+    return parseJsonBody(body);
+  }
+  if (type.startsWith('application/x-www-form-urlencoded')) {
+    return parseQueryString(body).query;
+  }
+  return body;
+}
+
+export function parseJsonBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new MalformedEventError('Request body is not valid JSON', [{ field: 'body', message: 'Invalid JSON', expected: 'a JSON document' }]);
+  }
+}
+
+/** Decodes a possibly base64 body to text. */
+export function decodeBody(body: unknown, isBase64: boolean): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body !== 'string') {
+    // Some providers hand over an already-parsed body; re-serialise it so input parsing is uniform.
+    return JSON.stringify(body);
+  }
+  return isBase64 ? Buffer.from(body, 'base64').toString('utf8') : body;
+}

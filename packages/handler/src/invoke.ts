@@ -1,0 +1,303 @@
+/**
+ * The provider-independent core: one invocation (or one batch) through validation,
+ * plugins, the user's function and the deadline. Provider adapters only translate
+ * their arguments into `Invocation`s and `Outcome`s back into their own results.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DeadlineExceededError, SteadyError, ValidationError, toSteadyError, type FieldIssue } from './errors.js';
+import { createLogger, type Logger, type LogSink } from './logger.js';
+import type { BaseContext, Context, EarlyAnswer, InputSchema, Outcome, Plugin, Provider, Trigger, ZodLikeIssue } from './types.js';
+
+/** One unit of work: an HTTP request, one queue message, one schedule tick, one event. */
+export interface Invocation {
+  trigger: Trigger;
+  requestId: string;
+  deliveryId: string | undefined;
+  /** Produces the input before validation; may throw a MalformedEventError. */
+  payload(): unknown;
+}
+
+/** What every invocation of one provider call shares. */
+export interface Frame {
+  provider: Provider;
+  functionName: string;
+  /** Epoch ms; Infinity when the provider gives no clock. */
+  deadline: number;
+  raw: unknown;
+}
+
+export type UserFunction = (input: any, ctx: any) => unknown;
+
+export interface Definition {
+  input: InputSchema | undefined;
+  use: ReadonlyArray<Plugin<any>>;
+  fn: UserFunction;
+  /** The signal aborts, and the wrapper answers DEADLINE_EXCEEDED, this long before the deadline. */
+  deadlineMarginMs: number;
+  logger: Logger;
+  /** What to do with a message that failed for good: report it failed (redelivered, then dead-lettered) or acknowledge it. */
+  terminalErrors: 'fail' | 'ack';
+  /** Timeout for providers that give no clock (Azure), in ms. */
+  timeoutMs: number;
+  /** Overrides the provider's function name in ctx and logs. */
+  name: string | undefined;
+}
+
+const storage = new AsyncLocalStorage<Context>();
+
+/** The context of the invocation running now, or undefined outside one. */
+export function currentContext<T extends object = {}>(): Context<T> | undefined {
+  return storage.getStore() as Context<T> | undefined;
+}
+
+export function makeLogger(sink: LogSink | undefined, functionName: string | undefined): Logger {
+  return createLogger(functionName ? { fn: functionName } : {}, sink);
+}
+
+export function toFieldIssues(issues: ReadonlyArray<ZodLikeIssue>): FieldIssue[] {
+  return issues.map((issue) => {
+    const field = issue.path.map((p) => (typeof p === 'symbol' ? p.toString() : String(p))).join('.');
+    const out: FieldIssue = { field, message: issue.message };
+    if (typeof issue.expected === 'string') out.expected = issue.expected;
+    else if (issue.code === 'invalid_type' && issue.expected !== undefined) out.expected = String(issue.expected);
+    return out;
+  });
+}
+
+async function validate(schema: InputSchema | undefined, payload: unknown): Promise<unknown> {
+  if (!schema) return payload;
+  const parsed = await schema.safeParseAsync(payload);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(toFieldIssues(parsed.error.issues));
+}
+
+/** A deadline shared by every invocation of one frame: one timer, one signal. */
+class Deadline {
+  private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private expired: Promise<never> | undefined;
+
+  constructor(
+    readonly at: number,
+    private readonly marginMs: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.arm().signal;
+  }
+
+  /** Rejects with DEADLINE_EXCEEDED when the signal aborts; never settles without a deadline. */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (!Number.isFinite(this.at)) return work;
+    const controller = this.arm();
+    this.expired ??= new Promise<never>((_, reject) => {
+      const fail = (): void => reject(new DeadlineExceededError());
+      if (controller.signal.aborted) fail();
+      else controller.signal.addEventListener('abort', fail, { once: true });
+    });
+    // Keep an unobserved rejection from surfacing when the work wins.
+    this.expired.catch(() => undefined);
+    return Promise.race([work, this.expired]);
+  }
+
+  private arm(): AbortController {
+    if (this.controller) return this.controller;
+    const controller = new AbortController();
+    this.controller = controller;
+    if (Number.isFinite(this.at)) {
+      const wait = this.at - this.marginMs - Date.now();
+      if (wait <= 0) controller.abort(new DeadlineExceededError());
+      else {
+        this.timer = setTimeout(() => controller.abort(new DeadlineExceededError()), wait);
+        // A frozen instance must not be kept alive by our timer.
+        this.timer.unref?.();
+      }
+    }
+    return controller;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function createContext(def: Definition, frame: Frame, inv: Invocation, deadline: Deadline): Context {
+  let log: Logger | undefined;
+  const ctx: BaseContext = {
+    provider: frame.provider,
+    trigger: inv.trigger,
+    functionName: def.name ?? frame.functionName,
+    requestId: inv.requestId,
+    deliveryId: inv.deliveryId,
+    deadline: deadline.at,
+    remainingMs: () => (Number.isFinite(deadline.at) ? Math.max(0, deadline.at - Date.now()) : Number.POSITIVE_INFINITY),
+    get signal() {
+      return deadline.signal;
+    },
+    // Built on first use: most invocations never log.
+    get log() {
+      return (log ??= def.logger.child({ provider: frame.provider, requestId: inv.requestId, deliveryId: inv.deliveryId }));
+    },
+    raw: frame.raw,
+    input: undefined,
+  };
+  return ctx;
+}
+
+function isAnswer(value: unknown): value is EarlyAnswer {
+  return typeof value === 'object' && value !== null && 'answer' in value;
+}
+
+async function runPipeline(def: Definition, ctx: Context, inv: Invocation, deadline: Deadline): Promise<Outcome> {
+  const plugins = def.use;
+  // How far into the onion we got: plugins [0, entered) get onError/finally,
+  // plugins [0, passedBefore) get `after`.
+  let entered = 0;
+  let passedBefore = 0;
+  let outcome: Outcome;
+  try {
+    for (; entered < plugins.length; ) {
+      const plugin = plugins[entered]!;
+      entered++;
+      if (plugin.extend) Object.assign(ctx, await plugin.extend(ctx));
+    }
+    const input = await validate(def.input, inv.payload());
+    ctx.input = input;
+    let value: unknown;
+    let answered = false;
+    for (; passedBefore < plugins.length; ) {
+      const plugin = plugins[passedBefore]!;
+      const early = plugin.before ? await plugin.before(ctx) : undefined;
+      if (isAnswer(early)) {
+        value = early.answer;
+        answered = true;
+        break;
+      }
+      passedBefore++;
+    }
+    if (!answered) value = await deadline.race(Promise.resolve(def.fn(input, ctx)));
+    for (let i = passedBefore - 1; i >= 0; i--) {
+      const plugin = plugins[i]!;
+      if (!plugin.after) continue;
+      const replaced = await plugin.after(ctx, value);
+      if (isAnswer(replaced)) value = replaced.answer;
+    }
+    outcome = { ok: true, value };
+  } catch (thrown) {
+    const error = toSteadyError(thrown);
+    outcome = { ok: false, error };
+    for (let i = entered - 1; i >= 0; i--) {
+      const plugin = plugins[i]!;
+      if (!plugin.onError) continue;
+      try {
+        const recovered = await plugin.onError(ctx, error);
+        if (isAnswer(recovered)) {
+          outcome = { ok: true, value: recovered.answer };
+          break;
+        }
+      } catch (hookError) {
+        outcome = { ok: false, error: toSteadyError(hookError) };
+      }
+    }
+  }
+  for (let i = entered - 1; i >= 0; i--) {
+    const plugin = plugins[i]!;
+    if (!plugin.finally) continue;
+    try {
+      await plugin.finally(ctx, outcome);
+    } catch (hookError) {
+      ctx.log.warn('plugin finally hook failed', { plugin: plugin.name, code: toSteadyError(hookError).code });
+    }
+  }
+  if (!outcome.ok) logFailure(ctx, outcome.error);
+  return outcome;
+}
+
+function logFailure(ctx: Context, error: SteadyError): void {
+  const fields: Record<string, unknown> = {
+    provider: ctx.provider,
+    trigger: ctx.trigger.kind,
+    requestId: ctx.requestId,
+    deliveryId: ctx.deliveryId,
+    code: error.code,
+    retryable: error.retryable,
+  };
+  // The cause's class and message help an operator; neither a stack nor the payload is logged.
+  const cause = error.cause;
+  if (cause instanceof Error) fields.cause = `${cause.name}: ${cause.message}`.slice(0, 500);
+  if (error.status >= 500) ctx.log.error('invocation failed', fields);
+  else ctx.log.warn('invocation rejected', fields);
+}
+
+export async function runInvocation(def: Definition, frame: Frame, inv: Invocation): Promise<Outcome> {
+  const deadline = new Deadline(frame.deadline, def.deadlineMarginMs);
+  try {
+    const ctx = createContext(def, frame, inv, deadline);
+    return await storage.run(ctx, () => runPipeline(def, ctx, inv, deadline));
+  } finally {
+    deadline.dispose();
+  }
+}
+
+/** Raised for FIFO messages left unprocessed after an earlier message of the group failed. */
+export class NotProcessedError extends SteadyError {
+  override readonly name = 'NotProcessedError';
+  constructor() {
+    super('NOT_PROCESSED', 'Not processed because an earlier message in the ordered batch failed', { status: 503, retryable: true });
+  }
+}
+
+/**
+ * Runs each message of a batch. `ordered` (FIFO) runs them one by one and stops at the
+ * first failure, reporting every later message as not processed so order is kept.
+ * Otherwise messages run concurrently.
+ */
+export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArray<Invocation>, ordered: boolean): Promise<Outcome[]> {
+  const deadline = new Deadline(frame.deadline, def.deadlineMarginMs);
+  try {
+    const ctxs = invs.map((inv) => createContext(def, frame, inv, deadline));
+    const batchPlugins = def.use.filter((p) => p.beforeBatch || p.afterBatch);
+    try {
+      for (const plugin of batchPlugins) {
+        if (plugin.beforeBatch) await plugin.beforeBatch(ctxs);
+      }
+    } catch (thrown) {
+      // Nothing of the batch ran: every message fails with the same error and is redelivered.
+      const error = toSteadyError(thrown);
+      def.logger.error('plugin beforeBatch hook failed', { code: error.code, batchSize: invs.length });
+      return invs.map(() => ({ ok: false, error }));
+    }
+    const runOne = (i: number): Promise<Outcome> => {
+      const ctx = ctxs[i]!;
+      return storage.run(ctx, () => runPipeline(def, ctx, invs[i]!, deadline));
+    };
+    let outcomes: Outcome[];
+    if (ordered) {
+      outcomes = [];
+      for (let i = 0; i < invs.length; i++) {
+        const failedBefore = outcomes.some((o) => !o.ok && !(def.terminalErrors === 'ack' && !o.error.retryable));
+        outcomes.push(failedBefore ? { ok: false, error: new NotProcessedError() } : await runOne(i));
+      }
+    } else {
+      outcomes = await Promise.all(invs.map((_, i) => runOne(i)));
+    }
+    for (const plugin of batchPlugins) {
+      if (!plugin.afterBatch) continue;
+      try {
+        await plugin.afterBatch(ctxs, outcomes);
+      } catch (hookError) {
+        def.logger.warn('plugin afterBatch hook failed', { plugin: plugin.name, code: toSteadyError(hookError).code });
+      }
+    }
+    return outcomes;
+  } finally {
+    deadline.dispose();
+  }
+}
+
+/** Whether the provider should be told this outcome failed (so it redelivers or dead-letters). */
+export function reportsFailure(def: Definition, outcome: Outcome): boolean {
+  if (outcome.ok) return false;
+  return outcome.error.retryable || def.terminalErrors === 'fail';
+}

@@ -1,0 +1,29 @@
+/**
+ * Direct invocation: a plain call `main(input)` from tests, scripts or another function.
+ * The input is the argument itself; a failure is thrown as a public (stackless) error.
+ */
+import { toPublicError } from '../errors.js';
+import { runInvocation, type Definition } from '../invoke.js';
+import { randomUUID } from 'node:crypto';
+
+export interface DirectOptions {
+  requestId?: string;
+  deliveryId?: string;
+  /** Epoch ms; defaults to no deadline. */
+  deadline?: number;
+}
+
+export async function invokeDirect(def: Definition, input: unknown, options: DirectOptions = {}): Promise<unknown> {
+  const outcome = await runInvocation(
+    def,
+    { provider: 'direct', functionName: process.env.STEADYFN_FUNCTION_NAME ?? 'direct', deadline: options.deadline ?? Number.POSITIVE_INFINITY, raw: input },
+    {
+      trigger: { kind: 'direct', source: 'direct' },
+      requestId: options.requestId ?? randomUUID(),
+      deliveryId: options.deliveryId,
+      payload: () => input,
+    },
+  );
+  if (outcome.ok) return outcome.value;
+  throw toPublicError(outcome.error);
+}

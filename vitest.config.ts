@@ -1,0 +1,26 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+// Tests import packages by name and run against their sources, not a stale build.
+const alias = Object.fromEntries(
+  readdirSync(`${root}packages`)
+    .filter((dir) => existsSync(`${root}packages/${dir}/src/index.ts`))
+    .map((dir) => [`@steadyfn/${dir}`, `${root}packages/${dir}/src/index.ts`]),
+);
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    setupFiles: ['test/setup-env.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    benchmark: {
+      include: ['packages/*/bench/**/*.bench.ts'],
+    },
+  },
+});
