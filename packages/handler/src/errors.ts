@@ -179,12 +179,13 @@ export function toErrorSummary(error: SteadyError): { code: string; message: str
  * code and public message only. The stack is removed because runtimes such as Lambda's
  * send `stack` back to the caller.
  */
-export function toPublicError(error: SteadyError): Error & { code: string; retryable: boolean } {
+export function toPublicError(error: SteadyError): Error & { code: string; retryable: boolean; errors?: FieldIssue[] } {
   const summary = toErrorSummary(error);
-  const out = new Error(`${summary.code}: ${summary.message}`) as Error & { code: string; retryable: boolean };
+  const out = new Error(`${summary.code}: ${summary.message}`) as Error & { code: string; retryable: boolean; errors?: FieldIssue[] };
   out.name = summary.code;
   out.code = summary.code;
   out.retryable = summary.retryable;
+  if (summary.errors) out.errors = summary.errors;
   out.stack = `${out.name}: ${out.message}`;
   return out;
 }

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { SteadyError, ValidationError } from './errors.js';
+import { httpInput, httpResult, normaliseHeaders, parseQueryString, queryFromObject, toHttpResponse } from './http.js';
+import type { HttpRequest } from './types.js';
+
+const request = (over: Partial<HttpRequest>): HttpRequest => ({ method: 'POST', path: '/', headers: {}, query: {}, multiQuery: {}, rawBody: undefined, ...over });
+
+describe('toHttpResponse', () => {
+  it('turns a plain value into 200 JSON and undefined into 204', () => {
+    expect(toHttpResponse({ ok: true, value: { a: 1 } })).toEqual({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"a":1}', isBase64: false });
+    expect(toHttpResponse({ ok: true, value: undefined }).status).toBe(204);
+  });
+
+  it('keeps the status and headers of httpResult, encodes bytes as base64', () => {
+    const res = toHttpResponse({ ok: true, value: httpResult({ status: 201, headers: { Location: '/x' }, body: new Uint8Array([0, 255]) }) });
+    expect(res).toEqual({ status: 201, headers: { Location: '/x', 'content-type': 'application/octet-stream' }, body: 'AP8=', isBase64: true });
+    const text = toHttpResponse({ ok: true, value: httpResult({ body: 'hi', headers: { 'Content-Type': 'text/html' } }) });
+    expect(text.headers).toEqual({ 'Content-Type': 'text/html' });
+  });
+
+  it('answers errors as problem+json with the fields and without hidden messages', () => {
+    const res = toHttpResponse({ ok: false, error: new ValidationError([{ field: 'qty', message: 'Too small', expected: 'number' }]) });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(res.body)).toEqual({
+      type: 'urn:steadyfn:error:validation_failed',
+      title: 'Bad Request',
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      detail: 'Input failed validation',
+      errors: [{ field: 'qty', message: 'Too small', expected: 'number' }],
+    });
+    const hidden = toHttpResponse({ ok: false, error: new SteadyError('INTERNAL', 'secret detail', { status: 500 }) });
+    expect(hidden.body).not.toContain('secret');
+    const conflict = toHttpResponse({ ok: false, error: new SteadyError('IN_PROGRESS', 'busy', { status: 409, headers: { 'Retry-After': '1' } }) });
+    expect(conflict.headers['Retry-After']).toBe('1');
+  });
+});
+
+describe('httpInput', () => {
+  it('parses JSON bodies, forms and falls back to the query without a body', () => {
+    expect(httpInput(request({ headers: { 'content-type': 'application/json' }, rawBody: '{"a":1}' }))).toEqual({ a: 1 });
+    expect(httpInput(request({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, rawBody: 'a=1&b=x+y' }))).toEqual({ a: '1', b: 'x y' });
+    expect(httpInput(request({ method: 'GET', query: { q: 'z' } }))).toEqual({ q: 'z' });
+    expect(httpInput(request({ headers: { 'content-type': 'text/plain' }, rawBody: 'hello' }))).toBe('hello');
+  });
+
+  it('rejects invalid JSON with a typed 400 naming the body', () => {
+    let caught: unknown;
+    try {
+      httpInput(request({ headers: { 'content-type': 'application/json' }, rawBody: '{oops' }));
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ code: 'MALFORMED_EVENT', status: 400, issues: [{ field: 'body' }] });
+  });
+});
+
+describe('header and query helpers', () => {
+  it('lower-cases names and joins repeated values', () => {
+    expect(normaliseHeaders({ 'X-A': '1', 'x-a': '2', Accept: ['a', 'b'], Skip: undefined })).toEqual({ 'x-a': '1, 2', accept: 'a, b' });
+  });
+  it('keeps the last single value and every multi value', () => {
+    expect(parseQueryString('?a=1&a=2&b=%20x')).toEqual({ query: { a: '2', b: ' x' }, multiQuery: { a: ['1', '2'], b: [' x'] } });
+    expect(queryFromObject({ a: '2' }, { a: ['1', '2'] })).toEqual({ query: { a: '2' }, multiQuery: { a: ['1', '2'] } });
+  });
+});
