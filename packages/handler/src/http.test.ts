@@ -64,4 +64,14 @@ describe('header and query helpers', () => {
     expect(parseQueryString('?a=1&a=2&b=%20x')).toEqual({ query: { a: '2', b: ' x' }, multiQuery: { a: ['1', '2'], b: [' x'] } });
     expect(queryFromObject({ a: '2' }, { a: ['1', '2'] })).toEqual({ query: { a: '2' }, multiQuery: { a: ['1', '2'] } });
   });
+  it('keeps hostile names such as __proto__ as plain own fields without polluting prototypes', () => {
+    const { query, multiQuery } = parseQueryString('__proto__=x&toString=y&toString=z');
+    expect(Object.keys(query)).toEqual(['__proto__', 'toString']);
+    expect(query.toString).toBe('z');
+    expect(multiQuery.toString).toEqual(['y', 'z']);
+    expect(Object.getPrototypeOf(query)).toBe(Object.prototype);
+    const headers = normaliseHeaders(JSON.parse('{"__proto__":"a","constructor":"b"}'));
+    expect(Object.keys(headers).sort()).toEqual(['__proto__', 'constructor']);
+    expect(({} as Record<string, unknown>).a).toBeUndefined();
+  });
 });

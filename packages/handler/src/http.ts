@@ -78,6 +78,18 @@ export function toHttpResponse(outcome: Outcome): HttpResponse {
   return { status: 200, headers, body, isBase64 };
 }
 
+/**
+ * Sets an own property even for names such as `__proto__` or `toString`, which arrive in
+ * hostile headers and query strings and must neither pollute nor collide with the prototype.
+ */
+function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function getOwn<T>(target: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(target, key) ? target[key] : undefined;
+}
+
 /** Lower-cases header names and joins repeated values, as HTTP allows. */
 export function normaliseHeaders(input: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -86,7 +98,8 @@ export function normaliseHeaders(input: unknown): Record<string, string> {
     if (value === undefined || value === null) continue;
     const key = name.toLowerCase();
     const text = Array.isArray(value) ? value.map(String).join(', ') : String(value);
-    out[key] = out[key] === undefined ? text : `${out[key]}, ${text}`;
+    const previous = getOwn(out, key);
+    setOwn(out, key, previous === undefined ? text : `${previous}, ${text}`);
   }
   return out;
 }
@@ -98,8 +111,10 @@ export function parseQueryString(qs: string | undefined | null): { query: Record
   if (!qs) return { query, multiQuery };
   const params = new URLSearchParams(qs.startsWith('?') ? qs.slice(1) : qs);
   for (const [key, value] of params) {
-    query[key] = value;
-    (multiQuery[key] ??= []).push(value);
+    setOwn(query, key, value);
+    const all = getOwn(multiQuery, key);
+    if (all) all.push(value);
+    else setOwn(multiQuery, key, [value]);
   }
   return { query, multiQuery };
 }
@@ -111,22 +126,22 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
   if (typeof multi === 'object' && multi !== null) {
     for (const [key, values] of Object.entries(multi as Record<string, unknown>)) {
       if (!Array.isArray(values)) continue;
-      multiQuery[key] = values.map(String);
-      const last = values[values.length - 1];
-      if (last !== undefined) query[key] = String(last);
+      setOwn(multiQuery, key, values.map(String));
+      const last: unknown = values[values.length - 1];
+      if (last !== undefined) setOwn(query, key, String(last));
     }
   }
   if (typeof single === 'object' && single !== null) {
     for (const [key, value] of Object.entries(single as Record<string, unknown>)) {
       if (value === undefined || value === null) continue;
       if (Array.isArray(value)) {
-        multiQuery[key] = value.map(String);
-        const last = value[value.length - 1];
-        if (last !== undefined) query[key] = String(last);
+        setOwn(multiQuery, key, value.map(String));
+        const last: unknown = value[value.length - 1];
+        if (last !== undefined) setOwn(query, key, String(last));
         continue;
       }
-      query[key] = String(value);
-      if (!multiQuery[key]) multiQuery[key] = [String(value)];
+      setOwn(query, key, String(value));
+      if (!getOwn(multiQuery, key)) setOwn(multiQuery, key, [String(value)]);
     }
   }
   return { query, multiQuery };

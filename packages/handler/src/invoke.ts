@@ -156,13 +156,14 @@ async function runPipeline(def: Definition, ctx: Context, inv: Invocation, deadl
   let entered = 0;
   let passedBefore = 0;
   let outcome: Outcome;
+  if (plugins.length === 0) return runBare(def, ctx, inv, deadline);
   try {
     for (; entered < plugins.length; ) {
       const plugin = plugins[entered]!;
       entered++;
       if (plugin.extend) Object.assign(ctx, await plugin.extend(ctx));
     }
-    const input = await validate(def.input, inv.payload());
+    const input = def.input ? await validate(def.input, inv.payload()) : inv.payload();
     ctx.input = input;
     let value: unknown;
     let answered = false;
@@ -212,6 +213,21 @@ async function runPipeline(def: Definition, ctx: Context, inv: Invocation, deadl
   }
   if (!outcome.ok) logFailure(ctx, outcome.error);
   return outcome;
+}
+
+/** The same pipeline without plugins: the common case, kept free of hook bookkeeping. */
+async function runBare(def: Definition, ctx: Context, inv: Invocation, deadline: Deadline): Promise<Outcome> {
+  try {
+    const input = def.input ? await validate(def.input, inv.payload()) : inv.payload();
+    ctx.input = input;
+    const result = def.fn(input, ctx);
+    const value = result instanceof Promise ? await deadline.race(result) : result;
+    return { ok: true, value };
+  } catch (thrown) {
+    const error = toSteadyError(thrown);
+    logFailure(ctx, error);
+    return { ok: false, error };
+  }
 }
 
 function logFailure(ctx: Context, error: SteadyError): void {
