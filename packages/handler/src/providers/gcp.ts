@@ -7,32 +7,40 @@
  * CloudEvent is thrown, so the framework answers non-2xx and Pub/Sub redelivers.
  */
 import { randomUUID } from 'node:crypto';
-import { MalformedEventError, toPublicError } from '../errors.js';
-import { httpInput, normaliseHeaders, queryFromObject, toHttpResponse, decodeBody } from '../http.js';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { MalformedEventError, SteadyError, toPublicError } from '../errors.js';
+import { httpInput, normaliseHeaders, queryFromObject, toHttpResponse, decodeBody, errorResponse, type HttpResponse } from '../http.js';
 import { reportsFailure, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
-import { parseBase64MessageBody } from '../message.js';
+import { parseBase64MessageBody, parseMessageBody } from '../message.js';
 import type { HttpRequest, Outcome } from '../types.js';
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** The Express response methods the adapter uses. */
+/** The Express (Node `ServerResponse`) members the adapter uses. */
 interface ExpressResponse {
+  headersSent?: boolean;
   status(code: number): ExpressResponse;
-  set(headers: Record<string, string>): ExpressResponse;
+  setHeader(name: string, value: string): unknown;
   send(body: unknown): unknown;
   end?(): unknown;
 }
 
 export const PUBSUB_PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
 
+function positiveSeconds(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const seconds = Number(raw);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+}
+
 function gcpFrame(raw: unknown, env: Record<string, string | undefined> = process.env): Frame {
-  const seconds = Number(env.CLOUD_RUN_TIMEOUT_SECONDS ?? env.FUNCTION_TIMEOUT_SEC);
+  const seconds = positiveSeconds(env.CLOUD_RUN_TIMEOUT_SECONDS) ?? positiveSeconds(env.FUNCTION_TIMEOUT_SEC);
   return {
     provider: 'gcp',
     functionName: env.FUNCTION_TARGET ?? env.K_SERVICE ?? env.FUNCTION_NAME ?? 'function',
-    deadline: Number.isFinite(seconds) && seconds > 0 ? Date.now() + seconds * 1000 : Number.POSITIVE_INFINITY,
+    deadline: seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000,
     raw,
   };
 }
@@ -53,9 +61,11 @@ function expressRequest(req: Rec): HttpRequest {
   return request;
 }
 
-function httpInvocation(request: HttpRequest): Invocation {
+function httpInvocation(req: Rec, request: HttpRequest): Invocation {
   const h = request.headers;
-  const requestId = h['function-execution-id'] ?? h['x-cloud-trace-context']?.split('/')[0] ?? randomUUID();
+  // The framework names each execution (from `Function-Execution-Id`, or one it makes up)
+  // and labels its own log lines with it; using the same id lets the two be matched.
+  const requestId = str(req.executionId) ?? h['function-execution-id'] ?? randomUUID();
   // Cloud Scheduler's HTTP targets mark their calls; the scheduled time names the tick.
   if (h['x-cloudscheduler'] === 'true') {
     const job = h['x-cloudscheduler-jobname'];
@@ -70,18 +80,25 @@ function httpInvocation(request: HttpRequest): Invocation {
   return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request) };
 }
 
-export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown): Promise<void> {
-  const response = res as ExpressResponse;
-  let outcome: Outcome;
+/** A function result that no HTTP response can carry: a status outside 200–599, a header Node refuses. */
+function unsendable(out: HttpResponse): string | undefined {
+  if (!Number.isInteger(out.status) || out.status < 200 || out.status > 599) return 'status';
   try {
-    if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
-    const request = expressRequest(req);
-    outcome = await runInvocation(def, gcpFrame({ req, res }), httpInvocation(request));
-  } catch (thrown) {
-    outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
+    for (const [name, value] of Object.entries(out.headers)) {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    }
+  } catch {
+    return 'header';
   }
-  const out = toHttpResponse(outcome);
-  response.status(out.status).set(out.headers);
+  return undefined;
+}
+
+function writeResponse(response: ExpressResponse, out: HttpResponse): void {
+  response.status(out.status);
+  // `setHeader`, not Express' `set`: `set` rewrites Content-Type (adds a charset, reads a
+  // bare word such as `html` as a file extension); the function's headers go out as given.
+  for (const [name, value] of Object.entries(out.headers)) response.setHeader(name, value);
   if (out.body === '') {
     if (typeof response.end === 'function') response.end();
     else response.send('');
@@ -90,47 +107,97 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   }
 }
 
+export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown): Promise<void> {
+  const response = res as ExpressResponse;
+  let outcome: Outcome;
+  try {
+    if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
+    const request = expressRequest(req);
+    outcome = await runInvocation(def, gcpFrame({ req, res }), httpInvocation(req, request));
+  } catch (thrown) {
+    outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
+  }
+  // The function (through ctx.raw) may have answered already; a second answer would throw.
+  if (response.headersSent) return;
+  let out = toHttpResponse(outcome);
+  const bad = unsendable(out);
+  if (bad) {
+    def.logger.error('HTTP result cannot be sent', { provider: 'gcp', code: 'INVALID_HTTP_RESULT', field: bad });
+    out = errorResponse(new SteadyError('INVALID_HTTP_RESULT', 'The function returned an HTTP result that cannot be sent', { status: 500, expose: false }));
+  }
+  writeResponse(response, out);
+}
+
+/** CloudEvent `data` as a value: structured mode may carry bytes as `data_base64`. */
+function eventData(ce: Rec): unknown {
+  if (ce.data === undefined && typeof ce.data_base64 === 'string') return Buffer.from(ce.data_base64, 'base64');
+  return ce.data;
+}
+
+/** The Pub/Sub push envelope `{ message, subscription, deliveryAttempt }`, parsed if it came as text or bytes. */
+function pubSubEnvelope(data: unknown): Rec | undefined {
+  if (isRec(data) && !Buffer.isBuffer(data)) return data;
+  const text = Buffer.isBuffer(data) ? data.toString('utf8') : typeof data === 'string' ? data : undefined;
+  if (text === undefined) return undefined;
+  const parsed = parseMessageBody(text, 'data');
+  return isRec(parsed) ? parsed : undefined;
+}
+
+function pubSubInvocation(envelope: Rec | undefined, fallbackId: string | undefined, source: string | undefined): Invocation {
+  const message = envelope && isRec(envelope.message) ? envelope.message : undefined;
+  if (!message) throw new MalformedEventError('Pub/Sub event has no message', [{ field: 'data.message', message: 'Missing', expected: 'object' }]);
+  const messageId = str(message.messageId) ?? str(message.message_id) ?? fallbackId;
+  if (!messageId) throw new MalformedEventError('Pub/Sub message has no messageId', [{ field: 'data.message.messageId', message: 'Missing', expected: 'string' }]);
+  const attributes: Record<string, string> = {};
+  if (isRec(message.attributes)) for (const [k, v] of Object.entries(message.attributes)) attributes[k] = String(v);
+  // Present only when the subscription has a dead-letter policy.
+  const attempt = Number(envelope?.deliveryAttempt ?? message.deliveryAttempt);
+  const queue = str(envelope?.subscription) ?? source;
+  return {
+    trigger: {
+      kind: 'queue',
+      source: 'pubsub',
+      ...(queue ? { queue } : {}),
+      messageId,
+      ...(Number.isInteger(attempt) && attempt > 0 ? { attempt } : {}),
+      attributes,
+      batchIndex: 0,
+      batchSize: 1,
+    },
+    // The CloudEvent id is the message id on every redelivery, so it cannot name the attempt.
+    requestId: randomUUID(),
+    deliveryId: messageId,
+    payload: () => (message.data === undefined || message.data === null ? undefined : parseBase64MessageBody(message.data, 'data.message.data')),
+  };
+}
+
+function isRawPubSubPush(body: Rec): boolean {
+  return body.specversion === undefined && isRec(body.message) && (typeof body.message.messageId === 'string' || typeof body.message.message_id === 'string');
+}
+
 export function cloudEventInvocation(ce: Rec): Invocation {
+  // A Pub/Sub push the framework did not convert (it converts only messages with data).
+  if (isRawPubSubPush(ce)) return pubSubInvocation(ce, undefined, undefined);
   const id = str(ce.id);
   const type = str(ce.type);
   const source = str(ce.source);
   if (!id || !type || !source) {
-    throw new MalformedEventError('Not a CloudEvent', [
-      { field: !id ? 'id' : !type ? 'type' : 'source', message: 'Missing', expected: 'string' },
-    ]);
+    const issues = [
+      ...(!id ? [{ field: 'id', message: 'Missing', expected: 'string' }] : []),
+      ...(!type ? [{ field: 'type', message: 'Missing', expected: 'string' }] : []),
+      ...(!source ? [{ field: 'source', message: 'Missing', expected: 'string' }] : []),
+    ];
+    throw new MalformedEventError('Not a CloudEvent', issues);
   }
-  if (type === PUBSUB_PUBLISHED) {
-    const data = isRec(ce.data) ? ce.data : undefined;
-    const message = data && isRec(data.message) ? data.message : undefined;
-    if (!message) throw new MalformedEventError('Pub/Sub event has no message', [{ field: 'data.message', message: 'Missing', expected: 'object' }]);
-    const messageId = str(message.messageId) ?? str(message.message_id) ?? id;
-    const attributes: Record<string, string> = {};
-    if (isRec(message.attributes)) for (const [k, v] of Object.entries(message.attributes)) attributes[k] = String(v);
-    const attempt = Number(data?.deliveryAttempt ?? message.deliveryAttempt);
-    const subscription = str(data?.subscription);
-    return {
-      trigger: {
-        kind: 'queue',
-        source: 'pubsub',
-        queue: subscription ?? source,
-        messageId,
-        ...(Number.isFinite(attempt) && attempt > 0 ? { attempt } : {}),
-        attributes,
-        batchIndex: 0,
-        batchSize: 1,
-      },
-      requestId: id,
-      deliveryId: messageId,
-      payload: () => (message.data === undefined ? undefined : parseBase64MessageBody(message.data, 'data.message.data')),
-    };
-  }
+  if (type === PUBSUB_PUBLISHED) return pubSubInvocation(pubSubEnvelope(eventData(ce)), id, source);
   const time = str(ce.time);
   const subject = str(ce.subject);
   return {
     trigger: { kind: 'event', source: 'cloudevent', type, eventSource: source, id, ...(time ? { time } : {}), ...(subject ? { subject } : {}) },
-    requestId: id,
+    requestId: randomUUID(),
+    // CloudEvents are unique by source + id; producers redeliver with the same pair.
     deliveryId: id,
-    payload: () => ce.data,
+    payload: () => eventData(ce),
   };
 }
 
