@@ -68,7 +68,11 @@ case "$cmd" in
     if [ "$started_here" = 1 ]; then trap 'bash test/services/services.sh stop >/dev/null 2>&1 || true' EXIT; fi
     build
     pnpm -r --filter './packages/*' typecheck
-    pnpm exec vitest run "$@"
+    mkdir -p .services
+    status=0
+    pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.services/vitest-report.json "$@" || status=$?
+    node test/summarise-report.mjs .services/vitest-report.json || true
+    exit "$status"
     ;;
   demo)
     ensure_toolchain
