@@ -1,4 +1,5 @@
 // Every test worker sees the endpoints written by `bash test/services/services.sh start`.
+process.env.STEADYFN_LOG_LEVEL ??= "error";
 // Variables already set in the environment win, so a developer can point tests elsewhere.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
