@@ -1,5 +1,4 @@
 // Every test worker sees the endpoints written by `bash test/services/services.sh start`.
-process.env.STEADYFN_LOG_LEVEL ??= "error";
 // Variables already set in the environment win, so a developer can point tests elsewhere.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,3 +10,6 @@ if (existsSync(envFile)) {
     if (match && process.env[match[1]!] === undefined) process.env[match[1]!] = match[2]!;
   }
 }
+
+// Tests assert on outcomes; expected rejections would otherwise flood the output.
+process.env.STEADYFN_LOG_LEVEL ??= 'error';
