@@ -1,24 +1,29 @@
 /**
  * Azure Functions (Node.js programming model v4): `(trigger, context)` for `app.http`,
- * `app.storageQueue`, `app.serviceBusQueue` (one message or a batch) and `app.timer`.
+ * `app.storageQueue`, `app.serviceBusQueue` / `app.serviceBusTopic` (one message or a
+ * batch) and `app.timer`.
  *
  * Azure gives no remaining-time clock, so the deadline is `timeoutMs` (your
  * `functionTimeout`) from the start. A failed message is thrown: the host redelivers it
- * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter queue.
+ * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
+ * queue. A Service Bus batch settles as one: one failed message redelivers all of them.
  */
-import { MalformedEventError, toPublicError } from '../errors.js';
-import { httpInput, normaliseHeaders, parseQueryString, toHttpResponse } from '../http.js';
+import { randomUUID } from 'node:crypto';
+import { MalformedEventError, SteadyError, toPublicError, type FieldIssue } from '../errors.js';
+import { errorResponse, httpInput, normaliseHeaders, parseQueryString, toHttpResponse, type HttpResponse } from '../http.js';
 import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
 import type { HttpRequest, Outcome } from '../types.js';
 
-/** The part of `@azure/functions`' InvocationContext the adapter reads. */
+/**
+ * The part of `@azure/functions`' InvocationContext the adapter reads. No index signature,
+ * so the library's `InvocationContext` class is assignable to it.
+ */
 export interface AzureInvocationContext {
   invocationId: string;
   functionName: string;
   triggerMetadata?: Record<string, unknown>;
   options?: { trigger?: { type?: string; name?: string; [key: string]: unknown } };
   retryContext?: { retryCount?: number } | null;
-  [key: string]: unknown;
 }
 
 /** `HttpResponseInit` as the Azure host reads it. */
@@ -39,16 +44,19 @@ function isAzureHttpRequest(v: unknown): v is Rec & { text(): Promise<string> } 
 }
 
 export function classifyAzureTrigger(trigger: unknown, context: AzureInvocationContext): AzureKind {
-  const type = (context.options?.trigger?.type ?? '').toLowerCase();
-  if (type === 'httptrigger' || (type === '' && isAzureHttpRequest(trigger))) return 'http';
+  const declared = context.options?.trigger?.type;
+  const type = (typeof declared === 'string' ? declared : '').toLowerCase();
+  if (type === 'httptrigger') return 'http';
   if (type === 'queuetrigger') return 'storage-queue';
   if (type === 'servicebustrigger') return 'service-bus';
   if (type === 'timertrigger') return 'timer';
-  if (type === '') {
-    const meta = context.triggerMetadata ?? {};
+  // A context built without options (tests, tools) says `unknown`: read the arguments instead.
+  if (type === '' || type === 'unknown') {
+    if (isAzureHttpRequest(trigger)) return 'http';
+    const meta = isRec(context.triggerMetadata) ? context.triggerMetadata : {};
     if ('dequeueCount' in meta && 'popReceipt' in meta) return 'storage-queue';
     if ('deliveryCount' in meta || 'messageIdArray' in meta) return 'service-bus';
-    if (isRec(trigger) && isRec(trigger.scheduleStatus)) return 'timer';
+    if (isRec(trigger) && 'scheduleStatus' in trigger && 'isPastDue' in trigger) return 'timer';
   }
   return 'other';
 }
@@ -61,11 +69,18 @@ function headersOf(raw: unknown): Record<string, string> {
   return normaliseHeaders(raw);
 }
 
+function queryOf(req: Rec, url: URL): { query: Record<string, string>; multiQuery: Record<string, string[]> } {
+  // The host may hand the query over on its own (`HttpRequest.query`), not only in the URL.
+  const q = req.query;
+  if (q instanceof URLSearchParams) return parseQueryString(q.toString());
+  return parseQueryString(url.search);
+}
+
 async function azureHttpRequest(req: Rec & { text(): Promise<string> }): Promise<HttpRequest> {
   const url = new URL(String(req.url), 'http://localhost');
-  const { query, multiQuery } = parseQueryString(url.search);
+  const { query, multiQuery } = queryOf(req, url);
   const text = await req.text();
-  const request: HttpRequest = {
+  return {
     method: String(req.method).toUpperCase(),
     path: url.pathname,
     headers: headersOf(req.headers),
@@ -73,70 +88,115 @@ async function azureHttpRequest(req: Rec & { text(): Promise<string> }): Promise
     multiQuery,
     rawBody: text === '' ? undefined : text,
   };
-  return request;
 }
 
-function frameFor(def: Definition, trigger: unknown, context: AzureInvocationContext): Frame {
+function frameFor(def: Definition, trigger: unknown, context: unknown, view: AzureInvocationContext): Frame {
   return {
     provider: 'azure',
-    functionName: str(context.functionName) ?? process.env.WEBSITE_SITE_NAME ?? 'function',
+    functionName: view.functionName,
     deadline: Date.now() + def.timeoutMs,
     raw: { trigger, context },
   };
 }
 
+/**
+ * The worker parses every string it is handed as JSON when it can, metadata included, so a
+ * numeric message id may arrive as a number; it is turned back into text here.
+ */
 function asText(value: unknown): string {
-  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return '';
+}
+
+function asCount(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'number' ? value : NaN;
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+function stringAttributes(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isRec(value)) return out;
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || v === null) continue;
+    out[k] = typeof v === 'object' ? JSON.stringify(v) ?? '' : String(v);
+  }
+  return out;
+}
+
+function triggerOption(context: AzureInvocationContext, name: string): string | undefined {
+  const trigger = isRec(context.options) && isRec(context.options.trigger) ? context.options.trigger : undefined;
+  return trigger ? str(trigger[name]) : undefined;
+}
+
+function metadataOf(context: AzureInvocationContext): Rec {
+  return isRec(context.triggerMetadata) ? context.triggerMetadata : {};
 }
 
 function queueMessageInvocation(trigger: unknown, context: AzureInvocationContext): Invocation {
-  const meta = context.triggerMetadata ?? {};
+  const meta = metadataOf(context);
   const id = asText(meta.id);
   if (!id) throw new MalformedEventError('Storage queue message has no id', [{ field: 'triggerMetadata.id', message: 'Missing', expected: 'string' }]);
-  const dequeueCount = Number(meta.dequeueCount);
+  const attempt = asCount(meta.dequeueCount);
+  const queue = triggerOption(context, 'queueName');
   return {
     trigger: {
       kind: 'queue',
       source: 'azure-storage-queue',
-      ...(str(context.options?.trigger?.queueName) ? { queue: String(context.options?.trigger?.queueName) } : {}),
+      ...(queue ? { queue } : {}),
       messageId: id,
-      ...(Number.isFinite(dequeueCount) && dequeueCount > 0 ? { attempt: dequeueCount } : {}),
+      ...(attempt ? { attempt } : {}),
       attributes: {},
       batchIndex: 0,
       batchSize: 1,
     },
     requestId: context.invocationId,
     deliveryId: id,
-    // The host has already turned a JSON message into an object; text stays text.
+    // The worker has already turned a JSON message into a value; other text stays text.
     payload: () => trigger,
   };
 }
 
-function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext): Invocation[] {
-  const meta = context.triggerMetadata ?? {};
-  const queue = str(context.options?.trigger?.queueName) ?? str(context.options?.trigger?.topicName);
-  const many = Array.isArray(trigger) && Array.isArray(meta.messageIdArray);
+function serviceBusQueueName(context: AzureInvocationContext): string | undefined {
+  const queue = triggerOption(context, 'queueName');
+  if (queue) return queue;
+  const topic = triggerOption(context, 'topicName');
+  const subscription = triggerOption(context, 'subscriptionName');
+  return topic ? (subscription ? `${topic}/${subscription}` : topic) : undefined;
+}
+
+function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext): { invocations: Invocation[]; many: boolean } {
+  const meta = metadataOf(context);
+  const queue = serviceBusQueueName(context);
+  const many = triggerOption(context, 'cardinality')?.toLowerCase() === 'many' || (Array.isArray(trigger) && Array.isArray(meta.messageIdArray));
+  if (many && (!Array.isArray(trigger) || !Array.isArray(meta.messageIdArray))) {
+    const issues: FieldIssue[] = [];
+    if (!Array.isArray(trigger)) issues.push({ field: 'messages', message: 'Not a list', expected: 'array' });
+    if (!Array.isArray(meta.messageIdArray)) issues.push({ field: 'triggerMetadata.messageIdArray', message: 'Missing', expected: 'array' });
+    throw new MalformedEventError('Service Bus batch is not a list of messages with their ids', issues);
+  }
   const bodies: unknown[] = many ? (trigger as unknown[]) : [trigger];
   const ids: unknown[] = many ? (meta.messageIdArray as unknown[]) : [meta.messageId];
-  const counts: unknown[] = many && Array.isArray(meta.deliveryCountArray) ? (meta.deliveryCountArray as unknown[]) : [meta.deliveryCount];
-  const props: unknown[] = many && Array.isArray(meta.applicationPropertiesArray) ? (meta.applicationPropertiesArray as unknown[]) : [meta.applicationProperties];
-  return bodies.map((body, index): Invocation => {
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+  const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
+  // Extension v5 names them applicationProperties; v4 called them userProperties.
+  const props: unknown[] = many ? list(meta.applicationPropertiesArray ?? meta.userPropertiesArray) : [meta.applicationProperties ?? meta.userProperties];
+  const invocations = bodies.map((body, index): Invocation => {
     const messageId = asText(ids[index]);
     if (!messageId) {
-      throw new MalformedEventError('Service Bus message has no messageId', [{ field: many ? `triggerMetadata.messageIdArray.${index}` : 'triggerMetadata.messageId', message: 'Missing', expected: 'string' }]);
+      throw new MalformedEventError('Service Bus message has no messageId', [
+        { field: many ? `triggerMetadata.messageIdArray.${index}` : 'triggerMetadata.messageId', message: 'Missing', expected: 'string' },
+      ]);
     }
-    const attempt = Number(counts[index]);
-    const attributes: Record<string, string> = {};
-    const p = props[index];
-    if (isRec(p)) for (const [k, v] of Object.entries(p)) attributes[k] = String(v);
+    const attempt = asCount(counts[index]);
     return {
       trigger: {
         kind: 'queue',
         source: 'azure-service-bus',
         ...(queue ? { queue } : {}),
         messageId,
-        ...(Number.isFinite(attempt) && attempt > 0 ? { attempt } : {}),
-        attributes,
+        ...(attempt ? { attempt } : {}),
+        attributes: stringAttributes(props[index]),
         batchIndex: index,
         batchSize: bodies.length,
       },
@@ -145,15 +205,25 @@ function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext
       payload: () => body,
     };
   });
+  return { invocations, many };
 }
+
+/** Slack for a timer that fires a little before its occurrence (clock skew). */
+const TIMER_EARLY_MS = 5_000;
 
 function timerInvocation(trigger: unknown, context: AzureInvocationContext): Invocation {
   const status = isRec(trigger) && isRec(trigger.scheduleStatus) ? trigger.scheduleStatus : {};
-  // Azure does not report the occurrence being run; `last` is the previous one.
+  // While a tick runs, the host's status still says `next` = the occurrence being run (it
+  // moves on afterwards), also for a past-due run after downtime. A run on startup or by
+  // hand sees a `next` still ahead: that is not a tick of its own, so it gets no tick id.
+  const next = str(status.next);
+  const at = next ? Date.parse(next) : NaN;
+  const tick = next && Number.isFinite(at) && at <= Date.now() + TIMER_EARLY_MS ? next : undefined;
+  const schedule = context.functionName;
   return {
-    trigger: { kind: 'schedule', source: 'azure-timer', schedule: context.functionName, ...(str(status.last) ? { scheduledTime: String(status.last) } : {}) },
+    trigger: { kind: 'schedule', source: 'azure-timer', schedule, ...(tick ? { scheduledTime: tick } : {}) },
     requestId: context.invocationId,
-    deliveryId: context.invocationId,
+    deliveryId: tick ? `${schedule}@${tick}` : context.invocationId,
     payload: () => ({}),
   };
 }
@@ -163,9 +233,43 @@ function throwIfFailed(def: Definition, outcomes: Outcome[]): void {
   if (failed && !failed.ok) throw toPublicError(failed.error);
 }
 
+/** Statuses the Fetch `Response` the host builds cannot carry a body with. */
+const NULL_BODY = new Set([204, 205, 304]);
+
+/** Why the host could not build a response from this, if it could not (it uses the Fetch `Response`). */
+function unsendable(res: HttpResponse): string | undefined {
+  if (!Number.isInteger(res.status) || res.status < 200 || res.status > 599) return 'status';
+  try {
+    new Headers(res.headers);
+  } catch {
+    return 'header';
+  }
+  return undefined;
+}
+
+function toAzureHttp(def: Definition, outcome: Outcome): AzureHttpResponse {
+  let res = toHttpResponse(outcome);
+  const bad = unsendable(res);
+  if (bad) {
+    def.logger.error('HTTP result cannot be sent', { provider: 'azure', code: 'INVALID_HTTP_RESULT', field: bad });
+    res = errorResponse(new SteadyError('INVALID_HTTP_RESULT', 'The function returned an HTTP result that cannot be sent', { status: 500, expose: false }));
+  }
+  const out: AzureHttpResponse = { status: res.status, headers: res.headers };
+  if (res.body !== '' && !NULL_BODY.has(res.status)) out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
+  return out;
+}
+
 export async function invokeAzure(def: Definition, trigger: unknown, context: AzureInvocationContext): Promise<unknown> {
-  const frame = frameFor(def, trigger, context);
-  const kind = classifyAzureTrigger(trigger, context);
+  // A normalised view for reading; the original context stays in ctx.raw.
+  const given: Rec = isRec(context) ? context : {};
+  const ctx: AzureInvocationContext = {
+    invocationId: asText(given.invocationId) || randomUUID(),
+    functionName: str(given.functionName) ?? process.env.WEBSITE_SITE_NAME ?? 'function',
+    ...(isRec(given.triggerMetadata) ? { triggerMetadata: given.triggerMetadata } : {}),
+    ...(isRec(given.options) ? { options: given.options as AzureInvocationContext['options'] } : {}),
+  };
+  const frame = frameFor(def, trigger, context, ctx);
+  const kind = classifyAzureTrigger(trigger, ctx);
   if (kind === 'http') {
     let outcome: Outcome;
     try {
@@ -173,37 +277,37 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
       const request = await azureHttpRequest(trigger);
       outcome = await runInvocation(def, frame, {
         trigger: { kind: 'http', source: 'azure-http', request },
-        requestId: context.invocationId,
+        requestId: ctx.invocationId,
         deliveryId: undefined,
         payload: () => httpInput(request),
       });
     } catch (thrown) {
       outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
     }
-    const res = toHttpResponse(outcome);
-    const out: AzureHttpResponse = { status: res.status, headers: res.headers };
-    if (res.body !== '') out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
-    return out;
+    return toAzureHttp(def, outcome);
   }
   let invocations: Invocation[];
+  let batch = false;
   try {
     switch (kind) {
       case 'storage-queue':
-        invocations = [queueMessageInvocation(trigger, context)];
+        invocations = [queueMessageInvocation(trigger, ctx)];
         break;
       case 'service-bus':
-        invocations = serviceBusInvocations(trigger, context);
+        ({ invocations, many: batch } = serviceBusInvocations(trigger, ctx));
         break;
       case 'timer':
-        invocations = [timerInvocation(trigger, context)];
+        invocations = [timerInvocation(trigger, ctx)];
         break;
       default:
-        invocations = [{ trigger: { kind: 'direct', source: 'azure' }, requestId: context.invocationId, deliveryId: undefined, payload: () => trigger }];
+        invocations = [{ trigger: { kind: 'direct', source: 'azure' }, requestId: ctx.invocationId, deliveryId: undefined, payload: () => trigger }];
     }
   } catch (thrown) {
-    throw toPublicError(thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the trigger'));
+    const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the trigger');
+    def.logger.warn('malformed event', { provider: 'azure', code: error.code });
+    throw toPublicError(error);
   }
-  if (invocations.length === 1) {
+  if (!batch) {
     const outcome = await runInvocation(def, frame, invocations[0]!);
     throwIfFailed(def, [outcome]);
     return outcome.ok ? outcome.value : undefined;
