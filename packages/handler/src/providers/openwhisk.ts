@@ -1,176 +1,364 @@
 /**
- * Apache OpenWhisk: `main(params)`.
+ * Apache OpenWhisk: `main(params)`, as the action runtime calls it.
  *
- * Web actions (`__ow_method`, `__ow_headers`, `__ow_path`, `__ow_query`, `__ow_body`, raw
- * and non-raw), Kafka-feed batches (`messages: [{ topic, partition, offset, key, value }]`),
- * alarm triggers and plain activations. Activation identity and clock come from the
- * `__OW_ACTIVATION_ID` and `__OW_DEADLINE` environment variables, read once at entry
- * (with `__OW_ALLOW_CONCURRENT` the runtime rewrites them for the next activation).
+ * - Web actions (params carry `__ow_method`, `__ow_headers`, `__ow_path`, and `__ow_user`
+ *   when the action requires authentication). Non-raw: the controller has merged the query
+ *   and a JSON-object or form body into params; any other body arrives in `__ow_body`
+ *   (a non-object JSON body as the parsed value, text as text, binary as base64). Raw
+ *   (`--web raw`): `__ow_query` is the unparsed query string and `__ow_body` the body as
+ *   text, or base64 when the media type is binary or exactly `application/json`.
+ * - Kafka/Message Hub feed batches: `{ messages: [{ topic, partition, offset, key, value }] }`.
+ * - Alarm ticks: the alarms feed passes only `trigger_payload`, with no marker, fire time or
+ *   tick id, so a tick is recognised only by the opt-in parameter `__steadyfn_schedule`.
+ * - Anything else is a plain activation whose params are the input.
  *
- * Failures are returned as `{ error }`, never thrown: a throw makes the runtime discard
- * the container and every warm connection in it.
+ * Activation identity and clock come from `__OW_ACTIVATION_ID` and `__OW_DEADLINE` (epoch ms),
+ * read at entry: with `__OW_ALLOW_CONCURRENT` the runtime rewrites them for the next
+ * activation while this one runs.
+ *
+ * The returned promise never rejects: a rejection becomes `{ error }` carrying the stack, and
+ * a synchronous throw makes the runtime discard the container with every warm connection in
+ * it. Failures are returned as `{ error }` (an application error in the activation record).
  */
 import { randomUUID } from 'node:crypto';
-import { MalformedEventError, toErrorSummary, type SteadyError } from '../errors.js';
-import { decodeBody, httpInput, normaliseHeaders, parseQueryString, queryFromObject, toHttpResponse } from '../http.js';
+import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
+import { decodeBody, errorResponse, httpInput, normaliseHeaders, parseQueryString, toHttpResponse, type HttpResponse } from '../http.js';
 import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
-import { parseBase64MessageBody, parseMessageBody } from '../message.js';
-import type { HttpRequest, Outcome } from '../types.js';
+import { parseMessageBody } from '../message.js';
+import type { HttpRequest, Outcome, Trigger } from '../types.js';
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** What the web-action result looks like to the OpenWhisk controller. */
+/** Names `__proto__` and friends arrive in params as own keys; keep them as plain own keys. */
+function setOwn(target: Rec, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** What a web action returns to the OpenWhisk controller (`.http` extension). */
 export interface OpenWhiskWebResult {
   statusCode: number;
   headers: Record<string, string>;
-  body?: string;
+  /**
+   * Text for textual media types; base64 for binary ones (the controller decodes it);
+   * a parsed JSON value for JSON media types. Absent for an empty body.
+   */
+  body?: unknown;
 }
 
-/** Content types whose raw `__ow_body` OpenWhisk delivers as text; all others arrive base64. */
-function isTextual(contentType: string): boolean {
-  const t = contentType.toLowerCase();
-  return t.startsWith('text/') || t.includes('json') || t.includes('xml') || t.includes('x-www-form-urlencoded') || t.includes('javascript');
+/** The parameter that marks an activation as an alarm tick (set it in `trigger_payload` or on the trigger). */
+export const OPENWHISK_SCHEDULE_PARAM = '__steadyfn_schedule';
+
+// ---------------------------------------------------------------------------------------------
+// Media types. The controller decides "binary or text" with akka-http's media-type registry:
+// registered types keep their class; an unregistered type is text only when it carries a
+// charset parameter. These are the registered textual types (text/* and application/*).
+
+const TEXT_SUBTYPES = new Set([
+  'asp', 'cache-manifest', 'calendar', 'css', 'csv', 'event-stream', 'html', 'markdown', 'mcf', 'plain', 'richtext',
+  'tab-separated-values', 'uri-list', 'vnd.wap.wml', 'vnd.wap.wmlscript', 'x-asm', 'x-c', 'x-component', 'x-h',
+  'x-java-source', 'x-pascal', 'x-script', 'x-scriptcsh', 'x-scriptelisp', 'x-scriptksh', 'x-scriptlisp', 'x-scriptperl',
+  'x-scriptperl-module', 'x-scriptphyton', 'x-scriptrexx', 'x-scriptscheme', 'x-scriptsh', 'x-scripttcl', 'x-scripttcsh',
+  'x-scriptzsh', 'x-server-parsed-html', 'x-setext', 'x-sgml', 'x-speech', 'x-uuencode', 'x-vcalendar', 'x-vcard', 'xml',
+]);
+const APPLICATION_TEXT_SUBTYPES = new Set([
+  'atom+xml', 'base64', 'javascript', 'json', 'json-patch+json', 'merge-patch+json', 'problem+json', 'problem+xml',
+  'rss+xml', 'soap+xml', 'vnd.api+json', 'vnd.google-earth.kml+xml', 'x-latex', 'x-vrml', 'x-www-form-urlencoded',
+  'xhtml+xml', 'xml', 'xml-dtd',
+]);
+const ALWAYS_BINARY = new Set(['image', 'audio', 'video', 'font', 'message', 'multipart']);
+
+interface MediaType {
+  main: string;
+  sub: string;
+  essence: string;
+  charset: boolean;
 }
+
+function parseMediaType(value: string | undefined): MediaType | undefined {
+  if (!value) return undefined;
+  const [head = '', ...params] = value.split(';');
+  const essence = head.trim().toLowerCase();
+  const slash = essence.indexOf('/');
+  if (slash <= 0 || slash === essence.length - 1) return undefined;
+  const charset = params.some((p) => p.trim().toLowerCase().startsWith('charset='));
+  return { main: essence.slice(0, slash), sub: essence.slice(slash + 1), essence, charset };
+}
+
+function isJsonFamily(mt: MediaType): boolean {
+  return mt.essence === 'application/json' || mt.essence.endsWith('+json');
+}
+
+/** Whether the controller treats this media type as binary (base64 in `__ow_body` and in results). */
+function isBinaryMedia(mt: MediaType | undefined): boolean {
+  // A request without a content type reaches akka-http as octet-stream: binary.
+  if (!mt) return true;
+  if (ALWAYS_BINARY.has(mt.main)) return true;
+  if (mt.charset) return false;
+  if (mt.main === 'text') return !TEXT_SUBTYPES.has(mt.sub);
+  if (mt.main === 'application') return !APPLICATION_TEXT_SUBTYPES.has(mt.sub);
+  return true;
+}
+
+const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/;
+
+// ---------------------------------------------------------------------------------------------
+// Web actions
 
 function withoutOwFields(params: Rec): Rec {
   const out: Rec = {};
-  for (const [k, v] of Object.entries(params)) if (!k.startsWith('__ow_')) out[k] = v;
+  for (const [k, v] of Object.entries(params)) if (!k.startsWith('__ow_')) setOwn(out, k, v);
   return out;
 }
 
-function webRequest(params: Rec): { request: HttpRequest; raw: boolean } {
-  const headers = normaliseHeaders(params.__ow_headers);
-  const contentType = headers['content-type'] ?? '';
-  const raw = typeof params.__ow_query === 'string';
-  const path = str(params.__ow_path) || '/';
-  let query: Record<string, string>;
-  let multiQuery: Record<string, string[]>;
-  if (raw) ({ query, multiQuery } = parseQueryString(params.__ow_query as string));
-  else ({ query, multiQuery } = queryFromObject({}));
-  let rawBody: string | undefined;
-  if (typeof params.__ow_body === 'string') {
-    // Raw web actions, and non-raw ones with a body that is not JSON or a form, carry the body
-    // in `__ow_body`: as text for textual types, base64 otherwise.
-    const body = params.__ow_body;
-    const isBase64 = !isTextual(contentType) || (raw && contentType.includes('json') && !/^\s*[[{"]/.test(body) && /^[A-Za-z0-9+/=\s]+$/.test(body));
-    rawBody = decodeBody(body, isBase64);
-  }
-  const method = (str(params.__ow_method) ?? 'get').toUpperCase();
-  return { request: { method, path, headers, query, multiQuery, rawBody }, raw };
+function webPath(value: unknown): string {
+  const path = str(value) ?? '';
+  if (path === '') return '/';
+  return path.startsWith('/') ? path : `/${path}`;
 }
 
 function webInvocation(params: Rec, activationId: string): Invocation {
-  const { request, raw } = webRequest(params);
+  const headers = normaliseHeaders(params.__ow_headers);
+  const mediaType = parseMediaType(headers['content-type']);
+  // `__ow_query` is present (possibly empty) exactly when the action handles raw HTTP.
+  const raw = typeof params.__ow_query === 'string';
+  const hasBody = Object.hasOwn(params, '__ow_body');
+  const body = params.__ow_body;
+  const { query, multiQuery } = raw ? parseQueryString(params.__ow_query as string) : { query: {}, multiQuery: {} };
+
+  // A non-raw JSON body that is not an object arrives already parsed (array, number, string, null).
+  const parsedJson = hasBody && ((!raw && mediaType !== undefined && isJsonFamily(mediaType)) || typeof body !== 'string');
+  let rawBody: string | undefined;
+  if (hasBody) {
+    if (parsedJson) rawBody = body === undefined ? undefined : JSON.stringify(body);
+    else {
+      const text = body as string;
+      const base64 = (isBinaryMedia(mediaType) || (raw && mediaType?.essence === 'application/json')) && BASE64.test(text);
+      rawBody = decodeBody(text, base64);
+    }
+  }
+  const request: HttpRequest = {
+    method: (str(params.__ow_method) || 'get').toUpperCase(),
+    path: webPath(params.__ow_path),
+    headers,
+    query,
+    multiQuery,
+    rawBody,
+  };
   return {
     trigger: { kind: 'http', source: raw ? 'ow-web-raw' : 'ow-web', request },
     requestId: activationId,
     deliveryId: undefined,
     payload: () => {
-      if (raw || typeof params.__ow_body === 'string') return httpInput(request);
-      // Non-raw: OpenWhisk has merged the JSON or form body and the query into params.
-      return withoutOwFields(params);
+      if (raw) return httpInput(request);
+      if (!hasBody) return withoutOwFields(params); // query and object/form body, merged by the controller
+      if (parsedJson) return body;
+      return httpInput(request);
     },
   };
 }
 
-function kafkaInvocations(messages: unknown[], activationId: string): Invocation[] {
-  return messages.map((message, index): Invocation => {
-    if (!isRec(message)) throw new MalformedEventError('Kafka message is not an object', [{ field: `messages.${index}`, message: 'Not an object', expected: 'object' }]);
-    const topic = str(message.topic);
-    const partition = message.partition;
-    const offset = message.offset;
-    if (topic === undefined || (typeof partition !== 'number' && typeof partition !== 'string') || (typeof offset !== 'number' && typeof offset !== 'string')) {
-      throw new MalformedEventError('Kafka message lacks topic, partition or offset', [{ field: `messages.${index}`, message: 'Missing topic, partition or offset', expected: '{ topic, partition, offset }' }]);
+function headerValue(headers: Record<string, string>, name: string): string | undefined {
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
+  return undefined;
+}
+
+/**
+ * Shapes the normalised response for the controller's `.http` handling: a string body is
+ * sent as is for textual types and base64-decoded for binary ones; a JSON value is
+ * serialised for JSON types. Strings that are themselves JSON go base64 under a JSON type,
+ * which the controller decodes (a plain string there would be sent without quotes).
+ */
+export function toOpenWhiskWebResult(res: HttpResponse): OpenWhiskWebResult {
+  const result: OpenWhiskWebResult = { statusCode: res.status, headers: res.headers };
+  if (res.body === '') return result;
+  const mediaType = parseMediaType(headerValue(res.headers, 'content-type'));
+  if (mediaType === undefined) {
+    // The controller assumes text/html for a string body without a content type.
+    result.body = res.isBase64 ? Buffer.from(res.body, 'base64').toString('utf8') : res.body;
+    return result;
+  }
+  if (isJsonFamily(mediaType)) {
+    const text = res.isBase64 ? Buffer.from(res.body, 'base64').toString('utf8') : res.body;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
     }
-    const id = `${topic}/${partition}/${offset}`;
-    const attributes: Record<string, string> = {};
-    if (message.key !== undefined && message.key !== null) attributes.key = String(message.key);
+    const asValue = (typeof value === 'object' && value !== null) || typeof value === 'number' || typeof value === 'boolean';
+    result.body = asValue ? value : Buffer.from(text, 'utf8').toString('base64');
+    return result;
+  }
+  if (isBinaryMedia(mediaType)) {
+    result.body = res.isBase64 ? res.body : Buffer.from(res.body, 'utf8').toString('base64');
+  } else {
+    result.body = res.isBase64 ? Buffer.from(res.body, 'base64').toString('utf8') : res.body;
+  }
+  return result;
+}
+
+function notJsonError(): SteadyError {
+  return new SteadyError('RESULT_NOT_JSON', 'The function result cannot be serialised as JSON', { status: 500, retryable: false, expose: true });
+}
+
+/** 5xx responses go under `error` so the activation is recorded as failed; the controller still sends the same response. */
+function webResult(outcome: Outcome): Rec {
+  let res: HttpResponse;
+  try {
+    res = toHttpResponse(outcome);
+  } catch {
+    res = errorResponse(notJsonError());
+  }
+  const result = toOpenWhiskWebResult(res);
+  return res.status >= 500 ? { error: result } : { ...result };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kafka / Message Hub feed
+
+function isKafkaBatch(params: Rec): params is Rec & { messages: unknown[] } {
+  const messages = params.messages;
+  return (
+    Array.isArray(messages) &&
+    messages.length > 0 &&
+    messages.every((m) => isRec(m) && Object.hasOwn(m, 'topic') && Object.hasOwn(m, 'partition') && Object.hasOwn(m, 'offset'))
+  );
+}
+
+const isFlag = (v: unknown): boolean => v === true || v === 'true';
+const isPosition = (v: unknown): v is number | string =>
+  (typeof v === 'number' && Number.isInteger(v) && v >= 0) || (typeof v === 'string' && /^\d+$/.test(v));
+
+function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: string): Invocation[] {
+  // The feed's `isBinaryValue` / `isBinaryKey` are feed settings, not per-message fields: the
+  // action only knows them when they are also bound as trigger or action parameters.
+  const binaryValue = isFlag(params.isBinaryValue);
+  const { messages } = params;
+  return messages.map((message, index): Invocation => {
+    const m = message as Rec;
+    const topic = str(m.topic);
+    if (topic === undefined || topic === '' || !isPosition(m.partition) || !isPosition(m.offset)) {
+      throw new MalformedEventError('Kafka message lacks a topic, partition or offset', [
+        { field: `messages.${index}`, message: 'Missing or invalid topic, partition or offset', expected: '{ topic: string, partition: integer, offset: integer }' },
+      ]);
+    }
+    const id = `${topic}/${m.partition}/${m.offset}`;
+    const attributes: Record<string, string> = { partition: String(m.partition), offset: String(m.offset) };
+    if (typeof m.key === 'string') attributes.key = m.key;
     return {
       trigger: { kind: 'queue', source: 'kafka', queue: topic, messageId: id, attributes, batchIndex: index, batchSize: messages.length },
       requestId: `${activationId}:${id}`,
       deliveryId: id,
-      // A feed created with `isBinaryValue: true` delivers the value base64-encoded.
-      payload: () =>
-        message.isBinaryValue === true
-          ? parseBase64MessageBody(message.value, `messages.${index}.value`)
-          : parseMessageBody(message.value, `messages.${index}.value`),
+      payload: () => (binaryValue && typeof m.value === 'string' ? Buffer.from(m.value, 'base64') : parseMessageBody(m.value, `messages.${index}.value`)),
     };
   });
 }
 
-function isKafkaBatch(params: Rec): params is Rec & { messages: unknown[] } {
-  return Array.isArray(params.messages) && params.messages.length > 0 && params.messages.every((m) => isRec(m) && 'topic' in m && 'offset' in m);
+async function runKafka(def: Definition, frame: Frame, params: Rec & { messages: unknown[] }, activationId: string): Promise<Rec> {
+  let invocations: Invocation[];
+  try {
+    invocations = kafkaInvocations(params, activationId);
+  } catch (thrown) {
+    const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the Kafka batch');
+    def.logger.warn('invocation rejected', { provider: 'openwhisk', trigger: 'queue', code: error.code, batchSize: params.messages.length });
+    return { error: toErrorSummary(error) };
+  }
+  // Kafka orders messages within a partition: run in order and stop at the first failure.
+  const outcomes = await runBatch(def, frame, invocations, true);
+  const failed: Array<{ deliveryId: string; code: string; retryable: boolean }> = [];
+  let firstError: SteadyError | undefined;
+  let processed = 0;
+  let acknowledged = 0;
+  outcomes.forEach((outcome, i) => {
+    if (outcome.ok) processed++;
+    else if (!reportsFailure(def, outcome)) acknowledged++;
+    else {
+      firstError ??= outcome.error;
+      failed.push({ deliveryId: invocations[i]!.deliveryId!, code: outcome.error.code, retryable: outcome.error.retryable });
+    }
+  });
+  const counts: Rec = acknowledged > 0 ? { processed, acknowledged } : { processed };
+  // The feed commits offsets once the trigger fires, whatever the action returns: this result
+  // records the failure (an application error) and names the messages to re-drive.
+  if (!firstError) return counts;
+  return { error: { ...toErrorSummary(firstError), ...counts, failed } };
 }
 
-function errorResult(error: SteadyError): { error: ReturnType<typeof toErrorSummary> } {
-  return { error: toErrorSummary(error) };
+// ---------------------------------------------------------------------------------------------
+// Alarm ticks and plain activations
+
+function scheduleMark(params: Rec): { schedule: string | undefined } | undefined {
+  if (!Object.hasOwn(params, OPENWHISK_SCHEDULE_PARAM)) return undefined;
+  const mark = params[OPENWHISK_SCHEDULE_PARAM];
+  if (typeof mark === 'string' && mark !== '') return { schedule: mark };
+  if (mark === true) return { schedule: undefined };
+  return undefined;
 }
 
-/** OpenWhisk results must be JSON objects; any other value is wrapped. */
-function toResult(value: unknown): Rec {
-  return isRec(value) ? value : value === undefined ? {} : { result: value };
+function withoutScheduleMark(params: Rec): Rec {
+  const out: Rec = {};
+  for (const [k, v] of Object.entries(params)) if (k !== OPENWHISK_SCHEDULE_PARAM) setOwn(out, k, v);
+  return out;
 }
 
-export async function invokeOpenWhisk(def: Definition, params: unknown, env: Record<string, string | undefined> = process.env): Promise<unknown> {
-  // Read the activation's identity before any await: concurrent activations rewrite env.
-  const activationId = env.__OW_ACTIVATION_ID ?? randomUUID();
+/** Action results must be JSON objects: anything else is wrapped as `{ result }`. */
+function toActionResult(value: unknown): Rec {
+  if (value === undefined) return {};
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return { error: toErrorSummary(notJsonError()) };
+  }
+  if (text === undefined) return {};
+  if (text.startsWith('{')) return value as Rec;
+  return { result: JSON.parse(text) as unknown };
+}
+
+async function runActivation(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
+  const mark = scheduleMark(params);
+  const trigger: Trigger = mark
+    ? { kind: 'schedule', source: 'ow-alarm', ...(mark.schedule === undefined ? {} : { schedule: mark.schedule }) }
+    : { kind: 'direct', source: 'openwhisk' };
+  const outcome = await runInvocation(def, frame, {
+    trigger,
+    requestId: activationId,
+    // Alarms carry no tick identity and OpenWhisk never redelivers an activation.
+    deliveryId: undefined,
+    payload: () => (mark ? withoutScheduleMark(params) : params),
+  });
+  if (outcome.ok) return toActionResult(outcome.value);
+  // A tick is a delivery: `terminalErrors: 'ack'` applies. A direct caller always learns of the failure.
+  if (mark && !reportsFailure(def, outcome)) return {};
+  return { error: toErrorSummary(outcome.error) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function invokeOpenWhisk(def: Definition, params: unknown, env: Record<string, string | undefined> = process.env): Promise<Rec> {
+  // Synchronously, before any await: concurrent activations rewrite these variables.
+  const activationId = env.__OW_ACTIVATION_ID || randomUUID();
   const deadlineMs = Number(env.__OW_DEADLINE);
   const frame: Frame = {
     provider: 'openwhisk',
-    functionName: env.__OW_ACTION_NAME ?? 'action',
+    functionName: env.__OW_ACTION_NAME || 'action',
     deadline: Number.isFinite(deadlineMs) && deadlineMs > 0 ? deadlineMs : Number.POSITIVE_INFINITY,
     raw: params,
   };
-  if (!isRec(params)) {
-    return errorResult(new MalformedEventError('Activation parameters are not an object'));
-  }
-  if (typeof params.__ow_method === 'string') {
-    let outcome: Outcome;
-    try {
-      outcome = await runInvocation(def, frame, webInvocation(params, activationId));
-    } catch {
-      outcome = { ok: false, error: new MalformedEventError('Could not read the web request') };
+  const web = isRec(params) && typeof params.__ow_method === 'string';
+  try {
+    if (!isRec(params)) {
+      return { error: toErrorSummary(new MalformedEventError('Activation parameters are not an object', [{ field: '', message: 'Not an object', expected: 'object' }])) };
     }
-    const res = toHttpResponse(outcome);
-    const result: OpenWhiskWebResult = { statusCode: res.status, headers: res.headers };
-    // A binary content type tells the controller to decode a base64 body.
-    if (res.body !== '') result.body = res.body;
-    return result;
+    if (web) return webResult(await runInvocation(def, frame, webInvocation(params, activationId)));
+    if (isKafkaBatch(params)) return await runKafka(def, frame, params, activationId);
+    return await runActivation(def, frame, params, activationId);
+  } catch (thrown) {
+    // Only a defect in this adapter gets here; the runtime must still receive a result.
+    const error = new SteadyError('INTERNAL', 'Internal error', { status: 500, retryable: true, expose: false, cause: thrown });
+    def.logger.error('openwhisk adapter failed', { provider: 'openwhisk', requestId: activationId, code: error.code });
+    return web ? webResult({ ok: false, error }) : { error: toErrorSummary(error) };
   }
-  if (isKafkaBatch(params)) {
-    let invocations: Invocation[];
-    try {
-      invocations = kafkaInvocations(params.messages, activationId);
-    } catch (thrown) {
-      return errorResult(thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the Kafka batch'));
-    }
-    // Kafka keeps order within a partition: run in order and stop at the first failure.
-    const outcomes = await runBatch(def, frame, invocations, true);
-    const failed = outcomes.map((o, i) => ({ o, i })).filter(({ o }) => reportsFailure(def, o));
-    if (failed.length === 0) return { processed: outcomes.length };
-    const first = failed[0]!.o;
-    return {
-      error: {
-        ...(first.ok ? {} : toErrorSummary(first.error)),
-        failed: failed.map(({ o, i }) => ({ deliveryId: invocations[i]!.deliveryId, code: o.ok ? 'OK' : o.error.code })),
-      },
-    };
-  }
-  const alarm = isAlarm(params);
-  const outcome = await runInvocation(def, frame, {
-    trigger: alarm ? { kind: 'schedule', source: 'ow-alarm' } : { kind: 'direct', source: 'openwhisk' },
-    requestId: activationId,
-    deliveryId: undefined,
-    payload: () => params,
-  });
-  if (outcome.ok) return toResult(outcome.value);
-  if (!reportsFailure(def, outcome)) return {};
-  return errorResult(outcome.error);
-}
-
-/** The alarms feed can be told to mark its payload; `STEADYFN_OW_TRIGGER=alarm` marks the action. */
-function isAlarm(params: Rec): boolean {
-  return process.env.STEADYFN_OW_TRIGGER === 'alarm' || params.__steadyfn_trigger === 'alarm';
 }
