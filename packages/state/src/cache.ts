@@ -1,0 +1,343 @@
+/**
+ * `defineState`: the whole state, loaded in one parallel round from its sources, validated by
+ * one schema, frozen, and kept across warm invocations under a staleness contract:
+ *
+ * - younger than `maxAge`: served as is, no store is asked;
+ * - older: revalidated before this invocation goes on (one conditional round trip per source);
+ *   unchanged sources are kept, changed ones replaced, and the result validated again;
+ * - a failed reload: the last good state is served while it is younger than
+ *   `maxAge + staleIfError`, with a warning; after that the failure is thrown.
+ *
+ * Nothing runs in the background: a frozen instance would never finish it.
+ */
+import { DeadlineExceededError, SteadyError, createLogger, currentContext, type Logger } from '@steadyfn/handler';
+import type { ZodType, output } from 'zod';
+import { StateError, SourceError, describeFailure, type StateIssue } from './errors.js';
+import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
+import { abortable, abortReason, deepFreeze } from './util.js';
+
+export type SourceMap = Record<string, StateSource<any>>;
+
+/** The raw values of the sources, before the schema. */
+export type SourceValues<S extends SourceMap> = { [K in keyof S]: SourceValue<S[K]> };
+
+/** The state type: the schema's output, or the raw source values when there is no schema. */
+export type StateOf<S extends SourceMap, Schema> = Schema extends ZodType ? output<Schema> : SourceValues<S>;
+
+export interface StateOptions<S extends SourceMap, Schema extends ZodType | undefined> {
+  /** The sources, by name; each name becomes a top-level key of the state. */
+  sources: S;
+  /** Validates the whole state (an object keyed by source name). Optional, but strongly advised. */
+  schema?: Schema;
+  /** Milliseconds a loaded or revalidated state is served without asking any store. Default 60 000. */
+  maxAge?: number;
+  /**
+   * Milliseconds past `maxAge` during which the last good state is still served when a reload
+   * fails (a store is down, the new data is invalid). Default 0: a failed reload is thrown.
+   */
+  staleIfError?: number;
+  /**
+   * After a failed reload, serve the last good state (within `staleIfError`) for this many
+   * milliseconds before trying the stores again, so an outage does not cost every invocation
+   * a failed round trip. Default 1 000.
+   */
+  retryAfterError?: number;
+  /** Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. Default 10 000. */
+  timeoutMs?: number;
+  /** Where warnings go; defaults to the invocation's `ctx.log`. */
+  logger?: Logger;
+  /** Clock for the staleness contract (epoch ms). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What `get` uses from an invocation's context; the handler's `ctx` fits. */
+export interface StateCallContext {
+  /** Aborts the wait (and the load, when no other invocation waits on it). */
+  signal?: AbortSignal;
+  /** Epoch ms after which this invocation stops waiting. */
+  deadline?: number;
+  log?: Logger;
+}
+
+export interface StateStatus {
+  /** Whether a state has been loaded (and not invalidated). */
+  loaded: boolean;
+  /** When the current value's load started (epoch ms, per `now`). */
+  loadedAt: number | undefined;
+  /** When the stores last confirmed the current value: its load or its last successful revalidation. */
+  confirmedAt: number | undefined;
+  /** True while `now - confirmedAt < maxAge`: `get` asks no store. */
+  fresh: boolean;
+  /** The failure of the last reload, while the last good state is served in its place. */
+  lastError: StateError | SteadyError | undefined;
+  /** Versions per source, as the sources reported them. */
+  versions: Readonly<Record<string, unknown>>;
+}
+
+export interface StateCache<T> {
+  /**
+   * The current state: from memory while fresh, otherwise after a revalidation or load that
+   * concurrent callers share. Rejects with a `StateError` naming each failed source and path.
+   */
+  get(ctx?: StateCallContext): Promise<DeepReadonly<T>>;
+  /** Drops the state; the next `get` loads every source in full (as on a cold start). */
+  invalidate(): void;
+  status(): StateStatus;
+}
+
+interface Entry {
+  raw: Record<string, unknown>;
+  versions: Record<string, unknown>;
+  value: unknown;
+  loadedAt: number;
+  confirmedAt: number;
+}
+
+interface Flight {
+  promise: Promise<unknown>;
+  controller: AbortController;
+  waiters: number;
+  settled: boolean;
+}
+
+/** Why a load was stopped when every invocation waiting for it gave up. */
+class Abandoned extends Error {
+  override readonly name = 'Abandoned';
+}
+
+type StepResult =
+  | { name: string; status: 'unchanged' }
+  | { name: string; status: 'loaded'; loaded: Loaded<unknown> }
+  | { name: string; status: 'failed'; error: unknown };
+
+function option(name: string, value: number | undefined, fallback: number, allowInfinity: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowInfinity && !Number.isFinite(value))) {
+    throw new SteadyError('STATE_OPTION_INVALID', `${name} must be a number of milliseconds ≥ 0${allowInfinity ? '' : ' (finite)'}`, {
+      status: 500,
+      retryable: false,
+      expose: false,
+    });
+  }
+  return value;
+}
+
+export function defineState<S extends SourceMap, Schema extends ZodType | undefined = undefined>(
+  options: StateOptions<S, Schema>,
+): StateCache<StateOf<S, Schema>> {
+  const sources = options.sources;
+  const names = Object.keys(sources ?? {});
+  if (names.length === 0) {
+    throw new SteadyError('STATE_OPTION_INVALID', 'sources must name at least one source', { status: 500, retryable: false, expose: false });
+  }
+  for (const name of names) {
+    if (typeof sources[name]?.load !== 'function') {
+      throw new SteadyError('STATE_OPTION_INVALID', `sources.${name} must be a source (an object with a load function)`, {
+        status: 500,
+        retryable: false,
+        expose: false,
+      });
+    }
+  }
+  const schema = options.schema as ZodType | undefined;
+  const maxAge = option('maxAge', options.maxAge, 60_000, true);
+  const staleIfError = option('staleIfError', options.staleIfError, 0, true);
+  const retryAfterError = option('retryAfterError', options.retryAfterError, 1_000, true);
+  const timeoutMs = Math.max(1, option('timeoutMs', options.timeoutMs, 10_000, false));
+  const now = options.now ?? Date.now;
+
+  let entry: Entry | undefined;
+  let flight: Flight | undefined;
+  let lastFailureAt: number | undefined;
+  let lastError: StateError | SteadyError | undefined;
+  // Bumped by invalidate(), so a load started before it cannot install its result after it.
+  let generation = 0;
+
+  const withinStaleWindow = (e: Entry, at: number): boolean => at - e.confirmedAt < maxAge + staleIfError;
+
+  async function step(name: string, prev: Entry | undefined, signal: AbortSignal): Promise<StepResult> {
+    const source = sources[name]!;
+    try {
+      if (signal.aborted) throw abortReason(signal);
+      if (prev && source.revalidate && Object.hasOwn(prev.versions, name)) {
+        const result = await abortable(source.revalidate({ value: prev.raw[name], version: prev.versions[name] }, signal), signal);
+        return result === 'unchanged' ? { name, status: 'unchanged' } : { name, status: 'loaded', loaded: result };
+      }
+      return { name, status: 'loaded', loaded: await abortable(source.load(signal), signal) };
+    } catch (error) {
+      return { name, status: 'failed', error };
+    }
+  }
+
+  function loadIssue(name: string, error: unknown): StateIssue {
+    const description = sources[name]!.description;
+    const path = error instanceof SourceError && error.path ? `${name}.${error.path}` : name;
+    const message = describeFailure(error);
+    return { source: name, kind: 'load', field: path, message: description ? `${description}: ${message}` : message };
+  }
+
+  async function refresh(prev: Entry | undefined, signal: AbortSignal): Promise<Entry> {
+    const startedAt = now();
+    const results = await Promise.all(names.map((name) => step(name, prev, signal)));
+
+    const failed = new Set<string>();
+    const issues: StateIssue[] = [];
+    for (const r of results) {
+      if (r.status === 'failed') {
+        failed.add(r.name);
+        issues.push(loadIssue(r.name, r.error));
+      }
+    }
+    if (prev && issues.length === 0 && results.every((r) => r.status === 'unchanged')) {
+      return { ...prev, confirmedAt: startedAt };
+    }
+
+    const raw: Record<string, unknown> = { ...prev?.raw };
+    const versions: Record<string, unknown> = { ...prev?.versions };
+    for (const r of results) {
+      if (r.status !== 'loaded') continue;
+      raw[r.name] = r.loaded.value;
+      if (r.loaded.version === undefined) delete versions[r.name];
+      else versions[r.name] = r.loaded.version;
+    }
+
+    let value: unknown = raw;
+    if (schema) {
+      const parsed = await schema.safeParseAsync(raw);
+      if (parsed.success) value = parsed.data;
+      else {
+        for (const issue of parsed.error.issues) {
+          const path = issue.path.map((p) => (typeof p === 'symbol' ? p.toString() : String(p)));
+          const source = path[0] ?? '(root)';
+          // A source that failed to load has no value to judge; its load failure says enough.
+          if (failed.has(source)) continue;
+          const out: StateIssue = { source, kind: 'invalid', field: path.join('.'), message: issue.message };
+          const expected = (issue as { expected?: unknown }).expected;
+          if (typeof expected === 'string') out.expected = expected;
+          issues.push(out);
+        }
+      }
+    }
+    if (issues.length > 0) throw new StateError(issues, failed.size > 0 ? { cause: results.find((r) => r.status === 'failed') } : {});
+    if (value === raw) value = { ...raw };
+    return { raw, versions, value: deepFreeze(value), loadedAt: startedAt, confirmedAt: startedAt };
+  }
+
+  function loggerFor(ctx: StateCallContext | undefined): Logger {
+    return options.logger ?? ctx?.log ?? currentContext()?.log ?? (fallbackLogger ??= createLogger({ component: 'steadyfn-state' }));
+  }
+  let fallbackLogger: Logger | undefined;
+
+  function startFlight(prev: Entry | undefined, ctx: StateCallContext | undefined): Flight {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new SourceError(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
+    timer.unref?.();
+    const gen = generation;
+    const f: Flight = { promise: Promise.resolve(), controller, waiters: 0, settled: false };
+    f.promise = refresh(prev, controller.signal)
+      .then(
+        (next) => {
+          if (gen === generation) {
+            entry = next;
+            lastFailureAt = undefined;
+            lastError = undefined;
+          }
+          return next.value;
+        },
+        (thrown: unknown) => {
+          const error = thrown instanceof SteadyError ? thrown : new StateError([{ source: '(state)', kind: 'load', field: '', message: describeFailure(thrown) }]);
+          if (controller.signal.reason instanceof Abandoned) throw error;
+          const at = now();
+          if (gen === generation) {
+            lastFailureAt = at;
+            lastError = error;
+          }
+          if (prev && withinStaleWindow(prev, at)) {
+            loggerFor(ctx).warn('serving the last good state: reload failed', {
+              code: error.code,
+              failures: error instanceof StateError ? error.failures.map((f) => ({ field: f.field, message: f.message })) : undefined,
+              ageMs: at - prev.confirmedAt,
+              staleForMs: Math.max(0, at - prev.confirmedAt - maxAge),
+            });
+            return prev.value;
+          }
+          throw error;
+        },
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        f.settled = true;
+        if (flight === f) flight = undefined;
+      });
+    // Waiters that gave up leave nobody to observe a late rejection.
+    f.promise.catch(() => undefined);
+    return f;
+  }
+
+  async function wait(f: Flight, ctx: StateCallContext | undefined): Promise<unknown> {
+    const signal = ctx?.signal;
+    const deadline = ctx?.deadline;
+    const timed = typeof deadline === 'number' && Number.isFinite(deadline);
+    f.waiters++;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      if (!signal && !timed) return await f.promise;
+      return await new Promise<unknown>((resolve, reject) => {
+        if (signal) {
+          onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new DeadlineExceededError());
+          if (signal.aborted) return onAbort();
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
+        if (timed) {
+          timer = setTimeout(() => reject(new DeadlineExceededError()), Math.max(0, deadline - Date.now()));
+          timer.unref?.();
+        }
+        f.promise.then(resolve, reject);
+      });
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (signal && onAbort) signal.removeEventListener('abort', onAbort);
+      f.waiters--;
+      // Nobody waits any more: stop the load rather than leave it running after the response.
+      if (f.waiters === 0 && !f.settled) {
+        f.controller.abort(new Abandoned('every waiting invocation gave up'));
+        // The next invocation starts afresh instead of joining a load that is being stopped.
+        if (flight === f) flight = undefined;
+      }
+    }
+  }
+
+  return {
+    async get(ctx) {
+      const at = now();
+      const current = entry;
+      if (current && at - current.confirmedAt < maxAge) return current.value as DeepReadonly<StateOf<S, Schema>>;
+      // Right after a failed reload, serve the last good state without asking the stores yet.
+      if (current && lastFailureAt !== undefined && at - lastFailureAt < retryAfterError && withinStaleWindow(current, at)) {
+        return current.value as DeepReadonly<StateOf<S, Schema>>;
+      }
+      flight ??= startFlight(current, ctx);
+      return (await wait(flight, ctx)) as DeepReadonly<StateOf<S, Schema>>;
+    },
+    invalidate() {
+      generation++;
+      entry = undefined;
+      lastFailureAt = undefined;
+      lastError = undefined;
+      flight = undefined;
+    },
+    status() {
+      const at = now();
+      return {
+        loaded: entry !== undefined,
+        loadedAt: entry?.loadedAt,
+        confirmedAt: entry?.confirmedAt,
+        fresh: entry !== undefined && at - entry.confirmedAt < maxAge,
+        lastError,
+        versions: { ...entry?.versions },
+      };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { SteadyError } from '@steadyfn/handler';
+
+/** One thing wrong with the state: a source that failed to load, or a value the schema rejected. */
+export interface StateIssue {
+  /** The source's name (its key in `sources`). */
+  source: string;
+  /** `load`: the source could not be read or decoded. `invalid`: the schema rejected its value. */
+  kind: 'load' | 'invalid';
+  /** Dotted path from the state's root, starting with the source name, e.g. `flags.maxItems`. */
+  field: string;
+  /** What went wrong, in words; never the value itself. */
+  message: string;
+  /** What the schema expected there, when it says. */
+  expected?: string;
+}
+
+const MAX_MESSAGE = 1_000;
+
+/**
+ * The state could not be built. `code` is `STATE_UNAVAILABLE` when a source failed (retryable:
+ * the store may be back soon) and `STATE_INVALID` when every source loaded but the schema
+ * rejected the data. `failures` names each source and path; it is kept out of `issues` so an
+ * HTTP caller never sees the layout of internal state (the error is not exposed).
+ */
+export class StateError extends SteadyError {
+  override readonly name = 'StateError';
+  readonly failures: ReadonlyArray<StateIssue>;
+
+  constructor(failures: ReadonlyArray<StateIssue>, options: { cause?: unknown } = {}) {
+    const unavailable = failures.some((f) => f.kind === 'load');
+    super(unavailable ? 'STATE_UNAVAILABLE' : 'STATE_INVALID', summarise(failures), {
+      status: unavailable ? 503 : 500,
+      retryable: true,
+      expose: false,
+      cause: options.cause,
+    });
+    this.failures = failures;
+  }
+}
+
+function summarise(failures: ReadonlyArray<StateIssue>): string {
+  const parts = failures.map((f) => `${f.field || f.source}: ${f.message}`);
+  const text = `State could not be loaded (${failures.length} issue${failures.length === 1 ? '' : 's'}): ${parts.join('; ')}`;
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+}
+
+/**
+ * A source reports a failure it understood (not found, not JSON) with this, so the message
+ * is its own and not a driver's.
+ */
+export class SourceError extends Error {
+  override readonly name = 'SourceError';
+  constructor(
+    message: string,
+    /** Path inside the source's value, when the failure is about one part of it (an NDJSON line). */
+    readonly path: string = '',
+  ) {
+    super(message);
+  }
+}
+
+/** A short, payload-free description of anything thrown by a store client. */
+export function describeFailure(thrown: unknown): string {
+  if (thrown instanceof SourceError) return thrown.message;
+  if (thrown instanceof Error) {
+    const code = (thrown as { code?: unknown }).code;
+    const name = thrown.name && thrown.name !== 'Error' ? thrown.name : typeof code === 'string' ? code : undefined;
+    const text = name ? `${name}: ${thrown.message}` : thrown.message;
+    return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+  }
+  return typeof thrown === 'string' ? thrown.slice(0, 300) : 'unknown failure';
+}

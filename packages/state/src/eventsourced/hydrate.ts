@@ -1,0 +1,83 @@
+/**
+ * Event-sourced hydration: the newest snapshot, then every event recorded after its position,
+ * folded through a reducer. As a state source, revalidation reads only the events after the
+ * last one applied: none (one round trip) means unchanged.
+ */
+import { SourceError, describeFailure } from '../errors.js';
+import type { Loaded, StateSource } from '../types.js';
+import { abortReason } from '../util.js';
+import type { EventStore, SnapshotStore } from './types.js';
+
+export interface HydrateOptions<S, E, P> {
+  /** Where the newest snapshot is; without one, every event is replayed from `initial()`. */
+  snapshot?: SnapshotStore<S, P>;
+  events: EventStore<E, P>;
+  /** The state before the first event (used when there is no snapshot yet). */
+  initial: () => S;
+  /**
+   * The next state from a state and one event. It may change the state it is given: on
+   * revalidation it gets a copy (`structuredClone`) of the cached state, never the frozen one.
+   */
+  reducer: (state: S, event: E) => S;
+  /** Events read per round trip. Default 1 000. */
+  pageSize?: number;
+  /** More events than this after the snapshot is a load failure (write snapshots more often). Default 1 000 000. */
+  maxEvents?: number;
+}
+
+/** What hydration records as the source's version: the position of the last event applied. */
+export interface HydratedVersion<P> {
+  position: P | undefined;
+}
+
+export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<S> {
+  const pageSize = options.pageSize ?? 1_000;
+  const maxEvents = options.maxEvents ?? 1_000_000;
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new TypeError('hydrate: pageSize must be a positive integer');
+  if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new TypeError('hydrate: maxEvents must be a positive integer');
+  const { events, reducer } = options;
+  const description = [options.snapshot?.description, events.description].filter(Boolean).join(' + ') || 'event-sourced state';
+
+  /** Applies `first` (already read) and then every later page. */
+  const replay = async (state: S, position: P | undefined, first: ReadonlyArray<{ position: P; event: E }>, signal: AbortSignal): Promise<Loaded<S>> => {
+    let page = first;
+    let applied = 0;
+    for (;;) {
+      if (page.length > pageSize) throw new SourceError(`the event store returned more than ${pageSize} events for one page`);
+      for (const stored of page) {
+        try {
+          state = reducer(state, stored.event);
+        } catch (error) {
+          throw new SourceError(`the reducer failed at event position ${String(stored.position)}: ${describeFailure(error)}`);
+        }
+        position = stored.position;
+      }
+      applied += page.length;
+      if (page.length < pageSize) break;
+      if (applied >= maxEvents) throw new SourceError(`more than ${maxEvents} events after the snapshot (raise maxEvents or write snapshots more often)`);
+      if (signal.aborted) throw abortReason(signal);
+      page = await events.readAfter(position, pageSize, signal);
+    }
+    const version: HydratedVersion<P> = { position };
+    return { value: state, version };
+  };
+
+  return {
+    description,
+    async load(signal) {
+      const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
+      if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
+      const position = snap?.position;
+      if (signal.aborted) throw abortReason(signal);
+      const first = await events.readAfter(position, pageSize, signal);
+      return replay(snap ? snap.state : options.initial(), position, first, signal);
+    },
+    async revalidate(known, signal) {
+      const { position } = known.version as HydratedVersion<P>;
+      const first = await events.readAfter(position, pageSize, signal);
+      if (first.length === 0) return 'unchanged';
+      // The cached state is frozen (and shared with running invocations): fold into a copy.
+      return replay(structuredClone(known.value), position, first, signal);
+    },
+  };
+}

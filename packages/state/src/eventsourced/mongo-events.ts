@@ -1,0 +1,34 @@
+/** Events in a MongoDB collection, ordered by a position field, read page by page. */
+import type { MongoTarget } from '../sources/mongo.js';
+import { abortReason, getPath, resolveClient } from '../util.js';
+import type { EventStore } from './types.js';
+
+type Doc = Record<string, any>;
+
+export interface MongoEventsOptions<E> extends MongoTarget {
+  /** Only these events (e.g. `{ stream: 'cart-42' }`). */
+  filter?: Doc;
+  /** Field holding the position (a number or other ordered value, unique, increasing). Default `position`. Index it. */
+  positionField?: string;
+  /** Turns a stored document into an event. Default: the document. */
+  map?: (doc: Doc) => E;
+}
+
+export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>): EventStore<E, P> {
+  if (typeof options.collection !== 'string' || options.collection === '') throw new TypeError('mongoEvents: collection must be a non-empty string');
+  const field = options.positionField ?? 'position';
+  const filter = options.filter ?? {};
+  const hasFilter = Object.keys(filter).length > 0;
+  return {
+    description: `mongodb ${options.collection} events`,
+    async readAfter(after, limit, signal) {
+      const client = await resolveClient(options.client);
+      if (signal.aborted) throw abortReason(signal);
+      const collection = client.db(options.db).collection(options.collection);
+      const range = after === undefined ? {} : { [field]: { $gt: after } };
+      const query = hasFilter ? (after === undefined ? filter : { $and: [filter, range] }) : range;
+      const docs: Doc[] = await collection.find(query, { sort: { [field]: 1 }, limit, signal }).toArray();
+      return docs.map((doc) => ({ position: getPath(doc, field) as P, event: options.map ? options.map(doc) : (doc as E) }));
+    },
+  };
+}

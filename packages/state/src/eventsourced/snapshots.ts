@@ -1,0 +1,66 @@
+/** Where the newest snapshot is kept: an S3 object, or the newest document of a MongoDB collection. */
+import { SourceError } from '../errors.js';
+import type { MongoTarget } from '../sources/mongo.js';
+import { s3Object, type S3SourceOptions } from '../sources/s3.js';
+import { abortReason, getPath, parseJson, resolveClient } from '../util.js';
+import type { Snapshot, SnapshotStore } from './types.js';
+
+type Doc = Record<string, any>;
+
+export interface S3SnapshotOptions<S, P> extends S3SourceOptions {
+  /** Turns the parsed JSON into a snapshot. Default: the object is `{ "position": …, "state": … }`. */
+  decode?: (json: unknown) => Snapshot<S, P>;
+}
+
+function defaultDecode<S, P>(json: unknown): Snapshot<S, P> {
+  if (typeof json !== 'object' || json === null || !('position' in json) || !('state' in json)) {
+    throw new SourceError('the snapshot must be a JSON object with "position" and "state"');
+  }
+  return json as Snapshot<S, P>;
+}
+
+/** The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means none yet. */
+export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): SnapshotStore<S, P> {
+  const decode = options.decode ?? defaultDecode<S, P>;
+  const source = s3Object<Snapshot<S, P> | undefined>({
+    client: options.client,
+    bucket: options.bucket,
+    key: options.key,
+    ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
+    optional: true,
+    decode: (text) => decode(parseJson(text, 'the snapshot')),
+  });
+  return {
+    description: `snapshot ${source.description}`,
+    read: async (signal) => (await source.load(signal)).value,
+  };
+}
+
+export interface MongoSnapshotOptions extends MongoTarget {
+  /** Only these snapshots (e.g. `{ stream: 'cart-42' }`). */
+  filter?: Doc;
+  /** Default `position`; the snapshot with the highest one is used. */
+  positionField?: string;
+  /** Default `state`. */
+  stateField?: string;
+}
+
+/** The newest snapshot document (highest position) of a MongoDB collection. None means replay from the start. */
+export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): SnapshotStore<S, P> {
+  if (typeof options.collection !== 'string' || options.collection === '') throw new TypeError('mongoSnapshot: collection must be a non-empty string');
+  const positionField = options.positionField ?? 'position';
+  const stateField = options.stateField ?? 'state';
+  return {
+    description: `snapshot mongodb ${options.collection}`,
+    async read(signal) {
+      const client = await resolveClient(options.client);
+      if (signal.aborted) throw abortReason(signal);
+      const collection = client.db(options.db).collection(options.collection);
+      const doc: Doc | null = await collection.findOne(options.filter ?? {}, { sort: { [positionField]: -1 }, signal });
+      if (doc === null) return undefined;
+      const position = getPath(doc, positionField);
+      if (position === undefined || position === null) throw new SourceError(`the newest snapshot has no ${positionField}`);
+      return { position: position as P, state: getPath(doc, stateField) as S };
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * A source of your own: any async function (an HTTP API, a parameter store, a file).
+ */
+import type { Loaded, StateSource } from '../types.js';
+import { abortReason, sameVersion } from '../util.js';
+
+export interface CustomSourceOptions<T> {
+  /** Loads the value; stop when `signal` aborts. */
+  load: (signal: AbortSignal) => T | Promise<T>;
+  /**
+   * Reads a cheap version of the value (an ETag, a counter, a timestamp). With it, a stale
+   * state costs one `version` call when nothing changed; without it, `load` runs again.
+   * It is read before the value, so the value is never older than the version kept with it.
+   */
+  version?: (signal: AbortSignal) => unknown | Promise<unknown>;
+  /** Shown in error messages, e.g. `https://config.example/flags`. */
+  description?: string;
+}
+
+/** A source from your own load function (and, optionally, a version function). */
+export function custom<T>(options: CustomSourceOptions<T>): StateSource<T> {
+  if (typeof options.load !== 'function') throw new TypeError('custom: load must be a function');
+  const { version } = options;
+
+  const loadAt = async (known: unknown, signal: AbortSignal): Promise<Loaded<T>> => {
+    if (signal.aborted) throw abortReason(signal);
+    const value = await options.load(signal);
+    return version ? { value, version: known ?? null } : { value };
+  };
+
+  const source: StateSource<T> = {
+    ...(options.description !== undefined ? { description: options.description } : {}),
+    load: async (signal) => loadAt(version ? await version(signal) : undefined, signal),
+  };
+  if (version) {
+    source.revalidate = async (known, signal) => {
+      const current = (await version(signal)) ?? null;
+      if (sameVersion(current, known.version)) return 'unchanged';
+      return loadAt(current, signal);
+    };
+  }
+  return source;
+}

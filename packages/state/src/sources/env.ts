@@ -1,0 +1,45 @@
+/**
+ * Environment variables as a source. Reading them costs no round trip; revalidation re-reads
+ * them (tests and some runtimes change `process.env` in place).
+ */
+import type { Loaded, StateSource } from '../types.js';
+import { setOwn } from '../util.js';
+
+export interface EnvVarsOptions {
+  /** Exactly these variables (a missing one is `undefined`, for the schema to judge). */
+  keys?: ReadonlyArray<string>;
+  /** Every variable whose name starts with this. */
+  prefix?: string;
+  /** Drop `prefix` from the names in the value (`APP_PORT` -> `PORT`). Default true. */
+  stripPrefix?: boolean;
+  /** Where to read from; default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+/** Environment variables, as an object of strings. Give `keys`, `prefix`, or both. */
+export function envVars(options: EnvVarsOptions): StateSource<Record<string, string | undefined>> {
+  if (!options.keys && options.prefix === undefined) throw new TypeError('envVars: give keys, prefix, or both');
+  const strip = options.stripPrefix ?? true;
+
+  const read = (): Loaded<Record<string, string | undefined>> => {
+    const env = options.env ?? process.env;
+    const value: Record<string, string | undefined> = {};
+    for (const key of options.keys ?? []) setOwn(value, key, env[key]);
+    const prefix = options.prefix;
+    if (prefix !== undefined) {
+      for (const key of Object.keys(env)) {
+        if (key.startsWith(prefix) && key.length > prefix.length) setOwn(value, strip ? key.slice(prefix.length) : key, env[key]);
+      }
+    }
+    return { value, version: JSON.stringify(Object.entries(value)) };
+  };
+
+  return {
+    description: options.prefix !== undefined ? `environment ${options.prefix}*` : 'environment',
+    load: async () => read(),
+    revalidate: async (known) => {
+      const next = read();
+      return next.version === known.version ? 'unchanged' : next;
+    },
+  };
+}

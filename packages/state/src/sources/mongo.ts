@@ -1,0 +1,155 @@
+/**
+ * MongoDB sources: one document, or the result of a query. Revalidation reads one small
+ * version (a field of the document, or a separate version document) instead of the data.
+ */
+import { SourceError } from '../errors.js';
+import type { ClientInput, Loaded, StateSource } from '../types.js';
+import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
+
+type Doc = Record<string, any>;
+
+/** The few driver calls these sources use; a `mongodb` `Collection` fits. */
+export interface MongoCollectionLike {
+  find(filter: any, options?: any): { toArray(): Promise<any[]> };
+  findOne(filter: any, options?: any): Promise<any>;
+}
+
+/** A `mongodb` `MongoClient` fits. */
+export interface MongoClientLike {
+  db(name?: string): { collection(name: string): MongoCollectionLike };
+}
+
+export interface MongoTarget {
+  /** A MongoClient, or a function returning one (a connections handle). */
+  client: ClientInput<MongoClientLike>;
+  /** Database name; defaults to the one in the connection string. */
+  db?: string;
+  collection: string;
+}
+
+/** A version kept in its own document, bumped by every writer after it writes. */
+export interface MongoVersionDocument {
+  /** Defaults to the source's collection. */
+  collection?: string;
+  filter: Doc;
+  /** Field holding the version (number, string, Date or ObjectId); dotted paths allowed. */
+  field: string;
+}
+
+async function collectionOf(target: MongoTarget, name = target.collection): Promise<MongoCollectionLike> {
+  const client = await resolveClient(target.client);
+  return client.db(target.db).collection(name);
+}
+
+function checkName(what: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${what} must be a non-empty string`);
+  return value;
+}
+
+async function readVersion(target: MongoTarget, version: MongoVersionDocument, signal: AbortSignal): Promise<unknown> {
+  const collection = await collectionOf(target, version.collection ?? target.collection);
+  if (signal.aborted) throw abortReason(signal);
+  const doc = await collection.findOne(version.filter, { projection: { _id: 0, [version.field]: 1 }, signal });
+  // No version document yet is a version too ("none"); its creation is a change.
+  return doc === null ? null : (getPath(doc, version.field) ?? null);
+}
+
+export interface MongoDocumentOptions<T> extends MongoTarget {
+  filter: Doc;
+  projection?: Doc;
+  /**
+   * A field of the document that changes on every write (`$inc: { version: 1 }` or
+   * `$currentDate`). With it, a stale state costs one `findOne` of that field alone.
+   */
+  versionField?: string;
+  /** A missing document gives `null` instead of a load failure. */
+  optional?: boolean;
+  /** Turns the stored document into the source's value (e.g. drop `_id`). */
+  map?: (doc: Doc) => T;
+}
+
+/** One MongoDB document. */
+export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateSource<T> {
+  const collectionName = checkName('mongoDocument: collection', options.collection);
+  const versionField = options.versionField === undefined ? undefined : checkName('mongoDocument: versionField', options.versionField);
+  const what = `mongodb ${collectionName} document`;
+  let projection = options.projection;
+  // An inclusion projection must still bring the version field.
+  if (projection && versionField && Object.values(projection).some((v) => v === 1 || v === true)) {
+    projection = { ...projection, [versionField]: 1 };
+  }
+
+  const load = async (signal: AbortSignal): Promise<Loaded<T>> => {
+    const collection = await collectionOf(options);
+    if (signal.aborted) throw abortReason(signal);
+    const doc: Doc | null = await collection.findOne(options.filter, projection ? { projection, signal } : { signal });
+    if (doc === null) {
+      if (!options.optional) throw new SourceError('no document matches the filter');
+      return versionField === undefined ? { value: null as T } : { value: null as T, version: null };
+    }
+    const value = options.map ? options.map(doc) : (doc as T);
+    return versionField === undefined ? { value } : { value, version: getPath(doc, versionField) ?? null };
+  };
+
+  const source: StateSource<T> = { description: what, load };
+  if (versionField !== undefined) {
+    source.revalidate = async (known, signal) => {
+      const version = await readVersion(options, { filter: options.filter, field: versionField }, signal);
+      if (sameVersion(version, known.version)) return 'unchanged';
+      return load(signal);
+    };
+  }
+  return source;
+}
+
+export interface MongoQueryOptions<T> extends MongoTarget {
+  filter?: Doc;
+  sort?: Record<string, 1 | -1>;
+  projection?: Doc;
+  /** Upper bound on documents read (default 10 000): the state lives in memory. More is a load failure. */
+  limit?: number;
+  /**
+   * A document whose field every writer bumps after changing the queried documents. With it,
+   * a stale state costs one `findOne` of that field. (A query has no single version of its
+   * own: counting and maximising fields cannot see every delete-and-insert.)
+   */
+  versionDocument?: MongoVersionDocument;
+  /** Turns each stored document into an element of the value. */
+  map?: (doc: Doc) => T;
+}
+
+/** The documents a MongoDB query returns, as an array. */
+export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<T[]> {
+  const collectionName = checkName('mongoQuery: collection', options.collection);
+  const limit = options.limit ?? 10_000;
+  if (!Number.isInteger(limit) || limit < 1) throw new TypeError('mongoQuery: limit must be a positive integer');
+  const version = options.versionDocument;
+  if (version) checkName('mongoQuery: versionDocument.field', version.field);
+  const what = `mongodb ${collectionName} query`;
+
+  // The version is read before the data, so the data is never older than its version: a
+  // write in between costs one extra reload later, never a missed change.
+  const loadAt = async (known: unknown, signal: AbortSignal): Promise<Loaded<T[]>> => {
+    const collection = await collectionOf(options);
+    if (signal.aborted) throw abortReason(signal);
+    const findOptions: Doc = { limit: limit + 1, signal };
+    if (options.sort) findOptions.sort = options.sort;
+    if (options.projection) findOptions.projection = options.projection;
+    const docs: Doc[] = await collection.find(options.filter ?? {}, findOptions).toArray();
+    if (docs.length > limit) throw new SourceError(`the query matches more than ${limit} documents (raise limit)`);
+    const value = options.map ? docs.map((doc) => options.map!(doc)) : (docs as T[]);
+    return version ? { value, version: known } : { value };
+  };
+  const load = async (signal: AbortSignal): Promise<Loaded<T[]>> =>
+    loadAt(version ? await readVersion(options, version, signal) : undefined, signal);
+
+  const source: StateSource<T[]> = { description: what, load };
+  if (version) {
+    source.revalidate = async (known, signal) => {
+      const current = await readVersion(options, version, signal);
+      if (sameVersion(current, known.version)) return 'unchanged';
+      return loadAt(current, signal);
+    };
+  }
+  return source;
+}

@@ -1,0 +1,132 @@
+/**
+ * Redis sources: a string key (JSON or text) and a hash. Revalidation reads one small version
+ * (a version key, or a field of the hash) instead of the value.
+ */
+import { SourceError } from '../errors.js';
+import type { ClientInput, Loaded, StateSource } from '../types.js';
+import { abortReason, parseJson, resolveClient, sameVersion, setOwn } from '../util.js';
+
+/** The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. */
+export interface RedisReader {
+  get(key: string): Promise<string | null>;
+  hget(key: string, field: string): Promise<string | null>;
+  hgetall(key: string): Promise<Record<string, string>>;
+}
+
+export interface RedisKeyOptions<T> {
+  client: ClientInput<RedisReader>;
+  key: string;
+  /**
+   * A key whose value changes whenever `key` does (e.g. `INCR app:config:version` after each
+   * write). With it, a stale state costs one `GET` of this key when nothing changed. Writers
+   * should write the value first and bump the version after; in Redis Cluster give both keys
+   * the same hash tag (`{app}:config`, `{app}:config:v`) so they live on one node.
+   */
+  versionKey?: string;
+  /** `json` (default), `text`, or a function from the stored text. */
+  decode?: 'json' | 'text' | ((text: string) => T);
+  /** A missing key gives `undefined` instead of a load failure. */
+  optional?: boolean;
+}
+
+function checkKey(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
+  return value;
+}
+
+/** A Redis string key holding JSON (or text). */
+export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<T> {
+  const key = checkKey('redisKey: key', options.key);
+  const versionKey = options.versionKey === undefined ? undefined : checkKey('redisKey: versionKey', options.versionKey);
+  const decode = options.decode ?? 'json';
+  const what = `redis key ${key}`;
+
+  const decodeText = (text: string | null): T => {
+    if (text === null) {
+      if (options.optional) return undefined as T;
+      throw new SourceError('key does not exist');
+    }
+    if (decode === 'text') return text as T;
+    if (decode === 'json') return parseJson(text, 'the value') as T;
+    return decode(text);
+  };
+
+  const load = async (signal: AbortSignal): Promise<Loaded<T>> => {
+    const client = await resolveClient(options.client);
+    if (signal.aborted) throw abortReason(signal);
+    if (versionKey === undefined) return { value: decodeText(await client.get(key)) };
+    // Both commands go out together; the version is read first, so the value is never older
+    // than the version recorded with it (a write in between only causes one extra reload).
+    const [version, text] = await Promise.all([client.get(versionKey), client.get(key)]);
+    return { value: decodeText(text), version };
+  };
+
+  const source: StateSource<T> = { description: what, load };
+  if (versionKey !== undefined) {
+    source.revalidate = async (known, signal) => {
+      const client = await resolveClient(options.client);
+      if (signal.aborted) throw abortReason(signal);
+      const version = await client.get(versionKey);
+      if (sameVersion(version, known.version)) return 'unchanged';
+      return load(signal);
+    };
+  }
+  return source;
+}
+
+export interface RedisHashOptions {
+  client: ClientInput<RedisReader>;
+  key: string;
+  /**
+   * A field of the hash that changes on every write (`HINCRBY key version 1` in the same
+   * MULTI as the write). With it, a stale state costs one `HGET` when nothing changed.
+   */
+  versionField?: string;
+  /** `text` (default): field values as strings; `json`: each field value parsed as JSON. */
+  decode?: 'text' | 'json';
+  /** A missing (empty) hash gives `{}` instead of a load failure. */
+  optional?: boolean;
+}
+
+/** A Redis hash, as an object of its fields. */
+export function redisHash<T extends Record<string, unknown> = Record<string, string>>(options: RedisHashOptions): StateSource<T> {
+  const key = checkKey('redisHash: key', options.key);
+  const versionField = options.versionField === undefined ? undefined : checkKey('redisHash: versionField', options.versionField);
+  const decode = options.decode ?? 'text';
+  const what = `redis hash ${key}`;
+
+  const load = async (signal: AbortSignal): Promise<Loaded<T>> => {
+    const client = await resolveClient(options.client);
+    if (signal.aborted) throw abortReason(signal);
+    // HGETALL reads value and version field atomically.
+    const fields = await client.hgetall(key);
+    const names = Object.keys(fields);
+    if (names.length === 0 && !options.optional) throw new SourceError('hash does not exist');
+    const value: Record<string, unknown> = {};
+    for (const name of names) {
+      const text = fields[name]!;
+      let decoded: unknown = text;
+      if (decode === 'json') {
+        try {
+          decoded = JSON.parse(text);
+        } catch {
+          throw new SourceError(`field ${name} is not valid JSON`, name);
+        }
+      }
+      setOwn(value, name, decoded);
+    }
+    return versionField === undefined ? { value: value as T } : { value: value as T, version: fields[versionField] ?? null };
+  };
+
+  const source: StateSource<T> = { description: what, load };
+  if (versionField !== undefined) {
+    source.revalidate = async (known, signal) => {
+      const client = await resolveClient(options.client);
+      if (signal.aborted) throw abortReason(signal);
+      const version = await client.hget(key, versionField);
+      if (sameVersion(version, known.version)) return 'unchanged';
+      return load(signal);
+    };
+  }
+  return source;
+}

@@ -1,0 +1,103 @@
+/**
+ * S3 sources: a JSON or NDJSON object. Revalidation is a conditional GET on the ETag
+ * (`If-None-Match`): 304 when unchanged, or the new object in the same round trip.
+ */
+import { SourceError } from '../errors.js';
+import type { ClientInput, Loaded, StateSource } from '../types.js';
+import { abortReason, parseJson, parseNdjson, resolveClient } from '../util.js';
+
+/** An `S3Client` from `@aws-sdk/client-s3` fits. */
+export interface S3Sender {
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
+}
+
+export interface S3ObjectOptions<T> {
+  client: ClientInput<S3Sender>;
+  bucket: string;
+  key: string;
+  /** Turns the object's text into the value. */
+  decode: (text: string) => T;
+  /** Objects larger than this fail to load instead of filling memory. Default 64 MiB. */
+  maxBytes?: number;
+  /** A missing object gives `undefined` instead of a load failure. */
+  optional?: boolean;
+}
+
+// Loaded on first use, so the package does not need the AWS SDK unless S3 sources are used.
+let sdk: Promise<typeof import('@aws-sdk/client-s3')> | undefined;
+function getObjectCommand(input: Record<string, unknown>): Promise<unknown> {
+  sdk ??= import('@aws-sdk/client-s3');
+  return sdk.then((m) => new m.GetObjectCommand(input as never));
+}
+
+interface GetObjectResult {
+  ETag?: string;
+  ContentLength?: number;
+  Body?: { transformToString(encoding?: string): Promise<string>; destroy?: () => void };
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** An S3 object, decoded by your function. */
+export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
+  for (const field of ['bucket', 'key'] as const) {
+    if (typeof options[field] !== 'string' || options[field] === '') throw new TypeError(`s3Object: ${field} must be a non-empty string`);
+  }
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  const what = `s3://${options.bucket}/${options.key}`;
+
+  const get = async (etag: string | undefined, signal: AbortSignal): Promise<Loaded<T> | 'unchanged'> => {
+    const client = await resolveClient(options.client);
+    const input: Record<string, unknown> = { Bucket: options.bucket, Key: options.key };
+    if (etag !== undefined) input.IfNoneMatch = etag;
+    const command = await getObjectCommand(input);
+    if (signal.aborted) throw abortReason(signal);
+    let result: GetObjectResult;
+    try {
+      result = (await client.send(command, { abortSignal: signal })) as GetObjectResult;
+    } catch (error) {
+      const status = statusOf(error);
+      if (etag !== undefined && (status === 304 || (error as Error | null)?.name === 'NotModified')) return 'unchanged';
+      if (status === 404 || (error as Error | null)?.name === 'NoSuchKey') {
+        if (options.optional) return { value: undefined as T, version: null };
+        throw new SourceError('object does not exist');
+      }
+      throw error;
+    }
+    if (!result.Body) throw new SourceError('object has no body');
+    if (typeof result.ContentLength === 'number' && result.ContentLength > maxBytes) {
+      result.Body.destroy?.();
+      throw new SourceError(`object is larger than maxBytes (${result.ContentLength} > ${maxBytes})`);
+    }
+    const text = await result.Body.transformToString('utf-8');
+    if (Buffer.byteLength(text) > maxBytes) throw new SourceError(`object is larger than maxBytes (${maxBytes})`);
+    const value = options.decode(text);
+    return result.ETag ? { value, version: result.ETag } : { value };
+  };
+
+  return {
+    description: what,
+    load: async (signal) => (await get(undefined, signal)) as Loaded<T>,
+    revalidate: async (known, signal) => {
+      if (typeof known.version === 'string') return get(known.version, signal);
+      // A missing optional object (version null): one plain GET; still missing is unchanged.
+      const result = await get(undefined, signal);
+      return result !== 'unchanged' && result.version === null ? 'unchanged' : result;
+    },
+  };
+}
+
+export type S3SourceOptions = Omit<S3ObjectOptions<unknown>, 'decode'>;
+
+/** An S3 object holding one JSON document. */
+export function s3Json<T = unknown>(options: S3SourceOptions): StateSource<T> {
+  return s3Object<T>({ ...options, decode: (text) => parseJson(text, 'the object') as T });
+}
+
+/** An S3 object holding newline-delimited JSON: the value is the array of its lines. */
+export function s3Ndjson<T = unknown>(options: S3SourceOptions): StateSource<T[]> {
+  return s3Object<T[]>({ ...options, decode: (text) => parseNdjson(text, 'the object') as T[] });
+}

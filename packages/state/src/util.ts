@@ -1,0 +1,127 @@
+import { SourceError } from './errors.js';
+import type { ClientInput } from './types.js';
+
+/** A client given as an instance or as a function returning one (a connections handle). */
+export async function resolveClient<C>(input: ClientInput<C>): Promise<C> {
+  return typeof input === 'function' ? await (input as () => C | Promise<C>)() : input;
+}
+
+/** The error a source rejects with when its signal aborted: the signal's own reason. */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new SourceError('aborted');
+}
+
+/**
+ * Settles with `work`, or rejects as soon as `signal` aborts. For clients that cannot cancel a
+ * call (ioredis): the one command in flight finishes on its own and is ignored.
+ */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      work.catch(() => undefined);
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Freezes plain objects and arrays all the way down. Class instances (Date, ObjectId, Map,
+ * Buffer) are left alone: freezing them can break their own methods.
+ */
+export function deepFreeze<T>(value: T): T {
+  const stack: unknown[] = [value];
+  // Iterative, so a deep state cannot overflow the call stack.
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item !== 'object' || item === null || Object.isFrozen(item)) continue;
+    const proto = Object.getPrototypeOf(item);
+    if (!Array.isArray(item) && proto !== Object.prototype && proto !== null) continue;
+    Object.freeze(item);
+    for (const key of Object.keys(item)) stack.push((item as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/** Equality for versions: primitives, Dates, BSON values (ObjectId, Long, Decimal128), and small records of those. */
+export function sameVersion(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    // NaN never equals itself; a version of NaN is not a version.
+    return false;
+  }
+  if (a instanceof Date || b instanceof Date) {
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  }
+  const equals = (a as { equals?: unknown }).equals;
+  if (typeof equals === 'function') {
+    try {
+      return (equals as (other: unknown) => boolean).call(a, b) === true;
+    } catch {
+      return false;
+    }
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => sameVersion(item, b[i]));
+  }
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  if (keysA.length !== keysB.length) return false;
+  return keysA.every((key) => Object.hasOwn(b, key) && sameVersion((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+}
+
+/** JSON.parse with an error that says where, never echoing the text (V8's message quotes it). */
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const at = /position (\d+)/.exec(error instanceof Error ? error.message : '');
+    throw new SourceError(`${what} is not valid JSON${at ? ` (at character ${at[1]})` : ''}`);
+  }
+}
+
+/** One JSON value per line; blank lines (and a final newline, and CRLF endings) are skipped. */
+export function parseNdjson(text: string, what: string): unknown[] {
+  const out: unknown[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      throw new SourceError(`${what}: line ${i + 1} is not valid JSON`);
+    }
+  }
+  return out;
+}
+
+/** Reads a dotted path (`meta.version`) from a document. */
+export function getPath(doc: unknown, path: string): unknown {
+  let at: unknown = doc;
+  for (const part of path.split('.')) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return at;
+}
+
+/** Sets an own property, even one named `__proto__` (field names come from the store). */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}

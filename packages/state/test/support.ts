@@ -1,0 +1,227 @@
+/**
+ * Test support for @steadyfn/state: real clients for the local services, and counters of the
+ * calls each store really received (Redis MONITOR, MongoDB command monitoring, an S3 SDK
+ * middleware), plus a TCP proxy that can be cut to take a store "down" for real.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { createLogger, type Logger } from '@steadyfn/handler';
+import { Redis } from 'ioredis';
+import { MongoClient, type CommandStartedEvent } from 'mongodb';
+
+/** Unique per test run, so concurrent runs never share keys, collections or buckets. */
+export const runId = `st${process.pid.toString(36)}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+let counter = 0;
+export function unique(name: string): string {
+  return `${runId}-${name}-${++counter}`;
+}
+
+export const TEST_DB = 'steadyfn_state_test';
+
+// ---------------------------------------------------------------- Redis
+
+export interface RedisOptions {
+  host?: string;
+  port?: number;
+  /** Fail commands at once when the connection is down (used with the proxy). */
+  failFast?: boolean;
+}
+
+export async function redisClient(options: RedisOptions = {}): Promise<Redis> {
+  const url = new URL(process.env.REDIS_URL!);
+  const client = new Redis({
+    host: options.host ?? url.hostname,
+    port: options.port ?? Number(url.port),
+    lazyConnect: true,
+    maxRetriesPerRequest: options.failFast ? 0 : 2,
+    enableOfflineQueue: !options.failFast,
+    retryStrategy: (times) => (times > 50 ? null : 50),
+  });
+  await client.connect();
+  return client;
+}
+
+/**
+ * Every command `client` sends, as Redis itself saw it (MONITOR, filtered to that client's
+ * connection). `take()` returns the commands since the last `take()`.
+ */
+export interface RedisCommandLog {
+  take(): Promise<string[][]>;
+  stop(): Promise<void>;
+}
+
+export async function watchRedis(client: Redis): Promise<RedisCommandLog> {
+  const info = String(await client.call('CLIENT', 'INFO'));
+  const addr = /(?:^| )addr=(\S+)/.exec(info)?.[1];
+  if (!addr) throw new Error('CLIENT INFO gave no addr');
+  const monitor = await client.monitor();
+  let seen: string[][] = [];
+  const waiters = new Map<string, () => void>();
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source !== addr) return;
+    const [name, marker] = args;
+    if (name?.toLowerCase() === 'echo' && marker && waiters.has(marker)) {
+      waiters.get(marker)!();
+      waiters.delete(marker);
+      return;
+    }
+    seen.push(args);
+  });
+  return {
+    async take() {
+      // MONITOR's feed is ordered after the client's own commands: once our marker shows up,
+      // everything sent before it has been seen.
+      const marker = `marker-${randomBytes(6).toString('hex')}`;
+      const arrived = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('MONITOR marker did not arrive')), 5_000);
+        waiters.set(marker, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await client.echo(marker);
+      await arrived;
+      const out = seen;
+      seen = [];
+      return out;
+    },
+    async stop() {
+      monitor.disconnect();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- MongoDB
+
+export interface MongoCommandLog {
+  client: MongoClient;
+  /** Commands started since the last `take()` against these collections (all when none given). */
+  take(collections?: string[]): Array<{ name: string; collection: unknown }>;
+}
+
+const MONGO_HOUSEKEEPING = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'saslStart', 'saslContinue', 'endSessions', 'buildInfo', 'getParameter', 'killCursors']);
+
+export async function mongoClient(uri = process.env.MONGODB_URI!, extra: Record<string, unknown> = {}): Promise<MongoCommandLog> {
+  const client = new MongoClient(uri, { monitorCommands: true, serverSelectionTimeoutMS: 3_000, ...extra });
+  let seen: CommandStartedEvent[] = [];
+  client.on('commandStarted', (event) => {
+    if (!MONGO_HOUSEKEEPING.has(event.commandName)) seen.push(event);
+  });
+  await client.connect();
+  return {
+    client,
+    take(collections) {
+      const out = seen
+        .map((e) => ({ name: e.commandName, collection: e.command[e.commandName] as unknown }))
+        .filter((c) => !collections || collections.includes(String(c.collection)));
+      seen = [];
+      return out;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- S3
+
+export interface S3RequestLog {
+  client: S3Client;
+  /** HTTP requests (per attempt) since the last `take()`: command name and status. */
+  take(): Array<{ command: string; status: number | undefined }>;
+}
+
+export function s3Client(endpoint = process.env.S3_ENDPOINT!, extra: Record<string, unknown> = {}): S3RequestLog {
+  const client = new S3Client({
+    endpoint,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test' },
+    ...extra,
+  });
+  let seen: Array<{ command: string; status: number | undefined }> = [];
+  // The deserialize step runs once per HTTP attempt (inside the retry middleware).
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const record: { command: string; status: number | undefined } = { command: String(context.commandName), status: undefined };
+      seen.push(record);
+      try {
+        const result = await next(args);
+        record.status = (result.response as { statusCode?: number }).statusCode;
+        return result;
+      } catch (error) {
+        record.status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        throw error;
+      }
+    },
+    { step: 'deserialize', name: 'steadyfnTestRequestCounter', priority: 'high' },
+  );
+  return {
+    client,
+    take() {
+      const out = seen;
+      seen = [];
+      return out;
+    },
+  };
+}
+
+export async function createBucket(client: S3Client, bucket: string): Promise<void> {
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+}
+
+export async function dropBucket(client: S3Client, bucket: string): Promise<void> {
+  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+  for (const object of listed.Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key! }));
+  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+}
+
+// ---------------------------------------------------------------- a store that goes down
+
+/** A TCP proxy on 127.0.0.1 in front of a real store; `cut()` closes it (connections drop, new ones are refused). */
+export interface Proxy {
+  port: number;
+  cut(): Promise<void>;
+}
+
+export async function startProxy(targetHost: string, targetPort: number): Promise<Proxy> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((inbound) => {
+    const outbound = connect({ host: targetHost, port: targetPort });
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+    inbound.on('close', () => outbound.destroy());
+    outbound.on('close', () => inbound.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('proxy has no port');
+  return {
+    port: address.port,
+    async cut() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A clock for the staleness contract that tests move by hand. */
+export function manualClock(start = 1_000_000): { now: () => number; advance(ms: number): void } {
+  let t = start;
+  return {
+    now: () => t,
+    advance(ms) {
+      t += ms;
+    },
+  };
+}
+
+/** A logger that keeps its lines (at every level, whatever STEADYFN_LOG_LEVEL says). */
+export function logLines(): { logger: Logger; entries(): Array<Record<string, unknown>> } {
+  const lines: string[] = [];
+  const logger = createLogger({}, (line) => void lines.push(line), 'debug');
+  return { logger, entries: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
