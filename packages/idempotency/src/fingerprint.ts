@@ -1,0 +1,113 @@
+/**
+ * A canonical hash of any value: equal JSON (whatever the key order) hashes equal, and
+ * different values hash differently. Iterative, so hostile nesting cannot overflow the
+ * stack; cycles, BigInt, dates and bytes are encoded instead of throwing.
+ */
+import { createHash } from 'node:crypto';
+
+type Step = { value: unknown } | { text: string } | { leave: object };
+
+export function canonicalHash(value: unknown): string {
+  const hash = createHash('sha256');
+  writeCanonical(value, (text) => hash.update(text));
+  return hash.digest('base64url');
+}
+
+/** The canonical text itself (for tests and debugging). */
+export function canonicalText(value: unknown): string {
+  let out = '';
+  writeCanonical(value, (text) => (out += text));
+  return out;
+}
+
+function writeCanonical(root: unknown, write: (text: string) => void): void {
+  const ancestors = new Set<object>();
+  const stack: Step[] = [{ value: root }];
+  while (stack.length > 0) {
+    const step = stack.pop()!;
+    if ('text' in step) {
+      write(step.text);
+      continue;
+    }
+    if ('leave' in step) {
+      ancestors.delete(step.leave);
+      continue;
+    }
+    const v = step.value;
+    switch (typeof v) {
+      case 'string':
+        // JSON escaping is injective and keeps lone surrogates distinct after UTF-8 encoding.
+        write(JSON.stringify(v));
+        continue;
+      case 'number':
+        write(Number.isFinite(v) ? JSON.stringify(v) : `#${String(v)}`);
+        continue;
+      case 'boolean':
+        write(v ? 'true' : 'false');
+        continue;
+      case 'bigint':
+        write(`#${v.toString()}n`);
+        continue;
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        write('#u');
+        continue;
+    }
+    if (v === null) {
+      write('null');
+      continue;
+    }
+    const obj = v as object;
+    if (ancestors.has(obj)) {
+      write('#cycle');
+      continue;
+    }
+    if (obj instanceof Date) {
+      write(`#d${obj.getTime()}`);
+      continue;
+    }
+    if (ArrayBuffer.isView(obj)) {
+      write(`#x${Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString('base64')};`);
+      continue;
+    }
+    if (obj instanceof ArrayBuffer) {
+      write(`#x${Buffer.from(obj).toString('base64')};`);
+      continue;
+    }
+    ancestors.add(obj);
+    let open: string;
+    let close: string;
+    const children: Step[] = [];
+    if (Array.isArray(obj)) {
+      open = '[';
+      close = ']';
+      // JSON writes holes and non-values in arrays as null.
+      for (let i = 0; i < obj.length; i++) {
+        const item: unknown = obj[i];
+        children.push(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? { text: 'null' } : { value: item }, { text: ',' });
+      }
+    } else if (obj instanceof Map) {
+      open = '#M[';
+      close = ']';
+      for (const [k, item] of obj) children.push({ value: k }, { text: '=>' }, { value: item }, { text: ',' });
+    } else if (obj instanceof Set) {
+      open = '#S[';
+      close = ']';
+      for (const item of obj) children.push({ value: item }, { text: ',' });
+    } else {
+      open = '{';
+      close = '}';
+      const record = obj as Record<string, unknown>;
+      for (const key of Object.keys(record).sort()) {
+        const item = record[key];
+        // As JSON does: properties without a JSON value are left out.
+        if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+        children.push({ text: `${JSON.stringify(key)}:` }, { value: item }, { text: ',' });
+      }
+    }
+    write(open);
+    stack.push({ leave: obj }, { text: close });
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+}

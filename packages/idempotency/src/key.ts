@@ -1,0 +1,180 @@
+/**
+ * Where an invocation's idempotency key comes from, how a client-sent key is checked, and
+ * how keys are namespaced and hashed before they reach a store.
+ */
+import { createHash } from 'node:crypto';
+import { SteadyError, type Context } from '@steadyfn/handler';
+import { canonicalHash } from './fingerprint.js';
+
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+/** Longest key accepted from a client (as Stripe); keys are hashed, so this only bounds abuse. */
+export const MAX_KEY_LENGTH = 255;
+
+/** Returns the key for this invocation, or undefined when there is none (see `required`). */
+export type KeyFunction = (ctx: Context) => string | undefined | null;
+
+/**
+ * `'auto'`: the HTTP `Idempotency-Key` header when present, else `ctx.deliveryId` (queue,
+ * schedule and event triggers), else a hash of the validated input.
+ * `'header'`: HTTP calls must send `Idempotency-Key`; other triggers use `ctx.deliveryId`.
+ * `'input'`: always a hash of the validated input.
+ */
+export type KeySource = 'auto' | 'header' | 'input' | KeyFunction;
+
+/** Where a resolved key came from; part of the hash, so sources cannot collide. */
+export type KeyKind = 'header' | 'delivery' | 'input' | 'custom';
+
+export interface ResolvedKey {
+  kind: KeyKind;
+  value: string;
+}
+
+const KEY_EXPECTED = `1 to ${MAX_KEY_LENGTH} printable ASCII characters, bare or as a quoted structured-field string`;
+
+export function keyMissingError(isHttp: boolean): SteadyError {
+  return new SteadyError('IDEMPOTENCY_KEY_MISSING', isHttp ? 'This request requires an Idempotency-Key header' : 'No idempotency key could be found for this invocation', {
+    status: 400,
+    retryable: false,
+    expose: true,
+    issues: [isHttp ? { field: 'headers.idempotency-key', message: 'Missing', expected: KEY_EXPECTED } : { field: 'idempotencyKey', message: 'Missing', expected: 'a non-empty string' }],
+  });
+}
+
+function keyInvalidError(message: string): SteadyError {
+  return new SteadyError('IDEMPOTENCY_KEY_INVALID', 'The Idempotency-Key header is not a valid key', {
+    status: 400,
+    retryable: false,
+    expose: true,
+    issues: [{ field: 'headers.idempotency-key', message, expected: KEY_EXPECTED }],
+  });
+}
+
+export type HeaderParse = { ok: true; key: string } | { ok: false; reason: string };
+
+/**
+ * The IETF draft sends the key as a structured-field string (`"8e03…"`); Stripe and most
+ * clients send it bare. Both are accepted; anything else is a typed 400.
+ */
+export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
+  const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (value.length === 0) return { ok: false, reason: 'Empty' };
+  if (value.length > MAX_KEY_LENGTH * 2 + 2) return { ok: false, reason: 'Too long' };
+  let key = '';
+  if (value.startsWith('"')) {
+    let i = 1;
+    let closed = false;
+    for (; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c === 0x5c) {
+        const next = value[i + 1];
+        if (next !== '"' && next !== '\\') return { ok: false, reason: 'Bad escape in quoted key' };
+        key += next;
+        i++;
+      } else if (c === 0x22) {
+        closed = true;
+        break;
+      } else if (c < 0x20 || c > 0x7e) {
+        return { ok: false, reason: 'Not printable ASCII' };
+      } else {
+        key += value[i];
+      }
+    }
+    if (!closed) return { ok: false, reason: 'Unterminated quoted key' };
+    if (i !== value.length - 1) return { ok: false, reason: 'Text after the quoted key' };
+  } else {
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e) return { ok: false, reason: 'Not printable ASCII' };
+    }
+    key = value;
+  }
+  if (key.length === 0) return { ok: false, reason: 'Empty' };
+  if (key.length > MAX_KEY_LENGTH) return { ok: false, reason: 'Too long' };
+  return { ok: true, key };
+}
+
+function headerKey(ctx: Context): string | undefined {
+  if (ctx.trigger.kind !== 'http') return undefined;
+  const raw = ctx.trigger.request.headers[IDEMPOTENCY_KEY_HEADER];
+  if (raw === undefined) return undefined;
+  const parsed = parseIdempotencyKeyHeader(raw);
+  if (!parsed.ok) throw keyInvalidError(parsed.reason);
+  return parsed.key;
+}
+
+function deliveryKey(ctx: Context): string | undefined {
+  // Only ids that stay the same across redeliveries; never the per-attempt requestId.
+  if (ctx.trigger.kind === 'http') return undefined;
+  const id = ctx.deliveryId;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
+
+/**
+ * The key that needs no validated input (header or delivery id), or undefined when the
+ * source needs the input. Lets a batch claim every message before any of them runs.
+ */
+export function resolveKeyEarly(ctx: Context, source: KeySource): ResolvedKey | undefined {
+  if (source === 'input' || typeof source === 'function') return undefined;
+  const header = headerKey(ctx);
+  if (header !== undefined) return { kind: 'header', value: header };
+  const delivery = deliveryKey(ctx);
+  if (delivery !== undefined) return { kind: 'delivery', value: delivery };
+  return undefined;
+}
+
+/** The key for this invocation; undefined when none was found (the caller decides if that is a 400). */
+export function resolveKey(ctx: Context, source: KeySource): ResolvedKey | undefined {
+  if (typeof source === 'function') {
+    const value = source(ctx);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') {
+      throw new SteadyError('IDEMPOTENCY_KEY_INVALID', 'The idempotency key function returned a non-string', { status: 500, retryable: false });
+    }
+    return { kind: 'custom', value };
+  }
+  if (source === 'input') return inputKey(ctx);
+  const early = resolveKeyEarly(ctx, source);
+  if (early) return early;
+  if (source === 'header') return undefined;
+  return inputKey(ctx);
+}
+
+/** For HTTP the method and path are part of the request, so they are part of its key. */
+function inputKey(ctx: Context): ResolvedKey {
+  if (ctx.trigger.kind === 'http') {
+    const { method, path } = ctx.trigger.request;
+    return { kind: 'input', value: canonicalHash([method, path, ctx.input]) };
+  }
+  return { kind: 'input', value: canonicalHash(ctx.input) };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+/** A short hash naming the function, so two functions never share records. */
+export function scopeOf(namespace: string): string {
+  return sha256(`steadyfn-idempotency\0${namespace}`).slice(0, 16);
+}
+
+/** `<scope>:<hash of kind and key>` — what the store sees; never the client's key itself. */
+export function storeKey(scope: string, key: ResolvedKey): string {
+  return `${scope}:${sha256(`${key.kind}\0${key.value}`)}`;
+}
+
+/** Delivery ids name one message, so its payload needs no separate check. */
+const DELIVERY_FINGERPRINT = 'delivery';
+
+/**
+ * What a repeated key must match: the validated input (and, for HTTP, the method and path),
+ * so the same key sent with a different request is refused with 422.
+ */
+export function fingerprintOf(ctx: Context, key: ResolvedKey): string {
+  if (key.kind === 'delivery') return DELIVERY_FINGERPRINT;
+  if (key.kind === 'input') return key.value;
+  if (ctx.trigger.kind === 'http') {
+    const { method, path } = ctx.trigger.request;
+    return canonicalHash([method, path, ctx.input]);
+  }
+  return canonicalHash(ctx.input);
+}

@@ -1,0 +1,124 @@
+/** The store contract, proven against each real server. */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterSlot, redisStore } from '../src/index.js';
+import { BACKENDS, eventually, openBackend, type Backend } from './support.js';
+
+const token = (): string => randomBytes(12).toString('base64url');
+const key = (): string => `scope:${token()}`;
+
+describe.each(BACKENDS)('%s store', (name) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await openBackend(name);
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  it('claims a new key, then reports the running record to the next claimant', async () => {
+    const k = key();
+    const leaseUntil = Date.now() + 10_000;
+    expect(await backend.store.claim({ key: k, owner: token(), fingerprint: 'fpA', leaseUntil })).toEqual({ claimed: true });
+    const second = await backend.store.claim({ key: k, owner: token(), fingerprint: 'fpB', leaseUntil });
+    expect(second).toEqual({ claimed: false, record: { status: 'in_progress', fingerprint: 'fpA', leaseUntil } });
+  });
+
+  it('completes only for the owner, and the completed record is what later claims see', async () => {
+    const k = key();
+    const owner = token();
+    await backend.store.claim({ key: k, owner, fingerprint: 'fp', leaseUntil: Date.now() + 10_000 });
+    const expiresAt = Date.now() + 60_000;
+    expect(await backend.store.complete({ key: k, owner: token(), fingerprint: 'fp', result: 'stranger', expiresAt })).toBe(false);
+    expect(await backend.store.release({ key: k, owner: token() })).toBe(false);
+    expect(await backend.store.complete({ key: k, owner, fingerprint: 'fp', result: '{"k":"v","v":1}|with|bars', expiresAt })).toBe(true);
+    const claimAgain = await backend.store.claim({ key: k, owner: token(), fingerprint: 'fp', leaseUntil: Date.now() + 10_000 });
+    expect(claimAgain).toEqual({ claimed: false, record: { status: 'completed', fingerprint: 'fp', result: '{"k":"v","v":1}|with|bars', expiresAt } });
+    expect(await backend.store.get(k)).toEqual({ status: 'completed', fingerprint: 'fp', result: '{"k":"v","v":1}|with|bars', expiresAt });
+    // A completed record is nobody's to complete or release again.
+    expect(await backend.store.complete({ key: k, owner, fingerprint: 'fp', result: 'again', expiresAt })).toBe(false);
+    expect(await backend.store.release({ key: k, owner })).toBe(false);
+  });
+
+  it('release by the owner frees the key for the next claim', async () => {
+    const k = key();
+    const owner = token();
+    await backend.store.claim({ key: k, owner, fingerprint: 'fp', leaseUntil: Date.now() + 10_000 });
+    expect(await backend.store.release({ key: k, owner })).toBe(true);
+    expect(await backend.store.get(k)).toBeUndefined();
+    expect(await backend.store.claim({ key: k, owner: token(), fingerprint: 'fp', leaseUntil: Date.now() + 10_000 })).toEqual({ claimed: true });
+  });
+
+  it('an expired lease is absent: get sees nothing, the next claim takes over, the old owner is refused', async () => {
+    const k = key();
+    const stale = token();
+    await backend.store.claim({ key: k, owner: stale, fingerprint: 'fp', leaseUntil: Date.now() + 150 });
+    await eventually(async () => (await backend.store.get(k)) === undefined, 5000);
+    const fresh = token();
+    expect(await backend.store.claim({ key: k, owner: fresh, fingerprint: 'fp', leaseUntil: Date.now() + 10_000 })).toEqual({ claimed: true });
+    expect(await backend.store.complete({ key: k, owner: stale, fingerprint: 'fp', result: 'late', expiresAt: Date.now() + 60_000 })).toBe(false);
+    expect(await backend.store.release({ key: k, owner: stale })).toBe(false);
+    expect(await backend.store.complete({ key: k, owner: fresh, fingerprint: 'fp', result: 'fresh', expiresAt: Date.now() + 60_000 })).toBe(true);
+    expect((await backend.store.get(k))?.status).toBe('completed');
+  });
+
+  it('a completed record expires with its TTL', async () => {
+    const k = key();
+    const owner = token();
+    await backend.store.claim({ key: k, owner, fingerprint: 'fp', leaseUntil: Date.now() + 10_000 });
+    await backend.store.complete({ key: k, owner, fingerprint: 'fp', result: 'r', expiresAt: Date.now() + 200 });
+    await eventually(async () => (await backend.store.get(k)) === undefined, 5000);
+    expect(await backend.store.claim({ key: k, owner: token(), fingerprint: 'fp', leaseUntil: Date.now() + 10_000 })).toEqual({ claimed: true });
+  });
+
+  it('claimMany and completeMany settle a batch, each key on its own', async () => {
+    const keys = Array.from({ length: 12 }, key);
+    const owner0 = token();
+    // Two keys exist already: one running, one completed.
+    await backend.store.claim({ key: keys[0]!, owner: owner0, fingerprint: 'fp', leaseUntil: Date.now() + 10_000 });
+    const owner1 = token();
+    await backend.store.claim({ key: keys[1]!, owner: owner1, fingerprint: 'fp', leaseUntil: Date.now() + 10_000 });
+    await backend.store.complete({ key: keys[1]!, owner: owner1, fingerprint: 'fp', result: 'done', expiresAt: Date.now() + 60_000 });
+    const owners = keys.map(() => token());
+    const results = await backend.store.claimMany(keys.map((k, i) => ({ key: k, owner: owners[i]!, fingerprint: 'fp', leaseUntil: Date.now() + 10_000 })));
+    expect(results[0]).toMatchObject({ claimed: false, record: { status: 'in_progress' } });
+    expect(results[1]).toMatchObject({ claimed: false, record: { status: 'completed', result: 'done' } });
+    expect(results.slice(2).every((r) => r.claimed)).toBe(true);
+    const settled = await backend.store.completeMany([
+      { key: keys[0]!, owner: owners[0]!, fingerprint: 'fp', result: 'not mine', expiresAt: Date.now() + 60_000 },
+      ...keys.slice(2, 7).map((k, i) => ({ key: k, owner: owners[i + 2]!, fingerprint: 'fp', result: `r${i}`, expiresAt: Date.now() + 60_000 })),
+      ...keys.slice(7).map((k, i) => ({ key: k, owner: owners[i + 7]! })),
+    ]);
+    expect(settled).toEqual([false, true, true, true, true, true, true, true, true, true, true]);
+    expect(await backend.store.get(keys[0]!)).toMatchObject({ status: 'in_progress' });
+    expect(await backend.store.get(keys[4]!)).toMatchObject({ status: 'completed', result: 'r2' });
+    expect(await backend.store.get(keys[9]!)).toBeUndefined();
+  });
+});
+
+describe('redis cluster details', () => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await openBackend('cluster');
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  it('computes the same slot as the cluster itself', async () => {
+    const samples = ['', 'a', 'idem:abc:def', 'idem:{scope}:x', '{}', '{a}{b}', 'foo{}{bar}', 'ü-ñ', randomBytes(20).toString('base64url')];
+    for (const sample of samples) {
+      expect(clusterSlot(sample), sample).toBe(Number(await backend.redis!.call('CLUSTER', 'KEYSLOT', sample)));
+    }
+  });
+
+  it("with hashTag: 'scope' a function's keys share one slot", async () => {
+    const store = redisStore({ client: backend.redis!, prefix: backend.prefix, hashTag: 'scope' });
+    const keys = Array.from({ length: 8 }, () => `scopeA:${token()}`);
+    const results = await store.claimMany(keys.map((k) => ({ key: k, owner: token(), fingerprint: 'fp', leaseUntil: Date.now() + 10_000 })));
+    expect(results.every((r) => r.claimed)).toBe(true);
+    const slots = new Set(keys.map((k) => clusterSlot(`${backend.prefix}{${k.split(':')[0]}}:${k.split(':')[1]}`)));
+    expect(slots.size).toBe(1);
+    for (const k of keys) expect(await store.get(k)).toMatchObject({ status: 'in_progress' });
+  });
+});
