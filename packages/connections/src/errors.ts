@@ -1,0 +1,121 @@
+/**
+ * Which failures are about the connection rather than the operation, and which of those
+ * prove the operation never reached the server (so even a write may be sent again).
+ */
+import { SteadyError } from '@steadyfn/handler';
+
+/** Socket-level error codes: the connection broke, was refused or timed out. */
+const CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ENOTCONN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ERR_SOCKET_CLOSED',
+  'ERR_STREAM_DESTROYED',
+]);
+
+/** Error classes of the MongoDB driver that mean the network, not the query, failed. */
+const MONGO_CONNECTION_NAMES = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoPoolClearedError',
+  'MongoTopologyClosedError',
+  'MongoNotConnectedError',
+]);
+
+/** MongoDB errors raised before any byte of the operation was written. */
+const MONGO_NOT_SENT_NAMES = new Set(['MongoServerSelectionError', 'MongoPoolClearedError', 'MongoTopologyClosedError', 'MongoNotConnectedError']);
+
+// ioredis raises "Stream isn't writeable" before writing anything. "Connection is closed"
+// is also used to reject commands already written when a socket dies, so it proves nothing.
+const REDIS_NOT_SENT = [/Stream isn't writeable/i];
+const REDIS_CONNECTION = [...REDIS_NOT_SENT, /Connection is closed/i, /max retries per request/i, /socket hang up/i];
+
+function* causes(err: unknown): Generator<Record<string, unknown>> {
+  let current: unknown = err;
+  // A short chain: drivers wrap at most a couple of times; a cycle must not loop.
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    yield current as Record<string, unknown>;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+function nameOf(e: Record<string, unknown>): string {
+  const ctorName = (e.constructor as { name?: unknown } | undefined)?.name;
+  return typeof e.name === 'string' && e.name !== 'Error' ? e.name : typeof ctorName === 'string' ? ctorName : '';
+}
+
+/** True when `err` (or its cause) says the connection failed: ECONNRESET, EPIPE, `Connection is closed`, … */
+export function isConnectionError(err: unknown): boolean {
+  for (const e of causes(err)) {
+    if (typeof e.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
+    if (MONGO_CONNECTION_NAMES.has(nameOf(e))) return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (REDIS_CONNECTION.some((re) => re.test(message))) return true;
+  }
+  return false;
+}
+
+/**
+ * True when the error proves the operation was never written to the server, so sending
+ * it again cannot apply it twice: a refused connect, a client with no open connection.
+ */
+export function wasNotSent(err: unknown): boolean {
+  for (const e of causes(err)) {
+    if (e.code === 'ECONNREFUSED') return true;
+    if (MONGO_NOT_SENT_NAMES.has(nameOf(e))) return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (REDIS_NOT_SENT.some((re) => re.test(message))) return true;
+  }
+  return false;
+}
+
+/** The client could not be (re)connected. Retryable: a later attempt may find the server back. */
+export class ConnectionUnavailableError extends SteadyError {
+  override readonly name = 'ConnectionUnavailableError';
+  readonly client: string;
+  constructor(client: string, cause: unknown) {
+    super('CONNECTION_UNAVAILABLE', `Could not connect the ${client} client`, { status: 503, retryable: true, expose: true, cause });
+    this.client = client;
+  }
+}
+
+/**
+ * The connection broke during an operation that is not safe to send twice (a write the
+ * caller did not mark `safe`). It is not retried here; the whole invocation may be.
+ */
+export class ConnectionLostError extends SteadyError {
+  override readonly name = 'ConnectionLostError';
+  readonly client: string;
+  constructor(client: string, cause: unknown) {
+    super('CONNECTION_LOST', `The ${client} connection was lost during an operation that is not safe to repeat`, {
+      status: 503,
+      retryable: true,
+      expose: true,
+      cause,
+    });
+    this.client = client;
+  }
+}
+
+/** The server is so close to its connection limit that this instance refuses to add more. */
+export class ConnectionBudgetError extends SteadyError {
+  override readonly name = 'ConnectionBudgetError';
+  readonly client: string;
+  constructor(client: string, used: number, limit: number, retryAfterSeconds: number) {
+    super('CONNECTION_BUDGET_EXHAUSTED', `The ${client} server uses ${used} of ${limit} connections; not opening more`, {
+      status: 503,
+      retryable: true,
+      expose: true,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    });
+    this.client = client;
+  }
+}
