@@ -175,7 +175,8 @@ function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext
     if (!Array.isArray(meta.messageIdArray)) issues.push({ field: 'triggerMetadata.messageIdArray', message: 'Missing', expected: 'array' });
     throw new MalformedEventError('Service Bus batch is not a list of messages with their ids', issues);
   }
-  const bodies: unknown[] = many ? (trigger as unknown[]) : [trigger];
+  // Array.from: a sparse list (holes) still yields one invocation per index.
+  const bodies: unknown[] = many ? Array.from(trigger as unknown[]) : [trigger];
   const ids: unknown[] = many ? (meta.messageIdArray as unknown[]) : [meta.messageId];
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
