@@ -5,10 +5,11 @@
  * (partial batch responses), EventBridge rules and Scheduler, other EventBridge events,
  * and direct invocation. The clock is `context.getRemainingTimeInMillis()`.
  */
+import { STATUS_CODES } from 'node:http';
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
 import { decodeBody, httpInput, normaliseHeaders, parseQueryString, queryFromObject, toHttpResponse, type HttpResponse } from '../http.js';
 import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
-import type { HttpRequest, Outcome } from '../types.js';
+import type { HttpRequest } from '../types.js';
 import { parseMessageBody } from '../message.js';
 
 /** The part of the Lambda context object the wrapper reads. */
@@ -37,7 +38,9 @@ export function classifyLambdaEvent(event: unknown): LambdaEventKind {
     return typeof rc.domainName === 'string' && rc.domainName.includes('.lambda-url.') ? 'function-url' : 'apigw-v2';
   }
   if (typeof event.httpMethod === 'string' && isRec(rc)) return 'apigw-v1';
-  if (Array.isArray(event.Records) && event.Records.length > 0 && event.Records.every((r) => isRec(r) && r.eventSource === 'aws:sqs')) return 'sqs';
+  // One SQS record makes it an SQS batch: a damaged record then fails the batch with a typed
+  // error instead of the whole event reaching the function as if it were a direct input.
+  if (Array.isArray(event.Records) && event.Records.some((r) => isRec(r) && r.eventSource === 'aws:sqs')) return 'sqs';
   if (typeof event['detail-type'] === 'string' && typeof event.source === 'string' && 'detail' in event) {
     return event['detail-type'] === 'Scheduled Event' && (event.source === 'aws.events' || event.source === 'aws.scheduler') ? 'schedule' : 'eventbridge';
   }
@@ -88,17 +91,17 @@ function httpRequestFromEvent(kind: 'apigw-v1' | 'apigw-v2' | 'function-url' | '
     multiQuery,
     rawBody,
   };
-  const ip = str(identity.sourceIp);
+  // An ALB reports the client only in X-Forwarded-For (client first, then proxies).
+  const ip = kind === 'alb' ? headers['x-forwarded-for']?.split(',')[0]?.trim() : str(identity.sourceIp);
   if (ip) request.sourceIp = ip;
   return request;
 }
 
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Entity', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
-
 function formatHttp(kind: 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb', event: Rec, res: HttpResponse): Rec {
   const out: Rec = { statusCode: res.status, headers: res.headers, body: res.body, isBase64Encoded: res.isBase64 };
   if (kind === 'alb') {
-    out.statusDescription = `${res.status} ${STATUS_TEXT[res.status] ?? ''}`.trim();
+    // An ALB requires the status line text, e.g. `404 Not Found`.
+    out.statusDescription = `${res.status} ${STATUS_CODES[res.status] ?? ''}`.trim();
     // An ALB target group with multi-value headers on reads only `multiValueHeaders`.
     if (event.multiValueHeaders !== undefined) {
       out.multiValueHeaders = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, [v]]));
@@ -113,7 +116,8 @@ function sqsInvocations(event: Rec, context: LambdaContext): { invocations: Invo
   const ids: string[] = [];
   let fifo = false;
   const invocations = records.map((record, index): Invocation => {
-    const r = record as Rec;
+    if (!isRec(record)) throw new MalformedEventError('SQS record is not an object', [{ field: `Records.${index}`, message: 'Not an object', expected: 'an SQS record' }]);
+    const r = record;
     const messageId = str(r.messageId);
     if (!messageId) throw new MalformedEventError('SQS record has no messageId', [{ field: `Records.${index}.messageId`, message: 'Missing', expected: 'string' }]);
     ids.push(messageId);
@@ -162,7 +166,8 @@ function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: Rec, con
       requestId: context.awsRequestId,
       // The same tick of the same schedule is the same delivery, however often it is retried.
       deliveryId: time ? `${schedule ?? 'schedule'}@${time}` : id,
-      payload: () => (event.detail === undefined ? {} : event.detail),
+      // Scheduled rules send `{}`; a Scheduler input template may send the detail as JSON text.
+      payload: () => (event.detail === undefined ? {} : parseMessageBody(event.detail, 'detail')),
     };
   }
   return {
@@ -208,20 +213,19 @@ export async function invokeLambda(def: Definition, event: unknown, context: Lam
     case 'function-url':
     case 'alb': {
       const e = event as Rec;
-      let outcome: Outcome;
       const rc = isRec(e.requestContext) ? e.requestContext : {};
+      let request: HttpRequest;
       try {
-        const request = httpRequestFromEvent(kind, e);
-        outcome = await runInvocation(def, frame, {
-          trigger: { kind: 'http', source: kind, request },
-          requestId: context.awsRequestId ?? str(rc.requestId),
-          deliveryId: undefined,
-          payload: () => httpInput(request),
-        });
-      } catch (thrown) {
-        outcome = { ok: false, error: new MalformedEventError('Could not read the HTTP event') };
-        void thrown;
+        request = httpRequestFromEvent(kind, e);
+      } catch {
+        return formatHttp(kind, e, toHttpResponse({ ok: false, error: new MalformedEventError('Could not read the HTTP event') }));
       }
+      const outcome = await runInvocation(def, frame, {
+        trigger: { kind: 'http', source: kind, request },
+        requestId: str(context.awsRequestId) ?? str(rc.requestId) ?? '',
+        deliveryId: undefined,
+        payload: () => httpInput(request),
+      });
       return formatHttp(kind, e, toHttpResponse(outcome));
     }
     case 'sqs': {
