@@ -166,9 +166,10 @@ function headerValue(headers: Record<string, string>, name: string): string | un
 
 /**
  * Shapes the normalised response for the controller's `.http` handling: a string body is
- * sent as is for textual types and base64-decoded for binary ones; a JSON value is
- * serialised for JSON types. Strings that are themselves JSON go base64 under a JSON type,
- * which the controller decodes (a plain string there would be sent without quotes).
+ * sent as is for textual types and base64-decoded for binary ones; a JSON value (object,
+ * array, number, boolean) is serialised for JSON types. Any other JSON text (`null`, a
+ * string, or text that is not JSON) goes base64: under a JSON type the controller decodes
+ * every string that looks like base64 (a legacy rule), which would garble `null`.
  */
 export function toOpenWhiskWebResult(res: HttpResponse): OpenWhiskWebResult {
   const result: OpenWhiskWebResult = { statusCode: res.status, headers: res.headers };

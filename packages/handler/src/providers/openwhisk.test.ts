@@ -1,0 +1,610 @@
+/**
+ * The OpenWhisk adapter against the documented action contract (there is no installable
+ * OpenWhisk): activation parameters from the documented payloads (test/fixtures/openwhisk,
+ * see SOURCES.md), web results read the way the controller reads them, and — in the last
+ * block — the built package running inside a loopback emulation of the Node.js action
+ * runtime's `/init` + `/run` proxy (test/fixtures/openwhisk/runtime/action-proxy.cjs).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { currentContext, handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fixturesDir = join(here, '../../test/fixtures/openwhisk');
+const fixture = (name: string): Record<string, any> => JSON.parse(readFileSync(join(fixturesDir, name), 'utf8')) as Record<string, any>;
+
+type Result = Record<string, any>;
+
+/**
+ * What the controller sends to the HTTP client for a `.http` web action result
+ * (apache/openwhisk WebActions.scala `resultAsHttp`, with error projection from
+ * `completeRequest`), for the media types these tests use. Written as a table on purpose:
+ * it must not share the adapter's own classification.
+ */
+function controllerHttp(result: Result): { status: number; contentType: string | undefined; body: Buffer } {
+  // An activation whose result has `error` is an application error: the controller projects it.
+  const r: Result = Object.hasOwn(result, 'error') ? result.error : result;
+  const headers: Record<string, string> = r.headers ?? {};
+  const contentType = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+  const body: unknown = r.body;
+  if (body === undefined || body === null || body === '') return { status: r.statusCode ?? 204, contentType: undefined, body: Buffer.alloc(0) };
+  const status: number = r.statusCode ?? 200;
+  const essence = (contentType ?? 'text/html').split(';')[0]!.trim().toLowerCase();
+  const JSON_TYPES = ['application/json', 'application/problem+json'];
+  if (typeof body !== 'string') {
+    if (!JSON_TYPES.includes(essence)) throw new Error(`controller answers 400 for a JSON body under ${essence}`);
+    return { status, contentType, body: Buffer.from(JSON.stringify(body)) };
+  }
+  const isBinaryCode = (s: string): boolean => {
+    const t = s.trim();
+    return t.length > 0 && t.length % 4 === 0 && /^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$/.test(t);
+  };
+  if (JSON_TYPES.includes(essence)) return { status, contentType, body: isBinaryCode(body) ? Buffer.from(body, 'base64') : Buffer.from(body) };
+  if (['text/plain', 'text/html', 'text/csv'].includes(essence)) return { status, contentType, body: Buffer.from(body) };
+  if (['image/png', 'application/octet-stream', 'image/svg+xml'].includes(essence)) return { status, contentType, body: Buffer.from(body, 'base64') };
+  throw new Error(`media type ${essence} is not in this emulation table`);
+}
+
+function logSink(): { sink: (line: string) => void; lines: string[] } {
+  const lines: string[] = [];
+  return { sink: (line) => lines.push(line), lines };
+}
+
+const ENV_KEYS = ['__OW_ACTIVATION_ID', '__OW_DEADLINE', '__OW_ACTION_NAME', '__OW_NAMESPACE', '__OW_TRANSACTION_ID'] as const;
+
+describe('OpenWhisk adapter (in process, documented payloads)', () => {
+  let deadline: number;
+  beforeEach(() => {
+    deadline = Date.now() + 60_000;
+    process.env.__OW_ACTIVATION_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    process.env.__OW_DEADLINE = String(deadline);
+    process.env.__OW_ACTION_NAME = '/guest/demo/hello';
+  });
+  afterEach(() => {
+    for (const key of ENV_KEYS) delete process.env[key];
+  });
+
+  function recorder(): { seen: Context[]; fn: (input: unknown, ctx: Context) => unknown } {
+    const seen: Context[] = [];
+    return { seen, fn: (input, ctx) => (seen.push(ctx), { got: input }) };
+  }
+
+  describe('web actions, non-raw (query and JSON/form bodies merged into params)', () => {
+    it('reads a merged JSON object body, reports method, path, headers and the activation as the request id', async () => {
+      const { seen, fn } = recorder();
+      const result = (await handler({}, fn)(fixture('web-json.json'))) as Result;
+      expect(result).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: { got: { name: 'Jane' } } });
+      const ctx = seen[0]!;
+      expect(ctx.provider).toBe('openwhisk');
+      expect(ctx.requestId).toBe('a1b2c3d4e5f60718293a4b5c6d7e8f90');
+      expect(ctx.deliveryId).toBeUndefined();
+      expect(ctx.deadline).toBe(deadline);
+      expect(ctx.functionName).toBe('/guest/demo/hello');
+      expect(ctx.trigger).toMatchObject({ kind: 'http', source: 'ow-web' });
+      const request = ctx.trigger.kind === 'http' ? ctx.trigger.request : undefined;
+      expect(request).toMatchObject({ method: 'POST', path: '/', query: {}, rawBody: undefined });
+      expect(request?.headers['content-type']).toBe('application/json');
+      const http = controllerHttp(result);
+      expect(http.status).toBe(200);
+      expect(JSON.parse(http.body.toString())).toEqual({ got: { name: 'Jane' } });
+    });
+
+    it('reads merged query parameters and form fields the same way, without any __ow_ field', async () => {
+      const { seen, fn } = recorder();
+      const main = handler({}, fn);
+      const params = { ...fixture('web-query.json'), __ow_user: 'guest' };
+      expect(((await main(params)) as Result).body).toEqual({ got: { name: 'Jane' } });
+      expect(((await main(fixture('web-form.json'))) as Result).body).toEqual({ got: { name: 'Jane' } });
+      expect(seen.map((c) => (c.trigger.kind === 'http' ? c.trigger.request.method : ''))).toEqual(['GET', 'POST']);
+      // __ow_user (set when the action requires authentication) stays available in ctx.raw.
+      expect((seen[0]!.raw as Result).__ow_user).toBe('guest');
+    });
+
+    it('passes a text body from __ow_body as text', async () => {
+      const { seen, fn } = recorder();
+      const result = (await handler({}, fn)(fixture('web-text.json'))) as Result;
+      expect(result.body).toEqual({ got: 'Jane' });
+      expect(seen[0]!.trigger.kind === 'http' && seen[0]!.trigger.request.rawBody).toBe('Jane');
+    });
+
+    it('takes a non-object JSON body as the already parsed value in __ow_body', async () => {
+      const { seen, fn } = recorder();
+      const main = handler({}, fn);
+      expect(((await main(fixture('web-json-array.json'))) as Result).body).toEqual({ got: ['a', 'b'] });
+      const req = seen[0]!.trigger.kind === 'http' ? seen[0]!.trigger.request : undefined;
+      expect(req).toMatchObject({ method: 'PUT', path: '/items', rawBody: '["a","b"]' });
+      // A JSON string body is already a string: it must not be parsed a second time.
+      const params = { ...fixture('web-json-array.json'), __ow_body: '123' };
+      expect(((await main(params)) as Result).body).toEqual({ got: '123' });
+    });
+
+    it('decodes a binary body, which the controller sends base64', async () => {
+      const { seen, fn } = recorder();
+      await handler({}, fn)(fixture('web-binary.json'));
+      expect(seen[0]!.trigger.kind === 'http' && seen[0]!.trigger.request.rawBody).toBe('hello whisk');
+    });
+
+    it('answers a validation failure with 400 problem+json as a plain result (not an activation error)', async () => {
+      const main = handler({ input: z.object({ name: z.string(), age: z.number() }) }, (input) => input);
+      const result = (await main(fixture('web-json.json'))) as Result;
+      expect(result.error).toBeUndefined();
+      expect(result.statusCode).toBe(400);
+      expect(result.headers['content-type']).toBe('application/problem+json');
+      expect(result.body).toMatchObject({ code: 'VALIDATION_FAILED', status: 400, errors: [{ field: 'age' }] });
+      const http = controllerHttp(result);
+      expect(http.status).toBe(400);
+      expect(JSON.parse(http.body.toString()).code).toBe('VALIDATION_FAILED');
+    });
+
+    it('answers an unexpected failure with 500 under `error`, so the activation is recorded as failed; no stack or message leaks', async () => {
+      const { sink, lines } = logSink();
+      const main = handler({ logSink: sink }, () => {
+        throw new Error('password=hunter2');
+      });
+      const result = (await main(fixture('web-json.json'))) as Result;
+      expect(result.error.statusCode).toBe(500);
+      expect(result.error.body).toMatchObject({ code: 'INTERNAL', status: 500 });
+      expect(JSON.stringify(result)).not.toMatch(/hunter2|stack|at Object/);
+      expect(lines.join('\n')).not.toMatch(/\n\s+at /);
+      const http = controllerHttp(result);
+      expect(http.status).toBe(500);
+      expect(http.contentType).toBe('application/problem+json');
+    });
+
+    it('keeps hostile parameter names as own input fields', async () => {
+      const { seen, fn } = recorder();
+      const params = JSON.parse('{"__proto__":{"polluted":true},"constructor":"x","__ow_method":"post","__ow_headers":{},"__ow_path":""}') as Result;
+      await handler({}, fn)(params);
+      const input = seen[0]!.input as Result;
+      expect(Object.keys(input).sort()).toEqual(['__proto__', 'constructor']);
+      expect(({} as Result).polluted).toBeUndefined();
+      expect(Object.getPrototypeOf(input)).toBe(Object.prototype);
+    });
+  });
+
+  describe('web actions, raw (`--web raw`: __ow_query string, __ow_body text or base64)', () => {
+    it('decodes the base64 application/json body and parses the unparsed query', async () => {
+      const { seen, fn } = recorder();
+      const result = (await handler({}, fn)(fixture('web-raw-json.json'))) as Result;
+      expect(result.body).toEqual({ got: { name: 'Jane' } });
+      expect(seen[0]!.trigger).toMatchObject({
+        kind: 'http',
+        source: 'ow-web-raw',
+        request: { method: 'POST', path: '/', query: { name: 'Jane' }, multiQuery: { name: ['Jane'] }, rawBody: '{"name":"Jane"}' },
+      });
+    });
+
+    it('gives the query as input when there is no body, keeps repeated parameters and the path', async () => {
+      const { seen, fn } = recorder();
+      const result = (await handler({}, fn)(fixture('web-raw-get.json'))) as Result;
+      expect(result.body).toEqual({ got: { tag: 'b', q: 'café' } });
+      expect(seen[0]!.trigger).toMatchObject({ request: { method: 'GET', path: '/search', multiQuery: { tag: ['a', 'b'], q: ['café'] } } });
+    });
+
+    it('reads textual bodies as text even when they look like base64', async () => {
+      const { seen, fn } = recorder();
+      const main = handler({}, fn);
+      expect(((await main(fixture('web-raw-form.json'))) as Result).body).toEqual({ got: { name: 'Jane', city: 'Oslo' } });
+      const text = { ...fixture('web-raw-form.json'), __ow_body: 'abcd', __ow_headers: { 'content-type': 'text/plain' } };
+      expect(((await main(text)) as Result).body).toEqual({ got: 'abcd' });
+      // The same string under a binary type is base64.
+      const bin = { ...text, __ow_body: Buffer.from('hi there').toString('base64'), __ow_headers: { 'content-type': 'application/octet-stream' } };
+      await main(bin);
+      expect(seen[2]!.trigger.kind === 'http' && seen[2]!.trigger.request.rawBody).toBe('hi there');
+    });
+
+    it('answers a raw JSON body that does not parse with 400 MALFORMED_EVENT', async () => {
+      const params = { ...fixture('web-raw-json.json'), __ow_body: Buffer.from('{"name":').toString('base64') };
+      const result = (await handler({}, () => 'unreached')(params)) as Result;
+      expect(result.statusCode).toBe(400);
+      expect(result.body).toMatchObject({ code: 'MALFORMED_EVENT', errors: [{ field: 'body' }] });
+    });
+  });
+
+  describe('web action results as the controller sends them', () => {
+    const get = (): Result => fixture('web-query.json');
+
+    it('sends text as text, bytes as base64 under a binary type, and bytes as text under a textual type', async () => {
+      const text = (await handler({}, () => httpResult({ headers: { 'content-type': 'text/csv' }, body: 'a,b\n1,2' }))(get())) as Result;
+      expect(text.body).toBe('a,b\n1,2');
+      expect(controllerHttp(text).body.toString()).toBe('a,b\n1,2');
+
+      const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0, 255]);
+      const image = (await handler({}, () => httpResult({ headers: { 'content-type': 'image/png' }, body: png }))(get())) as Result;
+      expect(image.body).toBe(Buffer.from(png).toString('base64'));
+      expect([...controllerHttp(image).body]).toEqual([...png]);
+
+      const asText = (await handler({}, () => httpResult({ headers: { 'content-type': 'text/plain' }, body: Buffer.from('héllo') }))(get())) as Result;
+      expect(controllerHttp(asText).body.toString()).toBe('héllo');
+
+      // image/svg+xml is binary to the controller: a string body must go base64.
+      const svg = '<svg xmlns="http://www.w3.org/2000/svg"/>';
+      const svgResult = (await handler({}, () => httpResult({ headers: { 'content-type': 'image/svg+xml' }, body: svg }))(get())) as Result;
+      expect(controllerHttp(svgResult).body.toString()).toBe(svg);
+    });
+
+    it('sends JSON values as JSON, and other JSON text so the controller passes it unchanged', async () => {
+      const obj = (await handler({}, () => ({ items: [1, 2] }))(get())) as Result;
+      expect(obj.body).toEqual({ items: [1, 2] });
+      expect(JSON.parse(controllerHttp(obj).body.toString())).toEqual({ items: [1, 2] });
+
+      const str = (await handler({}, () => 'hello')(get())) as Result;
+      expect(str.headers['content-type']).toMatch(/^text\/plain/);
+      expect(controllerHttp(str).body.toString()).toBe('hello');
+
+      const jsonString = (await handler({}, () => httpResult({ headers: { 'content-type': 'application/json' }, body: '"quoted"' }))(get())) as Result;
+      expect(controllerHttp(jsonString).body.toString()).toBe('"quoted"');
+
+      // `null` looks like base64 to the controller's legacy rule for JSON types.
+      const nullBody = (await handler({}, () => httpResult({ headers: { 'content-type': 'application/json' }, body: 'null' }))(get())) as Result;
+      expect(controllerHttp(nullBody).body.toString()).toBe('null');
+
+      const prebuilt = (await handler({}, () => httpResult({ headers: { 'content-type': 'application/json' }, body: '{"a":1}' }))(get())) as Result;
+      expect(prebuilt.body).toEqual({ a: 1 });
+
+      const num = (await handler({}, () => 42)(get())) as Result;
+      expect(controllerHttp(num).body.toString()).toBe('42');
+    });
+
+    it('answers undefined with 204 and no body, and passes status and headers of redirects', async () => {
+      const empty = (await handler({}, () => undefined)(get())) as Result;
+      expect(empty).toEqual({ statusCode: 204, headers: {} });
+      const redirect = (await handler({}, () => httpResult({ status: 302, headers: { location: 'http://openwhisk.org' } }))(get())) as Result;
+      expect(redirect).toEqual({ statusCode: 302, headers: { location: 'http://openwhisk.org' } });
+      expect(controllerHttp(redirect).status).toBe(302);
+    });
+
+    it('answers a result that cannot be serialised with a typed 500 instead of rejecting', async () => {
+      const result = (await handler({}, () => ({ n: 10n }))(get())) as Result;
+      expect(result.error.statusCode).toBe(500);
+      expect(result.error.body).toMatchObject({ code: 'RESULT_NOT_JSON' });
+    });
+  });
+
+  describe('Kafka feed batches', () => {
+    it('runs each message with a stable delivery id topic/partition/offset and the value as input', async () => {
+      const { seen, fn } = recorder();
+      const result = (await handler({}, fn)(fixture('kafka-json.json'))) as Result;
+      expect(result).toEqual({ processed: 1 });
+      const ctx = seen[0]!;
+      expect(ctx.input).toEqual({ amount: 5, isAwesome: true, title: 'Some string' });
+      expect(ctx.deliveryId).toBe('mytopic/0/421760');
+      expect(ctx.requestId).toBe('a1b2c3d4e5f60718293a4b5c6d7e8f90:mytopic/0/421760');
+      expect(ctx.trigger).toEqual({
+        kind: 'queue',
+        source: 'kafka',
+        queue: 'mytopic',
+        messageId: 'mytopic/0/421760',
+        attributes: { partition: '0', offset: '421760' },
+        batchIndex: 0,
+        batchSize: 1,
+      });
+    });
+
+    it('parses JSON text values, keeps other text, and keeps keys as attributes, in order', async () => {
+      const { seen, fn } = recorder();
+      const result = (await handler({}, fn)(fixture('kafka-text.json'))) as Result;
+      expect(result).toEqual({ processed: 3 });
+      expect(seen.map((c) => c.input)).toEqual([
+        { title: 'Some string', amount: 5, isAwesome: true },
+        'plain text',
+        { title: 'Other', amount: 1, isAwesome: false },
+      ]);
+      expect(seen.map((c) => c.deliveryId)).toEqual(['mytopic/0/421761', 'mytopic/0/421762', 'mytopic/1/88']);
+      expect(seen.map((c) => (c.trigger.kind === 'queue' ? c.trigger.attributes.key : ''))).toEqual([undefined, 'order-7', 'order-8']);
+    });
+
+    it('stops at the first failure and reports it and every message left unprocessed', async () => {
+      const batch = fixture('kafka-text.json');
+      const ran: string[] = [];
+      const main = handler({}, (input: any, ctx) => {
+        ran.push(ctx.deliveryId!);
+        if (input === 'plain text') throw new RetryableError('DOWNSTREAM_UNAVAILABLE', 'Downstream unavailable');
+      });
+      const result = (await main(batch)) as Result;
+      expect(ran).toEqual(['mytopic/0/421761', 'mytopic/0/421762']);
+      expect(result).toEqual({
+        error: {
+          code: 'DOWNSTREAM_UNAVAILABLE',
+          // A 503 is not exposed: callers see the code, not the message.
+          message: 'Internal error',
+          retryable: true,
+          processed: 1,
+          failed: [
+            { deliveryId: 'mytopic/0/421762', code: 'DOWNSTREAM_UNAVAILABLE', retryable: true },
+            { deliveryId: 'mytopic/1/88', code: 'NOT_PROCESSED', retryable: true },
+          ],
+        },
+      });
+    });
+
+    it("with terminalErrors: 'ack', acknowledges a terminal failure and goes on", async () => {
+      const main = handler({ terminalErrors: 'ack' }, (input: any) => {
+        if (input === 'plain text') throw new TerminalError('BAD_ORDER', 'Not an order');
+      });
+      expect(await main(fixture('kafka-text.json'))).toEqual({ processed: 2, acknowledged: 1 });
+    });
+
+    it('decodes values as bytes when isBinaryValue is bound, and leaves binary keys as delivered', async () => {
+      const { seen, fn } = recorder();
+      await handler({}, fn)(fixture('kafka-binary.json'));
+      const value = seen[0]!.input as Buffer;
+      expect(Buffer.isBuffer(value)).toBe(true);
+      expect(value.length).toBe(64);
+      expect([...value.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      expect(value.subarray(8).every((b) => b === 0xfe)).toBe(true);
+      expect(seen[0]!.trigger.kind === 'queue' && seen[0]!.trigger.attributes.key).toBe('a2V5LTE=');
+      expect(seen[0]!.deliveryId).toBe('images/2/5');
+    });
+
+    it('rejects a message without a usable offset as MALFORMED_EVENT, naming the field, without running any', async () => {
+      const batch = fixture('kafka-text.json');
+      batch.messages[1].offset = 'latest';
+      let ran = 0;
+      const result = (await handler({}, () => void ran++)(batch)) as Result;
+      expect(ran).toBe(0);
+      expect(result.error).toMatchObject({ code: 'MALFORMED_EVENT', retryable: false, errors: [{ field: 'messages.1' }] });
+    });
+  });
+
+  describe('alarm ticks and plain activations', () => {
+    it('treats an activation as an alarm tick only with the opt-in marker, which is removed from the input', async () => {
+      const { seen, fn } = recorder();
+      const main = handler({}, fn);
+      expect(await main(fixture('alarm-tick.json'))).toEqual({ got: { name: 'Odin', place: 'Asgard' } });
+      expect(seen[0]!.trigger).toEqual({ kind: 'schedule', source: 'ow-alarm', schedule: 'nightly-report' });
+      // Alarms carry no tick identity, and OpenWhisk never redelivers an activation.
+      expect(seen[0]!.deliveryId).toBeUndefined();
+      expect(seen[0]!.requestId).toBe('a1b2c3d4e5f60718293a4b5c6d7e8f90');
+      await main(fixture('alarm-unmarked.json'));
+      expect(seen[1]!.trigger).toEqual({ kind: 'direct', source: 'openwhisk' });
+      expect(seen[1]!.input).toEqual({ name: 'Odin', place: 'Asgard' });
+      await main({ ...fixture('alarm-unmarked.json'), __steadyfn_schedule: true });
+      expect(seen[2]!.trigger).toEqual({ kind: 'schedule', source: 'ow-alarm' });
+    });
+
+    it('wraps every non-object return value, since action results must be JSON objects', async () => {
+      const values: Array<[unknown, Result]> = [
+        [42, { result: 42 }],
+        ['ok', { result: 'ok' }],
+        [[1, 2], { result: [1, 2] }],
+        [null, { result: null }],
+        [undefined, {}],
+        [new Date(0), { result: '1970-01-01T00:00:00.000Z' }],
+        [{ a: 1 }, { a: 1 }],
+      ];
+      for (const [value, expected] of values) expect(await handler({}, () => value)({ x: 1 })).toEqual(expected);
+      expect(await handler({}, () => ({ big: 1n }))({ x: 1 })).toMatchObject({ error: { code: 'RESULT_NOT_JSON' } });
+    });
+
+    it('returns failures as { error } without a stack or the cause, and never rejects', async () => {
+      const main = handler({}, () => {
+        throw new Error('password=hunter2');
+      });
+      const result = (await main({ x: 1 })) as Result;
+      expect(result).toEqual({ error: { code: 'INTERNAL', message: 'Internal error', retryable: true } });
+      const invalid = (await handler({ input: z.object({ n: z.number() }) }, () => 1)({ n: 'x' })) as Result;
+      expect(invalid.error).toMatchObject({ code: 'VALIDATION_FAILED', retryable: false, errors: [{ field: 'n' }] });
+      expect(await main.openwhisk(['not', 'an', 'object'])).toMatchObject({ error: { code: 'MALFORMED_EVENT' } });
+    });
+
+    it("applies terminalErrors: 'ack' to alarm ticks, never to direct activations", async () => {
+      const fail = (): never => {
+        throw new TerminalError('NOTHING_TO_DO', 'Nothing to do');
+      };
+      const main = handler({ terminalErrors: 'ack' }, fail);
+      expect(await main(fixture('alarm-tick.json'))).toEqual({});
+      expect(await main(fixture('alarm-unmarked.json'))).toMatchObject({ error: { code: 'NOTHING_TO_DO' } });
+    });
+
+    it('takes the deadline from __OW_DEADLINE and has none without it', async () => {
+      const { seen, fn } = recorder();
+      const main = handler({}, fn);
+      await main({});
+      expect(seen[0]!.deadline).toBe(deadline);
+      expect(seen[0]!.remainingMs()).toBeGreaterThan(0);
+      delete process.env.__OW_DEADLINE;
+      await main({});
+      expect(seen[1]!.deadline).toBe(Number.POSITIVE_INFINITY);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+const repoRoot = join(here, '../../../..');
+const packageDir = join(here, '../..');
+const run = promisify(execFile);
+
+interface Container {
+  url: string;
+  stdout: string[];
+  stderr: string[];
+  child: ChildProcess;
+}
+
+describe('on the Node.js action runtime contract (/init + /run, loopback emulation)', () => {
+  let image: string;
+  const containers: Container[] = [];
+
+  beforeAll(async () => {
+    // The built package, as a deployed action gets it: build, then lay out an "image" with the
+    // proxy and node_modules/@steadyfn/handler (a copy, so a concurrent rebuild cannot swap it).
+    const path = `${join(repoRoot, '.toolchain/node_modules/.bin')}:${process.env.PATH ?? ''}`;
+    await run('pnpm', ['--filter', '@steadyfn/handler', 'build'], { cwd: repoRoot, env: { ...process.env, PATH: path }, timeout: 120_000 });
+    image = mkdtempSync(join(tmpdir(), 'steadyfn-ow-image-'));
+    cpSync(join(fixturesDir, 'runtime/action-proxy.cjs'), join(image, 'action-proxy.cjs'));
+    const installed = join(image, 'node_modules/@steadyfn/handler');
+    mkdirSync(join(installed, 'dist'), { recursive: true });
+    cpSync(join(packageDir, 'package.json'), join(installed, 'package.json'));
+    cpSync(join(packageDir, 'dist/index.cjs'), join(installed, 'dist/index.cjs'));
+    cpSync(join(packageDir, 'dist/index.js'), join(installed, 'dist/index.js'));
+    symlinkSync(join(packageDir, 'node_modules/zod'), join(image, 'node_modules/zod'), 'dir');
+    writeFileSync(join(image, 'package.json'), '{"name":"action-image","private":true}\n');
+  }, 180_000);
+
+  afterAll(() => {
+    for (const c of containers) c.child.kill();
+    if (image) rmSync(image, { recursive: true, force: true });
+  });
+
+  /** Starts one container (a proxy process). The invoker passes `__OW_ALLOW_CONCURRENT` as container env. */
+  async function container(env: Record<string, string> = {}): Promise<Container> {
+    // A container sees the invoker's environment only: none of this test runner's settings.
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('__OW_') && !k.startsWith('STEADYFN_')));
+    const child = spawn(process.execPath, [join(image, 'action-proxy.cjs')], { cwd: image, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c: Container = { url: '', stdout: [], stderr: [], child };
+    containers.push(c);
+    child.stderr!.on('data', (chunk: Buffer) => c.stderr.push(...chunk.toString().split('\n').filter(Boolean)));
+    c.url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`proxy did not start: ${c.stderr.join('\n')}`)), 10_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) {
+          c.stdout.push(line);
+          const m = /^ACTION_PROXY_LISTENING (\d+)$/.exec(line);
+          if (m) {
+            clearTimeout(timer);
+            resolve(`http://127.0.0.1:${m[1]}`);
+          }
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`proxy exited ${code}: ${c.stderr.join('\n')}`)));
+    });
+    return c;
+  }
+
+  async function post(c: Container, path: '/init' | '/run', body: unknown): Promise<{ status: number; body: Result }> {
+    const res = await fetch(`${c.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Result };
+  }
+
+  async function deploy(action: string, env: Record<string, string> = {}): Promise<Container> {
+    const c = await container(env);
+    const code = readFileSync(join(fixturesDir, 'actions', action), 'utf8');
+    const init = await post(c, '/init', { value: { name: action, main: 'main', code, binary: false } });
+    expect(init).toEqual({ status: 200, body: { OK: true } });
+    return c;
+  }
+
+  /** The invoker's /run body: `value` plus the activation's environment (ContainerProxy.scala). */
+  function activation(value: unknown, activationId: string, deadline = Date.now() + 60_000): Result {
+    return {
+      value,
+      namespace: 'guest',
+      action_name: '/guest/demo/hello',
+      action_version: '0.0.1',
+      activation_id: activationId,
+      transaction_id: `tid-${activationId}`,
+      deadline: String(deadline),
+    };
+  }
+
+  it('serves a non-raw and a raw web activation, with __OW_ACTIVATION_ID and __OW_DEADLINE in ctx', async () => {
+    const c = await deploy('echo.js');
+    const deadline = Date.now() + 60_000;
+    const res = await post(c, '/run', activation(fixture('web-json.json'), 'act-web-1', deadline));
+    expect(res.status).toBe(200);
+    expect(res.body.statusCode).toBe(200);
+    expect(res.body.body).toMatchObject({
+      input: { name: 'Jane' },
+      sameContext: true,
+      provider: 'openwhisk',
+      trigger: { kind: 'http', source: 'ow-web', request: { method: 'POST' } },
+      requestId: 'act-web-1',
+      deliveryId: null,
+      deadline,
+      functionName: '/guest/demo/hello',
+    });
+    expect(JSON.parse(controllerHttp(res.body).body.toString()).requestId).toBe('act-web-1');
+
+    const raw = await post(c, '/run', activation(fixture('web-raw-json.json'), 'act-web-2'));
+    expect(raw.body.body).toMatchObject({ input: { name: 'Jane' }, requestId: 'act-web-2', trigger: { source: 'ow-web-raw', request: { query: { name: 'Jane' } } } });
+  });
+
+  it('validates web input with zod from the image and answers 201 with a location', async () => {
+    const c = await deploy('orders.js');
+    const params = { ...fixture('web-json.json'), name: undefined, orderId: 'o-7', quantity: 2 };
+    const ok = await post(c, '/run', activation(params, 'act-o-1'));
+    expect(ok.body).toEqual({ statusCode: 201, headers: { location: '/orders/o-7', 'content-type': 'application/json' }, body: { accepted: 'o-7', by: 'act-o-1' } });
+    const bad = await post(c, '/run', activation({ ...params, quantity: -1 }, 'act-o-2'));
+    expect(bad.status).toBe(200);
+    expect(bad.body.statusCode).toBe(400);
+    expect(bad.body.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'quantity' }] });
+  });
+
+  it('processes a Kafka batch in order, stops at the first failure and reports the failed deliveries', async () => {
+    const c = await deploy('kafka.js');
+    const batch = fixture('kafka-text.json');
+    batch.messages[1].value = '{"fail":true}';
+    const res = await post(c, '/run', activation(batch, 'act-k-1'));
+    expect(res.status).toBe(200);
+    expect(res.body.error).toMatchObject({
+      code: 'DOWNSTREAM_UNAVAILABLE',
+      processed: 1,
+      failed: [
+        { deliveryId: 'mytopic/0/421762', code: 'DOWNSTREAM_UNAVAILABLE' },
+        { deliveryId: 'mytopic/1/88', code: 'NOT_PROCESSED' },
+      ],
+    });
+    // The activation log shows exactly the processed message, with its delivery id.
+    const processed = c.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result).filter((l) => l.msg === 'processed');
+    expect(processed.map((l) => [l.deliveryId, l.requestId])).toEqual([['mytopic/0/421761', 'act-k-1:mytopic/0/421761']]);
+    const ok = await post(c, '/run', activation(fixture('kafka-json.json'), 'act-k-2'));
+    expect(ok.body).toEqual({ processed: 1 });
+  });
+
+  it('runs an alarm tick and a plain activation', async () => {
+    const c = await deploy('echo.js');
+    const tick = await post(c, '/run', activation(fixture('alarm-tick.json'), 'act-alarm-1'));
+    expect(tick.body).toMatchObject({ input: { name: 'Odin', place: 'Asgard' }, trigger: { kind: 'schedule', source: 'ow-alarm', schedule: 'nightly-report' }, requestId: 'act-alarm-1' });
+    const deadline = Date.now() + 30_000;
+    const plain = await post(c, '/run', activation({ x: 1 }, 'act-plain-1', deadline));
+    expect(plain.body).toMatchObject({ input: { x: 1 }, trigger: { kind: 'direct' }, requestId: 'act-plain-1', deadline, deliveryId: null });
+  });
+
+  it('returns a failing activation as an application error, leaks nothing and keeps the container', async () => {
+    const c = await deploy('failing.js');
+    const res = await post(c, '/run', activation({ x: 1 }, 'act-f-1'));
+    expect(res).toEqual({ status: 200, body: { error: { code: 'INTERNAL', message: 'Internal error', retryable: true } } });
+    // The container is still usable: the next activation runs.
+    const again = await post(c, '/run', activation({ x: 2 }, 'act-f-2'));
+    expect(again.status).toBe(200);
+    const logs = [...c.stdout, ...c.stderr].join('\n');
+    expect(logs).not.toMatch(/\n\s+at /);
+    expect(logs).toContain('"requestId":"act-f-1"');
+  });
+
+  it('(control) a plain action that throws gets 502 and its container is stopped', async () => {
+    const c = await deploy('bare-throw.js');
+    expect((await post(c, '/run', activation({}, 'act-b-1'))).status).toBe(502);
+    expect(await post(c, '/run', activation({}, 'act-b-2'))).toEqual({ status: 403, body: { error: 'System not ready, status is stopped.' } });
+  });
+
+  it('answers DEADLINE_EXCEEDED before the invoker deadline from __OW_DEADLINE', async () => {
+    const c = await deploy('deadline.js');
+    const res = await post(c, '/run', activation({}, 'act-d-1', Date.now() + 800));
+    expect(res).toEqual({ status: 200, body: { error: { code: 'DEADLINE_EXCEEDED', message: 'The invocation deadline was reached', retryable: true } } });
+  });
+
+  it('keeps each concurrent activation its own id and deadline although the runtime rewrites process.env', async () => {
+    const c = await deploy('concurrent.js', { __OW_ALLOW_CONCURRENT: 'true' });
+    const da = Date.now() + 50_000;
+    const db = Date.now() + 55_000;
+    const [a, b] = await Promise.all([
+      post(c, '/run', activation({ who: 'a' }, 'act-con-a', da)),
+      post(c, '/run', activation({ who: 'b' }, 'act-con-b', db)),
+    ]);
+    expect(a.body).toMatchObject({ who: 'a', arrivedTogether: true, requestId: 'act-con-a', deadline: da });
+    expect(b.body).toMatchObject({ who: 'b', arrivedTogether: true, requestId: 'act-con-b', deadline: db });
+    // By the time both returned, the environment named the activation that arrived last: at
+    // least one of them saw someone else's id there, yet kept its own in ctx.
+    expect(a.body.envActivationIdNow).toBe(b.body.envActivationIdNow);
+    expect(['act-con-a', 'act-con-b']).toContain(a.body.envActivationIdNow);
+  });
+});
