@@ -1,0 +1,614 @@
+#!/usr/bin/env bash
+# Local test services for steadyfn: Redis, a 3-master Redis Cluster,
+# FerretDB (MongoDB wire protocol, SQLite backend) and moto (S3 + SQS).
+#
+#   bash test/services/services.sh start    # install what is missing, start, wait until healthy
+#   bash test/services/services.sh stop     # stop only what this checkout started
+#   bash test/services/services.sh status   # up/down per service (exit 1 if any is down)
+#   bash test/services/services.sh env      # print .services/env
+#
+# Everything binds to 127.0.0.1 only. State lives in <repo>/.services/
+# (gitignored). See test/services/README.md.
+
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+SVC_DIR="$REPO_ROOT/.services"
+PID_DIR="$SVC_DIR/pids"
+LOG_DIR="$SVC_DIR/logs"
+DATA_DIR="$SVC_DIR/data"
+BIN_DIR="$SVC_DIR/bin"
+VENV_DIR="$SVC_DIR/venv"
+ENV_FILE="$SVC_DIR/env"
+
+HOST=127.0.0.1
+REDIS_PORT="${STEADYFN_REDIS_PORT:-16379}"
+CLUSTER_PORT="${STEADYFN_REDIS_CLUSTER_PORT:-17001}" # first node; the others are +1 and +2
+FERRETDB_PORT="${STEADYFN_FERRETDB_PORT:-27117}"
+MOTO_PORT="${STEADYFN_MOTO_PORT:-15000}"
+TIMEOUT="${STEADYFN_SERVICES_TIMEOUT:-60}" # seconds to wait for each service to get healthy
+
+CLUSTER_PORTS=("$CLUSTER_PORT" "$((CLUSTER_PORT + 1))" "$((CLUSTER_PORT + 2))")
+
+MOTO_REQUIREMENT="moto[server]==5.2.5"
+FERRETDB_BIN="$BIN_DIR/ferretdb-local"
+FERRETDB_SRC="$SCRIPT_DIR/ferretdb"
+FERRETDB_TAGS="ferretdb_no_postgresql"
+
+# Bounds for the install steps, so that nothing can hang forever.
+APT_TIMEOUT=600
+PIP_TIMEOUT=900
+GO_TIMEOUT=1200
+
+# ---------------------------------------------------------------------------
+# helpers
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
+
+for _p in "$REDIS_PORT" "$FERRETDB_PORT" "$MOTO_PORT" "$CLUSTER_PORT" "$TIMEOUT"; do
+  [[ "$_p" =~ ^[0-9]+$ ]] || die "not a number: '$_p' (check STEADYFN_* env vars)"
+done
+
+as_root() {
+  if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+# Print the tail of a log file, indented.
+log_tail() {
+  local f="$1"
+  if [[ -s "$f" ]]; then
+    printf '[services] --- last lines of %s ---\n' "$f" >&2
+    tail -n 25 "$f" | sed 's/^/    /' >&2
+    printf '[services] ---\n' >&2
+  else
+    printf '[services] (log %s is empty or missing)\n' "$f" >&2
+  fi
+}
+
+# pid_of NAME: print the recorded pid if that process is still alive and is
+# still the command we started (checked via /proc/PID/cmdline); else fail.
+pid_of() {
+  local name="$1" pidfile="$PID_DIR/$1.pid" matchfile="$PID_DIR/$1.match" pid cmdline state tok
+  [[ -f "$pidfile" && -f "$matchfile" ]] || return 1
+  pid="$(head -n1 "$pidfile" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  # A zombie (nobody reaped it yet) is dead for our purposes.
+  state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null || echo X)"
+  [[ "$state" != "Z" && "$state" != "X" ]] || return 1
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+  while IFS= read -r tok; do
+    [[ -z "$tok" ]] && continue
+    [[ "$cmdline" == *"$tok"* ]] || return 1
+  done <"$matchfile"
+  printf '%s\n' "$pid"
+}
+
+# forget_if_dead NAME: drop a stale pid file (process gone or not ours).
+forget_if_dead() {
+  if [[ -f "$PID_DIR/$1.pid" ]] && ! pid_of "$1" >/dev/null; then
+    rm -f "$PID_DIR/$1.pid" "$PID_DIR/$1.match"
+  fi
+}
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+  timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
+}
+
+# spawn NAME LOGFILE MATCH_TOKENS(newline-separated) -- CMD...
+# Starts CMD in its own session (so it outlives this script and the caller's
+# process group), records its pid and the tokens its cmdline must contain.
+spawn() {
+  local name="$1" logfile="$2" match="$3"
+  shift 4
+  local pidfile="$PID_DIR/$name.pid" i
+  rm -f "$pidfile"
+  printf '%s\n' "$match" >"$PID_DIR/$name.match"
+  {
+    printf '\n===== %s starting %s =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$name"
+  } >>"$logfile"
+  # bash -c writes its own pid, then execs the service (same pid).
+  # fd 9 (the start/stop lock) must not leak into the long-running service.
+  # shellcheck disable=SC2016 # $$, $1 and $@ expand in the inner bash
+  setsid bash -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && shift && exec "$@"' "$name" "$pidfile" "$@" \
+    >>"$logfile" 2>&1 </dev/null 9>&- &
+  for ((i = 0; i < 50; i++)); do
+    [[ -s "$pidfile" ]] && return 0
+    sleep 0.1
+  done
+  log_tail "$logfile"
+  die "$name: process did not start"
+}
+
+# wait_healthy NAME LOGFILE CHECK_FN [ARGS...]: poll CHECK_FN until it passes,
+# fail fast if our process died, give up after $TIMEOUT seconds.
+wait_healthy() {
+  local name="$1" logfile="$2"
+  shift 2
+  local deadline=$((SECONDS + TIMEOUT))
+  while true; do
+    if "$@" >/dev/null 2>&1; then
+      return 0
+    fi
+    if [[ -f "$PID_DIR/$name.pid" ]] && ! pid_of "$name" >/dev/null; then
+      log "$name: process exited during startup"
+      log_tail "$logfile"
+      die "$name failed to start"
+    fi
+    if ((SECONDS >= deadline)); then
+      log "$name: not healthy after ${TIMEOUT}s"
+      log_tail "$logfile"
+      die "$name failed to become healthy (timeout ${TIMEOUT}s)"
+    fi
+    sleep 0.3
+  done
+}
+
+# signal_one NAME: send SIGTERM to our recorded process (if it is still ours).
+# Prints the pid that was signalled.
+signal_one() {
+  local name="$1" pid
+  if pid="$(pid_of "$name")"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    printf '%s\n' "$pid"
+  elif [[ -f "$PID_DIR/$name.pid" ]]; then
+    log "$name: recorded pid $(head -n1 "$PID_DIR/$name.pid" 2>/dev/null) is not running (or is not ours); forgetting it"
+    rm -f "$PID_DIR/$name.pid" "$PID_DIR/$name.match"
+  fi
+}
+
+stop_names() {
+  local name pids=() names=() i pid deadline
+  for name in "$@"; do
+    if pid="$(signal_one "$name")" && [[ -n "$pid" ]]; then
+      pids+=("$pid")
+      names+=("$name")
+      log "$name: sent SIGTERM to pid $pid"
+    fi
+  done
+  ((${#names[@]} == 0)) && return 0
+  deadline=$((SECONDS + 20))
+  for i in "${!names[@]}"; do
+    name="${names[$i]}"
+    while pid_of "$name" >/dev/null; do
+      if ((SECONDS >= deadline)); then
+        log "$name: still running after 20s; sending SIGKILL to pid ${pids[$i]}"
+        kill -KILL "${pids[$i]}" 2>/dev/null || true
+        sleep 0.5
+        break
+      fi
+      sleep 0.2
+    done
+    if pid_of "$name" >/dev/null; then
+      die "$name: could not stop pid ${pids[$i]}"
+    fi
+    rm -f "$PID_DIR/$name.pid" "$PID_DIR/$name.match"
+    log "$name: stopped"
+  done
+}
+
+# ---------------------------------------------------------------------------
+# health checks
+
+redis_ok() { [[ "$(timeout 3 redis-cli -h "$HOST" -p "$1" ping 2>/dev/null)" == "PONG" ]]; }
+
+cluster_node_state_ok() {
+  timeout 3 redis-cli -h "$HOST" -p "$1" cluster info 2>/dev/null | tr -d '\r' | grep -qx 'cluster_state:ok'
+}
+
+cluster_ok() {
+  local p
+  for p in "${CLUSTER_PORTS[@]}"; do
+    cluster_node_state_ok "$p" || return 1
+  done
+}
+
+ferretdb_ok() { timeout 5 python3 "$SCRIPT_DIR/healthcheck.py" mongo "$HOST" "$FERRETDB_PORT"; }
+
+moto_ok() { timeout 5 python3 "$SCRIPT_DIR/healthcheck.py" http "http://$HOST:$MOTO_PORT/moto-api/data.json"; }
+
+# ---------------------------------------------------------------------------
+# installs
+
+ensure_python() {
+  command -v python3 >/dev/null 2>&1 && return 0
+  log "python3 missing; installing Debian python3 + python3-venv"
+  apt_install python3 python3-venv
+}
+
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install manually: $*"
+  if ((APT_UPDATED == 0)); then
+    log "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive timeout "$APT_TIMEOUT" \
+      apt-get -o DPkg::Lock::Timeout=120 update -qq >>"$LOG_DIR/install-apt.log" 2>&1 ||
+      { log_tail "$LOG_DIR/install-apt.log"; die "apt-get update failed"; }
+    APT_UPDATED=1
+  fi
+  log "apt-get install -y $*"
+  as_root env DEBIAN_FRONTEND=noninteractive timeout "$APT_TIMEOUT" \
+    apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends "$@" >>"$LOG_DIR/install-apt.log" 2>&1 ||
+    { log_tail "$LOG_DIR/install-apt.log"; die "apt-get install $* failed"; }
+}
+
+ensure_redis() {
+  if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+    return 0
+  fi
+  apt_install redis-server redis-tools
+  command -v redis-server >/dev/null 2>&1 || die "redis-server still missing after apt-get install"
+}
+
+find_go() {
+  if command -v go >/dev/null 2>&1; then
+    command -v go
+  elif [[ -x /usr/local/go/bin/go ]]; then
+    echo /usr/local/go/bin/go
+  else
+    return 1
+  fi
+}
+
+ferretdb_stamp() {
+  local go="$1"
+  {
+    cat "$FERRETDB_SRC/go.mod" "$FERRETDB_SRC/go.sum" "$FERRETDB_SRC"/*.go
+    "$go" version
+    echo "tags=$FERRETDB_TAGS"
+  } | sha256sum | cut -d' ' -f1
+}
+
+# Sets FERRETDB_REBUILT=1 if the binary was (re)built.
+FERRETDB_REBUILT=0
+ensure_ferretdb() {
+  local go stamp
+  go="$(find_go)" || die "Go toolchain not found (need Go >= 1.24 on PATH or at /usr/local/go/bin/go)"
+  stamp="$(ferretdb_stamp "$go")"
+  if [[ -x "$FERRETDB_BIN" && -f "$FERRETDB_BIN.stamp" && "$(cat "$FERRETDB_BIN.stamp")" == "$stamp" ]]; then
+    return 0
+  fi
+  log "building FerretDB (embedded, SQLite backend) -> $FERRETDB_BIN (first build takes a few minutes)"
+  local t0=$SECONDS
+  if ! (cd "$FERRETDB_SRC" && timeout "$GO_TIMEOUT" "$go" build -mod=readonly -buildvcs=false -trimpath \
+    -tags "$FERRETDB_TAGS" -o "$FERRETDB_BIN.tmp" .) >"$LOG_DIR/build-ferretdb.log" 2>&1; then
+    log_tail "$LOG_DIR/build-ferretdb.log"
+    die "FerretDB build failed"
+  fi
+  mv -f "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+  echo "$stamp" >"$FERRETDB_BIN.stamp"
+  FERRETDB_REBUILT=1
+  log "FerretDB built in $((SECONDS - t0))s"
+}
+
+moto_stamp() {
+  printf '%s %s\n' "$MOTO_REQUIREMENT" "$(python3 -c 'import sys; print(sys.version.split()[0])')"
+}
+
+# Runs in a subshell (possibly in the background): creates/refreshes the venv.
+install_moto() {
+  local stamp
+  stamp="$(moto_stamp)"
+  if [[ -x "$VENV_DIR/bin/moto_server" && -f "$VENV_DIR/.steadyfn-stamp" &&
+    "$(cat "$VENV_DIR/.steadyfn-stamp")" == "$stamp" ]]; then
+    return 0
+  fi
+  echo "installing $MOTO_REQUIREMENT into $VENV_DIR"
+  rm -rf "$VENV_DIR"
+  python3 -m venv "$VENV_DIR"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 timeout "$PIP_TIMEOUT" \
+    "$VENV_DIR/bin/pip" install -q "$MOTO_REQUIREMENT"
+  echo "$stamp" >"$VENV_DIR/.steadyfn-stamp"
+  echo "moto installed"
+}
+
+MOTO_REINSTALLED=0
+ensure_moto_venv_prereqs() {
+  # Debian's system python3 needs python3-venv for `python3 -m venv`.
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    apt_install python3-venv
+  fi
+}
+
+# ---------------------------------------------------------------------------
+# per-service start
+
+start_redis() {
+  local name=redis logfile="$LOG_DIR/redis.log"
+  forget_if_dead "$name"
+  if pid_of "$name" >/dev/null; then
+    wait_healthy "$name" "$logfile" redis_ok "$REDIS_PORT"
+    log "redis: already running (pid $(pid_of "$name")) on $HOST:$REDIS_PORT"
+    return 0
+  fi
+  if port_open "$REDIS_PORT"; then
+    if redis_ok "$REDIS_PORT" >/dev/null 2>&1; then
+      log "redis: WARNING: a Redis not started by this checkout already answers on $HOST:$REDIS_PORT; reusing it (stop will not touch it)"
+      return 0
+    fi
+    die "redis: port $REDIS_PORT is in use by something else; set STEADYFN_REDIS_PORT"
+  fi
+  mkdir -p "$DATA_DIR/redis"
+  spawn "$name" "$logfile" $'redis-server\n'"$HOST:$REDIS_PORT" -- \
+    redis-server --bind "$HOST" --port "$REDIS_PORT" --save '' --appendonly no --daemonize no \
+    --protected-mode yes --dir "$DATA_DIR/redis"
+  log "redis: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$REDIS_PORT"
+}
+
+cluster_node_name() { echo "redis-cluster-$1"; }
+
+start_cluster_node() {
+  local port="$1" name dir
+  name="$(cluster_node_name "$port")"
+  dir="$DATA_DIR/$name"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  spawn "$name" "$LOG_DIR/$name.log" $'redis-server\n'"$HOST:$port" -- \
+    redis-server --bind "$HOST" --port "$port" --save '' --appendonly no --daemonize no \
+    --protected-mode yes --dir "$dir" \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
+  log "$name: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$port"
+}
+
+start_cluster() {
+  local p name all_ours=1 any_ours=0 all_foreign_ok=1
+  for p in "${CLUSTER_PORTS[@]}"; do
+    name="$(cluster_node_name "$p")"
+    forget_if_dead "$name"
+    if pid_of "$name" >/dev/null; then any_ours=1; else all_ours=0; fi
+  done
+
+  if ((all_ours)); then
+    # All three nodes are ours and alive: keep them if the cluster is (or becomes) ok.
+    local deadline=$((SECONDS + 10))
+    while ((SECONDS < deadline)); do
+      if cluster_ok; then
+        log "redis-cluster: already running and cluster_state:ok on ports ${CLUSTER_PORTS[*]}"
+        return 0
+      fi
+      sleep 0.5
+    done
+    log "redis-cluster: nodes are running but the cluster is not ok; recreating it"
+  elif ((any_ours == 0)); then
+    # None of ours is running. Reuse a healthy cluster someone else runs on these ports.
+    for p in "${CLUSTER_PORTS[@]}"; do
+      port_open "$p" || all_foreign_ok=0
+    done
+    if ((all_foreign_ok)) && cluster_ok >/dev/null 2>&1; then
+      log "redis-cluster: WARNING: a Redis Cluster not started by this checkout already answers on ports ${CLUSTER_PORTS[*]}; reusing it (stop will not touch it)"
+      return 0
+    fi
+  fi
+
+  # (Re)create from scratch: stop our nodes, check ports, start, create.
+  local names=()
+  for p in "${CLUSTER_PORTS[@]}"; do names+=("$(cluster_node_name "$p")"); done
+  stop_names "${names[@]}"
+  for p in "${CLUSTER_PORTS[@]}"; do
+    if port_open "$p"; then
+      die "redis-cluster: port $p is in use by something else; set STEADYFN_REDIS_CLUSTER_PORT (uses it, +1, +2)"
+    fi
+  done
+  for p in "${CLUSTER_PORTS[@]}"; do start_cluster_node "$p"; done
+  for p in "${CLUSTER_PORTS[@]}"; do
+    name="$(cluster_node_name "$p")"
+    wait_healthy "$name" "$LOG_DIR/$name.log" redis_ok "$p"
+  done
+
+  local create_log="$LOG_DIR/redis-cluster-create.log" addrs=()
+  for p in "${CLUSTER_PORTS[@]}"; do addrs+=("$HOST:$p"); done
+  log "redis-cluster: redis-cli --cluster create ${addrs[*]} --cluster-replicas 0"
+  if ! timeout 60 redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes \
+    >"$create_log" 2>&1 </dev/null; then
+    log_tail "$create_log"
+    die "redis-cluster: cluster create failed"
+  fi
+}
+
+start_ferretdb() {
+  local name=ferretdb logfile="$LOG_DIR/ferretdb.log"
+  forget_if_dead "$name"
+  if pid_of "$name" >/dev/null; then
+    if ((FERRETDB_REBUILT)); then
+      log "ferretdb: binary was rebuilt; restarting"
+      stop_names "$name"
+    else
+      wait_healthy "$name" "$logfile" ferretdb_ok
+      log "ferretdb: already running (pid $(pid_of "$name")) on $HOST:$FERRETDB_PORT"
+      return 0
+    fi
+  fi
+  if port_open "$FERRETDB_PORT"; then
+    if ferretdb_ok >/dev/null 2>&1; then
+      log "ferretdb: WARNING: a MongoDB-compatible server not started by this checkout already answers on $HOST:$FERRETDB_PORT; reusing it (stop will not touch it)"
+      return 0
+    fi
+    die "ferretdb: port $FERRETDB_PORT is in use by something else; set STEADYFN_FERRETDB_PORT"
+  fi
+  mkdir -p "$DATA_DIR/ferretdb"
+  spawn "$name" "$logfile" $'ferretdb-local\n'"$HOST:$FERRETDB_PORT" -- \
+    "$FERRETDB_BIN" -listen "$HOST:$FERRETDB_PORT" -dir "$DATA_DIR/ferretdb"
+  log "ferretdb: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$FERRETDB_PORT"
+}
+
+start_moto() {
+  local name=moto logfile="$LOG_DIR/moto.log"
+  forget_if_dead "$name"
+  if pid_of "$name" >/dev/null; then
+    if ((MOTO_REINSTALLED)); then
+      log "moto: venv was reinstalled; restarting"
+      stop_names "$name"
+    else
+      wait_healthy "$name" "$logfile" moto_ok
+      log "moto: already running (pid $(pid_of "$name")) on $HOST:$MOTO_PORT"
+      return 0
+    fi
+  fi
+  if port_open "$MOTO_PORT"; then
+    if moto_ok >/dev/null 2>&1; then
+      log "moto: WARNING: a moto server not started by this checkout already answers on $HOST:$MOTO_PORT; reusing it (stop will not touch it)"
+      return 0
+    fi
+    die "moto: port $MOTO_PORT is in use by something else; set STEADYFN_MOTO_PORT"
+  fi
+  spawn "$name" "$logfile" $'moto_server\n'"-p $MOTO_PORT" -- \
+    env PYTHONUNBUFFERED=1 "$VENV_DIR/bin/moto_server" -H "$HOST" -p "$MOTO_PORT"
+  log "moto: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$MOTO_PORT"
+}
+
+write_env() {
+  local tmp="$ENV_FILE.tmp" nodes
+  nodes="$HOST:${CLUSTER_PORTS[0]},$HOST:${CLUSTER_PORTS[1]},$HOST:${CLUSTER_PORTS[2]}"
+  cat >"$tmp" <<EOF
+REDIS_URL=redis://$HOST:$REDIS_PORT
+REDIS_CLUSTER_NODES=$nodes
+MONGODB_URI=mongodb://$HOST:$FERRETDB_PORT/
+S3_ENDPOINT=http://$HOST:$MOTO_PORT
+SQS_ENDPOINT=http://$HOST:$MOTO_PORT
+AWS_REGION=us-east-1
+AWS_ACCESS_KEY_ID=test
+AWS_SECRET_ACCESS_KEY=test
+EOF
+  mv -f "$tmp" "$ENV_FILE"
+}
+
+# ---------------------------------------------------------------------------
+# commands
+
+lock() {
+  exec 9>"$SVC_DIR/lock"
+  if ! flock -w 1200 9; then
+    die "another services.sh start/stop is still running (lock $SVC_DIR/lock)"
+  fi
+}
+
+cmd_start() {
+  local t0=$SECONDS
+  lock
+
+  # 1. installs (moto venv in the background while Go builds FerretDB)
+  ensure_python
+  ensure_redis
+  ensure_moto_venv_prereqs
+  local moto_stamp_before="" moto_pid
+  [[ -f "$VENV_DIR/.steadyfn-stamp" ]] && moto_stamp_before="$(cat "$VENV_DIR/.steadyfn-stamp")"
+  (install_moto) >"$LOG_DIR/install-moto.log" 2>&1 &
+  moto_pid=$!
+  ensure_ferretdb
+  if ! wait "$moto_pid"; then
+    log_tail "$LOG_DIR/install-moto.log"
+    die "installing $MOTO_REQUIREMENT failed"
+  fi
+  if [[ "$(cat "$VENV_DIR/.steadyfn-stamp" 2>/dev/null)" != "$moto_stamp_before" ]]; then
+    MOTO_REINSTALLED=1
+    log "moto: installed $MOTO_REQUIREMENT into $VENV_DIR"
+  fi
+
+  # 2. start everything (processes start in parallel; checks follow)
+  start_redis
+  start_ferretdb
+  start_moto
+  start_cluster
+
+  # 3. wait for health
+  wait_healthy redis "$LOG_DIR/redis.log" redis_ok "$REDIS_PORT"
+  log "redis: healthy (PING -> PONG)"
+  wait_healthy redis-cluster "$LOG_DIR/redis-cluster-create.log" cluster_ok
+  log "redis-cluster: healthy (cluster_state:ok on ${CLUSTER_PORTS[*]})"
+  wait_healthy ferretdb "$LOG_DIR/ferretdb.log" ferretdb_ok
+  log "ferretdb: healthy (MongoDB ping ok)"
+  wait_healthy moto "$LOG_DIR/moto.log" moto_ok
+  log "moto: healthy (HTTP 200)"
+
+  write_env
+  log "all services up in $((SECONDS - t0))s; endpoints in $ENV_FILE"
+  cat "$ENV_FILE"
+}
+
+cmd_stop() {
+  lock
+  local names=(moto ferretdb redis) p
+  for p in "${CLUSTER_PORTS[@]}"; do names+=("$(cluster_node_name "$p")"); done
+  # Also stop cluster nodes recorded under other ports (e.g. started with a different override).
+  local f n
+  for f in "$PID_DIR"/redis-cluster-*.pid; do
+    [[ -e "$f" ]] || continue
+    n="$(basename "$f" .pid)"
+    [[ " ${names[*]} " == *" $n "* ]] || names+=("$n")
+  done
+  stop_names "${names[@]}"
+  log "stopped"
+}
+
+status_line() {
+  local label="$1" addr="$2" name="$3"
+  shift 3
+  local pid owner
+  if "$@" >/dev/null 2>&1; then
+    if pid="$(pid_of "$name")"; then owner="pid $pid"; else owner="not started by this checkout"; fi
+    printf '%-14s up    %-32s (%s)\n' "$label" "$addr" "$owner"
+    return 0
+  fi
+  if pid="$(pid_of "$name")"; then
+    printf '%-14s down  %-32s (pid %s alive but not healthy)\n' "$label" "$addr" "$pid"
+  else
+    printf '%-14s down  %s\n' "$label" "$addr"
+  fi
+  return 1
+}
+
+cmd_status() {
+  local rc=0 p
+  status_line redis "$HOST:$REDIS_PORT" redis redis_ok "$REDIS_PORT" || rc=1
+  if command -v redis-cli >/dev/null 2>&1; then
+    status_line redis-cluster "$HOST:${CLUSTER_PORTS[0]}-${CLUSTER_PORTS[2]}" \
+      "$(cluster_node_name "${CLUSTER_PORTS[0]}")" cluster_ok || rc=1
+  else
+    printf '%-14s down  (redis-cli not installed)\n' redis-cluster
+    rc=1
+  fi
+  status_line ferretdb "$HOST:$FERRETDB_PORT" ferretdb ferretdb_ok || rc=1
+  status_line moto "$HOST:$MOTO_PORT (S3+SQS)" moto moto_ok || rc=1
+  return "$rc"
+}
+
+cmd_env() {
+  [[ -f "$ENV_FILE" ]] || die "$ENV_FILE does not exist; run: bash test/services/services.sh start"
+  cat "$ENV_FILE"
+}
+
+usage() {
+  cat >&2 <<EOF
+usage: bash test/services/services.sh {start|stop|status|env}
+
+  start   install what is missing, start Redis ($REDIS_PORT), Redis Cluster (${CLUSTER_PORTS[*]}),
+          FerretDB ($FERRETDB_PORT) and moto S3+SQS ($MOTO_PORT) on $HOST, wait until healthy,
+          write $ENV_FILE
+  stop    stop the processes this checkout started (pids in $PID_DIR)
+  status  print up/down for each service (exit 1 if any is down)
+  env     print $ENV_FILE
+
+Port overrides: STEADYFN_REDIS_PORT, STEADYFN_REDIS_CLUSTER_PORT (first of 3 consecutive),
+STEADYFN_FERRETDB_PORT, STEADYFN_MOTO_PORT. Health timeout: STEADYFN_SERVICES_TIMEOUT (seconds).
+EOF
+}
+
+main() {
+  mkdir -p "$PID_DIR" "$LOG_DIR" "$DATA_DIR" "$BIN_DIR"
+  case "${1:-}" in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    env) cmd_env ;;
+    -h | --help | help) usage ;;
+    *)
+      usage
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
