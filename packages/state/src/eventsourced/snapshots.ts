@@ -39,8 +39,14 @@ export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): Sna
 export interface MongoSnapshotOptions extends MongoTarget {
   /** Only these snapshots (e.g. `{ stream: 'cart-42' }`). */
   filter?: Doc;
-  /** Default `position`; the snapshot with the highest one is used. */
+  /** Field holding the position of the last event the snapshot includes. Default `position`. */
   positionField?: string;
+  /**
+   * Field that orders snapshots; the highest is the newest. Default: `positionField`. Give
+   * another (a number) when positions do not sort as stored values, e.g. Redis stream ids
+   * held as strings (`…-9` sorts after `…-10`).
+   */
+  orderField?: string;
   /** Default `state`. */
   stateField?: string;
 }
@@ -50,13 +56,14 @@ export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): Sna
   if (typeof options.collection !== 'string' || options.collection === '') throw new TypeError('mongoSnapshot: collection must be a non-empty string');
   const positionField = options.positionField ?? 'position';
   const stateField = options.stateField ?? 'state';
+  const orderField = options.orderField ?? positionField;
   return {
     description: `snapshot mongodb ${options.collection}`,
     async read(signal) {
       const client = await resolveClient(options.client);
       if (signal.aborted) throw abortReason(signal);
       const collection = client.db(options.db).collection(options.collection);
-      const doc: Doc | null = await collection.findOne(options.filter ?? {}, { sort: { [positionField]: -1 }, signal });
+      const doc: Doc | null = await collection.findOne(options.filter ?? {}, { sort: { [orderField]: -1 }, signal });
       if (doc === null) return undefined;
       const position = getPath(doc, positionField);
       if (position === undefined || position === null) throw new SourceError(`the newest snapshot has no ${positionField}`);
