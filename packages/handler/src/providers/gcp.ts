@@ -107,8 +107,15 @@ function writeResponse(response: ExpressResponse, out: HttpResponse): void {
   }
 }
 
+function isExpressResponse(res: unknown): res is ExpressResponse {
+  const r = res as Partial<ExpressResponse> | null;
+  return typeof r === 'object' && r !== null && typeof r.status === 'function' && typeof r.setHeader === 'function' && typeof r.send === 'function';
+}
+
 export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown): Promise<void> {
-  const response = res as ExpressResponse;
+  // Without a response to write to there is no one to answer: fail the call itself, typed.
+  if (!isExpressResponse(res)) throw toPublicError(new MalformedEventError('Not an HTTP response', [{ field: 'res', message: 'Missing', expected: 'Express response' }]));
+  const response = res;
   let outcome: Outcome;
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
