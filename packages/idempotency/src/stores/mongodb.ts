@@ -168,8 +168,8 @@ export function mongoStore(options: MongoStoreOptions): MongoStore {
     return requests.map((r) => {
       const doc = docs.get(r.key);
       if (isCompleteRequest(r)) return doc !== undefined && doc.s === 'c' && doc.f === r.fingerprint && doc.r === r.result;
-      // Released means nobody holds it now; a record someone else holds was not ours to delete.
-      return doc === undefined || !(doc.s === 'p' && doc.o !== r.owner && isLive(doc, now.getTime()));
+      // A release removed the record; one still there (completed or held by another) was not ours.
+      return doc === undefined;
     });
   };
 
