@@ -208,7 +208,9 @@ cluster_ok() {
 
 ferretdb_ok() { timeout 5 python3 "$SCRIPT_DIR/healthcheck.py" mongo "$HOST" "$FERRETDB_PORT"; }
 
-moto_ok() { timeout 5 python3 "$SCRIPT_DIR/healthcheck.py" http "http://$HOST:$MOTO_PORT/moto-api/data.json"; }
+# /moto-api/ (the static dashboard page): /moto-api/data.json serialises all state and
+# can answer 500 once tests have created and deleted resources.
+moto_ok() { timeout 5 python3 "$SCRIPT_DIR/healthcheck.py" http "http://$HOST:$MOTO_PORT/moto-api/"; }
 
 # ---------------------------------------------------------------------------
 # installs
