@@ -58,7 +58,7 @@ describe('plugin pipeline', () => {
     const main = handler({ use: [plugin('a'), plugin('b')], logSink: silent }, async () => {
       throw new Error('database password is hunter2');
     });
-    const error = await main.invoke({}).catch((e: unknown) => e as Error & { code: string });
+    const error = (await main.invoke({}).catch((e: unknown) => e)) as Error & { code: string };
     expect(error.code).toBe('INTERNAL');
     expect(error.message).not.toContain('hunter2');
     expect(error.stack ?? '').not.toMatch(/\n\s+at /);
