@@ -1,0 +1,296 @@
+/**
+ * The handle's own logic with a scripted in-memory client (the real servers are in
+ * packages/connections/test/): what is cached, what is shared, what is retried.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@steadyfn/handler';
+import { closeAll } from './registry.js';
+import { defineClient, type ClientSpec } from './handle.js';
+
+interface FakeClient {
+  id: number;
+  ready: boolean;
+  closed: boolean;
+}
+
+function econnreset(): Error {
+  return Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+}
+
+function fake(overrides: Partial<ClientSpec<FakeClient>> = {}) {
+  const made: FakeClient[] = [];
+  let pings = 0;
+  let failPing = false;
+  const spec: ClientSpec<FakeClient> = {
+    name: 'fake',
+    async create() {
+      await Promise.resolve();
+      const client = { id: made.length + 1, ready: true, closed: false };
+      made.push(client);
+      return client;
+    },
+    async ping() {
+      pings++;
+      if (failPing) throw econnreset();
+    },
+    isReady: (c) => c.ready,
+    close: (c) => {
+      c.closed = true;
+    },
+    ...overrides,
+  };
+  return {
+    spec,
+    made,
+    get pings() {
+      return pings;
+    },
+    failPings() {
+      failPing = true;
+    },
+  };
+}
+
+afterEach(async () => {
+  await closeAll();
+});
+
+describe('defineClient', () => {
+  it('concurrent first uses share one create', async () => {
+    const f = fake();
+    const handle = defineClient(f.spec);
+    const clients = await Promise.all(Array.from({ length: 20 }, () => handle.get()));
+    expect(f.made).toHaveLength(1);
+    expect(new Set(clients).size).toBe(1);
+    const leases = await Promise.all([handle.acquire(), handle.acquire()]);
+    expect(leases.map((l) => l.state)).toEqual(['reused', 'reused']);
+  });
+
+  it('a failed create is not cached and every waiter gets the same retryable error', async () => {
+    let attempt = 0;
+    const f = fake();
+    const handle = defineClient({
+      ...f.spec,
+      async create() {
+        attempt++;
+        if (attempt === 1) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        return f.spec.create();
+      },
+    });
+    const results = await Promise.allSettled([handle.get(), handle.get(), handle.get()]);
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'CONNECTION_UNAVAILABLE')).toBe(true);
+    expect(attempt).toBe(1);
+    const lease = await handle.acquire();
+    expect(lease.state).toBe('new');
+    expect(attempt).toBe(2);
+    expect(handle.stats).toMatchObject({ connects: 1, connectFailures: 1 });
+  });
+
+  it('a create that hangs fails after connectTimeoutMs, and the late client is closed', async () => {
+    let release: (c: FakeClient) => void = () => undefined;
+    const late: FakeClient = { id: 99, ready: true, closed: false };
+    const handle = defineClient<FakeClient>({
+      ...fake().spec,
+      connectTimeoutMs: 20,
+      create: () => new Promise<FakeClient>((resolve) => (release = resolve)),
+    });
+    await expect(handle.get()).rejects.toMatchObject({ code: 'CONNECTION_UNAVAILABLE' });
+    release(late);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(late.closed).toBe(true);
+  });
+
+  it('pings only after the idle threshold, once for concurrent callers', async () => {
+    let clock = 0;
+    const f = fake();
+    const handle = defineClient({ ...f.spec, idleThresholdMs: 1_000, now: () => clock });
+    await handle.get();
+    clock += 1_000;
+    expect((await handle.acquire()).state).toBe('reused');
+    expect(f.pings).toBe(0);
+    clock += 1_001;
+    const leases = await Promise.all(Array.from({ length: 5 }, () => handle.acquire()));
+    expect(f.pings).toBe(1);
+    expect(leases.every((l) => l.state === 'revalidated' && l.idleMs === 1_001)).toBe(true);
+    expect((await handle.acquire()).state).toBe('reused');
+  });
+
+  it('a failed ping rebuilds the client and closes the old one', async () => {
+    let clock = 0;
+    const f = fake();
+    const handle = defineClient({ ...f.spec, idleThresholdMs: 10, now: () => clock });
+    const old = await handle.get();
+    f.failPings();
+    clock += 100;
+    const lease = await handle.acquire();
+    expect(lease.state).toBe('reconnected');
+    expect(lease.client).not.toBe(old);
+    expect(old.closed).toBe(true);
+    expect(handle.stats).toMatchObject({ pings: 1, pingFailures: 1, reconnects: 1, connects: 2 });
+  });
+
+  it('a ping that never answers counts as failed after pingTimeoutMs', async () => {
+    let clock = 0;
+    const f = fake();
+    const handle = defineClient({ ...f.spec, idleThresholdMs: 10, pingTimeoutMs: 20, now: () => clock, ping: () => new Promise(() => undefined) });
+    await handle.get();
+    clock += 100;
+    expect((await handle.acquire()).state).toBe('reconnected');
+  });
+
+  it('a client that knows its connection is gone is rebuilt without a ping', async () => {
+    const f = fake();
+    const handle = defineClient(f.spec);
+    const first = await handle.get();
+    first.ready = false;
+    expect((await handle.acquire()).state).toBe('reconnected');
+    expect(f.pings).toBe(0);
+    expect(first.closed).toBe(true);
+  });
+
+  describe('run', () => {
+    it('passes other errors through unchanged and does not retry', async () => {
+      const handle = defineClient(fake().spec);
+      const boom = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+      let calls = 0;
+      await expect(
+        handle.run(() => {
+          calls++;
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      expect(calls).toBe(1);
+    });
+
+    it('repeats a safe operation once on a connection error, on a checked client', async () => {
+      const f = fake();
+      const handle = defineClient(f.spec);
+      const seen: number[] = [];
+      const result = await handle.read((c) => {
+        seen.push(c.id);
+        if (seen.length === 1) {
+          c.ready = false;
+          throw econnreset();
+        }
+        return 'ok';
+      });
+      expect(result).toBe('ok');
+      expect(seen).toEqual([1, 2]);
+      expect(handle.stats.retries).toBe(1);
+    });
+
+    it('does not repeat an unmarked operation: CONNECTION_LOST, and the next use checks the client', async () => {
+      const f = fake();
+      const handle = defineClient(f.spec);
+      let calls = 0;
+      await expect(
+        handle.run(() => {
+          calls++;
+          throw econnreset();
+        }),
+      ).rejects.toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
+      expect(calls).toBe(1);
+      expect(f.pings).toBe(0);
+      expect((await handle.acquire()).state).toBe('revalidated');
+      expect(f.pings).toBe(1);
+    });
+
+    it('repeats even a write when the error proves it was never sent', async () => {
+      const handle = defineClient(fake().spec);
+      let calls = 0;
+      const result = await handle.run(() => {
+        calls++;
+        if (calls === 1) throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
+        return 'written';
+      });
+      expect(result).toBe('written');
+      expect(calls).toBe(2);
+    });
+
+    it('repeats at most once', async () => {
+      const handle = defineClient(fake().spec);
+      let calls = 0;
+      await expect(
+        handle.read(() => {
+          calls++;
+          throw econnreset();
+        }),
+      ).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+      expect(calls).toBe(2);
+    });
+
+    it('a client without a ping is rebuilt after a connection error', async () => {
+      const f = fake({ ping: undefined, isReady: undefined });
+      const handle = defineClient(f.spec);
+      const ids: number[] = [];
+      await handle.read((c) => {
+        ids.push(c.id);
+        if (ids.length === 1) throw econnreset();
+      });
+      expect(ids).toEqual([1, 2]);
+    });
+  });
+
+  it('close() closes the client; the next use creates a new one', async () => {
+    const f = fake();
+    const handle = defineClient(f.spec);
+    const first = await handle.get();
+    await handle.close();
+    expect(first.closed).toBe(true);
+    expect(handle.peek()).toBeUndefined();
+    expect((await handle.acquire()).state).toBe('new');
+  });
+
+  describe('budget', () => {
+    function capture() {
+      const lines: Array<{ level: string; msg: string; used?: number }> = [];
+      return { lines, logger: createLogger({}, (l) => lines.push(JSON.parse(l)), 'debug') };
+    }
+
+    it('warns near the limit and records the reading', async () => {
+      const { lines, logger } = capture();
+      const handle = defineClient({ ...fake().spec, logger, budget: { warnRatio: 0.8 }, readBudget: async () => ({ used: 9, limit: 10 }) });
+      await handle.get();
+      expect(handle.stats.budget).toEqual({ used: 9, limit: 10, ratio: 0.9 });
+      expect(lines.find((l) => l.level === 'warn')).toMatchObject({ msg: 'connection budget nearly used', used: 9 });
+    });
+
+    it('sheds at shedRatio: closes the new client, fails retryable with Retry-After, caches nothing', async () => {
+      const f = fake();
+      const { logger } = capture();
+      let used = 10;
+      const handle = defineClient({ ...f.spec, logger, budget: { shedRatio: 0.95, backoffMs: 2_000 }, readBudget: async () => ({ used, limit: 10 }) });
+      await expect(handle.get()).rejects.toMatchObject({ code: 'CONNECTION_BUDGET_EXHAUSTED', retryable: true, headers: { 'retry-after': '2' } });
+      await new Promise((r) => setImmediate(r));
+      expect(f.made[0]!.closed).toBe(true);
+      expect(handle.peek()).toBeUndefined();
+      used = 3;
+      const next = await handle.get();
+      expect(next).toBe(f.made[1]);
+      expect(next.closed).toBe(false);
+    });
+
+    it('a reading that fails or is missing gives no verdict', async () => {
+      const { lines, logger } = capture();
+      const handle = defineClient({
+        ...fake().spec,
+        logger,
+        budget: { shedRatio: 0 },
+        readBudget: async () => {
+          throw new Error('NOPERM this user has no permissions to run the info command');
+        },
+      });
+      await expect(handle.get()).resolves.toBeDefined();
+      expect(handle.stats.budget).toBeUndefined();
+      expect(lines.some((l) => l.level === 'warn')).toBe(false);
+    });
+
+    it('is off unless asked for', async () => {
+      let reads = 0;
+      const handle = defineClient({ ...fake().spec, readBudget: async () => (reads++, { used: 10, limit: 10 }) });
+      await handle.get();
+      expect(reads).toBe(0);
+    });
+  });
+});

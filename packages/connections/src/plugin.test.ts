@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { handler } from '@steadyfn/handler';
+import { defineClient } from './handle.js';
+import { connections } from './plugin.js';
+import { closeAll } from './registry.js';
+
+interface Db {
+  query(): string;
+}
+
+function db(name: string, fail = { connect: false }) {
+  return defineClient<Db>({
+    name,
+    async create() {
+      if (fail.connect) throw new Error('connect ECONNREFUSED');
+      return { query: () => `${name}-result` };
+    },
+    ping: async () => 'PONG',
+  });
+}
+
+function logged(lines: string[]): Array<Record<string, any>> {
+  return lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.msg === 'connections');
+}
+
+const level = process.env.STEADYFN_LOG_LEVEL;
+afterEach(async () => {
+  process.env.STEADYFN_LOG_LEVEL = level;
+  await closeAll();
+});
+
+describe('connections plugin', () => {
+  it('puts typed clients on ctx and logs how each was obtained', async () => {
+    process.env.STEADYFN_LOG_LEVEL = 'info';
+    const lines: string[] = [];
+    const main = handler({ use: [connections({ a: db('a'), b: db('b') }, { closeOnSigterm: false })], logSink: (l) => lines.push(l) }, async (_i, ctx) => {
+      expectTypeOf(ctx.a).toEqualTypeOf<Db>();
+      return [ctx.a.query(), ctx.b.query()];
+    });
+    await expect(main.invoke(null)).resolves.toEqual(['a-result', 'b-result']);
+    await main.invoke(null);
+    const records = logged(lines);
+    expect(records).toHaveLength(2);
+    expect(records[0]!.clients).toEqual({
+      a: { state: 'new', reconnects: 0, retries: 0 },
+      b: { state: 'new', reconnects: 0, retries: 0 },
+    });
+    expect(records[1]!.clients.a).toMatchObject({ state: 'reused', reconnects: 0, retries: 0 });
+    expect(typeof records[1]!.clients.a.idleMs).toBe('number');
+  });
+
+  it('a client that cannot connect fails the invocation with CONNECTION_UNAVAILABLE (retryable), and is still logged', async () => {
+    process.env.STEADYFN_LOG_LEVEL = 'info';
+    const lines: string[] = [];
+    const main = handler({ use: [connections({ a: db('a', { connect: true }) }, { closeOnSigterm: false })], logSink: (l) => lines.push(l) }, () => 'unreached');
+    await expect(main.invoke(null)).rejects.toMatchObject({ code: 'CONNECTION_UNAVAILABLE', retryable: true });
+    expect(lines.join('\n')).not.toContain('ECONNREFUSED 127');
+  });
+
+  it('log: false writes no record', async () => {
+    process.env.STEADYFN_LOG_LEVEL = 'debug';
+    const lines: string[] = [];
+    const main = handler({ use: [connections({ a: db('a') }, { log: false, closeOnSigterm: false })], logSink: (l) => lines.push(l) }, () => 1);
+    await main.invoke(null);
+    expect(logged(lines)).toHaveLength(0);
+  });
+
+  it('refuses two clients with one name (their records would mix)', () => {
+    expect(() => connections({ a: db('same'), b: db('same') })).toThrow(/own `name`/);
+  });
+});
