@@ -1,6 +1,7 @@
 /**
  * A canonical hash of any value: equal JSON (whatever the key order) hashes equal, and
- * different values hash differently. Iterative, so hostile nesting cannot overflow the
+ * different values hash differently. For JSON values the canonical text is itself JSON
+ * (keys sorted), so it is injective; other values get `#`-tagged forms JSON cannot produce. Iterative, so hostile nesting cannot overflow the
  * stack; cycles, BigInt, dates and bytes are encoded instead of throwing.
  */
 import { createHash } from 'node:crypto';
@@ -85,25 +86,38 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
       // JSON writes holes and non-values in arrays as null.
       for (let i = 0; i < obj.length; i++) {
         const item: unknown = obj[i];
-        children.push(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? { text: 'null' } : { value: item }, { text: ',' });
+        if (i > 0) children.push({ text: ',' });
+        children.push(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? { text: 'null' } : { value: item });
       }
     } else if (obj instanceof Map) {
       open = '#M[';
       close = ']';
-      for (const [k, item] of obj) children.push({ value: k }, { text: '=>' }, { value: item }, { text: ',' });
+      let first = true;
+      for (const [k, item] of obj) {
+        if (!first) children.push({ text: ',' });
+        first = false;
+        children.push({ value: k }, { text: '=>' }, { value: item });
+      }
     } else if (obj instanceof Set) {
       open = '#S[';
       close = ']';
-      for (const item of obj) children.push({ value: item }, { text: ',' });
+      let first = true;
+      for (const item of obj) {
+        if (!first) children.push({ text: ',' });
+        first = false;
+        children.push({ value: item });
+      }
     } else {
       open = '{';
       close = '}';
       const record = obj as Record<string, unknown>;
+      let first = true;
       for (const key of Object.keys(record).sort()) {
         const item = record[key];
         // As JSON does: properties without a JSON value are left out.
         if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-        children.push({ text: `${JSON.stringify(key)}:` }, { value: item }, { text: ',' });
+        children.push({ text: `${first ? '' : ','}${JSON.stringify(key)}:` }, { value: item });
+        first = false;
       }
     }
     write(open);
