@@ -2,7 +2,9 @@
  * HTTP results: what a function may return, and the one response shape every provider
  * adapter turns into its own.
  */
-import { MalformedEventError, toProblem, type SteadyError } from './errors.js';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { MalformedEventError, SteadyError, toProblem } from './errors.js';
+import type { Logger } from './logger.js';
 import type { HttpRequest, Outcome } from './types.js';
 
 const HTTP_RESULT = Symbol.for('steadyfn.httpResult');
@@ -63,8 +65,26 @@ export function errorResponse(error: SteadyError): HttpResponse {
 /**
  * A plain value becomes 200 JSON; `undefined` becomes 204; `httpResult(...)` keeps its
  * status and headers; an error becomes `application/problem+json`.
+ *
+ * A result no HTTP response can carry (a status outside 200–599, a header Node refuses, a
+ * body JSON cannot encode) becomes a 500 `INVALID_HTTP_RESULT`, logged to `log`, so every
+ * provider answers the caller instead of crashing in its own framework.
  */
-export function toHttpResponse(outcome: Outcome): HttpResponse {
+export function toHttpResponse(outcome: Outcome, log?: Logger): HttpResponse {
+  let reason: string;
+  try {
+    const res = buildResponse(outcome);
+    const bad = unsendable(res);
+    if (bad === undefined) return res;
+    reason = bad;
+  } catch {
+    reason = 'body';
+  }
+  log?.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: reason });
+  return errorResponse(new SteadyError('INVALID_HTTP_RESULT', 'The function returned an HTTP result that cannot be sent', { status: 500, expose: false }));
+}
+
+function buildResponse(outcome: Outcome): HttpResponse {
   if (!outcome.ok) return errorResponse(outcome.error);
   const value = outcome.value;
   if (isHttpResult(value)) {
@@ -76,6 +96,20 @@ export function toHttpResponse(outcome: Outcome): HttpResponse {
   const headers: Record<string, string> = {};
   const { body, isBase64 } = encodeBody(value, headers);
   return { status: 200, headers, body, isBase64 };
+}
+
+/** Which part of a response no HTTP server could send, if any. */
+function unsendable(res: HttpResponse): 'status' | 'header' | undefined {
+  if (!Number.isInteger(res.status) || res.status < 200 || res.status > 599) return 'status';
+  try {
+    for (const [name, value] of Object.entries(res.headers)) {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    }
+  } catch {
+    return 'header';
+  }
+  return undefined;
 }
 
 /**

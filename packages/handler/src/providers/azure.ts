@@ -9,8 +9,8 @@
  * queue. A Service Bus batch settles as one: one failed message redelivers all of them.
  */
 import { randomUUID } from 'node:crypto';
-import { MalformedEventError, SteadyError, toPublicError, type FieldIssue } from '../errors.js';
-import { errorResponse, httpInput, normaliseHeaders, parseQueryString, toHttpResponse, type HttpResponse } from '../http.js';
+import { MalformedEventError, toPublicError, type FieldIssue } from '../errors.js';
+import { httpInput, normaliseHeaders, parseQueryString, toHttpResponse } from '../http.js';
 import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
 import type { HttpRequest, Outcome } from '../types.js';
 
@@ -237,24 +237,8 @@ function throwIfFailed(def: Definition, outcomes: Outcome[]): void {
 /** Statuses the Fetch `Response` the host builds cannot carry a body with. */
 const NULL_BODY = new Set([204, 205, 304]);
 
-/** Why the host could not build a response from this, if it could not (it uses the Fetch `Response`). */
-function unsendable(res: HttpResponse): string | undefined {
-  if (!Number.isInteger(res.status) || res.status < 200 || res.status > 599) return 'status';
-  try {
-    new Headers(res.headers);
-  } catch {
-    return 'header';
-  }
-  return undefined;
-}
-
 function toAzureHttp(def: Definition, outcome: Outcome): AzureHttpResponse {
-  let res = toHttpResponse(outcome);
-  const bad = unsendable(res);
-  if (bad) {
-    def.logger.error('HTTP result cannot be sent', { provider: 'azure', code: 'INVALID_HTTP_RESULT', field: bad });
-    res = errorResponse(new SteadyError('INVALID_HTTP_RESULT', 'The function returned an HTTP result that cannot be sent', { status: 500, expose: false }));
-  }
+  const res = toHttpResponse(outcome, def.logger);
   const out: AzureHttpResponse = { status: res.status, headers: res.headers };
   if (res.body !== '' && !NULL_BODY.has(res.status)) out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
   return out;

@@ -7,9 +7,8 @@
  * CloudEvent is thrown, so the framework answers non-2xx and Pub/Sub redelivers.
  */
 import { randomUUID } from 'node:crypto';
-import { validateHeaderName, validateHeaderValue } from 'node:http';
-import { MalformedEventError, SteadyError, toPublicError } from '../errors.js';
-import { httpInput, normaliseHeaders, queryFromObject, toHttpResponse, decodeBody, errorResponse, type HttpResponse } from '../http.js';
+import { MalformedEventError, toPublicError } from '../errors.js';
+import { httpInput, normaliseHeaders, queryFromObject, toHttpResponse, decodeBody, type HttpResponse } from '../http.js';
 import { reportsFailure, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
 import { parseBase64MessageBody, parseMessageBody } from '../message.js';
 import type { HttpRequest, Outcome } from '../types.js';
@@ -80,20 +79,6 @@ function httpInvocation(req: Rec, request: HttpRequest): Invocation {
   return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request) };
 }
 
-/** A function result that no HTTP response can carry: a status outside 200–599, a header Node refuses. */
-function unsendable(out: HttpResponse): string | undefined {
-  if (!Number.isInteger(out.status) || out.status < 200 || out.status > 599) return 'status';
-  try {
-    for (const [name, value] of Object.entries(out.headers)) {
-      validateHeaderName(name);
-      validateHeaderValue(name, value);
-    }
-  } catch {
-    return 'header';
-  }
-  return undefined;
-}
-
 function writeResponse(response: ExpressResponse, out: HttpResponse): void {
   response.status(out.status);
   // `setHeader`, not Express' `set`: `set` rewrites Content-Type (adds a charset, reads a
@@ -126,13 +111,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   }
   // The function (through ctx.raw) may have answered already; a second answer would throw.
   if (response.headersSent) return;
-  let out = toHttpResponse(outcome);
-  const bad = unsendable(out);
-  if (bad) {
-    def.logger.error('HTTP result cannot be sent', { provider: 'gcp', code: 'INVALID_HTTP_RESULT', field: bad });
-    out = errorResponse(new SteadyError('INVALID_HTTP_RESULT', 'The function returned an HTTP result that cannot be sent', { status: 500, expose: false }));
-  }
-  writeResponse(response, out);
+  writeResponse(response, toHttpResponse(outcome, def.logger));
 }
 
 /** CloudEvent `data` as a value: structured mode may carry bytes as `data_base64`. */
