@@ -13,43 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { currentContext, handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
+import { controllerHttp, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
+import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixturesDir = join(here, '../../test/fixtures/openwhisk');
 const fixture = (name: string): Record<string, any> => JSON.parse(readFileSync(join(fixturesDir, name), 'utf8')) as Record<string, any>;
 
 type Result = Record<string, any>;
-
-/**
- * What the controller sends to the HTTP client for a `.http` web action result
- * (apache/openwhisk WebActions.scala `resultAsHttp`, with error projection from
- * `completeRequest`), for the media types these tests use. Written as a table on purpose:
- * it must not share the adapter's own classification.
- */
-function controllerHttp(result: Result): { status: number; contentType: string | undefined; body: Buffer } {
-  // An activation whose result has `error` is an application error: the controller projects it.
-  const r: Result = Object.hasOwn(result, 'error') ? result.error : result;
-  const headers: Record<string, string> = r.headers ?? {};
-  const contentType = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
-  const body: unknown = r.body;
-  if (body === undefined || body === null || body === '') return { status: r.statusCode ?? 204, contentType: undefined, body: Buffer.alloc(0) };
-  const status: number = r.statusCode ?? 200;
-  const essence = (contentType ?? 'text/html').split(';')[0]!.trim().toLowerCase();
-  const JSON_TYPES = ['application/json', 'application/problem+json'];
-  if (typeof body !== 'string') {
-    if (!JSON_TYPES.includes(essence)) throw new Error(`controller answers 400 for a JSON body under ${essence}`);
-    return { status, contentType, body: Buffer.from(JSON.stringify(body)) };
-  }
-  const isBinaryCode = (s: string): boolean => {
-    const t = s.trim();
-    return t.length > 0 && t.length % 4 === 0 && /^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$/.test(t);
-  };
-  if (JSON_TYPES.includes(essence)) return { status, contentType, body: isBinaryCode(body) ? Buffer.from(body, 'base64') : Buffer.from(body) };
-  if (['text/plain', 'text/html', 'text/csv'].includes(essence)) return { status, contentType, body: Buffer.from(body) };
-  if (['image/png', 'application/octet-stream', 'image/svg+xml'].includes(essence)) return { status, contentType, body: Buffer.from(body, 'base64') };
-  throw new Error(`media type ${essence} is not in this emulation table`);
-}
 
 function logSink(): { sink: (line: string) => void; lines: string[] } {
   const lines: string[] = [];
@@ -169,6 +140,15 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
   });
 
   describe('web actions, raw (`--web raw`: __ow_query string, __ow_body text or base64)', () => {
+    it('the controller emulation reproduces the documented raw example', () => {
+      const documented = fixture('web-raw-json.json');
+      const { 'content-type': _type, ...headers } = documented.__ow_headers as Record<string, string>;
+      expect(controllerParams({ method: 'POST', query: 'name=Jane', contentType: 'application/json', headers, body: '{"name":"Jane"}' }, true)).toEqual(documented);
+      const nonRaw = fixture('web-json.json');
+      const { 'content-type': _t, ...h } = nonRaw.__ow_headers as Record<string, string>;
+      expect(controllerParams({ method: 'POST', contentType: 'application/json', headers: h, body: '{"name":"Jane"}' }, false)).toEqual(nonRaw);
+    });
+
     it('decodes the base64 application/json body and parses the unparsed query', async () => {
       const { seen, fn } = recorder();
       const result = (await handler({}, fn)(fixture('web-raw-json.json'))) as Result;
@@ -261,9 +241,11 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
     });
 
     it('answers a result that cannot be serialised with a typed 500 instead of rejecting', async () => {
-      const result = (await handler({}, () => ({ n: 10n }))(get())) as Result;
+      const result = (await handler({ logSink: () => undefined }, () => ({ n: 10n }))(get())) as Result;
       expect(result.error.statusCode).toBe(500);
-      expect(result.error.body).toMatchObject({ code: 'RESULT_NOT_JSON' });
+      expect(result.error.headers['content-type']).toBe('application/problem+json');
+      expect(result.error.body).toMatchObject({ status: 500 });
+      expect(controllerHttp(result).status).toBe(500);
     });
   });
 

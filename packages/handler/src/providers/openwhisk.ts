@@ -181,15 +181,20 @@ export function toOpenWhiskWebResult(res: HttpResponse): OpenWhiskWebResult {
     return result;
   }
   if (isJsonFamily(mediaType)) {
-    const text = res.isBase64 ? Buffer.from(res.body, 'base64').toString('utf8') : res.body;
+    if (res.isBase64) {
+      result.body = res.body;
+      return result;
+    }
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(res.body);
     } catch {
       value = undefined;
     }
-    const asValue = (typeof value === 'object' && value !== null) || typeof value === 'number' || typeof value === 'boolean';
-    result.body = asValue ? value : Buffer.from(text, 'utf8').toString('base64');
+    // The controller re-serialises a JSON value: only hand it one that serialises back to the
+    // same text (big integers, `1e400` or extra spaces would change); otherwise exact bytes.
+    const asValue = ((typeof value === 'object' && value !== null) || typeof value === 'number' || typeof value === 'boolean') && JSON.stringify(value) === res.body;
+    result.body = asValue ? value : Buffer.from(res.body, 'utf8').toString('base64');
     return result;
   }
   if (isBinaryMedia(mediaType)) {
