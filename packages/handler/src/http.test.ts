@@ -37,6 +37,19 @@ describe('toHttpResponse', () => {
   });
 });
 
+describe('unsendable results', () => {
+  it('answers 500 INVALID_HTTP_RESULT for a bad status, a bad header or a body JSON cannot encode, and logs why', () => {
+    const logged: string[] = [];
+    const log = { error: (_msg: string, fields?: Record<string, unknown>) => void logged.push(String(fields?.field)) } as never;
+    for (const value of [httpResult({ status: 42 }), httpResult({ headers: { 'x-bad': 'line\nbreak' } }), { n: 1n }]) {
+      const res = toHttpResponse({ ok: true, value }, log);
+      expect(res.status).toBe(500);
+      expect(JSON.parse(res.body).code).toBe('INVALID_HTTP_RESULT');
+    }
+    expect(logged).toEqual(['status', 'header', 'body']);
+  });
+});
+
 describe('httpInput', () => {
   it('parses JSON bodies, forms and falls back to the query without a body', () => {
     expect(httpInput(request({ headers: { 'content-type': 'application/json' }, rawBody: '{"a":1}' }))).toEqual({ a: 1 });
