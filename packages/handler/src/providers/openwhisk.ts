@@ -22,8 +22,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
-import { decodeBody, errorResponse, httpInput, normaliseHeaders, parseQueryString, toHttpResponse, type HttpResponse } from '../http.js';
+import { decodeBody, httpInput, normaliseHeaders, parseQueryString, toHttpResponse, type HttpResponse } from '../http.js';
 import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
+import type { Logger } from '../logger.js';
 import { parseMessageBody } from '../message.js';
 import type { HttpRequest, Outcome, Trigger } from '../types.js';
 
@@ -210,13 +211,8 @@ function notJsonError(): SteadyError {
 }
 
 /** 5xx responses go under `error` so the activation is recorded as failed; the controller still sends the same response. */
-function webResult(outcome: Outcome): Rec {
-  let res: HttpResponse;
-  try {
-    res = toHttpResponse(outcome);
-  } catch {
-    res = errorResponse(notJsonError());
-  }
+function webResult(outcome: Outcome, log: Logger): Rec {
+  const res = toHttpResponse(outcome, log);
   const result = toOpenWhiskWebResult(res);
   return res.status >= 500 ? { error: result } : { ...result };
 }
@@ -354,17 +350,18 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     raw: params,
   };
   const web = isRec(params) && typeof params.__ow_method === 'string';
+  const log = (): Logger => def.logger.child({ provider: 'openwhisk', requestId: activationId });
   try {
     if (!isRec(params)) {
       return { error: toErrorSummary(new MalformedEventError('Activation parameters are not an object', [{ field: '', message: 'Not an object', expected: 'object' }])) };
     }
-    if (web) return webResult(await runInvocation(def, frame, webInvocation(params, activationId)));
+    if (web) return webResult(await runInvocation(def, frame, webInvocation(params, activationId)), log());
     if (isKafkaBatch(params)) return await runKafka(def, frame, params, activationId);
     return await runActivation(def, frame, params, activationId);
   } catch (thrown) {
     // Only a defect in this adapter gets here; the runtime must still receive a result.
     const error = new SteadyError('INTERNAL', 'Internal error', { status: 500, retryable: true, expose: false, cause: thrown });
-    def.logger.error('openwhisk adapter failed', { provider: 'openwhisk', requestId: activationId, code: error.code });
-    return web ? webResult({ ok: false, error }) : { error: toErrorSummary(error) };
+    log().error('openwhisk adapter failed', { code: error.code });
+    return web ? webResult({ ok: false, error }, log()) : { error: toErrorSummary(error) };
   }
 }
