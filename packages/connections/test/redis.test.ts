@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { handler } from '@steadyfn/handler';
+import { createLogger, handler } from '@steadyfn/handler';
 import { closeAll, connections, redis, type RedisHandle } from '../src/index.js';
 import { requireService } from '../../../test/services/env.js';
 import { startRedis, type OwnServer } from './support/servers.js';
@@ -232,6 +232,50 @@ describe('redis handle', () => {
           return c.set(key, 'other');
         }),
       ).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+    });
+  });
+
+  it('applies the platform profile, and every value can be overridden', async () => {
+    const defaults = redis({ url: server.url, name: 'profiled', provider: 'aws' });
+    expect((await defaults.get()).options).toMatchObject({ enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false });
+    const custom = redis({ url: server.url, name: 'custom', options: { enableOfflineQueue: true, maxRetriesPerRequest: 3 } });
+    expect((await custom.get()).options).toMatchObject({ enableOfflineQueue: true, maxRetriesPerRequest: 3, autoResendUnfulfilledCommands: false });
+  });
+
+  describe('connection budget (INFO clients against maxclients)', () => {
+    let small: OwnServer & { url: string };
+    const others: Redis[] = [];
+    beforeAll(async () => {
+      small = await startRedis(['--maxclients', '10']);
+      // Eight other instances already hold connections.
+      for (let i = 0; i < 8; i++) {
+        const other = new Redis(small.url);
+        others.push(other);
+        await other.ping();
+      }
+    });
+    afterAll(async () => {
+      for (const other of others) other.disconnect();
+      await small?.dispose();
+    });
+
+    it('warns when the server is close to maxclients', async () => {
+      const warnings: Array<Record<string, unknown>> = [];
+      const logger = createLogger({}, (line) => warnings.push(JSON.parse(line) as Record<string, unknown>), 'warn');
+      const handle = redis({ url: small.url, name: 'budgeted', budget: { warnRatio: 0.8 }, logger });
+      await expect(handle.get()).resolves.toBeDefined();
+      expect(handle.stats.budget).toEqual({ used: 9, limit: 10, ratio: 0.9 });
+      expect(warnings).toEqual([expect.objectContaining({ level: 'warn', msg: 'connection budget nearly used', used: 9, limit: 10 })]);
+    });
+
+    it('sheds at shedRatio: the new connection is closed and the error is retryable', async () => {
+      const logger = createLogger({}, () => undefined, 'warn');
+      const handle = redis({ url: small.url, name: 'shed', budget: { shedRatio: 0.9, backoffMs: 3_000 }, logger });
+      await expect(handle.get()).rejects.toMatchObject({ code: 'CONNECTION_BUDGET_EXHAUSTED', retryable: true, headers: { 'retry-after': '3' } });
+      expect(handle.peek()).toBeUndefined();
+      // The connection it opened to read the budget is given back.
+      for (let i = 0; i < 50 && (await others[0]!.info('clients')).includes('connected_clients:9'); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await others[0]!.info('clients')).toContain('connected_clients:8');
     });
   });
 

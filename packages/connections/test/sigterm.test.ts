@@ -1,0 +1,76 @@
+/**
+ * SIGTERM in a real child process: the plugin closes the Redis client politely (QUIT,
+ * counted by the server), then the process still ends by SIGTERM, as it would without us.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { repoRoot } from '../../../test/services/env.js';
+import { startRedis, type OwnServer } from './support/servers.js';
+
+let server: OwnServer & { url: string };
+let admin: Redis;
+let dir: string;
+let bundle: string;
+
+beforeAll(async () => {
+  server = await startRedis();
+  admin = new Redis(server.url);
+  dir = mkdtempSync(join(tmpdir(), 'steadyfn-sigterm-'));
+  bundle = join(dir, 'child.cjs');
+  // Bundle the child from source (ioredis included) so plain node can run it.
+  execFileSync(
+    join(repoRoot, 'node_modules', '.bin', 'esbuild'),
+    [
+      fileURLToPath(new URL('./support/sigterm-child.ts', import.meta.url)),
+      '--bundle',
+      '--platform=node',
+      '--format=cjs',
+      '--conditions=steadyfn-source',
+      '--log-level=error',
+      `--outfile=${bundle}`,
+    ],
+    { stdio: 'pipe', timeout: 30_000 },
+  );
+});
+
+afterAll(async () => {
+  admin?.disconnect();
+  await server?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function quitCalls(): Promise<number> {
+  const match = /^cmdstat_quit:calls=(\d+)/m.exec(await admin.info('commandstats'));
+  return match ? Number(match[1]) : 0;
+}
+
+describe('closeOnSigterm', () => {
+  it('closes clients on SIGTERM, then the process ends by that signal', async () => {
+    const quitsBefore = await quitCalls();
+    const child = spawn(process.execPath, [bundle], {
+      env: { ...process.env, CHILD_REDIS_URL: server.url, AWS_LAMBDA_FUNCTION_NAME: 'sigterm-test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      void exited.then(() => reject(new Error(`child exited before ready: ${stderr.slice(0, 500)}`)));
+    });
+    const list = (await admin.client('LIST')) as string;
+    expect(list).toContain('name=steadyfn-sigterm-child');
+
+    child.kill('SIGTERM');
+    const { code, signal } = await exited;
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
+    expect((await quitCalls()) - quitsBefore).toBe(1);
+  });
+});
