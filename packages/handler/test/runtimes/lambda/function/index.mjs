@@ -1,0 +1,33 @@
+// The function the Lambda runtime test deploys: written as a user would, against the built
+// package. It is copied into a task root whose node_modules holds that build.
+import { handler, httpResult } from '@steadyfn/handler';
+import { z } from 'zod';
+
+const Order = z.object({ orderId: z.string(), quantity: z.coerce.number().int().positive() });
+
+export const main = handler({ input: Order }, async (input, ctx) => {
+  ctx.signal.addEventListener('abort', () => ctx.log.info('signal aborted', { orderId: input.orderId }));
+  if (input.orderId === 'explode') {
+    // An unexpected failure: its message and stack must reach neither the caller nor the logs' error body.
+    throw new Error('ledger write failed on shard 7');
+  }
+  if (input.orderId === 'slow') {
+    // Ignores the signal on purpose: the wrapper must answer without the function's help.
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
+  }
+  const facts = {
+    orderId: input.orderId,
+    total: input.quantity * 3,
+    provider: ctx.provider,
+    trigger: ctx.trigger.kind,
+    source: ctx.trigger.source,
+    functionName: ctx.functionName,
+    requestId: ctx.requestId,
+    deliveryId: ctx.deliveryId ?? null,
+    attempt: ctx.trigger.kind === 'queue' ? (ctx.trigger.attempt ?? null) : null,
+    deadline: ctx.deadline,
+  };
+  ctx.log.info('processed', facts);
+  if (ctx.trigger.kind === 'http') return httpResult({ status: 201, headers: { 'x-request-id': ctx.requestId }, body: facts });
+  return facts;
+});

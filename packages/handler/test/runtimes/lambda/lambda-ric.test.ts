@@ -1,0 +1,213 @@
+/**
+ * The Lambda adapter in the real Lambda Node runtime: `aws-lambda-ric` (the runtime interface
+ * client AWS ships in its Node base images, native client included) runs as a child process,
+ * loads a function from a task root the way Lambda does (`_HANDLER=index.main`), and talks to
+ * the Runtime API served by this test on 127.0.0.1. The function imports `@steadyfn/handler`
+ * from a build of this package in the task root's node_modules, as a deployment package would.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RuntimeApi } from './runtime-api.js';
+
+type Json = Record<string, any>;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packageDir = join(here, '../../..');
+const repoRoot = join(packageDir, '../..');
+const require = createRequire(join(packageDir, 'package.json'));
+
+const fixture = (name: string): Json => JSON.parse(readFileSync(join(packageDir, 'test/fixtures/aws', name), 'utf8')) as Json;
+
+let api: RuntimeApi;
+let runtime: ChildProcess | undefined;
+let taskRoot = '';
+let stdout = '';
+let stderr = '';
+
+/** The JSON log lines the function wrote (the runtime's own lines are plain text). */
+function logLines(): Json[] {
+  const complete = stdout.slice(0, stdout.lastIndexOf('\n') + 1);
+  return complete
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Json);
+}
+
+/** Waits, boundedly, for output the child may still be flushing after it posted its answer. */
+async function untilLogged(predicate: (line: Json) => boolean): Promise<Json | undefined> {
+  for (let i = 0; i < 40; i++) {
+    const found = logLines().find(predicate);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return undefined;
+}
+
+function ricEntry(): string {
+  const dir = dirname(require.resolve('aws-lambda-ric/package.json'));
+  if (!existsSync(join(dir, 'rapid-client.node'))) {
+    throw new Error(
+      'aws-lambda-ric was installed without its native client (rapid-client.node). It is built from source on install: ' +
+        'it needs the Debian packages cmake, g++ and make (plus autoconf, automake and libtool if curl must be reconfigured); ' +
+        'install them and run `pnpm install` again (pnpm-workspace.yaml allows its build script).',
+    );
+  }
+  return join(dir, 'index.mjs');
+}
+
+/** Builds this package into the task root's node_modules with the package's own tsup config. */
+async function buildDeploymentPackage(root: string): Promise<void> {
+  const installed = join(root, 'node_modules/@steadyfn/handler');
+  mkdirSync(installed, { recursive: true });
+  copyFileSync(join(packageDir, 'package.json'), join(installed, 'package.json'));
+  // A private output directory: rebuilding the shared dist/ could pull it from under tests that read it.
+  const tsup = join(dirname(createRequire(join(repoRoot, 'package.json')).resolve('tsup/package.json')), 'dist/cli-default.js');
+  await promisify(execFile)(process.execPath, [tsup, '--out-dir', join(installed, 'dist'), '--no-dts', '--silent'], { cwd: packageDir, timeout: 60_000 });
+  symlinkSync(realpathSync(join(packageDir, 'node_modules/zod')), join(root, 'node_modules/zod'), 'dir');
+  copyFileSync(join(here, 'function/index.mjs'), join(root, 'index.mjs'));
+}
+
+beforeAll(async () => {
+  const entry = ricEntry();
+  taskRoot = mkdtempSync(join(tmpdir(), 'steadyfn-lambda-task-'));
+  await buildDeploymentPackage(taskRoot);
+  api = new RuntimeApi();
+  const address = await api.listen();
+  runtime = spawn(process.execPath, [entry], {
+    cwd: taskRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      TZ: 'UTC',
+      AWS_LAMBDA_RUNTIME_API: address,
+      _HANDLER: 'index.main',
+      LAMBDA_TASK_ROOT: taskRoot,
+      AWS_LAMBDA_FUNCTION_NAME: 'orders-fn',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/orders-fn',
+      AWS_LAMBDA_LOG_STREAM_NAME: '2025/03/14/[$LATEST]0f3c2a719d4e4b8aa1c65e7d9b2f4c10',
+      AWS_REGION: 'eu-west-1',
+      STEADYFN_LOG_LEVEL: 'info',
+    },
+  });
+  runtime.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  runtime.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  runtime.on('exit', (code, signal) => api.abandon(`the runtime exited (code ${code}, signal ${signal}); stderr: ${stderr.slice(-2000)}; stdout: ${stdout.slice(-2000)}`));
+});
+
+afterAll(async () => {
+  if (runtime && runtime.exitCode === null) {
+    const exited = new Promise((resolve) => runtime!.once('exit', resolve));
+    runtime.kill('SIGTERM');
+    await exited;
+  }
+  await api?.close();
+  if (taskRoot) rmSync(taskRoot, { recursive: true, force: true });
+});
+
+describe('aws-lambda-ric running a steadyfn handler', () => {
+  it('answers an HTTP API (v2) event with the function result and the runtime context', async () => {
+    const deadlineMs = Date.now() + 20_000;
+    const result = await api.invoke(fixture('apigw-v2-post.json'), { requestId: 'ric-http-1', deadlineMs });
+    expect(result.outcome).toBe('response');
+    const res = result.body as Json;
+    expect(res).toMatchObject({
+      statusCode: 201,
+      headers: { 'x-request-id': 'ric-http-1', 'content-type': 'application/json' },
+      isBase64Encoded: false,
+    });
+    const facts = JSON.parse(res.body) as Json;
+    expect(facts).toMatchObject({
+      orderId: 'o-2002',
+      total: 9,
+      provider: 'aws',
+      trigger: 'http',
+      source: 'apigw-v2',
+      functionName: 'orders-fn',
+      requestId: 'ric-http-1',
+      deliveryId: null,
+    });
+    // The deadline comes from Lambda-Runtime-Deadline-Ms through getRemainingTimeInMillis().
+    expect(facts.deadline).toBeGreaterThanOrEqual(deadlineMs);
+    expect(facts.deadline).toBeLessThan(deadlineMs + 1_000);
+  });
+
+  it('answers invalid HTTP input with a 400 problem, as a response rather than an invocation error', async () => {
+    const event = fixture('apigw-v2-post.json');
+    event.body = JSON.stringify({ quantity: 'two' });
+    event.isBase64Encoded = false;
+    const result = await api.invoke(event);
+    expect(result.outcome).toBe('response');
+    expect(result.body.statusCode).toBe(400);
+    expect(result.body.headers['content-type']).toBe('application/problem+json');
+    const problem = JSON.parse(result.body.body) as Json;
+    expect(problem.code).toBe('VALIDATION_FAILED');
+    expect(problem.errors.map((e: Json) => e.field).sort()).toEqual(['orderId', 'quantity']);
+  });
+
+  it('reports only the failing message of an SQS batch in batchItemFailures', async () => {
+    const batch = fixture('sqs-standard-batch.json');
+    const records = batch.Records as Json[];
+    records[1]!.body = JSON.stringify({ orderId: 'explode', quantity: 1 });
+    const result = await api.invoke(batch, { requestId: 'ric-sqs-1' });
+    expect(result.outcome).toBe('response');
+    expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]!.messageId }] });
+    // The other two ran, each with its own request id and delivery id.
+    for (const record of [records[0]!, records[2]!]) {
+      const line = await untilLogged((l) => l.msg === 'processed' && l.deliveryId === record.messageId);
+      expect(line, stdout.slice(-3000)).toMatchObject({ requestId: `ric-sqs-1:${record.messageId}`, trigger: 'queue', source: 'sqs', attempt: Number(record.attributes.ApproximateReceiveCount) });
+    }
+  });
+
+  it('posts a failing direct invoke to /error with a typed error and no stack of the function', async () => {
+    const result = await api.invoke({ orderId: 'explode', quantity: 1, note: 'card 4111-1111' }, { requestId: 'ric-direct-1' });
+    expect(result.outcome).toBe('error');
+    expect(result.body).toEqual({ errorType: 'INTERNAL', errorMessage: 'INTERNAL: Internal error', trace: [expect.any(String)] });
+    const posted = JSON.stringify(result.body);
+    expect(posted).not.toMatch(/\s+at\s/);
+    expect(posted).not.toContain('index.mjs');
+    expect(posted).not.toContain('ledger write failed');
+    expect(posted).not.toContain('4111');
+    // The runtime also sends the error to X-Ray (a header it builds from the stack): no frames there.
+    const xray = JSON.parse(String(result.headers['lambda-runtime-function-xray-error-cause'])) as Json;
+    expect(xray.exceptions).toEqual([{ type: 'INTERNAL', message: 'INTERNAL: Internal error', stack: [] }]);
+    expect(xray.paths).toEqual([]);
+    // Nothing the runtime printed about it carries a stack frame of the function either.
+    const logged = await untilLogged((l) => l.requestId === 'ric-direct-1' && l.code === 'INTERNAL');
+    expect(logged, stdout.slice(-3000)).toMatchObject({ level: 'error', retryable: true });
+    expect(stdout).not.toContain('index.mjs:');
+    expect(stdout).not.toContain('4111');
+  });
+
+  it('posts invalid direct input to /error as VALIDATION_FAILED', async () => {
+    const result = await api.invoke({ orderId: 42 });
+    expect(result.outcome).toBe('error');
+    expect(result.body).toMatchObject({ errorType: 'VALIDATION_FAILED', errorMessage: 'VALIDATION_FAILED: Input failed validation' });
+    expect(result.body.trace).toHaveLength(1);
+  });
+
+  it('answers DEADLINE_EXCEEDED before the runtime deadline when the function is too slow, and aborts its signal', async () => {
+    const deadlineMs = Date.now() + 1_500;
+    const result = await api.invoke({ orderId: 'slow', quantity: 1 }, { requestId: 'ric-slow-1', deadlineMs });
+    expect(Date.now()).toBeLessThan(deadlineMs);
+    expect(result.outcome).toBe('error');
+    expect(result.body).toMatchObject({ errorType: 'DEADLINE_EXCEEDED', trace: [expect.any(String)] });
+    expect(await untilLogged((l) => l.msg === 'signal aborted' && l.requestId === 'ric-slow-1'), stdout.slice(-3000)).toBeDefined();
+    // The runtime is ready for the next event.
+    const after = await api.invoke({ orderId: 'o-after', quantity: 1 });
+    expect(after.outcome).toBe('response');
+  });
+
+  it('loaded the function without an init error and kept one process throughout', () => {
+    expect(api.initErrors).toEqual([]);
+    expect(runtime?.exitCode).toBeNull();
+    expect(stderr).not.toMatch(/\n\s+at\s/);
+  });
+});
