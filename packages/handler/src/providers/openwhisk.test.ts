@@ -419,14 +419,20 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     // The built package, as a deployed action gets it: build, then lay out an "image" with the
     // proxy and node_modules/@steadyfn/handler (a copy, so a concurrent rebuild cannot swap it).
     const path = `${join(repoRoot, '.toolchain/node_modules/.bin')}:${process.env.PATH ?? ''}`;
-    await run('pnpm', ['--filter', '@steadyfn/handler', 'build'], { cwd: repoRoot, env: { ...process.env, PATH: path }, timeout: 120_000 });
     image = mkdtempSync(join(tmpdir(), 'steadyfn-ow-image-'));
     cpSync(join(fixturesDir, 'runtime/action-proxy.cjs'), join(image, 'action-proxy.cjs'));
     const installed = join(image, 'node_modules/@steadyfn/handler');
     mkdirSync(join(installed, 'dist'), { recursive: true });
-    cpSync(join(packageDir, 'package.json'), join(installed, 'package.json'));
-    cpSync(join(packageDir, 'dist/index.cjs'), join(installed, 'dist/index.cjs'));
-    cpSync(join(packageDir, 'dist/index.js'), join(installed, 'dist/index.js'));
+    // Another suite may rebuild (and clean) dist at the same moment: build and copy again once.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run('pnpm', ['--filter', '@steadyfn/handler', 'build'], { cwd: repoRoot, env: { ...process.env, PATH: path }, timeout: 120_000 });
+        for (const file of ['package.json', 'dist/index.cjs', 'dist/index.js']) cpSync(join(packageDir, file), join(installed, file));
+        break;
+      } catch (error) {
+        if (attempt >= 2) throw error;
+      }
+    }
     symlinkSync(join(packageDir, 'node_modules/zod'), join(image, 'node_modules/zod'), 'dir');
     writeFileSync(join(image, 'package.json'), '{"name":"action-image","private":true}\n');
   }, 180_000);
