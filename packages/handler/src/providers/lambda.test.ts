@@ -173,6 +173,18 @@ describe('API Gateway REST API (v1)', () => {
   });
 });
 
+describe('HTTP results no gateway could send', () => {
+  it('become a logged 500 INVALID_HTTP_RESULT instead of a response API Gateway rejects', async () => {
+    const log = logs();
+    const main = handler({ logSink: log.sink }, () => httpResult({ status: 42, body: 'odd' }));
+    const res = (await main.aws(fixture('apigw-v2-post.json'), lambdaContext(30_000, 'req-odd-1'))) as Json;
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'INVALID_HTTP_RESULT' });
+    const line = log.lines.map((l) => JSON.parse(l) as Json).find((l) => l.code === 'INVALID_HTTP_RESULT');
+    expect(line).toMatchObject({ level: 'error', requestId: 'req-odd-1', field: 'status' });
+  });
+});
+
 describe('HTTP API (v2) and Function URLs', () => {
   it('decodes a base64 body, joins cookies into a Cookie header and keeps repeated query values', async () => {
     const seen: Context[] = [];

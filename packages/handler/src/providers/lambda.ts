@@ -220,13 +220,15 @@ export async function invokeLambda(def: Definition, event: unknown, context: Lam
       } catch {
         return formatHttp(kind, e, toHttpResponse({ ok: false, error: new MalformedEventError('Could not read the HTTP event') }));
       }
+      const requestId = str(context.awsRequestId) ?? str(rc.requestId) ?? '';
       const outcome = await runInvocation(def, frame, {
         trigger: { kind: 'http', source: kind, request },
-        requestId: str(context.awsRequestId) ?? str(rc.requestId) ?? '',
+        requestId,
         deliveryId: undefined,
         payload: () => httpInput(request),
       });
-      return formatHttp(kind, e, toHttpResponse(outcome));
+      // A result no HTTP response can carry becomes a logged 500 rather than a gateway error.
+      return formatHttp(kind, e, toHttpResponse(outcome, def.logger.child({ provider: 'aws', requestId })));
     }
     case 'sqs': {
       let batch: ReturnType<typeof sqsInvocations>;
