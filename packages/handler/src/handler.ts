@@ -5,7 +5,7 @@
 import type { ZodType, output } from 'zod';
 import { detectProvider } from './detect.js';
 import { makeLogger, type Definition } from './invoke.js';
-import type { LogSink } from './logger.js';
+import type { LogLevel, LogSink } from './logger.js';
 import { invokeAzure, type AzureInvocationContext } from './providers/azure.js';
 import { invokeDirect, type DirectOptions } from './providers/direct.js';
 import { invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
@@ -44,6 +44,8 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   terminalErrors?: 'fail' | 'ack';
   /** Where JSON log lines go (default stdout). */
   logSink?: LogSink;
+  /** Lowest level written (default: `STEADYFN_LOG_LEVEL`, else `info`). */
+  logLevel?: LogLevel;
 }
 
 export type InputOf<S> = S extends ZodType ? output<S> : unknown;
@@ -76,7 +78,7 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
     use: options.use ?? [],
     fn: fn as Definition['fn'],
     deadlineMarginMs: options.deadlineMarginMs ?? 500,
-    logger: makeLogger(options.logSink, options.name),
+    logger: makeLogger(options.logSink, options.name, options.logLevel),
     terminalErrors: options.terminalErrors ?? 'fail',
     timeoutMs: options.timeoutMs ?? 5 * 60_000,
     name: options.name,

@@ -85,7 +85,7 @@ describe('plugin pipeline', () => {
         throw new Error('boom');
       },
     };
-    const main = handler({ use: [bad], logSink: (l) => lines.push(l) }, async () => 'ok');
+    const main = handler({ use: [bad], logSink: (l) => lines.push(l), logLevel: 'warn' }, async () => 'ok');
     await expect(main.invoke({})).resolves.toBe('ok');
     expect(lines.map((l) => JSON.parse(l).msg)).toContain('plugin finally hook failed');
   });

@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DeadlineExceededError, SteadyError, ValidationError, toSteadyError, type FieldIssue } from './errors.js';
-import { createLogger, type Logger, type LogSink } from './logger.js';
+import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
 import type { BaseContext, Context, EarlyAnswer, InputSchema, Outcome, Plugin, Provider, Trigger, ZodLikeIssue } from './types.js';
 
 /** One unit of work: an HTTP request, one queue message, one schedule tick, one event. */
@@ -50,8 +50,8 @@ export function currentContext<T extends object = {}>(): Context<T> | undefined 
   return storage.getStore() as Context<T> | undefined;
 }
 
-export function makeLogger(sink: LogSink | undefined, functionName: string | undefined): Logger {
-  return createLogger(functionName ? { fn: functionName } : {}, sink);
+export function makeLogger(sink: LogSink | undefined, functionName: string | undefined, level?: LogLevel): Logger {
+  return createLogger(functionName ? { fn: functionName } : {}, sink, level);
 }
 
 export function toFieldIssues(issues: ReadonlyArray<ZodLikeIssue>): FieldIssue[] {
@@ -71,49 +71,69 @@ async function validate(schema: InputSchema | undefined, payload: unknown): Prom
   throw new ValidationError(toFieldIssues(parsed.error.issues));
 }
 
-/** A deadline shared by every invocation of one frame: one timer, one signal. */
+/**
+ * The deadline of one frame (shared by the messages of a batch). `race` gives each piece of
+ * work its own timer, cleared as soon as the work settles; the AbortSignal is made only
+ * when someone reads `ctx.signal`, with a timer of its own that `dispose` clears.
+ */
 class Deadline {
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private expired: Promise<never> | undefined;
 
   constructor(
     readonly at: number,
     private readonly marginMs: number,
   ) {}
 
+  /** Milliseconds until the wrapper gives up (the deadline less the margin). */
+  private wait(): number {
+    return this.at - this.marginMs - Date.now();
+  }
+
   get signal(): AbortSignal {
-    return this.arm().signal;
-  }
-
-  /** Rejects with DEADLINE_EXCEEDED when the signal aborts; never settles without a deadline. */
-  race<T>(work: Promise<T>): Promise<T> {
-    if (!Number.isFinite(this.at)) return work;
-    const controller = this.arm();
-    this.expired ??= new Promise<never>((_, reject) => {
-      const fail = (): void => reject(new DeadlineExceededError());
-      if (controller.signal.aborted) fail();
-      else controller.signal.addEventListener('abort', fail, { once: true });
-    });
-    // Keep an unobserved rejection from surfacing when the work wins.
-    this.expired.catch(() => undefined);
-    return Promise.race([work, this.expired]);
-  }
-
-  private arm(): AbortController {
-    if (this.controller) return this.controller;
+    if (this.controller) return this.controller.signal;
     const controller = new AbortController();
     this.controller = controller;
     if (Number.isFinite(this.at)) {
-      const wait = this.at - this.marginMs - Date.now();
+      const wait = this.wait();
       if (wait <= 0) controller.abort(new DeadlineExceededError());
       else {
         this.timer = setTimeout(() => controller.abort(new DeadlineExceededError()), wait);
         // A frozen instance must not be kept alive by our timer.
-        this.timer.unref?.();
+        this.timer.unref();
       }
     }
-    return controller;
+    return controller.signal;
+  }
+
+  /** Settles like `work`, or rejects with DEADLINE_EXCEEDED when the deadline comes first. */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (!Number.isFinite(this.at)) return work;
+    return new Promise<T>((resolve, reject) => {
+      const expire = (): void => {
+        this.controller?.abort(new DeadlineExceededError());
+        reject(new DeadlineExceededError());
+      };
+      const wait = this.wait();
+      if (wait <= 0) {
+        // Keep the late work's own rejection from surfacing as unhandled.
+        work.catch(() => undefined);
+        expire();
+        return;
+      }
+      const timer = setTimeout(expire, wait);
+      timer.unref();
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   dispose(): void {
@@ -122,41 +142,69 @@ class Deadline {
   }
 }
 
+/** `ctx`: a class so every invocation's context has one shape, with lazy members on the prototype. */
+class InvocationContext implements BaseContext {
+  readonly provider: Provider;
+  readonly trigger: Trigger;
+  readonly functionName: string;
+  readonly requestId: string;
+  readonly deliveryId: string | undefined;
+  readonly deadline: number;
+  readonly raw: unknown;
+  input: unknown = undefined;
+  #logger: Logger;
+  #log: Logger | undefined;
+  #deadline: Deadline;
+
+  constructor(def: Definition, frame: Frame, inv: Invocation, deadline: Deadline) {
+    this.provider = frame.provider;
+    this.trigger = inv.trigger;
+    this.functionName = def.name ?? frame.functionName;
+    this.requestId = inv.requestId;
+    this.deliveryId = inv.deliveryId;
+    this.deadline = deadline.at;
+    this.raw = frame.raw;
+    this.#logger = def.logger;
+    this.#deadline = deadline;
+  }
+
+  remainingMs(): number {
+    return Number.isFinite(this.deadline) ? Math.max(0, this.deadline - Date.now()) : Number.POSITIVE_INFINITY;
+  }
+
+  get signal(): AbortSignal {
+    return this.#deadline.signal;
+  }
+
+  /** Built on first use: most invocations never log. */
+  get log(): Logger {
+    return (this.#log ??= this.#logger.child({ provider: this.provider, requestId: this.requestId, deliveryId: this.deliveryId }));
+  }
+}
+
 function createContext(def: Definition, frame: Frame, inv: Invocation, deadline: Deadline): Context {
-  let log: Logger | undefined;
-  const ctx: BaseContext = {
-    provider: frame.provider,
-    trigger: inv.trigger,
-    functionName: def.name ?? frame.functionName,
-    requestId: inv.requestId,
-    deliveryId: inv.deliveryId,
-    deadline: deadline.at,
-    remainingMs: () => (Number.isFinite(deadline.at) ? Math.max(0, deadline.at - Date.now()) : Number.POSITIVE_INFINITY),
-    get signal() {
-      return deadline.signal;
-    },
-    // Built on first use: most invocations never log.
-    get log() {
-      return (log ??= def.logger.child({ provider: frame.provider, requestId: inv.requestId, deliveryId: inv.deliveryId }));
-    },
-    raw: frame.raw,
-    input: undefined,
-  };
-  return ctx;
+  return new InvocationContext(def, frame, inv, deadline);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function isAnswer(value: unknown): value is EarlyAnswer {
   return typeof value === 'object' && value !== null && 'answer' in value;
 }
 
-async function runPipeline(def: Definition, ctx: Context, inv: Invocation, deadline: Deadline): Promise<Outcome> {
+function runPipeline(def: Definition, ctx: Context, inv: Invocation, deadline: Deadline): Promise<Outcome> {
+  return def.use.length === 0 ? runBare(def, ctx, inv, deadline) : runOnion(def, ctx, inv, deadline);
+}
+
+async function runOnion(def: Definition, ctx: Context, inv: Invocation, deadline: Deadline): Promise<Outcome> {
   const plugins = def.use;
   // How far into the onion we got: plugins [0, entered) get onError/finally,
   // plugins [0, passedBefore) get `after`.
   let entered = 0;
   let passedBefore = 0;
   let outcome: Outcome;
-  if (plugins.length === 0) return runBare(def, ctx, inv, deadline);
   try {
     for (; entered < plugins.length; ) {
       const plugin = plugins[entered]!;
@@ -177,7 +225,10 @@ async function runPipeline(def: Definition, ctx: Context, inv: Invocation, deadl
       }
       passedBefore++;
     }
-    if (!answered) value = await deadline.race(Promise.resolve(def.fn(input, ctx)));
+    if (!answered) {
+      const result = def.fn(input, ctx);
+      value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
+    }
     for (let i = passedBefore - 1; i >= 0; i--) {
       const plugin = plugins[i]!;
       if (!plugin.after) continue;
@@ -221,7 +272,7 @@ async function runBare(def: Definition, ctx: Context, inv: Invocation, deadline:
     const input = def.input ? await validate(def.input, inv.payload()) : inv.payload();
     ctx.input = input;
     const result = def.fn(input, ctx);
-    const value = result instanceof Promise ? await deadline.race(result) : result;
+    const value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
     return { ok: true, value };
   } catch (thrown) {
     const error = toSteadyError(thrown);
@@ -246,14 +297,10 @@ function logFailure(ctx: Context, error: SteadyError): void {
   else ctx.log.warn('invocation rejected', fields);
 }
 
-export async function runInvocation(def: Definition, frame: Frame, inv: Invocation): Promise<Outcome> {
+export function runInvocation(def: Definition, frame: Frame, inv: Invocation): Promise<Outcome> {
   const deadline = new Deadline(frame.deadline, def.deadlineMarginMs);
-  try {
-    const ctx = createContext(def, frame, inv, deadline);
-    return await storage.run(ctx, () => runPipeline(def, ctx, inv, deadline));
-  } finally {
-    deadline.dispose();
-  }
+  const ctx = createContext(def, frame, inv, deadline);
+  return storage.run(ctx, runPipeline, def, ctx, inv, deadline).finally(() => deadline.dispose());
 }
 
 /** Raised for FIFO messages left unprocessed after an earlier message of the group failed. */
