@@ -65,6 +65,17 @@ describe('plugin pipeline', () => {
     expect(calls).toEqual(['a.before', 'b.before', 'b.onError:INTERNAL', 'a.onError:INTERNAL', 'b.finally:INTERNAL', 'a.finally:INTERNAL']);
   });
 
+  it('logs an unexpected failure with its class and code, never its message', async () => {
+    const lines: string[] = [];
+    const main = handler({ logSink: (l) => lines.push(l), logLevel: 'debug' }, async () => {
+      throw Object.assign(new Error('E11000 duplicate key { email: "ann@example.com" } password=hunter2'), { code: 11000 });
+    });
+    await main.invoke({}).catch(() => undefined);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', code: 'INTERNAL', cause: 'Error', causeCode: 11000 });
+    expect(lines[0]).not.toMatch(/hunter2|ann@example/);
+  });
+
   it('merges what extend returns onto a typed ctx', async () => {
     const counter: Plugin<{ counter: { next(): number } }> = {
       name: 'counter',

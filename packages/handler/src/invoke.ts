@@ -290,9 +290,14 @@ function logFailure(ctx: Context, error: SteadyError): void {
     code: error.code,
     retryable: error.retryable,
   };
-  // The cause's class and message help an operator; neither a stack nor the payload is logged.
+  // The cause's class and code help an operator. Its message is not logged: drivers put
+  // values in messages (a duplicate key, a password in a connection string).
   const cause = error.cause;
-  if (cause instanceof Error) fields.cause = `${cause.name}: ${cause.message}`.slice(0, 500);
+  if (cause instanceof Error) {
+    fields.cause = cause.name;
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' || typeof code === 'number') fields.causeCode = code;
+  }
   if (error.status >= 500) ctx.log.error('invocation failed', fields);
   else ctx.log.warn('invocation rejected', fields);
 }
