@@ -252,7 +252,8 @@ export function defineClient<T>(spec: ClientSpec<T>): ClientHandle<T> {
       if (reconnect && nearLimit) {
         // Many instances reconnecting at once is how a connection storm starts: spread them.
         const wait = Math.random() * (budget?.backoffMs ?? DEFAULTS.backoffMs);
-        await new Promise((resolve) => setTimeout(resolve, wait).unref?.());
+        // Not unref'd: nothing else may be keeping the process alive while we wait.
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
       let client: T;
       try {
@@ -285,7 +286,6 @@ export function defineClient<T>(spec: ClientSpec<T>): ClientHandle<T> {
 
   function lease(client: T, state: AcquireState, idleMs: number | undefined): Lease<T> {
     touch();
-    noteAcquire(name, state, idleMs);
     return { client, state, idleMs };
   }
 
@@ -315,6 +315,13 @@ export function defineClient<T>(spec: ClientSpec<T>): ClientHandle<T> {
   }
 
   async function acquire(): Promise<Lease<T>> {
+    const got = await obtain();
+    // Per caller, not per shared check: each invocation that joined it gets its record.
+    noteAcquire(name, got.state, got.idleMs);
+    return got;
+  }
+
+  async function obtain(): Promise<Lease<T>> {
     if (checking) return checking;
     const entry = current;
     if (!entry) {

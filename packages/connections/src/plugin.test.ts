@@ -69,3 +69,29 @@ describe('connections plugin', () => {
     expect(() => connections({ a: db('same'), b: db('same') })).toThrow(/own `name`/);
   });
 });
+
+describe('connections plugin, concurrent invocations', () => {
+  it('every invocation that joined a shared thaw check gets its own record', async () => {
+    process.env.STEADYFN_LOG_LEVEL = 'info';
+    let clock = 0;
+    let pings = 0;
+    const handle = defineClient<Db>({
+      name: 'a',
+      create: async () => ({ query: () => 'r' }),
+      ping: async () => {
+        pings++;
+      },
+      idleThresholdMs: 1_000,
+      now: () => clock,
+    });
+    const lines: string[] = [];
+    const main = handler({ use: [connections({ a: handle }, { closeOnSigterm: false })], logSink: (l) => lines.push(l) }, async (_i, ctx) => ctx.a.query());
+    await main.invoke(null);
+    lines.length = 0;
+    clock += 5_000;
+    await Promise.all(Array.from({ length: 5 }, () => main.invoke(null)));
+    expect(pings).toBe(1);
+    const states = logged(lines).map((r) => r.clients.a.state);
+    expect(states).toEqual(Array(5).fill('revalidated'));
+  });
+});
