@@ -146,7 +146,7 @@ describe('Idempotency-Key header', () => {
       fc.property(printable, fc.string(), fc.string(), (key, fnA, fnB) => {
         const resolved = { kind: 'header' as const, value: key };
         const a = storeKey(scopeOf(fnA), resolved);
-        expect(a).toMatch(/^[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]{43}$/);
+        expect(a).toMatch(/^[A-Za-z0-9_-]{16}:h[A-Za-z0-9_-]{43}$/);
         if (key.length > 3) expect(a).not.toContain(key);
         if (fnA !== fnB) expect(storeKey(scopeOf(fnB), resolved)).not.toBe(a);
         expect(storeKey(scopeOf(fnA), { kind: 'delivery', value: key })).not.toBe(a);

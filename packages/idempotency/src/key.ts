@@ -2,9 +2,8 @@
  * Where an invocation's idempotency key comes from, how a client-sent key is checked, and
  * how keys are namespaced and hashed before they reach a store.
  */
-import { createHash } from 'node:crypto';
 import { SteadyError, type Context } from '@steadyfn/handler';
-import { canonicalHash } from './fingerprint.js';
+import { canonicalHash, sha256 } from './fingerprint.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Longest key accepted from a client (as Stripe); keys are hashed, so this only bounds abuse. */
@@ -148,18 +147,19 @@ function inputKey(ctx: Context): ResolvedKey {
   return { kind: 'input', value: canonicalHash(ctx.input) };
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
-}
-
 /** A short hash naming the function, so two functions never share records. */
 export function scopeOf(namespace: string): string {
   return sha256(`steadyfn-idempotency\0${namespace}`).slice(0, 16);
 }
 
-/** `<scope>:<hash of kind and key>` — what the store sees; never the client's key itself. */
+const KIND_TAG: Record<KeyKind, string> = { header: 'h', delivery: 'd', input: 'i', custom: 'c' };
+
+/**
+ * `<scope>:<kind tag><hash of the key>` — what the store sees; never the client's key itself.
+ * An input key is already a hash of the input, so it is not hashed twice.
+ */
 export function storeKey(scope: string, key: ResolvedKey): string {
-  return `${scope}:${sha256(`${key.kind}\0${key.value}`)}`;
+  return `${scope}:${KIND_TAG[key.kind]}${key.kind === 'input' ? key.value : sha256(key.value)}`;
 }
 
 /** Delivery ids name one message, so its payload needs no separate check. */

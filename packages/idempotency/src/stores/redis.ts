@@ -242,7 +242,7 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   return {
     async claim(request) {
       const value = inProgressValue(request);
-      const c = await client();
+      const c = fixedClient ?? (await getClient!());
       if (setNxGet) {
         try {
           return claimReply(await c.set(redisKey(request.key), value, 'PX', px(request.leaseUntil, Date.now()), 'NX', 'GET'));
