@@ -2,14 +2,11 @@
  * SIGTERM in a real child process: the plugin closes the Redis client politely (QUIT,
  * counted by the server), then the process still ends by SIGTERM, as it would without us.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { repoRoot } from '../../../test/services/env.js';
+import { bundleChild } from './support/bundle.js';
 import { startRedis, type OwnServer } from './support/servers.js';
 
 let server: OwnServer & { url: string };
@@ -20,22 +17,7 @@ let bundle: string;
 beforeAll(async () => {
   server = await startRedis();
   admin = new Redis(server.url);
-  dir = mkdtempSync(join(tmpdir(), 'steadyfn-sigterm-'));
-  bundle = join(dir, 'child.cjs');
-  // Bundle the child from source (ioredis included) so plain node can run it.
-  execFileSync(
-    join(repoRoot, 'node_modules', '.bin', 'esbuild'),
-    [
-      fileURLToPath(new URL('./support/sigterm-child.ts', import.meta.url)),
-      '--bundle',
-      '--platform=node',
-      '--format=cjs',
-      '--conditions=steadyfn-source',
-      '--log-level=error',
-      `--outfile=${bundle}`,
-    ],
-    { stdio: 'pipe', timeout: 30_000 },
-  );
+  ({ file: bundle, dir } = bundleChild('./sigterm-child.ts'));
 });
 
 afterAll(async () => {

@@ -1,0 +1,131 @@
+/**
+ * A real freeze: the function instance is a child process stopped with SIGSTOP between
+ * invocations (the kernel keeps receiving packets, the process runs nothing), while the
+ * server drops its connection; after SIGCONT the next invocation must succeed. This is the
+ * "connected right after a thaw, then ECONNRESET" case of ioredis #1183 / #1865.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { bundleChild } from './support/bundle.js';
+import { startRedis, type OwnServer } from './support/servers.js';
+
+interface Answer {
+  ok: boolean;
+  value?: string;
+  code?: string;
+  message?: string;
+  record?: { state: string; idleMs?: number; reconnects: number; retries: number };
+}
+
+let server: OwnServer & { url: string };
+let admin: Redis;
+let dir: string;
+let bundle: string;
+let child: ChildProcessWithoutNullStreams;
+let answers: Answer[];
+let waiting: Array<(a: Answer) => void>;
+
+// The idle threshold of the child; a freeze in these tests lasts longer than this.
+const IDLE_MS = 200;
+
+beforeAll(async () => {
+  server = await startRedis();
+  admin = new Redis(server.url, { retryStrategy: () => 100 });
+  admin.on('error', () => undefined);
+  ({ file: bundle, dir } = bundleChild('./freeze-child.ts'));
+});
+
+afterAll(async () => {
+  admin?.disconnect();
+  await server?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  answers = [];
+  waiting = [];
+  child = spawn(process.execPath, [bundle], {
+    env: { ...process.env, CHILD_REDIS_URL: server.url, CHILD_IDLE_MS: String(IDLE_MS), STEADYFN_LOG_LEVEL: 'info' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const answer = JSON.parse(line) as Answer;
+    const next = waiting.shift();
+    if (next) next(answer);
+    else answers.push(answer);
+  });
+});
+
+afterEach(async () => {
+  child.kill('SIGCONT');
+  child.stdin.end();
+  if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+});
+
+function invoke(input: string): Promise<Answer> {
+  const answer = new Promise<Answer>((resolve) => {
+    const ready = answers.shift();
+    if (ready) resolve(ready);
+    else waiting.push(resolve);
+  });
+  child.stdin.write(input + '\n');
+  return answer;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function childConnectionIds(): Promise<string[]> {
+  const list = (await admin.client('LIST')) as string;
+  return list
+    .split('\n')
+    .filter((line) => line.includes('name=steadyfn-freeze-child'))
+    .map((line) => /(?:^|\s)id=(\d+)/.exec(line)![1]!);
+}
+
+async function pingCalls(): Promise<number> {
+  return Number(/^cmdstat_ping:calls=(\d+)/m.exec(await admin.info('commandstats'))?.[1] ?? 0);
+}
+
+/** Stops the child, runs `whileFrozen`, keeps it stopped past the idle threshold, resumes it. */
+async function freeze(whileFrozen: () => Promise<void>): Promise<void> {
+  child.kill('SIGSTOP');
+  await whileFrozen();
+  await sleep(IDLE_MS * 2);
+  child.kill('SIGCONT');
+}
+
+describe('a frozen and thawed instance (SIGSTOP / SIGCONT)', () => {
+  it('server killed the connection during the freeze: the next invocation succeeds on a new connection', async () => {
+    expect(await invoke('1')).toMatchObject({ ok: true, value: '1', record: { state: 'new' } });
+    expect(await invoke('2')).toMatchObject({ ok: true, value: '2', record: { state: 'reused' } });
+    const [id] = await childConnectionIds();
+    await freeze(async () => {
+      await admin.client('KILL', 'ID', id!);
+    });
+    const after = await invoke('3');
+    expect(after).toMatchObject({ ok: true, value: '3', record: { state: 'reconnected', retries: 0 } });
+    expect(await childConnectionIds()).not.toContain(id);
+  });
+
+  it('redis-server restarted during the freeze: the next invocation succeeds', async () => {
+    expect(await invoke('1')).toMatchObject({ ok: true, value: '1' });
+    await freeze(async () => {
+      await server.stop();
+      await server.start();
+    });
+    expect(await invoke('2')).toMatchObject({ ok: true, value: '2', record: { state: 'reconnected' } });
+  });
+
+  it('nothing happened during the freeze: exactly one PING, then the same connection', async () => {
+    expect(await invoke('1')).toMatchObject({ ok: true });
+    const [id] = await childConnectionIds();
+    const pings = await pingCalls();
+    await freeze(async () => undefined);
+    expect(await invoke('2')).toMatchObject({ ok: true, value: '2', record: { state: 'revalidated' } });
+    expect((await pingCalls()) - pings).toBe(1);
+    expect(await childConnectionIds()).toEqual([id]);
+  });
+});
