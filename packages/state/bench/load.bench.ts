@@ -13,7 +13,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { handler } from '@steadyfn/handler';
 import type { Redis } from 'ioredis';
 import type { MongoClient } from 'mongodb';
-import { afterAll, test } from 'vitest';
+import { afterAll, test, type TestContext } from 'vitest';
 import { z } from 'zod';
 import { requireService } from '../../../test/services/env.js';
 import { defineState, envVars, mongoQuery, redisHash, s3Json, state, type StateSource } from '../src/index.js';
@@ -88,7 +88,7 @@ const p50 = (result: unknown): number => (result as { latency: { p50?: number } 
 const runOptions = { time: 1_500, warmupTime: 200 };
 const SINGLES = ['config (S3) alone', 'flags (Redis) alone', 'plans (MongoDB) alone', 'env alone'] as const;
 
-async function coldLoad(bench: Parameters<Parameters<typeof test>[1]>[0] extends { bench: infer B } ? B : never, label: string, c: Clients): Promise<void> {
+async function coldLoad(bench: TestContext['bench'], label: string, c: Clients): Promise<void> {
   const s = sourcesOf(c);
   const one = (source: StateSource) => async () => {
     await defineState({ sources: { only: source } }).get();

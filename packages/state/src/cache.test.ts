@@ -3,7 +3,7 @@
  * involved) and a hand-moved clock. The real stores are exercised in state.integration.test.ts.
  */
 import { createLogger, handler } from '@steadyfn/handler';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { manualClock, logLines } from '../test/support.js';
 import { defineState, StateError, type StateSource } from './index.js';
@@ -253,6 +253,50 @@ describe('defineState: staleness contract', () => {
     expect(cache.status().loaded).toBe(false);
     await cache.get();
     expect(m.calls).toEqual({ load: 2, revalidate: 0 });
+  });
+});
+
+describe('defineState: nothing left running', () => {
+  it('leaves no timer pending after a load, a revalidation, a failure or an abandoned load', async () => {
+    // Every timer set while the cache works must be cleared or have fired by the time get() settles.
+    const pending = new Set<unknown>();
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const handle = realSet(() => {
+        pending.delete(handle);
+        fn(...args);
+      }, ms);
+      pending.add(handle);
+      return handle;
+    }) as typeof setTimeout);
+    const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation((handle) => {
+      pending.delete(handle);
+      realClear(handle);
+    });
+    try {
+      const clock = manualClock();
+      const m = memory(1);
+      const cache = defineState({ sources: { m: m.source }, maxAge: 10, staleIfError: 100, retryAfterError: 0, now: clock.now, logger: quiet });
+      await cache.get({ deadline: Date.now() + 60_000, signal: new AbortController().signal });
+      clock.advance(10);
+      await cache.get({ deadline: Date.now() + 60_000 });
+      m.fail(new Error('down'));
+      clock.advance(10);
+      await cache.get({ deadline: Date.now() + 60_000 });
+      m.holdCalls();
+      clock.advance(10);
+      const controller = new AbortController();
+      const abandoned = cache.get({ signal: controller.signal, deadline: Date.now() + 60_000 });
+      controller.abort(new Error('gone'));
+      await expect(abandoned).rejects.toThrow('gone');
+      await new Promise((r) => setImmediate(r));
+      expect(setSpy).toHaveBeenCalled();
+      expect(pending.size).toBe(0);
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    }
   });
 });
 

@@ -218,7 +218,10 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         }
       }
     }
-    if (issues.length > 0) throw new StateError(issues, failed.size > 0 ? { cause: results.find((r) => r.status === 'failed') } : {});
+    if (issues.length > 0) {
+      const firstFailure = results.find((r) => r.status === 'failed');
+      throw new StateError(issues, firstFailure ? { cause: firstFailure.error } : {});
+    }
     if (value === raw) value = { ...raw };
     return { raw, versions, value: deepFreeze(value), loadedAt: startedAt, confirmedAt: startedAt };
   }
