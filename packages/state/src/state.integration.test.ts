@@ -151,6 +151,15 @@ describe('state from Redis, MongoDB, S3 and env', () => {
     });
   });
 
+  it('lets concurrent invocations share one load: the stores see it once', async () => {
+    const seeded = await seed();
+    const cache = defineState({ sources: sourcesFor(seeded), schema });
+    const main = handler({ use: [state(cache)], logSink: () => undefined }, async (_input, ctx) => ctx.state);
+    const states = await Promise.all(Array.from({ length: 5 }, () => main.invoke({})));
+    expect(new Set(states).size).toBe(1);
+    expect(await storeCalls()).toEqual({ redis: ['hgetall'], mongo: ['find meta', 'find plans'], s3: ['GetObjectCommand 200'] });
+  });
+
   it('names the one invalid source and path in an aggregated error', async () => {
     const seeded = await seed();
     await redis.hset(seeded.flagsKey, 'maxItems', 'many');
