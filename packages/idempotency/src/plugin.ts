@@ -158,7 +158,8 @@ export function idempotency(options: IdempotencyOptions): Plugin {
 
   /** A completed record answers; an in-progress one is a 409 (or a wait); a different payload is a 422. */
   const answerExisting = async (ctx: Context, state: State, record: StoredRecord): Promise<void | { answer: unknown }> => {
-    if (record.fingerprint !== state.fingerprint) throw mismatchError();
+    // An empty fingerprint is a record the store could not read: never replayed, never a 422.
+    if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw mismatchError();
     if (record.status === 'completed') {
       remember(state.key, { fingerprint: record.fingerprint, result: record.result, expiresAt: record.expiresAt });
       return { answer: replay(decodeStored(record.result)) };
@@ -187,8 +188,8 @@ export function idempotency(options: IdempotencyOptions): Plugin {
         if (claimed.claimed) return;
         record = claimed.record;
       }
-      if (record.fingerprint !== state.fingerprint) throw mismatchError();
       if (record.status === 'completed') return answerExisting(ctx, state, record);
+      if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw mismatchError();
     }
     throw conflictError();
   };
@@ -272,7 +273,13 @@ export function idempotency(options: IdempotencyOptions): Plugin {
       const firstByKey = new Map<string, State>();
       const now = Date.now();
       for (const ctx of ctxs) {
-        const key = resolveKeyEarly(ctx, source);
+        let key: ResolvedKey | undefined;
+        try {
+          key = resolveKeyEarly(ctx, source);
+        } catch {
+          // A bad key fails this message alone, in `before`, not the whole batch.
+          key = undefined;
+        }
         if (!key) {
           // The key needs the validated input: `before` claims this one; `afterBatch` completes it.
           batched.add(ctx);

@@ -13,7 +13,7 @@ import { idempotency, type ClaimRequest } from '../src/index.js';
 import { BACKENDS, eventually, openBackend, silentSink, type Backend } from './support.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/hang-worker.mjs', import.meta.url));
-const LEASE_MS = 1500;
+const LEASE_MS = 2500;
 
 function startWorker(backend: Backend, deliveryId: string): { child: ChildProcess; claimed: Promise<ClaimRequest> } {
   const child = spawn(process.execPath, ['--experimental-transform-types', '--conditions=steadyfn-source', '--no-warnings', WORKER], {

@@ -122,3 +122,33 @@ describe('redis cluster details', () => {
     for (const k of keys) expect(await store.get(k)).toMatchObject({ status: 'in_progress' });
   });
 });
+
+describe('mongodb TTL index', () => {
+  it('FerretDB has no TTL indexes: ensureIndexes says so instead of failing', async () => {
+    const backend = await openBackend('mongodb');
+    try {
+      const server = await backend.mongo!.db('admin').command({ buildInfo: 1 });
+      const isFerret = typeof server.ferretdbVersion === 'string' || JSON.stringify(server).toLowerCase().includes('ferretdb');
+      const { mongoStore } = await import('../src/index.js');
+      const result = await mongoStore({ collection: backend.collection! }).ensureIndexes();
+      expect(result).toEqual({ ttl: !isFerret });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it.skipIf(!process.env.MONGODB_REPLSET_URI)('on real MongoDB the TTL index exists on expiresAt (needs MONGODB_REPLSET_URI; FerretDB has no TTL indexes)', async () => {
+    const { MongoClient } = await import('mongodb');
+    const { mongoStore } = await import('../src/index.js');
+    const mongo = new MongoClient(process.env.MONGODB_REPLSET_URI!);
+    const collection = mongo.db('steadyfn_idempotency_test').collection(`ttl_${token()}`);
+    try {
+      expect(await mongoStore({ collection }).ensureIndexes()).toEqual({ ttl: true });
+      const indexes = await collection.indexes();
+      expect(indexes.find((i) => i.key.expiresAt === 1)?.expireAfterSeconds).toBe(0);
+    } finally {
+      await collection.drop().catch(() => undefined);
+      await mongo.close();
+    }
+  });
+});
