@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { bundleChild } from './support/bundle.js';
-import { startRedis, type OwnServer } from './support/servers.js';
+import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from './support/servers.js';
 
 interface Answer {
   ok: boolean;
@@ -21,6 +21,7 @@ interface Answer {
 }
 
 let server: OwnServer & { url: string };
+let ferret: OwnServer & { uri: string };
 let admin: Redis;
 let dir: string;
 let bundle: string;
@@ -35,20 +36,30 @@ beforeAll(async () => {
   server = await startRedis();
   admin = new Redis(server.url, { retryStrategy: () => 100 });
   admin.on('error', () => undefined);
+  if (!ferretdbAvailable()) throw new Error('FerretDB binary missing: run `bash test/services/services.sh start`');
+  ferret = await startFerretDB();
   ({ file: bundle, dir } = bundleChild('./freeze-child.ts'));
 });
 
 afterAll(async () => {
   admin?.disconnect();
   await server?.dispose();
+  await ferret?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
+function startChild(kind: 'redis' | 'mongo'): void {
   answers = [];
   waiting = [];
   child = spawn(process.execPath, [bundle], {
-    env: { ...process.env, CHILD_REDIS_URL: server.url, CHILD_IDLE_MS: String(IDLE_MS), STEADYFN_LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      CHILD_KIND: kind,
+      CHILD_REDIS_URL: server.url,
+      CHILD_MONGODB_URI: ferret.uri,
+      CHILD_IDLE_MS: String(IDLE_MS),
+      STEADYFN_LOG_LEVEL: 'info',
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   createInterface({ input: child.stdout }).on('line', (line) => {
@@ -57,7 +68,7 @@ beforeEach(() => {
     if (next) next(answer);
     else answers.push(answer);
   });
-});
+}
 
 afterEach(async () => {
   child.kill('SIGCONT');
@@ -97,7 +108,9 @@ async function freeze(whileFrozen: () => Promise<void>): Promise<void> {
   child.kill('SIGCONT');
 }
 
-describe('a frozen and thawed instance (SIGSTOP / SIGCONT)', () => {
+describe('a frozen and thawed Redis client (SIGSTOP / SIGCONT)', () => {
+  beforeEach(() => startChild('redis'));
+
   it('server killed the connection during the freeze: the next invocation succeeds on a new connection', async () => {
     expect(await invoke('1')).toMatchObject({ ok: true, value: '1', record: { state: 'new' } });
     expect(await invoke('2')).toMatchObject({ ok: true, value: '2', record: { state: 'reused' } });
@@ -127,5 +140,25 @@ describe('a frozen and thawed instance (SIGSTOP / SIGCONT)', () => {
     expect(await invoke('2')).toMatchObject({ ok: true, value: '2', record: { state: 'revalidated' } });
     expect((await pingCalls()) - pings).toBe(1);
     expect(await childConnectionIds()).toEqual([id]);
+  });
+});
+
+describe('a frozen and thawed MongoDB client (SIGSTOP / SIGCONT)', () => {
+  beforeEach(() => startChild('mongo'));
+
+  it('FerretDB restarted during the freeze: the next invocation succeeds', async () => {
+    expect(await invoke('1')).toMatchObject({ ok: true, value: '1', record: { state: 'new' } });
+    await freeze(async () => {
+      await ferret.stop();
+      await ferret.start();
+    });
+    expect(await invoke('2')).toMatchObject({ ok: true, value: '2', record: { state: 'reconnected' } });
+    expect(await invoke('3')).toMatchObject({ ok: true, value: '3', record: { state: 'reused' } });
+  });
+
+  it('nothing happened during the freeze: one ping, the client is kept', async () => {
+    expect(await invoke('1')).toMatchObject({ ok: true });
+    await freeze(async () => undefined);
+    expect(await invoke('2')).toMatchObject({ ok: true, value: '2', record: { state: 'revalidated' } });
   });
 });

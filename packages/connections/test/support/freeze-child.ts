@@ -5,22 +5,44 @@
  */
 import { createInterface } from 'node:readline';
 import { handler } from '@steadyfn/handler';
-import { connections, redis } from '../../src/index.js';
+import { connections, mongo, redis } from '../../src/index.js';
 
 const logged: string[] = [];
-const cache = redis({
-  url: process.env.CHILD_REDIS_URL,
-  idleThresholdMs: Number(process.env.CHILD_IDLE_MS ?? 10_000),
-  options: { connectionName: 'steadyfn-freeze-child' },
-});
-const main = handler({ use: [connections({ redis: cache }, { closeOnSigterm: false })], logSink: (line) => logged.push(line) }, async (input, ctx) => {
-  await ctx.redis.set('steadyfn:freeze', String(input));
-  return ctx.redis.get('steadyfn:freeze');
-});
+const idleThresholdMs = Number(process.env.CHILD_IDLE_MS ?? 10_000);
+const logSink = (line: string): void => {
+  logged.push(line);
+};
+
+// CHILD_KIND picks the client: a Redis client by default, or MongoDB (FerretDB).
+const main =
+  process.env.CHILD_KIND === 'mongo'
+    ? handler(
+        { use: [connections({ db: mongo({ uri: process.env.CHILD_MONGODB_URI, db: 'steadyfn_freeze', idleThresholdMs }) }, { closeOnSigterm: false })], logSink },
+        async (input, ctx) => {
+          const docs = ctx.db.db.collection<{ _id: string; v: string }>('freeze');
+          await docs.updateOne({ _id: 'k' }, { $set: { v: String(input) } }, { upsert: true });
+          return (await docs.findOne({ _id: 'k' }))?.v;
+        },
+      )
+    : handler(
+        {
+          use: [
+            connections(
+              { db: redis({ url: process.env.CHILD_REDIS_URL, idleThresholdMs, options: { connectionName: 'steadyfn-freeze-child' } }) },
+              { closeOnSigterm: false },
+            ),
+          ],
+          logSink,
+        },
+        async (input, ctx) => {
+          await ctx.db.set('steadyfn:freeze', String(input));
+          return ctx.db.get('steadyfn:freeze');
+        },
+      );
 
 function record(): unknown {
-  const entry = logged.map((l) => JSON.parse(l) as { msg: string; clients?: { redis?: unknown } }).find((l) => l.msg === 'connections');
-  return entry?.clients?.redis;
+  const entry = logged.map((l) => JSON.parse(l) as { msg: string; clients?: { db?: unknown } }).find((l) => l.msg === 'connections');
+  return entry?.clients?.db;
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {
