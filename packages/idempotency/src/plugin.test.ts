@@ -134,4 +134,24 @@ describe('batches', () => {
     await main.aws(sqs([randomUUID(), randomUUID(), randomUUID()]), ctx());
     expect(runs).toBe(3);
   });
+
+  it('an ordered Kafka batch that stops early gives back the records of the messages it never ran', async () => {
+    const effects: string[] = [];
+    let failNext = true;
+    const main = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttl: '1h' })] }, (input) => {
+      const id = (input as { id: string }).id;
+      if (id === 'b' && failNext) {
+        failNext = false;
+        throw new Error('transient');
+      }
+      effects.push(id);
+      return {};
+    });
+    const batch = { messages: ['a', 'b', 'c'].map((id, i) => ({ topic: 't', partition: 0, offset: 100 + i, key: null, value: JSON.stringify({ id }) })) };
+    const first = (await main.openwhisk(batch)) as { error?: { failed: unknown[] } };
+    expect(first.error?.failed).toHaveLength(2);
+    expect(effects).toEqual(['a']);
+    expect(await main.openwhisk(batch)).toMatchObject({ processed: 3 });
+    expect(effects).toEqual(['a', 'b', 'c']);
+  });
 });
