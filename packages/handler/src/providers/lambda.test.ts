@@ -542,7 +542,8 @@ describe('direct invocation', () => {
 describe('deadline', () => {
   it('answers a slow direct invoke with a retryable DEADLINE_EXCEEDED before the platform would, and aborts ctx.signal', async () => {
     let signal: AbortSignal | undefined;
-    const main = handler({ logSink: () => undefined }, async (_input, ctx) => {
+    // A wide margin: the wrapper answers ~200 ms in, leaving 800 ms of slack before the deadline.
+    const main = handler({ logSink: () => undefined, deadlineMarginMs: 800 }, async (_input, ctx) => {
       signal = ctx.signal;
       await sleep(60_000);
       return 'too late';
@@ -560,7 +561,7 @@ describe('deadline', () => {
     const batch = fixture('sqs-standard-batch.json');
     batch.Records[1].body = JSON.stringify({ orderId: 'slow', quantity: 1 });
     const signals: AbortSignal[] = [];
-    const main = handler({ input: Order, logSink: () => undefined }, async (input, ctx) => {
+    const main = handler({ input: Order, logSink: () => undefined, deadlineMarginMs: 800 }, async (input, ctx) => {
       signals.push(ctx.signal);
       if (input.orderId === 'slow') await sleep(60_000);
       return 'done';
@@ -574,7 +575,7 @@ describe('deadline', () => {
   });
 
   it('answers a slow HTTP request with a 504 problem', async () => {
-    const main = handler({ logSink: () => undefined }, async () => {
+    const main = handler({ logSink: () => undefined, deadlineMarginMs: 800 }, async () => {
       await sleep(60_000);
     });
     const context = lambdaContext(1_000);

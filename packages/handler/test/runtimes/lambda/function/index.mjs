@@ -5,7 +5,8 @@ import { z } from 'zod';
 
 const Order = z.object({ orderId: z.string(), quantity: z.coerce.number().int().positive() });
 
-export const main = handler({ input: Order }, async (input, ctx) => {
+// A one-second margin: the deadline test leaves that much slack between our answer and Lambda's.
+export const main = handler({ input: Order, deadlineMarginMs: 1_000 }, async (input, ctx) => {
   ctx.signal.addEventListener('abort', () => ctx.log.info('signal aborted', { orderId: input.orderId }));
   if (input.orderId === 'explode') {
     // An unexpected failure: its message and stack must reach neither the caller nor the logs' error body.
