@@ -186,6 +186,7 @@ export function toPublicError(error: SteadyError): Error & { code: string; retry
   out.code = summary.code;
   out.retryable = summary.retryable;
   if (summary.errors) out.errors = summary.errors;
-  out.stack = `${out.name}: ${out.message}`;
+  // The message already starts with the code, which is the name: one line, no frames.
+  out.stack = out.message;
   return out;
 }

@@ -20,7 +20,8 @@ function expectTyped(thrown: unknown): void {
   const e = thrown as Error & { code?: unknown; retryable?: unknown };
   expect(KNOWN_CODES.has(String(e.code))).toBe(true);
   expect(typeof e.retryable).toBe('boolean');
-  expect(e.stack).toBe(`${e.name}: ${e.message}`);
+  expect(e.stack).toBe(e.message);
+  expect(e.message.startsWith(`${e.name}: `)).toBe(true);
 }
 
 type Path = ReadonlyArray<string>;

@@ -212,7 +212,7 @@ describe('Azure Storage queue trigger', () => {
     expect(thrown).toBeInstanceOf(Error);
     expect(thrown!.code).toBe('INTERNAL');
     expect(thrown!.retryable).toBe(true);
-    expect(thrown!.stack).toBe('INTERNAL: INTERNAL: Internal error');
+    expect(thrown!.stack).toBe('INTERNAL: Internal error');
     expect(JSON.stringify({ ...thrown, message: thrown!.message, stack: thrown!.stack })).not.toMatch(/4111|o-2002|azure\.test/);
   });
 

@@ -48,7 +48,8 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code: str
     expect(thrown).toBeInstanceOf(Error);
     const error = thrown as Error & { code: string; retryable: boolean };
     expect(typeof error.code).toBe('string');
-    expect(error.stack).toBe(`${error.name}: ${error.message}`);
+    expect(error.stack).toBe(error.message);
+    expect(error.message.startsWith(`${error.name}: `)).toBe(true);
     expect(error.stack).not.toMatch(STACK_FRAME);
     return error;
   }
