@@ -17,9 +17,10 @@ toolchain="$root/.toolchain"
 say() { printf '[toolchain] %s\n' "$*" >&2; }
 
 ensure_system_packages() {
-  # aws-lambda-ric compiles a native addon; the Lambda runtime tests need it.
+  # aws-lambda-ric (the real Lambda runtime client, used by the Lambda runtime tests)
+  # compiles its native addon and the curl it bundles with these.
   local missing=()
-  for pkg in autoconf automake libtool make g++ cmake; do
+  for pkg in make g++ cmake; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
