@@ -168,3 +168,16 @@ describe('Idempotency-Key header', () => {
     );
   });
 });
+
+describe('canonical fast path', () => {
+  it('writes exactly what the general path writes', async () => {
+    const { canonicalText: text } = await import('./fingerprint.js');
+    // Wrapping in a Map forces the general path for the inner value.
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(`#M[${JSON.stringify('k')}=>${text(value)}]`).toBe(text(new Map([['k', value]])));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

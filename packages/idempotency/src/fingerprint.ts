@@ -21,9 +21,58 @@ export function sha256(text: string): string {
 
 /** The canonical text itself (for tests and debugging). */
 export function canonicalText(value: unknown): string {
+  const fast = plainJsonText(value, 0);
+  if (fast !== undefined) return fast;
   const parts: string[] = [];
   writeCanonical(value, (text) => parts.push(text));
   return parts.join('');
+}
+
+const FAST_MAX_DEPTH = 32;
+
+/**
+ * The same text as `writeCanonical` for shallow, plain JSON values (what functions usually
+ * get), without its bookkeeping; undefined for anything else, which takes the general path.
+ */
+function plainJsonText(v: unknown, depth: number): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? JSON.stringify(v) : undefined;
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (v === null) return 'null';
+  if (depth >= FAST_MAX_DEPTH) return undefined;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
+      const text = item === undefined ? undefined : plainJsonText(item, depth + 1);
+      if (text === undefined) return undefined;
+      out += i === 0 ? text : `,${text}`;
+    }
+    return `${out}]`;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const record = v as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue;
+    const text = plainJsonText(item, depth + 1);
+    if (text === undefined) return undefined;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${text}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 function writeCanonical(root: unknown, write: (text: string) => void): void {
