@@ -180,18 +180,18 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
    * cluster (scripts may only touch keys of one slot), sent together.
    */
   const runMany = async <T>(s: Script, keys: string[], argsPerKey: Array<Array<string | number>>, read: (reply: unknown) => T): Promise<T[]> => {
-    const c = await client();
-    const groups = new Map<number, number[]>();
-    if (c.isCluster) {
-      keys.forEach((key, i) => {
-        const slot = clusterSlot(key);
-        const group = groups.get(slot);
-        if (group) group.push(i);
-        else groups.set(slot, [i]);
-      });
-    } else {
-      groups.set(0, keys.map((_, i) => i));
+    const c = fixedClient ?? (await getClient!());
+    if (!c.isCluster) {
+      const replies = await evalScript(c, s, keys, argsPerKey.flat());
+      return keys.map((_, i) => read(replies[i]));
     }
+    const groups = new Map<number, number[]>();
+    keys.forEach((key, i) => {
+      const slot = clusterSlot(key);
+      const group = groups.get(slot);
+      if (group) group.push(i);
+      else groups.set(slot, [i]);
+    });
     const out = new Array<T>(keys.length);
     await Promise.all(
       [...groups.values()].map(async (indexes) => {
