@@ -1,11 +1,11 @@
-export { idempotency, conflictError, mismatchError } from './plugin.js';
+export { idempotency } from './plugin.js';
 export type { IdempotencyOptions, LocalCacheOptions } from './plugin.js';
-export { IDEMPOTENCY_KEY_HEADER, MAX_KEY_LENGTH, parseIdempotencyKeyHeader, resolveKey, storeKey, fingerprintOf, scopeOf } from './key.js';
+export { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKeyHeader, storeKey, scopeOf } from './key.js';
 export type { KeyFunction, KeySource, KeyKind, ResolvedKey, HeaderParse } from './key.js';
 export { canonicalHash } from './fingerprint.js';
 export { REPLAYED_HEADER } from './record.js';
 export type { Duration } from './duration.js';
-export { redisStore, clusterSlot } from './stores/redis.js';
+export { redisStore } from './stores/redis.js';
 export type { RedisStoreOptions, RedisClient } from './stores/redis.js';
 export { mongoStore } from './stores/mongodb.js';
 export type { MongoStore, MongoStoreOptions, IdempotencyDocument } from './stores/mongodb.js';

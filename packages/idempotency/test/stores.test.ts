@@ -1,7 +1,8 @@
 /** The store contract, proven against each real server. */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterSlot, redisStore } from '../src/index.js';
+import { redisStore } from '../src/index.js';
+import { clusterSlot } from '../src/stores/redis.js';
 import { BACKENDS, eventually, openBackend, type Backend } from './support.js';
 
 const token = (): string => randomBytes(12).toString('base64url');
