@@ -204,6 +204,24 @@ describe('batches', () => {
     expect(outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['ok', 'BUSY', 'NOT_PROCESSED', 'NOT_PROCESSED']);
   });
 
+  it('gives beforeBatch each message’s validated input, and validates each message once', async () => {
+    let parses = 0;
+    const schema = {
+      safeParseAsync: async (value: unknown) => {
+        parses++;
+        return typeof value === 'number' && value !== 1
+          ? { success: true as const, data: value * 10 }
+          : { success: false as const, error: { issues: [{ path: [], message: 'bad', code: 'custom' }] } };
+      },
+    };
+    const inputs: unknown[] = [];
+    const batchy: Plugin = { name: 'batchy', beforeBatch: (ctxs) => void inputs.push(...ctxs.map((c) => c.input)) };
+    const outcomes = await runBatch({ ...def(async (n: number) => n + 1, [batchy]), input: schema }, frame, [0, 1, 2].map(inv), false);
+    expect(inputs).toEqual([0, undefined, 20]);
+    expect(parses).toBe(3);
+    expect(outcomes.map((o) => (o.ok ? o.value : o.error.code))).toEqual([1, 'VALIDATION_FAILED', 21]);
+  });
+
   it('calls beforeBatch once with every ctx, and fails the whole batch if it throws', async () => {
     const seen: string[][] = [];
     const batchy: Plugin = { name: 'batchy', beforeBatch: (ctxs) => void seen.push(ctxs.map((c) => c.deliveryId ?? '')) };

@@ -64,6 +64,19 @@ export function toFieldIssues(issues: ReadonlyArray<ZodLikeIssue>): FieldIssue[]
   });
 }
 
+/** A batch message's input, validated once before `beforeBatch` so batch hooks can read `ctx.input`. */
+type Prevalidated = { ok: true; input: unknown } | { ok: false; thrown: unknown };
+const prevalidated = new WeakMap<Invocation, Prevalidated>();
+
+async function inputOf(def: Definition, inv: Invocation): Promise<unknown> {
+  const pre = prevalidated.get(inv);
+  if (pre) {
+    if (pre.ok) return pre.input;
+    throw pre.thrown;
+  }
+  return def.input ? validate(def.input, inv.payload()) : inv.payload();
+}
+
 async function validate(schema: InputSchema | undefined, payload: unknown): Promise<unknown> {
   if (!schema) return payload;
   const parsed = await schema.safeParseAsync(payload);
@@ -211,7 +224,7 @@ async function runOnion(def: Definition, ctx: Context, inv: Invocation, deadline
       entered++;
       if (plugin.extend) Object.assign(ctx, await plugin.extend(ctx));
     }
-    const input = def.input ? await validate(def.input, inv.payload()) : inv.payload();
+    const input = await inputOf(def, inv);
     ctx.input = input;
     let value: unknown;
     let answered = false;
@@ -269,7 +282,7 @@ async function runOnion(def: Definition, ctx: Context, inv: Invocation, deadline
 /** The same pipeline without plugins: the common case, kept free of hook bookkeeping. */
 async function runBare(def: Definition, ctx: Context, inv: Invocation, deadline: Deadline): Promise<Outcome> {
   try {
-    const input = def.input ? await validate(def.input, inv.payload()) : inv.payload();
+    const input = await inputOf(def, inv);
     ctx.input = input;
     const result = def.fn(input, ctx);
     const value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
@@ -326,6 +339,21 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
   try {
     const ctxs = invs.map((inv) => createContext(def, frame, inv, deadline));
     const batchPlugins = def.use.filter((p) => p.beforeBatch || p.afterBatch);
+    if (batchPlugins.some((p) => p.beforeBatch)) {
+      // Batch hooks see each message's validated input; an invalid message keeps its
+      // validation error, raised when its own pipeline runs.
+      await Promise.all(
+        invs.map(async (inv, i) => {
+          try {
+            const input = await inputOf(def, inv);
+            prevalidated.set(inv, { ok: true, input });
+            ctxs[i]!.input = input;
+          } catch (thrown) {
+            prevalidated.set(inv, { ok: false, thrown });
+          }
+        }),
+      );
+    }
     try {
       for (const plugin of batchPlugins) {
         if (plugin.beforeBatch) await plugin.beforeBatch(ctxs);

@@ -123,7 +123,8 @@ export interface Plugin<Added extends object = {}> {
   finally?(ctx: Context<Added>, outcome: Outcome): void | Promise<void>;
   /**
    * Once per batch, before any message of it runs (SQS, Kafka feed, Service Bus): lets a
-   * plugin do one store round trip for the whole batch instead of one per message.
+   * plugin do one store round trip for the whole batch instead of one per message. Each
+   * ctx's `input` is already validated (undefined for a message that failed validation).
    */
   beforeBatch?(ctxs: ReadonlyArray<Context>): void | Promise<void>;
   /** Once per batch, after every message has settled. */
