@@ -1,27 +1,34 @@
 // The one function of the demo: record an order in MongoDB, count it in Redis, answer JSON.
-// Nothing here knows which provider calls it.
+// Nothing here knows which provider calls it. Clients come from @steadyfn/connections
+// (cached across warm invocations, checked after a thaw); @steadyfn/idempotency makes a
+// retried request with the same Idempotency-Key replay the first answer instead of
+// recording the order twice.
+import { connections, mongo, redis } from '@steadyfn/connections';
 import { handler, httpResult } from '@steadyfn/handler';
-import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
+import { idempotency, redisStore } from '@steadyfn/idempotency';
 import { z } from 'zod';
 
-// Module scope: created once per instance, reused by warm invocations.
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-const mongo = new MongoClient(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27117/', { serverSelectionTimeoutMS: 3000 });
+// Module scope: one handle per client for the life of the instance.
+const cache = redis(); // REDIS_URL
+const db = mongo({ db: 'steadyfn_demo' }); // MONGODB_URI
 
 export const createOrder = handler(
   {
     name: 'create-order',
     input: z.object({ sku: z.string().min(1), qty: z.coerce.number().int().positive() }),
+    use: [
+      connections({ redis: cache, mongo: db }, { log: false }),
+      idempotency({ store: redisStore({ client: () => cache.get() }), ttl: '1h', localCache: false }),
+    ],
   },
   async (input, ctx) => {
     const orderId = `${ctx.provider}-${ctx.requestId}`;
-    await mongo.db('steadyfn_demo').collection('orders').insertOne({ _id: orderId, ...input, provider: ctx.provider, at: new Date() });
-    const total = await redis.incr('steadyfn:demo:orders');
-    return httpResult({ status: 201, headers: { location: `/orders/${orderId}` }, body: { orderId, ...input, ordersSoFar: total } });
+    await ctx.mongo.db.collection('orders').insertOne({ _id: orderId, ...input, provider: ctx.provider, at: new Date() });
+    const ordersSoFar = await ctx.redis.incr('steadyfn:demo:orders');
+    return httpResult({ status: 201, headers: { location: `/orders/${orderId}` }, body: { orderId, ...input, ordersSoFar } });
   },
 );
 
 export async function closeClients() {
-  await Promise.allSettled([redis.quit(), mongo.close()]);
+  await Promise.allSettled([cache.close(), db.close()]);
 }

@@ -1,4 +1,5 @@
-// Invokes the same wrapped function the way each provider's runtime does, and prints what
+// Invokes the same wrapped function the way each provider's runtime does — twice, as a
+// client retrying after a timeout would, with the same Idempotency-Key — and prints what
 // each returned. Services come from `bash test/services/services.sh start` (.services/env).
 import { readFileSync, existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +11,7 @@ if (existsSync(envFile)) {
     if (m && process.env[m[1]] === undefined) process.env[m[1]] = m[2];
   }
 }
+process.env.STEADYFN_LOG_LEVEL ??= 'error';
 
 const { createOrder, closeClients } = await import('./orders.mjs');
 const functions = await import('@google-cloud/functions-framework');
@@ -19,60 +21,93 @@ const azure = await import('@azure/functions');
 const { HttpRequest, InvocationContext } = azure.default ?? azure;
 
 const order = { sku: 'tea-42', qty: 2 };
+const run = randomUUID().slice(0, 8); // fresh keys on every demo run
 const results = [];
 
 // AWS Lambda: an HTTP API (v2) event and a Lambda context.
-{
+async function viaLambda(key) {
   const started = Date.now();
   const event = {
     version: '2.0',
     routeKey: 'POST /orders',
     rawPath: '/orders',
     rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: { http: { method: 'POST', path: '/orders', sourceIp: '127.0.0.1' }, requestId: 'apigw-1', domainName: 'example.execute-api.us-east-1.amazonaws.com' },
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    requestContext: { http: { method: 'POST', path: '/orders', sourceIp: '127.0.0.1' }, requestId: randomUUID(), domainName: 'example.execute-api.us-east-1.amazonaws.com' },
     body: JSON.stringify(order),
     isBase64Encoded: false,
   };
   const context = { awsRequestId: randomUUID(), functionName: 'create-order', getRemainingTimeInMillis: () => 30_000 - (Date.now() - started) };
   const res = await createOrder(event, context);
-  results.push(['AWS Lambda (HTTP API v2)', res.statusCode, res.body]);
+  return { status: res.statusCode, replayed: res.headers['Idempotency-Replayed'] ?? res.headers['idempotency-replayed'], body: res.body };
 }
 
 // Google Cloud Functions: registered with the Functions Framework, called over HTTP.
-{
-  functions.http('createOrder', createOrder);
-  const server = getTestServer('createOrder');
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  const res = await fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(order) });
-  results.push(['Google Cloud Functions (HTTP)', res.status, await res.text()]);
-  await new Promise((resolve) => server.close(resolve));
+functions.http('createOrder', createOrder);
+const server = getTestServer('createOrder');
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+async function viaGcp(key) {
+  const res = await fetch(`http://127.0.0.1:${server.address().port}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(order),
+  });
+  return { status: res.status, replayed: res.headers.get('idempotency-replayed'), body: await res.text() };
 }
 
 // Azure Functions v4: an HttpRequest and an InvocationContext, as the host passes them.
-{
-  const request = new HttpRequest({ method: 'POST', url: 'http://localhost/api/orders', headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify(order) } });
+async function viaAzure(key) {
+  const request = new HttpRequest({
+    method: 'POST',
+    url: 'http://localhost/api/orders',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: { string: JSON.stringify(order) },
+  });
   const context = new InvocationContext({ invocationId: randomUUID(), functionName: 'createOrder', options: { trigger: { type: 'httpTrigger', name: 'request' } } });
   const res = await createOrder(request, context);
-  results.push(['Azure Functions (HTTP)', res.status, typeof res.body === 'string' ? res.body : String(res.body)]);
+  const headers = new Headers(res.headers);
+  return { status: res.status, replayed: headers.get('idempotency-replayed'), body: typeof res.body === 'string' ? res.body : Buffer.from(res.body ?? '').toString('utf8') };
 }
 
 // Apache OpenWhisk: a non-raw web action; the controller merges the JSON body into params
 // and sets the activation's identity and deadline in the environment.
-{
+async function viaOpenWhisk(key) {
   process.env.__OW_ACTIVATION_ID = randomUUID().replace(/-/g, '');
   process.env.__OW_ACTION_NAME = '/guest/demo/create-order';
   process.env.__OW_DEADLINE = String(Date.now() + 60_000);
-  const res = await createOrder({ ...order, __ow_method: 'post', __ow_headers: { 'content-type': 'application/json' }, __ow_path: '' });
-  results.push(['Apache OpenWhisk (web action)', res.statusCode, res.body]);
-  delete process.env.__OW_ACTIVATION_ID;
+  try {
+    const res = await createOrder({ ...order, __ow_method: 'post', __ow_headers: { 'content-type': 'application/json', 'idempotency-key': key }, __ow_path: '' });
+    const headers = new Headers(res.headers);
+    return { status: res.statusCode, replayed: headers.get('idempotency-replayed'), body: typeof res.body === 'string' ? res.body : JSON.stringify(res.body) };
+  } finally {
+    delete process.env.__OW_ACTIVATION_ID;
+  }
 }
 
-await closeClients();
-for (const [provider, status, body] of results) console.log(`${provider.padEnd(32)} ${status} ${body}`);
-const failed = results.filter(([, status]) => status !== 201);
-if (failed.length > 0) {
-  console.error(`${failed.length} provider(s) did not answer 201`);
+const providers = [
+  ['AWS Lambda (HTTP API v2)', viaLambda],
+  ['Google Cloud Functions (HTTP)', viaGcp],
+  ['Azure Functions (HTTP)', viaAzure],
+  ['Apache OpenWhisk (web action)', viaOpenWhisk],
+];
+try {
+  for (const [name, invoke] of providers) {
+    const key = `demo-${run}-${name.split(' ')[0].toLowerCase()}`;
+    const first = await invoke(key);
+    const retry = await invoke(key);
+    results.push({ name, first, retry });
+  }
+} finally {
+  await new Promise((resolve) => server.close(resolve));
+  await closeClients();
+}
+
+for (const { name, first, retry } of results) {
+  console.log(`${name.padEnd(31)} first  ${first.status} ${first.body}`);
+  console.log(`${''.padEnd(31)} retry  ${retry.status} ${retry.body}${retry.replayed ? '  (Idempotency-Replayed)' : ''}`);
+}
+const wrong = results.filter(({ first, retry }) => first.status !== 201 || retry.status !== 201 || retry.body !== first.body || retry.replayed !== 'true');
+if (wrong.length > 0) {
+  console.error(`${wrong.length} provider(s) did not answer 201 and replay it on retry`);
   process.exit(1);
 }
