@@ -16,8 +16,8 @@ import { lambdaContext, silentSink } from './support.js';
 function functions(store: IdempotencyStore) {
   const opts = { store, ttl: '1h' as const };
   return {
-    cold: handler({ name: 'calls', logSink: silentSink(), use: [idempotency({ ...opts, localCache: false })] }, (input: { n: number }) => ({ doubled: input.n * 2 })),
-    warm: handler({ name: 'calls', logSink: silentSink(), use: [idempotency(opts)] }, (input: { n: number }) => ({ doubled: input.n * 2 })),
+    cold: handler({ name: 'calls', logSink: silentSink(), use: [idempotency({ ...opts, localCache: false })] }, (input) => ({ doubled: (input as { n: number }).n * 2 })),
+    warm: handler({ name: 'calls', logSink: silentSink(), use: [idempotency(opts)] }, (input) => ({ doubled: (input as { n: number }).n * 2 })),
   };
 }
 

@@ -18,7 +18,8 @@ describe.each(BACKENDS)('1,000 concurrent invocations on %s', (name) => {
 
   it('run the function exactly once; the others are told it is in progress, then replay', async () => {
     let runs = 0;
-    const main = handler({ name: 'pay', logSink: silentSink(), use: [idempotency({ store: backend.store, ttl: '1h', localCache: false })] }, async (input: { amount: number }) => {
+    const main = handler({ name: 'pay', logSink: silentSink(), use: [idempotency({ store: backend.store, ttl: '1h', localCache: false })] }, async (raw) => {
+      const input = raw as { amount: number };
       runs++;
       await new Promise((r) => setTimeout(r, 50));
       return { charged: input.amount };
