@@ -9,8 +9,15 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const skips = [];
+const brokenFiles = [];
 for (const suite of report.testResults ?? []) {
-  for (const t of suite.assertionResults ?? []) {
+  const assertions = suite.assertionResults ?? [];
+  // A file that failed to load or whose hooks threw fails without a failed test in it.
+  if (suite.status === 'failed' && !assertions.some((t) => t.status === 'failed')) {
+    failed++;
+    brokenFiles.push(suite.name.replace(process.cwd() + '/', ''));
+  }
+  for (const t of assertions) {
     if (t.status === 'passed') passed++;
     else if (t.status === 'failed') failed++;
     else {
@@ -22,5 +29,9 @@ for (const suite of report.testResults ?? []) {
 if (skips.length > 0) {
   console.log(`Skipped (${skips.length}):`);
   for (const s of skips) console.log(`  - ${s}`);
+}
+if (brokenFiles.length > 0) {
+  console.log(`Test files that failed outside a test (${brokenFiles.length}), each counted as one failure:`);
+  for (const f of brokenFiles) console.log(`  - ${f}`);
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
