@@ -5,16 +5,16 @@
  * block — the built package running inside a loopback emulation of the Node.js action
  * runtime's `/init` + `/run` proxy (test/fixtures/openwhisk/runtime/action-proxy.cjs).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { controllerHttp, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
+import { installBuiltHandler } from '../../test/support/deployment.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixturesDir = join(here, '../../test/fixtures/openwhisk');
@@ -400,9 +400,6 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-const repoRoot = join(here, '../../../..');
-const packageDir = join(here, '../..');
-const run = promisify(execFile);
 
 interface Container {
   url: string;
@@ -416,24 +413,11 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
   const containers: Container[] = [];
 
   beforeAll(async () => {
-    // The built package, as a deployed action gets it: build, then lay out an "image" with the
-    // proxy and node_modules/@steadyfn/handler (a copy, so a concurrent rebuild cannot swap it).
-    const path = `${join(repoRoot, '.toolchain/node_modules/.bin')}:${process.env.PATH ?? ''}`;
+    // The built package, as a deployed action gets it: an "image" with the proxy and
+    // node_modules/@steadyfn/handler built privately (the shared dist/ is left alone).
     image = mkdtempSync(join(tmpdir(), 'steadyfn-ow-image-'));
     cpSync(join(fixturesDir, 'runtime/action-proxy.cjs'), join(image, 'action-proxy.cjs'));
-    const installed = join(image, 'node_modules/@steadyfn/handler');
-    mkdirSync(join(installed, 'dist'), { recursive: true });
-    // Another suite may rebuild (and clean) dist at the same moment: build and copy again once.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await run('pnpm', ['--filter', '@steadyfn/handler', 'build'], { cwd: repoRoot, env: { ...process.env, PATH: path }, timeout: 120_000 });
-        for (const file of ['package.json', 'dist/index.cjs', 'dist/index.js']) cpSync(join(packageDir, file), join(installed, file));
-        break;
-      } catch (error) {
-        if (attempt >= 2) throw error;
-      }
-    }
-    symlinkSync(join(packageDir, 'node_modules/zod'), join(image, 'node_modules/zod'), 'dir');
+    await installBuiltHandler(image);
     writeFileSync(join(image, 'package.json'), '{"name":"action-image","private":true}\n');
   }, 180_000);
 

@@ -5,21 +5,20 @@
  * the Runtime API served by this test on 127.0.0.1. The function imports `@steadyfn/handler`
  * from a build of this package in the task root's node_modules, as a deployment package would.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installBuiltHandler } from '../../support/deployment.js';
 import { RuntimeApi } from './runtime-api.js';
 
 type Json = Record<string, any>;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = join(here, '../../..');
-const repoRoot = join(packageDir, '../..');
 const require = createRequire(join(packageDir, 'package.json'));
 
 const fixture = (name: string): Json => JSON.parse(readFileSync(join(packageDir, 'test/fixtures/aws', name), 'utf8')) as Json;
@@ -61,15 +60,9 @@ function ricEntry(): string {
   return join(dir, 'index.mjs');
 }
 
-/** Builds this package into the task root's node_modules with the package's own tsup config. */
+/** The task root of a deployment package: the built handler in node_modules, and the function. */
 async function buildDeploymentPackage(root: string): Promise<void> {
-  const installed = join(root, 'node_modules/@steadyfn/handler');
-  mkdirSync(installed, { recursive: true });
-  copyFileSync(join(packageDir, 'package.json'), join(installed, 'package.json'));
-  // A private output directory: rebuilding the shared dist/ could pull it from under tests that read it.
-  const tsup = join(dirname(createRequire(join(repoRoot, 'package.json')).resolve('tsup/package.json')), 'dist/cli-default.js');
-  await promisify(execFile)(process.execPath, [tsup, '--out-dir', join(installed, 'dist'), '--no-dts', '--silent'], { cwd: packageDir, timeout: 60_000 });
-  symlinkSync(realpathSync(join(packageDir, 'node_modules/zod')), join(root, 'node_modules/zod'), 'dir');
+  await installBuiltHandler(root);
   copyFileSync(join(here, 'function/index.mjs'), join(root, 'index.mjs'));
 }
 
