@@ -114,7 +114,7 @@ describe('OpenWhisk adapter (fuzz)', () => {
         fc.pre(!(typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).some((k) => k.startsWith('__ow_'))));
         const seen: Context[] = [];
         const params = controllerParams({ method: 'POST', contentType: 'application/json', body: JSON.stringify(value), query: new URLSearchParams(query).toString() }, raw);
-        await handler(quiet, (input, ctx) => void seen.push(ctx))(params);
+        await handler(quiet, (_input, ctx) => void seen.push(ctx))(params);
         const ctx = seen[0]!;
         const request = ctx.trigger.kind === 'http' ? ctx.trigger.request : undefined;
         // JSON.parse(JSON.stringify(v)) drops -0 and the like, as the wire does.
