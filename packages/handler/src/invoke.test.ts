@@ -141,6 +141,30 @@ describe('deadline', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 
+  it('expires overlapping invocations with different deadlines each at its own time', async () => {
+    const slow = handler({ deadlineMarginMs: 0, logSink: silent }, async (input: unknown) => {
+      await new Promise((resolve) => setTimeout(resolve, (input as { ms: number }).ms));
+      return 'done';
+    });
+    const now = Date.now();
+    const settle = (p: Promise<unknown>) => p.then(
+      (v) => ({ v, at: Date.now() - now }),
+      (e: { code: string }) => ({ v: e.code, at: Date.now() - now }),
+    );
+    // A later deadline first, then an earlier one (re-arms the watch), then one that finishes in time.
+    const [late, early, quick] = await Promise.all([
+      settle(slow.invoke({ ms: 2_000 }, { deadline: now + 400 })),
+      settle(slow.invoke({ ms: 2_000 }, { deadline: now + 150 })),
+      settle(slow.invoke({ ms: 10 }, { deadline: now + 1_000 })),
+    ]);
+    expect(early.v).toBe('DEADLINE_EXCEEDED');
+    expect(late.v).toBe('DEADLINE_EXCEEDED');
+    expect(quick.v).toBe('done');
+    expect(early.at).toBeGreaterThanOrEqual(140);
+    expect(late.at).toBeGreaterThanOrEqual(390);
+    expect(late.at).toBeGreaterThan(early.at);
+  });
+
   it('reports remaining time from the deadline', async () => {
     const main = handler({ logSink: silent }, async (_input, ctx) => ({ remaining: ctx.remainingMs(), deadline: ctx.deadline }));
     const deadline = Date.now() + 10_000;

@@ -68,7 +68,8 @@ export function toFieldIssues(issues: ReadonlyArray<ZodLikeIssue>): FieldIssue[]
 type Prevalidated = { ok: true; input: unknown } | { ok: false; thrown: unknown };
 const prevalidated = new WeakMap<Invocation, Prevalidated>();
 
-async function inputOf(def: Definition, inv: Invocation): Promise<unknown> {
+/** The validated input: a value when nothing needs awaiting, so the common path adds no promise. */
+function inputOf(def: Definition, inv: Invocation): unknown {
   const pre = prevalidated.get(inv);
   if (pre) {
     if (pre.ok) return pre.input;
@@ -85,13 +86,55 @@ async function validate(schema: InputSchema | undefined, payload: unknown): Prom
 }
 
 /**
- * The deadline of one frame (shared by the messages of a batch). `race` gives each piece of
- * work its own timer, cleared as soon as the work settles; the AbortSignal is made only
- * when someone reads `ctx.signal`, with a timer of its own that `dispose` clears.
+ * Every piece of work racing a deadline, watched by one process-wide timer set for the
+ * earliest of them. Invocations arrive with ever later deadlines, so the timer is rarely
+ * re-armed: racing costs a set insertion, not a timer per invocation.
+ */
+interface Watched {
+  at: number;
+  expire(): void;
+}
+const pendingDeadlines = new Set<Watched>();
+let watchTimer: NodeJS.Timeout | undefined;
+let watchTimerAt = Number.POSITIVE_INFINITY;
+
+function armWatch(at: number): void {
+  if (watchTimer) clearTimeout(watchTimer);
+  watchTimerAt = at;
+  watchTimer = setTimeout(fireWatch, Math.max(0, at - Date.now()));
+  // A frozen instance must not be kept alive by our timer.
+  watchTimer.unref();
+}
+
+function watch(watched: Watched): void {
+  pendingDeadlines.add(watched);
+  if (watched.at < watchTimerAt) armWatch(watched.at);
+}
+
+function fireWatch(): void {
+  watchTimer = undefined;
+  watchTimerAt = Number.POSITIVE_INFINITY;
+  const now = Date.now();
+  let next = Number.POSITIVE_INFINITY;
+  for (const watched of pendingDeadlines) {
+    if (watched.at <= now) {
+      pendingDeadlines.delete(watched);
+      watched.expire();
+    } else if (watched.at < next) next = watched.at;
+  }
+  if (next !== Number.POSITIVE_INFINITY) armWatch(next);
+}
+
+/**
+ * The deadline of one frame (shared by the messages of a batch). `race` puts each piece of
+ * work under the shared watch until it settles; the AbortSignal is made only when someone
+ * reads `ctx.signal`, with a timer of its own that `dispose` clears.
  */
 class Deadline {
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The context that disposes of this deadline when it ends; a batch disposes of its own. */
+  owner: Context | undefined;
 
   constructor(
     readonly at: number,
@@ -123,26 +166,27 @@ class Deadline {
   race<T>(work: Promise<T>): Promise<T> {
     if (!Number.isFinite(this.at)) return work;
     return new Promise<T>((resolve, reject) => {
-      const expire = (): void => {
-        this.controller?.abort(new DeadlineExceededError());
-        reject(new DeadlineExceededError());
+      const watched: Watched = {
+        at: this.at - this.marginMs,
+        expire: () => {
+          this.controller?.abort(new DeadlineExceededError());
+          reject(new DeadlineExceededError());
+        },
       };
-      const wait = this.wait();
-      if (wait <= 0) {
+      if (watched.at <= Date.now()) {
         // Keep the late work's own rejection from surfacing as unhandled.
         work.catch(() => undefined);
-        expire();
+        watched.expire();
         return;
       }
-      const timer = setTimeout(expire, wait);
-      timer.unref();
+      watch(watched);
       work.then(
         (value) => {
-          clearTimeout(timer);
+          pendingDeadlines.delete(watched);
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          pendingDeadlines.delete(watched);
           reject(error);
         },
       );
@@ -224,7 +268,8 @@ async function runOnion(def: Definition, ctx: Context, inv: Invocation, deadline
       entered++;
       if (plugin.extend) Object.assign(ctx, await plugin.extend(ctx));
     }
-    const input = await inputOf(def, inv);
+    const pending = inputOf(def, inv);
+    const input = def.input ? await pending : pending;
     ctx.input = input;
     let value: unknown;
     let answered = false;
@@ -276,21 +321,26 @@ async function runOnion(def: Definition, ctx: Context, inv: Invocation, deadline
     }
   }
   if (!outcome.ok) logFailure(ctx, outcome.error);
+  if (deadline.owner === ctx) deadline.dispose();
   return outcome;
 }
 
 /** The same pipeline without plugins: the common case, kept free of hook bookkeeping. */
 async function runBare(def: Definition, ctx: Context, inv: Invocation, deadline: Deadline): Promise<Outcome> {
   try {
-    const input = await inputOf(def, inv);
+    const pending = inputOf(def, inv);
+    // Only a schema makes the input a promise; an unvalidated payload is used as it is.
+    const input = def.input ? await pending : pending;
     ctx.input = input;
-    const result = def.fn(input, ctx);
-    const value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
+    let value = def.fn(input, ctx);
+    if (isThenable(value)) value = Number.isFinite(deadline.at) ? await deadline.race(Promise.resolve(value)) : await value;
     return { ok: true, value };
   } catch (thrown) {
     const error = toSteadyError(thrown);
     logFailure(ctx, error);
     return { ok: false, error };
+  } finally {
+    if (deadline.owner === ctx) deadline.dispose();
   }
 }
 
@@ -318,7 +368,9 @@ function logFailure(ctx: Context, error: SteadyError): void {
 export function runInvocation(def: Definition, frame: Frame, inv: Invocation): Promise<Outcome> {
   const deadline = new Deadline(frame.deadline, def.deadlineMarginMs);
   const ctx = createContext(def, frame, inv, deadline);
-  return storage.run(ctx, runPipeline, def, ctx, inv, deadline).finally(() => deadline.dispose());
+  // A lone invocation owns its deadline and disposes of it when it ends.
+  deadline.owner = ctx;
+  return storage.run(ctx, runPipeline, def, ctx, inv, deadline);
 }
 
 /** Raised for FIFO messages left unprocessed after an earlier message of the group failed. */
