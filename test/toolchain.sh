@@ -51,6 +51,12 @@ ensure_deps() {
   fi
 }
 
+typecheck() {
+  pnpm -r --filter './packages/*' typecheck
+  # The repo-wide tests and their helpers.
+  pnpm exec tsc -p test/tsconfig.json
+}
+
 build() {
   pnpm -r --filter './packages/*' build >/dev/null || { pnpm -r --filter './packages/*' build; exit 1; }
 }
@@ -68,7 +74,7 @@ case "$cmd" in
     # Services this run started are stopped when it ends, however it ends.
     if [ "$started_here" = 1 ]; then trap 'bash test/services/services.sh stop >/dev/null 2>&1 || true' EXIT; fi
     build
-    pnpm -r --filter './packages/*' typecheck
+    typecheck
     mkdir -p .services
     status=0
     pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.services/vitest-report.json "$@" || status=$?
@@ -83,7 +89,7 @@ case "$cmd" in
     node examples/demo/run.mjs "$@"
     ;;
   build) ensure_toolchain; ensure_deps; build ;;
-  typecheck) ensure_toolchain; ensure_deps; pnpm -r --filter './packages/*' typecheck ;;
+  typecheck) ensure_toolchain; ensure_deps; typecheck ;;
   bench)
     ensure_toolchain
     ensure_deps
