@@ -9,43 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { HttpRequest, HttpResponse, InvocationContext, trigger, type FunctionTrigger, type HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { handler, httpResult } from '../index.js';
+import { expectPublicError, mutate, mutation } from '../../test/support/fuzz.js';
 
 const fixture = (name: string): Record<string, any> =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/azure/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 
 const KNOWN_CODES = new Set(['MALFORMED_EVENT', 'VALIDATION_FAILED', 'INTERNAL', 'DEADLINE_EXCEEDED']);
-
-function expectTyped(thrown: unknown): void {
-  expect(thrown).toBeInstanceOf(Error);
-  const e = thrown as Error & { code?: unknown; retryable?: unknown };
-  expect(KNOWN_CODES.has(String(e.code))).toBe(true);
-  expect(typeof e.retryable).toBe('boolean');
-  expect(e.stack).toBe(e.message);
-  expect(e.message.startsWith(`${e.name}: `)).toBe(true);
-}
-
-type Path = ReadonlyArray<string>;
-
-function paths(value: unknown, prefix: Path = []): Path[] {
-  if (typeof value !== 'object' || value === null) return [prefix];
-  return [prefix, ...Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => paths(v, [...prefix, k]))];
-}
-
-function mutate(doc: unknown, path: Path, replacement: unknown, remove: boolean): unknown {
-  if (path.length === 0) return remove ? undefined : replacement;
-  if (typeof doc !== 'object' || doc === null) return doc;
-  const copy = structuredClone(doc) as Record<string, unknown>;
-  let node = copy;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (typeof next !== 'object' || next === null) return copy;
-    node = next as Record<string, unknown>;
-  }
-  const last = path[path.length - 1]!;
-  if (remove) delete node[last];
-  else node[last] = replacement;
-  return copy;
-}
 
 const silent = { logSink: () => undefined };
 const strict = handler({ input: z.object({ orderId: z.string() }), ...silent }, () => 'ok');
@@ -65,7 +34,7 @@ describe('Azure triggers (fuzz)', () => {
       const target = { input: doc[c.input], context: doc.context };
       await fc.assert(
         fc.asyncProperty(
-          fc.array(fc.record({ path: fc.constantFrom(...paths(target)), replacement: fc.jsonValue({ maxDepth: 2 }), remove: fc.boolean() }), { minLength: 1, maxLength: 3 }),
+          fc.array(mutation(target), { minLength: 1, maxLength: 3 }),
           fc.boolean(),
           async (mutations, withOptions) => {
             let mutated: unknown = target;
@@ -83,7 +52,7 @@ describe('Azure triggers (fuzz)', () => {
               try {
                 await main.azure(input, ctx);
               } catch (thrown) {
-                expectTyped(thrown);
+                expectPublicError(thrown, { codes: KNOWN_CODES });
               }
             }
           },
@@ -103,7 +72,7 @@ describe('Azure triggers (fuzz)', () => {
           // An HTTP trigger always answers with a response, even when the value is not a request.
           if (t === 'httpTrigger') expect(() => new HttpResponse(out as HttpResponseInit)).not.toThrow();
         } catch (thrown) {
-          expectTyped(thrown);
+          expectPublicError(thrown, { codes: KNOWN_CODES });
         }
       }),
       { numRuns: 300 },

@@ -13,51 +13,14 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import request from 'supertest';
 import { z } from 'zod';
 import { handler, httpResult } from '../index.js';
+import { expectPublicError, mutate, mutation } from '../../test/support/fuzz.js';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/gcp/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const KNOWN_CODES = new Set(['MALFORMED_EVENT', 'VALIDATION_FAILED', 'INTERNAL', 'DEADLINE_EXCEEDED']);
 
-/** A thrown value is typed when it is a stackless public error with a known code. */
-function expectTyped(thrown: unknown): void {
-  expect(thrown).toBeInstanceOf(Error);
-  const e = thrown as Error & { code?: unknown; retryable?: unknown };
-  expect(KNOWN_CODES.has(String(e.code))).toBe(true);
-  expect(typeof e.retryable).toBe('boolean');
-  expect(e.stack).toBe(e.message);
-  expect(e.message.startsWith(`${e.name}: `)).toBe(true);
-}
-
 type Json = unknown;
-type Path = ReadonlyArray<string>;
-
-/** Every path to a value inside a JSON document. */
-function paths(value: Json, prefix: Path = []): Path[] {
-  if (typeof value !== 'object' || value === null) return [prefix];
-  const inner = Object.entries(value as Record<string, Json>).flatMap(([k, v]) => paths(v, [...prefix, k]));
-  return [prefix, ...inner];
-}
-
-function mutate(doc: Json, path: Path, replacement: Json, remove: boolean): Json {
-  if (path.length === 0) return remove ? undefined : replacement;
-  const copy = structuredClone(doc) as Record<string, Json>;
-  let node = copy;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    // An earlier mutation removed or replaced this branch.
-    if (typeof next !== 'object' || next === null) return copy;
-    node = next as Record<string, Json>;
-  }
-  const last = path[path.length - 1]!;
-  if (remove) delete node[last];
-  else node[last] = replacement;
-  return copy;
-}
-
-const mutation = (doc: Json) =>
-  fc.record({ path: fc.constantFrom(...paths(doc)), replacement: fc.jsonValue({ maxDepth: 2 }), remove: fc.boolean() });
-
 describe('GCP CloudEvents (fuzz)', () => {
   const Order = z.object({ orderId: z.string(), quantity: z.number() });
   const strict = handler({ input: Order, logSink: () => undefined }, () => undefined);
@@ -77,7 +40,7 @@ describe('GCP CloudEvents (fuzz)', () => {
             try {
               await main.gcpEvent(event);
             } catch (thrown) {
-              expectTyped(thrown);
+              expectPublicError(thrown, { codes: KNOWN_CODES });
             }
           }
         }),
@@ -92,7 +55,7 @@ describe('GCP CloudEvents (fuzz)', () => {
         try {
           await strict.gcpEvent(event);
         } catch (thrown) {
-          expectTyped(thrown);
+          expectPublicError(thrown, { codes: KNOWN_CODES });
         }
       }),
       { numRuns: 300 },
@@ -108,7 +71,7 @@ describe('GCP CloudEvents (fuzz)', () => {
         try {
           await strict.gcpEvent(event);
         } catch (thrown) {
-          expectTyped(thrown);
+          expectPublicError(thrown, { codes: KNOWN_CODES });
           expect((thrown as { code: string }).code).toBe('VALIDATION_FAILED');
         }
       }),

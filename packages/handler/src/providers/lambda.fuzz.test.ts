@@ -12,9 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler, httpError, httpResult, RetryableError, TerminalError, type LambdaContext } from '../index.js';
 import { classifyLambdaEvent } from './lambda.js';
+import { expectPublicError, mutate, mutation } from '../../test/support/fuzz.js';
 
 type Json = unknown;
-type Path = ReadonlyArray<string>;
 
 const fixturesDir = new URL('../../test/fixtures/aws/', import.meta.url);
 const fixtures = readdirSync(fixturesDir)
@@ -35,32 +35,6 @@ function lambdaContext(remaining: number): LambdaContext {
 }
 
 /** Every path to a value inside a JSON document. */
-function paths(value: Json, prefix: Path = []): Path[] {
-  if (typeof value !== 'object' || value === null) return [prefix];
-  const inner = Object.entries(value as Record<string, Json>).flatMap(([k, v]) => paths(v, [...prefix, k]));
-  return [prefix, ...inner];
-}
-
-function mutate(doc: Json, path: Path, replacement: Json, remove: boolean): Json {
-  if (path.length === 0) return remove ? undefined : replacement;
-  // An earlier mutation replaced the whole document.
-  if (typeof doc !== 'object' || doc === null) return doc;
-  const copy = structuredClone(doc) as Record<string, Json>;
-  let node = copy;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    // An earlier mutation removed or replaced this branch.
-    if (typeof next !== 'object' || next === null) return copy;
-    node = next as Record<string, Json>;
-  }
-  const last = path[path.length - 1]!;
-  if (remove) delete node[last];
-  else node[last] = replacement;
-  return copy;
-}
-
-const mutation = (doc: Json) =>
-  fc.record({ path: fc.constantFrom(...paths(doc)), replacement: fc.jsonValue({ maxDepth: 2 }), remove: fc.boolean() });
 
 /** A fixture with one to three random replacements or removals anywhere in it. */
 const mutatedFixture = fc.constantFrom(...fixtures).chain(({ doc }) =>
@@ -128,17 +102,6 @@ function run(b: Behaviour, input: unknown): unknown {
   }
 }
 
-function expectTypedRejection(thrown: unknown): void {
-  expect(thrown).toBeInstanceOf(Error);
-  const e = thrown as Error & { code?: unknown; retryable?: unknown };
-  expect(typeof e.code).toBe('string');
-  expect(typeof e.retryable).toBe('boolean');
-  // One line: the name and the public message, no frame of ours or the user's.
-  expect(e.stack).toBe(e.message);
-  expect(e.message.startsWith(`${e.name}: `)).toBe(true);
-  expect(e.message).not.toContain(SECRET);
-}
-
 function expectHttpResponse(kind: string, res: unknown): void {
   expect(typeof res).toBe('object');
   const r = res as Record<string, unknown>;
@@ -183,7 +146,7 @@ describe('Lambda adapter (fuzz)', () => {
           return;
         }
         if (rejected) {
-          expectTypedRejection(thrown);
+          expectPublicError(thrown, { secret: SECRET });
           return;
         }
         if (kind === 'sqs') {

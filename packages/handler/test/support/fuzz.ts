@@ -1,0 +1,53 @@
+/**
+ * Shared by the provider fuzz tests: random mutations of a fixture, and what a typed public
+ * error must look like wherever a provider makes the wrapper throw.
+ */
+import fc from 'fast-check';
+import { expect } from 'vitest';
+
+export type Path = ReadonlyArray<string>;
+
+/** Every path to a value inside a JSON document, the root included. */
+export function paths(value: unknown, prefix: Path = []): Path[] {
+  if (typeof value !== 'object' || value === null) return [prefix];
+  const inner = Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => paths(v, [...prefix, k]));
+  return [prefix, ...inner];
+}
+
+/** A copy of `doc` with the value at `path` replaced or removed. */
+export function mutate(doc: unknown, path: Path, replacement: unknown, remove: boolean): unknown {
+  if (path.length === 0) return remove ? undefined : replacement;
+  // An earlier mutation replaced the whole document.
+  if (typeof doc !== 'object' || doc === null) return doc;
+  const copy = structuredClone(doc) as Record<string, unknown>;
+  let node = copy;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    // An earlier mutation removed or replaced this branch.
+    if (typeof next !== 'object' || next === null) return copy;
+    node = next as Record<string, unknown>;
+  }
+  const last = path[path.length - 1]!;
+  if (remove) delete node[last];
+  else node[last] = replacement;
+  return copy;
+}
+
+/** One random replacement or removal somewhere in `doc`. */
+export const mutation = (doc: unknown) =>
+  fc.record({ path: fc.constantFrom(...paths(doc)), replacement: fc.jsonValue({ maxDepth: 2 }), remove: fc.boolean() });
+
+/**
+ * A thrown value is a typed public error: an Error with a string code (one of `codes` when
+ * given), a boolean `retryable`, and a one-line stack (`CODE: message`) with no frames.
+ */
+export function expectPublicError(thrown: unknown, options: { codes?: ReadonlySet<string>; secret?: string } = {}): void {
+  expect(thrown).toBeInstanceOf(Error);
+  const e = thrown as Error & { code?: unknown; retryable?: unknown };
+  expect(typeof e.code).toBe('string');
+  if (options.codes) expect(options.codes.has(String(e.code))).toBe(true);
+  expect(typeof e.retryable).toBe('boolean');
+  expect(e.stack).toBe(e.message);
+  expect(e.message.startsWith(`${e.name}: `)).toBe(true);
+  if (options.secret) expect(e.message).not.toContain(options.secret);
+}
