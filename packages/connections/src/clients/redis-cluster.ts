@@ -9,7 +9,7 @@ import { defineClient, type BudgetReading, type ClientHandle } from '../handle.j
 import { profileFor } from '../profiles.js';
 import { commandView } from '../view.js';
 import { handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
-import { closeRedis } from './redis.js';
+import { closeRedis, connectRedis } from './redis.js';
 
 export interface RedisClusterClientOptions extends HandleOptions {
   /** Startup nodes; default `process.env.REDIS_CLUSTER_NODES` (`host:port,host:port`). */
@@ -52,15 +52,7 @@ export function redisCluster(options: RedisClusterClientOptions = {}): RedisClus
     async create() {
       if (nodes.length === 0) throw new Error('no cluster nodes: pass `nodes` or set REDIS_CLUSTER_NODES');
       const { Cluster } = await import('ioredis');
-      const client = new Cluster(nodes, settings);
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-      } catch (err) {
-        client.disconnect();
-        throw err;
-      }
-      return client;
+      return connectRedis(new Cluster(nodes, settings));
     },
     ping: (client) => Promise.all(client.nodes('master').map((node) => node.ping())),
     isReady: (client) => client.status === 'ready',

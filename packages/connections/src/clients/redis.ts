@@ -31,6 +31,22 @@ export async function closeRedis(client: { status: string; quit(): Promise<unkno
   client.disconnect();
 }
 
+/**
+ * Connects a new ioredis client (single node or Cluster), or stops it and rethrows: a failed
+ * client must not live on in the background with its reconnect timer.
+ */
+export async function connectRedis<T extends { on(event: 'error', listener: () => void): unknown; connect(): Promise<unknown>; disconnect(): void }>(client: T): Promise<T> {
+  // Errors reach callers through their commands; without a listener ioredis prints them.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    throw err;
+  }
+  return client;
+}
+
 export function redis(options: RedisClientOptions = {}): RedisHandle {
   const url = options.url ?? process.env.REDIS_URL;
   const settings: RedisOptions = { ...profileFor(options.provider).redis, ...options.options, lazyConnect: true };
@@ -40,17 +56,7 @@ export function redis(options: RedisClientOptions = {}): RedisHandle {
     async create() {
       // Loaded on first use: the package's other clients must work without ioredis installed.
       const { Redis } = await import('ioredis');
-      const client = url ? new Redis(url, settings) : new Redis(settings);
-      // Errors reach callers through their commands; without a listener ioredis prints them.
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-      } catch (err) {
-        // Stop its reconnect timer: a failed client must not live on in the background.
-        client.disconnect();
-        throw err;
-      }
-      return client;
+      return connectRedis(url ? new Redis(url, settings) : new Redis(settings));
     },
     ping: (client) => client.ping(),
     isReady: (client) => client.status === 'ready',
