@@ -44,11 +44,20 @@ ensure_toolchain() {
 }
 
 ensure_deps() {
+  ensure_system_packages
   # A frozen lockfile: CI installs exactly what was committed.
   if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ] || [ -n "${CI:-}" ]; then
     say "pnpm install"
     pnpm install --frozen-lockfile --reporter=append-only | tail -n 3
   fi
+}
+
+# Starts the services; those this run started are stopped when it ends, however it ends.
+start_services() {
+  local started_here=0
+  bash test/services/services.sh status >/dev/null 2>&1 || started_here=1
+  bash test/services/services.sh start
+  if [ "$started_here" = 1 ]; then trap 'bash test/services/services.sh stop >/dev/null 2>&1 || true' EXIT; fi
 }
 
 typecheck() {
@@ -65,14 +74,9 @@ cmd=${1:-test}
 shift || true
 case "$cmd" in
   test)
-    ensure_system_packages
     ensure_toolchain
     ensure_deps
-    started_here=0
-    if ! bash test/services/services.sh status >/dev/null 2>&1; then started_here=1; fi
-    bash test/services/services.sh start
-    # Services this run started are stopped when it ends, however it ends.
-    if [ "$started_here" = 1 ]; then trap 'bash test/services/services.sh stop >/dev/null 2>&1 || true' EXIT; fi
+    start_services
     build
     typecheck
     mkdir -p .services
@@ -84,7 +88,7 @@ case "$cmd" in
   demo)
     ensure_toolchain
     ensure_deps
-    bash test/services/services.sh start >&2
+    start_services >&2
     build
     node examples/demo/run.mjs "$@"
     ;;
@@ -93,7 +97,7 @@ case "$cmd" in
   bench)
     ensure_toolchain
     ensure_deps
-    bash test/services/services.sh start >&2
+    start_services >&2
     build
     pnpm exec vitest bench --run "$@"
     ;;
