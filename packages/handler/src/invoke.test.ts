@@ -165,6 +165,23 @@ describe('deadline', () => {
     expect(late.at).toBeGreaterThan(early.at);
   });
 
+  it('handles a deadline beyond the longest Node timer without firing early', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const main = handler({ logSink: silent }, async (_input, ctx) => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return ctx.signal.aborted;
+      });
+      await expect(main.invoke({}, { deadline: Date.now() + 40 * 24 * 3600_000 })).resolves.toBe(false);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('reports remaining time from the deadline', async () => {
     const main = handler({ logSink: silent }, async (_input, ctx) => ({ remaining: ctx.remainingMs(), deadline: ctx.deadline }));
     const deadline = Date.now() + 10_000;

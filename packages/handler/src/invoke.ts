@@ -98,10 +98,14 @@ const pendingDeadlines = new Set<Watched>();
 let watchTimer: NodeJS.Timeout | undefined;
 let watchTimerAt = Number.POSITIVE_INFINITY;
 
+/** Node's longest timer (about 24.8 days); a longer delay would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function armWatch(at: number): void {
   if (watchTimer) clearTimeout(watchTimer);
   watchTimerAt = at;
-  watchTimer = setTimeout(fireWatch, Math.max(0, at - Date.now()));
+  // A deadline beyond the longest timer is re-checked when this one fires.
+  watchTimer = setTimeout(fireWatch, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
   // A frozen instance must not be kept alive by our timer.
   watchTimer.unref();
 }
@@ -154,9 +158,10 @@ class Deadline {
       const wait = this.wait();
       if (wait <= 0) controller.abort(new DeadlineExceededError());
       else {
-        this.timer = setTimeout(() => controller.abort(new DeadlineExceededError()), wait);
+        // A deadline weeks away (past the longest timer) never aborts: no invocation lives that long.
+        if (wait <= MAX_TIMER_MS) this.timer = setTimeout(() => controller.abort(new DeadlineExceededError()), wait);
         // A frozen instance must not be kept alive by our timer.
-        this.timer.unref();
+        this.timer?.unref();
       }
     }
     return controller.signal;
