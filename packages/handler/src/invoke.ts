@@ -24,6 +24,8 @@ export interface Frame {
   /** Epoch ms; Infinity when the provider gives no clock. */
   deadline: number;
   raw: unknown;
+  /** Aborted when the caller goes away (an HTTP client that disconnects); aborts `ctx.signal` too. */
+  signal?: AbortSignal;
 }
 
 export type UserFunction = (input: any, ctx: any) => unknown;
@@ -140,9 +142,12 @@ class Deadline {
   /** The context that disposes of this deadline when it ends; a batch disposes of its own. */
   owner: Context | undefined;
 
+  private unlink: (() => void) | undefined;
+
   constructor(
     readonly at: number,
     private readonly marginMs: number,
+    private readonly caller?: AbortSignal,
   ) {}
 
   /** Milliseconds until the wrapper gives up (the deadline less the margin). */
@@ -162,6 +167,15 @@ class Deadline {
         if (wait <= MAX_TIMER_MS) this.timer = setTimeout(() => controller.abort(new DeadlineExceededError()), wait);
         // A frozen instance must not be kept alive by our timer.
         this.timer?.unref();
+      }
+    }
+    const caller = this.caller;
+    if (caller && !controller.signal.aborted) {
+      const gone = (): void => controller.abort(new SteadyError('CLIENT_CLOSED_REQUEST', 'The caller went away', { status: 499, retryable: true }));
+      if (caller.aborted) gone();
+      else {
+        caller.addEventListener('abort', gone, { once: true });
+        this.unlink = () => caller.removeEventListener('abort', gone);
       }
     }
     return controller.signal;
@@ -201,6 +215,8 @@ class Deadline {
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.unlink?.();
+    this.unlink = undefined;
   }
 }
 
@@ -371,7 +387,7 @@ function logFailure(ctx: Context, error: SteadyError): void {
 }
 
 export function runInvocation(def: Definition, frame: Frame, inv: Invocation): Promise<Outcome> {
-  const deadline = new Deadline(frame.deadline, def.deadlineMarginMs);
+  const deadline = new Deadline(frame.deadline, def.deadlineMarginMs, frame.signal);
   const ctx = createContext(def, frame, inv, deadline);
   // A lone invocation owns its deadline and disposes of it when it ends.
   deadline.owner = ctx;
@@ -392,7 +408,7 @@ export class NotProcessedError extends SteadyError {
  * Otherwise messages run concurrently.
  */
 export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArray<Invocation>, ordered: boolean): Promise<Outcome[]> {
-  const deadline = new Deadline(frame.deadline, def.deadlineMarginMs);
+  const deadline = new Deadline(frame.deadline, def.deadlineMarginMs, frame.signal);
   try {
     const ctxs = invs.map((inv) => createContext(def, frame, inv, deadline));
     const batchPlugins = def.use.filter((p) => p.beforeBatch || p.afterBatch);

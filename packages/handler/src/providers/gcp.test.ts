@@ -452,6 +452,41 @@ describe('GCP concurrency', () => {
   });
 });
 
+describe('GCP client disconnect', () => {
+  it('aborts ctx.signal when the HTTP client goes away before the answer, and not when it waits', async () => {
+    const reasons: string[] = [];
+    let started!: () => void;
+    const inside = new Promise<void>((resolve) => (started = resolve));
+    const main = handler({ logSink: () => undefined }, async (input: unknown, ctx) => {
+      const { wait } = input as { wait: number };
+      started();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      reasons.push(ctx.signal.aborted ? String((ctx.signal.reason as { code?: string }).code) : 'not aborted');
+      return { ok: true };
+    });
+    const url = new URL(await serve('http', main));
+    // A client that hangs up while the function still works.
+    const { request: httpRequest } = await import('node:http');
+    const hangUp = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: '/', headers: { 'content-type': 'application/json' } });
+    hangUp.on('error', () => undefined);
+    hangUp.end(JSON.stringify({ wait: 5_000 }));
+    await inside;
+    hangUp.destroy();
+    for (let i = 0; i < 100 && reasons.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(reasons).toEqual(['CLIENT_CLOSED_REQUEST']);
+    // A client that waits for its answer is never reported as gone.
+    const res = await request(url.origin).post('/').send({ wait: 10 });
+    expect(res.status).toBe(200);
+    expect(reasons).toEqual(['CLIENT_CLOSED_REQUEST', 'not aborted']);
+  });
+});
+
 describe('GCP explicit entries called by hand', () => {
   it('fails typed when gcpHttp is given something that is not an Express response', async () => {
     const main = handler({ ...{ logSink: () => undefined } }, () => 'never');

@@ -20,6 +20,9 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 /** The Express (Node `ServerResponse`) members the adapter uses. */
 interface ExpressResponse {
   headersSent?: boolean;
+  writableFinished?: boolean;
+  once?(event: 'close', listener: () => void): unknown;
+  off?(event: 'close', listener: () => void): unknown;
   status(code: number): ExpressResponse;
   setHeader(name: string, value: string): unknown;
   send(body: unknown): unknown;
@@ -34,14 +37,16 @@ function positiveSeconds(raw: string | undefined): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
 }
 
-function gcpFrame(raw: unknown, env: Record<string, string | undefined> = process.env): Frame {
+function gcpFrame(raw: unknown, signal?: AbortSignal, env: Record<string, string | undefined> = process.env): Frame {
   const seconds = positiveSeconds(env.CLOUD_RUN_TIMEOUT_SECONDS) ?? positiveSeconds(env.FUNCTION_TIMEOUT_SEC);
-  return {
+  const frame: Frame = {
     provider: 'gcp',
     functionName: env.FUNCTION_TARGET ?? env.K_SERVICE ?? env.FUNCTION_NAME ?? 'function',
     deadline: seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000,
     raw,
   };
+  if (signal) frame.signal = signal;
+  return frame;
 }
 
 function expressRequest(req: Rec): HttpRequest {
@@ -101,13 +106,21 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   // Without a response to write to there is no one to answer: fail the call itself, typed.
   if (!isExpressResponse(res)) throw toPublicError(new MalformedEventError('Not an HTTP response', [{ field: 'res', message: 'Missing', expected: 'Express response' }]));
   const response = res;
+  // A client that disconnects before the answer aborts ctx.signal, so the function can stop.
+  const caller = new AbortController();
+  const onClose = (): void => {
+    if (!response.writableFinished) caller.abort();
+  };
+  response.once?.('close', onClose);
   let outcome: Outcome;
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req);
-    outcome = await runInvocation(def, gcpFrame({ req, res }), httpInvocation(req, request));
+    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
+  } finally {
+    response.off?.('close', onClose);
   }
   // The function (through ctx.raw) may have answered already; a second answer would throw.
   if (response.headersSent) return;
