@@ -81,7 +81,7 @@ case "$cmd" in
     typecheck
     mkdir -p .services
     status=0
-    pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.services/vitest-report.json "$@" || status=$?
+    pnpm exec vitest run --config test/vitest.config.ts --reporter=default --reporter=json --outputFile.json=.services/vitest-report.json "$@" || status=$?
     node test/summarise-report.mjs .services/vitest-report.json || true
     exit "$status"
     ;;
@@ -99,7 +99,7 @@ case "$cmd" in
     ensure_deps
     start_services >&2
     build
-    pnpm exec vitest bench --run "$@"
+    pnpm exec vitest bench --config test/vitest.config.ts --run "$@"
     ;;
   exec) ensure_toolchain; "$@" ;;
   *) say "unknown command '$cmd' (test, demo, build, typecheck, bench, exec)"; exit 2 ;;

@@ -2,7 +2,8 @@ import { readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const root = fileURLToPath(new URL('.', import.meta.url));
+// This file lives in test/; the suite runs from the repository root.
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 // Tests import packages by name and run against their sources, not a stale build.
 const alias = Object.fromEntries(
@@ -12,6 +13,7 @@ const alias = Object.fromEntries(
 );
 
 export default defineConfig({
+  root,
   resolve: { alias },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
