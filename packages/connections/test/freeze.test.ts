@@ -152,7 +152,12 @@ describe('a frozen and thawed MongoDB client (SIGSTOP / SIGCONT)', () => {
       await ferret.stop();
       await ferret.start();
     });
-    expect(await invoke('2')).toMatchObject({ ok: true, value: '2', record: { state: 'reconnected' } });
+    const after = (await invoke('2')) as { ok: boolean; value: string; record: { state: string } };
+    expect(after).toMatchObject({ ok: true, value: '2' });
+    // The thaw check ran (never a blind `reused`). Which way it went depends on timing: the
+    // ping fails and the client is rebuilt, or the driver's pool has already replaced its
+    // dead socket and the ping passes on a new one (seen on a loaded machine).
+    expect(['reconnected', 'revalidated']).toContain(after.record.state);
     expect(await invoke('3')).toMatchObject({ ok: true, value: '3', record: { state: 'reused' } });
   });
 
