@@ -56,3 +56,17 @@ describe.each(packages)('package %s', (dir) => {
     expect(out.esm).toEqual(out.cjs);
   });
 });
+
+// A user of one store must not need another store's driver types (with skipLibCheck: false).
+// @steadyfn/connections is left out: handing out typed driver clients is its purpose.
+describe.each(packages.filter((dir) => dir !== 'connections'))('package %s types', (dir) => {
+  it('import no optional driver', () => {
+    const pkgDir = `${root}packages/${dir}`;
+    const manifest = JSON.parse(readFileSync(`${pkgDir}/package.json`, 'utf8')) as Manifest & { peerDependenciesMeta?: Record<string, unknown> };
+    const types = (manifest.exports['.'] as { import: { types: string } }).import.types;
+    const declarations = readFileSync(`${pkgDir}/${types}`, 'utf8');
+    for (const driver of Object.keys(manifest.peerDependenciesMeta ?? {})) {
+      expect(declarations, `${manifest.name} types import ${driver}`).not.toMatch(new RegExp(`from ['"]${driver.replace('/', '\\/')}['"]`));
+    }
+  });
+});

@@ -8,7 +8,7 @@ export type { Duration } from './duration.js';
 export { redisStore } from './stores/redis.js';
 export type { RedisStoreOptions, RedisClient } from './stores/redis.js';
 export { mongoStore } from './stores/mongodb.js';
-export type { MongoStore, MongoStoreOptions, IdempotencyDocument } from './stores/mongodb.js';
+export type { MongoStore, MongoStoreOptions, MongoCollectionLike, IdempotencyDocument } from './stores/mongodb.js';
 export { memoryStore } from './stores/memory.js';
 export type { MemoryStore } from './stores/memory.js';
 export type {

@@ -27,7 +27,22 @@ export interface IdempotencyDocument {
   expiresAt: Date;
 }
 
-type AnyCollection = Collection<any>;
+/**
+ * The collection methods the store calls. Structural, so the package's types do not import
+ * `mongodb`: a user of the Redis store needs no MongoDB types installed. A driver
+ * `Collection` satisfies it.
+ */
+export interface MongoCollectionLike {
+  findOneAndUpdate(...args: any[]): Promise<unknown>;
+  findOne(...args: any[]): Promise<unknown>;
+  find(...args: any[]): unknown;
+  updateOne(...args: any[]): Promise<unknown>;
+  deleteOne(...args: any[]): Promise<unknown>;
+  bulkWrite(...args: any[]): Promise<unknown>;
+  createIndex(...args: any[]): Promise<unknown>;
+}
+
+type AnyCollection = MongoCollectionLike;
 
 export interface MongoStoreOptions {
   /** The collection holding records, or a function returning it (e.g. from a cached client). */
@@ -70,7 +85,7 @@ function inProgressFields(request: ClaimRequest): Omit<IdempotencyDocument, '_id
 export function mongoStore(options: MongoStoreOptions): MongoStore {
   const getCollection = typeof options.collection === 'function' ? options.collection : undefined;
   const fixed = typeof options.collection === 'function' ? undefined : options.collection;
-  const collection = async (): Promise<Collection<IdempotencyDocument>> => (fixed ?? (await getCollection!())) as Collection<IdempotencyDocument>;
+  const collection = async (): Promise<Collection<IdempotencyDocument>> => (fixed ?? (await getCollection!())) as unknown as Collection<IdempotencyDocument>;
 
   /** Replaces an expired record, only if nobody else replaced it since it was read. */
   const takeOver = async (col: Collection<IdempotencyDocument>, stale: IdempotencyDocument, request: ClaimRequest): Promise<boolean> => {

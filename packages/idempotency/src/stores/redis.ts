@@ -18,7 +18,20 @@ import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { isCompleteRequest, type ClaimRequest, type ClaimResult, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from '../types.js';
 
-export type RedisClient = Redis | Cluster;
+/**
+ * The client the store calls: an ioredis `Redis` or `Cluster`. Structural, so the package's
+ * types do not import `ioredis`: a user of the MongoDB store needs no Redis types installed.
+ */
+export interface RedisClient {
+  readonly isCluster: boolean;
+  set(...args: any[]): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+  evalsha(...args: any[]): Promise<unknown>;
+  eval(...args: any[]): Promise<unknown>;
+}
+
+/** What the store works with internally. */
+type IoRedis = Redis | Cluster;
 
 export interface RedisStoreOptions {
   /** An ioredis `Redis` or `Cluster`, or a function returning one (e.g. a cached connection getter). */
@@ -157,7 +170,7 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   // Redis < 7 refuses SET with both NX and GET; such servers claim through the Lua script.
   let setNxGet = true;
 
-  const client = async (): Promise<RedisClient> => fixedClient ?? (await getClient!());
+  const client = async (): Promise<IoRedis> => (fixedClient ?? (await getClient!())) as IoRedis;
 
   const redisKey = (key: string): string => {
     if (!tagScope) return prefix + key;
@@ -165,7 +178,7 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
     return colon > 0 ? `${prefix}{${key.slice(0, colon)}}${key.slice(colon)}` : `${prefix}{${key}}`;
   };
 
-  const evalScript = async (c: RedisClient, s: Script, keys: string[], args: Array<string | number>): Promise<unknown[]> => {
+  const evalScript = async (c: IoRedis, s: Script, keys: string[], args: Array<string | number>): Promise<unknown[]> => {
     try {
       return (await c.evalsha(s.sha, keys.length, ...keys, ...args)) as unknown[];
     } catch (error) {
@@ -180,7 +193,8 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
    * cluster (scripts may only touch keys of one slot), sent together.
    */
   const runMany = async <T>(s: Script, keys: string[], argsPerKey: Array<Array<string | number>>, read: (reply: unknown) => T): Promise<T[]> => {
-    const c = fixedClient ?? (await getClient!());
+    // No await for a fixed client: the duplicate path stays one promise shorter.
+    const c = (fixedClient ?? (await getClient!())) as IoRedis;
     if (!c.isCluster) {
       const replies = await evalScript(c, s, keys, argsPerKey.flat());
       return keys.map((_, i) => read(replies[i]));
@@ -242,7 +256,7 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   return {
     async claim(request) {
       const value = inProgressValue(request);
-      const c = fixedClient ?? (await getClient!());
+      const c = (fixedClient ?? (await getClient!())) as IoRedis;
       if (setNxGet) {
         try {
           return claimReply(await c.set(redisKey(request.key), value, 'PX', px(request.leaseUntil, Date.now()), 'NX', 'GET'));
