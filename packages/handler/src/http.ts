@@ -181,22 +181,51 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
   return { query, multiQuery };
 }
 
+const TEXTUAL_SUBTYPE = /json|^x-www-form-urlencoded$|javascript|ecmascript|graphql|yaml/;
+
+/**
+ * Whether a body of this content type is text, which the function receives as a string: text/*,
+ * any JSON type (`json`, `+json`), XML (`xml`, `+xml`), forms, JavaScript/ECMAScript, GraphQL,
+ * YAML, and any type with a `charset` parameter. Anything else (images, PDFs, protobuf,
+ * octet-stream, multipart) is binary and reaches the function as the exact bytes. A request
+ * without a content type counts as text, as it always has.
+ */
+export function isTextualContentType(contentType: string | undefined): boolean {
+  const value = (contentType ?? '').toLowerCase();
+  const semi = value.indexOf(';');
+  const essence = (semi === -1 ? value : value.slice(0, semi)).trim();
+  if (essence === '') return true;
+  if (semi !== -1 && value.slice(semi + 1).split(';').some((p) => p.trim().startsWith('charset='))) return true;
+  const slash = essence.indexOf('/');
+  if (slash === -1) return false;
+  if (essence.slice(0, slash) === 'text') return true;
+  const sub = essence.slice(slash + 1);
+  // XML by whole name only: `vnd.openxmlformats-…` (docx, xlsx) are zip archives.
+  if (sub === 'xml' || sub.endsWith('+xml') || sub.startsWith('xml-')) return true;
+  return TEXTUAL_SUBTYPE.test(sub);
+}
+
 /**
  * What the function receives as `input` for an HTTP request: the JSON body when there is
- * one, the form fields of a urlencoded body, the text of any other body, and the query
- * parameters when there is no body. An unparseable JSON body is a typed 400.
+ * one, the form fields of a urlencoded body, the text of a textual body, the exact bytes (a
+ * `Buffer`) of a binary one, and the query parameters when there is no body. An unparseable
+ * JSON body is a typed 400.
  */
 export function httpInput(request: HttpRequest): unknown {
   const body = request.rawBody;
-  if (body === undefined || body === '') return { ...request.query };
+  if (body === undefined || body === '') {
+    // Bytes with no text (a lone byte order mark, which Azure's text decoder drops) are still a binary body.
+    const bytes = request.rawBytes;
+    return bytes !== undefined && !isTextualContentType(request.headers['content-type']) ? bytes : { ...request.query };
+  }
   const type = (request.headers['content-type'] ?? '').toLowerCase();
-  if (type.includes('json') || (type === '' && /^\s*[[{]/.test(body))) {
-    return parseJsonBody(body);
-  }
-  if (type.startsWith('application/x-www-form-urlencoded')) {
-    return parseQueryString(body).query;
-  }
-  return body;
+  if (type === '') return /^\s*[[{]/.test(body) ? parseJsonBody(body) : body;
+  const semi = type.indexOf(';');
+  if ((semi === -1 ? type : type.slice(0, semi)).includes('json')) return parseJsonBody(body);
+  if (type.startsWith('application/x-www-form-urlencoded')) return parseQueryString(body).query;
+  if (isTextualContentType(type)) return body;
+  // A request built by hand may lack the bytes; its text is all there is.
+  return request.rawBytes ?? Buffer.from(body, 'utf8');
 }
 
 export function parseJsonBody(body: string): unknown {
@@ -207,12 +236,27 @@ export function parseJsonBody(body: string): unknown {
   }
 }
 
-/** Decodes a possibly base64 body to text. */
-export function decodeBody(body: unknown, isBase64: boolean): string | undefined {
-  if (body === undefined || body === null) return undefined;
-  if (typeof body !== 'string') {
-    // Some providers hand over an already-parsed body; re-serialise it so input parsing is uniform.
-    return JSON.stringify(body);
-  }
-  return isBase64 ? Buffer.from(body, 'base64').toString('utf8') : body;
+/** The two views of a request body: its exact bytes and their UTF-8 text. */
+export interface RequestBody {
+  rawBody: string | undefined;
+  rawBytes: Buffer | undefined;
+}
+
+/** A body received as bytes; the text is decoded from them, so there is one read and no copy. */
+export function bodyFromBytes(bytes: Buffer): RequestBody {
+  return bytes.length === 0 ? { rawBody: undefined, rawBytes: undefined } : { rawBody: bytes.toString('utf8'), rawBytes: bytes };
+}
+
+/**
+ * A body a provider handed over as text, or as base64 when `isBase64`. A value some provider
+ * already parsed is re-serialised as JSON text, so input parsing is uniform; it has no exact
+ * bytes. An empty string stays an empty `rawBody`, without bytes.
+ */
+export function decodeBody(body: unknown, isBase64: boolean): RequestBody {
+  if (body === undefined || body === null) return { rawBody: undefined, rawBytes: undefined };
+  if (typeof body !== 'string') return { rawBody: JSON.stringify(body), rawBytes: undefined };
+  if (body === '') return { rawBody: '', rawBytes: undefined };
+  if (!isBase64) return { rawBody: body, rawBytes: Buffer.from(body, 'utf8') };
+  const bytes = Buffer.from(body, 'base64');
+  return { rawBody: bytes.toString('utf8'), rawBytes: bytes.length === 0 ? undefined : bytes };
 }

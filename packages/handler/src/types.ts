@@ -15,8 +15,18 @@ export interface HttpRequest {
   /** Query parameters; a repeated parameter keeps its last value (all values in `multiQuery`). */
   query: Record<string, string>;
   multiQuery: Record<string, string[]>;
-  /** The body as text (decoded from base64 when the provider sent it so), or undefined. */
+  /**
+   * The body as UTF-8 text (decoded from base64 when the provider sent it so), or undefined.
+   * A lossy view of a body that is not UTF-8: read `rawBytes` for exact bytes.
+   */
   rawBody: string | undefined;
+  /**
+   * The exact bytes of the body as the provider received them (base64 decoded), for
+   * signatures over the body and binary uploads; undefined when the body is empty or absent,
+   * and for a non-raw OpenWhisk web action whose JSON body the controller already parsed.
+   * Every adapter sets it; optional only so that hand-built requests (tests) need not.
+   */
+  rawBytes?: Buffer | undefined;
   /** Source IP when the provider reports it. */
   sourceIp?: string;
 }

@@ -39,8 +39,10 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 
 type AzureKind = 'http' | 'storage-queue' | 'service-bus' | 'timer' | 'other';
 
-function isAzureHttpRequest(v: unknown): v is Rec & { text(): Promise<string> } {
-  return isRec(v) && typeof v.method === 'string' && typeof v.url === 'string' && typeof (v as Rec).text === 'function';
+type AzureRequest = Rec & { arrayBuffer(): Promise<ArrayBuffer> };
+
+function isAzureHttpRequest(v: unknown): v is AzureRequest {
+  return isRec(v) && typeof v.method === 'string' && typeof v.url === 'string' && typeof (v as Rec).arrayBuffer === 'function';
 }
 
 export function classifyAzureTrigger(trigger: unknown, context: AzureInvocationContext): AzureKind {
@@ -76,10 +78,15 @@ function queryOf(req: Rec, url: URL): { query: Record<string, string>; multiQuer
   return parseQueryString(url.search);
 }
 
-async function azureHttpRequest(req: Rec & { text(): Promise<string> }): Promise<HttpRequest> {
+/** Decodes as the request's own `text()` does (a leading byte order mark is dropped). */
+const utf8 = new TextDecoder();
+
+async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> {
   const url = new URL(String(req.url), 'http://localhost');
   const { query, multiQuery } = queryOf(req, url);
-  const text = await req.text();
+  // The body is a stream that can be read once: read the bytes, and take the text from them.
+  const bytes = Buffer.from(await req.arrayBuffer());
+  const text = bytes.length === 0 ? '' : utf8.decode(bytes);
   return {
     method: String(req.method).toUpperCase(),
     path: url.pathname,
@@ -87,6 +94,7 @@ async function azureHttpRequest(req: Rec & { text(): Promise<string> }): Promise
     query,
     multiQuery,
     rawBody: text === '' ? undefined : text,
+    rawBytes: bytes.length === 0 ? undefined : bytes,
   };
 }
 

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MalformedEventError, toPublicError } from '../errors.js';
-import { httpInput, normaliseHeaders, queryFromObject, toHttpResponse, decodeBody, type HttpResponse } from '../http.js';
+import { bodyFromBytes, decodeBody, httpInput, normaliseHeaders, queryFromObject, toHttpResponse, type HttpResponse, type RequestBody } from '../http.js';
 import { reportsFailure, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
 import { parseBase64MessageBody, parseMessageBody } from '../message.js';
 import type { HttpRequest, Outcome } from '../types.js';
@@ -52,14 +52,15 @@ function gcpFrame(raw: unknown, signal?: AbortSignal, env: Record<string, string
 function expressRequest(req: Rec): HttpRequest {
   const headers = normaliseHeaders(req.headers);
   // The framework keeps the exact bytes in rawBody; `body` is already parsed by body-parser.
-  let rawBody: string | undefined;
-  if (Buffer.isBuffer(req.rawBody)) rawBody = req.rawBody.length > 0 ? req.rawBody.toString('utf8') : undefined;
-  else if (Buffer.isBuffer(req.body)) rawBody = req.body.length > 0 ? req.body.toString('utf8') : undefined;
-  else if (typeof req.body === 'string') rawBody = req.body === '' ? undefined : req.body;
-  else if (isRec(req.body) && Object.keys(req.body).length > 0) rawBody = decodeBody(req.body, false);
+  // Without the framework (plain Express), a raw parser's Buffer or a text parser's string.
+  let body: RequestBody = { rawBody: undefined, rawBytes: undefined };
+  if (Buffer.isBuffer(req.rawBody)) body = bodyFromBytes(req.rawBody);
+  else if (Buffer.isBuffer(req.body)) body = bodyFromBytes(req.body);
+  else if (typeof req.body === 'string') body = req.body === '' ? body : decodeBody(req.body, false);
+  else if (isRec(req.body) && Object.keys(req.body).length > 0) body = decodeBody(req.body, false);
   const { query, multiQuery } = queryFromObject(req.query);
   const path = str(req.path) ?? (str(req.url) ?? '/').split('?')[0] ?? '/';
-  const request: HttpRequest = { method: (str(req.method) ?? 'GET').toUpperCase(), path, headers, query, multiQuery, rawBody };
+  const request: HttpRequest = { method: (str(req.method) ?? 'GET').toUpperCase(), path, headers, query, multiQuery, rawBody: body.rawBody, rawBytes: body.rawBytes };
   const ip = str(req.ip);
   if (ip) request.sourceIp = ip;
   return request;

@@ -50,7 +50,8 @@ export function classifyLambdaEvent(event: unknown): LambdaEventKind {
 function httpRequestFromEvent(kind: 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb', event: Rec): HttpRequest {
   const rc = isRec(event.requestContext) ? event.requestContext : {};
   const headers = normaliseHeaders(event.multiValueHeaders ?? event.headers);
-  const rawBody = decodeBody(event.body, event.isBase64Encoded === true);
+  // Binary bodies arrive base64 (isBase64Encoded); the decoded bytes are kept as they are.
+  const { rawBody, rawBytes } = decodeBody(event.body, event.isBase64Encoded === true);
   if (kind === 'apigw-v2' || kind === 'function-url') {
     const http = isRec(rc.http) ? rc.http : {};
     if (Array.isArray(event.cookies) && event.cookies.length > 0 && headers.cookie === undefined) {
@@ -64,6 +65,7 @@ function httpRequestFromEvent(kind: 'apigw-v1' | 'apigw-v2' | 'function-url' | '
       query,
       multiQuery,
       rawBody,
+      rawBytes,
     };
     const ip = str(http.sourceIp);
     if (ip) request.sourceIp = ip;
@@ -90,6 +92,7 @@ function httpRequestFromEvent(kind: 'apigw-v1' | 'apigw-v2' | 'function-url' | '
     query,
     multiQuery,
     rawBody,
+    rawBytes,
   };
   // An ALB reports the client only in X-Forwarded-For (client first, then proxies).
   const ip = kind === 'alb' ? headers['x-forwarded-for']?.split(',')[0]?.trim() : str(identity.sourceIp);

@@ -7,6 +7,8 @@
  *   (a non-object JSON body as the parsed value, text as text, binary as base64). Raw
  *   (`--web raw`): `__ow_query` is the unparsed query string and `__ow_body` the body as
  *   text, or base64 when the media type is binary or exactly `application/json`.
+ *   `rawBytes` are the decoded bytes where the controller sent base64, the UTF-8 of the text
+ *   otherwise, and undefined for a non-raw JSON body (the controller parsed it: no bytes left).
  * - Kafka/Message Hub feed batches: `{ messages: [{ topic, partition, offset, key, value }] }`.
  * - Alarm ticks: the alarms feed passes only `trigger_payload`, with no marker, fire time or
  *   tick id, so a tick is recognised only by the opt-in parameter `__steadyfn_schedule`.
@@ -22,7 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
-import { decodeBody, httpInput, normaliseHeaders, parseQueryString, toHttpResponse, type HttpResponse } from '../http.js';
+import { decodeBody, httpInput, normaliseHeaders, parseQueryString, toHttpResponse, type HttpResponse, type RequestBody } from '../http.js';
 import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
 import type { Logger } from '../logger.js';
 import { parseMessageBody } from '../message.js';
@@ -125,18 +127,21 @@ function webInvocation(params: Rec, activationId: string): Invocation {
   // `__ow_query` is present (possibly empty) exactly when the action handles raw HTTP.
   const raw = typeof params.__ow_query === 'string';
   const hasBody = Object.hasOwn(params, '__ow_body');
-  const body = params.__ow_body;
+  const given = params.__ow_body;
   const { query, multiQuery } = raw ? parseQueryString(params.__ow_query as string) : { query: {}, multiQuery: {} };
 
   // A non-raw JSON body that is not an object arrives already parsed (array, number, string, null).
-  const parsedJson = hasBody && ((!raw && mediaType !== undefined && isJsonFamily(mediaType)) || typeof body !== 'string');
-  let rawBody: string | undefined;
+  const parsedJson = hasBody && ((!raw && mediaType !== undefined && isJsonFamily(mediaType)) || typeof given !== 'string');
+  // The bytes the client sent: decoded from base64 where the controller encodes them (binary
+  // media types; raw application/json), the UTF-8 of the text it hands over otherwise, and
+  // none for a JSON body the controller parsed (its text is re-serialised from the value).
+  let body: RequestBody = { rawBody: undefined, rawBytes: undefined };
   if (hasBody) {
-    if (parsedJson) rawBody = body === undefined ? undefined : JSON.stringify(body);
+    if (parsedJson) body = { rawBody: given === undefined ? undefined : JSON.stringify(given), rawBytes: undefined };
     else {
-      const text = body as string;
+      const text = given as string;
       const base64 = (isBinaryMedia(mediaType) || (raw && mediaType?.essence === 'application/json')) && BASE64.test(text);
-      rawBody = decodeBody(text, base64);
+      body = decodeBody(text, base64);
     }
   }
   const request: HttpRequest = {
@@ -145,7 +150,8 @@ function webInvocation(params: Rec, activationId: string): Invocation {
     headers,
     query,
     multiQuery,
-    rawBody,
+    rawBody: body.rawBody,
+    rawBytes: body.rawBytes,
   };
   return {
     trigger: { kind: 'http', source: raw ? 'ow-web-raw' : 'ow-web', request },
@@ -154,7 +160,7 @@ function webInvocation(params: Rec, activationId: string): Invocation {
     payload: () => {
       if (raw) return httpInput(request);
       if (!hasBody) return withoutOwFields(params); // query and object/form body, merged by the controller
-      if (parsedJson) return body;
+      if (parsedJson) return given;
       return httpInput(request);
     },
   };
