@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SteadyError } from './errors.js';
-import { httpInput, normaliseHeaders, parseQueryString, toHttpResponse } from './http.js';
+import { decodeBody, httpInput, isTextualContentType, normaliseHeaders, parseQueryString, toHttpResponse } from './http.js';
 
 describe('http parsing (fuzz)', () => {
   it('httpInput either parses or throws a typed 400, for any body and content type', () => {
@@ -13,6 +13,41 @@ describe('http parsing (fuzz)', () => {
           expect(e).toBeInstanceOf(SteadyError);
           expect((e as SteadyError).status).toBe(400);
         }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('any bytes, sent base64 under a binary type, reach the function as those exact bytes', () => {
+    const binaryType = fc.constantFrom('application/octet-stream', 'image/png', 'application/pdf', 'application/x-protobuf', 'multipart/form-data; boundary=b');
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), binaryType, (bytes, type) => {
+        const { rawBody, rawBytes } = decodeBody(Buffer.from(bytes).toString('base64'), true);
+        const input = httpInput({ method: 'POST', path: '/', headers: { 'content-type': type }, query: {}, multiQuery: {}, rawBody, rawBytes });
+        expect(Buffer.isBuffer(input)).toBe(true);
+        expect([...(input as Buffer)]).toEqual([...bytes]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('any content type and any bytes give text, bytes, parsed input or a typed 400, as the type says', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.constantFrom('image/png', 'text/plain; charset=latin1', 'application/ld+json', 'Application/Octet-Stream')), fc.uint8Array({ maxLength: 64 }), (type, bytes) => {
+        const { rawBody, rawBytes } = decodeBody(Buffer.from(bytes).toString('base64'), true);
+        let input: unknown;
+        try {
+          input = httpInput({ method: 'POST', path: '/', headers: { 'content-type': type }, query: {}, multiQuery: {}, rawBody, rawBytes });
+        } catch (e) {
+          expect(e).toBeInstanceOf(SteadyError);
+          expect((e as SteadyError).status).toBe(400);
+          return;
+        }
+        if (rawBytes === undefined) expect(input).toEqual({});
+        else if (Buffer.isBuffer(input)) {
+          expect(isTextualContentType(type)).toBe(false);
+          expect(input.equals(rawBytes)).toBe(true);
+        } else expect(isTextualContentType(type)).toBe(true);
       }),
       { numRuns: 500 },
     );

@@ -124,6 +124,16 @@ function getOwn<T>(target: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(target, key) ? target[key] : undefined;
 }
 
+/** A header value as text; '' for a value that has none (an object whose toString is not a function). */
+function headerText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return String(value);
+  } catch {
+    return '';
+  }
+}
+
 /** Lower-cases header names and joins repeated values, as HTTP allows. */
 export function normaliseHeaders(input: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -131,7 +141,7 @@ export function normaliseHeaders(input: unknown): Record<string, string> {
   for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
     if (value === undefined || value === null) continue;
     const key = name.toLowerCase();
-    const text = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+    const text = Array.isArray(value) ? value.map(headerText).join(', ') : headerText(value);
     const previous = getOwn(out, key);
     setOwn(out, key, previous === undefined ? text : `${previous}, ${text}`);
   }
@@ -181,7 +191,7 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
   return { query, multiQuery };
 }
 
-const TEXTUAL_SUBTYPE = /json|^x-www-form-urlencoded$|javascript|ecmascript|graphql|yaml/;
+const TEXTUAL_SUBTYPE = /^x-www-form-urlencoded|javascript|ecmascript|graphql|yaml/;
 
 /**
  * Whether a body of this content type is text, which the function receives as a string: text/*,
@@ -196,9 +206,10 @@ export function isTextualContentType(contentType: string | undefined): boolean {
   const essence = (semi === -1 ? value : value.slice(0, semi)).trim();
   if (essence === '') return true;
   if (semi !== -1 && value.slice(semi + 1).split(';').some((p) => p.trim().startsWith('charset='))) return true;
+  // Anything naming JSON is parsed as JSON by `httpInput`, so it is text here too.
+  if (essence.includes('json')) return true;
   const slash = essence.indexOf('/');
-  if (slash === -1) return false;
-  if (essence.slice(0, slash) === 'text') return true;
+  if (slash !== -1 && essence.slice(0, slash) === 'text') return true;
   const sub = essence.slice(slash + 1);
   // XML by whole name only: `vnd.openxmlformats-…` (docx, xlsx) are zip archives.
   if (sub === 'xml' || sub.endsWith('+xml') || sub.startsWith('xml-')) return true;
