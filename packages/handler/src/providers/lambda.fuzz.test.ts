@@ -160,6 +160,40 @@ describe('Lambda adapter (fuzz)', () => {
     );
   });
 
+  it('hands any body bytes sent base64 under a binary type to the function unchanged, on every HTTP event shape', async () => {
+    const httpFixtures = fixtures.filter(({ doc }) => HTTP_KINDS.has(classifyLambdaEvent(doc)));
+    let seen: { input: unknown; rawBytes: Buffer | undefined } | undefined;
+    const main = handler({ logSink: quiet }, (input, ctx) => {
+      seen = { input, rawBytes: ctx.trigger.kind === 'http' ? ctx.trigger.request.rawBytes : undefined };
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...httpFixtures),
+        fc.uint8Array({ maxLength: 512 }),
+        fc.constantFrom('application/octet-stream', 'image/png', 'application/pdf', 'application/x-protobuf'),
+        async ({ doc }, bytes, type) => {
+          const event = structuredClone(doc) as Record<string, any>;
+          // Every shape reads `multiValueHeaders` first when present, `headers` otherwise.
+          if (event.multiValueHeaders) event.multiValueHeaders = { 'content-type': [type] };
+          event.headers = { 'content-type': type };
+          event.body = Buffer.from(bytes).toString('base64');
+          event.isBase64Encoded = true;
+          seen = undefined;
+          const res = (await main.aws(event, lambdaContext(30_000))) as { statusCode: number };
+          expect(res.statusCode).toBe(204);
+          if (bytes.length === 0) {
+            expect(seen!.rawBytes).toBeUndefined();
+            return;
+          }
+          expect(Buffer.isBuffer(seen!.input)).toBe(true);
+          expect([...(seen!.input as Buffer)]).toEqual([...bytes]);
+          expect(seen!.rawBytes).toBe(seen!.input);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('keeps hostile names in headers, query and SQS attributes as plain data', async () => {
     const raw =
       '{"httpMethod":"GET","path":"/","requestContext":{"identity":{}},' +

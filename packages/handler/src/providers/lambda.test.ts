@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler, httpError, httpResult, RetryableError, TerminalError, type Context, type LambdaContext } from '../index.js';
+import { binaryBody } from '../../test/support/bytes.js';
 
 type Json = Record<string, any>;
 
@@ -298,6 +299,63 @@ describe('Application Load Balancer', () => {
     const res2 = (await terminal.aws(fixture('alb-get.json'), lambdaContext())) as Json;
     expect(res2.statusDescription).toBe('422 Unprocessable Entity');
     expect(JSON.parse(res2.body)).toMatchObject({ code: 'OUT_OF_STOCK', detail: 'No lamps left' });
+  });
+});
+
+/** The event with a POST of `bytes` under `type`, base64 as API Gateway, Function URLs and ALBs send binary bodies. */
+function withBinaryBody(event: Json, type: string, bytes: Buffer): Json {
+  const e = structuredClone(event);
+  if (e.requestContext.http) e.requestContext.http.method = 'POST';
+  else e.httpMethod = 'POST';
+  for (const key of ['headers', 'multiValueHeaders'] as const) {
+    if (!e[key]) continue;
+    for (const name of Object.keys(e[key])) if (name.toLowerCase() === 'content-type') delete e[key][name];
+    e[key]['Content-Type'] = key === 'headers' ? type : [type];
+  }
+  e.body = bytes.toString('base64');
+  e.isBase64Encoded = true;
+  return e;
+}
+
+describe('binary request bodies', () => {
+  const events = ['apigw-v1-post.json', 'apigw-v2-post.json', 'function-url-get.json', 'alb-multi-value-post.json', 'alb-get.json'];
+
+  it('reach the function byte for byte as a Buffer and as rawBytes, on every HTTP event shape', async () => {
+    for (const name of events) {
+      for (const type of ['application/octet-stream', 'image/png']) {
+        const bytes = binaryBody();
+        const seen: Array<{ input: Buffer; rawBytes: Buffer | undefined; source: string }> = [];
+        const main = handler({ input: z.instanceof(Buffer) }, (input, ctx) => {
+          if (ctx.trigger.kind !== 'http') throw new Error('expected an HTTP trigger');
+          seen.push({ input, rawBytes: ctx.trigger.request.rawBytes, source: ctx.trigger.source });
+          return httpResult({ headers: { 'content-type': type }, body: input });
+        });
+        const res = (await main.aws(withBinaryBody(fixture(name), type, bytes), lambdaContext())) as Json;
+        expect([name, res.statusCode]).toEqual([name, 200]);
+        const got = seen[0]!;
+        expect(Buffer.isBuffer(got.input)).toBe(true);
+        expect(got.input.equals(bytes)).toBe(true);
+        expect(got.rawBytes?.equals(bytes)).toBe(true);
+        // Sent back untouched too.
+        expect(res.isBase64Encoded).toBe(true);
+        expect(Buffer.from(res.body, 'base64').equals(bytes)).toBe(true);
+      }
+    }
+  });
+
+  it('keeps the decoded bytes of a base64 JSON body and the UTF-8 bytes of a text body as rawBytes', async () => {
+    const seen: Context[] = [];
+    const main = handler({ input: Order }, (input, ctx) => void seen.push(ctx));
+    const v2 = fixture('apigw-v2-post.json');
+    await main.aws(v2, lambdaContext());
+    const v1 = fixture('apigw-v1-post.json');
+    await main.aws(v1, lambdaContext());
+    const requests = seen.map((c) => (c.trigger.kind === 'http' ? c.trigger.request : undefined));
+    expect(requests[0]?.rawBytes?.equals(Buffer.from(v2.body, 'base64'))).toBe(true);
+    expect(requests[1]?.rawBytes?.equals(Buffer.from(v1.body, 'utf8'))).toBe(true);
+    // A GET without a body has neither view.
+    await handler({}, (_input, ctx) => void seen.push(ctx)).aws(fixture('function-url-get.json'), lambdaContext());
+    expect(seen[2]!.trigger).toMatchObject({ request: { rawBody: undefined, rawBytes: undefined } });
   });
 });
 

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installBuiltHandler } from '../../support/deployment.js';
 import { RuntimeApi } from './runtime-api.js';
+import { binaryBody } from '../../support/bytes.js';
 
 type Json = Record<string, any>;
 
@@ -130,6 +131,20 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     // The deadline comes from Lambda-Runtime-Deadline-Ms through getRemainingTimeInMillis().
     expect(facts.deadline).toBeGreaterThanOrEqual(deadlineMs);
     expect(facts.deadline).toBeLessThan(deadlineMs + 1_000);
+  });
+
+  it('hands a binary body (base64 in the event) to the function byte for byte, and sends it back the same', async () => {
+    const bytes = binaryBody();
+    const event = fixture('apigw-v2-post.json');
+    event.headers['content-type'] = 'application/octet-stream';
+    event.headers['content-length'] = String(bytes.length);
+    event.body = bytes.toString('base64');
+    event.isBase64Encoded = true;
+    const result = await api.invoke(event, { requestId: 'ric-upload-1' });
+    expect(result.outcome).toBe('response');
+    const res = result.body as Json;
+    expect(res).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/octet-stream', 'x-raw-bytes': 'same' }, isBase64Encoded: true });
+    expect(Buffer.from(res.body as string, 'base64').equals(bytes)).toBe(true);
   });
 
   it('answers invalid HTTP input with a 400 problem, as a response rather than an invocation error', async () => {

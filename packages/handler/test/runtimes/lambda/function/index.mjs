@@ -6,7 +6,7 @@ import { z } from 'zod';
 const Order = z.object({ orderId: z.string(), quantity: z.coerce.number().int().positive() });
 
 // A one-second margin: the deadline test leaves that much slack between our answer and Lambda's.
-export const main = handler({ input: Order, deadlineMarginMs: 1_000 }, async (input, ctx) => {
+const orders = handler({ input: Order, deadlineMarginMs: 1_000 }, async (input, ctx) => {
   ctx.signal.addEventListener('abort', () => ctx.log.info('signal aborted', { orderId: input.orderId }));
   if (input.orderId === 'explode') {
     // An unexpected failure: its message and stack must reach neither the caller nor the logs' error body.
@@ -32,3 +32,12 @@ export const main = handler({ input: Order, deadlineMarginMs: 1_000 }, async (in
   if (ctx.trigger.kind === 'http') return httpResult({ status: 201, headers: { 'x-request-id': ctx.requestId }, body: facts });
   return facts;
 });
+
+// Binary uploads go to a handler of their own, as a router in user code would send them:
+// it answers with the bytes it received, and whether ctx saw the same bytes.
+const upload = handler({ input: z.instanceof(Buffer) }, (input, ctx) => {
+  const rawBytes = ctx.trigger.kind === 'http' ? ctx.trigger.request.rawBytes : undefined;
+  return httpResult({ headers: { 'content-type': 'application/octet-stream', 'x-raw-bytes': rawBytes?.equals(input) ? 'same' : 'different' }, body: input });
+});
+
+export const main = (event, context) => (event?.headers?.['content-type'] === 'application/octet-stream' ? upload : orders)(event, context);
