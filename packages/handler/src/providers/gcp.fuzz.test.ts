@@ -110,6 +110,38 @@ describe('GCP HTTP (fuzz, on the Functions Framework)', () => {
     }).map((init) => httpResult(init)),
   );
 
+  it('hands any body bytes under a binary type to the function unchanged', async () => {
+    const seen: Array<{ input: unknown; rawBytes: Buffer | undefined }> = [];
+    functions.http(
+      'fuzz-http-bytes',
+      handler({ logSink: () => undefined }, (input, ctx) => void seen.push({ input, rawBytes: ctx.trigger.kind === 'http' ? ctx.trigger.request.rawBytes : undefined })),
+    );
+    const bytesServer = getTestServer('fuzz-http-bytes');
+    await new Promise<void>((resolve) => bytesServer.listen(0, '127.0.0.1', resolve));
+    const bytesUrl = `http://127.0.0.1:${(bytesServer.address() as AddressInfo).port}`;
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uint8Array({ minLength: 1, maxLength: 512 }),
+          fc.constantFrom('application/octet-stream', 'image/png', 'application/pdf', 'application/x-protobuf'),
+          fc.constantFrom('POST', 'PUT', 'PATCH'),
+          async (bytes, type, method) => {
+            seen.length = 0;
+            const res = await request(bytesUrl)[method.toLowerCase() as 'post']('/').set('content-type', type).send(Buffer.from(bytes));
+            expect(res.status).toBe(204);
+            const got = seen[0]!;
+            expect(Buffer.isBuffer(got.input)).toBe(true);
+            expect([...(got.input as Buffer)]).toEqual([...bytes]);
+            expect(got.rawBytes).toBe(got.input);
+          },
+        ),
+        { numRuns: 100 },
+      );
+    } finally {
+      await new Promise<void>((resolve) => bytesServer.close(() => resolve()));
+    }
+  });
+
   it('every request is answered with a status, never by the framework crash handler', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -13,6 +13,7 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import request from 'supertest';
 import { z } from 'zod';
 import { currentContext, handler, httpResult, TerminalError, type Context } from '../index.js';
+import { binaryBody } from '../../test/support/bytes.js';
 
 const fixture = (name: string): Record<string, any> =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/gcp/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
@@ -158,6 +159,41 @@ describe('GCP HTTP functions on the Functions Framework', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('image/png');
     expect(Buffer.compare(res.body as Buffer, Buffer.from(bytes))).toBe(0);
+  });
+
+  it('hands a binary body to the function byte for byte, as a Buffer and as rawBytes', async () => {
+    const seen: Array<{ input: Buffer; rawBytes: Buffer | undefined }> = [];
+    const main = handler({ input: z.instanceof(Buffer) }, (input, ctx) => {
+      seen.push({ input, rawBytes: ctx.trigger.kind === 'http' ? ctx.trigger.request.rawBytes : undefined });
+      return httpResult({ headers: { 'content-type': 'application/octet-stream' }, body: input });
+    });
+    const url = await serve('http', main);
+    for (const type of ['application/octet-stream', 'image/png']) {
+      const bytes = binaryBody();
+      const res = await request(url).post('/upload').set('content-type', type).send(bytes).responseType('blob');
+      expect(res.status).toBe(200);
+      expect((res.body as Buffer).equals(bytes)).toBe(true);
+      const got = seen.pop()!;
+      expect(Buffer.isBuffer(got.input)).toBe(true);
+      expect(got.input.equals(bytes)).toBe(true);
+      expect(got.rawBytes).toBe(got.input);
+    }
+  });
+
+  it('keeps the exact bytes of textual bodies too, for signatures over what the client sent', async () => {
+    const seen: Context[] = [];
+    const url = await serve('http', handler({}, (_input, ctx) => void seen.push(ctx)));
+    const json = Buffer.from('{ "orderId" : "o-1",\n  "quantity": 2 }');
+    // Latin-1 text: the UTF-8 text view cannot hold it, the bytes can.
+    const latin1 = Buffer.from('Grüße', 'latin1');
+    // As text: superagent would serialise a Buffer under a JSON type as JSON.
+    await request(url).post('/').set('content-type', 'application/json').send(json.toString('utf8'));
+    await request(url).post('/').set('content-type', 'text/plain; charset=iso-8859-1').send(latin1);
+    const [a, b] = seen.map((c) => (c.trigger.kind === 'http' ? c.trigger.request : undefined));
+    expect(a?.rawBytes?.equals(json)).toBe(true);
+    expect(a?.rawBody).toBe(json.toString('utf8'));
+    expect(b?.rawBytes?.equals(latin1)).toBe(true);
+    expect(seen[0]!.input).toEqual({ orderId: 'o-1', quantity: 2 });
   });
 
   it('turns a result no HTTP response can carry into a typed 500, not a framework crash page', async () => {
