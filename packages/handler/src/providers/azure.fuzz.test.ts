@@ -98,6 +98,34 @@ describe('Azure HTTP (fuzz)', () => {
       .map((init) => httpResult(init)),
   );
 
+  it('hands any body bytes under a binary type to the function unchanged', async () => {
+    let seen: { input: unknown; rawBytes: Buffer | undefined } | undefined;
+    const capture = handler({ ...silent }, (input, ctx) => {
+      seen = { input, rawBytes: ctx.trigger.kind === 'http' ? ctx.trigger.request.rawBytes : undefined };
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 512 }),
+        fc.constantFrom('application/octet-stream', 'image/png', 'application/pdf', 'application/x-protobuf'),
+        fc.constantFrom('POST', 'PUT', 'PATCH'),
+        async (bytes, type, method) => {
+          seen = undefined;
+          const req = new HttpRequest({ method, url: 'https://fuzz.example/api/upload', headers: { 'content-type': type }, body: { bytes } });
+          const out = (await capture.azure(req, httpContext())) as { status: number };
+          expect(out.status).toBe(204);
+          if (bytes.length === 0) {
+            expect(seen!.rawBytes).toBeUndefined();
+            return;
+          }
+          expect(Buffer.isBuffer(seen!.input)).toBe(true);
+          expect([...(seen!.input as Buffer)]).toEqual([...bytes]);
+          expect(seen!.rawBytes).toBe(seen!.input);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('every request gets an answer the host accepts, with a status between 200 and 599', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -6,10 +6,13 @@
  * worker hands over (the host's binding data, first letter lower-cased).
  */
 import { readFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { app, HttpRequest, HttpResponse, InvocationContext, trigger, type FunctionTrigger, type HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { handler, httpResult, type Context, type Plugin } from '../index.js';
+import { binaryBody } from '../../test/support/bytes.js';
 
 const fixture = (name: string): Record<string, any> =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/azure/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
@@ -84,6 +87,72 @@ describe('Azure HTTP trigger', () => {
     expect(get.query.get('q')).toBe('lamp');
     await main.azure(get, invocationContext({ invocationId: 'i-2', functionName: 'search' }, trigger.http({})));
     expect(seen[1]).toEqual({ q: 'lamp' });
+  });
+
+  it('hands a binary body to the function byte for byte, as a Buffer and as rawBytes', async () => {
+    const seen: Array<{ input: Buffer; rawBytes: Buffer | undefined }> = [];
+    const main = handler({ input: z.instanceof(Buffer), ...silent }, (input, ctx) => {
+      seen.push({ input, rawBytes: ctx.trigger.kind === 'http' ? ctx.trigger.request.rawBytes : undefined });
+      return httpResult({ headers: { 'content-type': 'application/octet-stream' }, body: input });
+    });
+    for (const type of ['application/octet-stream', 'image/png']) {
+      const bytes = binaryBody();
+      const { req, ctx } = httpCall({ headers: { 'content-type': type }, body: { bytes } });
+      const res = await asHost(await main.azure(req, ctx));
+      expect(res.status).toBe(200);
+      expect(res.bytes.equals(bytes)).toBe(true);
+      const got = seen.pop()!;
+      expect(Buffer.isBuffer(got.input)).toBe(true);
+      expect(got.input.equals(bytes)).toBe(true);
+      expect(got.rawBytes).toBe(got.input);
+    }
+  });
+
+  it('reads a streamed body (the host with HTTP streams on) once, as bytes, with the text taken from them', async () => {
+    // What the library's createStreamRequest does with the request the host proxies to the worker.
+    const seen: Context[] = [];
+    const main = handler({ ...silent }, (_input, ctx) => void seen.push(ctx));
+    const answers: number[] = [];
+    const server = createServer((incoming: IncomingMessage, out) => {
+      const nativeRequest = new Request(`http://127.0.0.1${incoming.url}`, {
+        method: incoming.method!,
+        headers: incoming.headers as Record<string, string>,
+        body: incoming as unknown as ReadableStream,
+        duplex: 'half',
+      } as RequestInit);
+      const req = new HttpRequest({ nativeRequest } as never);
+      void main.azure(req, invocationContext({ invocationId: 'stream-1', functionName: 'upload' }, trigger.http({}))).then((init) => {
+        answers.push((init as { status: number }).status);
+        out.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const bytes = binaryBody(64 * 1024);
+    // A byte order mark first: the text view drops it, as the request's own text() does; the bytes keep it.
+    const text = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Grüße')]);
+    try {
+      for (const [type, body] of [['application/octet-stream', bytes], ['text/plain', text]] as const) {
+        await new Promise<void>((resolve, reject) => {
+          const r = httpRequest({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, method: 'POST', path: '/api/upload', headers: { 'content-type': type } }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          });
+          r.on('error', reject);
+          // Several chunks, as a client streams a large upload.
+          for (let i = 0; i < body.length; i += 4096) r.write(body.subarray(i, i + 4096));
+          r.end();
+        });
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(answers).toEqual([204, 204]);
+    const [upload, note] = seen.map((c) => (c.trigger.kind === 'http' ? c.trigger.request : undefined));
+    expect(upload?.rawBytes?.equals(bytes)).toBe(true);
+    expect(seen[0]!.input).toBe(upload?.rawBytes);
+    expect(note?.rawBytes?.equals(text)).toBe(true);
+    expect(note?.rawBody).toBe('Grüße');
+    expect(seen[1]!.input).toBe('Grüße');
   });
 
   it('finds the HTTP path from the request itself when the context has no trigger options', async () => {
