@@ -106,6 +106,24 @@ describe('OpenWhisk adapter (fuzz)', () => {
     );
   });
 
+  it('hands the function any body bytes under a binary type unchanged, raw or not', async () => {
+    // Binary to the controller (so base64 on the way); a JSON-named one is parsed as JSON, not bytes.
+    const binaryTypes = Object.keys(BINARY_MEDIA).filter((t) => t !== '' && BINARY_MEDIA[t] && !t.includes('json'));
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 512 }), fc.constantFrom(...binaryTypes), fc.boolean(), async (bytes, contentType, raw) => {
+        const seen: Context[] = [];
+        await handler(quiet, (_input, ctx) => void seen.push(ctx))(controllerParams({ method: 'POST', contentType, body: bytes }, raw));
+        const ctx = seen[0]!;
+        const request = ctx.trigger.kind === 'http' ? ctx.trigger.request : undefined;
+        expect([...(request?.rawBytes ?? [])]).toEqual([...bytes]);
+        // Types the controller calls binary that are text all the same (text/javascript, image/svg+xml) give text.
+        if (Buffer.isBuffer(ctx.input)) expect(ctx.input).toBe(request?.rawBytes);
+        else expect(ctx.input).toBe(request?.rawBody);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('hands the function any JSON body and query, raw or not', async () => {
     const key = fc.string().filter((k) => !k.startsWith('__ow_'));
     await fc.assert(

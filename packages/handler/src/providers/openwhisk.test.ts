@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { controllerHttp, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
 import { installBuiltHandler } from '../../test/support/deployment.js';
+import { binaryBody } from '../../test/support/bytes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixturesDir = join(here, '../../test/fixtures/openwhisk');
@@ -184,6 +185,49 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       const result = (await handler({}, () => 'unreached')(params)) as Result;
       expect(result.statusCode).toBe(400);
       expect(result.body).toMatchObject({ code: 'MALFORMED_EVENT', errors: [{ field: 'body' }] });
+    });
+  });
+
+  describe('binary request bodies', () => {
+    it('reach the function byte for byte as a Buffer and as rawBytes, raw or not', async () => {
+      for (const raw of [false, true]) {
+        for (const contentType of ['application/octet-stream', 'image/png']) {
+          const bytes = binaryBody();
+          const seen: Array<{ input: Buffer; rawBytes: Buffer | undefined; source: string }> = [];
+          const main = handler({ input: z.instanceof(Buffer) }, (input, ctx) => {
+            if (ctx.trigger.kind !== 'http') throw new Error('expected an HTTP trigger');
+            seen.push({ input, rawBytes: ctx.trigger.request.rawBytes, source: ctx.trigger.source });
+            return httpResult({ headers: { 'content-type': contentType }, body: input });
+          });
+          const params = controllerParams({ method: 'POST', path: '/upload', contentType, body: bytes }, raw);
+          const result = (await main(params)) as Result;
+          const got = seen[0]!;
+          expect(got.source).toBe(raw ? 'ow-web-raw' : 'ow-web');
+          expect(Buffer.isBuffer(got.input)).toBe(true);
+          expect(got.input.equals(bytes)).toBe(true);
+          expect(got.rawBytes).toBe(got.input);
+          // And back to the client through the controller, unchanged.
+          const sent = controllerHttp(result);
+          expect(sent.status).toBe(200);
+          expect(sent.body.equals(bytes)).toBe(true);
+        }
+      }
+    });
+
+    it('keeps the bytes of text and raw JSON bodies, and has none for a JSON body the controller parsed', async () => {
+      const seen: Context[] = [];
+      const main = handler({}, (_input, ctx) => void seen.push(ctx));
+      const json = '{ "name" : "Jane" }';
+      await main(controllerParams({ method: 'POST', contentType: 'text/plain', body: 'Grüße' }, false));
+      await main(controllerParams({ method: 'POST', contentType: 'application/json', body: json }, true));
+      await main(controllerParams({ method: 'POST', contentType: 'application/json', body: '[1, 2]' }, false));
+      await main(controllerParams({ method: 'POST', contentType: 'application/json', body: json }, false));
+      const [text, rawJson, array, merged] = seen.map((c) => (c.trigger.kind === 'http' ? c.trigger.request : undefined));
+      expect(text?.rawBytes?.equals(Buffer.from('Grüße'))).toBe(true);
+      expect(rawJson?.rawBytes?.equals(Buffer.from(json))).toBe(true);
+      expect(rawJson?.rawBody).toBe(json);
+      expect(array).toMatchObject({ rawBody: '[1,2]', rawBytes: undefined });
+      expect(merged).toMatchObject({ rawBody: undefined, rawBytes: undefined });
     });
   });
 
@@ -497,6 +541,16 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
 
     const raw = await post(c, '/run', activation(fixture('web-raw-json.json'), 'act-web-2'));
     expect(raw.body.body).toMatchObject({ input: { name: 'Jane' }, requestId: 'act-web-2', trigger: { source: 'ow-web-raw', request: { query: { name: 'Jane' } } } });
+  });
+
+  it('hands a binary web body to the action byte for byte', async () => {
+    const c = await deploy('echo.js');
+    const bytes = binaryBody(256);
+    const res = await post(c, '/run', activation(controllerParams({ method: 'POST', contentType: 'application/octet-stream', body: bytes }, false), 'act-bin-1'));
+    expect(res.status).toBe(200);
+    // The action's JSON result carries the Buffers as Buffer.toJSON: { type: 'Buffer', data: [...] }.
+    expect(res.body.body.input).toEqual({ type: 'Buffer', data: [...bytes] });
+    expect(res.body.body.trigger.request.rawBytes).toEqual({ type: 'Buffer', data: [...bytes] });
   });
 
   it('validates web input with zod from the image and answers 201 with a location', async () => {
