@@ -345,7 +345,7 @@ describe('binary request bodies', () => {
 
   it('keeps the decoded bytes of a base64 JSON body and the UTF-8 bytes of a text body as rawBytes', async () => {
     const seen: Context[] = [];
-    const main = handler({ input: Order }, (input, ctx) => void seen.push(ctx));
+    const main = handler({ input: Order }, (_input, ctx) => void seen.push(ctx));
     const v2 = fixture('apigw-v2-post.json');
     await main.aws(v2, lambdaContext());
     const v1 = fixture('apigw-v1-post.json');
