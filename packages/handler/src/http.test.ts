@@ -147,6 +147,9 @@ describe('header and query helpers', () => {
     expect(Object.getPrototypeOf(query)).toBe(Object.prototype);
     const headers = normaliseHeaders(JSON.parse('{"__proto__":"a","constructor":"b"}'));
     expect(Object.keys(headers).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).toBe('a');
+    expect(Object.getOwnPropertyDescriptor(headers, 'constructor')?.value).toBe('b');
     expect(({} as Record<string, unknown>).a).toBeUndefined();
   });
 });
