@@ -157,7 +157,8 @@ export function idempotency(options: IdempotencyOptions): Plugin {
   };
 
   /** A completed record answers; an in-progress one is a 409 (or a wait); a different payload is a 422. */
-  const answerExisting = async (ctx: Context, state: State, record: StoredRecord): Promise<void | { answer: unknown }> => {
+  // Not async: a completed record is answered without another promise on the duplicate path.
+  const answerExisting = (ctx: Context, state: State, record: StoredRecord): { answer: unknown } | Promise<void | { answer: unknown }> => {
     // An empty fingerprint is a record the store could not read: never replayed, never a 422.
     if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw mismatchError();
     if (record.status === 'completed') {
@@ -194,16 +195,24 @@ export function idempotency(options: IdempotencyOptions): Plugin {
     throw conflictError();
   };
 
-  const claimOne = async (ctx: Context, state: State): Promise<ClaimResult> => {
+  // A plain `then`, not an async function: one promise fewer on every claim.
+  const claimOne = (ctx: Context, state: State): Promise<ClaimResult> => {
     const owner = newOwner();
-    let result: ClaimResult;
+    let pending: Promise<ClaimResult>;
     try {
-      result = await store.claim({ key: state.key, owner, fingerprint: state.fingerprint, leaseUntil: leaseUntil(ctx, Date.now()) });
+      pending = Promise.resolve(store.claim({ key: state.key, owner, fingerprint: state.fingerprint, leaseUntil: leaseUntil(ctx, Date.now()) }));
     } catch (error) {
-      throw storeUnavailable(error);
+      return Promise.reject(storeUnavailable(error));
     }
-    if (result.claimed) state.owner = owner;
-    return result;
+    return pending.then(
+      (result) => {
+        if (result.claimed) state.owner = owner;
+        return result;
+      },
+      (error: unknown) => {
+        throw storeUnavailable(error);
+      },
+    );
   };
 
   const fromLocal = (state: State): { answer: unknown } | undefined => {
