@@ -10,6 +10,7 @@ import { HttpRequest, HttpResponse, InvocationContext, trigger, type FunctionTri
 import { z } from 'zod';
 import { handler, httpResult } from '../index.js';
 import { expectPublicError, mutate, mutation } from '../../test/support/fuzz.js';
+import { expectBytesArrived, type SeenBody } from '../../test/support/bytes.js';
 
 const fixture = (name: string): Record<string, any> =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/azure/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
@@ -99,7 +100,7 @@ describe('Azure HTTP (fuzz)', () => {
   );
 
   it('hands any body bytes under a binary type to the function unchanged', async () => {
-    let seen: { input: unknown; rawBytes: Buffer | undefined } | undefined;
+    let seen: SeenBody | undefined;
     const capture = handler({ ...silent }, (input, ctx) => {
       seen = { input, rawBytes: ctx.trigger.kind === 'http' ? ctx.trigger.request.rawBytes : undefined };
     });
@@ -113,13 +114,7 @@ describe('Azure HTTP (fuzz)', () => {
           const req = new HttpRequest({ method, url: 'https://fuzz.example/api/upload', headers: { 'content-type': type }, body: { bytes } });
           const out = (await capture.azure(req, httpContext())) as { status: number };
           expect(out.status).toBe(204);
-          if (bytes.length === 0) {
-            expect(seen!.rawBytes).toBeUndefined();
-            return;
-          }
-          expect(Buffer.isBuffer(seen!.input)).toBe(true);
-          expect([...(seen!.input as Buffer)]).toEqual([...bytes]);
-          expect(seen!.rawBytes).toBe(seen!.input);
+          expectBytesArrived(seen, bytes);
         },
       ),
       { numRuns: 200 },

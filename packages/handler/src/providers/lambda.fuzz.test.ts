@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { handler, httpError, httpResult, RetryableError, TerminalError, type LambdaContext } from '../index.js';
 import { classifyLambdaEvent } from './lambda.js';
 import { expectPublicError, mutate, mutation } from '../../test/support/fuzz.js';
+import { expectBytesArrived, type SeenBody } from '../../test/support/bytes.js';
 
 type Json = unknown;
 
@@ -162,7 +163,7 @@ describe('Lambda adapter (fuzz)', () => {
 
   it('hands any body bytes sent base64 under a binary type to the function unchanged, on every HTTP event shape', async () => {
     const httpFixtures = fixtures.filter(({ doc }) => HTTP_KINDS.has(classifyLambdaEvent(doc)));
-    let seen: { input: unknown; rawBytes: Buffer | undefined } | undefined;
+    let seen: SeenBody | undefined;
     const main = handler({ logSink: quiet }, (input, ctx) => {
       seen = { input, rawBytes: ctx.trigger.kind === 'http' ? ctx.trigger.request.rawBytes : undefined };
     });
@@ -181,13 +182,7 @@ describe('Lambda adapter (fuzz)', () => {
           seen = undefined;
           const res = (await main.aws(event, lambdaContext(30_000))) as { statusCode: number };
           expect(res.statusCode).toBe(204);
-          if (bytes.length === 0) {
-            expect(seen!.rawBytes).toBeUndefined();
-            return;
-          }
-          expect(Buffer.isBuffer(seen!.input)).toBe(true);
-          expect([...(seen!.input as Buffer)]).toEqual([...bytes]);
-          expect(seen!.rawBytes).toBe(seen!.input);
+          expectBytesArrived(seen, bytes);
         },
       ),
       { numRuns: 300 },
