@@ -9,20 +9,16 @@ import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { requireService } from '../../../test/services/env.js';
 import {
   TEST_DB,
-  createBucket,
   dropBucket,
   logLines,
   manualClock,
-  mongoClient,
   redisClient,
   runId,
-  s3Client,
   startProxy,
   unique,
-  watchRedis,
+  openWatchedStores,
   type MongoCommandLog,
   type RedisCommandLog,
   type S3RequestLog,
@@ -47,13 +43,7 @@ const metaCollection = unique('meta');
 const envPrefix = `STEADYFN_${runId}_`;
 
 beforeAll(async () => {
-  await Promise.all([requireService('redis'), requireService('mongodb'), requireService('s3')]);
-  redis = await redisClient();
-  redisLog = await watchRedis(redis);
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
-  s3 = s3Client();
-  await createBucket(s3.client, bucket);
+  ({ redis, redisLog, mongo, db, s3 } = await openWatchedStores(bucket));
   process.env[`${envPrefix}REGION`] = 'eu-west-1';
 });
 

@@ -8,7 +8,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createLogger, type Logger } from '@steadyfn/handler';
 import { Redis } from 'ioredis';
-import { MongoClient, type CommandStartedEvent } from 'mongodb';
+import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
+import { requireService } from '../../../test/services/env.js';
 
 /** Unique per test run, so concurrent runs never share keys, collections or buckets. */
 export const runId = `st${process.pid.toString(36)}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -240,4 +241,24 @@ export function logLines(): { logger: Logger; entries(): Array<Record<string, un
   const lines: string[] = [];
   const logger = createLogger({}, (line) => void lines.push(line), 'debug');
   return { logger, entries: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+/** Redis, MongoDB and S3 clients whose calls are counted, for tests that use all three. */
+export interface WatchedStores {
+  redis: Redis;
+  redisLog: RedisCommandLog;
+  mongo: MongoCommandLog;
+  db: Db;
+  s3: S3RequestLog;
+}
+
+/** Checks the three services are up, opens counted clients, and creates `bucket`. */
+export async function openWatchedStores(bucket: string): Promise<WatchedStores> {
+  await Promise.all([requireService('redis'), requireService('mongodb'), requireService('s3')]);
+  const redis = await redisClient();
+  const redisLog = await watchRedis(redis);
+  const mongo = await mongoClient();
+  const s3 = s3Client();
+  await createBucket(s3.client, bucket);
+  return { redis, redisLog, mongo, db: mongo.client.db(TEST_DB), s3 };
 }

@@ -7,17 +7,12 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireService } from '../../../../test/services/env.js';
 import {
   TEST_DB,
-  createBucket,
   dropBucket,
   manualClock,
-  mongoClient,
-  redisClient,
-  s3Client,
   unique,
-  watchRedis,
+  openWatchedStores,
   type MongoCommandLog,
   type RedisCommandLog,
   type S3RequestLog,
@@ -86,13 +81,7 @@ const streamKey = unique('stream');
 let streamIds: string[] = [];
 
 beforeAll(async () => {
-  await Promise.all([requireService('redis'), requireService('mongodb'), requireService('s3')]);
-  redis = await redisClient();
-  redisLog = await watchRedis(redis);
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
-  s3 = s3Client();
-  await createBucket(s3.client, bucket);
+  ({ redis, redisLog, mongo, db, s3 } = await openWatchedStores(bucket));
 
   // MongoDB events with a numeric position, indexed; the S3 snapshot covers the first 2 000.
   const events = db.collection(eventsCollection);
