@@ -318,21 +318,37 @@ ensure_moto_venv_prereqs() {
 # ---------------------------------------------------------------------------
 # per-service start
 
-start_redis() {
-  local name=redis logfile="$LOG_DIR/redis.log"
+# already_serving NAME LOGFILE PORT PORT_VAR STALE HEALTH [ARGS...]: succeeds when NAME already
+# serves PORT — our process, healthy, or a healthy server someone else started (reused; stop
+# leaves it alone); fails when it must be started. STALE=1 first stops our copy (its binary or
+# venv changed).
+already_serving() {
+  local name="$1" logfile="$2" port="$3" port_var="$4" stale="$5"
+  shift 5
   forget_if_dead "$name"
   if pid_of "$name" >/dev/null; then
-    wait_healthy "$name" "$logfile" redis_ok "$REDIS_PORT"
-    log "redis: already running (pid $(pid_of "$name")) on $HOST:$REDIS_PORT"
-    return 0
-  fi
-  if port_open "$REDIS_PORT"; then
-    if redis_ok "$REDIS_PORT" >/dev/null 2>&1; then
-      log "redis: WARNING: a Redis not started by this checkout already answers on $HOST:$REDIS_PORT; reusing it (stop will not touch it)"
+    if ((stale)); then
+      log "$name: its installation changed; restarting"
+      stop_names "$name"
+    else
+      wait_healthy "$name" "$logfile" "$@"
+      log "$name: already running (pid $(pid_of "$name")) on $HOST:$port"
       return 0
     fi
-    die "redis: port $REDIS_PORT is in use by something else; set STEADYFN_REDIS_PORT"
   fi
+  if port_open "$port"; then
+    if "$@" >/dev/null 2>&1; then
+      log "$name: WARNING: a server not started by this checkout already answers on $HOST:$port; reusing it (stop will not touch it)"
+      return 0
+    fi
+    die "$name: port $port is in use by something else; set $port_var"
+  fi
+  return 1
+}
+
+start_redis() {
+  local name=redis logfile="$LOG_DIR/redis.log"
+  already_serving "$name" "$logfile" "$REDIS_PORT" STEADYFN_REDIS_PORT 0 redis_ok "$REDIS_PORT" && return 0
   mkdir -p "$DATA_DIR/redis"
   spawn "$name" "$logfile" $'redis-server\n'"$HOST:$REDIS_PORT" -- \
     redis-server --bind "$HOST" --port "$REDIS_PORT" --save '' --appendonly no --daemonize no \
@@ -412,24 +428,7 @@ start_cluster() {
 
 start_ferretdb() {
   local name=ferretdb logfile="$LOG_DIR/ferretdb.log"
-  forget_if_dead "$name"
-  if pid_of "$name" >/dev/null; then
-    if ((FERRETDB_REBUILT)); then
-      log "ferretdb: binary was rebuilt; restarting"
-      stop_names "$name"
-    else
-      wait_healthy "$name" "$logfile" ferretdb_ok
-      log "ferretdb: already running (pid $(pid_of "$name")) on $HOST:$FERRETDB_PORT"
-      return 0
-    fi
-  fi
-  if port_open "$FERRETDB_PORT"; then
-    if ferretdb_ok >/dev/null 2>&1; then
-      log "ferretdb: WARNING: a MongoDB-compatible server not started by this checkout already answers on $HOST:$FERRETDB_PORT; reusing it (stop will not touch it)"
-      return 0
-    fi
-    die "ferretdb: port $FERRETDB_PORT is in use by something else; set STEADYFN_FERRETDB_PORT"
-  fi
+  already_serving "$name" "$logfile" "$FERRETDB_PORT" STEADYFN_FERRETDB_PORT "$FERRETDB_REBUILT" ferretdb_ok && return 0
   mkdir -p "$DATA_DIR/ferretdb"
   spawn "$name" "$logfile" $'ferretdb-local\n'"$HOST:$FERRETDB_PORT" -- \
     "$FERRETDB_BIN" -listen "$HOST:$FERRETDB_PORT" -dir "$DATA_DIR/ferretdb"
@@ -438,24 +437,7 @@ start_ferretdb() {
 
 start_moto() {
   local name=moto logfile="$LOG_DIR/moto.log"
-  forget_if_dead "$name"
-  if pid_of "$name" >/dev/null; then
-    if ((MOTO_REINSTALLED)); then
-      log "moto: venv was reinstalled; restarting"
-      stop_names "$name"
-    else
-      wait_healthy "$name" "$logfile" moto_ok
-      log "moto: already running (pid $(pid_of "$name")) on $HOST:$MOTO_PORT"
-      return 0
-    fi
-  fi
-  if port_open "$MOTO_PORT"; then
-    if moto_ok >/dev/null 2>&1; then
-      log "moto: WARNING: a moto server not started by this checkout already answers on $HOST:$MOTO_PORT; reusing it (stop will not touch it)"
-      return 0
-    fi
-    die "moto: port $MOTO_PORT is in use by something else; set STEADYFN_MOTO_PORT"
-  fi
+  already_serving "$name" "$logfile" "$MOTO_PORT" STEADYFN_MOTO_PORT "$MOTO_REINSTALLED" moto_ok && return 0
   spawn "$name" "$logfile" $'moto_server\n'"-p $MOTO_PORT" -- \
     env PYTHONUNBUFFERED=1 "$VENV_DIR/bin/moto_server" -H "$HOST" -p "$MOTO_PORT"
   log "moto: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$MOTO_PORT"
