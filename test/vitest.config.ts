@@ -6,11 +6,13 @@ import { defineConfig } from 'vitest/config';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 // Tests import packages by name and run against their sources, not a stale build.
-const alias = Object.fromEntries(
-  readdirSync(`${root}packages`)
-    .filter((dir) => existsSync(`${root}packages/${dir}/src/index.ts`))
-    .map((dir) => [`@steadyfn/${dir}`, `${root}packages/${dir}/src/index.ts`]),
-);
+// `@steadyfn/<dir>` → src/index.ts; a subpath `@steadyfn/<dir>/<name>` → src/<name>.ts.
+const alias = readdirSync(`${root}packages`)
+  .filter((dir) => existsSync(`${root}packages/${dir}/src/index.ts`))
+  .flatMap((dir) => [
+    { find: new RegExp(`^@steadyfn/${dir}$`), replacement: `${root}packages/${dir}/src/index.ts` },
+    { find: new RegExp(`^@steadyfn/${dir}/([a-z0-9-]+)$`), replacement: `${root}packages/${dir}/src/$1.ts` },
+  ]);
 
 export default defineConfig({
   root,

@@ -1,9 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/internal.ts'],
   format: ['esm', 'cjs'],
   dts: true,
+  // One copy of shared modules (error classes) for every entry, in CJS too, so instanceof holds across entries.
+  splitting: true,
   clean: true,
   sourcemap: true,
   target: 'node22',

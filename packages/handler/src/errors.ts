@@ -85,6 +85,37 @@ export class TerminalError extends SteadyError {
   }
 }
 
+/**
+ * A factory was given options it cannot work with (a negative `ttlMs`, a missing `store`, a
+ * driver that is not installed). Thrown when the function is defined (at cold start), or as
+ * the invocation's error when it is only found at first use. Terminal: no retry can fix it.
+ * Its message names the option, what was expected and what was given, never a secret.
+ *
+ * @example
+ * throw new ConfigurationError('idempotency(): option "ttlMs" must be a positive integer (milliseconds); got -1', { field: 'ttlMs', expected: 'a positive integer (milliseconds)' });
+ */
+export class ConfigurationError extends SteadyError {
+  override readonly name = 'ConfigurationError';
+  /** The option at fault (dotted path), e.g. `ttlMs` or `store`. */
+  readonly field: string;
+  /**
+   * @param message - The whole explanation, e.g. `redis(): option "url" must be a redis:// URL; got "x"`.
+   * @param details.field - The option at fault.
+   * @param details.expected - What it must be, in words.
+   * @param details.code - A more specific stable code. Default `CONFIG_INVALID`.
+   */
+  constructor(message: string, details: { field: string; expected: string; code?: string; cause?: unknown }) {
+    super(details.code ?? 'CONFIG_INVALID', message, {
+      status: 500,
+      retryable: false,
+      expose: false,
+      issues: [{ field: details.field, message, expected: details.expected }],
+      ...(details.cause === undefined ? {} : { cause: details.cause }),
+    });
+    this.field = details.field;
+  }
+}
+
 /** An HTTP error with a chosen status; retryable when the status is 5xx, 408 or 429. */
 export function httpError(status: number, code: string, message: string, options: Omit<SteadyErrorOptions, 'status'> = {}): SteadyError {
   const retryable = options.retryable ?? (status >= 500 || status === 408 || status === 429);

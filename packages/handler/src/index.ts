@@ -11,6 +11,7 @@ export {
   DeadlineExceededError,
   RetryableError,
   TerminalError,
+  ConfigurationError,
   httpError,
   toSteadyError,
   toProblem,

@@ -1,0 +1,55 @@
+/**
+ * Up-front validation of factory options, p-retry style: each failure is a
+ * `ConfigurationError` naming the option, what was expected and what was given.
+ */
+import { ConfigurationError } from '../errors.js';
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+/** Throws `ConfigurationError` for `owner`'s option `field`: `owner(): option "field" must be <expected>; got <value>`. */
+export function invalidOption(owner: string, field: string, expected: string, got: unknown, code?: string): never {
+  throw new ConfigurationError(`${owner}(): option "${field}" must be ${expected}; got ${describe(got)}`, {
+    field,
+    expected,
+    ...(code === undefined ? {} : { code }),
+  });
+}
+
+/** A whole number of milliseconds ≥ `min` (default 1), or `fallback` when undefined. */
+export function msOption(owner: string, field: string, value: unknown, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    invalidOption(owner, field, `a whole number of milliseconds ≥ ${min}`, value);
+  }
+  return value;
+}
+
+/** An integer in [min, max], or `fallback` when undefined. */
+export function intOption(owner: string, field: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    invalidOption(owner, field, `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+/** One of `allowed`, or `fallback` when undefined. */
+export function oneOfOption<T extends string | boolean>(owner: string, field: string, value: unknown, allowed: ReadonlyArray<T>, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) invalidOption(owner, field, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
+  return value as T;
+}
+
+/** A non-empty string, or `fallback` when undefined (pass `undefined` as fallback to make it required). */
+export function stringOption(owner: string, field: string, value: unknown, fallback?: string): string {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'string' || value === '') invalidOption(owner, field, 'a non-empty string', value);
+  return value;
+}
