@@ -1,56 +1,20 @@
 /**
  * `handler(options, fn)`: wraps one async function so it runs unchanged on AWS Lambda,
- * Google Cloud Functions, Azure Functions and Apache OpenWhisk (and as a plain call).
+ * Google Cloud Functions, Azure Functions and Apache OpenWhisk (and as a plain call),
+ * detecting the provider from each call's arguments. The per-provider entries
+ * (`@steadyfn/handler/aws`, `/gcp`, `/azure`, `/openwhisk`) carry one adapter each.
  */
-import type { ZodType, output } from 'zod';
+import type { ZodType } from 'zod';
+import { defineHandler, type HandlerFunction, type HandlerOptions, type PluginsAdded } from './define.js';
 import { detectProvider } from './detect.js';
-import { makeLogger, type Definition } from './invoke.js';
-import type { LogLevel, LogSink } from './logger.js';
 import { invokeAzure, type AzureInvocationContext } from './providers/azure.js';
 import { invokeDirect, type DirectOptions } from './providers/direct.js';
 import { invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
 import { invokeLambda, type LambdaContext } from './providers/lambda.js';
 import { invokeOpenWhisk } from './providers/openwhisk.js';
-import type { Context, Plugin, Provider } from './types.js';
+import type { Plugin } from './types.js';
 
-type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
-
-/** The members a list of plugins adds to `ctx`. */
-export type PluginsAdded<P extends ReadonlyArray<Plugin<any>>> = [P[number]] extends [never]
-  ? {}
-  : UnionToIntersection<P[number] extends infer U ? (U extends Plugin<infer A> ? A : never) : never> & {};
-
-export interface HandlerOptions<S extends ZodType | undefined, P extends ReadonlyArray<Plugin<any>>> {
-  /** zod schema for the input; the function receives the parsed value. */
-  input?: S;
-  /** Plugins, outermost first. */
-  use?: P;
-  /** Skip detection and always treat calls as coming from this provider. */
-  provider?: Provider;
-  /** Name used in logs and idempotency keys; defaults to the provider's function name. */
-  name?: string;
-  /**
-   * Invocation timeout where the provider gives no clock to read (Azure: set it to your
-   * `functionTimeout`; default 5 minutes, the Consumption plan's default).
-   */
-  timeoutMs?: number;
-  /** The signal aborts and the wrapper answers DEADLINE_EXCEEDED this long before the deadline. Default 500 ms. */
-  deadlineMarginMs?: number;
-  /**
-   * A message that failed with a terminal (non-retryable) error: `'fail'` (default) reports
-   * it failed so the provider's redrive moves it to the dead-letter queue — nothing is lost;
-   * `'ack'` acknowledges it after logging, for messages that are safe to drop.
-   */
-  terminalErrors?: 'fail' | 'ack';
-  /** Where JSON log lines go (default stdout). */
-  logSink?: LogSink;
-  /** Lowest level written (default: `STEADYFN_LOG_LEVEL`, else `info`). */
-  logLevel?: LogLevel;
-}
-
-export type InputOf<S> = S extends ZodType ? output<S> : unknown;
-
-export type HandlerFunction<S, Added> = (input: InputOf<S>, ctx: Context<Added & {}>) => unknown;
+export type { HandlerFunction, HandlerOptions, InputOf, PluginsAdded } from './define.js';
 
 /** The wrapped function: call it with any provider's arguments, or use an explicit entry. */
 export interface SteadyHandler {
@@ -69,21 +33,18 @@ export interface SteadyHandler {
   invoke(input: unknown, options?: DirectOptions): Promise<unknown>;
 }
 
-export function handler<S extends ZodType | undefined = undefined, const P extends ReadonlyArray<Plugin<any>> = []>(
+/**
+ * Wraps `fn` for every provider.
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid, at definition time.
+ * @example
+ * export const main = handler({ input: z.object({ sku: z.string() }) }, async (input, ctx) => ({ sku: input.sku }));
+ */
+export function handler<S extends ZodType | undefined = undefined, const P extends ReadonlyArray<Plugin<any, any>> = []>(
   options: HandlerOptions<S, P>,
   fn: HandlerFunction<S, PluginsAdded<P>>,
 ): SteadyHandler {
-  const def: Definition = {
-    input: options.input as Definition['input'],
-    use: options.use ?? [],
-    fn: fn as Definition['fn'],
-    deadlineMarginMs: options.deadlineMarginMs ?? 500,
-    logger: makeLogger(options.logSink, options.name, options.logLevel),
-    terminalErrors: options.terminalErrors ?? 'fail',
-    timeoutMs: options.timeoutMs ?? 5 * 60_000,
-    name: options.name,
-  };
-
+  const def = defineHandler(options, fn);
   const entries = {
     aws: (event: unknown, context: LambdaContext) => invokeLambda(def, event, context),
     gcpHttp: (req: unknown, res: unknown) => invokeGcpHttp(def, req, res),

@@ -8,4 +8,8 @@
 export { isRecord, str, setOwn, getOwn, type Rec } from './internal/record.js';
 export { sleep, withTimeout } from './internal/time.js';
 export { invalidOption, msOption, intOption, oneOfOption, stringOption } from './internal/options.js';
-export { toFieldIssues } from './invoke.js';
+export { toFieldIssues, issuePath, type ZodLikeIssue } from './internal/issues.js';
+export { parseMediaType, isJsonMediaType, isTextualContentType, type MediaType } from './internal/media-type.js';
+export { isFieldName, isFieldValue, statusLine } from './internal/http-grammar.js';
+export { scrubText, errorFacts } from './internal/scrub.js';
+export { toRenderedResponse, renderError, type HttpResponseFields } from './response.js';

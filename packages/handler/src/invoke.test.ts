@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { currentContext, handler, httpError, RetryableError, TerminalError, type Plugin } from './index.js';
-import { runBatch, type Definition, type Invocation } from './invoke.js';
+import { planPlugins, runBatch, type Definition, type Invocation } from './invoke.js';
 import { createLogger } from './logger.js';
 
 const silent = () => undefined;
@@ -220,6 +220,7 @@ describe('batches', () => {
     terminalErrors,
     timeoutMs: 1000,
     name: undefined,
+    ...planPlugins(use),
   });
   const frame = { provider: 'direct' as const, functionName: 't', deadline: Number.POSITIVE_INFINITY, raw: null };
   const inv = (n: number): Invocation => ({

@@ -24,25 +24,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
-import { decodeBody, httpInput, normaliseHeaders, parseQueryString, toHttpResponse, type HttpResponse, type RequestBody } from '../http.js';
-import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
-import type { Logger } from '../logger.js';
+import { decodeBody, httpInput, normaliseHeaders, parseQueryString, type RequestBody } from '../http.js';
+import { isJsonMediaType as isJsonFamily, parseMediaType, type MediaType } from '../internal/media-type.js';
+import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
+import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
+import { renderError, type HttpResponse } from '../response.js';
 import { parseMessageBody } from '../message.js';
-import type { HttpRequest, Outcome, Trigger } from '../types.js';
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** Names `__proto__` and friends arrive in params as own keys; keep them as plain own keys. */
-function setOwn(target: Rec, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
+import type { HttpRequest, Trigger } from '../types.js';
 
 /** What a web action returns to the OpenWhisk controller (`.http` extension). */
 export interface OpenWhiskWebResult {
   statusCode: number;
-  headers: Record<string, string>;
+  /** A list sends the header once per value (the controller's `headersFromJson`); `set-cookie` is always one line per cookie. */
+  headers: Record<string, string | string[]>;
   /**
    * Text for textual media types; base64 for binary ones (the controller decodes it);
    * a parsed JSON value for JSON media types. Absent for an empty body.
@@ -72,35 +66,14 @@ const APPLICATION_TEXT_SUBTYPES = new Set([
 ]);
 const ALWAYS_BINARY = new Set(['image', 'audio', 'video', 'font', 'message', 'multipart']);
 
-interface MediaType {
-  main: string;
-  sub: string;
-  essence: string;
-  charset: boolean;
-}
-
-function parseMediaType(value: string | undefined): MediaType | undefined {
-  if (!value) return undefined;
-  const [head = '', ...params] = value.split(';');
-  const essence = head.trim().toLowerCase();
-  const slash = essence.indexOf('/');
-  if (slash <= 0 || slash === essence.length - 1) return undefined;
-  const charset = params.some((p) => p.trim().toLowerCase().startsWith('charset='));
-  return { main: essence.slice(0, slash), sub: essence.slice(slash + 1), essence, charset };
-}
-
-function isJsonFamily(mt: MediaType): boolean {
-  return mt.essence === 'application/json' || mt.essence.endsWith('+json');
-}
-
 /** Whether the controller treats this media type as binary (base64 in `__ow_body` and in results). */
 function isBinaryMedia(mt: MediaType | undefined): boolean {
   // A request without a content type reaches akka-http as octet-stream: binary.
   if (!mt) return true;
-  if (ALWAYS_BINARY.has(mt.main)) return true;
+  if (ALWAYS_BINARY.has(mt.type)) return true;
   if (mt.charset) return false;
-  if (mt.main === 'text') return !TEXT_SUBTYPES.has(mt.sub);
-  if (mt.main === 'application') return !APPLICATION_TEXT_SUBTYPES.has(mt.sub);
+  if (mt.type === 'text') return !TEXT_SUBTYPES.has(mt.subtype);
+  if (mt.type === 'application') return !APPLICATION_TEXT_SUBTYPES.has(mt.subtype);
   return true;
 }
 
@@ -157,6 +130,7 @@ function webInvocation(params: Rec, activationId: string): Invocation {
     trigger: { kind: 'http', source: raw ? 'ow-web-raw' : 'ow-web', request },
     requestId: activationId,
     deliveryId: undefined,
+    http: {},
     payload: () => {
       if (raw) return httpInput(request);
       if (!hasBody) return withoutOwFields(params); // query and object/form body, merged by the controller
@@ -166,20 +140,21 @@ function webInvocation(params: Rec, activationId: string): Invocation {
   };
 }
 
-function headerValue(headers: Record<string, string>, name: string): string | undefined {
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
+function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return typeof v === 'string' ? v : v[0];
   return undefined;
 }
 
-/**
- * Shapes the normalised response for the controller's `.http` handling: a string body is
- * sent as is for textual types and base64-decoded for binary ones; a JSON value (object,
- * array, number, boolean) is serialised for JSON types. Any other JSON text (`null`, a
- * string, or text that is not JSON) goes base64: under a JSON type the controller decodes
- * every string that looks like base64 (a legacy rule), which would garble `null`.
- */
+/** Headers for the controller: repeated ones as lists, and every cookie its own `set-cookie` line. */
+function webHeaders(res: HttpResponse): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(res.headers)) setOwn(headers, name, typeof value === 'string' ? value : [...value]);
+  if (res.cookies.length > 0) headers['set-cookie'] = res.cookies.length === 1 ? res.cookies[0]! : [...res.cookies];
+  return headers;
+}
+
 export function toOpenWhiskWebResult(res: HttpResponse): OpenWhiskWebResult {
-  const result: OpenWhiskWebResult = { statusCode: res.status, headers: res.headers };
+  const result: OpenWhiskWebResult = { statusCode: res.status, headers: webHeaders(res) };
   if (res.body === '') return result;
   const mediaType = parseMediaType(headerValue(res.headers, 'content-type'));
   if (mediaType === undefined) {
@@ -217,8 +192,7 @@ function notJsonError(): SteadyError {
 }
 
 /** 5xx responses go under `error` so the activation is recorded as failed; the controller still sends the same response. */
-function webResult(outcome: Outcome, log: Logger): Rec {
-  const res = toHttpResponse(outcome, log);
+function webResult(res: HttpResponse): Rec {
   const result = toOpenWhiskWebResult(res);
   return res.status >= 500 ? { error: result } : { ...result };
 }
@@ -270,7 +244,7 @@ async function runKafka(def: Definition, frame: Frame, params: Rec & { messages:
     invocations = kafkaInvocations(params, activationId);
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the Kafka batch');
-    def.logger.warn('invocation rejected', { provider: 'openwhisk', trigger: 'queue', code: error.code, batchSize: params.messages.length });
+    adapterLogger(def, 'openwhisk', activationId).warn('invocation rejected', { trigger: 'queue', code: error.code, batchSize: params.messages.length });
     return { error: toErrorSummary(error) };
   }
   // Kafka orders messages within a partition: run in order and stop at the first failure.
@@ -356,18 +330,18 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     raw: params,
   };
   const web = isRec(params) && typeof params.__ow_method === 'string';
-  const log = (): Logger => def.logger.child({ provider: 'openwhisk', requestId: activationId });
+
   try {
     if (!isRec(params)) {
       return { error: toErrorSummary(new MalformedEventError('Activation parameters are not an object', [{ field: '', message: 'Not an object', expected: 'object' }])) };
     }
-    if (web) return webResult(await runInvocation(def, frame, webInvocation(params, activationId)), log());
+    if (web) return webResult(await runHttpInvocation(def, frame, webInvocation(params, activationId)));
     if (isKafkaBatch(params)) return await runKafka(def, frame, params, activationId);
     return await runActivation(def, frame, params, activationId);
   } catch (thrown) {
     // Only a defect in this adapter gets here; the runtime must still receive a result.
     const error = new SteadyError('INTERNAL', 'Internal error', { status: 500, retryable: true, expose: false, cause: thrown });
-    log().error('openwhisk adapter failed', { code: error.code });
-    return web ? webResult({ ok: false, error }, log()) : { error: toErrorSummary(error) };
+    adapterLogger(def, 'openwhisk', activationId).error('openwhisk adapter failed', { code: error.code });
+    return web ? webResult(renderError(error)) : { error: toErrorSummary(error) };
   }
 }
