@@ -1,0 +1,106 @@
+/**
+ * Cold start: how long loading the libraries takes in a fresh Node process, steadyfn against
+ * its peer, side by side in the same run, unbundled (from node_modules, ESM) and bundled
+ * (one esbuild CJS bundle per side, as a Lambda deployment ships it). Prints the ratios
+ * (goal: ≤ 0.45× unbundled, ≤ 0.6× bundled); never asserts a timing.
+ *
+ *   steadyfn: @steadyfn/handler (the root entry, and /aws) + @steadyfn/idempotency + ioredis + zod
+ *   peer:     @middy/core + @aws-lambda-powertools/idempotency (with its cache persistence layer
+ *             and middy middleware, as packages/idempotency/bench uses it over ioredis) + ioredis + zod
+ *
+ * Each side is loaded from a task root laid out like a deployment package (its node_modules
+ * links to the installed packages, whose own dependencies resolve where pnpm put them).
+ *
+ *   pnpm vitest bench --run packages/handler/bench/coldstart.bench.ts
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { test } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packages = join(here, '../..');
+const RUNS = 15;
+
+/** Where each package the probes import is installed (resolved from a package that depends on it). */
+function installed(): Record<string, string> {
+  // pnpm links each dependency into the depending package's node_modules.
+  const from = (pkg: string, name: string) => join(packages, pkg, 'node_modules', name);
+  return {
+    '@steadyfn/handler': join(packages, 'handler'),
+    '@steadyfn/idempotency': join(packages, 'idempotency'),
+    ioredis: from('idempotency', 'ioredis'),
+    zod: from('handler', 'zod'),
+    '@middy/core': from('idempotency', '@middy/core'),
+    '@aws-lambda-powertools/idempotency': from('idempotency', '@aws-lambda-powertools/idempotency'),
+  };
+}
+
+const SIDES = {
+  'steadyfn (root entry)': ['@steadyfn/handler', '@steadyfn/idempotency', 'ioredis', 'zod'],
+  'steadyfn (/aws entry)': ['@steadyfn/handler/aws', '@steadyfn/idempotency', 'ioredis', 'zod'],
+  peer: ['@middy/core', '@aws-lambda-powertools/idempotency', '@aws-lambda-powertools/idempotency/cache', '@aws-lambda-powertools/idempotency/middleware', 'ioredis', 'zod'],
+} as const;
+type Side = keyof typeof SIDES;
+
+function taskRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'steadyfn-coldstart-'));
+  for (const [name, dir] of Object.entries(installed())) {
+    const link = join(root, 'node_modules', name);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(realpathSync(dir), link, 'dir');
+  }
+  return root;
+}
+
+/** Milliseconds one fresh process spends loading `file` (imported, or required when it is a bundle). */
+function measure(root: string, file: string, bundled: boolean): number {
+  const load = bundled ? `require(${JSON.stringify(file)})` : `await import(${JSON.stringify(file)})`;
+  const script = `const { createRequire } = await import('node:module'); const require = createRequire(${JSON.stringify(join(root, 'x.cjs'))});
+const t0 = performance.now(); ${load}; process.stdout.write(String(performance.now() - t0));`;
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }));
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+test('cold start: import time in fresh processes, steadyfn against middy + Powertools idempotency', { timeout: 300_000 }, async () => {
+  const root = taskRoot();
+  try {
+    const entries = {} as Record<Side, { unbundled: string; bundled: string }>;
+    for (const [side, modules] of Object.entries(SIDES) as Array<[Side, readonly string[]]>) {
+      const slug = side.replace(/[^a-z]+/g, '-');
+      const entry = join(root, `${slug}.mjs`);
+      // Namespace imports keep every module in the bundle (nothing is tree-shaken away unused).
+      writeFileSync(entry, modules.map((m, i) => `import * as m${i} from '${m}';`).join('\n') + `\nexport default [${modules.map((_, i) => `m${i}`).join(', ')}];\n`);
+      const bundle = join(root, `${slug}.bundle.cjs`);
+      await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: bundle, logLevel: 'silent', absWorkingDir: root });
+      entries[side] = { unbundled: entry, bundled: bundle };
+    }
+    const times: Record<string, number[]> = {};
+    // Interleaved, so a noisy moment on a shared machine hits every side alike.
+    for (let run = 0; run < RUNS; run++) {
+      for (const side of Object.keys(SIDES) as Side[]) {
+        for (const mode of ['unbundled', 'bundled'] as const) {
+          (times[`${side}|${mode}`] ??= []).push(measure(root, entries[side][mode], mode === 'bundled'));
+        }
+      }
+    }
+    for (const mode of ['unbundled', 'bundled'] as const) {
+      const peer = median(times[`peer|${mode}`]!);
+      const goal = mode === 'unbundled' ? 0.45 : 0.6;
+      console.log(`[bench] cold start ${mode}: peer (middy + Powertools idempotency + ioredis + zod) p50 ${peer.toFixed(1)} ms`);
+      for (const side of ['steadyfn (root entry)', 'steadyfn (/aws entry)'] as const) {
+        const ours = median(times[`${side}|${mode}`]!);
+        console.log(`[bench] cold start ${mode}: ${side} p50 ${ours.toFixed(1)} ms = ${(ours / peer).toFixed(2)}× the peer (goal ≤ ${goal}×)`);
+      }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
