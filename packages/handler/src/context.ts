@@ -20,6 +20,11 @@ export function takeColdStart(): boolean {
   return cold;
 }
 
+/** A plugin's `state()` threw: kept until the pipeline can fail the invocation with it. */
+class StateFailure {
+  constructor(readonly thrown: unknown) {}
+}
+
 /** Each plugin's state for this ctx, by the plugin's index in `use`. */
 export let pluginStates: (ctx: InvocationContext) => unknown[];
 
@@ -37,14 +42,14 @@ export class InvocationContext implements BaseContext {
   #log: Logger | undefined;
   #deadline: Deadline;
   /** Each plugin's state, by its index in `use`; read by the core through `pluginStates`. */
-  #states: unknown[];
-  #stateError: unknown = undefined;
+  #states: unknown[] | StateFailure;
 
   static {
     pluginStates = (ctx) => {
+      const states = ctx.#states;
       // A state factory that threw fails the invocation inside the pipeline, where it is reported.
-      if (ctx.#stateError !== undefined) throw ctx.#stateError;
-      return ctx.#states;
+      if (states instanceof StateFailure) throw states.thrown;
+      return states;
     };
   }
 
@@ -65,10 +70,10 @@ export class InvocationContext implements BaseContext {
       const states = new Array<unknown>(def.use.length);
       try {
         for (const i of stateful) states[i] = def.use[i]!.state!();
+        this.#states = states;
       } catch (thrown) {
-        this.#stateError = thrown ?? new Error('state() threw');
+        this.#states = new StateFailure(thrown);
       }
-      this.#states = states;
     }
   }
 

@@ -97,6 +97,8 @@ export class Deadline {
   readonly answerAt: number;
   /** Epoch ms after which cleanup hooks are no longer awaited. */
   readonly cleanupAt: number;
+  /** Whether there is a deadline at all (a plain call without one has none). */
+  readonly finite: boolean;
   /** The context that disposes of this deadline when it ends; a batch disposes of its own. */
   owner: object | undefined;
 
@@ -107,6 +109,7 @@ export class Deadline {
   ) {
     this.answerAt = at - marginMs;
     this.cleanupAt = at - marginMs / 2;
+    this.finite = Number.isFinite(at);
   }
 
   get signal(): AbortSignal {
@@ -154,7 +157,7 @@ export class Deadline {
 
   /** Settles like `work`, or rejects with DEADLINE_EXCEEDED (and aborts ctx.signal) when the deadline comes first. */
   race<T>(work: Promise<T>): Promise<T> {
-    if (!Number.isFinite(this.at)) return work;
+    if (!this.finite) return work;
     return raceAt(work, this.answerAt, (reject) => {
       this.abort();
       reject(new DeadlineExceededError());
@@ -163,7 +166,7 @@ export class Deadline {
 
   /** Settles like `work`, or rejects with PLUGIN_HOOK_TIMEOUT at the cleanup cut-off. */
   raceCleanup<T>(work: Promise<T>): Promise<T> {
-    if (!Number.isFinite(this.at)) return work;
+    if (!this.finite) return work;
     return raceAt(work, this.cleanupAt, (reject) => reject(new HookTimeoutError()));
   }
 

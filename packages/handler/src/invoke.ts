@@ -8,7 +8,7 @@ import { createContext, invocationLogger, storage, takeColdStart } from './conte
 import { Deadline } from './deadline.js';
 import { toFieldIssues } from './internal/issues.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
-import { runPipeline, type Prepared } from './pipeline.js';
+import { runPipeline } from './pipeline.js';
 import { renderError, type HttpResponse } from './response.js';
 import type { InputSchema, Outcome, Plugin, Provider, Trigger } from './types.js';
 
@@ -98,7 +98,7 @@ export function runInvocation(def: Definition, frame: Frame, inv: Invocation): P
   const ctx = createContext(def, frame, inv, deadline, takeColdStart());
   // A lone invocation owns its deadline and disposes of it when it ends.
   deadline.owner = ctx;
-  return storage.run(ctx, runPipeline, def, ctx, inv, deadline, undefined as Prepared | undefined);
+  return storage.run(ctx, runPipeline, def, ctx, inv, deadline);
 }
 
 /** The response to send for an HTTP invocation's outcome: the rendered result, or the error as problem+json. */

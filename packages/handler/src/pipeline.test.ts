@@ -160,7 +160,7 @@ describe('the deadline bounds every hook', () => {
 
   it('a slow before answers DEADLINE_EXCEEDED at the deadline (less the margin), not when it finishes; the function never starts', async () => {
     let started = false;
-    const slow: Plugin = { name: 'slow', before: () => sleep(1_500) };
+    const slow: Plugin = { name: 'slow', before: async () => void (await sleep(1_500)) };
     const main = handler({ use: [slow], deadlineMarginMs: 100, ...silent }, () => {
       started = true;
       return 'late';

@@ -45,7 +45,7 @@ async function validate(schema: InputSchema, payload: unknown): Promise<unknown>
 
 /** The validated input: a value when nothing needs awaiting, so the common path adds no promise. */
 export function inputOf(def: Definition, inv: Invocation, deadline: Deadline): unknown {
-  if (!def.input) return inv.payload();
+  if (def.input === undefined) return inv.payload();
   return deadline.race(validate(def.input, inv.payload()));
 }
 
@@ -62,7 +62,7 @@ function guarded<T>(deadline: Deadline, result: T | PromiseLike<T>): T | Promise
   return isThenable(result) ? deadline.race(Promise.resolve(result)) : result;
 }
 
-export function runPipeline(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline, prepared: Prepared | undefined): Promise<Outcome> {
+export function runPipeline(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline, prepared?: Prepared): Promise<Outcome> {
   return def.use.length === 0 && prepared === undefined ? runBare(def, ctx, inv, deadline) : runOnion(def, ctx, inv, deadline, prepared);
 }
 
@@ -213,7 +213,7 @@ async function runBare(def: Definition, ctx: InvocationContext, inv: Invocation,
     // Only a schema makes the input a promise; an unvalidated payload is used as it is.
     const input = def.input ? await pending : pending;
     ctx.input = input;
-    const finite = Number.isFinite(deadline.at);
+    const finite = deadline.finite;
     if (finite) deadline.check();
     let value = def.fn(input, ctx);
     if (isThenable(value)) value = finite ? await deadline.race(Promise.resolve(value)) : await value;

@@ -33,7 +33,7 @@ const multi = () =>
   });
 const unsendable = () => httpResult({ headers: { 'x-note': 'line\nbreak' }, body: 'x' });
 /** A plugin whose `before` outlives the deadline (issue 7: answered at 1,504 ms against 1,000 ms). */
-const slowBefore: Plugin = { name: 'slow', before: () => sleep(1_500) };
+const slowBefore: Plugin = { name: 'slow', before: async () => void (await sleep(1_500)) };
 
 function logs() {
   const lines: string[] = [];
