@@ -5,8 +5,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { handler, httpError, httpResult, isHttpResponse, type Context, type Plugin } from './index.js';
-import { planPlugins, runBatch, type Definition, type Invocation } from './invoke.js';
-import { createLogger } from './logger.js';
+import { runBatch } from './invoke.js';
+import { queueMessage, testDefinition, testFrame } from '../test/support/batch.js';
 
 const silent = { logSink: () => undefined };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -232,24 +232,9 @@ describe('the deadline bounds every hook', () => {
 });
 
 describe('batch ordering', () => {
-  const def = (fn: Definition['fn'], use: Plugin<any, any>[]): Definition => ({
-    input: undefined,
-    use,
-    fn,
-    deadlineMarginMs: 0,
-    logger: createLogger({}, () => undefined),
-    terminalErrors: 'fail',
-    timeoutMs: 1000,
-    name: undefined,
-    ...planPlugins(use),
-  });
-  const frame = { provider: 'direct' as const, functionName: 't', deadline: Number.POSITIVE_INFINITY, raw: null };
-  const inv = (n: number): Invocation => ({
-    trigger: { kind: 'queue', source: 'test', messageId: `m${n}`, attributes: {}, batchIndex: n, batchSize: 3 },
-    requestId: `r${n}`,
-    deliveryId: `m${n}`,
-    payload: () => n,
-  });
+  const def = testDefinition;
+  const frame = testFrame;
+  const inv = (n: number) => queueMessage(n, 3);
 
   it('extend runs for every message before beforeBatch, which sees the ctx members and each state', async () => {
     const seen: unknown[] = [];
