@@ -12,6 +12,7 @@ export { toFieldIssues, issuePath, type ZodLikeIssue } from './internal/issues.j
 export { parseMediaType, isJsonMediaType, isTextualContentType, type MediaType } from './internal/media-type.js';
 export { isFieldName, isFieldValue, statusLine } from './internal/http-grammar.js';
 export { scrubText, errorFacts } from './internal/scrub.js';
+export { nodeCrypto, randomUUID } from './internal/crypto.js';
 export { toRenderedResponse, renderError, isHttpResponse, type HttpResponseFields } from './response.js';
 // The error classes, for packages that must not load the provider adapters of the root entry.
 export {

@@ -10,9 +10,8 @@
  * Per-invocation bookkeeping lives in the plugin's state slot (the core makes one per
  * invocation and hands it to every hook), never in module state.
  */
-import { randomUUID } from 'node:crypto';
 import type { Context, Plugin, SteadyError } from '@steadyfn/handler';
-import { invalidOption, intOption, msOption, oneOfOption, sleep, stringOption } from '@steadyfn/handler/internal';
+import { invalidOption, intOption, msOption, oneOfOption, randomUUID, sleep, stringOption } from '@steadyfn/handler/internal';
 import { IdempotencyInProgressError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
 import { fingerprintOf, resolveKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey } from './key.js';
 import { LocalCache, type LocalEntry } from './lru.js';

@@ -8,7 +8,7 @@
  * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
  * queue. A Service Bus batch settles as one: one failed message redelivers all of them.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../internal/crypto.js';
 import { parseSetCookie } from 'set-cookie-parser';
 import { MalformedEventError, toPublicError, type FieldIssue } from '../errors.js';
 import { httpInput, normaliseHeaders, parseQueryString } from '../http.js';

@@ -4,7 +4,7 @@
  */
 import { toPublicError } from '../errors.js';
 import { runInvocation, type Definition } from '../invoke.js';
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../internal/crypto.js';
 
 export interface DirectOptions {
   requestId?: string;

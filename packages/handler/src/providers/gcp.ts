@@ -6,7 +6,7 @@
  * (`CLOUD_RUN_TIMEOUT_SECONDS` on 2nd gen, `FUNCTION_TIMEOUT_SEC` on 1st gen). A failed
  * CloudEvent is thrown, so the framework answers non-2xx and Pub/Sub redelivers.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, toPublicError } from '../errors.js';
 import { bodyFromBytes, decodeBody, httpInput, normaliseHeaders, queryFromObject, type RequestBody } from '../http.js';
 import { isRecord as isRec, str, type Rec } from '../internal/record.js';

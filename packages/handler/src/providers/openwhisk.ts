@@ -22,7 +22,7 @@
  * a synchronous throw makes the runtime discard the container with every warm connection in
  * it. Failures are returned as `{ error }` (an application error in the activation record).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
 import { decodeBody, httpInput, normaliseHeaders, parseQueryString, type RequestBody } from '../http.js';
 import { isJsonMediaType as isJsonFamily, parseMediaType, type MediaType } from '../internal/media-type.js';
