@@ -2,6 +2,7 @@ import type { Logger } from './logger.js';
 import type { FieldIssue, SteadyError } from './errors.js';
 import type { ZodLikeIssue } from './internal/issues.js';
 
+/** The platform that called the function. */
 export type Provider = 'aws' | 'gcp' | 'azure' | 'openwhisk' | 'direct';
 
 export type TriggerKind = 'http' | 'queue' | 'schedule' | 'event' | 'direct';

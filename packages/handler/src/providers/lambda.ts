@@ -22,6 +22,7 @@ export interface LambdaContext {
   [key: string]: unknown;
 }
 
+/** The SQS partial batch response (`ReportBatchItemFailures`): the message ids to redeliver. */
 export interface SqsBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
 }
