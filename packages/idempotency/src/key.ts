@@ -6,6 +6,7 @@ import type { Context } from '@steadyfn/handler';
 import { IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError } from './errors.js';
 import { canonicalHash, sha256 } from './fingerprint.js';
 
+/** The request header a client sends its key in (lower case, as the handler normalises headers). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Longest key accepted from a client (as Stripe); keys are hashed, so this only bounds abuse. */
 export const MAX_KEY_LENGTH = 255;
@@ -24,6 +25,7 @@ export type KeySource = 'auto' | 'header' | 'input' | KeyFunction;
 /** Where a resolved key came from; part of the hash, so sources cannot collide. */
 export type KeyKind = 'header' | 'delivery' | 'input' | 'custom';
 
+/** An invocation's key before it is namespaced and hashed: where it came from, and its value. */
 export interface ResolvedKey {
   kind: KeyKind;
   value: string;

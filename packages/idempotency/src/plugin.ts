@@ -18,6 +18,7 @@ import { LocalCache, type LocalEntry } from './lru.js';
 import { decodeStored, encodeStored, errorStored, replay, resultStored, type StoredResult } from './record.js';
 import { isCompleteRequest, type ClaimRequest, type ClaimResult, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from './types.js';
 
+/** Bounds of the in-memory cache of completed records. */
 export interface LocalCacheOptions {
   /** Most completed records kept in memory. @default 1000 */
   maxEntries?: number;

@@ -10,6 +10,7 @@ import { IdempotencyRecordCorruptError } from './errors.js';
 /** The header marking a replayed HTTP response (and a replayed error), value `true`. */
 export const REPLAYED_HEADER = 'Idempotency-Replayed';
 
+/** A completed record's result, as encoded in the store (short field names: records are read on every duplicate). */
 export type StoredResult =
   /** A function's return value; `v` absent for `undefined`. */
   | { k: 'v'; v?: unknown }
@@ -32,6 +33,7 @@ export function resultStored(value: unknown): StoredResult {
   return value === undefined ? { k: 'v' } : { k: 'v', v: value };
 }
 
+/** A cached error as stored: only what a caller would see (code, public message, status), never a stack. */
 export function errorStored(error: SteadyError): StoredResult {
   const out: StoredResult = {
     k: 'e',
