@@ -9,7 +9,9 @@
  *             and middy middleware, as packages/idempotency/bench uses it over ioredis) + ioredis + zod
  *
  * Each side is loaded from a task root laid out like a deployment package (its node_modules
- * links to the installed packages, whose own dependencies resolve where pnpm put them).
+ * links to the installed packages, whose own dependencies resolve where pnpm put them). The
+ * parts are printed too: ioredis + zod, which both sides load (and which dominate both), and
+ * each side without them.
  *
  *   pnpm vitest bench --run packages/handler/bench/coldstart.bench.ts
  */
@@ -23,7 +25,7 @@ import { test } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = join(here, '../..');
-const RUNS = 15;
+const RUNS = 11;
 
 /** Where each package the probes import is installed (resolved from a package that depends on it). */
 function installed(): Record<string, string> {
@@ -39,10 +41,19 @@ function installed(): Record<string, string> {
   };
 }
 
+const SHARED = ['ioredis', 'zod'] as const;
+const OURS_ROOT = ['@steadyfn/handler', '@steadyfn/idempotency'] as const;
+const OURS_AWS = ['@steadyfn/handler/aws', '@steadyfn/idempotency'] as const;
+const PEER = ['@middy/core', '@aws-lambda-powertools/idempotency', '@aws-lambda-powertools/idempotency/cache', '@aws-lambda-powertools/idempotency/middleware'] as const;
 const SIDES = {
-  'steadyfn (root entry)': ['@steadyfn/handler', '@steadyfn/idempotency', 'ioredis', 'zod'],
-  'steadyfn (/aws entry)': ['@steadyfn/handler/aws', '@steadyfn/idempotency', 'ioredis', 'zod'],
-  peer: ['@middy/core', '@aws-lambda-powertools/idempotency', '@aws-lambda-powertools/idempotency/cache', '@aws-lambda-powertools/idempotency/middleware', 'ioredis', 'zod'],
+  'steadyfn (root entry)': [...OURS_ROOT, ...SHARED],
+  'steadyfn (/aws entry)': [...OURS_AWS, ...SHARED],
+  peer: [...PEER, ...SHARED],
+  // The parts: what both sides load, and each side without it.
+  'shared (ioredis + zod)': [...SHARED],
+  'steadyfn alone (root entry)': [...OURS_ROOT],
+  'steadyfn alone (/aws entry)': [...OURS_AWS],
+  'peer alone': [...PEER],
 } as const;
 type Side = keyof typeof SIDES;
 
@@ -92,13 +103,19 @@ test('cold start: import time in fresh processes, steadyfn against middy + Power
       }
     }
     for (const mode of ['unbundled', 'bundled'] as const) {
-      const peer = median(times[`peer|${mode}`]!);
+      const p50 = (side: Side) => median(times[`${side}|${mode}`]!);
+      const peer = p50('peer');
       const goal = mode === 'unbundled' ? 0.45 : 0.6;
       console.log(`[bench] cold start ${mode}: peer (middy + Powertools idempotency + ioredis + zod) p50 ${peer.toFixed(1)} ms`);
       for (const side of ['steadyfn (root entry)', 'steadyfn (/aws entry)'] as const) {
-        const ours = median(times[`${side}|${mode}`]!);
-        console.log(`[bench] cold start ${mode}: ${side} p50 ${ours.toFixed(1)} ms = ${(ours / peer).toFixed(2)}× the peer (goal ≤ ${goal}×)`);
+        console.log(`[bench] cold start ${mode}: ${side} p50 ${p50(side).toFixed(1)} ms = ${(p50(side) / peer).toFixed(2)}× the peer (goal ≤ ${goal}×)`);
       }
+      const alone = p50('peer alone');
+      console.log(
+        `[bench] cold start ${mode}, parts: ioredis + zod ${p50('shared (ioredis + zod)').toFixed(1)} ms; peer alone ${alone.toFixed(1)} ms; ` +
+          `steadyfn alone ${p50('steadyfn alone (root entry)').toFixed(1)} ms (${(p50('steadyfn alone (root entry)') / alone).toFixed(2)}×), ` +
+          `/aws ${p50('steadyfn alone (/aws entry)').toFixed(1)} ms (${(p50('steadyfn alone (/aws entry)') / alone).toFixed(2)}×)`,
+      );
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
