@@ -26,3 +26,16 @@ describe.each(ENTRIES)('loading @steadyfn/handler entry %s', (entry) => {
     expect(loaded.filter((m) => /^NativeModule (_?http|https|internal\/http|internal\/crypto\/webcrypto)/.test(m))).toEqual([]);
   });
 });
+
+describe('entries share one copy of the core', () => {
+  it.each([true, false])('(ESM: %s) an error class is the same class from every entry', (esm) => {
+    const ext = esm ? 'js' : 'cjs';
+    const files = ENTRIES.map((entry) => `${dist}${entry}.${ext}`);
+    const load = (file: string) => (esm ? `await import(${JSON.stringify(file)})` : `require(${JSON.stringify(file)})`);
+    const script = `const mods = []; ${files.map((f) => `mods.push(${load(f)});`).join(' ')}
+      // Every entry exports the one SteadyError; each but internal (the last) exports a handler.
+      console.log(JSON.stringify(mods.map((m, i) => m.SteadyError === mods[0].SteadyError && (i === mods.length - 1 ? m.handler === undefined : typeof m.handler === 'function'))));`;
+    const out = execFileSync(process.execPath, esm ? ['--input-type=module', '-e', script] : ['-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(ENTRIES.map(() => true));
+  });
+});
