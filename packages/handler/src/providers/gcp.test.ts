@@ -350,7 +350,8 @@ describe('GCP CloudEvent functions on the Functions Framework', () => {
   });
 
   it('passes a generic CloudEvent through as an event trigger keyed by the CloudEvent id', async () => {
-    const finalized = fixture('storage-object-finalized.json');
+    // A CloudEvent type the wrapper has no trigger kind for (Cloud Storage ones are `storage` triggers).
+    const finalized = { ...fixture('storage-object-finalized.json'), type: 'com.example.invoice.v1.archived' };
     const seen: Array<{ input: any; ctx: Context }> = [];
     const main = handler({ input: z.object({ bucket: z.string(), name: z.string() }) }, (input, ctx) => void seen.push({ input, ctx }));
     const url = await serve('cloudEvent', main);
@@ -363,7 +364,7 @@ describe('GCP CloudEvent functions on the Functions Framework', () => {
       expect(ctx.trigger).toEqual({
         kind: 'event',
         source: 'cloudevent',
-        type: 'google.cloud.storage.object.v1.finalized',
+        type: 'com.example.invoice.v1.archived',
         eventSource: '//storage.googleapis.com/projects/_/buckets/steady-demo-uploads',
         id: '9182736455647382',
         subject: 'objects/invoices/2025/03/inv-77.pdf',
