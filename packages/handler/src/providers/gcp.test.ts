@@ -351,7 +351,7 @@ describe('GCP CloudEvent functions on the Functions Framework', () => {
 
   it('passes a generic CloudEvent through as an event trigger keyed by the CloudEvent id', async () => {
     // A CloudEvent type the wrapper has no trigger kind for (Cloud Storage ones are `storage` triggers).
-    const finalized = { ...fixture('storage-object-finalized.json'), type: 'com.example.invoice.v1.archived' };
+    const finalized: Record<string, any> = { ...fixture('storage-object-finalized.json'), type: 'com.example.invoice.v1.archived' };
     const seen: Array<{ input: any; ctx: Context }> = [];
     const main = handler({ input: z.object({ bucket: z.string(), name: z.string() }) }, (input, ctx) => void seen.push({ input, ctx }));
     const url = await serve('cloudEvent', main);
