@@ -45,7 +45,7 @@ function azureContext(options: FunctionTrigger, triggerMetadata: Json = {}): Inv
 describe('fault class 1: repeated request headers keep their own joining rules', () => {
   it('joins ALB multiValueHeaders cookie [a=1, b=2] as "a=1; b=2" (RFC 6265 §5.4)', async () => {
     const { seen, fn } = recorder();
-    const event = { ...fixture('aws', 'alb-get.json'), multiValueHeaders: { cookie: ['a=1', 'b=2'], host: ['h'] }, multiValueQueryStringParameters: {} };
+    const event: Json = { ...fixture('aws', 'alb-get.json'), multiValueHeaders: { cookie: ['a=1', 'b=2'], host: ['h'] }, multiValueQueryStringParameters: {} };
     delete event.headers;
     await handler({}, fn).aws(event, lambdaContext);
     const t = seen[0]!.ctx.trigger;

@@ -7,6 +7,7 @@ import { detectProvider } from './detect.js';
 import { makeLogger, type Definition } from './invoke.js';
 import type { LogLevel, LogSink } from './logger.js';
 import { invokeAzure, type AzureInvocationContext } from './providers/azure.js';
+import { captureRawTriggerMetadata } from './providers/azure-raw.js';
 import { invokeDirect, type DirectOptions } from './providers/direct.js';
 import { invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
 import { invokeLambda, type LambdaContext } from './providers/lambda.js';
@@ -84,6 +85,8 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
   options: HandlerOptions<S, P>,
   fn: HandlerFunction<S, PluginsAdded<P>>,
 ): SteadyHandler {
+  // Inside the Azure worker: keep the host's raw trigger metadata (ids byte-exact).
+  captureRawTriggerMetadata();
   const def: Definition = {
     input: options.input as Definition['input'],
     use: options.use ?? [],

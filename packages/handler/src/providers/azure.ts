@@ -20,6 +20,7 @@ import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
 import type { EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
+import { rawText, rawTexts, takeRawMetadata } from './azure-raw.js';
 
 /**
  * The part of `@azure/functions`' InvocationContext the adapter reads. No index signature,
@@ -171,9 +172,10 @@ function metadataOf(context: AzureInvocationContext): Rec {
   return isRec(context.triggerMetadata) ? context.triggerMetadata : {};
 }
 
-function queueMessageInvocation(trigger: unknown, context: AzureInvocationContext, mode: Definition['body']): Invocation {
+function queueMessageInvocation(trigger: unknown, context: AzureInvocationContext, mode: Definition['body'], raw: Rec | undefined): Invocation {
   const meta = metadataOf(context);
-  const id = asText(meta.id);
+  // The host's own text first: the worker may have turned a numeric-looking id into a number.
+  const id = rawText(raw, 'id') ?? asText(meta.id);
   if (!id) throw new MalformedEventError('Storage queue message has no id', [{ field: 'triggerMetadata.id', message: 'Missing', expected: 'string' }]);
   const attempt = asCount(meta.dequeueCount);
   const queue = triggerOption(context, 'queueName');
@@ -203,7 +205,7 @@ function serviceBusQueueName(context: AzureInvocationContext): string | undefine
   return topic ? (subscription ? `${topic}/${subscription}` : topic) : undefined;
 }
 
-function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext, mode: Definition['body']): { invocations: Invocation[]; many: boolean } {
+function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext, mode: Definition['body'], raw: Rec | undefined): { invocations: Invocation[]; many: boolean } {
   const meta = metadataOf(context);
   const queue = serviceBusQueueName(context);
   const many = triggerOption(context, 'cardinality')?.toLowerCase() === 'many' || (Array.isArray(trigger) && Array.isArray(meta.messageIdArray));
@@ -215,7 +217,9 @@ function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext
   }
   // Array.from: a sparse list (holes) still yields one invocation per index.
   const bodies: unknown[] = many ? Array.from(trigger as unknown[]) : [trigger];
-  const ids: unknown[] = many ? (meta.messageIdArray as unknown[]) : [meta.messageId];
+  // The host's own text first: the worker turns "9007199254740993" into 9007199254740992.
+  const rawIds = many ? rawTexts(raw, 'messageIdArray') : [rawText(raw, 'messageId')];
+  const ids: unknown[] = (many ? (meta.messageIdArray as unknown[]) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
   // Extension v5 names them applicationProperties; v4 called them userProperties.
@@ -293,6 +297,7 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
   };
   const frame = frameFor(def, trigger, context, ctx);
   const kind = classifyAzureTrigger(trigger, ctx);
+  const raw = takeRawMetadata(ctx.invocationId);
   if (kind === 'http') {
     let outcome: Outcome;
     try {
@@ -316,10 +321,10 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
   try {
     switch (kind) {
       case 'storage-queue':
-        invocations = [queueMessageInvocation(trigger, ctx, def.body)];
+        invocations = [queueMessageInvocation(trigger, ctx, def.body, raw)];
         break;
       case 'service-bus':
-        ({ invocations, many: batch } = serviceBusInvocations(trigger, ctx, def.body));
+        ({ invocations, many: batch } = serviceBusInvocations(trigger, ctx, def.body, raw));
         break;
       case 'timer':
         invocations = [timerInvocation(trigger, ctx)];
