@@ -8,7 +8,7 @@
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import type { ChangeTrigger } from '../types.js';
-import { idText, malformed, opt, type EventItem } from './item.js';
+import { idText, isoFromSeconds, malformed, opt, type EventItem } from './item.js';
 
 export function isCosmosDocumentList(trigger: unknown): boolean {
   return Array.isArray(trigger) && trigger.length > 0 && trigger.every((d) => isRecord(d) && (('_lsn' in d && typeof d.id === 'string') || isRecord(d.metadata)));
@@ -18,7 +18,7 @@ const OPS: Record<string, ChangeTrigger['op']> = { create: 'insert', replace: 'u
 
 export function cosmosItems(documents: unknown, container: string): EventItem[] {
   if (!Array.isArray(documents)) throw malformed('Cosmos DB trigger input is not a list of documents', 'documents', 'a list of documents');
-  return documents.map((raw, index): EventItem => {
+  return Array.from(documents).map((raw, index): EventItem => {
     const field = `documents.${index}`;
     if (!isRecord(raw)) throw malformed('Cosmos DB change is not a document', field, 'a document');
     const fullFidelity = isRecord(raw.metadata) && ('current' in raw || 'previous' in raw);
@@ -31,7 +31,7 @@ export function cosmosItems(documents: unknown, container: string): EventItem[] 
     const lsn = idText(fullFidelity ? meta.lsn : raw._lsn) ?? idText(doc?._lsn);
     const operation = typeof meta.operationType === 'string' ? meta.operationType.toLowerCase() : undefined;
     const op: ChangeTrigger['op'] = operation ? (OPS[operation] ?? 'upsert') : 'upsert';
-    const ts = typeof doc?._ts === 'number' ? new Date(doc._ts * 1000).toISOString() : undefined;
+    const ts = isoFromSeconds(doc?._ts);
     const trigger: ChangeTrigger = {
       kind: 'change',
       source: 'cosmosdb',

@@ -24,8 +24,8 @@ export function isCouchDbChange(params: Rec): boolean {
 
 export function couchDbItem(params: Rec): EventItem {
   const id = needString(params.id, 'id');
-  const first = params.changes as Rec[];
-  const rev = needString(first[0]?.rev, 'changes.0.rev');
+  const first: unknown = Array.isArray(params.changes) ? params.changes[0] : undefined;
+  const rev = needString(isRecord(first) ? first.rev : undefined, 'changes.0.rev');
   const deleted = params.deleted === true;
   const doc = isRecord(params.doc) ? params.doc : undefined;
   const generation = /^(\d+)-/.exec(rev)?.[1];

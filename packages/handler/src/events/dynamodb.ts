@@ -102,7 +102,8 @@ export function isDynamoDbStreamRecord(record: unknown): boolean {
  */
 export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: EventItem[]; sequences: string[] } {
   const sequences: string[] = [];
-  const items = records.map((raw, index): EventItem => {
+  // Array.from: a hole in the list is a record too (and a malformed one).
+  const items = Array.from(records).map((raw, index): EventItem => {
     const field = `Records.${index}`;
     const record = needRecord(raw, field, 'a DynamoDB Streams record');
     const ddb = needRecord(record.dynamodb, `${field}.dynamodb`);

@@ -106,7 +106,7 @@ const CE_FIELDS = new Set(['id', 'source', 'specversion', 'type', 'datacontentty
 /** An Event Grid trigger's argument: one event, or a list of them. */
 export function eventGridItems(trigger: unknown, options: ParseOptions): EventItem[] {
   if (Array.isArray(trigger)) {
-    return trigger.map((event, i) => {
+    return Array.from(trigger).map((event, i) => {
       if (!isEventGridEvent(event)) throw malformed('Not an Event Grid event', String(i), 'an Event Grid or CloudEvents event');
       return eventGridItem(event, options, i, trigger.length, String(i));
     });

@@ -8,7 +8,7 @@ import { decodeBase64Strict } from '../internal/base64.js';
 import { isRecord, setOwn } from '../internal/record.js';
 import { base64Payload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
-import { malformed, needId, needRecord, needString, opt, type EventItem, type ParseOptions } from './item.js';
+import { isoFromSeconds, malformed, needId, needRecord, needString, opt, type EventItem, type ParseOptions } from './item.js';
 
 export function isLambdaKafkaEvent(event: Record<string, unknown>): boolean {
   return (event.eventSource === 'aws:kafka' || event.eventSource === 'SelfManagedKafka') && isRecord(event.records);
@@ -46,14 +46,14 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
   const flat: Array<{ raw: unknown; field: string }> = [];
   for (const [group, list] of Object.entries(groups)) {
     if (!Array.isArray(list)) throw malformed('Kafka records of a partition are not a list', `records.${group}`, 'a list');
-    list.forEach((raw, i) => flat.push({ raw, field: `records.${group}.${i}` }));
+    Array.from(list).forEach((raw, i) => flat.push({ raw, field: `records.${group}.${i}` }));
   }
   return flat.map(({ raw, field }, index): EventItem => {
     const record = needRecord(raw, field, 'a Kafka record');
     const topic = needString(record.topic, `${field}.topic`);
     const partition = needId(record.partition, `${field}.partition`);
     const offset = needId(record.offset, `${field}.offset`);
-    const time = typeof record.timestamp === 'number' && Number.isFinite(record.timestamp) ? new Date(record.timestamp).toISOString() : undefined;
+    const time = isoFromSeconds(typeof record.timestamp === 'number' ? record.timestamp / 1000 : undefined);
     const trigger: StreamTrigger = {
       kind: 'stream',
       source: 'kafka',

@@ -24,7 +24,7 @@ function streamFromArn(arn: unknown): string {
  */
 export function kinesisItems(records: ReadonlyArray<unknown>, options: ParseOptions): { items: EventItem[]; sequences: string[] } {
   const sequences: string[] = [];
-  const items = records.map((raw, index): EventItem => {
+  const items = Array.from(records).map((raw, index): EventItem => {
     const field = `Records.${index}`;
     const record = needRecord(raw, field, 'a Kinesis record');
     const kinesis = needRecord(record.kinesis, `${field}.kinesis`);

@@ -101,7 +101,7 @@ export function s3ChangesInBody(body: unknown, field: string, via: string[] = []
   if (!isRecord(parsed)) return undefined;
   if (isS3TestEvent(parsed)) return { changes: [], via };
   if (Array.isArray(parsed.Records) && parsed.Records.length > 0 && parsed.Records.every(isS3Record)) {
-    return { changes: parsed.Records.map((r, i) => notificationChange(r, `${field}.Records.${i}`)), via };
+    return { changes: Array.from(parsed.Records).map((r, i) => notificationChange(r, `${field}.Records.${i}`)), via };
   }
   if (isS3EventBridgeEvent(parsed)) return { changes: [eventBridgeChange(parsed, field)], via: [...via, 'eventbridge'] };
   // An SNS envelope (an SNS subscription of an SQS queue without raw message delivery).
@@ -113,7 +113,7 @@ export function s3ChangesInBody(body: unknown, field: string, via: string[] = []
 
 /** The changes of a direct S3 event (`Records` of `aws:s3`). */
 export function s3NotificationChanges(records: ReadonlyArray<unknown>): S3Change[] {
-  return records.map((r, i) => notificationChange(r, `Records.${i}`));
+  return Array.from(records).map((r, i) => notificationChange(r, `Records.${i}`));
 }
 
 /** The change of an EventBridge S3 event. */

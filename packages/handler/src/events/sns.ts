@@ -15,7 +15,7 @@ export function isSnsRecord(record: unknown): boolean {
 
 /** Each record of an SNS event; S3 notifications published to the topic become storage items. */
 export function snsItems(records: ReadonlyArray<unknown>, options: ParseOptions): EventItem[] {
-  return records.flatMap((raw, index): EventItem[] => {
+  return Array.from(records).flatMap((raw, index): EventItem[] => {
     const field = `Records.${index}`;
     const record = needRecord(raw, field, 'an SNS record');
     const sns = needRecord(record.Sns, `${field}.Sns`);

@@ -51,3 +51,35 @@ export function expectPublicError(thrown: unknown, options: { codes?: ReadonlySe
   expect(e.message.startsWith(`${e.name}: `)).toBe(true);
   if (options.secret) expect(e.message).not.toContain(options.secret);
 }
+
+/**
+ * For event-source parser fuzz tests: a parse of a mutated event either yields items whose
+ * payloads are produced or refused with a typed MALFORMED_EVENT, or is itself refused that way
+ * — never any other throw.
+ */
+export function expectItemsOrMalformed(parse: () => ReadonlyArray<{ payload(): unknown; deliveryId: string | undefined; trigger: { kind: string } }>): void {
+  let items: ReadonlyArray<{ payload(): unknown; deliveryId: string | undefined; trigger: { kind: string } }>;
+  try {
+    items = parse();
+  } catch (thrown) {
+    expectMalformed(thrown);
+    return;
+  }
+  for (const item of items) {
+    expect(typeof item.trigger.kind).toBe('string');
+    expect(item.deliveryId === undefined || typeof item.deliveryId === 'string').toBe(true);
+    try {
+      item.payload();
+    } catch (thrown) {
+      expectMalformed(thrown);
+    }
+  }
+}
+
+function expectMalformed(thrown: unknown): void {
+  const e = thrown as { code?: unknown; status?: unknown; issues?: unknown };
+  expect(thrown, String(thrown)).toBeInstanceOf(Error);
+  expect(e.code, String(thrown)).toBe('MALFORMED_EVENT');
+  expect(e.status).toBe(400);
+  expect(Array.isArray(e.issues)).toBe(true);
+}
