@@ -174,6 +174,22 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     }
   });
 
+  it('answers a Kinesis batch with the sequence number of the first failure and runs nothing after it', async () => {
+    const batch = fixture('kinesis-batch.json');
+    const records = (batch.Records as Json[]).map((record, i) => ({
+      ...record,
+      kinesis: { ...record.kinesis, data: Buffer.from(JSON.stringify({ orderId: i === 1 ? 'explode' : `o-k${i}`, quantity: 1 })).toString('base64') },
+    }));
+    batch.Records = records;
+    const result = await api.invoke(batch, { requestId: 'ric-kinesis-1' });
+    expect(result.outcome).toBe('response');
+    expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]!.kinesis.sequenceNumber }] });
+    const first = await untilLogged((l) => l.msg === 'processed' && l.deliveryId === records[0]!.eventID);
+    expect(first, stdout.slice(-3000)).toMatchObject({ requestId: `ric-kinesis-1:${records[0]!.eventID}`, trigger: 'stream', source: 'kinesis' });
+    // Order holds: the record after the failure was not run.
+    expect(logLines().some((l) => l.msg === 'processed' && l.deliveryId === records[2]!.eventID)).toBe(false);
+  });
+
   it('posts a failing direct invoke to /error with a typed error and no stack of the function', async () => {
     const result = await api.invoke({ orderId: 'explode', quantity: 1, note: 'card 4111-1111' }, { requestId: 'ric-direct-1' });
     expect(result.outcome).toBe('error');
