@@ -597,6 +597,17 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     expect(plain.body).toMatchObject({ input: { x: 1 }, trigger: { kind: 'direct' }, requestId: 'act-plain-1', deadline, deliveryId: null });
   });
 
+  it('runs a Cloudant changes-feed activation as a change trigger', async () => {
+    const c = await deploy('echo.js');
+    const change = await post(c, '/run', activation(fixture('cloudant-change.json'), 'act-change-1'));
+    expect(change.body).toMatchObject({
+      input: { _id: 'o-42', status: 'shipped' },
+      trigger: { kind: 'change', source: 'couchdb', collection: 'orders', op: 'update', key: 'o-42' },
+      requestId: 'act-change-1',
+      deliveryId: 'orders/o-42@2-7051cbe5c8faecd085a3fa619e6e6337',
+    });
+  });
+
   it('returns a failing activation as an application error, leaks nothing and keeps the container', async () => {
     const c = await deploy('failing.js');
     const res = await post(c, '/run', activation({ x: 1 }, 'act-f-1'));
