@@ -99,8 +99,3 @@ export function anyPayload(value: unknown, mode: BodyMode, options: PayloadOptio
   }
   return value;
 }
-
-/** @deprecated kept for adapters not yet moved to the body mode: `'auto'` over text. */
-export function parseMessageBody(body: unknown, field: string): unknown {
-  return anyPayload(body, 'auto', { field });
-}
