@@ -176,7 +176,7 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
 
   it('answers a Kinesis batch with the sequence number of the first failure and runs nothing after it', async () => {
     const batch = fixture('kinesis-batch.json');
-    const records = (batch.Records as Json[]).map((record, i) => ({
+    const records: Json[] = (batch.Records as Json[]).map((record, i) => ({
       ...record,
       kinesis: { ...record.kinesis, data: Buffer.from(JSON.stringify({ orderId: i === 1 ? 'explode' : `o-k${i}`, quantity: 1 })).toString('base64') },
     }));
