@@ -3,12 +3,9 @@
  * issue 9 (4, 5, 7), each with the input given in the issue, on every provider where it applies.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HttpRequest, InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
-import * as functions from '@google-cloud/functions-framework';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { closeServers, serve as serveGcp } from '../test/support/gcp-server.js';
 import request from 'supertest';
 import { z } from 'zod';
 import { ConfigurationError, handler, type Context } from './index.js';
@@ -23,20 +20,7 @@ function recorder() {
   return { seen, fn: (input: unknown, ctx: Context) => void seen.push({ input, ctx }) };
 }
 
-const servers: Server[] = [];
-let counter = 0;
-async function serveGcp(kind: 'http' | 'cloudEvent', fn: (...args: any[]) => unknown): Promise<string> {
-  const name = `faults-${++counter}`;
-  if (kind === 'http') functions.http(name, fn as functions.HttpFunction);
-  else functions.cloudEvent(name, fn as functions.CloudEventFunction);
-  const server = getTestServer(name);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-});
+afterAll(closeServers);
 
 function azureContext(options: FunctionTrigger, triggerMetadata: Json = {}): InvocationContext {
   return new InvocationContext({ invocationId: 'inv-1', functionName: 'f', options: { trigger: { ...options, direction: 'in' } as FunctionTrigger }, triggerMetadata, logHandler: () => undefined });

@@ -5,12 +5,9 @@
  * change (DynamoDB Streams, Cosmos DB, Firestore, CouchDB).
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
-import * as functions from '@google-cloud/functions-framework';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { closeServers, serve } from '../test/support/gcp-server.js';
 import request from 'supertest';
 import { z } from 'zod';
 import { handler } from './index.js';
@@ -18,18 +15,7 @@ import { handler } from './index.js';
 type Json = Record<string, any>;
 const fixture = (dir: string, name: string): Json => JSON.parse(readFileSync(new URL(`../test/fixtures/${dir}/${name}`, import.meta.url), 'utf8')) as Json;
 const lambdaContext = { awsRequestId: 'req-1', functionName: 'thumbnails', getRemainingTimeInMillis: () => 30_000 };
-const servers: Server[] = [];
-
-async function serveCloudEvent(name: string, fn: (...args: any[]) => unknown): Promise<string> {
-  functions.cloudEvent(name, fn as functions.CloudEventFunction);
-  const server = getTestServer(name);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-});
+afterAll(closeServers);
 
 function azureContext(base: Json, options: FunctionTrigger): InvocationContext {
   return new InvocationContext({ ...base, options: { trigger: { ...options, direction: 'in' } as FunctionTrigger }, logHandler: () => undefined });
@@ -51,7 +37,7 @@ describe('the same upload', () => {
     await thumbnails(Buffer.from(blob.content, 'base64'), azureContext(blob.context, trigger.storageBlob({ path: 'photos/{name}', connection: 'AzureWebJobsStorage' })));
     const grid = fixture('azure', 'event-grid-blob-created.json');
     await thumbnails(grid.event, azureContext(grid.context, trigger.eventGrid({})));
-    const url = await serveCloudEvent('same-upload', thumbnails);
+    const url = await serve('cloudEvent', thumbnails);
     const gcs = fixture('gcp', 'storage-photo-finalized.json');
     expect((await request(url).post('/').set('content-type', 'application/cloudevents+json').send(JSON.stringify(gcs))).status).toBe(204);
     expect(jobs).toHaveLength(7);
@@ -73,7 +59,7 @@ describe('the same row change', () => {
     expect(await indexer.aws(stream, lambdaContext)).toEqual({ batchItemFailures: [] });
     const cosmos = fixture('azure', 'cosmosdb-batch.json');
     await indexer([cosmos.documents[0]], azureContext(cosmos.context, trigger.cosmosDB({ connection: 'c', databaseName: 'shop', containerName: 'orders' })));
-    const url = await serveCloudEvent('same-change', indexer);
+    const url = await serve('cloudEvent', indexer);
     const firestore = fixture('gcp', 'firestore-document-written.json');
     expect((await request(url).post('/').set('content-type', 'application/cloudevents+json').send(JSON.stringify(firestore))).status).toBe(204);
     await indexer.openwhisk(fixture('openwhisk', 'cloudant-change.json'));

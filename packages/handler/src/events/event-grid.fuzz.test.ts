@@ -3,27 +3,11 @@
  * random values altogether) give items or a typed MALFORMED_EVENT, never another throw.
  */
 import { readFileSync } from 'node:fs';
-import fc from 'fast-check';
-import { describe, it } from 'vitest';
 import { isRecord } from '../internal/record.js';
 import { eventGridItems } from './event-grid.js';
-import { expectItemsOrMalformed, mutate, mutation } from '../../test/support/fuzz.js';
+import { fuzzEventParser } from '../../test/support/fuzz.js';
 
 const sample: unknown = JSON.parse(readFileSync(new URL('../../test/fixtures/azure/event-grid-blob-created.json', import.meta.url), 'utf8'));
 const parse = (doc: unknown) => eventGridItems(isRecord(doc) ? doc.event : doc, { body: 'auto' });
 
-describe('event-grid parser under malformed events', () => {
-  it('yields items or MALFORMED_EVENT for one or two mutations of the published shape', () => {
-    fc.assert(
-      fc.property(fc.array(mutation(sample), { minLength: 1, maxLength: 2 }), (changes) => {
-        const doc = changes.reduce<unknown>((d, m) => mutate(d, m.path, m.replacement, m.remove), sample);
-        expectItemsOrMalformed(() => parse(doc));
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it('yields items or MALFORMED_EVENT for arbitrary values', () => {
-    fc.assert(fc.property(fc.anything(), (doc) => expectItemsOrMalformed(() => parse(doc))), { numRuns: 200 });
-  });
-});
+fuzzEventParser('event-grid', sample, parse);

@@ -38,6 +38,25 @@ function opOf(eventType: string): StorageObject['op'] {
   return 'updated';
 }
 
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** One change from the fields both S3 notification shapes carry (under different names). */
+function change(eventType: string, bucket: string, key: string, o: { size: unknown; etag: unknown; versionId: unknown; sequencer: unknown; time: unknown }): S3Change {
+  return {
+    eventType,
+    sequencer: text(o.sequencer),
+    object: {
+      op: opOf(eventType),
+      bucket,
+      key,
+      ...opt('size', sizeOf(o.size)),
+      ...opt('etag', text(o.etag)),
+      ...opt('versionId', text(o.versionId)),
+      ...opt('time', text(o.time)),
+    },
+  };
+}
+
 function notificationChange(raw: unknown, field: string): S3Change {
   const record = needRecord(raw, field, 'an S3 event record');
   const eventType = needString(record.eventName, `${field}.eventName`);
@@ -45,19 +64,7 @@ function notificationChange(raw: unknown, field: string): S3Change {
   const bucket = needString(needRecord(s3.bucket, `${field}.s3.bucket`).name, `${field}.s3.bucket.name`);
   const object = needRecord(s3.object, `${field}.s3.object`);
   const key = decodeS3Key(needString(object.key, `${field}.s3.object.key`), `${field}.s3.object.key`);
-  return {
-    eventType,
-    sequencer: typeof object.sequencer === 'string' ? object.sequencer : undefined,
-    object: {
-      op: opOf(eventType),
-      bucket,
-      key,
-      ...opt('size', sizeOf(object.size)),
-      ...opt('etag', typeof object.eTag === 'string' ? object.eTag : undefined),
-      ...opt('versionId', typeof object.versionId === 'string' ? object.versionId : undefined),
-      ...opt('time', typeof record.eventTime === 'string' ? record.eventTime : undefined),
-    },
-  };
+  return change(eventType, bucket, key, { size: object.size, etag: object.eTag, versionId: object.versionId, sequencer: object.sequencer, time: record.eventTime });
 }
 
 /** Whether an EventBridge event is an S3 object event (`source: 'aws.s3'` with a bucket and an object). */
@@ -70,20 +77,9 @@ function eventBridgeChange(event: Rec, field: string): S3Change {
   const detail = needRecord(event.detail, `${field}.detail`);
   const bucket = needString(needRecord(detail.bucket, `${field}.detail.bucket`).name, `${field}.detail.bucket.name`);
   const object = needRecord(detail.object, `${field}.detail.object`);
-  return {
-    eventType,
-    sequencer: typeof object.sequencer === 'string' ? object.sequencer : undefined,
-    object: {
-      op: opOf(eventType),
-      bucket,
-      // EventBridge sends the key as it is, not form-encoded.
-      key: needString(object.key, `${field}.detail.object.key`),
-      ...opt('size', sizeOf(object.size)),
-      ...opt('etag', typeof object.etag === 'string' ? object.etag : undefined),
-      ...opt('versionId', typeof object['version-id'] === 'string' ? object['version-id'] : undefined),
-      ...opt('time', typeof event.time === 'string' ? event.time : undefined),
-    },
-  };
+  // EventBridge sends the key as it is, not form-encoded.
+  const key = needString(object.key, `${field}.detail.object.key`);
+  return change(eventType, bucket, key, { size: object.size, etag: object.etag, versionId: object['version-id'], sequencer: object.sequencer, time: event.time });
 }
 
 /** The S3 test message S3 sends when a notification to SQS/SNS is configured: nothing to run. */

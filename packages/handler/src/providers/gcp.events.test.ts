@@ -3,31 +3,14 @@
  * Functions Framework (v5) test server, in binary and structured content modes.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import * as functions from '@google-cloud/functions-framework';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { closeServers, serve as serveAs } from '../../test/support/gcp-server.js';
 import request from 'supertest';
 import { handler, type Context } from '../index.js';
 
 type Json = Record<string, any>;
 const fixture = (name: string): Json => JSON.parse(readFileSync(new URL(`../../test/fixtures/gcp/${name}`, import.meta.url), 'utf8')) as Json;
-const servers: Server[] = [];
-let counter = 0;
-
-async function serve(fn: (...args: any[]) => unknown): Promise<string> {
-  const name = `events-${++counter}`;
-  functions.cloudEvent(name, fn as functions.CloudEventFunction);
-  const server = getTestServer(name);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-});
+afterAll(closeServers);
 
 /** Binary content mode: attributes as ce-* headers, data as the body under its content type. */
 function binaryHeaders(ce: Json, contentType = 'application/json'): Record<string, string> {
@@ -44,7 +27,7 @@ function recorder() {
 describe('Cloud Storage CloudEvents', () => {
   it('reads finalized and deleted objects as storage triggers, in both content modes', async () => {
     const { seen, fn } = recorder();
-    const url = await serve(handler({}, fn));
+    const url = await serveAs('cloudEvent', handler({}, fn));
     const created = fixture('storage-photo-finalized.json');
     const deleted = fixture('storage-object-deleted.json');
     expect((await request(url).post('/').set(binaryHeaders(created)).send(created.data)).status).toBe(204);
@@ -68,7 +51,7 @@ describe('Cloud Storage CloudEvents', () => {
 describe('Firestore CloudEvents', () => {
   it('decodes a JSON-encoded document write to plain values, with the before image', async () => {
     const { seen, fn } = recorder();
-    const url = await serve(handler({}, fn));
+    const url = await serveAs('cloudEvent', handler({}, fn));
     const written = fixture('firestore-document-written.json');
     expect((await request(url).post('/').set(binaryHeaders(written)).send(written.data)).status).toBe(204);
     expect((await request(url).post('/').set('content-type', 'application/cloudevents+json').send(JSON.stringify(written))).status).toBe(204);
@@ -106,7 +89,7 @@ describe('Firestore CloudEvents', () => {
 
   it('hands protobuf-encoded data over as the exact bytes, marked encoding protobuf', async () => {
     const { seen, fn } = recorder();
-    const url = await serve(handler({}, fn));
+    const url = await serveAs('cloudEvent', handler({}, fn));
     const written = { ...fixture('firestore-document-written.json'), type: 'google.cloud.firestore.document.v1.created' };
     // A DocumentEventData message: field 1 (value) = a Document with name "d" (bytes are what matters here).
     const proto = Buffer.from([0x0a, 0x03, 0x0a, 0x01, 0x64, 0xff, 0x80]);
@@ -120,7 +103,7 @@ describe('Firestore CloudEvents', () => {
 describe('Firebase Realtime Database CloudEvents', () => {
   it('applies the delta to the data: the after value as input, the before value in the trigger', async () => {
     const { seen, fn } = recorder();
-    const url = await serve(handler({}, fn));
+    const url = await serveAs('cloudEvent', handler({}, fn));
     const written = fixture('rtdb-ref-written.json');
     expect((await request(url).post('/').set('content-type', 'application/cloudevents+json').send(JSON.stringify(written))).status).toBe(204);
     expect(seen[0]!.input).toEqual({ orderId: 'o-42', status: 'shipped', total: 19.99 });

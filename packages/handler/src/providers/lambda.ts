@@ -84,9 +84,28 @@ export function classifyLambdaEvent(event: unknown): LambdaEventKind {
   return 'direct';
 }
 
+/** Shapes of AWS events the wrapper has no trigger kind for, named in the log line when one runs as `direct`. */
+const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
+  ['CloudWatch Logs subscription (awslogs)', (e) => isRec(e.awslogs)],
+  ['Kinesis Data Firehose transformation', (e) => typeof e.deliveryStreamArn === 'string'],
+  ['Cognito user pool trigger', (e) => typeof e.triggerSource === 'string' && typeof e.userPoolId === 'string'],
+  ['CloudFormation custom resource', (e) => typeof e.RequestType === 'string' && typeof e.ResponseURL === 'string'],
+  ['S3 Batch Operations', (e) => typeof e.invocationSchemaVersion === 'string' && Array.isArray(e.tasks)],
+  ['CodePipeline job', (e) => isRec(e['CodePipeline.job'])],
+  ['AWS Config rule', (e) => typeof e.configRuleName === 'string'],
+  ['Lex bot', (e) => isRec(e.bot) || isRec(e.currentIntent) || isRec(e.sessionState)],
+  ['AppSync resolver', (e) => isRec(e.info) && typeof (e.info as Rec).fieldName === 'string'],
+  ['Alexa skill', (e) => isRec(e.request) && isRec(e.session)],
+  ['IoT', (e) => typeof e.clientId === 'string' && typeof e.topic === 'string'],
+  ['Bedrock agent', (e) => typeof e.messageVersion === 'string' && isRec(e.agent)],
+  ['Secrets Manager rotation', (e) => typeof e.SecretId === 'string' && typeof e.Step === 'string'],
+  ['Amazon MQ', (e) => (e.eventSource === 'aws:mq' || e.eventSource === 'aws:rmq') && (isRec(e.messages) || Array.isArray(e.messages) || isRec(e.rmqMessagesByQueue))],
+];
+
 /** For the log line of an event that runs as `direct`: the provider shape it looked like, if any. */
 export function unrecognisedShape(event: unknown): string | undefined {
   if (!isRec(event)) return undefined;
+  for (const [name, test] of KNOWN_SHAPES) if (test(event)) return name;
   if (Array.isArray(event.Records)) {
     const first: unknown = event.Records[0];
     const source = isRec(first) ? (str(first.eventSource) ?? str(first.EventSource)) : undefined;
