@@ -168,8 +168,8 @@ export function renderAuthorizerAnswer(result: unknown, trigger: AuthorizerTrigg
  * The error API Gateway turns into `401 Unauthorized`: exactly the message `Unauthorized`,
  * no stack frames. Used for any 4xx failure (a rejected token, invalid input).
  */
-export function unauthorizedError(): Error {
-  const error = new Error('Unauthorized');
+export function unauthorizedError(): Error & { code: 'UNAUTHORIZED'; retryable: false } {
+  const error = Object.assign(new Error('Unauthorized'), { code: 'UNAUTHORIZED' as const, retryable: false as const });
   error.name = 'Unauthorized';
   error.stack = 'Unauthorized';
   return error;
