@@ -8,7 +8,8 @@
  * subject `/blobServices/default/containers/<container>/blobs/<name>`.
  */
 import { isRecord, type Rec } from '../internal/record.js';
-import { anyPayload } from '../message.js';
+import { anyPayload, bytesPayload } from '../message.js';
+import { decodeBase64Strict } from '../internal/base64.js';
 import type { NotificationTrigger, StorageObject, StorageTrigger } from '../types.js';
 import { malformed, needString, opt, sizeOf, stringMap, type EventItem, type ParseOptions } from './item.js';
 
@@ -97,8 +98,17 @@ export function eventGridItem(event: Rec, options: ParseOptions, index = 0, size
     batchIndex: index,
     batchSize: size,
   };
-  const data = event.data === undefined && typeof event.data_base64 === 'string' ? Buffer.from(event.data_base64, 'base64') : event.data;
-  return { trigger, deliveryId: id, payload: () => anyPayload(data, options.body, { field: at('data'), declaredJson: true }) };
+  const base64 = event.data === undefined && typeof event.data_base64 === 'string' ? event.data_base64 : undefined;
+  return {
+    trigger,
+    deliveryId: id,
+    payload: () => {
+      if (base64 === undefined) return anyPayload(event.data, options.body, { field: at('data'), declaredJson: true });
+      const bytes = decodeBase64Strict(base64);
+      if (!bytes) throw malformed('CloudEvent data_base64 is not base64', at('data_base64'), 'base64 text');
+      return bytesPayload(bytes, options.body, { field: at('data_base64') });
+    },
+  };
 }
 
 const CE_FIELDS = new Set(['id', 'source', 'specversion', 'type', 'datacontenttype', 'dataschema', 'subject', 'time', 'data', 'data_base64']);
