@@ -41,7 +41,7 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
   const state = { calls: 0 };
   const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> =>
     new Promise((resolve, reject) => {
-      const headers = { ...req.headers, host: upstream.host, 'content-length': String(body.length) } as Record<string, string>;
+      const headers = { ...req.headers, host: upstream.host, 'content-length': String(body.length) } as unknown as Record<string, string>;
       const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (res) => {
         void readBody(res).then((b) => resolve({ status: res.statusCode ?? 500, headers: res.headers as Record<string, string>, body: b }), reject);
       });
@@ -81,7 +81,7 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
         parsed.Failed = [...(parsed.Failed ?? []), ...injected];
         out = Buffer.from(JSON.stringify(parsed), 'utf8');
       }
-      const headers = { ...answer.headers, 'content-length': String(out.length) };
+      const headers: Record<string, string> = { ...answer.headers, 'content-length': String(out.length) };
       delete headers['transfer-encoding'];
       res.writeHead(answer.status, headers);
       res.end(out);
