@@ -14,6 +14,7 @@
  * Throughput = messages delivered per second, median of interleaved rounds. Printed, not asserted.
  *
  *   npm run bench -- packages/outbox/bench/sqs-sender.bench.ts
+ *   (BENCH_ROUNDS, BENCH_SCALE = fraction of the message counts, BENCH_DEBUG = progress lines)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -6,7 +6,6 @@
  * (S3 conditional writes: PutObject `If-None-Match`; 412 Precondition Failed when the key exists.)
  */
 import { createHash } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { ClaimCheckError } from './errors.js';
 import { errorCode, httpStatus } from './classify.js';
 
@@ -14,6 +13,14 @@ import { errorCode, httpStatus } from './classify.js';
 export const CLAIM_CHECK_ATTRIBUTE = 'steadyfn.claimCheck';
 /** Message attribute that marks a base64-encoded body (a body with characters SQS refuses). */
 export const CONTENT_ENCODING_ATTRIBUTE = 'steadyfn.contentEncoding';
+
+/**
+ * What the claim check needs of an S3 client: an `S3Client` from `@aws-sdk/client-s3` fits
+ * (typed structurally so the package's types do not require that optional peer).
+ */
+export interface S3Sender {
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
+}
 
 /**
  * The pointer a claim-check message carries as its body (JSON, version 1):
@@ -31,7 +38,7 @@ export interface ClaimCheckPointer {
 /** Where claim-check objects go. */
 export interface ClaimCheckOptions {
   /** An S3 client (cached by `@steadyfn/connections` or your own). */
-  s3: S3Client;
+  s3: S3Sender;
   /** Bucket; give it a lifecycle rule longer than the queue's retention plus its DLQ's. */
   bucket: string;
   /** Key prefix; the key is prefix + message id. @default 'claims/' */
@@ -152,7 +159,7 @@ export function parsePointer(body: unknown): ClaimCheckPointer {
  * @example
  * const body = await resolveClaimCheck(record, { s3, signal: ctx.signal });
  */
-export async function resolveClaimCheck(message: ReceivedMessage, options: { s3?: S3Client; signal?: AbortSignal } = {}): Promise<string> {
+export async function resolveClaimCheck(message: ReceivedMessage, options: { s3?: S3Sender; signal?: AbortSignal } = {}): Promise<string> {
   const body = bodyOf(message);
   if (attributeOf(message, CLAIM_CHECK_ATTRIBUTE) === undefined) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);

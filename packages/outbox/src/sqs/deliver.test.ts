@@ -78,7 +78,7 @@ describe.each(sqsServers())('retries through a fault proxy in front of $name', (
   it('reports unsent entries as aborted when the signal aborts during the backoff', async () => {
     const { queueUrl, client } = await setup(() => ({ status: 500, type: 'InternalError' }));
     const controller = new AbortController();
-    const sending = sqsSender({ client, queueUrl, retry: { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 200 } }).send(messages(2), { signal: controller.signal });
+    const sending = sqsSender({ client, queueUrl, maxMessageBytes: 262_144, retry: { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 200 } }).send(messages(2), { signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     const report = await sending;
     expect(report.failed.map((f) => [f.id, f.code, f.retryable])).toEqual([
