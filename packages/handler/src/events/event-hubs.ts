@@ -36,12 +36,12 @@ export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, optio
   const props = many ? list(meta.propertiesArray) : [meta.properties];
   const system = many ? list(meta.systemPropertiesArray) : [meta.systemProperties];
   return bodies.map((body, index): EventItem => {
-    const sequence = idText(sequences[index]) ?? idText(member(system[index], 'sequenceNumber', 'SequenceNumber'));
+    const sequence = idText(sequences[index]) ?? idText(member(system[index], 'sequenceNumber', 'SequenceNumber', 'x-opt-sequence-number'));
     if (sequence === undefined) {
       throw malformed('Event Hubs event has no sequence number', many ? `triggerMetadata.sequenceNumberArray.${index}` : 'triggerMetadata.sequenceNumber', 'an integer');
     }
-    const offset = idText(offsets[index]) ?? idText(member(system[index], 'offset', 'Offset'));
-    const key = keys[index] ?? member(system[index], 'partitionKey', 'PartitionKey');
+    const offset = idText(offsets[index]) ?? idText(member(system[index], 'offset', 'Offset', 'x-opt-offset'));
+    const key = keys[index] ?? member(system[index], 'partitionKey', 'PartitionKey', 'x-opt-partition-key');
     const time = times[index] ?? member(system[index], 'enqueuedTimeUtc', 'EnqueuedTimeUtc');
     const attributes = stringMap(props[index]);
     if (offset !== undefined) attributes['x-opt-offset'] = offset;

@@ -90,6 +90,7 @@ const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
   ['Kinesis Data Firehose transformation', (e) => typeof e.deliveryStreamArn === 'string'],
   ['Cognito user pool trigger', (e) => typeof e.triggerSource === 'string' && typeof e.userPoolId === 'string'],
   ['CloudFormation custom resource', (e) => typeof e.RequestType === 'string' && typeof e.ResponseURL === 'string'],
+  ['S3 Object Lambda', (e) => isRec(e.getObjectContext) || isRec(e.listObjectsContext) || isRec(e.headObjectContext)],
   ['S3 Batch Operations', (e) => typeof e.invocationSchemaVersion === 'string' && Array.isArray(e.tasks)],
   ['CodePipeline job', (e) => isRec(e['CodePipeline.job'])],
   ['AWS Config rule', (e) => typeof e.configRuleName === 'string'],
