@@ -41,7 +41,8 @@ function logLines(): Json[] {
 
 /** Waits, boundedly, for output the child may still be flushing after it posted its answer. */
 async function untilLogged(predicate: (line: Json) => boolean): Promise<Json | undefined> {
-  for (let i = 0; i < 40; i++) {
+  // Up to 5 s: on a loaded 2-core machine the child can flush its lines late.
+  for (let i = 0; i < 100; i++) {
     const found = logLines().find(predicate);
     if (found) return found;
     await new Promise((resolve) => setTimeout(resolve, 50));
