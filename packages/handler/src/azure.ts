@@ -13,6 +13,7 @@
 import type { ZodType } from 'zod';
 import { defineHandler, type HandlerFunction, type HandlerOptions, type PluginsAdded } from './define.js';
 import { invokeAzure, type AzureInvocationContext } from './providers/azure.js';
+import { captureRawTriggerMetadata } from './providers/azure-raw.js';
 import { invokeDirect, type DirectOptions } from './providers/direct.js';
 import type { Plugin } from './types.js';
 
@@ -37,6 +38,8 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
   fn: HandlerFunction<S, PluginsAdded<P>>,
 ): AzureHandler {
   const def = defineHandler(options, fn);
+  // Inside the Azure worker: keep the host's raw trigger metadata (ids byte-exact).
+  captureRawTriggerMetadata();
   const main = (trigger: unknown, context: AzureInvocationContext) => invokeAzure(def, trigger, context);
   return Object.assign(main, { invoke: (input: unknown, opts?: DirectOptions) => invokeDirect(def, input, opts) });
 }

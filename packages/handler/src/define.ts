@@ -6,6 +6,7 @@ import type { ZodType, output } from 'zod';
 import { invalidOption, msOption, oneOfOption, stringOption } from './internal/options.js';
 import { makeLogger, planPlugins, type Definition } from './invoke.js';
 import type { LogLevel, LogSink } from './logger.js';
+import { BODY_MODES, type BodyMode } from './message.js';
 import type { Context, Plugin, Provider } from './types.js';
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
@@ -48,6 +49,14 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   logSink?: LogSink;
   /** Lowest level written. @default `STEADYFN_LOG_LEVEL`, else `'info'` */
   logLevel?: LogLevel;
+  /**
+   * How message bodies (queue, stream, notification) and HTTP bodies reach the function:
+   * `'auto'` parses JSON only when nothing is lost (or the message says it is JSON) and keeps
+   * bytes that are not UTF-8 as a `Buffer`; `'json'` always parses (else a terminal
+   * `MALFORMED_EVENT`); `'text'` gives the UTF-8 text; `'bytes'` the exact bytes.
+   * @default 'auto'
+   */
+  body?: BodyMode;
 }
 
 /** The validated input type for schema `S`. */
@@ -102,6 +111,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     terminalErrors: oneOfOption('handler', 'terminalErrors', o.terminalErrors, ['fail', 'ack'] as const, 'fail'),
     timeoutMs: msOption('handler', 'timeoutMs', o.timeoutMs, 5 * 60_000),
     name,
+    body: oneOfOption('handler', 'body', o.body, BODY_MODES, 'auto'),
     ...planPlugins(use),
   };
 }

@@ -8,6 +8,7 @@ import type { ZodType } from 'zod';
 import { defineHandler, type HandlerFunction, type HandlerOptions, type PluginsAdded } from './define.js';
 import { detectProvider } from './detect.js';
 import { invokeAzure, type AzureInvocationContext } from './providers/azure.js';
+import { captureRawTriggerMetadata } from './providers/azure-raw.js';
 import { invokeDirect, type DirectOptions } from './providers/direct.js';
 import { invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
 import { invokeLambda, type LambdaContext } from './providers/lambda.js';
@@ -45,6 +46,8 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
   fn: HandlerFunction<S, PluginsAdded<P>>,
 ): SteadyHandler {
   const def = defineHandler(options, fn);
+  // Inside the Azure worker: keep the host's raw trigger metadata (ids byte-exact).
+  captureRawTriggerMetadata();
   const entries = {
     aws: (event: unknown, context: LambdaContext) => invokeLambda(def, event, context),
     gcpHttp: (req: unknown, res: unknown) => invokeGcpHttp(def, req, res),

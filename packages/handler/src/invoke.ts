@@ -11,6 +11,7 @@ import { createLogger, type Logger, type LogLevel, type LogSink } from './logger
 import { runPipeline } from './pipeline.js';
 import { renderError, type HttpResponse } from './response.js';
 import type { InputSchema, Outcome, Plugin, Provider, Trigger } from './types.js';
+import type { BodyMode } from './message.js';
 
 export { toFieldIssues };
 
@@ -61,6 +62,8 @@ export interface Definition {
   timeoutMs: number;
   /** Overrides the provider's function name in ctx and logs. */
   name: string | undefined;
+  /** How message and request bodies reach the function (see message.ts). */
+  body: BodyMode;
   /** Indexes in `use` of the plugins with a `state` factory. */
   stateful: ReadonlyArray<number>;
   /** Indexes in `use` of the plugins with a `wrap` hook, outermost first. */

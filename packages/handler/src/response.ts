@@ -204,11 +204,13 @@ function encodeBody(body: unknown): { body: string; isBase64: boolean; type: str
 export function renderResult(value: unknown): HttpResponse {
   if (isHttpResponse(value)) return value;
   if (isHttpResult(value)) {
-    if (!validStatus(value.status)) throw invalidHttpResult('status');
+    // A decimal string status is read as its number, as the OpenWhisk controller reads `statusCode`.
+    const status: unknown = typeof value.status === 'string' && /^\d{3}$/.test(value.status) ? Number(value.status) : value.status;
+    if (!validStatus(status)) throw invalidHttpResult('status');
     const { headers, cookies } = renderHeaders(value.headers, value.cookies);
     const encoded = encodeBody(value.body);
     if (encoded.type !== undefined && !hasHeader(headers, 'content-type')) headers['content-type'] = encoded.type;
-    return { [RENDERED]: true, status: value.status, headers, cookies, body: encoded.body, isBase64: encoded.isBase64 };
+    return { [RENDERED]: true, status, headers, cookies, body: encoded.body, isBase64: encoded.isBase64 };
   }
   if (value === undefined) return { [RENDERED]: true, status: 204, headers: {}, cookies: [], body: '', isBase64: false };
   const encoded = encodeBody(value);

@@ -91,6 +91,9 @@ export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
 
 function headerKey(ctx: Context): string | undefined {
   if (ctx.trigger.kind !== 'http') return undefined;
+  // The header sent more than once (the adapters keep every value): which key was meant is unknown.
+  const all = ctx.trigger.request.multiHeaders?.[IDEMPOTENCY_KEY_HEADER];
+  if (all !== undefined && all.length > 1) throw new IdempotencyKeyAmbiguousError();
   const raw = ctx.trigger.request.headers[IDEMPOTENCY_KEY_HEADER];
   if (raw === undefined) return undefined;
   const parsed = parseIdempotencyKeyHeader(raw);

@@ -13,6 +13,7 @@ export function testDefinition(fn: Definition['fn'], use: Plugin<any, any>[] = [
     terminalErrors,
     timeoutMs: 1000,
     name: undefined,
+    body: 'auto',
     ...planPlugins(use),
   };
 }
