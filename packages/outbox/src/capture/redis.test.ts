@@ -38,7 +38,7 @@ describe.each(['redis', 'cluster'] as const)('Redis capture on %s', (name) => {
     const envelopes = entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('e') + 1]!));
     expect(envelopes.map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(envelopes[2]).toMatchObject({ type: 'OrderPaid', aggregateType: 'order', aggregateId: 'o-1', payload: { amountCents: 7 }, correlationId: 'c-1', causationId: 'm-1', schemaVersion: 1 });
-    expect(await backend.client.zrange(keys.aggregate('order/o-1'), 0, -1)).toEqual(entries.map(([id]) => id));
+    expect(await backend.client.zrange(keys.aggregate('order/o-1'), '0', '-1')).toEqual(entries.map(([id]) => id));
     expect(await backend.client.zscore(keys.pending, 'order/o-1')).toBe(entries[0]![0].split('-')[0]);
   });
 
