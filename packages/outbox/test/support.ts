@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
+import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import type { LeaseClient, OutboundMessage, Sender, SendReport } from '../src/relay/types.js';
 
 export function runId(): string {
   return randomUUID().slice(0, 8);
@@ -84,4 +86,102 @@ export async function eventually(check: () => Promise<boolean> | boolean, limitM
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`condition not met within ${limitMs} ms`);
+}
+
+// ---- SQS (moto) -----------------------------------------------------------------------
+
+
+export async function sqsClient(endpoint = process.env.SQS_ENDPOINT): Promise<SQSClient> {
+  await requireService('sqs');
+  return new SQSClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+}
+
+export async function createQueue(client: SQSClient, options: { fifo?: boolean; maxMessageBytes?: number } = {}): Promise<{ url: string; remove(): Promise<void> }> {
+  const name = `obx-${runId()}${options.fifo ? '.fifo' : ''}`;
+  const attributes: Record<string, string> = { VisibilityTimeout: '30' };
+  if (options.fifo) attributes.FifoQueue = 'true';
+  if (options.maxMessageBytes) attributes.MaximumMessageSize = String(options.maxMessageBytes);
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  return { url: QueueUrl!, remove: async () => void (await client.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined)) };
+}
+
+/** Receives (and deletes) every message until the queue has been empty `quietPolls` times in a row. */
+export async function drainQueue(client: SQSClient, url: string, quietPolls = 2): Promise<Message[]> {
+  const out: Message[] = [];
+  let quiet = 0;
+  while (quiet < quietPolls) {
+    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], AttributeNames: ['All'] }));
+    if (Messages.length === 0) {
+      quiet++;
+      continue;
+    }
+    quiet = 0;
+    out.push(...Messages);
+    await client.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+  return out;
+}
+
+/**
+ * The naive relay's sender: one `SendMessage` per event, no batching. The bench's baseline,
+ * and the tests' sender until src/sqs's `sqsSender` is on this branch.
+ */
+export function naiveSender(client: SQSClient, queueUrl: string, fifo = queueUrl.endsWith('.fifo')): Sender {
+  return {
+    fifo,
+    async send(messages: ReadonlyArray<OutboundMessage>, options: { signal?: AbortSignal } = {}): Promise<SendReport> {
+      const sent: Array<{ id: string }> = [];
+      const failed: Array<{ id: string; code: string; senderFault: boolean; retryable: boolean }> = [];
+      const blocked = new Set<string>();
+      for (const m of messages) {
+        if (m.groupKey !== undefined && blocked.has(m.groupKey)) {
+          failed.push({ id: m.id, code: 'BLOCKED', senderFault: false, retryable: true });
+          continue;
+        }
+        try {
+          await client.send(
+            new SendMessageCommand({
+              QueueUrl: queueUrl,
+              MessageBody: m.body,
+              MessageAttributes: Object.fromEntries(Object.entries(m.attributes ?? {}).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+              ...(fifo ? { MessageGroupId: m.groupKey!, MessageDeduplicationId: m.id.replace(/[^A-Za-z0-9]/g, '') } : {}),
+            }),
+            options.signal ? { abortSignal: options.signal } : undefined,
+          );
+          sent.push({ id: m.id });
+        } catch (error) {
+          const fault = (error as { $fault?: string }).$fault;
+          failed.push({ id: m.id, code: (error as Error).name, senderFault: fault === 'client', retryable: fault !== 'client' });
+          if (m.groupKey !== undefined) blocked.add(m.groupKey);
+        }
+      }
+      return { sent, failed, batches: messages.length, fill: { entries: messages.length === 0 ? 0 : 0.1, bytes: 0 }, retries: 0 };
+    },
+  };
+}
+
+/**
+ * An in-process stand-in for `@steadyfn/lease` (owner + lease + fencing token), for tests
+ * of relay logic only, until the real lease store is on this branch.
+ */
+export function memoryLease(now: () => number = Date.now): LeaseClient & { held(key: string): boolean } {
+  const leases = new Map<string, { owner: string; until: number; fence: number }>();
+  const fences = new Map<string, number>();
+  return {
+    async claim({ key, owner, leaseMs }) {
+      const current = leases.get(key);
+      if (current && current.until > now() && current.owner !== owner) return { claimed: false };
+      const fence = (fences.get(key) ?? 0) + 1;
+      fences.set(key, fence);
+      leases.set(key, { owner, until: now() + leaseMs, fence });
+      return { claimed: true, fence };
+    },
+    async settle({ key, owner, fence }) {
+      const current = leases.get(key);
+      if (!current || current.owner !== owner || current.fence !== fence) return false;
+      leases.delete(key);
+      return true;
+    },
+    held: (key) => (leases.get(key)?.until ?? 0) > now(),
+  };
 }

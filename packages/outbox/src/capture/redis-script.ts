@@ -119,7 +119,7 @@ local out = {'OK'}
 for _, e in ipairs(plan.e) do
   local agg = ARGV[e[1]]
   local seq = redis.call('HINCRBY', KEYS[1], agg, 1)
-  local id = redis.call('XADD', KEYS[2], '*', 'a', agg, 's', seq, 'i', ARGV[e[2]], 'e', ARGV[e[3]] .. seq .. ARGV[e[4]])
+  local id = redis.call('XADD', KEYS[2], '*', 'a', agg, 's', seq, 'i', ARGV[e[2]], 'e', ARGV[e[3]] .. seq .. ARGV[e[4]], 't', ARGV[e[6]])
   redis.call('ZADD', KEYS[e[5]], seq, id)
   redis.call('ZADD', KEYS[3], 'NX', tonumber(string.match(id, '^(%d+)')), agg)
   out[#out + 1] = seq

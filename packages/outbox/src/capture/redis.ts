@@ -135,11 +135,11 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   key(pk.events);
   key(pk.pending);
 
-  const plan: { c: Array<[string, number, number, number]>; w: Array<Array<string | number>>; e: Array<[number, number, number, number, number]> } = { c: [], w: [], e: [] };
+  const plan: { c: Array<[string, number, number, number]>; w: Array<Array<string | number>>; e: Array<[number, number, number, number, number, number]> } = { c: [], w: [], e: [] };
   for (const event of write.events) {
     const agg = aggregateKey(event.aggregateType, checkAggregateId(event.aggregateId));
     const [head, tail] = envelopeAround(event);
-    plan.e.push([arg(agg), arg(event.id), arg(head), arg(tail), key(pk.aggregate(agg))]);
+    plan.e.push([arg(agg), arg(event.id), arg(head), arg(tail), key(pk.aggregate(agg)), arg(event.type)]);
   }
   write.checks.forEach((check, i) => {
     if (typeof check.key !== 'string' || check.key.length === 0) bad('check key must be a non-empty string', `checks.${i}.key`);

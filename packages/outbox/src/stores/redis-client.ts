@@ -45,3 +45,13 @@ export async function runScript(client: RedisLike, script: LuaScript, keys: Read
     return client.eval(script.source, keys.length, ...keys, ...args);
   }
 }
+
+/**
+ * A reply of field/value or member/score pairs as a flat list: ioredis answers `call()` of
+ * `WITHSCORES` and `HGETALL` as nested pairs (RESP3 shape) or flat, by version.
+ */
+export function flatPairs(reply: unknown): string[] {
+  if (reply === null || reply === undefined) return [];
+  if (!Array.isArray(reply)) return Object.entries(reply as Record<string, unknown>).flat().map(String);
+  return reply.flatMap((item) => (Array.isArray(item) ? item.map(String) : [String(item)]));
+}

@@ -3,7 +3,7 @@
  * state keys an atomic write touches and its partition's keys share the tag, so on Redis
  * Cluster the whole write is one script on one slot.
  *
- *   <prefix>{tag}:events         stream: one entry per pending event (fields a, s, i, e)
+ *   <prefix>{tag}:events         stream: one entry per pending event (a aggregate, s seq, i id, e envelope, t type)
  *   <prefix>{tag}:seq            hash: aggregate → last seq assigned
  *   <prefix>{tag}:agg:<agg>      sorted set: the aggregate's pending stream ids, scored by seq
  *   <prefix>{tag}:pending        sorted set: aggregate → ms of its oldest pending event

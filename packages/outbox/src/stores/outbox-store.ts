@@ -1,0 +1,18 @@
+/**
+ * Where an outbox records events: one descriptor per capture mode, made by its factory
+ * (`redisOutbox`, `mongoEmbeddedOutbox`, `mongoTransactionOutbox`). Each carries the relay's
+ * view of the same data (`relay`).
+ */
+import type { RelayStore } from '../relay/types.js';
+import type { RedisLike } from './redis-client.js';
+
+/** The Redis outbox (one Lua script per write). */
+export interface RedisOutboxStore {
+  readonly mode: 'redis';
+  readonly prefix: string;
+  client(): Promise<RedisLike>;
+  readonly relay: RelayStore;
+}
+
+/** Every store descriptor. */
+export type OutboxStore = RedisOutboxStore;
