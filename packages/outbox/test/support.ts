@@ -185,3 +185,34 @@ export function memoryLease(now: () => number = Date.now): LeaseClient & { held(
     held: (key) => (leases.get(key)?.until ?? 0) > now(),
   };
 }
+
+/**
+ * A sender whose answers a test scripts (pure relay logic: poison, quarantine, partial
+ * failures). `decide` answers per message; every message the sender "accepted" is kept.
+ */
+export function scriptedSender(decide: (m: OutboundMessage) => 'sent' | 'retryable' | 'fault' = () => 'sent', fifo = false): Sender & { accepted: OutboundMessage[]; calls: number } {
+  const accepted: OutboundMessage[] = [];
+  const sender = {
+    fifo,
+    accepted,
+    calls: 0,
+    async send(messages: ReadonlyArray<OutboundMessage>): Promise<SendReport> {
+      sender.calls++;
+      const sent: Array<{ id: string }> = [];
+      const failed: Array<{ id: string; code: string; senderFault: boolean; retryable: boolean }> = [];
+      const blocked = new Set<string>();
+      for (const m of messages) {
+        const verdict = m.groupKey !== undefined && blocked.has(m.groupKey) ? 'retryable' : decide(m);
+        if (verdict === 'sent') {
+          sent.push({ id: m.id });
+          accepted.push(m);
+        } else {
+          failed.push({ id: m.id, code: verdict === 'fault' ? 'InvalidMessageContents' : 'InternalError', senderFault: verdict === 'fault', retryable: verdict !== 'fault' });
+          if (m.groupKey !== undefined) blocked.add(m.groupKey);
+        }
+      }
+      return { sent, failed, batches: Math.ceil(messages.length / 10), fill: { entries: messages.length / (Math.ceil(messages.length / 10) * 10 || 1), bytes: 0 }, retries: 0 };
+    },
+  };
+  return sender;
+}
