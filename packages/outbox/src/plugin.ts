@@ -9,11 +9,12 @@ import { envelopeMeta } from './context.js';
 import { aggregateKey, prepareEvent, type EnvelopeMeta, type EventDeclarations, type EventDraft, type EventEnvelope, type PendingEvent } from './envelope.js';
 import { checkOutboxOptions, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { redisCommit, type RedisOutboxContext, type RedisStaging } from './modes/redis-mode.js';
+import { checkNothingLeft, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import { MetricsRecorder, type OutboxMetrics } from './relay/metrics.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay/relay.js';
 import { sweep, type SweepResult } from './relay/sweeper.js';
 import type { AggregateRef } from './relay/types.js';
-import type { OutboxStore, RedisOutboxStore } from './stores/outbox-store.js';
+import type { MongoEmbeddedOutboxStore, OutboxStore, RedisOutboxStore } from './stores/outbox-store.js';
 
 /** What every mode's `ctx.outbox` offers. */
 export interface OutboxContextBase<D extends EventDeclarations> {
@@ -32,7 +33,13 @@ export interface OutboxContextBase<D extends EventDeclarations> {
 }
 
 /** `ctx.outbox` for the store's mode. */
-export type OutboxContextOf<S extends OutboxStore, D extends EventDeclarations> = S extends RedisOutboxStore ? RedisOutboxContext<D> : OutboxContextBase<D>;
+export type OutboxContextOf<S extends OutboxStore, D extends EventDeclarations> = S extends RedisOutboxStore
+  ? RedisOutboxContext<D>
+  : S extends MongoEmbeddedOutboxStore
+    ? EmbeddedOutboxContext<D>
+    : OutboxContextBase<D>;
+
+type AnyModeContext<D extends EventDeclarations> = OutboxContextBase<D> & Partial<RedisOutboxContext<D>> & Partial<EmbeddedOutboxContext<D>>;
 
 /** Per-invocation state (a WeakMap slot until the handler's typed plugin state lands). */
 export interface InvocationState {
@@ -103,8 +110,8 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     await options.watchdog.arm({ outbox: name, keys }, { signal: state.ctx.signal });
   };
 
-  const contextFor = (state: InvocationState): OutboxContextBase<D> & Partial<RedisOutboxContext<D>> => {
-    const base: OutboxContextBase<D> & Partial<RedisOutboxContext<D>> = {
+  const contextFor = (state: InvocationState): AnyModeContext<D> => {
+    const base: AnyModeContext<D> = {
       add(draft) {
         const event = prepareEvent(options.events, draft as EventDraft, metaOf(state));
         state.events.push(event);
@@ -118,6 +125,11 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     if (store.mode === 'redis') {
       base.check = (check) => void state.redis.checks.push(check);
       base.call = (...command) => void state.redis.commands.push(command);
+    } else if (store.mode === 'mongo-embedded') {
+      base.updateOne = async (filter, update, updateOptions) => {
+        if (state.events.length > 0) await armWatchdog(state);
+        return embeddedUpdate(store, state, filter, update, updateOptions);
+      };
     }
     return base;
   };
@@ -135,6 +147,8 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       if (store.mode === 'redis') {
         if (state.events.length > 0) await armWatchdog(state);
         await redisCommit(store, state);
+      } else if (store.mode === 'mongo-embedded') {
+        checkNothingLeft(state);
       }
       await flush(state);
     },

@@ -14,5 +14,7 @@ export interface RedisOutboxStore {
   readonly relay: RelayStore;
 }
 
+export type { MongoEmbeddedOutboxStore } from './mongo-embedded.js';
+
 /** Every store descriptor. */
-export type OutboxStore = RedisOutboxStore;
+export type OutboxStore = RedisOutboxStore | import('./mongo-embedded.js').MongoEmbeddedOutboxStore;
