@@ -10,11 +10,13 @@ import { aggregateKey, prepareEvent, type EnvelopeMeta, type EventDeclarations, 
 import { checkOutboxOptions, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { redisCommit, type RedisOutboxContext, type RedisStaging } from './modes/redis-mode.js';
 import { checkNothingLeft, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
+import { transactionAround, type TransactionOutboxContext } from './modes/transaction-mode.js';
+import type { SessionLike } from './stores/mongo-collection.js';
 import { MetricsRecorder, type OutboxMetrics } from './relay/metrics.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay/relay.js';
 import { sweep, type SweepResult } from './relay/sweeper.js';
 import type { AggregateRef } from './relay/types.js';
-import type { MongoEmbeddedOutboxStore, OutboxStore, RedisOutboxStore } from './stores/outbox-store.js';
+import type { MongoEmbeddedOutboxStore, MongoTransactionOutboxStore, OutboxStore, RedisOutboxStore } from './stores/outbox-store.js';
 
 /** What every mode's `ctx.outbox` offers. */
 export interface OutboxContextBase<D extends EventDeclarations> {
@@ -37,9 +39,13 @@ export type OutboxContextOf<S extends OutboxStore, D extends EventDeclarations> 
   ? RedisOutboxContext<D>
   : S extends MongoEmbeddedOutboxStore
     ? EmbeddedOutboxContext<D>
-    : OutboxContextBase<D>;
+    : S extends MongoTransactionOutboxStore
+      ? TransactionOutboxContext<D>
+      : OutboxContextBase<D>;
 
-type AnyModeContext<D extends EventDeclarations> = OutboxContextBase<D> & Partial<RedisOutboxContext<D>> & Partial<EmbeddedOutboxContext<D>>;
+type AnyModeContext<D extends EventDeclarations> = OutboxContextBase<D> &
+  Partial<RedisOutboxContext<D>> &
+  Partial<EmbeddedOutboxContext<D>> & { readonly session?: SessionLike };
 
 /** Per-invocation state (a WeakMap slot until the handler's typed plugin state lands). */
 export interface InvocationState {
@@ -51,10 +57,16 @@ export interface InvocationState {
   written: AggregateRef[];
   committed: boolean;
   redis: RedisStaging;
+  /** Transaction mode: the session while the transaction runs. */
+  session: SessionLike | undefined;
+  /** Transaction mode: completions joined into the transaction (idempotency, inbox). */
+  joins: Array<(session: SessionLike) => Promise<void>>;
 }
 
 /** The plugin, plus the relay entry points that run in other functions. */
 export interface OutboxPlugin<D extends EventDeclarations, S extends OutboxStore> extends Plugin<{ outbox: OutboxContextOf<S, D> }> {
+  /** The around hook (transaction mode runs the function inside its transaction here). */
+  wrap(ctx: Context, next: () => Promise<unknown>): Promise<unknown>;
   /** Relays aggregates pending longer than the grace period; call it from a schedule-triggered function. */
   sweep(ctx: Pick<Context, 'signal' | 'remainingMs' | 'log'>): Promise<SweepResult & { metrics: OutboxMetrics }>;
   /** Relays the aggregates a watchdog message names (its consumer's body). */
@@ -130,6 +142,13 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         if (state.events.length > 0) await armWatchdog(state);
         return embeddedUpdate(store, state, filter, update, updateOptions);
       };
+    } else {
+      Object.defineProperty(base, 'session', {
+        get() {
+          if (!state.session) throw new TypeError('outbox: ctx.outbox.session exists only inside the transaction the outbox plugin wraps around the function');
+          return state.session;
+        },
+      });
     }
     return base;
   };
@@ -137,9 +156,15 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
   const plugin: OutboxPlugin<D, S> = {
     name: `outbox:${name}`,
     extend(ctx) {
-      const state: InvocationState = { ctx, events: [], metrics: new MetricsRecorder(), meta: undefined, written: [], committed: false, redis: { checks: [], commands: [] } };
+      const state: InvocationState = { ctx, events: [], metrics: new MetricsRecorder(), meta: undefined, written: [], committed: false, redis: { checks: [], commands: [] }, session: undefined, joins: [] };
       states.set(ctx, state);
       return { outbox: contextFor(state) as OutboxContextOf<S, D> };
+    },
+    /** Transaction mode: the function and inner hooks run inside one transaction with the events. */
+    async wrap(ctx: Context, next: () => Promise<unknown>) {
+      const state = states.get(ctx);
+      if (!state || store.mode !== 'mongo-transaction') return next();
+      return transactionAround(store, state, next, () => armWatchdog(state));
     },
     async after(ctx) {
       const state = states.get(ctx);

@@ -15,6 +15,7 @@ export interface RedisOutboxStore {
 }
 
 export type { MongoEmbeddedOutboxStore } from './mongo-embedded.js';
+export type { MongoTransactionOutboxStore } from './mongo-collection.js';
 
 /** Every store descriptor. */
-export type OutboxStore = RedisOutboxStore | import('./mongo-embedded.js').MongoEmbeddedOutboxStore;
+export type OutboxStore = RedisOutboxStore | import('./mongo-embedded.js').MongoEmbeddedOutboxStore | import('./mongo-collection.js').MongoTransactionOutboxStore;
