@@ -95,6 +95,14 @@ export class SeqGapError extends SteadyError {
   }
 }
 
+/** Another delivery of the same event is being handled right now. HTTP 409, retryable: the queue delivers it again later and it is then a duplicate. */
+export class EventInProgressError extends SteadyError {
+  override readonly name = 'EventInProgressError';
+  constructor(message: string) {
+    super('INBOX_IN_PROGRESS', message, { status: 409, retryable: true, expose: true, headers: { 'Retry-After': '1' } });
+  }
+}
+
 /** A message the inbox cannot read as an outbox event (not an envelope, or a claim check whose object does not match). Terminal. */
 export class MessageInvalidError extends SteadyError {
   override readonly name = 'MessageInvalidError';

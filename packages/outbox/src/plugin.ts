@@ -15,6 +15,7 @@ import type { SessionLike } from './stores/mongo-collection.js';
 import { MetricsRecorder, type OutboxMetrics } from './relay/metrics.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay/relay.js';
 import { sweep, type SweepResult } from './relay/sweeper.js';
+import { duplicates } from './inbox-metrics.js';
 import type { AggregateRef } from './relay/types.js';
 import type { MongoEmbeddedOutboxStore, MongoTransactionOutboxStore, OutboxStore, RedisOutboxStore } from './stores/outbox-store.js';
 
@@ -180,6 +181,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     finally(ctx) {
       const state = states.get(ctx);
       if (!state) return;
+      state.metrics.inboxDuplicates += duplicates.get(ctx) ?? 0;
       const m = state.metrics.snapshot();
       if (m.recorded + m.sent + m.failed + m.inboxDuplicates > 0) ctx.log.info('outbox', { outbox: name, ...m });
     },

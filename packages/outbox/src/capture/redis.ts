@@ -4,6 +4,7 @@
  * at all. Every key of one write shares a hash tag (its *partition*), so the write is one
  * script on one Redis Cluster slot.
  */
+import { createHash } from 'node:crypto';
 import { checkAggregateId, serializeEvent, aggregateKey, type PendingEvent } from '../envelope.js';
 import { OutboxUnavailableError, PreconditionFailedError, EventInvalidError } from '../errors.js';
 import { runScript, type RedisLike } from '../stores/redis-client.js';
@@ -30,6 +31,12 @@ export interface RedisWrite {
   events: ReadonlyArray<PendingEvent>;
   /** Lua joined into the same script (an idempotency or inbox completion). */
   fragments?: ReadonlyArray<ScriptFragment>;
+  /**
+   * Makes the write exactly-once: a marker `<prefix>{tag}:applied:<sha256(key)>` is checked
+   * absent first and set (for `ttlMs`) with the write; when present, nothing is written and
+   * the result says `duplicate`.
+   */
+  requestKey?: { key: string; ttlMs: number };
 }
 
 /** One recorded event: its id, the seq the write assigned and its stream entry id. */
@@ -43,6 +50,8 @@ export interface WrittenEvent {
 export interface RedisWriteResult {
   partition: string;
   events: WrittenEvent[];
+  /** The request key was already applied: nothing was written. */
+  duplicate: boolean;
 }
 
 const INTEGER = /^-?\d{1,16}$/;
@@ -134,6 +143,13 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   key(pk.seq);
   key(pk.events);
   key(pk.pending);
+  let checks = write.checks;
+  let commands = write.commands;
+  if (write.requestKey) {
+    const marker = pk.applied(createHash('sha256').update(write.requestKey.key).digest('base64url'));
+    checks = [{ key: marker, absent: true, label: 'request not applied yet' }, ...checks];
+    commands = [...commands, ['SET', marker, '1', 'PX', Math.max(1, write.requestKey.ttlMs)]];
+  }
 
   const plan: { c: Array<[string, number, number, number]>; w: Array<Array<string | number>>; e: Array<[number, number, number, number, number, number]> } = { c: [], w: [], e: [] };
   for (const event of write.events) {
@@ -141,14 +157,14 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
     const [head, tail] = envelopeAround(event);
     plan.e.push([arg(agg), arg(event.id), arg(head), arg(tail), key(pk.aggregate(agg)), arg(event.type)]);
   }
-  write.checks.forEach((check, i) => {
+  checks.forEach((check, i) => {
     if (typeof check.key !== 'string' || check.key.length === 0) bad('check key must be a non-empty string', `checks.${i}.key`);
     const field = check.field === undefined ? 0 : arg(text(check.field, `checks.${i}.field`));
     if ('equals' in check) plan.c.push(['eq', key(check.key), field, arg(text(check.equals, `checks.${i}.equals`))]);
     else if ('absent' in check) plan.c.push(['absent', key(check.key), field, 0]);
     else plan.c.push(['exists', key(check.key), field, 0]);
   });
-  write.commands.forEach((command, i) => {
+  commands.forEach((command, i) => {
     const commandArgs = checkCommand(command, i);
     plan.w.push([command[0], key(command[1]), ...commandArgs.map(arg)]);
   });
@@ -177,12 +193,13 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   } catch (error) {
     throw new OutboxUnavailableError('outbox: the Redis atomic write was refused or could not be sent; nothing was written', error);
   }
-  return readReply(reply, write, partition);
+  return readReply(reply, { ...write, checks, commands }, partition);
 }
 
 function readReply(reply: unknown, write: RedisWrite, partition: string): RedisWriteResult {
   const parts = Array.isArray(reply) ? reply : [];
   const status = String(parts[0]);
+  if (status === 'FAILED' && write.requestKey && Number(parts[1]) === 1) return { partition, events: [], duplicate: true };
   if (status === 'OK') {
     const events: WrittenEvent[] = write.events.map((event, i) => ({
       id: event.id,
@@ -190,7 +207,7 @@ function readReply(reply: unknown, write: RedisWrite, partition: string): RedisW
       seq: Number(parts[1 + 2 * i]),
       streamId: String(parts[2 + 2 * i]),
     }));
-    return { partition, events };
+    return { partition, events, duplicate: false };
   }
   if (status === 'FAILED') {
     const check = write.checks[Number(parts[1]) - 1];

@@ -3,10 +3,10 @@
  * single-document update together with the events added so far (which must belong to that
  * document's aggregate) and the request key that makes it exactly-once.
  */
-import type { Context } from '@steadyfn/handler';
 import { embeddedWrite, type EmbeddedResult } from '../capture/mongo-embedded.js';
 import { aggregateKey, type EventDeclarations } from '../envelope.js';
 import { EventInvalidError } from '../errors.js';
+import { defaultRequestKey } from './request-key.js';
 import type { InvocationState, OutboxContextBase } from '../plugin.js';
 import type { MongoEmbeddedOutboxStore } from '../stores/mongo-embedded.js';
 
@@ -34,20 +34,6 @@ export interface EmbeddedOutboxContext<D extends EventDeclarations> extends Outb
    * @example await ctx.outbox.updateOne({ _id: 'o-42', status: 'validated' }, { $set: { status: 'paid' } })
    */
   updateOne(filter: Record<string, unknown>, update: Record<string, unknown>, options?: EmbeddedUpdateOptions): Promise<EmbeddedResult>;
-}
-
-/** Request keys set by an inbox for its consumer invocations. */
-export const inboxRequestKeys = new WeakMap<object, string>();
-
-function defaultRequestKey(ctx: Context): string | undefined {
-  const fromInbox = inboxRequestKeys.get(ctx);
-  if (fromInbox) return fromInbox;
-  if (ctx.deliveryId) return ctx.deliveryId;
-  if (ctx.trigger.kind === 'http') {
-    const header = ctx.trigger.request.headers['idempotency-key'];
-    if (header) return `http:${header}`;
-  }
-  return undefined;
 }
 
 /** Runs one embedded update for the invocation. */

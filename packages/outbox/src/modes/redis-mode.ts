@@ -9,6 +9,7 @@ import { redisWrite, type RedisCheck, type RedisCommand } from '../capture/redis
 import type { ScriptFragment } from '../capture/redis-script.js';
 import type { InvocationState, OutboxContextBase } from '../plugin.js';
 import type { RedisOutboxStore } from '../stores/outbox-store.js';
+import { defaultRequestKey } from './request-key.js';
 
 /** `ctx.outbox` with a Redis store. */
 export interface RedisOutboxContext<D extends EventDeclarations> extends OutboxContextBase<D> {
@@ -41,9 +42,12 @@ export async function redisCommit(store: RedisOutboxStore, state: InvocationStat
   const { checks, commands, fragments } = state.redis;
   if (state.events.length === 0 && commands.length === 0 && checks.length === 0 && !fragments?.length) return;
   const client = await store.client();
-  const result = await redisWrite(client, store.prefix, { checks, commands, events: state.events, ...(fragments ? { fragments } : {}) });
+  const key = defaultRequestKey(state.ctx);
+  const requestKey = key === undefined ? {} : { requestKey: { key, ttlMs: store.appliedTtlMs } };
+  const result = await redisWrite(client, store.prefix, { checks, commands, events: state.events, ...(fragments ? { fragments } : {}), ...requestKey });
   state.committed = true;
   state.metrics.recorded += result.events.length;
+  // A duplicate wrote nothing now; its events (from the first attempt) may still wait: flush them too.
   const seen = new Set<string>();
   const now = Date.now();
   for (const event of state.events) {

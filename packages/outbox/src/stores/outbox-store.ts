@@ -10,6 +10,8 @@ import type { RedisLike } from './redis-client.js';
 export interface RedisOutboxStore {
   readonly mode: 'redis';
   readonly prefix: string;
+  /** How long an applied request key is remembered (exactly-once writes). */
+  readonly appliedTtlMs: number;
   client(): Promise<RedisLike>;
   readonly relay: RelayStore;
 }

@@ -11,6 +11,7 @@
  *   <prefix>{tag}:quarantine     hash: aggregate → JSON { fromSeq, reason, at }
  *   <prefix>{tag}:sent           sorted set (`mark: 'sent'` only): stream id → ms it was accepted
  *   <prefix>{tag}:lease:<agg>    the relay lease of an aggregate (kept by @steadyfn/lease)
+ *   <prefix>{tag}:applied:<h>    marker of an applied request key (sha256, base64url), for exactly-once writes
  *   <prefix>partitions           set of partition tags (on its own slot), for the sweeper
  */
 import { ConfigurationError } from '../errors.js';
@@ -45,6 +46,8 @@ export interface PartitionKeys {
   aggregate(agg: string): string;
   /** The relay lease key of one aggregate (same slot). */
   lease(agg: string): string;
+  /** The marker of an applied request key (its hash). */
+  applied(hash: string): string;
 }
 
 /** Checks a key prefix: braces would move every key's hash slot. */
@@ -71,6 +74,7 @@ export function partitionKeys(prefix: string, tag: string): PartitionKeys {
     sent: `${base}sent`,
     aggregate: (agg) => `${base}agg:${agg}`,
     lease: (agg) => `${base}lease:${agg}`,
+    applied: (hash) => `${base}applied:${hash}`,
   };
 }
 

@@ -11,6 +11,7 @@
  *
  * Times written by scripts come from the server's `TIME`, not the function's clock.
  */
+import { msOption } from '@steadyfn/handler/internal';
 import type { AggregateRef, HeldLease, RelayStore, StoredEvent } from '../relay/types.js';
 import type { ScriptFragment } from '../capture/redis-script.js';
 import { clientGetter, flatPairs, luaScript, runScript, type RedisClientOption, type RedisLike } from './redis-client.js';
@@ -217,7 +218,14 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RelayStore & {
 }
 
 /** Options of `redisOutbox`. */
-export type RedisOutboxOptions = RedisRelayStoreOptions;
+export interface RedisOutboxOptions extends RedisRelayStoreOptions {
+  /**
+   * How long a write's request key (delivery id, inbox key, `Idempotency-Key`) is remembered,
+   * so a redelivery writes nothing twice: at least the queue's retention plus its DLQ's.
+   * @default 1209600000 (14 days)
+   */
+  appliedTtlMs?: number;
+}
 
 /**
  * The Redis outbox: state commands and events in one Lua script; on Redis Cluster every key
@@ -228,5 +236,6 @@ export type RedisOutboxOptions = RedisRelayStoreOptions;
  */
 export function redisOutbox(options: RedisOutboxOptions): RedisOutboxStore {
   const prefix = checkPrefix('redisOutbox', options.prefix ?? DEFAULT_REDIS_PREFIX);
-  return { mode: 'redis', prefix, client: clientGetter(options.client), relay: redisRelayStore({ ...options, prefix }) };
+  const appliedTtlMs = msOption('redisOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
+  return { mode: 'redis', prefix, appliedTtlMs, client: clientGetter(options.client), relay: redisRelayStore({ ...options, prefix }) };
 }
