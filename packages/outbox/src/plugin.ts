@@ -9,7 +9,7 @@ import { envelopeMeta } from './context.js';
 import { aggregateKey, prepareEvent, type EnvelopeMeta, type EventDeclarations, type EventDraft, type EventEnvelope, type PendingEvent } from './envelope.js';
 import { checkOutboxOptions, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { redisCommit, type RedisOutboxContext, type RedisStaging } from './modes/redis-mode.js';
-import { checkNothingLeft, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
+import { checkNothingLeft, embeddedRead, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import { transactionAround, type TransactionOutboxContext } from './modes/transaction-mode.js';
 import type { SessionLike } from './stores/mongo-collection.js';
 import { MetricsRecorder, type OutboxMetrics } from './relay/metrics.js';
@@ -143,6 +143,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         if (state.events.length > 0) await armWatchdog(state);
         return embeddedUpdate(store, state, filter, update, updateOptions);
       };
+      base.read = (id) => embeddedRead(store, id);
     } else {
       Object.defineProperty(base, 'session', {
         get() {

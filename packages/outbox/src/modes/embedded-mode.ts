@@ -34,6 +34,8 @@ export interface EmbeddedOutboxContext<D extends EventDeclarations> extends Outb
    * @example await ctx.outbox.updateOne({ _id: 'o-42', status: 'validated' }, { $set: { status: 'paid' } })
    */
   updateOne(filter: Record<string, unknown>, update: Record<string, unknown>, options?: EmbeddedUpdateOptions): Promise<EmbeddedResult>;
+  /** Reads one aggregate's document without its `_outbox*` fields; null when there is none. */
+  read(id: string): Promise<Record<string, unknown> | null>;
 }
 
 /** Runs one embedded update for the invocation. */
@@ -56,4 +58,12 @@ export function checkNothingLeft(state: InvocationState): void {
   if (state.events.length > 0) {
     throw new EventInvalidError(`outbox: ${state.events.length} event(s) were added but no ctx.outbox.updateOne wrote them (embedded mode writes events with the document update)`);
   }
+}
+
+/** Reads a document without the outbox's fields. */
+export async function embeddedRead(store: MongoEmbeddedOutboxStore, id: string): Promise<Record<string, unknown> | null> {
+  const doc = (await (await store.collection()).findOne({ _id: id })) as Record<string, unknown> | null;
+  if (!doc) return null;
+  for (const key of Object.keys(doc)) if (key.startsWith('_outbox')) delete doc[key];
+  return doc;
 }
