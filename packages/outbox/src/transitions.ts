@@ -21,9 +21,15 @@ import type { TransactionOutboxContext } from './modes/transaction-mode.js';
 import type { CollectionLike } from './stores/mongo-shapes.js';
 
 /** Options of `transitions()`. */
-export interface TransitionsOptions<S extends string> {
-  /** Allowed transitions: each state and the states it may move to. */
-  table: Record<S, ReadonlyArray<S>>;
+/** A transition table: each state and the states it may move to. */
+export type TransitionTable = Record<string, ReadonlyArray<string>>;
+
+/** The states of a table. */
+export type StateOf<T extends TransitionTable> = Extract<keyof T, string>;
+
+export interface TransitionsOptions<T extends TransitionTable> {
+  /** Allowed transitions: each state and the states it may move to (every target must be a state). */
+  table: T;
   /** The field holding the state (document field, or hash field in Redis). @default 'status' */
   field?: string;
   /** Redis mode: the hash key of an aggregate, e.g. `(id) => \`order:{${id}}\``. */
@@ -31,7 +37,7 @@ export interface TransitionsOptions<S extends string> {
   /** Transaction mode: the collection of the aggregates. */
   collection?: () => CollectionLike | Promise<CollectionLike>;
   /** Extra fields set with the state (e.g. `{ [`${to}At`]: new Date() }`). */
-  alsoSet?: (from: S, to: S) => Record<string, unknown>;
+  alsoSet?: (from: StateOf<T>, to: StateOf<T>) => Record<string, unknown>;
 }
 
 /** What a transition did. */
@@ -67,7 +73,8 @@ const OWNER = 'transitions';
  *   await ctx.transition(orderId, 'validated', 'paid', { type: 'OrderPaid', aggregateId: orderId, payload });
  * });
  */
-export function transitions<const S extends string>(options: TransitionsOptions<S>): Plugin<TransitionContext<S>> {
+export function transitions<const T extends TransitionTable>(options: TransitionsOptions<T>): Plugin<TransitionContext<StateOf<T>>> {
+  type S = StateOf<T>;
   if (!isRecord(options) || !isRecord(options.table) || Object.keys(options.table).length === 0) invalidOption(OWNER, 'table', 'an object { state: [next states] }', options?.table);
   const states = new Set(Object.keys(options.table));
   for (const [from, to] of Object.entries(options.table) as Array<[string, ReadonlyArray<string>]>) {
@@ -76,7 +83,7 @@ export function transitions<const S extends string>(options: TransitionsOptions<
   const field = stringOption(OWNER, 'field', options.field, 'status');
   if (field.startsWith('_outbox') || field.startsWith('$') || field.includes('.')) invalidOption(OWNER, 'field', 'a top-level field name not starting with _outbox or $', field);
 
-  const allowed = (from: S, to: S) => options.table[from]?.includes(to) === true;
+  const allowed = (from: S, to: S) => Object.hasOwn(options.table, from) && options.table[from]!.includes(to);
 
   const conflict = (id: string, from: string, to: string, found: { actual: unknown } | undefined) => {
     const actual = typeof found?.actual === 'string' ? found.actual : undefined;
