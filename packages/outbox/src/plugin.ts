@@ -95,6 +95,8 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
   const relay: ResolvedRelay | undefined = resolveRelay(options.relay);
   const store = options.store as OutboxStore;
   const states = new WeakMap<object, InvocationState>();
+  // Marks join the lease's own settle where the store can (Redis: one script).
+  const relayStore = relay && store.relay.withLease ? store.relay.withLease(relay.lease) : store.relay;
 
   const runOptions = (ctx: Pick<Context, 'signal' | 'remainingMs'>): RelayRunOptions => ({
     leaseMs: relay!.leaseMs,
@@ -104,7 +106,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     remainingMs: () => ctx.remainingMs(),
     signal: ctx.signal,
   });
-  const depsFor = (metrics: MetricsRecorder, ctx: Pick<Context, 'log'>): RelayDeps => ({ store: store.relay, lease: relay!.lease, sender: relay!.sender, metrics, log: ctx.log });
+  const depsFor = (metrics: MetricsRecorder, ctx: Pick<Context, 'log'>): RelayDeps => ({ store: relayStore, lease: relay!.lease, sender: relay!.sender, metrics, log: ctx.log });
   const requireRelay = (what: string): ResolvedRelay => {
     if (!relay) throw new TypeError(`outbox(): ${what} needs the "relay" option`);
     return relay;
@@ -201,7 +203,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     async redrive(ctx, ref) {
       requireRelay('redrive()');
       const metrics = new MetricsRecorder();
-      const redriven = await store.relay.redrive({ ...ref, since: 0 }, { signal: ctx.signal });
+      const redriven = await relayStore.redrive({ ...ref, since: 0 }, { signal: ctx.signal });
       if (redriven) await relayAggregates(depsFor(metrics, ctx), [{ ...ref, since: 0 }], runOptions(ctx));
       return { redriven, metrics: metrics.snapshot() };
     },

@@ -121,39 +121,38 @@ async function sendRound(deps: RelayDeps, leased: ReadonlyArray<Leased>, options
   return drained;
 }
 
+/** Releases leases the store's mark did not already release. */
+async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, options: RelayRunOptions): Promise<void> {
+  await Promise.all(leases.map((lease) => deps.lease.settle(lease, { signal: options.signal }).catch(() => false)));
+}
+
 /**
- * Relays what is pending for `refs`, in rounds, until their heads are drained, a round
- * makes no progress, or too little time is left. Never throws for one aggregate's failure:
- * what is not marked stays pending for the next flush or sweep.
+ * Relays what is pending for `refs`, in rounds, until their heads are drained, an aggregate
+ * is refused, or too little time is left. Each round claims the aggregates' leases (one
+ * generation per round, so every mark is fenced by a fresh token), reads, sends, marks and
+ * releases. Never throws for a store or queue failure: what is not marked stays pending for
+ * the next flush or sweep.
  */
 export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<void> {
-  if (refs.length === 0) return;
-  let leased: Array<{ ref: AggregateRef; lease: HeldLease }> = [];
-  try {
-    const claimedAt = Date.now();
-    leased = await claimAll(deps, refs, options);
-    let active = leased;
-    for (let round = 0; active.length > 0 && round < 1000; round++) {
-      if (options.signal?.aborted || options.remainingMs() < options.reserveMs) break;
-      // Leases are not renewed: stop well before they could run out mid-round.
-      if (Date.now() - claimedAt > options.leaseMs / 2) break;
-      const heads = await beginAll(deps, active, options);
+  let active: ReadonlyArray<AggregateRef> = refs;
+  for (let round = 0; active.length > 0 && round < 1000; round++) {
+    if (options.signal?.aborted || options.remainingMs() < options.reserveMs) break;
+    let leased: Array<{ ref: AggregateRef; lease: HeldLease }> = [];
+    let settled = new Set<HeldLease>();
+    try {
+      leased = await claimAll(deps, active, options);
+      const heads = await beginAll(deps, leased, options);
       const working = heads.filter((h) => h.events.length > 0);
       if (working.length === 0) break;
       const drained = await sendRound(deps, working, options);
+      if (deps.store.settleReleasesLease) settled = new Set(working.map((w) => w.lease));
       // Only aggregates whose whole read was accepted may have more behind it; a refusal waits for the next run.
-      active = drained.filter((h) => h.events.length >= options.maxEventsPerAggregate).map(({ ref, lease }) => ({ ref, lease }));
+      active = drained.filter((h) => h.events.length >= options.maxEventsPerAggregate).map((h) => h.ref);
+    } catch (error) {
+      deps.log?.warn('outbox relay stopped; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
+      break;
+    } finally {
+      await release(deps, leased.map((l) => l.lease).filter((l) => !settled.has(l)), options);
     }
-  } catch (error) {
-    deps.log?.warn('outbox relay stopped; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
-  } finally {
-    await Promise.all(
-      leased.map(({ lease }) =>
-        deps.lease.settle(lease, { signal: options.signal }).catch(() => {
-          // The lease expires by itself.
-          return false;
-        }),
-      ),
-    );
   }
 }

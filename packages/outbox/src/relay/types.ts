@@ -80,12 +80,24 @@ export interface RelayStore {
   listQuarantined(options: { limit: number; signal?: AbortSignal | undefined }): Promise<Array<AggregateRef & { fromSeq: number; reason: string }>>;
   /** With `mark: 'sent'`: deletes up to `limit` events sent more than `olderThanMs` ago. Returns how many. */
   cleanup?(options: { limit: number; olderThanMs: number; signal?: AbortSignal | undefined }): Promise<number>;
+  /**
+   * True when `settle` also releases the lease in the same atomic step (and marks nothing
+   * if the lease is no longer the caller's): the Redis store with `@steadyfn/lease`'s settle
+   * fragment. Otherwise the relay releases the lease itself after `settle`.
+   */
+  readonly settleReleasesLease?: boolean;
+  /** The same store, settling through `lease`'s script fragment where it can (Redis). */
+  withLease?(lease: LeaseClient): RelayStore;
 }
 
-/** The lease primitive as the relay uses it (the shape of `@steadyfn/lease`). */
+/** The lease primitive as the relay uses it: the shape of `@steadyfn/lease`'s `LeaseStore`. */
 export interface LeaseClient {
-  claim(request: { key: string; owner: string; leaseMs: number }, options?: { signal?: AbortSignal | undefined }): Promise<{ claimed: true; fence: number } | { claimed: false }>;
-  settle(request: { key: string; owner: string; fence: number }, options?: { signal?: AbortSignal | undefined }): Promise<boolean>;
+  claim(request: { key: string; owner: string; leaseMs: number }, options?: { signal?: AbortSignal }): Promise<{ claimed: true; fence: number } | { claimed: false }>;
+  settle(request: { key: string; owner: string; fence: number }, options?: { signal?: AbortSignal }): Promise<boolean>;
+  /** Redis lease stores: Lua defining `steadyfn_lease_settle(key, owner, fence, mode, data, keepMs)`. */
+  readonly settleFragment?: { source: string };
+  /** Redis lease stores: the Redis key and the five arguments of `steadyfn_lease_settle` for a request. */
+  settleCall?(request: { key: string; owner: string; fence: number }): { key: string; args: ReadonlyArray<string | number> };
 }
 
 /**

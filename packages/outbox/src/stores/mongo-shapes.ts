@@ -18,17 +18,23 @@ export interface CollectionLike {
   createIndex(spec: object, options?: object): Promise<string>;
 }
 
-/** A database, as the outbox uses it. */
+/** A database as the outbox receives it: a driver `Db` (structural, so no driver types are imported). */
 export interface DbLike {
-  collection(name: string): CollectionLike;
-  command(command: object, options?: object): Promise<any>;
+  collection(name: string): unknown;
+  command(command: any, options?: any): Promise<any>;
 }
 
 /** A database, or a getter (e.g. from `@steadyfn/connections`). */
 export type DbOption = DbLike | (() => DbLike | Promise<DbLike>);
 
-export function dbGetter(option: DbOption): () => Promise<DbLike> {
-  return typeof option === 'function' ? async () => option() : async () => option;
+/** The database with its collections typed as the outbox calls them. */
+export interface Database {
+  collection(name: string): CollectionLike;
+  command(command: object, options?: object): Promise<any>;
+}
+
+export function dbGetter(option: DbOption): () => Promise<Database> {
+  return typeof option === 'function' ? async () => (await option()) as Database : async () => option as Database;
 }
 
 /** The fields the embedded outbox keeps in the author's document. */
@@ -64,7 +70,7 @@ export function embeddedBytes(envelope: string): number {
 }
 
 /** Whether the server is FerretDB (its `buildInfo` carries `ferretdbVersion`). */
-export async function isFerretDB(db: DbLike): Promise<boolean> {
+export async function isFerretDB(db: Database): Promise<boolean> {
   const info = (await db.command({ buildInfo: 1 })) as Record<string, unknown>;
   return 'ferretdbVersion' in info || 'ferretdb' in info;
 }

@@ -12,8 +12,7 @@
  * Times written by scripts come from the server's `TIME`, not the function's clock.
  */
 import { msOption } from '@steadyfn/handler/internal';
-import type { AggregateRef, HeldLease, RelayStore, StoredEvent } from '../relay/types.js';
-import type { ScriptFragment } from '../capture/redis-script.js';
+import type { AggregateRef, LeaseClient, RelayStore, StoredEvent } from '../relay/types.js';
 import { clientGetter, flatPairs, luaScript, runScript, type RedisClientOption, type RedisLike } from './redis-client.js';
 import { checkPrefix, DEFAULT_REDIS_PREFIX, partitionKeys, partitionsKey } from './redis-keys.js';
 import type { RedisOutboxStore } from './outbox-store.js';
@@ -42,19 +41,21 @@ end
 return out`);
 
 /**
- * KEYS: 1 aggregate set, 2 stream, 3 attempts, 4 pending, 5 sent, then lease-check keys.
- * ARGV: 1 aggregate, 2 'delete' | 'sent', 3 count accepted, 4 count refused, then
- * (id, seq) per accepted, id per refused, then lease-check args.
+ * KEYS: 1 aggregate set, 2 stream, 3 attempts, 4 pending, 5 sent, 6 the lease (when settled
+ * here). ARGV: 1 aggregate, 2 'delete' | 'sent', 3 count accepted, 4 count refused, 5-9 the
+ * lease settle's arguments (or empty), then (id, seq) per accepted, id per refused.
+ * With the lease fragment the lease is released first, and nothing is marked (-1) when the
+ * caller no longer holds it.
  */
-function settleScript(leaseCheck: string | undefined): ReturnType<typeof luaScript> {
-  return luaScript(`
-${leaseCheck ? `local held = (function()\n${leaseCheck}\nend)()\nif not held then return -1 end` : ''}
+function settleScript(leaseFragment: string | undefined): ReturnType<typeof luaScript> {
+  return luaScript(`${leaseFragment ?? ''}
+${leaseFragment ? `if steadyfn_lease_settle(KEYS[6], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]) == 0 then return -1 end` : ''}
 local nsent, nrefused = tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = redis.call('TIME')
 local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local marked = 0
 for i = 0, nsent - 1 do
-  local id, seq = ARGV[5 + 2 * i], ARGV[6 + 2 * i]
+  local id, seq = ARGV[10 + 2 * i], ARGV[11 + 2 * i]
   if redis.call('ZSCORE', KEYS[1], id) == seq then
     redis.call('ZREM', KEYS[1], id)
     if ARGV[2] == 'sent' then redis.call('ZADD', KEYS[5], nowms, id) else redis.call('XDEL', KEYS[2], id) end
@@ -63,7 +64,7 @@ for i = 0, nsent - 1 do
   end
 end
 for i = 0, nrefused - 1 do
-  local id = ARGV[5 + 2 * nsent + i]
+  local id = ARGV[10 + 2 * nsent + i]
   if redis.call('ZSCORE', KEYS[1], id) then redis.call('HINCRBY', KEYS[3], id .. ':f', 1) end
 end
 local head = redis.call('ZRANGE', KEYS[1], 0, 0)
@@ -104,10 +105,11 @@ export interface RedisRelayStoreOptions {
   /** After SQS accepted an event: delete it (default) or keep it as sent until `cleanup`. */
   mark?: 'delete' | 'sent';
   /**
-   * Lua that answers whether the relay still holds `lease` (from `@steadyfn/lease`'s Redis
-   * store), included in the mark script so a relay that lost its lease marks nothing.
+   * A `@steadyfn/lease` Redis store (the relay's lease): its settle fragment is included in
+   * the mark script, so marking and releasing the lease are one atomic step and a relay that
+   * lost its lease marks nothing. Set by `outbox()` from `relay.lease`.
    */
-  leaseCheck?: (lease: HeldLease) => ScriptFragment;
+  lease?: LeaseClient;
 }
 
 /** Parses a BEGIN reply into stored events. */
@@ -143,6 +145,9 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RelayStore & {
   const prefix = checkPrefix('redisRelayStore', options.prefix ?? DEFAULT_REDIS_PREFIX);
   const getClient = clientGetter(options.client);
   const mode = options.mark ?? 'delete';
+  const settleLease = options.lease?.settleFragment && options.lease.settleCall ? options.lease : undefined;
+  const settlePlain = settleScript(undefined);
+  const settleWithLease = settleLease ? settleScript(settleLease.settleFragment!.source) : undefined;
 
   const partitions = async (client: RedisLike): Promise<string[]> => {
     const out: string[] = [];
@@ -177,12 +182,16 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RelayStore & {
     },
     async settle(ref, { sent, refused, lease }) {
       const k = partitionKeys(prefix, ref.where);
-      const check = options.leaseCheck?.(lease);
-      const keys = [k.aggregate(ref.aggregate), k.events, k.attempts, k.pending, k.sent, ...(check?.keys ?? [])];
-      const args: Array<string | number> = [ref.aggregate, mode, sent.length, refused.length, ...sent.flatMap((e) => [e.ref, String(e.seq)]), ...refused.map((e) => e.ref), ...(check?.args ?? [])];
-      const script = settleScript(check ? `local FK, FA = {}, {}\nfor j = 1, ${check.keys.length} do FK[j] = KEYS[5 + j] end\nfor j = 1, ${check.args.length} do FA[j] = ARGV[${4 + 2 * sent.length + refused.length} + j] end\n${check.write}` : undefined);
-      const marked = Number(await runScript(await getClient(), script, keys, args));
+      const call = settleLease?.settleCall!({ key: lease.key, owner: lease.owner, fence: lease.fence });
+      const keys = [k.aggregate(ref.aggregate), k.events, k.attempts, k.pending, k.sent, ...(call ? [call.key] : [])];
+      const leaseArgs = call ? call.args.map(String) : ['', '', '', '', ''];
+      const args: Array<string | number> = [ref.aggregate, mode, sent.length, refused.length, ...leaseArgs, ...sent.flatMap((e) => [e.ref, String(e.seq)]), ...refused.map((e) => e.ref)];
+      const marked = Number(await runScript(await getClient(), settleLease ? settleWithLease! : settlePlain, keys, args));
       return Math.max(0, marked);
+    },
+    settleReleasesLease: settleLease !== undefined,
+    withLease(lease) {
+      return lease.settleFragment && lease.settleCall ? redisRelayStore({ ...options, lease }) : this;
     },
     async quarantine(ref, { fromSeq, reason }) {
       const k = partitionKeys(prefix, ref.where);
