@@ -169,9 +169,13 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RelayStore & {
     async listPending({ limit, before }) {
       const client = await getClient();
       const found: AggregateRef[] = [];
-      for (const tag of await partitions(client)) {
-        const reply = flatPairs(await client.call('ZRANGEBYSCORE', partitionKeys(prefix, tag).pending, '-inf', String(before), 'WITHSCORES', 'LIMIT', '0', String(limit)));
-        for (let i = 0; i + 1 < reply.length; i += 2) found.push({ where: tag, aggregate: reply[i]!, since: Number(reply[i + 1]) });
+      const tags = await partitions(client);
+      // Sent together (ioredis pipelines concurrent commands), a few hundred partitions at a time.
+      for (let i = 0; i < tags.length; i += 500) {
+        const replies = await Promise.all(
+          tags.slice(i, i + 500).map(async (tag) => ({ tag, reply: flatPairs(await client.call('ZRANGEBYSCORE', partitionKeys(prefix, tag).pending, '-inf', String(before), 'WITHSCORES', 'LIMIT', '0', String(limit))) })),
+        );
+        for (const { tag, reply } of replies) for (let j = 0; j + 1 < reply.length; j += 2) found.push({ where: tag, aggregate: reply[j]!, since: Number(reply[j + 1]) });
       }
       return found.sort((a, b) => a.since - b.since).slice(0, limit);
     },
