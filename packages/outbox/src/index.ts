@@ -38,7 +38,7 @@ export { ATTRIBUTES } from './relay/message.js';
 export type { OutboxMetrics } from './relay/metrics.js';
 export type { PoisonPolicy } from './relay/poison.js';
 export type { SweepOptions, SweepResult } from './relay/sweeper.js';
-export type { AggregateRef, LeaseClient, OutboundMessage, RelayStore, Sender, SendReport, StoredEvent } from './relay/types.js';
+export type { AggregateRef, LeaseClient, RelayStore, Sender, StoredEvent } from './relay/types.js';
 export {
   ConfigurationError,
   EventInvalidError,
@@ -52,3 +52,6 @@ export {
   MessageInvalidError,
   UnsupportedServerError,
 } from './errors.js';
+
+// The SQS layer: byte-exact batching sender, claim check, watchdog (src/sqs/README.md).
+export * from './sqs/index.js';
