@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createQueue, drainQueue, memoryLease, naiveSender, openRedis, sqsClient, type RedisBackend } from '../test/support.js';
+import { sqsSender } from './sqs/index.js';
+import { createQueue, drainQueue, memoryLease, openRedis, sqsClient, type RedisBackend } from '../test/support.js';
 import { outbox } from './plugin.js';
 import { redisOutbox } from './stores/redis.js';
 import { partitionKeys } from './stores/redis-keys.js';
@@ -31,7 +32,7 @@ describe.each(['redis', 'cluster'] as const)('outbox plugin, Redis mode on %s', 
     const orders = outbox({
       events,
       store: redisOutbox({ client: backend.client, prefix: backend.prefix }),
-      relay: { sender: naiveSender(sqs, queue.url), lease, flush, sweep: { graceMs: 0 } },
+      relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url }), lease, flush, sweep: { graceMs: 0 } },
     });
     const pay = handler({ input: z.object({ orderId: z.string(), amountCents: z.number() }), use: [orders] }, async (input, ctx) => {
       const key = `${backend.prefix}order:{${input.orderId}}`;

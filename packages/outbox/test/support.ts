@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
-import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { createQueue as createServerQueue, deleteQueue, receiveAll, sqsClient as serverClient, sqsServers, type ServerName } from './sqs-servers.js';
 import type { LeaseClient, OutboundMessage, Sender, SendReport } from '../src/relay/types.js';
 
 export function runId(): string {
@@ -88,36 +89,29 @@ export async function eventually(check: () => Promise<boolean> | boolean, limitM
   throw new Error(`condition not met within ${limitMs} ms`);
 }
 
-// ---- SQS (moto) -----------------------------------------------------------------------
+// ---- SQS (moto and fauxqs, see sqs-servers.ts) ------------------------------------------
 
-
-export async function sqsClient(endpoint = process.env.SQS_ENDPOINT): Promise<SQSClient> {
+/** An SQS client for `server` (default moto), after checking the services are up. */
+export async function sqsClient(server: ServerName = 'moto'): Promise<SQSClient> {
   await requireService('sqs');
-  return new SQSClient({ endpoint, region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const endpoint = sqsServers().find((s) => s.name === server)!.endpoint;
+  return serverClient(endpoint, 3);
 }
 
+/** A uniquely named queue and a way to remove it. */
 export async function createQueue(client: SQSClient, options: { fifo?: boolean; maxMessageBytes?: number } = {}): Promise<{ url: string; remove(): Promise<void> }> {
-  const name = `obx-${runId()}${options.fifo ? '.fifo' : ''}`;
-  const attributes: Record<string, string> = { VisibilityTimeout: '30' };
-  if (options.fifo) attributes.FifoQueue = 'true';
-  if (options.maxMessageBytes) attributes.MaximumMessageSize = String(options.maxMessageBytes);
-  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  return { url: QueueUrl!, remove: async () => void (await client.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined)) };
+  const url = await createServerQueue(client, 'obx', { maxBytes: options.maxMessageBytes ?? 1_048_576, ...(options.fifo ? { fifo: true } : {}) });
+  return { url, remove: () => deleteQueue(client, url) };
 }
 
 /** Receives (and deletes) every message until the queue has been empty `quietPolls` times in a row. */
 export async function drainQueue(client: SQSClient, url: string, quietPolls = 2): Promise<Message[]> {
   const out: Message[] = [];
-  let quiet = 0;
-  while (quiet < quietPolls) {
-    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], AttributeNames: ['All'] }));
-    if (Messages.length === 0) {
-      quiet++;
-      continue;
-    }
-    quiet = 0;
-    out.push(...Messages);
-    await client.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  for (let quiet = 0; quiet < quietPolls; ) {
+    const got = await receiveAll(client, url, 10, 200);
+    if (got.length === 0) quiet++;
+    else quiet = 0;
+    out.push(...got);
   }
   return out;
 }

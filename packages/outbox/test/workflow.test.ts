@@ -15,7 +15,8 @@ import { z } from 'zod';
 import { ReceiveMessageCommand, DeleteMessageCommand, ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
-import { createQueue, memoryLease, naiveSender, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from './support.js';
+import { sqsSender } from '../src/sqs/index.js';
+import { createQueue, memoryLease, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from './support.js';
 import { inbox, mongoEmbeddedOutbox, outbox, transitions, type Sender } from '../src/index.js';
 
 const events = {
@@ -46,7 +47,7 @@ describe('workflow validated → paid → dispatched, a crash in each step', () 
     const writeLease = memoryLease();
     const relayLease = memoryLease();
     const store = () => mongoEmbeddedOutbox({ db: mongo.db as never, collection: 'orders', aggregateType: 'order', writeLease });
-    const real = naiveSender(sqs, queue.url);
+    const real = sqsSender({ client: sqs, queueUrl: queue.url });
     let crashFlush = true;
     const dyingOnce: Sender = { fifo: false, send: async (m, o) => { if (crashFlush) { crashFlush = false; throw new Error('process killed before the flush'); } return real.send(m, o); } };
     const orders = (sender: Sender) => outbox({ events, store: store(), relay: { sender, lease: relayLease, sweep: { graceMs: 0 } } });

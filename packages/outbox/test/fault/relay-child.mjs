@@ -19,11 +19,12 @@ const { Redis } = await import('ioredis');
 const { redisRelayStore } = await import('../../src/stores/redis.ts');
 const { MetricsRecorder } = await import('../../src/relay/metrics.ts');
 const { sweep } = await import('../../src/relay/sweeper.ts');
-const { memoryLease, naiveSender, sqsClient } = await import('../support.ts');
+const { memoryLease, sqsClient } = await import('../support.ts');
+const { sqsSender } = await import('../../src/sqs/index.ts');
 
 const redis = new Redis(process.env.REDIS_URL);
 const sqs = await sqsClient();
-const inner = naiveSender(sqs, process.env.OUTBOX_QUEUE_URL);
+const inner = sqsSender({ client: sqs, queueUrl: process.env.OUTBOX_QUEUE_URL });
 let calls = 0;
 const sender = {
   fifo: inner.fifo,

@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createQueue, memoryLease, naiveSender, openRedis, sqsClient, type RedisBackend } from '../support.js';
+import { sqsSender } from '../../src/sqs/index.js';
+import { createQueue, memoryLease, openRedis, sqsClient, type RedisBackend } from '../support.js';
 import { redisRelayStore } from '../../src/stores/redis.js';
 import { MetricsRecorder } from '../../src/relay/metrics.js';
 import { sweep } from '../../src/relay/sweeper.js';
@@ -63,7 +64,7 @@ describe('a relay process SIGKILLed mid-batch', () => {
     expect(stillPending.length).toBeGreaterThan(0);
     const metrics = new MetricsRecorder();
     const run = { leaseMs: 30_000, maxEventsPerAggregate: 10, poison: { maxAttempts: 100, maxUnfinishedAttempts: 100 }, reserveMs: 0, remainingMs: () => 60_000 };
-    await sweep({ store, lease: memoryLease(), sender: naiveSender(sqs, queue.url), metrics }, run, { graceMs: 0, maxAggregates: 1000, chunk: 5, retainSentMs: 0, cleanupLimit: 1 });
+    await sweep({ store, lease: memoryLease(), sender: sqsSender({ client: sqs, queueUrl: queue.url }), metrics }, run, { graceMs: 0, maxAggregates: 1000, chunk: 5, retainSentMs: 0, cleanupLimit: 1 });
     expect(await store.listPending({ limit: 10, before: Date.now() + 60_000 })).toEqual([]);
 
     const consumed = await consume(sqs, queue.url, redis.client, redis.prefix, async () => {
