@@ -15,6 +15,8 @@ import type { SessionLike } from './stores/mongo-collection.js';
 import { MetricsRecorder, type OutboxMetrics } from './relay/metrics.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay/relay.js';
 import { sweep, type SweepResult } from './relay/sweeper.js';
+import { partitionOf } from './capture/redis.js';
+import { parseWatchdogMessage } from './sqs/watchdog.js';
 import { duplicates } from './inbox-metrics.js';
 import type { AggregateRef } from './relay/types.js';
 import type { MongoEmbeddedOutboxStore, MongoTransactionOutboxStore, OutboxStore, RedisOutboxStore } from './stores/outbox-store.js';
@@ -72,6 +74,12 @@ export interface OutboxPlugin<D extends EventDeclarations, S extends OutboxStore
   sweep(ctx: Pick<Context, 'signal' | 'remainingMs' | 'log'>): Promise<SweepResult & { metrics: OutboxMetrics }>;
   /** Relays the aggregates a watchdog message names (its consumer's body). */
   flushTargets(ctx: Pick<Context, 'signal' | 'remainingMs' | 'log'>, refs: ReadonlyArray<AggregateRef>): Promise<OutboxMetrics>;
+  /**
+   * The watchdog's consumer: relays the aggregates a watchdog message names (its body, as the
+   * relay queue delivered it); a message naming none sweeps the whole outbox. Undefined when
+   * the message is not this outbox's watchdog message.
+   */
+  relayWatchdog(ctx: Pick<Context, 'signal' | 'remainingMs' | 'log'>, message: unknown): Promise<OutboxMetrics | undefined>;
   /** Releases a quarantined aggregate and relays it again, in order. */
   redrive(ctx: Pick<Context, 'signal' | 'remainingMs' | 'log'>, ref: Pick<AggregateRef, 'where' | 'aggregate'>): Promise<{ redriven: boolean; metrics: OutboxMetrics }>;
 }
@@ -119,9 +127,20 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
 
   const metaOf = (state: InvocationState): EnvelopeMeta => (state.meta ??= envelopeMeta(state.ctx, consumedEvents.get(state.ctx), options.callerContext));
 
+  /** Where the relay finds an invocation's aggregates: the Redis partition, the collection. */
+  const whereOf = async (state: InvocationState): Promise<string> => {
+    if (store.mode === 'redis') {
+      const keys = [...state.redis.checks.map((c) => c.key), ...state.redis.commands.map((c) => c[1])];
+      return partitionOf(keys, (await store.client()).isCluster);
+    }
+    if (store.mode === 'mongo-embedded') return (await store.collection()).collectionName;
+    return 'outbox';
+  };
+
   const armWatchdog = async (state: InvocationState): Promise<void> => {
     if (!options.watchdog || state.events.length === 0) return;
-    const keys = [...new Set(state.events.map((e) => aggregateKey(e.aggregateType, e.aggregateId)))];
+    const where = await whereOf(state);
+    const keys = [...new Set(state.events.map((e) => JSON.stringify([where, aggregateKey(e.aggregateType, e.aggregateId)])))];
     await options.watchdog.arm({ outbox: name, keys }, { signal: state.ctx.signal });
   };
 
@@ -198,6 +217,24 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       requireRelay('flushTargets()');
       const metrics = new MetricsRecorder();
       await relayAggregates(depsFor(metrics, ctx), refs, runOptions(ctx));
+      return metrics.snapshot();
+    },
+    async relayWatchdog(ctx, message) {
+      requireRelay('relayWatchdog()');
+      const target = parseWatchdogMessage(message);
+      if (!target || target.outbox !== name) return undefined;
+      const refs: AggregateRef[] = [];
+      for (const key of target.keys ?? []) {
+        try {
+          const [where, aggregate] = JSON.parse(key) as [unknown, unknown];
+          if (typeof where === 'string' && typeof aggregate === 'string') refs.push({ where, aggregate, since: 0 });
+        } catch {
+          // Not one of ours: skipped.
+        }
+      }
+      const metrics = new MetricsRecorder();
+      if (refs.length > 0) await relayAggregates(depsFor(metrics, ctx), refs, runOptions(ctx));
+      else await sweep(depsFor(metrics, ctx), runOptions(ctx), { ...relay!.sweep, graceMs: 0 });
       return metrics.snapshot();
     },
     async redrive(ctx, ref) {
