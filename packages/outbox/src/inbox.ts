@@ -178,3 +178,26 @@ export function inbox(options: InboxOptions): Plugin<InboxContext> & { readonly 
     },
   };
 }
+
+/** Options of `inboxCleanup`. */
+export interface InboxCleanupOptions {
+  /** The collection of a `mongoStore` the inbox uses (records with an `expiresAt` date). */
+  collection: { find(filter: object, options?: object): { limit(n: number): { toArray(): Promise<Array<{ _id: unknown }>> } }; deleteMany(filter: object): Promise<{ deletedCount: number }> };
+  /** Most records deleted per call. @default 1000 */
+  limit?: number;
+}
+
+/**
+ * The bounded cleanup sweep for an inbox on a server without TTL indexes (FerretDB): deletes
+ * at most `limit` expired records per call — run it from a schedule. Servers with TTL
+ * indexes (MongoDB, after `mongoStore(...).ensureIndexes()`) and Redis expire records themselves.
+ *
+ * @returns how many records were deleted.
+ */
+export async function inboxCleanup(options: InboxCleanupOptions): Promise<number> {
+  const limit = intOption('inboxCleanup', 'limit', options.limit, 1000, 1, 100_000);
+  const now = new Date();
+  const expired = await options.collection.find({ expiresAt: { $lt: now } }, { projection: { _id: 1 } }).limit(limit).toArray();
+  if (expired.length === 0) return 0;
+  return (await options.collection.deleteMany({ _id: { $in: expired.map((d) => d._id) }, expiresAt: { $lt: now } })).deletedCount;
+}

@@ -7,8 +7,8 @@
 export { outbox } from './plugin.js';
 export type { OutboxPlugin, OutboxContextBase, OutboxContextOf } from './plugin.js';
 export type { OutboxOptions, RelayOptions, Watchdog } from './options.js';
-export { inbox } from './inbox.js';
-export type { InboxOptions, InboxContext } from './inbox.js';
+export { inbox, inboxCleanup } from './inbox.js';
+export type { InboxOptions, InboxContext, InboxCleanupOptions } from './inbox.js';
 export { transitions } from './transitions.js';
 export type { TransitionsOptions, TransitionContext, TransitionResult } from './transitions.js';
 

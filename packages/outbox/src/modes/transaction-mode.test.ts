@@ -15,7 +15,7 @@ import { transactionAround } from './transaction-mode.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ n: z.number() }) } };
 const paid = (id: string, n = 1) => prepareEvent(events, { type: 'OrderPaid', aggregateId: id, payload: { n } }, {});
-const newState = (): InvocationState => ({ ctx: {} as never, events: [], metrics: new MetricsRecorder(), meta: undefined, written: [], committed: false, redis: { checks: [], commands: [] }, session: undefined, joins: [] });
+const newState = (deliveryId?: string): InvocationState => ({ ctx: { deliveryId, trigger: { kind: 'queue' } } as never, events: [], metrics: new MetricsRecorder(), meta: undefined, written: [], committed: false, redis: { checks: [], commands: [] }, session: undefined, joins: [] });
 
 describe('transaction mode on FerretDB (no transactions)', () => {
   let mongo: MongoBackend;
@@ -70,6 +70,21 @@ describe.skipIf(!replset)('transaction mode on a replica set (needs a replica se
     const docs = await db.collection('outbox').find({ a: 'order/a' }).sort({ s: 1 }).toArray();
     expect(docs.map((d) => d.s)).toEqual([1, 2]);
     expect(await db.collection('orders').findOne({ _id: 'a' as never })).toMatchObject({ status: 'paid' });
+  });
+
+  it('a retry after a crash between the commit and the completion rolls back: no second state change, no second event', async () => {
+    const { db, store } = await setup();
+    const attempt = async () => {
+      const state = newState('delivery-9');
+      await transactionAround(store, state, async () => {
+        await db.collection('counters').updateOne({ _id: 'd' as never }, { $inc: { n: 1 } }, { upsert: true, session: state.session as never });
+        state.events.push(paid('d'));
+      });
+    };
+    await attempt();
+    await attempt();
+    expect(await db.collection('counters').findOne({ _id: 'd' as never })).toMatchObject({ n: 1 });
+    expect(await db.collection('outbox').countDocuments({ a: 'order/d' })).toBe(1);
   });
 
   it('a failing state write leaves no event; a failing event write leaves no state', async () => {

@@ -5,12 +5,15 @@
  * the events with the same session. The commit uses write concern `majority`, so a failover
  * cannot roll back state whose events were already sent; the flush runs after it.
  * `withTransaction` may run the function more than once (transient errors): the events of
- * an abandoned attempt are dropped with it.
+ * an abandoned attempt are dropped with it. The request key (see `request-key.ts`) is
+ * inserted as `<outbox>_applied` `{ _id: key }` in the same transaction: a retry after a crash
+ * between the commit and the idempotency completion hits the unique `_id` and rolls back.
  */
 import { aggregateKey, serializeEvent, type EventDeclarations } from '../envelope.js';
 import { UnsupportedServerError } from '../errors.js';
 import type { InvocationState, OutboxContextBase } from '../plugin.js';
 import type { MongoTransactionOutboxStore, SessionLike } from '../stores/mongo-collection.js';
+import { defaultRequestKey } from './request-key.js';
 
 /** `ctx.outbox` with a MongoDB transaction-mode store. */
 export interface TransactionOutboxContext<D extends EventDeclarations> extends OutboxContextBase<D> {
@@ -25,6 +28,9 @@ export interface TransactionOutboxContext<D extends EventDeclarations> extends O
 
 /** Options of every transaction. */
 export const TRANSACTION_OPTIONS = { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' }, readPreference: 'primary' } as const;
+
+/** Thrown inside the transaction to abort it when the request key was already applied. */
+class AlreadyApplied extends Error {}
 
 /** Server answers that mean "no transactions here" (standalone mongod, FerretDB). */
 function noTransactions(error: unknown): boolean {
@@ -67,7 +73,9 @@ export async function transactionAround(store: MongoTransactionOutboxStore, stat
     throw new UnsupportedServerError('outbox: transaction mode needs a MongoDB replica set or sharded cluster (this server reports neither; FerretDB and a standalone mongod have no multi-document transactions); use mongoEmbeddedOutbox instead');
   }
   const session = (await store.client()).startSession();
+  const requestKey = defaultRequestKey(state.ctx);
   let result: unknown;
+  let duplicate = false;
   try {
     await session.withTransaction(async () => {
       // A retried attempt starts from nothing: its predecessor's events were rolled back.
@@ -75,18 +83,29 @@ export async function transactionAround(store: MongoTransactionOutboxStore, stat
       state.session = session;
       result = await next();
       if (beforeCommit && state.events.length > 0) await beforeCommit();
+      if (requestKey !== undefined) {
+        // The request marker commits with the state and events: a retry after a crash finds it and rolls back.
+        try {
+          await (await store.applied()).insertOne({ _id: requestKey, at: new Date() }, { session });
+        } catch (error) {
+          if ((error as { code?: unknown }).code === 11000) throw new AlreadyApplied();
+          throw error;
+        }
+      }
       await insertEvents(store, state, session);
       for (const join of state.joins) await join(session);
     }, TRANSACTION_OPTIONS);
   } catch (error) {
-    if (noTransactions(error)) throw new UnsupportedServerError('outbox: transaction mode needs a MongoDB replica set or sharded cluster (this server has no multi-document transactions); use mongoEmbeddedOutbox instead', error);
-    throw error;
+    if (error instanceof AlreadyApplied) duplicate = true;
+    else if (noTransactions(error)) throw new UnsupportedServerError('outbox: transaction mode needs a MongoDB replica set or sharded cluster (this server has no multi-document transactions); use mongoEmbeddedOutbox instead', error);
+    else throw error;
   } finally {
     state.session = undefined;
     await session.endSession();
   }
   state.committed = true;
-  state.metrics.recorded += state.events.length;
+  // A duplicate rolled back; the first attempt's events may still wait, so they are flushed too.
+  if (!duplicate) state.metrics.recorded += state.events.length;
   const now = Date.now();
   for (const agg of new Set(state.events.map((e) => aggregateKey(e.aggregateType, e.aggregateId)))) state.written.push({ where: 'outbox', aggregate: agg, since: now });
   state.events = [];

@@ -8,12 +8,13 @@
  *                   indexes { a: 1, s: 1 } unique, { p: 1, c: 1 }
  *   <outbox>_seq    { _id: aggregate, seq }
  *   <outbox>_state  { _id: aggregate, q: { fromSeq, reason, at } }   (quarantine)
+ *   <outbox>_applied { _id: request key, at }   (exactly-once writes; TTL index on `at`)
  *
  * Marks are conditional per event on (id, seq, fence): `begin` stamps the lease's fencing
  * token on the events it read ($max), so a relay that lost its lease to a newer one marks
  * nothing the newer one read.
  */
-import { stringOption } from '@steadyfn/handler/internal';
+import { msOption, stringOption } from '@steadyfn/handler/internal';
 import type { AggregateRef, RelayStore, StoredEvent } from '../relay/types.js';
 import { dbGetter, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
 
@@ -38,6 +39,8 @@ export interface MongoTransactionOutboxOptions {
   collection?: string;
   /** After SQS accepted an event: delete it (default) or keep it, marked sent, until cleanup. */
   mark?: 'delete' | 'sent';
+  /** How long applied request keys are kept (TTL index): at least the queue's retention plus its DLQ's. @default 1209600000 (14 days) */
+  appliedTtlMs?: number;
 }
 
 /** The transaction-mode store. */
@@ -46,6 +49,8 @@ export interface MongoTransactionOutboxStore {
   client(): Promise<MongoClientLike>;
   outbox(): Promise<CollectionLike>;
   counters(): Promise<CollectionLike>;
+  /** Request keys applied (exactly-once writes): `{ _id: key, at }`. */
+  applied(): Promise<CollectionLike>;
   readonly relay: RelayStore;
   /** Whether the server runs multi-document transactions: a replica set member or mongos, and not FerretDB (`hello`, asked once). */
   supportsTransactions(): Promise<boolean>;
@@ -74,6 +79,7 @@ interface EventDoc {
 export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): MongoTransactionOutboxStore {
   const name = stringOption('mongoTransactionOutbox', 'collection', options.collection, 'outbox');
   const mode = options.mark ?? 'delete';
+  const appliedTtlMs = msOption('mongoTransactionOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
   const getDb = dbGetter(options.db);
   const getClient = typeof options.client === 'function' ? async () => (options.client as () => MongoClientLike)() : async () => options.client as MongoClientLike;
   const outbox = async () => (await getDb()).collection(name);
@@ -158,11 +164,13 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
     client: getClient,
     outbox,
     counters,
+    applied: async () => (await getDb()).collection(`${name}_applied`),
     relay,
     async ensureIndexes() {
       const col = await outbox();
       await col.createIndex({ a: 1, s: 1 }, { unique: true, name: 'steadyfn_outbox_aggregate_seq' });
       await col.createIndex({ p: 1, c: 1 }, { name: 'steadyfn_outbox_pending' });
+      await (await getDb()).collection(`${name}_applied`).createIndex({ at: 1 }, { expireAfterSeconds: Math.round(appliedTtlMs / 1000), name: 'steadyfn_outbox_applied_ttl' });
     },
   };
 }

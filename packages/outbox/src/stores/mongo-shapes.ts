@@ -11,6 +11,7 @@ export interface CollectionLike {
   find(filter: object, options?: object): { sort(spec: object): any; limit(n: number): any; project(p: object): any; toArray(): Promise<any[]> };
   updateOne(filter: object, update: object, options?: object): Promise<{ matchedCount: number; modifiedCount: number; upsertedCount?: number; upsertedId?: unknown }>;
   insertMany(docs: object[], options?: object): Promise<unknown>;
+  insertOne(doc: object, options?: object): Promise<unknown>;
   deleteOne(filter: object, options?: object): Promise<{ deletedCount: number }>;
   deleteMany(filter: object, options?: object): Promise<{ deletedCount: number }>;
   updateMany(filter: object, update: object, options?: object): Promise<{ matchedCount: number; modifiedCount: number }>;
