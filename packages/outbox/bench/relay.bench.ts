@@ -34,7 +34,7 @@ import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 import { memoryLease } from '../test/support.js';
 import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';
-import { CONCURRENCY, median, payloads, producerLoop, rawLoop, startServers, type OwnServer } from './support.js';
+import { CONCURRENCY, median, payloads, producerLoop, rawLoop, benchServers, MIXES } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -43,14 +43,12 @@ const events = { Bench: { aggregateType: 'bench', schema: z.object({ pad: z.stri
 const RUN: RelayRunOptions = { leaseMs: 60_000, maxEventsPerAggregate: 50, poison: { maxAttempts: 1000, maxUnfinishedAttempts: 1000 }, reserveMs: 0, remainingMs: () => 600_000 };
 const SWEEP = { graceMs: 0, maxAggregates: 100_000, chunk: 25, retainSentMs: 0, cleanupLimit: 1 };
 
-let servers: OwnServer[] = [];
+const servers = benchServers();
 let redis: Redis;
-beforeAll(async () => {
-  servers = await startServers();
+beforeAll(() => {
   redis = new Redis(process.env.REDIS_URL!);
-}, 60_000);
-afterAll(async () => {
-  for (const s of servers) s.process.kill('SIGTERM');
+});
+afterAll(() => {
   redis?.disconnect();
 });
 
@@ -159,14 +157,12 @@ async function recovery(client: SQSClient, queueUrl: string): Promise<{ sweeper:
 }
 
 test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latency, recovery', async () => {
-  if (servers.length === 0) {
-    console.log('[bench] no SQS server binaries under .services/ (run `bash test/services/services.sh start` once): skipped');
-    return;
-  }
+  const own = servers();
+  if (!own) return;
   const rows: string[] = [];
-  for (const server of servers) {
+  for (const server of own) {
     const client = sqsClient(server.endpoint, 3);
-    for (const mix of ['256 B', '8 KiB', '200 KiB', 'mix ≤ 1 MiB']) {
+    for (const mix of MIXES) {
       const all = payloads(mix);
       const sizes = all.slice(0, Math.max(PER_AGGREGATE, Math.round(all.length * SCALE)));
       const rate: Record<string, number[]> = { relay: [], naive: [], raw: [], 'sqs-producer': [] };

@@ -16,35 +16,26 @@
  *   npm run bench -- packages/outbox/bench/sqs-sender.bench.ts
  *   (BENCH_ROUNDS, BENCH_SCALE = fraction of the message counts, BENCH_DEBUG = progress lines)
  */
-import { afterAll, beforeAll, test } from 'vitest';
+import { test } from 'vitest';
 import { createQueue, deleteQueue, sqsClient } from '../test/sqs-servers.js';
 import { packBatches } from '../src/sqs/pack.js';
 import { sqsSender } from '../src/sqs/sender.js';
 import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
-import { CONCURRENCY, median, messages, payloads, producerLoop, rawLoop, startServers, type Outcome, type OwnServer } from './support.js';
+import { CONCURRENCY, median, messages, payloads, producerLoop, rawLoop, benchServers, MIXES, type Outcome } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 
-let servers: OwnServer[] = [];
-beforeAll(async () => {
-  servers = await startServers();
-}, 60_000);
-afterAll(() => {
-  for (const s of servers) s.process.kill('SIGTERM');
-});
-
+const servers = benchServers();
 
 test('sqsSender vs raw SendMessageBatch loops vs sqs-producer: throughput ratios and batch fill', async () => {
-  if (servers.length === 0) {
-    console.log('[bench] no SQS server binaries under .services/ (run `bash test/services/services.sh start` once): skipped');
-    return;
-  }
+  const own = servers();
+  if (!own) return;
   const rows: string[] = [];
-  for (const server of servers) {
+  for (const server of own) {
     const client = sqsClient(server.endpoint, 3);
-    for (const mix of ['256 B', '8 KiB', '200 KiB', 'mix ≤ 1 MiB']) {
+    for (const mix of MIXES) {
       const sizes = payloads(mix).slice(0, Math.max(1, Math.round(payloads(mix).length * SCALE)));
       const rate: Record<string, number[]> = { steadyfn: [], 'raw (count)': [], 'raw (packed)': [], 'sqs-producer': [] };
       const delivered: Record<string, number> = {};

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
 import { Producer } from 'sqs-producer';
+import { afterAll, beforeAll } from 'vitest';
 import { repoRoot } from '../../../test/services/env.js';
 import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
@@ -148,6 +149,28 @@ export async function producerLoop(client: SQSClient, queueUrl: string, msgs: Ou
     }),
   );
   return { delivered, ms: performance.now() - start };
+}
+
+/** The payload mixes every bench runs. */
+export const MIXES = ['256 B', '8 KiB', '200 KiB', 'mix ≤ 1 MiB'] as const;
+
+/**
+ * Starts the bench's own SQS servers before its tests and stops them after; the getter gives
+ * them, or undefined (with a note printed) when no server binary is installed.
+ */
+export function benchServers(): () => OwnServer[] | undefined {
+  let servers: OwnServer[] = [];
+  beforeAll(async () => {
+    servers = await startServers();
+  }, 60_000);
+  afterAll(() => {
+    for (const s of servers) s.process.kill('SIGTERM');
+  });
+  return () => {
+    if (servers.length > 0) return servers;
+    console.log('[bench] no SQS server binaries under .services/ (run `bash test/services/services.sh start` once): skipped');
+    return undefined;
+  };
 }
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
