@@ -19,6 +19,8 @@ import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqG
 import { inboxRequestKeys } from './modes/request-key.js';
 import { consumedEvents } from './plugin.js';
 import { duplicates } from './inbox-metrics.js';
+import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
+import type { S3Sender } from './sqs/claim-check.js';
 
 /** Options of `inbox()`. */
 export interface InboxOptions {
@@ -40,7 +42,13 @@ export interface InboxOptions {
    * predecessor is lost or outlived the retention); a warning is logged. @default 10
    */
   maxGapRetries?: number;
-  /** Reads the message body as the envelope's JSON (claim checks resolved and verified). Default: the validated input. */
+  /**
+   * Client for the claim-check bucket: a message the relay's sender stored in S3 (attribute
+   * `steadyfn.claimCheck`) is fetched and verified against the pointer's size and SHA-256
+   * before the function runs; a base64-encoded body (`steadyfn.contentEncoding`) is decoded.
+   */
+  s3?: S3Sender;
+  /** Reads the message body as the envelope's JSON yourself. Default: the validated input, claim checks resolved. */
   read?: (ctx: Context) => unknown | Promise<unknown>;
 }
 
@@ -92,8 +100,15 @@ export function inbox(options: InboxOptions): Plugin<InboxContext> & { readonly 
 
   const unavailable = (error: unknown) => new OutboxUnavailableError('inbox: the store could not be reached', error);
 
+  const readBody = async (ctx: Context): Promise<unknown> => {
+    if (options.read) return options.read(ctx);
+    const attributes = ctx.trigger.kind === 'queue' ? ctx.trigger.attributes : {};
+    if (attributes[CLAIM_CHECK_ATTRIBUTE] === undefined && attributes[CONTENT_ENCODING_ATTRIBUTE] === undefined) return ctx.input;
+    return resolveClaimCheck({ body: ctx.input, attributes }, { ...(options.s3 ? { s3: options.s3 } : {}), signal: ctx.signal });
+  };
+
   const readEvent = async (ctx: Context): Promise<EventEnvelope> => {
-    const body = options.read ? await options.read(ctx) : ctx.input;
+    const body = await readBody(ctx);
     const parsed = parseEnvelope(body);
     if (!parsed.ok) throw new MessageInvalidError(`inbox: the message is not an outbox event (${parsed.reason})`);
     return parsed.event;
