@@ -15,6 +15,8 @@ import type { SessionLike } from './stores/mongo-collection.js';
 import { MetricsRecorder, type OutboxMetrics } from './relay/metrics.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay/relay.js';
 import { sweep, type SweepResult } from './relay/sweeper.js';
+import { invalidOption } from '@steadyfn/handler/internal';
+import { UnsupportedServerError } from './errors.js';
 import { partitionOf } from './capture/redis.js';
 import { parseWatchdogMessage } from './sqs/watchdog.js';
 import { duplicates } from './inbox-metrics.js';
@@ -116,7 +118,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
   });
   const depsFor = (metrics: MetricsRecorder, ctx: Pick<Context, 'log'>): RelayDeps => ({ store: relayStore, lease: relay!.lease, sender: relay!.sender, metrics, log: ctx.log });
   const requireRelay = (what: string): ResolvedRelay => {
-    if (!relay) throw new TypeError(`outbox(): ${what} needs the "relay" option`);
+    if (!relay) invalidOption('outbox', 'relay', `an object { sender, lease } (${what} relays events)`, undefined);
     return relay;
   };
 
@@ -168,7 +170,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     } else {
       Object.defineProperty(base, 'session', {
         get() {
-          if (!state.session) throw new TypeError('outbox: ctx.outbox.session exists only inside the transaction the outbox plugin wraps around the function');
+          if (!state.session) throw new UnsupportedServerError('outbox: ctx.outbox.session exists only inside the transaction the outbox plugin wraps around the function (the handler must run plugin `wrap` hooks)');
           return state.session;
         },
       });

@@ -94,7 +94,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
   const run = async (ctx: Context, id: string, from: S, to: S, event: EventDraft<EventDeclarations>): Promise<TransitionResult> => {
     if (!allowed(from, to)) throw new TransitionError('TRANSITION_ILLEGAL', `transition from "${from}" to "${to}" is not in the table`, { from, to });
     const outbox = (ctx as Context & { outbox?: AnyOutbox }).outbox;
-    if (!outbox) throw new TypeError('transitions(): list the outbox plugin before transitions() in `use`');
+    if (!outbox) invalidOption(OWNER, 'use', 'the outbox plugin listed before transitions() in `use`', undefined);
     const set = { [field]: to, ...(options.alsoSet?.(from, to) ?? {}) };
     outbox.add(event);
     if (outbox.updateOne) {
@@ -104,14 +104,14 @@ export function transitions<const T extends TransitionTable>(options: Transition
       throw conflict(id, from, to, { actual: current?.[field] });
     }
     if (outbox.call && outbox.check) {
-      if (!options.redisKey) throw new TypeError('transitions(): Redis mode needs the "redisKey" option');
+      if (!options.redisKey) invalidOption(OWNER, 'redisKey', 'a function (aggregateId) => Redis hash key, in Redis mode', undefined);
       const key = options.redisKey(id);
       outbox.check({ key, field, equals: from, label: `${id} is ${from}` });
       outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? v : JSON.stringify(v)]));
       transitionsOf(ctx).push({ id, from, to });
       return { duplicate: false };
     }
-    if (!options.collection) throw new TypeError('transitions(): transaction mode needs the "collection" option');
+    if (!options.collection) invalidOption(OWNER, 'collection', 'a function returning the aggregates\' collection, in transaction mode', undefined);
     const collection = await options.collection();
     const result = await collection.updateOne({ _id: id, [field]: from }, { $set: set }, { session: outbox.session });
     if (result.matchedCount > 0) return { duplicate: false };

@@ -21,7 +21,7 @@ export interface TransactionOutboxContext<D extends EventDeclarations> extends O
    * The transaction's session: pass it to every write that must commit with the events,
    * e.g. `orders.updateOne(filter, update, { session: ctx.outbox.session })`.
    *
-   * @throws TypeError outside the transaction (the handler's `wrap` hook runs it).
+   * @throws UnsupportedServerError outside the transaction (the handler's `wrap` hook runs it).
    */
   readonly session: SessionLike;
 }
