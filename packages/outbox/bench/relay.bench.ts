@@ -128,21 +128,24 @@ async function recovery(client: SQSClient, queueUrl: string): Promise<{ sweeper:
   for (let trial = 0; trial < 3; trial++) {
     const prefix = `obx-bench-${randomUUID().slice(0, 8)}:`;
     const dead: Sender = { fifo: false, send: async () => Promise.reject(new Error('killed')) };
-    const make = (s: Sender) => outbox({ name: 'bench', events, store: redisOutbox({ client: redis, prefix }), relay: { sender: s, lease: memoryLease(), sweep: { graceMs: 0 } }, watchdog: outboxWatchdog({ client, queueUrl: relayQueue, delayMs: 1000 }) });
-    const fn = handler({ use: [make(dead)], logSink: () => undefined }, async (_i, ctx) => void ctx.outbox.add({ type: 'Bench', aggregateId: 'r', payload: { pad: 'x' } }));
-    const live = make(sender);
+    const make = (s: Sender, armed: boolean) =>
+      outbox({ name: 'bench', events, store: redisOutbox({ client: redis, prefix }), relay: { sender: s, lease: memoryLease(), sweep: { graceMs: 0 } }, ...(armed ? { watchdog: outboxWatchdog({ client, queueUrl: relayQueue, delayMs: 1000 }) } : {}) });
+    const body = async (_i: unknown, ctx: { outbox: { add(d: { type: 'Bench'; aggregateId: string; payload: { pad: string } }): unknown } }) => void ctx.outbox.add({ type: 'Bench', aggregateId: 'r', payload: { pad: 'x' } });
+    const unarmed = handler({ use: [make(dead, false)], logSink: () => undefined }, body);
+    const armed = handler({ use: [make(dead, true)], logSink: () => undefined }, body);
+    const live = make(sender, true);
     const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000, log: { warn: () => undefined, info: () => undefined } as never };
     // Sweeper: ticks every `period`; the kill lands at a random phase of it.
     const phase = Math.random() * period;
     await new Promise((r) => setTimeout(r, phase));
     const t0 = performance.now();
-    await fn.invoke({});
+    await unarmed.invoke({});
     await new Promise((r) => setTimeout(r, period - phase));
     await live.sweep(ctx);
     out.sweeper.push(performance.now() - t0);
     // Watchdog: the relay queue's consumer long-polls and relays what the message names.
     const t1 = performance.now();
-    await fn.invoke({});
+    await armed.invoke({});
     for (;;) {
       const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: relayQueue, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
       const hit = (await Promise.all(Messages.map((m) => live.relayWatchdog(ctx, m.Body)))).some((m) => (m?.sent ?? 0) > 0);

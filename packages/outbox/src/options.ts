@@ -97,6 +97,7 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
       graceMs: msOption(OWNER, 'relay.sweep.graceMs', sweep.graceMs, DEFAULT_SWEEP.graceMs, 0),
       maxAggregates: intOption(OWNER, 'relay.sweep.maxAggregates', sweep.maxAggregates, DEFAULT_SWEEP.maxAggregates, 1, 1_000_000),
       chunk: intOption(OWNER, 'relay.sweep.chunk', sweep.chunk, DEFAULT_SWEEP.chunk, 1, 1_000),
+      parallel: intOption(OWNER, 'relay.sweep.parallel', sweep.parallel, DEFAULT_SWEEP.parallel!, 1, 64),
       retainSentMs: msOption(OWNER, 'relay.sweep.retainSentMs', sweep.retainSentMs, DEFAULT_SWEEP.retainSentMs, 0),
       cleanupLimit: intOption(OWNER, 'relay.sweep.cleanupLimit', sweep.cleanupLimit, DEFAULT_SWEEP.cleanupLimit, 1, 1_000_000),
     },

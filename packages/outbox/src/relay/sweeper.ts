@@ -13,15 +13,17 @@ export interface SweepOptions {
   graceMs: number;
   /** Most aggregates looked at per sweep. @default 1000 */
   maxAggregates: number;
-  /** Aggregates relayed at once. @default 25 */
+  /** Aggregates relayed together (one send call per round for all of them). @default 25 */
   chunk: number;
+  /** Chunks relayed at the same time, so store round trips of one overlap the sends of another. @default 4 */
+  parallel?: number;
   /** With `mark: 'sent'`: delete sent events older than this. */
   retainSentMs: number;
   /** Most sent events deleted per sweep. @default 1000 */
   cleanupLimit: number;
 }
 
-export const DEFAULT_SWEEP: SweepOptions = { graceMs: 5_000, maxAggregates: 1_000, chunk: 25, retainSentMs: 7 * 24 * 3_600_000, cleanupLimit: 1_000 };
+export const DEFAULT_SWEEP: SweepOptions = { graceMs: 5_000, maxAggregates: 1_000, chunk: 25, parallel: 4, retainSentMs: 7 * 24 * 3_600_000, cleanupLimit: 1_000 };
 
 /** What one sweep did. */
 export interface SweepResult {
@@ -34,10 +36,16 @@ export interface SweepResult {
 /** Runs one sweep. Never throws for a store or queue failure: what is left waits for the next. */
 export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions): Promise<SweepResult> {
   const refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal });
-  for (let i = 0; i < refs.length; i += options.chunk) {
-    if (run.signal?.aborted || run.remainingMs() < run.reserveMs) break;
-    await relayAggregates(deps, refs.slice(i, i + options.chunk), run);
-  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < refs.length) {
+      if (run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
+      const chunk = refs.slice(next, next + options.chunk);
+      next += options.chunk;
+      await relayAggregates(deps, chunk, run);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 4) }, worker));
   let cleaned = 0;
   if (deps.store.cleanup && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
     const key = `${deps.store.kind}:cleanup`;
