@@ -71,10 +71,10 @@ describe('defineClient', () => {
     const f = fake();
     const handle = defineClient({
       ...f.spec,
-      async create() {
+      async create(context) {
         attempt++;
         if (attempt === 1) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-        return f.spec.create();
+        return f.spec.create(context);
       },
     });
     const results = await Promise.allSettled([handle.get(), handle.get(), handle.get()]);

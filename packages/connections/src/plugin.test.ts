@@ -33,7 +33,7 @@ describe('connections plugin', () => {
   it('puts typed clients on ctx and logs how each was obtained', async () => {
     process.env.STEADYFN_LOG_LEVEL = 'info';
     const lines: string[] = [];
-    const main = handler({ use: [connections({ a: db('a'), b: db('b') }, { closeOnSigterm: false })], logSink: (l) => lines.push(l) }, async (_i, ctx) => {
+    const main = handler({ use: [connections({ a: db('a'), b: db('b') }, { closeOnSigterm: false, logReused: true })], logSink: (l) => lines.push(l) }, async (_i, ctx) => {
       expectTypeOf(ctx.a).toEqualTypeOf<Db>();
       return [ctx.a.query(), ctx.b.query()];
     });
@@ -85,7 +85,7 @@ describe('connections plugin, concurrent invocations', () => {
       now: () => clock,
     });
     const lines: string[] = [];
-    const main = handler({ use: [connections({ a: handle }, { closeOnSigterm: false })], logSink: (l) => lines.push(l) }, async (_i, ctx) => ctx.a.query());
+    const main = handler({ use: [connections({ a: handle }, { closeOnSigterm: false, logReused: true })], logSink: (l) => lines.push(l) }, async (_i, ctx) => ctx.a.query());
     await main.invoke(null);
     lines.length = 0;
     clock += 5_000;
