@@ -10,7 +10,7 @@ import { ConfigurationError, SteadyError, createLogger, currentContext, type Log
 import { sleep, withTimeout } from '@steadyfn/handler/internal';
 import { BUDGET_DEFAULTS, judgeBudget, shedError } from './budget.js';
 import { ConnectionLostError, ConnectionUnavailableError, isConnectionError, wasNotSent } from './errors.js';
-import { Flight, bounded, raceSignal } from './flight.js';
+import { Flight, bounded } from './flight.js';
 import { REUSE, noteReconnect, noteRetry } from './records.js';
 import { register, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, ClientStats, Lease, RunOptions, WaitOptions } from './spec.js';

@@ -36,7 +36,7 @@ export interface RedisClusterHandle extends ClientHandle<Cluster> {
 }
 
 /** `REDIS_CLUSTER_NODES` as nodes. @throws ConfigurationError when it is empty or an entry is not `host:port` with a port from 1 to 65535. */
-function nodesFromEnv(raw: string): ClusterNode[] {
+export function nodesFromEnv(raw: string): ClusterNode[] {
   const nodes = raw
     .split(',')
     .map((s) => s.trim())
