@@ -5,10 +5,10 @@
  * rebuilt before its next use.
  */
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { makeHandle } from '../handle.js';
 import type { ClientHandle } from '../spec.js';
-import { driverLoader, useDriver } from './load.js';
-import { AWS_CLIENT_DEFAULTS, factoryOptions, handleOptions, type HandleOptions } from './options.js';
+import { awsClientHandle } from './aws.js';
+import { driverLoader } from './load.js';
+import type { HandleOptions } from './options.js';
 
 /** Options of `s3()`. */
 export interface S3HandleOptions extends HandleOptions {
@@ -34,17 +34,5 @@ const loadS3 = driverLoader(() => import('@aws-sdk/client-s3'));
  * await files.run((c) => c.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'v' })));
  */
 export function s3(options?: S3HandleOptions): S3Handle {
-  const o = factoryOptions('s3', options);
-  const driver = loadS3();
-  return makeHandle<S3Client>(
-    {
-      ...handleOptions(o, 's3'),
-      async create() {
-        const { S3Client } = await useDriver('s3', '@aws-sdk/client-s3', driver);
-        return new S3Client({ ...AWS_CLIENT_DEFAULTS, ...o.config });
-      },
-      close: (client) => client.destroy(),
-    },
-    's3',
-  );
+  return awsClientHandle('s3', '@aws-sdk/client-s3', loadS3(), (sdk, config: S3ClientConfig) => new sdk.S3Client(config), options);
 }

@@ -3,10 +3,10 @@
  * SDK reconnects and retries socket errors itself).
  */
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
-import { makeHandle } from '../handle.js';
 import type { ClientHandle } from '../spec.js';
-import { driverLoader, useDriver } from './load.js';
-import { AWS_CLIENT_DEFAULTS, factoryOptions, handleOptions, type HandleOptions } from './options.js';
+import { awsClientHandle } from './aws.js';
+import { driverLoader } from './load.js';
+import type { HandleOptions } from './options.js';
 
 /** Options of `sqs()`. */
 export interface SqsHandleOptions extends HandleOptions {
@@ -32,17 +32,5 @@ const loadSqs = driverLoader(() => import('@aws-sdk/client-sqs'));
  * await queue.run((c) => c.send(new SendMessageCommand({ QueueUrl: url, MessageBody: '{}' })));
  */
 export function sqs(options?: SqsHandleOptions): SqsHandle {
-  const o = factoryOptions('sqs', options);
-  const driver = loadSqs();
-  return makeHandle<SQSClient>(
-    {
-      ...handleOptions(o, 'sqs'),
-      async create() {
-        const { SQSClient } = await useDriver('sqs', '@aws-sdk/client-sqs', driver);
-        return new SQSClient({ ...AWS_CLIENT_DEFAULTS, ...o.config });
-      },
-      close: (client) => client.destroy(),
-    },
-    'sqs',
-  );
+  return awsClientHandle('sqs', '@aws-sdk/client-sqs', loadSqs(), (sdk, config: SQSClientConfig) => new sdk.SQSClient(config), options);
 }
