@@ -34,7 +34,7 @@ export function defineClient<T>(spec: ClientSpec<T>): ClientHandle<T> {
   return makeHandle(spec, 'defineClient');
 }
 
-/** `defineClient` with the factory's name in configuration errors. */
+/** `defineClient` with the factory's name in configuration errors (for the typed factories). */
 export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<T> {
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
@@ -138,7 +138,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
   return handle;
 }
 
-/** Stops tracking a handle for `closeAll` (it stays usable). */
+/** Stops tracking a handle for `closeAll` and `closeOnSigterm` (it stays usable; close it yourself). */
 export function forget(handle: ClientHandle<unknown>): void {
   unregister(handle);
 }

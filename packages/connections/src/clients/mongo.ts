@@ -35,7 +35,9 @@ export interface MongoClientHandleOptions extends HandleOptions {
 
 /** The client value of `mongo()`: the MongoClient and the chosen database. */
 export interface MongoConnection {
+  /** The driver's client (sessions, transactions, other databases). */
   client: MongoClient;
+  /** The database named by option `db`, else by the URI, else `test`. */
   db: Db;
 }
 

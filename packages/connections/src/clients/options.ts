@@ -17,19 +17,40 @@ export interface HandleOptions {
    * @default the factory's name (`redis`, `redisCluster`, `mongo`, `s3`, `sqs`)
    */
   name?: string | undefined;
-  /** @default 10000 */
+  /**
+   * A client unused for longer than this (ms) is pinged before its next use; 0 pings before every use.
+   * @default 10000
+   */
   idleThresholdMs?: number | undefined;
-  /** @default 1000 */
+  /**
+   * The thaw-check ping fails after this many ms (the client is rebuilt); also bounded by the deadline.
+   * @default 1000
+   */
   pingTimeoutMs?: number | undefined;
-  /** @default 10000 */
+  /**
+   * A connect fails after this many ms (`CONNECTION_UNAVAILABLE`); also bounded by the deadline.
+   * @default 10000
+   */
   connectTimeoutMs?: number | undefined;
-  /** @default 2000 */
+  /**
+   * How long (ms) closing one client may take before it is dropped.
+   * @default 2000
+   */
   closeTimeoutMs?: number | undefined;
-  /** @default false */
+  /**
+   * The connection budget check after each connect: `true` for the defaults, or `{ warnRatio, shedRatio, backoffMs }`.
+   * @default false
+   */
   budget?: ClientSpec<unknown>['budget'] | undefined;
-  /** @default Date.now */
+  /**
+   * Clock in epoch ms, for tests.
+   * @default Date.now
+   */
   now?: ClientSpec<unknown>['now'] | undefined;
-  /** @default a stdout JSON logger */
+  /**
+   * Where warnings go when no invocation is running (inside one: `ctx.log`).
+   * @default a JSON logger on stdout
+   */
   logger?: ClientSpec<unknown>['logger'] | undefined;
 }
 
