@@ -30,6 +30,7 @@ import { RuntimeApi } from '../packages/handler/test/runtimes/lambda/runtime-api
 import { requireService } from './services/env.js';
 import { freePort } from '../packages/connections/test/support/servers.js';
 import { installedDir, root } from './support/consumer.js';
+import { apiGatewayV2, pubsubCloudEvent, sqsRecord } from './support/events.js';
 
 type Format = 'esm' | 'cjs';
 type Json = Record<string, any>;
@@ -100,29 +101,6 @@ async function accepted(id: string): Promise<string | null> {
 }
 
 const childEnv = (): NodeJS.ProcessEnv => ({ ...process.env, STEADYFN_LOG_LEVEL: 'error' });
-
-const apiGatewayV2 = (body: unknown) => ({
-  version: '2.0',
-  routeKey: 'POST /orders',
-  rawPath: '/orders',
-  rawQueryString: '',
-  headers: { 'content-type': 'application/json' },
-  requestContext: { http: { method: 'POST', path: '/orders', sourceIp: '127.0.0.1' }, requestId: randomUUID(), domainName: 'x.execute-api.eu-west-1.amazonaws.com' },
-  body: JSON.stringify(body),
-  isBase64Encoded: false,
-});
-
-const sqsRecord = (messageId: string, body: unknown) => ({
-  messageId,
-  receiptHandle: `rh-${messageId}`,
-  body: JSON.stringify(body),
-  attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: 'A', ApproximateFirstReceiveTimestamp: '1700000000001' },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:orders',
-  awsRegion: 'eu-west-1',
-});
 
 /** Starts a long-lived child and ends it (and waits) when the test is done. */
 function start(command: string[], cwd: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; stop: () => Promise<void> } {
@@ -199,18 +177,7 @@ describe.each(['esm', 'cjs'] as const)('examples bundled as %s', (format) => {
           expect(res.status, server.output()).toBe(200);
           expect(await res.json()).toEqual({ accepted: true, sku: id, qty: 2 });
         } else {
-          const data = Buffer.from(JSON.stringify({ sku: id, qty: 4 })).toString('base64');
-          const res = await fetch(url, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'ce-specversion': '1.0',
-              'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
-              'ce-source': '//pubsub.googleapis.com/projects/p/topics/orders',
-              'ce-id': `p-${id}`,
-            },
-            body: JSON.stringify({ message: { data, messageId: `p-${id}`, attributes: {} }, subscription: 'projects/p/subscriptions/orders' }),
-          });
+          const res = await fetch(url, pubsubCloudEvent(`p-${id}`, { sku: id, qty: 4 }));
           expect(res.status, server.output()).toBe(204);
         }
       } finally {

@@ -17,23 +17,10 @@ import { handler } from '@steadyfn/handler';
 import { closeAll, connections } from '../src/index.js';
 import { mongo } from '../src/mongodb.js';
 import { redis } from '../src/redis.js';
+import { apiGatewayV2 } from '../../../test/support/events.js';
 import { ferretdbAvailable, freePort, startFerretDB, startRedis, type OwnServer } from './support/servers.js';
 
 const prefix = `steadyfn:deadline:${randomUUID().slice(0, 8)}`;
-
-/** An API Gateway HTTP API (v2) request as Lambda delivers it. */
-function httpEvent(): Record<string, unknown> {
-  return {
-    version: '2.0',
-    routeKey: 'POST /orders',
-    rawPath: '/orders',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: { http: { method: 'POST', path: '/orders', sourceIp: '127.0.0.1' }, requestId: randomUUID(), domainName: 'x.execute-api.eu-west-1.amazonaws.com' },
-    body: '{}',
-    isBase64Encoded: false,
-  };
-}
 
 /** A Lambda context whose clock runs out `ms` after it is made. */
 function lambdaContext(ms: number) {
@@ -50,7 +37,7 @@ interface Answer {
 /** Calls `main` as Lambda would with `deadlineMs` on the clock; the HTTP answer and when it came. */
 async function invokeWithin(main: (event: unknown, context: unknown) => Promise<unknown>, deadlineMs: number): Promise<Answer> {
   const started = Date.now();
-  const res = (await main(httpEvent(), lambdaContext(deadlineMs))) as { statusCode: number; body: string };
+  const res = (await main(apiGatewayV2({}), lambdaContext(deadlineMs))) as { statusCode: number; body: string };
   const body = JSON.parse(res.body) as { code?: string };
   return { status: res.statusCode, code: body.code, elapsedMs: Date.now() - started };
 }
