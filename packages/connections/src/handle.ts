@@ -54,11 +54,6 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     return got ? Promise.resolve(got) : leaseFor(options?.signal ?? currentContext()?.signal);
   }
 
-  const afterUse = <R>(value: R): R => {
-    life.touch();
-    return value;
-  };
-
   /** After a connection error: repeat once when that cannot apply `fn` twice, else CONNECTION_LOST. */
   async function retry<R>(err: unknown, fn: (client: T) => R | Promise<R>, client: T, signal: AbortSignal | undefined, safe: boolean): Promise<R> {
     // Whatever happens next, this client must prove itself before anyone uses it again.
@@ -89,8 +84,9 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     } catch (err) {
       return failed(err, fn, client, signal, safe, repeated);
     }
-    if (!(result instanceof Promise)) return Promise.resolve(afterUse(result));
-    if (!signal) return result.then(afterUse, (err: unknown) => failed(err, fn, client, signal, safe, repeated));
+    // The idle clock was reset when the call started (`reusable`/`obtain`); a long call only makes the next check likelier.
+    if (!(result instanceof Promise)) return Promise.resolve(result);
+    if (!signal) return result.catch((err: unknown) => failed(err, fn, client, signal, safe, repeated));
     const pending = result;
     return new Promise<R>((resolve, reject) => {
       const abort = (): void => {
@@ -101,7 +97,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
       pending.then(
         (value) => {
           signal.removeEventListener('abort', abort);
-          resolve(afterUse(value));
+          resolve(value);
         },
         (err: unknown) => {
           signal.removeEventListener('abort', abort);
@@ -114,8 +110,8 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
   function run<R>(fn: (client: T) => R | Promise<R>, options?: RunOptions): Promise<R> {
     const signal = options?.signal ?? currentContext()?.signal;
     const safe = options?.safe === true;
-    const first = life.reuse();
-    if (first) return attempt(fn, first.client, signal, safe, false);
+    const client = life.reusable();
+    if (client !== undefined) return attempt(fn, client, signal, safe, false);
     return leaseFor(signal).then((lease) => attempt(fn, lease.client, signal, safe, false));
   }
 

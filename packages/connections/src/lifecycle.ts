@@ -177,14 +177,23 @@ export class ClientLifecycle<T> {
 
   /** The cached client when it needs no check and no connect: the warm path, without a promise. */
   reuse(): Lease<T> | undefined {
+    const lastUsedAt = this.lastUsedAt;
+    const client = this.reusable();
+    return client === undefined ? undefined : { client, state: 'reused', idleMs: lastUsedAt === undefined ? undefined : this.lastUsedAt! - lastUsedAt };
+  }
+
+  /**
+   * `reuse` without the lease (each command's path): the client, marked used now, or
+   * undefined when it needs a check or a connect first.
+   */
+  reusable(): T | undefined {
     const entry = this.current;
     const { spec } = this;
     if (!entry || this.suspect || this.#checking || (spec.isReady && !spec.isReady(entry.client))) return undefined;
     const at = this.#now();
-    const idleMs = this.lastUsedAt === undefined ? undefined : at - this.lastUsedAt;
-    if (spec.ping && idleMs !== undefined && idleMs > this.settings.idleThresholdMs) return undefined;
+    if (spec.ping && this.lastUsedAt !== undefined && at - this.lastUsedAt > this.settings.idleThresholdMs) return undefined;
     this.lastUsedAt = at;
-    return { client: entry.client, state: 'reused', idleMs };
+    return entry.client;
   }
 
   /** A connected, checked client, waiting at most until `signal` aborts. */
