@@ -9,6 +9,7 @@
  */
 import { currentContext } from '@steadyfn/handler';
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
+import { abortWatchers } from './flight.js';
 import { ClientLifecycle } from './lifecycle.js';
 import { REUSE, noteReconnect, noteRetry } from './records.js';
 import { register, unregister } from './registry.js';
@@ -88,19 +89,20 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     if (!(result instanceof Promise)) return Promise.resolve(result);
     if (!signal) return result.catch((err: unknown) => failed(err, fn, client, signal, safe, repeated));
     const pending = result;
+    const watchers = abortWatchers(signal);
     return new Promise<R>((resolve, reject) => {
       const abort = (): void => {
         life.distrust(client);
         reject(signal.reason as Error);
       };
-      signal.addEventListener('abort', abort);
+      watchers.add(abort);
       pending.then(
         (value) => {
-          signal.removeEventListener('abort', abort);
+          watchers.delete(abort);
           resolve(value);
         },
         (err: unknown) => {
-          signal.removeEventListener('abort', abort);
+          watchers.delete(abort);
           failed(err, fn, client, signal, safe, repeated).then(resolve, reject);
         },
       );
