@@ -35,7 +35,7 @@ import { apiGatewayV2, pubsubCloudEvent, sqsRecord } from './support/events.js';
 type Format = 'esm' | 'cjs';
 type Json = Record<string, any>;
 
-const BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+const BANNER = "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);";
 const run = randomUUID().slice(0, 8);
 const sku = (format: Format, provider: string) => `bundle-${run}-${provider}-${format}`;
 const dirs: string[] = [];

@@ -10,6 +10,7 @@ describe('REDIS_CLUSTER_NODES parsing', () => {
       { host: 'redis-b', port: 6379 },
       { host: '[::1]', port: 7001 },
     ]);
+    for (const bad of [':6379', 'cache:', 'cache:0', 'cache:70000', 'cache:63.5', '']) expect(() => nodesFromEnv(bad)).toThrow(ConfigurationError);
   });
 
   it('whatever the variable holds: valid nodes, or a ConfigurationError on "nodes"', () => {

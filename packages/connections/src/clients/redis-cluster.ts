@@ -44,13 +44,14 @@ export function nodesFromEnv(raw: string): ClusterNode[] {
     .map((hostPort) => {
       const at = hostPort.lastIndexOf(':');
       const port = at < 0 ? 6379 : Number(hostPort.slice(at + 1));
-      if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-        throw new ConfigurationError(`redisCluster(): REDIS_CLUSTER_NODES must list host:port pairs with ports from 1 to 65535; got ${JSON.stringify(hostPort)}`, {
+      const host = at < 0 ? hostPort : hostPort.slice(0, at);
+      if (host === '' || !Number.isInteger(port) || port < 1 || port > 65_535) {
+        throw new ConfigurationError(`redisCluster(): REDIS_CLUSTER_NODES must list host:port pairs (a host, and a port from 1 to 65535); got ${JSON.stringify(hostPort)}`, {
           field: 'nodes',
           expected: 'host:port,host:port',
         });
       }
-      return { host: at < 0 ? hostPort : hostPort.slice(0, at), port };
+      return { host, port };
     });
   if (nodes.length === 0) {
     throw new ConfigurationError('redisCluster(): no cluster nodes: pass option "nodes" or set REDIS_CLUSTER_NODES (host:port,host:port)', {
