@@ -9,6 +9,8 @@
  *   noise); with the plugin it reads `ctx.redis`;
  * - one GET: a Redis GET, bare client in a plain handler vs `ctx.redis.get` through the
  *   plugin's view (bounded by `ctx.signal`, so the signal is made too);
+ * - one command without the network: the same pair on a client whose `get` resolves at once,
+ *   so the layer's own cost per command is seen without a round trip's noise;
  * - `handle.run(GET)` against a bare GET, outside any invocation.
  * All run through the Lambda adapter with a deadline, default plugin options and the log
  * level a deployment has (`info`; lines dropped by the sink).
@@ -21,8 +23,8 @@
 import { test } from 'vitest';
 import { Redis } from 'ioredis';
 import { createLogger, handler } from '@steadyfn/handler';
-import { closeAll, connections, profileFor } from '../src/index.js';
-import { redis } from '../src/redis.js';
+import { closeAll, connections, defineClient, profileFor } from '../src/index.js';
+import { commandView, redis } from '../src/redis.js';
 import { startRedis } from '../test/support/servers.js';
 
 const lambdaContext = { awsRequestId: 'req', functionName: 'bench', getRemainingTimeInMillis: () => 60_000 };
@@ -78,6 +80,14 @@ test('warm invocation overhead of the connections plugin', async () => {
     const noPluginGet = handler({ logSink: drop }, async () => bare.get('k'));
     const withPluginGet = handler({ use: [plugin], logSink: drop }, async (_i, ctx) => ctx.redis.get('k'));
     await withPluginGet(null, lambdaContext);
+    // A client whose command answers without the network, behind the same view the plugin gives ctx.redis.
+    const instant = { get: (_key: string) => Promise.resolve('v'), getBuiltinCommands: () => ['get'] };
+    const instantHandle = defineClient({ name: 'instant', create: () => instant });
+    const instantView = commandView(instantHandle, await instantHandle.get());
+    const withInstantView = handler({ use: [connections({ redis: Object.assign(instantHandle, { contextValue: () => instantView }) }, { closeOnSigterm: false })], logSink: drop }, async (_i, ctx) =>
+      ctx.redis.get('k'),
+    );
+    const noPluginInstant = handler({ logSink: drop }, async () => instant.get('k'));
     const pings = async (): Promise<number> => Number(/cmdstat_ping:calls=(\d+)/.exec(await bare.info('commandstats'))?.[1] ?? '0');
     const pingsBefore = await pings();
 
@@ -90,6 +100,8 @@ test('warm invocation overhead of the connections plugin', async () => {
       'plain handler reading ctx.signal': () => readingSignal(null, lambdaContext),
       'plain handler + bare GET': () => noPluginGet(null, lambdaContext),
       'with connections + ctx.redis.get': () => withPluginGet(null, lambdaContext),
+      'plain handler + instant command': () => noPluginInstant(null, lambdaContext),
+      'with connections + ctx.redis.get (instant)': () => withInstantView(null, lambdaContext),
       'bare GET': () => bare.get('k'),
       'handle.run(GET)': () => handle.run((c) => c.get('k')),
     };
@@ -111,6 +123,12 @@ test('warm invocation overhead of the connections plugin', async () => {
     report('no round trip, the plugin core alone', local, 'with an empty plugin', 'plain handler');
     report('no round trip, connections over the plugin core', local, 'with connections', 'with an empty plugin');
     report('no round trip, making ctx.signal (part of the GET path: commands are bounded by it)', local, 'plain handler reading ctx.signal', 'plain handler');
+    const instantPair = await interleaved(
+      { 'plain handler + instant command': all['plain handler + instant command']!, 'with connections + ctx.redis.get (instant)': all['with connections + ctx.redis.get (instant)']! },
+      200,
+      200,
+    );
+    report('one command without the network', instantPair, 'with connections + ctx.redis.get (instant)', 'plain handler + instant command', ' (goal ≤ +3 µs)');
     const get = await interleaved({ 'plain handler + bare GET': all['plain handler + bare GET']!, 'with connections + ctx.redis.get': all['with connections + ctx.redis.get']! }, 2_000, 5);
     report('one GET', get, 'with connections + ctx.redis.get', 'plain handler + bare GET', ' (goal ≤ +3 µs)');
     const run = await interleaved({ 'bare GET': all['bare GET']!, 'handle.run(GET)': all['handle.run(GET)']! }, 2_000, 5);
