@@ -2,7 +2,7 @@
  * Which failures are about the connection rather than the operation, and which of those
  * prove the operation never reached the server (so even a write may be sent again).
  */
-import { SteadyError } from '@steadyfn/handler';
+import { SteadyError } from '@steadyfn/handler/internal';
 
 /** Socket-level error codes: the connection broke, was refused or timed out. */
 const CONNECTION_CODES = new Set([

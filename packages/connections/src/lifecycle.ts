@@ -4,7 +4,9 @@
  * connection error, rebuilt when it fails, closed in the background when dropped. Every wait
  * is a `Flight` that each caller leaves when its own signal aborts.
  */
-import { ConfigurationError, SteadyError, createLogger, currentContext, type Logger } from '@steadyfn/handler';
+// currentContext and createLogger come from the root entry until @steadyfn/handler/internal exports them.
+import { createLogger, currentContext, type Logger } from '@steadyfn/handler';
+import { ConfigurationError, SteadyError } from '@steadyfn/handler/internal';
 import { sleep, withTimeout } from '@steadyfn/handler/internal';
 import { BUDGET_DEFAULTS, judgeBudget, shedError } from './budget.js';
 import { ConnectionUnavailableError } from './errors.js';

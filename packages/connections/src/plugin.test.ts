@@ -112,7 +112,7 @@ describe('connections plugin', () => {
     const plugin = connections({ a: db('a') }, { closeOnSigterm: false });
     await handler({ use: [plugin], logSink: () => undefined }, () => 1).invoke(null);
     const ctx = {} as Context;
-    const added = plugin.extend!(ctx);
+    const added = plugin.extend!(ctx, undefined);
     expect(added).not.toBeInstanceOf(Promise);
     expect((added as { a: Db }).a.query()).toBe('a-result');
   });

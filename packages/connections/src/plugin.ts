@@ -4,7 +4,8 @@
  * the synchronous path (no promise, no log line); connects, checks, rebuilds and retries
  * are logged once per invocation.
  */
-import { ConfigurationError, type Context, type Plugin } from '@steadyfn/handler';
+import type { Context, Plugin } from '@steadyfn/handler';
+import { ConfigurationError } from '@steadyfn/handler/internal';
 import { invalidOption, oneOfOption } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
 import { REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';

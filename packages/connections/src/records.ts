@@ -62,8 +62,9 @@ export class Uses {
   }
 }
 
-// Kept on ctx under a private symbol until the plugin core gives each plugin a typed
-// invocation state slot: a property costs a fraction of a WeakMap entry on the warm path.
+// Kept on ctx under a private symbol, not in the plugin's state slot: handles add rebuilds and
+// retries from inside the function, where only the running ctx (currentContext) is at hand.
+// A property costs a fraction of a WeakMap entry on the warm path.
 const USES = Symbol('steadyfn.connections.uses');
 type WithUses = { [USES]?: Uses };
 

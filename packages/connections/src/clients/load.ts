@@ -5,7 +5,7 @@
  * init phase) and its failure is kept, to become a terminal `ConfigurationError` at first
  * use instead of a retryable connection error that queues would redeliver forever.
  */
-import { ConfigurationError } from '@steadyfn/handler';
+import { ConfigurationError } from '@steadyfn/handler/internal';
 import { CONNECTION_DRIVER_LOAD_FAILED, CONNECTION_DRIVER_MISSING } from '../errors.js';
 
 /** A driver module, loaded once per process on first request. */

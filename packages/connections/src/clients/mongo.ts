@@ -4,7 +4,8 @@
  * `{ client, db }` so a function reaches its database directly (`ctx.mongo.db`).
  */
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
-import { ConfigurationError, type Provider } from '@steadyfn/handler';
+import type { Provider } from '@steadyfn/handler';
+import { ConfigurationError } from '@steadyfn/handler/internal';
 import { stringOption } from '@steadyfn/handler/internal';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';

@@ -3,8 +3,7 @@
  * of connection strings (whose values are never echoed: they may hold a password), and the
  * defaults of the AWS SDK clients.
  */
-import { ConfigurationError } from '@steadyfn/handler';
-import { oneOfOption } from '@steadyfn/handler/internal';
+import { ConfigurationError, oneOfOption } from '@steadyfn/handler/internal';
 import type { ClientSpec } from '../spec.js';
 
 /**

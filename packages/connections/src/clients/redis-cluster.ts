@@ -4,7 +4,8 @@
  * per-node sockets may be the dead one.
  */
 import type { Cluster, ClusterNode, ClusterOptions } from 'ioredis';
-import { ConfigurationError, type Provider } from '@steadyfn/handler';
+import type { Provider } from '@steadyfn/handler';
+import { ConfigurationError } from '@steadyfn/handler/internal';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
 import type { BudgetReading, ClientHandle } from '../spec.js';
