@@ -6,9 +6,10 @@ export { canonicalHash } from './fingerprint.js';
 export { REPLAYED_HEADER } from './record.js';
 export type { Duration } from './duration.js';
 export { redisStore } from './stores/redis.js';
-export type { RedisStoreOptions, RedisClient } from './stores/redis.js';
+export type { RedisStoreOptions } from './stores/redis.js';
 export { mongoStore } from './stores/mongodb.js';
-export type { MongoStore, MongoStoreOptions, MongoCollectionLike, IdempotencyDocument } from './stores/mongodb.js';
+export type { MongoStore, MongoStoreOptions } from './stores/mongodb.js';
+export type { MongoLeaseCollection, RedisLeaseClient } from '@steadyfn/lease';
 export { memoryStore } from './stores/memory.js';
 export type { MemoryStore } from './stores/memory.js';
 export type {
@@ -20,4 +21,5 @@ export type {
   ClaimResult,
   CompleteRequest,
   ReleaseRequest,
+  StoreCallOptions,
 } from './types.js';

@@ -310,11 +310,15 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
     async claim(request, callOptions) {
       return (await claimBatch([checkClaim(request)], callOptions))[0]!;
     },
-    claimMany: (requests, callOptions) => claimBatch(checkBatch(requests, checkClaim), callOptions),
+    async claimMany(requests, callOptions) {
+      return claimBatch(checkBatch(requests, checkClaim), callOptions);
+    },
     async settle(request, callOptions) {
       return (await settleBatch([checkSettle(request)], callOptions))[0]!;
     },
-    settleMany: (requests, callOptions) => settleBatch(checkBatch(requests, checkSettle), callOptions),
+    async settleMany(requests, callOptions) {
+      return settleBatch(checkBatch(requests, checkSettle), callOptions);
+    },
     async get(key, callOptions): Promise<LeaseRecord | undefined> {
       const k = checkGetKey(key);
       const { col } = await ready(callOptions?.signal);

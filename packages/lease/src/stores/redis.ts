@@ -208,11 +208,15 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     async claim(request, callOptions) {
       return (await claimChecked([checkClaim(request)], callOptions))[0]!;
     },
-    claimMany: (requests, callOptions) => claimChecked(checkBatch(requests, checkClaim), callOptions),
+    async claimMany(requests, callOptions) {
+      return claimChecked(checkBatch(requests, checkClaim), callOptions);
+    },
     async settle(request, callOptions) {
       return (await settleChecked([checkSettle(request)], callOptions))[0]!;
     },
-    settleMany: (requests, callOptions) => settleChecked(checkBatch(requests, checkSettle), callOptions),
+    async settleMany(requests, callOptions) {
+      return settleChecked(checkBatch(requests, checkSettle), callOptions);
+    },
     async get(key, callOptions) {
       const k = redisKey(checkGetKey(key));
       const signal = callOptions?.signal;
