@@ -15,6 +15,8 @@ export interface CommandRunner {
 
 /** Re-read the offset this often. */
 const RESAMPLE_MS = 30_000;
+/** How fast two clocks may drift apart: 200 ppm, well above what NTP-disciplined clocks do. */
+const DRIFT = 200e-6;
 
 export interface ServerClock {
   /** The server's time now, estimated, in epoch ms. */
@@ -31,15 +33,17 @@ export interface ServerClock {
 
 export function serverClock(dbOf: () => CommandRunner | undefined): ServerClock {
   let offset = 0;
-  let uncertainty = 1;
+  /** Half the round trip of the sample in use, at the time it was taken. */
+  let sampleUncertainty = 1;
   let sampledAt = -Infinity;
   let sampling: Promise<void> | undefined;
+  let lastTry = -Infinity;
   let fromServer = false;
 
   const sample = async (): Promise<void> => {
     const db = dbOf();
     if (!db) {
-      sampledAt = Infinity;
+      lastTry = Infinity;
       return;
     }
     const sentAt = Date.now();
@@ -48,20 +52,28 @@ export function serverClock(dbOf: () => CommandRunner | undefined): ServerClock 
     const rtt = performance.now() - started;
     const localTime = hello.localTime;
     if (localTime instanceof Date && Number.isFinite(localTime.getTime())) {
-      offset = localTime.getTime() - (sentAt + rtt / 2);
-      uncertainty = Math.max(1, Math.ceil(rtt / 2) + 1);
+      const candidate = Math.max(1, Math.ceil(rtt / 2) + 1);
+      // A sample taken under load (a long round trip) replaces a better one only once that one has aged.
+      if (!fromServer || candidate <= uncertainty()) {
+        offset = localTime.getTime() - (sentAt + rtt / 2);
+        sampleUncertainty = candidate;
+        sampledAt = performance.now();
+      }
       fromServer = true;
     }
-    sampledAt = performance.now();
+    lastTry = performance.now();
   };
+
+  /** The sample's error, grown by how far two clocks may drift apart since it was taken. */
+  const uncertainty = (): number => (fromServer ? sampleUncertainty + Math.ceil((performance.now() - sampledAt) * DRIFT) : 1);
 
   return {
     now: () => Date.now() + offset,
     toLocal: (serverMs) => serverMs - offset,
-    uncertaintyMs: () => uncertainty,
+    uncertaintyMs: uncertainty,
     fromServer: () => fromServer,
     refresh() {
-      if (performance.now() - sampledAt < RESAMPLE_MS) return Promise.resolve();
+      if (performance.now() - lastTry < RESAMPLE_MS) return Promise.resolve();
       sampling ??= sample().finally(() => {
         sampling = undefined;
       });

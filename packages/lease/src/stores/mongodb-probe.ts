@@ -13,6 +13,8 @@ import { DUPLICATE_KEY, errorCode, writeErrorsOf, type MongoLeaseCollection } fr
 export interface ProbeResult {
   /** `insertMany(…, { ordered: false })` reports each duplicate as a write error with its index. */
   batchInsertErrorsPerOperation: boolean;
+  /** The server is FerretDB (`buildInfo.ferretdbVersion`): only `_id` lookups avoid a collection scan. */
+  ferretdb: boolean;
 }
 
 const CONCURRENT_INSERTS = 8;
@@ -41,8 +43,14 @@ export async function probeServer(collection: MongoLeaseCollection): Promise<Pro
       const errors = writeErrorsOf(error);
       batch = errors !== undefined && errors.length === 1 && errors[0]!.index === 1 && errors[0]!.code === DUPLICATE_KEY;
     }
-    return { batchInsertErrorsPerOperation: batch };
+    return { batchInsertErrorsPerOperation: batch, ferretdb: await isFerretDB(collection) };
   } finally {
     await collection.deleteMany({ _id: { $in: [contested, ...others] } }).catch(() => undefined);
   }
+}
+
+async function isFerretDB(collection: MongoLeaseCollection): Promise<boolean> {
+  if (!collection.db) return false;
+  const info = (await collection.db.command({ buildInfo: 1 })) as Record<string, unknown>;
+  return typeof info.ferretdbVersion === 'string';
 }

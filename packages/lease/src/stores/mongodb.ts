@@ -18,15 +18,24 @@
  *   - the top generation is deleted (purge, TTL index) no sooner than `retainMs` after it
  *     ended, and nobody builds on a top generation within ACT_MARGIN_MS of that moment.
  */
-import { invalidOption, msOption } from '@steadyfn/handler/internal';
+import { invalidOption, msOption, oneOfOption } from '@steadyfn/handler/internal';
 import { ConfigurationError } from '@steadyfn/handler';
 import { LeaseStoreUnsupportedError } from '../errors.js';
 import { abortable, throwIfAborted } from '../signal.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkSettle } from '../validate.js';
 import { serverClock } from './mongodb-clock.js';
-import { DUPLICATE_KEY, byKey, docId, errorCode, recordOf, writeErrorsOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
+import { docId, errorCode, recordOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
+import { topReader } from './mongodb-read.js';
+import { insertAll, sweep } from './mongodb-write.js';
+
+/** One generation a call tries to write, for request `index`, and what it read of the key. */
+interface Attempt {
+  index: number;
+  doc: LeaseDocument;
+  seen: LeaseDocument[];
+}
 
 export type { MongoLeaseCollection, MongoLeaseSession } from './mongodb-docs.js';
 
@@ -39,10 +48,10 @@ const ACT_MARGIN_MS = SEND_WINDOW_MS + DELIVERY_MS;
 export const SUPERSEDED_GRACE_MS = 60_000;
 /** Smallest `retainMs`: a top generation must outlive the act margin plus the grace. */
 export const MIN_RETAIN_MS = 120_000;
+/** A generation younger than this can be built on after reading it by `_id` alone. */
+const YOUNG_MS = SUPERSEDED_GRACE_MS - ACT_MARGIN_MS;
 /** Read-and-insert rounds before a contended key is reported as held. */
 const MAX_ROUNDS = 4;
-/** Most documents per insertMany. */
-const INSERT_CHUNK = 100;
 /** NotImplemented (FerretDB), CommandNotSupported, InvalidOptions. */
 const NOT_SUPPORTED = new Set([238, 115, 72]);
 /** IndexOptionsConflict, IndexKeySpecsConflict. */
@@ -69,6 +78,14 @@ export interface MongoLeaseStoreOptions {
    * @default 3_600_000 (1 hour)
    */
   retainMs?: number;
+  /**
+   * How a key is read. `'by-id'`: `_id` lookups walking up from the last generation seen,
+   * a query only when they cannot settle it — FerretDB 1.24 scans the collection for any other
+   * query. `'query'`: one `find({ k })` (indexed on MongoDB). `'auto'`: `'by-id'` on FerretDB,
+   * `'query'` elsewhere. Both are correct on every server; only the cost differs.
+   * @default 'auto'
+   */
+  reads?: 'auto' | 'by-id' | 'query';
 }
 
 /** What `probe()` found. */
@@ -118,9 +135,11 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
   const isCollection = typeof source === 'object' && source !== null && typeof source.find === 'function' && typeof source.insertOne === 'function';
   if (typeof source !== 'function' && !isCollection) invalidOption('mongoLeaseStore', 'collection', 'a MongoDB Collection, or a function returning one', source);
   const retainMs = msOption('mongoLeaseStore', 'retainMs', options.retainMs, 3_600_000, MIN_RETAIN_MS);
+  const reads = oneOfOption('mongoLeaseStore', 'reads', options.reads, ['auto', 'by-id', 'query'], 'auto');
   const getCollection = typeof source === 'function' ? source : () => source;
 
   let current: MongoLeaseCollection | undefined;
+  const grants = grantMemory();
   const clock = serverClock(() => current?.db);
   let probing: Promise<ProbeResult> | undefined;
 
@@ -145,56 +164,13 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
 
   const withSession = (session: MongoLeaseSession | undefined): Record<string, unknown> => (session ? { session } : {});
 
-  const readKeys = async (col: MongoLeaseCollection, keys: string[], options: MongoCallOptions | undefined) => {
-    const filter = keys.length === 1 ? { k: keys[0] } : { k: { $in: keys } };
-    return byKey(await abortable(col.find(filter, withSession(options?.session)).toArray(), options?.signal));
-  };
+  const reader = topReader();
+  const byId = (probed: ProbeResult): boolean => reads === 'by-id' || (reads === 'auto' && probed.ferretdb);
 
-  /**
-   * Inserts each document; true where it was inserted, false where its `_id` existed. Any
-   * other failure rejects (then some of the documents may have been inserted).
-   */
-  const insertAll = async (col: MongoLeaseCollection, probed: ProbeResult, docs: LeaseDocument[], options: MongoCallOptions | undefined): Promise<boolean[]> => {
-    const signal = options?.signal;
-    const session = withSession(options?.session);
-    throwIfAborted(signal);
-    const single = async (doc: LeaseDocument): Promise<boolean> => {
-      try {
-        await col.insertOne(doc, session);
-        return true;
-      } catch (error) {
-        if (errorCode(error) === DUPLICATE_KEY) return false;
-        throw error;
-      }
-    };
-    if (docs.length === 1) return [await abortable(single(docs[0]!), signal)];
-    const out: boolean[] = [];
-    for (let start = 0; start < docs.length; start += INSERT_CHUNK) {
-      const chunk = docs.slice(start, start + INSERT_CHUNK);
-      if (!probed.batchInsertErrorsPerOperation) {
-        out.push(...(await abortable(Promise.all(chunk.map(single)), signal)));
-        continue;
-      }
-      const inserted = chunk.map(() => true);
-      try {
-        await abortable(col.insertMany(chunk, { ordered: false, ...session }), signal);
-      } catch (error) {
-        const errors = writeErrorsOf(error);
-        // Trust only one duplicate-key error per failed insert; anything else is a failure to report.
-        if (!errors || errors.some((e) => e.code !== DUPLICATE_KEY || e.index < 0 || e.index >= chunk.length)) throw error;
-        for (const e of errors) inserted[e.index] = false;
-      }
-      out.push(...inserted);
-    }
-    return out;
-  };
+  const live = (top: LeaseDocument | undefined, serverNow: number): LeaseRecord | undefined => top && recordOf(top, serverNow - clock.uncertaintyMs(), clock.toLocal);
 
-  /** Superseded generations old enough to delete, removed in the background (housekeeping only). */
-  const sweep = (col: MongoLeaseCollection, docs: LeaseDocument[], serverNow: number): void => {
-    const ids = docs.filter((d) => d.c.getTime() < serverNow - clock.uncertaintyMs() - SUPERSEDED_GRACE_MS).map((d) => d._id);
-    if (ids.length === 0) return;
-    col.deleteMany(ids.length === 1 ? { _id: ids[0] } : { _id: { $in: ids } }).catch(() => undefined);
-  };
+  /** Written recently enough that nothing above it can have been deleted (see mongodb-read.ts). */
+  const young = (doc: LeaseDocument, serverNow: number): boolean => doc.c.getTime() > serverNow + clock.uncertaintyMs() - YOUNG_MS;
 
   /** The top generation can be built on: it is not within ACT_MARGIN_MS of being purged. */
   const actionable = (top: LeaseDocument | undefined, serverNow: number): boolean =>
@@ -202,12 +178,25 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
 
   const purgeable = (top: LeaseDocument, serverNow: number): boolean => top.p.getTime() + retainMs <= serverNow - clock.uncertaintyMs();
 
-  /** A new generation on top of `top`, ending at `end`; purge counts from the latest end so far. */
-  const generation = (key: string, top: LeaseDocument | undefined, fields: Pick<LeaseDocument, 's' | 'o'> & { d?: string }, end: number, serverNow: number): LeaseDocument => {
-    const g = (top?.g ?? 0) + 1;
-    const doc: LeaseDocument = { _id: docId(key, g), k: key, g, s: fields.s, o: fields.o, e: new Date(end), p: new Date(Math.max(end, top?.p.getTime() ?? end)), c: new Date(serverNow) };
+  /** A new generation above generation `below` (purge base `belowP`), ending at `end`. */
+  const generation = (key: string, below: number, belowP: number, fields: Pick<LeaseDocument, 's' | 'o'> & { d?: string }, end: number, serverNow: number): LeaseDocument => {
+    const g = below + 1;
+    const doc: LeaseDocument = { _id: docId(key, g), k: key, g, s: fields.s, o: fields.o, e: new Date(end), p: new Date(Math.max(end, belowP)), c: new Date(serverNow) };
     if (fields.d !== undefined) doc.d = fields.d;
     return doc;
+  };
+
+  /** Inserts the attempts' documents; the results say which landed. Sweeps what the winners superseded. */
+  const write = async (col: MongoLeaseCollection, probed: ProbeResult, attempts: Attempt[], serverNow: number, options: MongoCallOptions | undefined): Promise<boolean[]> => {
+    const inserted = await insertAll(col, attempts.map((a) => a.doc), probed.batchInsertErrorsPerOperation, options);
+    const superseded: LeaseDocument[] = [];
+    attempts.forEach((a, j) => {
+      // Landed or not, the generation exists now.
+      reader.note(a.doc.k, a.doc.g);
+      if (inserted[j]) superseded.push(...a.seen);
+    });
+    sweep(col, superseded, serverNow - clock.uncertaintyMs() - SUPERSEDED_GRACE_MS);
+    return inserted;
   };
 
   /** What a claim reports when it cannot decide yet: held, by nobody known, for a moment. */
@@ -221,27 +210,30 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
     let pending = requests.map((_, i) => i);
     for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
       const readAt = performance.now();
-      const found = await readKeys(col, pending.map((i) => requests[i]!.key), options);
+      const readNow = clock.now();
+      // A top found by `_id` settles a claim when it is live (report it) or young (build on it).
+      const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, byId(probed) && ((top) => live(top, readNow) !== undefined || young(top, readNow)));
       const now = clock.now();
       const next: number[] = [];
       const purge: string[] = [];
-      const attempts: Array<{ index: number; doc: LeaseDocument; superseded: LeaseDocument[] }> = [];
+      const attempts: Attempt[] = [];
       for (const index of pending) {
         const r = requests[index]!;
-        const entry = found.get(r.key);
-        const top = entry?.top;
+        const { top, seen } = found.get(r.key)!;
         lastFence[index] = top?.g ?? 0;
-        const live = top && recordOf(top, now - clock.uncertaintyMs(), clock.toLocal);
-        if (live) {
-          results[index] = { claimed: false, record: live };
+        const record = live(top, now);
+        if (record) {
+          results[index] = { claimed: false, record };
         } else if (!actionable(top, now)) {
           if (purgeable(top!, now)) {
             purge.push(r.key);
             next.push(index);
           } else results[index] = undecided(top!.g);
         } else {
-          const doc = generation(r.key, top, r.data === undefined ? { s: 'h', o: r.owner } : { s: 'h', o: r.owner, d: r.data }, now + r.leaseMs, now);
-          attempts.push({ index, doc, superseded: entry?.all ?? [] });
+          // The lease ends no sooner than leaseMs by the server's true clock, whatever our estimate's error.
+          const end = now + clock.uncertaintyMs() + r.leaseMs;
+          const fields = r.data === undefined ? { s: 'h' as const, o: r.owner } : { s: 'h' as const, o: r.owner, d: r.data };
+          attempts.push({ index, doc: generation(r.key, top?.g ?? 0, top?.p.getTime() ?? 0, fields, end, now), seen });
         }
       }
       if (purge.length > 0) {
@@ -252,15 +244,15 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
         // The read is too old to build on: read again.
         next.push(...attempts.map((a) => a.index));
       } else if (attempts.length > 0) {
-        const inserted = await insertAll(col, probed, attempts.map((a) => a.doc), options);
-        const done: LeaseDocument[] = [];
+        const sentAt = performance.now();
+        const sentAtLocal = Date.now();
+        const inserted = await write(col, probed, attempts, now, options);
         attempts.forEach((a, j) => {
-          if (inserted[j]) {
-            results[a.index] = { claimed: true, fence: a.doc.g, expiresAt: clock.toLocal(a.doc.e.getTime()) };
-            done.push(...a.superseded);
-          } else next.push(a.index);
+          if (!inserted[j]) return next.push(a.index);
+          // For the holder, the lease ends leaseMs after it sent the claim: never later than the store's end.
+          results[a.index] = { claimed: true, fence: a.doc.g, expiresAt: sentAtLocal + requests[a.index]!.leaseMs };
+          grants.add(a.doc, sentAt);
         });
-        sweep(col, done, now);
       }
       pending = next;
     }
@@ -268,43 +260,55 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
     return results as ClaimResult[];
   };
 
+  /**
+   * Settles in one insert, without a read, when this store made the claim itself less than
+   * FAST_SETTLE_MS ago: it wrote generation n (immutable) for this owner, so only whether n + 1
+   * exists is in question, and no generation n + 1 written since can have been deleted yet.
+   * Otherwise it reads the key first (by `_id` from generation n when that is young).
+   */
   const settleBatch = async (requests: SettleRequest[], options: MongoCallOptions | undefined): Promise<boolean[]> => {
     if (requests.length === 0) return [];
     const { col, probed } = await ready(options?.signal);
     const results = requests.map(() => false);
-    let pending = requests.map((_, i) => i);
+    const fast: Attempt[] = [];
+    let pending: number[] = [];
+    const now0 = clock.now();
+    requests.forEach((r, index) => {
+      const grant = grants.take(r.key, r.owner, r.fence);
+      if (grant) fast.push({ index, doc: successor(r, r.fence, grant.p, now0), seen: [] });
+      else pending.push(index);
+    });
+    if (fast.length > 0) (await write(col, probed, fast, now0, options)).forEach((ok, j) => (results[fast[j]!.index] = ok));
     // A second round only when the first read got too old before the insert could be sent.
     for (let round = 0; round < 2 && pending.length > 0; round++) {
       const readAt = performance.now();
-      const found = await readKeys(col, pending.map((i) => requests[i]!.key), options);
+      const readNow = clock.now();
+      const starts = new Map(pending.map((i) => [requests[i]!.key, requests[i]!.fence]));
+      const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, byId(probed) && ((top) => young(top, readNow)), starts);
       const now = clock.now();
-      const attempts: Array<{ index: number; doc: LeaseDocument; superseded: LeaseDocument[] }> = [];
+      const attempts: Attempt[] = [];
       for (const index of pending) {
         const r = requests[index]!;
-        const entry = found.get(r.key);
-        const top = entry?.top;
+        const { top, seen } = found.get(r.key)!;
         // Still ours: the top generation is the caller's, held by its owner, and not about to be purged.
         if (!top || top.g !== r.fence || top.s !== 'h' || top.o !== r.owner || !actionable(top, now)) continue;
-        const doc = r.data === undefined ? generation(r.key, top, { s: 'f', o: r.owner }, now, now) : generation(r.key, top, { s: 'd', o: r.owner, d: r.data }, now + r.keepMs!, now);
-        attempts.push({ index, doc, superseded: entry!.all });
+        attempts.push({ index, doc: successor(r, top.g, top.p.getTime(), now), seen });
       }
       if (attempts.length > 0 && performance.now() - readAt > SEND_WINDOW_MS) {
         pending = attempts.map((a) => a.index);
         continue;
       }
-      if (attempts.length > 0) {
-        const inserted = await insertAll(col, probed, attempts.map((a) => a.doc), options);
-        const done: LeaseDocument[] = [];
-        attempts.forEach((a, j) => {
-          results[a.index] = inserted[j]!;
-          if (inserted[j]) done.push(...a.superseded);
-        });
-        sweep(col, done, now);
-      }
+      if (attempts.length > 0) (await write(col, probed, attempts, now, options)).forEach((ok, j) => (results[attempts[j]!.index] = ok));
       pending = [];
     }
     return results;
   };
+
+  /** The generation a settle writes on top of generation `g` (purge base `p`). */
+  const successor = (r: SettleRequest, g: number, p: number, serverNow: number): LeaseDocument =>
+    r.data === undefined
+      ? generation(r.key, g, p, { s: 'f', o: r.owner }, serverNow, serverNow)
+      : generation(r.key, g, p, { s: 'd', o: r.owner, d: r.data }, serverNow + r.keepMs!, serverNow);
 
   return {
     async claim(request, callOptions) {
@@ -321,9 +325,11 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
     },
     async get(key, callOptions): Promise<LeaseRecord | undefined> {
       const k = checkGetKey(key);
-      const { col } = await ready(callOptions?.signal);
-      const top = (await readKeys(col, [k], callOptions)).get(k)?.top;
-      return top && recordOf(top, clock.now() - clock.uncertaintyMs(), clock.toLocal);
+      const { col, probed } = await ready(callOptions?.signal);
+      const now = clock.now();
+      // A top read by `_id` is the answer when it is live, or young (nothing above it can be missing).
+      const { top } = (await reader.locate(col, [k], callOptions, byId(probed) && ((t) => live(t, now) !== undefined || young(t, now)))).get(k)!;
+      return live(top, clock.now());
     },
     async ensureIndexes(callOptions) {
       const signal = callOptions?.signal;
@@ -355,6 +361,28 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
       const cutoff = new Date(clock.now() - clock.uncertaintyMs() - retainMs);
       const result = (await abortable(col.deleteMany({ p: { $lt: cutoff } }), callOptions?.signal)) as { deletedCount?: number };
       return { deleted: result.deletedCount ?? 0 };
+    },
+  };
+}
+
+/** A settle sent this soon after its claim's insert needs no read (see `settleBatch`). */
+const FAST_SETTLE_MS = SUPERSEDED_GRACE_MS - DELIVERY_MS - 5_000;
+const MAX_GRANTS = 10_000;
+
+/** The claims this store won, remembered until settled (bounded; the oldest are forgotten). */
+function grantMemory(): { add(doc: LeaseDocument, sentAt: number): void; take(key: string, owner: string, fence: number): { p: number } | undefined } {
+  const grants = new Map<string, { sentAt: number; p: number }>();
+  const id = (key: string, owner: string, fence: number): string => `${fence}\n${owner}\n${key}`;
+  return {
+    add(doc, sentAt) {
+      if (grants.size >= MAX_GRANTS) grants.delete(grants.keys().next().value!);
+      grants.set(id(doc.k, doc.o!, doc.g), { sentAt, p: doc.p.getTime() });
+    },
+    take(key, owner, fence) {
+      const k = id(key, owner, fence);
+      const grant = grants.get(k);
+      grants.delete(k);
+      return grant && performance.now() - grant.sentAt < FAST_SETTLE_MS ? grant : undefined;
     },
   };
 }

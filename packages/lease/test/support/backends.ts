@@ -9,8 +9,9 @@ import { MongoClient, type Collection } from 'mongodb';
 import { requireService } from '../../../../test/services/env.js';
 import { memoryLeaseStore, mongoLeaseStore, redisLeaseStore, type LeaseStore, type MongoLeaseStore, type RedisLeaseStore } from '../../src/index.js';
 
-export type BackendName = 'memory' | 'redis' | 'cluster' | 'mongodb';
-export const REAL_BACKENDS: BackendName[] = ['redis', 'cluster', 'mongodb'];
+/** `mongodb` reads as the store chooses for the server (by `_id` on FerretDB); `mongodb-query` always by query. */
+export type BackendName = 'memory' | 'redis' | 'cluster' | 'mongodb' | 'mongodb-query';
+export const REAL_BACKENDS: BackendName[] = ['redis', 'cluster', 'mongodb', 'mongodb-query'];
 export const ALL_BACKENDS: BackendName[] = ['memory', ...REAL_BACKENDS];
 
 export interface Backend {
@@ -74,7 +75,7 @@ export async function openBackend(name: BackendName, options: { retainMs?: numbe
   await requireService('mongodb');
   const mongo = await new MongoClient(process.env.MONGODB_URI!, { maxPoolSize: 20, serverSelectionTimeoutMS: 5000 }).connect();
   const collection = mongo.db('steadyfn_lease_test').collection(`leases_${run}`);
-  const open = (): MongoLeaseStore => mongoLeaseStore({ collection, ...options });
+  const open = (): MongoLeaseStore => mongoLeaseStore({ collection, ...options, ...(name === 'mongodb-query' ? { reads: 'query' as const } : {}) });
   const store = open();
   await store.ensureIndexes();
   return {
