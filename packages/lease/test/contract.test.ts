@@ -32,6 +32,13 @@ describe.each(ALL_BACKENDS)('%s lease store', (name) => {
     await backend.store.claim({ key: empty, owner: token(), leaseMs: 10_000, data: '' });
     expect(await backend.store.get(none)).not.toHaveProperty('data');
     expect(await backend.store.get(empty)).toMatchObject({ data: '' });
+    // Data is opaque: separators, a leading '=', any Unicode.
+    const odd = key();
+    const data = '=h|1|2|owner|=data ü 🚀 \u0001\n';
+    const claim = await backend.store.claim({ key: odd, owner: 'o', leaseMs: 10_000, data });
+    expect(await backend.store.get(odd)).toMatchObject({ state: 'held', data });
+    expect(await backend.store.settle({ key: odd, owner: 'o', fence: (claim as { fence: number }).fence, data, keepMs: 60_000 })).toBe(true);
+    expect(await backend.store.get(odd)).toMatchObject({ state: 'done', data });
   });
 
   it('settles only for the owner at the claimed fence; done is kept and read back', async () => {
