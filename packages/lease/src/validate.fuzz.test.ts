@@ -12,7 +12,7 @@ describe('request checks, fuzzed', () => {
   it('accept only well-formed requests and throw nothing but LeaseRequestError', () => {
     fc.assert(
       fc.property(fc.oneof(anything, request), (input) => {
-        for (const check of [checkClaim, checkSettle] as Array<(r: never) => Record<string, unknown>>) {
+        for (const check of [checkClaim, checkSettle] as unknown as Array<(r: never) => Record<string, unknown>>) {
           try {
             const out = check(input as never);
             expect(typeof out.key === 'string' && (out.key as string).length > 0 && !(out.key as string).includes('\u0000')).toBe(true);

@@ -55,7 +55,7 @@ export function serverClock(dbOf: () => CommandRunner | undefined): ServerClock 
       const candidate = Math.max(1, Math.ceil(rtt / 2) + 1);
       // A sample taken under load (a long round trip) replaces a better one only once that one has aged.
       if (!fromServer || candidate <= uncertainty()) {
-        offset = localTime.getTime() - (sentAt + rtt / 2);
+        offset = Math.round(localTime.getTime() - (sentAt + rtt / 2));
         sampleUncertainty = candidate;
         sampledAt = performance.now();
       }

@@ -1,12 +1,14 @@
 /**
  * Finding a key's top generation. FerretDB 1.24 pushes down only `_id` equality: a point read
- * costs one lookup, any other query a collection scan (measured under 252 concurrent callers:
- * ~390 point reads/s against ~64 `find({ k })`/s on a 63-record collection). So a key this
+ * is a lookup in SQL, any other query decodes every record of the collection (measured under
+ * 252 concurrent callers: ~390 lookups/s against ~64 `find({ k })`/s on a 63-record
+ * collection; at 5,000 records a lookup that finds nothing still reads every row in SQL). So a key this
  * process has seen is read by `_id`, walking up from the last generation it saw, and by a
  * query only when the walk cannot settle it (a key it has not seen is read by the query):
  *
- *   - the walk's top is live: enough to report it (a live done record has no successor; a live
- *     held one read below a deleted successor can only err towards "in progress");
+ *   - the walk's top is live: enough to report it (a live done record has no successor, so one
+ *     lookup finds it; a live held one read below a deleted successor can only err towards
+ *     "in progress");
  *   - the walk's top is young (written < YOUNG_MS ago): enough to build on, because nothing
  *     above a young generation can have been deleted yet (deletions wait SUPERSEDED_GRACE_MS);
  *   - otherwise (start missing, an old dead top, a long walk): one query for all such keys.
@@ -33,10 +35,16 @@ const MAX_HINTS = 10_000;
 
 export interface TopReader {
   /**
-   * The top of each key. `enough(top)` says whether a top found by walking settles the key;
-   * keys it does not settle are read by one query. `enough: false` reads every key by query.
+   * The top of each key. `enough.settles(top)` says whether a top found by walking settles the
+   * key; keys it does not settle are read by one query. `enough: false` reads every key by query.
    */
-  locate(col: MongoLeaseCollection, keys: string[], options: ReadOptions | undefined, enough: false | ((top: LeaseDocument) => boolean), starts?: ReadonlyMap<string, number>): Promise<Map<string, Located>>;
+  locate(
+    col: MongoLeaseCollection,
+    keys: string[],
+    options: ReadOptions | undefined,
+    enough: false | { settles(top: LeaseDocument): boolean; isLiveDone(doc: LeaseDocument): boolean },
+    starts?: ReadonlyMap<string, number>,
+  ): Promise<Map<string, Located>>;
   /** Remembers that generation `g` of `key` exists (a read or an insert saw it). */
   note(key: string, g: number): void;
 }
@@ -56,26 +64,38 @@ export function topReader(): TopReader {
     return found[0] as LeaseDocument | undefined;
   };
 
-  /** Walks up from the hint; undefined when the walk does not settle the key. */
-  const walk = async (col: MongoLeaseCollection, key: string, options: ReadOptions | undefined, enough: (top: LeaseDocument) => boolean, start?: number): Promise<Located | undefined> => {
+  /**
+   * Walks up from the hint; undefined when the walk does not settle the key. A live done
+   * generation is the top (nothing follows it while it lives), so it takes one lookup; anything
+   * else is confirmed by looking one above.
+   */
+  const walk = async (
+    col: MongoLeaseCollection,
+    key: string,
+    options: ReadOptions | undefined,
+    enough: (top: LeaseDocument) => boolean,
+    isLiveDone: (doc: LeaseDocument) => boolean,
+    start?: number,
+  ): Promise<Located | undefined> => {
     const from = start ?? hints.get(key);
     // A key this process has not seen is most likely new: one query answers that, where a walk would not.
     if (from === undefined) return undefined;
     let g = from;
-    // The hint and the one above it together: one round trip when the hint is the top.
-    const [first, above] = await Promise.all([point(col, docId(key, g), options), point(col, docId(key, g + 1), options)]);
+    const first = await point(col, docId(key, g), options);
     if (!first) return undefined;
+    byKey([first]); // checks the document's shape
+    if (isLiveDone(first)) return enough(first) ? { top: first, seen: [first] } : undefined;
     const seen = [first];
     let top = first;
-    let next = above;
-    for (let steps = 0; next; steps++) {
+    for (let steps = 0; ; steps++) {
+      const next = await point(col, docId(key, g + 1), options);
+      if (!next) break;
       if (steps >= WALK_LIMIT) return undefined;
+      byKey([next]);
       seen.push(next);
       top = next;
       g++;
-      next = await point(col, docId(key, g + 1), options);
     }
-    byKey(seen); // checks every document's shape
     return enough(top) ? { top, seen } : undefined;
   };
 
@@ -83,7 +103,7 @@ export function topReader(): TopReader {
     note,
     async locate(col, keys, options, enough, starts) {
       const out = new Map<string, Located>();
-      const walked = enough ? await Promise.all(keys.map((key) => walk(col, key, options, enough, starts?.get(key)))) : [];
+      const walked = enough ? await Promise.all(keys.map((key) => walk(col, key, options, enough.settles, enough.isLiveDone, starts?.get(key)))) : [];
       const rest: string[] = [];
       keys.forEach((key, i) => {
         const found = walked[i];

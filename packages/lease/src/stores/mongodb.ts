@@ -166,6 +166,9 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
 
   const reader = topReader();
   const byId = (probed: ProbeResult): boolean => reads === 'by-id' || (reads === 'auto' && probed.ferretdb);
+  /** How a walk may settle a key (see mongodb-read.ts), or false to read by query. */
+  const walkRule = (probed: ProbeResult, serverNow: number, settles: (top: LeaseDocument) => boolean) =>
+    byId(probed) && { settles, isLiveDone: (doc: LeaseDocument) => doc.s === 'd' && live(doc, serverNow) !== undefined };
 
   const live = (top: LeaseDocument | undefined, serverNow: number): LeaseRecord | undefined => top && recordOf(top, serverNow - clock.uncertaintyMs(), clock.toLocal);
 
@@ -212,7 +215,7 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
       const readAt = performance.now();
       const readNow = clock.now();
       // A top found by `_id` settles a claim when it is live (report it) or young (build on it).
-      const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, byId(probed) && ((top) => live(top, readNow) !== undefined || young(top, readNow)));
+      const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, walkRule(probed, readNow, (top) => live(top, readNow) !== undefined || young(top, readNow)));
       const now = clock.now();
       const next: number[] = [];
       const purge: string[] = [];
@@ -284,7 +287,7 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
       const readAt = performance.now();
       const readNow = clock.now();
       const starts = new Map(pending.map((i) => [requests[i]!.key, requests[i]!.fence]));
-      const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, byId(probed) && ((top) => young(top, readNow)), starts);
+      const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, walkRule(probed, readNow, (top) => young(top, readNow)), starts);
       const now = clock.now();
       const attempts: Attempt[] = [];
       for (const index of pending) {
@@ -328,7 +331,7 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
       const { col, probed } = await ready(callOptions?.signal);
       const now = clock.now();
       // A top read by `_id` is the answer when it is live, or young (nothing above it can be missing).
-      const { top } = (await reader.locate(col, [k], callOptions, byId(probed) && ((t) => live(t, now) !== undefined || young(t, now)))).get(k)!;
+      const { top } = (await reader.locate(col, [k], callOptions, walkRule(probed, now, (t) => live(t, now) !== undefined || young(t, now)))).get(k)!;
       return live(top, clock.now());
     },
     async ensureIndexes(callOptions) {
