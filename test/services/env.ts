@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-export type ServiceName = 'redis' | 'redis-cluster' | 'mongodb' | 's3' | 'sqs';
+export type ServiceName = 'redis' | 'redis-cluster' | 'mongodb' | 's3' | 'sqs' | 'sqs-alt';
 
 const START_HINT = 'run `bash test/services/services.sh start`';
 
@@ -65,6 +65,7 @@ const ENV_VAR: Record<ServiceName, string> = {
   mongodb: 'MONGODB_URI',
   s3: 'S3_ENDPOINT',
   sqs: 'SQS_ENDPOINT',
+  'sqs-alt': 'SQS_ALT_ENDPOINT',
 };
 
 const DEFAULT_PORT: Record<ServiceName, number> = {
@@ -73,6 +74,7 @@ const DEFAULT_PORT: Record<ServiceName, number> = {
   mongodb: 27017,
   s3: 80,
   sqs: 80,
+  'sqs-alt': 80,
 };
 
 /** Parses "host:port", "[::1]:port" or "host" (with a default port). */
@@ -104,7 +106,8 @@ function endpointsFor(name: ServiceName, value: string): Endpoint[] {
       return [parseHostPort(first, def)];
     }
     case 's3':
-    case 'sqs': {
+    case 'sqs':
+    case 'sqs-alt': {
       const url = new URL(value);
       const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
       return [{ host: url.hostname.replace(/^\[|\]$/g, ''), port }];

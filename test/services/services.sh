@@ -27,6 +27,7 @@ REDIS_PORT="${STEADYFN_REDIS_PORT:-16379}"
 CLUSTER_PORT="${STEADYFN_REDIS_CLUSTER_PORT:-17001}" # first node; the others are +1 and +2
 FERRETDB_PORT="${STEADYFN_FERRETDB_PORT:-27117}"
 MOTO_PORT="${STEADYFN_MOTO_PORT:-15000}"
+FAUXQS_PORT="${STEADYFN_FAUXQS_PORT:-15300}"
 TIMEOUT="${STEADYFN_SERVICES_TIMEOUT:-60}" # seconds to wait for each service to get healthy
 
 CLUSTER_PORTS=("$CLUSTER_PORT" "$((CLUSTER_PORT + 1))" "$((CLUSTER_PORT + 2))")
@@ -47,7 +48,7 @@ GO_TIMEOUT=1200
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 
-for _p in "$REDIS_PORT" "$FERRETDB_PORT" "$MOTO_PORT" "$CLUSTER_PORT" "$TIMEOUT"; do
+for _p in "$REDIS_PORT" "$FERRETDB_PORT" "$MOTO_PORT" "$FAUXQS_PORT" "$CLUSTER_PORT" "$TIMEOUT"; do
   [[ "$_p" =~ ^[0-9]+$ ]] || die "not a number: '$_p' (check STEADYFN_* env vars)"
 done
 
@@ -443,6 +444,34 @@ start_moto() {
   log "moto: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$MOTO_PORT"
 }
 
+# ---------------------------------------------------------------------------
+# fauxqs: the second SQS server (npm package, needs Node >= 22.5: the pinned Node in
+# .toolchain/). Installed into .services/fauxqs on first start; run bound to 127.0.0.1.
+
+FAUXQS_VERSION=2.4.1
+FAUXQS_DIR="$SVC_DIR/fauxqs"
+FAUXQS_NODE="$REPO_ROOT/.toolchain/node_modules/.bin/node"
+
+fauxqs_ok() { timeout 5 python3 "$SCRIPT_DIR/healthcheck.py" http "http://$HOST:$FAUXQS_PORT/health"; }
+
+start_fauxqs() {
+  local name=fauxqs logfile="$LOG_DIR/fauxqs.log" stale=0
+  [[ -x "$FAUXQS_NODE" ]] || die "fauxqs: the pinned Node is missing; run: bash test/toolchain.sh exec true"
+  if [[ "$(cat "$FAUXQS_DIR/.steadyfn-stamp" 2>/dev/null)" != "$FAUXQS_VERSION" ]]; then
+    log "fauxqs: installing fauxqs@$FAUXQS_VERSION into $FAUXQS_DIR"
+    rm -rf "$FAUXQS_DIR" && mkdir -p "$FAUXQS_DIR"
+    (cd "$FAUXQS_DIR" && echo '{"private":true}' >package.json &&
+      PATH="$(dirname "$FAUXQS_NODE"):$PATH" timeout "$PIP_TIMEOUT" npm install --no-audit --no-fund --loglevel=error "fauxqs@$FAUXQS_VERSION") \
+      >"$LOG_DIR/install-fauxqs.log" 2>&1 || { log_tail "$LOG_DIR/install-fauxqs.log"; die "installing fauxqs failed"; }
+    echo "$FAUXQS_VERSION" >"$FAUXQS_DIR/.steadyfn-stamp"
+    stale=1
+  fi
+  already_serving "$name" "$logfile" "$FAUXQS_PORT" STEADYFN_FAUXQS_PORT "$stale" fauxqs_ok && return 0
+  spawn "$name" "$logfile" $'fauxqs.mjs\n'"$FAUXQS_PORT" -- \
+    "$FAUXQS_NODE" "$SCRIPT_DIR/fauxqs.mjs" "$FAUXQS_DIR/node_modules/fauxqs/dist/app.js" "$FAUXQS_PORT"
+  log "fauxqs: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$FAUXQS_PORT"
+}
+
 write_env() {
   local tmp="$ENV_FILE.tmp" nodes
   nodes="$HOST:${CLUSTER_PORTS[0]},$HOST:${CLUSTER_PORTS[1]},$HOST:${CLUSTER_PORTS[2]}"
@@ -452,6 +481,7 @@ REDIS_CLUSTER_NODES=$nodes
 MONGODB_URI=mongodb://$HOST:$FERRETDB_PORT/
 S3_ENDPOINT=http://$HOST:$MOTO_PORT
 SQS_ENDPOINT=http://$HOST:$MOTO_PORT
+SQS_ALT_ENDPOINT=http://$HOST:$FAUXQS_PORT
 AWS_REGION=us-east-1
 AWS_ACCESS_KEY_ID=test
 AWS_SECRET_ACCESS_KEY=test
@@ -495,6 +525,7 @@ cmd_start() {
   start_redis
   start_ferretdb
   start_moto
+  start_fauxqs
   start_cluster
 
   # 3. wait for health
@@ -506,6 +537,8 @@ cmd_start() {
   log "ferretdb: healthy (MongoDB ping ok)"
   wait_healthy moto "$LOG_DIR/moto.log" moto_ok
   log "moto: healthy (HTTP 200)"
+  wait_healthy fauxqs "$LOG_DIR/fauxqs.log" fauxqs_ok
+  log "fauxqs: healthy (GET /health)"
 
   write_env
   log "all services up in $((SECONDS - t0))s; endpoints in $ENV_FILE"
@@ -514,7 +547,7 @@ cmd_start() {
 
 cmd_stop() {
   lock
-  local names=(moto ferretdb redis) p
+  local names=(fauxqs moto ferretdb redis) p
   for p in "${CLUSTER_PORTS[@]}"; do names+=("$(cluster_node_name "$p")"); done
   # Also stop cluster nodes recorded under other ports (e.g. started with a different override).
   local f n
@@ -556,6 +589,7 @@ cmd_status() {
   fi
   status_line ferretdb "$HOST:$FERRETDB_PORT" ferretdb ferretdb_ok || rc=1
   status_line moto "$HOST:$MOTO_PORT (S3+SQS)" moto moto_ok || rc=1
+  status_line fauxqs "$HOST:$FAUXQS_PORT (SQS)" fauxqs fauxqs_ok || rc=1
   return "$rc"
 }
 
@@ -569,14 +603,14 @@ usage() {
 usage: bash test/services/services.sh {start|stop|status|env}
 
   start   install what is missing, start Redis ($REDIS_PORT), Redis Cluster (${CLUSTER_PORTS[*]}),
-          FerretDB ($FERRETDB_PORT) and moto S3+SQS ($MOTO_PORT) on $HOST, wait until healthy,
+          FerretDB ($FERRETDB_PORT), moto S3+SQS ($MOTO_PORT) and fauxqs SQS ($FAUXQS_PORT) on $HOST, wait until healthy,
           write $ENV_FILE
   stop    stop the processes this checkout started (pids in $PID_DIR)
   status  print up/down for each service (exit 1 if any is down)
   env     print $ENV_FILE
 
 Port overrides: STEADYFN_REDIS_PORT, STEADYFN_REDIS_CLUSTER_PORT (first of 3 consecutive),
-STEADYFN_FERRETDB_PORT, STEADYFN_MOTO_PORT. Health timeout: STEADYFN_SERVICES_TIMEOUT (seconds).
+STEADYFN_FERRETDB_PORT, STEADYFN_MOTO_PORT, STEADYFN_FAUXQS_PORT. Health timeout: STEADYFN_SERVICES_TIMEOUT (seconds).
 EOF
 }
 
