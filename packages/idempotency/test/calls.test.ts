@@ -78,12 +78,12 @@ describe('Redis: calls counted on the server', () => {
     const deliveryId = randomUUID();
     const first = await measure(() => cold.invoke({ n: 1 }, { deliveryId }));
     expect(first.requests).toBe(2);
-    // Claim: one script (GET, then SET on a free key); complete: one script (GET, SET).
-    expect(first.commands).toEqual({ evalsha: 2, get: 2, set: 2 });
+    // Claim: SET … NX GET on a new key; complete: one script (GET, TIME, SET).
+    expect(first.commands).toEqual({ set: 2, evalsha: 1, get: 1, time: 1 });
 
     const duplicate = await measure(() => cold.invoke({ n: 1 }, { deliveryId }));
     expect(duplicate.requests).toBe(1);
-    expect(duplicate.commands).toEqual({ evalsha: 1, get: 1, pttl: 1 });
+    expect(duplicate.commands).toEqual({ set: 1 });
 
     await warm.invoke({ n: 1 }, { deliveryId });
     const hit = await measure(() => warm.invoke({ n: 1 }, { deliveryId }));

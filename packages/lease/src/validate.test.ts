@@ -3,10 +3,12 @@ import { LeaseRequestError } from './errors.js';
 import { checkBatch, checkClaim, checkSettle } from './validate.js';
 
 describe('request checks', () => {
-  it('keep only the known fields, and keepMs exactly with data', () => {
-    expect(checkClaim({ key: 'k', owner: 'o-1', leaseMs: 5, extra: 1 } as never)).toEqual({ key: 'k', owner: 'o-1', leaseMs: 5 });
-    expect(checkSettle({ key: 'k', owner: 'o', fence: 3, keepMs: 9 })).toEqual({ key: 'k', owner: 'o', fence: 3 });
+  it('pass well-formed requests through; keepMs is needed only with data', () => {
+    const claim = { key: 'k', owner: 'o-1', leaseMs: 5 };
+    expect(checkClaim(claim)).toBe(claim);
+    expect(checkSettle({ key: 'k', owner: 'o', fence: 3 })).toEqual({ key: 'k', owner: 'o', fence: 3 });
     expect(checkSettle({ key: 'k', owner: 'o', fence: 3, data: '', keepMs: 9 })).toEqual({ key: 'k', owner: 'o', fence: 3, data: '', keepMs: 9 });
+    expect(() => checkSettle({ key: 'k', owner: 'o', fence: 3, data: '' })).toThrow(expect.objectContaining({ field: 'request.keepMs' }));
   });
 
   it('name the field and what it must be', () => {

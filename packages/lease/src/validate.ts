@@ -46,33 +46,24 @@ function object(request: unknown, field: string): Record<string, unknown> {
   return request as Record<string, unknown>;
 }
 
-/** A claim request as the stores use it: checked, with only the known fields. */
+/** Checks a claim request; returns it as given (stores read only the known fields). */
 export function checkClaim(request: ClaimRequest, field = 'request'): ClaimRequest {
   const r = object(request, field);
-  const data = checkData(r.data, `${field}.data`);
-  const out: ClaimRequest = {
-    key: checkKey(r.key, `${field}.key`),
-    owner: checkOwner(r.owner, `${field}.owner`),
-    leaseMs: checkMs(r.leaseMs, `${field}.leaseMs`),
-  };
-  if (data !== undefined) out.data = data;
-  return out;
+  checkKey(r.key, `${field}.key`);
+  checkOwner(r.owner, `${field}.owner`);
+  checkMs(r.leaseMs, `${field}.leaseMs`);
+  checkData(r.data, `${field}.data`);
+  return request;
 }
 
-/** A settle request as the stores use it: `keepMs` is present exactly when `data` is. */
+/** Checks a settle request: `keepMs` is required with `data` (and ignored without). */
 export function checkSettle(request: SettleRequest, field = 'request'): SettleRequest {
   const r = object(request, field);
-  const data = checkData(r.data, `${field}.data`);
-  const out: SettleRequest = {
-    key: checkKey(r.key, `${field}.key`),
-    owner: checkOwner(r.owner, `${field}.owner`),
-    fence: checkFence(r.fence, `${field}.fence`),
-  };
-  if (data !== undefined) {
-    out.data = data;
-    out.keepMs = checkMs(r.keepMs, `${field}.keepMs`);
-  }
-  return out;
+  checkKey(r.key, `${field}.key`);
+  checkOwner(r.owner, `${field}.owner`);
+  checkFence(r.fence, `${field}.fence`);
+  if (checkData(r.data, `${field}.data`) !== undefined) checkMs(r.keepMs, `${field}.keepMs`);
+  return request;
 }
 
 /** Checks every request of a batch and that no key appears twice (each key is decided once). */

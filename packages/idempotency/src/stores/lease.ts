@@ -92,9 +92,32 @@ export function idempotencyStoreOf(lease: LeaseStore): IdempotencyStore {
     return out;
   };
 
+  /** One record: straight to the lease when this process knows the fence (the usual case). */
+  function settleOne(request: CompleteRequest | ReleaseRequest, options?: StoreCallOptions): Promise<boolean> {
+    const known = request.fence ?? fences.get(id(request.key, request.owner));
+    if (known === undefined) return settleAll([request], options).then((results) => results[0]!);
+    let pending: Promise<boolean>;
+    try {
+      pending = lease.settle(settleOf(request, known, Date.now()), options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return pending.then((ok) => {
+      fences.delete(id(request.key, request.owner));
+      return ok;
+    });
+  }
+
   return {
-    async claim(request, options) {
-      return remember(request, resultOf(await lease.claim(claimOf(request, Date.now()), options)));
+    claim(request, options) {
+      let pending: ReturnType<LeaseStore['claim']>;
+      try {
+        pending = lease.claim(claimOf(request, Date.now()), options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      // A plain `then`, not an async function: one promise fewer on the duplicate path.
+      return pending.then((result) => remember(request, resultOf(result)));
     },
     async claimMany(requests, options) {
       if (requests.length === 0) return [];
@@ -102,12 +125,8 @@ export function idempotencyStoreOf(lease: LeaseStore): IdempotencyStore {
       const results = await lease.claimMany(requests.map((r) => claimOf(r, now)), options);
       return results.map((r, i) => remember(requests[i]!, resultOf(r)));
     },
-    async complete(request, options) {
-      return (await settleAll([request], options))[0]!;
-    },
-    async release(request, options) {
-      return (await settleAll([request], options))[0]!;
-    },
+    complete: settleOne,
+    release: settleOne,
     completeMany: settleAll,
     async get(key, options) {
       const record = await lease.get(key, options);

@@ -1,12 +1,12 @@
 /**
  * The Redis store's Lua, and the value it keeps per key:
  *
- *   <state>|<generation>|<retainMs>|<owner>|<payload>
+ *   <state>|<generation>|<retainMs>|<owner or end>|<payload>
  *
- * state `h` held, `d` done, `f` released; owner only while held; payload `=<data>` or empty.
- * The key's TTL is the lease (or keep time) plus `retainMs`, so a record is live while
- * `PTTL > retainMs` — judged by the server's clock — and its generation is remembered for
- * `retainMs` after it stops being live.
+ * state `h` held (with its owner), `d` done (with when it ends, the server's epoch ms), `f`
+ * released; payload `=<data>` or empty. The key's TTL is the lease (or keep time) plus
+ * `retainMs`, so a record is live while `PTTL > retainMs` — judged by the server's clock — and
+ * its generation is remembered for `retainMs` after it stops being live.
  */
 import { createHash } from 'node:crypto';
 
@@ -36,7 +36,9 @@ export const SETTLE_FRAGMENT = `local function ${SETTLE_FUNCTION}(key, owner, fe
   local retain = tonumber(r)
   local nextFence = string.format('%d', tonumber(f) + 1)
   if mode == 'd' then
-    redis.call('SET', key, 'd|' .. nextFence .. '|' .. r .. '||=' .. data, 'PX', string.format('%d', tonumber(keepMs) + retain))
+    local t = redis.call('TIME')
+    local ends = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(keepMs))
+    redis.call('SET', key, 'd|' .. nextFence .. '|' .. r .. '|' .. ends .. '|=' .. data, 'PX', string.format('%d', tonumber(keepMs) + retain))
   elseif retain > 0 then
     redis.call('SET', key, 'f|' .. nextFence .. '|' .. r .. '||', 'PX', r)
   else
@@ -97,22 +99,29 @@ export interface StoredValue {
   state: 'h' | 'd' | 'f';
   fence: number;
   retainMs: number;
+  /** The holder's owner token (`h`); when the record ends, in the server's epoch ms (`d`); empty (`f`). */
   owner: string;
   data: string | undefined;
 }
 
-const HEAD = /^([hdf])\|(\d+)\|(\d+)\|([^|]*)\|/;
+const DIGITS = /^\d+$/;
 
 /** Parses a value this store wrote; `undefined` for anything else. */
 export function parseValue(value: string): StoredValue | undefined {
-  const match = HEAD.exec(value);
-  if (!match) return undefined;
-  const payload = value.slice(match[0].length);
+  const state = value[0];
+  if ((state !== 'h' && state !== 'd' && state !== 'f') || value[1] !== '|') return undefined;
+  const a = value.indexOf('|', 2);
+  const b = a < 0 ? -1 : value.indexOf('|', a + 1);
+  const c = b < 0 ? -1 : value.indexOf('|', b + 1);
+  if (c < 0) return undefined;
+  const fence = value.slice(2, a);
+  const retain = value.slice(a + 1, b);
+  if (!DIGITS.test(fence) || !DIGITS.test(retain)) return undefined;
   return {
-    state: match[1] as StoredValue['state'],
-    fence: Number(match[2]),
-    retainMs: Number(match[3]),
-    owner: match[4]!,
-    data: payload.startsWith('=') ? payload.slice(1) : undefined,
+    state,
+    fence: Number(fence),
+    retainMs: Number(retain),
+    owner: value.slice(b + 1, c),
+    data: value.charCodeAt(c + 1) === 61 /* = */ ? value.slice(c + 2) : undefined,
   };
 }

@@ -3,6 +3,8 @@
  * operation — per batch on a single server, per slot on a cluster. Values: see
  * `redis-scripts.ts`.
  *
+ *   claim                SET … PX lease+retain NX GET: a new key, or a live done record, in one
+ *                        command; otherwise (or claimMany) the Lua below
  *   claim / claimMany    Lua: GET + PTTL, SET … PX lease+retain when absent, released or expired
  *   settle / settleMany  Lua: GET, compare state, generation and owner, SET (done/released) or DEL
  *   get                  Lua: GET + PTTL
@@ -21,6 +23,7 @@ import { CLAIM, READ, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue, type
  */
 export interface RedisLeaseClient {
   readonly isCluster: boolean;
+  set(...args: any[]): Promise<unknown>;
   evalsha(...args: any[]): Promise<unknown>;
   eval(...args: any[]): Promise<unknown>;
 }
@@ -93,6 +96,17 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
+function isSyntaxError(error: unknown): boolean {
+  return error instanceof Error && /syntax error/i.test(error.message);
+}
+
+/**
+ * A done record read by `SET … NX GET` is taken as live only while it has this much left by
+ * our clock; closer to its end (or with a clock that far ahead of the server's), the script
+ * decides by the key's TTL.
+ */
+const DONE_GUARD_MS = 1000;
+
 /**
  * A lease store on Redis ≥ 6.2 or Redis Cluster through ioredis.
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
@@ -108,12 +122,14 @@ function isNoScript(error: unknown): boolean {
 export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisLeaseStore', 'options', 'an object', options);
   const client = options.client;
-  const isClient = typeof client === 'object' && client !== null && typeof client.evalsha === 'function' && typeof client.eval === 'function';
+  const isClient = typeof client === 'object' && client !== null && typeof client.evalsha === 'function' && typeof client.eval === 'function' && typeof client.set === 'function';
   if (typeof client !== 'function' && !isClient) invalidOption('redisLeaseStore', 'client', 'an ioredis Redis or Cluster, or a function returning one', client);
   const prefix = options.prefix ?? 'lease:';
   if (typeof prefix !== 'string') invalidOption('redisLeaseStore', 'prefix', 'a string', prefix);
   const retainMs = msOption('redisLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
   const retainArg = String(retainMs);
+  // Redis ≥ 7 answers SET with both NX and GET; older servers claim through the script.
+  let setNxGet = true;
   const getClient = typeof client === 'function' ? client : undefined;
   const fixed = typeof client === 'function' ? undefined : client;
 
@@ -206,13 +222,39 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
 
   return {
     async claim(request, callOptions) {
-      return (await claimChecked([checkClaim(request)], callOptions))[0]!;
+      const r = checkClaim(request);
+      if (!setNxGet) return (await claimChecked([r], callOptions))[0]!;
+      // One command for the commonest answers: a new key (fence 1), or a done record that lives.
+      const signal = callOptions?.signal;
+      throwIfAborted(signal);
+      const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+      const sentAt = Date.now();
+      let reply: unknown;
+      try {
+        reply = await abortable(c.set(redisKey(r.key), `h|1|${retainArg}|${r.owner}|${r.data === undefined ? '' : `=${r.data}`}`, 'PX', r.leaseMs + retainMs, 'NX', 'GET'), signal);
+      } catch (error) {
+        if (!isSyntaxError(error)) throw error;
+        // Redis < 7 refuses NX with GET: the script claims instead, from now on.
+        setNxGet = false;
+        return (await claimChecked([r], callOptions))[0]!;
+      }
+      if (reply === null || reply === undefined) return { claimed: true, fence: 1, expiresAt: sentAt + r.leaseMs };
+      const found = parseValue(String(reply));
+      if (found?.state === 'd' && Number(found.owner) - Date.now() > DONE_GUARD_MS) {
+        return { claimed: false, record: { state: 'done', fence: found.fence, expiresAt: Number(found.owner), data: found.data ?? '' } };
+      }
+      // Held, released, or a done record near its end: the script judges by the key's TTL.
+      return (await claimChecked([r], callOptions))[0]!;
     },
     async claimMany(requests, callOptions) {
       return claimChecked(checkBatch(requests, checkClaim), callOptions);
     },
     async settle(request, callOptions) {
-      return (await settleChecked([checkSettle(request)], callOptions))[0]!;
+      const r = checkSettle(request);
+      const signal = callOptions?.signal;
+      throwIfAborted(signal);
+      const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+      return Number(((await run(c, SETTLE, [redisKey(r.key)], settleArgs(r), signal)) as unknown[])[0]) === 1;
     },
     async settleMany(requests, callOptions) {
       return settleChecked(checkBatch(requests, checkSettle), callOptions);
