@@ -36,10 +36,9 @@ export interface MongoStore extends IdempotencyStore {
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  * @example
  * ```ts
- * import { MongoClient } from 'mongodb';
  * import { mongoStore } from '@steadyfn/idempotency';
  *
- * const mongo = new MongoClient(process.env.MONGODB_URI!);
+ * // mongo: a connected MongoClient
  * const store = mongoStore({ collection: mongo.db('app').collection('idempotency') });
  * await store.ensureIndexes();
  * ```

@@ -30,10 +30,10 @@ export interface RedisStoreOptions {
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  * @example
  * ```ts
- * import { Redis } from 'ioredis';
  * import { redisStore } from '@steadyfn/idempotency';
  *
- * const store = redisStore({ client: new Redis(process.env.REDIS_URL!) });
+ * // redis: an ioredis Redis or Cluster
+ * const store = redisStore({ client: redis });
  * ```
  */
 export function redisStore(options: RedisStoreOptions): IdempotencyStore {

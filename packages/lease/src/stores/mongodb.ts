@@ -121,10 +121,9 @@ export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  * @example
  * ```ts
- * import { MongoClient } from 'mongodb';
  * import { mongoLeaseStore } from '@steadyfn/lease';
  *
- * const mongo = new MongoClient(process.env.MONGODB_URI!);
+ * // mongo: a connected MongoClient
  * const leases = mongoLeaseStore({ collection: mongo.db('app').collection('leases') });
  * await leases.ensureIndexes();
  * ```

@@ -112,10 +112,10 @@ const DONE_GUARD_MS = 1000;
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  * @example
  * ```ts
- * import { Redis } from 'ioredis';
  * import { redisLeaseStore } from '@steadyfn/lease';
  *
- * const leases = redisLeaseStore({ client: new Redis(process.env.REDIS_URL!), prefix: 'relay:' });
+ * // redis: an ioredis Redis or Cluster
+ * const leases = redisLeaseStore({ client: redis, prefix: 'relay:' });
  * const claim = await leases.claim({ key: 'orders', owner: crypto.randomUUID(), leaseMs: 30_000 });
  * ```
  */
