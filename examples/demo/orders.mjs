@@ -18,7 +18,7 @@ export const createOrder = handler(
     input: z.object({ sku: z.string().min(1), qty: z.coerce.number().int().positive() }),
     use: [
       connections({ redis: cache, mongo: db }, { log: false }),
-      idempotency({ store: redisStore({ client: () => cache.get() }), ttl: '1h', localCache: false }),
+      idempotency({ store: redisStore({ client: () => cache.get() }), ttlMs: 3_600_000, localCache: false }),
     ],
   },
   async (input, ctx) => {
