@@ -8,7 +8,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
-import { handler, type Context } from '../src/index.js';
+import { handler, httpResult, type Context } from '../src/index.js';
+import { ControllerRefused, controllerHeaders, controllerHttp, controllerParams, controllerStatus } from './fixtures/openwhisk/controller.js';
 import { handler as azureHandler } from '../src/azure.js';
 import { handler as owHandler } from '../src/openwhisk.js';
 import { failWhenAsked, logs, published, recorder, type Json } from './support/published.js';
@@ -163,5 +164,46 @@ describe('OpenWhisk', () => {
     expect(seen[0]!.ctx.trigger).toEqual({ kind: 'schedule', source: 'ow-alarm', schedule: 'nightly' });
     expect(seen[0]!.input).toEqual({ name: 'Odin', place: 'Asgard' });
     expect(seen[0]!.ctx.requestId).toBe('a1b2c3d4e5f60718293a4b5c6d7e8f90');
+  });
+});
+
+describe('OpenWhisk web action results, read as the controller reads them (WebActions.scala resultAsHttp)', () => {
+  const web = (result: () => unknown) => handler({ logSink: () => undefined }, result).openwhisk(controllerParams({ method: 'GET', path: '/x' }, false));
+
+  it('the controller refuses statuses outside its registry and non-integer codes; the adapter never hands it one', async () => {
+    expect(() => controllerHttp({ statusCode: 299, body: 'x', headers: { 'content-type': 'text/plain' } })).toThrow(ControllerRefused);
+    expect(() => controllerStatus('20x', 200)).toThrow(ControllerRefused);
+    expect(() => controllerStatus(200.5, 200)).toThrow(ControllerRefused);
+    expect(controllerStatus('201', 200)).toBe(201);
+    const refused = (await web(() => httpResult({ status: 299, body: 'x' }))) as Json;
+    expect(controllerHttp(refused).status).toBe(500);
+    expect(JSON.parse(controllerHttp(refused).body.toString())).toMatchObject({ code: 'INVALID_HTTP_RESULT' });
+  });
+
+  it('a decimal-text status is sent as the number the controller would read', async () => {
+    const result = (await web(() => httpResult({ status: '201' as unknown as number, body: { ok: true } }))) as Json;
+    expect(result.statusCode).toBe(201);
+    expect(controllerHttp(result).status).toBe(201);
+  });
+
+  it('several values of a header and several cookies are one header line each', async () => {
+    const result = (await web(() => httpResult({ headers: { link: ['</a>; rel=a', '</b>; rel=b'] }, cookies: ['a=1', 'b=2'], body: 'ok' }))) as Json;
+    expect(controllerHeaders(result).filter(([n]) => n === 'link' || n === 'set-cookie')).toEqual([
+      ['link', '</a>; rel=a'],
+      ['link', '</b>; rel=b'],
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+    ]);
+  });
+
+  it('binary bodies are base64 under their type, decoded by the controller to the same bytes; 5xx answers go under error', async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]);
+    const image = (await web(() => httpResult({ headers: { 'content-type': 'image/png' }, body: png }))) as Json;
+    expect(controllerHttp(image).body.equals(png)).toBe(true);
+    const failed = (await web(() => {
+      throw new Error('down');
+    })) as Json;
+    expect(Object.keys(failed)).toEqual(['error']);
+    expect(controllerHttp(failed).status).toBe(500);
   });
 });
