@@ -8,21 +8,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
+import { invocationContext } from './support/azure.js';
 import { handler, httpResult, type Context } from '../src/index.js';
 import { ControllerRefused, controllerHeaders, controllerHttp, controllerParams, controllerStatus } from './fixtures/openwhisk/controller.js';
 import { handler as azureHandler } from '../src/azure.js';
 import { handler as owHandler } from '../src/openwhisk.js';
 import { failWhenAsked, logs, published, recorder, type Json } from './support/published.js';
-
-function invocationContext(base: Json, options: FunctionTrigger): InvocationContext {
-  return new InvocationContext({
-    invocationId: base.invocationId,
-    functionName: base.functionName,
-    options: { trigger: { ...options, direction: 'in' } as FunctionTrigger },
-    triggerMetadata: structuredClone(base.triggerMetadata),
-    logHandler: () => undefined,
-  });
-}
 
 /** Runs the trigger through the root and `@steadyfn/handler/azure`; both must agree. */
 async function azureBoth(input: unknown, context: Json, options: FunctionTrigger, result: (input: unknown, ctx: Context) => unknown = () => undefined) {
