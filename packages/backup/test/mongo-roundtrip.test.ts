@@ -9,6 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mongoSource, mongoTarget, restore, snapshotBackup } from '../src/index.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
 
+// Test documents with _ids of any type.
+type Doc = { _id: any; [field: string]: any };
+
 afterAll(closeMongo);
 
 async function sorted(db: Db, name: string): Promise<string[]> {
@@ -28,9 +31,9 @@ describe.each(S3_SERVERS)('MongoDB snapshot and restore on $name', (server) => {
         { _id: new ObjectId(), emptyKey: { '': 1 } },
         { _id: { compound: 1 }, x: 'object id' },
       ];
-      await source.collection('things').insertMany(docs as never[]);
+      await source.collection<Doc>('things').insertMany(docs as never[]);
       await source.collection('things').createIndex({ s: 1 }, { name: 's_1', unique: true, sparse: true });
-      await source.collection('many').insertMany(Array.from({ length: 2500 }, (_, i) => ({ _id: i, v: `value-${i}` })));
+      await source.collection<Doc>('many').insertMany(Array.from({ length: 2500 }, (_, i) => ({ _id: i, v: `value-${i}` })));
 
       const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 300 }), target: { client: s3.client, bucket: s3.bucket, prefix: 'shop' } });
       const result = await job.run();

@@ -25,7 +25,7 @@ async function fill(client: AnyRedis, p: string): Promise<void> {
   await client.hset(`${p}:bigh`, Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`f${i}`, `v${i}`])));
   await client.rpush(`${p}:bigl`, ...Array.from({ length: 130 }, (_, i) => `item${i}`));
   await client.sadd(`${p}:bigs`, ...Array.from({ length: 75 }, (_, i) => `m${i}`));
-  await client.zadd(`${p}:bigz`, ...Array.from({ length: 60 }, (_, i) => [i, `z${i}`]).flat());
+  await client.zadd(`${p}:bigz`, ...Array.from({ length: 60 }, (_, i) => [String(i), `z${i}`]).flat());
   await client.set(`${p}:bigstr`, 'q'.repeat(5000)); // > bigKeyBytes (4096): GETRANGE chunks of 1024
   for (let i = 0; i < 200; i++) await client.set(`${p}:k:${i}`, `value-${i}`);
 }
@@ -47,7 +47,7 @@ async function snapshotOf(client: AnyRedis, p: string): Promise<Record<string, u
         if (type === 'string') value = (await node.getBuffer(keyBuf))!.toString('hex');
         else if (type === 'hash') value = await node.hgetall(keyBuf);
         else if (type === 'set') value = (await node.smembers(keyBuf)).sort();
-        else if (type === 'zset') value = await node.zrange(keyBuf, 0, -1, 'WITHSCORES');
+        else if (type === 'zset') value = await node.zrange(keyBuf, '0', '-1', 'WITHSCORES');
         else if (type === 'list') value = await node.lrange(keyBuf, 0, -1);
         else if (type === 'stream') value = await node.xrange(keyBuf, '-', '+');
         out[key.slice(p.length)] = { type, value, expires: ttl > 0 };

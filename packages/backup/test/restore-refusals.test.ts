@@ -24,6 +24,9 @@ import {
 import { serializeManifest, segmentChecksum } from '../src/format/manifest.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
 
+// Test documents with _ids of any type.
+type Doc = { _id: any; [field: string]: any };
+
 afterAll(closeMongo);
 
 async function read(client: S3Client, bucket: string, key: string): Promise<Buffer> {
@@ -47,8 +50,8 @@ describe.each(S3_SERVERS)('restore refusals on $name', (server) => {
     s3 = await freshBucket(server);
     source = await freshDb('refsrc');
     target = await freshDb('refdst');
-    await source.collection('items').insertMany(Array.from({ length: 500 }, (_, i) => ({ _id: i, v: `v${i}` })));
-    await source.collection('other').insertMany(Array.from({ length: 20 }, (_, i) => ({ _id: `o${i}` })));
+    await source.collection<Doc>('items').insertMany(Array.from({ length: 500 }, (_, i) => ({ _id: i, v: `v${i}` })));
+    await source.collection<Doc>('other').insertMany(Array.from({ length: 20 }, (_, i) => ({ _id: `o${i}` })));
     const result = await snapshotBackup({ source: mongoSource({ db: source }), target: storage() }).run();
     if (result.status !== 'complete') throw new Error('backup did not complete');
     manifestKey = result.manifestKey;

@@ -17,6 +17,9 @@ import { bundleChild } from './child/bundle.js';
 import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, S3_SERVERS } from './support.js';
 import { getJson } from '../src/s3/client.js';
 
+// Test documents with _ids of any type.
+type Doc = { _id: any; [field: string]: any };
+
 afterAll(closeMongo);
 
 const MIB = 1024 * 1024;
@@ -25,7 +28,7 @@ const DOCS = 5_000;
 
 async function fillNoise(db: Db): Promise<void> {
   for (let start = 0; start < DOCS; start += 500) {
-    await db.collection('blobs').insertMany(Array.from({ length: 500 }, (_, i) => ({ _id: start + i, blob: noise(4096) })));
+    await db.collection<Doc>('blobs').insertMany(Array.from({ length: 500 }, (_, i) => ({ _id: start + i, blob: noise(4096) })));
   }
 }
 

@@ -29,7 +29,8 @@ export interface RedisLike {
   pipeline(): RedisPipelineLike;
   /** Present on a Cluster: its master nodes. */
   nodes?(role?: 'master' | 'slave' | 'all'): RedisLike[];
-  options?: { host?: string; port?: number };
+  /** ioredis options (a node's `host` and `port` name it in checkpoints). */
+  options?: unknown;
 }
 
 /** Options of `redisSource()`. */
@@ -73,7 +74,8 @@ interface NodeResume {
 }
 
 function addressOf(client: RedisLike, index: number): string {
-  return client.options?.host !== undefined ? `${client.options.host}:${client.options.port ?? 6379}` : `node${index}`;
+  const options = client.options as { host?: string; port?: number } | undefined;
+  return options?.host !== undefined ? `${options.host}:${options.port ?? 6379}` : `node${index}`;
 }
 
 function keyId(key: Buffer): string {
