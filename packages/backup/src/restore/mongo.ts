@@ -168,26 +168,27 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
     },
 
     async applyChanges(changes: ChangeToApply[]) {
-      const byCollection = new Map<string, unknown[]>();
+      // Only the last change of each document in the batch decides its state: per collection,
+      // delete every document the batch touches, then insert the ones whose last change is an upsert.
+      const last = new Map<string, ChangeToApply>();
       for (const change of changes) {
-        const id = EJSON.parse(change.id, { relaxed: false });
-        const op =
-          change.op === 'delete'
-            ? { deleteOne: { filter: { _id: id } } }
-            : { replaceOne: { filter: { _id: id }, replacement: { ...parseDocument(change.doc!), _id: id }, upsert: true } };
-        const list = byCollection.get(change.namespace) ?? [];
-        list.push(op);
-        byCollection.set(change.namespace, list);
+        const key = `${change.namespace}\u0000${change.id}`;
+        last.delete(key);
+        last.set(key, change);
       }
-      // Order matters within a document: apply each collection's changes in order, in batches.
-      for (const [name, ops] of byCollection) {
+      const byCollection = new Map<string, ChangeToApply[]>();
+      for (const change of last.values()) byCollection.set(change.namespace, [...(byCollection.get(change.namespace) ?? []), change]);
+      for (const [name, list] of byCollection) {
         const collection = await collectionFor(name);
-        for (let i = 0; i < ops.length; i += maxBatch) {
+        for (let i = 0; i < list.length; i += maxBatch) {
+          const slice = list.slice(i, i + maxBatch);
           try {
-            await collection.bulkWrite(ops.slice(i, i + maxBatch), { ordered: true });
+            await collection.deleteMany({ _id: { $in: slice.map((c) => EJSON.parse(c.id, { relaxed: false })) } });
           } catch (error) {
             throw new RestoreApplyError(`applying streamed changes to ${rename(name)} failed (${describeError(error)})`, error);
           }
+          const docs = slice.filter((c) => c.op === 'upsert').map((c) => ({ ...parseDocument(c.doc!), _id: EJSON.parse(c.id, { relaxed: false }) }));
+          if (docs.length > 0) await writeBatch(collection, docs);
         }
       }
     },

@@ -43,6 +43,9 @@ export async function timelineObjects(loc: S3Location, checkpoint: StreamCheckpo
   return found;
 }
 
+/** Records handed to `apply` at once. */
+const APPLY_BATCH = 2000;
+
 /** The change a record makes to a document, if any. */
 export function changeOf(record: StreamRecord): ChangeToApply | undefined {
   if (record.op === 'event' || !record.namespace || !record.key) return undefined;
@@ -63,8 +66,9 @@ export async function replayObjects(
   const seen = new Set<string>();
   let records = 0;
   let duplicates = 0;
+  // Records of several small objects are applied together (in order).
+  let batch: StreamRecord[] = [];
   for (const object of objects) {
-    const batch: StreamRecord[] = [];
     for (const record of await readStreamObject(loc, object, options.signal)) {
       if (seen.has(record.id)) {
         duplicates++;
@@ -74,8 +78,15 @@ export async function replayObjects(
       if (options.until !== undefined && Date.parse(record.time) > options.until) continue;
       batch.push(record);
     }
+    if (batch.length >= APPLY_BATCH) {
+      records += batch.length;
+      await apply(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) {
     records += batch.length;
-    if (batch.length > 0) await apply(batch);
+    await apply(batch);
   }
   return { records, duplicates, objects: objects.length };
 }

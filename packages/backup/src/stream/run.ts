@@ -111,7 +111,8 @@ async function breakTimeline(open: OpenStream, options: StreamRunOptions, reason
   const { state } = open;
   const now = new Date().toISOString();
   const current = state.timelines.find((t) => t.id === state.timeline)!;
-  current.brokenAt = now;
+  // Complete up to the last drain; anything after it may be what was lost.
+  current.brokenAt = state.coveredUntil ?? now;
   current.reason = reason;
   state.timeline += 1;
   state.seq = 0;

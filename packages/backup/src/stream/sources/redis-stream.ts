@@ -1,8 +1,9 @@
 /**
  * A Redis stream as a streaming source: entries read with `XRANGE` after the checkpointed id.
  * Entries hold either an outbox envelope (field `envelope`, JSON: see `outboxRedisStream`) or
- * arbitrary fields (archived as events). A trim past the checkpoint (`XINFO STREAM`'s
- * `max-deleted-entry-id`, Redis ≥ 7.0) is a gap.
+ * arbitrary fields (archived as events). Entries trimmed or deleted before they were archived
+ * are a gap: `XINFO STREAM`'s `entries-added` − `length` (Redis ≥ 7.0) counts removals, and
+ * more removals than archived entries since the stream backup started means some were lost.
  */
 import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
 import type { RedisLike } from '../../sources/redis.js';
@@ -33,6 +34,13 @@ export function unpadStreamId(position: string): string {
   return `${BigInt(ms ?? '0')}-${BigInt(seq ?? '0')}`;
 }
 
+interface RedisStreamState {
+  /** Per-aggregate seq (outbox envelopes). */
+  outbox?: unknown;
+  /** Entries removed from the stream when we started, and entries archived since. */
+  counter?: { removedBase: number; archived: number };
+}
+
 function fieldsOf(flat: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
@@ -56,32 +64,39 @@ export function redisStreamSource(options: RedisStreamSourceOptions): StreamSour
     kind: 'redis-stream',
     async pull(from, max, _signal): Promise<PulledBatch> {
       const client = await resolveClient(options.client);
+      const previous = (from.state as RedisStreamState | undefined) ?? {};
+      // Entries removed (trimmed or deleted) = entries ever added − length. More removed since
+      // we started than we archived means some were removed before we saw them: a gap.
+      const info = (await client.call('XINFO', 'STREAM', key).catch(() => null)) as unknown[] | null;
+      const fields = info ? fieldsOf(info.map((v) => (Array.isArray(v) ? '' : String(v)))) : {};
+      const removed = fields['entries-added'] !== undefined && fields.length !== undefined ? Number(fields['entries-added']) - Number(fields.length) : undefined;
+      let counter = previous.counter ?? (removed === undefined ? undefined : { removedBase: removed, archived: 0 });
       let gap: string | undefined;
-      if (from.position !== null) {
-        const info = (await client.call('XINFO', 'STREAM', key).catch(() => null)) as unknown[] | null;
-        const fields = info ? fieldsOf(info.map(String)) : {};
-        const deleted = fields['max-deleted-entry-id'];
-        if (deleted !== undefined && deleted !== '0-0' && padStreamId(deleted) > from.position) gap = `stream ${key} was trimmed past the checkpoint (max deleted id ${deleted})`;
+      if (counter && removed !== undefined && removed - counter.removedBase > counter.archived) {
+        gap = `stream ${key} lost ${removed - counter.removedBase - counter.archived} entries before they were archived (trimmed or deleted)`;
+        counter = { removedBase: removed - counter.archived, archived: counter.archived };
       }
       const start = from.position === null ? '-' : `(${unpadStreamId(from.position)}`;
-      const entries = (await client.call('XRANGE', key, start, '+', 'COUNT', Math.min(max, count))) as Array<[string, string[]]>;
-      const drained = entries.length < Math.min(max, count);
+      const limit = Math.min(max, count);
+      const entries = (await client.call('XRANGE', key, start, '+', 'COUNT', limit)) as Array<[string, string[]]>;
+      const drained = entries.length < limit;
+      if (counter) counter = { ...counter, archived: counter.archived + entries.length };
+      let batch: PulledBatch;
       if (envelopeField) {
-        const batch = envelopesToBatch(
+        batch = envelopesToBatch(
           entries.map(([id, flat]) => ({ envelope: JSON.parse(fieldsOf(flat)[envelopeField] ?? 'null') as unknown, position: padStreamId(id) })),
-          from.state,
+          previous.outbox,
           drained,
         );
-        return gap ? { ...batch, gap: batch.gap ? `${gap}; ${batch.gap}` : gap } : batch;
+      } else {
+        batch = {
+          records: entries.map(([id, flat]) => ({ id: `${key}/${id}`, position: padStreamId(id), time: new Date(Number(id.split('-')[0])).toISOString(), op: 'event' as const, payload: fieldsOf(flat) })),
+          drained,
+        };
       }
-      const records = entries.map(([id, flat]) => ({
-        id: `${key}/${id}`,
-        position: padStreamId(id),
-        time: new Date(Number(id.split('-')[0])).toISOString(),
-        op: 'event' as const,
-        payload: fieldsOf(flat),
-      }));
-      return { records, drained, ...(gap ? { gap } : {}) };
+      const state: RedisStreamState = { ...(batch.state === undefined ? {} : { outbox: batch.state }), ...(counter ? { counter } : {}) };
+      const gaps = [gap, batch.gap].filter((g): g is string => g !== undefined);
+      return { records: batch.records, drained, state, ...(gaps.length > 0 ? { gap: gaps.join('; ') } : {}) };
     },
   };
 }
