@@ -3,7 +3,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html) and a memory budget.
  *
  * Schedule: part n (1-based) targets `base × 2^floor((n − 1) / 1000)`, capped at `maxPart`.
- * With the default 8 MiB base, the first 1,000 parts hold ≥ 7.8 GiB and 10,000 parts ≥ 8 TiB
+ * With the default 8 MiB base, the first 1,000 parts hold 7.8 GiB and 10,000 parts about 8 TiB
  * (when the cap allows), so an input of unknown size never needs more than 10,000 parts; a
  * segment also rolls over before part 10,000 whatever the cap.
  *
