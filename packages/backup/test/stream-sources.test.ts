@@ -34,8 +34,8 @@ describe.each(S3_SERVERS)('stream sources on $name', (server) => {
       clock = at(60).getTime();
       expect((await job.run()).records).toBe(50);
       // Updates, a tombstone, and a late commit whose watermark is older than the checkpoint (inside the overlap).
-      await items.updateOne({ _id: 3 }, { $set: { v: 2, updatedAt: at(70) } });
-      await items.updateOne({ _id: 4 }, { $set: { deletedAt: at(71), updatedAt: at(71) } });
+      await items.updateOne({ _id: 3 } as never, { $set: { v: 2, updatedAt: at(70) } });
+      await items.updateOne({ _id: 4 } as never, { $set: { deletedAt: at(71), updatedAt: at(71) } });
       await items.insertOne({ _id: 'late', v: 1, updatedAt: at(40) });
       clock = at(120).getTime();
       expect((await job.run()).records).toBe(3);

@@ -4,9 +4,10 @@
  * with its indexes (TTL included), options and validator from `listCollections`/`listIndexes`.
  *
  * Resume is by `_id` range, never by keeping a cursor alive across invocations (idle cursors
- * time out after 10 minutes and FerretDB lacks `noCursorTimeout`). Range queries only match
- * within one BSON type, so the collection is read type bracket by type bracket in BSON sort
- * order (`$type` + `$gt`), then anything of a rarer `_id` type in one last pass.
+ * time out after 10 minutes and FerretDB lacks `noCursorTimeout`). A range query only matches
+ * within one BSON type, so a resume reads the rest of the last `_id`'s type by range and every
+ * later type (in BSON sort order) by `$type`. `_id`s of types FerretDB has no `$type` alias for
+ * (MinKey, MaxKey, symbol, JavaScript) are not reached by a resume: keep `_id`s to the common types.
  */
 import { EJSON } from 'bson';
 import { intOption, invalidOption } from '@steadyfn/handler/internal';
@@ -36,7 +37,7 @@ export interface MongoSourceOptions {
 const BRACKETS = ['null', 'number', 'string', 'object', 'binData', 'objectId', 'bool', 'date', 'timestamp', 'regex'] as const;
 
 interface MongoResume {
-  /** Index into BRACKETS, or BRACKETS.length for the last pass over other types. */
+  /** Index into BRACKETS of the last `_id`'s type. */
   bracket: number;
   /** Canonical EJSON of the last `_id` written. */
   lastId: string;
@@ -109,21 +110,52 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
 async function* readCollection(input: ClientInput<MongoDbLike>, name: string, resume: MongoResume | undefined, batchSize: number, signal?: AbortSignal): AsyncGenerator<SnapshotRecord> {
   const db = await resolveClient(input);
   const collection = db.collection(name);
-  for (let bracket = resume?.bracket ?? 0; bracket <= BRACKETS.length; bracket++) {
-    const after = resume && resume.bracket === bracket ? EJSON.parse(resume.lastId, { relaxed: false }) : undefined;
-    const filter =
-      bracket < BRACKETS.length
-        ? { _id: { $type: BRACKETS[bracket], ...(after === undefined ? {} : { $gt: after }) } }
-        : { _id: { $not: { $type: [...BRACKETS] } } };
-    const cursor = collection.find(filter, { sort: { _id: 1 }, batchSize, ...(signal ? { signal } : {}) });
-    try {
-      for await (const doc of cursor as AsyncIterable<Record<string, unknown>>) {
-        const line = toEjson(doc);
-        const key = toEjson(doc._id);
-        yield { key, line, digest: sha256(line), resume: { bracket, lastId: key } satisfies MongoResume };
-      }
-    } finally {
-      await cursor.close?.().catch?.(() => undefined);
+  // From the start: one scan in _id order (BSON order across types). On resume: the rest of
+  // the last _id's type bracket by range, and every later bracket, still in one scan (on
+  // FerretDB each query is a full scan, so a query per bracket would cost one scan each).
+  let filter: Record<string, unknown> = {};
+  if (resume) {
+    const after = EJSON.parse(resume.lastId, { relaxed: false });
+    const later = BRACKETS.slice(resume.bracket + 1);
+    filter = { $or: [{ _id: { $gt: after } }, ...(later.length > 0 ? [{ _id: { $type: [...later] } }] : [])] };
+  }
+  const cursor = collection.find(filter, { sort: { _id: 1 }, batchSize, ...(signal ? { signal } : {}) });
+  try {
+    for await (const doc of cursor as AsyncIterable<Record<string, unknown>>) {
+      const line = toEjson(doc);
+      const key = toEjson(doc._id);
+      yield { key, line, digest: sha256(line), resume: { bracket: bracketOf(doc._id), lastId: key } satisfies MongoResume };
     }
+  } finally {
+    await cursor.close?.().catch?.(() => undefined);
+  }
+}
+
+/** The type bracket of an `_id` (index into BRACKETS; rarer types sort with the last). */
+function bracketOf(id: unknown): number {
+  if (id === null || id === undefined) return 0;
+  if (typeof id === 'number' || typeof id === 'bigint') return 1;
+  if (typeof id === 'string') return 2;
+  if (typeof id === 'boolean') return 6;
+  if (id instanceof Date) return 7;
+  if (id instanceof RegExp) return 9;
+  switch ((id as { _bsontype?: string })._bsontype) {
+    case 'Int32':
+    case 'Double':
+    case 'Long':
+    case 'Decimal128':
+      return 1;
+    case 'Binary':
+      return 4;
+    case 'ObjectId':
+      return 5;
+    case 'Timestamp':
+      return 8;
+    case 'BSONRegExp':
+      return 9;
+    case undefined:
+      return 3;
+    default:
+      return BRACKETS.length - 1;
   }
 }
