@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-export type ServiceName = 'redis' | 'redis-cluster' | 'mongodb' | 's3' | 's3-alt' | 'sqs';
+export type ServiceName = 'redis' | 'redis-cluster' | 'mongodb' | 's3' | 's3-alt' | 'sqs' | 'sqs-alt';
 
 const START_HINT = 'run `bash test/services/services.sh start`';
 
@@ -66,6 +66,7 @@ const ENV_VAR: Record<ServiceName, string> = {
   s3: 'S3_ENDPOINT',
   's3-alt': 'S3_ALT_ENDPOINT',
   sqs: 'SQS_ENDPOINT',
+  'sqs-alt': 'SQS_ALT_ENDPOINT',
 };
 
 const DEFAULT_PORT: Record<ServiceName, number> = {
@@ -75,6 +76,7 @@ const DEFAULT_PORT: Record<ServiceName, number> = {
   s3: 80,
   's3-alt': 80,
   sqs: 80,
+  'sqs-alt': 80,
 };
 
 /** Parses "host:port", "[::1]:port" or "host" (with a default port). */
@@ -107,7 +109,8 @@ function endpointsFor(name: ServiceName, value: string): Endpoint[] {
     }
     case 's3':
     case 's3-alt':
-    case 'sqs': {
+    case 'sqs':
+    case 'sqs-alt': {
       const url = new URL(value);
       const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
       return [{ host: url.hostname.replace(/^\[|\]$/g, ''), port }];

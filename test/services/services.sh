@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local test services for steadyfn: Redis, a 3-master Redis Cluster,
-# FerretDB (MongoDB wire protocol, SQLite backend), moto (S3 + SQS) and gofakes3
-# (a second S3 server, so S3 code is proven on two implementations).
+# FerretDB (MongoDB wire protocol, SQLite backend), moto (S3 + SQS), gofakes3 (a second
+# S3 server) and fauxqs (a second SQS server): S3 and SQS code is proven on two implementations.
 #
 #   bash test/services/services.sh start    # install what is missing, start, wait until healthy
 #   bash test/services/services.sh stop     # stop only what this checkout started
@@ -28,6 +28,7 @@ REDIS_PORT="${STEADYFN_REDIS_PORT:-16379}"
 CLUSTER_PORT="${STEADYFN_REDIS_CLUSTER_PORT:-17001}" # first node; the others are +1 and +2
 FERRETDB_PORT="${STEADYFN_FERRETDB_PORT:-27117}"
 MOTO_PORT="${STEADYFN_MOTO_PORT:-15000}"
+FAUXQS_PORT="${STEADYFN_FAUXQS_PORT:-15300}"
 TIMEOUT="${STEADYFN_SERVICES_TIMEOUT:-60}" # seconds to wait for each service to get healthy
 
 CLUSTER_PORTS=("$CLUSTER_PORT" "$((CLUSTER_PORT + 1))" "$((CLUSTER_PORT + 2))")
@@ -48,7 +49,7 @@ GO_TIMEOUT=1200
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 
-for _p in "$REDIS_PORT" "$FERRETDB_PORT" "$MOTO_PORT" "$CLUSTER_PORT" "$TIMEOUT"; do
+for _p in "$REDIS_PORT" "$FERRETDB_PORT" "$MOTO_PORT" "$FAUXQS_PORT" "$CLUSTER_PORT" "$TIMEOUT"; do
   [[ "$_p" =~ ^[0-9]+$ ]] || die "not a number: '$_p' (check STEADYFN_* env vars)"
 done
 
@@ -477,6 +478,34 @@ start_gofakes3() {
   log "gofakes3: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$GOFAKES3_PORT"
 }
 
+# ---------------------------------------------------------------------------
+# fauxqs: the second SQS server (npm package, needs Node >= 22.5: the pinned Node in
+# .toolchain/). Installed into .services/fauxqs on first start; run bound to 127.0.0.1.
+
+FAUXQS_VERSION=2.4.1
+FAUXQS_DIR="$SVC_DIR/fauxqs"
+FAUXQS_NODE="$REPO_ROOT/.toolchain/node_modules/.bin/node"
+
+fauxqs_ok() { timeout 5 python3 "$SCRIPT_DIR/healthcheck.py" http "http://$HOST:$FAUXQS_PORT/health"; }
+
+start_fauxqs() {
+  local name=fauxqs logfile="$LOG_DIR/fauxqs.log" stale=0
+  [[ -x "$FAUXQS_NODE" ]] || die "fauxqs: the pinned Node is missing; run: bash test/toolchain.sh exec true"
+  if [[ "$(cat "$FAUXQS_DIR/.steadyfn-stamp" 2>/dev/null)" != "$FAUXQS_VERSION" ]]; then
+    log "fauxqs: installing fauxqs@$FAUXQS_VERSION into $FAUXQS_DIR"
+    rm -rf "$FAUXQS_DIR" && mkdir -p "$FAUXQS_DIR"
+    (cd "$FAUXQS_DIR" && echo '{"private":true}' >package.json &&
+      PATH="$(dirname "$FAUXQS_NODE"):$PATH" timeout "$PIP_TIMEOUT" npm install --no-audit --no-fund --loglevel=error "fauxqs@$FAUXQS_VERSION") \
+      >"$LOG_DIR/install-fauxqs.log" 2>&1 || { log_tail "$LOG_DIR/install-fauxqs.log"; die "installing fauxqs failed"; }
+    echo "$FAUXQS_VERSION" >"$FAUXQS_DIR/.steadyfn-stamp"
+    stale=1
+  fi
+  already_serving "$name" "$logfile" "$FAUXQS_PORT" STEADYFN_FAUXQS_PORT "$stale" fauxqs_ok && return 0
+  spawn "$name" "$logfile" $'fauxqs.mjs\n'"$FAUXQS_PORT" -- \
+    "$FAUXQS_NODE" "$SCRIPT_DIR/fauxqs.mjs" "$FAUXQS_DIR/node_modules/fauxqs/dist/app.js" "$FAUXQS_PORT"
+  log "fauxqs: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$FAUXQS_PORT"
+}
+
 write_env() {
   local tmp="$ENV_FILE.tmp" nodes
   nodes="$HOST:${CLUSTER_PORTS[0]},$HOST:${CLUSTER_PORTS[1]},$HOST:${CLUSTER_PORTS[2]}"
@@ -487,6 +516,7 @@ MONGODB_URI=mongodb://$HOST:$FERRETDB_PORT/
 S3_ENDPOINT=http://$HOST:$MOTO_PORT
 S3_ALT_ENDPOINT=http://$HOST:$GOFAKES3_PORT
 SQS_ENDPOINT=http://$HOST:$MOTO_PORT
+SQS_ALT_ENDPOINT=http://$HOST:$FAUXQS_PORT
 AWS_REGION=us-east-1
 AWS_ACCESS_KEY_ID=test
 AWS_SECRET_ACCESS_KEY=test
@@ -532,6 +562,7 @@ cmd_start() {
   start_ferretdb
   start_moto
   start_gofakes3
+  start_fauxqs
   start_cluster
 
   # 3. wait for health
@@ -545,6 +576,8 @@ cmd_start() {
   log "moto: healthy (HTTP 200)"
   wait_healthy gofakes3 "$LOG_DIR/gofakes3.log" gofakes3_ok
   log "gofakes3: healthy (HTTP 200)"
+  wait_healthy fauxqs "$LOG_DIR/fauxqs.log" fauxqs_ok
+  log "fauxqs: healthy (GET /health)"
 
   write_env
   log "all services up in $((SECONDS - t0))s; endpoints in $ENV_FILE"
@@ -553,7 +586,7 @@ cmd_start() {
 
 cmd_stop() {
   lock
-  local names=(moto gofakes3 ferretdb redis) p
+  local names=(fauxqs moto gofakes3 ferretdb redis) p
   for p in "${CLUSTER_PORTS[@]}"; do names+=("$(cluster_node_name "$p")"); done
   # Also stop cluster nodes recorded under other ports (e.g. started with a different override).
   local f n
@@ -596,6 +629,7 @@ cmd_status() {
   status_line ferretdb "$HOST:$FERRETDB_PORT" ferretdb ferretdb_ok || rc=1
   status_line moto "$HOST:$MOTO_PORT (S3+SQS)" moto moto_ok || rc=1
   status_line gofakes3 "$HOST:$GOFAKES3_PORT (S3)" gofakes3 gofakes3_ok || rc=1
+  status_line fauxqs "$HOST:$FAUXQS_PORT (SQS)" fauxqs fauxqs_ok || rc=1
   return "$rc"
 }
 
@@ -609,15 +643,15 @@ usage() {
 usage: bash test/services/services.sh {start|stop|status|env}
 
   start   install what is missing, start Redis ($REDIS_PORT), Redis Cluster (${CLUSTER_PORTS[*]}),
-          FerretDB ($FERRETDB_PORT), moto S3+SQS ($MOTO_PORT) and gofakes3 S3 ($GOFAKES3_PORT) on $HOST,
-          wait until healthy,
+          FerretDB ($FERRETDB_PORT), moto S3+SQS ($MOTO_PORT), gofakes3 S3 ($GOFAKES3_PORT) and fauxqs SQS
+          ($FAUXQS_PORT) on $HOST, wait until healthy,
           write $ENV_FILE
   stop    stop the processes this checkout started (pids in $PID_DIR)
   status  print up/down for each service (exit 1 if any is down)
   env     print $ENV_FILE
 
 Port overrides: STEADYFN_REDIS_PORT, STEADYFN_REDIS_CLUSTER_PORT (first of 3 consecutive),
-STEADYFN_FERRETDB_PORT, STEADYFN_MOTO_PORT, STEADYFN_GOFAKES3_PORT. Health timeout: STEADYFN_SERVICES_TIMEOUT (seconds).
+STEADYFN_FERRETDB_PORT, STEADYFN_MOTO_PORT, STEADYFN_GOFAKES3_PORT, STEADYFN_FAUXQS_PORT. Health timeout: STEADYFN_SERVICES_TIMEOUT (seconds).
 EOF
 }
 

@@ -7,11 +7,14 @@ import { detectProvider } from './detect.js';
 import { makeLogger, type Definition } from './invoke.js';
 import type { LogLevel, LogSink } from './logger.js';
 import { invokeAzure, type AzureInvocationContext } from './providers/azure.js';
+import { captureRawTriggerMetadata } from './providers/azure-raw.js';
 import { invokeDirect, type DirectOptions } from './providers/direct.js';
 import { invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
 import { invokeLambda, type LambdaContext } from './providers/lambda.js';
 import { invokeOpenWhisk } from './providers/openwhisk.js';
 import type { Context, Plugin, Provider } from './types.js';
+import { oneOfOption } from './internal/options.js';
+import { BODY_MODES, type BodyMode } from './message.js';
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
@@ -46,6 +49,15 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   logSink?: LogSink;
   /** Lowest level written (default: `STEADYFN_LOG_LEVEL`, else `info`). */
   logLevel?: LogLevel;
+  /**
+   * How message bodies (queue, stream, notification) and HTTP bodies reach the function:
+   * `'auto'` parses JSON only when nothing is lost (or the message says it is JSON) and keeps
+   * bytes that are not UTF-8 as a `Buffer`; `'json'` always parses (else a terminal
+   * `MALFORMED_EVENT`); `'text'` gives the UTF-8 text; `'bytes'` the exact bytes.
+   * @default 'auto'
+   * @throws ConfigurationError for any other value.
+   */
+  body?: BodyMode;
 }
 
 export type InputOf<S> = S extends ZodType ? output<S> : unknown;
@@ -73,6 +85,8 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
   options: HandlerOptions<S, P>,
   fn: HandlerFunction<S, PluginsAdded<P>>,
 ): SteadyHandler {
+  // Inside the Azure worker: keep the host's raw trigger metadata (ids byte-exact).
+  captureRawTriggerMetadata();
   const def: Definition = {
     input: options.input as Definition['input'],
     use: options.use ?? [],
@@ -82,6 +96,7 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
     terminalErrors: options.terminalErrors ?? 'fail',
     timeoutMs: options.timeoutMs ?? 5 * 60_000,
     name: options.name,
+    body: oneOfOption('handler', 'body', options.body, BODY_MODES, 'auto'),
   };
 
   const entries = {

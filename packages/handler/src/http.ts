@@ -6,6 +6,10 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { MalformedEventError, SteadyError, toProblem } from './errors.js';
 import type { Logger } from './logger.js';
 import type { HttpRequest, Outcome } from './types.js';
+import { isUtf8 } from 'node:buffer';
+import { decodeBase64Strict } from './internal/base64.js';
+import { jsonTextTooDeep, parseJsonLossless, valueTooDeep, MAX_JSON_DEPTH } from './internal/json.js';
+import type { BodyMode } from './message.js';
 
 const HTTP_RESULT = Symbol.for('steadyfn.httpResult');
 
@@ -138,18 +142,41 @@ function headerText(value: unknown): string {
   }
 }
 
-/** Lower-cases header names and joins repeated values, as HTTP allows. */
-export function normaliseHeaders(input: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
+/**
+ * Every value of every header, names lower-cased, in arrival order. Arrays (multi-value
+ * headers) keep one entry per value.
+ */
+export function headerLists(input: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
   if (typeof input !== 'object' || input === null) return out;
   for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
     if (value === undefined || value === null) continue;
     const key = name.toLowerCase();
-    const text = Array.isArray(value) ? value.map(headerText).join(', ') : headerText(value);
+    const values = Array.isArray(value) ? value.filter((v) => v !== undefined && v !== null).map(headerText) : [headerText(value)];
     const previous = getOwn(out, key);
-    setOwn(out, key, previous === undefined ? text : `${previous}, ${text}`);
+    if (previous) previous.push(...values);
+    else setOwn(out, key, values);
   }
   return out;
+}
+
+/**
+ * One value per header from all of its values, joined as each header's rules say: `cookie`
+ * with `; ` (RFC 6265 §5.4), `set-cookie` never (a comma is part of its syntax: the first
+ * value is kept, every value is in `multiHeaders`), any other with `, ` (RFC 9110 §5.3).
+ */
+export function joinHeaderLists(lists: Record<string, string[]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, values] of Object.entries(lists)) {
+    if (values.length === 0) continue;
+    setOwn(out, key, key === 'set-cookie' ? values[0]! : values.join(key === 'cookie' ? '; ' : ', '));
+  }
+  return out;
+}
+
+/** Lower-cases header names and joins repeated values as HTTP allows (see `joinHeaderLists`). */
+export function normaliseHeaders(input: unknown): Record<string, string> {
+  return joinHeaderLists(headerLists(input));
 }
 
 /** Splits a query string into last-value and all-values maps. */
@@ -226,24 +253,55 @@ export function isTextualContentType(contentType: string | undefined): boolean {
  * `Buffer`) of a binary one, and the query parameters when there is no body. An unparseable
  * JSON body is a typed 400.
  */
-export function httpInput(request: HttpRequest): unknown {
+export function httpInput(request: HttpRequest, mode: BodyMode = 'auto'): unknown {
   const body = request.rawBody;
   if (body === undefined || body === '') {
     // Bytes with no text (a lone byte order mark, which Azure's text decoder drops) are still a binary body.
     const bytes = request.rawBytes;
-    return bytes !== undefined && !isTextualContentType(request.headers['content-type']) ? bytes : { ...request.query };
+    if (bytes !== undefined && (mode === 'bytes' || !isTextualContentType(request.headers['content-type']))) return bytes;
+    if (mode === 'bytes' || mode === 'text' || mode === 'json') return mode === 'bytes' ? Buffer.alloc(0) : mode === 'text' ? '' : undefined;
+    return fieldsOf(request.multiQuery, request.query);
   }
   const type = (request.headers['content-type'] ?? '').toLowerCase();
-  if (type === '') return /^\s*[[{]/.test(body) ? parseJsonBody(body) : body;
   const semi = type.indexOf(';');
-  if ((semi === -1 ? type : type.slice(0, semi)).includes('json')) return parseJsonBody(body);
-  if (type.startsWith('application/x-www-form-urlencoded')) return parseQueryString(body).query;
+  const essence = (semi === -1 ? type : type.slice(0, semi)).trim();
+  if (mode === 'bytes') return request.rawBytes ?? Buffer.from(body, 'utf8');
+  if (mode === 'text') return checkedText(request, body);
+  if (mode === 'json' || essence.includes('json')) return parseJsonBody(checkedText(request, body));
+  // Without a content type, JSON is taken only when nothing is lost; anything else stays text.
+  if (type === '') return /^\s*[[{]/.test(body) ? (parseJsonLossless(body)?.value ?? body) : body;
+  if (essence === 'application/x-www-form-urlencoded') return formFields(body);
   if (isTextualContentType(type)) return body;
   // A request built by hand may lack the bytes; its text is all there is.
   return request.rawBytes ?? Buffer.from(body, 'utf8');
 }
 
+/** A body that must be text: bytes that are not UTF-8 (JSON must be, RFC 8259 §8.1) are a 400. */
+function checkedText(request: HttpRequest, body: string): string {
+  if (request.rawBytes !== undefined && !isUtf8(request.rawBytes)) {
+    throw new MalformedEventError('Request body is not UTF-8 text', [{ field: 'body', message: 'Invalid UTF-8', expected: 'UTF-8 text' }]);
+  }
+  return body;
+}
+
+/** Form fields or query parameters as `input`: a repeated name keeps every value, as an array. */
+function fieldsOf(multi: Record<string, string[]>, single: Record<string, string>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(single)) setOwn(out, key, value);
+  for (const [key, values] of Object.entries(multi)) if (values.length > 1) setOwn(out, key, [...values]);
+  return out;
+}
+
+/** `t=a&t=b&u=c` → `{ t: ['a', 'b'], u: 'c' }`. */
+export function formFields(body: string): Record<string, string | string[]> {
+  const { query, multiQuery } = parseQueryString(body);
+  return fieldsOf(multiQuery, query);
+}
+
 export function parseJsonBody(body: string): unknown {
+  if (jsonTextTooDeep(body)) {
+    throw new MalformedEventError(`Request body is JSON nested deeper than ${MAX_JSON_DEPTH} levels`, [{ field: 'body', message: 'Nested too deep', expected: `JSON at most ${MAX_JSON_DEPTH} levels deep` }]);
+  }
   try {
     return JSON.parse(body);
   } catch {
@@ -269,9 +327,14 @@ export function bodyFromBytes(bytes: Buffer): RequestBody {
  */
 export function decodeBody(body: unknown, isBase64: boolean): RequestBody {
   if (body === undefined || body === null) return { rawBody: undefined, rawBytes: undefined };
-  if (typeof body !== 'string') return { rawBody: JSON.stringify(body), rawBytes: undefined };
+  if (typeof body !== 'string') {
+    if (valueTooDeep(body)) throw new MalformedEventError(`Request body is JSON nested deeper than ${MAX_JSON_DEPTH} levels`, [{ field: 'body', message: 'Nested too deep', expected: `JSON at most ${MAX_JSON_DEPTH} levels deep` }]);
+    return { rawBody: JSON.stringify(body), rawBytes: undefined };
+  }
   if (body === '') return { rawBody: '', rawBytes: undefined };
   if (!isBase64) return { rawBody: body, rawBytes: Buffer.from(body, 'utf8') };
-  const bytes = Buffer.from(body, 'base64');
+  // Node's decoder skips characters that are not base64: junk would become other bytes.
+  const bytes = decodeBase64Strict(body);
+  if (bytes === undefined) throw new MalformedEventError('Request body is marked base64 but is not base64', [{ field: 'body', message: 'Not base64', expected: 'base64 text (isBase64Encoded)' }]);
   return { rawBody: bytes.toString('utf8'), rawBytes: bytes.length === 0 ? undefined : bytes };
 }

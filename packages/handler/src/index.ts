@@ -19,6 +19,10 @@ export {
 } from './errors.js';
 export type { FieldIssue, ProblemDetails, SteadyErrorOptions } from './errors.js';
 export { NotProcessedError } from './invoke.js';
+export { allow, deny, authorized, authorizerPolicy, isAuthorizerAnswer } from './events/authorizer.js';
+export type { AuthorizerAnswer, AuthorizerContext, PolicyInit } from './events/authorizer.js';
+export type { BodyMode } from './message.js';
+export { MAX_JSON_DEPTH } from './internal/json.js';
 export { createLogger } from './logger.js';
 export type { Logger, LogLevel, LogSink } from './logger.js';
 export type { LambdaContext, SqsBatchResponse } from './providers/lambda.js';
@@ -26,7 +30,10 @@ export type { AzureInvocationContext, AzureHttpResponse } from './providers/azur
 export type { OpenWhiskWebResult } from './providers/openwhisk.js';
 export type { DirectOptions } from './providers/direct.js';
 export type {
+  AuthorizerRequest,
+  AuthorizerTrigger,
   BaseContext,
+  ChangeTrigger,
   Context,
   DirectTrigger,
   EarlyAnswer,
@@ -34,11 +41,15 @@ export type {
   HttpRequest,
   HttpTrigger,
   InputSchema,
+  NotificationTrigger,
   Outcome,
   Plugin,
   Provider,
   QueueTrigger,
   ScheduleTrigger,
+  StorageObject,
+  StorageTrigger,
+  StreamTrigger,
   Trigger,
   TriggerKind,
 } from './types.js';

@@ -9,3 +9,5 @@ export { isRecord, str, setOwn, getOwn, type Rec } from './internal/record.js';
 export { sleep, withTimeout } from './internal/time.js';
 export { invalidOption, msOption, intOption, oneOfOption, stringOption } from './internal/options.js';
 export { toFieldIssues } from './invoke.js';
+export { decodeBase64Strict } from './internal/base64.js';
+export { MAX_JSON_DEPTH, jsonTextTooDeep, valueTooDeep, parseJsonLossless, isLosslessNumber } from './internal/json.js';

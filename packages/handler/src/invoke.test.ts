@@ -220,6 +220,7 @@ describe('batches', () => {
     terminalErrors,
     timeoutMs: 1000,
     name: undefined,
+    body: "auto",
   });
   const frame = { provider: 'direct' as const, functionName: 't', deadline: Number.POSITIVE_INFINITY, raw: null };
   const inv = (n: number): Invocation => ({

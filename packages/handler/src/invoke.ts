@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DeadlineExceededError, SteadyError, ValidationError, toSteadyError, type FieldIssue } from './errors.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
 import type { BaseContext, Context, EarlyAnswer, InputSchema, Outcome, Plugin, Provider, Trigger, ZodLikeIssue } from './types.js';
+import type { BodyMode } from './message.js';
 
 /** One unit of work: an HTTP request, one queue message, one schedule tick, one event. */
 export interface Invocation {
@@ -43,6 +44,8 @@ export interface Definition {
   timeoutMs: number;
   /** Overrides the provider's function name in ctx and logs. */
   name: string | undefined;
+  /** How message and request bodies reach the function (see message.ts). */
+  body: BodyMode;
 }
 
 const storage = new AsyncLocalStorage<Context>();

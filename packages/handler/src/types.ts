@@ -3,15 +3,21 @@ import type { FieldIssue, SteadyError } from './errors.js';
 
 export type Provider = 'aws' | 'gcp' | 'azure' | 'openwhisk' | 'direct';
 
-export type TriggerKind = 'http' | 'queue' | 'schedule' | 'event' | 'direct';
+export type TriggerKind = 'http' | 'queue' | 'schedule' | 'event' | 'change' | 'storage' | 'stream' | 'notification' | 'authorizer' | 'direct';
 
 /** An HTTP request, the same shape whichever provider delivered it. */
 export interface HttpRequest {
   method: string;
   /** Path without the query string, e.g. `/orders/42`. */
   path: string;
-  /** Header names in lower case; repeated headers joined with `, `. */
+  /**
+   * Header names in lower case. Repeated headers are joined as HTTP allows: `cookie` with `; `
+   * (RFC 6265 §5.4), `set-cookie` never (its first value; all are in `multiHeaders`), any
+   * other with `, `.
+   */
   headers: Record<string, string>;
+  /** Every value of every header, in arrival order (lower-case names). Optional only so that hand-built requests need not set it. */
+  multiHeaders?: Record<string, string[]>;
   /** Query parameters; a repeated parameter keeps its last value (all values in `multiQuery`). */
   query: Record<string, string>;
   multiQuery: Record<string, string[]>;
@@ -33,9 +39,14 @@ export interface HttpRequest {
 
 export interface HttpTrigger {
   kind: 'http';
-  /** Which event shape carried it: `apigw-v1`, `apigw-v2`, `function-url`, `alb`, `express`, `azure-http`, `ow-web`, `ow-web-raw`. */
+  /** Which event shape carried it: `apigw-v1`, `apigw-v2`, `function-url`, `alb`, `apigw-websocket`, `express`, `azure-http`, `ow-web`, `ow-web-raw`. */
   source: string;
   request: HttpRequest;
+  /**
+   * API Gateway WebSocket APIs: the route event. `request.method` is the event type
+   * (`CONNECT`, `MESSAGE`, `DISCONNECT`) and `request.path` the route key (`$connect`, `$default`, `sendMessage`).
+   */
+  websocket?: { connectionId: string; eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT'; routeKey: string; domainName?: string; stage?: string };
 }
 
 export interface QueueTrigger {
@@ -75,12 +86,161 @@ export interface EventTrigger {
   time?: string;
 }
 
+/** Where a record sits in the batch it arrived in. */
+interface InBatch {
+  /** Index of this record in the batch it arrived in (0-based). */
+  batchIndex: number;
+  batchSize: number;
+}
+
+/**
+ * A database row or document changed: DynamoDB Streams, Azure Cosmos DB change feed,
+ * Firestore and Firebase Realtime Database (CloudEvents), CouchDB/Cloudant changes feed.
+ * `input` is the record after the change; for a delete, the record as it was when the source
+ * says (else its key).
+ */
+export interface ChangeTrigger extends InBatch {
+  kind: 'change';
+  /** `dynamodb-streams`, `cosmosdb`, `firestore`, `firebase-rtdb`, `couchdb`. */
+  source: string;
+  /** Table, container, collection path or database the record belongs to. */
+  collection: string;
+  /**
+   * What happened. `upsert` where the source cannot tell a new record from a changed one
+   * (Cosmos DB latest-version change feed).
+   */
+  op: 'insert' | 'update' | 'upsert' | 'delete';
+  /** The record's key: DynamoDB key attributes as an object; a document id or path otherwise. */
+  key: string | Record<string, unknown>;
+  /** The source's position of this change (stream sequence number, `_lsn`, CouchDB `seq`), byte-exact; undefined when it has none. */
+  sequence: string | undefined;
+  /** The record before the change, when the source sends it (DynamoDB `OLD_IMAGE`/`NEW_AND_OLD_IMAGES`, Firestore `oldValue`, Realtime Database `data`, Cosmos DB all-versions mode). */
+  before?: unknown;
+  /** When the change happened (ISO 8601), when the source says. */
+  time?: string;
+  /** Firestore: `protobuf` when the event carries the document as protobuf bytes (then `input` is a `Buffer`: decode it with `@google-cloud/firestore`'s types, or switch the trigger to JSON). */
+  encoding?: 'json' | 'protobuf';
+}
+
+/** An object was created, deleted or changed in a bucket or blob container. `input` is a {@link StorageObject}. */
+export interface StorageTrigger extends InBatch {
+  kind: 'storage';
+  /** `s3`, `azure-blob`, `azure-event-grid`, `cloud-storage`. */
+  source: string;
+  /** How an S3 notification reached the function when not directly: `sns`, `sqs`, `eventbridge`, `sns-sqs`. */
+  via?: string;
+  op: StorageObject['op'];
+  /** The provider's own event name: `ObjectCreated:Put`, `Microsoft.Storage.BlobCreated`, `google.cloud.storage.object.v1.finalized`. */
+  eventType: string;
+  bucket: string;
+  /** The object key, decoded (S3 keys arrive form-encoded: `+` is a space). */
+  key: string;
+  size?: number;
+  etag?: string;
+  contentType?: string;
+  /** Azure Blob trigger: the blob's content, read by the host. */
+  content?: Buffer;
+}
+
+/** The object a storage event is about: the same shape from S3, Azure Blob and Cloud Storage. */
+export interface StorageObject {
+  op: 'created' | 'deleted' | 'updated';
+  bucket: string;
+  key: string;
+  /** Bytes, when the event says. */
+  size?: number;
+  etag?: string;
+  contentType?: string;
+  /** S3 `versionId`, Cloud Storage `generation`. */
+  versionId?: string;
+  /** Event time (ISO 8601), when the event says. */
+  time?: string;
+}
+
+/** One record of an ordered stream: Kinesis, Kafka (Amazon MSK, self-managed, OpenWhisk feed), Azure Event Hubs. */
+export interface StreamTrigger extends InBatch {
+  kind: 'stream';
+  /** `kinesis`, `kafka` (Lambda: MSK and self-managed), `azure-event-hubs`, `ow-kafka`. */
+  source: string;
+  /** Stream name, topic or event hub. */
+  stream: string;
+  /** Shard id or partition, as text. */
+  partition: string;
+  /** Sequence number or offset, byte-exact. */
+  sequence: string;
+  /** Partition key / message key, when the record has one (a binary Kafka key as base64). */
+  key?: string;
+  /** Record time (ISO 8601), when the source says. */
+  time?: string;
+  /** Record headers / properties, as strings. */
+  attributes: Record<string, string>;
+}
+
+/** A pub/sub notification: SNS, Event Grid (Event Grid schema and CloudEvents schema). */
+export interface NotificationTrigger extends InBatch {
+  kind: 'notification';
+  /** `sns`, `event-grid`. */
+  source: string;
+  /** Topic ARN or Event Grid topic. */
+  topic: string;
+  messageId: string;
+  /** Event type (Event Grid `eventType`, CloudEvents `type`, SNS `Notification`). */
+  type: string;
+  subject?: string;
+  time?: string;
+  /** SNS message attributes / Event Grid extension attributes, as strings. */
+  attributes: Record<string, string>;
+}
+
+/**
+ * An API Gateway Lambda authorizer call (REST `TOKEN` and `REQUEST`, HTTP API `REQUEST` v1/v2).
+ * Answer with `authorizerPolicy()` / `allow()` / `deny()`, or `authorized()` (HTTP API simple
+ * responses); `input` is an {@link AuthorizerRequest}.
+ */
+export interface AuthorizerTrigger {
+  kind: 'authorizer';
+  /** `apigw-token`, `apigw-request` (REST or HTTP API payload 1.0), `apigw-request-v2`. */
+  source: string;
+  /** The ARN being authorized (`methodArn`, or `routeArn` for HTTP APIs). */
+  resource: string;
+}
+
+/** What an authorizer function receives. */
+export interface AuthorizerRequest {
+  type: 'TOKEN' | 'REQUEST';
+  /** The ARN being authorized (`methodArn` / `routeArn`). */
+  resource: string;
+  /** TOKEN authorizers: the token header's value. */
+  token?: string;
+  /** REQUEST authorizers: the identity sources' values, in order. */
+  identitySource?: string[];
+  method?: string;
+  path?: string;
+  /** Lower-case header names; cookies joined with `; `. */
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  pathParameters: Record<string, string>;
+  stageVariables: Record<string, string>;
+}
+
 export interface DirectTrigger {
   kind: 'direct';
   source: string;
+  /** An event the wrapper did not recognise: the provider shape it looked like (`aws:…` event source, CloudEvent type, Azure trigger type), also logged. */
+  unrecognised?: string;
 }
 
-export type Trigger = HttpTrigger | QueueTrigger | ScheduleTrigger | EventTrigger | DirectTrigger;
+export type Trigger =
+  | HttpTrigger
+  | QueueTrigger
+  | ScheduleTrigger
+  | EventTrigger
+  | ChangeTrigger
+  | StorageTrigger
+  | StreamTrigger
+  | NotificationTrigger
+  | AuthorizerTrigger
+  | DirectTrigger;
 
 /** What each invocation's function and plugins see. */
 export interface BaseContext {

@@ -10,9 +10,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MalformedEventError, toPublicError, type FieldIssue } from '../errors.js';
-import { httpInput, normaliseHeaders, parseQueryString, toHttpResponse } from '../http.js';
+import { headerLists, httpInput, joinHeaderLists, parseQueryString, toHttpResponse } from '../http.js';
+import { setOwn } from '../internal/record.js';
 import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
 import type { HttpRequest, Outcome } from '../types.js';
+import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
+import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
+import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
+import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
+import type { EventItem } from '../events/item.js';
+import { anyPayload } from '../message.js';
+import { rawText, rawTexts, takeRawMetadata } from './azure-raw.js';
 
 /**
  * The part of `@azure/functions`' InvocationContext the adapter reads. No index signature,
@@ -37,7 +45,18 @@ type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-type AzureKind = 'http' | 'storage-queue' | 'service-bus' | 'timer' | 'other';
+type AzureKind = 'http' | 'storage-queue' | 'service-bus' | 'timer' | 'blob' | 'event-grid' | 'event-hubs' | 'cosmosdb' | 'other';
+
+const DECLARED: Record<string, AzureKind> = {
+  httptrigger: 'http',
+  queuetrigger: 'storage-queue',
+  servicebustrigger: 'service-bus',
+  timertrigger: 'timer',
+  blobtrigger: 'blob',
+  eventgridtrigger: 'event-grid',
+  eventhubtrigger: 'event-hubs',
+  cosmosdbtrigger: 'cosmosdb',
+};
 
 type AzureRequest = Rec & { arrayBuffer(): Promise<ArrayBuffer> };
 
@@ -48,10 +67,8 @@ function isAzureHttpRequest(v: unknown): v is AzureRequest {
 export function classifyAzureTrigger(trigger: unknown, context: AzureInvocationContext): AzureKind {
   const declared = context.options?.trigger?.type;
   const type = (typeof declared === 'string' ? declared : '').toLowerCase();
-  if (type === 'httptrigger') return 'http';
-  if (type === 'queuetrigger') return 'storage-queue';
-  if (type === 'servicebustrigger') return 'service-bus';
-  if (type === 'timertrigger') return 'timer';
+  const declaredKind = Object.hasOwn(DECLARED, type) ? DECLARED[type] : undefined;
+  if (declaredKind) return declaredKind;
   // A context built without options (tests, tools) says `unknown`: read the arguments instead.
   if (type === '' || type === 'unknown') {
     if (isAzureHttpRequest(trigger)) return 'http';
@@ -59,16 +76,28 @@ export function classifyAzureTrigger(trigger: unknown, context: AzureInvocationC
     if ('dequeueCount' in meta && 'popReceipt' in meta) return 'storage-queue';
     if ('deliveryCount' in meta || 'messageIdArray' in meta) return 'service-bus';
     if (isRec(trigger) && 'scheduleStatus' in trigger && 'isPastDue' in trigger) return 'timer';
+    if (isBlobTriggerMetadata(meta)) return 'blob';
+    if (isEventHubsMetadata(meta)) return 'event-hubs';
+    if (isEventGridEvent(trigger) || (Array.isArray(trigger) && trigger.length > 0 && trigger.every(isEventGridEvent))) return 'event-grid';
+    if (isCosmosDocumentList(trigger)) return 'cosmosdb';
   }
   return 'other';
 }
 
-function headersOf(raw: unknown): Record<string, string> {
-  // `Headers` (undici) iterates as [name, value] pairs; plain objects are read as they are.
+function headersOf(raw: unknown): Record<string, string[]> {
+  // `Headers` (undici) iterates as [name, value] pairs, `set-cookie` once per value (and joins
+  // repeated `cookie` with '; ' itself); plain objects are read as they are.
   if (isRec(raw) && typeof (raw as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
-    return normaliseHeaders(Object.fromEntries(raw as unknown as Iterable<[string, string]>));
+    const lists: Record<string, string[]> = {};
+    for (const [name, value] of raw as unknown as Iterable<[string, string]>) {
+      const key = String(name).toLowerCase();
+      const previous = Object.hasOwn(lists, key) ? lists[key] : undefined;
+      if (previous) previous.push(String(value));
+      else setOwn(lists, key, [String(value)]);
+    }
+    return lists;
   }
-  return normaliseHeaders(raw);
+  return headerLists(raw);
 }
 
 function queryOf(req: Rec, url: URL): { query: Record<string, string>; multiQuery: Record<string, string[]> } {
@@ -87,10 +116,12 @@ async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> {
   // The body is a stream that can be read once: read the bytes, and take the text from them.
   const bytes = Buffer.from(await req.arrayBuffer());
   const text = bytes.length === 0 ? '' : utf8.decode(bytes);
+  const multiHeaders = headersOf(req.headers);
   return {
     method: String(req.method).toUpperCase(),
     path: url.pathname,
-    headers: headersOf(req.headers),
+    headers: joinHeaderLists(multiHeaders),
+    multiHeaders,
     query,
     multiQuery,
     rawBody: text === '' ? undefined : text,
@@ -141,9 +172,10 @@ function metadataOf(context: AzureInvocationContext): Rec {
   return isRec(context.triggerMetadata) ? context.triggerMetadata : {};
 }
 
-function queueMessageInvocation(trigger: unknown, context: AzureInvocationContext): Invocation {
+function queueMessageInvocation(trigger: unknown, context: AzureInvocationContext, mode: Definition['body'], raw: Rec | undefined): Invocation {
   const meta = metadataOf(context);
-  const id = asText(meta.id);
+  // The host's own text first: the worker may have turned a numeric-looking id into a number.
+  const id = rawText(raw, 'id') ?? asText(meta.id);
   if (!id) throw new MalformedEventError('Storage queue message has no id', [{ field: 'triggerMetadata.id', message: 'Missing', expected: 'string' }]);
   const attempt = asCount(meta.dequeueCount);
   const queue = triggerOption(context, 'queueName');
@@ -161,7 +193,7 @@ function queueMessageInvocation(trigger: unknown, context: AzureInvocationContex
     requestId: context.invocationId,
     deliveryId: id,
     // The worker has already turned a JSON message into a value; other text stays text.
-    payload: () => trigger,
+    payload: () => anyPayload(trigger, mode, { field: 'message' }),
   };
 }
 
@@ -173,7 +205,7 @@ function serviceBusQueueName(context: AzureInvocationContext): string | undefine
   return topic ? (subscription ? `${topic}/${subscription}` : topic) : undefined;
 }
 
-function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext): { invocations: Invocation[]; many: boolean } {
+function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext, mode: Definition['body'], raw: Rec | undefined): { invocations: Invocation[]; many: boolean } {
   const meta = metadataOf(context);
   const queue = serviceBusQueueName(context);
   const many = triggerOption(context, 'cardinality')?.toLowerCase() === 'many' || (Array.isArray(trigger) && Array.isArray(meta.messageIdArray));
@@ -185,7 +217,9 @@ function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext
   }
   // Array.from: a sparse list (holes) still yields one invocation per index.
   const bodies: unknown[] = many ? Array.from(trigger as unknown[]) : [trigger];
-  const ids: unknown[] = many ? (meta.messageIdArray as unknown[]) : [meta.messageId];
+  // The host's own text first: the worker turns "9007199254740993" into 9007199254740992.
+  const rawIds = many ? rawTexts(raw, 'messageIdArray') : [rawText(raw, 'messageId')];
+  const ids: unknown[] = (many ? (meta.messageIdArray as unknown[]) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
   // Extension v5 names them applicationProperties; v4 called them userProperties.
@@ -211,7 +245,7 @@ function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext
       },
       requestId: many ? `${context.invocationId}:${messageId}` : context.invocationId,
       deliveryId: messageId,
-      payload: () => body,
+      payload: () => anyPayload(body, mode, { field: many ? `messages.${index}` : 'message' }),
     };
   });
   return { invocations, many };
@@ -263,6 +297,7 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
   };
   const frame = frameFor(def, trigger, context, ctx);
   const kind = classifyAzureTrigger(trigger, ctx);
+  const raw = takeRawMetadata(ctx.invocationId);
   if (kind === 'http') {
     let outcome: Outcome;
     try {
@@ -272,7 +307,7 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
         trigger: { kind: 'http', source: 'azure-http', request },
         requestId: ctx.invocationId,
         deliveryId: undefined,
-        payload: () => httpInput(request),
+        payload: () => httpInput(request, def.body),
       });
     } catch (thrown) {
       outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
@@ -281,19 +316,46 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
   }
   let invocations: Invocation[];
   let batch = false;
+  // Event Hubs partitions and the Cosmos DB change feed are ordered: stop at the first failure.
+  let ordered = false;
   try {
     switch (kind) {
       case 'storage-queue':
-        invocations = [queueMessageInvocation(trigger, ctx)];
+        invocations = [queueMessageInvocation(trigger, ctx, def.body, raw)];
         break;
       case 'service-bus':
-        ({ invocations, many: batch } = serviceBusInvocations(trigger, ctx));
+        ({ invocations, many: batch } = serviceBusInvocations(trigger, ctx, def.body, raw));
         break;
       case 'timer':
         invocations = [timerInvocation(trigger, ctx)];
         break;
-      default:
-        invocations = [{ trigger: { kind: 'direct', source: 'azure' }, requestId: ctx.invocationId, deliveryId: undefined, payload: () => trigger }];
+      case 'blob':
+        invocations = [withRequestId(blobTriggerItem(trigger, metadataOf(ctx)), ctx, false)];
+        break;
+      case 'event-grid':
+        invocations = eventGridItems(trigger, def).map((item) => withRequestId(item, ctx, Array.isArray(trigger)));
+        batch = Array.isArray(trigger);
+        break;
+      case 'event-hubs': {
+        const many = triggerOption(ctx, 'cardinality')?.toLowerCase() === 'many' || Array.isArray(metadataOf(ctx).sequenceNumberArray);
+        invocations = eventHubsItems(trigger, metadataOf(ctx), many, def).map((item) => withRequestId(item, ctx, many));
+        batch = many;
+        ordered = true;
+        break;
+      }
+      case 'cosmosdb': {
+        const container = triggerOption(ctx, 'containerName') ?? triggerOption(ctx, 'collectionName') ?? '';
+        invocations = cosmosItems(trigger, container).map((item) => withRequestId(item, ctx, true));
+        batch = true;
+        ordered = true;
+        break;
+      }
+      default: {
+        const declared = triggerOption(ctx, 'type');
+        const shape = declared && declared.toLowerCase() !== 'unknown' ? `trigger type ${declared.slice(0, 60)}` : undefined;
+        if (shape) def.logger.warn('event not recognised; running it as a direct invocation', { provider: 'azure', requestId: ctx.invocationId, shape });
+        invocations = [{ trigger: { kind: 'direct', source: 'azure', ...(shape ? { unrecognised: shape } : {}) }, requestId: ctx.invocationId, deliveryId: undefined, payload: () => trigger }];
+      }
     }
   } catch (thrown) {
     const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the trigger');
@@ -305,7 +367,14 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
     throwIfFailed(def, [outcome]);
     return outcome.ok ? outcome.value : undefined;
   }
-  const outcomes = await runBatch(def, frame, invocations, false);
+  // A failure is thrown: the host retries the whole batch (Event Hubs and Cosmos DB only with a
+  // retry policy; without one the checkpoint moves on and the batch is not delivered again).
+  const outcomes = await runBatch(def, frame, invocations, ordered);
   throwIfFailed(def, outcomes);
   return undefined;
+}
+
+/** An event-source item with this invocation's id (one per record in a batch). */
+function withRequestId(item: EventItem, context: AzureInvocationContext, many: boolean): Invocation {
+  return { ...item, requestId: many && item.deliveryId !== undefined ? `${context.invocationId}:${item.deliveryId}` : context.invocationId };
 }

@@ -5,11 +5,8 @@
  * on 127.0.0.1, and driven over HTTP with supertest.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import * as functions from '@google-cloud/functions-framework';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { closeServers, serve } from '../../test/support/gcp-server.js';
 import request from 'supertest';
 import { z } from 'zod';
 import { currentContext, handler, httpResult, TerminalError, type Context } from '../index.js';
@@ -18,23 +15,7 @@ import { binaryBody } from '../../test/support/bytes.js';
 const fixture = (name: string): Record<string, any> =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/gcp/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
 
-const servers: Server[] = [];
-let counter = 0;
-
-/** Registers `fn` under a fresh name and serves it with the framework's test server on 127.0.0.1. */
-async function serve(kind: 'http' | 'cloudEvent', fn: (...args: any[]) => unknown): Promise<string> {
-  const name = `fn-${kind}-${++counter}`;
-  if (kind === 'http') functions.http(name, fn as functions.HttpFunction);
-  else functions.cloudEvent(name, fn as functions.CloudEventFunction);
-  const server = getTestServer(name);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-});
+afterAll(closeServers);
 
 function logs(): { sink: (line: string) => void; lines: string[] } {
   const lines: string[] = [];
@@ -350,7 +331,8 @@ describe('GCP CloudEvent functions on the Functions Framework', () => {
   });
 
   it('passes a generic CloudEvent through as an event trigger keyed by the CloudEvent id', async () => {
-    const finalized = fixture('storage-object-finalized.json');
+    // A CloudEvent type the wrapper has no trigger kind for (Cloud Storage ones are `storage` triggers).
+    const finalized: Record<string, any> = { ...fixture('storage-object-finalized.json'), type: 'com.example.invoice.v1.archived' };
     const seen: Array<{ input: any; ctx: Context }> = [];
     const main = handler({ input: z.object({ bucket: z.string(), name: z.string() }) }, (input, ctx) => void seen.push({ input, ctx }));
     const url = await serve('cloudEvent', main);
@@ -363,7 +345,7 @@ describe('GCP CloudEvent functions on the Functions Framework', () => {
       expect(ctx.trigger).toEqual({
         kind: 'event',
         source: 'cloudevent',
-        type: 'google.cloud.storage.object.v1.finalized',
+        type: 'com.example.invoice.v1.archived',
         eventSource: '//storage.googleapis.com/projects/_/buckets/steady-demo-uploads',
         id: '9182736455647382',
         subject: 'objects/invoices/2025/03/inv-77.pdf',

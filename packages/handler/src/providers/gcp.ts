@@ -8,9 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MalformedEventError, toPublicError } from '../errors.js';
-import { bodyFromBytes, decodeBody, httpInput, normaliseHeaders, queryFromObject, toHttpResponse, type HttpResponse, type RequestBody } from '../http.js';
+import { bodyFromBytes, decodeBody, headerLists, httpInput, joinHeaderLists, queryFromObject, toHttpResponse, type HttpResponse, type RequestBody } from '../http.js';
 import { reportsFailure, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
-import { parseBase64MessageBody, parseMessageBody } from '../message.js';
+import { anyPayload, base64Payload } from '../message.js';
+import { cloudStorageItem, isCloudStorageEvent } from '../events/gcs.js';
+import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatabaseItem } from '../events/firebase.js';
+import type { EventItem, ParseOptions } from '../events/item.js';
+import { parseJsonLossless } from '../internal/json.js';
 import type { HttpRequest, Outcome } from '../types.js';
 
 type Rec = Record<string, unknown>;
@@ -50,7 +54,8 @@ function gcpFrame(raw: unknown, signal?: AbortSignal, env: Record<string, string
 }
 
 function expressRequest(req: Rec): HttpRequest {
-  const headers = normaliseHeaders(req.headers);
+  const multiHeaders = headerLists(req.headers);
+  const headers = joinHeaderLists(multiHeaders);
   // The framework keeps the exact bytes in rawBody; `body` is already parsed by body-parser.
   // Without the framework (plain Express), a raw parser's Buffer or a text parser's string.
   let body: RequestBody = { rawBody: undefined, rawBytes: undefined };
@@ -60,13 +65,13 @@ function expressRequest(req: Rec): HttpRequest {
   else if (isRec(req.body) && Object.keys(req.body).length > 0) body = decodeBody(req.body, false);
   const { query, multiQuery } = queryFromObject(req.query);
   const path = str(req.path) ?? (str(req.url) ?? '/').split('?')[0] ?? '/';
-  const request: HttpRequest = { method: (str(req.method) ?? 'GET').toUpperCase(), path, headers, query, multiQuery, rawBody: body.rawBody, rawBytes: body.rawBytes };
+  const request: HttpRequest = { method: (str(req.method) ?? 'GET').toUpperCase(), path, headers, multiHeaders, query, multiQuery, rawBody: body.rawBody, rawBytes: body.rawBytes };
   const ip = str(req.ip);
   if (ip) request.sourceIp = ip;
   return request;
 }
 
-function httpInvocation(req: Rec, request: HttpRequest): Invocation {
+function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body']): Invocation {
   const h = request.headers;
   // The framework names each execution (from `Function-Execution-Id`, or one it makes up)
   // and labels its own log lines with it; using the same id lets the two be matched.
@@ -79,10 +84,10 @@ function httpInvocation(req: Rec, request: HttpRequest): Invocation {
       trigger: { kind: 'schedule', source: 'cloud-scheduler', ...(time ? { scheduledTime: time } : {}), ...(job ? { schedule: job } : {}) },
       requestId,
       deliveryId: time ? `${job ?? 'schedule'}@${time}` : undefined,
-      payload: () => (request.rawBody === undefined ? {} : httpInput(request)),
+      payload: () => (request.rawBody === undefined ? {} : httpInput(request, mode)),
     };
   }
-  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request) };
+  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, mode) };
 }
 
 function writeResponse(response: ExpressResponse, out: HttpResponse): void {
@@ -117,7 +122,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req);
-    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request));
+    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request, def.body));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
   } finally {
@@ -139,11 +144,22 @@ function pubSubEnvelope(data: unknown): Rec | undefined {
   if (isRec(data) && !Buffer.isBuffer(data)) return data;
   const text = Buffer.isBuffer(data) ? data.toString('utf8') : typeof data === 'string' ? data : undefined;
   if (text === undefined) return undefined;
-  const parsed = parseMessageBody(text, 'data');
+  const parsed = parseJsonLossless(text)?.value;
   return isRec(parsed) ? parsed : undefined;
 }
 
-function pubSubInvocation(envelope: Rec | undefined, fallbackId: string | undefined, source: string | undefined): Invocation {
+/** Event data that should be JSON (Cloud Storage objects), whether it came parsed, as text or as bytes. */
+function jsonData(data: unknown): unknown {
+  const text = Buffer.isBuffer(data) ? data.toString('utf8') : typeof data === 'string' ? data : undefined;
+  return text === undefined ? data : parseJsonLossless(text)?.value;
+}
+
+/** An event-source item as an invocation: each attempt gets a request id of its own. */
+function itemInvocation(item: EventItem): Invocation {
+  return { ...item, requestId: randomUUID() };
+}
+
+function pubSubInvocation(envelope: Rec | undefined, fallbackId: string | undefined, source: string | undefined, options: ParseOptions): Invocation {
   const message = envelope && isRec(envelope.message) ? envelope.message : undefined;
   if (!message) throw new MalformedEventError('Pub/Sub event has no message', [{ field: 'data.message', message: 'Missing', expected: 'object' }]);
   const messageId = str(message.messageId) ?? str(message.message_id) ?? fallbackId;
@@ -167,7 +183,11 @@ function pubSubInvocation(envelope: Rec | undefined, fallbackId: string | undefi
     // The CloudEvent id is the message id on every redelivery, so it cannot name the attempt.
     requestId: randomUUID(),
     deliveryId: messageId,
-    payload: () => (message.data === undefined || message.data === null ? undefined : parseBase64MessageBody(message.data, 'data.message.data')),
+    payload: () => {
+      const data = message.data;
+      if (data === undefined || data === null) return undefined;
+      return typeof data === 'string' ? base64Payload(data, options.body, { field: 'data.message.data' }) : anyPayload(data, options.body, { field: 'data.message.data' });
+    },
   };
 }
 
@@ -175,9 +195,9 @@ function isRawPubSubPush(body: Rec): boolean {
   return body.specversion === undefined && isRec(body.message) && (typeof body.message.messageId === 'string' || typeof body.message.message_id === 'string');
 }
 
-export function cloudEventInvocation(ce: Rec): Invocation {
+export function cloudEventInvocation(ce: Rec, options: ParseOptions = { body: 'auto' }): Invocation {
   // A Pub/Sub push the framework did not convert (it converts only messages with data).
-  if (isRawPubSubPush(ce)) return pubSubInvocation(ce, undefined, undefined);
+  if (isRawPubSubPush(ce)) return pubSubInvocation(ce, undefined, undefined, options);
   const id = str(ce.id);
   const type = str(ce.type);
   const source = str(ce.source);
@@ -189,7 +209,10 @@ export function cloudEventInvocation(ce: Rec): Invocation {
     ];
     throw new MalformedEventError('Not a CloudEvent', issues);
   }
-  if (type === PUBSUB_PUBLISHED) return pubSubInvocation(pubSubEnvelope(eventData(ce)), id, source);
+  if (type === PUBSUB_PUBLISHED) return pubSubInvocation(pubSubEnvelope(eventData(ce)), id, source, options);
+  if (isCloudStorageEvent(type)) return itemInvocation(cloudStorageItem(ce, jsonData(eventData(ce))));
+  if (isFirestoreEvent(type)) return itemInvocation(firestoreItem(ce, firestoreData(ce)));
+  if (isRealtimeDatabaseEvent(type)) return itemInvocation(realtimeDatabaseItem(ce, jsonData(eventData(ce))));
   const time = str(ce.time);
   const subject = str(ce.subject);
   return {
@@ -201,11 +224,20 @@ export function cloudEventInvocation(ce: Rec): Invocation {
   };
 }
 
+/** Firestore data: JSON when the content type says so (or it came parsed), else the protobuf bytes. */
+function firestoreData(ce: Rec): unknown {
+  const data = eventData(ce);
+  const type = str(ce.datacontenttype)?.toLowerCase() ?? '';
+  if (type.includes('json')) return jsonData(data);
+  if (typeof data === 'string') return Buffer.from(data, 'latin1');
+  return data;
+}
+
 export async function invokeGcpEvent(def: Definition, cloudEvent: unknown): Promise<void> {
   let outcome: Outcome;
   try {
     if (!isRec(cloudEvent)) throw new MalformedEventError('Not a CloudEvent');
-    outcome = await runInvocation(def, gcpFrame(cloudEvent), cloudEventInvocation(cloudEvent));
+    outcome = await runInvocation(def, gcpFrame(cloudEvent), cloudEventInvocation(cloudEvent, def));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the CloudEvent') };
     def.logger.warn('malformed event', { provider: 'gcp', code: outcome.error.code });

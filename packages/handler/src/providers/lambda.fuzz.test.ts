@@ -146,6 +146,11 @@ describe('Lambda adapter (fuzz)', () => {
           expectHttpResponse(kind, result);
           return;
         }
+        // A rejected authorizer caller is the one error whose message must be exactly `Unauthorized` (API Gateway's 401).
+        if (rejected && kind === 'authorizer' && (thrown as Error).message === 'Unauthorized') {
+          expect(thrown).toMatchObject({ code: 'UNAUTHORIZED', retryable: false, stack: 'Unauthorized' });
+          return;
+        }
         if (rejected) {
           expectPublicError(thrown, { secret: SECRET });
           return;

@@ -7,10 +7,18 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
-import { decodeBody, httpInput, normaliseHeaders, parseQueryString, queryFromObject, toHttpResponse, type HttpResponse } from '../http.js';
+import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, queryFromObject, toHttpResponse, type HttpResponse } from '../http.js';
 import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
-import type { HttpRequest } from '../types.js';
-import { parseMessageBody } from '../message.js';
+import type { AuthorizerTrigger, HttpRequest, Outcome } from '../types.js';
+import { anyPayload } from '../message.js';
+import { authorizerItem, isAuthorizerEvent, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
+import { dynamoDbStreamItems, isDynamoDbStreamRecord } from '../events/dynamodb.js';
+import type { EventItem } from '../events/item.js';
+import { isLambdaKafkaEvent, lambdaKafkaItems } from '../events/kafka.js';
+import { isKinesisRecord, kinesisItems } from '../events/kinesis.js';
+import { isS3EventBridgeEvent, isS3Record, s3ChangesInBody, s3EventBridgeChange, s3Items, s3NotificationChanges } from '../events/s3.js';
+import { isSnsRecord, snsItems } from '../events/sns.js';
+import { isWebSocketEvent, webSocketRoute } from '../events/websocket.js';
 
 /** The part of the Lambda context object the wrapper reads. */
 export interface LambdaContext {
@@ -20,6 +28,7 @@ export interface LambdaContext {
   [key: string]: unknown;
 }
 
+/** The partial batch answer for SQS (message ids), Kinesis and DynamoDB Streams (sequence numbers). */
 export interface SqsBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
 }
@@ -28,10 +37,29 @@ type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-type LambdaEventKind = 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb' | 'sqs' | 'schedule' | 'eventbridge' | 'direct';
+type LambdaEventKind =
+  | 'apigw-v1'
+  | 'apigw-v2'
+  | 'function-url'
+  | 'alb'
+  | 'apigw-websocket'
+  | 'authorizer'
+  | 'sqs'
+  | 'sns'
+  | 's3'
+  | 'dynamodb-streams'
+  | 'kinesis'
+  | 'kafka'
+  | 's3-eventbridge'
+  | 'schedule'
+  | 'eventbridge'
+  | 'direct';
 
 export function classifyLambdaEvent(event: unknown): LambdaEventKind {
   if (!isRec(event)) return 'direct';
+  // Before HTTP: a REQUEST authorizer event has httpMethod and requestContext too.
+  if (isAuthorizerEvent(event)) return 'authorizer';
+  if (isWebSocketEvent(event)) return 'apigw-websocket';
   const rc = event.requestContext;
   if (isRec(rc) && isRec(rc.elb)) return 'alb';
   if (event.version === '2.0' && isRec(rc) && isRec(rc.http)) {
@@ -40,28 +68,76 @@ export function classifyLambdaEvent(event: unknown): LambdaEventKind {
   if (typeof event.httpMethod === 'string' && isRec(rc)) return 'apigw-v1';
   // One SQS record makes it an SQS batch: a damaged record then fails the batch with a typed
   // error instead of the whole event reaching the function as if it were a direct input.
-  if (Array.isArray(event.Records) && event.Records.some((r) => isRec(r) && r.eventSource === 'aws:sqs')) return 'sqs';
+  if (Array.isArray(event.Records)) {
+    const records = event.Records;
+    if (records.some((r) => isRec(r) && r.eventSource === 'aws:sqs')) return 'sqs';
+    if (records.some(isSnsRecord)) return 'sns';
+    if (records.some(isS3Record)) return 's3';
+    if (records.some(isDynamoDbStreamRecord)) return 'dynamodb-streams';
+    if (records.some(isKinesisRecord)) return 'kinesis';
+  }
+  if (isLambdaKafkaEvent(event)) return 'kafka';
   if (typeof event['detail-type'] === 'string' && typeof event.source === 'string' && 'detail' in event) {
+    if (isS3EventBridgeEvent(event)) return 's3-eventbridge';
     return event['detail-type'] === 'Scheduled Event' && (event.source === 'aws.events' || event.source === 'aws.scheduler') ? 'schedule' : 'eventbridge';
   }
   return 'direct';
 }
 
-function httpRequestFromEvent(kind: 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb', event: Rec): HttpRequest {
+/** Shapes of AWS events the wrapper has no trigger kind for, named in the log line when one runs as `direct`. */
+const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
+  ['CloudWatch Logs subscription (awslogs)', (e) => isRec(e.awslogs)],
+  ['Kinesis Data Firehose transformation', (e) => typeof e.deliveryStreamArn === 'string'],
+  ['Cognito user pool trigger', (e) => typeof e.triggerSource === 'string' && typeof e.userPoolId === 'string'],
+  ['CloudFormation custom resource', (e) => typeof e.RequestType === 'string' && typeof e.ResponseURL === 'string'],
+  ['S3 Object Lambda', (e) => isRec(e.getObjectContext) || isRec(e.listObjectsContext) || isRec(e.headObjectContext)],
+  ['S3 Batch Operations', (e) => typeof e.invocationSchemaVersion === 'string' && Array.isArray(e.tasks)],
+  ['CodePipeline job', (e) => isRec(e['CodePipeline.job'])],
+  ['AWS Config rule', (e) => typeof e.configRuleName === 'string'],
+  ['Lex bot', (e) => isRec(e.bot) || isRec(e.currentIntent) || isRec(e.sessionState)],
+  ['AppSync resolver', (e) => isRec(e.info) && typeof (e.info as Rec).fieldName === 'string'],
+  ['Alexa skill', (e) => isRec(e.request) && isRec(e.session)],
+  ['IoT', (e) => typeof e.clientId === 'string' && typeof e.topic === 'string'],
+  ['Bedrock agent', (e) => typeof e.messageVersion === 'string' && isRec(e.agent)],
+  ['Secrets Manager rotation', (e) => typeof e.SecretId === 'string' && typeof e.Step === 'string'],
+  ['Amazon MQ', (e) => (e.eventSource === 'aws:mq' || e.eventSource === 'aws:rmq') && (isRec(e.messages) || Array.isArray(e.messages) || isRec(e.rmqMessagesByQueue))],
+];
+
+/** For the log line of an event that runs as `direct`: the provider shape it looked like, if any. */
+export function unrecognisedShape(event: unknown): string | undefined {
+  if (!isRec(event)) return undefined;
+  for (const [name, test] of KNOWN_SHAPES) if (test(event)) return name;
+  if (Array.isArray(event.Records)) {
+    const first: unknown = event.Records[0];
+    const source = isRec(first) ? (str(first.eventSource) ?? str(first.EventSource)) : undefined;
+    return `Records${source ? ` of ${source.slice(0, 60)}` : ''}`;
+  }
+  const source = str(event.eventSource) ?? str(event.source);
+  if (source) return `eventSource ${source.slice(0, 60)}`;
+  if (isRec(event.requestContext)) return 'requestContext without a known HTTP or WebSocket shape';
+  return undefined;
+}
+
+type HttpKind = 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb' | 'apigw-websocket';
+
+function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
   const rc = isRec(event.requestContext) ? event.requestContext : {};
-  const headers = normaliseHeaders(event.multiValueHeaders ?? event.headers);
+  const multiHeaders = headerLists(event.multiValueHeaders ?? event.headers);
+  const headers = joinHeaderLists(multiHeaders);
   // Binary bodies arrive base64 (isBase64Encoded); the decoded bytes are kept as they are.
   const { rawBody, rawBytes } = decodeBody(event.body, event.isBase64Encoded === true);
   if (kind === 'apigw-v2' || kind === 'function-url') {
     const http = isRec(rc.http) ? rc.http : {};
     if (Array.isArray(event.cookies) && event.cookies.length > 0 && headers.cookie === undefined) {
-      headers.cookie = event.cookies.map(String).join('; ');
+      multiHeaders.cookie = event.cookies.map(String);
+      headers.cookie = multiHeaders.cookie.join('; ');
     }
     const { query, multiQuery } = parseQueryString(str(event.rawQueryString));
     const request: HttpRequest = {
       method: (str(http.method) ?? 'GET').toUpperCase(),
       path: str(event.rawPath) ?? str(http.path) ?? '/',
       headers,
+      multiHeaders,
       query,
       multiQuery,
       rawBody,
@@ -85,10 +161,12 @@ function httpRequestFromEvent(kind: 'apigw-v1' | 'apigw-v2' | 'function-url' | '
     multiQuery = Object.fromEntries(Object.entries(multiQuery).map(([k, v]) => [decode(k), v.map(decode)]));
   }
   const identity = isRec(rc.identity) ? rc.identity : {};
+  const websocket = kind === 'apigw-websocket' ? webSocketRoute(event) : undefined;
   const request: HttpRequest = {
-    method: (str(event.httpMethod) ?? 'GET').toUpperCase(),
-    path: str(event.path) ?? '/',
+    method: websocket ? websocket.eventType : (str(event.httpMethod) ?? 'GET').toUpperCase(),
+    path: websocket ? websocket.routeKey : (str(event.path) ?? '/'),
     headers,
+    multiHeaders,
     query,
     multiQuery,
     rawBody,
@@ -100,7 +178,7 @@ function httpRequestFromEvent(kind: 'apigw-v1' | 'apigw-v2' | 'function-url' | '
   return request;
 }
 
-function formatHttp(kind: 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb', event: Rec, res: HttpResponse): Rec {
+function formatHttp(kind: HttpKind, event: Rec, res: HttpResponse): Rec {
   const out: Rec = { statusCode: res.status, headers: res.headers, body: res.body, isBase64Encoded: res.isBase64 };
   if (kind === 'alb') {
     // An ALB requires the status line text, e.g. `404 Not Found`.
@@ -114,11 +192,17 @@ function formatHttp(kind: 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb', even
   return out;
 }
 
-function sqsInvocations(event: Rec, context: LambdaContext): { invocations: Invocation[]; ids: string[]; fifo: boolean } {
+/**
+ * An SQS batch: one invocation per message, or, for a message whose body is an S3 notification
+ * (direct, via SNS, or an EventBridge event), one `storage` invocation per object change.
+ * `owners[i]` is the index of the SQS message invocation i came from.
+ */
+function sqsInvocations(def: Definition, event: Rec, context: LambdaContext): { invocations: Invocation[]; owners: number[]; ids: string[]; fifo: boolean } {
   const records = event.Records as unknown[];
   const ids: string[] = [];
+  const owners: number[] = [];
   let fifo = false;
-  const invocations = records.map((record, index): Invocation => {
+  const invocations = records.flatMap((record, index): Invocation[] => {
     if (!isRec(record)) throw new MalformedEventError('SQS record is not an object', [{ field: `Records.${index}`, message: 'Not an object', expected: 'an SQS record' }]);
     const r = record;
     const messageId = str(r.messageId);
@@ -126,6 +210,12 @@ function sqsInvocations(event: Rec, context: LambdaContext): { invocations: Invo
     ids.push(messageId);
     const arn = str(r.eventSourceARN) ?? '';
     if (arn.endsWith('.fifo')) fifo = true;
+    const s3 = typeof r.body === 'string' ? s3ChangesInBody(r.body, `Records.${index}.body`) : undefined;
+    if (s3) {
+      const items = s3Items(s3.changes, [...s3.via, 'sqs'].join('-'));
+      for (const _ of items) owners.push(index);
+      return items.map((item) => withRequestId(item, context));
+    }
     const attrs = isRec(r.attributes) ? r.attributes : {};
     const attributes: Record<string, string> = {};
     if (isRec(r.messageAttributes)) {
@@ -134,23 +224,56 @@ function sqsInvocations(event: Rec, context: LambdaContext): { invocations: Invo
       }
     }
     const receiveCount = Number(attrs.ApproximateReceiveCount);
-    return {
-      trigger: {
-        kind: 'queue',
-        source: 'sqs',
-        queue: arn.split(':').pop() ?? '',
-        messageId,
-        ...(Number.isFinite(receiveCount) && receiveCount > 0 ? { attempt: receiveCount } : {}),
-        attributes,
-        batchIndex: index,
-        batchSize: records.length,
+    owners.push(index);
+    return [
+      {
+        trigger: {
+          kind: 'queue',
+          source: 'sqs',
+          queue: arn.split(':').pop() ?? '',
+          messageId,
+          ...(Number.isFinite(receiveCount) && receiveCount > 0 ? { attempt: receiveCount } : {}),
+          attributes,
+          batchIndex: index,
+          batchSize: records.length,
+        },
+        requestId: `${context.awsRequestId}:${messageId}`,
+        deliveryId: messageId,
+        payload: () => anyPayload(r.body, def.body, { field: `Records.${index}.body` }),
       },
-      requestId: `${context.awsRequestId}:${messageId}`,
-      deliveryId: messageId,
-      payload: () => parseMessageBody(r.body, `Records.${index}.body`),
-    };
+    ];
   });
-  return { invocations, ids, fifo };
+  return { invocations, owners, ids, fifo };
+}
+
+function withRequestId(item: EventItem, context: LambdaContext): Invocation {
+  return { ...item, requestId: item.deliveryId === undefined ? context.awsRequestId : `${context.awsRequestId}:${item.deliveryId}` };
+}
+
+/**
+ * Kinesis and DynamoDB Streams: records run in order and stop at the first failure; the answer
+ * names the sequence number of the first failed record of each shard, so Lambda resumes there
+ * and order holds (records after it were not run).
+ */
+async function runStreamBatch(def: Definition, frame: Frame, invocations: Invocation[], sequences: string[]): Promise<SqsBatchResponse> {
+  const outcomes = await runBatch(def, frame, invocations, true);
+  const response: SqsBatchResponse = { batchItemFailures: [] };
+  const failedShards = new Set<string>();
+  outcomes.forEach((outcome, i) => {
+    if (!reportsFailure(def, outcome)) return;
+    const trigger = invocations[i]!.trigger;
+    const shard = trigger.kind === 'stream' ? trigger.partition : trigger.kind === 'change' ? trigger.collection : '';
+    if (failedShards.has(shard)) return;
+    failedShards.add(shard);
+    response.batchItemFailures.push({ itemIdentifier: sequences[i]! });
+  });
+  return response;
+}
+
+/** Events answered by throwing (SNS, S3, Kafka, EventBridge): the first reported failure is thrown so Lambda retries. */
+function throwFirstFailure(def: Definition, outcomes: Outcome[]): void {
+  const failed = outcomes.find((o) => reportsFailure(def, o));
+  if (failed && !failed.ok) fail(failed.error);
 }
 
 function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: Rec, context: LambdaContext): Invocation {
@@ -170,7 +293,7 @@ function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: Rec, con
       // The same tick of the same schedule is the same delivery, however often it is retried.
       deliveryId: time ? `${schedule ?? 'schedule'}@${time}` : id,
       // Scheduled rules send `{}`; a Scheduler input template may send the detail as JSON text.
-      payload: () => (event.detail === undefined ? {} : parseMessageBody(event.detail, 'detail')),
+      payload: () => (event.detail === undefined ? {} : anyPayload(event.detail, 'auto', { field: 'detail', declaredJson: true })),
     };
   }
   return {
@@ -207,47 +330,105 @@ function fail(error: SteadyError): never {
   throw toPublicError(error);
 }
 
+/** Runs record items (SNS, S3, Kafka) as one batch: in order when `ordered`; a failure is thrown. */
+async function runThrowingBatch(def: Definition, frame: Frame, items: EventItem[], context: LambdaContext, ordered: boolean): Promise<unknown> {
+  const invocations = items.map((item) => withRequestId(item, context));
+  if (invocations.length === 1) {
+    const outcome = await runInvocation(def, frame, invocations[0]!);
+    throwFirstFailure(def, [outcome]);
+    return outcome.ok ? outcome.value : undefined;
+  }
+  throwFirstFailure(def, await runBatch(def, frame, invocations, ordered));
+  return undefined;
+}
+
+/** Reads a batch's records, or throws the typed MALFORMED_EVENT that fails the whole batch. */
+function readBatch<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (thrown) {
+    return fail(thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the event'));
+  }
+}
+
+async function runAuthorizer(def: Definition, frame: Frame, event: Rec, context: LambdaContext): Promise<unknown> {
+  const item = readBatch(() => authorizerItem(event));
+  const outcome = await runInvocation(def, frame, withRequestId(item, context));
+  // API Gateway answers 401 only for the error message `Unauthorized`; any other error is a 500.
+  if (!outcome.ok) throw outcome.error.status < 500 ? unauthorizedError() : toPublicError(outcome.error);
+  try {
+    return renderAuthorizerAnswer(outcome.value, item.trigger as AuthorizerTrigger);
+  } catch (thrown) {
+    def.logger.error('authorizer result cannot be sent', { provider: 'aws', requestId: context.awsRequestId, code: 'AUTHORIZER_RESULT_INVALID' });
+    return fail(thrown as SteadyError);
+  }
+}
+
+/** A context that is not a Lambda context (`null`, `undefined`, a string): a typed error, as the other entries give. */
+function checkContext(context: unknown): asserts context is LambdaContext {
+  if (!isRec(context)) {
+    fail(new MalformedEventError('The Lambda context is missing', [{ field: 'context', message: 'Not an object', expected: 'the Lambda context object' }]));
+  }
+}
+
 export async function invokeLambda(def: Definition, event: unknown, context: LambdaContext): Promise<unknown> {
+  checkContext(context);
   const frame = frameFor(event, context);
   const kind = classifyLambdaEvent(event);
   switch (kind) {
+    case 'authorizer':
+      return runAuthorizer(def, frame, event as Rec, context);
     case 'apigw-v1':
     case 'apigw-v2':
     case 'function-url':
-    case 'alb': {
+    case 'alb':
+    case 'apigw-websocket': {
       const e = event as Rec;
       const rc = isRec(e.requestContext) ? e.requestContext : {};
       let request: HttpRequest;
       try {
         request = httpRequestFromEvent(kind, e);
-      } catch {
-        return formatHttp(kind, e, toHttpResponse({ ok: false, error: new MalformedEventError('Could not read the HTTP event') }));
+      } catch (thrown) {
+        const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP event');
+        return formatHttp(kind, e, toHttpResponse({ ok: false, error }));
       }
       const requestId = str(context.awsRequestId) ?? str(rc.requestId) ?? '';
+      const websocket = kind === 'apigw-websocket' ? webSocketRoute(e) : undefined;
       const outcome = await runInvocation(def, frame, {
-        trigger: { kind: 'http', source: kind, request },
+        trigger: { kind: 'http', source: kind, request, ...(websocket ? { websocket } : {}) },
         requestId,
         deliveryId: undefined,
-        payload: () => httpInput(request),
+        payload: () => httpInput(request, def.body),
       });
       // A result no HTTP response can carry becomes a logged 500 rather than a gateway error.
       return formatHttp(kind, e, toHttpResponse(outcome, def.logger.child({ provider: 'aws', requestId })));
     }
     case 'sqs': {
-      let batch: ReturnType<typeof sqsInvocations>;
-      try {
-        batch = sqsInvocations(event as Rec, context);
-      } catch (thrown) {
-        // Without message ids no partial response is possible: fail the whole batch.
-        return fail(thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the SQS batch'));
-      }
+      // Without message ids no partial response is possible: a malformed batch fails whole.
+      const batch = readBatch(() => sqsInvocations(def, event as Rec, context));
       const outcomes = await runBatch(def, frame, batch.invocations, batch.fifo);
-      const response: SqsBatchResponse = { batchItemFailures: [] };
+      const failed = new Set<number>();
       outcomes.forEach((outcome, i) => {
-        if (reportsFailure(def, outcome)) response.batchItemFailures.push({ itemIdentifier: batch.ids[i]! });
+        if (reportsFailure(def, outcome)) failed.add(batch.owners[i]!);
       });
-      return response;
+      return { batchItemFailures: [...failed].sort((a, b) => a - b).map((i) => ({ itemIdentifier: batch.ids[i]! })) } satisfies SqsBatchResponse;
     }
+    case 'dynamodb-streams':
+    case 'kinesis': {
+      const records = (event as Rec).Records as unknown[];
+      const batch = readBatch(() => (kind === 'kinesis' ? kinesisItems(records, def) : dynamoDbStreamItems(records)));
+      return runStreamBatch(def, frame, batch.items.map((item) => withRequestId(item, context)), batch.sequences);
+    }
+    case 'sns':
+      return runThrowingBatch(def, frame, readBatch(() => snsItems((event as Rec).Records as unknown[], def)), context, false);
+    case 's3':
+      return runThrowingBatch(def, frame, readBatch(() => s3Items(s3NotificationChanges((event as Rec).Records as unknown[]), undefined)), context, false);
+    case 's3-eventbridge':
+      return runThrowingBatch(def, frame, readBatch(() => s3Items([s3EventBridgeChange(event as Rec)], 'eventbridge')), context, false);
+    case 'kafka':
+      // Partition order holds: records run in order and stop at the first failure, which is
+      // thrown so Lambda retries the batch (turn on bisect/partial responses at your own risk).
+      return runThrowingBatch(def, frame, readBatch(() => lambdaKafkaItems(event as Rec, def)), context, true);
     case 'schedule':
     case 'eventbridge': {
       const outcome = await runInvocation(def, frame, eventBridgeInvocation(kind, event as Rec, context));
@@ -255,8 +436,10 @@ export async function invokeLambda(def: Definition, event: unknown, context: Lam
       return fail(outcome.error);
     }
     case 'direct': {
+      const shape = unrecognisedShape(event);
+      if (shape) def.logger.warn('event not recognised; running it as a direct invocation', { provider: 'aws', requestId: context.awsRequestId, shape });
       const outcome = await runInvocation(def, frame, {
-        trigger: { kind: 'direct', source: 'lambda-invoke' },
+        trigger: { kind: 'direct', source: 'lambda-invoke', ...(shape ? { unrecognised: shape } : {}) },
         requestId: context.awsRequestId,
         deliveryId: undefined,
         payload: () => event,

@@ -164,7 +164,8 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
     it('gives the query as input when there is no body, keeps repeated parameters and the path', async () => {
       const { seen, fn } = recorder();
       const result = (await handler({}, fn)(fixture('web-raw-get.json'))) as Result;
-      expect(result.body).toEqual({ got: { tag: 'b', q: 'café' } });
+      // A repeated parameter keeps every value (issue 8, fault class 5).
+      expect(result.body).toEqual({ got: { tag: ['a', 'b'], q: 'café' } });
       expect(seen[0]!.trigger).toMatchObject({ request: { method: 'GET', path: '/search', multiQuery: { tag: ['a', 'b'], q: ['café'] } } });
     });
 
@@ -302,11 +303,13 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       expect(ctx.input).toEqual({ amount: 5, isAwesome: true, title: 'Some string' });
       expect(ctx.deliveryId).toBe('mytopic/0/421760');
       expect(ctx.requestId).toBe('a1b2c3d4e5f60718293a4b5c6d7e8f90:mytopic/0/421760');
+      // A Kafka feed message is an ordered-stream record (it was a `queue` trigger before streams existed).
       expect(ctx.trigger).toEqual({
-        kind: 'queue',
+        kind: 'stream',
         source: 'kafka',
-        queue: 'mytopic',
-        messageId: 'mytopic/0/421760',
+        stream: 'mytopic',
+        partition: '0',
+        sequence: '421760',
         attributes: { partition: '0', offset: '421760' },
         batchIndex: 0,
         batchSize: 1,
@@ -323,7 +326,7 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
         { title: 'Other', amount: 1, isAwesome: false },
       ]);
       expect(seen.map((c) => c.deliveryId)).toEqual(['mytopic/0/421761', 'mytopic/0/421762', 'mytopic/1/88']);
-      expect(seen.map((c) => (c.trigger.kind === 'queue' ? c.trigger.attributes.key : ''))).toEqual([undefined, 'order-7', 'order-8']);
+      expect(seen.map((c) => (c.trigger.kind === 'stream' ? c.trigger.key : ''))).toEqual([undefined, 'order-7', 'order-8']);
     });
 
     it('stops at the first failure and reports it and every message left unprocessed', async () => {
@@ -365,7 +368,7 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       expect(value.length).toBe(64);
       expect([...value.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
       expect(value.subarray(8).every((b) => b === 0xfe)).toBe(true);
-      expect(seen[0]!.trigger.kind === 'queue' && seen[0]!.trigger.attributes.key).toBe('a2V5LTE=');
+      expect(seen[0]!.trigger.kind === 'stream' && seen[0]!.trigger.key).toBe('a2V5LTE=');
       expect(seen[0]!.deliveryId).toBe('images/2/5');
     });
 
@@ -592,6 +595,17 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     const deadline = Date.now() + 30_000;
     const plain = await post(c, '/run', activation({ x: 1 }, 'act-plain-1', deadline));
     expect(plain.body).toMatchObject({ input: { x: 1 }, trigger: { kind: 'direct' }, requestId: 'act-plain-1', deadline, deliveryId: null });
+  });
+
+  it('runs a Cloudant changes-feed activation as a change trigger', async () => {
+    const c = await deploy('echo.js');
+    const change = await post(c, '/run', activation(fixture('cloudant-change.json'), 'act-change-1'));
+    expect(change.body).toMatchObject({
+      input: { _id: 'o-42', status: 'shipped' },
+      trigger: { kind: 'change', source: 'couchdb', collection: 'orders', op: 'update', key: 'o-42' },
+      requestId: 'act-change-1',
+      deliveryId: 'orders/o-42@2-7051cbe5c8faecd085a3fa619e6e6337',
+    });
   });
 
   it('returns a failing activation as an application error, leaks nothing and keeps the container', async () => {

@@ -24,10 +24,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
-import { decodeBody, httpInput, normaliseHeaders, parseQueryString, toHttpResponse, type HttpResponse, type RequestBody } from '../http.js';
+import { decodeBody, headerLists, httpInput, isHttpResult, joinHeaderLists, parseQueryString, toHttpResponse, type HttpResponse, type RequestBody } from '../http.js';
 import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
 import type { Logger } from '../logger.js';
-import { parseMessageBody } from '../message.js';
+import { anyPayload, bytesPayload } from '../message.js';
+import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
+import { decodeBase64Strict } from '../internal/base64.js';
+import { valueTooDeep, MAX_JSON_DEPTH } from '../internal/json.js';
 import type { HttpRequest, Outcome, Trigger } from '../types.js';
 
 type Rec = Record<string, unknown>;
@@ -121,8 +124,9 @@ function webPath(value: unknown): string {
   return path.startsWith('/') ? path : `/${path}`;
 }
 
-function webInvocation(params: Rec, activationId: string): Invocation {
-  const headers = normaliseHeaders(params.__ow_headers);
+function webInvocation(params: Rec, activationId: string, mode: Definition['body']): Invocation {
+  const multiHeaders = headerLists(params.__ow_headers);
+  const headers = joinHeaderLists(multiHeaders);
   const mediaType = parseMediaType(headers['content-type']);
   // `__ow_query` is present (possibly empty) exactly when the action handles raw HTTP.
   const raw = typeof params.__ow_query === 'string';
@@ -136,7 +140,10 @@ function webInvocation(params: Rec, activationId: string): Invocation {
   // media types; raw application/json), the UTF-8 of the text it hands over otherwise, and
   // none for a JSON body the controller parsed (its text is re-serialised from the value).
   let body: RequestBody = { rawBody: undefined, rawBytes: undefined };
-  if (hasBody) {
+  // The controller has parsed a JSON body already, at any depth: refuse what no other provider
+  // would take (re-serialising it would overflow the stack) with the same 400.
+  const tooDeep = parsedJson ? valueTooDeep(given) : !raw && !hasBody && valueTooDeep(params);
+  if (hasBody && !tooDeep) {
     if (parsedJson) body = { rawBody: given === undefined ? undefined : JSON.stringify(given), rawBytes: undefined };
     else {
       const text = given as string;
@@ -148,6 +155,7 @@ function webInvocation(params: Rec, activationId: string): Invocation {
     method: (str(params.__ow_method) || 'get').toUpperCase(),
     path: webPath(params.__ow_path),
     headers,
+    multiHeaders,
     query,
     multiQuery,
     rawBody: body.rawBody,
@@ -158,10 +166,15 @@ function webInvocation(params: Rec, activationId: string): Invocation {
     requestId: activationId,
     deliveryId: undefined,
     payload: () => {
-      if (raw) return httpInput(request);
+      if (tooDeep) {
+        throw new MalformedEventError(`Request body is JSON nested deeper than ${MAX_JSON_DEPTH} levels`, [
+          { field: 'body', message: 'Nested too deep', expected: `JSON at most ${MAX_JSON_DEPTH} levels deep` },
+        ]);
+      }
+      if (raw) return httpInput(request, mode);
       if (!hasBody) return withoutOwFields(params); // query and object/form body, merged by the controller
       if (parsedJson) return given;
-      return httpInput(request);
+      return httpInput(request, mode);
     },
   };
 }
@@ -216,9 +229,40 @@ function notJsonError(): SteadyError {
   return new SteadyError('RESULT_NOT_JSON', 'The function result cannot be serialised as JSON', { status: 500, retryable: false, expose: true });
 }
 
+/**
+ * The statuses (200–599) in akka-http's `StatusCodes` registry, the only ones the controller
+ * can send: for any other it answers the client 400 "did not produce a valid response".
+ */
+const REGISTERED_STATUSES = new Set([
+  200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406,
+  407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 420, 421, 422, 423, 424, 425, 426, 428, 429, 431, 449, 450, 451,
+  500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 511, 598, 599,
+]);
+
+/** Whether the OpenWhisk controller can send this status. */
+export function isOpenWhiskStatus(status: number): boolean {
+  return REGISTERED_STATUSES.has(status);
+}
+
+/** The controller reads a decimal string `statusCode` as its number (WebActions `resultAsHttp`); so do we. */
+function withNumericStatus(outcome: Outcome): Outcome {
+  if (!outcome.ok || !isHttpResult(outcome.value)) return outcome;
+  const status: unknown = outcome.value.status;
+  if (typeof status !== 'string' || !/^\d{3}$/.test(status)) return outcome;
+  return { ok: true, value: { ...outcome.value, status: Number(status) } };
+}
+
+function invalidResult(): SteadyError {
+  return new SteadyError('INVALID_HTTP_RESULT', 'The function returned an HTTP result that cannot be sent', { status: 500, expose: false });
+}
+
 /** 5xx responses go under `error` so the activation is recorded as failed; the controller still sends the same response. */
 function webResult(outcome: Outcome, log: Logger): Rec {
-  const res = toHttpResponse(outcome, log);
+  let res = toHttpResponse(withNumericStatus(outcome), log);
+  if (!isOpenWhiskStatus(res.status)) {
+    log.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: 'status' });
+    res = toHttpResponse({ ok: false, error: invalidResult() }, log);
+  }
   const result = toOpenWhiskWebResult(res);
   return res.status >= 500 ? { error: result } : { ...result };
 }
@@ -239,7 +283,7 @@ const isFlag = (v: unknown): boolean => v === true || v === 'true';
 const isPosition = (v: unknown): v is number | string =>
   (typeof v === 'number' && Number.isInteger(v) && v >= 0) || (typeof v === 'string' && /^\d+$/.test(v));
 
-function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: string): Invocation[] {
+function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: string, mode: Definition['body']): Invocation[] {
   // The feed's `isBinaryValue` / `isBinaryKey` are feed settings, not per-message fields: the
   // action only knows them when they are also bound as trigger or action parameters.
   const binaryValue = isFlag(params.isBinaryValue);
@@ -252,14 +296,34 @@ function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: s
         { field: `messages.${index}`, message: 'Missing or invalid topic, partition or offset', expected: '{ topic: string, partition: integer, offset: integer }' },
       ]);
     }
-    const id = `${topic}/${m.partition}/${m.offset}`;
-    const attributes: Record<string, string> = { partition: String(m.partition), offset: String(m.offset) };
+    const partition = String(m.partition);
+    const offset = String(m.offset);
+    const id = `${topic}/${partition}/${offset}`;
+    const attributes: Record<string, string> = { partition, offset };
     if (typeof m.key === 'string') attributes.key = m.key;
+    const field = `messages.${index}.value`;
     return {
-      trigger: { kind: 'queue', source: 'kafka', queue: topic, messageId: id, attributes, batchIndex: index, batchSize: messages.length },
+      trigger: {
+        kind: 'stream',
+        source: 'kafka',
+        stream: topic,
+        partition,
+        sequence: offset,
+        ...(typeof m.key === 'string' ? { key: m.key } : {}),
+        attributes,
+        batchIndex: index,
+        batchSize: messages.length,
+      },
       requestId: `${activationId}:${id}`,
       deliveryId: id,
-      payload: () => (binaryValue && typeof m.value === 'string' ? Buffer.from(m.value, 'base64') : parseMessageBody(m.value, `messages.${index}.value`)),
+      payload: () => {
+        if (binaryValue && typeof m.value === 'string') {
+          const bytes = decodeBase64Strict(m.value);
+          if (!bytes) throw new MalformedEventError('Kafka value is not base64', [{ field, message: 'Not base64', expected: 'base64 text (isBinaryValue)' }]);
+          return mode === 'auto' ? bytes : bytesPayload(bytes, mode, { field });
+        }
+        return anyPayload(m.value, mode, { field });
+      },
     };
   });
 }
@@ -267,10 +331,10 @@ function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: s
 async function runKafka(def: Definition, frame: Frame, params: Rec & { messages: unknown[] }, activationId: string): Promise<Rec> {
   let invocations: Invocation[];
   try {
-    invocations = kafkaInvocations(params, activationId);
+    invocations = kafkaInvocations(params, activationId, def.body);
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the Kafka batch');
-    def.logger.warn('invocation rejected', { provider: 'openwhisk', trigger: 'queue', code: error.code, batchSize: params.messages.length });
+    def.logger.warn('invocation rejected', { provider: 'openwhisk', trigger: 'stream', code: error.code, batchSize: params.messages.length });
     return { error: toErrorSummary(error) };
   }
   // Kafka orders messages within a partition: run in order and stop at the first failure.
@@ -292,6 +356,25 @@ async function runKafka(def: Definition, frame: Frame, params: Rec & { messages:
   // records the failure (an application error) and names the messages to re-drive.
   if (!firstError) return counts;
   return { error: { ...toErrorSummary(firstError), ...counts, failed } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CouchDB / Cloudant changes feed
+
+async function runChange(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
+  let invocation: Invocation;
+  try {
+    invocation = { ...couchDbItem(params), requestId: activationId };
+  } catch (thrown) {
+    const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the change');
+    def.logger.warn('invocation rejected', { provider: 'openwhisk', trigger: 'change', code: error.code });
+    return { error: toErrorSummary(error) };
+  }
+  const outcome = await runInvocation(def, frame, invocation);
+  if (outcome.ok) return toActionResult(outcome.value);
+  // The feed does not redeliver: an acknowledged terminal failure is a success, anything else is recorded.
+  if (!reportsFailure(def, outcome)) return {};
+  return { error: toErrorSummary(outcome.error) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,8 +444,19 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     if (!isRec(params)) {
       return { error: toErrorSummary(new MalformedEventError('Activation parameters are not an object', [{ field: '', message: 'Not an object', expected: 'object' }])) };
     }
-    if (web) return webResult(await runInvocation(def, frame, webInvocation(params, activationId)), log());
+    if (web) {
+      let invocation: Invocation;
+      try {
+        invocation = webInvocation(params, activationId, def.body);
+      } catch (thrown) {
+        // A body the request cannot be read from (junk in base64, JSON too deep): a 400 like the other providers.
+        if (thrown instanceof MalformedEventError) return webResult({ ok: false, error: thrown }, log());
+        throw thrown;
+      }
+      return webResult(await runInvocation(def, frame, invocation), log());
+    }
     if (isKafkaBatch(params)) return await runKafka(def, frame, params, activationId);
+    if (isCouchDbChange(params)) return await runChange(def, frame, params, activationId);
     return await runActivation(def, frame, params, activationId);
   } catch (thrown) {
     // Only a defect in this adapter gets here; the runtime must still receive a result.

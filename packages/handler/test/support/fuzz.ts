@@ -3,7 +3,7 @@
  * error must look like wherever a provider makes the wrapper throw.
  */
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 export type Path = ReadonlyArray<string>;
 
@@ -50,4 +50,58 @@ export function expectPublicError(thrown: unknown, options: { codes?: ReadonlySe
   expect(e.stack).toBe(e.message);
   expect(e.message.startsWith(`${e.name}: `)).toBe(true);
   if (options.secret) expect(e.message).not.toContain(options.secret);
+}
+
+/**
+ * For event-source parser fuzz tests: a parse of a mutated event either yields items whose
+ * payloads are produced or refused with a typed MALFORMED_EVENT, or is itself refused that way
+ * — never any other throw.
+ */
+export function expectItemsOrMalformed(parse: () => ReadonlyArray<{ payload(): unknown; deliveryId: string | undefined; trigger: { kind: string } }>): void {
+  let items: ReadonlyArray<{ payload(): unknown; deliveryId: string | undefined; trigger: { kind: string } }>;
+  try {
+    items = parse();
+  } catch (thrown) {
+    expectMalformed(thrown);
+    return;
+  }
+  for (const item of items) {
+    expect(typeof item.trigger.kind).toBe('string');
+    expect(item.deliveryId === undefined || typeof item.deliveryId === 'string').toBe(true);
+    try {
+      item.payload();
+    } catch (thrown) {
+      expectMalformed(thrown);
+    }
+  }
+}
+
+function expectMalformed(thrown: unknown): void {
+  const e = thrown as { code?: unknown; status?: unknown; issues?: unknown };
+  expect(thrown, String(thrown)).toBeInstanceOf(Error);
+  expect(e.code, String(thrown)).toBe('MALFORMED_EVENT');
+  expect(e.status).toBe(400);
+  expect(Array.isArray(e.issues)).toBe(true);
+}
+
+/**
+ * The fuzz suite of one event-source parser: one or two random mutations of a published-shape
+ * sample, and arbitrary values, each give items or a typed MALFORMED_EVENT.
+ */
+export function fuzzEventParser(name: string, sample: unknown, parse: (doc: unknown) => ReadonlyArray<{ payload(): unknown; deliveryId: string | undefined; trigger: { kind: string } }>): void {
+  describe(`${name} parser under malformed events`, () => {
+    it('yields items or MALFORMED_EVENT for one or two mutations of the published shape', () => {
+      fc.assert(
+        fc.property(fc.array(mutation(sample), { minLength: 1, maxLength: 2 }), (changes) => {
+          const doc = changes.reduce<unknown>((d, m) => mutate(d, m.path, m.replacement, m.remove), sample);
+          expectItemsOrMalformed(() => parse(doc));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('yields items or MALFORMED_EVENT for arbitrary values', () => {
+      fc.assert(fc.property(fc.anything(), (doc) => expectItemsOrMalformed(() => parse(doc))), { numRuns: 200 });
+    });
+  });
 }

@@ -41,7 +41,8 @@ function logLines(): Json[] {
 
 /** Waits, boundedly, for output the child may still be flushing after it posted its answer. */
 async function untilLogged(predicate: (line: Json) => boolean): Promise<Json | undefined> {
-  for (let i = 0; i < 40; i++) {
+  // Up to 5 s: on a loaded 2-core machine the child can flush its lines late.
+  for (let i = 0; i < 100; i++) {
     const found = logLines().find(predicate);
     if (found) return found;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -172,6 +173,22 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
       const line = await untilLogged((l) => l.msg === 'processed' && l.deliveryId === record.messageId);
       expect(line, stdout.slice(-3000)).toMatchObject({ requestId: `ric-sqs-1:${record.messageId}`, trigger: 'queue', source: 'sqs', attempt: Number(record.attributes.ApproximateReceiveCount) });
     }
+  });
+
+  it('answers a Kinesis batch with the sequence number of the first failure and runs nothing after it', async () => {
+    const batch = fixture('kinesis-batch.json');
+    const records: Json[] = (batch.Records as Json[]).map((record, i) => ({
+      ...record,
+      kinesis: { ...record.kinesis, data: Buffer.from(JSON.stringify({ orderId: i === 1 ? 'explode' : `o-k${i}`, quantity: 1 })).toString('base64') },
+    }));
+    batch.Records = records;
+    const result = await api.invoke(batch, { requestId: 'ric-kinesis-1' });
+    expect(result.outcome).toBe('response');
+    expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]!.kinesis.sequenceNumber }] });
+    const first = await untilLogged((l) => l.msg === 'processed' && l.deliveryId === records[0]!.eventID);
+    expect(first, stdout.slice(-3000)).toMatchObject({ requestId: `ric-kinesis-1:${records[0]!.eventID}`, trigger: 'stream', source: 'kinesis' });
+    // Order holds: the record after the failure was not run.
+    expect(logLines().some((l) => l.msg === 'processed' && l.deliveryId === records[2]!.eventID)).toBe(false);
   });
 
   it('posts a failing direct invoke to /error with a typed error and no stack of the function', async () => {

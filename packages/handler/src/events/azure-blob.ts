@@ -1,0 +1,49 @@
+/**
+ * The Azure Blob Storage trigger (`app.storageBlob`): the host hands over the blob's content
+ * and, in trigger metadata, `blobTrigger` (`container/name`), `uri` and `properties`. It fires
+ * for new and changed blobs, so `op` is `created`. `ctx.deliveryId` is `container/name@etag`:
+ * the host keeps a receipt per blob ETag and runs a blob again only when it changed.
+ */
+import { isRecord, type Rec } from '../internal/record.js';
+import type { StorageObject, StorageTrigger } from '../types.js';
+import { malformed, opt, sizeOf, type EventItem } from './item.js';
+
+export function isBlobTriggerMetadata(meta: Rec): boolean {
+  return typeof meta.blobTrigger === 'string';
+}
+
+export function blobTriggerItem(content: unknown, meta: Rec): EventItem {
+  const path = typeof meta.blobTrigger === 'string' ? meta.blobTrigger : '';
+  const slash = path.indexOf('/');
+  if (slash <= 0 || slash === path.length - 1) throw malformed('Blob trigger metadata has no container/name', 'triggerMetadata.blobTrigger', 'container/name');
+  const container = path.slice(0, slash);
+  const name = path.slice(slash + 1);
+  const props = isRecord(meta.properties) ? meta.properties : {};
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const etag = str(props.eTag) ?? str(props.etag);
+  const bytes = Buffer.isBuffer(content) ? content : content instanceof Uint8Array ? Buffer.from(content) : typeof content === 'string' ? Buffer.from(content, 'utf8') : undefined;
+  const object: StorageObject = {
+    op: 'created',
+    bucket: container,
+    key: name,
+    ...opt('size', sizeOf(props.contentLength) ?? sizeOf(props.length) ?? bytes?.length),
+    ...opt('etag', etag),
+    ...opt('contentType', str(props.contentType)),
+    ...opt('time', str(props.lastModified)),
+  };
+  const trigger: StorageTrigger = {
+    kind: 'storage',
+    source: 'azure-blob',
+    op: 'created',
+    eventType: 'BlobTrigger',
+    bucket: container,
+    key: name,
+    ...opt('size', object.size),
+    ...opt('etag', etag),
+    ...opt('contentType', object.contentType),
+    ...opt('content', bytes),
+    batchIndex: 0,
+    batchSize: 1,
+  };
+  return { trigger, deliveryId: `${path}@${etag ?? ''}`, payload: () => ({ ...object }) };
+}

@@ -1,0 +1,51 @@
+/**
+ * Azure Cosmos DB trigger (`app.cosmosDB`): a list of changed documents from the change feed.
+ * In latest-version mode each document is the item as it is now, with system properties
+ * (`id`, `_rid`, `_etag`, `_ts`, `_lsn`); inserts and updates look the same (`op: 'upsert'`)
+ * and deletes are not delivered. In all-versions-and-deletes mode each entry is
+ * `{ current, previous, metadata: { operationType, lsn } }` and `op` is exact.
+ * `ctx.deliveryId` is `<id>@<lsn>`.
+ */
+import { isRecord, type Rec } from '../internal/record.js';
+import type { ChangeTrigger } from '../types.js';
+import { idText, isoFromSeconds, malformed, opt, type EventItem } from './item.js';
+
+export function isCosmosDocumentList(trigger: unknown): boolean {
+  return Array.isArray(trigger) && trigger.length > 0 && trigger.every((d) => isRecord(d) && (('_lsn' in d && typeof d.id === 'string') || isRecord(d.metadata)));
+}
+
+const OPS: Record<string, ChangeTrigger['op']> = { create: 'insert', replace: 'update', delete: 'delete' };
+
+export function cosmosItems(documents: unknown, container: string): EventItem[] {
+  if (!Array.isArray(documents)) throw malformed('Cosmos DB trigger input is not a list of documents', 'documents', 'a list of documents');
+  return Array.from(documents).map((raw, index): EventItem => {
+    const field = `documents.${index}`;
+    if (!isRecord(raw)) throw malformed('Cosmos DB change is not a document', field, 'a document');
+    const fullFidelity = isRecord(raw.metadata) && ('current' in raw || 'previous' in raw);
+    const meta: Rec = fullFidelity ? (raw.metadata as Rec) : {};
+    const current = fullFidelity ? (isRecord(raw.current) ? raw.current : undefined) : raw;
+    const previous = fullFidelity && isRecord(raw.previous) ? raw.previous : undefined;
+    const doc = current ?? previous;
+    const id = doc && typeof doc.id === 'string' ? doc.id : undefined;
+    if (id === undefined) throw malformed('Cosmos DB document has no id', `${field}.id`, 'string');
+    const lsn = idText(fullFidelity ? meta.lsn : raw._lsn) ?? idText(doc?._lsn);
+    const operation = typeof meta.operationType === 'string' ? meta.operationType.toLowerCase() : undefined;
+    const op: ChangeTrigger['op'] = operation ? (OPS[operation] ?? 'upsert') : 'upsert';
+    const ts = isoFromSeconds(doc?._ts);
+    const trigger: ChangeTrigger = {
+      kind: 'change',
+      source: 'cosmosdb',
+      collection: container,
+      op,
+      key: id,
+      sequence: lsn,
+      ...opt('before', previous),
+      ...opt('time', ts),
+      batchIndex: index,
+      batchSize: documents.length,
+    };
+    const etag = doc && typeof doc._etag === 'string' ? doc._etag : undefined;
+    const input = op === 'delete' ? (previous ?? { id }) : current;
+    return { trigger, deliveryId: `${id}@${lsn ?? etag ?? ''}`, payload: () => input };
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * DynamoDB Streams records (Lambda event source mapping) as `change` items.
+ *
+ * Attribute values are unmarshalled to plain JSON by hand rather than with
+ * `@aws-sdk/util-dynamodb`: in a stream event binary values arrive as base64 text (the
+ * library passes them through), sets become `Set`s (not JSON), numbers beyond 2^53 throw, and
+ * maps are built by plain assignment (an attribute named `__proto__` would set the prototype).
+ * Here: `S` text, `N` a number when lossless else its exact text, `B` a `Buffer`, `SS`/`NS`/`BS`
+ * arrays, `M`/`L` objects/arrays, `BOOL`, `NULL` → null.
+ */
+import { decodeBase64Strict } from '../internal/base64.js';
+import { isLosslessNumber } from '../internal/json.js';
+import { isRecord, setOwn, type Rec } from '../internal/record.js';
+import type { ChangeTrigger } from '../types.js';
+import { isoFromSeconds, malformed, needRecord, needString, opt, type EventItem } from './item.js';
+
+/** DynamoDB nests documents at most 32 levels; anything deeper is not from DynamoDB. */
+const MAX_ATTRIBUTE_DEPTH = 64;
+
+const NUMBER = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+function numberValue(text: unknown, field: string): number | string {
+  if (typeof text !== 'string' || !NUMBER.test(text.trim())) throw malformed('DynamoDB number is not a decimal string', field, 'a decimal number as text');
+  const n = Number(text);
+  return isLosslessNumber(text, n) ? n : text;
+}
+
+function bytesValue(text: unknown, field: string): Buffer {
+  const bytes = typeof text === 'string' ? decodeBase64Strict(text) : undefined;
+  if (!bytes) throw malformed('DynamoDB binary value is not base64', field, 'base64 text');
+  return bytes;
+}
+
+function listOf(value: unknown, field: string): unknown[] {
+  if (!Array.isArray(value)) throw malformed('DynamoDB list attribute is not a list', field, 'a list');
+  return value;
+}
+
+/** One DynamoDB JSON attribute value (`{ "S": "x" }`) as a plain value. */
+export function unmarshallAttribute(value: unknown, field: string, depth = 0): unknown {
+  if (depth > MAX_ATTRIBUTE_DEPTH) throw malformed('DynamoDB attribute nested too deep', field, `at most ${MAX_ATTRIBUTE_DEPTH} levels`);
+  if (!isRecord(value)) throw malformed('DynamoDB attribute value is not an object', field, 'a DynamoDB attribute value');
+  const keys = Object.keys(value);
+  if (keys.length !== 1) throw malformed('DynamoDB attribute value must have exactly one type', field, 'one of S, N, B, BOOL, NULL, M, L, SS, NS, BS');
+  const type = keys[0]!;
+  const v = value[type];
+  switch (type) {
+    case 'S':
+      if (typeof v !== 'string') throw malformed('DynamoDB string is not text', field, 'string');
+      return v;
+    case 'N':
+      return numberValue(v, field);
+    case 'B':
+      return bytesValue(v, field);
+    case 'BOOL':
+      if (typeof v !== 'boolean') throw malformed('DynamoDB BOOL is not a boolean', field, 'boolean');
+      return v;
+    case 'NULL':
+      return null;
+    case 'SS':
+      return listOf(v, field).map((s, i) => {
+        if (typeof s !== 'string') throw malformed('DynamoDB string set member is not text', `${field}.${i}`, 'string');
+        return s;
+      });
+    case 'NS':
+      return listOf(v, field).map((s, i) => numberValue(s, `${field}.${i}`));
+    case 'BS':
+      return listOf(v, field).map((s, i) => bytesValue(s, `${field}.${i}`));
+    case 'L':
+      return listOf(v, field).map((item, i) => unmarshallAttribute(item, `${field}.${i}`, depth + 1));
+    case 'M':
+      return unmarshallItem(v, field, depth + 1);
+    default:
+      throw malformed(`DynamoDB attribute type ${JSON.stringify(type.slice(0, 20))} is not known`, field, 'one of S, N, B, BOOL, NULL, M, L, SS, NS, BS');
+  }
+}
+
+/** A DynamoDB JSON item (`{ id: { S: '1' } }`) as a plain object. */
+export function unmarshallItem(item: unknown, field: string, depth = 0): Rec {
+  if (!isRecord(item)) throw malformed('DynamoDB item is not an object', field, 'a map of attribute values');
+  const out: Rec = {};
+  for (const [name, value] of Object.entries(item)) setOwn(out, name, unmarshallAttribute(value, `${field}.${name}`, depth));
+  return out;
+}
+
+/** `arn:aws:dynamodb:region:account:table/Orders/stream/2024-…` → `Orders`. */
+export function tableFromArn(arn: string | undefined): string {
+  const match = /:table\/([^/]+)/.exec(arn ?? '');
+  return match?.[1] ?? '';
+}
+
+const OPS: Record<string, ChangeTrigger['op']> = { INSERT: 'insert', MODIFY: 'update', REMOVE: 'delete' };
+
+export function isDynamoDbStreamRecord(record: unknown): boolean {
+  return isRecord(record) && record.eventSource === 'aws:dynamodb';
+}
+
+/**
+ * The records of a DynamoDB Streams batch, in order. `ctx.deliveryId` and `ctx.trigger.sequence`
+ * are the record's `SequenceNumber` (byte-exact text); the batch answer reports it in
+ * `batchItemFailures`.
+ */
+export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: EventItem[]; sequences: string[] } {
+  const sequences: string[] = [];
+  // Array.from: a hole in the list is a record too (and a malformed one).
+  const items = Array.from(records).map((raw, index): EventItem => {
+    const field = `Records.${index}`;
+    const record = needRecord(raw, field, 'a DynamoDB Streams record');
+    const ddb = needRecord(record.dynamodb, `${field}.dynamodb`);
+    const sequence = needString(ddb.SequenceNumber, `${field}.dynamodb.SequenceNumber`);
+    sequences.push(sequence);
+    const eventName = needString(record.eventName, `${field}.eventName`);
+    const op = OPS[eventName];
+    if (!op) throw malformed('DynamoDB Streams eventName is not INSERT, MODIFY or REMOVE', `${field}.eventName`, 'INSERT, MODIFY or REMOVE');
+    const key = unmarshallItem(ddb.Keys, `${field}.dynamodb.Keys`);
+    const after = ddb.NewImage === undefined ? undefined : unmarshallItem(ddb.NewImage, `${field}.dynamodb.NewImage`);
+    const before = ddb.OldImage === undefined ? undefined : unmarshallItem(ddb.OldImage, `${field}.dynamodb.OldImage`);
+    const trigger: ChangeTrigger = {
+      kind: 'change',
+      source: 'dynamodb-streams',
+      collection: tableFromArn(typeof record.eventSourceARN === 'string' ? record.eventSourceARN : undefined),
+      op,
+      key,
+      sequence,
+      ...opt('before', before),
+      ...opt('time', isoFromSeconds(ddb.ApproximateCreationDateTime)),
+      batchIndex: index,
+      batchSize: records.length,
+    };
+    // KEYS_ONLY (and OLD_IMAGE for writes) carry no new image: the key is all there is.
+    const input = op === 'delete' ? (before ?? key) : (after ?? key);
+    return { trigger, deliveryId: sequence, payload: () => input };
+  });
+  return { items, sequences };
+}

@@ -1,0 +1,126 @@
+/**
+ * Azure Event Grid events, in the Event Grid schema (`eventType`, `subject`, `eventTime`,
+ * `data`, `dataVersion`) and the CloudEvents 1.0 schema (`specversion`, `type`, `source`):
+ * Blob Storage events (`Microsoft.Storage.BlobCreated` / `BlobDeleted`) become `storage`
+ * items, anything else a `notification` item, one per event.
+ *
+ * A blob's container and name are read from `data.url` (percent-decoded), else from the
+ * subject `/blobServices/default/containers/<container>/blobs/<name>`.
+ */
+import { isRecord, type Rec } from '../internal/record.js';
+import { anyPayload, bytesPayload } from '../message.js';
+import { decodeBase64Strict } from '../internal/base64.js';
+import type { NotificationTrigger, StorageObject, StorageTrigger } from '../types.js';
+import { malformed, needString, opt, sizeOf, stringMap, type EventItem, type ParseOptions } from './item.js';
+
+const BLOB_OPS: Record<string, StorageObject['op']> = {
+  'Microsoft.Storage.BlobCreated': 'created',
+  'Microsoft.Storage.BlobDeleted': 'deleted',
+  'Microsoft.Storage.BlobTierChanged': 'updated',
+};
+
+/** Whether a value is one Event Grid event in either schema. */
+export function isEventGridEvent(value: unknown): value is Rec {
+  if (!isRecord(value) || typeof value.id !== 'string') return false;
+  const gridSchema = typeof value.eventType === 'string' && typeof value.subject === 'string' && 'data' in value && (typeof value.eventTime === 'string' || typeof value.dataVersion === 'string');
+  const cloudEvent = typeof value.specversion === 'string' && typeof value.type === 'string' && typeof value.source === 'string';
+  return gridSchema || cloudEvent;
+}
+
+function blobLocation(data: Rec, subject: string | undefined, field: string): { container: string; name: string } {
+  if (typeof data.url === 'string') {
+    try {
+      const url = new URL(data.url);
+      const parts = url.pathname.split('/').slice(1);
+      // Azurite and other emulators put the account name first: http://127.0.0.1:10000/devstoreaccount1/container/blob
+      const offset = /^[\d.]+$|^localhost$/.test(url.hostname) ? 1 : 0;
+      const container = parts[offset];
+      const name = parts.slice(offset + 1).map(decodeURIComponent).join('/');
+      if (container && name) return { container: decodeURIComponent(container), name };
+    } catch {
+      // fall through to the subject
+    }
+  }
+  const match = /^\/blobServices\/default\/containers\/([^/]+)\/blobs\/(.+)$/.exec(subject ?? '');
+  if (!match) throw malformed('Blob event names no blob (data.url or subject)', field, 'data.url or subject /blobServices/default/containers/<c>/blobs/<name>');
+  return { container: match[1]!, name: match[2]! };
+}
+
+/** One Event Grid event as an item. */
+export function eventGridItem(event: Rec, options: ParseOptions, index = 0, size = 1, field = ''): EventItem {
+  const at = (name: string): string => (field ? `${field}.${name}` : name);
+  const cloudEvent = typeof event.specversion === 'string';
+  const id = needString(event.id, at('id'));
+  const type = needString(cloudEvent ? event.type : event.eventType, at(cloudEvent ? 'type' : 'eventType'));
+  const subject = typeof event.subject === 'string' ? event.subject : undefined;
+  const time = typeof (cloudEvent ? event.time : event.eventTime) === 'string' ? ((cloudEvent ? event.time : event.eventTime) as string) : undefined;
+  const topic = typeof (cloudEvent ? event.source : event.topic) === 'string' ? ((cloudEvent ? event.source : event.topic) as string) : '';
+  const blobOp = BLOB_OPS[type];
+  if (blobOp && isRecord(event.data)) {
+    const data = event.data;
+    const { container, name } = blobLocation(data, subject, at('data.url'));
+    const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+    const object: StorageObject = {
+      op: blobOp,
+      bucket: container,
+      key: name,
+      ...opt('size', sizeOf(data.contentLength)),
+      ...opt('etag', str(data.eTag)),
+      ...opt('contentType', str(data.contentType)),
+      ...opt('time', time),
+    };
+    const trigger: StorageTrigger = {
+      kind: 'storage',
+      source: 'azure-event-grid',
+      op: blobOp,
+      eventType: type,
+      bucket: container,
+      key: name,
+      ...opt('size', object.size),
+      ...opt('etag', object.etag),
+      ...opt('contentType', object.contentType),
+      batchIndex: index,
+      batchSize: size,
+    };
+    return { trigger, deliveryId: id, payload: () => ({ ...object }) };
+  }
+  // CloudEvents extension attributes (anything beyond the spec's own) as string attributes.
+  const attributes = cloudEvent ? stringMap(Object.fromEntries(Object.entries(event).filter(([k]) => !CE_FIELDS.has(k)))) : {};
+  const trigger: NotificationTrigger = {
+    kind: 'notification',
+    source: 'event-grid',
+    topic,
+    messageId: id,
+    type,
+    ...opt('subject', subject),
+    ...opt('time', time),
+    attributes,
+    batchIndex: index,
+    batchSize: size,
+  };
+  const base64 = event.data === undefined && typeof event.data_base64 === 'string' ? event.data_base64 : undefined;
+  return {
+    trigger,
+    deliveryId: id,
+    payload: () => {
+      if (base64 === undefined) return anyPayload(event.data, options.body, { field: at('data'), declaredJson: true });
+      const bytes = decodeBase64Strict(base64);
+      if (!bytes) throw malformed('CloudEvent data_base64 is not base64', at('data_base64'), 'base64 text');
+      return bytesPayload(bytes, options.body, { field: at('data_base64') });
+    },
+  };
+}
+
+const CE_FIELDS = new Set(['id', 'source', 'specversion', 'type', 'datacontenttype', 'dataschema', 'subject', 'time', 'data', 'data_base64']);
+
+/** An Event Grid trigger's argument: one event, or a list of them. */
+export function eventGridItems(trigger: unknown, options: ParseOptions): EventItem[] {
+  if (Array.isArray(trigger)) {
+    return Array.from(trigger).map((event, i) => {
+      if (!isEventGridEvent(event)) throw malformed('Not an Event Grid event', String(i), 'an Event Grid or CloudEvents event');
+      return eventGridItem(event, options, i, trigger.length, String(i));
+    });
+  }
+  if (!isEventGridEvent(trigger)) throw malformed('Not an Event Grid event', '', 'an Event Grid or CloudEvents event');
+  return [eventGridItem(trigger, options)];
+}

@@ -1,0 +1,62 @@
+/**
+ * Azure Event Hubs trigger (`app.eventHub`, `cardinality: 'many'` or `'one'`) as `stream`
+ * items. Trigger metadata (camel-cased by the worker): `partitionContext` { eventHubName,
+ * consumerGroup, partitionId }, and per event `sequenceNumber(Array)`, `offset(Array)`,
+ * `enqueuedTimeUtc(Array)`, `partitionKeyArray`, `properties(Array)`, `systemProperties(Array)`.
+ * `ctx.deliveryId` is `eventHub/partition/sequenceNumber`.
+ */
+import { isRecord, type Rec } from '../internal/record.js';
+import { anyPayload } from '../message.js';
+import type { StreamTrigger } from '../types.js';
+import { idText, malformed, opt, stringMap, type EventItem, type ParseOptions } from './item.js';
+
+export function isEventHubsMetadata(meta: Rec): boolean {
+  return isRecord(meta.partitionContext) && ('sequenceNumberArray' in meta || 'sequenceNumber' in meta || 'offsetArray' in meta || 'offset' in meta);
+}
+
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** A string member of a record, trying each spelling (the worker camel-cases only the first letter). */
+function member(rec: unknown, ...names: string[]): unknown {
+  if (!isRecord(rec)) return undefined;
+  for (const name of names) if (rec[name] !== undefined) return rec[name];
+  return undefined;
+}
+
+export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, options: ParseOptions): EventItem[] {
+  const partitionContext = isRecord(meta.partitionContext) ? meta.partitionContext : {};
+  const hub = typeof partitionContext.eventHubName === 'string' ? partitionContext.eventHubName : '';
+  const partition = idText(partitionContext.partitionId) ?? '';
+  if (many && !Array.isArray(trigger)) throw malformed('Event Hubs batch is not a list of events', 'events', 'a list (cardinality many)');
+  const bodies: unknown[] = many ? Array.from(trigger as unknown[]) : [trigger];
+  const sequences = many ? list(meta.sequenceNumberArray) : [meta.sequenceNumber];
+  const offsets = many ? list(meta.offsetArray) : [meta.offset];
+  const times = many ? list(meta.enqueuedTimeUtcArray) : [meta.enqueuedTimeUtc];
+  const keys = many ? list(meta.partitionKeyArray) : [meta.partitionKey];
+  const props = many ? list(meta.propertiesArray) : [meta.properties];
+  const system = many ? list(meta.systemPropertiesArray) : [meta.systemProperties];
+  return bodies.map((body, index): EventItem => {
+    const sequence = idText(sequences[index]) ?? idText(member(system[index], 'sequenceNumber', 'SequenceNumber', 'x-opt-sequence-number'));
+    if (sequence === undefined) {
+      throw malformed('Event Hubs event has no sequence number', many ? `triggerMetadata.sequenceNumberArray.${index}` : 'triggerMetadata.sequenceNumber', 'an integer');
+    }
+    const offset = idText(offsets[index]) ?? idText(member(system[index], 'offset', 'Offset', 'x-opt-offset'));
+    const key = keys[index] ?? member(system[index], 'partitionKey', 'PartitionKey', 'x-opt-partition-key');
+    const time = times[index] ?? member(system[index], 'enqueuedTimeUtc', 'EnqueuedTimeUtc');
+    const attributes = stringMap(props[index]);
+    if (offset !== undefined) attributes['x-opt-offset'] = offset;
+    const trigger: StreamTrigger = {
+      kind: 'stream',
+      source: 'azure-event-hubs',
+      stream: hub,
+      partition,
+      sequence,
+      ...opt('key', typeof key === 'string' ? key : undefined),
+      ...opt('time', typeof time === 'string' ? time : undefined),
+      attributes,
+      batchIndex: index,
+      batchSize: bodies.length,
+    };
+    return { trigger, deliveryId: `${hub}/${partition}/${sequence}`, payload: () => anyPayload(body, options.body, { field: many ? `events.${index}` : 'event' }) };
+  });
+}

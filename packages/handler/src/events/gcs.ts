@@ -1,0 +1,50 @@
+/**
+ * Cloud Storage CloudEvents (`google.cloud.storage.object.v1.*`, data: StorageObjectData as
+ * JSON) as `storage` items. `finalized` is a created object; `deleted`, and `archived` (a
+ * version stopped being live: an overwrite or delete in a versioned bucket), are deletions;
+ * `metadataUpdated` is an update. Follows googleapis/google-cloudevents
+ * `google/events/cloud/storage/v1/data.proto`.
+ */
+import { isRecord, type Rec } from '../internal/record.js';
+import type { StorageObject, StorageTrigger } from '../types.js';
+import { needRecord, needString, opt, sizeOf, type EventItem } from './item.js';
+
+const PREFIX = 'google.cloud.storage.object.v1.';
+const OPS: Record<string, StorageObject['op']> = { finalized: 'created', deleted: 'deleted', archived: 'deleted', metadataUpdated: 'updated' };
+
+export function isCloudStorageEvent(type: string): boolean {
+  return type.startsWith(PREFIX) && Object.hasOwn(OPS, type.slice(PREFIX.length));
+}
+
+/** The storage item of a Cloud Storage CloudEvent (`data` already decoded from JSON). */
+export function cloudStorageItem(ce: Rec, data: unknown): EventItem {
+  const type = needString(ce.type, 'type');
+  const id = needString(ce.id, 'id');
+  const object = needRecord(isRecord(data) ? data : undefined, 'data', 'a Cloud Storage object (JSON)');
+  const op = OPS[type.slice(PREFIX.length)]!;
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const value: StorageObject = {
+    op,
+    bucket: needString(object.bucket, 'data.bucket'),
+    key: needString(object.name, 'data.name'),
+    ...opt('size', sizeOf(object.size)),
+    ...opt('etag', str(object.etag)),
+    ...opt('contentType', str(object.contentType)),
+    ...opt('versionId', str(object.generation)),
+    ...opt('time', str(ce.time) ?? str(object.updated)),
+  };
+  const trigger: StorageTrigger = {
+    kind: 'storage',
+    source: 'cloud-storage',
+    op,
+    eventType: type,
+    bucket: value.bucket,
+    key: value.key,
+    ...opt('size', value.size),
+    ...opt('etag', value.etag),
+    ...opt('contentType', value.contentType),
+    batchIndex: 0,
+    batchSize: 1,
+  };
+  return { trigger, deliveryId: id, payload: () => ({ ...value }) };
+}

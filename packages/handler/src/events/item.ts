@@ -1,0 +1,93 @@
+/**
+ * What every event-source parser yields: one unit of work per record, without the request id
+ * (the provider adapter names attempts). Parsers are pure functions of the provider's event.
+ */
+import { MalformedEventError } from '../errors.js';
+import { isRecord, setOwn, type Rec } from '../internal/record.js';
+import type { BodyMode } from '../message.js';
+import type { Trigger } from '../types.js';
+
+/** One record of an event, ready to run. */
+export interface EventItem {
+  trigger: Trigger;
+  /** Stable across redeliveries of this record (byte-exact from the event). */
+  deliveryId: string | undefined;
+  /** The function's input before validation; may throw MalformedEventError. */
+  payload(): unknown;
+}
+
+/** Options every parser takes from the handler. */
+export interface ParseOptions {
+  body: BodyMode;
+}
+
+/** A typed MALFORMED_EVENT naming the field and what was expected there. */
+export function malformed(message: string, field: string, expected: string): MalformedEventError {
+  return new MalformedEventError(message, [{ field, message, expected }]);
+}
+
+/** A non-empty string at `field`, or a typed error. */
+export function needString(value: unknown, field: string, what = 'a non-empty string'): string {
+  if (typeof value !== 'string' || value === '') throw malformed(`Event field ${field} is missing or not a string`, field, what);
+  return value;
+}
+
+/** A record at `field`, or a typed error. */
+export function needRecord(value: unknown, field: string, what = 'an object'): Rec {
+  if (!isRecord(value)) throw malformed(`Event field ${field} is missing or not an object`, field, what);
+  return value;
+}
+
+/** A list at `field`, or a typed error. */
+export function needList(value: unknown, field: string, what = 'a list'): unknown[] {
+  if (!Array.isArray(value)) throw malformed(`Event field ${field} is missing or not a list`, field, what);
+  return value;
+}
+
+/**
+ * An identity (sequence number, offset, partition) as text, byte-exact: a string as it is; a
+ * number only when the event itself carries it as a JSON number (Kafka offsets), as its decimal.
+ */
+export function idText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+  if (typeof value === 'bigint') return value.toString();
+  return undefined;
+}
+
+/** An identity at `field`, or a typed error. */
+export function needId(value: unknown, field: string): string {
+  const id = idText(value);
+  if (id === undefined) throw malformed(`Event field ${field} is missing or not an identifier`, field, 'a string or integer');
+  return id;
+}
+
+/** String-valued map of a record's string/number/boolean members (others dropped), prototype-safe. */
+export function stringMap(value: unknown, pick: (v: unknown) => unknown = (v) => v): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isRecord(value)) return out;
+  for (const [k, raw] of Object.entries(value)) {
+    const v = pick(raw);
+    if (typeof v === 'string') setOwn(out, k, v);
+    else if (typeof v === 'number' || typeof v === 'boolean') setOwn(out, k, String(v));
+  }
+  return out;
+}
+
+/** A size in bytes from a number or a decimal string (Cloud Storage sends strings); undefined otherwise. */
+export function sizeOf(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Epoch seconds (possibly fractional) as ISO 8601, or undefined. */
+export function isoFromSeconds(value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  const date = new Date(value * 1000);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/** Spreads `{ [name]: value }` only when value is defined (exactOptionalPropertyTypes-friendly). */
+export function opt<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
+}

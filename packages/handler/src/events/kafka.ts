@@ -1,0 +1,81 @@
+/**
+ * Kafka records as Lambda delivers them from Amazon MSK (`eventSource: 'aws:kafka'`) and
+ * self-managed Apache Kafka (`'SelfManagedKafka'`): `records` maps `topic-partition` to the
+ * records of that partition, keys and values base64, headers as lists of byte arrays.
+ */
+import { isUtf8 } from 'node:buffer';
+import { decodeBase64Strict } from '../internal/base64.js';
+import { isRecord, setOwn } from '../internal/record.js';
+import { base64Payload } from '../message.js';
+import type { StreamTrigger } from '../types.js';
+import { isoFromSeconds, malformed, needId, needRecord, needString, opt, type EventItem, type ParseOptions } from './item.js';
+
+export function isLambdaKafkaEvent(event: Record<string, unknown>): boolean {
+  return (event.eventSource === 'aws:kafka' || event.eventSource === 'SelfManagedKafka') && isRecord(event.records);
+}
+
+/** A key as text when its bytes are UTF-8, else as base64. */
+function keyText(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const bytes = decodeBase64Strict(needString(value, field, 'base64 text'));
+  if (!bytes) throw malformed('Kafka key is not base64', field, 'base64 text');
+  return isUtf8(bytes) ? bytes.toString('utf8') : (value as string);
+}
+
+/** Header values arrive as arrays of byte values: decoded as UTF-8, repeated names joined with `, `. */
+function headerMap(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(value)) return out;
+  for (const entry of value) {
+    if (!isRecord(entry)) continue;
+    for (const [name, bytes] of Object.entries(entry)) {
+      if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) continue;
+      const text = Buffer.from(bytes.map((b: number) => b & 0xff)).toString('utf8');
+      setOwn(out, name, Object.hasOwn(out, name) ? `${out[name]}, ${text}` : text);
+    }
+  }
+  return out;
+}
+
+/**
+ * Every record of the batch, partition by partition in the order Lambda sent them.
+ * `ctx.deliveryId` is `topic/partition/offset`.
+ */
+export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseOptions): EventItem[] {
+  const groups = needRecord(event.records, 'records', 'topic-partition → records');
+  const flat: Array<{ raw: unknown; field: string }> = [];
+  for (const [group, list] of Object.entries(groups)) {
+    if (!Array.isArray(list)) throw malformed('Kafka records of a partition are not a list', `records.${group}`, 'a list');
+    Array.from(list).forEach((raw, i) => flat.push({ raw, field: `records.${group}.${i}` }));
+  }
+  return flat.map(({ raw, field }, index): EventItem => {
+    const record = needRecord(raw, field, 'a Kafka record');
+    const topic = needString(record.topic, `${field}.topic`);
+    const partition = needId(record.partition, `${field}.partition`);
+    const offset = needId(record.offset, `${field}.offset`);
+    const time = isoFromSeconds(typeof record.timestamp === 'number' ? record.timestamp / 1000 : undefined);
+    const trigger: StreamTrigger = {
+      kind: 'stream',
+      source: 'kafka',
+      stream: topic,
+      partition,
+      sequence: offset,
+      ...opt('key', keyText(record.key, `${field}.key`)),
+      ...opt('time', time),
+      attributes: headerMap(record.headers),
+      batchIndex: index,
+      batchSize: flat.length,
+    };
+    const value = record.value;
+    return {
+      trigger,
+      deliveryId: `${topic}/${partition}/${offset}`,
+      // A tombstone (null value) is a record too: the function receives null.
+      payload: () => {
+        if (value === null || value === undefined) return null;
+        if (typeof value !== 'string') throw malformed('Kafka value is not base64 text', `${field}.value`, 'base64 text');
+        return base64Payload(value, options.body, { field: `${field}.value` });
+      },
+    };
+  });
+}

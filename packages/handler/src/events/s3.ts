@@ -1,0 +1,146 @@
+/**
+ * S3 object notifications as `storage` items, however they arrive: directly (`Records` with
+ * `eventSource: 'aws:s3'`), inside an SNS notification, inside an SQS message (either of the
+ * two, or SNS inside SQS), or as an EventBridge `Object Created` / `Object Deleted` event.
+ *
+ * S3 notification keys are form-encoded (`+` is a space, `%2B` a plus); EventBridge keys are not.
+ * `ctx.deliveryId` is `bucket/key@sequencer` (S3 re-sends a notification with the same
+ * sequencer), so the same upload is one delivery whichever route it took.
+ */
+import { isRecord, type Rec } from '../internal/record.js';
+import { parseJsonLossless } from '../internal/json.js';
+import type { StorageObject, StorageTrigger } from '../types.js';
+import { malformed, needRecord, needString, opt, sizeOf, type EventItem } from './item.js';
+
+/** One S3 object event, whatever carried it. */
+export interface S3Change {
+  eventType: string;
+  object: StorageObject;
+  sequencer: string | undefined;
+}
+
+export function isS3Record(record: unknown): boolean {
+  return isRecord(record) && record.eventSource === 'aws:s3';
+}
+
+/** `a+b%2Bc` → `a b+c`; a malformed escape is a typed error (S3 never sends one). */
+export function decodeS3Key(key: string, field: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    throw malformed('S3 object key is not URL-encoded text', field, 'a URL-encoded key');
+  }
+}
+
+function opOf(eventType: string): StorageObject['op'] {
+  if (eventType.startsWith('ObjectCreated') || eventType === 'Object Created') return 'created';
+  if (eventType.startsWith('ObjectRemoved') || eventType.startsWith('LifecycleExpiration') || eventType === 'Object Deleted') return 'deleted';
+  return 'updated';
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** One change from the fields both S3 notification shapes carry (under different names). */
+function change(eventType: string, bucket: string, key: string, o: { size: unknown; etag: unknown; versionId: unknown; sequencer: unknown; time: unknown }): S3Change {
+  return {
+    eventType,
+    sequencer: text(o.sequencer),
+    object: {
+      op: opOf(eventType),
+      bucket,
+      key,
+      ...opt('size', sizeOf(o.size)),
+      ...opt('etag', text(o.etag)),
+      ...opt('versionId', text(o.versionId)),
+      ...opt('time', text(o.time)),
+    },
+  };
+}
+
+function notificationChange(raw: unknown, field: string): S3Change {
+  const record = needRecord(raw, field, 'an S3 event record');
+  const eventType = needString(record.eventName, `${field}.eventName`);
+  const s3 = needRecord(record.s3, `${field}.s3`);
+  const bucket = needString(needRecord(s3.bucket, `${field}.s3.bucket`).name, `${field}.s3.bucket.name`);
+  const object = needRecord(s3.object, `${field}.s3.object`);
+  const key = decodeS3Key(needString(object.key, `${field}.s3.object.key`), `${field}.s3.object.key`);
+  return change(eventType, bucket, key, { size: object.size, etag: object.eTag, versionId: object.versionId, sequencer: object.sequencer, time: record.eventTime });
+}
+
+/** Whether an EventBridge event is an S3 object event (`source: 'aws.s3'` with a bucket and an object). */
+export function isS3EventBridgeEvent(event: Rec): boolean {
+  return event.source === 'aws.s3' && typeof event['detail-type'] === 'string' && isRecord(event.detail) && isRecord(event.detail.object) && isRecord(event.detail.bucket);
+}
+
+function eventBridgeChange(event: Rec, field: string): S3Change {
+  const eventType = needString(event['detail-type'], `${field}.detail-type`);
+  const detail = needRecord(event.detail, `${field}.detail`);
+  const bucket = needString(needRecord(detail.bucket, `${field}.detail.bucket`).name, `${field}.detail.bucket.name`);
+  const object = needRecord(detail.object, `${field}.detail.object`);
+  // EventBridge sends the key as it is, not form-encoded.
+  const key = needString(object.key, `${field}.detail.object.key`);
+  return change(eventType, bucket, key, { size: object.size, etag: object.etag, versionId: object['version-id'], sequencer: object.sequencer, time: event.time });
+}
+
+/** The S3 test message S3 sends when a notification to SQS/SNS is configured: nothing to run. */
+export function isS3TestEvent(value: unknown): boolean {
+  return isRecord(value) && value.Event === 's3:TestEvent' && value.Service === 'Amazon S3';
+}
+
+/**
+ * The S3 changes inside a message body (SQS body, SNS `Message`): a notification, an SNS
+ * envelope around one, or an EventBridge event. `undefined` when the body is none of these;
+ * `[]` for the S3 test event.
+ */
+export function s3ChangesInBody(body: unknown, field: string, via: string[] = []): { changes: S3Change[]; via: string[] } | undefined {
+  const parsed = typeof body === 'string' ? parseJsonLossless(body)?.value : body;
+  if (!isRecord(parsed)) return undefined;
+  if (isS3TestEvent(parsed)) return { changes: [], via };
+  if (Array.isArray(parsed.Records) && parsed.Records.length > 0 && parsed.Records.every(isS3Record)) {
+    return { changes: Array.from(parsed.Records).map((r, i) => notificationChange(r, `${field}.Records.${i}`)), via };
+  }
+  if (isS3EventBridgeEvent(parsed)) return { changes: [eventBridgeChange(parsed, field)], via: [...via, 'eventbridge'] };
+  // An SNS envelope (an SNS subscription of an SQS queue without raw message delivery).
+  if (parsed.Type === 'Notification' && typeof parsed.Message === 'string' && typeof parsed.TopicArn === 'string') {
+    return s3ChangesInBody(parsed.Message, `${field}.Message`, [...via, 'sns']);
+  }
+  return undefined;
+}
+
+/** The changes of a direct S3 event (`Records` of `aws:s3`). */
+export function s3NotificationChanges(records: ReadonlyArray<unknown>): S3Change[] {
+  return Array.from(records).map((r, i) => notificationChange(r, `Records.${i}`));
+}
+
+/** The change of an EventBridge S3 event. */
+export function s3EventBridgeChange(event: Rec): S3Change {
+  if (!isS3EventBridgeEvent(event)) throw malformed('Not an S3 EventBridge event', 'detail', 'an S3 object event');
+  return eventBridgeChange(event, '');
+}
+
+/** The delivery identity of one object change: the same whichever route carried it. */
+export function s3DeliveryId(change: S3Change): string {
+  const o = change.object;
+  return `${o.bucket}/${o.key}@${change.sequencer ?? `${o.versionId ?? ''}${o.time ?? ''}`}`;
+}
+
+/** A storage item for each change; `via` names the wrapping (`sns`, `sqs`, `eventbridge`, `sns-sqs`). */
+export function s3Items(changes: ReadonlyArray<S3Change>, via: string | undefined, batch: { offset: number; size: number } = { offset: 0, size: changes.length }): EventItem[] {
+  return changes.map((change, i): EventItem => {
+    const o = change.object;
+    const trigger: StorageTrigger = {
+      kind: 'storage',
+      source: 's3',
+      ...opt('via', via),
+      op: o.op,
+      eventType: change.eventType,
+      bucket: o.bucket,
+      key: o.key,
+      ...opt('size', o.size),
+      ...opt('etag', o.etag),
+      batchIndex: batch.offset + i,
+      batchSize: batch.size,
+    };
+    return { trigger, deliveryId: s3DeliveryId(change), payload: () => ({ ...o }) };
+  });
+}

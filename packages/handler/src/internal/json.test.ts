@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { isLosslessNumber, jsonTextTooDeep, parseJsonLossless, valueTooDeep } from './json.js';
+import { decodeBase64Strict } from './base64.js';
+
+describe('parseJsonLossless', () => {
+  it('keeps text whose numbers would change', () => {
+    expect(parseJsonLossless('89e7073266')).toBeUndefined();
+    expect(parseJsonLossless('12345678901234567890')).toBeUndefined();
+    expect(parseJsonLossless('{"id": 9007199254740993}')).toBeUndefined();
+  });
+
+  it('parses JSON whose numbers keep their value, whatever their spelling', () => {
+    expect(parseJsonLossless('{"a": 1.50, "b": 1e3, "c": -0.25, "d": 9007199254740991}')).toEqual({ value: { a: 1.5, b: 1000, c: -0.25, d: 9007199254740991 } });
+    expect(parseJsonLossless('"x"')).toEqual({ value: 'x' });
+    expect(parseJsonLossless('not json')).toBeUndefined();
+  });
+
+  it('compares decimal values, not spellings', () => {
+    expect(isLosslessNumber('1.50', 1.5)).toBe(true);
+    expect(isLosslessNumber('15e-1', 1.5)).toBe(true);
+    expect(isLosslessNumber('0.1', 0.1)).toBe(true);
+    expect(isLosslessNumber('0.10000000000000001', 0.1)).toBe(false);
+    expect(isLosslessNumber('1e400', Infinity)).toBe(false);
+  });
+});
+
+describe('depth bounds', () => {
+  it('finds text nested deeper than the bound, ignoring brackets inside strings', () => {
+    expect(jsonTextTooDeep('['.repeat(513) + ']'.repeat(513))).toBe(true);
+    expect(jsonTextTooDeep('['.repeat(512) + ']'.repeat(512))).toBe(false);
+    expect(jsonTextTooDeep(`["${'['.repeat(2000)}"]`)).toBe(false);
+  });
+
+  it('finds parsed values nested deeper than the bound without recursion', () => {
+    expect(valueTooDeep(JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)))).toBe(true);
+    expect(valueTooDeep({ a: [{ b: 1 }] })).toBe(false);
+  });
+});
+
+describe('decodeBase64Strict', () => {
+  it('decodes standard, URL-safe and wrapped base64', () => {
+    expect(decodeBase64Strict('//4AgA==')).toEqual(Buffer.from([0xff, 0xfe, 0x00, 0x80]));
+    expect(decodeBase64Strict('__4AgA')).toEqual(Buffer.from([0xff, 0xfe, 0x00, 0x80]));
+    expect(decodeBase64Strict('aGVs\nbG8=')).toEqual(Buffer.from('hello'));
+  });
+
+  it('refuses junk, misplaced padding and impossible lengths', () => {
+    for (const bad of ['aGVs*bG8=', 'a', 'aGVsbG8=x', '=aGVs', 'aGV=sbG8']) expect(decodeBase64Strict(bad)).toBeUndefined();
+  });
+});

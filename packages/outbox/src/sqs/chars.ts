@@ -1,0 +1,47 @@
+/**
+ * The characters SQS accepts in a message body and in string attribute values: the XML 1.0
+ * `Char` production, `#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`
+ * (SQS API reference, SendMessage `MessageBody`). Anything else is answered with
+ * `InvalidMessageContents` — or, as newer SDK docs warn, may be replaced with U+FFFD — so the
+ * sender checks before it sends.
+ */
+
+/**
+ * One character outside the allowed set. In `u` mode a lone surrogate (U+D800–U+DFFF not
+ * paired) is its own code point and falls outside every range, so it is caught too.
+ */
+const INVALID = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** Where the first character SQS refuses sits in a string. */
+export interface InvalidCharacter {
+  /** UTF-16 index of the character in the string. */
+  index: number;
+  /** Its code point, e.g. `0x1` or `0xfffe` (never the text around it: that is payload). */
+  codePoint: number;
+  /** A lone surrogate cannot be encoded as UTF-8 at all, so not even base64 can carry it. */
+  loneSurrogate: boolean;
+}
+
+/**
+ * Finds the first character SQS would refuse, or `undefined` when every character is allowed.
+ *
+ * @example
+ * findInvalidCharacter('ok\u0001') // { index: 2, codePoint: 1, loneSurrogate: false }
+ */
+export function findInvalidCharacter(text: string): InvalidCharacter | undefined {
+  const match = INVALID.exec(text);
+  if (match === null) return undefined;
+  const codePoint = match[0].codePointAt(0)!;
+  return { index: match.index, codePoint, loneSurrogate: codePoint >= 0xd800 && codePoint <= 0xdfff };
+}
+
+/** Whether `text` holds a surrogate that is not part of a pair (not well-formed UTF-16). */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
+/** `U+0001`-style label for messages (a code point, never the payload around it). */
+export function codePointLabel(codePoint: number): string {
+  return `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+}

@@ -1,0 +1,186 @@
+/**
+ * Claim check: a message too large for its queue is stored in S3 and the SQS message carries a
+ * small pointer (bucket, key, size, SHA-256) instead. The object is written with
+ * `If-None-Match: *`, so a retry never overwrites: it adopts an existing object only when its
+ * bytes hash the same, and refuses one that differs. The consumer verifies size and hash.
+ * (S3 conditional writes: PutObject `If-None-Match`; 412 Precondition Failed when the key exists.)
+ */
+import { createHash } from 'node:crypto';
+import { ClaimCheckError } from './errors.js';
+import { errorCode, httpStatus } from './classify.js';
+
+/** Message attribute that marks a claim-check pointer body; its value is the pointer format version. */
+export const CLAIM_CHECK_ATTRIBUTE = 'steadyfn.claimCheck';
+/** Message attribute that marks a base64-encoded body (a body with characters SQS refuses). */
+export const CONTENT_ENCODING_ATTRIBUTE = 'steadyfn.contentEncoding';
+
+/**
+ * What the claim check needs of an S3 client: an `S3Client` from `@aws-sdk/client-s3` fits
+ * (typed structurally so the package's types do not require that optional peer).
+ */
+export interface S3Sender {
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
+}
+
+/**
+ * The pointer a claim-check message carries as its body (JSON, version 1):
+ * `{"claimCheck":1,"bucket":"…","key":"claims/<id>","size":123456,"sha256":"<64 hex>"}`.
+ */
+export interface ClaimCheckPointer {
+  bucket: string;
+  key: string;
+  /** Bytes of the stored body (its UTF-8 encoding). */
+  size: number;
+  /** SHA-256 of the stored bytes, lowercase hex. */
+  sha256: string;
+}
+
+/** Where claim-check objects go. */
+export interface ClaimCheckOptions {
+  /** An S3 client (cached by `@steadyfn/connections` or your own). */
+  s3: S3Sender;
+  /** Bucket; give it a lifecycle rule longer than the queue's retention plus its DLQ's. */
+  bucket: string;
+  /** Key prefix; the key is prefix + message id. @default 'claims/' */
+  prefix?: string;
+  /**
+   * Store in S3 every message whose size (body + attributes, as SQS counts it) exceeds this,
+   * even when the queue would take it. @default the queue's `MaximumMessageSize`
+   */
+  thresholdBytes?: number;
+}
+
+type S3Module = typeof import('@aws-sdk/client-s3');
+let s3Module: Promise<S3Module> | undefined;
+/** `@aws-sdk/client-s3` is an optional peer: loaded only when a claim check is used. */
+function loadS3(): Promise<S3Module> {
+  s3Module ??= import('@aws-sdk/client-s3');
+  return s3Module;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The pointer body, as sent. */
+export function pointerBody(pointer: ClaimCheckPointer): string {
+  return JSON.stringify({ claimCheck: 1, bucket: pointer.bucket, key: pointer.key, size: pointer.size, sha256: pointer.sha256 });
+}
+
+/** Outcome of storing one claim-check object. */
+export type StoreOutcome = { ok: true; pointer: ClaimCheckPointer; adopted: boolean } | { ok: false; conflict: boolean; code: string; retryable: boolean };
+
+/**
+ * Writes `body` (UTF-8) to `bucket/key` unless the key exists. When it exists, reads it back:
+ * identical bytes are adopted (a retry after a crash), different bytes are a conflict.
+ */
+export async function storeClaimCheck(options: ClaimCheckOptions, key: string, body: string, signal?: AbortSignal): Promise<StoreOutcome> {
+  const { PutObjectCommand, GetObjectCommand } = await loadS3();
+  const bytes = Buffer.from(body, 'utf8');
+  const digest = createHash('sha256').update(bytes).digest();
+  const pointer: ClaimCheckPointer = { bucket: options.bucket, key, size: bytes.length, sha256: digest.toString('hex') };
+  const abort = signal === undefined ? undefined : { abortSignal: signal };
+  try {
+    await options.s3.send(
+      new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: bytes, IfNoneMatch: '*', ContentType: 'application/octet-stream', ChecksumSHA256: digest.toString('base64') }),
+      abort,
+    );
+    return { ok: true, pointer, adopted: false };
+  } catch (error) {
+    if (httpStatus(error) !== 412) return { ok: false, conflict: false, code: errorCode(error), retryable: isRetryableS3(error) };
+  }
+  try {
+    const existing = await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }), abort);
+    const stored = await existing.Body!.transformToByteArray();
+    if (stored.length === bytes.length && sha256Hex(stored) === pointer.sha256) return { ok: true, pointer, adopted: true };
+    return { ok: false, conflict: true, code: 'PreconditionFailed', retryable: false };
+  } catch (error) {
+    return { ok: false, conflict: false, code: errorCode(error), retryable: isRetryableS3(error) };
+  }
+}
+
+function isRetryableS3(error: unknown): boolean {
+  const status = httpStatus(error);
+  return status === undefined || status >= 500 || status === 409 || status === 429;
+}
+
+/** A received message in any of the shapes steadyfn sees one in. */
+export type ReceivedMessage =
+  /** `@steadyfn/handler`'s queue input: attributes as strings; `body` may already be parsed JSON. */
+  | { body: unknown; attributes?: Readonly<Record<string, string>> }
+  /** An `@aws-sdk/client-sqs` `ReceiveMessage` result entry. */
+  | { Body?: string; MessageAttributes?: Readonly<Record<string, { StringValue?: string }>> }
+  /** A record of a Lambda SQS event. */
+  | { body: string; messageAttributes?: Readonly<Record<string, { stringValue?: string }>> };
+
+function attributeOf(message: ReceivedMessage, name: string): string | undefined {
+  if ('MessageAttributes' in message && message.MessageAttributes) return message.MessageAttributes[name]?.StringValue;
+  if ('messageAttributes' in message && message.messageAttributes) return message.messageAttributes[name]?.stringValue;
+  if ('attributes' in message && message.attributes) return message.attributes[name];
+  return undefined;
+}
+
+function bodyOf(message: ReceivedMessage): unknown {
+  return 'Body' in message ? message.Body : 'body' in message ? message.body : undefined;
+}
+
+/** Reads a pointer body (a JSON string or, from the handler, the parsed object). */
+export function parsePointer(body: unknown): ClaimCheckPointer {
+  let value = body;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer body is not JSON');
+    }
+  }
+  const p = value as Partial<Record<keyof ClaimCheckPointer | 'claimCheck', unknown>> | null;
+  if (
+    typeof p !== 'object' || p === null || p.claimCheck !== 1 || typeof p.bucket !== 'string' || typeof p.key !== 'string' ||
+    typeof p.size !== 'number' || !Number.isSafeInteger(p.size) || p.size < 0 || typeof p.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(p.sha256)
+  ) {
+    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'claim check: the pointer needs claimCheck 1, bucket, key, size (bytes) and sha256 (64 hex digits)');
+  }
+  return { bucket: p.bucket, key: p.key, size: p.size, sha256: p.sha256 };
+}
+
+/**
+ * The original body of a received message: fetched from S3 and verified when the message is a
+ * claim-check pointer (attribute `steadyfn.claimCheck`), decoded when it was base64-encoded
+ * (attribute `steadyfn.contentEncoding` = `base64`), otherwise the body as received.
+ *
+ * @param message - The message as `@steadyfn/handler` (body + string attributes), the SQS SDK
+ *   (`Body`, `MessageAttributes`) or a Lambda SQS event record (`body`, `messageAttributes`) gives it.
+ * @param options.s3 - Client for the claim-check bucket; needed only for claim-check messages.
+ * @returns The body as the producer passed it to `send()`.
+ * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` when the object's size or SHA-256
+ *   differ from the pointer's, `OUTBOX_SQS_CLAIM_CHECK_MISSING` when it is gone,
+ *   `OUTBOX_SQS_CLAIM_CHECK_INVALID` for a malformed pointer or a missing `s3` client.
+ * @example
+ * const body = await resolveClaimCheck(record, { s3, signal: ctx.signal });
+ */
+export async function resolveClaimCheck(message: ReceivedMessage, options: { s3?: S3Sender; signal?: AbortSignal } = {}): Promise<string> {
+  const body = bodyOf(message);
+  if (attributeOf(message, CLAIM_CHECK_ATTRIBUTE) === undefined) {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    return attributeOf(message, CONTENT_ENCODING_ATTRIBUTE) === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text;
+  }
+  const pointer = parsePointer(body);
+  if (options.s3 === undefined) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'resolveClaimCheck(): option "s3" is required for a claim-check message');
+  const { GetObjectCommand } = await loadS3();
+  let stored: Uint8Array;
+  try {
+    const object = await options.s3.send(new GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }), options.signal === undefined ? undefined : { abortSignal: options.signal });
+    stored = await object.Body!.transformToByteArray();
+  } catch (error) {
+    if (httpStatus(error) === 404) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISSING', `claim check: object ${pointer.key} is missing`, error);
+    throw error;
+  }
+  if (stored.length !== pointer.size) {
+    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} has ${stored.length} bytes, the pointer says ${pointer.size}`);
+  }
+  if (sha256Hex(stored) !== pointer.sha256) {
+    throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISMATCH', `claim check: object ${pointer.key} does not match the pointer's SHA-256`);
+  }
+  return Buffer.from(stored).toString('utf8');
+}

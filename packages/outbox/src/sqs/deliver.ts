@@ -1,0 +1,227 @@
+/**
+ * Sends packed batches: one `SendMessageBatch` per batch, split on `BatchRequestTooLong`,
+ * bisected when the whole call was refused for one entry, retried with p-retry (exponential
+ * backoff with jitter) for throttling and server faults — only the entries that failed.
+ *
+ * Group order: a batch waits for every earlier batch that holds a message of one of its groups;
+ * once a message of a group has failed for good, the group's later messages in this run are not
+ * sent (`OUTBOX_SQS_GROUP_BLOCKED`, retryable), and a message waiting for a retry holds back the
+ * later messages of its group until the retry is decided.
+ */
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import pLimit from 'p-limit';
+import pRetry from 'p-retry';
+import { classifyCallError, isRetryableEntry, normaliseCode } from './classify.js';
+import { SendFailureCode } from './errors.js';
+import type { Prepared } from './prepare.js';
+import type { FailedEntry, SendReport } from './types.js';
+
+/** p-retry settings, durations in milliseconds. */
+export interface RetrySettings {
+  retries: number;
+  factor: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+}
+
+export interface DeliveryContext {
+  client: SQSClient;
+  queueUrl: string;
+  fifo: boolean;
+  retry: RetrySettings;
+  concurrency: number;
+  signal: AbortSignal | undefined;
+  /** Current batch byte limit; lowered when SQS answers `BatchRequestTooLong`. */
+  batchBytes: { value: number };
+}
+
+/** Groups with a message that failed for good: group → that message's id and input index. */
+export type Blocked = Map<string, { id: string; index: number }>;
+
+/** Records that `group` failed at message `index`; the earliest failure counts. */
+export function blockGroup(blocked: Blocked, group: string | undefined, id: string, index: number): void {
+  if (group !== undefined && (blocked.get(group)?.index ?? Infinity) > index) blocked.set(group, { id, index });
+}
+
+/** Thrown inside p-retry to ask for another attempt with the entries still pending. */
+class PendingEntries extends Error {
+  constructor(readonly code: string) {
+    super(`entries pending after ${code}`);
+  }
+}
+
+const sum = (entries: ReadonlyArray<Prepared>): number => entries.reduce((n, e) => n + e.bytes, 0);
+
+function toWire(e: Prepared): SendMessageBatchRequestEntry {
+  const entry: SendMessageBatchRequestEntry = { Id: `m${e.index}`, MessageBody: e.body };
+  const names = Object.keys(e.attributes);
+  if (names.length > 0) {
+    entry.MessageAttributes = {};
+    for (const name of names) entry.MessageAttributes[name] = { DataType: 'String', StringValue: e.attributes[name]! };
+  }
+  if (e.delaySeconds !== undefined) entry.DelaySeconds = e.delaySeconds;
+  return entry;
+}
+
+/**
+ * Delivers `batches` (lists of prepared messages, each within the limits) and records every
+ * outcome in `report`. Never throws for SQS answers; an abort ends with the unsent entries
+ * reported `OUTBOX_SQS_ABORTED`.
+ */
+export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepared>>, ctx: DeliveryContext, report: SendReport, blocked: Blocked, counters: { entries: number; bytes: number; limitBytes: number }): Promise<void> {
+  const wire = (e: Prepared): SendMessageBatchRequestEntry => {
+    const entry = toWire(e);
+    if (ctx.fifo) {
+      entry.MessageGroupId = e.group!;
+      entry.MessageDeduplicationId = e.id;
+    }
+    return entry;
+  };
+  // Every message ends up exactly once in `sent` or `failed`.
+  const settled = new Set<Prepared>();
+  const done = (e: Prepared, messageId: string, sequenceNumber: string | undefined): void => {
+    if (settled.has(e)) return;
+    settled.add(e);
+    report.sent.push({ id: e.id, messageId, ...(sequenceNumber === undefined ? {} : { sequenceNumber }), ...(e.claimCheck === undefined ? {} : { claimCheck: e.claimCheck }) });
+    report.bytes += e.bytes;
+  };
+  const failed = (e: Prepared, f: Omit<FailedEntry, 'id'>): void => {
+    if (settled.has(e)) return;
+    settled.add(e);
+    report.failed.push({ id: e.id, ...f });
+    blockGroup(blocked, e.group, e.id, e.index);
+  };
+  // Only later messages of the group wait behind a failed one.
+  const isBlocked = (e: Prepared): boolean => e.group !== undefined && (blocked.get(e.group)?.index ?? Infinity) < e.index;
+  const blockedFailure = (e: Prepared): void =>
+    failed(e, { code: SendFailureCode.groupBlocked, senderFault: false, retryable: true, message: `not sent: message ${blocked.get(e.group!)!.id} of the same group failed first` });
+
+  /** One call; returns the entries to try again (in input order). */
+  const call = async (entries: Prepared[]): Promise<Prepared[]> => {
+    const live: Prepared[] = [];
+    for (const e of entries) (isBlocked(e) ? blockedFailure(e) : live.push(e));
+    if (live.length === 0) return [];
+    if (live.length > 1 && sum(live) > ctx.batchBytes.value) return halves(live);
+    report.batches++;
+    counters.entries += live.length;
+    counters.bytes += sum(live);
+    counters.limitBytes += ctx.batchBytes.value;
+    let answer;
+    try {
+      answer = await ctx.client.send(new SendMessageBatchCommand({ QueueUrl: ctx.queueUrl, Entries: live.map(wire) }), ctx.signal === undefined ? undefined : { abortSignal: ctx.signal });
+    } catch (error) {
+      if (ctx.signal?.aborted) throw error;
+      const verdict = classifyCallError(error);
+      if (verdict.kind === 'retry') {
+        lastCode.set(live, verdict.code);
+        return live;
+      }
+      if (verdict.kind === 'fail') {
+        for (const e of live) failed(e, { code: verdict.code, senderFault: false, retryable: verdict.retryable, message: `SQS refused the whole call (${verdict.code})` });
+        return [];
+      }
+      if (live.length === 1) {
+        failed(live[0]!, { code: verdict.code, senderFault: true, retryable: false, message: `SQS refused the message (${verdict.code})` });
+        return [];
+      }
+      report.splits++;
+      if (verdict.kind === 'split') ctx.batchBytes.value = Math.max(1, Math.min(ctx.batchBytes.value, Math.floor(sum(live) / 2)));
+      return halves(live);
+    }
+    const byId = new Map(live.map((e) => [`m${e.index}`, e]));
+    for (const ok of answer.Successful ?? []) {
+      const e = byId.get(ok.Id!);
+      if (e === undefined) continue;
+      byId.delete(ok.Id!);
+      done(e, ok.MessageId!, ok.SequenceNumber);
+    }
+    const again: Prepared[] = [];
+    for (const bad of answer.Failed ?? []) {
+      const e = byId.get(bad.Id!);
+      if (e === undefined) continue;
+      byId.delete(bad.Id!);
+      const code = normaliseCode(bad.Code ?? 'Unknown');
+      if (isRetryableEntry(bad)) {
+        again.push(e);
+        codes.set(e, code);
+      } else failed(e, { code, senderFault: true, retryable: false, message: `SQS refused the message (${code})` });
+    }
+    // An entry SQS did not answer for at all is not known to be sent: try it again.
+    for (const e of byId.values()) again.push(e);
+    return again.sort((a, b) => a.index - b.index);
+  };
+
+  /** Sends the first half, then the second; a group still pending in the first holds back its later messages. */
+  const halves = async (entries: Prepared[]): Promise<Prepared[]> => {
+    const cut = splitPoint(entries);
+    const first = await call(entries.slice(0, cut));
+    const waiting = new Set(first.map((e) => e.group).filter((g) => g !== undefined));
+    const held: Prepared[] = [];
+    const rest: Prepared[] = [];
+    for (const e of entries.slice(cut)) (e.group !== undefined && waiting.has(e.group) ? held : rest).push(e);
+    const second = await call(rest);
+    return [...first, ...held, ...second].sort((a, b) => a.index - b.index);
+  };
+
+  const codes = new Map<Prepared, string>();
+  const lastCode = { set: (entries: Prepared[], code: string) => entries.forEach((e) => codes.set(e, code)) };
+
+  const deliverOne = async (batch: ReadonlyArray<Prepared>): Promise<void> => {
+    let pending = [...batch];
+    try {
+      await pRetry(
+        async () => {
+          pending = await call(pending);
+          if (pending.length > 0) throw new PendingEntries(codes.get(pending[0]!) ?? 'Unknown');
+        },
+        {
+          retries: ctx.retry.retries,
+          factor: ctx.retry.factor,
+          minTimeout: ctx.retry.minTimeoutMs,
+          maxTimeout: ctx.retry.maxTimeoutMs,
+          randomize: true,
+          ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+          shouldRetry: ({ error }) => error instanceof PendingEntries,
+          onFailedAttempt: ({ error, retriesLeft }) => {
+            if (error instanceof PendingEntries && retriesLeft > 0) report.retries++;
+          },
+        },
+      );
+    } catch (error) {
+      const aborted = ctx.signal?.aborted === true && !(error instanceof PendingEntries);
+      for (const e of pending) {
+        if (aborted) failed(e, { code: SendFailureCode.aborted, senderFault: false, retryable: true, message: 'aborted before SQS confirmed the message; it may have been accepted' });
+        else {
+          const code = codes.get(e) ?? 'Unknown';
+          failed(e, { code, senderFault: false, retryable: true, message: `still failing after ${ctx.retry.retries} retries (${code})` });
+        }
+      }
+    }
+  };
+
+  // A batch starts once every earlier batch holding one of its groups has finished.
+  const limit = pLimit(ctx.concurrency);
+  const lastOfGroup = new Map<string, Promise<void>>();
+  const runs = batches.map((batch) => {
+    const before = new Set<Promise<void>>();
+    for (const e of batch) if (e.group !== undefined && lastOfGroup.has(e.group)) before.add(lastOfGroup.get(e.group)!);
+    const run = Promise.all(before).then(() => limit(() => (ctx.signal?.aborted ? abortAll(batch) : deliverOne(batch))));
+    for (const e of batch) if (e.group !== undefined) lastOfGroup.set(e.group, run);
+    return run;
+  });
+  const abortAll = (batch: ReadonlyArray<Prepared>): void => {
+    for (const e of batch) failed(e, { code: SendFailureCode.aborted, senderFault: false, retryable: true, message: 'aborted before it was sent' });
+  };
+  await Promise.all(runs);
+}
+
+/** Where to cut a list of entries in two: the point that best halves the bytes, never empty. */
+function splitPoint(entries: ReadonlyArray<Prepared>): number {
+  const total = sum(entries);
+  let acc = 0;
+  for (let i = 0; i < entries.length - 1; i++) {
+    acc += entries[i]!.bytes;
+    if (acc * 2 >= total) return i + 1;
+  }
+  return entries.length - 1;
+}

@@ -1,0 +1,64 @@
+/**
+ * Typed errors of the SQS layer. Codes start with `OUTBOX_SQS_` so they never collide with the
+ * outbox core's. Per-message problems found while sending are not thrown: they are entries of
+ * `SendReport.failed` carrying one of {@link SendFailureCode}'s codes (or SQS's own code).
+ */
+import { SteadyError } from '@steadyfn/handler';
+
+/**
+ * Codes of `SendReport.failed` entries the sender decides itself. An entry SQS refused carries
+ * SQS's own code instead (`InvalidMessageContents`, `InternalError`, `ThrottlingException`, …).
+ */
+export const SendFailureCode = {
+  /** The body or an attribute value holds a character SQS refuses. Sender fault. */
+  invalidCharacters: 'OUTBOX_SQS_INVALID_CHARACTERS',
+  /** Larger than the queue's `MaximumMessageSize` and no claim check could take it. Sender fault. */
+  tooLarge: 'OUTBOX_SQS_MESSAGE_TOO_LARGE',
+  /** An id, group key, attribute or delay SQS would refuse. Sender fault. */
+  invalidMessage: 'OUTBOX_SQS_INVALID_MESSAGE',
+  /** The same `id` twice in one `send()` call; the later one is not sent. Sender fault. */
+  duplicateId: 'OUTBOX_SQS_DUPLICATE_ID',
+  /** Not sent because an earlier message of the same group failed in this call. Retryable. */
+  groupBlocked: 'OUTBOX_SQS_GROUP_BLOCKED',
+  /** The claim-check object exists with different content. Sender fault. */
+  claimCheckConflict: 'OUTBOX_SQS_CLAIM_CHECK_CONFLICT',
+  /** Storing the claim-check object failed (S3 unavailable, access denied…). Not a sender fault. */
+  claimCheckFailed: 'OUTBOX_SQS_CLAIM_CHECK_FAILED',
+  /** The caller's signal aborted before SQS confirmed the message; it may or may not have been accepted. Retryable. */
+  aborted: 'OUTBOX_SQS_ABORTED',
+} as const;
+export type SendFailureCode = (typeof SendFailureCode)[keyof typeof SendFailureCode];
+
+/**
+ * `send()` was called with something that is not a list of messages (a message without a
+ * string `id` or `body`). Thrown before anything is sent. Terminal.
+ */
+export class SqsSendInputError extends SteadyError {
+  override readonly name = 'SqsSendInputError';
+  constructor(message: string, field: string, expected: string) {
+    super('OUTBOX_SQS_INVALID_INPUT', message, { status: 500, retryable: false, expose: false, issues: [{ field, message, expected }] });
+  }
+}
+
+/**
+ * The queue's attributes (`MaximumMessageSize`, `FifoQueue`) could not be read, so nothing was
+ * sent. Retryable unless SQS said the queue does not exist or access is denied.
+ */
+export class SqsQueueAttributesError extends SteadyError {
+  override readonly name = 'SqsQueueAttributesError';
+  constructor(code: string, retryable: boolean, cause: unknown) {
+    super('OUTBOX_SQS_QUEUE_ATTRIBUTES', `sqsSender: could not read the queue's attributes (${code})`, { status: 503, retryable, expose: false, cause });
+  }
+}
+
+/**
+ * A claim-check object does not match its pointer: the size or SHA-256 differ, the object is
+ * gone, or the pointer is malformed. Terminal: the same message fails the same way again.
+ */
+export class ClaimCheckError extends SteadyError {
+  override readonly name = 'ClaimCheckError';
+  /** `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` (size or hash), `OUTBOX_SQS_CLAIM_CHECK_MISSING` (no object), `OUTBOX_SQS_CLAIM_CHECK_INVALID` (pointer). */
+  constructor(code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID', message: string, cause?: unknown) {
+    super(code, message, { status: 500, retryable: false, expose: false, ...(cause === undefined ? {} : { cause }) });
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * The SQS layer of `@steadyfn/outbox`: byte-exact batching sender, claim check, watchdog.
+ * See `README.md` beside this file.
+ */
+export { sqsSender, type SqsSender, type SqsSenderOptions } from './sender.js';
+export type { OutboundMessage, SendReport, SentEntry, FailedEntry, SendOptions } from './types.js';
+export { resolveClaimCheck, CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, type S3Sender, type ClaimCheckOptions, type ClaimCheckPointer, type ReceivedMessage } from './claim-check.js';
+export { outboxWatchdog, parseWatchdogMessage, WATCHDOG_ATTRIBUTE, type OutboxWatchdogOptions, type WatchdogTarget } from './watchdog.js';
+export { SendFailureCode, SqsSendInputError, SqsQueueAttributesError, ClaimCheckError } from './errors.js';
+export { messageBytes } from './size.js';
+export { findInvalidCharacter, type InvalidCharacter } from './chars.js';
+export { messageGroupId } from './ids.js';
+export { packBatches, type PackItem, type PackLimits } from './pack.js';
+export * as sqsLimits from './limits.js';

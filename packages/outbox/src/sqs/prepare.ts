@@ -1,0 +1,108 @@
+/**
+ * Turns one `OutboundMessage` into what goes on the wire, or into a sender-fault failure, before
+ * anything is sent: SQS would refuse it anyway, and refusing it here costs no call and names
+ * the field.
+ */
+import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, type ClaimCheckPointer } from './claim-check.js';
+import { codePointLabel, findInvalidCharacter } from './chars.js';
+import { SendFailureCode } from './errors.js';
+import { attributeNameProblem, isSqsToken, messageGroupId } from './ids.js';
+import { MAX_DEDUPLICATION_ID_LENGTH, MAX_DELAY_MS, MAX_MESSAGE_ATTRIBUTES } from './limits.js';
+import { messageBytes } from './size.js';
+import type { FailedEntry, OutboundMessage } from './types.js';
+
+/** A message ready to be packed (or, with `claimBody`, to be stored in S3 first). */
+export interface Prepared {
+  /** Position in the `send()` input; also the batch entry `Id` (`m<index>`). */
+  index: number;
+  id: string;
+  /** Ordering group: the `MessageGroupId` on FIFO queues, the raw group key on standard queues. */
+  group: string | undefined;
+  body: string;
+  attributes: Record<string, string>;
+  bytes: number;
+  delaySeconds: number | undefined;
+  /** Set when the body must go to S3 first; `body` is then replaced by the pointer. */
+  claimBody?: string;
+  claimCheck?: ClaimCheckPointer;
+}
+
+export interface PrepareContext {
+  fifo: boolean;
+  maxMessageBytes: number;
+  /** Bodies above this go to S3; `undefined` when no claim check is configured. */
+  claimThresholdBytes: number | undefined;
+  invalidCharacters: 'reject' | 'base64';
+}
+
+function fail(id: string, code: string, message: string): FailedEntry {
+  return { id, code, senderFault: true, retryable: false, message };
+}
+
+/** Validates and encodes one message: a `Prepared` entry, or a sender-fault `FailedEntry`. */
+export function prepareMessage(message: OutboundMessage, index: number, ctx: PrepareContext): Prepared | FailedEntry {
+  const { id, body } = message;
+  if (!isSqsToken(id, MAX_DEDUPLICATION_ID_LENGTH)) {
+    return fail(id, SendFailureCode.invalidMessage, `id must be 1–${MAX_DEDUPLICATION_ID_LENGTH} printable ASCII characters without space (length ${id.length})`);
+  }
+  let group: string | undefined;
+  if (message.groupKey !== undefined) {
+    if (typeof message.groupKey !== 'string' || message.groupKey === '') return fail(id, SendFailureCode.invalidMessage, 'groupKey must be a non-empty string');
+    group = ctx.fifo ? messageGroupId(message.groupKey) : message.groupKey;
+  } else if (ctx.fifo) {
+    return fail(id, SendFailureCode.invalidMessage, 'groupKey is required on a FIFO queue (it becomes the MessageGroupId)');
+  }
+  let delaySeconds: number | undefined;
+  if (message.delayMs !== undefined && message.delayMs !== 0) {
+    if (typeof message.delayMs !== 'number' || !Number.isInteger(message.delayMs) || message.delayMs < 0 || message.delayMs > MAX_DELAY_MS) {
+      return fail(id, SendFailureCode.invalidMessage, `delayMs must be a whole number of milliseconds from 0 to ${MAX_DELAY_MS}`);
+    }
+    if (ctx.fifo) return fail(id, SendFailureCode.invalidMessage, 'delayMs is not allowed on a FIFO queue (SQS takes a delay only as the queue setting DelaySeconds)');
+    delaySeconds = Math.ceil(message.delayMs / 1000);
+  }
+  const attributes: Record<string, string> = {};
+  const given = message.attributes ?? {};
+  for (const name of Object.keys(given)) {
+    const value = given[name];
+    const problem = attributeNameProblem(name);
+    if (problem !== undefined) return fail(id, SendFailureCode.invalidMessage, `attribute name ${JSON.stringify(name.slice(0, 64))} ${problem}`);
+    if (name === CLAIM_CHECK_ATTRIBUTE || name === CONTENT_ENCODING_ATTRIBUTE) return fail(id, SendFailureCode.invalidMessage, `attribute name "${name}" is reserved by the sender`);
+    if (typeof value !== 'string' || value === '') return fail(id, SendFailureCode.invalidMessage, `attribute "${name}" must be a non-empty string`);
+    const bad = findInvalidCharacter(value);
+    if (bad !== undefined) return fail(id, SendFailureCode.invalidCharacters, `attribute "${name}" holds ${codePointLabel(bad.codePoint)} at index ${bad.index}, which SQS refuses`);
+    attributes[name] = value;
+  }
+  // One slot stays free for the sender's own marker (claim check or base64).
+  if (Object.keys(attributes).length > MAX_MESSAGE_ATTRIBUTES - 1) {
+    return fail(id, SendFailureCode.invalidMessage, `at most ${MAX_MESSAGE_ATTRIBUTES - 1} attributes (SQS allows ${MAX_MESSAGE_ATTRIBUTES}; the sender keeps one for its marker)`);
+  }
+
+  const prepared: Prepared = { index, id, group, body, attributes, bytes: messageBytes(body, attributes), delaySeconds };
+  const bad = findInvalidCharacter(body);
+  if (bad?.loneSurrogate) {
+    return fail(id, SendFailureCode.invalidCharacters, `body holds a lone surrogate ${codePointLabel(bad.codePoint)} at index ${bad.index}: not valid Unicode, cannot be sent or encoded`);
+  }
+  if (ctx.claimThresholdBytes !== undefined && prepared.bytes > ctx.claimThresholdBytes) {
+    // S3 takes any bytes: the characters SQS refuses do not matter here.
+    prepared.claimBody = body;
+    return prepared;
+  }
+  if (bad !== undefined) {
+    if (ctx.invalidCharacters === 'reject') {
+      return fail(id, SendFailureCode.invalidCharacters, `body holds ${codePointLabel(bad.codePoint)} at index ${bad.index}, which SQS refuses (option invalidCharacters: 'base64' sends such bodies encoded)`);
+    }
+    prepared.body = Buffer.from(body, 'utf8').toString('base64');
+    prepared.attributes = { ...attributes, [CONTENT_ENCODING_ATTRIBUTE]: 'base64' };
+    prepared.bytes = messageBytes(prepared.body, prepared.attributes);
+    if (ctx.claimThresholdBytes !== undefined && prepared.bytes > ctx.claimThresholdBytes) {
+      prepared.body = body;
+      prepared.attributes = attributes;
+      prepared.claimBody = body;
+      return prepared;
+    }
+  }
+  if (prepared.bytes > ctx.maxMessageBytes) {
+    return fail(id, SendFailureCode.tooLarge, `message is ${prepared.bytes} bytes (body + attributes), the queue takes ${ctx.maxMessageBytes}; configure claimCheck to send it through S3`);
+  }
+  return prepared;
+}

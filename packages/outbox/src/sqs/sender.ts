@@ -1,0 +1,245 @@
+/**
+ * `sqsSender()`: the SQS side of the outbox relay. Validates and encodes messages, stores the
+ * ones too large for the queue in S3 (claim check), packs them into byte-exact batches and sends
+ * them, reporting every message as sent or failed — never "probably sent".
+ */
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { invalidOption, intOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import pLimit from 'p-limit';
+import { CLAIM_CHECK_ATTRIBUTE, pointerBody, storeClaimCheck, type ClaimCheckOptions } from './claim-check.js';
+import { classifyCallError, errorCode } from './classify.js';
+import { blockGroup, deliverBatches, type Blocked, type RetrySettings } from './deliver.js';
+import { SendFailureCode, SqsQueueAttributesError, SqsSendInputError } from './errors.js';
+import { MAX_BATCH_ENTRIES, SERVICE_MAX_BATCH_BYTES, SERVICE_MAX_MESSAGE_BYTES, SERVICE_MIN_MESSAGE_BYTES } from './limits.js';
+import { packBatches } from './pack.js';
+import { messageGroupId } from './ids.js';
+import { prepareMessage, type Prepared } from './prepare.js';
+import { messageBytes } from './size.js';
+import type { FailedEntry, OutboundMessage, SendOptions, SendReport } from './types.js';
+
+/** Options of {@link sqsSender}. */
+export interface SqsSenderOptions {
+  /** An `@aws-sdk/client-sqs` client (cached by `@steadyfn/connections` or your own). */
+  client: SQSClient;
+  /** The queue's URL. */
+  queueUrl: string;
+  /**
+   * Largest message the queue takes, in bytes as SQS counts them (body + attributes). `'auto'`
+   * reads the queue's `MaximumMessageSize` with `GetQueueAttributes` on the first `send()` and
+   * caches it for the life of the sender (one call per cold start when created at module scope).
+   * @default 'auto'
+   */
+  maxMessageBytes?: number | 'auto';
+  /**
+   * Largest sum of message sizes in one `SendMessageBatch` call. SQS's limit is per service, not
+   * per queue: 1 MiB since August 2025. Lower it (262 144) where a partition still has 256 KiB;
+   * a `BatchRequestTooLong` answer also lowers it for the life of the sender.
+   * @default 1_048_576
+   */
+  maxBatchBytes?: number;
+  /** FIFO queue? Default: the URL ends in `.fifo` (SQS requires that suffix for FIFO queues). */
+  fifo?: boolean;
+  /**
+   * At most one message of a group per batch, so no later message of a group can be accepted in
+   * the same call as an earlier one that failed. Costs fill when groups are hot. @default false
+   */
+  onePerGroupPerBatch?: boolean;
+  /**
+   * Bodies with characters SQS refuses: `'reject'` fails them (`OUTBOX_SQS_INVALID_CHARACTERS`,
+   * sender fault); `'base64'` sends them base64-encoded with attribute `steadyfn.contentEncoding`
+   * = `base64` (`resolveClaimCheck` decodes it). Lone surrogates are always rejected.
+   * @default 'reject'
+   */
+  invalidCharacters?: 'reject' | 'base64';
+  /** Store messages too large for the queue in S3 and send a pointer. Off when omitted. */
+  claimCheck?: ClaimCheckOptions;
+  /** Retries of throttled calls and server faults (p-retry, exponential backoff with full jitter). */
+  retry?: { retries?: number; factor?: number; minTimeoutMs?: number; maxTimeoutMs?: number };
+  /** Calls in flight at once (and S3 uploads). @default 4 */
+  concurrency?: number;
+}
+
+/** What {@link sqsSender} returns. */
+export interface SqsSender {
+  /**
+   * Sends `messages`; resolves with what happened to each one. Never rejects for an answer of
+   * SQS or S3 once sending began: those are `failed` entries.
+   *
+   * @throws {SqsSendInputError} `messages` is not an array of `{ id: string, body: string }` (nothing sent).
+   * @throws {SqsQueueAttributesError} `maxMessageBytes: 'auto'` and the queue's attributes could not be read (nothing sent).
+   */
+  send(messages: ReadonlyArray<OutboundMessage>, options?: SendOptions): Promise<SendReport>;
+  /** Whether the queue is FIFO, as the sender treats it. */
+  readonly fifo: boolean;
+  /** The queue's message size limit in bytes (reads it when `'auto'` and not read yet). */
+  maxMessageBytes(options?: SendOptions): Promise<number>;
+}
+
+const OWNER = 'sqsSender';
+
+function validateOptions(options: SqsSenderOptions) {
+  if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object', options);
+  const { client } = options;
+  if (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function') invalidOption(OWNER, 'client', 'an SQSClient from @aws-sdk/client-sqs', client);
+  const queueUrl = stringOption(OWNER, 'queueUrl', options.queueUrl);
+  if (!/^https?:\/\//.test(queueUrl)) invalidOption(OWNER, 'queueUrl', 'a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)', queueUrl);
+  const max = options.maxMessageBytes;
+  if (max !== undefined && max !== 'auto' && (typeof max !== 'number' || !Number.isInteger(max) || max < SERVICE_MIN_MESSAGE_BYTES || max > SERVICE_MAX_MESSAGE_BYTES)) {
+    invalidOption(OWNER, 'maxMessageBytes', `'auto' or an integer from ${SERVICE_MIN_MESSAGE_BYTES} to ${SERVICE_MAX_MESSAGE_BYTES} (bytes)`, max);
+  }
+  const maxBatchBytes = intOption(OWNER, 'maxBatchBytes', options.maxBatchBytes, SERVICE_MAX_BATCH_BYTES, SERVICE_MIN_MESSAGE_BYTES);
+  if (options.fifo !== undefined && typeof options.fifo !== 'boolean') invalidOption(OWNER, 'fifo', 'a boolean', options.fifo);
+  if (options.onePerGroupPerBatch !== undefined && typeof options.onePerGroupPerBatch !== 'boolean') invalidOption(OWNER, 'onePerGroupPerBatch', 'a boolean', options.onePerGroupPerBatch);
+  const invalidCharacters = oneOfOption(OWNER, 'invalidCharacters', options.invalidCharacters, ['reject', 'base64'] as const, 'reject');
+  const claim = options.claimCheck;
+  if (claim !== undefined) {
+    if (typeof claim !== 'object' || claim === null) invalidOption(OWNER, 'claimCheck', 'an object { s3, bucket, prefix?, thresholdBytes? }', claim);
+    if (typeof claim.s3 !== 'object' || claim.s3 === null || typeof (claim.s3 as { send?: unknown }).send !== 'function') invalidOption(OWNER, 'claimCheck.s3', 'an S3Client from @aws-sdk/client-s3', claim.s3);
+    stringOption(OWNER, 'claimCheck.bucket', claim.bucket);
+    if (claim.prefix !== undefined && typeof claim.prefix !== 'string') invalidOption(OWNER, 'claimCheck.prefix', 'a string', claim.prefix);
+    intOption(OWNER, 'claimCheck.thresholdBytes', claim.thresholdBytes, 0, 0, SERVICE_MAX_MESSAGE_BYTES);
+  }
+  const r = options.retry ?? {};
+  if (typeof r !== 'object' || r === null) invalidOption(OWNER, 'retry', 'an object { retries?, factor?, minTimeoutMs?, maxTimeoutMs? }', r);
+  const retry: RetrySettings = {
+    retries: intOption(OWNER, 'retry.retries', r.retries, 3, 0, 100),
+    factor: r.factor ?? 2,
+    minTimeoutMs: intOption(OWNER, 'retry.minTimeoutMs', r.minTimeoutMs, 50, 0),
+    maxTimeoutMs: intOption(OWNER, 'retry.maxTimeoutMs', r.maxTimeoutMs, 2_000, 0),
+  };
+  if (typeof retry.factor !== 'number' || !(retry.factor >= 1)) invalidOption(OWNER, 'retry.factor', 'a number ≥ 1', retry.factor);
+  const concurrency = intOption(OWNER, 'concurrency', options.concurrency, 4, 1, 64);
+  return { client, queueUrl, maxBatchBytes, invalidCharacters, retry, concurrency, fifo: options.fifo ?? /\.fifo$/.test(new URL(queueUrl).pathname) };
+}
+
+/** The ordering group of a message as `Prepared.group` holds it; `undefined` when it has none (or an unusable one). */
+function groupOf(message: OutboundMessage, fifo: boolean): string | undefined {
+  if (typeof message.groupKey !== 'string' || message.groupKey === '') return undefined;
+  return fifo ? messageGroupId(message.groupKey) : message.groupKey;
+}
+
+interface ClaimRun {
+  claimCheck: ClaimCheckOptions;
+  prefix: string;
+  maxMessageBytes: number;
+  concurrency: number;
+  early: (id: string, index: number, group: string | undefined, f: Omit<FailedEntry, 'id'>) => void;
+}
+
+/**
+ * Stores the bodies marked for a claim check in S3 (in parallel) and turns each into a pointer
+ * message; a message whose store failed leaves `ready` as a failed entry. Keeps `ready`'s order.
+ */
+async function storeClaims(ready: Prepared[], run: ClaimRun, signal: AbortSignal | undefined): Promise<void> {
+  const limit = pLimit(run.concurrency);
+  const claims = ready.filter((p) => p.claimBody !== undefined);
+  const outcomes = await Promise.all(claims.map((p) => limit(() => storeClaimCheck(run.claimCheck, run.prefix + p.id, p.claimBody!, signal))));
+  const failedIds = new Set<Prepared>();
+  claims.forEach((p, i) => {
+    const outcome = outcomes[i]!;
+    if (!outcome.ok) {
+      failedIds.add(p);
+      const code = outcome.conflict ? SendFailureCode.claimCheckConflict : SendFailureCode.claimCheckFailed;
+      const message = outcome.conflict ? `claim-check object ${run.prefix + p.id} exists with different content` : `storing the claim-check object failed (${outcome.code})`;
+      return run.early(p.id, p.index, p.group, { code, senderFault: outcome.conflict, retryable: outcome.retryable, message });
+    }
+    p.body = pointerBody(outcome.pointer);
+    p.attributes = { ...p.attributes, [CLAIM_CHECK_ATTRIBUTE]: '1' };
+    p.bytes = messageBytes(p.body, p.attributes);
+    p.claimCheck = outcome.pointer;
+    delete p.claimBody;
+    if (p.bytes > run.maxMessageBytes) {
+      failedIds.add(p);
+      run.early(p.id, p.index, p.group, { code: SendFailureCode.tooLarge, senderFault: true, retryable: false, message: `even as a claim-check pointer the message is ${p.bytes} bytes (its attributes are too large)` });
+    }
+  });
+  if (failedIds.size > 0) ready.splice(0, ready.length, ...ready.filter((p) => !failedIds.has(p)));
+}
+
+function checkInput(messages: unknown): asserts messages is ReadonlyArray<OutboundMessage> {
+  if (!Array.isArray(messages)) throw new SqsSendInputError(`${OWNER}.send(): messages must be an array`, 'messages', 'an array of { id, body }');
+  messages.forEach((m: unknown, i) => {
+    const rec = m as { id?: unknown; body?: unknown } | null;
+    if (typeof rec !== 'object' || rec === null || typeof rec.id !== 'string' || typeof rec.body !== 'string') {
+      throw new SqsSendInputError(`${OWNER}.send(): messages[${i}] must have a string id and a string body`, `messages.${i}`, '{ id: string, body: string }');
+    }
+  });
+}
+
+/**
+ * Creates the sender the outbox relay uses to move events to one SQS queue.
+ *
+ * Batches hold at most 10 messages and at most `maxBatchBytes` bytes; each message at most the
+ * queue's `MaximumMessageSize`, counted as SQS counts it: body + each attribute's name, data type
+ * and value (UTF-8 bytes). On FIFO queues `MessageGroupId` = the group key (hashed when SQS would
+ * refuse it) and `MessageDeduplicationId` = the message id.
+ *
+ * @throws {ConfigurationError} for invalid options (`CONFIG_INVALID`, naming the option).
+ * @example
+ * const sender = sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'events-large' } });
+ * const report = await sender.send([{ id: event.id, groupKey: event.aggregateId, body: JSON.stringify(event) }], { signal: ctx.signal });
+ * // report.sent → mark sent; report.failed with senderFault → quarantine; the rest stay pending
+ */
+export function sqsSender(options: SqsSenderOptions): SqsSender {
+  const o = validateOptions(options);
+  const claimCheck = options.claimCheck;
+  const prefix = claimCheck?.prefix ?? 'claims/';
+  const batchBytes = { value: o.maxBatchBytes };
+  let queueMax: Promise<number> | undefined = typeof options.maxMessageBytes === 'number' ? Promise.resolve(options.maxMessageBytes) : undefined;
+
+  const readMax = (signal?: AbortSignal): Promise<number> => {
+    queueMax ??= o.client
+      .send(new GetQueueAttributesCommand({ QueueUrl: o.queueUrl, AttributeNames: ['MaximumMessageSize'] }), signal === undefined ? undefined : { abortSignal: signal })
+      .then((answer) => {
+        const value = Number(answer.Attributes?.MaximumMessageSize);
+        return Number.isInteger(value) && value >= SERVICE_MIN_MESSAGE_BYTES ? value : SERVICE_MAX_MESSAGE_BYTES;
+      })
+      .catch((error: unknown) => {
+        queueMax = undefined;
+        const verdict = classifyCallError(error);
+        throw new SqsQueueAttributesError(errorCode(error), verdict.kind === 'retry', error);
+      });
+    return queueMax;
+  };
+
+  const send = async (messages: ReadonlyArray<OutboundMessage>, sendOptions: SendOptions = {}): Promise<SendReport> => {
+    checkInput(messages);
+    const { signal } = sendOptions;
+    const maxMessageBytes = await readMax(signal);
+    const report: SendReport = { sent: [], failed: [], batches: 0, bytes: 0, fill: { entries: 0, bytes: 0 }, retries: 0, splits: 0 };
+    const claimThresholdBytes = claimCheck === undefined ? undefined : Math.min(claimCheck.thresholdBytes || maxMessageBytes, maxMessageBytes);
+    const ctx = { fifo: o.fifo, maxMessageBytes, claimThresholdBytes, invalidCharacters: o.invalidCharacters };
+
+    // Groups whose earlier message failed: their later messages are not sent in this call.
+    const blocked: Blocked = new Map();
+    const early = (id: string, index: number, group: string | undefined, f: Omit<FailedEntry, 'id'>): void => {
+      report.failed.push({ id, ...f });
+      blockGroup(blocked, group, id, index);
+    };
+    const seen = new Set<string>();
+    const ready: Prepared[] = [];
+    messages.forEach((message, index) => {
+      if (seen.has(message.id)) return report.failed.push({ id: message.id, code: SendFailureCode.duplicateId, senderFault: true, retryable: false, message: 'the same id appeared earlier in this call' });
+      seen.add(message.id);
+      const prepared = prepareMessage(message, index, ctx);
+      if ('code' in prepared) return early(prepared.id, index, groupOf(message, o.fifo), prepared);
+      ready.push(prepared);
+    });
+    if (claimCheck !== undefined) await storeClaims(ready, { claimCheck, prefix, maxMessageBytes, concurrency: o.concurrency, early }, signal);
+
+    const sendable = ready;
+    const batches = packBatches(sendable, { maxEntries: MAX_BATCH_ENTRIES, maxBytes: batchBytes.value, onePerGroup: options.onePerGroupPerBatch === true });
+    const counters = { entries: 0, bytes: 0, limitBytes: 0 };
+    await deliverBatches(
+      batches.map((b) => b.map((i) => sendable[i]!)),
+      { client: o.client, queueUrl: o.queueUrl, fifo: o.fifo, retry: o.retry, concurrency: o.concurrency, signal, batchBytes },
+      report,
+      blocked,
+      counters,
+    );
+    if (report.batches > 0) report.fill = { entries: counters.entries / (report.batches * MAX_BATCH_ENTRIES), bytes: counters.bytes / counters.limitBytes };
+    return report;
+  };
+
+  return { send, fifo: o.fifo, maxMessageBytes: (opts = {}) => readMax(opts.signal) };
+}

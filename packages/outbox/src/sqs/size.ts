@@ -1,0 +1,26 @@
+/**
+ * Message size as SQS counts it against `MaximumMessageSize` and the batch limit: the body's
+ * UTF-8 bytes plus, for every message attribute, the UTF-8 bytes of its name, of its data type
+ * and of its value (SQS developer guide, "Amazon SQS message attributes": "the message size
+ * … includes the message body and the message attributes (name, type and value)").
+ */
+
+/** One string attribute: name + `String` + value. */
+export function attributeBytes(name: string, value: string, dataType = 'String'): number {
+  return Buffer.byteLength(name, 'utf8') + Buffer.byteLength(dataType, 'utf8') + Buffer.byteLength(value, 'utf8');
+}
+
+/**
+ * Size of one message as SQS counts it: body bytes plus every attribute's name, data type and
+ * value bytes. Attributes here are strings (`DataType: "String"`).
+ *
+ * @example
+ * messageBytes('héllo', { seq: '7' }) // 6 + (3 + 6 + 1) = 16
+ */
+export function messageBytes(body: string, attributes?: Readonly<Record<string, string>>): number {
+  let bytes = Buffer.byteLength(body, 'utf8');
+  if (attributes !== undefined) {
+    for (const name of Object.keys(attributes)) bytes += attributeBytes(name, attributes[name]!);
+  }
+  return bytes;
+}

@@ -1,0 +1,100 @@
+/**
+ * Watchdog: before committing, a function sends one delayed message (SQS `DelaySeconds`) to a
+ * relay queue naming what to flush. If the function dies before its own flush, the message
+ * arrives a few seconds later and the relay queue's consumer flushes what is still pending —
+ * recovery in seconds instead of a sweeper's schedule period. If the flush did happen, the
+ * consumer finds nothing pending. A standard queue is needed: FIFO queues take no per-message delay.
+ */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
+import { isRecord } from '@steadyfn/handler/internal';
+import { MAX_DELAY_MS } from './limits.js';
+
+/** Message attribute marking a watchdog message; its value is the format version. */
+export const WATCHDOG_ATTRIBUTE = 'steadyfn.outboxWatchdog';
+
+/** What a watchdog message asks the relay to flush. */
+export interface WatchdogTarget {
+  /** Name of the outbox (which store and collection/stream the relay reads). */
+  outbox: string;
+  /** Aggregate ids (or document keys) with events pending; empty or absent: the whole outbox. */
+  keys?: string[];
+}
+
+/** Options of {@link outboxWatchdog}. */
+export interface OutboxWatchdogOptions {
+  client: SQSClient;
+  /** URL of the relay queue: a standard queue (FIFO queues take no per-message delay). */
+  queueUrl: string;
+  /**
+   * How long after sending the message becomes visible, in milliseconds; rounded up to whole
+   * seconds, 0–900 000 (SQS's 15-minute `DelaySeconds` limit). Choose it longer than the flush
+   * normally takes. @default 30_000
+   */
+  delayMs?: number;
+}
+
+/** Keys in one watchdog message; more means "flush the whole outbox". */
+const MAX_KEYS = 100;
+
+/**
+ * Creates a watchdog for one relay queue.
+ *
+ * @throws {ConfigurationError} for invalid options, or a `.fifo` queue URL.
+ * @example
+ * const watchdog = outboxWatchdog({ client: sqs, queueUrl: relayQueueUrl, delayMs: 20_000 });
+ * await watchdog.arm({ outbox: 'orders', keys: [orderId] }, { signal: ctx.signal }); // before commit
+ * // in the relay queue's consumer:
+ * const target = parseWatchdogMessage(body); // → flush target.outbox (target.keys)
+ */
+export function outboxWatchdog(options: OutboxWatchdogOptions) {
+  if (!isRecord(options)) invalidOption('outboxWatchdog', 'options', 'an object', options);
+  const { client } = options;
+  if (!isRecord(client) || typeof client.send !== 'function') invalidOption('outboxWatchdog', 'client', 'an SQSClient from @aws-sdk/client-sqs', client);
+  const queueUrl = stringOption('outboxWatchdog', 'queueUrl', options.queueUrl);
+  if (/\.fifo$/.test(queueUrl)) invalidOption('outboxWatchdog', 'queueUrl', 'a standard queue URL (FIFO queues take no per-message DelaySeconds)', queueUrl);
+  const delaySeconds = Math.ceil(intOption('outboxWatchdog', 'delayMs', options.delayMs, 30_000, 0, MAX_DELAY_MS) / 1000);
+  return {
+    /**
+     * Sends the delayed flush request. Call it before the commit: sent after, a crash in between
+     * would leave nothing to recover the events.
+     * @returns SQS's `MessageId`.
+     */
+    async arm(target: WatchdogTarget, { signal }: { signal?: AbortSignal } = {}): Promise<string> {
+      const body = JSON.stringify(checkTarget(target));
+      const answer = await client.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, DelaySeconds: delaySeconds, MessageAttributes: { [WATCHDOG_ATTRIBUTE]: { DataType: 'String', StringValue: '1' } } }),
+        signal === undefined ? undefined : { abortSignal: signal },
+      );
+      return answer.MessageId!;
+    },
+  };
+}
+
+function checkTarget(target: WatchdogTarget): { watchdog: 1; outbox: string; keys?: string[] } {
+  if (!isRecord(target)) invalidOption('outboxWatchdog.arm', 'target', 'an object { outbox, keys? }', target);
+  const outbox = stringOption('outboxWatchdog.arm', 'target.outbox', target.outbox);
+  if (target.keys === undefined || target.keys.length === 0 || target.keys.length > MAX_KEYS) return { watchdog: 1, outbox };
+  if (!Array.isArray(target.keys) || !target.keys.every((k) => typeof k === 'string' && k !== '' && k.length <= 1024)) {
+    invalidOption('outboxWatchdog.arm', 'target.keys', 'an array of non-empty strings (≤ 1024 characters each)', target.keys);
+  }
+  return { watchdog: 1, outbox, keys: [...new Set(target.keys)] };
+}
+
+/**
+ * Reads a watchdog message's body (the JSON text, or the object `@steadyfn/handler` parsed);
+ * `undefined` when it is not one. Keys are absent when the whole outbox should be flushed.
+ */
+export function parseWatchdogMessage(body: unknown): WatchdogTarget | undefined {
+  let value = body;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isRecord(value) || value.watchdog !== 1 || typeof value.outbox !== 'string' || value.outbox === '') return undefined;
+  const keys = Array.isArray(value.keys) ? value.keys.filter((k): k is string => typeof k === 'string') : undefined;
+  return keys !== undefined && keys.length > 0 ? { outbox: value.outbox, keys } : { outbox: value.outbox };
+}
