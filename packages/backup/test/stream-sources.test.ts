@@ -2,7 +2,7 @@
  * The other streaming sources on their real servers: a FerretDB collection tailed by a
  * watermark (soft deletes as tombstones, late commits caught by the overlapping re-read, no
  * duplicates in a restore), an SQS queue on moto (archived, then deleted from the queue; the
- * retention rule marks a gap), and outbox envelopes handed in by a relay (push mode; a `seq`
+ * retention rule marks a gap; on moto and on fauxqs), and outbox envelopes handed in by a relay (push mode; a `seq`
  * jump breaks the timeline).
  */
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -51,10 +51,13 @@ describe.each(S3_SERVERS)('stream sources on $name', (server) => {
     }
   });
 
-  it('archives an SQS queue (moto) and deletes messages only once they are in S3; a stream idle past retention is a gap', async () => {
-    await requireService('sqs');
+  // Each S3 server is paired with one of the two SQS servers: moto with moto, gofakes3 with fauxqs.
+  const sqsServer = server.name === 'moto' ? { name: 'moto', service: 'sqs' as const, env: 'SQS_ENDPOINT' } : { name: 'fauxqs', service: 'sqs-alt' as const, env: 'SQS_ALT_ENDPOINT' };
+
+  it(`archives an SQS queue (${sqsServer.name}) and deletes messages only once they are in S3; a stream idle past retention is a gap`, async () => {
+    await requireService(sqsServer.service);
     const s3 = await freshBucket(server);
-    const sqs = new SQSClient({ endpoint: process.env.SQS_ENDPOINT, region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const sqs = new SQSClient({ endpoint: process.env[sqsServer.env], region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: unique('arch').replace(/[^a-z0-9-]/g, ''), Attributes: { MessageRetentionPeriod: '60' } }));
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'sqs' };
     try {
