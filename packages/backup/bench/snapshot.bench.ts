@@ -19,7 +19,7 @@ import type { Db } from 'mongodb';
 import { mongoSource, mongoTarget, restore, snapshotBackup, verifyBackup } from '../src/index.js';
 import { GzipPartEncoder } from '../src/format/gzip-part.js';
 import { toEjson } from '../src/sources/mongo.js';
-import { bundleChild } from '../test/child/bundle.js';
+import { bundleChild } from '../../connections/test/support/bundle.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from '../test/support.js';
 
 const SMALL = Number(process.env.STEADYFN_BENCH_SMALL ?? 100_000);
@@ -94,7 +94,7 @@ test('snapshot throughput vs min(raw cursor drain, raw lib-storage Upload)', asy
 }, 3_600_000);
 
 test('peak RSS of a snapshot: SMALL vs LARGE documents, each in its own process', async () => {
-  const { file, dir } = bundleChild('../../bench/rss-child.ts');
+  const { file, dir } = bundleChild(new URL('./rss-child.ts', import.meta.url).href);
   try {
     const run = (collection: string, prefix: string) => {
       const out = spawnSync(process.execPath, [file], {

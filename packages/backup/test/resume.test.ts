@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { EJSON } from 'bson';
 import { LeaseHeldError, StorageError, mongoSource, mongoTarget, restore, snapshotBackup, type SnapshotCheckpoint } from '../src/index.js';
-import { bundleChild } from './child/bundle.js';
+import { bundleChild } from '../../connections/test/support/bundle.js';
 import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, S3_SERVERS } from './support.js';
 import { getJson } from '../src/s3/client.js';
 
@@ -77,7 +77,7 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
     const s3 = await freshBucket(server);
     const target = await freshDb('killed');
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'killed' };
-    const { file, dir } = bundleChild('./snapshot-child.ts');
+    const { file, dir } = bundleChild(new URL('./child/snapshot-child.ts', import.meta.url).href);
     try {
       const child = spawn(process.execPath, [file], {
         env: { ...process.env, CHILD_S3_ENDPOINT: process.env[server.env], CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName, SLOW_PART_MS: '400', CHILD_LEASE_MS: '2000' },

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { mongoTarget, redisStreamSource, restoreStream, streamBackup, TimelineGapError } from '../src/index.js';
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
-import { bundleChild } from './child/bundle.js';
+import { bundleChild } from '../../connections/test/support/bundle.js';
 import { outboxApp } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
 
@@ -50,7 +50,7 @@ describe.each(S3_SERVERS)('stream backup on $name', (server) => {
     const name = 'orders';
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'stream' };
     const target = await freshDb('streamed');
-    const { file, dir } = bundleChild('./stream-child.ts');
+    const { file, dir } = bundleChild(new URL('./child/stream-child.ts', import.meta.url).href);
     try {
       const app = outboxApp(redis, key, 'orders');
       const ids = new Set<string>();
