@@ -80,7 +80,7 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
     const { file, dir } = bundleChild(new URL('./child/snapshot-child.ts', import.meta.url).href);
     try {
       const child = spawn(process.execPath, [file], {
-        env: { ...process.env, CHILD_S3_ENDPOINT: process.env[server.env], CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName, SLOW_PART_MS: '400', CHILD_LEASE_MS: '2000' },
+        env: { ...process.env, CHILD_S3_ENDPOINT: process.env[server.env], CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName, SLOW_PART_MS: '400', CHILD_LEASE_MS: '5000' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
@@ -101,6 +101,9 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
       });
       expect({ killed, output, errors: errors.split('\n').filter((l) => !/Warning|versions published|require node|continue receiving|security updates|a.co\/|trace-warnings|^$/.test(l)) }).toEqual({ killed: true, output, errors: [] });
       expect(output).not.toMatch(/done/);
+      // The dead runner's lease (5 s) is still held: a new runner is refused until it expires.
+      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: storage, ...common });
+      await expect(job.run({ requestId: 'too-early' })).rejects.toBeInstanceOf(LeaseHeldError);
       const checkpoint = (await getJson<SnapshotCheckpoint>(storage, 'killed/jobs/snapshot/checkpoint.json'))!.value;
       const current = checkpoint.datasets[0]!.current!;
       // Make sure S3 holds parts the checkpoint has never heard of: the next number, and one far past the end.
@@ -108,11 +111,14 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
       for (const number of [known + 1, known + 8]) {
         await (s3.client as S3Client).send(new UploadPartCommand({ Bucket: s3.bucket, Key: current.key, UploadId: current.uploadId, PartNumber: number, Body: Buffer.alloc(5 * MIB, 7) }));
       }
-      // The dead runner's lease (2 s) must expire first.
-      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: storage, ...common });
-      await expect(job.run({ requestId: 'too-early' })).rejects.toBeInstanceOf(LeaseHeldError);
-      await new Promise((r) => setTimeout(r, 2_200));
-      const resumed = await job.run({ requestId: 'next' });
+      let resumed: Awaited<ReturnType<typeof job.run>> | undefined;
+      for (let attempt = 0; attempt < 20 && !resumed; attempt++) {
+        resumed = await job.run({ requestId: 'next' }).catch(async (error: unknown) => {
+          if (!(error instanceof LeaseHeldError)) throw error;
+          await new Promise((r) => setTimeout(r, 500));
+          return undefined;
+        });
+      }
       expect(resumed).toMatchObject({ status: 'complete', backupId: checkpoint.backupId, resumed: true, records: DOCS });
       expect((resumed as { strayParts: number }).strayParts).toBeGreaterThanOrEqual(2);
       await restore({ backup: { storage, id: checkpoint.backupId }, target: mongoTarget({ db: target }) });

@@ -2,7 +2,8 @@
  * An owner + lease + fencing-token store on S3, behind the shape of `@steadyfn/lease`
  * (claim / settle / get): one small JSON object per key, created with `If-None-Match: *` and
  * taken over or renewed with `If-Match: <etag>`, so two runners can never both hold it.
- * Expiry is judged by S3's clock (the `Date` header of the read that preceded the write).
+ * Expiry is judged by S3's clock (the `Date` header of the read that preceded the write; it
+ * has 1-second resolution, so leases of a few seconds or more).
  * The fencing token (`fence`) grows by one on every takeover; checkpoints carry it.
  *
  * Kept here until `@steadyfn/lease` has an S3 store; the lead may move it there.
@@ -92,7 +93,8 @@ export function s3LeaseStore<D = unknown>(loc: S3Location, caps: Pick<S3Capabili
     async claim(input, options = {}) {
       const { record, etag, now: t } = await read(input.key, options.signal);
       const free = !record || record.state === 'released' || (record.state === 'held' && record.expiresAt <= t) || (record.state === 'done' && (record.keepUntil ?? 0) <= t);
-      const mine = record?.state === 'held' && record.owner === input.owner && record.expiresAt > t;
+      // The owner renewing (even just past expiry, if nobody took it over meanwhile) keeps its fence.
+      const mine = record?.state === 'held' && record.owner === input.owner;
       if (record && !free && !mine) return { claimed: false, record };
       const fence = mine ? record.fence : (record?.fence ?? 0) + 1;
       const next: LeaseRecord<D> = { key: input.key, owner: input.owner, fence, state: 'held', expiresAt: t + input.leaseMs, ...(input.data === undefined ? {} : { data: input.data }) };
