@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster, Redis } from 'ioredis';
-import { RestoreUnsupportedError, redisSource, redisTarget, restore, snapshotBackup } from '../src/index.js';
+import { RestoreUnsupportedError, redisSource, redisTarget, restore, snapshotBackup, verifyBackup } from '../src/index.js';
 import { freshBucket, redisClient, redisCluster, S3_SERVERS, unique } from './support.js';
 
 type AnyRedis = Redis | Cluster;
@@ -94,6 +94,11 @@ describe.each(S3_SERVERS)('Redis snapshot and restore on $name', (server) => {
         expect(after).toEqual(before);
         const ttl = await client.pttl(`${restored}:${p}:s:ttl`);
         expect(ttl).toBeGreaterThan(3_500_000); // absolute expiry kept (ABSTTL)
+        // A drill under a scratch prefix: counts and content hashes of the restored keys match the manifest.
+        const scratch = `${unique('drill')}:`;
+        const drill = await verifyBackup({ backup: { storage, id: result.backupId }, level: "drill", scratch: redisTarget({ client, keyPrefix: scratch }) });
+        expect(drill.drill).toMatchObject({ ok: true, datasets: [{ expectedCount: result.records, restoredCount: result.records, ok: true }] });
+        expect(Object.keys(await snapshotOf(client, scratch.slice(0, -1)))).toEqual([]); // scratch keys removed
       } finally {
         for (const prefix of [p, `${restored}:${p}`]) {
           const keys = Object.keys(await snapshotOf(client, prefix));

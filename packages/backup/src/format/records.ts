@@ -4,7 +4,7 @@
  */
 import { EJSON } from 'bson';
 import { ContentHash, sha256 } from './content-hash.js';
-import { decodeBytes, dumpDigest, elementDigest, type EncodedBytes } from '../sources/redis-values.js';
+import { decodeBytes, elementDigest, type EncodedBytes } from '../sources/redis-values.js';
 
 /** A Redis record as written by the Redis source. */
 export interface RedisRecord {
@@ -16,6 +16,8 @@ export interface RedisRecord {
   v: string | Array<Array<EncodedBytes>>;
   /** Chunk number of a typed key (0 replaces the key). */
   c?: number;
+  /** A DUMP record's content digest (hex): the sum of its element digests, read from the value. */
+  h?: string;
 }
 
 /** The content-hash digest of one line of a dataset of `kind`. */
@@ -23,7 +25,10 @@ export function recordDigest(kind: 'mongodb-collection' | 'redis-keyspace', line
   if (kind === 'mongodb-collection') return sha256(line);
   const record = JSON.parse(line) as RedisRecord;
   const key = decodeBytes(record.k);
-  if (record.t === 'dump') return dumpDigest(key, Buffer.from(record.v as string, 'base64'));
+  if (record.t === 'dump') {
+    if (typeof record.h !== 'string' || !/^[0-9a-f]{64}$/.test(record.h)) throw new TypeError('a DUMP record without its content digest');
+    return Buffer.from(record.h, 'hex');
+  }
   const sum = new ContentHash();
   for (const element of record.v as Array<Array<EncodedBytes>>) sum.add(elementDigest(record.t, key, ...element.map((part) => decodeBytes(part))));
   return sum.toBytes();

@@ -173,6 +173,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
         bigKeyElements: Number(dataset.options?.bigKeyElements ?? 10_000),
         chunkElements: Number(dataset.options?.chunkElements ?? 1000),
         chunkBytes: Number(dataset.options?.chunkBytes ?? 1024 * 1024),
+        digestWithoutPrefix: prefix,
       });
       for await (const record of source.read({ ...dataset, options: { ...dataset.options } }, undefined, signal)) {
         const parsed = JSON.parse(record.line) as RedisRecord;

@@ -28,9 +28,12 @@ export interface TypedChunk {
 
 type Reader = (position: string) => Promise<{ elements: Array<Array<Buffer | string>>; next: string; done: boolean }>;
 
-function pairs(flat: Buffer[]): Buffer[][] {
+/** Field/value pairs from a flat reply (some ioredis versions already group them in pairs). */
+function pairs(flat: Array<Buffer | Buffer[]>): Buffer[][] {
+  if (flat.length > 0 && Array.isArray(flat[0])) return flat as Buffer[][];
+  const list = flat as Buffer[];
   const out: Buffer[][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  for (let i = 0; i + 1 < list.length; i += 2) out.push([list[i]!, list[i + 1]!]);
   return out;
 }
 
@@ -76,6 +79,32 @@ function readerFor(node: RedisLike, key: Buffer, type: string, limits: TypedExpo
   }
 }
 
+/** The command that reads a whole small value of `type`, and how its reply becomes elements (as the typed export's). */
+export const WHOLE_VALUE: Record<string, { command: Array<string | number>; elements: (reply: unknown) => Array<Array<Buffer | string>> }> = {
+  string: { command: ['GET'], elements: (reply) => [['0', reply as Buffer]] },
+  hash: { command: ['HGETALL'], elements: (reply) => pairs(reply as Buffer[]) },
+  set: { command: ['SMEMBERS'], elements: (reply) => (reply as Buffer[]).map((m) => [m]) },
+  zset: { command: ['ZRANGE', 0, -1, 'WITHSCORES'], elements: (reply) => pairs(reply as Buffer[]) },
+  list: { command: ['LRANGE', 0, -1], elements: (reply) => (reply as Buffer[]).map((item, i) => [String(i), item]) },
+  stream: {
+    command: ['XRANGE', '-', '+'],
+    elements: (reply) => (reply as Array<[Buffer, Buffer[]]>).map(([id, fields]) => [id.toString(), JSON.stringify(fields.map((f) => encodeBytes(f)))]),
+  },
+};
+
+/**
+ * The content digest of a whole value: the sum of its element digests, the same as its typed
+ * export would give. Independent of the server's internal encoding (a DUMP payload of a set
+ * or hash lists members in hash-table order, which differs between two copies).
+ */
+export function valueDigest(type: string, key: Buffer, reply: unknown): Buffer {
+  const sum = new ContentHash();
+  const reader = WHOLE_VALUE[type];
+  if (!reader) throw new Error(`Redis type "${type}" has no value reader`);
+  for (const element of reader.elements(reply)) sum.add(elementDigest(type, key, ...element));
+  return sum.toBytes();
+}
+
 /** Exports `key` as typed chunks, from the start or after `start`. */
 export async function* exportTyped(
   node: RedisLike,
@@ -84,6 +113,8 @@ export async function* exportTyped(
   expiresAt: number,
   limits: TypedExportLimits,
   start?: { position: string; chunk: number },
+  /** Bytes of a scratch prefix left out of the digests (drills). */
+  strip = 0,
 ): AsyncGenerator<TypedChunk> {
   const read = readerFor(node, key, type, limits);
   let position = start?.position ?? '0';
@@ -92,7 +123,7 @@ export async function* exportTyped(
   for (;;) {
     const { elements, next, done } = await read(position);
     const digest = new ContentHash();
-    for (const element of elements) digest.add(elementDigest(type, key, ...element));
+    for (const element of elements) digest.add(elementDigest(type, key.subarray(strip), ...element));
     const v = elements.map((element) => element.map((part) => (typeof part === 'string' ? part : encodeBytes(part))));
     const line = JSON.stringify({ k, t: type, ttl: expiresAt, c: chunk, v });
     yield { line, digest: digest.toBytes(), chunk, position: next, last: done };

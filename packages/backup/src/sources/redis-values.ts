@@ -21,11 +21,6 @@ export function decodeBytes(value: EncodedBytes): Buffer {
   throw new TypeError('not an encoded Redis string');
 }
 
-/** The digest of a DUMP-encoded key: SHA-256 of key, NUL, payload. */
-export function dumpDigest(key: Buffer, payload: Buffer): Buffer {
-  return sha256(Buffer.concat([key, Buffer.from([0]), payload]));
-}
-
 /** The digest of one element of a typed key (a field and value, a member and score, a list item at an index…). */
 export function elementDigest(type: string, key: Buffer, ...parts: Array<Buffer | string>): Buffer {
   const chunks: Buffer[] = [Buffer.from(type), Buffer.from([0]), key];

@@ -12,8 +12,8 @@ import { createHash } from 'node:crypto';
 import { intOption, invalidOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import type { DatasetInfo, SnapshotRecord, SnapshotSource } from './types.js';
 import { resolveClient, type ClientInput } from './types.js';
-import { dumpDigest, encodeBytes, rdbVersionOf } from './redis-values.js';
-import { exportTyped, type TypedExportLimits } from './redis-typed.js';
+import { encodeBytes, rdbVersionOf } from './redis-values.js';
+import { WHOLE_VALUE, exportTyped, valueDigest, type TypedExportLimits } from './redis-typed.js';
 
 /** The part of an ioredis pipeline this package uses. */
 export interface RedisPipelineLike {
@@ -60,6 +60,11 @@ export interface RedisSourceOptions {
    * a server of the same or a newer RDB version.
    */
   targetRdbVersion?: number;
+  /**
+   * @internal Drills read a restored copy under a scratch prefix: digests are computed without
+   * it, so they equal the backup's.
+   */
+  digestWithoutPrefix?: string;
 }
 
 interface NodeResume {
@@ -126,6 +131,7 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
   const encoding = oneOfOption('redisSource', 'encoding', options.encoding, ['auto', 'typed'] as const, 'auto');
   const targetRdb = options.targetRdbVersion === undefined ? undefined : intOption('redisSource', 'targetRdbVersion', options.targetRdbVersion, 0, 1, 1000);
   let expiredDuringBackup = 0;
+  const strip = Buffer.byteLength(options.digestWithoutPrefix ?? '');
 
   return {
     kind: 'redis',
@@ -168,7 +174,7 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
 
     read(dataset, resume, signal) {
       const allTyped = dataset.options?.allTyped === true;
-      return scanKeyspace(options.client, pattern, scanCount, limits, () => allTyped, resume as NodeResume | undefined, () => expiredDuringBackup++, signal);
+      return scanKeyspace(options.client, pattern, scanCount, limits, () => allTyped, resume as NodeResume | undefined, () => expiredDuringBackup++, strip, signal);
     },
 
     notes() {
@@ -185,6 +191,7 @@ async function* scanKeyspace(
   allTyped: () => boolean,
   resume: NodeResume | undefined,
   onExpired: () => void,
+  strip: number,
   signal?: AbortSignal,
 ): AsyncGenerator<SnapshotRecord> {
   const client = await resolveClient(input);
@@ -220,6 +227,7 @@ async function* scanKeyspace(
       });
       if (keys.length === 0) continue;
       const meta = await keyMeta(node, keys);
+      const dumps = await dumpSmallKeys(node, keys, meta, limits, allTyped(), strip);
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const { type, expiresAt, size } = meta[i]!;
@@ -231,16 +239,16 @@ async function* scanKeyspace(
         const typed = allTyped() || size > (type === 'string' ? limits.bigKeyBytes : limits.bigKeyElements);
         const base = { node: n, address, cursor: batchCursor };
         if (!typed) {
-          const payload = (await node.callBuffer('DUMP', key)) as Buffer | null;
-          if (!payload) {
+          const dumped = dumps.get(i);
+          if (!dumped) {
             onExpired();
             continue;
           }
-          const line = JSON.stringify({ k: encodeBytes(key), t: 'dump', ttl: expiresAt, v: payload.toString('base64') });
-          yield { key: id, line, digest: dumpDigest(key, payload), resume: { ...base, after: id } satisfies NodeResume };
+          const line = JSON.stringify({ k: encodeBytes(key), t: 'dump', ttl: expiresAt, v: dumped.payload.toString('base64'), h: dumped.digest.toString('hex') });
+          yield { key: id, line, digest: dumped.digest, resume: { ...base, after: id } satisfies NodeResume };
         } else {
           const start = inner && inner.key === id ? inner : undefined;
-          for await (const chunk of exportTyped(node, key, type, expiresAt, limits, start ? { position: start.position, chunk: start.chunk } : undefined)) {
+          for await (const chunk of exportTyped(node, key, type, expiresAt, limits, start ? { position: start.position, chunk: start.chunk } : undefined, strip)) {
             const resumeAt: NodeResume = chunk.last ? { ...base, after: id } : { ...base, after: previous, inner: { key: id, position: chunk.position, chunk: chunk.chunk } };
             yield { key: id, line: chunk.line, digest: chunk.digest, resume: resumeAt };
           }
@@ -251,6 +259,33 @@ async function* scanKeyspace(
     } while (cursor !== '0');
     resume = undefined;
   }
+}
+
+/**
+ * DUMP of every key exported as a payload, with its whole value read in the same pipeline for
+ * its content digest (DUMP bytes are not canonical: hash-table order). Keys gone meanwhile are left out.
+ */
+async function dumpSmallKeys(node: RedisLike, keys: Buffer[], meta: KeyMeta[], limits: TypedExportLimits, allTyped: boolean, strip: number): Promise<Map<number, { payload: Buffer; digest: Buffer }>> {
+  const picked: number[] = [];
+  const pipeline = node.pipeline();
+  keys.forEach((key, i) => {
+    const { type, size } = meta[i]!;
+    if (type === 'none' || allTyped || size > (type === 'string' ? limits.bigKeyBytes : limits.bigKeyElements) || !WHOLE_VALUE[type]) return;
+    picked.push(i);
+    pipeline.callBuffer('DUMP', key);
+    const [name, ...args] = WHOLE_VALUE[type]!.command;
+    pipeline.callBuffer(String(name), key, ...args);
+  });
+  const out = new Map<number, { payload: Buffer; digest: Buffer }>();
+  if (picked.length === 0) return out;
+  const answers = (await pipeline.exec()) ?? [];
+  picked.forEach((i, n) => {
+    const [dumpError, payload] = answers[n * 2] ?? [];
+    const [valueError, value] = answers[n * 2 + 1] ?? [];
+    if (dumpError || valueError || !payload) return;
+    out.set(i, { payload: payload as Buffer, digest: valueDigest(meta[i]!.type, keys[i]!.subarray(strip), value) });
+  });
+  return out;
 }
 
 interface KeyMeta {
