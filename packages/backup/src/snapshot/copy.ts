@@ -3,6 +3,7 @@
  * segment after segment. Stops starting parts when told to (the deadline nears); the part
  * being built is then dropped and its records are read again on resume.
  */
+import { SourceReadError, describeError } from '../errors.js';
 import { ContentHash } from '../format/content-hash.js';
 import { GzipPartEncoder } from '../format/gzip-part.js';
 import { createUpload } from '../s3/multipart.js';
@@ -36,6 +37,31 @@ export interface CopyContext {
   shouldStop: (estimatedPartMs: number) => boolean;
   /** A failure from saving the checkpoint or renewing the lease: rethrown at once. */
   failure: () => unknown;
+}
+
+/** The source's records; a failure reading them becomes a `SourceReadError` (class and code only). */
+async function* fromSource<T>(records: AsyncIterable<T>, dataset: string): AsyncGenerator<T> {
+  const iterator = records[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      let next: IteratorResult<T>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        finished = true;
+        throw new SourceReadError(`reading ${dataset} from the source failed (${describeError(error)})`, error);
+      }
+      if (next.done) {
+        finished = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    // Stopped early (deadline, failure downstream): close the source's cursor.
+    if (!finished) await iterator.return?.();
+  }
 }
 
 /** Where to resume reading: the resume point of the last finished part, if any. */
@@ -98,7 +124,7 @@ export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info:
 
   let seen = 0;
   let stopped = false;
-  for await (const record of options.source.read(info, resumePoint(ds), run.signal)) {
+  for await (const record of fromSource(options.source.read(info, resumePoint(ds), run.signal), ds.name)) {
     if (encoder === undefined || (++seen & 255) === 0) {
       const failure = run.failure();
       if (failure) throw failure;

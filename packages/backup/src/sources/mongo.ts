@@ -12,6 +12,7 @@
 import { EJSON } from 'bson';
 import { intOption, invalidOption } from '@steadyfn/handler/internal';
 import { sha256 } from '../format/content-hash.js';
+import { readAhead } from './read-ahead.js';
 import type { ClientInput, DatasetInfo, SnapshotRecord, SnapshotSource, SourceDescription } from './types.js';
 import { resolveClient } from './types.js';
 
@@ -121,7 +122,7 @@ async function* readCollection(input: ClientInput<MongoDbLike>, name: string, re
   }
   const cursor = collection.find(filter, { sort: { _id: 1 }, batchSize, ...(signal ? { signal } : {}) });
   try {
-    for await (const doc of cursor as AsyncIterable<Record<string, unknown>>) {
+    for await (const doc of readAhead(cursor as AsyncIterable<Record<string, unknown>>, 2 * batchSize)) {
       const line = toEjson(doc);
       const key = toEjson(doc._id);
       yield { key, line, digest: sha256(line), resume: { bracket: bracketOf(doc._id), lastId: key } satisfies MongoResume };
