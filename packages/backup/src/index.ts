@@ -1,3 +1,9 @@
+/**
+ * `@steadyfn/backup`: scheduled snapshot and streaming backups of MongoDB-compatible stores and
+ * Redis to S3, run inside a function; verified, restorable to a point in time.
+ *
+ * @packageDocumentation
+ */
 export { snapshotBackup } from './snapshot/index.js';
 export type { SnapshotJob, SnapshotBackupOptions, SnapshotResult, SnapshotCheckpoint } from './snapshot/index.js';
 export { mongoSource } from './sources/mongo.js';
