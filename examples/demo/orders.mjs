@@ -3,7 +3,9 @@
 // (cached across warm invocations, checked after a thaw); @steadyfn/idempotency makes a
 // retried request with the same Idempotency-Key replay the first answer instead of
 // recording the order twice.
-import { connections, mongo, redis } from '@steadyfn/connections';
+import { connections } from '@steadyfn/connections';
+import { mongo } from '@steadyfn/connections/mongodb';
+import { redis } from '@steadyfn/connections/redis';
 import { handler, httpResult } from '@steadyfn/handler';
 import { idempotency, redisStore } from '@steadyfn/idempotency';
 import { z } from 'zod';
@@ -18,7 +20,7 @@ export const createOrder = handler(
     input: z.object({ sku: z.string().min(1), qty: z.coerce.number().int().positive() }),
     use: [
       connections({ redis: cache, mongo: db }, { log: false }),
-      idempotency({ store: redisStore({ client: () => cache.get() }), ttl: '1h', localCache: false }),
+      idempotency({ store: redisStore({ client: () => cache.get() }), ttlMs: 3_600_000, localCache: false }),
     ],
   },
   async (input, ctx) => {

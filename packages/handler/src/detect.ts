@@ -38,6 +38,11 @@ export function isCloudEvent(value: unknown): boolean {
   return isObject(value) && typeof value.specversion === 'string' && typeof value.type === 'string' && typeof value.source === 'string';
 }
 
+/**
+ * Which provider made this call: from the arguments first (a Lambda context, an Azure
+ * `InvocationContext`, an Express `req`/`res` pair, a CloudEvent), then from the environment
+ * (`__OW_ACTIVATION_ID` / `__OW_ACTION_NAME` for OpenWhisk); `'direct'` otherwise.
+ */
 export function detectProvider(args: ReadonlyArray<unknown>, env: Env = process.env): Provider {
   const [first, second] = args;
   if (args.length >= 2) {

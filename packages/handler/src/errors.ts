@@ -5,6 +5,7 @@
  * message of errors marked `expose` — never a stack trace or a payload.
  */
 
+/** One thing wrong with an input or an option: where, what, and what was expected. */
 export interface FieldIssue {
   /** Dotted path of the offending field, e.g. `items.0.sku`; empty for the root. */
   field: string;
@@ -14,8 +15,11 @@ export interface FieldIssue {
   expected?: string;
 }
 
+/** Options of `new SteadyError(code, message, options)`. */
 export interface SteadyErrorOptions {
+  /** HTTP status. @default 500 */
   status?: number;
+  /** Whether a retry could succeed. @default status >= 500 */
   retryable?: boolean;
   /** Whether `message` may be shown to the caller. Defaults to true for 4xx. */
   expose?: boolean;
@@ -24,6 +28,14 @@ export interface SteadyErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * The error every failure becomes: a stable `code`, an HTTP `status` (default 500), whether a
+ * retry could succeed (`retryable`, default: status ≥ 500) and whether `message` may be shown
+ * to a caller (`expose`, default: status < 500).
+ *
+ * @example
+ * throw new SteadyError('OUT_OF_STOCK', 'No stock left for this item', { status: 409, retryable: false });
+ */
 export class SteadyError extends Error {
   override readonly name: string = 'SteadyError';
   readonly code: string;
@@ -182,6 +194,7 @@ const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
+/** The RFC 9457 problem details an HTTP caller receives for `error` (no stack, no unexposed message). */
 export function toProblem(error: SteadyError): ProblemDetails {
   const problem: ProblemDetails = {
     type: `urn:steadyfn:error:${error.code.toLowerCase()}`,

@@ -1,68 +1,21 @@
 /**
  * `handler(options, fn)`: wraps one async function so it runs unchanged on AWS Lambda,
- * Google Cloud Functions, Azure Functions and Apache OpenWhisk (and as a plain call).
+ * Google Cloud Functions, Azure Functions and Apache OpenWhisk (and as a plain call),
+ * detecting the provider from each call's arguments. The per-provider entries
+ * (`@steadyfn/handler/aws`, `/gcp`, `/azure`, `/openwhisk`) carry one adapter each.
  */
-import type { ZodType, output } from 'zod';
+import type { ZodType } from 'zod';
+import { defineHandler, type HandlerFunction, type HandlerOptions, type PluginsAdded } from './define.js';
 import { detectProvider } from './detect.js';
-import { makeLogger, type Definition } from './invoke.js';
-import type { LogLevel, LogSink } from './logger.js';
 import { invokeAzure, type AzureInvocationContext } from './providers/azure.js';
 import { captureRawTriggerMetadata } from './providers/azure-raw.js';
 import { invokeDirect, type DirectOptions } from './providers/direct.js';
 import { invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
 import { invokeLambda, type LambdaContext } from './providers/lambda.js';
 import { invokeOpenWhisk } from './providers/openwhisk.js';
-import type { Context, Plugin, Provider } from './types.js';
-import { oneOfOption } from './internal/options.js';
-import { BODY_MODES, type BodyMode } from './message.js';
+import type { Plugin } from './types.js';
 
-type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
-
-/** The members a list of plugins adds to `ctx`. */
-export type PluginsAdded<P extends ReadonlyArray<Plugin<any>>> = [P[number]] extends [never]
-  ? {}
-  : UnionToIntersection<P[number] extends infer U ? (U extends Plugin<infer A> ? A : never) : never> & {};
-
-export interface HandlerOptions<S extends ZodType | undefined, P extends ReadonlyArray<Plugin<any>>> {
-  /** zod schema for the input; the function receives the parsed value. */
-  input?: S;
-  /** Plugins, outermost first. */
-  use?: P;
-  /** Skip detection and always treat calls as coming from this provider. */
-  provider?: Provider;
-  /** Name used in logs and idempotency keys; defaults to the provider's function name. */
-  name?: string;
-  /**
-   * Invocation timeout where the provider gives no clock to read (Azure: set it to your
-   * `functionTimeout`; default 5 minutes, the Consumption plan's default).
-   */
-  timeoutMs?: number;
-  /** The signal aborts and the wrapper answers DEADLINE_EXCEEDED this long before the deadline. Default 500 ms. */
-  deadlineMarginMs?: number;
-  /**
-   * A message that failed with a terminal (non-retryable) error: `'fail'` (default) reports
-   * it failed so the provider's redrive moves it to the dead-letter queue — nothing is lost;
-   * `'ack'` acknowledges it after logging, for messages that are safe to drop.
-   */
-  terminalErrors?: 'fail' | 'ack';
-  /** Where JSON log lines go (default stdout). */
-  logSink?: LogSink;
-  /** Lowest level written (default: `STEADYFN_LOG_LEVEL`, else `info`). */
-  logLevel?: LogLevel;
-  /**
-   * How message bodies (queue, stream, notification) and HTTP bodies reach the function:
-   * `'auto'` parses JSON only when nothing is lost (or the message says it is JSON) and keeps
-   * bytes that are not UTF-8 as a `Buffer`; `'json'` always parses (else a terminal
-   * `MALFORMED_EVENT`); `'text'` gives the UTF-8 text; `'bytes'` the exact bytes.
-   * @default 'auto'
-   * @throws ConfigurationError for any other value.
-   */
-  body?: BodyMode;
-}
-
-export type InputOf<S> = S extends ZodType ? output<S> : unknown;
-
-export type HandlerFunction<S, Added> = (input: InputOf<S>, ctx: Context<Added & {}>) => unknown;
+export type { HandlerFunction, HandlerOptions, InputOf, PluginsAdded } from './define.js';
 
 /** The wrapped function: call it with any provider's arguments, or use an explicit entry. */
 export interface SteadyHandler {
@@ -81,24 +34,20 @@ export interface SteadyHandler {
   invoke(input: unknown, options?: DirectOptions): Promise<unknown>;
 }
 
-export function handler<S extends ZodType | undefined = undefined, const P extends ReadonlyArray<Plugin<any>> = []>(
+/**
+ * Wraps `fn` for every provider.
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid, at definition time.
+ * @example
+ * export const main = handler({ input: z.object({ sku: z.string() }) }, async (input, ctx) => ({ sku: input.sku }));
+ */
+export function handler<S extends ZodType | undefined = undefined, const P extends ReadonlyArray<Plugin<any, any>> = []>(
   options: HandlerOptions<S, P>,
   fn: HandlerFunction<S, PluginsAdded<P>>,
 ): SteadyHandler {
+  const def = defineHandler(options, fn);
   // Inside the Azure worker: keep the host's raw trigger metadata (ids byte-exact).
   captureRawTriggerMetadata();
-  const def: Definition = {
-    input: options.input as Definition['input'],
-    use: options.use ?? [],
-    fn: fn as Definition['fn'],
-    deadlineMarginMs: options.deadlineMarginMs ?? 500,
-    logger: makeLogger(options.logSink, options.name, options.logLevel),
-    terminalErrors: options.terminalErrors ?? 'fail',
-    timeoutMs: options.timeoutMs ?? 5 * 60_000,
-    name: options.name,
-    body: oneOfOption('handler', 'body', options.body, BODY_MODES, 'auto'),
-  };
-
   const entries = {
     aws: (event: unknown, context: LambdaContext) => invokeLambda(def, event, context),
     gcpHttp: (req: unknown, res: unknown) => invokeGcpHttp(def, req, res),

@@ -1,55 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SteadyError, ValidationError } from './errors.js';
-import { decodeBody, httpInput, httpResult, isTextualContentType, normaliseHeaders, parseQueryString, queryFromObject, toHttpResponse } from './http.js';
+import { decodeBody, httpInput, isTextualContentType, normaliseHeaders, parseQueryString, queryFromObject } from './http.js';
 import { binaryBody } from '../test/support/bytes.js';
 import type { HttpRequest } from './types.js';
 
 const request = (over: Partial<HttpRequest>): HttpRequest => ({ method: 'POST', path: '/', headers: {}, query: {}, multiQuery: {}, rawBody: undefined, ...over });
-
-describe('toHttpResponse', () => {
-  it('turns a plain value into 200 JSON and undefined into 204', () => {
-    expect(toHttpResponse({ ok: true, value: { a: 1 } })).toEqual({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"a":1}', isBase64: false });
-    expect(toHttpResponse({ ok: true, value: undefined }).status).toBe(204);
-  });
-
-  it('keeps the status and headers of httpResult, encodes bytes as base64', () => {
-    const res = toHttpResponse({ ok: true, value: httpResult({ status: 201, headers: { Location: '/x' }, body: new Uint8Array([0, 255]) }) });
-    expect(res).toEqual({ status: 201, headers: { Location: '/x', 'content-type': 'application/octet-stream' }, body: 'AP8=', isBase64: true });
-    const text = toHttpResponse({ ok: true, value: httpResult({ body: 'hi', headers: { 'Content-Type': 'text/html' } }) });
-    expect(text.headers).toEqual({ 'Content-Type': 'text/html' });
-  });
-
-  it('answers errors as problem+json with the fields and without hidden messages', () => {
-    const res = toHttpResponse({ ok: false, error: new ValidationError([{ field: 'qty', message: 'Too small', expected: 'number' }]) });
-    expect(res.status).toBe(400);
-    expect(res.headers['content-type']).toBe('application/problem+json');
-    expect(JSON.parse(res.body)).toEqual({
-      type: 'urn:steadyfn:error:validation_failed',
-      title: 'Bad Request',
-      status: 400,
-      code: 'VALIDATION_FAILED',
-      detail: 'Input failed validation',
-      errors: [{ field: 'qty', message: 'Too small', expected: 'number' }],
-    });
-    const hidden = toHttpResponse({ ok: false, error: new SteadyError('INTERNAL', 'secret detail', { status: 500 }) });
-    expect(hidden.body).not.toContain('secret');
-    const conflict = toHttpResponse({ ok: false, error: new SteadyError('IN_PROGRESS', 'busy', { status: 409, headers: { 'Retry-After': '1' } }) });
-    expect(conflict.headers['Retry-After']).toBe('1');
-  });
-});
-
-describe('unsendable results', () => {
-  it('answers 500 INVALID_HTTP_RESULT for a bad status, a bad header or a body JSON cannot encode, and logs why', () => {
-    const logged: string[] = [];
-    const log = { error: (_msg: string, fields?: Record<string, unknown>) => void logged.push(String(fields?.field)) } as never;
-    for (const value of [httpResult({ status: 42 }), httpResult({ headers: { 'x-bad': 'line\nbreak' } }), { n: 1n }]) {
-      const res = toHttpResponse({ ok: true, value }, log);
-      expect(res.status).toBe(500);
-      expect(JSON.parse(res.body).code).toBe('INVALID_HTTP_RESULT');
-    }
-    expect(logged).toEqual(['status', 'header', 'body']);
-  });
-});
 
 describe('httpInput', () => {
   it('parses JSON bodies, forms and falls back to the query without a body', () => {

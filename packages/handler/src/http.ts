@@ -1,136 +1,17 @@
 /**
- * HTTP results: what a function may return, and the one response shape every provider
- * adapter turns into its own.
+ * HTTP requests: the normalised view every provider adapter builds (headers, query, body),
+ * and the function's `input` read from it. Responses are in `response.ts`.
  */
-import { validateHeaderName, validateHeaderValue } from 'node:http';
-import { MalformedEventError, SteadyError, toProblem } from './errors.js';
-import type { Logger } from './logger.js';
-import type { HttpRequest, Outcome } from './types.js';
 import { isUtf8 } from 'node:buffer';
+import { MalformedEventError } from './errors.js';
 import { decodeBase64Strict } from './internal/base64.js';
 import { jsonTextTooDeep, parseJsonLossless, valueTooDeep, MAX_JSON_DEPTH } from './internal/json.js';
+import { isTextualContentType } from './internal/media-type.js';
+import { getOwn, setOwn } from './internal/record.js';
 import type { BodyMode } from './message.js';
+import type { HttpRequest } from './types.js';
 
-const HTTP_RESULT = Symbol.for('steadyfn.httpResult');
-
-export interface HttpResultInit {
-  status?: number;
-  headers?: Record<string, string>;
-  /** A string is sent as is; bytes are sent as binary; anything else as JSON. */
-  body?: unknown;
-}
-
-export interface HttpResult extends Required<Pick<HttpResultInit, 'status' | 'headers'>> {
-  readonly [HTTP_RESULT]: true;
-  body: unknown;
-}
-
-/** Return this from a function to choose the status and headers of an HTTP response. */
-export function httpResult(init: HttpResultInit): HttpResult {
-  return { [HTTP_RESULT]: true, status: init.status ?? 200, headers: init.headers ?? {}, body: init.body };
-}
-
-export function isHttpResult(value: unknown): value is HttpResult {
-  return typeof value === 'object' && value !== null && (value as Record<PropertyKey, unknown>)[HTTP_RESULT] === true;
-}
-
-/** The normalised outgoing response; `body` is base64 when `isBase64` is true. */
-export interface HttpResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-  isBase64: boolean;
-}
-
-function hasHeader(headers: Record<string, string>, name: string): boolean {
-  const lower = name.toLowerCase();
-  return Object.keys(headers).some((k) => k.toLowerCase() === lower);
-}
-
-function encodeBody(body: unknown, headers: Record<string, string>): { body: string; isBase64: boolean } {
-  if (body === undefined || body === null) return { body: '', isBase64: false };
-  if (typeof body === 'string') {
-    if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'text/plain; charset=utf-8';
-    return { body, isBase64: false };
-  }
-  if (body instanceof Uint8Array) {
-    if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/octet-stream';
-    return { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64'), isBase64: true };
-  }
-  if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/json';
-  return { body: JSON.stringify(body), isBase64: false };
-}
-
-export function errorResponse(error: SteadyError): HttpResponse {
-  const headers: Record<string, string> = { 'content-type': 'application/problem+json', ...(error.headers ?? {}) };
-  return { status: error.status, headers, body: JSON.stringify(toProblem(error)), isBase64: false };
-}
-
-/**
- * A plain value becomes 200 JSON; `undefined` becomes 204; `httpResult(...)` keeps its
- * status and headers; an error becomes `application/problem+json`.
- *
- * A result no HTTP response can carry (a status outside 200–599, a header Node refuses, a
- * body JSON cannot encode) becomes a 500 `INVALID_HTTP_RESULT`, logged to `log`, so every
- * provider answers the caller instead of crashing in its own framework.
- */
-export function toHttpResponse(outcome: Outcome, log?: Logger): HttpResponse {
-  let reason: string;
-  try {
-    const res = buildResponse(outcome);
-    const bad = unsendable(res);
-    if (bad === undefined) return res;
-    reason = bad;
-  } catch {
-    reason = 'body';
-  }
-  log?.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: reason });
-  return errorResponse(new SteadyError('INVALID_HTTP_RESULT', 'The function returned an HTTP result that cannot be sent', { status: 500, expose: false }));
-}
-
-function buildResponse(outcome: Outcome): HttpResponse {
-  if (!outcome.ok) return errorResponse(outcome.error);
-  const value = outcome.value;
-  if (isHttpResult(value)) {
-    const headers = { ...value.headers };
-    const { body, isBase64 } = encodeBody(value.body, headers);
-    return { status: value.status, headers, body, isBase64 };
-  }
-  if (value === undefined) return { status: 204, headers: {}, body: '', isBase64: false };
-  const headers: Record<string, string> = {};
-  const { body, isBase64 } = encodeBody(value, headers);
-  return { status: 200, headers, body, isBase64 };
-}
-
-/** Which part of a response no HTTP server could send, if any. */
-function unsendable(res: HttpResponse): 'status' | 'header' | undefined {
-  if (!Number.isInteger(res.status) || res.status < 200 || res.status > 599) return 'status';
-  try {
-    for (const [name, value] of Object.entries(res.headers)) {
-      validateHeaderName(name);
-      validateHeaderValue(name, value);
-    }
-  } catch {
-    return 'header';
-  }
-  return undefined;
-}
-
-/**
- * Sets an own property even for names such as `__proto__` or `toString`, which arrive in
- * hostile headers and query strings and must neither pollute nor collide with the prototype.
- */
-function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
-  // `__proto__` is the one accessor on Object.prototype: assigning it would set the prototype.
-  // Any other name (`toString`, `constructor`) becomes an own property by plain assignment,
-  // which keeps the object in V8's fast mode (defineProperty on every key costs microseconds).
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
-}
-
-function getOwn<T>(target: Record<string, T>, key: string): T | undefined {
-  return Object.hasOwn(target, key) ? target[key] : undefined;
-}
+export { isTextualContentType };
 
 /** A header value as text; '' for a value that has none (an object whose toString is not a function). */
 function headerText(value: unknown): string {
@@ -220,31 +101,6 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
     }
   }
   return { query, multiQuery };
-}
-
-const TEXTUAL_SUBTYPE = /^x-www-form-urlencoded|javascript|ecmascript|graphql|yaml/;
-
-/**
- * Whether a body of this content type is text, which the function receives as a string: text/*,
- * any JSON type (`json`, `+json`), XML (`xml`, `+xml`), forms, JavaScript/ECMAScript, GraphQL,
- * YAML, and any type with a `charset` parameter. Anything else (images, PDFs, protobuf,
- * octet-stream, multipart) is binary and reaches the function as the exact bytes. A request
- * without a content type counts as text, as it always has.
- */
-export function isTextualContentType(contentType: string | undefined): boolean {
-  const value = (contentType ?? '').toLowerCase();
-  const semi = value.indexOf(';');
-  const essence = (semi === -1 ? value : value.slice(0, semi)).trim();
-  if (essence === '') return true;
-  if (semi !== -1 && value.slice(semi + 1).split(';').some((p) => p.trim().startsWith('charset='))) return true;
-  // Anything naming JSON is parsed as JSON by `httpInput`, so it is text here too.
-  if (essence.includes('json')) return true;
-  const slash = essence.indexOf('/');
-  if (slash !== -1 && essence.slice(0, slash) === 'text') return true;
-  const sub = essence.slice(slash + 1);
-  // XML by whole name only: `vnd.openxmlformats-…` (docx, xlsx) are zip archives.
-  if (sub === 'xml' || sub.endsWith('+xml') || sub.startsWith('xml-')) return true;
-  return TEXTUAL_SUBTYPE.test(sub);
 }
 
 /**

@@ -8,6 +8,22 @@
 export { isRecord, str, setOwn, getOwn, type Rec } from './internal/record.js';
 export { sleep, withTimeout } from './internal/time.js';
 export { invalidOption, msOption, intOption, oneOfOption, stringOption } from './internal/options.js';
-export { toFieldIssues } from './invoke.js';
+export { toFieldIssues, issuePath, type ZodLikeIssue } from './internal/issues.js';
+export { parseMediaType, isJsonMediaType, isTextualContentType, type MediaType } from './internal/media-type.js';
+export { isFieldName, isFieldValue, statusLine } from './internal/http-grammar.js';
+export { scrubText, errorFacts } from './internal/scrub.js';
+export { nodeCrypto, randomUUID } from './internal/crypto.js';
 export { decodeBase64Strict } from './internal/base64.js';
 export { MAX_JSON_DEPTH, jsonTextTooDeep, valueTooDeep, parseJsonLossless, isLosslessNumber } from './internal/json.js';
+export { toRenderedResponse, renderError, isHttpResponse, type HttpResponseFields } from './response.js';
+// The error classes, for packages that must not load the provider adapters of the root entry.
+export {
+  SteadyError,
+  ConfigurationError,
+  RetryableError,
+  TerminalError,
+  DeadlineExceededError,
+  ValidationError,
+  httpError,
+  toSteadyError,
+} from './errors.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { currentContext, handler, httpError, RetryableError, TerminalError, type Plugin } from './index.js';
-import { runBatch, type Definition, type Invocation } from './invoke.js';
-import { createLogger } from './logger.js';
+import { runBatch } from './invoke.js';
+import { queueMessage, testDefinition, testFrame } from '../test/support/batch.js';
 
 const silent = () => undefined;
 
@@ -211,24 +211,9 @@ describe('per-invocation context', () => {
 });
 
 describe('batches', () => {
-  const def = (fn: Definition['fn'], use: Plugin[] = [], terminalErrors: 'fail' | 'ack' = 'fail'): Definition => ({
-    input: undefined,
-    use,
-    fn,
-    deadlineMarginMs: 0,
-    logger: createLogger({}, silent),
-    terminalErrors,
-    timeoutMs: 1000,
-    name: undefined,
-    body: "auto",
-  });
-  const frame = { provider: 'direct' as const, functionName: 't', deadline: Number.POSITIVE_INFINITY, raw: null };
-  const inv = (n: number): Invocation => ({
-    trigger: { kind: 'queue', source: 'test', messageId: `m${n}`, attributes: {}, batchIndex: n, batchSize: 4 },
-    requestId: `r${n}`,
-    deliveryId: `m${n}`,
-    payload: () => n,
-  });
+  const def = testDefinition;
+  const frame = testFrame;
+  const inv = (n: number) => queueMessage(n);
 
   it('ordered: stops at the first failure and reports every later message as not processed', async () => {
     const ran: number[] = [];

@@ -16,6 +16,58 @@ describe('createLogger', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     createLogger({}, (l) => lines.push(l), 'debug').warn('odd', { big: 10n, circular });
-    expect(JSON.parse(lines[0]!).logError).toBe('unserialisable fields');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ big: '10', circular: { self: '[circular]' } });
+  });
+});
+
+describe('masking at every depth (issue 9, item 9)', () => {
+  it("masks request headers logged whole: ctx.log.info('request', { headers: ctx.trigger.request.headers })", async () => {
+    const { handler } = await import('./index.js');
+    const lines: string[] = [];
+    const main = handler({ logSink: (l) => lines.push(l), logLevel: 'info' }, (_input, ctx) => {
+      if (ctx.trigger.kind === 'http') ctx.log.info('request', { headers: ctx.trigger.request.headers });
+      ctx.log.info('db', { db: { host: 'db.internal', password: 'hunter2', url: 'mongodb://app:s3cret@db.internal:27017/orders' } });
+      return 'ok';
+    });
+    await main.aws(
+      {
+        version: '2.0',
+        rawPath: '/orders',
+        rawQueryString: '',
+        headers: { authorization: 'Bearer eyJhbGciOi.secret', 'x-api-key': 'k-123456', cookie: 'sid=abc', 'proxy-authorization': 'Basic dXNlcjpwYXNz', accept: 'application/json' },
+        requestContext: { http: { method: 'GET', path: '/orders' }, requestId: 'x', domainName: 'api.example.com' },
+        isBase64Encoded: false,
+      },
+      { awsRequestId: 'r-1', functionName: 'orders', getRemainingTimeInMillis: () => 10_000 },
+    );
+    const text = lines.join('\n');
+    for (const secret of ['eyJhbGciOi', 'k-123456', 'sid=abc', 'dXNlcjpwYXNz', 'hunter2', 's3cret', 'app:']) expect(text).not.toContain(secret);
+    const [request, db] = lines.map((l) => JSON.parse(l));
+    expect(request.headers).toEqual({ authorization: '[redacted]', 'x-api-key': '[redacted]', cookie: '[redacted]', 'proxy-authorization': '[redacted]', accept: 'application/json' });
+    expect(request).toMatchObject({ requestId: 'r-1', provider: 'aws' });
+    expect(db.db).toEqual({ host: 'db.internal', password: '[redacted]', url: 'mongodb://[redacted]@db.internal:27017/orders' });
+  });
+
+  it('masks by name in arrays, maps and child fields, and credentials in URLs inside any string and the message', () => {
+    const lines: string[] = [];
+    const log = createLogger({}, (l) => lines.push(l), 'debug').child({ upstream: { token: 't-1' } });
+    log.warn('retrying redis://:pw@cache:6379 after https://user:pa@ss@api.example.com/x failed', {
+      attempts: [{ session: 's-1' }, { clientSecret: 'cs' }],
+      headers: new Map([['Set-Cookie', 'a=1']]),
+      note: 'see amqp://guest:guest@mq:5672 and mailto:ops@example.com',
+      err: new Error('connect ECONNREFUSED postgres://svc:pgpass@pg:5432'),
+      tokens: 3,
+      deep: { a: { b: { c: { d: { e: { f: { g: { h: { i: 'too deep' } } } } } } } } },
+    });
+    const entry = JSON.parse(lines[0]!);
+    expect(entry.msg).toBe('retrying redis://[redacted]@cache:6379 after https://[redacted]@api.example.com/x failed');
+    expect(entry.upstream).toEqual({ token: '[redacted]' });
+    expect(entry.attempts).toEqual([{ session: '[redacted]' }, { clientSecret: '[redacted]' }]);
+    expect(entry.headers).toEqual({ 'Set-Cookie': '[redacted]' });
+    expect(entry.note).toBe('see amqp://[redacted]@mq:5672 and mailto:ops@example.com');
+    expect(entry.err).toEqual({ name: 'Error', message: 'connect ECONNREFUSED postgres://[redacted]@pg:5432' });
+    expect(entry.tokens).toBe('[redacted]');
+    expect(JSON.stringify(entry.deep)).toContain('[depth limit]');
+    expect(lines[0]).not.toMatch(/pw@|pa@ss|guest:guest|pgpass|t-1|s-1|"cs"/);
   });
 });

@@ -1,16 +1,23 @@
 /**
  * A structured JSON logger: one line per entry, with the invocation's identity attached.
- * It never logs payloads by itself, and it masks fields whose names look like secrets.
+ * It never logs payloads by itself, and it masks secrets at every depth of an entry: values
+ * under secret-looking names, and credentials inside URLs wherever they appear.
  */
+import { scrubText } from './internal/scrub.js';
 
+/** Severity, lowest first: `debug` < `info` < `warn` < `error`. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/**
+ * Writes JSON lines `{ level, time, msg, ...fields }`. Fields are masked before they are
+ * written (see `SECRET_FIELD_NAMES`); a value JSON cannot encode never throws.
+ */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
-  /** A logger whose entries carry these fields too. */
+  /** A logger whose entries carry these fields too (masked the same way). */
   child(fields: Record<string, unknown>): Logger;
 }
 
@@ -18,7 +25,29 @@ export interface Logger {
 export type LogSink = (line: string) => void;
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET_KEY = /authorization|password|passwd|secret|token|cookie|api[-_]?key|credential/i;
+
+/**
+ * A field whose name contains one of these (case-insensitive; `-`, `_`, `.` or a space may
+ * separate the words) has its value written as `[redacted]`, at any depth of a log entry.
+ */
+export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
+  'authorization', // authorization, proxy-authorization
+  'cookie', // cookie, set-cookie
+  'api key', // x-api-key, apiKey, api_key
+  'password',
+  'passwd',
+  'secret', // secret, client_secret, secretAccessKey
+  'token', // token, accessToken, x-csrf-token
+  'credential',
+  'session', // sessionId, x-session
+  'private key', // privateKey
+  'signature', // x-hub-signature
+];
+
+const SECRET_NAME = /authorization|cookie|api[-_. ]?key|passw(?:or)?d|secret|token|credential|session|private[-_. ]?key|signature/i;
+
+/** Entries nested deeper than this are cut (`[depth limit]`), so a hostile structure cannot stall a log call. */
+const MAX_DEPTH = 8;
 
 const stdoutSink: LogSink = (line) => {
   process.stdout.write(line + '\n');
@@ -29,37 +58,78 @@ function levelFromEnv(): LogLevel {
   return raw in ORDER ? (raw as LogLevel) : 'info';
 }
 
-function mask(fields: Record<string, unknown>): Record<string, unknown> {
+/** A copy of `value` with secrets masked at every depth; cycles become `[circular]`. */
+function maskValue(value: unknown, depth: number, seen: Set<object>): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) return '[circular]';
+  if (depth >= MAX_DEPTH) return '[depth limit]';
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => maskValue(item, depth + 1, seen));
+    if (value instanceof Error) return { name: value.name, message: scrubText(value.message) };
+    if (value instanceof Date) return value;
+    if (value instanceof Set) return Array.from(value, (item) => maskValue(item, depth + 1, seen));
+    // Map, Fetch `Headers`, URLSearchParams: iterables of [name, value] pairs, read as objects.
+    const pairs = value as { entries?: () => Iterable<[unknown, unknown]>; [Symbol.iterator]?: unknown };
+    if (typeof pairs[Symbol.iterator] === 'function' && typeof pairs.entries === 'function') {
+      return maskFields(Array.from(pairs.entries(), ([k, v]): [string, unknown] => [String(k), v]), depth, seen);
+    }
+    return maskFields(Object.entries(value), depth, seen);
+  } finally {
+    seen.delete(value);
+  }
+}
+
+function maskFields(entries: ReadonlyArray<[string, unknown]>, depth: number, seen: Set<object>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    out[key] = SECRET_KEY.test(key) ? '[redacted]' : value;
+  for (const [key, value] of entries) {
+    const masked = SECRET_NAME.test(key) && value !== undefined && value !== null ? '[redacted]' : maskValue(value, depth + 1, seen);
+    // Own data property even for `__proto__`, which arrives in hostile headers.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: masked, enumerable: true, writable: true, configurable: true });
+    else out[key] = masked;
   }
   return out;
 }
 
+/** Masks an entry's fields: by name at every depth, and URL credentials inside any string. */
+export function maskLogFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return maskFields(Object.entries(fields), 0, new Set());
+}
+
 function safeStringify(entry: Record<string, unknown>): string {
   try {
-    return JSON.stringify(entry, (_key, value: unknown) => {
-      if (typeof value === 'bigint') return value.toString();
-      if (value instanceof Error) return { name: value.name, message: value.message };
-      return value;
-    });
+    return JSON.stringify(entry, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
   } catch {
     return JSON.stringify({ level: entry.level, time: entry.time, msg: entry.msg, logError: 'unserialisable fields' });
   }
 }
 
+/**
+ * A JSON-lines logger.
+ *
+ * @param base - Fields on every line (masked once, here).
+ * @param sink - Where lines go. Default: stdout.
+ * @param level - Lowest level written. Default: `STEADYFN_LOG_LEVEL`, else `info`.
+ * @example
+ * const log = createLogger({ fn: 'orders' });
+ * log.info('request', { headers: { authorization: 'Bearer x' } }); // {"level":"info",…,"headers":{"authorization":"[redacted]"}}
+ */
 export function createLogger(base: Record<string, unknown> = {}, sink: LogSink = stdoutSink, level: LogLevel = levelFromEnv()): Logger {
-  const min = ORDER[level];
+  return makeLogger(maskLogFields(base), sink, ORDER[level] ?? ORDER.info, level);
+}
+
+function makeLogger(base: Record<string, unknown>, sink: LogSink, min: number, level: LogLevel): Logger {
   const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < min) return;
-    sink(safeStringify({ level: lvl, time: new Date().toISOString(), msg, ...base, ...(fields ? mask(fields) : {}) }));
+    sink(safeStringify({ level: lvl, time: new Date().toISOString(), msg: scrubText(String(msg)), ...base, ...(fields ? maskLogFields(fields) : {}) }));
   };
   return {
     debug: (msg, fields) => write('debug', msg, fields),
     info: (msg, fields) => write('info', msg, fields),
     warn: (msg, fields) => write('warn', msg, fields),
     error: (msg, fields) => write('error', msg, fields),
-    child: (fields) => createLogger({ ...base, ...mask(fields) }, sink, level),
+    child: (fields) => makeLogger({ ...base, ...maskLogFields(fields) }, sink, min, level),
   };
 }

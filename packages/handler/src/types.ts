@@ -1,6 +1,8 @@
 import type { Logger } from './logger.js';
 import type { FieldIssue, SteadyError } from './errors.js';
+import type { ZodLikeIssue } from './internal/issues.js';
 
+/** The platform that called the function. */
 export type Provider = 'aws' | 'gcp' | 'azure' | 'openwhisk' | 'direct';
 
 export type TriggerKind = 'http' | 'queue' | 'schedule' | 'event' | 'change' | 'storage' | 'stream' | 'notification' | 'authorizer' | 'direct';
@@ -252,53 +254,110 @@ export interface BaseContext {
   requestId: string;
   /** Stable across redeliveries of the same message or event; undefined for plain HTTP. */
   deliveryId: string | undefined;
-  /** Epoch milliseconds at which the provider stops this invocation. */
+  /** Epoch milliseconds at which the provider stops this invocation (`Infinity` when it gives no clock). */
   deadline: number;
   /** Milliseconds left before `deadline`. */
   remainingMs(): number;
-  /** Aborted shortly before the deadline (see `deadlineMarginMs`) so work can stop cleanly. */
+  /**
+   * Aborted `deadlineMarginMs` before the deadline (reason: `DeadlineExceededError`), or when
+   * the caller goes away (Cloud Functions HTTP, reason code `CLIENT_CLOSED_REQUEST`). Every
+   * hook and the function share it: pass it to every store or network call.
+   */
   signal: AbortSignal;
+  /**
+   * `true` on this instance's first invocation (its cold start), `false` on every later (warm)
+   * one; all messages of the first batch share it. Also on every log line as `coldStart`.
+   */
+  coldStart: boolean;
+  /** The invocation's logger: its lines carry `fn`, `provider`, `requestId`, `deliveryId`, `coldStart`. */
   log: Logger;
   /** The provider's own arguments, for the rare need the normalised view does not cover. */
   raw: unknown;
-  /** Validated input (the same value the function receives). */
+  /** Validated input (the same value the function receives); undefined until validation. */
   input: unknown;
 }
 
 /** A plugin's contribution to `ctx`, merged in before the function runs. */
 export type Context<Added extends object = {}> = BaseContext & Added;
 
-/** Returned by `before` to answer without calling the function (a cache hit, a replay). */
+/**
+ * Returned by `before`, `after` or `onError` to answer instead of (or in place of) the
+ * function's result: a cache hit, a replay, a recovery. On HTTP invocations `answer` is
+ * rendered like a function result (an already rendered `HttpResponse` is kept as it is).
+ */
 export interface EarlyAnswer {
   answer: unknown;
 }
 
+/**
+ * How an invocation ended. On an HTTP invocation a successful `value` is the rendered
+ * `HttpResponse`.
+ */
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: SteadyError };
 
 /**
- * The one plugin shape. Hooks run as an onion: `setup`/`before` in the order the plugins
- * are listed, `after`/`onError`/`finally` in reverse.
+ * Runs the rest of the onion (inner `wrap`s, then the function and, for HTTP, the rendering
+ * of its result) and resolves to that result. It may be called more than once — each call runs
+ * the function again with the same ctx (e.g. MongoDB `withTransaction` retrying its callback);
+ * it rejects with whatever the function threw, as thrown, or with `DEADLINE_EXCEEDED`.
  */
-export interface Plugin<Added extends object = {}> {
+export type Next = () => Promise<unknown>;
+
+/**
+ * The one plugin shape (middy / Hono style). `Added` is what `extend` puts on `ctx`; `State`
+ * is the plugin's private per-invocation slot, made by `state()` and passed to every hook.
+ *
+ * Order for one invocation:
+ *
+ *   extend (in order) → validation → before (in order) → wrap (outermost first) → function
+ *   → render (HTTP) → wrap unwinds → after (reverse) → onError (reverse) → finally (reverse)
+ *
+ * Every hook up to and including `after` runs under the invocation's deadline: nothing new
+ * starts once `deadline − deadlineMarginMs` has passed, and a hook still running then is
+ * abandoned and the invocation answers `DEADLINE_EXCEEDED`. `onError`, `finally` and
+ * `afterBatch` still run after that, each cut off at `deadline − deadlineMarginMs / 2`.
+ *
+ * @example
+ * const timing: Plugin<{}, { startedAt: number }> = {
+ *   name: 'timing',
+ *   state: () => ({ startedAt: Date.now() }),
+ *   finally: (ctx, _outcome, state) => ctx.log.info('done', { ms: Date.now() - state.startedAt }),
+ * };
+ */
+export interface Plugin<Added extends object = {}, State = undefined> {
+  /** Names the plugin in logs. */
   name: string;
-  /** Adds typed members to `ctx` (e.g. `ctx.redis`). Runs before `before`. */
-  extend?(ctx: Context): Added | Promise<Added>;
-  /** Before the function; return `{ answer }` to answer early. */
-  before?(ctx: Context<Added>): void | EarlyAnswer | Promise<void | EarlyAnswer>;
-  /** After the function succeeded; return `{ answer }` to replace its result. */
-  after?(ctx: Context<Added>, result: unknown): void | EarlyAnswer | Promise<void | EarlyAnswer>;
-  /** After the function (or a later plugin) failed; return `{ answer }` to recover. */
-  onError?(ctx: Context<Added>, error: SteadyError): void | EarlyAnswer | Promise<void | EarlyAnswer>;
-  /** Always, last; cannot change the outcome. */
-  finally?(ctx: Context<Added>, outcome: Outcome): void | Promise<void>;
   /**
-   * Once per batch, before any message of it runs (SQS, Kafka feed, Service Bus): lets a
-   * plugin do one store round trip for the whole batch instead of one per message. Each
-   * ctx's `input` is already validated (undefined for a message that failed validation).
+   * Makes this plugin's state for one invocation (each message of a batch gets its own),
+   * before any hook runs. Hooks receive it as their last argument. Keep it small: it is made
+   * on every invocation.
    */
-  beforeBatch?(ctxs: ReadonlyArray<Context>): void | Promise<void>;
-  /** Once per batch, after every message has settled. */
-  afterBatch?(ctxs: ReadonlyArray<Context>, outcomes: ReadonlyArray<Outcome>): void | Promise<void>;
+  state?(): State;
+  /** Adds typed members to `ctx` (e.g. `ctx.redis`). Runs first, before validation and before `beforeBatch`. */
+  extend?(ctx: Context, state: State): Added | Promise<Added>;
+  /** Before the function, after validation; return `{ answer }` to answer without calling it. */
+  before?(ctx: Context<Added>, state: State): void | EarlyAnswer | Promise<void | EarlyAnswer>;
+  /**
+   * Around the function: call `next()` to run it (and inner `wrap`s) and return what it
+   * resolves to, or another value to replace it. Not calling `next` answers without the function.
+   */
+  wrap?(ctx: Context<Added>, next: Next, state: State): Promise<unknown>;
+  /** After the function succeeded (with the rendered response for HTTP); return `{ answer }` to replace its result. */
+  after?(ctx: Context<Added>, result: unknown, state: State): void | EarlyAnswer | Promise<void | EarlyAnswer>;
+  /** After the function (or a hook) failed; return `{ answer }` to recover. */
+  onError?(ctx: Context<Added>, error: SteadyError, state: State): void | EarlyAnswer | Promise<void | EarlyAnswer>;
+  /** Always, last; cannot change the outcome. A throw here is logged, not raised. */
+  finally?(ctx: Context<Added>, outcome: Outcome, state: State): void | Promise<void>;
+  /**
+   * Once per batch (SQS, Kafka feed, Service Bus), after every message's `extend` and
+   * validation and before any message runs: one store round trip for the whole batch instead
+   * of one per message. `states[i]` is this plugin's state for `ctxs[i]`; each `ctx.input` is
+   * validated (undefined for a message that failed validation). A throw fails every message
+   * of the batch; their `onError`, `finally` and every plugin's `afterBatch` still run.
+   */
+  beforeBatch?(ctxs: ReadonlyArray<Context<Added>>, states: ReadonlyArray<State>): void | Promise<void>;
+  /** Once per batch, after every message has settled; plugins in reverse order. */
+  afterBatch?(ctxs: ReadonlyArray<Context<Added>>, outcomes: ReadonlyArray<Outcome>, states: ReadonlyArray<State>): void | Promise<void>;
 }
 
 /** A schema the wrapper can validate with: any zod schema. */
@@ -309,11 +368,6 @@ export interface InputSchema<T = unknown> {
   >;
 }
 
-export interface ZodLikeIssue {
-  path: ReadonlyArray<PropertyKey>;
-  message: string;
-  code?: string;
-  expected?: unknown;
-}
+export type { ZodLikeIssue } from './internal/issues.js';
 
 export type { FieldIssue };

@@ -63,7 +63,7 @@ function powertoolsClient(redis: Redis) {
 }
 
 function makeSteady(redis: Redis, localCache = false) {
-  const main = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store: redisStore({ client: redis, prefix: 'sf:' }), ttl: '1h', localCache })] }, work);
+  const main = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store: redisStore({ client: redis, prefix: 'sf:' }), ttlMs: 3_600_000, localCache })] }, work);
   return (event: Event) => main.aws(event, lambdaContext());
 }
 
@@ -103,7 +103,7 @@ async function countRedisCalls(): Promise<void> {
   await measure('steadyfn', 'local-cache hit', () => steadyWarm(first));
   // A crashed holder: its record expires with the lease, so the next attempt is a plain first call.
   const crashed = fresh();
-  const crashedMain = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store: redisStore({ client, prefix: 'sf:' }), ttl: '1h', lease: 50, localCache: false })] }, () => new Promise(() => undefined));
+  const crashedMain = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store: redisStore({ client, prefix: 'sf:' }), ttlMs: 3_600_000, leaseMs: 50, localCache: false })] }, () => new Promise(() => undefined));
   void crashedMain.aws(crashed, lambdaContext());
   await new Promise((r) => setTimeout(r, 150));
   await measure('steadyfn', 'expired lease', () => steady(crashed));
@@ -143,8 +143,8 @@ async function countMongoCalls(): Promise<void> {
   }
   const collection = mongo.db('steadyfn_idempotency_bench').collection(`calls_${randomUUID().slice(0, 8)}`);
   const store = mongoStore({ collection });
-  const cold = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store, ttl: '1h', localCache: false })] }, work);
-  const warm = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store, ttl: '1h' })] }, work);
+  const cold = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store, ttlMs: 3_600_000, localCache: false })] }, work);
+  const warm = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store, ttlMs: 3_600_000 })] }, work);
   const event = fresh();
   const count = async (run: () => Promise<unknown>) => {
     seen.length = 0;

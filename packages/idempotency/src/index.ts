@@ -1,10 +1,18 @@
 export { idempotency } from './plugin.js';
-export type { IdempotencyOptions, LocalCacheOptions } from './plugin.js';
+export type { IdempotencyOptions, IdempotencyState, LocalCacheOptions } from './plugin.js';
+export {
+  IdempotencyInProgressError,
+  IdempotencyKeyAmbiguousError,
+  IdempotencyKeyInvalidError,
+  IdempotencyKeyMissingError,
+  IdempotencyKeyReusedError,
+  IdempotencyRecordCorruptError,
+  IdempotencyStoreUnavailableError,
+} from './errors.js';
 export { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKeyHeader, storeKey, scopeOf } from './key.js';
 export type { KeyFunction, KeySource, KeyKind, ResolvedKey, HeaderParse } from './key.js';
 export { canonicalHash } from './fingerprint.js';
 export { REPLAYED_HEADER } from './record.js';
-export type { Duration } from './duration.js';
 export { redisStore } from './stores/redis.js';
 export type { RedisStoreOptions, RedisClient } from './stores/redis.js';
 export { mongoStore } from './stores/mongodb.js';
@@ -20,4 +28,5 @@ export type {
   ClaimResult,
   CompleteRequest,
   ReleaseRequest,
+  StoreCallOptions,
 } from './types.js';

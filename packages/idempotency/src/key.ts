@@ -2,9 +2,11 @@
  * Where an invocation's idempotency key comes from, how a client-sent key is checked, and
  * how keys are namespaced and hashed before they reach a store.
  */
-import { SteadyError, type Context } from '@steadyfn/handler';
+import type { Context } from '@steadyfn/handler';
+import { IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError } from './errors.js';
 import { canonicalHash, sha256 } from './fingerprint.js';
 
+/** The request header a client sends its key in (lower case, as the handler normalises headers). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Longest key accepted from a client (as Stripe); keys are hashed, so this only bounds abuse. */
 export const MAX_KEY_LENGTH = 255;
@@ -23,36 +25,27 @@ export type KeySource = 'auto' | 'header' | 'input' | KeyFunction;
 /** Where a resolved key came from; part of the hash, so sources cannot collide. */
 export type KeyKind = 'header' | 'delivery' | 'input' | 'custom';
 
+/** An invocation's key before it is namespaced and hashed: where it came from, and its value. */
 export interface ResolvedKey {
   kind: KeyKind;
   value: string;
 }
 
-const KEY_EXPECTED = `1 to ${MAX_KEY_LENGTH} printable ASCII characters, bare or as a quoted structured-field string`;
-
-export function keyMissingError(isHttp: boolean): SteadyError {
-  return new SteadyError('IDEMPOTENCY_KEY_MISSING', isHttp ? 'This request requires an Idempotency-Key header' : 'No idempotency key could be found for this invocation', {
-    status: 400,
-    retryable: false,
-    expose: true,
-    issues: [isHttp ? { field: 'headers.idempotency-key', message: 'Missing', expected: KEY_EXPECTED } : { field: 'idempotencyKey', message: 'Missing', expected: 'a non-empty string' }],
-  });
-}
-
-function keyInvalidError(message: string): SteadyError {
-  return new SteadyError('IDEMPOTENCY_KEY_INVALID', 'The Idempotency-Key header is not a valid key', {
-    status: 400,
-    retryable: false,
-    expose: true,
-    issues: [{ field: 'headers.idempotency-key', message, expected: KEY_EXPECTED }],
-  });
-}
-
-export type HeaderParse = { ok: true; key: string } | { ok: false; reason: string };
+/**
+ * The result of reading an `Idempotency-Key` header: the key, or why it is not one.
+ * `ambiguous` is set when the value holds more than one key (a repeated header, which
+ * providers join as `a, b`, or a structured-field list).
+ */
+export type HeaderParse = { ok: true; key: string } | { ok: false; reason: string; ambiguous?: true };
 
 /**
  * The IETF draft sends the key as a structured-field string (`"8e03…"`); Stripe and most
- * clients send it bare. Both are accepted; anything else is a typed 400.
+ * clients send it bare. Both are accepted; anything else is a typed 400. A comma outside a
+ * quoted key separates two keys (RFC 9110 §5.3 joins repeated headers with `, `): ambiguous.
+ *
+ * @example
+ * parseIdempotencyKeyHeader('"8e03978e"'); // { ok: true, key: '8e03978e' }
+ * parseIdempotencyKeyHeader('a, b');       // { ok: false, reason: 'More than one key', ambiguous: true }
  */
 export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
   const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
@@ -79,11 +72,15 @@ export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
       }
     }
     if (!closed) return { ok: false, reason: 'Unterminated quoted key' };
-    if (i !== value.length - 1) return { ok: false, reason: 'Text after the quoted key' };
+    if (i !== value.length - 1) {
+      if (value.slice(i + 1).trimStart().startsWith(',')) return { ok: false, reason: 'More than one key', ambiguous: true };
+      return { ok: false, reason: 'Text after the quoted key' };
+    }
   } else {
     for (let i = 0; i < value.length; i++) {
       const c = value.charCodeAt(i);
       if (c < 0x20 || c > 0x7e) return { ok: false, reason: 'Not printable ASCII' };
+      if (c === 0x2c) return { ok: false, reason: 'More than one key', ambiguous: true };
     }
     key = value;
   }
@@ -94,10 +91,13 @@ export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
 
 function headerKey(ctx: Context): string | undefined {
   if (ctx.trigger.kind !== 'http') return undefined;
+  // The header sent more than once (the adapters keep every value): which key was meant is unknown.
+  const all = ctx.trigger.request.multiHeaders?.[IDEMPOTENCY_KEY_HEADER];
+  if (all !== undefined && all.length > 1) throw new IdempotencyKeyAmbiguousError();
   const raw = ctx.trigger.request.headers[IDEMPOTENCY_KEY_HEADER];
   if (raw === undefined) return undefined;
   const parsed = parseIdempotencyKeyHeader(raw);
-  if (!parsed.ok) throw keyInvalidError(parsed.reason);
+  if (!parsed.ok) throw parsed.ambiguous ? new IdempotencyKeyAmbiguousError() : new IdempotencyKeyInvalidError(parsed.reason);
   return parsed.key;
 }
 
@@ -126,9 +126,7 @@ export function resolveKey(ctx: Context, source: KeySource): ResolvedKey | undef
   if (typeof source === 'function') {
     const value = source(ctx);
     if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value !== 'string') {
-      throw new SteadyError('IDEMPOTENCY_KEY_INVALID', 'The idempotency key function returned a non-string', { status: 500, retryable: false });
-    }
+    if (typeof value !== 'string') throw new IdempotencyKeyInvalidError('Not a string', 500);
     return { kind: 'custom', value };
   }
   if (source === 'input') return inputKey(ctx);

@@ -13,20 +13,25 @@ function failing(store: IdempotencyStore, which: keyof IdempotencyStore): Idempo
 }
 
 describe('idempotency options', () => {
-  it('rejects a bad ttl, lease or store with a typed config error', () => {
-    expect(() => idempotency({ store: memoryStore(), ttl: 0 })).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_CONFIG_INVALID' }));
-    expect(() => idempotency({ store: memoryStore(), ttl: '5 minutes' as never })).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_CONFIG_INVALID' }));
-    expect(() => idempotency({ store: memoryStore(), ttl: '1h', lease: -1 })).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_CONFIG_INVALID' }));
-    expect(() => idempotency({ store: {} as never, ttl: '1h' })).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_CONFIG_INVALID' }));
-    expect(() => idempotency({ store: memoryStore(), ttl: '1.5h', lease: '30s' })).not.toThrow();
+  it('rejects a bad ttlMs, leaseMs, store or option with a ConfigurationError naming it', () => {
+    const config = (field: string) => expect.objectContaining({ code: 'CONFIG_INVALID', field, retryable: false });
+    expect(() => idempotency({ store: memoryStore(), ttlMs: 0 })).toThrow(config('ttlMs'));
+    expect(() => idempotency({ store: memoryStore(), ttlMs: '24h' as never })).toThrow(config('ttlMs'));
+    expect(() => idempotency({ store: memoryStore() } as never)).toThrow(config('ttlMs'));
+    expect(() => idempotency({ store: memoryStore(), ttlMs: 3_600_000, leaseMs: -1 })).toThrow(config('leaseMs'));
+    expect(() => idempotency({ store: {} as never, ttlMs: 3_600_000 })).toThrow(config('store'));
+    expect(() => idempotency({ store: memoryStore(), ttlMs: 3_600_000, onConcurrent: 'later' as never })).toThrow(config('onConcurrent'));
+    expect(() => idempotency({ store: memoryStore(), ttlMs: 3_600_000, key: 'body' as never })).toThrow(config('key'));
+    expect(() => idempotency({ store: memoryStore(), ttlMs: -1 })).toThrow('idempotency(): option "ttlMs" must be a whole number of milliseconds ≥ 1; got -1');
+    expect(() => idempotency({ store: memoryStore(), ttlMs: 5_400_000, leaseMs: 30_000 })).not.toThrow();
   });
 
   it('a key function that finds nothing is a 400, or no idempotency with required: false', async () => {
     let runs = 0;
     const key = (ctx: Context) => (ctx.input as { id?: string }).id;
-    const strict = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttl: '1h', key })] }, () => ++runs);
+    const strict = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttlMs: 3_600_000, key })] }, () => ++runs);
     await expect(strict.invoke({})).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_MISSING' });
-    const lax = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttl: '1h', key, required: false })] }, () => ++runs);
+    const lax = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttlMs: 3_600_000, key, required: false })] }, () => ++runs);
     await lax.invoke({});
     await lax.invoke({});
     expect(runs).toBe(2);
@@ -38,12 +43,12 @@ describe('idempotency options', () => {
   it('the same custom key with another payload is 422; namespace shares records across functions', async () => {
     const store = memoryStore();
     let runs = 0;
-    const a = handler({ ...silent, name: 'a', use: [idempotency({ store, ttl: '1h', key: () => 'k', namespace: 'shared' })] }, () => ++runs);
-    const b = handler({ ...silent, name: 'b', use: [idempotency({ store, ttl: '1h', key: () => 'k', namespace: 'shared' })] }, () => ++runs);
+    const a = handler({ ...silent, name: 'a', use: [idempotency({ store, ttlMs: 3_600_000, key: () => 'k', namespace: 'shared' })] }, () => ++runs);
+    const b = handler({ ...silent, name: 'b', use: [idempotency({ store, ttlMs: 3_600_000, key: () => 'k', namespace: 'shared' })] }, () => ++runs);
     expect(await a.invoke({ x: 1 })).toBe(1);
     expect(await b.invoke({ x: 1 })).toBe(1);
     await expect(b.invoke({ x: 2 })).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
-    const c = handler({ ...silent, name: 'c', use: [idempotency({ store, ttl: '1h', key: () => 'k' })] }, () => ++runs);
+    const c = handler({ ...silent, name: 'c', use: [idempotency({ store, ttlMs: 3_600_000, key: () => 'k' })] }, () => ++runs);
     expect(await c.invoke({ x: 1 })).toBe(2);
   });
 });
@@ -51,14 +56,14 @@ describe('idempotency options', () => {
 describe('store failures', () => {
   it('a store that cannot claim fails the invocation as retryable 503 before the function runs', async () => {
     let runs = 0;
-    const main = handler({ ...silent, use: [idempotency({ store: failing(memoryStore(), 'claim'), ttl: '1h' })] }, () => ++runs);
+    const main = handler({ ...silent, use: [idempotency({ store: failing(memoryStore(), 'claim'), ttlMs: 3_600_000 })] }, () => ++runs);
     await expect(main.invoke({})).rejects.toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE', retryable: true });
     expect(runs).toBe(0);
   });
 
   it('a store that cannot complete does not fail an invocation whose effects already happened', async () => {
     const lines: string[] = [];
-    const main = handler({ logSink: (l) => lines.push(l), use: [idempotency({ store: failing(memoryStore(), 'complete'), ttl: '1h' })] }, () => 'done');
+    const main = handler({ logSink: (l) => lines.push(l), use: [idempotency({ store: failing(memoryStore(), 'complete'), ttlMs: 3_600_000 })] }, () => 'done');
     expect(await main.invoke({})).toBe('done');
     expect(lines.some((l) => l.includes('IDEMPOTENCY_STORE_UNAVAILABLE'))).toBe(true);
     // Neither the payload nor a stack reaches the log.
@@ -67,7 +72,7 @@ describe('store failures', () => {
 
   it('a result that is not JSON is returned, and its record released so a retry runs', async () => {
     let runs = 0;
-    const main = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttl: '1h', localCache: false })] }, () => ({ big: BigInt(++runs) }));
+    const main = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttlMs: 3_600_000, localCache: false })] }, () => ({ big: BigInt(++runs) }));
     const deliveryId = randomUUID();
     expect(await main.invoke({}, { deliveryId })).toEqual({ big: 1n });
     expect(await main.invoke({}, { deliveryId })).toEqual({ big: 2n });
@@ -78,7 +83,7 @@ describe('errors', () => {
   it('cacheErrors as a function chooses which errors are replayed', async () => {
     let runs = 0;
     const main = handler(
-      { ...silent, use: [idempotency({ store: memoryStore(), ttl: '1h', cacheErrors: (e) => e.code === 'CARD_DECLINED' })] },
+      { ...silent, use: [idempotency({ store: memoryStore(), ttlMs: 3_600_000, cacheErrors: (e) => e.code === 'CARD_DECLINED' })] },
       (input) => {
         runs++;
         throw new TerminalError((input as { code: string }).code, 'no');
@@ -95,7 +100,7 @@ describe('errors', () => {
   });
 
   it('an unexposed error is stored without its message', async () => {
-    const main = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttl: '1h', cacheErrors: () => true })] }, () => {
+    const main = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttlMs: 3_600_000, cacheErrors: () => true })] }, () => {
       throw new Error('secret detail');
     });
     const deliveryId = randomUUID();
@@ -113,7 +118,7 @@ describe('batches', () => {
 
   it('the same message twice in one batch runs once; the twin is retried and then replays', async () => {
     let runs = 0;
-    const main = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttl: '1h' })] }, () => ++runs);
+    const main = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttlMs: 3_600_000 })] }, () => ++runs);
     const id = randomUUID();
     const res = (await main.aws(sqs([id, id]), ctx())) as { batchItemFailures: unknown[] };
     expect(runs).toBe(1);
@@ -127,7 +132,7 @@ describe('batches', () => {
     let completeMany = 0;
     const spy: IdempotencyStore = { ...store, completeMany: (r) => (completeMany++, store.completeMany(r)) };
     let runs = 0;
-    const main = handler({ ...silent, use: [idempotency({ store: spy, ttl: '1h', key: 'input' })] }, () => ++runs);
+    const main = handler({ ...silent, use: [idempotency({ store: spy, ttlMs: 3_600_000, key: 'input' })] }, () => ++runs);
     await main.aws(sqs([randomUUID(), randomUUID(), randomUUID()]), ctx());
     expect(completeMany).toBe(1);
     // Same bodies under new message ids: the input is the key, so nothing runs again.
@@ -138,7 +143,7 @@ describe('batches', () => {
   it('an ordered Kafka batch that stops early gives back the records of the messages it never ran', async () => {
     const effects: string[] = [];
     let failNext = true;
-    const main = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttl: '1h' })] }, (input) => {
+    const main = handler({ ...silent, use: [idempotency({ store: memoryStore(), ttlMs: 3_600_000 })] }, (input) => {
       const id = (input as { id: string }).id;
       if (id === 'b' && failNext) {
         failNext = false;

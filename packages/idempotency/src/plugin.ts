@@ -1,142 +1,143 @@
 /**
- * `idempotency({ store, ttl, ... })`: a repeated invocation replays the first one's result
+ * `idempotency({ store, ttlMs, ... })`: a repeated invocation replays the first one's result
  * instead of running its effects again.
  *
  *   first call:     claim (1 store call) -> run -> complete (1 store call)
  *   duplicate:      claim finds the completed record (1 store call) -> replay
  *   warm duplicate: local cache (0 store calls) -> replay
  *   batch:          one claim round trip for all messages, one complete round trip
+ *
+ * Per-invocation bookkeeping lives in the plugin's state slot (the core makes one per
+ * invocation and hands it to every hook), never in module state.
  */
-import { randomUUID } from 'node:crypto';
-import { RetryableError, SteadyError, httpError, type Context, type Plugin } from '@steadyfn/handler';
-import { toMs, type Duration } from './duration.js';
-import { fingerprintOf, keyMissingError, resolveKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey } from './key.js';
+import type { Context, Plugin, SteadyError } from '@steadyfn/handler';
+import { invalidOption, intOption, msOption, oneOfOption, randomUUID, sleep, stringOption } from '@steadyfn/handler/internal';
+import { IdempotencyInProgressError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
+import { fingerprintOf, resolveKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey } from './key.js';
 import { LocalCache, type LocalEntry } from './lru.js';
-import { decodeStored, encodeStored, errorStored, httpResponseOf, httpStored, replay, valueStored, type StoredResult } from './record.js';
+import { decodeStored, encodeStored, errorStored, replay, resultStored, type StoredResult } from './record.js';
 import { isCompleteRequest, type ClaimRequest, type ClaimResult, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from './types.js';
 
+/** Bounds of the in-memory cache of completed records. */
 export interface LocalCacheOptions {
-  /** Most completed records kept in memory. Default 1,000. */
+  /** Most completed records kept in memory. @default 1000 */
   maxEntries?: number;
-  /** Most bytes of stored results kept in memory. Default 8 MiB. */
+  /** Most bytes of stored results kept in memory. @default 8388608 (8 MiB) */
   maxBytes?: number;
 }
 
+/** Options of `idempotency()`. Durations are whole milliseconds. */
 export interface IdempotencyOptions {
   /** Where records live: `redisStore(...)`, `mongoStore(...)`, or `memoryStore()` for tests. */
   store: IdempotencyStore;
-  /** Where the key comes from (default `'auto'`); see `KeySource`. */
+  /** Where the key comes from; see `KeySource`. @default 'auto' */
   key?: KeySource;
   /**
    * When no key can be found (`key: 'header'` without the header, or a key function that
-   * returns nothing): `true` (default) answers 400 `IDEMPOTENCY_KEY_MISSING`; `false` runs
-   * the function without idempotency.
+   * returns nothing): `true` answers 400 `IDEMPOTENCY_KEY_MISSING`; `false` runs the
+   * function without idempotency.
+   * @default true
    */
   required?: boolean;
-  /** How long a completed result is replayed: ms or `'24h'`. */
-  ttl: Duration;
-  /** Longest a running invocation holds its key; also capped by the invocation's deadline. Default 5 minutes. */
-  lease?: Duration;
+  /** How long a completed result is replayed, in ms (e.g. `24 * 3_600_000`). Required. */
+  ttlMs: number;
   /**
-   * A duplicate that arrives while the first is still running: `'reject'` (default) answers
-   * 409 with `Retry-After` (retryable, so a queue redelivers it later); `'wait'` polls until
-   * the first finishes, within the duplicate's own deadline, and replays its result.
+   * Longest a running invocation holds its key, in ms; also capped by the invocation's
+   * deadline, so a killed attempt's key frees itself.
+   * @default 300000 (5 minutes)
+   */
+  leaseMs?: number;
+  /**
+   * A duplicate that arrives while the first is still running: `'reject'` answers 409 with
+   * `Retry-After` (retryable, so a queue redelivers it later); `'wait'` polls until the first
+   * finishes — up to the duplicate's own deadline (less the handler's margin), whatever the
+   * lease — and replays its result, or runs itself if the first gave its record up.
+   * @default 'reject'
    */
   onConcurrent?: 'reject' | 'wait';
   /**
-   * Whether a failure is stored and replayed. `false` (default) releases the record so a
-   * retry runs again. `true` stores terminal (non-retryable) errors; retryable ones are
-   * always released, since storing them would turn every retry into the same failure.
-   * A function decides per error.
+   * Whether a failure is stored and replayed. `false` releases the record so a retry runs
+   * again. `true` stores terminal (non-retryable) errors; retryable ones are always released,
+   * since storing them would turn every retry into the same failure. A function decides per error.
+   * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);
-  /** In-memory cache of completed records (default on): a warm replay makes no store call. */
+  /** In-memory cache of completed records: a warm replay makes no store call. @default true */
   localCache?: boolean | LocalCacheOptions;
-  /** Names the records' scope instead of the function name (e.g. to share records across deployments). */
+  /** Names the records' scope instead of the function name (e.g. to share records across deployments). @default the function name */
   namespace?: string;
 }
 
-/** Per-invocation state, keyed by ctx; entries disappear with their ctx. */
-interface State {
-  key: string;
-  fingerprint: string;
+/**
+ * The plugin's state for one invocation (made fresh by the core for each invocation and each
+ * message of a batch). Opaque to users.
+ */
+export interface IdempotencyState {
+  /** The store key, once resolved. */
+  key?: string;
+  fingerprint?: string;
   /** Set while this invocation holds the record. */
   owner?: string;
   /** What a batch claim found instead of claiming. */
   existing?: StoredRecord;
-  /** Prepared by `beforeBatch`: completion waits for `afterBatch`. */
+  /** Completion waits for `afterBatch`. */
   batch: boolean;
+  /** In a batch, the key needs the validated input, so `before` claims it. */
+  keyInBefore: boolean;
   /** Completion or release queued for `afterBatch`. */
   pending?: CompleteRequest | ReleaseRequest;
-  settled?: boolean;
+  settled: boolean;
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
-
-export function conflictError(): SteadyError {
-  // Retryable, so a queue message that met a running twin is redelivered and then replays.
-  return httpError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this idempotency key is still being processed', {
-    retryable: true,
-    expose: true,
-    headers: { 'Retry-After': '1' },
-  });
-}
-
-export function mismatchError(): SteadyError {
-  return httpError(422, 'IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used with a different request payload', { retryable: false, expose: true });
-}
-
-function storeUnavailable(cause: unknown): SteadyError {
-  return new RetryableError('IDEMPOTENCY_STORE_UNAVAILABLE', 'The idempotency store could not be reached', { status: 503, expose: true, cause });
-}
 
 /** 122 random bits; randomUUID draws from a cached entropy pool, far cheaper than randomBytes per call. */
 function newOwner(): string {
   return randomUUID();
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+function checkStore(store: unknown): IdempotencyStore {
+  const s = store as Partial<IdempotencyStore> | null | undefined;
+  const methods = ['claim', 'claimMany', 'complete', 'release', 'completeMany', 'get'] as const;
+  if (typeof s !== 'object' || s === null || methods.some((m) => typeof s[m] !== 'function')) {
+    invalidOption('idempotency', 'store', 'an IdempotencyStore: redisStore(...), mongoStore(...) or memoryStore()', store);
+  }
+  return s as IdempotencyStore;
 }
 
-export function idempotency(options: IdempotencyOptions): Plugin {
-  const store = options.store;
-  if (!store || typeof store.claim !== 'function' || typeof store.complete !== 'function') {
-    throw new SteadyError('IDEMPOTENCY_CONFIG_INVALID', 'idempotency option "store" must be an IdempotencyStore', {
-      status: 500,
-      retryable: false,
-      issues: [{ field: 'store', message: 'Not a store', expected: 'redisStore(...), mongoStore(...) or memoryStore()' }],
-    });
-  }
-  const source: KeySource = options.key ?? 'auto';
-  const required = options.required ?? true;
-  const ttlMs = toMs(options.ttl, 'ttl');
-  const leaseMs = toMs(options.lease ?? DEFAULT_LEASE_MS, 'lease');
-  const waitForFirst = options.onConcurrent === 'wait';
+/**
+ * The idempotency plugin.
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid, e.g.
+ *   `idempotency(): option "ttlMs" must be a whole number of milliseconds ≥ 1; got -1`.
+ * @example
+ * handler({ use: [idempotency({ store: redisStore({ client: redis }), ttlMs: 24 * 3_600_000 })] }, fn);
+ */
+export function idempotency(options: IdempotencyOptions): Plugin<{}, IdempotencyState> {
+  if (typeof options !== 'object' || options === null) invalidOption('idempotency', 'options', 'an options object', options);
+  const store = checkStore(options.store);
+  const source = options.key ?? 'auto';
+  if (typeof source !== 'function') oneOfOption('idempotency', 'key', source, ['auto', 'header', 'input'] as const, 'auto');
+  const required = oneOfOption('idempotency', 'required', options.required, [true, false], true);
+  if (options.ttlMs === undefined) invalidOption('idempotency', 'ttlMs', 'a whole number of milliseconds ≥ 1', undefined);
+  const ttlMs = msOption('idempotency', 'ttlMs', options.ttlMs, 0);
+  const leaseMs = msOption('idempotency', 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS);
+  const waitForFirst = oneOfOption('idempotency', 'onConcurrent', options.onConcurrent, ['reject', 'wait'] as const, 'reject') === 'wait';
   const cacheErrors = options.cacheErrors ?? false;
+  if (typeof cacheErrors !== 'boolean' && typeof cacheErrors !== 'function') invalidOption('idempotency', 'cacheErrors', 'a boolean or (error) => boolean', cacheErrors);
+  const namespace = options.namespace === undefined ? undefined : stringOption('idempotency', 'namespace', options.namespace);
+  const cacheOptions = typeof options.localCache === 'object' && options.localCache !== null ? options.localCache : {};
   const local =
     options.localCache === false
       ? undefined
       : new LocalCache(
-          (typeof options.localCache === 'object' ? options.localCache.maxEntries : undefined) ?? 1000,
-          (typeof options.localCache === 'object' ? options.localCache.maxBytes : undefined) ?? 8 * 1024 * 1024,
+          intOption('idempotency', 'localCache.maxEntries', cacheOptions.maxEntries, 1000, 1),
+          intOption('idempotency', 'localCache.maxBytes', cacheOptions.maxBytes, 8 * 1024 * 1024, 1),
         );
-  const states = new WeakMap<object, State>();
-  /** Messages of a batch whose key needed their input, so `before` claimed them. */
-  const batched = new WeakSet<object>();
   const scopes = new Map<string, string>();
 
   const scopeFor = (ctx: Context): string => {
-    const name = options.namespace ?? ctx.functionName;
+    const name = namespace ?? ctx.functionName;
     let scope = scopes.get(name);
     if (scope === undefined) {
       scope = scopeOf(name);
@@ -156,31 +157,38 @@ export function idempotency(options: IdempotencyOptions): Plugin {
     local?.set(key, entry);
   };
 
+  const storeUnavailable = (error: unknown): SteadyError =>
+    // A call cut off by the deadline is the deadline's error, not the store's.
+    error instanceof Error && error.name === 'DeadlineExceededError' ? (error as SteadyError) : new IdempotencyStoreUnavailableError(error);
+
   /** A completed record answers; an in-progress one is a 409 (or a wait); a different payload is a 422. */
   // Not async: a completed record is answered without another promise on the duplicate path.
-  const answerExisting = (ctx: Context, state: State, record: StoredRecord): { answer: unknown } | Promise<void | { answer: unknown }> => {
+  const answerExisting = (ctx: Context, state: IdempotencyState, record: StoredRecord): { answer: unknown } | Promise<void | { answer: unknown }> => {
     // An empty fingerprint is a record the store could not read: never replayed, never a 422.
-    if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw mismatchError();
+    if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
     if (record.status === 'completed') {
-      remember(state.key, { fingerprint: record.fingerprint, result: record.result, expiresAt: record.expiresAt });
+      remember(state.key!, { fingerprint: record.fingerprint, result: record.result, expiresAt: record.expiresAt });
       return { answer: replay(decodeStored(record.result)) };
     }
-    if (!waitForFirst) throw conflictError();
+    if (!waitForFirst) throw new IdempotencyInProgressError();
     return waitForCompletion(ctx, state);
   };
 
-  /** Polls until the first invocation completes (replay) or gives up its record (run ourselves). */
-  const waitForCompletion = async (ctx: Context, state: State): Promise<void | { answer: unknown }> => {
-    const giveUpAt = Math.min(ctx.deadline, Date.now() + leaseMs);
+  /**
+   * Polls until the first invocation completes (replay) or gives its record up (run
+   * ourselves). Bounded by this invocation's deadline: `ctx.signal` aborts at the deadline less
+   * the handler's margin, whatever the first one's lease.
+   */
+  const waitForCompletion = async (ctx: Context, state: IdempotencyState): Promise<void | { answer: unknown }> => {
+    const signal = ctx.signal;
     let delay = 20;
-    // Bounded by the deadline (the signal aborts before it) and by the lease.
-    for (let round = 0; round < 10_000; round++) {
-      if (ctx.signal.aborted || Date.now() + delay >= giveUpAt) break;
-      await sleep(delay, ctx.signal);
-      delay = Math.min(delay * 2, 500);
+    for (let round = 0; round < 100_000 && !signal.aborted; round++) {
+      await sleep(delay, signal);
+      if (signal.aborted) break;
+      delay = Math.min(delay * 2, 250);
       let record: StoredRecord | undefined;
       try {
-        record = await store.get(state.key);
+        record = await store.get(state.key!, { signal });
       } catch (error) {
         throw storeUnavailable(error);
       }
@@ -190,17 +198,17 @@ export function idempotency(options: IdempotencyOptions): Plugin {
         record = claimed.record;
       }
       if (record.status === 'completed') return answerExisting(ctx, state, record);
-      if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw mismatchError();
+      if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
     }
-    throw conflictError();
+    throw new IdempotencyInProgressError();
   };
 
   // A plain `then`, not an async function: one promise fewer on every claim.
-  const claimOne = (ctx: Context, state: State): Promise<ClaimResult> => {
+  const claimOne = (ctx: Context, state: IdempotencyState): Promise<ClaimResult> => {
     const owner = newOwner();
     let pending: Promise<ClaimResult>;
     try {
-      pending = Promise.resolve(store.claim({ key: state.key, owner, fingerprint: state.fingerprint, leaseUntil: leaseUntil(ctx, Date.now()) }));
+      pending = Promise.resolve(store.claim({ key: state.key!, owner, fingerprint: state.fingerprint!, leaseUntil: leaseUntil(ctx, Date.now()) }, { signal: ctx.signal }));
     } catch (error) {
       return Promise.reject(storeUnavailable(error));
     }
@@ -215,35 +223,31 @@ export function idempotency(options: IdempotencyOptions): Plugin {
     );
   };
 
-  const fromLocal = (state: State): { answer: unknown } | undefined => {
-    const hit = local?.get(state.key);
+  const fromLocal = (state: IdempotencyState): { answer: unknown } | undefined => {
+    const hit = local?.get(state.key!);
     if (!hit) return undefined;
-    if (hit.fingerprint !== state.fingerprint) throw mismatchError();
+    if (hit.fingerprint !== state.fingerprint) throw new IdempotencyKeyReusedError();
     return { answer: replay(decodeStored(hit.result)) };
   };
 
-  const stateFor = (ctx: Context, key: ResolvedKey, batch: boolean): State => ({
-    key: storeKey(scopeFor(ctx), key),
-    fingerprint: fingerprintOf(ctx, key),
-    batch,
-  });
-
-  /** What to store for a finished invocation. */
-  const storedFor = (ctx: Context, outcome: { ok: true; value: unknown } | { ok: false; error: SteadyError }): StoredResult => {
-    if (ctx.trigger.kind === 'http') {
-      return httpStored(httpResponseOf(outcome));
-    }
-    return outcome.ok ? valueStored(outcome.value) : errorStored(outcome.error);
+  const resolveInto = (ctx: Context, state: IdempotencyState, key: ResolvedKey): void => {
+    state.key = storeKey(scopeFor(ctx), key);
+    state.fingerprint = fingerprintOf(ctx, key);
   };
 
-  /** Completes (or releases) now, or queues it for `afterBatch`. Never throws: the effects already happened. */
-  const settle = async (ctx: Context, state: State, stored: StoredResult | undefined): Promise<void> => {
+  /**
+   * Completes (or releases) now, or queues it for `afterBatch`. Never throws: the effects
+   * already happened. No `ctx.signal` here: a completion is worth finishing even after the
+   * answer (the record then replays instead of running twice); the core stops waiting for it
+   * at the deadline.
+   */
+  const settle = async (ctx: Context, state: IdempotencyState, stored: StoredResult | undefined): Promise<void> => {
     const owner = state.owner!;
     state.settled = true;
-    let request: CompleteRequest | ReleaseRequest = { key: state.key, owner };
+    let request: CompleteRequest | ReleaseRequest = { key: state.key!, owner };
     if (stored) {
       try {
-        request = { key: state.key, owner, fingerprint: state.fingerprint, result: encodeStored(stored), expiresAt: Date.now() + ttlMs };
+        request = { key: state.key!, owner, fingerprint: state.fingerprint!, result: encodeStored(stored), expiresAt: Date.now() + ttlMs };
       } catch {
         // Not storable as JSON: release, so a retry runs again rather than replaying nothing.
         ctx.log.warn('idempotency result is not JSON-serialisable; record released', { code: 'IDEMPOTENCY_RESULT_NOT_STORABLE' });
@@ -256,7 +260,7 @@ export function idempotency(options: IdempotencyOptions): Plugin {
     try {
       const ok = isCompleteRequest(request) ? await store.complete(request) : await store.release(request);
       if (!ok) lostLease(ctx);
-      else if (isCompleteRequest(request)) remember(state.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
+      else if (isCompleteRequest(request)) remember(state.key!, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
     } catch (error) {
       logStoreFailure(ctx, error);
     }
@@ -277,11 +281,15 @@ export function idempotency(options: IdempotencyOptions): Plugin {
   return {
     name: 'idempotency',
 
-    async beforeBatch(ctxs) {
-      const claims: Array<{ state: State; request: ClaimRequest }> = [];
-      const firstByKey = new Map<string, State>();
+    state: () => ({ batch: false, keyInBefore: false, settled: false }),
+
+    async beforeBatch(ctxs, states) {
+      const claims: Array<{ state: IdempotencyState; request: ClaimRequest }> = [];
+      const firstByKey = new Map<string, IdempotencyState>();
       const now = Date.now();
-      for (const ctx of ctxs) {
+      ctxs.forEach((ctx, i) => {
+        const state = states[i]!;
+        state.batch = true;
         let key: ResolvedKey | undefined;
         try {
           key = resolveKeyEarly(ctx, source);
@@ -291,31 +299,31 @@ export function idempotency(options: IdempotencyOptions): Plugin {
         }
         if (!key) {
           // The key needs the validated input: `before` claims this one; `afterBatch` completes it.
-          batched.add(ctx);
-          continue;
+          state.keyInBefore = true;
+          return;
         }
-        const state = stateFor(ctx, key, true);
-        states.set(ctx, state);
-        const cached = local?.get(state.key);
+        resolveInto(ctx, state, key);
+        const cached = local?.get(state.key!);
         if (cached) {
           state.existing = { status: 'completed', fingerprint: cached.fingerprint, result: cached.result, expiresAt: cached.expiresAt };
-          continue;
+          return;
         }
-        const twin = firstByKey.get(state.key);
+        const twin = firstByKey.get(state.key!);
         if (twin) {
           // The same message twice in one batch: the first runs, the second meets it running.
-          state.existing = { status: 'in_progress', fingerprint: twin.fingerprint, leaseUntil: leaseUntil(ctx, now) };
-          continue;
+          state.existing = { status: 'in_progress', fingerprint: twin.fingerprint!, leaseUntil: leaseUntil(ctx, now) };
+          return;
         }
-        firstByKey.set(state.key, state);
+        firstByKey.set(state.key!, state);
         const owner = newOwner();
         state.owner = owner;
-        claims.push({ state, request: { key: state.key, owner, fingerprint: state.fingerprint, leaseUntil: leaseUntil(ctx, now) } });
-      }
+        claims.push({ state, request: { key: state.key!, owner, fingerprint: state.fingerprint!, leaseUntil: leaseUntil(ctx, now) } });
+      });
       if (claims.length === 0) return;
+      const signal = ctxs[0]!.signal;
       let results: ClaimResult[];
       try {
-        results = claims.length === 1 ? [await store.claim(claims[0]!.request)] : await store.claimMany(claims.map((c) => c.request));
+        results = claims.length === 1 ? [await store.claim(claims[0]!.request, { signal })] : await store.claimMany(claims.map((c) => c.request), { signal });
       } catch (error) {
         for (const { state } of claims) delete state.owner;
         throw storeUnavailable(error);
@@ -329,19 +337,15 @@ export function idempotency(options: IdempotencyOptions): Plugin {
       });
     },
 
-    async before(ctx) {
-      let state = states.get(ctx);
-      if (state) {
-        if (state.owner) return;
-        if (state.existing) return answerExisting(ctx, state, state.existing);
-      }
+    async before(ctx, state) {
+      if (state.owner) return;
+      if (state.existing) return answerExisting(ctx, state, state.existing);
       const key = resolveKey(ctx, source);
       if (!key) {
-        if (required) throw keyMissingError(ctx.trigger.kind === 'http');
+        if (required) throw new IdempotencyKeyMissingError(ctx.trigger.kind === 'http');
         return;
       }
-      state = stateFor(ctx, key, batched.has(ctx));
-      states.set(ctx, state);
+      resolveInto(ctx, state, key);
       const cached = fromLocal(state);
       if (cached) return cached;
       const result = await claimOne(ctx, state);
@@ -349,25 +353,22 @@ export function idempotency(options: IdempotencyOptions): Plugin {
       return answerExisting(ctx, state, result.record);
     },
 
-    async after(ctx, result) {
-      const state = states.get(ctx);
-      if (!state?.owner || state.settled) return;
-      await settle(ctx, state, storedFor(ctx, { ok: true, value: result }));
+    async after(ctx, result, state) {
+      if (!state.owner || state.settled) return;
+      await settle(ctx, state, resultStored(result));
     },
 
-    async onError(ctx, error) {
-      const state = states.get(ctx);
-      if (!state?.owner || state.settled) return;
-      await settle(ctx, state, shouldCache(error) ? storedFor(ctx, { ok: false, error }) : undefined);
+    async onError(ctx, error, state) {
+      if (!state.owner || state.settled) return;
+      await settle(ctx, state, shouldCache(error) ? errorStored(error) : undefined);
     },
 
-    async afterBatch(ctxs) {
-      const items: Array<{ state: State; request: CompleteRequest | ReleaseRequest }> = [];
-      for (const ctx of ctxs) {
-        const state = states.get(ctx);
+    async afterBatch(ctxs, _outcomes, states) {
+      const items: Array<{ state: IdempotencyState; request: CompleteRequest | ReleaseRequest }> = [];
+      for (const state of states) {
         if (!state?.batch || !state.owner) continue;
-        // A message that never ran (an ordered batch stopped early) gives its record back.
-        const request = state.pending ?? { key: state.key, owner: state.owner };
+        // A message that never ran its hooks gives its record back.
+        const request = state.pending ?? { key: state.key!, owner: state.owner };
         state.settled = true;
         items.push({ state, request });
       }
@@ -380,7 +381,7 @@ export function idempotency(options: IdempotencyOptions): Plugin {
         return;
       }
       items.forEach(({ state, request }, i) => {
-        if (results[i] && isCompleteRequest(request)) remember(state.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
+        if (results[i] && isCompleteRequest(request)) remember(state.key!, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
       });
       if (results.some((ok) => !ok)) lostLease(ctxs[0]!);
     },

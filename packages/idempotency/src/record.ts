@@ -1,29 +1,39 @@
 /**
- * What a completed record keeps, encoded as one JSON string: a plain result, the final HTTP
- * response (status, headers, body), or an error (with `cacheErrors`).
+ * What a completed record keeps, encoded as one JSON string: a plain result, the rendered HTTP
+ * response exactly as the provider sent it (status, headers, cookies, body), or an error
+ * (with `cacheErrors`).
  */
-import { SteadyError, httpResult, toHttpResponse, type FieldIssue, type HttpResponse, type Outcome } from '@steadyfn/handler';
+import type { FieldIssue, HttpResponse } from '@steadyfn/handler';
+import { SteadyError, isHttpResponse, toRenderedResponse } from '@steadyfn/handler/internal';
+import { IdempotencyRecordCorruptError } from './errors.js';
 
+/** The header marking a replayed HTTP response (and a replayed error), value `true`. */
 export const REPLAYED_HEADER = 'Idempotency-Replayed';
 
+/** A completed record's result, as encoded in the store (short field names: records are read on every duplicate). */
 export type StoredResult =
   /** A function's return value; `v` absent for `undefined`. */
   | { k: 'v'; v?: unknown }
-  /** The HTTP response the first call sent. */
-  | { k: 'h'; s: number; h: Record<string, string>; b: string; b64?: true }
-  /** A cached error, for non-HTTP triggers. */
+  /** The HTTP response the first call sent (`c`: its cookies; absent in records written before cookies existed). */
+  | { k: 'h'; s: number; h: Record<string, string | ReadonlyArray<string>>; c?: ReadonlyArray<string>; b: string; b64?: true }
+  /** A cached error. */
   | { k: 'e'; code: string; message: string; status: number; retryable: boolean; expose: boolean; issues?: FieldIssue[]; headers?: Record<string, string> };
 
+/** The rendered response as stored: its body is already text (or base64), so it is not serialised twice. */
 export function httpStored(res: HttpResponse): StoredResult {
   const out: StoredResult = { k: 'h', s: res.status, h: res.headers, b: res.body };
+  if (res.cookies.length > 0) out.c = res.cookies;
   if (res.isBase64) out.b64 = true;
   return out;
 }
 
-export function valueStored(value: unknown): StoredResult {
+/** A result as stored: the rendered response of an HTTP invocation, else the value. */
+export function resultStored(value: unknown): StoredResult {
+  if (isHttpResponse(value)) return httpStored(value);
   return value === undefined ? { k: 'v' } : { k: 'v', v: value };
 }
 
+/** A cached error as stored: only what a caller would see (code, public message, status), never a stack. */
 export function errorStored(error: SteadyError): StoredResult {
   const out: StoredResult = {
     k: 'e',
@@ -44,35 +54,41 @@ export function encodeStored(stored: StoredResult): string {
   return JSON.stringify(stored);
 }
 
+/** @throws IdempotencyRecordCorruptError when the text is not a record this plugin wrote. */
 export function decodeStored(text: string): StoredResult {
-  const parsed = JSON.parse(text) as StoredResult;
-  if (typeof parsed !== 'object' || parsed === null || (parsed.k !== 'v' && parsed.k !== 'h' && parsed.k !== 'e')) {
-    throw new SteadyError('IDEMPOTENCY_RECORD_CORRUPT', 'A stored idempotency record could not be read', { status: 500, retryable: false });
+  let parsed: StoredResult;
+  try {
+    parsed = JSON.parse(text) as StoredResult;
+  } catch {
+    throw new IdempotencyRecordCorruptError();
   }
+  if (typeof parsed !== 'object' || parsed === null || (parsed.k !== 'v' && parsed.k !== 'h' && parsed.k !== 'e')) throw new IdempotencyRecordCorruptError();
   return parsed;
 }
 
-/** The answer a duplicate gets: the stored value, the stored HTTP response marked as a replay, or the stored error thrown. */
+/**
+ * The answer a duplicate gets: the stored value; the stored HTTP response, already rendered,
+ * marked `Idempotency-Replayed: true`; or the stored error thrown, marked the same way.
+ */
 export function replay(stored: StoredResult): unknown {
   switch (stored.k) {
     case 'v':
       return stored.v;
-    case 'h': {
-      const body = stored.b === '' ? undefined : stored.b64 ? Buffer.from(stored.b, 'base64') : stored.b;
-      return httpResult({ status: stored.s, headers: { ...stored.h, [REPLAYED_HEADER]: 'true' }, body });
-    }
+    case 'h':
+      return toRenderedResponse({
+        status: stored.s,
+        headers: { ...stored.h, [REPLAYED_HEADER]: 'true' },
+        cookies: stored.c ?? [],
+        body: stored.b,
+        isBase64: stored.b64 === true,
+      });
     case 'e':
       throw new SteadyError(stored.code, stored.message, {
         status: stored.status,
         retryable: stored.retryable,
         expose: stored.expose,
+        headers: { ...(stored.headers ?? {}), [REPLAYED_HEADER]: 'true' },
         ...(stored.issues ? { issues: stored.issues } : {}),
-        ...(stored.headers ? { headers: stored.headers } : {}),
       });
   }
-}
-
-/** The final HTTP response for an outcome, exactly as the provider adapter will send it. */
-export function httpResponseOf(outcome: Outcome): HttpResponse {
-  return toHttpResponse(outcome);
 }

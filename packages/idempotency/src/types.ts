@@ -52,25 +52,30 @@ export interface ReleaseRequest {
   owner: string;
 }
 
+/** Options every store call takes: `signal` gives the call up when it aborts (pass `ctx.signal`). */
+export interface StoreCallOptions {
+  signal?: AbortSignal;
+}
+
 export interface IdempotencyStore {
   /**
    * Writes an in-progress record unless a live one exists, and returns the live one if so,
    * in one round trip. Expired records (lease or TTL passed) count as absent.
    */
-  claim(request: ClaimRequest): Promise<ClaimResult>;
+  claim(request: ClaimRequest, options?: StoreCallOptions): Promise<ClaimResult>;
   /** `claim` for several distinct keys in one round trip (per Redis Cluster slot). */
-  claimMany(requests: ReadonlyArray<ClaimRequest>): Promise<ClaimResult[]>;
+  claimMany(requests: ReadonlyArray<ClaimRequest>, options?: StoreCallOptions): Promise<ClaimResult[]>;
   /** Stores the result if `owner` still holds the record; false if it does not (lease lost). */
-  complete(request: CompleteRequest): Promise<boolean>;
+  complete(request: CompleteRequest, options?: StoreCallOptions): Promise<boolean>;
   /** Deletes the record if `owner` still holds it, so a retry runs again; false otherwise. */
-  release(request: ReleaseRequest): Promise<boolean>;
+  release(request: ReleaseRequest, options?: StoreCallOptions): Promise<boolean>;
   /**
    * Completes (items with a `result`) and releases (items without) several records in one
    * round trip; one boolean per item, as `complete`/`release` would return.
    */
-  completeMany(requests: ReadonlyArray<CompleteRequest | ReleaseRequest>): Promise<boolean[]>;
+  completeMany(requests: ReadonlyArray<CompleteRequest | ReleaseRequest>, options?: StoreCallOptions): Promise<boolean[]>;
   /** The live record, or undefined when there is none or it has expired. */
-  get(key: string): Promise<StoredRecord | undefined>;
+  get(key: string, options?: StoreCallOptions): Promise<StoredRecord | undefined>;
 }
 
 export function isCompleteRequest(request: CompleteRequest | ReleaseRequest): request is CompleteRequest {

@@ -26,7 +26,7 @@ describe.each(BACKENDS)('idempotent HTTP function on %s', (name) => {
   });
 
   const make = (fn: (input: any) => unknown, extra: Partial<IdempotencyOptions> = {}) =>
-    handler({ name: 'orders', logSink: silentSink(), use: [idempotency({ store: backend.store, ttl: '1h', localCache: false, ...extra })] }, fn);
+    handler({ name: 'orders', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false, ...extra })] }, fn);
   const call = async (main: ReturnType<typeof make>, init: Parameters<typeof httpEvent>[0]): Promise<LambdaHttp> =>
     (await main.aws(httpEvent(init), lambdaContext())) as LambdaHttp;
 
@@ -199,7 +199,7 @@ describe.each(BACKENDS)('idempotent HTTP function on %s', (name) => {
 
   it('a completed record is forgotten after its TTL, locally and in the store', async () => {
     let runs = 0;
-    const main = make(() => ++runs, { ttl: 300, localCache: true });
+    const main = make(() => ++runs, { ttlMs: 300, localCache: true });
     const key = randomUUID();
     await call(main, { key, body: {} });
     expect((await call(main, { key, body: {} })).headers['Idempotency-Replayed']).toBe('true');
@@ -214,7 +214,7 @@ describe.each(BACKENDS)('idempotent HTTP function on %s', (name) => {
   it('a warm replay from the local cache makes no store call', async () => {
     const store = counting(backend.store);
     let runs = 0;
-    const main = handler({ name: 'orders', logSink: silentSink(), use: [idempotency({ store, ttl: '1h' })] }, () => ({ n: ++runs }));
+    const main = handler({ name: 'orders', logSink: silentSink(), use: [idempotency({ store, ttlMs: 3_600_000 })] }, () => ({ n: ++runs }));
     const key = randomUUID();
     const first = await call(main, { key, body: {} });
     expect(store.calls).toEqual({ claim: 1, complete: 1 });

@@ -14,7 +14,7 @@ import { commandStats, diffStats, monitorCounts, startOwnRedis, type MonitorCoun
 import { lambdaContext, silentSink } from './support.js';
 
 function functions(store: IdempotencyStore) {
-  const opts = { store, ttl: '1h' as const };
+  const opts = { store, ttlMs: 3_600_000 };
   return {
     cold: handler({ name: 'calls', logSink: silentSink(), use: [idempotency({ ...opts, localCache: false })] }, (input) => ({ doubled: (input as { n: number }).n * 2 })),
     warm: handler({ name: 'calls', logSink: silentSink(), use: [idempotency(opts)] }, (input) => ({ doubled: (input as { n: number }).n * 2 })),

@@ -18,7 +18,7 @@ describe.each(BACKENDS)('1,000 concurrent invocations on %s', (name) => {
 
   it('run the function exactly once; the others are told it is in progress, then replay', async () => {
     let runs = 0;
-    const main = handler({ name: 'pay', logSink: silentSink(), use: [idempotency({ store: backend.store, ttl: '1h', localCache: false })] }, async (raw) => {
+    const main = handler({ name: 'pay', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, async (raw) => {
       const input = raw as { amount: number };
       runs++;
       await new Promise((r) => setTimeout(r, 50));
@@ -41,7 +41,7 @@ describe.each(BACKENDS)('1,000 concurrent invocations on %s', (name) => {
   it("with onConcurrent: 'wait' all of them get the one result", async () => {
     let runs = 0;
     const main = handler(
-      { name: 'pay', logSink: silentSink(), use: [idempotency({ store: backend.store, ttl: '1h', localCache: false, onConcurrent: 'wait' })] },
+      { name: 'pay', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false, onConcurrent: 'wait' })] },
       async () => {
         runs++;
         await new Promise((r) => setTimeout(r, 100));

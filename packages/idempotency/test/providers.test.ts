@@ -103,7 +103,7 @@ describe.each(BACKENDS)('one idempotent function on four providers, %s store', (
 
   const effects = new Map<string, number>();
   const make = (store = backend.store, extra: Partial<IdempotencyOptions> = {}) =>
-    handler({ name: 'orders', input: Order, logSink: silentSink(), use: [idempotency({ store, ttl: '1h', ...extra })] }, (input) => {
+    handler({ name: 'orders', input: Order, logSink: silentSink(), use: [idempotency({ store, ttlMs: 3_600_000, ...extra })] }, (input) => {
       effects.set(input.orderId, (effects.get(input.orderId) ?? 0) + 1);
       return { shipped: input.orderId };
     });
@@ -180,7 +180,7 @@ describe.each(BACKENDS)('one idempotent function on four providers, %s store', (
   it('a message that failed is released in the batch settle, so its redelivery runs again', async () => {
     const store = counting(backend.store);
     let failOnce = true;
-    const main = handler({ name: 'orders', input: Order, logSink: silentSink(), use: [idempotency({ store, ttl: '1h', localCache: false })] }, (input) => {
+    const main = handler({ name: 'orders', input: Order, logSink: silentSink(), use: [idempotency({ store, ttlMs: 3_600_000, localCache: false })] }, (input) => {
       if (input.orderId === 'bad' && failOnce) {
         failOnce = false;
         throw new Error('downstream hiccup');

@@ -74,7 +74,7 @@ describe.each(BACKENDS)('a SIGKILLed worker on %s', (name) => {
     expect(worker.child.signalCode).toBe('SIGKILL');
 
     let runs = 0;
-    const main = handler({ name: 'ship', logSink: silentSink(), use: [idempotency({ store: backend.store, ttl: '1h', localCache: false })] }, () => ({ shipped: `retry ${++runs}` }));
+    const main = handler({ name: 'ship', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, () => ({ shipped: `retry ${++runs}` }));
     const retry = () => main.invoke({ parcel: 42 }, { deliveryId, requestId: randomUUID() });
 
     // While the dead worker's lease lasts, the key is still held.

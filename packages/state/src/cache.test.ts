@@ -105,7 +105,7 @@ describe('defineState: load', () => {
     expect(stateError.expose).toBe(false);
     // The failed source is named once, for its load failure, not again for its missing value.
     expect(stateError.failures).toEqual([
-      { source: 'secrets', kind: 'load', field: 'secrets', message: 'memory: connection refused' },
+      { source: 'secrets', kind: 'load', field: 'secrets', message: 'memory: Error' },
       expect.objectContaining({ source: 'flags', kind: 'invalid', field: 'flags.maxItems', expected: 'number' }),
       expect.objectContaining({ source: 'limits', kind: 'invalid', field: 'limits.rps' }),
     ]);
@@ -188,7 +188,9 @@ describe('defineState: staleness contract', () => {
     expect(await cache.get()).toBe(good);
     const warning = log.entries().find((e) => e.level === 'warn');
     expect(warning).toMatchObject({ msg: 'serving the last good state: reload failed', code: 'STATE_UNAVAILABLE', ageMs: 1_000, staleForMs: 0 });
-    expect(JSON.stringify(warning)).toContain('store down');
+    // The source's failure is named by class and code, never by its message (issue 9, item 10).
+    expect(warning?.failures).toEqual([{ field: 'm', message: 'memory: Error' }]);
+    expect(JSON.stringify(warning)).not.toContain('store down');
     expect(cache.status().lastError).toMatchObject({ code: 'STATE_UNAVAILABLE' });
     clock.advance(4_999); // age 5 999 < maxAge + staleIfError
     expect(await cache.get()).toBe(good);
@@ -349,7 +351,32 @@ describe('defineState: deadlines', () => {
     const cache = defineState({ sources: { m: m.source }, logger: quiet });
     const { state } = await import('./plugin.js');
     const main = handler({ use: [state(cache)], deadlineMarginMs: 0, logSink: () => undefined }, async (_input, ctx) => ctx.state.m);
-    await expect(main.invoke({}, { deadline: Date.now() + 20 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await expect(main.invoke({}, { deadline: Date.now() + 200 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     expect(m.signals[0]!.aborted).toBe(true);
+  });
+});
+
+describe('stale-state warnings never carry a source error message (issue 9, item 10)', () => {
+  it('a custom source whose fetch URL holds user:pass@ is named by class and code only', async () => {
+    const { custom } = await import('./index.js');
+    let fail = false;
+    const source = custom({
+      load: async () => {
+        if (fail) throw Object.assign(new TypeError('fetch failed: GET https://user:pass@flags.example.com/v1 ECONNRESET'), { code: 'ECONNRESET' });
+        return { on: true };
+      },
+      description: 'feature flags',
+    });
+    const clock = manualClock();
+    const log = logLines();
+    const cache = defineState({ sources: { flags: source }, maxAge: 1_000, staleIfError: 60_000, retryAfterError: 0, now: clock.now, logger: log.logger });
+    await cache.get();
+    fail = true;
+    clock.advance(2_000);
+    expect(await cache.get()).toEqual({ flags: { on: true } });
+    const warning = log.entries().find((e) => e.msg === 'serving the last good state: reload failed');
+    expect(warning?.failures).toEqual([{ field: 'flags', message: 'feature flags: TypeError ECONNRESET' }]);
+    expect(JSON.stringify(log.entries())).not.toMatch(/user:pass|pass@|fetch failed/);
+    expect(JSON.stringify(cache.status())).not.toMatch(/user:pass|pass@|fetch failed/);
   });
 });

@@ -1,4 +1,5 @@
 import { SteadyError } from '@steadyfn/handler';
+import { scrubText } from '@steadyfn/handler/internal';
 
 /** One thing wrong with the state: a source that failed to load, or a value the schema rejected. */
 export interface StateIssue {
@@ -59,14 +60,22 @@ export class SourceError extends Error {
   }
 }
 
-/** A short, payload-free description of anything thrown by a store client. */
+/**
+ * A short, payload-free description of anything thrown by a store client or a custom source:
+ * its class and code (`MongoServerSelectionError`, `Error ECONNREFUSED`), never its message —
+ * driver and fetch messages carry values and credentials (`https://user:pass@host`). A
+ * `SourceError` is our own words and is kept, with any URL credentials scrubbed.
+ */
 export function describeFailure(thrown: unknown): string {
-  if (thrown instanceof SourceError) return thrown.message;
+  if (thrown instanceof SourceError) return truncate(scrubText(thrown.message));
   if (thrown instanceof Error) {
     const code = (thrown as { code?: unknown }).code;
-    const name = thrown.name && thrown.name !== 'Error' ? thrown.name : typeof code === 'string' ? code : undefined;
-    const text = name ? `${name}: ${thrown.message}` : thrown.message;
-    return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+    const name = thrown.name || 'Error';
+    return typeof code === 'string' || typeof code === 'number' ? `${name} ${code}` : name;
   }
-  return typeof thrown === 'string' ? thrown.slice(0, 300) : 'unknown failure';
+  return typeof thrown === 'string' ? 'a thrown string' : 'unknown failure';
+}
+
+function truncate(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }

@@ -8,11 +8,13 @@
  * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
  * queue. A Service Bus batch settles as one: one failed message redelivers all of them.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../internal/crypto.js';
+import { parseSetCookie } from 'set-cookie-parser';
 import { MalformedEventError, toPublicError, type FieldIssue } from '../errors.js';
-import { headerLists, httpInput, joinHeaderLists, parseQueryString, toHttpResponse } from '../http.js';
-import { setOwn } from '../internal/record.js';
-import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
+import { headerLists, httpInput, joinHeaderLists, parseQueryString } from '../http.js';
+import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
+import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
+import { joinedHeaders, renderError, type HttpResponse } from '../response.js';
 import type { HttpRequest, Outcome } from '../types.js';
 import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
@@ -34,16 +36,29 @@ export interface AzureInvocationContext {
   retryContext?: { retryCount?: number } | null;
 }
 
+/** A cookie as `@azure/functions` takes it (`HttpResponseInit.cookies`): the host sends one `Set-Cookie` per cookie. */
+export interface AzureCookie {
+  name: string;
+  value: string;
+  domain?: string;
+  path?: string;
+  expires?: Date;
+  secure?: boolean;
+  httpOnly?: boolean;
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  /** Seconds. */
+  maxAge?: number;
+}
+
 /** `HttpResponseInit` as the Azure host reads it. */
 export interface AzureHttpResponse {
   status: number;
+  /** One value per name (the worker's header map has no repeats): several values are joined with `, `. */
   headers: Record<string, string>;
+  /** Set-Cookie lines, one per cookie: a header map would keep only the last. */
+  cookies?: AzureCookie[];
   body?: string | Buffer;
 }
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 type AzureKind = 'http' | 'storage-queue' | 'service-bus' | 'timer' | 'blob' | 'event-grid' | 'event-hubs' | 'cosmosdb' | 'other';
 
@@ -279,9 +294,41 @@ function throwIfFailed(def: Definition, outcomes: Outcome[]): void {
 /** Statuses the Fetch `Response` the host builds cannot carry a body with. */
 const NULL_BODY = new Set([204, 205, 304]);
 
-function toAzureHttp(def: Definition, outcome: Outcome): AzureHttpResponse {
-  const res = toHttpResponse(outcome, def.logger);
-  const out: AzureHttpResponse = { status: res.status, headers: res.headers };
+const SAME_SITE: Readonly<Record<string, AzureCookie['sameSite']>> = { strict: 'Strict', lax: 'Lax', none: 'None' };
+const COOKIE_FIELDS = new Set(['name', 'value', 'domain', 'path', 'expires', 'maxAge', 'secure', 'httpOnly', 'sameSite']);
+
+/**
+ * A `Set-Cookie` line as the cookie object the worker takes, or undefined when that object
+ * cannot say the same thing (an attribute it has no field for, such as `Partitioned`).
+ */
+export function toAzureCookie(line: string): AzureCookie | undefined {
+  const [parsed] = parseSetCookie(line, { decodeValues: false, silent: true, split: false });
+  if (!parsed || parsed.name === '') return undefined;
+  const fields = parsed as unknown as Record<string, unknown>;
+  for (const key of Object.keys(fields)) if (!COOKIE_FIELDS.has(key)) return undefined;
+  const cookie: AzureCookie = { name: parsed.name, value: parsed.value };
+  if (parsed.domain !== undefined) cookie.domain = parsed.domain;
+  if (parsed.path !== undefined) cookie.path = parsed.path;
+  if (parsed.expires !== undefined) cookie.expires = parsed.expires;
+  if (parsed.maxAge !== undefined) cookie.maxAge = parsed.maxAge;
+  if (parsed.secure) cookie.secure = true;
+  if (parsed.httpOnly) cookie.httpOnly = true;
+  if (parsed.sameSite !== undefined) {
+    const sameSite = SAME_SITE[parsed.sameSite.toLowerCase()];
+    if (!sameSite) return undefined;
+    cookie.sameSite = sameSite;
+  }
+  return cookie;
+}
+
+/** The worker can only send cookies it can express as its cookie objects. */
+const AZURE_HTTP: HttpAnswer = {
+  unsendable: (res) => (res.cookies.every((line) => toAzureCookie(line) !== undefined) ? undefined : 'cookies'),
+};
+
+function toAzureHttp(res: HttpResponse): AzureHttpResponse {
+  const out: AzureHttpResponse = { status: res.status, headers: joinedHeaders(res) };
+  if (res.cookies.length > 0) out.cookies = res.cookies.map((line) => toAzureCookie(line)!);
   if (res.body !== '' && !NULL_BODY.has(res.status)) out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
   return out;
 }
@@ -299,20 +346,22 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
   const kind = classifyAzureTrigger(trigger, ctx);
   const raw = takeRawMetadata(ctx.invocationId);
   if (kind === 'http') {
-    let outcome: Outcome;
+    let res: HttpResponse;
     try {
       if (!isAzureHttpRequest(trigger)) throw new MalformedEventError('Not an HTTP request');
       const request = await azureHttpRequest(trigger);
-      outcome = await runInvocation(def, frame, {
+      const outcome = await runInvocation(def, frame, {
         trigger: { kind: 'http', source: 'azure-http', request },
         requestId: ctx.invocationId,
         deliveryId: undefined,
         payload: () => httpInput(request, def.body),
+        http: AZURE_HTTP,
       });
+      res = responseOf(outcome);
     } catch (thrown) {
-      outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
+      res = renderError(thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request'));
     }
-    return toAzureHttp(def, outcome);
+    return toAzureHttp(res);
   }
   let invocations: Invocation[];
   let batch = false;
@@ -353,13 +402,13 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
       default: {
         const declared = triggerOption(ctx, 'type');
         const shape = declared && declared.toLowerCase() !== 'unknown' ? `trigger type ${declared.slice(0, 60)}` : undefined;
-        if (shape) def.logger.warn('event not recognised; running it as a direct invocation', { provider: 'azure', requestId: ctx.invocationId, shape });
+        if (shape) adapterLogger(def, 'azure', ctx.invocationId).warn('event not recognised; running it as a direct invocation', { shape });
         invocations = [{ trigger: { kind: 'direct', source: 'azure', ...(shape ? { unrecognised: shape } : {}) }, requestId: ctx.invocationId, deliveryId: undefined, payload: () => trigger }];
       }
     }
   } catch (thrown) {
     const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the trigger');
-    def.logger.warn('malformed event', { provider: 'azure', code: error.code });
+    adapterLogger(def, 'azure', ctx.invocationId).warn('malformed event', { code: error.code });
     throw toPublicError(error);
   }
   if (!batch) {

@@ -4,10 +4,13 @@
  */
 import { toPublicError } from '../errors.js';
 import { runInvocation, type Definition } from '../invoke.js';
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../internal/crypto.js';
 
+/** Options of `main.invoke(input, options)`: the identity and deadline a provider would give. */
 export interface DirectOptions {
+  /** `ctx.requestId`. @default a random UUID */
   requestId?: string;
+  /** `ctx.deliveryId` (what idempotency keys a message by). @default undefined */
   deliveryId?: string;
   /** Epoch ms; defaults to no deadline. */
   deadline?: number;

@@ -6,20 +6,18 @@
  * (`CLOUD_RUN_TIMEOUT_SECONDS` on 2nd gen, `FUNCTION_TIMEOUT_SEC` on 1st gen). A failed
  * CloudEvent is thrown, so the framework answers non-2xx and Pub/Sub redelivers.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, toPublicError } from '../errors.js';
-import { bodyFromBytes, decodeBody, headerLists, httpInput, joinHeaderLists, queryFromObject, toHttpResponse, type HttpResponse, type RequestBody } from '../http.js';
-import { reportsFailure, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
+import { bodyFromBytes, decodeBody, headerLists, httpInput, joinHeaderLists, queryFromObject, type RequestBody } from '../http.js';
+import { isRecord as isRec, str, type Rec } from '../internal/record.js';
+import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
+import { headerEntries, type HttpResponse } from '../response.js';
 import { anyPayload, base64Payload } from '../message.js';
 import { cloudStorageItem, isCloudStorageEvent } from '../events/gcs.js';
 import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatabaseItem } from '../events/firebase.js';
 import type { EventItem, ParseOptions } from '../events/item.js';
 import { parseJsonLossless } from '../internal/json.js';
 import type { HttpRequest, Outcome } from '../types.js';
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** The Express (Node `ServerResponse`) members the adapter uses. */
 interface ExpressResponse {
@@ -28,7 +26,7 @@ interface ExpressResponse {
   once?(event: 'close', listener: () => void): unknown;
   off?(event: 'close', listener: () => void): unknown;
   status(code: number): ExpressResponse;
-  setHeader(name: string, value: string): unknown;
+  setHeader(name: string, value: string | string[]): unknown;
   send(body: unknown): unknown;
   end?(): unknown;
 }
@@ -85,16 +83,20 @@ function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body']
       requestId,
       deliveryId: time ? `${job ?? 'schedule'}@${time}` : undefined,
       payload: () => (request.rawBody === undefined ? {} : httpInput(request, mode)),
+      // Answered over HTTP like any request: its result is rendered.
+      http: {},
     };
   }
-  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, mode) };
+  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, mode), http: {} };
 }
 
 function writeResponse(response: ExpressResponse, out: HttpResponse): void {
   response.status(out.status);
   // `setHeader`, not Express' `set`: `set` rewrites Content-Type (adds a charset, reads a
   // bare word such as `html` as a file extension); the function's headers go out as given.
-  for (const [name, value] of Object.entries(out.headers)) response.setHeader(name, value);
+  // A list sends one header line per value; cookies are one `Set-Cookie` line each.
+  for (const [name, values] of headerEntries(out)) response.setHeader(name, values.length === 1 ? values[0]! : [...values]);
+  if (out.cookies.length > 0) response.setHeader('set-cookie', [...out.cookies]);
   if (out.body === '') {
     if (typeof response.end === 'function') response.end();
     else response.send('');
@@ -130,7 +132,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   }
   // The function (through ctx.raw) may have answered already; a second answer would throw.
   if (response.headersSent) return;
-  writeResponse(response, toHttpResponse(outcome, def.logger));
+  writeResponse(response, responseOf(outcome));
 }
 
 /** CloudEvent `data` as a value: structured mode may carry bytes as `data_base64`. */
@@ -240,7 +242,8 @@ export async function invokeGcpEvent(def: Definition, cloudEvent: unknown): Prom
     outcome = await runInvocation(def, gcpFrame(cloudEvent), cloudEventInvocation(cloudEvent, def));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the CloudEvent') };
-    def.logger.warn('malformed event', { provider: 'gcp', code: outcome.error.code });
+    const id = isRec(cloudEvent) ? str(cloudEvent.id) : undefined;
+    adapterLogger(def, 'gcp', id ?? randomUUID()).warn('malformed event', { code: outcome.error.code });
   }
   if (!outcome.ok && reportsFailure(def, outcome)) throw toPublicError(outcome.error);
 }

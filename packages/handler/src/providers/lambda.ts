@@ -5,10 +5,12 @@
  * (partial batch responses), EventBridge rules and Scheduler, other EventBridge events,
  * and direct invocation. The clock is `context.getRemainingTimeInMillis()`.
  */
-import { STATUS_CODES } from 'node:http';
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
-import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, queryFromObject, toHttpResponse, type HttpResponse } from '../http.js';
-import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
+import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, queryFromObject } from '../http.js';
+import { statusLine } from '../internal/http-grammar.js';
+import { isRecord as isRec, str, type Rec } from '../internal/record.js';
+import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
+import { headerEntries, joinedHeaders, renderError, type HttpResponse } from '../response.js';
 import type { AuthorizerTrigger, HttpRequest, Outcome } from '../types.js';
 import { anyPayload } from '../message.js';
 import { authorizerItem, isAuthorizerEvent, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
@@ -32,10 +34,6 @@ export interface LambdaContext {
 export interface SqsBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
 }
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 type LambdaEventKind =
   | 'apigw-v1'
@@ -178,17 +176,63 @@ function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
   return request;
 }
 
+/** An ALB target group with multi-value headers on sends (and reads only) `multiValueHeaders`. */
+function albMultiValue(event: Rec): boolean {
+  return event.multiValueHeaders !== undefined;
+}
+
+/** What this event's answer shape cannot carry: several cookies through an ALB without multi-value headers. */
+function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
+  if (kind !== 'alb' || albMultiValue(event)) return {};
+  return { unsendable: (res) => (res.cookies.length > 1 ? 'cookies' : undefined) };
+}
+
+/** Every header as a list, `set-cookie` included: the `multiValueHeaders` of REST APIs and ALBs. */
+function multiValueHeaders(res: HttpResponse, onlyRepeated: boolean): Record<string, string[]> | undefined {
+  const out: Record<string, string[]> = {};
+  let any = false;
+  for (const [name, values] of headerEntries(res)) {
+    if (onlyRepeated && values.length === 1) continue;
+    out[name] = [...values];
+    any = true;
+  }
+  if (res.cookies.length > 0) {
+    out['set-cookie'] = [...res.cookies];
+    any = true;
+  }
+  return any ? out : undefined;
+}
+
+/**
+ * The rendered response in the event source's answer shape: HTTP API (v2) and Function URLs
+ * take `cookies`; REST APIs (v1) and WebSocket routes take repeated headers and cookies in `multiValueHeaders`; an
+ * ALB takes `statusDescription`, and `multiValueHeaders` only when the target group has them on.
+ */
 function formatHttp(kind: HttpKind, event: Rec, res: HttpResponse): Rec {
-  const out: Rec = { statusCode: res.status, headers: res.headers, body: res.body, isBase64Encoded: res.isBase64 };
-  if (kind === 'alb') {
+  const out: Rec = { statusCode: res.status };
+  if (kind === 'apigw-v2' || kind === 'function-url') {
+    out.headers = joinedHeaders(res);
+    if (res.cookies.length > 0) out.cookies = [...res.cookies];
+  } else if (kind === 'apigw-v1' || kind === 'apigw-websocket') {
+    // API Gateway merges both maps; a name in `multiValueHeaders` is sent once per value.
+    const single: Record<string, string> = {};
+    for (const [name, values] of headerEntries(res)) if (values.length === 1) single[name] = values[0]!;
+    out.headers = single;
+    const multi = multiValueHeaders(res, true);
+    if (multi) out.multiValueHeaders = multi;
+  } else {
     // An ALB requires the status line text, e.g. `404 Not Found`.
-    out.statusDescription = `${res.status} ${STATUS_CODES[res.status] ?? ''}`.trim();
-    // An ALB target group with multi-value headers on reads only `multiValueHeaders`.
-    if (event.multiValueHeaders !== undefined) {
-      out.multiValueHeaders = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, [v]]));
-      delete out.headers;
+    out.statusDescription = statusLine(res.status);
+    if (albMultiValue(event)) out.multiValueHeaders = multiValueHeaders(res, false) ?? {};
+    else {
+      const headers = joinedHeaders(res);
+      // At most one cookie here: the core refuses more (see httpAnswer).
+      if (res.cookies.length === 1) headers['set-cookie'] = res.cookies[0]!;
+      out.headers = headers;
     }
   }
+  out.body = res.body;
+  out.isBase64Encoded = res.isBase64;
   return out;
 }
 
@@ -359,7 +403,7 @@ async function runAuthorizer(def: Definition, frame: Frame, event: Rec, context:
   try {
     return renderAuthorizerAnswer(outcome.value, item.trigger as AuthorizerTrigger);
   } catch (thrown) {
-    def.logger.error('authorizer result cannot be sent', { provider: 'aws', requestId: context.awsRequestId, code: 'AUTHORIZER_RESULT_INVALID' });
+    adapterLogger(def, 'aws', context.awsRequestId).error('authorizer result cannot be sent', { code: 'AUTHORIZER_RESULT_INVALID' });
     return fail(thrown as SteadyError);
   }
 }
@@ -390,18 +434,18 @@ export async function invokeLambda(def: Definition, event: unknown, context: Lam
         request = httpRequestFromEvent(kind, e);
       } catch (thrown) {
         const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP event');
-        return formatHttp(kind, e, toHttpResponse({ ok: false, error }));
+        return formatHttp(kind, e, renderError(error));
       }
       const requestId = str(context.awsRequestId) ?? str(rc.requestId) ?? '';
       const websocket = kind === 'apigw-websocket' ? webSocketRoute(e) : undefined;
-      const outcome = await runInvocation(def, frame, {
+      const res = await runHttpInvocation(def, frame, {
         trigger: { kind: 'http', source: kind, request, ...(websocket ? { websocket } : {}) },
         requestId,
         deliveryId: undefined,
         payload: () => httpInput(request, def.body),
+        http: httpAnswer(kind, e),
       });
-      // A result no HTTP response can carry becomes a logged 500 rather than a gateway error.
-      return formatHttp(kind, e, toHttpResponse(outcome, def.logger.child({ provider: 'aws', requestId })));
+      return formatHttp(kind, e, res);
     }
     case 'sqs': {
       // Without message ids no partial response is possible: a malformed batch fails whole.
@@ -437,7 +481,7 @@ export async function invokeLambda(def: Definition, event: unknown, context: Lam
     }
     case 'direct': {
       const shape = unrecognisedShape(event);
-      if (shape) def.logger.warn('event not recognised; running it as a direct invocation', { provider: 'aws', requestId: context.awsRequestId, shape });
+      if (shape) adapterLogger(def, 'aws', context.awsRequestId).warn('event not recognised; running it as a direct invocation', { shape });
       const outcome = await runInvocation(def, frame, {
         trigger: { kind: 'direct', source: 'lambda-invoke', ...(shape ? { unrecognised: shape } : {}) },
         requestId: context.awsRequestId,

@@ -22,30 +22,25 @@
  * a synchronous throw makes the runtime discard the container with every warm connection in
  * it. Failures are returned as `{ error }` (an application error in the activation record).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
-import { decodeBody, headerLists, httpInput, isHttpResult, joinHeaderLists, parseQueryString, toHttpResponse, type HttpResponse, type RequestBody } from '../http.js';
-import { reportsFailure, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
+import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
+import { isJsonMediaType as isJsonFamily, parseMediaType, type MediaType } from '../internal/media-type.js';
+import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
+import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import type { Logger } from '../logger.js';
+import { InvalidHttpResultError, renderError, type HttpResponse } from '../response.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { decodeBase64Strict } from '../internal/base64.js';
 import { valueTooDeep, MAX_JSON_DEPTH } from '../internal/json.js';
-import type { HttpRequest, Outcome, Trigger } from '../types.js';
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** Names `__proto__` and friends arrive in params as own keys; keep them as plain own keys. */
-function setOwn(target: Rec, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
+import type { HttpRequest, Trigger } from '../types.js';
 
 /** What a web action returns to the OpenWhisk controller (`.http` extension). */
 export interface OpenWhiskWebResult {
   statusCode: number;
-  headers: Record<string, string>;
+  /** A list sends the header once per value (the controller's `headersFromJson`); `set-cookie` is always one line per cookie. */
+  headers: Record<string, string | string[]>;
   /**
    * Text for textual media types; base64 for binary ones (the controller decodes it);
    * a parsed JSON value for JSON media types. Absent for an empty body.
@@ -75,35 +70,14 @@ const APPLICATION_TEXT_SUBTYPES = new Set([
 ]);
 const ALWAYS_BINARY = new Set(['image', 'audio', 'video', 'font', 'message', 'multipart']);
 
-interface MediaType {
-  main: string;
-  sub: string;
-  essence: string;
-  charset: boolean;
-}
-
-function parseMediaType(value: string | undefined): MediaType | undefined {
-  if (!value) return undefined;
-  const [head = '', ...params] = value.split(';');
-  const essence = head.trim().toLowerCase();
-  const slash = essence.indexOf('/');
-  if (slash <= 0 || slash === essence.length - 1) return undefined;
-  const charset = params.some((p) => p.trim().toLowerCase().startsWith('charset='));
-  return { main: essence.slice(0, slash), sub: essence.slice(slash + 1), essence, charset };
-}
-
-function isJsonFamily(mt: MediaType): boolean {
-  return mt.essence === 'application/json' || mt.essence.endsWith('+json');
-}
-
 /** Whether the controller treats this media type as binary (base64 in `__ow_body` and in results). */
 function isBinaryMedia(mt: MediaType | undefined): boolean {
   // A request without a content type reaches akka-http as octet-stream: binary.
   if (!mt) return true;
-  if (ALWAYS_BINARY.has(mt.main)) return true;
+  if (ALWAYS_BINARY.has(mt.type)) return true;
   if (mt.charset) return false;
-  if (mt.main === 'text') return !TEXT_SUBTYPES.has(mt.sub);
-  if (mt.main === 'application') return !APPLICATION_TEXT_SUBTYPES.has(mt.sub);
+  if (mt.type === 'text') return !TEXT_SUBTYPES.has(mt.subtype);
+  if (mt.type === 'application') return !APPLICATION_TEXT_SUBTYPES.has(mt.subtype);
   return true;
 }
 
@@ -165,6 +139,7 @@ function webInvocation(params: Rec, activationId: string, mode: Definition['body
     trigger: { kind: 'http', source: raw ? 'ow-web-raw' : 'ow-web', request },
     requestId: activationId,
     deliveryId: undefined,
+    http: OPENWHISK_HTTP,
     payload: () => {
       if (tooDeep) {
         throw new MalformedEventError(`Request body is JSON nested deeper than ${MAX_JSON_DEPTH} levels`, [
@@ -179,20 +154,21 @@ function webInvocation(params: Rec, activationId: string, mode: Definition['body
   };
 }
 
-function headerValue(headers: Record<string, string>, name: string): string | undefined {
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
+function headerValue(headers: HttpResponse['headers'], name: string): string | undefined {
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return typeof v === 'string' ? v : v[0];
   return undefined;
 }
 
-/**
- * Shapes the normalised response for the controller's `.http` handling: a string body is
- * sent as is for textual types and base64-decoded for binary ones; a JSON value (object,
- * array, number, boolean) is serialised for JSON types. Any other JSON text (`null`, a
- * string, or text that is not JSON) goes base64: under a JSON type the controller decodes
- * every string that looks like base64 (a legacy rule), which would garble `null`.
- */
+/** Headers for the controller: repeated ones as lists, and every cookie its own `set-cookie` line. */
+function webHeaders(res: HttpResponse): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(res.headers)) setOwn(headers, name, typeof value === 'string' ? value : [...value]);
+  if (res.cookies.length > 0) headers['set-cookie'] = res.cookies.length === 1 ? res.cookies[0]! : [...res.cookies];
+  return headers;
+}
+
 export function toOpenWhiskWebResult(res: HttpResponse): OpenWhiskWebResult {
-  const result: OpenWhiskWebResult = { statusCode: res.status, headers: res.headers };
+  const result: OpenWhiskWebResult = { statusCode: res.status, headers: webHeaders(res) };
   if (res.body === '') return result;
   const mediaType = parseMediaType(headerValue(res.headers, 'content-type'));
   if (mediaType === undefined) {
@@ -244,24 +220,15 @@ export function isOpenWhiskStatus(status: number): boolean {
   return REGISTERED_STATUSES.has(status);
 }
 
-/** The controller reads a decimal string `statusCode` as its number (WebActions `resultAsHttp`); so do we. */
-function withNumericStatus(outcome: Outcome): Outcome {
-  if (!outcome.ok || !isHttpResult(outcome.value)) return outcome;
-  const status: unknown = outcome.value.status;
-  if (typeof status !== 'string' || !/^\d{3}$/.test(status)) return outcome;
-  return { ok: true, value: { ...outcome.value, status: Number(status) } };
-}
-
-function invalidResult(): SteadyError {
-  return new SteadyError('INVALID_HTTP_RESULT', 'The function returned an HTTP result that cannot be sent', { status: 500, expose: false });
-}
+/** A result whose status the controller refuses is the invocation's error `INVALID_HTTP_RESULT` (plugins see it). */
+const OPENWHISK_HTTP: HttpAnswer = { unsendable: (res) => (isOpenWhiskStatus(res.status) ? undefined : 'status') };
 
 /** 5xx responses go under `error` so the activation is recorded as failed; the controller still sends the same response. */
-function webResult(outcome: Outcome, log: Logger): Rec {
-  let res = toHttpResponse(withNumericStatus(outcome), log);
+function webResult(res: HttpResponse, log: Logger): Rec {
   if (!isOpenWhiskStatus(res.status)) {
+    // An error whose status the controller refuses (e.g. 499): the documented 500 instead.
     log.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: 'status' });
-    res = toHttpResponse({ ok: false, error: invalidResult() }, log);
+    res = renderError(new InvalidHttpResultError('status'));
   }
   const result = toOpenWhiskWebResult(res);
   return res.status >= 500 ? { error: result } : { ...result };
@@ -334,7 +301,7 @@ async function runKafka(def: Definition, frame: Frame, params: Rec & { messages:
     invocations = kafkaInvocations(params, activationId, def.body);
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the Kafka batch');
-    def.logger.warn('invocation rejected', { provider: 'openwhisk', trigger: 'stream', code: error.code, batchSize: params.messages.length });
+    adapterLogger(def, 'openwhisk', activationId).warn('invocation rejected', { trigger: 'stream', code: error.code, batchSize: params.messages.length });
     return { error: toErrorSummary(error) };
   }
   // Kafka orders messages within a partition: run in order and stop at the first failure.
@@ -367,7 +334,7 @@ async function runChange(def: Definition, frame: Frame, params: Rec, activationI
     invocation = { ...couchDbItem(params), requestId: activationId };
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the change');
-    def.logger.warn('invocation rejected', { provider: 'openwhisk', trigger: 'change', code: error.code });
+    adapterLogger(def, 'openwhisk', activationId).warn('invocation rejected', { trigger: 'change', code: error.code });
     return { error: toErrorSummary(error) };
   }
   const outcome = await runInvocation(def, frame, invocation);
@@ -439,7 +406,7 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     raw: params,
   };
   const web = isRec(params) && typeof params.__ow_method === 'string';
-  const log = (): Logger => def.logger.child({ provider: 'openwhisk', requestId: activationId });
+  const log = (): Logger => adapterLogger(def, 'openwhisk', activationId);
   try {
     if (!isRec(params)) {
       return { error: toErrorSummary(new MalformedEventError('Activation parameters are not an object', [{ field: '', message: 'Not an object', expected: 'object' }])) };
@@ -450,10 +417,10 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
         invocation = webInvocation(params, activationId, def.body);
       } catch (thrown) {
         // A body the request cannot be read from (junk in base64, JSON too deep): a 400 like the other providers.
-        if (thrown instanceof MalformedEventError) return webResult({ ok: false, error: thrown }, log());
+        if (thrown instanceof MalformedEventError) return webResult(renderError(thrown), log());
         throw thrown;
       }
-      return webResult(await runInvocation(def, frame, invocation), log());
+      return webResult(await runHttpInvocation(def, frame, invocation), log());
     }
     if (isKafkaBatch(params)) return await runKafka(def, frame, params, activationId);
     if (isCouchDbChange(params)) return await runChange(def, frame, params, activationId);
@@ -462,6 +429,6 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     // Only a defect in this adapter gets here; the runtime must still receive a result.
     const error = new SteadyError('INTERNAL', 'Internal error', { status: 500, retryable: true, expose: false, cause: thrown });
     log().error('openwhisk adapter failed', { code: error.code });
-    return web ? webResult({ ok: false, error }, log()) : { error: toErrorSummary(error) };
+    return web ? webResult(renderError(error), log()) : { error: toErrorSummary(error) };
   }
 }

@@ -230,6 +230,30 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     expect(after.outcome).toBe('response');
   });
 
+  it('answers DEADLINE_EXCEEDED at the deadline when a plugin hook is too slow, and never starts the function', async () => {
+    const deadlineMs = Date.now() + 2_500;
+    const event = { ...fixture('apigw-v2-post.json'), headers: { 'content-type': 'application/json', 'x-route': 'stuck' } };
+    const result = await api.invoke(event, { requestId: 'ric-stuck-1', deadlineMs });
+    expect(Date.now()).toBeLessThan(deadlineMs);
+    expect(result.outcome).toBe('response');
+    const res = result.body as Json;
+    expect(res.statusCode).toBe(504);
+    expect(JSON.parse(res.body as string)).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(logLines().filter((l) => l.requestId === 'ric-stuck-1' && l.msg === 'function started')).toEqual([]);
+  });
+
+  it('sends several values of one header and several cookies the way an HTTP API takes them', async () => {
+    const event = { ...fixture('apigw-v2-post.json'), headers: { 'content-type': 'application/json', 'x-route': 'cookies' } };
+    const result = await api.invoke(event, { requestId: 'ric-cookies-1' });
+    expect(result.outcome).toBe('response');
+    expect(result.body).toMatchObject({
+      statusCode: 200,
+      headers: { link: '</a>; rel="a", </b>; rel="b"', 'content-type': 'application/json' },
+      cookies: ['a=1; HttpOnly', 'b=2; Path=/'],
+    });
+  });
+
   it('loaded the function without an init error and kept one process throughout', () => {
     expect(api.initErrors).toEqual([]);
     expect(runtime?.exitCode).toBeNull();

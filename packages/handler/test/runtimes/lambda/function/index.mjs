@@ -40,4 +40,24 @@ const upload = handler({ input: z.instanceof(Buffer) }, (input, ctx) => {
   return httpResult({ headers: { 'content-type': 'application/octet-stream', 'x-raw-bytes': rawBytes?.equals(input) ? 'same' : 'different' }, body: input });
 });
 
-export const main = (event, context) => (event?.headers?.['content-type'] === 'application/octet-stream' ? upload : orders)(event, context);
+// A plugin whose `before` outlives any deadline: the wrapper must answer DEADLINE_EXCEEDED at
+// the deadline and never start the function.
+const stuck = { name: 'stuck', before: () => new Promise((resolve) => setTimeout(resolve, 60_000)) };
+const guarded = handler({ use: [stuck], deadlineMarginMs: 1_000 }, (_input, ctx) => {
+  ctx.log.info('function started');
+  return { ran: true };
+});
+
+// Several values for one header and several cookies, as an HTTP API must carry them.
+const cookies = handler({}, () =>
+  httpResult({ headers: { link: ['</a>; rel="a"', '</b>; rel="b"'] }, cookies: ['a=1; HttpOnly', 'b=2; Path=/'], body: { ok: true } }),
+);
+
+const route = (event) => {
+  const kind = event?.headers?.['x-route'];
+  if (kind === 'stuck') return guarded;
+  if (kind === 'cookies') return cookies;
+  return event?.headers?.['content-type'] === 'application/octet-stream' ? upload : orders;
+};
+
+export const main = (event, context) => route(event)(event, context);

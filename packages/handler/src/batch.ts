@@ -1,0 +1,135 @@
+/**
+ * A batch (SQS, Service Bus, Kafka feed): every message runs through the same onion, with the
+ * batch hooks around all of them:
+ *
+ *   extend + validation (each message) → beforeBatch (in order) → each message's pipeline
+ *   → afterBatch (reverse)
+ *
+ * A `beforeBatch` that throws fails every message with its error; their `onError` and
+ * `finally`, and every plugin's `afterBatch`, still run.
+ */
+import { createContext, pluginStates, storage, takeColdStart, type InvocationContext } from './context.js';
+import { Deadline, HookTimeoutError } from './deadline.js';
+import { SteadyError, toSteadyError } from './errors.js';
+import type { Definition, Frame, Invocation } from './invoke.js';
+import { inputOf, isThenable, runPipeline, type Prepared } from './pipeline.js';
+import type { Outcome } from './types.js';
+
+/** Raised for FIFO messages left unprocessed after an earlier message of the group failed. */
+export class NotProcessedError extends SteadyError {
+  override readonly name = 'NotProcessedError';
+  constructor() {
+    super('NOT_PROCESSED', 'Not processed because an earlier message in the ordered batch failed', { status: 503, retryable: true });
+  }
+}
+
+/** A message's `extend` hooks and validation, run before `beforeBatch` so batch hooks see ctx members and input. */
+async function prepare(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline): Promise<Prepared> {
+  const prepared: Prepared = { entered: 0 };
+  try {
+    const states = pluginStates(ctx);
+    while (prepared.entered < def.use.length) {
+      const i = prepared.entered;
+      const plugin = def.use[i]!;
+      prepared.entered++;
+      if (!plugin.extend) continue;
+      deadline.check();
+      const added = plugin.extend(ctx, states[i]);
+      Object.assign(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added);
+    }
+  } catch (thrown) {
+    prepared.failed = { thrown };
+    return prepared;
+  }
+  try {
+    const value = await inputOf(def, inv, deadline);
+    ctx.input = value;
+    prepared.input = { ok: true, value };
+  } catch (thrown) {
+    prepared.input = { ok: false, thrown };
+  }
+  return prepared;
+}
+
+/** Each ctx's state of plugin `index` (undefined for a ctx whose state factory threw). */
+function statesAt(ctxs: ReadonlyArray<InvocationContext>, index: number): unknown[] {
+  return ctxs.map((ctx) => {
+    try {
+      return pluginStates(ctx)[index];
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/**
+ * Runs each message of a batch. `ordered` (FIFO) runs them one by one and stops at the
+ * first failure, reporting every later message as not processed so order is kept.
+ * Otherwise messages run concurrently.
+ */
+export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArray<Invocation>, ordered: boolean): Promise<Outcome[]> {
+  const deadline = new Deadline(frame.deadline, def.deadlineMarginMs, frame.signal);
+  const coldStart = takeColdStart();
+  const log = def.logger.child({ provider: frame.provider, coldStart });
+  try {
+    const ctxs = invs.map((inv) => createContext(def, frame, inv, deadline, coldStart));
+    const batchHooks = def.use.some((p) => p.beforeBatch || p.afterBatch);
+    let prepared: Prepared[] | undefined;
+    if (batchHooks) {
+      prepared = await Promise.all(ctxs.map((ctx, i) => storage.run(ctx, prepare, def, ctx, invs[i]!, deadline)));
+      let batchError: SteadyError | undefined;
+      for (let i = 0; i < def.use.length && batchError === undefined; i++) {
+        const plugin = def.use[i]!;
+        if (!plugin.beforeBatch) continue;
+        try {
+          deadline.check();
+          const result = plugin.beforeBatch(ctxs, statesAt(ctxs, i));
+          if (isThenable(result)) await deadline.race(Promise.resolve(result));
+        } catch (thrown) {
+          batchError = toSteadyError(thrown);
+          log.error('plugin beforeBatch hook failed', { plugin: plugin.name, code: batchError.code, batchSize: invs.length });
+        }
+      }
+      // Nothing of the batch runs: every message fails with the same error and is redelivered.
+      if (batchError) for (const p of prepared) p.batchError = batchError;
+    }
+    const runOne = (i: number, stopped?: SteadyError): Promise<Outcome> => {
+      const ctx = ctxs[i]!;
+      const own = prepared?.[i];
+      if (own && stopped) own.batchError ??= stopped;
+      return storage.run(ctx, runPipeline, def, ctx, invs[i]!, deadline, own);
+    };
+    let outcomes: Outcome[];
+    if (ordered) {
+      outcomes = [];
+      let stopped = false;
+      for (let i = 0; i < invs.length; i++) {
+        if (stopped) {
+          // Extended messages still get their onError and finally (a claimed record is given back).
+          outcomes.push(prepared ? await runOne(i, new NotProcessedError()) : { ok: false, error: new NotProcessedError() });
+          continue;
+        }
+        const outcome = await runOne(i);
+        outcomes.push(outcome);
+        if (!outcome.ok && !(def.terminalErrors === 'ack' && !outcome.error.retryable)) stopped = true;
+      }
+    } else {
+      outcomes = await Promise.all(invs.map((_, i) => runOne(i)));
+    }
+    // Reverse order, as the onion unwinds; cleanup: cut off at the cleanup bound.
+    for (let i = def.use.length - 1; i >= 0; i--) {
+      const plugin = def.use[i]!;
+      if (!plugin.afterBatch) continue;
+      try {
+        const result = plugin.afterBatch(ctxs, outcomes, statesAt(ctxs, i));
+        if (isThenable(result)) await deadline.raceCleanup(Promise.resolve(result));
+      } catch (hookError) {
+        const code = hookError instanceof HookTimeoutError ? hookError.code : toSteadyError(hookError).code;
+        log.warn('plugin afterBatch hook failed', { plugin: plugin.name, code });
+      }
+    }
+    return outcomes;
+  } finally {
+    deadline.dispose();
+  }
+}

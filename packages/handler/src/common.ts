@@ -1,0 +1,52 @@
+/** What every entry of `@steadyfn/handler` exports besides its `handler`. */
+export { currentContext } from './context.js';
+export { httpResult, isHttpResult, isHttpResponse } from './response.js';
+export type { HeaderValue, HttpResult, HttpResultInit, HttpResponse } from './response.js';
+export {
+  SteadyError,
+  ValidationError,
+  MalformedEventError,
+  DeadlineExceededError,
+  RetryableError,
+  TerminalError,
+  ConfigurationError,
+  httpError,
+  toSteadyError,
+  toProblem,
+  toErrorSummary,
+} from './errors.js';
+export type { FieldIssue, ProblemDetails, SteadyErrorOptions } from './errors.js';
+export { NotProcessedError } from './batch.js';
+export { allow, deny, authorized, authorizerPolicy, isAuthorizerAnswer } from './events/authorizer.js';
+export type { AuthorizerAnswer, AuthorizerContext, PolicyInit } from './events/authorizer.js';
+export type { BodyMode } from './message.js';
+export { MAX_JSON_DEPTH } from './internal/json.js';
+export { createLogger, SECRET_FIELD_NAMES } from './logger.js';
+export type { Logger, LogLevel, LogSink } from './logger.js';
+export type { DirectOptions } from './providers/direct.js';
+export type { HandlerFunction, HandlerOptions, InputOf, PluginsAdded } from './define.js';
+export type {
+  AuthorizerRequest,
+  AuthorizerTrigger,
+  BaseContext,
+  ChangeTrigger,
+  Context,
+  DirectTrigger,
+  EarlyAnswer,
+  EventTrigger,
+  HttpRequest,
+  HttpTrigger,
+  InputSchema,
+  Next,
+  NotificationTrigger,
+  Outcome,
+  Plugin,
+  Provider,
+  QueueTrigger,
+  ScheduleTrigger,
+  StorageObject,
+  StorageTrigger,
+  StreamTrigger,
+  Trigger,
+  TriggerKind,
+} from './types.js';

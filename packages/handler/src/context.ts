@@ -1,0 +1,111 @@
+/**
+ * `ctx`: one class so every invocation's context has one shape, with lazy members on the
+ * prototype, and each plugin's private state beside it.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Deadline } from './deadline.js';
+import type { Logger } from './logger.js';
+import type { Definition, Frame, Invocation } from './invoke.js';
+import type { BaseContext, Context, Provider, Trigger } from './types.js';
+
+const NO_STATES: unknown[] = [];
+
+/** Whether this instance has served an invocation yet (module state: one instance, one cold start). */
+let served = false;
+
+/** `true` the first time it is called in this process, `false` ever after. */
+export function takeColdStart(): boolean {
+  const cold = !served;
+  served = true;
+  return cold;
+}
+
+/** A plugin's `state()` threw: kept until the pipeline can fail the invocation with it. */
+class StateFailure {
+  constructor(readonly thrown: unknown) {}
+}
+
+/** Each plugin's state for this ctx, by the plugin's index in `use`. */
+export let pluginStates: (ctx: InvocationContext) => unknown[];
+
+export class InvocationContext implements BaseContext {
+  readonly provider: Provider;
+  readonly trigger: Trigger;
+  readonly functionName: string;
+  readonly requestId: string;
+  readonly deliveryId: string | undefined;
+  readonly deadline: number;
+  readonly raw: unknown;
+  readonly coldStart: boolean;
+  input: unknown = undefined;
+  #logger: Logger;
+  #log: Logger | undefined;
+  #deadline: Deadline;
+  /** Each plugin's state, by its index in `use`; read by the core through `pluginStates`. */
+  #states: unknown[] | StateFailure;
+
+  static {
+    pluginStates = (ctx) => {
+      const states = ctx.#states;
+      // A state factory that threw fails the invocation inside the pipeline, where it is reported.
+      if (states instanceof StateFailure) throw states.thrown;
+      return states;
+    };
+  }
+
+  constructor(def: Definition, frame: Frame, inv: Invocation, deadline: Deadline, coldStart: boolean) {
+    this.provider = frame.provider;
+    this.trigger = inv.trigger;
+    this.functionName = def.name ?? frame.functionName;
+    this.requestId = inv.requestId;
+    this.deliveryId = inv.deliveryId;
+    this.deadline = deadline.at;
+    this.raw = frame.raw;
+    this.coldStart = coldStart;
+    this.#logger = def.logger;
+    this.#deadline = deadline;
+    const stateful = def.stateful;
+    if (stateful.length === 0) this.#states = NO_STATES;
+    else {
+      const states = new Array<unknown>(def.use.length);
+      try {
+        for (const i of stateful) states[i] = def.use[i]!.state!();
+        this.#states = states;
+      } catch (thrown) {
+        this.#states = new StateFailure(thrown);
+      }
+    }
+  }
+
+  remainingMs(): number {
+    return Number.isFinite(this.deadline) ? Math.max(0, this.deadline - Date.now()) : Number.POSITIVE_INFINITY;
+  }
+
+  get signal(): AbortSignal {
+    return this.#deadline.signal;
+  }
+
+  /** Built on first use: most invocations never log. */
+  get log(): Logger {
+    return (this.#log ??= invocationLogger(this.#logger, this.provider, this.requestId, this.deliveryId, this.coldStart));
+  }
+}
+
+/** The logger of one invocation; adapters use it too for what they log before or after the core runs. */
+export function invocationLogger(logger: Logger, provider: Provider, requestId: string, deliveryId: string | undefined, coldStart: boolean): Logger {
+  return logger.child({ provider, requestId, deliveryId, coldStart });
+}
+
+export function createContext(def: Definition, frame: Frame, inv: Invocation, deadline: Deadline, coldStart: boolean): InvocationContext {
+  return new InvocationContext(def, frame, inv, deadline, coldStart);
+}
+
+export const storage = new AsyncLocalStorage<Context>();
+
+/**
+ * The context of the invocation running now (in its function, its hooks and anything they
+ * call), or undefined outside one.
+ */
+export function currentContext<T extends object = {}>(): Context<T> | undefined {
+  return storage.getStore() as Context<T> | undefined;
+}

@@ -1,0 +1,179 @@
+/**
+ * The deadline of one provider call (shared by the messages of a batch): every hook and the
+ * function are raced against it, and `ctx.signal` aborts when it comes.
+ *
+ *   deadline − margin        the wrapper answers DEADLINE_EXCEEDED; ctx.signal aborts
+ *   deadline − margin / 2    cleanup hooks (onError, finally, afterBatch) are cut off
+ *   deadline                 the provider stops the invocation
+ */
+import { DeadlineExceededError, SteadyError } from './errors.js';
+
+/**
+ * Every piece of work racing a deadline, watched by one process-wide timer set for the
+ * earliest of them. Invocations arrive with ever later deadlines, so the timer is rarely
+ * re-armed: racing costs a set insertion, not a timer per invocation.
+ */
+interface Watched {
+  at: number;
+  expire(): void;
+}
+const pendingDeadlines = new Set<Watched>();
+let watchTimer: NodeJS.Timeout | undefined;
+let watchTimerAt = Number.POSITIVE_INFINITY;
+
+/** Node's longest timer (about 24.8 days); a longer delay would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function armWatch(at: number): void {
+  if (watchTimer) clearTimeout(watchTimer);
+  watchTimerAt = at;
+  // A deadline beyond the longest timer is re-checked when this one fires.
+  watchTimer = setTimeout(fireWatch, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
+  // A frozen instance must not be kept alive by our timer.
+  watchTimer.unref();
+}
+
+function watch(watched: Watched): void {
+  pendingDeadlines.add(watched);
+  if (watched.at < watchTimerAt) armWatch(watched.at);
+}
+
+function fireWatch(): void {
+  watchTimer = undefined;
+  watchTimerAt = Number.POSITIVE_INFINITY;
+  const now = Date.now();
+  let next = Number.POSITIVE_INFINITY;
+  for (const watched of pendingDeadlines) {
+    if (watched.at <= now) {
+      pendingDeadlines.delete(watched);
+      watched.expire();
+    } else if (watched.at < next) next = watched.at;
+  }
+  if (next !== Number.POSITIVE_INFINITY) armWatch(next);
+}
+
+/** Settles like `work`, or calls `expire` (which rejects) at `at`. */
+function raceAt<T>(work: Promise<T>, at: number, expire: (reject: (error: unknown) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const watched: Watched = { at, expire: () => expire(reject) };
+    if (at <= Date.now()) {
+      // Keep the late work's own rejection from surfacing as unhandled.
+      work.catch(() => undefined);
+      watched.expire();
+      return;
+    }
+    watch(watched);
+    work.then(
+      (value) => {
+        pendingDeadlines.delete(watched);
+        resolve(value);
+      },
+      (error: unknown) => {
+        pendingDeadlines.delete(watched);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A cleanup hook that did not finish before the cut-off; logged, never the invocation's outcome. */
+export class HookTimeoutError extends SteadyError {
+  override readonly name = 'HookTimeoutError';
+  constructor() {
+    super('PLUGIN_HOOK_TIMEOUT', 'A cleanup hook did not finish before the deadline', { status: 504, retryable: true, expose: false });
+  }
+}
+
+/**
+ * One provider call's deadline. `race` puts a piece of work under the shared watch until it
+ * settles; the AbortSignal is made only when someone reads `ctx.signal`, with a timer of its
+ * own that `dispose` clears.
+ */
+export class Deadline {
+  private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private unlink: (() => void) | undefined;
+  /** Epoch ms at which the wrapper answers DEADLINE_EXCEEDED (the deadline less the margin). */
+  readonly answerAt: number;
+  /** Epoch ms after which cleanup hooks are no longer awaited. */
+  readonly cleanupAt: number;
+  /** Whether there is a deadline at all (a plain call without one has none). */
+  readonly finite: boolean;
+  /** The context that disposes of this deadline when it ends; a batch disposes of its own. */
+  owner: object | undefined;
+
+  constructor(
+    readonly at: number,
+    marginMs: number,
+    private readonly caller?: AbortSignal,
+  ) {
+    this.answerAt = at - marginMs;
+    this.cleanupAt = at - marginMs / 2;
+    this.finite = Number.isFinite(at);
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller) return this.controller.signal;
+    const controller = new AbortController();
+    this.controller = controller;
+    if (Number.isFinite(this.at)) {
+      const wait = this.answerAt - Date.now();
+      if (wait <= 0) controller.abort(new DeadlineExceededError());
+      // A deadline weeks away (past the longest timer) never aborts: no invocation lives that long.
+      else if (wait <= MAX_TIMER_MS) {
+        this.timer = setTimeout(() => controller.abort(new DeadlineExceededError()), wait);
+        // A frozen instance must not be kept alive by our timer.
+        this.timer.unref();
+      }
+    }
+    const caller = this.caller;
+    if (caller && !controller.signal.aborted) {
+      const gone = (): void => controller.abort(new SteadyError('CLIENT_CLOSED_REQUEST', 'The caller went away', { status: 499, retryable: true }));
+      if (caller.aborted) gone();
+      else {
+        caller.addEventListener('abort', gone, { once: true });
+        this.unlink = () => caller.removeEventListener('abort', gone);
+      }
+    }
+    return controller.signal;
+  }
+
+  /** Whether the wrapper must answer now: nothing new may start. */
+  expired(): boolean {
+    return this.answerAt <= Date.now();
+  }
+
+  /** Throws DEADLINE_EXCEEDED when the deadline (less the margin) has passed: called before each hook and before the function. */
+  check(): void {
+    if (this.answerAt <= Date.now()) {
+      this.abort();
+      throw new DeadlineExceededError();
+    }
+  }
+
+  private abort(): void {
+    if (this.controller && !this.controller.signal.aborted) this.controller.abort(new DeadlineExceededError());
+  }
+
+  /** Settles like `work`, or rejects with DEADLINE_EXCEEDED (and aborts ctx.signal) when the deadline comes first. */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (!this.finite) return work;
+    return raceAt(work, this.answerAt, (reject) => {
+      this.abort();
+      reject(new DeadlineExceededError());
+    });
+  }
+
+  /** Settles like `work`, or rejects with PLUGIN_HOOK_TIMEOUT at the cleanup cut-off. */
+  raceCleanup<T>(work: Promise<T>): Promise<T> {
+    if (!this.finite) return work;
+    return raceAt(work, this.cleanupAt, (reject) => reject(new HookTimeoutError()));
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.unlink?.();
+    this.unlink = undefined;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The options every entry's `handler(options, fn)` takes, checked up front, and the
+ * `Definition` the core runs.
+ */
+import type { ZodType, output } from 'zod';
+import { invalidOption, msOption, oneOfOption, stringOption } from './internal/options.js';
+import { makeLogger, planPlugins, type Definition } from './invoke.js';
+import type { LogLevel, LogSink } from './logger.js';
+import { BODY_MODES, type BodyMode } from './message.js';
+import type { Context, Plugin, Provider } from './types.js';
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+
+/** The members a list of plugins adds to `ctx`. */
+export type PluginsAdded<P extends ReadonlyArray<Plugin<any, any>>> = [P[number]] extends [never]
+  ? {}
+  : UnionToIntersection<P[number] extends infer U ? (U extends Plugin<infer A, any> ? A : never) : never> & {};
+
+/** Options of `handler(options, fn)`. Durations are whole milliseconds. */
+export interface HandlerOptions<S extends ZodType | undefined, P extends ReadonlyArray<Plugin<any, any>>> {
+  /** zod schema for the input; the function receives the parsed value. @default none (the input as received) */
+  input?: S;
+  /** Plugins, outermost first. @default [] */
+  use?: P;
+  /** Skip detection and always treat calls as coming from this provider (root entry only). @default detected */
+  provider?: Provider;
+  /** Name used in logs and idempotency keys. @default the provider's function name */
+  name?: string;
+  /**
+   * Invocation timeout in ms where the provider gives no clock to read (Azure: set it to your
+   * `functionTimeout`).
+   * @default 300000 (5 minutes, the Consumption plan's default)
+   */
+  timeoutMs?: number;
+  /**
+   * How long before the deadline, in ms, `ctx.signal` aborts and the wrapper answers
+   * `DEADLINE_EXCEEDED`; cleanup hooks are cut off at half of it.
+   * @default 500
+   */
+  deadlineMarginMs?: number;
+  /**
+   * A message that failed with a terminal (non-retryable) error: `'fail'` reports it failed
+   * so the provider's redrive moves it to the dead-letter queue — nothing is lost; `'ack'`
+   * acknowledges it after logging, for messages that are safe to drop.
+   * @default 'fail'
+   */
+  terminalErrors?: 'fail' | 'ack';
+  /** Where JSON log lines go. @default stdout */
+  logSink?: LogSink;
+  /** Lowest level written. @default `STEADYFN_LOG_LEVEL`, else `'info'` */
+  logLevel?: LogLevel;
+  /**
+   * How message bodies (queue, stream, notification) and HTTP bodies reach the function:
+   * `'auto'` parses JSON only when nothing is lost (or the message says it is JSON) and keeps
+   * bytes that are not UTF-8 as a `Buffer`; `'json'` always parses (else a terminal
+   * `MALFORMED_EVENT`); `'text'` gives the UTF-8 text; `'bytes'` the exact bytes.
+   * @default 'auto'
+   */
+  body?: BodyMode;
+}
+
+/** The validated input type for schema `S`. */
+export type InputOf<S> = S extends ZodType ? output<S> : unknown;
+
+/** The wrapped function: the validated input and a ctx typed with what the plugins add. */
+export type HandlerFunction<S, Added> = (input: InputOf<S>, ctx: Context<Added & {}>) => unknown;
+
+const PROVIDERS = ['aws', 'gcp', 'azure', 'openwhisk', 'direct'] as const;
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const HOOKS = ['state', 'extend', 'before', 'wrap', 'after', 'onError', 'finally', 'beforeBatch', 'afterBatch'] as const;
+
+function checkPlugins(use: unknown): ReadonlyArray<Plugin<any, any>> {
+  if (use === undefined) return [];
+  if (!Array.isArray(use)) invalidOption('handler', 'use', 'an array of plugins', use);
+  use.forEach((plugin: unknown, i) => {
+    if (typeof plugin !== 'object' || plugin === null) invalidOption('handler', `use.${i}`, 'a plugin object', plugin);
+    const p = plugin as Record<string, unknown>;
+    if (typeof p.name !== 'string' || p.name === '') invalidOption('handler', `use.${i}.name`, 'a non-empty string', p.name);
+    for (const hook of HOOKS) {
+      if (p[hook] !== undefined && typeof p[hook] !== 'function') invalidOption('handler', `use.${i}.${hook}`, 'a function', p[hook]);
+    }
+  });
+  return use as ReadonlyArray<Plugin<any, any>>;
+}
+
+/**
+ * Checks `options` and `fn` and builds what the core runs.
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option, e.g.
+ *   `handler(): option "deadlineMarginMs" must be a whole number of milliseconds ≥ 0; got -1`.
+ */
+export function defineHandler(options: unknown, fn: unknown): Definition {
+  if (typeof options !== 'object' || options === null) invalidOption('handler', 'options', 'an options object', options);
+  const o = options as Record<string, unknown>;
+  if (typeof fn !== 'function') invalidOption('handler', 'fn', 'the function to wrap', fn);
+  const input = o.input;
+  if (input !== undefined && typeof (input as { safeParseAsync?: unknown } | null)?.safeParseAsync !== 'function') {
+    invalidOption('handler', 'input', 'a zod schema', input);
+  }
+  const use = checkPlugins(o.use);
+  oneOfOption('handler', 'provider', o.provider, PROVIDERS, 'direct');
+  const name = o.name === undefined ? undefined : stringOption('handler', 'name', o.name);
+  if (o.logSink !== undefined && typeof o.logSink !== 'function') invalidOption('handler', 'logSink', 'a function (line: string) => void', o.logSink);
+  const logLevel = o.logLevel === undefined ? undefined : oneOfOption('handler', 'logLevel', o.logLevel, LEVELS, 'info');
+  return {
+    input: input as Definition['input'],
+    use,
+    fn: fn as Definition['fn'],
+    deadlineMarginMs: msOption('handler', 'deadlineMarginMs', o.deadlineMarginMs, 500, 0),
+    logger: makeLogger(o.logSink as LogSink | undefined, name, logLevel),
+    terminalErrors: oneOfOption('handler', 'terminalErrors', o.terminalErrors, ['fail', 'ack'] as const, 'fail'),
+    timeoutMs: msOption('handler', 'timeoutMs', o.timeoutMs, 5 * 60_000),
+    name,
+    body: oneOfOption('handler', 'body', o.body, BODY_MODES, 'auto'),
+    ...planPlugins(use),
+  };
+}

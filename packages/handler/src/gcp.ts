@@ -1,0 +1,47 @@
+/**
+ * `@steadyfn/handler/gcp`: `handler()` for Google Cloud Functions only (Functions
+ * Framework HTTP and CloudEvent functions) — the same options, ctx and results as the root
+ * entry, without the other providers' adapters in the bundle.
+ *
+ * @example
+ * import { handler } from '@steadyfn/handler/gcp';
+ * export const main = handler({}, async (input, ctx) => ({ ok: true }));
+ * functions.http('main', main); // or functions.cloudEvent('main', main)
+ *
+ * @packageDocumentation
+ */
+import type { ZodType } from 'zod';
+import { defineHandler, type HandlerFunction, type HandlerOptions, type PluginsAdded } from './define.js';
+import { invokeDirect, type DirectOptions } from './providers/direct.js';
+import { invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
+import type { Plugin } from './types.js';
+
+export * from './common.js';
+
+/** A function wrapped for Cloud Functions: `main(req, res)` (HTTP) or `main(cloudEvent)`. */
+export interface GcpHandler {
+  (reqOrCloudEvent: unknown, res?: unknown): Promise<void>;
+  /** HTTP `(req, res)`. */
+  http(req: unknown, res: unknown): Promise<void>;
+  /** CloudEvent `(cloudEvent)`. */
+  event(cloudEvent: unknown): Promise<void>;
+  /** A plain call with the input itself (tests, scripts). */
+  invoke(input: unknown, options?: DirectOptions): Promise<unknown>;
+}
+
+/**
+ * Wraps `fn` for Google Cloud Functions: called with two arguments it is an HTTP function,
+ * with one a CloudEvent function.
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid.
+ */
+export function handler<S extends ZodType | undefined = undefined, const P extends ReadonlyArray<Plugin<any, any>> = []>(
+  options: HandlerOptions<S, P>,
+  fn: HandlerFunction<S, PluginsAdded<P>>,
+): GcpHandler {
+  const def = defineHandler(options, fn);
+  const http = (req: unknown, res: unknown) => invokeGcpHttp(def, req, res);
+  const event = (cloudEvent: unknown) => invokeGcpEvent(def, cloudEvent);
+  const main = (...args: unknown[]) => (args.length >= 2 ? http(args[0], args[1]) : event(args[0]));
+  return Object.assign(main, { http, event, invoke: (input: unknown, opts?: DirectOptions) => invokeDirect(def, input, opts) });
+}

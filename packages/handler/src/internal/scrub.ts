@@ -1,0 +1,31 @@
+/**
+ * Secrets by shape: text that may come from a driver or a URL is scrubbed before it reaches a
+ * log line or an error message.
+ */
+
+// scheme://userinfo@host — the userinfo (RFC 3986 §3.2.1) is everything between `//` and the
+// last `@` of the authority (a password may hold an unencoded `@`), which ends at `/`, `?`,
+// `#` or whitespace.
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
+
+/**
+ * Replaces the credentials of every URL in `text` (`scheme://user:pass@host`) with `[redacted]`.
+ *
+ * @example
+ * scrubText('connect ECONNREFUSED mongodb://app:s3cret@db:27017'); // 'connect ECONNREFUSED mongodb://[redacted]@db:27017'
+ */
+export function scrubText(text: string): string {
+  return text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
+}
+
+/**
+ * What may be logged about a thrown value that came from a driver or a user-supplied source:
+ * its class name and its `code`, never its message (messages carry values and secrets).
+ */
+export function errorFacts(thrown: unknown): { cause: string; causeCode?: string | number } {
+  if (thrown instanceof Error) {
+    const code = (thrown as { code?: unknown }).code;
+    return typeof code === 'string' || typeof code === 'number' ? { cause: thrown.name, causeCode: code } : { cause: thrown.name };
+  }
+  return { cause: typeof thrown };
+}

@@ -1,0 +1,240 @@
+/**
+ * One invocation through the plugin onion:
+ *
+ *   extend → validation → before → wrap ( function → render ) → after → onError → finally
+ *
+ * Every step up to `after` is raced against the deadline; nothing new starts once it has
+ * passed (the function never does). Cleanup (`onError`, `finally`) still runs, cut off at the
+ * cleanup bound. On HTTP invocations the result is rendered once, right after the function
+ * (and any early or replacing answer), so every later hook sees the rendered response.
+ */
+import { pluginStates, type InvocationContext } from './context.js';
+import { HookTimeoutError, type Deadline } from './deadline.js';
+import { SteadyError, ValidationError, toSteadyError } from './errors.js';
+import { toFieldIssues } from './internal/issues.js';
+import { errorFacts } from './internal/scrub.js';
+import type { Definition, HttpAnswer, Invocation } from './invoke.js';
+import { InvalidHttpResultError, renderResult, type HttpResponse } from './response.js';
+import type { Context, EarlyAnswer, InputSchema, Outcome, Plugin } from './types.js';
+
+/** What a batch did for a message before its pipeline runs (extend and validation happen before `beforeBatch`). */
+export interface Prepared {
+  /** How many plugins were entered (their `extend` ran or was attempted): they get `onError` and `finally`. */
+  entered: number;
+  /** An `extend` that threw. */
+  failed?: { thrown: unknown };
+  /** The validated input, or why validation failed. */
+  input?: { ok: true; value: unknown } | { ok: false; thrown: unknown };
+  /** Fails the message after extend: a `beforeBatch` that threw, or an ordered batch that stopped before it. */
+  batchError?: SteadyError;
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function isAnswer(value: unknown): value is EarlyAnswer {
+  return typeof value === 'object' && value !== null && 'answer' in value;
+}
+
+async function validate(schema: InputSchema, payload: unknown): Promise<unknown> {
+  const parsed = await schema.safeParseAsync(payload);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(toFieldIssues(parsed.error.issues));
+}
+
+/** The validated input: a value when nothing needs awaiting, so the common path adds no promise. */
+export function inputOf(def: Definition, inv: Invocation, deadline: Deadline): unknown {
+  if (def.input === undefined) return inv.payload();
+  return deadline.race(validate(def.input, inv.payload()));
+}
+
+/** Renders an HTTP result and checks the provider can send it; throws INVALID_HTTP_RESULT otherwise. */
+function render(http: HttpAnswer, value: unknown): HttpResponse {
+  const res = renderResult(value);
+  const bad = http.unsendable?.(res);
+  if (bad !== undefined) throw new InvalidHttpResultError(bad);
+  return res;
+}
+
+/** A hook's result, raced against the deadline when it is a promise. */
+function guarded<T>(deadline: Deadline, result: T | PromiseLike<T>): T | Promise<T> {
+  return isThenable(result) ? deadline.race(Promise.resolve(result)) : result;
+}
+
+export function runPipeline(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline, prepared?: Prepared): Promise<Outcome> {
+  return def.use.length === 0 && prepared === undefined ? runBare(def, ctx, inv, deadline) : runOnion(def, ctx, inv, deadline, prepared);
+}
+
+/** The function alone, under the deadline, rendered for HTTP: the innermost layer of the onion. */
+async function callFunction(def: Definition, ctx: Context, input: unknown, http: HttpAnswer | undefined, deadline: Deadline): Promise<unknown> {
+  deadline.check();
+  const result = def.fn(input, ctx);
+  const value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
+  return http ? render(http, value) : value;
+}
+
+/** `wrap` hooks around the function, outermost first; each `next()` runs the rest again. */
+function runWrapped(def: Definition, ctx: Context, input: unknown, http: HttpAnswer | undefined, deadline: Deadline, states: unknown[]): Promise<unknown> {
+  const wrappers = def.wrappers;
+  if (wrappers.length === 0) return callFunction(def, ctx, input, http, deadline);
+  const dispatch = (k: number): Promise<unknown> => {
+    if (k === wrappers.length) return callFunction(def, ctx, input, http, deadline);
+    const index = wrappers[k]!;
+    try {
+      deadline.check();
+      return deadline.race(Promise.resolve(def.use[index]!.wrap!(ctx, () => dispatch(k + 1), states[index])));
+    } catch (thrown) {
+      return Promise.reject(thrown);
+    }
+  };
+  return dispatch(0).then((value) => (http ? render(http, value) : value));
+}
+
+async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline, prepared: Prepared | undefined): Promise<Outcome> {
+  const plugins = def.use;
+  const http = inv.http;
+  let states: unknown[] = [];
+  // How far into the onion we got: plugins [0, entered) get onError/finally,
+  // plugins [0, passedBefore) get `after`.
+  let entered = prepared ? prepared.entered : 0;
+  let passedBefore = 0;
+  let outcome: Outcome;
+  try {
+    states = pluginStates(ctx);
+    if (prepared) {
+      if (prepared.failed) throw prepared.failed.thrown;
+    } else {
+      while (entered < plugins.length) {
+        const plugin = plugins[entered]!;
+        const state = states[entered];
+        entered++;
+        if (plugin.extend) {
+          deadline.check();
+          Object.assign(ctx, await guarded(deadline, plugin.extend(ctx, state)));
+        }
+      }
+    }
+    if (prepared?.batchError) throw prepared.batchError;
+    let input: unknown;
+    if (prepared?.input) {
+      if (!prepared.input.ok) throw prepared.input.thrown;
+      input = prepared.input.value;
+    } else {
+      const pending = inputOf(def, inv, deadline);
+      input = def.input ? await pending : pending;
+    }
+    ctx.input = input;
+    let value: unknown;
+    let answered = false;
+    while (passedBefore < plugins.length) {
+      const plugin = plugins[passedBefore]!;
+      if (plugin.before) {
+        deadline.check();
+        const early = await guarded(deadline, plugin.before(ctx, states[passedBefore]));
+        if (isAnswer(early)) {
+          value = http ? render(http, early.answer) : early.answer;
+          answered = true;
+          break;
+        }
+      }
+      passedBefore++;
+    }
+    if (!answered) value = await runWrapped(def, ctx, input, http, deadline, states);
+    for (let i = passedBefore - 1; i >= 0; i--) {
+      const plugin = plugins[i]!;
+      if (!plugin.after) continue;
+      // Started even past the deadline (it records what the function did, e.g. completes an
+      // idempotency record); the answer does not wait for it then.
+      const replaced = await guarded(deadline, plugin.after(ctx, value, states[i]));
+      if (isAnswer(replaced)) value = http ? render(http, replaced.answer) : replaced.answer;
+    }
+    outcome = { ok: true, value };
+  } catch (thrown) {
+    outcome = await recover(def, ctx, http, deadline, states, entered, toSteadyError(thrown));
+  }
+  await runFinally(def, ctx, deadline, states, entered, outcome);
+  if (!outcome.ok) logFailure(ctx, outcome.error);
+  if (deadline.owner === ctx) deadline.dispose();
+  return outcome;
+}
+
+/** `onError` in reverse; the first `{ answer }` recovers. Each is cut off at the cleanup bound. */
+async function recover(
+  def: Definition,
+  ctx: Context,
+  http: HttpAnswer | undefined,
+  deadline: Deadline,
+  states: unknown[],
+  entered: number,
+  error: SteadyError,
+): Promise<Outcome> {
+  let outcome: Outcome = { ok: false, error };
+  for (let i = entered - 1; i >= 0; i--) {
+    const plugin = def.use[i]!;
+    if (!plugin.onError) continue;
+    try {
+      const result = plugin.onError(ctx, error, states[i]);
+      const recovered = isThenable(result) ? await deadline.raceCleanup(Promise.resolve(result)) : result;
+      if (isAnswer(recovered)) {
+        outcome = { ok: true, value: http ? render(http, recovered.answer) : recovered.answer };
+        break;
+      }
+    } catch (hookError) {
+      if (hookError instanceof HookTimeoutError) hookTimedOut(ctx, plugin, 'onError');
+      else outcome = { ok: false, error: toSteadyError(hookError) };
+    }
+  }
+  return outcome;
+}
+
+async function runFinally(def: Definition, ctx: Context, deadline: Deadline, states: unknown[], entered: number, outcome: Outcome): Promise<void> {
+  for (let i = entered - 1; i >= 0; i--) {
+    const plugin = def.use[i]!;
+    if (!plugin.finally) continue;
+    try {
+      const result = plugin.finally(ctx, outcome, states[i]);
+      if (isThenable(result)) await deadline.raceCleanup(Promise.resolve(result));
+    } catch (hookError) {
+      if (hookError instanceof HookTimeoutError) hookTimedOut(ctx, plugin, 'finally');
+      else ctx.log.warn('plugin finally hook failed', { plugin: plugin.name, code: toSteadyError(hookError).code });
+    }
+  }
+}
+
+export function hookTimedOut(ctx: Context, plugin: Plugin<any, any>, hook: string): void {
+  ctx.log.warn('plugin hook cut off at the deadline', { plugin: plugin.name, hook, code: 'PLUGIN_HOOK_TIMEOUT' });
+}
+
+/** The same pipeline without plugins: the common case, kept free of hook bookkeeping. */
+async function runBare(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline): Promise<Outcome> {
+  try {
+    const pending = inputOf(def, inv, deadline);
+    // Only a schema makes the input a promise; an unvalidated payload is used as it is.
+    const input = def.input ? await pending : pending;
+    ctx.input = input;
+    const finite = deadline.finite;
+    if (finite) deadline.check();
+    let value = def.fn(input, ctx);
+    if (isThenable(value)) value = finite ? await deadline.race(Promise.resolve(value)) : await value;
+    return { ok: true, value: inv.http ? render(inv.http, value) : value };
+  } catch (thrown) {
+    const error = toSteadyError(thrown);
+    logFailure(ctx, error);
+    return { ok: false, error };
+  } finally {
+    if (deadline.owner === ctx) deadline.dispose();
+  }
+}
+
+function logFailure(ctx: Context, error: SteadyError): void {
+  // A message an ordered batch did not run is reported, not logged: nothing failed in it.
+  if (error.code === 'NOT_PROCESSED') return;
+  const fields: Record<string, unknown> = { trigger: ctx.trigger.kind, code: error.code, retryable: error.retryable };
+  if (error instanceof InvalidHttpResultError) fields.field = error.field;
+  // The cause's class and code help an operator. Its message is not logged: drivers put
+  // values in messages (a duplicate key, a password in a connection string).
+  if (error.cause instanceof Error) Object.assign(fields, errorFacts(error.cause));
+  if (error.status >= 500) ctx.log.error('invocation failed', fields);
+  else ctx.log.warn('invocation rejected', fields);
+}

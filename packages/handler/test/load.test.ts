@@ -1,0 +1,41 @@
+/**
+ * What loading the built package costs a cold start: no entry loads `node:http` (its
+ * `validateHeaderName` / `STATUS_CODES` were most of the handler's load time), and none builds
+ * the ESM namespace of `node:crypto`, whose lazy getters load Web Crypto. Checked in fresh Node
+ * processes against dist/, for ESM and CommonJS.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const ENTRIES = ['index', 'aws', 'gcp', 'azure', 'openwhisk', 'internal'];
+
+function loadedBy(file: string, esm: boolean): string[] {
+  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\``);
+  const load = esm ? `await import(${JSON.stringify(file)})` : `require(${JSON.stringify(file)})`;
+  const script = `const before = new Set(process.moduleLoadList); ${load}; console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));`;
+  const out = execFileSync(process.execPath, esm ? ['--input-type=module', '-e', script] : ['-e', script], { encoding: 'utf8' });
+  return JSON.parse(out) as string[];
+}
+
+describe.each(ENTRIES)('loading @steadyfn/handler entry %s', (entry) => {
+  it.each([true, false])('(ESM: %s) loads neither node:http nor Web Crypto', (esm) => {
+    const loaded = loadedBy(`${dist}${entry}.${esm ? 'js' : 'cjs'}`, esm);
+    expect(loaded.filter((m) => /^NativeModule (_?http|https|internal\/http|internal\/crypto\/webcrypto)/.test(m))).toEqual([]);
+  });
+});
+
+describe('entries share one copy of the core', () => {
+  it.each([true, false])('(ESM: %s) an error class is the same class from every entry', (esm) => {
+    const ext = esm ? 'js' : 'cjs';
+    const files = ENTRIES.map((entry) => `${dist}${entry}.${ext}`);
+    const load = (file: string) => (esm ? `await import(${JSON.stringify(file)})` : `require(${JSON.stringify(file)})`);
+    const script = `const mods = []; ${files.map((f) => `mods.push(${load(f)});`).join(' ')}
+      // Every entry exports the one SteadyError; each but internal (the last) exports a handler.
+      console.log(JSON.stringify(mods.map((m, i) => m.SteadyError === mods[0].SteadyError && (i === mods.length - 1 ? m.handler === undefined : typeof m.handler === 'function'))));`;
+    const out = execFileSync(process.execPath, esm ? ['--input-type=module', '-e', script] : ['-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(ENTRIES.map(() => true));
+  });
+});

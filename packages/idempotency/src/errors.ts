@@ -1,0 +1,101 @@
+/**
+ * The errors the idempotency plugin answers with: each a `SteadyError` with a stable `code`
+ * and the HTTP status of the IETF `Idempotency-Key` header draft. Options it cannot work with
+ * throw `ConfigurationError` from `@steadyfn/handler` when `idempotency()` is called.
+ */
+import type { FieldIssue } from '@steadyfn/handler';
+// From the internal entry, not the root: it loads no provider adapter (cold start).
+import { SteadyError } from '@steadyfn/handler/internal';
+
+/** What a client-sent key may be. */
+export const KEY_EXPECTED = '1 to 255 printable ASCII characters, bare or as a quoted structured-field string';
+
+/**
+ * 409 `IDEMPOTENCY_IN_PROGRESS`: a duplicate arrived while the first invocation still runs.
+ * Retryable (a queue redelivers it later, and it then replays), with `Retry-After: 1`.
+ */
+export class IdempotencyInProgressError extends SteadyError {
+  override readonly name = 'IdempotencyInProgressError';
+  constructor() {
+    super('IDEMPOTENCY_IN_PROGRESS', 'A request with this idempotency key is still being processed', {
+      status: 409,
+      retryable: true,
+      expose: true,
+      headers: { 'Retry-After': '1' },
+    });
+  }
+}
+
+/** 422 `IDEMPOTENCY_KEY_REUSED`: the key was already used with a different payload (or HTTP method/path). Terminal. */
+export class IdempotencyKeyReusedError extends SteadyError {
+  override readonly name = 'IdempotencyKeyReusedError';
+  constructor() {
+    super('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used with a different request payload', { status: 422, retryable: false, expose: true });
+  }
+}
+
+/** 400 `IDEMPOTENCY_KEY_MISSING`: a key is required (`required: true`) but none was found. Terminal. */
+export class IdempotencyKeyMissingError extends SteadyError {
+  override readonly name = 'IdempotencyKeyMissingError';
+  constructor(isHttp: boolean) {
+    const issue: FieldIssue = isHttp
+      ? { field: 'headers.idempotency-key', message: 'Missing', expected: KEY_EXPECTED }
+      : { field: 'idempotencyKey', message: 'Missing', expected: 'a non-empty string' };
+    super('IDEMPOTENCY_KEY_MISSING', isHttp ? 'This request requires an Idempotency-Key header' : 'No idempotency key could be found for this invocation', {
+      status: 400,
+      retryable: false,
+      expose: true,
+      issues: [issue],
+    });
+  }
+}
+
+/**
+ * 400 `IDEMPOTENCY_KEY_INVALID`: the `Idempotency-Key` header is not a valid key (empty, too
+ * long, control characters, a broken quoted string), or a key function returned a non-string
+ * (500, a defect of the function). Terminal.
+ */
+export class IdempotencyKeyInvalidError extends SteadyError {
+  override readonly name = 'IdempotencyKeyInvalidError';
+  constructor(reason: string, status: 400 | 500 = 400) {
+    super('IDEMPOTENCY_KEY_INVALID', status === 400 ? 'The Idempotency-Key header is not a valid key' : 'The idempotency key function returned a non-string', {
+      status,
+      retryable: false,
+      expose: status === 400,
+      issues: status === 400 ? [{ field: 'headers.idempotency-key', message: reason, expected: KEY_EXPECTED }] : [],
+    });
+  }
+}
+
+/**
+ * 400 `IDEMPOTENCY_KEY_AMBIGUOUS`: the request carries more than one `Idempotency-Key` (the
+ * header repeated, which every provider joins as `a, b`, or a list in one header). Which one
+ * the client meant cannot be told, so nothing runs. Terminal.
+ */
+export class IdempotencyKeyAmbiguousError extends SteadyError {
+  override readonly name = 'IdempotencyKeyAmbiguousError';
+  constructor() {
+    super('IDEMPOTENCY_KEY_AMBIGUOUS', 'The request carries more than one Idempotency-Key', {
+      status: 400,
+      retryable: false,
+      expose: true,
+      issues: [{ field: 'headers.idempotency-key', message: 'More than one key', expected: `exactly one key: ${KEY_EXPECTED}` }],
+    });
+  }
+}
+
+/** 503 `IDEMPOTENCY_STORE_UNAVAILABLE`: the store could not be reached before the function ran. Retryable. */
+export class IdempotencyStoreUnavailableError extends SteadyError {
+  override readonly name = 'IdempotencyStoreUnavailableError';
+  constructor(cause: unknown) {
+    super('IDEMPOTENCY_STORE_UNAVAILABLE', 'The idempotency store could not be reached', { status: 503, retryable: true, expose: true, cause });
+  }
+}
+
+/** 500 `IDEMPOTENCY_RECORD_CORRUPT`: a stored record could not be read back. Terminal. */
+export class IdempotencyRecordCorruptError extends SteadyError {
+  override readonly name = 'IdempotencyRecordCorruptError';
+  constructor() {
+    super('IDEMPOTENCY_RECORD_CORRUPT', 'A stored idempotency record could not be read', { status: 500, retryable: false });
+  }
+}
