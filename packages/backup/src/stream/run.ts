@@ -2,7 +2,8 @@
  * One invocation of a stream backup: take the stream's lease, pull from the source after the
  * checkpointed position, flush the buffer into an object whenever it reaches `maxBytes` or
  * holds records older than `maxMs` (and when the source is drained: nothing is kept in memory
- * across invocations), checkpoint after each object, then acknowledge the source.
+ * across invocations), checkpoint after each object and then acknowledge its records to the
+ * source (SQS deletes them).
  * A gap reported by the source ends the timeline: later objects go to a new timeline, and a
  * new snapshot is needed before point-in-time restore can reach past the gap.
  */
@@ -134,7 +135,6 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
   let bufferStarted = 0;
   let pulledPosition = state.position;
   let pulledState = state.sourceState;
-  const pending: StreamRecord[][] = [];
   try {
     for (;;) {
       if (ctx.signal?.aborted || remaining(ctx) < options.reserveMs) {
@@ -166,18 +166,19 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
         await flush(open, options.name, buffer, pulledState, ctx.signal);
         result.objects++;
         result.records += buffer.length;
-        pending.push(buffer);
+        // In S3 and checkpointed: the source may forget them (SQS deletes; a FIFO group then
+        // delivers its next messages).
+        await options.source.ack?.(buffer, ctx.signal);
         buffer = [];
         bufferBytes = 0;
       }
-      if (batch.drained) {
+      if (batch.drained && batch.records.length === 0) {
         state.coveredUntil = new Date(pullStarted - options.coverageLagMs).toISOString();
         state.updatedAt = new Date().toISOString();
         await open.checkpoint.save(state, ctx.signal);
         break;
       }
     }
-    for (const records of pending) await options.source.ack?.(records, ctx.signal);
     await open.release();
   } catch (error) {
     await open.release().catch(() => undefined);

@@ -8,7 +8,10 @@ import { EJSON } from 'bson';
 import { toEjson } from '../../sources/mongo.js';
 import type { PulledBatch, StreamRecord } from '../types.js';
 
-/** The outbox event envelope (the shape `@steadyfn/outbox` writes). */
+/**
+ * The outbox event envelope, structurally `@steadyfn/outbox`'s `EventEnvelope` (kept here so
+ * this package's types need no outbox install; a test checks the two stay assignable).
+ */
 export interface OutboxEnvelope {
   id: string;
   type: string;
@@ -21,7 +24,9 @@ export interface OutboxEnvelope {
   causationId?: string;
   traceparent?: string;
   schemaVersion?: number;
-  change?: { op: 'insert' | 'update' | 'delete'; before?: unknown; after?: unknown };
+  change?: { op: 'insert' | 'update' | 'delete' | 'manual'; before?: unknown; after?: unknown };
+  related?: Record<string, unknown>;
+  context?: Record<string, string | number | boolean | null>;
 }
 
 /** Per-aggregate last `seq` seen, bounded: the oldest entries are dropped (those aggregates are not gap-checked until seen again). */

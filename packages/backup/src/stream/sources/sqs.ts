@@ -8,6 +8,7 @@
 import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
 import type { S3Sender } from '../../s3/client.js';
 import type { PulledBatch, StreamRecord, StreamSource } from '../types.js';
+import { envelopesToBatch } from './outbox.js';
 
 /** Options of `sqsSource()`. */
 export interface SqsSourceOptions {
@@ -18,6 +19,13 @@ export interface SqsSourceOptions {
   waitTimeSeconds?: number;
   /** Visibility timeout while a message is buffered, seconds. @default 300 */
   visibilityTimeoutSeconds?: number;
+  /**
+   * Message bodies are `@steadyfn/outbox` envelopes (the queue its relay sends to): archived as
+   * changes (`change.after` → upsert, `delete` → delete) with the per-aggregate `seq` checked.
+   * Use a FIFO queue: a standard queue may deliver one aggregate's events out of order, which
+   * reads as a gap. @default false
+   */
+  envelopes?: boolean;
 }
 
 interface Received {
@@ -62,15 +70,16 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
         const messages = out.Messages ?? [];
         for (const m of messages) {
           if (!m.MessageId || !m.ReceiptHandle) continue;
-          handles.set(m.MessageId, m.ReceiptHandle);
           const sent = Number(m.Attributes?.SentTimestamp ?? Date.now());
+          const position = `${String(sent).padStart(15, '0')}-${m.MessageId}`;
+          handles.set(position, m.ReceiptHandle);
           let payload: unknown = m.Body;
           try {
             payload = JSON.parse(m.Body ?? '');
           } catch {
             // Not JSON: archived as text.
           }
-          records.push({ id: m.MessageId, position: `${String(sent).padStart(15, '0')}-${m.MessageId}`, time: new Date(sent).toISOString(), op: 'event', payload });
+          records.push({ id: m.MessageId, position, time: new Date(sent).toISOString(), op: 'event', payload });
         }
         if (messages.length === 0) {
           drained = true;
@@ -78,6 +87,11 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
         }
       }
       records.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+      if (options.envelopes) {
+        const batch = envelopesToBatch(records.map((r) => ({ envelope: r.payload, position: r.position })), from.state, drained);
+        const gaps = [gap, batch.gap].filter((g): g is string => g !== undefined);
+        return { ...batch, ...(gaps.length > 0 ? { gap: gaps.join('; ') } : {}) };
+      }
       return { records, drained, ...(gap ? { gap } : {}) };
     },
     async ack(records, signal) {
@@ -85,10 +99,10 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
       for (let i = 0; i < records.length; i += 10) {
         const entries = records
           .slice(i, i + 10)
-          .map((r, n) => ({ Id: String(n), ReceiptHandle: handles.get(r.id) }))
+          .map((r, n) => ({ Id: String(n), ReceiptHandle: handles.get(r.position) }))
           .filter((e): e is { Id: string; ReceiptHandle: string } => e.ReceiptHandle !== undefined);
         if (entries.length > 0) await options.client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }), signal ? { abortSignal: signal } : undefined);
-        for (const r of records.slice(i, i + 10)) handles.delete(r.id);
+        for (const r of records.slice(i, i + 10)) handles.delete(r.position);
       }
     },
   };
