@@ -3,9 +3,10 @@
  * `code`; messages name the backup, object or option at fault but never a document, a key's
  * value or a secret. Option mistakes are the handler's `ConfigurationError` (`CONFIG_INVALID`).
  */
-import { SteadyError } from '@steadyfn/handler';
+// From the internal entry: the root entry would load every provider adapter.
+import { SteadyError, errorFacts } from '@steadyfn/handler/internal';
 
-export { ConfigurationError } from '@steadyfn/handler';
+export { ConfigurationError } from '@steadyfn/handler/internal';
 
 /** Where a backup problem was found: an S3 key, with the part number or line when known. */
 export interface BackupProblem {
@@ -165,13 +166,10 @@ export class RetentionDeleteError extends BackupError {
   }
 }
 
-/** A short, payload-free description of a driver or SDK error for logs: class and code, never the message. */
+/** A short, payload-free description of a driver or SDK error for logs: class, code and HTTP status, never the message. */
 export function describeError(error: unknown): string {
   if (error instanceof SteadyError) return `${error.name} ${error.code}`;
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown; Code?: unknown }).code ?? (error as { Code?: unknown }).Code;
-    const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
-    return [error.name, code === undefined ? '' : String(code), status === undefined ? '' : `HTTP ${String(status)}`].filter(Boolean).join(' ');
-  }
-  return typeof error;
+  const facts = errorFacts(error);
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return [facts.cause, facts.causeCode === undefined ? '' : String(facts.causeCode), status === undefined ? '' : `HTTP ${String(status)}`].filter(Boolean).join(' ');
 }
