@@ -1,60 +1,87 @@
 /**
- * An owner + lease + fencing-token store on S3, behind the shape of `@steadyfn/lease`
- * (claim / settle / get): one small JSON object per key, created with `If-None-Match: *` and
+ * An owner + lease + fencing-token store on S3 with the interface of `@steadyfn/lease`
+ * (claim / claimMany / settle / settleMany / get, plus renew): one small JSON object per key, created with `If-None-Match: *` and
  * taken over or renewed with `If-Match: <etag>`, so two runners can never both hold it.
  * Expiry is judged by S3's clock (the `Date` header of the read that preceded the write; it
  * has 1-second resolution, so leases of a few seconds or more).
  * The fencing token (`fence`) grows by one on every takeover; checkpoints carry it.
  *
- * Kept here until `@steadyfn/lease` has an S3 store; the lead may move it there.
+ * Kept here until `@steadyfn/lease` has an S3 store; the lead may move it there. A test checks
+ * that it satisfies that package's `LeaseStore` type.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { putConditional } from '../s3/conditional.js';
 import { isNotFound, sendTimed, type S3Location } from '../s3/client.js';
 import type { S3Capabilities } from '../s3/probe.js';
 
-/** A lease as stored. Times are epoch ms on the store's clock. */
-export interface LeaseRecord<D = unknown> {
+/** A lease as stored in its S3 object. Times are epoch ms on S3's clock. */
+interface StoredLease {
   key: string;
   owner: string;
   /** Fencing token: strictly increasing per key across takeovers. */
   fence: number;
-  /** `held` until settled; `released` (free to claim) or `done` (kept with its data until `keepUntil`). */
   state: 'held' | 'released' | 'done';
   expiresAt: number;
-  data?: D;
-  keepUntil?: number;
+  data?: string;
 }
 
+/** A live held record (the shape of `@steadyfn/lease`'s `HeldRecord`). */
+export interface HeldRecord {
+  state: 'held';
+  fence: number;
+  owner: string;
+  expiresAt: number;
+  data?: string;
+}
+
+/** A record settled with data (the shape of `@steadyfn/lease`'s `DoneRecord`). */
+export interface DoneRecord {
+  state: 'done';
+  fence: number;
+  expiresAt: number;
+  data: string;
+}
+
+/** A live record; released and expired records read as absent. */
+export type LeaseRecord = HeldRecord | DoneRecord;
+
 /** `claim` input: who claims, for how long. */
-export interface ClaimInput<D = unknown> {
+export interface ClaimRequest {
   key: string;
   owner: string;
   leaseMs: number;
-  data?: D;
+  data?: string;
 }
 
-/** `claim` result: the fence when claimed (or renewed by the same owner), else the record that holds it. */
-export type ClaimResult<D = unknown> = { claimed: true; fence: number } | { claimed: false; record: LeaseRecord<D> };
+/** The fence (and lease end) when claimed, else the live record that stopped the claim. */
+export type ClaimResult = { claimed: true; fence: number; expiresAt: number } | { claimed: false; record: LeaseRecord };
 
 /** `settle` input: release (no `data`) or mark done with `data`, kept `keepMs`. */
-export interface SettleInput<D = unknown> {
+export interface SettleRequest {
   key: string;
   owner: string;
   fence: number;
-  data?: D;
+  data?: string;
   keepMs?: number;
 }
 
-/** The lease interface (the shape of `@steadyfn/lease`). */
-export interface LeaseStore<D = unknown> {
-  claim(input: ClaimInput<D>, options?: { signal?: AbortSignal }): Promise<ClaimResult<D>>;
-  settle(input: SettleInput<D>, options?: { signal?: AbortSignal }): Promise<boolean>;
-  get(key: string, options?: { signal?: AbortSignal }): Promise<LeaseRecord<D> | undefined>;
+/**
+ * The lease interface of `@steadyfn/lease` (claim / claimMany / settle / settleMany / get),
+ * plus `renew`, which long jobs need: the holder extends its lease (same fence) while nobody
+ * has taken it over.
+ */
+export interface S3LeaseStore {
+  claim(request: ClaimRequest, options?: { signal?: AbortSignal }): Promise<ClaimResult>;
+  claimMany(requests: ReadonlyArray<ClaimRequest>, options?: { signal?: AbortSignal }): Promise<ClaimResult[]>;
+  settle(request: SettleRequest, options?: { signal?: AbortSignal }): Promise<boolean>;
+  settleMany(requests: ReadonlyArray<SettleRequest>, options?: { signal?: AbortSignal }): Promise<boolean[]>;
+  get(key: string, options?: { signal?: AbortSignal }): Promise<LeaseRecord | undefined>;
+  /** Extends the lease of `owner`'s generation `fence` by `leaseMs` (from now); false when it was taken over or settled. */
+  renew(request: { key: string; owner: string; fence: number; leaseMs: number }, options?: { signal?: AbortSignal }): Promise<boolean>;
 }
 
-interface Read<D> {
-  record: LeaseRecord<D> | undefined;
+interface Read {
+  record: StoredLease | undefined;
   etag: string | undefined;
   now: number;
 }
@@ -65,11 +92,12 @@ interface Read<D> {
  * @example
  * const leases = s3LeaseStore(loc, capabilities);
  * const claim = await leases.claim({ key: 'jobs/nightly/lease.json', owner: ctx.requestId, leaseMs: 60_000 });
+ * if (claim.claimed) await leases.renew({ key: 'jobs/nightly/lease.json', owner: ctx.requestId, fence: claim.fence, leaseMs: 60_000 });
  */
-export function s3LeaseStore<D = unknown>(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, now: () => number = Date.now): LeaseStore<D> {
+export function s3LeaseStore(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, now: () => number = Date.now): S3LeaseStore {
   const fullKey = (key: string): string => (loc.prefix ? `${loc.prefix}/${key}` : key);
 
-  async function read(key: string, signal?: AbortSignal): Promise<Read<D>> {
+  async function read(key: string, signal?: AbortSignal): Promise<Read> {
     try {
       const { output, serverTime } = await sendTimed<{ Body?: { transformToString(): Promise<string> }; ETag?: string }>(
         loc.client,
@@ -77,45 +105,73 @@ export function s3LeaseStore<D = unknown>(loc: S3Location, caps: Pick<S3Capabili
         signal,
       );
       const text = output.Body ? await output.Body.transformToString() : '';
-      return { record: JSON.parse(text) as LeaseRecord<D>, etag: output.ETag, now: serverTime ?? now() };
+      return { record: JSON.parse(text) as StoredLease, etag: output.ETag, now: serverTime ?? now() };
     } catch (error) {
       if (isNotFound(error)) return { record: undefined, etag: undefined, now: (error as { $serverTime?: number }).$serverTime ?? now() };
       throw error;
     }
   }
 
-  async function write(key: string, etag: string | undefined, record: LeaseRecord<D>, signal?: AbortSignal): Promise<boolean> {
+  async function write(key: string, etag: string | undefined, record: StoredLease, signal?: AbortSignal): Promise<boolean> {
     const result = await putConditional(loc, caps, fullKey(key), etag, JSON.stringify(record), signal ? { signal } : {});
     return result.written;
   }
 
-  return {
+  /** The live record as the interface shows it (this process's clock). */
+  const live = (record: StoredLease | undefined, t: number): LeaseRecord | undefined => {
+    if (!record || record.state === 'released' || record.expiresAt <= t) return undefined;
+    const local = now() + (record.expiresAt - t);
+    return record.state === 'done'
+      ? { state: 'done', fence: record.fence, expiresAt: local, data: record.data ?? '' }
+      : { state: 'held', fence: record.fence, owner: record.owner, expiresAt: local, ...(record.data === undefined ? {} : { data: record.data }) };
+  };
+
+  const store: S3LeaseStore = {
     async claim(input, options = {}) {
       const { record, etag, now: t } = await read(input.key, options.signal);
-      const free = !record || record.state === 'released' || (record.state === 'held' && record.expiresAt <= t) || (record.state === 'done' && (record.keepUntil ?? 0) <= t);
-      // The owner renewing (even just past expiry, if nobody took it over meanwhile) keeps its fence.
-      const mine = record?.state === 'held' && record.owner === input.owner;
-      if (record && !free && !mine) return { claimed: false, record };
-      const fence = mine ? record.fence : (record?.fence ?? 0) + 1;
-      const next: LeaseRecord<D> = { key: input.key, owner: input.owner, fence, state: 'held', expiresAt: t + input.leaseMs, ...(input.data === undefined ? {} : { data: input.data }) };
-      if (await write(input.key, etag, next, options.signal)) return { claimed: true, fence };
+      const holder = live(record, t);
+      if (holder) return { claimed: false, record: holder };
+      const fence = (record?.fence ?? 0) + 1;
+      const next: StoredLease = { key: input.key, owner: input.owner, fence, state: 'held', expiresAt: t + input.leaseMs, ...(input.data === undefined ? {} : { data: input.data }) };
+      if (await write(input.key, etag, next, options.signal)) return { claimed: true, fence, expiresAt: now() + input.leaseMs };
       // Someone else wrote between our read and write: report what holds it now.
       const again = await read(input.key, options.signal);
-      return again.record ? { claimed: false, record: again.record } : { claimed: false, record: next };
+      return { claimed: false, record: live(again.record, again.now) ?? { state: 'held', fence: next.fence, owner: '', expiresAt: now() } };
+    },
+
+    async claimMany(requests, options = {}) {
+      const out: ClaimResult[] = [];
+      for (const request of requests) out.push(await store.claim(request, options));
+      return out;
     },
 
     async settle(input, options = {}) {
       const { record, etag, now: t } = await read(input.key, options.signal);
+      // The holder of this generation may settle even after its lease ran out, if nobody took over.
       if (!record || record.owner !== input.owner || record.fence !== input.fence || record.state !== 'held') return false;
-      const next: LeaseRecord<D> =
+      const next: StoredLease =
         input.data === undefined
           ? { ...record, state: 'released', expiresAt: t }
-          : { ...record, state: 'done', expiresAt: t, data: input.data, keepUntil: t + (input.keepMs ?? 0) };
+          : { ...record, state: 'done', data: input.data, expiresAt: t + (input.keepMs ?? 0) };
       return write(input.key, etag, next, options.signal);
     },
 
+    async settleMany(requests, options = {}) {
+      const out: boolean[] = [];
+      for (const request of requests) out.push(await store.settle(request, options));
+      return out;
+    },
+
     async get(key, options = {}) {
-      return (await read(key, options.signal)).record;
+      const { record, now: t } = await read(key, options.signal);
+      return live(record, t);
+    },
+
+    async renew(input, options = {}) {
+      const { record, etag, now: t } = await read(input.key, options.signal);
+      if (!record || record.owner !== input.owner || record.fence !== input.fence || record.state !== 'held') return false;
+      return write(input.key, etag, { ...record, expiresAt: t + input.leaseMs }, options.signal);
     },
   };
+  return store;
 }

@@ -132,9 +132,9 @@ export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunCont
 
   let failure: unknown;
   const renewal = setInterval(() => {
-    leases.claim({ key: leaseKey, owner, leaseMs: options.leaseMs }).then(
-      (again) => {
-        if (!again.claimed || again.fence !== fence) failure ??= new FencedError(`snapshot job "${options.job}": lease lost to another runner`);
+    leases.renew({ key: leaseKey, owner, fence, leaseMs: options.leaseMs }).then(
+      (kept) => {
+        if (!kept) failure ??= new FencedError(`snapshot job "${options.job}": lease lost to another runner`);
       },
       (error: unknown) => void (failure ??= error),
     );
