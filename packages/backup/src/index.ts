@@ -17,7 +17,7 @@ export type { S3Capabilities } from './s3/probe.js';
 export { probeS3 } from './s3/probe.js';
 export type { RunContext, LogLike } from './context.js';
 export { s3LeaseStore } from './lease/s3.js';
-export type { S3LeaseStore, LeaseRecord, HeldRecord, DoneRecord, ClaimRequest, ClaimResult, SettleRequest } from './lease/s3.js';
+export type { S3LeaseStore } from './lease/s3.js';
 export { parseManifest, MANIFEST_FORMAT_VERSION } from './format/manifest.js';
 export type { Manifest, ManifestDataset, ManifestSegment, ManifestPart, PositionMark } from './format/manifest.js';
 export { ContentHash } from './format/content-hash.js';

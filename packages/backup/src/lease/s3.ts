@@ -6,10 +6,10 @@
  * has 1-second resolution, so leases of a few seconds or more).
  * The fencing token (`fence`) grows by one on every takeover; checkpoints carry it.
  *
- * Kept here until `@steadyfn/lease` has an S3 store; the lead may move it there. A test checks
- * that it satisfies that package's `LeaseStore` type.
+ * Kept here until `@steadyfn/lease` has an S3 store; the lead may move it there.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { CallOptions, ClaimResult, LeaseRecord, LeaseStore } from '@steadyfn/lease';
 import { putConditional } from '../s3/conditional.js';
 import { isNotFound, sendTimed, type S3Location } from '../s3/client.js';
 import type { S3Capabilities } from '../s3/probe.js';
@@ -25,59 +25,14 @@ interface StoredLease {
   data?: string;
 }
 
-/** A live held record (the shape of `@steadyfn/lease`'s `HeldRecord`). */
-export interface HeldRecord {
-  state: 'held';
-  fence: number;
-  owner: string;
-  expiresAt: number;
-  data?: string;
-}
-
-/** A record settled with data (the shape of `@steadyfn/lease`'s `DoneRecord`). */
-export interface DoneRecord {
-  state: 'done';
-  fence: number;
-  expiresAt: number;
-  data: string;
-}
-
-/** A live record; released and expired records read as absent. */
-export type LeaseRecord = HeldRecord | DoneRecord;
-
-/** `claim` input: who claims, for how long. */
-export interface ClaimRequest {
-  key: string;
-  owner: string;
-  leaseMs: number;
-  data?: string;
-}
-
-/** The fence (and lease end) when claimed, else the live record that stopped the claim. */
-export type ClaimResult = { claimed: true; fence: number; expiresAt: number } | { claimed: false; record: LeaseRecord };
-
-/** `settle` input: release (no `data`) or mark done with `data`, kept `keepMs`. */
-export interface SettleRequest {
-  key: string;
-  owner: string;
-  fence: number;
-  data?: string;
-  keepMs?: number;
-}
-
 /**
  * The lease interface of `@steadyfn/lease` (claim / claimMany / settle / settleMany / get),
  * plus `renew`, which long jobs need: the holder extends its lease (same fence) while nobody
- * has taken it over.
+ * has taken it over or settled it.
  */
-export interface S3LeaseStore {
-  claim(request: ClaimRequest, options?: { signal?: AbortSignal }): Promise<ClaimResult>;
-  claimMany(requests: ReadonlyArray<ClaimRequest>, options?: { signal?: AbortSignal }): Promise<ClaimResult[]>;
-  settle(request: SettleRequest, options?: { signal?: AbortSignal }): Promise<boolean>;
-  settleMany(requests: ReadonlyArray<SettleRequest>, options?: { signal?: AbortSignal }): Promise<boolean[]>;
-  get(key: string, options?: { signal?: AbortSignal }): Promise<LeaseRecord | undefined>;
+export interface S3LeaseStore extends LeaseStore {
   /** Extends the lease of `owner`'s generation `fence` by `leaseMs` (from now); false when it was taken over or settled. */
-  renew(request: { key: string; owner: string; fence: number; leaseMs: number }, options?: { signal?: AbortSignal }): Promise<boolean>;
+  renew(request: { key: string; owner: string; fence: number; leaseMs: number }, options?: CallOptions): Promise<boolean>;
 }
 
 interface Read {
