@@ -4,7 +4,7 @@
  * fill and compare data.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
@@ -68,6 +68,17 @@ export async function listAll(client: S3Client, bucket: string, prefix = ''): Pr
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return out.sort();
+}
+
+/** An object's JSON, or undefined when absent (tests read checkpoints and indexes with it). */
+export async function readJson<T>(client: S3Client, bucket: string, key: string): Promise<T | undefined> {
+  try {
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return JSON.parse(await out.Body!.transformToString()) as T;
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
 }
 
 /** Unfinished multipart uploads in the bucket. */
