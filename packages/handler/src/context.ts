@@ -128,13 +128,20 @@ export class InvocationContext implements BaseContext {
 
   /** Built on first use: most invocations never log. */
   get log(): Logger {
-    return (this.#log ??= invocationLogger(this.#logger, this.provider, this.requestId, this.deliveryId, this.coldStart, this.trigger.kind));
+    return (this.#log ??= invocationLogger(this.#logger, this.provider, this.requestId, this.deliveryId, this.coldStart, { fn: this.functionName, trigger: this.trigger.kind }));
   }
 }
 
 /** The logger of one invocation; adapters use it too for what they log before or after the core runs. */
-export function invocationLogger(logger: Logger, provider: Provider, requestId: string, deliveryId: string | undefined, coldStart: boolean, trigger?: string): Logger {
-  return logger.child(trigger === undefined ? { provider, requestId, deliveryId, coldStart } : { provider, requestId, deliveryId, coldStart, trigger });
+export function invocationLogger(
+  logger: Logger,
+  provider: Provider,
+  requestId: string,
+  deliveryId: string | undefined,
+  coldStart: boolean,
+  invocation?: { fn: string; trigger: string },
+): Logger {
+  return logger.child(invocation === undefined ? { provider, requestId, deliveryId, coldStart } : { fn: invocation.fn, provider, requestId, deliveryId, coldStart, trigger: invocation.trigger });
 }
 
 export function createContext(def: Definition, frame: Frame, inv: Invocation, deadline: Deadline, coldStart: boolean): InvocationContext {

@@ -21,7 +21,7 @@ export const SPAN_KIND = { INTERNAL: 0, SERVER: 1, CLIENT: 2, PRODUCER: 3, CONSU
 export const SPAN_STATUS = { UNSET: 0, OK: 1, ERROR: 2 } as const;
 
 /** An attribute value as the API takes it. */
-export type AttributeValue = string | number | boolean | ReadonlyArray<string> | ReadonlyArray<number> | ReadonlyArray<boolean>;
+export type AttributeValue = string | number | boolean | Array<null | undefined | string> | Array<null | undefined | number> | Array<null | undefined | boolean>;
 export type Attributes = Record<string, AttributeValue | undefined>;
 
 /** `SpanContext`: ids as lower-case hex, `traceFlags` bit 0 = sampled. */
