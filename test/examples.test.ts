@@ -11,6 +11,7 @@ import * as azureModule from '@azure/functions';
 import { main as lambdaMain } from '../examples/aws-lambda/index.mjs';
 import { main as azureMain } from '../examples/azure-functions/src/functions/orders.mjs';
 import '../examples/gcp-functions/index.mjs';
+import { apiGatewayV2, pubsubCloudEvent, sqsRecord } from './support/events.js';
 
 const require = createRequire(import.meta.url);
 const azure = ((azureModule as unknown as { default?: typeof azureModule }).default ?? azureModule) as typeof azureModule;
@@ -18,28 +19,6 @@ const order = { sku: 'tea-42', qty: 2 };
 const expected = { accepted: true, sku: 'tea-42', qty: 2 };
 
 const lambdaContext = (id: string) => ({ awsRequestId: id, functionName: 'orders', getRemainingTimeInMillis: () => 30_000 });
-const apiGatewayV2 = (body: unknown) => ({
-  version: '2.0',
-  routeKey: 'POST /orders',
-  rawPath: '/orders',
-  rawQueryString: '',
-  headers: { 'content-type': 'application/json' },
-  requestContext: { http: { method: 'POST', path: '/orders', sourceIp: '127.0.0.1' }, requestId: 'r', domainName: 'x.execute-api.eu-west-1.amazonaws.com' },
-  body: JSON.stringify(body),
-  isBase64Encoded: false,
-});
-const sqsRecord = (messageId: string, body: unknown) => ({
-  messageId,
-  receiptHandle: `rh-${messageId}`,
-  body: JSON.stringify(body),
-  attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: 'A', ApproximateFirstReceiveTimestamp: '1700000000001' },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:orders',
-  awsRegion: 'eu-west-1',
-});
-
 let gcpHttpUrl = '';
 let gcpEventUrl = '';
 const servers: Array<{ close(cb: () => void): void }> = [];
@@ -116,18 +95,7 @@ describe('the provider examples agree', () => {
     expect(sqs).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
 
     // Pub/Sub CloudEvent (binary content mode): 2xx on success, non-2xx on failure.
-    const pubsub = (id: string, body: unknown) =>
-      fetch(gcpEventUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'ce-specversion': '1.0',
-          'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
-          'ce-source': '//pubsub.googleapis.com/projects/p/topics/orders',
-          'ce-id': id,
-        },
-        body: JSON.stringify({ message: { data: Buffer.from(JSON.stringify(body)).toString('base64'), messageId: id, attributes: {} }, subscription: 'projects/p/subscriptions/orders' }),
-      });
+    const pubsub = (id: string, body: unknown) => fetch(gcpEventUrl, pubsubCloudEvent(id, body));
     expect((await pubsub('p1', order)).status).toBe(204);
     expect((await pubsub('p2', { sku: 'discontinued', qty: 1 })).status).toBeGreaterThanOrEqual(400);
 

@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeConsumer, strictOptions, type Consumer } from './support/consumer.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const packages = readdirSync(`${root}packages`).filter((d) => existsSync(`${root}packages/${d}/package.json`));
@@ -21,10 +22,16 @@ interface Manifest {
   files?: string[];
 }
 
+type Entry = { import: { types: string; default: string }; require: { types: string; default: string } };
+
+/** Every entry a package exports (`.` and subpaths such as `./redis`), without `./package.json`. */
+function entriesOf(manifest: Manifest): Array<[string, Entry]> {
+  return Object.entries(manifest.exports).filter(([path]) => path !== './package.json') as Array<[string, Entry]>;
+}
+
 describe.each(packages)('package %s', (dir) => {
   const pkgDir = `${root}packages/${dir}`;
   const manifest = JSON.parse(readFileSync(`${pkgDir}/package.json`, 'utf8')) as Manifest;
-  const entry = manifest.exports['.'] as { import: { types: string; default: string }; require: { types: string; default: string } };
 
   it('declares a consumer-ready manifest', () => {
     expect(manifest.sideEffects).toBe(false);
@@ -36,19 +43,22 @@ describe.each(packages)('package %s', (dir) => {
     expect(existsSync(`${pkgDir}/README.md`)).toBe(true);
   });
 
-  it('builds ESM, CJS and types for both', () => {
-    for (const file of [entry.import.default, entry.import.types, entry.require.default, entry.require.types]) {
-      expect(existsSync(`${pkgDir}/${file}`), `${manifest.name}: ${file} (run \`npm run build\`)`).toBe(true);
+  it('builds ESM, CJS and types for both, for every entry', () => {
+    for (const [, entry] of entriesOf(manifest)) {
+      for (const file of [entry.import.default, entry.import.types, entry.require.default, entry.require.types]) {
+        expect(existsSync(`${pkgDir}/${file}`), `${manifest.name}: ${file} (run \`npm run build\`)`).toBe(true);
+      }
     }
   });
 
-  it('loads by name through import and require with the same exports', () => {
+  it.each(entriesOf(manifest).map(([path]) => path))('entry %s loads by name through import and require with the same exports', (path) => {
+    const specifier = path === '.' ? manifest.name : `${manifest.name}/${path.slice(2)}`;
     // A separate Node process resolves the package the way a user's code does.
     const script = `
       const { createRequire } = require('node:module');
       const req = createRequire(${JSON.stringify(`${pkgDir}/package.json`)});
-      const cjs = req(${JSON.stringify(manifest.name)});
-      import(req.resolve(${JSON.stringify(manifest.name)}).replace(/\\.cjs$/, '.js')).then((esm) => {
+      const cjs = req(${JSON.stringify(specifier)});
+      import(req.resolve(${JSON.stringify(specifier)}).replace(/\\.cjs$/, '.js')).then((esm) => {
         console.log(JSON.stringify({ cjs: Object.keys(cjs).sort(), esm: Object.keys(esm).sort() }));
       });`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: pkgDir, encoding: 'utf8' })) as { cjs: string[]; esm: string[] };
@@ -57,16 +67,84 @@ describe.each(packages)('package %s', (dir) => {
   });
 });
 
+/** The declaration files an entry's types pull in: the entry and the chunks it imports, transitively. */
+function declarationClosure(pkgDir: string, types: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(`${pkgDir}/dist/${file}`, 'utf8');
+    for (const m of text.matchAll(/from ['"]\.\/([^'"]+)\.(c?)js['"]/g)) visit(`${m[1]}.d.${m[2] === 'c' ? 'cts' : 'ts'}`);
+  };
+  visit(types.replace(/^\.\/dist\//, ''));
+  return [...seen];
+}
+
+/** Which optional driver an entry exists for; every other entry imports none. */
+const DRIVER_OF_ENTRY: Record<string, string> = {
+  '@steadyfn/connections/redis': 'ioredis',
+  '@steadyfn/connections/mongodb': 'mongodb',
+  '@steadyfn/connections/s3': '@aws-sdk/client-s3',
+  '@steadyfn/connections/sqs': '@aws-sdk/client-sqs',
+};
+
 // A user of one store must not need another store's driver types (with skipLibCheck: false).
-// @steadyfn/connections is left out: handing out typed driver clients is its purpose.
-describe.each(packages.filter((dir) => dir !== 'connections'))('package %s types', (dir) => {
-  it('import no optional driver', () => {
-    const pkgDir = `${root}packages/${dir}`;
-    const manifest = JSON.parse(readFileSync(`${pkgDir}/package.json`, 'utf8')) as Manifest & { peerDependenciesMeta?: Record<string, unknown> };
-    const types = (manifest.exports['.'] as { import: { types: string } }).import.types;
-    const declarations = readFileSync(`${pkgDir}/${types}`, 'utf8');
-    for (const driver of Object.keys(manifest.peerDependenciesMeta ?? {})) {
-      expect(declarations, `${manifest.name} types import ${driver}`).not.toMatch(new RegExp(`from ['"]${driver.replace('/', '\\/')}['"]`));
+describe.each(packages)('package %s types', (dir) => {
+  const pkgDir = `${root}packages/${dir}`;
+  const manifest = JSON.parse(readFileSync(`${pkgDir}/package.json`, 'utf8')) as Manifest & { peerDependenciesMeta?: Record<string, unknown> };
+  it.each(entriesOf(manifest).map(([path]) => path))('entry %s imports no optional driver but its own', (path) => {
+    const specifier = path === '.' ? manifest.name : `${manifest.name}/${path.slice(2)}`;
+    const [, entry] = entriesOf(manifest).find(([p]) => p === path)!;
+    for (const types of [entry.import.types, entry.require.types]) {
+      for (const file of declarationClosure(pkgDir, types)) {
+        const declarations = readFileSync(`${pkgDir}/dist/${file}`, 'utf8');
+        for (const driver of Object.keys(manifest.peerDependenciesMeta ?? {})) {
+          if (DRIVER_OF_ENTRY[specifier] === driver) continue;
+          expect(declarations, `${specifier} types (${file}) import ${driver}`).not.toMatch(new RegExp(`from ['"]${driver.replace('/', '\\/')}['"]`));
+        }
+      }
     }
+  });
+});
+
+// The proof, as a user meets it: a strict project with only ioredis installed type-checks
+// @steadyfn/connections and its Redis entry without skipLibCheck.
+describe.each(['node16', 'bundler'] as const)('a strict consumer with only ioredis installed (%s resolution, skipLibCheck: false)', (mode) => {
+  let consumer: Consumer;
+  beforeAll(() => {
+    consumer = makeConsumer(['handler', 'connections'], ['ioredis', 'zod', '@types/node']);
+    consumer.write(
+      'redis-only.ts',
+      [
+        "import { handler } from '@steadyfn/handler';",
+        "import { closeAll, connections, defineClient, type ClientHandle } from '@steadyfn/connections';",
+        "import { redis, type RedisHandle } from '@steadyfn/connections/redis';",
+        'const cache: RedisHandle = redis({ url: process.env.REDIS_URL, idleThresholdMs: 5_000 });',
+        "const other: ClientHandle<{ ok: true }> = defineClient({ name: 'other', create: () => ({ ok: true as const }) });",
+        'export const main = handler({ use: [connections({ redis: cache, other })] }, async (_input, ctx) => {',
+        "  const value: string | null = await ctx.redis.get('k');",
+        '  return { value, ok: ctx.other.ok };',
+        '});',
+        'export const reset = closeAll;',
+        '',
+      ].join('\n'),
+    );
+    consumer.write('mongo.ts', "import { mongo } from '@steadyfn/connections/mongodb';\nexport const store = mongo();\n");
+    const options = strictOptions(mode);
+    consumer.write('tsconfig.redis.json', JSON.stringify({ compilerOptions: options, files: ['redis-only.ts'] }));
+    consumer.write('tsconfig.mongo.json', JSON.stringify({ compilerOptions: options, files: ['mongo.ts'] }));
+  });
+  afterAll(() => consumer?.dispose());
+
+  it('type-checks the root and the Redis entry', () => {
+    const result = consumer.tsc('tsconfig.redis.json');
+    expect(result.output).toBe('');
+    expect(result.ok).toBe(true);
+  });
+
+  it('the MongoDB entry, whose driver is absent, does not (the check can fail)', () => {
+    const result = consumer.tsc('tsconfig.mongo.json');
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/Cannot find module 'mongodb'/);
   });
 });

@@ -3,7 +3,9 @@
 // (cached across warm invocations, checked after a thaw); @steadyfn/idempotency makes a
 // retried request with the same Idempotency-Key replay the first answer instead of
 // recording the order twice.
-import { connections, mongo, redis } from '@steadyfn/connections';
+import { connections } from '@steadyfn/connections';
+import { mongo } from '@steadyfn/connections/mongodb';
+import { redis } from '@steadyfn/connections/redis';
 import { handler, httpResult } from '@steadyfn/handler';
 import { idempotency, redisStore } from '@steadyfn/idempotency';
 import { z } from 'zod';

@@ -2,7 +2,7 @@
  * Which failures are about the connection rather than the operation, and which of those
  * prove the operation never reached the server (so even a write may be sent again).
  */
-import { SteadyError } from '@steadyfn/handler';
+import { SteadyError } from '@steadyfn/handler/internal';
 
 /** Socket-level error codes: the connection broke, was refused or timed out. */
 const CONNECTION_CODES = new Set([
@@ -52,7 +52,13 @@ function nameOf(e: Record<string, unknown>): string {
   return typeof e.name === 'string' && e.name !== 'Error' ? e.name : typeof ctorName === 'string' ? ctorName : '';
 }
 
-/** True when `err` (or its cause) says the connection failed: ECONNRESET, EPIPE, `Connection is closed`, … */
+/**
+ * True when `err` (or one of its first five causes) says the connection failed rather than
+ * the operation: a socket code (`ECONNRESET`, `EPIPE`, `ECONNREFUSED`, `ETIMEDOUT`, …), a
+ * MongoDB network, server selection or pool error, ioredis `Connection is closed`.
+ * @example
+ * isConnectionError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })); // true
+ */
 export function isConnectionError(err: unknown): boolean {
   for (const e of causes(err)) {
     if (typeof e.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
@@ -77,9 +83,27 @@ export function wasNotSent(err: unknown): boolean {
   return false;
 }
 
-/** The client could not be (re)connected. Retryable: a later attempt may find the server back. */
+/**
+ * Code of the `ConfigurationError` (terminal, HTTP 500) raised at first use when a client's
+ * driver package is not installed; its message names the package to install.
+ */
+export const CONNECTION_DRIVER_MISSING = 'CONNECTION_DRIVER_MISSING';
+
+/**
+ * Code of the `ConfigurationError` (terminal, HTTP 500) raised at first use when a client's
+ * driver is installed but cannot be loaded, e.g. `Dynamic require of "events" is not
+ * supported` in an ESM bundle without `require`. Its message carries the loader's message.
+ */
+export const CONNECTION_DRIVER_LOAD_FAILED = 'CONNECTION_DRIVER_LOAD_FAILED';
+
+/**
+ * The client could not be connected or rebuilt (refused, timed out after
+ * `connectTimeoutMs`). Code `CONNECTION_UNAVAILABLE`, HTTP 503, retryable: a later attempt may
+ * find the server back. The driver's error is the `cause`, logged by class and code only.
+ */
 export class ConnectionUnavailableError extends SteadyError {
   override readonly name = 'ConnectionUnavailableError';
+  /** The handle's name. */
   readonly client: string;
   constructor(client: string, cause: unknown) {
     super('CONNECTION_UNAVAILABLE', `Could not connect the ${client} client`, { status: 503, retryable: true, expose: true, cause });
@@ -89,10 +113,12 @@ export class ConnectionUnavailableError extends SteadyError {
 
 /**
  * The connection broke during an operation that is not safe to send twice (a write the
- * caller did not mark `safe`). It is not retried here; the whole invocation may be.
+ * caller did not mark `safe`), or during its one repeat. Code `CONNECTION_LOST`, HTTP 503,
+ * retryable: it is not repeated here; the whole invocation may be.
  */
 export class ConnectionLostError extends SteadyError {
   override readonly name = 'ConnectionLostError';
+  /** The handle's name. */
   readonly client: string;
   constructor(client: string, cause: unknown) {
     super('CONNECTION_LOST', `The ${client} connection was lost during an operation that is not safe to repeat`, {
@@ -105,9 +131,13 @@ export class ConnectionLostError extends SteadyError {
   }
 }
 
-/** The server is so close to its connection limit that this instance refuses to add more. */
+/**
+ * The server is so close to its connection limit (`shedRatio`) that this instance refuses to
+ * add more. Code `CONNECTION_BUDGET_EXHAUSTED`, HTTP 503, retryable, with `Retry-After` in seconds.
+ */
 export class ConnectionBudgetError extends SteadyError {
   override readonly name = 'ConnectionBudgetError';
+  /** The handle's name. */
   readonly client: string;
   constructor(client: string, used: number, limit: number, retryAfterSeconds: number) {
     super('CONNECTION_BUDGET_EXHAUSTED', `The ${client} server uses ${used} of ${limit} connections; not opening more`, {

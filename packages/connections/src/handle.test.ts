@@ -3,7 +3,7 @@
  * packages/connections/test/): what is cached, what is shared, what is retried.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '@steadyfn/handler';
+import { ConfigurationError, TerminalError, createLogger } from '@steadyfn/handler';
 import { closeAll } from './registry.js';
 import { defineClient, type ClientSpec } from './handle.js';
 
@@ -71,10 +71,10 @@ describe('defineClient', () => {
     const f = fake();
     const handle = defineClient({
       ...f.spec,
-      async create() {
+      async create(context) {
         attempt++;
         if (attempt === 1) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-        return f.spec.create();
+        return f.spec.create(context);
       },
     });
     const results = await Promise.allSettled([handle.get(), handle.get(), handle.get()]);
@@ -292,5 +292,134 @@ describe('defineClient', () => {
       await handle.get();
       expect(reads).toBe(0);
     });
+  });
+});
+
+describe('defineClient under a deadline (signals)', () => {
+  function capture() {
+    const lines: Array<Record<string, unknown>> = [];
+    return { lines, logger: createLogger({}, (l) => lines.push(JSON.parse(l) as Record<string, unknown>), 'debug') };
+  }
+
+  it('a connect every waiter gave up on is aborted: create sees the signal, a late client is closed, nothing is cached', async () => {
+    const late: FakeClient = { id: 7, ready: true, closed: false };
+    let createSignal: AbortSignal | undefined;
+    let release: (c: FakeClient) => void = () => undefined;
+    const handle = defineClient<FakeClient>({
+      ...fake().spec,
+      create: ({ signal }) => {
+        createSignal = signal;
+        return new Promise<FakeClient>((resolve) => (release = resolve));
+      },
+    });
+    const caller = new AbortController();
+    const pending = handle.get({ signal: caller.signal });
+    const reason = new Error('deadline');
+    caller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(createSignal?.aborted).toBe(true);
+    release(late);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(late.closed).toBe(true);
+    expect(handle.peek()).toBeUndefined();
+    expect(handle.stats).toMatchObject({ connects: 0, connectFailures: 1 });
+  });
+
+  it('a ConfigurationError from create is passed through (terminal) and logged with its message', async () => {
+    const { lines, logger } = capture();
+    const handle = defineClient<FakeClient>({
+      ...fake().spec,
+      logger,
+      create: () => {
+        throw new ConfigurationError('fake(): the "fake-driver" package is not installed', { field: 'driver', expected: 'installed', code: 'CONNECTION_DRIVER_MISSING' });
+      },
+    });
+    await expect(handle.get()).rejects.toMatchObject({ code: 'CONNECTION_DRIVER_MISSING', retryable: false });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: 'connections: client cannot be created', client: 'fake', reason: 'fake(): the "fake-driver" package is not installed' }),
+    );
+  });
+
+  it("the user's own terminal error from create stays as it is; any other error becomes CONNECTION_UNAVAILABLE", async () => {
+    const terminal = new TerminalError('NO_TENANT', 'unknown tenant');
+    const handle = defineClient<FakeClient>({ ...fake().spec, create: () => Promise.reject(terminal) });
+    await expect(handle.get()).rejects.toBe(terminal);
+    const other = defineClient<FakeClient>({ ...fake().spec, name: 'other', create: () => Promise.reject(new Error('password authentication failed for user "x"')) });
+    await expect(other.get()).rejects.toMatchObject({ code: 'CONNECTION_UNAVAILABLE', retryable: true, message: 'Could not connect the other client' });
+  });
+
+  it('a command cut off by the signal rejects with its reason and leaves the client suspect', async () => {
+    const f = fake();
+    const handle = defineClient(f.spec);
+    await handle.get();
+    const caller = new AbortController();
+    const pending = handle.run(() => new Promise(() => undefined), { signal: caller.signal });
+    const reason = new Error('deadline');
+    caller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect((await handle.acquire()).state).toBe('revalidated');
+    expect(f.pings).toBe(1);
+  });
+
+  it('a command is not sent once the signal has aborted', async () => {
+    const handle = defineClient(fake().spec);
+    await handle.get();
+    let calls = 0;
+    const reason = new Error('late');
+    await expect(handle.run(() => calls++, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(calls).toBe(0);
+  });
+
+  it('a thaw check cut off by the signal gives no verdict: no failure counted, checked again next time', async () => {
+    let clock = 0;
+    let answer: (() => void) | undefined;
+    const f = fake();
+    const handle = defineClient({ ...f.spec, idleThresholdMs: 10, now: () => clock, ping: () => new Promise<void>((resolve) => (answer = resolve)) });
+    await handle.get();
+    clock += 100;
+    const caller = new AbortController();
+    const pending = handle.acquire({ signal: caller.signal });
+    caller.abort(new Error('deadline'));
+    await expect(pending).rejects.toThrow('deadline');
+    expect(handle.stats).toMatchObject({ pings: 1, pingFailures: 0, reconnects: 0 });
+    const next = handle.acquire();
+    // The second ping is sent on a later tick; answer that one.
+    await new Promise((r) => setImmediate(r));
+    answer!();
+    expect((await next).state).toBe('revalidated');
+    expect(handle.stats.pings).toBe(2);
+  });
+});
+
+describe('defineClient options are checked up front', () => {
+  it.each([
+    [{ name: '' }, 'name'],
+    [{ pingTimeoutMs: 0 }, 'pingTimeoutMs'],
+    [{ connectTimeoutMs: 1.5 }, 'connectTimeoutMs'],
+    [{ idleThresholdMs: -1 }, 'idleThresholdMs'],
+    [{ budget: { warnRatio: 2 } }, 'budget.warnRatio'],
+    [{ budget: 'on' }, 'budget'],
+    [{ ping: 'PING' }, 'ping'],
+    [{ logger: console.log }, 'logger'],
+  ])('%j is a ConfigurationError on %s', (bad, field) => {
+    const spec = { ...fake().spec, ...bad } as unknown as ClientSpec<FakeClient>;
+    let thrown: unknown;
+    try {
+      defineClient(spec);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigurationError);
+    expect(thrown).toMatchObject({ code: 'CONFIG_INVALID', field, retryable: false });
+    expect((thrown as Error).message).toMatch(new RegExp(`^defineClient\\(\\): option "${field.replace('.', '\\.')}" must be`));
+  });
+
+  it('idleThresholdMs 0 is allowed: ping before every use', async () => {
+    const f = fake();
+    const handle = defineClient({ ...f.spec, idleThresholdMs: 0, now: (() => { let t = 0; return () => (t += 1); })() });
+    await handle.get();
+    await handle.get();
+    expect(f.pings).toBe(1);
   });
 });

@@ -1,6 +1,27 @@
+/**
+ * `@steadyfn/connections`: the driver-free core — `defineClient`, the `connections` plugin,
+ * errors, platform profiles, `closeAll`, `closeOnSigterm`. The typed clients live in
+ * subpath entries, each loading only its own driver, so a bundle holds only the drivers a
+ * function uses: `@steadyfn/connections/redis` (`redis`, `redisCluster`),
+ * `@steadyfn/connections/mongodb` (`mongo`), `@steadyfn/connections/s3` (`s3`),
+ * `@steadyfn/connections/sqs` (`sqs`).
+ *
+ * @packageDocumentation
+ */
 export { defineClient, forget } from './handle.js';
-export type { AcquireState, BudgetOptions, BudgetReading, ClientHandle, ClientSpec, ClientStats, Lease, RunOptions } from './handle.js';
-export { connections } from './plugin.js';
+export type {
+  AcquireState,
+  BudgetOptions,
+  BudgetReading,
+  ClientHandle,
+  ClientSpec,
+  ClientStats,
+  CreateContext,
+  Lease,
+  RunOptions,
+  WaitOptions,
+} from './spec.js';
+export { connections, connectionsRecord } from './plugin.js';
 export type { ConnectionsPluginOptions, ConnectionsRecord, ContextValueOf } from './plugin.js';
 export type { UseRecord } from './records.js';
 export { closeAll } from './registry.js';
@@ -12,18 +33,9 @@ export {
   ConnectionBudgetError,
   ConnectionLostError,
   ConnectionUnavailableError,
+  CONNECTION_DRIVER_LOAD_FAILED,
+  CONNECTION_DRIVER_MISSING,
   isConnectionError,
   wasNotSent,
 } from './errors.js';
-export { READ_ONLY_COMMANDS, commandView } from './view.js';
-export { redis } from './clients/redis.js';
-export type { RedisClientOptions, RedisHandle } from './clients/redis.js';
-export { redisCluster } from './clients/redis-cluster.js';
-export type { RedisClusterClientOptions, RedisClusterHandle } from './clients/redis-cluster.js';
-export { mongo } from './clients/mongo.js';
-export type { MongoClientHandleOptions, MongoConnection, MongoHandle } from './clients/mongo.js';
-export { s3 } from './clients/s3.js';
-export type { S3Handle, S3HandleOptions } from './clients/s3.js';
-export { sqs } from './clients/sqs.js';
-export type { SqsHandle, SqsHandleOptions } from './clients/sqs.js';
 export type { HandleOptions } from './clients/options.js';

@@ -1,65 +1,143 @@
 /**
  * `connections({ redis, mongo })`: a handler plugin that hands each invocation healthy
- * clients as typed ctx members and logs, once per invocation, how each was obtained.
+ * clients as typed ctx members and records how each was obtained. Warm invocations take
+ * the synchronous path (no promise, no log line); connects, checks, rebuilds and retries
+ * are logged once per invocation.
  */
-import type { Plugin } from '@steadyfn/handler';
-import type { ClientHandle } from './handle.js';
+import type { Context, Plugin } from '@steadyfn/handler';
+import { ConfigurationError } from '@steadyfn/handler/internal';
+import { invalidOption, oneOfOption } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
-import { openRecords, recordsOf, type UseRecord } from './records.js';
+import { REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
 import { closeOnSigterm } from './shutdown.js';
+import type { ClientHandle, Lease } from './spec.js';
 
 /** What a handle puts on ctx: its `contextValue` (Redis: commands with read retry) or the client itself. */
 export type ContextValueOf<H> = H extends { contextValue(client: any): infer V } ? V : H extends ClientHandle<infer T> ? T : never;
 
+/** Options of `connections()`. */
 export interface ConnectionsPluginOptions {
-  /** Level of the per-invocation record, or false for none. Default `'info'`. */
+  /**
+   * Level of the per-invocation record line, or `false` for none.
+   * @default 'info'
+   */
   log?: 'info' | 'debug' | false;
-  /** Close every client on SIGTERM. Default: on when a serverless platform is detected. */
+  /**
+   * Also log invocations in which every client was simply reused. Off by default: a warm
+   * instance then writes nothing, and a line appears when a client was connected, checked
+   * after idling, rebuilt or an operation was retried. `connectionsRecord(ctx)` reads the
+   * record of any invocation.
+   * @default false
+   */
+  logReused?: boolean;
+  /**
+   * Close every client on SIGTERM (see `closeOnSigterm`).
+   * @default true when a serverless platform is detected, else false
+   */
   closeOnSigterm?: boolean;
 }
 
+/** The per-invocation record: for each ctx member, how its client was obtained and used. */
 export type ConnectionsRecord = Record<string, UseRecord>;
 
+type AnyHandle = ClientHandle<unknown> & { contextValue?(client: unknown): unknown; [REUSE]?: () => Lease<unknown> | undefined };
+
+/**
+ * The record of the invocation `ctx` (from the `connections` plugin), built on demand;
+ * undefined when the plugin did not run for it.
+ * @example
+ * handler({ use: [connections({ redis: cache })] }, async (input, ctx) => {
+ *   const record = connectionsRecord(ctx); // { redis: { state: 'reused', idleMs: 812, reconnects: 0, retries: 0 } }
+ * });
+ */
+export function connectionsRecord(ctx: object): ConnectionsRecord | undefined {
+  return usesOf(ctx)?.toJSON();
+}
+
+/**
+ * A handler plugin that puts each handle's client on ctx under its key, all obtained in
+ * parallel before the function runs, and closes them on SIGTERM.
+ *
+ * @param handles - `{ [ctx member]: handle }`; each handle needs its own `name`.
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option, a value that is not a handle, or two handles with one name.
+ * @example
+ * const cache = redis();
+ * export const main = handler({ use: [connections({ redis: cache })] }, async (input, ctx) => ctx.redis.get('k'));
+ */
 export function connections<const M extends Record<string, ClientHandle<any>>>(
   handles: M,
   options: ConnectionsPluginOptions = {},
 ): Plugin<{ [K in keyof M]: ContextValueOf<M[K]> }> {
-  const entries = Object.entries(handles) as Array<[string, ClientHandle<unknown> & { contextValue?(client: unknown): unknown }]>;
-  const names = new Set(entries.map(([, handle]) => handle.name));
-  if (names.size !== entries.length) {
-    // Records are kept per client name: two clients with one name would share a record.
-    throw new TypeError('connections(): every client needs its own `name` (pass `name` to the factory)');
+  type Added = { [K in keyof M]: ContextValueOf<M[K]> };
+  if (typeof handles !== 'object' || handles === null) invalidOption('connections', 'handles', 'an object of client handles', handles);
+  const keys = Object.keys(handles);
+  const list = keys.map((key) => {
+    const handle = handles[key] as unknown as AnyHandle;
+    if (typeof handle !== 'object' || handle === null || typeof handle.acquire !== 'function' || typeof handle.name !== 'string') {
+      invalidOption('connections', `handles.${key}`, 'a client handle (redis(), mongo(), defineClient(), …)', handle);
+    }
+    return handle;
+  });
+  const names = list.map((handle) => handle.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  // Records are kept per client name: two clients with one name would share a record.
+  if (duplicate !== undefined) {
+    throw new ConfigurationError(`connections(): two clients are named "${duplicate}"; every client needs its own \`name\` (pass \`name\` to the factory)`, {
+      field: 'handles',
+      expected: 'handles with distinct names',
+    });
   }
-  const level = options.log ?? 'info';
-  let sigtermDecided = false;
+  const level = oneOfOption('connections', 'log', options.log, ['info', 'debug', false] as const, 'info');
+  const logReused = oneOfOption('connections', 'logReused', options.logReused, [true, false] as const, false);
+  const sigterm = oneOfOption('connections', 'closeOnSigterm', options.closeOnSigterm, [true, false] as const, detectPlatform() !== 'direct');
+
+  let sigtermInstalled = false;
+  // The ctx members of the last invocation: reused as they are while the clients stay the same.
+  let members: Record<string, unknown> = {};
+  let lastClients: unknown[] = [];
+
+  function membersFor(leases: ReadonlyArray<Lease<unknown>>): Added {
+    let same = leases.length === lastClients.length;
+    for (let i = 0; same && i < leases.length; i++) same = leases[i]!.client === lastClients[i];
+    if (!same) {
+      const next: Record<string, unknown> = {};
+      leases.forEach((lease, i) => (next[keys[i]!] = list[i]!.contextValue ? list[i]!.contextValue!(lease.client) : lease.client));
+      members = next;
+      lastClients = leases.map((lease) => lease.client);
+    }
+    return members as Added;
+  }
+
+  function opened(ctx: Context, leases: ReadonlyArray<Lease<unknown>>): Added {
+    openUses(ctx, new Uses(keys, names, leases));
+    return membersFor(leases);
+  }
+
   return {
     name: 'connections',
-    async extend(ctx) {
-      if (!sigtermDecided) {
-        sigtermDecided = true;
-        if (options.closeOnSigterm ?? detectPlatform() !== 'direct') closeOnSigterm();
+    extend(ctx) {
+      if (!sigtermInstalled) {
+        sigtermInstalled = true;
+        if (sigterm) closeOnSigterm();
       }
-      openRecords(ctx);
-      // All clients at once: a cold start pays the slowest connect, not their sum.
-      const leases = await Promise.all(entries.map(([, handle]) => handle.acquire()));
-      const members: Record<string, unknown> = {};
-      entries.forEach(([key, handle], i) => {
-        const client = leases[i]!.client;
-        members[key] = handle.contextValue ? handle.contextValue(client) : client;
-      });
-      return members as { [K in keyof M]: ContextValueOf<M[K]> };
+      // Warm: every client is cached and needs no check, so no promise at all.
+      const leases: Array<Lease<unknown>> = [];
+      for (const handle of list) {
+        const lease = handle[REUSE]?.();
+        if (!lease) break;
+        leases.push(lease);
+      }
+      if (leases.length === list.length) return opened(ctx, leases);
+      // All at once: a cold start pays the slowest connect, not their sum.
+      return Promise.all(list.map((handle, i) => leases[i] ?? handle.acquire())).then((all) => opened(ctx, all));
     },
     finally(ctx) {
       // The idle clock starts when the invocation ends, not when it began.
-      for (const [, handle] of entries) handle.touch();
-      const records = recordsOf(ctx);
-      if (level === false || !records || records.size === 0) return;
-      const clients: ConnectionsRecord = {};
-      for (const [key, handle] of entries) {
-        const record = records.get(handle.name);
-        if (record) clients[key] = record;
-      }
-      ctx.log[level]('connections', { clients });
+      for (const handle of list) handle.touch();
+      if (level === false) return;
+      const uses = usesOf(ctx);
+      if (!uses || (!logReused && !uses.notable())) return;
+      ctx.log[level]('connections', { clients: uses.toJSON() });
     },
   };
 }

@@ -1,14 +1,23 @@
 /**
  * What each client did for one invocation (new / reused / revalidated / reconnected, idle
- * time, retries), keyed by that invocation's ctx so concurrent invocations of a batch
- * keep separate records. The plugin opens a record; handles add to it.
+ * time, retries). The plugin opens one `Uses` per invocation from the leases it obtained;
+ * handles add rebuilds and retries that happen later in the same invocation. Concurrent
+ * invocations (a batch, GCF/Azure concurrency) keep separate records. Nothing is built
+ * for the log unless it is written or read.
  */
 import { currentContext } from '@steadyfn/handler';
+import type { AcquireState, Lease } from './spec.js';
 
-export type AcquireState = 'new' | 'reused' | 'revalidated' | 'reconnected';
+/**
+ * The warm path of a handle made by `defineClient`: the cached client when it needs no
+ * check, synchronously. A registered symbol, so a handle from the other build (ESM/CJS)
+ * of this package still has it.
+ */
+export const REUSE: unique symbol = Symbol.for('steadyfn.connections.reuse') as never;
 
+/** How one client was used during one invocation. */
 export interface UseRecord {
-  /** How the client was obtained the first time this invocation used it. */
+  /** How the client was obtained when the invocation started. */
   state: AcquireState;
   /** Milliseconds since the client was last used, before this invocation; undefined when it is new. */
   idleMs: number | undefined;
@@ -18,36 +27,68 @@ export interface UseRecord {
   retries: number;
 }
 
-const byContext = new WeakMap<object, Map<string, UseRecord>>();
+/**
+ * One invocation's use of the plugin's clients: the leases it started with, and records
+ * made only when something happens later (a rebuild, a retry) or someone reads them.
+ */
+export class Uses {
+  #records: UseRecord[] | undefined;
+  constructor(
+    readonly keys: ReadonlyArray<string>,
+    readonly names: ReadonlyArray<string>,
+    private readonly leases: ReadonlyArray<Lease<unknown>>,
+  ) {}
 
-/** Starts collecting records for `ctx` (called by the plugin). */
-export function openRecords(ctx: object): Map<string, UseRecord> {
-  const records = new Map<string, UseRecord>();
-  byContext.set(ctx, records);
-  return records;
-}
-
-export function recordsOf(ctx: object): Map<string, UseRecord> | undefined {
-  return byContext.get(ctx);
-}
-
-function current(): Map<string, UseRecord> | undefined {
-  const ctx = currentContext();
-  return ctx ? byContext.get(ctx) : undefined;
-}
-
-export function noteAcquire(client: string, state: AcquireState, idleMs: number | undefined): void {
-  const records = current();
-  if (!records) return;
-  const record = records.get(client);
-  if (!record) {
-    records.set(client, { state, idleMs, reconnects: state === 'reconnected' ? 1 : 0, retries: 0 });
-    return;
+  get records(): UseRecord[] {
+    return (this.#records ??= this.leases.map((l) => ({ state: l.state, idleMs: l.idleMs, reconnects: l.state === 'reconnected' ? 1 : 0, retries: 0 })));
   }
-  if (state === 'reconnected') record.reconnects++;
+
+  /** Anything but plain reuse: a connect, a check, a rebuild or a retry. */
+  notable(): boolean {
+    if (!this.#records) return this.leases.some((l) => l.state !== 'reused');
+    return this.#records.some((r) => r.state !== 'reused' || r.reconnects > 0 || r.retries > 0);
+  }
+
+  /** The record as logged: `{ [ctx key]: UseRecord }`. */
+  toJSON(): Record<string, UseRecord> {
+    const out: Record<string, UseRecord> = {};
+    this.keys.forEach((key, i) => (out[key] = { ...this.records[i]! }));
+    return out;
+  }
+
+  find(name: string): UseRecord | undefined {
+    const i = this.names.indexOf(name);
+    return i < 0 ? undefined : this.records[i];
+  }
 }
 
-export function noteRetry(client: string): void {
-  const record = current()?.get(client);
+// Kept on ctx under a private symbol, not in the plugin's state slot: handles add rebuilds and
+// retries from inside the function, where only the running ctx (currentContext) is at hand.
+// A property costs a fraction of a WeakMap entry on the warm path.
+const USES = Symbol('steadyfn.connections.uses');
+type WithUses = { [USES]?: Uses };
+
+export function openUses(ctx: object, uses: Uses): void {
+  (ctx as WithUses)[USES] = uses;
+}
+
+export function usesOf(ctx: object): Uses | undefined {
+  return (ctx as WithUses)[USES];
+}
+
+function currentRecord(name: string): UseRecord | undefined {
+  const ctx = currentContext();
+  return ctx && usesOf(ctx)?.find(name);
+}
+
+/** A client was rebuilt while the running invocation used it. */
+export function noteReconnect(name: string): void {
+  const record = currentRecord(name);
+  if (record) record.reconnects++;
+}
+
+/** An operation was repeated once in the running invocation. */
+export function noteRetry(name: string): void {
+  const record = currentRecord(name);
   if (record) record.retries++;
 }

@@ -25,8 +25,11 @@ export function registeredHandles(): ReadonlyArray<Closable> {
 }
 
 /**
- * Closes every client created through this package and forgets them; the handles stay
- * usable and connect again on next use. For SIGTERM and for resetting between tests.
+ * Closes every client created through this package (each bounded by its `closeTimeoutMs`) and
+ * forgets them; the handles stay usable and connect again on next use. For SIGTERM and for
+ * resetting the module-scope cache between tests. Never rejects.
+ * @example
+ * afterEach(closeAll);
  */
 export async function closeAll(): Promise<void> {
   await Promise.all([...handles].map((handle) => handle.close().catch(() => undefined)));

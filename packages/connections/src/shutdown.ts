@@ -2,23 +2,34 @@
  * Graceful close on SIGTERM, which Cloud Functions / Cloud Run, OpenWhisk (container stop),
  * Azure and Lambda (when an extension is registered) send before stopping an instance.
  */
+import { msOption } from '@steadyfn/handler/internal';
 import { closeAll } from './registry.js';
 
+/** Options of `closeOnSigterm`. */
 export interface SigtermOptions {
-  /** Give up on closing after this long; Lambda allows 500 ms at most. Default 400 ms. */
-  timeoutMs?: number;
+  /**
+   * Give up on closing after this many ms; Lambda allows 500 ms at most after SIGTERM.
+   * @default 400
+   */
+  timeoutMs?: number | undefined;
 }
 
 let uninstall: (() => void) | undefined;
 
 /**
- * Closes every client on SIGTERM, then lets the signal do what it would have done: when no
- * other listener remains, it is raised again so the process ends as it would without us.
- * Installing twice keeps one listener. Returns a function that removes it.
+ * Closes every client on SIGTERM (Redis `QUIT`, `MongoClient.close()`, SDK `destroy()`), then
+ * lets the signal do what it would have done: when no other listener remains, it is raised
+ * again so the process ends as it would without us. Installing twice keeps one listener.
+ * The `connections` plugin installs it when it detects a platform.
+ *
+ * @returns A function that removes the listener.
+ * @throws ConfigurationError (`CONFIG_INVALID`) when `timeoutMs` is not a whole number of ms ≥ 1.
+ * @example
+ * closeOnSigterm({ timeoutMs: 300 });
  */
 export function closeOnSigterm(options: SigtermOptions = {}): () => void {
+  const timeoutMs = msOption('closeOnSigterm', 'timeoutMs', options.timeoutMs, 400);
   if (uninstall) return uninstall;
-  const timeoutMs = options.timeoutMs ?? 400;
   const onSigterm = (): void => {
     remove();
     const bound = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref?.());

@@ -3,7 +3,7 @@
  * command call goes through the handle, so a read broken by a connection error is sent
  * once more on a repaired client, and a write is never sent twice blindly.
  */
-import type { ClientHandle } from './handle.js';
+import type { ClientHandle, RunOptions } from './spec.js';
 
 /**
  * Commands that only read, so sending one twice cannot change anything. Anything not
@@ -28,33 +28,42 @@ interface Commander {
   getBuiltinCommands(): string[];
 }
 
+const SAFE: RunOptions = { safe: true };
+const UNSAFE: RunOptions = {};
+
 /**
- * Wraps a handle's client so that command methods run through `handle.run`, with `safe`
- * set for read-only commands. Other members (pipeline, multi, status, on, …) are the
- * current client's own. A call with a Node-style callback is passed through unchanged.
+ * Wraps a handle's client so that command methods run through `handle.run` (bounded by the
+ * running invocation's signal), with `safe` set for read-only commands. Other members
+ * (pipeline, multi, status, on, …) are the current client's own. A call with a Node-style
+ * callback is passed through unchanged. `redis()` and `redisCluster()` put this view on ctx.
+ *
+ * @param handle - The handle whose client (current one, after rebuilds) receives the commands.
+ * @param first - A connected client, used to list the commands and as the target before any rebuild.
+ * @param readOnly - Lower-case command names that may be repeated after a connection error.
+ * @default readOnly READ_ONLY_COMMANDS
  */
 export function commandView<T extends Commander>(handle: ClientHandle<T>, first: T, readOnly: ReadonlySet<string> = READ_ONLY_COMMANDS): T {
   const commands = new Set(first.getBuiltinCommands());
   const wrappers = new Map<string, (...args: unknown[]) => unknown>();
   return new Proxy(first, {
     get(target, prop) {
+      // Commands (the hot path) are wrapped once; the wrapper finds the current client itself.
+      const cached = wrappers.get(prop as string);
+      if (cached) return cached;
       // After a rebuild the handle holds a new client; members come from that one.
       const client = handle.peek() ?? target;
       const value: unknown = Reflect.get(client, prop, client);
       if (typeof value !== 'function') return value;
       if (typeof prop !== 'string' || !commands.has(prop)) return (value as (...a: unknown[]) => unknown).bind(client);
-      let wrapper = wrappers.get(prop);
-      if (!wrapper) {
-        const safe = readOnly.has(prop);
-        wrapper = (...args: unknown[]) => {
-          if (typeof args[args.length - 1] === 'function') {
-            const live = handle.peek() ?? target;
-            return (live as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args);
-          }
-          return handle.run((c) => (c as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args), { safe });
-        };
-        wrappers.set(prop, wrapper);
-      }
+      const options = readOnly.has(prop) ? SAFE : UNSAFE;
+      const wrapper = (...args: unknown[]): unknown => {
+        if (typeof args[args.length - 1] === 'function') {
+          const live = handle.peek() ?? target;
+          return (live as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args);
+        }
+        return handle.run((c) => (c as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args), options);
+      };
+      wrappers.set(prop, wrapper);
       return wrapper;
     },
   });

@@ -8,7 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
-import { closeAll, connections, s3, sqs } from '../src/index.js';
+import { closeAll, connections } from '../src/index.js';
+import { s3 } from '../src/s3.js';
+import { sqs } from '../src/sqs.js';
 import { requireService } from '../../../test/services/env.js';
 import { startProxy } from './support/proxy.js';
 

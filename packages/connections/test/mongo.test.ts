@@ -6,7 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandStartedEvent } from 'mongodb';
 import { handler } from '@steadyfn/handler';
-import { closeAll, connections, mongo, type MongoHandle } from '../src/index.js';
+import { closeAll, connections } from '../src/index.js';
+import { mongo, type MongoHandle } from '../src/mongodb.js';
 import { requireService } from '../../../test/services/env.js';
 import { ferretdbAvailable, startFerretDB, type OwnServer } from './support/servers.js';
 import { startProxy, type FaultProxy } from './support/proxy.js';
@@ -37,7 +38,7 @@ afterAll(async () => {
 const viaProxy = (): string => `mongodb://127.0.0.1:${proxy.port}/`;
 
 function app(handle: MongoHandle) {
-  return handler({ use: [connections({ mongo: handle }, { closeOnSigterm: false })], logSink: (line) => lines.push(line) }, async (input, ctx) => {
+  return handler({ use: [connections({ mongo: handle }, { closeOnSigterm: false, logReused: true })], logSink: (line) => lines.push(line) }, async (input, ctx) => {
     const items = ctx.mongo.db.collection<{ _id: string; n: number }>('items');
     await items.updateOne({ _id: String(input) }, { $set: { n: 1 } }, { upsert: true });
     const doc = await items.findOne({ _id: String(input) });

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { handler } from '@steadyfn/handler';
-import { closeAll, connections, redisCluster, type RedisClusterHandle } from '../src/index.js';
+import { closeAll, connections } from '../src/index.js';
+import { redisCluster, type RedisClusterHandle } from '../src/redis.js';
 import { requireService } from '../../../test/services/env.js';
 
 let admins: Redis[] = [];

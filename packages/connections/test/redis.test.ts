@@ -5,7 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createLogger, handler } from '@steadyfn/handler';
-import { closeAll, connections, redis, type RedisHandle } from '../src/index.js';
+import { closeAll, connections } from '../src/index.js';
+import { redis, type RedisHandle } from '../src/redis.js';
 import { requireService } from '../../../test/services/env.js';
 import { startRedis, type OwnServer } from './support/servers.js';
 import { startProxy, type FaultProxy } from './support/proxy.js';
@@ -49,7 +50,7 @@ async function pingCalls(): Promise<number> {
 
 /** A handler whose function reads and writes through ctx.redis. */
 function app(handle: RedisHandle) {
-  return handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], logSink: (line) => lines.push(line) }, async (input, ctx) => {
+  return handler({ use: [connections({ redis: handle }, { closeOnSigterm: false, logReused: true })], logSink: (line) => lines.push(line) }, async (input, ctx) => {
     const key = `steadyfn:conn:${String(input)}`;
     await ctx.redis.set(key, 'v');
     return ctx.redis.get(key);
@@ -191,7 +192,7 @@ describe('redis handle', () => {
       const handle = redis({ url: `redis://127.0.0.1:${proxy.port}` });
       const key = 'steadyfn:conn:counter';
       await admin.set(key, '0');
-      const reads = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], logSink: (l) => lines.push(l) }, async (_input, ctx) => {
+      const reads = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false, logReused: true })], logSink: (l) => lines.push(l) }, async (_input, ctx) => {
         // Break the connection right before the command, as a freeze would.
         proxy.resetAll();
         return ctx.redis.get(key);
@@ -199,7 +200,7 @@ describe('redis handle', () => {
       await expect(reads.invoke(null)).resolves.toBe('0');
       expect(lastRecord()).toMatchObject({ retries: 1 });
 
-      const writes = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], logSink: (l) => lines.push(l) }, async (_input, ctx) => {
+      const writes = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false, logReused: true })], logSink: (l) => lines.push(l) }, async (_input, ctx) => {
         proxy.resetAll();
         return ctx.redis.incr(key);
       });

@@ -14,9 +14,10 @@ export type { KeyFunction, KeySource, KeyKind, ResolvedKey, HeaderParse } from '
 export { canonicalHash } from './fingerprint.js';
 export { REPLAYED_HEADER } from './record.js';
 export { redisStore } from './stores/redis.js';
-export type { RedisStoreOptions, RedisClient } from './stores/redis.js';
+export type { RedisStoreOptions } from './stores/redis.js';
 export { mongoStore } from './stores/mongodb.js';
-export type { MongoStore, MongoStoreOptions, MongoCollectionLike, IdempotencyDocument } from './stores/mongodb.js';
+export type { MongoStore, MongoStoreOptions } from './stores/mongodb.js';
+export type { MongoLeaseCollection, RedisLeaseClient } from '@steadyfn/lease';
 export { memoryStore } from './stores/memory.js';
 export type { MemoryStore } from './stores/memory.js';
 export type {

@@ -1,10 +1,17 @@
 /**
- * The one small interface every store implements, and the records it keeps.
+ * The one small interface every idempotency store implements, and the records it keeps. The
+ * stores in `stores/` are `@steadyfn/lease` stores seen through this interface.
  *
  * Keys reach a store already namespaced and hashed, as `<scope>:<id>` where both parts are
- * base64url (scope names the function; see `hashTag` on the Redis store). Owners and
- * fingerprints are base64url too. Results are opaque strings the plugin encodes.
+ * base64url (scope names the function; see `hashTag` on the Redis store). Fingerprints are
+ * base64url too. Results are opaque strings the plugin encodes.
  */
+
+/** Options every store call takes. */
+export interface StoreCallOptions {
+  /** Gives up when it aborts (rejecting with `signal.reason`); the plugin passes `ctx.signal`. */
+  signal?: AbortSignal;
+}
 
 /** A record that still holds a live lease: some invocation is running the function. */
 export interface InProgressRecord {
@@ -35,12 +42,18 @@ export interface ClaimRequest {
   leaseUntil: number;
 }
 
-/** `claimed: true` means the caller now holds the lease; otherwise the live record found. */
-export type ClaimResult = { claimed: true } | { claimed: false; record: StoredRecord };
+/**
+ * `claimed: true` means the caller now holds the lease, at generation `fence` (the lease
+ * primitive's fencing token; pass it back on complete/release to spare the store a lookup);
+ * otherwise the live record found.
+ */
+export type ClaimResult = { claimed: true; fence?: number } | { claimed: false; record: StoredRecord };
 
 export interface CompleteRequest {
   key: string;
   owner: string;
+  /** The fence the claim returned, when the caller kept it. */
+  fence?: number;
   fingerprint: string;
   result: string;
   /** Epoch ms. */
@@ -50,24 +63,21 @@ export interface CompleteRequest {
 export interface ReleaseRequest {
   key: string;
   owner: string;
-}
-
-/** Options every store call takes: `signal` gives the call up when it aborts (pass `ctx.signal`). */
-export interface StoreCallOptions {
-  signal?: AbortSignal;
+  /** The fence the claim returned, when the caller kept it. */
+  fence?: number;
 }
 
 export interface IdempotencyStore {
   /**
    * Writes an in-progress record unless a live one exists, and returns the live one if so,
-   * in one round trip. Expired records (lease or TTL passed) count as absent.
+   * in one atomic step. Expired records (lease or TTL passed) count as absent.
    */
   claim(request: ClaimRequest, options?: StoreCallOptions): Promise<ClaimResult>;
   /** `claim` for several distinct keys in one round trip (per Redis Cluster slot). */
   claimMany(requests: ReadonlyArray<ClaimRequest>, options?: StoreCallOptions): Promise<ClaimResult[]>;
-  /** Stores the result if `owner` still holds the record; false if it does not (lease lost). */
+  /** Stores the result if `owner` still holds the record; false if it does not (lease taken over). */
   complete(request: CompleteRequest, options?: StoreCallOptions): Promise<boolean>;
-  /** Deletes the record if `owner` still holds it, so a retry runs again; false otherwise. */
+  /** Gives the record up if `owner` still holds it, so a retry runs again; false otherwise. */
   release(request: ReleaseRequest, options?: StoreCallOptions): Promise<boolean>;
   /**
    * Completes (items with a `result`) and releases (items without) several records in one

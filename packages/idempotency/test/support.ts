@@ -8,6 +8,9 @@ import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
 import { mongoStore, redisStore, type IdempotencyStore, type MongoStore } from '../src/index.js';
+import { clusterNodes, dropPrefix, eventually } from '../../lease/test/support/backends.js';
+
+export { clusterNodes, eventually };
 
 export type BackendName = 'redis' | 'cluster' | 'mongodb';
 export const BACKENDS: BackendName[] = ['redis', 'cluster', 'mongodb'];
@@ -23,13 +26,6 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export function clusterNodes(): Array<{ host: string; port: number }> {
-  return (process.env.REDIS_CLUSTER_NODES ?? '').split(',').filter(Boolean).map((hp) => {
-    const [host, port] = hp.split(':');
-    return { host: host!, port: Number(port) };
-  });
-}
-
 export async function openBackend(name: BackendName, opts: { hashTag?: 'scope' } = {}): Promise<Backend> {
   const run = randomUUID().slice(0, 8);
   if (name === 'redis' || name === 'cluster') {
@@ -42,11 +38,7 @@ export async function openBackend(name: BackendName, opts: { hashTag?: 'scope' }
       prefix,
       store: redisStore({ client: redis, prefix, ...(opts.hashTag ? { hashTag: opts.hashTag } : {}) }),
       async close() {
-        const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
-        for (const node of nodes) {
-          const keys = await node.keys(`${prefix}*`);
-          for (const key of keys) await node.del(key);
-        }
+        await dropPrefix(redis, prefix);
         redis.disconnect();
       },
     };
@@ -91,15 +83,6 @@ export function httpEvent(init: { key?: string; body?: unknown; method?: string;
   };
 }
 
-/** Waits until `check` holds, polling; bounded, never a timing assertion. */
-export async function eventually(check: () => Promise<boolean> | boolean, limitMs = 10_000, everyMs = 25): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`condition not met within ${limitMs} ms`);
-}
 
 /** A store that counts calls on its way to a real store. */
 export function counting(store: IdempotencyStore): IdempotencyStore & { calls: Record<string, number>; total(): number } {

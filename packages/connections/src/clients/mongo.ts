@@ -5,57 +5,117 @@
  */
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import type { Provider } from '@steadyfn/handler';
-import { defineClient, type ClientHandle } from '../handle.js';
+import { ConfigurationError } from '@steadyfn/handler/internal';
+import { stringOption } from '@steadyfn/handler/internal';
+import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
-import { handleOptions, type HandleOptions } from './options.js';
+import type { ClientHandle } from '../spec.js';
+import { driverLoader, useDriver } from './load.js';
+import { checkUrl, factoryOptions, handleOptions, type HandleOptions } from './options.js';
 
+/** Options of `mongo()`. */
 export interface MongoClientHandleOptions extends HandleOptions {
-  /** Connection string; default `process.env.MONGODB_URI`. */
-  uri?: string;
-  /** Database for `db`; default the one named in the URI, else `test` (the driver's default). */
-  db?: string;
-  /** Driver options; each one overrides the platform profile. */
-  options?: MongoClientOptions;
-  provider?: Provider;
+  /**
+   * Connection string (`mongodb://…` or `mongodb+srv://…`).
+   * @default process.env.MONGODB_URI (read at first connect)
+   */
+  uri?: string | undefined;
+  /**
+   * Database for `db`.
+   * @default the one named in the URI, else `test` (the driver's default)
+   */
+  db?: string | undefined;
+  /** Driver options; each one overrides the platform profile (see `profileFor`). */
+  options?: MongoClientOptions | undefined;
+  /**
+   * Profile to use instead of the detected platform's.
+   * @default detectPlatform()
+   */
+  provider?: Provider | undefined;
 }
 
+/** The client value of `mongo()`: the MongoClient and the chosen database. */
 export interface MongoConnection {
+  /** The driver's client (sessions, transactions, other databases). */
   client: MongoClient;
+  /** The database named by option `db`, else by the URI, else `test`. */
   db: Db;
 }
 
+/** A handle on a MongoDB client. */
 export type MongoHandle = ClientHandle<MongoConnection>;
 
 interface ServerStatus {
   connections?: { current?: number; available?: number };
 }
 
-export function mongo(options: MongoClientHandleOptions = {}): MongoHandle {
-  const settings: MongoClientOptions = { ...profileFor(options.provider).mongo, ...options.options };
-  return defineClient<MongoConnection>({
-    ...handleOptions(options, 'mongo'),
-    async create() {
-      const uri = options.uri ?? process.env.MONGODB_URI;
-      if (!uri) throw new Error('no MongoDB URI: pass `uri` or set MONGODB_URI');
-      const { MongoClient } = await import('mongodb');
-      const client = new MongoClient(uri, settings);
-      try {
-        await client.connect();
-      } catch (err) {
-        await client.close().catch(() => undefined);
-        throw err;
-      }
-      return { client, db: client.db(options.db) };
+const MONGO_SCHEMES = ['mongodb://', 'mongodb+srv://'];
+const loadMongodb = driverLoader(() => import('mongodb'));
+
+/**
+ * Builds the client. The driver rejects some options in the constructor; that is a
+ * configuration error, reported by class only (its message may quote the URI).
+ */
+function newClient(Client: typeof MongoClient, uri: string, settings: MongoClientOptions): MongoClient {
+  try {
+    return new Client(uri, settings);
+  } catch (err) {
+    const kind = err instanceof Error ? err.name : typeof err;
+    throw new ConfigurationError(`mongo(): the MongoDB driver rejected the URI or options (${kind})`, { field: 'uri', expected: 'a URI and options the MongoDB driver accepts', cause: err });
+  }
+}
+
+/**
+ * A cached MongoDB client (the `mongodb` package must be installed; it is loaded when this is called).
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
+ *   there is no URI, the driver rejects the URI or options, or `mongodb` is missing (`CONNECTION_DRIVER_MISSING`) or cannot
+ *   load (`CONNECTION_DRIVER_LOAD_FAILED`).
+ * @example
+ * const store = mongo({ db: 'shop', options: { appName: 'orders' } });
+ * const order = await store.read(({ db }) => db.collection('orders').findOne({ _id: 42 }));
+ */
+export function mongo(options?: MongoClientHandleOptions): MongoHandle {
+  const o = factoryOptions('mongo', options);
+  if (o.uri !== undefined) checkUrl('mongo', 'uri', 'option "uri"', o.uri, MONGO_SCHEMES);
+  if (o.db !== undefined) stringOption('mongo', 'db', o.db);
+  const settings: MongoClientOptions = { ...profileFor(o.provider).mongo, ...o.options };
+  const driver = loadMongodb();
+  return makeHandle<MongoConnection>(
+    {
+      ...handleOptions(o, 'mongo'),
+      async create({ signal }) {
+        const uri = o.uri ?? process.env.MONGODB_URI;
+        if (uri === undefined) {
+          throw new ConfigurationError('mongo(): no MongoDB URI: pass option "uri" or set MONGODB_URI', { field: 'uri', expected: 'a mongodb:// or mongodb+srv:// URL' });
+        }
+        checkUrl('mongo', 'uri', 'MONGODB_URI', uri, MONGO_SCHEMES);
+        const { MongoClient } = await useDriver('mongo', 'mongodb', driver);
+        const client = newClient(MongoClient, uri, settings);
+        // Closing a connecting client makes connect() fail at once: the deadline stops a server selection that would wait 5 s.
+        const stop = (): void => void client.close().catch(() => undefined);
+        signal.addEventListener('abort', stop, { once: true });
+        try {
+          await client.connect();
+        } catch (err) {
+          await client.close().catch(() => undefined);
+          throw err;
+        } finally {
+          signal.removeEventListener('abort', stop);
+        }
+        return { client, db: client.db(o.db) };
+      },
+      ping: ({ client }) => client.db('admin').command({ ping: 1 }),
+      close: ({ client }) => client.close(),
+      // current + available is the server's limit; servers that hide it give no reading.
+      readBudget: async ({ client }) => {
+        const status = (await client.db('admin').command({ serverStatus: 1 })) as ServerStatus;
+        const current = status.connections?.current;
+        const available = status.connections?.available;
+        if (typeof current !== 'number' || typeof available !== 'number') return undefined;
+        return { used: current, limit: current + available };
+      },
     },
-    ping: ({ client }) => client.db('admin').command({ ping: 1 }),
-    close: ({ client }) => client.close(),
-    // current + available is the server's limit; servers that hide it give no reading.
-    readBudget: async ({ client }) => {
-      const status = (await client.db('admin').command({ serverStatus: 1 })) as ServerStatus;
-      const current = status.connections?.current;
-      const available = status.connections?.available;
-      if (typeof current !== 'number' || typeof available !== 'number') return undefined;
-      return { used: current, limit: current + available };
-    },
-  });
+    'mongo',
+  );
 }

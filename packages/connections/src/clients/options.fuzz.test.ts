@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseRedisClientsInfo } from './options.js';
+import { ConfigurationError } from '@steadyfn/handler';
+import { checkUrl, parseRedisClientsInfo } from './options.js';
 
 describe('parseRedisClientsInfo', () => {
   it('reads connected_clients and maxclients from INFO clients', () => {
@@ -24,6 +25,25 @@ describe('parseRedisClientsInfo', () => {
             expect(Number.isFinite(n)).toBe(true);
             expect(n).toBeGreaterThanOrEqual(0);
           }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('checkUrl', () => {
+  it('accepts the schemes asked for and never repeats a rejected value (it may hold a password)', () => {
+    expect(checkUrl('redis', 'url', 'REDIS_URL', 'rediss://:pw@cache:6380', ['redis://', 'rediss://'])).toBe('rediss://:pw@cache:6380');
+    fc.assert(
+      fc.property(fc.oneof(fc.webUrl(), fc.string({ maxLength: 60 }), fc.constant(undefined), fc.integer()), fc.stringMatching(/^[0-9a-f]{8}$/).map((hex) => `Zq${hex}`), (url, secret) => {
+        const value = typeof url === 'string' ? (url.includes('//') ? url.replace('//', `//user:${secret}@`) : `${url}${secret}`) : url;
+        try {
+          expect(checkUrl('redis', 'url', 'REDIS_URL', value, ['redis://', 'rediss://'], true)).toBe(value);
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigurationError);
+          expect((err as Error).message).toMatch(/^redis\(\): REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL or a Unix socket path; got /);
+          expect((err as Error).message).not.toContain(secret);
         }
       }),
       { numRuns: 500 },

@@ -1,13 +1,64 @@
-import type { ClientSpec } from '../handle.js';
+/**
+ * What every typed factory shares: the handle options it passes to `defineClient`, checks
+ * of connection strings (whose values are never echoed: they may hold a password), and the
+ * defaults of the AWS SDK clients.
+ */
+import { ConfigurationError, oneOfOption } from '@steadyfn/handler/internal';
+import type { ClientSpec } from '../spec.js';
 
-/** Handle settings every typed factory accepts (see `defineClient`). */
-export type HandleOptions = Partial<
-  Pick<ClientSpec<unknown>, 'name' | 'idleThresholdMs' | 'pingTimeoutMs' | 'connectTimeoutMs' | 'closeTimeoutMs' | 'budget' | 'now' | 'logger'>
->;
+/**
+ * Handle settings every typed factory accepts; see `ClientSpec` for each. Durations are
+ * milliseconds.
+ */
+export interface HandleOptions {
+  /**
+   * Name in logs, errors and stats; pass one when you use two clients of a kind.
+   * @default the factory's name (`redis`, `redisCluster`, `mongo`, `s3`, `sqs`)
+   */
+  name?: string | undefined;
+  /**
+   * A client unused for longer than this (ms) is pinged before its next use; 0 pings before every use.
+   * @default 10000
+   */
+  idleThresholdMs?: number | undefined;
+  /**
+   * The thaw-check ping fails after this many ms (the client is rebuilt); also bounded by the deadline.
+   * @default 1000
+   */
+  pingTimeoutMs?: number | undefined;
+  /**
+   * A connect fails after this many ms (`CONNECTION_UNAVAILABLE`); also bounded by the deadline.
+   * @default 10000
+   */
+  connectTimeoutMs?: number | undefined;
+  /**
+   * How long (ms) closing one client may take before it is dropped.
+   * @default 2000
+   */
+  closeTimeoutMs?: number | undefined;
+  /**
+   * The connection budget check after each connect: `true` for the defaults, or `{ warnRatio, shedRatio, backoffMs }`.
+   * @default false
+   */
+  budget?: ClientSpec<unknown>['budget'] | undefined;
+  /**
+   * Clock in epoch ms, for tests.
+   * @default Date.now
+   */
+  now?: ClientSpec<unknown>['now'] | undefined;
+  /**
+   * Where warnings go when no invocation is running (inside one: `ctx.log`).
+   * @default a JSON logger on stdout
+   */
+  logger?: ClientSpec<unknown>['logger'] | undefined;
+}
 
-export function handleOptions(options: HandleOptions, name: string): HandleOptions & { name: string } {
+const PROVIDERS = ['aws', 'gcp', 'azure', 'openwhisk', 'direct'] as const;
+
+/** The handle settings of `options`, with `name` defaulted, ready to spread into a spec. */
+export function handleOptions(options: HandleOptions, name: string): Omit<ClientSpec<never>, 'create'> {
   const { name: given, idleThresholdMs, pingTimeoutMs, connectTimeoutMs, closeTimeoutMs, budget, now, logger } = options;
-  const out: HandleOptions & { name: string } = { name: given ?? name };
+  const out: Omit<ClientSpec<never>, 'create'> = { name: given ?? name };
   if (idleThresholdMs !== undefined) out.idleThresholdMs = idleThresholdMs;
   if (pingTimeoutMs !== undefined) out.pingTimeoutMs = pingTimeoutMs;
   if (connectTimeoutMs !== undefined) out.connectTimeoutMs = connectTimeoutMs;
@@ -16,6 +67,35 @@ export function handleOptions(options: HandleOptions, name: string): HandleOptio
   if (now !== undefined) out.now = now;
   if (logger !== undefined) out.logger = logger;
   return out;
+}
+
+/** Checks a factory's options object and its `provider`. */
+export function factoryOptions<O extends object>(owner: string, options: O | undefined): O {
+  if (options === undefined) return {} as O;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ConfigurationError(`${owner}(): options must be an object; got ${Array.isArray(options) ? 'an array' : typeof options}`, { field: 'options', expected: 'an object' });
+  }
+  oneOfOption(owner, 'provider', (options as { provider?: unknown }).provider, PROVIDERS, 'direct');
+  const driver = (options as { options?: unknown }).options;
+  if (driver !== undefined && (typeof driver !== 'object' || driver === null)) {
+    throw new ConfigurationError(`${owner}(): option "options" must be an object of driver options; got ${typeof driver}`, { field: 'options', expected: 'an object' });
+  }
+  return options;
+}
+
+/**
+ * Checks a connection string's scheme without echoing it.
+ * @param from - Where it came from, for the message: the option or the environment variable.
+ * @throws ConfigurationError (`CONFIG_INVALID`).
+ */
+export function checkUrl(owner: string, field: string, from: string, value: unknown, schemes: ReadonlyArray<string>, allowPath = false): string {
+  const ok = typeof value === 'string' && (schemes.some((scheme) => value.startsWith(scheme)) || (allowPath && value.startsWith('/')));
+  if (!ok) {
+    const expected = `a ${schemes.join(' or ')} URL${allowPath ? ' or a Unix socket path' : ''}`;
+    const got = typeof value === 'string' ? (value === '' ? 'an empty string' : 'a string with another scheme (value not shown)') : typeof value;
+    throw new ConfigurationError(`${owner}(): ${from} must be ${expected}; got ${got}`, { field, expected });
+  }
+  return value;
 }
 
 /** Parses Redis `INFO clients` into connections in use and the server's limit. */

@@ -5,66 +5,109 @@
  */
 import type { Cluster, ClusterNode, ClusterOptions } from 'ioredis';
 import type { Provider } from '@steadyfn/handler';
-import { defineClient, type BudgetReading, type ClientHandle } from '../handle.js';
+import { ConfigurationError } from '@steadyfn/handler/internal';
+import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
+import type { BudgetReading, ClientHandle } from '../spec.js';
 import { commandView } from '../view.js';
-import { handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
-import { closeRedis, connectRedis } from './redis.js';
+import { factoryOptions, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
+import { closeRedis, connectRedis, loadIoredis } from './redis.js';
+import { useDriver } from './load.js';
 
+/** Options of `redisCluster()`. */
 export interface RedisClusterClientOptions extends HandleOptions {
-  /** Startup nodes; default `process.env.REDIS_CLUSTER_NODES` (`host:port,host:port`). */
-  nodes?: ClusterNode[];
-  /** ioredis Cluster options; each one overrides the platform profile (`redisOptions` merged key by key). */
-  options?: ClusterOptions;
-  provider?: Provider;
+  /**
+   * Startup nodes: `{ host, port }` objects, `"host:port"` strings or ports.
+   * @default process.env.REDIS_CLUSTER_NODES ("host:port,host:port")
+   */
+  nodes?: ClusterNode[] | undefined;
+  /** ioredis Cluster options; each one overrides the platform profile (`redisOptions` merged key by key). `lazyConnect` is always on. */
+  options?: ClusterOptions | undefined;
+  /**
+   * Profile to use instead of the detected platform's.
+   * @default detectPlatform()
+   */
+  provider?: Provider | undefined;
 }
 
+/** A handle on an ioredis Cluster client. */
 export interface RedisClusterHandle extends ClientHandle<Cluster> {
+  /** What the plugin puts on ctx: the Cluster, whose read-only commands are repeated once after a connection error. */
   contextValue(client: Cluster): Cluster;
 }
 
-function nodesFromEnv(): ClusterNode[] {
-  const raw = process.env.REDIS_CLUSTER_NODES ?? '';
-  return raw
+/** `REDIS_CLUSTER_NODES` as nodes. @throws ConfigurationError when it is empty or an entry is not `host:port` with a port from 1 to 65535. */
+export function nodesFromEnv(raw: string): ClusterNode[] {
+  const nodes = raw
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
     .map((hostPort) => {
       const at = hostPort.lastIndexOf(':');
-      return at < 0 ? { host: hostPort, port: 6379 } : { host: hostPort.slice(0, at), port: Number(hostPort.slice(at + 1)) };
+      const port = at < 0 ? 6379 : Number(hostPort.slice(at + 1));
+      const host = at < 0 ? hostPort : hostPort.slice(0, at);
+      if (host === '' || !Number.isInteger(port) || port < 1 || port > 65_535) {
+        throw new ConfigurationError(`redisCluster(): REDIS_CLUSTER_NODES must list host:port pairs (a host, and a port from 1 to 65535); got ${JSON.stringify(hostPort)}`, {
+          field: 'nodes',
+          expected: 'host:port,host:port',
+        });
+      }
+      return { host, port };
     });
+  if (nodes.length === 0) {
+    throw new ConfigurationError('redisCluster(): no cluster nodes: pass option "nodes" or set REDIS_CLUSTER_NODES (host:port,host:port)', {
+      field: 'nodes',
+      expected: 'a non-empty array of { host, port }',
+    });
+  }
+  return nodes;
 }
 
-export function redisCluster(options: RedisClusterClientOptions = {}): RedisClusterHandle {
-  const nodes = options.nodes ?? nodesFromEnv();
-  const { enableOfflineQueue, retryStrategy, ...perNode } = profileFor(options.provider).redis;
+/**
+ * A cached ioredis Cluster client (the `ioredis` package must be installed).
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
+ *   `nodes` is not given and `REDIS_CLUSTER_NODES` is empty or malformed.
+ * @example
+ * const cluster = redisCluster({ nodes: [{ host: '10.0.0.1', port: 6379 }], options: { scaleReads: 'slave' } });
+ */
+export function redisCluster(options?: RedisClusterClientOptions): RedisClusterHandle {
+  const o = factoryOptions('redisCluster', options);
+  if (o.nodes !== undefined && (!Array.isArray(o.nodes) || o.nodes.length === 0)) {
+    throw new ConfigurationError('redisCluster(): option "nodes" must be a non-empty array of { host, port }', { field: 'nodes', expected: 'a non-empty array of { host, port }' });
+  }
+  const { enableOfflineQueue, retryStrategy, ...perNode } = profileFor(o.provider).redis;
   const settings: ClusterOptions = {
     enableOfflineQueue,
     clusterRetryStrategy: retryStrategy,
     slotsRefreshTimeout: 2_000,
-    ...options.options,
-    redisOptions: { ...perNode, ...options.options?.redisOptions },
+    ...o.options,
+    redisOptions: { ...perNode, ...o.options?.redisOptions },
     lazyConnect: true,
   };
+  const driver = loadIoredis();
   let view: Cluster | undefined;
-  const handle = defineClient<Cluster>({
-    ...handleOptions(options, 'redisCluster'),
-    async create() {
-      if (nodes.length === 0) throw new Error('no cluster nodes: pass `nodes` or set REDIS_CLUSTER_NODES');
-      const { Cluster } = await import('ioredis');
-      return connectRedis(new Cluster(nodes, settings));
+  const handle = makeHandle<Cluster>(
+    {
+      ...handleOptions(o, 'redisCluster'),
+      async create({ signal }) {
+        const nodes = o.nodes ?? nodesFromEnv(process.env.REDIS_CLUSTER_NODES ?? '');
+        const { Cluster } = await useDriver('redisCluster', 'ioredis', driver);
+        return connectRedis(new Cluster(nodes, settings), signal);
+      },
+      ping: (client) => Promise.all(client.nodes('master').map((node) => node.ping())),
+      isReady: (client) => client.status === 'ready',
+      close: closeRedis,
+      // The fullest master decides: that is where new connections would be refused first.
+      readBudget: async (client) => {
+        const readings = await Promise.all(client.nodes('master').map(async (node) => parseRedisClientsInfo(await node.info('clients'))));
+        let worst: BudgetReading | undefined;
+        for (const r of readings) if (r && (!worst || r.used / r.limit > worst.used / worst.limit)) worst = r;
+        return worst;
+      },
     },
-    ping: (client) => Promise.all(client.nodes('master').map((node) => node.ping())),
-    isReady: (client) => client.status === 'ready',
-    close: closeRedis,
-    // The fullest master decides: that is where new connections would be refused first.
-    readBudget: async (client) => {
-      const readings = await Promise.all(client.nodes('master').map(async (node) => parseRedisClientsInfo(await node.info('clients'))));
-      let worst: BudgetReading | undefined;
-      for (const r of readings) if (r && (!worst || r.used / r.limit > worst.used / worst.limit)) worst = r;
-      return worst;
-    },
-  });
+    'redisCluster',
+  );
   return Object.assign(handle, {
     contextValue: (client: Cluster) => (view ??= commandView(handle, client)),
   });

@@ -4,26 +4,41 @@
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Provider } from '@steadyfn/handler';
-import { defineClient, type ClientHandle } from '../handle.js';
+import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
+import type { ClientHandle } from '../spec.js';
 import { commandView } from '../view.js';
-import { handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
+import { driverLoader, useDriver } from './load.js';
+import { checkUrl, factoryOptions, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 
+/** Options of `redis()`. */
 export interface RedisClientOptions extends HandleOptions {
-  /** `redis://…` or `rediss://…`; default `process.env.REDIS_URL`, else ioredis' own default (localhost:6379). */
-  url?: string;
-  /** ioredis options; each one overrides the platform profile. */
-  options?: RedisOptions;
-  /** Profile to use instead of the detected platform's. */
-  provider?: Provider;
+  /**
+   * `redis://…` or `rediss://…` (TLS), or a Unix socket path.
+   * @default process.env.REDIS_URL (read at first connect), else ioredis' own default (127.0.0.1:6379)
+   */
+  url?: string | undefined;
+  /** ioredis options; each one overrides the platform profile (see `profileFor`). `lazyConnect` is always on. */
+  options?: RedisOptions | undefined;
+  /**
+   * Profile to use instead of the detected platform's.
+   * @default detectPlatform()
+   */
+  provider?: Provider | undefined;
 }
 
+/** A handle on an ioredis client. */
 export interface RedisHandle extends ClientHandle<Redis> {
-  /** What the plugin puts on ctx: the client, with reads repeated once after a connection error. */
+  /** What the plugin puts on ctx: the client, whose read-only commands are repeated once after a connection error. */
   contextValue(client: Redis): Redis;
 }
 
-/** Closes politely when the connection is up (QUIT), at once otherwise. */
+const REDIS_SCHEMES = ['redis://', 'rediss://'];
+
+/** ioredis, loaded once for `redis()` and `redisCluster()`. */
+export const loadIoredis = driverLoader(() => import('ioredis'));
+
+/** Closes politely when the connection is up (QUIT, at most 500 ms), at once otherwise. */
 export async function closeRedis(client: { status: string; quit(): Promise<unknown>; disconnect(): void }): Promise<void> {
   if (client.status === 'ready') {
     await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500).unref?.())]);
@@ -33,36 +48,59 @@ export async function closeRedis(client: { status: string; quit(): Promise<unkno
 
 /**
  * Connects a new ioredis client (single node or Cluster), or stops it and rethrows: a failed
- * client must not live on in the background with its reconnect timer.
+ * client must not live on in the background with its reconnect timer. Stops when `signal` aborts.
  */
-export async function connectRedis<T extends { on(event: 'error', listener: () => void): unknown; connect(): Promise<unknown>; disconnect(): void }>(client: T): Promise<T> {
+export async function connectRedis<T extends { on(event: 'error', listener: () => void): unknown; connect(): Promise<unknown>; disconnect(): void }>(
+  client: T,
+  signal: AbortSignal,
+): Promise<T> {
   // Errors reach callers through their commands; without a listener ioredis prints them.
   client.on('error', () => undefined);
+  const stop = (): void => client.disconnect();
+  signal.addEventListener('abort', stop, { once: true });
   try {
     await client.connect();
   } catch (err) {
     client.disconnect();
     throw err;
+  } finally {
+    signal.removeEventListener('abort', stop);
   }
   return client;
 }
 
-export function redis(options: RedisClientOptions = {}): RedisHandle {
-  const url = options.url ?? process.env.REDIS_URL;
-  const settings: RedisOptions = { ...profileFor(options.provider).redis, ...options.options, lazyConnect: true };
+/**
+ * A cached ioredis client (the `ioredis` package must be installed; it is loaded when this is called).
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option, e.g. a `url` that is not `redis://`/`rediss://`; at
+ *   first use (terminal, as the invocation's error) for such a `REDIS_URL`, or when `ioredis` is missing
+ *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
+ * @example
+ * const cache = redis({ url: process.env.REDIS_URL, options: { commandTimeout: 500 } });
+ * const value = await cache.read((r) => r.get('k'));
+ */
+export function redis(options?: RedisClientOptions): RedisHandle {
+  const o = factoryOptions('redis', options);
+  if (o.url !== undefined) checkUrl('redis', 'url', 'option "url"', o.url, REDIS_SCHEMES, true);
+  const settings: RedisOptions = { ...profileFor(o.provider).redis, ...o.options, lazyConnect: true };
+  const driver = loadIoredis();
   let view: Redis | undefined;
-  const handle = defineClient<Redis>({
-    ...handleOptions(options, 'redis'),
-    async create() {
-      // Loaded on first use: the package's other clients must work without ioredis installed.
-      const { Redis } = await import('ioredis');
-      return connectRedis(url ? new Redis(url, settings) : new Redis(settings));
+  const handle = makeHandle<Redis>(
+    {
+      ...handleOptions(o, 'redis'),
+      async create({ signal }) {
+        const url = o.url ?? process.env.REDIS_URL;
+        if (url !== undefined) checkUrl('redis', 'url', 'REDIS_URL', url, REDIS_SCHEMES, true);
+        const { Redis } = await useDriver('redis', 'ioredis', driver);
+        return connectRedis(url ? new Redis(url, settings) : new Redis(settings), signal);
+      },
+      ping: (client) => client.ping(),
+      isReady: (client) => client.status === 'ready',
+      close: closeRedis,
+      readBudget: async (client) => parseRedisClientsInfo(await client.info('clients')),
     },
-    ping: (client) => client.ping(),
-    isReady: (client) => client.status === 'ready',
-    close: closeRedis,
-    readBudget: async (client) => parseRedisClientsInfo(await client.info('clients')),
-  });
+    'redis',
+  );
   return Object.assign(handle, {
     contextValue: (client: Redis) => (view ??= commandView(handle, client)),
   });

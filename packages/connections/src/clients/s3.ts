@@ -5,23 +5,34 @@
  * rebuilt before its next use.
  */
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { defineClient, type ClientHandle } from '../handle.js';
-import { AWS_CLIENT_DEFAULTS, handleOptions, type HandleOptions } from './options.js';
+import type { ClientHandle } from '../spec.js';
+import { awsClientHandle } from './aws.js';
+import { driverLoader } from './load.js';
+import type { HandleOptions } from './options.js';
 
+/** Options of `s3()`. */
 export interface S3HandleOptions extends HandleOptions {
-  /** SDK configuration; each value overrides the defaults below. */
-  config?: S3ClientConfig;
+  /**
+   * SDK configuration; each value overrides the defaults.
+   * @default { maxAttempts: 3, requestHandler: { connectionTimeout: 3000 } }
+   */
+  config?: S3ClientConfig | undefined;
 }
 
+/** A handle on an S3Client. */
 export type S3Handle = ClientHandle<S3Client>;
 
-export function s3(options: S3HandleOptions = {}): S3Handle {
-  return defineClient<S3Client>({
-    ...handleOptions(options, 's3'),
-    async create() {
-      const { S3Client } = await import('@aws-sdk/client-s3');
-      return new S3Client({ ...AWS_CLIENT_DEFAULTS, ...options.config });
-    },
-    close: (client) => client.destroy(),
-  });
+const loadS3 = driverLoader(() => import('@aws-sdk/client-s3'));
+
+/**
+ * A cached S3Client (the `@aws-sdk/client-s3` package must be installed; it is loaded when this is called).
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use when `@aws-sdk/client-s3` is missing
+ *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
+ * @example
+ * const files = s3({ config: { region: 'eu-west-1' } });
+ * await files.run((c) => c.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'v' })));
+ */
+export function s3(options?: S3HandleOptions): S3Handle {
+  return awsClientHandle('s3', '@aws-sdk/client-s3', loadS3(), (sdk, config: S3ClientConfig) => new sdk.S3Client(config), options);
 }

@@ -3,22 +3,34 @@
  * SDK reconnects and retries socket errors itself).
  */
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
-import { defineClient, type ClientHandle } from '../handle.js';
-import { AWS_CLIENT_DEFAULTS, handleOptions, type HandleOptions } from './options.js';
+import type { ClientHandle } from '../spec.js';
+import { awsClientHandle } from './aws.js';
+import { driverLoader } from './load.js';
+import type { HandleOptions } from './options.js';
 
+/** Options of `sqs()`. */
 export interface SqsHandleOptions extends HandleOptions {
-  config?: SQSClientConfig;
+  /**
+   * SDK configuration; each value overrides the defaults.
+   * @default { maxAttempts: 3, requestHandler: { connectionTimeout: 3000 } }
+   */
+  config?: SQSClientConfig | undefined;
 }
 
+/** A handle on an SQSClient. */
 export type SqsHandle = ClientHandle<SQSClient>;
 
-export function sqs(options: SqsHandleOptions = {}): SqsHandle {
-  return defineClient<SQSClient>({
-    ...handleOptions(options, 'sqs'),
-    async create() {
-      const { SQSClient } = await import('@aws-sdk/client-sqs');
-      return new SQSClient({ ...AWS_CLIENT_DEFAULTS, ...options.config });
-    },
-    close: (client) => client.destroy(),
-  });
+const loadSqs = driverLoader(() => import('@aws-sdk/client-sqs'));
+
+/**
+ * A cached SQSClient (the `@aws-sdk/client-sqs` package must be installed; it is loaded when this is called).
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use when `@aws-sdk/client-sqs` is missing
+ *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
+ * @example
+ * const queue = sqs({ config: { endpoint: process.env.SQS_ENDPOINT } });
+ * await queue.run((c) => c.send(new SendMessageCommand({ QueueUrl: url, MessageBody: '{}' })));
+ */
+export function sqs(options?: SqsHandleOptions): SqsHandle {
+  return awsClientHandle('sqs', '@aws-sdk/client-sqs', loadSqs(), (sdk, config: SQSClientConfig) => new sdk.SQSClient(config), options);
 }

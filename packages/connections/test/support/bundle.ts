@@ -1,7 +1,8 @@
 /**
  * Bundles a child-process entry (TypeScript, importing the package from source) into one
- * CommonJS file that plain `node` runs: for tests that need a real separate process
- * (signals, freezing with SIGSTOP).
+ * file that plain `node` runs, in a temp directory with no node_modules: for tests that
+ * need a real separate process (signals, freezing with SIGSTOP) or a real bundle (which
+ * drivers it holds, how it loads them).
  */
 import { buildSync } from 'esbuild';
 import { mkdtempSync } from 'node:fs';
@@ -9,16 +10,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The banner an ESM bundle for Node needs so that bundled CommonJS drivers can `require` Node's modules. */
+export const CREATE_REQUIRE_BANNER = "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);";
+
+export interface BundleOptions {
+  /** Default `cjs`. */
+  format?: 'cjs' | 'esm';
+  /** Add the createRequire banner (ESM). */
+  banner?: boolean;
+  /** Packages left out of the bundle (and not installed next to it). */
+  external?: string[];
+}
+
 /** Returns the bundle's path and its temp directory (remove it when done). */
-export function bundleChild(entry: string): { file: string; dir: string } {
+export function bundleChild(entry: string, options: BundleOptions = {}): { file: string; dir: string } {
+  const format = options.format ?? 'cjs';
   const dir = mkdtempSync(join(tmpdir(), 'steadyfn-child-'));
-  const file = join(dir, 'child.cjs');
+  const file = join(dir, format === 'esm' ? 'child.mjs' : 'child.cjs');
   buildSync({
     entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
     bundle: true,
     platform: 'node',
-    format: 'cjs',
+    format,
+    target: 'node22',
     conditions: ['steadyfn-source'],
+    external: options.external ?? [],
+    ...(options.banner ? { banner: { js: CREATE_REQUIRE_BANNER } } : {}),
     logLevel: 'error',
     outfile: file,
   });

@@ -5,7 +5,9 @@
  */
 import { createInterface } from 'node:readline';
 import { handler } from '@steadyfn/handler';
-import { connections, mongo, redis } from '../../src/index.js';
+import { connections } from '../../src/index.js';
+import { mongo } from '../../src/mongodb.js';
+import { redis } from '../../src/redis.js';
 
 const logged: string[] = [];
 const idleThresholdMs = Number(process.env.CHILD_IDLE_MS ?? 10_000);
@@ -17,7 +19,7 @@ const logSink = (line: string): void => {
 const main =
   process.env.CHILD_KIND === 'mongo'
     ? handler(
-        { use: [connections({ db: mongo({ uri: process.env.CHILD_MONGODB_URI, db: 'steadyfn_freeze', idleThresholdMs }) }, { closeOnSigterm: false })], logSink },
+        { use: [connections({ db: mongo({ uri: process.env.CHILD_MONGODB_URI, db: 'steadyfn_freeze', idleThresholdMs }) }, { closeOnSigterm: false, logReused: true })], logSink },
         async (input, ctx) => {
           const docs = ctx.db.db.collection<{ _id: string; v: string }>('freeze');
           await docs.updateOne({ _id: 'k' }, { $set: { v: String(input) } }, { upsert: true });
@@ -29,7 +31,7 @@ const main =
           use: [
             connections(
               { db: redis({ url: process.env.CHILD_REDIS_URL, idleThresholdMs, options: { connectionName: 'steadyfn-freeze-child' } }) },
-              { closeOnSigterm: false },
+              { closeOnSigterm: false, logReused: true },
             ),
           ],
           logSink,

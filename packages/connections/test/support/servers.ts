@@ -47,6 +47,13 @@ export interface OwnServer {
   port: number;
   /** Stops the process (SIGKILL: no goodbye to clients, like a crash or a network cut). */
   stop(): Promise<void>;
+  /**
+   * Freezes the process (SIGSTOP): the kernel still accepts connections into the backlog,
+   * but nothing answers — an outage as a client sees it (a hung server, a partition).
+   */
+  freeze(): void;
+  /** Lets a frozen process run again (SIGCONT). */
+  thaw(): void;
   /** Starts it again on the same port. */
   start(): Promise<void>;
   /** Stops it for good and removes its files. */
@@ -74,7 +81,10 @@ function ownServer(port: number, launch: () => ChildProcess, dir: string, ready:
     port,
     stop,
     start,
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     async dispose() {
+      child?.kill('SIGCONT');
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },

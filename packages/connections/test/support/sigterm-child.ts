@@ -4,7 +4,8 @@
  * so the plugin installs its SIGTERM handler as it would on Lambda.
  */
 import { handler } from '@steadyfn/handler';
-import { connections, redis } from '../../src/index.js';
+import { connections } from '../../src/index.js';
+import { redis } from '../../src/redis.js';
 
 const cache = redis({ url: process.env.CHILD_REDIS_URL, options: { connectionName: 'steadyfn-sigterm-child' } });
 const main = handler({ use: [connections({ redis: cache })], logSink: () => undefined }, async (_input, ctx) => ctx.redis.set('steadyfn:sigterm', 'v'));

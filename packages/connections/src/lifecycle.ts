@@ -1,0 +1,234 @@
+/**
+ * The life of one cached client: created on first use (one connect shared by concurrent
+ * callers), reused while it needs no check, pinged after idling past a threshold or after a
+ * connection error, rebuilt when it fails, closed in the background when dropped. Every wait
+ * is a `Flight` that each caller leaves when its own signal aborts.
+ */
+// currentContext and createLogger come from the root entry until @steadyfn/handler/internal exports them.
+import { createLogger, currentContext, type Logger } from '@steadyfn/handler';
+import { ConfigurationError, SteadyError } from '@steadyfn/handler/internal';
+import { sleep, withTimeout } from '@steadyfn/handler/internal';
+import { BUDGET_DEFAULTS, judgeBudget, shedError } from './budget.js';
+import { ConnectionUnavailableError } from './errors.js';
+import { Flight, bounded } from './flight.js';
+import type { AcquireState, ClientSpec, ClientStats, Lease } from './spec.js';
+import type { HandleSettings } from './validate.js';
+
+class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+interface Entry<T> {
+  client: T;
+}
+
+let fallbackLogger: Logger | undefined;
+
+export class ClientLifecycle<T> {
+  current: Entry<T> | undefined;
+  lastUsedAt: number | undefined;
+  /** A client that saw a connection error (or a call cut off by a deadline) is checked before its next use. */
+  suspect = false;
+  readonly stats: ClientStats = { connects: 0, connectFailures: 0, pings: 0, pingFailures: 0, reconnects: 0, retries: 0, lastUsedAt: undefined, budget: undefined };
+  #connecting: Flight<Entry<T>> | undefined;
+  #checking: Flight<Lease<T>> | undefined;
+  /** Set once a budget reading reached warnRatio: reconnects then wait a random while. */
+  #nearLimit = false;
+  readonly #closing = new Set<Promise<unknown>>();
+  readonly #now: () => number;
+
+  constructor(
+    private readonly spec: ClientSpec<T>,
+    private readonly settings: HandleSettings,
+  ) {
+    this.#now = spec.now ?? Date.now;
+  }
+
+  log(): Logger {
+    return currentContext()?.log ?? this.spec.logger ?? (fallbackLogger ??= createLogger({ component: 'connections' }));
+  }
+
+  touch(): void {
+    this.lastUsedAt = this.#now();
+  }
+
+  /** Marks `client` for a check before its next use, if it is still the cached one. */
+  distrust(client: T): void {
+    if (this.current?.client === client) this.suspect = true;
+  }
+
+  /** Closes `client` in the background, bounded by `closeTimeoutMs`. */
+  readonly closeClient = (client: T): void => {
+    const close = this.spec.close;
+    if (!close) return;
+    const { name, closeTimeoutMs } = this.settings;
+    const closed = withTimeout(
+      Promise.resolve().then(() => close(client)),
+      closeTimeoutMs,
+      () => new TimeoutError(`closing ${name} timed out`),
+    ).catch(() => undefined);
+    this.#closing.add(closed);
+    void closed.then(() => this.#closing.delete(closed));
+  };
+
+  /** Forgets `entry` (if it is still the cached one) and closes it in the background. */
+  discard(entry: Entry<T>): void {
+    if (this.current === entry) this.current = undefined;
+    this.closeClient(entry.client);
+  }
+
+  async #create(signal: AbortSignal): Promise<T> {
+    const { name, connectTimeoutMs } = this.settings;
+    try {
+      return await bounded((s) => this.spec.create({ signal: s }), connectTimeoutMs, () => new TimeoutError(`connecting ${name} timed out after ${connectTimeoutMs} ms`), signal, this.closeClient);
+    } catch (err) {
+      this.stats.connectFailures++;
+      // Every waiter gave up: nobody reads this error.
+      if (signal.aborted && err === signal.reason) throw err;
+      if (err instanceof ConfigurationError) {
+        // A missing driver, a bundle that cannot load it, a bad URI: say what, on every failed use. Our own message, no values.
+        this.log().error('connections: client cannot be created', { client: name, code: err.code, reason: err.message });
+        throw err;
+      }
+      // The user's own typed terminal errors stay as they are; anything else is a connect failure.
+      if (err instanceof SteadyError && !err.retryable) throw err;
+      throw new ConnectionUnavailableError(name, err);
+    }
+  }
+
+  /** Reads the connection budget of a new client; closes it and throws when shedding. */
+  async #checkBudget(client: T, signal: AbortSignal): Promise<void> {
+    const { name, budget, pingTimeoutMs } = this.settings;
+    const readBudget = this.spec.readBudget;
+    if (!budget || !readBudget) return;
+    const verdict = await judgeBudget(name, budget, () => readBudget(client), pingTimeoutMs, signal, () => this.log()).catch((err: unknown) => {
+      this.closeClient(client);
+      throw err;
+    });
+    if (!verdict) return;
+    this.stats.budget = verdict.reading;
+    this.#nearLimit = verdict.nearLimit;
+    if (verdict.shed) {
+      this.stats.connectFailures++;
+      this.closeClient(client);
+      throw shedError(name, budget, verdict.reading);
+    }
+  }
+
+  /** Single flight: every caller during one connect gets the same client or the same error. */
+  connect(reconnect: boolean): Flight<Entry<T>> {
+    if (this.#connecting) return this.#connecting;
+    const flight = new Flight<Entry<T>>(async (signal) => {
+      if (reconnect && this.#nearLimit) {
+        // Many instances reconnecting at once is how a connection storm starts: spread them.
+        await sleep(Math.random() * (this.settings.budget?.backoffMs ?? BUDGET_DEFAULTS.backoffMs), signal);
+        if (signal.aborted) throw signal.reason;
+      }
+      const client = await this.#create(signal);
+      await this.#checkBudget(client, signal);
+      this.stats.connects++;
+      const entry = { client };
+      this.current = entry;
+      this.suspect = false;
+      return entry;
+    });
+    this.#connecting = flight;
+    // Whatever the outcome, the next caller starts afresh: a failure is never cached.
+    const clear = (): void => {
+      if (this.#connecting === flight) this.#connecting = undefined;
+    };
+    flight.promise.then(clear, clear);
+    return flight;
+  }
+
+  #lease(client: T, state: AcquireState, idleMs: number | undefined): Lease<T> {
+    this.touch();
+    return { client, state, idleMs };
+  }
+
+  /** Pings `entry`; on failure builds a new client. Concurrent callers share one check. */
+  #revalidate(entry: Entry<T>, idleMs: number | undefined): Flight<Lease<T>> {
+    if (this.#checking) return this.#checking;
+    const { name, pingTimeoutMs } = this.settings;
+    const ping = this.spec.ping;
+    const flight = new Flight<Lease<T>>(async (signal) => {
+      if (ping) {
+        this.stats.pings++;
+        try {
+          await bounded(() => ping(entry.client), pingTimeoutMs, () => new TimeoutError(`${name} ping timed out after ${pingTimeoutMs} ms`), signal);
+          this.suspect = false;
+          return this.#lease(entry.client, 'revalidated', idleMs);
+        } catch (err) {
+          // Cut off by the deadline: no verdict on the client, so it is checked again next time.
+          if (signal.aborted && err === signal.reason) throw err;
+          this.stats.pingFailures++;
+        }
+      }
+      this.discard(entry);
+      this.stats.reconnects++;
+      const fresh = await this.connect(true).wait(signal);
+      return this.#lease(fresh.client, 'reconnected', idleMs);
+    });
+    this.#checking = flight;
+    const clear = (): void => {
+      if (this.#checking === flight) this.#checking = undefined;
+    };
+    flight.promise.then(clear, clear);
+    return flight;
+  }
+
+  /** The cached client when it needs no check and no connect: the warm path, without a promise. */
+  reuse(): Lease<T> | undefined {
+    const lastUsedAt = this.lastUsedAt;
+    const client = this.reusable();
+    return client === undefined ? undefined : { client, state: 'reused', idleMs: lastUsedAt === undefined ? undefined : this.lastUsedAt! - lastUsedAt };
+  }
+
+  /**
+   * `reuse` without the lease (each command's path): the client, marked used now, or
+   * undefined when it needs a check or a connect first.
+   */
+  reusable(): T | undefined {
+    const entry = this.current;
+    const { spec } = this;
+    if (!entry || this.suspect || this.#checking || (spec.isReady && !spec.isReady(entry.client))) return undefined;
+    const at = this.#now();
+    if (spec.ping && this.lastUsedAt !== undefined && at - this.lastUsedAt > this.settings.idleThresholdMs) return undefined;
+    this.lastUsedAt = at;
+    return entry.client;
+  }
+
+  /** A connected, checked client, waiting at most until `signal` aborts. */
+  async obtain(signal: AbortSignal | undefined): Promise<Lease<T>> {
+    if (signal?.aborted) throw signal.reason;
+    if (this.#checking) return this.#checking.wait(signal);
+    const entry = this.current;
+    const idleMs = this.lastUsedAt === undefined ? undefined : this.#now() - this.lastUsedAt;
+    if (!entry) {
+      const joined = this.#connecting !== undefined;
+      const wasUsed = this.lastUsedAt !== undefined;
+      const fresh = await this.connect(wasUsed).wait(signal);
+      if (!joined && wasUsed) this.stats.reconnects++;
+      return this.#lease(fresh.client, wasUsed ? 'reconnected' : 'new', idleMs);
+    }
+    if (this.spec.isReady && !this.spec.isReady(entry.client)) {
+      // The client already knows its socket is gone: no ping needed to decide.
+      this.discard(entry);
+      this.stats.reconnects++;
+      const fresh = await this.connect(true).wait(signal);
+      return this.#lease(fresh.client, 'reconnected', idleMs);
+    }
+    if (this.suspect || (this.spec.ping && idleMs !== undefined && idleMs > this.settings.idleThresholdMs)) return this.#revalidate(entry, idleMs).wait(signal);
+    return this.#lease(entry.client, 'reused', idleMs);
+  }
+
+  /** Closes the client (after a connect in flight) and forgets it; the next use creates a new one. */
+  async close(): Promise<void> {
+    const pending = this.#connecting;
+    if (pending) await pending.promise.then((entry) => this.discard(entry), () => undefined);
+    if (this.current) this.discard(this.current);
+    this.lastUsedAt = undefined;
+    this.suspect = false;
+    await Promise.all([...this.#closing]);
+  }
+}

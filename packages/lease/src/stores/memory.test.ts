@@ -1,0 +1,46 @@
+/** The lease rules, on the memory store with a hand-moved clock. */
+import { describe, expect, it } from 'vitest';
+import { memoryLeaseStore } from './memory.js';
+
+function clock() {
+  let now = 1_000_000;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+describe('memory lease store', () => {
+  it('ends a lease exactly at leaseMs and hands the key over with the next fence', async () => {
+    const c = clock();
+    const store = memoryLeaseStore({ now: c.now, retainMs: 10_000 });
+    expect(await store.claim({ key: 'k', owner: 'a', leaseMs: 100 })).toEqual({ claimed: true, fence: 1, expiresAt: 1_000_100 });
+    c.advance(99);
+    expect(await store.claim({ key: 'k', owner: 'b', leaseMs: 100 })).toMatchObject({ claimed: false, record: { owner: 'a', expiresAt: 1_000_100 } });
+    c.advance(1);
+    expect(await store.get('k')).toBeUndefined();
+    expect(await store.claim({ key: 'k', owner: 'b', leaseMs: 100 })).toMatchObject({ claimed: true, fence: 2 });
+    expect(await store.settle({ key: 'k', owner: 'a', fence: 1 })).toBe(false);
+  });
+
+  it('remembers the generation for retainMs after the record ends, then starts again at 1', async () => {
+    const c = clock();
+    const store = memoryLeaseStore({ now: c.now, retainMs: 1000 });
+    const first = await store.claim({ key: 'k', owner: 'a', leaseMs: 100 });
+    expect(first).toMatchObject({ fence: 1 });
+    await store.settle({ key: 'k', owner: 'a', fence: 1, data: 'x', keepMs: 100 });
+    c.advance(100 + 999);
+    expect(await store.claim({ key: 'k', owner: 'b', leaseMs: 100 })).toMatchObject({ claimed: true, fence: 3 });
+    c.advance(100 + 1000);
+    expect(await store.claim({ key: 'k', owner: 'c', leaseMs: 100 })).toMatchObject({ claimed: true, fence: 1 });
+  });
+
+  it('forgets the oldest records beyond maxRecords', async () => {
+    const store = memoryLeaseStore({ maxRecords: 2 });
+    for (const key of ['a', 'b', 'c']) await store.claim({ key, owner: 'o', leaseMs: 10_000 });
+    expect(await store.get('a')).toBeUndefined();
+    expect(await store.get('c')).toMatchObject({ state: 'held' });
+  });
+
+  it('checks its options', () => {
+    expect(() => memoryLeaseStore({ retainMs: -1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: 'retainMs' }));
+    expect(() => memoryLeaseStore({ maxRecords: 0 })).toThrow(expect.objectContaining({ field: 'maxRecords' }));
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * The lease store in this process's memory, with the same rules as the real stores
+ * (generations, retention, expiry): for pure logic tests and local development. Records are
+ * not shared between processes.
+ */
+import { intOption, msOption } from '@steadyfn/handler/internal';
+import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
+import { checkBatch, checkClaim, checkGetKey, checkSettle } from '../validate.js';
+import { throwIfAborted } from '../signal.js';
+
+/** Options of `memoryLeaseStore`. */
+export interface MemoryLeaseStoreOptions {
+  /** The clock, in epoch ms (tests move it by hand). @default Date.now */
+  now?: () => number;
+  /** As the Redis store's `retainMs`: how long a generation is remembered after it stops being live. @default 3_600_000 */
+  retainMs?: number;
+  /** Most records kept; the oldest are forgotten beyond it. @default 100_000 */
+  maxRecords?: number;
+}
+
+/** A lease store in memory, with `clear()` for tests. */
+export interface MemoryLeaseStore extends LeaseStore {
+  /** Forgets every record. */
+  clear(): void;
+}
+
+interface Entry {
+  state: 'h' | 'd' | 'f';
+  fence: number;
+  owner: string;
+  data: string | undefined;
+  /** Epoch ms until which the record is live. */
+  liveUntil: number;
+  /** Epoch ms when the entry (and its generation) is forgotten. */
+  dropAt: number;
+}
+
+/**
+ * A lease store in this process's memory.
+ * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
+ */
+export function memoryLeaseStore(options: MemoryLeaseStoreOptions = {}): MemoryLeaseStore {
+  const now = options.now ?? Date.now;
+  const retainMs = msOption('memoryLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
+  const maxRecords = intOption('memoryLeaseStore', 'maxRecords', options.maxRecords, 100_000, 1);
+  const entries = new Map<string, Entry>();
+
+  const current = (key: string, at: number): Entry | undefined => {
+    const entry = entries.get(key);
+    if (entry && entry.dropAt <= at) {
+      entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  };
+
+  const put = (key: string, entry: Entry): void => {
+    entries.delete(key);
+    entries.set(key, entry);
+    if (entries.size > maxRecords) entries.delete(entries.keys().next().value!);
+  };
+
+  const view = (entry: Entry, at: number): LeaseRecord | undefined => {
+    if (entry.state === 'f' || entry.liveUntil <= at) return undefined;
+    if (entry.state === 'd') return { state: 'done', fence: entry.fence, expiresAt: entry.liveUntil, data: entry.data ?? '' };
+    const held: LeaseRecord = { state: 'held', fence: entry.fence, owner: entry.owner, expiresAt: entry.liveUntil };
+    if (entry.data !== undefined) held.data = entry.data;
+    return held;
+  };
+
+  const claim = (r: ClaimRequest): ClaimResult => {
+    const at = now();
+    const entry = current(r.key, at);
+    const live = entry && view(entry, at);
+    if (live) return { claimed: false, record: live };
+    const fence = (entry?.fence ?? 0) + 1;
+    put(r.key, { state: 'h', fence, owner: r.owner, data: r.data, liveUntil: at + r.leaseMs, dropAt: at + r.leaseMs + retainMs });
+    return { claimed: true, fence, expiresAt: at + r.leaseMs };
+  };
+
+  const settle = (r: SettleRequest): boolean => {
+    const at = now();
+    const entry = current(r.key, at);
+    if (!entry || entry.state !== 'h' || entry.fence !== r.fence || entry.owner !== r.owner) return false;
+    const liveUntil = r.data === undefined ? at : at + r.keepMs!;
+    put(r.key, { state: r.data === undefined ? 'f' : 'd', fence: entry.fence + 1, owner: '', data: r.data, liveUntil, dropAt: liveUntil + retainMs });
+    return true;
+  };
+
+  const guard = (options: CallOptions | undefined): void => throwIfAborted(options?.signal);
+
+  return {
+    async claim(request, callOptions) {
+      guard(callOptions);
+      return claim(checkClaim(request));
+    },
+    async claimMany(requests, callOptions) {
+      guard(callOptions);
+      return checkBatch(requests, checkClaim).map(claim);
+    },
+    async settle(request, callOptions) {
+      guard(callOptions);
+      return settle(checkSettle(request));
+    },
+    async settleMany(requests, callOptions) {
+      guard(callOptions);
+      return checkBatch(requests, checkSettle).map(settle);
+    },
+    async get(key, callOptions) {
+      guard(callOptions);
+      const at = now();
+      const entry = current(checkGetKey(key), at);
+      return entry && view(entry, at);
+    },
+    clear() {
+      entries.clear();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The MongoDB-wire store's documents. Each generation of a key is its own immutable document,
+ * written once by an insert whose `_id` names the key and the generation:
+ *
+ *   { _id: '<key>#<g>', k: key, g, s: 'h' | 'd' | 'f', o: owner, d?: data, e: Date, p: Date, c: Date }
+ *
+ * s: held, done or released; o: who claimed or settled it; e: when the lease or keep time
+ * ends; p: the latest `e` of this generation and every one before it (purge counts from it,
+ * so a generation is never deleted before those under it); c: when it was written (all by the
+ * server's clock). The key's state is its highest generation. Moving a key from
+ * generation n to n + 1 — a claim, a takeover, a settle — is an insert of `<key>#<n+1>`, so
+ * of all who try, exactly one succeeds: a unique `_id` is the one thing every MongoDB-wire
+ * server enforces atomically (FerretDB 1.24 does not run a filtered update as a
+ * compare-and-set).
+ */
+import { LeaseRecordUnreadableError } from '../errors.js';
+import type { LeaseRecord } from '../types.js';
+
+/**
+ * The collection methods the store calls: a driver `Collection` satisfies it. Structural, so
+ * the package's types import no driver.
+ */
+export interface MongoLeaseCollection {
+  find(...args: any[]): { toArray(): Promise<any[]> };
+  insertOne(...args: any[]): Promise<unknown>;
+  insertMany(...args: any[]): Promise<unknown>;
+  deleteMany(...args: any[]): Promise<unknown>;
+  createIndex(...args: any[]): Promise<unknown>;
+  /** The driver's `Db`, for the server's clock (`hello`). Without it the local clock is used. */
+  readonly db?: { command(...args: any[]): Promise<any> };
+}
+
+/**
+ * A driver `ClientSession` (structural): pass one to run a call inside the caller's
+ * transaction (`session.withTransaction(...)`).
+ */
+export interface MongoLeaseSession {
+  inTransaction(): boolean;
+}
+
+export interface LeaseDocument {
+  _id: string;
+  k: string;
+  g: number;
+  s: 'h' | 'd' | 'f';
+  o?: string;
+  d?: string;
+  e: Date;
+  p: Date;
+  c: Date;
+}
+
+export const DUPLICATE_KEY = 11000;
+
+export function docId(key: string, generation: number): string {
+  // Injective: the generation is digits after the last '#', whatever the key holds.
+  return `${key}#${generation}`;
+}
+
+export function errorCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The per-operation errors of a failed `insertMany`, or undefined when it does not say. */
+export function writeErrorsOf(error: unknown): Array<{ index: number; code: number | undefined }> | undefined {
+  const raw = (error as { writeErrors?: unknown } | null)?.writeErrors;
+  const list = Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? [raw] : undefined;
+  if (!list) return undefined;
+  const out: Array<{ index: number; code: number | undefined }> = [];
+  for (const item of list) {
+    const index = (item as { index?: unknown }).index;
+    if (typeof index !== 'number') return undefined;
+    out.push({ index, code: errorCode(item) });
+  }
+  return out;
+}
+
+function isDocument(value: unknown): value is LeaseDocument {
+  const doc = value as Partial<LeaseDocument> | null;
+  return (
+    typeof doc === 'object' &&
+    doc !== null &&
+    typeof doc.k === 'string' &&
+    typeof doc.g === 'number' &&
+    Number.isSafeInteger(doc.g) &&
+    (doc.s === 'h' || doc.s === 'd' || doc.s === 'f') &&
+    doc.e instanceof Date &&
+    doc.p instanceof Date &&
+    doc.c instanceof Date
+  );
+}
+
+/** The highest generation of each key among `docs` (what a read found), with every document per key. */
+export function byKey(docs: unknown[]): Map<string, { top: LeaseDocument; all: LeaseDocument[] }> {
+  const out = new Map<string, { top: LeaseDocument; all: LeaseDocument[] }>();
+  for (const doc of docs) {
+    if (!isDocument(doc)) throw new LeaseRecordUnreadableError();
+    const entry = out.get(doc.k);
+    if (!entry) out.set(doc.k, { top: doc, all: [doc] });
+    else {
+      entry.all.push(doc);
+      if (doc.g > entry.top.g) entry.top = doc;
+    }
+  }
+  return out;
+}
+
+/** The record a document shows, or undefined when it is released or expired at `serverNow`. */
+export function recordOf(doc: LeaseDocument, serverNow: number, toLocal: (serverMs: number) => number): LeaseRecord | undefined {
+  if (doc.s === 'f' || doc.e.getTime() <= serverNow) return undefined;
+  const expiresAt = toLocal(doc.e.getTime());
+  if (doc.s === 'd') return { state: 'done', fence: doc.g, expiresAt, data: doc.d ?? '' };
+  if (typeof doc.o !== 'string') throw new LeaseRecordUnreadableError();
+  const held: LeaseRecord = { state: 'held', fence: doc.g, owner: doc.o, expiresAt };
+  if (typeof doc.d === 'string') held.data = doc.d;
+  return held;
+}

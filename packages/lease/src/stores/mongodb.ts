@@ -1,0 +1,390 @@
+/**
+ * The lease store on MongoDB-wire servers: MongoDB, and FerretDB 1.24 (SQLite or PostgreSQL),
+ * where a filtered `findOneAndUpdate` is not an atomic compare-and-set and bulk upsert results
+ * are misreported. Layout and the one atomic step it relies on: see `mongodb-docs.ts`.
+ *
+ *   claim / claimMany    find the keys' generations; insert generation n + 1 where the top one
+ *                        is absent, released or expired (insertMany, one error per duplicate)
+ *   settle / settleMany  find; insert generation n + 1 (done or released) where the caller
+ *                        holds generation n
+ *   get                  find
+ *
+ * Timing rules that keep an insert from winning a generation that existed before (so exactly
+ * one attempt ever holds generation n of a key):
+ *   - an insert is sent within SEND_WINDOW_MS of the read it is based on, and is assumed to
+ *     reach the server within DELIVERY_MS (ACT_MARGIN_MS = their sum);
+ *   - a superseded generation is deleted no sooner than SUPERSEDED_GRACE_MS (> ACT_MARGIN_MS)
+ *     after it was written;
+ *   - the top generation is deleted (purge, TTL index) no sooner than `retainMs` after it
+ *     ended, and nobody builds on a top generation within ACT_MARGIN_MS of that moment.
+ */
+import { invalidOption, msOption, oneOfOption } from '@steadyfn/handler/internal';
+import { ConfigurationError } from '@steadyfn/handler';
+import { LeaseStoreUnsupportedError } from '../errors.js';
+import { abortable, throwIfAborted } from '../signal.js';
+import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
+import { checkBatch, checkClaim, checkGetKey, checkSettle } from '../validate.js';
+import { serverClock } from './mongodb-clock.js';
+import { docId, errorCode, recordOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
+import { probeServer, type ProbeResult } from './mongodb-probe.js';
+import { topReader } from './mongodb-read.js';
+import { insertAll, sweep } from './mongodb-write.js';
+
+/** One generation a call tries to write, for request `index`, and what it read of the key. */
+interface Attempt {
+  index: number;
+  doc: LeaseDocument;
+  seen: LeaseDocument[];
+}
+
+export type { MongoLeaseCollection, MongoLeaseSession } from './mongodb-docs.js';
+
+/** An insert is sent within this long of the read it is based on, or the read is repeated. */
+export const SEND_WINDOW_MS = 10_000;
+/** Assumed longest time a sent request takes to reach the server. */
+export const DELIVERY_MS = 20_000;
+const ACT_MARGIN_MS = SEND_WINDOW_MS + DELIVERY_MS;
+/** A superseded generation is kept at least this long after it was written. */
+export const SUPERSEDED_GRACE_MS = 60_000;
+/** Smallest `retainMs`: a top generation must outlive the act margin plus the grace. */
+export const MIN_RETAIN_MS = 120_000;
+/** A generation younger than this can be built on after reading it by `_id` alone. */
+const YOUNG_MS = SUPERSEDED_GRACE_MS - ACT_MARGIN_MS;
+/** Read-and-insert rounds before a contended key is reported as held. */
+const MAX_ROUNDS = 4;
+/** NotImplemented (FerretDB), CommandNotSupported, InvalidOptions. */
+const NOT_SUPPORTED = new Set([238, 115, 72]);
+/** IndexOptionsConflict, IndexKeySpecsConflict. */
+const INDEX_CONFLICT = new Set([85, 86]);
+
+/** Options of every MongoDB store call. */
+export interface MongoCallOptions extends CallOptions {
+  /**
+   * A driver `ClientSession`: the reads and inserts join its transaction, so a settle commits
+   * or aborts with the caller's own writes. A settle that loses inside a transaction returns
+   * `false` after the server has aborted the transaction: abort it (throw). Needs a replica set.
+   */
+  session?: MongoLeaseSession;
+}
+
+/** Options of `mongoLeaseStore`. */
+export interface MongoLeaseStoreOptions {
+  /** The collection holding leases (a driver `Collection`), or a function returning it (e.g. from a cached client). */
+  collection: MongoLeaseCollection | (() => MongoLeaseCollection | Promise<MongoLeaseCollection>);
+  /**
+   * How long a record is kept after its lease or keep time ends: its generation (the fence) is
+   * remembered that long, and then the TTL index (`ensureIndexes`) or `purge()` deletes it.
+   * Whole milliseconds ≥ 120,000.
+   * @default 3_600_000 (1 hour)
+   */
+  retainMs?: number;
+  /**
+   * How a key is read. `'by-id'`: `_id` lookups walking up from the last generation seen,
+   * a query only when they cannot settle it — FerretDB 1.24 scans the collection for any other
+   * query. `'query'`: one `find({ k })` (indexed on MongoDB). `'auto'`: `'by-id'` on FerretDB,
+   * `'query'` elsewhere. Both are correct on every server; only the cost differs.
+   * @default 'auto'
+   */
+  reads?: 'auto' | 'by-id' | 'query';
+}
+
+/** What `probe()` found. */
+export interface MongoProbeResult extends ProbeResult {
+  /** Leases are judged by the server's clock (from `hello`); false: this process's clock. */
+  serverClock: boolean;
+}
+
+/** A lease store on a MongoDB-wire server. */
+export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
+  /**
+   * Creates the index on (key, generation) and, where the server has TTL indexes, the TTL
+   * index that deletes records `retainMs` after they end. Run once at deploy time.
+   * `{ ttl: false }` on servers without TTL indexes (FerretDB): call `purge()` on a schedule.
+   * @throws ConfigurationError when a TTL index with another `retainMs` exists.
+   */
+  ensureIndexes(options?: CallOptions): Promise<{ ttl: boolean }>;
+  /**
+   * Checks the server once (runs by itself before the first call): an insert of an existing
+   * `_id` must fail as a duplicate key, also 8 at once.
+   * @throws LeaseStoreUnsupportedError when the server does not enforce a unique `_id`.
+   */
+  probe(options?: CallOptions): Promise<MongoProbeResult>;
+  /**
+   * Deletes records that ended more than `retainMs` ago (what the TTL index does on MongoDB):
+   * for servers without TTL indexes. Costs a collection scan on FerretDB.
+   */
+  purge(options?: CallOptions): Promise<{ deleted: number }>;
+}
+
+/**
+ * A lease store on MongoDB or FerretDB.
+ * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
+ * @example
+ * ```ts
+ * import { mongoLeaseStore } from '@steadyfn/lease';
+ *
+ * // mongo: a connected MongoClient
+ * const leases = mongoLeaseStore({ collection: mongo.db('app').collection('leases') });
+ * await leases.ensureIndexes();
+ * ```
+ */
+export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStore {
+  if (typeof options !== 'object' || options === null) invalidOption('mongoLeaseStore', 'options', 'an object', options);
+  const source = options.collection;
+  const isCollection = typeof source === 'object' && source !== null && typeof source.find === 'function' && typeof source.insertOne === 'function';
+  if (typeof source !== 'function' && !isCollection) invalidOption('mongoLeaseStore', 'collection', 'a MongoDB Collection, or a function returning one', source);
+  const retainMs = msOption('mongoLeaseStore', 'retainMs', options.retainMs, 3_600_000, MIN_RETAIN_MS);
+  const reads = oneOfOption('mongoLeaseStore', 'reads', options.reads, ['auto', 'by-id', 'query'], 'auto');
+  const getCollection = typeof source === 'function' ? source : () => source;
+
+  let current: MongoLeaseCollection | undefined;
+  const grants = grantMemory();
+  const clock = serverClock(() => current?.db);
+  let probing: Promise<ProbeResult> | undefined;
+
+  const probe = (col: MongoLeaseCollection): Promise<ProbeResult> => {
+    probing ??= probeServer(col).catch((error: unknown) => {
+      // A refusal stands; anything else (the server was down) is tried again next call.
+      if (!(error instanceof LeaseStoreUnsupportedError)) probing = undefined;
+      throw error;
+    });
+    return probing;
+  };
+
+  /** The collection, probed, with a fresh clock offset. */
+  const ready = async (signal: AbortSignal | undefined): Promise<{ col: MongoLeaseCollection; probed: ProbeResult }> => {
+    throwIfAborted(signal);
+    const col = await abortable(Promise.resolve(getCollection()), signal);
+    current = col;
+    const probed = await abortable(probe(col), signal);
+    await abortable(clock.refresh(), signal);
+    return { col, probed };
+  };
+
+  const withSession = (session: MongoLeaseSession | undefined): Record<string, unknown> => (session ? { session } : {});
+
+  const reader = topReader();
+  const byId = (probed: ProbeResult): boolean => reads === 'by-id' || (reads === 'auto' && probed.ferretdb);
+  /** How a walk may settle a key (see mongodb-read.ts), or false to read by query. */
+  const walkRule = (probed: ProbeResult, serverNow: number, settles: (top: LeaseDocument) => boolean) =>
+    byId(probed) && { settles, isLiveDone: (doc: LeaseDocument) => doc.s === 'd' && live(doc, serverNow) !== undefined };
+
+  const live = (top: LeaseDocument | undefined, serverNow: number): LeaseRecord | undefined => top && recordOf(top, serverNow - clock.uncertaintyMs(), clock.toLocal);
+
+  /** Written recently enough that nothing above it can have been deleted (see mongodb-read.ts). */
+  const young = (doc: LeaseDocument, serverNow: number): boolean => doc.c.getTime() > serverNow + clock.uncertaintyMs() - YOUNG_MS;
+
+  /** The top generation can be built on: it is not within ACT_MARGIN_MS of being purged. */
+  const actionable = (top: LeaseDocument | undefined, serverNow: number): boolean =>
+    top === undefined || top.p.getTime() + retainMs - (serverNow + clock.uncertaintyMs()) >= ACT_MARGIN_MS;
+
+  const purgeable = (top: LeaseDocument, serverNow: number): boolean => top.p.getTime() + retainMs <= serverNow - clock.uncertaintyMs();
+
+  /** A new generation above generation `below` (purge base `belowP`), ending at `end`. */
+  const generation = (key: string, below: number, belowP: number, fields: Pick<LeaseDocument, 's' | 'o'> & { d?: string }, end: number, serverNow: number): LeaseDocument => {
+    const g = below + 1;
+    const doc: LeaseDocument = { _id: docId(key, g), k: key, g, s: fields.s, o: fields.o, e: new Date(end), p: new Date(Math.max(end, belowP)), c: new Date(serverNow) };
+    if (fields.d !== undefined) doc.d = fields.d;
+    return doc;
+  };
+
+  /** Inserts the attempts' documents; the results say which landed. Sweeps what the winners superseded. */
+  const write = async (col: MongoLeaseCollection, probed: ProbeResult, attempts: Attempt[], serverNow: number, options: MongoCallOptions | undefined): Promise<boolean[]> => {
+    const inserted = await insertAll(col, attempts.map((a) => a.doc), probed.batchInsertErrorsPerOperation, options);
+    const superseded: LeaseDocument[] = [];
+    attempts.forEach((a, j) => {
+      // Landed or not, the generation exists now.
+      reader.note(a.doc.k, a.doc.g);
+      if (inserted[j]) superseded.push(...a.seen);
+    });
+    sweep(col, superseded, serverNow - clock.uncertaintyMs() - SUPERSEDED_GRACE_MS);
+    return inserted;
+  };
+
+  /** What a claim reports when it cannot decide yet: held, by nobody known, for a moment. */
+  const undecided = (fence: number): ClaimResult => ({ claimed: false, record: { state: 'held', fence, owner: '', expiresAt: Date.now() + 1000 } });
+
+  const claimBatch = async (requests: ClaimRequest[], options: MongoCallOptions | undefined): Promise<ClaimResult[]> => {
+    if (requests.length === 0) return [];
+    const { col, probed } = await ready(options?.signal);
+    const results = new Array<ClaimResult | undefined>(requests.length);
+    const lastFence = new Array<number>(requests.length).fill(0);
+    let pending = requests.map((_, i) => i);
+    for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
+      const readAt = performance.now();
+      const readNow = clock.now();
+      // A top found by `_id` settles a claim when it is live (report it) or young (build on it).
+      const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, walkRule(probed, readNow, (top) => live(top, readNow) !== undefined || young(top, readNow)));
+      const now = clock.now();
+      const next: number[] = [];
+      const purge: string[] = [];
+      const attempts: Attempt[] = [];
+      for (const index of pending) {
+        const r = requests[index]!;
+        const { top, seen } = found.get(r.key)!;
+        lastFence[index] = top?.g ?? 0;
+        const record = live(top, now);
+        if (record) {
+          results[index] = { claimed: false, record };
+        } else if (!actionable(top, now)) {
+          if (purgeable(top!, now)) {
+            purge.push(r.key);
+            next.push(index);
+          } else results[index] = undecided(top!.g);
+        } else {
+          // The lease ends no sooner than leaseMs by the server's true clock, whatever our estimate's error.
+          const end = now + clock.uncertaintyMs() + r.leaseMs;
+          const fields = r.data === undefined ? { s: 'h' as const, o: r.owner } : { s: 'h' as const, o: r.owner, d: r.data };
+          attempts.push({ index, doc: generation(r.key, top?.g ?? 0, top?.p.getTime() ?? 0, fields, end, now), seen });
+        }
+      }
+      if (purge.length > 0) {
+        // Whole records past their retention: what the TTL index would delete.
+        await abortable(col.deleteMany({ k: { $in: purge }, p: { $lt: new Date(now - clock.uncertaintyMs() - retainMs) } }, withSession(options?.session)), options?.signal);
+      }
+      if (attempts.length > 0 && performance.now() - readAt > SEND_WINDOW_MS) {
+        // The read is too old to build on: read again.
+        next.push(...attempts.map((a) => a.index));
+      } else if (attempts.length > 0) {
+        const sentAt = performance.now();
+        const sentAtLocal = Date.now();
+        const inserted = await write(col, probed, attempts, now, options);
+        attempts.forEach((a, j) => {
+          if (!inserted[j]) return next.push(a.index);
+          // For the holder, the lease ends leaseMs after it sent the claim: never later than the store's end.
+          results[a.index] = { claimed: true, fence: a.doc.g, expiresAt: sentAtLocal + requests[a.index]!.leaseMs };
+          grants.add(a.doc, sentAt);
+        });
+      }
+      pending = next;
+    }
+    for (const index of pending) results[index] = undecided(lastFence[index]!);
+    return results as ClaimResult[];
+  };
+
+  /**
+   * Settles in one insert, without a read, when this store made the claim itself less than
+   * FAST_SETTLE_MS ago: it wrote generation n (immutable) for this owner, so only whether n + 1
+   * exists is in question, and no generation n + 1 written since can have been deleted yet.
+   * Otherwise it reads the key first (by `_id` from generation n when that is young).
+   */
+  const settleBatch = async (requests: SettleRequest[], options: MongoCallOptions | undefined): Promise<boolean[]> => {
+    if (requests.length === 0) return [];
+    const { col, probed } = await ready(options?.signal);
+    const results = requests.map(() => false);
+    const fast: Attempt[] = [];
+    let pending: number[] = [];
+    const now0 = clock.now();
+    requests.forEach((r, index) => {
+      const grant = grants.take(r.key, r.owner, r.fence);
+      if (grant) fast.push({ index, doc: successor(r, r.fence, grant.p, now0), seen: [] });
+      else pending.push(index);
+    });
+    if (fast.length > 0) (await write(col, probed, fast, now0, options)).forEach((ok, j) => (results[fast[j]!.index] = ok));
+    // A second round only when the first read got too old before the insert could be sent.
+    for (let round = 0; round < 2 && pending.length > 0; round++) {
+      const readAt = performance.now();
+      const readNow = clock.now();
+      const starts = new Map(pending.map((i) => [requests[i]!.key, requests[i]!.fence]));
+      const found = await reader.locate(col, pending.map((i) => requests[i]!.key), options, walkRule(probed, readNow, (top) => young(top, readNow)), starts);
+      const now = clock.now();
+      const attempts: Attempt[] = [];
+      for (const index of pending) {
+        const r = requests[index]!;
+        const { top, seen } = found.get(r.key)!;
+        // Still ours: the top generation is the caller's, held by its owner, and not about to be purged.
+        if (!top || top.g !== r.fence || top.s !== 'h' || top.o !== r.owner || !actionable(top, now)) continue;
+        attempts.push({ index, doc: successor(r, top.g, top.p.getTime(), now), seen });
+      }
+      if (attempts.length > 0 && performance.now() - readAt > SEND_WINDOW_MS) {
+        pending = attempts.map((a) => a.index);
+        continue;
+      }
+      if (attempts.length > 0) (await write(col, probed, attempts, now, options)).forEach((ok, j) => (results[attempts[j]!.index] = ok));
+      pending = [];
+    }
+    return results;
+  };
+
+  /** The generation a settle writes on top of generation `g` (purge base `p`). */
+  const successor = (r: SettleRequest, g: number, p: number, serverNow: number): LeaseDocument =>
+    r.data === undefined
+      ? generation(r.key, g, p, { s: 'f', o: r.owner }, serverNow, serverNow)
+      : generation(r.key, g, p, { s: 'd', o: r.owner, d: r.data }, serverNow + r.keepMs!, serverNow);
+
+  return {
+    async claim(request, callOptions) {
+      return (await claimBatch([checkClaim(request)], callOptions))[0]!;
+    },
+    async claimMany(requests, callOptions) {
+      return claimBatch(checkBatch(requests, checkClaim), callOptions);
+    },
+    async settle(request, callOptions) {
+      return (await settleBatch([checkSettle(request)], callOptions))[0]!;
+    },
+    async settleMany(requests, callOptions) {
+      return settleBatch(checkBatch(requests, checkSettle), callOptions);
+    },
+    async get(key, callOptions): Promise<LeaseRecord | undefined> {
+      const k = checkGetKey(key);
+      const { col, probed } = await ready(callOptions?.signal);
+      const now = clock.now();
+      // A top read by `_id` is the answer when it is live, or young (nothing above it can be missing).
+      const { top } = (await reader.locate(col, [k], callOptions, walkRule(probed, now, (t) => live(t, now) !== undefined || young(t, now)))).get(k)!;
+      return live(top, clock.now());
+    },
+    async ensureIndexes(callOptions) {
+      const signal = callOptions?.signal;
+      throwIfAborted(signal);
+      const col = await abortable(Promise.resolve(getCollection()), signal);
+      await abortable(col.createIndex({ k: 1, g: -1 }, { name: 'steadyfn_lease_key' }), signal);
+      try {
+        await abortable(col.createIndex({ p: 1 }, { name: 'steadyfn_lease_purge', expireAfterSeconds: Math.ceil(retainMs / 1000) }), signal);
+        return { ttl: true };
+      } catch (error) {
+        const code = errorCode(error);
+        if (code !== undefined && NOT_SUPPORTED.has(code)) return { ttl: false };
+        if (code !== undefined && INDEX_CONFLICT.has(code)) {
+          throw new ConfigurationError(`mongoLeaseStore(): option "retainMs" (${retainMs} ms) differs from the TTL index steadyfn_lease_purge already on the collection; drop that index or use the retainMs it was made with`, {
+            field: 'retainMs',
+            expected: 'the retainMs the existing TTL index was made with',
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    },
+    async probe(callOptions) {
+      const { probed } = await ready(callOptions?.signal);
+      return { ...probed, serverClock: clock.fromServer() };
+    },
+    async purge(callOptions) {
+      const { col } = await ready(callOptions?.signal);
+      const cutoff = new Date(clock.now() - clock.uncertaintyMs() - retainMs);
+      const result = (await abortable(col.deleteMany({ p: { $lt: cutoff } }), callOptions?.signal)) as { deletedCount?: number };
+      return { deleted: result.deletedCount ?? 0 };
+    },
+  };
+}
+
+/** A settle sent this soon after its claim's insert needs no read (see `settleBatch`). */
+const FAST_SETTLE_MS = SUPERSEDED_GRACE_MS - DELIVERY_MS - 5_000;
+const MAX_GRANTS = 10_000;
+
+/** The claims this store won, remembered until settled (bounded; the oldest are forgotten). */
+function grantMemory(): { add(doc: LeaseDocument, sentAt: number): void; take(key: string, owner: string, fence: number): { p: number } | undefined } {
+  const grants = new Map<string, { sentAt: number; p: number }>();
+  const id = (key: string, owner: string, fence: number): string => `${fence}\n${owner}\n${key}`;
+  return {
+    add(doc, sentAt) {
+      if (grants.size >= MAX_GRANTS) grants.delete(grants.keys().next().value!);
+      grants.set(id(doc.k, doc.o!, doc.g), { sentAt, p: doc.p.getTime() });
+    },
+    take(key, owner, fence) {
+      const k = id(key, owner, fence);
+      const grant = grants.get(k);
+      grants.delete(k);
+      return grant && performance.now() - grant.sentAt < FAST_SETTLE_MS ? grant : undefined;
+    },
+  };
+}

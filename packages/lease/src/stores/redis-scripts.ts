@@ -1,0 +1,127 @@
+/**
+ * The Redis store's Lua, and the value it keeps per key:
+ *
+ *   <state>|<generation>|<retainMs>|<owner or end>|<payload>
+ *
+ * state `h` held (with its owner), `d` done (with when it ends, the server's epoch ms), `f`
+ * released; payload `=<data>` or empty. The key's TTL is the lease (or keep time) plus
+ * `retainMs`, so a record is live while `PTTL > retainMs` — judged by the server's clock — and
+ * its generation is remembered for `retainMs` after it stops being live.
+ */
+import { createHash } from 'node:crypto';
+
+/** A script and its SHA1, for EVALSHA. */
+export interface Script {
+  source: string;
+  sha: string;
+}
+
+export function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/** The Lua function a settle runs; see `RedisLeaseStore.settleFragment`. */
+export const SETTLE_FUNCTION = 'steadyfn_lease_settle';
+
+/**
+ * Defines `steadyfn_lease_settle(key, owner, fence, mode, data, keepMs)`: 1 if it settled,
+ * 0 if the key is not held by `owner` at generation `fence` (nothing is written then).
+ * mode `d`: done with `data`, kept `keepMs`; mode `r`: released.
+ */
+export const SETTLE_FRAGMENT = `local function ${SETTLE_FUNCTION}(key, owner, fence, mode, data, keepMs)
+  local value = redis.call('GET', key)
+  if not value then return 0 end
+  local s, f, r, o = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|')
+  if s ~= 'h' or f ~= fence or o ~= owner then return 0 end
+  local retain = tonumber(r)
+  local nextFence = string.format('%d', tonumber(f) + 1)
+  if mode == 'd' then
+    local t = redis.call('TIME')
+    local ends = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(keepMs))
+    redis.call('SET', key, 'd|' .. nextFence .. '|' .. r .. '|' .. ends .. '|=' .. data, 'PX', string.format('%d', tonumber(keepMs) + retain))
+  elseif retain > 0 then
+    redis.call('SET', key, 'f|' .. nextFence .. '|' .. r .. '||', 'PX', r)
+  else
+    redis.call('DEL', key)
+  end
+  return 1
+end
+`;
+
+/**
+ * Claims each key: ARGV per key = owner, leaseMs, payload, retainMs, leaseMs + retainMs.
+ * Reply per key: {1, fence, pttl} claimed; {0, value, pttl} live record; {-1} a value this
+ * store did not write (left alone).
+ */
+export const CLAIM = script(`local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local b = (i - 1) * 5
+  local value = redis.call('GET', key)
+  local fence = 0
+  local reply = nil
+  if value then
+    local s, f, r = string.match(value, '^([hdf])|(%d+)|(%d+)|')
+    if not s then
+      reply = {-1}
+    else
+      fence = tonumber(f)
+      if s ~= 'f' then
+        local ttl = redis.call('PTTL', key)
+        if ttl > tonumber(r) then reply = {0, value, ttl} end
+      end
+    end
+  end
+  if not reply then
+    local nextFence = string.format('%d', fence + 1)
+    redis.call('SET', key, 'h|' .. nextFence .. '|' .. ARGV[b + 4] .. '|' .. ARGV[b + 1] .. '|' .. ARGV[b + 3], 'PX', ARGV[b + 5])
+    reply = {1, tonumber(nextFence), tonumber(ARGV[b + 5])}
+  end
+  out[i] = reply
+end
+return out`);
+
+/** Settles each key: ARGV per key = owner, fence, mode, data, keepMs. Reply: 1 or 0 per key. */
+export const SETTLE = script(`${SETTLE_FRAGMENT}local out = {}
+for i = 1, #KEYS do
+  local b = (i - 1) * 5
+  out[i] = ${SETTLE_FUNCTION}(KEYS[i], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5])
+end
+return out`);
+
+/** One key's value and remaining TTL, read together. */
+export const READ = script(`local value = redis.call('GET', KEYS[1])
+if not value then return false end
+return {value, redis.call('PTTL', KEYS[1])}`);
+
+/** A stored value, parsed. */
+export interface StoredValue {
+  state: 'h' | 'd' | 'f';
+  fence: number;
+  retainMs: number;
+  /** The holder's owner token (`h`); when the record ends, in the server's epoch ms (`d`); empty (`f`). */
+  owner: string;
+  data: string | undefined;
+}
+
+const DIGITS = /^\d+$/;
+
+/** Parses a value this store wrote; `undefined` for anything else. */
+export function parseValue(value: string): StoredValue | undefined {
+  const state = value[0];
+  if ((state !== 'h' && state !== 'd' && state !== 'f') || value[1] !== '|') return undefined;
+  const a = value.indexOf('|', 2);
+  const b = a < 0 ? -1 : value.indexOf('|', a + 1);
+  const c = b < 0 ? -1 : value.indexOf('|', b + 1);
+  if (c < 0) return undefined;
+  const fence = value.slice(2, a);
+  const retain = value.slice(a + 1, b);
+  if (!DIGITS.test(fence) || !DIGITS.test(retain)) return undefined;
+  return {
+    state,
+    fence: Number(fence),
+    retainMs: Number(retain),
+    owner: value.slice(b + 1, c),
+    data: value.charCodeAt(c + 1) === 61 /* = */ ? value.slice(c + 2) : undefined,
+  };
+}

@@ -1,0 +1,278 @@
+/**
+ * The lease store on Redis and Redis Cluster (ioredis). One key per lease, one Lua call per
+ * operation — per batch on a single server, per slot on a cluster. Values: see
+ * `redis-scripts.ts`.
+ *
+ *   claim                SET … PX lease+retain NX GET: a new key, or a live done record, in one
+ *                        command; otherwise (or claimMany) the Lua below
+ *   claim / claimMany    Lua: GET + PTTL, SET … PX lease+retain when absent, released or expired
+ *   settle / settleMany  Lua: GET, compare state, generation and owner, SET (done/released) or DEL
+ *   get                  Lua: GET + PTTL
+ */
+import calculateSlot from 'cluster-key-slot';
+import { msOption, invalidOption } from '@steadyfn/handler/internal';
+import { LeaseRecordUnreadableError } from '../errors.js';
+import { abortable, throwIfAborted } from '../signal.js';
+import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
+import { checkBatch, checkClaim, checkGetKey, checkSettle } from '../validate.js';
+import { CLAIM, READ, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue, type Script } from './redis-scripts.js';
+
+/**
+ * The client the store calls: an ioredis `Redis` or `Cluster` satisfies it. Structural, so
+ * the package's types import no driver.
+ */
+export interface RedisLeaseClient {
+  readonly isCluster: boolean;
+  set(...args: any[]): Promise<unknown>;
+  evalsha(...args: any[]): Promise<unknown>;
+  eval(...args: any[]): Promise<unknown>;
+}
+
+/** Options of `redisLeaseStore`. */
+export interface RedisLeaseStoreOptions {
+  /** An ioredis `Redis` or `Cluster`, or a function returning one (e.g. a cached connection getter). */
+  client: RedisLeaseClient | (() => RedisLeaseClient | Promise<RedisLeaseClient>);
+  /**
+   * Prepended to every key. On a cluster, a hash tag in the key (`{order-42}:lease`) or in the
+   * prefix decides the slot, as Redis documents.
+   * @default 'lease:'
+   */
+  prefix?: string;
+  /**
+   * How long a record stays after its lease or keep time ends, so its generation (the fence)
+   * is remembered and a late settle is judged against it; after that the key is gone and the
+   * next claim starts again at fence 1. Whole milliseconds ≥ 0.
+   * @default 3_600_000 (1 hour)
+   */
+  retainMs?: number;
+}
+
+/** The layout a Lua script of the caller's follows to settle inside its own atomic write. */
+export interface RedisSettleFragment {
+  /**
+   * Lua source defining `local function steadyfn_lease_settle(key, owner, fence, mode, data,
+   * keepMs)`; it returns 1 after settling, 0 (having written nothing) when `owner` no longer
+   * holds generation `fence`. Put it at the top of your script.
+   */
+  source: string;
+  /** `'steadyfn_lease_settle'`. */
+  name: string;
+  /** What to pass, in order: see `RedisLeaseStore.settleCall`. */
+  args: ReadonlyArray<'key' | 'owner' | 'fence' | 'mode' | 'data' | 'keepMs'>;
+}
+
+/** The key and arguments for one `steadyfn_lease_settle` call. */
+export interface RedisSettleCall {
+  /** The Redis key (prefix included): pass it in KEYS so a cluster routes the script to its slot. */
+  key: string;
+  /** `[owner, fence, mode, data, keepMs]` as strings: pass them in ARGV. */
+  args: [owner: string, fence: string, mode: 'd' | 'r', data: string, keepMs: string];
+}
+
+/** A lease store on Redis, with the pieces another script needs to settle atomically. */
+export interface RedisLeaseStore extends LeaseStore {
+  /** The settle as a Lua fragment another script can include (e.g. an outbox write). */
+  readonly settleFragment: RedisSettleFragment;
+  /**
+   * The KEYS entry and ARGV for settling `request` inside your own script.
+   * @throws LeaseRequestError for a malformed request.
+   * @example
+   * ```ts
+   * const call = store.settleCall({ key: 'relay', owner, fence, data: 'sent', keepMs: 60_000 });
+   * await redis.eval(
+   *   `${store.settleFragment.source}
+   *   if steadyfn_lease_settle(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]) == 0 then return 0 end
+   *   redis.call('XADD', KEYS[2], '*', 'event', ARGV[6])
+   *   return 1`,
+   *   2, call.key, '{relay}:stream', ...call.args, 'payload');
+   * ```
+   */
+  settleCall(request: SettleRequest): RedisSettleCall;
+  /** The Redis key a lease key is stored under (the prefix added). */
+  redisKey(key: string): string;
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+function isSyntaxError(error: unknown): boolean {
+  return error instanceof Error && /syntax error/i.test(error.message);
+}
+
+/**
+ * A done record read by `SET … NX GET` is taken as live only while it has this much left by
+ * our clock; closer to its end (or with a clock that far ahead of the server's), the script
+ * decides by the key's TTL.
+ */
+const DONE_GUARD_MS = 1000;
+
+/**
+ * A lease store on Redis ≥ 6.2 or Redis Cluster through ioredis.
+ * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
+ * @example
+ * ```ts
+ * import { redisLeaseStore } from '@steadyfn/lease';
+ *
+ * // redis: an ioredis Redis or Cluster
+ * const leases = redisLeaseStore({ client: redis, prefix: 'relay:' });
+ * const claim = await leases.claim({ key: 'orders', owner: crypto.randomUUID(), leaseMs: 30_000 });
+ * ```
+ */
+export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStore {
+  if (typeof options !== 'object' || options === null) invalidOption('redisLeaseStore', 'options', 'an object', options);
+  const client = options.client;
+  const isClient = typeof client === 'object' && client !== null && typeof client.evalsha === 'function' && typeof client.eval === 'function' && typeof client.set === 'function';
+  if (typeof client !== 'function' && !isClient) invalidOption('redisLeaseStore', 'client', 'an ioredis Redis or Cluster, or a function returning one', client);
+  const prefix = options.prefix ?? 'lease:';
+  if (typeof prefix !== 'string') invalidOption('redisLeaseStore', 'prefix', 'a string', prefix);
+  const retainMs = msOption('redisLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
+  const retainArg = String(retainMs);
+  // Redis ≥ 7 answers SET with both NX and GET; older servers claim through the script.
+  let setNxGet = true;
+  const getClient = typeof client === 'function' ? client : undefined;
+  const fixed = typeof client === 'function' ? undefined : client;
+
+  const redisKey = (key: string): string => prefix + key;
+
+  const run = async (c: RedisLeaseClient, s: Script, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> => {
+    throwIfAborted(signal);
+    try {
+      return await abortable(c.evalsha(s.sha, keys.length, ...keys, ...args), signal);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      // EVAL caches the script too, so the next EVALSHA finds it.
+      throwIfAborted(signal);
+      return abortable(c.eval(s.source, keys.length, ...keys, ...args), signal);
+    }
+  };
+
+  /** One call on a single server; one call per slot on a cluster (a script touches one slot), sent together. */
+  const runBatch = async <T>(s: Script, keys: string[], args: string[][], read: (reply: unknown, index: number) => T, signal: AbortSignal | undefined): Promise<T[]> => {
+    if (keys.length === 0) return [];
+    throwIfAborted(signal);
+    const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+    if (!c.isCluster) {
+      const replies = (await run(c, s, keys, args.flat(), signal)) as unknown[];
+      return keys.map((_, i) => read(replies[i], i));
+    }
+    const bySlot = new Map<number, number[]>();
+    keys.forEach((key, i) => {
+      const slot = calculateSlot(key);
+      const group = bySlot.get(slot);
+      if (group) group.push(i);
+      else bySlot.set(slot, [i]);
+    });
+    const out = new Array<T>(keys.length);
+    await Promise.all(
+      [...bySlot.values()].map(async (indexes) => {
+        const replies = (await run(c, s, indexes.map((i) => keys[i]!), indexes.flatMap((i) => args[i]!), signal)) as unknown[];
+        indexes.forEach((index, j) => {
+          out[index] = read(replies[j], index);
+        });
+      }),
+    );
+    return out;
+  };
+
+  const recordOf = (value: string, pttl: number, now: number): LeaseRecord | undefined => {
+    const parsed = parseValue(value);
+    if (!parsed) throw new LeaseRecordUnreadableError();
+    if (parsed.state === 'f' || pttl <= parsed.retainMs) return undefined;
+    const expiresAt = now + pttl - parsed.retainMs;
+    if (parsed.state === 'd') return { state: 'done', fence: parsed.fence, expiresAt, data: parsed.data ?? '' };
+    const held: LeaseRecord = { state: 'held', fence: parsed.fence, owner: parsed.owner, expiresAt };
+    if (parsed.data !== undefined) held.data = parsed.data;
+    return held;
+  };
+
+  const claimReply = (reply: unknown, now: number): ClaimResult => {
+    const [tag, a, b] = reply as [number, unknown, unknown];
+    if (tag === 1) return { claimed: true, fence: Number(a), expiresAt: now + Number(b) - retainMs };
+    if (tag === 0) {
+      const record = recordOf(String(a), Number(b), now);
+      // The script found it live; the reply is read a moment later.
+      if (record) return { claimed: false, record };
+    }
+    throw new LeaseRecordUnreadableError();
+  };
+
+  const claimChecked = (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
+    const now = Date.now();
+    return runBatch(
+      CLAIM,
+      checked.map((r) => redisKey(r.key)),
+      checked.map((r) => [r.owner, String(r.leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(r.leaseMs + retainMs)]),
+      (reply) => claimReply(reply, now),
+      callOptions?.signal,
+    );
+  };
+
+  const settleArgs = (r: SettleRequest): RedisSettleCall['args'] =>
+    r.data === undefined ? [r.owner, String(r.fence), 'r', '', '0'] : [r.owner, String(r.fence), 'd', r.data, String(r.keepMs)];
+
+  const settleChecked = (checked: SettleRequest[], callOptions?: CallOptions): Promise<boolean[]> =>
+    runBatch(
+      SETTLE,
+      checked.map((r) => redisKey(r.key)),
+      checked.map(settleArgs),
+      (reply) => Number(reply) === 1,
+      callOptions?.signal,
+    );
+
+  return {
+    async claim(request, callOptions) {
+      const r = checkClaim(request);
+      if (!setNxGet) return (await claimChecked([r], callOptions))[0]!;
+      // One command for the commonest answers: a new key (fence 1), or a done record that lives.
+      const signal = callOptions?.signal;
+      throwIfAborted(signal);
+      const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+      const sentAt = Date.now();
+      let reply: unknown;
+      try {
+        reply = await abortable(c.set(redisKey(r.key), `h|1|${retainArg}|${r.owner}|${r.data === undefined ? '' : `=${r.data}`}`, 'PX', r.leaseMs + retainMs, 'NX', 'GET'), signal);
+      } catch (error) {
+        if (!isSyntaxError(error)) throw error;
+        // Redis < 7 refuses NX with GET: the script claims instead, from now on.
+        setNxGet = false;
+        return (await claimChecked([r], callOptions))[0]!;
+      }
+      if (reply === null || reply === undefined) return { claimed: true, fence: 1, expiresAt: sentAt + r.leaseMs };
+      const found = parseValue(String(reply));
+      if (found?.state === 'd' && Number(found.owner) - Date.now() > DONE_GUARD_MS) {
+        return { claimed: false, record: { state: 'done', fence: found.fence, expiresAt: Number(found.owner), data: found.data ?? '' } };
+      }
+      // Held, released, or a done record near its end: the script judges by the key's TTL.
+      return (await claimChecked([r], callOptions))[0]!;
+    },
+    async claimMany(requests, callOptions) {
+      return claimChecked(checkBatch(requests, checkClaim), callOptions);
+    },
+    async settle(request, callOptions) {
+      const r = checkSettle(request);
+      const signal = callOptions?.signal;
+      throwIfAborted(signal);
+      const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+      return Number(((await run(c, SETTLE, [redisKey(r.key)], settleArgs(r), signal)) as unknown[])[0]) === 1;
+    },
+    async settleMany(requests, callOptions) {
+      return settleChecked(checkBatch(requests, checkSettle), callOptions);
+    },
+    async get(key, callOptions) {
+      const k = redisKey(checkGetKey(key));
+      const signal = callOptions?.signal;
+      throwIfAborted(signal);
+      const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+      const now = Date.now();
+      const reply = (await run(c, READ, [k], [], signal)) as [string, number] | null;
+      return reply ? recordOf(String(reply[0]), Number(reply[1]), now) : undefined;
+    },
+    settleFragment: { source: SETTLE_FRAGMENT, name: SETTLE_FUNCTION, args: ['key', 'owner', 'fence', 'mode', 'data', 'keepMs'] },
+    settleCall(request) {
+      const r = checkSettle(request);
+      return { key: redisKey(r.key), args: settleArgs(r) };
+    },
+    redisKey,
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * The lease primitive's one interface and its records: claim a key with an owner token and a
+ * lease, settle it only while still its owner, read it.
+ *
+ * Every change of a key (a claim, a takeover, a settle) makes a new generation; a claim returns
+ * its generation as the fencing token (`fence`), and a settle names the generation it settles,
+ * so a holder whose lease was taken over can no longer settle (M. Kleppmann, "How to do
+ * distributed locking", 2016: fencing tokens).
+ */
+
+/** Options every store call takes. */
+export interface CallOptions {
+  /**
+   * Gives up when it aborts: the call rejects with `signal.reason` (e.g. the handler's
+   * `DeadlineExceededError`). A request already sent may still take effect on the server, so
+   * after an abort the outcome is unknown: a claim may hold the key until its lease ends.
+   */
+  signal?: AbortSignal;
+}
+
+/** A claim: take `key` for `owner` for `leaseMs`, unless someone holds it or it is done. */
+export interface ClaimRequest {
+  /** The record's name. 1–1,024 characters, no NUL. */
+  key: string;
+  /**
+   * A token naming this attempt, unique per claim (e.g. `crypto.randomUUID()`); only its
+   * holder can settle. 1–128 printable ASCII characters, no `|` and no space.
+   */
+  owner: string;
+  /** How long the claim holds the key, judged by the store's clock. Whole milliseconds ≥ 1. */
+  leaseMs: number;
+  /** Opaque text kept while the key is held (e.g. a payload fingerprint), returned to rivals. */
+  data?: string;
+}
+
+/** A key that someone holds (a live lease). */
+export interface HeldRecord {
+  state: 'held';
+  /** The generation the holder settles; strictly increases across claims of the key. */
+  fence: number;
+  /** The holder's owner token. */
+  owner: string;
+  /** Epoch ms (this process's clock, converted from the store's) when the lease ends. */
+  expiresAt: number;
+  /** The holder's `data`, when it gave one. */
+  data?: string;
+}
+
+/** A key settled with data: done, kept until `expiresAt`. */
+export interface DoneRecord {
+  state: 'done';
+  /** The generation the settle made. */
+  fence: number;
+  /** Epoch ms (this process's clock, converted from the store's) when the record is forgotten. */
+  expiresAt: number;
+  /** What the settle stored. */
+  data: string;
+}
+
+/** A live record. Released and expired records read as absent. */
+export type LeaseRecord = HeldRecord | DoneRecord;
+
+/**
+ * `claimed: true`: the caller holds the key until `expiresAt` and settles it with `fence`.
+ * Otherwise the live record that stopped the claim.
+ */
+export type ClaimResult = { claimed: true; fence: number; expiresAt: number } | { claimed: false; record: LeaseRecord };
+
+/**
+ * A settle: with `data`, the key becomes done and is kept `keepMs`; without, it is released
+ * and the next claim takes it at once.
+ */
+export interface SettleRequest {
+  key: string;
+  /** The owner token the claim was made with. */
+  owner: string;
+  /** The fence the claim returned. */
+  fence: number;
+  /** What a done record keeps; absent to release. */
+  data?: string;
+  /** How long a done record is kept (store's clock). Whole milliseconds ≥ 1; required with `data`. */
+  keepMs?: number;
+}
+
+/** The primitive every store implements. */
+export interface LeaseStore<Options extends CallOptions = CallOptions> {
+  /**
+   * Takes the key if nobody holds it and it is not done (absent, released, or its lease or
+   * keep time has run out), in one atomic step per key.
+   * @throws LeaseRequestError for a malformed request; the driver's error when the store fails.
+   */
+  claim(request: ClaimRequest, options?: Options): Promise<ClaimResult>;
+  /**
+   * `claim` for several distinct keys, batched (per Redis Cluster slot, one read and one
+   * write round for MongoDB); one result per request, in order. Each key is decided on its own.
+   */
+  claimMany(requests: ReadonlyArray<ClaimRequest>, options?: Options): Promise<ClaimResult[]>;
+  /**
+   * Settles the key if `owner` still holds generation `fence` of it (nobody took it over,
+   * settled or released it since; a lease that ran out without a takeover can still be
+   * settled). `true` if it did.
+   */
+  settle(request: SettleRequest, options?: Options): Promise<boolean>;
+  /** `settle` for several distinct keys, batched; one boolean per request, in order. */
+  settleMany(requests: ReadonlyArray<SettleRequest>, options?: Options): Promise<boolean[]>;
+  /** The live record of `key`, or `undefined` when there is none (absent, released, expired). */
+  get(key: string, options?: Options): Promise<LeaseRecord | undefined>;
+}

@@ -1,0 +1,84 @@
+/**
+ * Request checks shared by every store, made before anything is sent, so a bad request never
+ * half-writes a batch.
+ */
+import { LeaseRequestError } from './errors.js';
+import type { ClaimRequest, SettleRequest } from './types.js';
+
+/** Longest key, in UTF-16 code units. */
+export const MAX_KEY_LENGTH = 1024;
+/** Longest lease or keep time: about 31 years, far beyond any use, well inside every store's range. */
+export const MAX_DURATION_MS = 1e12;
+/** Printable ASCII without space and `|` (the Redis value separator). */
+const OWNER = /^[!-{}~]{1,128}$/;
+
+function checkKey(key: unknown, field: string): string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('\u0000')) {
+    throw new LeaseRequestError(field, `a string of 1–${MAX_KEY_LENGTH} characters without NUL`);
+  }
+  return key;
+}
+
+function checkOwner(owner: unknown, field: string): string {
+  if (typeof owner !== 'string' || !OWNER.test(owner)) throw new LeaseRequestError(field, 'an owner token of 1–128 printable ASCII characters without space or "|"');
+  return owner;
+}
+
+function checkMs(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_DURATION_MS) {
+    throw new LeaseRequestError(field, `a whole number of milliseconds from 1 to ${MAX_DURATION_MS}`);
+  }
+  return value;
+}
+
+function checkData(data: unknown, field: string): string | undefined {
+  if (data !== undefined && typeof data !== 'string') throw new LeaseRequestError(field, 'a string or undefined');
+  return data;
+}
+
+function checkFence(fence: unknown, field: string): number {
+  if (typeof fence !== 'number' || !Number.isSafeInteger(fence) || fence < 1) throw new LeaseRequestError(field, 'the positive integer fence a claim returned');
+  return fence;
+}
+
+function object(request: unknown, field: string): Record<string, unknown> {
+  if (typeof request !== 'object' || request === null) throw new LeaseRequestError(field, 'an object');
+  return request as Record<string, unknown>;
+}
+
+/** Checks a claim request; returns it as given (stores read only the known fields). */
+export function checkClaim(request: ClaimRequest, field = 'request'): ClaimRequest {
+  const r = object(request, field);
+  checkKey(r.key, `${field}.key`);
+  checkOwner(r.owner, `${field}.owner`);
+  checkMs(r.leaseMs, `${field}.leaseMs`);
+  checkData(r.data, `${field}.data`);
+  return request;
+}
+
+/** Checks a settle request: `keepMs` is required with `data` (and ignored without). */
+export function checkSettle(request: SettleRequest, field = 'request'): SettleRequest {
+  const r = object(request, field);
+  checkKey(r.key, `${field}.key`);
+  checkOwner(r.owner, `${field}.owner`);
+  checkFence(r.fence, `${field}.fence`);
+  if (checkData(r.data, `${field}.data`) !== undefined) checkMs(r.keepMs, `${field}.keepMs`);
+  return request;
+}
+
+/** Checks every request of a batch and that no key appears twice (each key is decided once). */
+export function checkBatch<R extends { key: string }>(requests: ReadonlyArray<R>, check: (request: R, field: string) => R): R[] {
+  if (!Array.isArray(requests)) throw new LeaseRequestError('requests', 'an array');
+  const seen = new Set<string>();
+  return requests.map((request, i) => {
+    const checked = check(request, `requests[${i}]`);
+    if (seen.has(checked.key)) throw new LeaseRequestError(`requests[${i}].key`, 'a key not already in the batch');
+    seen.add(checked.key);
+    return checked;
+  });
+}
+
+/** The key alone, checked (for `get`). */
+export function checkGetKey(key: string): string {
+  return checkKey(key, 'key');
+}

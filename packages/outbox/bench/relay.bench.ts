@@ -1,0 +1,225 @@
+/**
+ * The outbox relay against its peers, on the same SQS server (moto and fauxqs, each a process
+ * of the bench's own), in the same run, at the same concurrency (4 calls in flight), for
+ * payloads of 256 B, 8 KiB, 200 KiB and a mix up to 1 MiB:
+ *
+ * - `relay`: events recorded by the Redis capture, relayed by the sweeper's relay (lease per
+ *   aggregate, byte-exact batches through `sqsSender`, marks in Redis after SQS accepted).
+ * - `naive relay`: the same events and the same store marks, one `SendMessage` per event
+ *   (4 workers). Goal: relay ≥ 8×.
+ * - `raw batch loop`: `SendMessageBatch` of byte-packed batches, no outbox at all. Goal ≥ 0.8×.
+ * - `sqs-producer` 8: batches of 10 by count, no store.
+ *
+ * Also: the batch fill ratio (entries, bytes), the flush's commit → accepted latency (p50/p99
+ * over sequential invocations), and the recovery time after a kill before the flush, by the
+ * sweeper (a schedule of `BENCH_SWEEP_PERIOD_MS`, default 5 s) and by the watchdog (1 s delay).
+ * Throughput is events per second, median of interleaved rounds. Printed, never asserted.
+ *
+ *   npm run bench -- packages/outbox/bench/relay.bench.ts   (BENCH_ROUNDS, BENCH_SCALE)
+ */
+import { randomUUID } from 'node:crypto';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Redis } from 'ioredis';
+import pLimit from 'p-limit';
+import { afterAll, beforeAll, test } from 'vitest';
+import { z } from 'zod';
+import { handler } from '@steadyfn/handler';
+import { outbox, outboxWatchdog, prepareEvent, redisOutbox, redisRelayStore, redisWrite, sqsSender } from '../src/index.js';
+import { MetricsRecorder } from '../src/relay/metrics.js';
+import type { RelayRunOptions } from '../src/relay/relay.js';
+import { sweep } from '../src/relay/sweeper.js';
+import type { LeaseClient, RelayStore, Sender } from '../src/relay/types.js';
+import { packBatches } from '../src/sqs/pack.js';
+import { messageBytes } from '../src/sqs/size.js';
+import type { OutboundMessage } from '../src/sqs/types.js';
+import { memoryLease } from '../test/support.js';
+import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';
+import { CONCURRENCY, median, payloads, producerLoop, rawLoop, benchServers, MIXES } from './support.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const PER_AGGREGATE = 10;
+const events = { Bench: { aggregateType: 'bench', schema: z.object({ pad: z.string() }) } };
+const RUN: RelayRunOptions = { leaseMs: 60_000, maxEventsPerAggregate: 50, poison: { maxAttempts: 1000, maxUnfinishedAttempts: 1000 }, reserveMs: 0, remainingMs: () => 600_000 };
+const SWEEP = { graceMs: 0, maxAggregates: 100_000, chunk: 25, retainSentMs: 0, cleanupLimit: 1 };
+
+const servers = benchServers();
+let redis: Redis;
+beforeAll(() => {
+  redis = new Redis(process.env.REDIS_URL!);
+});
+afterAll(() => {
+  redis?.disconnect();
+});
+
+/** Records one event per size (aggregates of PER_AGGREGATE events) under a fresh prefix. */
+async function record(sizes: number[]): Promise<string> {
+  const prefix = `obx-bench-${randomUUID().slice(0, 8)}:`;
+  const limit = pLimit(16);
+  const writes: Array<Promise<unknown>> = [];
+  for (let i = 0; i < sizes.length; i += PER_AGGREGATE) {
+    const id = `a${i / PER_AGGREGATE}`;
+    const batch = sizes.slice(i, i + PER_AGGREGATE).map((bytes) => prepareEvent(events, { type: 'Bench', aggregateId: id, payload: { pad: 'p'.repeat(Math.max(0, bytes - 400)) } }, {}));
+    writes.push(limit(() => redisWrite(redis, prefix, { checks: [], commands: [], events: batch })));
+  }
+  await Promise.all(writes);
+  return prefix;
+}
+
+async function dropPrefix(prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+/** The naive relay: per event one SendMessage, then the same store mark; 4 workers over the aggregates. */
+async function naiveRelay(store: RelayStore, lease: LeaseClient, client: SQSClient, queueUrl: string): Promise<number> {
+  const refs = await store.listPending({ limit: 100_000, before: Date.now() + 60_000 });
+  let sent = 0;
+  const limit = pLimit(CONCURRENCY);
+  await Promise.all(
+    refs.map((ref) =>
+      limit(async () => {
+        const owner = randomUUID();
+        const key = store.leaseKey(ref);
+        const claim = await lease.claim({ key, owner, leaseMs: 60_000 });
+        if (!claim.claimed) return;
+        const held = { key, owner, fence: claim.fence };
+        const head = await store.begin(ref, { limit: 1000, lease: held });
+        for (const e of head.events) {
+          await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: e.body, MessageAttributes: { 'steadyfn.seq': { DataType: 'String', StringValue: String(e.seq) } } }));
+          sent += await store.settle(ref, { sent: [e], refused: [], lease: held });
+        }
+        await lease.settle(held);
+      }),
+    ),
+  );
+  return sent;
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
+
+/** The flush's commit → accepted latency, over sequential invocations of a function. */
+async function flushLatency(client: SQSClient, queueUrl: string, n: number): Promise<{ p50: number; p99: number }> {
+  const prefix = `obx-bench-${randomUUID().slice(0, 8)}:`;
+  const real = sqsSender({ client, queueUrl });
+  let committedAt = 0;
+  const samples: number[] = [];
+  const timed: Sender = { fifo: false, send: async (m, o) => { const r = await real.send(m, o); samples.push(performance.now() - committedAt); return r; } };
+  // The commit is the script; the time is taken when it returns (wrapped client).
+  const wrapped = new Proxy(redis, { get: (t, k) => (k === 'evalsha' ? async (...a: unknown[]) => { const r = await (t.evalsha as (...x: unknown[]) => Promise<unknown>)(...a); committedAt = performance.now(); return r; } : Reflect.get(t, k)) });
+  const fn = handler({ use: [outbox({ events, store: redisOutbox({ client: wrapped as never, prefix }), relay: { sender: timed, lease: memoryLease() } })], logSink: () => undefined }, async (_i, ctx) => {
+    ctx.outbox.add({ type: 'Bench', aggregateId: `l${samples.length}`, payload: { pad: 'x' } });
+  });
+  for (let i = 0; i < n; i++) await fn.invoke({});
+  await dropPrefix(prefix);
+  return { p50: pct(samples, 50), p99: pct(samples, 99) };
+}
+
+/** Kill before the flush; how long until SQS has the event: by a sweeper on a schedule, and by the watchdog. */
+async function recovery(client: SQSClient, queueUrl: string): Promise<{ sweeper: number[]; watchdog: number[] }> {
+  const period = Number(process.env.BENCH_SWEEP_PERIOD_MS ?? 5000);
+  const out = { sweeper: [] as number[], watchdog: [] as number[] };
+  const relayQueue = await createQueue(client, 'bench-relay', { maxBytes: 262_144 });
+  const sender = sqsSender({ client, queueUrl });
+  for (let trial = 0; trial < 3; trial++) {
+    const prefix = `obx-bench-${randomUUID().slice(0, 8)}:`;
+    const dead: Sender = { fifo: false, send: async () => Promise.reject(new Error('killed')) };
+    const make = (s: Sender, armed: boolean) =>
+      outbox({ name: 'bench', events, store: redisOutbox({ client: redis, prefix }), relay: { sender: s, lease: memoryLease(), sweep: { graceMs: 0 } }, ...(armed ? { watchdog: outboxWatchdog({ client, queueUrl: relayQueue, delayMs: 1000 }) } : {}) });
+    const body = async (_i: unknown, ctx: { outbox: { add(d: { type: 'Bench'; aggregateId: string; payload: { pad: string } }): unknown } }) => void ctx.outbox.add({ type: 'Bench', aggregateId: 'r', payload: { pad: 'x' } });
+    const unarmed = handler({ use: [make(dead, false)], logSink: () => undefined }, body);
+    const armed = handler({ use: [make(dead, true)], logSink: () => undefined }, body);
+    const live = make(sender, true);
+    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000, log: { warn: () => undefined, info: () => undefined } as never };
+    // Sweeper: ticks every `period`; the kill lands at a random phase of it.
+    const phase = Math.random() * period;
+    await new Promise((r) => setTimeout(r, phase));
+    const t0 = performance.now();
+    await unarmed.invoke({});
+    await new Promise((r) => setTimeout(r, period - phase));
+    await live.sweep(ctx);
+    out.sweeper.push(performance.now() - t0);
+    // Watchdog: the relay queue's consumer long-polls and relays what the message names.
+    const t1 = performance.now();
+    await armed.invoke({});
+    for (;;) {
+      const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: relayQueue, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
+      const hit = (await Promise.all(Messages.map((m) => live.relayWatchdog(ctx, m.Body)))).some((m) => (m?.sent ?? 0) > 0);
+      if (hit) break;
+    }
+    out.watchdog.push(performance.now() - t1);
+    await dropPrefix(prefix);
+  }
+  await receiveAll(client, queueUrl, 100, 500);
+  await deleteQueue(client, relayQueue);
+  return out;
+}
+
+test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latency, recovery', async () => {
+  const own = servers();
+  if (!own) return;
+  const rows: string[] = [];
+  for (const server of own) {
+    const client = sqsClient(server.endpoint, 3);
+    for (const mix of MIXES) {
+      const all = payloads(mix);
+      const sizes = all.slice(0, Math.max(PER_AGGREGATE, Math.round(all.length * SCALE)));
+      const rate: Record<string, number[]> = { relay: [], naive: [], raw: [], 'sqs-producer': [] };
+      const delivered: Record<string, number> = {};
+      let fill = { entries: 0, bytes: 0 };
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? ['relay', 'naive', 'raw', 'sqs-producer'] : ['sqs-producer', 'raw', 'naive', 'relay'];
+        for (const name of order) {
+          const queueUrl = await createQueue(client, 'bench', { maxBytes: 1_048_576 });
+          let count = 0;
+          let ms = 0;
+          if (name === 'relay' || name === 'naive') {
+            const prefix = await record(sizes);
+            const store = redisRelayStore({ client: redis, prefix });
+            const lease = memoryLease();
+            const start = performance.now();
+            if (name === 'relay') {
+              const metrics = new MetricsRecorder();
+              await sweep({ store, lease, sender: sqsSender({ client, queueUrl, concurrency: CONCURRENCY }), metrics }, RUN, SWEEP);
+              const m = metrics.snapshot();
+              count = m.sent;
+              fill = { entries: m.fillEntries, bytes: m.fillBytes };
+            } else count = await naiveRelay(store, lease, client, queueUrl);
+            ms = performance.now() - start;
+            await dropPrefix(prefix);
+          } else {
+            const msgs: OutboundMessage[] = sizes.map((bytes, i) => ({ id: `m${round}-${i}`, body: 'b'.repeat(Math.max(1, bytes - messageBytes('', { seq: String(i) }))), attributes: { seq: String(i) } }));
+            const out =
+              name === 'raw'
+                ? await rawLoop(client, queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!)))
+                : await producerLoop(client, queueUrl, msgs);
+            count = out.delivered;
+            ms = out.ms;
+          }
+          await deleteQueue(client, queueUrl);
+          rate[name]!.push((count / ms) * 1000);
+          delivered[name] = count;
+        }
+      }
+      const r = Object.fromEntries(Object.entries(rate).map(([k, v]) => [k, median(v)]));
+      const ratio = (other: string) => (r[other]! > 0 ? `${(r.relay! / r[other]!).toFixed(2)}×` : 'n/a (delivers 0)');
+      rows.push(
+        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} [${delivered.relay}/${sizes.length}]`,
+      );
+      console.log(rows.at(-1));
+    }
+    const latency = await flushLatency(client, (await createQueue(client, 'bench-lat', { maxBytes: 262_144 })), 100);
+    rows.push(`[bench] ${server.name.padEnd(6)} flush commit → accepted: p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms (100 sequential invocations)`);
+    console.log(rows.at(-1));
+    const rec = await recovery(client, await createQueue(client, 'bench-rec', { maxBytes: 262_144 }));
+    rows.push(`[bench] ${server.name.padEnd(6)} recovery after a kill before the flush: sweeper (every ${process.env.BENCH_SWEEP_PERIOD_MS ?? 5000} ms) median ${median(rec.sweeper).toFixed(0)} ms; watchdog (1 s delay) median ${median(rec.watchdog).toFixed(0)} ms`);
+    console.log(rows.at(-1));
+    client.destroy();
+  }
+  console.log(`\n[bench] events per second, median of ${ROUNDS} interleaved rounds, ${CONCURRENCY} calls in flight; [delivered/total]`);
+  for (const row of rows) console.log(row);
+}, 1_800_000);

@@ -1,0 +1,204 @@
+/**
+ * MongoDB embedded mode: the author's single-document update becomes one update that also
+ * appends the events to the document's `_outbox` array, assigns their seq, keeps the indexed
+ * `_outboxPendingSince`, and records the request key — so state, events and "this request
+ * was applied" are written together, on any server, without transactions.
+ *
+ *   read      the document's outbox fields (seq, count, bytes, applied keys)
+ *   refuse    a request key already applied (a duplicate: nothing written), or a write
+ *             that would pass the pending cap (count, bytes): `OUTBOX_DOCUMENT_FULL`
+ *   update    filter: author's filter + _id + _outboxSeq as read + request key not applied
+ *             update: author's operators + $push $each events, $inc count/bytes, $set seq,
+ *                     $min pendingSince, $set the bounded applied-key list (pinned as read)
+ *   no match  read again: the seq moved (a concurrent writer) → retry; else the author's
+ *             filter does not match → `{ matched: false }`
+ *
+ * Only operators FerretDB 1.24 runs are used ($push with $each, $inc, $set, $min, $pullAll,
+ * $pop — checked against the server in the tests; it accepts $push's $slice but ignores it). FerretDB does not apply a
+ * filtered update atomically under concurrency, so on FerretDB every writer of one document
+ * (the relay's marks too) first takes a write lease on it (`@steadyfn/lease`).
+ */
+import { randomUUID } from 'node:crypto';
+import { sleep } from '@steadyfn/handler/internal';
+import { aggregateKey, serializeEvent, type PendingEvent } from '../envelope.js';
+import { EventInvalidError, OutboxFullError, UnsupportedServerError, WriteConflictError } from '../errors.js';
+import type { LeaseClient } from '../relay/types.js';
+import { FIELDS, embeddedBytes, type CollectionLike, type EmbeddedEvent } from '../stores/mongo-shapes.js';
+
+/** Update operators an author's update may use (all run by FerretDB 1.24). */
+export const EMBEDDED_OPERATORS = ['$set', '$unset', '$inc', '$min', '$max', '$mul', '$push', '$addToSet', '$pop', '$pullAll', '$currentDate', '$setOnInsert', '$rename'] as const;
+
+/** Limits of one document's outbox. */
+export interface EmbeddedLimits {
+  maxPendingEvents: number;
+  maxPendingBytes: number;
+  maxAppliedKeys: number;
+}
+
+/** How writers of one document are kept from interleaving. */
+export interface WriteSerialisation {
+  /** `'server'`: the server applies a filtered update atomically (MongoDB). `'lease'`: take a write lease first (FerretDB). */
+  mode: 'server' | 'lease';
+  lease?: LeaseClient | undefined;
+  leaseMs: number;
+  /** How long a writer waits for another's write lease before a retryable conflict. */
+  waitMs: number;
+}
+
+/** The author's part of one embedded write. */
+export interface EmbeddedUpdate {
+  filter: Record<string, unknown>;
+  update: Record<string, unknown>;
+  upsert?: boolean | undefined;
+  /** Exactly-once key: the write is skipped when the document already applied it. */
+  requestKey?: string | undefined;
+}
+
+/** What one embedded write did. */
+export interface EmbeddedResult {
+  /** The author's filter matched (or the document was upserted) and everything was written. */
+  matched: boolean;
+  /** The request key was already applied: nothing was written this time. */
+  duplicate: boolean;
+  upserted: boolean;
+  /** Events written, with the seq assigned. */
+  events: Array<{ id: string; seq: number }>;
+}
+
+const MAX_RACE_RETRIES = 5;
+
+function checkAuthorUpdate(update: Record<string, unknown>): void {
+  for (const [op, fields] of Object.entries(update)) {
+    if (!(EMBEDDED_OPERATORS as readonly string[]).includes(op)) {
+      throw new EventInvalidError(`outbox: update operator ${JSON.stringify(op)} is not supported in embedded mode (use ${EMBEDDED_OPERATORS.join(', ')})`, { issues: [{ field: `update.${op}`, message: 'unsupported operator' }] });
+    }
+    for (const field of Object.keys(fields as object)) {
+      if (field.startsWith('_outbox')) throw new EventInvalidError(`outbox: the update may not touch ${field}: the outbox owns _outbox* fields`, { issues: [{ field: `update.${op}.${field}`, message: 'owned by the outbox' }] });
+    }
+  }
+}
+
+/** Author's operators plus the outbox's, merged per operator. */
+function mergeUpdate(author: Record<string, unknown>, outbox: Record<string, Record<string, unknown>>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...author };
+  for (const [op, fields] of Object.entries(outbox)) merged[op] = { ...((author[op] as object | undefined) ?? {}), ...fields };
+  return merged;
+}
+
+interface OutboxState {
+  seq: number | undefined;
+  count: number;
+  bytes: number;
+  applied: string[];
+  /** The list exactly as stored (for the equality pin), or undefined when absent. */
+  appliedRaw: unknown[] | undefined;
+  exists: boolean;
+}
+
+async function readState(collection: CollectionLike, id: unknown): Promise<OutboxState> {
+  const doc = await collection.findOne({ _id: id }, { projection: { [FIELDS.seq]: 1, [FIELDS.count]: 1, [FIELDS.bytes]: 1, [FIELDS.applied]: 1 } });
+  return {
+    exists: doc !== null,
+    seq: typeof doc?.[FIELDS.seq] === 'number' ? doc[FIELDS.seq] : undefined,
+    count: typeof doc?.[FIELDS.count] === 'number' ? doc[FIELDS.count] : 0,
+    bytes: typeof doc?.[FIELDS.bytes] === 'number' ? doc[FIELDS.bytes] : 0,
+    applied: Array.isArray(doc?.[FIELDS.applied]) ? doc[FIELDS.applied] : [],
+    appliedRaw: Array.isArray(doc?.[FIELDS.applied]) ? doc[FIELDS.applied] : undefined,
+  };
+}
+
+/** Runs `work` holding the document's write lease (FerretDB), or directly (MongoDB). */
+export async function serialised<T>(serialisation: WriteSerialisation, key: string, signal: AbortSignal | undefined, work: (deadline: number) => Promise<T>): Promise<T> {
+  if (serialisation.mode === 'server') return work(Number.POSITIVE_INFINITY);
+  const lease = serialisation.lease;
+  if (!lease) throw new UnsupportedServerError('outbox: this server does not apply a filtered update atomically (FerretDB); embedded mode needs the "writeLease" option (a @steadyfn/lease MongoDB store) to serialise writers of one document');
+  const owner = randomUUID();
+  const giveUpAt = Date.now() + serialisation.waitMs;
+  let delay = 5;
+  for (;;) {
+    const claimedAt = Date.now();
+    const claim = await lease.claim({ key, owner, leaseMs: serialisation.leaseMs }, { signal });
+    if (claim.claimed) {
+      try {
+        // Work must end well inside the lease: past half of it, the writer stops before writing.
+        return await work(claimedAt + serialisation.leaseMs / 2);
+      } finally {
+        await lease.settle({ key, owner, fence: claim.fence }, { signal }).catch(() => false);
+      }
+    }
+    if (signal?.aborted || Date.now() + delay > giveUpAt) throw new WriteConflictError('outbox: another writer holds this document; retry');
+    await sleep(delay, signal);
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/**
+ * Writes the author's update with `events` into one document.
+ *
+ * @throws OutboxFullError when the pending events would pass a cap (nothing written).
+ * @throws WriteConflictError when concurrent writers kept moving the document (retryable).
+ * @throws EventInvalidError for an unsupported operator, a touched `_outbox*` field, or events of another aggregate.
+ */
+export async function embeddedWrite(
+  collection: CollectionLike,
+  aggregateType: string,
+  write: EmbeddedUpdate,
+  events: ReadonlyArray<PendingEvent>,
+  limits: EmbeddedLimits,
+  serialisation: WriteSerialisation,
+  signal?: AbortSignal,
+): Promise<EmbeddedResult> {
+  const id = write.filter._id;
+  if (id === undefined || id === null || typeof id === 'object') throw new EventInvalidError('outbox: an embedded update filter must name the document by a plain _id', { issues: [{ field: 'filter._id', message: 'required' }] });
+  checkAuthorUpdate(write.update);
+  for (const e of events) {
+    if (e.aggregateType !== aggregateType || e.aggregateId !== String(id)) {
+      throw new EventInvalidError(`outbox: event ${e.type} belongs to ${aggregateKey(e.aggregateType, e.aggregateId)}, not to the document ${aggregateKey(aggregateType, String(id))} being updated`);
+    }
+  }
+  const lockKey = `outbox-write:${collection.collectionName}:${String(id)}`;
+  return serialised(serialisation, lockKey, signal, async (writeBy) => {
+    for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+      const state = await readState(collection, id);
+      if (write.requestKey !== undefined && state.applied.includes(write.requestKey)) return { matched: true, duplicate: true, upserted: false, events: [] };
+      const base = state.seq ?? 0;
+      const now = new Date();
+      const embedded: EmbeddedEvent[] = events.map((e, i) => ({ i: e.id, s: base + i + 1, t: e.type, e: serializeEvent(e, base + i + 1), c: now }));
+      const bytes = embedded.reduce((sum, e) => sum + embeddedBytes(e.e), 0);
+      if (state.count + embedded.length > limits.maxPendingEvents) {
+        throw new OutboxFullError('count', `outbox: document ${String(id)} would hold ${state.count + embedded.length} pending events (cap ${limits.maxPendingEvents}); nothing was written`);
+      }
+      if (state.bytes + bytes > limits.maxPendingBytes) {
+        throw new OutboxFullError('bytes', `outbox: document ${String(id)} would hold ${state.bytes + bytes} bytes of pending events (cap ${limits.maxPendingBytes}); nothing was written`);
+      }
+      const outboxOps: Record<string, Record<string, unknown>> = {};
+      if (embedded.length > 0) {
+        outboxOps.$push = { [FIELDS.events]: { $each: embedded } };
+        outboxOps.$set = { [FIELDS.seq]: base + embedded.length };
+        outboxOps.$inc = { [FIELDS.count]: embedded.length, [FIELDS.bytes]: bytes };
+        outboxOps.$min = { [FIELDS.pendingSince]: now };
+      }
+      const filter: Record<string, unknown> = { ...write.filter, [FIELDS.seq]: state.seq === undefined ? { $exists: false } : state.seq };
+      if (write.requestKey !== undefined) {
+        // FerretDB 1.24 ignores $push's $slice: the bounded list is set whole, pinned on the list as read.
+        (outboxOps.$set ??= {})[FIELDS.applied] = [...state.applied, write.requestKey].slice(-limits.maxAppliedKeys);
+        filter[FIELDS.applied] = state.appliedRaw === undefined ? { $exists: false } : state.appliedRaw;
+      }
+      if (Date.now() > writeBy) throw new WriteConflictError('outbox: the write lease ran short before the write; nothing was written');
+      let result;
+      try {
+        result = await collection.updateOne(filter, mergeUpdate(write.update, outboxOps), { upsert: write.upsert === true });
+      } catch (error) {
+        // Two upserts of a new document raced; the next round reads the winner.
+        if ((error as { code?: unknown }).code === 11000) continue;
+        throw error;
+      }
+      const upserted = (result.upsertedCount ?? 0) > 0;
+      if (result.matchedCount > 0 || upserted) return { matched: true, duplicate: false, upserted, events: embedded.map((e) => ({ id: e.i, seq: e.s })) };
+      const after = await readState(collection, id);
+      if (write.requestKey !== undefined && after.applied.includes(write.requestKey)) return { matched: true, duplicate: true, upserted: false, events: [] };
+      if (after.seq === state.seq && after.exists === state.exists) return { matched: false, duplicate: false, upserted: false, events: [] };
+    }
+    throw new WriteConflictError('outbox: concurrent writers kept changing this document; retry');
+  });
+}

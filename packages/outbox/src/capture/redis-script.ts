@@ -1,0 +1,158 @@
+/**
+ * The Lua of the Redis atomic write. A script is atomic but has no rollback: a command that
+ * fails half way leaves the earlier ones applied. So the script first *checks everything*
+ * without writing — the author's preconditions, the type each command needs of its key
+ * (simulated through the write, so `DEL` then `HSET` is fine), that counters hold integers
+ * and stay in range, and each joined fragment's own check — and only then writes. The
+ * `#!lua` shebang (Redis 7) makes a server over `maxmemory` refuse the script before it runs.
+ *
+ * KEYS: 1 seq hash, 2 events stream, 3 pending set, then the aggregates' sets, the state
+ * keys and each fragment's keys. ARGV[1]: the plan (JSON of indexes); every value is its own
+ * ARGV entry, passed through byte for byte.
+ *
+ * Returns `{'OK', seq, streamId, …}` (two per event, in order), or
+ * `{'FAILED', i}` (check i), `{'TYPE', i, type}` (command i meets a key of the wrong
+ * type), `{'VALUE', i}` (command i: not an integer or out of range), `{'FRAGMENT', name, …}`.
+ */
+import { luaScript, type LuaScript } from '../stores/redis-client.js';
+
+/**
+ * Lua another package adds to the write (an idempotency or inbox completion): `check` may
+ * return a non-nil value to refuse the write before anything is written; `write` runs after
+ * the events are added. Both see `FK` (the fragment's keys) and `FA` (its args) as Lua tables.
+ */
+export interface ScriptFragment {
+  /** Shown in the refusal (`{'FRAGMENT', name, …}`). */
+  name: string;
+  keys: ReadonlyArray<string>;
+  args: ReadonlyArray<string>;
+  /** Lua statements; `return <value>` refuses the write (the value comes back after the name). */
+  check?: string;
+  /** Lua statements run last. */
+  write: string;
+}
+
+const HEAD = `#!lua
+local plan = cjson.decode(ARGV[1])
+local types = {}
+local function typeof(k)
+  local t = types[k]
+  if t == nil then
+    t = redis.call('TYPE', k)['ok']
+    types[k] = t
+  end
+  return t
+end
+for i, c in ipairs(plan.c) do
+  local key = KEYS[c[2]]
+  local t = typeof(key)
+  local cur
+  if c[3] > 0 then
+    if t ~= 'hash' and t ~= 'none' then return {'FAILED', i} end
+    cur = redis.call('HGET', key, ARGV[c[3]])
+  elseif c[1] == 'eq' then
+    if t ~= 'string' and t ~= 'none' then return {'FAILED', i} end
+    cur = redis.call('GET', key)
+  else
+    cur = t ~= 'none'
+  end
+  if c[1] == 'eq' then
+    if cur ~= ARGV[c[4]] then return {'FAILED', i} end
+  elseif c[1] == 'absent' then
+    if cur then return {'FAILED', i} end
+  elseif not cur then
+    return {'FAILED', i}
+  end
+end
+local NEED = {HSET = 'hash', HDEL = 'hash', HINCRBY = 'hash', SADD = 'set', SREM = 'set', ZADD = 'zset', ZREM = 'zset', RPUSH = 'list', LPUSH = 'list', INCRBY = 'string'}
+local MAKES = {HSET = 'hash', HINCRBY = 'hash', SADD = 'set', ZADD = 'zset', RPUSH = 'list', LPUSH = 'list', INCRBY = 'string', SET = 'string', DEL = 'none'}
+local counters = {}
+local deleted = {}
+local BAD = {}
+local function int(v)
+  if v and string.match(v, '^-?%d+$') then return tonumber(v) end
+  return BAD
+end
+for i, w in ipairs(plan.w) do
+  local name, key = w[1], KEYS[w[2]]
+  local t = typeof(key)
+  local need = NEED[name]
+  if need and t ~= need and t ~= 'none' then return {'TYPE', i, t} end
+  if name == 'INCRBY' or name == 'HINCRBY' then
+    local slot, by
+    if name == 'INCRBY' then slot, by = key, ARGV[w[3]] else slot, by = key .. '\\0' .. ARGV[w[3]], ARGV[w[4]] end
+    local cur = counters[slot]
+    if cur == nil then
+      local v = false
+      if t ~= 'none' and not deleted[key] then
+        if name == 'INCRBY' then v = redis.call('GET', key) else v = redis.call('HGET', key, ARGV[w[3]]) end
+      end
+      cur = v and int(v) or 0
+    end
+    if cur == BAD then return {'VALUE', i} end
+    cur = cur + tonumber(by)
+    if cur > 9007199254740991 or cur < -9007199254740991 then return {'VALUE', i} end
+    counters[slot] = cur
+  elseif name == 'SET' then
+    counters[key] = int(ARGV[w[3]])
+  elseif name == 'HSET' then
+    for j = 3, #w, 2 do counters[key .. '\\0' .. ARGV[w[j]]] = int(ARGV[w[j + 1]]) end
+  elseif name == 'HDEL' then
+    for j = 3, #w do counters[key .. '\\0' .. ARGV[w[j]]] = 0 end
+  elseif name == 'DEL' then
+    deleted[key] = true
+    for slot in pairs(counters) do
+      if slot == key or string.sub(slot, 1, #key + 1) == key .. '\\0' then counters[slot] = nil end
+    end
+  end
+  if MAKES[name] then types[key] = MAKES[name] end
+end
+`;
+
+const WRITES = `
+for _, w in ipairs(plan.w) do
+  local args = {}
+  for j = 3, #w do args[#args + 1] = ARGV[w[j]] end
+  redis.call(w[1], KEYS[w[2]], unpack(args))
+end
+local out = {'OK'}
+for _, e in ipairs(plan.e) do
+  local agg = ARGV[e[1]]
+  local seq = redis.call('HINCRBY', KEYS[1], agg, 1)
+  local id = redis.call('XADD', KEYS[2], '*', 'a', agg, 's', seq, 'i', ARGV[e[2]], 'e', ARGV[e[3]] .. seq .. ARGV[e[4]], 't', ARGV[e[6]])
+  redis.call('ZADD', KEYS[e[5]], seq, id)
+  redis.call('ZADD', KEYS[3], 'NX', tonumber(string.match(id, '^(%d+)')), agg)
+  out[#out + 1] = seq
+  out[#out + 1] = id
+end
+`;
+
+/** Lua that binds `FK`/`FA` to a fragment's slice of KEYS/ARGV. */
+function bind(keyStart: number, keyCount: number, argStart: number, argCount: number): string {
+  return `FK = {}\nfor j = 1, ${keyCount} do FK[j] = KEYS[${keyStart - 1} + j] end\nFA = {}\nfor j = 1, ${argCount} do FA[j] = ARGV[${argStart - 1} + j] end\n`;
+}
+
+const cache = new Map<string, LuaScript>();
+
+/**
+ * The script for a write with these fragments at these positions. Scripts differ only by
+ * their fragments and offsets, so few variants exist; each is cached by its text.
+ */
+export function captureScript(fragments: ReadonlyArray<{ fragment: ScriptFragment; keyStart: number; argStart: number }>): LuaScript {
+  let checks = '';
+  let writes = '';
+  for (const { fragment, keyStart, argStart } of fragments) {
+    const binding = bind(keyStart, fragment.keys.length, argStart, fragment.args.length);
+    if (fragment.check) {
+      checks += `do\nlocal FK, FA\n${binding}local refused = (function()\n${fragment.check}\nend)()\nif refused ~= nil then return {'FRAGMENT', ${JSON.stringify(fragment.name)}, refused} end\nend\n`;
+    }
+    writes += `do\nlocal FK, FA\n${binding}${fragment.write}\nend\n`;
+  }
+  const source = `${HEAD}${checks}${WRITES}${writes}return out\n`;
+  let script = cache.get(source);
+  if (!script) {
+    script = luaScript(source);
+    if (cache.size < 64) cache.set(source, script);
+  }
+  return script;
+}

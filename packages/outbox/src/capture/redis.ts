@@ -1,0 +1,225 @@
+/**
+ * Redis capture: the author's state commands, their preconditions and the outbox events in
+ * one Lua script (see `redis-script.ts`), so state and events are written together or not
+ * at all. Every key of one write shares a hash tag (its *partition*), so the write is one
+ * script on one Redis Cluster slot.
+ */
+import { createHash } from 'node:crypto';
+import { checkAggregateId, serializeEvent, aggregateKey, type PendingEvent } from '../envelope.js';
+import { OutboxUnavailableError, PreconditionFailedError, EventInvalidError } from '../errors.js';
+import { runScript, type RedisLike } from '../stores/redis-client.js';
+import { DEFAULT_PARTITION, hashTagOf, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
+import { captureScript, type ScriptFragment } from './redis-script.js';
+
+/** A precondition on state, checked before anything is written. */
+export type RedisCheck =
+  | { key: string; field?: string; equals: string; label?: string }
+  | { key: string; field?: string; absent: true; label?: string }
+  | { key: string; field?: string; exists: true; label?: string };
+
+/** Commands a write may run, and the key type each needs (checked before writing). */
+export const REDIS_COMMANDS = ['SET', 'DEL', 'HSET', 'HDEL', 'HINCRBY', 'INCRBY', 'SADD', 'SREM', 'ZADD', 'ZREM', 'RPUSH', 'LPUSH', 'PEXPIRE'] as const;
+export type RedisCommandName = (typeof REDIS_COMMANDS)[number];
+
+/** One state command: `[name, key, ...args]`, e.g. `['HSET', 'order:{o-42}', 'status', 'paid']`. */
+export type RedisCommand = readonly [RedisCommandName, string, ...Array<string | number>];
+
+/** Everything one atomic write carries. */
+export interface RedisWrite {
+  checks: ReadonlyArray<RedisCheck>;
+  commands: ReadonlyArray<RedisCommand>;
+  events: ReadonlyArray<PendingEvent>;
+  /** Lua joined into the same script (an idempotency or inbox completion). */
+  fragments?: ReadonlyArray<ScriptFragment>;
+  /**
+   * Makes the write exactly-once: a marker `<prefix>{tag}:applied:<sha256(key)>` is checked
+   * absent first and set (for `ttlMs`) with the write; when present, nothing is written and
+   * the result says `duplicate`.
+   */
+  requestKey?: { key: string; ttlMs: number };
+}
+
+/** One recorded event: its id, the seq the write assigned and its stream entry id. */
+export interface WrittenEvent {
+  id: string;
+  aggregate: string;
+  seq: number;
+  streamId: string;
+}
+
+export interface RedisWriteResult {
+  partition: string;
+  events: WrittenEvent[];
+  /** The request key was already applied: nothing was written. */
+  duplicate: boolean;
+}
+
+const INTEGER = /^-?\d{1,16}$/;
+
+function bad(message: string, field: string): never {
+  throw new EventInvalidError(`outbox: ${message}`, { issues: [{ field, message, expected: 'a valid Redis state command' }] });
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return bad(`${field} must be a string or a finite number`, field);
+}
+
+/** Argument count rules, checked before a script is sent. */
+function checkCommand(command: RedisCommand, index: number): string[] {
+  const [name, key, ...rest] = command;
+  const field = `commands.${index}`;
+  if (!(REDIS_COMMANDS as readonly string[]).includes(name)) bad(`command ${JSON.stringify(String(name))} is not supported (use one of ${REDIS_COMMANDS.join(', ')})`, field);
+  if (typeof key !== 'string' || key.length === 0) bad('key must be a non-empty string', `${field}.key`);
+  const args = rest.map((a, i) => text(a, `${field}.${i + 2}`));
+  const n = args.length;
+  const ok =
+    name === 'SET' ? n === 1 || (n === 3 && args[1] === 'PX' && /^\d{1,12}$/.test(args[2]!))
+    : name === 'DEL' ? n === 0
+    : name === 'HSET' ? n >= 2 && n % 2 === 0
+    : name === 'HINCRBY' ? n === 2 && INTEGER.test(args[1]!)
+    : name === 'INCRBY' ? n === 1 && INTEGER.test(args[0]!)
+    : name === 'ZADD' ? n >= 2 && n % 2 === 0 && args.every((a, i) => i % 2 === 1 || Number.isFinite(Number(a)))
+    : name === 'PEXPIRE' ? n === 1 && /^\d{1,12}$/.test(args[0]!)
+    : n >= 1;
+  if (!ok) bad(`${name} has the wrong arguments`, field);
+  return args;
+}
+
+/**
+ * The partition of a write: the hash tag all its state keys share, or the default partition
+ * when none has one (standalone Redis only).
+ */
+export function partitionOf(keys: ReadonlyArray<string>, cluster: boolean): string {
+  let tag: string | undefined;
+  let untagged = false;
+  for (const key of keys) {
+    const t = hashTagOf(key);
+    if (t === undefined) untagged = true;
+    else if (tag === undefined) tag = t;
+    else if (t !== tag) bad(`every key of one write must share one hash tag; found {${tag}} and {${t}}`, 'keys');
+  }
+  if (tag !== undefined && untagged) bad(`every key of one write must share the hash tag {${tag}}`, 'keys');
+  if (tag === undefined && cluster && keys.length > 0) bad('on Redis Cluster every key of a write must carry a hash tag, e.g. order:{o-42}', 'keys');
+  return tag ?? DEFAULT_PARTITION;
+}
+
+/** Splits the envelope around its seq, which the script fills in. */
+function envelopeAround(event: PendingEvent): [string, string] {
+  const json = serializeEvent(event, 0);
+  const at = json.indexOf(',"seq":0,');
+  return [json.slice(0, at + 7), json.slice(at + 8)];
+}
+
+/** Partitions this process already listed in the registry set. */
+const registered = new Set<string>();
+
+/**
+ * Runs one atomic write: checks, commands, events (seq assigned inside), fragments.
+ *
+ * @throws PreconditionFailedError when a check fails or a command would fail at run time (nothing written).
+ * @throws EventInvalidError for a command the write does not support or keys across hash tags.
+ * @throws OutboxUnavailableError when Redis cannot be reached or refuses the script (e.g. OOM).
+ */
+export async function redisWrite(client: RedisLike, prefix: string, write: RedisWrite): Promise<RedisWriteResult> {
+  const keys: string[] = [];
+  const keyIndex = new Map<string, number>();
+  const key = (k: string): number => {
+    let i = keyIndex.get(k);
+    if (i === undefined) {
+      keys.push(k);
+      i = keys.length;
+      keyIndex.set(k, i);
+    }
+    return i;
+  };
+  const args: string[] = [''];
+  const arg = (v: string): number => args.push(v);
+
+  const stateKeys = [...write.checks.map((c) => c.key), ...write.commands.map((c) => c[1])];
+  const partition = partitionOf(stateKeys, client.isCluster);
+  const pk = partitionKeys(prefix, partition);
+  key(pk.seq);
+  key(pk.events);
+  key(pk.pending);
+  let checks = write.checks;
+  let commands = write.commands;
+  if (write.requestKey) {
+    const marker = pk.applied(createHash('sha256').update(write.requestKey.key).digest('base64url'));
+    checks = [{ key: marker, absent: true, label: 'request not applied yet' }, ...checks];
+    commands = [...commands, ['SET', marker, '1', 'PX', Math.max(1, write.requestKey.ttlMs)]];
+  }
+
+  const plan: { c: Array<[string, number, number, number]>; w: Array<Array<string | number>>; e: Array<[number, number, number, number, number, number]> } = { c: [], w: [], e: [] };
+  for (const event of write.events) {
+    const agg = aggregateKey(event.aggregateType, checkAggregateId(event.aggregateId));
+    const [head, tail] = envelopeAround(event);
+    plan.e.push([arg(agg), arg(event.id), arg(head), arg(tail), key(pk.aggregate(agg)), arg(event.type)]);
+  }
+  checks.forEach((check, i) => {
+    if (typeof check.key !== 'string' || check.key.length === 0) bad('check key must be a non-empty string', `checks.${i}.key`);
+    const field = check.field === undefined ? 0 : arg(text(check.field, `checks.${i}.field`));
+    if ('equals' in check) plan.c.push(['eq', key(check.key), field, arg(text(check.equals, `checks.${i}.equals`))]);
+    else if ('absent' in check) plan.c.push(['absent', key(check.key), field, 0]);
+    else plan.c.push(['exists', key(check.key), field, 0]);
+  });
+  commands.forEach((command, i) => {
+    const commandArgs = checkCommand(command, i);
+    plan.w.push([command[0], key(command[1]), ...commandArgs.map(arg)]);
+  });
+  const placed = (write.fragments ?? []).map((fragment) => {
+    const keyStart = keys.length + 1;
+    for (const k of fragment.keys) keys.push(k);
+    const argStart = args.length + 1;
+    for (const a of fragment.args) args.push(a);
+    return { fragment, keyStart, argStart };
+  });
+  args[0] = JSON.stringify(plan);
+
+  if (write.events.length > 0 && !registered.has(`${prefix}\u0000${partition}`)) {
+    // Listed before the write: a partition that holds events is always found by the sweeper.
+    try {
+      await client.call('SADD', partitionsKey(prefix), partition);
+    } catch (error) {
+      throw new OutboxUnavailableError('outbox: Redis could not be reached', error);
+    }
+    if (registered.size < 10_000) registered.add(`${prefix}\u0000${partition}`);
+  }
+
+  let reply: unknown;
+  try {
+    reply = await runScript(client, captureScript(placed), keys, args);
+  } catch (error) {
+    throw new OutboxUnavailableError('outbox: the Redis atomic write was refused or could not be sent; nothing was written', error);
+  }
+  return readReply(reply, { ...write, checks, commands }, partition);
+}
+
+function readReply(reply: unknown, write: RedisWrite, partition: string): RedisWriteResult {
+  const parts = Array.isArray(reply) ? reply : [];
+  const status = String(parts[0]);
+  if (status === 'FAILED' && write.requestKey && Number(parts[1]) === 1) return { partition, events: [], duplicate: true };
+  if (status === 'OK') {
+    const events: WrittenEvent[] = write.events.map((event, i) => ({
+      id: event.id,
+      aggregate: aggregateKey(event.aggregateType, event.aggregateId),
+      seq: Number(parts[1 + 2 * i]),
+      streamId: String(parts[2 + 2 * i]),
+    }));
+    return { partition, events, duplicate: false };
+  }
+  if (status === 'FAILED') {
+    const check = write.checks[Number(parts[1]) - 1];
+    throw new PreconditionFailedError(`outbox: precondition ${check?.label ? JSON.stringify(check.label) : `#${parts[1]}`} does not hold; nothing was written`);
+  }
+  if (status === 'TYPE' || status === 'VALUE') {
+    const command = write.commands[Number(parts[1]) - 1];
+    const why = status === 'TYPE' ? `its key holds a ${String(parts[2])}` : 'its value is not an integer or would leave the safe integer range';
+    throw new PreconditionFailedError(`outbox: ${command?.[0] ?? 'a command'} (command #${parts[1]}) would fail: ${why}; nothing was written`);
+  }
+  if (status === 'FRAGMENT') {
+    throw new PreconditionFailedError(`outbox: ${String(parts[1])} refused the write (${String(parts[2])}); nothing was written`, { retryable: true });
+  }
+  throw new OutboxUnavailableError('outbox: unexpected reply from the Redis atomic write');
+}

@@ -1,0 +1,100 @@
+/**
+ * The envelope as a CloudEvent (CloudEvents 1.0.2, structured JSON mode), and back.
+ *
+ * | envelope        | CloudEvent attribute                                   |
+ * | --------------- | ------------------------------------------------------ |
+ * | id              | `id`                                                   |
+ * | type            | `type`                                                 |
+ * | (option)        | `source` (a URI-reference naming the producer)         |
+ * | aggregateId     | `subject`                                              |
+ * | occurredAt      | `time`                                                 |
+ * | payload         | `data` (`datacontenttype: application/json`)           |
+ * | seq             | `sequence` (Sequence extension: decimal, zero-padded to 16 digits so text order is seq order) |
+ * | aggregateType   | `aggregatetype` (extension)                            |
+ * | schemaVersion   | `schemaversion` (extension, integer)                   |
+ * | correlationId   | `correlationid` (extension)                            |
+ * | causationId     | `causationid` (extension)                              |
+ * | traceparent     | `traceparent` (Distributed Tracing extension)          |
+ * | change, related, context | `outboxchange`, `outboxrelated`, `outboxcontext` (extensions holding JSON values) |
+ *
+ * Specs: https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/spec.md,
+ * extensions/sequence.md, extensions/distributed-tracing.md.
+ */
+import { parseEnvelope, type EventEnvelope } from './envelope.js';
+
+/** A CloudEvent in structured JSON mode. */
+export interface CloudEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: unknown;
+  sequence: string;
+  aggregatetype: string;
+  schemaversion: number;
+  correlationid?: string;
+  causationid?: string;
+  traceparent?: string;
+  outboxchange?: unknown;
+  outboxrelated?: unknown;
+  outboxcontext?: unknown;
+}
+
+const SEQ_DIGITS = 16;
+
+/**
+ * Maps an envelope to a CloudEvent.
+ *
+ * @param source - The CloudEvents `source`, e.g. `/steadyfn/orders` or `urn:app:orders`.
+ * @example toCloudEvent(event, { source: '/shop/orders' }).sequence // '0000000000000003'
+ */
+export function toCloudEvent(event: EventEnvelope, options: { source: string }): CloudEvent {
+  const ce: CloudEvent = {
+    specversion: '1.0',
+    id: event.id,
+    source: options.source,
+    type: event.type,
+    subject: event.aggregateId,
+    time: event.occurredAt,
+    datacontenttype: 'application/json',
+    data: event.payload,
+    sequence: String(event.seq).padStart(SEQ_DIGITS, '0'),
+    aggregatetype: event.aggregateType,
+    schemaversion: event.schemaVersion,
+  };
+  if (event.correlationId !== undefined) ce.correlationid = event.correlationId;
+  if (event.causationId !== undefined) ce.causationid = event.causationId;
+  if (event.traceparent !== undefined) ce.traceparent = event.traceparent;
+  if (event.change !== undefined) ce.outboxchange = event.change;
+  if (event.related !== undefined) ce.outboxrelated = event.related;
+  if (event.context !== undefined) ce.outboxcontext = event.context;
+  return ce;
+}
+
+/** Maps a CloudEvent made by `toCloudEvent` back to the envelope; a reason when it is not one. */
+export function fromCloudEvent(ce: unknown): { ok: true; event: EventEnvelope } | { ok: false; reason: string } {
+  if (typeof ce !== 'object' || ce === null) return { ok: false, reason: 'not an object' };
+  const c = ce as Partial<CloudEvent>;
+  if (c.specversion !== '1.0') return { ok: false, reason: 'specversion is not 1.0' };
+  if (typeof c.sequence !== 'string' || !/^\d{1,20}$/.test(c.sequence)) return { ok: false, reason: 'sequence is not decimal' };
+  const envelope: Record<string, unknown> = {
+    id: c.id,
+    type: c.type,
+    aggregateType: c.aggregatetype,
+    aggregateId: c.subject,
+    seq: Number(c.sequence),
+    payload: c.data,
+    occurredAt: c.time,
+    schemaVersion: c.schemaversion,
+  };
+  if (c.correlationid !== undefined) envelope.correlationId = c.correlationid;
+  if (c.causationid !== undefined) envelope.causationId = c.causationid;
+  if (c.traceparent !== undefined) envelope.traceparent = c.traceparent;
+  if (c.outboxchange !== undefined) envelope.change = c.outboxchange;
+  if (c.outboxrelated !== undefined) envelope.related = c.outboxrelated;
+  if (c.outboxcontext !== undefined) envelope.context = c.outboxcontext;
+  return parseEnvelope(envelope);
+}

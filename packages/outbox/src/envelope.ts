@@ -1,0 +1,269 @@
+/**
+ * The event envelope: what the outbox stores, the relay sends as the SQS message body, the
+ * inbox reads and `@steadyfn/backup` archives. One JSON object, documented field by field in
+ * the README; `schemaVersion` versions the payload, `ENVELOPE_VERSION` this shape.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { isRecord } from '@steadyfn/handler/internal';
+import { EventInvalidError } from './errors.js';
+
+/** Version of the envelope shape itself (not of any payload). Sent as the `outbox-envelope` message attribute. */
+export const ENVELOPE_VERSION = 1;
+
+/** The kind of change an event records, after Hasura's `op`: the row was inserted, updated, deleted, or the event was raised by hand. */
+export type ChangeOp = 'insert' | 'update' | 'delete' | 'manual';
+
+/** The changed record, when the author includes it (`after` is what `@steadyfn/backup` restores to a point in time). */
+export interface EventChange {
+  op: ChangeOp;
+  /** The record before the change (absent for an insert). */
+  before?: unknown;
+  /** The record after the change (absent for a delete). */
+  after?: unknown;
+}
+
+/** Caller context copied from an explicit allow-list: flat, primitive values only. */
+export type CallerContext = Record<string, string | number | boolean | null>;
+
+/**
+ * One outbox event.
+ *
+ * @example
+ * {
+ *   "id": "019a4c1e-7b2f-7c31-9d55-2f0e8a1b3c4d", "type": "OrderPaid",
+ *   "aggregateType": "order", "aggregateId": "o-42", "seq": 3,
+ *   "payload": { "amountCents": 1299 }, "occurredAt": "2025-11-30T11:27:03.512Z",
+ *   "schemaVersion": 1, "correlationId": "c-1", "causationId": "m-9",
+ *   "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+ * }
+ */
+export interface EventEnvelope<Type extends string = string, Payload = unknown> {
+  /** UUIDv7 (RFC 9562): unique, stable across every retry and redelivery, time-ordered. Also the FIFO deduplication id and the inbox key. */
+  id: string;
+  /** The event type, e.g. `OrderPaid`. */
+  type: Type;
+  /** The kind of aggregate, e.g. `order`. */
+  aggregateType: string;
+  /** The aggregate's id; FIFO `MessageGroupId` (hashed when not a valid group id). */
+  aggregateId: string;
+  /** Per aggregate (type + id), strictly increasing from 1 with no gaps, assigned inside the atomic write. */
+  seq: number;
+  /** The event's data, validated by the zod schema declared for `type`. */
+  payload: Payload;
+  /** When the atomic write was prepared: ISO 8601 UTC with milliseconds. */
+  occurredAt: string;
+  /** Version of `payload`'s schema, from the declaration (default 1). */
+  schemaVersion: number;
+  /** Ties together everything one original request caused. */
+  correlationId?: string;
+  /** The message, event or request that directly caused this event. */
+  causationId?: string;
+  /** W3C Trace Context `traceparent` of the invocation that recorded the event. */
+  traceparent?: string;
+  /** The changed record (`op`, `before`, `after`), when the author includes it. */
+  change?: EventChange;
+  /** Related data the author joins in (e.g. the customer of an order). */
+  related?: Record<string, unknown>;
+  /** Caller context from the `callerContext` allow-list (never whole sessions). */
+  context?: CallerContext;
+}
+
+/** A zod-compatible schema: anything with `safeParse` (every zod schema). Must be synchronous (no async refinements). */
+export interface PayloadSchema<T = unknown> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+}
+
+/** How one event type is declared: its aggregate type, payload schema and schema version. */
+export interface EventDeclaration<P = unknown> {
+  /** The aggregate type every event of this type belongs to, e.g. `order`. */
+  aggregateType: string;
+  /** zod schema of `payload`. */
+  schema: PayloadSchema<P>;
+  /** Version of the payload schema. @default 1 */
+  schemaVersion?: number;
+}
+
+/** The event types a function may record, by type name. */
+export type EventDeclarations = Record<string, EventDeclaration<any>>;
+
+/** The payload type of declared event `T`. */
+export type PayloadOf<D extends EventDeclarations, T extends keyof D> = D[T] extends EventDeclaration<infer P> ? P : never;
+
+/** What the function hands to `ctx.outbox.add`: the envelope less what the outbox fills in. */
+export type EventDraft<D extends EventDeclarations = EventDeclarations> = {
+  [T in keyof D & string]: {
+    type: T;
+    aggregateId: string;
+    payload: PayloadOf<D, T>;
+    change?: EventChange;
+    related?: Record<string, unknown>;
+  };
+}[keyof D & string];
+
+/** What the invocation contributes to each envelope (see `context.ts`). */
+export interface EnvelopeMeta {
+  correlationId?: string | undefined;
+  causationId?: string | undefined;
+  traceparent?: string | undefined;
+  context?: CallerContext | undefined;
+}
+
+/** An event prepared for the atomic write: everything but `seq`, which the store assigns. */
+export type PendingEvent = Omit<EventEnvelope, 'seq'>;
+
+/**
+ * Identifies an aggregate across the outbox: `<aggregateType>/<aggregateId>`. Per-aggregate
+ * order, `seq`, leases and quarantine are all scoped by it.
+ */
+export function aggregateKey(aggregateType: string, aggregateId: string): string {
+  return `${aggregateType}/${aggregateId}`;
+}
+
+/** Longest `aggregateId`, `type` and ids we accept (they travel in attributes and keys). */
+export const MAX_ID_LENGTH = 256;
+const AGGREGATE_TYPE = /^[A-Za-z0-9._-]{1,64}$/;
+const TYPE_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function invalid(field: string, message: string, expected: string): never {
+  throw new EventInvalidError(`outbox: event field "${field}" ${message}`, { issues: [{ field, message, expected }] });
+}
+
+/** Checks a declaration table once, when the outbox is configured. */
+export function checkDeclarations(owner: string, declarations: EventDeclarations): void {
+  for (const [type, decl] of Object.entries(declarations)) {
+    if (!TYPE_NAME.test(type)) invalid('type', `${JSON.stringify(type)} must be 1-128 characters of A-Z a-z 0-9 . _ : -`, 'an event type name');
+    if (!isRecord(decl) || typeof decl.schema?.safeParse !== 'function') invalid(`events.${type}.schema`, `(${owner}) must be a zod schema`, 'a zod schema');
+    if (typeof decl.aggregateType !== 'string' || !AGGREGATE_TYPE.test(decl.aggregateType)) {
+      invalid(`events.${type}.aggregateType`, 'must be 1-64 characters of A-Z a-z 0-9 . _ -', 'an aggregate type name');
+    }
+    if (decl.schemaVersion !== undefined && (!Number.isInteger(decl.schemaVersion) || decl.schemaVersion < 1)) {
+      invalid(`events.${type}.schemaVersion`, 'must be an integer ≥ 1', 'an integer ≥ 1');
+    }
+  }
+}
+
+/** A valid aggregate id: 1-256 characters with no control characters. */
+export function checkAggregateId(id: unknown): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id)) {
+    invalid('aggregateId', 'must be a string of 1-256 characters without control characters', 'a string of 1-256 characters');
+  }
+  return id;
+}
+
+/**
+ * Validates a draft against its declaration and fills in id (UUIDv7), occurredAt,
+ * schemaVersion and the invocation's metadata. `seq` is left to the atomic write.
+ *
+ * @throws EventInvalidError for an undeclared type, a bad aggregate id or a payload the schema refuses.
+ */
+export function prepareEvent(declarations: EventDeclarations, draft: EventDraft, meta: EnvelopeMeta, now: number = Date.now()): PendingEvent {
+  if (!isRecord(draft)) invalid('', 'must be an object', 'an event draft');
+  const decl = Object.hasOwn(declarations, draft.type) ? declarations[draft.type] : undefined;
+  if (!decl) invalid('type', `${JSON.stringify(String(draft.type)).slice(0, 80)} is not declared in the outbox's events`, 'a declared event type');
+  const aggregateId = checkAggregateId(draft.aggregateId);
+  const parsed = decl.schema.safeParse(draft.payload);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ field: ['payload', ...issue.path.map(String)].join('.'), message: issue.message }));
+    throw new EventInvalidError(`outbox: payload of ${draft.type} does not match its schema`, { issues });
+  }
+  const event: PendingEvent = {
+    id: uuidv7({ msecs: now }),
+    type: draft.type,
+    aggregateType: decl.aggregateType,
+    aggregateId,
+    payload: parsed.data,
+    occurredAt: new Date(now).toISOString(),
+    schemaVersion: decl.schemaVersion ?? 1,
+  };
+  if (meta.correlationId !== undefined) event.correlationId = meta.correlationId;
+  if (meta.causationId !== undefined) event.causationId = meta.causationId;
+  if (meta.traceparent !== undefined) event.traceparent = meta.traceparent;
+  if (draft.change !== undefined) event.change = checkChange(draft.change);
+  if (draft.related !== undefined) {
+    if (!isRecord(draft.related)) invalid('related', 'must be an object', 'an object');
+    event.related = draft.related;
+  }
+  if (meta.context !== undefined && Object.keys(meta.context).length > 0) event.context = meta.context;
+  return event;
+}
+
+const OPS: ReadonlySet<string> = new Set<ChangeOp>(['insert', 'update', 'delete', 'manual']);
+
+function checkChange(change: EventChange): EventChange {
+  if (!isRecord(change) || !OPS.has(change.op as string)) invalid('change.op', 'must be "insert", "update", "delete" or "manual"', 'a change op');
+  const out: EventChange = { op: change.op };
+  if (change.before !== undefined) out.before = change.before;
+  if (change.after !== undefined) out.after = change.after;
+  return out;
+}
+
+/**
+ * The envelope as stored and sent: JSON text with `seq` in place. Fails clearly for a
+ * payload JSON cannot carry (a BigInt, a cycle) rather than storing something else.
+ *
+ * @throws EventInvalidError when the event is not JSON-serialisable.
+ */
+export function serializeEvent(event: PendingEvent, seq: number): string {
+  const envelope: EventEnvelope = { ...event, seq };
+  try {
+    return JSON.stringify(orderedEnvelope(envelope));
+  } catch (error) {
+    throw new EventInvalidError(`outbox: event ${event.type} cannot be serialised as JSON`, { cause: error });
+  }
+}
+
+/** Key order fixed so stored bytes are stable and readable: identity first, data after. */
+function orderedEnvelope(e: EventEnvelope): EventEnvelope {
+  const out: EventEnvelope = {
+    id: e.id,
+    type: e.type,
+    aggregateType: e.aggregateType,
+    aggregateId: e.aggregateId,
+    seq: e.seq,
+    payload: e.payload,
+    occurredAt: e.occurredAt,
+    schemaVersion: e.schemaVersion,
+  };
+  if (e.correlationId !== undefined) out.correlationId = e.correlationId;
+  if (e.causationId !== undefined) out.causationId = e.causationId;
+  if (e.traceparent !== undefined) out.traceparent = e.traceparent;
+  if (e.change !== undefined) out.change = e.change;
+  if (e.related !== undefined) out.related = e.related;
+  if (e.context !== undefined) out.context = e.context;
+  return out;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/**
+ * Reads an envelope from outside (an SQS body, an archived line). Returns it, or a reason
+ * it is not one; never throws.
+ */
+export function parseEnvelope(value: unknown): { ok: true; event: EventEnvelope } | { ok: false; reason: string } {
+  let data = value;
+  if (typeof value === 'string') {
+    try {
+      data = JSON.parse(value);
+    } catch {
+      return { ok: false, reason: 'body is not JSON' };
+    }
+  }
+  if (!isRecord(data)) return { ok: false, reason: 'not an object' };
+  const e = data as Record<string, unknown>;
+  if (typeof e.id !== 'string' || !UUID.test(e.id)) return { ok: false, reason: 'id is not a UUID' };
+  if (typeof e.type !== 'string' || !TYPE_NAME.test(e.type)) return { ok: false, reason: 'type is missing or invalid' };
+  if (typeof e.aggregateType !== 'string' || !AGGREGATE_TYPE.test(e.aggregateType)) return { ok: false, reason: 'aggregateType is missing or invalid' };
+  if (typeof e.aggregateId !== 'string' || e.aggregateId.length === 0 || e.aggregateId.length > MAX_ID_LENGTH) return { ok: false, reason: 'aggregateId is missing or invalid' };
+  if (typeof e.seq !== 'number' || !Number.isSafeInteger(e.seq) || e.seq < 1) return { ok: false, reason: 'seq is not a positive integer' };
+  if (!('payload' in e)) return { ok: false, reason: 'payload is missing' };
+  if (typeof e.occurredAt !== 'string' || !ISO_TIME.test(e.occurredAt)) return { ok: false, reason: 'occurredAt is not an ISO 8601 UTC time' };
+  if (typeof e.schemaVersion !== 'number' || !Number.isInteger(e.schemaVersion) || e.schemaVersion < 1) return { ok: false, reason: 'schemaVersion is not an integer ≥ 1' };
+  for (const field of ['correlationId', 'causationId', 'traceparent'] as const) {
+    if (e[field] !== undefined && typeof e[field] !== 'string') return { ok: false, reason: `${field} is not a string` };
+  }
+  if (e.change !== undefined && (!isRecord(e.change) || !OPS.has(e.change.op as string))) return { ok: false, reason: 'change.op is invalid' };
+  if (e.related !== undefined && !isRecord(e.related)) return { ok: false, reason: 'related is not an object' };
+  if (e.context !== undefined && !isRecord(e.context)) return { ok: false, reason: 'context is not an object' };
+  return { ok: true, event: e as unknown as EventEnvelope };
+}

@@ -1,0 +1,130 @@
+/**
+ * The outbox's typed errors: each a `SteadyError` with a stable `code`, an HTTP status and
+ * whether a retry could succeed. Messages never carry payloads, keys or driver messages.
+ */
+import { SteadyError, type SteadyErrorOptions } from '@steadyfn/handler';
+
+export { ConfigurationError } from '@steadyfn/handler';
+
+/**
+ * An event given to `ctx.outbox.add` does not fit its declaration: unknown `type`, a payload
+ * its zod schema refuses, or an envelope field out of range. Terminal (HTTP 500: the
+ * function's own bug, not the caller's); `issues` lists each bad field.
+ */
+export class EventInvalidError extends SteadyError {
+  override readonly name = 'EventInvalidError';
+  constructor(message: string, options: Omit<SteadyErrorOptions, 'status' | 'retryable'> = {}) {
+    super('OUTBOX_EVENT_INVALID', message, { status: 500, retryable: false, expose: false, ...options });
+  }
+}
+
+/**
+ * An embedded outbox would pass its cap of pending events (by count or bytes) in one
+ * document. Thrown before anything is written. Retryable (HTTP 503): the relay drains the
+ * document and a later attempt fits — unless the relay is stuck, which the
+ * `oldestPendingAgeMs` metric shows.
+ */
+export class OutboxFullError extends SteadyError {
+  override readonly name = 'OutboxFullError';
+  /** What was exceeded: `'count'` or `'bytes'`. */
+  readonly limit: 'count' | 'bytes';
+  constructor(limit: 'count' | 'bytes', message: string) {
+    super('OUTBOX_DOCUMENT_FULL', message, { status: 503, retryable: true, expose: true });
+    this.limit = limit;
+  }
+}
+
+/**
+ * A precondition the atomic write checks failed (a Redis `check`, the embedded update's
+ * filter no longer matching): nothing was written. HTTP 409, terminal by default.
+ */
+export class PreconditionFailedError extends SteadyError {
+  override readonly name = 'PreconditionFailedError';
+  constructor(message: string, options: Omit<SteadyErrorOptions, 'status'> = {}) {
+    super('OUTBOX_PRECONDITION_FAILED', message, { status: 409, retryable: false, expose: true, ...options });
+  }
+}
+
+/**
+ * The atomic write lost a race it can retry (another writer moved the document's version
+ * or held its write lease past the wait): nothing was written. HTTP 503, retryable.
+ */
+export class WriteConflictError extends SteadyError {
+  override readonly name = 'WriteConflictError';
+  constructor(message: string, options: Omit<SteadyErrorOptions, 'status' | 'retryable'> = {}) {
+    super('OUTBOX_WRITE_CONFLICT', message, { status: 503, retryable: true, expose: true, headers: { 'Retry-After': '1' }, ...options });
+  }
+}
+
+/** The outbox store could not be reached or answered an error: nothing is known to be written. Retryable. */
+export class OutboxUnavailableError extends SteadyError {
+  override readonly name = 'OutboxUnavailableError';
+  constructor(message: string, cause?: unknown) {
+    super('OUTBOX_STORE_UNAVAILABLE', message, { status: 503, retryable: true, expose: true, cause });
+  }
+}
+
+/**
+ * A transition the declared table does not allow (`from` → `to`), or one that lost the race
+ * (the aggregate is no longer in `from`). HTTP 409, terminal: the same request fails again.
+ * `code` is `TRANSITION_ILLEGAL` or `TRANSITION_CONFLICT`.
+ */
+export class TransitionError extends SteadyError {
+  override readonly name = 'TransitionError';
+  readonly from: string;
+  readonly to: string;
+  /** The state found, when known (a lost race); undefined for an illegal transition or a missing aggregate. */
+  readonly actual: string | undefined;
+  constructor(code: 'TRANSITION_ILLEGAL' | 'TRANSITION_CONFLICT', message: string, details: { from: string; to: string; actual?: string | undefined }) {
+    super(code, message, { status: 409, retryable: false, expose: true });
+    this.from = details.from;
+    this.to = details.to;
+    this.actual = details.actual;
+  }
+}
+
+/**
+ * The inbox received event `seq` of an aggregate before event `seq - 1` was applied
+ * (`onGap: 'retry'`): the message is reported failed so the queue redelivers it later.
+ * Retryable (HTTP 503).
+ */
+export class SeqGapError extends SteadyError {
+  override readonly name = 'SeqGapError';
+  constructor(message: string) {
+    super('INBOX_SEQ_GAP', message, { status: 503, retryable: true, expose: true });
+  }
+}
+
+/** Another delivery of the same event is being handled right now. HTTP 409, retryable: the queue delivers it again later and it is then a duplicate. */
+export class EventInProgressError extends SteadyError {
+  override readonly name = 'EventInProgressError';
+  constructor(message: string) {
+    super('INBOX_IN_PROGRESS', message, { status: 409, retryable: true, expose: true, headers: { 'Retry-After': '1' } });
+  }
+}
+
+/** A message the inbox cannot read as an outbox event (not an envelope, or a claim check whose object does not match). Terminal. */
+export class MessageInvalidError extends SteadyError {
+  override readonly name = 'MessageInvalidError';
+  constructor(message: string, options: Omit<SteadyErrorOptions, 'status' | 'retryable'> = {}) {
+    super('INBOX_MESSAGE_INVALID', message, { status: 400, retryable: false, expose: true, ...options });
+  }
+}
+
+/**
+ * The server cannot give a guarantee this mode needs, found at run time (a MongoDB
+ * deployment without transactions in transaction mode). Terminal.
+ */
+export class UnsupportedServerError extends SteadyError {
+  override readonly name = 'UnsupportedServerError';
+  constructor(message: string, cause?: unknown) {
+    super('OUTBOX_SERVER_UNSUPPORTED', message, { status: 500, retryable: false, expose: false, cause });
+  }
+}
+
+/** Class name and driver code of a thrown value, for logs: never its message (drivers put values in messages). */
+export function describeCause(error: unknown): { cause: string; causeCode?: string | number } {
+  const cause = error instanceof Error ? error.name : typeof error;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' || typeof code === 'number' ? { cause, causeCode: code } : { cause };
+}

@@ -1,0 +1,178 @@
+/**
+ * The inbox on real stores (Redis idempotency store; FerretDB idempotency store), through
+ * the handler's Lambda SQS adapter: duplicates answered without running, effects exactly
+ * once, seq gaps retried, partial batch responses, FIFO stopping at the first failure.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { handler } from '@steadyfn/handler';
+import { mongoStore, redisStore } from '@steadyfn/idempotency';
+import { openMongo, openRedis, type MongoBackend, type RedisBackend } from '../test/support.js';
+import { prepareEvent, serializeEvent } from './envelope.js';
+import { inbox, inboxCleanup } from './inbox.js';
+import { outbox } from './plugin.js';
+import { redisOutbox } from './stores/redis.js';
+
+const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number() }) } };
+const shipped = { OrderShipped: { aggregateType: 'shipment', schema: z.object({ orderId: z.string() }) } };
+
+function envelope(aggregateId: string, seq: number, amountCents = 1) {
+  return serializeEvent(prepareEvent(events, { type: 'OrderPaid', aggregateId, payload: { amountCents } }, { correlationId: 'corr-1' }), seq);
+}
+
+function sqsEvent(bodies: string[], fifo = false, attempt = 1) {
+  return {
+    Records: bodies.map((body) => ({
+      messageId: randomUUID(),
+      receiptHandle: 'rh',
+      body,
+      attributes: { ApproximateReceiveCount: String(attempt), SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:orders${fifo ? '.fifo' : ''}`,
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+const lambda = () => ({ awsRequestId: randomUUID(), functionName: 'ship', getRemainingTimeInMillis: () => 30_000 });
+
+describe('inbox on Redis', () => {
+  let backend: RedisBackend;
+  beforeAll(async () => {
+    backend = await openRedis('redis');
+  });
+  afterAll(async () => {
+    await backend.close();
+  });
+
+  const consumer = (name: string, effect: (e: { aggregateId: string; seq: number }) => void, onGap: 'retry' | 'accept' = 'retry') => {
+    const store = redisStore({ client: backend.client, prefix: `${backend.prefix}idem:` });
+    const shipping = outbox({ events: shipped, store: redisOutbox({ client: backend.client, prefix: backend.prefix }) });
+    return handler({ use: [inbox({ store, consumer: name, onGap }), shipping] }, async (_input, ctx) => {
+      const e = ctx.inbox.event;
+      effect(e);
+      // The consumer's own effect, exactly once with the inbox key: a counter and an event of its own.
+      ctx.outbox.call('HINCRBY', `${backend.prefix}shipments:{${e.aggregateId}}`, 'count', 1);
+      ctx.outbox.add({ type: 'OrderShipped', aggregateId: e.aggregateId, payload: { orderId: e.aggregateId } });
+      return { ok: true };
+    });
+  };
+
+  it('runs an event once however often it is delivered, and carries causation into the events it records', async () => {
+    let runs = 0;
+    const ship = consumer('shipping', () => runs++);
+    const body = envelope('o-1', 1);
+    expect(await ship.aws(sqsEvent([body, body]), lambda())).toEqual({ batchItemFailures: expect.any(Array) });
+    await ship.aws(sqsEvent([body]), lambda());
+    await ship.aws(sqsEvent([body]), lambda());
+    expect(runs).toBe(1);
+    expect(await backend.client.hget(`${backend.prefix}shipments:{o-1}`, 'count')).toBe('1');
+    const entries = (await backend.client.xrange(`${backend.prefix}{o-1}:events`, '-', '+')) as Array<[string, string[]]>;
+    const fields = entries[0]![1];
+    const recorded = JSON.parse(fields[fields.indexOf('e') + 1]!);
+    expect(recorded).toMatchObject({ type: 'OrderShipped', causationId: JSON.parse(body).id, correlationId: 'corr-1' });
+  });
+
+  it('crash between the atomic write and the inbox completion: the redelivery runs the function, but writes nothing twice', async () => {
+    const real = redisStore({ client: backend.client, prefix: `${backend.prefix}idem:` });
+    // The completion "crashes": it never reaches the store.
+    const crashing = { ...real, completeMany: async () => { throw new Error('killed before completing'); } };
+    let runs = 0;
+    const make = (store: typeof real) =>
+      handler({ use: [inbox({ store, consumer: 'crashy', leaseMs: 200 }), outbox({ events: shipped, store: redisOutbox({ client: backend.client, prefix: backend.prefix }) })] }, async (_input, ctx) => {
+        runs++;
+        ctx.outbox.call('HINCRBY', `${backend.prefix}shipments:{c-1}`, 'count', 1);
+        ctx.outbox.add({ type: 'OrderShipped', aggregateId: 'c-1', payload: { orderId: 'c-1' } });
+      });
+    const body = envelope('c-1', 1);
+    await make(crashing).aws(sqsEvent([body]), lambda());
+    await new Promise((r) => setTimeout(r, 300));
+    await make(real).aws(sqsEvent([body]), lambda());
+    await make(real).aws(sqsEvent([body]), lambda());
+    expect(runs).toBe(2);
+    expect(await backend.client.hget(`${backend.prefix}shipments:{c-1}`, 'count')).toBe('1');
+    expect(await backend.client.xlen(`${backend.prefix}{c-1}:events`)).toBe(1);
+  });
+
+  it('another consumer of the same event has its own key', async () => {
+    let runs = 0;
+    const body = envelope('o-2', 1);
+    await consumer('billing', () => runs++).aws(sqsEvent([body]), lambda());
+    await consumer('audit', () => runs++).aws(sqsEvent([body]), lambda());
+    expect(runs).toBe(2);
+  });
+
+  it("onGap 'retry' fails an event whose predecessor was not handled, then handles both in order", async () => {
+    const order: number[] = [];
+    const ship = consumer('gaps', (e) => order.push(e.seq));
+    const one = envelope('o-3', 1);
+    const two = envelope('o-3', 2);
+    const first = (await ship.aws(sqsEvent([two]), lambda())) as { batchItemFailures: unknown[] };
+    expect(first.batchItemFailures).toHaveLength(1);
+    await ship.aws(sqsEvent([one]), lambda());
+    await ship.aws(sqsEvent([two]), lambda());
+    expect(order).toEqual([1, 2]);
+  });
+
+  it("onGap 'accept' handles it at once; 'retry' gives up waiting after maxGapRetries deliveries", async () => {
+    const seen: number[] = [];
+    await consumer('accepting', (e) => seen.push(e.seq), 'accept').aws(sqsEvent([envelope('o-4', 5)]), lambda());
+    expect(seen).toEqual([5]);
+    const late: number[] = [];
+    await consumer('patient', (e) => late.push(e.seq)).aws(sqsEvent([envelope('o-5', 3)], false, 10), lambda());
+    expect(late).toEqual([3]);
+  });
+
+  it('reports only failed messages; on FIFO it stops at the first failure', async () => {
+    const ship = consumer('fifo', (e) => {
+      if (e.aggregateId === 'bad') throw new Error('boom');
+    });
+    const standard = (await ship.aws(sqsEvent([envelope('ok-1', 1), envelope('bad', 1), envelope('ok-2', 1)]), lambda())) as { batchItemFailures: Array<{ itemIdentifier: string }> };
+    expect(standard.batchItemFailures).toHaveLength(1);
+    const batch = sqsEvent([envelope('ok-3', 1), envelope('bad', 1), envelope('ok-4', 1)], true);
+    const fifo = (await ship.aws(batch, lambda())) as { batchItemFailures: Array<{ itemIdentifier: string }> };
+    expect(fifo.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([batch.Records[1]!.messageId, batch.Records[2]!.messageId]);
+  });
+
+  it('a message that is not an outbox event is a terminal failure', async () => {
+    const ship = consumer('strict', () => undefined);
+    const result = (await ship.aws(sqsEvent(['{"hello":1}']), lambda())) as { batchItemFailures: unknown[] };
+    expect(result.batchItemFailures).toHaveLength(1);
+  });
+});
+
+describe('inbox on FerretDB (idempotency mongoStore)', () => {
+  let mongo: MongoBackend;
+  beforeAll(async () => {
+    mongo = await openMongo();
+  });
+  afterAll(async () => {
+    await mongo.close();
+  });
+
+  it('the bounded cleanup sweep deletes expired records, at most `limit` per call, and nothing live', async () => {
+    const col = mongo.db.collection<{ _id: string; s: string; f: string; expiresAt: Date }>('inbox-cleanup');
+    const past = new Date(Date.now() - 60_000);
+    await col.insertMany([...Array.from({ length: 7 }, (_, i) => ({ _id: `old-${i}`, s: 'c', f: 'event', expiresAt: past })), { _id: 'live', s: 'c', f: 'event', expiresAt: new Date(Date.now() + 60_000) }]);
+    expect(await inboxCleanup({ collection: col as never, limit: 5 })).toBe(5);
+    expect(await inboxCleanup({ collection: col as never, limit: 5 })).toBe(2);
+    expect(await inboxCleanup({ collection: col as never, limit: 5 })).toBe(0);
+    expect((await col.find({}).toArray()).map((d) => d._id)).toEqual(['live']);
+  });
+
+  it('runs each event once across redeliveries', async () => {
+    let runs = 0;
+    const store = mongoStore({ collection: mongo.db.collection('inbox') });
+    const ship = handler({ use: [inbox({ store, consumer: 'shipping' })] }, async () => {
+      runs++;
+    });
+    const a = envelope('m-1', 1);
+    const b = envelope('m-1', 2);
+    await ship.aws(sqsEvent([a]), lambda());
+    await ship.aws(sqsEvent([a, b]), lambda());
+    await ship.aws(sqsEvent([b]), lambda());
+    expect(runs).toBe(2);
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * `inbox({ store, consumer })`: the consumer side. SQS delivers each outbox event at least
+ * once; the inbox makes its *effect* happen once. Each message is read as an envelope, its
+ * key (consumer name, event id) is claimed through an idempotency store, and a duplicate is
+ * answered without running the function. `seq` gaps per aggregate are found through a marker
+ * (consumer, aggregate, seq) written when an event completes, so order can be restored on a
+ * standard queue (`onGap: 'retry'` fails the early event so SQS redelivers it later).
+ *
+ * The function's own write is exactly-once when it joins the inbox key: the outbox's Redis
+ * and embedded modes use it as the request key of the invocation's atomic write (a retry after
+ * a crash between the write and the inbox completion writes nothing again).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context, Plugin } from '@steadyfn/handler';
+import { intOption, invalidOption, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { scopeOf, storeKey, type IdempotencyStore } from '@steadyfn/idempotency';
+import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
+import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqGapError } from './errors.js';
+import { inboxRequestKeys } from './modes/request-key.js';
+import { consumedEvents } from './plugin.js';
+import { duplicates } from './inbox-metrics.js';
+import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
+import type { S3Sender } from './sqs/claim-check.js';
+
+/** Options of `inbox()`. */
+export interface InboxOptions {
+  /** An idempotency store (`redisStore`, `mongoStore`): where (consumer, event id) records live. */
+  store: IdempotencyStore;
+  /** This consumer's name: part of every key, so consumers sharing a store never collide. */
+  consumer: string;
+  /** How long a handled event is remembered: at least the queue's retention plus its DLQ's. @default 1209600000 (14 days) */
+  retentionMs?: number;
+  /** Longest one event's handling may hold its key (a crashed consumer's key frees after it). @default 300000 */
+  leaseMs?: number;
+  /**
+   * An event whose predecessor (seq - 1) was not handled yet: `'retry'` (default) fails it
+   * (retryable `INBOX_SEQ_GAP`) so the queue delivers it again later; `'accept'` handles it now.
+   */
+  onGap?: 'retry' | 'accept';
+  /**
+   * With `onGap: 'retry'`, an event delivered this many times is handled anyway (its
+   * predecessor is lost or outlived the retention); a warning is logged. @default 10
+   */
+  maxGapRetries?: number;
+  /**
+   * Client for the claim-check bucket: a message the relay's sender stored in S3 (attribute
+   * `steadyfn.claimCheck`) is fetched and verified against the pointer's size and SHA-256
+   * before the function runs; a base64-encoded body (`steadyfn.contentEncoding`) is decoded.
+   */
+  s3?: S3Sender;
+  /** Reads the message body as the envelope's JSON yourself. Default: the validated input, claim checks resolved. */
+  read?: (ctx: Context) => unknown | Promise<unknown>;
+}
+
+/** What the inbox adds to `ctx`. */
+export interface InboxContext {
+  inbox: {
+    /** The event being handled. */
+    event: EventEnvelope;
+    /** The key (consumer, event id) this invocation holds; the outbox's atomic writes use it as their request key. */
+    key: string;
+    /** True when `seq - 1` of the aggregate was not handled yet and `onGap` let it through. */
+    gap: boolean;
+  };
+}
+
+interface InboxState {
+  event: EventEnvelope;
+  owner: string;
+  eventKey: string;
+  seqKey: string;
+  gap: boolean;
+}
+
+const OWNER = 'inbox';
+const FINGERPRINT = 'event';
+
+/**
+ * Creates the inbox plugin for a consumer function.
+ *
+ * @throws ConfigurationError for invalid options.
+ * @example
+ * export const ship = handler({ use: [inbox({ store: redisStore({ client: redis }), consumer: 'shipping' })] }, async (_input, ctx) => {
+ *   await shipOrder(ctx.inbox.event.aggregateId);
+ * });
+ */
+export function inbox(options: InboxOptions): Plugin<InboxContext> & { readonly consumer: string } {
+  if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object { store, consumer }', options);
+  const store = options.store;
+  if (typeof store?.claim !== 'function' || typeof store.completeMany !== 'function') invalidOption(OWNER, 'store', 'an idempotency store: redisStore(...) or mongoStore(...)', store);
+  const consumer = stringOption(OWNER, 'consumer', options.consumer);
+  const retentionMs = msOption(OWNER, 'retentionMs', options.retentionMs, 14 * 24 * 3_600_000);
+  const leaseMs = msOption(OWNER, 'leaseMs', options.leaseMs, 300_000);
+  const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
+  const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
+  const scope = scopeOf(`inbox:${consumer}`);
+  const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });
+  const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
+  const states = new WeakMap<object, InboxState>();
+
+  const unavailable = (error: unknown) => new OutboxUnavailableError('inbox: the store could not be reached', error);
+
+  const readBody = async (ctx: Context): Promise<unknown> => {
+    if (options.read) return options.read(ctx);
+    const attributes = ctx.trigger.kind === 'queue' ? ctx.trigger.attributes : {};
+    if (attributes[CLAIM_CHECK_ATTRIBUTE] === undefined && attributes[CONTENT_ENCODING_ATTRIBUTE] === undefined) return ctx.input;
+    return resolveClaimCheck({ body: ctx.input, attributes }, { ...(options.s3 ? { s3: options.s3 } : {}), signal: ctx.signal });
+  };
+
+  const readEvent = async (ctx: Context): Promise<EventEnvelope> => {
+    const body = await readBody(ctx);
+    const parsed = parseEnvelope(body);
+    if (!parsed.ok) throw new MessageInvalidError(`inbox: the message is not an outbox event (${parsed.reason})`);
+    return parsed.event;
+  };
+
+  return {
+    name: `inbox:${consumer}`,
+    consumer,
+    async extend() {
+      // The event is read in `before` (after validation); members are filled in there.
+      return { inbox: {} as InboxContext['inbox'] };
+    },
+    async before(ctx) {
+      const event = await readEvent(ctx);
+      const agg = aggregateKey(event.aggregateType, event.aggregateId);
+      const state: InboxState = { event, owner: randomUUID(), eventKey: eventKeyOf(event), seqKey: seqKeyOf(agg, event.seq), gap: false };
+      const leaseUntil = Math.min(Date.now() + leaseMs, Number.isFinite(ctx.deadline) ? ctx.deadline : Number.POSITIVE_INFINITY);
+      let claimed;
+      try {
+        claimed = await store.claim({ key: state.eventKey, owner: state.owner, fingerprint: FINGERPRINT, leaseUntil });
+      } catch (error) {
+        throw unavailable(error);
+      }
+      if (!claimed.claimed) {
+        if (claimed.record.status === 'completed') {
+          ctx.log.info('inbox duplicate', { consumer, eventId: event.id, aggregate: agg, seq: event.seq });
+          duplicates.set(ctx, (duplicates.get(ctx) ?? 0) + 1);
+          return { answer: { duplicate: true, eventId: event.id } };
+        }
+        throw new EventInProgressError('inbox: this event is being handled by another delivery; retry');
+      }
+      if (event.seq > 1) {
+        let previous;
+        try {
+          previous = await store.get(seqKeyOf(agg, event.seq - 1));
+        } catch (error) {
+          await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
+          throw unavailable(error);
+        }
+        if (previous?.status !== 'completed') {
+          const attempt = ctx.trigger.kind === 'queue' ? (ctx.trigger.attempt ?? 1) : 1;
+          if (onGap === 'retry' && attempt < maxGapRetries) {
+            await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
+            throw new SeqGapError(`inbox: event ${event.seq} of ${agg} arrived before ${event.seq - 1} was handled; retry later`);
+          }
+          state.gap = true;
+          ctx.log.warn('inbox seq gap accepted', { consumer, aggregate: agg, seq: event.seq, attempt });
+        }
+      }
+      // The seq marker is held with the same owner, so both complete (or release) together.
+      try {
+        await store.claim({ key: state.seqKey, owner: state.owner, fingerprint: FINGERPRINT, leaseUntil });
+      } catch (error) {
+        await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
+        throw unavailable(error);
+      }
+      states.set(ctx, state);
+      Object.assign((ctx as Context & InboxContext).inbox, { event, key: `inbox:${consumer}:${event.id}`, gap: state.gap });
+      consumedEvents.set(ctx, event);
+      inboxRequestKeys.set(ctx, `inbox:${consumer}:${event.id}`);
+    },
+    async after(ctx) {
+      const state = states.get(ctx);
+      if (!state) return;
+      const expiresAt = Date.now() + retentionMs;
+      const results = await store
+        .completeMany([
+          { key: state.eventKey, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
+          { key: state.seqKey, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
+        ])
+        .catch((error: unknown) => {
+          // The effect happened: failing now would run it again. The key expires with its lease.
+          ctx.log.error('inbox record could not be completed', { consumer, eventId: state.event.id, cause: error instanceof Error ? error.name : typeof error });
+          return [true, true];
+        });
+      if (results.some((ok) => !ok)) ctx.log.warn('inbox record was taken over before completion', { consumer, eventId: state.event.id });
+    },
+    async onError(ctx) {
+      const state = states.get(ctx);
+      if (!state) return;
+      await store.completeMany([{ key: state.eventKey, owner: state.owner }, { key: state.seqKey, owner: state.owner }]).catch(() => undefined);
+    },
+  };
+}
+
+/** Options of `inboxCleanup`. */
+export interface InboxCleanupOptions {
+  /** The collection of a `mongoStore` the inbox uses (records with an `expiresAt` date). */
+  collection: { find(filter: object, options?: object): { limit(n: number): { toArray(): Promise<Array<{ _id: unknown }>> } }; deleteMany(filter: object): Promise<{ deletedCount: number }> };
+  /** Most records deleted per call. @default 1000 */
+  limit?: number;
+}
+
+/**
+ * The bounded cleanup sweep for an inbox on a server without TTL indexes (FerretDB): deletes
+ * at most `limit` expired records per call — run it from a schedule. Servers with TTL
+ * indexes (MongoDB, after `mongoStore(...).ensureIndexes()`) and Redis expire records themselves.
+ *
+ * @returns how many records were deleted.
+ */
+export async function inboxCleanup(options: InboxCleanupOptions): Promise<number> {
+  const limit = intOption('inboxCleanup', 'limit', options.limit, 1000, 1, 100_000);
+  const now = new Date();
+  const expired = await options.collection.find({ expiresAt: { $lt: now } }, { projection: { _id: 1 } }).limit(limit).toArray();
+  if (expired.length === 0) return 0;
+  return (await options.collection.deleteMany({ _id: { $in: expired.map((d) => d._id) }, expiresAt: { $lt: now } })).deletedCount;
+}

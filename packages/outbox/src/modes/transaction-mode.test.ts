@@ -1,0 +1,111 @@
+/**
+ * Transaction mode. Needs a replica set: the transaction tests run when MONGODB_REPLSET_URI
+ * is set and are reported skipped otherwise. On FerretDB (no transactions) the mode refuses
+ * clearly — that part runs here.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { MongoClient } from 'mongodb';
+import { openMongo, type MongoBackend } from '../../test/support.js';
+import { prepareEvent } from '../envelope.js';
+import { MetricsRecorder } from '../relay/metrics.js';
+import type { InvocationState } from '../plugin.js';
+import { mongoTransactionOutbox } from '../stores/mongo-collection.js';
+import { transactionAround } from './transaction-mode.js';
+
+const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ n: z.number() }) } };
+const paid = (id: string, n = 1) => prepareEvent(events, { type: 'OrderPaid', aggregateId: id, payload: { n } }, {});
+const newState = (deliveryId?: string): InvocationState => ({ ctx: { deliveryId, trigger: { kind: 'queue' } } as never, events: [], metrics: new MetricsRecorder(), meta: undefined, written: [], committed: false, redis: { checks: [], commands: [] }, session: undefined, joins: [] });
+
+describe('transaction mode on FerretDB (no transactions)', () => {
+  let mongo: MongoBackend;
+  beforeAll(async () => {
+    mongo = await openMongo();
+  });
+  afterAll(async () => {
+    await mongo.close();
+  });
+
+  it('refuses with OUTBOX_SERVER_UNSUPPORTED and writes nothing', async () => {
+    const store = mongoTransactionOutbox({ client: mongo.client as never, db: mongo.db as never });
+    const state = newState();
+    await expect(
+      transactionAround(store, state, async () => {
+        state.events.push(paid('o-1'));
+        await mongo.db.collection('orders').insertOne({ _id: 'o-1' as never }, { session: state.session as never });
+        return 'ok';
+      }),
+    ).rejects.toMatchObject({ code: 'OUTBOX_SERVER_UNSUPPORTED' });
+    expect(await mongo.db.collection('outbox').countDocuments()).toBe(0);
+  });
+});
+
+const replset = process.env.MONGODB_REPLSET_URI;
+describe.skipIf(!replset)('transaction mode on a replica set (needs a replica set: set MONGODB_REPLSET_URI)', () => {
+  let client: MongoClient;
+  let dbName: string;
+  beforeAll(async () => {
+    client = await new MongoClient(replset!).connect();
+    dbName = `steadyfn_outbox_tx_${Math.random().toString(36).slice(2, 8)}`;
+  });
+  afterAll(async () => {
+    await client?.db(dbName).dropDatabase();
+    await client?.close();
+  });
+
+  const setup = async () => {
+    const db = client.db(dbName);
+    const store = mongoTransactionOutbox({ client: client as never, db: db as never });
+    await store.ensureIndexes();
+    return { db, store };
+  };
+
+  it('commits state and events together, seq per aggregate', async () => {
+    const { db, store } = await setup();
+    const state = newState();
+    await transactionAround(store, state, async () => {
+      await db.collection('orders').insertOne({ _id: 'a' as never, status: 'paid' }, { session: state.session as never });
+      state.events.push(paid('a'), paid('a', 2));
+    });
+    const docs = await db.collection('outbox').find({ a: 'order/a' }).sort({ s: 1 }).toArray();
+    expect(docs.map((d) => d.s)).toEqual([1, 2]);
+    expect(await db.collection('orders').findOne({ _id: 'a' as never })).toMatchObject({ status: 'paid' });
+  });
+
+  it('a retry after a crash between the commit and the completion rolls back: no second state change, no second event', async () => {
+    const { db, store } = await setup();
+    const attempt = async () => {
+      const state = newState('delivery-9');
+      await transactionAround(store, state, async () => {
+        await db.collection('counters').updateOne({ _id: 'd' as never }, { $inc: { n: 1 } }, { upsert: true, session: state.session as never });
+        state.events.push(paid('d'));
+      });
+    };
+    await attempt();
+    await attempt();
+    expect(await db.collection('counters').findOne({ _id: 'd' as never })).toMatchObject({ n: 1 });
+    expect(await db.collection('outbox').countDocuments({ a: 'order/d' })).toBe(1);
+  });
+
+  it('a failing state write leaves no event; a failing event write leaves no state', async () => {
+    const { db, store } = await setup();
+    const s1 = newState();
+    await expect(
+      transactionAround(store, s1, async () => {
+        s1.events.push(paid('b'));
+        throw new Error('state write failed');
+      }),
+    ).rejects.toThrow('state write failed');
+    expect(await db.collection('outbox').countDocuments({ a: 'order/b' })).toBe(0);
+    const s2 = newState();
+    const dup = paid('c');
+    await db.collection('outbox').insertOne({ _id: dup.id as never, a: 'x', s: 99 });
+    await expect(
+      transactionAround(store, s2, async () => {
+        await db.collection('orders').insertOne({ _id: 'c' as never }, { session: s2.session as never });
+        s2.events.push(dup);
+      }),
+    ).rejects.toThrow();
+    expect(await db.collection('orders').findOne({ _id: 'c' as never })).toBeNull();
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { outbox } from './plugin.js';
+import { inbox } from './inbox.js';
+import { mongoEmbeddedOutbox } from './stores/mongo-embedded.js';
+import { redisOutbox } from './stores/redis.js';
+import { memoryStore } from '@steadyfn/idempotency';
+
+const events = { E: { aggregateType: 'a', schema: z.object({}) } };
+const redis = { isCluster: false, evalsha: async () => null, eval: async () => null, call: async () => null };
+
+function configError(fn: () => unknown): { code: string; field: string; message: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as never;
+  }
+  throw new Error('no error');
+}
+
+describe('options are validated up front', () => {
+  it('outbox(): names the option, what was expected and what was given', () => {
+    expect(configError(() => outbox({ events: {}, store: redisOutbox({ client: redis }) }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'events' });
+    expect(configError(() => outbox({ events, store: {} as never }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'store' });
+    const relay = { sender: { fifo: false, send: async () => ({}) as never }, lease: { claim: async () => ({ claimed: false }) as never, settle: async () => true } };
+    expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, leaseMs: -1 } }))).toMatchObject({
+      field: 'relay.leaseMs',
+      message: 'outbox(): option "relay.leaseMs" must be a whole number of milliseconds ≥ 100; got -1',
+    });
+    expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, sender: {} as never } }))).toMatchObject({ field: 'relay.sender' });
+    expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), name: 'has space' }))).toMatchObject({ field: 'name' });
+  });
+
+  it('stores and inbox validate theirs', () => {
+    expect(configError(() => redisOutbox({ client: redis, prefix: 'a{b}' }))).toMatchObject({ field: 'prefix' });
+    expect(configError(() => redisOutbox({ client: redis, appliedTtlMs: 0 }))).toMatchObject({ field: 'appliedTtlMs' });
+    expect(configError(() => mongoEmbeddedOutbox({ db: {} as never, collection: 'c', aggregateType: 'a', maxPendingBytes: 64 * 1024 * 1024 }))).toMatchObject({ field: 'maxPendingBytes' });
+    expect(configError(() => mongoEmbeddedOutbox({ db: {} as never, collection: 'c', aggregateType: 'a', atomicity: 'maybe' as never }))).toMatchObject({ field: 'atomicity' });
+    expect(configError(() => inbox({ store: memoryStore(), consumer: '' }))).toMatchObject({ field: 'consumer' });
+    expect(configError(() => inbox({ store: memoryStore(), consumer: 'c', retentionMs: 1.5 }))).toMatchObject({ field: 'retentionMs' });
+    expect(configError(() => inbox({ store: memoryStore(), consumer: 'c', onGap: 'skip' as never }))).toMatchObject({ field: 'onGap' });
+  });
+
+  it('a relay entry point without a relay is a configuration error', async () => {
+    const o = outbox({ events, store: redisOutbox({ client: redis }) });
+    await expect(o.sweep({ signal: new AbortController().signal, remainingMs: () => 1000, log: console as never })).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'relay' });
+  });
+});

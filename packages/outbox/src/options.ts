@@ -1,0 +1,123 @@
+/**
+ * `outbox()` options, validated once when the function is defined: a bad option is a
+ * `ConfigurationError` naming it, what was expected and what was given.
+ */
+import { intOption, invalidOption, msOption } from '@steadyfn/handler/internal';
+import { isRecord } from '@steadyfn/handler/internal';
+import type { CallerContextOptions } from './context.js';
+import { checkDeclarations, type EventDeclarations } from './envelope.js';
+import { DEFAULT_POISON, type PoisonPolicy } from './relay/poison.js';
+import { DEFAULT_SWEEP, type SweepOptions } from './relay/sweeper.js';
+import type { LeaseClient, Sender } from './relay/types.js';
+import type { OutboxStore } from './stores/outbox-store.js';
+
+/** What the relay needs: a sender to SQS and the lease primitive. */
+export interface RelayOptions {
+  /** `sqsSender({ client, queueUrl, ... })` for the events' queue. */
+  sender: Sender;
+  /** A `@steadyfn/lease` store: one lease per aggregate, so one relay at a time sends it. */
+  lease: LeaseClient;
+  /** Send right after the commit, in the same invocation. @default true */
+  flush?: boolean;
+  /** An aggregate's relay lease, judged by the store's clock. @default 30000 */
+  leaseMs?: number;
+  /** Most events read from one aggregate per round. @default 50 */
+  maxEventsPerAggregate?: number;
+  /** Poison detection; see `PoisonPolicy`. */
+  poison?: Partial<PoisonPolicy>;
+  /** Stop starting relay rounds when fewer ms than this remain in the invocation. @default 1000 */
+  reserveMs?: number;
+  /** The sweeper's settings. */
+  sweep?: Partial<SweepOptions>;
+}
+
+/**
+ * A delayed message sent before the commit, whose consumer flushes what is still pending:
+ * `outboxWatchdog({ client, queueUrl, delayMs })` from src/sqs satisfies it.
+ */
+export interface Watchdog {
+  arm(target: { outbox: string; keys?: string[] }, options?: { signal?: AbortSignal }): Promise<string>;
+}
+
+/** Options of `outbox()`. */
+export interface OutboxOptions<D extends EventDeclarations, S extends OutboxStore> {
+  /** Names this outbox (watchdog messages, logs). @default 'outbox' */
+  name?: string;
+  /** The event types the function may record, each with its zod payload schema. */
+  events: D;
+  /** Where events are recorded: `redisOutbox(...)`, `mongoEmbeddedOutbox(...)`, `mongoTransactionOutbox(...)`. */
+  store: S;
+  /** Relay to SQS. Without it events wait for a sweeper configured elsewhere. */
+  relay?: RelayOptions;
+  /** Armed before each commit that records events. */
+  watchdog?: Watchdog;
+  /** Caller context copied into each envelope, from an explicit allow-list. */
+  callerContext?: CallerContextOptions;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedRelay {
+  sender: Sender;
+  lease: LeaseClient;
+  flush: boolean;
+  leaseMs: number;
+  maxEventsPerAggregate: number;
+  poison: PoisonPolicy;
+  reserveMs: number;
+  sweep: SweepOptions;
+}
+
+const OWNER = 'outbox';
+
+function hasMethods(value: unknown, ...names: string[]): boolean {
+  return isRecord(value) && names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
+}
+
+/** Validates and fills in the relay options. */
+export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | undefined {
+  if (relay === undefined) return undefined;
+  if (!isRecord(relay)) invalidOption(OWNER, 'relay', 'an object { sender, lease, ... }', relay);
+  if (!hasMethods(relay.sender, 'send')) invalidOption(OWNER, 'relay.sender', 'a sender: sqsSender({ client, queueUrl })', relay.sender);
+  if (!hasMethods(relay.lease, 'claim', 'settle')) invalidOption(OWNER, 'relay.lease', 'a @steadyfn/lease store', relay.lease);
+  if (relay.flush !== undefined && typeof relay.flush !== 'boolean') invalidOption(OWNER, 'relay.flush', 'a boolean', relay.flush);
+  const poison = relay.poison ?? {};
+  const sweep = relay.sweep ?? {};
+  return {
+    sender: relay.sender,
+    lease: relay.lease,
+    flush: relay.flush ?? true,
+    leaseMs: msOption(OWNER, 'relay.leaseMs', relay.leaseMs, 30_000, 100),
+    maxEventsPerAggregate: intOption(OWNER, 'relay.maxEventsPerAggregate', relay.maxEventsPerAggregate, 50, 1, 10_000),
+    poison: {
+      maxAttempts: intOption(OWNER, 'relay.poison.maxAttempts', poison.maxAttempts, DEFAULT_POISON.maxAttempts, 1, 1000),
+      maxUnfinishedAttempts: intOption(OWNER, 'relay.poison.maxUnfinishedAttempts', poison.maxUnfinishedAttempts, DEFAULT_POISON.maxUnfinishedAttempts, 1, 1000),
+    },
+    reserveMs: msOption(OWNER, 'relay.reserveMs', relay.reserveMs, 1_000, 0),
+    sweep: {
+      graceMs: msOption(OWNER, 'relay.sweep.graceMs', sweep.graceMs, DEFAULT_SWEEP.graceMs, 0),
+      maxAggregates: intOption(OWNER, 'relay.sweep.maxAggregates', sweep.maxAggregates, DEFAULT_SWEEP.maxAggregates, 1, 1_000_000),
+      chunk: intOption(OWNER, 'relay.sweep.chunk', sweep.chunk, DEFAULT_SWEEP.chunk, 1, 1_000),
+      parallel: intOption(OWNER, 'relay.sweep.parallel', sweep.parallel, DEFAULT_SWEEP.parallel!, 1, 64),
+      retainSentMs: msOption(OWNER, 'relay.sweep.retainSentMs', sweep.retainSentMs, DEFAULT_SWEEP.retainSentMs, 0),
+      cleanupLimit: intOption(OWNER, 'relay.sweep.cleanupLimit', sweep.cleanupLimit, DEFAULT_SWEEP.cleanupLimit, 1, 1_000_000),
+    },
+  };
+}
+
+/** Validates the top-level options (the store validates its own). */
+export function checkOutboxOptions<D extends EventDeclarations, S extends OutboxStore>(options: OutboxOptions<D, S>): { name: string } {
+  if (!isRecord(options)) invalidOption(OWNER, 'options', 'an object { events, store, relay? }', options);
+  if (!isRecord(options.events) || Object.keys(options.events).length === 0) invalidOption(OWNER, 'events', 'an object of event declarations { Type: { aggregateType, schema } }', options.events);
+  checkDeclarations(OWNER, options.events);
+  if (!isRecord(options.store) || typeof (options.store as { mode?: unknown }).mode !== 'string') {
+    invalidOption(OWNER, 'store', 'redisOutbox(...), mongoEmbeddedOutbox(...) or mongoTransactionOutbox(...)', options.store);
+  }
+  if (options.watchdog !== undefined && !hasMethods(options.watchdog, 'arm')) invalidOption(OWNER, 'watchdog', 'outboxWatchdog({ client, queueUrl })', options.watchdog);
+  const caller = options.callerContext;
+  if (caller !== undefined && (!isRecord(caller) || !Array.isArray(caller.allow) || !caller.allow.every((a) => typeof a === 'string') || typeof caller.from !== 'function')) {
+    invalidOption(OWNER, 'callerContext', 'an object { allow: string[], from: (ctx) => object }', caller);
+  }
+  const name = options.name ?? 'outbox';
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) invalidOption(OWNER, 'name', '1-64 characters of A-Z a-z 0-9 . _ -', name);
+  return { name };
+}

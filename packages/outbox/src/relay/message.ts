@@ -1,0 +1,38 @@
+/**
+ * An outbox event as an SQS message. The body is the envelope JSON unchanged; attributes
+ * repeat what a consumer routes and orders by (on a standard queue no deduplication id
+ * carries the event id), so it need not parse the body to do so:
+ *
+ *   steadyfn.eventId    event id            steadyfn.seq        seq (decimal)
+ *   steadyfn.type       event type          steadyfn.aggregate  aggregateType/aggregateId
+ *   steadyfn.attempt    relay attempt that sent it (1 = first)
+ *
+ * `groupKey` is the aggregate id: on a FIFO queue the sender makes it the `MessageGroupId`
+ * (hashed when SQS would refuse it) and the event id the `MessageDeduplicationId`.
+ */
+import type { OutboundMessage, StoredEvent } from './types.js';
+
+/** Attribute names the relay sets. */
+export const ATTRIBUTES = {
+  eventId: 'steadyfn.eventId',
+  type: 'steadyfn.type',
+  aggregate: 'steadyfn.aggregate',
+  seq: 'steadyfn.seq',
+  attempt: 'steadyfn.attempt',
+} as const;
+
+/** The message for one stored event. */
+export function toMessage(event: StoredEvent): OutboundMessage {
+  return {
+    id: event.id,
+    groupKey: event.aggregateId,
+    body: event.body,
+    attributes: {
+      [ATTRIBUTES.eventId]: event.id,
+      [ATTRIBUTES.type]: event.type,
+      [ATTRIBUTES.aggregate]: event.aggregate,
+      [ATTRIBUTES.seq]: String(event.seq),
+      [ATTRIBUTES.attempt]: String(event.started),
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * The sweeper: run from a schedule trigger, it relays every aggregate whose oldest pending
+ * event is older than a grace period (the flush normally got there first), in bounded
+ * chunks, oldest first, until the invocation's time runs short. With `mark: 'sent'` it then
+ * deletes old sent events in bounded batches, under a lease so only one sweeper cleans.
+ */
+import { randomUUID } from 'node:crypto';
+import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
+
+/** How one sweep behaves. */
+export interface SweepOptions {
+  /** Only aggregates whose oldest pending event is at least this old (the flush's turn first). @default 5000 */
+  graceMs: number;
+  /** Most aggregates looked at per sweep. @default 1000 */
+  maxAggregates: number;
+  /** Aggregates relayed together (one send call per round for all of them). @default 25 */
+  chunk: number;
+  /** Chunks relayed at the same time, so store round trips of one overlap the sends of another. @default 4 */
+  parallel?: number;
+  /** With `mark: 'sent'`: delete sent events older than this. */
+  retainSentMs: number;
+  /** Most sent events deleted per sweep. @default 1000 */
+  cleanupLimit: number;
+}
+
+export const DEFAULT_SWEEP: SweepOptions = { graceMs: 5_000, maxAggregates: 1_000, chunk: 25, parallel: 4, retainSentMs: 7 * 24 * 3_600_000, cleanupLimit: 1_000 };
+
+/** What one sweep did. */
+export interface SweepResult {
+  /** Aggregates found pending past the grace period. */
+  found: number;
+  /** Sent events deleted by the cleanup. */
+  cleaned: number;
+}
+
+/** Runs one sweep. Never throws for a store or queue failure: what is left waits for the next. */
+export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions): Promise<SweepResult> {
+  const refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < refs.length) {
+      if (run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
+      const chunk = refs.slice(next, next + options.chunk);
+      next += options.chunk;
+      await relayAggregates(deps, chunk, run);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 4) }, worker));
+  let cleaned = 0;
+  if (deps.store.cleanup && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
+    const key = `${deps.store.kind}:cleanup`;
+    const owner = randomUUID();
+    const claim = await deps.lease.claim({ key, owner, leaseMs: run.leaseMs }, { signal: run.signal });
+    if (claim.claimed) {
+      try {
+        cleaned = await deps.store.cleanup({ limit: options.cleanupLimit, olderThanMs: options.retainSentMs, signal: run.signal });
+      } finally {
+        await deps.lease.settle({ key, owner, fence: claim.fence }, { signal: run.signal }).catch(() => false);
+      }
+    }
+  }
+  return { found: refs.length, cleaned };
+}

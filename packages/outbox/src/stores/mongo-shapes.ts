@@ -1,0 +1,77 @@
+/**
+ * The MongoDB driver surface the outbox calls, structural so its types import no driver (a
+ * `Db`, `Collection` and `ClientSession` from `mongodb` satisfy them), and the embedded
+ * outbox's document fields.
+ */
+
+/** A collection, as the outbox uses it. */
+export interface CollectionLike {
+  readonly collectionName: string;
+  findOne(filter: object, options?: object): Promise<any>;
+  find(filter: object, options?: object): { sort(spec: object): any; limit(n: number): any; project(p: object): any; toArray(): Promise<any[]> };
+  updateOne(filter: object, update: object, options?: object): Promise<{ matchedCount: number; modifiedCount: number; upsertedCount?: number; upsertedId?: unknown }>;
+  insertMany(docs: object[], options?: object): Promise<unknown>;
+  insertOne(doc: object, options?: object): Promise<unknown>;
+  deleteOne(filter: object, options?: object): Promise<{ deletedCount: number }>;
+  deleteMany(filter: object, options?: object): Promise<{ deletedCount: number }>;
+  updateMany(filter: object, update: object, options?: object): Promise<{ matchedCount: number; modifiedCount: number }>;
+  findOneAndUpdate(filter: object, update: object, options?: object): Promise<any>;
+  createIndex(spec: object, options?: object): Promise<string>;
+}
+
+/** A database as the outbox receives it: a driver `Db` (structural, so no driver types are imported). */
+export interface DbLike {
+  collection(name: string): unknown;
+  command(command: any, options?: any): Promise<any>;
+}
+
+/** A database, or a getter (e.g. from `@steadyfn/connections`). */
+export type DbOption = DbLike | (() => DbLike | Promise<DbLike>);
+
+/** The database with its collections typed as the outbox calls them. */
+export interface Database {
+  collection(name: string): CollectionLike;
+  command(command: object, options?: object): Promise<any>;
+}
+
+export function dbGetter(option: DbOption): () => Promise<Database> {
+  return typeof option === 'function' ? async () => (await option()) as Database : async () => option as Database;
+}
+
+/** The fields the embedded outbox keeps in the author's document. */
+export const FIELDS = {
+  /** Pending events: `{ i: id, s: seq, t: type, e: envelope JSON, c: committed at }`. */
+  events: '_outbox',
+  /** Last seq assigned. */
+  seq: '_outboxSeq',
+  /** How many events are pending. */
+  count: '_outboxCount',
+  /** Bytes of pending envelopes. */
+  bytes: '_outboxBytes',
+  /** When the oldest pending event was committed; absent when none is (indexed). */
+  pendingSince: '_outboxPendingSince',
+  /** The last request keys applied (bounded), for exactly-once updates. */
+  applied: '_outboxApplied',
+  /** Highest relay fencing token that marked events. */
+  fence: '_outboxFence',
+} as const;
+
+/** One pending event in an embedded outbox array. */
+export interface EmbeddedEvent {
+  i: string;
+  s: number;
+  t: string;
+  e: string;
+  c: Date;
+}
+
+/** Bytes an embedded event adds to its document (the envelope text plus a fixed allowance for keys and the other fields). */
+export function embeddedBytes(envelope: string): number {
+  return Buffer.byteLength(envelope, 'utf8') + 96;
+}
+
+/** Whether the server is FerretDB (its `buildInfo` carries `ferretdbVersion`). */
+export async function isFerretDB(db: Database): Promise<boolean> {
+  const info = (await db.command({ buildInfo: 1 })) as Record<string, unknown>;
+  return 'ferretdbVersion' in info || 'ferretdb' in info;
+}

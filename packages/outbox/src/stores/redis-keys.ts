@@ -1,0 +1,94 @@
+/**
+ * Where the Redis outbox keeps things. Events live in *partitions*, one per hash tag: the
+ * state keys an atomic write touches and its partition's keys share the tag, so on Redis
+ * Cluster the whole write is one script on one slot.
+ *
+ *   <prefix>{tag}:events         stream: one entry per pending event (a aggregate, s seq, i id, e envelope, t type)
+ *   <prefix>{tag}:seq            hash: aggregate → last seq assigned
+ *   <prefix>{tag}:agg:<agg>      sorted set: the aggregate's pending stream ids, scored by seq
+ *   <prefix>{tag}:pending        sorted set: aggregate → ms of its oldest pending event
+ *   <prefix>{tag}:attempts       hash: <stream id>:s / <stream id>:f → started / finished attempts
+ *   <prefix>{tag}:quarantine     hash: aggregate → JSON { fromSeq, reason, at }
+ *   <prefix>{tag}:sent           sorted set (`mark: 'sent'` only): stream id → ms it was accepted
+ *   <prefix>{tag}:lease:<agg>    the relay lease of an aggregate (kept by @steadyfn/lease)
+ *   <prefix>{tag}:applied:<h>    marker of an applied request key (sha256, base64url), for exactly-once writes
+ *   <prefix>partitions           set of partition tags (on its own slot), for the sweeper
+ */
+import { ConfigurationError } from '../errors.js';
+
+/** Default key prefix of the Redis outbox. */
+export const DEFAULT_REDIS_PREFIX = 'outbox:';
+
+/** The partition of writes whose keys carry no hash tag (standalone Redis only). */
+export const DEFAULT_PARTITION = 'default';
+
+/**
+ * The hash tag of a key as Redis Cluster reads it: the text between the first `{` and the
+ * next `}`, when not empty; undefined otherwise (the whole key is hashed).
+ */
+export function hashTagOf(key: string): string | undefined {
+  const open = key.indexOf('{');
+  if (open === -1) return undefined;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : undefined;
+}
+
+/** The keys of one partition. */
+export interface PartitionKeys {
+  tag: string;
+  events: string;
+  seq: string;
+  pending: string;
+  attempts: string;
+  quarantine: string;
+  sent: string;
+  /** The sorted set of one aggregate's pending stream ids. */
+  aggregate(agg: string): string;
+  /** The relay lease key of one aggregate (same slot). */
+  lease(agg: string): string;
+  /** The marker of an applied request key (its hash). */
+  applied(hash: string): string;
+}
+
+/** Checks a key prefix: braces would move every key's hash slot. */
+export function checkPrefix(owner: string, prefix: unknown): string {
+  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
+    throw new ConfigurationError(`${owner}(): option "prefix" must be a non-empty string without braces; got ${JSON.stringify(prefix)}`, {
+      field: 'prefix',
+      expected: 'a non-empty string without { or }',
+    });
+  }
+  return prefix;
+}
+
+/** Keys of the partition `tag` under `prefix`. */
+export function partitionKeys(prefix: string, tag: string): PartitionKeys {
+  const base = `${prefix}{${tag}}:`;
+  return {
+    tag,
+    events: `${base}events`,
+    seq: `${base}seq`,
+    pending: `${base}pending`,
+    attempts: `${base}attempts`,
+    quarantine: `${base}quarantine`,
+    sent: `${base}sent`,
+    aggregate: (agg) => `${base}agg:${agg}`,
+    lease: (agg) => `${base}lease:${agg}`,
+    applied: (hash) => `${base}applied:${hash}`,
+  };
+}
+
+/** The set listing every partition that ever held an event. */
+export function partitionsKey(prefix: string): string {
+  return `${prefix}partitions`;
+}
+
+/**
+ * The outbox stream that an atomic write touching `stateKey` appends to: same hash tag,
+ * so state and events share a Redis Cluster slot.
+ *
+ * @example streamKeyFor('order:{o-42}:status') // 'outbox:{o-42}:events'
+ */
+export function streamKeyFor(stateKey: string, prefix: string = DEFAULT_REDIS_PREFIX): string {
+  return partitionKeys(prefix, hashTagOf(stateKey) ?? DEFAULT_PARTITION).events;
+}

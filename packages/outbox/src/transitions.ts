@@ -1,0 +1,144 @@
+/**
+ * `transitions({ ... })`: a database as the state machine. A declared table of allowed
+ * transitions; `ctx.transition(aggregateId, from, to, event)` is one conditional update (the
+ * aggregate must still be in `from`) plus its outbox event in the same atomic write. An
+ * illegal transition or a lost race is a typed 409; the event triggers the next step's
+ * function through the queue, and each step is exactly-once through the inbox (its key is
+ * the write's request key, so a redelivered step writes nothing twice).
+ *
+ *   Redis        check HGET key field == from; HSET key field to; the event — one script
+ *   embedded     updateOne({ _id, [field]: from }, { $set: { [field]: to } }) with the event
+ *   transaction  updateOne({ _id, [field]: from }, …, { session }) in the function's transaction
+ */
+import type { Context, Plugin } from '@steadyfn/handler';
+import { invalidOption, isRecord, stringOption } from '@steadyfn/handler/internal';
+import type { EventDeclarations, EventDraft } from './envelope.js';
+import { PreconditionFailedError, TransitionError } from './errors.js';
+import type { OutboxContextBase } from './plugin.js';
+import type { EmbeddedOutboxContext } from './modes/embedded-mode.js';
+import type { RedisOutboxContext } from './modes/redis-mode.js';
+import type { TransactionOutboxContext } from './modes/transaction-mode.js';
+import type { CollectionLike } from './stores/mongo-shapes.js';
+
+/** Options of `transitions()`. */
+/** A transition table: each state and the states it may move to. */
+export type TransitionTable = Record<string, ReadonlyArray<string>>;
+
+/** The states of a table. */
+export type StateOf<T extends TransitionTable> = Extract<keyof T, string>;
+
+export interface TransitionsOptions<T extends TransitionTable> {
+  /** Allowed transitions: each state and the states it may move to (every target must be a state). */
+  table: T;
+  /** The field holding the state (document field, or hash field in Redis). @default 'status' */
+  field?: string;
+  /** Redis mode: the hash key of an aggregate, e.g. `(id) => \`order:{${id}}\``. */
+  redisKey?: (aggregateId: string) => string;
+  /** Transaction mode: the collection of the aggregates. */
+  collection?: () => CollectionLike | Promise<CollectionLike>;
+  /** Extra fields set with the state (e.g. `{ [`${to}At`]: new Date() }`). */
+  alsoSet?: (from: StateOf<T>, to: StateOf<T>) => Record<string, unknown>;
+}
+
+/** What a transition did. */
+export interface TransitionResult {
+  /** Already applied by an earlier delivery of the same step: nothing was written now. */
+  duplicate: boolean;
+}
+
+/** What `transitions()` adds to `ctx`. */
+export interface TransitionContext<S extends string> {
+  /**
+   * Moves `aggregateId` from `from` to `to` and records `event`, in one atomic write.
+   * In Redis mode the write happens when the function returns (a lost race then fails the
+   * invocation with the same 409).
+   *
+   * @throws TransitionError `TRANSITION_ILLEGAL` (409) when the table does not allow it;
+   *   `TRANSITION_CONFLICT` (409) when the aggregate is no longer in `from`.
+   */
+  transition(aggregateId: string, from: S, to: S, event: EventDraft<EventDeclarations>): Promise<TransitionResult>;
+}
+
+type AnyOutbox = OutboxContextBase<EventDeclarations> & Partial<RedisOutboxContext<EventDeclarations>> & Partial<EmbeddedOutboxContext<EventDeclarations>> & Partial<TransactionOutboxContext<EventDeclarations>>;
+
+const OWNER = 'transitions';
+
+/**
+ * Creates the transitions plugin; list it after the outbox plugin.
+ *
+ * @throws ConfigurationError for an empty or inconsistent table.
+ * @example
+ * const flow = transitions({ table: { validated: ['paid'], paid: ['dispatched'], dispatched: [] } });
+ * handler({ use: [inbox(...), orders, flow] }, async (_in, ctx) => {
+ *   await ctx.transition(orderId, 'validated', 'paid', { type: 'OrderPaid', aggregateId: orderId, payload });
+ * });
+ */
+export function transitions<const T extends TransitionTable>(options: TransitionsOptions<T>): Plugin<TransitionContext<StateOf<T>>> {
+  type S = StateOf<T>;
+  if (!isRecord(options) || !isRecord(options.table) || Object.keys(options.table).length === 0) invalidOption(OWNER, 'table', 'an object { state: [next states] }', options?.table);
+  const states = new Set(Object.keys(options.table));
+  for (const [from, to] of Object.entries(options.table) as Array<[string, ReadonlyArray<string>]>) {
+    if (!Array.isArray(to) || !to.every((t) => states.has(t))) invalidOption(OWNER, `table.${from}`, `an array of declared states (${[...states].join(', ')})`, to);
+  }
+  const field = stringOption(OWNER, 'field', options.field, 'status');
+  if (field.startsWith('_outbox') || field.startsWith('$') || field.includes('.')) invalidOption(OWNER, 'field', 'a top-level field name not starting with _outbox or $', field);
+
+  const allowed = (from: S, to: S) => Object.hasOwn(options.table, from) && options.table[from]!.includes(to);
+
+  const conflict = (id: string, from: string, to: string, found: { actual: unknown } | undefined) => {
+    const actual = typeof found?.actual === 'string' ? found.actual : undefined;
+    const now = found === undefined ? `no longer "${from}"` : found.actual === undefined ? 'missing' : `"${String(found.actual)}"`;
+    return new TransitionError('TRANSITION_CONFLICT', `transition of ${id} from "${from}" to "${to}" lost: it is ${now}`, { from, to, actual });
+  };
+
+  const run = async (ctx: Context, id: string, from: S, to: S, event: EventDraft<EventDeclarations>): Promise<TransitionResult> => {
+    if (!allowed(from, to)) throw new TransitionError('TRANSITION_ILLEGAL', `transition from "${from}" to "${to}" is not in the table`, { from, to });
+    const outbox = (ctx as Context & { outbox?: AnyOutbox }).outbox;
+    if (!outbox) invalidOption(OWNER, 'use', 'the outbox plugin listed before transitions() in `use`', undefined);
+    const set = { [field]: to, ...(options.alsoSet?.(from, to) ?? {}) };
+    outbox.add(event);
+    if (outbox.updateOne) {
+      const result = await outbox.updateOne({ _id: id, [field]: from }, { $set: set });
+      if (result.matched) return { duplicate: result.duplicate };
+      const current = await outbox.read!(id);
+      throw conflict(id, from, to, { actual: current?.[field] });
+    }
+    if (outbox.call && outbox.check) {
+      if (!options.redisKey) invalidOption(OWNER, 'redisKey', 'a function (aggregateId) => Redis hash key, in Redis mode', undefined);
+      const key = options.redisKey(id);
+      outbox.check({ key, field, equals: from, label: `${id} is ${from}` });
+      outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? v : JSON.stringify(v)]));
+      transitionsOf(ctx).push({ id, from, to });
+      return { duplicate: false };
+    }
+    if (!options.collection) invalidOption(OWNER, 'collection', 'a function returning the aggregates\' collection, in transaction mode', undefined);
+    const collection = await options.collection();
+    const result = await collection.updateOne({ _id: id, [field]: from }, { $set: set }, { session: outbox.session });
+    if (result.matchedCount > 0) return { duplicate: false };
+    const current = await collection.findOne({ _id: id }, { session: outbox.session });
+    throw conflict(id, from, to, { actual: current?.[field] });
+  };
+
+  return {
+    name: 'transitions',
+    extend(ctx) {
+      return { transition: (id, from, to, event) => run(ctx, id, from as S, to as S, event) };
+    },
+    onError(ctx, error) {
+      // Redis mode checks `from` when the function returns: report that as the transition's 409.
+      const pending = pendingTransitions.get(ctx);
+      if (pending?.length && error instanceof PreconditionFailedError) {
+        const t = pending.find((p) => error.message.includes(`"${p.id} is ${p.from}"`)) ?? pending[0]!;
+        throw conflict(t.id, t.from, t.to, undefined);
+      }
+    },
+  };
+}
+
+const pendingTransitions = new WeakMap<object, Array<{ id: string; from: string; to: string }>>();
+
+function transitionsOf(ctx: object): Array<{ id: string; from: string; to: string }> {
+  let list = pendingTransitions.get(ctx);
+  if (!list) pendingTransitions.set(ctx, (list = []));
+  return list;
+}

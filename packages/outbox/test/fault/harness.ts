@@ -1,0 +1,181 @@
+/**
+ * The fault-injection harness: records events with the Redis capture, relays them through
+ * faults injected at each relay step, consumes the queue through an inbox consumer whose
+ * effect is exactly-once, and checks the invariants: nothing lost, duplicates carry the same
+ * event id, each event applied once, each aggregate applied in seq order.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Cluster, Redis } from 'ioredis';
+import { handler } from '@steadyfn/handler';
+import { redisStore } from '@steadyfn/idempotency';
+import { inbox, outbox, prepareEvent, redisOutbox, redisWrite } from '../../src/index.js';
+import type { RelayStore, Sender } from '../../src/relay/types.js';
+
+export const events = { Tick: { aggregateType: 'tick', schema: z.object({ n: z.number().int() }) } };
+
+/** A seeded PRNG (mulberry32), so a run's faults can be replayed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Records `aggregates × perAggregate` events, 1-5 per write, interleaving aggregates. */
+export async function recordEvents(client: Redis | Cluster, prefix: string, aggregates: number, perAggregate: number): Promise<number> {
+  const next = new Array<number>(aggregates).fill(0);
+  let total = 0;
+  const writes: Array<Promise<unknown>> = [];
+  for (let round = 0; next.some((n) => n < perAggregate); round++) {
+    for (let a = 0; a < aggregates; a++) {
+      const n = Math.min(perAggregate - next[a]!, 1 + ((a + round) % 5));
+      if (n <= 0) continue;
+      const id = `agg-${a}`;
+      const batch = Array.from({ length: n }, (_, i) => prepareEvent(events, { type: 'Tick', aggregateId: id, payload: { n: next[a]! + i + 1 } }, {}));
+      next[a]! += n;
+      total += n;
+      writes.push(redisWrite(client, prefix, { checks: [], commands: [['HINCRBY', `${prefix}state:{${id}}`, 'n', n]], events: batch }));
+      if (writes.length >= 64) await Promise.all(writes.splice(0));
+    }
+  }
+  await Promise.all(writes);
+  return total;
+}
+
+/** Faults a sender injects, each with a probability per call. */
+export interface SenderFaults {
+  /** The whole call fails before anything is sent (a connection reset, an unsplittable BatchRequestTooLong). */
+  wholeCall?: number;
+  /** Some entries are refused (retryable), the rest accepted: a partial batch failure. */
+  partial?: number;
+  /** Everything is sent, then the relay dies before marking (the report is lost). */
+  afterSendBeforeMark?: number;
+}
+
+/** Each fault also happens once for sure: on the 2nd, 3rd and 4th call. */
+export function faultySender(inner: Sender, faults: SenderFaults, random: () => number = Math.random): Sender & { injected: Record<string, number> } {
+  const injected: Record<string, number> = { wholeCall: 0, partial: 0, afterSendBeforeMark: 0 };
+  let calls = 0;
+  return {
+    fifo: inner.fifo,
+    injected,
+    async send(messages, options) {
+      calls++;
+      if (calls === 2 || random() < (faults.wholeCall ?? 0)) {
+        injected.wholeCall!++;
+        throw new Error('injected: the call failed as a whole');
+      }
+      if ((calls === 3 || random() < (faults.partial ?? 0)) && messages.length > 1) {
+        injected.partial!++;
+        const cut = 1 + Math.floor(random() * (messages.length - 1));
+        const report = await inner.send(messages.slice(0, cut), options);
+        return { ...report, failed: [...report.failed, ...messages.slice(cut).map((m) => ({ id: m.id, code: 'InternalError', senderFault: false, retryable: true }))] };
+      }
+      const report = await inner.send(messages, options);
+      if (calls === 4 || random() < (faults.afterSendBeforeMark ?? 0)) {
+        injected.afterSendBeforeMark!++;
+        throw new Error('injected: died after SQS accepted, before the mark');
+      }
+      return report;
+    },
+  };
+}
+
+/** A store that dies right after claiming (begin counted the attempt, nothing sent); surely on the 2nd begin. */
+export function crashAfterClaim(store: RelayStore, probability: number, random: () => number = Math.random): RelayStore & { injected: number } {
+  const wrapped = Object.create(store) as RelayStore & { injected: number };
+  wrapped.injected = 0;
+  let calls = 0;
+  wrapped.begin = async (ref, options) => {
+    const head = await store.begin(ref, options);
+    if (++calls === 2 || random() < probability) {
+      wrapped.injected++;
+      throw new Error('injected: died after the claim');
+    }
+    return head;
+  };
+  return wrapped;
+}
+
+/** What the consumer saw and did. */
+export interface Consumed {
+  /** Deliveries per event id. */
+  deliveries: Map<string, number>;
+  /** (aggregate, seq) → event id, to prove duplicates carry the same id. */
+  idOf: Map<string, string>;
+  /** Ids delivered under an (aggregate, seq) that already had another id. */
+  conflictingIds: number;
+  /** Order of first arrival per aggregate (FIFO check). */
+  arrival: Map<string, number[]>;
+}
+
+/**
+ * Consumes the queue through an inbox consumer (Redis idempotency store) whose effect — a
+ * per-aggregate list of applied seqs — is written exactly-once by the Redis capture with the
+ * inbox key. Stops when the queue stayed empty `quietPolls` times and `done()` holds.
+ */
+export async function consume(
+  sqs: SQSClient,
+  url: string,
+  redis: Redis | Cluster,
+  prefix: string,
+  done: () => Promise<boolean>,
+  options: { fifo: boolean; limitMs: number },
+): Promise<Consumed> {
+  const idem = redisStore({ client: redis, prefix: `${prefix}idem:`, hashTag: 'scope' });
+  const effects = outbox({ events, store: redisOutbox({ client: redis, prefix }) });
+  const consumed: Consumed = { deliveries: new Map(), idOf: new Map(), conflictingIds: 0, arrival: new Map() };
+  const apply = handler({ use: [inbox({ store: idem, consumer: 'harness', onGap: 'retry', maxGapRetries: 1000 }), effects] }, async (_input, ctx) => {
+    const e = ctx.inbox.event;
+    ctx.outbox.call('RPUSH', `${prefix}applied:{${e.aggregateId}}`, e.seq);
+  });
+  const until = Date.now() + options.limitMs;
+  let quiet = 0;
+  while (Date.now() < until) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], AttributeNames: ['All'], VisibilityTimeout: 30 }));
+    if (Messages.length === 0) {
+      if (++quiet >= 3 && (await done())) break;
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    quiet = 0;
+    for (const m of Messages) {
+      const e = JSON.parse(m.Body!) as { id: string; aggregateId: string; seq: number };
+      consumed.deliveries.set(e.id, (consumed.deliveries.get(e.id) ?? 0) + 1);
+      const slot = `${e.aggregateId}#${e.seq}`;
+      const known = consumed.idOf.get(slot);
+      if (known === undefined) {
+        consumed.idOf.set(slot, e.id);
+        const list = consumed.arrival.get(e.aggregateId) ?? [];
+        list.push(e.seq);
+        consumed.arrival.set(e.aggregateId, list);
+      } else if (known !== e.id) consumed.conflictingIds++;
+    }
+    const event = {
+      Records: Messages.map((m) => ({
+        messageId: m.MessageId!,
+        receiptHandle: m.ReceiptHandle!,
+        body: m.Body!,
+        attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1' },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:us-east-1:1:q${options.fifo ? '.fifo' : ''}`,
+        awsRegion: 'us-east-1',
+      })),
+    };
+    const result = (await apply.aws(event, { awsRequestId: randomUUID(), functionName: 'harness', getRemainingTimeInMillis: () => 60_000 })) as { batchItemFailures: Array<{ itemIdentifier: string }> };
+    const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+    const ok = Messages.filter((m) => !failed.has(m.MessageId!));
+    const again = Messages.filter((m) => failed.has(m.MessageId!));
+    if (ok.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    if (again.length > 0) await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: again.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })) }));
+  }
+  return consumed;
+}

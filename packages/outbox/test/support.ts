@@ -1,0 +1,212 @@
+/**
+ * Real servers for the outbox tests: Redis, the 3-master Redis Cluster, FerretDB and moto,
+ * started by `bash test/services/services.sh start`. Every test file writes under its own
+ * random prefix / database / queue names and removes them afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import { Cluster, Redis } from 'ioredis';
+import { MongoClient, type Db } from 'mongodb';
+import { requireService } from '../../../test/services/env.js';
+import { SendMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { createQueue as createServerQueue, deleteQueue, receiveAll, sqsClient as serverClient, sqsServers, type ServerName } from './sqs-servers.js';
+import type { LeaseClient, OutboundMessage, Sender, SendReport } from '../src/relay/types.js';
+
+export function runId(): string {
+  return randomUUID().slice(0, 8);
+}
+
+export function clusterNodes(): Array<{ host: string; port: number }> {
+  return (process.env.REDIS_CLUSTER_NODES ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((hp) => {
+      const [host, port] = hp.split(':');
+      return { host: host!, port: Number(port) };
+    });
+}
+
+export interface RedisBackend {
+  name: 'redis' | 'cluster';
+  client: Redis | Cluster;
+  prefix: string;
+  /** Every key under `prefix` and the given extra patterns, removed. */
+  close(extra?: string[]): Promise<void>;
+}
+
+export async function openRedis(name: 'redis' | 'cluster'): Promise<RedisBackend> {
+  await requireService(name === 'redis' ? 'redis' : 'redis-cluster');
+  const client = name === 'redis' ? new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 2 }) : new Cluster(clusterNodes(), { redisOptions: { maxRetriesPerRequest: 2 } });
+  const prefix = `obx-${runId()}:`;
+  return {
+    name,
+    client,
+    prefix,
+    async close(extra = []) {
+      const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+      for (const node of nodes) {
+        for (const pattern of [`${prefix}*`, ...extra]) {
+          let cursor = '0';
+          do {
+            const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+            cursor = next;
+            for (const key of keys) await node.del(key);
+          } while (cursor !== '0');
+        }
+      }
+      client.disconnect();
+    },
+  };
+}
+
+export interface MongoBackend {
+  client: MongoClient;
+  db: Db;
+  close(): Promise<void>;
+}
+
+export async function openMongo(uri = process.env.MONGODB_URI): Promise<MongoBackend> {
+  await requireService('mongodb');
+  const client = new MongoClient(uri!, { maxPoolSize: 20, serverSelectionTimeoutMS: 5000 });
+  await client.connect();
+  const db = client.db(`steadyfn_outbox_${runId()}`);
+  return {
+    client,
+    db,
+    async close() {
+      await db.dropDatabase().catch(() => undefined);
+      await client.close();
+    },
+  };
+}
+
+/** Waits until `check` holds, polling; bounded, never a timing assertion. */
+export async function eventually(check: () => Promise<boolean> | boolean, limitMs = 10_000, everyMs = 25): Promise<void> {
+  const until = Date.now() + limitMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`condition not met within ${limitMs} ms`);
+}
+
+// ---- SQS (moto and fauxqs, see sqs-servers.ts) ------------------------------------------
+
+/** An SQS client for `server` (default moto), after checking the services are up. */
+export async function sqsClient(server: ServerName = 'moto'): Promise<SQSClient> {
+  await requireService('sqs');
+  const endpoint = sqsServers().find((s) => s.name === server)!.endpoint;
+  return serverClient(endpoint, 3);
+}
+
+/** A uniquely named queue and a way to remove it. */
+export async function createQueue(client: SQSClient, options: { fifo?: boolean; maxMessageBytes?: number } = {}): Promise<{ url: string; remove(): Promise<void> }> {
+  const url = await createServerQueue(client, 'obx', { maxBytes: options.maxMessageBytes ?? 1_048_576, ...(options.fifo ? { fifo: true } : {}) });
+  return { url, remove: () => deleteQueue(client, url) };
+}
+
+/** Receives (and deletes) every message until the queue has been empty `quietPolls` times in a row. */
+export async function drainQueue(client: SQSClient, url: string, quietPolls = 2): Promise<Message[]> {
+  const out: Message[] = [];
+  for (let quiet = 0; quiet < quietPolls; ) {
+    const got = await receiveAll(client, url, 10, 200);
+    if (got.length === 0) quiet++;
+    else quiet = 0;
+    out.push(...got);
+  }
+  return out;
+}
+
+/**
+ * The naive relay's sender: one `SendMessage` per event, no batching. The bench's baseline,
+ * and the tests' sender until src/sqs's `sqsSender` is on this branch.
+ */
+export function naiveSender(client: SQSClient, queueUrl: string, fifo = queueUrl.endsWith('.fifo')): Sender {
+  return {
+    fifo,
+    async send(messages: ReadonlyArray<OutboundMessage>, options: { signal?: AbortSignal } = {}): Promise<SendReport> {
+      const sent: Array<{ id: string }> = [];
+      const failed: Array<{ id: string; code: string; senderFault: boolean; retryable: boolean }> = [];
+      const blocked = new Set<string>();
+      for (const m of messages) {
+        if (m.groupKey !== undefined && blocked.has(m.groupKey)) {
+          failed.push({ id: m.id, code: 'BLOCKED', senderFault: false, retryable: true });
+          continue;
+        }
+        try {
+          await client.send(
+            new SendMessageCommand({
+              QueueUrl: queueUrl,
+              MessageBody: m.body,
+              MessageAttributes: Object.fromEntries(Object.entries(m.attributes ?? {}).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+              ...(fifo ? { MessageGroupId: m.groupKey!, MessageDeduplicationId: m.id.replace(/[^A-Za-z0-9]/g, '') } : {}),
+            }),
+            options.signal ? { abortSignal: options.signal } : undefined,
+          );
+          sent.push({ id: m.id });
+        } catch (error) {
+          const fault = (error as { $fault?: string }).$fault;
+          failed.push({ id: m.id, code: (error as Error).name, senderFault: fault === 'client', retryable: fault !== 'client' });
+          if (m.groupKey !== undefined) blocked.add(m.groupKey);
+        }
+      }
+      return { sent, failed, batches: messages.length, fill: { entries: messages.length === 0 ? 0 : 0.1, bytes: 0 }, retries: 0 };
+    },
+  };
+}
+
+/**
+ * An in-process stand-in for `@steadyfn/lease` (owner + lease + fencing token), for tests
+ * of relay logic only, until the real lease store is on this branch.
+ */
+export function memoryLease(now: () => number = Date.now): LeaseClient & { held(key: string): boolean } {
+  const leases = new Map<string, { owner: string; until: number; fence: number }>();
+  const fences = new Map<string, number>();
+  return {
+    async claim({ key, owner, leaseMs }) {
+      const current = leases.get(key);
+      if (current && current.until > now() && current.owner !== owner) return { claimed: false };
+      const fence = (fences.get(key) ?? 0) + 1;
+      fences.set(key, fence);
+      leases.set(key, { owner, until: now() + leaseMs, fence });
+      return { claimed: true, fence };
+    },
+    async settle({ key, owner, fence }) {
+      const current = leases.get(key);
+      if (!current || current.owner !== owner || current.fence !== fence) return false;
+      leases.delete(key);
+      return true;
+    },
+    held: (key) => (leases.get(key)?.until ?? 0) > now(),
+  };
+}
+
+/**
+ * A sender whose answers a test scripts (pure relay logic: poison, quarantine, partial
+ * failures). `decide` answers per message; every message the sender "accepted" is kept.
+ */
+export function scriptedSender(decide: (m: OutboundMessage) => 'sent' | 'retryable' | 'fault' = () => 'sent', fifo = false): Sender & { accepted: OutboundMessage[]; calls: number } {
+  const accepted: OutboundMessage[] = [];
+  const sender = {
+    fifo,
+    accepted,
+    calls: 0,
+    async send(messages: ReadonlyArray<OutboundMessage>): Promise<SendReport> {
+      sender.calls++;
+      const sent: Array<{ id: string }> = [];
+      const failed: Array<{ id: string; code: string; senderFault: boolean; retryable: boolean }> = [];
+      const blocked = new Set<string>();
+      for (const m of messages) {
+        const verdict = m.groupKey !== undefined && blocked.has(m.groupKey) ? 'retryable' : decide(m);
+        if (verdict === 'sent') {
+          sent.push({ id: m.id });
+          accepted.push(m);
+        } else {
+          failed.push({ id: m.id, code: verdict === 'fault' ? 'InvalidMessageContents' : 'InternalError', senderFault: verdict === 'fault', retryable: verdict !== 'fault' });
+          if (m.groupKey !== undefined) blocked.add(m.groupKey);
+        }
+      }
+      return { sent, failed, batches: Math.ceil(messages.length / 10), fill: { entries: messages.length / (Math.ceil(messages.length / 10) * 10 || 1), bytes: 0 }, retries: 0 };
+    },
+  };
+  return sender;
+}
