@@ -9,7 +9,8 @@ import { currentContext } from '@steadyfn/handler';
 import { steadyContext, steadyHandler, toMiddy } from '@steadyfn/handler/middy';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connections, redis } from '../src/index.js';
+import { connections } from '../src/index.js';
+import { redis } from '../src/redis.js';
 import { closeAll } from '../src/registry.js';
 import { requireService } from '../../../test/services/env.js';
 
@@ -32,7 +33,7 @@ describe('connections on middy (Redis)', () => {
         const count = await ctx.cache.incr(key);
         return { statusCode: 200, body: String(count) };
       }),
-    ).use(toMiddy(connections({ cache }, { closeOnSigterm: false }), { logLevel: 'info', logSink: (l) => void lines.push(JSON.parse(l)) }));
+    ).use(toMiddy(connections({ cache }, { closeOnSigterm: false, logReused: true }), { logLevel: 'info', logSink: (l) => void lines.push(JSON.parse(l)) }));
     try {
       await expect(main(event('a'), lambdaContext() as never)).resolves.toEqual({ statusCode: 200, body: '1' });
       await expect(main(event('b'), lambdaContext() as never)).resolves.toEqual({ statusCode: 200, body: '2' });
