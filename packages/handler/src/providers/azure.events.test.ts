@@ -9,20 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
 import { z } from 'zod';
 import { handler, TerminalError, type Context } from '../index.js';
+import { invocationContext } from '../../test/support/azure.js';
 import { expectPublicError } from '../../test/support/fuzz.js';
 
 type Json = Record<string, any>;
 const fixture = (name: string): Json => JSON.parse(readFileSync(new URL(`../../test/fixtures/azure/${name}`, import.meta.url), 'utf8')) as Json;
-
-function invocationContext(base: Json, options: FunctionTrigger): InvocationContext {
-  return new InvocationContext({
-    invocationId: base.invocationId,
-    functionName: base.functionName,
-    options: { trigger: { ...options, direction: 'in' } as FunctionTrigger },
-    triggerMetadata: structuredClone(base.triggerMetadata),
-    logHandler: () => undefined,
-  });
-}
 
 function recorder(result: (input: unknown, ctx: Context) => unknown = () => undefined) {
   const seen: Array<{ input: unknown; ctx: Context }> = [];

@@ -4,9 +4,10 @@
  * with the W3C / X-Ray rules of trace/incoming.ts.
  */
 import { readFileSync } from 'node:fs';
-import { InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
+import { trigger } from '@azure/functions';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
+import { invocationContext } from '../../test/support/azure.js';
 import { closeServers, serve } from '../../test/support/gcp-server.js';
 import { handler, TraceparentInvalidError, type Context } from '../index.js';
 import { parseTraceparent } from './traceparent.js';
@@ -23,16 +24,6 @@ const TS = 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE';
 function traces() {
   const seen: Array<{ traceparent: string; tracestate: string | undefined }> = [];
   return { seen, fn: (_input: unknown, ctx: Context) => void seen.push({ traceparent: ctx.traceparent, tracestate: ctx.tracestate }) };
-}
-
-function azureContext(base: Json, options: FunctionTrigger): InvocationContext {
-  return new InvocationContext({
-    invocationId: base.invocationId,
-    functionName: base.functionName,
-    options: { trigger: { ...options, direction: 'in' } as FunctionTrigger },
-    triggerMetadata: structuredClone(base.triggerMetadata),
-    logHandler: () => undefined,
-  });
 }
 
 describe('HTTP', () => {
@@ -115,7 +106,7 @@ describe('messages', () => {
     const { seen, fn } = traces();
     const f = fixture('azure', 'service-bus-message.json');
     f.context.triggerMetadata.applicationProperties = { 'Diagnostic-Id': TP };
-    await handler({}, fn).azure(f.message, azureContext(f.context, trigger.serviceBusQueue({ queueName: 'payments', connection: 'c' })));
+    await handler({}, fn).azure(f.message, invocationContext(f.context, trigger.serviceBusQueue({ queueName: 'payments', connection: 'c' })));
     expect(seen[0]!.traceparent).toBe(TP);
   });
 
@@ -123,7 +114,7 @@ describe('messages', () => {
     const { seen, fn } = traces();
     const f = fixture('azure', 'event-hubs-batch.json');
     f.context.triggerMetadata.propertiesArray = [{ traceparent: TP }, {}, { 'Diagnostic-Id': '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }];
-    await handler({}, fn).azure(f.events, azureContext(f.context, trigger.eventHub({ eventHubName: 'readings', connection: 'c', cardinality: 'many' })));
+    await handler({}, fn).azure(f.events, invocationContext(f.context, trigger.eventHub({ eventHubName: 'readings', connection: 'c', cardinality: 'many' })));
     expect(seen[0]!.traceparent).toBe(TP);
     expect(parseTraceparent(seen[1]!.traceparent)).toBeDefined();
     expect(seen[1]!.traceparent).not.toBe(TP);
