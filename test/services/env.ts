@@ -1,5 +1,5 @@
 // Helpers for tests that need the local services started by
-// `bash test/services/services.sh start` (Redis, Redis Cluster, FerretDB, moto).
+// `bash test/services/services.sh start` (Redis, Redis Cluster, FerretDB, moto, gofakes3).
 //
 //   import { loadServiceEnv, requireService } from '../../test/services/env.js';
 //   loadServiceEnv();                 // REDIS_URL, MONGODB_URI, S3_ENDPOINT, ... into process.env
@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-export type ServiceName = 'redis' | 'redis-cluster' | 'mongodb' | 's3' | 'sqs' | 'sqs-alt';
+export type ServiceName = 'redis' | 'redis-cluster' | 'mongodb' | 's3' | 's3-alt' | 'sqs' | 'sqs-alt';
 
 const START_HINT = 'run `bash test/services/services.sh start`';
 
@@ -64,6 +64,7 @@ const ENV_VAR: Record<ServiceName, string> = {
   'redis-cluster': 'REDIS_CLUSTER_NODES',
   mongodb: 'MONGODB_URI',
   s3: 'S3_ENDPOINT',
+  's3-alt': 'S3_ALT_ENDPOINT',
   sqs: 'SQS_ENDPOINT',
   'sqs-alt': 'SQS_ALT_ENDPOINT',
 };
@@ -73,6 +74,7 @@ const DEFAULT_PORT: Record<ServiceName, number> = {
   'redis-cluster': 6379,
   mongodb: 27017,
   s3: 80,
+  's3-alt': 80,
   sqs: 80,
   'sqs-alt': 80,
 };
@@ -106,6 +108,7 @@ function endpointsFor(name: ServiceName, value: string): Endpoint[] {
       return [parseHostPort(first, def)];
     }
     case 's3':
+    case 's3-alt':
     case 'sqs':
     case 'sqs-alt': {
       const url = new URL(value);

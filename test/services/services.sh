@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local test services for steadyfn: Redis, a 3-master Redis Cluster,
-# FerretDB (MongoDB wire protocol, SQLite backend) and moto (S3 + SQS).
+# FerretDB (MongoDB wire protocol, SQLite backend), moto (S3 + SQS), gofakes3 (a second
+# S3 server) and fauxqs (a second SQS server): S3 and SQS code is proven on two implementations.
 #
 #   bash test/services/services.sh start    # install what is missing, start, wait until healthy
 #   bash test/services/services.sh stop     # stop only what this checkout started
@@ -444,6 +445,39 @@ start_moto() {
   log "moto: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$MOTO_PORT"
 }
 
+# gofakes3: a second S3 implementation (Go, in-memory), built from its Go module in
+# test/services/gofakes3 like FerretDB. Exposed as S3_ALT_ENDPOINT.
+GOFAKES3_PORT="${STEADYFN_GOFAKES3_PORT:-15100}"
+GOFAKES3_SRC="$SCRIPT_DIR/gofakes3"
+GOFAKES3_BIN="$BIN_DIR/gofakes3-local"
+GOFAKES3_REBUILT=0
+
+ensure_gofakes3() {
+  local go stamp
+  [[ "$GOFAKES3_PORT" =~ ^[0-9]+$ ]] || die "not a number: '$GOFAKES3_PORT' (STEADYFN_GOFAKES3_PORT)"
+  go="$(find_go)" || die "Go toolchain not found (need Go >= 1.24 on PATH or at /usr/local/go/bin/go)"
+  stamp="$(cat "$GOFAKES3_SRC/go.mod" "$GOFAKES3_SRC/go.sum" "$GOFAKES3_SRC"/*.go <("$go" version) | sha256sum | cut -d' ' -f1)"
+  [[ -x "$GOFAKES3_BIN" && "$(cat "$GOFAKES3_BIN.stamp" 2>/dev/null)" == "$stamp" ]] && return 0
+  log "building gofakes3 -> $GOFAKES3_BIN"
+  if ! (cd "$GOFAKES3_SRC" && timeout "$GO_TIMEOUT" "$go" build -mod=readonly -buildvcs=false -trimpath \
+    -o "$GOFAKES3_BIN.tmp" .) >"$LOG_DIR/build-gofakes3.log" 2>&1; then
+    log_tail "$LOG_DIR/build-gofakes3.log"
+    die "gofakes3 build failed"
+  fi
+  mv -f "$GOFAKES3_BIN.tmp" "$GOFAKES3_BIN"
+  echo "$stamp" >"$GOFAKES3_BIN.stamp"
+  GOFAKES3_REBUILT=1
+}
+
+gofakes3_ok() { timeout 5 python3 "$SCRIPT_DIR/healthcheck.py" http "http://$HOST:$GOFAKES3_PORT/"; }
+
+start_gofakes3() {
+  local name=gofakes3 logfile="$LOG_DIR/gofakes3.log"
+  already_serving "$name" "$logfile" "$GOFAKES3_PORT" STEADYFN_GOFAKES3_PORT "$GOFAKES3_REBUILT" gofakes3_ok && return 0
+  spawn "$name" "$logfile" $'gofakes3-local\n'"$HOST:$GOFAKES3_PORT" -- "$GOFAKES3_BIN" -listen "$HOST:$GOFAKES3_PORT"
+  log "gofakes3: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$GOFAKES3_PORT"
+}
+
 # ---------------------------------------------------------------------------
 # fauxqs: the second SQS server (npm package, needs Node >= 22.5: the pinned Node in
 # .toolchain/). Installed into .services/fauxqs on first start; run bound to 127.0.0.1.
@@ -480,6 +514,7 @@ REDIS_URL=redis://$HOST:$REDIS_PORT
 REDIS_CLUSTER_NODES=$nodes
 MONGODB_URI=mongodb://$HOST:$FERRETDB_PORT/
 S3_ENDPOINT=http://$HOST:$MOTO_PORT
+S3_ALT_ENDPOINT=http://$HOST:$GOFAKES3_PORT
 SQS_ENDPOINT=http://$HOST:$MOTO_PORT
 SQS_ALT_ENDPOINT=http://$HOST:$FAUXQS_PORT
 AWS_REGION=us-east-1
@@ -512,6 +547,7 @@ cmd_start() {
   (install_moto) >"$LOG_DIR/install-moto.log" 2>&1 &
   moto_pid=$!
   ensure_ferretdb
+  ensure_gofakes3
   if ! wait "$moto_pid"; then
     log_tail "$LOG_DIR/install-moto.log"
     die "installing $MOTO_REQUIREMENT failed"
@@ -525,6 +561,7 @@ cmd_start() {
   start_redis
   start_ferretdb
   start_moto
+  start_gofakes3
   start_fauxqs
   start_cluster
 
@@ -537,6 +574,8 @@ cmd_start() {
   log "ferretdb: healthy (MongoDB ping ok)"
   wait_healthy moto "$LOG_DIR/moto.log" moto_ok
   log "moto: healthy (HTTP 200)"
+  wait_healthy gofakes3 "$LOG_DIR/gofakes3.log" gofakes3_ok
+  log "gofakes3: healthy (HTTP 200)"
   wait_healthy fauxqs "$LOG_DIR/fauxqs.log" fauxqs_ok
   log "fauxqs: healthy (GET /health)"
 
@@ -547,7 +586,7 @@ cmd_start() {
 
 cmd_stop() {
   lock
-  local names=(fauxqs moto ferretdb redis) p
+  local names=(fauxqs moto gofakes3 ferretdb redis) p
   for p in "${CLUSTER_PORTS[@]}"; do names+=("$(cluster_node_name "$p")"); done
   # Also stop cluster nodes recorded under other ports (e.g. started with a different override).
   local f n
@@ -589,6 +628,7 @@ cmd_status() {
   fi
   status_line ferretdb "$HOST:$FERRETDB_PORT" ferretdb ferretdb_ok || rc=1
   status_line moto "$HOST:$MOTO_PORT (S3+SQS)" moto moto_ok || rc=1
+  status_line gofakes3 "$HOST:$GOFAKES3_PORT (S3)" gofakes3 gofakes3_ok || rc=1
   status_line fauxqs "$HOST:$FAUXQS_PORT (SQS)" fauxqs fauxqs_ok || rc=1
   return "$rc"
 }
@@ -603,14 +643,15 @@ usage() {
 usage: bash test/services/services.sh {start|stop|status|env}
 
   start   install what is missing, start Redis ($REDIS_PORT), Redis Cluster (${CLUSTER_PORTS[*]}),
-          FerretDB ($FERRETDB_PORT), moto S3+SQS ($MOTO_PORT) and fauxqs SQS ($FAUXQS_PORT) on $HOST, wait until healthy,
+          FerretDB ($FERRETDB_PORT), moto S3+SQS ($MOTO_PORT), gofakes3 S3 ($GOFAKES3_PORT) and fauxqs SQS
+          ($FAUXQS_PORT) on $HOST, wait until healthy,
           write $ENV_FILE
   stop    stop the processes this checkout started (pids in $PID_DIR)
   status  print up/down for each service (exit 1 if any is down)
   env     print $ENV_FILE
 
 Port overrides: STEADYFN_REDIS_PORT, STEADYFN_REDIS_CLUSTER_PORT (first of 3 consecutive),
-STEADYFN_FERRETDB_PORT, STEADYFN_MOTO_PORT, STEADYFN_FAUXQS_PORT. Health timeout: STEADYFN_SERVICES_TIMEOUT (seconds).
+STEADYFN_FERRETDB_PORT, STEADYFN_MOTO_PORT, STEADYFN_GOFAKES3_PORT, STEADYFN_FAUXQS_PORT. Health timeout: STEADYFN_SERVICES_TIMEOUT (seconds).
 EOF
 }
 

@@ -3,7 +3,7 @@
  * gives up only while another waiter still waits.
  */
 import { describe, expect, it } from 'vitest';
-import { Flight, abortWatchers, bounded, raceSignal } from './flight.js';
+import { Flight, abortWatchers, bounded } from './flight.js';
 
 function deferred<V>() {
   let resolve!: (v: V) => void;
@@ -11,24 +11,6 @@ function deferred<V>() {
   const promise = new Promise<V>((res, rej) => ((resolve = res), (reject = rej)));
   return { promise, resolve, reject };
 }
-
-describe('raceSignal', () => {
-  it('settles like the work, or rejects with the reason when the signal aborts first', async () => {
-    await expect(raceSignal(Promise.resolve(1), new AbortController().signal)).resolves.toBe(1);
-    const c = new AbortController();
-    const work = deferred<number>();
-    const raced = raceSignal(work.promise, c.signal);
-    const reason = new Error('deadline');
-    c.abort(reason);
-    await expect(raced).rejects.toBe(reason);
-    work.resolve(2);
-  });
-
-  it('an already aborted signal rejects at once, and a late failure of the work is not unhandled', async () => {
-    const reason = new Error('gone');
-    await expect(raceSignal(Promise.reject(new Error('late')), AbortSignal.abort(reason))).rejects.toBe(reason);
-  });
-});
 
 describe('bounded', () => {
   it('aborts the work at its timeout and hands a late value to onLate', async () => {

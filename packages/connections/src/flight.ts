@@ -4,32 +4,9 @@
  * its own deadline allows; when the last one gives up the shared work is aborted, so no
  * connect outlives the invocations that asked for it.
  */
+import { raceSignal } from '@steadyfn/handler/internal';
 
-/** Settles like `work`, or rejects with `signal.reason` as soon as `signal` aborts. */
-export function raceSignal<V>(work: Promise<V>, signal: AbortSignal, onAbort?: () => void): Promise<V> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    onAbort?.();
-    return Promise.reject(signal.reason as Error);
-  }
-  return new Promise<V>((resolve, reject) => {
-    const abort = (): void => {
-      onAbort?.();
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', abort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', abort);
-        reject(error);
-      },
-    );
-  });
-}
+export { raceSignal };
 
 /**
  * Runs `work` with a signal that aborts after `ms` (with `onTimeout()`) or when `outer`

@@ -7,7 +7,7 @@
  * apply it twice, and every wait is bounded by the invocation's deadline. The client's life
  * is in `lifecycle.ts`; this module is the handle and its `run`.
  */
-import { currentContext } from '@steadyfn/handler';
+import { currentContext } from '@steadyfn/handler/internal';
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
 import { abortWatchers } from './flight.js';
 import { ClientLifecycle } from './lifecycle.js';

@@ -5,7 +5,7 @@
  * is a `Flight` that each caller leaves when its own signal aborts.
  */
 // currentContext and createLogger come from the root entry until @steadyfn/handler/internal exports them.
-import { createLogger, currentContext, type Logger } from '@steadyfn/handler';
+import { createLogger, currentContext, type Logger } from '@steadyfn/handler/internal';
 import { ConfigurationError, SteadyError } from '@steadyfn/handler/internal';
 import { sleep, withTimeout } from '@steadyfn/handler/internal';
 import { BUDGET_DEFAULTS, judgeBudget, shedError } from './budget.js';

@@ -5,7 +5,7 @@
  * invocations (a batch, GCF/Azure concurrency) keep separate records. Nothing is built
  * for the log unless it is written or read.
  */
-import { currentContext } from '@steadyfn/handler';
+import { currentContext } from '@steadyfn/handler/internal';
 import type { AcquireState, Lease } from './spec.js';
 
 /**

@@ -3,6 +3,9 @@
  * recognisable shape); the environment settles the cases the arguments leave open.
  */
 import type { Provider } from './types.js';
+import { isBackgroundContext } from './providers/gcp-background.js';
+
+export { isBackgroundContext };
 
 type Env = Record<string, string | undefined>;
 
@@ -40,7 +43,8 @@ export function isCloudEvent(value: unknown): boolean {
 
 /**
  * Which provider made this call: from the arguments first (a Lambda context, an Azure
- * `InvocationContext`, an Express `req`/`res` pair, a CloudEvent), then from the environment
+ * `InvocationContext`, an Express `req`/`res` pair, a background function's event context,
+ * a CloudEvent), then from the environment
  * (`__OW_ACTIVATION_ID` / `__OW_ACTION_NAME` for OpenWhisk); `'direct'` otherwise.
  */
 export function detectProvider(args: ReadonlyArray<unknown>, env: Env = process.env): Provider {
@@ -49,6 +53,8 @@ export function detectProvider(args: ReadonlyArray<unknown>, env: Env = process.
     if (isLambdaContext(second)) return 'aws';
     if (isAzureContext(second)) return 'azure';
     if (isExpressPair(first, second)) return 'gcp';
+    // A Cloud Functions background function: `(data, context)`.
+    if (isBackgroundContext(second)) return 'gcp';
   }
   if (env.__OW_ACTIVATION_ID !== undefined || env.__OW_ACTION_NAME !== undefined) return 'openwhisk';
   if (isCloudEvent(first)) return 'gcp';

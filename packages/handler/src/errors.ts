@@ -220,7 +220,8 @@ export function toProblem(error: SteadyError): ProblemDetails {
     code: error.code,
   };
   if (error.expose) problem.detail = error.message;
-  if (error.issues && error.issues.length > 0) problem.errors = error.issues;
+  // Issues of an unexposed error (a configuration error names options and values) stay in the logs.
+  if (error.expose && error.issues && error.issues.length > 0) problem.errors = error.issues;
   return problem;
 }
 
@@ -231,7 +232,7 @@ export function toErrorSummary(error: SteadyError): { code: string; message: str
     message: error.expose ? error.message : 'Internal error',
     retryable: error.retryable,
   };
-  if (error.issues && error.issues.length > 0) summary.errors = error.issues;
+  if (error.expose && error.issues && error.issues.length > 0) summary.errors = error.issues;
   return summary;
 }
 

@@ -13,25 +13,27 @@
 import type { ZodType } from 'zod';
 import { defineHandler, type HandlerFunction, type HandlerOptions, type PluginsAdded } from './define.js';
 import { invokeDirect, type DirectOptions } from './providers/direct.js';
-import { invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
+import { invokeGcpBackground, invokeGcpEvent, invokeGcpHttp, isBackgroundContext } from './providers/gcp.js';
 import type { Plugin } from './types.js';
 
 export * from './common.js';
 
-/** A function wrapped for Cloud Functions: `main(req, res)` (HTTP) or `main(cloudEvent)`. */
+/** A function wrapped for Cloud Functions: `main(req, res)` (HTTP), `main(cloudEvent)` or `main(data, context)` (background). */
 export interface GcpHandler {
-  (reqOrCloudEvent: unknown, res?: unknown): Promise<void>;
+  (reqOrCloudEventOrData: unknown, resOrContext?: unknown): Promise<void>;
   /** HTTP `(req, res)`. */
   http(req: unknown, res: unknown): Promise<void>;
   /** CloudEvent `(cloudEvent)`. */
   event(cloudEvent: unknown): Promise<void>;
+  /** Background function `(data, context)` (the Functions Framework's `event` signature): run as the CloudEvent it stands for. */
+  background(data: unknown, context: unknown): Promise<void>;
   /** A plain call with the input itself (tests, scripts). */
   invoke(input: unknown, options?: DirectOptions): Promise<unknown>;
 }
 
 /**
- * Wraps `fn` for Google Cloud Functions: called with two arguments it is an HTTP function,
- * with one a CloudEvent function.
+ * Wraps `fn` for Google Cloud Functions: called with `(req, res)` it is an HTTP function, with
+ * `(data, context)` a background function, with one argument a CloudEvent function.
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid.
  */
@@ -42,6 +44,7 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
   const def = defineHandler(options, fn);
   const http = (req: unknown, res: unknown) => invokeGcpHttp(def, req, res);
   const event = (cloudEvent: unknown) => invokeGcpEvent(def, cloudEvent);
-  const main = (...args: unknown[]) => (args.length >= 2 ? http(args[0], args[1]) : event(args[0]));
-  return Object.assign(main, { http, event, invoke: (input: unknown, opts?: DirectOptions) => invokeDirect(def, input, opts) });
+  const background = (data: unknown, context: unknown) => invokeGcpBackground(def, data, context);
+  const main = (...args: unknown[]) => (args.length < 2 ? event(args[0]) : isBackgroundContext(args[1]) ? background(args[0], args[1]) : http(args[0], args[1]));
+  return Object.assign(main, { http, event, background, invoke: (input: unknown, opts?: DirectOptions) => invokeDirect(def, input, opts) });
 }

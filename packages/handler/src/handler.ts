@@ -6,11 +6,11 @@
  */
 import type { ZodType } from 'zod';
 import { defineHandler, type HandlerFunction, type HandlerOptions, type PluginsAdded } from './define.js';
-import { detectProvider } from './detect.js';
+import { detectProvider, isBackgroundContext } from './detect.js';
 import { invokeAzure, type AzureInvocationContext } from './providers/azure.js';
 import { captureRawTriggerMetadata } from './providers/azure-raw.js';
 import { invokeDirect, type DirectOptions } from './providers/direct.js';
-import { invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
+import { invokeGcpBackground, invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
 import { invokeLambda, type LambdaContext } from './providers/lambda.js';
 import { invokeOpenWhisk } from './providers/openwhisk.js';
 import type { Plugin } from './types.js';
@@ -26,6 +26,8 @@ export interface SteadyHandler {
   gcpHttp(req: unknown, res: unknown): Promise<void>;
   /** Google Cloud Functions CloudEvent `(cloudEvent)`. */
   gcpEvent(cloudEvent: unknown): Promise<void>;
+  /** Google Cloud Functions background function `(data, context)` (the Functions Framework's `event` signature). */
+  gcpBackground(data: unknown, context: unknown): Promise<void>;
   /** Azure Functions v4 `(trigger, context)` for http, storage queue, Service Bus and timer. */
   azure(trigger: unknown, context: AzureInvocationContext): Promise<unknown>;
   /** Apache OpenWhisk `main(params)`. */
@@ -52,6 +54,7 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
     aws: (event: unknown, context: LambdaContext) => invokeLambda(def, event, context),
     gcpHttp: (req: unknown, res: unknown) => invokeGcpHttp(def, req, res),
     gcpEvent: (cloudEvent: unknown) => invokeGcpEvent(def, cloudEvent),
+    gcpBackground: (data: unknown, context: unknown) => invokeGcpBackground(def, data, context),
     azure: (trigger: unknown, context: AzureInvocationContext) => invokeAzure(def, trigger, context),
     openwhisk: (params: unknown) => invokeOpenWhisk(def, params),
     invoke: (input: unknown, opts?: DirectOptions) => invokeDirect(def, input, opts),
@@ -65,7 +68,8 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
       case 'azure':
         return entries.azure(args[0], args[1] as AzureInvocationContext);
       case 'gcp':
-        return args.length >= 2 ? entries.gcpHttp(args[0], args[1]) : entries.gcpEvent(args[0]);
+        if (args.length < 2) return entries.gcpEvent(args[0]);
+        return isBackgroundContext(args[1]) ? entries.gcpBackground(args[0], args[1]) : entries.gcpHttp(args[0], args[1]);
       case 'openwhisk':
         return entries.openwhisk(args[0]);
       case 'direct':

@@ -2,7 +2,7 @@
  * The lease package's errors: subclasses of `SteadyError` with stable codes. Option mistakes
  * in store factories are `ConfigurationError`s from `@steadyfn/handler`.
  */
-import { SteadyError } from '@steadyfn/handler';
+import { SteadyError } from '@steadyfn/handler/internal';
 
 /**
  * A request the store refuses before sending anything: a missing key, an owner token with a

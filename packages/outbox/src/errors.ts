@@ -2,9 +2,10 @@
  * The outbox's typed errors: each a `SteadyError` with a stable `code`, an HTTP status and
  * whether a retry could succeed. Messages never carry payloads, keys or driver messages.
  */
-import { SteadyError, type SteadyErrorOptions } from '@steadyfn/handler';
+import type { SteadyErrorOptions } from '@steadyfn/handler';
+import { SteadyError } from '@steadyfn/handler/internal';
 
-export { ConfigurationError } from '@steadyfn/handler';
+export { ConfigurationError } from '@steadyfn/handler/internal';
 
 /**
  * An event given to `ctx.outbox.add` does not fit its declaration: unknown `type`, a payload

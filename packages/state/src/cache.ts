@@ -10,11 +10,12 @@
  *
  * Nothing runs in the background: a frozen instance would never finish it.
  */
-import { DeadlineExceededError, SteadyError, createLogger, currentContext, type Logger } from '@steadyfn/handler';
+import { DeadlineExceededError, SteadyError, createLogger, currentContext, type Logger } from '@steadyfn/handler/internal';
 import type { ZodType, output } from 'zod';
 import { StateError, SourceError, describeFailure, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
-import { abortable, abortReason, deepFreeze } from './util.js';
+import { raceSignal as abortable } from '@steadyfn/handler/internal';
+import { abortReason, deepFreeze } from './util.js';
 
 export type SourceMap = Record<string, StateSource<any>>;
 

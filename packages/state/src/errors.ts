@@ -1,4 +1,4 @@
-import { SteadyError } from '@steadyfn/handler';
+import { SteadyError } from '@steadyfn/handler/internal';
 import { scrubText } from '@steadyfn/handler/internal';
 
 /** One thing wrong with the state: a source that failed to load, or a value the schema rejected. */

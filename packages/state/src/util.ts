@@ -12,34 +12,6 @@ export function abortReason(signal: AbortSignal): unknown {
 }
 
 /**
- * Settles with `work`, or rejects as soon as `signal` aborts. For clients that cannot cancel a
- * call (ioredis): the one command in flight finishes on its own and is ignored.
- */
-export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(abortReason(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      work.catch(() => undefined);
-      reject(abortReason(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/**
  * Freezes plain objects and arrays all the way down. Class instances (Date, ObjectId, Map,
  * Buffer) are left alone: freezing them can break their own methods.
  */

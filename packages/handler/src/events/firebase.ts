@@ -83,6 +83,8 @@ function firestoreFields(fields: unknown, field: string, depth: number): Rec {
 export function firestoreDocument(doc: unknown, field: string): Rec | undefined {
   if (doc === undefined || doc === null) return undefined;
   if (!isRecord(doc)) throw malformed('Firestore document is not an object', field, 'a Firestore Document');
+  // Legacy (background) events send `oldValue: {}` for a document that did not exist.
+  if (Object.keys(doc).length === 0) return undefined;
   return firestoreFields(doc.fields, `${field}.fields`, 0);
 }
 

@@ -21,7 +21,9 @@ export function cloudStorageItem(ce: Rec, data: unknown): EventItem {
   const type = needString(ce.type, 'type');
   const id = needString(ce.id, 'id');
   const object = needRecord(isRecord(data) ? data : undefined, 'data', 'a Cloud Storage object (JSON)');
-  const op = OPS[type.slice(PREFIX.length)]!;
+  // A legacy `object.change` for a deleted object reaches a CloudEvent function as `finalized`
+  // (the framework's conversion), with `resourceState: 'not_exists'` still in the object.
+  const op = object.resourceState === 'not_exists' ? 'deleted' : OPS[type.slice(PREFIX.length)]!;
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
   const value: StorageObject = {
     op,

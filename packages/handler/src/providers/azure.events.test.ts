@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
+import { invocationContext } from '../../test/support/azure.js';
 import { z } from 'zod';
 import { handler, TerminalError, type Context } from '../index.js';
-import { invocationContext } from '../../test/support/azure.js';
 import { expectPublicError } from '../../test/support/fuzz.js';
 
 type Json = Record<string, any>;

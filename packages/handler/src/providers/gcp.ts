@@ -18,6 +18,9 @@ import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatab
 import type { EventItem, ParseOptions } from '../events/item.js';
 import { parseJsonLossless } from '../internal/json.js';
 import type { HttpRequest, Outcome } from '../types.js';
+import { backgroundCloudEvent, isBackgroundContext } from './gcp-background.js';
+
+export { isBackgroundContext };
 
 /** The Express (Node `ServerResponse`) members the adapter uses. */
 interface ExpressResponse {
@@ -243,6 +246,15 @@ function firestoreData(ce: Rec): unknown {
   if (type.includes('json')) return jsonData(data);
   if (typeof data === 'string') return Buffer.from(data, 'latin1');
   return data;
+}
+
+/**
+ * A background function `(data, context)` (the framework's `event` signature): run as the
+ * CloudEvent it stands for, so the trigger is the same as under `functions.cloudEvent`.
+ */
+export async function invokeGcpBackground(def: Definition, data: unknown, context: unknown): Promise<void> {
+  if (!isBackgroundContext(context)) return invokeGcpEvent(def, context);
+  return invokeGcpEvent(def, backgroundCloudEvent(data, context));
 }
 
 export async function invokeGcpEvent(def: Definition, cloudEvent: unknown): Promise<void> {

@@ -8,7 +8,7 @@
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
 import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, queryFromObject } from '../http.js';
 import { statusLine } from '../internal/http-grammar.js';
-import { isRecord as isRec, str, type Rec } from '../internal/record.js';
+import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { headerEntries, joinedHeaders, renderError, type HttpResponse } from '../response.js';
 import type { AuthorizerTrigger, HttpRequest, Outcome } from '../types.js';
@@ -53,8 +53,16 @@ export type LambdaEventKind =
   | 'eventbridge'
   | 'direct';
 
+/**
+ * A Kinesis or DynamoDB Streams batch with a tumbling window: the function aggregates the
+ * whole batch and answers `{ state, batchItemFailures }`, so it runs whole, as direct.
+ */
+function isTumblingWindow(event: Rec): boolean {
+  return isRec(event.window) && typeof event.isFinalInvokeForWindow === 'boolean' && Array.isArray(event.Records);
+}
+
 export function classifyLambdaEvent(event: unknown): LambdaEventKind {
-  if (!isRec(event)) return 'direct';
+  if (!isRec(event) || isTumblingWindow(event)) return 'direct';
   // Before HTTP: a REQUEST authorizer event has httpMethod and requestContext too.
   if (isAuthorizerEvent(event)) return 'authorizer';
   if (isWebSocketEvent(event)) return 'apigw-websocket';
@@ -84,6 +92,7 @@ export function classifyLambdaEvent(event: unknown): LambdaEventKind {
 
 /** Shapes of AWS events the wrapper has no trigger kind for, named in the log line when one runs as `direct`. */
 const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
+  ['Kinesis or DynamoDB Streams tumbling window', isTumblingWindow],
   ['CloudWatch Logs subscription (awslogs)', (e) => isRec(e.awslogs)],
   ['Kinesis Data Firehose transformation', (e) => typeof e.deliveryStreamArn === 'string'],
   ['Cognito user pool trigger', (e) => typeof e.triggerSource === 'string' && typeof e.userPoolId === 'string'],
@@ -98,6 +107,15 @@ const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
   ['IoT', (e) => typeof e.clientId === 'string' && typeof e.topic === 'string'],
   ['Bedrock agent', (e) => typeof e.messageVersion === 'string' && isRec(e.agent)],
   ['Secrets Manager rotation', (e) => typeof e.SecretId === 'string' && typeof e.Step === 'string'],
+  ['IoT custom authorizer', (e) => typeof e.signatureVerified === 'boolean' && Array.isArray(e.protocols)],
+  ['Amazon Connect contact flow', (e) => e.Name === 'ContactFlowEvent' && isRec(e.Details)],
+  ['CloudFront Lambda@Edge', (e) => Array.isArray(e.Records) && isRec(e.Records[0]) && isRec((e.Records[0] as Rec).cf)],
+  ['AppSync Lambda authorizer', (e) => typeof e.authorizationToken === 'string' && isRec(e.requestContext) && typeof (e.requestContext as Rec).apiId === 'string'],
+  ['Lambda destination record', (e) => isRec(e.requestContext) && typeof (e.requestContext as Rec).condition === 'string' && 'requestPayload' in e],
+  ['CloudWatch alarm action', (e) => e.source === 'aws.cloudwatch' && isRec(e.alarmData)],
+  ['Kinesis Data Analytics output', (e) => typeof e.applicationArn === 'string' && Array.isArray(e.records)],
+  ['Client VPN connection handler', (e) => typeof e['connection-id'] === 'string' && typeof e['endpoint-id'] === 'string'],
+  ['IoT fleet provisioning hook', (e) => typeof e.claimCertificateId === 'string' && typeof e.templateArn === 'string'],
   ['Amazon MQ', (e) => (e.eventSource === 'aws:mq' || e.eventSource === 'aws:rmq') && (isRec(e.messages) || Array.isArray(e.messages) || isRec(e.rmqMessagesByQueue))],
 ];
 
@@ -120,7 +138,10 @@ export type HttpKind = 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb' | 'apigw
 
 export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
   const rc = isRec(event.requestContext) ? event.requestContext : {};
-  const multiHeaders = headerLists(event.multiValueHeaders ?? event.headers);
+  // REST APIs and ALBs (multi-value mode) send both maps; a hand-built or proxied event may fill
+  // only one, so every name of either is read (the multi-value map wins where both have it).
+  const multiHeaders = headerLists(event.multiValueHeaders);
+  for (const [name, values] of Object.entries(headerLists(event.headers))) if (!Object.hasOwn(multiHeaders, name)) setOwn(multiHeaders, name, values);
   const headers = joinHeaderLists(multiHeaders);
   // Binary bodies arrive base64 (isBase64Encoded); the decoded bytes are kept as they are.
   const { rawBody, rawBytes } = decodeBody(event.body, event.isBase64Encoded === true);

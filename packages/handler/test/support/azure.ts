@@ -1,10 +1,7 @@
-/**
- * An `@azure/functions` `InvocationContext` (test mode) built as the worker builds it for a
- * trigger: identity, the trigger's options from the library's `trigger.*` builders, and a copy
- * of the fixture's trigger metadata.
- */
+/** An `@azure/functions` `InvocationContext` built as the Node.js worker builds it, for trigger tests. */
 import { InvocationContext, type FunctionTrigger } from '@azure/functions';
 
+/** `base` holds `invocationId`, `functionName` and `triggerMetadata` (keys as the worker hands them over); `options` comes from the library's `trigger.*` builders. */
 export function invocationContext(base: Record<string, any>, options: FunctionTrigger): InvocationContext {
   return new InvocationContext({
     invocationId: base.invocationId,

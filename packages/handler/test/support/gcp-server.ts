@@ -3,6 +3,8 @@
  * listening on 127.0.0.1, closed with `closeServers()` after the file's tests.
  */
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import * as functions from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
@@ -16,6 +18,21 @@ export async function serve(kind: 'http' | 'cloudEvent', fn: (...args: any[]) =>
   if (kind === 'http') functions.http(name, fn as functions.HttpFunction);
   else functions.cloudEvent(name, fn as functions.CloudEventFunction);
   const server = getTestServer(name);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * Serves `fn` with the framework's `event` signature (a background function called as
+ * `fn(data, context)`), as `--signature-type=event` does. The declarative API registers only
+ * `http` and `cloudevent` functions, so the framework's own `getServer` is loaded from its build.
+ */
+export async function serveBackground(fn: (data: unknown, context: unknown) => unknown): Promise<string> {
+  const require = createRequire(import.meta.url);
+  const main = require.resolve('@google-cloud/functions-framework');
+  const { getServer } = require(join(dirname(main), 'server.js')) as { getServer: (fn: unknown, options: Record<string, unknown>) => Server };
+  const server = getServer(fn, { signatureType: 'event', enableExecutionId: false, timeoutMilliseconds: 0, port: '0', target: '', sourceLocation: '', printHelp: false, ignoredRoutes: null });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -6,7 +6,7 @@
 import { intOption, msOption } from '@steadyfn/handler/internal';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkSettle } from '../validate.js';
-import { throwIfAborted } from '../signal.js';
+import { throwIfAborted } from '@steadyfn/handler/internal';
 
 /** Options of `memoryLeaseStore`. */
 export interface MemoryLeaseStoreOptions {

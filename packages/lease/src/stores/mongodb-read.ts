@@ -13,7 +13,7 @@
  *     above a young generation can have been deleted yet (deletions wait SUPERSEDED_GRACE_MS);
  *   - otherwise (start missing, an old dead top, a long walk): one query for all such keys.
  */
-import { abortable } from '../signal.js';
+import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import { byKey, docId, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 
 /** What a read found for one key. */

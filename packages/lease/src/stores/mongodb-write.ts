@@ -3,7 +3,7 @@
  * results are read per operation (one duplicate-key write error per failed insert), never from
  * counts or upserted ids.
  */
-import { abortable, throwIfAborted } from '../signal.js';
+import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { DUPLICATE_KEY, errorCode, writeErrorsOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 
 /** Most documents per insertMany. */

@@ -19,9 +19,9 @@
  *     ended, and nobody builds on a top generation within ACT_MARGIN_MS of that moment.
  */
 import { invalidOption, msOption, oneOfOption } from '@steadyfn/handler/internal';
-import { ConfigurationError } from '@steadyfn/handler';
+import { ConfigurationError } from '@steadyfn/handler/internal';
 import { LeaseStoreUnsupportedError } from '../errors.js';
-import { abortable, throwIfAborted } from '../signal.js';
+import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkSettle } from '../validate.js';
 import { serverClock } from './mongodb-clock.js';

@@ -12,7 +12,7 @@
 import calculateSlot from 'cluster-key-slot';
 import { msOption, invalidOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
-import { abortable, throwIfAborted } from '../signal.js';
+import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkSettle } from '../validate.js';
 import { CLAIM, READ, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue, type Script } from './redis-scripts.js';

@@ -3,7 +3,7 @@
  * outbox core's. Per-message problems found while sending are not thrown: they are entries of
  * `SendReport.failed` carrying one of {@link SendFailureCode}'s codes (or SQS's own code).
  */
-import { SteadyError } from '@steadyfn/handler';
+import { SteadyError } from '@steadyfn/handler/internal';
 
 /**
  * Codes of `SendReport.failed` entries the sender decides itself. An entry SQS refused carries

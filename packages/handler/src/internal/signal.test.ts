@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortable, throwIfAborted } from './signal.js';
+import { raceSignal as abortable, throwIfAborted } from './signal.js';
 
 describe('abortable store calls', () => {
   it('settle like the work when the signal stays quiet', async () => {

@@ -1,0 +1,120 @@
+/**
+ * Backup benches, each a ratio against a baseline measured in the same run on the same servers
+ * (FerretDB, moto), with equal part size (5 MiB) and concurrency (3 parts in flight):
+ * 1. Snapshot throughput vs min(raw cursor drain of the same collection, raw lib-storage
+ *    `Upload` of the same gzip bytes). Goal ≥ 0.8×.
+ * 2. Peak RSS of a snapshot of SMALL vs LARGE documents' worth of the same collection shape,
+ *    each in its own child process. Goal: flat within 20 MiB.
+ * 3. Restore throughput (documents/s, check + apply) and restore-drill time.
+ *
+ *   bash test/services/services.sh start && pnpm vitest bench --run packages/backup/bench
+ *   STEADYFN_BENCH_SMALL=100000 STEADYFN_BENCH_LARGE=1000000 (the defaults) set the RSS sizes.
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { Upload } from '@aws-sdk/lib-storage';
+import { afterAll, expect, test } from 'vitest';
+import type { Db } from 'mongodb';
+import { mongoSource, mongoTarget, restore, snapshotBackup, verifyBackup } from '../src/index.js';
+import { GzipPartEncoder } from '../src/format/gzip-part.js';
+import { toEjson } from '../src/sources/mongo.js';
+import { bundleChild } from '../../connections/test/support/bundle.js';
+import { closeMongo, freshBucket, freshDb, S3_SERVERS } from '../test/support.js';
+
+const SMALL = Number(process.env.STEADYFN_BENCH_SMALL ?? 100_000);
+const LARGE = Number(process.env.STEADYFN_BENCH_LARGE ?? 1_000_000);
+const MIB = 1024 * 1024;
+const PART = 5 * MIB;
+const IN_FLIGHT = 3;
+
+type Doc = { _id: any; [field: string]: any };
+
+async function fill(db: Db, name: string, count: number): Promise<void> {
+  for (let start = 0; start < count; start += 10_000) {
+    const n = Math.min(10_000, count - start);
+    await db.collection<Doc>(name).insertMany(Array.from({ length: n }, (_, i) => ({ _id: start + i, name: `user-${start + i}`, active: (start + i) % 2 === 0, score: (start + i) * 1.5, tags: ['a', 'b'] })), { ordered: false });
+  }
+}
+
+const s3 = await freshBucket(S3_SERVERS[0]!);
+const db = await freshDb('bench');
+afterAll(async () => {
+  await Promise.all([db.dropDatabase(), s3.drop()]);
+  await closeMongo();
+});
+
+test('snapshot throughput vs min(raw cursor drain, raw lib-storage Upload)', async () => {
+  await fill(db, 'docs', SMALL);
+  // Baseline 1: drain the same cursor (same order and batch size), nothing else.
+  let t = performance.now();
+  let drained = 0;
+  for await (const _doc of db.collection('docs').find({}, { sort: { _id: 1 }, batchSize: 5000 })) drained++;
+  const drainMs = performance.now() - t;
+
+  // The same bytes the snapshot writes (canonical EJSON lines, gzip members of ~5 MiB).
+  const parts: Buffer[] = [];
+  let encoder = new GzipPartEncoder(6);
+  for await (const doc of db.collection('docs').find({}, { sort: { _id: 1 }, batchSize: 5000 })) {
+    await encoder.add(toEjson(doc), '');
+    if (encoder.compressedBytes >= PART) {
+      parts.push((await encoder.finish()).body);
+      encoder = new GzipPartEncoder(6);
+    }
+  }
+  parts.push((await encoder.finish()).body);
+  const bytes = parts.reduce((s, p) => s + p.length, 0);
+  // Baseline 2: lib-storage Upload of those bytes, same part size and queue size.
+  t = performance.now();
+  await new Upload({ client: s3.client, params: { Bucket: s3.bucket, Key: 'baseline.ndjson.gz', Body: Readable.from(parts) }, partSize: PART, queueSize: IN_FLIGHT }).done();
+  const uploadMs = performance.now() - t;
+
+  t = performance.now();
+  const result = await snapshotBackup({ source: mongoSource({ db, collections: ['docs'], batchSize: 5000 }), target: { client: s3.client, bucket: s3.bucket, prefix: 'bench' }, partSizeBytes: PART, partsInFlight: IN_FLIGHT, memoryBudgetBytes: 128 * MIB }).run();
+  const snapshotMs = performance.now() - t;
+  expect(result.status).toBe('complete');
+  expect(drained).toBe(SMALL);
+
+  const ceilingMs = Math.max(drainMs, uploadMs); // the slower baseline bounds the pipeline
+  console.log(`[bench] ${SMALL} docs, ${(bytes / MIB).toFixed(1)} MiB gzip: cursor drain ${drainMs.toFixed(0)} ms (${Math.round(SMALL / (drainMs / 1000))} docs/s), lib-storage Upload ${uploadMs.toFixed(0)} ms (${(bytes / MIB / (uploadMs / 1000)).toFixed(1)} MiB/s), snapshotBackup ${snapshotMs.toFixed(0)} ms (${Math.round(SMALL / (snapshotMs / 1000))} docs/s)`);
+  console.log(`[bench] snapshot throughput = ${(ceilingMs / snapshotMs).toFixed(2)}× min(raw cursor drain, raw Upload) (goal ≥ 0.8×)`);
+
+  // Restore and drill of the same backup.
+  const into = await freshDb('benchr');
+  t = performance.now();
+  const restored = await restore({ backup: { storage: { client: s3.client, bucket: s3.bucket, prefix: 'bench' }, id: result.backupId }, target: mongoTarget({ db: into, batchSize: 5000 }) });
+  const restoreMs = performance.now() - t;
+  const scratch = await freshDb('benchd');
+  t = performance.now();
+  const drill = await verifyBackup({ backup: { storage: { client: s3.client, bucket: s3.bucket, prefix: 'bench' }, id: result.backupId }, level: 'drill', scratch: mongoTarget({ db: scratch, batchSize: 5000 }) });
+  const drillMs = performance.now() - t;
+  await Promise.all([into.dropDatabase(), scratch.dropDatabase()]);
+  console.log(`[bench] restore of ${restored.records} docs: ${restoreMs.toFixed(0)} ms (${Math.round(restored.records / (restoreMs / 1000))} docs/s; check ${restored.checkMs} ms + apply ${restored.applyMs} ms); drill ${drillMs.toFixed(0)} ms (restore ${drill.drill!.restoreMs} ms, ${drill.drill!.recordsPerSecond} docs/s, then read back and compared)`);
+  console.log(`[bench] restore throughput = ${(drainMs / restoreMs).toFixed(2)}× the raw cursor drain of the same documents (no goal; FerretDB's insert rate bounds it)`);
+}, 3_600_000);
+
+test('peak RSS of a snapshot: SMALL vs LARGE documents, each in its own process', async () => {
+  const { file, dir } = bundleChild(new URL('./rss-child.ts', import.meta.url).href);
+  try {
+    const run = (collection: string, prefix: string) => {
+      const out = spawnSync(process.execPath, [file], {
+        env: { ...process.env, CHILD_S3_ENDPOINT: process.env.S3_ENDPOINT, CHILD_BUCKET: s3.bucket, CHILD_DB: db.databaseName, CHILD_COLLECTION: collection, CHILD_PREFIX: prefix },
+        encoding: 'utf8',
+        maxBuffer: 1024 * 1024,
+      });
+      const match = /peak (\d+) docs (-?\d+) ms (\d+)/.exec(out.stdout);
+      if (!match) throw new Error(`child gave no result: ${out.stderr.split('\n').filter((l) => l.startsWith('child')).join(' ')}`);
+      return { peak: Number(match[1]), docs: Number(match[2]), ms: Number(match[3]) };
+    };
+    await fill(db, 'small', SMALL);
+    const small = run('small', 'rss-small');
+    await db.collection('small').drop();
+    await fill(db, 'large', LARGE);
+    const large = run('large', 'rss-large');
+    expect([small.docs, large.docs]).toEqual([SMALL, LARGE]);
+    console.log(`[bench] peak RSS: ${small.docs} docs ${(small.peak / MIB).toFixed(1)} MiB (${small.ms} ms), ${large.docs} docs ${(large.peak / MIB).toFixed(1)} MiB (${large.ms} ms)`);
+    console.log(`[bench] peak RSS difference = ${((large.peak - small.peak) / MIB).toFixed(1)} MiB for ${(LARGE / SMALL).toFixed(0)}× the documents (goal: within 20 MiB)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 3_600_000);

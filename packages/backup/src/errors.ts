@@ -1,0 +1,175 @@
+/**
+ * Typed errors of `@steadyfn/backup`. Every failure a caller can act on has its own stable
+ * `code`; messages name the backup, object or option at fault but never a document, a key's
+ * value or a secret. Option mistakes are the handler's `ConfigurationError` (`CONFIG_INVALID`).
+ */
+// From the internal entry: the root entry would load every provider adapter.
+import { SteadyError, errorFacts } from '@steadyfn/handler/internal';
+
+export { ConfigurationError } from '@steadyfn/handler/internal';
+
+/** Where a backup problem was found: an S3 key, with the part number or line when known. */
+export interface BackupProblem {
+  /** S3 key of the object at fault (the manifest, a segment, a stream object, an index). */
+  key: string;
+  /** What is wrong, in words (never the data). */
+  message: string;
+  /** Part number inside a segment, when the problem is one part. */
+  part?: number;
+}
+
+function summary(message: string, problems: ReadonlyArray<BackupProblem>): string {
+  if (problems.length === 0) return message;
+  const listed = problems.slice(0, 5).map((p) => `${p.key}${p.part === undefined ? '' : ` part ${p.part}`}: ${p.message}`);
+  const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
+  return `${message}: ${listed.join('; ')}${more}`;
+}
+
+/** Base class: a backup problem with the list of objects at fault. */
+export class BackupError extends SteadyError {
+  override readonly name: string = 'BackupError';
+  /** Each object at fault. */
+  readonly problems: ReadonlyArray<BackupProblem>;
+  constructor(code: string, message: string, options: { retryable?: boolean; problems?: ReadonlyArray<BackupProblem>; cause?: unknown } = {}) {
+    const problems = options.problems ?? [];
+    super(code, summary(message, problems), {
+      status: options.retryable ? 503 : 500,
+      retryable: options.retryable ?? false,
+      expose: false,
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+    this.problems = problems;
+  }
+}
+
+/** No manifest at the given backup id or key: the backup does not exist (or was never committed). Code `BACKUP_NOT_FOUND`. */
+export class BackupNotFoundError extends BackupError {
+  override readonly name = 'BackupNotFoundError';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem> = []) {
+    super('BACKUP_NOT_FOUND', message, { problems });
+  }
+}
+
+/** A checksum, size, count or content hash does not match the manifest; or the manifest's own self-checksum fails. Code `BACKUP_CORRUPTED`. */
+export class BackupCorruptedError extends BackupError {
+  override readonly name = 'BackupCorruptedError';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem> = []) {
+    super('BACKUP_CORRUPTED', message, { problems });
+  }
+}
+
+/** An object the manifest or index lists is missing. Code `BACKUP_INCOMPLETE`. */
+export class BackupIncompleteError extends BackupError {
+  override readonly name = 'BackupIncompleteError';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem> = []) {
+    super('BACKUP_INCOMPLETE', message, { problems });
+  }
+}
+
+/** The manifest's `formatVersion` (or a stream object's) is one this version cannot read. Code `BACKUP_FORMAT_UNSUPPORTED`. */
+export class UnsupportedFormatError extends BackupError {
+  override readonly name = 'UnsupportedFormatError';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem> = []) {
+    super('BACKUP_FORMAT_UNSUPPORTED', message, { problems });
+  }
+}
+
+/**
+ * The streamed changes have a gap (a trimmed Redis stream, a `seq` gap, SQS retention passed,
+ * a missing object in the chain): a restore or point-in-time target across it is refused.
+ * Code `BACKUP_TIMELINE_GAP`.
+ */
+export class TimelineGapError extends BackupError {
+  override readonly name = 'TimelineGapError';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem> = []) {
+    super('BACKUP_TIMELINE_GAP', message, { problems });
+  }
+}
+
+/** A point-in-time target that no verified snapshot plus streamed changes can reach (before the first snapshot, after the last streamed object). Code `PITR_TARGET_OUT_OF_RANGE`. */
+export class PitrTargetError extends BackupError {
+  override readonly name = 'PitrTargetError';
+  constructor(message: string) {
+    super('PITR_TARGET_OUT_OF_RANGE', message);
+  }
+}
+
+/**
+ * The target cannot store what the backup holds (FerretDB and NaN, Decimal128, MinKey/MaxKey,
+ * nested arrays, keys with '.' or a leading '$'; TTL indexes or validators; a Redis DUMP
+ * payload newer than the target's RDB version). Refused before anything is written.
+ * Code `RESTORE_UNSUPPORTED`.
+ */
+export class RestoreUnsupportedError extends BackupError {
+  override readonly name = 'RestoreUnsupportedError';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem> = []) {
+    super('RESTORE_UNSUPPORTED', message, { problems });
+  }
+}
+
+/** Another runner holds the backup job's lease. Retryable: the next tick (or the lease's expiry) lets one through. Code `BACKUP_LEASE_HELD`. */
+export class LeaseHeldError extends BackupError {
+  override readonly name = 'LeaseHeldError';
+  constructor(message: string) {
+    super('BACKUP_LEASE_HELD', message, { retryable: true });
+  }
+}
+
+/** This runner lost its lease or its checkpoint was replaced by another runner (fencing): it stops without committing. Code `BACKUP_FENCED`. */
+export class FencedError extends BackupError {
+  override readonly name = 'FencedError';
+  constructor(message: string) {
+    super('BACKUP_FENCED', message, { retryable: true });
+  }
+}
+
+/** An S3 call failed in a way a later invocation may not repeat (throttling, a 5xx, a network error). The upload was aborted or checkpointed. Code `BACKUP_STORAGE_FAILED`. */
+export class StorageError extends BackupError {
+  override readonly name = 'StorageError';
+  constructor(message: string, cause?: unknown) {
+    super('BACKUP_STORAGE_FAILED', message, { retryable: true, cause });
+  }
+}
+
+/** Reading the source database failed. Code `BACKUP_SOURCE_FAILED`. */
+export class SourceReadError extends BackupError {
+  override readonly name = 'SourceReadError';
+  constructor(message: string, cause?: unknown) {
+    super('BACKUP_SOURCE_FAILED', message, { retryable: true, cause });
+  }
+}
+
+/** Writing to the restore target failed after verification passed. Code `RESTORE_APPLY_FAILED`. */
+export class RestoreApplyError extends BackupError {
+  override readonly name = 'RestoreApplyError';
+  constructor(message: string, cause?: unknown) {
+    super('RESTORE_APPLY_FAILED', message, { retryable: true, cause });
+  }
+}
+
+/** `verifyBackup` found a problem (checksums, counts, content hashes, a drill mismatch). Fails the invocation so the provider's alarm fires. Code `BACKUP_VERIFY_FAILED`. */
+export class VerificationFailedError extends BackupError {
+  override readonly name = 'VerificationFailedError';
+  /** The report that was written (or would have been), with every check. */
+  readonly report: unknown;
+  constructor(message: string, problems: ReadonlyArray<BackupProblem>, report: unknown) {
+    super('BACKUP_VERIFY_FAILED', message, { problems });
+    this.report = report;
+  }
+}
+
+/** Retention could not delete an object (permissions, a 5xx): nothing after it was deleted. Code `RETENTION_DELETE_FAILED`. */
+export class RetentionDeleteError extends BackupError {
+  override readonly name = 'RetentionDeleteError';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem>, cause?: unknown) {
+    super('RETENTION_DELETE_FAILED', message, { retryable: true, problems, cause });
+  }
+}
+
+/** A short, payload-free description of a driver or SDK error for logs: class, code and HTTP status, never the message. */
+export function describeError(error: unknown): string {
+  if (error instanceof SteadyError) return `${error.name} ${error.code}`;
+  const facts = errorFacts(error);
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return [facts.cause, facts.causeCode === undefined ? '' : String(facts.causeCode), status === undefined ? '' : `HTTP ${String(status)}`].filter(Boolean).join(' ');
+}

@@ -1,0 +1,146 @@
+/**
+ * `manifest.json`: what a snapshot backup holds, written last (`If-None-Match: *`) so that a
+ * backup exists only once its manifest does. It ends with a self-checksum: the SHA-256 of the
+ * canonical JSON of everything else (the idea of PostgreSQL's `backup_manifest`).
+ *
+ * Format version 1. A reader refuses any other version (`UnsupportedFormatError`).
+ */
+import { z } from 'zod';
+import { BackupCorruptedError, UnsupportedFormatError } from '../errors.js';
+import { canonicalJson } from './canonical-json.js';
+import { sha256 } from './content-hash.js';
+
+/** The manifest format this version writes and reads. */
+export const MANIFEST_FORMAT_VERSION = 1;
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+const partSchema = z.object({
+  number: z.number().int().min(1).max(10_000),
+  offset: z.number().int().min(0),
+  bytes: z.number().int().min(1),
+  sha256: hex64,
+  crc32: z.string(),
+  records: z.number().int().min(0),
+  rawBytes: z.number().int().min(0),
+  firstKey: z.string(),
+  lastKey: z.string(),
+});
+
+const segmentSchema = z.object({
+  key: z.string().min(1),
+  bytes: z.number().int().min(0),
+  /** SHA-256 over the concatenated binary SHA-256 digests of the parts, in order (resumable: no hash state to carry). */
+  sha256: hex64,
+  records: z.number().int().min(0),
+  rawBytes: z.number().int().min(0),
+  firstKey: z.string(),
+  lastKey: z.string(),
+  parts: z.array(partSchema),
+});
+
+const indexSchema = z.object({ name: z.string(), key: z.record(z.string(), z.unknown()), options: z.record(z.string(), z.unknown()) });
+
+const datasetSchema = z.object({
+  /** Collection name, or `keyspace:<pattern>` for Redis. */
+  name: z.string().min(1),
+  kind: z.enum(['mongodb-collection', 'redis-keyspace']),
+  count: z.number().int().min(0),
+  /** Order-independent content hash (sum of per-record SHA-256, mod 2^256). */
+  contentHash: hex64,
+  /** MongoDB: collection options from listCollections (capped, validator, collation, timeseries…). */
+  options: z.record(z.string(), z.unknown()).optional(),
+  /** MongoDB: every index except `_id_`, TTL (`expireAfterSeconds`) included. */
+  indexes: z.array(indexSchema).optional(),
+  /** Redis: how values are encoded (`dump`: DUMP payloads; `typed`: typed JSON). */
+  encoding: z.enum(['ejson', 'dump', 'typed', 'mixed']),
+  segments: z.array(segmentSchema),
+});
+
+const markSchema = z.object({
+  /** Wall-clock time of the runner (ISO). */
+  time: z.string(),
+  /** The source server's clock (ISO), when it reports one. */
+  serverTime: z.string().optional(),
+  /** The position of the named stream backup (its checkpoint) at that moment. */
+  stream: z.object({ name: z.string(), timeline: z.number().int().min(1), seq: z.number().int().min(0), position: z.string().nullable() }).optional(),
+});
+
+const bodySchema = z.object({
+  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  tool: z.object({ name: z.literal('@steadyfn/backup'), version: z.string() }),
+  backupId: z.string().min(1),
+  job: z.string().min(1),
+  kind: z.literal('snapshot'),
+  source: z.object({
+    kind: z.enum(['mongodb', 'redis']),
+    engine: z.string(),
+    serverVersion: z.string(),
+    database: z.string().optional(),
+    rdbVersion: z.number().int().optional(),
+    cluster: z.boolean().optional(),
+  }),
+  consistency: z.enum(['fuzzy', 'consistent']),
+  start: markSchema,
+  end: markSchema,
+  encoding: z.enum(['ejson-canonical-v2', 'redis-v1']),
+  compression: z.literal('gzip-member-per-part'),
+  datasets: z.array(datasetSchema),
+  warnings: z.array(z.string()),
+  /** Storage facts found by the probe (for the record; restore does not depend on them). */
+  storage: z.object({ conditionalWrites: z.boolean(), serverChecksums: z.boolean() }),
+});
+
+/** A manifest without its self-checksum. */
+export type ManifestBody = z.infer<typeof bodySchema>;
+/** A committed manifest. */
+export type Manifest = ManifestBody & { selfChecksum: { algorithm: 'sha256'; value: string } };
+export type ManifestDataset = z.infer<typeof datasetSchema>;
+export type ManifestSegment = z.infer<typeof segmentSchema>;
+export type ManifestPart = z.infer<typeof partSchema>;
+export type PositionMark = z.infer<typeof markSchema>;
+
+/** Serialises `body` with its self-checksum as the last member. */
+export function serializeManifest(body: ManifestBody): string {
+  const value = sha256(canonicalJson(body)).toString('hex');
+  const withChecksum: Manifest = { ...body, selfChecksum: { algorithm: 'sha256', value } };
+  return `${JSON.stringify(withChecksum, null, 1)}\n`;
+}
+
+/**
+ * Parses and checks a manifest: JSON, format version, self-checksum, then shape.
+ *
+ * @throws {UnsupportedFormatError} another `formatVersion`
+ * @throws {BackupCorruptedError} not JSON, a self-checksum mismatch (tampered or damaged), or a shape error
+ */
+export function parseManifest(text: string, key: string): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new BackupCorruptedError('manifest is not JSON', [{ key, message: 'not JSON' }]);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BackupCorruptedError('manifest is not an object', [{ key, message: 'not an object' }]);
+  const { selfChecksum, ...body } = raw as Record<string, unknown>;
+  if (body.formatVersion !== MANIFEST_FORMAT_VERSION) {
+    throw new UnsupportedFormatError(`manifest format version ${JSON.stringify(body.formatVersion)} is not supported (this version reads ${MANIFEST_FORMAT_VERSION})`, [
+      { key, message: 'unknown format version' },
+    ]);
+  }
+  const claimed = (selfChecksum as { algorithm?: unknown; value?: unknown } | undefined) ?? {};
+  const actual = sha256(canonicalJson(body)).toString('hex');
+  if (claimed.algorithm !== 'sha256' || claimed.value !== actual) {
+    throw new BackupCorruptedError('manifest self-checksum does not match its content', [{ key, message: 'self-checksum mismatch' }]);
+  }
+  const parsed = bodySchema.safeParse(body);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new BackupCorruptedError('manifest has an invalid shape', [{ key, message: `${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}` }]);
+  }
+  return { ...parsed.data, selfChecksum: { algorithm: 'sha256', value: actual } };
+}
+
+/** SHA-256 over the concatenated binary digests of the parts: a segment's checksum. */
+export function segmentChecksum(parts: ReadonlyArray<{ sha256: string }>): string {
+  return sha256(Buffer.concat(parts.map((p) => Buffer.from(p.sha256, 'hex')))).toString('hex');
+}

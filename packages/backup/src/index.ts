@@ -1,0 +1,49 @@
+/**
+ * `@steadyfn/backup`: scheduled snapshot and streaming backups of MongoDB-compatible stores and
+ * Redis to S3, run inside a function; verified, restorable to a point in time.
+ *
+ * @packageDocumentation
+ */
+export { snapshotBackup } from './snapshot/index.js';
+export type { SnapshotJob, SnapshotBackupOptions, SnapshotResult, SnapshotCheckpoint } from './snapshot/index.js';
+export { mongoSource } from './sources/mongo.js';
+export type { MongoSourceOptions, MongoDbLike } from './sources/mongo.js';
+export { redisSource } from './sources/redis.js';
+export type { RedisSourceOptions, RedisLike, RedisPipelineLike } from './sources/redis.js';
+export type { SnapshotSource, SnapshotRecord, DatasetInfo, SourceDescription, ClientInput } from './sources/types.js';
+export type { S3Target } from './target.js';
+export type { S3Sender } from './s3/client.js';
+export type { S3Capabilities } from './s3/probe.js';
+export { probeS3 } from './s3/probe.js';
+export type { RunContext, LogLike } from './context.js';
+export { s3LeaseStore } from './lease/s3.js';
+export type { S3LeaseStore } from './lease/s3.js';
+export { parseManifest, MANIFEST_FORMAT_VERSION } from './format/manifest.js';
+export type { Manifest, ManifestDataset, ManifestSegment, ManifestPart, PositionMark } from './format/manifest.js';
+export { ContentHash } from './format/content-hash.js';
+export * from './errors.js';
+export { restore } from './restore/index.js';
+export type { RestoreOptions, RestoreReport, BackupRef } from './restore/index.js';
+export { mongoTarget } from './restore/mongo.js';
+export type { MongoTargetOptions } from './restore/mongo.js';
+export { redisTarget } from './restore/redis.js';
+export type { RedisTargetOptions } from './restore/redis.js';
+export type { RestoreTarget, ChangeToApply } from './restore/targets.js';
+export { streamBackup } from './stream/index.js';
+export type { StreamBackupOptions, StreamJob } from './stream/index.js';
+export type { StreamResult, StreamCheckpoint } from './stream/run.js';
+export type { StreamRecord, StreamSource, PulledBatch } from './stream/types.js';
+export { redisStreamSource } from './stream/sources/redis-stream.js';
+export type { RedisStreamSourceOptions } from './stream/sources/redis-stream.js';
+export { mongoWatermarkSource } from './stream/sources/mongo-watermark.js';
+export type { MongoWatermarkSourceOptions } from './stream/sources/mongo-watermark.js';
+export { sqsSource } from './stream/sources/sqs.js';
+export type { SqsSourceOptions } from './stream/sources/sqs.js';
+export type { OutboxEnvelope } from './stream/sources/outbox.js';
+export { pointInTimeRestore, restoreStream } from './restore/pitr.js';
+export type { PointInTimeRestoreOptions, PointInTimeReport, RestoreStreamOptions } from './restore/pitr.js';
+export { verifyBackup } from './verify/index.js';
+export type { VerifyBackupOptions, VerifyResult, DrillReport } from './verify/index.js';
+export type { VerificationRecord } from './verify/record.js';
+export { applyRetention } from './retention.js';
+export type { RetentionOptions, RetentionReport } from './retention.js';

@@ -1,0 +1,206 @@
+/**
+ * MongoDB restore target: idempotent upserts by `_id` (`replaceOne … upsert`, unordered bulk
+ * writes) in batches within the server's `maxWriteBatchSize` and message size, collection
+ * options first, indexes after the data. On FerretDB, documents it cannot store and metadata
+ * it does not support (TTL indexes, validators) are refused before anything is written.
+ */
+import { EJSON } from 'bson';
+import { intOption, invalidOption, oneOfOption } from '@steadyfn/handler/internal';
+import { RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
+import { ferretdbProblem, parseDocument } from '../format/records.js';
+import { mongoEngine, toEjson, type MongoDbLike } from '../sources/mongo.js';
+import { resolveClient, type ClientInput } from '../sources/types.js';
+import type { ChangeToApply, RestoreTarget } from './targets.js';
+import type { ManifestDataset } from '../format/manifest.js';
+
+/** Options of `mongoTarget()`. */
+export interface MongoTargetOptions {
+  /** The database to restore into (a `Db` or a function giving one). */
+  db: ClientInput<MongoDbLike>;
+  /** Maps a backed-up collection name to the target's. @default the same name */
+  collectionName?: (name: string) => string;
+  /** Documents per bulk write (capped by the server's `maxWriteBatchSize`). @default 1000 */
+  batchSize?: number;
+  /**
+   * What to do with metadata the target does not support (FerretDB: TTL indexes, validators):
+   * `refuse` the restore, or `skip` it with a warning. Documents it cannot store are always refused.
+   * @default 'refuse'
+   */
+  unsupportedMetadata?: 'refuse' | 'skip';
+}
+
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A MongoDB (or FerretDB) restore target.
+ *
+ * @example
+ * await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: client.db('shop') }) });
+ * @throws {ConfigurationError} a missing `db` or an option out of range
+ */
+export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
+  if (options === null || typeof options !== 'object' || !options.db) invalidOption('mongoTarget', 'db', 'a mongodb Db or a function giving one', options?.db);
+  const rename = options.collectionName ?? ((name: string) => name);
+  const batchSize = intOption('mongoTarget', 'batchSize', options.batchSize, 1000, 1, 100_000);
+  const unsupported = oneOfOption('mongoTarget', 'unsupportedMetadata', options.unsupportedMetadata, ['refuse', 'skip'] as const, 'refuse');
+  let ferret = false;
+  let maxBatch = batchSize;
+  const skipped = new Set<string>();
+
+  async function collectionFor(name: string): Promise<any> {
+    return (await resolveClient(options.db)).collection(rename(name));
+  }
+
+  /** Indexes of the documents an unordered insert refused as duplicates; throws on any other error. */
+  async function insertNew(collection: any, docs: Array<Record<string, unknown>>): Promise<number[]> {
+    try {
+      await collection.insertMany(docs, { ordered: false });
+      return [];
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: Array<{ index: number; code?: number }> | { index: number; code?: number } }).writeErrors;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+      if (list.length === 0 || list.some((w) => w.code !== 11000)) {
+        throw new RestoreApplyError(`writing to ${String(collection.collectionName)} failed (${describeError(error)})`, error);
+      }
+      return list.map((w) => w.index);
+    }
+  }
+
+  /**
+   * Inserts the batch unordered; documents that already exist (duplicate `_id`) are deleted
+   * and inserted again. Idempotent like an upsert by `_id`, but two statements per batch
+   * (FerretDB runs a bulk upsert as one slow statement per document).
+   */
+  async function writeBatch(collection: any, docs: Array<Record<string, unknown>>): Promise<void> {
+    const existing = (await insertNew(collection, docs)).map((i) => docs[i]!);
+    if (existing.length === 0) return;
+    try {
+      await collection.deleteMany({ _id: { $in: existing.map((d) => d._id) } });
+    } catch (error) {
+      throw new RestoreApplyError(`writing to ${String(collection.collectionName)} failed (${describeError(error)})`, error);
+    }
+    for (const index of await insertNew(collection, existing)) {
+      // Written again by someone else in between: replace it.
+      const doc = existing[index]!;
+      await collection.replaceOne({ _id: doc._id }, doc, { upsert: true }).catch((error: unknown) => {
+        throw new RestoreApplyError(`writing to ${String(collection.collectionName)} failed (${describeError(error)})`, error);
+      });
+    }
+  }
+
+  return {
+    kind: 'mongodb',
+
+    async prepare(manifest, signal) {
+      if (manifest.source.kind !== 'mongodb') throw new RestoreUnsupportedError(`backup ${manifest.backupId} is a ${manifest.source.kind} backup; this target is MongoDB`);
+      const db = await resolveClient(options.db);
+      ferret = (await mongoEngine(db, signal)).engine === 'ferretdb';
+      const hello = (await db.command({ hello: 1 }, signal ? { signal } : undefined)) as { maxWriteBatchSize?: number };
+      maxBatch = Math.min(batchSize, hello.maxWriteBatchSize ?? 100_000);
+      const warnings: string[] = [];
+      if (!ferret) return { warnings };
+      const problems: Array<{ key: string; message: string }> = [];
+      for (const dataset of manifest.datasets) {
+        for (const index of dataset.indexes ?? []) {
+          if (index.options.expireAfterSeconds !== undefined) problems.push({ key: dataset.name, message: `TTL index ${index.name} (FerretDB has no TTL indexes)` });
+        }
+        if (dataset.options?.validator !== undefined) problems.push({ key: dataset.name, message: 'collection validator (FerretDB 1.x does not support validators)' });
+      }
+      if (problems.length > 0 && unsupported === 'refuse') {
+        throw new RestoreUnsupportedError('the target (FerretDB) does not support metadata in this backup; pass unsupportedMetadata: "skip" to restore without it', problems);
+      }
+      for (const p of problems) {
+        skipped.add(`${p.key}\u0000${p.message}`);
+        warnings.push(`skipped on FerretDB: ${p.key}: ${p.message}`);
+      }
+      return { warnings };
+    },
+
+    check(_dataset, line) {
+      if (!ferret) return undefined;
+      return ferretdbProblem(parseDocument(line));
+    },
+
+    async apply(dataset, lines, _signal) {
+      const collection = await collectionFor(dataset.name);
+      const db = await resolveClient(options.db);
+      const createOptions = EJSON.parse(JSON.stringify(dataset.options ?? {}), { relaxed: false }) as Record<string, unknown>;
+      if (ferret) delete createOptions.validator;
+      if (Object.keys(createOptions).length > 0) {
+        const exists = (await db.listCollections({ name: rename(dataset.name) }, { nameOnly: true }).toArray()).length > 0;
+        if (!exists) await (db as unknown as { createCollection(n: string, o: unknown): Promise<unknown> }).createCollection(rename(dataset.name), createOptions);
+      }
+      let ops: Array<Record<string, unknown>> = [];
+      let bytes = 0;
+      let applied = 0;
+      let writing: Promise<void> | undefined;
+      const flush = async (): Promise<void> => {
+        const batch = ops;
+        ops = [];
+        bytes = 0;
+        await writing;
+        writing = writeBatch(collection, batch);
+      };
+      for await (const line of lines) {
+        const doc = parseDocument(line);
+        ops.push(doc);
+        bytes += line.length;
+        applied++;
+        if (ops.length >= maxBatch || bytes >= MAX_BATCH_BYTES) await flush();
+      }
+      if (ops.length > 0) await flush();
+      await writing;
+      return applied;
+    },
+
+    async finish(dataset: ManifestDataset) {
+      const collection = await collectionFor(dataset.name);
+      for (const index of dataset.indexes ?? []) {
+        const indexOptions = EJSON.parse(JSON.stringify(index.options), { relaxed: false }) as Record<string, unknown>;
+        if (ferret && indexOptions.expireAfterSeconds !== undefined) continue;
+        const key = EJSON.parse(JSON.stringify(index.key), { relaxed: false }) as Record<string, unknown>;
+        try {
+          await collection.createIndex(key, { ...indexOptions, name: index.name });
+        } catch (error) {
+          throw new RestoreApplyError(`creating index ${index.name} on ${rename(dataset.name)} failed (${describeError(error)})`, error);
+        }
+      }
+    },
+
+    async applyChanges(changes: ChangeToApply[]) {
+      // Only the last change of each document in the batch decides its state: per collection,
+      // delete every document the batch touches, then insert the ones whose last change is an upsert.
+      const last = new Map<string, ChangeToApply>();
+      for (const change of changes) {
+        const key = `${change.namespace}\u0000${change.id}`;
+        last.delete(key);
+        last.set(key, change);
+      }
+      const byCollection = new Map<string, ChangeToApply[]>();
+      for (const change of last.values()) byCollection.set(change.namespace, [...(byCollection.get(change.namespace) ?? []), change]);
+      for (const [name, list] of byCollection) {
+        const collection = await collectionFor(name);
+        for (let i = 0; i < list.length; i += maxBatch) {
+          const slice = list.slice(i, i + maxBatch);
+          try {
+            await collection.deleteMany({ _id: { $in: slice.map((c) => EJSON.parse(c.id, { relaxed: false })) } });
+          } catch (error) {
+            throw new RestoreApplyError(`applying streamed changes to ${rename(name)} failed (${describeError(error)})`, error);
+          }
+          const docs = slice.filter((c) => c.op === 'upsert').map((c) => ({ ...parseDocument(c.doc!), _id: EJSON.parse(c.id, { relaxed: false }) }));
+          if (docs.length > 0) await writeBatch(collection, docs);
+        }
+      }
+    },
+
+    async *readBack(dataset, signal) {
+      const collection = await collectionFor(dataset.name);
+      for await (const doc of collection.find({}, { batchSize: 1000, ...(signal ? { signal } : {}) }) as AsyncIterable<unknown>) yield toEjson(doc);
+    },
+
+    async drop(manifest) {
+      const db = await resolveClient(options.db);
+      for (const dataset of manifest.datasets) await db.collection(rename(dataset.name)).drop().catch(() => undefined);
+    },
+  };
+}

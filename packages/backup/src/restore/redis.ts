@@ -1,0 +1,202 @@
+/**
+ * Redis restore target: DUMP records with `RESTORE key ttl payload REPLACE ABSTTL`, typed
+ * records with plain commands (chunk 0 replaces the key), expiry with `PEXPIREAT`. Pipelined
+ * on a single server; on a Cluster, commands go out concurrently (a pipeline must stay on one
+ * node). A DUMP payload newer than the target's RDB version is refused before anything is
+ * written (restore a `typed` backup there instead).
+ */
+import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
+import { RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
+import type { RedisRecord } from '../format/records.js';
+import { decodeBytes, encodeBytes, rdbVersionOf, type EncodedBytes } from '../sources/redis-values.js';
+import { redisSource, type RedisLike } from '../sources/redis.js';
+import { resolveClient, type ClientInput } from '../sources/types.js';
+import type { RestoreTarget } from './targets.js';
+
+/** Options of `redisTarget()`. */
+export interface RedisTargetOptions {
+  /** An ioredis `Redis` or `Cluster`, or a function giving one. */
+  client: ClientInput<RedisLike>;
+  /** Prepended to every key (drills restore under a scratch prefix). @default '' */
+  keyPrefix?: string;
+  /** Commands per pipeline (single server) or in flight (Cluster). @default 500 */
+  batchSize?: number;
+}
+
+/** RDB version by Redis version (major.minor), for a target with no key to DUMP. */
+const RDB_BY_VERSION: Array<[number, number, number]> = [
+  [8, 0, 12],
+  [7, 4, 12],
+  [7, 2, 11],
+  [7, 0, 10],
+  [5, 0, 9],
+  [4, 0, 8],
+  [3, 2, 7],
+  [2, 6, 6],
+];
+
+async function targetRdbVersion(client: RedisLike): Promise<number | undefined> {
+  const nodes = typeof client.nodes === 'function' ? client.nodes('master') : [client];
+  // A key already there tells exactly; no write is made to find out.
+  for (const node of nodes) {
+    const [, keys] = (await node.callBuffer('SCAN', '0', 'COUNT', 10)) as [Buffer, Buffer[]];
+    for (const key of keys) {
+      const payload = (await node.callBuffer('DUMP', key)) as Buffer | null;
+      if (payload) return rdbVersionOf(payload);
+    }
+  }
+  const info = String(await nodes[0]!.call('INFO', 'server'));
+  const match = /redis_version:(\d+)\.(\d+)/.exec(info);
+  if (!match) return undefined;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return RDB_BY_VERSION.find(([ma, mi]) => major > ma || (major === ma && minor >= mi))?.[2];
+}
+
+function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buffer | number>> {
+  if (record.t === 'dump') {
+    const ttl = record.ttl > 0 ? record.ttl : 0;
+    return [['RESTORE', key, ttl, Buffer.from(record.v as string, 'base64'), 'REPLACE', ...(ttl > 0 ? ['ABSTTL'] : [])]];
+  }
+  const out: Array<Array<string | Buffer | number>> = [];
+  if (record.c === 0) out.push(['DEL', key]);
+  const elements = (record.v as EncodedBytes[][]).map((element) => element.map(decodeBytes));
+  if (elements.length > 0) {
+    switch (record.t) {
+      case 'string':
+        for (const [offset, bytes] of elements) out.push(['SETRANGE', key, Number(offset!.toString()), bytes!]);
+        break;
+      case 'hash':
+        out.push(['HSET', key, ...elements.flat()]);
+        break;
+      case 'set':
+        out.push(['SADD', key, ...elements.flat()]);
+        break;
+      case 'zset':
+        out.push(['ZADD', key, ...elements.flatMap(([member, score]) => [score!, member!])]);
+        break;
+      case 'list':
+        out.push(['RPUSH', key, ...elements.map(([, value]) => value!)]);
+        break;
+      case 'stream':
+        for (const [id, fields] of elements) {
+          const flat = (JSON.parse(fields!.toString('utf8')) as EncodedBytes[]).map(decodeBytes);
+          out.push(['XADD', key, id!.toString(), ...flat]);
+        }
+        break;
+      default:
+        throw new RestoreApplyError(`unknown Redis record type "${record.t}"`);
+    }
+  }
+  if (record.ttl > 0) out.push(['PEXPIREAT', key, record.ttl]);
+  return out;
+}
+
+/**
+ * A Redis (or Redis Cluster) restore target.
+ *
+ * @example
+ * await restore({ backup: { storage, id }, target: redisTarget({ client: redis }) });
+ * @throws {ConfigurationError} a missing client or an option out of range
+ */
+export function redisTarget(options: RedisTargetOptions): RestoreTarget {
+  if (options === null || typeof options !== 'object' || !options.client) invalidOption('redisTarget', 'client', 'an ioredis Redis or Cluster, or a function giving one', options?.client);
+  const prefix = options.keyPrefix === undefined ? '' : stringOption('redisTarget', 'keyPrefix', options.keyPrefix);
+  const batchSize = intOption('redisTarget', 'batchSize', options.batchSize, 500, 1, 100_000);
+  const prefixBytes = Buffer.from(prefix);
+
+  async function send(client: RedisLike, commands: Array<Array<string | Buffer | number>>): Promise<void> {
+    try {
+      if (typeof client.nodes === 'function') {
+        await Promise.all(commands.map(([name, ...args]) => client.callBuffer(String(name), ...args)));
+        return;
+      }
+      const pipeline = client.pipeline();
+      for (const [name, ...args] of commands) pipeline.callBuffer(String(name), ...args);
+      for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+    } catch (error) {
+      throw new RestoreApplyError(`writing to Redis failed (${describeError(error)})`, error);
+    }
+  }
+
+  return {
+    kind: 'redis',
+
+    async prepare(manifest) {
+      if (manifest.source.kind !== 'redis') throw new RestoreUnsupportedError(`backup ${manifest.backupId} is a ${manifest.source.kind} backup; this target is Redis`);
+      const hasDump = manifest.datasets.some((d) => d.encoding !== 'typed' && d.count > 0);
+      const source = manifest.source.rdbVersion;
+      if (hasDump && source !== undefined) {
+        const target = await targetRdbVersion(await resolveClient(options.client));
+        if (target !== undefined && target < source) {
+          throw new RestoreUnsupportedError(
+            `the backup holds DUMP payloads of RDB version ${source}; the target reads RDB version ${target} at most. Take a typed backup (redisSource({ encoding: 'typed' }) or targetRdbVersion: ${target})`,
+            [{ key: manifest.backupId, message: `RDB ${source} > ${target}` }],
+          );
+        }
+      }
+      return { warnings: [] };
+    },
+
+    check(_dataset, line) {
+      const record = JSON.parse(line) as RedisRecord;
+      if (record.t === 'dump' && typeof record.v !== 'string') return 'a DUMP record without a payload';
+      return undefined;
+    },
+
+    async apply(_dataset, lines) {
+      const client = await resolveClient(options.client);
+      let batch: Array<Array<string | Buffer | number>> = [];
+      let applied = 0;
+      for await (const line of lines) {
+        const record = JSON.parse(line) as RedisRecord;
+        batch.push(...commandsFor(record, Buffer.concat([prefixBytes, decodeBytes(record.k)])));
+        applied++;
+        if (batch.length >= batchSize) {
+          await send(client, batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await send(client, batch);
+      return applied;
+    },
+
+    async finish() {
+      // Redis has no indexes; TTLs were applied with the data.
+    },
+
+    async *readBack(dataset, signal) {
+      const pattern = String(dataset.options?.pattern ?? '*');
+      const source = redisSource({
+        client: options.client,
+        pattern: `${prefix.replace(/[*?[\]\\]/g, '\\$&')}${pattern}`,
+        bigKeyBytes: Number(dataset.options?.bigKeyBytes ?? 8 * 1024 * 1024),
+        bigKeyElements: Number(dataset.options?.bigKeyElements ?? 10_000),
+        chunkElements: Number(dataset.options?.chunkElements ?? 1000),
+        chunkBytes: Number(dataset.options?.chunkBytes ?? 1024 * 1024),
+        digestWithoutPrefix: prefix,
+      });
+      for await (const record of source.read({ ...dataset, options: { ...dataset.options } }, undefined, signal)) {
+        const parsed = JSON.parse(record.line) as RedisRecord;
+        const key = decodeBytes(parsed.k).subarray(prefixBytes.length);
+        yield JSON.stringify({ ...parsed, k: encodeBytes(key) });
+      }
+    },
+
+    async drop(manifest) {
+      if (prefix === '') return;
+      const client = await resolveClient(options.client);
+      const nodes = typeof client.nodes === 'function' ? client.nodes('master') : [client];
+      for (const dataset of manifest.datasets) {
+        const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}${String(dataset.options?.pattern ?? '*')}`;
+        for (const node of nodes) {
+          let cursor = '0';
+          do {
+            const [next, keys] = (await node.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', 500)) as [Buffer, Buffer[]];
+            cursor = next.toString();
+            for (const key of keys) await node.callBuffer('UNLINK', key).catch(() => undefined);
+          } while (cursor !== '0');
+        }
+      }
+    },
+  };
+}

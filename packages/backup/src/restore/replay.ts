@@ -1,0 +1,103 @@
+/**
+ * Replaying a stream backup: the objects of one timeline after a given object number, found
+ * through the checkpoint's hour list and the hourly indexes (no LIST of large prefixes),
+ * checked for continuity (every object number present) and integrity (SHA-256, record count),
+ * deduplicated by event id, and applied in order.
+ */
+import { BackupIncompleteError, BackupNotFoundError, TimelineGapError } from '../errors.js';
+import { getJson, type S3Location } from '../s3/client.js';
+import { keys } from '../target.js';
+import { readHourIndex, readStreamObject, type IndexedObject } from '../stream/objects.js';
+import type { StreamCheckpoint } from '../stream/run.js';
+import type { StreamRecord } from '../stream/types.js';
+import type { ChangeToApply } from './targets.js';
+
+/** Reads a stream's checkpoint. @throws {BackupNotFoundError} the stream has never written */
+export async function loadStreamCheckpoint(loc: S3Location, name: string, signal?: AbortSignal): Promise<StreamCheckpoint> {
+  const found = await getJson<StreamCheckpoint>(loc, keys.streamCheckpoint(loc, name), signal);
+  if (!found) throw new BackupNotFoundError(`stream backup "${name}" has no checkpoint (it has never written)`);
+  return found.value;
+}
+
+/**
+ * The objects of `timeline` numbered after `afterSeq`, in order, checked to be contiguous.
+ *
+ * @throws {BackupIncompleteError} an object number is missing from the indexes
+ */
+export async function timelineObjects(loc: S3Location, checkpoint: StreamCheckpoint, timeline: number, afterSeq: number, signal?: AbortSignal): Promise<IndexedObject[]> {
+  const hours = checkpoint.hours.filter((h) => h.timeline === timeline && h.lastSeq > afterSeq);
+  const found: IndexedObject[] = [];
+  for (const h of hours) {
+    const index = await readHourIndex(loc, checkpoint.name, timeline, h.hour, signal);
+    if (!index) throw new BackupIncompleteError(`stream "${checkpoint.name}": an hourly index is missing`, [{ key: `${keys.streamHour(loc, checkpoint.name, timeline, h.hour)}/index.json`, message: 'missing' }]);
+    found.push(...index.objects.filter((o) => o.timeline === timeline && o.seq > afterSeq));
+  }
+  found.sort((a, b) => a.seq - b.seq || a.key.localeCompare(b.key));
+  const last = timeline === checkpoint.timeline ? checkpoint.seq : Math.max(afterSeq, ...found.map((o) => o.seq));
+  const present = new Set(found.map((o) => o.seq));
+  const missing: number[] = [];
+  for (let seq = afterSeq + 1; seq <= last; seq++) if (!present.has(seq)) missing.push(seq);
+  if (missing.length > 0) {
+    throw new BackupIncompleteError(`stream "${checkpoint.name}" timeline ${timeline} is missing object(s) ${missing.slice(0, 5).join(', ')}`, missing.slice(0, 5).map((seq) => ({ key: `streams/${checkpoint.name}/t${timeline}`, message: `object ${seq} missing` })));
+  }
+  return found;
+}
+
+/** Records handed to `apply` at once. */
+const APPLY_BATCH = 2000;
+
+/** The change a record makes to a document, if any. */
+export function changeOf(record: StreamRecord): ChangeToApply | undefined {
+  if (record.op === 'event' || !record.namespace || !record.key) return undefined;
+  return record.op === 'delete' ? { namespace: record.namespace, op: 'delete', id: record.key } : { namespace: record.namespace, op: 'upsert', id: record.key, ...(record.doc ? { doc: record.doc } : {}) };
+}
+
+/**
+ * Reads the objects in order and hands each object's records (deduplicated by id, event time
+ * ≤ `until`) to `apply`. Every object is checked before its records are handed over; pass
+ * `checkOnly` to read everything first without applying.
+ */
+export async function replayObjects(
+  loc: S3Location,
+  objects: IndexedObject[],
+  apply: (records: StreamRecord[]) => Promise<void>,
+  options: { until?: number; signal?: AbortSignal } = {},
+): Promise<{ records: number; duplicates: number; objects: number }> {
+  const seen = new Set<string>();
+  let records = 0;
+  let duplicates = 0;
+  // Records of several small objects are applied together (in order).
+  let batch: StreamRecord[] = [];
+  for (const object of objects) {
+    for (const record of await readStreamObject(loc, object, options.signal)) {
+      if (seen.has(record.id)) {
+        duplicates++;
+        continue;
+      }
+      seen.add(record.id);
+      if (options.until !== undefined && Date.parse(record.time) > options.until) continue;
+      batch.push(record);
+    }
+    if (batch.length >= APPLY_BATCH) {
+      records += batch.length;
+      await apply(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) {
+    records += batch.length;
+    await apply(batch);
+  }
+  return { records, duplicates, objects: objects.length };
+}
+
+/** Refuses a replay of `timeline` up to `until` when the timeline broke before it. @throws {TimelineGapError} */
+export function assertNoGap(checkpoint: StreamCheckpoint, timeline: number, until: number): void {
+  const entry = checkpoint.timelines.find((t) => t.id === timeline);
+  if (!entry) throw new TimelineGapError(`stream "${checkpoint.name}" has no timeline ${timeline}`);
+  if (entry.brokenAt !== undefined && Date.parse(entry.brokenAt) <= until) {
+    throw new TimelineGapError(`stream "${checkpoint.name}" timeline ${timeline} broke at ${entry.brokenAt} (${entry.reason ?? 'gap'}); a target after that needs a newer snapshot`, [
+      { key: `streams/${checkpoint.name}/checkpoint.json`, message: entry.reason ?? 'gap' },
+    ]);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Where a restore writes. A target is told about the backup first (`prepare`, which may refuse
+ * it: FerretDB and TTL indexes, a DUMP payload newer than the server), checks every record
+ * during the verification pass (`check`), and only then applies data (`apply`) and metadata
+ * (`finish`: indexes after data).
+ */
+import type { Manifest, ManifestDataset } from '../format/manifest.js';
+
+/** One change of a streamed record, as a point-in-time restore applies it. */
+export interface ChangeToApply {
+  /** Collection (or key namespace) the change belongs to. */
+  namespace: string;
+  op: 'upsert' | 'delete';
+  /** The document's `_id` as canonical EJSON. */
+  id: string;
+  /** The full document after the change (canonical EJSON), for `upsert`. */
+  doc?: string;
+}
+
+/** A restore target. Build one with `mongoTarget()` or `redisTarget()`. */
+export interface RestoreTarget {
+  readonly kind: 'mongodb' | 'redis';
+  /** Reads what the target supports; throws `RestoreUnsupportedError` when the backup cannot go there. Writes nothing. */
+  prepare(manifest: Manifest, signal?: AbortSignal): Promise<{ warnings: string[] }>;
+  /** Why this record cannot be stored here, or undefined. Called for every record before anything is written. */
+  check(dataset: ManifestDataset, line: string): string | undefined;
+  /** Writes the records of `dataset`; resolves to the number applied. */
+  apply(dataset: ManifestDataset, lines: AsyncIterable<string>, signal?: AbortSignal): Promise<number>;
+  /** Creates indexes (after data). */
+  finish(dataset: ManifestDataset, signal?: AbortSignal): Promise<void>;
+  /** Applies streamed changes in order (point-in-time restore; MongoDB targets only). */
+  applyChanges?(changes: ChangeToApply[], signal?: AbortSignal): Promise<void>;
+  /** Reads the restored data back as lines of the backup's encoding (for drills: counts and content hashes). */
+  readBack(dataset: ManifestDataset, signal?: AbortSignal): AsyncIterable<string>;
+  /** Removes what a drill restored (a scratch database, keys under a scratch prefix). */
+  drop?(manifest: Manifest, signal?: AbortSignal): Promise<void>;
+}

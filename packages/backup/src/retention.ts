@@ -1,0 +1,162 @@
+/**
+ * `applyRetention()`: deletes old backups, computed from verified backups only.
+ * - keeps the newest `keepLast` verified backups and every verified backup newer than `keepMs`;
+ * - never deletes the newest verified backup, nor the snapshot a retained point-in-time window
+ *   (`pitrWindowMs`) starts from (the newest verified snapshot that ended before the window);
+ * - deletes only backups older than the oldest one it keeps (unverified ones included: they
+ *   were superseded without ever being proven);
+ * - deletes the manifest first (the backup stops existing), then its verification record and
+ *   segments; a failed delete throws `RetentionDeleteError` and nothing after it is deleted;
+ * - with `stream`, also deletes stream objects (index first) that only the deleted backups needed;
+ * - `dryRun` returns the plan and deletes nothing.
+ * Keep S3 lifecycle expiration rules off this prefix: they delete without knowing which backup
+ * is the last good one (see README).
+ */
+import { intOption, invalidOption, msOption, stringOption } from '@steadyfn/handler/internal';
+import { RetentionDeleteError, describeError } from './errors.js';
+import { logOf, type RunContext } from './context.js';
+import type { Manifest } from './format/manifest.js';
+import { deleteObject, type S3Location } from './s3/client.js';
+import { probeS3 } from './s3/probe.js';
+import { toLocation, keys, type S3Target } from './target.js';
+import { listBackupIds, loadManifest } from './restore/load.js';
+import { readVerification } from './verify/record.js';
+import { loadStreamCheckpoint } from './restore/replay.js';
+import { readHourIndex } from './stream/objects.js';
+
+/** Options of `applyRetention()`. */
+export interface RetentionOptions {
+  storage: S3Target;
+  /** Verified backups to keep, newest first. @default 7 */
+  keepLast?: number;
+  /** Also keep verified backups that ended less than this long ago (ms). @default 0 */
+  keepMs?: number;
+  /** Point-in-time window to keep restorable (ms): its base snapshot is kept. @default 0 */
+  pitrWindowMs?: number;
+  /** Only backups of this job are considered. @default every job */
+  job?: string;
+  /** Prune this stream's objects that no kept snapshot needs. */
+  stream?: string;
+  /** Plan only. @default false */
+  dryRun?: boolean;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+/** What retention decided (and, unless a dry run, did). */
+export interface RetentionReport {
+  dryRun: boolean;
+  kept: string[];
+  deleted: string[];
+  /** The newest verified backup and the point-in-time base: never deleted. */
+  protected: { newestVerified?: string; pitrBase?: string };
+  /** Stream objects deleted (or planned), with their hourly indexes. */
+  streamObjects: number;
+  /** Backups without a committed manifest (in progress or abandoned): left alone. */
+  uncommitted: string[];
+}
+
+interface Candidate {
+  id: string;
+  manifest: Manifest;
+  verified: boolean;
+  endedAt: number;
+}
+
+async function deleteOrThrow(loc: S3Location, key: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await deleteObject(loc, key, signal);
+  } catch (error) {
+    throw new RetentionDeleteError(`retention could not delete ${key} (${describeError(error)}); nothing after it was deleted`, [{ key, message: describeError(error) }], error);
+  }
+}
+
+/**
+ * Applies the retention policy.
+ *
+ * @example
+ * await applyRetention({ storage, keepLast: 7, pitrWindowMs: 7 * 86_400_000, stream: 'orders' });
+ * @throws {RetentionDeleteError} a delete failed (permissions, a 5xx): the run stops there
+ * @throws {ConfigurationError} an invalid option
+ */
+export async function applyRetention(options: RetentionOptions, ctx: RunContext = {}): Promise<RetentionReport> {
+  if (options === null || typeof options !== 'object') invalidOption('applyRetention', 'options', 'an object', options);
+  const given = toLocation('applyRetention', options.storage);
+  const keepLast = intOption('applyRetention', 'keepLast', options.keepLast, 7, 1);
+  const keepMs = msOption('applyRetention', 'keepMs', options.keepMs, 0, 0);
+  const pitrWindowMs = msOption('applyRetention', 'pitrWindowMs', options.pitrWindowMs, 0, 0);
+  const job = options.job === undefined ? undefined : stringOption('applyRetention', 'job', options.job);
+  const stream = options.stream === undefined ? undefined : stringOption('applyRetention', 'stream', options.stream);
+  const dryRun = options.dryRun === true;
+  const now = (options.now ?? Date.now)();
+  const signal = ctx.signal;
+  const { client } = await probeS3(given, signal);
+  const loc = { ...given, client };
+
+  const candidates: Candidate[] = [];
+  const uncommitted: string[] = [];
+  for (const id of await listBackupIds(loc, signal)) {
+    const manifest = await loadManifest(loc, id, signal).catch(() => undefined);
+    if (!manifest) {
+      uncommitted.push(id);
+      continue;
+    }
+    if (job !== undefined && manifest.job !== job) continue;
+    candidates.push({ id, manifest, verified: (await readVerification(loc, id, signal))?.ok === true, endedAt: Date.parse(manifest.end.time) });
+  }
+  candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
+  const verified = candidates.filter((c) => c.verified);
+  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted };
+  if (verified.length === 0) {
+    report.kept = candidates.map((c) => c.id);
+    return report; // Nothing proven restorable: delete nothing.
+  }
+  const keep = new Set<string>();
+  for (const c of verified.slice(-keepLast)) keep.add(c.id);
+  for (const c of verified) if (now - c.endedAt < keepMs) keep.add(c.id);
+  const newest = verified.at(-1)!;
+  keep.add(newest.id);
+  report.protected.newestVerified = newest.id;
+  if (pitrWindowMs > 0) {
+    const windowStart = now - pitrWindowMs;
+    const base = [...verified].reverse().find((c) => c.endedAt <= windowStart && (stream === undefined || c.manifest.start.stream?.name === stream));
+    if (base) {
+      keep.add(base.id);
+      report.protected.pitrBase = base.id;
+    }
+  }
+  const oldestKept = candidates.find((c) => keep.has(c.id))!;
+  const doomed = candidates.filter((c) => !keep.has(c.id) && (c.endedAt < oldestKept.endedAt || (c.endedAt === oldestKept.endedAt && c.id < oldestKept.id)));
+  report.kept = candidates.filter((c) => !doomed.includes(c)).map((c) => c.id);
+  report.deleted = doomed.map((c) => c.id);
+
+  for (const c of doomed) {
+    if (dryRun) continue;
+    // Manifest first: from here on the backup does not exist, whatever fails later.
+    await deleteOrThrow(loc, keys.manifest(loc, c.id), signal);
+    await deleteOrThrow(loc, keys.verification(loc, c.id), signal);
+    for (const dataset of c.manifest.datasets) for (const segment of dataset.segments) await deleteOrThrow(loc, segment.key, signal);
+  }
+  if (stream !== undefined) report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, dryRun, signal);
+  logOf(ctx).info('retention applied', { dryRun, kept: report.kept.length, deleted: report.deleted.length, streamObjects: report.streamObjects });
+  return report;
+}
+
+/** Deletes stream objects older than the oldest kept snapshot's start mark (index first). */
+async function pruneStream(loc: S3Location, name: string, oldest: Manifest, dryRun: boolean, signal?: AbortSignal): Promise<number> {
+  const mark = oldest.start.stream;
+  if (!mark || mark.name !== name) return 0;
+  const checkpoint = await loadStreamCheckpoint(loc, name, signal);
+  let count = 0;
+  for (const h of checkpoint.hours) {
+    const obsolete = h.timeline < mark.timeline || (h.timeline === mark.timeline && h.lastSeq <= mark.seq);
+    if (!obsolete) continue;
+    const index = await readHourIndex(loc, name, h.timeline, h.hour, signal);
+    if (!index) continue;
+    count += index.objects.length;
+    if (dryRun) continue;
+    await deleteOrThrow(loc, `${keys.streamHour(loc, name, h.timeline, h.hour)}/index.json`, signal);
+    for (const o of index.objects) await deleteOrThrow(loc, o.key, signal);
+  }
+  return count;
+}

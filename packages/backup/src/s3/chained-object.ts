@@ -1,0 +1,60 @@
+/**
+ * A JSON object in S3 that only its current writer may replace: every write is conditional on
+ * the ETag of the previous one (`If-Match`), the first on nothing being there
+ * (`If-None-Match: *`). A refused write means another runner replaced it (fencing), so the
+ * writer stops. Writes are serialised; a state saved while a write is in flight is written
+ * next (only the newest state matters).
+ */
+import { FencedError } from '../errors.js';
+import { deleteObject, getJson, type S3Location } from './client.js';
+import { putConditional } from './conditional.js';
+import type { S3Capabilities } from './probe.js';
+
+/** A chained JSON object (a checkpoint). */
+export interface ChainedObject<T> {
+  /** The value last read or written, with its ETag (undefined before the first write). */
+  readonly etag: string | undefined;
+  /** Writes `value` (serialised now); resolves when it, or a newer value, is stored. */
+  save(value: T, signal?: AbortSignal): Promise<void>;
+  /** Deletes the object (after the work it described is committed). */
+  remove(signal?: AbortSignal): Promise<void>;
+}
+
+/** Reads the object at `key` (undefined when absent) and returns a writer chained to it. */
+export async function openChainedObject<T>(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, key: string, signal?: AbortSignal): Promise<{ value: T | undefined; object: ChainedObject<T> }> {
+  const found = await getJson<T>(loc, key, signal);
+  let etag = found?.etag;
+  let tail: Promise<void> = Promise.resolve();
+  let pending: Promise<void> | undefined;
+  let latest = '';
+  let failure: unknown;
+
+  const object: ChainedObject<T> = {
+    get etag() {
+      return etag;
+    },
+    save(value, signal) {
+      if (failure) return Promise.reject(failure);
+      latest = JSON.stringify(value);
+      if (pending) return pending;
+      const write = tail.then(async () => {
+        pending = undefined;
+        if (failure) throw failure;
+        const result = await putConditional(loc, caps, key, etag, latest, signal ? { signal } : {});
+        if (!result.written) throw (failure = new FencedError(`${key} was replaced by another runner`));
+        etag = result.etag;
+      });
+      pending = write;
+      tail = write.catch((error: unknown) => {
+        failure ??= error;
+      });
+      return write;
+    },
+    async remove(signal) {
+      await tail;
+      await deleteObject(loc, key, signal);
+      etag = undefined;
+    },
+  };
+  return { value: found?.value, object };
+}

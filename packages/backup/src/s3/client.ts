@@ -1,0 +1,224 @@
+/**
+ * The few S3 calls the package makes, over any `S3Client`: objects read and written whole
+ * (manifests, checkpoints, indexes, leases), conditional writes, listing, and the server's
+ * clock read from the `Date` header of a response. Every call takes an `AbortSignal`.
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+
+/** Anything with the `send` of an `S3Client` (a client from `@steadyfn/connections` fits). */
+export interface S3Sender {
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
+}
+
+/** Where a backup lives: a bucket, a key prefix, and the client to reach it. */
+export interface S3Location {
+  client: S3Sender;
+  bucket: string;
+  /** Key prefix without a trailing slash ('' for the bucket root). */
+  prefix: string;
+}
+
+/** Conditions for a write (S3 conditional writes). */
+export interface WriteCondition {
+  /** `'*'`: write only if no object exists at the key. */
+  ifNoneMatch?: '*';
+  /** Write only if the current object's ETag is this one. */
+  ifMatch?: string;
+}
+
+/** HTTP status of an SDK error, if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** The condition of a conditional write failed (412; some servers answer a missing If-Match key with 404). */
+export function isPreconditionFailed(error: unknown): boolean {
+  return statusOf(error) === 412 || (error as Error | null)?.name === 'PreconditionFailed';
+}
+
+/** S3's 409 `ConditionalRequestConflict`: another conditional write raced ours; retry. */
+export function isConditionalConflict(error: unknown): boolean {
+  return statusOf(error) === 409 && (error as Error | null)?.name !== 'BucketAlreadyOwnedByYou';
+}
+
+/** The object (or upload) does not exist. */
+export function isNotFound(error: unknown): boolean {
+  const name = (error as Error | null)?.name;
+  return statusOf(error) === 404 || name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchUpload';
+}
+
+/** Joins a prefix and a relative key. */
+export function joinKey(prefix: string, ...parts: string[]): string {
+  return [prefix, ...parts].filter((p) => p !== '').join('/');
+}
+
+/** Sends `command` and returns its output together with the server's `Date` header (epoch ms), when it sent one. */
+export async function sendTimed<T>(client: S3Sender, command: { middlewareStack?: { add: (...args: any[]) => void } }, signal?: AbortSignal): Promise<{ output: T; serverTime: number | undefined }> {
+  let serverTime: number | undefined;
+  command.middlewareStack?.add(
+    (next: (args: unknown) => Promise<{ response: { headers?: Record<string, string> } }>) => async (args: unknown) => {
+      const note = (headers: Record<string, string> | undefined): void => {
+        const parsed = headers?.date === undefined ? NaN : Date.parse(headers.date);
+        if (Number.isFinite(parsed)) serverTime = parsed;
+      };
+      try {
+        const result = await next(args);
+        note(result.response?.headers);
+        return result;
+      } catch (error) {
+        // An error answer (a 404) still carries the server's clock.
+        note((error as { $response?: { headers?: Record<string, string> } }).$response?.headers);
+        (error as { $serverTime?: number }).$serverTime = serverTime;
+        throw error;
+      }
+    },
+    { step: 'deserialize', name: 'steadyfnBackupServerDate' },
+  );
+  const output = (await client.send(command, signal ? { abortSignal: signal } : undefined)) as T;
+  return { output, serverTime };
+}
+
+/** Writes a whole object; resolves to its ETag. A failed condition rejects with the SDK's 412 error (see `isPreconditionFailed`). */
+export async function putObject(
+  loc: S3Location,
+  key: string,
+  body: Uint8Array | string,
+  options: WriteCondition & { contentType?: string; metadata?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<string> {
+  const command = new PutObjectCommand({
+    Bucket: loc.bucket,
+    Key: key,
+    Body: body,
+    ContentType: options.contentType ?? 'application/json',
+    ...(options.metadata ? { Metadata: options.metadata } : {}),
+    ...(options.ifNoneMatch ? { IfNoneMatch: options.ifNoneMatch } : {}),
+    ...(options.ifMatch ? { IfMatch: options.ifMatch } : {}),
+  });
+  const out = (await loc.client.send(command, options.signal ? { abortSignal: options.signal } : undefined)) as { ETag?: string };
+  return out.ETag ?? '';
+}
+
+/** An object read whole: its bytes, ETag and metadata. */
+export interface FetchedObject {
+  body: Buffer;
+  etag: string;
+  metadata: Record<string, string>;
+  lastModified?: Date;
+  serverTime?: number;
+}
+
+/** Reads a whole object (or the byte range `[start, end]` inclusive); `undefined` when it does not exist. */
+export async function getObject(loc: S3Location, key: string, options: { range?: [number, number]; signal?: AbortSignal } = {}): Promise<FetchedObject | undefined> {
+  const command = new GetObjectCommand({
+    Bucket: loc.bucket,
+    Key: key,
+    ...(options.range ? { Range: `bytes=${options.range[0]}-${options.range[1]}` } : {}),
+  });
+  try {
+    const { output, serverTime } = await sendTimed<{
+      Body?: { transformToByteArray(): Promise<Uint8Array> };
+      ETag?: string;
+      Metadata?: Record<string, string>;
+      LastModified?: Date;
+    }>(loc.client, command, options.signal);
+    const bytes = output.Body ? await output.Body.transformToByteArray() : new Uint8Array();
+    return {
+      body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      etag: output.ETag ?? '',
+      metadata: output.Metadata ?? {},
+      ...(output.LastModified ? { lastModified: output.LastModified } : {}),
+      ...(serverTime === undefined ? {} : { serverTime }),
+    };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Reads and parses a JSON object; `undefined` when it does not exist. */
+export async function getJson<T>(loc: S3Location, key: string, signal?: AbortSignal): Promise<{ value: T; etag: string; serverTime?: number; lastModified?: Date } | undefined> {
+  const fetched = await getObject(loc, key, signal ? { signal } : {});
+  if (!fetched) return undefined;
+  return {
+    value: JSON.parse(fetched.body.toString('utf8')) as T,
+    etag: fetched.etag,
+    ...(fetched.serverTime === undefined ? {} : { serverTime: fetched.serverTime }),
+    ...(fetched.lastModified ? { lastModified: fetched.lastModified } : {}),
+  };
+}
+
+/** Size and ETag of an object; `undefined` when it does not exist. */
+export async function headObject(loc: S3Location, key: string, signal?: AbortSignal): Promise<{ size: number; etag: string; metadata: Record<string, string> } | undefined> {
+  try {
+    const out = (await loc.client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: key }), signal ? { abortSignal: signal } : undefined)) as {
+      ContentLength?: number;
+      ETag?: string;
+      Metadata?: Record<string, string>;
+    };
+    return { size: out.ContentLength ?? 0, etag: out.ETag ?? '', metadata: out.Metadata ?? {} };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Deletes one object. A missing object is not an error (S3 answers 204 either way). */
+export async function deleteObject(loc: S3Location, key: string, signal?: AbortSignal): Promise<void> {
+  await loc.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: key }), signal ? { abortSignal: signal } : undefined);
+}
+
+/** Lists keys (and, with a delimiter, common prefixes) under `prefix`, following continuation tokens. */
+export async function listKeys(
+  loc: S3Location,
+  prefix: string,
+  options: { delimiter?: string; signal?: AbortSignal } = {},
+): Promise<{ keys: Array<{ key: string; size: number }>; prefixes: string[] }> {
+  const keys: Array<{ key: string; size: number }> = [];
+  const prefixes: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = (await loc.client.send(
+      new ListObjectsV2Command({
+        Bucket: loc.bucket,
+        Prefix: prefix,
+        ...(options.delimiter ? { Delimiter: options.delimiter } : {}),
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+      options.signal ? { abortSignal: options.signal } : undefined,
+    )) as {
+      Contents?: Array<{ Key?: string; Size?: number }>;
+      CommonPrefixes?: Array<{ Prefix?: string }>;
+      IsTruncated?: boolean;
+      NextContinuationToken?: string;
+    };
+    for (const c of out.Contents ?? []) if (c.Key) keys.push({ key: c.Key, size: c.Size ?? 0 });
+    for (const p of out.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+  return { keys, prefixes };
+}
+
+/**
+ * A client built with the SDK's flexible checksums turned off (`WHEN_REQUIRED`), from the
+ * configuration of `client`: used when the probe finds that the server breaks on the default
+ * CRC checksums (aws-chunked uploads, checksum validation of ranged reads).
+ */
+export function withoutDefaultChecksums(client: S3Sender): S3Sender {
+  const config = (client as { config?: Record<string, unknown> }).config;
+  if (!config) return client;
+  const pick: Record<string, unknown> = {};
+  for (const field of ['region', 'credentials', 'endpoint', 'forcePathStyle', 'maxAttempts', 'retryMode', 'requestHandler', 'logger']) {
+    if (config[field] !== undefined) pick[field] = config[field];
+  }
+  // A custom endpoint resolved by the SDK is kept by `endpoint`; without one, the default resolver applies.
+  if ((config as { isCustomEndpoint?: boolean }).isCustomEndpoint === false) delete pick.endpoint;
+  return new S3Client({ ...pick, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+}

@@ -1,0 +1,69 @@
+/**
+ * Create-only and compare-and-swap writes. With a server that honours conditional writes they
+ * are atomic; without (found by the probe) they fall back to a read before the write, which
+ * leaves a race window that the job lease closes (documented in the README).
+ * S3's 409 `ConditionalRequestConflict` is retried (p-retry), as AWS documents.
+ */
+import pRetry, { AbortError } from 'p-retry';
+import { headObject, isConditionalConflict, isNotFound, isPreconditionFailed, putObject, type S3Location } from './client.js';
+import type { S3Capabilities } from './probe.js';
+
+/** The result of a conditional write: written with this ETag, or refused because the condition failed. */
+export type ConditionalResult = { written: true; etag: string } | { written: false };
+
+interface WriteOptions {
+  contentType?: string;
+  metadata?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+function retryConflicts<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  return pRetry(
+    async () => {
+      try {
+        return await work();
+      } catch (error) {
+        if (isConditionalConflict(error)) throw error;
+        throw new AbortError(error as Error);
+      }
+    },
+    { retries: 4, minTimeout: 50, maxTimeout: 800, ...(signal ? { signal } : {}) },
+  );
+}
+
+/** Writes `body` at `key` only if nothing is there (`If-None-Match: *`). */
+export async function putIfAbsent(loc: S3Location, caps: Pick<S3Capabilities, 'ifNoneMatch'>, key: string, body: Uint8Array | string, options: WriteOptions = {}): Promise<ConditionalResult> {
+  return retryConflicts(async () => {
+    if (!caps.ifNoneMatch && (await headObject(loc, key, options.signal))) return { written: false };
+    try {
+      const etag = await putObject(loc, key, body, { ...options, ...(caps.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}) });
+      return { written: true, etag };
+    } catch (error) {
+      if (isPreconditionFailed(error)) return { written: false };
+      throw error;
+    }
+  }, options.signal);
+}
+
+/** Replaces the object at `key` only if its ETag is still `etag` (`If-Match`). */
+export async function putIfMatch(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch'>, key: string, etag: string, body: Uint8Array | string, options: WriteOptions = {}): Promise<ConditionalResult> {
+  return retryConflicts(async () => {
+    if (!caps.ifMatch) {
+      const current = await headObject(loc, key, options.signal);
+      if (current?.etag !== etag) return { written: false };
+    }
+    try {
+      const written = await putObject(loc, key, body, { ...options, ...(caps.ifMatch ? { ifMatch: etag } : {}) });
+      return { written: true, etag: written };
+    } catch (error) {
+      // S3 answers If-Match on a missing key with 404; some servers with 412.
+      if (isPreconditionFailed(error) || isNotFound(error)) return { written: false };
+      throw error;
+    }
+  }, options.signal);
+}
+
+/** Creates (`etag` undefined) or replaces (`etag` given) an object conditionally. */
+export function putConditional(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, key: string, etag: string | undefined, body: Uint8Array | string, options: WriteOptions = {}): Promise<ConditionalResult> {
+  return etag === undefined ? putIfAbsent(loc, caps, key, body, options) : putIfMatch(loc, caps, key, etag, body, options);
+}

@@ -1,0 +1,119 @@
+/**
+ * One S3 multipart upload, driven part by part so that a resume can continue it: create,
+ * upload a part (re-uploading a part number replaces it), list the parts S3 holds (paginated:
+ * 1,000 per page), complete with an explicit part list (parts not listed are discarded) and
+ * abort. https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { isNotFound, type S3Location } from './client.js';
+
+/** A part as S3 holds it. */
+export interface StoredPart {
+  number: number;
+  etag: string;
+  size: number;
+}
+
+function opts(signal?: AbortSignal): { abortSignal: AbortSignal } | undefined {
+  return signal ? { abortSignal: signal } : undefined;
+}
+
+/** Starts an upload; resolves to its upload id. With `checksums`, parts carry a CRC32 the server checks. */
+export async function createUpload(loc: S3Location, key: string, options: { checksums: boolean; contentType?: string; signal?: AbortSignal }): Promise<string> {
+  const out = (await loc.client.send(
+    new CreateMultipartUploadCommand({
+      Bucket: loc.bucket,
+      Key: key,
+      ContentType: options.contentType ?? 'application/gzip',
+      ...(options.checksums ? { ChecksumAlgorithm: 'CRC32' } : {}),
+    }),
+    opts(options.signal),
+  )) as { UploadId?: string };
+  if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+  return out.UploadId;
+}
+
+/** Uploads (or replaces) part `number`; resolves to its ETag. */
+export async function uploadPart(loc: S3Location, key: string, uploadId: string, number: number, body: Buffer, options: { crc32?: string; signal?: AbortSignal } = {}): Promise<string> {
+  const out = (await loc.client.send(
+    new UploadPartCommand({
+      Bucket: loc.bucket,
+      Key: key,
+      UploadId: uploadId,
+      PartNumber: number,
+      Body: body,
+      ContentLength: body.length,
+      ...(options.crc32 ? { ChecksumCRC32: options.crc32 } : {}),
+    }),
+    opts(options.signal),
+  )) as { ETag?: string };
+  if (!out.ETag) throw new Error('UploadPart returned no ETag');
+  return out.ETag;
+}
+
+/**
+ * Every part S3 holds for the upload, in part order, or `undefined` when the upload no longer
+ * exists (completed, aborted, or removed by a lifecycle rule). Pages are followed by the
+ * highest part number seen (some servers' `NextPartNumberMarker` is off by one).
+ */
+export async function listParts(loc: S3Location, key: string, uploadId: string, signal?: AbortSignal): Promise<StoredPart[] | undefined> {
+  const parts = new Map<number, StoredPart>();
+  let marker: number | undefined;
+  for (;;) {
+    let out: { Parts?: Array<{ PartNumber?: number; ETag?: string; Size?: number }>; IsTruncated?: boolean };
+    try {
+      out = (await loc.client.send(
+        new ListPartsCommand({ Bucket: loc.bucket, Key: key, UploadId: uploadId, ...(marker === undefined ? {} : { PartNumberMarker: String(marker) }) }),
+        opts(signal),
+      )) as typeof out;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    let highest = marker ?? 0;
+    for (const p of out.Parts ?? []) {
+      if (p.PartNumber === undefined || !p.ETag) continue;
+      parts.set(p.PartNumber, { number: p.PartNumber, etag: p.ETag, size: p.Size ?? 0 });
+      highest = Math.max(highest, p.PartNumber);
+    }
+    if (!out.IsTruncated || highest === (marker ?? 0)) break;
+    marker = highest;
+  }
+  return [...parts.values()].sort((a, b) => a.number - b.number);
+}
+
+/** Completes the upload from exactly these parts. */
+export async function completeUpload(
+  loc: S3Location,
+  key: string,
+  uploadId: string,
+  parts: ReadonlyArray<{ number: number; etag: string; crc32?: string }>,
+  options: { ifNoneMatch?: boolean; signal?: AbortSignal } = {},
+): Promise<string> {
+  const out = (await loc.client.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: loc.bucket,
+      Key: key,
+      UploadId: uploadId,
+      ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+      MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.number, ETag: p.etag, ...(p.crc32 ? { ChecksumCRC32: p.crc32 } : {}) })) },
+    }),
+    opts(options.signal),
+  )) as { ETag?: string };
+  return out.ETag ?? '';
+}
+
+/** Aborts the upload; an upload already gone is not an error. */
+export async function abortUpload(loc: S3Location, key: string, uploadId: string): Promise<void> {
+  try {
+    await loc.client.send(new AbortMultipartUploadCommand({ Bucket: loc.bucket, Key: key, UploadId: uploadId }));
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Copies one dataset: source records → NDJSON → a gzip member per part → multipart upload,
+ * segment after segment. Stops starting parts when told to (the deadline nears); the part
+ * being built is then dropped and its records are read again on resume.
+ */
+import { SourceReadError, describeError } from '../errors.js';
+import { ContentHash } from '../format/content-hash.js';
+import { GzipPartEncoder } from '../format/gzip-part.js';
+import { createUpload } from '../s3/multipart.js';
+import { MAX_PARTS, partTarget } from '../s3/part-size.js';
+import { keys } from '../target.js';
+import type { DatasetInfo } from '../sources/types.js';
+import { SegmentUpload, type DonePart } from './segment.js';
+import type { ResolvedSnapshotOptions } from './options.js';
+import type { S3Location } from '../s3/client.js';
+
+/** A dataset's progress, as checkpoints hold it. */
+export interface CheckpointDataset {
+  name: string;
+  done: boolean;
+  /** Completed segments. */
+  segments: Array<{ index: number; key: string; parts: DonePart[] }>;
+  /** The segment being uploaded. */
+  current?: { index: number; key: string; uploadId: string; parts: DonePart[] };
+}
+
+/** What the copy needs from the run. */
+export interface CopyContext {
+  options: ResolvedSnapshotOptions;
+  loc: S3Location;
+  backupId: string;
+  serverChecksums: boolean;
+  signal?: AbortSignal;
+  /** Persist progress (the checkpoint); failures surface through `shouldStop`/`failure`. */
+  save: () => void;
+  /** True when no new part should be started (deadline, lost lease). */
+  shouldStop: (estimatedPartMs: number) => boolean;
+  /** A failure from saving the checkpoint or renewing the lease: rethrown at once. */
+  failure: () => unknown;
+}
+
+/** The source's records; a failure reading them becomes a `SourceReadError` (class and code only). */
+async function* fromSource<T>(records: AsyncIterable<T>, dataset: string): AsyncGenerator<T> {
+  const iterator = records[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      let next: IteratorResult<T>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        finished = true;
+        throw new SourceReadError(`reading ${dataset} from the source failed (${describeError(error)})`, error);
+      }
+      if (next.done) {
+        finished = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    // Stopped early (deadline, failure downstream): close the source's cursor.
+    if (!finished) await iterator.return?.();
+  }
+}
+
+/** Where to resume reading: the resume point of the last finished part, if any. */
+export function resumePoint(ds: CheckpointDataset): unknown {
+  const parts = ds.current?.parts.length ? ds.current.parts : ds.segments.at(-1)?.parts;
+  return parts?.at(-1)?.resume;
+}
+
+/** Copies `info` into `ds` until done (`'done'`) or told to stop (`'stopped'`, with the open segment's uploads settled). */
+export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info: DatasetInfo): Promise<{ outcome: 'done' | 'stopped'; segment?: SegmentUpload }> {
+  const { options, loc } = run;
+  let segment: SegmentUpload | undefined;
+  const segmentFor = (current: NonNullable<CheckpointDataset['current']>): SegmentUpload =>
+    new SegmentUpload({
+      loc,
+      key: current.key,
+      uploadId: current.uploadId,
+      parts: current.parts,
+      partsInFlight: options.plan.partsInFlight,
+      serverChecksums: run.serverChecksums,
+      onProgress: (parts) => {
+        if (ds.current && ds.current.uploadId === current.uploadId) ds.current.parts = parts;
+        run.save();
+      },
+      ...(run.signal ? { signal: run.signal } : {}),
+    });
+  if (ds.current) segment = segmentFor(ds.current);
+
+  const openSegment = async (): Promise<SegmentUpload> => {
+    const index = ds.segments.length;
+    const key = keys.segment(loc, run.backupId, ds.name, index);
+    const uploadId = await createUpload(loc, key, { checksums: run.serverChecksums, ...(run.signal ? { signal: run.signal } : {}) });
+    ds.current = { index, key, uploadId, parts: [] };
+    run.save();
+    return (segment = segmentFor(ds.current));
+  };
+  const closeSegment = async (open: SegmentUpload): Promise<void> => {
+    const parts = await open.complete();
+    ds.segments.push({ index: ds.current!.index, key: open.key, parts });
+    delete ds.current;
+    segment = undefined;
+    run.save();
+  };
+
+  let encoder: GzipPartEncoder | undefined;
+  let digest = new ContentHash();
+  let resume: unknown;
+  let partStarted = Date.now();
+  let estimateMs = 0;
+  const emit = async (): Promise<void> => {
+    const part = await encoder!.finish();
+    encoder = undefined;
+    const open = segment ?? (await openSegment());
+    await open.submit(part, { digest: digest.toHex(), resume });
+    digest = new ContentHash();
+    estimateMs = Math.max(Date.now() - partStarted, open.lastUploadMs);
+    partStarted = Date.now();
+    if (open.bytes >= options.segmentBytes || open.partNumber > MAX_PARTS) await closeSegment(open);
+  };
+
+  let seen = 0;
+  let stopped = false;
+  for await (const record of fromSource(options.source.read(info, resumePoint(ds), run.signal), ds.name)) {
+    if (encoder === undefined || (++seen & 255) === 0) {
+      const failure = run.failure();
+      if (failure) throw failure;
+      if (run.shouldStop(estimateMs)) {
+        stopped = true;
+        break;
+      }
+    }
+    if (!encoder) {
+      encoder = new GzipPartEncoder(options.compressionLevel);
+      partStarted = Date.now();
+    }
+    const pending = encoder.add(record.line, record.key);
+    if (pending) await pending;
+    digest.add(record.digest);
+    resume = record.resume;
+    if (encoder.compressedBytes >= partTarget(options.plan, segment?.partNumber ?? 1)) await emit();
+  }
+  if (stopped) {
+    encoder?.discard();
+    if (segment) await segment.settle();
+    return segment ? { outcome: 'stopped', segment } : { outcome: 'stopped' };
+  }
+  if (encoder && encoder.records > 0) await emit();
+  if (segment) await closeSegment(segment);
+  ds.done = true;
+  run.save();
+  return { outcome: 'done' };
+}

@@ -1,0 +1,23 @@
+/**
+ * A snapshot's stream mark: the named stream backup's checkpointed position when the snapshot
+ * starts (and ends). Everything after the start mark is replayed on a point-in-time restore;
+ * everything up to it was already in the database when the snapshot began reading.
+ */
+import { getJson, type S3Location } from '../s3/client.js';
+import { keys } from '../target.js';
+
+/** A stream position as marks and checkpoints record it. */
+export interface StreamMark {
+  name: string;
+  timeline: number;
+  /** Number of the last object written on the timeline (0: none yet). */
+  seq: number;
+  /** Source position of the last archived record (null: none yet). */
+  position: string | null;
+}
+
+/** The stream's current mark (its checkpoint), or the empty mark of timeline 1 when it has none yet. */
+export async function streamMark(loc: S3Location, name: string, signal?: AbortSignal): Promise<StreamMark> {
+  const found = await getJson<{ timeline: number; seq: number; position: string | null }>(loc, keys.streamCheckpoint(loc, name), signal);
+  return found ? { name, timeline: found.value.timeline, seq: found.value.seq, position: found.value.position } : { name, timeline: 1, seq: 0, position: null };
+}

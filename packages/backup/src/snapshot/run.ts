@@ -1,0 +1,289 @@
+/**
+ * One invocation of a snapshot job: take the job's lease, continue the checkpointed backup
+ * (reconciled with `ListParts`) or start a new one, copy datasets until done or the deadline
+ * nears, then commit the manifest with `If-None-Match: *`. A failed upload is aborted; a
+ * deadline leaves a checkpoint that the next invocation continues from.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { BackupError, FencedError, LeaseHeldError, StorageError, describeError } from '../errors.js';
+import { logOf, remaining, type RunContext } from '../context.js';
+import { ContentHash } from '../format/content-hash.js';
+import { MANIFEST_FORMAT_VERSION, parseManifest, segmentChecksum, serializeManifest, type ManifestBody, type ManifestDataset, type PositionMark } from '../format/manifest.js';
+import { s3LeaseStore } from '../lease/s3.js';
+import { openChainedObject } from '../s3/chained-object.js';
+import { getObject, type S3Location } from '../s3/client.js';
+import { putIfAbsent } from '../s3/conditional.js';
+import { abortUpload, listParts } from '../s3/multipart.js';
+import { probeS3 } from '../s3/probe.js';
+import type { SourceDescription } from '../sources/types.js';
+import { keys } from '../target.js';
+import { copyDataset, type CheckpointDataset } from './copy.js';
+import type { ResolvedSnapshotOptions } from './options.js';
+import { streamMark } from './mark.js';
+import { VERSION } from '../version.js';
+
+/** A snapshot job's checkpoint (`jobs/<job>/checkpoint.json`). */
+export interface SnapshotCheckpoint {
+  formatVersion: 1;
+  job: string;
+  backupId: string;
+  fence: number;
+  owner: string;
+  startedAt: string;
+  start: PositionMark;
+  description: SourceDescription;
+  datasets: CheckpointDataset[];
+  warnings: string[];
+  updatedAt: string;
+}
+
+/** The result of one invocation. */
+export type SnapshotResult =
+  | {
+      status: 'complete';
+      backupId: string;
+      manifestKey: string;
+      datasets: Array<{ name: string; count: number; segments: number }>;
+      records: number;
+      bytes: number;
+      /** This invocation continued a checkpointed backup. */
+      resumed: boolean;
+      /** Parts S3 held that the checkpoint did not know (replaced or discarded). */
+      strayParts: number;
+      durationMs: number;
+    }
+  | {
+      status: 'checkpointed';
+      backupId: string;
+      reason: 'deadline' | 'signal';
+      datasetsDone: number;
+      datasetsTotal: number;
+      resumed: boolean;
+      strayParts: number;
+      durationMs: number;
+    };
+
+/** Checks the checkpoint's open segments against `ListParts`; drops a segment S3 no longer holds or holds differently. */
+async function reconcile(loc: S3Location, state: SnapshotCheckpoint): Promise<number> {
+  let stray = 0;
+  for (const ds of state.datasets) {
+    const current = ds.current;
+    if (!current) continue;
+    const stored = await listParts(loc, current.key, current.uploadId);
+    const byNumber = new Map((stored ?? []).map((p) => [p.number, p]));
+    const intact = stored !== undefined && current.parts.every((p) => byNumber.get(p.number)?.etag === p.etag && byNumber.get(p.number)?.size === p.bytes);
+    if (!intact) {
+      // The upload is gone (aborted, lifecycle rule) or differs: start this segment again.
+      if (stored) await abortUpload(loc, current.key, current.uploadId);
+      delete ds.current;
+      continue;
+    }
+    // Parts uploaded after the last checkpoint: re-uploading their numbers replaces them, and
+    // completing with an explicit list discards any left over.
+    stray += (stored ?? []).filter((p) => p.number > current.parts.length).length;
+  }
+  return stray;
+}
+
+function manifestDataset(ds: CheckpointDataset, info: SourceDescription['datasets'][number]): ManifestDataset {
+  const hash = new ContentHash();
+  let count = 0;
+  const segments = ds.segments.map((segment) => {
+    for (const p of segment.parts) {
+      hash.add(Buffer.from(p.digest, 'hex'));
+      count += p.records;
+    }
+    return {
+      key: segment.key,
+      bytes: segment.parts.reduce((s, p) => s + p.bytes, 0),
+      sha256: segmentChecksum(segment.parts),
+      records: segment.parts.reduce((s, p) => s + p.records, 0),
+      rawBytes: segment.parts.reduce((s, p) => s + p.rawBytes, 0),
+      firstKey: segment.parts[0]?.firstKey ?? '',
+      lastKey: segment.parts.at(-1)?.lastKey ?? '',
+      parts: segment.parts.map(({ number, offset, bytes, sha256, crc32, records, rawBytes, firstKey, lastKey }) => ({ number, offset, bytes, sha256, crc32, records, rawBytes, firstKey, lastKey })),
+    };
+  });
+  return {
+    name: ds.name,
+    kind: info.kind,
+    count,
+    contentHash: hash.toHex(),
+    encoding: info.encoding,
+    ...(info.options ? { options: info.options } : {}),
+    ...(info.indexes ? { indexes: info.indexes } : {}),
+    segments,
+  };
+}
+
+/** Runs one invocation of the job described by `options`. */
+export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunContext = {}): Promise<SnapshotResult> {
+  const started = Date.now();
+  const log = logOf(ctx);
+  const signal = ctx.signal;
+  const { client, capabilities } = await probeS3(options.loc, signal);
+  const loc: S3Location = { ...options.loc, client };
+  const leases = s3LeaseStore(loc, capabilities);
+  const owner = ctx.requestId ?? uuidv7();
+  const leaseKey = keys.jobLease(options.job);
+  const claim = await leases.claim({ key: leaseKey, owner, leaseMs: options.leaseMs }, signal ? { signal } : {});
+  if (!claim.claimed) throw new LeaseHeldError(`snapshot job "${options.job}" is held by another runner until ${new Date(claim.record.expiresAt).toISOString()}`);
+  const fence = claim.fence;
+
+  let failure: unknown;
+  const renewal = setInterval(() => {
+    leases.renew({ key: leaseKey, owner, fence, leaseMs: options.leaseMs }).then(
+      (kept) => {
+        if (!kept) failure ??= new FencedError(`snapshot job "${options.job}": lease lost to another runner`);
+      },
+      (error: unknown) => void (failure ??= error),
+    );
+  }, Math.max(500, Math.floor(options.leaseMs / 3)));
+  renewal.unref?.();
+
+  let state: SnapshotCheckpoint | undefined;
+  let strayParts = 0;
+  let resumed = false;
+  let checkpoint: Awaited<ReturnType<typeof openChainedObject<SnapshotCheckpoint>>>['object'] | undefined;
+  const save = (): Promise<void> => {
+    state!.updatedAt = new Date().toISOString();
+    const saving = checkpoint!.save(state!);
+    saving.catch((error: unknown) => void (failure ??= error));
+    return saving;
+  };
+
+  try {
+    const opened = await openChainedObject<SnapshotCheckpoint>(loc, capabilities, keys.jobCheckpoint(loc, options.job), signal);
+    checkpoint = opened.object;
+    const previous = opened.value;
+    resumed = previous !== undefined;
+    if (previous) {
+      state = { ...previous, fence, owner };
+      strayParts = await reconcile(loc, state);
+    } else {
+      const description = await options.source.describe(signal);
+      state = {
+        formatVersion: 1,
+        job: options.job,
+        backupId: uuidv7(),
+        fence,
+        owner,
+        startedAt: new Date().toISOString(),
+        start: await mark(options, loc, signal),
+        description,
+        datasets: description.datasets.map((d) => ({ name: d.name, done: false, segments: [] })),
+        warnings: [...description.warnings],
+        updatedAt: new Date().toISOString(),
+      };
+    }
+    const current = state;
+    await save();
+    let reason: 'deadline' | 'signal' | undefined;
+    for (const ds of current.datasets) {
+      if (ds.done) continue;
+      const info = current.description.datasets.find((d) => d.name === ds.name)!;
+      const { outcome } = await copyDataset(
+        {
+          options,
+          loc,
+          backupId: current.backupId,
+          serverChecksums: capabilities.serverChecksums,
+          ...(signal ? { signal } : {}),
+          save: () => void save(),
+          failure: () => failure,
+          shouldStop: (estimateMs) => {
+            if (signal?.aborted) return (reason = 'signal'), true;
+            if (remaining(ctx) < options.reserveMs + 2 * estimateMs) return (reason = 'deadline'), true;
+            return false;
+          },
+        },
+        ds,
+        info,
+      );
+      if (outcome === 'stopped') break;
+    }
+    if (failure) throw failure;
+    for (const note of options.source.notes?.() ?? []) if (!current.warnings.includes(note)) current.warnings.push(note);
+    if (reason) {
+      await save();
+      await leases.settle({ key: leaseKey, owner, fence });
+      const done = current.datasets.filter((d) => d.done).length;
+      log.info('snapshot backup checkpointed', { job: options.job, backupId: current.backupId, reason, datasetsDone: done });
+      return { status: 'checkpointed', backupId: current.backupId, reason, datasetsDone: done, datasetsTotal: current.datasets.length, resumed, strayParts, durationMs: Date.now() - started };
+    }
+
+    const body: ManifestBody = {
+      formatVersion: MANIFEST_FORMAT_VERSION,
+      tool: { name: '@steadyfn/backup', version: VERSION },
+      backupId: current.backupId,
+      job: options.job,
+      kind: 'snapshot',
+      source: {
+        kind: current.description.kind,
+        engine: current.description.engine,
+        serverVersion: current.description.serverVersion,
+        ...(current.description.database === undefined ? {} : { database: current.description.database }),
+        ...(current.description.rdbVersion === undefined ? {} : { rdbVersion: current.description.rdbVersion }),
+        ...(current.description.cluster === undefined ? {} : { cluster: current.description.cluster }),
+      },
+      consistency: 'fuzzy',
+      start: current.start,
+      end: await mark(options, loc, signal),
+      encoding: current.description.kind === 'mongodb' ? 'ejson-canonical-v2' : 'redis-v1',
+      compression: 'gzip-member-per-part',
+      datasets: current.datasets.map((ds) => manifestDataset(ds, current.description.datasets.find((d) => d.name === ds.name)!)),
+      warnings: current.warnings,
+      storage: { conditionalWrites: capabilities.ifNoneMatch && capabilities.ifMatch, serverChecksums: capabilities.serverChecksums },
+    };
+    await commitManifest(loc, capabilities, body, signal);
+    await checkpoint!.remove();
+    await leases.settle({ key: leaseKey, owner, fence });
+    const records = body.datasets.reduce((s, d) => s + d.count, 0);
+    const bytes = body.datasets.reduce((s, d) => s + d.segments.reduce((t, g) => t + g.bytes, 0), 0);
+    log.info('snapshot backup complete', { job: options.job, backupId: current.backupId, records, bytes, resumed });
+    return {
+      status: 'complete',
+      backupId: current.backupId,
+      manifestKey: keys.manifest(loc, current.backupId),
+      datasets: body.datasets.map((d) => ({ name: d.name, count: d.count, segments: d.segments.length })),
+      records,
+      bytes,
+      resumed,
+      strayParts,
+      durationMs: Date.now() - started,
+    };
+  } catch (error) {
+    const aborted = signal?.aborted === true;
+    if (state && checkpoint && !aborted && !(error instanceof FencedError)) {
+      // A failed upload is aborted: no partial object, no manifest. Completed segments stay for the next run.
+      for (const ds of state.datasets) {
+        if (!ds.current) continue;
+        await abortUpload(loc, ds.current.key, ds.current.uploadId).catch(() => undefined);
+        delete ds.current;
+      }
+      await checkpoint.save(state).catch(() => undefined);
+    }
+    if (!(error instanceof FencedError)) await leases.settle({ key: leaseKey, owner, fence }).catch(() => undefined);
+    log.error('snapshot backup failed', { job: options.job, backupId: state?.backupId, error: describeError(error) });
+    if (error instanceof BackupError || aborted) throw error;
+    throw new StorageError(`snapshot job "${options.job}" failed (${describeError(error)}); the upload was aborted`, error);
+  } finally {
+    clearInterval(renewal);
+  }
+}
+
+async function mark(options: ResolvedSnapshotOptions, loc: S3Location, signal?: AbortSignal): Promise<PositionMark> {
+  const serverTime = await options.source.serverTime(signal).catch(() => undefined);
+  const stream = options.stream === undefined ? undefined : await streamMark(loc, options.stream, signal);
+  return { time: new Date().toISOString(), ...(serverTime ? { serverTime } : {}), ...(stream ? { stream } : {}) };
+}
+
+async function commitManifest(loc: S3Location, caps: { ifNoneMatch: boolean }, body: ManifestBody, signal?: AbortSignal): Promise<void> {
+  const key = keys.manifest(loc, body.backupId);
+  const written = await putIfAbsent(loc, caps, key, serializeManifest(body), signal ? { signal } : {});
+  if (written.written) return;
+  // A manifest is already there: ours from an earlier attempt that died before removing the checkpoint.
+  const existing = await getObject(loc, key, signal ? { signal } : {});
+  const manifest = existing ? parseManifest(existing.body.toString('utf8'), key) : undefined;
+  if (manifest?.backupId !== body.backupId) throw new FencedError(`a different manifest exists at ${key}`);
+}

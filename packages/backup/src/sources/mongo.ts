@@ -1,0 +1,162 @@
+/**
+ * MongoDB-compatible snapshot source (MongoDB, FerretDB): each collection read in `_id` order
+ * and written as canonical Extended JSON v2 (the `bson` package's EJSON, so types survive),
+ * with its indexes (TTL included), options and validator from `listCollections`/`listIndexes`.
+ *
+ * Resume is by `_id` range, never by keeping a cursor alive across invocations (idle cursors
+ * time out after 10 minutes and FerretDB lacks `noCursorTimeout`). A range query only matches
+ * within one BSON type, so a resume reads the rest of the last `_id`'s type by range and every
+ * later type (in BSON sort order) by `$type`. `_id`s of types FerretDB has no `$type` alias for
+ * (MinKey, MaxKey, symbol, JavaScript) are not reached by a resume: keep `_id`s to the common types.
+ */
+import { EJSON } from 'bson';
+import { intOption, invalidOption } from '@steadyfn/handler/internal';
+import { sha256 } from '../format/content-hash.js';
+import { readAhead } from './read-ahead.js';
+import type { ClientInput, DatasetInfo, SnapshotRecord, SnapshotSource, SourceDescription } from './types.js';
+import { resolveClient } from './types.js';
+
+/** The part of a `mongodb` `Db` this source uses. */
+export interface MongoDbLike {
+  readonly databaseName: string;
+  collection(name: string): any;
+  command(command: Record<string, unknown>, options?: Record<string, unknown>): Promise<any>;
+  listCollections(filter?: Record<string, unknown>, options?: Record<string, unknown>): { toArray(): Promise<any[]> };
+}
+
+/** Options of `mongoSource()`. */
+export interface MongoSourceOptions {
+  /** The database to back up: a `Db`, or a function giving one (e.g. `async () => (await store.get()).db`). */
+  db: ClientInput<MongoDbLike>;
+  /** Collections to back up. @default every collection except `system.*` */
+  collections?: string[];
+  /** Documents per `find` batch. @default 1000 */
+  batchSize?: number;
+}
+
+/** `_id` type brackets in BSON comparison order, by `$type` aliases FerretDB also knows. */
+const BRACKETS = ['null', 'number', 'string', 'object', 'binData', 'objectId', 'bool', 'date', 'timestamp', 'regex'] as const;
+
+interface MongoResume {
+  /** Index into BRACKETS of the last `_id`'s type. */
+  bracket: number;
+  /** Canonical EJSON of the last `_id` written. */
+  lastId: string;
+}
+
+/** Whether the server is FerretDB (its `buildInfo` carries `ferretdbVersion`). */
+export async function mongoEngine(db: MongoDbLike, signal?: AbortSignal): Promise<{ engine: 'ferretdb' | 'mongodb'; version: string }> {
+  const info = (await db.command({ buildInfo: 1 }, signal ? { signal } : undefined)) as { version?: string; ferretdbVersion?: string };
+  return info.ferretdbVersion !== undefined ? { engine: 'ferretdb', version: `${info.version ?? 'unknown'} (FerretDB ${info.ferretdbVersion})` } : { engine: 'mongodb', version: info.version ?? 'unknown' };
+}
+
+/** Canonical Extended JSON v2 of a value (the manifest's and the segments' encoding). */
+export function toEjson(value: unknown): string {
+  return EJSON.stringify(value, { relaxed: false });
+}
+
+/**
+ * Backs up MongoDB collections.
+ *
+ * @example
+ * const source = mongoSource({ db: async () => (await store.get()).db, collections: ['orders', 'customers'] });
+ * @throws {ConfigurationError} `db` missing, `collections` not a list of names, `batchSize` out of range
+ */
+export function mongoSource(options: MongoSourceOptions): SnapshotSource {
+  if (options === null || typeof options !== 'object' || options.db === undefined || options.db === null) invalidOption('mongoSource', 'db', 'a mongodb Db or a function giving one', options?.db);
+  if (options.collections !== undefined && (!Array.isArray(options.collections) || options.collections.some((c) => typeof c !== 'string' || c === ''))) {
+    invalidOption('mongoSource', 'collections', 'an array of collection names', options.collections);
+  }
+  const batchSize = intOption('mongoSource', 'batchSize', options.batchSize, 1000, 1, 100_000);
+
+  return {
+    kind: 'mongodb',
+
+    async describe(signal) {
+      const db = await resolveClient(options.db);
+      const { engine, version } = await mongoEngine(db, signal);
+      const listed = (await db.listCollections({}, { nameOnly: false }).toArray()) as Array<{ name: string; type?: string; options?: Record<string, unknown> }>;
+      const byName = new Map(listed.filter((c) => c.type !== 'view' && !c.name.startsWith('system.')).map((c) => [c.name, c]));
+      const names = options.collections ?? [...byName.keys()].sort();
+      const datasets: DatasetInfo[] = [];
+      for (const name of names) {
+        const indexes = ((await db.collection(name).indexes()) as Array<Record<string, unknown>>)
+          .filter((i) => i.name !== '_id_')
+          .map(({ name: indexName, key, v: _v, ns: _ns, ...rest }) => ({ name: String(indexName), key: key as Record<string, unknown>, options: JSON.parse(toEjson(rest)) as Record<string, unknown> }));
+        const info = byName.get(name);
+        datasets.push({
+          name,
+          kind: 'mongodb-collection',
+          encoding: 'ejson',
+          options: JSON.parse(toEjson(info?.options ?? {})) as Record<string, unknown>,
+          indexes,
+        });
+      }
+      const description: SourceDescription = { kind: 'mongodb', engine, serverVersion: version, database: db.databaseName, datasets, warnings: [] };
+      return description;
+    },
+
+    async serverTime(signal) {
+      const db = await resolveClient(options.db);
+      const hello = (await db.command({ hello: 1 }, signal ? { signal } : undefined)) as { localTime?: Date };
+      return hello.localTime instanceof Date ? hello.localTime.toISOString() : undefined;
+    },
+
+    read(dataset, resume, signal) {
+      return readCollection(options.db, dataset.name, resume as MongoResume | undefined, batchSize, signal);
+    },
+  };
+}
+
+async function* readCollection(input: ClientInput<MongoDbLike>, name: string, resume: MongoResume | undefined, batchSize: number, signal?: AbortSignal): AsyncGenerator<SnapshotRecord> {
+  const db = await resolveClient(input);
+  const collection = db.collection(name);
+  // From the start: one scan in _id order (BSON order across types). On resume: the rest of
+  // the last _id's type bracket by range, and every later bracket, still in one scan (on
+  // FerretDB each query is a full scan, so a query per bracket would cost one scan each).
+  let filter: Record<string, unknown> = {};
+  if (resume) {
+    const after = EJSON.parse(resume.lastId, { relaxed: false });
+    const later = BRACKETS.slice(resume.bracket + 1);
+    filter = { $or: [{ _id: { $gt: after } }, ...(later.length > 0 ? [{ _id: { $type: [...later] } }] : [])] };
+  }
+  const cursor = collection.find(filter, { sort: { _id: 1 }, batchSize, ...(signal ? { signal } : {}) });
+  try {
+    for await (const doc of readAhead(cursor as AsyncIterable<Record<string, unknown>>, 2 * batchSize)) {
+      const line = toEjson(doc);
+      const key = toEjson(doc._id);
+      yield { key, line, digest: sha256(line), resume: { bracket: bracketOf(doc._id), lastId: key } satisfies MongoResume };
+    }
+  } finally {
+    await cursor.close?.().catch?.(() => undefined);
+  }
+}
+
+/** The type bracket of an `_id` (index into BRACKETS; rarer types sort with the last). */
+function bracketOf(id: unknown): number {
+  if (id === null || id === undefined) return 0;
+  if (typeof id === 'number' || typeof id === 'bigint') return 1;
+  if (typeof id === 'string') return 2;
+  if (typeof id === 'boolean') return 6;
+  if (id instanceof Date) return 7;
+  if (id instanceof RegExp) return 9;
+  switch ((id as { _bsontype?: string })._bsontype) {
+    case 'Int32':
+    case 'Double':
+    case 'Long':
+    case 'Decimal128':
+      return 1;
+    case 'Binary':
+      return 4;
+    case 'ObjectId':
+      return 5;
+    case 'Timestamp':
+      return 8;
+    case 'BSONRegExp':
+      return 9;
+    case undefined:
+      return 3;
+    default:
+      return BRACKETS.length - 1;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The typed export of one Redis key, in chunks that each hold a bounded number of elements
+ * (or bytes of a string), so a big key never passes through one `DUMP`. Each chunk is one
+ * NDJSON record `{ k, t, ttl, c, v }`; chunk 0 tells the restore to replace the key. A chunk
+ * also carries the position to resume after it (the inner SCAN cursor, an offset, a stream id).
+ */
+import { elementDigest, encodeBytes } from './redis-values.js';
+import { ContentHash } from '../format/content-hash.js';
+import type { RedisLike } from './redis.js';
+
+/** Size thresholds and chunk sizes of the typed export. */
+export interface TypedExportLimits {
+  bigKeyBytes: number;
+  bigKeyElements: number;
+  chunkElements: number;
+  chunkBytes: number;
+}
+
+/** One chunk of a typed key. */
+export interface TypedChunk {
+  line: string;
+  digest: Uint8Array;
+  chunk: number;
+  /** Where the next chunk starts (opaque to the caller). */
+  position: string;
+  last: boolean;
+}
+
+type Reader = (position: string) => Promise<{ elements: Array<Array<Buffer | string>>; next: string; done: boolean }>;
+
+/** Field/value pairs from a flat reply (some ioredis versions already group them in pairs). */
+function pairs(flat: Array<Buffer | Buffer[]>): Buffer[][] {
+  if (flat.length > 0 && Array.isArray(flat[0])) return flat as Buffer[][];
+  const list = flat as Buffer[];
+  const out: Buffer[][] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) out.push([list[i]!, list[i + 1]!]);
+  return out;
+}
+
+function readerFor(node: RedisLike, key: Buffer, type: string, limits: TypedExportLimits): Reader {
+  const count = limits.chunkElements;
+  const scan = (command: string) => async (position: string) => {
+    const [next, flat] = (await node.callBuffer(command, key, position, 'COUNT', count)) as [Buffer, Buffer[]];
+    const cursor = next.toString();
+    return { elements: command === 'SSCAN' ? flat.map((m) => [m]) : pairs(flat), next: cursor, done: cursor === '0' };
+  };
+  switch (type) {
+    case 'string':
+      return async (position) => {
+        const offset = Number(position);
+        const bytes = (await node.callBuffer('GETRANGE', key, offset, offset + limits.chunkBytes - 1)) as Buffer;
+        const next = offset + bytes.length;
+        return { elements: [[String(offset), bytes]], next: String(next), done: bytes.length < limits.chunkBytes };
+      };
+    case 'hash':
+      return scan('HSCAN');
+    case 'set':
+      return scan('SSCAN');
+    case 'zset':
+      return scan('ZSCAN');
+    case 'list':
+      return async (position) => {
+        const start = Number(position);
+        const items = (await node.callBuffer('LRANGE', key, start, start + count - 1)) as Buffer[];
+        return { elements: items.map((item, i) => [String(start + i), item]), next: String(start + items.length), done: items.length < count };
+      };
+    case 'stream':
+      return async (position) => {
+        const entries = (await node.callBuffer('XRANGE', key, position === '0' ? '-' : `(${position}`, '+', 'COUNT', count)) as Array<[Buffer, Buffer[]]>;
+        const last = entries.at(-1)?.[0].toString() ?? position;
+        return {
+          elements: entries.map(([id, fields]) => [id.toString(), JSON.stringify(fields.map((f) => encodeBytes(f)))]),
+          next: last,
+          done: entries.length < count,
+        };
+      };
+    default:
+      throw new Error(`Redis type "${type}" cannot be exported typed`);
+  }
+}
+
+/** The command that reads a whole small value of `type`, and how its reply becomes elements (as the typed export's). */
+export const WHOLE_VALUE: Record<string, { command: Array<string | number>; elements: (reply: unknown) => Array<Array<Buffer | string>> }> = {
+  string: { command: ['GET'], elements: (reply) => [['0', reply as Buffer]] },
+  hash: { command: ['HGETALL'], elements: (reply) => pairs(reply as Buffer[]) },
+  set: { command: ['SMEMBERS'], elements: (reply) => (reply as Buffer[]).map((m) => [m]) },
+  zset: { command: ['ZRANGE', 0, -1, 'WITHSCORES'], elements: (reply) => pairs(reply as Buffer[]) },
+  list: { command: ['LRANGE', 0, -1], elements: (reply) => (reply as Buffer[]).map((item, i) => [String(i), item]) },
+  stream: {
+    command: ['XRANGE', '-', '+'],
+    elements: (reply) => (reply as Array<[Buffer, Buffer[]]>).map(([id, fields]) => [id.toString(), JSON.stringify(fields.map((f) => encodeBytes(f)))]),
+  },
+};
+
+/**
+ * The content digest of a whole value: the sum of its element digests, the same as its typed
+ * export would give. Independent of the server's internal encoding (a DUMP payload of a set
+ * or hash lists members in hash-table order, which differs between two copies).
+ */
+export function valueDigest(type: string, key: Buffer, reply: unknown): Buffer {
+  const sum = new ContentHash();
+  const reader = WHOLE_VALUE[type];
+  if (!reader) throw new Error(`Redis type "${type}" has no value reader`);
+  for (const element of reader.elements(reply)) sum.add(elementDigest(type, key, ...element));
+  return sum.toBytes();
+}
+
+/** Exports `key` as typed chunks, from the start or after `start`. */
+export async function* exportTyped(
+  node: RedisLike,
+  key: Buffer,
+  type: string,
+  expiresAt: number,
+  limits: TypedExportLimits,
+  start?: { position: string; chunk: number },
+  /** Bytes of a scratch prefix left out of the digests (drills). */
+  strip = 0,
+): AsyncGenerator<TypedChunk> {
+  const read = readerFor(node, key, type, limits);
+  let position = start?.position ?? '0';
+  let chunk = start ? start.chunk + 1 : 0;
+  const k = encodeBytes(key);
+  for (;;) {
+    const { elements, next, done } = await read(position);
+    const digest = new ContentHash();
+    for (const element of elements) digest.add(elementDigest(type, key.subarray(strip), ...element));
+    const v = elements.map((element) => element.map((part) => (typeof part === 'string' ? part : encodeBytes(part))));
+    const line = JSON.stringify({ k, t: type, ttl: expiresAt, c: chunk, v });
+    yield { line, digest: digest.toBytes(), chunk, position: next, last: done };
+    if (done) return;
+    position = next;
+    chunk++;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * `streamBackup()`: a continuous copy of every change (outbox events, SQS messages, Redis
+ * stream entries, watermark-tailed documents) into S3, run inside a function.
+ */
+import { intOption, invalidOption, msOption, stringOption } from '@steadyfn/handler/internal';
+import type { RunContext } from '../context.js';
+import { toLocation, type S3Target } from '../target.js';
+import { appendRecords, runStream, type StreamResult, type StreamRunOptions } from './run.js';
+import { envelopesToBatch, type OutboxEnvelope } from './sources/outbox.js';
+import type { StreamSource } from './types.js';
+
+/** Options of `streamBackup()`. */
+export interface StreamBackupOptions {
+  /** Names the stream: its objects, index and checkpoint live under `streams/<name>/`. Snapshots refer to it (`snapshotBackup({ stream })`). */
+  name: string;
+  /** Where records come from (not needed for push mode: `append`). */
+  source?: StreamSource;
+  /** Where: `{ client, bucket, prefix? }` (the same target as the snapshots it pairs with). */
+  target: S3Target;
+  /**
+   * When to flush the buffer into an object: at `maxBytes` of records, or when its oldest
+   * record was buffered `maxMs` ago; always when the source is drained.
+   * @default { maxBytes: 5 MiB, maxMs: 60000 }
+   */
+  buffer?: { maxBytes?: number; maxMs?: number };
+  /** Records per pull. @default 1000 */
+  maxRecords?: number;
+  /** How long the stream's lease lasts. @default 60000 */
+  leaseMs?: number;
+  /** Time kept free before the deadline. @default 5000 */
+  reserveMs?: number;
+  /**
+   * How far behind the drain time the stream counts as complete (`coveredUntil`), for sources
+   * whose records arrive late (a relay that lags, a watermark with `lagMs`). @default 0
+   */
+  coverageLagMs?: number;
+  /** Called when a gap breaks the timeline (e.g. to start a snapshot job). */
+  onTimelineBroken?: (info: { name: string; timeline: number; reason: string }) => void | Promise<void>;
+}
+
+/** A stream backup job. */
+export interface StreamJob {
+  /** Runs one invocation (input ignored): pull, buffer, write objects until drained or the deadline nears. */
+  (input: unknown, ctx?: RunContext): Promise<StreamResult>;
+  run(ctx?: RunContext): Promise<StreamResult>;
+  /**
+   * Push mode for outbox events handed in by a relay: writes the batch as one object and
+   * checkpoints before resolving (acknowledge the batch to the relay only then). The position
+   * of an event is its id (UUIDv7). A `seq` jump per aggregate breaks the timeline.
+   */
+  append(envelopes: OutboxEnvelope[], ctx?: RunContext): Promise<StreamResult>;
+}
+
+const OWNER = 'streamBackup';
+
+/**
+ * Defines a stream backup.
+ *
+ * @example
+ * const archive = streamBackup({
+ *   name: 'orders',
+ *   source: redisStreamSource({ client: redis, key: 'outbox:orders', envelopeField: 'envelope' }),
+ *   target: { client: s3, bucket: 'backups', prefix: 'shop' },
+ *   buffer: { maxBytes: 8 * 1024 * 1024, maxMs: 60_000 },
+ * });
+ * export const everyMinute = handler({}, archive);
+ * @throws {ConfigurationError} an invalid option
+ * @throws {LeaseHeldError} another runner holds the stream (retryable)
+ * @throws {FencedError} another runner took the stream over (retryable)
+ */
+export function streamBackup(options: StreamBackupOptions): StreamJob {
+  if (options === null || typeof options !== 'object') invalidOption(OWNER, 'options', 'an object', options);
+  const name = stringOption(OWNER, 'name', options.name);
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) invalidOption(OWNER, 'name', 'letters, digits, ".", "_" or "-"', name);
+  if (options.source !== undefined && (typeof options.source !== 'object' || typeof options.source.pull !== 'function')) invalidOption(OWNER, 'source', 'a stream source', options.source);
+  const loc = toLocation(OWNER, options.target);
+  if (options.buffer !== undefined && (options.buffer === null || typeof options.buffer !== 'object')) invalidOption(OWNER, 'buffer', 'an object { maxBytes?, maxMs? }', options.buffer);
+  const run: StreamRunOptions = {
+    name,
+    source: options.source ?? { kind: 'push', pull: async () => ({ records: [], drained: true }) },
+    loc,
+    maxBytes: intOption(OWNER, 'buffer.maxBytes', options.buffer?.maxBytes, 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxMs: msOption(OWNER, 'buffer.maxMs', options.buffer?.maxMs, 60_000),
+    maxRecords: intOption(OWNER, 'maxRecords', options.maxRecords, 1000, 1, 100_000),
+    leaseMs: msOption(OWNER, 'leaseMs', options.leaseMs, 60_000, 1000),
+    reserveMs: msOption(OWNER, 'reserveMs', options.reserveMs, 5_000, 0),
+    coverageLagMs: msOption(OWNER, 'coverageLagMs', options.coverageLagMs, 0, 0),
+    ...(options.onTimelineBroken ? { onTimelineBroken: options.onTimelineBroken } : {}),
+  };
+  const job = ((_input: unknown, ctx?: RunContext) => runStream(run, ctx)) as StreamJob;
+  job.run = (ctx) => runStream(run, ctx);
+  job.append = (envelopes, ctx) => {
+    if (!Array.isArray(envelopes)) invalidOption('append', 'envelopes', 'an array of outbox envelopes', envelopes);
+    const positioned = envelopes.map((envelope) => ({ envelope, position: String((envelope as { id?: unknown } | null)?.id ?? '') }));
+    return appendRecords(run, (previous) => envelopesToBatch(positioned, previous, true), ctx);
+  };
+  return job;
+}

@@ -1,0 +1,223 @@
+/**
+ * One invocation of a stream backup: take the stream's lease, pull from the source after the
+ * checkpointed position, flush the buffer into an object whenever it reaches `maxBytes` or
+ * holds records older than `maxMs` (and when the source is drained: nothing is kept in memory
+ * across invocations), checkpoint after each object and then acknowledge its records to the
+ * source (SQS deletes them).
+ * A gap reported by the source ends the timeline: later objects go to a new timeline, and a
+ * new snapshot is needed before point-in-time restore can reach past the gap.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { LeaseHeldError } from '../errors.js';
+import { logOf, remaining, type RunContext } from '../context.js';
+import { s3LeaseStore } from '../lease/s3.js';
+import { openChainedObject, type ChainedObject } from '../s3/chained-object.js';
+import type { S3Location } from '../s3/client.js';
+import { probeS3, type S3Capabilities } from '../s3/probe.js';
+import { keys } from '../target.js';
+import { hourOf, writeStreamObject } from './objects.js';
+import type { StreamRecord, StreamSource } from './types.js';
+
+/** A stream backup's checkpoint (`streams/<name>/checkpoint.json`). */
+export interface StreamCheckpoint {
+  formatVersion: 1;
+  name: string;
+  fence: number;
+  owner: string;
+  timeline: number;
+  /** Number of the last object written on the current timeline (0: none). */
+  seq: number;
+  /** Source position of the last archived record (null: none on this timeline). */
+  position: string | null;
+  /** Source state (dedup sets, per-aggregate seq) as of `position`. */
+  sourceState: unknown;
+  /** Everything with an event time up to this (ISO) is archived: the source was drained then. */
+  coveredUntil: string | null;
+  timelines: Array<{ id: number; startedAt: string; brokenAt?: string; reason?: string }>;
+  /** Hours holding objects, with the objects' seq range, per timeline (so restore never lists). */
+  hours: Array<{ timeline: number; hour: number; firstSeq: number; lastSeq: number }>;
+  updatedAt: string;
+}
+
+/** The result of one invocation. */
+export interface StreamResult {
+  name: string;
+  objects: number;
+  records: number;
+  timeline: number;
+  /** The timeline broke in this invocation (a gap): take a new snapshot. */
+  timelineBroken: boolean;
+  snapshotRequired: boolean;
+  /** The invocation stopped before the source was drained (deadline). */
+  stoppedEarly: boolean;
+}
+
+/** Validated options the run needs. */
+export interface StreamRunOptions {
+  name: string;
+  source: StreamSource;
+  loc: S3Location;
+  maxBytes: number;
+  maxMs: number;
+  maxRecords: number;
+  leaseMs: number;
+  reserveMs: number;
+  coverageLagMs: number;
+  onTimelineBroken?: (info: { name: string; timeline: number; reason: string }) => void | Promise<void>;
+}
+
+/** An open stream: lease held, checkpoint loaded. */
+interface OpenStream {
+  loc: S3Location;
+  caps: S3Capabilities;
+  state: StreamCheckpoint;
+  checkpoint: ChainedObject<StreamCheckpoint>;
+  release(): Promise<void>;
+}
+
+async function openStream(options: StreamRunOptions, ctx: RunContext): Promise<OpenStream> {
+  const { client, capabilities } = await probeS3(options.loc, ctx.signal);
+  const loc = { ...options.loc, client };
+  const leases = s3LeaseStore(loc, capabilities);
+  const owner = ctx.requestId ?? uuidv7();
+  const leaseKey = keys.streamLease(options.name);
+  const claim = await leases.claim({ key: leaseKey, owner, leaseMs: options.leaseMs }, ctx.signal ? { signal: ctx.signal } : {});
+  if (!claim.claimed) throw new LeaseHeldError(`stream backup "${options.name}" is held by another runner until ${new Date(claim.record.expiresAt).toISOString()}`);
+  const opened = await openChainedObject<StreamCheckpoint>(loc, capabilities, keys.streamCheckpoint(loc, options.name), ctx.signal);
+  const now = new Date().toISOString();
+  const state: StreamCheckpoint = opened.value
+    ? { ...opened.value, fence: claim.fence, owner }
+    : { formatVersion: 1, name: options.name, fence: claim.fence, owner, timeline: 1, seq: 0, position: null, sourceState: undefined, coveredUntil: null, timelines: [{ id: 1, startedAt: now }], hours: [], updatedAt: now };
+  return { loc, caps: capabilities, state, checkpoint: opened.object, release: () => leases.settle({ key: leaseKey, owner, fence: claim.fence }).then(() => undefined) };
+}
+
+/** Writes `records` as the next object and checkpoints (position, source state, hours). */
+async function flush(open: OpenStream, name: string, records: StreamRecord[], sourceState: unknown, signal?: AbortSignal): Promise<void> {
+  const { state } = open;
+  const seq = state.seq + 1;
+  const entry = await writeStreamObject(open.loc, open.caps, name, state.timeline, seq, state.position, records, signal);
+  const hour = hourOf(records[0]!.time);
+  const known = state.hours.find((h) => h.timeline === state.timeline && h.hour === hour);
+  if (known) known.lastSeq = seq;
+  else state.hours.push({ timeline: state.timeline, hour, firstSeq: seq, lastSeq: seq });
+  state.seq = seq;
+  state.position = entry.last;
+  state.sourceState = sourceState;
+  state.updatedAt = new Date().toISOString();
+  await open.checkpoint.save(state, signal);
+}
+
+/** Ends the current timeline after a gap and starts the next one. */
+async function breakTimeline(open: OpenStream, options: StreamRunOptions, reason: string): Promise<void> {
+  const { state } = open;
+  const now = new Date().toISOString();
+  const current = state.timelines.find((t) => t.id === state.timeline)!;
+  // Complete up to the last drain; anything after it may be what was lost.
+  current.brokenAt = state.coveredUntil ?? now;
+  current.reason = reason;
+  state.timeline += 1;
+  state.seq = 0;
+  state.timelines.push({ id: state.timeline, startedAt: now });
+  state.updatedAt = now;
+  await open.checkpoint.save(state);
+  await options.onTimelineBroken?.({ name: options.name, timeline: state.timeline, reason });
+}
+
+/** Drains the source into objects until it is empty or the deadline nears. */
+export async function runStream(options: StreamRunOptions, ctx: RunContext = {}): Promise<StreamResult> {
+  const log = logOf(ctx);
+  const open = await openStream(options, ctx);
+  const { state } = open;
+  const lastRunAt = state.updatedAt;
+  const result: StreamResult = { name: options.name, objects: 0, records: 0, timeline: state.timeline, timelineBroken: false, snapshotRequired: false, stoppedEarly: false };
+  let buffer: StreamRecord[] = [];
+  let bufferBytes = 0;
+  let bufferStarted = 0;
+  let pulledPosition = state.position;
+  let pulledState = state.sourceState;
+  try {
+    for (;;) {
+      if (ctx.signal?.aborted || remaining(ctx) < options.reserveMs) {
+        result.stoppedEarly = true;
+        break;
+      }
+      const pullStarted = Date.now();
+      const batch = await options.source.pull({ position: pulledPosition, state: pulledState, lastRunAt }, options.maxRecords, ctx.signal);
+      if (batch.gap) {
+        // What was pulled before the gap was seen goes to the old timeline; then a new one starts.
+        if (buffer.length > 0) await flush(open, options.name, buffer, pulledState, ctx.signal);
+        buffer = [];
+        bufferBytes = 0;
+        log.warn('stream backup timeline broken', { name: options.name, timeline: state.timeline, reason: batch.gap });
+        await breakTimeline(open, options, batch.gap);
+        result.timelineBroken = true;
+      }
+      if (batch.records.length > 0) {
+        if (buffer.length === 0) bufferStarted = Date.now();
+        for (const record of batch.records) {
+          buffer.push(record);
+          bufferBytes += JSON.stringify(record).length + 1;
+        }
+        pulledPosition = batch.records.at(-1)!.position;
+      }
+      pulledState = batch.state ?? pulledState;
+      const full = bufferBytes >= options.maxBytes || (buffer.length > 0 && Date.now() - bufferStarted >= options.maxMs);
+      if (buffer.length > 0 && (full || batch.drained)) {
+        await flush(open, options.name, buffer, pulledState, ctx.signal);
+        result.objects++;
+        result.records += buffer.length;
+        // In S3 and checkpointed: the source may forget them (SQS deletes; a FIFO group then
+        // delivers its next messages).
+        await options.source.ack?.(buffer, ctx.signal);
+        buffer = [];
+        bufferBytes = 0;
+      }
+      if (batch.drained && batch.records.length === 0) {
+        state.coveredUntil = new Date(pullStarted - options.coverageLagMs).toISOString();
+        state.updatedAt = new Date().toISOString();
+        await open.checkpoint.save(state, ctx.signal);
+        break;
+      }
+    }
+    await open.release();
+  } catch (error) {
+    await open.release().catch(() => undefined);
+    throw error;
+  }
+  result.timeline = state.timeline;
+  result.snapshotRequired = result.timelineBroken;
+  log.info('stream backup', { name: options.name, objects: result.objects, records: result.records, timeline: result.timeline });
+  return result;
+}
+
+/**
+ * Push mode: writes `records` (one batch, e.g. what an outbox relay hands over) as one object
+ * and checkpoints. A retried call with the same batch adopts the object written before.
+ */
+export async function appendRecords(options: StreamRunOptions, prepare: (previous: unknown) => { records: StreamRecord[]; state?: unknown; gap?: string }, ctx: RunContext = {}): Promise<StreamResult> {
+  const open = await openStream(options, ctx);
+  const result: StreamResult = { name: options.name, objects: 0, records: 0, timeline: open.state.timeline, timelineBroken: false, snapshotRequired: false, stoppedEarly: false };
+  try {
+    const { records, state, gap } = prepare(open.state.sourceState);
+    if (gap) {
+      await breakTimeline(open, options, gap);
+      result.timelineBroken = result.snapshotRequired = true;
+    }
+    if (records.length > 0) {
+      await flush(open, options.name, records, state, ctx.signal);
+      result.objects = 1;
+      result.records = records.length;
+      const newest = records.map((r) => r.time).sort().at(-1)!;
+      if (!open.state.coveredUntil || newest > open.state.coveredUntil) {
+        open.state.coveredUntil = newest;
+        await open.checkpoint.save(open.state, ctx.signal);
+      }
+    }
+    await open.release();
+  } catch (error) {
+    await open.release().catch(() => undefined);
+    throw error;
+  }
+  result.timeline = open.state.timeline;
+  return result;
+}

@@ -1,0 +1,100 @@
+/**
+ * A MongoDB collection tailed by a watermark field (e.g. `updatedAt`, set on every write), for
+ * servers without change streams (FerretDB). Limits, by design of watermark tailing:
+ * - it cannot see a delete: use soft deletes (`deletedField`, a tombstone that is kept);
+ * - a write that commits late with an older watermark is missed unless it falls inside the
+ *   re-read window: each pull reads from `checkpoint − overlapMs` and only up to
+ *   `now − lagMs`, and drops documents already archived at that watermark;
+ * - only the latest version of a document at each read is seen (intermediate versions between
+ *   two pulls are not).
+ */
+import { intOption, invalidOption, msOption, stringOption } from '@steadyfn/handler/internal';
+import { toEjson, type MongoDbLike } from '../../sources/mongo.js';
+import { resolveClient, type ClientInput } from '../../sources/types.js';
+import type { PulledBatch, StreamRecord, StreamSource } from '../types.js';
+
+/** Options of `mongoWatermarkSource()`. */
+export interface MongoWatermarkSourceOptions {
+  db: ClientInput<MongoDbLike>;
+  collection: string;
+  /** A Date field set on every insert and update. @default 'updatedAt' */
+  field?: string;
+  /** A Date field set instead of deleting (a tombstone): such a document is streamed as a delete. */
+  deletedField?: string;
+  /** Only documents whose watermark is older than this are read (late commits). @default 5000 */
+  lagMs?: number;
+  /** Each read starts this far before the checkpoint (late commits). @default 60000 */
+  overlapMs?: number;
+  /** Documents per read. @default 1000 */
+  batchSize?: number;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+interface WatermarkState {
+  /** `<id>@<watermark ms>` of documents archived within the overlap window. */
+  seen: string[];
+}
+
+/** A watermark position: the time, zero-padded, then the `_id`. */
+function positionOf(ms: number, id: string): string {
+  return `${String(ms).padStart(15, '0')}|${id}`;
+}
+
+/**
+ * A watermark-tailed collection source.
+ *
+ * @example
+ * const source = mongoWatermarkSource({ db, collection: 'orders', field: 'updatedAt', deletedField: 'deletedAt' });
+ * @throws {ConfigurationError} a missing db or collection, or an option out of range
+ */
+export function mongoWatermarkSource(options: MongoWatermarkSourceOptions): StreamSource {
+  if (options === null || typeof options !== 'object' || !options.db) invalidOption('mongoWatermarkSource', 'db', 'a mongodb Db or a function giving one', options?.db);
+  const collection = stringOption('mongoWatermarkSource', 'collection', options.collection);
+  const field = stringOption('mongoWatermarkSource', 'field', options.field, 'updatedAt');
+  const deletedField = options.deletedField === undefined ? undefined : stringOption('mongoWatermarkSource', 'deletedField', options.deletedField);
+  const lagMs = msOption('mongoWatermarkSource', 'lagMs', options.lagMs, 5_000, 0);
+  const overlapMs = msOption('mongoWatermarkSource', 'overlapMs', options.overlapMs, 60_000, 0);
+  const batchSize = intOption('mongoWatermarkSource', 'batchSize', options.batchSize, 1000, 1, 100_000);
+  const now = options.now ?? Date.now;
+
+  return {
+    kind: 'mongo-watermark',
+    async pull(from, max, signal): Promise<PulledBatch> {
+      const db = await resolveClient(options.db);
+      const checkpointMs = from.position === null ? undefined : Number(from.position.split('|')[0]);
+      const seen = new Set((from.state as WatermarkState | undefined)?.seen ?? []);
+      const upper = new Date(now() - lagMs);
+      const filter: Record<string, unknown> = { [field]: { ...(checkpointMs === undefined ? {} : { $gte: new Date(checkpointMs - overlapMs) }), $lte: upper } };
+      const limit = Math.min(max, batchSize);
+      const docs = (await db
+        .collection(collection)
+        .find(filter, { sort: { [field]: 1, _id: 1 }, limit: limit + seen.size, ...(signal ? { signal } : {}) })
+        .toArray()) as Array<Record<string, unknown>>;
+      const records: StreamRecord[] = [];
+      for (const doc of docs) {
+        const mark = doc[field];
+        if (!(mark instanceof Date)) continue;
+        const id = toEjson(doc._id);
+        const version = `${id}@${mark.getTime()}`;
+        if (seen.has(version)) continue;
+        seen.add(version);
+        const deleted = deletedField !== undefined && doc[deletedField] !== undefined && doc[deletedField] !== null;
+        records.push({
+          id: version,
+          position: positionOf(mark.getTime(), id),
+          time: mark.toISOString(),
+          op: deleted ? 'delete' : 'upsert',
+          namespace: collection,
+          key: id,
+          ...(deleted ? {} : { doc: toEjson(doc) }),
+        });
+        if (records.length >= limit) break;
+      }
+      // Keep only versions still inside the next read's window.
+      const newest = records.at(-1) ? Number(records.at(-1)!.position.split('|')[0]) : (checkpointMs ?? 0);
+      const kept = [...seen].filter((v) => Number(v.slice(v.lastIndexOf('@') + 1)) >= newest - overlapMs);
+      return { records, drained: records.length < limit, state: { seen: kept } satisfies WatermarkState };
+    },
+  };
+}

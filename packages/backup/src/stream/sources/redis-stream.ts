@@ -1,0 +1,102 @@
+/**
+ * A Redis stream as a streaming source: entries read with `XRANGE` after the checkpointed id.
+ * Entries hold either an outbox envelope (field `envelope`, JSON: see `outboxRedisStream`) or
+ * arbitrary fields (archived as events). Entries trimmed or deleted before they were archived
+ * are a gap: `XINFO STREAM`'s `entries-added` − `length` (Redis ≥ 7.0) counts removals, and
+ * more removals than archived entries since the stream backup started means some were lost.
+ */
+import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
+import type { RedisLike } from '../../sources/redis.js';
+import { resolveClient, type ClientInput } from '../../sources/types.js';
+import type { PulledBatch, StreamSource } from '../types.js';
+import { envelopesToBatch } from './outbox.js';
+
+/** Options of `redisStreamSource()`. */
+export interface RedisStreamSourceOptions {
+  client: ClientInput<RedisLike>;
+  /** The stream's key. */
+  key: string;
+  /** Entries hold outbox envelopes in this field (JSON). Without it, entries are archived as events. */
+  envelopeField?: string;
+  /** Entries per read. @default 1000 */
+  count?: number;
+}
+
+/** Redis stream ids compare as (ms, seq); zero-padded they also compare as strings. */
+export function padStreamId(id: string): string {
+  const [ms, seq] = id.split('-');
+  return `${(ms ?? '0').padStart(15, '0')}-${(seq ?? '0').padStart(10, '0')}`;
+}
+
+/** The Redis id of a padded position. */
+export function unpadStreamId(position: string): string {
+  const [ms, seq] = position.split('-');
+  return `${BigInt(ms ?? '0')}-${BigInt(seq ?? '0')}`;
+}
+
+interface RedisStreamState {
+  /** Per-aggregate seq (outbox envelopes). */
+  outbox?: unknown;
+  /** Entries removed from the stream when we started, and entries archived since. */
+  counter?: { removedBase: number; archived: number };
+}
+
+function fieldsOf(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}
+
+/**
+ * A Redis stream source.
+ *
+ * @example
+ * const source = redisStreamSource({ client: redis, key: 'outbox:events', envelopeField: 'envelope' });
+ * @throws {ConfigurationError} a missing client or key
+ */
+export function redisStreamSource(options: RedisStreamSourceOptions): StreamSource {
+  if (options === null || typeof options !== 'object' || !options.client) invalidOption('redisStreamSource', 'client', 'an ioredis client or a function giving one', options?.client);
+  const key = stringOption('redisStreamSource', 'key', options.key);
+  const envelopeField = options.envelopeField === undefined ? undefined : stringOption('redisStreamSource', 'envelopeField', options.envelopeField);
+  const count = intOption('redisStreamSource', 'count', options.count, 1000, 1, 100_000);
+
+  return {
+    kind: 'redis-stream',
+    async pull(from, max, _signal): Promise<PulledBatch> {
+      const client = await resolveClient(options.client);
+      const previous = (from.state as RedisStreamState | undefined) ?? {};
+      // Entries removed (trimmed or deleted) = entries ever added − length. More removed since
+      // we started than we archived means some were removed before we saw them: a gap.
+      const info = (await client.call('XINFO', 'STREAM', key).catch(() => null)) as unknown[] | null;
+      const fields = info ? fieldsOf(info.map((v) => (Array.isArray(v) ? '' : String(v)))) : {};
+      const removed = fields['entries-added'] !== undefined && fields.length !== undefined ? Number(fields['entries-added']) - Number(fields.length) : undefined;
+      let counter = previous.counter ?? (removed === undefined ? undefined : { removedBase: removed, archived: 0 });
+      let gap: string | undefined;
+      if (counter && removed !== undefined && removed - counter.removedBase > counter.archived) {
+        gap = `stream ${key} lost ${removed - counter.removedBase - counter.archived} entries before they were archived (trimmed or deleted)`;
+        counter = { removedBase: removed - counter.archived, archived: counter.archived };
+      }
+      const start = from.position === null ? '-' : `(${unpadStreamId(from.position)}`;
+      const limit = Math.min(max, count);
+      const entries = (await client.call('XRANGE', key, start, '+', 'COUNT', limit)) as Array<[string, string[]]>;
+      const drained = entries.length < limit;
+      if (counter) counter = { ...counter, archived: counter.archived + entries.length };
+      let batch: PulledBatch;
+      if (envelopeField) {
+        batch = envelopesToBatch(
+          entries.map(([id, flat]) => ({ envelope: JSON.parse(fieldsOf(flat)[envelopeField] ?? 'null') as unknown, position: padStreamId(id) })),
+          previous.outbox,
+          drained,
+        );
+      } else {
+        batch = {
+          records: entries.map(([id, flat]) => ({ id: `${key}/${id}`, position: padStreamId(id), time: new Date(Number(id.split('-')[0])).toISOString(), op: 'event' as const, payload: fieldsOf(flat) })),
+          drained,
+        };
+      }
+      const state: RedisStreamState = { ...(batch.state === undefined ? {} : { outbox: batch.state }), ...(counter ? { counter } : {}) };
+      const gaps = [gap, batch.gap].filter((g): g is string => g !== undefined);
+      return { records: batch.records, drained, state, ...(gaps.length > 0 ? { gap: gaps.join('; ') } : {}) };
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * An SQS queue as a streaming source: archive what flows through it. Messages are received
+ * (long poll), archived, and deleted only once their object is in S3. A stream that has not
+ * run for longer than the queue's retention (`MessageRetentionPeriod`) may have lost messages:
+ * that is a gap. Order is SQS's (not guaranteed on standard queues); the position of a message
+ * is its sent time and id.
+ */
+import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
+import type { S3Sender } from '../../s3/client.js';
+import type { PulledBatch, StreamRecord, StreamSource } from '../types.js';
+import { envelopesToBatch } from './outbox.js';
+
+/** Options of `sqsSource()`. */
+export interface SqsSourceOptions {
+  /** An `SQSClient` (or anything with its `send`). */
+  client: S3Sender;
+  queueUrl: string;
+  /** Long-poll wait per receive, seconds (0–20). @default 1 */
+  waitTimeSeconds?: number;
+  /** Visibility timeout while a message is buffered, seconds. @default 300 */
+  visibilityTimeoutSeconds?: number;
+  /**
+   * Message bodies are `@steadyfn/outbox` envelopes (the queue its relay sends to): archived as
+   * changes (`change.after` → upsert, `delete` → delete) with the per-aggregate `seq` checked.
+   * Use a FIFO queue: a standard queue may deliver one aggregate's events out of order, which
+   * reads as a gap. @default false
+   */
+  envelopes?: boolean;
+}
+
+interface Received {
+  MessageId?: string;
+  ReceiptHandle?: string;
+  Body?: string;
+  Attributes?: Record<string, string>;
+}
+
+/**
+ * An SQS source.
+ *
+ * @example
+ * const source = sqsSource({ client: new SQSClient({}), queueUrl });
+ * @throws {ConfigurationError} a missing client or queue URL
+ */
+export function sqsSource(options: SqsSourceOptions): StreamSource {
+  if (options === null || typeof options !== 'object' || !options.client || typeof options.client.send !== 'function') invalidOption('sqsSource', 'client', 'an SQSClient', options?.client);
+  const queueUrl = stringOption('sqsSource', 'queueUrl', options.queueUrl);
+  const wait = intOption('sqsSource', 'waitTimeSeconds', options.waitTimeSeconds, 1, 0, 20);
+  const visibility = intOption('sqsSource', 'visibilityTimeoutSeconds', options.visibilityTimeoutSeconds, 300, 1, 43_200);
+  const handles = new Map<string, string>();
+  let retentionMs: number | undefined;
+  const sdk = () => import('@aws-sdk/client-sqs');
+
+  return {
+    kind: 'sqs',
+    async pull(from, max, signal): Promise<PulledBatch> {
+      const { ReceiveMessageCommand, GetQueueAttributesCommand } = await sdk();
+      const send = (command: unknown) => options.client.send(command, signal ? { abortSignal: signal } : undefined);
+      if (retentionMs === undefined) {
+        const attrs = (await send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['MessageRetentionPeriod'] }))) as { Attributes?: Record<string, string> };
+        retentionMs = Number(attrs.Attributes?.MessageRetentionPeriod ?? 345_600) * 1000;
+      }
+      const gap = from.lastRunAt !== undefined && Date.now() - Date.parse(from.lastRunAt) > retentionMs ? `the stream last ran ${from.lastRunAt}, longer ago than the queue's retention (${retentionMs / 1000} s)` : undefined;
+      const records: StreamRecord[] = [];
+      let drained = false;
+      while (records.length < max) {
+        const out = (await send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, max - records.length), WaitTimeSeconds: wait, VisibilityTimeout: visibility, MessageSystemAttributeNames: ['SentTimestamp'] }),
+        )) as { Messages?: Received[] };
+        const messages = out.Messages ?? [];
+        for (const m of messages) {
+          if (!m.MessageId || !m.ReceiptHandle) continue;
+          const sent = Number(m.Attributes?.SentTimestamp ?? Date.now());
+          const position = `${String(sent).padStart(15, '0')}-${m.MessageId}`;
+          handles.set(position, m.ReceiptHandle);
+          let payload: unknown = m.Body;
+          try {
+            payload = JSON.parse(m.Body ?? '');
+          } catch {
+            // Not JSON: archived as text.
+          }
+          records.push({ id: m.MessageId, position, time: new Date(sent).toISOString(), op: 'event', payload });
+        }
+        if (messages.length === 0) {
+          drained = true;
+          break;
+        }
+      }
+      records.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+      if (options.envelopes) {
+        const batch = envelopesToBatch(records.map((r) => ({ envelope: r.payload, position: r.position })), from.state, drained);
+        const gaps = [gap, batch.gap].filter((g): g is string => g !== undefined);
+        return { ...batch, ...(gaps.length > 0 ? { gap: gaps.join('; ') } : {}) };
+      }
+      return { records, drained, ...(gap ? { gap } : {}) };
+    },
+    async ack(records, signal) {
+      const { DeleteMessageBatchCommand } = await sdk();
+      for (let i = 0; i < records.length; i += 10) {
+        const entries = records
+          .slice(i, i + 10)
+          .map((r, n) => ({ Id: String(n), ReceiptHandle: handles.get(r.position) }))
+          .filter((e): e is { Id: string; ReceiptHandle: string } => e.ReceiptHandle !== undefined);
+        if (entries.length > 0) await options.client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }), signal ? { abortSignal: signal } : undefined);
+        for (const r of records.slice(i, i + 10)) handles.delete(r.position);
+      }
+    },
+  };
+}

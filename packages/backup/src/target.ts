@@ -1,0 +1,61 @@
+/**
+ * The backup target (an S3 bucket and prefix) and the key layout under it:
+ *
+ * ```
+ * <prefix>/backups/<backupId>/manifest.json                   written last: the backup exists once it does
+ * <prefix>/backups/<backupId>/data/<dataset>/<n>.ndjson.gz    segments (multi-member gzip NDJSON)
+ * <prefix>/backups/<backupId>/verification.json               the last verification's result
+ * <prefix>/jobs/<job>/lease.json | checkpoint.json            a snapshot job's lease and progress
+ * <prefix>/streams/<name>/lease.json | checkpoint.json        a stream backup's lease and position
+ * <prefix>/streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/index.json   hourly index of stream objects
+ * <prefix>/streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/<seq>_<first>_<last>_<sha>.ndjson.gz
+ * <prefix>/drills/<backupId>/<drillId>.json                   restore drill reports
+ * ```
+ */
+import { invalidOption } from '@steadyfn/handler/internal';
+import { joinKey, type S3Location, type S3Sender } from './s3/client.js';
+
+/** Where backups are written. */
+export interface S3Target {
+  /**
+   * An `S3Client` (or anything with its `send`). Create it with
+   * `requestChecksumCalculation: 'WHEN_REQUIRED'` for S3-compatible servers that break on the
+   * SDK's default CRC checksums; the start-up probe also detects that and falls back.
+   */
+  client: S3Sender;
+  bucket: string;
+  /** Key prefix, without leading or trailing slash. @default '' */
+  prefix?: string;
+}
+
+/** Validates a target option and returns the location. @throws {ConfigurationError} */
+export function toLocation(owner: string, target: unknown): S3Location {
+  if (target === null || typeof target !== 'object') invalidOption(owner, 'target', 'an object { client, bucket, prefix? }', target);
+  const t = target as Partial<S3Target>;
+  if (!t.client || typeof (t.client as { send?: unknown }).send !== 'function') invalidOption(owner, 'target.client', 'an S3Client (an object with send())', t.client);
+  if (typeof t.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(t.bucket)) invalidOption(owner, 'target.bucket', 'an S3 bucket name', t.bucket);
+  const prefix = t.prefix ?? '';
+  if (typeof prefix !== 'string' || prefix.startsWith('/') || prefix.endsWith('/')) invalidOption(owner, 'target.prefix', 'a key prefix without leading or trailing slash', prefix);
+  return { client: t.client, bucket: t.bucket, prefix };
+}
+
+/** Keys of the layout above. */
+export const keys = {
+  backupsRoot: (loc: S3Location) => joinKey(loc.prefix, 'backups') + '/',
+  backup: (loc: S3Location, id: string) => joinKey(loc.prefix, 'backups', id),
+  manifest: (loc: S3Location, id: string) => joinKey(loc.prefix, 'backups', id, 'manifest.json'),
+  verification: (loc: S3Location, id: string) => joinKey(loc.prefix, 'backups', id, 'verification.json'),
+  segment: (loc: S3Location, id: string, dataset: string, index: number) =>
+    joinKey(loc.prefix, 'backups', id, 'data', encodeURIComponent(dataset), `${String(index).padStart(5, '0')}.ndjson.gz`),
+  /** Relative to the prefix: the lease store adds it. */
+  jobLease: (job: string) => joinKey('jobs', encodeURIComponent(job), 'lease.json'),
+  jobCheckpoint: (loc: S3Location, job: string) => joinKey(loc.prefix, 'jobs', encodeURIComponent(job), 'checkpoint.json'),
+  streamLease: (name: string) => joinKey('streams', encodeURIComponent(name), 'lease.json'),
+  streamCheckpoint: (loc: S3Location, name: string) => joinKey(loc.prefix, 'streams', encodeURIComponent(name), 'checkpoint.json'),
+  streamHour: (loc: S3Location, name: string, timeline: number, hour: number) => {
+    const d = new Date(hour);
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    return joinKey(loc.prefix, 'streams', encodeURIComponent(name), `t${timeline}`, String(d.getUTCFullYear()), p2(d.getUTCMonth() + 1), p2(d.getUTCDate()), p2(d.getUTCHours()));
+  },
+  drill: (loc: S3Location, backupId: string, drillId: string) => joinKey(loc.prefix, 'drills', backupId, `${drillId}.json`),
+};

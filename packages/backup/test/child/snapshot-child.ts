@@ -1,0 +1,48 @@
+/**
+ * A snapshot backup in its own process, to be killed with SIGKILL by the test. Each
+ * UploadPart is slowed down (`SLOW_PART_MS`) so the kill lands mid-backup. Prints
+ * `part <n>` to stdout as each part upload returns.
+ */
+import { S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { MongoClient } from 'mongodb';
+import { mongoSource, snapshotBackup } from '../../src/index.js';
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const s3 = new S3Client({
+    endpoint: env.CHILD_S3_ENDPOINT!,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const slowMs = Number(env.SLOW_PART_MS ?? 0);
+  const client = {
+    async send(command: { input: { PartNumber?: number } }, options?: unknown) {
+      const out = await s3.send(command as never, options as never);
+      if (command instanceof UploadPartCommand) {
+        process.stdout.write(`part ${command.input.PartNumber}\n`);
+        await new Promise((r) => setTimeout(r, slowMs));
+      }
+      return out;
+    },
+  };
+  const mongo = await MongoClient.connect(env.MONGODB_URI!);
+  const job = snapshotBackup({
+    source: mongoSource({ db: mongo.db(env.CHILD_DB!), batchSize: 200 }),
+    target: { client, bucket: env.CHILD_BUCKET!, prefix: 'killed' },
+    partSizeBytes: 5 * 1024 * 1024,
+    partsInFlight: 2,
+    memoryBudgetBytes: 64 * 1024 * 1024,
+    leaseMs: Number(env.CHILD_LEASE_MS ?? 3000),
+  });
+  const result = await job.run({ requestId: 'child' });
+  process.stdout.write(`done ${result.status}\n`);
+  await mongo.close();
+}
+
+main().catch((error) => {
+  process.stderr.write(`child failed: ${(error as Error).name} ${(error as { code?: string }).code ?? ''}\n`);
+  process.exit(1);
+});

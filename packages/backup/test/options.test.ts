@@ -1,0 +1,50 @@
+/**
+ * Options are checked when a job is defined: a ConfigurationError (terminal, CONFIG_INVALID)
+ * names the option, what was expected and what was given.
+ */
+import { ConfigurationError } from '@steadyfn/handler';
+import { describe, expect, it } from 'vitest';
+import { applyRetention, mongoSource, mongoTarget, redisSource, redisStreamSource, restore, snapshotBackup, streamBackup, verifyBackup } from '../src/index.js';
+
+const client = { send: async () => ({}) };
+const target = { client, bucket: 'backups' };
+const db = { databaseName: 'x', collection: () => ({}), command: async () => ({}), listCollections: () => ({ toArray: async () => [] }) };
+
+function configError(work: () => unknown): ConfigurationError {
+  try {
+    work();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).code).toBe('CONFIG_INVALID');
+    expect((error as ConfigurationError).retryable).toBe(false);
+    return error as ConfigurationError;
+  }
+  throw new Error('no ConfigurationError');
+}
+
+describe('option validation', () => {
+  it('snapshotBackup', () => {
+    const source = mongoSource({ db });
+    expect(configError(() => snapshotBackup({ source, target: { ...target, bucket: 'Bad_Bucket' } })).field).toBe('target.bucket');
+    expect(configError(() => snapshotBackup({ source, target, leaseMs: 500 })).message).toBe('snapshotBackup(): option "leaseMs" must be a whole number of milliseconds ≥ 1000; got 500');
+    expect(configError(() => snapshotBackup({ source, target, partSizeBytes: 1024 })).field).toBe('partSizeBytes');
+    expect(configError(() => snapshotBackup({ source, target, memoryBudgetBytes: 10 * 1024 * 1024 })).message).toMatch(/memoryBudgetBytes" must be at least 25 MiB for 3 parts in flight/);
+    expect(configError(() => snapshotBackup({ source: {} as never, target })).field).toBe('source');
+    expect(configError(() => snapshotBackup({ source, target: { ...target, prefix: '/x/' } })).field).toBe('target.prefix');
+  });
+  it('sources and targets', () => {
+    expect(configError(() => mongoSource({ db: undefined as never })).field).toBe('db');
+    expect(configError(() => mongoSource({ db, batchSize: 0 })).field).toBe('batchSize');
+    expect(configError(() => redisSource({ client: undefined as never })).field).toBe('client');
+    expect(configError(() => redisSource({ client: {} as never, encoding: 'zip' as never })).field).toBe('encoding');
+    expect(configError(() => mongoTarget({ db, unsupportedMetadata: 'ignore' as never })).field).toBe('unsupportedMetadata');
+    expect(configError(() => redisStreamSource({ client: {} as never, key: '' })).field).toBe('key');
+  });
+  it('streamBackup, restore, verify, retention', async () => {
+    expect(configError(() => streamBackup({ name: 'a/b', target })).field).toBe('name');
+    expect(configError(() => streamBackup({ name: 'a', target, buffer: { maxMs: -1 } })).field).toBe('buffer.maxMs');
+    await expect(restore({ backup: { storage: target, id: '' }, target: mongoTarget({ db }) })).rejects.toMatchObject({ field: 'backup.id' });
+    await expect(verifyBackup({ backup: { storage: target, id: 'x' }, level: 'drill' })).rejects.toMatchObject({ field: 'scratch' });
+    await expect(applyRetention({ storage: target, keepLast: 0 })).rejects.toMatchObject({ field: 'keepLast' });
+  });
+});

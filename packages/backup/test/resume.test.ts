@@ -1,0 +1,178 @@
+/**
+ * Resumability and exclusion, on both S3 servers:
+ * - the deadline nears → a checkpoint; the next invocation continues and the restore equals the source;
+ * - a real child process killed with SIGKILL mid-backup → the next invocation resumes, reconciling
+ *   with ListParts (parts the checkpoint does not know are replaced or discarded);
+ * - a multipart failure mid-way → the upload is aborted, no manifest; the next run completes;
+ * - two runners at once → one manifest.
+ */
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from 'mongodb';
+import { EJSON } from 'bson';
+import { LeaseHeldError, StorageError, mongoSource, mongoTarget, restore, snapshotBackup, type SnapshotCheckpoint } from '../src/index.js';
+import { bundleChild } from '../../connections/test/support/bundle.js';
+import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, S3_SERVERS } from './support.js';
+import { getJson } from '../src/s3/client.js';
+
+// Test documents with _ids of any type.
+type Doc = { _id: any; [field: string]: any };
+
+afterAll(closeMongo);
+
+const MIB = 1024 * 1024;
+/** About 20 MiB of incompressible documents: four 5 MiB parts. */
+const DOCS = 5_000;
+
+async function fillNoise(db: Db): Promise<void> {
+  for (let start = 0; start < DOCS; start += 500) {
+    await db.collection<Doc>('blobs').insertMany(Array.from({ length: 500 }, (_, i) => ({ _id: start + i, blob: noise(4096) })));
+  }
+}
+
+async function sameData(a: Db, b: Db): Promise<void> {
+  const read = async (db: Db) => (await db.collection('blobs').find({}).sort({ _id: 1 }).toArray()).map((d) => EJSON.stringify(d));
+  const [x, y] = await Promise.all([read(a), read(b)]);
+  expect(y.length).toBe(x.length);
+  expect(y).toEqual(x);
+}
+
+const common = { partSizeBytes: 5 * MIB, partsInFlight: 2, memoryBudgetBytes: 64 * MIB, leaseMs: 3_000 };
+
+describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
+  let source: Db;
+  beforeAll(async () => {
+    source = await freshDb('resume');
+    await fillNoise(source);
+  }, 120_000);
+  afterAll(() => source.dropDatabase());
+
+  it('checkpoints when the deadline nears and completes on the next invocation', async () => {
+    const s3 = await freshBucket(server);
+    const target = await freshDb('resumed');
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'deadline' };
+    try {
+      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: storage, ...common });
+      // The deadline "nears" after ~3,000 documents (remainingMs is read every 256 records).
+      let reads = 0;
+      const first = await job.run({ remainingMs: () => (++reads > 12 ? 1 : 3_600_000), requestId: 'first' });
+      expect(first.status).toBe('checkpointed');
+      const checkpoint = await getJson<SnapshotCheckpoint>({ ...storage, prefix: 'deadline' }, 'deadline/jobs/snapshot/checkpoint.json');
+      expect(checkpoint!.value.datasets[0]!.current!.parts.length).toBeGreaterThan(0);
+      expect(await listAll(s3.client, s3.bucket, `deadline/backups/${first.backupId}/manifest.json`)).toEqual([]);
+
+      const second = await job.run({ requestId: 'second' });
+      expect(second).toMatchObject({ status: 'complete', backupId: first.backupId, resumed: true, records: DOCS });
+      await restore({ backup: { storage, id: first.backupId }, target: mongoTarget({ db: target }) });
+      await sameData(source, target);
+      expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
+    } finally {
+      await Promise.all([target.dropDatabase(), s3.drop()]);
+    }
+  }, 120_000);
+
+  it('resumes after the process is killed (SIGKILL), with parts the checkpoint does not know', async () => {
+    const s3 = await freshBucket(server);
+    const target = await freshDb('killed');
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'killed' };
+    const { file, dir } = bundleChild(new URL('./child/snapshot-child.ts', import.meta.url).href);
+    try {
+      const child = spawn(process.execPath, [file], {
+        env: { ...process.env, CHILD_S3_ENDPOINT: process.env[server.env], CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName, SLOW_PART_MS: '400', CHILD_LEASE_MS: '5000' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      let errors = '';
+      let killed = false;
+      child.stderr.on('data', (chunk: Buffer) => void (errors += chunk.toString()));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          // Parts 1-3 are in S3; the checkpoint knows some of them.
+          if (!killed && /part 3\n/.test(output)) {
+            killed = true;
+            child.kill('SIGKILL');
+          }
+        });
+        child.on('exit', () => resolve());
+        child.on('error', reject);
+      });
+      expect({ killed, output, errors: errors.split('\n').filter((l) => !/Warning|versions published|require node|continue receiving|security updates|a.co\/|trace-warnings|^$/.test(l)) }).toEqual({ killed: true, output, errors: [] });
+      expect(output).not.toMatch(/done/);
+      // The dead runner's lease (5 s) is still held: a new runner is refused until it expires.
+      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: storage, ...common });
+      await expect(job.run({ requestId: 'too-early' })).rejects.toBeInstanceOf(LeaseHeldError);
+      const checkpoint = (await getJson<SnapshotCheckpoint>(storage, 'killed/jobs/snapshot/checkpoint.json'))!.value;
+      const current = checkpoint.datasets[0]!.current!;
+      // Make sure S3 holds parts the checkpoint has never heard of: the next number, and one far past the end.
+      const known = current.parts.length;
+      for (const number of [known + 1, known + 8]) {
+        await (s3.client as S3Client).send(new UploadPartCommand({ Bucket: s3.bucket, Key: current.key, UploadId: current.uploadId, PartNumber: number, Body: Buffer.alloc(5 * MIB, 7) }));
+      }
+      let resumed: Awaited<ReturnType<typeof job.run>> | undefined;
+      for (let attempt = 0; attempt < 20 && !resumed; attempt++) {
+        resumed = await job.run({ requestId: 'next' }).catch(async (error: unknown) => {
+          if (!(error instanceof LeaseHeldError)) throw error;
+          await new Promise((r) => setTimeout(r, 500));
+          return undefined;
+        });
+      }
+      expect(resumed).toMatchObject({ status: 'complete', backupId: checkpoint.backupId, resumed: true, records: DOCS });
+      expect((resumed as { strayParts: number }).strayParts).toBeGreaterThanOrEqual(2);
+      await restore({ backup: { storage, id: checkpoint.backupId }, target: mongoTarget({ db: target }) });
+      await sameData(source, target);
+      expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await Promise.all([target.dropDatabase(), s3.drop()]);
+    }
+  }, 120_000);
+
+  it('aborts the upload when a part fails mid-way: no partial object, no manifest; the next run completes', async () => {
+    const s3 = await freshBucket(server);
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'failing' };
+    try {
+      let parts = 0;
+      const failing = {
+        send(command: unknown, options?: unknown) {
+          if (command instanceof UploadPartCommand && ++parts === 3) {
+            return Promise.reject(Object.assign(new Error('We encountered an internal error'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }));
+          }
+          return s3.client.send(command as never, options as never);
+        },
+      };
+      const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: { ...storage, client: failing }, ...common });
+      const error = await job.run().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
+      const objects = await listAll(s3.client, s3.bucket, 'failing/backups/');
+      expect(objects.filter((k) => k.endsWith('manifest.json'))).toEqual([]);
+      expect(objects.filter((k) => k.endsWith('.ndjson.gz'))).toEqual([]);
+
+      const again = await snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: storage, ...common }).run();
+      expect(again).toMatchObject({ status: 'complete', records: DOCS });
+    } finally {
+      await s3.drop();
+    }
+  }, 120_000);
+
+  it('lets only one of two concurrent runners commit: one manifest', async () => {
+    const s3 = await freshBucket(server);
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'racing' };
+    try {
+      const job = () => snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: storage, ...common });
+      const outcomes = await Promise.allSettled([job().run({ requestId: 'a' }), job().run({ requestId: 'b' })]);
+      const fulfilled = outcomes.filter((o) => o.status === 'fulfilled');
+      const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(fulfilled).toHaveLength(1);
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]!.reason).toBeInstanceOf(LeaseHeldError);
+      const manifests = (await listAll(s3.client, s3.bucket, 'racing/backups/')).filter((k) => k.endsWith('manifest.json'));
+      expect(manifests).toHaveLength(1);
+    } finally {
+      await s3.drop();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,118 @@
+/**
+ * Streaming backup of outbox events (a Redis stream of envelopes) on both S3 servers:
+ * 10,000 events with the sink process killed twice (SIGKILL) → after a restore from the
+ * stream every event is present once (duplicates dropped by id) and the state, deletes
+ * included, equals the application's. A trimmed stream breaks the timeline.
+ */
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { EJSON } from 'bson';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { mongoTarget, redisStreamSource, restoreStream, streamBackup, TimelineGapError } from '../src/index.js';
+import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
+import { bundleChild } from '../../connections/test/support/bundle.js';
+import { outboxApp } from './outbox-fixture.js';
+import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
+
+afterAll(closeMongo);
+
+const EVENTS = 10_000;
+
+async function runKilledChild(file: string, env: Record<string, string>, killAfterObjects: number): Promise<boolean> {
+  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let objects = 0;
+  let killed = false;
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      objects += (chunk.toString().match(/object\n/g) ?? []).length;
+      if (!killed && objects >= killAfterObjects) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.on('exit', () => resolve());
+    child.on('error', reject);
+  });
+  return killed;
+}
+
+describe.each(S3_SERVERS)('stream backup on $name', (server) => {
+  let redis: Redis;
+  beforeAll(async () => {
+    redis = await redisClient();
+  });
+  afterAll(() => redis.disconnect());
+
+  it('keeps every one of 10,000 events through two killed sinks; a restore holds each once, deletes included', async () => {
+    const s3 = await freshBucket(server);
+    const key = unique('outbox');
+    const name = 'orders';
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'stream' };
+    const target = await freshDb('streamed');
+    const { file, dir } = bundleChild(new URL('./child/stream-child.ts', import.meta.url).href);
+    try {
+      const app = outboxApp(redis, key, 'orders');
+      const ids = new Set<string>();
+      for (let i = 0; i < EVENTS; i++) {
+        const id = `o${i % 400}`;
+        const envelope = i % 97 === 96 && app.state.has(id) ? await app.remove(id) : await app.put(id, { n: i, status: i % 3 === 0 ? 'paid' : 'open' });
+        ids.add(envelope.id);
+      }
+      const env = { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_STREAM: name, CHILD_KEY: key, SLOW_MS: '150' };
+      expect(await runKilledChild(file, env, 3)).toBe(true);
+      await new Promise((r) => setTimeout(r, 1_600)); // the dead sink's lease expires
+      expect(await runKilledChild(file, env, 6)).toBe(true);
+      await new Promise((r) => setTimeout(r, 1_600));
+
+      const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
+      const result = await job.run({ requestId: 'final' });
+      expect(result.timelineBroken).toBe(false);
+
+      // Every event archived, at least once; restore counts each once.
+      const checkpoint = await loadStreamCheckpoint(storage as never, name);
+      const objects = await timelineObjects({ ...storage }, checkpoint, 1, 0);
+      const archived = new Set<string>();
+      const replay = await replayObjects({ ...storage }, objects, async (records) => void records.forEach((r) => archived.add(r.id)));
+      expect(archived.size).toBe(EVENTS);
+      expect([...ids].every((id) => archived.has(id))).toBe(true);
+      expect(replay.records).toBe(EVENTS);
+
+      const restored = await restoreStream({ storage, stream: name, target: mongoTarget({ db: target }) });
+      expect(restored.changes).toBe(EVENTS);
+      const docs = await target.collection('orders').find({}).sort({ _id: 1 }).toArray();
+      const expected = [...app.state.values()].sort((a, b) => String(a._id).localeCompare(String(b._id)));
+      expect(docs.map((d) => EJSON.stringify(d))).toEqual(expected.map((d) => EJSON.stringify(d)));
+      expect(app.state.size).toBeLessThan(400); // some aggregates ended deleted, and stay deleted
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await redis.del(key);
+      await Promise.all([target.dropDatabase(), s3.drop()]);
+    }
+  }, 180_000);
+
+  it('breaks the timeline when the Redis stream was trimmed past the checkpoint, and refuses to replay across it', async () => {
+    const s3 = await freshBucket(server);
+    const key = unique('trimmed');
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'gap' };
+    const broken: unknown[] = [];
+    try {
+      const app = outboxApp(redis, key, 'orders');
+      for (let i = 0; i < 20; i++) await app.put(`a${i}`, { n: i });
+      const job = streamBackup({ name: 'g', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, onTimelineBroken: (info) => void broken.push(info) });
+      expect((await job.run()).timelineBroken).toBe(false);
+      for (let i = 0; i < 20; i++) await app.put(`b${i}`, { n: i });
+      await redis.xtrim(key, 'MAXLEN', 5); // 15 unarchived events are gone
+      const second = await job.run();
+      expect(second).toMatchObject({ timelineBroken: true, snapshotRequired: true, timeline: 2 });
+      expect(broken).toHaveLength(1);
+      const db = await freshDb('gap');
+      await expect(restoreStream({ storage, stream: 'g', timeline: 1, until: Date.now(), target: mongoTarget({ db }) })).rejects.toBeInstanceOf(TimelineGapError);
+      expect(await db.listCollections().toArray()).toEqual([]);
+      await db.dropDatabase();
+    } finally {
+      await redis.del(key);
+      await s3.drop();
+    }
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Test support for @steadyfn/backup: real clients for the local services (FerretDB, Redis,
+ * Redis Cluster, and two S3 servers: moto and gofakes3), unique names per test, and helpers to
+ * fill and compare data.
+ */
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
+import { Cluster, Redis } from 'ioredis';
+import { MongoClient, type Db } from 'mongodb';
+import { requireService } from '../../../test/services/env.js';
+import type { RunContext } from '../src/context.js';
+
+export const runId = `bk${process.pid.toString(36)}${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+let counter = 0;
+/** A name unique to this run (lower case, safe for buckets, databases and keys). */
+export function unique(name: string): string {
+  return `${runId}-${name}-${++counter}`.toLowerCase();
+}
+
+/** The two S3 servers every S3 behaviour is tested on. */
+export const S3_SERVERS = [
+  { name: 'moto', env: 'S3_ENDPOINT', service: 's3' as const },
+  { name: 'gofakes3', env: 'S3_ALT_ENDPOINT', service: 's3-alt' as const },
+];
+
+/** An S3 client for `endpoint`. `defaults: true` keeps the SDK's default checksums (to test the probe's fallback). */
+export function s3Client(endpoint: string, options: { defaults?: boolean } = {}): S3Client {
+  return new S3Client({
+    endpoint,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test' },
+    ...(options.defaults ? {} : { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
+  });
+}
+
+/** A fresh bucket on one S3 server. */
+export async function freshBucket(server: (typeof S3_SERVERS)[number], options: { defaults?: boolean } = {}): Promise<{ client: S3Client; bucket: string; drop(): Promise<void> }> {
+  await requireService(server.service);
+  const client = s3Client(process.env[server.env]!, options);
+  const bucket = unique('b').replace(/[^a-z0-9-]/g, '').slice(0, 60);
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return { client, bucket, drop: () => dropBucket(client, bucket) };
+}
+
+/** Empties and deletes a bucket (aborting unfinished uploads). */
+export async function dropBucket(client: S3Client, bucket: string): Promise<void> {
+  for (;;) {
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const objects = (listed.Contents ?? []).map((c) => ({ Key: c.Key! }));
+    if (objects.length === 0) break;
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } })).catch(async () => {
+      for (const o of objects) await client.send(new (await import('@aws-sdk/client-s3')).DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
+    });
+  }
+  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket })).catch(() => ({ Uploads: [] as Array<{ Key?: string; UploadId?: string }> }));
+  for (const u of uploads.Uploads ?? []) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! })).catch(() => undefined);
+  await client.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+}
+
+/** Keys of every object in the bucket. */
+export async function listAll(client: S3Client, bucket: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    for (const c of page.Contents ?? []) out.push(c.Key!);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out.sort();
+}
+
+/** Unfinished multipart uploads in the bucket. */
+export async function openUploads(client: S3Client, bucket: string): Promise<Array<{ key: string; uploadId: string }>> {
+  const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  return (out.Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId! }));
+}
+
+// ------------------------------------------------------------------ MongoDB (FerretDB)
+
+let mongo: MongoClient | undefined;
+/** A shared MongoClient to FerretDB for the test file. */
+export async function mongoClient(): Promise<MongoClient> {
+  await requireService('mongodb');
+  mongo ??= await MongoClient.connect(process.env.MONGODB_URI!, { serverSelectionTimeoutMS: 5_000 });
+  return mongo;
+}
+
+/** A fresh database; drop it afterwards with `db.dropDatabase()`. */
+export async function freshDb(name = 'db'): Promise<Db> {
+  return (await mongoClient()).db(unique(name).replace(/[^a-z0-9_]/g, '_').slice(0, 60));
+}
+
+export async function closeMongo(): Promise<void> {
+  await mongo?.close();
+  mongo = undefined;
+}
+
+// ------------------------------------------------------------------ Redis
+
+export async function redisClient(): Promise<Redis> {
+  await requireService('redis');
+  const client = new Redis(process.env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  await client.connect();
+  return client;
+}
+
+export async function redisCluster(): Promise<Cluster> {
+  await requireService('redis-cluster');
+  const nodes = process.env.REDIS_CLUSTER_NODES!.split(',').map((hp) => {
+    const [host, port] = hp.split(':');
+    return { host: host!, port: Number(port) };
+  });
+  const cluster = new Cluster(nodes, { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 2 } });
+  await cluster.connect();
+  return cluster;
+}
+
+// ------------------------------------------------------------------ invocations
+
+/** A handler-like context with a deadline `ms` from now. */
+export function deadlineIn(ms: number, requestId?: string): RunContext {
+  const deadline = Date.now() + ms;
+  return { remainingMs: () => deadline - Date.now(), ...(requestId ? { requestId } : {}) };
+}
+
+/** Bytes that gzip cannot shrink (so a few documents fill a 5 MiB part). */
+export function noise(bytes: number): string {
+  return randomBytes(Math.ceil(bytes * 0.75)).toString('base64').slice(0, bytes);
+}

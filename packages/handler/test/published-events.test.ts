@@ -1,0 +1,427 @@
+/**
+ * AWS Lambda events shaped exactly like the published samples (aws-lambda-go testdata,
+ * aws-sam-cli generated events, DefinitelyTyped `aws-lambda`, Powertools parser test events;
+ * see test/fixtures/aws/published/SOURCES.md), each run through `main.aws`, through the
+ * auto-detecting root and through `@steadyfn/handler/aws`: trigger kind, normalised fields
+ * (ids byte-exact, keys decoded, sizes as numbers, ops), input, deliveryId and the answer
+ * Lambda reads. GCP, Azure and OpenWhisk: published-events.*.test.ts beside this file.
+ */
+import { describe, expect, it } from 'vitest';
+import { allow, authorized, handler, httpResult, type Context } from '../src/index.js';
+import { handler as awsHandler } from '../src/aws.js';
+import { failWhenAsked, lambdaContext, logs, published, recorder, type Json } from './support/published.js';
+
+/** Runs `event` through the three AWS entries with fresh functions; all three must agree. */
+async function allEntries(event: Json, result: (input: unknown, ctx: Context) => unknown = () => undefined) {
+  const runs = [] as Array<{ seen: ReturnType<typeof recorder>['seen']; answer: unknown; lines: Json[] }>;
+  for (const entry of ['explicit', 'root', 'aws'] as const) {
+    const { seen, fn } = recorder(result);
+    const { lines, logSink } = logs();
+    const options = { logSink, logLevel: 'debug' as const };
+    const copy = structuredClone(event);
+    const answer =
+      entry === 'explicit'
+        ? await handler(options, fn).aws(copy, lambdaContext())
+        : entry === 'root'
+          ? await handler(options, fn)(copy, lambdaContext())
+          : await awsHandler(options, fn)(copy, lambdaContext());
+    runs.push({ seen, answer, lines });
+  }
+  const [first, ...others] = runs;
+  for (const other of others) {
+    expect(other.answer).toEqual(first!.answer);
+    expect(other.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId])).toEqual(first!.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId]));
+  }
+  return first!;
+}
+
+/** The same, for an event whose answer is a thrown error: every entry rejects alike. */
+async function allEntriesReject(event: Json, result: (input: unknown, ctx: Context) => unknown) {
+  const errors: unknown[] = [];
+  for (const entry of ['explicit', 'root', 'aws'] as const) {
+    const fn = recorder(result).fn;
+    const options = { logSink: () => undefined };
+    const copy = structuredClone(event);
+    const call =
+      entry === 'explicit' ? handler(options, fn).aws(copy, lambdaContext()) : entry === 'root' ? handler(options, fn)(copy, lambdaContext()) : awsHandler(options, fn)(copy, lambdaContext());
+    errors.push(await call.then(() => 'resolved', (e: unknown) => e));
+  }
+  for (const e of errors) expect(e).toBeInstanceOf(Error);
+  return errors[0] as Error & { code?: string };
+}
+
+describe('API Gateway REST (v1)', () => {
+  it('a GET with headers, query, path parameters and body all null (aws-lambda-go apigw-request shape)', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'apigw-rest-nulls.json'), () => ({ pong: true }));
+    expect(seen).toHaveLength(1);
+    const t = seen[0]!.ctx.trigger;
+    expect(t.kind).toBe('http');
+    if (t.kind !== 'http') return;
+    expect(t.source).toBe('apigw-v1');
+    expect(t.request).toMatchObject({ method: 'GET', path: '/ping', headers: {}, query: {}, multiQuery: {}, rawBody: undefined, rawBytes: undefined, sourceIp: '198.51.100.23' });
+    expect(seen[0]!.input).toEqual({});
+    expect(seen[0]!.ctx.deliveryId).toBeUndefined();
+    expect(seen[0]!.ctx.requestId).toBe('c0ffee00-1111-4222-8333-444455556666');
+    expect(answer).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"pong":true}', isBase64Encoded: false });
+  });
+
+  it('a POST with repeated query values, a cookie header and a JSON body; cookies answered in multiValueHeaders', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'apigw-rest-post.json'), () =>
+      httpResult({ status: 201, headers: { location: '/orders/ord-771' }, cookies: ['sid=1; HttpOnly', 'seen=1'], body: { ok: true } }),
+    );
+    const t = seen[0]!.ctx.trigger;
+    if (t.kind !== 'http') throw new Error('not http');
+    expect(t.request.query).toEqual({ tag: 'blue', dry: '1' });
+    expect(t.request.multiQuery).toEqual({ tag: ['red', 'blue'], dry: ['1'] });
+    expect(t.request.headers.cookie).toBe('theme=dark; lang=fr');
+    expect(t.request.headers['x-forwarded-for']).toBe('198.51.100.23, 130.176.12.40');
+    expect(seen[0]!.input).toEqual({ sku: 'lamp-04', qty: 2, ref: 12345678901234567890 });
+    expect(answer).toEqual({
+      statusCode: 201,
+      headers: { location: '/orders/ord-771', 'content-type': 'application/json' },
+      multiValueHeaders: { 'set-cookie': ['sid=1; HttpOnly', 'seen=1'] },
+      body: '{"ok":true}',
+      isBase64Encoded: false,
+    });
+  });
+
+  it('a hand-built event whose multiValueHeaders is {} still reads headers and query (both maps merged)', async () => {
+    const event = published('aws', 'apigw-rest-post.json');
+    event.multiValueHeaders = {};
+    event.multiValueQueryStringParameters = {};
+    const { seen } = await allEntries(event);
+    const t = seen[0]!.ctx.trigger;
+    if (t.kind !== 'http') throw new Error('not http');
+    expect(t.request.headers['content-type']).toBe('application/json');
+    expect(t.request.query).toEqual({ tag: 'blue', dry: '1' });
+    expect(seen[0]!.input).toEqual({ sku: 'lamp-04', qty: 2, ref: 12345678901234567890 });
+  });
+});
+
+describe('API Gateway HTTP API (v2) and Function URLs', () => {
+  it('a base64 PNG upload with cookies and a repeated query parameter', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'apigw-http-v2.json'), () => httpResult({ cookies: ['a=1', 'b=2'], body: 'stored' }));
+    const t = seen[0]!.ctx.trigger;
+    if (t.kind !== 'http') throw new Error('not http');
+    expect(t.source).toBe('apigw-v2');
+    expect(t.request.method).toBe('POST');
+    expect(t.request.multiQuery).toEqual({ v: ['1', '2'], note: ['a b'] });
+    expect(t.request.headers.cookie).toBe('session=s3cr3t; theme=light');
+    expect(t.request.sourceIp).toBe('203.0.113.9');
+    expect(Buffer.isBuffer(seen[0]!.input)).toBe(true);
+    expect([...(seen[0]!.input as Buffer)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(answer).toEqual({ statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, cookies: ['a=1', 'b=2'], body: 'stored', isBase64Encoded: false });
+  });
+
+  it('a GET without body, cookies or query parameters (the optional members absent)', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'apigw-http-v2-minimal.json'));
+    const t = seen[0]!.ctx.trigger;
+    if (t.kind !== 'http') throw new Error('not http');
+    expect(t.request).toMatchObject({ method: 'GET', path: '/', query: {}, rawBody: undefined });
+    expect(seen[0]!.input).toEqual({});
+    expect(answer).toEqual({ statusCode: 204, headers: {}, body: '', isBase64Encoded: false });
+  });
+
+  it('a Function URL form post, base64: repeated fields keep every value', async () => {
+    const { seen } = await allEntries(published('aws', 'function-url-post.json'));
+    const t = seen[0]!.ctx.trigger;
+    expect(t.kind === 'http' && t.source).toBe('function-url');
+    expect(seen[0]!.input).toEqual({ t: ['a', 'b'], u: 'c' });
+  });
+});
+
+describe('Application Load Balancer', () => {
+  it('multi-value mode: query names and values percent-decoded, cookie joined with "; ", answer in multiValueHeaders', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'alb-multi-value.json'), () => ({ hits: 0 }));
+    const t = seen[0]!.ctx.trigger;
+    if (t.kind !== 'http') throw new Error('not http');
+    expect(t.source).toBe('alb');
+    expect(t.request.multiQuery).toEqual({ q: ['café noir'], page: ['2'], tag: ['a', 'b+c'] });
+    expect(t.request.headers.cookie).toBe('a=1; b=2');
+    expect(t.request.sourceIp).toBe('203.0.113.77');
+    expect(seen[0]!.input).toEqual({ q: 'café noir', page: '2', tag: ['a', 'b+c'] });
+    expect(answer).toEqual({ statusCode: 200, statusDescription: '200 OK', multiValueHeaders: { 'content-type': ['application/json'] }, body: '{"hits":0}', isBase64Encoded: false });
+  });
+
+  it('headers-only mode: a JSON body, the answer in headers', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'alb-headers-only.json'), () => httpResult({ status: 404 }));
+    const t = seen[0]!.ctx.trigger;
+    if (t.kind !== 'http') throw new Error('not http');
+    expect(t.request.query).toEqual({ src: 'mail link' });
+    expect(seen[0]!.input).toEqual({ ok: true });
+    expect(answer).toEqual({ statusCode: 404, statusDescription: '404 Not Found', headers: {}, body: '', isBase64Encoded: false });
+  });
+});
+
+describe('API Gateway WebSocket routes', () => {
+  it.each([
+    ['websocket-connect.json', 'CONNECT', '$connect', { room: 'lobby' }],
+    ['websocket-message.json', 'MESSAGE', 'sendMessage', { action: 'sendMessage', text: 'hi' }],
+    ['websocket-disconnect.json', 'DISCONNECT', '$disconnect', {}],
+  ])('%s runs as an http trigger naming the route and connection', async (file, eventType, routeKey, input) => {
+    const { seen, answer } = await allEntries(published('aws', file));
+    const t = seen[0]!.ctx.trigger;
+    if (t.kind !== 'http') throw new Error('not http');
+    expect(t.source).toBe('apigw-websocket');
+    expect(t.websocket).toMatchObject({ connectionId: 'Zx9Yw8Vu7Ts=', eventType, routeKey, stage: 'prod' });
+    expect(t.request).toMatchObject({ method: eventType, path: routeKey });
+    expect(seen[0]!.input).toEqual(input);
+    expect(answer).toMatchObject({ statusCode: 204 });
+  });
+});
+
+describe('API Gateway authorizers', () => {
+  it('TOKEN: an IAM policy for the method ARN', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'authorizer-token.json'), () => allow('user-1'));
+    expect(seen[0]!.ctx.trigger).toEqual({ kind: 'authorizer', source: 'apigw-token', resource: 'arn:aws:execute-api:eu-west-1:210987654321:m3ab1c2d3e/prod/GET/orders' });
+    expect(seen[0]!.input).toMatchObject({ type: 'TOKEN', token: 'Bearer eyJhbGciOiJub25lIn0.e30.' });
+    expect(answer).toEqual({
+      principalId: 'user-1',
+      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ['arn:aws:execute-api:eu-west-1:210987654321:m3ab1c2d3e/prod/GET/orders'] }] },
+    });
+  });
+
+  it('REST REQUEST: headers lower-cased, query, path parameters and stage variables', async () => {
+    const { seen } = await allEntries(published('aws', 'authorizer-request-v1.json'), () => allow('user-2'));
+    expect(seen[0]!.input).toMatchObject({
+      type: 'REQUEST',
+      method: 'GET',
+      path: '/orders/ord-1',
+      headers: { 'x-api-key': 'k-1', cookie: 'a=1' },
+      query: { q: 'x' },
+      pathParameters: { id: 'ord-1' },
+      stageVariables: { env: 'prod' },
+    });
+  });
+
+  it('HTTP API payload 2.0: a simple response, identity sources as a list, cookies joined', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'authorizer-http-v2.json'), () => authorized(true, { tenant: 'tenant-9' }));
+    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'authorizer', source: 'apigw-request-v2' });
+    expect(seen[0]!.input).toMatchObject({ identitySource: ['k-2', 'tenant-9'], method: 'GET', path: '/things', headers: { cookie: 'c1=v1; c2=v2' } });
+    expect(answer).toEqual({ isAuthorized: true, context: { tenant: 'tenant-9' } });
+  });
+
+  it('HTTP API payload 1.0: identitySource as comma-separated text', async () => {
+    const { seen } = await allEntries(published('aws', 'authorizer-http-v1.json'), () => allow('user-3'));
+    expect(seen[0]!.input).toMatchObject({ type: 'REQUEST', identitySource: ['k-3', 'tenant-1'] });
+  });
+
+  it('a rejection is the error API Gateway turns into 401', async () => {
+    const error = await allEntriesReject(published('aws', 'authorizer-token.json'), () => {
+      throw Object.assign(new Error('no'), {});
+    });
+    // An unexpected error is a 500 (not Unauthorized): the token was not judged.
+    expect(error.message).not.toBe('Unauthorized');
+  });
+});
+
+describe('SQS', () => {
+  it('runs each message; ids byte-exact, bodies lossless, only the failed message reported', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'sqs-no-attributes.json'), failWhenAsked);
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['9007199254740993', '2e1424d4-f796-459a-8184-9c92662be6da', 'c80e8021-a70a-42c7-a470-796e1186f753']);
+    expect(seen.map((s) => s.input)).toEqual(['89e7073266', { orderId: 'o-2', total: 1.5 }, { orderId: 'o-3', fail: true }]);
+    expect(seen[0]!.ctx.trigger).toEqual({ kind: 'queue', source: 'sqs', queue: 'orders', messageId: '9007199254740993', attempt: 3, attributes: {}, batchIndex: 0, batchSize: 3 });
+    expect(seen[1]!.ctx.trigger).toMatchObject({ attempt: 1, attributes: { tenant: 'acme' } });
+    expect(seen[2]!.ctx.trigger).toMatchObject({ attributes: {} });
+    expect(seen[0]!.ctx.requestId).toBe('c0ffee00-1111-4222-8333-444455556666:9007199254740993');
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'c80e8021-a70a-42c7-a470-796e1186f753' }] });
+  });
+
+  it('a FIFO queue stops at the first failure and reports it and every later message', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'sqs-fifo.json'), failWhenAsked);
+    expect(seen.map((s) => s.input)).toEqual(['first', 'second-fails']);
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '22d6ee51-4cc7-4302-9e22-7cd8afdaadf5' }, { itemIdentifier: '33d6ee51-4cc7-4302-9e22-7cd8afdaadf5' }] });
+  });
+
+  it("S3's test message on a queue is acknowledged without running the function", async () => {
+    const { seen, answer } = await allEntries(published('aws', 's3-test-event-in-sqs.json'));
+    expect(seen).toHaveLength(0);
+    expect(answer).toEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('SNS', () => {
+  it('a notification: the message text kept exact, attributes as text, a null Subject left out', async () => {
+    const { seen } = await allEntries(published('aws', 'sns.json'));
+    expect(seen[0]!.input).toBe('12345678901234567890');
+    expect(seen[0]!.ctx.trigger).toEqual({
+      kind: 'notification',
+      source: 'sns',
+      topic: 'arn:aws:sns:eu-west-1:210987654321:alerts',
+      messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+      type: 'Notification',
+      time: '2025-03-02T12:00:00.000Z',
+      attributes: { level: 'warn', n: '3' },
+      batchIndex: 0,
+      batchSize: 1,
+    });
+    expect(seen[0]!.ctx.deliveryId).toBe('95df01b4-ee98-5cb9-9903-4c221d41eb5e');
+  });
+
+  it('a failure is thrown so SNS retries', async () => {
+    const error = await allEntriesReject(published('aws', 'sns.json'), () => {
+      throw new Error('down');
+    });
+    expect(error.code).toBe('INTERNAL');
+  });
+});
+
+describe('S3 notifications', () => {
+  it('keys decoded (unicode, spaces as +, %2B as a plus, %25/%3F/%23), sizes as numbers, ops from eventName', async () => {
+    const { seen } = await allEntries(published('aws', 's3-keys.json'));
+    expect(seen.map((s) => s.input)).toEqual([
+      { op: 'created', bucket: 'media-in', key: 'résumés/Jane Doe + Co+.pdf', size: 1048576, etag: '9b2cf535f27731c974343645a3985328', versionId: '3HL4kqtJlcpXroDTDmjVBH40Nrjfkd', time: '2025-03-02T12:30:00.000Z' },
+      { op: 'deleted', bucket: 'media-in', key: 'a%b?c#d', versionId: '4IL5lruKmdqYspEUEnkWCI51Oskgle', time: '2025-03-02T12:31:00.000Z' },
+    ]);
+    expect(seen[1]!.ctx.trigger).toMatchObject({ kind: 'storage', source: 's3', op: 'deleted', eventType: 'ObjectRemoved:DeleteMarkerCreated', key: 'a%b?c#d' });
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['media-in/résumés/Jane Doe + Co+.pdf@0067C44F9D1E2A3B4C', 'media-in/a%b?c#d@0067C44FDA00000000']);
+  });
+
+  it('an EventBridge Object Created event: the key as sent, via eventbridge', async () => {
+    const { seen } = await allEntries(published('aws', 'eventbridge-s3-created.json'));
+    expect(seen[0]!.input).toEqual({ op: 'created', bucket: 'media-in', key: 'photos/summer 2024.jpg', size: 5, etag: 'b1946ac92492d2347c6235b4d2611184', versionId: 'IYV3p45BhZA7F0W7Bm1YBjKYhUyS0f8P', time: '2025-03-02T12:40:00Z' });
+    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'storage', via: 'eventbridge', eventType: 'Object Created' });
+    expect(seen[0]!.ctx.deliveryId).toBe('media-in/photos/summer 2024.jpg@00617F08299329D189');
+  });
+});
+
+describe('EventBridge schedules', () => {
+  it('a scheduled rule tick is named by rule and time', async () => {
+    const { seen } = await allEntries(published('aws', 'eventbridge-scheduled.json'));
+    expect(seen[0]!.ctx.trigger).toEqual({ kind: 'schedule', source: 'eventbridge', scheduledTime: '2025-03-02T03:00:00Z', schedule: 'arn:aws:events:eu-west-1:210987654321:rule/nightly' });
+    expect(seen[0]!.ctx.deliveryId).toBe('arn:aws:events:eu-west-1:210987654321:rule/nightly@2025-03-02T03:00:00Z');
+    expect(seen[0]!.input).toEqual({});
+  });
+});
+
+describe('DynamoDB Streams', () => {
+  it('unmarshals every attribute type, keeps big numbers exact, stops at the first failure', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'dynamodb-stream.json'), (input) => {
+      if ((input as Json).name === 'Grace H') throw new Error('cannot index');
+    });
+    expect(seen).toHaveLength(2);
+    expect(seen[0]!.input).toEqual({
+      pk: 'user#1',
+      sk: '9007199254740993',
+      name: 'Ada',
+      score: 1.5,
+      tags: ['a', 'b'],
+      blob: Buffer.from([0xde, 0xad, 0xbe, 0xef]),
+      meta: { ok: true, gone: null, list: [1, 'x'] },
+    });
+    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', source: 'dynamodb-streams', collection: 'Users', op: 'insert', key: { pk: 'user#1', sk: '9007199254740993' }, sequence: '111100000000000000000001', time: '2025-03-02T12:53:20.000Z' });
+    expect(seen[1]!.ctx.trigger).toMatchObject({ op: 'update', before: { pk: 'user#2', sk: 1, name: 'Grace' }, time: '2025-03-02T12:53:21.500Z' });
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '222200000000000000000002' }] });
+  });
+
+  it('a TTL removal gives the old image; KEYS_ONLY gives the key', async () => {
+    const removed = (await allEntries(published('aws', 'dynamodb-stream.json'))).seen[2]!;
+    expect(removed.ctx.trigger).toMatchObject({ op: 'delete', key: { pk: 'user#3', sk: 1 } });
+    expect(removed.input).toEqual({ pk: 'user#3', sk: 1, ttl: 1740919999 });
+    const { seen, answer } = await allEntries(published('aws', 'dynamodb-keys-only.json'));
+    expect(seen[0]!.input).toEqual({ id: 'k-1' });
+    expect(seen[0]!.ctx.trigger).toMatchObject({ op: 'update', collection: 'Sessions', sequence: '444400000000000000000004' });
+    expect(seen[0]!.ctx.trigger).not.toHaveProperty('before');
+    expect(answer).toEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('Kinesis Data Streams', () => {
+  it('float arrival timestamps, bytes that are not UTF-8 as a Buffer, the first failure reported and later records not run', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'kinesis.json'), failWhenAsked);
+    expect(seen).toHaveLength(3);
+    expect(seen[0]!.input).toEqual({ n: 1 });
+    expect(seen[1]!.input).toEqual(Buffer.from([0xff, 0xfe, 0x00, 0x80]));
+    expect(seen[0]!.ctx.trigger).toEqual({
+      kind: 'stream',
+      source: 'kinesis',
+      stream: 'clicks',
+      partition: 'shardId-000000000006',
+      sequence: '49590338271490256608559692538361571095921575989136588898',
+      key: 'pk-1',
+      time: '2025-03-02T13:10:00.428Z',
+      attributes: {},
+      batchIndex: 0,
+      batchSize: 4,
+    });
+    expect(seen[0]!.ctx.deliveryId).toBe('shardId-000000000006:49590338271490256608559692538361571095921575989136588898');
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49590338271490256608559692541000000000000000000000000001' }] });
+  });
+
+  it('a tumbling-window batch runs whole as direct (the answer carries the window state), logged with its shape', async () => {
+    const { seen, answer, lines } = await allEntries(published('aws', 'kinesis-tumbling-window.json'), (input) => ({ state: (input as Json).state, batchItemFailures: [] }));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.ctx.trigger).toEqual({ kind: 'direct', source: 'lambda-invoke', unrecognised: 'Kinesis or DynamoDB Streams tumbling window' });
+    expect(answer).toEqual({ state: { count: '4' }, batchItemFailures: [] });
+    expect(lines.some((l) => l.level === 'warn' && l.shape === 'Kinesis or DynamoDB Streams tumbling window')).toBe(true);
+  });
+});
+
+describe('Kafka (Amazon MSK, self-managed)', () => {
+  it('records of every partition in order: keys decoded (base64 kept when not UTF-8), headers as text, tombstones as null', async () => {
+    const { seen } = await allEntries(published('aws', 'msk.json'));
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['payments/0/15', 'payments/0/16', 'payments/1/3']);
+    expect(seen.map((s) => s.input)).toEqual([{ amount: 12.5 }, 'hello', null]);
+    expect(seen[0]!.ctx.trigger).toEqual({
+      kind: 'stream',
+      source: 'kafka',
+      stream: 'payments',
+      partition: '0',
+      sequence: '15',
+      key: 'cust-42',
+      time: '2025-03-02T13:26:40.123Z',
+      attributes: { source: 'web, app' },
+      batchIndex: 0,
+      batchSize: 3,
+    });
+    expect(seen[1]!.ctx.trigger).not.toHaveProperty('key');
+    expect(seen[2]!.ctx.trigger).toMatchObject({ key: '/w==', partition: '1', sequence: '3' });
+  });
+
+  it('self-managed Kafka; a failure is thrown so Lambda retries the batch', async () => {
+    const { seen } = await allEntries(published('aws', 'self-managed-kafka.json'));
+    expect(seen[0]!.ctx.deliveryId).toBe('audit/7/1234567');
+    expect(seen[0]!.ctx.trigger).toMatchObject({ key: 'a', attributes: { traceparent: '00' } });
+    const error = await allEntriesReject(published('aws', 'self-managed-kafka.json'), () => {
+      throw new Error('down');
+    });
+    expect(error.code).toBe('INTERNAL');
+  });
+});
+
+describe('events the wrapper does not normalise', () => {
+  const shapes: Record<string, string> = {
+    'kinesis-firehose': 'Kinesis Data Firehose transformation',
+    'cloudwatch-logs': 'CloudWatch Logs subscription (awslogs)',
+    'cognito-pre-signup': 'Cognito user pool trigger',
+    ses: 'Records of aws:ses',
+    codecommit: 'Records of aws:codecommit',
+    'config-rule': 'AWS Config rule',
+    'iot-custom-authorizer': 'IoT custom authorizer',
+    'lex-v2': 'Lex bot',
+    connect: 'Amazon Connect contact flow',
+    cloudfront: 'CloudFront Lambda@Edge',
+    's3-batch': 'S3 Batch Operations',
+    cloudformation: 'CloudFormation custom resource',
+    'secrets-rotation': 'Secrets Manager rotation',
+    activemq: 'Amazon MQ',
+    rabbitmq: 'Amazon MQ',
+    'appsync-resolver': 'AppSync resolver',
+    'appsync-authorizer': 'AppSync Lambda authorizer',
+    alexa: 'Alexa skill',
+    'lambda-destination': 'Lambda destination record',
+    'cloudwatch-alarm': 'CloudWatch alarm action',
+    'kinesis-analytics-output': 'Kinesis Data Analytics output',
+  };
+  const all = published('aws', 'unrecognised.json');
+  it.each(Object.keys(shapes))('%s runs as direct with the whole event as input, its shape named in a warn line', async (name) => {
+    const event = all[name] as Json;
+    const { seen, answer, lines } = await allEntries(event, (input) => ({ echoed: Object.keys(input as Json).length }));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.input).toEqual(event);
+    expect(seen[0]!.ctx.trigger).toEqual({ kind: 'direct', source: 'lambda-invoke', unrecognised: shapes[name] });
+    expect(answer).toEqual({ echoed: Object.keys(event).length });
+    const warn = lines.find((l) => l.level === 'warn');
+    expect(warn).toMatchObject({ msg: 'event not recognised; running it as a direct invocation', shape: shapes[name] });
+  });
+});
