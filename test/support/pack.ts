@@ -81,20 +81,24 @@ function fingerprint(dirs: string[]): string {
 }
 
 function packInto(out: string, dirs: string[]): void {
+  // One pnpm process packs them all (pnpm from the pinned toolchain, on PATH under test/toolchain.sh).
+  const tarballs = join(out, 'tarballs');
+  mkdirSync(tarballs);
+  execFileSync('pnpm', ['-r', '--filter', './packages/*', 'pack', '--pack-destination', tarballs], { cwd: root, stdio: 'pipe' });
   for (const dir of dirs) {
+    const name = (JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) as { name: string; version: string });
+    const tarball = `${name.name.replace(/^@/, '').replace('/', '-')}-${name.version}.tgz`;
+    if (!existsSync(join(tarballs, tarball))) throw new Error(`pnpm pack wrote no ${tarball} for packages/${dir}`);
     const dest = join(out, dir);
-    mkdirSync(dest, { recursive: true });
-    // pnpm from the pinned toolchain (on PATH under test/toolchain.sh).
-    execFileSync('pnpm', ['pack', '--pack-destination', dest], { cwd: join(root, 'packages', dir), stdio: 'pipe' });
-    const tarball = readdirSync(dest).find((f) => f.endsWith('.tgz'));
-    if (tarball === undefined) throw new Error(`pnpm pack wrote no tarball for packages/${dir}`);
+    mkdirSync(dest);
+    renameSync(join(tarballs, tarball), join(dest, tarball));
     execFileSync('tar', ['xzf', join(dest, tarball), '-C', dest]);
   }
 }
 
 let memo: PackedPackage[] | undefined;
 
-/** Packs (or reuses the packs of) every workspace package, built beforehand. Synchronous: a cache hit costs nothing, a miss about ten seconds. */
+/** Packs (or reuses the packs of) every workspace package, built beforehand. Synchronous: a cache hit costs nothing, a miss a few seconds. */
 export function packedPackages(): PackedPackage[] {
   memo ??= (() => {
     const dirs = workspacePackages();
