@@ -2,7 +2,8 @@
  * What loading the built package costs a cold start: no entry loads `node:http` (its
  * `validateHeaderName` / `STATUS_CODES` were most of the handler's load time), and none builds
  * the ESM namespace of `node:crypto`, whose lazy getters load Web Crypto. Checked in fresh Node
- * processes against dist/, for ESM and CommonJS.
+ * processes against dist/, for ESM and CommonJS. zod (a peer dependency) is loaded only by the
+ * `schemas` entry: a bundle of any other entry holds none of it.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,6 +25,21 @@ describe.each(ENTRIES)('loading @steadyfn/handler entry %s', (entry) => {
   it.each([true, false])('(ESM: %s) loads neither node:http nor Web Crypto', (esm) => {
     const loaded = loadedBy(`${dist}${entry}.${esm ? 'js' : 'cjs'}`, esm);
     expect(loaded.filter((m) => /^NativeModule (_?http|https|internal\/http|internal\/crypto\/webcrypto)/.test(m))).toEqual([]);
+  });
+});
+
+describe('the trigger schemas entry', () => {
+  it.each([true, false])('(ESM: %s) loads neither node:http nor Web Crypto', (esm) => {
+    const loaded = loadedBy(`${dist}schemas.${esm ? 'js' : 'cjs'}`, esm);
+    expect(loaded.filter((m) => /^NativeModule (_?http|https|internal\/http|internal\/crypto\/webcrypto)/.test(m))).toEqual([]);
+  });
+
+  it.each([...ENTRIES, 'schemas'])('a bundle of %s holds zod only when it is the schemas entry', async (entry) => {
+    const { build } = await import('esbuild');
+    const out = await build({ entryPoints: [`${dist}${entry}.js`], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+    const zodFiles = Object.keys(out.metafile.inputs).filter((file) => /(^|\/)node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?zod\//.test(file));
+    if (entry === 'schemas') expect(zodFiles.length).toBeGreaterThan(0);
+    else expect(zodFiles).toEqual([]);
   });
 });
 
