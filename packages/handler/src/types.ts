@@ -54,7 +54,7 @@ export interface HttpTrigger {
 
 export interface QueueTrigger {
   kind: 'queue';
-  /** `sqs`, `pubsub`, `azure-storage-queue`, `azure-service-bus`, `kafka`. */
+  /** `sqs`, `pubsub`, `azure-storage-queue`, `azure-service-bus`. */
   source: string;
   /** Queue, topic or subscription the message came from, when known. */
   queue?: string;
@@ -163,7 +163,7 @@ export interface StorageObject {
 /** One record of an ordered stream: Kinesis, Kafka (Amazon MSK, self-managed, OpenWhisk feed), Azure Event Hubs. */
 export interface StreamTrigger extends InBatch {
   kind: 'stream';
-  /** `kinesis`, `kafka` (Lambda: MSK and self-managed), `azure-event-hubs`, `ow-kafka`. */
+  /** `kinesis`, `kafka` (Amazon MSK and self-managed Kafka on Lambda, and the OpenWhisk Kafka / Message Hub feed), `azure-event-hubs`. */
   source: string;
   /** Stream name, topic or event hub. */
   stream: string;
