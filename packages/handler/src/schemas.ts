@@ -25,6 +25,7 @@ import type { AuthorizerRequest, StorageObject, Trigger, TriggerKind, TriggerSch
 
 export type { TriggerSchema } from './types.js';
 
+
 /** How an issue names each trigger kind: what the schema expected, and what came instead. */
 const KIND_NAMES: Record<TriggerKind, string> = {
   http: 'an HTTP request',
@@ -55,6 +56,19 @@ function forTrigger<K extends TriggerKind, S extends ZodType>(kind: K, schema: S
     payload.issues.push({ code: 'custom', input: payload.value, message: mismatch(kind, trigger), expected: `${kind} trigger` });
   });
   return gate.pipe(schema) as unknown as TriggerSchema<output<S>, K>;
+}
+
+/**
+ * A trigger schema around your own schema of the payload (the record, value, message or body):
+ * `z.unknown()` when called without one.
+ */
+export interface PayloadSchema<K extends TriggerKind> {
+  (): TriggerSchema<unknown, K>;
+  <S extends ZodType>(payload: S): TriggerSchema<output<S>, K>;
+}
+
+function payloadSchema<K extends TriggerKind>(kind: K): PayloadSchema<K> {
+  return ((payload: ZodType = z.unknown()) => forTrigger(kind, payload)) as PayloadSchema<K>;
 }
 
 /** Strings by name: the header, query, path-parameter and stage-variable maps of an authorizer call. */
@@ -137,18 +151,14 @@ export function authorizerRequest(): TriggerSchema<AuthorizerRequest, 'authorize
  *
  * Refuses any other trigger, and a record `record` refuses, with a `ValidationError`.
  *
- * @param record - zod schema of the record. @default z.unknown() (any record)
+ * Takes a zod schema of the record; without one, any record (`z.unknown()`).
  * @example
  * const Order = z.object({ id: z.string(), total: z.number() });
  * export const audit = handler({ input: changeRecord(Order) }, async (order, ctx) => {
  *   ctx.log.info('order changed', { op: ctx.trigger.op, id: order.id });
  * });
  */
-export function changeRecord(): TriggerSchema<unknown, 'change'>;
-export function changeRecord<S extends ZodType>(record: S): TriggerSchema<output<S>, 'change'>;
-export function changeRecord(record: ZodType = z.unknown()): TriggerSchema<unknown, 'change'> {
-  return forTrigger('change', record);
-}
+export const changeRecord: PayloadSchema<'change'> = payloadSchema('change');
 
 /**
  * One record of an ordered stream — Kinesis, Amazon MSK and self-managed Kafka, Azure Event
@@ -158,13 +168,9 @@ export function changeRecord(record: ZodType = z.unknown()): TriggerSchema<unkno
  *
  * Refuses any other trigger, and a value `value` refuses, with a `ValidationError`.
  *
- * @param value - zod schema of the value. @default z.unknown()
+ * Takes a zod schema of the value; without one, any value (`z.unknown()`).
  */
-export function streamRecord(): TriggerSchema<unknown, 'stream'>;
-export function streamRecord<S extends ZodType>(value: S): TriggerSchema<output<S>, 'stream'>;
-export function streamRecord(value: ZodType = z.unknown()): TriggerSchema<unknown, 'stream'> {
-  return forTrigger('stream', value);
-}
+export const streamRecord: PayloadSchema<'stream'> = payloadSchema('stream');
 
 /**
  * A pub/sub notification — SNS, Event Grid (Event Grid and CloudEvents schemas) — validated
@@ -173,13 +179,9 @@ export function streamRecord(value: ZodType = z.unknown()): TriggerSchema<unknow
  *
  * Refuses any other trigger, and a message `message` refuses, with a `ValidationError`.
  *
- * @param message - zod schema of the message. @default z.unknown()
+ * Takes a zod schema of the message; without one, any message (`z.unknown()`).
  */
-export function notification(): TriggerSchema<unknown, 'notification'>;
-export function notification<S extends ZodType>(message: S): TriggerSchema<output<S>, 'notification'>;
-export function notification(message: ZodType = z.unknown()): TriggerSchema<unknown, 'notification'> {
-  return forTrigger('notification', message);
-}
+export const notification: PayloadSchema<'notification'> = payloadSchema('notification');
 
 /**
  * A queue message — SQS, Pub/Sub, Azure storage queue, Service Bus — validated by `body`
@@ -189,10 +191,6 @@ export function notification(message: ZodType = z.unknown()): TriggerSchema<unkn
  * Refuses any other trigger (an HTTP request with the same body, an S3 notification carried
  * by SQS, which is a storage trigger), and a body `body` refuses, with a `ValidationError`.
  *
- * @param body - zod schema of the body. @default z.unknown()
+ * Takes a zod schema of the body; without one, any body (`z.unknown()`).
  */
-export function queueMessage(): TriggerSchema<unknown, 'queue'>;
-export function queueMessage<S extends ZodType>(body: S): TriggerSchema<output<S>, 'queue'>;
-export function queueMessage(body: ZodType = z.unknown()): TriggerSchema<unknown, 'queue'> {
-  return forTrigger('queue', body);
-}
+export const queueMessage: PayloadSchema<'queue'> = payloadSchema('queue');
