@@ -86,9 +86,23 @@ describe('```ts nocheck samples', () => {
   });
 });
 
-// Everything a README sample may import, as a user who installed it would have it.
+/**
+ * Errors in a third-party package's own declarations that every strict (`skipLibCheck: false`)
+ * user of it meets, whatever their code: not ours to fix, and not a reason to leave a sample
+ * unchecked. Each must still occur (the list cannot go stale).
+ */
+const THIRD_PARTY_DIAGNOSTICS: ReadonlyArray<{ pattern: RegExp; why: string }> = [
+  {
+    pattern: /@middy\/core\/index\.d\.ts\(\d+,\d+\): error TS2307: Cannot find module '@aws\/durable-execution-sdk-js'/,
+    why: '@middy/core 7 declarations import its optional peer @aws/durable-execution-sdk-js, which a user of plain middy does not install',
+  },
+];
+const isThirdParty = (d: string) => THIRD_PARTY_DIAGNOSTICS.some((t) => t.pattern.test(d));
+
+// Everything a README sample may import, as a user who installed it would have it (a TypeScript
+// user of Powertools or middy installs @types/aws-lambda, as both tell them to).
 const PACKAGES = readdirSync(join(root, 'packages')).filter((d) => existsSync(join(root, 'packages', d, 'package.json')));
-const DEPS = ['zod', 'ioredis', 'mongodb', '@aws-sdk/client-s3', '@aws-sdk/client-sqs', 'pg', '@types/pg', '@types/node', '@azure/functions', '@google-cloud/functions-framework', 'pino', '@opentelemetry/api'];
+const DEPS = ['zod', 'ioredis', 'mongodb', '@aws-sdk/client-s3', '@aws-sdk/client-sqs', 'pg', '@types/pg', '@types/node', '@azure/functions', '@google-cloud/functions-framework', 'pino', '@opentelemetry/api', '@middy/core', '@aws-lambda-powertools/logger', '@types/aws-lambda'];
 
 describe.each(['node16', 'bundler'] as const)('README samples in a strict consumer (%s resolution)', (mode) => {
   let consumer: Consumer;
@@ -127,6 +141,10 @@ describe.each(['node16', 'bundler'] as const)('README samples in a strict consum
   });
 
   it('reports nothing outside the samples (declarations of the packages themselves)', () => {
-    expect(diagnostics.filter((d) => !d.startsWith('samples/'))).toEqual([]);
+    expect(diagnostics.filter((d) => !d.startsWith('samples/') && !isThirdParty(d))).toEqual([]);
+  });
+
+  it.each(THIRD_PARTY_DIAGNOSTICS.map((t) => [t.why, t.pattern] as const))('still meets the known third-party declaration error: %s', (_why, pattern) => {
+    expect(diagnostics.some((d) => pattern.test(d))).toBe(true);
   });
 });
