@@ -307,5 +307,11 @@ describe('types', () => {
     handler({ input: z.object({ id: z.string() }) }, (_order, ctx) => {
       expectTypeOf(ctx.trigger).toEqualTypeOf<Trigger>();
     });
+    // With plugins: what they add and the narrowed trigger, both.
+    const clock: Plugin<{ clock: { startedAt: number } }> = { name: 'clock', extend: () => ({ clock: { startedAt: 0 } }) };
+    handler({ input: storageObject(), use: [clock] }, (_upload, ctx) => {
+      expectTypeOf(ctx.clock.startedAt).toEqualTypeOf<number>();
+      expectTypeOf(ctx.trigger.bucket).toEqualTypeOf<string>();
+    });
   });
 });
