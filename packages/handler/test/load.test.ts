@@ -54,6 +54,24 @@ describe('entries share one copy of the core', () => {
   });
 });
 
+describe('the schemas entry and a provider entry', () => {
+  it.each([true, false])('(ESM: %s) see the same running invocation (the trigger check works across entries)', (esm) => {
+    const ext = esm ? 'js' : 'cjs';
+    const load = (entry: string) => (esm ? `await import(${JSON.stringify(`${dist}${entry}.${ext}`)})` : `require(${JSON.stringify(`${dist}${entry}.${ext}`)})`);
+    const script = `(async () => {
+      const { handler } = ${load('aws')};
+      const { storageObject } = ${load('schemas')};
+      const main = handler({ input: storageObject(), logSink: () => {} }, (upload, ctx) => ctx.trigger.kind + ':' + upload.key);
+      const upload = { op: 'created', bucket: 'b', key: 'k' };
+      const asStorage = await main.invoke(upload, { trigger: { kind: 'storage', source: 's3', op: 'created', eventType: 'ObjectCreated:Put', bucket: 'b', key: 'k', batchIndex: 0, batchSize: 1 } });
+      const plain = await main.invoke(upload).catch((e) => e.code);
+      console.log(JSON.stringify([asStorage, plain]));
+    })();`;
+    const out = execFileSync(process.execPath, esm ? ['--input-type=module', '-e', script] : ['-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(['storage:k', 'VALIDATION_FAILED']);
+  });
+});
+
 describe('the provider entries stay lean', () => {
   it.each(['index', 'aws'])('a bundle of %s carries none of the middy adapter, the tracing plugin or the log sinks', async (entry) => {
     const { build } = await import('esbuild');
