@@ -21,6 +21,7 @@ import { GzipPartEncoder } from '../src/format/gzip-part.js';
 import { toEjson } from '../src/sources/mongo.js';
 import { bundleChild } from '../../connections/test/support/bundle.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from '../test/support.js';
+import { recordBench } from '../../../test/support/bench-results.js';
 
 const SMALL = Number(process.env.STEADYFN_BENCH_SMALL ?? 100_000);
 const LARGE = Number(process.env.STEADYFN_BENCH_LARGE ?? 1_000_000);
@@ -91,6 +92,11 @@ test('snapshot throughput vs min(raw cursor drain, raw lib-storage Upload)', asy
   await Promise.all([into.dropDatabase(), scratch.dropDatabase()]);
   console.log(`[bench] restore of ${restored.records} docs: ${restoreMs.toFixed(0)} ms (${Math.round(restored.records / (restoreMs / 1000))} docs/s; check ${restored.checkMs} ms + apply ${restored.applyMs} ms); drill ${drillMs.toFixed(0)} ms (restore ${drill.drill!.restoreMs} ms, ${drill.drill!.recordsPerSecond} docs/s, then read back and compared)`);
   console.log(`[bench] restore throughput = ${(drainMs / restoreMs).toFixed(2)}× the raw cursor drain of the same documents (no goal; FerretDB's insert rate bounds it)`);
+  const gzip = `${SMALL} documents, ${(bytes / MIB).toFixed(1)} MiB gzip, FerretDB → moto, 5 MiB parts, 3 in flight`;
+  recordBench(
+    { key: 'backup.snapshot', value: ceilingMs / snapshotMs, unit: '×', detail: `snapshotBackup ${Math.round(SMALL / (snapshotMs / 1000))} docs/s vs the slower of a raw cursor drain (${drainMs.toFixed(0)} ms) and a raw lib-storage Upload of the same bytes (${uploadMs.toFixed(0)} ms); ${gzip}` },
+    { key: 'backup.restore', value: drainMs / restoreMs, unit: '×', detail: `restore ${Math.round(restored.records / (restoreMs / 1000))} docs/s (checksums and counts checked first) vs a raw cursor drain of the same documents; drill ${drillMs.toFixed(0)} ms; ${gzip}` },
+  );
 }, 3_600_000);
 
 test('peak RSS of a snapshot: SMALL vs LARGE documents, each in its own process', async () => {
@@ -114,6 +120,7 @@ test('peak RSS of a snapshot: SMALL vs LARGE documents, each in its own process'
     expect([small.docs, large.docs]).toEqual([SMALL, LARGE]);
     console.log(`[bench] peak RSS: ${small.docs} docs ${(small.peak / MIB).toFixed(1)} MiB (${small.ms} ms), ${large.docs} docs ${(large.peak / MIB).toFixed(1)} MiB (${large.ms} ms)`);
     console.log(`[bench] peak RSS difference = ${((large.peak - small.peak) / MIB).toFixed(1)} MiB for ${(LARGE / SMALL).toFixed(0)}× the documents (goal: within 20 MiB)`);
+    recordBench({ key: 'backup.rss', value: (large.peak - small.peak) / MIB, unit: 'MiB', detail: `peak RSS of a snapshot of ${large.docs} documents (${(large.peak / MIB).toFixed(1)} MiB) minus that of ${small.docs} (${(small.peak / MIB).toFixed(1)} MiB), each in its own process` });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -26,6 +26,7 @@ import { createLogger, handler } from '@steadyfn/handler';
 import { closeAll, connections, defineClient, profileFor } from '../src/index.js';
 import { commandView, redis } from '../src/redis.js';
 import { startRedis } from '../test/support/servers.js';
+import { recordBench } from '../../../test/support/bench-results.js';
 
 const lambdaContext = { awsRequestId: 'req', functionName: 'bench', getRemainingTimeInMillis: () => 60_000 };
 const drop = (): void => undefined;
@@ -134,6 +135,15 @@ test('warm invocation overhead of the connections plugin', async () => {
     const run = await interleaved({ 'bare GET': all['bare GET']!, 'handle.run(GET)': all['handle.run(GET)']! }, 2_000, 5);
     report('outside an invocation', run, 'handle.run(GET)', 'bare GET');
 
+    const added = (results: Record<string, number>, subject: string, base: string, what: string) => ({
+      value: results[subject]! - results[base]!,
+      unit: 'µs' as const,
+      detail: `${what}: p50 ${results[subject]!.toFixed(2)} µs vs ${results[base]!.toFixed(2)} µs (${(results[subject]! / results[base]!).toFixed(2)}×), Lambda adapter, interleaved batches, own redis-server on loopback`,
+    });
+    recordBench(
+      { key: 'connections.warm.plugin', ...added(local, 'with connections', 'plain handler', 'warm invocation with the plugin vs the same handler without it, no round trip') },
+      { key: 'connections.warm.get', ...added(get, 'with connections + ctx.redis.get', 'plain handler + bare GET', 'a GET through ctx.redis vs a bare-client GET in the same handler without the plugin') },
+    );
     const pingsSent = (await pings()) - pingsBefore;
     console.log(`[bench] PINGs sent during warm invocations: ${pingsSent} (target 0); connects: ${handle.stats.connects} (target 1)`);
     bare.disconnect();

@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { test } from 'vitest';
+import { recordBench } from '../../../test/support/bench-results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = join(here, '../..');
@@ -146,6 +147,8 @@ test('cold start: import time in fresh processes, steadyfn against middy + Power
             `min ${min(side).toFixed(1)} ms = ${(min(side) / min('peer')).toFixed(2)}× (goal ≤ ${goal}×)`,
         );
       }
+      const aws = 'steadyfn (/aws entry)';
+      recordBench({ key: `handler.coldstart.${mode}`, value: p50(aws) / p50('peer'), unit: '×', detail: `import of a function (handler /aws + idempotency + ioredis + zod) ${mode}, p50 ${p50(aws).toFixed(1)} ms vs ${p50('peer').toFixed(1)} ms for middy + Powertools idempotency + ioredis + zod, ${RUNS} fresh processes each, interleaved` });
       const part = (side: Side) => `${p50(side).toFixed(1)} ms (min ${min(side).toFixed(1)})`;
       console.log(
         `[bench] cold start ${mode}, libraries loaded whole: ioredis + zod ${part('shared (ioredis + zod)')}; peer alone ${part('peer alone')}; ` +

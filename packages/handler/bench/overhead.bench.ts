@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'vitest';
 import { handler } from '../src/index.js';
+import { recordBench } from '../../../test/support/bench-results.js';
 
 const bare = async (input: { n: number }) => ({ n: input.n + 1 });
 const wrapped = handler({ logSink: () => undefined }, async (input: unknown) => ({ n: (input as { n: number }).n + 1 }));
@@ -66,4 +67,10 @@ test('wrapper overhead per invocation, no plugins', async ({ bench }) => {
     const goal = name.includes('POST') ? '' : ' (goal ≤ 2 µs)';
     console.log(`[bench] ${name}: p50 ${v.toFixed(2)} µs, ${(v / base).toFixed(2)}× the bare function, +${(v - base).toFixed(2)} µs${goal}`);
   }
+  const added = (name: Name) => ({ value: p50(name) - base, unit: 'µs' as const, detail: `p50 ${p50(name).toFixed(2)} µs vs ${base.toFixed(2)} µs for a bare async function (${(p50(name) / base).toFixed(2)}×), no plugins, tinybench` });
+  recordBench(
+    { key: 'handler.overhead.direct', ...added('handler: direct call') },
+    { key: 'handler.overhead.lambda', ...added('handler: Lambda invoke with a deadline') },
+    { key: 'handler.overhead.http', ...added('handler: Lambda HTTP JSON POST (text body)') },
+  );
 });

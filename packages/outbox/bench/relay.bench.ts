@@ -34,6 +34,7 @@ import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 import { memoryLease } from '../test/support.js';
 import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';
+import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
 import { CONCURRENCY, median, payloads, producerLoop, rawLoop, benchServers, MIXES } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -163,6 +164,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
   const own = servers();
   if (!own) return;
   const rows: string[] = [];
+  const vs: Record<'naive' | 'raw' | 'sqs-producer', number[]> = { naive: [], raw: [], 'sqs-producer': [] };
   for (const server of own) {
     const client = sqsClient(server.endpoint, 3);
     for (const mix of MIXES) {
@@ -207,6 +209,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
       }
       const r = Object.fromEntries(Object.entries(rate).map(([k, v]) => [k, median(v)]));
       const ratio = (other: string) => (r[other]! > 0 ? `${(r.relay! / r[other]!).toFixed(2)}×` : 'n/a (delivers 0)');
+      for (const other of ['naive', 'raw', 'sqs-producer'] as const) if (r[other]! > 0) vs[other].push(r.relay! / r[other]!);
       rows.push(
         `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} [${delivered.relay}/${sizes.length}]`,
       );
@@ -220,6 +223,18 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
     console.log(rows.at(-1));
     client.destroy();
   }
+  const cases = `${own.map((s) => s.name).join(' and ')} × ${MIXES.length} payload mixes (256 B … 1 MiB), ${CONCURRENCY} calls in flight, median of ${ROUNDS} interleaved rounds`;
+  const against = {
+    naive: 'a naive relay (one SendMessage per event, same store and marks)',
+    raw: 'a raw SendMessageBatch loop of byte-packed batches, no outbox',
+    'sqs-producer': 'sqs-producer (batches of 10, no store)',
+  } as const;
+  recordBench(
+    ...(['naive', 'raw', 'sqs-producer'] as const).map((other) => {
+      const s = spreadOf(vs[other]);
+      return { key: `outbox.relay.${other}`, value: s.min, unit: '×' as const, detail: `events/s, the relay (Redis outbox, leases, marks after SQS accepted) vs ${against[other]}: lowest of ${vs[other].length} cases (median ${s.median.toFixed(2)}×), ${cases}` };
+    }),
+  );
   console.log(`\n[bench] events per second, median of ${ROUNDS} interleaved rounds, ${CONCURRENCY} calls in flight; [delivered/total]`);
   for (const row of rows) console.log(row);
 }, 1_800_000);
