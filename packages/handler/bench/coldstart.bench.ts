@@ -19,9 +19,11 @@
  *   does not count waiting for a busy core, so it is the steadier measure here;
  * - each ratio is the median of the per-round ratios (steadyfn ÷ peer in the same round),
  *   with their interquartile range;
- * - "import" is what the module's load takes (Lambda's Init Duration); "+ 1st call" adds the
- *   first invocation against the local Redis (connect, claim, function, completion): what a
- *   cold start really costs, including work a module defers to its first call.
+ * - "import wall" is what the module's load takes (Lambda's Init Duration); "import CPU" also
+ *   counts what the load started and left running (a driver loaded with import(), a connect
+ *   begun in module scope), given 100 ms to settle; "+1st call" adds the first invocation
+ *   against the local Redis (claim, function, completion; the connect where a client makes it
+ *   on first use): what a cold start really costs, including work deferred to the first call.
  * The parts are printed too: zod and each Redis client alone, and each side's libraries alone.
  *
  *   npm run bench -- packages/handler/bench/coldstart.bench.ts     (COLDSTART_RUNS=21 rounds)
