@@ -148,12 +148,52 @@ export function createContext(def: Definition, frame: Frame, inv: Invocation, de
   return new InvocationContext(def, frame, inv, deadline, coldStart);
 }
 
-export const storage = new AsyncLocalStorage<Context>();
+/**
+ * Which invocation is running, for `currentContext()`.
+ *
+ * While invocations do not overlap (Lambda runs one at a time per instance), the running one is
+ * simply remembered (`solo`): no AsyncLocalStorage, whose promise hooks (Node 22) would cost
+ * every promise of the process — the user's and the drivers' too — about a microsecond per
+ * invocation. The first time invocations overlap (concurrent activations, a batch's messages),
+ * or an invocation answers while its work may still run (its deadline passed), tracking
+ * switches to AsyncLocalStorage for good; the invocation that was running alone is still
+ * found through `solo` until it ends.
+ */
+let storage: AsyncLocalStorage<Context> | undefined;
+let solo: Context | undefined;
+
+/** Tracks invocations with AsyncLocalStorage from now on. */
+export function trackConcurrently(): AsyncLocalStorage<Context> {
+  return (storage ??= new AsyncLocalStorage<Context>());
+}
+
+/** Runs `fn(...args)` as invocation `ctx`: `currentContext()` returns `ctx` in it and in everything it starts. */
+export function runAs<A extends unknown[], R>(ctx: Context, fn: (...args: A) => R, ...args: A): R {
+  if (storage === undefined && (solo === undefined || solo === ctx)) {
+    solo = ctx;
+    return fn(...args);
+  }
+  return trackConcurrently().run(ctx, fn, ...args);
+}
+
+/**
+ * Invocation `ctx` has ended. `workMayRun`: it answered while its function or hooks may still be
+ * running (a deadline): from now on they must not see another invocation as theirs.
+ */
+export function ended(ctx: Context, workMayRun: boolean): void {
+  if (solo !== ctx) return;
+  solo = undefined;
+  if (workMayRun) trackConcurrently();
+}
 
 /**
  * The context of the invocation running now (in its function, its hooks and anything they
  * call), or undefined outside one.
+ *
+ * While invocations do not overlap, the invocation running at the moment of the call is
+ * returned; so is it for work an earlier invocation left running after it answered
+ * successfully (fire-and-forget promises), which belongs to no invocation any more.
  */
 export function currentContext<T extends object = {}>(): Context<T> | undefined {
-  return storage.getStore() as Context<T> | undefined;
+  return (storage?.getStore() ?? solo) as Context<T> | undefined;
 }

@@ -4,7 +4,7 @@
  * their arguments into `Invocation`s, and `Outcome`s (for HTTP: rendered responses) back
  * into their own results.
  */
-import { createContext, invocationLogger, storage, takeColdStart } from './context.js';
+import { createContext, invocationLogger, runAs, takeColdStart } from './context.js';
 import { Deadline } from './deadline.js';
 import { toFieldIssues } from './internal/issues.js';
 import { createLogger, type Logger, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
@@ -104,7 +104,7 @@ export function runInvocation(def: Definition, frame: Frame, inv: Invocation): P
   const ctx = createContext(def, frame, inv, deadline, takeColdStart());
   // A lone invocation owns its deadline and disposes of it when it ends.
   deadline.owner = ctx;
-  return storage.run(ctx, runPipeline, def, ctx, inv, deadline);
+  return runAs(ctx, runPipeline, def, ctx, inv, deadline);
 }
 
 /** The response to send for an HTTP invocation's outcome: the rendered result, or the error as problem+json. */

@@ -4,10 +4,10 @@
  * and each entered plugin with its own state — kept in the request's `internal` slot and on
  * the Lambda context, never in module state.
  */
-import { createContext, storage, takeColdStart, type InvocationContext } from '../context.js';
+import { createContext, ended, runAs, takeColdStart, type InvocationContext } from '../context.js';
 import { Deadline } from '../deadline.js';
 import { HookTimeoutError } from '../deadline.js';
-import { toSteadyError } from '../errors.js';
+import { DeadlineExceededError, toSteadyError } from '../errors.js';
 import { isRecord } from '../internal/record.js';
 import type { Definition } from '../invoke.js';
 import { hookTimedOut, isThenable } from '../pipeline.js';
@@ -84,7 +84,7 @@ export function openRequest(request: MiddyRequestLike, def: Definition): SteadyR
 
 /** Runs `fn` with the invocation's ctx as `currentContext()`. */
 export function inContext<T>(steady: SteadyRequest, fn: () => T): T {
-  return storage.run(steady.ctx, fn);
+  return runAs(steady.ctx, fn);
 }
 
 /** A hook's result, raced against the deadline (`cleanup`: against the cleanup cut-off). */
@@ -141,4 +141,5 @@ export async function finish(steady: SteadyRequest, outcome: Outcome): Promise<v
     }
   }
   steady.deadline.dispose();
+  ended(steady.ctx, !outcome.ok && outcome.error instanceof DeadlineExceededError);
 }

@@ -119,9 +119,25 @@ const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
   ['Amazon MQ', (e) => (e.eventSource === 'aws:mq' || e.eventSource === 'aws:rmq') && (isRec(e.messages) || Array.isArray(e.messages) || isRec(e.rmqMessagesByQueue))],
 ];
 
+/**
+ * Every member a shape above (or the fallbacks below) is recognised by: an event with none of
+ * them — a plain direct payload — is answered by one pass over its own keys.
+ */
+const SHAPE_KEYS = new Set([
+  'window', 'isFinalInvokeForWindow', 'awslogs', 'deliveryStreamArn', 'triggerSource', 'RequestType', 'getObjectContext', 'listObjectsContext',
+  'headObjectContext', 'invocationSchemaVersion', 'CodePipeline.job', 'configRuleName', 'bot', 'currentIntent', 'sessionState', 'info', 'request',
+  'clientId', 'messageVersion', 'SecretId', 'signatureVerified', 'Name', 'Records', 'authorizationToken', 'requestContext', 'source',
+  'applicationArn', 'connection-id', 'claimCertificateId', 'eventSource', 'EventSource',
+]);
+
+function mayHaveShape(event: Rec): boolean {
+  for (const key in event) if (SHAPE_KEYS.has(key)) return true;
+  return false;
+}
+
 /** For the log line of an event that runs as `direct`: the provider shape it looked like, if any. */
 export function unrecognisedShape(event: unknown): string | undefined {
-  if (!isRec(event)) return undefined;
+  if (!isRec(event) || !mayHaveShape(event)) return undefined;
   for (const [name, test] of KNOWN_SHAPES) if (test(event)) return name;
   if (Array.isArray(event.Records)) {
     const first: unknown = event.Records[0];

@@ -8,16 +8,26 @@
  * `retainMs`, so a record is live while `PTTL > retainMs` — judged by the server's clock — and
  * its generation is remembered for `retainMs` after it stops being live.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '@steadyfn/handler/internal';
 
 /** A script and its SHA1, for EVALSHA. */
 export interface Script {
-  source: string;
-  sha: string;
+  readonly source: string;
+  readonly sha: string;
 }
 
+/**
+ * A script whose SHA1 is computed on first use: loading the package must not load
+ * `node:crypto` nor hash anything (cold start).
+ */
 export function script(source: string): Script {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
+  let sha: string | undefined;
+  return {
+    source,
+    get sha() {
+      return (sha ??= nodeCrypto().createHash('sha1').update(source).digest('hex'));
+    },
+  };
 }
 
 /** The Lua function a settle runs; see `RedisLeaseStore.settleFragment`. */
