@@ -8,7 +8,8 @@ import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
 import { mongoStore, redisStore, type IdempotencyStore, type MongoStore } from '../src/index.js';
-import { clusterNodes, dropPrefix, eventually } from '../../lease/test/support/backends.js';
+import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
+import { eventually } from '../../../test/support/wait.js';
 
 export { clusterNodes, eventually };
 
