@@ -8,14 +8,13 @@ import { z } from 'zod';
 import { MongoClient } from 'mongodb';
 import { openMongo, type MongoBackend } from '../../test/support.js';
 import { prepareEvent } from '../envelope.js';
-import { MetricsRecorder } from '../relay/metrics.js';
-import type { InvocationState } from '../plugin.js';
+import { newInvocationState, type InvocationState } from '../invocation.js';
 import { mongoTransactionOutbox } from '../stores/mongo-collection.js';
 import { transactionAround } from './transaction-mode.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ n: z.number() }) } };
 const paid = (id: string, n = 1) => prepareEvent(events, { type: 'OrderPaid', aggregateId: id, payload: { n } }, {});
-const newState = (deliveryId?: string): InvocationState => ({ ctx: { deliveryId, trigger: { kind: 'queue' } } as never, events: [], metrics: new MetricsRecorder(), meta: undefined, written: [], committed: false, redis: { checks: [], commands: [] }, session: undefined, joins: [] });
+const newState = (deliveryId?: string): InvocationState => ({ ...newInvocationState(), ctx: { deliveryId, trigger: { kind: 'queue' } } as never });
 
 describe('transaction mode on FerretDB (no transactions)', () => {
   let mongo: MongoBackend;

@@ -6,6 +6,7 @@
  *   steadyfn.eventId    event id            steadyfn.seq        seq (decimal)
  *   steadyfn.type       event type          steadyfn.aggregate  aggregateType/aggregateId
  *   steadyfn.attempt    relay attempt that sent it (1 = first)
+ *   traceparent         the envelope's W3C trace context (the name a steadyfn consumer reads)
  *
  * `groupKey` is the aggregate id: on a FIFO queue the sender makes it the `MessageGroupId`
  * (hashed when SQS would refuse it) and the event id the `MessageDeduplicationId`.
@@ -19,20 +20,18 @@ export const ATTRIBUTES = {
   aggregate: 'steadyfn.aggregate',
   seq: 'steadyfn.seq',
   attempt: 'steadyfn.attempt',
+  traceparent: 'traceparent',
 } as const;
 
 /** The message for one stored event. */
 export function toMessage(event: StoredEvent): OutboundMessage {
-  return {
-    id: event.id,
-    groupKey: event.aggregateId,
-    body: event.body,
-    attributes: {
-      [ATTRIBUTES.eventId]: event.id,
-      [ATTRIBUTES.type]: event.type,
-      [ATTRIBUTES.aggregate]: event.aggregate,
-      [ATTRIBUTES.seq]: String(event.seq),
-      [ATTRIBUTES.attempt]: String(event.started),
-    },
+  const attributes: Record<string, string> = {
+    [ATTRIBUTES.eventId]: event.id,
+    [ATTRIBUTES.type]: event.type,
+    [ATTRIBUTES.aggregate]: event.aggregate,
+    [ATTRIBUTES.seq]: String(event.seq),
+    [ATTRIBUTES.attempt]: String(event.started),
   };
+  if (event.traceparent) attributes[ATTRIBUTES.traceparent] = event.traceparent;
+  return { id: event.id, groupKey: event.aggregateId, body: event.body, attributes };
 }
