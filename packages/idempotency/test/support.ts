@@ -103,6 +103,7 @@ export function counting(store: IdempotencyStore): IdempotencyStore & { calls: R
     release: wrap('release') as IdempotencyStore['release'],
     completeMany: wrap('completeMany') as IdempotencyStore['completeMany'],
     get: wrap('get') as IdempotencyStore['get'],
+    joinable: (request) => store.joinable?.(request),
   };
 }
 

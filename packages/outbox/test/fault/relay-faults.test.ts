@@ -1,6 +1,7 @@
 /**
  * Fault injection at every relay step across OUTBOX_FAULT_EVENTS (default 10,000) events on
- * real Redis and SQS (moto), standard and FIFO: a crash after the claim, after the send
+ * real Redis (with the real `@steadyfn/lease` Redis store) and SQS (fauxqs and moto), standard
+ * and FIFO: a crash after the claim, after the send
  * before the mark, partial batch failures, whole-call failures, and flushes racing the
  * sweeper on the same aggregates. Then: zero lost, every duplicate delivery carries the same
  * event id, the inbox consumer applies each event exactly once, and in seq order per
@@ -8,14 +9,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createQueue, memoryLease, openRedis, sqsClient, type RedisBackend } from '../support.js';
+import { createQueue, openRedis, sqsClient, type RedisBackend } from '../support.js';
 import type { ServerName } from '../sqs-servers.js';
 import { sqsSender } from '../../src/sqs/index.js';
-import { redisRelayStore } from '../../src/stores/redis.js';
 import { MetricsRecorder } from '../../src/relay/metrics.js';
 import { relayAggregates, type RelayRunOptions } from '../../src/relay/relay.js';
 import { sweep } from '../../src/relay/sweeper.js';
-import { consume, crashAfterClaim, faultySender, recordEvents, seeded } from './harness.js';
+import { relaySide, type RelaySide } from './backends.js';
+import { consume, crashAfterClaim, faultySender, seeded } from './harness.js';
 
 // 10,000 events per queue kind on fauxqs; moto answers ~30-40 calls/s on a loaded 2-core
 // machine, so its runs are smaller by default (OUTBOX_FAULT_MOTO_EVENTS; 1,000 per kind took
@@ -36,27 +37,30 @@ describe.each(RUNS)('relay under faults on %s (FIFO: %s)', (server, fifo) => {
   const PER_AGGREGATE = fifo ? 50 : 5;
   const AGGREGATES = Math.max(1, Math.round(TOTAL / PER_AGGREGATE));
   let redis: RedisBackend;
+  let side: RelaySide;
   let sqs: SQSClient;
   let queue: { url: string; remove(): Promise<void> };
   beforeAll(async () => {
     redis = await openRedis('redis');
+    side = await relaySide({ backend: 'redis', prefix: redis.prefix, db: '' });
     sqs = await sqsClient(server);
     queue = await createQueue(sqs, { fifo });
   });
   afterAll(async () => {
     await queue?.remove();
+    await side?.close();
     await redis?.close();
   });
 
   it(`loses nothing and applies each of ${TOTAL} events once, in order`, { timeout: 1_500_000 }, async () => {
     const random = seeded(SEED + (fifo ? 1 : 0) + (server === 'moto' ? 2 : 0));
     const startedAt = Date.now();
-    const total = await recordEvents(redis.client, redis.prefix, AGGREGATES, PER_AGGREGATE);
+    const total = await side.record(AGGREGATES, PER_AGGREGATE);
     expect(total).toBe(AGGREGATES * PER_AGGREGATE);
-    const base = redisRelayStore({ client: redis.client, prefix: redis.prefix });
+    const base = side.store;
     const store = crashAfterClaim(base, 0.02, random);
     const sender = faultySender(sqsSender({ client: sqs, queueUrl: queue.url }), { wholeCall: 0.1, partial: 0.2, afterSendBeforeMark: 0.1 }, random);
-    const lease = memoryLease();
+    const lease = side.lease;
     const metrics = new MetricsRecorder();
     const run: RelayRunOptions = { leaseMs: 30_000, maxEventsPerAggregate: 10, poison: { maxAttempts: 10_000, maxUnfinishedAttempts: 10_000 }, reserveMs: 0, remainingMs: () => 60_000 };
     const deps = { store, lease, sender, metrics };
