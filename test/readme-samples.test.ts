@@ -63,7 +63,7 @@ const KNOWN_BROKEN: Record<string, { samples: number; why: string }> = {
 
 // Everything a README sample may import, as a user who installed it would have it.
 const PACKAGES = readdirSync(join(root, 'packages')).filter((d) => existsSync(join(root, 'packages', d, 'package.json')));
-const DEPS = ['zod', 'ioredis', 'mongodb', '@aws-sdk/client-s3', '@aws-sdk/client-sqs', 'pg', '@types/pg', '@types/node', '@azure/functions', '@google-cloud/functions-framework'];
+const DEPS = ['zod', 'ioredis', 'mongodb', '@aws-sdk/client-s3', '@aws-sdk/client-sqs', 'pg', '@types/pg', '@types/node', '@azure/functions', '@google-cloud/functions-framework', 'pino', '@opentelemetry/api'];
 
 describe.each(['node16', 'bundler'] as const)('README samples in a strict consumer (%s resolution)', (mode) => {
   let consumer: Consumer;

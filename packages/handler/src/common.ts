@@ -9,6 +9,7 @@ export {
   DeadlineExceededError,
   RetryableError,
   TerminalError,
+  TraceparentInvalidError,
   ConfigurationError,
   httpError,
   toSteadyError,
@@ -22,7 +23,7 @@ export type { AuthorizerAnswer, AuthorizerContext, PolicyInit } from './events/a
 export type { BodyMode } from './message.js';
 export { MAX_JSON_DEPTH } from './internal/json.js';
 export { createLogger, SECRET_FIELD_NAMES } from './logger.js';
-export type { Logger, LogLevel, LogSink } from './logger.js';
+export type { Logger, LogLevel, LogRecord, LogRecordSink, LogSink } from './logger.js';
 export type { DirectOptions } from './providers/direct.js';
 export type { HandlerFunction, HandlerOptions, InputOf, PluginsAdded } from './define.js';
 export type {

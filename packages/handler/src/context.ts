@@ -4,8 +4,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Deadline } from './deadline.js';
+import { TraceparentInvalidError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
+import { incomingTrace, type CarriedTrace } from './trace/incoming.js';
+import { newTraceparent, parseTraceparent, parseTracestate, type TraceContext } from './trace/traceparent.js';
 import type { BaseContext, Context, Provider, Trigger } from './types.js';
 
 const NO_STATES: unknown[] = [];
@@ -28,6 +31,15 @@ class StateFailure {
 /** Each plugin's state for this ctx, by the plugin's index in `use`. */
 export let pluginStates: (ctx: InvocationContext) => unknown[];
 
+/**
+ * The trace context the invocation was called with, or undefined when it came with none
+ * (then `ctx.traceparent` is a new trace) — what a span's parent may be.
+ */
+export function receivedTrace(ctx: object): TraceContext | undefined {
+  return ctx instanceof InvocationContext ? readReceived(ctx) : undefined;
+}
+let readReceived: (ctx: InvocationContext) => TraceContext | undefined;
+
 export class InvocationContext implements BaseContext {
   readonly provider: Provider;
   readonly trigger: Trigger;
@@ -41,10 +53,15 @@ export class InvocationContext implements BaseContext {
   #logger: Logger;
   #log: Logger | undefined;
   #deadline: Deadline;
+  /** Trace context the adapter read outside the trigger (CloudEvents extension, SQS AWSTraceHeader). */
+  #carried: CarriedTrace | undefined;
+  /** Read (or made) on first use: most invocations never ask. */
+  #trace: TraceContext | undefined;
   /** Each plugin's state, by its index in `use`; read by the core through `pluginStates`. */
   #states: unknown[] | StateFailure;
 
   static {
+    readReceived = (ctx) => incomingTrace(ctx.trigger, ctx.provider, ctx.#carried);
     pluginStates = (ctx) => {
       const states = ctx.#states;
       // A state factory that threw fails the invocation inside the pipeline, where it is reported.
@@ -64,6 +81,7 @@ export class InvocationContext implements BaseContext {
     this.coldStart = coldStart;
     this.#logger = def.logger;
     this.#deadline = deadline;
+    this.#carried = inv.trace;
     const stateful = def.stateful;
     if (stateful.length === 0) this.#states = NO_STATES;
     else {
@@ -85,15 +103,45 @@ export class InvocationContext implements BaseContext {
     return this.#deadline.signal;
   }
 
+  get traceparent(): string {
+    return this.#traceContext().traceparent;
+  }
+
+  set traceparent(value: string) {
+    const parsed = parseTraceparent(value);
+    if (!parsed) throw new TraceparentInvalidError(value);
+    this.#trace = { traceparent: parsed.text, tracestate: this.#trace?.tracestate };
+  }
+
+  get tracestate(): string | undefined {
+    return this.#traceContext().tracestate;
+  }
+
+  set tracestate(value: string | undefined) {
+    // An invalid tracestate is dropped, as a receiver does (the spec never fails on it).
+    this.#trace = { traceparent: this.#traceContext().traceparent, tracestate: value === undefined ? undefined : parseTracestate(value) };
+  }
+
+  #traceContext(): TraceContext {
+    return (this.#trace ??= incomingTrace(this.trigger, this.provider, this.#carried) ?? { traceparent: newTraceparent(), tracestate: undefined });
+  }
+
   /** Built on first use: most invocations never log. */
   get log(): Logger {
-    return (this.#log ??= invocationLogger(this.#logger, this.provider, this.requestId, this.deliveryId, this.coldStart));
+    return (this.#log ??= invocationLogger(this.#logger, this.provider, this.requestId, this.deliveryId, this.coldStart, { fn: this.functionName, trigger: this.trigger.kind }));
   }
 }
 
 /** The logger of one invocation; adapters use it too for what they log before or after the core runs. */
-export function invocationLogger(logger: Logger, provider: Provider, requestId: string, deliveryId: string | undefined, coldStart: boolean): Logger {
-  return logger.child({ provider, requestId, deliveryId, coldStart });
+export function invocationLogger(
+  logger: Logger,
+  provider: Provider,
+  requestId: string,
+  deliveryId: string | undefined,
+  coldStart: boolean,
+  invocation?: { fn: string; trigger: string },
+): Logger {
+  return logger.child(invocation === undefined ? { provider, requestId, deliveryId, coldStart } : { fn: invocation.fn, provider, requestId, deliveryId, coldStart, trigger: invocation.trigger });
 }
 
 export function createContext(def: Definition, frame: Frame, inv: Invocation, deadline: Deadline, coldStart: boolean): InvocationContext {

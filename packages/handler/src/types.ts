@@ -269,7 +269,19 @@ export interface BaseContext {
    * one; all messages of the first batch share it. Also on every log line as `coldStart`.
    */
   coldStart: boolean;
-  /** The invocation's logger: its lines carry `fn`, `provider`, `requestId`, `deliveryId`, `coldStart`. */
+  /**
+   * W3C Trace Context `traceparent` (version 00) of the work this invocation does: the one it
+   * was called with (HTTP `traceparent` header, message attributes, the CloudEvents extension,
+   * or an AWS X-Ray header mapped to W3C — see the README's "Trace context"), else a new trace.
+   * The `tracing()` plugin replaces it with its span's context. Put it on everything the
+   * invocation sends (outbox events, outgoing messages: `traceAttributes(ctx)`). Setting it to
+   * anything but a valid `traceparent` throws `TraceparentInvalidError`.
+   * https://www.w3.org/TR/trace-context/#traceparent-header
+   */
+  traceparent: string;
+  /** W3C `tracestate` that came with `traceparent`, passed on unchanged; undefined when none came or it was invalid. */
+  tracestate: string | undefined;
+  /** The invocation's logger: its lines carry `fn`, `provider`, `requestId`, `deliveryId`, `coldStart`, `trigger`. */
   log: Logger;
   /** The provider's own arguments, for the rare need the normalised view does not cover. */
   raw: unknown;

@@ -20,7 +20,10 @@ function loadedBy(file: string, esm: boolean): string[] {
   return JSON.parse(out) as string[];
 }
 
-describe.each(ENTRIES)('loading @steadyfn/handler entry %s', (entry) => {
+/** The adoption entries: loaded only by those who use them, never by the provider entries. */
+const ADOPTION = ['middy', 'tracing', 'logging'];
+
+describe.each([...ENTRIES, ...ADOPTION])('loading @steadyfn/handler entry %s', (entry) => {
   it.each([true, false])('(ESM: %s) loads neither node:http nor Web Crypto', (esm) => {
     const loaded = loadedBy(`${dist}${entry}.${esm ? 'js' : 'cjs'}`, esm);
     expect(loaded.filter((m) => /^NativeModule (_?http|https|internal\/http|internal\/crypto\/webcrypto)/.test(m))).toEqual([]);
@@ -37,5 +40,16 @@ describe('entries share one copy of the core', () => {
       console.log(JSON.stringify(mods.map((m, i) => m.SteadyError === mods[0].SteadyError && (i === mods.length - 1 ? m.handler === undefined : typeof m.handler === 'function'))));`;
     const out = execFileSync(process.execPath, esm ? ['--input-type=module', '-e', script] : ['-e', script], { encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual(ENTRIES.map(() => true));
+  });
+});
+
+describe('the provider entries stay lean', () => {
+  it.each(['index', 'aws'])('a bundle of %s carries none of the middy adapter, the tracing plugin or the log sinks', async (entry) => {
+    const { build } = await import('esbuild');
+    const out = await build({ entryPoints: [`${dist}${entry}.js`], bundle: true, write: false, platform: 'node', format: 'esm', logLevel: 'silent' });
+    const code = out.outputFiles[0]!.text;
+    for (const marker of ['MIDDY_WRAP_NOT_RUN', 'opentelemetry.js.api.1', 'powertoolsLogSink', 'messaging.batch.message_count']) expect(code).not.toContain(marker);
+    // The trace context every ctx carries is in (it is small).
+    expect(code).toContain('TRACEPARENT_INVALID');
   });
 });
