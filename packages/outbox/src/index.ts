@@ -28,7 +28,6 @@ export { ENVELOPE_VERSION, aggregateKey, parseEnvelope, prepareEvent, serializeE
 export type { CallerContext, ChangeOp, EventChange, EventDeclaration, EventDeclarations, EventDraft, EventEnvelope, PayloadSchema, PendingEvent } from './envelope.js';
 export { toCloudEvent, fromCloudEvent } from './cloudevents.js';
 export type { CloudEvent } from './cloudevents.js';
-export { childTraceparent } from './context.js';
 export type { CallerContextOptions } from './context.js';
 export { redisWrite, REDIS_COMMANDS } from './capture/redis.js';
 export type { RedisCheck, RedisCommand, RedisCommandName, RedisWrite, RedisWriteResult, WrittenEvent } from './capture/redis.js';

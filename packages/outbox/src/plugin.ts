@@ -148,7 +148,11 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     return base;
   };
 
-  /** An idempotency plugin listed after the outbox completes its record before the outbox writes: no join, say so once. */
+  /**
+   * An idempotency plugin listed after the outbox (its `before` ran after the outbox's: it holds
+   * the request by the time the function runs) completes its record before the outbox writes:
+   * no join. Said once per outbox.
+   */
   const checkOrder = (state: InvocationState): void => {
     if (misorderNoted || state.idempotencyFirst || heldIdempotencyKey(state.ctx) === undefined) return;
     misorderNoted = true;
@@ -167,6 +171,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       state.idempotencyFirst = heldIdempotencyKey(state.ctx) !== undefined;
     },
     async wrap(_ctx, next, state) {
+      checkOrder(state);
       if (store.mode === 'mongo-transaction') return transactionAround(store, state, next, () => armWatchdog(state));
       // Each run of the function (a plugin listed before this one may run it again) starts from nothing.
       resetAttempt(state);
@@ -174,7 +179,6 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     },
     async after(_ctx, result, state) {
       if (state.committed) return;
-      checkOrder(state);
       if (store.mode === 'redis') {
         if (state.events.length > 0) await armWatchdog(state);
         await redisCommit(store, state, result);

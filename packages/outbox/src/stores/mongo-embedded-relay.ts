@@ -6,6 +6,7 @@
  *   listPending  MongoDB: find({ _outboxPendingSince ≤ t }) by its index, oldest first.
  *                FerretDB (no index use for anything but `_id`): the pending registry
  *                `<collection>_outbox_pending`, which holds only documents with pending events
+ *                (each entry's `p` kept under the document's write lease, like the document)
  *   begin        read the documents' `_outbox` (one `$in` query on MongoDB; `_id` lookups on
  *                FerretDB, the only reads it serves from SQL); count a started attempt on each head
  *   settle       $pullAll the exact sub-documents SQS accepted, conditional on the document's
@@ -75,7 +76,10 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
         if (state?.q) return { quarantined: true, events: [], more: false };
         const all = docs.get(ids[i]!)?.[FIELDS.events];
         const events: EmbeddedEvent[] = Array.isArray(all) ? all : [];
-        if (events.length === 0) return { quarantined: false, events: [], more: false };
+        if (events.length === 0) {
+          await dropStale(ids[i]!, undefined);
+          return { quarantined: false, events: [], more: false };
+        }
         const head = events[0]!;
         const t = state?.t?.seq === head.s ? { seq: head.s, started: state.t.started + 1, finished: state.t.finished } : { seq: head.s, started: 1, finished: 0 };
         await sideCol.updateOne({ _id: ids[i] }, { $set: { t } }, { upsert: true });
@@ -123,30 +127,28 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     });
   };
 
-  /** FerretDB: pending documents from the registry; a registration whose document holds nothing is dropped (under the write lease). */
-  const listRegistered = async (pending: PendingRegistry, limit: number, before: number, signal: AbortSignal | undefined): Promise<AggregateRef[]> => {
+  /** FerretDB: the pending documents are the registry's entries (kept under the documents' write leases), no scan of the collection. */
+  const listRegistered = async (pending: PendingRegistry, limit: number, before: number): Promise<AggregateRef[]> => {
     const found = (await pending.collection.find({ p: { $lte: new Date(before) } }).sort({ p: 1 }).limit(limit).toArray()) as Array<{ _id: string; p: Date }>;
-    const docs = await readMany(await collection(), found.map((f) => f._id), { [FIELDS.pendingSince]: 1 });
-    const out: AggregateRef[] = [];
-    for (const f of found) {
-      const since = docs.get(f._id)?.[FIELDS.pendingSince];
-      if (since instanceof Date) out.push({ where: collectionName, aggregate: aggregateKey(aggregateType, f._id), since: since.getTime() });
-      else {
-        await serialised(await serialisation(), `outbox-write:${collectionName}:${f._id}`, signal, async () => {
-          const again = await (await collection()).findOne({ _id: f._id }, { projection: { [FIELDS.pendingSince]: 1 } });
-          if (!(again?.[FIELDS.pendingSince] instanceof Date)) await pending.collection.deleteOne({ _id: f._id });
-        }).catch(() => undefined);
-      }
-    }
-    return out;
+    return found.map((f) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, f._id), since: f.p.getTime() }));
+  };
+
+  /** A registration whose document holds no pending event (its write did not match): dropped, under the write lease. */
+  const dropStale = async (id: string, signal: AbortSignal | undefined): Promise<void> => {
+    const pending = await registry();
+    if (!pending) return;
+    await serialised(await serialisation(), `outbox-write:${collectionName}:${id}`, signal, async () => {
+      const doc = await (await collection()).findOne({ _id: id }, { projection: { [FIELDS.pendingSince]: 1 } });
+      if (!(doc?.[FIELDS.pendingSince] instanceof Date)) await pending.collection.deleteOne({ _id: id });
+    }).catch(() => undefined);
   };
 
   return {
     kind: 'mongo-embedded',
     leaseKey: (ref) => `outbox-relay:${collectionName}:${idOf(ref)}`,
-    async listPending({ limit, before, signal }) {
+    async listPending({ limit, before }) {
       const pending = await registry();
-      if (pending) return listRegistered(pending, limit, before, signal);
+      if (pending) return listRegistered(pending, limit, before);
       const docs = await (await collection())
         .find({ [FIELDS.pendingSince]: { $lte: new Date(before) } }, { projection: { _id: 1, [FIELDS.pendingSince]: 1 } })
         .sort({ [FIELDS.pendingSince]: 1 })
