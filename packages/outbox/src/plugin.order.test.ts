@@ -73,6 +73,21 @@ describe('plugin order, on Redis', () => {
     expect(await backend.client.exists(partitionKeys(backend.prefix, 'j-2').seq)).toBe(1);
   });
 
+  it('idempotency records on another server (the cluster): the script cannot settle them, so no join; still written once', async () => {
+    const other = await openRedis('cluster');
+    try {
+      const store = counting(redisStore({ client: other.client, prefix: `${other.prefix}idem:` }));
+      const { plugin } = orders();
+      const fn = handler({ input, use: [idempotency({ store, ttlMs: 60_000 }), plugin], logSink: () => undefined }, body as never);
+      const first = await fn.invoke({ orderId: 'j-4' }, { deliveryId: 'd-j-4' });
+      expect(store.completions).toBe(1);
+      expect(await fn.invoke({ orderId: 'j-4' }, { deliveryId: 'd-j-4' })).toEqual(first);
+      expect(await backend.client.get(`${backend.prefix}n:{j-4}`)).toBe('1');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a plugin before the outbox that runs the function again: the failed run\'s events do not leak', async () => {
     const { sender, plugin } = orders();
     let runs = 0;

@@ -25,7 +25,8 @@ import { luaScript, type LuaScript } from '@steadyfn/lease';
 /**
  * Lua another package adds to the write (an idempotency or inbox completion): `check` may
  * return a non-nil value to refuse the write before anything is written; `write` runs after
- * the events are added. Both see `FK` (the fragment's keys) and `FA` (its args) as Lua tables.
+ * the events are added and may append to the reply (`out[#out + 1] = …`, after the events'
+ * pairs). Both see `FK` (the fragment's keys) and `FA` (its args) as Lua tables.
  * `prelude` (e.g. `@steadyfn/lease`'s settle fragment, defining its functions) is placed once at
  * the top of the script, however many fragments bring the same text.
  */

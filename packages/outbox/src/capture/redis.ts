@@ -61,6 +61,8 @@ export interface RedisWriteResult {
   duplicate: boolean;
   /** With `duplicate`: what the first write's marker holds (its answer, or `1`). */
   applied?: string;
+  /** What the fragments' writes appended to the reply (after the events). */
+  extra: string[];
 }
 
 const INTEGER = /^-?\d{1,16}$/;
@@ -217,7 +219,7 @@ async function listPartition(client: RedisLike, prefix: string, partition: strin
 function readReply(reply: unknown, write: RedisWrite, partition: string): RedisWriteResult {
   const parts = Array.isArray(reply) ? reply : [];
   const status = String(parts[0]);
-  if (status === 'APPLIED') return { partition, events: [], duplicate: true, applied: String(parts[1]) };
+  if (status === 'APPLIED') return { partition, events: [], duplicate: true, applied: String(parts[1]), extra: [] };
   if (status === 'OK') {
     const events: WrittenEvent[] = write.events.map((event, i) => ({
       id: event.id,
@@ -225,7 +227,7 @@ function readReply(reply: unknown, write: RedisWrite, partition: string): RedisW
       seq: Number(parts[1 + 2 * i]),
       streamId: String(parts[2 + 2 * i]),
     }));
-    return { partition, events, duplicate: false };
+    return { partition, events, duplicate: false, extra: parts.slice(1 + 2 * write.events.length).map(String) };
   }
   if (status === 'FAILED') {
     const check = write.checks[Number(parts[1]) - 1];

@@ -43,8 +43,10 @@ export interface RedisStaging {
 /**
  * The idempotency completion as a fragment of the write, when its record can join: a Redis
  * lease store whose key lands on the write's slot (any key on one server; the partition's hash
- * tag on a cluster). Checked before anything is written (the record must still be this
- * invocation's), settled after the events.
+ * tag on a cluster). Settled after the events, and only if this invocation still holds the
+ * record: the settle writes nothing otherwise (the record on another server or database, or
+ * taken over by another attempt), and the write goes on without the join — the request marker
+ * alone keeps it exactly-once. The reply says which (`joined:1` / `joined:0`).
  */
 function completionFragment(completion: PendingCompletion | undefined, partition: string | undefined, cluster: boolean): ScriptFragment | undefined {
   const lease = completion?.lease;
@@ -52,14 +54,13 @@ function completionFragment(completion: PendingCompletion | undefined, partition
   if (!lease || !store?.settleFragment || !store.settleCall) return undefined;
   const call = store.settleCall(lease.settle);
   if (cluster && hashTagOf(call.key) !== partition) return undefined;
-  const { source, name, check } = store.settleFragment;
+  const { source, name } = store.settleFragment;
   return {
     name: 'idempotency',
     prelude: source,
     keys: [call.key],
     args: call.args,
-    check: `if ${check}(FK[1], FA[1], FA[2]) == 0 then return 'the idempotency record is no longer held by this invocation' end`,
-    write: `${name}(FK[1], FA[1], FA[2], FA[3], FA[4], FA[5])`,
+    write: `out[#out + 1] = 'joined:' .. ${name}(FK[1], FA[1], FA[2], FA[3], FA[4], FA[5])`,
   };
 }
 
@@ -87,7 +88,7 @@ export async function redisCommit(store: RedisOutboxStore, state: InvocationStat
   });
   state.committed = true;
   state.metrics.recorded += write.events.length;
-  if (fragment && !write.duplicate) completion!.joined();
+  if (fragment && write.extra.includes('joined:1')) completion!.joined();
   // A duplicate wrote nothing now; its events (from the first attempt) may still wait: flush them too.
   const seen = new Set<string>();
   const now = Date.now();

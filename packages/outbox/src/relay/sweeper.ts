@@ -13,7 +13,11 @@ export interface SweepOptions {
   graceMs: number;
   /** Most aggregates looked at per sweep. @default 1000 */
   maxAggregates: number;
-  /** Aggregates relayed together: one lease batch, one read, one send call and one mark batch per round for all of them. @default 50 */
+  /**
+   * Aggregates relayed together: one lease batch, one read, one send call and one mark batch
+   * per round for all of them. Chunks run `parallel` at a time, so one chunk's store work
+   * overlaps another's sends (the sender bounds the calls in flight across them). @default 25
+   */
   chunk: number;
   /** Chunks relayed at the same time, so store round trips of one overlap the sends of another. @default 4 */
   parallel?: number;
@@ -25,7 +29,7 @@ export interface SweepOptions {
   pruneLimit?: number;
 }
 
-export const DEFAULT_SWEEP: SweepOptions = { graceMs: 5_000, maxAggregates: 1_000, chunk: 50, parallel: 4, retainSentMs: 7 * 24 * 3_600_000, cleanupLimit: 1_000, pruneLimit: 1_000 };
+export const DEFAULT_SWEEP: SweepOptions = { graceMs: 5_000, maxAggregates: 1_000, chunk: 25, parallel: 4, retainSentMs: 7 * 24 * 3_600_000, cleanupLimit: 1_000, pruneLimit: 1_000 };
 
 /** What one sweep did. */
 export interface SweepResult {
