@@ -85,12 +85,18 @@ return 1`;
     expect(await backend.redis!.xlen(stream)).toBe(1);
   });
 
-  it('the check function answers as the settle would, writing nothing', async () => {
+  /** A fresh key (its own hash tag), claimed by a new owner. */
+  const claimFresh = async () => {
     const tag = randomUUID();
     const key = `{${tag}}:relay`;
     const owner = token();
     const claim = await store.claim({ key, owner, leaseMs: 10_000 });
     if (!claim.claimed) throw new Error('not claimed');
+    return { tag, key, owner, claim };
+  };
+
+  it('the check function answers as the settle would, writing nothing', async () => {
+    const { key, owner, claim } = await claimFresh();
     const holds = `${store.settleFragment.source}
 return {${store.settleFragment.check}(KEYS[1], ARGV[1], ARGV[2]), ${store.settleFragment.check}(KEYS[1], ARGV[3], ARGV[2]), ${store.settleFragment.check}(KEYS[1], ARGV[1], ARGV[4])}`;
     const call = store.settleCall({ key, owner, fence: claim.fence });
@@ -117,11 +123,7 @@ return {${store.settleFragment.check}(KEYS[1], ARGV[1], ARGV[2]), ${store.settle
   });
 
   it('a release from inside a script frees the key at once', async () => {
-    const tag = randomUUID();
-    const key = `{${tag}}:relay`;
-    const owner = token();
-    const claim = await store.claim({ key, owner, leaseMs: 10_000 });
-    if (!claim.claimed) throw new Error('not claimed');
+    const { tag, key, owner, claim } = await claimFresh();
     const call = store.settleCall({ key, owner, fence: claim.fence });
     expect(call.args).toEqual([owner, String(claim.fence), 'r', '', '0']);
     expect(await backend.redis!.eval(script(store), 2, call.key, `${backend.prefix}{${tag}}:stream`, ...call.args, 'released')).toBe(1);

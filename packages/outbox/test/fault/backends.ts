@@ -10,6 +10,9 @@
  *             leases and the documents' write leases
  */
 import { Cluster, Redis } from 'ioredis';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createQueue, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from '../support.js';
+import type { ServerName } from '../sqs-servers.js';
 import { MongoClient } from 'mongodb';
 import { mongoLeaseStore, redisLeaseStore } from '@steadyfn/lease';
 import { clusterNodes } from '../../../../test/support/redis.js';
@@ -88,4 +91,52 @@ async function recordInterleaved(aggregates: number, perAggregate: number, write
     for (let i = 0; i < writes.length; i += parallel) await Promise.all(writes.slice(i, i + parallel).map((w) => w()));
   }
   return total;
+}
+
+/**
+ * One fault test's servers: Redis for the consumer's effects (the cluster for the cluster's
+ * run), FerretDB for its run, the relay's side on them, and a fresh queue on an SQS server.
+ */
+export interface FaultServers {
+  redis: RedisBackend;
+  mongo: MongoBackend | undefined;
+  target: FaultTarget;
+  side: RelaySide;
+  sqs: SQSClient;
+  queue: { url: string; remove(): Promise<void> };
+  close(): Promise<void>;
+}
+
+export async function openFaultServers(backend: FaultBackend, options: { sqs?: ServerName; fifo?: boolean } = {}): Promise<FaultServers> {
+  const redis = await openRedis(backend === 'cluster' ? 'cluster' : 'redis');
+  const mongo = backend === 'ferretdb' ? await openMongo() : undefined;
+  const target = { backend, prefix: redis.prefix, db: mongo?.db.databaseName ?? '' };
+  const side = await relaySide(target);
+  const sqs = await sqsClient(options.sqs ?? 'moto');
+  const queue = await createQueue(sqs, { fifo: options.fifo === true });
+  return {
+    redis,
+    mongo,
+    target,
+    side,
+    sqs,
+    queue,
+    async close() {
+      await queue.remove();
+      await side.close();
+      await mongo?.close();
+      await redis.close();
+    },
+  };
+}
+
+/** Each aggregate `agg-0…` has had `perAggregate` events applied by the harness consumer. */
+export async function allApplied(redis: RedisBackend, aggregates: number, perAggregate: number): Promise<boolean> {
+  for (let a = 0; a < aggregates; a++) if ((await redis.client.llen(`${redis.prefix}applied:{agg-${a}}`)) < perAggregate) return false;
+  return true;
+}
+
+/** The seqs the harness consumer applied to aggregate `agg-<a>`, in the order it applied them. */
+export async function appliedSeqs(redis: RedisBackend, a: number): Promise<number[]> {
+  return (await redis.client.lrange(`${redis.prefix}applied:{agg-${a}}`, 0, -1)).map(Number);
 }

@@ -14,9 +14,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createQueue, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from '../support.js';
-import { FAULT_BACKENDS, relaySide, type FaultBackend, type FaultTarget, type RelaySide } from './backends.js';
+import { allApplied, appliedSeqs, FAULT_BACKENDS, openFaultServers, type FaultBackend, type FaultServers, type FaultTarget } from './backends.js';
 import { consume } from './harness.js';
 
 const CHILD = fileURLToPath(new URL('./relay-child.mjs', import.meta.url));
@@ -61,28 +59,16 @@ describe.each(RUNS)('flush and sweeper in two processes on %s (FIFO: %s)', (back
   // short aggregates keep that redelivery churn bounded.
   const PER_AGGREGATE = fifo ? 50 : 5;
   const AGGREGATES = Math.max(1, Math.round(TOTAL / PER_AGGREGATE));
-  let redis: RedisBackend;
-  let mongo: MongoBackend | undefined;
-  let target: FaultTarget;
-  let side: RelaySide;
-  let sqs: SQSClient;
-  let queue: { url: string; remove(): Promise<void> };
+  let servers: FaultServers;
   beforeAll(async () => {
-    redis = await openRedis(backend === 'cluster' ? 'cluster' : 'redis');
-    if (backend === 'ferretdb') mongo = await openMongo();
-    target = { backend, prefix: redis.prefix, db: mongo?.db.databaseName ?? '' };
-    side = await relaySide(target);
-    sqs = await sqsClient('fauxqs');
-    queue = await createQueue(sqs, { fifo });
+    servers = await openFaultServers(backend, { sqs: 'fauxqs', fifo });
   });
   afterAll(async () => {
-    await queue?.remove();
-    await side?.close();
-    await mongo?.close();
-    await redis?.close();
+    await servers?.close();
   });
 
   it(`loses nothing and applies each of ${TOTAL} events once, in order`, { timeout: 1_800_000 }, async () => {
+    const { redis, target, side, sqs, queue } = servers;
     const startedAt = Date.now();
     const total = await side.record(AGGREGATES, PER_AGGREGATE);
     const seed = 20261130 + (fifo ? 1 : 0) + FAULT_BACKENDS.indexOf(backend) * 2;
@@ -93,13 +79,10 @@ describe.each(RUNS)('flush and sweeper in two processes on %s (FIFO: %s)', (back
     expect(sweeper.leased + flusher.leased).toBeGreaterThan(0);
 
     const relayedAt = Date.now();
-    const consumed = await consume(sqs, queue.url, redis.client, redis.prefix, async () => {
-      for (let a = 0; a < AGGREGATES; a++) if ((await redis.client.llen(`${redis.prefix}applied:{agg-${a}}`)) < PER_AGGREGATE) return false;
-      return true;
-    }, { fifo, limitMs: 900_000 });
+    const consumed = await consume(sqs, queue.url, redis.client, redis.prefix, () => allApplied(redis, AGGREGATES, PER_AGGREGATE), { fifo, limitMs: 900_000 });
     expect(new Set(consumed.idOf.values()).size).toBe(total); // zero lost
     expect(consumed.conflictingIds).toBe(0); // every duplicate carried the same event id
-    for (let a = 0; a < AGGREGATES; a++) expect((await redis.client.lrange(`${redis.prefix}applied:{agg-${a}}`, 0, -1)).map(Number)).toEqual(Array.from({ length: PER_AGGREGATE }, (_, i) => i + 1));
+    for (let a = 0; a < AGGREGATES; a++) expect(await appliedSeqs(redis, a)).toEqual(Array.from({ length: PER_AGGREGATE }, (_, i) => i + 1));
     if (fifo) for (const seqs of consumed.arrival.values()) expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     const duplicates = [...consumed.deliveries.values()].reduce((s, n) => s + n - 1, 0);
     console.info(

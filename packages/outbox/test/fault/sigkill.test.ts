@@ -10,12 +10,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sqsSender } from '../../src/sqs/index.js';
-import { createQueue, eventually, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from '../support.js';
+import { eventually } from '../support.js';
 import { MetricsRecorder } from '../../src/relay/metrics.js';
 import { sweep } from '../../src/relay/sweeper.js';
-import { FAULT_BACKENDS, relaySide, type FaultTarget, type RelaySide } from './backends.js';
+import { allApplied, appliedSeqs, FAULT_BACKENDS, openFaultServers, type FaultServers } from './backends.js';
 import { consume } from './harness.js';
 
 const CHILD = fileURLToPath(new URL('./relay-child.mjs', import.meta.url));
@@ -24,33 +23,20 @@ const PER_AGGREGATE = 5;
 const LEASE_MS = 10_000;
 
 describe.each(FAULT_BACKENDS)('a relay process SIGKILLed mid-batch on %s', (backend) => {
-  let redis: RedisBackend;
-  let mongo: MongoBackend | undefined;
-  let side: RelaySide;
-  let target: FaultTarget;
-  let sqs: SQSClient;
-  let queue: { url: string; remove(): Promise<void> };
+  let servers: FaultServers;
   let child: ChildProcess | undefined;
   beforeAll(async () => {
-    // The consumer's effects live in Redis (the cluster's own run keeps its producer there too).
-    redis = await openRedis(backend === 'cluster' ? 'cluster' : 'redis');
-    if (backend === 'ferretdb') mongo = await openMongo();
-    target = { backend, prefix: redis.prefix, db: mongo?.db.databaseName ?? '' };
-    side = await relaySide(target);
-    sqs = await sqsClient();
-    queue = await createQueue(sqs);
+    servers = await openFaultServers(backend);
   });
   afterEach(() => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   afterAll(async () => {
-    await queue?.remove();
-    await side?.close();
-    await mongo?.close();
-    await redis?.close();
+    await servers?.close();
   });
 
   it('loses nothing: its leases hold off this process until they expire, then the sweep sends the rest; each applied once', { timeout: 300_000 }, async () => {
+    const { redis, target, side, sqs, queue } = servers;
     const total = await side.record(AGGREGATES, PER_AGGREGATE);
     child = spawn(process.execPath, ['--experimental-transform-types', '--conditions=steadyfn-source', '--no-warnings', CHILD], {
       cwd: fileURLToPath(new URL('.', import.meta.url)),
@@ -89,14 +75,11 @@ describe.each(FAULT_BACKENDS)('a relay process SIGKILLed mid-batch on %s', (back
     // After they expire, a sweep takes them over.
     await eventually(async () => (await sweepOnce(), (await side.store.listPending({ limit: 10, before: Date.now() + 60_000 })).length === 0), 60_000, 500);
 
-    const consumed = await consume(sqs, queue.url, redis.client, redis.prefix, async () => {
-      for (let a = 0; a < AGGREGATES; a++) if ((await redis.client.llen(`${redis.prefix}applied:{agg-${a}}`)) < PER_AGGREGATE) return false;
-      return true;
-    }, { fifo: false, limitMs: 240_000 });
+    const consumed = await consume(sqs, queue.url, redis.client, redis.prefix, () => allApplied(redis, AGGREGATES, PER_AGGREGATE), { fifo: false, limitMs: 240_000 });
     expect(new Set(consumed.idOf.values()).size).toBe(total);
     expect(consumed.conflictingIds).toBe(0);
     // What the killed relay got accepted was sent again by the sweep: delivered twice, same id.
     for (const id of killed.midBatch) expect(consumed.deliveries.get(id)).toBeGreaterThanOrEqual(2);
-    for (let a = 0; a < AGGREGATES; a++) expect((await redis.client.lrange(`${redis.prefix}applied:{agg-${a}}`, 0, -1)).map(Number)).toEqual([1, 2, 3, 4, 5]);
+    for (let a = 0; a < AGGREGATES; a++) expect(await appliedSeqs(redis, a)).toEqual([1, 2, 3, 4, 5]);
   });
 });
