@@ -156,8 +156,8 @@ test('warm invocation overhead of the connections plugin', async () => {
       detail: `${what}: p50 ${results[subject]!.toFixed(2)} µs vs ${results[base]!.toFixed(2)} µs (${(results[subject]! / results[base]!).toFixed(2)}×), Lambda adapter, interleaved batches, own redis-server on loopback`,
     });
     recordBench(
-      { key: 'connections.warm.plugin', ...added(local, 'with connections', 'plain handler', 'warm invocation with the plugin vs the same handler without it, no round trip') },
-      { key: 'connections.warm.get', ...added(get, 'with connections + ctx.redis.get', 'plain handler + bare GET', 'a GET through ctx.redis vs a bare-client GET in the same handler without the plugin') },
+      { key: 'connections.warm.plugin', ...added(local.wall, 'with connections', 'plain handler', 'warm invocation with the plugin vs the same handler without it, no round trip') },
+      { key: 'connections.warm.get', ...added(get.wall, 'with connections + ctx.redis.get', 'plain handler + bare GET', 'a GET through ctx.redis vs a bare-client GET in the same handler without the plugin') },
     );
     const pingsSent = (await pings()) - pingsBefore;
     console.log(`[bench] PINGs sent during warm invocations: ${pingsSent} (target 0); connects: ${handle.stats.connects} (target 1)`);

@@ -7,7 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
 import { requireService } from '../../../../test/services/env.js';
+import { clusterNodes, dropPrefix } from '../../../../test/support/redis.js';
+import { eventually } from '../../../../test/support/wait.js';
 import { memoryLeaseStore, mongoLeaseStore, redisLeaseStore, type LeaseStore, type MongoLeaseStore, type RedisLeaseStore } from '../../src/index.js';
+
+export { clusterNodes, dropPrefix, eventually };
 
 /** `mongodb` reads as the store chooses for the server (by `_id` on FerretDB); `mongodb-query` always by query. */
 export type BackendName = 'memory' | 'redis' | 'cluster' | 'mongodb' | 'mongodb-query';
@@ -28,24 +32,6 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export function clusterNodes(list = process.env.REDIS_CLUSTER_NODES ?? ''): Array<{ host: string; port: number }> {
-  return list
-    .split(',')
-    .filter(Boolean)
-    .map((hp) => {
-      const [host, port] = hp.split(':');
-      return { host: host!, port: Number(port) };
-    });
-}
-
-/** Deletes every key under `prefix` on each master. */
-export async function dropPrefix(redis: Redis | Cluster, prefix: string): Promise<void> {
-  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
-  for (const node of nodes) {
-    const keys = await node.keys(`${prefix}*`);
-    for (const key of keys) await node.del(key);
-  }
-}
 
 export async function openBackend(name: BackendName, options: { retainMs?: number } = {}): Promise<Backend> {
   const run = randomUUID().slice(0, 8);
@@ -93,15 +79,6 @@ export async function openBackend(name: BackendName, options: { retainMs?: numbe
   };
 }
 
-/** Waits until `check` holds, polling; bounded, never a timing assertion. */
-export async function eventually(check: () => Promise<boolean> | boolean, limitMs = 10_000, everyMs = 25): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`condition not met within ${limitMs} ms`);
-}
 
 export const token = (): string => randomUUID();
 export const key = (): string => `k:${randomUUID()}`;
