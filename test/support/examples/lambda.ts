@@ -95,15 +95,19 @@ export async function deleteMessages(sqs: SQSClient, queueUrl: string, messages:
 }
 
 /**
- * The event source mapping for one function: batches from the queue until `done()` holds or
- * the queue stays empty; each batch is one invocation, and only the messages the function did
- * not list in `batchItemFailures` are deleted. Returns every body handed over.
+ * The event source mapping for one function: batches from the queue until `done()` holds and
+ * the queue has nothing more to give (a failed message comes back after its visibility
+ * timeout); each batch is one invocation, and only the messages the function did not list in
+ * `batchItemFailures` are deleted. Returns every body handed over.
  */
 export async function mapQueue(sqs: SQSClient, queueUrl: string, queueArn: string, fn: (event: unknown) => Promise<{ batchItemFailures?: Array<{ itemIdentifier: string }> }>, done: (bodies: string[]) => boolean | Promise<boolean>, maxRounds = 40): Promise<string[]> {
   const bodies: string[] = [];
-  for (let round = 0; round < maxRounds && !(await done(bodies)); round++) {
-    const messages = await receive(sqs, queueUrl);
-    if (messages.length === 0) continue;
+  for (let round = 0; round < maxRounds; round++) {
+    const messages = await receive(sqs, queueUrl, 3);
+    if (messages.length === 0) {
+      if (await done(bodies)) break;
+      continue;
+    }
     const answer = await fn({ Records: messages.map((m) => sqsRecordOf(m, queueArn)) });
     const failed = new Set((answer.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     bodies.push(...messages.map((m) => m.Body!));

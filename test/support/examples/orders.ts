@@ -110,3 +110,98 @@ export async function ordersEnv(label: string, extraEnv: NodeJS.ProcessEnv = {})
     },
   };
 }
+
+/** An HTTP answer, whatever the provider's shape. */
+export interface HttpAnswer {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body: any;
+}
+
+/** How a test reaches one provider's deployment of the orders example. */
+export interface OrdersDeployment {
+  /** POST /orders with `input` as JSON and these headers. */
+  create(input: unknown, headers: Record<string, string>): Promise<HttpAnswer>;
+  /** Runs the order-events consumer until the queue holds nothing for it; the event bodies it saw, where the provider shows them. */
+  consume(): Promise<string[] | undefined>;
+  /** Runs a scheduled function once (a tick of its schedule); its result where the provider returns one. */
+  tick(fn: 'sweepOutbox' | 'backupOrders' | 'restoreDrill'): Promise<unknown>;
+}
+
+export const lowerCaseKeys = (headers: Record<string, unknown> = {}): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v)]));
+
+/**
+ * The orders scenario every provider's example must pass: create an order, replay its retry,
+ * refuse bad requests, run the workflow from the relayed event (delivered twice, as SQS may),
+ * sweep, back up and drill. Checked in the stores, so it holds whatever a provider returns.
+ */
+export async function runOrdersScenario(services: OrdersEnv, deployment: OrdersDeployment, expect: typeof import('vitest').expect): Promise<{ orderId: string }> {
+  const key = `k-${randomUUID()}`;
+  const first = await deployment.create(ORDER, { 'idempotency-key': key });
+  expect(first.status, JSON.stringify(first.body)).toBe(201);
+  expect(first.body).toMatchObject({ status: 'placed', totalCents: ORDER_TOTAL });
+  const orderId = first.body.orderId as string;
+  const again = await deployment.create(ORDER, { 'idempotency-key': key });
+  expect(again).toMatchObject({ status: 201, body: first.body });
+  expect(again.headers['idempotency-replayed']).toBe('true');
+  expect(await services.status(orderId)).toBe('placed');
+
+  // Refusals: invalid input, an unknown product, no Idempotency-Key. Nothing is written.
+  expect(await deployment.create({ customerId: '', items: [] }, { 'idempotency-key': `${key}-bad` })).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+  expect(await deployment.create({ customerId: 'c-1', items: [{ sku: 'nope', qty: 1 }] }, { 'idempotency-key': `${key}-sku` })).toMatchObject({ status: 422, body: { code: 'UNKNOWN_SKU' } });
+  expect(await deployment.create(ORDER, {})).toMatchObject({ status: 400, body: { code: 'IDEMPOTENCY_KEY_MISSING' } });
+  expect(await services.keys(':order:*')).toHaveLength(1);
+
+  // The commit's flush relayed OrderPlaced to SQS. Deliver it twice, as SQS may.
+  const relayed = await receiveAll(services, 1);
+  expect(relayed.map((b) => JSON.parse(b).type)).toEqual(['OrderPlaced']);
+  await services.send(relayed[0]!);
+  await services.send(relayed[0]!);
+
+  const seen = await deployment.consume();
+  const order = await services.redis.hgetall(`${services.prefix}:order:{${orderId}}`);
+  expect(order).toMatchObject({ status: 'dispatched', customerId: 'c-1', totalCents: String(ORDER_TOTAL) });
+  for (const step of ['validatedAt', 'paidAt', 'dispatchedAt']) expect(order[step]).toMatch(/^\d{4}-\d\d-\d\dT/);
+  // Four events in all: the duplicate delivery ran no step twice (it would have written a fifth, or failed).
+  expect(await services.redis.hget(`${services.prefix}:outbox:{${orderId}}:seq`, `order/${orderId}`)).toBe('4');
+  if (seen) {
+    expect([...new Set(seen.map((b) => JSON.parse(b).type))]).toEqual(WORKFLOW_EVENTS);
+    expect(new Set(seen.map((b) => JSON.parse(b).seq))).toEqual(new Set([1, 2, 3, 4]));
+  }
+  expect(await receiveAll(services, 0, 3)).toEqual([]); // nothing failed and came back
+
+  // Nothing is pending: every event left with its commit.
+  await deployment.tick('sweepOutbox');
+  expect(await services.keys(':outbox:*:agg:*')).toEqual([]);
+
+  // A snapshot of the orders, then a restore drill of it.
+  await deployment.tick('backupOrders');
+  const objects = await services.backupObjects();
+  const manifest = objects.find((o) => o.key.endsWith('/manifest.json'));
+  expect(manifest, JSON.stringify(objects)).toBeDefined();
+  expect(await services.readJson(manifest!.key)).toMatchObject({ datasets: [expect.objectContaining({ count: 1 })] });
+  await deployment.tick('restoreDrill');
+  const reports = (await services.backupObjects()).filter((o) => o.key.includes('/drills/'));
+  expect(reports).toHaveLength(1);
+  expect(await services.readJson(reports[0]!.key)).toMatchObject({ ok: true, datasets: [expect.objectContaining({ expectedCount: 1, restoredCount: 1 })] });
+  expect(await services.keys(':drill:*')).toEqual([]);
+  return { orderId };
+}
+
+/** Receives (and deletes) what the queue holds: at least `atLeast` bodies, waiting up to `waitSeconds` for more. */
+export async function receiveAll(services: OrdersEnv, atLeast: number, waitSeconds = 5): Promise<string[]> {
+  const { ReceiveMessageCommand, DeleteMessageCommand } = await import('@aws-sdk/client-sqs');
+  const bodies: string[] = [];
+  const until = Date.now() + waitSeconds * 1000;
+  while (Date.now() < until) {
+    const { Messages = [] } = await services.sqs.send(new ReceiveMessageCommand({ QueueUrl: services.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    for (const m of Messages) {
+      bodies.push(m.Body!);
+      await services.sqs.send(new DeleteMessageCommand({ QueueUrl: services.queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+    }
+    if (bodies.length >= atLeast && (atLeast > 0 || Messages.length === 0) && bodies.length > 0) break;
+  }
+  return bodies;
+}
