@@ -7,7 +7,7 @@ import { invalidOption, msOption, oneOfOption, stringOption } from './internal/o
 import { makeLogger, planPlugins, type Definition } from './invoke.js';
 import { isLogRecordSink, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
 import { BODY_MODES, type BodyMode } from './message.js';
-import type { Context, Plugin, Provider } from './types.js';
+import type { Context, Plugin, Provider, Trigger } from './types.js';
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
@@ -67,8 +67,18 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
 /** The validated input type for schema `S`. */
 export type InputOf<S> = S extends ZodType ? output<S> : unknown;
 
-/** The wrapped function: the validated input and a ctx typed with what the plugins add. */
-export type HandlerFunction<S, Added> = (input: InputOf<S>, ctx: Context<Added & {}>) => unknown;
+/**
+ * What an input schema of `@steadyfn/handler/schemas` says about `ctx.trigger`: with
+ * `input: storageObject()` it is a `StorageTrigger`, with `changeRecord(…)` a `ChangeTrigger`, …
+ * (the schema refuses any other trigger); `{}` for any other schema.
+ */
+export type TriggerNarrowing<S> = S extends { readonly '~steadyfnTrigger': infer K } ? { trigger: Extract<Trigger, { kind: K }> } : {};
+
+/**
+ * The wrapped function: the validated input and a ctx typed with what the plugins add (and,
+ * with a trigger schema from `@steadyfn/handler/schemas`, with its `ctx.trigger` narrowed).
+ */
+export type HandlerFunction<S, Added> = (input: InputOf<S>, ctx: Context<Added & TriggerNarrowing<S>>) => unknown;
 
 const PROVIDERS = ['aws', 'gcp', 'azure', 'openwhisk', 'direct'] as const;
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;

@@ -127,7 +127,7 @@ test('store calls per warm invocation inside maxAge', async ({ bench }) => {
   const cache = defineState({
     sources: sourcesOf(local),
     schema: z.object({ config: z.object({ retries: z.number() }).loose(), flags: z.record(z.string(), z.string()), plans: z.array(z.unknown()), env: z.object({ REGION: z.string() }) }),
-    maxAge: 60 * 60_000,
+    maxAgeMs: 60 * 60_000,
   });
   const main = handler({ use: [state(cache)], logSink: () => undefined }, async (_input, ctx) => ctx.state.config.retries);
   await main.invoke({});
