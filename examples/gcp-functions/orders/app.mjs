@@ -46,8 +46,8 @@ export const catalog = defineState({
   schema: z.object({
     catalog: z.record(z.string(), z.object({ name: z.string(), priceCents: z.number().int().positive() })),
   }),
-  maxAge: 30_000,
-  staleIfError: 300_000, // a Redis hiccup serves the last good catalog for up to 5 minutes
+  maxAgeMs: 30_000,
+  staleIfErrorMs: 300_000, // a Redis hiccup serves the last good catalog for up to 5 minutes
 });
 
 const Line = z.object({ sku: z.string(), qty: z.number().int(), priceCents: z.number().int() });

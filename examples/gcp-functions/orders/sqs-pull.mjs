@@ -17,15 +17,17 @@ export const pullOrderEvents = handler({ name: 'pull-order-events' }, async (_in
   // Stop taking messages while there is still time to handle a batch of them.
   while (ctx.remainingMs() > 20_000) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }),
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
       { abortSignal: ctx.signal },
     );
     if (Messages.length === 0) break;
-    for (const message of Messages) {
+    for (const [batchIndex, message] of Messages.entries()) {
       try {
-        // One invocation of the consumer per message, keyed by the SQS message id as a queue
-        // trigger would be: the inbox, the outbox and the workflow run exactly as on Lambda.
-        await orderEvents.invoke(JSON.parse(message.Body ?? ''), { deliveryId: message.MessageId, deadline: ctx.deadline });
+        // One invocation of the consumer per message, as the SQS message it is (id, delivery
+        // count): the inbox, the outbox and the workflow run exactly as on Lambda.
+        const attempt = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
+        const trigger = { kind: 'queue', source: 'sqs', queue: queueUrl.split('/').pop(), messageId: message.MessageId, attempt, attributes: {}, batchIndex, batchSize: Messages.length };
+        await orderEvents.invoke(JSON.parse(message.Body ?? ''), { deliveryId: message.MessageId, deadline: ctx.deadline, trigger });
         await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }), { abortSignal: ctx.signal });
         handled++;
       } catch (error) {
