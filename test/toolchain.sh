@@ -99,7 +99,14 @@ case "$cmd" in
     ensure_deps
     start_services >&2
     build
-    pnpm exec vitest bench --config test/vitest.config.ts --run "$@"
+    # Each bench records its ratios under .services/bench/ with this run's id; the table at the
+    # end shows this run's numbers only (a bench that did not run is shown as such).
+    STEADYFN_BENCH_RUN="$(date -u +%Y%m%dT%H%M%SZ)-$$"
+    export STEADYFN_BENCH_RUN
+    status=0
+    pnpm exec vitest bench --config test/vitest.config.ts --run "$@" || status=$?
+    node test/bench-table.mjs "$STEADYFN_BENCH_RUN"
+    exit "$status"
     ;;
   exec) ensure_toolchain; "$@" ;;
   *) say "unknown command '$cmd' (test, demo, build, typecheck, bench, exec)"; exit 2 ;;

@@ -1,20 +1,2 @@
-// Deploy with handler `index.main`. Wire it to an HTTP API route and to an SQS queue with
-// `ReportBatchItemFailures` enabled: failed messages come back, the rest are deleted.
-import { connections } from '@steadyfn/connections';
-import { redis } from '@steadyfn/connections/redis';
-import { handler, TerminalError } from '@steadyfn/handler';
-import { z } from 'zod';
-
-const Order = z.object({ sku: z.string().min(1), qty: z.number().int().positive() });
-
-// Module scope: one Redis client per instance (REDIS_URL), reused by warm invocations and
-// checked after a thaw. Only ioredis is needed: the other drivers have entries of their own.
-const cache = redis();
-
-export const main = handler({ input: Order, use: [connections({ redis: cache })] }, async (order, ctx) => {
-  if (order.sku === 'discontinued') throw new TerminalError('DISCONTINUED', 'This product is no longer sold');
-  // Units accepted per product: a write, so it is never sent twice blindly.
-  await ctx.redis.hincrby('steadyfn:example:accepted', order.sku, order.qty);
-  ctx.log.info('order accepted', { qty: order.qty, trigger: ctx.trigger.kind });
-  return { accepted: true, sku: order.sku, qty: order.qty };
-});
+// The Lambda entry: each export is one function of template.yaml (handler `index.<name>`).
+export { createOrder, orderEvents, sweepOutbox, backupOrders, restoreDrill } from './orders/handlers.mjs';

@@ -1,24 +1,43 @@
-// An OpenWhisk Node.js action (CommonJS, as the runtime loads a zipped package's `main`).
-// Create it as a web action: `wsk action create orders action.zip --kind nodejs:22 --web true`,
-// or bind it to a Kafka feed trigger. Failures are returned as `{ error }`, never thrown,
-// so the container and its warm connections survive.
-const { connections } = require('@steadyfn/connections');
-const { redis } = require('@steadyfn/connections/redis');
-const { handler, TerminalError } = require('@steadyfn/handler');
-const { z } = require('zod');
+'use strict';
+// The OpenWhisk entry: each export is one action of manifest.yaml (`main: <name>`). OpenWhisk
+// passes configuration as bound parameters (the manifest's `inputs`), not as environment
+// variables: each action moves them into process.env and out of the params before the
+// application loads, so the application reads its configuration as on every other provider.
+// Parameters given at init time (`-e` / `init: true`), which the runtime exports to the
+// environment, work the same way and win.
+const CONFIG = ['REDIS_URL', 'ORDER_EVENTS_QUEUE_URL', 'BACKUP_BUCKET', 'ORDERS_PREFIX', 'OUTBOX_SWEEP_GRACE_MS', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL'];
 
-const Order = z.object({ sku: z.string().min(1), qty: z.number().int().positive() });
+let app;
 
-// Module scope: one Redis client per instance (REDIS_URL), reused by warm invocations and
-// checked after a thaw. Only ioredis is needed: the other drivers have entries of their own.
-const cache = redis();
+/** Loads the application once, after the first activation put its configuration in place. */
+function load() {
+  if (!app) app = { ...require('./orders/handlers.js'), ...require('./orders/sqs-pull.js') };
+  return app;
+}
 
-const main = handler({ input: Order, use: [connections({ redis: cache })] }, async (order, ctx) => {
-  if (order.sku === 'discontinued') throw new TerminalError('DISCONTINUED', 'This product is no longer sold');
-  // Units accepted per product: a write, so it is never sent twice blindly.
-  await ctx.redis.hincrby('steadyfn:example:accepted', order.sku, order.qty);
-  ctx.log.info('order accepted', { qty: order.qty, trigger: ctx.trigger.kind });
-  return { accepted: true, sku: order.sku, qty: order.qty };
-});
+function action(name) {
+  // Never throws: a throw would discard the container (and its warm connections), and a
+  // rejection would put its stack into the activation record.
+  return async function (params) {
+    const input = {};
+    for (const [key, value] of Object.entries(params ?? {})) {
+      if (!CONFIG.includes(key)) input[key] = value;
+      else if (process.env[key] === undefined && typeof value === 'string') process.env[key] = value;
+    }
+    let functions;
+    try {
+      functions = load();
+    } catch (error) {
+      // A configuration the application refused (zod names each bad variable, never its value).
+      const fields = Array.isArray(error?.issues) ? error.issues.map((i) => i.path.join('.')).join(', ') : error?.code ?? 'unknown';
+      return { error: { code: 'CONFIG_INVALID', message: `configuration refused: ${fields}`, retryable: false } };
+    }
+    return functions[name](input);
+  };
+}
 
-exports.main = main;
+exports.createOrder = action('createOrder');
+exports.pullOrderEvents = action('pullOrderEvents');
+exports.sweepOutbox = action('sweepOutbox');
+exports.backupOrders = action('backupOrders');
+exports.restoreDrill = action('restoreDrill');

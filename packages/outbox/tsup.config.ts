@@ -1,12 +1,4 @@
 import { defineConfig } from 'tsup';
+import { library } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  // One copy of shared modules (error classes) for every entry, in CJS too, so instanceof holds across entries.
-  splitting: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node22',
-});
+export default defineConfig({ ...library, entry: ['src/index.ts'] });

@@ -59,7 +59,8 @@ interface Endpoint {
   port: number;
 }
 
-const ENV_VAR: Record<ServiceName, string> = {
+/** The variable of .services/env that names each service's endpoint. */
+export const ENV_VAR: Record<ServiceName, string> = {
   redis: 'REDIS_URL',
   'redis-cluster': 'REDIS_CLUSTER_NODES',
   mongodb: 'MONGODB_URI',

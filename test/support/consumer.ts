@@ -1,15 +1,17 @@
 /**
- * A throwaway project that installs the BUILT steadyfn packages by name, the way a user's
- * project holds them: `node_modules/@steadyfn/<name>` is a copy of the package's
- * `package.json` and `dist/` (no sources, no source condition, none of the workspace's
- * devDependencies next to it), and only the third-party packages asked for are linked in.
- * Type-checks run the repository's TypeScript against it.
+ * A throwaway project that installs the steadyfn packages by name, the way a user's project
+ * holds them: `node_modules/@steadyfn/<name>` is the content of the package's tarball as
+ * `pnpm pack` writes it (test/support/pack.ts: the published manifest, dist/, README, LICENSE;
+ * no sources, no source condition, none of the workspace's devDependencies next to it), and
+ * only the third-party packages asked for are linked in. Type-checks run the repository's
+ * TypeScript against it.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packedPackages } from './pack.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -39,13 +41,11 @@ export interface Consumer {
 export function makeConsumer(packages: string[], deps: string[]): Consumer {
   const dir = mkdtempSync(join(tmpdir(), 'steadyfn-consumer-'));
   const modules = join(dir, 'node_modules');
+  const packed = packedPackages();
   for (const pkg of packages) {
-    const from = join(root, 'packages', pkg);
-    if (!existsSync(join(from, 'dist'))) throw new Error(`packages/${pkg}/dist is missing: run \`npm run build\``);
-    const to = join(modules, '@steadyfn', pkg);
-    mkdirSync(to, { recursive: true });
-    cpSync(join(from, 'package.json'), join(to, 'package.json'));
-    cpSync(join(from, 'dist'), join(to, 'dist'), { recursive: true });
+    const from = packed.find((p) => p.dir === pkg);
+    if (from === undefined) throw new Error(`packages/${pkg} is not a workspace package`);
+    cpSync(from.root, join(modules, '@steadyfn', pkg), { recursive: true });
   }
   for (const dep of deps) {
     const to = join(modules, dep);

@@ -24,6 +24,7 @@ import { afterAll, expect, test } from 'vitest';
 import type { Db } from 'mongodb';
 import { bundleChild } from '../../connections/test/support/bundle.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from '../test/support.js';
+import { recordBench } from '../../../test/support/bench-results.js';
 
 const SMALL = Number(process.env.STEADYFN_BENCH_SMALL ?? 100_000);
 const LARGE = Number(process.env.STEADYFN_BENCH_LARGE ?? 1_000_000);
@@ -108,6 +109,12 @@ test('peak RSS of a snapshot: SMALL vs LARGE documents, each in a fresh process'
     console.log(`[bench] large run RSS trend over its parts: ${((slope(large.atPart) * 10) / MIB).toFixed(2)} MiB per 10 parts (${large.atPart.length} parts; first part ${mib(large.atPart[0] ?? NaN)} MiB, last ${mib(large.atPart.at(-1) ?? NaN)} MiB)`);
     console.log(`[bench] run-to-run noise (small vs small): peak RSS ${mib(Math.abs(again.peaks.rss - small.peaks.rss))} MiB`);
     const smallPeak = Math.max(small.peaks.rss, again.peaks.rss);
+    recordBench({
+      key: 'backup.rss',
+      value: (large.peaks.rss - smallPeak) / MIB,
+      unit: 'MiB',
+      detail: `peak RSS of a snapshot of ${large.docs} documents (${mib(large.peaks.rss)} MiB) minus the higher of two runs of ${small.docs} (${mib(smallPeak)} MiB), each in a fresh process; run-to-run noise ${mib(Math.abs(again.peaks.rss - small.peaks.rss))} MiB; FerretDB → moto, 5 MiB parts, 3 in flight`,
+    });
     console.log(
       `[bench] peak RSS difference = ${mib(large.peaks.rss - smallPeak)} MiB (heap used ${mib(large.peaks.heapUsed - Math.max(small.peaks.heapUsed, again.peaks.heapUsed))}, external ${mib(large.peaks.external - Math.max(small.peaks.external, again.peaks.external))}, steady RSS ${mib(median(large.atPart.slice(1)) - median(small.atPart.slice(1)))}) for ${(LARGE / SMALL).toFixed(0)}× the documents (goal: within 20 MiB)`,
     );

@@ -3,7 +3,7 @@
  * gives up only while another waiter still waits.
  */
 import { describe, expect, it } from 'vitest';
-import { Flight, abortWatchers, bounded } from './flight.js';
+import { Flight, bounded } from './flight.js';
 
 function deferred<V>() {
   let resolve!: (v: V) => void;
@@ -87,22 +87,5 @@ describe('Flight', () => {
     });
     const results = await Promise.allSettled([flight.wait(undefined), flight.wait(new AbortController().signal)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-  });
-});
-
-describe('abortWatchers', () => {
-  it('one set per signal; its callbacks run once on abort, then it is empty', () => {
-    const c = new AbortController();
-    const set = abortWatchers(c.signal);
-    expect(abortWatchers(c.signal)).toBe(set);
-    const calls: string[] = [];
-    const gone = (): void => void calls.push('gone');
-    set.add(() => calls.push('a'));
-    set.add(gone);
-    set.delete(gone);
-    c.abort();
-    c.abort();
-    expect(calls).toEqual(['a']);
-    expect(set.size).toBe(0);
   });
 });

@@ -75,30 +75,3 @@ export class Flight<V> {
     }).finally(leave);
   }
 }
-
-const WATCHERS = Symbol('steadyfn.connections.abortWatchers');
-type Watched = AbortSignal & { [WATCHERS]?: Set<() => void> };
-
-/**
- * The callbacks to run when `signal` aborts, behind one listener per signal: a command on the
- * warm path adds and deletes a set entry, several times cheaper than adding and removing an
- * event listener on the signal for each command.
- */
-export function abortWatchers(signal: AbortSignal): Set<() => void> {
-  const watched = signal as Watched;
-  let set = watched[WATCHERS];
-  if (!set) {
-    const callbacks = new Set<() => void>();
-    set = callbacks;
-    watched[WATCHERS] = callbacks;
-    signal.addEventListener(
-      'abort',
-      () => {
-        for (const callback of callbacks) callback();
-        callbacks.clear();
-      },
-      { once: true },
-    );
-  }
-  return set;
-}

@@ -7,9 +7,8 @@
  * apply it twice, and every wait is bounded by the invocation's deadline. The client's life
  * is in `lifecycle.ts`; this module is the handle and its `run`.
  */
-import { currentContext } from '@steadyfn/handler/internal';
+import { abortCallbacks, currentContext } from '@steadyfn/handler/internal';
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
-import { abortWatchers } from './flight.js';
 import { ClientLifecycle } from './lifecycle.js';
 import { REUSE, noteReconnect, noteRetry } from './records.js';
 import { register, unregister } from './registry.js';
@@ -89,7 +88,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     if (!(result instanceof Promise)) return Promise.resolve(result);
     if (!signal) return result.catch((err: unknown) => failed(err, fn, client, signal, safe, repeated));
     const pending = result;
-    const watchers = abortWatchers(signal);
+    const watchers = abortCallbacks(signal);
     return new Promise<R>((resolve, reject) => {
       const abort = (): void => {
         life.distrust(client);

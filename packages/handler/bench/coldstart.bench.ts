@@ -1,95 +1,68 @@
 /**
- * Cold start: how long a fresh Node process takes to load a function module — the same small
- * function (validated input, idempotency on Redis) written with steadyfn and with its peer —
- * side by side in the same run, unbundled (from node_modules, ESM) and bundled (one esbuild CJS
- * bundle per side, as a Lambda deployment ships it). Prints the ratios (goal: ≤ 0.45×
- * unbundled, ≤ 0.6× bundled); never asserts a timing.
+ * Cold start: what a fresh Node process pays to load a function module and to answer its first
+ * invocation against a real Redis — the same small Lambda function (validated input,
+ * idempotency on Redis) written with steadyfn and with its peer — side by side, unbundled
+ * (from node_modules) and bundled (one esbuild CommonJS bundle per function, esbuild's defaults
+ * as a Lambda deployment uses them: not minified). Prints medians, spreads and ratios (goals:
+ * ≤ 0.45× unbundled, ≤ 0.6× bundled); never asserts a timing.
  *
- *   steadyfn: @steadyfn/handler (the root entry, and /aws) + @steadyfn/idempotency + ioredis + zod
- *   peer:     @middy/core + @aws-lambda-powertools/idempotency (its cache persistence layer over
- *             ioredis and its middy middleware, as packages/idempotency/bench uses it) + ioredis + zod
+ *   steadyfn: @steadyfn/handler (/aws entry, and the root entry) + @steadyfn/idempotency +
+ *             ioredis + zod; and the same with the client from @steadyfn/connections/redis
+ *   peer:     @middy/core + @aws-lambda-powertools/idempotency (CachePersistenceLayer and its
+ *             middy middleware) + @redis/client (the client Powertools' docs use) + zod
  *
- * Each side is loaded from a task root laid out like a deployment package (its node_modules
- * links to the installed packages, whose own dependencies resolve where pnpm put them). The
- * parts are printed too: ioredis + zod, which both sides load (and which dominate both), and
- * each side without them.
+ * Method, for a shared and loaded machine:
+ * - every cell is a fresh `node` process (V8's compile cache off: NODE_COMPILE_CACHE is
+ *   removed from its environment), cells interleaved round by round in alternating order, so
+ *   load that comes and goes hits every side alike;
+ * - CPU time (process.cpuUsage: every thread of the process) as well as wall time: CPU time
+ *   does not count waiting for a busy core, so it is the steadier measure here;
+ * - each ratio is the median of the per-round ratios (steadyfn ÷ peer in the same round),
+ *   with their interquartile range;
+ * - "import wall" is what the module's load takes (Lambda's Init Duration); "import CPU" also
+ *   counts what the load started and left running (a driver loaded with import(), a connect
+ *   begun in module scope), given 100 ms to settle; "+1st call" adds the first invocation
+ *   against the local Redis (claim, function, completion; the connect where a client makes it
+ *   on first use): what a cold start really costs, including work deferred to the first call.
+ * The parts are printed too: zod and each Redis client alone, and each side's libraries alone.
  *
- *   pnpm vitest bench --run packages/handler/bench/coldstart.bench.ts
+ *   npm run bench -- packages/handler/bench/coldstart.bench.ts     (COLDSTART_RUNS=21 rounds)
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { Redis } from 'ioredis';
 import { test } from 'vitest';
+import { recordBench } from '../../../test/support/bench-results.js';
+import { library, ourApp, ourConnectionsApp, peerApp } from './coldstart/apps.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = join(here, '../..');
-const RUNS = 11;
+const child = join(here, 'coldstart/child.mjs');
+const RUNS = Number(process.env.COLDSTART_RUNS ?? 21);
+const run = promisify(execFile);
 
-/** Where each package the probes import is installed (resolved from a package that depends on it). */
+/** Where each package the functions import is installed (resolved from a package that depends on it). */
 function installed(): Record<string, string> {
   // pnpm links each dependency into the depending package's node_modules.
   const from = (pkg: string, name: string) => join(packages, pkg, 'node_modules', name);
   return {
     '@steadyfn/handler': join(packages, 'handler'),
     '@steadyfn/idempotency': join(packages, 'idempotency'),
+    '@steadyfn/connections': join(packages, 'connections'),
     ioredis: from('idempotency', 'ioredis'),
     zod: from('handler', 'zod'),
     '@middy/core': from('idempotency', '@middy/core'),
     '@aws-lambda-powertools/idempotency': from('idempotency', '@aws-lambda-powertools/idempotency'),
+    '@redis/client': from('idempotency', '@redis/client'),
   };
 }
 
-const SHARED = ['ioredis', 'zod'] as const;
-const OURS_ROOT = ['@steadyfn/handler', '@steadyfn/idempotency'] as const;
-const OURS_AWS = ['@steadyfn/handler/aws', '@steadyfn/idempotency'] as const;
-const PEER = ['@middy/core', '@aws-lambda-powertools/idempotency', '@aws-lambda-powertools/idempotency/cache', '@aws-lambda-powertools/idempotency/middleware'] as const;
-
-/** Every export of each module, kept (namespace imports: nothing is tree-shaken away). */
-const library = (modules: ReadonlyArray<string>): string =>
-  modules.map((m, i) => `import * as m${i} from '${m}';`).join('\n') + `\nexport default [${modules.map((_, i) => `m${i}`).join(', ')}];\n`;
-
-/** A deployed function as each side's README writes it: validated input, idempotency on Redis. */
-const ourApp = (entry: string): string => `
-import { handler } from '${entry}';
-import { idempotency, redisStore } from '@steadyfn/idempotency';
-import { Redis } from 'ioredis';
-import { z } from 'zod';
-const redis = new Redis({ lazyConnect: true });
-export const main = handler(
-  { input: z.object({ orderId: z.string(), amount: z.number() }), use: [idempotency({ store: redisStore({ client: redis }), ttlMs: 3_600_000 })] },
-  async (order) => ({ charged: order.amount }),
-);
-`;
-const PEER_APP = `
-import middy from '@middy/core';
-import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
-import { CachePersistenceLayer } from '@aws-lambda-powertools/idempotency/cache';
-import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
-import { Redis } from 'ioredis';
-import { z } from 'zod';
-const redis = new Redis({ lazyConnect: true });
-const client = { get: (k) => redis.get(k), set: (k, v) => redis.set(k, String(v)), del: (keys) => redis.del(...keys) };
-const Order = z.object({ orderId: z.string(), amount: z.number() });
-export const main = middy(async (event) => ({ charged: Order.parse(event).amount })).use(
-  makeHandlerIdempotent({ persistenceStore: new CachePersistenceLayer({ client }), config: new IdempotencyConfig({ expiresAfterSeconds: 3600 }) }),
-);
-`;
-
-const SIDES = {
-  'steadyfn (root entry)': ourApp('@steadyfn/handler'),
-  'steadyfn (/aws entry)': ourApp('@steadyfn/handler/aws'),
-  peer: PEER_APP,
-  // The parts: what both sides load, and each side's libraries without it.
-  'shared (ioredis + zod)': library(SHARED),
-  'steadyfn alone (root entry)': library(OURS_ROOT),
-  'steadyfn alone (/aws entry)': library(OURS_AWS),
-  'peer alone': library(PEER),
-} as const;
-type Side = keyof typeof SIDES;
-
+/** A deployment package's root: node_modules links to the installed packages. */
 function taskRoot(): string {
   const root = mkdtempSync(join(tmpdir(), 'steadyfn-coldstart-'));
   for (const [name, dir] of Object.entries(installed())) {
@@ -100,60 +73,139 @@ function taskRoot(): string {
   return root;
 }
 
-/** Milliseconds one fresh process spends loading `file` (imported, or required when it is a bundle). */
-function measure(root: string, file: string, bundled: boolean): number {
-  const load = bundled ? `require(${JSON.stringify(file)})` : `await import(${JSON.stringify(file)})`;
-  const script = `const { createRequire } = await import('node:module'); const require = createRequire(${JSON.stringify(join(root, 'x.cjs'))});
-const t0 = performance.now(); ${load}; process.stdout.write(String(performance.now() - t0));`;
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }));
+const PEER_LIBS = ['@middy/core', '@aws-lambda-powertools/idempotency', '@aws-lambda-powertools/idempotency/cache', '@aws-lambda-powertools/idempotency/middleware'];
+
+/** What each cell loads; `invoke`: a whole function, run once against Redis after its import. */
+function cells(prefix: string): Record<string, { source: string; invoke: boolean }> {
+  return {
+    'steadyfn /aws': { source: ourApp('@steadyfn/handler/aws', prefix), invoke: true },
+    'steadyfn root': { source: ourApp('@steadyfn/handler', prefix), invoke: true },
+    'steadyfn /aws, connections': { source: ourConnectionsApp('@steadyfn/handler/aws', prefix), invoke: true },
+    peer: { source: peerApp(), invoke: true },
+    zod: { source: library(['zod']), invoke: false },
+    ioredis: { source: library(['ioredis']), invoke: false },
+    '@redis/client': { source: library(['@redis/client']), invoke: false },
+    'steadyfn libs /aws': { source: library(['@steadyfn/handler/aws', '@steadyfn/idempotency']), invoke: false },
+    'steadyfn libs root': { source: library(['@steadyfn/handler', '@steadyfn/idempotency']), invoke: false },
+    'peer libs': { source: library(PEER_LIBS), invoke: false },
+  };
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
+const MODES = ['unbundled', 'bundled'] as const;
+type Mode = (typeof MODES)[number];
+interface Sample {
+  importWall: number;
+  importCpu: number;
+  invokeWall?: number;
+  invokeCpu?: number;
+  result?: unknown;
+}
+const METRICS = {
+  'import CPU': (s: Sample) => s.importCpu,
+  'import wall': (s: Sample) => s.importWall,
+  '+1st call CPU': (s: Sample) => s.importCpu + (s.invokeCpu ?? Number.NaN),
+  '+1st call wall': (s: Sample) => s.importWall + (s.invokeWall ?? Number.NaN),
+} as const;
+type Metric = keyof typeof METRICS;
 
-test('cold start: import time in fresh processes, steadyfn against middy + Powertools idempotency', { timeout: 300_000 }, async () => {
+function quantile(values: number[], q: number): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  return sorted[lo]! + (sorted[Math.ceil(at)]! - sorted[lo]!) * (at - lo);
+}
+const spread = (values: number[], digits = 1): string =>
+  `${quantile(values, 0.5).toFixed(digits)} (${quantile(values, 0.25).toFixed(digits)}–${quantile(values, 0.75).toFixed(digits)})`;
+
+async function measure(file: string, mode: Mode, invoke: boolean, orderId: string, env: NodeJS.ProcessEnv): Promise<Sample> {
+  const { stdout } = await run(process.execPath, [child, file, mode === 'bundled' ? '1' : '0', invoke ? '1' : '0', orderId], { env, encoding: 'utf8' });
+  const marker = stdout.lastIndexOf('@@coldstart@@');
+  if (marker < 0) throw new Error(`cold-start child printed no result for ${file}: ${stdout.slice(-500)}`);
+  return JSON.parse(stdout.slice(marker + '@@coldstart@@'.length)) as Sample;
+}
+
+test('cold start: fresh processes, steadyfn against middy + Powertools idempotency', { timeout: 1_800_000 }, async () => {
+  const id = `${process.pid}-${Date.now().toString(36)}`;
+  const prefix = `coldstart-${id}:`;
+  const functionName = `steadyfn-coldstart-${id}`;
+  const redisUrl = process.env.REDIS_URL;
   const root = taskRoot();
+  // As deployed: default log level, no compile cache, no test overrides.
+  const env: NodeJS.ProcessEnv = { ...process.env, AWS_LAMBDA_FUNCTION_NAME: functionName, REDIS_URL: redisUrl };
+  for (const name of ['NODE_COMPILE_CACHE', 'NODE_OPTIONS', 'STEADYFN_LOG_LEVEL', 'VITEST', 'VITEST_MODE', 'NODE_ENV']) delete env[name];
+  const plan = cells(prefix);
+  if (!redisUrl) console.log('[bench] REDIS_URL is not set: first invocations skipped (import only)');
   try {
-    const entries = {} as Record<Side, { unbundled: string; bundled: string }>;
-    for (const [side, source] of Object.entries(SIDES) as Array<[Side, string]>) {
-      const slug = side.replace(/[^a-z]+/g, '-');
+    const files = {} as Record<string, Record<Mode, string>>;
+    const sizes: string[] = [];
+    for (const [cell, { source }] of Object.entries(plan)) {
+      const slug = cell.replace(/[^a-z0-9]+/gi, '-');
       const entry = join(root, `${slug}.mjs`);
       writeFileSync(entry, source);
       const bundle = join(root, `${slug}.bundle.cjs`);
       await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: bundle, logLevel: 'silent', absWorkingDir: root });
-      entries[side] = { unbundled: entry, bundled: bundle };
+      files[cell] = { unbundled: entry, bundled: bundle };
+      sizes.push(`${cell} ${(statSync(bundle).size / 1024).toFixed(0)} KB`);
     }
-    const times: Record<string, number[]> = {};
-    // Interleaved, so a noisy moment on a shared machine hits every side alike.
-    for (let run = 0; run < RUNS; run++) {
-      for (const side of Object.keys(SIDES) as Side[]) {
-        for (const mode of ['unbundled', 'bundled'] as const) {
-          (times[`${side}|${mode}`] ??= []).push(measure(root, entries[side][mode], mode === 'bundled'));
-        }
+    console.log(`[bench] CommonJS bundle sizes (esbuild, not minified): ${sizes.join('; ')}`);
+
+    const samples: Record<string, Sample[]> = {};
+    const order = Object.keys(plan).flatMap((cell) => MODES.map((mode) => [cell, mode] as const));
+    for (let round = 0; round < RUNS; round++) {
+      // Alternate the order, so no cell always runs right after the same neighbour.
+      for (const [cell, mode] of round % 2 === 0 ? order : [...order].reverse()) {
+        const invoke = plan[cell]!.invoke && redisUrl !== undefined;
+        const sample = await measure(files[cell]![mode], mode, invoke, `${id}-${round}-${cell}-${mode}`, env);
+        if (invoke && JSON.stringify(sample.result) !== '{"charged":42}') throw new Error(`${cell} (${mode}) answered ${JSON.stringify(sample.result)}`);
+        (samples[`${cell}|${mode}`] ??= []).push(sample);
       }
     }
-    // The median, and the fastest run: on a busy machine the fastest is the truer cost.
-    for (const mode of ['unbundled', 'bundled'] as const) {
-      const p50 = (side: Side) => median(times[`${side}|${mode}`]!);
-      const min = (side: Side) => Math.min(...times[`${side}|${mode}`]!);
+
+    const values = (cell: string, mode: Mode, metric: Metric) => samples[`${cell}|${mode}`]!.map(METRICS[metric]);
+    const paired = (ours: string, peer: string, mode: Mode, metric: Metric) => {
+      const a = values(ours, mode, metric);
+      const b = values(peer, mode, metric);
+      return a.map((v, i) => v / b[i]!);
+    };
+    const metrics = (redisUrl ? Object.keys(METRICS) : ['import CPU', 'import wall']) as Metric[];
+    console.log(`[bench] cold start, ${RUNS} fresh processes per cell, interleaved; ms, median (p25–p75)`);
+    for (const mode of MODES) {
+      for (const cell of Object.keys(plan)) {
+        const shown = plan[cell]!.invoke ? metrics : (['import CPU', 'import wall'] as Metric[]);
+        console.log(`[bench] ${mode.padEnd(9)} ${cell.padEnd(27)} ${shown.map((m) => `${m} ${spread(values(cell, mode, m))}`).join('; ')}`);
+      }
+    }
+    console.log('[bench] ratios steadyfn ÷ peer: median of the per-round ratios (p25–p75)');
+    for (const mode of MODES) {
       const goal = mode === 'unbundled' ? 0.45 : 0.6;
-      console.log(`[bench] cold start ${mode}: peer function (middy + Powertools idempotency + ioredis + zod) p50 ${p50('peer').toFixed(1)} ms, min ${min('peer').toFixed(1)} ms`);
-      for (const side of ['steadyfn (root entry)', 'steadyfn (/aws entry)'] as const) {
-        console.log(
-          `[bench] cold start ${mode}: steadyfn function ${side.slice(9)} p50 ${p50(side).toFixed(1)} ms = ${(p50(side) / p50('peer')).toFixed(2)}× the peer, ` +
-            `min ${min(side).toFixed(1)} ms = ${(min(side) / min('peer')).toFixed(2)}× (goal ≤ ${goal}×)`,
-        );
+      for (const ours of ['steadyfn /aws', 'steadyfn root', 'steadyfn /aws, connections']) {
+        console.log(`[bench] ${mode.padEnd(9)} ${`${ours} ÷ peer`.padEnd(36)} ${metrics.map((m) => `${m} ${spread(paired(ours, 'peer', mode, m), 2)}×`).join('; ')} (goal ≤ ${goal}×)`);
       }
-      const part = (side: Side) => `${p50(side).toFixed(1)} ms (min ${min(side).toFixed(1)})`;
-      console.log(
-        `[bench] cold start ${mode}, libraries loaded whole: ioredis + zod ${part('shared (ioredis + zod)')}; peer alone ${part('peer alone')}; ` +
-          `steadyfn alone ${part('steadyfn alone (root entry)')}, /aws ${part('steadyfn alone (/aws entry)')}; ` +
-          `min ratios ${(min('steadyfn alone (root entry)') / min('peer alone')).toFixed(2)}× and ${(min('steadyfn alone (/aws entry)') / min('peer alone')).toFixed(2)}×`,
-      );
+      for (const ours of ['steadyfn libs /aws', 'steadyfn libs root']) {
+        console.log(`[bench] ${mode.padEnd(9)} ${`${ours} ÷ peer libs`.padEnd(36)} ${(['import CPU', 'import wall'] as Metric[]).map((m) => `${m} ${spread(paired(ours, 'peer libs', mode, m), 2)}×`).join('; ')}`);
+      }
+      recordBench({ key: `handler.coldstart.${mode}`, value: quantile(paired('steadyfn /aws', 'peer', mode, 'import CPU'), 0.5), unit: '×', detail: `import CPU of a function (handler /aws + idempotency + ioredis + zod) ${mode}, median of per-round ratios against middy + Powertools idempotency + @redis/client + zod, ${RUNS} fresh processes each, interleaved` });
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
+    if (redisUrl) await dropKeys(redisUrl, [`${prefix}*`, `${functionName}*`]);
   }
 });
+
+/** Deletes this run's records (both sides' keys carry the run's id). */
+async function dropKeys(url: string, patterns: string[]): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    for (const match of patterns) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 500);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -8,7 +8,7 @@
  * A `beforeBatch` that throws fails every message with its error; their `onError` and
  * `finally`, and every plugin's `afterBatch`, still run.
  */
-import { createContext, pluginStates, storage, takeColdStart, type InvocationContext } from './context.js';
+import { createContext, pluginStates, runAs, takeColdStart, trackConcurrently, type InvocationContext } from './context.js';
 import { Deadline, HookTimeoutError } from './deadline.js';
 import { SteadyError, toSteadyError } from './errors.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
@@ -73,10 +73,12 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
   const log = def.logger.child({ provider: frame.provider, coldStart });
   try {
     const ctxs = invs.map((inv) => createContext(def, frame, inv, deadline, coldStart));
+    // Messages run side by side: each must find its own ctx.
+    if (ctxs.length > 1) trackConcurrently();
     const batchHooks = def.use.some((p) => p.beforeBatch || p.afterBatch);
     let prepared: Prepared[] | undefined;
     if (batchHooks) {
-      prepared = await Promise.all(ctxs.map((ctx, i) => storage.run(ctx, prepare, def, ctx, invs[i]!, deadline)));
+      prepared = await Promise.all(ctxs.map((ctx, i) => runAs(ctx, prepare, def, ctx, invs[i]!, deadline)));
       let batchError: SteadyError | undefined;
       for (let i = 0; i < def.use.length && batchError === undefined; i++) {
         const plugin = def.use[i]!;
@@ -97,7 +99,7 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
       const ctx = ctxs[i]!;
       const own = prepared?.[i];
       if (own && stopped) own.batchError ??= stopped;
-      return storage.run(ctx, runPipeline, def, ctx, invs[i]!, deadline, own);
+      return runAs(ctx, runPipeline, def, ctx, invs[i]!, deadline, own);
     };
     let outcomes: Outcome[];
     if (ordered) {

@@ -9,6 +9,7 @@ export {
   DeadlineExceededError,
   RetryableError,
   TerminalError,
+  TraceparentInvalidError,
   ConfigurationError,
   httpError,
   toSteadyError,
@@ -22,9 +23,9 @@ export type { AuthorizerAnswer, AuthorizerContext, PolicyInit } from './events/a
 export type { BodyMode } from './message.js';
 export { MAX_JSON_DEPTH } from './internal/json.js';
 export { createLogger, SECRET_FIELD_NAMES } from './logger.js';
-export type { Logger, LogLevel, LogSink } from './logger.js';
+export type { Logger, LogLevel, LogRecord, LogRecordSink, LogSink } from './logger.js';
 export type { DirectOptions } from './providers/direct.js';
-export type { HandlerFunction, HandlerOptions, InputOf, PluginsAdded } from './define.js';
+export type { HandlerFunction, HandlerOptions, InputOf, PluginsAdded, TriggerNarrowing } from './define.js';
 export type {
   AuthorizerRequest,
   AuthorizerTrigger,
@@ -49,4 +50,5 @@ export type {
   StreamTrigger,
   Trigger,
   TriggerKind,
+  TriggerSchema,
 } from './types.js';

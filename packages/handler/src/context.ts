@@ -4,8 +4,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Deadline } from './deadline.js';
+import { TraceparentInvalidError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
+import { incomingTrace, type CarriedTrace } from './trace/incoming.js';
+import { newTraceparent, parseTraceparent, parseTracestate, type TraceContext } from './trace/traceparent.js';
 import type { BaseContext, Context, Provider, Trigger } from './types.js';
 
 const NO_STATES: unknown[] = [];
@@ -28,6 +31,15 @@ class StateFailure {
 /** Each plugin's state for this ctx, by the plugin's index in `use`. */
 export let pluginStates: (ctx: InvocationContext) => unknown[];
 
+/**
+ * The trace context the invocation was called with, or undefined when it came with none
+ * (then `ctx.traceparent` is a new trace) — what a span's parent may be.
+ */
+export function receivedTrace(ctx: object): TraceContext | undefined {
+  return ctx instanceof InvocationContext ? readReceived(ctx) : undefined;
+}
+let readReceived: (ctx: InvocationContext) => TraceContext | undefined;
+
 export class InvocationContext implements BaseContext {
   readonly provider: Provider;
   readonly trigger: Trigger;
@@ -41,10 +53,15 @@ export class InvocationContext implements BaseContext {
   #logger: Logger;
   #log: Logger | undefined;
   #deadline: Deadline;
+  /** Trace context the adapter read outside the trigger (CloudEvents extension, SQS AWSTraceHeader). */
+  #carried: CarriedTrace | undefined;
+  /** Read (or made) on first use: most invocations never ask. */
+  #trace: TraceContext | undefined;
   /** Each plugin's state, by its index in `use`; read by the core through `pluginStates`. */
   #states: unknown[] | StateFailure;
 
   static {
+    readReceived = (ctx) => incomingTrace(ctx.trigger, ctx.provider, ctx.#carried);
     pluginStates = (ctx) => {
       const states = ctx.#states;
       // A state factory that threw fails the invocation inside the pipeline, where it is reported.
@@ -64,6 +81,7 @@ export class InvocationContext implements BaseContext {
     this.coldStart = coldStart;
     this.#logger = def.logger;
     this.#deadline = deadline;
+    this.#carried = inv.trace;
     const stateful = def.stateful;
     if (stateful.length === 0) this.#states = NO_STATES;
     else {
@@ -85,27 +103,97 @@ export class InvocationContext implements BaseContext {
     return this.#deadline.signal;
   }
 
+  get traceparent(): string {
+    return this.#traceContext().traceparent;
+  }
+
+  set traceparent(value: string) {
+    const parsed = parseTraceparent(value);
+    if (!parsed) throw new TraceparentInvalidError(value);
+    this.#trace = { traceparent: parsed.text, tracestate: this.#trace?.tracestate };
+  }
+
+  get tracestate(): string | undefined {
+    return this.#traceContext().tracestate;
+  }
+
+  set tracestate(value: string | undefined) {
+    // An invalid tracestate is dropped, as a receiver does (the spec never fails on it).
+    this.#trace = { traceparent: this.#traceContext().traceparent, tracestate: value === undefined ? undefined : parseTracestate(value) };
+  }
+
+  #traceContext(): TraceContext {
+    return (this.#trace ??= incomingTrace(this.trigger, this.provider, this.#carried) ?? { traceparent: newTraceparent(), tracestate: undefined });
+  }
+
   /** Built on first use: most invocations never log. */
   get log(): Logger {
-    return (this.#log ??= invocationLogger(this.#logger, this.provider, this.requestId, this.deliveryId, this.coldStart));
+    return (this.#log ??= invocationLogger(this.#logger, this.provider, this.requestId, this.deliveryId, this.coldStart, { fn: this.functionName, trigger: this.trigger.kind }));
   }
 }
 
 /** The logger of one invocation; adapters use it too for what they log before or after the core runs. */
-export function invocationLogger(logger: Logger, provider: Provider, requestId: string, deliveryId: string | undefined, coldStart: boolean): Logger {
-  return logger.child({ provider, requestId, deliveryId, coldStart });
+export function invocationLogger(
+  logger: Logger,
+  provider: Provider,
+  requestId: string,
+  deliveryId: string | undefined,
+  coldStart: boolean,
+  invocation?: { fn: string; trigger: string },
+): Logger {
+  return logger.child(invocation === undefined ? { provider, requestId, deliveryId, coldStart } : { fn: invocation.fn, provider, requestId, deliveryId, coldStart, trigger: invocation.trigger });
 }
 
 export function createContext(def: Definition, frame: Frame, inv: Invocation, deadline: Deadline, coldStart: boolean): InvocationContext {
   return new InvocationContext(def, frame, inv, deadline, coldStart);
 }
 
-export const storage = new AsyncLocalStorage<Context>();
+/**
+ * Which invocation is running, for `currentContext()`.
+ *
+ * While invocations do not overlap (Lambda runs one at a time per instance), the running one is
+ * simply remembered (`solo`): no AsyncLocalStorage, whose promise hooks (Node 22) would cost
+ * every promise of the process — the user's and the drivers' too — about a microsecond per
+ * invocation. The first time invocations overlap (concurrent activations, a batch's messages),
+ * or an invocation answers while its work may still run (its deadline passed), tracking
+ * switches to AsyncLocalStorage for good; the invocation that was running alone is still
+ * found through `solo` until it ends.
+ */
+let storage: AsyncLocalStorage<Context> | undefined;
+let solo: Context | undefined;
+
+/** Tracks invocations with AsyncLocalStorage from now on. */
+export function trackConcurrently(): AsyncLocalStorage<Context> {
+  return (storage ??= new AsyncLocalStorage<Context>());
+}
+
+/** Runs `fn(...args)` as invocation `ctx`: `currentContext()` returns `ctx` in it and in everything it starts. */
+export function runAs<A extends unknown[], R>(ctx: Context, fn: (...args: A) => R, ...args: A): R {
+  if (storage === undefined && (solo === undefined || solo === ctx)) {
+    solo = ctx;
+    return fn(...args);
+  }
+  return trackConcurrently().run(ctx, fn, ...args);
+}
+
+/**
+ * Invocation `ctx` has ended. `workMayRun`: it answered while its function or hooks may still be
+ * running (a deadline): from now on they must not see another invocation as theirs.
+ */
+export function ended(ctx: Context, workMayRun: boolean): void {
+  if (solo !== ctx) return;
+  solo = undefined;
+  if (workMayRun) trackConcurrently();
+}
 
 /**
  * The context of the invocation running now (in its function, its hooks and anything they
  * call), or undefined outside one.
+ *
+ * While invocations do not overlap, the invocation running at the moment of the call is
+ * returned; so is it for work an earlier invocation left running after it answered
+ * successfully (fire-and-forget promises), which belongs to no invocation any more.
  */
 export function currentContext<T extends object = {}>(): Context<T> | undefined {
-  return storage.getStore() as Context<T> | undefined;
+  return (storage?.getStore() ?? solo) as Context<T> | undefined;
 }

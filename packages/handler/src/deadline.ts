@@ -7,6 +7,7 @@
  *   deadline                 the provider stops the invocation
  */
 import { DeadlineExceededError, SteadyError } from './errors.js';
+import { SignalSource } from './internal/signal.js';
 
 /**
  * Every piece of work racing a deadline, watched by one process-wide timer set for the
@@ -86,12 +87,13 @@ export class HookTimeoutError extends SteadyError {
 
 /**
  * One provider call's deadline. `race` puts a piece of work under the shared watch until it
- * settles; the AbortSignal is made only when someone reads `ctx.signal`, with a timer of its
- * own that `dispose` clears.
+ * settles; the AbortSignal is made only when someone reads `ctx.signal`, and is aborted by the
+ * same watch (no timer of its own) until `dispose` takes it off.
  */
 export class Deadline {
-  private controller: AbortController | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private source: SignalSource | undefined;
+  /** The signal's entry in the shared watch, while it is there. */
+  private watched: Watched | undefined;
   private unlink: (() => void) | undefined;
   /** Epoch ms at which the wrapper answers DEADLINE_EXCEEDED (the deadline less the margin). */
   readonly answerAt: number;
@@ -113,29 +115,31 @@ export class Deadline {
   }
 
   get signal(): AbortSignal {
-    if (this.controller) return this.controller.signal;
-    const controller = new AbortController();
-    this.controller = controller;
-    if (Number.isFinite(this.at)) {
-      const wait = this.answerAt - Date.now();
-      if (wait <= 0) controller.abort(new DeadlineExceededError());
-      // A deadline weeks away (past the longest timer) never aborts: no invocation lives that long.
-      else if (wait <= MAX_TIMER_MS) {
-        this.timer = setTimeout(() => controller.abort(new DeadlineExceededError()), wait);
-        // A frozen instance must not be kept alive by our timer.
-        this.timer.unref();
+    return (this.source ?? this.makeSignal()).signal;
+  }
+
+  private makeSignal(): SignalSource {
+    const source = new SignalSource();
+    this.source = source;
+    if (this.finite) {
+      // A deadline weeks away (past the longest timer) is watched like any other: the watch re-checks it.
+      if (this.answerAt <= Date.now()) source.abort(new DeadlineExceededError());
+      else {
+        const watched: Watched = { at: this.answerAt, expire: () => this.abort() };
+        this.watched = watched;
+        watch(watched);
       }
     }
     const caller = this.caller;
-    if (caller && !controller.signal.aborted) {
-      const gone = (): void => controller.abort(new SteadyError('CLIENT_CLOSED_REQUEST', 'The caller went away', { status: 499, retryable: true }));
+    if (caller && !source.signal.aborted) {
+      const gone = (): void => source.abort(new SteadyError('CLIENT_CLOSED_REQUEST', 'The caller went away', { status: 499, retryable: true }));
       if (caller.aborted) gone();
       else {
         caller.addEventListener('abort', gone, { once: true });
         this.unlink = () => caller.removeEventListener('abort', gone);
       }
     }
-    return controller.signal;
+    return source;
   }
 
   /** Whether the wrapper must answer now: nothing new may start. */
@@ -152,7 +156,7 @@ export class Deadline {
   }
 
   private abort(): void {
-    if (this.controller && !this.controller.signal.aborted) this.controller.abort(new DeadlineExceededError());
+    if (this.source && !this.source.signal.aborted) this.source.abort(new DeadlineExceededError());
   }
 
   /** Settles like `work`, or rejects with DEADLINE_EXCEEDED (and aborts ctx.signal) when the deadline comes first. */
@@ -171,8 +175,8 @@ export class Deadline {
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.watched) pendingDeadlines.delete(this.watched);
+    this.watched = undefined;
     this.unlink?.();
     this.unlink = undefined;
   }

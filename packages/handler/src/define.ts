@@ -5,9 +5,9 @@
 import type { ZodType, output } from 'zod';
 import { invalidOption, msOption, oneOfOption, stringOption } from './internal/options.js';
 import { makeLogger, planPlugins, type Definition } from './invoke.js';
-import type { LogLevel, LogSink } from './logger.js';
+import { isLogRecordSink, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
 import { BODY_MODES, type BodyMode } from './message.js';
-import type { Context, Plugin, Provider } from './types.js';
+import type { Context, Plugin, Provider, Trigger } from './types.js';
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
@@ -45,8 +45,13 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * @default 'fail'
    */
   terminalErrors?: 'fail' | 'ack';
-  /** Where JSON log lines go. @default stdout */
-  logSink?: LogSink;
+  /**
+   * Where log entries go: a function of each JSON line, or a `LogRecordSink` that hands each
+   * entry (masked) to a logger you already run — `powertoolsLogSink(logger)`,
+   * `pinoLogSink(logger)` from `@steadyfn/handler/logging`.
+   * @default stdout, one JSON line per entry
+   */
+  logSink?: LogSink | LogRecordSink;
   /** Lowest level written. @default `STEADYFN_LOG_LEVEL`, else `'info'` */
   logLevel?: LogLevel;
   /**
@@ -62,8 +67,18 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
 /** The validated input type for schema `S`. */
 export type InputOf<S> = S extends ZodType ? output<S> : unknown;
 
-/** The wrapped function: the validated input and a ctx typed with what the plugins add. */
-export type HandlerFunction<S, Added> = (input: InputOf<S>, ctx: Context<Added & {}>) => unknown;
+/**
+ * What an input schema of `@steadyfn/handler/schemas` says about `ctx.trigger`: with
+ * `input: storageObject()` it is a `StorageTrigger`, with `changeRecord(…)` a `ChangeTrigger`, …
+ * (the schema refuses any other trigger); `{}` for any other schema.
+ */
+export type TriggerNarrowing<S> = S extends { readonly '~steadyfnTrigger': infer K } ? { trigger: Extract<Trigger, { kind: K }> } : {};
+
+/**
+ * The wrapped function: the validated input and a ctx typed with what the plugins add (and,
+ * with a trigger schema from `@steadyfn/handler/schemas`, with its `ctx.trigger` narrowed).
+ */
+export type HandlerFunction<S, Added> = (input: InputOf<S>, ctx: Context<Added & TriggerNarrowing<S>>) => unknown;
 
 const PROVIDERS = ['aws', 'gcp', 'azure', 'openwhisk', 'direct'] as const;
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -100,14 +115,16 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
   const use = checkPlugins(o.use);
   oneOfOption('handler', 'provider', o.provider, PROVIDERS, 'direct');
   const name = o.name === undefined ? undefined : stringOption('handler', 'name', o.name);
-  if (o.logSink !== undefined && typeof o.logSink !== 'function') invalidOption('handler', 'logSink', 'a function (line: string) => void', o.logSink);
+  if (o.logSink !== undefined && typeof o.logSink !== 'function' && !isLogRecordSink(o.logSink)) {
+    invalidOption('handler', 'logSink', 'a function (line: string) => void or a LogRecordSink { write(record) }', o.logSink);
+  }
   const logLevel = o.logLevel === undefined ? undefined : oneOfOption('handler', 'logLevel', o.logLevel, LEVELS, 'info');
   return {
     input: input as Definition['input'],
     use,
     fn: fn as Definition['fn'],
     deadlineMarginMs: msOption('handler', 'deadlineMarginMs', o.deadlineMarginMs, 500, 0),
-    logger: makeLogger(o.logSink as LogSink | undefined, name, logLevel),
+    logger: makeLogger(o.logSink as LogSink | LogRecordSink | undefined, name, logLevel),
     terminalErrors: oneOfOption('handler', 'terminalErrors', o.terminalErrors, ['fail', 'ack'] as const, 'fail'),
     timeoutMs: msOption('handler', 'timeoutMs', o.timeoutMs, 5 * 60_000),
     name,

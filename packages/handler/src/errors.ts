@@ -98,6 +98,23 @@ export class TerminalError extends SteadyError {
 }
 
 /**
+ * A value set as `ctx.traceparent` is not a W3C `traceparent`
+ * (https://www.w3.org/TR/trace-context/#traceparent-header). A programming error in the code
+ * that set it: terminal. The value itself is not in the message (it came from outside).
+ */
+export class TraceparentInvalidError extends SteadyError {
+  override readonly name = 'TraceparentInvalidError';
+  constructor(value: unknown) {
+    super('TRACEPARENT_INVALID', `ctx.traceparent must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>, ids not all zero); got ${typeof value === 'string' ? `a string of ${value.length} characters` : typeof value}`, {
+      status: 500,
+      retryable: false,
+      expose: false,
+      issues: [{ field: 'traceparent', message: 'Not a W3C traceparent', expected: '00-<32 hex>-<16 hex>-<2 hex>' }],
+    });
+  }
+}
+
+/**
  * A factory was given options it cannot work with (a negative `ttlMs`, a missing `store`, a
  * driver that is not installed). Thrown when the function is defined (at cold start), or as
  * the invocation's error when it is only found at first use. Terminal: no retry can fix it.

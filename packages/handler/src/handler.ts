@@ -60,7 +60,7 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
     invoke: (input: unknown, opts?: DirectOptions) => invokeDirect(def, input, opts),
   };
 
-  const main = (async (...args: unknown[]) => {
+  const route = (args: unknown[]): Promise<unknown> => {
     const provider = options.provider ?? detectProvider(args);
     switch (provider) {
       case 'aws':
@@ -74,6 +74,15 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
         return entries.openwhisk(args[0]);
       case 'direct':
         return entries.invoke(args[0]);
+    }
+  };
+  // Not an async function: the entry's own promise is the answer (one promise fewer per call);
+  // anything thrown while routing is still a rejection.
+  const main = ((...args: unknown[]) => {
+    try {
+      return route(args);
+    } catch (thrown) {
+      return Promise.reject(thrown as Error);
     }
   }) as SteadyHandler;
   return Object.assign(main, entries);

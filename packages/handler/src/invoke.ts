@@ -4,14 +4,15 @@
  * their arguments into `Invocation`s, and `Outcome`s (for HTTP: rendered responses) back
  * into their own results.
  */
-import { createContext, invocationLogger, storage, takeColdStart } from './context.js';
+import { createContext, invocationLogger, runAs, takeColdStart } from './context.js';
 import { Deadline } from './deadline.js';
 import { toFieldIssues } from './internal/issues.js';
-import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
+import { createLogger, type Logger, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
 import { runPipeline } from './pipeline.js';
 import { renderError, type HttpResponse } from './response.js';
 import type { InputSchema, Outcome, Plugin, Provider, Trigger } from './types.js';
 import type { BodyMode } from './message.js';
+import type { CarriedTrace } from './trace/incoming.js';
 
 export { toFieldIssues };
 
@@ -34,6 +35,8 @@ export interface Invocation {
   payload(): unknown;
   /** Set when the invocation is answered with an HTTP response: its result is rendered in the core. */
   http?: HttpAnswer;
+  /** Trace context the event carries outside the normalised trigger (CloudEvents extension, SQS `AWSTraceHeader`, OpenWhisk params). */
+  trace?: CarriedTrace;
 }
 
 /** What every invocation of one provider call shares. */
@@ -83,7 +86,7 @@ export function planPlugins(use: ReadonlyArray<Plugin<any, any>>): Pick<Definiti
 
 export { currentContext } from './context.js';
 
-export function makeLogger(sink: LogSink | undefined, functionName: string | undefined, level?: LogLevel): Logger {
+export function makeLogger(sink: LogSink | LogRecordSink | undefined, functionName: string | undefined, level?: LogLevel): Logger {
   return createLogger(functionName ? { fn: functionName } : {}, sink, level);
 }
 
@@ -101,7 +104,7 @@ export function runInvocation(def: Definition, frame: Frame, inv: Invocation): P
   const ctx = createContext(def, frame, inv, deadline, takeColdStart());
   // A lone invocation owns its deadline and disposes of it when it ends.
   deadline.owner = ctx;
-  return storage.run(ctx, runPipeline, def, ctx, inv, deadline);
+  return runAs(ctx, runPipeline, def, ctx, inv, deadline);
 }
 
 /** The response to send for an HTTP invocation's outcome: the rendered result, or the error as problem+json. */

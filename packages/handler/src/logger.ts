@@ -24,6 +24,29 @@ export interface Logger {
 /** Where log lines go; defaults to stdout, which every provider collects. */
 export type LogSink = (line: string) => void;
 
+/**
+ * One log entry as an object, for a sink that hands entries to another logger (Powertools
+ * Logger, pino) instead of writing JSON lines. `msg` and every field are already masked.
+ */
+export interface LogRecord {
+  level: LogLevel;
+  /** ISO 8601. */
+  time: string;
+  msg: string;
+  /** The logger's fields (`fn`, `provider`, `requestId`, `deliveryId`, `coldStart`, `trigger` on `ctx.log`) and the entry's own, masked. */
+  fields: Record<string, unknown>;
+}
+
+/** A sink that takes entries as objects: `powertoolsLogSink(logger)`, `pinoLogSink(logger)` (`@steadyfn/handler/logging`), or your own. */
+export interface LogRecordSink {
+  write(record: LogRecord): void;
+}
+
+/** Whether `sink` takes entries as objects rather than JSON lines. */
+export function isLogRecordSink(sink: unknown): sink is LogRecordSink {
+  return typeof sink === 'object' && sink !== null && typeof (sink as { write?: unknown }).write === 'function';
+}
+
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**
@@ -110,20 +133,23 @@ function safeStringify(entry: Record<string, unknown>): string {
  * A JSON-lines logger.
  *
  * @param base - Fields on every line (masked once, here).
- * @param sink - Where lines go. Default: stdout.
+ * @param sink - Where lines go (a function of the JSON line), or a `LogRecordSink` taking entries as objects. Default: stdout.
  * @param level - Lowest level written. Default: `STEADYFN_LOG_LEVEL`, else `info`.
  * @example
  * const log = createLogger({ fn: 'orders' });
  * log.info('request', { headers: { authorization: 'Bearer x' } }); // {"level":"info",…,"headers":{"authorization":"[redacted]"}}
  */
-export function createLogger(base: Record<string, unknown> = {}, sink: LogSink = stdoutSink, level: LogLevel = levelFromEnv()): Logger {
+export function createLogger(base: Record<string, unknown> = {}, sink: LogSink | LogRecordSink = stdoutSink, level: LogLevel = levelFromEnv()): Logger {
   return makeLogger(maskLogFields(base), sink, ORDER[level] ?? ORDER.info, level);
 }
 
-function makeLogger(base: Record<string, unknown>, sink: LogSink, min: number, level: LogLevel): Logger {
+function makeLogger(base: Record<string, unknown>, sink: LogSink | LogRecordSink, min: number, level: LogLevel): Logger {
   const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < min) return;
-    sink(safeStringify({ level: lvl, time: new Date().toISOString(), msg: scrubText(String(msg)), ...base, ...(fields ? maskLogFields(fields) : {}) }));
+    const time = new Date().toISOString();
+    const text = scrubText(String(msg));
+    if (typeof sink === 'function') sink(safeStringify({ level: lvl, time, msg: text, ...base, ...(fields ? maskLogFields(fields) : {}) }));
+    else sink.write({ level: lvl, time, msg: text, fields: { ...base, ...(fields ? maskLogFields(fields) : {}) } });
   };
   return {
     debug: (msg, fields) => write('debug', msg, fields),

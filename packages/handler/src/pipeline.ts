@@ -8,9 +8,9 @@
  * cleanup bound. On HTTP invocations the result is rendered once, right after the function
  * (and any early or replacing answer), so every later hook sees the rendered response.
  */
-import { pluginStates, type InvocationContext } from './context.js';
+import { ended, pluginStates, trackConcurrently, type InvocationContext } from './context.js';
 import { HookTimeoutError, type Deadline } from './deadline.js';
-import { SteadyError, ValidationError, toSteadyError } from './errors.js';
+import { DeadlineExceededError, SteadyError, ValidationError, toSteadyError } from './errors.js';
 import { toFieldIssues } from './internal/issues.js';
 import { errorFacts } from './internal/scrub.js';
 import type { Definition, HttpAnswer, Invocation } from './invoke.js';
@@ -55,11 +55,6 @@ function render(http: HttpAnswer, value: unknown): HttpResponse {
   const bad = http.unsendable?.(res);
   if (bad !== undefined) throw new InvalidHttpResultError(bad);
   return res;
-}
-
-/** A hook's result, raced against the deadline when it is a promise. */
-function guarded<T>(deadline: Deadline, result: T | PromiseLike<T>): T | Promise<T> {
-  return isThenable(result) ? deadline.race(Promise.resolve(result)) : result;
 }
 
 export function runPipeline(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline, prepared?: Prepared): Promise<Outcome> {
@@ -111,7 +106,9 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
         entered++;
         if (plugin.extend) {
           deadline.check();
-          Object.assign(ctx, await guarded(deadline, plugin.extend(ctx, state)));
+          const added = plugin.extend(ctx, state);
+          // A value is used as it is: awaiting it would cost a turn of the microtask queue.
+          Object.assign(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added);
         }
       }
     }
@@ -131,7 +128,8 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
       const plugin = plugins[passedBefore]!;
       if (plugin.before) {
         deadline.check();
-        const early = await guarded(deadline, plugin.before(ctx, states[passedBefore]));
+        const returned = plugin.before(ctx, states[passedBefore]);
+        const early = isThenable(returned) ? await deadline.race(Promise.resolve(returned)) : returned;
         if (isAnswer(early)) {
           value = http ? render(http, early.answer) : early.answer;
           answered = true;
@@ -146,7 +144,8 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
       if (!plugin.after) continue;
       // Started even past the deadline (it records what the function did, e.g. completes an
       // idempotency record); the answer does not wait for it then.
-      const replaced = await guarded(deadline, plugin.after(ctx, value, states[i]));
+      const returned = plugin.after(ctx, value, states[i]);
+      const replaced = isThenable(returned) ? await deadline.race(Promise.resolve(returned)) : returned;
       if (isAnswer(replaced)) value = http ? render(http, replaced.answer) : replaced.answer;
     }
     outcome = { ok: true, value };
@@ -156,6 +155,7 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
   await runFinally(def, ctx, deadline, states, entered, outcome);
   if (!outcome.ok) logFailure(ctx, outcome.error);
   if (deadline.owner === ctx) deadline.dispose();
+  ended(ctx, answeredLate(outcome));
   return outcome;
 }
 
@@ -202,7 +202,14 @@ async function runFinally(def: Definition, ctx: Context, deadline: Deadline, sta
   }
 }
 
+/** An outcome the deadline decided: the function or a hook may still be running. */
+function answeredLate(outcome: Outcome): boolean {
+  return !outcome.ok && outcome.error instanceof DeadlineExceededError;
+}
+
 export function hookTimedOut(ctx: Context, plugin: Plugin<any, any>, hook: string): void {
+  // The hook goes on running after the invocation ends: it must not see a later one as its own.
+  trackConcurrently();
   ctx.log.warn('plugin hook cut off at the deadline', { plugin: plugin.name, hook, code: 'PLUGIN_HOOK_TIMEOUT' });
 }
 
@@ -221,9 +228,11 @@ async function runBare(def: Definition, ctx: InvocationContext, inv: Invocation,
   } catch (thrown) {
     const error = toSteadyError(thrown);
     logFailure(ctx, error);
+    ended(ctx, error instanceof DeadlineExceededError);
     return { ok: false, error };
   } finally {
     if (deadline.owner === ctx) deadline.dispose();
+    ended(ctx, false);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from './logger.js';
 import type { FieldIssue, SteadyError } from './errors.js';
 import type { ZodLikeIssue } from './internal/issues.js';
+import type { ZodType } from 'zod';
 
 /** The platform that called the function. */
 export type Provider = 'aws' | 'gcp' | 'azure' | 'openwhisk' | 'direct';
@@ -53,7 +54,7 @@ export interface HttpTrigger {
 
 export interface QueueTrigger {
   kind: 'queue';
-  /** `sqs`, `pubsub`, `azure-storage-queue`, `azure-service-bus`, `kafka`. */
+  /** `sqs`, `pubsub`, `azure-storage-queue`, `azure-service-bus`. */
   source: string;
   /** Queue, topic or subscription the message came from, when known. */
   queue?: string;
@@ -162,7 +163,7 @@ export interface StorageObject {
 /** One record of an ordered stream: Kinesis, Kafka (Amazon MSK, self-managed, OpenWhisk feed), Azure Event Hubs. */
 export interface StreamTrigger extends InBatch {
   kind: 'stream';
-  /** `kinesis`, `kafka` (Lambda: MSK and self-managed), `azure-event-hubs`, `ow-kafka`. */
+  /** `kinesis`, `kafka` (Amazon MSK and self-managed Kafka on Lambda, and the OpenWhisk Kafka / Message Hub feed), `azure-event-hubs`. */
   source: string;
   /** Stream name, topic or event hub. */
   stream: string;
@@ -269,7 +270,19 @@ export interface BaseContext {
    * one; all messages of the first batch share it. Also on every log line as `coldStart`.
    */
   coldStart: boolean;
-  /** The invocation's logger: its lines carry `fn`, `provider`, `requestId`, `deliveryId`, `coldStart`. */
+  /**
+   * W3C Trace Context `traceparent` (version 00) of the work this invocation does: the one it
+   * was called with (HTTP `traceparent` header, message attributes, the CloudEvents extension,
+   * or an AWS X-Ray header mapped to W3C — see the README's "Trace context"), else a new trace.
+   * The `tracing()` plugin replaces it with its span's context. Put it on everything the
+   * invocation sends (outbox events, outgoing messages: `traceAttributes(ctx)`). Setting it to
+   * anything but a valid `traceparent` throws `TraceparentInvalidError`.
+   * https://www.w3.org/TR/trace-context/#traceparent-header
+   */
+  traceparent: string;
+  /** W3C `tracestate` that came with `traceparent`, passed on unchanged; undefined when none came or it was invalid. */
+  tracestate: string | undefined;
+  /** The invocation's logger: its lines carry `fn`, `provider`, `requestId`, `deliveryId`, `coldStart`, `trigger`. */
   log: Logger;
   /** The provider's own arguments, for the rare need the normalised view does not cover. */
   raw: unknown;
@@ -359,6 +372,16 @@ export interface Plugin<Added extends object = {}, State = undefined> {
   /** Once per batch, after every message has settled; plugins in reverse order. */
   afterBatch?(ctxs: ReadonlyArray<Context<Added>>, outcomes: ReadonlyArray<Outcome>, states: ReadonlyArray<State>): void | Promise<void>;
 }
+
+/**
+ * A zod schema of one trigger's input, from `@steadyfn/handler/schemas` (`storageObject()`,
+ * `changeRecord(schema)`, …). Inside an invocation it also refuses every trigger but `K`, and
+ * `handler({ input })` types `ctx.trigger` as that trigger. `T` is the validated input.
+ */
+export type TriggerSchema<T, K extends TriggerKind> = ZodType<T, unknown> & {
+  /** Type-level only (not present at runtime): the trigger kind the schema requires. Kept by `.refine()`, which returns the same type. */
+  readonly '~steadyfnTrigger': K;
+};
 
 /** A schema the wrapper can validate with: any zod schema. */
 export interface InputSchema<T = unknown> {

@@ -2,7 +2,8 @@
  * What loading the built package costs a cold start: no entry loads `node:http` (its
  * `validateHeaderName` / `STATUS_CODES` were most of the handler's load time), and none builds
  * the ESM namespace of `node:crypto`, whose lazy getters load Web Crypto. Checked in fresh Node
- * processes against dist/, for ESM and CommonJS.
+ * processes against dist/, for ESM and CommonJS. zod (a peer dependency) is loaded only by the
+ * `schemas` entry: a bundle of any other entry holds none of it.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,10 +21,23 @@ function loadedBy(file: string, esm: boolean): string[] {
   return JSON.parse(out) as string[];
 }
 
-describe.each(ENTRIES)('loading @steadyfn/handler entry %s', (entry) => {
+/** The adoption entries: loaded only by those who use them, never by the provider entries. */
+const ADOPTION = ['middy', 'tracing', 'logging'];
+
+describe.each([...ENTRIES, ...ADOPTION, 'schemas'])('loading @steadyfn/handler entry %s', (entry) => {
   it.each([true, false])('(ESM: %s) loads neither node:http nor Web Crypto', (esm) => {
     const loaded = loadedBy(`${dist}${entry}.${esm ? 'js' : 'cjs'}`, esm);
     expect(loaded.filter((m) => /^NativeModule (_?http|https|internal\/http|internal\/crypto\/webcrypto)/.test(m))).toEqual([]);
+  });
+});
+
+describe('zod', () => {
+  it.each([...ENTRIES, ...ADOPTION, 'schemas'])('a bundle of %s holds zod only when it is the schemas entry', async (entry) => {
+    const { build } = await import('esbuild');
+    const out = await build({ entryPoints: [`${dist}${entry}.js`], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+    const zodFiles = Object.keys(out.metafile.inputs).filter((file) => /(^|\/)node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?zod\//.test(file));
+    if (entry === 'schemas') expect(zodFiles.length).toBeGreaterThan(0);
+    else expect(zodFiles).toEqual([]);
   });
 });
 
@@ -37,5 +51,34 @@ describe('entries share one copy of the core', () => {
       console.log(JSON.stringify(mods.map((m, i) => m.SteadyError === mods[0].SteadyError && (i === mods.length - 1 ? m.handler === undefined : typeof m.handler === 'function'))));`;
     const out = execFileSync(process.execPath, esm ? ['--input-type=module', '-e', script] : ['-e', script], { encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual(ENTRIES.map(() => true));
+  });
+});
+
+describe('the schemas entry and a provider entry', () => {
+  it.each([true, false])('(ESM: %s) see the same running invocation (the trigger check works across entries)', (esm) => {
+    const ext = esm ? 'js' : 'cjs';
+    const load = (entry: string) => (esm ? `await import(${JSON.stringify(`${dist}${entry}.${ext}`)})` : `require(${JSON.stringify(`${dist}${entry}.${ext}`)})`);
+    const script = `(async () => {
+      const { handler } = ${load('aws')};
+      const { storageObject } = ${load('schemas')};
+      const main = handler({ input: storageObject(), logSink: () => {} }, (upload, ctx) => ctx.trigger.kind + ':' + upload.key);
+      const upload = { op: 'created', bucket: 'b', key: 'k' };
+      const asStorage = await main.invoke(upload, { trigger: { kind: 'storage', source: 's3', op: 'created', eventType: 'ObjectCreated:Put', bucket: 'b', key: 'k', batchIndex: 0, batchSize: 1 } });
+      const plain = await main.invoke(upload).catch((e) => e.code);
+      console.log(JSON.stringify([asStorage, plain]));
+    })();`;
+    const out = execFileSync(process.execPath, esm ? ['--input-type=module', '-e', script] : ['-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(['storage:k', 'VALIDATION_FAILED']);
+  });
+});
+
+describe('the provider entries stay lean', () => {
+  it.each(['index', 'aws'])('a bundle of %s carries none of the middy adapter, the tracing plugin or the log sinks', async (entry) => {
+    const { build } = await import('esbuild');
+    const out = await build({ entryPoints: [`${dist}${entry}.js`], bundle: true, write: false, platform: 'node', format: 'esm', logLevel: 'silent' });
+    const code = out.outputFiles[0]!.text;
+    for (const marker of ['MIDDY_WRAP_NOT_RUN', 'opentelemetry.js.api.1', 'powertoolsLogSink', 'messaging.batch.message_count']) expect(code).not.toContain(marker);
+    // The trace context every ctx carries is in (it is small).
+    expect(code).toContain('TRACEPARENT_INVALID');
   });
 });

@@ -1,4 +1,6 @@
 export { idempotency } from './plugin.js';
+export { pendingCompletion, heldIdempotencyKey, RequestAlreadyAppliedError, isRequestAlreadyApplied } from './join.js';
+export type { PendingCompletion } from './join.js';
 export type { IdempotencyOptions, IdempotencyState, LocalCacheOptions } from './plugin.js';
 export {
   IdempotencyInProgressError,
@@ -30,4 +32,5 @@ export type {
   CompleteRequest,
   ReleaseRequest,
   StoreCallOptions,
+  JoinableSettle,
 } from './types.js';

@@ -8,7 +8,9 @@
  *   batch:          one claim round trip for all messages, one complete round trip
  *
  * Per-invocation bookkeeping lives in the plugin's state slot (the core makes one per
- * invocation and hands it to every hook), never in module state.
+ * invocation and hands it to every hook), never in module state. While it holds the record the
+ * state is also reachable from `ctx` for `pendingCompletion` (see `join.ts`): another plugin's
+ * atomic write may carry the completion, and the plugin then skips its own.
  */
 import type { Context, Plugin, SteadyError } from '@steadyfn/handler';
 import { invalidOption, intOption, msOption, oneOfOption, randomUUID, sleep, stringOption } from '@steadyfn/handler/internal';
@@ -17,6 +19,7 @@ import { fingerprintOf, resolveKey, resolveKeyEarly, scopeOf, storeKey, type Key
 import { LocalCache, type LocalEntry } from './lru.js';
 import { decodeStored, encodeStored, errorStored, replay, resultStored, type StoredResult } from './record.js';
 import { isCompleteRequest, type ClaimRequest, type ClaimResult, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from './types.js';
+import { JOIN, isRequestAlreadyApplied, type Joinable, type PendingCompletion } from './join.js';
 
 /** Bounds of the in-memory cache of completed records. */
 export interface LocalCacheOptions {
@@ -87,6 +90,15 @@ export interface IdempotencyState {
   /** Completion or release queued for `afterBatch`. */
   pending?: CompleteRequest | ReleaseRequest;
   settled: boolean;
+  /** Another write carried the completion (`PendingCompletion.joined`). */
+  joined?: boolean;
+  /** The plugin's side of `pendingCompletion` (one per plugin, shared by its states). */
+  readonly join: Joiner;
+}
+
+/** Builds `PendingCompletion`s for one plugin instance. */
+interface Joiner {
+  completion(state: IdempotencyState, result: unknown): PendingCompletion | undefined;
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -241,13 +253,13 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
    * answer (the record then replays instead of running twice); the core stops waiting for it
    * at the deadline.
    */
-  const settle = async (ctx: Context, state: IdempotencyState, stored: StoredResult | undefined): Promise<void> => {
+  const settle = async (ctx: Context, state: IdempotencyState, stored: StoredResult | string | undefined): Promise<void> => {
     const owner = state.owner!;
     state.settled = true;
     let request: CompleteRequest | ReleaseRequest = { key: state.key!, owner };
-    if (stored) {
+    if (stored !== undefined) {
       try {
-        request = { key: state.key!, owner, fingerprint: state.fingerprint!, result: encodeStored(stored), expiresAt: Date.now() + ttlMs };
+        request = { key: state.key!, owner, fingerprint: state.fingerprint!, result: typeof stored === 'string' ? stored : encodeStored(stored), expiresAt: Date.now() + ttlMs };
       } catch {
         // Not storable as JSON: release, so a retry runs again rather than replaying nothing.
         ctx.log.warn('idempotency result is not JSON-serialisable; record released', { code: 'IDEMPOTENCY_RESULT_NOT_STORABLE' });
@@ -278,10 +290,41 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     });
   };
 
+  const join: Joiner = {
+    completion(state, result) {
+      if (!state.owner || state.settled) return undefined;
+      let request: CompleteRequest;
+      try {
+        request = { key: state.key!, owner: state.owner, fingerprint: state.fingerprint!, result: encodeStored(resultStored(result)), expiresAt: Date.now() + ttlMs };
+      } catch {
+        // Not storable as JSON: the plugin releases the record after the write, as without a join.
+        return undefined;
+      }
+      const joinable = store.joinable?.(request);
+      return {
+        key: state.key!,
+        answer: request.result,
+        lease: joinable && { store: joinable.lease, settle: joinable.settle },
+        joined() {
+          if (state.settled) return;
+          state.settled = true;
+          state.joined = true;
+          joinable?.settled();
+          remember(request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
+        },
+      };
+    },
+  };
+
+  /** Makes the state reachable from `ctx` for `pendingCompletion` while this plugin may hold the record. */
+  const expose = (ctx: Context, state: IdempotencyState): void => {
+    (ctx as unknown as Record<symbol, Joinable>)[JOIN] = state;
+  };
+
   return {
     name: 'idempotency',
 
-    state: () => ({ batch: false, keyInBefore: false, settled: false }),
+    state: () => ({ batch: false, keyInBefore: false, settled: false, join }),
 
     async beforeBatch(ctxs, states) {
       const claims: Array<{ state: IdempotencyState; request: ClaimRequest }> = [];
@@ -338,6 +381,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     },
 
     async before(ctx, state) {
+      expose(ctx, state);
       if (state.owner) return;
       if (state.existing) return answerExisting(ctx, state, state.existing);
       const key = resolveKey(ctx, source);
@@ -360,13 +404,18 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
 
     async onError(ctx, error, state) {
       if (!state.owner || state.settled) return;
+      if (isRequestAlreadyApplied(error)) {
+        // A joined write found an earlier attempt's effects and its answer: complete with that answer and replay it.
+        await settle(ctx, state, error.answer);
+        return { answer: replay(decodeStored(error.answer)) };
+      }
       await settle(ctx, state, shouldCache(error) ? errorStored(error) : undefined);
     },
 
     async afterBatch(ctxs, _outcomes, states) {
       const items: Array<{ state: IdempotencyState; request: CompleteRequest | ReleaseRequest }> = [];
       for (const state of states) {
-        if (!state?.batch || !state.owner) continue;
+        if (!state?.batch || !state.owner || state.joined) continue;
         // A message that never ran its hooks gives its record back.
         const request = state.pending ?? { key: state.key!, owner: state.owner };
         state.settled = true;

@@ -6,6 +6,7 @@
  * base64url (scope names the function; see `hashTag` on the Redis store). Fingerprints are
  * base64url too. Results are opaque strings the plugin encodes.
  */
+import type { LeaseStore, SettleRequest } from '@steadyfn/lease';
 
 /** Options every store call takes. */
 export interface StoreCallOptions {
@@ -86,6 +87,23 @@ export interface IdempotencyStore {
   completeMany(requests: ReadonlyArray<CompleteRequest | ReleaseRequest>, options?: StoreCallOptions): Promise<boolean[]>;
   /** The live record, or undefined when there is none or it has expired. */
   get(key: string, options?: StoreCallOptions): Promise<StoredRecord | undefined>;
+  /**
+   * `complete(request)` as the `@steadyfn/lease` settle it is, for a write that settles the
+   * record inside its own atomic step (a Redis script with the lease's settle fragment, a
+   * MongoDB transaction's session). Undefined when this process does not know the claim's
+   * fence (then complete it the ordinary way). Optional: the stores of this package have it.
+   */
+  joinable?(request: CompleteRequest): JoinableSettle | undefined;
+}
+
+/** A completion as a lease settle, ready to be included in another write. */
+export interface JoinableSettle {
+  /** The lease store the record lives in (`redisLeaseStore`, `mongoLeaseStore`, memory). */
+  lease: LeaseStore;
+  /** The settle that completes the record (its key as the lease store names it). */
+  settle: SettleRequest;
+  /** Call after the write that carried `settle` committed: the store forgets the claim. */
+  settled(): void;
 }
 
 export function isCompleteRequest(request: CompleteRequest | ReleaseRequest): request is CompleteRequest {

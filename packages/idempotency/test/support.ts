@@ -8,7 +8,8 @@ import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
 import { mongoStore, redisStore, type IdempotencyStore, type MongoStore } from '../src/index.js';
-import { clusterNodes, dropPrefix, eventually } from '../../lease/test/support/backends.js';
+import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
+import { eventually } from '../../../test/support/wait.js';
 
 export { clusterNodes, eventually };
 
@@ -88,7 +89,7 @@ export function httpEvent(init: { key?: string; body?: unknown; method?: string;
 export function counting(store: IdempotencyStore): IdempotencyStore & { calls: Record<string, number>; total(): number } {
   const calls: Record<string, number> = {};
   const wrap =
-    <K extends keyof IdempotencyStore>(name: K) =>
+    <K extends Exclude<keyof IdempotencyStore, 'joinable'>>(name: K) =>
     (...args: Parameters<IdempotencyStore[K]>) => {
       calls[name] = (calls[name] ?? 0) + 1;
       return (store[name] as (...a: unknown[]) => unknown)(...args);
@@ -102,6 +103,7 @@ export function counting(store: IdempotencyStore): IdempotencyStore & { calls: R
     release: wrap('release') as IdempotencyStore['release'],
     completeMany: wrap('completeMany') as IdempotencyStore['completeMany'],
     get: wrap('get') as IdempotencyStore['get'],
+    joinable: (request) => store.joinable?.(request),
   };
 }
 

@@ -20,6 +20,7 @@ import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from '..
 import { mongoStore as baselineMongoStore } from './baseline/mongodb.js';
 import { redisStore as baselineRedisStore } from './baseline/redis.js';
 import type { IdempotencyStore } from './baseline/types.js';
+import { recordBench } from '../../../test/support/bench-results.js';
 
 const ROUNDS = Number(process.env.LEASE_BENCH_ROUNDS ?? 300);
 
@@ -109,9 +110,12 @@ async function interleaved(a: Path, b: Path, rounds: number): Promise<{ a: numbe
 }
 
 const rows: string[] = [];
-async function compare(server: string, lease: Contender, baseline: Contender, rounds = ROUNDS): Promise<void> {
+async function compare(server: string, lease: Contender, baseline: Contender, rounds = ROUNDS, key?: string): Promise<void> {
   for (const path of ['first', 'duplicate'] as const) {
     const r = await interleaved(lease[path], baseline[path], rounds);
+    if (key !== undefined && path === 'first') {
+      recordBench({ key, value: r.a / r.b, unit: '×', detail: `claim + settle on ${server}: p50 ${r.a.toFixed(3)} ms vs ${r.b.toFixed(3)} ms for the previous idempotency store, ${rounds} interleaved rounds, own server` });
+    }
     rows.push(`[bench] ${server.padEnd(26)} ${(path === 'first' ? 'claim + settle' : 'duplicate claim').padEnd(16)} lease ${r.a.toFixed(3).padStart(8)} ms   baseline ${r.b.toFixed(3).padStart(8)} ms   ratio ${(r.a / r.b).toFixed(2)}×`);
   }
 }
@@ -139,7 +143,7 @@ afterAll(async () => {
 });
 
 test('Redis: lease store against the previous idempotency store', async () => {
-  await compare('Redis', leaseContender(redisLeaseStore({ client: redis!, prefix: 'lease:' })), baselineContender(baselineRedisStore({ client: redis!, prefix: 'old:' })));
+  await compare('Redis', leaseContender(redisLeaseStore({ client: redis!, prefix: 'lease:' })), baselineContender(baselineRedisStore({ client: redis!, prefix: 'old:' })), ROUNDS, 'lease.redis');
 }, 300_000);
 
 test.skipIf(!ferretdbAvailable())('FerretDB: lease store against the previous idempotency store, small and 5,000-record collections', async () => {
@@ -154,5 +158,5 @@ test.skipIf(!ferretdbAvailable())('FerretDB: lease store against the previous id
     await leaseBig.insertMany(Array.from({ length: 1000 }, (_, j) => ({ _id: `fill:${i + j}#2`, k: `fill:${i + j}`, g: 2, s: 'd', o: 'x', d: 'fp|{}', e: new Date(now + 3_600_000), p: new Date(now + 3_600_000), c: new Date(now) })) as never[]);
     await oldBig.insertMany(Array.from({ length: 1000 }, (_, j) => ({ _id: `fill:${i + j}`, s: 'c', f: 'fp', r: '{}', expiresAt: new Date(now + 3_600_000) })) as never[]);
   }
-  await compare('FerretDB, 5,000 records', leaseContender(mongoLeaseStore({ collection: leaseBig })), baselineContender(baselineMongoStore({ collection: oldBig })), 30);
+  await compare('FerretDB, 5,000 records', leaseContender(mongoLeaseStore({ collection: leaseBig })), baselineContender(baselineMongoStore({ collection: oldBig })), 30, 'lease.ferretdb');
 }, 600_000);

@@ -10,6 +10,8 @@ export { LeaseRecordUnreadableError, LeaseRequestError, LeaseStoreUnsupportedErr
 export { memoryLeaseStore } from './stores/memory.js';
 export type { MemoryLeaseStore, MemoryLeaseStoreOptions } from './stores/memory.js';
 export { redisLeaseStore } from './stores/redis.js';
+export { luaScript, runLuaScript } from './stores/redis-eval.js';
+export type { LuaScript, LuaScriptClient } from './stores/redis-eval.js';
 export type { RedisLeaseClient, RedisLeaseStore, RedisLeaseStoreOptions, RedisSettleCall, RedisSettleFragment } from './stores/redis.js';
 export { mongoLeaseStore } from './stores/mongodb.js';
 export type { MongoCallOptions, MongoLeaseCollection, MongoLeaseSession, MongoLeaseStore, MongoLeaseStoreOptions, MongoProbeResult } from './stores/mongodb.js';

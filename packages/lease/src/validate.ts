@@ -9,35 +9,49 @@ import type { ClaimRequest, RenewRequest, SettleRequest } from './types.js';
 export const MAX_KEY_LENGTH = 1024;
 /** Longest lease or keep time: about 31 years, far beyond any use, well inside every store's range. */
 export const MAX_DURATION_MS = 1e12;
-/** Printable ASCII without space and `|` (the Redis value separator). */
-const OWNER = /^[!-{}~]{1,128}$/;
 
-function checkKey(key: unknown, field: string): string {
+// Each check takes the request's field and the member's name, joined only for an error: a valid
+// request (every call) builds no strings.
+function checkKey(key: unknown, field: string, name: string): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('\u0000')) {
-    throw new LeaseRequestError(field, `a string of 1–${MAX_KEY_LENGTH} characters without NUL`);
+    throw new LeaseRequestError(`${field}${name}`, `a string of 1–${MAX_KEY_LENGTH} characters without NUL`);
   }
   return key;
 }
 
-function checkOwner(owner: unknown, field: string): string {
-  if (typeof owner !== 'string' || !OWNER.test(owner)) throw new LeaseRequestError(field, 'an owner token of 1–128 printable ASCII characters without space or "|"');
+/**
+ * An owner token: 1–128 printable ASCII characters without space and `|` (the Redis value
+ * separator). A loop, not a regex: this runs on every claim and settle.
+ */
+function isOwnerToken(owner: string): boolean {
+  const n = owner.length;
+  if (n === 0 || n > 128) return false;
+  for (let i = 0; i < n; i++) {
+    const c = owner.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e || c === 0x7c) return false;
+  }
+  return true;
+}
+
+function checkOwner(owner: unknown, field: string, name: string): string {
+  if (typeof owner !== 'string' || !isOwnerToken(owner)) throw new LeaseRequestError(`${field}${name}`, 'an owner token of 1–128 printable ASCII characters without space or "|"');
   return owner;
 }
 
-function checkMs(value: unknown, field: string): number {
+function checkMs(value: unknown, field: string, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_DURATION_MS) {
-    throw new LeaseRequestError(field, `a whole number of milliseconds from 1 to ${MAX_DURATION_MS}`);
+    throw new LeaseRequestError(`${field}${name}`, `a whole number of milliseconds from 1 to ${MAX_DURATION_MS}`);
   }
   return value;
 }
 
-function checkData(data: unknown, field: string): string | undefined {
-  if (data !== undefined && typeof data !== 'string') throw new LeaseRequestError(field, 'a string or undefined');
+function checkData(data: unknown, field: string, name: string): string | undefined {
+  if (data !== undefined && typeof data !== 'string') throw new LeaseRequestError(`${field}${name}`, 'a string or undefined');
   return data;
 }
 
-function checkFence(fence: unknown, field: string): number {
-  if (typeof fence !== 'number' || !Number.isSafeInteger(fence) || fence < 1) throw new LeaseRequestError(field, 'the positive integer fence a claim returned');
+function checkFence(fence: unknown, field: string, name: string): number {
+  if (typeof fence !== 'number' || !Number.isSafeInteger(fence) || fence < 1) throw new LeaseRequestError(`${field}${name}`, 'the positive integer fence a claim returned');
   return fence;
 }
 
@@ -49,30 +63,30 @@ function object(request: unknown, field: string): Record<string, unknown> {
 /** Checks a claim request; returns it as given (stores read only the known fields). */
 export function checkClaim(request: ClaimRequest, field = 'request'): ClaimRequest {
   const r = object(request, field);
-  checkKey(r.key, `${field}.key`);
-  checkOwner(r.owner, `${field}.owner`);
-  checkMs(r.leaseMs, `${field}.leaseMs`);
-  checkData(r.data, `${field}.data`);
+  checkKey(r.key, field, '.key');
+  checkOwner(r.owner, field, '.owner');
+  checkMs(r.leaseMs, field, '.leaseMs');
+  checkData(r.data, field, '.data');
   return request;
 }
 
 /** Checks a settle request: `keepMs` is required with `data` (and ignored without). */
 export function checkSettle(request: SettleRequest, field = 'request'): SettleRequest {
   const r = object(request, field);
-  checkKey(r.key, `${field}.key`);
-  checkOwner(r.owner, `${field}.owner`);
-  checkFence(r.fence, `${field}.fence`);
-  if (checkData(r.data, `${field}.data`) !== undefined) checkMs(r.keepMs, `${field}.keepMs`);
+  checkKey(r.key, field, '.key');
+  checkOwner(r.owner, field, '.owner');
+  checkFence(r.fence, field, '.fence');
+  if (checkData(r.data, field, '.data') !== undefined) checkMs(r.keepMs, field, '.keepMs');
   return request;
 }
 
 /** Checks a renew request. */
 export function checkRenew(request: RenewRequest, field = 'request'): RenewRequest {
   const r = object(request, field);
-  checkKey(r.key, `${field}.key`);
-  checkOwner(r.owner, `${field}.owner`);
-  checkFence(r.fence, `${field}.fence`);
-  checkMs(r.leaseMs, `${field}.leaseMs`);
+  checkKey(r.key, field, '.key');
+  checkOwner(r.owner, field, '.owner');
+  checkFence(r.fence, field, '.fence');
+  checkMs(r.leaseMs, field, '.leaseMs');
   return request;
 }
 
@@ -90,5 +104,5 @@ export function checkBatch<R extends { key: string }>(requests: ReadonlyArray<R>
 
 /** The key alone, checked (for `get`). */
 export function checkGetKey(key: string): string {
-  return checkKey(key, 'key');
+  return checkKey(key, 'key', '');
 }

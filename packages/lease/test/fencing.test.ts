@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
-import { mongoLeaseStore, type RedisLeaseStore } from '../src/index.js';
+import { luaScript, mongoLeaseStore, runLuaScript, type RedisLeaseStore } from '../src/index.js';
 import { eventually, openBackend, REAL_BACKENDS, token, type Backend } from './support/backends.js';
 
 describe.each(REAL_BACKENDS)('fencing on %s', (name) => {
@@ -85,12 +85,45 @@ return 1`;
     expect(await backend.redis!.xlen(stream)).toBe(1);
   });
 
-  it('a release from inside a script frees the key at once', async () => {
+  /** A fresh key (its own hash tag), claimed by a new owner. */
+  const claimFresh = async () => {
     const tag = randomUUID();
     const key = `{${tag}}:relay`;
     const owner = token();
     const claim = await store.claim({ key, owner, leaseMs: 10_000 });
     if (!claim.claimed) throw new Error('not claimed');
+    return { tag, key, owner, claim };
+  };
+
+  it('the check function answers as the settle would, writing nothing', async () => {
+    const { key, owner, claim } = await claimFresh();
+    const holds = `${store.settleFragment.source}
+return {${store.settleFragment.check}(KEYS[1], ARGV[1], ARGV[2]), ${store.settleFragment.check}(KEYS[1], ARGV[3], ARGV[2]), ${store.settleFragment.check}(KEYS[1], ARGV[1], ARGV[4])}`;
+    const call = store.settleCall({ key, owner, fence: claim.fence });
+    const before = await backend.redis!.get(call.key);
+    expect(await backend.redis!.eval(holds, 1, call.key, owner, String(claim.fence), token(), String(claim.fence + 1))).toEqual([1, 0, 0]);
+    expect(await backend.redis!.get(call.key)).toBe(before);
+    expect(await store.settle({ key, owner, fence: claim.fence })).toBe(true);
+    expect(await backend.redis!.eval(holds, 1, call.key, owner, String(claim.fence), token(), String(claim.fence + 1))).toEqual([0, 0, 0]);
+  });
+
+  it('runLuaScript sends the source once the server lacks the script, then runs it by SHA', async () => {
+    const script = luaScript(`return '${randomUUID()}' .. KEYS[1]`);
+    const calls: string[] = [];
+    const client = {
+      evalsha: (...a: unknown[]) => (calls.push('evalsha'), (backend.redis!.evalsha as (...x: unknown[]) => Promise<unknown>)(...a)),
+      eval: (...a: unknown[]) => (calls.push('eval'), (backend.redis!.eval as (...x: unknown[]) => Promise<unknown>)(...a)),
+    };
+    const k = `${backend.prefix}{${randomUUID()}}`;
+    expect(String(await runLuaScript(client, script, [k], []))).toMatch(new RegExp(`${k.replace(/[{}]/g, '\\$&')}$`));
+    expect(String(await runLuaScript(client, script, [k], []))).toContain(k);
+    expect(calls).toEqual(['evalsha', 'eval', 'evalsha']);
+    const aborted = AbortSignal.abort(new Error('stop'));
+    await expect(runLuaScript(client, script, [k], [], { signal: aborted })).rejects.toThrow('stop');
+  });
+
+  it('a release from inside a script frees the key at once', async () => {
+    const { tag, key, owner, claim } = await claimFresh();
     const call = store.settleCall({ key, owner, fence: claim.fence });
     expect(call.args).toEqual([owner, String(claim.fence), 'r', '', '0']);
     expect(await backend.redis!.eval(script(store), 2, call.key, `${backend.prefix}{${tag}}:stream`, ...call.args, 'released')).toBe(1);

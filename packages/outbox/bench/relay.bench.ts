@@ -3,14 +3,16 @@
  * of the bench's own), in the same run, at the same concurrency (4 calls in flight), for
  * payloads of 256 B, 8 KiB, 200 KiB and a mix up to 1 MiB:
  *
- * - `relay`: events recorded by the Redis capture, relayed by the sweeper's relay (lease per
- *   aggregate, byte-exact batches through `sqsSender`, marks in Redis after SQS accepted).
- * - `naive relay`: the same events and the same store marks, one `SendMessage` per event
- *   (4 workers). Goal: relay ≥ 8×.
+ * - `relay`: events recorded by the Redis capture, relayed by the sweeper's relay (a real
+ *   `@steadyfn/lease` Redis lease per aggregate, byte-exact batches through `sqsSender`, marks in
+ *   Redis after SQS accepted, in one script with the lease's release), its store work batched
+ *   across the aggregates of a round.
+ * - `naive relay`: the same events, the same lease store and the same store marks, one
+ *   `SendMessage` per event (4 workers). Goal: relay ≥ 8×.
  * - `raw batch loop`: `SendMessageBatch` of byte-packed batches, no outbox at all. Goal ≥ 0.8×.
  * - `sqs-producer` 8: batches of 10 by count, no store.
  *
- * Also: the batch fill ratio (entries, bytes), the flush's commit → accepted latency (p50/p99
+ * Also: Redis calls per aggregate (the relay's store round trips), the batch fill ratio (entries, bytes), the flush's commit → accepted latency (p50/p99
  * over sequential invocations), and the recovery time after a kill before the flush, by the
  * sweeper (a schedule of `BENCH_SWEEP_PERIOD_MS`, default 5 s) and by the watchdog (1 s delay).
  * Throughput is events per second, median of interleaved rounds. Printed, never asserted.
@@ -28,12 +30,13 @@ import { outbox, outboxWatchdog, prepareEvent, redisOutbox, redisRelayStore, red
 import { MetricsRecorder } from '../src/relay/metrics.js';
 import type { RelayRunOptions } from '../src/relay/relay.js';
 import { sweep } from '../src/relay/sweeper.js';
-import type { LeaseClient, RelayStore, Sender } from '../src/relay/types.js';
+import type { RelayLease, RelayStore, Sender } from '../src/relay/types.js';
+import { redisLeaseStore } from '@steadyfn/lease';
 import { packBatches } from '../src/sqs/pack.js';
 import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
-import { memoryLease } from '../test/support.js';
 import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';
+import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
 import { CONCURRENCY, median, payloads, producerLoop, rawLoop, benchServers, MIXES } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -41,12 +44,17 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const PER_AGGREGATE = 10;
 const events = { Bench: { aggregateType: 'bench', schema: z.object({ pad: z.string() }) } };
 const RUN: RelayRunOptions = { leaseMs: 60_000, maxEventsPerAggregate: 50, poison: { maxAttempts: 1000, maxUnfinishedAttempts: 1000 }, reserveMs: 0, remainingMs: () => 600_000 };
-const SWEEP = { graceMs: 0, maxAggregates: 100_000, chunk: 25, retainSentMs: 0, cleanupLimit: 1 };
+const SWEEP = { graceMs: 0, maxAggregates: 100_000, chunk: 25, parallel: 4, retainSentMs: 0, cleanupLimit: 1, pruneLimit: 0 };
 
 const servers = benchServers();
 let redis: Redis;
+/** The same client, counting the calls the relay's stores make (scripts and commands). */
+let counted: Redis;
+const calls = { n: 0 };
 beforeAll(() => {
   redis = new Redis(process.env.REDIS_URL!);
+  const tracked = new Set(['evalsha', 'eval', 'call', 'set']);
+  counted = new Proxy(redis, { get: (t, k) => (typeof k === 'string' && tracked.has(k) ? (...a: unknown[]) => (calls.n++, (t[k as 'call'] as (...x: unknown[]) => unknown).apply(t, a)) : Reflect.get(t, k)) });
 });
 afterAll(() => {
   redis?.disconnect();
@@ -76,7 +84,7 @@ async function dropPrefix(prefix: string): Promise<void> {
 }
 
 /** The naive relay: per event one SendMessage, then the same store mark; 4 workers over the aggregates. */
-async function naiveRelay(store: RelayStore, lease: LeaseClient, client: SQSClient, queueUrl: string): Promise<number> {
+async function naiveRelay(store: RelayStore, lease: RelayLease, client: SQSClient, queueUrl: string): Promise<number> {
   const refs = await store.listPending({ limit: 100_000, before: Date.now() + 60_000 });
   let sent = 0;
   const limit = pLimit(CONCURRENCY);
@@ -88,10 +96,10 @@ async function naiveRelay(store: RelayStore, lease: LeaseClient, client: SQSClie
         const claim = await lease.claim({ key, owner, leaseMs: 60_000 });
         if (!claim.claimed) return;
         const held = { key, owner, fence: claim.fence };
-        const head = await store.begin(ref, { limit: 1000, lease: held });
-        for (const e of head.events) {
+        const [head] = await store.begin([{ ref, lease: held }], { limit: 1000, maxBytes: 64 << 20 });
+        for (const e of head!.events) {
           await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: e.body, MessageAttributes: { 'steadyfn.seq': { DataType: 'String', StringValue: String(e.seq) } } }));
-          sent += await store.settle(ref, { sent: [e], refused: [], lease: held });
+          sent += (await store.settle([{ ref, sent: [e], refused: [], lease: held }]))[0]!;
         }
         await lease.settle(held);
       }),
@@ -111,7 +119,7 @@ async function flushLatency(client: SQSClient, queueUrl: string, n: number): Pro
   const timed: Sender = { fifo: false, send: async (m, o) => { const r = await real.send(m, o); samples.push(performance.now() - committedAt); return r; } };
   // The commit is the script; the time is taken when it returns (wrapped client).
   const wrapped = new Proxy(redis, { get: (t, k) => (k === 'evalsha' ? async (...a: unknown[]) => { const r = await (t.evalsha as (...x: unknown[]) => Promise<unknown>)(...a); committedAt = performance.now(); return r; } : Reflect.get(t, k)) });
-  const fn = handler({ use: [outbox({ events, store: redisOutbox({ client: wrapped as never, prefix }), relay: { sender: timed, lease: memoryLease() } })], logSink: () => undefined }, async (_i, ctx) => {
+  const fn = handler({ use: [outbox({ events, store: redisOutbox({ client: wrapped as never, prefix }), relay: { sender: timed, lease: redisLeaseStore({ client: redis, prefix: `${prefix}lease:` }) } })], logSink: () => undefined }, async (_i, ctx) => {
     ctx.outbox.add({ type: 'Bench', aggregateId: `l${samples.length}`, payload: { pad: 'x' } });
   });
   for (let i = 0; i < n; i++) await fn.invoke({});
@@ -129,7 +137,7 @@ async function recovery(client: SQSClient, queueUrl: string): Promise<{ sweeper:
     const prefix = `obx-bench-${randomUUID().slice(0, 8)}:`;
     const dead: Sender = { fifo: false, send: async () => Promise.reject(new Error('killed')) };
     const make = (s: Sender, armed: boolean) =>
-      outbox({ name: 'bench', events, store: redisOutbox({ client: redis, prefix }), relay: { sender: s, lease: memoryLease(), sweep: { graceMs: 0 } }, ...(armed ? { watchdog: outboxWatchdog({ client, queueUrl: relayQueue, delayMs: 1000 }) } : {}) });
+      outbox({ name: 'bench', events, store: redisOutbox({ client: redis, prefix }), relay: { sender: s, lease: redisLeaseStore({ client: redis, prefix: `${prefix}lease:` }), sweep: { graceMs: 0 } }, ...(armed ? { watchdog: outboxWatchdog({ client, queueUrl: relayQueue, delayMs: 1000 }) } : {}) });
     const body = async (_i: unknown, ctx: { outbox: { add(d: { type: 'Bench'; aggregateId: string; payload: { pad: string } }): unknown } }) => void ctx.outbox.add({ type: 'Bench', aggregateId: 'r', payload: { pad: 'x' } });
     const unarmed = handler({ use: [make(dead, false)], logSink: () => undefined }, body);
     const armed = handler({ use: [make(dead, true)], logSink: () => undefined }, body);
@@ -163,6 +171,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
   const own = servers();
   if (!own) return;
   const rows: string[] = [];
+  const vs: Record<'naive' | 'raw' | 'sqs-producer', number[]> = { naive: [], raw: [], 'sqs-producer': [] };
   for (const server of own) {
     const client = sqsClient(server.endpoint, 3);
     for (const mix of MIXES) {
@@ -170,6 +179,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
       const sizes = all.slice(0, Math.max(PER_AGGREGATE, Math.round(all.length * SCALE)));
       const rate: Record<string, number[]> = { relay: [], naive: [], raw: [], 'sqs-producer': [] };
       const delivered: Record<string, number> = {};
+      const storeCalls: number[] = [];
       let fill = { entries: 0, bytes: 0 };
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 === 0 ? ['relay', 'naive', 'raw', 'sqs-producer'] : ['sqs-producer', 'raw', 'naive', 'relay'];
@@ -179,8 +189,10 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
           let ms = 0;
           if (name === 'relay' || name === 'naive') {
             const prefix = await record(sizes);
-            const store = redisRelayStore({ client: redis, prefix });
-            const lease = memoryLease();
+            calls.n = 0;
+            const lease = redisLeaseStore({ client: counted, prefix: `${prefix}lease:` });
+            // The relay marks and releases in one script; the naive relay marks each event alone, then releases.
+            const store = name === 'relay' ? redisRelayStore({ client: counted, prefix }).withLease!(lease) : redisRelayStore({ client: counted, prefix });
             const start = performance.now();
             if (name === 'relay') {
               const metrics = new MetricsRecorder();
@@ -188,6 +200,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
               const m = metrics.snapshot();
               count = m.sent;
               fill = { entries: m.fillEntries, bytes: m.fillBytes };
+              storeCalls.push(calls.n / Math.ceil(sizes.length / PER_AGGREGATE));
             } else count = await naiveRelay(store, lease, client, queueUrl);
             ms = performance.now() - start;
             await dropPrefix(prefix);
@@ -207,8 +220,9 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
       }
       const r = Object.fromEntries(Object.entries(rate).map(([k, v]) => [k, median(v)]));
       const ratio = (other: string) => (r[other]! > 0 ? `${(r.relay! / r[other]!).toFixed(2)}×` : 'n/a (delivers 0)');
+      for (const other of ['naive', 'raw', 'sqs-producer'] as const) if (r[other]! > 0) vs[other].push(r.relay! / r[other]!);
       rows.push(
-        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} [${delivered.relay}/${sizes.length}]`,
+        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} | Redis calls per aggregate ${median(storeCalls).toFixed(2)} [${delivered.relay}/${sizes.length}]`,
       );
       console.log(rows.at(-1));
     }
@@ -220,6 +234,18 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
     console.log(rows.at(-1));
     client.destroy();
   }
+  const cases = `${own.map((s) => s.name).join(' and ')} × ${MIXES.length} payload mixes (256 B … 1 MiB), ${CONCURRENCY} calls in flight, median of ${ROUNDS} interleaved rounds`;
+  const against = {
+    naive: 'a naive relay (one SendMessage per event, same store and marks)',
+    raw: 'a raw SendMessageBatch loop of byte-packed batches, no outbox',
+    'sqs-producer': 'sqs-producer (batches of 10, no store)',
+  } as const;
+  recordBench(
+    ...(['naive', 'raw', 'sqs-producer'] as const).map((other) => {
+      const s = spreadOf(vs[other]);
+      return { key: `outbox.relay.${other}`, value: s.min, unit: '×' as const, detail: `events/s, the relay (Redis outbox, leases, marks after SQS accepted) vs ${against[other]}: lowest of ${vs[other].length} cases (median ${s.median.toFixed(2)}×), ${cases}` };
+    }),
+  );
   console.log(`\n[bench] events per second, median of ${ROUNDS} interleaved rounds, ${CONCURRENCY} calls in flight; [delivered/total]`);
   for (const row of rows) console.log(row);
 }, 1_800_000);

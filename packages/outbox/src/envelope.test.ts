@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fromCloudEvent, toCloudEvent } from './cloudevents.js';
-import { childTraceparent, envelopeMeta, pickContext } from './context.js';
+import { envelopeMeta, pickContext } from './context.js';
 import { checkDeclarations, parseEnvelope, prepareEvent, serializeEvent, type EventDeclarations } from './envelope.js';
 
 const events = {
   OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number().int().positive() }), schemaVersion: 2 },
 } satisfies EventDeclarations;
 
+const TRACE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
 describe('envelope', () => {
   it('fills id (UUIDv7), occurredAt, schemaVersion and metadata; seq comes with serialisation', () => {
-    const e = prepareEvent(events, { type: 'OrderPaid', aggregateId: 'o-1', payload: { amountCents: 5 }, change: { op: 'update', before: { s: 'a' }, after: { s: 'b' } } }, { correlationId: 'c', causationId: 'k', traceparent: childTraceparent(undefined), context: { tenant: 't1' } }, Date.UTC(2025, 0, 2));
+    const e = prepareEvent(events, { type: 'OrderPaid', aggregateId: 'o-1', payload: { amountCents: 5 }, change: { op: 'update', before: { s: 'a' }, after: { s: 'b' } } }, { correlationId: 'c', causationId: 'k', traceparent: TRACE, context: { tenant: 't1' } }, Date.UTC(2025, 0, 2));
     expect(e.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(e.occurredAt).toBe('2025-01-02T00:00:00.000Z');
     const json = serializeEvent(e, 3);
@@ -48,7 +50,7 @@ describe('envelope', () => {
   });
 
   it('maps to a CloudEvent and back', () => {
-    const e = prepareEvent(events, { type: 'OrderPaid', aggregateId: 'o-9', payload: { amountCents: 5 }, related: { customer: { id: 'c' } } }, { correlationId: 'c', traceparent: childTraceparent(undefined) });
+    const e = prepareEvent(events, { type: 'OrderPaid', aggregateId: 'o-9', payload: { amountCents: 5 }, related: { customer: { id: 'c' } } }, { correlationId: 'c', traceparent: TRACE });
     const envelope = JSON.parse(serializeEvent(e, 12));
     const ce = toCloudEvent(envelope, { source: '/shop/orders' });
     expect(ce).toMatchObject({ specversion: '1.0', id: e.id, source: '/shop/orders', type: 'OrderPaid', subject: 'o-9', time: e.occurredAt, sequence: '0000000000000012', aggregatetype: 'order', schemaversion: 2, data: { amountCents: 5 } });
@@ -57,13 +59,9 @@ describe('envelope', () => {
 });
 
 describe('invocation metadata', () => {
-  it('keeps the incoming trace id with a new parent id; starts a trace otherwise', () => {
-    const incoming = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const child = childTraceparent(incoming);
-    expect(child).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
-    expect(child).not.toBe(incoming);
-    expect(childTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01')).not.toContain('0000000000000000000000000000');
-    expect(childTraceparent('garbage')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  it('stamps the invocation\'s trace context (ctx.traceparent) on its events', () => {
+    const ctx = { requestId: 'r', deliveryId: undefined, traceparent: TRACE, trigger: { kind: 'direct', source: 'x' } };
+    expect(envelopeMeta(ctx as never, undefined, undefined).traceparent).toBe(TRACE);
   });
 
   it('copies only allow-listed primitive fields of the caller context', () => {

@@ -16,9 +16,6 @@ import { intOption, invalidOption, msOption, oneOfOption, stringOption } from '@
 import { scopeOf, storeKey, type IdempotencyStore } from '@steadyfn/idempotency';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqGapError } from './errors.js';
-import { inboxRequestKeys } from './modes/request-key.js';
-import { consumedEvents } from './plugin.js';
-import { duplicates } from './inbox-metrics.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
 import type { S3Sender } from './sqs/claim-check.js';
 
@@ -61,14 +58,20 @@ export interface InboxContext {
     key: string;
     /** True when `seq - 1` of the aggregate was not handled yet and `onGap` let it through. */
     gap: boolean;
+    /**
+     * True when this delivery was a duplicate the inbox answered without running the function
+     * (seen by later hooks, e.g. the outbox's metrics record).
+     */
+    duplicate: boolean;
   };
 }
 
-interface InboxState {
-  event: EventEnvelope;
-  owner: string;
-  eventKey: string;
-  seqKey: string;
+/** The inbox's per-invocation state (the plugin's state slot). */
+export interface InboxState {
+  event?: EventEnvelope;
+  owner?: string;
+  eventKey?: string;
+  seqKey?: string;
   gap: boolean;
 }
 
@@ -84,7 +87,7 @@ const FINGERPRINT = 'event';
  *   await shipOrder(ctx.inbox.event.aggregateId);
  * });
  */
-export function inbox(options: InboxOptions): Plugin<InboxContext> & { readonly consumer: string } {
+export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> & { readonly consumer: string } {
   if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object { store, consumer }', options);
   const store = options.store;
   if (typeof store?.claim !== 'function' || typeof store.completeMany !== 'function') invalidOption(OWNER, 'store', 'an idempotency store: redisStore(...) or mongoStore(...)', store);
@@ -96,7 +99,6 @@ export function inbox(options: InboxOptions): Plugin<InboxContext> & { readonly 
   const scope = scopeOf(`inbox:${consumer}`);
   const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
-  const states = new WeakMap<object, InboxState>();
 
   const unavailable = (error: unknown) => new OutboxUnavailableError('inbox: the store could not be reached', error);
 
@@ -117,14 +119,15 @@ export function inbox(options: InboxOptions): Plugin<InboxContext> & { readonly 
   return {
     name: `inbox:${consumer}`,
     consumer,
-    async extend() {
+    state: () => ({ gap: false }),
+    extend() {
       // The event is read in `before` (after validation); members are filled in there.
-      return { inbox: {} as InboxContext['inbox'] };
+      return { inbox: { duplicate: false } as InboxContext['inbox'] };
     },
-    async before(ctx) {
+    async before(ctx, slot) {
       const event = await readEvent(ctx);
       const agg = aggregateKey(event.aggregateType, event.aggregateId);
-      const state: InboxState = { event, owner: randomUUID(), eventKey: eventKeyOf(event), seqKey: seqKeyOf(agg, event.seq), gap: false };
+      const state = { event, owner: randomUUID(), eventKey: eventKeyOf(event), seqKey: seqKeyOf(agg, event.seq), gap: false };
       const leaseUntil = Math.min(Date.now() + leaseMs, Number.isFinite(ctx.deadline) ? ctx.deadline : Number.POSITIVE_INFINITY);
       let claimed;
       try {
@@ -135,7 +138,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext> & { readonly 
       if (!claimed.claimed) {
         if (claimed.record.status === 'completed') {
           ctx.log.info('inbox duplicate', { consumer, eventId: event.id, aggregate: agg, seq: event.seq });
-          duplicates.set(ctx, (duplicates.get(ctx) ?? 0) + 1);
+          ctx.inbox.duplicate = true;
           return { answer: { duplicate: true, eventId: event.id } };
         }
         throw new EventInProgressError('inbox: this event is being handled by another delivery; retry');
@@ -165,31 +168,28 @@ export function inbox(options: InboxOptions): Plugin<InboxContext> & { readonly 
         await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
         throw unavailable(error);
       }
-      states.set(ctx, state);
-      Object.assign((ctx as Context & InboxContext).inbox, { event, key: `inbox:${consumer}:${event.id}`, gap: state.gap });
-      consumedEvents.set(ctx, event);
-      inboxRequestKeys.set(ctx, `inbox:${consumer}:${event.id}`);
+      Object.assign(slot, state);
+      Object.assign(ctx.inbox, { event, key: `inbox:${consumer}:${event.id}`, gap: state.gap });
     },
-    async after(ctx) {
-      const state = states.get(ctx);
-      if (!state) return;
+    async after(ctx, _result, state) {
+      const event = state.event;
+      if (!state.owner || !event) return;
       const expiresAt = Date.now() + retentionMs;
       const results = await store
         .completeMany([
-          { key: state.eventKey, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
-          { key: state.seqKey, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
+          { key: state.eventKey!, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
+          { key: state.seqKey!, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
         ])
         .catch((error: unknown) => {
           // The effect happened: failing now would run it again. The key expires with its lease.
-          ctx.log.error('inbox record could not be completed', { consumer, eventId: state.event.id, cause: error instanceof Error ? error.name : typeof error });
+          ctx.log.error('inbox record could not be completed', { consumer, eventId: event.id, cause: error instanceof Error ? error.name : typeof error });
           return [true, true];
         });
-      if (results.some((ok) => !ok)) ctx.log.warn('inbox record was taken over before completion', { consumer, eventId: state.event.id });
+      if (results.some((ok) => !ok)) ctx.log.warn('inbox record was taken over before completion', { consumer, eventId: event.id });
     },
-    async onError(ctx) {
-      const state = states.get(ctx);
-      if (!state) return;
-      await store.completeMany([{ key: state.eventKey, owner: state.owner }, { key: state.seqKey, owner: state.owner }]).catch(() => undefined);
+    async onError(_ctx, _error, state) {
+      if (!state.owner) return;
+      await store.completeMany([{ key: state.eventKey!, owner: state.owner }, { key: state.seqKey!, owner: state.owner }]).catch(() => undefined);
     },
   };
 }

@@ -8,12 +8,12 @@ export { outbox } from './plugin.js';
 export type { OutboxPlugin, OutboxContextBase, OutboxContextOf } from './plugin.js';
 export type { OutboxOptions, RelayOptions, Watchdog } from './options.js';
 export { inbox, inboxCleanup } from './inbox.js';
-export type { InboxOptions, InboxContext, InboxCleanupOptions } from './inbox.js';
+export type { InboxOptions, InboxContext, InboxState, InboxCleanupOptions } from './inbox.js';
 export { transitions } from './transitions.js';
 export type { TransitionsOptions, TransitionContext, TransitionResult } from './transitions.js';
 
 export { redisOutbox, redisRelayStore } from './stores/redis.js';
-export type { RedisOutboxOptions, RedisRelayStoreOptions } from './stores/redis.js';
+export type { RedisOutboxOptions, RedisRelayStore, RedisRelayStoreOptions } from './stores/redis.js';
 export { mongoEmbeddedOutbox } from './stores/mongo-embedded.js';
 export type { MongoEmbeddedOutboxOptions, MongoEmbeddedOutboxStore } from './stores/mongo-embedded.js';
 export { mongoTransactionOutbox } from './stores/mongo-collection.js';
@@ -28,7 +28,6 @@ export { ENVELOPE_VERSION, aggregateKey, parseEnvelope, prepareEvent, serializeE
 export type { CallerContext, ChangeOp, EventChange, EventDeclaration, EventDeclarations, EventDraft, EventEnvelope, PayloadSchema, PendingEvent } from './envelope.js';
 export { toCloudEvent, fromCloudEvent } from './cloudevents.js';
 export type { CloudEvent } from './cloudevents.js';
-export { childTraceparent } from './context.js';
 export type { CallerContextOptions } from './context.js';
 export { redisWrite, REDIS_COMMANDS } from './capture/redis.js';
 export type { RedisCheck, RedisCommand, RedisCommandName, RedisWrite, RedisWriteResult, WrittenEvent } from './capture/redis.js';
@@ -38,7 +37,9 @@ export { ATTRIBUTES } from './relay/message.js';
 export type { OutboxMetrics } from './relay/metrics.js';
 export type { PoisonPolicy } from './relay/poison.js';
 export type { SweepOptions, SweepResult } from './relay/sweeper.js';
-export type { AggregateRef, LeaseClient, RelayStore, Sender, StoredEvent } from './relay/types.js';
+export type { AggregateHead, AggregateRef, HeldLease, LeasedRef, RelayLease, RelayStore, Sender, SettleItem, StoredEvent } from './relay/types.js';
+export type { RelayContext, RelayEntries } from './relay/entry.js';
+export type { InvocationState } from './invocation.js';
 export {
   ConfigurationError,
   EventInvalidError,

@@ -5,6 +5,7 @@ import { inbox } from './inbox.js';
 import { mongoEmbeddedOutbox } from './stores/mongo-embedded.js';
 import { redisOutbox } from './stores/redis.js';
 import { memoryStore } from '@steadyfn/idempotency';
+import { memoryLeaseStore } from '@steadyfn/lease';
 
 const events = { E: { aggregateType: 'a', schema: z.object({}) } };
 const redis = { isCluster: false, evalsha: async () => null, eval: async () => null, call: async () => null };
@@ -22,18 +23,22 @@ describe('options are validated up front', () => {
   it('outbox(): names the option, what was expected and what was given', () => {
     expect(configError(() => outbox({ events: {}, store: redisOutbox({ client: redis }) }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'events' });
     expect(configError(() => outbox({ events, store: {} as never }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'store' });
-    const relay = { sender: { fifo: false, send: async () => ({}) as never }, lease: { claim: async () => ({ claimed: false }) as never, settle: async () => true } };
+    const relay = { sender: { fifo: false, send: async () => ({}) as never }, lease: memoryLeaseStore() };
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, leaseMs: -1 } }))).toMatchObject({
       field: 'relay.leaseMs',
       message: 'outbox(): option "relay.leaseMs" must be a whole number of milliseconds ≥ 100; got -1',
     });
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, sender: {} as never } }))).toMatchObject({ field: 'relay.sender' });
+    expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, lease: { claim: async () => ({}) } as never } }))).toMatchObject({ field: 'relay.lease' });
+    expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, sweep: { pruneLimit: -1 } } }))).toMatchObject({ field: 'relay.sweep.pruneLimit' });
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), name: 'has space' }))).toMatchObject({ field: 'name' });
   });
 
   it('stores and inbox validate theirs', () => {
     expect(configError(() => redisOutbox({ client: redis, prefix: 'a{b}' }))).toMatchObject({ field: 'prefix' });
     expect(configError(() => redisOutbox({ client: redis, appliedTtlMs: 0 }))).toMatchObject({ field: 'appliedTtlMs' });
+    expect(configError(() => redisOutbox({ client: redis, partitionTtlMs: 10 }))).toMatchObject({ field: 'partitionTtlMs' });
+    expect(configError(() => mongoEmbeddedOutbox({ db: {} as never, collection: 'c', aggregateType: 'a', maxAnswerBytes: -1 }))).toMatchObject({ field: 'maxAnswerBytes' });
     expect(configError(() => mongoEmbeddedOutbox({ db: {} as never, collection: 'c', aggregateType: 'a', maxPendingBytes: 64 * 1024 * 1024 }))).toMatchObject({ field: 'maxPendingBytes' });
     expect(configError(() => mongoEmbeddedOutbox({ db: {} as never, collection: 'c', aggregateType: 'a', atomicity: 'maybe' as never }))).toMatchObject({ field: 'atomicity' });
     expect(configError(() => inbox({ store: memoryStore(), consumer: '' }))).toMatchObject({ field: 'consumer' });

@@ -8,15 +8,20 @@ import type { CallerContextOptions } from './context.js';
 import { checkDeclarations, type EventDeclarations } from './envelope.js';
 import { DEFAULT_POISON, type PoisonPolicy } from './relay/poison.js';
 import { DEFAULT_SWEEP, type SweepOptions } from './relay/sweeper.js';
-import type { LeaseClient, Sender } from './relay/types.js';
+import type { RelayLease, Sender } from './relay/types.js';
 import type { OutboxStore } from './stores/outbox-store.js';
 
 /** What the relay needs: a sender to SQS and the lease primitive. */
 export interface RelayOptions {
   /** `sqsSender({ client, queueUrl, ... })` for the events' queue. */
   sender: Sender;
-  /** A `@steadyfn/lease` store: one lease per aggregate, so one relay at a time sends it. */
-  lease: LeaseClient;
+  /**
+   * A `@steadyfn/lease` store: one lease per aggregate, so one relay at a time sends it. With
+   * the Redis outbox give `redisLeaseStore` on the same Redis (its settle fragment joins the
+   * mark script); with transaction mode `mongoLeaseStore` on the same deployment (its settle
+   * joins the marks' transaction); with the embedded outbox any lease store.
+   */
+  lease: RelayLease;
   /** Send right after the commit, in the same invocation. @default true */
   flush?: boolean;
   /** An aggregate's relay lease, judged by the store's clock. @default 30000 */
@@ -58,7 +63,7 @@ export interface OutboxOptions<D extends EventDeclarations, S extends OutboxStor
 /** Options with every default filled in. */
 export interface ResolvedRelay {
   sender: Sender;
-  lease: LeaseClient;
+  lease: RelayLease;
   flush: boolean;
   leaseMs: number;
   maxEventsPerAggregate: number;
@@ -78,7 +83,7 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
   if (relay === undefined) return undefined;
   if (!isRecord(relay)) invalidOption(OWNER, 'relay', 'an object { sender, lease, ... }', relay);
   if (!hasMethods(relay.sender, 'send')) invalidOption(OWNER, 'relay.sender', 'a sender: sqsSender({ client, queueUrl })', relay.sender);
-  if (!hasMethods(relay.lease, 'claim', 'settle')) invalidOption(OWNER, 'relay.lease', 'a @steadyfn/lease store', relay.lease);
+  if (!hasMethods(relay.lease, 'claim', 'claimMany', 'settle', 'settleMany')) invalidOption(OWNER, 'relay.lease', 'a @steadyfn/lease store (redisLeaseStore, mongoLeaseStore)', relay.lease);
   if (relay.flush !== undefined && typeof relay.flush !== 'boolean') invalidOption(OWNER, 'relay.flush', 'a boolean', relay.flush);
   const poison = relay.poison ?? {};
   const sweep = relay.sweep ?? {};
@@ -100,6 +105,7 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
       parallel: intOption(OWNER, 'relay.sweep.parallel', sweep.parallel, DEFAULT_SWEEP.parallel!, 1, 64),
       retainSentMs: msOption(OWNER, 'relay.sweep.retainSentMs', sweep.retainSentMs, DEFAULT_SWEEP.retainSentMs, 0),
       cleanupLimit: intOption(OWNER, 'relay.sweep.cleanupLimit', sweep.cleanupLimit, DEFAULT_SWEEP.cleanupLimit, 1, 1_000_000),
+      pruneLimit: intOption(OWNER, 'relay.sweep.pruneLimit', sweep.pruneLimit, DEFAULT_SWEEP.pruneLimit!, 0, 1_000_000),
     },
   };
 }

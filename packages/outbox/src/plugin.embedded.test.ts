@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
-import { memoryLease, openMongo, scriptedSender, type MongoBackend } from '../test/support.js';
+import { openMongo, scriptedSender, type MongoBackend } from '../test/support.js';
 import { outbox } from './plugin.js';
 import { mongoEmbeddedOutbox } from './stores/mongo-embedded.js';
 import { FIELDS } from './stores/mongo-shapes.js';
@@ -18,9 +18,9 @@ describe('outbox plugin, embedded mode on FerretDB', () => {
   });
 
   const make = (sender = scriptedSender(), flush = true) => {
-    const writeLease = memoryLease();
+    const writeLease = mongo.lease;
     const store = mongoEmbeddedOutbox({ db: mongo.db as never, collection: 'orders', aggregateType: 'order', writeLease });
-    const orders = outbox({ events, store, relay: { sender, lease: memoryLease(), flush, sweep: { graceMs: 0 } } });
+    const orders = outbox({ events, store, relay: { sender, lease: mongo.lease, flush, sweep: { graceMs: 0 } } });
     const pay = handler({ input: z.object({ orderId: z.string(), amountCents: z.number() }), use: [orders] }, async (input, ctx) => {
       ctx.outbox.add({ type: 'OrderPaid', aggregateId: input.orderId, payload: { amountCents: input.amountCents } });
       const r = await ctx.outbox.updateOne({ _id: input.orderId, status: 'validated' }, { $set: { status: 'paid' } });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sqsSender } from './sqs/index.js';
-import { createQueue, drainQueue, memoryLease, openRedis, sqsClient, type RedisBackend } from '../test/support.js';
+import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from '../test/support.js';
 import { outbox } from './plugin.js';
 import { redisOutbox } from './stores/redis.js';
 import { partitionKeys } from './stores/redis-keys.js';
@@ -28,7 +28,7 @@ describe.each(['redis', 'cluster'] as const)('outbox plugin, Redis mode on %s', 
   });
 
   const make = (flush = true) => {
-    const lease = memoryLease();
+    const lease = backend.lease;
     const orders = outbox({
       events,
       store: redisOutbox({ client: backend.client, prefix: backend.prefix }),
@@ -55,6 +55,8 @@ describe.each(['redis', 'cluster'] as const)('outbox plugin, Redis mode on %s', 
     const parsed = parseEnvelope(messages[0]!.Body);
     expect(parsed).toMatchObject({ ok: true, event: { type: 'OrderPaid', aggregateId: 'o-1', seq: 1, payload: { amountCents: 500 } } });
     expect(messages[0]!.MessageAttributes?.['steadyfn.seq']?.StringValue).toBe('1');
+    // The envelope's trace context travels as the W3C attribute too.
+    expect(messages[0]!.MessageAttributes?.traceparent?.StringValue).toBe((parsed as { event: { traceparent: string } }).event.traceparent);
     // Marked (deleted) after SQS accepted it: nothing pending.
     const keys = partitionKeys(backend.prefix, 'o-1');
     expect(await backend.client.xlen(keys.events)).toBe(0);

@@ -3,24 +3,35 @@
  * `ctx.outbox.add(...)` next to its state change; the plugin writes both in one atomic write
  * (per the store's capture mode), then flushes them to SQS within the invocation's deadline.
  * The returned plugin also carries the sweeper, the watchdog consumer and redrive.
+ *
+ * Hooks, with `use: [connections, idempotency | inbox, outbox, transitions]`:
+ *
+ *   extend   ctx.outbox for the store's mode
+ *   before   notes whether an idempotency plugin already holds the request (its place in `use`)
+ *   wrap     each run of the function starts from nothing; transaction mode runs it inside
+ *            `withTransaction` (which may run it again), with the events and the idempotency
+ *            completion in the same transaction
+ *   after    Redis: the one script (state, events, request marker, idempotency completion);
+ *            embedded: the answer kept beside the applied request keys; then the flush
+ *   finally  the invocation's `outbox` metrics record
  */
 import type { Context, Plugin } from '@steadyfn/handler';
+import { heldIdempotencyKey } from '@steadyfn/idempotency';
 import { envelopeMeta } from './context.js';
-import { aggregateKey, prepareEvent, type EnvelopeMeta, type EventDeclarations, type EventDraft, type EventEnvelope, type PendingEvent } from './envelope.js';
-import { checkOutboxOptions, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
-import { redisCommit, type RedisOutboxContext, type RedisStaging } from './modes/redis-mode.js';
-import { checkNothingLeft, embeddedRead, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
-import { transactionAround, type TransactionOutboxContext } from './modes/transaction-mode.js';
-import type { SessionLike } from './stores/mongo-collection.js';
-import { MetricsRecorder, type OutboxMetrics } from './relay/metrics.js';
-import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay/relay.js';
-import { sweep, type SweepResult } from './relay/sweeper.js';
-import { invalidOption } from '@steadyfn/handler/internal';
+import { aggregateKey, prepareEvent, type EnvelopeMeta, type EventDeclarations, type EventDraft } from './envelope.js';
 import { UnsupportedServerError } from './errors.js';
+import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
+import { checkOutboxOptions, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { partitionOf } from './capture/redis.js';
-import { parseWatchdogMessage } from './sqs/watchdog.js';
-import { duplicates } from './inbox-metrics.js';
-import type { AggregateRef } from './relay/types.js';
+import { checkNothingLeft, embeddedRead, embeddedRecordAnswers, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
+import { redisCommit, type RedisOutboxContext } from './modes/redis-mode.js';
+import { inboxOf } from './modes/request-key.js';
+import { transactionAround, type TransactionOutboxContext } from './modes/transaction-mode.js';
+import { depsOf, relayEntries, runOptionsOf, type RelayEntries } from './relay/entry.js';
+import type { OutboxMetrics } from './relay/metrics.js';
+import { relayAggregates } from './relay/relay.js';
+import type { PendingEvent } from './envelope.js';
+import type { SessionLike } from './stores/mongo-collection.js';
 import type { MongoEmbeddedOutboxStore, MongoTransactionOutboxStore, OutboxStore, RedisOutboxStore } from './stores/outbox-store.js';
 
 /** What every mode's `ctx.outbox` offers. */
@@ -52,82 +63,41 @@ type AnyModeContext<D extends EventDeclarations> = OutboxContextBase<D> &
   Partial<RedisOutboxContext<D>> &
   Partial<EmbeddedOutboxContext<D>> & { readonly session?: SessionLike };
 
-/** Per-invocation state (a WeakMap slot until the handler's typed plugin state lands). */
-export interface InvocationState {
-  ctx: Context;
-  events: PendingEvent[];
-  metrics: MetricsRecorder;
-  meta: EnvelopeMeta | undefined;
-  /** Aggregates the commit wrote, for the flush. */
-  written: AggregateRef[];
-  committed: boolean;
-  redis: RedisStaging;
-  /** Transaction mode: the session while the transaction runs. */
-  session: SessionLike | undefined;
-  /** Transaction mode: completions joined into the transaction (idempotency, inbox). */
-  joins: Array<(session: SessionLike) => Promise<void>>;
-}
-
 /** The plugin, plus the relay entry points that run in other functions. */
-export interface OutboxPlugin<D extends EventDeclarations, S extends OutboxStore> extends Plugin<{ outbox: OutboxContextOf<S, D> }> {
-  /** The around hook (transaction mode runs the function inside its transaction here). */
-  wrap(ctx: Context, next: () => Promise<unknown>): Promise<unknown>;
-  /** Relays aggregates pending longer than the grace period; call it from a schedule-triggered function. */
-  sweep(ctx: Pick<Context, 'signal' | 'remainingMs' | 'log'>): Promise<SweepResult & { metrics: OutboxMetrics }>;
-  /** Relays the aggregates a watchdog message names (its consumer's body). */
-  flushTargets(ctx: Pick<Context, 'signal' | 'remainingMs' | 'log'>, refs: ReadonlyArray<AggregateRef>): Promise<OutboxMetrics>;
-  /**
-   * The watchdog's consumer: relays the aggregates a watchdog message names (its body, as the
-   * relay queue delivered it); a message naming none sweeps the whole outbox. Undefined when
-   * the message is not this outbox's watchdog message.
-   */
-  relayWatchdog(ctx: Pick<Context, 'signal' | 'remainingMs' | 'log'>, message: unknown): Promise<OutboxMetrics | undefined>;
-  /** Releases a quarantined aggregate and relays it again, in order. */
-  redrive(ctx: Pick<Context, 'signal' | 'remainingMs' | 'log'>, ref: Pick<AggregateRef, 'where' | 'aggregate'>): Promise<{ redriven: boolean; metrics: OutboxMetrics }>;
+export interface OutboxPlugin<D extends EventDeclarations, S extends OutboxStore> extends Plugin<{ outbox: OutboxContextOf<S, D> }, InvocationState>, RelayEntries {
+  /** The around hook: every run of the function starts from nothing; transaction mode runs it inside its transaction. */
+  wrap(ctx: Context, next: () => Promise<unknown>, state: InvocationState): Promise<unknown>;
 }
-
-/** The event currently consumed by an inbox, if any (set by `inbox()`), for causation. */
-export const consumedEvents = new WeakMap<object, EventEnvelope>();
 
 /**
- * Creates the outbox plugin.
+ * Creates the outbox plugin. List it after `connections()` and after `idempotency()` or
+ * `inbox()`, and before `transitions()` (see the README's "Plugin order").
  *
  * @throws ConfigurationError for invalid options (checked here, at definition time).
  * @example
  * const orders = outbox({
  *   events: { OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number().int() }) } },
  *   store: redisOutbox({ client: redis }),
- *   relay: { sender: sqsSender({ client: sqs, queueUrl }), lease: leases },
+ *   relay: { sender: sqsSender({ client: sqs, queueUrl }), lease: redisLeaseStore({ client: redis }) },
  * });
  */
 export function outbox<const D extends EventDeclarations, S extends OutboxStore>(options: OutboxOptions<D, S>): OutboxPlugin<D, S> {
   const { name } = checkOutboxOptions(options);
   const relay: ResolvedRelay | undefined = resolveRelay(options.relay);
   const store = options.store as OutboxStore;
-  const states = new WeakMap<object, InvocationState>();
-  // Marks join the lease's own settle where the store can (Redis: one script).
+  // Marks join the lease's own settle where the store can (Redis: one script; transaction mode: one transaction).
   const relayStore = relay && store.relay.withLease ? store.relay.withLease(relay.lease) : store.relay;
+  let misorderNoted = false;
 
-  const runOptions = (ctx: Pick<Context, 'signal' | 'remainingMs'>): RelayRunOptions => ({
-    leaseMs: relay!.leaseMs,
-    maxEventsPerAggregate: relay!.maxEventsPerAggregate,
-    poison: relay!.poison,
-    reserveMs: relay!.reserveMs,
-    remainingMs: () => ctx.remainingMs(),
-    signal: ctx.signal,
-  });
-  const depsFor = (metrics: MetricsRecorder, ctx: Pick<Context, 'log'>): RelayDeps => ({ store: relayStore, lease: relay!.lease, sender: relay!.sender, metrics, log: ctx.log });
-  const requireRelay = (what: string): ResolvedRelay => {
-    if (!relay) invalidOption('outbox', 'relay', `an object { sender, lease } (${what} relays events)`, undefined);
-    return relay;
-  };
-
+  /** Relays what this invocation wrote, once. */
   const flush = async (state: InvocationState): Promise<void> => {
-    if (!relay?.flush || state.written.length === 0) return;
-    await relayAggregates(depsFor(state.metrics, state.ctx), state.written, runOptions(state.ctx));
+    const written = state.written;
+    state.written = [];
+    if (!relay?.flush || written.length === 0) return;
+    await relayAggregates(depsOf(relay, relayStore, state.metrics, state.ctx), written, runOptionsOf(relay, state.ctx));
   };
 
-  const metaOf = (state: InvocationState): EnvelopeMeta => (state.meta ??= envelopeMeta(state.ctx, consumedEvents.get(state.ctx), options.callerContext));
+  const metaOf = (state: InvocationState): EnvelopeMeta => (state.meta ??= envelopeMeta(state.ctx, inboxOf(state.ctx)?.event, options.callerContext));
 
   /** Where the relay finds an invocation's aggregates: the Redis partition, the collection. */
   const whereOf = async (state: InvocationState): Promise<string> => {
@@ -178,74 +148,58 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     return base;
   };
 
+  /**
+   * An idempotency plugin listed after the outbox (its `before` ran after the outbox's: it holds
+   * the request by the time the function runs) completes its record before the outbox writes:
+   * no join. Said once per outbox.
+   */
+  const checkOrder = (state: InvocationState): void => {
+    if (misorderNoted || state.idempotencyFirst || heldIdempotencyKey(state.ctx) === undefined) return;
+    misorderNoted = true;
+    state.ctx.log.warn('outbox: list idempotency() before outbox() in `use`, so its completion joins the outbox write', { code: 'OUTBOX_PLUGIN_ORDER' });
+  };
+
+  const entries = relayEntries(name, relay, relayStore);
   const plugin: OutboxPlugin<D, S> = {
     name: `outbox:${name}`,
-    extend(ctx) {
-      const state: InvocationState = { ctx, events: [], metrics: new MetricsRecorder(), meta: undefined, written: [], committed: false, redis: { checks: [], commands: [] }, session: undefined, joins: [] };
-      states.set(ctx, state);
+    state: newInvocationState,
+    extend(ctx, state) {
+      state.ctx = ctx;
       return { outbox: contextFor(state) as OutboxContextOf<S, D> };
     },
-    /** Transaction mode: the function and inner hooks run inside one transaction with the events. */
-    async wrap(ctx: Context, next: () => Promise<unknown>) {
-      const state = states.get(ctx);
-      if (!state || store.mode !== 'mongo-transaction') return next();
-      return transactionAround(store, state, next, () => armWatchdog(state));
+    before(_ctx, state) {
+      state.idempotencyFirst = heldIdempotencyKey(state.ctx) !== undefined;
     },
-    async after(ctx) {
-      const state = states.get(ctx);
-      if (!state || state.committed) return;
+    async wrap(_ctx, next, state) {
+      checkOrder(state);
+      if (store.mode === 'mongo-transaction') return transactionAround(store, state, next, () => armWatchdog(state));
+      // Each run of the function (a plugin listed before this one may run it again) starts from nothing.
+      resetAttempt(state);
+      return next();
+    },
+    async after(_ctx, result, state) {
+      if (state.committed) return;
       if (store.mode === 'redis') {
         if (state.events.length > 0) await armWatchdog(state);
-        await redisCommit(store, state);
+        await redisCommit(store, state, result);
       } else if (store.mode === 'mongo-embedded') {
         checkNothingLeft(state);
+        await embeddedRecordAnswers(store, state, result);
       }
       await flush(state);
+      // An earlier attempt already wrote: the idempotency plugin replays its answer.
+      if (state.replay) throw state.replay;
     },
-    finally(ctx) {
-      const state = states.get(ctx);
-      if (!state) return;
-      state.metrics.inboxDuplicates += duplicates.get(ctx) ?? 0;
+    async onError(_ctx, _error, state) {
+      // Written before the failure (an embedded update, a commit before a later hook failed, an earlier attempt's events): they still go out.
+      await flush(state);
+    },
+    finally(ctx, _outcome, state) {
+      if (inboxOf(ctx)?.duplicate) state.metrics.inboxDuplicates++;
       const m = state.metrics.snapshot();
       if (m.recorded + m.sent + m.failed + m.inboxDuplicates > 0) ctx.log.info('outbox', { outbox: name, ...m });
     },
-    async sweep(ctx) {
-      const r = requireRelay('sweep()');
-      const metrics = new MetricsRecorder();
-      const result = await sweep(depsFor(metrics, ctx), runOptions(ctx), r.sweep);
-      return { ...result, metrics: metrics.snapshot() };
-    },
-    async flushTargets(ctx, refs) {
-      requireRelay('flushTargets()');
-      const metrics = new MetricsRecorder();
-      await relayAggregates(depsFor(metrics, ctx), refs, runOptions(ctx));
-      return metrics.snapshot();
-    },
-    async relayWatchdog(ctx, message) {
-      requireRelay('relayWatchdog()');
-      const target = parseWatchdogMessage(message);
-      if (!target || target.outbox !== name) return undefined;
-      const refs: AggregateRef[] = [];
-      for (const key of target.keys ?? []) {
-        try {
-          const [where, aggregate] = JSON.parse(key) as [unknown, unknown];
-          if (typeof where === 'string' && typeof aggregate === 'string') refs.push({ where, aggregate, since: 0 });
-        } catch {
-          // Not one of ours: skipped.
-        }
-      }
-      const metrics = new MetricsRecorder();
-      if (refs.length > 0) await relayAggregates(depsFor(metrics, ctx), refs, runOptions(ctx));
-      else await sweep(depsFor(metrics, ctx), runOptions(ctx), { ...relay!.sweep, graceMs: 0 });
-      return metrics.snapshot();
-    },
-    async redrive(ctx, ref) {
-      requireRelay('redrive()');
-      const metrics = new MetricsRecorder();
-      const redriven = await relayStore.redrive({ ...ref, since: 0 }, { signal: ctx.signal });
-      if (redriven) await relayAggregates(depsFor(metrics, ctx), [{ ...ref, since: 0 }], runOptions(ctx));
-      return { redriven, metrics: metrics.snapshot() };
-    },
+    ...entries,
   };
   return plugin;
 }

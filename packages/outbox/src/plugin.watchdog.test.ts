@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createQueue, drainQueue, eventually, memoryLease, openRedis, sqsClient, type RedisBackend } from '../test/support.js';
+import { createQueue, drainQueue, eventually, openRedis, sqsClient, type RedisBackend } from '../test/support.js';
 import { receiveAll } from '../test/sqs-servers.js';
 import { outbox } from './plugin.js';
 import { outboxWatchdog, sqsSender } from './sqs/index.js';
@@ -36,7 +36,7 @@ describe('watchdog (fauxqs)', () => {
     const real = sqsSender({ client: sqs, queueUrl: queue.url });
     let dead = true;
     const dying: Sender = { fifo: false, send: async (m, o) => (dead ? Promise.reject(new Error('killed before the flush')) : real.send(m, o)) };
-    const lease = memoryLease();
+    const lease = redis.lease;
     const make = (sender: Sender) =>
       outbox({ name: 'orders', events, store: redisOutbox({ client: redis.client, prefix: redis.prefix }), relay: { sender, lease }, watchdog: outboxWatchdog({ client: sqs, queueUrl: relayQueue.url, delayMs: 1000 }) });
     const pay = handler({ use: [make(dying)] }, async (_input, ctx) => {

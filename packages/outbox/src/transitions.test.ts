@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
-import { memoryLease, openMongo, openRedis, type MongoBackend, type RedisBackend } from '../test/support.js';
+import { openMongo, openRedis, type MongoBackend, type RedisBackend } from '../test/support.js';
 import { outbox } from './plugin.js';
 import { transitions } from './transitions.js';
 import { mongoEmbeddedOutbox } from './stores/mongo-embedded.js';
@@ -29,7 +29,7 @@ describe('transitions', () => {
   });
 
   it('embedded: moves the document and records the event; illegal and lost races are typed 409s', async () => {
-    const store = mongoEmbeddedOutbox({ db: mongo.db as never, collection: 'orders', aggregateType: 'order', writeLease: memoryLease() });
+    const store = mongoEmbeddedOutbox({ db: mongo.db as never, collection: 'orders', aggregateType: 'order', writeLease: mongo.lease });
     const fn = handler({ input, use: [outbox({ events, store }), transitions({ table })] }, async (i, ctx) => {
       return ctx.transition(i.id, i.from as never, i.to as never, { type: 'OrderPaid', aggregateId: i.id, payload: {} });
     });

@@ -73,7 +73,7 @@ const OWNER = 'transitions';
  *   await ctx.transition(orderId, 'validated', 'paid', { type: 'OrderPaid', aggregateId: orderId, payload });
  * });
  */
-export function transitions<const T extends TransitionTable>(options: TransitionsOptions<T>): Plugin<TransitionContext<StateOf<T>>> {
+export function transitions<const T extends TransitionTable>(options: TransitionsOptions<T>): Plugin<TransitionContext<StateOf<T>>, PendingTransition[]> {
   type S = StateOf<T>;
   if (!isRecord(options) || !isRecord(options.table) || Object.keys(options.table).length === 0) invalidOption(OWNER, 'table', 'an object { state: [next states] }', options?.table);
   const states = new Set(Object.keys(options.table));
@@ -91,7 +91,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
     return new TransitionError('TRANSITION_CONFLICT', `transition of ${id} from "${from}" to "${to}" lost: it is ${now}`, { from, to, actual });
   };
 
-  const run = async (ctx: Context, id: string, from: S, to: S, event: EventDraft<EventDeclarations>): Promise<TransitionResult> => {
+  const run = async (ctx: Context, pending: PendingTransition[], id: string, from: S, to: S, event: EventDraft<EventDeclarations>): Promise<TransitionResult> => {
     if (!allowed(from, to)) throw new TransitionError('TRANSITION_ILLEGAL', `transition from "${from}" to "${to}" is not in the table`, { from, to });
     const outbox = (ctx as Context & { outbox?: AnyOutbox }).outbox;
     if (!outbox) invalidOption(OWNER, 'use', 'the outbox plugin listed before transitions() in `use`', undefined);
@@ -108,7 +108,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
       const key = options.redisKey(id);
       outbox.check({ key, field, equals: from, label: `${id} is ${from}` });
       outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? v : JSON.stringify(v)]));
-      transitionsOf(ctx).push({ id, from, to });
+      pending.push({ id, from, to });
       return { duplicate: false };
     }
     if (!options.collection) invalidOption(OWNER, 'collection', 'a function returning the aggregates\' collection, in transaction mode', undefined);
@@ -121,13 +121,13 @@ export function transitions<const T extends TransitionTable>(options: Transition
 
   return {
     name: 'transitions',
-    extend(ctx) {
-      return { transition: (id, from, to, event) => run(ctx, id, from as S, to as S, event) };
+    state: () => [],
+    extend(ctx, pending) {
+      return { transition: (id, from, to, event) => run(ctx, pending, id, from as S, to as S, event) };
     },
-    onError(ctx, error) {
+    onError(_ctx, error, pending) {
       // Redis mode checks `from` when the function returns: report that as the transition's 409.
-      const pending = pendingTransitions.get(ctx);
-      if (pending?.length && error instanceof PreconditionFailedError) {
+      if (pending.length > 0 && error instanceof PreconditionFailedError) {
         const t = pending.find((p) => error.message.includes(`"${p.id} is ${p.from}"`)) ?? pending[0]!;
         throw conflict(t.id, t.from, t.to, undefined);
       }
@@ -135,10 +135,9 @@ export function transitions<const T extends TransitionTable>(options: Transition
   };
 }
 
-const pendingTransitions = new WeakMap<object, Array<{ id: string; from: string; to: string }>>();
-
-function transitionsOf(ctx: object): Array<{ id: string; from: string; to: string }> {
-  let list = pendingTransitions.get(ctx);
-  if (!list) pendingTransitions.set(ctx, (list = []));
-  return list;
+/** A Redis-mode transition staged by this invocation (its `from` is checked when the function returns). */
+interface PendingTransition {
+  id: string;
+  from: string;
+  to: string;
 }

@@ -1,34 +1,32 @@
 /**
  * Real servers for the outbox tests: Redis, the 3-master Redis Cluster, FerretDB and moto,
- * started by `bash test/services/services.sh start`. Every test file writes under its own
- * random prefix / database / queue names and removes them afterwards.
+ * started by `bash test/services/services.sh start`, and real `@steadyfn/lease` stores on them.
+ * Every test file writes under its own random prefix / database / queue names and removes them
+ * afterwards.
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
+import { mongoLeaseStore, redisLeaseStore, type MongoLeaseStore, type RedisLeaseStore } from '@steadyfn/lease';
 import { requireService } from '../../../test/services/env.js';
+import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
 import { SendMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { createQueue as createServerQueue, deleteQueue, receiveAll, sqsClient as serverClient, sqsServers, type ServerName } from './sqs-servers.js';
-import type { LeaseClient, OutboundMessage, Sender, SendReport } from '../src/relay/types.js';
+import type { OutboundMessage, Sender, SendReport } from '../src/relay/types.js';
+
+export { eventually } from '../../../test/support/wait.js';
+export { clusterNodes };
 
 export function runId(): string {
   return randomUUID().slice(0, 8);
-}
-
-export function clusterNodes(): Array<{ host: string; port: number }> {
-  return (process.env.REDIS_CLUSTER_NODES ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((hp) => {
-      const [host, port] = hp.split(':');
-      return { host: host!, port: Number(port) };
-    });
 }
 
 export interface RedisBackend {
   name: 'redis' | 'cluster';
   client: Redis | Cluster;
   prefix: string;
+  /** A `@steadyfn/lease` Redis store on the same server, its keys under `prefix`. */
+  lease: RedisLeaseStore;
   /** Every key under `prefix` and the given extra patterns, removed. */
   close(extra?: string[]): Promise<void>;
 }
@@ -41,18 +39,9 @@ export async function openRedis(name: 'redis' | 'cluster'): Promise<RedisBackend
     name,
     client,
     prefix,
+    lease: redisLeaseStore({ client, prefix: `${prefix}lease:` }),
     async close(extra = []) {
-      const nodes = client instanceof Cluster ? client.nodes('master') : [client];
-      for (const node of nodes) {
-        for (const pattern of [`${prefix}*`, ...extra]) {
-          let cursor = '0';
-          do {
-            const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-            cursor = next;
-            for (const key of keys) await node.del(key);
-          } while (cursor !== '0');
-        }
-      }
+      await dropPrefix(client, prefix, extra);
       client.disconnect();
     },
   };
@@ -61,6 +50,8 @@ export async function openRedis(name: 'redis' | 'cluster'): Promise<RedisBackend
 export interface MongoBackend {
   client: MongoClient;
   db: Db;
+  /** A `@steadyfn/lease` MongoDB store in the test's database (collection `leases`), indexes made. */
+  lease: MongoLeaseStore;
   close(): Promise<void>;
 }
 
@@ -69,24 +60,17 @@ export async function openMongo(uri = process.env.MONGODB_URI): Promise<MongoBac
   const client = new MongoClient(uri!, { maxPoolSize: 20, serverSelectionTimeoutMS: 5000 });
   await client.connect();
   const db = client.db(`steadyfn_outbox_${runId()}`);
+  const lease = mongoLeaseStore({ collection: db.collection('leases') });
+  await lease.ensureIndexes();
   return {
     client,
     db,
+    lease,
     async close() {
       await db.dropDatabase().catch(() => undefined);
       await client.close();
     },
   };
-}
-
-/** Waits until `check` holds, polling; bounded, never a timing assertion. */
-export async function eventually(check: () => Promise<boolean> | boolean, limitMs = 10_000, everyMs = 25): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`condition not met within ${limitMs} ms`);
 }
 
 // ---- SQS (moto and fauxqs, see sqs-servers.ts) ------------------------------------------
@@ -151,32 +135,6 @@ export function naiveSender(client: SQSClient, queueUrl: string, fifo = queueUrl
       }
       return { sent, failed, batches: messages.length, fill: { entries: messages.length === 0 ? 0 : 0.1, bytes: 0 }, retries: 0 };
     },
-  };
-}
-
-/**
- * An in-process stand-in for `@steadyfn/lease` (owner + lease + fencing token), for tests
- * of relay logic only, until the real lease store is on this branch.
- */
-export function memoryLease(now: () => number = Date.now): LeaseClient & { held(key: string): boolean } {
-  const leases = new Map<string, { owner: string; until: number; fence: number }>();
-  const fences = new Map<string, number>();
-  return {
-    async claim({ key, owner, leaseMs }) {
-      const current = leases.get(key);
-      if (current && current.until > now() && current.owner !== owner) return { claimed: false };
-      const fence = (fences.get(key) ?? 0) + 1;
-      fences.set(key, fence);
-      leases.set(key, { owner, until: now() + leaseMs, fence });
-      return { claimed: true, fence };
-    },
-    async settle({ key, owner, fence }) {
-      const current = leases.get(key);
-      if (!current || current.owner !== owner || current.fence !== fence) return false;
-      leases.delete(key);
-      return true;
-    },
-    held: (key) => (leases.get(key)?.until ?? 0) > now(),
   };
 }
 

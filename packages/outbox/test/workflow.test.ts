@@ -16,7 +16,7 @@ import { ReceiveMessageCommand, DeleteMessageCommand, ChangeMessageVisibilityCom
 import { handler } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
 import { sqsSender } from '../src/sqs/index.js';
-import { createQueue, memoryLease, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from './support.js';
+import { createQueue, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from './support.js';
 import { inbox, mongoEmbeddedOutbox, outbox, transitions, type Sender } from '../src/index.js';
 
 const events = {
@@ -44,8 +44,8 @@ describe('workflow validated → paid → dispatched, a crash in each step', () 
   });
 
   it('ends with every order dispatched once, each step applied exactly once', async () => {
-    const writeLease = memoryLease();
-    const relayLease = memoryLease();
+    const writeLease = mongo.lease;
+    const relayLease = mongo.lease;
     const store = () => mongoEmbeddedOutbox({ db: mongo.db as never, collection: 'orders', aggregateType: 'order', writeLease });
     const real = sqsSender({ client: sqs, queueUrl: queue.url });
     let crashFlush = true;

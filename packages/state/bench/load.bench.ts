@@ -16,6 +16,7 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, test, type TestContext } from 'vitest';
 import { z } from 'zod';
 import { requireService } from '../../../test/services/env.js';
+import { recordBench } from '../../../test/support/bench-results.js';
 import { defineState, envVars, mongoQuery, redisHash, s3Json, state, type StateSource } from '../src/index.js';
 import { TEST_DB, createBucket, dropBucket, mongoClient, redisClient, runId, s3Client, startProxy, unique, watchRedis, type Proxy } from '../test/support.js';
 
@@ -88,7 +89,7 @@ const p50 = (result: unknown): number => (result as { latency: { p50?: number } 
 const runOptions = { time: 1_500, warmupTime: 200 };
 const SINGLES = ['config (S3) alone', 'flags (Redis) alone', 'plans (MongoDB) alone', 'env alone'] as const;
 
-async function coldLoad(bench: TestContext['bench'], label: string, c: Clients): Promise<void> {
+async function coldLoad(bench: TestContext['bench'], label: string, c: Clients, key: string): Promise<void> {
   const s = sourcesOf(c);
   const one = (source: StateSource) => async () => {
     await defineState({ sources: { only: source } }).get();
@@ -112,22 +113,23 @@ async function coldLoad(bench: TestContext['bench'], label: string, c: Clients):
   const slowest = singles.reduce((a, b) => (b.ms > a.ms ? b : a));
   console.log(`[bench] ${label}: cold load p50 4 sources ${together.toFixed(2)} ms; ${singles.map((x) => `${x.name} ${x.ms.toFixed(2)} ms`).join(', ')}; bare drivers ${bare.toFixed(2)} ms`);
   console.log(`[bench] ${label}: cold load of 4 sources = ${(together / slowest.ms).toFixed(2)}× the slowest single source, ${slowest.name} (goal ≤ 1.2×)`);
+  recordBench({ key, value: together / slowest.ms, unit: '×', detail: `${label}: 4 sources (S3 JSON, Redis hash, MongoDB query, env) p50 ${together.toFixed(2)} ms vs the slowest alone, ${slowest.name}, ${slowest.ms.toFixed(2)} ms; bare drivers in one Promise.all ${(bare / slowest.ms).toFixed(2)}×` });
   console.log(`[bench] ${label}: bare drivers in one Promise.all = ${(bare / slowest.ms).toFixed(2)}× the slowest (this machine's floor); defineState = ${(together / bare).toFixed(2)}× the bare drivers`);
 }
 
 test('cold load, stores on this machine', async ({ bench }) => {
-  await coldLoad(bench, 'local stores', local);
+  await coldLoad(bench, 'local stores', local, 'state.cold.local');
 });
 
 test(`cold load, stores ${DELAY_MS} ms away each way`, async ({ bench }) => {
-  await coldLoad(bench, `stores ${DELAY_MS} ms away`, await remote());
+  await coldLoad(bench, `stores ${DELAY_MS} ms away`, await remote(), 'state.cold.remote');
 });
 
 test('store calls per warm invocation inside maxAge', async ({ bench }) => {
   const cache = defineState({
     sources: sourcesOf(local),
     schema: z.object({ config: z.object({ retries: z.number() }).loose(), flags: z.record(z.string(), z.string()), plans: z.array(z.unknown()), env: z.object({ REGION: z.string() }) }),
-    maxAge: 60 * 60_000,
+    maxAgeMs: 60 * 60_000,
   });
   const main = handler({ use: [state(cache)], logSink: () => undefined }, async (_input, ctx) => ctx.state.config.retries);
   await main.invoke({});
@@ -142,6 +144,7 @@ test('store calls per warm invocation inside maxAge', async ({ bench }) => {
   const calls = (await redisLog.take()).length + mongo.take([plansCollection]).length + s3.take().length;
   console.log(`[bench] warm invocation p50 ${(p50(result) * 1000).toFixed(2)} µs`);
   console.log(`[bench] store calls per warm invocation: ${(calls / Math.max(1, invocations)).toFixed(3)} (${calls} calls over ${invocations} invocations; goal 0)`);
+  recordBench({ key: 'state.warm.calls', value: calls / Math.max(1, invocations), unit: 'calls', detail: `store calls per warm invocation inside maxAge, counted by the stores (Redis MONITOR, MongoDB command monitoring, S3 middleware): ${calls} over ${invocations} invocations; warm p50 ${(p50(result) * 1000).toFixed(2)} µs` });
 });
 
 afterAll(async () => {

@@ -119,11 +119,29 @@ describe('defineState: load', () => {
     await expect(cache.get()).rejects.toMatchObject({ code: 'STATE_INVALID', failures: [{ source: 'n', field: 'n', kind: 'invalid' }] });
   });
 
-  it('rejects bad options with a typed error', () => {
-    expect(() => defineState({ sources: {} })).toThrow(expect.objectContaining({ code: 'STATE_OPTION_INVALID' }));
-    expect(() => defineState({ sources: { a: memory(1).source }, maxAge: -1 })).toThrow(/maxAge/);
-    expect(() => defineState({ sources: { a: memory(1).source }, timeoutMs: Number.POSITIVE_INFINITY })).toThrow(/timeoutMs/);
-    expect(() => defineState({ sources: { a: {} as StateSource } })).toThrow(/sources\.a/);
+  const invalid = (field: string) => expect.objectContaining({ name: 'ConfigurationError', code: 'CONFIG_INVALID', retryable: false, field });
+
+  it('rejects bad options with a ConfigurationError naming the option', () => {
+    expect(() => defineState({ sources: {} })).toThrow(invalid('sources'));
+    expect(() => defineState({ sources: { a: memory(1).source }, maxAgeMs: -1 })).toThrow(invalid('maxAgeMs'));
+    expect(() => defineState({ sources: { a: memory(1).source }, maxAgeMs: -1 })).toThrow('defineState(): option "maxAgeMs" must be a number of milliseconds ≥ 0 (or Infinity); got -1');
+    expect(() => defineState({ sources: { a: memory(1).source }, timeoutMs: Number.POSITIVE_INFINITY })).toThrow(invalid('timeoutMs'));
+    expect(() => defineState({ sources: { a: {} as StateSource } })).toThrow(invalid('sources.a'));
+  });
+
+  it('still takes the durations under their names before …Ms (deprecated), but not both', async () => {
+    const clock = manualClock();
+    const m = memory(1);
+    const cache = defineState({ sources: { m: m.source }, maxAge: 1_000, now: clock.now, logger: quiet });
+    await cache.get();
+    clock.advance(999);
+    await cache.get();
+    expect(m.calls).toEqual({ load: 1, revalidate: 0 });
+    clock.advance(1);
+    await cache.get();
+    expect(m.calls).toEqual({ load: 1, revalidate: 1 });
+    expect(() => defineState({ sources: { m: m.source }, maxAge: 1_000, maxAgeMs: 1_000 })).toThrow(invalid('maxAge'));
+    expect(() => defineState({ sources: { m: m.source }, staleIfError: -5 })).toThrow(invalid('staleIfError'));
   });
 });
 
@@ -142,11 +160,11 @@ describe('defineState: concurrency', () => {
 });
 
 describe('defineState: staleness contract', () => {
-  const setup = (opts: { staleIfError?: number; retryAfterError?: number } = {}) => {
+  const setup = (opts: { staleIfErrorMs?: number; retryAfterErrorMs?: number } = {}) => {
     const clock = manualClock();
     const m = memory({ v: 1 });
     const log = logLines();
-    const cache = defineState({ sources: { m: m.source }, maxAge: 1_000, now: clock.now, logger: log.logger, ...opts });
+    const cache = defineState({ sources: { m: m.source }, maxAgeMs: 1_000, now: clock.now, logger: log.logger, ...opts });
     return { clock, m, cache, log };
   };
 
@@ -181,7 +199,7 @@ describe('defineState: staleness contract', () => {
   });
 
   it('serves the last good state with a warning within staleIfError, then fails', async () => {
-    const { clock, m, cache, log } = setup({ staleIfError: 5_000, retryAfterError: 0 });
+    const { clock, m, cache, log } = setup({ staleIfErrorMs: 5_000, retryAfterErrorMs: 0 });
     const good = await cache.get();
     m.fail(new Error('store down'));
     clock.advance(1_000);
@@ -204,7 +222,7 @@ describe('defineState: staleness contract', () => {
   it('serves stale data when the new data is invalid, too', async () => {
     const clock = manualClock();
     const m = memory({ n: 1 });
-    const cache = defineState({ sources: { m: m.source }, schema: z.object({ m: z.object({ n: z.number() }) }), maxAge: 10, staleIfError: 100, now: clock.now, logger: quiet });
+    const cache = defineState({ sources: { m: m.source }, schema: z.object({ m: z.object({ n: z.number() }) }), maxAgeMs: 10, staleIfErrorMs: 100, now: clock.now, logger: quiet });
     const good = await cache.get();
     m.set({ n: 'broken' as unknown as number });
     clock.advance(10);
@@ -213,7 +231,7 @@ describe('defineState: staleness contract', () => {
   });
 
   it('after a failure, waits retryAfterError before asking the store again', async () => {
-    const { clock, m, cache } = setup({ staleIfError: 60_000, retryAfterError: 500 });
+    const { clock, m, cache } = setup({ staleIfErrorMs: 60_000, retryAfterErrorMs: 500 });
     await cache.get();
     m.fail(new Error('down'));
     clock.advance(1_000);
@@ -230,7 +248,7 @@ describe('defineState: staleness contract', () => {
   it('throws on a failed cold load (there is no last good state)', async () => {
     const m = memory(1);
     m.fail(new Error('nope'));
-    const cache = defineState({ sources: { m: m.source }, staleIfError: 60_000, logger: quiet });
+    const cache = defineState({ sources: { m: m.source }, staleIfErrorMs: 60_000, logger: quiet });
     await expect(cache.get()).rejects.toBeInstanceOf(StateError);
     m.fail(undefined);
     await expect(cache.get()).resolves.toEqual({ m: 1 });
@@ -241,7 +259,7 @@ describe('defineState: staleness contract', () => {
     const versioned = memory('a');
     let loads = 0;
     const plain: StateSource<number> = { load: async () => ({ value: ++loads }) };
-    const cache = defineState({ sources: { versioned: versioned.source, plain }, maxAge: 10, now: clock.now, logger: quiet });
+    const cache = defineState({ sources: { versioned: versioned.source, plain }, maxAgeMs: 10, now: clock.now, logger: quiet });
     expect(await cache.get()).toEqual({ versioned: 'a', plain: 1 });
     clock.advance(10);
     expect(await cache.get()).toEqual({ versioned: 'a', plain: 2 });
@@ -279,7 +297,7 @@ describe('defineState: nothing left running', () => {
     try {
       const clock = manualClock();
       const m = memory(1);
-      const cache = defineState({ sources: { m: m.source }, maxAge: 10, staleIfError: 100, retryAfterError: 0, now: clock.now, logger: quiet });
+      const cache = defineState({ sources: { m: m.source }, maxAgeMs: 10, staleIfErrorMs: 100, retryAfterErrorMs: 0, now: clock.now, logger: quiet });
       await cache.get({ deadline: Date.now() + 60_000, signal: new AbortController().signal });
       clock.advance(10);
       await cache.get({ deadline: Date.now() + 60_000 });
@@ -369,7 +387,7 @@ describe('stale-state warnings never carry a source error message (issue 9, item
     });
     const clock = manualClock();
     const log = logLines();
-    const cache = defineState({ sources: { flags: source }, maxAge: 1_000, staleIfError: 60_000, retryAfterError: 0, now: clock.now, logger: log.logger });
+    const cache = defineState({ sources: { flags: source }, maxAgeMs: 1_000, staleIfErrorMs: 60_000, retryAfterErrorMs: 0, now: clock.now, logger: log.logger });
     await cache.get();
     fail = true;
     clock.advance(2_000);

@@ -2,15 +2,15 @@
  * `defineState`: the whole state, loaded in one parallel round from its sources, validated by
  * one schema, frozen, and kept across warm invocations under a staleness contract:
  *
- * - younger than `maxAge`: served as is, no store is asked;
+ * - younger than `maxAgeMs`: served as is, no store is asked;
  * - older: revalidated before this invocation goes on (one conditional round trip per source);
  *   unchanged sources are kept, changed ones replaced, and the result validated again;
  * - a failed reload: the last good state is served while it is younger than
- *   `maxAge + staleIfError`, with a warning; after that the failure is thrown.
+ *   `maxAgeMs + staleIfErrorMs`, with a warning; after that the failure is thrown.
  *
  * Nothing runs in the background: a frozen instance would never finish it.
  */
-import { DeadlineExceededError, SteadyError, createLogger, currentContext, type Logger } from '@steadyfn/handler/internal';
+import { DeadlineExceededError, SteadyError, createLogger, currentContext, invalidOption, type Logger } from '@steadyfn/handler/internal';
 import type { ZodType, output } from 'zod';
 import { StateError, SourceError, describeFailure, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
@@ -30,18 +30,30 @@ export interface StateOptions<S extends SourceMap, Schema extends ZodType | unde
   sources: S;
   /** Validates the whole state (an object keyed by source name). Optional, but strongly advised. */
   schema?: Schema;
-  /** Milliseconds a loaded or revalidated state is served without asking any store. Default 60 000. */
+  /**
+   * How long a loaded or revalidated state is served without asking any store, in ms
+   * (`Infinity`: never revalidated).
+   * @default 60000
+   */
+  maxAgeMs?: number;
+  /**
+   * How long past `maxAgeMs`, in ms, the last good state is still served when a reload fails
+   * (a store is down, the new data is invalid). 0: a failed reload is thrown.
+   * @default 0
+   */
+  staleIfErrorMs?: number;
+  /**
+   * After a failed reload, serve the last good state (within `staleIfErrorMs`) for this many
+   * ms before trying the stores again, so an outage does not cost every invocation a failed
+   * round trip.
+   * @default 1000
+   */
+  retryAfterErrorMs?: number;
+  /** @deprecated The old name of `maxAgeMs` (the same milliseconds); give one of the two. */
   maxAge?: number;
-  /**
-   * Milliseconds past `maxAge` during which the last good state is still served when a reload
-   * fails (a store is down, the new data is invalid). Default 0: a failed reload is thrown.
-   */
+  /** @deprecated The old name of `staleIfErrorMs`; give one of the two. */
   staleIfError?: number;
-  /**
-   * After a failed reload, serve the last good state (within `staleIfError`) for this many
-   * milliseconds before trying the stores again, so an outage does not cost every invocation
-   * a failed round trip. Default 1 000.
-   */
+  /** @deprecated The old name of `retryAfterErrorMs`; give one of the two. */
   retryAfterError?: number;
   /** Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. Default 10 000. */
   timeoutMs?: number;
@@ -67,7 +79,7 @@ export interface StateStatus {
   loadedAt: number | undefined;
   /** When the stores last confirmed the current value: its load or its last successful revalidation. */
   confirmedAt: number | undefined;
-  /** True while `now - confirmedAt < maxAge`: `get` asks no store. */
+  /** True while `now - confirmedAt < maxAgeMs`: `get` asks no store. */
   fresh: boolean;
   /** The failure of the last reload, while the last good state is served in its place. */
   lastError: StateError | SteadyError | undefined;
@@ -111,40 +123,37 @@ type StepResult =
   | { name: string; status: 'loaded'; loaded: Loaded<unknown> }
   | { name: string; status: 'failed'; error: unknown };
 
-function option(name: string, value: number | undefined, fallback: number, allowInfinity: boolean): number {
+/** A duration option in ms (≥ 0; `Infinity` where allowed), or `fallback` when undefined. */
+function duration(field: string, value: unknown, fallback: number, allowInfinity: boolean): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowInfinity && !Number.isFinite(value))) {
-    throw new SteadyError('STATE_OPTION_INVALID', `${name} must be a number of milliseconds ≥ 0${allowInfinity ? '' : ' (finite)'}`, {
-      status: 500,
-      retryable: false,
-      expose: false,
-    });
+    invalidOption('defineState', field, `a number of milliseconds ≥ 0${allowInfinity ? ' (or Infinity)' : ''}`, value);
   }
   return value;
+}
+
+/** A duration under its name, or under the name it had before `…Ms` (deprecated); not both. */
+function renamed(options: Record<string, unknown>, field: string, old: string, fallback: number): number {
+  if (options[field] !== undefined && options[old] !== undefined) invalidOption('defineState', old, `left out when "${field}" is given (it is the old name of "${field}")`, options[old]);
+  return options[field] !== undefined ? duration(field, options[field], fallback, true) : duration(old, options[old], fallback, true);
 }
 
 export function defineState<S extends SourceMap, Schema extends ZodType | undefined = undefined>(
   options: StateOptions<S, Schema>,
 ): StateCache<StateOf<S, Schema>> {
+  if (typeof options !== 'object' || options === null) invalidOption('defineState', 'options', 'an options object', options);
   const sources = options.sources;
-  const names = Object.keys(sources ?? {});
-  if (names.length === 0) {
-    throw new SteadyError('STATE_OPTION_INVALID', 'sources must name at least one source', { status: 500, retryable: false, expose: false });
-  }
+  const names = typeof sources === 'object' && sources !== null ? Object.keys(sources) : [];
+  if (names.length === 0) invalidOption('defineState', 'sources', 'an object naming at least one source', sources);
   for (const name of names) {
-    if (typeof sources[name]?.load !== 'function') {
-      throw new SteadyError('STATE_OPTION_INVALID', `sources.${name} must be a source (an object with a load function)`, {
-        status: 500,
-        retryable: false,
-        expose: false,
-      });
-    }
+    if (typeof sources[name]?.load !== 'function') invalidOption('defineState', `sources.${name}`, 'a source (an object with a load function)', sources[name]);
   }
   const schema = options.schema as ZodType | undefined;
-  const maxAge = option('maxAge', options.maxAge, 60_000, true);
-  const staleIfError = option('staleIfError', options.staleIfError, 0, true);
-  const retryAfterError = option('retryAfterError', options.retryAfterError, 1_000, true);
-  const timeoutMs = Math.max(1, option('timeoutMs', options.timeoutMs, 10_000, false));
+  const raw = options as unknown as Record<string, unknown>;
+  const maxAge = renamed(raw, 'maxAgeMs', 'maxAge', 60_000);
+  const staleIfError = renamed(raw, 'staleIfErrorMs', 'staleIfError', 0);
+  const retryAfterError = renamed(raw, 'retryAfterErrorMs', 'retryAfterError', 1_000);
+  const timeoutMs = Math.max(1, duration('timeoutMs', options.timeoutMs, 10_000, false));
   const now = options.now ?? Date.now;
 
   let entry: Entry | undefined;

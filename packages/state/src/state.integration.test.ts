@@ -177,7 +177,7 @@ describe('state from Redis, MongoDB, S3 and env', () => {
   it('serves a warm invocation inside maxAge with zero store calls, as typed ctx.state', async () => {
     const seeded = await seed();
     const clock = manualClock();
-    const cache = defineState({ sources: sourcesFor(seeded), schema, maxAge: 30_000, now: clock.now });
+    const cache = defineState({ sources: sourcesFor(seeded), schema, maxAgeMs: 30_000, now: clock.now });
     const main = handler({ use: [state(cache)], logSink: () => undefined }, async (_input, ctx) => {
       expectTypeOf(ctx.state.flags.maxItems).toEqualTypeOf<number>();
       expectTypeOf(ctx.state.config.endpoints).toEqualTypeOf<ReadonlyArray<string>>();
@@ -193,7 +193,7 @@ describe('state from Redis, MongoDB, S3 and env', () => {
   it('after maxAge with unchanged data: one conditional request per store, no reload', async () => {
     const seeded = await seed();
     const clock = manualClock();
-    const cache = defineState({ sources: sourcesFor(seeded), schema, maxAge: 30_000, now: clock.now });
+    const cache = defineState({ sources: sourcesFor(seeded), schema, maxAgeMs: 30_000, now: clock.now });
     const first = await cache.get();
     await storeCalls();
     clock.advance(30_000);
@@ -208,7 +208,7 @@ describe('state from Redis, MongoDB, S3 and env', () => {
   it('after maxAge with changed data: reloads what changed', async () => {
     const seeded = await seed();
     const clock = manualClock();
-    const cache = defineState({ sources: sourcesFor(seeded), schema, maxAge: 30_000, now: clock.now });
+    const cache = defineState({ sources: sourcesFor(seeded), schema, maxAgeMs: 30_000, now: clock.now });
     await cache.get();
     await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: seeded.configKey, Body: JSON.stringify({ retries: 5, endpoints: ['c'] }) }));
     await redis.multi().hset(seeded.flagsKey, 'maxItems', '50').hincrby(seeded.flagsKey, 'version', 1).exec();
@@ -233,7 +233,7 @@ describe('state from Redis, MongoDB, S3 and env', () => {
     });
   });
 
-  it('with a store down and staleIfError: the last good state and a warning, then the failure', async () => {
+  it('with a store down and staleIfErrorMs: the last good state and a warning, then the failure', async () => {
     const seeded = await seed();
     const url = new URL(process.env.REDIS_URL!);
     const proxy = await startProxy(url.hostname, Number(url.port));
@@ -244,8 +244,8 @@ describe('state from Redis, MongoDB, S3 and env', () => {
       const cache = defineState({
         sources: sourcesFor(seeded, viaProxy),
         schema,
-        maxAge: 30_000,
-        staleIfError: 60_000,
+        maxAgeMs: 30_000,
+        staleIfErrorMs: 60_000,
         now: clock.now,
         logger: log.logger,
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { raceSignal as abortable, throwIfAborted } from './signal.js';
+import { SignalSource, abortCallbacks, raceSignal as abortable, throwIfAborted } from './signal.js';
 
 describe('abortable store calls', () => {
   it('settle like the work when the signal stays quiet', async () => {
@@ -26,5 +26,49 @@ describe('abortable store calls', () => {
     const controller = new AbortController();
     controller.abort();
     expect(() => throwIfAborted(controller.signal)).toThrow(expect.objectContaining({ name: 'AbortError' }));
+  });
+});
+
+describe('abortCallbacks', () => {
+  it('one set per signal; its callbacks run once on abort, then it is empty', () => {
+    const c = new AbortController();
+    const set = abortCallbacks(c.signal);
+    expect(abortCallbacks(c.signal)).toBe(set);
+    const calls: string[] = [];
+    const gone = (): void => void calls.push('gone');
+    set.add(() => calls.push('a'));
+    set.add(gone);
+    set.delete(gone);
+    c.abort();
+    c.abort();
+    expect(calls).toEqual(['a']);
+    expect(set.size).toBe(0);
+  });
+});
+
+describe('SignalSource (ctx.signal)', () => {
+  it('aborts once with its reason: listeners first, then abort callbacks and pending races', async () => {
+    const source = new SignalSource();
+    const calls: string[] = [];
+    source.signal.addEventListener('abort', () => calls.push('listener'));
+    abortCallbacks(source.signal).add(() => calls.push('callback'));
+    const never = new Promise<number>(() => undefined);
+    const raced = abortable(never, source.signal, () => calls.push('onAbort'));
+    const settled = abortable(Promise.resolve(1), source.signal);
+    expect(await settled).toBe(1);
+    const reason = new Error('deadline');
+    source.abort(reason);
+    source.abort(new Error('again'));
+    await expect(raced).rejects.toBe(reason);
+    expect(source.signal.reason).toBe(reason);
+    expect(calls).toEqual(['listener', 'callback', 'onAbort']);
+    expect(abortCallbacks(source.signal).size).toBe(0);
+  });
+
+  it('a race that settled leaves no callback behind', async () => {
+    const source = new SignalSource();
+    await abortable(Promise.resolve('v'), source.signal);
+    await expect(abortable(Promise.reject(new Error('x')), source.signal)).rejects.toThrow('x');
+    expect(abortCallbacks(source.signal).size).toBe(0);
   });
 });

@@ -5,6 +5,8 @@
 import { toPublicError } from '../errors.js';
 import { runInvocation, type Definition } from '../invoke.js';
 import { randomUUID } from '../internal/crypto.js';
+import { invalidOption } from '../internal/options.js';
+import type { Trigger, TriggerKind } from '../types.js';
 
 /** Options of `main.invoke(input, options)`: the identity and deadline a provider would give. */
 export interface DirectOptions {
@@ -14,14 +16,34 @@ export interface DirectOptions {
   deliveryId?: string;
   /** Epoch ms; defaults to no deadline. */
   deadline?: number;
+  /**
+   * `ctx.trigger`, for testing with a plain call a function written for one trigger (its
+   * `input` a schema of `@steadyfn/handler/schemas`, which refuses a plain `direct` call).
+   * @default { kind: 'direct', source: 'direct' }
+   * @example
+   * await audit.invoke(order, { trigger: { kind: 'change', source: 'dynamodb-streams', collection: 'orders', op: 'insert', key: { id: 'o-1' }, sequence: '1', batchIndex: 0, batchSize: 1 } });
+   */
+  trigger?: Trigger;
+}
+
+const TRIGGER_KINDS: ReadonlySet<TriggerKind> = new Set(['http', 'queue', 'schedule', 'event', 'change', 'storage', 'stream', 'notification', 'authorizer', 'direct']);
+/** The trigger a plain call runs as: `options.trigger` when given (checked), else `direct`. */
+function triggerOf(given: unknown): Trigger {
+  if (given === undefined) return { kind: 'direct', source: 'direct' };
+  const kind = (given as { kind?: unknown } | null)?.kind;
+  if (typeof given !== 'object' || typeof kind !== 'string' || !TRIGGER_KINDS.has(kind as TriggerKind)) {
+    invalidOption('invoke', 'trigger', `a trigger object ({ kind: ${[...TRIGGER_KINDS].map((k) => `'${k}'`).join(' | ')}, source, … })`, given);
+  }
+  return given as Trigger;
 }
 
 export async function invokeDirect(def: Definition, input: unknown, options: DirectOptions = {}): Promise<unknown> {
+  const trigger = triggerOf(options.trigger);
   const outcome = await runInvocation(
     def,
     { provider: 'direct', functionName: process.env.STEADYFN_FUNCTION_NAME ?? 'direct', deadline: options.deadline ?? Number.POSITIVE_INFINITY, raw: input },
     {
-      trigger: { kind: 'direct', source: 'direct' },
+      trigger,
       requestId: options.requestId ?? randomUUID(),
       deliveryId: options.deliveryId,
       payload: () => input,

@@ -200,7 +200,17 @@ function isRawPubSubPush(body: Rec): boolean {
   return body.specversion === undefined && isRec(body.message) && (typeof body.message.messageId === 'string' || typeof body.message.message_id === 'string');
 }
 
+/**
+ * A CloudEvent as an invocation, with the trace context of its Distributed Tracing extension
+ * (`traceparent` / `tracestate` attributes).
+ */
 export function cloudEventInvocation(ce: Rec, options: ParseOptions = { body: 'auto' }): Invocation {
+  const inv = cloudEventWork(ce, options);
+  if (ce.traceparent !== undefined) inv.trace = { traceparent: ce.traceparent, tracestate: ce.tracestate };
+  return inv;
+}
+
+function cloudEventWork(ce: Rec, options: ParseOptions): Invocation {
   // A Pub/Sub push the framework did not convert (it converts only messages with data).
   if (isRawPubSubPush(ce)) return pubSubInvocation(ce, undefined, undefined, options);
   const id = str(ce.id);

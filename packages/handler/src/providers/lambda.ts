@@ -35,7 +35,7 @@ export interface SqsBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
 }
 
-type LambdaEventKind =
+export type LambdaEventKind =
   | 'apigw-v1'
   | 'apigw-v2'
   | 'function-url'
@@ -119,9 +119,25 @@ const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
   ['Amazon MQ', (e) => (e.eventSource === 'aws:mq' || e.eventSource === 'aws:rmq') && (isRec(e.messages) || Array.isArray(e.messages) || isRec(e.rmqMessagesByQueue))],
 ];
 
+/**
+ * Every member a shape above (or the fallbacks below) is recognised by: an event with none of
+ * them — a plain direct payload — is answered by one pass over its own keys.
+ */
+const SHAPE_KEYS = new Set([
+  'window', 'isFinalInvokeForWindow', 'awslogs', 'deliveryStreamArn', 'triggerSource', 'RequestType', 'getObjectContext', 'listObjectsContext',
+  'headObjectContext', 'invocationSchemaVersion', 'CodePipeline.job', 'configRuleName', 'bot', 'currentIntent', 'sessionState', 'info', 'request',
+  'clientId', 'messageVersion', 'SecretId', 'signatureVerified', 'Name', 'Records', 'authorizationToken', 'requestContext', 'source',
+  'applicationArn', 'connection-id', 'claimCertificateId', 'eventSource', 'EventSource',
+]);
+
+function mayHaveShape(event: Rec): boolean {
+  for (const key in event) if (SHAPE_KEYS.has(key)) return true;
+  return false;
+}
+
 /** For the log line of an event that runs as `direct`: the provider shape it looked like, if any. */
 export function unrecognisedShape(event: unknown): string | undefined {
-  if (!isRec(event)) return undefined;
+  if (!isRec(event) || !mayHaveShape(event)) return undefined;
   for (const [name, test] of KNOWN_SHAPES) if (test(event)) return name;
   if (Array.isArray(event.Records)) {
     const first: unknown = event.Records[0];
@@ -134,9 +150,9 @@ export function unrecognisedShape(event: unknown): string | undefined {
   return undefined;
 }
 
-type HttpKind = 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb' | 'apigw-websocket';
+export type HttpKind = 'apigw-v1' | 'apigw-v2' | 'function-url' | 'alb' | 'apigw-websocket';
 
-function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
+export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
   const rc = isRec(event.requestContext) ? event.requestContext : {};
   // REST APIs and ALBs (multi-value mode) send both maps; a hand-built or proxied event may fill
   // only one, so every name of either is read (the multi-value map wins where both have it).
@@ -197,13 +213,44 @@ function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
   return request;
 }
 
+/**
+ * An HTTP event (API Gateway REST/HTTP API, Function URL, ALB, WebSocket route) as an
+ * invocation answered over HTTP.
+ *
+ * @throws MalformedEventError when the request cannot be read (a body that is not base64).
+ */
+export function httpInvocation(def: Definition, kind: HttpKind, event: Rec, context: LambdaContext): Invocation {
+  const rc = isRec(event.requestContext) ? event.requestContext : {};
+  const request = httpRequestFromEvent(kind, event);
+  const websocket = kind === 'apigw-websocket' ? webSocketRoute(event) : undefined;
+  return {
+    trigger: { kind: 'http', source: kind, request, ...(websocket ? { websocket } : {}) },
+    requestId: str(context.awsRequestId) ?? str(rc.requestId) ?? '',
+    deliveryId: undefined,
+    payload: () => httpInput(request, def.body),
+    http: httpAnswer(kind, event),
+  };
+}
+
+/** An event the wrapper has no trigger for, as a direct invocation (logged when it looks like a known AWS shape). */
+export function directInvocation(def: Definition, event: unknown, context: LambdaContext): Invocation {
+  const shape = unrecognisedShape(event);
+  if (shape) adapterLogger(def, 'aws', context.awsRequestId).warn('event not recognised; running it as a direct invocation', { shape });
+  return {
+    trigger: { kind: 'direct', source: 'lambda-invoke', ...(shape ? { unrecognised: shape } : {}) },
+    requestId: context.awsRequestId,
+    deliveryId: undefined,
+    payload: () => event,
+  };
+}
+
 /** An ALB target group with multi-value headers on sends (and reads only) `multiValueHeaders`. */
 function albMultiValue(event: Rec): boolean {
   return event.multiValueHeaders !== undefined;
 }
 
 /** What this event's answer shape cannot carry: several cookies through an ALB without multi-value headers. */
-function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
+export function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
   if (kind !== 'alb' || albMultiValue(event)) return {};
   return { unsendable: (res) => (res.cookies.length > 1 ? 'cookies' : undefined) };
 }
@@ -229,7 +276,7 @@ function multiValueHeaders(res: HttpResponse, onlyRepeated: boolean): Record<str
  * take `cookies`; REST APIs (v1) and WebSocket routes take repeated headers and cookies in `multiValueHeaders`; an
  * ALB takes `statusDescription`, and `multiValueHeaders` only when the target group has them on.
  */
-function formatHttp(kind: HttpKind, event: Rec, res: HttpResponse): Rec {
+export function formatHttp(kind: HttpKind, event: Rec, res: HttpResponse): Rec {
   const out: Rec = { statusCode: res.status };
   if (kind === 'apigw-v2' || kind === 'function-url') {
     out.headers = joinedHeaders(res);
@@ -262,7 +309,7 @@ function formatHttp(kind: HttpKind, event: Rec, res: HttpResponse): Rec {
  * (direct, via SNS, or an EventBridge event), one `storage` invocation per object change.
  * `owners[i]` is the index of the SQS message invocation i came from.
  */
-function sqsInvocations(def: Definition, event: Rec, context: LambdaContext): { invocations: Invocation[]; owners: number[]; ids: string[]; fifo: boolean } {
+export function sqsInvocations(def: Definition, event: Rec, context: LambdaContext): { invocations: Invocation[]; owners: number[]; ids: string[]; fifo: boolean } {
   const records = event.Records as unknown[];
   const ids: string[] = [];
   const owners: number[] = [];
@@ -305,13 +352,15 @@ function sqsInvocations(def: Definition, event: Rec, context: LambdaContext): { 
         requestId: `${context.awsRequestId}:${messageId}`,
         deliveryId: messageId,
         payload: () => anyPayload(r.body, def.body, { field: `Records.${index}.body` }),
+        // X-Ray's header (not W3C): used when no `traceparent` message attribute came.
+        ...(attrs.AWSTraceHeader === undefined ? {} : { trace: { xray: attrs.AWSTraceHeader } }),
       },
     ];
   });
   return { invocations, owners, ids, fifo };
 }
 
-function withRequestId(item: EventItem, context: LambdaContext): Invocation {
+export function withRequestId(item: EventItem, context: LambdaContext): Invocation {
   return { ...item, requestId: item.deliveryId === undefined ? context.awsRequestId : `${context.awsRequestId}:${item.deliveryId}` };
 }
 
@@ -341,7 +390,7 @@ function throwFirstFailure(def: Definition, outcomes: Outcome[]): void {
   if (failed && !failed.ok) fail(failed.error);
 }
 
-function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: Rec, context: LambdaContext): Invocation {
+export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: Rec, context: LambdaContext): Invocation {
   const id = str(event.id) ?? context.awsRequestId;
   const time = str(event.time);
   const resources = Array.isArray(event.resources) ? event.resources.map(String) : [];
@@ -376,7 +425,7 @@ function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: Rec, con
   };
 }
 
-function frameFor(event: unknown, context: LambdaContext): Frame {
+export function frameFor(event: unknown, context: LambdaContext): Frame {
   let remaining = Number.NaN;
   try {
     remaining = Number(context.getRemainingTimeInMillis());
@@ -430,7 +479,7 @@ async function runAuthorizer(def: Definition, frame: Frame, event: Rec, context:
 }
 
 /** A context that is not a Lambda context (`null`, `undefined`, a string): a typed error, as the other entries give. */
-function checkContext(context: unknown): asserts context is LambdaContext {
+export function checkContext(context: unknown): asserts context is LambdaContext {
   if (!isRec(context)) {
     fail(new MalformedEventError('The Lambda context is missing', [{ field: 'context', message: 'Not an object', expected: 'the Lambda context object' }]));
   }
@@ -449,24 +498,14 @@ export async function invokeLambda(def: Definition, event: unknown, context: Lam
     case 'alb':
     case 'apigw-websocket': {
       const e = event as Rec;
-      const rc = isRec(e.requestContext) ? e.requestContext : {};
-      let request: HttpRequest;
+      let invocation: Invocation;
       try {
-        request = httpRequestFromEvent(kind, e);
+        invocation = httpInvocation(def, kind, e, context);
       } catch (thrown) {
         const error = thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP event');
         return formatHttp(kind, e, renderError(error));
       }
-      const requestId = str(context.awsRequestId) ?? str(rc.requestId) ?? '';
-      const websocket = kind === 'apigw-websocket' ? webSocketRoute(e) : undefined;
-      const res = await runHttpInvocation(def, frame, {
-        trigger: { kind: 'http', source: kind, request, ...(websocket ? { websocket } : {}) },
-        requestId,
-        deliveryId: undefined,
-        payload: () => httpInput(request, def.body),
-        http: httpAnswer(kind, e),
-      });
-      return formatHttp(kind, e, res);
+      return formatHttp(kind, e, await runHttpInvocation(def, frame, invocation));
     }
     case 'sqs': {
       // Without message ids no partial response is possible: a malformed batch fails whole.
@@ -501,14 +540,7 @@ export async function invokeLambda(def: Definition, event: unknown, context: Lam
       return fail(outcome.error);
     }
     case 'direct': {
-      const shape = unrecognisedShape(event);
-      if (shape) adapterLogger(def, 'aws', context.awsRequestId).warn('event not recognised; running it as a direct invocation', { shape });
-      const outcome = await runInvocation(def, frame, {
-        trigger: { kind: 'direct', source: 'lambda-invoke', ...(shape ? { unrecognised: shape } : {}) },
-        requestId: context.awsRequestId,
-        deliveryId: undefined,
-        payload: () => event,
-      });
+      const outcome = await runInvocation(def, frame, directInvocation(def, event, context));
       if (outcome.ok) return outcome.value;
       return fail(outcome.error);
     }

@@ -386,6 +386,8 @@ async function runActivation(def: Definition, frame: Frame, params: Rec, activat
     // Alarms carry no tick identity and OpenWhisk never redelivers an activation.
     deliveryId: undefined,
     payload: () => (mark ? withoutScheduleMark(params) : params),
+    // A trigger or caller may pass its trace context as parameters (OpenWhisk has no headers here).
+    trace: { traceparent: params.traceparent, tracestate: params.tracestate },
   });
   if (outcome.ok) return toActionResult(outcome.value);
   // A tick is a delivery: `terminalErrors: 'ack'` applies. A direct caller always learns of the failure.

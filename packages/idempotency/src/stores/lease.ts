@@ -132,5 +132,10 @@ export function idempotencyStoreOf(lease: LeaseStore): IdempotencyStore {
       const record = await lease.get(key, options);
       return record && storedRecordOf(record);
     },
+    joinable(request) {
+      const fence = request.fence ?? fences.get(id(request.key, request.owner));
+      if (fence === undefined) return undefined;
+      return { lease, settle: settleOf(request, fence, Date.now()), settled: () => void fences.delete(id(request.key, request.owner)) };
+    },
   };
 }

@@ -53,5 +53,6 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
     release: (request, callOptions) => store.release({ ...request, key: tagged(request.key) }, callOptions),
     completeMany: (requests, callOptions) => store.completeMany(requests.map((r) => ({ ...r, key: tagged(r.key) })), callOptions),
     get: (key, callOptions) => store.get(tagged(key), callOptions),
+    joinable: (request) => store.joinable!({ ...request, key: tagged(request.key) }),
   };
 }

@@ -5,7 +5,7 @@
  * duplicate-key error (else batches are sent as single inserts). FerretDB 1.24 passes both;
  * a server that fails the first is refused with `LeaseStoreUnsupportedError`.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '@steadyfn/handler/internal';
 import { LeaseStoreUnsupportedError } from '../errors.js';
 import { DUPLICATE_KEY, errorCode, writeErrorsOf, type MongoLeaseCollection } from './mongodb-docs.js';
 

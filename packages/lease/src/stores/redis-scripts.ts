@@ -8,27 +8,29 @@
  * `retainMs`, so a record is live while `PTTL > retainMs` — judged by the server's clock — and
  * its generation is remembered for `retainMs` after it stops being live.
  */
-import { createHash } from 'node:crypto';
-
-/** A script and its SHA1, for EVALSHA. */
-export interface Script {
-  source: string;
-  sha: string;
-}
-
-export function script(source: string): Script {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
+import { luaScript as script } from './redis-eval.js';
 
 /** The Lua function a settle runs; see `RedisLeaseStore.settleFragment`. */
 export const SETTLE_FUNCTION = 'steadyfn_lease_settle';
 
+/** The Lua function that checks, writing nothing, whether a settle would succeed. */
+export const HOLDS_FUNCTION = 'steadyfn_lease_holds';
+
 /**
- * Defines `steadyfn_lease_settle(key, owner, fence, mode, data, keepMs)`: 1 if it settled,
- * 0 if the key is not held by `owner` at generation `fence` (nothing is written then).
- * mode `d`: done with `data`, kept `keepMs`; mode `r`: released.
+ * Defines `steadyfn_lease_holds(key, owner, fence)`: 1 if `owner` holds generation `fence` of
+ * the key (a settle now would succeed), else 0; writes nothing. And
+ * `steadyfn_lease_settle(key, owner, fence, mode, data, keepMs)`: 1 if it settled, 0 if the key
+ * is not held by `owner` at generation `fence` (nothing is written then). mode `d`: done with
+ * `data`, kept `keepMs`; mode `r`: released.
  */
-export const SETTLE_FRAGMENT = `local function ${SETTLE_FUNCTION}(key, owner, fence, mode, data, keepMs)
+export const SETTLE_FRAGMENT = `local function ${HOLDS_FUNCTION}(key, owner, fence)
+  local value = redis.call('GET', key)
+  if not value then return 0 end
+  local s, f, r, o = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|')
+  if s ~= 'h' or f ~= fence or o ~= owner then return 0 end
+  return 1
+end
+local function ${SETTLE_FUNCTION}(key, owner, fence, mode, data, keepMs)
   local value = redis.call('GET', key)
   if not value then return 0 end
   local s, f, r, o = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|')

@@ -14,9 +14,10 @@ import calculateSlot from 'cluster-key-slot';
 import { msOption, invalidOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
+import { runLuaScript, type LuaScript } from './redis-eval.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
-import { CLAIM, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue, type Script } from './redis-scripts.js';
+import { CLAIM, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue } from './redis-scripts.js';
 
 /**
  * The client the store calls: an ioredis `Redis` or `Cluster` satisfies it. Structural, so
@@ -53,11 +54,16 @@ export interface RedisSettleFragment {
   /**
    * Lua source defining `local function steadyfn_lease_settle(key, owner, fence, mode, data,
    * keepMs)`; it returns 1 after settling, 0 (having written nothing) when `owner` no longer
-   * holds generation `fence`. Put it at the top of your script.
+   * holds generation `fence`. It also defines `steadyfn_lease_holds(key, owner, fence)`: 1 when
+   * that settle would succeed, 0 otherwise, writing nothing — so a script that settles several
+   * leases (or checks other things) can check everything before it writes anything. Put it at
+   * the top of your script (after a `#!lua` shebang line, if any).
    */
   source: string;
   /** `'steadyfn_lease_settle'`. */
   name: string;
+  /** `'steadyfn_lease_holds'`: the check, with the first three arguments of the settle. */
+  check: string;
   /** What to pass, in order: see `RedisLeaseStore.settleCall`. */
   args: ReadonlyArray<'key' | 'owner' | 'fence' | 'mode' | 'data' | 'keepMs'>;
 }
@@ -91,10 +97,6 @@ export interface RedisLeaseStore extends LeaseStore {
   settleCall(request: SettleRequest): RedisSettleCall;
   /** The Redis key a lease key is stored under (the prefix added). */
   redisKey(key: string): string;
-}
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
 function isSyntaxError(error: unknown): boolean {
@@ -136,20 +138,10 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
 
   const redisKey = (key: string): string => prefix + key;
 
-  const run = async (c: RedisLeaseClient, s: Script, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> => {
-    throwIfAborted(signal);
-    try {
-      return await abortable(c.evalsha(s.sha, keys.length, ...keys, ...args), signal);
-    } catch (error) {
-      if (!isNoScript(error)) throw error;
-      // EVAL caches the script too, so the next EVALSHA finds it.
-      throwIfAborted(signal);
-      return abortable(c.eval(s.source, keys.length, ...keys, ...args), signal);
-    }
-  };
+  const run = (c: RedisLeaseClient, s: LuaScript, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> => runLuaScript(c, s, keys, args, { signal });
 
   /** One call on a single server; one call per slot on a cluster (a script touches one slot), sent together. */
-  const runBatch = async <T>(s: Script, keys: string[], args: string[][], read: (reply: unknown, index: number) => T, signal: AbortSignal | undefined): Promise<T[]> => {
+  const runBatch = async <T>(s: LuaScript, keys: string[], args: string[][], read: (reply: unknown, index: number) => T, signal: AbortSignal | undefined): Promise<T[]> => {
     if (keys.length === 0) return [];
     throwIfAborted(signal);
     const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
@@ -278,7 +270,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       const reply = (await run(c, READ, [k], [], signal)) as [string, number] | null;
       return reply ? recordOf(String(reply[0]), Number(reply[1]), now) : undefined;
     },
-    settleFragment: { source: SETTLE_FRAGMENT, name: SETTLE_FUNCTION, args: ['key', 'owner', 'fence', 'mode', 'data', 'keepMs'] },
+    settleFragment: { source: SETTLE_FRAGMENT, name: SETTLE_FUNCTION, check: HOLDS_FUNCTION, args: ['key', 'owner', 'fence', 'mode', 'data', 'keepMs'] },
     settleCall(request) {
       const r = checkSettle(request);
       return { key: redisKey(r.key), args: settleArgs(r) };

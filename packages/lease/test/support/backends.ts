@@ -8,7 +8,11 @@ import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { requireService } from '../../../../test/services/env.js';
+import { clusterNodes, dropPrefix } from '../../../../test/support/redis.js';
+import { eventually } from '../../../../test/support/wait.js';
 import { memoryLeaseStore, mongoLeaseStore, redisLeaseStore, s3LeaseStore, type LeaseStore, type MongoLeaseStore, type RedisLeaseStore, type S3LeaseStore } from '../../src/index.js';
+
+export { clusterNodes, dropPrefix, eventually };
 
 /**
  * `mongodb` reads as the store chooses for the server (by `_id` on FerretDB); `mongodb-query`
@@ -34,24 +38,6 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export function clusterNodes(list = process.env.REDIS_CLUSTER_NODES ?? ''): Array<{ host: string; port: number }> {
-  return list
-    .split(',')
-    .filter(Boolean)
-    .map((hp) => {
-      const [host, port] = hp.split(':');
-      return { host: host!, port: Number(port) };
-    });
-}
-
-/** Deletes every key under `prefix` on each master. */
-export async function dropPrefix(redis: Redis | Cluster, prefix: string): Promise<void> {
-  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
-  for (const node of nodes) {
-    const keys = await node.keys(`${prefix}*`);
-    for (const key of keys) await node.del(key);
-  }
-}
 
 export async function openBackend(name: BackendName, options: { retainMs?: number } = {}): Promise<Backend> {
   const run = randomUUID().slice(0, 8);
@@ -131,16 +117,6 @@ export function s3Client(endpoint: string): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-}
-
-/** Waits until `check` holds, polling; bounded, never a timing assertion. */
-export async function eventually(check: () => Promise<boolean> | boolean, limitMs = 10_000, everyMs = 25): Promise<void> {
-  const until = Date.now() + limitMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`condition not met within ${limitMs} ms`);
 }
 
 export const token = (): string => randomUUID();

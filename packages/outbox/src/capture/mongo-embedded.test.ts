@@ -5,14 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MongoClient } from 'mongodb';
-import { memoryLease, openMongo, type MongoBackend } from '../../test/support.js';
+import { openMongo, type MongoBackend } from '../../test/support.js';
 import { prepareEvent } from '../envelope.js';
 import { FIELDS, isFerretDB, type CollectionLike } from '../stores/mongo-shapes.js';
 import { embeddedWrite, type WriteSerialisation } from './mongo-embedded.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ n: z.number() }) } };
 const paid = (id: string, n = 1) => prepareEvent(events, { type: 'OrderPaid', aggregateId: id, payload: { n } }, {});
-const limits = { maxPendingEvents: 5, maxPendingBytes: 64 * 1024, maxAppliedKeys: 3 };
+const limits = { maxPendingEvents: 5, maxPendingBytes: 64 * 1024, maxAppliedKeys: 3, maxAnswerBytes: 1024 };
 
 describe('embedded mode on FerretDB', () => {
   let mongo: MongoBackend;
@@ -21,7 +21,7 @@ describe('embedded mode on FerretDB', () => {
   beforeAll(async () => {
     mongo = await openMongo();
     col = mongo.db.collection('orders') as unknown as CollectionLike;
-    lease = { mode: 'lease', lease: memoryLease(), leaseMs: 10_000, waitMs: 5_000 };
+    lease = { mode: 'lease', lease: mongo.lease, leaseMs: 10_000, waitMs: 5_000 };
   });
   afterAll(async () => {
     await mongo.close();

@@ -22,8 +22,8 @@ import { randomUUID } from 'node:crypto';
 import { sleep } from '@steadyfn/handler/internal';
 import { aggregateKey, serializeEvent, type PendingEvent } from '../envelope.js';
 import { EventInvalidError, OutboxFullError, UnsupportedServerError, WriteConflictError } from '../errors.js';
-import type { LeaseClient } from '../relay/types.js';
-import { FIELDS, embeddedBytes, type CollectionLike, type EmbeddedEvent } from '../stores/mongo-shapes.js';
+import type { RelayLease } from '../relay/types.js';
+import { FIELDS, answerField, embeddedBytes, type CollectionLike, type EmbeddedEvent } from '../stores/mongo-shapes.js';
 
 /** Update operators an author's update may use (all run by FerretDB 1.24). */
 export const EMBEDDED_OPERATORS = ['$set', '$unset', '$inc', '$min', '$max', '$mul', '$push', '$addToSet', '$pop', '$pullAll', '$currentDate', '$setOnInsert', '$rename'] as const;
@@ -33,13 +33,15 @@ export interface EmbeddedLimits {
   maxPendingEvents: number;
   maxPendingBytes: number;
   maxAppliedKeys: number;
+  /** Largest answer (bytes) kept beside an applied request key for an idempotency replay. */
+  maxAnswerBytes: number;
 }
 
 /** How writers of one document are kept from interleaving. */
 export interface WriteSerialisation {
   /** `'server'`: the server applies a filtered update atomically (MongoDB). `'lease'`: take a write lease first (FerretDB). */
   mode: 'server' | 'lease';
-  lease?: LeaseClient | undefined;
+  lease?: RelayLease | undefined;
   leaseMs: number;
   /** How long a writer waits for another's write lease before a retryable conflict. */
   waitMs: number;
@@ -54,6 +56,12 @@ export interface EmbeddedUpdate {
   requestKey?: string | undefined;
 }
 
+/** Where a write registers its document as pending, when the sweeper cannot query the collection by index (FerretDB). */
+export interface PendingRegistry {
+  /** `<collection>_outbox_pending`: `{ _id: document id, p: oldest pending event's commit time }`. */
+  collection: CollectionLike;
+}
+
 /** What one embedded write did. */
 export interface EmbeddedResult {
   /** The author's filter matched (or the document was upserted) and everything was written. */
@@ -63,6 +71,8 @@ export interface EmbeddedResult {
   upserted: boolean;
   /** Events written, with the seq assigned. */
   events: Array<{ id: string; seq: number }>;
+  /** With `duplicate`: the answer the first attempt recorded for this request key, if it did. */
+  answer?: string;
 }
 
 const MAX_RACE_RETRIES = 5;
@@ -86,6 +96,8 @@ function mergeUpdate(author: Record<string, unknown>, outbox: Record<string, Rec
 }
 
 interface OutboxState {
+  /** The answer recorded for the request key, when there is one. */
+  answer: string | undefined;
   seq: number | undefined;
   count: number;
   bytes: number;
@@ -95,9 +107,13 @@ interface OutboxState {
   exists: boolean;
 }
 
-async function readState(collection: CollectionLike, id: unknown): Promise<OutboxState> {
-  const doc = await collection.findOne({ _id: id }, { projection: { [FIELDS.seq]: 1, [FIELDS.count]: 1, [FIELDS.bytes]: 1, [FIELDS.applied]: 1 } });
+async function readState(collection: CollectionLike, id: unknown, requestKey: string | undefined): Promise<OutboxState> {
+  const answer = requestKey === undefined ? undefined : `${FIELDS.answers}.${answerField(requestKey)}`;
+  const doc = await collection.findOne({ _id: id }, { projection: { [FIELDS.seq]: 1, [FIELDS.count]: 1, [FIELDS.bytes]: 1, [FIELDS.applied]: 1, ...(answer ? { [answer]: 1 } : {}) } });
+  const answers = doc?.[FIELDS.answers] as Record<string, unknown> | undefined;
+  const recorded = requestKey === undefined ? undefined : answers?.[answerField(requestKey)];
   return {
+    answer: typeof recorded === 'string' ? recorded : undefined,
     exists: doc !== null,
     seq: typeof doc?.[FIELDS.seq] === 'number' ? doc[FIELDS.seq] : undefined,
     count: typeof doc?.[FIELDS.count] === 'number' ? doc[FIELDS.count] : 0,
@@ -132,6 +148,23 @@ export async function serialised<T>(serialisation: WriteSerialisation, key: stri
   }
 }
 
+function duplicateOf(state: OutboxState): EmbeddedResult {
+  return { matched: true, duplicate: true, upserted: false, events: [], ...(state.answer === undefined ? {} : { answer: state.answer }) };
+}
+
+/**
+ * Records the answer of a request this invocation's update applied (`requestKey` in the
+ * document's applied list), so a retry of the request replays it. Serialised like every write
+ * of the document. Returns false when the key is no longer in the list (evicted: too many later
+ * requests) or the document is gone.
+ */
+export async function recordAnswer(collection: CollectionLike, id: string, requestKey: string, answer: string, serialisation: WriteSerialisation, signal?: AbortSignal): Promise<boolean> {
+  return serialised(serialisation, `outbox-write:${collection.collectionName}:${id}`, signal, async () => {
+    const result = await collection.updateOne({ _id: id, [FIELDS.applied]: requestKey }, { $set: { [`${FIELDS.answers}.${answerField(requestKey)}`]: answer } });
+    return result.matchedCount > 0;
+  });
+}
+
 /**
  * Writes the author's update with `events` into one document.
  *
@@ -147,6 +180,7 @@ export async function embeddedWrite(
   limits: EmbeddedLimits,
   serialisation: WriteSerialisation,
   signal?: AbortSignal,
+  registry?: PendingRegistry,
 ): Promise<EmbeddedResult> {
   const id = write.filter._id;
   if (id === undefined || id === null || typeof id === 'object') throw new EventInvalidError('outbox: an embedded update filter must name the document by a plain _id', { issues: [{ field: 'filter._id', message: 'required' }] });
@@ -159,11 +193,11 @@ export async function embeddedWrite(
   const lockKey = `outbox-write:${collection.collectionName}:${String(id)}`;
   return serialised(serialisation, lockKey, signal, async (writeBy) => {
     for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-      const state = await readState(collection, id);
-      if (write.requestKey !== undefined && state.applied.includes(write.requestKey)) return { matched: true, duplicate: true, upserted: false, events: [] };
+      const state = await readState(collection, id, write.requestKey);
+      if (write.requestKey !== undefined && state.applied.includes(write.requestKey)) return duplicateOf(state);
       const base = state.seq ?? 0;
       const now = new Date();
-      const embedded: EmbeddedEvent[] = events.map((e, i) => ({ i: e.id, s: base + i + 1, t: e.type, e: serializeEvent(e, base + i + 1), c: now }));
+      const embedded: EmbeddedEvent[] = events.map((e, i) => ({ i: e.id, s: base + i + 1, t: e.type, e: serializeEvent(e, base + i + 1), c: now, ...(e.traceparent ? { p: e.traceparent } : {}) }));
       const bytes = embedded.reduce((sum, e) => sum + embeddedBytes(e.e), 0);
       if (state.count + embedded.length > limits.maxPendingEvents) {
         throw new OutboxFullError('count', `outbox: document ${String(id)} would hold ${state.count + embedded.length} pending events (cap ${limits.maxPendingEvents}); nothing was written`);
@@ -181,10 +215,15 @@ export async function embeddedWrite(
       const filter: Record<string, unknown> = { ...write.filter, [FIELDS.seq]: state.seq === undefined ? { $exists: false } : state.seq };
       if (write.requestKey !== undefined) {
         // FerretDB 1.24 ignores $push's $slice: the bounded list is set whole, pinned on the list as read.
-        (outboxOps.$set ??= {})[FIELDS.applied] = [...state.applied, write.requestKey].slice(-limits.maxAppliedKeys);
+        const all = [...state.applied, write.requestKey];
+        (outboxOps.$set ??= {})[FIELDS.applied] = all.slice(-limits.maxAppliedKeys);
         filter[FIELDS.applied] = state.appliedRaw === undefined ? { $exists: false } : state.appliedRaw;
+        // An evicted key's answer goes with it.
+        for (const evicted of all.slice(0, Math.max(0, all.length - limits.maxAppliedKeys))) (outboxOps.$unset ??= {})[`${FIELDS.answers}.${answerField(evicted)}`] = '';
       }
       if (Date.now() > writeBy) throw new WriteConflictError('outbox: the write lease ran short before the write; nothing was written');
+      // Registered before the update (a registration without events is dropped by the next sweep): a document with events is always found.
+      if (registry && embedded.length > 0) await registry.collection.updateOne({ _id: id }, { $min: { p: now } }, { upsert: true });
       let result;
       try {
         result = await collection.updateOne(filter, mergeUpdate(write.update, outboxOps), { upsert: write.upsert === true });
@@ -195,8 +234,8 @@ export async function embeddedWrite(
       }
       const upserted = (result.upsertedCount ?? 0) > 0;
       if (result.matchedCount > 0 || upserted) return { matched: true, duplicate: false, upserted, events: embedded.map((e) => ({ id: e.i, seq: e.s })) };
-      const after = await readState(collection, id);
-      if (write.requestKey !== undefined && after.applied.includes(write.requestKey)) return { matched: true, duplicate: true, upserted: false, events: [] };
+      const after = await readState(collection, id, write.requestKey);
+      if (write.requestKey !== undefined && after.applied.includes(write.requestKey)) return duplicateOf(after);
       if (after.seq === state.seq && after.exists === state.exists) return { matched: false, duplicate: false, upserted: false, events: [] };
     }
     throw new WriteConflictError('outbox: concurrent writers kept changing this document; retry');

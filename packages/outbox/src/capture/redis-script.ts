@@ -7,23 +7,34 @@
  * `#!lua` shebang (Redis 7) makes a server over `maxmemory` refuse the script before it runs.
  *
  * KEYS: 1 seq hash, 2 events stream, 3 pending set, then the aggregates' sets, the state
- * keys and each fragment's keys. ARGV[1]: the plan (JSON of indexes); every value is its own
- * ARGV entry, passed through byte for byte.
+ * keys, the request marker, the partition's listing keys and each fragment's keys. ARGV[1]:
+ * the plan (JSON of indexes); every value is its own ARGV entry, passed through byte for byte.
  *
- * Returns `{'OK', seq, streamId, …}` (two per event, in order), or
- * `{'FAILED', i}` (check i), `{'TYPE', i, type}` (command i meets a key of the wrong
- * type), `{'VALUE', i}` (command i: not an integer or out of range), `{'FRAGMENT', name, …}`.
+ *   plan.r   the request marker [key, value, ttl]: present → `{'APPLIED', value}`, nothing
+ *            written; else set with the write (its value: the request's answer, or '1')
+ *   plan.g   how the partition is listed for the sweeper: [1, list, tag] SADD in this script
+ *            (single server); [2, live, ttl] refuse with `{'UNLISTED'}` when the partition's
+ *            `live` marker is gone, else renew it; [3, live, ttl] set it (Redis Cluster)
+ *
+ * Returns `{'OK', seq, streamId, …}` (two per event, in order), or `{'APPLIED', value}`,
+ * `{'UNLISTED'}`, `{'FAILED', i}` (check i), `{'TYPE', i, type}` (command i meets a key of the
+ * wrong type), `{'VALUE', i}` (command i: not an integer or out of range), `{'FRAGMENT', name, …}`.
  */
-import { luaScript, type LuaScript } from '../stores/redis-client.js';
+import { luaScript, type LuaScript } from '@steadyfn/lease';
 
 /**
  * Lua another package adds to the write (an idempotency or inbox completion): `check` may
  * return a non-nil value to refuse the write before anything is written; `write` runs after
- * the events are added. Both see `FK` (the fragment's keys) and `FA` (its args) as Lua tables.
+ * the events are added and may append to the reply (`out[#out + 1] = …`, after the events'
+ * pairs). Both see `FK` (the fragment's keys) and `FA` (its args) as Lua tables.
+ * `prelude` (e.g. `@steadyfn/lease`'s settle fragment, defining its functions) is placed once at
+ * the top of the script, however many fragments bring the same text.
  */
 export interface ScriptFragment {
   /** Shown in the refusal (`{'FRAGMENT', name, …}`). */
   name: string;
+  /** Lua defining what `check` and `write` call; included once per distinct text. */
+  prelude?: string;
   keys: ReadonlyArray<string>;
   args: ReadonlyArray<string>;
   /** Lua statements; `return <value>` refuses the write (the value comes back after the name). */
@@ -32,8 +43,14 @@ export interface ScriptFragment {
   write: string;
 }
 
-const HEAD = `#!lua
-local plan = cjson.decode(ARGV[1])
+const SHEBANG = '#!lua\n';
+
+const HEAD = `local plan = cjson.decode(ARGV[1])
+if plan.r then
+  local prior = redis.call('GET', KEYS[plan.r[1]])
+  if prior then return {'APPLIED', prior} end
+end
+if plan.g and plan.g[1] == 2 and redis.call('EXISTS', KEYS[plan.g[2]]) == 0 then return {'UNLISTED'} end
 local types = {}
 local function typeof(k)
   local t = types[k]
@@ -110,6 +127,11 @@ end
 `;
 
 const WRITES = `
+if plan.r then redis.call('SET', KEYS[plan.r[1]], ARGV[plan.r[2]], 'PX', ARGV[plan.r[3]]) end
+if plan.g then
+  if plan.g[1] == 1 then redis.call('SADD', KEYS[plan.g[2]], ARGV[plan.g[3]])
+  else redis.call('SET', KEYS[plan.g[2]], '1', 'PX', ARGV[plan.g[3]]) end
+end
 for _, w in ipairs(plan.w) do
   local args = {}
   for j = 3, #w do args[#args + 1] = ARGV[w[j]] end
@@ -119,7 +141,7 @@ local out = {'OK'}
 for _, e in ipairs(plan.e) do
   local agg = ARGV[e[1]]
   local seq = redis.call('HINCRBY', KEYS[1], agg, 1)
-  local id = redis.call('XADD', KEYS[2], '*', 'a', agg, 's', seq, 'i', ARGV[e[2]], 'e', ARGV[e[3]] .. seq .. ARGV[e[4]], 't', ARGV[e[6]])
+  local id = redis.call('XADD', KEYS[2], '*', 'a', agg, 's', seq, 'i', ARGV[e[2]], 'e', ARGV[e[3]] .. seq .. ARGV[e[4]], 't', ARGV[e[6]], 'p', ARGV[e[7]])
   redis.call('ZADD', KEYS[e[5]], seq, id)
   redis.call('ZADD', KEYS[3], 'NX', tonumber(string.match(id, '^(%d+)')), agg)
   out[#out + 1] = seq
@@ -141,14 +163,16 @@ const cache = new Map<string, LuaScript>();
 export function captureScript(fragments: ReadonlyArray<{ fragment: ScriptFragment; keyStart: number; argStart: number }>): LuaScript {
   let checks = '';
   let writes = '';
+  const preludes = new Set<string>();
   for (const { fragment, keyStart, argStart } of fragments) {
+    if (fragment.prelude) preludes.add(fragment.prelude);
     const binding = bind(keyStart, fragment.keys.length, argStart, fragment.args.length);
     if (fragment.check) {
       checks += `do\nlocal FK, FA\n${binding}local refused = (function()\n${fragment.check}\nend)()\nif refused ~= nil then return {'FRAGMENT', ${JSON.stringify(fragment.name)}, refused} end\nend\n`;
     }
     writes += `do\nlocal FK, FA\n${binding}${fragment.write}\nend\n`;
   }
-  const source = `${HEAD}${checks}${WRITES}${writes}return out\n`;
+  const source = `${SHEBANG}${preludes.size > 0 ? `${[...preludes].join('\n')}\n` : ''}${HEAD}${checks}${WRITES}${writes}return out\n`;
   let script = cache.get(source);
   if (!script) {
     script = luaScript(source);

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { checkAggregateId, serializeEvent, aggregateKey, type PendingEvent } from '../envelope.js';
 import { OutboxUnavailableError, PreconditionFailedError, EventInvalidError } from '../errors.js';
-import { runScript, type RedisLike } from '../stores/redis-client.js';
+import { runLuaScript } from '@steadyfn/lease';
+import type { RedisLike } from '../stores/redis-client.js';
 import { DEFAULT_PARTITION, hashTagOf, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
 import { captureScript, type ScriptFragment } from './redis-script.js';
 
@@ -33,10 +34,16 @@ export interface RedisWrite {
   fragments?: ReadonlyArray<ScriptFragment>;
   /**
    * Makes the write exactly-once: a marker `<prefix>{tag}:applied:<sha256(key)>` is checked
-   * absent first and set (for `ttlMs`) with the write; when present, nothing is written and
-   * the result says `duplicate`.
+   * absent first and set (for `ttlMs`) with the write, holding `answer` (the request's encoded
+   * answer, when known) or `1`; when present, nothing is written and the result says
+   * `duplicate` with the marker's value.
    */
-  requestKey?: { key: string; ttlMs: number };
+  requestKey?: { key: string; ttlMs: number; answer?: string | undefined };
+  /**
+   * Redis Cluster: how long the partition stays listed for the sweeper after this write
+   * (its `live` marker's TTL). @default 3600000
+   */
+  partitionTtlMs?: number;
 }
 
 /** One recorded event: its id, the seq the write assigned and its stream entry id. */
@@ -52,6 +59,10 @@ export interface RedisWriteResult {
   events: WrittenEvent[];
   /** The request key was already applied: nothing was written. */
   duplicate: boolean;
+  /** With `duplicate`: what the first write's marker holds (its answer, or `1`). */
+  applied?: string;
+  /** What the fragments' writes appended to the reply (after the events). */
+  extra: string[];
 }
 
 const INTEGER = /^-?\d{1,16}$/;
@@ -112,9 +123,6 @@ function envelopeAround(event: PendingEvent): [string, string] {
   return [json.slice(0, at + 7), json.slice(at + 8)];
 }
 
-/** Partitions this process already listed in the registry set. */
-const registered = new Set<string>();
-
 /**
  * Runs one atomic write: checks, commands, events (seq assigned inside), fragments.
  *
@@ -143,28 +151,24 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   key(pk.seq);
   key(pk.events);
   key(pk.pending);
-  let checks = write.checks;
-  let commands = write.commands;
+  const plan: { c: Array<[string, number, number, number]>; w: Array<Array<string | number>>; e: number[][]; r?: [number, number, number]; g?: [number, number, number] } = { c: [], w: [], e: [] };
   if (write.requestKey) {
     const marker = pk.applied(createHash('sha256').update(write.requestKey.key).digest('base64url'));
-    checks = [{ key: marker, absent: true, label: 'request not applied yet' }, ...checks];
-    commands = [...commands, ['SET', marker, '1', 'PX', Math.max(1, write.requestKey.ttlMs)]];
+    plan.r = [key(marker), arg(write.requestKey.answer ?? '1'), arg(String(Math.max(1, write.requestKey.ttlMs)))];
   }
-
-  const plan: { c: Array<[string, number, number, number]>; w: Array<Array<string | number>>; e: Array<[number, number, number, number, number, number]> } = { c: [], w: [], e: [] };
   for (const event of write.events) {
     const agg = aggregateKey(event.aggregateType, checkAggregateId(event.aggregateId));
     const [head, tail] = envelopeAround(event);
-    plan.e.push([arg(agg), arg(event.id), arg(head), arg(tail), key(pk.aggregate(agg)), arg(event.type)]);
+    plan.e.push([arg(agg), arg(event.id), arg(head), arg(tail), key(pk.aggregate(agg)), arg(event.type), arg(event.traceparent ?? '')]);
   }
-  checks.forEach((check, i) => {
+  write.checks.forEach((check, i) => {
     if (typeof check.key !== 'string' || check.key.length === 0) bad('check key must be a non-empty string', `checks.${i}.key`);
     const field = check.field === undefined ? 0 : arg(text(check.field, `checks.${i}.field`));
     if ('equals' in check) plan.c.push(['eq', key(check.key), field, arg(text(check.equals, `checks.${i}.equals`))]);
     else if ('absent' in check) plan.c.push(['absent', key(check.key), field, 0]);
     else plan.c.push(['exists', key(check.key), field, 0]);
   });
-  commands.forEach((command, i) => {
+  write.commands.forEach((command, i) => {
     const commandArgs = checkCommand(command, i);
     plan.w.push([command[0], key(command[1]), ...commandArgs.map(arg)]);
   });
@@ -175,31 +179,47 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
     for (const a of fragment.args) args.push(a);
     return { fragment, keyStart, argStart };
   });
-  args[0] = JSON.stringify(plan);
+  const ttl = String(write.partitionTtlMs ?? 3_600_000);
+  // Listed for the sweeper in the write's own script on one server; on a cluster the list is
+  // on another slot: the write refuses while the partition is unlisted, and is listed first.
+  const listing = write.events.length === 0 ? undefined : client.isCluster ? ([2, key(pk.live), arg(ttl)] as [number, number, number]) : ([1, key(partitionsKey(prefix)), arg(partition)] as [number, number, number]);
+  if (listing) plan.g = listing;
 
-  if (write.events.length > 0 && !registered.has(`${prefix}\u0000${partition}`)) {
-    // Listed before the write: a partition that holds events is always found by the sweeper.
+  const script = captureScript(placed);
+  const send = async (): Promise<unknown> => {
+    args[0] = JSON.stringify(plan);
     try {
-      await client.call('SADD', partitionsKey(prefix), partition);
+      return await runLuaScript(client, script, keys, args);
     } catch (error) {
-      throw new OutboxUnavailableError('outbox: Redis could not be reached', error);
+      throw new OutboxUnavailableError('outbox: the Redis atomic write was refused or could not be sent; nothing was written', error);
     }
-    if (registered.size < 10_000) registered.add(`${prefix}\u0000${partition}`);
+  };
+  let reply = await send();
+  if (Array.isArray(reply) && reply[0] === 'UNLISTED') {
+    // First write to this partition since it was last pruned: list it, then write (and set `live`).
+    await listPartition(client, prefix, partition);
+    plan.g = [3, listing![1], listing![2]];
+    reply = await send();
+    // A sweeper pruning at the same moment may have dropped it again: it must be listed now.
+    if (Array.isArray(reply) && reply[0] === 'OK' && Number(await unavailable(client.call('SISMEMBER', partitionsKey(prefix), partition))) === 0) await listPartition(client, prefix, partition);
   }
+  return readReply(reply, write, partition);
+}
 
-  let reply: unknown;
-  try {
-    reply = await runScript(client, captureScript(placed), keys, args);
-  } catch (error) {
-    throw new OutboxUnavailableError('outbox: the Redis atomic write was refused or could not be sent; nothing was written', error);
-  }
-  return readReply(reply, { ...write, checks, commands }, partition);
+function unavailable<T>(pending: Promise<T>): Promise<T> {
+  return pending.catch((error: unknown) => {
+    throw new OutboxUnavailableError('outbox: Redis could not be reached', error);
+  });
+}
+
+async function listPartition(client: RedisLike, prefix: string, partition: string): Promise<void> {
+  await unavailable(client.call('SADD', partitionsKey(prefix), partition));
 }
 
 function readReply(reply: unknown, write: RedisWrite, partition: string): RedisWriteResult {
   const parts = Array.isArray(reply) ? reply : [];
   const status = String(parts[0]);
-  if (status === 'FAILED' && write.requestKey && Number(parts[1]) === 1) return { partition, events: [], duplicate: true };
+  if (status === 'APPLIED') return { partition, events: [], duplicate: true, applied: String(parts[1]), extra: [] };
   if (status === 'OK') {
     const events: WrittenEvent[] = write.events.map((event, i) => ({
       id: event.id,
@@ -207,7 +227,7 @@ function readReply(reply: unknown, write: RedisWrite, partition: string): RedisW
       seq: Number(parts[1 + 2 * i]),
       streamId: String(parts[2 + 2 * i]),
     }));
-    return { partition, events, duplicate: false };
+    return { partition, events, duplicate: false, extra: parts.slice(1 + 2 * write.events.length).map(String) };
   }
   if (status === 'FAILED') {
     const check = write.checks[Number(parts[1]) - 1];

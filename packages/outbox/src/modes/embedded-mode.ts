@@ -2,12 +2,20 @@
  * Embedded mode of the plugin: `ctx.outbox.updateOne(filter, update)` writes the author's
  * single-document update together with the events added so far (which must belong to that
  * document's aggregate) and the request key that makes it exactly-once.
+ *
+ * With an idempotency plugin (no transactions here, and its record lives elsewhere): the
+ * request key is the idempotency record's key; when the function returns, its answer is kept
+ * in the document beside the key. A retry of the request whose update finds the key applied
+ * with an answer stops there (`RequestAlreadyAppliedError`): the idempotency plugin completes
+ * its record with that answer and replays it, instead of the function going on.
  */
-import { embeddedWrite, type EmbeddedResult } from '../capture/mongo-embedded.js';
+import { heldIdempotencyKey, pendingCompletion, RequestAlreadyAppliedError } from '@steadyfn/idempotency';
+import { embeddedWrite, recordAnswer, type EmbeddedResult } from '../capture/mongo-embedded.js';
 import { aggregateKey, type EventDeclarations } from '../envelope.js';
 import { EventInvalidError } from '../errors.js';
 import { defaultRequestKey } from './request-key.js';
-import type { InvocationState, OutboxContextBase } from '../plugin.js';
+import type { InvocationState } from '../invocation.js';
+import type { OutboxContextBase } from '../plugin.js';
 import type { MongoEmbeddedOutboxStore } from '../stores/mongo-embedded.js';
 
 /** Options of one embedded update. */
@@ -38,11 +46,30 @@ export interface EmbeddedOutboxContext<D extends EventDeclarations> extends Outb
   read(id: string): Promise<Record<string, unknown> | null>;
 }
 
-/** Runs one embedded update for the invocation. */
+/** The request key of this invocation's next update of document `id`: the k-th update of one document in an invocation gets `#k`. */
+function requestKeyFor(state: InvocationState, id: string, given: string | null | undefined): string | undefined {
+  if (given === null) return undefined;
+  const base = given ?? defaultRequestKey(state.ctx);
+  if (base === undefined) return undefined;
+  const earlier = state.applied.get(id)?.length ?? 0;
+  return earlier === 0 ? base : `${base}#${earlier}`;
+}
+
+/**
+ * Runs one embedded update for the invocation.
+ *
+ * @throws RequestAlreadyAppliedError when an earlier attempt of the idempotency plugin's request applied this update and recorded its answer.
+ */
 export async function embeddedUpdate(store: MongoEmbeddedOutboxStore, state: InvocationState, filter: Record<string, unknown>, update: Record<string, unknown>, options: EmbeddedUpdateOptions = {}): Promise<EmbeddedResult> {
-  const requestKey = options.requestKey === null ? undefined : (options.requestKey ?? defaultRequestKey(state.ctx));
+  const id = String(filter._id);
+  const requestKey = requestKeyFor(state, id, options.requestKey);
   const events = state.events;
-  const result = await embeddedWrite(await store.collection(), store.aggregateType, { filter, update, upsert: options.upsert, requestKey }, events, store.limits, await store.serialisation(), state.ctx.signal);
+  const result = await embeddedWrite(await store.collection(), store.aggregateType, { filter, update, upsert: options.upsert, requestKey }, events, store.limits, await store.serialisation(), state.ctx.signal, await store.registry());
+  if (requestKey !== undefined && result.matched) {
+    const keys = state.applied.get(id) ?? [];
+    keys.push(requestKey);
+    state.applied.set(id, keys);
+  }
   if (result.matched) {
     // Written, or already written by an earlier attempt: either way these events are recorded.
     state.events = [];
@@ -50,7 +77,32 @@ export async function embeddedUpdate(store: MongoEmbeddedOutboxStore, state: Inv
     const aggregate = aggregateKey(store.aggregateType, String(filter._id));
     if (!state.written.some((r) => r.aggregate === aggregate)) state.written.push({ where: (await store.collection()).collectionName, aggregate, since: Date.now() });
   }
+  // The first attempt's events (flushed by the plugin's onError) and answer: the idempotency plugin replays it.
+  if (result.duplicate && result.answer !== undefined && heldIdempotencyKey(state.ctx) !== undefined) throw new RequestAlreadyAppliedError(result.answer);
   return result;
+}
+
+/**
+ * After the function returned: keeps its answer beside each request key its updates applied,
+ * when an idempotency plugin holds the request, so a retry replays it. Best effort (the
+ * effects are written): a failure is logged and the retry then runs the function again, whose
+ * updates write nothing twice.
+ */
+export async function embeddedRecordAnswers(store: MongoEmbeddedOutboxStore, state: InvocationState, result: unknown): Promise<void> {
+  if (state.applied.size === 0) return;
+  const completion = pendingCompletion(state.ctx, result);
+  if (!completion || Buffer.byteLength(completion.answer, 'utf8') > store.limits.maxAnswerBytes) return;
+  const collection = await store.collection();
+  const serialisation = await store.serialisation();
+  await Promise.all(
+    [...state.applied].flatMap(([id, keys]) =>
+      keys.map((key) =>
+        recordAnswer(collection, id, key, completion.answer, serialisation, state.ctx.signal).catch((error: unknown) => {
+          state.ctx.log.warn('outbox could not keep the answer beside the applied request; a retry runs the function again (its writes are not repeated)', { cause: error instanceof Error ? error.name : typeof error });
+        }),
+      ),
+    ),
+  );
 }
 
 /** Events added but never written by an `updateOne` are a bug in the function: fail loudly. */

@@ -1,14 +1,19 @@
 /**
  * Redis mode of the plugin: the function stages state commands and preconditions on
  * `ctx.outbox`; when it returns, they are written with its events in one Lua script.
- * Staging (rather than writing at once) is what lets a completion — an idempotency record,
- * an inbox record — join the same script with the function's result.
+ * Staging (rather than writing at once) is what lets a completion join the same script with
+ * the function's result: the idempotency plugin's record is settled by `@steadyfn/lease`'s
+ * settle fragment inside the write, and the request marker keeps the answer.
  */
+import { hashTagOf } from '../stores/redis-keys.js';
+import { pendingCompletion, RequestAlreadyAppliedError, type PendingCompletion } from '@steadyfn/idempotency';
 import { aggregateKey, type EventDeclarations } from '../envelope.js';
 import { redisWrite, type RedisCheck, type RedisCommand } from '../capture/redis.js';
 import type { ScriptFragment } from '../capture/redis-script.js';
-import type { InvocationState, OutboxContextBase } from '../plugin.js';
+import type { InvocationState } from '../invocation.js';
+import type { OutboxContextBase } from '../plugin.js';
 import type { RedisOutboxStore } from '../stores/outbox-store.js';
+import type { RelayLease } from '../relay/types.js';
 import { defaultRequestKey } from './request-key.js';
 
 /** `ctx.outbox` with a Redis store. */
@@ -33,20 +38,57 @@ export interface RedisOutboxContext<D extends EventDeclarations> extends OutboxC
 export interface RedisStaging {
   checks: RedisCheck[];
   commands: RedisCommand[];
-  /** Completions joined into the script (idempotency, inbox). */
-  fragments?: ScriptFragment[];
 }
 
-/** Writes what the invocation staged, once; notes the aggregates written for the flush. */
-export async function redisCommit(store: RedisOutboxStore, state: InvocationState): Promise<void> {
-  const { checks, commands, fragments } = state.redis;
-  if (state.events.length === 0 && commands.length === 0 && checks.length === 0 && !fragments?.length) return;
+/**
+ * The idempotency completion as a fragment of the write, when its record can join: a Redis
+ * lease store whose key lands on the write's slot (any key on one server; the partition's hash
+ * tag on a cluster). Settled after the events, and only if this invocation still holds the
+ * record: the settle writes nothing otherwise (the record on another server or database, or
+ * taken over by another attempt), and the write goes on without the join — the request marker
+ * alone keeps it exactly-once. The reply says which (`joined:1` / `joined:0`).
+ */
+function completionFragment(completion: PendingCompletion | undefined, partition: string | undefined, cluster: boolean): ScriptFragment | undefined {
+  const lease = completion?.lease;
+  const store = lease?.store as RelayLease | undefined;
+  if (!lease || !store?.settleFragment || !store.settleCall) return undefined;
+  const call = store.settleCall(lease.settle);
+  if (cluster && hashTagOf(call.key) !== partition) return undefined;
+  const { source, name } = store.settleFragment;
+  return {
+    name: 'idempotency',
+    prelude: source,
+    keys: [call.key],
+    args: call.args,
+    write: `out[#out + 1] = 'joined:' .. ${name}(FK[1], FA[1], FA[2], FA[3], FA[4], FA[5])`,
+  };
+}
+
+/**
+ * Writes what the invocation staged, once; notes the aggregates written for the flush.
+ *
+ * @throws RequestAlreadyAppliedError when an earlier attempt of this request already wrote and
+ *   recorded its answer (the idempotency plugin replays it).
+ */
+export async function redisCommit(store: RedisOutboxStore, state: InvocationState, result: unknown): Promise<void> {
+  const { checks, commands } = state.redis;
+  const completion = pendingCompletion(state.ctx, result);
+  if (state.events.length === 0 && commands.length === 0 && checks.length === 0) return;
   const client = await store.client();
   const key = defaultRequestKey(state.ctx);
-  const requestKey = key === undefined ? {} : { requestKey: { key, ttlMs: store.appliedTtlMs } };
-  const result = await redisWrite(client, store.prefix, { checks, commands, events: state.events, ...(fragments ? { fragments } : {}), ...requestKey });
+  const partition = partitionOfStaged(state);
+  const fragment = completionFragment(completion, partition, client.isCluster);
+  const write = await redisWrite(client, store.prefix, {
+    checks,
+    commands,
+    events: state.events,
+    partitionTtlMs: store.partitionTtlMs,
+    ...(fragment ? { fragments: [fragment] } : {}),
+    ...(key === undefined ? {} : { requestKey: { key, ttlMs: store.appliedTtlMs, answer: completion?.answer } }),
+  });
   state.committed = true;
-  state.metrics.recorded += result.events.length;
+  state.metrics.recorded += write.events.length;
+  if (fragment && write.extra.includes('joined:1')) completion!.joined();
   // A duplicate wrote nothing now; its events (from the first attempt) may still wait: flush them too.
   const seen = new Set<string>();
   const now = Date.now();
@@ -54,7 +96,14 @@ export async function redisCommit(store: RedisOutboxStore, state: InvocationStat
     const agg = aggregateKey(event.aggregateType, event.aggregateId);
     if (seen.has(agg)) continue;
     seen.add(agg);
-    state.written.push({ where: result.partition, aggregate: agg, since: now });
+    state.written.push({ where: write.partition, aggregate: agg, since: now });
   }
   state.events = [];
+  if (write.duplicate && completion && write.applied !== undefined && write.applied !== '1') state.replay = new RequestAlreadyAppliedError(write.applied);
+}
+
+/** The hash tag every staged key shares, when they carry one. */
+function partitionOfStaged(state: InvocationState): string | undefined {
+  const first = state.redis.checks[0]?.key ?? state.redis.commands[0]?.[1];
+  return first === undefined ? undefined : hashTagOf(first);
 }

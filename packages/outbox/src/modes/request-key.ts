@@ -1,17 +1,33 @@
 /**
  * The key that makes an invocation's atomic write exactly-once (Redis marker, embedded
- * applied-key list): the inbox's (consumer, event id) when consuming an outbox event, else
+ * applied-key list, transaction-mode marker): the inbox's (consumer, event id) when consuming
+ * an outbox event, else the record key of the idempotency plugin holding this request, else
  * the delivery id (queue, event, schedule), else the HTTP `Idempotency-Key` header.
  */
 import type { Context } from '@steadyfn/handler';
+import { heldIdempotencyKey } from '@steadyfn/idempotency';
+import type { EventEnvelope } from '../envelope.js';
 
-/** Request keys an inbox sets for its consumer invocations. */
-export const inboxRequestKeys = new WeakMap<object, string>();
+/** What `inbox()` puts on `ctx` (read here, so the outbox and the inbox share no module state). */
+export interface InboxMember {
+  event?: EventEnvelope;
+  key?: string;
+  /** The delivery was a duplicate the inbox answered; the function did not run. */
+  duplicate?: boolean;
+}
 
-/** The invocation's request key, or undefined (a plain HTTP request without `Idempotency-Key`). */
+/** `ctx.inbox` when an inbox plugin runs in this invocation. */
+export function inboxOf(ctx: Context): InboxMember | undefined {
+  const member = (ctx as Context & { inbox?: unknown }).inbox;
+  return typeof member === 'object' && member !== null ? (member as InboxMember) : undefined;
+}
+
+/** The invocation's request key, or undefined (a plain HTTP request without `Idempotency-Key` or idempotency plugin). */
 export function defaultRequestKey(ctx: Context): string | undefined {
-  const fromInbox = inboxRequestKeys.get(ctx);
+  const fromInbox = inboxOf(ctx)?.key;
   if (fromInbox) return fromInbox;
+  const held = heldIdempotencyKey(ctx);
+  if (held) return `idempotency:${held}`;
   if (ctx.deliveryId) return `delivery:${ctx.deliveryId}`;
   if (ctx.trigger.kind === 'http') {
     const header = ctx.trigger.request.headers['idempotency-key'];

@@ -5,17 +5,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MongoClient } from 'mongodb';
-import { openMongo, type MongoBackend } from '../../test/support.js';
+import { MongoClient, MongoError } from 'mongodb';
+import { handler } from '@steadyfn/handler';
+import { idempotency, mongoStore } from '@steadyfn/idempotency';
+import { mongoLeaseStore } from '@steadyfn/lease';
+import { outbox } from '../plugin.js';
+import { openMongo, scriptedSender, type MongoBackend } from '../../test/support.js';
 import { prepareEvent } from '../envelope.js';
-import { MetricsRecorder } from '../relay/metrics.js';
-import type { InvocationState } from '../plugin.js';
+import { newInvocationState, type InvocationState } from '../invocation.js';
 import { mongoTransactionOutbox } from '../stores/mongo-collection.js';
 import { transactionAround } from './transaction-mode.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ n: z.number() }) } };
 const paid = (id: string, n = 1) => prepareEvent(events, { type: 'OrderPaid', aggregateId: id, payload: { n } }, {});
-const newState = (deliveryId?: string): InvocationState => ({ ctx: { deliveryId, trigger: { kind: 'queue' } } as never, events: [], metrics: new MetricsRecorder(), meta: undefined, written: [], committed: false, redis: { checks: [], commands: [] }, session: undefined, joins: [] });
+const newState = (deliveryId?: string): InvocationState => ({ ...newInvocationState(), ctx: { deliveryId, trigger: { kind: 'queue' } } as never });
 
 describe('transaction mode on FerretDB (no transactions)', () => {
   let mongo: MongoBackend;
@@ -107,5 +110,43 @@ describe.skipIf(!replset)('transaction mode on a replica set (needs a replica se
       }),
     ).rejects.toThrow();
     expect(await db.collection('orders').findOne({ _id: 'c' as never })).toBeNull();
+  });
+
+  it('withTransaction running the function again: the failed attempt\'s events never reach the commit', async () => {
+    const { db, store } = await setup();
+    const state = newState();
+    let attempts = 0;
+    await transactionAround(store, state, async () => {
+      attempts++;
+      state.events.push(paid('r', attempts));
+      await db.collection('orders').updateOne({ _id: 'r' as never }, { $inc: { n: 1 } }, { upsert: true, session: state.session as never });
+      if (attempts === 1) {
+        const transient = new MongoError('transient (test)');
+        transient.addErrorLabel('TransientTransactionError');
+        throw transient;
+      }
+    });
+    expect(attempts).toBe(2);
+    const docs = await db.collection('outbox').find({ a: 'order/r' }).toArray();
+    expect(docs.map((d) => JSON.parse(d.e).payload.n)).toEqual([2]);
+    expect(await db.collection('orders').findOne({ _id: 'r' as never })).toMatchObject({ n: 1 });
+  });
+
+  it('the idempotency completion commits in the transaction: the plugin completes nothing itself; a duplicate replays', async () => {
+    const { db, store } = await setup();
+    const records = mongoStore({ collection: db.collection('idempotency') as never });
+    await records.ensureIndexes();
+    let completions = 0;
+    const counted = { ...records, complete: (r: never, o: never) => (completions++, records.complete(r, o)), completeMany: (r: never[], o: never) => ((completions += r.length), records.completeMany(r, o)) };
+    const leases = mongoLeaseStore({ collection: db.collection('leases') });
+    const fn = handler({ use: [idempotency({ store: counted, ttlMs: 60_000 }), outbox({ events, store, relay: { sender: scriptedSender(), lease: leases } })], logSink: () => undefined }, async (_i, ctx) => {
+      await db.collection('orders').updateOne({ _id: 'i' as never }, { $inc: { n: 1 } }, { upsert: true, session: ctx.outbox.session as never });
+      ctx.outbox.add({ type: 'OrderPaid', aggregateId: 'i', payload: { n: 1 } });
+      return { at: Date.now() };
+    });
+    const first = await fn.invoke({}, { deliveryId: 'tx-idem-1' });
+    expect(completions).toBe(0);
+    expect(await fn.invoke({}, { deliveryId: 'tx-idem-1' })).toEqual(first);
+    expect(await db.collection('orders').findOne({ _id: 'i' as never })).toMatchObject({ n: 1 });
   });
 });

@@ -4,14 +4,20 @@
  * `ctx.outbox.session`; before the commit the plugin assigns each aggregate's seq and inserts
  * the events with the same session. The commit uses write concern `majority`, so a failover
  * cannot roll back state whose events were already sent; the flush runs after it.
- * `withTransaction` may run the function more than once (transient errors): the events of
- * an abandoned attempt are dropped with it. The request key (see `request-key.ts`) is
- * inserted as `<outbox>_applied` `{ _id: key }` in the same transaction: a retry after a crash
- * between the commit and the idempotency completion hits the unique `_id` and rolls back.
+ * `withTransaction` may run the function more than once (transient errors): each attempt
+ * starts from nothing, so the events of an abandoned attempt never reach the next.
+ *
+ * Exactly once: the request key (see `request-key.ts`) is inserted as `<outbox>_applied`
+ * `{ _id: key, r: answer }` in the same transaction — a retry hits the unique `_id` and rolls
+ * back. When an idempotency plugin holds the request on a `mongoStore` of the same deployment,
+ * its record is completed inside the transaction too (the lease's settle with the session): a
+ * crash after the commit leaves the record done, and a retry replays at once.
  */
+import { pendingCompletion, RequestAlreadyAppliedError, type PendingCompletion } from '@steadyfn/idempotency';
 import { aggregateKey, serializeEvent, type EventDeclarations } from '../envelope.js';
-import { UnsupportedServerError } from '../errors.js';
-import type { InvocationState, OutboxContextBase } from '../plugin.js';
+import { UnsupportedServerError, WriteConflictError } from '../errors.js';
+import { resetAttempt, type InvocationState } from '../invocation.js';
+import type { OutboxContextBase } from '../plugin.js';
 import type { MongoTransactionOutboxStore, SessionLike } from '../stores/mongo-collection.js';
 import { defaultRequestKey } from './request-key.js';
 
@@ -29,8 +35,15 @@ export interface TransactionOutboxContext<D extends EventDeclarations> extends O
 /** Options of every transaction. */
 export const TRANSACTION_OPTIONS = { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' }, readPreference: 'primary' } as const;
 
-/** Thrown inside the transaction to abort it when the request key was already applied. */
-class AlreadyApplied extends Error {}
+/** Thrown inside the transaction to abort it when the request key was already applied (with the answer recorded then, if any). */
+class AlreadyApplied extends Error {
+  constructor(readonly answer: string | undefined) {
+    super('already applied');
+  }
+}
+
+/** Thrown inside the transaction to abort it when the idempotency record is no longer this invocation's. */
+class CompletionLost extends Error {}
 
 /** Server answers that mean "no transactions here" (standalone mongod, FerretDB). */
 function noTransactions(error: unknown): boolean {
@@ -57,16 +70,37 @@ async function insertEvents(store: MongoTransactionOutboxStore, state: Invocatio
     const agg = aggregateKey(e.aggregateType, e.aggregateId);
     const seq = next.get(agg)! + 1;
     next.set(agg, seq);
-    return { _id: e.id, a: agg, s: seq, t: e.type, e: serializeEvent(e, seq), c: now, p: true };
+    return { _id: e.id, a: agg, s: seq, t: e.type, e: serializeEvent(e, seq), c: now, p: true, ...(e.traceparent ? { tp: e.traceparent } : {}) };
   });
   await (await store.outbox()).insertMany(docs, { session });
 }
 
+/** Whether the idempotency record can be completed with this transaction's session (a MongoDB lease store). */
+function joinsTransaction(completion: PendingCompletion | undefined): completion is PendingCompletion & { lease: NonNullable<PendingCompletion['lease']> } {
+  const store = completion?.lease?.store as { probe?: unknown; settleFragment?: unknown } | undefined;
+  return typeof store?.probe === 'function' && store.settleFragment === undefined;
+}
+
+/** The request marker, committed with the state and events: a retry after a crash finds it and rolls back. */
+async function markApplied(store: MongoTransactionOutboxStore, requestKey: string, answer: string | undefined, session: SessionLike): Promise<void> {
+  const applied = await store.applied();
+  try {
+    await applied.insertOne({ _id: requestKey, at: new Date(), ...(answer === undefined ? {} : { r: answer }) }, { session });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 11000) throw error;
+    // Read outside the aborted transaction: the first attempt's answer, if it recorded one.
+    const prior = (await applied.findOne({ _id: requestKey })) as { r?: unknown } | null;
+    throw new AlreadyApplied(typeof prior?.r === 'string' ? prior.r : undefined);
+  }
+}
+
 /**
  * The `wrap` hook of transaction mode: runs `next` (the function and inner hooks) inside one
- * transaction with the events, then notes the aggregates written for the flush.
+ * transaction with the events — and the idempotency completion where it can join — then
+ * notes the aggregates written for the flush.
  *
  * @throws UnsupportedServerError when the server has no transactions (standalone, FerretDB).
+ * @throws RequestAlreadyAppliedError when an earlier attempt of this request committed with its answer (the idempotency plugin replays it).
  */
 export async function transactionAround(store: MongoTransactionOutboxStore, state: InvocationState, next: () => Promise<unknown>, beforeCommit?: () => Promise<void>): Promise<unknown> {
   if (!(await store.supportsTransactions())) {
@@ -75,28 +109,28 @@ export async function transactionAround(store: MongoTransactionOutboxStore, stat
   const session = (await store.client()).startSession();
   const requestKey = defaultRequestKey(state.ctx);
   let result: unknown;
-  let duplicate = false;
+  let duplicate: AlreadyApplied | undefined;
+  let joined: PendingCompletion | undefined;
   try {
     await session.withTransaction(async () => {
       // A retried attempt starts from nothing: its predecessor's events were rolled back.
-      state.events = [];
+      resetAttempt(state);
+      joined = undefined;
       state.session = session;
       result = await next();
       if (beforeCommit && state.events.length > 0) await beforeCommit();
-      if (requestKey !== undefined) {
-        // The request marker commits with the state and events: a retry after a crash finds it and rolls back.
-        try {
-          await (await store.applied()).insertOne({ _id: requestKey, at: new Date() }, { session });
-        } catch (error) {
-          if ((error as { code?: unknown }).code === 11000) throw new AlreadyApplied();
-          throw error;
-        }
-      }
+      const completion = pendingCompletion(state.ctx, result);
+      if (requestKey !== undefined) await markApplied(store, requestKey, completion?.answer, session);
       await insertEvents(store, state, session);
-      for (const join of state.joins) await join(session);
+      if (joinsTransaction(completion)) {
+        // Completed with the state and events, or not at all; a lost record aborts the transaction.
+        if (!(await completion.lease.store.settle(completion.lease.settle, { session } as never))) throw new CompletionLost();
+        joined = completion;
+      }
     }, TRANSACTION_OPTIONS);
   } catch (error) {
-    if (error instanceof AlreadyApplied) duplicate = true;
+    if (error instanceof AlreadyApplied) duplicate = error;
+    else if (error instanceof CompletionLost) throw new WriteConflictError('outbox: the idempotency record was taken over by another attempt before this transaction committed; nothing was written', { cause: error });
     else if (noTransactions(error)) throw new UnsupportedServerError('outbox: transaction mode needs a MongoDB replica set or sharded cluster (this server has no multi-document transactions); use mongoEmbeddedOutbox instead', error);
     else throw error;
   } finally {
@@ -104,10 +138,12 @@ export async function transactionAround(store: MongoTransactionOutboxStore, stat
     await session.endSession();
   }
   state.committed = true;
+  joined?.joined();
   // A duplicate rolled back; the first attempt's events may still wait, so they are flushed too.
   if (!duplicate) state.metrics.recorded += state.events.length;
   const now = Date.now();
   for (const agg of new Set(state.events.map((e) => aggregateKey(e.aggregateType, e.aggregateId)))) state.written.push({ where: 'outbox', aggregate: agg, since: now });
   state.events = [];
+  if (duplicate?.answer !== undefined && pendingCompletion(state.ctx, result)) state.replay = new RequestAlreadyAppliedError(duplicate.answer);
   return result;
 }

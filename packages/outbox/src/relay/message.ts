@@ -6,10 +6,13 @@
  *   steadyfn.eventId    event id            steadyfn.seq        seq (decimal)
  *   steadyfn.type       event type          steadyfn.aggregate  aggregateType/aggregateId
  *   steadyfn.attempt    relay attempt that sent it (1 = first)
+ *   traceparent         the envelope's W3C trace context (`traceAttributes` of @steadyfn/handler:
+ *                       the name a steadyfn consumer reads into its `ctx.traceparent`)
  *
  * `groupKey` is the aggregate id: on a FIFO queue the sender makes it the `MessageGroupId`
  * (hashed when SQS would refuse it) and the event id the `MessageDeduplicationId`.
  */
+import { traceAttributes } from '@steadyfn/handler/tracing';
 import type { OutboundMessage, StoredEvent } from './types.js';
 
 /** Attribute names the relay sets. */
@@ -19,20 +22,19 @@ export const ATTRIBUTES = {
   aggregate: 'steadyfn.aggregate',
   seq: 'steadyfn.seq',
   attempt: 'steadyfn.attempt',
+  traceparent: 'traceparent',
 } as const;
 
 /** The message for one stored event. */
 export function toMessage(event: StoredEvent): OutboundMessage {
-  return {
-    id: event.id,
-    groupKey: event.aggregateId,
-    body: event.body,
-    attributes: {
-      [ATTRIBUTES.eventId]: event.id,
-      [ATTRIBUTES.type]: event.type,
-      [ATTRIBUTES.aggregate]: event.aggregate,
-      [ATTRIBUTES.seq]: String(event.seq),
-      [ATTRIBUTES.attempt]: String(event.started),
-    },
+  const attributes: Record<string, string> = {
+    [ATTRIBUTES.eventId]: event.id,
+    [ATTRIBUTES.type]: event.type,
+    [ATTRIBUTES.aggregate]: event.aggregate,
+    [ATTRIBUTES.seq]: String(event.seq),
+    [ATTRIBUTES.attempt]: String(event.started),
   };
+  const trace = traceAttributes(event);
+  for (const name of Object.keys(trace)) attributes[name] = trace[name]!.StringValue;
+  return { id: event.id, groupKey: event.aggregateId, body: event.body, attributes };
 }

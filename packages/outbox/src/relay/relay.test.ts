@@ -1,50 +1,66 @@
 /**
- * Relay decisions against the real Redis store, with a scripted sender: poison, sender
- * faults, quarantine with later events, redrive in order, partial failures, leases.
+ * Relay decisions against the real Redis store on a single server and on the cluster, with
+ * the real `@steadyfn/lease` Redis store (its settle fragment in the mark script) and a
+ * scripted sender: head of line, partial failures, leases, poison, sender faults, quarantine
+ * with later events, redrive in order, conditional marks, batched store calls, pruning.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { memoryLease, openRedis, scriptedSender, type RedisBackend } from '../../test/support.js';
+import { openRedis, scriptedSender, type RedisBackend } from '../../test/support.js';
 import { redisWrite } from '../capture/redis.js';
 import { prepareEvent } from '../envelope.js';
 import { redisRelayStore } from '../stores/redis.js';
+import { partitionsKey } from '../stores/redis-keys.js';
 import { MetricsRecorder } from './metrics.js';
 import { DEFAULT_POISON } from './poison.js';
 import { relayAggregates, type RelayRunOptions } from './relay.js';
-import type { AggregateRef, Sender } from './types.js';
+import { sweep } from './sweeper.js';
+import type { AggregateRef, RelayStore, Sender } from './types.js';
 
 const events = { Tick: { aggregateType: 'clock', schema: z.object({ n: z.number() }) } };
 const run = (overrides: Partial<RelayRunOptions> = {}): RelayRunOptions => ({ leaseMs: 10_000, maxEventsPerAggregate: 50, poison: DEFAULT_POISON, reserveMs: 0, remainingMs: () => 60_000, ...overrides });
 
-describe('relay decisions (Redis store)', () => {
+describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and lease on %s)', (name) => {
   let backend: RedisBackend;
   beforeAll(async () => {
-    backend = await openRedis('redis');
+    backend = await openRedis(name);
   });
   afterAll(async () => {
     await backend.close();
   });
 
-  const record = async (id: string, n: number) => {
-    for (let i = 1; i <= n; i++) await redisWrite(backend.client, backend.prefix, { checks: [], commands: [], events: [prepareEvent(events, { type: 'Tick', aggregateId: id, payload: { n: i } }, {})] });
+  // Every aggregate of these tests has its own hash tag: its own partition (and slot on the cluster).
+  const tagged = (id: string) => `${id}-${name}`;
+  const record = async (id: string, n: number, partitionTtlMs?: number) => {
+    for (let i = 1; i <= n; i++) {
+      await redisWrite(backend.client, backend.prefix, { checks: [], commands: [['INCRBY', `${backend.prefix}n:{${tagged(id)}}`, 1]], events: [prepareEvent(events, { type: 'Tick', aggregateId: id, payload: { n: i } }, {})], ...(partitionTtlMs ? { partitionTtlMs } : {}) });
+    }
   };
-  const ref = (id: string): AggregateRef => ({ where: 'default', aggregate: `clock/${id}`, since: 0 });
+  const ref = (id: string): AggregateRef => ({ where: tagged(id), aggregate: `clock/${id}`, since: 0 });
   const seqs = (sender: { accepted: Array<{ attributes?: Readonly<Record<string, string>>; groupKey?: string }> }, id: string) =>
     sender.accepted.filter((m) => m.groupKey === id).map((m) => Number(m.attributes!['steadyfn.seq']));
+  const storeOf = (): RelayStore => redisRelayStore({ client: backend.client, prefix: backend.prefix }).withLease!(backend.lease);
 
-  const relay = (sender: Sender, refs: AggregateRef[], lease = memoryLease(), options: Partial<RelayRunOptions> = {}) => {
+  const relay = (sender: Sender, refs: AggregateRef[], options: Partial<RelayRunOptions> = {}) => {
     const metrics = new MetricsRecorder();
-    const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
-    return relayAggregates({ store, lease, sender, metrics }, refs, run(options)).then(() => ({ metrics: metrics.snapshot(), store }));
+    const store = storeOf();
+    return relayAggregates({ store, lease: backend.lease, sender, metrics }, refs, run(options)).then(() => ({ metrics: metrics.snapshot(), store }));
   };
+
+  it('marks and releases the lease in one script: the store says so', () => {
+    expect(storeOf().settleReleasesLease).toBe(true);
+  });
 
   it('sends each aggregate in seq order across rounds, and drains it', async () => {
     await record('a', 7);
     const sender = scriptedSender();
-    const { metrics, store } = await relay(sender, [ref('a')], undefined, { maxEventsPerAggregate: 3 });
+    const { metrics, store } = await relay(sender, [ref('a')], { maxEventsPerAggregate: 3 });
     expect(seqs(sender, 'a')).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(metrics.sent).toBe(7);
-    expect(await store.listPending({ limit: 10, before: Date.now() + 1000 })).toEqual([]);
+    expect((await store.listPending({ limit: 100, before: Date.now() + 1000 })).filter((r) => r.aggregate === 'clock/a')).toEqual([]);
+    // Every round released its lease: the next relay claims at once.
+    expect(await backend.lease.get(store.leaseKey(ref('a')))).toBeUndefined();
   });
 
   it('a refused event blocks the ones after it (head of line) and stays pending; the next run sends from it', async () => {
@@ -59,15 +75,32 @@ describe('relay decisions (Redis store)', () => {
     expect(seqs(sender, 'b')).toEqual([1, 2, 3, 4]);
   });
 
-  it('skips an aggregate whose lease another relay holds', async () => {
+  it('skips an aggregate whose lease another relay holds (another process, the same lease store)', async () => {
     await record('c', 2);
-    const lease = memoryLease();
-    const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
-    await lease.claim({ key: store.leaseKey(ref('c')), owner: 'someone-else', leaseMs: 60_000 });
+    const store = storeOf();
+    const other = await backend.lease.claim({ key: store.leaseKey(ref('c')), owner: randomUUID(), leaseMs: 60_000 });
+    expect(other.claimed).toBe(true);
     const sender = scriptedSender();
-    const { metrics } = await relay(sender, [ref('c')], lease);
+    const { metrics } = await relay(sender, [ref('c')]);
     expect(sender.accepted).toHaveLength(0);
     expect(metrics.leased).toBe(1);
+  });
+
+  it('a relay whose lease was taken over marks nothing; the new holder sends the events again', async () => {
+    await record('lost', 2);
+    const store = storeOf();
+    const key = store.leaseKey(ref('lost'));
+    const owner = randomUUID();
+    const claim = await backend.lease.claim({ key, owner, leaseMs: 150 });
+    if (!claim.claimed) throw new Error('not claimed');
+    const lease = { key, owner, fence: claim.fence };
+    const [head] = await store.begin([{ ref: ref('lost'), lease }], { limit: 10, maxBytes: 1 << 20 });
+    // Paused past its lease: another relay takes the aggregate over.
+    await new Promise((r) => setTimeout(r, 300));
+    const takeover = await backend.lease.claim({ key, owner: randomUUID(), leaseMs: 60_000 });
+    expect(takeover.claimed).toBe(true);
+    expect(await store.settle([{ ref: ref('lost'), lease, sent: head!.events, refused: [] }])).toEqual([-1]);
+    expect((await store.listPending({ limit: 100, before: Date.now() + 1000 })).some((r) => r.aggregate === 'clock/lost')).toBe(true);
   });
 
   it('a sender fault quarantines the aggregate from that event on; others keep flowing; redrive sends in order', async () => {
@@ -79,7 +112,7 @@ describe('relay decisions (Redis store)', () => {
     expect(seqs(sender, 'd')).toEqual([1]);
     expect(seqs(sender, 'e')).toEqual([1, 2]);
     expect(metrics.quarantined).toBe(1);
-    expect(await store.listQuarantined({ limit: 10 })).toEqual([expect.objectContaining({ aggregate: 'clock/d', fromSeq: 2, reason: expect.stringContaining('InvalidMessageContents') })]);
+    expect((await store.listQuarantined({ limit: 100 })).filter((q) => q.aggregate === 'clock/d')).toEqual([expect.objectContaining({ fromSeq: 2, reason: expect.stringContaining('InvalidMessageContents') })]);
     // New events of a quarantined aggregate wait behind it.
     await record('d', 1);
     await relay(sender, [ref('d')]);
@@ -88,41 +121,99 @@ describe('relay decisions (Redis store)', () => {
     expect(await store.redrive(ref('d'))).toBe(true);
     await relay(sender, [ref('d')]);
     expect(seqs(sender, 'd')).toEqual([1, 2, 3, 4]);
-    expect(await store.listQuarantined({ limit: 10 })).toEqual([]);
+    expect((await store.listQuarantined({ limit: 100 })).filter((q) => q.aggregate === 'clock/d')).toEqual([]);
   });
 
   it('counts crashes: attempts begun that never finished make an event poison', async () => {
     await record('f', 2);
-    const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
-    const lease = memoryLease();
+    const store = storeOf();
     // Three relays that "crash" after reading (begin counted, nothing settled).
     for (let i = 0; i < 3; i++) {
-      const claim = await lease.claim({ key: `crash-${i}`, owner: 'x', leaseMs: 1000 });
-      await store.begin(ref('f'), { limit: 50, lease: { key: `crash-${i}`, owner: 'x', fence: claim.claimed ? claim.fence : 0 } });
+      const key = `${store.leaseKey(ref('f'))}`;
+      const owner = randomUUID();
+      const claim = await backend.lease.claim({ key, owner, leaseMs: 60_000 });
+      if (!claim.claimed) throw new Error('not claimed');
+      await store.begin([{ ref: ref('f'), lease: { key, owner, fence: claim.fence } }], { limit: 50, maxBytes: 1 << 20 });
+      await backend.lease.settle({ key, owner, fence: claim.fence });
     }
     const sender = scriptedSender();
     const { metrics } = await relay(sender, [ref('f')]);
     expect(sender.accepted).toHaveLength(0);
     expect(metrics.quarantined).toBe(1);
-    expect((await store.listQuarantined({ limit: 10 })).find((q) => q.aggregate === 'clock/f')).toMatchObject({ fromSeq: 1, reason: expect.stringContaining('crashes') });
+    expect((await store.listQuarantined({ limit: 100 })).find((q) => q.aggregate === 'clock/f')).toMatchObject({ fromSeq: 1, reason: expect.stringContaining('crashes') });
   });
 
   it('retryable refusals count toward maxAttempts, then quarantine', async () => {
     await record('g', 1);
     const sender = scriptedSender(() => 'retryable');
     let quarantined = 0;
-    for (let i = 0; i < 4; i++) quarantined += (await relay(sender, [ref('g')], undefined, { poison: { maxAttempts: 3, maxUnfinishedAttempts: 3 } })).metrics.quarantined;
+    for (let i = 0; i < 4; i++) quarantined += (await relay(sender, [ref('g')], { poison: { maxAttempts: 3, maxUnfinishedAttempts: 3 } })).metrics.quarantined;
     expect(quarantined).toBe(1);
     expect(sender.calls).toBe(3);
   });
 
-  it('marks only events still pending at the seq it sent (a second marker marks nothing)', async () => {
+  it('marks only events still pending at the seq it sent (a second mark marks nothing)', async () => {
     await record('h', 1);
     const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
     const lease = { key: 'k', owner: 'o', fence: 1 };
-    const head = await store.begin(ref('h'), { limit: 10, lease });
-    expect(await store.settle(ref('h'), { sent: head.events, refused: [], lease })).toBe(1);
-    expect(await store.settle(ref('h'), { sent: head.events, refused: [], lease })).toBe(0);
-    expect(await store.settle(ref('h'), { sent: [{ ...head.events[0]!, seq: 99 }], refused: [], lease })).toBe(0);
+    const [head] = await store.begin([{ ref: ref('h'), lease }], { limit: 10, maxBytes: 1 << 20 });
+    const item = { ref: ref('h'), lease, refused: [] };
+    expect(await store.settle([{ ...item, sent: head!.events }])).toEqual([1]);
+    expect(await store.settle([{ ...item, sent: head!.events }])).toEqual([0]);
+    expect(await store.settle([{ ...item, sent: [{ ...head!.events[0]!, seq: 99 }] }])).toEqual([0]);
+  });
+
+  it('reads and marks many aggregates per script: one call on a server, one per partition on a cluster', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `many-${i}`);
+    for (const id of ids) await record(id, 3);
+    let scripts = 0;
+    const counted = new Proxy(backend.client, {
+      get: (target, prop) => (prop === 'evalsha' ? (...a: unknown[]) => (scripts++, (target.evalsha as (...x: unknown[]) => Promise<unknown>)(...a)) : Reflect.get(target, prop)),
+    });
+    const store = redisRelayStore({ client: counted as never, prefix: backend.prefix }).withLease!(backend.lease);
+    const leases = ids.map((id) => ({ ref: ref(id), lease: { key: store.leaseKey(ref(id)), owner: 'o', fence: 1 } }));
+    const heads = await store.begin(leases, { limit: 2, maxBytes: 1 << 20 });
+    expect(heads.map((h) => h.events.map((e) => e.seq))).toEqual(ids.map(() => [1, 2]));
+    expect(heads.every((h) => h.more)).toBe(true);
+    expect(scripts).toBe(name === 'redis' ? 1 : ids.length);
+    // The whole relay of 12 aggregates: a lease batch, a read and a mark script per round.
+    scripts = 0;
+    const sender = scriptedSender();
+    const metrics = new MetricsRecorder();
+    await relayAggregates({ store, lease: backend.lease, sender, metrics }, ids.map(ref), run());
+    expect(metrics.sent).toBe(36);
+    expect(sender.calls).toBe(1);
+    if (name === 'redis') expect(scripts).toBe(2);
+    for (const id of ids) expect(seqs(sender, id)).toEqual([1, 2, 3]);
+  });
+
+  it('stops reading an aggregate at the byte budget (always at least one event) and says more are waiting', async () => {
+    await record('bytes', 3);
+    const store = storeOf();
+    const lease = { key: store.leaseKey(ref('bytes')), owner: 'o', fence: 1 };
+    const [one] = await store.begin([{ ref: ref('bytes'), lease }], { limit: 10, maxBytes: 1 });
+    expect(one!.events.map((e) => e.seq)).toEqual([1]);
+    expect(one!.more).toBe(true);
+  });
+
+  it('a sweep drops partitions that hold nothing from the partition list; a later write lists them again', async () => {
+    const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
+    await record('prune', 1, 1_000);
+    const list = async () => (await backend.client.smembers(partitionsKey(backend.prefix))).includes(tagged('prune'));
+    expect(await list()).toBe(true);
+    const sender = scriptedSender();
+    await sweep({ store: store.withLease!(backend.lease), lease: backend.lease, sender, metrics: new MetricsRecorder() }, run(), { graceMs: 0, maxAggregates: 1000, chunk: 50, retainSentMs: 0, cleanupLimit: 1 });
+    if (name === 'cluster') {
+      // Still within its listing TTL after the write: kept.
+      expect(await list()).toBe(true);
+      await new Promise((r) => setTimeout(r, 1_200));
+    }
+    const result = await sweep({ store: store.withLease!(backend.lease), lease: backend.lease, sender, metrics: new MetricsRecorder() }, run(), { graceMs: 0, maxAggregates: 1000, chunk: 50, retainSentMs: 0, cleanupLimit: 1 });
+    expect(result.pruned).toBeGreaterThanOrEqual(1);
+    expect(await list()).toBe(false);
+    await record('prune', 1, 1_000);
+    expect(await list()).toBe(true);
+    await relay(sender, [ref('prune')]);
+    expect(seqs(sender, 'prune')).toEqual([1, 2]);
   });
 });

@@ -1,7 +1,12 @@
 /**
- * Relays the pending events of some aggregates: lease each aggregate, read its head in seq
- * order, send, mark what SQS accepted, release. Shared by the flush (the aggregates one
- * invocation wrote), the sweeper (aggregates pending too long) and the watchdog.
+ * Relays the pending events of some aggregates: lease them, read their heads in seq order,
+ * send, mark what SQS accepted, release. Shared by the flush (the aggregates one invocation
+ * wrote), the sweeper (aggregates pending too long) and the watchdog.
+ *
+ * Store work is batched across the aggregates of a round: one `claimMany` of their leases,
+ * one `begin` and one `settle` (each one round trip per group the store serves together —
+ * one Redis script on a server, one per partition on a cluster), one `settleMany` for the
+ * leases the marks did not release. The sends of all of them go out in one sender call.
  *
  * Order per aggregate (head of line): events go out as a run from the aggregate's oldest
  * pending event, in seq order, by one lease holder at a time, so event k+1 never leaves
@@ -17,7 +22,7 @@ import { describeCause } from '../errors.js';
 import { toMessage } from './message.js';
 import type { MetricsRecorder } from './metrics.js';
 import { poisonReason, type PoisonPolicy } from './poison.js';
-import type { AggregateRef, HeldLease, LeaseClient, RelayStore, Sender, StoredEvent } from './types.js';
+import type { AggregateRef, HeldLease, LeasedRef, RelayLease, RelayStore, Sender, SettleItem, StoredEvent } from './types.js';
 
 /** How a relay run behaves. */
 export interface RelayRunOptions {
@@ -25,6 +30,8 @@ export interface RelayRunOptions {
   leaseMs: number;
   /** Most events read from one aggregate per round. */
   maxEventsPerAggregate: number;
+  /** About the most body bytes read from one aggregate per round (at least one event is). @default 4194304 */
+  maxBytesPerAggregate?: number;
   poison: PoisonPolicy;
   /** Stop starting new rounds when fewer ms than this remain. */
   reserveMs: number;
@@ -35,95 +42,97 @@ export interface RelayRunOptions {
 
 export interface RelayDeps {
   store: RelayStore;
-  lease: LeaseClient;
+  lease: RelayLease;
   sender: Sender;
   metrics: MetricsRecorder;
   log?: Logger | undefined;
 }
 
-interface Leased {
-  ref: AggregateRef;
-  lease: HeldLease;
+const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+
+interface Working extends LeasedRef {
   events: StoredEvent[];
+  more: boolean;
 }
 
-/** Claims the aggregates' leases; those another relay holds are skipped (it sends them, in order). */
-async function claimAll(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<Array<{ ref: AggregateRef; lease: HeldLease }>> {
+/** Claims the aggregates' leases in one batch; those another relay holds are skipped (it sends them, in order). */
+async function claimAll(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<LeasedRef[]> {
   const owner = randomUUID();
-  const claimed = await Promise.all(
-    refs.map(async (ref): Promise<{ ref: AggregateRef; lease: HeldLease } | undefined> => {
-      const key = deps.store.leaseKey(ref);
-      const result = await deps.lease.claim({ key, owner, leaseMs: options.leaseMs }, { signal: options.signal });
-      if (!result.claimed) {
-        deps.metrics.leased++;
-        return undefined;
-      }
-      return { ref, lease: { key, owner, fence: result.fence } };
-    }),
-  );
-  return claimed.filter((c): c is { ref: AggregateRef; lease: HeldLease } => c !== undefined);
+  const keys = refs.map((ref) => deps.store.leaseKey(ref));
+  // One owner token per round: every aggregate's lease names this relay run.
+  const results = await deps.lease.claimMany(keys.map((key) => ({ key, owner, leaseMs: options.leaseMs })), { ...(options.signal ? { signal: options.signal } : {}) });
+  const leased: LeasedRef[] = [];
+  results.forEach((result, i) => {
+    if (result.claimed) leased.push({ ref: refs[i]!, lease: { key: keys[i]!, owner, fence: result.fence } });
+    else deps.metrics.leased++;
+  });
+  return leased;
 }
 
-/** Reads each leased aggregate's head; quarantines one whose head is poison. */
-async function beginAll(deps: RelayDeps, leased: ReadonlyArray<{ ref: AggregateRef; lease: HeldLease }>, options: RelayRunOptions): Promise<Leased[]> {
-  const out = await Promise.all(
-    leased.map(async ({ ref, lease }): Promise<Leased | undefined> => {
-      const head = await deps.store.begin(ref, { limit: options.maxEventsPerAggregate, lease, signal: options.signal });
-      if (head.quarantined || head.events.length === 0) return { ref, lease, events: [] };
-      const sendable: StoredEvent[] = [];
-      for (const event of head.events) {
-        deps.metrics.pendingSince(event.committedAt);
-        const reason = poisonReason(event, options.poison);
-        if (reason) {
-          await deps.store.quarantine(ref, { fromSeq: event.seq, reason, lease, signal: options.signal });
-          deps.metrics.quarantined++;
-          deps.log?.warn('outbox aggregate quarantined', { aggregate: ref.aggregate, fromSeq: event.seq, reason, fence: lease.fence });
-          break;
-        }
-        sendable.push(event);
+/** Reads every leased aggregate's head in one batch; quarantines one whose head is poison. */
+async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, options: RelayRunOptions): Promise<Working[]> {
+  const heads = await deps.store.begin(leased, { limit: options.maxEventsPerAggregate, maxBytes: options.maxBytesPerAggregate ?? DEFAULT_MAX_BYTES, signal: options.signal });
+  const out: Working[] = [];
+  for (let i = 0; i < leased.length; i++) {
+    const { ref, lease } = leased[i]!;
+    const head = heads[i]!;
+    if (head.quarantined || head.events.length === 0) continue;
+    const sendable: StoredEvent[] = [];
+    let poisoned = false;
+    for (const event of head.events) {
+      deps.metrics.pendingSince(event.committedAt);
+      const reason = poisonReason(event, options.poison);
+      if (reason) {
+        await deps.store.quarantine(ref, { fromSeq: event.seq, reason, lease, signal: options.signal });
+        deps.metrics.quarantined++;
+        deps.log?.warn('outbox aggregate quarantined', { aggregate: ref.aggregate, fromSeq: event.seq, reason, fence: lease.fence });
+        poisoned = true;
+        break;
       }
-      return { ref, lease, events: sendable };
-    }),
-  );
-  return out.filter((l): l is Leased => l !== undefined);
+      sendable.push(event);
+    }
+    if (sendable.length > 0) out.push({ ref, lease, events: sendable, more: head.more && !poisoned });
+  }
+  return out;
 }
 
-/** Sends one round for the leased aggregates and settles each. Returns the aggregates whose every event was accepted. */
-async function sendRound(deps: RelayDeps, leased: ReadonlyArray<Leased>, options: RelayRunOptions): Promise<Leased[]> {
-  const messages = leased.flatMap((l) => l.events.map(toMessage));
-  if (messages.length === 0) return [];
-  const report = await deps.sender.send(messages, { signal: options.signal });
+/** Sends one round for the working aggregates and settles them in one batch. Returns those whose every event was accepted. */
+async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, options: RelayRunOptions): Promise<Working[]> {
+  const report = await deps.sender.send(working.flatMap((w) => w.events.map(toMessage)), { signal: options.signal });
   deps.metrics.addReport(report);
   const accepted = new Set(report.sent.map((s) => s.id));
   const failures = new Map(report.failed.map((f) => [f.id, f]));
-  const drained: Leased[] = [];
-  await Promise.all(
-    leased.map(async (item) => {
-      const { ref, lease, events } = item;
-      if (events.length === 0) return;
-      const sent = events.filter((e) => accepted.has(e.id));
-      const refused = events.filter((e) => !accepted.has(e.id));
-      await deps.store.settle(ref, { sent, refused, lease, signal: options.signal });
-      deps.metrics.sent += sent.length;
-      deps.metrics.failed += refused.length;
-      const faulty = refused.find((e) => failures.get(e.id)?.senderFault === true);
-      if (faulty) {
-        // SQS will never take it as it is: hold the aggregate from it on, in order.
-        const code = failures.get(faulty.id)?.code ?? 'SenderFault';
-        await deps.store.quarantine(ref, { fromSeq: faulty.seq, reason: `sender fault: ${code}`, lease, signal: options.signal });
-        deps.metrics.quarantined++;
-        deps.log?.warn('outbox aggregate quarantined', { aggregate: ref.aggregate, fromSeq: faulty.seq, reason: 'sender fault', code, fence: lease.fence });
-      }
-      for (const e of refused) deps.metrics.pendingSince(e.committedAt);
-      if (refused.length === 0) drained.push(item);
-    }),
-  );
+  const items: SettleItem[] = working.map((w) => ({ ref: w.ref, lease: w.lease, sent: w.events.filter((e) => accepted.has(e.id)), refused: w.events.filter((e) => !accepted.has(e.id)) }));
+  const marked = await deps.store.settle(items, { signal: options.signal });
+  const drained: Working[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const { ref, lease, sent, refused } = items[i]!;
+    if (marked[i] === -1) {
+      // The lease moved on before the marks: another relay holds the aggregate now; it sends them again.
+      deps.log?.warn('outbox relay lease lost before its marks; the next holder sends these events again', { aggregate: ref.aggregate, fence: lease.fence });
+      deps.metrics.failed += sent.length + refused.length;
+      continue;
+    }
+    deps.metrics.sent += sent.length;
+    deps.metrics.failed += refused.length;
+    const faulty = refused.find((e) => failures.get(e.id)?.senderFault === true);
+    if (faulty) {
+      // SQS will never take it as it is: hold the aggregate from it on, in order.
+      const code = failures.get(faulty.id)?.code ?? 'SenderFault';
+      await deps.store.quarantine(ref, { fromSeq: faulty.seq, reason: `sender fault: ${code}`, lease, signal: options.signal });
+      deps.metrics.quarantined++;
+      deps.log?.warn('outbox aggregate quarantined', { aggregate: ref.aggregate, fromSeq: faulty.seq, reason: 'sender fault', code, fence: lease.fence });
+    }
+    for (const e of refused) deps.metrics.pendingSince(e.committedAt);
+    if (refused.length === 0) drained.push(working[i]!);
+  }
   return drained;
 }
 
-/** Releases leases the store's mark did not already release. */
+/** Releases, in one batch, the leases the store's marks did not already release. Never throws: a lease left held expires. */
 async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, options: RelayRunOptions): Promise<void> {
-  await Promise.all(leases.map((lease) => deps.lease.settle(lease, { signal: options.signal }).catch(() => false)));
+  if (leases.length === 0) return;
+  await deps.lease.settleMany(leases.map(({ key, owner, fence }) => ({ key, owner, fence })), options.signal ? { signal: options.signal } : {}).catch(() => undefined);
 }
 
 /**
@@ -137,17 +146,17 @@ export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<Aggre
   let active: ReadonlyArray<AggregateRef> = refs;
   for (let round = 0; active.length > 0 && round < 1000; round++) {
     if (options.signal?.aborted || options.remainingMs() < options.reserveMs) break;
-    let leased: Array<{ ref: AggregateRef; lease: HeldLease }> = [];
+    let leased: LeasedRef[] = [];
     let settled = new Set<HeldLease>();
     try {
       leased = await claimAll(deps, active, options);
-      const heads = await beginAll(deps, leased, options);
-      const working = heads.filter((h) => h.events.length > 0);
+      if (leased.length === 0) break;
+      const working = await beginAll(deps, leased, options);
       if (working.length === 0) break;
       const drained = await sendRound(deps, working, options);
       if (deps.store.settleReleasesLease) settled = new Set(working.map((w) => w.lease));
-      // Only aggregates whose whole read was accepted may have more behind it; a refusal waits for the next run.
-      active = drained.filter((h) => h.events.length >= options.maxEventsPerAggregate).map((h) => h.ref);
+      // Only aggregates whose whole read was accepted and that have more behind it go again; a refusal waits for the next run.
+      active = drained.filter((w) => w.more).map((w) => w.ref);
     } catch (error) {
       deps.log?.warn('outbox relay stopped; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
       break;

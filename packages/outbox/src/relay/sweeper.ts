@@ -13,7 +13,11 @@ export interface SweepOptions {
   graceMs: number;
   /** Most aggregates looked at per sweep. @default 1000 */
   maxAggregates: number;
-  /** Aggregates relayed together (one send call per round for all of them). @default 25 */
+  /**
+   * Aggregates relayed together: one lease batch, one read, one send call and one mark batch
+   * per round for all of them. Chunks run `parallel` at a time, so one chunk's store work
+   * overlaps another's sends (the sender bounds the calls in flight across them). @default 25
+   */
   chunk: number;
   /** Chunks relayed at the same time, so store round trips of one overlap the sends of another. @default 4 */
   parallel?: number;
@@ -21,9 +25,11 @@ export interface SweepOptions {
   retainSentMs: number;
   /** Most sent events deleted per sweep. @default 1000 */
   cleanupLimit: number;
+  /** Most idle partitions dropped from the partition list per sweep (Redis). @default 1000 */
+  pruneLimit?: number;
 }
 
-export const DEFAULT_SWEEP: SweepOptions = { graceMs: 5_000, maxAggregates: 1_000, chunk: 25, parallel: 4, retainSentMs: 7 * 24 * 3_600_000, cleanupLimit: 1_000 };
+export const DEFAULT_SWEEP: SweepOptions = { graceMs: 5_000, maxAggregates: 1_000, chunk: 25, parallel: 4, retainSentMs: 7 * 24 * 3_600_000, cleanupLimit: 1_000, pruneLimit: 1_000 };
 
 /** What one sweep did. */
 export interface SweepResult {
@@ -31,6 +37,8 @@ export interface SweepResult {
   found: number;
   /** Sent events deleted by the cleanup. */
   cleaned: number;
+  /** Idle partitions dropped from the partition list. */
+  pruned: number;
 }
 
 /** Runs one sweep. Never throws for a store or queue failure: what is left waits for the next. */
@@ -59,5 +67,12 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
       }
     }
   }
-  return { found: refs.length, cleaned };
+  let pruned = 0;
+  if (deps.store.prune && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
+    pruned = await deps.store.prune({ limit: options.pruneLimit ?? 1_000, signal: run.signal }).catch((error: unknown) => {
+      deps.log?.warn('outbox partition pruning stopped; it goes on next sweep', { store: deps.store.kind, cause: error instanceof Error ? error.name : typeof error });
+      return 0;
+    });
+  }
+  return { found: refs.length, cleaned, pruned };
 }

@@ -4,6 +4,7 @@
  * implements `RelayStore`; `@steadyfn/lease` provides the lease; the SQS sender
  * (`src/sqs/`) the sender.
  */
+import type { LeaseStore, RedisLeaseStore } from '@steadyfn/lease';
 
 /** One pending event as the relay reads it. */
 export interface StoredEvent {
@@ -19,6 +20,8 @@ export interface StoredEvent {
   seq: number;
   /** The envelope as JSON text: the message body. */
   body: string;
+  /** The envelope's W3C `traceparent`, kept beside it so the relay need not parse the body. */
+  traceparent?: string | undefined;
   /** Epoch ms the event was committed (store clock where it has one). */
   committedAt: number;
   /** Relay attempts begun, this one included. */
@@ -43,6 +46,8 @@ export interface AggregateHead {
   quarantined: boolean;
   /** Its first pending events in seq order (each counted as one more started attempt). */
   events: StoredEvent[];
+  /** More events wait behind these (the read stopped at its count or byte limit). */
+  more: boolean;
 }
 
 /** The relay lease an operation is done under (from `@steadyfn/lease`). */
@@ -52,10 +57,31 @@ export interface HeldLease {
   fence: number;
 }
 
+/** One leased aggregate, as `begin` takes it. */
+export interface LeasedRef {
+  ref: AggregateRef;
+  lease: HeldLease;
+}
+
+/** What SQS did with one aggregate's events, as `settle` takes it. */
+export interface SettleItem extends LeasedRef {
+  /** Accepted: removed (or marked sent), each only if still pending at its seq. */
+  sent: ReadonlyArray<StoredEvent>;
+  /** Refused: one more finished attempt on each that is still pending. */
+  refused: ReadonlyArray<StoredEvent>;
+}
+
+/** Options of a store call made during a relay run. */
+export interface StoreCallOptions {
+  signal?: AbortSignal | undefined;
+}
+
 /**
- * A store of pending events, as the relay needs it. Every write is conditional: `settle`
- * removes exactly the events given, by (ref, seq), and only while `lease` is still held
- * where the store can check it atomically.
+ * A store of pending events, as the relay needs it. Batch calls take many aggregates at once
+ * and cost one round trip per group the store can serve together (Redis: one script per
+ * server, per partition on a cluster). Every write is conditional: `settle` removes exactly
+ * the events given, by (ref, seq), and only while the aggregate's lease is still held where
+ * the store can check it atomically (`settleReleasesLease`).
  */
 export interface RelayStore {
   /** Short name for logs and metrics: `redis`, `mongo-embedded`, `mongo-collection`. */
@@ -63,42 +89,52 @@ export interface RelayStore {
   /** The lease key of an aggregate: in the same slot / database as its events. */
   leaseKey(ref: AggregateRef): string;
   /** Aggregates with pending events committed before `before` (epoch ms), oldest first, at most `limit`. */
-  listPending(options: { limit: number; before: number; signal?: AbortSignal | undefined }): Promise<AggregateRef[]>;
-  /** Reads up to `limit` head events in seq order and counts one more started attempt on each. */
-  begin(ref: AggregateRef, options: { limit: number; lease: HeldLease; signal?: AbortSignal | undefined }): Promise<AggregateHead>;
+  listPending(options: { limit: number; before: number } & StoreCallOptions): Promise<AggregateRef[]>;
   /**
-   * After SQS answered: removes (or marks sent) the accepted events, each only if it is
-   * still the pending event with that seq; counts one finished attempt on each refused one.
-   * Returns how many were marked.
+   * Reads each aggregate's head — up to `limit` events and about `maxBytes` of bodies (at
+   * least one event), in seq order — and counts one more started attempt on them. One
+   * result per item, in order.
    */
-  settle(ref: AggregateRef, result: { sent: ReadonlyArray<StoredEvent>; refused: ReadonlyArray<StoredEvent>; lease: HeldLease; signal?: AbortSignal | undefined }): Promise<number>;
+  begin(items: ReadonlyArray<LeasedRef>, options: { limit: number; maxBytes: number } & StoreCallOptions): Promise<AggregateHead[]>;
+  /**
+   * After SQS answered: per aggregate, removes (or marks sent) the accepted events, each only
+   * if it is still the pending event with that seq, and counts one finished attempt on the
+   * refused ones. With `settleReleasesLease`, also releases each lease in the same atomic
+   * step and marks nothing for an aggregate whose lease is no longer the caller's (-1).
+   * Returns how many events were marked, per item.
+   */
+  settle(items: ReadonlyArray<SettleItem>, options?: StoreCallOptions): Promise<number[]>;
   /** Holds the aggregate from `fromSeq` on: no event of it is sent until `redrive`. */
-  quarantine(ref: AggregateRef, entry: { fromSeq: number; reason: string; lease: HeldLease; signal?: AbortSignal | undefined }): Promise<void>;
+  quarantine(ref: AggregateRef, entry: { fromSeq: number; reason: string; lease: HeldLease } & StoreCallOptions): Promise<void>;
   /** Releases a quarantined aggregate and resets its attempt counts; true if it was quarantined. */
-  redrive(ref: AggregateRef, options?: { signal?: AbortSignal | undefined }): Promise<boolean>;
+  redrive(ref: AggregateRef, options?: StoreCallOptions): Promise<boolean>;
   /** Quarantined aggregates (at most `limit`). */
-  listQuarantined(options: { limit: number; signal?: AbortSignal | undefined }): Promise<Array<AggregateRef & { fromSeq: number; reason: string }>>;
+  listQuarantined(options: { limit: number } & StoreCallOptions): Promise<Array<AggregateRef & { fromSeq: number; reason: string }>>;
   /** With `mark: 'sent'`: deletes up to `limit` events sent more than `olderThanMs` ago. Returns how many. */
-  cleanup?(options: { limit: number; olderThanMs: number; signal?: AbortSignal | undefined }): Promise<number>;
+  cleanup?(options: { limit: number; olderThanMs: number } & StoreCallOptions): Promise<number>;
+  /**
+   * Housekeeping a sweep runs after relaying, bounded by `limit` (Redis Cluster: drops
+   * partitions that hold nothing and were not written for a long time from the partition
+   * list). Returns how many entries it removed.
+   */
+  prune?(options: { limit: number } & StoreCallOptions): Promise<number>;
   /**
    * True when `settle` also releases the lease in the same atomic step (and marks nothing
-   * if the lease is no longer the caller's): the Redis store with `@steadyfn/lease`'s settle
-   * fragment. Otherwise the relay releases the lease itself after `settle`.
+   * if the lease is no longer the caller's): Redis with `@steadyfn/lease`'s settle fragment,
+   * MongoDB transaction mode with the lease's settle in the marks' transaction. Otherwise the
+   * relay releases the leases itself after `settle`.
    */
   readonly settleReleasesLease?: boolean;
-  /** The same store, settling through `lease`'s script fragment where it can (Redis). */
-  withLease?(lease: LeaseClient): RelayStore;
+  /** The same store, settling through `lease` where it can (Redis: its script fragment). */
+  withLease?(lease: RelayLease): RelayStore;
 }
 
-/** The lease primitive as the relay uses it: the shape of `@steadyfn/lease`'s `LeaseStore`. */
-export interface LeaseClient {
-  claim(request: { key: string; owner: string; leaseMs: number }, options?: { signal?: AbortSignal }): Promise<{ claimed: true; fence: number } | { claimed: false }>;
-  settle(request: { key: string; owner: string; fence: number }, options?: { signal?: AbortSignal }): Promise<boolean>;
-  /** Redis lease stores: Lua defining `steadyfn_lease_settle(key, owner, fence, mode, data, keepMs)`. */
-  readonly settleFragment?: { source: string };
-  /** Redis lease stores: the Redis key and the five arguments of `steadyfn_lease_settle` for a request. */
-  settleCall?(request: { key: string; owner: string; fence: number }): { key: string; args: ReadonlyArray<string | number> };
-}
+/**
+ * The lease primitive as the relay uses it: a `@steadyfn/lease` store (`redisLeaseStore`,
+ * `mongoLeaseStore`). A Redis one also gives its settle as a Lua fragment, which the Redis
+ * outbox includes in its mark script.
+ */
+export type RelayLease = LeaseStore & Partial<Pick<RedisLeaseStore, 'settleFragment' | 'settleCall'>>;
 
 /**
  * One SQS message the relay asks the sender to send: the shape `sqsSender` (src/sqs) takes.

@@ -9,7 +9,7 @@
  * later messages of its group until the retry is decided.
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import pLimit from 'p-limit';
+import type { LimitFunction } from 'p-limit';
 import pRetry from 'p-retry';
 import { classifyCallError, isRetryableEntry, normaliseCode } from './classify.js';
 import { SendFailureCode } from './errors.js';
@@ -29,7 +29,8 @@ export interface DeliveryContext {
   queueUrl: string;
   fifo: boolean;
   retry: RetrySettings;
-  concurrency: number;
+  /** Bounds the calls in flight: shared by every `send()` of one sender. */
+  limit: LimitFunction;
   signal: AbortSignal | undefined;
   /** Current batch byte limit; lowered when SQS answers `BatchRequestTooLong`. */
   batchBytes: { value: number };
@@ -200,7 +201,7 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
   };
 
   // A batch starts once every earlier batch holding one of its groups has finished.
-  const limit = pLimit(ctx.concurrency);
+  const limit = ctx.limit;
   const lastOfGroup = new Map<string, Promise<void>>();
   const runs = batches.map((batch) => {
     const before = new Set<Promise<void>>();

@@ -55,7 +55,11 @@ export interface SqsSenderOptions {
   claimCheck?: ClaimCheckOptions;
   /** Retries of throttled calls and server faults (p-retry, exponential backoff with full jitter). */
   retry?: { retries?: number; factor?: number; minTimeoutMs?: number; maxTimeoutMs?: number };
-  /** Calls in flight at once (and S3 uploads). @default 4 */
+  /**
+   * `SendMessageBatch` calls in flight at once, across every `send()` of this sender (so
+   * concurrent sends — a sweep's parallel rounds — share it); also S3 uploads per `send()`.
+   * @default 4
+   */
   concurrency?: number;
 }
 
@@ -185,6 +189,7 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
   const claimCheck = options.claimCheck;
   const prefix = claimCheck?.prefix ?? 'claims/';
   const batchBytes = { value: o.maxBatchBytes };
+  const calls = pLimit(o.concurrency);
   let queueMax: Promise<number> | undefined = typeof options.maxMessageBytes === 'number' ? Promise.resolve(options.maxMessageBytes) : undefined;
 
   const readMax = (signal?: AbortSignal): Promise<number> => {
@@ -232,7 +237,7 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     const counters = { entries: 0, bytes: 0, limitBytes: 0 };
     await deliverBatches(
       batches.map((b) => b.map((i) => sendable[i]!)),
-      { client: o.client, queueUrl: o.queueUrl, fifo: o.fifo, retry: o.retry, concurrency: o.concurrency, signal, batchBytes },
+      { client: o.client, queueUrl: o.queueUrl, fifo: o.fifo, retry: o.retry, limit: calls, signal, batchBytes },
       report,
       blocked,
       counters,

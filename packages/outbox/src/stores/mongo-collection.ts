@@ -4,18 +4,20 @@
  * the same transaction (concurrent writers of one aggregate conflict and the driver retries).
  *
  *   <outbox>        { _id: event id, a: aggregate, s: seq, t: type, e: envelope, c: committed,
- *                     p: pending?, st: started, fi: finished, f: fence, sentAt? }
+ *                     p: pending?, st: started, fi: finished, tp?: traceparent, sentAt? }
  *                   indexes { a: 1, s: 1 } unique, { p: 1, c: 1 }
  *   <outbox>_seq    { _id: aggregate, seq }
  *   <outbox>_state  { _id: aggregate, q: { fromSeq, reason, at } }   (quarantine)
- *   <outbox>_applied { _id: request key, at }   (exactly-once writes; TTL index on `at`)
+ *   <outbox>_applied { _id: request key, at, r?: answer }   (exactly-once writes; TTL index on `at`)
  *
- * Marks are conditional per event on (id, seq, fence): `begin` stamps the lease's fencing
- * token on the events it read ($max), so a relay that lost its lease to a newer one marks
- * nothing the newer one read.
+ * Marks are conditional on (lease token, seq): each event's mark matches its (id, seq) while
+ * pending, and runs in a transaction together with the relay lease's settle (a
+ * `mongoLeaseStore` on the same deployment: its settle takes the transaction's session), so a
+ * relay that lost its lease commits no mark. With a lease store that cannot join (Redis), the
+ * marks are conditional on (id, seq) alone and the lease is released after them.
  */
 import { msOption, stringOption } from '@steadyfn/handler/internal';
-import type { AggregateRef, RelayStore, StoredEvent } from '../relay/types.js';
+import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { dbGetter, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
 
 /** A `MongoClient`, as transaction mode uses it. */
@@ -27,6 +29,17 @@ export interface MongoClientLike {
 export interface SessionLike {
   withTransaction<T>(fn: (session: SessionLike) => Promise<T>, options?: object): Promise<T>;
   endSession(): Promise<void>;
+}
+
+/** Transactions of the relay's marks: snapshot reads, majority commit. */
+const MARK_TRANSACTION = { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' }, readPreference: 'primary' } as const;
+
+/** Thrown inside a mark transaction to abort it when a relay lease was lost. */
+class LeaseLost extends Error {}
+
+/** Whether a lease store's calls join a MongoDB transaction (`mongoLeaseStore`: its calls take `{ session }`). */
+function joinsSessions(lease: RelayLease | undefined): boolean {
+  return lease !== undefined && typeof (lease as { probe?: unknown }).probe === 'function' && lease.settleFragment === undefined;
 }
 
 /** Options of `mongoTransactionOutbox`. */
@@ -41,6 +54,8 @@ export interface MongoTransactionOutboxOptions {
   mark?: 'delete' | 'sent';
   /** How long applied request keys are kept (TTL index): at least the queue's retention plus its DLQ's. @default 1209600000 (14 days) */
   appliedTtlMs?: number;
+  /** The relay's lease, set by `outbox()` from `relay.lease`: a `mongoLeaseStore` joins the marks' transaction. */
+  lease?: RelayLease;
 }
 
 /** The transaction-mode store. */
@@ -68,7 +83,7 @@ interface EventDoc {
   p: boolean;
   st?: number;
   fi?: number;
-  f?: number;
+  tp?: string;
 }
 
 /**
@@ -95,10 +110,71 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
     type: d.t,
     seq: d.s,
     body: d.e,
+    ...(d.tp ? { traceparent: d.tp } : {}),
     committedAt: d.c.getTime(),
     started: d.st ?? 1,
     finished: d.fi ?? 0,
   });
+  const lease = joinsSessions(options.lease) ? options.lease : undefined;
+
+  const beginOne = async (ref: AggregateRef, limit: number, maxBytes: number): Promise<AggregateHead> => {
+    if (await (await state()).findOne({ _id: ref.aggregate, q: { $exists: true } })) return { quarantined: true, events: [], more: false };
+    const col = await outbox();
+    const docs = (await col.find({ a: ref.aggregate, p: true }).sort({ s: 1 }).limit(limit + 1).toArray()) as EventDoc[];
+    if (docs.length === 0) return { quarantined: false, events: [], more: false };
+    await col.updateOne({ _id: docs[0]!._id }, { $inc: { st: 1 } });
+    docs[0]!.st = (docs[0]!.st ?? 0) + 1;
+    let bytes = 0;
+    let n = 0;
+    while (n < docs.length && n < limit && (n === 0 || bytes + docs[n]!.e.length <= maxBytes)) bytes += docs[n++]!.e.length;
+    return { quarantined: false, events: docs.slice(0, n).map((d, k) => ({ ...toStored(d), started: k === 0 ? d.st! : (d.st ?? 0) + 1 })), more: docs.length > n };
+  };
+
+  /** The marks of `items`, with `session` when in a transaction. Throws `LeaseLost` when a lease settle fails inside it. */
+  const marks = async (items: ReadonlyArray<SettleItem>, session: SessionLike | undefined): Promise<number[]> => {
+    const col = await outbox();
+    const with_ = session ? { session } : {};
+    if (session && lease) {
+      const settled = await lease.settleMany(items.map(({ lease: l }) => ({ key: l.key, owner: l.owner, fence: l.fence })), with_ as never);
+      if (settled.some((ok) => !ok)) throw new LeaseLost();
+    }
+    return Promise.all(
+      items.map(async ({ sent, refused }) => {
+        let marked = 0;
+        if (sent.length > 0) {
+          const filter = { $or: sent.map((e) => ({ _id: e.id, s: e.seq })), p: true };
+          marked = mode === 'delete' ? (await col.deleteMany(filter, with_)).deletedCount : (await col.updateMany(filter, { $set: { p: false, sentAt: new Date() } }, with_)).matchedCount;
+        }
+        if (refused[0]) await col.updateOne({ _id: refused[0].id, s: refused[0].seq, p: true }, { $inc: { fi: 1 } }, with_);
+        return marked;
+      }),
+    );
+  };
+
+  /** In one transaction with the leases' settles; a lost lease aborts it, and each aggregate is then tried alone (-1 where lost). */
+  const settleInTransaction = async (items: ReadonlyArray<SettleItem>): Promise<number[]> => {
+    const run = async (group: ReadonlyArray<SettleItem>): Promise<number[]> => {
+      const session = (await getClient()).startSession();
+      try {
+        let out: number[] = [];
+        await session.withTransaction(async () => {
+          out = await marks(group, session);
+        }, MARK_TRANSACTION);
+        return out;
+      } finally {
+        await session.endSession();
+      }
+    };
+    try {
+      return await run(items);
+    } catch (error) {
+      if (!(error instanceof LeaseLost) || items.length === 1) {
+        if (error instanceof LeaseLost) return [-1];
+        throw error;
+      }
+      return Promise.all(items.map((item) => run([item]).then((r) => r[0]!, (e: unknown) => (e instanceof LeaseLost ? -1 : Promise.reject(e)))));
+    }
+  };
 
   const relay: RelayStore = {
     kind: 'mongo-collection',
@@ -109,25 +185,11 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
       for (const d of docs) if (!seen.has(d.a) && seen.size < limit) seen.set(d.a, { where: name, aggregate: d.a, since: d.c.getTime() });
       return [...seen.values()];
     },
-    async begin(ref, { limit, lease }) {
-      if (await (await state()).findOne({ _id: ref.aggregate, q: { $exists: true } })) return { quarantined: true, events: [] };
-      const col = await outbox();
-      const docs = (await col.find({ a: ref.aggregate, p: true }).sort({ s: 1 }).limit(limit).toArray()) as EventDoc[];
-      if (docs.length === 0) return { quarantined: false, events: [] };
-      await col.updateMany({ _id: { $in: docs.map((d) => d._id) } }, { $max: { f: lease.fence } });
-      await col.updateOne({ _id: docs[0]!._id }, { $inc: { st: 1 } });
-      docs[0]!.st = (docs[0]!.st ?? 0) + 1;
-      return { quarantined: false, events: docs.map((d, i) => ({ ...toStored(d), started: i === 0 ? d.st! : (d.st ?? 0) + 1 })) };
-    },
-    async settle(_ref, { sent, refused, lease }) {
-      const col = await outbox();
-      let marked = 0;
-      for (const e of sent) {
-        const filter = { _id: e.id, s: e.seq, p: true, f: lease.fence };
-        marked += mode === 'delete' ? (await col.deleteOne(filter)).deletedCount : (await col.updateOne(filter, { $set: { p: false, sentAt: new Date() } })).matchedCount;
-      }
-      if (refused[0]) await col.updateOne({ _id: refused[0].id, f: lease.fence }, { $inc: { fi: 1 } });
-      return marked;
+    begin: (items, { limit, maxBytes }) => Promise.all(items.map((item) => beginOne(item.ref, limit, maxBytes))),
+    settle: (items) => (lease ? settleInTransaction(items) : marks(items, undefined)),
+    settleReleasesLease: lease !== undefined,
+    withLease(relayLease) {
+      return mongoTransactionOutbox({ ...options, lease: relayLease }).relay;
     },
     async quarantine(ref, { fromSeq, reason }) {
       await (await state()).updateOne({ _id: ref.aggregate }, { $set: { q: { fromSeq, reason, at: new Date() } } }, { upsert: true });

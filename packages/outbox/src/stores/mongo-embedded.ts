@@ -1,21 +1,18 @@
 /**
  * The MongoDB embedded outbox: events live in the `_outbox` array of their aggregate's own
- * document (see `capture/mongo-embedded.ts`). The relay's bookkeeping — the head event's
- * attempts and a quarantine — lives in a side collection `<collection>_outbox`, one small
- * document per aggregate, written only by the aggregate's relay lease holder (or a redrive).
+ * document (see `capture/mongo-embedded.ts`); the relay's view is in
+ * `mongo-embedded-relay.ts`. Collections:
  *
- *   listPending  find({ _outboxPendingSince ≤ t }).sort(_outboxPendingSince).limit(n)
- *   begin        read the document's `_outbox`; count a started attempt on its head
- *   settle       $pullAll the exact sub-documents SQS accepted, conditional on the document's
- *                seq as read (so the new pendingSince is right) and on no newer fencing token
- *                having marked; on FerretDB under the document's write lease
+ *   <collection>                  the aggregates, each with its `_outbox*` fields
+ *   <collection>_outbox           relay bookkeeping per aggregate: the head's attempts, a quarantine
+ *   <collection>_outbox_pending   FerretDB only: `{ _id, p }` per document with pending events, so
+ *                                 a sweep reads the pending documents, not the whole collection
  */
 import { intOption, invalidOption, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
-import type { EmbeddedLimits, WriteSerialisation } from '../capture/mongo-embedded.js';
-import { serialised } from '../capture/mongo-embedded.js';
-import { aggregateKey } from '../envelope.js';
-import type { AggregateRef, LeaseClient, RelayStore, StoredEvent } from '../relay/types.js';
-import { dbGetter, embeddedBytes, FIELDS, isFerretDB, type CollectionLike, type DbOption, type EmbeddedEvent } from './mongo-shapes.js';
+import type { EmbeddedLimits, PendingRegistry, WriteSerialisation } from '../capture/mongo-embedded.js';
+import type { RelayLease, RelayStore } from '../relay/types.js';
+import { embeddedRelayStore } from './mongo-embedded-relay.js';
+import { dbGetter, FIELDS, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
 
 /** Options of `mongoEmbeddedOutbox`. */
 export interface MongoEmbeddedOutboxOptions {
@@ -32,6 +29,13 @@ export interface MongoEmbeddedOutboxOptions {
   /** Request keys remembered per document for exactly-once updates. @default 100 */
   maxAppliedKeys?: number;
   /**
+   * Largest answer, in bytes, kept beside an applied request key when an idempotency plugin
+   * holds the request (a retry replays it); larger answers are not kept (the retry runs the
+   * function again, writing nothing twice). At most `maxAppliedKeys` answers per document.
+   * @default 16384
+   */
+  maxAnswerBytes?: number;
+  /**
    * How concurrent writers of one document are kept apart. `'server'`: the server's
    * filtered update is atomic (MongoDB). `'lease'`: each writer takes `writeLease` first
    * (FerretDB, whose filtered updates are not atomic). `'auto'` (default): `'lease'` on
@@ -39,7 +43,7 @@ export interface MongoEmbeddedOutboxOptions {
    */
   atomicity?: 'auto' | 'server' | 'lease';
   /** A `@steadyfn/lease` store on this server; needed for `'lease'`. */
-  writeLease?: LeaseClient;
+  writeLease?: RelayLease;
   /** The write lease's length. @default 10000 */
   writeLeaseMs?: number;
   /** How long a writer waits for the write lease before a retryable 503. @default 2000 */
@@ -54,15 +58,11 @@ export interface MongoEmbeddedOutboxStore {
   collection(): Promise<CollectionLike>;
   /** How writers are serialised on this server (decided on first use). */
   serialisation(): Promise<WriteSerialisation>;
+  /** Where writes register pending documents (FerretDB: `<collection>_outbox_pending`); undefined where the index serves the sweeper. */
+  registry(): Promise<PendingRegistry | undefined>;
   readonly relay: RelayStore;
-  /** Creates the `_outboxPendingSince` index (sparse) the sweeper reads by. Run once at deploy time. */
+  /** Creates the `_outboxPendingSince` index (sparse) the sweeper reads by (and the registry's index). Run once at deploy time. */
   ensureIndexes(): Promise<void>;
-}
-
-interface SideDoc {
-  _id: string;
-  q?: { fromSeq: number; reason: string; at: Date };
-  t?: { seq: number; started: number; finished: number };
 }
 
 const OWNER = 'mongoEmbeddedOutbox';
@@ -80,6 +80,7 @@ export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoE
     maxPendingEvents: intOption(OWNER, 'maxPendingEvents', options.maxPendingEvents, 1000, 1, 100_000),
     maxPendingBytes: intOption(OWNER, 'maxPendingBytes', options.maxPendingBytes, 4 * 1024 * 1024, 1024, 12 * 1024 * 1024),
     maxAppliedKeys: intOption(OWNER, 'maxAppliedKeys', options.maxAppliedKeys, 100, 1, 10_000),
+    maxAnswerBytes: intOption(OWNER, 'maxAnswerBytes', options.maxAnswerBytes, 16 * 1024, 0, 1024 * 1024),
   };
   const atomicity = oneOfOption(OWNER, 'atomicity', options.atomicity, ['auto', 'server', 'lease'] as const, 'auto');
   if (options.writeLease !== undefined && (typeof options.writeLease !== 'object' || typeof options.writeLease.claim !== 'function')) invalidOption(OWNER, 'writeLease', 'a @steadyfn/lease store', options.writeLease);
@@ -98,86 +99,8 @@ export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoE
     decided.catch(() => (decided = undefined));
     return decided;
   };
-  const idOf = (ref: Pick<AggregateRef, 'aggregate'>): string => ref.aggregate.slice(aggregateType.length + 1);
-
-  const toStored = (ref: AggregateRef, e: EmbeddedEvent, t: SideDoc['t'], head: boolean): StoredEvent => ({
-    ref: e.i,
-    id: e.i,
-    aggregate: ref.aggregate,
-    aggregateId: idOf(ref),
-    type: e.t,
-    seq: e.s,
-    body: e.e,
-    committedAt: e.c instanceof Date ? e.c.getTime() : Number(e.c),
-    started: head ? (t?.started ?? 1) : 1,
-    finished: head ? (t?.finished ?? 0) : 0,
-  });
-
-  const relay: RelayStore = {
-    kind: 'mongo-embedded',
-    leaseKey: (ref) => `outbox-relay:${collectionName}:${idOf(ref)}`,
-    async listPending({ limit, before }) {
-      const docs = await (await collection())
-        .find({ [FIELDS.pendingSince]: { $lte: new Date(before) } }, { projection: { _id: 1, [FIELDS.pendingSince]: 1 } })
-        .sort({ [FIELDS.pendingSince]: 1 })
-        .limit(limit)
-        .toArray();
-      return docs.map((d: Record<string, unknown>) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, String(d._id)), since: (d[FIELDS.pendingSince] as Date).getTime() }));
-    },
-    async begin(ref, { limit }) {
-      const id = idOf(ref);
-      const [doc, state] = await Promise.all([(await collection()).findOne({ _id: id }, { projection: { [FIELDS.events]: 1 } }), (await side()).findOne({ _id: id }) as Promise<SideDoc | null>]);
-      if (state?.q) return { quarantined: true, events: [] };
-      const events: EmbeddedEvent[] = Array.isArray(doc?.[FIELDS.events]) ? doc[FIELDS.events] : [];
-      if (events.length === 0) return { quarantined: false, events: [] };
-      const head = events[0]!;
-      const t = state?.t?.seq === head.s ? { seq: head.s, started: state.t.started + 1, finished: state.t.finished } : { seq: head.s, started: 1, finished: 0 };
-      await (await side()).updateOne({ _id: id }, { $set: { t } }, { upsert: true });
-      return { quarantined: false, events: events.slice(0, limit).map((e, i) => toStored(ref, e, t, i === 0)) };
-    },
-    async settle(ref, { sent, refused, lease, signal }) {
-      const id = idOf(ref);
-      const col = await collection();
-      // The head's attempt ended with a refusal (matches only when the first refused one is the head).
-      if (refused.length > 0) await (await side()).updateOne({ _id: id, 't.seq': refused[0]!.seq }, { $inc: { 't.finished': 1 } });
-      if (sent.length === 0) return 0;
-      const ids = new Set(sent.map((e) => `${e.id}|${e.seq}`));
-      return serialised(await serialisation(), `outbox-write:${collectionName}:${id}`, signal, async () => {
-        for (let attempt = 0; attempt < 5; attempt++) {
-          const doc = await col.findOne({ _id: id }, { projection: { [FIELDS.events]: 1, [FIELDS.seq]: 1 } });
-          const events: EmbeddedEvent[] = Array.isArray(doc?.[FIELDS.events]) ? doc[FIELDS.events] : [];
-          const pull = events.filter((e) => ids.has(`${e.i}|${e.s}`));
-          if (pull.length === 0) return 0;
-          const rest = events.filter((e) => !ids.has(`${e.i}|${e.s}`));
-          const update: Record<string, unknown> = {
-            $pullAll: { [FIELDS.events]: pull },
-            $inc: { [FIELDS.count]: -pull.length, [FIELDS.bytes]: -pull.reduce((s, e) => s + embeddedBytes(e.e), 0) },
-            $set: { [FIELDS.fence]: lease.fence, ...(rest.length > 0 ? { [FIELDS.pendingSince]: rest[0]!.c } : {}) },
-          };
-          if (rest.length === 0) update.$unset = { [FIELDS.pendingSince]: '' };
-          const result = await col.updateOne({ _id: id, [FIELDS.seq]: doc?.[FIELDS.seq], [FIELDS.fence]: { $not: { $gt: lease.fence } } }, update);
-          if (result.matchedCount > 0) {
-            await (await side()).updateOne({ _id: id }, { $unset: { t: '' } });
-            return pull.length;
-          }
-          const now = await col.findOne({ _id: id }, { projection: { [FIELDS.fence]: 1 } });
-          if (typeof now?.[FIELDS.fence] === 'number' && now[FIELDS.fence] > lease.fence) return 0;
-        }
-        return 0;
-      });
-    },
-    async quarantine(ref, { fromSeq, reason }) {
-      await (await side()).updateOne({ _id: idOf(ref) }, { $set: { q: { fromSeq, reason, at: new Date() } } }, { upsert: true });
-    },
-    async redrive(ref) {
-      const result = await (await side()).updateOne({ _id: idOf(ref), q: { $exists: true } }, { $unset: { q: '', t: '' } });
-      return result.matchedCount > 0;
-    },
-    async listQuarantined({ limit }) {
-      const docs = (await (await side()).find({ q: { $exists: true } }).limit(limit).toArray()) as SideDoc[];
-      return docs.map((d) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, d._id), since: d.q!.at.getTime(), fromSeq: d.q!.fromSeq, reason: d.q!.reason }));
-    },
-  };
+  const registry = async (): Promise<PendingRegistry | undefined> => ((await serialisation()).mode === 'lease' ? { collection: (await getDb()).collection(`${collectionName}_outbox_pending`) } : undefined);
+  const relay = embeddedRelayStore({ collectionName, aggregateType, collection, side, registry, serialisation });
 
   return {
     mode: 'mongo-embedded',
@@ -185,9 +108,11 @@ export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoE
     limits,
     collection,
     serialisation,
+    registry,
     relay,
     async ensureIndexes() {
       await (await collection()).createIndex({ [FIELDS.pendingSince]: 1 }, { sparse: true, name: 'steadyfn_outbox_pendingSince' });
+      await (await getDb()).collection(`${collectionName}_outbox_pending`).createIndex({ p: 1 }, { name: 'steadyfn_outbox_pending' });
     },
   };
 }

@@ -3,6 +3,7 @@
  * `Db`, `Collection` and `ClientSession` from `mongodb` satisfy them), and the embedded
  * outbox's document fields.
  */
+import { createHash } from 'node:crypto';
 
 /** A collection, as the outbox uses it. */
 export interface CollectionLike {
@@ -40,7 +41,7 @@ export function dbGetter(option: DbOption): () => Promise<Database> {
 
 /** The fields the embedded outbox keeps in the author's document. */
 export const FIELDS = {
-  /** Pending events: `{ i: id, s: seq, t: type, e: envelope JSON, c: committed at }`. */
+  /** Pending events: `{ i: id, s: seq, t: type, e: envelope JSON, c: committed at, p?: traceparent }`. */
   events: '_outbox',
   /** Last seq assigned. */
   seq: '_outboxSeq',
@@ -52,6 +53,11 @@ export const FIELDS = {
   pendingSince: '_outboxPendingSince',
   /** The last request keys applied (bounded), for exactly-once updates. */
   applied: '_outboxApplied',
+  /**
+   * Answers of applied requests an idempotency plugin held: `{ <sha256(key), base64url>:
+   * encoded answer }`, bounded with `applied` (an evicted key's answer goes with it).
+   */
+  answers: '_outboxAnswers',
   /** Highest relay fencing token that marked events. */
   fence: '_outboxFence',
 } as const;
@@ -63,11 +69,18 @@ export interface EmbeddedEvent {
   t: string;
   e: string;
   c: Date;
+  /** The envelope's traceparent, when it has one. */
+  p?: string;
 }
 
 /** Bytes an embedded event adds to its document (the envelope text plus a fixed allowance for keys and the other fields). */
 export function embeddedBytes(envelope: string): number {
   return Buffer.byteLength(envelope, 'utf8') + 96;
+}
+
+/** The field name an applied request key's answer is kept under (no `.` or `$`: base64url). */
+export function answerField(requestKey: string): string {
+  return createHash('sha256').update(requestKey).digest('base64url');
 }
 
 /** Whether the server is FerretDB (its `buildInfo` carries `ferretdbVersion`). */

@@ -12,6 +12,8 @@ export interface RedisOutboxStore {
   readonly prefix: string;
   /** How long an applied request key is remembered (exactly-once writes). */
   readonly appliedTtlMs: number;
+  /** Redis Cluster: how long an idle partition stays in the sweeper's list after its last write. */
+  readonly partitionTtlMs: number;
   client(): Promise<RedisLike>;
   readonly relay: RelayStore;
 }

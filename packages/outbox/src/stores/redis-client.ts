@@ -1,8 +1,7 @@
 /**
  * The slice of ioredis the Redis outbox calls, structural so the package's types import no
- * driver, and one `EVALSHA`-then-`EVAL` helper for its scripts.
+ * driver. Scripts run through `@steadyfn/lease`'s `runLuaScript` (one EVALSHA-then-EVAL rule).
  */
-import { createHash } from 'node:crypto';
 
 /** An ioredis `Redis` or `Cluster` (or anything with the same methods). */
 export interface RedisLike {
@@ -21,34 +20,9 @@ export function clientGetter(option: RedisClientOption): () => Promise<RedisLike
   return async () => option;
 }
 
-/** A Lua script with its SHA1, as `EVALSHA` names it. */
-export interface LuaScript {
-  source: string;
-  sha: string;
-}
-
-/** Wraps Lua source; the SHA is what Redis caches it under. */
-export function luaScript(source: string): LuaScript {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
-}
-
-/** Runs a script by SHA, loading it with `EVAL` the first time a server has not seen it. */
-export async function runScript(client: RedisLike, script: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>): Promise<unknown> {
-  try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!isNoScript(error)) throw error;
-    return client.eval(script.source, keys.length, ...keys, ...args);
-  }
-}
-
 /**
- * A reply of field/value or member/score pairs as a flat list: ioredis answers `call()` of
- * `WITHSCORES` and `HGETALL` as nested pairs (RESP3 shape) or flat, by version.
+ * A reply of field/value or member/score pairs as a flat list of strings: ioredis answers
+ * `call()` of `WITHSCORES` and `HGETALL` as nested pairs (RESP3 shape) or flat, by version.
  */
 export function flatPairs(reply: unknown): string[] {
   if (reply === null || reply === undefined) return [];

@@ -3,7 +3,7 @@
  * state keys an atomic write touches and its partition's keys share the tag, so on Redis
  * Cluster the whole write is one script on one slot.
  *
- *   <prefix>{tag}:events         stream: one entry per pending event (a aggregate, s seq, i id, e envelope, t type)
+ *   <prefix>{tag}:events         stream: one entry per pending event (a aggregate, s seq, i id, e envelope, t type, p traceparent)
  *   <prefix>{tag}:seq            hash: aggregate → last seq assigned
  *   <prefix>{tag}:agg:<agg>      sorted set: the aggregate's pending stream ids, scored by seq
  *   <prefix>{tag}:pending        sorted set: aggregate → ms of its oldest pending event
@@ -11,8 +11,11 @@
  *   <prefix>{tag}:quarantine     hash: aggregate → JSON { fromSeq, reason, at }
  *   <prefix>{tag}:sent           sorted set (`mark: 'sent'` only): stream id → ms it was accepted
  *   <prefix>{tag}:lease:<agg>    the relay lease of an aggregate (kept by @steadyfn/lease)
- *   <prefix>{tag}:applied:<h>    marker of an applied request key (sha256, base64url), for exactly-once writes
- *   <prefix>partitions           set of partition tags (on its own slot), for the sweeper
+ *   <prefix>{tag}:applied:<h>    marker of an applied request key (sha256, base64url), for exactly-once
+ *                                writes; holds the request's encoded answer when an idempotency plugin runs
+ *   <prefix>{tag}:live           Redis Cluster: present (with a TTL each write renews) while the
+ *                                partition is in the partition list
+ *   <prefix>partitions           set of partition tags, for the sweeper (its own slot on a cluster)
  */
 import { ConfigurationError } from '../errors.js';
 
@@ -42,6 +45,7 @@ export interface PartitionKeys {
   attempts: string;
   quarantine: string;
   sent: string;
+  live: string;
   /** The sorted set of one aggregate's pending stream ids. */
   aggregate(agg: string): string;
   /** The relay lease key of one aggregate (same slot). */
@@ -72,6 +76,7 @@ export function partitionKeys(prefix: string, tag: string): PartitionKeys {
     attempts: `${base}attempts`,
     quarantine: `${base}quarantine`,
     sent: `${base}sent`,
+    live: `${base}live`,
     aggregate: (agg) => `${base}agg:${agg}`,
     lease: (agg) => `${base}lease:${agg}`,
     applied: (hash) => `${base}applied:${hash}`,

@@ -1,100 +1,25 @@
 /**
- * The relay's view of the Redis outbox (layout in `redis-keys.ts`). Every operation on an
- * aggregate is one script on its partition's slot:
+ * The relay's view of the Redis outbox (layout in `redis-keys.ts`, Lua in
+ * `redis-relay-scripts.ts`). Batch calls group aggregates by what one script may touch: every
+ * aggregate on a single server, one partition (hash tag) on a cluster; the groups go out
+ * together, so ioredis pipelines them.
  *
- *   begin       read the first n ids of the aggregate's set, their stream entries, HINCRBY started
- *   settle      for each accepted (id, seq) still at that seq: XDEL (or record as sent), drop
- *               from the set and its counters; HINCRBY finished on refused ones; move the
- *               aggregate's pending score to its new head (or drop it)
+ *   begin       per aggregate: the first ids of its set, their stream entries, HINCRBY started
+ *   settle      per aggregate: release its lease (with the lease's fragment); for each accepted
+ *               (id, seq) still at that seq, XDEL (or record as sent); HINCRBY finished on the
+ *               refused; move the aggregate's pending score to its new head (or drop it)
  *   quarantine  HSET quarantine aggregate → { fromSeq, reason, at }
  *   redrive     HDEL quarantine, reset the aggregate's counters
- *
- * Times written by scripts come from the server's `TIME`, not the function's clock.
+ *   prune       drop partitions that hold nothing (and, on a cluster, were not written within
+ *               `partitionTtlMs`) from the partition list
  */
 import { msOption } from '@steadyfn/handler/internal';
-import type { AggregateRef, LeaseClient, RelayStore, StoredEvent } from '../relay/types.js';
-import { clientGetter, flatPairs, luaScript, runScript, type RedisClientOption, type RedisLike } from './redis-client.js';
+import { runLuaScript, type LuaScript } from '@steadyfn/lease';
+import type { AggregateHead, AggregateRef, LeasedRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
+import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
 import { checkPrefix, DEFAULT_REDIS_PREFIX, partitionKeys, partitionsKey } from './redis-keys.js';
+import { BEGIN, BEGIN_FIELDS, CLEANUP, IN_USE, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
-
-const BEGIN = luaScript(`
-if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return {1} end
-local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-local out = {0}
-for _, id in ipairs(ids) do
-  local entry = redis.call('XRANGE', KEYS[2], id, id)
-  if #entry == 1 then
-    local f = entry[1][2]
-    local started = redis.call('HINCRBY', KEYS[3], id .. ':s', 1)
-    local finished = redis.call('HGET', KEYS[3], id .. ':f') or '0'
-    out[#out + 1] = id
-    out[#out + 1] = f[4]
-    out[#out + 1] = f[6]
-    out[#out + 1] = f[8]
-    out[#out + 1] = f[10]
-    out[#out + 1] = started
-    out[#out + 1] = finished
-  else
-    redis.call('ZREM', KEYS[1], id)
-  end
-end
-return out`);
-
-/**
- * KEYS: 1 aggregate set, 2 stream, 3 attempts, 4 pending, 5 sent, 6 the lease (when settled
- * here). ARGV: 1 aggregate, 2 'delete' | 'sent', 3 count accepted, 4 count refused, 5-9 the
- * lease settle's arguments (or empty), then (id, seq) per accepted, id per refused.
- * With the lease fragment the lease is released first, and nothing is marked (-1) when the
- * caller no longer holds it.
- */
-function settleScript(leaseFragment: string | undefined): ReturnType<typeof luaScript> {
-  return luaScript(`${leaseFragment ?? ''}
-${leaseFragment ? `if steadyfn_lease_settle(KEYS[6], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]) == 0 then return -1 end` : ''}
-local nsent, nrefused = tonumber(ARGV[3]), tonumber(ARGV[4])
-local now = redis.call('TIME')
-local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local marked = 0
-for i = 0, nsent - 1 do
-  local id, seq = ARGV[10 + 2 * i], ARGV[11 + 2 * i]
-  if redis.call('ZSCORE', KEYS[1], id) == seq then
-    redis.call('ZREM', KEYS[1], id)
-    if ARGV[2] == 'sent' then redis.call('ZADD', KEYS[5], nowms, id) else redis.call('XDEL', KEYS[2], id) end
-    redis.call('HDEL', KEYS[3], id .. ':s', id .. ':f')
-    marked = marked + 1
-  end
-end
-for i = 0, nrefused - 1 do
-  local id = ARGV[10 + 2 * nsent + i]
-  if redis.call('ZSCORE', KEYS[1], id) then redis.call('HINCRBY', KEYS[3], id .. ':f', 1) end
-end
-local head = redis.call('ZRANGE', KEYS[1], 0, 0)
-if #head == 0 then
-  redis.call('ZREM', KEYS[4], ARGV[1])
-else
-  redis.call('ZADD', KEYS[4], tonumber(string.match(head[1], '^(%d+)')), ARGV[1])
-end
-return marked`);
-}
-
-const QUARANTINE = luaScript(`
-local now = redis.call('TIME')
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({fromSeq = tonumber(ARGV[2]), reason = ARGV[3], at = tonumber(now[1]) * 1000}))
-return 1`);
-
-const REDRIVE = luaScript(`
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do redis.call('HDEL', KEYS[3], id .. ':s', id .. ':f') end
-return 1`);
-
-const CLEANUP = luaScript(`
-local now = redis.call('TIME')
-local cutoff = tonumber(now[1]) * 1000 - tonumber(ARGV[1])
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff, 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(ids) do
-  redis.call('XDEL', KEYS[2], id)
-  redis.call('ZREM', KEYS[1], id)
-end
-return #ids`);
 
 /** Options of the Redis relay store. */
 export interface RedisRelayStoreOptions {
@@ -109,45 +34,76 @@ export interface RedisRelayStoreOptions {
    * the mark script, so marking and releasing the lease are one atomic step and a relay that
    * lost its lease marks nothing. Set by `outbox()` from `relay.lease`.
    */
-  lease?: LeaseClient;
+  lease?: RelayLease;
 }
 
-/** Parses a BEGIN reply into stored events. */
-function readHead(reply: unknown, ref: AggregateRef): { quarantined: boolean; events: StoredEvent[] } {
+/** Parses a BEGIN reply: one head per aggregate, in order. */
+function readHeads(reply: unknown, refs: ReadonlyArray<AggregateRef>): AggregateHead[] {
   const parts = reply as Array<string | number>;
-  if (Number(parts[0]) === 1) return { quarantined: true, events: [] };
-  const events: StoredEvent[] = [];
-  const slash = ref.aggregate.indexOf('/');
-  for (let i = 1; i + 6 < parts.length; i += 7) {
-    const streamId = String(parts[i]);
-    events.push({
-      ref: streamId,
-      seq: Number(parts[i + 1]),
-      id: String(parts[i + 2]),
-      body: String(parts[i + 3]),
-      type: String(parts[i + 4]),
-      started: Number(parts[i + 5]),
-      finished: Number(parts[i + 6]),
-      aggregate: ref.aggregate,
-      aggregateId: ref.aggregate.slice(slash + 1),
-      committedAt: Number(streamId.split('-')[0]),
-    });
+  const heads: AggregateHead[] = [];
+  let at = 0;
+  for (const ref of refs) {
+    const n = Number(parts[at++]);
+    if (n === -1) {
+      heads.push({ quarantined: true, events: [], more: false });
+      continue;
+    }
+    const more = Number(parts[at++]) === 1;
+    const events: StoredEvent[] = [];
+    const aggregateId = ref.aggregate.slice(ref.aggregate.indexOf('/') + 1);
+    for (let j = 0; j < n; j++, at += BEGIN_FIELDS) {
+      const streamId = String(parts[at]);
+      const traceparent = String(parts[at + 7] ?? '');
+      events.push({
+        ref: streamId,
+        seq: Number(parts[at + 1]),
+        id: String(parts[at + 2]),
+        body: String(parts[at + 3]),
+        type: String(parts[at + 4]),
+        started: Number(parts[at + 5]),
+        finished: Number(parts[at + 6]),
+        ...(traceparent ? { traceparent } : {}),
+        aggregate: ref.aggregate,
+        aggregateId,
+        committedAt: Number(streamId.slice(0, streamId.indexOf('-'))),
+      });
+    }
+    heads.push({ quarantined: false, events, more });
   }
-  return { quarantined: false, events };
+  return heads;
 }
+
+/** Groups item indexes by what one script may touch: everything on one server, a partition on a cluster. */
+function groupsOf<T extends { ref: AggregateRef }>(items: ReadonlyArray<T>, cluster: boolean): number[][] {
+  if (!cluster) return items.length === 0 ? [] : [items.map((_, i) => i)];
+  const byTag = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const group = byTag.get(item.ref.where);
+    if (group) group.push(i);
+    else byTag.set(item.ref.where, [i]);
+  });
+  return [...byTag.values()];
+}
+
+/** The Redis relay store, as `redisRelayStore` returns it. */
+export type RedisRelayStore = RelayStore & { partitions(): Promise<string[]> };
 
 /**
  * The Redis relay store.
  *
+ * @throws ConfigurationError for a prefix with braces or a bad `partitionTtlMs`.
  * @example redisRelayStore({ client: redis, prefix: 'outbox:' })
  */
-export function redisRelayStore(options: RedisRelayStoreOptions): RelayStore & { partitions(): Promise<string[]> } {
+export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStore {
   const prefix = checkPrefix('redisRelayStore', options.prefix ?? DEFAULT_REDIS_PREFIX);
   const getClient = clientGetter(options.client);
   const mode = options.mark ?? 'delete';
   const settleLease = options.lease?.settleFragment && options.lease.settleCall ? options.lease : undefined;
-  const settlePlain = settleScript(undefined);
-  const settleWithLease = settleLease ? settleScript(settleLease.settleFragment!.source) : undefined;
+  const SETTLE = settleScript(settleLease?.settleFragment);
+  /** Partitions the last `listPending` found holding nothing: candidates for `prune`. */
+  let idle: string[] = [];
+
+  const run = (client: RedisLike, script: LuaScript, keys: string[], args: Array<string | number>, signal?: AbortSignal): Promise<unknown> => runLuaScript(client, script, keys, args, { signal });
 
   const partitions = async (client: RedisLike): Promise<string[]> => {
     const out: string[] = [];
@@ -160,50 +116,108 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RelayStore & {
     return out;
   };
 
-  return {
+  const begin = async (items: ReadonlyArray<LeasedRef>, limit: number, maxBytes: number, signal: AbortSignal | undefined): Promise<AggregateHead[]> => {
+    const client = await getClient();
+    const out = new Array<AggregateHead>(items.length);
+    await Promise.all(
+      groupsOf(items, client.isCluster).map(async (group) => {
+        const keys: string[] = [];
+        const names: string[] = [];
+        for (const i of group) {
+          const { ref } = items[i]!;
+          const k = partitionKeys(prefix, ref.where);
+          keys.push(k.aggregate(ref.aggregate), k.events, k.attempts, k.quarantine);
+          names.push(ref.aggregate);
+        }
+        const heads = readHeads(await run(client, BEGIN, keys, [limit, maxBytes, ...names], signal), group.map((i) => items[i]!.ref));
+        group.forEach((index, j) => (out[index] = heads[j]!));
+      }),
+    );
+    return out;
+  };
+
+  const settle = async (items: ReadonlyArray<SettleItem>, signal: AbortSignal | undefined): Promise<number[]> => {
+    const client = await getClient();
+    const out = new Array<number>(items.length).fill(0);
+    await Promise.all(
+      groupsOf(items, client.isCluster).map(async (group) => {
+        const keys: string[] = [];
+        const args: Array<string | number> = [mode];
+        for (const i of group) {
+          const { ref, sent, refused, lease } = items[i]!;
+          const k = partitionKeys(prefix, ref.where);
+          keys.push(k.aggregate(ref.aggregate), k.events, k.attempts, k.pending, k.sent);
+          args.push(ref.aggregate, sent.length, refused.length);
+          if (settleLease) {
+            const call = settleLease.settleCall!({ key: lease.key, owner: lease.owner, fence: lease.fence });
+            keys.push(call.key);
+            args.push(...call.args);
+          }
+          for (const e of sent) args.push(e.ref, String(e.seq));
+          for (const e of refused) args.push(e.ref);
+        }
+        const marked = (await run(client, SETTLE, keys, args, signal)) as number[];
+        group.forEach((index, j) => (out[index] = Number(marked[j])));
+      }),
+    );
+    return out;
+  };
+
+  /** Cluster: drop a partition from the list only while it is idle, and list it again if a write raced the drop. */
+  const pruneOnCluster = async (client: RedisLike, tag: string, signal: AbortSignal | undefined): Promise<boolean> => {
+    const k = partitionKeys(prefix, tag);
+    const keys = [k.pending, k.sent, k.quarantine, k.live];
+    if (Number(await run(client, IN_USE, keys, [], signal)) === 1) return false;
+    await client.call('SREM', partitionsKey(prefix), tag);
+    // A writer that found the partition unlisted lists it, writes, then checks it is still
+    // listed; this re-check covers the writer that listed it just before the SREM above.
+    if (Number(await run(client, IN_USE, keys, [], signal)) === 1) {
+      await client.call('SADD', partitionsKey(prefix), tag);
+      return false;
+    }
+    return true;
+  };
+
+  const store: RedisRelayStore = {
     kind: 'redis',
     leaseKey: (ref) => partitionKeys(prefix, ref.where).lease(ref.aggregate),
     async partitions() {
       return partitions(await getClient());
     },
-    async listPending({ limit, before }) {
+    async listPending({ limit, before, signal }) {
       const client = await getClient();
       const found: AggregateRef[] = [];
       const tags = await partitions(client);
+      const empty: string[] = [];
       // Sent together (ioredis pipelines concurrent commands), a few hundred partitions at a time.
       for (let i = 0; i < tags.length; i += 500) {
         const replies = await Promise.all(
-          tags.slice(i, i + 500).map(async (tag) => ({ tag, reply: flatPairs(await client.call('ZRANGEBYSCORE', partitionKeys(prefix, tag).pending, '-inf', String(before), 'WITHSCORES', 'LIMIT', '0', String(limit))) })),
+          tags.slice(i, i + 500).map(async (tag) => {
+            const k = partitionKeys(prefix, tag);
+            return { tag, reply: flatPairs(await run(client, STATUS, [k.pending, k.sent, k.quarantine, k.live], [String(before), limit], signal)) };
+          }),
         );
-        for (const { tag, reply } of replies) for (let j = 0; j + 1 < reply.length; j += 2) found.push({ where: tag, aggregate: reply[j]!, since: Number(reply[j + 1]) });
+        for (const { tag, reply } of replies) {
+          if (reply[0] === '0' && (reply[1] === '0' || !client.isCluster)) empty.push(tag);
+          for (let j = 2; j + 1 < reply.length; j += 2) found.push({ where: tag, aggregate: reply[j]!, since: Number(reply[j + 1]) });
+        }
       }
+      idle = empty;
       return found.sort((a, b) => a.since - b.since).slice(0, limit);
     },
-    async begin(ref, { limit }) {
-      const k = partitionKeys(prefix, ref.where);
-      const reply = await runScript(await getClient(), BEGIN, [k.aggregate(ref.aggregate), k.events, k.attempts, k.quarantine], [ref.aggregate, limit]);
-      return readHead(reply, ref);
-    },
-    async settle(ref, { sent, refused, lease }) {
-      const k = partitionKeys(prefix, ref.where);
-      const call = settleLease?.settleCall!({ key: lease.key, owner: lease.owner, fence: lease.fence });
-      const keys = [k.aggregate(ref.aggregate), k.events, k.attempts, k.pending, k.sent, ...(call ? [call.key] : [])];
-      const leaseArgs = call ? call.args.map(String) : ['', '', '', '', ''];
-      const args: Array<string | number> = [ref.aggregate, mode, sent.length, refused.length, ...leaseArgs, ...sent.flatMap((e) => [e.ref, String(e.seq)]), ...refused.map((e) => e.ref)];
-      const marked = Number(await runScript(await getClient(), settleLease ? settleWithLease! : settlePlain, keys, args));
-      return Math.max(0, marked);
-    },
+    begin: (items, { limit, maxBytes, signal }) => begin(items, limit, maxBytes, signal),
+    settle: (items, callOptions) => settle(items, callOptions?.signal),
     settleReleasesLease: settleLease !== undefined,
     withLease(lease) {
       return lease.settleFragment && lease.settleCall ? redisRelayStore({ ...options, lease }) : this;
     },
-    async quarantine(ref, { fromSeq, reason }) {
+    async quarantine(ref, { fromSeq, reason, signal }) {
       const k = partitionKeys(prefix, ref.where);
-      await runScript(await getClient(), QUARANTINE, [k.quarantine], [ref.aggregate, fromSeq, reason]);
+      await run(await getClient(), QUARANTINE, [k.quarantine], [ref.aggregate, fromSeq, reason], signal);
     },
-    async redrive(ref) {
+    async redrive(ref, callOptions) {
       const k = partitionKeys(prefix, ref.where);
-      return Number(await runScript(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts], [ref.aggregate])) === 1;
+      return Number(await run(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts], [ref.aggregate], callOptions?.signal)) === 1;
     },
     async listQuarantined({ limit }) {
       const client = await getClient();
@@ -217,17 +231,34 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RelayStore & {
       }
       return out;
     },
-    async cleanup({ limit, olderThanMs }) {
+    async cleanup({ limit, olderThanMs, signal }) {
       const client = await getClient();
       let removed = 0;
       for (const tag of await partitions(client)) {
         if (removed >= limit) break;
         const k = partitionKeys(prefix, tag);
-        removed += Number(await runScript(client, CLEANUP, [k.sent, k.events], [olderThanMs, limit - removed]));
+        removed += Number(await run(client, CLEANUP, [k.sent, k.events], [olderThanMs, limit - removed], signal));
       }
       return removed;
     },
+    async prune({ limit, signal }) {
+      const client = await getClient();
+      const candidates = idle.splice(0, limit);
+      let dropped = 0;
+      for (const tag of candidates) {
+        if (signal?.aborted) break;
+        if (client.isCluster) {
+          if (await pruneOnCluster(client, tag, signal)) dropped++;
+        } else {
+          const k = partitionKeys(prefix, tag);
+          dropped += Number(await run(client, PRUNE_ATOMIC, [k.pending, k.sent, k.quarantine, partitionsKey(prefix)], [tag], signal));
+        }
+      }
+      return dropped;
+    },
   };
+  if (mode === 'delete') delete store.cleanup;
+  return store;
 }
 
 /** Options of `redisOutbox`. */
@@ -238,6 +269,14 @@ export interface RedisOutboxOptions extends RedisRelayStoreOptions {
    * @default 1209600000 (14 days)
    */
   appliedTtlMs?: number;
+  /**
+   * Redis Cluster: a partition stays in the sweeper's partition list while it holds anything
+   * and for this long after its last write; then a sweep drops it (its next write lists it
+   * again, at the cost of one more round trip then). On a single server the list is exact: the
+   * write's own script lists the partition and a sweep drops it once it holds nothing.
+   * @default 3600000 (1 hour)
+   */
+  partitionTtlMs?: number;
 }
 
 /**
@@ -250,5 +289,6 @@ export interface RedisOutboxOptions extends RedisRelayStoreOptions {
 export function redisOutbox(options: RedisOutboxOptions): RedisOutboxStore {
   const prefix = checkPrefix('redisOutbox', options.prefix ?? DEFAULT_REDIS_PREFIX);
   const appliedTtlMs = msOption('redisOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
-  return { mode: 'redis', prefix, appliedTtlMs, client: clientGetter(options.client), relay: redisRelayStore({ ...options, prefix }) };
+  const partitionTtlMs = msOption('redisOutbox', 'partitionTtlMs', options.partitionTtlMs, 3_600_000, 1_000);
+  return { mode: 'redis', prefix, appliedTtlMs, partitionTtlMs, client: clientGetter(options.client), relay: redisRelayStore({ ...options, prefix }) };
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sqsSender } from '../../src/sqs/index.js';
-import { createQueue, drainQueue, memoryLease, openRedis, sqsClient, type RedisBackend } from '../support.js';
+import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from '../support.js';
 import { prepareEvent, redisWrite, serializeEvent } from '../../src/index.js';
 import { redisRelayStore } from '../../src/stores/redis.js';
 import { MetricsRecorder } from '../../src/relay/metrics.js';
@@ -36,8 +36,8 @@ describe('dual write versus outbox under the same kill points', () => {
     const boxed = await createQueue(sqs);
     queues.push(dual, boxed);
     const run = { leaseMs: 30_000, maxEventsPerAggregate: 10, poison: { maxAttempts: 100, maxUnfinishedAttempts: 100 }, reserveMs: 0, remainingMs: () => 60_000 };
-    const store = redisRelayStore({ client: redis.client, prefix: redis.prefix });
-    const deps = { store, lease: memoryLease(), sender: sqsSender({ client: sqs, queueUrl: boxed.url }), metrics: new MetricsRecorder() };
+    const store = redisRelayStore({ client: redis.client, prefix: redis.prefix }).withLease!(redis.lease);
+    const deps = { store, lease: redis.lease, sender: sqsSender({ client: sqs, queueUrl: boxed.url }), metrics: new MetricsRecorder() };
     const dice = seeded(7);
     let kills = 0;
     for (let i = 0; i < N; i++) {

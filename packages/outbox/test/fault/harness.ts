@@ -1,6 +1,6 @@
 /**
- * The fault-injection harness: records events with the Redis capture, relays them through
- * faults injected at each relay step, consumes the queue through an inbox consumer whose
+ * The fault-injection harness (events are recorded per backend by `backends.ts`): relays them
+ * through faults injected at each relay step, consumes the queue through an inbox consumer whose
  * effect is exactly-once, and checks the invariants: nothing lost, duplicates carry the same
  * event id, each event applied once, each aggregate applied in seq order.
  */
@@ -10,7 +10,7 @@ import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, Receive
 import type { Cluster, Redis } from 'ioredis';
 import { handler } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
-import { inbox, outbox, prepareEvent, redisOutbox, redisWrite } from '../../src/index.js';
+import { inbox, outbox, redisOutbox } from '../../src/index.js';
 import type { RelayStore, Sender } from '../../src/relay/types.js';
 
 export const events = { Tick: { aggregateType: 'tick', schema: z.object({ n: z.number().int() }) } };
@@ -25,27 +25,6 @@ export function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Records `aggregates × perAggregate` events, 1-5 per write, interleaving aggregates. */
-export async function recordEvents(client: Redis | Cluster, prefix: string, aggregates: number, perAggregate: number): Promise<number> {
-  const next = new Array<number>(aggregates).fill(0);
-  let total = 0;
-  const writes: Array<Promise<unknown>> = [];
-  for (let round = 0; next.some((n) => n < perAggregate); round++) {
-    for (let a = 0; a < aggregates; a++) {
-      const n = Math.min(perAggregate - next[a]!, 1 + ((a + round) % 5));
-      if (n <= 0) continue;
-      const id = `agg-${a}`;
-      const batch = Array.from({ length: n }, (_, i) => prepareEvent(events, { type: 'Tick', aggregateId: id, payload: { n: next[a]! + i + 1 } }, {}));
-      next[a]! += n;
-      total += n;
-      writes.push(redisWrite(client, prefix, { checks: [], commands: [['HINCRBY', `${prefix}state:{${id}}`, 'n', n]], events: batch }));
-      if (writes.length >= 64) await Promise.all(writes.splice(0));
-    }
-  }
-  await Promise.all(writes);
-  return total;
 }
 
 /** Faults a sender injects, each with a probability per call. */

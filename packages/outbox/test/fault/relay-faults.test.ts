@@ -1,21 +1,20 @@
 /**
  * Fault injection at every relay step across OUTBOX_FAULT_EVENTS (default 10,000) events on
- * real Redis and SQS (moto), standard and FIFO: a crash after the claim, after the send
+ * real Redis (with the real `@steadyfn/lease` Redis store) and SQS (fauxqs and moto), standard
+ * and FIFO: a crash after the claim, after the send
  * before the mark, partial batch failures, whole-call failures, and flushes racing the
  * sweeper on the same aggregates. Then: zero lost, every duplicate delivery carries the same
  * event id, the inbox consumer applies each event exactly once, and in seq order per
  * aggregate (kept by FIFO, restored through seq on the standard queue).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createQueue, memoryLease, openRedis, sqsClient, type RedisBackend } from '../support.js';
 import type { ServerName } from '../sqs-servers.js';
 import { sqsSender } from '../../src/sqs/index.js';
-import { redisRelayStore } from '../../src/stores/redis.js';
 import { MetricsRecorder } from '../../src/relay/metrics.js';
 import { relayAggregates, type RelayRunOptions } from '../../src/relay/relay.js';
 import { sweep } from '../../src/relay/sweeper.js';
-import { consume, crashAfterClaim, faultySender, recordEvents, seeded } from './harness.js';
+import { allApplied, appliedSeqs, openFaultServers, type FaultServers } from './backends.js';
+import { consume, crashAfterClaim, faultySender, seeded } from './harness.js';
 
 // 10,000 events per queue kind on fauxqs; moto answers ~30-40 calls/s on a loaded 2-core
 // machine, so its runs are smaller by default (OUTBOX_FAULT_MOTO_EVENTS; 1,000 per kind took
@@ -35,28 +34,24 @@ describe.each(RUNS)('relay under faults on %s (FIFO: %s)', (server, fifo) => {
   // arrivals (onGap 'retry'): short aggregates keep that redelivery churn bounded.
   const PER_AGGREGATE = fifo ? 50 : 5;
   const AGGREGATES = Math.max(1, Math.round(TOTAL / PER_AGGREGATE));
-  let redis: RedisBackend;
-  let sqs: SQSClient;
-  let queue: { url: string; remove(): Promise<void> };
+  let servers: FaultServers;
   beforeAll(async () => {
-    redis = await openRedis('redis');
-    sqs = await sqsClient(server);
-    queue = await createQueue(sqs, { fifo });
+    servers = await openFaultServers('redis', { sqs: server, fifo });
   });
   afterAll(async () => {
-    await queue?.remove();
-    await redis?.close();
+    await servers?.close();
   });
 
   it(`loses nothing and applies each of ${TOTAL} events once, in order`, { timeout: 1_500_000 }, async () => {
+    const { redis, side, sqs, queue } = servers;
     const random = seeded(SEED + (fifo ? 1 : 0) + (server === 'moto' ? 2 : 0));
     const startedAt = Date.now();
-    const total = await recordEvents(redis.client, redis.prefix, AGGREGATES, PER_AGGREGATE);
+    const total = await side.record(AGGREGATES, PER_AGGREGATE);
     expect(total).toBe(AGGREGATES * PER_AGGREGATE);
-    const base = redisRelayStore({ client: redis.client, prefix: redis.prefix });
+    const base = side.store;
     const store = crashAfterClaim(base, 0.02, random);
     const sender = faultySender(sqsSender({ client: sqs, queueUrl: queue.url }), { wholeCall: 0.1, partial: 0.2, afterSendBeforeMark: 0.1 }, random);
-    const lease = memoryLease();
+    const lease = side.lease;
     const metrics = new MetricsRecorder();
     const run: RelayRunOptions = { leaseMs: 30_000, maxEventsPerAggregate: 10, poison: { maxAttempts: 10_000, maxUnfinishedAttempts: 10_000 }, reserveMs: 0, remainingMs: () => 60_000 };
     const deps = { store, lease, sender, metrics };
@@ -72,18 +67,14 @@ describe.each(RUNS)('relay under faults on %s (FIFO: %s)', (server, fifo) => {
     console.info(`injected: ${JSON.stringify(injected)}`);
     for (const count of Object.values(injected)) expect(count).toBeGreaterThan(0);
 
-    const applied = async (a: number) => (await redis.client.lrange(`${redis.prefix}applied:{agg-${a}}`, 0, -1)).map(Number);
     const relayedAt = Date.now();
-    const consumed = await consume(sqs, queue.url, redis.client, redis.prefix, async () => {
-      for (let a = 0; a < AGGREGATES; a++) if ((await redis.client.llen(`${redis.prefix}applied:{agg-${a}}`)) < PER_AGGREGATE) return false;
-      return true;
-    }, { fifo, limitMs: 900_000 });
+    const consumed = await consume(sqs, queue.url, redis.client, redis.prefix, () => allApplied(redis, AGGREGATES, PER_AGGREGATE), { fifo, limitMs: 900_000 });
 
     const ids = [...consumed.idOf.values()];
     expect(new Set(ids).size).toBe(total); // every event arrived: zero lost
     expect(consumed.conflictingIds).toBe(0); // every duplicate carried the same event id
     const duplicates = [...consumed.deliveries.values()].reduce((s, n) => s + n - 1, 0);
-    for (let a = 0; a < AGGREGATES; a++) expect(await applied(a)).toEqual(Array.from({ length: PER_AGGREGATE }, (_, i) => i + 1));
+    for (let a = 0; a < AGGREGATES; a++) expect(await appliedSeqs(redis, a)).toEqual(Array.from({ length: PER_AGGREGATE }, (_, i) => i + 1));
     if (fifo) {
       // FIFO keeps each group's order: the first arrival of each seq is in order.
       for (const seqs of consumed.arrival.values()) expect(seqs).toEqual([...seqs].sort((x, y) => x - y));

@@ -3,6 +3,7 @@
  * folded through a reducer. As a state source, revalidation reads only the events after the
  * last one applied: none (one round trip) means unchanged.
  */
+import { intOption } from '@steadyfn/handler/internal';
 import { SourceError, describeFailure } from '../errors.js';
 import type { Loaded, StateSource } from '../types.js';
 import { abortReason } from '../util.js';
@@ -31,10 +32,8 @@ export interface HydratedVersion<P> {
 }
 
 export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<S> {
-  const pageSize = options.pageSize ?? 1_000;
-  const maxEvents = options.maxEvents ?? 1_000_000;
-  if (!Number.isInteger(pageSize) || pageSize < 1) throw new TypeError('hydrate: pageSize must be a positive integer');
-  if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new TypeError('hydrate: maxEvents must be a positive integer');
+  const pageSize = intOption('hydrate', 'pageSize', options.pageSize, 1_000, 1);
+  const maxEvents = intOption('hydrate', 'maxEvents', options.maxEvents, 1_000_000, 1);
   const { events, reducer } = options;
   const description = [options.snapshot?.description, events.description].filter(Boolean).join(' + ') || 'event-sourced state';
 

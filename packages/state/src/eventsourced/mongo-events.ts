@@ -1,4 +1,5 @@
 /** Events in a MongoDB collection, ordered by a position field, read page by page. */
+import { stringOption } from '@steadyfn/handler/internal';
 import type { MongoTarget } from '../sources/mongo.js';
 import { abortReason, getPath, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
@@ -15,7 +16,7 @@ export interface MongoEventsOptions<E> extends MongoTarget {
 }
 
 export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>): EventStore<E, P> {
-  if (typeof options.collection !== 'string' || options.collection === '') throw new TypeError('mongoEvents: collection must be a non-empty string');
+  stringOption('mongoEvents', 'collection', options.collection);
   const field = options.positionField ?? 'position';
   const filter = options.filter ?? {};
   const hasFilter = Object.keys(filter).length > 0;

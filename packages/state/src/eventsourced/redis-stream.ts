@@ -1,4 +1,5 @@
 /** Events in a Redis stream, read with XRANGE after the snapshot's entry id, page by page. */
+import { stringOption } from '@steadyfn/handler/internal';
 import type { ClientInput } from '../types.js';
 import { abortReason, resolveClient, setOwn } from '../util.js';
 import type { EventStore } from './types.js';
@@ -17,7 +18,7 @@ export interface RedisStreamEventsOptions<E> {
 
 /** Events from a Redis stream; positions are entry ids (`1700000000000-0`). */
 export function redisStreamEvents<E = Record<string, string>>(options: RedisStreamEventsOptions<E>): EventStore<E, string> {
-  if (typeof options.key !== 'string' || options.key === '') throw new TypeError('redisStreamEvents: key must be a non-empty string');
+  stringOption('redisStreamEvents', 'key', options.key);
   const key = options.key;
   return {
     description: `redis stream ${key}`,

@@ -1,4 +1,5 @@
 /** Where the newest snapshot is kept: an S3 object, or the newest document of a MongoDB collection. */
+import { stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { MongoTarget } from '../sources/mongo.js';
 import { s3Object, type S3SourceOptions } from '../sources/s3.js';
@@ -53,7 +54,7 @@ export interface MongoSnapshotOptions extends MongoTarget {
 
 /** The newest snapshot document (highest position) of a MongoDB collection. None means replay from the start. */
 export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): SnapshotStore<S, P> {
-  if (typeof options.collection !== 'string' || options.collection === '') throw new TypeError('mongoSnapshot: collection must be a non-empty string');
+  stringOption('mongoSnapshot', 'collection', options.collection);
   const positionField = options.positionField ?? 'position';
   const stateField = options.stateField ?? 'state';
   const orderField = options.orderField ?? positionField;

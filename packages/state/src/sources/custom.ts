@@ -1,6 +1,7 @@
 /**
  * A source of your own: any async function (an HTTP API, a parameter store, a file).
  */
+import { invalidOption } from '@steadyfn/handler/internal';
 import type { Loaded, StateSource } from '../types.js';
 import { abortReason, sameVersion } from '../util.js';
 
@@ -19,7 +20,7 @@ export interface CustomSourceOptions<T> {
 
 /** A source from your own load function (and, optionally, a version function). */
 export function custom<T>(options: CustomSourceOptions<T>): StateSource<T> {
-  if (typeof options.load !== 'function') throw new TypeError('custom: load must be a function');
+  if (typeof options.load !== 'function') invalidOption('custom', 'load', 'a function (signal) => Promise<value>', options.load);
   const { version } = options;
 
   const loadAt = async (known: unknown, signal: AbortSignal): Promise<Loaded<T>> => {

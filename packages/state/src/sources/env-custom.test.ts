@@ -13,7 +13,7 @@ describe('envVars', () => {
     expect((await envVars({ prefix: 'APP_', env }).load(signal())).value).toEqual({ PORT: '8080', MODE: 'live' });
     expect((await envVars({ prefix: 'APP_', stripPrefix: false, env }).load(signal())).value).toEqual({ APP_PORT: '8080', APP_MODE: 'live' });
     expect((await envVars({ keys: ['HOME', 'MISSING'], env }).load(signal())).value).toEqual({ HOME: '/root', MISSING: undefined });
-    expect(() => envVars({})).toThrow(TypeError);
+    expect(() => envVars({})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: 'keys' }));
   });
 
   it('revalidates by re-reading: unchanged, or the new values', async () => {

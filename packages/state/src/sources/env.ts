@@ -2,6 +2,7 @@
  * Environment variables as a source. Reading them costs no round trip; revalidation re-reads
  * them (tests and some runtimes change `process.env` in place).
  */
+import { invalidOption } from '@steadyfn/handler/internal';
 import type { Loaded, StateSource } from '../types.js';
 import { setOwn } from '../util.js';
 
@@ -18,7 +19,7 @@ export interface EnvVarsOptions {
 
 /** Environment variables, as an object of strings. Give `keys`, `prefix`, or both. */
 export function envVars(options: EnvVarsOptions): StateSource<Record<string, string | undefined>> {
-  if (!options.keys && options.prefix === undefined) throw new TypeError('envVars: give keys, prefix, or both');
+  if (!options.keys && options.prefix === undefined) invalidOption('envVars', 'keys', 'a list of names (or give prefix)', options.keys);
   const strip = options.stripPrefix ?? true;
 
   const read = (): Loaded<Record<string, string | undefined>> => {

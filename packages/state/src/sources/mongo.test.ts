@@ -121,6 +121,6 @@ describe('mongoQuery', () => {
     const cache = defineState({ sources: { rows: mongoQuery({ ...target(), filter: { group }, limit: 3 }) } });
     const error = (await cache.get().catch((e: unknown) => e)) as StateError;
     expect(error.failures).toEqual([expect.objectContaining({ source: 'rows', message: expect.stringContaining('more than 3 documents') })]);
-    expect(() => mongoQuery({ ...target(), limit: 0 })).toThrow(TypeError);
+    expect(() => mongoQuery({ ...target(), limit: 0 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: 'limit' }));
   });
 });

@@ -2,6 +2,7 @@
  * MongoDB sources: one document, or the result of a query. Revalidation reads one small
  * version (a field of the document, or a separate version document) instead of the data.
  */
+import { intOption, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
@@ -41,11 +42,6 @@ async function collectionOf(target: MongoTarget, name = target.collection): Prom
   return client.db(target.db).collection(name);
 }
 
-function checkName(what: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${what} must be a non-empty string`);
-  return value;
-}
-
 async function readVersion(target: MongoTarget, version: MongoVersionDocument, signal: AbortSignal): Promise<unknown> {
   const collection = await collectionOf(target, version.collection ?? target.collection);
   if (signal.aborted) throw abortReason(signal);
@@ -70,8 +66,8 @@ export interface MongoDocumentOptions<T> extends MongoTarget {
 
 /** One MongoDB document. */
 export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateSource<T> {
-  const collectionName = checkName('mongoDocument: collection', options.collection);
-  const versionField = options.versionField === undefined ? undefined : checkName('mongoDocument: versionField', options.versionField);
+  const collectionName = stringOption('mongoDocument', 'collection', options.collection);
+  const versionField = options.versionField === undefined ? undefined : stringOption('mongoDocument', 'versionField', options.versionField);
   const what = `mongodb ${collectionName} document`;
   let projection = options.projection;
   // An inclusion projection must still bring the version field.
@@ -120,11 +116,10 @@ export interface MongoQueryOptions<T> extends MongoTarget {
 
 /** The documents a MongoDB query returns, as an array. */
 export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<T[]> {
-  const collectionName = checkName('mongoQuery: collection', options.collection);
-  const limit = options.limit ?? 10_000;
-  if (!Number.isInteger(limit) || limit < 1) throw new TypeError('mongoQuery: limit must be a positive integer');
+  const collectionName = stringOption('mongoQuery', 'collection', options.collection);
+  const limit = intOption('mongoQuery', 'limit', options.limit, 10_000, 1);
   const version = options.versionDocument;
-  if (version) checkName('mongoQuery: versionDocument.field', version.field);
+  if (version) stringOption('mongoQuery', 'versionDocument.field', version.field);
   const what = `mongodb ${collectionName} query`;
 
   // The version is read before the data, so the data is never older than its version: a

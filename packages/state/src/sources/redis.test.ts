@@ -100,7 +100,7 @@ describe('redisKey', () => {
   });
 
   it('rejects an empty key name at definition time', () => {
-    expect(() => redisKey({ client: redis, key: '' })).toThrow(TypeError);
+    expect(() => redisKey({ client: redis, key: '' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: 'key' }));
   });
 });
 

@@ -2,6 +2,7 @@
  * Redis sources: a string key (JSON or text) and a hash. Revalidation reads one small version
  * (a version key, or a field of the hash) instead of the value.
  */
+import { stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { abortReason, parseJson, resolveClient, sameVersion, setOwn } from '../util.js';
@@ -29,15 +30,10 @@ export interface RedisKeyOptions<T> {
   optional?: boolean;
 }
 
-function checkKey(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
-  return value;
-}
-
 /** A Redis string key holding JSON (or text). */
 export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<T> {
-  const key = checkKey('redisKey: key', options.key);
-  const versionKey = options.versionKey === undefined ? undefined : checkKey('redisKey: versionKey', options.versionKey);
+  const key = stringOption('redisKey', 'key', options.key);
+  const versionKey = options.versionKey === undefined ? undefined : stringOption('redisKey', 'versionKey', options.versionKey);
   const decode = options.decode ?? 'json';
   const what = `redis key ${key}`;
 
@@ -90,8 +86,8 @@ export interface RedisHashOptions {
 
 /** A Redis hash, as an object of its fields. */
 export function redisHash<T extends Record<string, unknown> = Record<string, string>>(options: RedisHashOptions): StateSource<T> {
-  const key = checkKey('redisHash: key', options.key);
-  const versionField = options.versionField === undefined ? undefined : checkKey('redisHash: versionField', options.versionField);
+  const key = stringOption('redisHash', 'key', options.key);
+  const versionField = options.versionField === undefined ? undefined : stringOption('redisHash', 'versionField', options.versionField);
   const decode = options.decode ?? 'text';
   const what = `redis hash ${key}`;
 

@@ -2,6 +2,7 @@
  * S3 sources: a JSON or NDJSON object. Revalidation is a conditional GET on the ETag
  * (`If-None-Match`): 304 when unchanged, or the new object in the same round trip.
  */
+import { stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { abortReason, parseJson, parseNdjson, resolveClient } from '../util.js';
@@ -44,7 +45,7 @@ function statusOf(error: unknown): number | undefined {
 /** An S3 object, decoded by your function. */
 export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
   for (const field of ['bucket', 'key'] as const) {
-    if (typeof options[field] !== 'string' || options[field] === '') throw new TypeError(`s3Object: ${field} must be a non-empty string`);
+    stringOption('s3Object', field, options[field]);
   }
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const what = `s3://${options.bucket}/${options.key}`;

@@ -1,0 +1,77 @@
+/**
+ * The handler side of the middy adapter: `steadyHandler(fn)` runs the function as
+ * `handler()` would inside the steadyfn middlewares' ctx — `currentContext()` set, raced
+ * against the deadline, inside the plugins' `wrap` hooks (middy has no around hook) — and
+ * hands it `ctx`; `steadyContext(context)` finds the ctx from a plain middy handler.
+ */
+import { ConfigurationError } from '../errors.js';
+import type { Context } from '../types.js';
+import { inContext, steadyRequestOfContext, type SteadyRequest } from './request.js';
+
+/** A middy handler: `(event, context, { signal })`. */
+export type MiddyHandlerLike<E, R> = (event: E, context: any, opts?: { signal: AbortSignal }) => Promise<R>;
+
+function noMiddleware(owner: string): ConfigurationError {
+  return new ConfigurationError(`${owner}: no steadyfn middleware ran for this request: add toMiddy(plugin) to the middy chain`, {
+    field: 'middlewares',
+    expected: 'at least one toMiddy(plugin) in the chain',
+    code: 'MIDDY_NO_CONTEXT',
+  });
+}
+
+/**
+ * The steadyfn ctx of the request a Lambda context belongs to (its `trigger`, `deliveryId`,
+ * `signal`, `log`, `traceparent` and what plugins added), in a middy handler.
+ *
+ * @throws ConfigurationError (`MIDDY_NO_CONTEXT`) when no steadyfn middleware ran for it.
+ * @example
+ * const main = middy(async (event, context) => steadyContext<{ redis: Redis }>(context).redis.get('k')).use(toMiddy(connections({ redis })));
+ */
+export function steadyContext<Added extends object = {}>(context: unknown): Context<Added> {
+  const steady = steadyRequestOfContext(context);
+  if (!steady) throw noMiddleware('steadyContext()');
+  return steady.ctx as unknown as Context<Added>;
+}
+
+function runWraps(steady: SteadyRequest, call: () => Promise<unknown>): Promise<unknown> {
+  const wrappers = steady.entries.filter((entry) => entry.plugin.wrap);
+  const dispatch = (k: number): Promise<unknown> => {
+    if (k === wrappers.length) return call();
+    const entry = wrappers[k]!;
+    try {
+      steady.deadline.check();
+      return steady.deadline.race(Promise.resolve(entry.plugin.wrap!(steady.ctx, () => dispatch(k + 1), entry.state)));
+    } catch (thrown) {
+      return Promise.reject(thrown);
+    }
+  };
+  return dispatch(0);
+}
+
+/**
+ * Wraps a middy handler so it runs inside the steadyfn ctx: it receives `ctx` as its third
+ * argument (typed with what the plugins add), `currentContext()` returns it, it is raced
+ * against the deadline (`DEADLINE_EXCEEDED` instead of a Lambda timeout; `ctx.signal` aborts),
+ * and plugins' `wrap` hooks run around it, outermost first.
+ *
+ * @throws ConfigurationError (`MIDDY_NO_CONTEXT`) at run time when no steadyfn middleware ran.
+ * @example
+ * export const main = middy(steadyHandler<{ redis: Redis }>(async (event, context, ctx) => ctx.redis.get(event.key)))
+ *   .use(toMiddy(connections({ redis })));
+ */
+export function steadyHandler<Added extends object = {}, E = any, R = any>(
+  fn: (event: E, context: any, ctx: Context<Added>) => R | Promise<R>,
+): MiddyHandlerLike<E, R> {
+  if (typeof fn !== 'function') throw new ConfigurationError('steadyHandler(): the handler must be a function', { field: 'fn', expected: 'a function' });
+  return (event, context) => {
+    const steady = steadyRequestOfContext(context);
+    if (!steady) return Promise.reject(noMiddleware('steadyHandler()'));
+    steady.wrapped = true;
+    const ctx = steady.ctx as unknown as Context<Added>;
+    const call = (): Promise<unknown> => {
+      steady.deadline.check();
+      return steady.deadline.race(Promise.resolve(fn(event, context, ctx)));
+    };
+    return inContext(steady, () => runWraps(steady, call)) as Promise<R>;
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * `toMiddy(plugin)`: a steadyfn plugin as a middy middleware, so a team on middy (and
+ * Powertools) can adopt one steadyfn piece at a time. Hooks map onto middy's:
+ *
+ *   middy before   → the plugin's `state()`, `extend`, then `before` (its `{ answer }` is
+ *                    middy's early return; the `after`s of the steadyfn plugins before it
+ *                    and every `finally` run first, as in `handler()`)
+ *   middy after    → `after` (its `{ answer }` replaces `request.response`); the outermost
+ *                    steadyfn middleware then runs every `finally`
+ *   middy onError  → `onError` (its `{ answer }` recovers: middy's early return); the
+ *                    outermost steadyfn middleware then runs every `finally`
+ *   `wrap`         → run around the handler by `steadyHandler(fn)` (middy has no around
+ *                    hook); without it the request fails with `MIDDY_WRAP_NOT_RUN`
+ *
+ * Errors are thrown as middy expects; a steadyfn error keeps its class and `code`.
+ */
+import { ConfigurationError, toSteadyError } from '../errors.js';
+import { defineHandler, type HandlerOptions } from '../define.js';
+import { HookTimeoutError } from '../deadline.js';
+import { hookTimedOut } from '../pipeline.js';
+import type { Plugin } from '../types.js';
+import {
+  finish,
+  inContext,
+  isAnswer,
+  openRequest,
+  runAftersBefore,
+  settle,
+  steadyRequestOf,
+  toMiddyResponse,
+  type Entry,
+  type MiddyRequestLike,
+  type SteadyRequest,
+} from './request.js';
+
+/**
+ * Options of `toMiddy()`, the same as `handler()`'s for what they name. The first steadyfn
+ * middleware of a chain builds the ctx with its options; the others' apply to nothing else,
+ * so give them to the first (or the same to each).
+ */
+export type MiddyOptions = Pick<HandlerOptions<undefined, []>, 'name' | 'deadlineMarginMs' | 'logSink' | 'logLevel' | 'body'>;
+
+/** A middy middleware object (`MiddlewareObj` of `@middy/core`), typed structurally. */
+export interface MiddyMiddleware {
+  name: string;
+  before(request: MiddyRequestLike): Promise<unknown>;
+  after(request: MiddyRequestLike): Promise<void>;
+  onError(request: MiddyRequestLike): Promise<unknown>;
+}
+
+/** Middy's early return: set `earlyResponse` (even to undefined) and hand the value back. */
+function answerEarly(request: MiddyRequestLike, value: unknown): unknown {
+  request.earlyResponse = value;
+  return value;
+}
+
+/**
+ * A steadyfn plugin as a middy middleware. `ctx` (the same normalised trigger, `deliveryId`,
+ * deadline and `signal`, `log`, `coldStart` and per-plugin state as under `handler()`) is
+ * built from the Lambda event and context by the first steadyfn middleware; the function reads
+ * it with `steadyContext(context)`, or receives it from `steadyHandler(fn)`.
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid plugin or option, as `handler()` does.
+ * @example
+ * import middy from '@middy/core';
+ * export const main = middy()
+ *   .use(toMiddy(connections({ redis: cache })))
+ *   .use(toMiddy(idempotency({ store, ttlMs: 86_400_000 })))
+ *   .handler(steadyHandler(async (event, context, ctx) => ({ statusCode: 200, body: 'ok' })));
+ */
+export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): MiddyMiddleware {
+  // The same checks as handler(): a plugin without a name, a hook that is not a function, a bad option.
+  const def = defineHandler({ ...options, use: [plugin] }, () => undefined);
+  const own = Symbol(`steadyfn:${plugin.name}`);
+  const entryOf = (request: MiddyRequestLike): { steady: SteadyRequest; entry: Entry } | undefined => {
+    const steady = steadyRequestOf(request);
+    const entry = (request.internal as Record<symbol, Entry | undefined>)[own];
+    return steady && entry && !steady.done ? { steady, entry } : undefined;
+  };
+
+  return {
+    name: `steadyfn:${plugin.name}`,
+
+    async before(request) {
+      const steady = steadyRequestOf(request) ?? openRequest(request, def);
+      const ctx = steady.ctx;
+      const entry: Entry = { plugin, state: undefined, afterDone: false };
+      // Entered before its hooks run, so it gets onError/finally even when one of them throws.
+      steady.entries.push(entry);
+      (request.internal as Record<symbol, Entry>)[own] = entry;
+      await inContext(steady, async () => {
+        if (plugin.state) entry.state = plugin.state();
+        if (plugin.extend) {
+          steady.deadline.check();
+          Object.assign(ctx, await settle(steady, plugin.extend(ctx, entry.state)));
+        }
+      });
+      if (!steady.inputRead) {
+        steady.inputRead = true;
+        ctx.input = steady.read.invocation.payload();
+      }
+      if (!plugin.before) return undefined;
+      steady.deadline.check();
+      const early = await inContext(steady, () => settle(steady, plugin.before!(ctx, entry.state)));
+      if (!isAnswer(early)) return undefined;
+      // middy now skips the handler and every `after`: run the steadyfn ones here, as handler() does.
+      const value = await runAftersBefore(steady, steady.entries.length - 1, toMiddyResponse(steady, early.answer));
+      await finish(steady, { ok: true, value });
+      return answerEarly(request, value);
+    },
+
+    async after(request) {
+      const found = entryOf(request);
+      if (!found) return;
+      const { steady, entry } = found;
+      if (plugin.wrap && !steady.wrapped) {
+        throw new ConfigurationError(
+          `toMiddy(): plugin "${plugin.name}" has a wrap hook, which only runs when the handler is wrapped: middy(steadyHandler(fn)) or .handler(steadyHandler(fn))`,
+          { field: 'handler', expected: 'a handler wrapped with steadyHandler()', code: 'MIDDY_WRAP_NOT_RUN' },
+        );
+      }
+      if (plugin.after && !entry.afterDone) {
+        entry.afterDone = true;
+        const replaced = await inContext(steady, () => settle(steady, plugin.after!(steady.ctx, request.response, entry.state)));
+        if (isAnswer(replaced)) request.response = toMiddyResponse(steady, replaced.answer);
+      }
+      if (steady.entries[0] === entry) await finish(steady, { ok: true, value: request.response });
+    },
+
+    async onError(request) {
+      const found = entryOf(request);
+      if (!found) return undefined;
+      const { steady, entry } = found;
+      const error = toSteadyError(request.error);
+      if (plugin.onError) {
+        try {
+          const recovered = await inContext(steady, () => settle(steady, plugin.onError!(steady.ctx, error, entry.state), true));
+          if (isAnswer(recovered)) {
+            const value = toMiddyResponse(steady, recovered.answer);
+            await finish(steady, { ok: true, value });
+            return answerEarly(request, value);
+          }
+        } catch (hookError) {
+          // A throw here replaces the error, as in handler(); thrown on by middy at the end.
+          if (hookError instanceof HookTimeoutError) hookTimedOut(steady.ctx, plugin, 'onError');
+          else request.error = hookError;
+        }
+      }
+      if (steady.entries[0] === entry) await finish(steady, { ok: false, error: toSteadyError(request.error) });
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * What the steadyfn middlewares of one middy request share: one ctx (built by the first of
+ * them from the Lambda event and context, exactly as `handler()` builds it), its deadline,
+ * and each entered plugin with its own state — kept in the request's `internal` slot and on
+ * the Lambda context, never in module state.
+ */
+import { createContext, ended, runAs, takeColdStart, type InvocationContext } from '../context.js';
+import { Deadline } from '../deadline.js';
+import { HookTimeoutError } from '../deadline.js';
+import { DeadlineExceededError, toSteadyError } from '../errors.js';
+import { isRecord } from '../internal/record.js';
+import type { Definition } from '../invoke.js';
+import { hookTimedOut, isThenable } from '../pipeline.js';
+import { formatHttp, type LambdaContext } from '../providers/lambda.js';
+import { lambdaRequest, type LambdaRequest } from '../providers/lambda-request.js';
+import { isHttpResponse, renderResult } from '../response.js';
+import type { Outcome, Plugin } from '../types.js';
+
+/** The part of middy's `request` the adapter reads and writes (middy ≥ 5). */
+export interface MiddyRequestLike {
+  event: unknown;
+  context: unknown;
+  response: unknown;
+  error: unknown;
+  internal: unknown;
+  earlyResponse?: unknown;
+}
+
+/** One steadyfn plugin entered for this request. */
+export interface Entry {
+  plugin: Plugin<any, any>;
+  state: unknown;
+  /** Its `after` ran (the outcome was a success when it did). */
+  afterDone: boolean;
+}
+
+/** The steadyfn side of one middy request. */
+export interface SteadyRequest {
+  ctx: InvocationContext;
+  deadline: Deadline;
+  read: LambdaRequest;
+  /** Plugins entered, outermost first. */
+  entries: Entry[];
+  /** Whether `ctx.input` has been read from the event. */
+  inputRead: boolean;
+  /** `steadyHandler()` ran the function (and so the `wrap` hooks). */
+  wrapped: boolean;
+  /** `finally` hooks have run and the deadline is disposed: nothing more happens. */
+  done: boolean;
+}
+
+const REQUEST = Symbol.for('steadyfn.middy.request');
+
+function slotOf(request: MiddyRequestLike): Record<symbol, unknown> {
+  if (!isRecord(request.internal)) throw new TypeError('toMiddy(): not a middy request (no `internal` object); @middy/core ≥ 5 is required');
+  return request.internal as Record<symbol, unknown>;
+}
+
+/** The request's steadyfn state, when a steadyfn middleware has opened it. */
+export function steadyRequestOf(request: MiddyRequestLike): SteadyRequest | undefined {
+  return slotOf(request)[REQUEST] as SteadyRequest | undefined;
+}
+
+/** The steadyfn state a Lambda context belongs to (for the handler, which sees no middy request). */
+export function steadyRequestOfContext(context: unknown): SteadyRequest | undefined {
+  return typeof context === 'object' && context !== null ? ((context as Record<symbol, unknown>)[REQUEST] as SteadyRequest | undefined) : undefined;
+}
+
+/**
+ * Opens the request's steadyfn state: reads the event as `handler()` would and makes the ctx.
+ *
+ * @throws MalformedEventError when the event cannot be read.
+ */
+export function openRequest(request: MiddyRequestLike, def: Definition): SteadyRequest {
+  const read = lambdaRequest(def, request.event, request.context as LambdaContext);
+  const deadline = new Deadline(read.frame.deadline, def.deadlineMarginMs);
+  const ctx = createContext(def, read.frame, read.invocation, deadline, takeColdStart());
+  const steady: SteadyRequest = { ctx, deadline, read, entries: [], inputRead: false, wrapped: false, done: false };
+  slotOf(request)[REQUEST] = steady;
+  // Not enumerable: loggers that print the Lambda context (Powertools) do not see it.
+  Object.defineProperty(request.context, REQUEST, { value: steady, configurable: true, enumerable: false });
+  return steady;
+}
+
+/** Runs `fn` with the invocation's ctx as `currentContext()`. */
+export function inContext<T>(steady: SteadyRequest, fn: () => T): T {
+  return runAs(steady.ctx, fn);
+}
+
+/** A hook's result, raced against the deadline (`cleanup`: against the cleanup cut-off). */
+export function settle<T>(steady: SteadyRequest, result: T | PromiseLike<T>, cleanup = false): T | Promise<T> {
+  if (!isThenable(result)) return result;
+  return cleanup ? steady.deadline.raceCleanup(Promise.resolve(result)) : steady.deadline.race(Promise.resolve(result));
+}
+
+/** A Lambda proxy result (`{ statusCode, … }`): what middy handlers return for HTTP events. */
+function isProxyResult(value: unknown): boolean {
+  return isRecord(value) && typeof value.statusCode === 'number';
+}
+
+/**
+ * A plugin's answer as middy's response: on HTTP events a rendered `HttpResponse` (an
+ * idempotency replay) or a plain value (rendered as `handler()` renders results) becomes the
+ * event source's result shape; a proxy result is kept as it is. Other events: as it is.
+ */
+export function toMiddyResponse(steady: SteadyRequest, answer: unknown): unknown {
+  const http = steady.read.http;
+  if (!http || isProxyResult(answer)) return answer;
+  return formatHttp(http.kind, http.event, isHttpResponse(answer) ? answer : renderResult(answer));
+}
+
+/** `after` of `entries[0..upTo)` in reverse, for an early answer (middy runs no `after` then). */
+export async function runAftersBefore(steady: SteadyRequest, upTo: number, response: unknown): Promise<unknown> {
+  let value = response;
+  for (let i = upTo - 1; i >= 0; i--) {
+    const entry = steady.entries[i]!;
+    if (!entry.plugin.after || entry.afterDone) continue;
+    entry.afterDone = true;
+    const replaced = await inContext(steady, () => settle(steady, entry.plugin.after!(steady.ctx, value, entry.state)));
+    if (isAnswer(replaced)) value = toMiddyResponse(steady, replaced.answer);
+  }
+  return value;
+}
+
+export function isAnswer(value: unknown): value is { answer: unknown } {
+  return typeof value === 'object' && value !== null && 'answer' in value;
+}
+
+/** `finally` of every entered plugin (reverse), once; then the deadline is released. */
+export async function finish(steady: SteadyRequest, outcome: Outcome): Promise<void> {
+  if (steady.done) return;
+  steady.done = true;
+  for (let i = steady.entries.length - 1; i >= 0; i--) {
+    const plugin = steady.entries[i]!.plugin;
+    if (!plugin.finally) continue;
+    try {
+      await inContext(steady, () => settle(steady, plugin.finally!(steady.ctx, outcome, steady.entries[i]!.state), true));
+    } catch (hookError) {
+      if (hookError instanceof HookTimeoutError) hookTimedOut(steady.ctx, plugin, 'finally');
+      else steady.ctx.log.warn('plugin finally hook failed', { plugin: plugin.name, code: toSteadyError(hookError).code });
+    }
+  }
+  steady.deadline.dispose();
+  ended(steady.ctx, !outcome.ok && outcome.error instanceof DeadlineExceededError);
+}

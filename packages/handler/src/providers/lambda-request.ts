@@ -1,0 +1,107 @@
+/**
+ * One Lambda event read into the single invocation a middy request stands for (the middy
+ * adapter's view; `handler()` runs batches itself). An event with one unit of work — an HTTP
+ * request, one SQS message, one stream record, an EventBridge event, an authorizer call, a
+ * direct call — is that invocation, exactly as `handler()` reads it. An event with several
+ * records is one invocation over the whole event (`direct`, source `<kind>-batch`): per-message
+ * semantics (a ctx per message, `beforeBatch`/`afterBatch`, partial batch responses) need
+ * `handler()`.
+ */
+import { MalformedEventError } from '../errors.js';
+import { isRecord as isRec, type Rec } from '../internal/record.js';
+import type { Definition, Frame, Invocation } from '../invoke.js';
+import { authorizerItem } from '../events/authorizer.js';
+import { dynamoDbStreamItems } from '../events/dynamodb.js';
+import type { EventItem } from '../events/item.js';
+import { lambdaKafkaItems } from '../events/kafka.js';
+import { kinesisItems } from '../events/kinesis.js';
+import { s3EventBridgeChange, s3Items, s3NotificationChanges } from '../events/s3.js';
+import { snsItems } from '../events/sns.js';
+import {
+  checkContext,
+  classifyLambdaEvent,
+  directInvocation,
+  eventBridgeInvocation,
+  frameFor,
+  httpInvocation,
+  sqsInvocations,
+  withRequestId,
+  type HttpKind,
+  type LambdaContext,
+} from './lambda.js';
+
+/** What the middy adapter builds its ctx from. */
+export interface LambdaRequest {
+  frame: Frame;
+  invocation: Invocation;
+  /** Set for HTTP events: how an answer is shaped back into the event source's result. */
+  http?: { kind: HttpKind; event: Rec };
+}
+
+function oneOrBatch(kind: string, invocations: Invocation[], event: unknown, context: LambdaContext): Invocation {
+  if (invocations.length === 1) return invocations[0]!;
+  return { trigger: { kind: 'direct', source: `${kind}-batch` }, requestId: context.awsRequestId, deliveryId: undefined, payload: () => event };
+}
+
+function items(list: EventItem[], context: LambdaContext): Invocation[] {
+  return list.map((item) => withRequestId(item, context));
+}
+
+/**
+ * Reads `event` as the one invocation of a middy request.
+ *
+ * @throws MalformedEventError when the event cannot be read (a record without an id, a body
+ *   that is not base64), or the context is not a Lambda context.
+ */
+export function lambdaRequest(def: Definition, event: unknown, context: LambdaContext): LambdaRequest {
+  checkContext(context);
+  const frame = frameFor(event, context);
+  const kind = classifyLambdaEvent(event);
+  const e = (isRec(event) ? event : {}) as Rec;
+  const records = Array.isArray(e.Records) ? (e.Records as unknown[]) : [];
+  let invocation: Invocation;
+  try {
+    switch (kind) {
+      case 'apigw-v1':
+      case 'apigw-v2':
+      case 'function-url':
+      case 'alb':
+      case 'apigw-websocket':
+        return { frame, invocation: httpInvocation(def, kind, e, context), http: { kind, event: e } };
+      case 'authorizer':
+        invocation = withRequestId(authorizerItem(e), context);
+        break;
+      case 'sqs':
+        invocation = oneOrBatch(kind, sqsInvocations(def, e, context).invocations, event, context);
+        break;
+      case 'kinesis':
+        invocation = oneOrBatch(kind, items(kinesisItems(records, def).items, context), event, context);
+        break;
+      case 'dynamodb-streams':
+        invocation = oneOrBatch(kind, items(dynamoDbStreamItems(records).items, context), event, context);
+        break;
+      case 'sns':
+        invocation = oneOrBatch(kind, items(snsItems(records, def), context), event, context);
+        break;
+      case 's3':
+        invocation = oneOrBatch(kind, items(s3Items(s3NotificationChanges(records), undefined), context), event, context);
+        break;
+      case 's3-eventbridge':
+        invocation = withRequestId(s3Items([s3EventBridgeChange(e)], 'eventbridge')[0]!, context);
+        break;
+      case 'kafka':
+        invocation = oneOrBatch(kind, items(lambdaKafkaItems(e, def), context), event, context);
+        break;
+      case 'schedule':
+      case 'eventbridge':
+        invocation = eventBridgeInvocation(kind, e, context);
+        break;
+      case 'direct':
+        invocation = directInvocation(def, event, context);
+        break;
+    }
+  } catch (thrown) {
+    throw thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the event');
+  }
+  return { frame, invocation };
+}

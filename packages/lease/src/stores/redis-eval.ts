@@ -1,0 +1,58 @@
+/**
+ * Running a Lua script on Redis by its SHA1 (`EVALSHA`), sending the source (`EVAL`, which also
+ * caches it) only when the server answers `NOSCRIPT` — once per script per server, after a
+ * restart or a failover. Shared by every steadyfn package that scripts Redis (the lease store,
+ * the outbox), so there is one copy of this rule.
+ */
+import { nodeCrypto, raceSignal, throwIfAborted } from '@steadyfn/handler/internal';
+
+/** A Lua script with the SHA1 `EVALSHA` names it by. */
+export interface LuaScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+/** The slice of an ioredis `Redis` or `Cluster` a script needs (structural: no driver types). */
+export interface LuaScriptClient {
+  evalsha(...args: any[]): Promise<unknown>;
+  eval(...args: any[]): Promise<unknown>;
+}
+
+/**
+ * Wraps Lua source with its SHA1, computed on first use: loading a package that defines scripts
+ * must neither load `node:crypto` nor hash anything (cold start).
+ * @example const script = luaScript("return redis.call('GET', KEYS[1])");
+ */
+export function luaScript(source: string): LuaScript {
+  let sha: string | undefined;
+  return {
+    source,
+    get sha() {
+      return (sha ??= nodeCrypto().createHash('sha1').update(source).digest('hex'));
+    },
+  };
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/**
+ * Runs `script` with `keys` and `args`: `EVALSHA`, then `EVAL` when the server does not have
+ * the script yet. Gives up when `signal` aborts (rejecting with its reason; a command already
+ * sent may still run on the server).
+ *
+ * @throws the driver's error (a Lua error reply, a connection error), or `signal.reason`.
+ * @example await runLuaScript(redis, script, ['k'], [], { signal: ctx.signal })
+ */
+export async function runLuaScript(client: LuaScriptClient, script: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>, options: { signal?: AbortSignal | undefined } = {}): Promise<unknown> {
+  const { signal } = options;
+  throwIfAborted(signal);
+  try {
+    return await raceSignal(client.evalsha(script.sha, keys.length, ...keys, ...args), signal);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    throwIfAborted(signal);
+    return raceSignal(client.eval(script.source, keys.length, ...keys, ...args), signal);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The outbox plugin's per-invocation state: the handler core makes one per invocation (and per
+ * message of a batch) through the plugin's `state()` and hands it to every hook, so nothing of
+ * an invocation lives in module-level maps.
+ */
+import type { Context } from '@steadyfn/handler';
+import type { EnvelopeMeta, PendingEvent } from './envelope.js';
+import type { RedisStaging } from './modes/redis-mode.js';
+import { MetricsRecorder } from './relay/metrics.js';
+import type { AggregateRef } from './relay/types.js';
+import type { SessionLike } from './stores/mongo-collection.js';
+
+/** One invocation's outbox state. */
+export interface InvocationState {
+  /** Set by `extend`. */
+  ctx: Context;
+  /** Events added and not written yet (cleared at each attempt `wrap` starts). */
+  events: PendingEvent[];
+  metrics: MetricsRecorder;
+  meta: EnvelopeMeta | undefined;
+  /** Aggregates the commit wrote, for the flush. */
+  written: AggregateRef[];
+  committed: boolean;
+  /** Redis mode: preconditions and commands staged for the write. */
+  redis: RedisStaging;
+  /** Transaction mode: the session while the transaction runs. */
+  session: SessionLike | undefined;
+  /**
+   * Embedded mode: per document, the request keys this invocation's updates recorded (the
+   * k-th update of one document in an invocation uses `<key>#k`, so it is not taken for a retry).
+   */
+  applied: Map<string, string[]>;
+  /** Whether an idempotency plugin held the request when the outbox's `before` ran (its order in `use`). */
+  idempotencyFirst: boolean;
+  /** An earlier attempt of this request wrote already, with this answer: thrown after the flush, for the idempotency plugin to replay. */
+  replay?: Error | undefined;
+}
+
+/** A fresh state (the plugin's `state()`); `ctx` is filled in by `extend`. */
+export function newInvocationState(): InvocationState {
+  return {
+    ctx: undefined as unknown as Context,
+    events: [],
+    metrics: new MetricsRecorder(),
+    meta: undefined,
+    written: [],
+    committed: false,
+    redis: { checks: [], commands: [] },
+    session: undefined,
+    applied: new Map(),
+    idempotencyFirst: false,
+  };
+}
+
+/**
+ * Forgets what an attempt of the function staged: a `wrap` that runs the function again (a
+ * MongoDB transaction retried by `withTransaction`, a retrying plugin listed before the outbox)
+ * starts from nothing, so a failed attempt's events never leak into the next.
+ */
+export function resetAttempt(state: InvocationState): void {
+  state.events = [];
+  state.redis = { checks: [], commands: [] };
+}

@@ -1,0 +1,99 @@
+/**
+ * The relay's entry points that run outside the invocation that wrote the events: the
+ * sweeper (a schedule), the watchdog's consumer (the relay queue) and redrive. Each builds a
+ * relay run from the outbox's options and returns what it did.
+ */
+import type { Context } from '@steadyfn/handler';
+import { invalidOption } from '@steadyfn/handler/internal';
+import type { ResolvedRelay } from '../options.js';
+import { parseWatchdogMessage } from '../sqs/watchdog.js';
+import { MetricsRecorder, type OutboxMetrics } from './metrics.js';
+import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
+import { sweep, type SweepResult } from './sweeper.js';
+import type { AggregateRef, RelayStore } from './types.js';
+
+/** What the relay entry points need of the running function: its signal, time left and logger. */
+export type RelayContext = Pick<Context, 'signal' | 'remainingMs' | 'log'>;
+
+/** The relay entry points of one outbox. */
+export interface RelayEntries {
+  /** Relays aggregates pending longer than the grace period; call it from a schedule-triggered function. */
+  sweep(ctx: RelayContext): Promise<SweepResult & { metrics: OutboxMetrics }>;
+  /** Relays the aggregates a watchdog message names (its consumer's body). */
+  flushTargets(ctx: RelayContext, refs: ReadonlyArray<AggregateRef>): Promise<OutboxMetrics>;
+  /**
+   * The watchdog's consumer: relays the aggregates a watchdog message names (its body, as the
+   * relay queue delivered it); a message naming none sweeps the whole outbox. Undefined when
+   * the message is not this outbox's watchdog message.
+   */
+  relayWatchdog(ctx: RelayContext, message: unknown): Promise<OutboxMetrics | undefined>;
+  /** Releases a quarantined aggregate and relays it again, in order. */
+  redrive(ctx: RelayContext, ref: Pick<AggregateRef, 'where' | 'aggregate'>): Promise<{ redriven: boolean; metrics: OutboxMetrics }>;
+}
+
+/** The options of one run, from the resolved relay options and the running function. */
+export function runOptionsOf(relay: ResolvedRelay, ctx: Pick<Context, 'signal' | 'remainingMs'>): RelayRunOptions {
+  return {
+    leaseMs: relay.leaseMs,
+    maxEventsPerAggregate: relay.maxEventsPerAggregate,
+    poison: relay.poison,
+    reserveMs: relay.reserveMs,
+    remainingMs: () => ctx.remainingMs(),
+    signal: ctx.signal,
+  };
+}
+
+/** The dependencies of one run. */
+export function depsOf(relay: ResolvedRelay, store: RelayStore, metrics: MetricsRecorder, ctx: Pick<Context, 'log'>): RelayDeps {
+  return { store, lease: relay.lease, sender: relay.sender, metrics, log: ctx.log };
+}
+
+/** The entry points of the outbox named `name`; each throws `ConfigurationError` when the outbox has no `relay`. */
+export function relayEntries(name: string, relay: ResolvedRelay | undefined, store: RelayStore): RelayEntries {
+  const requireRelay = (what: string): ResolvedRelay => {
+    if (!relay) invalidOption('outbox', 'relay', `an object { sender, lease } (${what} relays events)`, undefined);
+    return relay;
+  };
+  const run = async (ctx: RelayContext, what: string, work: (deps: RelayDeps, options: RelayRunOptions, r: ResolvedRelay) => Promise<void>): Promise<OutboxMetrics> => {
+    const r = requireRelay(what);
+    const metrics = new MetricsRecorder();
+    await work(depsOf(r, store, metrics, ctx), runOptionsOf(r, ctx), r);
+    return metrics.snapshot();
+  };
+  return {
+    async sweep(ctx) {
+      let result: SweepResult = { found: 0, cleaned: 0, pruned: 0 };
+      const metrics = await run(ctx, 'sweep()', async (deps, options, r) => {
+        result = await sweep(deps, options, r.sweep);
+      });
+      return { ...result, metrics };
+    },
+    flushTargets: (ctx, refs) => run(ctx, 'flushTargets()', (deps, options) => relayAggregates(deps, refs, options)),
+    async relayWatchdog(ctx, message) {
+      requireRelay('relayWatchdog()');
+      const target = parseWatchdogMessage(message);
+      if (!target || target.outbox !== name) return undefined;
+      const refs: AggregateRef[] = [];
+      for (const key of target.keys ?? []) {
+        try {
+          const [where, aggregate] = JSON.parse(key) as [unknown, unknown];
+          if (typeof where === 'string' && typeof aggregate === 'string') refs.push({ where, aggregate, since: 0 });
+        } catch {
+          // Not one of ours: skipped.
+        }
+      }
+      return run(ctx, 'relayWatchdog()', async (deps, options, r) => {
+        if (refs.length > 0) await relayAggregates(deps, refs, options);
+        else await sweep(deps, options, { ...r.sweep, graceMs: 0 });
+      });
+    },
+    async redrive(ctx, ref) {
+      let redriven = false;
+      const metrics = await run(ctx, 'redrive()', async (deps, options) => {
+        redriven = await store.redrive({ ...ref, since: 0 }, { signal: ctx.signal });
+        if (redriven) await relayAggregates(deps, [{ ...ref, since: 0 }], options);
+      });
+      return { redriven, metrics };
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The relay's view of the MongoDB embedded outbox. The relay's bookkeeping — the head event's
+ * attempts and a quarantine — lives in a side collection `<collection>_outbox`, one small
+ * document per aggregate, written only by the aggregate's relay lease holder (or a redrive).
+ *
+ *   listPending  MongoDB: find({ _outboxPendingSince ≤ t }) by its index, oldest first.
+ *                FerretDB (no index use for anything but `_id`): the pending registry
+ *                `<collection>_outbox_pending`, which holds only documents with pending events
+ *                (each entry's `p` kept under the document's write lease, like the document)
+ *   begin        read the documents' `_outbox` (one `$in` query on MongoDB; `_id` lookups on
+ *                FerretDB, the only reads it serves from SQL); count a started attempt on each head
+ *   settle       $pullAll the exact sub-documents SQS accepted, conditional on the document's
+ *                seq as read (so the new pendingSince is right) and on no newer fencing token
+ *                having marked; on FerretDB under the document's write lease, with the registry
+ */
+import type { PendingRegistry, WriteSerialisation } from '../capture/mongo-embedded.js';
+import { serialised } from '../capture/mongo-embedded.js';
+import { aggregateKey } from '../envelope.js';
+import type { AggregateHead, AggregateRef, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
+import { embeddedBytes, FIELDS, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
+
+interface SideDoc {
+  _id: string;
+  q?: { fromSeq: number; reason: string; at: Date };
+  t?: { seq: number; started: number; finished: number };
+}
+
+/** What the relay store needs of the embedded outbox. */
+export interface EmbeddedRelayParts {
+  collectionName: string;
+  aggregateType: string;
+  collection(): Promise<CollectionLike>;
+  side(): Promise<CollectionLike>;
+  registry(): Promise<PendingRegistry | undefined>;
+  serialisation(): Promise<WriteSerialisation>;
+}
+
+/** The embedded outbox's relay store. */
+export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
+  const { collectionName, aggregateType, collection, side, registry, serialisation } = parts;
+  const idOf = (ref: Pick<AggregateRef, 'aggregate'>): string => ref.aggregate.slice(aggregateType.length + 1);
+
+  const toStored = (ref: AggregateRef, e: EmbeddedEvent, t: SideDoc['t'], head: boolean): StoredEvent => ({
+    ref: e.i,
+    id: e.i,
+    aggregate: ref.aggregate,
+    aggregateId: idOf(ref),
+    type: e.t,
+    seq: e.s,
+    body: e.e,
+    ...(e.p ? { traceparent: e.p } : {}),
+    committedAt: e.c instanceof Date ? e.c.getTime() : Number(e.c),
+    started: head ? (t?.started ?? 1) : 1,
+    finished: head ? (t?.finished ?? 0) : 0,
+  });
+
+  /** Documents by id: one `$in` query where the server uses the index; `_id` lookups on FerretDB. */
+  const readMany = async (col: CollectionLike, ids: string[], projection: object | undefined): Promise<Map<string, Record<string, unknown>>> => {
+    const byId = new Map<string, Record<string, unknown>>();
+    if ((await serialisation()).mode === 'server') {
+      for (const doc of await col.find({ _id: { $in: ids } }, projection ? { projection } : {}).toArray()) byId.set(String(doc._id), doc);
+    } else {
+      const docs = await Promise.all(ids.map((id) => col.findOne({ _id: id }, projection ? { projection } : {})));
+      docs.forEach((doc, i) => doc && byId.set(ids[i]!, doc));
+    }
+    return byId;
+  };
+
+  const beginMany = async (refs: ReadonlyArray<AggregateRef>, limit: number, maxBytes: number): Promise<AggregateHead[]> => {
+    const ids = refs.map(idOf);
+    const [docs, sides] = await Promise.all([readMany(await collection(), ids, { [FIELDS.events]: 1 }), readMany(await side(), ids, undefined)]);
+    const sideCol = await side();
+    return Promise.all(
+      refs.map(async (ref, i): Promise<AggregateHead> => {
+        const state = sides.get(ids[i]!) as SideDoc | undefined;
+        if (state?.q) return { quarantined: true, events: [], more: false };
+        const all = docs.get(ids[i]!)?.[FIELDS.events];
+        const events: EmbeddedEvent[] = Array.isArray(all) ? all : [];
+        if (events.length === 0) {
+          await dropStale(ids[i]!, undefined);
+          return { quarantined: false, events: [], more: false };
+        }
+        const head = events[0]!;
+        const t = state?.t?.seq === head.s ? { seq: head.s, started: state.t.started + 1, finished: state.t.finished } : { seq: head.s, started: 1, finished: 0 };
+        await sideCol.updateOne({ _id: ids[i] }, { $set: { t } }, { upsert: true });
+        let bytes = 0;
+        let n = 0;
+        while (n < events.length && n < limit && (n === 0 || bytes + events[n]!.e.length <= maxBytes)) bytes += events[n++]!.e.length;
+        return { quarantined: false, events: events.slice(0, n).map((e, j) => toStored(ref, e, t, j === 0)), more: events.length > n };
+      }),
+    );
+  };
+
+  const settleOne = async (item: SettleItem, signal: AbortSignal | undefined): Promise<number> => {
+    const { ref, sent, refused, lease } = item;
+    const id = idOf(ref);
+    const col = await collection();
+    // The head's attempt ended with a refusal (matches only when the first refused one is the head).
+    if (refused.length > 0) await (await side()).updateOne({ _id: id, 't.seq': refused[0]!.seq }, { $inc: { 't.finished': 1 } });
+    if (sent.length === 0) return 0;
+    const ids = new Set(sent.map((e) => `${e.id}|${e.seq}`));
+    const pending = await registry();
+    return serialised(await serialisation(), `outbox-write:${collectionName}:${id}`, signal, async () => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const doc = await col.findOne({ _id: id }, { projection: { [FIELDS.events]: 1, [FIELDS.seq]: 1 } });
+        const events: EmbeddedEvent[] = Array.isArray(doc?.[FIELDS.events]) ? doc[FIELDS.events] : [];
+        const pull = events.filter((e) => ids.has(`${e.i}|${e.s}`));
+        if (pull.length === 0) return 0;
+        const rest = events.filter((e) => !ids.has(`${e.i}|${e.s}`));
+        const update: Record<string, unknown> = {
+          $pullAll: { [FIELDS.events]: pull },
+          $inc: { [FIELDS.count]: -pull.length, [FIELDS.bytes]: -pull.reduce((s, e) => s + embeddedBytes(e.e), 0) },
+          $set: { [FIELDS.fence]: lease.fence, ...(rest.length > 0 ? { [FIELDS.pendingSince]: rest[0]!.c } : {}) },
+        };
+        if (rest.length === 0) update.$unset = { [FIELDS.pendingSince]: '' };
+        const result = await col.updateOne({ _id: id, [FIELDS.seq]: doc?.[FIELDS.seq], [FIELDS.fence]: { $not: { $gt: lease.fence } } }, update);
+        if (result.matchedCount > 0) {
+          await (await side()).updateOne({ _id: id }, { $unset: { t: '' } });
+          // Under the same write lease as the writers: a document drained here cannot gain events before this.
+          if (pending) await (rest.length === 0 ? pending.collection.deleteOne({ _id: id }) : pending.collection.updateOne({ _id: id }, { $set: { p: rest[0]!.c } }));
+          return pull.length;
+        }
+        const now = await col.findOne({ _id: id }, { projection: { [FIELDS.fence]: 1 } });
+        if (typeof now?.[FIELDS.fence] === 'number' && now[FIELDS.fence] > lease.fence) return 0;
+      }
+      return 0;
+    });
+  };
+
+  /** FerretDB: the pending documents are the registry's entries (kept under the documents' write leases), no scan of the collection. */
+  const listRegistered = async (pending: PendingRegistry, limit: number, before: number): Promise<AggregateRef[]> => {
+    const found = (await pending.collection.find({ p: { $lte: new Date(before) } }).sort({ p: 1 }).limit(limit).toArray()) as Array<{ _id: string; p: Date }>;
+    return found.map((f) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, f._id), since: f.p.getTime() }));
+  };
+
+  /** A registration whose document holds no pending event (its write did not match): dropped, under the write lease. */
+  const dropStale = async (id: string, signal: AbortSignal | undefined): Promise<void> => {
+    const pending = await registry();
+    if (!pending) return;
+    await serialised(await serialisation(), `outbox-write:${collectionName}:${id}`, signal, async () => {
+      const doc = await (await collection()).findOne({ _id: id }, { projection: { [FIELDS.pendingSince]: 1 } });
+      if (!(doc?.[FIELDS.pendingSince] instanceof Date)) await pending.collection.deleteOne({ _id: id });
+    }).catch(() => undefined);
+  };
+
+  return {
+    kind: 'mongo-embedded',
+    leaseKey: (ref) => `outbox-relay:${collectionName}:${idOf(ref)}`,
+    async listPending({ limit, before }) {
+      const pending = await registry();
+      if (pending) return listRegistered(pending, limit, before);
+      const docs = await (await collection())
+        .find({ [FIELDS.pendingSince]: { $lte: new Date(before) } }, { projection: { _id: 1, [FIELDS.pendingSince]: 1 } })
+        .sort({ [FIELDS.pendingSince]: 1 })
+        .limit(limit)
+        .toArray();
+      return docs.map((d: Record<string, unknown>) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, String(d._id)), since: (d[FIELDS.pendingSince] as Date).getTime() }));
+    },
+    begin: (items, { limit, maxBytes }) => beginMany(items.map((i) => i.ref), limit, maxBytes),
+    settle: (items, callOptions) => Promise.all(items.map((item) => settleOne(item, callOptions?.signal))),
+    async quarantine(ref, { fromSeq, reason }) {
+      await (await side()).updateOne({ _id: idOf(ref) }, { $set: { q: { fromSeq, reason, at: new Date() } } }, { upsert: true });
+    },
+    async redrive(ref) {
+      const result = await (await side()).updateOne({ _id: idOf(ref), q: { $exists: true } }, { $unset: { q: '', t: '' } });
+      return result.matchedCount > 0;
+    },
+    async listQuarantined({ limit }) {
+      const docs = (await (await side()).find({ q: { $exists: true } }).limit(limit).toArray()) as SideDoc[];
+      return docs.map((d) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, d._id), since: d.q!.at.getTime(), fromSeq: d.q!.fromSeq, reason: d.q!.reason }));
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The Lua of the Redis relay store (key layout in `redis-keys.ts`). `BEGIN` and `settleScript`
+ * take many aggregates in one call — every aggregate of a round on a single server, those of
+ * one partition on a cluster — so the store work of a round costs a round trip per group, not
+ * per aggregate. Times come from the server's `TIME`, never the function's clock.
+ */
+import { luaScript, type LuaScript } from '@steadyfn/lease';
+
+/**
+ * KEYS per aggregate (4 each): its set, the stream, the attempts hash, the quarantine hash.
+ * ARGV: 1 most events per aggregate, 2 about the most body bytes per aggregate, then the
+ * aggregates' names. Reply per aggregate: `-1` quarantined, else `n, more, (streamId, seq,
+ * eventId, body, type, started, finished, traceparent) × n`. Counts a started attempt on
+ * each event read; drops ids whose stream entry is gone.
+ */
+export const BEGIN = luaScript(`local limit, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i = 0, #KEYS / 4 - 1 do
+  local set, stream, attempts, quarantine = KEYS[4 * i + 1], KEYS[4 * i + 2], KEYS[4 * i + 3], KEYS[4 * i + 4]
+  if redis.call('HEXISTS', quarantine, ARGV[i + 3]) == 1 then
+    out[#out + 1] = -1
+  else
+    local at = #out + 1
+    out[at] = 0
+    out[at + 1] = 0
+    local n, bytes = 0, 0
+    for _, id in ipairs(redis.call('ZRANGE', set, 0, limit - 1)) do
+      local entry = redis.call('XRANGE', stream, id, id)
+      if #entry == 1 then
+        local f = entry[1][2]
+        if n > 0 and bytes + #f[8] > maxBytes then break end
+        bytes = bytes + #f[8]
+        n = n + 1
+        out[#out + 1] = id
+        out[#out + 1] = f[4]
+        out[#out + 1] = f[6]
+        out[#out + 1] = f[8]
+        out[#out + 1] = f[10]
+        out[#out + 1] = redis.call('HINCRBY', attempts, id .. ':s', 1)
+        out[#out + 1] = redis.call('HGET', attempts, id .. ':f') or '0'
+        out[#out + 1] = f[12] or ''
+      else
+        redis.call('ZREM', set, id)
+      end
+    end
+    out[at] = n
+    out[at + 1] = redis.call('ZCARD', set) > n and 1 or 0
+  end
+end
+return out`);
+
+/** Fields per event in a `BEGIN` reply. */
+export const BEGIN_FIELDS = 8;
+
+/**
+ * Marks many aggregates. KEYS per aggregate (5, or 6 with the lease): its set, the stream,
+ * attempts, pending, sent, the lease. ARGV: 1 `delete` | `sent`, then per aggregate: name,
+ * count accepted, count refused, [the lease settle's 5 arguments], (streamId, seq) per
+ * accepted, streamId per refused. With the lease fragment each aggregate's lease is released
+ * first, and its events are marked only when that succeeded (else `-1`: another relay holds
+ * it now). Reply: events marked, per aggregate.
+ */
+export function settleScript(leaseFragment: { source: string; name: string } | undefined): LuaScript {
+  const perAggregate = leaseFragment ? 6 : 5;
+  return luaScript(`${leaseFragment?.source ?? ''}
+local now = redis.call('TIME')
+local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local out = {}
+local a = 2
+for i = 0, #KEYS / ${perAggregate} - 1 do
+  local k = ${perAggregate} * i
+  local set, stream, attempts, pending, sent = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
+  local agg, nsent, nrefused = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = a + 3
+  local held = true
+${leaseFragment ? `  held = ${leaseFragment.name}(KEYS[k + 6], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]) == 1
+  a = a + 5` : ''}
+  local marked = -1
+  if held then
+    marked = 0
+    for j = 0, nsent - 1 do
+      local id, seq = ARGV[a + 2 * j], ARGV[a + 2 * j + 1]
+      if redis.call('ZSCORE', set, id) == seq then
+        redis.call('ZREM', set, id)
+        if ARGV[1] == 'sent' then redis.call('ZADD', sent, nowms, id) else redis.call('XDEL', stream, id) end
+        redis.call('HDEL', attempts, id .. ':s', id .. ':f')
+        marked = marked + 1
+      end
+    end
+    for j = 0, nrefused - 1 do
+      local id = ARGV[a + 2 * nsent + j]
+      if redis.call('ZSCORE', set, id) then redis.call('HINCRBY', attempts, id .. ':f', 1) end
+    end
+    local head = redis.call('ZRANGE', set, 0, 0)
+    if #head == 0 then
+      redis.call('ZREM', pending, agg)
+    else
+      redis.call('ZADD', pending, tonumber(string.match(head[1], '^(%d+)')), agg)
+    end
+  end
+  a = a + 2 * nsent + nrefused
+  out[#out + 1] = marked
+end
+return out`);
+}
+
+/** KEYS: quarantine hash. ARGV: aggregate, from seq, reason. */
+export const QUARANTINE = luaScript(`local now = redis.call('TIME')
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({fromSeq = tonumber(ARGV[2]), reason = ARGV[3], at = tonumber(now[1]) * 1000}))
+return 1`);
+
+/** KEYS: quarantine hash, the aggregate's set, attempts. ARGV: aggregate. */
+export const REDRIVE = luaScript(`if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do redis.call('HDEL', KEYS[3], id .. ':s', id .. ':f') end
+return 1`);
+
+/** KEYS: sent set, stream. ARGV: older than ms, limit. */
+export const CLEANUP = luaScript(`local now = redis.call('TIME')
+local cutoff = tonumber(now[1]) * 1000 - tonumber(ARGV[1])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff, 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do
+  redis.call('XDEL', KEYS[2], id)
+  redis.call('ZREM', KEYS[1], id)
+end
+return #ids`);
+
+/**
+ * One partition's pending aggregates for the sweeper, and whether it holds anything at all.
+ * KEYS: pending, sent, quarantine, live. ARGV: before (ms), limit. Reply: `{ holds, live,
+ * aggregate, since, … }` — `holds` 1 when pending, sent or quarantine has entries; `live` 1
+ * when the partition was written within its listing TTL.
+ */
+export const STATUS = luaScript(`local found = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local holds = (redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('HLEN', KEYS[3])) > 0 and 1 or 0
+local out = {holds, redis.call('EXISTS', KEYS[4])}
+for _, v in ipairs(found) do out[#out + 1] = v end
+return out`);
+
+/**
+ * Standalone Redis: drops the partition from the list when it holds nothing, in one step (the
+ * capture script lists it again in the same step as its next write). KEYS: pending, sent,
+ * quarantine, the partition list. ARGV: tag.
+ */
+export const PRUNE_ATOMIC = luaScript(`if redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('HLEN', KEYS[3]) > 0 then return 0 end
+return redis.call('SREM', KEYS[4], ARGV[1])`);
+
+/**
+ * Redis Cluster, before and after dropping a partition from the list (another slot): whether
+ * it holds anything or was written within its listing TTL. KEYS: pending, sent, quarantine,
+ * live. Reply 1 when it is in use.
+ */
+export const IN_USE = luaScript(`if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
+if redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('HLEN', KEYS[3]) > 0 then return 1 end
+return 0`);

@@ -1,0 +1,81 @@
+/**
+ * examples/openwhisk, installed from the packed packages with npm outside the workspace, run on
+ * the Node.js action runtime's `/init` + `/run` contract (one container per action) against
+ * Redis, SQS and S3 (moto), configured by bound parameters as the manifest's `inputs` bind
+ * them: the zip of `npm run zip` (unpacked and loaded with require(), as the runtime does with a
+ * zipped action) and the CommonJS bundle of `npm run build` (sent as the action's code). The
+ * runtime loads actions with require()/eval: there is no ES module variant on OpenWhisk.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installExample, type InstalledExample } from '../support/examples/install.js';
+import { alarmParams, startAction, webActionParams, type ActionContainer } from '../support/examples/openwhisk.js';
+import { lowerCaseKeys, ordersEnv, runOrdersScenario, type OrdersDeployment } from '../support/examples/orders.js';
+
+const ACTIONS = ['createOrder', 'pullOrderEvents', 'sweepOutbox', 'backupOrders', 'restoreDrill'] as const;
+type Actions = Record<(typeof ACTIONS)[number], ActionContainer>;
+const CONFIG = ['REDIS_URL', 'ORDER_EVENTS_QUEUE_URL', 'BACKUP_BUCKET', 'ORDERS_PREFIX', 'OUTBOX_SWEEP_GRACE_MS', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL'];
+
+let example: InstalledExample;
+beforeAll(async () => {
+  example = await installExample('openwhisk');
+}, 300_000);
+afterAll(() => example?.dispose());
+
+function deployment(actions: Actions, bound: Record<string, string>): OrdersDeployment {
+  const tick = async (fn: keyof Actions) => {
+    const result = await actions[fn].run(alarmParams(bound, fn));
+    expect(result.error, actions[fn].output()).toBeUndefined();
+    return result;
+  };
+  return {
+    async create(input, headers) {
+      const result = await actions.createOrder.run(webActionParams(bound, input, headers));
+      const answer = (result.error ?? result) as Record<string, any>; // a 5xx comes back under `error`
+      return { status: answer.statusCode, headers: lowerCaseKeys(answer.headers), body: typeof answer.body === 'string' ? JSON.parse(answer.body) : answer.body };
+    },
+    async consume() {
+      expect(await tick('pullOrderEvents')).toEqual({ handled: 5, failed: 0 });
+      return undefined;
+    },
+    async tick(fn) {
+      const result = await tick(fn);
+      const expected = { sweepOutbox: { sent: 0, failed: 0, quarantined: 0 }, backupOrders: { status: 'complete', records: 1 }, restoreDrill: { records: 1 } }[fn];
+      expect(result).toMatchObject(expected);
+      return result;
+    },
+  };
+}
+
+describe.each([
+  { variant: 'zipped with its node_modules (npm run zip)', build: false },
+  { variant: 'bundled with esbuild as CommonJS, sent as code', build: true },
+])('examples/openwhisk $variant', ({ build }) => {
+  it('places an order, replays its retry, runs the workflow from SQS, sweeps, backs up and drills', async () => {
+    const services = await ordersEnv(`ow-${build ? 'bundle' : 'zip'}`);
+    const bound = Object.fromEntries(CONFIG.filter((k) => services.env[k] !== undefined).map((k) => [k, services.env[k]!]));
+    let actions: Actions | undefined;
+    try {
+      await example.npmRun('seed', [], services.env);
+      let code: string;
+      if (build) {
+        await example.npmRun('build');
+        code = readFileSync(join(example.dir, 'dist/index.js'), 'utf8');
+      } else {
+        await example.npmRun('zip');
+        const unpacked = mkdtempSync(join(tmpdir(), 'steadyfn-ow-zip-'));
+        execFileSync('unzip', ['-q', join(example.dir, 'action.zip'), '-d', unpacked]);
+        code = `module.exports = require(${JSON.stringify(unpacked)});`;
+      }
+      const started = await Promise.all(ACTIONS.map((name) => startAction(code, name, name)));
+      actions = Object.fromEntries(ACTIONS.map((name, i) => [name, started[i]])) as Actions;
+      await runOrdersScenario(services, deployment(actions, bound), expect);
+    } finally {
+      if (actions) await Promise.all(Object.values(actions).map((a) => a.stop()));
+      await services.dispose();
+    }
+  }, 240_000);
+});

@@ -1,0 +1,39 @@
+/** Long-lived child processes of a test (a provider's runtime), ended and awaited when it is done. */
+import { spawn } from 'node:child_process';
+import { freePort } from '../../../packages/connections/test/support/servers.js';
+
+export interface Child {
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function startChild(args: string[], cwd: string, env: NodeJS.ProcessEnv): Child & { exited: Promise<number | null> } {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (output += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    exited,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Polls `url` until a server answers (any status), or throws with the child's output. */
+export async function waitForHttp(url: string, child: Child & { exited: Promise<number | null> }, timeoutMs = 20_000): Promise<void> {
+  let exited = false;
+  void child.exited.then(() => (exited = true));
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until && !exited) {
+    if (await fetch(url, { method: 'OPTIONS' }).then(() => true, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nothing answered at ${url}: ${child.output().slice(-3000)}`);
+}
+
+export { freePort };
