@@ -4,9 +4,10 @@
  * array buffers) every 100 ms, and the RSS when each part upload returns, so the bench can
  * tell a peak from a trend. Prints one JSON line on stdout.
  */
-import { S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { UploadPartCommand } from '@aws-sdk/client-s3';
 import { MongoClient } from 'mongodb';
 import { mongoSource, snapshotBackup } from '../src/index.js';
+import { s3Client } from '../test/s3-client.js';
 
 interface Peaks {
   rss: number;
@@ -26,14 +27,7 @@ async function main(): Promise<void> {
   const fast = setInterval(() => (peaks.rss = Math.max(peaks.rss, process.memoryUsage.rss())), 10);
   const slow = setInterval(full, 100);
   const baseline = process.memoryUsage.rss();
-  const s3 = new S3Client({
-    endpoint: env.CHILD_S3_ENDPOINT!,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const s3 = s3Client(env.CHILD_S3_ENDPOINT!);
   // RSS each time a part upload returns: the steady state, part after part.
   const atPart: number[] = [];
   const client = {

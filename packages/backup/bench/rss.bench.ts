@@ -15,6 +15,9 @@
  * run-to-run noise.
  *
  *   STEADYFN_BENCH_SMALL=100000 STEADYFN_BENCH_LARGE=1000000 (the defaults)
+ *   STEADYFN_BENCH_CHILD_HEAP_MB=64 caps each child's V8 old space: a run that completes under
+ *   the cap holds no more than that live, whatever the data size (RSS peaks alone are noisy:
+ *   V8 grows its heap lazily).
  *   npm run bench -- packages/backup/bench/rss.bench.ts
  */
 import { spawnSync } from 'node:child_process';
@@ -83,7 +86,8 @@ test('peak RSS of a snapshot: SMALL vs LARGE documents, each in a fresh process'
   const { file, dir } = bundleChild(new URL('./rss-child.ts', import.meta.url).href);
   try {
     const run = (collection: string, prefix: string): Run => {
-      const out = spawnSync(process.execPath, [file], {
+      const heap = process.env.STEADYFN_BENCH_CHILD_HEAP_MB;
+      const out = spawnSync(process.execPath, [...(heap ? [`--max-old-space-size=${Number(heap)}`] : []), file], {
         env: { ...process.env, CHILD_S3_ENDPOINT: process.env.S3_ENDPOINT, CHILD_BUCKET: s3.bucket, CHILD_DB: db.databaseName, CHILD_COLLECTION: collection, CHILD_PREFIX: prefix },
         encoding: 'utf8',
         maxBuffer: 16 * MIB,
@@ -103,6 +107,7 @@ test('peak RSS of a snapshot: SMALL vs LARGE documents, each in a fresh process'
     const large = run('large', 'rss-large');
     await db.collection('large').drop();
     expect([small.docs, again.docs, large.docs]).toEqual([SMALL, SMALL, LARGE]);
+    if (process.env.STEADYFN_BENCH_CHILD_HEAP_MB) console.log(`[bench] each child ran with --max-old-space-size=${process.env.STEADYFN_BENCH_CHILD_HEAP_MB}`);
     console.log(`[bench] ${describe('small', small)}`);
     console.log(`[bench] ${describe('small (repeat)', again)}`);
     console.log(`[bench] ${describe('large', large)}`);

@@ -5,51 +5,12 @@
  * `SourceChangedError`, the unfinished backup is removed (no checkpoint, no upload, no data
  * objects), and the next run makes a new, complete backup.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { SourceChangedError, redisSource, snapshotBackup } from '../src/index.js';
+import { startRedis } from '../../connections/test/support/servers.js';
 import { freshBucket, listAll, openUploads, S3_SERVERS } from './support.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A redis-server on `port` (no persistence: a restart comes back empty, with a new run_id). */
-async function startRedis(port: number): Promise<{ stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.env.REDIS_SERVER_BIN ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch (error) {
-      if (i > 100 || child.exitCode !== null) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      probe.disconnect();
-    }
-  }
-  return {
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 /** ~12 MiB of keys gzip cannot shrink: three parts of 5 MiB or so. */
 async function fill(redis: Redis): Promise<void> {
@@ -59,9 +20,9 @@ async function fill(redis: Redis): Promise<void> {
 describe.each(S3_SERVERS)('a Redis snapshot whose server restarted, on $name', (server) => {
   it('is refused with SourceChangedError and removed; the next run starts a new backup', async () => {
     const s3 = await freshBucket(server);
-    const port = await freePort();
-    let redisServer = await startRedis(port);
-    const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 2 });
+    // No persistence: the restarted server comes back empty, with a new run_id.
+    const redisServer = await startRedis();
+    const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 2 });
     redis.on('error', () => undefined); // the restart below drops the connection; it reconnects
     try {
       await fill(redis);
@@ -74,7 +35,7 @@ describe.each(S3_SERVERS)('a Redis snapshot whose server restarted, on $name', (
       expect(await openUploads(s3.client, s3.bucket)).toHaveLength(1); // the segment in progress, parts uploaded
 
       await redisServer.stop();
-      redisServer = await startRedis(port);
+      await redisServer.start();
       await fill(redis); // the same keys again, on a server that is not the one the backup began on
 
       const error = await job.run().catch((e: unknown) => e);
@@ -89,7 +50,7 @@ describe.each(S3_SERVERS)('a Redis snapshot whose server restarted, on $name', (
       expect(next.backupId).not.toBe(first.backupId);
     } finally {
       redis.disconnect();
-      await redisServer.stop();
+      await redisServer.dispose();
       await s3.drop();
     }
   }, 180_000);

@@ -16,7 +16,7 @@ describe.each(S3_SERVERS)('retention on $name', (server) => {
     const s3 = await freshBucket(server);
     const db = await freshDb('retention');
     try {
-      await db.collection('docs').insertMany(Array.from({ length: 20 }, (_, i) => ({ _id: i, n: i })));
+      await db.collection<{ _id: number; n: number }>('docs').insertMany(Array.from({ length: 20 }, (_, i) => ({ _id: i, n: i })));
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'ret' };
       const job = snapshotBackup({ source: mongoSource({ db }), target: storage });
       const ids: string[] = [];

@@ -9,6 +9,9 @@ import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
 import type { RunContext } from '../src/context.js';
+import { s3Client } from './s3-client.js';
+
+export { s3Client };
 
 export const runId = `bk${process.pid.toString(36)}${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let counter = 0;
@@ -23,16 +26,6 @@ export const S3_SERVERS = [
   { name: 'gofakes3', env: 'S3_ALT_ENDPOINT', service: 's3-alt' as const },
 ];
 
-/** An S3 client for `endpoint`. `defaults: true` keeps the SDK's default checksums (to test the probe's fallback). */
-export function s3Client(endpoint: string, options: { defaults?: boolean } = {}): S3Client {
-  return new S3Client({
-    endpoint,
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test' },
-    ...(options.defaults ? {} : { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
-  });
-}
 
 /** A fresh bucket on one S3 server. */
 export async function freshBucket(server: (typeof S3_SERVERS)[number], options: { defaults?: boolean } = {}): Promise<{ client: S3Client; bucket: string; drop(): Promise<void> }> {

@@ -58,6 +58,16 @@ const datasetSchema = z.object({
   segments: z.array(segmentSchema),
 });
 
+/** The server behind a backup (engine, version; Redis: RDB version, whether a Cluster). */
+export const sourceServerSchema = z.object({
+  kind: z.enum(['mongodb', 'redis']),
+  engine: z.string(),
+  serverVersion: z.string(),
+  database: z.string().optional(),
+  rdbVersion: z.number().int().optional(),
+  cluster: z.boolean().optional(),
+});
+
 export const markSchema = z.object({
   /** Wall-clock time of the runner (ISO). */
   time: z.string(),
@@ -73,14 +83,7 @@ const bodySchema = z.object({
   backupId: z.string().min(1),
   job: z.string().min(1),
   kind: z.literal('snapshot'),
-  source: z.object({
-    kind: z.enum(['mongodb', 'redis']),
-    engine: z.string(),
-    serverVersion: z.string(),
-    database: z.string().optional(),
-    rdbVersion: z.number().int().optional(),
-    cluster: z.boolean().optional(),
-  }),
+  source: sourceServerSchema,
   consistency: z.enum(['fuzzy', 'consistent']),
   start: markSchema,
   end: markSchema,

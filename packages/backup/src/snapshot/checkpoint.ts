@@ -6,7 +6,7 @@
  * The resume point of a part is the source's own (each source checks it when it resumes).
  */
 import { z } from 'zod';
-import { hex64, indexSchema, markSchema } from '../format/manifest.js';
+import { hex64, indexSchema, markSchema, sourceServerSchema } from '../format/manifest.js';
 
 const count = z.number().int().min(0);
 
@@ -52,13 +52,7 @@ export const datasetInfoSchema = z.object({
 });
 
 /** The server behind a source. */
-export const sourceDescriptionSchema = z.object({
-  kind: z.enum(['mongodb', 'redis']),
-  engine: z.string(),
-  serverVersion: z.string(),
-  database: z.string().optional(),
-  rdbVersion: z.number().int().optional(),
-  cluster: z.boolean().optional(),
+export const sourceDescriptionSchema = sourceServerSchema.extend({
   datasets: z.array(datasetInfoSchema),
   warnings: z.array(z.string()),
 });

@@ -5,13 +5,14 @@
  * kill lands between an object and its checkpoint however slow the machine is. The lease
  * keeps being renewed meanwhile, as a live sink's would.
  */
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { redisStreamSource, streamBackup } from '../../src/index.js';
+import { s3Client } from '../s3-client.js';
 
 async function main(): Promise<void> {
   const env = process.env;
-  const s3 = new S3Client({ endpoint: env.CHILD_S3_ENDPOINT!, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const s3 = s3Client(env.CHILD_S3_ENDPOINT!);
   const killAt = Number(env.KILL_AT);
   let objects = 0;
   const client = {
