@@ -118,7 +118,7 @@ test('peak RSS of a snapshot: SMALL vs LARGE documents, each in a fresh process'
       key: 'backup.rss',
       value: (large.peaks.rss - smallPeak) / MIB,
       unit: 'MiB',
-      detail: `peak RSS of a snapshot of ${large.docs} documents (${mib(large.peaks.rss)} MiB) minus the higher of two runs of ${small.docs} (${mib(smallPeak)} MiB), each in a fresh process; run-to-run noise ${mib(Math.abs(again.peaks.rss - small.peaks.rss))} MiB; FerretDB → moto, 5 MiB parts, 3 in flight`,
+      detail: `peak RSS of a snapshot of ${large.docs} documents (${mib(large.peaks.rss)} MiB) minus the higher of two runs of ${small.docs} (${mib(smallPeak)} MiB), each in a fresh process${process.env.STEADYFN_BENCH_CHILD_HEAP_MB ? ` with --max-old-space-size=${process.env.STEADYFN_BENCH_CHILD_HEAP_MB}` : ' (heap not capped)'}; run-to-run noise ${mib(Math.abs(again.peaks.rss - small.peaks.rss))} MiB; FerretDB → moto, 5 MiB parts, 3 in flight`,
     });
     console.log(
       `[bench] peak RSS difference = ${mib(large.peaks.rss - smallPeak)} MiB (heap used ${mib(large.peaks.heapUsed - Math.max(small.peaks.heapUsed, again.peaks.heapUsed))}, external ${mib(large.peaks.external - Math.max(small.peaks.external, again.peaks.external))}, steady RSS ${mib(median(large.atPart.slice(1)) - median(small.atPart.slice(1)))}) for ${(LARGE / SMALL).toFixed(0)}× the documents (goal: within 20 MiB)`,
