@@ -96,9 +96,7 @@ const probes = new WeakMap<object, Map<string, Promise<{ conditionalWrites: true
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  * @example
  * ```ts
- * import { S3Client } from '@aws-sdk/client-s3';
- * import { s3LeaseStore } from '@steadyfn/lease';
- *
+ * // S3Client: from @aws-sdk/client-s3
  * const leases = s3LeaseStore({ client: new S3Client({}), bucket: 'jobs', prefix: 'leases/' });
  * const claim = await leases.claim({ key: 'nightly', owner: crypto.randomUUID(), leaseMs: 120_000 });
  * ```
