@@ -77,6 +77,17 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * @see https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md
    */
   kinesisDeaggregate?: KinesisDeaggregate | false;
+  /**
+   * Amazon MSK and self-managed Kafka on Lambda: answer a failed batch with
+   * `batchItemFailures` (`itemIdentifier: { 'topic-partition', offset }`, the first failed
+   * record of each partition; later records of that partition are not run) instead of
+   * throwing. Turn it on only together with `ReportBatchItemFailures` on the event source
+   * mapping (provisioned mode): without it Lambda reads that answer as a success and the
+   * failed records are skipped. Off, a failure is thrown and Lambda retries the whole batch.
+   * @default false
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
+   */
+  kafkaBatchItemFailures?: boolean;
 }
 
 /** The validated input type for schema `S`. */
@@ -150,6 +161,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     name,
     body: oneOfOption('handler', 'body', o.body, BODY_MODES, 'auto'),
     kinesisDeaggregate: deaggregateOption(o.kinesisDeaggregate),
+    kafkaBatchItemFailures: oneOfOption('handler', 'kafkaBatchItemFailures', o.kafkaBatchItemFailures, [true, false] as const, false),
     ...planPlugins(use),
   };
 }

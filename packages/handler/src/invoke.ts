@@ -70,6 +70,8 @@ export interface Definition {
   body: BodyMode;
   /** De-aggregates KPL-aggregated Kinesis records (aws-kinesis-agg's deaggregateSync); `false`: hand them over as bytes; undefined: fail them with KINESIS_AGGREGATED_RECORD. */
   kinesisDeaggregate?: KinesisDeaggregate | false | undefined;
+  /** Kafka on Lambda: answer batchItemFailures (topic-partition + offset) instead of throwing. */
+  kafkaBatchItemFailures?: boolean | undefined;
   /** Indexes in `use` of the plugins with a `state` factory. */
   stateful: ReadonlyArray<number>;
   /** Indexes in `use` of the plugins with a `wrap` hook, outermost first. */

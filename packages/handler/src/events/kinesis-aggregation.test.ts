@@ -102,7 +102,7 @@ describe('KPL aggregated Kinesis records', () => {
     const { seen, fn } = recorder();
     const { event, aggregated } = await batch();
     const corrupt = Buffer.from(aggregated.data);
-    corrupt[corrupt.length - 1] ^= 0xff;
+    corrupt[corrupt.length - 1] = corrupt[corrupt.length - 1]! ^ 0xff;
     event.Records[0] = kinesisRecord(corrupt, aggregated.partitionKey, SEQ_A);
     const lines: Array<Record<string, any>> = [];
     const answer = await handler({ kinesisDeaggregate: deaggregateSync, logLevel: 'info', logSink: (line) => void lines.push(JSON.parse(line)) }, fn).aws(event, lambdaContext());
