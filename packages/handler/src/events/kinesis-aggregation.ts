@@ -24,13 +24,25 @@ export interface KinesisUserRecord {
   data: string;
 }
 
+/** The `kinesis` member of a Lambda Kinesis record (the shape `@types/aws-lambda` names `KinesisStreamRecordPayload`). */
+export interface KinesisRecordPayload {
+  kinesisSchemaVersion: string;
+  partitionKey: string;
+  sequenceNumber: string;
+  /** base64 */
+  data: string;
+  /** Epoch seconds. */
+  approximateArrivalTimestamp: number;
+  explicitHashKey?: string;
+}
+
 /**
  * `deaggregateSync` of the `aws-kinesis-agg` package: decodes the `kinesis` member of a Lambda
  * Kinesis record (`{ data, partitionKey, sequenceNumber, … }`) and calls `done` with every user
  * record, checking the MD5 when `computeChecksums` is true.
  */
 export type KinesisDeaggregate = (
-  kinesisRecord: { data: string; partitionKey: string; sequenceNumber: string; explicitHashKey?: string },
+  kinesisRecord: KinesisRecordPayload,
   computeChecksums: boolean,
   done: (error: Error | null | undefined, userRecords?: KinesisUserRecord[]) => void,
 ) => void;
@@ -47,7 +59,7 @@ export function isKplAggregated(bytes: Buffer): boolean {
  */
 export function deaggregateRecord(
   deaggregate: KinesisDeaggregate,
-  kinesis: { data: string; partitionKey: string; sequenceNumber: string; explicitHashKey?: string },
+  kinesis: KinesisRecordPayload,
   field: string,
 ): KinesisUserRecord[] | SteadyError {
   let failed: unknown;

@@ -80,7 +80,14 @@ function recordItems(parts: KinesisRecordParts, options: KinesisParseOptions): A
   const explicitHashKey = typeof kinesis.explicitHashKey === 'string' ? kinesis.explicitHashKey : undefined;
   const users = deaggregateRecord(
     options.kinesisDeaggregate,
-    { data, partitionKey: typeof kinesis.partitionKey === 'string' ? kinesis.partitionKey : '', sequenceNumber: parts.sequence, ...opt('explicitHashKey', explicitHashKey) },
+    {
+      kinesisSchemaVersion: typeof kinesis.kinesisSchemaVersion === 'string' ? kinesis.kinesisSchemaVersion : '1.0',
+      data,
+      partitionKey: typeof kinesis.partitionKey === 'string' ? kinesis.partitionKey : '',
+      sequenceNumber: parts.sequence,
+      approximateArrivalTimestamp: typeof kinesis.approximateArrivalTimestamp === 'number' ? kinesis.approximateArrivalTimestamp : 0,
+      ...opt('explicitHashKey', explicitHashKey),
+    },
     dataField,
   );
   if (!Array.isArray(users)) return [failing(parts, users)];

@@ -3,26 +3,17 @@
  * KPL's format describes: magic bytes, protobuf AggregatedRecord, MD5), and the Lambda Kinesis
  * record that carries one.
  */
-import { createRequire } from 'node:module';
+import { aggregate, deaggregateSync } from 'aws-kinesis-agg';
 
-const require = createRequire(import.meta.url);
-const agg = require('aws-kinesis-agg') as {
-  aggregate(
-    records: Array<{ partitionKey: string; data: Buffer }>,
-    onEncoded: (encoded: { partitionKey: string; data: Buffer }, done: () => void) => void,
-    afterAll: () => void,
-    onError: (error: Error) => void,
-  ): void;
-  deaggregateSync: import('../../src/index.js').KinesisDeaggregate;
-};
-
-export const { deaggregateSync } = agg;
+// Imported by name so the tests check `kinesisDeaggregate` against the package's real types.
+export { deaggregateSync };
 
 /** The bytes of one aggregated record holding `records`, in order. */
 export function aggregatedBytes(records: Array<{ partitionKey: string; data: Buffer }>): Promise<{ partitionKey: string; data: Buffer }> {
   return new Promise((resolve, reject) => {
     const encoded: Array<{ partitionKey: string; data: Buffer }> = [];
-    agg.aggregate(
+    // aws-kinesis-agg sends each encoded record to a callback, then calls afterAll.
+    aggregate(
       records,
       (record, done) => {
         encoded.push(record);
