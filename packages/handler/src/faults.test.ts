@@ -195,6 +195,26 @@ describe('issue 9 item 4: JSON depth is bounded on every path', () => {
       const batch = fixture('aws', 'sqs-standard-batch.json');
       batch.Records = [{ ...batch.Records[0], body: text }];
       expect(await main.aws(batch, lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[0].messageId }] });
+      // Azure (the worker's HttpRequest) and GCP (the Functions Framework parses the body itself).
+      const azure = (await main.azure(
+        new HttpRequest({ method: 'POST', url: 'http://localhost/f', headers: { 'content-type': 'application/json' }, body: { string: text } }),
+        azureContext(trigger.http({})),
+      )) as Json;
+      expect(azure.status).toBe(400);
+      const url = await serveGcp('http', main);
+      const gcp = await request(url).post('/f').set('content-type', 'application/json').send(text);
+      expect(gcp.status).toBe(400);
+      expect(gcp.body.code).toBe('MALFORMED_EVENT');
+      // A Pub/Sub message and a Kinesis record nested as deep: refused for that message, never a crash.
+      const published = fixture('gcp', 'pubsub-message-published.json');
+      published.data.message.data = Buffer.from(text).toString('base64');
+      const events = await serveGcp('cloudEvent', main);
+      const pubsub = await request(events).post('/').set('content-type', 'application/cloudevents+json').send(JSON.stringify(published));
+      expect(pubsub.status).toBeGreaterThanOrEqual(400);
+      expect(pubsub.text).not.toMatch(/RangeError|Maximum call stack|\n\s+at /);
+      const kinesis = fixture('aws', 'kinesis-batch.json');
+      kinesis.Records = [{ ...kinesis.Records[0], kinesis: { ...kinesis.Records[0].kinesis, data: Buffer.from(text).toString('base64') } }];
+      expect(await main.aws(kinesis, lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: kinesis.Records[0].kinesis.sequenceNumber }] });
     });
   }
 });
