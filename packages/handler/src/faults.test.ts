@@ -1,6 +1,9 @@
 /**
- * Regression tests for the fault classes of issue 8 (1, 3, 4, 5, 6, 7) and the hostile inputs of
+ * Regression tests for the fault classes of issue 8 (1, 3, 4, 5, 6) and the hostile inputs of
  * issue 9 (4, 5, 7), each with the input given in the issue, on every provider where it applies.
+ * Elsewhere: issue 8 class 2 in providers/responses.test.ts, class 7 in
+ * providers/openwhisk.events.test.ts (and the controller emulation in
+ * test/published-events.azure-openwhisk.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
