@@ -71,7 +71,7 @@ async function setUp(label: string) {
     STEADYFN_LOG_LEVEL: 'warn',
   };
   return {
-    id, s3, sqs, redis, mongo, env, uploads, thumbnails, events, search: () => mongo.db(searchDb).collection<Json>('search'),
+    id, s3, sqs, redis, mongo, env, uploads, thumbnails, events, search: () => mongo.db(searchDb).collection<{ _id: string } & Json>('search'),
     async object(key: string) {
       const out = await s3.send(new GetObjectCommand({ Bucket: id, Key: key })).catch(() => undefined);
       return out ? Buffer.from(await out.Body!.transformToByteArray()) : undefined;
