@@ -5,8 +5,9 @@
  * and the same published dependency ranges. That they also behave the same on their providers
  * is what test/examples/<provider>.test.ts and the demo (examples/demo) check.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { root } from '../support/consumer.js';
 
@@ -64,5 +65,25 @@ describe('the provider examples are one application', () => {
     for (const [name, set] of ranges) expect([...set], `${name} has different ranges across the examples`).toHaveLength(1);
     const steady = (deps: Record<string, string>) => Object.keys(deps).filter((d) => d.startsWith('@steadyfn/')).sort();
     for (const { e, deps } of manifests.slice(1, 4)) expect(steady(deps), e).toEqual(steady(manifests[0]!.deps));
+  });
+
+  it('names ranges that the next release of each package satisfies (its version after the pending changesets)', () => {
+    const bumps = new Map<string, 'major' | 'minor' | 'patch'>();
+    const order = ['patch', 'minor', 'major'] as const;
+    for (const file of readdirSync(join(root, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md')) {
+      const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(join(root, '.changeset', file), 'utf8'))?.[1] ?? '';
+      for (const m of front.matchAll(/^['"]?(@steadyfn\/[\w-]+)['"]?: (major|minor|patch)$/gm)) {
+        const [name, bump] = [m[1]!, m[2] as 'major' | 'minor' | 'patch'];
+        if (order.indexOf(bump) > order.indexOf(bumps.get(name) ?? 'patch') || !bumps.has(name)) bumps.set(name, bump);
+      }
+    }
+    for (const e of [...ESM, 'openwhisk', 'glue']) {
+      for (const [name, range] of Object.entries(JSON.parse(read(e, 'package.json')).dependencies as Record<string, string>)) {
+        if (!name.startsWith('@steadyfn/')) continue;
+        const current = JSON.parse(readFileSync(join(root, 'packages', name.slice('@steadyfn/'.length), 'package.json'), 'utf8')).version as string;
+        const next = bumps.has(name) ? semver.inc(current, bumps.get(name)!)! : current;
+        expect(semver.satisfies(next, range), `examples/${e}: ${name} ${range} does not match its next release ${next}`).toBe(true);
+      }
+    }
   });
 });
