@@ -40,10 +40,12 @@ const runs = await Promise.allSettled(
 
 const n = (x) => x.toLocaleString('en-US');
 const cents = (c) => (c / 100).toFixed(2);
-const calls = (s) => `${s.redis + s.sqs + s.s3} store calls (Redis ${s.redis}, SQS ${s.sqs}, S3 ${s.s3})`;
-const line = (label, text, ms) => console.log(`  ${label.padEnd(16)} ${text}${ms === undefined ? '' : `  [${n(ms)} ms]`}`);
+const calls = (s) => `Redis ${s.redis}, SQS ${s.sqs}, S3 ${s.s3}`;
+// One line per step: what happened, then the store calls it made and its duration.
+const line = (label, text, step) => console.log(`  ${label.padEnd(16)} ${step ? `${text.padEnd(80)} ${calls(step).padEnd(24)} ${n(step.ms).padStart(6)} ms` : text}`);
 
-console.log('steadyfn demo — one orders application (examples/<provider>/) on four providers, against the local services\n');
+console.log('steadyfn demo — one orders application (examples/<provider>/) on four providers, against the local services');
+console.log(`Each step: what happened, the store calls the functions made for it, its duration.\n`);
 const problems = [];
 const outcomes = [];
 for (const [i, [id, name, how]] of PROVIDERS.entries()) {
@@ -57,15 +59,15 @@ for (const [i, [id, name, how]] of PROVIDERS.entries()) {
   }
   const { steps } = JSON.parse(run.value.stdout.trim().split('\n').at(-1));
   const s = Object.fromEntries(steps.map((step) => [step.name, step]));
-  line('create order', `${s.create.status} ${s.create.orderId}, total ${cents(s.create.totalCents)}; order + OrderPlaced in one write, ${s.create.eventsSent} event relayed; ${calls(s.create)}`, s.create.ms);
-  line('retry, same key', `${s.retry.status}${s.retry.replayed ? ' replayed (Idempotency-Replayed: true)' : ' NOT replayed'}, ${s.retry.sameAnswer ? 'the same order' : 'A DIFFERENT ORDER'}, ${s.retry.orders} order stored; ${s.retry.redis === 0 ? 'answered from the instance\'s cache of completed results, 0 store calls' : calls(s.retry)}`, s.retry.ms);
-  line('on the queue', `${s.relayed.onQueue.join(', ')}, then delivered ${s.relayed.redelivered} more times (SQS is at least once)`);
-  line('inbox, workflow', `${s.consume.deliveries} deliveries handled; the order went placed → validated → paid → dispatched (${s.consume.steps} of 4 steps stamped), ${s.consume.history} events in its history (the duplicates ran no step twice), ${s.consume.eventsSent} events relayed; ${calls(s.consume)}`, s.consume.ms);
-  line('outbox sweep', `${s.sweep.pending} events left behind; ${calls(s.sweep)}`, s.sweep.ms);
-  line('snapshot backup', `${s.backup.records} order → ${s.backup.objects} objects written, ${n(s.backup.bytes)} bytes backed up; ${calls(s.backup)}`, s.backup.ms);
-  line('restore drill', `${s.drill.ok ? 'passed' : 'FAILED'}: ${s.drill.restored} of ${s.backup.records} restored and checked against the manifest in ${n(s.drill.restoreMs)} ms, scratch ${s.drill.leftovers === 0 ? 'removed' : 'LEFT BEHIND'}; ${calls(s.drill)}`, s.drill.ms);
+  line('create order', `${s.create.status} ${s.create.orderId} (${cents(s.create.totalCents)}): order + OrderPlaced in one write, ${s.create.eventsSent} relayed`, s.create);
+  line('retry, same key', `${s.retry.status} ${s.retry.replayed ? 'replayed' : 'NOT REPLAYED'}, ${s.retry.sameAnswer ? 'same order' : 'A DIFFERENT ORDER'}, ${s.retry.orders} stored${s.retry.redis === 0 ? ' (from the instance cache)' : ''}`, s.retry);
+  line('relayed', `${s.relayed.onQueue.join(', ')} on the queue; put back ${s.relayed.redelivered} more times (SQS is at least once)`);
+  line('inbox, workflow', `${s.consume.deliveries} deliveries → ${s.consume.status} (${s.consume.steps}/4 steps, ${s.consume.history} events, none twice), ${s.consume.eventsSent} relayed`, s.consume);
+  line('outbox sweep', `${s.sweep.pending} events left behind`, s.sweep);
+  line('snapshot backup', `${s.backup.records} order → ${s.backup.objects} objects, ${n(s.backup.bytes)} bytes`, s.backup);
+  line('restore drill', `${s.drill.ok ? 'passed' : 'FAILED'}: ${s.drill.restored}/${s.backup.records} restored + checked in ${n(s.drill.restoreMs)} ms, scratch ${s.drill.leftovers === 0 ? 'removed' : 'LEFT BEHIND'}`, s.drill);
   const total = steps.reduce((t, step) => ({ redis: t.redis + step.redis, sqs: t.sqs + step.sqs, s3: t.s3 + step.s3, eventsSent: t.eventsSent + step.eventsSent }), { redis: 0, sqs: 0, s3: 0, eventsSent: 0 });
-  line('in all', `${calls(total)}, ${total.eventsSent} events relayed, ${s.backup.objects} objects (${n(s.backup.bytes)} bytes) backed up, drill ${n(s.drill.restoreMs)} ms`);
+  line('in all', `${total.redis + total.sqs + total.s3} store calls (${calls(total)}), ${total.eventsSent} events relayed, ${s.backup.objects} objects (${n(s.backup.bytes)} bytes) backed up, drill ${n(s.drill.restoreMs)} ms`);
   console.log('');
 
   const outcome = {
