@@ -27,6 +27,7 @@ import { afterAll, expect, test } from 'vitest';
 import type { Db } from 'mongodb';
 import { bundleChild } from '../../connections/test/support/bundle.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from '../test/support.js';
+import { fillUsers } from './fill.js';
 import { recordBench } from '../../../test/support/bench-results.js';
 
 const SMALL = Number(process.env.STEADYFN_BENCH_SMALL ?? 100_000);
@@ -42,18 +43,7 @@ interface Run {
   atPart: number[];
 }
 
-// Test documents with numeric _ids.
-type Doc = { _id: number; [field: string]: unknown };
-
-async function fill(db: Db, name: string, count: number): Promise<void> {
-  for (let start = 0; start < count; start += 10_000) {
-    const n = Math.min(10_000, count - start);
-    await db.collection<Doc>(name).insertMany(
-      Array.from({ length: n }, (_, i) => ({ _id: start + i, name: `user-${start + i}`, active: (start + i) % 2 === 0, score: (start + i) * 1.5, blob: randomBytes(200).toString('base64') })),
-      { ordered: false },
-    );
-  }
-}
+const fill = (db: Db, name: string, count: number): Promise<void> => fillUsers(db, name, count, () => ({ blob: randomBytes(200).toString('base64') }));
 
 const mib = (bytes: number): string => (bytes / MIB).toFixed(1);
 const median = (values: number[]): number => {

@@ -17,6 +17,7 @@ import { mongoSource, mongoTarget, restore, snapshotBackup, verifyBackup } from 
 import { GzipPartEncoder } from '../src/format/gzip-part.js';
 import { toEjson } from '../src/sources/mongo.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from '../test/support.js';
+import { fillUsers } from './fill.js';
 import { recordBench } from '../../../test/support/bench-results.js';
 
 const SMALL = Number(process.env.STEADYFN_BENCH_SMALL ?? 100_000);
@@ -24,14 +25,7 @@ const MIB = 1024 * 1024;
 const PART = 5 * MIB;
 const IN_FLIGHT = 3;
 
-type Doc = { _id: any; [field: string]: any };
-
-async function fill(db: Db, name: string, count: number): Promise<void> {
-  for (let start = 0; start < count; start += 10_000) {
-    const n = Math.min(10_000, count - start);
-    await db.collection<Doc>(name).insertMany(Array.from({ length: n }, (_, i) => ({ _id: start + i, name: `user-${start + i}`, active: (start + i) % 2 === 0, score: (start + i) * 1.5, tags: ['a', 'b'] })), { ordered: false });
-  }
-}
+const fill = (db: Db, name: string, count: number): Promise<void> => fillUsers(db, name, count, () => ({ tags: ['a', 'b'] }));
 
 const s3 = await freshBucket(S3_SERVERS[0]!);
 const db = await freshDb('bench');
