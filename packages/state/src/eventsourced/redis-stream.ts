@@ -1,7 +1,7 @@
 /** Events in a Redis stream, read with XRANGE after the snapshot's entry id, page by page. */
-import { stringOption } from '@steadyfn/handler/internal';
+import { setOwn, stringOption } from '@steadyfn/handler/internal';
 import type { ClientInput } from '../types.js';
-import { abortReason, resolveClient, setOwn } from '../util.js';
+import { abortReason, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
 
 /** The one ioredis call used; an ioredis `Redis` or `Cluster` fits. */
