@@ -9,8 +9,11 @@ export interface RedisStreamReader {
   xrange(key: string, start: string, end: string, countToken: 'COUNT', count: number): Promise<[id: string, fields: string[]][]>;
 }
 
+/** Options of `redisStreamEvents()`. */
 export interface RedisStreamEventsOptions<E> {
+  /** An ioredis client (anything with `xrange`), or a function returning one. */
   client: ClientInput<RedisStreamReader>;
+  /** The stream's key. */
   key: string;
   /** Turns an entry's fields into an event. Default: the fields as an object of strings. */
   decode?: (fields: Record<string, string>, id: string) => E;
