@@ -196,7 +196,7 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(one!.more).toBe(true);
   });
 
-  it('cleanup of events kept as sent runs only under the cleanup lease, in bounded batches', async () => {
+  it('cleanup of events kept as sent runs only under its outbox\'s cleanup lease, in bounded batches', async () => {
     // A prefix of its own: the sweep relays (and then keeps as sent) only this test's events.
     const prefix = `${backend.prefix}kept:`;
     const store = redisRelayStore({ client: backend.client, prefix, mark: 'sent' }).withLease!(backend.lease);
@@ -206,11 +206,15 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     const sender = scriptedSender();
     const sweepOnce = (cleanupLimit: number) => sweep({ store, lease: backend.lease, sender, metrics: new MetricsRecorder() }, run(), { graceMs: 0, maxAggregates: 1000, chunk: 50, retainSentMs: 0, cleanupLimit, pruneLimit: 0 });
     const stream = partitionKeys(prefix, tagged('kept')).events;
-    // Another sweeper is cleaning: this one relays, but deletes nothing.
-    const key = `${store.kind}:cleanup`;
+    // Another sweeper is cleaning this outbox: this one relays, but deletes nothing.
+    const key = store.cleanupLeaseKey!;
     const other = randomUUID();
     const held = await backend.lease.claim({ key, owner: other, leaseMs: 10_000 });
     expect(held.claimed).toBe(true);
+    // Another outbox on the same lease store is being cleaned too: that does not hold this one back.
+    const neighbour = redisRelayStore({ client: backend.client, prefix: `${backend.prefix}neighbour:`, mark: 'sent' }).cleanupLeaseKey!;
+    expect(neighbour).not.toBe(key);
+    expect((await backend.lease.claim({ key: neighbour, owner: other, leaseMs: 10_000 })).claimed).toBe(true);
     expect((await sweepOnce(10)).cleaned).toBe(0);
     expect(seqs(sender, 'kept')).toEqual([1, 2, 3]);
     expect(await backend.client.xlen(stream)).toBe(3);
