@@ -32,12 +32,16 @@ export interface CompletedRecord {
   expiresAt: number;
 }
 
+/** What `claim` and `get` report about a key that has a live record: running, or done. */
 export type StoredRecord = InProgressRecord | CompletedRecord;
 
+/** An attempt to take the record of `key` for one invocation (see `IdempotencyStore.claim`). */
 export interface ClaimRequest {
+  /** The store key: `<scope>:<id>`, namespaced and hashed by the plugin. */
   key: string;
   /** A random token naming this attempt; only its holder may complete or release the record. */
   owner: string;
+  /** What a repeat of the key must match (base64url); another payload under the same key is a 422. */
   fingerprint: string;
   /** Epoch ms; the record is treated as absent after this unless completed. */
   leaseUntil: number;
@@ -50,24 +54,38 @@ export interface ClaimRequest {
  */
 export type ClaimResult = { claimed: true; fence?: number } | { claimed: false; record: StoredRecord };
 
+/** Stores an invocation's encoded result under the record its owner holds (see `IdempotencyStore.complete`). */
 export interface CompleteRequest {
+  /** The store key the claim used. */
   key: string;
+  /** The owner token the claim used. */
   owner: string;
   /** The fence the claim returned, when the caller kept it. */
   fence?: number;
+  /** The claim's fingerprint, kept with the result. */
   fingerprint: string;
+  /** The encoded result duplicates replay (opaque to the store). */
   result: string;
-  /** Epoch ms. */
+  /** Epoch ms when the completed record is forgotten (now + `ttlMs`). */
   expiresAt: number;
 }
 
+/** Gives a held record up so the next attempt runs the function (see `IdempotencyStore.release`). */
 export interface ReleaseRequest {
+  /** The store key the claim used. */
   key: string;
+  /** The owner token the claim used. */
   owner: string;
   /** The fence the claim returned, when the caller kept it. */
   fence?: number;
 }
 
+/**
+ * Where idempotency records live: Redis, Redis Cluster, MongoDB (FerretDB included) or memory
+ * (`redisStore`, `mongoStore`, `memoryStore`). Each call may take `{ signal }` and gives up when
+ * it aborts. Implement it only to bring another database; the records' rules (one owner, a
+ * lease, completion only by the owner) are the `@steadyfn/lease` primitive's.
+ */
 export interface IdempotencyStore {
   /**
    * Writes an in-progress record unless a live one exists, and returns the live one if so,
@@ -106,6 +124,7 @@ export interface JoinableSettle {
   settled(): void;
 }
 
+/** Whether a settle item completes (it carries a result) rather than releases. */
 export function isCompleteRequest(request: CompleteRequest | ReleaseRequest): request is CompleteRequest {
   return typeof (request as CompleteRequest).result === 'string';
 }

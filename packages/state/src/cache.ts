@@ -17,6 +17,7 @@ import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js'
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import { abortReason, deepFreeze } from './util.js';
 
+/** The sources of a state, by name: each name is a top-level key of the state. */
 export type SourceMap = Record<string, StateSource<any>>;
 
 /** The raw values of the sources, before the schema. */
@@ -25,6 +26,7 @@ export type SourceValues<S extends SourceMap> = { [K in keyof S]: SourceValue<S[
 /** The state type: the schema's output, or the raw source values when there is no schema. */
 export type StateOf<S extends SourceMap, Schema> = Schema extends ZodType ? output<Schema> : SourceValues<S>;
 
+/** Options of `defineState()`. Durations are milliseconds. */
 export interface StateOptions<S extends SourceMap, Schema extends ZodType | undefined> {
   /** The sources, by name; each name becomes a top-level key of the state. */
   sources: S;
@@ -72,6 +74,7 @@ export interface StateCallContext {
   log?: Logger;
 }
 
+/** What `StateCache.status()` reports: for health checks and tests. */
 export interface StateStatus {
   /** Whether a state has been loaded (and not invalidated). */
   loaded: boolean;
@@ -87,6 +90,7 @@ export interface StateStatus {
   versions: Readonly<Record<string, unknown>>;
 }
 
+/** The state of one function instance, from `defineState()`: read it with `get`, or through the `state()` plugin. */
 export interface StateCache<T> {
   /**
    * The current state: from memory while fresh, otherwise after a revalidation or load that
@@ -95,6 +99,7 @@ export interface StateCache<T> {
   get(ctx?: StateCallContext): Promise<DeepReadonly<T>>;
   /** Drops the state; the next `get` loads every source in full (as on a cold start). */
   invalidate(): void;
+  /** What is loaded, when it was confirmed, and the last reload's failure. */
   status(): StateStatus;
 }
 
@@ -138,6 +143,16 @@ function renamed(options: Record<string, unknown>, field: string, old: string, f
   return options[field] !== undefined ? duration(field, options[field], fallback, true) : duration(old, options[old], fallback, true);
 }
 
+/**
+ * Defines the state a function loads from its sources in one parallel round, validates with
+ * `schema`, freezes, and keeps across warm invocations for `maxAgeMs` (see the module comment
+ * for the staleness contract). Nothing is loaded until the first `get`. Define it once, at
+ * module scope.
+ * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid, at once.
+ * @example
+ * const appState = defineState({ sources: { env: envVars({ keys: ['REGION'] }) }, schema: z.object({ env: z.object({ REGION: z.string() }) }), maxAgeMs: 30_000 });
+ * export const main = handler({ use: [state(appState)] }, async (_input, ctx) => ctx.state.env.REGION);
+ */
 export function defineState<S extends SourceMap, Schema extends ZodType | undefined = undefined>(
   options: StateOptions<S, Schema>,
 ): StateCache<StateOf<S, Schema>> {

@@ -6,11 +6,23 @@ import type { Plugin } from '@steadyfn/handler';
 import type { StateCache } from './cache.js';
 import type { DeepReadonly } from './types.js';
 
+/** Options of the `state()` plugin. */
 export interface StatePluginOptions<K extends string> {
-  /** The ctx member to add. Default `state`. */
+  /**
+   * The ctx member to add.
+   * @default 'state'
+   */
   key?: K;
 }
 
+/**
+ * The handler plugin that puts `cache`'s state on `ctx.state` (or `ctx[key]`) before the
+ * function runs, bounded by the invocation's deadline (`ctx.signal`). A load that fails fails
+ * the invocation with the `StateError` (`STATE_UNAVAILABLE` or `STATE_INVALID`, retryable)
+ * before the function starts.
+ * @example
+ * export const main = handler({ use: [state(appState, { key: 'config' })] }, async (_input, ctx) => ctx.config);
+ */
 export function state<T, K extends string = 'state'>(
   cache: StateCache<T>,
   options: StatePluginOptions<K> = {},

@@ -6,6 +6,7 @@ import type { EventStore } from './types.js';
 
 type Doc = Record<string, any>;
 
+/** Options of `mongoEvents()`: the collection (`client`, `db`, `collection`) and how to read it. */
 export interface MongoEventsOptions<E> extends MongoTarget {
   /** Only these events (e.g. `{ stream: 'cart-42' }`). */
   filter?: Doc;
@@ -15,6 +16,11 @@ export interface MongoEventsOptions<E> extends MongoTarget {
   map?: (doc: Doc) => E;
 }
 
+/**
+ * Events from a MongoDB collection (FerretDB included), in `positionField` order, `limit` per
+ * round trip.
+ * @throws ConfigurationError (`CONFIG_INVALID`) when `collection` is not a non-empty string.
+ */
 export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>): EventStore<E, P> {
   stringOption('mongoEvents', 'collection', options.collection);
   const field = options.positionField ?? 'position';

@@ -2,9 +2,8 @@
  * Environment variables as a source. Reading them costs no round trip; revalidation re-reads
  * them (tests and some runtimes change `process.env` in place).
  */
-import { invalidOption } from '@steadyfn/handler/internal';
+import { invalidOption, setOwn } from '@steadyfn/handler/internal';
 import type { Loaded, StateSource } from '../types.js';
-import { setOwn } from '../util.js';
 
 export interface EnvVarsOptions {
   /** Exactly these variables (a missing one is `undefined`, for the schema to judge). */
