@@ -44,7 +44,7 @@ function mixedIds(): unknown[] {
     new ObjectId('ffffffffffffffffffffffff'),
     false,
     true,
-    // Not new Date(0): FerretDB 1.24 reports it as a duplicate of another _id here (a deviation from MongoDB).
+    // Not new Date(0): FerretDB 1.24 refuses it as a duplicate of the number 0 (a deviation from MongoDB).
     new Date(1_000_000_000_000),
     new Date(1_700_000_000_000),
     new Timestamp({ t: 1, i: 1 }),
