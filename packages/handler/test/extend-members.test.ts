@@ -1,0 +1,78 @@
+/**
+ * Review finding: a plugin whose `extend` returns a member every ctx already has (`log`,
+ * `signal`, …) — e.g. `state(cache, { key: 'log' })` or `connections({ signal: handle })` —
+ * used to replace it, and the core's own logging then failed with a TypeError: a retryable
+ * `INTERNAL` on every delivery, never naming the cause. It is a terminal `ConfigurationError`
+ * naming the plugin and the member, on the single, batch and middy paths.
+ */
+import middy from '@middy/core';
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, handler, type Plugin } from '../src/index.js';
+import { steadyHandler, toMiddy } from '../src/middy.js';
+
+const lambdaContext = { awsRequestId: 'req-1', functionName: 'f', getRemainingTimeInMillis: () => 30_000 };
+const takes = (member: string): Plugin => ({ name: `takes-${member}`, extend: () => ({ [member]: 'mine' }) });
+
+function sqsEvent(ids: string[]): unknown {
+  return {
+    Records: ids.map((messageId) => ({
+      messageId,
+      receiptHandle: 'rh',
+      body: '{}',
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1', SenderId: 's', ApproximateFirstReceiveTimestamp: '1' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:1:q',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+describe('an extension naming a core ctx member', () => {
+  it.each(['log', 'signal', 'deadline', 'requestId', 'input', 'remainingMs'])('"%s" fails the invocation with a terminal CONFIG_INVALID naming it', async (member) => {
+    const lines: string[] = [];
+    let ran = false;
+    const main = handler({ use: [takes(member)], logSink: (line) => void lines.push(line) }, () => {
+      ran = true;
+    });
+    const error = await main.invoke({}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // A plain call throws the public error: code and retryable, the message hidden (a 500).
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', retryable: false });
+    expect(ran).toBe(false);
+    // The log names the option at fault, so the operator can find the plugin.
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.code === 'CONFIG_INVALID');
+    expect(logged).toMatchObject({ msg: 'invocation failed', retryable: false, field: `use.takes-${member}.extend` });
+  });
+
+  it('fails every message of an SQS batch as terminal (the batch path)', async () => {
+    const lines: string[] = [];
+    const main = handler({ use: [takes('log')], logSink: (line) => void lines.push(line) }, () => undefined);
+    const answer = await main.aws(sqsEvent(['m1', 'm2']), lambdaContext);
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }] });
+    expect(lines.filter((l) => l.includes('"code":"CONFIG_INVALID"'))).toHaveLength(2);
+  });
+
+  it('is refused on middy too', async () => {
+    const main = middy()
+      .use(toMiddy(takes('signal'), { logSink: () => undefined }))
+      .handler(steadyHandler(async () => ({ statusCode: 200, body: 'ok' })));
+    await expect(main({}, { ...lambdaContext } as never)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  it('is the ConfigurationError class inside the pipeline (onError sees it)', async () => {
+    let seen: unknown;
+    const main = handler({ use: [{ name: 'spy', onError: (_ctx, error) => void (seen = error) }, takes('log')], logSink: () => undefined }, () => undefined);
+    await main.invoke({}).catch(() => undefined);
+    expect(seen).toBeInstanceOf(ConfigurationError);
+    expect((seen as Error).message).toContain('"log"');
+  });
+
+  it('other names are merged as before', async () => {
+    const main = handler({ use: [{ name: 'clock', extend: () => ({ clock: 42 }) }] as const }, (_input, ctx) => (ctx as unknown as { clock: number }).clock);
+    await expect(main.invoke({})).resolves.toBe(42);
+  });
+});
