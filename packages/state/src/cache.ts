@@ -17,6 +17,7 @@ import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js'
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import { abortReason, deepFreeze } from './util.js';
 
+/** The sources of a state, by name. */
 export type SourceMap = Record<string, StateSource<any>>;
 
 /** The raw values of the sources, before the schema. */
@@ -25,6 +26,7 @@ export type SourceValues<S extends SourceMap> = { [K in keyof S]: SourceValue<S[
 /** The state type: the schema's output, or the raw source values when there is no schema. */
 export type StateOf<S extends SourceMap, Schema> = Schema extends ZodType ? output<Schema> : SourceValues<S>;
 
+/** Options of `defineState()`. Durations are milliseconds. */
 export interface StateOptions<S extends SourceMap, Schema extends ZodType | undefined> {
   /** The sources, by name; each name becomes a top-level key of the state. */
   sources: S;
@@ -69,9 +71,11 @@ export interface StateCallContext {
   signal?: AbortSignal;
   /** Epoch ms after which this invocation stops waiting. */
   deadline?: number;
+  /** Where warnings go for this call (serving the last good state). */
   log?: Logger;
 }
 
+/** What `cache.status()` reports about the cached state. */
 export interface StateStatus {
   /** Whether a state has been loaded (and not invalidated). */
   loaded: boolean;
@@ -87,6 +91,7 @@ export interface StateStatus {
   versions: Readonly<Record<string, unknown>>;
 }
 
+/** What `defineState()` returns: the cached state of one function instance. */
 export interface StateCache<T> {
   /**
    * The current state: from memory while fresh, otherwise after a revalidation or load that
@@ -138,6 +143,38 @@ function renamed(options: Record<string, unknown>, field: string, old: string, f
   return options[field] !== undefined ? duration(field, options[field], fallback, true) : duration(old, options[old], fallback, true);
 }
 
+/**
+ * The schema must be a zod schema; when it is an object schema, each of its keys must name a
+ * source (a key without one would fail every load with `STATE_INVALID`).
+ */
+function checkSchema(schema: unknown, names: string[]): void {
+  const candidate = schema as { safeParseAsync?: unknown; shape?: unknown } | null;
+  if (typeof candidate !== 'object' || candidate === null || typeof candidate.safeParseAsync !== 'function') {
+    invalidOption('defineState', 'schema', 'a zod schema of the whole state (z.object({ <source name>: … }))', schema);
+  }
+  const shape = candidate.shape;
+  if (typeof shape !== 'object' || shape === null) return;
+  for (const key of Object.keys(shape)) {
+    if (!names.includes(key)) invalidOption('defineState', `schema.${key}`, `the name of a source (${names.join(', ')})`, key);
+  }
+}
+
+/**
+ * Defines the state a function needs: `sources` loaded in one parallel round, validated by
+ * `schema` (a zod object keyed by source name), deeply frozen, and cached across warm
+ * invocations under the staleness contract (`maxAgeMs`, `staleIfErrorMs`, `retryAfterErrorMs`;
+ * see the README's "The staleness contract"). Nothing is loaded until the first `get()`.
+ *
+ * @returns A `StateCache`: `get(ctx?)`, `invalidate()`, `status()`; give it to `state()` for `ctx.state`.
+ * @throws ConfigurationError (`CONFIG_INVALID`) for options it cannot use: no sources, a source
+ *   without `load`, a schema that is not zod or names a key no source has, a negative duration.
+ * @example
+ * const settings = defineState({
+ *   sources: { env: envVars({ prefix: 'SHOP_' }) },
+ *   schema: z.object({ env: z.object({ CURRENCY: z.string() }) }),
+ *   maxAgeMs: 30_000,
+ * });
+ */
 export function defineState<S extends SourceMap, Schema extends ZodType | undefined = undefined>(
   options: StateOptions<S, Schema>,
 ): StateCache<StateOf<S, Schema>> {
@@ -149,6 +186,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     if (typeof sources[name]?.load !== 'function') invalidOption('defineState', `sources.${name}`, 'a source (an object with a load function)', sources[name]);
   }
   const schema = options.schema as ZodType | undefined;
+  if (schema !== undefined) checkSchema(schema, names);
   const raw = options as unknown as Record<string, unknown>;
   const maxAge = renamed(raw, 'maxAgeMs', 'maxAge', 60_000);
   const staleIfError = renamed(raw, 'staleIfErrorMs', 'staleIfError', 0);
