@@ -65,14 +65,16 @@ describe('an extension naming a core ctx member', () => {
 
   it('is the ConfigurationError class inside the pipeline (onError sees it)', async () => {
     let seen: unknown;
-    const main = handler({ use: [{ name: 'spy', onError: (_ctx, error) => void (seen = error) }, takes('log')], logSink: () => undefined }, () => undefined);
+    const spy: Plugin = { name: 'spy', onError: (_ctx, error) => void (seen = error) };
+    const main = handler({ use: [spy, takes('log')], logSink: () => undefined }, () => undefined);
     await main.invoke({}).catch(() => undefined);
     expect(seen).toBeInstanceOf(ConfigurationError);
     expect((seen as Error).message).toContain('"log"');
   });
 
   it('other names are merged as before', async () => {
-    const main = handler({ use: [{ name: 'clock', extend: () => ({ clock: 42 }) }] as const }, (_input, ctx) => (ctx as unknown as { clock: number }).clock);
+    const clock: Plugin<{ clock: number }> = { name: 'clock', extend: () => ({ clock: 42 }) };
+    const main = handler({ use: [clock] }, (_input, ctx) => ctx.clock);
     await expect(main.invoke({})).resolves.toBe(42);
   });
 });
