@@ -9,6 +9,14 @@ import { nodeCrypto } from '@steadyfn/handler/internal';
 
 type Step = { value: unknown } | { text: string } | { leave: object };
 
+/**
+ * The key-order-independent SHA-256 of `value`, base64url (43 characters): what `key: 'input'`
+ * keys a record by (`canonicalHash(input)`, or `canonicalHash([method, path, input])` on HTTP)
+ * and what a record's payload fingerprint is.
+ *
+ * @example
+ * canonicalHash({ a: 1, b: [2] }) === canonicalHash({ b: [2], a: 1 }); // true
+ */
 export function canonicalHash(value: unknown): string {
   // One-shot hashing of the joined text is several times cheaper than a streaming Hash for
   // the small inputs functions usually get.

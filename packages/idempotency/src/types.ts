@@ -16,7 +16,9 @@ export interface StoreCallOptions {
 
 /** A record that still holds a live lease: some invocation is running the function. */
 export interface InProgressRecord {
+  /** The function is running: a duplicate waits (`onConcurrent: 'wait'`) or gets a 409. */
   status: 'in_progress';
+  /** `canonicalHash` of the request that claimed the key; another payload under it is a 422. */
   fingerprint: string;
   /** Epoch ms when the lease ends and another attempt may take over. */
   leaseUntil: number;
@@ -24,7 +26,9 @@ export interface InProgressRecord {
 
 /** A finished invocation whose result later duplicates replay. */
 export interface CompletedRecord {
+  /** The function finished: a duplicate gets `result` replayed. */
   status: 'completed';
+  /** `canonicalHash` of the request that completed the key. */
   fingerprint: string;
   /** The encoded result (see `record.ts`). */
   result: string;
@@ -32,12 +36,16 @@ export interface CompletedRecord {
   expiresAt: number;
 }
 
+/** A live record, as a store reads it. */
 export type StoredRecord = InProgressRecord | CompletedRecord;
 
+/** What `IdempotencyStore.claim` is asked to write: the key, its holder and its lease. */
 export interface ClaimRequest {
+  /** The store key (`storeKey(...)`: namespaced and hashed). */
   key: string;
   /** A random token naming this attempt; only its holder may complete or release the record. */
   owner: string;
+  /** `canonicalHash` of the request, kept to tell a reused key from a duplicate. */
   fingerprint: string;
   /** Epoch ms; the record is treated as absent after this unless completed. */
   leaseUntil: number;
@@ -50,24 +58,37 @@ export interface ClaimRequest {
  */
 export type ClaimResult = { claimed: true; fence?: number } | { claimed: false; record: StoredRecord };
 
+/** What `IdempotencyStore.complete` is asked to store: the result, if `owner` still holds `key`. */
 export interface CompleteRequest {
+  /** The store key the claim wrote. */
   key: string;
+  /** The claim's owner token. */
   owner: string;
   /** The fence the claim returned, when the caller kept it. */
   fence?: number;
+  /** `canonicalHash` of the request (as claimed). */
   fingerprint: string;
+  /** The encoded answer a duplicate replays. */
   result: string;
-  /** Epoch ms. */
+  /** Epoch ms after which the record is forgotten (now + `ttlMs`). */
   expiresAt: number;
 }
 
+/** What `IdempotencyStore.release` is asked to give up, if `owner` still holds `key`. */
 export interface ReleaseRequest {
+  /** The store key the claim wrote. */
   key: string;
+  /** The claim's owner token. */
   owner: string;
   /** The fence the claim returned, when the caller kept it. */
   fence?: number;
 }
 
+/**
+ * Where idempotency records live: one small interface, so another backend is one file. The
+ * stores of this package (`redisStore`, `mongoStore`, `memoryStore`) are `@steadyfn/lease`
+ * stores underneath. Every call takes a last `{ signal }` and gives up when it aborts.
+ */
 export interface IdempotencyStore {
   /**
    * Writes an in-progress record unless a live one exists, and returns the live one if so,

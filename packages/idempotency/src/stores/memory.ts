@@ -7,6 +7,7 @@ import { memoryLeaseStore } from '@steadyfn/lease';
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
 
+/** The in-process store (tests, local development): an `IdempotencyStore` you can clear. */
 export interface MemoryStore extends IdempotencyStore {
   /** Forgets every record. */
   clear(): void;

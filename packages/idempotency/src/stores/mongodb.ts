@@ -9,6 +9,7 @@ import { mongoLeaseStore, type CallOptions, type MongoLeaseCollection } from '@s
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
 
+/** Options of `mongoStore()`. */
 export interface MongoStoreOptions {
   /** The collection holding records (a driver `Collection`), or a function returning it (e.g. from a cached client). */
   collection: MongoLeaseCollection | (() => MongoLeaseCollection | Promise<MongoLeaseCollection>);
@@ -20,6 +21,7 @@ export interface MongoStoreOptions {
   retainMs?: number;
 }
 
+/** The MongoDB (and FerretDB) store: an `IdempotencyStore` with index and purge calls. */
 export interface MongoStore extends IdempotencyStore {
   /**
    * Creates the indexes: on (key, generation), and the TTL index that deletes expired records

@@ -8,6 +8,7 @@ import { redisLeaseStore, type RedisLeaseClient } from '@steadyfn/lease';
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
 
+/** Options of `redisStore()`. */
 export interface RedisStoreOptions {
   /** An ioredis `Redis` or `Cluster`, or a function returning one (e.g. a cached connection getter). */
   client: RedisLeaseClient | (() => RedisLeaseClient | Promise<RedisLeaseClient>);

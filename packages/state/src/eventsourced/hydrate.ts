@@ -9,6 +9,7 @@ import type { Loaded, StateSource } from '../types.js';
 import { abortReason } from '../util.js';
 import type { EventStore, SnapshotStore } from './types.js';
 
+/** Options of `hydrate()`: where the snapshot and the events are, and how events fold into the state. */
 export interface HydrateOptions<S, E, P> {
   /** Where the newest snapshot is; without one, every event is replayed from `initial()`. */
   snapshot?: SnapshotStore<S, P>;
@@ -31,6 +32,16 @@ export interface HydratedVersion<P> {
   position: P | undefined;
 }
 
+/**
+ * An event-sourced source: the newest snapshot (if any), then every event after its position
+ * folded through `reducer` (from `initial()` without a snapshot). Revalidation reads only the
+ * events after the last one applied and applies those.
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`) for options it cannot use. A load fails with the
+ *   source's error when a reducer throws (naming the event's position) or more than `maxEvents` follow the snapshot.
+ * @example
+ * const cart = hydrate({ events: mongoEvents({ client, db: 'shop', collection: 'events', filter: { stream: 'cart-42' }, positionField: 'seq' }), initial: () => ({ total: 0 }), reducer: (s, e: { price: number }) => ({ total: s.total + e.price }) });
+ */
 export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<S> {
   const pageSize = intOption('hydrate', 'pageSize', options.pageSize, 1_000, 1);
   const maxEvents = intOption('hydrate', 'maxEvents', options.maxEvents, 1_000_000, 1);

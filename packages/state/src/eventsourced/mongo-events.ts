@@ -6,6 +6,7 @@ import type { EventStore } from './types.js';
 
 type Doc = Record<string, any>;
 
+/** Options of `mongoEvents()`: the collection, its filter, the position field and an optional `map`. */
 export interface MongoEventsOptions<E> extends MongoTarget {
   /** Only these events (e.g. `{ stream: 'cart-42' }`). */
   filter?: Doc;
@@ -15,6 +16,10 @@ export interface MongoEventsOptions<E> extends MongoTarget {
   map?: (doc: Doc) => E;
 }
 
+/**
+ * Events in a MongoDB collection, ordered by `positionField` (a number; index it), read in
+ * pages of `pageSize` after a position: the event store of `hydrate()`.
+ */
 export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>): EventStore<E, P> {
   stringOption('mongoEvents', 'collection', options.collection);
   const field = options.positionField ?? 'position';

@@ -9,6 +9,7 @@ export interface RedisStreamReader {
   xrange(key: string, start: string, end: string, countToken: 'COUNT', count: number): Promise<[id: string, fields: string[]][]>;
 }
 
+/** Options of `redisStreamEvents()`: the client, the stream key and how an entry decodes. */
 export interface RedisStreamEventsOptions<E> {
   client: ClientInput<RedisStreamReader>;
   key: string;

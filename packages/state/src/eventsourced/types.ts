@@ -6,17 +6,20 @@ export interface Snapshot<S, P> {
   position: P;
 }
 
+/** Where `hydrate()` reads the newest snapshot: `s3Snapshot()`, `mongoSnapshot()` or your own. */
 export interface SnapshotStore<S, P> {
   readonly description?: string;
   /** The newest snapshot, or undefined when there is none yet (replay from the start). */
   read(signal: AbortSignal): Promise<Snapshot<S, P> | undefined>;
 }
 
+/** One event as an event store returns it, with its position in that store's terms. */
 export interface StoredEvent<E, P> {
   position: P;
   event: E;
 }
 
+/** Where `hydrate()` reads the events after a position: `mongoEvents()`, `redisStreamEvents()` or your own. */
 export interface EventStore<E, P> {
   readonly description?: string;
   /**

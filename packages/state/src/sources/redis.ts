@@ -14,6 +14,7 @@ export interface RedisReader {
   hgetall(key: string): Promise<Record<string, string>>;
 }
 
+/** Options of `redisKey()`: the key, an optional version key, and how the value decodes. */
 export interface RedisKeyOptions<T> {
   client: ClientInput<RedisReader>;
   key: string;
@@ -70,6 +71,7 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
   return source;
 }
 
+/** Options of `redisHash()`: the hash key, an optional version field, and how fields decode. */
 export interface RedisHashOptions {
   client: ClientInput<RedisReader>;
   key: string;
