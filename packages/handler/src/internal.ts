@@ -13,7 +13,7 @@ export { currentContext } from './context.js';
 export { createLogger, type Logger } from './logger.js';
 // The ctx members that belong to the handler: a plugin's extension must not name one.
 export { CONTEXT_MEMBERS } from './extend.js';
-export { invalidOption, msOption, intOption, oneOfOption, stringOption } from './internal/options.js';
+export { invalidOption, msOption, intOption, oneOfOption, stringOption, clientOption } from './internal/options.js';
 export { toFieldIssues, issuePath, type ZodLikeIssue } from './internal/issues.js';
 export { parseMediaType, isJsonMediaType, isTextualContentType, type MediaType } from './internal/media-type.js';
 export { isFieldName, isFieldValue, statusLine } from './internal/http-grammar.js';

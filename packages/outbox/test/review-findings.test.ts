@@ -8,10 +8,17 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigurationError } from '@steadyfn/handler';
+import { closeAll } from '@steadyfn/connections';
+import { redis } from '@steadyfn/connections/redis';
+import { redisStore } from '@steadyfn/idempotency';
+import { redisLeaseStore } from '@steadyfn/lease';
 import { outbox, redisOutbox } from '../src/index.js';
 
 const client = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
-afterAll(() => client.disconnect());
+afterAll(async () => {
+  client.disconnect();
+  await closeAll();
+});
 
 function thrownBy(events: unknown): unknown {
   try {
@@ -35,5 +42,48 @@ describe('outbox(): event declarations are options', () => {
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error).toMatchObject({ code: 'CONFIG_INVALID', retryable: false, field, issues: [{ field, expected }] });
     expect((error as Error).message).toMatch(/^outbox\(\): option "events\./);
+  });
+});
+
+/**
+ * Review finding: a `@steadyfn/connections` handle given where an ioredis client goes — the
+ * likeliest mistake, since the handle is what a function keeps in module scope — was accepted
+ * by `redisOutbox()` and failed every invocation with a retryable TypeError; `redisStore()`
+ * refused it under another factory's name (`redisLeaseStore()`). Each factory refuses it in its
+ * own name and says to pass the getter.
+ */
+describe('a connections handle where a Redis client goes', () => {
+  const handle = redis({ url: process.env.REDIS_URL! });
+  it.each([
+    ['redisOutbox', () => redisOutbox({ client: handle as never })],
+    ['redisStore', () => redisStore({ client: handle as never })],
+    ['redisLeaseStore', () => redisLeaseStore({ client: handle as never })],
+  ])('%s() refuses it, naming itself and the getter to pass', (owner, make) => {
+    try {
+      make();
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigurationError);
+      expect(e).toMatchObject({ code: 'CONFIG_INVALID', field: 'client' });
+      expect((e as Error).message).toContain(`${owner}(): option "client"`);
+      expect((e as Error).message).toContain('() => handle.get()');
+    }
+  });
+
+  it('the getter works: an outbox write through the handle', async () => {
+    const prefix = `review-${Date.now().toString(36)}:`;
+    const store = redisOutbox({ client: () => handle.get(), prefix });
+    const orders = outbox({ events: { OrderPaid: { aggregateType: 'order', schema: z.object({}) } }, store });
+    const { handler } = await import('@steadyfn/handler');
+    const main = handler({ use: [orders], logSink: () => undefined }, async (_input, ctx) => {
+      ctx.outbox.call('SET', `${prefix}order:{o-9}`, 'paid');
+      ctx.outbox.add({ type: 'OrderPaid', aggregateId: 'o-9', payload: {} });
+      return 'ok';
+    });
+    await expect(main.invoke({}, { deliveryId: 'd-9' })).resolves.toBe('ok');
+    const r = await handle.get();
+    expect(await r.get(`${prefix}order:{o-9}`)).toBe('paid');
+    const keys = await r.keys(`${prefix}*`);
+    if (keys.length > 0) await r.del(...keys);
   });
 });

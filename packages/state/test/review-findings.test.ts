@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigurationError } from '@steadyfn/handler';
-import { defineState, envVars, redisHash, state } from '../src/index.js';
+import { defineState, envVars, redisHash, redisKey, redisStreamEvents, state } from '../src/index.js';
 import { redisClient, unique } from './support.js';
 
 process.env.REVIEW_STATE_REGION = 'eu-west-1';
@@ -89,5 +89,25 @@ describe('a failed load names its failures in the log (never the values)', () =>
     expect(logged).toMatchObject({ level: 'error', code: 'STATE_INVALID', failures: [{ source: 'flags', kind: 'invalid', field: 'flags.maxItems', expected: 'number' }] });
     expect(JSON.stringify(lines)).not.toContain('sixty-seven-secret');
     await redis.del(key);
+  });
+});
+
+describe('a @steadyfn/connections handle where a Redis client goes', () => {
+  // The shape of a connections handle: what a function keeps in module scope.
+  const handle = { name: 'redis', get: async () => ({}), acquire: async () => ({}) };
+  it.each([
+    ['redisHash', () => redisHash({ client: handle as never, key: 'k' })],
+    ['redisKey', () => redisKey({ client: handle as never, key: 'k' })],
+    ['redisStreamEvents', () => redisStreamEvents({ client: handle as never, key: 'k' })],
+  ])('%s() refuses it when defined, and names the getter', (owner, make) => {
+    try {
+      make();
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigurationError);
+      expect(e).toMatchObject({ code: 'CONFIG_INVALID', field: 'client' });
+      expect((e as Error).message).toContain(`${owner}(): option "client"`);
+      expect((e as Error).message).toContain('() => handle.get()');
+    }
   });
 });

@@ -10,7 +10,7 @@
  *   get                  Lua: GET + PTTL
  */
 import calculateSlot from 'cluster-key-slot';
-import { msOption, invalidOption } from '@steadyfn/handler/internal';
+import { clientOption, msOption, invalidOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from './redis-eval.js';
@@ -124,8 +124,7 @@ const DONE_GUARD_MS = 1000;
 export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisLeaseStore', 'options', 'an object', options);
   const client = options.client;
-  const isClient = typeof client === 'object' && client !== null && typeof client.evalsha === 'function' && typeof client.eval === 'function' && typeof client.set === 'function';
-  if (typeof client !== 'function' && !isClient) invalidOption('redisLeaseStore', 'client', 'an ioredis Redis or Cluster, or a function returning one', client);
+  clientOption('redisLeaseStore', 'client', client, ['evalsha', 'eval', 'set'], 'an ioredis Redis or Cluster');
   const prefix = options.prefix ?? 'lease:';
   if (typeof prefix !== 'string') invalidOption('redisLeaseStore', 'prefix', 'a string', prefix);
   const retainMs = msOption('redisLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
