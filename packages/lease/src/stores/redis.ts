@@ -42,7 +42,10 @@ export interface RedisLeaseStoreOptions {
   /**
    * How long a record stays after its lease or keep time ends, so its generation (the fence)
    * is remembered and a late settle is judged against it; after that the key is gone and the
-   * next claim starts again at fence 1. Whole milliseconds ≥ 0.
+   * next claim starts again at fence 1. Whole milliseconds ≥ 0. Keep it longer than any holder
+   * may outlive its lease: with `0`, a takeover after the lease ran out (and a claim after a
+   * release) gets fence 1 again, the same fence the stale holder has — fencing tokens then do
+   * not increase, so use `0` only where nothing is fenced.
    * @default 3_600_000 (1 hour)
    */
   retainMs?: number;
