@@ -6,6 +6,7 @@ import type { ZodType } from 'zod';
 /** The platform that called the function. */
 export type Provider = 'aws' | 'gcp' | 'azure' | 'openwhisk' | 'direct';
 
+/** What started an invocation: `ctx.trigger.kind`. */
 export type TriggerKind = 'http' | 'queue' | 'schedule' | 'event' | 'change' | 'storage' | 'stream' | 'notification' | 'authorizer' | 'direct';
 
 /** An HTTP request, the same shape whichever provider delivered it. */
@@ -40,6 +41,7 @@ export interface HttpRequest {
   sourceIp?: string;
 }
 
+/** An HTTP request, on any provider: `ctx.trigger` when `kind` is `http`. */
 export interface HttpTrigger {
   kind: 'http';
   /** Which event shape carried it: `apigw-v1`, `apigw-v2`, `function-url`, `alb`, `apigw-websocket`, `express`, `azure-http`, `ow-web`, `ow-web-raw`. */
@@ -52,12 +54,14 @@ export interface HttpTrigger {
   websocket?: { connectionId: string; eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT'; routeKey: string; domainName?: string; stage?: string };
 }
 
+/** One queue message (SQS, Pub/Sub, Azure storage queue, Service Bus): `ctx.trigger` when `kind` is `queue`. */
 export interface QueueTrigger {
   kind: 'queue';
   /** `sqs`, `pubsub`, `azure-storage-queue`, `azure-service-bus`. */
   source: string;
   /** Queue, topic or subscription the message came from, when known. */
   queue?: string;
+  /** The provider's message id, byte-exact (also `ctx.deliveryId`). */
   messageId: string;
   /** How many times this message has been delivered, when the provider says (1 = first). */
   attempt?: number;
@@ -65,9 +69,11 @@ export interface QueueTrigger {
   attributes: Record<string, string>;
   /** Index of this message in the batch it arrived in. */
   batchIndex: number;
+  /** How many messages the batch it arrived in holds. */
   batchSize: number;
 }
 
+/** A schedule tick (EventBridge, Cloud Scheduler, Azure timer, OpenWhisk alarm): `ctx.trigger` when `kind` is `schedule`. */
 export interface ScheduleTrigger {
   kind: 'schedule';
   /** `eventbridge`, `eventbridge-scheduler`, `cloud-scheduler`, `azure-timer`, `ow-alarm`. */
@@ -78,14 +84,20 @@ export interface ScheduleTrigger {
   schedule?: string;
 }
 
+/** Any other CloudEvent or EventBridge event: `ctx.trigger` when `kind` is `event`. */
 export interface EventTrigger {
   kind: 'event';
   /** `cloudevent`, `eventbridge`, … */
   source: string;
+  /** The event's type (CloudEvents `type`, EventBridge `detail-type`). */
   type: string;
+  /** Who emitted it (CloudEvents `source`, EventBridge `source`). */
   eventSource: string;
+  /** The event's id (also `ctx.deliveryId`). */
   id: string;
+  /** CloudEvents `subject`, when present. */
   subject?: string;
+  /** When it happened (ISO 8601), when the event says. */
   time?: string;
 }
 
@@ -226,13 +238,16 @@ export interface AuthorizerRequest {
   stageVariables: Record<string, string>;
 }
 
+/** A plain call (`main.invoke`, a direct Lambda invocation) or an event not recognised: `ctx.trigger` when `kind` is `direct`. */
 export interface DirectTrigger {
   kind: 'direct';
+  /** `direct`, or what the call was (`sqs-batch` under middy). */
   source: string;
   /** An event the wrapper did not recognise: the provider shape it looked like (`aws:…` event source, CloudEvent type, Azure trigger type), also logged. */
   unrecognised?: string;
 }
 
+/** The normalised trigger of an invocation (`ctx.trigger`): narrow it on `kind`. */
 export type Trigger =
   | HttpTrigger
   | QueueTrigger
