@@ -9,25 +9,11 @@ import middy from '@middy/core';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, handler, type Plugin } from '../src/index.js';
 import { steadyHandler, toMiddy } from '../src/middy.js';
+import { sqsRecord } from '../../../test/support/events.js';
 
 const lambdaContext = { awsRequestId: 'req-1', functionName: 'f', getRemainingTimeInMillis: () => 30_000 };
 const takes = (member: string): Plugin => ({ name: `takes-${member}`, extend: () => ({ [member]: 'mine' }) });
 
-function sqsEvent(ids: string[]): unknown {
-  return {
-    Records: ids.map((messageId) => ({
-      messageId,
-      receiptHandle: 'rh',
-      body: '{}',
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1', SenderId: 's', ApproximateFirstReceiveTimestamp: '1' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:1:q',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
 
 describe('an extension naming a core ctx member', () => {
   it.each(['log', 'signal', 'deadline', 'requestId', 'input', 'remainingMs'])('"%s" fails the invocation with a terminal CONFIG_INVALID naming it', async (member) => {
@@ -51,7 +37,7 @@ describe('an extension naming a core ctx member', () => {
   it('fails every message of an SQS batch as terminal (the batch path)', async () => {
     const lines: string[] = [];
     const main = handler({ use: [takes('log')], logSink: (line) => void lines.push(line) }, () => undefined);
-    const answer = await main.aws(sqsEvent(['m1', 'm2']), lambdaContext);
+    const answer = await main.aws({ Records: [sqsRecord('m1', {}), sqsRecord('m2', {})] }, lambdaContext);
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }] });
     expect(lines.filter((l) => l.includes('"code":"CONFIG_INVALID"'))).toHaveLength(2);
   });

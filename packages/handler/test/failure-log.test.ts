@@ -8,24 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '../src/index.js';
+import { sqsRecord } from '../../../test/support/events.js';
 
 const lambdaContext = { awsRequestId: 'req-1', functionName: 'f', getRemainingTimeInMillis: () => 30_000 };
 
-function sqsEvent(bodies: unknown[]): unknown {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `m${i}`,
-      receiptHandle: 'rh',
-      body: JSON.stringify(body),
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1', SenderId: 's', ApproximateFirstReceiveTimestamp: '1' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:1:q',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
 
 const Order = z.object({
   sku: z.string(),
@@ -37,7 +23,7 @@ describe('a message that fails validation', () => {
   it('is logged with the fields at fault and what was expected, no values', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const main = handler({ input: Order, logLevel: 'info', logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }, () => undefined);
-    const answer = await main.aws(sqsEvent([{ sku: 'a', qty: 'two', card: '4111-secret-99' }]), lambdaContext);
+    const answer = await main.aws({ Records: [sqsRecord('m0', { sku: 'a', qty: 'two', card: '4111-secret-99' })] }, lambdaContext);
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }] });
     const rejected = lines.find((l) => l.msg === 'invocation rejected');
     expect(rejected).toMatchObject({ code: 'VALIDATION_FAILED', trigger: 'queue', deliveryId: 'm0', issues: [{ field: 'qty', expected: 'number' }, { field: 'card' }] });
@@ -49,7 +35,7 @@ describe('a message that fails validation', () => {
     const lines: Array<Record<string, unknown>> = [];
     const wide = z.object(Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`f${i}`, z.string()])));
     const main = handler({ input: wide, logLevel: 'info', logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }, () => undefined);
-    await main.aws(sqsEvent([{}]), lambdaContext);
+    await main.aws({ Records: [sqsRecord('m0', {})] }, lambdaContext);
     const rejected = lines.find((l) => l.msg === 'invocation rejected') as { issues: unknown[] };
     expect(rejected.issues).toHaveLength(10);
   });
