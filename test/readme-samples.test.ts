@@ -68,6 +68,11 @@ const NOCHECK: ReadonlyArray<{ readme: string; firstLine: string; why: string }>
     why: "the repository's own test tooling, imported by a relative path from a test file; no package a user installs",
   },
   {
+    readme: 'packages/handler/README.md',
+    firstLine: "import { handler } from '@steadyfn/handler';",
+    why: "imports aws-kinesis-agg, whose own declarations import the types of aws-sdk v2 (not installed here), so tsc with skipLibCheck false fails inside that package; the option's type is checked by packages/handler/src/events/kinesis-aggregation.test.ts with the real package",
+  },
+  {
     readme: 'packages/outbox/src/sqs/README.md',
     firstLine: 'sqsSender(options: SqsSenderOptions): SqsSender',
     why: 'an interface listing (signatures without bodies, defaults in comments), not a program; what it lists are the exported types, checked by the build',

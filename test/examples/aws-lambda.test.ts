@@ -31,8 +31,16 @@ const scheduled = (rule: string) => ({
 type Json = Record<string, any>;
 
 let example: InstalledExample;
+/** Task roots: the installed folder, and a root holding each bundle alone. */
+const taskRoots: Record<string, string> = {};
 beforeAll(async () => {
   example = await installExample('aws-lambda');
+  taskRoots.src = example.dir;
+  // Built one after the other (one dist/), then run side by side.
+  for (const build of ['esm', 'cjs'] as const) {
+    await example.npmRun('build', build === 'cjs' ? ['--format=cjs'] : []);
+    taskRoots[build] = deploymentDir(join(example.dir, 'dist'), [build === 'cjs' ? 'index.cjs' : 'index.mjs']);
+  }
 }, 300_000);
 afterAll(() => example?.dispose());
 
@@ -75,7 +83,7 @@ function deployment(services: OrdersEnv, fns: Fns): OrdersDeployment {
   };
 }
 
-describe.each([
+describe.concurrent.each([
   { variant: 'unbundled (ESM, with node_modules)', build: undefined },
   { variant: 'bundled with esbuild as ESM', build: 'esm' },
   { variant: 'bundled with esbuild as CommonJS', build: 'cjs' },
@@ -85,13 +93,7 @@ describe.each([
     let fns: Fns | undefined;
     try {
       await example.npmRun('seed', [], services.env);
-      let taskRoot = example.dir;
-      if (build) {
-        await example.npmRun('build', build === 'cjs' ? ['--format=cjs'] : []);
-        const file = build === 'cjs' ? 'index.cjs' : 'index.mjs';
-        taskRoot = deploymentDir(join(example.dir, 'dist'), [file]);
-      }
-      fns = await startAll(taskRoot, 'index', services.env);
+      fns = await startAll(taskRoots[build ?? 'src']!, 'index', services.env);
       const lambda = deployment(services, fns);
       await runOrdersScenario(services, lambda, expect);
     } finally {

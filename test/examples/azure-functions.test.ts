@@ -14,8 +14,19 @@ import { deploymentDir, installExample, type InstalledExample } from '../support
 import { lowerCaseKeys, ordersEnv, runOrdersScenario, type OrdersDeployment } from '../support/examples/orders.js';
 
 let example: InstalledExample;
+/** App folders and entries: the installed folder, and dist/ of each build alone (with @azure/functions beside it). */
+const apps: Record<string, { dir: string; entry: string }> = {};
 beforeAll(async () => {
   example = await installExample('azure-functions');
+  apps.src = { dir: example.dir, entry: join(example.dir, 'src/functions/orders.mjs') };
+  // Built one after the other (one dist/), then run side by side.
+  for (const build of ['esm', 'cjs'] as const) {
+    await example.npmRun('build', build === 'cjs' ? ['--format=cjs'] : []);
+    const main = build === 'cjs' ? 'index.cjs' : 'index.mjs';
+    const dir = deploymentDir(join(example.dir, 'dist'), [main, 'package.json', 'host.json']);
+    symlinkSync(join(example.dir, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    apps[build] = { dir, entry: join(dir, main) };
+  }
 }, 300_000);
 afterAll(() => example?.dispose());
 
@@ -44,7 +55,7 @@ function deployment(app: AzureApp): OrdersDeployment {
   };
 }
 
-describe.each([
+describe.concurrent.each([
   { variant: 'unbundled (ESM, with node_modules)', build: undefined },
   { variant: 'bundled with esbuild as ESM', build: 'esm' },
   { variant: 'bundled with esbuild as CommonJS', build: 'cjs' },
@@ -54,15 +65,7 @@ describe.each([
     let app: AzureApp | undefined;
     try {
       await example.npmRun('seed', [], services.env);
-      let dir = example.dir;
-      let entry = join(example.dir, 'src/functions/orders.mjs');
-      if (build) {
-        await example.npmRun('build', build === 'cjs' ? ['--format=cjs'] : []);
-        const main = build === 'cjs' ? 'index.cjs' : 'index.mjs';
-        dir = deploymentDir(join(example.dir, 'dist'), [main, 'package.json', 'host.json']);
-        symlinkSync(join(example.dir, 'node_modules'), join(dir, 'node_modules'), 'dir');
-        entry = join(dir, main);
-      }
+      const { dir, entry } = apps[build ?? 'src']!;
       app = await startAzureApp(dir, entry, services.env);
       const functions = await app.functions();
       const byName = Object.fromEntries(functions.map((f) => [f.name, Object.values(f.bindings).find((b) => /Trigger$/.test(b.type))]));

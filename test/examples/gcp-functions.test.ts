@@ -17,8 +17,18 @@ const FUNCTIONS = ['createOrder', 'pullOrderEvents', 'sweepOutbox', 'backupOrder
 type Fns = Record<(typeof FUNCTIONS)[number], CloudFunction>;
 
 let example: InstalledExample;
+/** Sources: the installed folder, and dist/ of each build alone (with the framework beside it). */
+const sources: Record<string, string> = {};
 beforeAll(async () => {
   example = await installExample('gcp-functions');
+  sources.src = example.dir;
+  // Built one after the other (one dist/), then run side by side.
+  for (const build of ['esm', 'cjs'] as const) {
+    await example.npmRun('build', build === 'cjs' ? ['--format=cjs'] : []);
+    sources[build] = deploymentDir(join(example.dir, 'dist'), [build === 'cjs' ? 'index.cjs' : 'index.mjs', 'package.json']);
+    // What the platform installs from dist/package.json: the Functions Framework alone.
+    symlinkSync(join(example.dir, 'node_modules'), join(sources[build]!, 'node_modules'), 'dir');
+  }
 }, 300_000);
 afterAll(() => example?.dispose());
 
@@ -41,7 +51,7 @@ function deployment(fns: Fns): OrdersDeployment {
   };
 }
 
-describe.each([
+describe.concurrent.each([
   { variant: 'unbundled (ESM, with node_modules)', build: undefined },
   { variant: 'bundled with esbuild as ESM', build: 'esm' },
   { variant: 'bundled with esbuild as CommonJS', build: 'cjs' },
@@ -51,13 +61,7 @@ describe.each([
     let fns: Fns | undefined;
     try {
       await example.npmRun('seed', [], services.env);
-      let source = example.dir;
-      if (build) {
-        await example.npmRun('build', build === 'cjs' ? ['--format=cjs'] : []);
-        source = deploymentDir(join(example.dir, 'dist'), [build === 'cjs' ? 'index.cjs' : 'index.mjs', 'package.json']);
-        // What the platform installs from dist/package.json: the Functions Framework alone.
-        symlinkSync(join(example.dir, 'node_modules'), join(source, 'node_modules'), 'dir');
-      }
+      const source = sources[build ?? 'src']!;
       const started = await Promise.all(FUNCTIONS.map((fn) => startCloudFunction(source, fn, services.env)));
       fns = Object.fromEntries(FUNCTIONS.map((fn, i) => [fn, started[i]])) as Fns;
       await runOrdersScenario(services, deployment(fns), expect);

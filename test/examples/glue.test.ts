@@ -21,9 +21,17 @@ type Json = Record<string, any>;
 const FUNCTIONS = ['makeThumbnail', 'recordThumbnail', 'indexImage'] as const;
 
 let example: InstalledExample;
+/** Task roots: the installed folder, and a root holding each bundle alone. */
+const taskRoots: Record<string, string> = {};
 beforeAll(async () => {
   await Promise.all([requireService('redis'), requireService('mongodb'), requireService('s3'), requireService('sqs')]);
   example = await installExample('glue');
+  taskRoots.src = example.dir;
+  // Built one after the other (one dist/), then run side by side.
+  for (const build of ['esm', 'cjs'] as const) {
+    await example.npmRun('build', build === 'cjs' ? ['--format=cjs'] : []);
+    taskRoots[build] = deploymentDir(join(example.dir, 'dist'), [build === 'cjs' ? 'index.cjs' : 'index.mjs']);
+  }
 }, 300_000);
 afterAll(() => example?.dispose());
 
@@ -71,7 +79,7 @@ async function setUp(label: string) {
     STEADYFN_LOG_LEVEL: 'warn',
   };
   return {
-    id, s3, sqs, redis, mongo, env, uploads, thumbnails, events, search: () => mongo.db(searchDb).collection<Json>('search'),
+    id, s3, sqs, redis, mongo, env, uploads, thumbnails, events, search: () => mongo.db(searchDb).collection<{ _id: string } & Json>('search'),
     async object(key: string) {
       const out = await s3.send(new GetObjectCommand({ Bucket: id, Key: key })).catch(() => undefined);
       return out ? Buffer.from(await out.Body!.transformToByteArray()) : undefined;
@@ -96,7 +104,7 @@ async function setUp(label: string) {
   };
 }
 
-describe.each([
+describe.concurrent.each([
   { variant: 'unbundled (ESM, with node_modules)', build: undefined },
   { variant: 'bundled with esbuild as ESM', build: 'esm' },
   { variant: 'bundled with esbuild as CommonJS', build: 'cjs' },
@@ -105,12 +113,7 @@ describe.each([
     const env = await setUp(build ?? 'src');
     let fns: Record<(typeof FUNCTIONS)[number], LambdaFunction> | undefined;
     try {
-      let taskRoot = example.dir;
-      if (build) {
-        await example.npmRun('build', build === 'cjs' ? ['--format=cjs'] : []);
-        taskRoot = deploymentDir(join(example.dir, 'dist'), [build === 'cjs' ? 'index.cjs' : 'index.mjs']);
-      }
-      const started = await Promise.all(FUNCTIONS.map((name) => startLambda(taskRoot, `index.${name}`, env.env)));
+      const started = await Promise.all(FUNCTIONS.map((name) => startLambda(taskRoots[build ?? 'src']!, `index.${name}`, env.env)));
       fns = Object.fromEntries(FUNCTIONS.map((name, i) => [name, started[i]])) as NonNullable<typeof fns>;
       const lambda = (fn: LambdaFunction) => async (event: unknown) => {
         const result = await fn.invoke(event);

@@ -20,8 +20,16 @@ type Actions = Record<(typeof ACTIONS)[number], ActionContainer>;
 const CONFIG = ['REDIS_URL', 'ORDER_EVENTS_QUEUE_URL', 'BACKUP_BUCKET', 'ORDERS_PREFIX', 'OUTBOX_SWEEP_GRACE_MS', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL'];
 
 let example: InstalledExample;
+/** The action's code as `wsk action create` sends it: the bundle's text, or a loader of the unpacked zip. */
+const code: Record<'zip' | 'bundle', string> = { zip: '', bundle: '' };
 beforeAll(async () => {
   example = await installExample('openwhisk');
+  await example.npmRun('build');
+  code.bundle = readFileSync(join(example.dir, 'dist/index.js'), 'utf8');
+  await example.npmRun('zip');
+  const unpacked = mkdtempSync(join(tmpdir(), 'steadyfn-ow-zip-'));
+  execFileSync('unzip', ['-q', join(example.dir, 'action.zip'), '-d', unpacked]);
+  code.zip = `module.exports = require(${JSON.stringify(unpacked)});`;
 }, 300_000);
 afterAll(() => example?.dispose());
 
@@ -50,7 +58,7 @@ function deployment(actions: Actions, bound: Record<string, string>): OrdersDepl
   };
 }
 
-describe.each([
+describe.concurrent.each([
   { variant: 'zipped with its node_modules (npm run zip)', build: false },
   { variant: 'bundled with esbuild as CommonJS, sent as code', build: true },
 ])('examples/openwhisk $variant', ({ build }) => {
@@ -60,17 +68,7 @@ describe.each([
     let actions: Actions | undefined;
     try {
       await example.npmRun('seed', [], services.env);
-      let code: string;
-      if (build) {
-        await example.npmRun('build');
-        code = readFileSync(join(example.dir, 'dist/index.js'), 'utf8');
-      } else {
-        await example.npmRun('zip');
-        const unpacked = mkdtempSync(join(tmpdir(), 'steadyfn-ow-zip-'));
-        execFileSync('unzip', ['-q', join(example.dir, 'action.zip'), '-d', unpacked]);
-        code = `module.exports = require(${JSON.stringify(unpacked)});`;
-      }
-      const started = await Promise.all(ACTIONS.map((name) => startAction(code, name, name)));
+      const started = await Promise.all(ACTIONS.map((name) => startAction(code[build ? 'bundle' : 'zip'], name, name)));
       actions = Object.fromEntries(ACTIONS.map((name, i) => [name, started[i]])) as Actions;
       await runOrdersScenario(services, deployment(actions, bound), expect);
     } finally {

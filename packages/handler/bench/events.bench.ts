@@ -3,16 +3,20 @@
  * - the lossless JSON parse of a message body against plain `JSON.parse` (typical body, and a
  *   body with 16+ digit runs that takes the number-checking path);
  * - a 100-record Kinesis batch and a 100-record DynamoDB Streams batch through `main.aws`
- *   against a 100-message SQS batch (the batch path that existed before).
+ *   against a 100-message SQS batch (the batch path that existed before);
+ * - 100 user records packed by the KPL into 10 aggregated Kinesis records (de-aggregated with
+ *   aws-kinesis-agg, MD5 checked) against the same 100 records sent plain.
  */
 import { readFileSync } from 'node:fs';
 import { test } from 'vitest';
 import { handler } from '../src/index.js';
 import { parseJsonLossless } from '../src/internal/json.js';
+import { aggregatedBytes, deaggregateSync, kinesisRecord } from '../test/support/kinesis-aggregation.js';
 
 const fixture = (path: string): Record<string, any> => JSON.parse(readFileSync(new URL(`../test/fixtures/${path}`, import.meta.url), 'utf8')) as Record<string, any>;
 const lambdaContext = { awsRequestId: 'req', functionName: 'bench', getRemainingTimeInMillis: () => 60_000 };
 const main = handler({ logSink: () => undefined }, () => undefined);
+const kplMain = handler({ logSink: () => undefined, kinesisDeaggregate: deaggregateSync }, () => undefined);
 
 const typical = JSON.stringify({ orderId: 'o-42', quantity: 2, total: 19.99, items: [{ sku: 'sku-1', qty: 2 }], note: 'gift wrap, leave at the door' });
 const digits = JSON.stringify({ orderId: 'o-42', trace: 1234567890123456, items: [{ sku: 'sku-1', qty: 2 }] });
@@ -30,6 +34,8 @@ const ddbBatch = { Records: times(100, (i) => ({ ...ddb.Records[1], dynamodb: { 
 type Row = { latency: { p50?: number } };
 
 test('event-source parsing against its peers', async ({ bench }) => {
+  const packed = await Promise.all(times(10, (r) => aggregatedBytes(times(10, (u) => ({ partitionKey: `o-${r}-${u}`, data: Buffer.from(typical) })))));
+  const kplBatch = { Records: packed.map((p, i) => kinesisRecord(p.data, p.partitionKey, String(i))) };
   const results = await bench.compare(
     bench('JSON.parse (typical body)', () => void JSON.parse(typical)),
     bench('parseJsonLossless (typical body)', () => void parseJsonLossless(typical)),
@@ -38,6 +44,7 @@ test('event-source parsing against its peers', async ({ bench }) => {
     bench('SQS batch of 100', async () => void (await main.aws(sqsBatch, lambdaContext))),
     bench('Kinesis batch of 100', async () => void (await main.aws(kinesisBatch, lambdaContext))),
     bench('DynamoDB Streams batch of 100', async () => void (await main.aws(ddbBatch, lambdaContext))),
+    bench('Kinesis KPL: 10 aggregated records of 10', async () => void (await kplMain.aws(kplBatch, lambdaContext))),
   );
   const p50 = (name: string) => ((results.get(name as never) as unknown as Row).latency.p50 ?? Number.NaN) * 1000;
   const ratio = (name: string, base: string) => console.log(`[bench] ${name}: p50 ${p50(name).toFixed(2)} µs, ${(p50(name) / p50(base)).toFixed(2)}× ${base}`);
@@ -45,4 +52,5 @@ test('event-source parsing against its peers', async ({ bench }) => {
   ratio('parseJsonLossless (16-digit number)', 'JSON.parse (16-digit number)');
   ratio('Kinesis batch of 100', 'SQS batch of 100');
   ratio('DynamoDB Streams batch of 100', 'SQS batch of 100');
+  ratio('Kinesis KPL: 10 aggregated records of 10', 'Kinesis batch of 100');
 });

@@ -15,7 +15,7 @@ import { invokeLambda, type LambdaContext } from './providers/lambda.js';
 import type { Plugin } from './types.js';
 
 export * from './common.js';
-export type { LambdaContext, SqsBatchResponse } from './providers/lambda.js';
+export type { KafkaBatchResponse, LambdaContext, SqsBatchResponse } from './providers/lambda.js';
 
 /** A function wrapped for AWS Lambda: `main(event, context)`, and `main.invoke(input)` for a plain call. */
 export interface AwsHandler {

@@ -10,6 +10,7 @@ export {
   RetryableError,
   TerminalError,
   TraceparentInvalidError,
+  KinesisAggregatedRecordError,
   ConfigurationError,
   httpError,
   toSteadyError,
@@ -21,6 +22,7 @@ export { NotProcessedError } from './batch.js';
 export { allow, deny, authorized, authorizerPolicy, isAuthorizerAnswer } from './events/authorizer.js';
 export type { AuthorizerAnswer, AuthorizerContext, PolicyInit } from './events/authorizer.js';
 export type { BodyMode } from './message.js';
+export type { KinesisDeaggregate, KinesisRecordPayload, KinesisUserRecord } from './events/kinesis-aggregation.js';
 export { MAX_JSON_DEPTH } from './internal/json.js';
 export { createLogger, SECRET_FIELD_NAMES } from './logger.js';
 export type { Logger, LogLevel, LogRecord, LogRecordSink, LogSink } from './logger.js';

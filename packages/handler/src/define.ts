@@ -8,6 +8,7 @@ import { makeLogger, planPlugins, type Definition } from './invoke.js';
 import { isLogRecordSink, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
 import { BODY_MODES, type BodyMode } from './message.js';
 import type { Context, Plugin, Provider, Trigger } from './types.js';
+import type { KinesisDeaggregate } from './events/kinesis-aggregation.js';
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
@@ -62,6 +63,31 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * @default 'auto'
    */
   body?: BodyMode;
+  /**
+   * Kinesis records aggregated by the Kinesis Producer Library (KPL aggregation is on by
+   * default in the KPL): pass `deaggregateSync` from the `aws-kinesis-agg` package and each
+   * user record runs as its own record (its own `ctx.deliveryId`, `ctx.trigger.subSequence`,
+   * MD5 checked); `false` hands the aggregated bytes over as they are. Without it an
+   * aggregated record fails with the retryable `KINESIS_AGGREGATED_RECORD`, so it stays in the
+   * stream until a deployment can read it.
+   * @default undefined (aggregated records fail, retryably)
+   * @example
+   * import { deaggregateSync } from 'aws-kinesis-agg';
+   * export const main = handler({ kinesisDeaggregate: deaggregateSync }, (input, ctx) => input);
+   * @see https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md
+   */
+  kinesisDeaggregate?: KinesisDeaggregate | false;
+  /**
+   * Amazon MSK and self-managed Kafka on Lambda: answer a failed batch with
+   * `batchItemFailures` (`itemIdentifier: { 'topic-partition', offset }`, the first failed
+   * record of each partition; later records of that partition are not run) instead of
+   * throwing. Turn it on only together with `ReportBatchItemFailures` on the event source
+   * mapping (provisioned mode): without it Lambda reads that answer as a success and the
+   * failed records are skipped. Off, a failure is thrown and Lambda retries the whole batch.
+   * @default false
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
+   */
+  kafkaBatchItemFailures?: boolean;
 }
 
 /** The validated input type for schema `S`. */
@@ -111,6 +137,11 @@ function checkPlugins(use: unknown): ReadonlyArray<Plugin<any, any>> {
   return use as ReadonlyArray<Plugin<any, any>>;
 }
 
+function deaggregateOption(value: unknown): KinesisDeaggregate | false | undefined {
+  if (value === undefined || value === false || typeof value === 'function') return value as KinesisDeaggregate | false | undefined;
+  return invalidOption('handler', 'kinesisDeaggregate', "aws-kinesis-agg's deaggregateSync, or false", value);
+}
+
 /**
  * Checks `options` and `fn` and builds what the core runs.
  *
@@ -143,6 +174,8 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     timeoutMs: msOption('handler', 'timeoutMs', o.timeoutMs, 5 * 60_000),
     name,
     body: oneOfOption('handler', 'body', o.body, BODY_MODES, 'auto'),
+    kinesisDeaggregate: deaggregateOption(o.kinesisDeaggregate),
+    kafkaBatchItemFailures: oneOfOption('handler', 'kafkaBatchItemFailures', o.kafkaBatchItemFailures, [true, false] as const, false),
     ...planPlugins(use),
   };
 }

@@ -73,6 +73,26 @@ export class MalformedEventError extends SteadyError {
   }
 }
 
+/**
+ * A Kinesis record aggregated by the Kinesis Producer Library reached a handler created without
+ * `kinesisDeaggregate` (`KINESIS_AGGREGATED_RECORD`, 503). Retryable: the record is intact, the deployment cannot read it. Failing it keeps it in the
+ * stream (Lambda retries from it) until the function is deployed with `kinesisDeaggregate`.
+ */
+export class KinesisAggregatedRecordError extends SteadyError {
+  override readonly name = 'KinesisAggregatedRecordError';
+  constructor(field: string) {
+    super(
+      'KINESIS_AGGREGATED_RECORD',
+      'The Kinesis record is a KPL aggregated record: pass `kinesisDeaggregate: deaggregateSync` from the aws-kinesis-agg package to run its user records, or `kinesisDeaggregate: false` to receive the aggregated bytes',
+      {
+        status: 503,
+        retryable: true,
+        issues: [{ field, message: 'KPL aggregated record (magic bytes f3 89 9a c2)', expected: 'the kinesisDeaggregate option' }],
+      },
+    );
+  }
+}
+
 /** The invocation ran out of time before the function finished. Retryable. */
 export class DeadlineExceededError extends SteadyError {
   override readonly name = 'DeadlineExceededError';

@@ -1,14 +1,18 @@
 /**
- * Regression tests for the fault classes of issue 8 (1, 3, 4, 5, 6, 7) and the hostile inputs of
+ * Regression tests for the fault classes of issue 8 (1, 2, 3, 4, 5, 6) and the hostile inputs of
  * issue 9 (4, 5, 7), each with the input given in the issue, on every provider where it applies.
+ * Elsewhere: issue 8 class 2 also in providers/responses.test.ts (with more headers), class 7 in
+ * providers/openwhisk.events.test.ts (and the controller emulation in
+ * test/published-events.azure-openwhisk.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HttpRequest, InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
+import { HttpRequest, HttpResponse, InvocationContext, trigger, type FunctionTrigger, type HttpResponseInit } from '@azure/functions';
 import { closeServers, serve as serveGcp } from '../test/support/gcp-server.js';
 import request from 'supertest';
 import { z } from 'zod';
-import { ConfigurationError, handler, type Context } from './index.js';
+import { controllerHeaders, controllerParams } from '../test/fixtures/openwhisk/controller.js';
+import { ConfigurationError, handler, httpResult, type Context } from './index.js';
 import { expectPublicError } from '../test/support/fuzz.js';
 
 type Json = Record<string, any>;
@@ -58,6 +62,38 @@ describe('fault class 1: repeated request headers keep their own joining rules',
     const url = await serveGcp('http', main);
     await request(url).get('/x').set('Cookie', ['a=1', 'b=2']);
     expect(seen.map((s) => (s.ctx.trigger.kind === 'http' ? s.ctx.trigger.request.headers.cookie : ''))).toEqual(['a=1; b=2', 'a=1; b=2']);
+  });
+});
+
+describe('fault class 2: several values for one response header', () => {
+  // The input of the issue, exactly: two cookies as one set-cookie header with two values.
+  const main = handler({ logSink: () => undefined }, () => httpResult({ headers: { 'set-cookie': ['a=1', 'b=2'] } }));
+
+  it("httpResult({ headers: { 'set-cookie': ['a=1', 'b=2'] } }) is two cookies on HTTP API v2, REST v1 and ALB", async () => {
+    const v2 = (await main.aws(fixture('aws', 'apigw-v2-post.json'), lambdaContext)) as Json;
+    expect([v2.cookies, v2.headers?.['set-cookie'], v2.multiValueHeaders]).toEqual([['a=1', 'b=2'], undefined, undefined]);
+    const v1 = (await main.aws(fixture('aws', 'apigw-v1-post.json'), lambdaContext)) as Json;
+    expect(v1.multiValueHeaders['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(v1.headers?.['set-cookie']).toBeUndefined();
+    const alb = (await main.aws(fixture('aws', 'alb-multi-value-post.json'), lambdaContext)) as Json;
+    expect(alb.multiValueHeaders['set-cookie']).toEqual(['a=1', 'b=2']);
+    // An ALB without multi-value headers keeps one value per name: a typed 500, not a lost cookie.
+    const single = (await main.aws(fixture('aws', 'alb-get.json'), lambdaContext)) as Json;
+    expect([single.statusCode, JSON.parse(single.body).code]).toEqual([500, 'INVALID_HTTP_RESULT']);
+  });
+
+  it('is two Set-Cookie lines on Azure (worker cookies), GCP (Functions Framework) and OpenWhisk (controller)', async () => {
+    const init = (await main.azure(new HttpRequest({ method: 'GET', url: 'http://localhost/f' }), azureContext(trigger.http({})))) as HttpResponseInit;
+    const azure = new HttpResponse(init);
+    expect(azure.cookies.map((c) => `${c.name}=${c.value}`)).toEqual(['a=1', 'b=2']);
+    expect(azure.headers.has('set-cookie')).toBe(false);
+    const url = await serveGcp('http', main);
+    expect((await request(url).get('/f')).headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    const ow = (await main.openwhisk(controllerParams({ method: 'GET' }, true))) as Json;
+    expect(controllerHeaders(ow).filter(([name]) => name === 'set-cookie')).toEqual([
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+    ]);
   });
 });
 
@@ -195,6 +231,26 @@ describe('issue 9 item 4: JSON depth is bounded on every path', () => {
       const batch = fixture('aws', 'sqs-standard-batch.json');
       batch.Records = [{ ...batch.Records[0], body: text }];
       expect(await main.aws(batch, lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[0].messageId }] });
+      // Azure (the worker's HttpRequest) and GCP (the Functions Framework parses the body itself).
+      const azure = (await main.azure(
+        new HttpRequest({ method: 'POST', url: 'http://localhost/f', headers: { 'content-type': 'application/json' }, body: { string: text } }),
+        azureContext(trigger.http({})),
+      )) as Json;
+      expect(azure.status).toBe(400);
+      const url = await serveGcp('http', main);
+      const gcp = await request(url).post('/f').set('content-type', 'application/json').send(text);
+      expect(gcp.status).toBe(400);
+      expect(gcp.body.code).toBe('MALFORMED_EVENT');
+      // A Pub/Sub message and a Kinesis record nested as deep: refused for that message, never a crash.
+      const published = fixture('gcp', 'pubsub-message-published.json');
+      published.data.message.data = Buffer.from(text).toString('base64');
+      const events = await serveGcp('cloudEvent', main);
+      const pubsub = await request(events).post('/').set('content-type', 'application/cloudevents+json').send(JSON.stringify(published));
+      expect(pubsub.status).toBeGreaterThanOrEqual(400);
+      expect(pubsub.text).not.toMatch(/RangeError|Maximum call stack|\n\s+at /);
+      const kinesis = fixture('aws', 'kinesis-batch.json');
+      kinesis.Records = [{ ...kinesis.Records[0], kinesis: { ...kinesis.Records[0].kinesis, data: Buffer.from(text).toString('base64') } }];
+      expect(await main.aws(kinesis, lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: kinesis.Records[0].kinesis.sequenceNumber }] });
     });
   }
 });

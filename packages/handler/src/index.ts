@@ -9,6 +9,6 @@ export * from './common.js';
 export { handler } from './handler.js';
 export type { SteadyHandler } from './handler.js';
 export { detectProvider } from './detect.js';
-export type { LambdaContext, SqsBatchResponse } from './providers/lambda.js';
+export type { KafkaBatchResponse, LambdaContext, SqsBatchResponse } from './providers/lambda.js';
 export type { AzureCookie, AzureInvocationContext, AzureHttpResponse } from './providers/azure.js';
 export type { OpenWhiskWebResult } from './providers/openwhisk.js';

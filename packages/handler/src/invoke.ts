@@ -12,6 +12,7 @@ import { runPipeline } from './pipeline.js';
 import { renderError, type HttpResponse } from './response.js';
 import type { InputSchema, Outcome, Plugin, Provider, Trigger } from './types.js';
 import type { BodyMode } from './message.js';
+import type { KinesisDeaggregate } from './events/kinesis-aggregation.js';
 import type { CarriedTrace } from './trace/incoming.js';
 
 export { toFieldIssues };
@@ -67,6 +68,10 @@ export interface Definition {
   name: string | undefined;
   /** How message and request bodies reach the function (see message.ts). */
   body: BodyMode;
+  /** De-aggregates KPL-aggregated Kinesis records (aws-kinesis-agg's deaggregateSync); `false`: hand them over as bytes; undefined: fail them with KINESIS_AGGREGATED_RECORD. */
+  kinesisDeaggregate?: KinesisDeaggregate | false | undefined;
+  /** Kafka on Lambda: answer batchItemFailures (topic-partition + offset) instead of throwing. */
+  kafkaBatchItemFailures?: boolean | undefined;
   /** Indexes in `use` of the plugins with a `state` factory. */
   stateful: ReadonlyArray<number>;
   /** Indexes in `use` of the plugins with a `wrap` hook, outermost first. */

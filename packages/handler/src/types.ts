@@ -183,6 +183,12 @@ export interface StreamTrigger extends InBatch {
   partition: string;
   /** Sequence number or offset, byte-exact. */
   sequence: string;
+  /**
+   * Kinesis records aggregated by the KPL (de-aggregated with `kinesisDeaggregate`): the user
+   * record's position inside the aggregated record, from `'0'`. Its `sequence` is the
+   * aggregated record's, shared by every user record in it.
+   */
+  subSequence?: string;
   /** Partition key / message key, when the record has one (a binary Kafka key as base64). */
   key?: string;
   /** Record time (ISO 8601), when the source says. */

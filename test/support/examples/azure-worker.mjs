@@ -11,36 +11,15 @@
 //
 // Prints `AZURE_WORKER_LISTENING <port>` once the app is loaded.
 import { createServer } from 'node:http';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { installAzureCore, timerTick, triggerOf } from '../../../examples/demo/providers/azure-core.mjs';
 
 const [entry, appDir] = process.argv.slice(2);
-const registrations = new Map();
-let programmingModel;
-const core = {
-  version: '3.10.1',
-  get hostVersion() { return '4.1036.1.23224'; },
-  setProgrammingModel(model) { programmingModel = model; },
-  getProgrammingModel() { return programmingModel; },
-  registerFunction(metadata, callback) { registrations.set(metadata.name, { metadata, callback }); return { dispose() {} }; },
-  registerHook() { return { dispose() {} }; },
-  log() {},
-};
-// The worker serves the module to any requirer: resolve the name to our object.
-const load = Module._load;
-Module._load = function (request, parent, isMain) {
-  return request === '@azure/functions-core' ? core : load.call(this, request, parent, isMain);
-};
-
-process.env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
+const registrations = installAzureCore();
 await import(pathToFileURL(entry).href);
 const azure = createRequire(`${appDir}/package.json`)('@azure/functions');
-
-function triggerOf(metadata) {
-  const [name, binding] = Object.entries(metadata.bindings).find(([, b]) => /trigger$/i.test(b.type));
-  return { ...binding, name };
-}
 
 async function invoke(name, request) {
   const registered = registrations.get(name);
@@ -53,9 +32,7 @@ async function invoke(name, request) {
       const res = new azure.HttpResponse(await registered.callback(req, context));
       return { ok: true, status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
     }
-    const now = new Date();
-    const timer = { schedule: { adjustForDST: false }, scheduleStatus: { last: new Date(now.getTime() - 60_000).toISOString(), next: now.toISOString(), lastUpdated: now.toISOString() }, isPastDue: false };
-    return { ok: true, result: (await registered.callback(timer, context)) ?? null };
+    return { ok: true, result: (await registered.callback(timerTick(), context)) ?? null };
   } catch (error) {
     return { ok: false, error: error?.code ?? String(error) };
   }

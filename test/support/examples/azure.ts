@@ -28,7 +28,7 @@ export async function startAzureApp(appDir: string, entry: string, env: NodeJS.P
   const base = `http://127.0.0.1:${port}`;
   return {
     ...child,
-    functions: async () => (await fetch(`${base}/functions`)).json(),
-    invoke: async (name, request) => (await fetch(`${base}/invoke/${encodeURIComponent(name)}`, { method: 'POST', body: JSON.stringify(request) })).json(),
+    functions: async () => (await (await fetch(`${base}/functions`)).json()) as Awaited<ReturnType<AzureApp['functions']>>,
+    invoke: async (name, request) => (await (await fetch(`${base}/invoke/${encodeURIComponent(name)}`, { method: 'POST', body: JSON.stringify(request) })).json()) as Awaited<ReturnType<AzureApp['invoke']>>,
   };
 }

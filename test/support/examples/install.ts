@@ -94,13 +94,20 @@ export async function installExample(name: string): Promise<InstalledExample> {
   return {
     dir,
     npmRun: (script, args = [], env) => npm(['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], env),
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
+    dispose: () => {
+      // With the deployments made from it (their node_modules are links into it, or absent).
+      for (const made of deployments.filter((d) => d.from.startsWith(dir))) rmSync(made.dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
-/** A fresh directory holding only `files` (copied from `from`): a deployment of a bundle, without node_modules. */
+const deployments: Array<{ from: string; dir: string }> = [];
+
+/** A fresh directory holding only `files` (copied from `from`): a deployment of a bundle, without node_modules. Removed with the example it came from. */
 export function deploymentDir(from: string, files: string[], extra: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'steadyfn-deploy-'));
+  deployments.push({ from, dir });
   for (const file of files) {
     mkdirSync(join(dir, file, '..'), { recursive: true });
     cpSync(join(from, file), join(dir, file), { recursive: true });

@@ -1,11 +1,15 @@
 /**
  * Kinesis Data Streams records (Lambda event source mapping) as `stream` items. `data` is
  * base64; the function receives it under the handler's `body` mode (bytes that are not UTF-8
- * stay a `Buffer`).
+ * stay a `Buffer`). A record the KPL aggregated becomes one item per user record when the
+ * handler has `kinesisDeaggregate` (see kinesis-aggregation.ts).
  */
-import { isRecord } from '../internal/record.js';
+import { KinesisAggregatedRecordError, type SteadyError } from '../errors.js';
+import { decodeBase64Strict } from '../internal/base64.js';
+import { isRecord, type Rec } from '../internal/record.js';
 import { base64Payload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
+import { deaggregateRecord, isKplAggregated, type KinesisDeaggregate } from './kinesis-aggregation.js';
 import { isoFromSeconds, needRecord, needString, opt, type EventItem, type ParseOptions } from './item.js';
 
 export function isKinesisRecord(record: unknown): boolean {
@@ -18,23 +22,34 @@ function streamFromArn(arn: unknown): string {
   return match?.[1] ?? '';
 }
 
-/**
- * The records of a Kinesis batch, in order. `ctx.deliveryId` is the record's `eventID`
- * (`shardId-…:sequenceNumber`); `sequences` are what `batchItemFailures` reports.
- */
-export function kinesisItems(records: ReadonlyArray<unknown>, options: ParseOptions): { items: EventItem[]; sequences: string[] } {
-  const sequences: string[] = [];
-  const items = Array.from(records).map((raw, index): EventItem => {
-    const field = `Records.${index}`;
-    const record = needRecord(raw, field, 'a Kinesis record');
-    const kinesis = needRecord(record.kinesis, `${field}.kinesis`);
-    const sequence = needString(kinesis.sequenceNumber, `${field}.kinesis.sequenceNumber`);
-    sequences.push(sequence);
-    const data = kinesis.data;
-    const eventId = typeof record.eventID === 'string' ? record.eventID : undefined;
-    const colon = eventId?.lastIndexOf(':') ?? -1;
-    const shard = eventId !== undefined && colon > 0 ? eventId.slice(0, colon) : '';
-    const trigger: StreamTrigger = {
+/** What the parser takes from the handler: the body mode, and how to read aggregated records. */
+export interface KinesisParseOptions extends ParseOptions {
+  kinesisDeaggregate?: KinesisDeaggregate | false | undefined;
+}
+
+/** One Kinesis record, read: where it sits, and what to hand over for it. */
+interface KinesisRecordParts {
+  field: string;
+  kinesis: Rec;
+  trigger: Omit<StreamTrigger, 'batchIndex' | 'batchSize'>;
+  deliveryId: string;
+  sequence: string;
+}
+
+function readRecord(raw: unknown, index: number): KinesisRecordParts {
+  const field = `Records.${index}`;
+  const record = needRecord(raw, field, 'a Kinesis record');
+  const kinesis = needRecord(record.kinesis, `${field}.kinesis`);
+  const sequence = needString(kinesis.sequenceNumber, `${field}.kinesis.sequenceNumber`);
+  const eventId = typeof record.eventID === 'string' ? record.eventID : undefined;
+  const colon = eventId?.lastIndexOf(':') ?? -1;
+  const shard = eventId !== undefined && colon > 0 ? eventId.slice(0, colon) : '';
+  return {
+    field,
+    kinesis,
+    sequence,
+    deliveryId: eventId ?? `${shard}:${sequence}`,
+    trigger: {
       kind: 'stream',
       source: 'kinesis',
       stream: streamFromArn(record.eventSourceARN),
@@ -43,14 +58,65 @@ export function kinesisItems(records: ReadonlyArray<unknown>, options: ParseOpti
       ...opt('key', typeof kinesis.partitionKey === 'string' ? kinesis.partitionKey : undefined),
       ...opt('time', isoFromSeconds(kinesis.approximateArrivalTimestamp)),
       attributes: {},
-      batchIndex: index,
-      batchSize: records.length,
-    };
+    },
+  };
+}
+
+/** An item that fails with `error` when run: the record is reported, never skipped. */
+function failing(parts: KinesisRecordParts, error: SteadyError): Omit<EventItem, 'trigger'> & { trigger: KinesisRecordParts['trigger'] } {
+  return { trigger: parts.trigger, deliveryId: parts.deliveryId, payload: () => { throw error; } };
+}
+
+/** The items of one record: itself, or each user record of a KPL aggregated record. */
+function recordItems(parts: KinesisRecordParts, options: KinesisParseOptions): Array<Omit<EventItem, 'trigger'> & { trigger: KinesisRecordParts['trigger'] }> {
+  const { field, kinesis } = parts;
+  const dataField = `${field}.kinesis.data`;
+  const data = kinesis.data;
+  const whole = { trigger: parts.trigger, deliveryId: parts.deliveryId, payload: () => base64Payload(needString(data, dataField, 'base64 text'), options.body, { field: dataField }) };
+  if (options.kinesisDeaggregate === false || typeof data !== 'string') return [whole];
+  const bytes = decodeBase64Strict(data);
+  if (!bytes || !isKplAggregated(bytes)) return [whole];
+  if (options.kinesisDeaggregate === undefined) return [failing(parts, new KinesisAggregatedRecordError(dataField))];
+  const explicitHashKey = typeof kinesis.explicitHashKey === 'string' ? kinesis.explicitHashKey : undefined;
+  const users = deaggregateRecord(
+    options.kinesisDeaggregate,
+    {
+      kinesisSchemaVersion: typeof kinesis.kinesisSchemaVersion === 'string' ? kinesis.kinesisSchemaVersion : '1.0',
+      data,
+      partitionKey: typeof kinesis.partitionKey === 'string' ? kinesis.partitionKey : '',
+      sequenceNumber: parts.sequence,
+      approximateArrivalTimestamp: typeof kinesis.approximateArrivalTimestamp === 'number' ? kinesis.approximateArrivalTimestamp : 0,
+      ...opt('explicitHashKey', explicitHashKey),
+    },
+    dataField,
+  );
+  if (!Array.isArray(users)) return [failing(parts, users)];
+  return users.map((user, sub) => {
+    // No explicit hash key: aws-kinesis-agg reports the table's first one for user records
+    // that have none, so it cannot be carried faithfully.
+    const userField = `${dataField}[${sub}]`;
     return {
-      trigger,
-      deliveryId: eventId ?? `${shard}:${sequence}`,
-      payload: () => base64Payload(needString(data, `${field}.kinesis.data`, 'base64 text'), options.body, { field: `${field}.kinesis.data` }),
+      trigger: { ...parts.trigger, key: user.partitionKey, subSequence: String(sub), attributes: {} },
+      // Stable across redeliveries: the aggregated record comes back whole, in the same order.
+      deliveryId: `${parts.deliveryId}:${sub}`,
+      payload: () => base64Payload(user.data, options.body, { field: userField }),
     };
   });
-  return { items, sequences };
+}
+
+/**
+ * The records of a Kinesis batch, in order (user records of an aggregated record in their
+ * order). `ctx.deliveryId` is the record's `eventID` (`shardId-…:sequenceNumber`), with
+ * `:<subSequence>` for a user record; `sequences` (one per item) are what
+ * `batchItemFailures` reports — for a user record, its aggregated record's sequence number.
+ */
+export function kinesisItems(records: ReadonlyArray<unknown>, options: KinesisParseOptions): { items: EventItem[]; sequences: string[] } {
+  const flat = Array.from(records).flatMap((raw, index) => {
+    const parts = readRecord(raw, index);
+    return recordItems(parts, options).map((item) => ({ item, sequence: parts.sequence }));
+  });
+  return {
+    items: flat.map(({ item }, i): EventItem => ({ ...item, trigger: { ...item.trigger, batchIndex: i, batchSize: flat.length } as StreamTrigger })),
+    sequences: flat.map(({ sequence }) => sequence),
+  };
 }

@@ -242,6 +242,22 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('with kafkaBatchItemFailures, names the first failed record of each partition by topic-partition and offset, and runs nothing after it', async () => {
+    const event = fixture('msk-batch.json');
+    const other = { ...event.records['orders-0'][0], partition: 1, offset: 7, value: Buffer.from('{"orderId":"o-7"}').toString('base64') };
+    event.records['orders-1'] = [other];
+    const { seen, fn } = recorder((input) => {
+      if (input === '89e7073266') throw new Error('boom');
+    });
+    expect(await handler({ kafkaBatchItemFailures: true }, fn).aws(event, lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: { 'topic-partition': 'orders-0', offset: 16 } }, { itemIdentifier: { 'topic-partition': 'orders-1', offset: 7 } }],
+    });
+    expect(seen).toHaveLength(2);
+    // All succeeded: an empty list, which Lambda reads as a complete success.
+    expect(await handler({ kafkaBatchItemFailures: true }, () => undefined).aws(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(() => handler({ kafkaBatchItemFailures: 'yes' as never }, () => 1)).toThrow(/kafkaBatchItemFailures/);
+  });
+
   it('reads self-managed Kafka the same way', async () => {
     const { seen, fn } = recorder();
     await handler({}, fn).aws(fixture('self-managed-kafka-batch.json'), lambdaContext());

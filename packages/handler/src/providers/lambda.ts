@@ -11,7 +11,7 @@ import { statusLine } from '../internal/http-grammar.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { headerEntries, joinedHeaders, renderError, type HttpResponse } from '../response.js';
-import type { AuthorizerTrigger, HttpRequest, Outcome } from '../types.js';
+import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../types.js';
 import { anyPayload } from '../message.js';
 import { authorizerItem, isAuthorizerEvent, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
 import { dynamoDbStreamItems, isDynamoDbStreamRecord } from '../events/dynamodb.js';
@@ -33,6 +33,15 @@ export interface LambdaContext {
 /** The partial batch answer for SQS (message ids), Kinesis and DynamoDB Streams (sequence numbers). */
 export interface SqsBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
+}
+
+/**
+ * The partial batch answer for Amazon MSK and self-managed Kafka (with the
+ * `kafkaBatchItemFailures` option): each failed record named by its `topic-partition` (the key
+ * of `records` in the event) and offset.
+ */
+export interface KafkaBatchResponse {
+  batchItemFailures: Array<{ itemIdentifier: { 'topic-partition': string; offset: number } }>;
 }
 
 export type LambdaEventKind =
@@ -369,19 +378,25 @@ export function withRequestId(item: EventItem, context: LambdaContext): Invocati
  * names the sequence number of the first failed record of each shard, so Lambda resumes there
  * and order holds (records after it were not run).
  */
-async function runStreamBatch(def: Definition, frame: Frame, invocations: Invocation[], sequences: string[]): Promise<SqsBatchResponse> {
+async function runStreamBatch<I>(def: Definition, frame: Frame, invocations: Invocation[], identifiers: I[]): Promise<{ batchItemFailures: Array<{ itemIdentifier: I }> }> {
   const outcomes = await runBatch(def, frame, invocations, true);
-  const response: SqsBatchResponse = { batchItemFailures: [] };
+  const response: { batchItemFailures: Array<{ itemIdentifier: I }> } = { batchItemFailures: [] };
   const failedShards = new Set<string>();
   outcomes.forEach((outcome, i) => {
     if (!reportsFailure(def, outcome)) return;
     const trigger = invocations[i]!.trigger;
-    const shard = trigger.kind === 'stream' ? trigger.partition : trigger.kind === 'change' ? trigger.collection : '';
+    const shard = trigger.kind === 'stream' ? `${trigger.stream}\u0000${trigger.partition}` : trigger.kind === 'change' ? trigger.collection : '';
     if (failedShards.has(shard)) return;
     failedShards.add(shard);
-    response.batchItemFailures.push({ itemIdentifier: sequences[i]! });
+    response.batchItemFailures.push({ itemIdentifier: identifiers[i]! });
   });
   return response;
+}
+
+/** Kafka's item identifier: the `records` key Lambda groups the record under, and its offset. */
+function kafkaIdentifier(invocation: Invocation): { 'topic-partition': string; offset: number } {
+  const trigger = invocation.trigger as StreamTrigger;
+  return { 'topic-partition': `${trigger.stream}-${trigger.partition}`, offset: Number(trigger.sequence) };
 }
 
 /** Events answered by throwing (SNS, S3, Kafka, EventBridge): the first reported failure is thrown so Lambda retries. */
@@ -529,10 +544,14 @@ export async function invokeLambda(def: Definition, event: unknown, context: Lam
       return runThrowingBatch(def, frame, readBatch(() => s3Items(s3NotificationChanges((event as Rec).Records as unknown[]), undefined)), context, false);
     case 's3-eventbridge':
       return runThrowingBatch(def, frame, readBatch(() => s3Items([s3EventBridgeChange(event as Rec)], 'eventbridge')), context, false);
-    case 'kafka':
-      // Partition order holds: records run in order and stop at the first failure, which is
-      // thrown so Lambda retries the batch (turn on bisect/partial responses at your own risk).
-      return runThrowingBatch(def, frame, readBatch(() => lambdaKafkaItems(event as Rec, def)), context, true);
+    case 'kafka': {
+      // Partition order holds: records run in order and stop at the first failure. Thrown (Lambda
+      // retries the whole batch), or named per partition when the mapping reports item failures.
+      const items = readBatch(() => lambdaKafkaItems(event as Rec, def));
+      if (!def.kafkaBatchItemFailures) return runThrowingBatch(def, frame, items, context, true);
+      const invocations = items.map((item) => withRequestId(item, context));
+      return runStreamBatch(def, frame, invocations, invocations.map(kafkaIdentifier)) satisfies Promise<KafkaBatchResponse>;
+    }
     case 'schedule':
     case 'eventbridge': {
       const outcome = await runInvocation(def, frame, eventBridgeInvocation(kind, event as Rec, context));

@@ -6,7 +6,7 @@
  * from a build of this package in the task root's node_modules, as a deployment package would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installBuiltHandler } from '../../support/deployment.js';
 import { RuntimeApi } from './runtime-api.js';
 import { binaryBody } from '../../support/bytes.js';
+import { aggregatedBytes, kinesisRecord } from '../../support/kinesis-aggregation.js';
 
 type Json = Record<string, any>;
 
@@ -65,6 +66,8 @@ function ricEntry(): string {
 /** The task root of a deployment package: the built handler in node_modules, and the function. */
 async function buildDeploymentPackage(root: string): Promise<void> {
   await installBuiltHandler(root);
+  // The function's own dependency (KPL de-aggregation), as its deployment package would ship it.
+  symlinkSync(realpathSync(dirname(require.resolve('aws-kinesis-agg/package.json'))), join(root, 'node_modules/aws-kinesis-agg'), 'dir');
   copyFileSync(join(here, 'function/index.mjs'), join(root, 'index.mjs'));
 }
 
@@ -189,6 +192,23 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     expect(first, stdout.slice(-3000)).toMatchObject({ requestId: `ric-kinesis-1:${records[0]!.eventID}`, trigger: 'stream', source: 'kinesis' });
     // Order holds: the record after the failure was not run.
     expect(logLines().some((l) => l.msg === 'processed' && l.deliveryId === records[2]!.eventID)).toBe(false);
+  });
+
+  it('runs the user records of a KPL aggregated record (made by aws-kinesis-agg) one by one, and names the aggregated record when one fails', async () => {
+    const seqA = '49590338271490256608559692538361571095921575989136588898';
+    const seqB = '49590338271490256608559692540925702759324208523137515618';
+    const users = ['o-kpl0', 'explode', 'o-kpl2'].map((orderId) => ({ partitionKey: orderId, data: Buffer.from(JSON.stringify({ orderId, quantity: 2 })) }));
+    const first = await aggregatedBytes([users[0]!]);
+    const second = await aggregatedBytes(users.slice(1));
+    const arn = 'arn:aws:kinesis:eu-west-1:123456789012:stream/kpl-orders';
+    const records = [kinesisRecord(first.data, first.partitionKey, seqA), kinesisRecord(second.data, second.partitionKey, seqB)].map((r) => ({ ...r, eventSourceARN: arn }));
+    const result = await api.invoke({ Records: records }, { requestId: 'ric-kpl-1' });
+    expect(result.outcome).toBe('response');
+    expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: seqB }] });
+    const ran = await untilLogged((l) => l.msg === 'processed' && l.orderId === 'o-kpl0');
+    expect(ran, stdout.slice(-3000)).toMatchObject({ deliveryId: `shardId-000000000003:${seqA}:0`, requestId: `ric-kpl-1:shardId-000000000003:${seqA}:0`, total: 6, source: 'kinesis' });
+    // The user record after the failure, inside the same aggregated record, was not run.
+    expect(logLines().some((l) => l.msg === 'processed' && l.orderId === 'o-kpl2')).toBe(false);
   });
 
   it('posts a failing direct invoke to /error with a typed error and no stack of the function', async () => {

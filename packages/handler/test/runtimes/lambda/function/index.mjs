@@ -2,11 +2,11 @@
 // package. It is copied into a task root whose node_modules holds that build.
 import { handler, httpResult } from '@steadyfn/handler';
 import { z } from 'zod';
+import { deaggregateSync } from 'aws-kinesis-agg';
 
 const Order = z.object({ orderId: z.string(), quantity: z.coerce.number().int().positive() });
 
-// A one-second margin: the deadline test leaves that much slack between our answer and Lambda's.
-const orders = handler({ input: Order, deadlineMarginMs: 1_000 }, async (input, ctx) => {
+async function processOrder(input, ctx) {
   ctx.signal.addEventListener('abort', () => ctx.log.info('signal aborted', { orderId: input.orderId }));
   if (input.orderId === 'explode') {
     // An unexpected failure: its message and stack must reach neither the caller nor the logs' error body.
@@ -31,7 +31,13 @@ const orders = handler({ input: Order, deadlineMarginMs: 1_000 }, async (input, 
   ctx.log.info('processed', facts);
   if (ctx.trigger.kind === 'http') return httpResult({ status: 201, headers: { 'x-request-id': ctx.requestId }, body: facts });
   return facts;
-});
+}
+
+// A one-second margin: the deadline test leaves that much slack between our answer and Lambda's.
+const orders = handler({ input: Order, deadlineMarginMs: 1_000 }, processOrder);
+
+// A stream whose producer uses the KPL (aggregation on): the user's own aws-kinesis-agg reads it.
+const kplOrders = handler({ input: Order, deadlineMarginMs: 1_000, kinesisDeaggregate: deaggregateSync }, processOrder);
 
 // Binary uploads go to a handler of their own, as a router in user code would send them:
 // it answers with the bytes it received, and whether ctx saw the same bytes.
@@ -54,6 +60,7 @@ const cookies = handler({}, () =>
 );
 
 const route = (event) => {
+  if (event?.Records?.[0]?.eventSourceARN?.endsWith(':stream/kpl-orders')) return kplOrders;
   const kind = event?.headers?.['x-route'];
   if (kind === 'stuck') return guarded;
   if (kind === 'cookies') return cookies;
