@@ -9,7 +9,7 @@ import middy from '@middy/core';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, handler, type Plugin } from '../src/index.js';
 import { steadyHandler, toMiddy } from '../src/middy.js';
-import { sqsRecord } from '../../../test/support/events.js';
+import { sqsRecord } from './support/sqs.js';
 
 const lambdaContext = { awsRequestId: 'req-1', functionName: 'f', getRemainingTimeInMillis: () => 30_000 };
 const takes = (member: string): Plugin => ({ name: `takes-${member}`, extend: () => ({ [member]: 'mine' }) });

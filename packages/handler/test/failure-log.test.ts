@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '../src/index.js';
-import { sqsRecord } from '../../../test/support/events.js';
+import { sqsRecord } from './support/sqs.js';
 
 const lambdaContext = { awsRequestId: 'req-1', functionName: 'f', getRemainingTimeInMillis: () => 30_000 };
 
