@@ -53,3 +53,34 @@ describe('connections(): handle keys are ctx members', () => {
     }
   });
 });
+
+/**
+ * Review finding: a Redis connect that failed was logged as `"cause":"Error"` — the bare
+ * "Connection is closed." ioredis rejects `connect()` with once its retries end — whether the
+ * port was closed or the server refused the password. The reason ioredis emitted as an
+ * 'error' event is the cause now, so the log says `ECONNREFUSED` or `ReplyError`.
+ */
+describe('redis(): why a connect failed', () => {
+  it('a closed port: the cause carries ECONNREFUSED, and the invocation log says so', async () => {
+    const { handler } = await import('@steadyfn/handler');
+    const lines: Array<Record<string, unknown>> = [];
+    const cache = redis({ url: 'redis://127.0.0.1:1', name: 'closed' });
+    const main = handler({ use: [connections({ cache })], logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }, () => 'unreachable');
+    await expect(main.invoke({})).rejects.toMatchObject({ code: 'CONNECTION_UNAVAILABLE' });
+    expect(lines.find((l) => l.msg === 'invocation failed')).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', causeCode: 'ECONNREFUSED' });
+  });
+
+  it('a password the server refuses (no such user on the shared Redis): the cause is the ReplyError, the password in no log', async () => {
+    const { handler } = await import('@steadyfn/handler');
+    const lines: string[] = [];
+    const url = new URL(process.env.REDIS_URL!);
+    url.username = 'review-nobody';
+    url.password = 'review-secret-pw';
+    const cache = redis({ url: url.toString(), name: 'authed' });
+    const main = handler({ use: [connections({ cache })], logSink: (line) => void lines.push(line) }, () => 'unreachable');
+    await expect(main.invoke({})).rejects.toMatchObject({ code: 'CONNECTION_UNAVAILABLE' });
+    const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'invocation failed');
+    expect(failed).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', cause: 'ReplyError' });
+    expect(lines.join('\n')).not.toContain('review-secret-pw');
+  });
+});
