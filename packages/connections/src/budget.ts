@@ -7,6 +7,7 @@ import { ConnectionBudgetError } from './errors.js';
 import { bounded } from './flight.js';
 import type { BudgetOptions, BudgetReading } from './spec.js';
 
+/** Defaults of the connection budget (`BudgetOptions`): warn at 80 % of the server's limit; wait up to 1,000 ms before a reconnect while near it. */
 export const BUDGET_DEFAULTS = { warnRatio: 0.8, backoffMs: 1_000 } as const;
 
 /** A judged reading: `nearLimit` at `warnRatio`, `shed` at `shedRatio`. */

@@ -24,6 +24,7 @@ interface Entry<T> {
 
 let fallbackLogger: Logger | undefined;
 
+/** One handle's client over time: created once, checked after idle, rebuilt when broken, closed on demand. */
 export class ClientLifecycle<T> {
   current: Entry<T> | undefined;
   lastUsedAt: number | undefined;

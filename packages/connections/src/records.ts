@@ -68,10 +68,12 @@ export class Uses {
 const USES = Symbol('steadyfn.connections.uses');
 type WithUses = { [USES]?: Uses };
 
+/** Starts the record of this invocation's client uses (what the connections log line reports). */
 export function openUses(ctx: object, uses: Uses): void {
   (ctx as WithUses)[USES] = uses;
 }
 
+/** The record of this invocation's client uses, if the plugin opened one. */
 export function usesOf(ctx: object): Uses | undefined {
   return (ctx as WithUses)[USES];
 }

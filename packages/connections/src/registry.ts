@@ -11,10 +11,12 @@ const KEY = Symbol.for('steadyfn.connections.registry');
 const holder = globalThis as typeof globalThis & { [KEY]?: Set<Closable> };
 const handles: Set<Closable> = (holder[KEY] ??= new Set());
 
+/** Adds a handle to the process-wide set `closeAll()` and SIGTERM close. */
 export function register(handle: Closable): void {
   handles.add(handle);
 }
 
+/** Removes a handle from that set. */
 export function unregister(handle: Closable): void {
   handles.delete(handle);
 }

@@ -16,6 +16,7 @@ export interface HandleSettings {
   budget: BudgetOptions | undefined;
 }
 
+/** The defaults every handle starts from (milliseconds), before the platform profile and the user's options. */
 export const HANDLE_DEFAULTS = {
   idleThresholdMs: 10_000,
   pingTimeoutMs: 1_000,

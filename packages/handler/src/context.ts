@@ -40,6 +40,7 @@ export function receivedTrace(ctx: object): TraceContext | undefined {
 }
 let readReceived: (ctx: InvocationContext) => TraceContext | undefined;
 
+/** The `ctx` of every invocation: see `BaseContext` for its members. */
 export class InvocationContext implements BaseContext {
   readonly provider: Provider;
   readonly trigger: Trigger;
@@ -144,6 +145,7 @@ export function invocationLogger(
   return logger.child(invocation === undefined ? { provider, requestId, deliveryId, coldStart } : { fn: invocation.fn, provider, requestId, deliveryId, coldStart, trigger: invocation.trigger });
 }
 
+/** A new ctx for one invocation of `def` (a batch makes one per message, sharing `deadline`). */
 export function createContext(def: Definition, frame: Frame, inv: Invocation, deadline: Deadline, coldStart: boolean): InvocationContext {
   return new InvocationContext(def, frame, inv, deadline, coldStart);
 }

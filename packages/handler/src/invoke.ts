@@ -51,8 +51,10 @@ export interface Frame {
   signal?: AbortSignal;
 }
 
+/** The wrapped function as the core calls it: `(input, ctx)`, returning a value or a promise. */
 export type UserFunction = (input: any, ctx: any) => unknown;
 
+/** A `handler()` definition after its options were checked: what every invocation runs. */
 export interface Definition {
   input: InputSchema | undefined;
   use: ReadonlyArray<Plugin<any, any>>;
@@ -91,6 +93,7 @@ export function planPlugins(use: ReadonlyArray<Plugin<any, any>>): Pick<Definiti
 
 export { currentContext } from './context.js';
 
+/** The definition's logger: JSON lines to `sink` (stdout by default), with `fn` when the function is named. */
 export function makeLogger(sink: LogSink | LogRecordSink | undefined, functionName: string | undefined, level?: LogLevel): Logger {
   return createLogger(functionName ? { fn: functionName } : {}, sink, level);
 }

@@ -30,6 +30,7 @@ export interface Prepared {
   batchError?: SteadyError;
 }
 
+/** Whether `value` is a promise or promise-like (has a `then` method). */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
@@ -58,6 +59,7 @@ function render(http: HttpAnswer, value: unknown): HttpResponse {
   return res;
 }
 
+/** Runs one invocation through its plugins and function; `prepared`: what a batch already did for it (extend, validation). */
 export function runPipeline(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline, prepared?: Prepared): Promise<Outcome> {
   return def.use.length === 0 && prepared === undefined ? runBare(def, ctx, inv, deadline) : runOnion(def, ctx, inv, deadline, prepared);
 }
@@ -208,6 +210,7 @@ function answeredLate(outcome: Outcome): boolean {
   return !outcome.ok && outcome.error instanceof DeadlineExceededError;
 }
 
+/** Logs a hook cut off at the deadline (`PLUGIN_HOOK_TIMEOUT`) and keeps its late work from seeing a later invocation as its own. */
 export function hookTimedOut(ctx: Context, plugin: Plugin<any, any>, hook: string): void {
   // The hook goes on running after the invocation ends: it must not see a later one as its own.
   trackConcurrently();

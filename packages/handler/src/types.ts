@@ -6,11 +6,12 @@ import type { ZodType } from 'zod';
 /** The platform that called the function. */
 export type Provider = 'aws' | 'gcp' | 'azure' | 'openwhisk' | 'direct';
 
-/** What started an invocation: `ctx.trigger.kind`. */
+/** What kind of event started the invocation: `ctx.trigger.kind`. */
 export type TriggerKind = 'http' | 'queue' | 'schedule' | 'event' | 'change' | 'storage' | 'stream' | 'notification' | 'authorizer' | 'direct';
 
 /** An HTTP request, the same shape whichever provider delivered it. */
 export interface HttpRequest {
+  /** The HTTP method in upper case (`GET`, `POST`, …). */
   method: string;
   /** Path without the query string, e.g. `/orders/42`. */
   path: string;
@@ -24,6 +25,7 @@ export interface HttpRequest {
   multiHeaders?: Record<string, string[]>;
   /** Query parameters; a repeated parameter keeps its last value (all values in `multiQuery`). */
   query: Record<string, string>;
+  /** Every value of every query parameter, in order (`?t=a&t=b` → `{ t: ['a', 'b'] }`). */
   multiQuery: Record<string, string[]>;
   /**
    * The body as UTF-8 text (decoded from base64 when the provider sent it so), or undefined.
@@ -41,11 +43,12 @@ export interface HttpRequest {
   sourceIp?: string;
 }
 
-/** An HTTP request, on any provider: `ctx.trigger` when `kind` is `http`. */
+/** An HTTP request (API Gateway, Function URL, ALB, Express on GCF, Azure HTTP, OpenWhisk web action). */
 export interface HttpTrigger {
   kind: 'http';
   /** Which event shape carried it: `apigw-v1`, `apigw-v2`, `function-url`, `alb`, `apigw-websocket`, `express`, `azure-http`, `ow-web`, `ow-web-raw`. */
   source: string;
+  /** The request, normalised. */
   request: HttpRequest;
   /**
    * API Gateway WebSocket APIs: the route event. `request.method` is the event type
@@ -54,14 +57,14 @@ export interface HttpTrigger {
   websocket?: { connectionId: string; eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT'; routeKey: string; domainName?: string; stage?: string };
 }
 
-/** One queue message (SQS, Pub/Sub, Azure storage queue, Service Bus): `ctx.trigger` when `kind` is `queue`. */
+/** One queue message (SQS, Pub/Sub, Azure storage queue, Service Bus); a batch runs each message as its own invocation. */
 export interface QueueTrigger {
   kind: 'queue';
   /** `sqs`, `pubsub`, `azure-storage-queue`, `azure-service-bus`. */
   source: string;
   /** Queue, topic or subscription the message came from, when known. */
   queue?: string;
-  /** The provider's message id, byte-exact (also `ctx.deliveryId`). */
+  /** The provider's message id, byte-exact. */
   messageId: string;
   /** How many times this message has been delivered, when the provider says (1 = first). */
   attempt?: number;
@@ -69,11 +72,11 @@ export interface QueueTrigger {
   attributes: Record<string, string>;
   /** Index of this message in the batch it arrived in. */
   batchIndex: number;
-  /** How many messages the batch it arrived in holds. */
+  /** How many messages arrived in that batch. */
   batchSize: number;
 }
 
-/** A schedule tick (EventBridge, Cloud Scheduler, Azure timer, OpenWhisk alarm): `ctx.trigger` when `kind` is `schedule`. */
+/** A schedule tick (EventBridge rule or Scheduler, Cloud Scheduler, Azure timer, OpenWhisk alarm). */
 export interface ScheduleTrigger {
   kind: 'schedule';
   /** `eventbridge`, `eventbridge-scheduler`, `cloud-scheduler`, `azure-timer`, `ow-alarm`. */
@@ -84,16 +87,16 @@ export interface ScheduleTrigger {
   schedule?: string;
 }
 
-/** Any other CloudEvent or EventBridge event: `ctx.trigger` when `kind` is `event`. */
+/** A CloudEvent or EventBridge event of a type the wrapper has no richer trigger for. */
 export interface EventTrigger {
   kind: 'event';
   /** `cloudevent`, `eventbridge`, … */
   source: string;
-  /** The event's type (CloudEvents `type`, EventBridge `detail-type`). */
+  /** The event type (CloudEvents `type`, EventBridge `detail-type`). */
   type: string;
   /** Who emitted it (CloudEvents `source`, EventBridge `source`). */
   eventSource: string;
-  /** The event's id (also `ctx.deliveryId`). */
+  /** The event id, byte-exact. */
   id: string;
   /** CloudEvents `subject`, when present. */
   subject?: string;
@@ -244,16 +247,16 @@ export interface AuthorizerRequest {
   stageVariables: Record<string, string>;
 }
 
-/** A plain call (`main.invoke`, a direct Lambda invocation) or an event not recognised: `ctx.trigger` when `kind` is `direct`. */
+/** A plain call (`main.invoke(input)`, a Lambda direct invoke) or an event the wrapper does not normalise. */
 export interface DirectTrigger {
   kind: 'direct';
-  /** `direct`, or what the call was (`sqs-batch` under middy). */
+  /** Where it came from: `direct`, the provider (`aws`, `azure`, `openwhisk`…), or a batch shape run whole (`sqs-batch`). */
   source: string;
   /** An event the wrapper did not recognise: the provider shape it looked like (`aws:…` event source, CloudEvent type, Azure trigger type), also logged. */
   unrecognised?: string;
 }
 
-/** The normalised trigger of an invocation (`ctx.trigger`): narrow it on `kind`. */
+/** What started the invocation, normalised across providers: `ctx.trigger`; narrow it on `kind`. */
 export type Trigger =
   | HttpTrigger
   | QueueTrigger

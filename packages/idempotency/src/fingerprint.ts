@@ -10,12 +10,11 @@ import { nodeCrypto } from '@steadyfn/handler/internal';
 type Step = { value: unknown } | { text: string } | { leave: object };
 
 /**
- * The key-order-independent SHA-256 of `value`, base64url (43 characters): what `key: 'input'`
- * keys a record by (`canonicalHash(input)`, or `canonicalHash([method, path, input])` on HTTP)
- * and what a record's payload fingerprint is.
- *
+ * The SHA-256 (base64url, 43 characters) of `value`'s canonical text: the same for equal JSON
+ * whatever the key order. What the plugin keys and fingerprints payloads with; use it in a
+ * custom `key` function to hash part of the input the same way.
  * @example
- * canonicalHash({ a: 1, b: [2] }) === canonicalHash({ b: [2], a: 1 }); // true
+ * canonicalHash({ b: 1, a: 2 }) === canonicalHash({ a: 2, b: 1 }); // true
  */
 export function canonicalHash(value: unknown): string {
   // One-shot hashing of the joined text is several times cheaper than a streaming Hash for

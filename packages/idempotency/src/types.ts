@@ -36,16 +36,16 @@ export interface CompletedRecord {
   expiresAt: number;
 }
 
-/** A live record, as a store reads it. */
+/** What `claim` and `get` report about a key that has a live record: running, or done. */
 export type StoredRecord = InProgressRecord | CompletedRecord;
 
-/** What `IdempotencyStore.claim` is asked to write: the key, its holder and its lease. */
+/** An attempt to take the record of `key` for one invocation (see `IdempotencyStore.claim`). */
 export interface ClaimRequest {
-  /** The store key (`storeKey(...)`: namespaced and hashed). */
+  /** The store key: `<scope>:<id>`, namespaced and hashed by the plugin. */
   key: string;
   /** A random token naming this attempt; only its holder may complete or release the record. */
   owner: string;
-  /** `canonicalHash` of the request, kept to tell a reused key from a duplicate. */
+  /** What a repeat of the key must match (base64url); another payload under the same key is a 422. */
   fingerprint: string;
   /** Epoch ms; the record is treated as absent after this unless completed. */
   leaseUntil: number;
@@ -58,36 +58,37 @@ export interface ClaimRequest {
  */
 export type ClaimResult = { claimed: true; fence?: number } | { claimed: false; record: StoredRecord };
 
-/** What `IdempotencyStore.complete` is asked to store: the result, if `owner` still holds `key`. */
+/** Stores an invocation's encoded result under the record its owner holds (see `IdempotencyStore.complete`). */
 export interface CompleteRequest {
-  /** The store key the claim wrote. */
+  /** The store key the claim used. */
   key: string;
-  /** The claim's owner token. */
+  /** The owner token the claim used. */
   owner: string;
   /** The fence the claim returned, when the caller kept it. */
   fence?: number;
-  /** `canonicalHash` of the request (as claimed). */
+  /** The claim's fingerprint, kept with the result. */
   fingerprint: string;
-  /** The encoded answer a duplicate replays. */
+  /** The encoded result duplicates replay (opaque to the store). */
   result: string;
-  /** Epoch ms after which the record is forgotten (now + `ttlMs`). */
+  /** Epoch ms when the completed record is forgotten (now + `ttlMs`). */
   expiresAt: number;
 }
 
-/** What `IdempotencyStore.release` is asked to give up, if `owner` still holds `key`. */
+/** Gives a held record up so the next attempt runs the function (see `IdempotencyStore.release`). */
 export interface ReleaseRequest {
-  /** The store key the claim wrote. */
+  /** The store key the claim used. */
   key: string;
-  /** The claim's owner token. */
+  /** The owner token the claim used. */
   owner: string;
   /** The fence the claim returned, when the caller kept it. */
   fence?: number;
 }
 
 /**
- * Where idempotency records live: one small interface, so another backend is one file. The
- * stores of this package (`redisStore`, `mongoStore`, `memoryStore`) are `@steadyfn/lease`
- * stores underneath. Every call takes a last `{ signal }` and gives up when it aborts.
+ * Where idempotency records live: Redis, Redis Cluster, MongoDB (FerretDB included) or memory
+ * (`redisStore`, `mongoStore`, `memoryStore`). Each call may take `{ signal }` and gives up when
+ * it aborts. Implement it only to bring another database; the records' rules (one owner, a
+ * lease, completion only by the owner) are the `@steadyfn/lease` primitive's.
  */
 export interface IdempotencyStore {
   /**
@@ -127,6 +128,7 @@ export interface JoinableSettle {
   settled(): void;
 }
 
+/** Whether a settle item completes (it carries a result) rather than releases. */
 export function isCompleteRequest(request: CompleteRequest | ReleaseRequest): request is CompleteRequest {
   return typeof (request as CompleteRequest).result === 'string';
 }

@@ -9,6 +9,10 @@ import { Redis } from 'ioredis';
 export interface OwnRedis {
   url: string;
   port: number;
+  /** SIGSTOP: the kernel still accepts connections, nothing answers (an outage a TCP check cannot see). */
+  freeze(): void;
+  /** SIGCONT after `freeze`. */
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -54,8 +58,16 @@ export async function startOwnRedis(binary = process.env.REDIS_SERVER_BIN ?? 're
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    freeze() {
+      if (child.exitCode === null) child.kill('SIGSTOP');
+    },
+    thaw() {
+      if (child.exitCode === null) child.kill('SIGCONT');
+    },
     async stop() {
       if (child.exitCode !== null) return;
+      // A frozen server cannot act on SIGTERM until it runs again.
+      child.kill('SIGCONT');
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;

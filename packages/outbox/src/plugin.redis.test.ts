@@ -27,14 +27,14 @@ describe.each(['redis', 'cluster'] as const)('outbox plugin, Redis mode on %s', 
     await backend.close();
   });
 
-  const make = (flush = true) => {
+  const make = (flush = true, logSink?: (line: string) => void) => {
     const lease = backend.lease;
     const orders = outbox({
       events,
       store: redisOutbox({ client: backend.client, prefix: backend.prefix }),
       relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url }), lease, flush, sweep: { graceMs: 0 } },
     });
-    const pay = handler({ input: z.object({ orderId: z.string(), amountCents: z.number() }), use: [orders] }, async (input, ctx) => {
+    const pay = handler({ input: z.object({ orderId: z.string(), amountCents: z.number() }), use: [orders], ...(logSink ? { logSink, logLevel: 'info' as const } : {}) }, async (input, ctx) => {
       const key = `${backend.prefix}order:{${input.orderId}}`;
       ctx.outbox.check({ key, field: 'status', equals: 'validated', label: 'order is validated' });
       ctx.outbox.call('HSET', key, 'status', 'paid');
@@ -94,5 +94,31 @@ describe.each(['redis', 'cluster'] as const)('outbox plugin, Redis mode on %s', 
     expect(result.metrics.sent).toBe(2);
     const messages = await drainQueue(sqs, queue.url);
     expect(messages.map((m) => (parseEnvelope(m.Body) as { event: { seq: number } }).event.seq).sort()).toEqual([1, 2]);
+  });
+
+  it('logs one outbox record per invocation (recorded, sent, batches, fill ratios); the sweeper reports the age of the oldest pending event', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>);
+    const { pay } = make(true, sink);
+    const key = `${backend.prefix}order:{o-5}`;
+    await backend.client.hset(key, 'status', 'validated');
+    await pay.invoke({ orderId: 'o-5', amountCents: 7 });
+    const records = lines.filter((l) => l.msg === 'outbox');
+    expect(records).toHaveLength(1);
+    // One event in one SendMessageBatch call: one entry of ten, a small share of the queue's byte limit.
+    expect(records[0]).toMatchObject({ outbox: 'outbox', recorded: 1, sent: 1, failed: 0, retries: 0, quarantined: 0, batches: 1, fillEntries: 0.1, inboxDuplicates: 0 });
+    expect(records[0]!.fillBytes).toBeGreaterThan(0);
+    expect(records[0]!.fillBytes).toBeLessThan(0.01);
+    expect(await drainQueue(sqs, queue.url)).toHaveLength(1);
+
+    // Left pending (no flush) for at least 50 ms: the sweep that sends it reports that age.
+    const { orders, pay: payLater } = make(false, sink);
+    await backend.client.hset(key, 'status', 'validated');
+    await payLater.invoke({ orderId: 'o-5', amountCents: 8 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const swept = await orders.sweep({ signal: new AbortController().signal, remainingMs: () => 60_000, log: console as never });
+    expect(swept.metrics).toMatchObject({ sent: 1, batches: 1 });
+    expect(swept.metrics.oldestPendingAgeMs).toBeGreaterThanOrEqual(50);
+    expect(await drainQueue(sqs, queue.url)).toHaveLength(1);
   });
 });

@@ -27,6 +27,7 @@ export type TransitionTable = Record<string, ReadonlyArray<string>>;
 /** The states of a table. */
 export type StateOf<T extends TransitionTable> = Extract<keyof T, string>;
 
+/** Options of `transitions()`. */
 export interface TransitionsOptions<T extends TransitionTable> {
   /** Allowed transitions: each state and the states it may move to (every target must be a state). */
   table: T;

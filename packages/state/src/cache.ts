@@ -17,7 +17,7 @@ import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js'
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import { abortReason, deepFreeze } from './util.js';
 
-/** The sources of a state, by name. */
+/** The sources of a state, by name: each name is a top-level key of the state. */
 export type SourceMap = Record<string, StateSource<any>>;
 
 /** The raw values of the sources, before the schema. */
@@ -75,7 +75,7 @@ export interface StateCallContext {
   log?: Logger;
 }
 
-/** What `cache.status()` reports about the cached state. */
+/** What `StateCache.status()` reports: for health checks and tests. */
 export interface StateStatus {
   /** Whether a state has been loaded (and not invalidated). */
   loaded: boolean;
@@ -91,7 +91,7 @@ export interface StateStatus {
   versions: Readonly<Record<string, unknown>>;
 }
 
-/** What `defineState()` returns: the cached state of one function instance. */
+/** The state of one function instance, from `defineState()`: read it with `get`, or through the `state()` plugin. */
 export interface StateCache<T> {
   /**
    * The current state: from memory while fresh, otherwise after a revalidation or load that
@@ -100,6 +100,7 @@ export interface StateCache<T> {
   get(ctx?: StateCallContext): Promise<DeepReadonly<T>>;
   /** Drops the state; the next `get` loads every source in full (as on a cold start). */
   invalidate(): void;
+  /** What is loaded, when it was confirmed, and the last reload's failure. */
   status(): StateStatus;
 }
 
@@ -160,20 +161,15 @@ function checkSchema(schema: unknown, names: string[]): void {
 }
 
 /**
- * Defines the state a function needs: `sources` loaded in one parallel round, validated by
- * `schema` (a zod object keyed by source name), deeply frozen, and cached across warm
- * invocations under the staleness contract (`maxAgeMs`, `staleIfErrorMs`, `retryAfterErrorMs`;
- * see the README's "The staleness contract"). Nothing is loaded until the first `get()`.
- *
- * @returns A `StateCache`: `get(ctx?)`, `invalidate()`, `status()`; give it to `state()` for `ctx.state`.
- * @throws ConfigurationError (`CONFIG_INVALID`) for options it cannot use: no sources, a source
- *   without `load`, a schema that is not zod or names a key no source has, a negative duration.
+ * Defines the state a function loads from its sources in one parallel round, validates with
+ * `schema`, freezes, and keeps across warm invocations for `maxAgeMs` (see the module comment
+ * for the staleness contract). Nothing is loaded until the first `get`. Define it once, at
+ * module scope.
+ * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid, at once — also a `schema` that is
+ *   not zod, or an object schema with a key no source has.
  * @example
- * const settings = defineState({
- *   sources: { env: envVars({ prefix: 'SHOP_' }) },
- *   schema: z.object({ env: z.object({ CURRENCY: z.string() }) }),
- *   maxAgeMs: 30_000,
- * });
+ * const appState = defineState({ sources: { env: envVars({ keys: ['REGION'] }) }, schema: z.object({ env: z.object({ REGION: z.string() }) }), maxAgeMs: 30_000 });
+ * export const main = handler({ use: [state(appState)] }, async (_input, ctx) => ctx.state.env.REGION);
  */
 export function defineState<S extends SourceMap, Schema extends ZodType | undefined = undefined>(
   options: StateOptions<S, Schema>,

@@ -8,10 +8,10 @@ import type { StateCache } from './cache.js';
 import { StateError } from './errors.js';
 import type { DeepReadonly } from './types.js';
 
-/** Options of `state(cache, options)`. */
+/** Options of the `state()` plugin. */
 export interface StatePluginOptions<K extends string> {
   /**
-   * The ctx member the state is put on. Not a member every ctx has (`log`, `signal`, `input`, …).
+   * The ctx member to add; not one every ctx already has (`log`, `signal`, `input`, …).
    * @default 'state'
    */
   key?: K;

@@ -92,8 +92,3 @@ export function getPath(doc: unknown, path: string): unknown {
   }
   return at;
 }
-
-/** Sets an own property, even one named `__proto__` (field names come from the store). */
-export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}

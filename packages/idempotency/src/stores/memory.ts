@@ -7,7 +7,7 @@ import { memoryLeaseStore } from '@steadyfn/lease';
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
 
-/** The in-process store (tests, local development): an `IdempotencyStore` you can clear. */
+/** What `memoryStore()` returns: the store, and `clear()` for tests. */
 export interface MemoryStore extends IdempotencyStore {
   /** Forgets every record. */
   clear(): void;

@@ -21,7 +21,7 @@ export interface MongoStoreOptions {
   retainMs?: number;
 }
 
-/** The MongoDB (and FerretDB) store: an `IdempotencyStore` with index and purge calls. */
+/** What `mongoStore()` returns: the store, and the index and cleanup calls a server without TTL indexes needs. */
 export interface MongoStore extends IdempotencyStore {
   /**
    * Creates the indexes: on (key, generation), and the TTL index that deletes expired records

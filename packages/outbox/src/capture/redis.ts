@@ -20,6 +20,7 @@ export type RedisCheck =
 
 /** Commands a write may run, and the key type each needs (checked before writing). */
 export const REDIS_COMMANDS = ['SET', 'DEL', 'HSET', 'HDEL', 'HINCRBY', 'INCRBY', 'SADD', 'SREM', 'ZADD', 'ZREM', 'RPUSH', 'LPUSH', 'PEXPIRE'] as const;
+/** A command a Redis-mode write may run (`REDIS_COMMANDS`). */
 export type RedisCommandName = (typeof REDIS_COMMANDS)[number];
 
 /** One state command: `[name, key, ...args]`, e.g. `['HSET', 'order:{o-42}', 'status', 'paid']`. */
@@ -27,8 +28,11 @@ export type RedisCommand = readonly [RedisCommandName, string, ...Array<string |
 
 /** Everything one atomic write carries. */
 export interface RedisWrite {
+  /** Preconditions, all checked before anything is written; one that fails writes nothing (409). */
   checks: ReadonlyArray<RedisCheck>;
+  /** The state commands, run in order after every check passed. */
   commands: ReadonlyArray<RedisCommand>;
+  /** The events appended to the aggregate's outbox stream, each given the next `seq`. */
   events: ReadonlyArray<PendingEvent>;
   /** Lua joined into the same script (an idempotency or inbox completion). */
   fragments?: ReadonlyArray<ScriptFragment>;
@@ -48,14 +52,21 @@ export interface RedisWrite {
 
 /** One recorded event: its id, the seq the write assigned and its stream entry id. */
 export interface WrittenEvent {
+  /** The event id (UUIDv7). */
   id: string;
+  /** The aggregate id. */
   aggregate: string;
+  /** Its place in the aggregate's order, from 1. */
   seq: number;
+  /** The entry id in the outbox stream. */
   streamId: string;
 }
 
+/** What one Redis-mode write did. */
 export interface RedisWriteResult {
+  /** The hash tag the write's keys share (the outbox partition the relay reads). */
   partition: string;
+  /** The events recorded, in order. */
   events: WrittenEvent[];
   /** The request key was already applied: nothing was written. */
   duplicate: boolean;

@@ -11,7 +11,7 @@ import { openRedis, scriptedSender, type RedisBackend } from '../../test/support
 import { redisWrite } from '../capture/redis.js';
 import { prepareEvent } from '../envelope.js';
 import { redisRelayStore } from '../stores/redis.js';
-import { partitionsKey } from '../stores/redis-keys.js';
+import { partitionKeys, partitionsKey } from '../stores/redis-keys.js';
 import { MetricsRecorder } from './metrics.js';
 import { DEFAULT_POISON } from './poison.js';
 import { relayAggregates, type RelayRunOptions } from './relay.js';
@@ -194,6 +194,37 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     const [one] = await store.begin([{ ref: ref('bytes'), lease }], { limit: 10, maxBytes: 1 });
     expect(one!.events.map((e) => e.seq)).toEqual([1]);
     expect(one!.more).toBe(true);
+  });
+
+  it('cleanup of events kept as sent runs only under its outbox\'s cleanup lease, in bounded batches', async () => {
+    // A prefix of its own: the sweep relays (and then keeps as sent) only this test's events.
+    const prefix = `${backend.prefix}kept:`;
+    const store = redisRelayStore({ client: backend.client, prefix, mark: 'sent' }).withLease!(backend.lease);
+    for (let i = 1; i <= 3; i++) {
+      await redisWrite(backend.client, prefix, { checks: [], commands: [['INCRBY', `${prefix}n:{${tagged('kept')}}`, 1]], events: [prepareEvent(events, { type: 'Tick', aggregateId: 'kept', payload: { n: i } }, {})] });
+    }
+    const sender = scriptedSender();
+    const sweepOnce = (cleanupLimit: number) => sweep({ store, lease: backend.lease, sender, metrics: new MetricsRecorder() }, run(), { graceMs: 0, maxAggregates: 1000, chunk: 50, retainSentMs: 0, cleanupLimit, pruneLimit: 0 });
+    const stream = partitionKeys(prefix, tagged('kept')).events;
+    // Another sweeper is cleaning this outbox: this one relays, but deletes nothing.
+    const key = store.cleanupLeaseKey!;
+    const other = randomUUID();
+    const held = await backend.lease.claim({ key, owner: other, leaseMs: 10_000 });
+    expect(held.claimed).toBe(true);
+    // Another outbox on the same lease store is being cleaned too: that does not hold this one back.
+    const neighbour = redisRelayStore({ client: backend.client, prefix: `${backend.prefix}neighbour:`, mark: 'sent' }).cleanupLeaseKey!;
+    expect(neighbour).not.toBe(key);
+    expect((await backend.lease.claim({ key: neighbour, owner: other, leaseMs: 10_000 })).claimed).toBe(true);
+    expect((await sweepOnce(10)).cleaned).toBe(0);
+    expect(seqs(sender, 'kept')).toEqual([1, 2, 3]);
+    expect(await backend.client.xlen(stream)).toBe(3);
+    if (held.claimed) expect(await backend.lease.settle({ key, owner: other, fence: held.fence })).toBe(true);
+    // Its lease released: at most cleanupLimit sent events per sweep, oldest first.
+    expect((await sweepOnce(2)).cleaned).toBe(2);
+    expect(await backend.client.xlen(stream)).toBe(1);
+    expect((await sweepOnce(2)).cleaned).toBe(1);
+    expect(await backend.client.xlen(stream)).toBe(0);
+    expect(seqs(sender, 'kept')).toEqual([1, 2, 3]);
   });
 
   it('a sweep drops partitions that hold nothing from the partition list; a later write lists them again', async () => {

@@ -56,7 +56,7 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
   await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 4) }, worker));
   let cleaned = 0;
   if (deps.store.cleanup && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
-    const key = `${deps.store.kind}:cleanup`;
+    const key = deps.store.cleanupLeaseKey ?? `${deps.store.kind}:cleanup`;
     const owner = randomUUID();
     const claim = await deps.lease.claim({ key, owner, leaseMs: run.leaseMs }, { signal: run.signal });
     if (claim.claimed) {

@@ -113,6 +113,12 @@ export interface RelayStore {
   /** With `mark: 'sent'`: deletes up to `limit` events sent more than `olderThanMs` ago. Returns how many. */
   cleanup?(options: { limit: number; olderThanMs: number } & StoreCallOptions): Promise<number>;
   /**
+   * The lease a sweep holds while it runs `cleanup`, named after this outbox (its prefix or
+   * collection), so outboxes sharing one lease store clean independently. Defaults to
+   * `<kind>:cleanup`.
+   */
+  cleanupLeaseKey?: string;
+  /**
    * Housekeeping a sweep runs after relaying, bounded by `limit` (Redis Cluster: drops
    * partitions that hold nothing and were not written for a long time from the partition
    * list). Returns how many entries it removed.

@@ -179,6 +179,8 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
   const relay: RelayStore = {
     kind: 'mongo-collection',
     leaseKey: (ref) => `outbox-relay:${name}:${ref.aggregate}`,
+    // Aggregates are `type/id`: a key without a slash cannot be one of theirs.
+    cleanupLeaseKey: `outbox-relay:${name}:cleanup`,
     async listPending({ limit, before }) {
       const docs = (await (await outbox()).find({ p: true, c: { $lte: new Date(before) } }, { projection: { a: 1, c: 1 } }).sort({ c: 1 }).limit(limit * 10).toArray()) as EventDoc[];
       const seen = new Map<string, AggregateRef>();

@@ -106,7 +106,7 @@ return out`);
 
 /** KEYS: quarantine hash. ARGV: aggregate, from seq, reason. */
 export const QUARANTINE = luaScript(`local now = redis.call('TIME')
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({fromSeq = tonumber(ARGV[2]), reason = ARGV[3], at = tonumber(now[1]) * 1000}))
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({fromSeq = tonumber(ARGV[2]), reason = ARGV[3], at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)}))
 return 1`);
 
 /** KEYS: quarantine hash, the aggregate's set, attempts. ARGV: aggregate. */
@@ -116,7 +116,7 @@ return 1`);
 
 /** KEYS: sent set, stream. ARGV: older than ms, limit. */
 export const CLEANUP = luaScript(`local now = redis.call('TIME')
-local cutoff = tonumber(now[1]) * 1000 - tonumber(ARGV[1])
+local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[1])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff, 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
   redis.call('XDEL', KEYS[2], id)

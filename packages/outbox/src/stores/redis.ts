@@ -181,6 +181,7 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
   const store: RedisRelayStore = {
     kind: 'redis',
     leaseKey: (ref) => partitionKeys(prefix, ref.where).lease(ref.aggregate),
+    cleanupLeaseKey: `${prefix}relay-cleanup`,
     async partitions() {
       return partitions(await getClient());
     },

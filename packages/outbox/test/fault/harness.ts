@@ -37,7 +37,11 @@ export interface SenderFaults {
   afterSendBeforeMark?: number;
 }
 
-/** Each fault also happens once for sure: on the 2nd, 3rd and 4th call. */
+/**
+ * Each fault also happens once for sure, whatever the random draws: a whole-call failure on the
+ * 2nd call, a partial failure on the first call from the 3rd on that carries two messages or
+ * more, a death after the send on the first call from the 4th on that gets that far.
+ */
 export function faultySender(inner: Sender, faults: SenderFaults, random: () => number = Math.random): Sender & { injected: Record<string, number> } {
   const injected: Record<string, number> = { wholeCall: 0, partial: 0, afterSendBeforeMark: 0 };
   let calls = 0;
@@ -50,14 +54,14 @@ export function faultySender(inner: Sender, faults: SenderFaults, random: () => 
         injected.wholeCall!++;
         throw new Error('injected: the call failed as a whole');
       }
-      if ((calls === 3 || random() < (faults.partial ?? 0)) && messages.length > 1) {
+      if (((calls >= 3 && injected.partial === 0) || random() < (faults.partial ?? 0)) && messages.length > 1) {
         injected.partial!++;
         const cut = 1 + Math.floor(random() * (messages.length - 1));
         const report = await inner.send(messages.slice(0, cut), options);
         return { ...report, failed: [...report.failed, ...messages.slice(cut).map((m) => ({ id: m.id, code: 'InternalError', senderFault: false, retryable: true }))] };
       }
       const report = await inner.send(messages, options);
-      if (calls === 4 || random() < (faults.afterSendBeforeMark ?? 0)) {
+      if ((calls >= 4 && injected.afterSendBeforeMark === 0) || random() < (faults.afterSendBeforeMark ?? 0)) {
         injected.afterSendBeforeMark!++;
         throw new Error('injected: died after SQS accepted, before the mark');
       }

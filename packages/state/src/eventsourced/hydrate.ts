@@ -9,10 +9,11 @@ import type { Loaded, StateSource } from '../types.js';
 import { abortReason } from '../util.js';
 import type { EventStore, SnapshotStore } from './types.js';
 
-/** Options of `hydrate()`: where the snapshot and the events are, and how events fold into the state. */
+/** Options of `hydrate()`. */
 export interface HydrateOptions<S, E, P> {
   /** Where the newest snapshot is; without one, every event is replayed from `initial()`. */
   snapshot?: SnapshotStore<S, P>;
+  /** Where the events after the snapshot are read from. */
   events: EventStore<E, P>;
   /** The state before the first event (used when there is no snapshot yet). */
   initial: () => S;
@@ -21,9 +22,15 @@ export interface HydrateOptions<S, E, P> {
    * revalidation it gets a copy (`structuredClone`) of the cached state, never the frozen one.
    */
   reducer: (state: S, event: E) => S;
-  /** Events read per round trip. Default 1 000. */
+  /**
+   * Events read per round trip.
+   * @default 1000
+   */
   pageSize?: number;
-  /** More events than this after the snapshot is a load failure (write snapshots more often). Default 1 000 000. */
+  /**
+   * More events than this after the snapshot is a load failure (write snapshots more often).
+   * @default 1000000
+   */
   maxEvents?: number;
 }
 
@@ -33,14 +40,12 @@ export interface HydratedVersion<P> {
 }
 
 /**
- * An event-sourced source: the newest snapshot (if any), then every event after its position
- * folded through `reducer` (from `initial()` without a snapshot). Revalidation reads only the
- * events after the last one applied and applies those.
- *
- * @throws ConfigurationError (`CONFIG_INVALID`) for options it cannot use. A load fails with the
- *   source's error when a reducer throws (naming the event's position) or more than `maxEvents` follow the snapshot.
+ * A state source rebuilt from history: the newest snapshot (or `initial()`), then every later
+ * event through `reducer`. On revalidation only the events after the cached position are read
+ * and applied. Use it under `defineState({ sources })` like any other source.
+ * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`.
  * @example
- * const cart = hydrate({ events: mongoEvents({ client, db: 'shop', collection: 'events', filter: { stream: 'cart-42' }, positionField: 'seq' }), initial: () => ({ total: 0 }), reducer: (s, e: { price: number }) => ({ total: s.total + e.price }) });
+ * const cart = hydrate({ events: redisStreamEvents({ client: redis, key: 'cart:42' }), initial: () => ({ items: 0 }), reducer: (s, e: { add: number }) => ({ items: s.items + e.add }) });
  */
 export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<S> {
   const pageSize = intOption('hydrate', 'pageSize', options.pageSize, 1_000, 1);

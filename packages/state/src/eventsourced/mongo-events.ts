@@ -6,7 +6,7 @@ import type { EventStore } from './types.js';
 
 type Doc = Record<string, any>;
 
-/** Options of `mongoEvents()`: the collection, its filter, the position field and an optional `map`. */
+/** Options of `mongoEvents()`: the collection (`client`, `db`, `collection`) and how to read it. */
 export interface MongoEventsOptions<E> extends MongoTarget {
   /** Only these events (e.g. `{ stream: 'cart-42' }`). */
   filter?: Doc;
@@ -17,8 +17,9 @@ export interface MongoEventsOptions<E> extends MongoTarget {
 }
 
 /**
- * Events in a MongoDB collection, ordered by `positionField` (a number; index it), read in
- * pages of `pageSize` after a position: the event store of `hydrate()`.
+ * Events from a MongoDB collection (FerretDB included), in `positionField` order, `limit` per
+ * round trip.
+ * @throws ConfigurationError (`CONFIG_INVALID`) when `collection` is not a non-empty string.
  */
 export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>): EventStore<E, P> {
   stringOption('mongoEvents', 'collection', options.collection);

@@ -1,7 +1,7 @@
 /** Events in a Redis stream, read with XRANGE after the snapshot's entry id, page by page. */
-import { clientOption, stringOption } from '@steadyfn/handler/internal';
+import { clientOption, setOwn, stringOption } from '@steadyfn/handler/internal';
 import type { ClientInput } from '../types.js';
-import { abortReason, resolveClient, setOwn } from '../util.js';
+import { abortReason, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
 
 /** The one ioredis call used; an ioredis `Redis` or `Cluster` fits. */
@@ -9,9 +9,11 @@ export interface RedisStreamReader {
   xrange(key: string, start: string, end: string, countToken: 'COUNT', count: number): Promise<[id: string, fields: string[]][]>;
 }
 
-/** Options of `redisStreamEvents()`: the client, the stream key and how an entry decodes. */
+/** Options of `redisStreamEvents()`. */
 export interface RedisStreamEventsOptions<E> {
+  /** An ioredis client (anything with `xrange`), or a function returning one. */
   client: ClientInput<RedisStreamReader>;
+  /** The stream's key. */
   key: string;
   /** Turns an entry's fields into an event. Default: the fields as an object of strings. */
   decode?: (fields: Record<string, string>, id: string) => E;

@@ -8,7 +8,7 @@ import type { Snapshot, SnapshotStore } from './types.js';
 
 type Doc = Record<string, any>;
 
-/** Options of `s3Snapshot()`: the object holding `{ position, state }`, and an optional `decode`. */
+/** Options of `s3Snapshot()`: the object (`client`, `bucket`, `key`, `maxBytes`) and how to read it. */
 export interface S3SnapshotOptions<S, P> extends S3SourceOptions {
   /** Turns the parsed JSON into a snapshot. Default: the object is `{ "position": …, "state": … }`. */
   decode?: (json: unknown) => Snapshot<S, P>;
@@ -38,7 +38,7 @@ export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): Sna
   };
 }
 
-/** Options of `mongoSnapshot()`: the collection, and the fields holding the position and the state. */
+/** Options of `mongoSnapshot()`: the collection (`client`, `db`, `collection`) and its fields. */
 export interface MongoSnapshotOptions extends MongoTarget {
   /** Only these snapshots (e.g. `{ stream: 'cart-42' }`). */
   filter?: Doc;

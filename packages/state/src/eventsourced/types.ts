@@ -1,26 +1,32 @@
 /** The two stores event-sourced hydration reads: the newest snapshot, and the events after it. */
 
+/** A saved state and the position of the last event it includes. */
 export interface Snapshot<S, P> {
+  /** The state as of `position`. */
   state: S;
   /** Position of the last event the snapshot includes. */
   position: P;
 }
 
-/** Where `hydrate()` reads the newest snapshot: `s3Snapshot()`, `mongoSnapshot()` or your own. */
+/** Reads the newest snapshot (`s3Snapshot`, `mongoSnapshot`, or your own). */
 export interface SnapshotStore<S, P> {
+  /** Names the store in errors and logs (no secrets). */
   readonly description?: string;
   /** The newest snapshot, or undefined when there is none yet (replay from the start). */
   read(signal: AbortSignal): Promise<Snapshot<S, P> | undefined>;
 }
 
-/** One event as an event store returns it, with its position in that store's terms. */
+/** One event as an event store returns it. */
 export interface StoredEvent<E, P> {
+  /** Where it sits in the store's order (a stream id, a sequence number); the next read starts after it. */
   position: P;
+  /** The event the reducer applies. */
   event: E;
 }
 
-/** Where `hydrate()` reads the events after a position: `mongoEvents()`, `redisStreamEvents()` or your own. */
+/** Reads events in position order (`redisStreamEvents`, `mongoEvents`, or your own). */
 export interface EventStore<E, P> {
+  /** Names the store in errors and logs (no secrets). */
   readonly description?: string;
   /**
    * Up to `limit` events with a position after `after` (all from the start when undefined),

@@ -2,9 +2,8 @@
  * Environment variables as a source. Reading them costs no round trip; revalidation re-reads
  * them (tests and some runtimes change `process.env` in place).
  */
-import { invalidOption } from '@steadyfn/handler/internal';
+import { invalidOption, setOwn } from '@steadyfn/handler/internal';
 import type { Loaded, StateSource } from '../types.js';
-import { setOwn } from '../util.js';
 
 /** Options of `envVars()`: the names to read (`keys`), or a `prefix` (stripped unless `stripPrefix: false`). */
 export interface EnvVarsOptions {

@@ -2,10 +2,10 @@
  * Redis sources: a string key (JSON or text) and a hash. Revalidation reads one small version
  * (a version key, or a field of the hash) instead of the value.
  */
-import { clientOption, stringOption } from '@steadyfn/handler/internal';
+import { clientOption, setOwn, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
-import { abortReason, parseJson, resolveClient, sameVersion, setOwn } from '../util.js';
+import { abortReason, parseJson, resolveClient, sameVersion } from '../util.js';
 
 /** The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. */
 export interface RedisReader {
