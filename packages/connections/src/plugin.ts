@@ -6,7 +6,7 @@
  */
 import type { Context, Plugin } from '@steadyfn/handler';
 import { ConfigurationError } from '@steadyfn/handler/internal';
-import { invalidOption, oneOfOption } from '@steadyfn/handler/internal';
+import { invalidOption, oneOfOption, CONTEXT_MEMBERS } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
 import { REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
 import { closeOnSigterm } from './shutdown.js';
@@ -76,6 +76,8 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
     if (typeof handle !== 'object' || handle === null || typeof handle.acquire !== 'function' || typeof handle.name !== 'string') {
       invalidOption('connections', `handles.${key}`, 'a client handle (redis(), mongo(), defineClient(), …)', handle);
     }
+    // The key becomes a ctx member: one the handler owns (ctx.log, ctx.signal) would be replaced.
+    if (CONTEXT_MEMBERS.has(key)) invalidOption('connections', `handles.${key}`, `under a name that is not a member of every ctx (${[...CONTEXT_MEMBERS].join(', ')})`, key);
     return handle;
   });
   const names = list.map((handle) => handle.name);

@@ -20,7 +20,11 @@ export type { KafkaBatchResponse, LambdaContext, SqsBatchResponse } from './prov
 /** A function wrapped for AWS Lambda: `main(event, context)`, and `main.invoke(input)` for a plain call. */
 export interface AwsHandler {
   (event: unknown, context: LambdaContext): Promise<unknown>;
-  /** A plain call with the input itself (tests, scripts). */
+  /**
+   * A plain call with the input itself (tests, scripts): resolves to the function's result.
+   * Rejects with the public view of the error — a plain `Error` with `code`, `retryable` and,
+   * for validation, `errors` — not the thrown class.
+   */
   invoke(input: unknown, options?: DirectOptions): Promise<unknown>;
 }
 

@@ -23,7 +23,11 @@ export type { AzureCookie, AzureInvocationContext, AzureHttpResponse } from './p
 /** A function wrapped for Azure Functions: `main(trigger, context)`. */
 export interface AzureHandler {
   (trigger: unknown, context: AzureInvocationContext): Promise<unknown>;
-  /** A plain call with the input itself (tests, scripts). */
+  /**
+   * A plain call with the input itself (tests, scripts): resolves to the function's result.
+   * Rejects with the public view of the error — a plain `Error` with `code`, `retryable` and,
+   * for validation, `errors` — not the thrown class.
+   */
   invoke(input: unknown, options?: DirectOptions): Promise<unknown>;
 }
 

@@ -11,6 +11,7 @@
 import { createContext, pluginStates, runAs, takeColdStart, trackConcurrently, type InvocationContext } from './context.js';
 import { Deadline, HookTimeoutError } from './deadline.js';
 import { SteadyError, toSteadyError } from './errors.js';
+import { extendContext } from './extend.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
 import { inputOf, isThenable, runPipeline, type Prepared } from './pipeline.js';
 import type { Outcome } from './types.js';
@@ -35,7 +36,7 @@ async function prepare(def: Definition, ctx: InvocationContext, inv: Invocation,
       if (!plugin.extend) continue;
       deadline.check();
       const added = plugin.extend(ctx, states[i]);
-      Object.assign(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added);
+      extendContext(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added, plugin.name);
     }
   } catch (thrown) {
     prepared.failed = { thrown };

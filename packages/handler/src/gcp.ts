@@ -27,7 +27,11 @@ export interface GcpHandler {
   event(cloudEvent: unknown): Promise<void>;
   /** Background function `(data, context)` (the Functions Framework's `event` signature): run as the CloudEvent it stands for. */
   background(data: unknown, context: unknown): Promise<void>;
-  /** A plain call with the input itself (tests, scripts). */
+  /**
+   * A plain call with the input itself (tests, scripts): resolves to the function's result.
+   * Rejects with the public view of the error — a plain `Error` with `code`, `retryable` and,
+   * for validation, `errors` — not the thrown class.
+   */
   invoke(input: unknown, options?: DirectOptions): Promise<unknown>;
 }
 

@@ -32,7 +32,11 @@ export interface SteadyHandler {
   azure(trigger: unknown, context: AzureInvocationContext): Promise<unknown>;
   /** Apache OpenWhisk `main(params)`. */
   openwhisk(params: unknown): Promise<unknown>;
-  /** A plain call with the input itself. */
+  /**
+   * A plain call with the input itself (tests, scripts): resolves to the function's result.
+   * Rejects with the public view of the error — a plain `Error` with `code`, `retryable` and,
+   * for validation, `errors` — not the thrown class.
+   */
   invoke(input: unknown, options?: DirectOptions): Promise<unknown>;
 }
 

@@ -11,7 +11,9 @@ export { raceSignal, throwIfAborted, abortReasonOf, abortCallbacks } from './int
 // The running invocation and the logger, for packages that must not load the root entry's adapters.
 export { currentContext } from './context.js';
 export { createLogger, type Logger } from './logger.js';
-export { invalidOption, msOption, intOption, oneOfOption, stringOption } from './internal/options.js';
+// The ctx members that belong to the handler: a plugin's extension must not name one.
+export { CONTEXT_MEMBERS } from './extend.js';
+export { invalidOption, msOption, intOption, oneOfOption, stringOption, clientOption } from './internal/options.js';
 export { toFieldIssues, issuePath, type ZodLikeIssue } from './internal/issues.js';
 export { parseMediaType, isJsonMediaType, isTextualContentType, type MediaType } from './internal/media-type.js';
 export { isFieldName, isFieldValue, statusLine } from './internal/http-grammar.js';

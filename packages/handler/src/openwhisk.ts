@@ -21,7 +21,11 @@ export type { OpenWhiskWebResult } from './providers/openwhisk.js';
 /** A function wrapped for OpenWhisk: `main(params)`; it never throws or rejects. */
 export interface OpenWhiskHandler {
   (params: unknown): Promise<Record<string, unknown>>;
-  /** A plain call with the input itself (tests, scripts). */
+  /**
+   * A plain call with the input itself (tests, scripts): resolves to the function's result.
+   * Rejects with the public view of the error — a plain `Error` with `code`, `retryable` and,
+   * for validation, `errors` — not the thrown class.
+   */
   invoke(input: unknown, options?: DirectOptions): Promise<unknown>;
 }
 

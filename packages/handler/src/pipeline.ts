@@ -10,7 +10,8 @@
  */
 import { ended, pluginStates, trackConcurrently, type InvocationContext } from './context.js';
 import { HookTimeoutError, type Deadline } from './deadline.js';
-import { DeadlineExceededError, SteadyError, ValidationError, toSteadyError } from './errors.js';
+import { ConfigurationError, DeadlineExceededError, SteadyError, ValidationError, toSteadyError } from './errors.js';
+import { extendContext } from './extend.js';
 import { toFieldIssues } from './internal/issues.js';
 import { errorFacts } from './internal/scrub.js';
 import type { Definition, HttpAnswer, Invocation } from './invoke.js';
@@ -110,7 +111,7 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
           deadline.check();
           const added = plugin.extend(ctx, state);
           // A value is used as it is: awaiting it would cost a turn of the microtask queue.
-          Object.assign(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added);
+          extendContext(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added, plugin.name);
         }
       }
     }
@@ -239,11 +240,21 @@ async function runBare(def: Definition, ctx: InvocationContext, inv: Invocation,
   }
 }
 
+/** At most 10 issues, each as `{ field, expected? }` with the path cut to 200 characters. */
+function loggedIssues(issues: ReadonlyArray<{ field: string; expected?: string | undefined }>): Array<{ field: string; expected?: string }> {
+  return issues.slice(0, 10).map((issue) => (issue.expected === undefined ? { field: issue.field.slice(0, 200) } : { field: issue.field.slice(0, 200), expected: issue.expected.slice(0, 200) }));
+}
+
 function logFailure(ctx: Context, error: SteadyError): void {
   // A message an ordered batch did not run is reported, not logged: nothing failed in it.
   if (error.code === 'NOT_PROCESSED') return;
   const fields: Record<string, unknown> = { trigger: ctx.trigger.kind, code: error.code, retryable: error.retryable };
-  if (error instanceof InvalidHttpResultError) fields.field = error.field;
+  // The option or part at fault: what an operator needs to fix it. A configuration error's
+  // field is an option name; an invalid result's a part of the response. Neither holds values.
+  if (error instanceof InvalidHttpResultError || error instanceof ConfigurationError) fields.field = error.field;
+  // Which fields an invalid input or event got wrong (a queue message has no caller to tell):
+  // paths and what was expected, never the messages (a refinement's may quote a value).
+  else if (error.issues !== undefined && error.issues.length > 0) fields.issues = loggedIssues(error.issues);
   // The cause's class and code help an operator. Its message is not logged: drivers put
   // values in messages (a duplicate key, a password in a connection string).
   if (error.cause instanceof Error) Object.assign(fields, errorFacts(error.cause));

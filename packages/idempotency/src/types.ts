@@ -16,7 +16,9 @@ export interface StoreCallOptions {
 
 /** A record that still holds a live lease: some invocation is running the function. */
 export interface InProgressRecord {
+  /** The function is running: a duplicate waits (`onConcurrent: 'wait'`) or gets a 409. */
   status: 'in_progress';
+  /** `canonicalHash` of the request that claimed the key; another payload under it is a 422. */
   fingerprint: string;
   /** Epoch ms when the lease ends and another attempt may take over. */
   leaseUntil: number;
@@ -24,7 +26,9 @@ export interface InProgressRecord {
 
 /** A finished invocation whose result later duplicates replay. */
 export interface CompletedRecord {
+  /** The function finished: a duplicate gets `result` replayed. */
   status: 'completed';
+  /** `canonicalHash` of the request that completed the key. */
   fingerprint: string;
   /** The encoded result (see `record.ts`). */
   result: string;

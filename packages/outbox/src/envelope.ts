@@ -4,7 +4,7 @@
  * the README; `schemaVersion` versions the payload, `ENVELOPE_VERSION` this shape.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { isRecord } from '@steadyfn/handler/internal';
+import { invalidOption, isRecord } from '@steadyfn/handler/internal';
 import { EventInvalidError } from './errors.js';
 
 /** Version of the envelope shape itself (not of any payload). Sent as the `outbox-envelope` message attribute. */
@@ -128,16 +128,21 @@ function invalid(field: string, message: string, expected: string): never {
   throw new EventInvalidError(`outbox: event field "${field}" ${message}`, { issues: [{ field, message, expected }] });
 }
 
-/** Checks a declaration table once, when the outbox is configured. */
+/**
+ * Checks a declaration table once, when the outbox is configured.
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `events.<Type>[.schema|.aggregateType|.schemaVersion]`).
+ */
 export function checkDeclarations(owner: string, declarations: EventDeclarations): void {
   for (const [type, decl] of Object.entries(declarations)) {
-    if (!TYPE_NAME.test(type)) invalid('type', `${JSON.stringify(type)} must be 1-128 characters of A-Z a-z 0-9 . _ : -`, 'an event type name');
-    if (!isRecord(decl) || typeof decl.schema?.safeParse !== 'function') invalid(`events.${type}.schema`, `(${owner}) must be a zod schema`, 'a zod schema');
+    if (!TYPE_NAME.test(type)) invalidOption(owner, `events.${type}`, 'declared under an event type name of 1-128 characters of A-Z a-z 0-9 . _ : -', type);
+    if (!isRecord(decl)) invalidOption(owner, `events.${type}`, 'a declaration { aggregateType, schema, schemaVersion? }', decl);
+    if (typeof decl.schema?.safeParse !== 'function') invalidOption(owner, `events.${type}.schema`, 'a zod schema', decl.schema);
     if (typeof decl.aggregateType !== 'string' || !AGGREGATE_TYPE.test(decl.aggregateType)) {
-      invalid(`events.${type}.aggregateType`, 'must be 1-64 characters of A-Z a-z 0-9 . _ -', 'an aggregate type name');
+      invalidOption(owner, `events.${type}.aggregateType`, 'an aggregate type name of 1-64 characters of A-Z a-z 0-9 . _ -', decl.aggregateType);
     }
     if (decl.schemaVersion !== undefined && (!Number.isInteger(decl.schemaVersion) || decl.schemaVersion < 1)) {
-      invalid(`events.${type}.schemaVersion`, 'must be an integer ≥ 1', 'an integer ≥ 1');
+      invalidOption(owner, `events.${type}.schemaVersion`, 'an integer ≥ 1', decl.schemaVersion);
     }
   }
 }

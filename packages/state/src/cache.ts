@@ -71,6 +71,7 @@ export interface StateCallContext {
   signal?: AbortSignal;
   /** Epoch ms after which this invocation stops waiting. */
   deadline?: number;
+  /** Where warnings go for this call (serving the last good state). */
   log?: Logger;
 }
 
@@ -144,11 +145,28 @@ function renamed(options: Record<string, unknown>, field: string, old: string, f
 }
 
 /**
+ * The schema must be a zod schema; when it is an object schema, each of its keys must name a
+ * source (a key without one would fail every load with `STATE_INVALID`).
+ */
+function checkSchema(schema: unknown, names: string[]): void {
+  const candidate = schema as { safeParseAsync?: unknown; shape?: unknown } | null;
+  if (typeof candidate !== 'object' || candidate === null || typeof candidate.safeParseAsync !== 'function') {
+    invalidOption('defineState', 'schema', 'a zod schema of the whole state (z.object({ <source name>: … }))', schema);
+  }
+  const shape = candidate.shape;
+  if (typeof shape !== 'object' || shape === null) return;
+  for (const key of Object.keys(shape)) {
+    if (!names.includes(key)) invalidOption('defineState', `schema.${key}`, `the name of a source (${names.join(', ')})`, key);
+  }
+}
+
+/**
  * Defines the state a function loads from its sources in one parallel round, validates with
  * `schema`, freezes, and keeps across warm invocations for `maxAgeMs` (see the module comment
  * for the staleness contract). Nothing is loaded until the first `get`. Define it once, at
  * module scope.
- * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid, at once.
+ * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid, at once — also a `schema` that is
+ *   not zod, or an object schema with a key no source has.
  * @example
  * const appState = defineState({ sources: { env: envVars({ keys: ['REGION'] }) }, schema: z.object({ env: z.object({ REGION: z.string() }) }), maxAgeMs: 30_000 });
  * export const main = handler({ use: [state(appState)] }, async (_input, ctx) => ctx.state.env.REGION);
@@ -164,6 +182,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     if (typeof sources[name]?.load !== 'function') invalidOption('defineState', `sources.${name}`, 'a source (an object with a load function)', sources[name]);
   }
   const schema = options.schema as ZodType | undefined;
+  if (schema !== undefined) checkSchema(schema, names);
   const raw = options as unknown as Record<string, unknown>;
   const maxAge = renamed(raw, 'maxAgeMs', 'maxAge', 60_000);
   const staleIfError = renamed(raw, 'staleIfErrorMs', 'staleIfError', 0);

@@ -66,6 +66,18 @@ function newClient(Client: typeof MongoClient, uri: string, settings: MongoClien
 }
 
 /**
+ * The profile's options the URI does not set. The driver lets an options object override the
+ * URI, so without this the profile would silently replace what the user wrote in the URI
+ * (`?serverSelectionTimeoutMS=500`, `?maxPoolSize=20`). URI option names are case-insensitive.
+ */
+function profileUnlessInUri(profile: Partial<MongoClientOptions>, uri: string): Partial<MongoClientOptions> {
+  const query = uri.indexOf('?');
+  if (query < 0) return profile;
+  const inUri = new Set([...new URLSearchParams(uri.slice(query + 1)).keys()].map((name) => name.toLowerCase()));
+  return Object.fromEntries(Object.entries(profile).filter(([name]) => !inUri.has(name.toLowerCase())));
+}
+
+/**
  * A cached MongoDB client (the `mongodb` package must be installed; it is loaded when this is called).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
@@ -79,7 +91,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
   const o = factoryOptions('mongo', options);
   if (o.uri !== undefined) checkUrl('mongo', 'uri', 'option "uri"', o.uri, MONGO_SCHEMES);
   if (o.db !== undefined) stringOption('mongo', 'db', o.db);
-  const settings: MongoClientOptions = { ...profileFor(o.provider).mongo, ...o.options };
+  const profile = profileFor(o.provider).mongo;
   const driver = loadMongodb();
   return makeHandle<MongoConnection>(
     {
@@ -91,7 +103,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
         }
         checkUrl('mongo', 'uri', 'MONGODB_URI', uri, MONGO_SCHEMES);
         const { MongoClient } = await useDriver('mongo', 'mongodb', driver);
-        const client = newClient(MongoClient, uri, settings);
+        const client = newClient(MongoClient, uri, { ...profileUnlessInUri(profile, uri), ...o.options });
         // Closing a connecting client makes connect() fail at once: the deadline stops a server selection that would wait 5 s.
         const stop = (): void => void client.close().catch(() => undefined);
         signal.addEventListener('abort', stop, { once: true });

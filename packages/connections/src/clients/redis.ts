@@ -46,23 +46,32 @@ export async function closeRedis(client: { status: string; quit(): Promise<unkno
   client.disconnect();
 }
 
+/** A plain `Error` without a code: says nothing an operator can act on. */
+function isBare(err: unknown): boolean {
+  return err instanceof Error && err.constructor === Error && (err as { code?: unknown }).code === undefined;
+}
+
 /**
  * Connects a new ioredis client (single node or Cluster), or stops it and rethrows: a failed
  * client must not live on in the background with its reconnect timer. Stops when `signal` aborts.
  */
-export async function connectRedis<T extends { on(event: 'error', listener: () => void): unknown; connect(): Promise<unknown>; disconnect(): void }>(
+export async function connectRedis<T extends { on(event: 'error', listener: (err: unknown) => void): unknown; connect(): Promise<unknown>; disconnect(): void }>(
   client: T,
   signal: AbortSignal,
 ): Promise<T> {
   // Errors reach callers through their commands; without a listener ioredis prints them.
-  client.on('error', () => undefined);
+  let lastError: unknown;
+  client.on('error', (err) => void (lastError = err));
   const stop = (): void => client.disconnect();
   signal.addEventListener('abort', stop, { once: true });
   try {
     await client.connect();
   } catch (err) {
     client.disconnect();
-    throw err;
+    // Once its retries end, ioredis rejects connect() with a bare "Connection is closed."; the
+    // reason (ECONNREFUSED, an AUTH the server refused) came as an 'error' event. Keep that one
+    // as the cause, so the log's class and code say why.
+    throw isBare(err) && lastError !== undefined ? lastError : err;
   } finally {
     signal.removeEventListener('abort', stop);
   }

@@ -23,9 +23,11 @@ export type AuthorizerAnswer =
   | { readonly [AUTHORIZER_ANSWER]: 'policy'; principalId: string; effect: 'Allow' | 'Deny'; resource: string[] | undefined; context: AuthorizerContext | undefined; usageIdentifierKey: string | undefined }
   | { readonly [AUTHORIZER_ANSWER]: 'simple'; isAuthorized: boolean; context: AuthorizerContext | undefined };
 
+/** What `authorizerPolicy()` builds an IAM policy answer from. */
 export interface PolicyInit {
   /** Who the caller is (`$context.authorizer.principalId`). */
   principalId: string;
+  /** Whether the policy's one statement allows or denies `execute-api:Invoke` on `resource`. */
   effect: 'Allow' | 'Deny';
   /** Resources the statement covers. @default the ARN being authorized (`methodArn` / `routeArn`) */
   resource?: string | string[];
@@ -64,6 +66,7 @@ export function authorized(isAuthorized: boolean, context?: AuthorizerContext): 
   return { [AUTHORIZER_ANSWER]: 'simple', isAuthorized, context };
 }
 
+/** Whether `value` was built by `allow`, `deny`, `authorizerPolicy` or `authorized` (what an authorizer must return). */
 export function isAuthorizerAnswer(value: unknown): value is AuthorizerAnswer {
   return typeof value === 'object' && value !== null && AUTHORIZER_ANSWER in value;
 }

@@ -53,3 +53,23 @@ export function stringOption(owner: string, field: string, value: unknown, fallb
   if (typeof value !== 'string' || value === '') invalidOption(owner, field, 'a non-empty string', value);
   return value;
 }
+
+/**
+ * A driver client option: an object with `methods`, or a function returning one (checked at
+ * first use). A `@steadyfn/connections` handle — the likeliest mistake, since those are what a
+ * function keeps in module scope — is named as such, with the getter to pass instead.
+ *
+ * @param what - The client in words, e.g. `an ioredis Redis or Cluster`.
+ */
+export function clientOption(owner: string, field: string, value: unknown, methods: ReadonlyArray<string>, what: string): void {
+  if (typeof value === 'function') return;
+  const object = value as Record<string, unknown> | null;
+  const expected = `${what}, or a function returning one`;
+  // Checked first: a handle has a `get` of its own, which a Redis client's `get` check would take for the client's.
+  const isHandle = typeof object === 'object' && object !== null && typeof object.acquire === 'function' && typeof object.get === 'function' && typeof object.name === 'string';
+  if (isHandle) {
+    throw new ConfigurationError(`${owner}(): option "${field}" must be ${expected}; got a @steadyfn/connections handle — pass its getter: \`${field}: () => handle.get()\``, { field, expected });
+  }
+  if (typeof object === 'object' && object !== null && methods.every((m) => typeof object[m] === 'function')) return;
+  invalidOption(owner, field, expected, value);
+}

@@ -17,6 +17,7 @@
 import { ConfigurationError, toSteadyError } from '../errors.js';
 import { defineHandler, type HandlerOptions } from '../define.js';
 import { HookTimeoutError } from '../deadline.js';
+import { extendContext } from '../extend.js';
 import { hookTimedOut } from '../pipeline.js';
 import type { Plugin } from '../types.js';
 import {
@@ -92,7 +93,7 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
         if (plugin.state) entry.state = plugin.state();
         if (plugin.extend) {
           steady.deadline.check();
-          Object.assign(ctx, await settle(steady, plugin.extend(ctx, entry.state)));
+          extendContext(ctx, await settle(steady, plugin.extend(ctx, entry.state)), plugin.name);
         }
       });
       if (!steady.inputRead) {

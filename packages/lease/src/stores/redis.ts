@@ -11,7 +11,7 @@
  *   get                  Lua: GET + PTTL
  */
 import calculateSlot from 'cluster-key-slot';
-import { msOption, invalidOption } from '@steadyfn/handler/internal';
+import { clientOption, msOption, invalidOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from './redis-eval.js';
@@ -43,7 +43,10 @@ export interface RedisLeaseStoreOptions {
   /**
    * How long a record stays after its lease or keep time ends, so its generation (the fence)
    * is remembered and a late settle is judged against it; after that the key is gone and the
-   * next claim starts again at fence 1. Whole milliseconds ≥ 0.
+   * next claim starts again at fence 1. Whole milliseconds ≥ 0. Keep it longer than any holder
+   * may outlive its lease: with `0`, a takeover after the lease ran out (and a claim after a
+   * release) gets fence 1 again, the same fence the stale holder has — fencing tokens then do
+   * not increase, so use `0` only where nothing is fenced.
    * @default 3_600_000 (1 hour)
    */
   retainMs?: number;
@@ -125,8 +128,7 @@ const DONE_GUARD_MS = 1000;
 export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisLeaseStore', 'options', 'an object', options);
   const client = options.client;
-  const isClient = typeof client === 'object' && client !== null && typeof client.evalsha === 'function' && typeof client.eval === 'function' && typeof client.set === 'function';
-  if (typeof client !== 'function' && !isClient) invalidOption('redisLeaseStore', 'client', 'an ioredis Redis or Cluster, or a function returning one', client);
+  clientOption('redisLeaseStore', 'client', client, ['evalsha', 'eval', 'set'], 'an ioredis Redis or Cluster');
   const prefix = options.prefix ?? 'lease:';
   if (typeof prefix !== 'string') invalidOption('redisLeaseStore', 'prefix', 'a string', prefix);
   const retainMs = msOption('redisLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);

@@ -4,7 +4,7 @@
  * relay run from the outbox's options and returns what it did.
  */
 import type { Context } from '@steadyfn/handler';
-import { invalidOption } from '@steadyfn/handler/internal';
+import { DeadlineExceededError, invalidOption } from '@steadyfn/handler/internal';
 import type { ResolvedRelay } from '../options.js';
 import { parseWatchdogMessage } from '../sqs/watchdog.js';
 import { MetricsRecorder, type OutboxMetrics } from './metrics.js';
@@ -31,6 +31,22 @@ export interface RelayEntries {
   redrive(ctx: RelayContext, ref: Pick<AggregateRef, 'where' | 'aggregate'>): Promise<{ redriven: boolean; metrics: OutboxMetrics }>;
 }
 
+/**
+ * `ctx.signal`, or sooner: aborted once only `reserveMs` remain before the deadline. Rounds
+ * check the time before they start, but one send to a queue that stops answering would
+ * otherwise hold the run until `ctx.signal` — the moment the handler answers
+ * `DEADLINE_EXCEEDED`, failing an invocation whose write had committed (and a retry without
+ * a request key would write again).
+ */
+function reserveSignal(ctx: Pick<Context, 'signal' | 'remainingMs'>, reserveMs: number): AbortSignal {
+  const ms = ctx.remainingMs() - reserveMs;
+  if (!Number.isFinite(ms)) return ctx.signal;
+  const early = new AbortController();
+  const timer = setTimeout(() => early.abort(new DeadlineExceededError(`The outbox relay stopped with ${reserveMs} ms (reserveMs) left before the deadline`)), Math.max(0, ms));
+  timer.unref?.();
+  return AbortSignal.any([ctx.signal, early.signal]);
+}
+
 /** The options of one run, from the resolved relay options and the running function. */
 export function runOptionsOf(relay: ResolvedRelay, ctx: Pick<Context, 'signal' | 'remainingMs'>): RelayRunOptions {
   return {
@@ -39,7 +55,8 @@ export function runOptionsOf(relay: ResolvedRelay, ctx: Pick<Context, 'signal' |
     poison: relay.poison,
     reserveMs: relay.reserveMs,
     remainingMs: () => ctx.remainingMs(),
-    signal: ctx.signal,
+    signal: reserveSignal(ctx, relay.reserveMs),
+    releaseSignal: ctx.signal,
   };
 }
 

@@ -37,7 +37,10 @@ export interface RelayRunOptions {
   reserveMs: number;
   /** Milliseconds left in the invocation. */
   remainingMs: () => number;
+  /** Bounds every store and sender call of the run (the flush's: aborted when `reserveMs` remain). */
   signal?: AbortSignal | undefined;
+  /** Bounds releasing the leases once the run stops (the invocation's `ctx.signal`). @default signal */
+  releaseSignal?: AbortSignal | undefined;
 }
 
 export interface RelayDeps {
@@ -132,7 +135,8 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
 /** Releases, in one batch, the leases the store's marks did not already release. Never throws: a lease left held expires. */
 async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, options: RelayRunOptions): Promise<void> {
   if (leases.length === 0) return;
-  await deps.lease.settleMany(leases.map(({ key, owner, fence }) => ({ key, owner, fence })), options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+  const signal = options.releaseSignal ?? options.signal;
+  await deps.lease.settleMany(leases.map(({ key, owner, fence }) => ({ key, owner, fence })), signal ? { signal } : {}).catch(() => undefined);
 }
 
 /**

@@ -63,7 +63,8 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
       try {
         cleaned = await deps.store.cleanup({ limit: options.cleanupLimit, olderThanMs: options.retainSentMs, signal: run.signal });
       } finally {
-        await deps.lease.settle({ key, owner, fence: claim.fence }, { signal: run.signal }).catch(() => false);
+        const signal = run.releaseSignal ?? run.signal;
+        await deps.lease.settle({ key, owner, fence: claim.fence }, signal ? { signal } : {}).catch(() => false);
       }
     }
   }

@@ -13,7 +13,7 @@
  *   prune       drop partitions that hold nothing (and, on a cluster, were not written within
  *               `partitionTtlMs`) from the partition list
  */
-import { msOption } from '@steadyfn/handler/internal';
+import { clientOption, invalidOption, msOption } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from '@steadyfn/lease';
 import type { AggregateHead, AggregateRef, LeasedRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
@@ -288,6 +288,8 @@ export interface RedisOutboxOptions extends RedisRelayStoreOptions {
  * @throws ConfigurationError for a prefix with braces.
  */
 export function redisOutbox(options: RedisOutboxOptions): RedisOutboxStore {
+  if (typeof options !== 'object' || options === null) invalidOption('redisOutbox', 'options', 'an object', options);
+  clientOption('redisOutbox', 'client', options.client, ['evalsha', 'eval', 'call'], 'an ioredis Redis or Cluster');
   const prefix = checkPrefix('redisOutbox', options.prefix ?? DEFAULT_REDIS_PREFIX);
   const appliedTtlMs = msOption('redisOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
   const partitionTtlMs = msOption('redisOutbox', 'partitionTtlMs', options.partitionTtlMs, 3_600_000, 1_000);

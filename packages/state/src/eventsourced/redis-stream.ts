@@ -1,5 +1,5 @@
 /** Events in a Redis stream, read with XRANGE after the snapshot's entry id, page by page. */
-import { setOwn, stringOption } from '@steadyfn/handler/internal';
+import { clientOption, setOwn, stringOption } from '@steadyfn/handler/internal';
 import type { ClientInput } from '../types.js';
 import { abortReason, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
@@ -21,6 +21,7 @@ export interface RedisStreamEventsOptions<E> {
 
 /** Events from a Redis stream; positions are entry ids (`1700000000000-0`). */
 export function redisStreamEvents<E = Record<string, string>>(options: RedisStreamEventsOptions<E>): EventStore<E, string> {
+  clientOption('redisStreamEvents', 'client', options.client, ['xrange'], 'an ioredis Redis or Cluster');
   stringOption('redisStreamEvents', 'key', options.key);
   const key = options.key;
   return {

@@ -5,6 +5,7 @@ import { invalidOption } from '@steadyfn/handler/internal';
 import type { Loaded, StateSource } from '../types.js';
 import { abortReason, sameVersion } from '../util.js';
 
+/** Options of `custom()`: `load(signal)`, and optionally `version(signal)` for cheap revalidation. */
 export interface CustomSourceOptions<T> {
   /** Loads the value; stop when `signal` aborts. */
   load: (signal: AbortSignal) => T | Promise<T>;

@@ -5,6 +5,7 @@
 import { invalidOption, setOwn } from '@steadyfn/handler/internal';
 import type { Loaded, StateSource } from '../types.js';
 
+/** Options of `envVars()`: the names to read (`keys`), or a `prefix` (stripped unless `stripPrefix: false`). */
 export interface EnvVarsOptions {
   /** Exactly these variables (a missing one is `undefined`, for the schema to judge). */
   keys?: ReadonlyArray<string>;

@@ -20,6 +20,7 @@ export interface MongoClientLike {
   db(name?: string): { collection(name: string): MongoCollectionLike };
 }
 
+/** Which collection a MongoDB source reads: a client (or a getter), a database and a collection name. */
 export interface MongoTarget {
   /** A MongoClient, or a function returning one (a connections handle). */
   client: ClientInput<MongoClientLike>;
@@ -50,6 +51,7 @@ async function readVersion(target: MongoTarget, version: MongoVersionDocument, s
   return doc === null ? null : (getPath(doc, version.field) ?? null);
 }
 
+/** Options of `mongoDocument()`: the filter of the one document, an optional version field and `map`. */
 export interface MongoDocumentOptions<T> extends MongoTarget {
   filter: Doc;
   projection?: Doc;
@@ -98,6 +100,7 @@ export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateS
   return source;
 }
 
+/** Options of `mongoQuery()`: filter, sort, projection, `limit` and an optional version document. */
 export interface MongoQueryOptions<T> extends MongoTarget {
   filter?: Doc;
   sort?: Record<string, 1 | -1>;

@@ -2,7 +2,7 @@
  * Redis sources: a string key (JSON or text) and a hash. Revalidation reads one small version
  * (a version key, or a field of the hash) instead of the value.
  */
-import { setOwn, stringOption } from '@steadyfn/handler/internal';
+import { clientOption, setOwn, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { abortReason, parseJson, resolveClient, sameVersion } from '../util.js';
@@ -14,6 +14,7 @@ export interface RedisReader {
   hgetall(key: string): Promise<Record<string, string>>;
 }
 
+/** Options of `redisKey()`: the key, an optional version key, and how the value decodes. */
 export interface RedisKeyOptions<T> {
   client: ClientInput<RedisReader>;
   key: string;
@@ -32,6 +33,7 @@ export interface RedisKeyOptions<T> {
 
 /** A Redis string key holding JSON (or text). */
 export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<T> {
+  clientOption('redisKey', 'client', options.client, ['get'], 'an ioredis Redis or Cluster');
   const key = stringOption('redisKey', 'key', options.key);
   const versionKey = options.versionKey === undefined ? undefined : stringOption('redisKey', 'versionKey', options.versionKey);
   const decode = options.decode ?? 'json';
@@ -70,6 +72,7 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
   return source;
 }
 
+/** Options of `redisHash()`: the hash key, an optional version field, and how fields decode. */
 export interface RedisHashOptions {
   client: ClientInput<RedisReader>;
   key: string;
@@ -86,6 +89,7 @@ export interface RedisHashOptions {
 
 /** A Redis hash, as an object of its fields. */
 export function redisHash<T extends Record<string, unknown> = Record<string, string>>(options: RedisHashOptions): StateSource<T> {
+  clientOption('redisHash', 'client', options.client, ['hgetall', 'hget'], 'an ioredis Redis or Cluster');
   const key = stringOption('redisHash', 'key', options.key);
   const versionField = options.versionField === undefined ? undefined : stringOption('redisHash', 'versionField', options.versionField);
   const decode = options.decode ?? 'text';

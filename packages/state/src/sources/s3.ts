@@ -12,6 +12,7 @@ export interface S3Sender {
   send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
 }
 
+/** Options of `s3Object()`: the client, bucket and key, and how the body decodes. */
 export interface S3ObjectOptions<T> {
   client: ClientInput<S3Sender>;
   bucket: string;
@@ -91,6 +92,7 @@ export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
   };
 }
 
+/** Options of `s3Json()` and `s3Ndjson()`: those of `s3Object()` without `decode`. */
 export type S3SourceOptions = Omit<S3ObjectOptions<unknown>, 'decode'>;
 
 /** An S3 object holding one JSON document. */

@@ -1,0 +1,43 @@
+/**
+ * Merging what a plugin's `extend` returns onto `ctx`. The members every ctx has (`signal`,
+ * `log`, `deadline`, …) are the core's: an extension naming one would replace it for the
+ * function and for every later hook (and break the core's own logging), so it is refused as a
+ * configuration error — terminal, since the same plugin does it on every retry.
+ */
+import { ConfigurationError } from './errors.js';
+
+/** The members of every `ctx` (`BaseContext`); no plugin may add one of these names. */
+export const CONTEXT_MEMBERS: ReadonlySet<string> = new Set([
+  'provider',
+  'trigger',
+  'functionName',
+  'requestId',
+  'deliveryId',
+  'deadline',
+  'remainingMs',
+  'signal',
+  'coldStart',
+  'traceparent',
+  'tracestate',
+  'log',
+  'raw',
+  'input',
+]);
+
+/**
+ * Puts the members `added` (what `plugin`'s `extend` returned) on `ctx`.
+ *
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `use.<plugin>.extend`) when `added` names a core ctx member.
+ */
+export function extendContext(ctx: object, added: unknown, plugin: string): void {
+  if (typeof added !== 'object' || added === null) return;
+  for (const name in added) {
+    if (CONTEXT_MEMBERS.has(name)) {
+      throw new ConfigurationError(`plugin "${plugin}": extend returned the ctx member "${name}", which belongs to the handler; give it another name`, {
+        field: `use.${plugin}.extend`,
+        expected: `members other than ${[...CONTEXT_MEMBERS].join(', ')}`,
+      });
+    }
+  }
+  Object.assign(ctx, added);
+}
