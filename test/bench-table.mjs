@@ -32,7 +32,7 @@ const MEASURES = [
   { key: 'outbox.sender.raw', what: 'SQS sender vs raw SendMessageBatch', bench: 'outbox/bench/sqs-sender', goal: '≥ 0.8×' },
   { key: 'outbox.sender.sqs-producer', what: 'SQS sender vs sqs-producer', bench: 'outbox/bench/sqs-sender', goal: '' },
   { key: 'backup.snapshot', what: 'backup throughput vs raw drain/upload', bench: 'backup/bench/snapshot', goal: '≥ 0.8×' },
-  { key: 'backup.rss', what: 'backup peak RSS, 10× the documents', bench: 'backup/bench/snapshot', goal: '≤ +20 MiB' },
+  { key: 'backup.rss', what: 'backup peak RSS, 10× the documents', bench: 'backup/bench/rss', goal: '≤ +20 MiB' },
   { key: 'backup.restore', what: 'restore throughput vs raw drain', bench: 'backup/bench/snapshot', goal: '' },
 ];
 

@@ -3,15 +3,12 @@
  * (FerretDB, moto), with equal part size (5 MiB) and concurrency (3 parts in flight):
  * 1. Snapshot throughput vs min(raw cursor drain of the same collection, raw lib-storage
  *    `Upload` of the same gzip bytes). Goal ≥ 0.8×.
- * 2. Peak RSS of a snapshot of SMALL vs LARGE documents' worth of the same collection shape,
- *    each in its own child process. Goal: flat within 20 MiB.
- * 3. Restore throughput (documents/s, check + apply) and restore-drill time.
+ * 2. Restore throughput (documents/s, check + apply) and restore-drill time.
+ * (Peak RSS against the data size: rss.bench.ts.)
  *
  *   bash test/services/services.sh start && pnpm vitest bench --run packages/backup/bench
- *   STEADYFN_BENCH_SMALL=100000 STEADYFN_BENCH_LARGE=1000000 (the defaults) set the RSS sizes.
+ *   STEADYFN_BENCH_SMALL=100000 sets the number of documents.
  */
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, expect, test } from 'vitest';
@@ -19,24 +16,16 @@ import type { Db } from 'mongodb';
 import { mongoSource, mongoTarget, restore, snapshotBackup, verifyBackup } from '../src/index.js';
 import { GzipPartEncoder } from '../src/format/gzip-part.js';
 import { toEjson } from '../src/sources/mongo.js';
-import { bundleChild } from '../../connections/test/support/bundle.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from '../test/support.js';
+import { fillUsers } from './fill.js';
 import { recordBench } from '../../../test/support/bench-results.js';
 
 const SMALL = Number(process.env.STEADYFN_BENCH_SMALL ?? 100_000);
-const LARGE = Number(process.env.STEADYFN_BENCH_LARGE ?? 1_000_000);
 const MIB = 1024 * 1024;
 const PART = 5 * MIB;
 const IN_FLIGHT = 3;
 
-type Doc = { _id: any; [field: string]: any };
-
-async function fill(db: Db, name: string, count: number): Promise<void> {
-  for (let start = 0; start < count; start += 10_000) {
-    const n = Math.min(10_000, count - start);
-    await db.collection<Doc>(name).insertMany(Array.from({ length: n }, (_, i) => ({ _id: start + i, name: `user-${start + i}`, active: (start + i) % 2 === 0, score: (start + i) * 1.5, tags: ['a', 'b'] })), { ordered: false });
-  }
-}
+const fill = (db: Db, name: string, count: number): Promise<void> => fillUsers(db, name, count, () => ({ tags: ['a', 'b'] }));
 
 const s3 = await freshBucket(S3_SERVERS[0]!);
 const db = await freshDb('bench');
@@ -97,31 +86,4 @@ test('snapshot throughput vs min(raw cursor drain, raw lib-storage Upload)', asy
     { key: 'backup.snapshot', value: ceilingMs / snapshotMs, unit: '×', detail: `snapshotBackup ${Math.round(SMALL / (snapshotMs / 1000))} docs/s vs the slower of a raw cursor drain (${drainMs.toFixed(0)} ms) and a raw lib-storage Upload of the same bytes (${uploadMs.toFixed(0)} ms); ${gzip}` },
     { key: 'backup.restore', value: drainMs / restoreMs, unit: '×', detail: `restore ${Math.round(restored.records / (restoreMs / 1000))} docs/s (checksums and counts checked first) vs a raw cursor drain of the same documents; drill ${drillMs.toFixed(0)} ms; ${gzip}` },
   );
-}, 3_600_000);
-
-test('peak RSS of a snapshot: SMALL vs LARGE documents, each in its own process', async () => {
-  const { file, dir } = bundleChild(new URL('./rss-child.ts', import.meta.url).href);
-  try {
-    const run = (collection: string, prefix: string) => {
-      const out = spawnSync(process.execPath, [file], {
-        env: { ...process.env, CHILD_S3_ENDPOINT: process.env.S3_ENDPOINT, CHILD_BUCKET: s3.bucket, CHILD_DB: db.databaseName, CHILD_COLLECTION: collection, CHILD_PREFIX: prefix },
-        encoding: 'utf8',
-        maxBuffer: 1024 * 1024,
-      });
-      const match = /peak (\d+) docs (-?\d+) ms (\d+)/.exec(out.stdout);
-      if (!match) throw new Error(`child gave no result: ${out.stderr.split('\n').filter((l) => l.startsWith('child')).join(' ')}`);
-      return { peak: Number(match[1]), docs: Number(match[2]), ms: Number(match[3]) };
-    };
-    await fill(db, 'small', SMALL);
-    const small = run('small', 'rss-small');
-    await db.collection('small').drop();
-    await fill(db, 'large', LARGE);
-    const large = run('large', 'rss-large');
-    expect([small.docs, large.docs]).toEqual([SMALL, LARGE]);
-    console.log(`[bench] peak RSS: ${small.docs} docs ${(small.peak / MIB).toFixed(1)} MiB (${small.ms} ms), ${large.docs} docs ${(large.peak / MIB).toFixed(1)} MiB (${large.ms} ms)`);
-    console.log(`[bench] peak RSS difference = ${((large.peak - small.peak) / MIB).toFixed(1)} MiB for ${(LARGE / SMALL).toFixed(0)}× the documents (goal: within 20 MiB)`);
-    recordBench({ key: 'backup.rss', value: (large.peak - small.peak) / MIB, unit: 'MiB', detail: `peak RSS of a snapshot of ${large.docs} documents (${(large.peak / MIB).toFixed(1)} MiB) minus that of ${small.docs} (${(small.peak / MIB).toFixed(1)} MiB), each in its own process` });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }, 3_600_000);

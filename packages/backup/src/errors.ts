@@ -5,6 +5,7 @@
  */
 // From the internal entry: the root entry would load every provider adapter.
 import { SteadyError, errorFacts } from '@steadyfn/handler/internal';
+import { statusOf } from './s3/client.js';
 
 export { ConfigurationError } from '@steadyfn/handler/internal';
 
@@ -139,6 +140,19 @@ export class SourceReadError extends BackupError {
   }
 }
 
+/**
+ * The source is no longer the one the backup began reading (a Redis master restarted, failed
+ * over or resharded between two invocations of a snapshot): a resume would miss keys, so the
+ * unfinished backup is abandoned (its upload aborted, its checkpoint removed) and the next
+ * invocation starts a new one. Code `BACKUP_SOURCE_CHANGED`; not retryable as is.
+ */
+export class SourceChangedError extends BackupError {
+  override readonly name = 'SourceChangedError';
+  constructor(message: string) {
+    super('BACKUP_SOURCE_CHANGED', message);
+  }
+}
+
 /** Writing to the restore target failed after verification passed. Code `RESTORE_APPLY_FAILED`. */
 export class RestoreApplyError extends BackupError {
   override readonly name = 'RestoreApplyError';
@@ -170,6 +184,6 @@ export class RetentionDeleteError extends BackupError {
 export function describeError(error: unknown): string {
   if (error instanceof SteadyError) return `${error.name} ${error.code}`;
   const facts = errorFacts(error);
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  const status = statusOf(error);
   return [facts.cause, facts.causeCode === undefined ? '' : String(facts.causeCode), status === undefined ? '' : `HTTP ${String(status)}`].filter(Boolean).join(' ');
 }

@@ -16,8 +16,6 @@ export type { S3Sender } from './s3/client.js';
 export type { S3Capabilities } from './s3/probe.js';
 export { probeS3 } from './s3/probe.js';
 export type { RunContext, LogLike } from './context.js';
-export { s3LeaseStore } from './lease/s3.js';
-export type { S3LeaseStore } from './lease/s3.js';
 export { parseManifest, MANIFEST_FORMAT_VERSION } from './format/manifest.js';
 export type { Manifest, ManifestDataset, ManifestSegment, ManifestPart, PositionMark } from './format/manifest.js';
 export { ContentHash } from './format/content-hash.js';

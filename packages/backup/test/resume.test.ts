@@ -14,8 +14,7 @@ import type { Db } from 'mongodb';
 import { EJSON } from 'bson';
 import { LeaseHeldError, StorageError, mongoSource, mongoTarget, restore, snapshotBackup, type SnapshotCheckpoint } from '../src/index.js';
 import { bundleChild } from '../../connections/test/support/bundle.js';
-import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, S3_SERVERS } from './support.js';
-import { getJson } from '../src/s3/client.js';
+import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS } from './support.js';
 
 // Test documents with _ids of any type.
 type Doc = { _id: any; [field: string]: any };
@@ -59,8 +58,8 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
       let reads = 0;
       const first = await job.run({ remainingMs: () => (++reads > 12 ? 1 : 3_600_000), requestId: 'first' });
       expect(first.status).toBe('checkpointed');
-      const checkpoint = await getJson<SnapshotCheckpoint>({ ...storage, prefix: 'deadline' }, 'deadline/jobs/snapshot/checkpoint.json');
-      expect(checkpoint!.value.datasets[0]!.current!.parts.length).toBeGreaterThan(0);
+      const checkpoint = await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, 'deadline/jobs/snapshot/checkpoint.json');
+      expect(checkpoint!.datasets[0]!.current!.parts.length).toBeGreaterThan(0);
       expect(await listAll(s3.client, s3.bucket, `deadline/backups/${first.backupId}/manifest.json`)).toEqual([]);
 
       const second = await job.run({ requestId: 'second' });
@@ -104,7 +103,7 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
       // The dead runner's lease (5 s) is still held: a new runner is refused until it expires.
       const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: storage, ...common });
       await expect(job.run({ requestId: 'too-early' })).rejects.toBeInstanceOf(LeaseHeldError);
-      const checkpoint = (await getJson<SnapshotCheckpoint>(storage, 'killed/jobs/snapshot/checkpoint.json'))!.value;
+      const checkpoint = (await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, 'killed/jobs/snapshot/checkpoint.json'))!;
       const current = checkpoint.datasets[0]!.current!;
       // Make sure S3 holds parts the checkpoint has never heard of: the next number, and one far past the end.
       const known = current.parts.length;

@@ -1,12 +1,11 @@
 /**
- * What the start-up probe finds on each S3 server, the S3 lease (claim, renew, release,
- * takeover with a higher fence, expiry on the server's clock), and ListParts pagination.
- * Where a server deviates from S3, the assertion says so.
+ * What the start-up probe finds on each S3 server, and ListParts pagination. Where a server
+ * deviates from S3, the assertion says so. (The jobs' lease is `@steadyfn/lease`'s S3 store,
+ * tested on both servers in packages/lease.)
  */
 import { CreateMultipartUploadCommand, UploadPartCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
-import type { LeaseStore } from '@steadyfn/lease';
 import { describe, expect, it } from 'vitest';
-import { probeS3, s3LeaseStore } from '../src/index.js';
+import { probeS3 } from '../src/index.js';
 import { listParts } from '../src/s3/multipart.js';
 import { freshBucket, S3_SERVERS } from './support.js';
 
@@ -33,33 +32,6 @@ describe.each(S3_SERVERS)('S3 behaviour on $name', (server) => {
       const { capabilities } = await probeS3({ client: s3.client, bucket: s3.bucket, prefix: 'd' });
       // Deviation from S3: gofakes3 fails the SDK's response checksum validation of a ranged GET.
       expect(capabilities.defaultChecksumsBroken).toBe(server.name === 'gofakes3');
-    } finally {
-      await s3.drop();
-    }
-  });
-
-  it('lease (the @steadyfn/lease interface): one owner at a time, renew keeps the fence, takeover after expiry raises it', async () => {
-    const s3 = await freshBucket(server);
-    try {
-      const store = s3LeaseStore({ client: s3.client, bucket: s3.bucket, prefix: 'l' }, { ifMatch: true, ifNoneMatch: true });
-      const leases: LeaseStore = store; // the primitive's interface, checked by the compiler
-      const first = await leases.claim({ key: 'job', owner: 'a', leaseMs: 1_500 });
-      expect(first).toMatchObject({ claimed: true, fence: 1 });
-      expect(await leases.claim({ key: 'job', owner: 'b', leaseMs: 1_500 })).toMatchObject({ claimed: false, record: { state: 'held', owner: 'a', fence: 1 } });
-      expect(await store.renew({ key: 'job', owner: 'a', fence: 1, leaseMs: 1_500 })).toBe(true);
-      await new Promise((r) => setTimeout(r, 2_100)); // S3's Date header has 1 s resolution
-      expect(await leases.claim({ key: 'job', owner: 'b', leaseMs: 1_500 })).toMatchObject({ claimed: true, fence: 2 });
-      expect(await leases.settle({ key: 'job', owner: 'a', fence: 1 })).toBe(false); // fenced off
-      expect(await store.renew({ key: 'job', owner: 'a', fence: 1, leaseMs: 1_500 })).toBe(false);
-      expect(await leases.settle({ key: 'job', owner: 'b', fence: 2, data: 'done', keepMs: 60_000 })).toBe(true);
-      expect(await leases.get('job')).toMatchObject({ state: 'done', fence: 2, data: 'done' });
-      expect(await leases.claim({ key: 'job', owner: 'c', leaseMs: 1_500 })).toMatchObject({ claimed: false, record: { state: 'done' } });
-      expect(await leases.claimMany([{ key: 'm1', owner: 'x', leaseMs: 5_000 }, { key: 'm2', owner: 'x', leaseMs: 5_000 }])).toMatchObject([{ claimed: true, fence: 1 }, { claimed: true, fence: 1 }]);
-      expect(await leases.settleMany([{ key: 'm1', owner: 'x', fence: 1 }, { key: 'm2', owner: 'y', fence: 1 }])).toEqual([true, false]);
-      expect(await leases.get('m1')).toBeUndefined(); // released reads as absent
-      // Two claims racing for a free key: exactly one wins.
-      const race = await Promise.all([leases.claim({ key: 'race', owner: 'x', leaseMs: 5_000 }), leases.claim({ key: 'race', owner: 'y', leaseMs: 5_000 })]);
-      expect(race.filter((r) => r.claimed)).toHaveLength(1);
     } finally {
       await s3.drop();
     }

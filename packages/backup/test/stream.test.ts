@@ -6,11 +6,14 @@
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3LeaseStore } from '@steadyfn/lease';
 import { EJSON } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { mongoTarget, redisStreamSource, restoreStream, streamBackup, TimelineGapError } from '../src/index.js';
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
+import { keys } from '../src/target.js';
 import { bundleChild } from '../../connections/test/support/bundle.js';
 import { outboxApp } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
@@ -19,22 +22,37 @@ afterAll(closeMongo);
 
 const EVENTS = 10_000;
 
-async function runKilledChild(file: string, env: Record<string, string>, killAfterObjects: number): Promise<boolean> {
-  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let objects = 0;
+/**
+ * Runs the sink in a child process until it stops after its `killAt`-th new object (before
+ * that object's checkpoint), then kills it with SIGKILL. Resolves to how it ended: `killed`
+ * only when it was still running at that point; otherwise its exit and stderr say why.
+ */
+async function runKilledChild(file: string, env: Record<string, string>, killAt: number): Promise<{ killed: boolean; objects: number; exit: string; stderr: string }> {
+  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env, KILL_AT: String(killAt) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
   let killed = false;
-  await new Promise<void>((resolve, reject) => {
+  const exit = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
-      objects += (chunk.toString().match(/object\n/g) ?? []).length;
-      if (!killed && objects >= killAfterObjects) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
+      stdout += chunk.toString();
+      if (!killed && stdout.includes('waiting\n')) killed = child.kill('SIGKILL');
     });
-    child.on('exit', () => resolve());
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    child.on('exit', (code, signal) => resolve(signal ?? `exit ${String(code)}`));
     child.on('error', reject);
   });
-  return killed;
+  const objects = (stdout.match(/^object$/gm) ?? []).length;
+  return { killed: killed && exit === 'SIGKILL', objects, exit, stderr: stderr.split('\n').filter((l) => l.startsWith('child failed')).join('\n') };
+}
+
+/** Waits (bounded) until the dead sink's lease has run out, as S3's clock judges it. */
+async function leaseRunsOut(storage: { client: S3Client; bucket: string; prefix: string }, name: string): Promise<void> {
+  const leases = s3LeaseStore({ client: storage.client, bucket: storage.bucket, prefix: `${storage.prefix}/` });
+  const until = Date.now() + 30_000;
+  while ((await leases.get(keys.streamLease(name))) !== undefined) {
+    if (Date.now() > until) throw new Error('the killed sink\'s lease did not run out within 30 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 describe.each(S3_SERVERS)('stream backup on $name', (server) => {
@@ -59,11 +77,18 @@ describe.each(S3_SERVERS)('stream backup on $name', (server) => {
         const envelope = i % 97 === 96 && app.state.has(id) ? await app.remove(id) : await app.put(id, { n: i, status: i % 3 === 0 ? 'paid' : 'open' });
         ids.add(envelope.id);
       }
-      const env = { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_STREAM: name, CHILD_KEY: key, SLOW_MS: '150' };
-      expect(await runKilledChild(file, env, 3)).toBe(true);
-      await new Promise((r) => setTimeout(r, 1_600)); // the dead sink's lease expires
-      expect(await runKilledChild(file, env, 6)).toBe(true);
-      await new Promise((r) => setTimeout(r, 1_600));
+      const env = { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_STREAM: name, CHILD_KEY: key };
+      const checkpointSeq = async () => (await loadStreamCheckpoint(storage as never, name)).seq;
+
+      // Killed after writing its 3rd object, before checkpointing it.
+      expect(await runKilledChild(file, env, 3)).toEqual({ killed: true, objects: 3, exit: 'SIGKILL', stderr: '' });
+      expect(await checkpointSeq()).toBe(2);
+      await leaseRunsOut(storage, name);
+      // The next sink resumes from object 2: it writes object 3 again (adopting the dead sink's),
+      // then 6 new ones, and is killed before checkpointing the last.
+      expect(await runKilledChild(file, env, 6)).toEqual({ killed: true, objects: 6, exit: 'SIGKILL', stderr: '' });
+      expect(await checkpointSeq()).toBe(8);
+      await leaseRunsOut(storage, name);
 
       const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
       const result = await job.run({ requestId: 'final' });
@@ -76,7 +101,7 @@ describe.each(S3_SERVERS)('stream backup on $name', (server) => {
       const replay = await replayObjects({ ...storage }, objects, async (records) => void records.forEach((r) => archived.add(r.id)));
       expect(archived.size).toBe(EVENTS);
       expect([...ids].every((id) => archived.has(id))).toBe(true);
-      expect(replay.records).toBe(EVENTS);
+      expect(replay).toMatchObject({ records: EVENTS, duplicates: 0 }); // the rewritten objects were adopted, not doubled
 
       const restored = await restoreStream({ storage, stream: name, target: mongoTarget({ db: target }) });
       expect(restored.changes).toBe(EVENTS);

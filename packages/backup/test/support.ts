@@ -4,11 +4,14 @@
  * fill and compare data.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
 import type { RunContext } from '../src/context.js';
+import { s3Client } from './s3-client.js';
+
+export { s3Client };
 
 export const runId = `bk${process.pid.toString(36)}${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let counter = 0;
@@ -23,16 +26,6 @@ export const S3_SERVERS = [
   { name: 'gofakes3', env: 'S3_ALT_ENDPOINT', service: 's3-alt' as const },
 ];
 
-/** An S3 client for `endpoint`. `defaults: true` keeps the SDK's default checksums (to test the probe's fallback). */
-export function s3Client(endpoint: string, options: { defaults?: boolean } = {}): S3Client {
-  return new S3Client({
-    endpoint,
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test' },
-    ...(options.defaults ? {} : { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
-  });
-}
 
 /** A fresh bucket on one S3 server. */
 export async function freshBucket(server: (typeof S3_SERVERS)[number], options: { defaults?: boolean } = {}): Promise<{ client: S3Client; bucket: string; drop(): Promise<void> }> {
@@ -68,6 +61,17 @@ export async function listAll(client: S3Client, bucket: string, prefix = ''): Pr
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return out.sort();
+}
+
+/** An object's JSON, or undefined when absent (tests read checkpoints and indexes with it). */
+export async function readJson<T>(client: S3Client, bucket: string, key: string): Promise<T | undefined> {
+  try {
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return JSON.parse(await out.Body!.transformToString()) as T;
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
 }
 
 /** Unfinished multipart uploads in the bucket. */

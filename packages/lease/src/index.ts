@@ -1,11 +1,11 @@
 /**
  * `@steadyfn/lease`: one owner + lease + fencing-token primitive — claim a key with an owner
- * token and a lease, settle it only while still its owner, read it — on Redis, Redis Cluster
- * and MongoDB-wire servers (FerretDB included), with a memory store for tests.
+ * token and a lease, renew or settle it only while still its owner, read it — on Redis, Redis
+ * Cluster, MongoDB-wire servers (FerretDB included) and S3, with a memory store for tests.
  *
  * @packageDocumentation
  */
-export type { CallOptions, ClaimRequest, ClaimResult, DoneRecord, HeldRecord, LeaseRecord, LeaseStore, SettleRequest } from './types.js';
+export type { CallOptions, ClaimRequest, ClaimResult, DoneRecord, HeldRecord, LeaseRecord, LeaseStore, RenewRequest, RenewResult, SettleRequest } from './types.js';
 export { LeaseRecordUnreadableError, LeaseRequestError, LeaseStoreUnsupportedError } from './errors.js';
 export { memoryLeaseStore } from './stores/memory.js';
 export type { MemoryLeaseStore, MemoryLeaseStoreOptions } from './stores/memory.js';
@@ -15,3 +15,5 @@ export type { LuaScript, LuaScriptClient } from './stores/redis-eval.js';
 export type { RedisLeaseClient, RedisLeaseStore, RedisLeaseStoreOptions, RedisSettleCall, RedisSettleFragment } from './stores/redis.js';
 export { mongoLeaseStore } from './stores/mongodb.js';
 export type { MongoCallOptions, MongoLeaseCollection, MongoLeaseSession, MongoLeaseStore, MongoLeaseStoreOptions, MongoProbeResult } from './stores/mongodb.js';
+export { s3LeaseStore } from './stores/s3.js';
+export type { S3LeaseClient, S3LeaseStore, S3LeaseStoreOptions } from './stores/s3.js';

@@ -1,8 +1,8 @@
 /**
  * The lease primitive's one interface and its records: claim a key with an owner token and a
- * lease, settle it only while still its owner, read it.
+ * lease, renew or settle it only while still its owner, read it.
  *
- * Every change of a key (a claim, a takeover, a settle) makes a new generation; a claim returns
+ * Every change of a key (a claim, a takeover, a renewal, a settle) makes a new generation; a claim returns
  * its generation as the fencing token (`fence`), and a settle names the generation it settles,
  * so a holder whose lease was taken over can no longer settle (M. Kleppmann, "How to do
  * distributed locking", 2016: fencing tokens).
@@ -82,6 +82,28 @@ export interface SettleRequest {
   keepMs?: number;
 }
 
+/**
+ * A renewal: the holder of generation `fence` extends its lease to `leaseMs` from now (the
+ * store's clock), keeping its `data`. Long jobs renew before their lease runs out.
+ */
+export interface RenewRequest {
+  key: string;
+  /** The owner token the claim was made with. */
+  owner: string;
+  /** The fence the claim (or the last renewal) returned. */
+  fence: number;
+  /** The new lease, from now. Whole milliseconds ≥ 1. */
+  leaseMs: number;
+}
+
+/**
+ * `renewed: true`: the caller still holds the key, now until `expiresAt` (this process's
+ * clock), as generation `fence`: a renewal is a change of the key like any other, so the fence
+ * grows (use the new one for the next renewal or the settle). `renewed: false`: the caller no
+ * longer holds generation `fence` (taken over, settled, released, or forgotten).
+ */
+export type RenewResult = { renewed: true; fence: number; expiresAt: number } | { renewed: false };
+
 /** The primitive every store implements. */
 export interface LeaseStore<Options extends CallOptions = CallOptions> {
   /**
@@ -103,6 +125,12 @@ export interface LeaseStore<Options extends CallOptions = CallOptions> {
   settle(request: SettleRequest, options?: Options): Promise<boolean>;
   /** `settle` for several distinct keys, batched; one boolean per request, in order. */
   settleMany(requests: ReadonlyArray<SettleRequest>, options?: Options): Promise<boolean[]>;
+  /**
+   * Extends the lease if `owner` still holds generation `fence` (under the same rule as
+   * `settle`: a lease that ran out without a takeover can still be renewed), in one atomic
+   * step. The lease then ends `leaseMs` after the call was sent, or later.
+   */
+  renew(request: RenewRequest, options?: Options): Promise<RenewResult>;
   /** The live record of `key`, or `undefined` when there is none (absent, released, expired). */
   get(key: string, options?: Options): Promise<LeaseRecord | undefined>;
 }

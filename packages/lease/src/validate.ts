@@ -3,7 +3,7 @@
  * half-writes a batch.
  */
 import { LeaseRequestError } from './errors.js';
-import type { ClaimRequest, SettleRequest } from './types.js';
+import type { ClaimRequest, RenewRequest, SettleRequest } from './types.js';
 
 /** Longest key, in UTF-16 code units. */
 export const MAX_KEY_LENGTH = 1024;
@@ -77,6 +77,16 @@ export function checkSettle(request: SettleRequest, field = 'request'): SettleRe
   checkOwner(r.owner, field, '.owner');
   checkFence(r.fence, field, '.fence');
   if (checkData(r.data, field, '.data') !== undefined) checkMs(r.keepMs, field, '.keepMs');
+  return request;
+}
+
+/** Checks a renew request. */
+export function checkRenew(request: RenewRequest, field = 'request'): RenewRequest {
+  const r = object(request, field);
+  checkKey(r.key, field, '.key');
+  checkOwner(r.owner, field, '.owner');
+  checkFence(r.fence, field, '.fence');
+  checkMs(r.leaseMs, field, '.leaseMs');
   return request;
 }
 

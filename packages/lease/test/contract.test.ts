@@ -113,6 +113,54 @@ describe.each(ALL_BACKENDS)('%s lease store', (name) => {
     expect(again.claimed && again.fence).toBe(claim.fence + 2);
   });
 
+  it('renews only for the owner at its fence: the lease moves, the fence grows, the data stays', async () => {
+    const k = key();
+    const owner = token();
+    const claim = await backend.store.claim({ key: k, owner, leaseMs: 300, data: 'fp' });
+    if (!claim.claimed) throw new Error('not claimed');
+    expect(await backend.store.renew({ key: k, owner: token(), fence: claim.fence, leaseMs: 60_000 })).toEqual({ renewed: false });
+    expect(await backend.store.renew({ key: k, owner, fence: claim.fence + 1, leaseMs: 60_000 })).toEqual({ renewed: false });
+    const sent = Date.now();
+    const renewed = await backend.store.renew({ key: k, owner, fence: claim.fence, leaseMs: 60_000 });
+    expect(renewed).toEqual({ renewed: true, fence: claim.fence + 1, expiresAt: expect.any(Number) });
+    if (!renewed.renewed) throw new Error('unreachable');
+    expect(renewed.expiresAt).toBeGreaterThanOrEqual(sent + 60_000);
+    expect(renewed.expiresAt).toBeLessThanOrEqual(Date.now() + 60_000);
+    // The fence it renewed with is spent: neither a second renewal nor a settle takes it.
+    expect(await backend.store.renew({ key: k, owner, fence: claim.fence, leaseMs: 60_000 })).toEqual({ renewed: false });
+    expect(await backend.store.settle({ key: k, owner, fence: claim.fence })).toBe(false);
+    // Long past the first lease's end, the key is still held: a rival is refused.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const rival = await backend.another().claim({ key: k, owner: token(), leaseMs: 10_000 });
+    expect(rival).toEqual({ claimed: false, record: { state: 'held', fence: renewed.fence, owner, expiresAt: expect.any(Number), data: 'fp' } });
+    expect((rival as { record: { expiresAt: number } }).record.expiresAt).toBeGreaterThan(Date.now() + 50_000);
+    expect(await backend.store.settle({ key: k, owner, fence: renewed.fence, data: 'finished', keepMs: 60_000 })).toBe(true);
+    // Done is nobody's lease to renew.
+    expect(await backend.store.renew({ key: k, owner, fence: renewed.fence + 1, leaseMs: 60_000 })).toEqual({ renewed: false });
+    expect(await backend.store.get(k)).toMatchObject({ state: 'done', data: 'finished' });
+  });
+
+  it('a lease that ran out with no takeover can be renewed; after a takeover it cannot', async () => {
+    const alone = key();
+    const owner = token();
+    const first = await backend.store.claim({ key: alone, owner, leaseMs: 100 });
+    if (!first.claimed) throw new Error('not claimed');
+    await eventually(async () => (await backend.store.get(alone)) === undefined, 5000);
+    const renewed = await backend.store.renew({ key: alone, owner, fence: first.fence, leaseMs: 10_000 });
+    expect(renewed).toMatchObject({ renewed: true, fence: first.fence + 1 });
+    expect(await backend.store.get(alone)).toMatchObject({ state: 'held', owner });
+
+    const taken = key();
+    const stale = await backend.store.claim({ key: taken, owner, leaseMs: 100 });
+    if (!stale.claimed) throw new Error('not claimed');
+    await eventually(async () => (await backend.store.get(taken)) === undefined, 5000);
+    const fresh = token();
+    const takeover = await backend.another().claim({ key: taken, owner: fresh, leaseMs: 10_000 });
+    expect(takeover).toMatchObject({ claimed: true });
+    expect(await backend.store.renew({ key: taken, owner, fence: stale.fence, leaseMs: 10_000 })).toEqual({ renewed: false });
+    expect(await backend.store.get(taken)).toMatchObject({ state: 'held', owner: fresh });
+  });
+
   it('claimMany and settleMany decide each key on its own, in request order', async () => {
     const keys = Array.from({ length: 12 }, key);
     const heldBy = token();
@@ -155,6 +203,8 @@ describe.each(ALL_BACKENDS)('%s lease store', (name) => {
     }
     await expect(backend.store.settle({ key: k, owner: 'o', fence: 1, data: 'x' })).rejects.toMatchObject({ field: 'request.keepMs' });
     await expect(backend.store.settle({ key: k, owner: 'o', fence: 0 })).rejects.toBeInstanceOf(LeaseRequestError);
+    await expect(backend.store.renew({ key: k, owner: 'o', fence: 1, leaseMs: 0 })).rejects.toMatchObject({ field: 'request.leaseMs' });
+    await expect(backend.store.renew({ key: k, owner: 'o', fence: 1.5, leaseMs: 10 })).rejects.toMatchObject({ field: 'request.fence' });
     await expect(backend.store.claimMany([{ key: k, owner: 'o', leaseMs: 1 }, { key: k, owner: 'p', leaseMs: 1 }])).rejects.toMatchObject({ field: 'requests[1].key' });
     // Nothing was written by the refused batch.
     expect(await backend.store.get(k)).toBeUndefined();
@@ -165,5 +215,6 @@ describe.each(ALL_BACKENDS)('%s lease store', (name) => {
     const signal = AbortSignal.abort(reason);
     await expect(backend.store.claim({ key: key(), owner: token(), leaseMs: 1000 }, { signal })).rejects.toBe(reason);
     await expect(backend.store.get(key(), { signal })).rejects.toBe(reason);
+    await expect(backend.store.renew({ key: key(), owner: token(), fence: 1, leaseMs: 1000 }, { signal })).rejects.toBe(reason);
   });
 });

@@ -4,13 +4,16 @@
  * compressor state: a segment is the concatenation of its members, which Node's zlib,
  * `gzip -d`/`gzip -t` and Python's `gzip` module read as one stream (multi-member gzip).
  *
- * Memory: the compressed bytes of the member being built, plus one raw chunk.
+ * Memory: the buffer the member is compressed into (reused part after part: `PartBuffers`),
+ * plus one raw chunk.
  */
 import { createHash } from 'node:crypto';
 import { constants, createGzip, crc32, type Gzip } from 'node:zlib';
+import { PartBuffers } from './part-buffers.js';
 
 /** A finished part: its compressed bytes and what the manifest records about it. */
 export interface EncodedPart {
+  /** The compressed bytes (a view of a reused buffer: valid until `release()`). */
   body: Buffer;
   /** Compressed size in bytes. */
   bytes: number;
@@ -24,33 +27,58 @@ export interface EncodedPart {
   /** Sort key of the first and last record (e.g. canonical EJSON of `_id`). */
   firstKey: string;
   lastKey: string;
+  /** Gives the buffer back for the next part (after the upload returned). */
+  release(): void;
 }
 
-/** Raw bytes handed to the compressor at once. */
-const CHUNK_BYTES = 256 * 1024;
+/** Raw text handed to the compressor at once (characters; a chunk is one Buffer, not one per line). */
+const CHUNK_CHARS = 256 * 1024;
+/**
+ * Room over the part's target for what is still pending when the target is reached (at most a
+ * chunk of text and what the compressor holds, ~1 MiB): a quarter, as the memory budget
+ * reckons (`part-size.ts`). A part that needs more moves to a bigger buffer.
+ */
+const SLACK = 0.25;
 
-/** Builds one gzip member from whole lines. */
+/** Builds one gzip member from whole lines, into a buffer from `buffers`. */
 export class GzipPartEncoder {
   private readonly gzip: Gzip;
-  private readonly out: Buffer[] = [];
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly buffers: PartBuffers;
+  private out: Buffer;
   private compressed = 0;
+  private pending: string[] = [];
+  private pendingChars = 0;
   private failure: Error | undefined;
-  /** Uncompressed bytes added so far. */
+  /** Uncompressed bytes added so far (counted as chunks go to the compressor). */
   rawBytes = 0;
   /** Lines added so far. */
   records = 0;
   firstKey = '';
   lastKey = '';
 
-  constructor(level: number = constants.Z_DEFAULT_COMPRESSION) {
+  /**
+   * @param level gzip level 1–9
+   * @param targetBytes the part's target size (the buffer holds it plus slack, and grows if needed)
+   * @param buffers where the buffer comes from and goes back to
+   */
+  constructor(level: number = constants.Z_DEFAULT_COMPRESSION, targetBytes = 5 * 1024 * 1024, buffers: PartBuffers = new PartBuffers()) {
+    this.buffers = buffers;
+    this.out = buffers.acquire(Math.ceil(targetBytes * (1 + SLACK)));
     this.gzip = createGzip({ level });
-    this.gzip.on('data', (chunk: Buffer) => {
-      this.out.push(chunk);
-      this.compressed += chunk.length;
-    });
+    this.gzip.on('data', (chunk: Buffer) => this.append(chunk));
     this.gzip.on('error', (error) => (this.failure = error));
+  }
+
+  private append(chunk: Buffer): void {
+    if (this.compressed + chunk.length > this.out.length) {
+      // More than the slack: a bigger buffer (rare), the old one goes back.
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.out.length * 2, this.compressed + chunk.length));
+      this.out.copy(bigger, 0, 0, this.compressed);
+      this.buffers.release(this.out);
+      this.out = bigger;
+    }
+    chunk.copy(this.out, this.compressed);
+    this.compressed += chunk.length;
   }
 
   /** Compressed bytes produced so far (the compressor may still hold up to a chunk). */
@@ -60,20 +88,20 @@ export class GzipPartEncoder {
 
   /** Adds one record's line (without newline) under its sort key. Await the result when it is a promise (a chunk went to the compressor). */
   add(line: string, key: string): Promise<void> | undefined {
-    const bytes = Buffer.from(`${line}\n`, 'utf8');
     if (this.records === 0) this.firstKey = key;
     this.lastKey = key;
     this.records++;
-    this.rawBytes += bytes.length;
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
-    return this.pendingBytes >= CHUNK_BYTES ? this.drain() : undefined;
+    this.pending.push(line);
+    this.pendingChars += line.length + 1;
+    return this.pendingChars >= CHUNK_CHARS ? this.drain() : undefined;
   }
 
   private drain(): Promise<void> {
-    const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending.push('');
+    const chunk = Buffer.from(this.pending.join('\n'), 'utf8');
     this.pending = [];
-    this.pendingBytes = 0;
+    this.pendingChars = 0;
+    this.rawBytes += chunk.length;
     return new Promise<void>((resolve, reject) => {
       this.gzip.write(chunk, (error) => (error ? reject(error) : resolve()));
     });
@@ -81,7 +109,7 @@ export class GzipPartEncoder {
 
   /** Ends the member and returns the part. The encoder cannot be used afterwards. */
   async finish(): Promise<EncodedPart> {
-    if (this.pendingBytes > 0) await this.drain();
+    if (this.pendingChars > 0) await this.drain();
     await new Promise<void>((resolve, reject) => {
       this.gzip.once('end', resolve);
       this.gzip.once('error', reject);
@@ -89,7 +117,9 @@ export class GzipPartEncoder {
       this.gzip.resume();
     });
     if (this.failure) throw this.failure;
-    const body = Buffer.concat(this.out, this.compressed);
+    const buffer = this.out;
+    const body = buffer.subarray(0, this.compressed);
+    let released = false;
     return {
       body,
       bytes: body.length,
@@ -99,14 +129,19 @@ export class GzipPartEncoder {
       records: this.records,
       firstKey: this.firstKey,
       lastKey: this.lastKey,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.buffers.release(buffer);
+      },
     };
   }
 
   /** Drops the member (its records are not in any part). */
   discard(): void {
     this.gzip.destroy();
-    this.out.length = 0;
     this.pending = [];
+    this.buffers.release(this.out);
   }
 }
 

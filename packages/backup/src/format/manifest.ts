@@ -13,7 +13,8 @@ import { sha256 } from './content-hash.js';
 /** The manifest format this version writes and reads. */
 export const MANIFEST_FORMAT_VERSION = 1;
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+/** 64 lower-case hex digits (a SHA-256 or a content hash). */
+export const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
 const partSchema = z.object({
   number: z.number().int().min(1).max(10_000),
@@ -39,7 +40,7 @@ const segmentSchema = z.object({
   parts: z.array(partSchema),
 });
 
-const indexSchema = z.object({ name: z.string(), key: z.record(z.string(), z.unknown()), options: z.record(z.string(), z.unknown()) });
+export const indexSchema = z.object({ name: z.string(), key: z.record(z.string(), z.unknown()), options: z.record(z.string(), z.unknown()) });
 
 const datasetSchema = z.object({
   /** Collection name, or `keyspace:<pattern>` for Redis. */
@@ -57,7 +58,17 @@ const datasetSchema = z.object({
   segments: z.array(segmentSchema),
 });
 
-const markSchema = z.object({
+/** The server behind a backup (engine, version; Redis: RDB version, whether a Cluster). */
+export const sourceServerSchema = z.object({
+  kind: z.enum(['mongodb', 'redis']),
+  engine: z.string(),
+  serverVersion: z.string(),
+  database: z.string().optional(),
+  rdbVersion: z.number().int().optional(),
+  cluster: z.boolean().optional(),
+});
+
+export const markSchema = z.object({
   /** Wall-clock time of the runner (ISO). */
   time: z.string(),
   /** The source server's clock (ISO), when it reports one. */
@@ -72,14 +83,7 @@ const bodySchema = z.object({
   backupId: z.string().min(1),
   job: z.string().min(1),
   kind: z.literal('snapshot'),
-  source: z.object({
-    kind: z.enum(['mongodb', 'redis']),
-    engine: z.string(),
-    serverVersion: z.string(),
-    database: z.string().optional(),
-    rdbVersion: z.number().int().optional(),
-    cluster: z.boolean().optional(),
-  }),
+  source: sourceServerSchema,
   consistency: z.enum(['fuzzy', 'consistent']),
   start: markSchema,
   end: markSchema,

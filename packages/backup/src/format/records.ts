@@ -3,34 +3,83 @@
  * what a FerretDB target cannot store.
  */
 import { EJSON } from 'bson';
+import { z } from 'zod';
 import { ContentHash, sha256 } from './content-hash.js';
-import { decodeBytes, elementDigest, type EncodedBytes } from '../sources/redis-values.js';
+import { hex64 } from './manifest.js';
+import { firstIssue } from './stored.js';
+import { decodeBytes, elementDigest } from '../sources/redis-values.js';
 
-/** A Redis record as written by the Redis source. */
-export interface RedisRecord {
-  k: EncodedBytes;
-  t: string;
-  /** Absolute expiry, epoch ms; -1 for none. */
-  ttl: number;
-  /** DUMP payload, base64 (`t: 'dump'`); else the typed elements. */
-  v: string | Array<Array<EncodedBytes>>;
-  /** Chunk number of a typed key (0 replaces the key). */
-  c?: number;
-  /** A DUMP record's content digest (hex): the sum of its element digests, read from the value. */
-  h?: string;
+const encodedBytes = z.union([z.string(), z.object({ $b64: z.base64() }).strict()]);
+const TYPED = ['string', 'hash', 'set', 'zset', 'list', 'stream'] as const;
+
+/** A Redis record as written by the Redis source (one NDJSON line of a keyspace segment). */
+export const redisRecordSchema = z.union([
+  z
+    .object({
+      k: encodedBytes,
+      t: z.literal('dump'),
+      /** Absolute expiry, epoch ms; -1 for none. */
+      ttl: z.number().int().min(-1),
+      /** The DUMP payload, base64. */
+      v: z.base64(),
+      /** The record's content digest (hex): the sum of its element digests, read from the value. */
+      h: hex64,
+    })
+    .strict(),
+  z
+    .object({
+      k: encodedBytes,
+      t: z.enum(TYPED),
+      ttl: z.number().int().min(-1),
+      /** Chunk number of a typed key (0 replaces the key). */
+      c: z.number().int().min(0),
+      /** The elements of this chunk. */
+      v: z.array(z.array(encodedBytes).min(1).max(2)),
+    })
+    .strict(),
+]);
+export type RedisRecord = z.infer<typeof redisRecordSchema>;
+
+/**
+ * The fields of a stream entry in a typed record (JSON text of encoded byte strings).
+ * @throws {TypeError} anything else
+ */
+export function streamFields(text: Buffer | string): Array<z.infer<typeof encodedBytes>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.toString());
+  } catch {
+    throw new TypeError('stream entry fields are not JSON');
+  }
+  const parsed = z.array(encodedBytes).safeParse(raw);
+  if (!parsed.success || parsed.data.length % 2 !== 0) throw new TypeError('stream entry fields are not field/value pairs');
+  return parsed.data;
+}
+
+/**
+ * Parses one line of a Redis keyspace segment.
+ * @throws {TypeError} not JSON, or not a Redis record (the callers report it as corruption)
+ */
+export function parseRedisRecord(line: string): RedisRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    throw new TypeError('a Redis record is not JSON');
+  }
+  const parsed = redisRecordSchema.safeParse(raw);
+  if (!parsed.success) throw new TypeError(`not a Redis record (${firstIssue(parsed.error)})`);
+  return parsed.data;
 }
 
 /** The content-hash digest of one line of a dataset of `kind`. */
 export function recordDigest(kind: 'mongodb-collection' | 'redis-keyspace', line: string): Uint8Array {
   if (kind === 'mongodb-collection') return sha256(line);
-  const record = JSON.parse(line) as RedisRecord;
+  const record = parseRedisRecord(line);
+  if (record.t === 'dump') return Buffer.from(record.h, 'hex');
   const key = decodeBytes(record.k);
-  if (record.t === 'dump') {
-    if (typeof record.h !== 'string' || !/^[0-9a-f]{64}$/.test(record.h)) throw new TypeError('a DUMP record without its content digest');
-    return Buffer.from(record.h, 'hex');
-  }
   const sum = new ContentHash();
-  for (const element of record.v as Array<Array<EncodedBytes>>) sum.add(elementDigest(record.t, key, ...element.map((part) => decodeBytes(part))));
+  for (const element of record.v) sum.add(elementDigest(record.t, key, ...element.map((part) => decodeBytes(part))));
   return sum.toBytes();
 }
 

@@ -2,9 +2,9 @@
  * Finding and reading a snapshot backup: the catalog (one prefix per backup id, ids are
  * UUIDv7 so they sort by time), the manifest, and the parts of its segments by byte range.
  */
-import { BackupCorruptedError, BackupIncompleteError, BackupNotFoundError } from '../errors.js';
+import { BackupCorruptedError, BackupError, BackupIncompleteError, BackupNotFoundError } from '../errors.js';
 import { sha256 } from '../format/content-hash.js';
-import { parseManifest, type Manifest, type ManifestPart, type ManifestSegment } from '../format/manifest.js';
+import { parseManifest, type Manifest, type ManifestPart } from '../format/manifest.js';
 import { gunzipLines } from '../format/ndjson.js';
 import { getObject, headObject, listKeys, type S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
@@ -56,8 +56,14 @@ export async function checkSegmentsPresent(loc: S3Location, manifest: Manifest, 
   if (problems.length > 0) throw new BackupCorruptedError(`backup ${manifest.backupId} has segments of the wrong size`, problems);
 }
 
+/** A segment as far as reading it needs: its key and its parts' byte ranges, checksums and counts. */
+export interface ReadableSegment {
+  key: string;
+  parts: ReadonlyArray<Pick<ManifestPart, 'number' | 'offset' | 'bytes' | 'sha256' | 'records'>>;
+}
+
 /** Downloads one part by its byte range and checks its size and SHA-256. */
-export async function fetchPart(loc: S3Location, segment: ManifestSegment, part: ManifestPart, signal?: AbortSignal): Promise<Buffer> {
+export async function fetchPart(loc: S3Location, segment: ReadableSegment, part: ReadableSegment['parts'][number], signal?: AbortSignal): Promise<Buffer> {
   const found = await getObject(loc, segment.key, { range: [part.offset, part.offset + part.bytes - 1], ...(signal ? { signal } : {}) });
   if (!found) throw new BackupIncompleteError('segment missing', [{ key: segment.key, message: 'segment missing' }]);
   if (found.body.length !== part.bytes || sha256(found.body).toString('hex') !== part.sha256) {
@@ -70,17 +76,18 @@ export async function fetchPart(loc: S3Location, segment: ManifestSegment, part:
  * Yields every line of a segment, part by part, after checking each part's checksum and its
  * record count. A part that does not decode is corruption.
  */
-export async function* segmentLines(loc: S3Location, segment: ManifestSegment, signal?: AbortSignal): AsyncGenerator<string> {
+export async function* segmentLines(loc: S3Location, segment: ReadableSegment, signal?: AbortSignal): AsyncGenerator<string> {
   for (const part of segment.parts) {
     const body = await fetchPart(loc, segment, part, signal);
     let count = 0;
+    // Line by line (a part may hold tens of MiB of text): a part that does not decode is corruption.
     try {
       for await (const line of gunzipLines(body)) {
         count++;
         yield line;
       }
     } catch (error) {
-      if (error instanceof BackupCorruptedError) throw error;
+      if (error instanceof BackupError) throw error;
       throw new BackupCorruptedError('a part does not decode', [{ key: segment.key, part: part.number, message: 'not valid gzip NDJSON' }]);
     }
     if (count !== part.records) throw new BackupCorruptedError('a part holds another number of records', [{ key: segment.key, part: part.number, message: `${count} records, manifest says ${part.records}` }]);

@@ -7,8 +7,8 @@
  */
 import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
 import { RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
-import type { RedisRecord } from '../format/records.js';
-import { decodeBytes, encodeBytes, rdbVersionOf, type EncodedBytes } from '../sources/redis-values.js';
+import { parseRedisRecord, streamFields, type RedisRecord } from '../format/records.js';
+import { decodeBytes, encodeBytes, rdbVersionOf } from '../sources/redis-values.js';
 import { redisSource, type RedisLike } from '../sources/redis.js';
 import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { RestoreTarget } from './targets.js';
@@ -52,18 +52,34 @@ async function targetRdbVersion(client: RedisLike): Promise<number | undefined> 
   return RDB_BY_VERSION.find(([ma, mi]) => major > ma || (major === ma && minor >= mi))?.[2];
 }
 
+/** Parts per element of a typed record: [offset, bytes], [field, value], [member], [member, score], [index, value], [id, fields]. */
+const ARITY: Record<Exclude<RedisRecord['t'], 'dump'>, number> = { string: 2, hash: 2, set: 1, zset: 2, list: 2, stream: 2 };
+
+/**
+ * The commands that write `record` under `key`.
+ * @throws {TypeError} a record whose elements do not fit its type (checked before anything is written)
+ */
 function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buffer | number>> {
   if (record.t === 'dump') {
     const ttl = record.ttl > 0 ? record.ttl : 0;
-    return [['RESTORE', key, ttl, Buffer.from(record.v as string, 'base64'), 'REPLACE', ...(ttl > 0 ? ['ABSTTL'] : [])]];
+    return [['RESTORE', key, ttl, Buffer.from(record.v, 'base64'), 'REPLACE', ...(ttl > 0 ? ['ABSTTL'] : [])]];
   }
+  const type = record.t;
   const out: Array<Array<string | Buffer | number>> = [];
   if (record.c === 0) out.push(['DEL', key]);
-  const elements = (record.v as EncodedBytes[][]).map((element) => element.map(decodeBytes));
+  const elements = record.v.map((element) => {
+    if (element.length !== ARITY[type]) throw new TypeError(`a ${type} element has ${element.length} parts`);
+    return element.map(decodeBytes) as [Buffer, Buffer];
+  });
+  const whole = (b: Buffer, what: string, pattern: RegExp): string => {
+    const text = b.toString('latin1');
+    if (!pattern.test(text)) throw new TypeError(`a ${type} element has an invalid ${what}`);
+    return text;
+  };
   if (elements.length > 0) {
-    switch (record.t) {
+    switch (type) {
       case 'string':
-        for (const [offset, bytes] of elements) out.push(['SETRANGE', key, Number(offset!.toString()), bytes!]);
+        for (const [offset, bytes] of elements) out.push(['SETRANGE', key, Number(whole(offset, 'offset', /^\d{1,15}$/)), bytes]);
         break;
       case 'hash':
         out.push(['HSET', key, ...elements.flat()]);
@@ -72,19 +88,14 @@ function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buf
         out.push(['SADD', key, ...elements.flat()]);
         break;
       case 'zset':
-        out.push(['ZADD', key, ...elements.flatMap(([member, score]) => [score!, member!])]);
+        out.push(['ZADD', key, ...elements.flatMap(([member, score]) => [whole(score, 'score', /^(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf)$/i), member])]);
         break;
       case 'list':
-        out.push(['RPUSH', key, ...elements.map(([, value]) => value!)]);
+        out.push(['RPUSH', key, ...elements.map(([, value]) => value)]);
         break;
       case 'stream':
-        for (const [id, fields] of elements) {
-          const flat = (JSON.parse(fields!.toString('utf8')) as EncodedBytes[]).map(decodeBytes);
-          out.push(['XADD', key, id!.toString(), ...flat]);
-        }
+        for (const [id, fields] of elements) out.push(['XADD', key, whole(id, 'entry id', /^\d+-\d+$/), ...streamFields(fields).map(decodeBytes)]);
         break;
-      default:
-        throw new RestoreApplyError(`unknown Redis record type "${record.t}"`);
     }
   }
   if (record.ttl > 0) out.push(['PEXPIREAT', key, record.ttl]);
@@ -138,8 +149,9 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
     },
 
     check(_dataset, line) {
-      const record = JSON.parse(line) as RedisRecord;
-      if (record.t === 'dump' && typeof record.v !== 'string') return 'a DUMP record without a payload';
+      // Everything apply will do with the record, without doing it: a record that does not
+      // turn into commands is refused now, before anything is written.
+      commandsFor(parseRedisRecord(line), Buffer.alloc(0));
       return undefined;
     },
 
@@ -148,7 +160,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       let batch: Array<Array<string | Buffer | number>> = [];
       let applied = 0;
       for await (const line of lines) {
-        const record = JSON.parse(line) as RedisRecord;
+        const record = parseRedisRecord(line);
         batch.push(...commandsFor(record, Buffer.concat([prefixBytes, decodeBytes(record.k)])));
         applied++;
         if (batch.length >= batchSize) {
@@ -175,8 +187,10 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
         chunkBytes: Number(dataset.options?.chunkBytes ?? 1024 * 1024),
         digestWithoutPrefix: prefix,
       });
-      for await (const record of source.read({ ...dataset, options: { ...dataset.options } }, undefined, signal)) {
-        const parsed = JSON.parse(record.line) as RedisRecord;
+      // The backup's topology is the source's, not this server's: not checked on a read-back.
+      const { topology: _topology, ...rest } = dataset.options ?? {};
+      for await (const record of source.read({ ...dataset, options: rest }, undefined, signal)) {
+        const parsed = parseRedisRecord(record.line);
         const key = decodeBytes(parsed.k).subarray(prefixBytes.length);
         yield JSON.stringify({ ...parsed, k: encodeBytes(key) });
       }

@@ -5,16 +5,20 @@
  * deduplicated by event id, and applied in order.
  */
 import { BackupIncompleteError, BackupNotFoundError, TimelineGapError } from '../errors.js';
-import { getJson, type S3Location } from '../s3/client.js';
+import type { S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
 import { readHourIndex, readStreamObject, type IndexedObject } from '../stream/objects.js';
-import type { StreamCheckpoint } from '../stream/run.js';
+import { readStreamCheckpoint, type StreamCheckpoint } from '../stream/checkpoint.js';
 import type { StreamRecord } from '../stream/types.js';
 import type { ChangeToApply } from './targets.js';
 
-/** Reads a stream's checkpoint. @throws {BackupNotFoundError} the stream has never written */
+/**
+ * Reads a stream's checkpoint.
+ * @throws {BackupNotFoundError} the stream has never written
+ * @throws {BackupCorruptedError | UnsupportedFormatError} the checkpoint is not a valid one
+ */
 export async function loadStreamCheckpoint(loc: S3Location, name: string, signal?: AbortSignal): Promise<StreamCheckpoint> {
-  const found = await getJson<StreamCheckpoint>(loc, keys.streamCheckpoint(loc, name), signal);
+  const found = await readStreamCheckpoint(loc, name, signal);
   if (!found) throw new BackupNotFoundError(`stream backup "${name}" has no checkpoint (it has never written)`);
   return found.value;
 }

@@ -5,8 +5,10 @@
  * writer stops. Writes are serialised; a state saved while a write is in flight is written
  * next (only the newest state matters).
  */
+import type { z } from 'zod';
 import { FencedError } from '../errors.js';
-import { deleteObject, getJson, type S3Location } from './client.js';
+import { getStored } from '../format/stored.js';
+import { deleteObject, type S3Location } from './client.js';
 import { putConditional } from './conditional.js';
 import type { S3Capabilities } from './probe.js';
 
@@ -20,9 +22,20 @@ export interface ChainedObject<T> {
   remove(signal?: AbortSignal): Promise<void>;
 }
 
-/** Reads the object at `key` (undefined when absent) and returns a writer chained to it. */
-export async function openChainedObject<T>(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, key: string, signal?: AbortSignal): Promise<{ value: T | undefined; object: ChainedObject<T> }> {
-  const found = await getJson<T>(loc, key, signal);
+/**
+ * Reads the object at `key` (undefined when absent), checked against `stored.schema`, and
+ * returns a writer chained to it.
+ * @throws {BackupCorruptedError | UnsupportedFormatError} the object is not what the schema says
+ */
+export async function openChainedObject<S extends z.ZodType>(
+  loc: S3Location,
+  caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>,
+  key: string,
+  stored: { schema: S; what: string; version?: number },
+  signal?: AbortSignal,
+): Promise<{ value: z.infer<S> | undefined; object: ChainedObject<z.infer<S>> }> {
+  type T = z.infer<S>;
+  const found = await getStored(loc, key, stored.schema, { what: stored.what, ...(stored.version === undefined ? {} : { version: stored.version }) }, signal);
   let etag = found?.etag;
   let tail: Promise<void> = Promise.resolve();
   let pending: Promise<void> | undefined;

@@ -1,7 +1,7 @@
 /**
  * The few S3 calls the package makes, over any `S3Client`: objects read and written whole
- * (manifests, checkpoints, indexes, leases), conditional writes, listing, and the server's
- * clock read from the `Date` header of a response. Every call takes an `AbortSignal`.
+ * (manifests, checkpoints, indexes), conditional writes and listing. Every call takes an
+ * `AbortSignal`.
  */
 import {
   DeleteObjectCommand,
@@ -60,32 +60,6 @@ export function joinKey(prefix: string, ...parts: string[]): string {
   return [prefix, ...parts].filter((p) => p !== '').join('/');
 }
 
-/** Sends `command` and returns its output together with the server's `Date` header (epoch ms), when it sent one. */
-export async function sendTimed<T>(client: S3Sender, command: { middlewareStack?: { add: (...args: any[]) => void } }, signal?: AbortSignal): Promise<{ output: T; serverTime: number | undefined }> {
-  let serverTime: number | undefined;
-  command.middlewareStack?.add(
-    (next: (args: unknown) => Promise<{ response: { headers?: Record<string, string> } }>) => async (args: unknown) => {
-      const note = (headers: Record<string, string> | undefined): void => {
-        const parsed = headers?.date === undefined ? NaN : Date.parse(headers.date);
-        if (Number.isFinite(parsed)) serverTime = parsed;
-      };
-      try {
-        const result = await next(args);
-        note(result.response?.headers);
-        return result;
-      } catch (error) {
-        // An error answer (a 404) still carries the server's clock.
-        note((error as { $response?: { headers?: Record<string, string> } }).$response?.headers);
-        (error as { $serverTime?: number }).$serverTime = serverTime;
-        throw error;
-      }
-    },
-    { step: 'deserialize', name: 'steadyfnBackupServerDate' },
-  );
-  const output = (await client.send(command, signal ? { abortSignal: signal } : undefined)) as T;
-  return { output, serverTime };
-}
-
 /** Writes a whole object; resolves to its ETag. A failed condition rejects with the SDK's 412 error (see `isPreconditionFailed`). */
 export async function putObject(
   loc: S3Location,
@@ -111,8 +85,6 @@ export interface FetchedObject {
   body: Buffer;
   etag: string;
   metadata: Record<string, string>;
-  lastModified?: Date;
-  serverTime?: number;
 }
 
 /** Reads a whole object (or the byte range `[start, end]` inclusive); `undefined` when it does not exist. */
@@ -123,36 +95,17 @@ export async function getObject(loc: S3Location, key: string, options: { range?:
     ...(options.range ? { Range: `bytes=${options.range[0]}-${options.range[1]}` } : {}),
   });
   try {
-    const { output, serverTime } = await sendTimed<{
+    const output = (await loc.client.send(command, options.signal ? { abortSignal: options.signal } : undefined)) as {
       Body?: { transformToByteArray(): Promise<Uint8Array> };
       ETag?: string;
       Metadata?: Record<string, string>;
-      LastModified?: Date;
-    }>(loc.client, command, options.signal);
-    const bytes = output.Body ? await output.Body.transformToByteArray() : new Uint8Array();
-    return {
-      body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      etag: output.ETag ?? '',
-      metadata: output.Metadata ?? {},
-      ...(output.LastModified ? { lastModified: output.LastModified } : {}),
-      ...(serverTime === undefined ? {} : { serverTime }),
     };
+    const bytes = output.Body ? await output.Body.transformToByteArray() : new Uint8Array();
+    return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), etag: output.ETag ?? '', metadata: output.Metadata ?? {} };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
   }
-}
-
-/** Reads and parses a JSON object; `undefined` when it does not exist. */
-export async function getJson<T>(loc: S3Location, key: string, signal?: AbortSignal): Promise<{ value: T; etag: string; serverTime?: number; lastModified?: Date } | undefined> {
-  const fetched = await getObject(loc, key, signal ? { signal } : {});
-  if (!fetched) return undefined;
-  return {
-    value: JSON.parse(fetched.body.toString('utf8')) as T,
-    etag: fetched.etag,
-    ...(fetched.serverTime === undefined ? {} : { serverTime: fetched.serverTime }),
-    ...(fetched.lastModified ? { lastModified: fetched.lastModified } : {}),
-  };
 }
 
 /** Size and ETag of an object; `undefined` when it does not exist. */

@@ -3,26 +3,21 @@
  * segment after segment. Stops starting parts when told to (the deadline nears); the part
  * being built is then dropped and its records are read again on resume.
  */
-import { SourceReadError, describeError } from '../errors.js';
+import { BackupError, SourceReadError, describeError } from '../errors.js';
 import { ContentHash } from '../format/content-hash.js';
 import { GzipPartEncoder } from '../format/gzip-part.js';
+import { PartBuffers } from '../format/part-buffers.js';
 import { createUpload } from '../s3/multipart.js';
 import { MAX_PARTS, partTarget } from '../s3/part-size.js';
 import { keys } from '../target.js';
+import { segmentLines } from '../restore/load.js';
 import type { DatasetInfo } from '../sources/types.js';
-import { SegmentUpload, type DonePart } from './segment.js';
+import { SegmentUpload } from './segment.js';
+import type { CheckpointDataset } from './checkpoint.js';
 import type { ResolvedSnapshotOptions } from './options.js';
 import type { S3Location } from '../s3/client.js';
 
-/** A dataset's progress, as checkpoints hold it. */
-export interface CheckpointDataset {
-  name: string;
-  done: boolean;
-  /** Completed segments. */
-  segments: Array<{ index: number; key: string; parts: DonePart[] }>;
-  /** The segment being uploaded. */
-  current?: { index: number; key: string; uploadId: string; parts: DonePart[] };
-}
+export type { CheckpointDataset } from './checkpoint.js';
 
 /** What the copy needs from the run. */
 export interface CopyContext {
@@ -50,6 +45,8 @@ async function* fromSource<T>(records: AsyncIterable<T>, dataset: string): Async
         next = await iterator.next();
       } catch (error) {
         finished = true;
+        // Our own refusals (a damaged resume point, a changed Cluster) keep their class.
+        if (error instanceof BackupError) throw error;
         throw new SourceReadError(`reading ${dataset} from the source failed (${describeError(error)})`, error);
       }
       if (next.done) {
@@ -62,6 +59,11 @@ async function* fromSource<T>(records: AsyncIterable<T>, dataset: string): Async
     // Stopped early (deadline, failure downstream): close the source's cursor.
     if (!finished) await iterator.return?.();
   }
+}
+
+/** The lines of the dataset's sealed segments, part by part (checked as a restore checks them). */
+async function* writtenLines(loc: S3Location, ds: CheckpointDataset, signal?: AbortSignal): AsyncGenerator<string> {
+  for (const segment of ds.segments) yield* segmentLines(loc, segment, signal);
 }
 
 /** Where to resume reading: the resume point of the last finished part, if any. */
@@ -106,6 +108,8 @@ export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info:
     run.save();
   };
 
+  // At most parts in flight + 1 part buffers, reused for the whole dataset.
+  const buffers = new PartBuffers();
   let encoder: GzipPartEncoder | undefined;
   let digest = new ContentHash();
   let resume: unknown;
@@ -124,7 +128,10 @@ export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info:
 
   let seen = 0;
   let stopped = false;
-  for await (const record of fromSource(options.source.read(info, resumePoint(ds), run.signal), ds.name)) {
+  const resumeFrom = resumePoint(ds);
+  // On a resume, what the backup already holds (sealed segments) for sources that drop repeats.
+  const history = resumeFrom === undefined ? undefined : writtenLines(loc, ds, run.signal);
+  for await (const record of fromSource(options.source.read(info, resumeFrom, run.signal, history), ds.name)) {
     if (encoder === undefined || (++seen & 255) === 0) {
       const failure = run.failure();
       if (failure) throw failure;
@@ -134,7 +141,7 @@ export async function copyDataset(run: CopyContext, ds: CheckpointDataset, info:
       }
     }
     if (!encoder) {
-      encoder = new GzipPartEncoder(options.compressionLevel);
+      encoder = new GzipPartEncoder(options.compressionLevel, partTarget(options.plan, segment?.partNumber ?? 1), buffers);
       partStarted = Date.now();
     }
     const pending = encoder.add(record.line, record.key);

@@ -3,8 +3,8 @@
  * starts (and ends). Everything after the start mark is replayed on a point-in-time restore;
  * everything up to it was already in the database when the snapshot began reading.
  */
-import { getJson, type S3Location } from '../s3/client.js';
-import { keys } from '../target.js';
+import type { S3Location } from '../s3/client.js';
+import { readStreamCheckpoint } from '../stream/checkpoint.js';
 
 /** A stream position as marks and checkpoints record it. */
 export interface StreamMark {
@@ -18,6 +18,6 @@ export interface StreamMark {
 
 /** The stream's current mark (its checkpoint), or the empty mark of timeline 1 when it has none yet. */
 export async function streamMark(loc: S3Location, name: string, signal?: AbortSignal): Promise<StreamMark> {
-  const found = await getJson<{ timeline: number; seq: number; position: string | null }>(loc, keys.streamCheckpoint(loc, name), signal);
+  const found = await readStreamCheckpoint(loc, name, signal);
   return found ? { name, timeline: found.value.timeline, seq: found.value.seq, position: found.value.position } : { name, timeline: 1, seq: 0, position: null };
 }

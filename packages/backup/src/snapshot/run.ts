@@ -5,37 +5,25 @@
  * deadline leaves a checkpoint that the next invocation continues from.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { BackupError, FencedError, LeaseHeldError, StorageError, describeError } from '../errors.js';
+import { BackupError, FencedError, SourceChangedError, StorageError, describeError } from '../errors.js';
 import { logOf, remaining, type RunContext } from '../context.js';
 import { ContentHash } from '../format/content-hash.js';
 import { MANIFEST_FORMAT_VERSION, parseManifest, segmentChecksum, serializeManifest, type ManifestBody, type ManifestDataset, type PositionMark } from '../format/manifest.js';
-import { s3LeaseStore } from '../lease/s3.js';
-import { openChainedObject } from '../s3/chained-object.js';
-import { getObject, type S3Location } from '../s3/client.js';
+import { takeJobLease } from '../job-lease.js';
+import { openChainedObject, type ChainedObject } from '../s3/chained-object.js';
+import { deleteObject, getObject, type S3Location } from '../s3/client.js';
 import { putIfAbsent } from '../s3/conditional.js';
-import { abortUpload, listParts } from '../s3/multipart.js';
+import { abortUpload, completeUpload, listParts } from '../s3/multipart.js';
 import { probeS3 } from '../s3/probe.js';
 import type { SourceDescription } from '../sources/types.js';
+import { snapshotCheckpointSchema, type SnapshotCheckpoint } from './checkpoint.js';
 import { keys } from '../target.js';
 import { copyDataset, type CheckpointDataset } from './copy.js';
 import type { ResolvedSnapshotOptions } from './options.js';
 import { streamMark } from './mark.js';
 import { VERSION } from '../version.js';
 
-/** A snapshot job's checkpoint (`jobs/<job>/checkpoint.json`). */
-export interface SnapshotCheckpoint {
-  formatVersion: 1;
-  job: string;
-  backupId: string;
-  fence: number;
-  owner: string;
-  startedAt: string;
-  start: PositionMark;
-  description: SourceDescription;
-  datasets: CheckpointDataset[];
-  warnings: string[];
-  updatedAt: string;
-}
+export type { SnapshotCheckpoint } from './checkpoint.js';
 
 /** The result of one invocation. */
 export type SnapshotResult =
@@ -63,8 +51,16 @@ export type SnapshotResult =
       durationMs: number;
     };
 
-/** Checks the checkpoint's open segments against `ListParts`; drops a segment S3 no longer holds or holds differently. */
-async function reconcile(loc: S3Location, state: SnapshotCheckpoint): Promise<number> {
+/**
+ * Seals the checkpoint's open segments: each upload is checked against `ListParts` and
+ * completed with exactly the parts the checkpoint knows (parts S3 holds beyond them — uploaded
+ * after the last checkpoint — are left out, which discards them). Every record written so far
+ * is then in a complete object, readable by the resumed run (a Redis source reads the keys it
+ * already wrote back from it), and the run continues in a new segment. An upload that is gone
+ * or differs (aborted, a lifecycle rule) is dropped: its records are read again.
+ * Resolves to the number of parts discarded.
+ */
+async function reconcile(loc: S3Location, state: SnapshotCheckpoint, serverChecksums: boolean): Promise<number> {
   let stray = 0;
   for (const ds of state.datasets) {
     const current = ds.current;
@@ -72,17 +68,24 @@ async function reconcile(loc: S3Location, state: SnapshotCheckpoint): Promise<nu
     const stored = await listParts(loc, current.key, current.uploadId);
     const byNumber = new Map((stored ?? []).map((p) => [p.number, p]));
     const intact = stored !== undefined && current.parts.every((p) => byNumber.get(p.number)?.etag === p.etag && byNumber.get(p.number)?.size === p.bytes);
-    if (!intact) {
-      // The upload is gone (aborted, lifecycle rule) or differs: start this segment again.
+    delete ds.current;
+    if (!intact || current.parts.length === 0) {
       if (stored) await abortUpload(loc, current.key, current.uploadId);
-      delete ds.current;
       continue;
     }
-    // Parts uploaded after the last checkpoint: re-uploading their numbers replaces them, and
-    // completing with an explicit list discards any left over.
     stray += (stored ?? []).filter((p) => p.number > current.parts.length).length;
+    await completeUpload(loc, current.key, current.uploadId, current.parts.map((p) => ({ number: p.number, etag: p.etag, ...(serverChecksums ? { crc32: p.crc32 } : {}) })));
+    ds.segments.push({ index: current.index, key: current.key, parts: current.parts });
   }
   return stray;
+}
+
+/** Removes what an abandoned backup wrote: open uploads aborted, finished segments deleted (best effort: what stays has no manifest and is not a backup). */
+async function discardBackup(loc: S3Location, state: SnapshotCheckpoint): Promise<void> {
+  for (const ds of state.datasets) {
+    if (ds.current) await abortUpload(loc, ds.current.key, ds.current.uploadId).catch(() => undefined);
+    for (const segment of ds.segments) await deleteObject(loc, segment.key).catch(() => undefined);
+  }
 }
 
 function manifestDataset(ds: CheckpointDataset, info: SourceDescription['datasets'][number]): ManifestDataset {
@@ -123,51 +126,38 @@ export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunCont
   const signal = ctx.signal;
   const { client, capabilities } = await probeS3(options.loc, signal);
   const loc: S3Location = { ...options.loc, client };
-  const leases = s3LeaseStore(loc, capabilities);
-  const owner = ctx.requestId ?? uuidv7();
-  const leaseKey = keys.jobLease(options.job);
-  const claim = await leases.claim({ key: leaseKey, owner, leaseMs: options.leaseMs }, signal ? { signal } : {});
-  if (!claim.claimed) throw new LeaseHeldError(`snapshot job "${options.job}" is held by another runner until ${new Date(claim.record.expiresAt).toISOString()}`);
-  const fence = claim.fence;
-
+  const lease = await takeJobLease(loc, { key: keys.jobLease(options.job), label: `snapshot job "${options.job}"`, leaseMs: options.leaseMs }, signal);
   let failure: unknown;
-  const renewal = setInterval(() => {
-    leases.renew({ key: leaseKey, owner, fence, leaseMs: options.leaseMs }).then(
-      (kept) => {
-        if (!kept) failure ??= new FencedError(`snapshot job "${options.job}": lease lost to another runner`);
-      },
-      (error: unknown) => void (failure ??= error),
-    );
-  }, Math.max(500, Math.floor(options.leaseMs / 3)));
-  renewal.unref?.();
+  const failed = (): unknown => failure ?? lease.failure();
 
   let state: SnapshotCheckpoint | undefined;
   let strayParts = 0;
   let resumed = false;
-  let checkpoint: Awaited<ReturnType<typeof openChainedObject<SnapshotCheckpoint>>>['object'] | undefined;
+  let checkpoint: ChainedObject<SnapshotCheckpoint> | undefined;
   const save = (): Promise<void> => {
     state!.updatedAt = new Date().toISOString();
+    state!.fence = lease.fence();
     const saving = checkpoint!.save(state!);
     saving.catch((error: unknown) => void (failure ??= error));
     return saving;
   };
 
   try {
-    const opened = await openChainedObject<SnapshotCheckpoint>(loc, capabilities, keys.jobCheckpoint(loc, options.job), signal);
+    const opened = await openChainedObject(loc, capabilities, keys.jobCheckpoint(loc, options.job), { schema: snapshotCheckpointSchema, what: `snapshot job "${options.job}" checkpoint`, version: 1 }, signal);
     checkpoint = opened.object;
     const previous = opened.value;
     resumed = previous !== undefined;
     if (previous) {
-      state = { ...previous, fence, owner };
-      strayParts = await reconcile(loc, state);
+      state = { ...previous, fence: lease.fence(), owner: lease.owner };
+      strayParts = await reconcile(loc, state, capabilities.serverChecksums);
     } else {
       const description = await options.source.describe(signal);
       state = {
         formatVersion: 1,
         job: options.job,
         backupId: uuidv7(),
-        fence,
-        owner,
+        fence: lease.fence(),
+        owner: lease.owner,
         startedAt: new Date().toISOString(),
         start: await mark(options, loc, signal),
         description,
@@ -190,7 +180,7 @@ export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunCont
           serverChecksums: capabilities.serverChecksums,
           ...(signal ? { signal } : {}),
           save: () => void save(),
-          failure: () => failure,
+          failure: failed,
           shouldStop: (estimateMs) => {
             if (signal?.aborted) return (reason = 'signal'), true;
             if (remaining(ctx) < options.reserveMs + 2 * estimateMs) return (reason = 'deadline'), true;
@@ -202,11 +192,11 @@ export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunCont
       );
       if (outcome === 'stopped') break;
     }
-    if (failure) throw failure;
+    if (failed()) throw failed();
     for (const note of options.source.notes?.() ?? []) if (!current.warnings.includes(note)) current.warnings.push(note);
     if (reason) {
       await save();
-      await leases.settle({ key: leaseKey, owner, fence });
+      await lease.release();
       const done = current.datasets.filter((d) => d.done).length;
       log.info('snapshot backup checkpointed', { job: options.job, backupId: current.backupId, reason, datasetsDone: done });
       return { status: 'checkpointed', backupId: current.backupId, reason, datasetsDone: done, datasetsTotal: current.datasets.length, resumed, strayParts, durationMs: Date.now() - started };
@@ -237,7 +227,7 @@ export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunCont
     };
     await commitManifest(loc, capabilities, body, signal);
     await checkpoint!.remove();
-    await leases.settle({ key: leaseKey, owner, fence });
+    await lease.release();
     const records = body.datasets.reduce((s, d) => s + d.count, 0);
     const bytes = body.datasets.reduce((s, d) => s + d.segments.reduce((t, g) => t + g.bytes, 0), 0);
     log.info('snapshot backup complete', { job: options.job, backupId: current.backupId, records, bytes, resumed });
@@ -254,6 +244,14 @@ export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunCont
     };
   } catch (error) {
     const aborted = signal?.aborted === true;
+    if (error instanceof SourceChangedError && state && checkpoint) {
+      // A resume would miss data: the backup is abandoned, the next run starts a new one.
+      await discardBackup(loc, state);
+      await checkpoint.remove().catch(() => undefined);
+      await lease.release().catch(() => undefined);
+      log.error('snapshot backup abandoned: the source changed', { job: options.job, backupId: state.backupId, error: describeError(error) });
+      throw error;
+    }
     if (state && checkpoint && !aborted && !(error instanceof FencedError)) {
       // A failed upload is aborted: no partial object, no manifest. Completed segments stay for the next run.
       for (const ds of state.datasets) {
@@ -263,12 +261,11 @@ export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunCont
       }
       await checkpoint.save(state).catch(() => undefined);
     }
-    if (!(error instanceof FencedError)) await leases.settle({ key: leaseKey, owner, fence }).catch(() => undefined);
+    if (error instanceof FencedError) await lease.abandon();
+    else await lease.release().catch(() => undefined);
     log.error('snapshot backup failed', { job: options.job, backupId: state?.backupId, error: describeError(error) });
     if (error instanceof BackupError || aborted) throw error;
     throw new StorageError(`snapshot job "${options.job}" failed (${describeError(error)}); the upload was aborted`, error);
-  } finally {
-    clearInterval(renewal);
   }
 }
 

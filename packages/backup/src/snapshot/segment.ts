@@ -2,31 +2,17 @@
  * One segment = one multipart upload of gzip-member parts. Parts are uploaded with at most
  * `partsInFlight` in flight: `submit` waits for a free slot before it returns, so the producer
  * (cursor → NDJSON → gzip) is held back and memory stays at part size × parts in flight
- * (lib-storage's `Upload` has no such backpressure). Parts finish in any order; `onProgress`
+ * (lib-storage's `Upload` has no such backpressure). A part's buffer goes back to its pool when
+ * its upload returns. Parts finish in any order; `onProgress`
  * is told whenever the run of finished parts from part 1 grows, which is what a checkpoint
  * may record.
  */
 import type { EncodedPart } from '../format/gzip-part.js';
 import type { S3Location } from '../s3/client.js';
 import { abortUpload, completeUpload, uploadPart } from '../s3/multipart.js';
+import type { DonePart } from './checkpoint.js';
 
-/** A finished part as checkpoints and the manifest keep it. */
-export interface DonePart {
-  number: number;
-  etag: string;
-  offset: number;
-  bytes: number;
-  sha256: string;
-  crc32: string;
-  records: number;
-  rawBytes: number;
-  firstKey: string;
-  lastKey: string;
-  /** Content-hash sum of the part's records (hex). */
-  digest: string;
-  /** Where to resume reading after this part. */
-  resume: unknown;
-}
+export type { DonePart } from './checkpoint.js';
 
 export interface SegmentOptions {
   loc: S3Location;
@@ -86,10 +72,12 @@ export class SegmentUpload {
     }).then(
       (etag) => {
         this.lastUploadMs = Date.now() - started;
-        const { body: _body, ...facts } = part;
+        const { body: _body, release, ...facts } = part;
+        release();
         this.finished({ ...facts, number, etag, offset, digest: extra.digest, resume: extra.resume });
       },
       (error: unknown) => {
+        part.release();
         this.failure ??= error;
       },
     );

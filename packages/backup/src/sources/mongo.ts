@@ -10,6 +10,9 @@
  * (MinKey, MaxKey, symbol, JavaScript) are not reached by a resume: keep `_id`s to the common types.
  */
 import { EJSON } from 'bson';
+import { z } from 'zod';
+import { BackupCorruptedError } from '../errors.js';
+import { firstIssue } from '../format/stored.js';
 import { intOption, invalidOption } from '@steadyfn/handler/internal';
 import { sha256 } from '../format/content-hash.js';
 import { readAhead } from './read-ahead.js';
@@ -37,11 +40,31 @@ export interface MongoSourceOptions {
 /** `_id` type brackets in BSON comparison order, by `$type` aliases FerretDB also knows. */
 const BRACKETS = ['null', 'number', 'string', 'object', 'binData', 'objectId', 'bool', 'date', 'timestamp', 'regex'] as const;
 
-interface MongoResume {
+const resumeSchema = z.object({
   /** Index into BRACKETS of the last `_id`'s type. */
-  bracket: number;
+  bracket: z.number().int().min(0).max(BRACKETS.length - 1),
   /** Canonical EJSON of the last `_id` written. */
-  lastId: string;
+  lastId: z.string(),
+});
+type MongoResume = z.infer<typeof resumeSchema>;
+
+/**
+ * The filter for the documents after a resume point: the rest of the last `_id`'s type by
+ * range, and every later type.
+ * @throws {BackupCorruptedError} a resume point this source did not write (a damaged checkpoint)
+ */
+function afterFilter(resume: unknown): Record<string, unknown> {
+  const parsed = resumeSchema.safeParse(resume);
+  let after: unknown;
+  try {
+    if (!parsed.success) throw new TypeError(firstIssue(parsed.error));
+    after = EJSON.parse(parsed.data.lastId, { relaxed: false });
+    if (bracketOf(after) !== parsed.data.bracket) throw new TypeError('the last _id is not of its type bracket');
+  } catch (error) {
+    throw new BackupCorruptedError("the checkpoint's resume point is not one this source wrote", [{ key: 'checkpoint', message: (error as Error).message }]);
+  }
+  const later = BRACKETS.slice(parsed.data!.bracket + 1);
+  return { $or: [{ _id: { $gt: after } }, ...(later.length > 0 ? [{ _id: { $type: [...later] } }] : [])] };
 }
 
 /** Whether the server is FerretDB (its `buildInfo` carries `ferretdbVersion`). */
@@ -103,23 +126,18 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
     },
 
     read(dataset, resume, signal) {
-      return readCollection(options.db, dataset.name, resume as MongoResume | undefined, batchSize, signal);
+      return readCollection(options.db, dataset.name, resume, batchSize, signal);
     },
   };
 }
 
-async function* readCollection(input: ClientInput<MongoDbLike>, name: string, resume: MongoResume | undefined, batchSize: number, signal?: AbortSignal): AsyncGenerator<SnapshotRecord> {
+async function* readCollection(input: ClientInput<MongoDbLike>, name: string, resume: unknown, batchSize: number, signal?: AbortSignal): AsyncGenerator<SnapshotRecord> {
   const db = await resolveClient(input);
   const collection = db.collection(name);
   // From the start: one scan in _id order (BSON order across types). On resume: the rest of
   // the last _id's type bracket by range, and every later bracket, still in one scan (on
   // FerretDB each query is a full scan, so a query per bracket would cost one scan each).
-  let filter: Record<string, unknown> = {};
-  if (resume) {
-    const after = EJSON.parse(resume.lastId, { relaxed: false });
-    const later = BRACKETS.slice(resume.bracket + 1);
-    filter = { $or: [{ _id: { $gt: after } }, ...(later.length > 0 ? [{ _id: { $type: [...later] } }] : [])] };
-  }
+  const filter = resume === undefined ? {} : afterFilter(resume);
   const cursor = collection.find(filter, { sort: { _id: 1 }, batchSize, ...(signal ? { signal } : {}) });
   try {
     for await (const doc of readAhead(cursor as AsyncIterable<Record<string, unknown>>, 2 * batchSize)) {

@@ -32,7 +32,10 @@ export async function* readAhead<T>(source: AsyncIterable<T>, max: number): Asyn
   try {
     for (;;) {
       if (head < queue.length) {
-        const value = queue[head++]!;
+        const value = queue[head]!;
+        // Let go of it here: an item kept in the array after it was handed out would survive
+        // young-generation collections and be promoted (the heap then grows with the data read).
+        queue[head++] = undefined as T;
         if (head > 4096 && head * 2 > queue.length) {
           queue = queue.slice(head);
           head = 0;

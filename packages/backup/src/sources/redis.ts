@@ -8,12 +8,12 @@
  *
  * https://redis.io/docs/latest/commands/scan/ , /dump/ , /restore/
  */
-import { createHash } from 'node:crypto';
 import { intOption, invalidOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
-import type { DatasetInfo, SnapshotRecord, SnapshotSource } from './types.js';
+import type { DatasetInfo, SnapshotSource } from './types.js';
 import { resolveClient, type ClientInput } from './types.js';
-import { encodeBytes, rdbVersionOf } from './redis-values.js';
-import { WHOLE_VALUE, exportTyped, valueDigest, type TypedExportLimits } from './redis-typed.js';
+import { rdbVersionOf } from './redis-values.js';
+import type { TypedExportLimits } from './redis-typed.js';
+import { mastersOf, scanKeyspace, topologyOf } from './redis-scan.js';
 
 /** The part of an ioredis pipeline this package uses. */
 export interface RedisPipelineLike {
@@ -67,33 +67,6 @@ export interface RedisSourceOptions {
   digestWithoutPrefix?: string;
 }
 
-interface NodeResume {
-  node: number;
-  address: string;
-  /** The SCAN cursor that began the batch holding `after`. */
-  cursor: string;
-  /** Encoded key: the batch's keys up to and including it are done. */
-  after: string;
-  /** Inside a big key being exported in chunks: resume after this chunk. */
-  inner?: { key: string; position: string; chunk: number };
-}
-
-function addressOf(client: RedisLike, index: number): string {
-  const options = client.options as { host?: string; port?: number } | undefined;
-  return options?.host !== undefined ? `${options.host}:${options.port ?? 6379}` : `node${index}`;
-}
-
-function keyId(key: Buffer): string {
-  return JSON.stringify(encodeBytes(key));
-}
-
-/** The masters to scan, in a stable order. */
-async function mastersOf(client: RedisLike): Promise<RedisLike[]> {
-  if (typeof client.nodes !== 'function') return [client];
-  const nodes = client.nodes('master');
-  return [...nodes].sort((a, b) => addressOf(a, 0).localeCompare(addressOf(b, 0)));
-}
-
 /** The RDB version of the server, from a DUMP of one key matching the pattern (undefined for an empty keyspace). */
 async function sampleRdbVersion(masters: RedisLike[], pattern: string): Promise<number | undefined> {
   for (const node of masters) {
@@ -131,6 +104,7 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
   const encoding = oneOfOption('redisSource', 'encoding', options.encoding, ['auto', 'typed'] as const, 'auto');
   const targetRdb = options.targetRdbVersion === undefined ? undefined : intOption('redisSource', 'targetRdbVersion', options.targetRdbVersion, 0, 1, 1000);
   let expiredDuringBackup = 0;
+  let repeats = 0;
   const strip = Buffer.byteLength(options.digestWithoutPrefix ?? '');
 
   return {
@@ -153,7 +127,8 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
         name: `keyspace:${pattern}`,
         kind: 'redis-keyspace',
         encoding: allTyped ? 'typed' : 'mixed',
-        options: { pattern, ...limits, allTyped },
+        // The servers and slots a resume depends on (checked by every later invocation).
+        options: { pattern, ...limits, allTyped, topology: await topologyOf(client, masters) },
       };
       return {
         kind: 'redis',
@@ -172,151 +147,32 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
       return new Date(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)).toISOString();
     },
 
-    read(dataset, resume, signal) {
-      const allTyped = dataset.options?.allTyped === true;
-      return scanKeyspace(options.client, pattern, scanCount, limits, () => allTyped, resume as NodeResume | undefined, () => expiredDuringBackup++, strip, signal);
+    async *read(dataset, resume, signal, history) {
+      const topology = dataset.options?.topology;
+      yield* scanKeyspace(
+        {
+          client: await resolveClient(options.client),
+          pattern,
+          scanCount,
+          limits,
+          allTyped: dataset.options?.allTyped === true,
+          ...(Array.isArray(topology) ? { topology: topology.map(String) } : {}),
+          strip,
+          onExpired: () => void expiredDuringBackup++,
+          onRepeat: () => void repeats++,
+          ...(signal ? { signal } : {}),
+        },
+        resume,
+        history,
+      );
     },
 
     notes() {
-      return expiredDuringBackup > 0 ? [`${expiredDuringBackup} keys expired or were deleted between SCAN and DUMP (not in the backup)`] : [];
+      const out: string[] = [];
+      if (expiredDuringBackup > 0) out.push(`${expiredDuringBackup} keys expired or were deleted between SCAN and DUMP (not in the backup)`);
+      if (repeats > 0) out.push(`SCAN returned ${repeats} keys again (the server rehashed, or a resume scanned a batch again): each is in the backup once`);
+      return out;
     },
   };
 }
 
-async function* scanKeyspace(
-  input: ClientInput<RedisLike>,
-  pattern: string,
-  scanCount: number,
-  limits: TypedExportLimits,
-  allTyped: () => boolean,
-  resume: NodeResume | undefined,
-  onExpired: () => void,
-  strip: number,
-  signal?: AbortSignal,
-): AsyncGenerator<SnapshotRecord> {
-  const client = await resolveClient(input);
-  const masters = await mastersOf(client);
-  // SCAN can return a key twice while the server rehashes: drop repeats seen in this run.
-  const seen = new Set<string>();
-  for (let n = resume?.node ?? 0; n < masters.length; n++) {
-    const node = masters[n]!;
-    const address = addressOf(node, n);
-    const here = resume && resume.node === n ? resume : undefined;
-    if (here && here.address !== address) throw new Error(`the cluster's masters changed since the checkpoint (${here.address} is now ${address})`);
-    let cursor = here?.cursor ?? '0';
-    let skipUntil = here?.after;
-    let inner = here?.inner;
-    do {
-      if (signal?.aborted) throw signal.reason;
-      const batchCursor = cursor;
-      const [next, found] = (await node.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', scanCount)) as [Buffer, Buffer[]];
-      cursor = next.toString();
-      let keys = found;
-      let previous = skipUntil ?? '';
-      if (skipUntil !== undefined) {
-        const at = keys.findIndex((k) => keyId(k) === skipUntil);
-        // `after` is the last finished key; a key exported in chunks that was cut short comes next.
-        if (at >= 0) keys = keys.slice(at + 1);
-        skipUntil = undefined;
-      }
-      keys = keys.filter((k) => {
-        const id = createHash('sha1').update(k).digest('base64');
-        if (seen.has(id)) return false;
-        seen.add(id);
-        return true;
-      });
-      if (keys.length === 0) continue;
-      const meta = await keyMeta(node, keys);
-      const dumps = await dumpSmallKeys(node, keys, meta, limits, allTyped(), strip);
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const { type, expiresAt, size } = meta[i]!;
-        const id = keyId(key);
-        if (type === 'none') {
-          onExpired();
-          continue;
-        }
-        const typed = allTyped() || size > (type === 'string' ? limits.bigKeyBytes : limits.bigKeyElements);
-        const base = { node: n, address, cursor: batchCursor };
-        if (!typed) {
-          const dumped = dumps.get(i);
-          if (!dumped) {
-            onExpired();
-            continue;
-          }
-          const line = JSON.stringify({ k: encodeBytes(key), t: 'dump', ttl: expiresAt, v: dumped.payload.toString('base64'), h: dumped.digest.toString('hex') });
-          yield { key: id, line, digest: dumped.digest, resume: { ...base, after: id } satisfies NodeResume };
-        } else {
-          const start = inner && inner.key === id ? inner : undefined;
-          for await (const chunk of exportTyped(node, key, type, expiresAt, limits, start ? { position: start.position, chunk: start.chunk } : undefined, strip)) {
-            const resumeAt: NodeResume = chunk.last ? { ...base, after: id } : { ...base, after: previous, inner: { key: id, position: chunk.position, chunk: chunk.chunk } };
-            yield { key: id, line: chunk.line, digest: chunk.digest, resume: resumeAt };
-          }
-        }
-        inner = undefined;
-        previous = id;
-      }
-    } while (cursor !== '0');
-    resume = undefined;
-  }
-}
-
-/**
- * DUMP of every key exported as a payload, with its whole value read in the same pipeline for
- * its content digest (DUMP bytes are not canonical: hash-table order). Keys gone meanwhile are left out.
- */
-async function dumpSmallKeys(node: RedisLike, keys: Buffer[], meta: KeyMeta[], limits: TypedExportLimits, allTyped: boolean, strip: number): Promise<Map<number, { payload: Buffer; digest: Buffer }>> {
-  const picked: number[] = [];
-  const pipeline = node.pipeline();
-  keys.forEach((key, i) => {
-    const { type, size } = meta[i]!;
-    if (type === 'none' || allTyped || size > (type === 'string' ? limits.bigKeyBytes : limits.bigKeyElements) || !WHOLE_VALUE[type]) return;
-    picked.push(i);
-    pipeline.callBuffer('DUMP', key);
-    const [name, ...args] = WHOLE_VALUE[type]!.command;
-    pipeline.callBuffer(String(name), key, ...args);
-  });
-  const out = new Map<number, { payload: Buffer; digest: Buffer }>();
-  if (picked.length === 0) return out;
-  const answers = (await pipeline.exec()) ?? [];
-  picked.forEach((i, n) => {
-    const [dumpError, payload] = answers[n * 2] ?? [];
-    const [valueError, value] = answers[n * 2 + 1] ?? [];
-    if (dumpError || valueError || !payload) return;
-    out.set(i, { payload: payload as Buffer, digest: valueDigest(meta[i]!.type, keys[i]!.subarray(strip), value) });
-  });
-  return out;
-}
-
-interface KeyMeta {
-  type: string;
-  /** Absolute expiry (epoch ms, server clock) or -1 for no expiry. */
-  expiresAt: number;
-  /** Bytes for a string, elements for a collection. */
-  size: number;
-}
-
-const SIZE_COMMAND: Record<string, string> = { string: 'STRLEN', hash: 'HLEN', set: 'SCARD', zset: 'ZCARD', list: 'LLEN', stream: 'XLEN' };
-
-/** TYPE, PTTL and size of each key, and the server's clock, in two round trips. */
-async function keyMeta(node: RedisLike, keys: Buffer[]): Promise<KeyMeta[]> {
-  const first = node.pipeline();
-  first.call('TIME');
-  for (const key of keys) {
-    first.callBuffer('TYPE', key);
-    first.call('PTTL', key);
-  }
-  const answers = (await first.exec()) ?? [];
-  const time = answers[0]?.[1] as [string, string] | undefined;
-  const now = time ? Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) : Date.now();
-  const types = keys.map((_, i) => String(answers[1 + i * 2]?.[1] ?? 'none'));
-  const pttls = keys.map((_, i) => Number(answers[2 + i * 2]?.[1] ?? -2));
-  const second = node.pipeline();
-  for (let i = 0; i < keys.length; i++) second.call(SIZE_COMMAND[types[i]!] ?? 'EXISTS', keys[i]!);
-  const sizes = ((await second.exec()) ?? []).map(([, value]) => Number(value ?? 0));
-  return keys.map((_, i) => ({
-    type: pttls[i] === -2 ? 'none' : types[i]!,
-    expiresAt: pttls[i]! >= 0 ? now + pttls[i]! : -1,
-    size: sizes[i] ?? 0,
-  }));
-}

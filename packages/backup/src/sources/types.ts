@@ -44,8 +44,12 @@ export interface SnapshotSource {
   describe(signal?: AbortSignal): Promise<SourceDescription>;
   /** The server's clock, ISO, when it reports one. */
   serverTime(signal?: AbortSignal): Promise<string | undefined>;
-  /** Records of `dataset` (as `describe` gave it) from the start, or after `resume` (a record's `resume`). */
-  read(dataset: DatasetInfo, resume: unknown, signal?: AbortSignal): AsyncIterable<SnapshotRecord>;
+  /**
+   * Records of `dataset` (as `describe` gave it) from the start, or after `resume` (a record's
+   * `resume`). On a resume, `history` gives the lines the backup already holds for the dataset
+   * (a source whose resume can repeat records drops them by it).
+   */
+  read(dataset: DatasetInfo, resume: unknown, signal?: AbortSignal, history?: AsyncIterable<string>): AsyncIterable<SnapshotRecord>;
   /** Warnings found while reading in this process (keys that expired between SCAN and DUMP…). */
   notes?(): string[];
 }

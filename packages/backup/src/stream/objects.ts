@@ -7,41 +7,48 @@
  * listing its objects (position and event-time ranges), so a restore never lists a prefix.
  */
 import { gzipSync } from 'node:zlib';
+import { z } from 'zod';
 import { BackupCorruptedError, BackupIncompleteError, StorageError } from '../errors.js';
 import { sha256 } from '../format/content-hash.js';
-import { gunzipLines } from '../format/ndjson.js';
-import { getJson, getObject, headObject, type S3Location } from '../s3/client.js';
+import { hex64 } from '../format/manifest.js';
+import { decodeLines } from '../format/ndjson.js';
+import { getStored } from '../format/stored.js';
+import { getObject, headObject, type S3Location } from '../s3/client.js';
 import { putConditional, putIfAbsent } from '../s3/conditional.js';
 import type { S3Capabilities } from '../s3/probe.js';
 import { keys } from '../target.js';
-import type { StreamRecord } from './types.js';
+import { parseStreamRecord, type StreamRecord } from './types.js';
 
 export const HOUR_MS = 3_600_000;
 
+const isoTime = z.string().refine((t) => Number.isFinite(Date.parse(t)), 'an ISO 8601 time');
+
 /** An object as the hourly index lists it. */
-export interface IndexedObject {
-  key: string;
-  timeline: number;
-  seq: number;
+export const indexedObjectSchema = z.object({
+  key: z.string().min(1),
+  timeline: z.number().int().min(1),
+  seq: z.number().int().min(1),
   /** Position of the last record before this object (null: the timeline's first object). */
-  prev: string | null;
-  first: string;
-  last: string;
-  minTime: string;
-  maxTime: string;
-  count: number;
-  bytes: number;
-  sha256: string;
-}
+  prev: z.string().nullable(),
+  first: z.string(),
+  last: z.string(),
+  minTime: isoTime,
+  maxTime: isoTime,
+  count: z.number().int().min(1),
+  bytes: z.number().int().min(1),
+  sha256: hex64,
+});
+export type IndexedObject = z.infer<typeof indexedObjectSchema>;
 
 /** The hourly index object. */
-export interface HourIndex {
-  formatVersion: 1;
-  name: string;
-  timeline: number;
-  hour: string;
-  objects: IndexedObject[];
-}
+export const hourIndexSchema = z.object({
+  formatVersion: z.literal(1),
+  name: z.string().min(1),
+  timeline: z.number().int().min(1),
+  hour: isoTime,
+  objects: z.array(indexedObjectSchema),
+});
+export type HourIndex = z.infer<typeof hourIndexSchema>;
 
 /** Characters safe in a key; positions are shortened to keep names readable. */
 function safe(position: string): string {
@@ -87,9 +94,9 @@ export async function writeStreamObject(
 }
 
 async function addToIndex(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, name: string, timeline: number, hour: number, entry: IndexedObject, signal?: AbortSignal): Promise<void> {
-  const key = `${keys.streamHour(loc, name, timeline, hour)}/index.json`;
+  const key = hourIndexKey(loc, name, timeline, hour);
   for (let attempt = 0; attempt < 8; attempt++) {
-    const found = await getJson<HourIndex>(loc, key, signal);
+    const found = await getStored(loc, key, hourIndexSchema, { what: 'hourly index', version: 1 }, signal);
     const index: HourIndex = found?.value ?? { formatVersion: 1, name, timeline, hour: new Date(hour).toISOString(), objects: [] };
     if (index.objects.some((o) => o.key === entry.key)) return;
     index.objects.push(entry);
@@ -100,18 +107,35 @@ async function addToIndex(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' 
   throw new StorageError(`the hourly index ${key} kept changing under concurrent writers`);
 }
 
-/** Reads an hour's index (undefined when the hour has none). */
+/** The key of an hour's index object. */
+export function hourIndexKey(loc: S3Location, name: string, timeline: number, hour: number): string {
+  return `${keys.streamHour(loc, name, timeline, hour)}/index.json`;
+}
+
+/**
+ * Reads an hour's index (undefined when the hour has none).
+ * @throws {BackupCorruptedError | UnsupportedFormatError} the index is not a valid one
+ */
 export async function readHourIndex(loc: S3Location, name: string, timeline: number, hour: number, signal?: AbortSignal): Promise<HourIndex | undefined> {
-  return (await getJson<HourIndex>(loc, `${keys.streamHour(loc, name, timeline, hour)}/index.json`, signal))?.value;
+  return (await getStored(loc, hourIndexKey(loc, name, timeline, hour), hourIndexSchema, { what: 'hourly index', version: 1 }, signal))?.value;
+}
+
+/**
+ * Decodes a stream object's bytes, checked against its index entry: SHA-256, gzip, one valid
+ * record per line, the record count.
+ * @throws {BackupCorruptedError} anything else
+ */
+export async function decodeStreamObject(body: Uint8Array, entry: Pick<IndexedObject, 'key' | 'sha256' | 'count'>): Promise<StreamRecord[]> {
+  if (sha256(body).toString('hex') !== entry.sha256) throw new BackupCorruptedError('a stream object does not match its checksum', [{ key: entry.key, message: 'SHA-256 mismatch' }]);
+  const records: StreamRecord[] = [];
+  await decodeLines(body, entry.key, (line) => void records.push(parseStreamRecord(line, entry.key, records.length + 1)));
+  if (records.length !== entry.count) throw new BackupCorruptedError('a stream object holds another number of records', [{ key: entry.key, message: `${records.length} records, index says ${entry.count}` }]);
+  return records;
 }
 
 /** Downloads a stream object, checks its SHA-256 and record count, and parses its records. */
 export async function readStreamObject(loc: S3Location, entry: IndexedObject, signal?: AbortSignal): Promise<StreamRecord[]> {
   const found = await getObject(loc, entry.key, signal ? { signal } : {});
   if (!found) throw new BackupIncompleteError('a stream object listed in its index is missing', [{ key: entry.key, message: 'missing' }]);
-  if (sha256(found.body).toString('hex') !== entry.sha256) throw new BackupCorruptedError('a stream object does not match its checksum', [{ key: entry.key, message: 'SHA-256 mismatch' }]);
-  const records: StreamRecord[] = [];
-  for await (const line of gunzipLines(found.body)) records.push(JSON.parse(line) as StreamRecord);
-  if (records.length !== entry.count) throw new BackupCorruptedError('a stream object holds another number of records', [{ key: entry.key, message: `${records.length} records, index says ${entry.count}` }]);
-  return records;
+  return decodeStreamObject(found.body, entry);
 }

@@ -7,37 +7,17 @@
  * A gap reported by the source ends the timeline: later objects go to a new timeline, and a
  * new snapshot is needed before point-in-time restore can reach past the gap.
  */
-import { v7 as uuidv7 } from 'uuid';
-import { LeaseHeldError } from '../errors.js';
 import { logOf, remaining, type RunContext } from '../context.js';
-import { s3LeaseStore } from '../lease/s3.js';
+import { takeJobLease, type JobLease } from '../job-lease.js';
 import { openChainedObject, type ChainedObject } from '../s3/chained-object.js';
 import type { S3Location } from '../s3/client.js';
 import { probeS3, type S3Capabilities } from '../s3/probe.js';
 import { keys } from '../target.js';
 import { hourOf, writeStreamObject } from './objects.js';
 import type { StreamRecord, StreamSource } from './types.js';
+import { streamCheckpointSchema, type StreamCheckpoint } from './checkpoint.js';
 
-/** A stream backup's checkpoint (`streams/<name>/checkpoint.json`). */
-export interface StreamCheckpoint {
-  formatVersion: 1;
-  name: string;
-  fence: number;
-  owner: string;
-  timeline: number;
-  /** Number of the last object written on the current timeline (0: none). */
-  seq: number;
-  /** Source position of the last archived record (null: none on this timeline). */
-  position: string | null;
-  /** Source state (dedup sets, per-aggregate seq) as of `position`. */
-  sourceState: unknown;
-  /** Everything with an event time up to this (ISO) is archived: the source was drained then. */
-  coveredUntil: string | null;
-  timelines: Array<{ id: number; startedAt: string; brokenAt?: string; reason?: string }>;
-  /** Hours holding objects, with the objects' seq range, per timeline (so restore never lists). */
-  hours: Array<{ timeline: number; hour: number; firstSeq: number; lastSeq: number }>;
-  updatedAt: string;
-}
+export type { StreamCheckpoint } from './checkpoint.js';
 
 /** The result of one invocation. */
 export interface StreamResult {
@@ -72,23 +52,25 @@ interface OpenStream {
   caps: S3Capabilities;
   state: StreamCheckpoint;
   checkpoint: ChainedObject<StreamCheckpoint>;
-  release(): Promise<void>;
+  lease: JobLease;
 }
 
 async function openStream(options: StreamRunOptions, ctx: RunContext): Promise<OpenStream> {
   const { client, capabilities } = await probeS3(options.loc, ctx.signal);
   const loc = { ...options.loc, client };
-  const leases = s3LeaseStore(loc, capabilities);
-  const owner = ctx.requestId ?? uuidv7();
-  const leaseKey = keys.streamLease(options.name);
-  const claim = await leases.claim({ key: leaseKey, owner, leaseMs: options.leaseMs }, ctx.signal ? { signal: ctx.signal } : {});
-  if (!claim.claimed) throw new LeaseHeldError(`stream backup "${options.name}" is held by another runner until ${new Date(claim.record.expiresAt).toISOString()}`);
-  const opened = await openChainedObject<StreamCheckpoint>(loc, capabilities, keys.streamCheckpoint(loc, options.name), ctx.signal);
+  const lease = await takeJobLease(loc, { key: keys.streamLease(options.name), label: `stream backup "${options.name}"`, leaseMs: options.leaseMs }, ctx.signal);
+  let opened: { value: StreamCheckpoint | undefined; object: ChainedObject<StreamCheckpoint> };
+  try {
+    opened = await openChainedObject(loc, capabilities, keys.streamCheckpoint(loc, options.name), { schema: streamCheckpointSchema, what: `stream "${options.name}" checkpoint`, version: 1 }, ctx.signal);
+  } catch (error) {
+    await lease.release().catch(() => undefined);
+    throw error;
+  }
   const now = new Date().toISOString();
   const state: StreamCheckpoint = opened.value
-    ? { ...opened.value, fence: claim.fence, owner }
-    : { formatVersion: 1, name: options.name, fence: claim.fence, owner, timeline: 1, seq: 0, position: null, sourceState: undefined, coveredUntil: null, timelines: [{ id: 1, startedAt: now }], hours: [], updatedAt: now };
-  return { loc, caps: capabilities, state, checkpoint: opened.object, release: () => leases.settle({ key: leaseKey, owner, fence: claim.fence }).then(() => undefined) };
+    ? { ...opened.value, fence: lease.fence(), owner: lease.owner }
+    : { formatVersion: 1, name: options.name, fence: lease.fence(), owner: lease.owner, timeline: 1, seq: 0, position: null, sourceState: undefined, coveredUntil: null, timelines: [{ id: 1, startedAt: now }], hours: [], updatedAt: now };
+  return { loc, caps: capabilities, state, checkpoint: opened.object, lease };
 }
 
 /** Writes `records` as the next object and checkpoints (position, source state, hours). */
@@ -137,6 +119,8 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
   let pulledState = state.sourceState;
   try {
     for (;;) {
+      const lost = open.lease.failure();
+      if (lost) throw lost;
       if (ctx.signal?.aborted || remaining(ctx) < options.reserveMs) {
         result.stoppedEarly = true;
         break;
@@ -179,9 +163,9 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
         break;
       }
     }
-    await open.release();
+    await open.lease.release();
   } catch (error) {
-    await open.release().catch(() => undefined);
+    await open.lease.release().catch(() => undefined);
     throw error;
   }
   result.timeline = state.timeline;
@@ -213,9 +197,9 @@ export async function appendRecords(options: StreamRunOptions, prepare: (previou
         await open.checkpoint.save(open.state, ctx.signal);
       }
     }
-    await open.release();
+    await open.lease.release();
   } catch (error) {
-    await open.release().catch(() => undefined);
+    await open.lease.release().catch(() => undefined);
     throw error;
   }
   result.timeline = open.state.timeline;

@@ -3,25 +3,45 @@
  * MongoDB collection tailed by a watermark) buffered into gzip NDJSON objects in S3, with the
  * source position checkpointed after each object.
  */
+import { z } from 'zod';
+import { BackupCorruptedError } from '../errors.js';
+import { firstIssue } from '../format/stored.js';
 
 /** One streamed record, as stored (one NDJSON line of a stream object). */
-export interface StreamRecord {
+export const streamRecordSchema = z.object({
   /** Stable event id: a restore drops repeats by it (delivery is at least once). */
-  id: string;
+  id: z.string().min(1),
   /** The source's position of this record (a Redis stream id, a watermark, an SQS sent time). */
-  position: string;
+  position: z.string(),
   /** Event time, ISO 8601 (UTC). Point-in-time restore applies records up to the chosen time. */
-  time: string;
-  /** `upsert` / `delete` change a document; `event` is archived only. */
-  op: 'upsert' | 'delete' | 'event';
+  time: z.string().refine((t) => Number.isFinite(Date.parse(t)), 'an ISO 8601 time'),
+  /** `upsert` / `delete` change a document (or a Redis key); `event` is archived only. */
+  op: z.enum(['upsert', 'delete', 'event']),
   /** Collection (or aggregate type) the change belongs to. */
-  namespace?: string;
+  namespace: z.string().optional(),
   /** The document's `_id`, canonical EJSON. */
-  key?: string;
+  key: z.string().optional(),
   /** The full document after the change, canonical EJSON (`upsert`). */
-  doc?: string;
+  doc: z.string().optional(),
   /** The raw event (an outbox envelope, an SQS body): archived as is. */
-  payload?: unknown;
+  payload: z.unknown().optional(),
+});
+export type StreamRecord = z.infer<typeof streamRecordSchema>;
+
+/**
+ * Parses one line of a stream object.
+ * @throws {BackupCorruptedError} not JSON, or not a stream record
+ */
+export function parseStreamRecord(line: string, key: string, lineNumber: number): StreamRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    throw new BackupCorruptedError('a stream record is not JSON', [{ key, message: `line ${lineNumber}: not JSON` }]);
+  }
+  const parsed = streamRecordSchema.safeParse(raw);
+  if (!parsed.success) throw new BackupCorruptedError('a stream record does not have the expected shape', [{ key, message: `line ${lineNumber}: ${firstIssue(parsed.error)}` }]);
+  return parsed.data;
 }
 
 /** What a pull found. */

@@ -3,24 +3,38 @@
  * verification's level, result and time. Retention and point-in-time restore trust only
  * backups whose last full or drill verification passed.
  */
-import { getJson, putObject, type S3Location } from '../s3/client.js';
+import { z } from 'zod';
+import { getStored, parseStored } from '../format/stored.js';
+import { putObject, type S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
 
-/** A backup's last verification. */
-export interface VerificationRecord {
-  backupId: string;
-  level: 'quick' | 'full' | 'drill';
-  ok: boolean;
-  at: string;
+const verificationSchema = z.object({
+  backupId: z.string().min(1),
+  level: z.enum(['quick', 'full', 'drill']),
+  ok: z.boolean(),
+  at: z.string(),
   /** The drill report's key, for a drill. */
-  report?: string;
-  problems: string[];
+  report: z.string().optional(),
+  problems: z.array(z.string()),
+});
+
+/** A backup's last verification. */
+export type VerificationRecord = z.infer<typeof verificationSchema>;
+
+/** Parses a verification record (outside bytes). @throws {BackupCorruptedError} not a verification record */
+export function parseVerification(text: string, key: string): VerificationRecord {
+  return parseStored(text, verificationSchema, { key, what: 'verification record' });
 }
 
-/** Reads a backup's verification record (undefined when it was never verified). */
+/**
+ * Reads a backup's verification record (undefined when it was never verified).
+ * @throws {BackupCorruptedError} the record is not a verification record
+ */
 export async function readVerification(loc: S3Location, backupId: string, signal?: AbortSignal): Promise<VerificationRecord | undefined> {
-  const found = await getJson<VerificationRecord>(loc, keys.verification(loc, backupId), signal);
+  const found = await getStored(loc, keys.verification(loc, backupId), verificationSchema, { what: `backup ${backupId} verification record` }, signal);
   const record = found?.value;
+  // A record naming another backup (copied by hand) proves nothing about this one.
+  if (record && record.backupId !== backupId) return { ...record, ok: false };
   // A quick check reads only the manifest and sizes: it does not make a backup trusted.
   return record && record.level !== 'quick' ? record : record ? { ...record, ok: false } : undefined;
 }

@@ -3,20 +3,14 @@
  * UploadPart is slowed down (`SLOW_PART_MS`) so the kill lands mid-backup. Prints
  * `part <n>` to stdout as each part upload returns.
  */
-import { S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { UploadPartCommand } from '@aws-sdk/client-s3';
 import { MongoClient } from 'mongodb';
 import { mongoSource, snapshotBackup } from '../../src/index.js';
+import { s3Client } from '../s3-client.js';
 
 async function main(): Promise<void> {
   const env = process.env;
-  const s3 = new S3Client({
-    endpoint: env.CHILD_S3_ENDPOINT!,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const s3 = s3Client(env.CHILD_S3_ENDPOINT!);
   const slowMs = Number(env.SLOW_PART_MS ?? 0);
   const client = {
     async send(command: { input: { PartNumber?: number } }, options?: unknown) {

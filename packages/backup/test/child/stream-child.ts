@@ -1,22 +1,29 @@
 /**
  * A stream backup in its own process, killed with SIGKILL by the test. Prints `object` to
- * stdout after each stream object is written, then waits `SLOW_MS` before going on (so the
- * kill lands between the object and its checkpoint).
+ * stdout after each stream object is written; after the `KILL_AT`-th it prints `waiting` and
+ * stops right there (the object is in S3, its index entry and checkpoint are not), so the
+ * kill lands between an object and its checkpoint however slow the machine is. The lease
+ * keeps being renewed meanwhile, as a live sink's would.
  */
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { redisStreamSource, streamBackup } from '../../src/index.js';
+import { s3Client } from '../s3-client.js';
 
 async function main(): Promise<void> {
   const env = process.env;
-  const s3 = new S3Client({ endpoint: env.CHILD_S3_ENDPOINT!, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  const slowMs = Number(env.SLOW_MS ?? 0);
+  const s3 = s3Client(env.CHILD_S3_ENDPOINT!);
+  const killAt = Number(env.KILL_AT);
+  let objects = 0;
   const client = {
     async send(command: { input: { Key?: string } }, options?: unknown) {
       const out = await s3.send(command as never, options as never);
       if (command instanceof PutObjectCommand && String(command.input.Key).endsWith('.ndjson.gz')) {
         process.stdout.write('object\n');
-        await new Promise((r) => setTimeout(r, slowMs));
+        if (++objects === killAt) {
+          process.stdout.write('waiting\n');
+          await new Promise<never>(() => setInterval(() => undefined, 60_000));
+        }
       }
       return out;
     },

@@ -4,8 +4,8 @@
  * not shared between processes.
  */
 import { intOption, msOption } from '@steadyfn/handler/internal';
-import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
-import { checkBatch, checkClaim, checkGetKey, checkSettle } from '../validate.js';
+import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewRequest, RenewResult, SettleRequest } from '../types.js';
+import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { throwIfAborted } from '@steadyfn/handler/internal';
 
 /** Options of `memoryLeaseStore`. */
@@ -87,6 +87,14 @@ export function memoryLeaseStore(options: MemoryLeaseStoreOptions = {}): MemoryL
     return true;
   };
 
+  const renew = (r: RenewRequest): RenewResult => {
+    const at = now();
+    const entry = current(r.key, at);
+    if (!entry || entry.state !== 'h' || entry.fence !== r.fence || entry.owner !== r.owner) return { renewed: false };
+    put(r.key, { ...entry, fence: entry.fence + 1, liveUntil: at + r.leaseMs, dropAt: at + r.leaseMs + retainMs });
+    return { renewed: true, fence: entry.fence + 1, expiresAt: at + r.leaseMs };
+  };
+
   const guard = (options: CallOptions | undefined): void => throwIfAborted(options?.signal);
 
   return {
@@ -105,6 +113,10 @@ export function memoryLeaseStore(options: MemoryLeaseStoreOptions = {}): MemoryL
     async settleMany(requests, callOptions) {
       guard(callOptions);
       return checkBatch(requests, checkSettle).map(settle);
+    },
+    async renew(request, callOptions) {
+      guard(callOptions);
+      return renew(checkRenew(request));
     },
     async get(key, callOptions) {
       guard(callOptions);

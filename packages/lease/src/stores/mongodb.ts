@@ -7,6 +7,8 @@
  *                        is absent, released or expired (insertMany, one error per duplicate)
  *   settle / settleMany  find; insert generation n + 1 (done or released) where the caller
  *                        holds generation n
+ *   renew                find; insert generation n + 1 (held by the caller, a new lease) where
+ *                        the caller holds generation n
  *   get                  find
  *
  * Timing rules that keep an insert from winning a generation that existed before (so exactly
@@ -22,8 +24,8 @@ import { invalidOption, msOption, oneOfOption } from '@steadyfn/handler/internal
 import { ConfigurationError } from '@steadyfn/handler/internal';
 import { LeaseStoreUnsupportedError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
-import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
-import { checkBatch, checkClaim, checkGetKey, checkSettle } from '../validate.js';
+import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewRequest, RenewResult, SettleRequest } from '../types.js';
+import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { serverClock } from './mongodb-clock.js';
 import { docId, errorCode, recordOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
@@ -35,6 +37,27 @@ interface Attempt {
   index: number;
   doc: LeaseDocument;
   seen: LeaseDocument[];
+}
+
+/** A request that changes a generation its caller holds (a settle, a renewal). */
+interface Change {
+  key: string;
+  owner: string;
+  fence: number;
+}
+
+/** The generation a change builds on: its number, purge base and data. */
+interface Below {
+  g: number;
+  p: number;
+  d?: string;
+}
+
+/** A generation a change wrote, and when it was sent (`performance.now()` and `Date.now()`). */
+interface Written {
+  doc: LeaseDocument;
+  sentAt: number;
+  sentAtLocal: number;
 }
 
 export type { MongoLeaseCollection, MongoLeaseSession } from './mongodb-docs.js';
@@ -263,24 +286,34 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
   };
 
   /**
-   * Settles in one insert, without a read, when this store made the claim itself less than
-   * FAST_SETTLE_MS ago: it wrote generation n (immutable) for this owner, so only whether n + 1
-   * exists is in question, and no generation n + 1 written since can have been deleted yet.
-   * Otherwise it reads the key first (by `_id` from generation n when that is young).
+   * Writes generation n + 1 of each key whose top generation is still `fence` = n, held by
+   * `owner` (a settle or a renewal), in one insert, without a read, when this store made
+   * generation n itself less than FAST_SETTLE_MS ago: it wrote generation n (immutable) for
+   * this owner, so only whether n + 1 exists is in question, and no generation n + 1 written
+   * since can have been deleted yet. Otherwise it reads the key first (by `_id` from
+   * generation n when that is young). Resolves, per request, to the generation written and
+   * when it was sent, or undefined.
    */
-  const settleBatch = async (requests: SettleRequest[], options: MongoCallOptions | undefined): Promise<boolean[]> => {
+  const changeBatch = async <R extends Change>(requests: R[], next: (r: R, below: Below, serverNow: number) => LeaseDocument, options: MongoCallOptions | undefined): Promise<Array<Written | undefined>> => {
     if (requests.length === 0) return [];
     const { col, probed } = await ready(options?.signal);
-    const results = requests.map(() => false);
+    const results: Array<Written | undefined> = requests.map(() => undefined);
+    const writeAll = async (attempts: Attempt[], now: number): Promise<void> => {
+      const sentAt = performance.now();
+      const sentAtLocal = Date.now();
+      (await write(col, probed, attempts, now, options)).forEach((ok, j) => {
+        if (ok) results[attempts[j]!.index] = { doc: attempts[j]!.doc, sentAt, sentAtLocal };
+      });
+    };
     const fast: Attempt[] = [];
     let pending: number[] = [];
     const now0 = clock.now();
     requests.forEach((r, index) => {
       const grant = grants.take(r.key, r.owner, r.fence);
-      if (grant) fast.push({ index, doc: successor(r, r.fence, grant.p, now0), seen: [] });
+      if (grant) fast.push({ index, doc: next(r, { g: r.fence, p: grant.p, ...(grant.d === undefined ? {} : { d: grant.d }) }, now0), seen: [] });
       else pending.push(index);
     });
-    if (fast.length > 0) (await write(col, probed, fast, now0, options)).forEach((ok, j) => (results[fast[j]!.index] = ok));
+    if (fast.length > 0) await writeAll(fast, now0);
     // A second round only when the first read got too old before the insert could be sent.
     for (let round = 0; round < 2 && pending.length > 0; round++) {
       const readAt = performance.now();
@@ -294,23 +327,30 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
         const { top, seen } = found.get(r.key)!;
         // Still ours: the top generation is the caller's, held by its owner, and not about to be purged.
         if (!top || top.g !== r.fence || top.s !== 'h' || top.o !== r.owner || !actionable(top, now)) continue;
-        attempts.push({ index, doc: successor(r, top.g, top.p.getTime(), now), seen });
+        attempts.push({ index, doc: next(r, { g: top.g, p: top.p.getTime(), ...(top.d === undefined ? {} : { d: top.d }) }, now), seen });
       }
       if (attempts.length > 0 && performance.now() - readAt > SEND_WINDOW_MS) {
         pending = attempts.map((a) => a.index);
         continue;
       }
-      if (attempts.length > 0) (await write(col, probed, attempts, now, options)).forEach((ok, j) => (results[attempts[j]!.index] = ok));
+      if (attempts.length > 0) await writeAll(attempts, now);
       pending = [];
     }
     return results;
   };
+
+  const settleBatch = async (requests: SettleRequest[], options: MongoCallOptions | undefined): Promise<boolean[]> =>
+    (await changeBatch(requests, (r, below, now) => successor(r, below.g, below.p, now), options)).map((written) => written !== undefined);
 
   /** The generation a settle writes on top of generation `g` (purge base `p`). */
   const successor = (r: SettleRequest, g: number, p: number, serverNow: number): LeaseDocument =>
     r.data === undefined
       ? generation(r.key, g, p, { s: 'f', o: r.owner }, serverNow, serverNow)
       : generation(r.key, g, p, { s: 'd', o: r.owner, d: r.data }, serverNow + r.keepMs!, serverNow);
+
+  /** The generation a renewal writes: held by the same owner with the same data, for leaseMs from now (erring long, as a claim). */
+  const renewal = (r: RenewRequest, below: Below, serverNow: number): LeaseDocument =>
+    generation(r.key, below.g, below.p, below.d === undefined ? { s: 'h', o: r.owner } : { s: 'h', o: r.owner, d: below.d }, serverNow + clock.uncertaintyMs() + r.leaseMs, serverNow);
 
   return {
     async claim(request, callOptions) {
@@ -324,6 +364,14 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
     },
     async settleMany(requests, callOptions) {
       return settleBatch(checkBatch(requests, checkSettle), callOptions);
+    },
+    async renew(request, callOptions): Promise<RenewResult> {
+      const r = checkRenew(request);
+      const written = (await changeBatch([r], renewal, callOptions))[0];
+      if (!written) return { renewed: false };
+      grants.add(written.doc, written.sentAt);
+      // For the holder, the lease ends leaseMs after it sent the renewal: never later than the store's end.
+      return { renewed: true, fence: written.doc.g, expiresAt: written.sentAtLocal + r.leaseMs };
     },
     async get(key, callOptions): Promise<LeaseRecord | undefined> {
       const k = checkGetKey(key);
@@ -367,18 +415,18 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
   };
 }
 
-/** A settle sent this soon after its claim's insert needs no read (see `settleBatch`). */
+/** A settle or renewal sent this soon after its claim's insert needs no read (see `changeBatch`). */
 const FAST_SETTLE_MS = SUPERSEDED_GRACE_MS - DELIVERY_MS - 5_000;
 const MAX_GRANTS = 10_000;
 
-/** The claims this store won, remembered until settled (bounded; the oldest are forgotten). */
-function grantMemory(): { add(doc: LeaseDocument, sentAt: number): void; take(key: string, owner: string, fence: number): { p: number } | undefined } {
-  const grants = new Map<string, { sentAt: number; p: number }>();
+/** The claims (and renewals) this store won, remembered until settled (bounded; the oldest are forgotten). */
+function grantMemory(): { add(doc: LeaseDocument, sentAt: number): void; take(key: string, owner: string, fence: number): { p: number; d?: string } | undefined } {
+  const grants = new Map<string, { sentAt: number; p: number; d?: string }>();
   const id = (key: string, owner: string, fence: number): string => `${fence}\n${owner}\n${key}`;
   return {
     add(doc, sentAt) {
       if (grants.size >= MAX_GRANTS) grants.delete(grants.keys().next().value!);
-      grants.set(id(doc.k, doc.o!, doc.g), { sentAt, p: doc.p.getTime() });
+      grants.set(id(doc.k, doc.o!, doc.g), { sentAt, p: doc.p.getTime(), ...(doc.d === undefined ? {} : { d: doc.d }) });
     },
     take(key, owner, fence) {
       const k = id(key, owner, fence);

@@ -91,6 +91,19 @@ for i = 1, #KEYS do
 end
 return out`);
 
+/**
+ * Renews one key: ARGV = owner, fence, leaseMs. If the key is held by `owner` at generation
+ * `fence`, it becomes generation fence + 1, held by the same owner with the same payload, for
+ * leaseMs (plus its retainMs). Reply: {1, new fence} or {0}.
+ */
+export const RENEW = script(`local value = redis.call('GET', KEYS[1])
+if not value then return {0} end
+local s, f, r, o, rest = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|(.*)$')
+if s ~= 'h' or f ~= ARGV[2] or o ~= ARGV[1] then return {0} end
+local nextFence = string.format('%d', tonumber(f) + 1)
+redis.call('SET', KEYS[1], 'h|' .. nextFence .. '|' .. r .. '|' .. o .. '|' .. rest, 'PX', string.format('%d', tonumber(ARGV[3]) + tonumber(r)))
+return {1, tonumber(nextFence)}`);
+
 /** One key's value and remaining TTL, read together. */
 export const READ = script(`local value = redis.call('GET', KEYS[1])
 if not value then return false end

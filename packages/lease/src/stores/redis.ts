@@ -7,6 +7,7 @@
  *                        command; otherwise (or claimMany) the Lua below
  *   claim / claimMany    Lua: GET + PTTL, SET … PX lease+retain when absent, released or expired
  *   settle / settleMany  Lua: GET, compare state, generation and owner, SET (done/released) or DEL
+ *   renew                Lua: GET, compare state, generation and owner, SET (held, next generation)
  *   get                  Lua: GET + PTTL
  */
 import calculateSlot from 'cluster-key-slot';
@@ -15,8 +16,8 @@ import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from './redis-eval.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
-import { checkBatch, checkClaim, checkGetKey, checkSettle } from '../validate.js';
-import { CLAIM, HOLDS_FUNCTION, READ, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue } from './redis-scripts.js';
+import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
+import { CLAIM, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue } from './redis-scripts.js';
 
 /**
  * The client the store calls: an ioredis `Redis` or `Cluster` satisfies it. Structural, so
@@ -252,6 +253,15 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     },
     async settleMany(requests, callOptions) {
       return settleChecked(checkBatch(requests, checkSettle), callOptions);
+    },
+    async renew(request, callOptions) {
+      const r = checkRenew(request);
+      const signal = callOptions?.signal;
+      throwIfAborted(signal);
+      const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+      const sentAt = Date.now();
+      const reply = (await run(c, RENEW, [redisKey(r.key)], [r.owner, String(r.fence), String(r.leaseMs)], signal)) as [number, number?];
+      return Number(reply[0]) === 1 ? { renewed: true, fence: Number(reply[1]), expiresAt: sentAt + r.leaseMs } : { renewed: false };
     },
     async get(key, callOptions) {
       const k = redisKey(checkGetKey(key));

@@ -1,0 +1,241 @@
+/**
+ * Reading a Redis keyspace for a snapshot: `SCAN … MATCH` on every master, in a stable order,
+ * each key as its `DUMP` payload or, when big (or every key, for a typed backup), as typed
+ * chunks (redis-typed.ts). Resumable without keeping anything alive: a record's resume point is
+ * the master, the `SCAN` cursor of its batch and, inside a big key, the chunk position.
+ *
+ * Exactly once per backup, across resumes: `SCAN` returns a key twice while the server rehashes,
+ * and a resume scans the last batch again, so every key written is remembered (`KeySet`) and a
+ * resumed run first reads back the keys the backup already holds (`history`).
+ *
+ * A resume is only valid on the same servers with the same slots: a master restarted (its
+ * `run_id`), replaced or resharded since the backup began has other cursors, and keys could be
+ * missed. The topology recorded when the backup began is compared before reading:
+ * `SourceChangedError` when it differs.
+ */
+import { z } from 'zod';
+import { BackupCorruptedError, SourceChangedError } from '../errors.js';
+import { firstIssue } from '../format/stored.js';
+import { KeySet } from './key-set.js';
+import type { RedisLike } from './redis.js';
+import { decodeBytes, encodeBytes } from './redis-values.js';
+import { WHOLE_VALUE, exportTyped, valueDigest, type TypedExportLimits } from './redis-typed.js';
+import type { SnapshotRecord } from './types.js';
+
+const resumeSchema = z.object({
+  /** Index of the master (in `mastersOf` order). */
+  node: z.number().int().min(0),
+  /** That master's address, as a check. */
+  address: z.string(),
+  /** The SCAN cursor that began the batch of the last record. */
+  cursor: z.string().regex(/^\d+$/),
+  /** Inside a big key being exported in chunks: the key and the position after the last chunk written. */
+  inner: z.object({ key: z.string(), position: z.string(), chunk: z.number().int().min(0) }).optional(),
+});
+type NodeResume = z.infer<typeof resumeSchema>;
+
+/** How a master is named in resume points. */
+export function addressOf(client: RedisLike, index: number): string {
+  const options = client.options as { host?: string; port?: number } | undefined;
+  return options?.host !== undefined ? `${options.host}:${options.port ?? 6379}` : `node${index}`;
+}
+
+/** A key's id in resume points (its encoded bytes as JSON). */
+function keyId(key: Buffer): string {
+  return JSON.stringify(encodeBytes(key));
+}
+
+/** The masters to scan, in a stable order. */
+export async function mastersOf(client: RedisLike): Promise<RedisLike[]> {
+  if (typeof client.nodes !== 'function') return [client];
+  const nodes = client.nodes('master');
+  return [...nodes].sort((a, b) => addressOf(a, 0).localeCompare(addressOf(b, 0)));
+}
+
+/**
+ * What a resume depends on: each master's address and `run_id` (a new one after every restart),
+ * and on a Cluster the slot ranges and who serves them.
+ */
+export async function topologyOf(client: RedisLike, masters: RedisLike[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const [i, node] of masters.entries()) {
+    const info = String(await node.call('INFO', 'server'));
+    out.push(`${addressOf(node, i)} ${/run_id:([0-9a-f]+)/.exec(info)?.[1] ?? '?'}`);
+  }
+  if (typeof client.nodes === 'function') {
+    const slots = (await masters[0]!.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, string?]]>;
+    for (const [start, end, owner] of slots) out.push(`slots ${start}-${end} ${owner[0]}:${owner[1]}`);
+  }
+  return out.sort();
+}
+
+/** The key of a record line this source wrote (the line starts with it). */
+function keyOfLine(line: string): Buffer {
+  const match = /^\{"k":("(?:[^"\\]|\\.)*"|\{"\$b64":"[A-Za-z0-9+/=]*"\})/.exec(line);
+  if (!match) throw new BackupCorruptedError('a record of the backup so far has no key', [{ key: 'checkpoint', message: 'a record without its key' }]);
+  return decodeBytes(JSON.parse(match[1]!) as string | { $b64: string });
+}
+
+/** What the scan needs. */
+export interface ScanOptions {
+  client: RedisLike;
+  pattern: string;
+  scanCount: number;
+  limits: TypedExportLimits;
+  allTyped: boolean;
+  /** The topology recorded when the backup began (absent: not checked, e.g. a drill's read-back). */
+  topology?: string[];
+  /** Bytes of a scratch prefix left out of digests (drills). */
+  strip: number;
+  onExpired(): void;
+  onRepeat(): void;
+  signal?: AbortSignal;
+}
+
+/**
+ * The keyspace's records from the start, or after `resume` (a record's resume point), with
+ * `history` giving the lines the backup already holds.
+ * @throws {SourceChangedError} the servers or slots changed since the backup began
+ * @throws {BackupCorruptedError} a resume point this source did not write
+ */
+export async function* scanKeyspace(options: ScanOptions, resume: unknown, history?: AsyncIterable<string>): AsyncGenerator<SnapshotRecord> {
+  const { client, pattern, scanCount, limits, strip, signal } = options;
+  let from: NodeResume | undefined;
+  if (resume !== undefined) {
+    const parsed = resumeSchema.safeParse(resume);
+    if (!parsed.success) throw new BackupCorruptedError("the checkpoint's resume point is not one this source wrote", [{ key: 'checkpoint', message: firstIssue(parsed.error) }]);
+    from = parsed.data;
+  }
+  const masters = await mastersOf(client);
+  if (options.topology) {
+    const now = await topologyOf(client, masters);
+    if (JSON.stringify(now) !== JSON.stringify(options.topology)) {
+      const changed = [...now.filter((t) => !options.topology!.includes(t)), ...options.topology.filter((t) => !now.includes(t)).map((t) => `gone: ${t}`)];
+      throw new SourceChangedError(`the Redis servers changed since the backup began (a restart, a failover or a resharding): ${changed.slice(0, 4).join('; ')}`);
+    }
+  }
+  const seen = new KeySet();
+  if (history) for await (const line of history) seen.add(keyOfLine(line));
+
+  for (let n = from?.node ?? 0; n < masters.length; n++) {
+    const node = masters[n]!;
+    const address = addressOf(node, n);
+    const here = from && from.node === n ? from : undefined;
+    if (here && here.address !== address) throw new SourceChangedError(`the Redis masters changed since the checkpoint (${here.address} is now ${address})`);
+    let cursor = here?.cursor ?? '0';
+    // A big key cut short by the last run: continued where it stopped, wherever SCAN returns it.
+    let inner = here?.inner;
+    const exportKeys = async function* (keys: Buffer[], batchCursor: string): AsyncGenerator<SnapshotRecord> {
+      const meta = await keyMeta(node, keys);
+      const dumps = await dumpSmallKeys(node, keys, meta, limits, options.allTyped, strip);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const { type, expiresAt, size } = meta[i]!;
+        const id = keyId(key);
+        const start = inner && inner.key === id ? inner : undefined;
+        if (start) {
+          inner = undefined;
+          seen.add(key);
+        }
+        if (type === 'none') {
+          options.onExpired();
+          continue;
+        }
+        const base = { node: n, address, cursor: batchCursor };
+        if (!start && !options.allTyped && size <= (type === 'string' ? limits.bigKeyBytes : limits.bigKeyElements)) {
+          const dumped = dumps.get(i);
+          if (!dumped) {
+            options.onExpired();
+            continue;
+          }
+          const line = JSON.stringify({ k: encodeBytes(key), t: 'dump', ttl: expiresAt, v: dumped.payload.toString('base64'), h: dumped.digest.toString('hex') });
+          yield { key: id, line, digest: dumped.digest, resume: base satisfies NodeResume };
+          continue;
+        }
+        for await (const chunk of exportTyped(node, key, type, expiresAt, limits, start ? { position: start.position, chunk: start.chunk } : undefined, strip)) {
+          const at: NodeResume = chunk.last ? base : { ...base, inner: { key: id, position: chunk.position, chunk: chunk.chunk } };
+          yield { key: id, line: chunk.line, digest: chunk.digest, resume: at };
+        }
+      }
+    };
+    do {
+      if (signal?.aborted) throw signal.reason;
+      const batchCursor = cursor;
+      const [next, found] = (await node.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', scanCount)) as [Buffer, Buffer[]];
+      cursor = next.toString();
+      const keys = found.filter((k) => {
+        if (inner && inner.key === keyId(k)) return true;
+        if (seen.add(k)) return true;
+        options.onRepeat();
+        return false;
+      });
+      if (keys.length > 0) yield* exportKeys(keys, batchCursor);
+    } while (cursor !== '0');
+    // The cut key was not returned again (moved by a rehash to a part of the table already scanned): finish it now.
+    if (inner) {
+      const key = decodeBytes(JSON.parse(inner.key) as string | { $b64: string });
+      yield* exportKeys([key], '0');
+    }
+    from = undefined;
+  }
+}
+
+/**
+ * DUMP of every key exported as a payload, with its whole value read in the same pipeline for
+ * its content digest (DUMP bytes are not canonical: hash-table order). Keys gone meanwhile are left out.
+ */
+async function dumpSmallKeys(node: RedisLike, keys: Buffer[], meta: KeyMeta[], limits: TypedExportLimits, allTyped: boolean, strip: number): Promise<Map<number, { payload: Buffer; digest: Buffer }>> {
+  const picked: number[] = [];
+  const pipeline = node.pipeline();
+  keys.forEach((key, i) => {
+    const { type, size } = meta[i]!;
+    if (type === 'none' || allTyped || size > (type === 'string' ? limits.bigKeyBytes : limits.bigKeyElements) || !WHOLE_VALUE[type]) return;
+    picked.push(i);
+    pipeline.callBuffer('DUMP', key);
+    const [name, ...args] = WHOLE_VALUE[type]!.command;
+    pipeline.callBuffer(String(name), key, ...args);
+  });
+  const out = new Map<number, { payload: Buffer; digest: Buffer }>();
+  if (picked.length === 0) return out;
+  const answers = (await pipeline.exec()) ?? [];
+  picked.forEach((i, n) => {
+    const [dumpError, payload] = answers[n * 2] ?? [];
+    const [valueError, value] = answers[n * 2 + 1] ?? [];
+    if (dumpError || valueError || !payload) return;
+    out.set(i, { payload: payload as Buffer, digest: valueDigest(meta[i]!.type, keys[i]!.subarray(strip), value) });
+  });
+  return out;
+}
+
+interface KeyMeta {
+  type: string;
+  /** Absolute expiry (epoch ms, server clock) or -1 for no expiry. */
+  expiresAt: number;
+  /** Bytes for a string, elements for a collection. */
+  size: number;
+}
+
+const SIZE_COMMAND: Record<string, string> = { string: 'STRLEN', hash: 'HLEN', set: 'SCARD', zset: 'ZCARD', list: 'LLEN', stream: 'XLEN' };
+
+/** TYPE, PTTL and size of each key, and the server's clock, in two round trips. */
+async function keyMeta(node: RedisLike, keys: Buffer[]): Promise<KeyMeta[]> {
+  const first = node.pipeline();
+  first.call('TIME');
+  for (const key of keys) {
+    first.callBuffer('TYPE', key);
+    first.call('PTTL', key);
+  }
+  const answers = (await first.exec()) ?? [];
+  const time = answers[0]?.[1] as [string, string] | undefined;
+  const now = time ? Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) : Date.now();
+  const types = keys.map((_, i) => String(answers[1 + i * 2]?.[1] ?? 'none'));
+  const pttls = keys.map((_, i) => Number(answers[2 + i * 2]?.[1] ?? -2));
+  const second = node.pipeline();
+  for (let i = 0; i < keys.length; i++) second.call(SIZE_COMMAND[types[i]!] ?? 'EXISTS', keys[i]!);
+  const sizes = ((await second.exec()) ?? []).map(([, value]) => Number(value ?? 0));
+  return keys.map((_, i) => ({
+    type: pttls[i] === -2 ? 'none' : types[i]!,
+    expiresAt: pttls[i]! >= 0 ? now + pttls[i]! : -1,
+    size: sizes[i] ?? 0,
+  }));
+}

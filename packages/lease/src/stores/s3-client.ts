@@ -1,0 +1,116 @@
+/**
+ * The few S3 calls the S3 store makes, over any client with the `send` of an `S3Client`:
+ * a GET that also returns the server's clock (the `Date` header, also on a 404), a
+ * conditional PUT (`If-None-Match: *` / `If-Match: <etag>`, 412 when it fails) and a DELETE.
+ * `@aws-sdk/client-s3` is an optional peer: its commands are loaded on first use, so the
+ * package (and its types) load without it.
+ */
+import { raceSignal, throwIfAborted } from '@steadyfn/handler/internal';
+
+/**
+ * The client the S3 store calls: an `S3Client` from `@aws-sdk/client-s3` satisfies it (or a
+ * cached one from `@steadyfn/connections`). Structural, so the package's types import no SDK.
+ */
+export interface S3LeaseClient {
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
+}
+
+type Sdk = typeof import('@aws-sdk/client-s3');
+let sdk: Promise<Sdk> | undefined;
+const loadSdk = (): Promise<Sdk> => (sdk ??= import('@aws-sdk/client-s3'));
+
+/** HTTP status of an SDK error, if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+const isNotFound = (error: unknown): boolean => statusOf(error) === 404 || ['NoSuchKey', 'NotFound'].includes((error as Error | null)?.name ?? '');
+
+/** What a read of the server's clock found: a `Date` header (1 s resolution) and when the request went out and came back (local ms). */
+export interface ClockReading {
+  /** The `Date` header, epoch ms, or undefined when the answer had none. */
+  date: number | undefined;
+  sentAt: number;
+  receivedAt: number;
+}
+
+/** An object read whole: its text and ETag (undefined when absent), and the server's clock. */
+export interface ReadResult {
+  text: string | undefined;
+  etag: string | undefined;
+  clock: ClockReading;
+}
+
+function dateOf(headers: Record<string, string> | undefined): number | undefined {
+  const parsed = headers?.date === undefined ? NaN : Date.parse(headers.date);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+/** GETs `key`, with the server's `Date` header read from the answer (a 404 carries one too). */
+export async function readObject(client: S3LeaseClient, bucket: string, key: string, signal: AbortSignal | undefined): Promise<ReadResult> {
+  throwIfAborted(signal);
+  const { GetObjectCommand } = await raceSignal(loadSdk(), signal);
+  const command = new GetObjectCommand({ Bucket: bucket, Key: key });
+  let date: number | undefined;
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        const result = await next(args);
+        date = dateOf((result.response as { headers?: Record<string, string> }).headers);
+        return result;
+      } catch (error) {
+        date = dateOf((error as { $response?: { headers?: Record<string, string> } }).$response?.headers);
+        throw error;
+      }
+    },
+    { step: 'deserialize', name: 'steadyfnLeaseServerDate' },
+  );
+  const sentAt = Date.now();
+  try {
+    const out = (await client.send(command, signal ? { abortSignal: signal } : undefined)) as { Body?: { transformToString(): Promise<string> }; ETag?: string };
+    const text = out.Body ? await out.Body.transformToString() : '';
+    return { text, etag: out.ETag, clock: { date, sentAt, receivedAt: Date.now() } };
+  } catch (error) {
+    if (isNotFound(error)) return { text: undefined, etag: undefined, clock: { date, sentAt, receivedAt: Date.now() } };
+    throw error;
+  }
+}
+
+/** The outcome of a conditional write: written, refused (412: the condition failed), or a conflict (409: a concurrent conditional write; read again). */
+export type PutOutcome = 'written' | 'refused' | 'conflict';
+
+/** PUTs `body` at `key` if it is absent (`etag` undefined) or still has this ETag. */
+export async function putConditional(client: S3LeaseClient, bucket: string, key: string, etag: string | undefined, body: string, signal: AbortSignal | undefined): Promise<PutOutcome> {
+  throwIfAborted(signal);
+  const { PutObjectCommand } = await raceSignal(loadSdk(), signal);
+  try {
+    await client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }) }),
+      signal ? { abortSignal: signal } : undefined,
+    );
+    return 'written';
+  } catch (error) {
+    const status = statusOf(error);
+    // Some servers answer If-Match on a missing key with 404.
+    if (status === 412 || (error as Error | null)?.name === 'PreconditionFailed' || (etag !== undefined && isNotFound(error))) return 'refused';
+    if (status === 409) return 'conflict';
+    throw error;
+  }
+}
+
+/** PUTs `body` at `key` unconditionally; resolves to its ETag. */
+export async function putObject(client: S3LeaseClient, bucket: string, key: string, body: string, signal: AbortSignal | undefined, condition: { ifNoneMatch?: '*'; ifMatch?: string } = {}): Promise<string> {
+  const { PutObjectCommand } = await raceSignal(loadSdk(), signal);
+  const out = (await client.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', ...(condition.ifNoneMatch ? { IfNoneMatch: '*' } : {}), ...(condition.ifMatch ? { IfMatch: condition.ifMatch } : {}) }),
+    signal ? { abortSignal: signal } : undefined,
+  )) as { ETag?: string };
+  return out.ETag ?? '';
+}
+
+/** DELETEs `key` (absent is fine). */
+export async function deleteObject(client: S3LeaseClient, bucket: string, key: string, signal: AbortSignal | undefined): Promise<void> {
+  const { DeleteObjectCommand } = await raceSignal(loadSdk(), signal);
+  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : undefined);
+}

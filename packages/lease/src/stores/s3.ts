@@ -1,0 +1,246 @@
+/**
+ * The lease store on S3 (and S3-compatible servers with conditional writes): one small JSON
+ * object per key. Every change of a key — a claim, a takeover, a renewal, a settle — is a
+ * read followed by a conditional PUT: `If-None-Match: *` for a key with no object yet,
+ * `If-Match: <the ETag read>` otherwise. Of all who race from the same read, S3 lets one
+ * write (the rest get 412), so exactly one attempt holds each generation.
+ *
+ *   claim / claimMany    GET, then PUT generation n + 1 (held) if the record is absent, released or expired
+ *   settle / settleMany  GET, then PUT generation n + 1 (done or released) if the caller holds generation n
+ *   renew                GET, then PUT generation n + 1 (held by the caller, a new lease) likewise
+ *   get                  GET
+ *
+ * Expiry is judged by S3's clock (the `Date` header; see `s3-clock.ts`). A 409
+ * `ConditionalRequestConflict` (a concurrent conditional write, as AWS documents) reads again.
+ * The object stays after it stops being live, so fences keep growing for as long as it exists.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+ */
+import { invalidOption, randomUUID, sleep, stringOption } from '@steadyfn/handler/internal';
+import { LeaseRecordUnreadableError, LeaseStoreUnsupportedError } from '../errors.js';
+import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewResult } from '../types.js';
+import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
+import { deleteObject, putConditional, putObject, readObject, statusOf, type S3LeaseClient } from './s3-client.js';
+import { DATE_RESOLUTION_MS, serverClock } from './s3-clock.js';
+
+export type { S3LeaseClient } from './s3-client.js';
+
+/** Options of `s3LeaseStore`. */
+export interface S3LeaseStoreOptions {
+  /** An `S3Client` from `@aws-sdk/client-s3` (an optional peer dependency of this package), or anything with its `send`. */
+  client: S3LeaseClient;
+  bucket: string;
+  /**
+   * Prepended to every key to make the object key (the store adds no `/`).
+   * @default 'lease/'
+   */
+  prefix?: string;
+}
+
+/** A lease store on S3. */
+export interface S3LeaseStore extends LeaseStore {
+  /**
+   * Checks once (runs by itself before the first call) that the server honours conditional
+   * writes: `If-None-Match: *` on an existing key and `If-Match` with another ETag must both be
+   * refused. Writes and deletes one object under `<prefix>.probe/`.
+   * @throws LeaseStoreUnsupportedError when it does not: no lease could keep two holders apart.
+   */
+  probe(options?: CallOptions): Promise<{ conditionalWrites: true }>;
+  /** The object key a lease key is stored under (the prefix added). */
+  objectKey(key: string): string;
+}
+
+/** A lease as stored in its object. Times are epoch ms on S3's clock. */
+interface StoredLease {
+  v: 1;
+  /** `h` held, `d` done, `f` released (free). */
+  s: 'h' | 'd' | 'f';
+  /** The generation (the fence). */
+  g: number;
+  /** The holder (`h`), who settled (`d`), or empty. */
+  o: string;
+  /** When the lease or keep time ends (S3's clock). */
+  e: number;
+  d?: string;
+}
+
+function parse(text: string): StoredLease {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new LeaseRecordUnreadableError();
+  }
+  const r = value as Partial<StoredLease> | null;
+  const ok =
+    r !== null &&
+    typeof r === 'object' &&
+    r.v === 1 &&
+    (r.s === 'h' || r.s === 'd' || r.s === 'f') &&
+    Number.isSafeInteger(r.g) &&
+    r.g! >= 1 &&
+    typeof r.o === 'string' &&
+    Number.isFinite(r.e) &&
+    (r.d === undefined || typeof r.d === 'string');
+  if (!ok) throw new LeaseRecordUnreadableError();
+  return r as StoredLease;
+}
+
+/** Rounds of read + conditional write before a contended key is reported as held (claim) or not changed. */
+const MAX_ROUNDS = 4;
+
+/** The probe of each client, bucket and prefix, run once per process. */
+const probes = new WeakMap<object, Map<string, Promise<{ conditionalWrites: true }>>>();
+
+/**
+ * A lease store on S3 or an S3-compatible server with conditional writes.
+ * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
+ * @example
+ * ```ts
+ * // S3Client: from @aws-sdk/client-s3
+ * const leases = s3LeaseStore({ client: new S3Client({}), bucket: 'jobs', prefix: 'leases/' });
+ * const claim = await leases.claim({ key: 'nightly', owner: crypto.randomUUID(), leaseMs: 120_000 });
+ * ```
+ */
+export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
+  if (typeof options !== 'object' || options === null) invalidOption('s3LeaseStore', 'options', 'an object', options);
+  const client = options.client;
+  if (typeof client !== 'object' || client === null || typeof client.send !== 'function') invalidOption('s3LeaseStore', 'client', 'an S3Client (an object with send())', client);
+  const bucket = stringOption('s3LeaseStore', 'bucket', options.bucket);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) invalidOption('s3LeaseStore', 'bucket', 'an S3 bucket name', bucket);
+  const prefix = options.prefix ?? 'lease/';
+  if (typeof prefix !== 'string') invalidOption('s3LeaseStore', 'prefix', 'a string', prefix);
+  const clock = serverClock();
+  const objectKey = (key: string): string => prefix + key;
+
+  const probe = (signal: AbortSignal | undefined): Promise<{ conditionalWrites: true }> => {
+    let byTarget = probes.get(client);
+    if (!byTarget) probes.set(client, (byTarget = new Map()));
+    const id = `${bucket}\u0000${prefix}`;
+    let found = byTarget.get(id);
+    if (!found) {
+      found = runProbe(client, bucket, `${prefix}.probe/${randomUUID()}`, signal);
+      byTarget.set(id, found);
+      // A refusal stands; anything else (the server was down) is tried again next call.
+      found.catch((error: unknown) => {
+        if (!(error instanceof LeaseStoreUnsupportedError)) byTarget.delete(id);
+      });
+    }
+    return found;
+  };
+
+  /** The record, its ETag, S3's "now" (at most 1 s behind) and when the read was sent (local). */
+  const read = async (key: string, signal: AbortSignal | undefined): Promise<{ record: StoredLease | undefined; etag: string | undefined; now: number; sentAt: number }> => {
+    await probe(signal);
+    const found = await readObject(client, bucket, objectKey(key), signal);
+    return { record: found.text === undefined ? undefined : parse(found.text), etag: found.etag, now: clock.nowOf(found.clock), sentAt: found.clock.sentAt };
+  };
+
+  const live = (record: StoredLease | undefined, now: number): LeaseRecord | undefined => {
+    if (!record || record.s === 'f' || record.e <= now) return undefined;
+    const expiresAt = clock.toLocal(record.e);
+    if (record.s === 'd') return { state: 'done', fence: record.g, expiresAt, data: record.d ?? '' };
+    return { state: 'held', fence: record.g, owner: record.o, expiresAt, ...(record.d === undefined ? {} : { data: record.d }) };
+  };
+
+  /** A 409 means another conditional write was in progress: give it a moment. */
+  const backoff = (round: number, signal: AbortSignal | undefined): Promise<void> => sleep(25 * 2 ** round + Math.random() * 25, signal);
+
+  const claim = async (r: ClaimRequest, signal: AbortSignal | undefined): Promise<ClaimResult> => {
+    let fence = 0;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const { record, etag, now, sentAt } = await read(r.key, signal);
+      const holder = live(record, now);
+      if (holder) return { claimed: false, record: holder };
+      fence = (record?.g ?? 0) + 1;
+      const next: StoredLease = { v: 1, s: 'h', g: fence, o: r.owner, e: now + DATE_RESOLUTION_MS + r.leaseMs, ...(r.data === undefined ? {} : { d: r.data }) };
+      const outcome = await putConditional(client, bucket, objectKey(r.key), etag, JSON.stringify(next), signal);
+      // For the holder, the lease ends leaseMs after it sent the read its claim is based on.
+      if (outcome === 'written') return { claimed: true, fence, expiresAt: sentAt + r.leaseMs };
+      if (outcome === 'conflict') await backoff(round, signal);
+    }
+    // Lost every round to other writers: held, by nobody known, for a moment.
+    return { claimed: false, record: { state: 'held', fence, owner: '', expiresAt: Date.now() + 1000 } };
+  };
+
+  /** Writes the generation after the caller's, if the caller still holds generation `fence`. */
+  const change = async (r: { key: string; owner: string; fence: number }, next: (held: StoredLease, now: number) => StoredLease, signal: AbortSignal | undefined): Promise<{ g: number; sentAt: number } | undefined> => {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const { record, etag, now, sentAt } = await read(r.key, signal);
+      // The holder of this generation may change it even after its lease ran out, if nobody took over.
+      if (!record || record.s !== 'h' || record.g !== r.fence || record.o !== r.owner) return undefined;
+      const written = next(record, now);
+      const outcome = await putConditional(client, bucket, objectKey(r.key), etag, JSON.stringify(written), signal);
+      if (outcome === 'written') return { g: written.g, sentAt };
+      if (outcome === 'conflict') await backoff(round, signal);
+    }
+    return undefined;
+  };
+
+  const store: S3LeaseStore = {
+    async claim(request, callOptions) {
+      return claim(checkClaim(request), callOptions?.signal);
+    },
+    async claimMany(requests, callOptions) {
+      const checked = checkBatch(requests, checkClaim);
+      return Promise.all(checked.map((r) => claim(r, callOptions?.signal)));
+    },
+    async settle(request, callOptions) {
+      const r = checkSettle(request);
+      const done = await change(
+        r,
+        (held, now) =>
+          r.data === undefined
+            ? { v: 1, s: 'f', g: held.g + 1, o: '', e: now }
+            : { v: 1, s: 'd', g: held.g + 1, o: r.owner, e: now + DATE_RESOLUTION_MS + r.keepMs!, d: r.data },
+        callOptions?.signal,
+      );
+      return done !== undefined;
+    },
+    async settleMany(requests, callOptions) {
+      const checked = checkBatch(requests, checkSettle);
+      return Promise.all(checked.map((r) => store.settle(r, callOptions)));
+    },
+    async renew(request, callOptions): Promise<RenewResult> {
+      const r = checkRenew(request);
+      const done = await change(r, (held, now) => ({ ...held, g: held.g + 1, e: now + DATE_RESOLUTION_MS + r.leaseMs }), callOptions?.signal);
+      return done ? { renewed: true, fence: done.g, expiresAt: done.sentAt + r.leaseMs } : { renewed: false };
+    },
+    async get(key, callOptions) {
+      const { record, now } = await read(checkGetKey(key), callOptions?.signal);
+      return live(record, now);
+    },
+    async probe(callOptions) {
+      return probe(callOptions?.signal);
+    },
+    objectKey,
+  };
+  return store;
+}
+
+/** True when `write` is refused with 412 (or another 4xx a server uses for an unsupported condition). */
+async function refused(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return false;
+  } catch (error) {
+    const status = statusOf(error);
+    if (status !== undefined && status >= 400 && status < 500) return true;
+    throw error;
+  }
+}
+
+async function runProbe(client: S3LeaseClient, bucket: string, key: string, signal: AbortSignal | undefined): Promise<{ conditionalWrites: true }> {
+  try {
+    const etag = await putObject(client, bucket, key, '{}', signal, { ifNoneMatch: '*' });
+    if (!(await refused(() => putObject(client, bucket, key, '{}', signal, { ifNoneMatch: '*' })))) {
+      throw new LeaseStoreUnsupportedError('if-none-match', 'the S3 server overwrote an existing object despite If-None-Match: * (no conditional writes)');
+    }
+    if (!(await refused(() => putObject(client, bucket, key, '{}', signal, { ifMatch: '"00000000000000000000000000000000"' })))) {
+      throw new LeaseStoreUnsupportedError('if-match', 'the S3 server overwrote an object whose ETag differs from If-Match (no conditional writes)');
+    }
+    await putObject(client, bucket, key, '{}', signal, { ifMatch: etag });
+    return { conditionalWrites: true };
+  } finally {
+    await deleteObject(client, bucket, key, undefined).catch(() => undefined);
+  }
+}
