@@ -1,5 +1,6 @@
 /**
- * The inbox on a standard queue (moto SQS, Redis idempotency store): the events of one
+ * The inbox on a standard queue (moto SQS with the Redis idempotency store; the FerretDB
+ * store through the Lambda adapter's SQS batch): the events of one
  * aggregate that arrive in one batch run one by one in `seq` order, so they are all applied in
  * that one delivery whatever order the queue handed them out in; a gap stops only its own
  * aggregate's later events in the batch.
@@ -9,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler, type Plugin } from '@steadyfn/handler';
-import { redisStore } from '@steadyfn/idempotency';
-import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from '../test/support.js';
+import { mongoStore, redisStore } from '@steadyfn/idempotency';
+import { createQueue, drainQueue, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from '../test/support.js';
 import { prepareEvent, serializeEvent } from './envelope.js';
 import { inbox } from './inbox.js';
 
@@ -18,6 +19,18 @@ const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ amountC
 const envelope = (aggregateId: string, seq: number) => serializeEvent(prepareEvent(events, { type: 'OrderPaid', aggregateId, payload: { amountCents: seq } }, {}), seq);
 const lambda = () => ({ awsRequestId: randomUUID(), functionName: 'ship', getRemainingTimeInMillis: () => 30_000 });
 type Answer = { batchItemFailures: Array<{ itemIdentifier: string }> };
+/** A standard-queue SQS record as Lambda's event source mapping hands it to the function. */
+const lambdaRecord = (messageId: string, body: string, receiptHandle = 'rh', attempt = '1') => ({
+  messageId,
+  receiptHandle,
+  body,
+  attributes: { ApproximateReceiveCount: attempt, SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders',
+  awsRegion: 'us-east-1',
+});
 
 describe('inbox: one aggregate in one standard-queue batch (moto SQS, Redis)', () => {
   let redis: RedisBackend;
@@ -58,17 +71,7 @@ describe('inbox: one aggregate in one standard-queue batch (moto SQS, Redis)', (
 
   /** Runs the handler once on `messages` as a Lambda SQS batch, deletes what succeeded, and returns the failed bodies' seqs. */
   async function runOnce(main: ReturnType<typeof consumer>, messages: Message[]): Promise<number[]> {
-    const Records = messages.map((m) => ({
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body!,
-      attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1', SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders',
-      awsRegion: 'us-east-1',
-    }));
+    const Records = messages.map((m) => lambdaRecord(m.MessageId!, m.Body!, m.ReceiptHandle!, m.Attributes?.ApproximateReceiveCount));
     const answer = (await main.aws({ Records }, lambda())) as Answer;
     const failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
     const done = messages.filter((m) => !failed.has(m.MessageId!));
@@ -116,5 +119,30 @@ describe('inbox: one aggregate in one standard-queue batch (moto SQS, Redis)', (
     expect(second).toEqual([]);
     expect(applied.filter((a) => a.startsWith('o-5'))).toEqual(['o-5#1', 'o-5#2', 'o-5#3']);
     expect(applied.filter((a) => a === 'o-6#1')).toHaveLength(1);
+  });
+});
+
+describe('inbox: one aggregate in one standard-queue batch (FerretDB idempotency store)', () => {
+  let mongo: MongoBackend;
+  beforeAll(async () => {
+    mongo = await openMongo();
+  });
+  afterAll(async () => {
+    await mongo?.close();
+  });
+
+  it('in-order and shuffled batches are each applied in one delivery, in seq order', async () => {
+    const applied: string[] = [];
+    const store = mongoStore({ collection: mongo.db.collection('inbox') });
+    const ship = handler({ use: [inbox({ store, consumer: 'ferret' })], logSink: () => undefined }, async (_input, ctx) => {
+      await new Promise((r) => setTimeout(r, 5));
+      applied.push(`${ctx.inbox.event.aggregateId}#${ctx.inbox.event.seq}`);
+    });
+    const batch = (bodies: string[]) => ({ Records: bodies.map((body) => lambdaRecord(randomUUID(), body)) });
+    const inOrder = (await ship.aws(batch([envelope('f-1', 1), envelope('f-1', 2), envelope('f-1', 3)]), lambda())) as Answer;
+    const shuffled = (await ship.aws(batch([envelope('f-2', 2), envelope('f-2', 3), envelope('f-2', 1)]), lambda())) as Answer;
+    expect(inOrder.batchItemFailures).toEqual([]);
+    expect(shuffled.batchItemFailures).toEqual([]);
+    expect(applied).toEqual(['f-1#1', 'f-1#2', 'f-1#3', 'f-2#1', 'f-2#2', 'f-2#3']);
   });
 });
