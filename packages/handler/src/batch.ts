@@ -2,12 +2,13 @@
  * A batch (SQS, Service Bus, Kafka feed): every message runs through the same onion, with the
  * batch hooks around all of them:
  *
- *   extend + validation (each message) → beforeBatch (in order) → each message's pipeline
- *   → afterBatch (reverse)
+ *   extend + validation (each message) → beforeBatch (in order) → batchOrder (unordered
+ *   batches: each message) → each message's pipeline, lane by lane → afterBatch (reverse)
  *
  * A `beforeBatch` that throws fails every message with its error; their `onError` and
  * `finally`, and every plugin's `afterBatch`, still run.
  */
+import { batchLanes, ordersBatches } from './batch-order.js';
 import { createContext, pluginStates, runAs, takeColdStart, trackConcurrently, type InvocationContext } from './context.js';
 import { Deadline, HookTimeoutError } from './deadline.js';
 import { SteadyError, toSteadyError } from './errors.js';
@@ -16,11 +17,14 @@ import type { Definition, Frame, Invocation } from './invoke.js';
 import { inputOf, isThenable, runPipeline, type Prepared } from './pipeline.js';
 import type { Outcome } from './types.js';
 
-/** Raised for FIFO messages left unprocessed after an earlier message of the group failed. */
+/**
+ * Raised for messages left unprocessed after an earlier message they are ordered after failed:
+ * the rest of a FIFO batch, or the later messages of a `batchOrder` group.
+ */
 export class NotProcessedError extends SteadyError {
   override readonly name = 'NotProcessedError';
   constructor() {
-    super('NOT_PROCESSED', 'Not processed because an earlier message in the ordered batch failed', { status: 503, retryable: true });
+    super('NOT_PROCESSED', 'Not processed because an earlier message it is ordered after failed', { status: 503, retryable: true });
   }
 }
 
@@ -66,7 +70,8 @@ function statesAt(ctxs: ReadonlyArray<InvocationContext>, index: number): unknow
 /**
  * Runs each message of a batch. `ordered` (FIFO) runs them one by one and stops at the
  * first failure, reporting every later message as not processed so order is kept.
- * Otherwise messages run concurrently.
+ * Otherwise messages run concurrently, except those a plugin's `batchOrder` puts in one group:
+ * those run one by one in `seq` order, with the same stop rule within the group.
  */
 export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArray<Invocation>, ordered: boolean): Promise<Outcome[]> {
   const deadline = new Deadline(frame.deadline, def.deadlineMarginMs, frame.signal);
@@ -76,7 +81,8 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
     const ctxs = invs.map((inv) => createContext(def, frame, inv, deadline, coldStart));
     // Messages run side by side: each must find its own ctx.
     if (ctxs.length > 1) trackConcurrently();
-    const batchHooks = def.use.some((p) => p.beforeBatch || p.afterBatch);
+    const grouped = !ordered && invs.length > 1 && ordersBatches(def);
+    const batchHooks = grouped || def.use.some((p) => p.beforeBatch || p.afterBatch);
     let prepared: Prepared[] | undefined;
     if (batchHooks) {
       prepared = await Promise.all(ctxs.map((ctx, i) => runAs(ctx, prepare, def, ctx, invs[i]!, deadline)));
@@ -103,19 +109,26 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
       return runAs(ctx, runPipeline, def, ctx, invs[i]!, deadline, own);
     };
     let outcomes: Outcome[];
-    if (ordered) {
-      outcomes = [];
+    // A lane runs one by one and stops at its first failure: later messages are not processed.
+    const runLane = async (lane: ReadonlyArray<number>): Promise<void> => {
       let stopped = false;
-      for (let i = 0; i < invs.length; i++) {
+      for (const i of lane) {
         if (stopped) {
           // Extended messages still get their onError and finally (a claimed record is given back).
-          outcomes.push(prepared ? await runOne(i, new NotProcessedError()) : { ok: false, error: new NotProcessedError() });
+          outcomes[i] = prepared ? await runOne(i, new NotProcessedError()) : { ok: false, error: new NotProcessedError() };
           continue;
         }
         const outcome = await runOne(i);
-        outcomes.push(outcome);
+        outcomes[i] = outcome;
         if (!outcome.ok && !(def.terminalErrors === 'ack' && !outcome.error.retryable)) stopped = true;
       }
+    };
+    if (ordered) {
+      outcomes = new Array<Outcome>(invs.length);
+      await runLane(invs.map((_, i) => i));
+    } else if (grouped && prepared) {
+      outcomes = new Array<Outcome>(invs.length);
+      await Promise.all((await batchLanes(def, ctxs, prepared, deadline)).map(runLane));
     } else {
       outcomes = await Promise.all(invs.map((_, i) => runOne(i)));
     }

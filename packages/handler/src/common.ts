@@ -32,6 +32,7 @@ export type {
   AuthorizerRequest,
   AuthorizerTrigger,
   BaseContext,
+  BatchOrder,
   ChangeTrigger,
   Context,
   DirectTrigger,

@@ -108,7 +108,7 @@ export type HandlerFunction<S, Added> = (input: InputOf<S>, ctx: Context<Added &
 
 const PROVIDERS = ['aws', 'gcp', 'azure', 'openwhisk', 'direct'] as const;
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-const HOOKS = ['state', 'extend', 'before', 'wrap', 'after', 'onError', 'finally', 'beforeBatch', 'afterBatch'] as const;
+const HOOKS = ['state', 'extend', 'before', 'wrap', 'after', 'onError', 'finally', 'beforeBatch', 'batchOrder', 'afterBatch'] as const;
 const OPTION_NAMES = ['input', 'use', 'provider', 'name', 'timeoutMs', 'deadlineMarginMs', 'terminalErrors', 'logSink', 'logLevel', 'body', 'kinesisDeaggregate', 'kafkaBatchItemFailures'] as const;
 // Fails to compile when HandlerOptions gains an option this list lacks (it would be refused as unknown).
 const EVERY_OPTION_LISTED: [Exclude<keyof HandlerOptions<any, any>, (typeof OPTION_NAMES)[number]>] extends [never] ? true : never = true;

@@ -332,6 +332,14 @@ export interface EarlyAnswer {
  */
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: SteadyError };
 
+/** Where a message of an unordered batch runs, from a plugin's `batchOrder`: its group (e.g. an aggregate) and its place in that group. */
+export interface BatchOrder {
+  /** Messages with the same group run one after another; different groups run concurrently. Non-empty. */
+  group: string;
+  /** Order within the group, ascending (e.g. the aggregate's event sequence number). Without it: after those with one, in arrival order. */
+  seq?: number;
+}
+
 /**
  * Runs the rest of the onion (inner `wrap`s, then the function and, for HTTP, the rendering
  * of its result) and resolves to that result. It may be called more than once — each call runs
@@ -393,6 +401,31 @@ export interface Plugin<Added extends object = {}, State = undefined> {
    * of the batch; their `onError`, `finally` and every plugin's `afterBatch` still run.
    */
   beforeBatch?(ctxs: ReadonlyArray<Context<Added>>, states: ReadonlyArray<State>): void | Promise<void>;
+  /**
+   * Per message of an unordered batch (a standard SQS queue, an SNS or S3 record batch, a
+   * Service Bus batch — not FIFO queues or streams, which run in order already), after `extend`, validation
+   * and `beforeBatch`: names the ordering group the message belongs to (an aggregate) and its
+   * place in it. Messages of one group run one after another in ascending `seq` (those without
+   * `seq` after them, in arrival order); different groups, and messages without a group, run
+   * concurrently. When a message fails, the later messages of its group are not run and fail
+   * with the retryable `NOT_PROCESSED` (their `onError` and `finally` still run), so the queue
+   * redelivers them — the same rule as a FIFO batch, per group. The first plugin (in `use`
+   * order) that returns a group decides; `undefined` leaves the decision to the next plugin. A
+   * throw, or an answer that is not `{ group: non-empty string, seq?: finite number }`, is
+   * logged (`warn`) and the message runs on its own. Runs under the deadline; skipped for a
+   * message whose `extend` or validation failed.
+   *
+   * @example
+   * // Events of one account run in seq order within a batch; accounts run side by side.
+   * const perAccount: Plugin = {
+   *   name: 'per-account',
+   *   batchOrder: (ctx) => {
+   *     const body = ctx.input as { accountId: string; seq: number };
+   *     return { group: body.accountId, seq: body.seq };
+   *   },
+   * };
+   */
+  batchOrder?(ctx: Context<Added>, state: State): BatchOrder | undefined | Promise<BatchOrder | undefined>;
   /** Once per batch, after every message has settled; plugins in reverse order. */
   afterBatch?(ctxs: ReadonlyArray<Context<Added>>, outcomes: ReadonlyArray<Outcome>, states: ReadonlyArray<State>): void | Promise<void>;
 }

@@ -4,7 +4,10 @@
  * key (consumer name, event id) is claimed through an idempotency store, and a duplicate is
  * answered without running the function. `seq` gaps per aggregate are found through a marker
  * (consumer, aggregate, seq) written when an event completes, so order can be restored on a
- * standard queue (`onGap: 'retry'` fails the early event so SQS redelivers it later).
+ * standard queue (`onGap: 'retry'` fails the early event so SQS redelivers it later). Within
+ * one batch of a standard queue, the events of one aggregate run one after another in `seq`
+ * order (the handler's `batchOrder` hook), so in-order events delivered together need no
+ * redelivery; different aggregates run side by side.
  *
  * The function's own write is exactly-once when it joins the inbox key: the outbox's Redis
  * and embedded modes use it as the request key of the invocation's atomic write (a retry after
@@ -68,6 +71,7 @@ export interface InboxContext {
 
 /** The inbox's per-invocation state (the plugin's state slot). */
 export interface InboxState {
+  /** The event, once read (in a batch already by `batchOrder`, so `before` does not read it again). */
   event?: EventEnvelope;
   owner?: string;
   eventKey?: string;
@@ -124,8 +128,18 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       // The event is read in `before` (after validation); members are filled in there.
       return { inbox: { duplicate: false } as InboxContext['inbox'] };
     },
+    // A batch of a standard queue: one aggregate's events run one by one in seq order.
+    async batchOrder(ctx, slot) {
+      try {
+        slot.event = await readEvent(ctx);
+      } catch {
+        // Not an event (or its claim check cannot be read): it runs on its own, and `before` fails it.
+        return undefined;
+      }
+      return { group: aggregateKey(slot.event.aggregateType, slot.event.aggregateId), seq: slot.event.seq };
+    },
     async before(ctx, slot) {
-      const event = await readEvent(ctx);
+      const event = slot.event ?? (await readEvent(ctx));
       const agg = aggregateKey(event.aggregateType, event.aggregateId);
       const state = { event, owner: randomUUID(), eventKey: eventKeyOf(event), seqKey: seqKeyOf(agg, event.seq), gap: false };
       const leaseUntil = Math.min(Date.now() + leaseMs, Number.isFinite(ctx.deadline) ? ctx.deadline : Number.POSITIVE_INFINITY);
