@@ -14,6 +14,9 @@ export const library = {
   dts: true,
   // One copy of shared modules (error classes, registries) for every entry, in CJS too, so instanceof holds across entries.
   splitting: true,
+  // Class names survive the CJS conversion (it would otherwise name them `_class3`): error
+  // classes are recognised across the ESM and CJS copies by name (SteadyError[Symbol.hasInstance]).
+  keepNames: true,
   clean: true,
   sourcemap: false,
   target: 'node22',

@@ -29,14 +29,63 @@ export interface SteadyErrorOptions {
 }
 
 /**
+ * Where an error records its class lineage: a registry symbol (`Symbol.for`), so every copy of
+ * this package (the ESM and the CJS build loaded side by side, two installed versions) reads
+ * the brand another copy set.
+ */
+const CLASS_CHAIN = Symbol.for('steadyfn.error.classChain');
+
+/** The class names from `ctor` up to `SteadyError`, most derived first: a class's identity another copy can compare. */
+function classChainOf(ctor: object): string[] {
+  const chain: string[] = [];
+  for (let c: unknown = ctor; typeof c === 'function' && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    chain.push((c as { name: string }).name);
+  }
+  return chain;
+}
+
+/** The lineage branded on `value` by any copy of this package, if it is one of our errors. */
+function brandedChain(value: unknown): readonly string[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const chain = (value as Record<symbol, unknown>)[CLASS_CHAIN];
+  return Array.isArray(chain) && chain.every((name) => typeof name === 'string') ? (chain as string[]) : undefined;
+}
+
+/**
  * The error every failure becomes: a stable `code`, an HTTP `status` (default 500), whether a
  * retry could succeed (`retryable`, default: status ≥ 500) and whether `message` may be shown
  * to a caller (`expose`, default: status < 500).
+ *
+ * `instanceof` works across copies of the package (the dual-package hazard: a CommonJS
+ * dependency `require`s steadyfn while your ESM code `import`s it, so each has its own
+ * classes): every instance is branded with its class lineage under a `Symbol.for` registry
+ * key, and `x instanceof C` (for `SteadyError` and every subclass, in any steadyfn package)
+ * holds when `x` was made by `C` in this copy, or when `x`'s lineage ends with `C`'s (by class
+ * name, the same in every copy). A subclass stays apart from its siblings:
+ * a `ConfigurationError` is not an `IdempotencyKeyReusedError` in any copy. Class names are
+ * the identity, so a bundle minified with renamed identifiers keeps this only with names kept
+ * (esbuild `keepNames`); without it, an error from the other copy is only recognised by
+ * `toSteadyError` (by its `code`, `status`, `retryable` and `expose`).
  *
  * @example
  * throw new SteadyError('OUT_OF_STOCK', 'No stock left for this item', { status: 409, retryable: false });
  */
 export class SteadyError extends Error {
+  /**
+   * `value instanceof this class`, across copies of the package: made by this class in this
+   * copy, or branded by any copy with a lineage that ends with this class's lineage.
+   */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const chain = brandedChain(value);
+    if (chain === undefined) return false;
+    const own = classChainOf(this);
+    if (own.length > chain.length) return false;
+    const offset = chain.length - own.length;
+    return own.every((name, i) => chain[offset + i] === name);
+  }
+
+
   override readonly name: string = 'SteadyError';
   readonly code: string;
   readonly status: number;
@@ -54,6 +103,8 @@ export class SteadyError extends Error {
     this.expose = options.expose ?? this.status < 500;
     this.issues = options.issues;
     this.headers = options.headers;
+    // Not enumerable: logs, JSON and equality checks see the error as before.
+    Object.defineProperty(this, CLASS_CHAIN, { value: Object.freeze(classChainOf(new.target)) });
   }
 }
 
