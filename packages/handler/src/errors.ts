@@ -26,6 +26,17 @@ export interface SteadyErrorOptions {
   issues?: FieldIssue[];
   headers?: Record<string, string>;
   cause?: unknown;
+  /**
+   * The level the handler logs this failure at. `warn` suits an expected, retried failure
+   * (an out-of-order message a standard queue redelivers), so alerts on `error` stay meaningful.
+   * @default 'error' when status >= 500, else 'warn'
+   */
+  logLevel?: 'warn' | 'error';
+  /**
+   * Facts an operator needs, added to the failure's log line (ids, counts, sequence numbers).
+   * Never a payload value or a secret: they are logged as given (secret-looking names masked).
+   */
+  logFields?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /**
@@ -94,6 +105,10 @@ export class SteadyError extends Error {
   readonly issues: FieldIssue[] | undefined;
   /** Extra response headers for HTTP callers (e.g. `Retry-After`). */
   readonly headers: Record<string, string> | undefined;
+  /** The level the handler logs this failure at (see {@link SteadyErrorOptions.logLevel}). */
+  readonly logLevel: 'warn' | 'error';
+  /** Facts added to the failure's log line (see {@link SteadyErrorOptions.logFields}). */
+  readonly logFields: Readonly<Record<string, string | number | boolean>> | undefined;
 
   constructor(code: string, message: string, options: SteadyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -103,6 +118,8 @@ export class SteadyError extends Error {
     this.expose = options.expose ?? this.status < 500;
     this.issues = options.issues;
     this.headers = options.headers;
+    this.logLevel = options.logLevel ?? (this.status >= 500 ? 'error' : 'warn');
+    this.logFields = options.logFields;
     // Not enumerable: logs, JSON and equality checks see the error as before.
     Object.defineProperty(this, CLASS_CHAIN, { value: Object.freeze(classChainOf(new.target)) });
   }
