@@ -16,7 +16,10 @@ export const library = {
   splitting: true,
   // Class names survive the CJS conversion (it would otherwise name them `_class3`): error
   // classes are recognised across the ESM and CJS copies by name (SteadyError[Symbol.hasInstance]).
-  keepNames: true,
+  // Only there: the ESM output keeps them as written, and keepNames costs ~10% of its size.
+  esbuildOptions(options, context) {
+    if (context.format === 'cjs') options.keepNames = true;
+  },
   clean: true,
   sourcemap: false,
   target: 'node22',

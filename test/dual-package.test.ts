@@ -28,6 +28,32 @@ function withBothCopies(body: string): Record<string, unknown> {
   return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as Record<string, unknown>;
 }
 
+describe('error class names in the builds', () => {
+  // The class name is the identity another copy compares: the CJS conversion must not rename.
+  it('every exported error class of every package is named as exported, in ESM and in CJS', () => {
+    const script = `
+      const { readdirSync, existsSync } = require('node:fs');
+      const dirs = readdirSync(${JSON.stringify(`${root}packages`)}).filter((d) => existsSync(${JSON.stringify(`${root}packages/`)} + d + '/dist/index.cjs'));
+      (async () => {
+        const wrong = []; let checked = 0;
+        for (const d of dirs) {
+          const base = ${JSON.stringify(`${root}packages/`)} + d + '/dist/index';
+          for (const mod of [require(base + '.cjs'), await import(base + '.js')]) {
+            for (const [name, value] of Object.entries(mod)) {
+              if (typeof value !== 'function' || !(value.prototype instanceof Error)) continue;
+              checked++;
+              if (value.name !== name) wrong.push(d + ': ' + name + ' is named ' + value.name);
+            }
+          }
+        }
+        console.log(JSON.stringify({ checked, wrong }));
+      })();`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as { checked: number; wrong: string[] };
+    expect(out.checked).toBeGreaterThan(80);
+    expect(out.wrong).toEqual([]);
+  });
+});
+
 describe('error classes across the ESM and CJS copies of the built packages', () => {
   it('instanceof holds both ways for the base class and for subclasses from two packages', () => {
     const out = withBothCopies(`
