@@ -46,11 +46,18 @@ export interface SteadyErrorOptions {
  */
 const CLASS_CHAIN = Symbol.for('steadyfn.error.classChain');
 
-/** The class names from `ctor` up to `SteadyError`, most derived first: a class's identity another copy can compare. */
-function classChainOf(ctor: object): string[] {
-  const chain: string[] = [];
-  for (let c: unknown = ctor; typeof c === 'function' && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
-    chain.push((c as { name: string }).name);
+const chains = new WeakMap<object, readonly string[]>();
+
+/** The class names from `ctor` up to `SteadyError`, most derived first: a class's identity another copy can compare. Computed once per class. */
+function classChainOf(ctor: object): readonly string[] {
+  let chain = chains.get(ctor);
+  if (chain === undefined) {
+    const names: string[] = [];
+    for (let c: unknown = ctor; typeof c === 'function' && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+      names.push((c as { name: string }).name);
+    }
+    chain = Object.freeze(names);
+    chains.set(ctor, chain);
   }
   return chain;
 }
@@ -59,7 +66,7 @@ function classChainOf(ctor: object): string[] {
 function brandedChain(value: unknown): readonly string[] | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const chain = (value as Record<symbol, unknown>)[CLASS_CHAIN];
-  return Array.isArray(chain) && chain.every((name) => typeof name === 'string') ? (chain as string[]) : undefined;
+  return Array.isArray(chain) ? (chain as string[]) : undefined;
 }
 
 /**
@@ -87,13 +94,15 @@ export class SteadyError extends Error {
    * copy, or branded by any copy with a lineage that ends with this class's lineage.
    */
   static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null) return false;
+    if (Object.prototype.isPrototypeOf.call(this.prototype, value)) return true;
     const chain = brandedChain(value);
     if (chain === undefined) return false;
     const own = classChainOf(this);
-    if (own.length > chain.length) return false;
     const offset = chain.length - own.length;
-    return own.every((name, i) => chain[offset + i] === name);
+    if (offset < 0) return false;
+    for (let i = 0; i < own.length; i++) if (chain[offset + i] !== own[i]) return false;
+    return true;
   }
 
 
@@ -121,7 +130,7 @@ export class SteadyError extends Error {
     this.logLevel = options.logLevel ?? (this.status >= 500 ? 'error' : 'warn');
     this.logFields = options.logFields;
     // Not enumerable: logs, JSON and equality checks see the error as before.
-    Object.defineProperty(this, CLASS_CHAIN, { value: Object.freeze(classChainOf(new.target)) });
+    Object.defineProperty(this, CLASS_CHAIN, { value: classChainOf(new.target) });
   }
 }
 
