@@ -105,7 +105,6 @@ export class SteadyError extends Error {
     return true;
   }
 
-
   override readonly name: string = 'SteadyError';
   readonly code: string;
   readonly status: number;
