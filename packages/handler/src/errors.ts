@@ -26,6 +26,47 @@ export interface SteadyErrorOptions {
   issues?: FieldIssue[];
   headers?: Record<string, string>;
   cause?: unknown;
+  /**
+   * The level the handler logs this failure at. `warn` suits an expected, retried failure
+   * (an out-of-order message a standard queue redelivers), so alerts on `error` stay meaningful.
+   * @default 'error' when status >= 500, else 'warn'
+   */
+  logLevel?: 'warn' | 'error';
+  /**
+   * Facts an operator needs, added to the failure's log line (ids, counts, sequence numbers).
+   * Never a payload value or a secret: they are logged as given (secret-looking names masked).
+   */
+  logFields?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * Where an error records its class lineage: a registry symbol (`Symbol.for`), so every copy of
+ * this package (the ESM and the CJS build loaded side by side, two installed versions) reads
+ * the brand another copy set.
+ */
+const CLASS_CHAIN = Symbol.for('steadyfn.error.classChain');
+
+const chains = new WeakMap<object, readonly string[]>();
+
+/** The class names from `ctor` up to `SteadyError`, most derived first: a class's identity another copy can compare. Computed once per class. */
+function classChainOf(ctor: object): readonly string[] {
+  let chain = chains.get(ctor);
+  if (chain === undefined) {
+    const names: string[] = [];
+    for (let c: unknown = ctor; typeof c === 'function' && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+      names.push((c as { name: string }).name);
+    }
+    chain = Object.freeze(names);
+    chains.set(ctor, chain);
+  }
+  return chain;
+}
+
+/** The lineage branded on `value` by any copy of this package, if it is one of our errors. */
+function brandedChain(value: unknown): readonly string[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const chain = (value as Record<symbol, unknown>)[CLASS_CHAIN];
+  return Array.isArray(chain) ? (chain as string[]) : undefined;
 }
 
 /**
@@ -33,10 +74,37 @@ export interface SteadyErrorOptions {
  * retry could succeed (`retryable`, default: status ≥ 500) and whether `message` may be shown
  * to a caller (`expose`, default: status < 500).
  *
+ * `instanceof` works across copies of the package (the dual-package hazard: a CommonJS
+ * dependency `require`s steadyfn while your ESM code `import`s it, so each has its own
+ * classes): every instance is branded with its class lineage under a `Symbol.for` registry
+ * key, and `x instanceof C` (for `SteadyError` and every subclass, in any steadyfn package)
+ * holds when `x` was made by `C` in this copy, or when `x`'s lineage ends with `C`'s (by class
+ * name, the same in every copy). A subclass stays apart from its siblings:
+ * a `ConfigurationError` is not an `IdempotencyKeyReusedError` in any copy. Class names are
+ * the identity, so a bundle minified with renamed identifiers keeps this only with names kept
+ * (esbuild `keepNames`); without it, an error from the other copy is only recognised by
+ * `toSteadyError` (by its `code`, `status`, `retryable` and `expose`).
+ *
  * @example
  * throw new SteadyError('OUT_OF_STOCK', 'No stock left for this item', { status: 409, retryable: false });
  */
 export class SteadyError extends Error {
+  /**
+   * `value instanceof this class`, across copies of the package: made by this class in this
+   * copy, or branded by any copy with a lineage that ends with this class's lineage.
+   */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    if (typeof value !== 'object' || value === null) return false;
+    if (Object.prototype.isPrototypeOf.call(this.prototype, value)) return true;
+    const chain = brandedChain(value);
+    if (chain === undefined) return false;
+    const own = classChainOf(this);
+    const offset = chain.length - own.length;
+    if (offset < 0) return false;
+    for (let i = 0; i < own.length; i++) if (chain[offset + i] !== own[i]) return false;
+    return true;
+  }
+
   override readonly name: string = 'SteadyError';
   readonly code: string;
   readonly status: number;
@@ -45,6 +113,10 @@ export class SteadyError extends Error {
   readonly issues: FieldIssue[] | undefined;
   /** Extra response headers for HTTP callers (e.g. `Retry-After`). */
   readonly headers: Record<string, string> | undefined;
+  /** The level the handler logs this failure at (see {@link SteadyErrorOptions.logLevel}). */
+  readonly logLevel: 'warn' | 'error';
+  /** Facts added to the failure's log line (see {@link SteadyErrorOptions.logFields}). */
+  readonly logFields: Readonly<Record<string, string | number | boolean>> | undefined;
 
   constructor(code: string, message: string, options: SteadyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -54,6 +126,10 @@ export class SteadyError extends Error {
     this.expose = options.expose ?? this.status < 500;
     this.issues = options.issues;
     this.headers = options.headers;
+    this.logLevel = options.logLevel ?? (this.status >= 500 ? 'error' : 'warn');
+    this.logFields = options.logFields;
+    // Not enumerable: logs, JSON and equality checks see the error as before.
+    Object.defineProperty(this, CLASS_CHAIN, { value: classChainOf(new.target) });
   }
 }
 

@@ -258,6 +258,10 @@ function logFailure(ctx: Context, error: SteadyError): void {
   // The cause's class and code help an operator. Its message is not logged: drivers put
   // values in messages (a duplicate key, a password in a connection string).
   if (error.cause instanceof Error) Object.assign(fields, errorFacts(error.cause));
-  if (error.status >= 500) ctx.log.error('invocation failed', fields);
-  else ctx.log.warn('invocation rejected', fields);
+  // Facts the error declares safe to log; they never replace the fields above.
+  if (error.logFields !== undefined) for (const [name, value] of Object.entries(error.logFields)) if (!(name in fields)) fields[name] = value;
+  // The error may choose its level (an expected, retried failure is not an alert); one made
+  // by an older copy of the package has none, and gets the level of its status.
+  const level = error.logLevel === 'warn' || error.logLevel === 'error' ? error.logLevel : error.status >= 500 ? 'error' : 'warn';
+  ctx.log[level](error.status >= 500 ? 'invocation failed' : 'invocation rejected', fields);
 }

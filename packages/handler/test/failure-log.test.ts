@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { handler } from '../src/index.js';
+import { handler, SteadyError } from '../src/index.js';
 import { sqsRecord } from './support/sqs.js';
 
 const lambdaContext = { awsRequestId: 'req-1', functionName: 'f', getRemainingTimeInMillis: () => 30_000 };
@@ -38,5 +38,27 @@ describe('a message that fails validation', () => {
     await main.aws({ Records: [sqsRecord('m0', {})] }, lambdaContext);
     const rejected = lines.find((l) => l.msg === 'invocation rejected') as { issues: unknown[] };
     expect(rejected.issues).toHaveLength(10);
+  });
+});
+
+describe('an error that chooses its log level and facts', () => {
+  it('is logged at its logLevel with its logFields, which never replace the core fields', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const main = handler({ logLevel: 'info', logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }, (input: unknown) => {
+      const which = (input as { which: string }).which;
+      if (which === 'expected') throw new SteadyError('WAIT_FOR_IT', 'not yet', { status: 503, logLevel: 'warn', logFields: { partition: 'p-1', offset: 7, code: 'NOT_MINE' } });
+      throw new SteadyError('BROKEN', 'broken', { status: 503 });
+    });
+    const answer = await main.aws({ Records: [sqsRecord('m0', { which: 'expected' }), sqsRecord('m1', { which: 'broken' })] }, lambdaContext);
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }] });
+    const failures = lines.filter((l) => l.msg === 'invocation failed');
+    expect(failures.find((l) => l.deliveryId === 'm0')).toMatchObject({ level: 'warn', code: 'WAIT_FOR_IT', partition: 'p-1', offset: 7, retryable: true });
+    expect(failures.find((l) => l.deliveryId === 'm1')).toMatchObject({ level: 'error', code: 'BROKEN' });
+  });
+
+  it('defaults to error at 5xx and warn below', () => {
+    expect(new SteadyError('A', 'a', { status: 500 }).logLevel).toBe('error');
+    expect(new SteadyError('A', 'a', { status: 409 }).logLevel).toBe('warn');
+    expect(new SteadyError('A', 'a', { status: 409, logLevel: 'error' }).logLevel).toBe('error');
   });
 });

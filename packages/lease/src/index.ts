@@ -7,7 +7,7 @@
  */
 export type { CallOptions, ClaimRequest, ClaimResult, DoneRecord, HeldRecord, LeaseRecord, LeaseStore, RenewRequest, RenewResult, SettleRequest } from './types.js';
 export { LeaseRecordUnreadableError, LeaseRequestError, LeaseStoreUnsupportedError } from './errors.js';
-export { memoryLeaseStore } from './stores/memory.js';
+export { isInProcessLeaseStore, memoryLeaseStore } from './stores/memory.js';
 export type { MemoryLeaseStore, MemoryLeaseStoreOptions } from './stores/memory.js';
 export { redisLeaseStore } from './stores/redis.js';
 export { luaScript, runLuaScript } from './stores/redis-eval.js';

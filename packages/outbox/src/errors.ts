@@ -91,8 +91,13 @@ export class TransitionError extends SteadyError {
  */
 export class SeqGapError extends SteadyError {
   override readonly name = 'SeqGapError';
-  constructor(message: string) {
-    super('INBOX_SEQ_GAP', message, { status: 503, retryable: true, expose: true });
+  /**
+   * @param message - What happened, in words (no payload).
+   * @param gap - The aggregate key (`<aggregateType>/<aggregateId>`), the seq the inbox waits for and the seq that arrived; logged with the failure.
+   */
+  constructor(message: string, gap?: { aggregate: string; expectedSeq: number; gotSeq: number }) {
+    // Logged at warn: a standard queue delivers out of order, and the redelivery is the plan.
+    super('INBOX_SEQ_GAP', message, { status: 503, retryable: true, expose: true, logLevel: 'warn', ...(gap === undefined ? {} : { logFields: gap }) });
   }
 }
 

@@ -47,10 +47,10 @@ describe('inbox on Redis', () => {
     await backend.close();
   });
 
-  const consumer = (name: string, effect: (e: { aggregateId: string; seq: number }) => void, onGap: 'retry' | 'accept' = 'retry') => {
+  const consumer = (name: string, effect: (e: { aggregateId: string; seq: number }) => void, onGap: 'retry' | 'accept' = 'retry', logSink?: (line: string) => void) => {
     const store = redisStore({ client: backend.client, prefix: `${backend.prefix}idem:` });
     const shipping = outbox({ events: shipped, store: redisOutbox({ client: backend.client, prefix: backend.prefix }) });
-    return handler({ use: [inbox({ store, consumer: name, onGap }), shipping] }, async (_input, ctx) => {
+    return handler({ use: [inbox({ store, consumer: name, onGap }), shipping], ...(logSink ? { logSink, logLevel: 'info' as const } : {}) }, async (_input, ctx) => {
       const e = ctx.inbox.event;
       effect(e);
       // The consumer's own effect, exactly once with the inbox key: a counter and an event of its own.
@@ -114,6 +114,23 @@ describe('inbox on Redis', () => {
     await ship.aws(sqsEvent([one]), lambda());
     await ship.aws(sqsEvent([two]), lambda());
     expect(order).toEqual([1, 2]);
+  });
+
+  it("logs a gap that will be retried at warn (aggregate, expected and got seq, no payload) and a real failure at error", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const ship = consumer('gap-log', (e) => {
+      if (e.aggregateId === 'o-broken') throw new Error('boom');
+    }, 'retry', (line) => void lines.push(JSON.parse(line) as Record<string, unknown>));
+    const early = (await ship.aws(sqsEvent([envelope('o-gap-log', 3, 4242)]), lambda())) as { batchItemFailures: unknown[] };
+    expect(early.batchItemFailures).toHaveLength(1);
+    const gap = lines.filter((l) => l.code === 'INBOX_SEQ_GAP');
+    expect(gap).toHaveLength(1);
+    expect(gap[0]).toMatchObject({ level: 'warn', aggregate: 'order/o-gap-log', expectedSeq: 2, gotSeq: 3, retryable: true });
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(JSON.stringify(lines)).not.toContain('4242');
+    lines.length = 0;
+    await ship.aws(sqsEvent([envelope('o-broken', 1)]), lambda());
+    expect(lines.filter((l) => l.level === 'error').map((l) => l.code)).toEqual(['INTERNAL']);
   });
 
   it("onGap 'accept' handles it at once; 'retry' gives up waiting after maxGapRetries deliveries", async () => {

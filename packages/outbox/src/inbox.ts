@@ -169,7 +169,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
           const attempt = ctx.trigger.kind === 'queue' ? (ctx.trigger.attempt ?? 1) : 1;
           if (onGap === 'retry' && attempt < maxGapRetries) {
             await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
-            throw new SeqGapError(`inbox: event ${event.seq} of ${agg} arrived before ${event.seq - 1} was handled; retry later`);
+            throw new SeqGapError(`inbox: event ${event.seq} of ${agg} arrived before ${event.seq - 1} was handled; retry later`, { aggregate: agg, expectedSeq: event.seq - 1, gotSeq: event.seq });
           }
           state.gap = true;
           ctx.log.warn('inbox seq gap accepted', { consumer, aggregate: agg, seq: event.seq, attempt });

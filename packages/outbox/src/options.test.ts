@@ -23,7 +23,7 @@ describe('options are validated up front', () => {
   it('outbox(): names the option, what was expected and what was given', () => {
     expect(configError(() => outbox({ events: {}, store: redisOutbox({ client: redis }) }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'events' });
     expect(configError(() => outbox({ events, store: {} as never }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'store' });
-    const relay = { sender: { fifo: false, send: async () => ({}) as never }, lease: memoryLeaseStore() };
+    const relay = { sender: { fifo: false, send: async () => ({}) as never }, lease: memoryLeaseStore(), allowInProcessLease: true };
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, leaseMs: -1 } }))).toMatchObject({
       field: 'relay.leaseMs',
       message: 'outbox(): option "relay.leaseMs" must be a whole number of milliseconds ≥ 100; got -1',
@@ -32,6 +32,22 @@ describe('options are validated up front', () => {
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, lease: { claim: async () => ({}) } as never } }))).toMatchObject({ field: 'relay.lease' });
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, sweep: { pruneLimit: -1 } } }))).toMatchObject({ field: 'relay.sweep.pruneLimit' });
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), name: 'has space' }))).toMatchObject({ field: 'name' });
+  });
+
+  it('relay.lease: an in-process lease store is refused unless allowInProcessLease opts in (single-process tests)', () => {
+    const sender = { fifo: false, send: async () => ({}) as never };
+    const refused = configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: memoryLeaseStore() } }));
+    expect(refused).toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.lease' });
+    expect(refused.message).toMatch(/^outbox\(\): option "relay\.lease" must be a lease store every relay shares .*allowInProcessLease/);
+    expect((refused as unknown as { issues: Array<{ expected: string }> }).issues[0]!.expected).toContain('redisLeaseStore');
+    expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: memoryLeaseStore(), allowInProcessLease: 'yes' as never } }))).toMatchObject({ field: 'relay.allowInProcessLease' });
+    expect(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: memoryLeaseStore(), allowInProcessLease: true } })).not.toThrow();
+    // A store without the brand (every shared store) is taken as before, whatever it is called.
+    const inner = memoryLeaseStore();
+    const unbranded = { claim: inner.claim, claimMany: inner.claimMany, settle: inner.settle, settleMany: inner.settleMany, renew: inner.renew, get: inner.get };
+    expect(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: unbranded } })).not.toThrow();
+    // A wrapper that spreads the memory store keeps its brand, and is refused too.
+    expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: { ...memoryLeaseStore() } } }))).toMatchObject({ field: 'relay.lease' });
   });
 
   it('stores and inbox validate theirs', () => {

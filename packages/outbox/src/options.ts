@@ -4,6 +4,8 @@
  */
 import { intOption, invalidOption, msOption } from '@steadyfn/handler/internal';
 import { isRecord } from '@steadyfn/handler/internal';
+import { ConfigurationError } from './errors.js';
+import { isInProcessLeaseStore } from '@steadyfn/lease';
 import type { CallerContextOptions } from './context.js';
 import { checkDeclarations, type EventDeclarations } from './envelope.js';
 import { DEFAULT_POISON, type PoisonPolicy } from './relay/poison.js';
@@ -22,6 +24,13 @@ export interface RelayOptions {
    * joins the marks' transaction); with the embedded outbox any lease store.
    */
   lease: RelayLease;
+  /**
+   * Accept an in-process lease store (`memoryLeaseStore`) as `lease`. Only for tests in one
+   * process: in-process leases are not shared, so two instances would relay one aggregate at
+   * once. Without it such a store is refused with `ConfigurationError` (`relay.lease`).
+   * @default false
+   */
+  allowInProcessLease?: boolean;
   /** Send right after the commit, in the same invocation. @default true */
   flush?: boolean;
   /** An aggregate's relay lease, judged by the store's clock. @default 30000 */
@@ -84,6 +93,12 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
   if (!isRecord(relay)) invalidOption(OWNER, 'relay', 'an object { sender, lease, ... }', relay);
   if (!hasMethods(relay.sender, 'send')) invalidOption(OWNER, 'relay.sender', 'a sender: sqsSender({ client, queueUrl })', relay.sender);
   if (!hasMethods(relay.lease, 'claim', 'claimMany', 'settle', 'settleMany')) invalidOption(OWNER, 'relay.lease', 'a @steadyfn/lease store (redisLeaseStore, mongoLeaseStore)', relay.lease);
+  if (relay.allowInProcessLease !== undefined && typeof relay.allowInProcessLease !== 'boolean') invalidOption(OWNER, 'relay.allowInProcessLease', 'a boolean', relay.allowInProcessLease);
+  // Every relay (each function's flush, the sweeper, the watchdog) must see the same leases.
+  if (isInProcessLeaseStore(relay.lease) && relay.allowInProcessLease !== true) {
+    const expected = 'a lease store every relay shares (redisLeaseStore, mongoLeaseStore, s3LeaseStore); memoryLeaseStore only with allowInProcessLease: true, for single-process tests';
+    throw new ConfigurationError(`${OWNER}(): option "relay.lease" must be ${expected}; got an in-process lease store (memoryLeaseStore)`, { field: 'relay.lease', expected });
+  }
   if (relay.flush !== undefined && typeof relay.flush !== 'boolean') invalidOption(OWNER, 'relay.flush', 'a boolean', relay.flush);
   const poison = relay.poison ?? {};
   const sweep = relay.sweep ?? {};

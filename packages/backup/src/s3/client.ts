@@ -11,6 +11,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { isNotFound } from '@steadyfn/lease/internal';
 
 /** Anything with the `send` of an `S3Client` (a client from `@steadyfn/connections` fits). */
 export interface S3Sender {
@@ -33,27 +34,8 @@ export interface WriteCondition {
   ifMatch?: string;
 }
 
-/** HTTP status of an SDK error, if it has one. */
-export function statusOf(error: unknown): number | undefined {
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** The condition of a conditional write failed (412; some servers answer a missing If-Match key with 404). */
-export function isPreconditionFailed(error: unknown): boolean {
-  return statusOf(error) === 412 || (error as Error | null)?.name === 'PreconditionFailed';
-}
-
-/** S3's 409 `ConditionalRequestConflict`: another conditional write raced ours; retry. */
-export function isConditionalConflict(error: unknown): boolean {
-  return statusOf(error) === 409 && (error as Error | null)?.name !== 'BucketAlreadyOwnedByYou';
-}
-
-/** The object (or upload) does not exist. */
-export function isNotFound(error: unknown): boolean {
-  const name = (error as Error | null)?.name;
-  return statusOf(error) === 404 || name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchUpload';
-}
+// One reading of S3's answers for every package (the lease store's and these writes alike).
+export { isConditionalConflict, isNotFound, isPreconditionFailed, statusOf } from '@steadyfn/lease/internal';
 
 /** Joins a prefix and a relative key. */
 export function joinKey(prefix: string, ...parts: string[]): string {

@@ -5,7 +5,8 @@
  * S3's 409 `ConditionalRequestConflict` is retried (p-retry), as AWS documents.
  */
 import pRetry, { AbortError } from 'p-retry';
-import { headObject, isConditionalConflict, isNotFound, isPreconditionFailed, putObject, type S3Location } from './client.js';
+import { conditionalPut, type ConditionalPutResult } from '@steadyfn/lease/internal';
+import { headObject, isConditionalConflict, isNotFound, type S3Location } from './client.js';
 import type { S3Capabilities } from './probe.js';
 
 /** The result of a conditional write: written with this ETag, or refused because the condition failed. */
@@ -31,17 +32,29 @@ function retryConflicts<T>(work: () => Promise<T>, signal?: AbortSignal): Promis
   );
 }
 
+/** The shared PUT's answer as this module's result; a 409 conflict is thrown, for `retryConflicts`. */
+function resultOf(put: ConditionalPutResult): ConditionalResult {
+  if (put.outcome === 'conflict') throw put.error;
+  return put.outcome === 'written' ? { written: true, etag: put.etag } : { written: false };
+}
+
+/** The PUT request of `body` at `key` in `loc`, with the write options and these conditions. */
+function putRequest(loc: S3Location, key: string, body: Uint8Array | string, options: WriteOptions, condition: { ifNoneMatch?: '*'; ifMatch?: string }) {
+  return {
+    bucket: loc.bucket,
+    key,
+    body,
+    ...condition,
+    ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+    ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+  };
+}
+
 /** Writes `body` at `key` only if nothing is there (`If-None-Match: *`). */
 export async function putIfAbsent(loc: S3Location, caps: Pick<S3Capabilities, 'ifNoneMatch'>, key: string, body: Uint8Array | string, options: WriteOptions = {}): Promise<ConditionalResult> {
   return retryConflicts(async () => {
     if (!caps.ifNoneMatch && (await headObject(loc, key, options.signal))) return { written: false };
-    try {
-      const etag = await putObject(loc, key, body, { ...options, ...(caps.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}) });
-      return { written: true, etag };
-    } catch (error) {
-      if (isPreconditionFailed(error)) return { written: false };
-      throw error;
-    }
+    return resultOf(await conditionalPut(loc.client, putRequest(loc, key, body, options, caps.ifNoneMatch ? { ifNoneMatch: '*' } : {}), options.signal));
   }, options.signal);
 }
 
@@ -53,11 +66,10 @@ export async function putIfMatch(loc: S3Location, caps: Pick<S3Capabilities, 'if
       if (current?.etag !== etag) return { written: false };
     }
     try {
-      const written = await putObject(loc, key, body, { ...options, ...(caps.ifMatch ? { ifMatch: etag } : {}) });
-      return { written: true, etag: written };
+      return resultOf(await conditionalPut(loc.client, putRequest(loc, key, body, options, caps.ifMatch ? { ifMatch: etag } : {}), options.signal));
     } catch (error) {
-      // S3 answers If-Match on a missing key with 404; some servers with 412.
-      if (isPreconditionFailed(error) || isNotFound(error)) return { written: false };
+      // Without If-Match (a server without conditional writes) a 404 still reads as the object gone: refused.
+      if (isNotFound(error)) return { written: false };
       throw error;
     }
   }, options.signal);

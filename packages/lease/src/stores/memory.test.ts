@@ -1,6 +1,6 @@
 /** The lease rules, on the memory store with a hand-moved clock. */
 import { describe, expect, it } from 'vitest';
-import { memoryLeaseStore } from './memory.js';
+import { isInProcessLeaseStore, memoryLeaseStore } from './memory.js';
 
 function clock() {
   let now = 1_000_000;
@@ -37,6 +37,14 @@ describe('memory lease store', () => {
     for (const key of ['a', 'b', 'c']) await store.claim({ key, owner: 'o', leaseMs: 10_000 });
     expect(await store.get('a')).toBeUndefined();
     expect(await store.get('c')).toMatchObject({ state: 'held' });
+  });
+
+  it('is branded in-process (kept by a spread wrapper); nothing else is', () => {
+    expect(isInProcessLeaseStore(memoryLeaseStore())).toBe(true);
+    expect(isInProcessLeaseStore({ ...memoryLeaseStore() })).toBe(true);
+    expect(isInProcessLeaseStore({ claim: memoryLeaseStore().claim })).toBe(false);
+    expect(isInProcessLeaseStore(null)).toBe(false);
+    expect(isInProcessLeaseStore('memoryLeaseStore')).toBe(false);
   });
 
   it('checks its options', () => {

@@ -8,6 +8,26 @@ import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, R
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { throwIfAborted } from '@steadyfn/handler/internal';
 
+/**
+ * The brand of an in-process lease store: a registry symbol (`Symbol.for`), so every copy of
+ * this package (ESM and CJS, two versions) sets and reads the same one.
+ */
+const IN_PROCESS = Symbol.for('steadyfn.lease.inProcess');
+
+/**
+ * Whether `store` keeps its leases in this process only (`memoryLeaseStore`), so they are not
+ * shared with other instances: callers that need a lease every instance sees (the outbox
+ * relay) refuse it. Judged by a brand the store carries, not by its class or name; a wrapper
+ * that spreads the store keeps the brand.
+ *
+ * @example
+ * isInProcessLeaseStore(memoryLeaseStore()); // true
+ * isInProcessLeaseStore(redisLeaseStore({ client })); // false
+ */
+export function isInProcessLeaseStore(store: unknown): boolean {
+  return typeof store === 'object' && store !== null && (store as Record<symbol, unknown>)[IN_PROCESS] === true;
+}
+
 /** Options of `memoryLeaseStore`. */
 export interface MemoryLeaseStoreOptions {
   /** The clock, in epoch ms (tests move it by hand). @default Date.now */
@@ -36,7 +56,8 @@ interface Entry {
 }
 
 /**
- * A lease store in this process's memory.
+ * A lease store in this process's memory. It is branded in-process (see
+ * `isInProcessLeaseStore`): the outbox relay refuses it unless told `allowInProcessLease`.
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  */
 export function memoryLeaseStore(options: MemoryLeaseStoreOptions = {}): MemoryLeaseStore {
@@ -97,7 +118,7 @@ export function memoryLeaseStore(options: MemoryLeaseStoreOptions = {}): MemoryL
 
   const guard = (options: CallOptions | undefined): void => throwIfAborted(options?.signal);
 
-  return {
+  const store: MemoryLeaseStore = {
     async claim(request, callOptions) {
       guard(callOptions);
       return claim(checkClaim(request));
@@ -128,4 +149,7 @@ export function memoryLeaseStore(options: MemoryLeaseStoreOptions = {}): MemoryL
       entries.clear();
     },
   };
+  // Enumerable, so a wrapper that spreads the store carries it along.
+  (store as unknown as Record<symbol, unknown>)[IN_PROCESS] = true;
+  return store;
 }

@@ -25,7 +25,24 @@ export function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-const isNotFound = (error: unknown): boolean => statusOf(error) === 404 || ['NoSuchKey', 'NotFound'].includes((error as Error | null)?.name ?? '');
+/** The object (or multipart upload) does not exist: 404, `NoSuchKey`, `NotFound`, `NoSuchUpload`. */
+export function isNotFound(error: unknown): boolean {
+  const name = (error as Error | null)?.name;
+  return statusOf(error) === 404 || name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchUpload';
+}
+
+/** The condition of a conditional write failed: 412 `PreconditionFailed`. */
+export function isPreconditionFailed(error: unknown): boolean {
+  return statusOf(error) === 412 || (error as Error | null)?.name === 'PreconditionFailed';
+}
+
+/**
+ * S3's 409 `ConditionalRequestConflict`: another conditional write to the key raced this one;
+ * read again and retry (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+ */
+export function isConditionalConflict(error: unknown): boolean {
+  return statusOf(error) === 409 && (error as Error | null)?.name !== 'BucketAlreadyOwnedByYou';
+}
 
 /** What a read of the server's clock found: a `Date` header (1 s resolution) and when the request went out and came back (local ms). */
 export interface ClockReading {
@@ -82,28 +99,73 @@ export type PutOutcome = 'written' | 'refused' | 'conflict';
 
 /** PUTs `body` at `key` if it is absent (`etag` undefined) or still has this ETag. */
 export async function putConditional(client: S3LeaseClient, bucket: string, key: string, etag: string | undefined, body: string, signal: AbortSignal | undefined): Promise<PutOutcome> {
+  const result = await conditionalPut(client, { bucket, key, body, ...(etag === undefined ? { ifNoneMatch: '*' as const } : { ifMatch: etag }) }, signal);
+  return result.outcome;
+}
+
+/** One PUT of `conditionalPut`: where, what, and the conditions (none: unconditional). */
+export interface ConditionalPutRequest {
+  bucket: string;
+  key: string;
+  body: Uint8Array | string;
+  /** `'*'`: write only if no object exists at the key (`If-None-Match: *`). */
+  ifNoneMatch?: '*';
+  /** Write only if the current object's ETag is this one (`If-Match`). */
+  ifMatch?: string;
+  /** @default 'application/json' */
+  contentType?: string;
+  /** User metadata (`x-amz-meta-*`). */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * What a conditional PUT did: `written` (with the new object's ETag); `refused` — the
+ * condition failed (412, or 404 for `If-Match` on a missing key, which S3 answers where some
+ * servers answer 412); `conflict` — S3's 409 `ConditionalRequestConflict` (a concurrent
+ * conditional write: read again and retry), with the SDK's error for a caller that throws it.
+ */
+export type ConditionalPutResult = { outcome: 'written'; etag: string } | { outcome: 'refused' } | { outcome: 'conflict'; error: unknown };
+
+/**
+ * The conditional PUT every S3 writer of steadyfn uses (the lease store, backups): sends
+ * `PutObject` with `If-None-Match` / `If-Match` (S3 conditional writes,
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html) and reads
+ * the answer as written, refused or a conflict. `@aws-sdk/client-s3` is loaded on first use.
+ * @throws the SDK's error for anything else (a missing bucket, access denied, a network fault); the signal's reason when it aborts.
+ */
+export async function conditionalPut(client: S3LeaseClient, request: ConditionalPutRequest, signal: AbortSignal | undefined): Promise<ConditionalPutResult> {
   throwIfAborted(signal);
-  const { PutObjectCommand } = await raceSignal(loadSdk(), signal);
   try {
-    await client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }) }),
-      signal ? { abortSignal: signal } : undefined,
-    );
-    return 'written';
+    const etag = await putObject(client, request.bucket, request.key, request.body, signal, request, request);
+    return { outcome: 'written', etag };
   } catch (error) {
-    const status = statusOf(error);
-    // Some servers answer If-Match on a missing key with 404.
-    if (status === 412 || (error as Error | null)?.name === 'PreconditionFailed' || (etag !== undefined && isNotFound(error))) return 'refused';
-    if (status === 409) return 'conflict';
+    if (isPreconditionFailed(error) || (request.ifMatch !== undefined && isNotFound(error))) return { outcome: 'refused' };
+    if (isConditionalConflict(error)) return { outcome: 'conflict', error };
     throw error;
   }
 }
 
-/** PUTs `body` at `key` unconditionally; resolves to its ETag. */
-export async function putObject(client: S3LeaseClient, bucket: string, key: string, body: string, signal: AbortSignal | undefined, condition: { ifNoneMatch?: '*'; ifMatch?: string } = {}): Promise<string> {
+/** PUTs `body` at `key` (with the conditions given); resolves to its ETag. A failed condition rejects with the SDK's error. */
+export async function putObject(
+  client: S3LeaseClient,
+  bucket: string,
+  key: string,
+  body: Uint8Array | string,
+  signal: AbortSignal | undefined,
+  condition: { ifNoneMatch?: '*'; ifMatch?: string } = {},
+  options: { contentType?: string; metadata?: Record<string, string> } = {},
+): Promise<string> {
   const { PutObjectCommand } = await raceSignal(loadSdk(), signal);
   const out = (await client.send(
-    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', ...(condition.ifNoneMatch ? { IfNoneMatch: '*' } : {}), ...(condition.ifMatch ? { IfMatch: condition.ifMatch } : {}) }),
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentType: options.contentType ?? 'application/json',
+      ...(options.metadata ? { Metadata: options.metadata } : {}),
+      ...(condition.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+      ...(condition.ifMatch ? { IfMatch: condition.ifMatch } : {}),
+    }),
     signal ? { abortSignal: signal } : undefined,
   )) as { ETag?: string };
   return out.ETag ?? '';
