@@ -72,7 +72,7 @@ function plainJsonText(v: unknown, depth: number): string | undefined {
   const record = v as Record<string, unknown>;
   let out = '{';
   let first = true;
-  for (const key of Object.keys(record).sort()) {
+  for (const key of sortedKeys(record)) {
     const item = record[key];
     if (item === undefined) continue;
     const text = plainJsonText(item, depth + 1);
@@ -81,6 +81,30 @@ function plainJsonText(v: unknown, depth: number): string | undefined {
     first = false;
   }
   return `${out}}`;
+}
+
+/** Keys past this many are sorted by `Array.prototype.sort`; fewer, in place without its scratch buffer. */
+const INSERTION_SORT_MAX = 24;
+
+/**
+ * `Object.keys(record).sort()`: the same order (UTF-16 code units), sorted in place for the few
+ * keys a payload object usually has — `sort` allocates a scratch buffer on every call, and this
+ * runs for every object of every payload hashed.
+ */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  const n = keys.length;
+  if (n > INSERTION_SORT_MAX) return keys.sort();
+  for (let i = 1; i < n; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 function writeCanonical(root: unknown, write: (text: string) => void): void {
@@ -174,7 +198,7 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
       close = '}';
       const record = obj as Record<string, unknown>;
       let first = true;
-      for (const key of Object.keys(record).sort()) {
+      for (const key of sortedKeys(record)) {
         const item = record[key];
         // As JSON does: properties without a JSON value are left out.
         if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
