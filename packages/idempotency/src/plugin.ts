@@ -211,25 +211,25 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     throw new IdempotencyInProgressError();
   };
 
-  /** Claims the key for a new owner (used while waiting); `before` runs the same steps inline. */
-  const claimOne = async (ctx: Context, state: IdempotencyState): Promise<ClaimResult> => {
+  // A plain `then`, not an async function: one promise fewer on every claim.
+  const claimOne = (ctx: Context, state: IdempotencyState): Promise<ClaimResult> => {
     const owner = newOwner();
-    let result: ClaimResult;
+    let pending: Promise<ClaimResult>;
     try {
-      result = await store.claim(claimRequest(ctx, state, owner), { signal: ctx.signal });
+      pending = Promise.resolve(store.claim({ key: state.key!, owner, fingerprint: state.fingerprint!, leaseUntil: leaseUntil(ctx, Date.now()) }, { signal: ctx.signal }));
     } catch (error) {
-      throw storeUnavailable(error);
+      return Promise.reject(storeUnavailable(error));
     }
-    if (result.claimed) state.owner = owner;
-    return result;
+    return pending.then(
+      (result) => {
+        if (result.claimed) state.owner = owner;
+        return result;
+      },
+      (error: unknown) => {
+        throw storeUnavailable(error);
+      },
+    );
   };
-
-  const claimRequest = (ctx: Context, state: IdempotencyState, owner: string): ClaimRequest => ({
-    key: state.key!,
-    owner,
-    fingerprint: state.fingerprint!,
-    leaseUntil: leaseUntil(ctx, Date.now()),
-  });
 
   const fromLocal = (state: IdempotencyState): { answer: unknown } | undefined => {
     const hit = local?.get(state.key!);
@@ -388,16 +388,9 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       resolveInto(ctx, state, key);
       const cached = fromLocal(state);
       if (cached) return cached;
-      // claimOne's steps, awaited here: the duplicate path's answer comes one promise hop sooner.
-      const owner = newOwner();
-      let result: ClaimResult;
-      try {
-        result = await store.claim(claimRequest(ctx, state, owner), { signal: ctx.signal });
-      } catch (error) {
-        throw storeUnavailable(error);
-      }
-      if (!result.claimed) return answerExisting(ctx, state, result.record);
-      state.owner = owner;
+      const result = await claimOne(ctx, state);
+      if (result.claimed) return;
+      return answerExisting(ctx, state, result.record);
     },
 
     async after(ctx, result, state) {
