@@ -13,10 +13,11 @@
  * atomic write may carry the completion, and the plugin then skips its own.
  */
 import type { Context, Plugin, SteadyError } from '@steadyfn/handler';
-import { invalidOption, intOption, msOption, oneOfOption, randomUUID, sleep, stringOption } from '@steadyfn/handler/internal';
+import { invalidOption, intOption, msOption, oneOfOption, sleep, stringOption } from '@steadyfn/handler/internal';
 import { IdempotencyInProgressError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
 import { fingerprintOf, resolveKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey } from './key.js';
 import { LocalCache, type LocalEntry } from './lru.js';
+import { newOwner } from './owner.js';
 import { decodeStored, encodeStored, errorStored, replay, resultStored, type StoredResult } from './record.js';
 import { isCompleteRequest, type ClaimRequest, type ClaimResult, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from './types.js';
 import { JOIN, isRequestAlreadyApplied, type Joinable, type PendingCompletion } from './join.js';
@@ -102,11 +103,6 @@ interface Joiner {
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
-
-/** 122 random bits; randomUUID draws from a cached entropy pool, far cheaper than randomBytes per call. */
-function newOwner(): string {
-  return randomUUID();
-}
 
 function checkStore(store: unknown): IdempotencyStore {
   const s = store as Partial<IdempotencyStore> | null | undefined;

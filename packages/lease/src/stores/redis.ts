@@ -215,31 +215,58 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       callOptions?.signal,
     );
 
-  return {
-    async claim(request, callOptions) {
-      const r = checkClaim(request);
-      if (!setNxGet) return (await claimChecked([r], callOptions))[0]!;
-      // One command for the commonest answers: a new key (fence 1), or a done record that lives.
-      const signal = callOptions?.signal;
-      throwIfAborted(signal);
-      const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
-      const sentAt = Date.now();
-      let reply: unknown;
-      try {
-        reply = await abortable(c.set(redisKey(r.key), `h|1|${retainArg}|${r.owner}|${r.data === undefined ? '' : `=${r.data}`}`, 'PX', r.leaseMs + retainMs, 'NX', 'GET'), signal);
-      } catch (error) {
+  const claimScripted = async (r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => (await claimChecked([r], callOptions))[0]!;
+
+  /**
+   * One command for the commonest answers: a new key (fence 1), or a done record that lives.
+   * Held, released, or a done record near its end: the script judges by the key's TTL.
+   */
+  const claimSetNxGet = (c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
+    const signal = callOptions?.signal;
+    const sentAt = Date.now();
+    let sent: Promise<unknown>;
+    try {
+      sent = abortable(c.set(redisKey(r.key), `h|1|${retainArg}|${r.owner}|${r.data === undefined ? '' : `=${r.data}`}`, 'PX', r.leaseMs + retainMs, 'NX', 'GET'), signal);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    return sent.then(
+      (reply): ClaimResult | Promise<ClaimResult> => {
+        if (reply === null || reply === undefined) return { claimed: true, fence: 1, expiresAt: sentAt + r.leaseMs };
+        const found = parseValue(String(reply));
+        if (found?.state === 'd' && Number(found.owner) - Date.now() > DONE_GUARD_MS) {
+          return { claimed: false, record: { state: 'done', fence: found.fence, expiresAt: Number(found.owner), data: found.data ?? '' } };
+        }
+        return claimScripted(r, callOptions);
+      },
+      (error: unknown) => {
         if (!isSyntaxError(error)) throw error;
         // Redis < 7 refuses NX with GET: the script claims instead, from now on.
         setNxGet = false;
-        return (await claimChecked([r], callOptions))[0]!;
+        return claimScripted(r, callOptions);
+      },
+    );
+  };
+
+  /** A client from a getter (or a server without `SET … NX GET`): connect, then claim. */
+  const claimAfterConnect = async (r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
+    if (!setNxGet) return claimScripted(r, callOptions);
+    const c = fixed ?? (await abortable(Promise.resolve(getClient!()), callOptions?.signal));
+    return claimSetNxGet(c, r, callOptions);
+  };
+
+  return {
+    // Not async: a duplicate's answer (a live done record) costs one promise hop fewer.
+    claim(request, callOptions) {
+      let r: ClaimRequest;
+      try {
+        r = checkClaim(request);
+        throwIfAborted(callOptions?.signal);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      if (reply === null || reply === undefined) return { claimed: true, fence: 1, expiresAt: sentAt + r.leaseMs };
-      const found = parseValue(String(reply));
-      if (found?.state === 'd' && Number(found.owner) - Date.now() > DONE_GUARD_MS) {
-        return { claimed: false, record: { state: 'done', fence: found.fence, expiresAt: Number(found.owner), data: found.data ?? '' } };
-      }
-      // Held, released, or a done record near its end: the script judges by the key's TTL.
-      return (await claimChecked([r], callOptions))[0]!;
+      if (!setNxGet || fixed === undefined) return claimAfterConnect(r, callOptions);
+      return claimSetNxGet(fixed, r, callOptions);
     },
     async claimMany(requests, callOptions) {
       return claimChecked(checkBatch(requests, checkClaim), callOptions);
