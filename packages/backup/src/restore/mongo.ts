@@ -140,6 +140,9 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
         bytes = 0;
         await writing;
         writing = writeBatch(collection, batch);
+        // Handled here so a failure while the next records are read (a part downloading) is not an
+        // unhandled rejection, which ends the process; the next flush (or the end) awaits it and throws.
+        writing.catch(() => undefined);
       };
       for await (const line of lines) {
         const doc = parseDocument(line);
