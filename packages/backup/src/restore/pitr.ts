@@ -42,9 +42,9 @@ export interface PointInTimeReport {
   objects: number;
 }
 
-function toTime(value: unknown): number {
+function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): number {
   const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : typeof value === 'number' ? value : NaN;
-  if (!Number.isFinite(ms)) invalidOption('pointInTimeRestore', 'at', 'a Date, an ISO time or epoch milliseconds', value);
+  if (!Number.isFinite(ms)) invalidOption(owner, field, 'a Date, an ISO time or epoch milliseconds', value);
   return ms;
 }
 
@@ -127,14 +127,16 @@ export interface RestoreStreamOptions {
  * @throws {TimelineGapError} the timeline broke before `until`
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
-  const stream = stringOption('restoreStream', 'stream', options?.stream);
-  if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options?.target);
+  if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, until? }', options);
+  const stream = stringOption('restoreStream', 'stream', options.stream);
+  if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
   const given = toLocation('restoreStream', options.storage);
+  if (options.timeline !== undefined && !(Number.isSafeInteger(options.timeline) && options.timeline >= 1)) invalidOption('restoreStream', 'timeline', 'a timeline number (an integer ≥ 1)', options.timeline);
+  const until = options.until === undefined ? undefined : toTime(options.until, 'restoreStream', 'until');
   const { client } = await probeS3(given, ctx.signal);
   const loc = { ...given, client };
   const checkpoint = await loadStreamCheckpoint(loc, stream, ctx.signal);
   const timeline = options.timeline ?? checkpoint.timeline;
-  const until = options.until === undefined ? undefined : toTime(options.until);
   if (until !== undefined) assertNoGap(checkpoint, timeline, until);
   const objects = await timelineObjects(loc, checkpoint, timeline, 0, ctx.signal);
   await replayObjects(loc, objects, async () => undefined, { ...(until === undefined ? {} : { until }), ...(ctx.signal ? { signal: ctx.signal } : {}) });

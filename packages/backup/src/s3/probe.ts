@@ -17,6 +17,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { v7 as uuidv7 } from 'uuid';
+import { toLocation } from '../target.js';
 import { deleteObject, getObject, isNotFound, isPreconditionFailed, joinKey, putObject, statusOf, withoutDefaultChecksums, type S3Location, type S3Sender } from './client.js';
 
 /** What the probe found. */
@@ -39,9 +40,16 @@ const cache = new WeakMap<object, Map<string, Promise<{ client: S3Sender; capabi
  * Probes the server behind `loc` once per instance. Resolves to the client to use (the one
  * given, or a copy without default checksums) and the capabilities.
  *
+ * @throws {ConfigurationError} (rejects with it) a location that is not `{ client, bucket, prefix? }`
  * @throws the SDK error of a basic write or read that fails even without default checksums (permissions, no such bucket).
  */
-export function probeS3(loc: S3Location, signal?: AbortSignal): Promise<{ client: S3Sender; capabilities: S3Capabilities }> {
+export function probeS3(location: S3Location, signal?: AbortSignal): Promise<{ client: S3Sender; capabilities: S3Capabilities }> {
+  let loc: S3Location;
+  try {
+    loc = toLocation('probeS3', location);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   let byBucket = cache.get(loc.client);
   if (!byBucket) cache.set(loc.client, (byBucket = new Map()));
   const id = `${loc.bucket}/${loc.prefix}`;
