@@ -10,7 +10,7 @@
  */
 import { invalidOption, oneOfOption } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
-import { BackupError, VerificationFailedError, type BackupProblem } from '../errors.js';
+import { BackupError, ConfigurationError, VerificationFailedError, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import { putObject } from '../s3/client.js';
 import { keys } from '../target.js';
@@ -72,7 +72,7 @@ export interface VerifyResult {
  * @example
  * export const drill = handler({}, (_input, ctx) => verifyBackup({ backup: { storage, id: 'latest' }, level: 'drill', scratch: mongoTarget({ db: scratchDb }) }, ctx));
  * @throws {VerificationFailedError} any check failed (with each problem and the report)
- * @throws {ConfigurationError} `drill` without a `scratch` target
+ * @throws {ConfigurationError} `drill` without a `scratch` target, or with one that already holds data of the backup's datasets (nothing is written)
  */
 export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext = {}): Promise<VerifyResult> {
   if (options === null || typeof options !== 'object') invalidOption('verifyBackup', 'options', 'an object', options);
@@ -118,6 +118,15 @@ export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext
   const drillId = uuidv7();
   const startedAt = new Date().toISOString();
   const reportKey = keys.drill(loc, manifest.backupId, drillId);
+  // A drill overwrites and then removes what it restores: it never runs on a target that holds data.
+  for (const dataset of manifest.datasets) {
+    for await (const _record of scratch.readBack(dataset, signal)) {
+      throw new ConfigurationError(
+        `verifyBackup(): option "scratch" must be an empty scratch target; it already holds data of ${dataset.name} (a drill would overwrite it and then remove it). Point the drill at a scratch database or key prefix, or clear it.`,
+        { field: 'scratch', expected: 'an empty scratch target' },
+      );
+    }
+  }
   // The backup's side of the comparison, tallied while the restore checks every record.
   const expected = new Map(manifest.datasets.map((d) => [d.name, new LiveTally(d.kind)]));
   const tallying: RestoreTarget = {
