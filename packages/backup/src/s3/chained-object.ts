@@ -69,7 +69,6 @@ export async function openChainedObject<S extends z.ZodType>(
     },
     async remove(signal) {
       await tail;
-      if (failure) throw failure;
       // Only the writer of the stored version deletes it: a runner that was paused past its lease
       // must not delete the checkpoint of the runner that took over (or of a later run).
       // The delete is conditional too where the server supports it (S3, moto); elsewhere (gofakes3
