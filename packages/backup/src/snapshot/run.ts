@@ -119,8 +119,20 @@ function manifestDataset(ds: CheckpointDataset, info: SourceDescription['dataset
   };
 }
 
-/** Runs one invocation of the job described by `options`. */
+/**
+ * Runs one invocation of the job described by `options`. Stopped by `ctx.signal` (the
+ * invocation's deadline), it rejects with the signal's reason, whatever call it interrupted.
+ */
 export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunContext = {}): Promise<SnapshotResult> {
+  try {
+    return await runOnce(options, ctx);
+  } catch (error) {
+    if (ctx.signal?.aborted) throw ctx.signal.reason ?? error;
+    throw error;
+  }
+}
+
+async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promise<SnapshotResult> {
   const started = Date.now();
   const log = logOf(ctx);
   const signal = ctx.signal;
