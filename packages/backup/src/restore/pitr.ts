@@ -4,9 +4,9 @@
  * a timeline replayed from its first object (state from the stream alone, deletes included).
  */
 import { invalidOption, stringOption } from '@steadyfn/handler/internal';
-import { PitrTargetError, RestoreUnsupportedError } from '../errors.js';
+import { PitrTargetError, RestoreUnsupportedError, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
-import type { Manifest } from '../format/manifest.js';
+import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
 import type { S3Location } from '../s3/client.js';
 import { toLocation, type S3Target } from '../target.js';
@@ -71,6 +71,7 @@ async function pickSnapshot(loc: S3Location, stream: string, at: number, options
  * @throws {TimelineGapError} the stream's timeline broke between the snapshot and `at`
  * @throws {BackupIncompleteError} a stream object is missing
  * @throws {BackupCorruptedError} a snapshot part or stream object fails its checksum
+ * @throws {RestoreUnsupportedError} a snapshot record or a streamed change the target cannot store (nothing written)
  */
 export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx: RunContext = {}): Promise<PointInTimeReport> {
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
@@ -91,9 +92,36 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
     throw new PitrTargetError(`${new Date(at).toISOString()} is past the last streamed change of "${stream}" (covered until ${checkpoint.coveredUntil ?? 'nothing yet'})`);
   }
   assertNoGap(checkpoint, mark.timeline, at);
-  // Check the whole chain of stream objects before writing anything.
+  // Check the whole chain of stream objects before writing anything, each changed document
+  // against the target too (FerretDB's limits), as the snapshot's records are.
   const objects = await timelineObjects(loc, checkpoint, mark.timeline, mark.seq, signal);
-  await replayObjects(loc, objects, async () => undefined, { until: at, ...(signal ? { signal } : {}) });
+  await options.target.prepare(snapshot, signal);
+  const unsupported: BackupProblem[] = [];
+  let unsupportedCount = 0;
+  await replayObjects(
+    loc,
+    objects,
+    async (records) => {
+      // The same batches as the apply below, where only the last change of a document counts.
+      const last = new Map<string, { id: string; change: ChangeToApply }>();
+      for (const record of records) {
+        const change = changeOf(record);
+        if (change) last.set(`${change.namespace}\u0000${change.id}`, { id: record.id, change });
+      }
+      for (const { id, change } of last.values()) {
+        if (change.op !== 'upsert' || change.doc === undefined) continue;
+        let problem: string | undefined;
+        try {
+          problem = options.target.check({ name: change.namespace, kind: 'mongodb-collection' } as ManifestDataset, change.doc);
+        } catch (error) {
+          problem = `cannot be decoded (${(error as Error).name})`;
+        }
+        if (problem && ++unsupportedCount <= 20) unsupported.push({ key: change.namespace, message: `change ${id}: ${problem}` });
+      }
+    },
+    { until: at, ...(signal ? { signal } : {}) },
+  );
+  if (unsupportedCount > 0) throw new RestoreUnsupportedError(`${unsupportedCount} streamed change(s) cannot be stored by the target; nothing was written`, unsupported);
 
   const report = await restoreManifest(loc, snapshot, options.target, signal);
   const applied = await replayObjects(
