@@ -1,12 +1,13 @@
 /**
  * Review (try-to-break) findings on option checks: options that were accepted when a job or
  * target was defined and failed later, deep inside (a `TypeError` at apply time, or when a
- * timeline breaks), or were reported under another function's name. Each must be a
+ * timeline breaks), or were reported under another function's name, or (a job name too long
+ * for S3's keys) failed at run time as a lease request error. Each must be a
  * `ConfigurationError` (`CONFIG_INVALID`) naming the field, before anything is sent.
  */
 import { ConfigurationError } from '@steadyfn/handler';
 import { describe, expect, it } from 'vitest';
-import { mongoTarget, probeS3, restoreStream, streamBackup } from '../src/index.js';
+import { mongoSource, mongoTarget, probeS3, restoreStream, snapshotBackup, streamBackup } from '../src/index.js';
 
 // A client that fails the test if anything is sent: every check here must happen first.
 const client = {
@@ -48,6 +49,12 @@ describe('options checked up front', () => {
     expect((await configError(() => restoreStream({ storage, stream: 'orders', target, timeline: 0 }))).field).toBe('timeline');
     expect((await configError(() => restoreStream({ storage, stream: 'orders', target, timeline: 1.5 }))).field).toBe('timeline');
     expect((await configError(() => restoreStream(undefined as never))).field).toBe('options');
+  });
+
+  it('snapshotBackup: a job name whose S3 keys cannot fit 1,024 bytes', async () => {
+    const source = mongoSource({ db });
+    expect((await configError(() => snapshotBackup({ source, target: storage, job: 'é'.repeat(200) }))).field).toBe('job');
+    expect(snapshotBackup({ source, target: storage, job: 'j'.repeat(900) })).toBeTypeOf('function');
   });
 
   it('probeS3: a missing or bad location is a ConfigurationError, not a TypeError', async () => {
