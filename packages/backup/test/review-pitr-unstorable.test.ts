@@ -1,5 +1,5 @@
 /**
- * Review (try-to-break) finding on point-in-time restore into FerretDB 1.24, on moto: the
+ * Review (try-to-break) finding on point-in-time restore (and `restoreStream`) into FerretDB 1.24, on moto: the
  * snapshot's records were checked against the target, but the streamed changes were not. A
  * change whose `after` image FerretDB cannot store (here ±Infinity, from an outbox envelope's
  * Extended JSON) let the restore write the whole snapshot and then fail while applying the
@@ -8,7 +8,7 @@
  */
 import type { Db } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RestoreUnsupportedError, mongoSource, mongoTarget, pointInTimeRestore, snapshotBackup, streamBackup, verifyBackup, type OutboxEnvelope } from '../src/index.js';
+import { RestoreUnsupportedError, mongoSource, mongoTarget, pointInTimeRestore, restoreStream, snapshotBackup, streamBackup, verifyBackup, type OutboxEnvelope } from '../src/index.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
@@ -47,6 +47,11 @@ describe('point-in-time restore into FerretDB', () => {
       const error = await pointInTimeRestore({ storage, stream: 'orders', at: infinite.occurredAt, target: mongoTarget({ db: target }) }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RestoreUnsupportedError);
       expect((error as RestoreUnsupportedError).problems.map((p) => p.message)).toEqual([`change ${infinite.id}: total: Infinity`]);
+      expect(await target.listCollections().toArray()).toEqual([]);
+
+      // The same from the stream alone.
+      const alone = await restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }), until: infinite.occurredAt }).catch((e: unknown) => e);
+      expect(alone).toBeInstanceOf(RestoreUnsupportedError);
       expect(await target.listCollections().toArray()).toEqual([]);
 
       // At the third, the change that replaces it in the same batch is what is written: restored.

@@ -9,6 +9,7 @@ import { logOf, type RunContext } from '../context.js';
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
 import type { S3Location } from '../s3/client.js';
+import type { IndexedObject } from '../stream/objects.js';
 import { toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
 import { restoreManifest, type RestoreReport } from './index.js';
@@ -96,32 +97,7 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
   // against the target too (FerretDB's limits), as the snapshot's records are.
   const objects = await timelineObjects(loc, checkpoint, mark.timeline, mark.seq, signal);
   await options.target.prepare(snapshot, signal);
-  const unsupported: BackupProblem[] = [];
-  let unsupportedCount = 0;
-  await replayObjects(
-    loc,
-    objects,
-    async (records) => {
-      // The same batches as the apply below, where only the last change of a document counts.
-      const last = new Map<string, { id: string; change: ChangeToApply }>();
-      for (const record of records) {
-        const change = changeOf(record);
-        if (change) last.set(`${change.namespace}\u0000${change.id}`, { id: record.id, change });
-      }
-      for (const { id, change } of last.values()) {
-        if (change.op !== 'upsert' || change.doc === undefined) continue;
-        let problem: string | undefined;
-        try {
-          problem = options.target.check({ name: change.namespace, kind: 'mongodb-collection' } as ManifestDataset, change.doc);
-        } catch (error) {
-          problem = `cannot be decoded (${(error as Error).name})`;
-        }
-        if (problem && ++unsupportedCount <= 20) unsupported.push({ key: change.namespace, message: `change ${id}: ${problem}` });
-      }
-    },
-    { until: at, ...(signal ? { signal } : {}) },
-  );
-  if (unsupportedCount > 0) throw new RestoreUnsupportedError(`${unsupportedCount} streamed change(s) cannot be stored by the target; nothing was written`, unsupported);
+  await checkChanges(loc, objects, options.target, at, signal);
 
   const report = await restoreManifest(loc, snapshot, options.target, signal);
   const applied = await replayObjects(
@@ -132,6 +108,41 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
   );
   logOf(ctx).info('point-in-time restore complete', { backupId: snapshot.backupId, at: new Date(at).toISOString(), changes: applied.records });
   return { snapshot: report, at: new Date(at).toISOString(), timeline: mark.timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
+}
+
+/**
+ * Reads every stream object (checked) and every change up to `until` that the apply will write
+ * (per batch, only the last change of a document counts, as `applyChanges` does) against the
+ * target's limits. Writes nothing. The target must have been prepared.
+ * @throws {RestoreUnsupportedError} a change the target cannot store (up to 20 listed)
+ */
+async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+  const unsupported: BackupProblem[] = [];
+  let unsupportedCount = 0;
+  await replayObjects(
+    loc,
+    objects,
+    async (records) => {
+      // The same batches as the apply, where only the last change of a document counts.
+      const last = new Map<string, { id: string; change: ChangeToApply }>();
+      for (const record of records) {
+        const change = changeOf(record);
+        if (change) last.set(`${change.namespace}\u0000${change.id}`, { id: record.id, change });
+      }
+      for (const { id, change } of last.values()) {
+        if (change.op !== 'upsert' || change.doc === undefined) continue;
+        let problem: string | undefined;
+        try {
+          problem = target.check({ name: change.namespace, kind: 'mongodb-collection' } as ManifestDataset, change.doc);
+        } catch (error) {
+          problem = `cannot be decoded (${(error as Error).name})`;
+        }
+        if (problem && ++unsupportedCount <= 20) unsupported.push({ key: change.namespace, message: `change ${id}: ${problem}` });
+      }
+    },
+    { ...(until === undefined ? {} : { until }), ...(signal ? { signal } : {}) },
+  );
+  if (unsupportedCount > 0) throw new RestoreUnsupportedError(`${unsupportedCount} streamed change(s) cannot be stored by the target; nothing was written`, unsupported);
 }
 
 /** Options of `restoreStream()`. */
@@ -167,7 +178,9 @@ export async function restoreStream(options: RestoreStreamOptions, ctx: RunConte
   const timeline = options.timeline ?? checkpoint.timeline;
   if (until !== undefined) assertNoGap(checkpoint, timeline, until);
   const objects = await timelineObjects(loc, checkpoint, timeline, 0, ctx.signal);
-  await replayObjects(loc, objects, async () => undefined, { ...(until === undefined ? {} : { until }), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  // No snapshot here: the target is prepared for an empty MongoDB backup (it reads what the server supports).
+  await options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal);
+  await checkChanges(loc, objects, options.target, until, ctx.signal);
   const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(records.map(changeOf).filter((c): c is ChangeToApply => c !== undefined), ctx.signal), {
     ...(until === undefined ? {} : { until }),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
