@@ -141,6 +141,21 @@ export class SourceReadError extends BackupError {
 }
 
 /**
+ * A record of a stream source is not what the source promises (an `envelopeField` or SQS body
+ * that is not an outbox envelope: not JSON, a missing or mistyped field, an `occurredAt` that is
+ * not a time, a `change.after` that is not Extended JSON). Nothing of its batch was archived
+ * and the checkpoint did not move; `problems` gives its position (never its content). Code
+ * `BACKUP_SOURCE_RECORD_INVALID`; not retryable as is: remove or fix the record, or archive the
+ * source without envelopes.
+ */
+export class SourceRecordInvalidError extends BackupError {
+  override readonly name = 'SourceRecordInvalidError';
+  constructor(message: string, problems: BackupProblem[] = []) {
+    super('BACKUP_SOURCE_RECORD_INVALID', message, { problems });
+  }
+}
+
+/**
  * The source is no longer the one the backup began reading (a Redis master restarted, failed
  * over or resharded between two invocations of a snapshot): a resume would miss keys, so the
  * unfinished backup is abandoned (its upload aborted, its checkpoint removed) and the next

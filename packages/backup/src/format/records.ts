@@ -93,11 +93,14 @@ export function parseDocument(line: string): Record<string, unknown> {
  * arrays, and keys with '.' or a leading '$' (FerretDB closes the connection or refuses them).
  */
 export function ferretdbProblem(doc: unknown, path = ''): string | undefined {
-  if (typeof doc === 'number') return Number.isNaN(doc) ? `${path || 'value'}: NaN` : undefined;
+  if (typeof doc === 'number') return Number.isFinite(doc) ? undefined : `${path || 'value'}: ${String(doc)}`;
   if (doc === null || typeof doc !== 'object') return undefined;
   const bsontype = (doc as { _bsontype?: string })._bsontype;
-  if (bsontype === 'Decimal128' || bsontype === 'MinKey' || bsontype === 'MaxKey') return `${path || 'value'}: ${bsontype}`;
-  if (bsontype === 'Double' && Number.isNaN((doc as { value: number }).value)) return `${path || 'value'}: NaN`;
+  // Decimal128, MinKey/MaxKey, JavaScript code and symbols FerretDB 1.24 does not store (it closes
+  // the connection on Code and Symbol); a DBRef is refused for its "$ref" key.
+  if (bsontype === 'Decimal128' || bsontype === 'MinKey' || bsontype === 'MaxKey' || bsontype === 'Code' || bsontype === 'BSONSymbol' || bsontype === 'DBRef') return `${path || 'value'}: ${bsontype}`;
+  // FerretDB 1.24 refuses NaN and ±Infinity ("infinity values are not allowed").
+  if (bsontype === 'Double' && !Number.isFinite((doc as { value: number }).value)) return `${path || 'value'}: ${String((doc as { value: number }).value)}`;
   if (bsontype !== undefined || doc instanceof Date || doc instanceof RegExp) return undefined;
   if (Array.isArray(doc)) {
     for (let i = 0; i < doc.length; i++) {

@@ -40,6 +40,7 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
  */
 export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
   if (options === null || typeof options !== 'object' || !options.db) invalidOption('mongoTarget', 'db', 'a mongodb Db or a function giving one', options?.db);
+  if (options.collectionName !== undefined && typeof options.collectionName !== 'function') invalidOption('mongoTarget', 'collectionName', 'a function (backed-up name) => target name', options.collectionName);
   const rename = options.collectionName ?? ((name: string) => name);
   const batchSize = intOption('mongoTarget', 'batchSize', options.batchSize, 1000, 1, 100_000);
   const unsupported = oneOfOption('mongoTarget', 'unsupportedMetadata', options.unsupportedMetadata, ['refuse', 'skip'] as const, 'refuse');
@@ -140,6 +141,9 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
         bytes = 0;
         await writing;
         writing = writeBatch(collection, batch);
+        // Handled here so a failure while the next records are read (a part downloading) is not an
+        // unhandled rejection, which ends the process; the next flush (or the end) awaits it and throws.
+        writing.catch(() => undefined);
       };
       for await (const line of lines) {
         const doc = parseDocument(line);

@@ -4,11 +4,12 @@
  * a timeline replayed from its first object (state from the stream alone, deletes included).
  */
 import { invalidOption, stringOption } from '@steadyfn/handler/internal';
-import { PitrTargetError, RestoreUnsupportedError } from '../errors.js';
+import { PitrTargetError, RestoreUnsupportedError, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
-import type { Manifest } from '../format/manifest.js';
+import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
 import type { S3Location } from '../s3/client.js';
+import type { IndexedObject } from '../stream/objects.js';
 import { toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
 import { restoreManifest, type RestoreReport } from './index.js';
@@ -42,9 +43,9 @@ export interface PointInTimeReport {
   objects: number;
 }
 
-function toTime(value: unknown): number {
+function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): number {
   const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : typeof value === 'number' ? value : NaN;
-  if (!Number.isFinite(ms)) invalidOption('pointInTimeRestore', 'at', 'a Date, an ISO time or epoch milliseconds', value);
+  if (!Number.isFinite(ms)) invalidOption(owner, field, 'a Date, an ISO time or epoch milliseconds', value);
   return ms;
 }
 
@@ -71,6 +72,7 @@ async function pickSnapshot(loc: S3Location, stream: string, at: number, options
  * @throws {TimelineGapError} the stream's timeline broke between the snapshot and `at`
  * @throws {BackupIncompleteError} a stream object is missing
  * @throws {BackupCorruptedError} a snapshot part or stream object fails its checksum
+ * @throws {RestoreUnsupportedError} a snapshot record or a streamed change the target cannot store (nothing written)
  */
 export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx: RunContext = {}): Promise<PointInTimeReport> {
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
@@ -91,9 +93,11 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
     throw new PitrTargetError(`${new Date(at).toISOString()} is past the last streamed change of "${stream}" (covered until ${checkpoint.coveredUntil ?? 'nothing yet'})`);
   }
   assertNoGap(checkpoint, mark.timeline, at);
-  // Check the whole chain of stream objects before writing anything.
+  // Check the whole chain of stream objects before writing anything, each changed document
+  // against the target too (FerretDB's limits), as the snapshot's records are.
   const objects = await timelineObjects(loc, checkpoint, mark.timeline, mark.seq, signal);
-  await replayObjects(loc, objects, async () => undefined, { until: at, ...(signal ? { signal } : {}) });
+  await options.target.prepare(snapshot, signal);
+  await checkChanges(loc, objects, options.target, at, signal);
 
   const report = await restoreManifest(loc, snapshot, options.target, signal);
   const applied = await replayObjects(
@@ -104,6 +108,41 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
   );
   logOf(ctx).info('point-in-time restore complete', { backupId: snapshot.backupId, at: new Date(at).toISOString(), changes: applied.records });
   return { snapshot: report, at: new Date(at).toISOString(), timeline: mark.timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
+}
+
+/**
+ * Reads every stream object (checked) and every change up to `until` that the apply will write
+ * (per batch, only the last change of a document counts, as `applyChanges` does) against the
+ * target's limits. Writes nothing. The target must have been prepared.
+ * @throws {RestoreUnsupportedError} a change the target cannot store (up to 20 listed)
+ */
+async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+  const unsupported: BackupProblem[] = [];
+  let unsupportedCount = 0;
+  await replayObjects(
+    loc,
+    objects,
+    async (records) => {
+      // The same batches as the apply, where only the last change of a document counts.
+      const last = new Map<string, { id: string; change: ChangeToApply }>();
+      for (const record of records) {
+        const change = changeOf(record);
+        if (change) last.set(`${change.namespace}\u0000${change.id}`, { id: record.id, change });
+      }
+      for (const { id, change } of last.values()) {
+        if (change.op !== 'upsert' || change.doc === undefined) continue;
+        let problem: string | undefined;
+        try {
+          problem = target.check({ name: change.namespace, kind: 'mongodb-collection' } as ManifestDataset, change.doc);
+        } catch (error) {
+          problem = `cannot be decoded (${(error as Error).name})`;
+        }
+        if (problem && ++unsupportedCount <= 20) unsupported.push({ key: change.namespace, message: `change ${id}: ${problem}` });
+      }
+    },
+    { ...(until === undefined ? {} : { until }), ...(signal ? { signal } : {}) },
+  );
+  if (unsupportedCount > 0) throw new RestoreUnsupportedError(`${unsupportedCount} streamed change(s) cannot be stored by the target; nothing was written`, unsupported);
 }
 
 /** Options of `restoreStream()`. */
@@ -127,17 +166,21 @@ export interface RestoreStreamOptions {
  * @throws {TimelineGapError} the timeline broke before `until`
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
-  const stream = stringOption('restoreStream', 'stream', options?.stream);
-  if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options?.target);
+  if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, until? }', options);
+  const stream = stringOption('restoreStream', 'stream', options.stream);
+  if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
   const given = toLocation('restoreStream', options.storage);
+  if (options.timeline !== undefined && !(Number.isSafeInteger(options.timeline) && options.timeline >= 1)) invalidOption('restoreStream', 'timeline', 'a timeline number (an integer ≥ 1)', options.timeline);
+  const until = options.until === undefined ? undefined : toTime(options.until, 'restoreStream', 'until');
   const { client } = await probeS3(given, ctx.signal);
   const loc = { ...given, client };
   const checkpoint = await loadStreamCheckpoint(loc, stream, ctx.signal);
   const timeline = options.timeline ?? checkpoint.timeline;
-  const until = options.until === undefined ? undefined : toTime(options.until);
   if (until !== undefined) assertNoGap(checkpoint, timeline, until);
   const objects = await timelineObjects(loc, checkpoint, timeline, 0, ctx.signal);
-  await replayObjects(loc, objects, async () => undefined, { ...(until === undefined ? {} : { until }), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  // No snapshot here: the target is prepared for an empty MongoDB backup (it reads what the server supports).
+  await options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal);
+  await checkChanges(loc, objects, options.target, until, ctx.signal);
   const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(records.map(changeOf).filter((c): c is ChangeToApply => c !== undefined), ctx.signal), {
     ...(until === undefined ? {} : { until }),
     ...(ctx.signal ? { signal: ctx.signal } : {}),

@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import { FencedError } from '../errors.js';
 import { getStored } from '../format/stored.js';
-import { deleteObject, type S3Location } from './client.js';
+import { deleteObject, headObject, isNotFound, isPreconditionFailed, statusOf, type S3Location } from './client.js';
 import { putConditional } from './conditional.js';
 import type { S3Capabilities } from './probe.js';
 
@@ -18,7 +18,11 @@ export interface ChainedObject<T> {
   readonly etag: string | undefined;
   /** Writes `value` (serialised now); resolves when it, or a newer value, is stored. */
   save(value: T, signal?: AbortSignal): Promise<void>;
-  /** Deletes the object (after the work it described is committed). */
+  /**
+   * Deletes the object (after the work it described is committed), if it is still the version
+   * this writer stored (checked by ETag just before the delete).
+   * @throws {FencedError} another runner replaced it
+   */
   remove(signal?: AbortSignal): Promise<void>;
 }
 
@@ -65,7 +69,23 @@ export async function openChainedObject<S extends z.ZodType>(
     },
     async remove(signal) {
       await tail;
-      await deleteObject(loc, key, signal);
+      // Only the writer of the stored version deletes it: a runner that was paused past its lease
+      // must not delete the checkpoint of the runner that took over (or of a later run).
+      // The delete is conditional too where the server supports it (S3, moto); elsewhere (gofakes3
+      // ignores If-Match on DELETE) only the moment between the HEAD and the DELETE is unguarded.
+      const fenced = (): FencedError => (failure = new FencedError(`${key} was replaced by another runner`));
+      const stored = await headObject(loc, key, signal);
+      if (!stored) return void (etag = undefined);
+      if (stored.etag !== etag) throw fenced();
+      try {
+        await deleteObject(loc, key, signal, caps.ifMatch ? { ifMatch: stored.etag } : {});
+      } catch (error) {
+        if (isPreconditionFailed(error)) throw fenced();
+        if (isNotFound(error)) return void (etag = undefined);
+        // A server that refuses a conditional DELETE outright: the HEAD above is the check.
+        if (!caps.ifMatch || (statusOf(error) !== 400 && statusOf(error) !== 501)) throw error;
+        await deleteObject(loc, key, signal);
+      }
       etag = undefined;
     },
   };

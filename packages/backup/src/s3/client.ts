@@ -106,8 +106,8 @@ export async function headObject(loc: S3Location, key: string, signal?: AbortSig
 }
 
 /** Deletes one object. A missing object is not an error (S3 answers 204 either way). */
-export async function deleteObject(loc: S3Location, key: string, signal?: AbortSignal): Promise<void> {
-  await loc.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: key }), signal ? { abortSignal: signal } : undefined);
+export async function deleteObject(loc: S3Location, key: string, signal?: AbortSignal, options: { ifMatch?: string } = {}): Promise<void> {
+  await loc.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: key, ...(options.ifMatch ? { IfMatch: options.ifMatch } : {}) }), signal ? { abortSignal: signal } : undefined);
 }
 
 /** Lists keys (and, with a delimiter, common prefixes) under `prefix`, following continuation tokens. */

@@ -17,6 +17,9 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { v7 as uuidv7 } from 'uuid';
+import { SteadyError } from '@steadyfn/handler/internal';
+import { StorageError, describeError } from '../errors.js';
+import { toLocation } from '../target.js';
 import { deleteObject, getObject, isNotFound, isPreconditionFailed, joinKey, putObject, statusOf, withoutDefaultChecksums, type S3Location, type S3Sender } from './client.js';
 
 /** What the probe found. */
@@ -39,15 +42,27 @@ const cache = new WeakMap<object, Map<string, Promise<{ client: S3Sender; capabi
  * Probes the server behind `loc` once per instance. Resolves to the client to use (the one
  * given, or a copy without default checksums) and the capabilities.
  *
- * @throws the SDK error of a basic write or read that fails even without default checksums (permissions, no such bucket).
+ * @throws {ConfigurationError} (rejects with it) a location that is not `{ client, bucket, prefix? }`
+ * @throws {StorageError} a basic write or read fails even without default checksums (permissions, no such bucket); `cause` is the SDK error
  */
-export function probeS3(loc: S3Location, signal?: AbortSignal): Promise<{ client: S3Sender; capabilities: S3Capabilities }> {
+export function probeS3(location: S3Location, signal?: AbortSignal): Promise<{ client: S3Sender; capabilities: S3Capabilities }> {
+  let loc: S3Location;
+  try {
+    loc = toLocation('probeS3', location);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   let byBucket = cache.get(loc.client);
   if (!byBucket) cache.set(loc.client, (byBucket = new Map()));
   const id = `${loc.bucket}/${loc.prefix}`;
   let found = byBucket.get(id);
   if (!found) {
-    found = runProbe(loc, signal);
+    const where = `s3://${loc.bucket}/${loc.prefix}`;
+    found = runProbe(loc, signal).catch((error: unknown) => {
+      // Typed, with the SDK error's class and status only (its message may carry request details).
+      if (error instanceof SteadyError || signal?.aborted) throw error;
+      throw new StorageError(`the S3 location ${where} cannot be used (${describeError(error)})`, error);
+    });
     byBucket.set(id, found);
     found.catch(() => byBucket.delete(id));
   }

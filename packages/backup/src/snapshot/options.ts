@@ -4,7 +4,7 @@
  */
 import { intOption, invalidOption, msOption, stringOption } from '@steadyfn/handler/internal';
 import type { SnapshotSource } from '../sources/types.js';
-import { toLocation, type S3Target } from '../target.js';
+import { keys, toLocation, type S3Target } from '../target.js';
 import type { S3Location } from '../s3/client.js';
 import { MAX_PART_BYTES, MIB, MIN_PART_BYTES, defaultBudgetBytes, maxPartFor, type PartPlan } from '../s3/part-size.js';
 
@@ -62,6 +62,8 @@ export function resolveSnapshotOptions(options: SnapshotBackupOptions): Resolved
   if (!source || typeof source.read !== 'function' || typeof source.describe !== 'function') invalidOption(OWNER, 'source', 'a snapshot source (mongoSource(...) or redisSource(...))', source);
   const loc = toLocation(OWNER, options.target);
   const job = stringOption(OWNER, 'job', options.job, 'snapshot');
+  // S3 keys are at most 1,024 bytes: the job's checkpoint key (its longest) must fit with the prefix.
+  if (Buffer.byteLength(keys.jobCheckpoint(loc, job)) > 1024) invalidOption(OWNER, 'job', 'a name whose S3 keys fit 1,024 bytes with the prefix (URL-encoded, under jobs/<job>/)', job);
   const stream = options.stream === undefined ? undefined : stringOption(OWNER, 'stream', options.stream);
   const partsInFlight = intOption(OWNER, 'partsInFlight', options.partsInFlight, 3, 1, 64);
   const budgetBytes = intOption(OWNER, 'memoryBudgetBytes', options.memoryBudgetBytes, defaultBudgetBytes(), 1);

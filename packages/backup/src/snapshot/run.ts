@@ -5,7 +5,7 @@
  * deadline leaves a checkpoint that the next invocation continues from.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { BackupError, FencedError, SourceChangedError, StorageError, describeError } from '../errors.js';
+import { BackupError, FencedError, SourceChangedError, SourceReadError, StorageError, describeError } from '../errors.js';
 import { logOf, remaining, type RunContext } from '../context.js';
 import { ContentHash } from '../format/content-hash.js';
 import { MANIFEST_FORMAT_VERSION, parseManifest, segmentChecksum, serializeManifest, type ManifestBody, type ManifestDataset, type PositionMark } from '../format/manifest.js';
@@ -119,8 +119,20 @@ function manifestDataset(ds: CheckpointDataset, info: SourceDescription['dataset
   };
 }
 
-/** Runs one invocation of the job described by `options`. */
+/**
+ * Runs one invocation of the job described by `options`. Stopped by `ctx.signal` (the
+ * invocation's deadline), it rejects with the signal's reason, whatever call it interrupted.
+ */
 export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunContext = {}): Promise<SnapshotResult> {
+  try {
+    return await runOnce(options, ctx);
+  } catch (error) {
+    if (ctx.signal?.aborted) throw ctx.signal.reason ?? error;
+    throw error;
+  }
+}
+
+async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promise<SnapshotResult> {
   const started = Date.now();
   const log = logOf(ctx);
   const signal = ctx.signal;
@@ -151,7 +163,11 @@ export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunCont
       state = { ...previous, fence: lease.fence(), owner: lease.owner };
       strayParts = await reconcile(loc, state, capabilities.serverChecksums);
     } else {
-      const description = await options.source.describe(signal);
+      const description = await options.source.describe(signal).catch((error: unknown) => {
+        // A source that cannot be reached at the start is the source's failure, not the storage's.
+        if (error instanceof BackupError || signal?.aborted) throw error;
+        throw new SourceReadError(`describing the source failed (${describeError(error)})`, error);
+      });
       state = {
         formatVersion: 1,
         job: options.job,

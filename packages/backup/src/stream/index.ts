@@ -75,6 +75,7 @@ export function streamBackup(options: StreamBackupOptions): StreamJob {
   if (options.source !== undefined && (typeof options.source !== 'object' || typeof options.source.pull !== 'function')) invalidOption(OWNER, 'source', 'a stream source', options.source);
   const loc = toLocation(OWNER, options.target);
   if (options.buffer !== undefined && (options.buffer === null || typeof options.buffer !== 'object')) invalidOption(OWNER, 'buffer', 'an object { maxBytes?, maxMs? }', options.buffer);
+  if (options.onTimelineBroken !== undefined && typeof options.onTimelineBroken !== 'function') invalidOption(OWNER, 'onTimelineBroken', 'a function ({ name, timeline, reason }) => void', options.onTimelineBroken);
   const run: StreamRunOptions = {
     name,
     source: options.source ?? { kind: 'push', pull: async () => ({ records: [], drained: true }) },

@@ -10,10 +10,8 @@
  */
 import { invalidOption, oneOfOption } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
-import { BackupError, VerificationFailedError, type BackupProblem } from '../errors.js';
+import { BackupError, ConfigurationError, VerificationFailedError, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
-import { ContentHash } from '../format/content-hash.js';
-import { recordDigest } from '../format/records.js';
 import { putObject } from '../s3/client.js';
 import { keys } from '../target.js';
 import { checkData } from '../restore/check-data.js';
@@ -21,6 +19,10 @@ import { openBackup, restoreManifest, type BackupRef } from '../restore/index.js
 import { checkSegmentsPresent } from '../restore/load.js';
 import type { RestoreTarget } from '../restore/targets.js';
 import { writeVerification } from './record.js';
+import { LiveTally } from './live-tally.js';
+
+/** Leeway between this process's clock and the target's when leaving out expiring keys (ms). */
+const EXPIRY_LEEWAY_MS = 2000;
 
 /** Options of `verifyBackup()`. */
 export interface VerifyBackupOptions {
@@ -39,7 +41,12 @@ export interface DrillReport {
   backupId: string;
   startedAt: string;
   ok: boolean;
-  datasets: Array<{ name: string; expectedCount: number; restoredCount: number; expectedHash: string; restoredHash: string; ok: boolean }>;
+  /**
+   * Per dataset, counts and content hashes of what was compared. Redis keys whose TTL ended
+   * before the read-back finished (plus a leeway of 2 s) are gone from the scratch target by
+   * design: they are left out on both sides and counted in `expiredLeftOut`.
+   */
+  datasets: Array<{ name: string; expectedCount: number; restoredCount: number; expectedHash: string; restoredHash: string; expiredLeftOut: number; ok: boolean }>;
   /** Time to check and restore (the recovery time), ms. */
   restoreMs: number;
   /** Compressed bytes per second and records per second of the restore. */
@@ -65,7 +72,7 @@ export interface VerifyResult {
  * @example
  * export const drill = handler({}, (_input, ctx) => verifyBackup({ backup: { storage, id: 'latest' }, level: 'drill', scratch: mongoTarget({ db: scratchDb }) }, ctx));
  * @throws {VerificationFailedError} any check failed (with each problem and the report)
- * @throws {ConfigurationError} `drill` without a `scratch` target
+ * @throws {ConfigurationError} `drill` without a `scratch` target, or with one that already holds data of the backup's datasets (nothing is written)
  */
 export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext = {}): Promise<VerifyResult> {
   if (options === null || typeof options !== 'object') invalidOption('verifyBackup', 'options', 'an object', options);
@@ -111,24 +118,45 @@ export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext
   const drillId = uuidv7();
   const startedAt = new Date().toISOString();
   const reportKey = keys.drill(loc, manifest.backupId, drillId);
-  const restored = await guard(() => restoreManifest(loc, manifest, scratch, signal));
+  // A drill overwrites and then removes what it restores: it never runs on a target that holds data.
+  for (const dataset of manifest.datasets) {
+    for await (const _record of scratch.readBack(dataset, signal)) {
+      throw new ConfigurationError(
+        `verifyBackup(): option "scratch" must be an empty scratch target; it already holds data of ${dataset.name} (a drill would overwrite it and then remove it). Point the drill at a scratch database or key prefix, or clear it.`,
+        { field: 'scratch', expected: 'an empty scratch target' },
+      );
+    }
+  }
+  // The backup's side of the comparison, tallied while the restore checks every record.
+  const expected = new Map(manifest.datasets.map((d) => [d.name, new LiveTally(d.kind)]));
+  const tallying: RestoreTarget = {
+    ...scratch,
+    check: (dataset, line) => {
+      expected.get(dataset.name)?.add(line);
+      return scratch.check(dataset, line);
+    },
+  };
+  const restored = await guard(() => restoreManifest(loc, manifest, tallying, signal));
   const restoreMs = restored.checkMs + restored.applyMs;
   const datasets: DrillReport['datasets'] = [];
   try {
     for (const dataset of manifest.datasets) {
-      const hash = new ContentHash();
-      let count = 0;
-      for await (const line of scratch.readBack(dataset, signal)) {
-        hash.add(recordDigest(dataset.kind, line));
-        count++;
-      }
+      const back = new LiveTally(dataset.kind);
+      for await (const line of scratch.readBack(dataset, signal)) back.add(line);
       // Redis big keys span several records in the backup; the read-back chunks them the same way.
-      datasets.push({ name: dataset.name, expectedCount: dataset.count, restoredCount: count, expectedHash: dataset.contentHash, restoredHash: hash.toHex(), ok: count === dataset.count && hash.toHex() === dataset.contentHash });
+      const cutoff = Date.now() + EXPIRY_LEEWAY_MS;
+      const want = expected.get(dataset.name)!.live(cutoff);
+      const got = back.live(cutoff);
+      datasets.push({ name: dataset.name, expectedCount: want.count, restoredCount: got.count, expectedHash: want.hash, restoredHash: got.hash, expiredLeftOut: want.leftOut, ok: got.count === want.count && got.hash === want.hash });
     }
   } finally {
     if (!options.keepScratch) await scratch.drop?.(manifest, signal).catch(() => undefined);
   }
-  const problems = datasets.filter((d) => !d.ok).map((d) => ({ key: d.name, message: d.restoredCount !== d.expectedCount ? `restored ${d.restoredCount} records, manifest says ${d.expectedCount}` : 'restored content hash differs from the manifest' }));
+  const problems = datasets.filter((d) => !d.ok).map((d) => ({ key: d.name, message:
+      d.restoredCount !== d.expectedCount
+        ? `restored ${d.restoredCount} records, manifest says ${d.expectedCount}${d.expiredLeftOut > 0 ? ` (leaving out ${d.expiredLeftOut} whose TTL ended)` : ''}`
+        : 'restored content hash differs from the manifest',
+  }));
   const seconds = Math.max(restoreMs, 1) / 1000;
   const report: DrillReport = {
     drillId,

@@ -10,7 +10,7 @@
  *   renew                Lua: GET, compare state, generation and owner, SET (held, next generation)
  *   get                  Lua: GET + PTTL
  */
-import calculateSlot from 'cluster-key-slot';
+import { clusterSlot } from './redis-slot.js';
 import { clientOption, msOption, invalidOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
@@ -153,7 +153,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     }
     const bySlot = new Map<number, number[]>();
     keys.forEach((key, i) => {
-      const slot = calculateSlot(key);
+      const slot = clusterSlot(key);
       const group = bySlot.get(slot);
       if (group) group.push(i);
       else bySlot.set(slot, [i]);

@@ -16,7 +16,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
 import { invalidOption, randomUUID, sleep, stringOption } from '@steadyfn/handler/internal';
-import { LeaseRecordUnreadableError, LeaseStoreUnsupportedError } from '../errors.js';
+import { LeaseRecordUnreadableError, LeaseRequestError, LeaseStoreUnsupportedError } from '../errors.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewResult } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { deleteObject, putConditional, putObject, readObject, statusOf, type S3LeaseClient } from './s3-client.js';
@@ -85,6 +85,9 @@ function parse(text: string): StoredLease {
   return r as StoredLease;
 }
 
+/** S3's limit on an object key, in bytes of UTF-8. https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html */
+const MAX_OBJECT_KEY_BYTES = 1024;
+
 /** Rounds of read + conditional write before a contended key is reported as held (claim) or not changed. */
 const MAX_ROUNDS = 4;
 
@@ -111,6 +114,12 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
   if (typeof prefix !== 'string') invalidOption('s3LeaseStore', 'prefix', 'a string', prefix);
   const clock = serverClock();
   const objectKey = (key: string): string => prefix + key;
+  const room = MAX_OBJECT_KEY_BYTES - Buffer.byteLength(prefix);
+  /** A checked key must also fit S3's object key limit with the prefix: refused before anything is sent. */
+  const fit = <R extends { key: string }>(request: R, field: string): R => {
+    if (Buffer.byteLength(request.key) > room) throw new LeaseRequestError(field, `at most ${Math.max(room, 0)} bytes of UTF-8 (S3 object keys are at most ${MAX_OBJECT_KEY_BYTES} bytes, the prefix included)`);
+    return request;
+  };
 
   const probe = (signal: AbortSignal | undefined): Promise<{ conditionalWrites: true }> => {
     let byTarget = probes.get(client);
@@ -178,14 +187,14 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
 
   const store: S3LeaseStore = {
     async claim(request, callOptions) {
-      return claim(checkClaim(request), callOptions?.signal);
+      return claim(fit(checkClaim(request), 'request.key'), callOptions?.signal);
     },
     async claimMany(requests, callOptions) {
-      const checked = checkBatch(requests, checkClaim);
+      const checked = checkBatch(requests, checkClaim).map((r, i) => fit(r, `requests[${i}].key`));
       return Promise.all(checked.map((r) => claim(r, callOptions?.signal)));
     },
     async settle(request, callOptions) {
-      const r = checkSettle(request);
+      const r = fit(checkSettle(request), 'request.key');
       const done = await change(
         r,
         (held, now) =>
@@ -197,16 +206,16 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
       return done !== undefined;
     },
     async settleMany(requests, callOptions) {
-      const checked = checkBatch(requests, checkSettle);
+      const checked = checkBatch(requests, checkSettle).map((r, i) => fit(r, `requests[${i}].key`));
       return Promise.all(checked.map((r) => store.settle(r, callOptions)));
     },
     async renew(request, callOptions): Promise<RenewResult> {
-      const r = checkRenew(request);
+      const r = fit(checkRenew(request), 'request.key');
       const done = await change(r, (held, now) => ({ ...held, g: held.g + 1, e: now + DATE_RESOLUTION_MS + r.leaseMs }), callOptions?.signal);
       return done ? { renewed: true, fence: done.g, expiresAt: done.sentAt + r.leaseMs } : { renewed: false };
     },
     async get(key, callOptions) {
-      const { record, now } = await read(checkGetKey(key), callOptions?.signal);
+      const { record, now } = await read(fit({ key: checkGetKey(key) }, 'key').key, callOptions?.signal);
       return live(record, now);
     },
     async probe(callOptions) {

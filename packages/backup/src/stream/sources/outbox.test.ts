@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SourceRecordInvalidError } from '../../errors.js';
 import { envelopesToBatch, type OutboxEnvelope } from './outbox.js';
 
 const env = (aggregateId: string, seq: number, change?: OutboxEnvelope['change']): OutboxEnvelope => ({ id: `${aggregateId}-${seq}`, type: 'T', aggregateType: 'carts', aggregateId, seq, payload: {}, occurredAt: '2026-11-30T10:00:00Z', ...(change ? { change } : {}) });
@@ -30,6 +31,6 @@ describe('outbox envelopes as stream records', () => {
     expect(jump.gap).toMatch(/carts\/a: seq 1 then 3/);
   });
   it('refuses what is not an envelope', () => {
-    expect(() => envelopesToBatch([{ envelope: { id: 1 }, position: 'x' }], undefined, true)).toThrow(TypeError);
+    expect(() => envelopesToBatch([{ envelope: { id: 1 }, position: 'x' }], undefined, true)).toThrow(SourceRecordInvalidError);
   });
 });

@@ -5,6 +5,7 @@
  * An event with `change.after` (or `op: 'delete'`) can rebuild state; one without is archived only.
  */
 import { EJSON } from 'bson';
+import { SourceRecordInvalidError } from '../../errors.js';
 import { toEjson } from '../../sources/mongo.js';
 import type { PulledBatch, StreamRecord } from '../types.js';
 
@@ -36,9 +37,27 @@ export interface SeqState {
 
 const MAX_TRACKED = 10_000;
 
-function isEnvelope(value: unknown): value is OutboxEnvelope {
-  const v = value as Partial<OutboxEnvelope> | null;
-  return !!v && typeof v.id === 'string' && typeof v.aggregateType === 'string' && typeof v.aggregateId === 'string' && typeof v.seq === 'number' && typeof v.occurredAt === 'string';
+/** Why `value` is not an outbox envelope, or undefined when it is one. */
+function envelopeProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not an object';
+  const v = value as Partial<OutboxEnvelope>;
+  for (const field of ['id', 'aggregateType', 'aggregateId', 'occurredAt'] as const) if (typeof v[field] !== 'string') return `"${field}" is not a string`;
+  if (!Number.isSafeInteger(v.seq) || v.seq! < 0) return '"seq" is not a whole number ≥ 0';
+  if (!Number.isFinite(Date.parse(v.occurredAt!))) return '"occurredAt" is not a time';
+  return undefined;
+}
+
+/** The text of an envelope (a Redis stream field), parsed. @throws {SourceRecordInvalidError} not JSON */
+export function parseEnvelopeText(text: string | undefined, position: string): unknown {
+  try {
+    return JSON.parse(text ?? 'null') as unknown;
+  } catch {
+    throw invalidAt(position, 'not JSON');
+  }
+}
+
+function invalidAt(position: string, problem: string): SourceRecordInvalidError {
+  return new SourceRecordInvalidError(`the source record at position ${position} is not an outbox envelope (${problem}); nothing of its batch was archived`, [{ key: position, message: problem }]);
 }
 
 /** The streamed record for one envelope at `position`. */
@@ -58,22 +77,28 @@ export function envelopeRecord(envelope: OutboxEnvelope, position: string): Stre
  * Turns envelopes (with their positions) into records, checking `seq` per aggregate against
  * `state`. A repeat (`seq` ≤ last) is kept (restore drops it by id); a jump is a gap.
  *
- * @throws {TypeError} an item that is not an outbox envelope
+ * @throws {SourceRecordInvalidError} an item that is not an outbox envelope (its position in `problems`)
  */
 export function envelopesToBatch(items: Array<{ envelope: unknown; position: string }>, state: unknown, drained: boolean): PulledBatch {
   const seqs = new Map(Object.entries((state as SeqState | undefined)?.seqs ?? {}));
   const records: StreamRecord[] = [];
   const gaps: string[] = [];
   for (const { envelope, position } of items) {
-    if (!isEnvelope(envelope)) throw new TypeError(`not an outbox envelope at position ${position}`);
-    const aggregate = `${envelope.aggregateType}/${envelope.aggregateId}`;
+    const problem = envelopeProblem(envelope);
+    if (problem) throw invalidAt(position, problem);
+    const { aggregateType, aggregateId, seq } = envelope as OutboxEnvelope;
+    const aggregate = `${aggregateType}/${aggregateId}`;
     const last = seqs.get(aggregate);
-    if (last !== undefined && envelope.seq > last + 1) gaps.push(`${aggregate}: seq ${last} then ${envelope.seq}`);
-    if (last === undefined || envelope.seq > last) {
+    if (last !== undefined && seq > last + 1) gaps.push(`${aggregate}: seq ${last} then ${seq}`);
+    if (last === undefined || seq > last) {
       seqs.delete(aggregate);
-      seqs.set(aggregate, envelope.seq);
+      seqs.set(aggregate, seq);
     }
-    records.push(envelopeRecord(envelope, position));
+    try {
+      records.push(envelopeRecord(envelope as OutboxEnvelope, position));
+    } catch {
+      throw invalidAt(position, '"change.after" is not an Extended JSON document');
+    }
   }
   while (seqs.size > MAX_TRACKED) seqs.delete(seqs.keys().next().value!);
   return { records, drained, state: { seqs: Object.fromEntries(seqs) } satisfies SeqState, ...(gaps.length > 0 ? { gap: `outbox seq gap (${gaps.slice(0, 3).join('; ')})` } : {}) };

@@ -9,7 +9,7 @@ import { intOption, invalidOption, stringOption } from '@steadyfn/handler/intern
 import type { RedisLike } from '../../sources/redis.js';
 import { resolveClient, type ClientInput } from '../../sources/types.js';
 import type { PulledBatch, StreamSource } from '../types.js';
-import { envelopesToBatch } from './outbox.js';
+import { envelopesToBatch, parseEnvelopeText } from './outbox.js';
 
 /** Options of `redisStreamSource()`. */
 export interface RedisStreamSourceOptions {
@@ -84,7 +84,7 @@ export function redisStreamSource(options: RedisStreamSourceOptions): StreamSour
       let batch: PulledBatch;
       if (envelopeField) {
         batch = envelopesToBatch(
-          entries.map(([id, flat]) => ({ envelope: JSON.parse(fieldsOf(flat)[envelopeField] ?? 'null') as unknown, position: padStreamId(id) })),
+          entries.map(([id, flat]) => ({ envelope: parseEnvelopeText(fieldsOf(flat)[envelopeField], padStreamId(id)), position: padStreamId(id) })),
           previous.outbox,
           drained,
         );
