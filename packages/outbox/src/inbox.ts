@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
-import { intOption, invalidOption, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { intOption, invalidOption, isRecord, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey, type IdempotencyStore } from '@steadyfn/idempotency';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqGapError } from './errors.js';
@@ -100,6 +100,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const leaseMs = msOption(OWNER, 'leaseMs', options.leaseMs, 300_000);
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
+  if (options.s3 !== undefined && typeof (options.s3 as { send?: unknown } | null)?.send !== 'function') invalidOption(OWNER, 's3', 'an S3Client from @aws-sdk/client-s3 (to fetch claim-checked bodies)', options.s3);
   const scope = scopeOf(`inbox:${consumer}`);
   const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
@@ -224,6 +225,11 @@ export interface InboxCleanupOptions {
  * @returns how many records were deleted.
  */
 export async function inboxCleanup(options: InboxCleanupOptions): Promise<number> {
+  if (!isRecord(options)) invalidOption('inboxCleanup', 'options', 'an object { collection, limit? }', options);
+  const collection = options.collection as unknown as Record<string, unknown> | undefined;
+  if (!isRecord(collection) || typeof collection.find !== 'function' || typeof collection.deleteMany !== 'function') {
+    invalidOption('inboxCleanup', 'collection', "the collection of the inbox's mongoStore (db.collection(name))", options.collection);
+  }
   const limit = intOption('inboxCleanup', 'limit', options.limit, 1000, 1, 100_000);
   const now = new Date();
   const expired = await options.collection.find({ expiresAt: { $lt: now } }, { projection: { _id: 1 } }).limit(limit).toArray();

@@ -85,6 +85,8 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
   if (!hasMethods(relay.sender, 'send')) invalidOption(OWNER, 'relay.sender', 'a sender: sqsSender({ client, queueUrl })', relay.sender);
   if (!hasMethods(relay.lease, 'claim', 'claimMany', 'settle', 'settleMany')) invalidOption(OWNER, 'relay.lease', 'a @steadyfn/lease store (redisLeaseStore, mongoLeaseStore)', relay.lease);
   if (relay.flush !== undefined && typeof relay.flush !== 'boolean') invalidOption(OWNER, 'relay.flush', 'a boolean', relay.flush);
+  if (relay.poison !== undefined && !isRecord(relay.poison)) invalidOption(OWNER, 'relay.poison', 'an object { maxAttempts?, maxUnfinishedAttempts? }', relay.poison);
+  if (relay.sweep !== undefined && !isRecord(relay.sweep)) invalidOption(OWNER, 'relay.sweep', 'an object { graceMs?, maxAggregates?, chunk?, parallel?, retainSentMs?, cleanupLimit?, pruneLimit? }', relay.sweep);
   const poison = relay.poison ?? {};
   const sweep = relay.sweep ?? {};
   return {
