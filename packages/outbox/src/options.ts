@@ -120,6 +120,16 @@ export function checkOutboxOptions<D extends EventDeclarations, S extends Outbox
   if (!isRecord(options.store) || typeof (options.store as { mode?: unknown }).mode !== 'string') {
     invalidOption(OWNER, 'store', 'redisOutbox(...), mongoEmbeddedOutbox(...) or mongoTransactionOutbox(...)', options.store);
   }
+  // The embedded outbox writes one collection's documents: an outbox none of whose events are
+  // of that aggregate type could not write a single event (every add() would fail at run time).
+  const store = options.store as { mode: string; aggregateType?: unknown };
+  if (store.mode === 'mongo-embedded' && typeof store.aggregateType === 'string') {
+    const declared = Object.entries(options.events as Record<string, { aggregateType: string }>);
+    if (!declared.some(([, d]) => d.aggregateType === store.aggregateType)) {
+      const [type, decl] = declared[0]!;
+      invalidOption(OWNER, `events.${type}.aggregateType`, `"${store.aggregateType}", the aggregateType of the mongoEmbeddedOutbox store (its documents are the aggregates; no declared event is of that type)`, decl.aggregateType);
+    }
+  }
   if (options.watchdog !== undefined && !hasMethods(options.watchdog, 'arm')) invalidOption(OWNER, 'watchdog', 'outboxWatchdog({ client, queueUrl })', options.watchdog);
   const caller = options.callerContext;
   if (caller !== undefined && (!isRecord(caller) || !Array.isArray(caller.allow) || !caller.allow.every((a) => typeof a === 'string') || typeof caller.from !== 'function')) {

@@ -63,3 +63,19 @@ describe('misused options are ConfigurationErrors naming the option', () => {
     expect(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay(), poison: { maxAttempts: 3 }, sweep: { graceMs: 0 } } })).not.toThrow();
   });
 });
+
+/**
+ * Review finding: `mongoEmbeddedOutbox({ aggregateType: 'customer' })` with events declared for
+ * `order` was accepted, and every invocation then failed with `OUTBOX_EVENT_INVALID` at run
+ * time. An embedded outbox none of whose declared events is of the store's aggregate type is
+ * now refused when it is defined (an `events` table shared with outboxes of other collections
+ * is still fine as long as one declaration matches).
+ */
+describe('embedded outbox whose events are of another aggregate type', () => {
+  const customers = () => mongoEmbeddedOutbox({ db, collection: 'customers', aggregateType: 'customer' });
+  it('is refused, naming the declaration and the store aggregate type', () =>
+    expectOptionRefused(() => outbox({ events, store: customers() }), 'outbox', 'events.E.aggregateType', ['"customer"', 'mongoEmbeddedOutbox']));
+  it('a shared events table with one matching declaration is accepted', () => {
+    expect(() => outbox({ events: { ...events, CustomerCreated: { aggregateType: 'customer', schema: z.object({}) } }, store: customers() })).not.toThrow();
+  });
+});
