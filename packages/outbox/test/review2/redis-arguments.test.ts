@@ -72,3 +72,24 @@ describe('Redis-mode command arguments Redis would refuse mid-script', () => {
     expect(await backend.client.xlen(stream())).toBe(1);
   });
 });
+
+/**
+ * The same finding on the values a counter command reads: the script took `'01'` and `'-0'`
+ * (stored, or set earlier in the same write) as integers, so `INCRBY` / `HINCRBY` failed inside
+ * the script after the commands before it were applied.
+ */
+describe('counters holding values Redis does not read as integers', () => {
+  it.each([
+    ['INCRBY on a stored "01"', async () => void (await backend.client.set(key('n'), '01')), ['INCRBY', 'n', 1]],
+    ['HINCRBY on a stored "-0"', async () => void (await backend.client.hset(key('n'), 'f', '-0')), ['HINCRBY', 'n', 'f', 1]],
+    ['INCRBY after SET "007" in the same write', async () => undefined, ['SET', 'n', '007'], ['INCRBY', 'n', 1]],
+  ] as Array<[string, () => Promise<void>, ...unknown[][]]>)('%s: a 409 before anything is written', async (name, prepare, ...commands) => {
+    await backend.client.del(key('first'), key('n'));
+    await prepare();
+    const fn = writer();
+    const resolved = commands.map(([command, k, ...rest]) => [command, key(k as string), ...rest]);
+    const error = await fn.invoke({ commands: [['INCRBY', key('first'), 1], ...resolved] }, { deliveryId: `d-${name}` }).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'OUTBOX_PRECONDITION_FAILED', retryable: false });
+    expect(await backend.client.exists(key('first'))).toBe(0);
+  });
+});
