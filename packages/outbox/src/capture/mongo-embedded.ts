@@ -183,7 +183,9 @@ export async function embeddedWrite(
   registry?: PendingRegistry,
 ): Promise<EmbeddedResult> {
   const id = write.filter._id;
-  if (id === undefined || id === null || typeof id === 'object') throw new EventInvalidError('outbox: an embedded update filter must name the document by a plain _id', { issues: [{ field: 'filter._id', message: 'required' }] });
+  // A string: the relay finds the document by its aggregate id (a string); a document with a
+  // number or ObjectId _id would hold events no relay ever reads.
+  if (typeof id !== 'string' || id === '') throw new EventInvalidError('outbox: an embedded update filter must name the document by its _id, a non-empty string (the aggregate id)', { issues: [{ field: 'filter._id', message: 'must be a non-empty string' }] });
   checkAuthorUpdate(write.update);
   for (const e of events) {
     if (e.aggregateType !== aggregateType || e.aggregateId !== String(id)) {
