@@ -79,3 +79,17 @@ describe('embedded outbox whose events are of another aggregate type', () => {
     expect(() => outbox({ events: { ...events, CustomerCreated: { aggregateType: 'customer', schema: z.object({}) } }, store: customers() })).not.toThrow();
   });
 });
+
+/**
+ * Review finding: `sqsSender({ retry: { minTimeoutMs: 5000, maxTimeoutMs: 10 } })` was accepted
+ * (a cap below the first wait); it is refused now. (`maxBatchBytes` above 1 MiB stays allowed:
+ * the sender learns the real limit from a `BatchRequestTooLong` answer.)
+ */
+describe('sqsSender(): limits of its own options', () => {
+  it.each([
+    ['retry.maxTimeoutMs', () => sqsSender({ client: sqs, queueUrl: 'http://127.0.0.1:1/1/q', retry: { minTimeoutMs: 5000, maxTimeoutMs: 10 } }), ['retry.minTimeoutMs']],
+  ] as Array<[string, () => unknown, string[]]>)('%s', (field, make, mentions) => expectOptionRefused(make, 'sqsSender', field, mentions));
+  it('min = max is fine', () => {
+    expect(() => sqsSender({ client: sqs, queueUrl: 'http://127.0.0.1:1/1/q', maxBatchBytes: 1_048_576, retry: { minTimeoutMs: 100, maxTimeoutMs: 100 } })).not.toThrow();
+  });
+});
