@@ -88,7 +88,7 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
       if (reason) {
         await deps.store.quarantine(ref, { fromSeq: event.seq, reason, lease, signal: options.signal });
         deps.metrics.quarantined++;
-        deps.log?.warn('outbox aggregate quarantined', { aggregate: ref.aggregate, fromSeq: event.seq, reason, fence: lease.fence });
+        deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: event.seq, reason, fence: lease.fence });
         poisoned = true;
         break;
       }
@@ -124,7 +124,7 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
       const code = failures.get(faulty.id)?.code ?? 'SenderFault';
       await deps.store.quarantine(ref, { fromSeq: faulty.seq, reason: `sender fault: ${code}`, lease, signal: options.signal });
       deps.metrics.quarantined++;
-      deps.log?.warn('outbox aggregate quarantined', { aggregate: ref.aggregate, fromSeq: faulty.seq, reason: 'sender fault', code, fence: lease.fence });
+      deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: faulty.seq, reason: 'sender fault', code, fence: lease.fence });
     }
     for (const e of refused) deps.metrics.pendingSince(e.committedAt);
     if (refused.length === 0) drained.push(working[i]!);
