@@ -211,28 +211,29 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
 
 /** Options of `inboxCleanup`. */
 export interface InboxCleanupOptions {
-  /** The collection of a `mongoStore` the inbox uses (records with an `expiresAt` date). */
-  collection: { find(filter: object, options?: object): { limit(n: number): { toArray(): Promise<Array<{ _id: unknown }>> } }; deleteMany(filter: object): Promise<{ deletedCount: number }> };
-  /** Most records deleted per call. @default 1000 */
-  limit?: number;
+  /**
+   * The inbox's `mongoStore(...)`: its `purge()` deletes the records that ended more than its
+   * `retainMs` ago (what the TTL index does where the server has one).
+   */
+  store: { purge(options?: { signal?: AbortSignal }): Promise<{ deleted: number }> };
+  /** Aborts the sweep (pass `ctx.signal`). */
+  signal?: AbortSignal;
 }
 
 /**
- * The bounded cleanup sweep for an inbox on a server without TTL indexes (FerretDB): deletes
- * at most `limit` expired records per call — run it from a schedule. Servers with TTL
- * indexes (MongoDB, after `mongoStore(...).ensureIndexes()`) and Redis expire records themselves.
+ * The cleanup sweep for an inbox on a server without TTL indexes (FerretDB): run it from a
+ * schedule. It is the store's own `purge()` — the records are `@steadyfn/lease` generations,
+ * which only the lease store may judge purgeable. Servers with TTL indexes (MongoDB, after
+ * `mongoStore(...).ensureIndexes()`) and Redis expire records themselves.
  *
  * @returns how many records were deleted.
+ * @throws ConfigurationError when `store` is not a store with `purge()` (a `mongoStore`).
  */
 export async function inboxCleanup(options: InboxCleanupOptions): Promise<number> {
-  if (!isRecord(options)) invalidOption('inboxCleanup', 'options', 'an object { collection, limit? }', options);
-  const collection = options.collection as unknown as Record<string, unknown> | undefined;
-  if (!isRecord(collection) || typeof collection.find !== 'function' || typeof collection.deleteMany !== 'function') {
-    invalidOption('inboxCleanup', 'collection', "the collection of the inbox's mongoStore (db.collection(name))", options.collection);
+  if (!isRecord(options)) invalidOption('inboxCleanup', 'options', 'an object { store }', options);
+  const store = options.store as unknown as Record<string, unknown> | undefined;
+  if (!isRecord(store) || typeof store.purge !== 'function') {
+    invalidOption('inboxCleanup', 'store', "the inbox's mongoStore(...) (its purge() deletes expired records)", options.store);
   }
-  const limit = intOption('inboxCleanup', 'limit', options.limit, 1000, 1, 100_000);
-  const now = new Date();
-  const expired = await options.collection.find({ expiresAt: { $lt: now } }, { projection: { _id: 1 } }).limit(limit).toArray();
-  if (expired.length === 0) return 0;
-  return (await options.collection.deleteMany({ _id: { $in: expired.map((d) => d._id) }, expiresAt: { $lt: now } })).deletedCount;
+  return (await options.store.purge(options.signal === undefined ? {} : { signal: options.signal })).deleted;
 }

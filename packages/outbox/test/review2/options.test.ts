@@ -9,7 +9,8 @@
  *   events kept instead of deleted.
  * - `relay.poison` / `relay.sweep` that are not objects were ignored.
  * - `inbox({ s3 })` with something that is not an S3 client failed each claim-checked message.
- * - `inboxCleanup({})` threw `TypeError: Cannot read properties of undefined (reading 'find')`.
+ * - `inboxCleanup({})` threw `TypeError: Cannot read properties of undefined (reading 'find')`
+ *   (now it takes `{ store }`: see inbox-cleanup.test.ts).
  *
  * Each is now a `ConfigurationError` naming the option, when the factory is called.
  */
@@ -50,8 +51,8 @@ describe('misused options are ConfigurationErrors naming the option', () => {
     ['inbox', 's3', () => inbox({ store: redisStore({ client: redis }), consumer: 'c', s3: {} as never }), ['S3Client']],
   ] as Array<[string, string, () => unknown, string[]]>)('%s(): %s', (owner, field, make, mentions) => expectOptionRefused(make, owner, field, mentions));
 
-  it('inboxCleanup() without a collection rejects with a ConfigurationError, not a TypeError', async () => {
-    await expect(inboxCleanup({} as never)).rejects.toMatchObject({ name: 'ConfigurationError', code: 'CONFIG_INVALID', field: 'collection' });
+  it('inboxCleanup() without a store rejects with a ConfigurationError, not a TypeError', async () => {
+    await expect(inboxCleanup({} as never)).rejects.toMatchObject({ name: 'ConfigurationError', code: 'CONFIG_INVALID', field: 'store' });
   });
 
   it('the right shapes are still accepted (a getter for db/client is checked at first use)', () => {
