@@ -132,6 +132,22 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
   return drained;
 }
 
+/**
+ * Whether the sender can read its queue. A queue it cannot read makes every send throw after
+ * the events' attempts were begun and before any was judged: counted as unfinished, three such
+ * runs (a flush and two sweeps during an SQS outage, or a queue URL not created yet) would
+ * quarantine every aggregate. Checked first, nothing is begun; the events stay pending.
+ */
+async function queueReadable(deps: RelayDeps, options: RelayRunOptions): Promise<boolean> {
+  try {
+    await deps.sender.maxMessageBytes?.(options.signal ? { signal: options.signal } : {});
+    return true;
+  } catch (error) {
+    deps.log?.warn('outbox relay stopped: the queue cannot be read; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
+    return false;
+  }
+}
+
 /** Releases, in one batch, the leases the store's marks did not already release. Never throws: a lease left held expires. */
 async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, options: RelayRunOptions): Promise<void> {
   if (leases.length === 0) return;
@@ -147,6 +163,7 @@ async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, option
  * the next flush or sweep.
  */
 export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<void> {
+  if (refs.length > 0 && !(await queueReadable(deps, options))) return;
   let active: ReadonlyArray<AggregateRef> = refs;
   for (let round = 0; active.length > 0 && round < 1000; round++) {
     if (options.signal?.aborted || options.remainingMs() < options.reserveMs) break;
