@@ -31,7 +31,7 @@ describe('embedded outbox: the document _id', () => {
       ctx.outbox.add({ type: 'OrderPaid', aggregateId: String(id), payload: {} });
       return ctx.outbox.updateOne({ _id: id as string }, { $set: { status: 'paid' } });
     });
-    const orderDocs = mongo.db.collection<{ _id: unknown; status: string }>('orders');
+    const orderDocs = mongo.db.collection<{ _id: string | number; status: string }>('orders');
     await orderDocs.insertMany([{ _id: 42, status: 'validated' }, { _id: '43', status: 'validated' }]);
 
     const error = await pay.invoke({ id: 42 }, { deliveryId: 'd-42' }).then(() => undefined, (e: unknown) => e);

@@ -68,7 +68,7 @@ describe('Redis-mode command arguments Redis would refuse mid-script', () => {
     await expect(fn.invoke({ commands }, { deliveryId: 'd-good' })).resolves.toBe('ok');
     expect(await backend.client.hgetall(key('h'))).toEqual({ f: '-5', g: '0' });
     expect(await backend.client.exists(key('c'))).toBe(0);
-    expect(await backend.client.zrange(key('z'), 0, -1)).toEqual(['b', 'a', 'c']);
+    expect(await backend.client.zrange(key('z'), '0', '-1')).toEqual(['b', 'a', 'c']);
     expect(await backend.client.xlen(stream())).toBe(1);
   });
 });
