@@ -201,6 +201,12 @@ export async function embeddedWrite(
       const now = new Date();
       const embedded: EmbeddedEvent[] = events.map((e, i) => ({ i: e.id, s: base + i + 1, t: e.type, e: serializeEvent(e, base + i + 1), c: now, ...(e.traceparent ? { p: e.traceparent } : {}) }));
       const bytes = embedded.reduce((sum, e) => sum + embeddedBytes(e.e), 0);
+      // More than a drained document takes: waiting cannot help, so not the retryable "full".
+      if (embedded.length > limits.maxPendingEvents || bytes > limits.maxPendingBytes) {
+        throw new EventInvalidError(`outbox: this update's ${embedded.length} event(s) of ${bytes} bytes exceed what one document holds (maxPendingEvents ${limits.maxPendingEvents}, maxPendingBytes ${limits.maxPendingBytes}); nothing was written`, {
+          issues: [{ field: 'events', message: 'larger than the document caps even with nothing pending' }],
+        });
+      }
       if (state.count + embedded.length > limits.maxPendingEvents) {
         throw new OutboxFullError('count', `outbox: document ${String(id)} would hold ${state.count + embedded.length} pending events (cap ${limits.maxPendingEvents}); nothing was written`);
       }
