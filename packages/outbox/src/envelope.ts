@@ -6,6 +6,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { invalidOption, isRecord } from '@steadyfn/handler/internal';
 import { EventInvalidError } from './errors.js';
+import { findInvalidCharacter } from './sqs/chars.js';
 
 /** Version of the envelope shape itself (not of any payload). Sent as the `outbox-envelope` message attribute. */
 export const ENVELOPE_VERSION = 1;
@@ -147,13 +148,25 @@ export function checkDeclarations(owner: string, declarations: EventDeclarations
   }
 }
 
-/** A valid aggregate id: 1-256 characters with no control characters. */
+/**
+ * A valid aggregate id: 1-256 characters, no control characters, and only characters SQS
+ * carries in an attribute (the `steadyfn.aggregate` attribute repeats it, and no encoding can
+ * rescue an attribute): no U+FFFE, U+FFFF or lone surrogate (which Redis and BSON would also
+ * turn into U+FFFD, changing the aggregate's identity on the way).
+ */
 export function checkAggregateId(id: unknown): string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id)) {
-    invalid('aggregateId', 'must be a string of 1-256 characters without control characters', 'a string of 1-256 characters');
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id) || findInvalidCharacter(id) !== undefined) {
+    invalid('aggregateId', 'must be a string of 1-256 characters without control characters, U+FFFE, U+FFFF or lone surrogates', 'a string of 1-256 characters SQS accepts');
   }
   return id;
 }
+
+/**
+ * Characters SQS refuses in a body that `JSON.stringify` leaves as they are (it escapes C0
+ * controls and lone surrogates itself). Outside string literals JSON is ASCII, so each one
+ * found is inside a string and its `\uXXXX` escape parses back to the same text.
+ */
+const SQS_REFUSED_IN_JSON = /[\uFFFE\uFFFF]/g;
 
 /**
  * Validates a draft against its declaration and fills in id (UUIDv7), occurredAt,
@@ -211,7 +224,8 @@ function checkChange(change: EventChange): EventChange {
 export function serializeEvent(event: PendingEvent, seq: number): string {
   const envelope: EventEnvelope = { ...event, seq };
   try {
-    return JSON.stringify(orderedEnvelope(envelope));
+    // Escaped so every body is one SQS accepts as it is (sqs/chars.ts has the rule).
+    return JSON.stringify(orderedEnvelope(envelope)).replace(SQS_REFUSED_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
   } catch (error) {
     throw new EventInvalidError(`outbox: event ${event.type} cannot be serialised as JSON`, { cause: error });
   }

@@ -10,7 +10,7 @@ import { handler } from '@steadyfn/handler';
 import { mongoStore, redisStore } from '@steadyfn/idempotency';
 import { openMongo, openRedis, type MongoBackend, type RedisBackend } from '../test/support.js';
 import { prepareEvent, serializeEvent } from './envelope.js';
-import { inbox, inboxCleanup } from './inbox.js';
+import { inbox } from './inbox.js';
 import { outbox } from './plugin.js';
 import { redisOutbox } from './stores/redis.js';
 
@@ -167,16 +167,6 @@ describe('inbox on FerretDB (idempotency mongoStore)', () => {
   });
   afterAll(async () => {
     await mongo.close();
-  });
-
-  it('the bounded cleanup sweep deletes expired records, at most `limit` per call, and nothing live', async () => {
-    const col = mongo.db.collection<{ _id: string; s: string; f: string; expiresAt: Date }>('inbox-cleanup');
-    const past = new Date(Date.now() - 60_000);
-    await col.insertMany([...Array.from({ length: 7 }, (_, i) => ({ _id: `old-${i}`, s: 'c', f: 'event', expiresAt: past })), { _id: 'live', s: 'c', f: 'event', expiresAt: new Date(Date.now() + 60_000) }]);
-    expect(await inboxCleanup({ collection: col as never, limit: 5 })).toBe(5);
-    expect(await inboxCleanup({ collection: col as never, limit: 5 })).toBe(2);
-    expect(await inboxCleanup({ collection: col as never, limit: 5 })).toBe(0);
-    expect((await col.find({}).toArray()).map((d) => d._id)).toEqual(['live']);
   });
 
   it('runs each event once across redeliveries', async () => {

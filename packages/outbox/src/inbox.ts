@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
-import { intOption, invalidOption, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { intOption, invalidOption, isRecord, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey, type IdempotencyStore } from '@steadyfn/idempotency';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqGapError } from './errors.js';
@@ -100,6 +100,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const leaseMs = msOption(OWNER, 'leaseMs', options.leaseMs, 300_000);
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
+  if (options.s3 !== undefined && typeof (options.s3 as { send?: unknown } | null)?.send !== 'function') invalidOption(OWNER, 's3', 'an S3Client from @aws-sdk/client-s3 (to fetch claim-checked bodies)', options.s3);
   const scope = scopeOf(`inbox:${consumer}`);
   const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
@@ -210,23 +211,29 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
 
 /** Options of `inboxCleanup`. */
 export interface InboxCleanupOptions {
-  /** The collection of a `mongoStore` the inbox uses (records with an `expiresAt` date). */
-  collection: { find(filter: object, options?: object): { limit(n: number): { toArray(): Promise<Array<{ _id: unknown }>> } }; deleteMany(filter: object): Promise<{ deletedCount: number }> };
-  /** Most records deleted per call. @default 1000 */
-  limit?: number;
+  /**
+   * The inbox's `mongoStore(...)`: its `purge()` deletes the records that ended more than its
+   * `retainMs` ago (what the TTL index does where the server has one).
+   */
+  store: { purge(options?: { signal?: AbortSignal }): Promise<{ deleted: number }> };
+  /** Aborts the sweep (pass `ctx.signal`). */
+  signal?: AbortSignal;
 }
 
 /**
- * The bounded cleanup sweep for an inbox on a server without TTL indexes (FerretDB): deletes
- * at most `limit` expired records per call — run it from a schedule. Servers with TTL
- * indexes (MongoDB, after `mongoStore(...).ensureIndexes()`) and Redis expire records themselves.
+ * The cleanup sweep for an inbox on a server without TTL indexes (FerretDB): run it from a
+ * schedule. It is the store's own `purge()` — the records are `@steadyfn/lease` generations,
+ * which only the lease store may judge purgeable. Servers with TTL indexes (MongoDB, after
+ * `mongoStore(...).ensureIndexes()`) and Redis expire records themselves.
  *
  * @returns how many records were deleted.
+ * @throws ConfigurationError when `store` is not a store with `purge()` (a `mongoStore`).
  */
 export async function inboxCleanup(options: InboxCleanupOptions): Promise<number> {
-  const limit = intOption('inboxCleanup', 'limit', options.limit, 1000, 1, 100_000);
-  const now = new Date();
-  const expired = await options.collection.find({ expiresAt: { $lt: now } }, { projection: { _id: 1 } }).limit(limit).toArray();
-  if (expired.length === 0) return 0;
-  return (await options.collection.deleteMany({ _id: { $in: expired.map((d) => d._id) }, expiresAt: { $lt: now } })).deletedCount;
+  if (!isRecord(options)) invalidOption('inboxCleanup', 'options', 'an object { store }', options);
+  const store = options.store as unknown as Record<string, unknown> | undefined;
+  if (!isRecord(store) || typeof store.purge !== 'function') {
+    invalidOption('inboxCleanup', 'store', "the inbox's mongoStore(...) (its purge() deletes expired records)", options.store);
+  }
+  return (await options.store.purge(options.signal === undefined ? {} : { signal: options.signal })).deleted;
 }

@@ -100,6 +100,8 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
     throw new ConfigurationError(`${OWNER}(): option "relay.lease" must be ${expected}; got an in-process lease store (memoryLeaseStore)`, { field: 'relay.lease', expected });
   }
   if (relay.flush !== undefined && typeof relay.flush !== 'boolean') invalidOption(OWNER, 'relay.flush', 'a boolean', relay.flush);
+  if (relay.poison !== undefined && !isRecord(relay.poison)) invalidOption(OWNER, 'relay.poison', 'an object { maxAttempts?, maxUnfinishedAttempts? }', relay.poison);
+  if (relay.sweep !== undefined && !isRecord(relay.sweep)) invalidOption(OWNER, 'relay.sweep', 'an object { graceMs?, maxAggregates?, chunk?, parallel?, retainSentMs?, cleanupLimit?, pruneLimit? }', relay.sweep);
   const poison = relay.poison ?? {};
   const sweep = relay.sweep ?? {};
   return {
@@ -132,6 +134,16 @@ export function checkOutboxOptions<D extends EventDeclarations, S extends Outbox
   checkDeclarations(OWNER, options.events);
   if (!isRecord(options.store) || typeof (options.store as { mode?: unknown }).mode !== 'string') {
     invalidOption(OWNER, 'store', 'redisOutbox(...), mongoEmbeddedOutbox(...) or mongoTransactionOutbox(...)', options.store);
+  }
+  // The embedded outbox writes one collection's documents: an outbox none of whose events are
+  // of that aggregate type could not write a single event (every add() would fail at run time).
+  const store = options.store as { mode: string; aggregateType?: unknown };
+  if (store.mode === 'mongo-embedded' && typeof store.aggregateType === 'string') {
+    const declared = Object.entries(options.events as Record<string, { aggregateType: string }>);
+    if (!declared.some(([, d]) => d.aggregateType === store.aggregateType)) {
+      const [type, decl] = declared[0]!;
+      invalidOption(OWNER, `events.${type}.aggregateType`, `"${store.aggregateType}", the aggregateType of the mongoEmbeddedOutbox store (its documents are the aggregates; no declared event is of that type)`, decl.aggregateType);
+    }
   }
   if (options.watchdog !== undefined && !hasMethods(options.watchdog, 'arm')) invalidOption(OWNER, 'watchdog', 'outboxWatchdog({ client, queueUrl })', options.watchdog);
   const caller = options.callerContext;

@@ -16,6 +16,7 @@
  *   finally  the invocation's `outbox` metrics record
  */
 import type { Context, Plugin } from '@steadyfn/handler';
+import { invalidOption } from '@steadyfn/handler/internal';
 import { heldIdempotencyKey } from '@steadyfn/idempotency';
 import { envelopeMeta } from './context.js';
 import { aggregateKey, prepareEvent, type EnvelopeMeta, type EventDeclarations, type EventDraft } from './envelope.js';
@@ -164,6 +165,11 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     name: `outbox:${name}`,
     state: newInvocationState,
     extend(ctx, state) {
+      // A second outbox plugin would replace ctx.outbox: the first's events could no longer be
+      // added and its write would never run. Terminal, like any configuration error.
+      if ((ctx as { outbox?: unknown }).outbox !== undefined) {
+        invalidOption('outbox', 'use', `one outbox plugin per handler (another one already set ctx.outbox; declare every event type in one outbox, or give each store its own function); this one is "${name}"`, name);
+      }
       state.ctx = ctx;
       return { outbox: contextFor(state) as OutboxContextOf<S, D> };
     },

@@ -107,7 +107,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
     if (outbox.call && outbox.check) {
       if (!options.redisKey) invalidOption(OWNER, 'redisKey', 'a function (aggregateId) => Redis hash key, in Redis mode', undefined);
       const key = options.redisKey(id);
-      outbox.check({ key, field, equals: from, label: `${id} is ${from}` });
+      outbox.check({ key, field, equals: from, label: labelOf(id, from) });
       outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? v : JSON.stringify(v)]));
       pending.push({ id, from, to });
       return { duplicate: false };
@@ -128,12 +128,19 @@ export function transitions<const T extends TransitionTable>(options: Transition
     },
     onError(_ctx, error, pending) {
       // Redis mode checks `from` when the function returns: report that as the transition's 409.
+      // Only the transition's own check: another precondition of the function that failed
+      // keeps its own error (the aggregate may well still be in `from`).
       if (pending.length > 0 && error instanceof PreconditionFailedError) {
-        const t = pending.find((p) => error.message.includes(`"${p.id} is ${p.from}"`)) ?? pending[0]!;
-        throw conflict(t.id, t.from, t.to, undefined);
+        const t = pending.find((p) => error.message.includes(JSON.stringify(labelOf(p.id, p.from))));
+        if (t) throw conflict(t.id, t.from, t.to, undefined);
       }
     },
   };
+}
+
+/** The label of a transition's check; the write's 409 names it (JSON-quoted). */
+function labelOf(id: string, from: string): string {
+  return `${id} is ${from}`;
 }
 
 /** A Redis-mode transition staged by this invocation (its `from` is checked when the function returns). */

@@ -93,11 +93,20 @@ describe('embedded mode on FerretDB', () => {
 
   it('fails clearly, writing nothing, when the document would pass its cap by count or bytes', async () => {
     await col.insertMany([{ _id: 'o-4', status: 'a' }]);
-    await expect(embeddedWrite(col, 'order', { filter: { _id: 'o-4' }, update: { $set: { status: 'b' } } }, Array.from({ length: 6 }, () => paid('o-4')), limits, lease)).rejects.toMatchObject({ code: 'OUTBOX_DOCUMENT_FULL', limit: 'count' });
+    // Its own events larger than the caps: terminal, an empty outbox would not take them either.
+    await expect(embeddedWrite(col, 'order', { filter: { _id: 'o-4' }, update: { $set: { status: 'b' } } }, Array.from({ length: 6 }, () => paid('o-4')), limits, lease)).rejects.toMatchObject({ code: 'OUTBOX_EVENT_INVALID', retryable: false });
     const big = { Big: { aggregateType: 'order', schema: z.object({ s: z.string() }) } };
     const huge = prepareEvent(big, { type: 'Big', aggregateId: 'o-4', payload: { s: 'x'.repeat(70 * 1024) } }, {});
-    await expect(embeddedWrite(col, 'order', { filter: { _id: 'o-4' }, update: { $set: { status: 'b' } } }, [huge], limits, lease)).rejects.toMatchObject({ code: 'OUTBOX_DOCUMENT_FULL', limit: 'bytes', message: expect.stringContaining('cap 65536') });
+    await expect(embeddedWrite(col, 'order', { filter: { _id: 'o-4' }, update: { $set: { status: 'b' } } }, [huge], limits, lease)).rejects.toMatchObject({ code: 'OUTBOX_EVENT_INVALID', message: expect.stringContaining('maxPendingBytes 65536') });
     expect(await col.findOne({ _id: 'o-4' })).toEqual({ _id: 'o-4', status: 'a' });
+    // Fitting alone but not beside what is pending: the retryable "full", by count and by bytes.
+    await embeddedWrite(col, 'order', { filter: { _id: 'o-4' }, update: { $set: { status: 'b' } } }, Array.from({ length: 5 }, () => paid('o-4')), limits, lease);
+    await expect(embeddedWrite(col, 'order', { filter: { _id: 'o-4' }, update: { $set: { status: 'c' } } }, [paid('o-4')], limits, lease)).rejects.toMatchObject({ code: 'OUTBOX_DOCUMENT_FULL', limit: 'count', retryable: true });
+    await col.insertMany([{ _id: 'o-4b', status: 'a' }]);
+    const half = () => prepareEvent(big, { type: 'Big', aggregateId: 'o-4b', payload: { s: 'x'.repeat(40 * 1024) } }, {});
+    await embeddedWrite(col, 'order', { filter: { _id: 'o-4b' }, update: { $set: { status: 'b' } } }, [half()], limits, lease);
+    await expect(embeddedWrite(col, 'order', { filter: { _id: 'o-4b' }, update: { $set: { status: 'c' } } }, [half()], limits, lease)).rejects.toMatchObject({ code: 'OUTBOX_DOCUMENT_FULL', limit: 'bytes', message: expect.stringContaining('cap 65536') });
+    expect(await col.findOne({ _id: 'o-4b' }, { projection: { status: 1 } })).toEqual({ _id: 'o-4b', status: 'b' });
   });
 
   it('a filter that no longer matches writes nothing (no event without state)', async () => {

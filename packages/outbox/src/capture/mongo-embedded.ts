@@ -183,7 +183,9 @@ export async function embeddedWrite(
   registry?: PendingRegistry,
 ): Promise<EmbeddedResult> {
   const id = write.filter._id;
-  if (id === undefined || id === null || typeof id === 'object') throw new EventInvalidError('outbox: an embedded update filter must name the document by a plain _id', { issues: [{ field: 'filter._id', message: 'required' }] });
+  // A string: the relay finds the document by its aggregate id (a string); a document with a
+  // number or ObjectId _id would hold events no relay ever reads.
+  if (typeof id !== 'string' || id === '') throw new EventInvalidError('outbox: an embedded update filter must name the document by its _id, a non-empty string (the aggregate id)', { issues: [{ field: 'filter._id', message: 'must be a non-empty string' }] });
   checkAuthorUpdate(write.update);
   for (const e of events) {
     if (e.aggregateType !== aggregateType || e.aggregateId !== String(id)) {
@@ -199,6 +201,12 @@ export async function embeddedWrite(
       const now = new Date();
       const embedded: EmbeddedEvent[] = events.map((e, i) => ({ i: e.id, s: base + i + 1, t: e.type, e: serializeEvent(e, base + i + 1), c: now, ...(e.traceparent ? { p: e.traceparent } : {}) }));
       const bytes = embedded.reduce((sum, e) => sum + embeddedBytes(e.e), 0);
+      // More than a drained document takes: waiting cannot help, so not the retryable "full".
+      if (embedded.length > limits.maxPendingEvents || bytes > limits.maxPendingBytes) {
+        throw new EventInvalidError(`outbox: this update's ${embedded.length} event(s) of ${bytes} bytes exceed what one document holds (maxPendingEvents ${limits.maxPendingEvents}, maxPendingBytes ${limits.maxPendingBytes}); nothing was written`, {
+          issues: [{ field: 'events', message: 'larger than the document caps even with nothing pending' }],
+        });
+      }
       if (state.count + embedded.length > limits.maxPendingEvents) {
         throw new OutboxFullError('count', `outbox: document ${String(id)} would hold ${state.count + embedded.length} pending events (cap ${limits.maxPendingEvents}); nothing was written`);
       }

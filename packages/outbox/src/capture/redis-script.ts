@@ -86,8 +86,9 @@ local MAKES = {HSET = 'hash', HINCRBY = 'hash', SADD = 'set', ZADD = 'zset', RPU
 local counters = {}
 local deleted = {}
 local BAD = {}
+-- As Redis's string2ll reads a counter: no leading zero, no '-0', no sign '+', no spaces.
 local function int(v)
-  if v and string.match(v, '^-?%d+$') then return tonumber(v) end
+  if v and (v == '0' or string.match(v, '^-?[1-9]%d*$')) then return tonumber(v) end
   return BAD
 end
 for i, w in ipairs(plan.w) do

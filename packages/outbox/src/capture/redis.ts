@@ -76,7 +76,18 @@ export interface RedisWriteResult {
   extra: string[];
 }
 
-const INTEGER = /^-?\d{1,16}$/;
+/**
+ * Arguments as Redis parses them (`string2ll`, `strtod`): a check laxer than Redis lets the
+ * script fail at that command after applying the ones before it, which no script can undo.
+ * Integers: no leading zero, no `-0`, no sign `+`, no spaces.
+ */
+const INTEGER = /^(0|-?[1-9]\d{0,15})$/;
+/** A positive expiry in ms (`SET … PX` refuses 0). */
+const POSITIVE_MS = /^[1-9]\d{0,11}$/;
+/** `PEXPIRE` takes 0 (the key expires at once). */
+const EXPIRE_MS = /^(0|[1-9]\d{0,11})$/;
+/** A decimal score without spaces (Number() also takes '', ' 1' and '0x10', which Redis may not). */
+const SCORE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 function bad(message: string, field: string): never {
   throw new EventInvalidError(`outbox: ${message}`, { issues: [{ field, message, expected: 'a valid Redis state command' }] });
@@ -97,13 +108,13 @@ function checkCommand(command: RedisCommand, index: number): string[] {
   const args = rest.map((a, i) => text(a, `${field}.${i + 2}`));
   const n = args.length;
   const ok =
-    name === 'SET' ? n === 1 || (n === 3 && args[1] === 'PX' && /^\d{1,12}$/.test(args[2]!))
+    name === 'SET' ? n === 1 || (n === 3 && args[1] === 'PX' && POSITIVE_MS.test(args[2]!))
     : name === 'DEL' ? n === 0
     : name === 'HSET' ? n >= 2 && n % 2 === 0
     : name === 'HINCRBY' ? n === 2 && INTEGER.test(args[1]!)
     : name === 'INCRBY' ? n === 1 && INTEGER.test(args[0]!)
-    : name === 'ZADD' ? n >= 2 && n % 2 === 0 && args.every((a, i) => i % 2 === 1 || Number.isFinite(Number(a)))
-    : name === 'PEXPIRE' ? n === 1 && /^\d{1,12}$/.test(args[0]!)
+    : name === 'ZADD' ? n >= 2 && n % 2 === 0 && args.every((a, i) => i % 2 === 1 || (SCORE.test(a) && Number.isFinite(Number(a))))
+    : name === 'PEXPIRE' ? n === 1 && EXPIRE_MS.test(args[0]!)
     : n >= 1;
   if (!ok) bad(`${name} has the wrong arguments`, field);
   return args;

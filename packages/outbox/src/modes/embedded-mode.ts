@@ -12,7 +12,7 @@
 import { heldIdempotencyKey, pendingCompletion, RequestAlreadyAppliedError } from '@steadyfn/idempotency';
 import { embeddedWrite, recordAnswer, type EmbeddedResult } from '../capture/mongo-embedded.js';
 import { aggregateKey, type EventDeclarations } from '../envelope.js';
-import { EventInvalidError } from '../errors.js';
+import { EventInvalidError, OutboxUnavailableError } from '../errors.js';
 import { defaultRequestKey } from './request-key.js';
 import type { InvocationState } from '../invocation.js';
 import type { OutboxContextBase } from '../plugin.js';
@@ -56,6 +56,16 @@ function requestKeyFor(state: InvocationState, id: string, given: string | null 
 }
 
 /**
+ * The driver's errors for a server it cannot reach (by class name: no driver import here). Only
+ * these become `OUTBOX_STORE_UNAVAILABLE` (503, retryable); a server refusing the update itself
+ * keeps its error.
+ */
+function unreachable(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && /^Mongo(ServerSelection|Network|NetworkTimeout|TopologyClosed|PoolCleared)Error$/.test(name);
+}
+
+/**
  * Runs one embedded update for the invocation.
  *
  * @throws RequestAlreadyAppliedError when an earlier attempt of the idempotency plugin's request applied this update and recorded its answer.
@@ -64,7 +74,11 @@ export async function embeddedUpdate(store: MongoEmbeddedOutboxStore, state: Inv
   const id = String(filter._id);
   const requestKey = requestKeyFor(state, id, options.requestKey);
   const events = state.events;
-  const result = await embeddedWrite(await store.collection(), store.aggregateType, { filter, update, upsert: options.upsert, requestKey }, events, store.limits, await store.serialisation(), state.ctx.signal, await store.registry());
+  const result = await embeddedWrite(await store.collection(), store.aggregateType, { filter, update, upsert: options.upsert, requestKey }, events, store.limits, await store.serialisation(), state.ctx.signal, await store.registry()).catch(
+    (error: unknown) => {
+      throw unreachable(error) ? new OutboxUnavailableError('outbox: the MongoDB server could not be reached; nothing was written', error) : error;
+    },
+  );
   if (requestKey !== undefined && result.matched) {
     const keys = state.applied.get(id) ?? [];
     keys.push(requestKey);

@@ -88,7 +88,7 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
       if (reason) {
         await deps.store.quarantine(ref, { fromSeq: event.seq, reason, lease, signal: options.signal });
         deps.metrics.quarantined++;
-        deps.log?.warn('outbox aggregate quarantined', { aggregate: ref.aggregate, fromSeq: event.seq, reason, fence: lease.fence });
+        deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: event.seq, reason, fence: lease.fence });
         poisoned = true;
         break;
       }
@@ -124,12 +124,28 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
       const code = failures.get(faulty.id)?.code ?? 'SenderFault';
       await deps.store.quarantine(ref, { fromSeq: faulty.seq, reason: `sender fault: ${code}`, lease, signal: options.signal });
       deps.metrics.quarantined++;
-      deps.log?.warn('outbox aggregate quarantined', { aggregate: ref.aggregate, fromSeq: faulty.seq, reason: 'sender fault', code, fence: lease.fence });
+      deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: faulty.seq, reason: 'sender fault', code, fence: lease.fence });
     }
     for (const e of refused) deps.metrics.pendingSince(e.committedAt);
     if (refused.length === 0) drained.push(working[i]!);
   }
   return drained;
+}
+
+/**
+ * Whether the sender can read its queue. A queue it cannot read makes every send throw after
+ * the events' attempts were begun and before any was judged: counted as unfinished, three such
+ * runs (a flush and two sweeps during an SQS outage, or a queue URL not created yet) would
+ * quarantine every aggregate. Checked first, nothing is begun; the events stay pending.
+ */
+async function queueReadable(deps: RelayDeps, options: RelayRunOptions): Promise<boolean> {
+  try {
+    await deps.sender.maxMessageBytes?.(options.signal ? { signal: options.signal } : {});
+    return true;
+  } catch (error) {
+    deps.log?.warn('outbox relay stopped: the queue cannot be read; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
+    return false;
+  }
 }
 
 /** Releases, in one batch, the leases the store's marks did not already release. Never throws: a lease left held expires. */
@@ -147,6 +163,7 @@ async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, option
  * the next flush or sweep.
  */
 export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<void> {
+  if (refs.length > 0 && !(await queueReadable(deps, options))) return;
   let active: ReadonlyArray<AggregateRef> = refs;
   for (let round = 0; active.length > 0 && round < 1000; round++) {
     if (options.signal?.aborted || options.remainingMs() < options.reserveMs) break;

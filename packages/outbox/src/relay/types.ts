@@ -172,4 +172,10 @@ export interface Sender {
   /** Whether the queue is FIFO. */
   readonly fifo: boolean;
   send(messages: ReadonlyArray<OutboundMessage>, options?: { signal?: AbortSignal }): Promise<SendReport>;
+  /**
+   * The queue's message size limit (`sqsSender` reads it once and caches it). When present, the
+   * relay reads it before beginning any attempt: a queue it cannot read (missing, access denied,
+   * SQS unreachable) then stops the run with no attempt counted toward poison.
+   */
+  maxMessageBytes?(options?: { signal?: AbortSignal }): Promise<number>;
 }

@@ -112,6 +112,7 @@ function validateOptions(options: SqsSenderOptions) {
     maxTimeoutMs: intOption(OWNER, 'retry.maxTimeoutMs', r.maxTimeoutMs, 2_000, 0),
   };
   if (typeof retry.factor !== 'number' || !(retry.factor >= 1)) invalidOption(OWNER, 'retry.factor', 'a number ≥ 1', retry.factor);
+  if (retry.maxTimeoutMs < retry.minTimeoutMs) invalidOption(OWNER, 'retry.maxTimeoutMs', `an integer ≥ retry.minTimeoutMs (${retry.minTimeoutMs})`, retry.maxTimeoutMs);
   const concurrency = intOption(OWNER, 'concurrency', options.concurrency, 4, 1, 64);
   return { client, queueUrl, maxBatchBytes, invalidCharacters, retry, concurrency, fifo: options.fifo ?? /\.fifo$/.test(new URL(queueUrl).pathname) };
 }

@@ -16,7 +16,7 @@
  * relay that lost its lease commits no mark. With a lease store that cannot join (Redis), the
  * marks are conditional on (id, seq) alone and the lease is released after them.
  */
-import { msOption, stringOption } from '@steadyfn/handler/internal';
+import { clientOption, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { dbGetter, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
 
@@ -93,9 +93,10 @@ interface EventDoc {
  */
 export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): MongoTransactionOutboxStore {
   const name = stringOption('mongoTransactionOutbox', 'collection', options.collection, 'outbox');
-  const mode = options.mark ?? 'delete';
+  const mode = oneOfOption('mongoTransactionOutbox', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const appliedTtlMs = msOption('mongoTransactionOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
-  const getDb = dbGetter(options.db);
+  clientOption('mongoTransactionOutbox', 'client', options.client, ['startSession'], 'a MongoClient (transactions start on it)');
+  const getDb = dbGetter('mongoTransactionOutbox', options.db);
   const getClient = typeof options.client === 'function' ? async () => (options.client as () => MongoClientLike)() : async () => options.client as MongoClientLike;
   const outbox = async () => (await getDb()).collection(name);
   const counters = async () => (await getDb()).collection(`${name}_seq`);

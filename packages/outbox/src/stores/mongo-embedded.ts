@@ -86,7 +86,7 @@ export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoE
   if (options.writeLease !== undefined && (typeof options.writeLease !== 'object' || typeof options.writeLease.claim !== 'function')) invalidOption(OWNER, 'writeLease', 'a @steadyfn/lease store', options.writeLease);
   const leaseMs = msOption(OWNER, 'writeLeaseMs', options.writeLeaseMs, 10_000, 100);
   const waitMs = msOption(OWNER, 'writeWaitMs', options.writeWaitMs, 2_000, 0);
-  const getDb = dbGetter(options.db);
+  const getDb = dbGetter(OWNER, options.db);
   const collection = async (): Promise<CollectionLike> => (await getDb()).collection(collectionName);
   const side = async (): Promise<CollectionLike> => (await getDb()).collection(`${collectionName}_outbox`);
   let decided: Promise<WriteSerialisation> | undefined;

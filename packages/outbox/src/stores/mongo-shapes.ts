@@ -4,6 +4,7 @@
  * outbox's document fields.
  */
 import { createHash } from 'node:crypto';
+import { clientOption } from '@steadyfn/handler/internal';
 
 /** A collection, as the outbox uses it. */
 export interface CollectionLike {
@@ -35,7 +36,12 @@ export interface Database {
   command(command: object, options?: object): Promise<any>;
 }
 
-export function dbGetter(option: DbOption): () => Promise<Database> {
+/**
+ * The database getter; refuses (ConfigurationError naming `db`) what is not a `Db` — nothing,
+ * or the `MongoClient` given where its `client.db(name)` goes. A getter is checked at first use.
+ */
+export function dbGetter(owner: string, option: DbOption): () => Promise<Database> {
+  clientOption(owner, 'db', option, ['collection', 'command'], 'a MongoDB Db (client.db(name))');
   return typeof option === 'function' ? async () => (await option()) as Database : async () => option as Database;
 }
 

@@ -13,7 +13,7 @@
  *   prune       drop partitions that hold nothing (and, on a cluster, were not written within
  *               `partitionTtlMs`) from the partition list
  */
-import { clientOption, invalidOption, msOption } from '@steadyfn/handler/internal';
+import { clientOption, invalidOption, msOption, oneOfOption } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from '@steadyfn/lease';
 import type { AggregateHead, AggregateRef, LeasedRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
@@ -97,7 +97,7 @@ export type RedisRelayStore = RelayStore & { partitions(): Promise<string[]> };
 export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStore {
   const prefix = checkPrefix('redisRelayStore', options.prefix ?? DEFAULT_REDIS_PREFIX);
   const getClient = clientGetter(options.client);
-  const mode = options.mark ?? 'delete';
+  const mode = oneOfOption('redisRelayStore', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const settleLease = options.lease?.settleFragment && options.lease.settleCall ? options.lease : undefined;
   const SETTLE = settleScript(settleLease?.settleFragment);
   /** Partitions the last `listPending` found holding nothing: candidates for `prune`. */
@@ -291,6 +291,7 @@ export function redisOutbox(options: RedisOutboxOptions): RedisOutboxStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisOutbox', 'options', 'an object', options);
   clientOption('redisOutbox', 'client', options.client, ['evalsha', 'eval', 'call'], 'an ioredis Redis or Cluster');
   const prefix = checkPrefix('redisOutbox', options.prefix ?? DEFAULT_REDIS_PREFIX);
+  oneOfOption('redisOutbox', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const appliedTtlMs = msOption('redisOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
   const partitionTtlMs = msOption('redisOutbox', 'partitionTtlMs', options.partitionTtlMs, 3_600_000, 1_000);
   return { mode: 'redis', prefix, appliedTtlMs, partitionTtlMs, client: clientGetter(options.client), relay: redisRelayStore({ ...options, prefix }) };
