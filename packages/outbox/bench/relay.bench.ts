@@ -17,6 +17,9 @@
  * sweeper (a schedule of `BENCH_SWEEP_PERIOD_MS`, default 5 s) and by the watchdog (1 s delay).
  * Throughput is events per second, median of interleaved rounds. Printed, never asserted.
  *
+ * Event counts per server and mix (`COUNTS` in support.ts) give each cell about 1.5–2 s per
+ * round on that server; the most SQS calls seen in flight are printed per contender.
+ *
  *   npm run bench -- packages/outbox/bench/relay.bench.ts   (BENCH_ROUNDS, BENCH_SCALE)
  */
 import { randomUUID } from 'node:crypto';
@@ -37,7 +40,7 @@ import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';
 import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
-import { CONCURRENCY, median, payloads, producerLoop, rawLoop, benchServers, MIXES } from './support.js';
+import { CONCURRENCY, countsOf, median, meteredClient, payloads, producerLoop, rawLoop, benchServers, MIXES } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -175,8 +178,10 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
   for (const server of own) {
     const client = sqsClient(server.endpoint, 3);
     for (const mix of MIXES) {
-      const all = payloads(mix);
-      const sizes = all.slice(0, Math.max(PER_AGGREGATE, Math.round(all.length * SCALE)));
+      const cell = countsOf(server.name, mix, SCALE, PER_AGGREGATE);
+      const sizes = payloads(mix, cell.events);
+      const naiveSizes = payloads(mix, cell.naive);
+      const inFlight: Record<string, number> = {};
       const rate: Record<string, number[]> = { relay: [], naive: [], raw: [], 'sqs-producer': [] };
       const delivered: Record<string, number> = {};
       const storeCalls: number[] = [];
@@ -185,10 +190,11 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
         const order = round % 2 === 0 ? ['relay', 'naive', 'raw', 'sqs-producer'] : ['sqs-producer', 'raw', 'naive', 'relay'];
         for (const name of order) {
           const queueUrl = await createQueue(client, 'bench', { maxBytes: 1_048_576 });
+          const meter = meteredClient(client);
           let count = 0;
           let ms = 0;
           if (name === 'relay' || name === 'naive') {
-            const prefix = await record(sizes);
+            const prefix = await record(name === 'relay' ? sizes : naiveSizes);
             calls.n = 0;
             const lease = redisLeaseStore({ client: counted, prefix: `${prefix}lease:` });
             // The relay marks and releases in one script; the naive relay marks each event alone, then releases.
@@ -196,33 +202,34 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
             const start = performance.now();
             if (name === 'relay') {
               const metrics = new MetricsRecorder();
-              await sweep({ store, lease, sender: sqsSender({ client, queueUrl, concurrency: CONCURRENCY }), metrics }, RUN, SWEEP);
+              await sweep({ store, lease, sender: sqsSender({ client: meter.client, queueUrl, concurrency: CONCURRENCY }), metrics }, RUN, SWEEP);
               const m = metrics.snapshot();
               count = m.sent;
               fill = { entries: m.fillEntries, bytes: m.fillBytes };
               storeCalls.push(calls.n / Math.ceil(sizes.length / PER_AGGREGATE));
-            } else count = await naiveRelay(store, lease, client, queueUrl);
+            } else count = await naiveRelay(store, lease, meter.client, queueUrl);
             ms = performance.now() - start;
             await dropPrefix(prefix);
           } else {
             const msgs: OutboundMessage[] = sizes.map((bytes, i) => ({ id: `m${round}-${i}`, body: 'b'.repeat(Math.max(1, bytes - messageBytes('', { seq: String(i) }))), attributes: { seq: String(i) } }));
             const out =
               name === 'raw'
-                ? await rawLoop(client, queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!)))
-                : await producerLoop(client, queueUrl, msgs);
+                ? await rawLoop(meter.client, queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!)))
+                : await producerLoop(meter.client, queueUrl, msgs);
             count = out.delivered;
             ms = out.ms;
           }
           await deleteQueue(client, queueUrl);
           rate[name]!.push((count / ms) * 1000);
           delivered[name] = count;
+          inFlight[name] = Math.max(inFlight[name] ?? 0, meter.maxInFlight());
         }
       }
       const r = Object.fromEntries(Object.entries(rate).map(([k, v]) => [k, median(v)]));
       const ratio = (other: string) => (r[other]! > 0 ? `${(r.relay! / r[other]!).toFixed(2)}×` : 'n/a (delivers 0)');
       for (const other of ['naive', 'raw', 'sqs-producer'] as const) if (r[other]! > 0) vs[other].push(r.relay! / r[other]!);
       rows.push(
-        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} | Redis calls per aggregate ${median(storeCalls).toFixed(2)} [${delivered.relay}/${sizes.length}]`,
+        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} | Redis calls per aggregate ${median(storeCalls).toFixed(2)} [${delivered.relay}/${sizes.length}] | naive ${cell.naive} events [${delivered.naive}/${cell.naive}] | most SQS calls in flight relay ${inFlight.relay} naive ${inFlight.naive} raw ${inFlight.raw} sqs-producer ${inFlight['sqs-producer']}`,
       );
       console.log(rows.at(-1));
     }

@@ -68,22 +68,40 @@ export async function startServers(): Promise<OwnServer[]> {
   return servers;
 }
 
-/** Deterministic payload sizes per mix. */
-export function payloads(mix: string): number[] {
+/**
+ * How many events (messages) a cell sends, per server and mix: enough that the fastest
+ * contender runs about 1.5–2 s per round on that server (measured rates of the servers here),
+ * so fixed costs (queue, sweep setup) and scheduling noise stay small against the cell. The
+ * naive relay, 5–15× slower, gets its own smaller count sized the same way; throughput is a
+ * rate, so the counts need not match. `BENCH_SCALE` multiplies both.
+ */
+export const COUNTS: Record<string, Record<(typeof MIXES)[number], { events: number; naive: number }>> = {
+  moto: { '256 B': { events: 150, naive: 80 }, '8 KiB': { events: 300, naive: 120 }, '200 KiB': { events: 80, naive: 30 }, 'mix ≤ 1 MiB': { events: 160, naive: 50 } },
+  fauxqs: { '256 B': { events: 6000, naive: 400 }, '8 KiB': { events: 2000, naive: 250 }, '200 KiB': { events: 160, naive: 50 }, 'mix ≤ 1 MiB': { events: 320, naive: 70 } },
+};
+
+/** The counts of a cell, scaled by `BENCH_SCALE` (at least `min`). */
+export function countsOf(server: string, mix: (typeof MIXES)[number], scale: number, min = 10): { events: number; naive: number } {
+  const c = COUNTS[server]?.[mix] ?? COUNTS.moto![mix];
+  return { events: Math.max(min, Math.round(c.events * scale)), naive: Math.max(min, Math.round(c.naive * scale)) };
+}
+
+/** Deterministic payload sizes per mix, `count` of them (the mix cycles its seeded sequence). */
+export function payloads(mix: string, count: number): number[] {
   switch (mix) {
     case '256 B':
-      return Array.from({ length: 600 }, () => 256);
+      return Array.from({ length: count }, () => 256);
     case '8 KiB':
-      return Array.from({ length: 200 }, () => 8 * KiB);
+      return Array.from({ length: count }, () => 8 * KiB);
     case '200 KiB':
-      return Array.from({ length: 40 }, () => 200 * KiB);
+      return Array.from({ length: count }, () => 200 * KiB);
     default: {
       // A mix up to 1 MiB: mostly small, some large, a few near the limit.
       const sizes = [256, 1 * KiB, 8 * KiB, 64 * KiB, 200 * KiB, 600 * KiB, 1000 * KiB];
       const weights = [30, 20, 20, 12, 10, 5, 3];
       const out: number[] = [];
       let seed = 7;
-      while (out.length < 40) {
+      while (out.length < count) {
         seed = (seed * 1103515245 + 12345) % 2 ** 31;
         let pick = seed % 100;
         let i = 0;
@@ -95,6 +113,27 @@ export function payloads(mix: string): number[] {
   }
 }
 
+/**
+ * The client as one contender sees it, counting its `SendMessage`/`SendMessageBatch` calls in
+ * flight: the bench prints the most seen at once, so every contender is shown to keep to
+ * `CONCURRENCY`.
+ */
+export function meteredClient(client: SQSClient): { client: SQSClient; maxInFlight: () => number } {
+  let now = 0;
+  let max = 0;
+  const metered = Object.create(client) as SQSClient;
+  metered.send = (async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
+    const counted = /^SendMessage(Batch)?Command$/.test(command.constructor.name);
+    if (counted) max = Math.max(max, ++now);
+    try {
+      return await (client.send as (...a: unknown[]) => Promise<unknown>)(command, ...rest);
+    } finally {
+      if (counted) now--;
+    }
+  }) as SQSClient['send'];
+  return { client: metered, maxInFlight: () => max };
+}
+
 export function messages(sizes: number[], round: string): OutboundMessage[] {
   return sizes.map((bytes, i) => {
     const attributes = { seq: String(i) };
@@ -102,7 +141,7 @@ export function messages(sizes: number[], round: string): OutboundMessage[] {
   });
 }
 
-export type Outcome = { delivered: number; ms: number; fill?: { entries: number; bytes: number } };
+export type Outcome = { delivered: number; ms: number; fill?: { entries: number; bytes: number }; inFlight?: number };
 
 export async function rawLoop(client: SQSClient, queueUrl: string, batches: OutboundMessage[][]): Promise<Outcome> {
   const limit = pLimit(CONCURRENCY);
