@@ -20,7 +20,9 @@
  * Event counts per server and mix (`COUNTS` in support.ts) give each cell about 1.5–2 s per
  * round on that server; the most SQS calls seen in flight are printed per contender.
  *
- *   npm run bench -- packages/outbox/bench/relay.bench.ts   (BENCH_ROUNDS, BENCH_SCALE)
+ *   npm run bench -- packages/outbox/bench/relay.bench.ts   (BENCH_ROUNDS, BENCH_SCALE; while iterating:
+ *   BENCH_SERVERS=fauxqs, BENCH_MIXES='256 B,8 KiB', BENCH_EXTRAS=0 skips latency and recovery,
+ *   BENCH_CONTENDERS=relay,raw runs only those)
  */
 import { randomUUID } from 'node:crypto';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -40,7 +42,7 @@ import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';
 import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
-import { CONCURRENCY, countsOf, median, meteredClient, payloads, producerLoop, rawLoop, benchServers, MIXES } from './support.js';
+import { CONCURRENCY, countsOf, median, meteredClient, payloads, producerLoop, rawLoop, benchServers, mixesOfRun, MIXES } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -102,7 +104,9 @@ async function naiveRelay(store: RelayStore, lease: RelayLease, client: SQSClien
         const [head] = await store.begin([{ ref, lease: held }], { limit: 1000, maxBytes: 64 << 20 });
         for (const e of head!.events) {
           await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: e.body, MessageAttributes: { 'steadyfn.seq': { DataType: 'String', StringValue: String(e.seq) } } }));
-          sent += (await store.settle([{ ref, sent: [e], refused: [], lease: held }]))[0]!;
+          // Awaited first: `sent += await …` would read `sent` before the await and lose the other workers' counts.
+          const [marked] = await store.settle([{ ref, sent: [e], refused: [], lease: held }]);
+          sent += marked!;
         }
         await lease.settle(held);
       }),
@@ -177,7 +181,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
   const vs: Record<'naive' | 'raw' | 'sqs-producer', number[]> = { naive: [], raw: [], 'sqs-producer': [] };
   for (const server of own) {
     const client = sqsClient(server.endpoint, 3);
-    for (const mix of MIXES) {
+    for (const mix of mixesOfRun()) {
       const cell = countsOf(server.name, mix, SCALE, PER_AGGREGATE);
       const sizes = payloads(mix, cell.events);
       const naiveSizes = payloads(mix, cell.naive);
@@ -188,7 +192,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
       let fill = { entries: 0, bytes: 0 };
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 === 0 ? ['relay', 'naive', 'raw', 'sqs-producer'] : ['sqs-producer', 'raw', 'naive', 'relay'];
-        for (const name of order) {
+        for (const name of order.filter((n) => !process.env.BENCH_CONTENDERS || process.env.BENCH_CONTENDERS.split(',').includes(n))) {
           const queueUrl = await createQueue(client, 'bench', { maxBytes: 1_048_576 });
           const meter = meteredClient(client);
           let count = 0;
@@ -225,13 +229,17 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
           inFlight[name] = Math.max(inFlight[name] ?? 0, meter.maxInFlight());
         }
       }
-      const r = Object.fromEntries(Object.entries(rate).map(([k, v]) => [k, median(v)]));
+      const r = Object.fromEntries(Object.entries(rate).map(([k, v]) => [k, v.length > 0 ? median(v) : 0]));
       const ratio = (other: string) => (r[other]! > 0 ? `${(r.relay! / r[other]!).toFixed(2)}×` : 'n/a (delivers 0)');
       for (const other of ['naive', 'raw', 'sqs-producer'] as const) if (r[other]! > 0) vs[other].push(r.relay! / r[other]!);
       rows.push(
         `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} | Redis calls per aggregate ${median(storeCalls).toFixed(2)} [${delivered.relay}/${sizes.length}] | naive ${cell.naive} events [${delivered.naive}/${cell.naive}] | most SQS calls in flight relay ${inFlight.relay} naive ${inFlight.naive} raw ${inFlight.raw} sqs-producer ${inFlight['sqs-producer']}`,
       );
       console.log(rows.at(-1));
+    }
+    if (process.env.BENCH_EXTRAS === '0') {
+      client.destroy();
+      continue;
     }
     const latency = await flushLatency(client, (await createQueue(client, 'bench-lat', { maxBytes: 262_144 })), 100);
     rows.push(`[bench] ${server.name.padEnd(6)} flush commit → accepted: p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms (100 sequential invocations)`);

@@ -25,7 +25,7 @@ import { sqsSender } from '../src/sqs/sender.js';
 import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
-import { CONCURRENCY, countsOf, median, meteredClient, messages, payloads, producerLoop, rawLoop, benchServers, MIXES, type Outcome } from './support.js';
+import { CONCURRENCY, countsOf, median, meteredClient, messages, payloads, producerLoop, rawLoop, benchServers, mixesOfRun, MIXES, type Outcome } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -40,7 +40,7 @@ test('sqsSender vs raw SendMessageBatch loops vs sqs-producer: throughput ratios
   const vsProducer: number[] = [];
   for (const server of own) {
     const client = sqsClient(server.endpoint, 3);
-    for (const mix of MIXES) {
+    for (const mix of mixesOfRun()) {
       const sizes = payloads(mix, countsOf(server.name, mix, SCALE).events);
       const inFlight: Record<string, number> = {};
       const rate: Record<string, number[]> = { steadyfn: [], 'raw (count)': [], 'raw (packed)': [], 'sqs-producer': [] };

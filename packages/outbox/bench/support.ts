@@ -76,8 +76,8 @@ export async function startServers(): Promise<OwnServer[]> {
  * rate, so the counts need not match. `BENCH_SCALE` multiplies both.
  */
 export const COUNTS: Record<string, Record<(typeof MIXES)[number], { events: number; naive: number }>> = {
-  moto: { '256 B': { events: 150, naive: 80 }, '8 KiB': { events: 300, naive: 120 }, '200 KiB': { events: 80, naive: 30 }, 'mix ≤ 1 MiB': { events: 160, naive: 50 } },
-  fauxqs: { '256 B': { events: 6000, naive: 400 }, '8 KiB': { events: 2000, naive: 250 }, '200 KiB': { events: 160, naive: 50 }, 'mix ≤ 1 MiB': { events: 320, naive: 70 } },
+  moto: { '256 B': { events: 600, naive: 200 }, '8 KiB': { events: 400, naive: 200 }, '200 KiB': { events: 200, naive: 100 }, 'mix ≤ 1 MiB': { events: 320, naive: 200 } },
+  fauxqs: { '256 B': { events: 16000, naive: 800 }, '8 KiB': { events: 7000, naive: 800 }, '200 KiB': { events: 320, naive: 150 }, 'mix ≤ 1 MiB': { events: 480, naive: 250 } },
 };
 
 /** The counts of a cell, scaled by `BENCH_SCALE` (at least `min`). */
@@ -193,6 +193,12 @@ export async function producerLoop(client: SQSClient, queueUrl: string, msgs: Ou
 /** The payload mixes every bench runs. */
 export const MIXES = ['256 B', '8 KiB', '200 KiB', 'mix ≤ 1 MiB'] as const;
 
+/** The mixes this run measures: all, or those `BENCH_MIXES` names (comma-separated, e.g. `256 B,8 KiB`) while iterating. */
+export const mixesOfRun = (): Array<(typeof MIXES)[number]> => {
+  const only = process.env.BENCH_MIXES?.split(',').map((m) => m.trim());
+  return MIXES.filter((m) => !only || only.includes(m));
+};
+
 /**
  * Starts the bench's own SQS servers before its tests and stops them after; the getter gives
  * them, or undefined (with a note printed) when no server binary is installed.
@@ -200,7 +206,12 @@ export const MIXES = ['256 B', '8 KiB', '200 KiB', 'mix ≤ 1 MiB'] as const;
 export function benchServers(): () => OwnServer[] | undefined {
   let servers: OwnServer[] = [];
   beforeAll(async () => {
-    servers = await startServers();
+    const only = process.env.BENCH_SERVERS?.split(',');
+    servers = (await startServers()).filter((s) => {
+      if (!only || only.includes(s.name)) return true;
+      s.process.kill('SIGTERM');
+      return false;
+    });
   }, 60_000);
   afterAll(() => {
     for (const s of servers) s.process.kill('SIGTERM');
