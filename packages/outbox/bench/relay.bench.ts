@@ -8,9 +8,13 @@
  *   Redis after SQS accepted, in one script with the lease's release), its store work batched
  *   across the aggregates of a round.
  * - `naive relay`: the same events, the same lease store and the same store marks, one
- *   `SendMessage` per event (4 workers). Goal: relay ≥ 8×.
- * - `raw batch loop`: `SendMessageBatch` of byte-packed batches, no outbox at all. Goal ≥ 0.8×.
- * - `sqs-producer` 8: batches of 10 by count, no store.
+ *   `SendMessage` per event of the same message (body and attributes; 4 workers). Goal: relay ≥ 8×.
+ * - `raw batch loop`: `SendMessageBatch` of byte-packed batches of the same messages (the same
+ *   sizes and the relay's five attributes: event id, type, aggregate, seq, attempt), no outbox
+ *   at all. Goal ≥ 0.8×.
+ * - `raw-minimal`: the same loop, messages of the same sizes with one attribute: the gap to
+ *   `raw` is what the attributes cost the server and the SDK, not the outbox.
+ * - `sqs-producer` 8: batches of 10 by count of the same messages, no store.
  *
  * Also: Redis calls per aggregate (the relay's store round trips), the batch fill ratio (entries, bytes), the flush's commit → accepted latency (p50/p99
  * over sequential invocations), and the recovery time after a kill before the flush, by the
@@ -32,6 +36,7 @@ import { afterAll, beforeAll, test } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import { outbox, outboxWatchdog, prepareEvent, redisOutbox, redisRelayStore, redisWrite, sqsSender } from '../src/index.js';
+import { toMessage } from '../src/relay/message.js';
 import { MetricsRecorder } from '../src/relay/metrics.js';
 import type { RelayRunOptions } from '../src/relay/relay.js';
 import { sweep } from '../src/relay/sweeper.js';
@@ -88,7 +93,7 @@ async function dropPrefix(prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-/** The naive relay: per event one SendMessage, then the same store mark; 4 workers over the aggregates. */
+/** The naive relay: per event one SendMessage of the relay's message (body and attributes), then the same store mark; 4 workers over the aggregates. */
 async function naiveRelay(store: RelayStore, lease: RelayLease, client: SQSClient, queueUrl: string): Promise<number> {
   const refs = await store.listPending({ limit: 100_000, before: Date.now() + 60_000 });
   let sent = 0;
@@ -103,7 +108,8 @@ async function naiveRelay(store: RelayStore, lease: RelayLease, client: SQSClien
         const held = { key, owner, fence: claim.fence };
         const [head] = await store.begin([{ ref, lease: held }], { limit: 1000, maxBytes: 64 << 20 });
         for (const e of head!.events) {
-          await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: e.body, MessageAttributes: { 'steadyfn.seq': { DataType: 'String', StringValue: String(e.seq) } } }));
+          const m = toMessage(e);
+          await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.body, MessageAttributes: Object.fromEntries(Object.entries(m.attributes ?? {}).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])) }));
           // Awaited first: `sent += await …` would read `sent` before the await and lose the other workers' counts.
           const [marked] = await store.settle([{ ref, sent: [e], refused: [], lease: held }]);
           sent += marked!;
@@ -113,6 +119,31 @@ async function naiveRelay(store: RelayStore, lease: RelayLease, client: SQSClien
     ),
   );
   return sent;
+}
+
+/** BENCH_PHASES: wall time the relay's workers spend in each store, lease and sender call (summed across workers). */
+const phases: Record<string, { ms: number; n: number }> = {};
+function timePhases(deps: { store: RelayStore; lease: RelayLease; sender: Sender }): void {
+  const wrap = <T extends object>(target: T, names: string[]) => {
+    for (const name of names) {
+      const fn = (target as Record<string, unknown>)[name] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+      if (typeof fn !== 'function') continue;
+      (target as Record<string, unknown>)[name] = async (...a: unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return await fn.apply(target, a);
+        } finally {
+          const p = (phases[name] ??= { ms: 0, n: 0 });
+          p.ms += performance.now() - t0;
+          p.n++;
+        }
+      };
+    }
+  };
+  for (const k of Object.keys(phases)) delete phases[k];
+  wrap(deps.store, ['listPending', 'begin', 'settle']);
+  wrap(deps.lease, ['claimMany', 'settleMany']);
+  wrap(deps.sender, ['send']);
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
@@ -178,7 +209,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
   const own = servers();
   if (!own) return;
   const rows: string[] = [];
-  const vs: Record<'naive' | 'raw' | 'sqs-producer', number[]> = { naive: [], raw: [], 'sqs-producer': [] };
+  const vs: Record<'naive' | 'raw' | 'raw-minimal' | 'sqs-producer', number[]> = { naive: [], raw: [], 'raw-minimal': [], 'sqs-producer': [] };
   for (const server of own) {
     const client = sqsClient(server.endpoint, 3);
     for (const mix of mixesOfRun()) {
@@ -186,12 +217,13 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
       const sizes = payloads(mix, cell.events);
       const naiveSizes = payloads(mix, cell.naive);
       const inFlight: Record<string, number> = {};
-      const rate: Record<string, number[]> = { relay: [], naive: [], raw: [], 'sqs-producer': [] };
+      const meanInFlight: Record<string, number[]> = {};
+      const rate: Record<string, number[]> = { relay: [], naive: [], raw: [], 'raw-minimal': [], 'sqs-producer': [] };
       const delivered: Record<string, number> = {};
       const storeCalls: number[] = [];
       let fill = { entries: 0, bytes: 0 };
       for (let round = 0; round < ROUNDS; round++) {
-        const order = round % 2 === 0 ? ['relay', 'naive', 'raw', 'sqs-producer'] : ['sqs-producer', 'raw', 'naive', 'relay'];
+        const order = round % 2 === 0 ? ['relay', 'naive', 'raw', 'raw-minimal', 'sqs-producer'] : ['sqs-producer', 'raw-minimal', 'raw', 'naive', 'relay'];
         for (const name of order.filter((n) => !process.env.BENCH_CONTENDERS || process.env.BENCH_CONTENDERS.split(',').includes(n))) {
           const queueUrl = await createQueue(client, 'bench', { maxBytes: 1_048_576 });
           const meter = meteredClient(client);
@@ -206,7 +238,10 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
             const start = performance.now();
             if (name === 'relay') {
               const metrics = new MetricsRecorder();
-              await sweep({ store, lease, sender: sqsSender({ client: meter.client, queueUrl, concurrency: CONCURRENCY }), metrics }, RUN, SWEEP);
+              const deps = { store, lease, sender: sqsSender({ client: meter.client, queueUrl, concurrency: CONCURRENCY }), metrics };
+              if (process.env.BENCH_PHASES) timePhases(deps);
+              await sweep(deps, RUN, SWEEP);
+              if (process.env.BENCH_PHASES) console.log(`[bench] phases (summed over workers, ms): ${Object.entries(phases).map(([k, v]) => `${k} ${v.ms.toFixed(0)} (${v.n} calls)`).join(', ')}; elapsed ${(performance.now() - start).toFixed(0)}`);
               const m = metrics.snapshot();
               count = m.sent;
               fill = { entries: m.fillEntries, bytes: m.fillBytes };
@@ -215,9 +250,12 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
             ms = performance.now() - start;
             await dropPrefix(prefix);
           } else {
-            const msgs: OutboundMessage[] = sizes.map((bytes, i) => ({ id: `m${round}-${i}`, body: 'b'.repeat(Math.max(1, bytes - messageBytes('', { seq: String(i) }))), attributes: { seq: String(i) } }));
+            // `raw` and sqs-producer send the relay's messages (its five attributes); `raw-minimal` one attribute.
+            const attrs = (i: number): Record<string, string> =>
+              name === 'raw-minimal' ? { seq: String(i) } : { 'steadyfn.eventId': randomUUID(), 'steadyfn.type': 'Bench', 'steadyfn.aggregate': `bench/a${Math.floor(i / PER_AGGREGATE)}`, 'steadyfn.seq': String(i % PER_AGGREGATE), 'steadyfn.attempt': '1' };
+            const msgs: OutboundMessage[] = sizes.map((bytes, i) => ({ id: `m${round}-${i}`, body: 'b'.repeat(Math.max(1, bytes - messageBytes('', attrs(i)))), attributes: attrs(i) }));
             const out =
-              name === 'raw'
+              name !== 'sqs-producer'
                 ? await rawLoop(meter.client, queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!)))
                 : await producerLoop(meter.client, queueUrl, msgs);
             count = out.delivered;
@@ -227,13 +265,14 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
           rate[name]!.push((count / ms) * 1000);
           delivered[name] = count;
           inFlight[name] = Math.max(inFlight[name] ?? 0, meter.maxInFlight());
+          (meanInFlight[name] ??= []).push(meter.meanInFlight());
         }
       }
       const r = Object.fromEntries(Object.entries(rate).map(([k, v]) => [k, v.length > 0 ? median(v) : 0]));
       const ratio = (other: string) => (r[other]! > 0 ? `${(r.relay! / r[other]!).toFixed(2)}×` : 'n/a (delivers 0)');
-      for (const other of ['naive', 'raw', 'sqs-producer'] as const) if (r[other]! > 0) vs[other].push(r.relay! / r[other]!);
+      for (const other of ['naive', 'raw', 'raw-minimal', 'sqs-producer'] as const) if (r[other]! > 0) vs[other].push(r.relay! / r[other]!);
       rows.push(
-        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} | Redis calls per aggregate ${median(storeCalls).toFixed(2)} [${delivered.relay}/${sizes.length}] | naive ${cell.naive} events [${delivered.naive}/${cell.naive}] | most SQS calls in flight relay ${inFlight.relay} naive ${inFlight.naive} raw ${inFlight.raw} sqs-producer ${inFlight['sqs-producer']}`,
+        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} raw-minimal ${r['raw-minimal']!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs raw-minimal ${ratio('raw-minimal')}, vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} | Redis calls per aggregate ${median(storeCalls).toFixed(2)} [${delivered.relay}/${sizes.length}] | naive ${cell.naive} events [${delivered.naive}/${cell.naive}] | SQS calls in flight, most (mean): ${Object.keys(inFlight).map((n) => `${n} ${inFlight[n]} (${median(meanInFlight[n]!).toFixed(2)})`).join(', ')}`,
       );
       console.log(rows.at(-1));
     }
@@ -252,11 +291,12 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
   const cases = `${own.map((s) => s.name).join(' and ')} × ${MIXES.length} payload mixes (256 B … 1 MiB), ${CONCURRENCY} calls in flight, median of ${ROUNDS} interleaved rounds`;
   const against = {
     naive: 'a naive relay (one SendMessage per event, same store and marks)',
-    raw: 'a raw SendMessageBatch loop of byte-packed batches, no outbox',
+    raw: 'a raw SendMessageBatch loop of byte-packed batches of the same messages (bodies and the five attributes), no outbox',
+    'raw-minimal': 'a raw SendMessageBatch loop of byte-packed batches of messages with one attribute (what the five cost on the server)',
     'sqs-producer': 'sqs-producer (batches of 10, no store)',
   } as const;
   recordBench(
-    ...(['naive', 'raw', 'sqs-producer'] as const).map((other) => {
+    ...(['naive', 'raw', 'raw-minimal', 'sqs-producer'] as const).map((other) => {
       const s = spreadOf(vs[other]);
       return { key: `outbox.relay.${other}`, value: s.min, unit: '×' as const, detail: `events/s, the relay (Redis outbox, leases, marks after SQS accepted) vs ${against[other]}: lowest of ${vs[other].length} cases (median ${s.median.toFixed(2)}×), ${cases}` };
     }),

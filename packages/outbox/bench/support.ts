@@ -77,7 +77,7 @@ export async function startServers(): Promise<OwnServer[]> {
  */
 export const COUNTS: Record<string, Record<(typeof MIXES)[number], { events: number; naive: number }>> = {
   moto: { '256 B': { events: 600, naive: 200 }, '8 KiB': { events: 400, naive: 200 }, '200 KiB': { events: 200, naive: 100 }, 'mix ≤ 1 MiB': { events: 320, naive: 200 } },
-  fauxqs: { '256 B': { events: 16000, naive: 800 }, '8 KiB': { events: 7000, naive: 800 }, '200 KiB': { events: 320, naive: 150 }, 'mix ≤ 1 MiB': { events: 480, naive: 250 } },
+  fauxqs: { '256 B': { events: 5000, naive: 600 }, '8 KiB': { events: 3000, naive: 600 }, '200 KiB': { events: 320, naive: 150 }, 'mix ≤ 1 MiB': { events: 480, naive: 250 } },
 };
 
 /** The counts of a cell, scaled by `BENCH_SCALE` (at least `min`). */
@@ -115,23 +115,34 @@ export function payloads(mix: string, count: number): number[] {
 
 /**
  * The client as one contender sees it, counting its `SendMessage`/`SendMessageBatch` calls in
- * flight: the bench prints the most seen at once, so every contender is shown to keep to
- * `CONCURRENCY`.
+ * flight: the most seen at once (every contender keeps to `CONCURRENCY`) and the mean from the
+ * first call to the last answer (how busy the contender kept its call slots).
  */
-export function meteredClient(client: SQSClient): { client: SQSClient; maxInFlight: () => number } {
+export function meteredClient(client: SQSClient): { client: SQSClient; maxInFlight: () => number; meanInFlight: () => number } {
   let now = 0;
   let max = 0;
+  let first = 0;
+  let last = 0;
+  let area = 0;
+  const step = (delta: number) => {
+    const t = performance.now();
+    if (first === 0) first = t;
+    else area += now * (t - last);
+    last = t;
+    now += delta;
+    max = Math.max(max, now);
+  };
   const metered = Object.create(client) as SQSClient;
   metered.send = (async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
     const counted = /^SendMessage(Batch)?Command$/.test(command.constructor.name);
-    if (counted) max = Math.max(max, ++now);
+    if (counted) step(1);
     try {
       return await (client.send as (...a: unknown[]) => Promise<unknown>)(command, ...rest);
     } finally {
-      if (counted) now--;
+      if (counted) step(-1);
     }
   }) as SQSClient['send'];
-  return { client: metered, maxInFlight: () => max };
+  return { client: metered, maxInFlight: () => max, meanInFlight: () => (last > first ? area / (last - first) : 0) };
 }
 
 export function messages(sizes: number[], round: string): OutboundMessage[] {
@@ -154,7 +165,7 @@ export async function rawLoop(client: SQSClient, queueUrl: string, batches: Outb
           const r = await client.send(
             new SendMessageBatchCommand({
               QueueUrl: queueUrl,
-              Entries: batch.map((m, i) => ({ Id: `e${i}`, MessageBody: m.body, MessageAttributes: { seq: { DataType: 'String', StringValue: m.attributes!.seq! } } })),
+              Entries: batch.map((m, i) => ({ Id: `e${i}`, MessageBody: m.body, MessageAttributes: Object.fromEntries(Object.entries(m.attributes ?? {}).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])) })),
             }),
           );
           delivered += r.Successful?.length ?? 0;
