@@ -47,7 +47,7 @@ import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';
 import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
-import { CONCURRENCY, countsOf, median, meteredClient, payloads, producerLoop, rawLoop, benchServers, mixesOfRun, MIXES } from './support.js';
+import { CONCURRENCY, countsOf, median, meteredClient, payloads, producerLoop, rawLoop, benchServers, mixesOfRun, MIXES, wireAttributes } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -109,7 +109,7 @@ async function naiveRelay(store: RelayStore, lease: RelayLease, client: SQSClien
         const [head] = await store.begin([{ ref, lease: held }], { limit: 1000, maxBytes: 64 << 20 });
         for (const e of head!.events) {
           const m = toMessage(e);
-          await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.body, MessageAttributes: Object.fromEntries(Object.entries(m.attributes ?? {}).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])) }));
+          await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: m.body, MessageAttributes: wireAttributes(m.attributes) }));
           // Awaited first: `sent += await …` would read `sent` before the await and lose the other workers' counts.
           const [marked] = await store.settle([{ ref, sent: [e], refused: [], lease: held }]);
           sent += marked!;
@@ -218,6 +218,8 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
       const naiveSizes = payloads(mix, cell.naive);
       const inFlight: Record<string, number> = {};
       const meanInFlight: Record<string, number[]> = {};
+      /** CPU of the bench process (client side: SDK, relay, sender, store calls), µs per event delivered. */
+      const cpuPerEvent: Record<string, number[]> = {};
       const rate: Record<string, number[]> = { relay: [], naive: [], raw: [], 'raw-minimal': [], 'sqs-producer': [] };
       const delivered: Record<string, number> = {};
       const storeCalls: number[] = [];
@@ -229,6 +231,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
           const meter = meteredClient(client);
           let count = 0;
           let ms = 0;
+          let cpu = { user: 0, system: 0 };
           if (name === 'relay' || name === 'naive') {
             const prefix = await record(name === 'relay' ? sizes : naiveSizes);
             calls.n = 0;
@@ -236,6 +239,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
             // The relay marks and releases in one script; the naive relay marks each event alone, then releases.
             const store = name === 'relay' ? redisRelayStore({ client: counted, prefix }).withLease!(lease) : redisRelayStore({ client: counted, prefix });
             const start = performance.now();
+            const cpu0 = process.cpuUsage();
             if (name === 'relay') {
               const metrics = new MetricsRecorder();
               const deps = { store, lease, sender: sqsSender({ client: meter.client, queueUrl, concurrency: CONCURRENCY }), metrics };
@@ -248,19 +252,26 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
               storeCalls.push(calls.n / Math.ceil(sizes.length / PER_AGGREGATE));
             } else count = await naiveRelay(store, lease, meter.client, queueUrl);
             ms = performance.now() - start;
+            cpu = process.cpuUsage(cpu0);
             await dropPrefix(prefix);
           } else {
             // `raw` and sqs-producer send the relay's messages (its five attributes); `raw-minimal` one attribute.
             const attrs = (i: number): Record<string, string> =>
               name === 'raw-minimal' ? { seq: String(i) } : { 'steadyfn.eventId': randomUUID(), 'steadyfn.type': 'Bench', 'steadyfn.aggregate': `bench/a${Math.floor(i / PER_AGGREGATE)}`, 'steadyfn.seq': String(i % PER_AGGREGATE), 'steadyfn.attempt': '1' };
-            const msgs: OutboundMessage[] = sizes.map((bytes, i) => ({ id: `m${round}-${i}`, body: 'b'.repeat(Math.max(1, bytes - messageBytes('', attrs(i)))), attributes: attrs(i) }));
+            const msgs: OutboundMessage[] = sizes.map((bytes, i) => {
+              const attributes = attrs(i);
+              return { id: `m${round}-${i}`, body: 'b'.repeat(Math.max(1, bytes - messageBytes('', attributes))), attributes };
+            });
+            const cpu0 = process.cpuUsage();
             const out =
               name !== 'sqs-producer'
                 ? await rawLoop(meter.client, queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!)))
                 : await producerLoop(meter.client, queueUrl, msgs);
+            cpu = process.cpuUsage(cpu0);
             count = out.delivered;
             ms = out.ms;
           }
+          (cpuPerEvent[name] ??= []).push((cpu.user + cpu.system) / Math.max(1, count));
           await deleteQueue(client, queueUrl);
           rate[name]!.push((count / ms) * 1000);
           delivered[name] = count;
@@ -272,7 +283,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer; fill, flush latenc
       const ratio = (other: string) => (r[other]! > 0 ? `${(r.relay! / r[other]!).toFixed(2)}×` : 'n/a (delivers 0)');
       for (const other of ['naive', 'raw', 'raw-minimal', 'sqs-producer'] as const) if (r[other]! > 0) vs[other].push(r.relay! / r[other]!);
       rows.push(
-        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} raw-minimal ${r['raw-minimal']!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs raw-minimal ${ratio('raw-minimal')}, vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} | Redis calls per aggregate ${median(storeCalls).toFixed(2)} [${delivered.relay}/${sizes.length}] | naive ${cell.naive} events [${delivered.naive}/${cell.naive}] | SQS calls in flight, most (mean): ${Object.keys(inFlight).map((n) => `${n} ${inFlight[n]} (${median(meanInFlight[n]!).toFixed(2)})`).join(', ')}`,
+        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} events | events/s relay ${r.relay!.toFixed(0).padStart(6)} naive ${r.naive!.toFixed(0).padStart(5)} raw ${r.raw!.toFixed(0).padStart(6)} raw-minimal ${r['raw-minimal']!.toFixed(0).padStart(6)} sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | relay vs naive ${ratio('naive')} (goal ≥ 8×), vs raw ${ratio('raw')} (goal ≥ 0.8×), vs raw-minimal ${ratio('raw-minimal')}, vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} | Redis calls per aggregate ${median(storeCalls).toFixed(2)} [${delivered.relay}/${sizes.length}] | naive ${cell.naive} events [${delivered.naive}/${cell.naive}] | SQS calls in flight, most (mean): ${Object.keys(inFlight).map((n) => `${n} ${inFlight[n]} (${median(meanInFlight[n]!).toFixed(2)})`).join(', ')} | client CPU µs/event: ${Object.keys(cpuPerEvent).map((n) => `${n} ${median(cpuPerEvent[n]!).toFixed(0)}`).join(', ')}`,
       );
       console.log(rows.at(-1));
     }

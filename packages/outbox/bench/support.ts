@@ -76,7 +76,7 @@ export async function startServers(): Promise<OwnServer[]> {
  * rate, so the counts need not match. `BENCH_SCALE` multiplies both.
  */
 export const COUNTS: Record<string, Record<(typeof MIXES)[number], { events: number; naive: number }>> = {
-  moto: { '256 B': { events: 600, naive: 200 }, '8 KiB': { events: 400, naive: 200 }, '200 KiB': { events: 200, naive: 100 }, 'mix ≤ 1 MiB': { events: 320, naive: 200 } },
+  moto: { '256 B': { events: 200, naive: 100 }, '8 KiB': { events: 200, naive: 100 }, '200 KiB': { events: 100, naive: 50 }, 'mix ≤ 1 MiB': { events: 160, naive: 80 } },
   fauxqs: { '256 B': { events: 5000, naive: 600 }, '8 KiB': { events: 3000, naive: 600 }, '200 KiB': { events: 320, naive: 150 }, 'mix ≤ 1 MiB': { events: 480, naive: 250 } },
 };
 
@@ -152,6 +152,10 @@ export function messages(sizes: number[], round: string): OutboundMessage[] {
   });
 }
 
+/** String message attributes as the SDK takes them. */
+export const wireAttributes = (attributes: Readonly<Record<string, string>> = {}): Record<string, { DataType: 'String'; StringValue: string }> =>
+  Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String' as const, StringValue: v }]));
+
 export type Outcome = { delivered: number; ms: number; fill?: { entries: number; bytes: number }; inFlight?: number };
 
 export async function rawLoop(client: SQSClient, queueUrl: string, batches: OutboundMessage[][]): Promise<Outcome> {
@@ -165,7 +169,7 @@ export async function rawLoop(client: SQSClient, queueUrl: string, batches: Outb
           const r = await client.send(
             new SendMessageBatchCommand({
               QueueUrl: queueUrl,
-              Entries: batch.map((m, i) => ({ Id: `e${i}`, MessageBody: m.body, MessageAttributes: Object.fromEntries(Object.entries(m.attributes ?? {}).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])) })),
+              Entries: batch.map((m, i) => ({ Id: `e${i}`, MessageBody: m.body, MessageAttributes: wireAttributes(m.attributes) })),
             }),
           );
           delivered += r.Successful?.length ?? 0;
@@ -185,7 +189,7 @@ export async function producerLoop(client: SQSClient, queueUrl: string, msgs: Ou
   const start = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
-      const mine = msgs.slice(w * chunk, (w + 1) * chunk).map((m) => ({ id: m.id, body: m.body, messageAttributes: { seq: { DataType: 'String', StringValue: m.attributes!.seq! } } }));
+      const mine = msgs.slice(w * chunk, (w + 1) * chunk).map((m) => ({ id: m.id, body: m.body, messageAttributes: wireAttributes(m.attributes) }));
       // sqs-producer stops at the first refused batch of a send() and throws; count what got through before it.
       for (let i = 0; i < mine.length; i += 10) {
         try {
