@@ -43,6 +43,8 @@ test('sqsSender vs raw SendMessageBatch loops vs sqs-producer: throughput ratios
     for (const mix of mixesOfRun()) {
       const sizes = payloads(mix, countsOf(server.name, mix, SCALE).events);
       const inFlight: Record<string, number> = {};
+      /** CPU of the bench process (SDK and sender), µs per message delivered. */
+      const cpuPerMessage: Record<string, number[]> = {};
       const rate: Record<string, number[]> = { steadyfn: [], 'raw (count)': [], 'raw (packed)': [], 'sqs-producer': [] };
       const delivered: Record<string, number> = {};
       let fill = { entries: 0, bytes: 0 };
@@ -67,7 +69,11 @@ test('sqsSender vs raw SendMessageBatch loops vs sqs-producer: throughput ratios
           if (process.env.BENCH_DEBUG) console.log(`[bench] … ${server.name} ${mix} ${name} round ${round}`);
           const queueUrl = await createQueue(client, 'bench', { maxBytes: 1_048_576 });
           meter = meteredClient(client);
-          const out = await contenders[name]!(queueUrl, messages(sizes, `${name.replace(/\W/g, '')}${round}`));
+          const msgs = messages(sizes, `${name.replace(/\W/g, '')}${round}`);
+          const cpu0 = process.cpuUsage();
+          const out = await contenders[name]!(queueUrl, msgs);
+          const cpu = process.cpuUsage(cpu0);
+          (cpuPerMessage[name] ??= []).push((cpu.user + cpu.system) / Math.max(1, out.delivered));
           await deleteQueue(client, queueUrl);
           rate[name]!.push((out.delivered / out.ms) * 1000);
           delivered[name] = out.delivered;
@@ -80,7 +86,7 @@ test('sqsSender vs raw SendMessageBatch loops vs sqs-producer: throughput ratios
       vsRaw.push(r.steadyfn! / r['raw (packed)']!);
       if (r['sqs-producer']! > 0) vsProducer.push(r.steadyfn! / r['sqs-producer']!);
       rows.push(
-        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} msgs | msg/s steadyfn ${r.steadyfn!.toFixed(0).padStart(6)}  raw(count) ${r['raw (count)']!.toFixed(0).padStart(6)} [${delivered['raw (count)']}/${sizes.length}]  raw(packed) ${r['raw (packed)']!.toFixed(0).padStart(6)}  sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | steadyfn vs raw(packed) ${ratio('raw (packed)')}, vs raw(count) ${ratio('raw (count)')}, vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} [${delivered.steadyfn}/${sizes.length}] | most calls in flight ${Object.keys(contenders).map((n) => `${n} ${inFlight[n]}`).join(', ')}`,
+        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} msgs | msg/s steadyfn ${r.steadyfn!.toFixed(0).padStart(6)}  raw(count) ${r['raw (count)']!.toFixed(0).padStart(6)} [${delivered['raw (count)']}/${sizes.length}]  raw(packed) ${r['raw (packed)']!.toFixed(0).padStart(6)}  sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | steadyfn vs raw(packed) ${ratio('raw (packed)')}, vs raw(count) ${ratio('raw (count)')}, vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} [${delivered.steadyfn}/${sizes.length}] | most calls in flight ${Object.keys(contenders).map((n) => `${n} ${inFlight[n]}`).join(', ')} | client CPU µs/msg ${Object.keys(contenders).map((n) => `${n} ${median(cpuPerMessage[n]!).toFixed(0)}`).join(', ')}`,
       );
       console.log(rows.at(-1));
     }
