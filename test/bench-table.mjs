@@ -28,6 +28,7 @@ const MEASURES = [
   { key: 'state.warm.calls', what: 'state store calls per warm invocation', bench: 'state/bench/load', goal: '0' },
   { key: 'outbox.relay.naive', what: 'relay throughput vs naive relay', bench: 'outbox/bench/relay', goal: '≥ 8×' },
   { key: 'outbox.relay.raw', what: 'relay throughput vs raw batch loop', bench: 'outbox/bench/relay', goal: '≥ 0.8×' },
+  { key: 'outbox.relay.raw-minimal', what: 'relay throughput vs raw batch loop, one attribute per message', bench: 'outbox/bench/relay', goal: '' },
   { key: 'outbox.relay.sqs-producer', what: 'relay throughput vs sqs-producer', bench: 'outbox/bench/relay', goal: '' },
   { key: 'outbox.sender.raw', what: 'SQS sender vs raw SendMessageBatch', bench: 'outbox/bench/sqs-sender', goal: '≥ 0.8×' },
   { key: 'outbox.sender.sqs-producer', what: 'SQS sender vs sqs-producer', bench: 'outbox/bench/sqs-sender', goal: '' },

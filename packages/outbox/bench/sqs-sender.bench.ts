@@ -12,6 +12,8 @@
  * - `sqs-producer` 8: batches of 10, sent one after another per `send()`; 4 `send()`s at once.
  *
  * Throughput = messages delivered per second, median of interleaved rounds. Printed, not asserted.
+ * Message counts per server and mix (`COUNTS` in support.ts) give each cell about 1.5–2 s per
+ * round; the most calls seen in flight are printed per contender.
  *
  *   npm run bench -- packages/outbox/bench/sqs-sender.bench.ts
  *   (BENCH_ROUNDS, BENCH_SCALE = fraction of the message counts, BENCH_DEBUG = progress lines)
@@ -23,7 +25,7 @@ import { sqsSender } from '../src/sqs/sender.js';
 import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
-import { CONCURRENCY, median, messages, payloads, producerLoop, rawLoop, benchServers, MIXES, type Outcome } from './support.js';
+import { CONCURRENCY, countsOf, median, meteredClient, messages, payloads, producerLoop, rawLoop, benchServers, mixesOfRun, MIXES, type Outcome } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -38,22 +40,27 @@ test('sqsSender vs raw SendMessageBatch loops vs sqs-producer: throughput ratios
   const vsProducer: number[] = [];
   for (const server of own) {
     const client = sqsClient(server.endpoint, 3);
-    for (const mix of MIXES) {
-      const sizes = payloads(mix).slice(0, Math.max(1, Math.round(payloads(mix).length * SCALE)));
+    for (const mix of mixesOfRun()) {
+      const sizes = payloads(mix, countsOf(server.name, mix, SCALE).events);
+      const inFlight: Record<string, number> = {};
+      /** CPU of the bench process (SDK and sender), µs per message delivered. */
+      const cpuPerMessage: Record<string, number[]> = {};
       const rate: Record<string, number[]> = { steadyfn: [], 'raw (count)': [], 'raw (packed)': [], 'sqs-producer': [] };
       const delivered: Record<string, number> = {};
       let fill = { entries: 0, bytes: 0 };
+      let meter = meteredClient(client);
+      const metered = () => meter.client;
       const contenders: Record<string, (queueUrl: string, msgs: OutboundMessage[]) => Promise<Outcome>> = {
         steadyfn: async (queueUrl, msgs) => {
-          const sender = sqsSender({ client, queueUrl, maxMessageBytes: 1_048_576, concurrency: CONCURRENCY });
+          const sender = sqsSender({ client: metered(), queueUrl, maxMessageBytes: 1_048_576, concurrency: CONCURRENCY });
           const start = performance.now();
           const report = await sender.send(msgs);
           return { delivered: report.sent.length, ms: performance.now() - start, fill: report.fill };
         },
-        'raw (count)': (queueUrl, msgs) => rawLoop(client, queueUrl, Array.from({ length: Math.ceil(msgs.length / 10) }, (_, i) => msgs.slice(i * 10, i * 10 + 10))),
+        'raw (count)': (queueUrl, msgs) => rawLoop(metered(), queueUrl, Array.from({ length: Math.ceil(msgs.length / 10) }, (_, i) => msgs.slice(i * 10, i * 10 + 10))),
         'raw (packed)': (queueUrl, msgs) =>
-          rawLoop(client, queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!))),
-        'sqs-producer': (queueUrl, msgs) => producerLoop(client, queueUrl, msgs),
+          rawLoop(metered(), queueUrl, packBatches(msgs.map((m) => ({ bytes: messageBytes(m.body, m.attributes) })), { maxEntries: 10, maxBytes: 1_048_576 }).map((b) => b.map((i) => msgs[i]!))),
+        'sqs-producer': (queueUrl, msgs) => producerLoop(metered(), queueUrl, msgs),
       };
       for (let round = 0; round < ROUNDS; round++) {
         const order = Object.keys(contenders);
@@ -61,10 +68,16 @@ test('sqsSender vs raw SendMessageBatch loops vs sqs-producer: throughput ratios
         for (const name of order) {
           if (process.env.BENCH_DEBUG) console.log(`[bench] … ${server.name} ${mix} ${name} round ${round}`);
           const queueUrl = await createQueue(client, 'bench', { maxBytes: 1_048_576 });
-          const out = await contenders[name]!(queueUrl, messages(sizes, `${name.replace(/\W/g, '')}${round}`));
+          meter = meteredClient(client);
+          const msgs = messages(sizes, `${name.replace(/\W/g, '')}${round}`);
+          const cpu0 = process.cpuUsage();
+          const out = await contenders[name]!(queueUrl, msgs);
+          const cpu = process.cpuUsage(cpu0);
+          (cpuPerMessage[name] ??= []).push((cpu.user + cpu.system) / Math.max(1, out.delivered));
           await deleteQueue(client, queueUrl);
           rate[name]!.push((out.delivered / out.ms) * 1000);
           delivered[name] = out.delivered;
+          inFlight[name] = Math.max(inFlight[name] ?? 0, meter.maxInFlight());
           if (out.fill) fill = out.fill;
         }
       }
@@ -73,7 +86,7 @@ test('sqsSender vs raw SendMessageBatch loops vs sqs-producer: throughput ratios
       vsRaw.push(r.steadyfn! / r['raw (packed)']!);
       if (r['sqs-producer']! > 0) vsProducer.push(r.steadyfn! / r['sqs-producer']!);
       rows.push(
-        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} msgs | msg/s steadyfn ${r.steadyfn!.toFixed(0).padStart(6)}  raw(count) ${r['raw (count)']!.toFixed(0).padStart(6)} [${delivered['raw (count)']}/${sizes.length}]  raw(packed) ${r['raw (packed)']!.toFixed(0).padStart(6)}  sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | steadyfn vs raw(packed) ${ratio('raw (packed)')}, vs raw(count) ${ratio('raw (count)')}, vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} [${delivered.steadyfn}/${sizes.length}]`,
+        `[bench] ${server.name.padEnd(6)} ${mix.padEnd(12)} ${String(sizes.length).padStart(5)} msgs | msg/s steadyfn ${r.steadyfn!.toFixed(0).padStart(6)}  raw(count) ${r['raw (count)']!.toFixed(0).padStart(6)} [${delivered['raw (count)']}/${sizes.length}]  raw(packed) ${r['raw (packed)']!.toFixed(0).padStart(6)}  sqs-producer ${r['sqs-producer']!.toFixed(0).padStart(6)} [${delivered['sqs-producer']}/${sizes.length}] | steadyfn vs raw(packed) ${ratio('raw (packed)')}, vs raw(count) ${ratio('raw (count)')}, vs sqs-producer ${ratio('sqs-producer')} | fill entries ${fill.entries.toFixed(2)} bytes ${fill.bytes.toFixed(2)} [${delivered.steadyfn}/${sizes.length}] | most calls in flight ${Object.keys(contenders).map((n) => `${n} ${inFlight[n]}`).join(', ')} | client CPU µs/msg ${Object.keys(contenders).map((n) => `${n} ${median(cpuPerMessage[n]!).toFixed(0)}`).join(', ')}`,
       );
       console.log(rows.at(-1));
     }

@@ -68,22 +68,40 @@ export async function startServers(): Promise<OwnServer[]> {
   return servers;
 }
 
-/** Deterministic payload sizes per mix. */
-export function payloads(mix: string): number[] {
+/**
+ * How many events (messages) a cell sends, per server and mix: enough that the fastest
+ * contender runs about 1.5–2 s per round on that server (measured rates of the servers here),
+ * so fixed costs (queue, sweep setup) and scheduling noise stay small against the cell. The
+ * naive relay, 5–15× slower, gets its own smaller count sized the same way; throughput is a
+ * rate, so the counts need not match. `BENCH_SCALE` multiplies both.
+ */
+export const COUNTS: Record<string, Record<(typeof MIXES)[number], { events: number; naive: number }>> = {
+  moto: { '256 B': { events: 200, naive: 100 }, '8 KiB': { events: 200, naive: 100 }, '200 KiB': { events: 100, naive: 50 }, 'mix ≤ 1 MiB': { events: 160, naive: 80 } },
+  fauxqs: { '256 B': { events: 5000, naive: 600 }, '8 KiB': { events: 3000, naive: 600 }, '200 KiB': { events: 320, naive: 150 }, 'mix ≤ 1 MiB': { events: 480, naive: 250 } },
+};
+
+/** The counts of a cell, scaled by `BENCH_SCALE` (at least `min`). */
+export function countsOf(server: string, mix: (typeof MIXES)[number], scale: number, min = 10): { events: number; naive: number } {
+  const c = COUNTS[server]?.[mix] ?? COUNTS.moto![mix];
+  return { events: Math.max(min, Math.round(c.events * scale)), naive: Math.max(min, Math.round(c.naive * scale)) };
+}
+
+/** Deterministic payload sizes per mix, `count` of them (the mix cycles its seeded sequence). */
+export function payloads(mix: string, count: number): number[] {
   switch (mix) {
     case '256 B':
-      return Array.from({ length: 600 }, () => 256);
+      return Array.from({ length: count }, () => 256);
     case '8 KiB':
-      return Array.from({ length: 200 }, () => 8 * KiB);
+      return Array.from({ length: count }, () => 8 * KiB);
     case '200 KiB':
-      return Array.from({ length: 40 }, () => 200 * KiB);
+      return Array.from({ length: count }, () => 200 * KiB);
     default: {
       // A mix up to 1 MiB: mostly small, some large, a few near the limit.
       const sizes = [256, 1 * KiB, 8 * KiB, 64 * KiB, 200 * KiB, 600 * KiB, 1000 * KiB];
       const weights = [30, 20, 20, 12, 10, 5, 3];
       const out: number[] = [];
       let seed = 7;
-      while (out.length < 40) {
+      while (out.length < count) {
         seed = (seed * 1103515245 + 12345) % 2 ** 31;
         let pick = seed % 100;
         let i = 0;
@@ -95,6 +113,38 @@ export function payloads(mix: string): number[] {
   }
 }
 
+/**
+ * The client as one contender sees it, counting its `SendMessage`/`SendMessageBatch` calls in
+ * flight: the most seen at once (every contender keeps to `CONCURRENCY`) and the mean from the
+ * first call to the last answer (how busy the contender kept its call slots).
+ */
+export function meteredClient(client: SQSClient): { client: SQSClient; maxInFlight: () => number; meanInFlight: () => number } {
+  let now = 0;
+  let max = 0;
+  let first = 0;
+  let last = 0;
+  let area = 0;
+  const step = (delta: number) => {
+    const t = performance.now();
+    if (first === 0) first = t;
+    else area += now * (t - last);
+    last = t;
+    now += delta;
+    max = Math.max(max, now);
+  };
+  const metered = Object.create(client) as SQSClient;
+  metered.send = (async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
+    const counted = /^SendMessage(Batch)?Command$/.test(command.constructor.name);
+    if (counted) step(1);
+    try {
+      return await (client.send as (...a: unknown[]) => Promise<unknown>)(command, ...rest);
+    } finally {
+      if (counted) step(-1);
+    }
+  }) as SQSClient['send'];
+  return { client: metered, maxInFlight: () => max, meanInFlight: () => (last > first ? area / (last - first) : 0) };
+}
+
 export function messages(sizes: number[], round: string): OutboundMessage[] {
   return sizes.map((bytes, i) => {
     const attributes = { seq: String(i) };
@@ -102,7 +152,11 @@ export function messages(sizes: number[], round: string): OutboundMessage[] {
   });
 }
 
-export type Outcome = { delivered: number; ms: number; fill?: { entries: number; bytes: number } };
+/** String message attributes as the SDK takes them. */
+export const wireAttributes = (attributes: Readonly<Record<string, string>> = {}): Record<string, { DataType: 'String'; StringValue: string }> =>
+  Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String' as const, StringValue: v }]));
+
+export type Outcome = { delivered: number; ms: number; fill?: { entries: number; bytes: number }; inFlight?: number };
 
 export async function rawLoop(client: SQSClient, queueUrl: string, batches: OutboundMessage[][]): Promise<Outcome> {
   const limit = pLimit(CONCURRENCY);
@@ -115,7 +169,7 @@ export async function rawLoop(client: SQSClient, queueUrl: string, batches: Outb
           const r = await client.send(
             new SendMessageBatchCommand({
               QueueUrl: queueUrl,
-              Entries: batch.map((m, i) => ({ Id: `e${i}`, MessageBody: m.body, MessageAttributes: { seq: { DataType: 'String', StringValue: m.attributes!.seq! } } })),
+              Entries: batch.map((m, i) => ({ Id: `e${i}`, MessageBody: m.body, MessageAttributes: wireAttributes(m.attributes) })),
             }),
           );
           delivered += r.Successful?.length ?? 0;
@@ -135,7 +189,7 @@ export async function producerLoop(client: SQSClient, queueUrl: string, msgs: Ou
   const start = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
-      const mine = msgs.slice(w * chunk, (w + 1) * chunk).map((m) => ({ id: m.id, body: m.body, messageAttributes: { seq: { DataType: 'String', StringValue: m.attributes!.seq! } } }));
+      const mine = msgs.slice(w * chunk, (w + 1) * chunk).map((m) => ({ id: m.id, body: m.body, messageAttributes: wireAttributes(m.attributes) }));
       // sqs-producer stops at the first refused batch of a send() and throws; count what got through before it.
       for (let i = 0; i < mine.length; i += 10) {
         try {
@@ -154,6 +208,12 @@ export async function producerLoop(client: SQSClient, queueUrl: string, msgs: Ou
 /** The payload mixes every bench runs. */
 export const MIXES = ['256 B', '8 KiB', '200 KiB', 'mix ≤ 1 MiB'] as const;
 
+/** The mixes this run measures: all, or those `BENCH_MIXES` names (comma-separated, e.g. `256 B,8 KiB`) while iterating. */
+export const mixesOfRun = (): Array<(typeof MIXES)[number]> => {
+  const only = process.env.BENCH_MIXES?.split(',').map((m) => m.trim());
+  return MIXES.filter((m) => !only || only.includes(m));
+};
+
 /**
  * Starts the bench's own SQS servers before its tests and stops them after; the getter gives
  * them, or undefined (with a note printed) when no server binary is installed.
@@ -161,7 +221,12 @@ export const MIXES = ['256 B', '8 KiB', '200 KiB', 'mix ≤ 1 MiB'] as const;
 export function benchServers(): () => OwnServer[] | undefined {
   let servers: OwnServer[] = [];
   beforeAll(async () => {
-    servers = await startServers();
+    const only = process.env.BENCH_SERVERS?.split(',');
+    servers = (await startServers()).filter((s) => {
+      if (!only || only.includes(s.name)) return true;
+      s.process.kill('SIGTERM');
+      return false;
+    });
   }, 60_000);
   afterAll(() => {
     for (const s of servers) s.process.kill('SIGTERM');

@@ -227,6 +227,34 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(seqs(sender, 'kept')).toEqual([1, 2, 3]);
   });
 
+  it('a sweep that finds fewer aggregates than chunk × parallel spreads them over every parallel worker, each in order', async () => {
+    const prefix = `${backend.prefix}spread${randomUUID().slice(0, 6)}:`;
+    const ids = Array.from({ length: 8 }, (_, i) => `spread-${i}`);
+    for (const id of ids) {
+      for (let n = 1; n <= 2; n++) await redisWrite(backend.client, prefix, { checks: [], commands: [], events: [prepareEvent(events, { type: 'Tick', aggregateId: id, payload: { n } }, {})] });
+    }
+    const inner = scriptedSender();
+    let now = 0;
+    let most = 0;
+    const sizes: number[] = [];
+    const sender: Sender = {
+      fifo: false,
+      async send(messages, options) {
+        most = Math.max(most, ++now);
+        sizes.push(new Set(messages.map((m) => m.groupKey)).size);
+        await new Promise((r) => setTimeout(r, 30));
+        now--;
+        return inner.send(messages, options);
+      },
+    };
+    const store = redisRelayStore({ client: backend.client, prefix }).withLease!(backend.lease);
+    const result = await sweep({ store, lease: backend.lease, sender, metrics: new MetricsRecorder() }, run(), { graceMs: 0, maxAggregates: 1000, chunk: 25, parallel: 4, retainSentMs: 0, cleanupLimit: 1, pruneLimit: 0 });
+    expect(result.found).toBe(8);
+    expect(sizes).toEqual([2, 2, 2, 2]);
+    expect(most).toBe(4);
+    for (const id of ids) expect(inner.accepted.filter((m) => m.groupKey === id).map((m) => Number(m.attributes!['steadyfn.seq']))).toEqual([1, 2]);
+  });
+
   it('a sweep drops partitions that hold nothing from the partition list; a later write lists them again', async () => {
     const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
     await record('prune', 1, 1_000);

@@ -14,9 +14,12 @@ export interface SweepOptions {
   /** Most aggregates looked at per sweep. @default 1000 */
   maxAggregates: number;
   /**
-   * Aggregates relayed together: one lease batch, one read, one send call and one mark batch
-   * per round for all of them. Chunks run `parallel` at a time, so one chunk's store work
-   * overlaps another's sends (the sender bounds the calls in flight across them). @default 25
+   * Most aggregates relayed together: one lease batch, one read, one send call and one mark
+   * batch per round for all of them. Chunks run `parallel` at a time, so one chunk's store work
+   * overlaps another's sends (the sender bounds the calls in flight across them). A sweep that
+   * finds fewer than `chunk × parallel` aggregates cuts smaller chunks, so every parallel
+   * worker gets some (one chunk of a few large aggregates would leave call slots idle while
+   * its batches of one aggregate go out one after another). @default 25
    */
   chunk: number;
   /** Chunks relayed at the same time, so store round trips of one overlap the sends of another. @default 4 */
@@ -44,16 +47,18 @@ export interface SweepResult {
 /** Runs one sweep. Never throws for a store or queue failure: what is left waits for the next. */
 export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions): Promise<SweepResult> {
   const refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal });
+  const parallel = Math.max(1, options.parallel ?? 4);
+  const size = Math.max(1, Math.min(options.chunk, Math.ceil(refs.length / parallel)));
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < refs.length) {
       if (run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
-      const chunk = refs.slice(next, next + options.chunk);
-      next += options.chunk;
+      const chunk = refs.slice(next, next + size);
+      next += size;
       await relayAggregates(deps, chunk, run);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 4) }, worker));
+  await Promise.all(Array.from({ length: parallel }, worker));
   let cleaned = 0;
   if (deps.store.cleanup && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
     const key = deps.store.cleanupLeaseKey ?? `${deps.store.kind}:cleanup`;

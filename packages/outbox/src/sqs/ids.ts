@@ -39,6 +39,17 @@ export function messageGroupId(groupKey: string): string {
  * `Amazon.` prefixes SQS reserves (any case).
  */
 export function attributeNameProblem(name: string): string | undefined {
+  // Every message of a relay carries the same few names: each is checked once per process.
+  if (goodNames.has(name)) return undefined;
+  const problem = nameProblem(name);
+  if (problem === undefined && goodNames.size < 1_024) goodNames.add(name);
+  return problem;
+}
+
+/** Attribute names found valid (bounded: names are few; past the bound they are checked each time). */
+const goodNames = new Set<string>();
+
+function nameProblem(name: string): string | undefined {
   if (name.length === 0 || name.length > MAX_ATTRIBUTE_NAME_LENGTH) return `must be 1 to ${MAX_ATTRIBUTE_NAME_LENGTH} characters long`;
   if (!ATTRIBUTE_NAME.test(name)) return 'may only contain A-Z, a-z, 0-9, "_", "-" and "."';
   if (name.startsWith('.') || name.endsWith('.') || name.includes('..')) return 'must not start or end with "." nor contain ".."';
