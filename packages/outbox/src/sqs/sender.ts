@@ -146,7 +146,7 @@ async function storeClaims(ready: Prepared[], run: ClaimRun, signal: AbortSignal
       failedIds.add(p);
       const code = outcome.conflict ? SendFailureCode.claimCheckConflict : SendFailureCode.claimCheckFailed;
       const message = outcome.conflict ? `claim-check object ${run.prefix + p.id} exists with different content` : `storing the claim-check object failed (${outcome.code})`;
-      return run.early(p.id, p.index, p.group, { code, senderFault: outcome.conflict, retryable: outcome.retryable, message });
+      return run.early(p.id, p.index, p.group, { code, senderFault: outcome.conflict, retryable: outcome.retryable, judged: outcome.conflict, message });
     }
     p.body = pointerBody(outcome.pointer);
     p.attributes = { ...p.attributes, [CLAIM_CHECK_ATTRIBUTE]: '1' };
@@ -155,7 +155,7 @@ async function storeClaims(ready: Prepared[], run: ClaimRun, signal: AbortSignal
     delete p.claimBody;
     if (p.bytes > run.maxMessageBytes) {
       failedIds.add(p);
-      run.early(p.id, p.index, p.group, { code: SendFailureCode.tooLarge, senderFault: true, retryable: false, message: `even as a claim-check pointer the message is ${p.bytes} bytes (its attributes are too large)` });
+      run.early(p.id, p.index, p.group, { code: SendFailureCode.tooLarge, senderFault: true, retryable: false, judged: true, message: `even as a claim-check pointer the message is ${p.bytes} bytes (its attributes are too large)` });
     }
   });
   if (failedIds.size > 0) ready.splice(0, ready.length, ...ready.filter((p) => !failedIds.has(p)));
@@ -225,7 +225,7 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     const seen = new Set<string>();
     const ready: Prepared[] = [];
     messages.forEach((message, index) => {
-      if (seen.has(message.id)) return report.failed.push({ id: message.id, code: SendFailureCode.duplicateId, senderFault: true, retryable: false, message: 'the same id appeared earlier in this call' });
+      if (seen.has(message.id)) return report.failed.push({ id: message.id, code: SendFailureCode.duplicateId, senderFault: true, retryable: false, judged: true, message: 'the same id appeared earlier in this call' });
       seen.add(message.id);
       const prepared = prepareMessage(message, index, ctx);
       if ('code' in prepared) return early(prepared.id, index, groupOf(message, o.fifo), prepared);

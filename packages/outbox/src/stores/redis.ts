@@ -7,7 +7,7 @@
  *   begin       per aggregate: the first ids of its set, their stream entries, HINCRBY started
  *   settle      per aggregate: release its lease (with the lease's fragment); for each accepted
  *               (id, seq) still at that seq, XDEL (or record as sent); HINCRBY finished on the
- *               refused; move the aggregate's pending score to its new head (or drop it)
+ *               refused (and unjudged on those SQS never judged); move the aggregate's pending score to its new head (or drop it)
  *   quarantine  HSET quarantine aggregate → { fromSeq, reason, at }
  *   redrive     HDEL quarantine, reset the aggregate's counters
  *   prune       drop partitions that hold nothing (and, on a cluster, were not written within
@@ -62,6 +62,7 @@ function readHeads(reply: unknown, refs: ReadonlyArray<AggregateRef>): Aggregate
         type: String(parts[at + 4]),
         started: Number(parts[at + 5]),
         finished: Number(parts[at + 6]),
+        unjudged: Number(parts[at + 8] ?? 0),
         ...(traceparent ? { traceparent } : {}),
         aggregate: ref.aggregate,
         aggregateId,
@@ -145,9 +146,10 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
         const args: Array<string | number> = [mode];
         for (const i of group) {
           const { ref, sent, refused, lease } = items[i]!;
+          const unjudged = items[i]!.unjudged ?? [];
           const k = partitionKeys(prefix, ref.where);
           keys.push(k.aggregate(ref.aggregate), k.events, k.attempts, k.pending, k.sent);
-          args.push(ref.aggregate, sent.length, refused.length);
+          args.push(ref.aggregate, sent.length, refused.length, unjudged.length);
           if (settleLease) {
             const call = settleLease.settleCall!({ key: lease.key, owner: lease.owner, fence: lease.fence });
             keys.push(call.key);
@@ -155,6 +157,7 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
           }
           for (const e of sent) args.push(e.ref, String(e.seq));
           for (const e of refused) args.push(e.ref);
+          for (const e of unjudged) args.push(e.ref);
         }
         const marked = (await run(client, SETTLE, keys, args, signal)) as number[];
         group.forEach((index, j) => (out[index] = Number(marked[j])));
