@@ -113,7 +113,7 @@ export function naiveSender(client: SQSClient, queueUrl: string, fifo = queueUrl
       const blocked = new Set<string>();
       for (const m of messages) {
         if (m.groupKey !== undefined && blocked.has(m.groupKey)) {
-          failed.push({ id: m.id, code: 'BLOCKED', senderFault: false, retryable: true });
+          failed.push({ id: m.id, code: 'BLOCKED', senderFault: false, retryable: true, judged: false });
           continue;
         }
         try {
@@ -129,7 +129,7 @@ export function naiveSender(client: SQSClient, queueUrl: string, fifo = queueUrl
           sent.push({ id: m.id });
         } catch (error) {
           const fault = (error as { $fault?: string }).$fault;
-          failed.push({ id: m.id, code: (error as Error).name, senderFault: fault === 'client', retryable: fault !== 'client' });
+          failed.push({ id: m.id, code: (error as Error).name, senderFault: fault === 'client', retryable: fault !== 'client', judged: fault !== undefined });
           if (m.groupKey !== undefined) blocked.add(m.groupKey);
         }
       }
