@@ -21,6 +21,7 @@ import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
 import type { S3Sender } from './sqs/claim-check.js';
+import { checkKnownKeys, keysOf } from './option-keys.js';
 
 /** Options of `inbox()`. */
 export interface InboxOptions {
@@ -85,7 +86,7 @@ const FINGERPRINT = 'event';
 /**
  * Creates the inbox plugin for a consumer function.
  *
- * @throws ConfigurationError for invalid options.
+ * @throws ConfigurationError for invalid options or an unknown option key.
  * @example
  * export const ship = handler({ use: [inbox({ store: redisStore({ client: redis }), consumer: 'shipping' })] }, async (_input, ctx) => {
  *   await shipOrder(ctx.inbox.event.aggregateId);
@@ -93,6 +94,7 @@ const FINGERPRINT = 'event';
  */
 export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> & { readonly consumer: string } {
   if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object { store, consumer }', options);
+  checkKnownKeys(OWNER, '', options, keysOf<InboxOptions>({ store: true, consumer: true, retentionMs: true, leaseMs: true, onGap: true, maxGapRetries: true, s3: true, read: true }));
   const store = options.store;
   if (typeof store?.claim !== 'function' || typeof store.completeMany !== 'function') invalidOption(OWNER, 'store', 'an idempotency store: redisStore(...) or mongoStore(...)', store);
   const consumer = stringOption(OWNER, 'consumer', options.consumer);
@@ -227,10 +229,11 @@ export interface InboxCleanupOptions {
  * `mongoStore(...).ensureIndexes()`) and Redis expire records themselves.
  *
  * @returns how many records were deleted.
- * @throws ConfigurationError when `store` is not a store with `purge()` (a `mongoStore`).
+ * @throws ConfigurationError when `store` is not a store with `purge()` (a `mongoStore`), or for an unknown option key.
  */
 export async function inboxCleanup(options: InboxCleanupOptions): Promise<number> {
   if (!isRecord(options)) invalidOption('inboxCleanup', 'options', 'an object { store }', options);
+  checkKnownKeys('inboxCleanup', '', options, keysOf<InboxCleanupOptions>({ store: true, signal: true }));
   const store = options.store as unknown as Record<string, unknown> | undefined;
   if (!isRecord(store) || typeof store.purge !== 'function') {
     invalidOption('inboxCleanup', 'store', "the inbox's mongoStore(...) (its purge() deletes expired records)", options.store);

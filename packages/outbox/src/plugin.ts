@@ -74,7 +74,7 @@ export interface OutboxPlugin<D extends EventDeclarations, S extends OutboxStore
  * Creates the outbox plugin. List it after `connections()` and after `idempotency()` or
  * `inbox()`, and before `transitions()` (see the README's "Plugin order").
  *
- * @throws ConfigurationError for invalid options (checked here, at definition time).
+ * @throws ConfigurationError for invalid options or an unknown key at any depth (`relay.poison.maxAtempts`), naming its path — checked here, at definition time.
  * @example
  * const orders = outbox({
  *   events: { OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number().int() }) } },

@@ -19,6 +19,7 @@ import type { EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import type { RedisOutboxContext } from './modes/redis-mode.js';
 import type { TransactionOutboxContext } from './modes/transaction-mode.js';
 import type { CollectionLike } from './stores/mongo-shapes.js';
+import { checkKnownKeys, keysOf } from './option-keys.js';
 
 /** Options of `transitions()`. */
 /** A transition table: each state and the states it may move to. */
@@ -67,7 +68,7 @@ const OWNER = 'transitions';
 /**
  * Creates the transitions plugin; list it after the outbox plugin.
  *
- * @throws ConfigurationError for an empty or inconsistent table.
+ * @throws ConfigurationError for an empty or inconsistent table, or an unknown option key.
  * @example
  * const flow = transitions({ table: { validated: ['paid'], paid: ['dispatched'], dispatched: [] } });
  * handler({ use: [inbox(...), orders, flow] }, async (_in, ctx) => {
@@ -76,6 +77,7 @@ const OWNER = 'transitions';
  */
 export function transitions<const T extends TransitionTable>(options: TransitionsOptions<T>): Plugin<TransitionContext<StateOf<T>>, PendingTransition[]> {
   type S = StateOf<T>;
+  checkKnownKeys(OWNER, '', options, keysOf<TransitionsOptions<TransitionTable>>({ table: true, field: true, redisKey: true, collection: true, alsoSet: true }));
   if (!isRecord(options) || !isRecord(options.table) || Object.keys(options.table).length === 0) invalidOption(OWNER, 'table', 'an object { state: [next states] }', options?.table);
   const states = new Set(Object.keys(options.table));
   for (const [from, to] of Object.entries(options.table) as Array<[string, ReadonlyArray<string>]>) {

@@ -16,6 +16,7 @@ import { messageGroupId } from './ids.js';
 import { prepareMessage, type Prepared } from './prepare.js';
 import { messageBytes } from './size.js';
 import type { FailedEntry, OutboundMessage, SendOptions, SendReport } from './types.js';
+import { checkKnownKeys, keysOf } from '../option-keys.js';
 
 /** Options of {@link sqsSender}. */
 export interface SqsSenderOptions {
@@ -80,9 +81,24 @@ export interface SqsSender {
 }
 
 const OWNER = 'sqsSender';
+const SENDER_KEYS = keysOf<SqsSenderOptions>({
+  client: true,
+  queueUrl: true,
+  maxMessageBytes: true,
+  maxBatchBytes: true,
+  fifo: true,
+  onePerGroupPerBatch: true,
+  invalidCharacters: true,
+  claimCheck: true,
+  retry: true,
+  concurrency: true,
+});
 
 function validateOptions(options: SqsSenderOptions) {
   if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object', options);
+  checkKnownKeys(OWNER, '', options, SENDER_KEYS);
+  checkKnownKeys(OWNER, 'claimCheck', options.claimCheck, keysOf<ClaimCheckOptions>({ s3: true, bucket: true, prefix: true, thresholdBytes: true }));
+  checkKnownKeys(OWNER, 'retry', options.retry, keysOf<NonNullable<SqsSenderOptions['retry']>>({ retries: true, factor: true, minTimeoutMs: true, maxTimeoutMs: true }));
   const { client } = options;
   if (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function') invalidOption(OWNER, 'client', 'an SQSClient from @aws-sdk/client-sqs', client);
   const queueUrl = stringOption(OWNER, 'queueUrl', options.queueUrl);
@@ -179,7 +195,7 @@ function checkInput(messages: unknown): asserts messages is ReadonlyArray<Outbou
  * and value (UTF-8 bytes). On FIFO queues `MessageGroupId` = the group key (hashed when SQS would
  * refuse it) and `MessageDeduplicationId` = the message id.
  *
- * @throws {ConfigurationError} for invalid options (`CONFIG_INVALID`, naming the option).
+ * @throws {ConfigurationError} for invalid options or an unknown key (also in `claimCheck`, `retry`): `CONFIG_INVALID`, naming the option.
  * @example
  * const sender = sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'events-large' } });
  * const report = await sender.send([{ id: event.id, groupKey: event.aggregateId, body: JSON.stringify(event) }], { signal: ctx.signal });

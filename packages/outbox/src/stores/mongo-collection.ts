@@ -16,9 +16,10 @@
  * relay that lost its lease commits no mark. With a lease store that cannot join (Redis), the
  * marks are conditional on (id, seq) alone and the lease is released after them.
  */
-import { clientOption, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { clientOption, invalidOption, isRecord, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { dbGetter, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
+import { checkKnownKeys, keysOf } from '../option-keys.js';
 
 /** A `MongoClient`, as transaction mode uses it. */
 export interface MongoClientLike {
@@ -90,9 +91,11 @@ interface EventDoc {
 /**
  * The MongoDB transaction-mode outbox.
  *
- * @throws ConfigurationError for invalid options.
+ * @throws ConfigurationError for invalid options or an unknown option key.
  */
 export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): MongoTransactionOutboxStore {
+  if (!isRecord(options)) invalidOption('mongoTransactionOutbox', 'options', 'an object { client, db }', options);
+  checkKnownKeys('mongoTransactionOutbox', '', options, keysOf<MongoTransactionOutboxOptions>({ client: true, db: true, collection: true, mark: true, appliedTtlMs: true, lease: true }));
   const name = stringOption('mongoTransactionOutbox', 'collection', options.collection, 'outbox');
   const mode = oneOfOption('mongoTransactionOutbox', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const appliedTtlMs = msOption('mongoTransactionOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);

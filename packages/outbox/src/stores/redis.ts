@@ -20,6 +20,7 @@ import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from 
 import { checkPrefix, DEFAULT_REDIS_PREFIX, partitionKeys, partitionsKey } from './redis-keys.js';
 import { BEGIN, BEGIN_FIELDS, CLEANUP, IN_USE, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
+import { checkKnownKeys, keysOf } from '../option-keys.js';
 
 /** Options of the Redis relay store. */
 export interface RedisRelayStoreOptions {
@@ -92,10 +93,11 @@ export type RedisRelayStore = RelayStore & { partitions(): Promise<string[]> };
 /**
  * The Redis relay store.
  *
- * @throws ConfigurationError for a prefix with braces or a bad `partitionTtlMs`.
+ * @throws ConfigurationError for a prefix with braces, a bad `mark`, or an unknown option key.
  * @example redisRelayStore({ client: redis, prefix: 'outbox:' })
  */
 export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStore {
+  checkKnownKeys('redisRelayStore', '', options, keysOf<RedisRelayStoreOptions>({ client: true, prefix: true, mark: true, lease: true }));
   const prefix = checkPrefix('redisRelayStore', options.prefix ?? DEFAULT_REDIS_PREFIX);
   const getClient = clientGetter(options.client);
   const mode = oneOfOption('redisRelayStore', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
@@ -288,14 +290,15 @@ export interface RedisOutboxOptions extends RedisRelayStoreOptions {
  * of a write shares a hash tag (see `streamKeyFor`).
  *
  * @example outbox({ events, store: redisOutbox({ client: redis }), relay })
- * @throws ConfigurationError for a prefix with braces.
+ * @throws ConfigurationError for a prefix with braces, a bad option, or an unknown option key.
  */
 export function redisOutbox(options: RedisOutboxOptions): RedisOutboxStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisOutbox', 'options', 'an object', options);
+  checkKnownKeys('redisOutbox', '', options, keysOf<RedisOutboxOptions>({ client: true, prefix: true, mark: true, lease: true, appliedTtlMs: true, partitionTtlMs: true }));
   clientOption('redisOutbox', 'client', options.client, ['evalsha', 'eval', 'call'], 'an ioredis Redis or Cluster');
   const prefix = checkPrefix('redisOutbox', options.prefix ?? DEFAULT_REDIS_PREFIX);
   oneOfOption('redisOutbox', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const appliedTtlMs = msOption('redisOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
   const partitionTtlMs = msOption('redisOutbox', 'partitionTtlMs', options.partitionTtlMs, 3_600_000, 1_000);
-  return { mode: 'redis', prefix, appliedTtlMs, partitionTtlMs, client: clientGetter(options.client), relay: redisRelayStore({ ...options, prefix }) };
+  return { mode: 'redis', prefix, appliedTtlMs, partitionTtlMs, client: clientGetter(options.client), relay: redisRelayStore({ client: options.client, prefix, mark: options.mark, lease: options.lease }) };
 }
