@@ -22,6 +22,7 @@ import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqG
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
 import type { S3Sender } from './sqs/claim-check.js';
 import { checkKnownKeys, keysOf } from './option-keys.js';
+import { awsClientOption } from './sqs/clients.js';
 
 /** Options of `inbox()`. */
 export interface InboxOptions {
@@ -102,7 +103,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const leaseMs = msOption(OWNER, 'leaseMs', options.leaseMs, 300_000);
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
-  if (options.s3 !== undefined && typeof (options.s3 as { send?: unknown } | null)?.send !== 'function') invalidOption(OWNER, 's3', 'an S3Client from @aws-sdk/client-s3 (to fetch claim-checked bodies)', options.s3);
+  if (options.s3 !== undefined) awsClientOption(OWNER, 's3', options.s3, 'S3', 'an S3Client from @aws-sdk/client-s3 (to fetch claim-checked bodies)');
   const scope = scopeOf(`inbox:${consumer}`);
   const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });

@@ -17,10 +17,14 @@ import { prepareMessage, type Prepared } from './prepare.js';
 import { messageBytes } from './size.js';
 import type { FailedEntry, OutboundMessage, SendOptions, SendReport } from './types.js';
 import { checkKnownKeys, keysOf } from '../option-keys.js';
+import { awsClientOption } from './clients.js';
 
 /** Options of {@link sqsSender}. */
 export interface SqsSenderOptions {
-  /** An `@aws-sdk/client-sqs` client (cached by `@steadyfn/connections` or your own). */
+  /**
+   * An `@aws-sdk/client-sqs` client (cached by `@steadyfn/connections` or your own). A client
+   * of another AWS service (its `config.serviceId` is not `SQS`) is refused up front.
+   */
   client: SQSClient;
   /** The queue's URL. */
   queueUrl: string;
@@ -100,7 +104,7 @@ function validateOptions(options: SqsSenderOptions) {
   checkKnownKeys(OWNER, 'claimCheck', options.claimCheck, keysOf<ClaimCheckOptions>({ s3: true, bucket: true, prefix: true, thresholdBytes: true }));
   checkKnownKeys(OWNER, 'retry', options.retry, keysOf<NonNullable<SqsSenderOptions['retry']>>({ retries: true, factor: true, minTimeoutMs: true, maxTimeoutMs: true }));
   const { client } = options;
-  if (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function') invalidOption(OWNER, 'client', 'an SQSClient from @aws-sdk/client-sqs', client);
+  awsClientOption(OWNER, 'client', client, 'SQS', 'an SQSClient from @aws-sdk/client-sqs');
   const queueUrl = stringOption(OWNER, 'queueUrl', options.queueUrl);
   if (!/^https?:\/\//.test(queueUrl)) invalidOption(OWNER, 'queueUrl', 'a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)', queueUrl);
   const max = options.maxMessageBytes;
@@ -114,7 +118,7 @@ function validateOptions(options: SqsSenderOptions) {
   const claim = options.claimCheck;
   if (claim !== undefined) {
     if (typeof claim !== 'object' || claim === null) invalidOption(OWNER, 'claimCheck', 'an object { s3, bucket, prefix?, thresholdBytes? }', claim);
-    if (typeof claim.s3 !== 'object' || claim.s3 === null || typeof (claim.s3 as { send?: unknown }).send !== 'function') invalidOption(OWNER, 'claimCheck.s3', 'an S3Client from @aws-sdk/client-s3', claim.s3);
+    awsClientOption(OWNER, 'claimCheck.s3', claim.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
     stringOption(OWNER, 'claimCheck.bucket', claim.bucket);
     if (claim.prefix !== undefined && typeof claim.prefix !== 'string') invalidOption(OWNER, 'claimCheck.prefix', 'a string', claim.prefix);
     intOption(OWNER, 'claimCheck.thresholdBytes', claim.thresholdBytes, 0, 0, SERVICE_MAX_MESSAGE_BYTES);
