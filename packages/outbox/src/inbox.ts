@@ -234,10 +234,11 @@ export interface InboxCleanupOptions {
  */
 export async function inboxCleanup(options: InboxCleanupOptions): Promise<number> {
   if (!isRecord(options)) invalidOption('inboxCleanup', 'options', 'an object { store }', options);
-  checkKnownKeys('inboxCleanup', '', options, keysOf<InboxCleanupOptions>({ store: true, signal: true }));
   const store = options.store as unknown as Record<string, unknown> | undefined;
   if (!isRecord(store) || typeof store.purge !== 'function') {
     invalidOption('inboxCleanup', 'store', "the inbox's mongoStore(...) (its purge() deletes expired records)", options.store);
   }
+  // After the store: the likeliest stray key is the old `collection`, which the store message explains.
+  checkKnownKeys('inboxCleanup', '', options, keysOf<InboxCleanupOptions>({ store: true, signal: true }));
   return (await options.store.purge(options.signal === undefined ? {} : { signal: options.signal })).deleted;
 }
