@@ -62,7 +62,7 @@ describe('an option key a factory does not know is a ConfigurationError naming i
   it('inbox(), inboxCleanup(), transitions()', async () => {
     expectOptionRefused(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', retention: 5 } as never), 'inbox', 'retention', ['"retentionMs"']);
     await expect(inboxCleanup({ store: { purge: async () => ({ deleted: 0 }) }, limit: 5 } as never)).rejects.toMatchObject({ name: 'ConfigurationError', code: 'CONFIG_INVALID', field: 'limit' });
-    expectOptionRefused(() => transitions({ table: { a: [] }, redisKeys: (id: string) => id } as never), 'transitions', 'redisKeys', ['table, field, redisKey, collection, alsoSet']);
+    expectOptionRefused(() => transitions({ table: { a: [] }, store: store(), redisKeys: (id: string) => id } as never), 'transitions', 'redisKeys', ['table, store, field, redisKey, collection, alsoSet']);
   });
 
   it('every documented key, and keys holding undefined, are accepted', () => {
@@ -81,6 +81,6 @@ describe('an option key a factory does not know is a ConfigurationError naming i
     expect(() => mongoEmbeddedOutbox({ db, collection: 'c', aggregateType: 'order', maxPendingEvents: 1, maxPendingBytes: 2048, maxAppliedKeys: 1, maxAnswerBytes: 0, atomicity: 'server', writeLeaseMs: 1000, writeWaitMs: 0 })).not.toThrow();
     expect(() => mongoTransactionOutbox({ client: mongo, db, collection: 'x', mark: 'sent', appliedTtlMs: 1000 })).not.toThrow();
     expect(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', retentionMs: 1000, leaseMs: 1000, onGap: 'accept', maxGapRetries: 1, s3, read: () => ({}) })).not.toThrow();
-    expect(() => transitions({ table: { a: [] }, field: 'status', redisKey: (id) => id, alsoSet: () => ({}) })).not.toThrow();
+    expect(() => transitions({ table: { a: [] }, store: store(), field: 'status', redisKey: (id) => id, alsoSet: () => ({}) })).not.toThrow();
   });
 });
