@@ -16,7 +16,7 @@ import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { expectOptionRefused } from '../../../../test/support/config-errors.js';
-import { inbox, inboxCleanup, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, outboxWatchdog, redisOutbox, redisRelayStore, sqsSender, transitions } from '../../src/index.js';
+import { inbox, inboxCleanup, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, outboxWatchdog, redisOutbox, redisRelayStore, resolveClaimCheck, sqsSender, transitions } from '../../src/index.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:1', { lazyConnect: true });
 const mongo = new MongoClient(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:1/');
@@ -59,9 +59,10 @@ describe('an option key a factory does not know is a ConfigurationError naming i
     expectOptionRefused(() => outboxWatchdog({ client: sqs, queueUrl, delay: 1000 } as never), 'outboxWatchdog', 'delay', ['"delayMs"']);
   });
 
-  it('inbox(), inboxCleanup(), transitions()', async () => {
+  it('inbox(), inboxCleanup(), resolveClaimCheck(), transitions()', async () => {
     expectOptionRefused(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', retention: 5 } as never), 'inbox', 'retention', ['"retentionMs"']);
     await expect(inboxCleanup({ store: { purge: async () => ({ deleted: 0 }) }, limit: 5 } as never)).rejects.toMatchObject({ name: 'ConfigurationError', code: 'CONFIG_INVALID', field: 'limit' });
+    await expect(resolveClaimCheck({ body: 'x', attributes: {} }, { s3, sigal: undefined, singal: 1 } as never)).rejects.toMatchObject({ name: 'ConfigurationError', field: 'singal' });
     expectOptionRefused(() => transitions({ table: { a: [] }, store: store(), redisKeys: (id: string) => id } as never), 'transitions', 'redisKeys', ['table, store, field, redisKey, collection, alsoSet']);
   });
 
