@@ -3,6 +3,7 @@
  * how keys are namespaced and hashed before they reach a store.
  */
 import type { Context } from '@steadyfn/handler';
+import { jsonExactNumbers } from '@steadyfn/handler/internal';
 import { IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError } from './errors.js';
 import { canonicalHash, sha256 } from './fingerprint.js';
 
@@ -136,13 +137,21 @@ export function resolveKey(ctx: Context, source: KeySource): ResolvedKey | undef
   return inputKey(ctx);
 }
 
-/** For HTTP the method and path are part of the request, so they are part of its key. */
+/**
+ * The hash of an invocation's input. For HTTP the method and path are part of the request, so
+ * they are part of it; and where the JSON body holds numbers a plain parse rounds
+ * (`12345678901234567891` and `…892` both read as `…7000`), their exact values too, so two
+ * requests the function cannot tell apart are still two requests.
+ */
+function inputHash(ctx: Context): string {
+  if (ctx.trigger.kind !== 'http') return canonicalHash(ctx.input);
+  const { method, path, rawBody } = ctx.trigger.request;
+  const exact = rawBody === undefined ? undefined : jsonExactNumbers(rawBody);
+  return canonicalHash(exact === undefined ? [method, path, ctx.input] : [method, path, ctx.input, exact]);
+}
+
 function inputKey(ctx: Context): ResolvedKey {
-  if (ctx.trigger.kind === 'http') {
-    const { method, path } = ctx.trigger.request;
-    return { kind: 'input', value: canonicalHash([method, path, ctx.input]) };
-  }
-  return { kind: 'input', value: canonicalHash(ctx.input) };
+  return { kind: 'input', value: inputHash(ctx) };
 }
 
 /** A short hash naming the function, so two functions never share records. */
@@ -164,15 +173,12 @@ export function storeKey(scope: string, key: ResolvedKey): string {
 const DELIVERY_FINGERPRINT = 'delivery';
 
 /**
- * What a repeated key must match: the validated input (and, for HTTP, the method and path),
- * so the same key sent with a different request is refused with 422.
+ * What a repeated key must match: the validated input (and, for HTTP, the method and path and
+ * the exact value of any number the JSON parse rounded), so the same key sent with a different
+ * request is refused with 422.
  */
 export function fingerprintOf(ctx: Context, key: ResolvedKey): string {
   if (key.kind === 'delivery') return DELIVERY_FINGERPRINT;
   if (key.kind === 'input') return key.value;
-  if (ctx.trigger.kind === 'http') {
-    const { method, path } = ctx.trigger.request;
-    return canonicalHash([method, path, ctx.input]);
-  }
-  return canonicalHash(ctx.input);
+  return inputHash(ctx);
 }
