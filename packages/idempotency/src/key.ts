@@ -16,6 +16,9 @@ export const MAX_KEY_LENGTH = 255;
 export type KeyFunction = (ctx: Context) => string | undefined | null;
 
 /**
+ * Whatever the source, HTTP requests with a safe method (GET, HEAD, OPTIONS, TRACE) get no key:
+ * they run every time and nothing is stored.
+ *
  * `'auto'`: the HTTP `Idempotency-Key` header when present, else `ctx.deliveryId` (queue,
  * schedule and event triggers), else a hash of the validated input.
  * `'header'`: HTTP calls must send `Idempotency-Key`; other triggers use `ctx.deliveryId`.
@@ -88,6 +91,18 @@ export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
   if (key.length === 0) return { ok: false, reason: 'Empty' };
   if (key.length > MAX_KEY_LENGTH) return { ok: false, reason: 'Too long' };
   return { ok: true, key };
+}
+
+/** RFC 9110 §9.2.1 safe methods: they change nothing, so there is nothing to do only once. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/**
+ * Whether the invocation is an HTTP request with a safe method (GET, HEAD, OPTIONS, TRACE).
+ * The plugin leaves these alone — no key, no record, no replay — as Stripe does with its
+ * `Idempotency-Key`: storing a read would answer the next reads with stale data until `ttlMs`.
+ */
+export function isSafeHttpRequest(ctx: Context): boolean {
+  return ctx.trigger.kind === 'http' && SAFE_METHODS.has(ctx.trigger.request.method);
 }
 
 function headerKey(ctx: Context): string | undefined {
