@@ -17,7 +17,8 @@ export type KeyFunction = (ctx: Context) => string | undefined | null;
 
 /**
  * Whatever the source, HTTP requests with a safe method (GET, HEAD, OPTIONS, TRACE) get no key:
- * they run every time and nothing is stored.
+ * they run every time and nothing is stored. So do schedule ticks without an identity under
+ * `'auto'` and `'header'` (see `runsWithoutKey`).
  *
  * `'auto'`: the HTTP `Idempotency-Key` header when present, else `ctx.deliveryId` (queue,
  * schedule and event triggers), else a hash of the validated input.
@@ -97,12 +98,17 @@ export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /**
- * Whether the invocation is an HTTP request with a safe method (GET, HEAD, OPTIONS, TRACE).
- * The plugin leaves these alone — no key, no record, no replay — as Stripe does with its
- * `Idempotency-Key`: storing a read would answer the next reads with stale data until `ttlMs`.
+ * Whether the plugin leaves this invocation alone — no key, no record, no replay:
+ * - an HTTP request with a safe method (GET, HEAD, OPTIONS, TRACE), as Stripe ignores its
+ *   `Idempotency-Key` there: storing a read would answer the next reads with stale data
+ *   until `ttlMs`;
+ * - with `'auto'` or `'header'`, a schedule tick the provider gives no identity (an OpenWhisk
+ *   alarm, a Cloud Scheduler call without its schedule time): every tick carries the same
+ *   input, so keyed by its hash each tick after the first would replay the first one.
  */
-export function isSafeHttpRequest(ctx: Context): boolean {
-  return ctx.trigger.kind === 'http' && SAFE_METHODS.has(ctx.trigger.request.method);
+export function runsWithoutKey(ctx: Context, source: KeySource): boolean {
+  if (ctx.trigger.kind === 'http') return SAFE_METHODS.has(ctx.trigger.request.method);
+  return ctx.trigger.kind === 'schedule' && (source === 'auto' || source === 'header') && deliveryKey(ctx) === undefined;
 }
 
 function headerKey(ctx: Context): string | undefined {

@@ -15,7 +15,7 @@
 import type { Context, Plugin, SteadyError } from '@steadyfn/handler';
 import { invalidOption, intOption, msOption, oneOfOption, sleep, stringOption } from '@steadyfn/handler/internal';
 import { IdempotencyInProgressError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
-import { fingerprintOf, isSafeHttpRequest, resolveKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey } from './key.js';
+import { fingerprintOf, resolveKey, runsWithoutKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey } from './key.js';
 import { LocalCache, type LocalEntry } from './lru.js';
 import { newOwner } from './owner.js';
 import { decodeStored, encodeStored, errorStored, replay, resultStored, type StoredResult } from './record.js';
@@ -380,8 +380,8 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       expose(ctx, state);
       if (state.owner) return;
       if (state.existing) return answerExisting(ctx, state, state.existing);
-      // A read is not an operation to do once: it runs every time, with or without a key.
-      if (isSafeHttpRequest(ctx)) return;
+      // A read, or a tick with no identity of its own: nothing to do only once (see runsWithoutKey).
+      if (runsWithoutKey(ctx, source)) return;
       const key = resolveKey(ctx, source);
       if (!key) {
         if (required) throw new IdempotencyKeyMissingError(ctx.trigger.kind === 'http');
