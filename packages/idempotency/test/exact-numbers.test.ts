@@ -27,8 +27,8 @@ describe.each(BACKENDS)('numbers a JSON parse rounds, on %s', (name) => {
   });
 
   const make = (runs: string[]) =>
-    handler({ name: `exact-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, (input: { accountId: number }) => {
-      runs.push(String(input.accountId));
+    handler({ name: `exact-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, (input) => {
+      runs.push(String((input as { accountId: number }).accountId));
       return { ok: true };
     });
   const call = async (main: ReturnType<typeof make>, event: Record<string, unknown>): Promise<LambdaHttp> => (await main.aws(event, lambdaContext())) as LambdaHttp;
@@ -59,8 +59,8 @@ describe.each(BACKENDS)('numbers a JSON parse rounds, on %s', (name) => {
   it('a body whose numbers all survive the parse keeps the key it always had (records written before still match)', async () => {
     const runs: string[] = [];
     const fnName = `exact-${randomUUID()}`;
-    const main = handler({ name: fnName, logSink: silentSink(), use: [idempotency({ store: backend.store, namespace: fnName, ttlMs: 3_600_000, localCache: false })] }, (input: { accountId: number }) => {
-      runs.push(String(input.accountId));
+    const main = handler({ name: fnName, logSink: silentSink(), use: [idempotency({ store: backend.store, namespace: fnName, ttlMs: 3_600_000, localCache: false })] }, (input) => {
+      runs.push(String((input as { accountId: number }).accountId));
       return { ok: true };
     });
     await call(main, rawJsonEvent('{"accountId":9007199254740991,"amountCents":100}'));

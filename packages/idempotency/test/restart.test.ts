@@ -29,10 +29,11 @@ afterAll(async () => {
 
 /** One function instance: its own store client, effects counted in `effects`. */
 function instance(store: IdempotencyStore, effects: string[], gate?: Promise<void>) {
-  return handler({ name: 'restart', logSink: silentSink(), use: [idempotency({ store, ttlMs: 3_600_000, localCache: false })] }, async (input: { orderId: string }) => {
-    effects.push(input.orderId);
+  return handler({ name: 'restart', logSink: silentSink(), use: [idempotency({ store, ttlMs: 3_600_000, localCache: false })] }, async (input) => {
+    const { orderId } = input as { orderId: string };
+    effects.push(orderId);
     await gate;
-    return { charged: input.orderId };
+    return { charged: orderId };
   });
 }
 
