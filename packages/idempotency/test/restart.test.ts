@@ -95,25 +95,24 @@ async function crashMidInvocation(backend: Backend): Promise<{ effects: string[]
   return { effects, retryDuringRun, first, retryAfter };
 }
 
+/** The claim survived the crash: 409 during the run, the first completes after it, then a replay; one effect. */
+function expectClaimKept(outcome: Awaited<ReturnType<typeof crashMidInvocation>>): void {
+  expect(outcome.retryDuringRun.statusCode).toBe(409);
+  expect(JSON.parse(outcome.retryDuringRun.body)).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+  expect(outcome.first.statusCode).toBe(200);
+  expect(outcome.retryAfter.statusCode).toBe(200);
+  expect(outcome.retryAfter.headers['Idempotency-Replayed']).toBe('true');
+  expect(outcome.retryAfter.body).toBe(outcome.first.body);
+  expect(outcome.effects).toEqual(['o-1']);
+}
+
 describe('a store server that crashes while an invocation holds the key', () => {
   it('Redis with appendfsync always: the retry is told 409 in progress; the first instance completes after the restart; then a replay', async () => {
-    const outcome = await crashMidInvocation(await redisBackend(['--appendonly', 'yes', '--appendfsync', 'always']));
-    expect(outcome.retryDuringRun.statusCode).toBe(409);
-    expect(JSON.parse(outcome.retryDuringRun.body)).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
-    expect(outcome.first.statusCode).toBe(200);
-    expect(outcome.retryAfter.statusCode).toBe(200);
-    expect(outcome.retryAfter.headers['Idempotency-Replayed']).toBe('true');
-    expect(outcome.retryAfter.body).toBe(outcome.first.body);
-    expect(outcome.effects).toEqual(['o-1']);
+    expectClaimKept(await crashMidInvocation(await redisBackend(['--appendonly', 'yes', '--appendfsync', 'always'])));
   }, 60_000);
 
   it.skipIf(!ferretdbAvailable())('FerretDB (SQLite on disk): the same (needs .services/bin/ferretdb-local: run test/services/services.sh start)', async () => {
-    const outcome = await crashMidInvocation(await ferretBackend());
-    expect(outcome.retryDuringRun.statusCode).toBe(409);
-    expect(outcome.first.statusCode).toBe(200);
-    expect(outcome.retryAfter.headers['Idempotency-Replayed']).toBe('true');
-    expect(outcome.retryAfter.body).toBe(outcome.first.body);
-    expect(outcome.effects).toEqual(['o-1']);
+    expectClaimKept(await crashMidInvocation(await ferretBackend()));
   }, 60_000);
 
   it('Redis without persistence: the claim is lost with the process and the retry runs the function again (the README names this limit)', async () => {
