@@ -2,13 +2,17 @@
  * JSON bodies whose numbers a plain parse rounds (anything past 2^53, long decimals): the
  * function sees `12345678901234567891` and `12345678901234567892` as the same number, but they
  * are two requests — a payment to another account must not be answered with the first one's
- * replay. Through the real Lambda adapter (API Gateway HTTP API events) on each real store.
+ * replay. Through the real Lambda adapter (API Gateway HTTP API events) and the Functions
+ * Framework's server (the body as the client sent it, in `rawBody`), on each real store.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { canonicalHash, idempotency, scopeOf, storeKey } from '../src/index.js';
+import { closeServers, serve } from '../../handler/test/support/gcp-server.js';
 import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+
+afterAll(closeServers);
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
 
@@ -43,6 +47,19 @@ describe.each(BACKENDS)('numbers a JSON parse rounds, on %s', (name) => {
     expect(other.statusCode).toBe(200);
     expect(other.headers['Idempotency-Replayed']).toBeUndefined();
     expect(again.headers['Idempotency-Replayed']).toBe('true');
+    expect(runs).toHaveLength(2);
+  });
+
+  it('on the Functions Framework too: the exact text the client sent tells the two apart', async () => {
+    const runs: string[] = [];
+    const url = await serve('http', make(runs).gcpHttp);
+    const post = (body: string) => fetch(`${url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const first = await post('{"accountId":12345678901234567891}');
+    const other = await post('{"accountId":12345678901234567892}');
+    const again = await post('{"accountId":12345678901234567891}');
+    expect([first.status, other.status, again.status]).toEqual([200, 200, 200]);
+    expect(other.headers.get('idempotency-replayed')).toBeNull();
+    expect(again.headers.get('idempotency-replayed')).toBe('true');
     expect(runs).toHaveLength(2);
   });
 
