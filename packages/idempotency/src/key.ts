@@ -17,8 +17,8 @@ export type KeyFunction = (ctx: Context) => string | undefined | null;
 
 /**
  * Whatever the source, HTTP requests with a safe method (GET, HEAD, OPTIONS, TRACE) get no key:
- * they run every time and nothing is stored. So do schedule ticks without an identity under
- * `'auto'` and `'header'` (see `runsWithoutKey`).
+ * they run every time and nothing is stored. So do schedule ticks without an identity and
+ * WebSocket routes without an `Idempotency-Key` under `'auto'` and `'header'` (see `runsWithoutKey`).
  *
  * `'auto'`: the HTTP `Idempotency-Key` header when present, else `ctx.deliveryId` (queue,
  * schedule and event triggers), else a hash of the validated input.
@@ -104,11 +104,18 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
  *   until `ttlMs`;
  * - with `'auto'` or `'header'`, a schedule tick the provider gives no identity (an OpenWhisk
  *   alarm, a Cloud Scheduler call without its schedule time): every tick carries the same
- *   input, so keyed by its hash each tick after the first would replay the first one.
+ *   input, so keyed by its hash each tick after the first would replay the first one;
+ * - with `'auto'` or `'header'`, an API Gateway WebSocket route without an `Idempotency-Key`
+ *   (messages never carry headers): API Gateway does not redeliver a message, and keyed by its
+ *   text a second `hello` — from any connection — would be answered with the first's replay.
  */
 export function runsWithoutKey(ctx: Context, source: KeySource): boolean {
-  if (ctx.trigger.kind === 'http') return SAFE_METHODS.has(ctx.trigger.request.method);
-  return ctx.trigger.kind === 'schedule' && (source === 'auto' || source === 'header') && deliveryKey(ctx) === undefined;
+  const implicit = source === 'auto' || source === 'header';
+  if (ctx.trigger.kind === 'http') {
+    if (SAFE_METHODS.has(ctx.trigger.request.method)) return true;
+    return implicit && ctx.trigger.websocket !== undefined && ctx.trigger.request.headers[IDEMPOTENCY_KEY_HEADER] === undefined;
+  }
+  return ctx.trigger.kind === 'schedule' && implicit && deliveryKey(ctx) === undefined;
 }
 
 function headerKey(ctx: Context): string | undefined {
