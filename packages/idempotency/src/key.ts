@@ -17,9 +17,9 @@ export type KeyFunction = (ctx: Context) => string | undefined | null;
 
 /**
  * Whatever the source, HTTP requests with a safe method (GET, HEAD, OPTIONS, TRACE) get no key:
- * they run every time and nothing is stored. So do schedule ticks without an identity,
- * WebSocket routes without an `Idempotency-Key` and authorizers under `'auto'` and `'header'`
- * (see `runsWithoutKey`).
+ * they run every time and nothing is stored; so do API Gateway authorizers. Under `'auto'` and
+ * `'header'`, so do schedule ticks without an identity and WebSocket routes without an
+ * `Idempotency-Key` (see `runsWithoutKey`).
  *
  * `'auto'`: the HTTP `Idempotency-Key` header when present, else `ctx.deliveryId` (queue,
  * schedule and event triggers), else a hash of the validated input.
@@ -109,8 +109,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
  * - with `'auto'` or `'header'`, an API Gateway WebSocket route without an `Idempotency-Key`
  *   (messages never carry headers): API Gateway does not redeliver a message, and keyed by its
  *   text a second `hello` — from any connection — would be answered with the first's replay;
- * - with `'auto'` or `'header'`, an API Gateway Lambda authorizer: its answer is an access
- *   decision, which must be made again each time (a stored Allow would outlive a revoked token).
+ * - an API Gateway Lambda authorizer, whatever the source: its answer is an access decision,
+ *   made again each time (a stored Allow would outlive a revoked token).
  */
 export function runsWithoutKey(ctx: Context, source: KeySource): boolean {
   const implicit = source === 'auto' || source === 'header';
@@ -118,8 +118,9 @@ export function runsWithoutKey(ctx: Context, source: KeySource): boolean {
     if (SAFE_METHODS.has(ctx.trigger.request.method)) return true;
     return implicit && ctx.trigger.websocket !== undefined && ctx.trigger.request.headers[IDEMPOTENCY_KEY_HEADER] === undefined;
   }
-  // An access decision, not an operation: a stored Allow would outlive a revoked token.
-  if (ctx.trigger.kind === 'authorizer') return implicit;
+  // An access decision, not an operation: a stored Allow would outlive a revoked token (and a
+  // replayed one is plain JSON, not an authorizer answer), whatever the key source.
+  if (ctx.trigger.kind === 'authorizer') return true;
   return ctx.trigger.kind === 'schedule' && implicit && deliveryKey(ctx) === undefined;
 }
 
