@@ -3,8 +3,8 @@
  * authorizer event has no delivery id, so `'auto'` keyed it by the request: the second call
  * with the same token got the stored Allow back as plain JSON, which the authorizer answer
  * cannot be rendered from — AUTHORIZER_RESULT_INVALID, a 500 for every later request — and, had
- * it rendered, a revoked token would have stayed allowed for `ttlMs`. Authorizers now run
- * without a record. Through the real Lambda adapter with the published TOKEN event.
+ * it rendered, a revoked token would have stayed allowed for `ttlMs` (the same under
+ * `key: 'input'`). Authorizers now run without a record, whatever the key source. Through the real Lambda adapter with the published TOKEN event.
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -25,10 +25,10 @@ describe.each(BACKENDS)('a Lambda authorizer on %s', (name) => {
     await backend?.close();
   });
 
-  it('decides every request again: the same token twice, then revoked', async () => {
+  it.each(['auto', 'input'] as const)("key: '%s' — decides every request again: the same token twice, then revoked", async (key) => {
     const store = counting(backend.store);
     const revoked = new Set<string>();
-    const main = handler({ name: `auth-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store, ttlMs: 86_400_000, localCache: false })] }, (input) => {
+    const main = handler({ name: `auth-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store, key, ttlMs: 86_400_000, localCache: false })] }, (input) => {
       const { token } = input as { token?: string };
       return token !== undefined && !revoked.has(token) ? allow('user-1') : deny('user-1');
     });
