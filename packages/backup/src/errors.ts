@@ -168,6 +168,27 @@ export class SourceChangedError extends BackupError {
   }
 }
 
+/**
+ * A backup object changed (replaced or deleted) after the restore verified it: the bytes the
+ * restore would write are no longer the ones it checked. Detected by the read pinned to what
+ * was verified (`If-Match` with the verified ETag, `VersionId` in a versioned bucket, and the
+ * SHA-256 of every part). `written` says whether the target was touched: `false` when the
+ * change was seen before the first write (always, when the backup fit the restore's spool);
+ * `true` when a re-read (a backup larger than `spoolBytes`) met it part way — every record
+ * written is a whole record of the verified backup, none of the changed part was written, and
+ * the target holds part of the backup: restore again (idempotent) from an intact backup.
+ * Code `BACKUP_CHANGED`; not retryable as is (the backup itself changed).
+ */
+export class BackupChangedError extends BackupError {
+  override readonly name = 'BackupChangedError';
+  /** Whether any record was written to the target before the change was seen. */
+  readonly written: boolean;
+  constructor(message: string, problems: ReadonlyArray<BackupProblem>, written: boolean) {
+    super('BACKUP_CHANGED', message, { problems });
+    this.written = written;
+  }
+}
+
 /** Writing to the restore target failed after verification passed. Code `RESTORE_APPLY_FAILED`. */
 export class RestoreApplyError extends BackupError {
   override readonly name = 'RestoreApplyError';

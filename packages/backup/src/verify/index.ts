@@ -103,7 +103,7 @@ export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext
   };
 
   if (level === 'quick') {
-    await guard(() => checkSegmentsPresent(loc, manifest, signal));
+    await guard(async () => void (await checkSegmentsPresent(loc, manifest, signal)));
     await writeVerification(loc, { backupId: manifest.backupId, level, ok: true, at: new Date().toISOString(), problems: [] });
     return { backupId: manifest.backupId, level, ok: true };
   }
@@ -165,7 +165,7 @@ export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext
     ok: problems.length === 0,
     datasets,
     restoreMs,
-    bytesPerSecond: Math.round(restored.bytes / 2 / seconds),
+    bytesPerSecond: Math.round(restored.bytes / restored.reads / seconds),
     recordsPerSecond: Math.round(restored.records / seconds),
     problems: problems.map((p) => `${p.key}: ${p.message}`),
   };
