@@ -108,6 +108,21 @@ export class RestoreUnsupportedError extends BackupError {
   }
 }
 
+/**
+ * The target already has indexes that clash with the backup's (the same name with another key
+ * or other options — `unique`, `sparse`, `partialFilterExpression`, `expireAfterSeconds`; the
+ * same key under another name; a unique index the backup does not define). Found before
+ * anything is written; `problems` name each index (`key`: collection, `message`: index and what
+ * differs). Drop or rename the target's index, or restore into another collection
+ * (`collectionName`). Code `RESTORE_INDEX_CONFLICT`.
+ */
+export class IndexConflictError extends BackupError {
+  override readonly name = 'IndexConflictError';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem>) {
+    super('RESTORE_INDEX_CONFLICT', message, { problems });
+  }
+}
+
 /** Another runner holds the backup job's lease. Retryable: the next tick (or the lease's expiry) lets one through. Code `BACKUP_LEASE_HELD`. */
 export class LeaseHeldError extends BackupError {
   override readonly name = 'LeaseHeldError';

@@ -150,6 +150,7 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
  * @throws {BackupIncompleteError} a missing segment
  * @throws {UnsupportedFormatError} an unknown manifest format version
  * @throws {RestoreUnsupportedError} records or metadata the target cannot store (nothing written)
+ * @throws {IndexConflictError} a MongoDB target's existing indexes clash with the backup's (nothing written)
  * @throws {RestoreApplyError} a write to the target failed after the checks passed (retryable: the restore is idempotent)
  * @throws {BackupChangedError} a segment was replaced or deleted after it was checked (`written` says whether the target was touched)
  * @throws {ConfigurationError} an invalid option
