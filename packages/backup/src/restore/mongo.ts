@@ -223,6 +223,12 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       for await (const doc of collection.find({}, { batchSize: 1000, ...(signal ? { signal } : {}) }) as AsyncIterable<unknown>) yield toEjson(doc);
     },
 
+    async readIndexes(dataset, signal) {
+      const indexes = (await existingIndexes(dataset.name, signal)).filter((i) => i.name !== '_id_');
+      const skippedTtl = ferret && unsupported === 'skip' ? (dataset.indexes ?? []).filter((i) => i.options.expireAfterSeconds !== undefined).map((i) => i.name) : [];
+      return { indexes, unkeptOptions: ferret ? FERRETDB_UNKEPT_OPTIONS : [], skipped: skippedTtl };
+    },
+
     async drop(manifest) {
       const db = await resolveClient(options.db);
       for (const dataset of manifest.datasets) await db.collection(rename(dataset.name)).drop().catch(() => undefined);
