@@ -130,13 +130,13 @@ export async function deleteObject(loc: S3Location, key: string, signal?: AbortS
   await loc.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: key, ...(options.ifMatch ? { IfMatch: options.ifMatch } : {}) }), signal ? { abortSignal: signal } : undefined);
 }
 
-/** Lists keys (and, with a delimiter, common prefixes) under `prefix`, following continuation tokens. */
+/** Lists keys (with size and last-modified time, ms) and, with a delimiter, common prefixes under `prefix`, following continuation tokens. */
 export async function listKeys(
   loc: S3Location,
   prefix: string,
   options: { delimiter?: string; signal?: AbortSignal } = {},
-): Promise<{ keys: Array<{ key: string; size: number }>; prefixes: string[] }> {
-  const keys: Array<{ key: string; size: number }> = [];
+): Promise<{ keys: Array<{ key: string; size: number; lastModified?: number }>; prefixes: string[] }> {
+  const keys: Array<{ key: string; size: number; lastModified?: number }> = [];
   const prefixes: string[] = [];
   let token: string | undefined;
   do {
@@ -149,12 +149,12 @@ export async function listKeys(
       }),
       options.signal ? { abortSignal: options.signal } : undefined,
     )) as {
-      Contents?: Array<{ Key?: string; Size?: number }>;
+      Contents?: Array<{ Key?: string; Size?: number; LastModified?: Date }>;
       CommonPrefixes?: Array<{ Prefix?: string }>;
       IsTruncated?: boolean;
       NextContinuationToken?: string;
     };
-    for (const c of out.Contents ?? []) if (c.Key) keys.push({ key: c.Key, size: c.Size ?? 0 });
+    for (const c of out.Contents ?? []) if (c.Key) keys.push({ key: c.Key, size: c.Size ?? 0, ...(c.LastModified ? { lastModified: c.LastModified.getTime() } : {}) });
     for (const p of out.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (token);
