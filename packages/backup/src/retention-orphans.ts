@@ -31,7 +31,7 @@ export interface OrphanReport {
   /** The batch limit stopped the clean-up: run retention again. */
   remaining: boolean;
   /** Ids without a manifest left alone, and why. */
-  leftAlone: Array<{ id: string; reason: 'in progress (a checkpoint names it)' | 'within the grace period' | 'checkpoints unreadable' }>;
+  leftAlone: Array<{ id: string; reason: 'in progress (a checkpoint names it)' | 'within the grace period' | 'checkpoints unreadable' | 'committed meanwhile' }>;
 }
 
 /** How the clean-up runs. */
@@ -129,8 +129,12 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
     }
     // Just before the first delete: still no manifest, still no checkpoint naming it.
     inProgress = (await checkpointedIds(loc, signal)) ?? new Set([id]);
-    if (inProgress.has(id) || (await headObject(loc, keys.manifest(loc, id), signal))) {
+    if (inProgress.has(id)) {
       report.leftAlone.push({ id, reason: 'in progress (a checkpoint names it)' });
+      continue;
+    }
+    if (await headObject(loc, keys.manifest(loc, id), signal)) {
+      report.leftAlone.push({ id, reason: 'committed meanwhile' });
       continue;
     }
     for (const upload of open) {

@@ -19,7 +19,7 @@
  * is the last good one (see README).
  */
 import { intOption, invalidOption, msOption, stringOption } from '@steadyfn/handler/internal';
-import { FencedError } from './errors.js';
+import { BackupNotFoundError, FencedError } from './errors.js';
 import { takeJobLease, type JobLease } from './job-lease.js';
 import { cleanOrphans, deleteOrThrow, type OrphanReport } from './retention-orphans.js';
 import { logOf, type RunContext } from './context.js';
@@ -70,7 +70,7 @@ export interface RetentionReport {
   protected: { newestVerified?: string; pitrBase?: string };
   /** Stream objects deleted (or planned), with their hourly indexes. */
   streamObjects: number;
-  /** Backup ids without a committed manifest. */
+  /** Backup ids without a manifest (an id whose manifest is damaged or of a newer format is in neither list: left alone). */
   uncommitted: string[];
   /** What was cleaned of those (orphans: abandoned runs, deletions that stopped part way), and what was left alone and why. */
   orphans: OrphanReport;
@@ -139,11 +139,10 @@ async function retain(
   const candidates: Candidate[] = [];
   const uncommitted: string[] = [];
   for (const id of await listBackupIds(loc, signal)) {
-    const manifest = await loadManifest(loc, id, signal).catch(() => undefined);
-    if (!manifest) {
-      uncommitted.push(id);
-      continue;
-    }
+    // Only a missing manifest makes an id uncommitted: a damaged or newer-format one is left alone (neither kept nor cleaned).
+    const manifest = await loadManifest(loc, id, signal).catch((error: unknown) => (error instanceof BackupNotFoundError ? null : undefined));
+    if (manifest === null) uncommitted.push(id);
+    if (!manifest) continue;
     if (job !== undefined && manifest.job !== job) continue;
     candidates.push({ id, manifest, verified: (await readVerification(loc, id, signal))?.ok === true, endedAt: Date.parse(manifest.end.time) });
   }

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { ConfigurationError, LeaseHeldError, applyRetention, mongoSource, snapshotBackup, verifyBackup, type SnapshotCheckpoint } from '../src/index.js';
@@ -152,6 +152,27 @@ describe.each(S3_SERVERS)('retention cleans orphans, on $name', (server) => {
       await s3.drop();
     }
   }, 120_000);
+});
+
+describe.each(S3_SERVERS)('retention and a damaged manifest, on $name', (server) => {
+  it('a backup whose manifest is damaged (or of a newer format) is not an orphan: never cleaned', async () => {
+    const s3 = await freshBucket(server);
+    const db = await freshDb('orphdmg');
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'dmg' };
+    try {
+      await db.collection<{ _id: number }>('d').insertMany([{ _id: 1 }, { _id: 2 }]);
+      const result = await snapshotBackup({ source: mongoSource({ db }), target: storage }).run();
+      if (result.status !== 'complete') throw new Error('snapshot did not complete');
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: result.manifestKey, Body: '{"formatVersion": 99}' }));
+      const before = await listAll(s3.client, s3.bucket, `dmg/backups/${result.backupId}/`);
+      const report = await applyRetention({ storage, now: later, orphanGraceMs: 0 });
+      expect(report.uncommitted).toEqual([]);
+      expect(report.orphans.cleaned).toEqual([]);
+      expect(await listAll(s3.client, s3.bucket, `dmg/backups/${result.backupId}/`)).toEqual(before);
+    } finally {
+      await Promise.all([db.dropDatabase(), s3.drop()]);
+    }
+  });
 });
 
 describe('retention options', () => {
