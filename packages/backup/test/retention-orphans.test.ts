@@ -8,43 +8,19 @@
  *   runs are refused while the dead run's lease lasts (only the lease holder deletes), then
  *   clean the segments left behind in bounded batches (`orphanBatchSize`), after the grace.
  */
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { ConfigurationError, LeaseHeldError, applyRetention, mongoSource, snapshotBackup, verifyBackup, type SnapshotCheckpoint } from '../src/index.js';
 import { bundleChild } from '../../connections/test/support/bundle.js';
+import { runChild } from './run-child.js';
 import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
 
 const DAY = 86_400_000;
 const later = () => Date.now() + DAY + 3_600_000; // the default grace (24 h) has passed
-
-/** Runs a bundled child until it exits (or until `killWhen` matches its output: then SIGKILL). */
-async function runChild(file: string, env: Record<string, string>, killWhen?: RegExp): Promise<{ output: string; killed: boolean; failure: string }> {
-  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  let errors = '';
-  let killed = false;
-  child.stderr.on('data', (chunk: Buffer) => void (errors += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (killWhen && !killed && killWhen.test(output)) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('exit', (_code, signal) => {
-      if (signal === 'SIGKILL') killed = true;
-      resolve();
-    });
-    child.on('error', reject);
-  });
-  return { output, killed, failure: errors.split('\n').filter((l) => l.startsWith('child failed')).join('\n') };
-}
 
 /** Retries while a dead runner's lease lasts. */
 async function whenLeaseFree<T>(work: () => Promise<T>): Promise<T> {
@@ -78,7 +54,7 @@ describe.each(S3_SERVERS)('retention cleans orphans, on $name', (server) => {
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'killed' };
     try {
       const run = await runChild(file, { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName, SLOW_PART_MS: '400', CHILD_LEASE_MS: '3000' }, /(?:part \d+\n[^]*){3}/); // the probe's part, then two of the backup's
-      expect(run).toMatchObject({ killed: true, failure: '' });
+      expect(run).toMatchObject({ killed: true, errors: [] });
       expect(run.output).not.toMatch(/done/);
       const checkpoint = (await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, 'killed/jobs/snapshot/checkpoint.json'))!;
       const id = checkpoint.backupId;
@@ -126,7 +102,7 @@ describe.each(S3_SERVERS)('retention cleans orphans, on $name', (server) => {
       expect(doomed).toHaveLength(2);
 
       const run = await runChild(file, { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_PREFIX: 'ret', KILL_AT: '\\.ndjson\\.gz$', CHILD_LEASE_MS: '3000' });
-      expect(run).toMatchObject({ killed: true, failure: '' });
+      expect(run).toMatchObject({ killed: true, errors: [] });
       expect(run.output.split('\n').filter((l) => l.includes('/backups/')).join('\n')).toBe(`delete ret/backups/${ids[0]}/manifest.json\ndelete ret/backups/${ids[0]}/verification.json`);
       expect(await listAll(s3.client, s3.bucket, `ret/backups/${ids[0]}/`)).toEqual(doomed);
 
