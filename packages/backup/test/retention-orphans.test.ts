@@ -15,7 +15,7 @@ import type { Db } from 'mongodb';
 import { ConfigurationError, LeaseHeldError, applyRetention, mongoSource, snapshotBackup, verifyBackup, type SnapshotCheckpoint } from '../src/index.js';
 import { bundleChild } from '../../connections/test/support/bundle.js';
 import { runChild } from './run-child.js';
-import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
 
@@ -89,14 +89,7 @@ describe.each(S3_SERVERS)('retention cleans orphans, on $name', (server) => {
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'ret' };
     try {
       // Three verified backups of two collections (two segments each).
-      const job = snapshotBackup({ source: mongoSource({ db: source, collections: ['small', 'tiny'] }), target: storage });
-      const ids: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const result = await job.run();
-        if (result.status !== 'complete') throw new Error('snapshot did not complete');
-        await verifyBackup({ backup: { storage, id: result.backupId }, level: 'full' });
-        ids.push(result.backupId);
-      }
+      const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: source, collections: ['small', 'tiny'] }), target: storage }), storage, 3);
       const segmentsOf = async (id: string) => (await listAll(s3.client, s3.bucket, `ret/backups/${id}/`)).filter((k) => k.endsWith('.ndjson.gz'));
       const doomed = await segmentsOf(ids[0]!);
       expect(doomed).toHaveLength(2);
