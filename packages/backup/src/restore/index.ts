@@ -34,7 +34,8 @@ export interface RestoreOptions {
    * checked, and written from there. A larger backup is downloaded a second time to be written,
    * each read pinned to the object that was checked (`If-Match`, `VersionId`), so a backup
    * changed in between is still refused, but possibly after some records were written
-   * (`BackupChangedError` with `written: true`). `0` always reads twice.
+   * (`BackupChangedError` with `written: true`). `0` always reads twice; so does a restore
+   * whose temporary file cannot be created or written (a full or read-only disk).
    * @default 268435456 (256 MiB)
    */
   spoolBytes?: number;
@@ -90,9 +91,11 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
     if (checked.unsupportedCount > 0) {
       throw new RestoreUnsupportedError(`${checked.unsupportedCount} record(s) of backup ${manifest.backupId} cannot be stored by the target; nothing was written`, checked.unsupported);
     }
-    // A re-read must find the objects that were checked: a change during the check is refused here, before any write.
-    if (!spool) await checkPinsHold(loc, manifest, checked.pins, signal);
-    const read: PartReader = spool
+    // Without a spool (too large, or the disk refused it), the data is read again: it must find the
+    // objects that were checked, and a change during the check is refused here, before any write.
+    const spooled = spool !== undefined && !spool.failed;
+    if (!spooled) await checkPinsHold(loc, manifest, checked.pins, signal);
+    const read: PartReader = spooled
       ? async (segment, part) => checkPartBody(segment, part, (await spool.get(segment.key, part.number)) ?? Buffer.alloc(0))
       : (segment, part) => fetchPart(loc, segment, part, signal, checked.pins.get(segment.key));
     const applyStarted = Date.now();
@@ -124,8 +127,8 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
       backupId: manifest.backupId,
       datasets,
       records: datasets.reduce((s, d) => s + d.records, 0),
-      bytes: spool ? checked.bytes : checked.bytes * 2,
-      reads: spool ? 1 : 2,
+      bytes: spooled ? checked.bytes : checked.bytes * 2,
+      reads: spooled ? 1 : 2,
       checkMs: applyStarted - checkStarted,
       applyMs: Date.now() - applyStarted,
       warnings: [...manifest.warnings, ...warnings],

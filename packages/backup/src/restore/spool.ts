@@ -12,20 +12,23 @@ import { join } from 'node:path';
 export class PartSpool {
   private readonly where = new Map<string, { offset: number; bytes: number }>();
   private end = 0;
+  /** A write failed (a full or read-only disk): the spool holds nothing usable. */
+  failed = false;
 
   private constructor(
     private readonly dir: string,
     private readonly file: FileHandle,
   ) {}
 
-  /** Creates the spool file in a new directory under `dir` (the OS temporary directory by default). */
-  static async open(dir: string = tmpdir()): Promise<PartSpool> {
-    const made = await mkdtemp(join(dir, 'steadyfn-restore-'));
+  /** Creates the spool file in a new directory under `dir` (the OS temporary directory by default); `undefined` when it cannot (the restore then reads twice). */
+  static async open(dir: string = tmpdir()): Promise<PartSpool | undefined> {
+    const made = await mkdtemp(join(dir, 'steadyfn-restore-')).catch(() => undefined);
+    if (made === undefined) return undefined;
     try {
       return new PartSpool(made, await open(join(made, 'parts'), 'w+', 0o600));
-    } catch (error) {
+    } catch {
       await rm(made, { recursive: true, force: true });
-      throw error;
+      return undefined;
     }
   }
 
@@ -34,11 +37,17 @@ export class PartSpool {
     return this.end;
   }
 
-  /** Keeps a part's bytes. */
+  /** Keeps a part's bytes. A failed write marks the spool `failed` (the restore then reads again) rather than failing the check. */
   async put(segmentKey: string, part: number, body: Buffer): Promise<void> {
+    if (this.failed) return;
     const offset = this.end;
     this.end += body.length;
-    await this.file.write(body, 0, body.length, offset);
+    try {
+      await this.file.write(body, 0, body.length, offset);
+    } catch {
+      this.failed = true;
+      return;
+    }
     this.where.set(`${segmentKey}\u0000${part}`, { offset, bytes: body.length });
   }
 
