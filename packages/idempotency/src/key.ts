@@ -3,6 +3,7 @@
  * how keys are namespaced and hashed before they reach a store.
  */
 import type { Context } from '@steadyfn/handler';
+import { jsonExactNumbers } from '@steadyfn/handler/internal';
 import { IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError } from './errors.js';
 import { canonicalHash, sha256 } from './fingerprint.js';
 
@@ -15,6 +16,11 @@ export const MAX_KEY_LENGTH = 255;
 export type KeyFunction = (ctx: Context) => string | undefined | null;
 
 /**
+ * Whatever the source, HTTP requests with a safe method (GET, HEAD, OPTIONS, TRACE) get no key:
+ * they run every time and nothing is stored; so do API Gateway authorizers. Under `'auto'` and
+ * `'header'`, so do schedule ticks without an identity and WebSocket routes without an
+ * `Idempotency-Key` (see `runsWithoutKey`).
+ *
  * `'auto'`: the HTTP `Idempotency-Key` header when present, else `ctx.deliveryId` (queue,
  * schedule and event triggers), else a hash of the validated input.
  * `'header'`: HTTP calls must send `Idempotency-Key`; other triggers use `ctx.deliveryId`.
@@ -89,6 +95,35 @@ export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
   return { ok: true, key };
 }
 
+/** RFC 9110 §9.2.1 safe methods: they change nothing, so there is nothing to do only once. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/**
+ * Whether the plugin leaves this invocation alone — no key, no record, no replay:
+ * - an HTTP request with a safe method (GET, HEAD, OPTIONS, TRACE), as Stripe ignores its
+ *   `Idempotency-Key` there: storing a read would answer the next reads with stale data
+ *   until `ttlMs`;
+ * - with `'auto'` or `'header'`, a schedule tick the provider gives no identity (an OpenWhisk
+ *   alarm, a Cloud Scheduler call without its schedule time): every tick carries the same
+ *   input, so keyed by its hash each tick after the first would replay the first one;
+ * - with `'auto'` or `'header'`, an API Gateway WebSocket route without an `Idempotency-Key`
+ *   (messages never carry headers): API Gateway does not redeliver a message, and keyed by its
+ *   text a second `hello` — from any connection — would be answered with the first's replay;
+ * - an API Gateway Lambda authorizer, whatever the source: its answer is an access decision,
+ *   made again each time (a stored Allow would outlive a revoked token).
+ */
+export function runsWithoutKey(ctx: Context, source: KeySource): boolean {
+  const implicit = source === 'auto' || source === 'header';
+  if (ctx.trigger.kind === 'http') {
+    if (SAFE_METHODS.has(ctx.trigger.request.method)) return true;
+    return implicit && ctx.trigger.websocket !== undefined && ctx.trigger.request.headers[IDEMPOTENCY_KEY_HEADER] === undefined;
+  }
+  // An access decision, not an operation: a stored Allow would outlive a revoked token (and a
+  // replayed one is plain JSON, not an authorizer answer), whatever the key source.
+  if (ctx.trigger.kind === 'authorizer') return true;
+  return ctx.trigger.kind === 'schedule' && implicit && deliveryKey(ctx) === undefined;
+}
+
 function headerKey(ctx: Context): string | undefined {
   if (ctx.trigger.kind !== 'http') return undefined;
   // The header sent more than once (the adapters keep every value): which key was meant is unknown.
@@ -136,13 +171,21 @@ export function resolveKey(ctx: Context, source: KeySource): ResolvedKey | undef
   return inputKey(ctx);
 }
 
-/** For HTTP the method and path are part of the request, so they are part of its key. */
+/**
+ * The hash of an invocation's input. For HTTP the method and path are part of the request, so
+ * they are part of it; and where the JSON body holds numbers a plain parse rounds
+ * (`12345678901234567891` and `…892` both read as `…7000`), their exact values too, so two
+ * requests the function cannot tell apart are still two requests.
+ */
+function inputHash(ctx: Context): string {
+  if (ctx.trigger.kind !== 'http') return canonicalHash(ctx.input);
+  const { method, path, rawBody } = ctx.trigger.request;
+  const exact = rawBody === undefined ? undefined : jsonExactNumbers(rawBody);
+  return canonicalHash(exact === undefined ? [method, path, ctx.input] : [method, path, ctx.input, exact]);
+}
+
 function inputKey(ctx: Context): ResolvedKey {
-  if (ctx.trigger.kind === 'http') {
-    const { method, path } = ctx.trigger.request;
-    return { kind: 'input', value: canonicalHash([method, path, ctx.input]) };
-  }
-  return { kind: 'input', value: canonicalHash(ctx.input) };
+  return { kind: 'input', value: inputHash(ctx) };
 }
 
 /** A short hash naming the function, so two functions never share records. */
@@ -164,15 +207,12 @@ export function storeKey(scope: string, key: ResolvedKey): string {
 const DELIVERY_FINGERPRINT = 'delivery';
 
 /**
- * What a repeated key must match: the validated input (and, for HTTP, the method and path),
- * so the same key sent with a different request is refused with 422.
+ * What a repeated key must match: the validated input (and, for HTTP, the method and path and
+ * the exact value of any number the JSON parse rounded), so the same key sent with a different
+ * request is refused with 422.
  */
 export function fingerprintOf(ctx: Context, key: ResolvedKey): string {
   if (key.kind === 'delivery') return DELIVERY_FINGERPRINT;
   if (key.kind === 'input') return key.value;
-  if (ctx.trigger.kind === 'http') {
-    const { method, path } = ctx.trigger.request;
-    return canonicalHash([method, path, ctx.input]);
-  }
-  return canonicalHash(ctx.input);
+  return inputHash(ctx);
 }

@@ -15,7 +15,7 @@
 import type { Context, Plugin, SteadyError } from '@steadyfn/handler';
 import { invalidOption, intOption, msOption, oneOfOption, sleep, stringOption } from '@steadyfn/handler/internal';
 import { IdempotencyInProgressError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
-import { fingerprintOf, resolveKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey } from './key.js';
+import { fingerprintOf, resolveKey, runsWithoutKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey } from './key.js';
 import { LocalCache, type LocalEntry } from './lru.js';
 import { newOwner } from './owner.js';
 import { decodeStored, encodeStored, errorStored, replay, resultStored, type StoredResult } from './record.js';
@@ -34,7 +34,7 @@ export interface LocalCacheOptions {
 export interface IdempotencyOptions {
   /** Where records live: `redisStore(...)`, `mongoStore(...)`, or `memoryStore()` for tests. */
   store: IdempotencyStore;
-  /** Where the key comes from; see `KeySource`. @default 'auto' */
+  /** Where the key comes from; see `KeySource`. HTTP GET, HEAD, OPTIONS and TRACE never have one: they always run. @default 'auto' */
   key?: KeySource;
   /**
    * When no key can be found (`key: 'header'` without the header, or a key function that
@@ -380,6 +380,8 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       expose(ctx, state);
       if (state.owner) return;
       if (state.existing) return answerExisting(ctx, state, state.existing);
+      // A read, or a tick with no identity of its own: nothing to do only once (see runsWithoutKey).
+      if (runsWithoutKey(ctx, source)) return;
       const key = resolveKey(ctx, source);
       if (!key) {
         if (required) throw new IdempotencyKeyMissingError(ctx.trigger.kind === 'http');

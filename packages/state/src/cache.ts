@@ -6,7 +6,8 @@
  * - older: revalidated before this invocation goes on (one conditional round trip per source);
  *   unchanged sources are kept, changed ones replaced, and the result validated again;
  * - a failed reload: the last good state is served while it is younger than
- *   `maxAgeMs + staleIfErrorMs`, with a warning; after that the failure is thrown.
+ *   `maxAgeMs + staleIfErrorMs`, with a warning; after that the failure is thrown. A source
+ *   whose reload failed is loaded in full next time, not revalidated by the version kept.
  *
  * Nothing runs in the background: a frozen instance would never finish it.
  */
@@ -15,7 +16,8 @@ import type { ZodType, output } from 'zod';
 import { StateError, SourceError, describeFailure, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
-import { abortReason, deepFreeze } from './util.js';
+import { abortReason, deepFreeze, sameVersion } from './util.js';
+import { isDeepStrictEqual } from 'node:util';
 
 /** The sources of a state, by name: each name is a top-level key of the state. */
 export type SourceMap = Record<string, StateSource<any>>;
@@ -198,16 +200,25 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   let generation = 0;
 
   const withinStaleWindow = (e: Entry, at: number): boolean => at - e.confirmedAt < maxAge + staleIfError;
+  // Sources whose last reload failed: the version kept with the last good state no longer
+  // proves anything (a store that lost its data and was seeded again can hand the same
+  // version back — `INCR` restarts at 1), so they are loaded in full until one succeeds.
+  const unconfirmed = new Set<string>();
 
   async function step(name: string, prev: Entry | undefined, signal: AbortSignal): Promise<StepResult> {
     const source = sources[name]!;
     try {
       if (signal.aborted) throw abortReason(signal);
-      if (prev && source.revalidate && Object.hasOwn(prev.versions, name)) {
+      if (prev && source.revalidate && Object.hasOwn(prev.versions, name) && !unconfirmed.has(name)) {
         const result = await abortable(source.revalidate({ value: prev.raw[name], version: prev.versions[name] }, signal), signal);
         return result === 'unchanged' ? { name, status: 'unchanged' } : { name, status: 'loaded', loaded: result };
       }
-      return { name, status: 'loaded', loaded: await abortable(source.load(signal), signal) };
+      const loaded = await abortable(source.load(signal), signal);
+      // Reloaded after a failure: the same version and value keep the same state object.
+      if (prev && unconfirmed.has(name) && Object.hasOwn(prev.raw, name) && sameVersion(loaded.version, prev.versions[name]) && isDeepStrictEqual(loaded.value, prev.raw[name])) {
+        return { name, status: 'unchanged' };
+      }
+      return { name, status: 'loaded', loaded };
     } catch (error) {
       return { name, status: 'failed', error };
     }
@@ -230,7 +241,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
       if (r.status === 'failed') {
         failed.add(r.name);
         issues.push(loadIssue(r.name, r.error));
-      }
+        unconfirmed.add(r.name);
+      } else unconfirmed.delete(r.name);
     }
     if (prev && issues.length === 0 && results.every((r) => r.status === 'unchanged')) {
       return { ...prev, confirmedAt: startedAt };
@@ -371,6 +383,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     invalidate() {
       generation++;
       entry = undefined;
+      unconfirmed.clear();
       lastFailureAt = undefined;
       lastError = undefined;
       flight = undefined;

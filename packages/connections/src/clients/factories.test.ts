@@ -55,6 +55,21 @@ describe('environment read at first use', () => {
     await expect(store.get()).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'uri', retryable: false, message: 'mongo(): no MongoDB URI: pass option "uri" or set MONGODB_URI' });
   });
 
+  it('redis() with no url, no REDIS_URL and no address in options: a terminal ConfigurationError when first used', async () => {
+    const kept = process.env.REDIS_URL;
+    delete process.env.REDIS_URL;
+    await expect(redis({ name: 'no-url' }).get()).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      field: 'url',
+      retryable: false,
+      message: 'redis(): no Redis address: pass option "url", set REDIS_URL, or give options.host/port/path',
+    });
+    // An address in the ioredis options is enough: this one connects (to the test's server).
+    const { hostname, port } = new URL(kept ?? 'redis://127.0.0.1:16379');
+    const byHost = redis({ name: 'by-host', options: { host: hostname, port: Number(port) } });
+    expect(await (await byHost.get()).ping()).toBe('PONG');
+  });
+
   it('a REDIS_URL with another scheme: terminal, and the value is not repeated', async () => {
     process.env.REDIS_URL = 'memcached://:s3cret@cache';
     const cache = redis({ name: 'bad-env' });

@@ -7,6 +7,7 @@ import type { Provider } from '@steadyfn/handler';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
 import type { ClientHandle } from '../spec.js';
+import { ConfigurationError } from '@steadyfn/handler/internal';
 import { commandView } from '../view.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkUrl, factoryOptions, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
@@ -15,7 +16,12 @@ import { checkUrl, factoryOptions, handleOptions, parseRedisClientsInfo, type Ha
 export interface RedisClientOptions extends HandleOptions {
   /**
    * `redis://…` or `rediss://…` (TLS), or a Unix socket path.
-   * @default process.env.REDIS_URL (read at first connect), else ioredis' own default (127.0.0.1:6379)
+   *
+   * With neither this, `REDIS_URL` nor an address in `options` (`host`, `port`, `path`,
+   * `sentinels`), the first use fails with a terminal `ConfigurationError`: ioredis would
+   * quietly try 127.0.0.1:6379, which in a deployed function is a retryable connection error
+   * that queues redeliver until their dead-letter queue (the same rule as `mongo()`).
+   * @default process.env.REDIS_URL (read at first connect)
    */
   url?: string | undefined;
   /** ioredis options; each one overrides the platform profile (see `profileFor`). `lazyConnect` is always on. */
@@ -44,6 +50,11 @@ export async function closeRedis(client: { status: string; quit(): Promise<unkno
     await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500).unref?.())]);
   }
   client.disconnect();
+}
+
+/** Whether ioredis options name a server themselves (otherwise ioredis falls back to 127.0.0.1:6379). */
+function hasAddress(options: RedisOptions | undefined): boolean {
+  return options !== undefined && (options.host !== undefined || options.port !== undefined || options.path !== undefined || options.sentinels !== undefined);
 }
 
 /** A plain `Error` without a code: says nothing an operator can act on. */
@@ -82,7 +93,8 @@ export async function connectRedis<T extends { on(event: 'error', listener: (err
  * A cached ioredis client (the `ioredis` package must be installed; it is loaded when this is called).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option, e.g. a `url` that is not `redis://`/`rediss://`; at
- *   first use (terminal, as the invocation's error) for such a `REDIS_URL`, or when `ioredis` is missing
+ *   first use (terminal, as the invocation's error) for such a `REDIS_URL`, for no address at all (no `url`, no
+ *   `REDIS_URL`, no `options.host`/`port`/`path`/`sentinels`), or when `ioredis` is missing
  *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
  * @example
  * const cache = redis({ url: process.env.REDIS_URL, options: { commandTimeout: 500 } });
@@ -100,6 +112,12 @@ export function redis(options?: RedisClientOptions): RedisHandle {
       async create({ signal }) {
         const url = o.url ?? process.env.REDIS_URL;
         if (url !== undefined) checkUrl('redis', 'url', 'REDIS_URL', url, REDIS_SCHEMES, true);
+        else if (!hasAddress(o.options)) {
+          throw new ConfigurationError('redis(): no Redis address: pass option "url", set REDIS_URL, or give options.host/port/path', {
+            field: 'url',
+            expected: 'a redis:// or rediss:// URL',
+          });
+        }
         const { Redis } = await useDriver('redis', 'ioredis', driver);
         return connectRedis(url ? new Redis(url, settings) : new Redis(settings), signal);
       },

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64Strict } from './base64.js';
-import { jsonTextTooDeep, parseJsonLossless, valueTooDeep } from './json.js';
+import { jsonExactNumbers, jsonTextTooDeep, parseJsonLossless, valueTooDeep } from './json.js';
 
 describe('json and base64 helpers under arbitrary input', () => {
   it('parses every serialised JSON value back to the same value', () => {
@@ -19,6 +19,21 @@ describe('json and base64 helpers under arbitrary input', () => {
       fc.property(fc.string({ unit: 'binary' }), (text) => {
         const parsed = parseJsonLossless(text);
         if (parsed) expect(parsed.value).toEqual(JSON.parse(text));
+      }),
+    );
+  });
+
+  it('finds a rounded number exactly when the lossless parse refuses valid JSON', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.jsonValue().map((v) => JSON.stringify(v)), fc.bigInt().map((n) => `{"n":${n}}`)), (text) => {
+        let valid = true;
+        try {
+          JSON.parse(text);
+        } catch {
+          valid = false;
+        }
+        const rounded = valid && !jsonTextTooDeep(text) && parseJsonLossless(text) === undefined;
+        expect(jsonExactNumbers(text) !== undefined).toBe(rounded);
       }),
     );
   });

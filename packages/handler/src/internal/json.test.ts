@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLosslessNumber, jsonTextTooDeep, parseJsonLossless, valueTooDeep } from './json.js';
+import { isLosslessNumber, jsonExactNumbers, jsonTextTooDeep, parseJsonLossless, valueTooDeep } from './json.js';
 import { decodeBase64Strict } from './base64.js';
 
 describe('parseJsonLossless', () => {
@@ -21,6 +21,17 @@ describe('parseJsonLossless', () => {
     expect(isLosslessNumber('0.1', 0.1)).toBe(true);
     expect(isLosslessNumber('0.10000000000000001', 0.1)).toBe(false);
     expect(isLosslessNumber('1e400', Infinity)).toBe(false);
+  });
+});
+
+describe('jsonExactNumbers', () => {
+  it('gives the exact value of every number a plain parse rounds, and nothing when none is rounded', () => {
+    expect(jsonExactNumbers('{"id": 12345678901234567891, "n": 1}')).toEqual({ id: 12345678901234567891n, n: 1 });
+    expect(jsonExactNumbers('[-12345678901234567891]')).toEqual([-12345678901234567891n]);
+    expect(jsonExactNumbers('{"r": 0.10000000000000000001}')).toEqual({ r: { exactNumber: '10000000000000000001e-20' } });
+    expect(jsonExactNumbers('{"r": -1e400}')).toEqual({ r: { exactNumber: '-1e400' } });
+    expect(jsonExactNumbers('{"id": 9007199254740991, "e": 1e3}')).toBeUndefined();
+    expect(jsonExactNumbers('12345678901234567891 junk')).toBeUndefined();
   });
 });
 

@@ -100,6 +100,33 @@ export function parseJsonLossless(text: string): { value: unknown } | undefined 
   }
 }
 
+/**
+ * A JSON text's value with every number `JSON.parse` would change in exact form: an integer
+ * as a `bigint` (`12345678901234567891n`, where a plain parse gives `12345678901234567000`),
+ * any other as `{ exactNumber: '<sign><digits>e<exponent>' }`. `undefined` when every number
+ * survives a plain parse (the usual case), the text is not JSON, or it nests deeper than
+ * `MAX_JSON_DEPTH`. For code that must tell apart two bodies a plain parse makes equal
+ * (idempotency keys and fingerprints).
+ */
+export function jsonExactNumbers(text: string): unknown {
+  if (!MAYBE_LOSSY.test(text) || jsonTextTooDeep(text)) return undefined;
+  let lossy = false;
+  const exact: SourceReviver = (_key, value, context) => {
+    const source = context.source;
+    if (typeof value !== 'number' || source === undefined || isLosslessNumber(source, value)) return value;
+    lossy = true;
+    const literal = source.trim();
+    if (/^-?\d+$/.test(literal)) return BigInt(literal);
+    return { exactNumber: `${literal.startsWith('-') ? '-' : ''}${decimal(literal)}` };
+  };
+  try {
+    const value: unknown = JSON.parse(text, exact as Parameters<typeof JSON.parse>[1]);
+    return lossy ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether text could be a JSON document at all (so plain words are not even tried). */
 export function looksLikeJson(text: string): boolean {
   const trimmed = text.trim();

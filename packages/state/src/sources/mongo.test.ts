@@ -27,6 +27,29 @@ afterAll(async () => {
 const target = () => ({ client: mongo.client, db: TEST_DB, collection });
 
 describe('mongoDocument', () => {
+  it('an inclusion projection that already brings the version field (or its parent) is sent as given, without a path collision', async () => {
+    const id = unique('doc');
+    await db.collection<AnyDoc>(collection).insertOne({ _id: id, meta: { v: 3, owner: 'ops' }, name: 'pro', secret: 's' });
+    const sent: unknown[] = [];
+    const listener = (event: { commandName: string; command: Record<string, unknown> }): void => {
+      if (event.commandName === 'find' && event.command.find === collection) sent.push(event.command.projection);
+    };
+    mongo.client.on('commandStarted', listener);
+    try {
+      const parent = mongoDocument({ ...target(), filter: { _id: id }, projection: { meta: 1, name: 1 }, versionField: 'meta.v' });
+      expect(await parent.load(signal())).toEqual({ value: { _id: id, meta: { v: 3, owner: 'ops' }, name: 'pro' }, version: 3 });
+      const same = mongoDocument({ ...target(), filter: { _id: id }, projection: { 'meta.v': 1, name: 1 }, versionField: 'meta.v' });
+      expect((await same.load(signal())).version).toBe(3);
+      const other = mongoDocument({ ...target(), filter: { _id: id }, projection: { name: 1 }, versionField: 'meta.v' });
+      expect(await other.load(signal())).toEqual({ value: { _id: id, meta: { v: 3 }, name: 'pro' }, version: 3 });
+    } finally {
+      mongo.client.off('commandStarted', listener);
+    }
+    // MongoDB 4.4+ refuses { meta: 1, 'meta.v': 1 } ("Path collision at meta.v"); FerretDB does not, so the command is checked.
+    expect(sent).toEqual([{ meta: 1, name: 1 }, { 'meta.v': 1, name: 1 }, { name: 1, 'meta.v': 1 }]);
+  });
+
+
   it('loads one document with its version field and revalidates by reading that field alone', async () => {
     const id = unique('doc');
     await db.collection<AnyDoc>(collection).insertOne({ _id: id, plan: 'pro', limits: { rps: 5 }, version: 1 });

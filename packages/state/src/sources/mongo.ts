@@ -51,13 +51,21 @@ async function readVersion(target: MongoTarget, version: MongoVersionDocument, s
   return doc === null ? null : (getPath(doc, version.field) ?? null);
 }
 
+const isInclusion = (v: unknown): boolean => v === 1 || v === true;
+
+/** Whether an inclusion projection already brings `path` (names it, or one of its parents). */
+function includesPath(projection: Doc, path: string): boolean {
+  return Object.entries(projection).some(([field, v]) => isInclusion(v) && (field === path || path.startsWith(`${field}.`)));
+}
+
 /** Options of `mongoDocument()`: the filter of the one document, an optional version field and `map`. */
 export interface MongoDocumentOptions<T> extends MongoTarget {
   filter: Doc;
   projection?: Doc;
   /**
    * A field of the document that changes on every write (`$inc: { version: 1 }` or
-   * `$currentDate`). With it, a stale state costs one `findOne` of that field alone.
+   * `$currentDate`). With it, a stale state costs one `findOne` of that field alone. An
+   * inclusion `projection` that does not already bring it (or a parent of it) gets it added.
    */
   versionField?: string;
   /** A missing document gives `null` instead of a load failure. */
@@ -72,8 +80,9 @@ export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateS
   const versionField = options.versionField === undefined ? undefined : stringOption('mongoDocument', 'versionField', options.versionField);
   const what = `mongodb ${collectionName} document`;
   let projection = options.projection;
-  // An inclusion projection must still bring the version field.
-  if (projection && versionField && Object.values(projection).some((v) => v === 1 || v === true)) {
+  // An inclusion projection must still bring the version field — unless it already does (the
+  // field or a parent of it): MongoDB 4.4+ refuses `{ meta: 1, 'meta.v': 1 }` as a path collision.
+  if (projection && versionField && Object.values(projection).some(isInclusion) && !includesPath(projection, versionField)) {
     projection = { ...projection, [versionField]: 1 };
   }
 

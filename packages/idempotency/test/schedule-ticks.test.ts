@@ -1,0 +1,83 @@
+/**
+ * Schedule ticks. An OpenWhisk alarm carries only its `trigger_payload` — the same every time,
+ * no fire time, no tick id — and a Cloud Scheduler HTTP call may come without its schedule
+ * time. Keyed by the input hash (the `'auto'` fallback), every tick after the first was
+ * answered with the first one's replay for `ttlMs`, so a five-minute alarm ran once a day;
+ * under `key: 'header'` every such tick failed with IDEMPOTENCY_KEY_MISSING. They now run
+ * without a record. Ticks with an identity (EventBridge `rule@time`) are still done once.
+ * Through the real adapters: OpenWhisk's documented alarm parameters, the Functions Framework
+ * server, Lambda's published scheduled event; on each real store.
+ */
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler } from '@steadyfn/handler';
+import { idempotency, type IdempotencyOptions } from '../src/index.js';
+import { closeServers, serve } from '../../handler/test/support/gcp-server.js';
+import { BACKENDS, counting, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+
+const fixture = (path: string): Record<string, any> => JSON.parse(readFileSync(new URL(`../../handler/test/fixtures/${path}`, import.meta.url), 'utf8')) as Record<string, any>;
+
+afterAll(closeServers);
+
+describe.each(BACKENDS)('schedule ticks on %s', (name) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await openBackend(name);
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  function tickFunction(key: IdempotencyOptions['key']) {
+    const store = counting(backend.store);
+    const ticks: string[] = [];
+    const main = handler({ name: `tick-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store, ttlMs: 86_400_000, localCache: false, ...(key ? { key } : {}) })] }, (_input, ctx) => {
+      ticks.push(ctx.requestId);
+      return { tick: ticks.length };
+    });
+    return { main, store, ticks };
+  }
+
+  it.each(['auto', 'header'] as const)("OpenWhisk alarm ticks (key: '%s'): each one runs, none is a replay, nothing is stored", async (key) => {
+    const { main, store, ticks } = tickFunction(key);
+    const results = [];
+    const saved = process.env.__OW_ACTIVATION_ID;
+    try {
+      for (let i = 0; i < 3; i++) {
+        // As the runtime does before each activation.
+        process.env.__OW_ACTIVATION_ID = `act-${i}`;
+        results.push(await main.openwhisk(fixture('openwhisk/alarm-tick.json')));
+      }
+    } finally {
+      if (saved === undefined) delete process.env.__OW_ACTIVATION_ID;
+      else process.env.__OW_ACTIVATION_ID = saved;
+    }
+    expect(results).toEqual([{ tick: 1 }, { tick: 2 }, { tick: 3 }]);
+    expect(ticks).toEqual(['act-0', 'act-1', 'act-2']);
+    expect(store.total()).toBe(0);
+  });
+
+  it('Cloud Scheduler calls without a schedule time each run (Functions Framework)', async () => {
+    const { main, store, ticks } = tickFunction('auto');
+    const url = await serve('http', main.gcpHttp);
+    const { headers, body } = fixture('gcp/cloud-scheduler-http.json');
+    const withoutTime = Object.fromEntries(Object.entries(headers as Record<string, string>).filter(([h]) => h !== 'x-cloudscheduler-scheduletime'));
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(url, { method: 'POST', headers: withoutTime, body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('idempotency-replayed')).toBeNull();
+    }
+    expect(ticks).toHaveLength(2);
+    expect(store.total()).toBe(0);
+  });
+
+  it('an EventBridge scheduled event delivered twice is done once (its rule@time identifies the tick)', async () => {
+    const { main, ticks } = tickFunction('auto');
+    const event = fixture('aws/published/eventbridge-scheduled.json');
+    const first = await main.aws(event, lambdaContext());
+    const again = await main.aws(event, lambdaContext());
+    expect(again).toEqual(first);
+    expect(ticks).toHaveLength(1);
+  });
+});
