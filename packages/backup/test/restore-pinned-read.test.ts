@@ -6,14 +6,14 @@
  * is pinned to what was checked — `If-Match` with the checked ETag (moto answers 412; gofakes3
  * ignores `If-Match` on GET, so the returned ETag is compared too), `VersionId` in a versioned
  * bucket (both servers honour it) — and every part's SHA-256 is checked again before any of
- * its records is written. On FerretDB, with both S3 servers.
+ * its records is written. On FerretDB and Redis 7, with both S3 servers.
  */
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
-import { BackupChangedError, mongoSource, mongoTarget, restore, snapshotBackup, type Manifest, type RestoreTarget } from '../src/index.js';
+import { BackupChangedError, mongoSource, mongoTarget, redisSource, redisTarget, restore, snapshotBackup, type Manifest, type RestoreTarget } from '../src/index.js';
 import { loadManifest } from '../src/restore/load.js';
-import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
+import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
 
 afterAll(closeMongo);
 
@@ -129,6 +129,36 @@ describe.each(S3_SERVERS)('restore reads what it verified, on $name', (server) =
       await db.dropDatabase();
     } finally {
       await versioned.drop();
+    }
+  });
+
+  it('Redis: a two-read restore whose segment is deleted after the check is refused before any key is written; one read restores', async () => {
+    const redis = await redisClient();
+    const p = unique('pinredis');
+    try {
+      for (let i = 0; i < 50; i++) await redis.set(`${p}:src:${i}`, `v${i}`);
+      const at = { ...storage(), prefix: 'pinredis' };
+      const result = await snapshotBackup({ source: redisSource({ client: redis, pattern: `${p}:src:*` }), target: at, job: 'redis' }).run();
+      if (result.status !== 'complete') throw new Error('backup did not complete');
+      const key = (await loadManifest(at, result.backupId)).datasets[0]!.segments[0]!.key;
+      const copy = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+      const saved = Buffer.from(await copy.Body!.transformToByteArray());
+      const deleteIt = async () => void (await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key })));
+
+      const twice = hooked(redisTarget({ client: redis, keyPrefix: `${p}:two:` }), { checkedRecords: 50 }, deleteIt);
+      const error = await restore({ backup: { storage: at, id: result.backupId }, target: twice, spoolBytes: 0 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BackupChangedError);
+      expect(error).toMatchObject({ written: false });
+      expect(await redis.keys(`${p}:two:*`)).toEqual([]);
+
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: saved }));
+      const once = hooked(redisTarget({ client: redis, keyPrefix: `${p}:one:` }), { checkedRecords: 50 }, deleteIt);
+      expect(await restore({ backup: { storage: at, id: result.backupId }, target: once })).toMatchObject({ records: 50, reads: 1 });
+      expect(await redis.get(`${p}:one:${p}:src:7`)).toBe('v7');
+    } finally {
+      const keys = await redis.keys(`${p}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
     }
   });
 });
