@@ -79,7 +79,7 @@ function eventMessages(sizes: number[]): OutboundMessage[] {
   return drafts(sizes).map((draft, i) => {
     const event = prepareEvent(events, draft, {});
     const seq = (i % PER_AGGREGATE) + 1;
-    return toMessage({ ref: `0-${i}`, id: event.id, aggregate: `bench/${draft.aggregateId}`, aggregateId: draft.aggregateId, type: 'Bench', seq, body: serializeEvent(event, seq), committedAt: 0, started: 1, finished: 0 });
+    return toMessage({ ref: `0-${i}`, id: event.id, aggregate: `bench/${draft.aggregateId}`, aggregateId: draft.aggregateId, type: 'Bench', seq, body: serializeEvent(event, seq), committedAt: 0, started: 1, finished: 0, unjudged: 0 });
   });
 }
 

@@ -7,6 +7,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { invalidOption, isRecord } from '@steadyfn/handler/internal';
 import { EventInvalidError } from './errors.js';
 import { findInvalidCharacter } from './sqs/chars.js';
+import { checkKnownKeys, keysOf } from './option-keys.js';
 
 /** Version of the envelope shape itself (not of any payload). Sent as the `outbox-envelope` message attribute. */
 export const ENVELOPE_VERSION = 1;
@@ -132,12 +133,15 @@ function invalid(field: string, message: string, expected: string): never {
 /**
  * Checks a declaration table once, when the outbox is configured.
  *
- * @throws ConfigurationError (`CONFIG_INVALID`, field `events.<Type>[.schema|.aggregateType|.schemaVersion]`).
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `events.<Type>[.schema|.aggregateType|.schemaVersion]`, or the path of an unknown key).
  */
+const DECLARATION_KEYS = keysOf<EventDeclaration>({ aggregateType: true, schema: true, schemaVersion: true });
+
 export function checkDeclarations(owner: string, declarations: EventDeclarations): void {
   for (const [type, decl] of Object.entries(declarations)) {
     if (!TYPE_NAME.test(type)) invalidOption(owner, `events.${type}`, 'declared under an event type name of 1-128 characters of A-Z a-z 0-9 . _ : -', type);
     if (!isRecord(decl)) invalidOption(owner, `events.${type}`, 'a declaration { aggregateType, schema, schemaVersion? }', decl);
+    checkKnownKeys(owner, `events.${type}`, decl, DECLARATION_KEYS);
     if (typeof decl.schema?.safeParse !== 'function') invalidOption(owner, `events.${type}.schema`, 'a zod schema', decl.schema);
     if (typeof decl.aggregateType !== 'string' || !AGGREGATE_TYPE.test(decl.aggregateType)) {
       invalidOption(owner, `events.${type}.aggregateType`, 'an aggregate type name of 1-64 characters of A-Z a-z 0-9 . _ -', decl.aggregateType);

@@ -21,6 +21,8 @@ import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
 import type { S3Sender } from './sqs/claim-check.js';
+import { checkKnownKeys, keysOf } from './option-keys.js';
+import { awsClientOption } from './sqs/clients.js';
 
 /** Options of `inbox()`. */
 export interface InboxOptions {
@@ -85,7 +87,7 @@ const FINGERPRINT = 'event';
 /**
  * Creates the inbox plugin for a consumer function.
  *
- * @throws ConfigurationError for invalid options.
+ * @throws ConfigurationError for invalid options or an unknown option key.
  * @example
  * export const ship = handler({ use: [inbox({ store: redisStore({ client: redis }), consumer: 'shipping' })] }, async (_input, ctx) => {
  *   await shipOrder(ctx.inbox.event.aggregateId);
@@ -93,6 +95,7 @@ const FINGERPRINT = 'event';
  */
 export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> & { readonly consumer: string } {
   if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object { store, consumer }', options);
+  checkKnownKeys(OWNER, '', options, keysOf<InboxOptions>({ store: true, consumer: true, retentionMs: true, leaseMs: true, onGap: true, maxGapRetries: true, s3: true, read: true }));
   const store = options.store;
   if (typeof store?.claim !== 'function' || typeof store.completeMany !== 'function') invalidOption(OWNER, 'store', 'an idempotency store: redisStore(...) or mongoStore(...)', store);
   const consumer = stringOption(OWNER, 'consumer', options.consumer);
@@ -100,7 +103,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const leaseMs = msOption(OWNER, 'leaseMs', options.leaseMs, 300_000);
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
-  if (options.s3 !== undefined && typeof (options.s3 as { send?: unknown } | null)?.send !== 'function') invalidOption(OWNER, 's3', 'an S3Client from @aws-sdk/client-s3 (to fetch claim-checked bodies)', options.s3);
+  if (options.s3 !== undefined) awsClientOption(OWNER, 's3', options.s3, 'S3', 'an S3Client from @aws-sdk/client-s3 (to fetch claim-checked bodies)');
   const scope = scopeOf(`inbox:${consumer}`);
   const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
@@ -227,7 +230,7 @@ export interface InboxCleanupOptions {
  * `mongoStore(...).ensureIndexes()`) and Redis expire records themselves.
  *
  * @returns how many records were deleted.
- * @throws ConfigurationError when `store` is not a store with `purge()` (a `mongoStore`).
+ * @throws ConfigurationError when `store` is not a store with `purge()` (a `mongoStore`), or for an unknown option key.
  */
 export async function inboxCleanup(options: InboxCleanupOptions): Promise<number> {
   if (!isRecord(options)) invalidOption('inboxCleanup', 'options', 'an object { store }', options);
@@ -235,5 +238,7 @@ export async function inboxCleanup(options: InboxCleanupOptions): Promise<number
   if (!isRecord(store) || typeof store.purge !== 'function') {
     invalidOption('inboxCleanup', 'store', "the inbox's mongoStore(...) (its purge() deletes expired records)", options.store);
   }
+  // After the store: the likeliest stray key is the old `collection`, which the store message explains.
+  checkKnownKeys('inboxCleanup', '', options, keysOf<InboxCleanupOptions>({ store: true, signal: true }));
   return (await options.store.purge(options.signal === undefined ? {} : { signal: options.signal })).deleted;
 }

@@ -12,6 +12,7 @@ import { DEFAULT_POISON, type PoisonPolicy } from './relay/poison.js';
 import { DEFAULT_SWEEP, type SweepOptions } from './relay/sweeper.js';
 import type { RelayLease, Sender } from './relay/types.js';
 import type { OutboxStore } from './stores/outbox-store.js';
+import { checkKnownKeys, keysOf } from './option-keys.js';
 
 /** What the relay needs: a sender to SQS and the lease primitive. */
 export interface RelayOptions {
@@ -83,6 +84,12 @@ export interface ResolvedRelay {
 
 const OWNER = 'outbox';
 
+const OUTBOX_KEYS = keysOf<OutboxOptions<EventDeclarations, OutboxStore>>({ name: true, events: true, store: true, relay: true, watchdog: true, callerContext: true });
+const RELAY_KEYS = keysOf<RelayOptions>({ sender: true, lease: true, allowInProcessLease: true, flush: true, leaseMs: true, maxEventsPerAggregate: true, poison: true, reserveMs: true, sweep: true });
+const POISON_KEYS = keysOf<PoisonPolicy>({ maxAttempts: true, maxUnfinishedAttempts: true });
+const SWEEP_KEYS = keysOf<SweepOptions>({ graceMs: true, maxAggregates: true, chunk: true, parallel: true, retainSentMs: true, cleanupLimit: true, pruneLimit: true });
+const CALLER_CONTEXT_KEYS = keysOf<CallerContextOptions>({ allow: true, from: true });
+
 function hasMethods(value: unknown, ...names: string[]): boolean {
   return isRecord(value) && names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
 }
@@ -91,6 +98,9 @@ function hasMethods(value: unknown, ...names: string[]): boolean {
 export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | undefined {
   if (relay === undefined) return undefined;
   if (!isRecord(relay)) invalidOption(OWNER, 'relay', 'an object { sender, lease, ... }', relay);
+  checkKnownKeys(OWNER, 'relay', relay, RELAY_KEYS);
+  checkKnownKeys(OWNER, 'relay.poison', relay.poison, POISON_KEYS);
+  checkKnownKeys(OWNER, 'relay.sweep', relay.sweep, SWEEP_KEYS);
   if (!hasMethods(relay.sender, 'send')) invalidOption(OWNER, 'relay.sender', 'a sender: sqsSender({ client, queueUrl })', relay.sender);
   if (!hasMethods(relay.lease, 'claim', 'claimMany', 'settle', 'settleMany')) invalidOption(OWNER, 'relay.lease', 'a @steadyfn/lease store (redisLeaseStore, mongoLeaseStore)', relay.lease);
   if (relay.allowInProcessLease !== undefined && typeof relay.allowInProcessLease !== 'boolean') invalidOption(OWNER, 'relay.allowInProcessLease', 'a boolean', relay.allowInProcessLease);
@@ -130,6 +140,8 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
 /** Validates the top-level options (the store validates its own). */
 export function checkOutboxOptions<D extends EventDeclarations, S extends OutboxStore>(options: OutboxOptions<D, S>): { name: string } {
   if (!isRecord(options)) invalidOption(OWNER, 'options', 'an object { events, store, relay? }', options);
+  checkKnownKeys(OWNER, '', options, OUTBOX_KEYS);
+  checkKnownKeys(OWNER, 'callerContext', options.callerContext, CALLER_CONTEXT_KEYS);
   if (!isRecord(options.events) || Object.keys(options.events).length === 0) invalidOption(OWNER, 'events', 'an object of event declarations { Type: { aggregateType, schema } }', options.events);
   checkDeclarations(OWNER, options.events);
   if (!isRecord(options.store) || typeof (options.store as { mode?: unknown }).mode !== 'string') {

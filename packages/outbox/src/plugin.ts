@@ -47,7 +47,19 @@ export interface OutboxContextBase<D extends EventDeclarations> {
   add(draft: EventDraft<D>): PendingEvent;
   /** Events recorded so far and not yet written. */
   readonly staged: ReadonlyArray<PendingEvent>;
-  /** What the outbox did in this invocation so far. */
+  /**
+   * What the outbox did in this invocation so far — a snapshot at the moment of the call. Inside
+   * the function that is little: the atomic write and the flush run after it returns, so in
+   * Redis and transaction mode every count reads 0 there (what the function added so far is
+   * `staged`); in embedded mode each `updateOne` has written by the time it resolves, so
+   * `recorded` counts its events, while `sent`, `failed`, `batches` and the rest stay 0 until
+   * the flush. The complete numbers for the invocation are in the `outbox` log record written
+   * at its end (the outbox's `finally` hook: after the commit and the flush); a plugin listed
+   * before the outbox reads them with `metrics()` in its own `finally` hook (those run in
+   * reverse order, so after the outbox's).
+   * The relay entry points (`sweep`, `flushTargets`, `relayWatchdog`, `redrive`) return their
+   * own run's metrics.
+   */
   metrics(): OutboxMetrics;
 }
 
@@ -74,7 +86,7 @@ export interface OutboxPlugin<D extends EventDeclarations, S extends OutboxStore
  * Creates the outbox plugin. List it after `connections()` and after `idempotency()` or
  * `inbox()`, and before `transitions()` (see the README's "Plugin order").
  *
- * @throws ConfigurationError for invalid options (checked here, at definition time).
+ * @throws ConfigurationError for invalid options or an unknown key at any depth (`relay.poison.maxAtempts`), naming its path — checked here, at definition time.
  * @example
  * const orders = outbox({
  *   events: { OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number().int() }) } },

@@ -24,13 +24,14 @@ describe('transitions', () => {
   });
 
   it('checks the table up front', () => {
-    expect(() => transitions({ table: { a: ['b'] } as never })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
-    expect(() => transitions({ table, field: '_outboxSeq' })).toThrow(/field/);
+    const store = mongoEmbeddedOutbox({ db: mongo.db as never, collection: 'orders', aggregateType: 'order', writeLease: mongo.lease });
+    expect(() => transitions({ table: { a: ['b'] } as never, store })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => transitions({ table, store, field: '_outboxSeq' })).toThrow(/field/);
   });
 
   it('embedded: moves the document and records the event; illegal and lost races are typed 409s', async () => {
     const store = mongoEmbeddedOutbox({ db: mongo.db as never, collection: 'orders', aggregateType: 'order', writeLease: mongo.lease });
-    const fn = handler({ input, use: [outbox({ events, store }), transitions({ table })] }, async (i, ctx) => {
+    const fn = handler({ input, use: [outbox({ events, store }), transitions({ table, store })] }, async (i, ctx) => {
       return ctx.transition(i.id, i.from as never, i.to as never, { type: 'OrderPaid', aggregateId: i.id, payload: {} });
     });
     await mongo.db.collection('orders').insertOne({ _id: 't-1' as never, status: 'validated' });
@@ -44,7 +45,8 @@ describe('transitions', () => {
 
   it('Redis: the check and the move are one script; a lost race is TRANSITION_CONFLICT and writes nothing', async () => {
     const key = (id: string) => `${redis.prefix}order:{${id}}`;
-    const fn = handler({ input, use: [outbox({ events, store: redisOutbox({ client: redis.client, prefix: redis.prefix }) }), transitions({ table, redisKey: key })] }, async (i, ctx) => {
+    const store = redisOutbox({ client: redis.client, prefix: redis.prefix });
+    const fn = handler({ input, use: [outbox({ events, store }), transitions({ table, store, redisKey: key })] }, async (i, ctx) => {
       return ctx.transition(i.id, i.from as never, i.to as never, { type: 'OrderPaid', aggregateId: i.id, payload: {} });
     });
     await redis.client.hset(key('t-2'), 'status', 'validated');

@@ -19,8 +19,9 @@ import type { EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import type { RedisOutboxContext } from './modes/redis-mode.js';
 import type { TransactionOutboxContext } from './modes/transaction-mode.js';
 import type { CollectionLike } from './stores/mongo-shapes.js';
+import type { OutboxStore } from './stores/outbox-store.js';
+import { checkKnownKeys, keysOf } from './option-keys.js';
 
-/** Options of `transitions()`. */
 /** A transition table: each state and the states it may move to. */
 export type TransitionTable = Record<string, ReadonlyArray<string>>;
 
@@ -31,11 +32,18 @@ export type StateOf<T extends TransitionTable> = Extract<keyof T, string>;
 export interface TransitionsOptions<T extends TransitionTable> {
   /** Allowed transitions: each state and the states it may move to (every target must be a state). */
   table: T;
+  /**
+   * The store of the outbox this workflow writes through — the one given to `outbox()`, listed
+   * before `transitions()` in `use`. Its mode says what a transition writes, so the option it
+   * needs is checked when `transitions()` is called: Redis needs `redisKey`, transaction mode
+   * `collection`, embedded mode neither (and each refuses the other modes' option).
+   */
+  store: OutboxStore;
   /** The field holding the state (document field, or hash field in Redis). @default 'status' */
   field?: string;
-  /** Redis mode: the hash key of an aggregate, e.g. `(id) => \`order:{${id}}\``. */
+  /** Redis mode (required there): the hash key of an aggregate, e.g. `(id) => \`order:{${id}}\``. */
   redisKey?: (aggregateId: string) => string;
-  /** Transaction mode: the collection of the aggregates. */
+  /** Transaction mode (required there): the collection of the aggregates. */
   collection?: () => CollectionLike | Promise<CollectionLike>;
   /** Extra fields set with the state (e.g. `{ [`${to}At`]: new Date() }`). */
   alsoSet?: (from: StateOf<T>, to: StateOf<T>) => Record<string, unknown>;
@@ -67,20 +75,24 @@ const OWNER = 'transitions';
 /**
  * Creates the transitions plugin; list it after the outbox plugin.
  *
- * @throws ConfigurationError for an empty or inconsistent table.
+ * @throws ConfigurationError for an empty or inconsistent table, a missing or unknown `store`, the
+ *   mode's option missing (`redisKey` for Redis, `collection` for transaction mode) or another
+ *   mode's option given, or an unknown option key.
  * @example
- * const flow = transitions({ table: { validated: ['paid'], paid: ['dispatched'], dispatched: [] } });
+ * const flow = transitions({ table: { validated: ['paid'], paid: ['dispatched'], dispatched: [] }, store });
  * handler({ use: [inbox(...), orders, flow] }, async (_in, ctx) => {
  *   await ctx.transition(orderId, 'validated', 'paid', { type: 'OrderPaid', aggregateId: orderId, payload });
  * });
  */
 export function transitions<const T extends TransitionTable>(options: TransitionsOptions<T>): Plugin<TransitionContext<StateOf<T>>, PendingTransition[]> {
   type S = StateOf<T>;
+  checkKnownKeys(OWNER, '', options, keysOf<TransitionsOptions<TransitionTable>>({ table: true, store: true, field: true, redisKey: true, collection: true, alsoSet: true }));
   if (!isRecord(options) || !isRecord(options.table) || Object.keys(options.table).length === 0) invalidOption(OWNER, 'table', 'an object { state: [next states] }', options?.table);
   const states = new Set(Object.keys(options.table));
   for (const [from, to] of Object.entries(options.table) as Array<[string, ReadonlyArray<string>]>) {
     if (!Array.isArray(to) || !to.every((t) => states.has(t))) invalidOption(OWNER, `table.${from}`, `an array of declared states (${[...states].join(', ')})`, to);
   }
+  checkModeOptions(options as unknown as TransitionsOptions<TransitionTable>);
   const field = stringOption(OWNER, 'field', options.field, 'status');
   if (field.startsWith('_outbox') || field.startsWith('$') || field.includes('.')) invalidOption(OWNER, 'field', 'a top-level field name not starting with _outbox or $', field);
 
@@ -96,6 +108,8 @@ export function transitions<const T extends TransitionTable>(options: Transition
     if (!allowed(from, to)) throw new TransitionError('TRANSITION_ILLEGAL', `transition from "${from}" to "${to}" is not in the table`, { from, to });
     const outbox = (ctx as Context & { outbox?: AnyOutbox }).outbox;
     if (!outbox) invalidOption(OWNER, 'use', 'the outbox plugin listed before transitions() in `use`', undefined);
+    const listed = outbox.updateOne ? 'mongo-embedded' : outbox.call && outbox.check ? 'redis' : 'mongo-transaction';
+    if (listed !== options.store.mode) invalidOption(OWNER, 'store', `the store of the outbox listed before transitions() (a ${listed} store; this one is ${options.store.mode})`, undefined);
     const set = { [field]: to, ...(options.alsoSet?.(from, to) ?? {}) };
     outbox.add(event);
     if (outbox.updateOne) {
@@ -105,15 +119,13 @@ export function transitions<const T extends TransitionTable>(options: Transition
       throw conflict(id, from, to, { actual: current?.[field] });
     }
     if (outbox.call && outbox.check) {
-      if (!options.redisKey) invalidOption(OWNER, 'redisKey', 'a function (aggregateId) => Redis hash key, in Redis mode', undefined);
-      const key = options.redisKey(id);
+      const key = options.redisKey!(id);
       outbox.check({ key, field, equals: from, label: labelOf(id, from) });
       outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? v : JSON.stringify(v)]));
       pending.push({ id, from, to });
       return { duplicate: false };
     }
-    if (!options.collection) invalidOption(OWNER, 'collection', 'a function returning the aggregates\' collection, in transaction mode', undefined);
-    const collection = await options.collection();
+    const collection = await options.collection!();
     const result = await collection.updateOne({ _id: id, [field]: from }, { $set: set }, { session: outbox.session });
     if (result.matchedCount > 0) return { duplicate: false };
     const current = await collection.findOne({ _id: id }, { session: outbox.session });
@@ -136,6 +148,23 @@ export function transitions<const T extends TransitionTable>(options: Transition
       }
     },
   };
+}
+
+/** What each store mode needs of the options (checked when `transitions()` is called, not at the first invocation). */
+function checkModeOptions(options: TransitionsOptions<TransitionTable>): void {
+  const mode = isRecord(options.store) ? options.store.mode : undefined;
+  if (mode !== 'redis' && mode !== 'mongo-embedded' && mode !== 'mongo-transaction') {
+    invalidOption(OWNER, 'store', "the outbox's store, as given to outbox(): redisOutbox(...), mongoEmbeddedOutbox(...) or mongoTransactionOutbox(...)", options.store);
+  }
+  const needs = { redis: 'redisKey', 'mongo-embedded': undefined, 'mongo-transaction': 'collection' }[mode];
+  for (const option of ['redisKey', 'collection'] as const) {
+    const value = options[option];
+    if (option === needs && typeof value !== 'function') {
+      const what = option === 'redisKey' ? 'a function (aggregateId) => the Redis hash key of the aggregate' : "a function returning the aggregates' collection";
+      invalidOption(OWNER, option, `${what} (the store is ${mode})`, value);
+    }
+    if (option !== needs && value !== undefined) invalidOption(OWNER, option, `left out: it is for ${option === 'redisKey' ? 'Redis' : 'transaction'} mode, and the store is ${mode}`, value);
+  }
 }
 
 /** The label of a transition's check; the write's 409 names it (JSON-quoted). */

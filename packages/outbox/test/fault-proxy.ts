@@ -17,8 +17,8 @@ export type FaultRule = (call: number, entries: BatchEntry[]) =>
   | undefined
   /** Answer the whole call with this HTTP status and error type, without forwarding it. */
   | { status: number; type: string }
-  /** Forward without these entries and report them in `Failed` as server faults with `code`. */
-  | { failEntries: string[]; code: string };
+  /** Forward without these entries and report them in `Failed` with `code`: server faults, or sender faults with `senderFault`. */
+  | { failEntries: string[]; code: string; senderFault?: boolean };
 
 export interface FaultProxy {
   endpoint: string;
@@ -66,7 +66,7 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
         if (decision && 'failEntries' in decision) {
           const drop = new Set(decision.failEntries);
           json.Entries = json.Entries.filter((e) => !drop.has(e.Id));
-          injected = [...drop].map((Id) => ({ Id, SenderFault: false, Code: decision.code, Message: 'injected by the fault proxy' }));
+          injected = [...drop].map((Id) => ({ Id, SenderFault: decision.senderFault === true, Code: decision.code, Message: 'injected by the fault proxy' }));
           if (json.Entries.length === 0) {
             res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
             return res.end(JSON.stringify({ Successful: [], Failed: injected }));

@@ -109,11 +109,11 @@ export function naiveSender(client: SQSClient, queueUrl: string, fifo = queueUrl
     fifo,
     async send(messages: ReadonlyArray<OutboundMessage>, options: { signal?: AbortSignal } = {}): Promise<SendReport> {
       const sent: Array<{ id: string }> = [];
-      const failed: Array<{ id: string; code: string; senderFault: boolean; retryable: boolean }> = [];
+      const failed: Array<{ id: string; code: string; senderFault: boolean; retryable: boolean; judged: boolean }> = [];
       const blocked = new Set<string>();
       for (const m of messages) {
         if (m.groupKey !== undefined && blocked.has(m.groupKey)) {
-          failed.push({ id: m.id, code: 'BLOCKED', senderFault: false, retryable: true });
+          failed.push({ id: m.id, code: 'BLOCKED', senderFault: false, retryable: true, judged: false });
           continue;
         }
         try {
@@ -129,7 +129,7 @@ export function naiveSender(client: SQSClient, queueUrl: string, fifo = queueUrl
           sent.push({ id: m.id });
         } catch (error) {
           const fault = (error as { $fault?: string }).$fault;
-          failed.push({ id: m.id, code: (error as Error).name, senderFault: fault === 'client', retryable: fault !== 'client' });
+          failed.push({ id: m.id, code: (error as Error).name, senderFault: fault === 'client', retryable: fault !== 'client', judged: fault !== undefined });
           if (m.groupKey !== undefined) blocked.add(m.groupKey);
         }
       }
@@ -142,7 +142,7 @@ export function naiveSender(client: SQSClient, queueUrl: string, fifo = queueUrl
  * A sender whose answers a test scripts (pure relay logic: poison, quarantine, partial
  * failures). `decide` answers per message; every message the sender "accepted" is kept.
  */
-export function scriptedSender(decide: (m: OutboundMessage) => 'sent' | 'retryable' | 'fault' = () => 'sent', fifo = false): Sender & { accepted: OutboundMessage[]; calls: number } {
+export function scriptedSender(decide: (m: OutboundMessage) => 'sent' | 'retryable' | 'fault' | 'unjudged' = () => 'sent', fifo = false): Sender & { accepted: OutboundMessage[]; calls: number } {
   const accepted: OutboundMessage[] = [];
   const sender = {
     fifo,
@@ -151,7 +151,7 @@ export function scriptedSender(decide: (m: OutboundMessage) => 'sent' | 'retryab
     async send(messages: ReadonlyArray<OutboundMessage>): Promise<SendReport> {
       sender.calls++;
       const sent: Array<{ id: string }> = [];
-      const failed: Array<{ id: string; code: string; senderFault: boolean; retryable: boolean }> = [];
+      const failed: Array<{ id: string; code: string; senderFault: boolean; retryable: boolean; judged: boolean }> = [];
       const blocked = new Set<string>();
       for (const m of messages) {
         const verdict = m.groupKey !== undefined && blocked.has(m.groupKey) ? 'retryable' : decide(m);
@@ -159,7 +159,8 @@ export function scriptedSender(decide: (m: OutboundMessage) => 'sent' | 'retryab
           sent.push({ id: m.id });
           accepted.push(m);
         } else {
-          failed.push({ id: m.id, code: verdict === 'fault' ? 'InvalidMessageContents' : 'InternalError', senderFault: verdict === 'fault', retryable: verdict !== 'fault' });
+          // 'unjudged': the whole call failed (an outage); the others are SQS's per-entry answers.
+          failed.push({ id: m.id, code: verdict === 'fault' ? 'InvalidMessageContents' : verdict === 'unjudged' ? 'ECONNREFUSED' : 'InternalError', senderFault: verdict === 'fault', retryable: verdict !== 'fault', judged: verdict !== 'unjudged' });
           if (m.groupKey !== undefined) blocked.add(m.groupKey);
         }
       }

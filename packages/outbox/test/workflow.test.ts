@@ -51,7 +51,7 @@ describe('workflow validated → paid → dispatched, a crash in each step', () 
     let crashFlush = true;
     const dyingOnce: Sender = { fifo: false, send: async (m, o) => { if (crashFlush) { crashFlush = false; throw new Error('process killed before the flush'); } return real.send(m, o); } };
     const orders = (sender: Sender) => outbox({ events, store: store(), relay: { sender, lease: relayLease, sweep: { graceMs: 0 } } });
-    const flow = transitions({ table });
+    const flow = transitions({ table, store: store() });
     const effects = { paid: 0, dispatched: 0 };
 
     const validateOutbox = orders(dyingOnce);

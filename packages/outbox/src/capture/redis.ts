@@ -11,6 +11,7 @@ import { runLuaScript } from '@steadyfn/lease';
 import type { RedisLike } from '../stores/redis-client.js';
 import { DEFAULT_PARTITION, hashTagOf, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
 import { captureScript, type ScriptFragment } from './redis-script.js';
+import { isRedisScore } from './redis-score.js';
 
 /** A precondition on state, checked before anything is written. */
 export type RedisCheck =
@@ -86,8 +87,6 @@ const INTEGER = /^(0|-?[1-9]\d{0,15})$/;
 const POSITIVE_MS = /^[1-9]\d{0,11}$/;
 /** `PEXPIRE` takes 0 (the key expires at once). */
 const EXPIRE_MS = /^(0|[1-9]\d{0,11})$/;
-/** A decimal score without spaces (Number() also takes '', ' 1' and '0x10', which Redis may not). */
-const SCORE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 function bad(message: string, field: string): never {
   throw new EventInvalidError(`outbox: ${message}`, { issues: [{ field, message, expected: 'a valid Redis state command' }] });
@@ -113,7 +112,7 @@ function checkCommand(command: RedisCommand, index: number): string[] {
     : name === 'HSET' ? n >= 2 && n % 2 === 0
     : name === 'HINCRBY' ? n === 2 && INTEGER.test(args[1]!)
     : name === 'INCRBY' ? n === 1 && INTEGER.test(args[0]!)
-    : name === 'ZADD' ? n >= 2 && n % 2 === 0 && args.every((a, i) => i % 2 === 1 || (SCORE.test(a) && Number.isFinite(Number(a))))
+    : name === 'ZADD' ? n >= 2 && n % 2 === 0 && args.every((a, i) => i % 2 === 1 || isRedisScore(a))
     : name === 'PEXPIRE' ? n === 1 && EXPIRE_MS.test(args[0]!)
     : n >= 1;
   if (!ok) bad(`${name} has the wrong arguments`, field);

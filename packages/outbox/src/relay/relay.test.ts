@@ -152,6 +152,20 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(sender.calls).toBe(3);
   });
 
+  it('failures SQS never judged (the whole call failed, or send threw) count nothing toward maxAttempts; judged ones still do', async () => {
+    await record('u', 1);
+    const poison = { maxAttempts: 2, maxUnfinishedAttempts: 2 };
+    const outage = scriptedSender(() => 'unjudged');
+    const thrower = { fifo: false, send: async (): Promise<never> => Promise.reject(new Error('connect ECONNREFUSED')) };
+    let quarantined = 0;
+    for (let i = 0; i < 5; i++) quarantined += (await relay(i % 2 === 0 ? outage : thrower, [ref('u')], { poison })).metrics.quarantined;
+    expect(quarantined).toBe(0);
+    const refusing = scriptedSender(() => 'retryable');
+    for (let i = 0; i < 3; i++) quarantined += (await relay(refusing, [ref('u')], { poison })).metrics.quarantined;
+    expect(quarantined).toBe(1);
+    expect(refusing.calls).toBe(2);
+  });
+
   it('marks only events still pending at the seq it sent (a second mark marks nothing)', async () => {
     await record('h', 1);
     const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });

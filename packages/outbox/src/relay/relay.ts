@@ -22,7 +22,7 @@ import { describeCause } from '../errors.js';
 import { toMessage } from './message.js';
 import type { MetricsRecorder } from './metrics.js';
 import { poisonReason, type PoisonPolicy } from './poison.js';
-import type { AggregateRef, HeldLease, LeasedRef, RelayLease, RelayStore, Sender, SettleItem, StoredEvent } from './types.js';
+import type { AggregateRef, HeldLease, LeasedRef, RelayLease, RelayStore, Sender, SendReport, SettleItem, StoredEvent } from './types.js';
 
 /** How a relay run behaves. */
 export interface RelayRunOptions {
@@ -99,14 +99,33 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
   return out;
 }
 
+/**
+ * The sender's report, or — when `send` threw (a custom sender, an abort before it began) —
+ * one that fails every message unjudged: SQS gave no verdict, so the attempt must end as
+ * finished-but-unjudged, not stay "unfinished" like a crash.
+ */
+async function sendAll(deps: RelayDeps, working: ReadonlyArray<Working>, options: RelayRunOptions): Promise<SendReport> {
+  const messages = working.flatMap((w) => w.events.map(toMessage));
+  try {
+    return await deps.sender.send(messages, { signal: options.signal });
+  } catch (error) {
+    deps.log?.warn('outbox relay send failed without a verdict; the events stay pending', { store: deps.store.kind, ...describeCause(error) });
+    return { sent: [], failed: messages.map((m) => ({ id: m.id, code: 'SendFailed', senderFault: false, retryable: true, judged: false })), batches: 0, fill: { entries: 0, bytes: 0 }, retries: 0 };
+  }
+}
+
 /** Sends one round for the working aggregates and settles them in one batch. Returns those whose every event was accepted. */
 async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, options: RelayRunOptions): Promise<Working[]> {
-  const report = await deps.sender.send(working.flatMap((w) => w.events.map(toMessage)), { signal: options.signal });
+  const report = await sendAll(deps, working, options);
   deps.metrics.addReport(report);
   const accepted = new Set(report.sent.map((s) => s.id));
   const failures = new Map(report.failed.map((f) => [f.id, f]));
-  const items: SettleItem[] = working.map((w) => ({ ref: w.ref, lease: w.lease, sent: w.events.filter((e) => accepted.has(e.id)), refused: w.events.filter((e) => !accepted.has(e.id)) }));
-  const marked = await deps.store.settle(items, { signal: options.signal });
+  const unjudged = (e: StoredEvent): boolean => !accepted.has(e.id) && failures.get(e.id)?.judged === false;
+  const items: SettleItem[] = working.map((w) => ({ ref: w.ref, lease: w.lease, sent: w.events.filter((e) => accepted.has(e.id)), refused: w.events.filter((e) => !accepted.has(e.id)), unjudged: w.events.filter(unjudged) }));
+  // With the invocation's signal, not the run's: a send the deadline reserve aborted is still
+  // recorded (reserveMs is the time for it) as finished and unjudged — else it would count as
+  // a crash, and three deadline-bound sweeps through an outage would quarantine the aggregate.
+  const marked = await deps.store.settle(items, { signal: options.releaseSignal ?? options.signal });
   const drained: Working[] = [];
   for (let i = 0; i < items.length; i++) {
     const { ref, lease, sent, refused } = items[i]!;

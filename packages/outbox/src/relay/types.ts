@@ -26,8 +26,15 @@ export interface StoredEvent {
   committedAt: number;
   /** Relay attempts begun, this one included. */
   started: number;
-  /** Relay attempts that ended with an answer from SQS (a refusal); crashes leave `started` ahead. */
+  /** Relay attempts that ended (SQS refused it, or the send failed without a verdict); crashes leave `started` ahead. */
   finished: number;
+  /**
+   * Of the finished attempts, those SQS never judged: the whole call failed (network, timeout,
+   * throttling, 5xx, queue missing), the send was aborted by the deadline, or the event waited
+   * behind a failed one of its group. Not counted toward `maxAttempts`: an outage alone never
+   * makes an event poison.
+   */
+  unjudged: number;
 }
 
 /** Where an aggregate's events live in a store (a partition, a collection). */
@@ -67,8 +74,13 @@ export interface LeasedRef {
 export interface SettleItem extends LeasedRef {
   /** Accepted: removed (or marked sent), each only if still pending at its seq. */
   sent: ReadonlyArray<StoredEvent>;
-  /** Refused: one more finished attempt on each that is still pending. */
+  /** Not accepted: one more finished attempt on each that is still pending. */
   refused: ReadonlyArray<StoredEvent>;
+  /**
+   * The events of `refused` SQS never judged (see `StoredEvent.unjudged`): their finished
+   * attempt is also counted as unjudged. Omitted: all of `refused` was judged.
+   */
+  unjudged?: ReadonlyArray<StoredEvent>;
 }
 
 /** Options of a store call made during a relay run. */
@@ -97,9 +109,9 @@ export interface RelayStore {
    */
   begin(items: ReadonlyArray<LeasedRef>, options: { limit: number; maxBytes: number } & StoreCallOptions): Promise<AggregateHead[]>;
   /**
-   * After SQS answered: per aggregate, removes (or marks sent) the accepted events, each only
+   * After the send: per aggregate, removes (or marks sent) the accepted events, each only
    * if it is still the pending event with that seq, and counts one finished attempt on the
-   * refused ones. With `settleReleasesLease`, also releases each lease in the same atomic
+   * refused ones (also an unjudged one on those in `unjudged`). With `settleReleasesLease`, also releases each lease in the same atomic
    * step and marks nothing for an aggregate whose lease is no longer the caller's (-1).
    * Returns how many events were marked, per item.
    */
@@ -158,7 +170,11 @@ export interface OutboundMessage {
 /** What `send` reports (the fields of `sqsSender`'s report the relay reads). */
 export interface SendReport {
   sent: ReadonlyArray<{ id: string }>;
-  failed: ReadonlyArray<{ id: string; code: string; senderFault: boolean; retryable: boolean }>;
+  /**
+   * `judged: false`: nothing judged the message (the whole call failed, aborted, held behind
+   * its group) — the attempt does not count toward `maxAttempts`. Absent: judged.
+   */
+  failed: ReadonlyArray<{ id: string; code: string; senderFault: boolean; retryable: boolean; judged?: boolean }>;
   /** `SendMessageBatch` calls made, retries and splits included. */
   batches: number;
   /** How full the calls were, 0-1: entries / (calls × 10) and bytes / (calls × the batch byte limit). */

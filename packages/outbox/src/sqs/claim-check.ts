@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 import { ClaimCheckError } from './errors.js';
 import { errorCode, httpStatus } from './classify.js';
+import { awsClientOption } from './clients.js';
+import { checkKnownKeys } from '../option-keys.js';
 
 /** Message attribute that marks a claim-check pointer body; its value is the pointer format version. */
 export const CLAIM_CHECK_ATTRIBUTE = 'steadyfn.claimCheck';
@@ -37,7 +39,12 @@ export interface ClaimCheckPointer {
 
 /** Where claim-check objects go. */
 export interface ClaimCheckOptions {
-  /** An S3 client (cached by `@steadyfn/connections` or your own). */
+  /**
+   * An S3 client (cached by `@steadyfn/connections` or your own). A client of another AWS
+   * service — an `SQSClient` has a `send` too — is refused up front (`ConfigurationError`,
+   * field `claimCheck.s3`), read from its `config.serviceId`; an object with `send` that names
+   * no service (a test double) is accepted.
+   */
   s3: S3Sender;
   /** Bucket; give it a lifecycle rule longer than the queue's retention plus its DLQ's. */
   bucket: string;
@@ -156,10 +163,15 @@ export function parsePointer(body: unknown): ClaimCheckPointer {
  * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` when the object's size or SHA-256
  *   differ from the pointer's, `OUTBOX_SQS_CLAIM_CHECK_MISSING` when it is gone,
  *   `OUTBOX_SQS_CLAIM_CHECK_INVALID` for a malformed pointer or a missing `s3` client.
+ * @throws {ConfigurationError} when `s3` is a client of another AWS service (an `SQSClient`), or for an unknown option key.
  * @example
  * const body = await resolveClaimCheck(record, { s3, signal: ctx.signal });
  */
+const RESOLVE_KEYS = ['s3', 'signal'];
+
 export async function resolveClaimCheck(message: ReceivedMessage, options: { s3?: S3Sender; signal?: AbortSignal } = {}): Promise<string> {
+  checkKnownKeys('resolveClaimCheck', '', options, RESOLVE_KEYS);
+  if (options.s3 !== undefined) awsClientOption('resolveClaimCheck', 's3', options.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
   const body = bodyOf(message);
   if (attributeOf(message, CLAIM_CHECK_ATTRIBUTE) === undefined) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);

@@ -59,8 +59,8 @@ describe.each(sqsServers())('retries through a fault proxy in front of $name', (
     ]);
     expect(report.sent.map((s) => s.id)).toEqual(['m-2']);
     expect(report.failed).toEqual([
-      expect.objectContaining({ id: 'm-0', code: 'ServiceUnavailable', senderFault: false, retryable: true }),
-      expect.objectContaining({ id: 'm-1', code: 'OUTBOX_SQS_GROUP_BLOCKED', senderFault: false, retryable: true }),
+      expect.objectContaining({ id: 'm-0', code: 'ServiceUnavailable', senderFault: false, retryable: true, judged: true }),
+      expect.objectContaining({ id: 'm-1', code: 'OUTBOX_SQS_GROUP_BLOCKED', senderFault: false, retryable: true, judged: false }),
     ]);
     expect(report.retries).toBe(2);
   });
@@ -68,9 +68,9 @@ describe.each(sqsServers())('retries through a fault proxy in front of $name', (
   it('fails every entry, not as a sender fault, when the whole call is refused for the queue (access denied)', async () => {
     const { queueUrl, client } = await setup(() => ({ status: 403, type: 'AccessDenied' }));
     const report = await sqsSender({ client, queueUrl, retry: fast }).send(messages(2));
-    expect(report.failed.map((f) => [f.code, f.senderFault, f.retryable])).toEqual([
-      ['AccessDenied', false, false],
-      ['AccessDenied', false, false],
+    expect(report.failed.map((f) => [f.code, f.senderFault, f.retryable, f.judged])).toEqual([
+      ['AccessDenied', false, false, false],
+      ['AccessDenied', false, false, false],
     ]);
     expect(report.retries).toBe(0);
   });
@@ -81,9 +81,18 @@ describe.each(sqsServers())('retries through a fault proxy in front of $name', (
     const sending = sqsSender({ client, queueUrl, maxMessageBytes: 262_144, retry: { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 200 } }).send(messages(2), { signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     const report = await sending;
-    expect(report.failed.map((f) => [f.id, f.code, f.retryable])).toEqual([
-      ['m-0', 'OUTBOX_SQS_ABORTED', true],
-      ['m-1', 'OUTBOX_SQS_ABORTED', true],
+    expect(report.failed.map((f) => [f.id, f.code, f.retryable, f.judged])).toEqual([
+      ['m-0', 'OUTBOX_SQS_ABORTED', true, false],
+      ['m-1', 'OUTBOX_SQS_ABORTED', true, false],
+    ]);
+  });
+
+  it('reports a whole call still failing after the retries (throttling, 5xx) as unjudged', async () => {
+    const { queueUrl, client } = await setup(() => ({ status: 503, type: 'ServiceUnavailable' }));
+    const report = await sqsSender({ client, queueUrl, retry: fast }).send(messages(2));
+    expect(report.failed.map((f) => [f.code, f.retryable, f.judged])).toEqual([
+      ['ServiceUnavailable', true, false],
+      ['ServiceUnavailable', true, false],
     ]);
   });
 });

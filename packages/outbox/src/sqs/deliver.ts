@@ -95,7 +95,7 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
   // Only later messages of the group wait behind a failed one.
   const isBlocked = (e: Prepared): boolean => e.group !== undefined && (blocked.get(e.group)?.index ?? Infinity) < e.index;
   const blockedFailure = (e: Prepared): void =>
-    failed(e, { code: SendFailureCode.groupBlocked, senderFault: false, retryable: true, message: `not sent: message ${blocked.get(e.group!)!.id} of the same group failed first` });
+    failed(e, { code: SendFailureCode.groupBlocked, senderFault: false, retryable: true, judged: false, message: `not sent: message ${blocked.get(e.group!)!.id} of the same group failed first` });
 
   /** One call; returns the entries to try again (in input order). */
   const call = async (entries: Prepared[]): Promise<Prepared[]> => {
@@ -118,11 +118,11 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
         return live;
       }
       if (verdict.kind === 'fail') {
-        for (const e of live) failed(e, { code: verdict.code, senderFault: false, retryable: verdict.retryable, message: `SQS refused the whole call (${verdict.code})` });
+        for (const e of live) failed(e, { code: verdict.code, senderFault: false, retryable: verdict.retryable, judged: false, message: `SQS refused the whole call (${verdict.code})` });
         return [];
       }
       if (live.length === 1) {
-        failed(live[0]!, { code: verdict.code, senderFault: true, retryable: false, message: `SQS refused the message (${verdict.code})` });
+        failed(live[0]!, { code: verdict.code, senderFault: true, retryable: false, judged: true, message: `SQS refused the message (${verdict.code})` });
         return [];
       }
       report.splits++;
@@ -145,7 +145,8 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
       if (isRetryableEntry(bad)) {
         again.push(e);
         codes.set(e, code);
-      } else failed(e, { code, senderFault: true, retryable: false, message: `SQS refused the message (${code})` });
+        judged.add(e);
+      } else failed(e, { code, senderFault: true, retryable: false, judged: true, message: `SQS refused the message (${code})` });
     }
     // An entry SQS did not answer for at all is not known to be sent: try it again.
     for (const e of byId.values()) again.push(e);
@@ -165,6 +166,8 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
   };
 
   const codes = new Map<Prepared, string>();
+  // Entries SQS itself answered for (a retryable per-entry failure): a verdict, unlike a failed call.
+  const judged = new Set<Prepared>();
   const lastCode = { set: (entries: Prepared[], code: string) => entries.forEach((e) => codes.set(e, code)) };
 
   const deliverOne = async (batch: ReadonlyArray<Prepared>): Promise<void> => {
@@ -191,10 +194,10 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
     } catch (error) {
       const aborted = ctx.signal?.aborted === true && !(error instanceof PendingEntries);
       for (const e of pending) {
-        if (aborted) failed(e, { code: SendFailureCode.aborted, senderFault: false, retryable: true, message: 'aborted before SQS confirmed the message; it may have been accepted' });
+        if (aborted) failed(e, { code: SendFailureCode.aborted, senderFault: false, retryable: true, judged: false, message: 'aborted before SQS confirmed the message; it may have been accepted' });
         else {
           const code = codes.get(e) ?? 'Unknown';
-          failed(e, { code, senderFault: false, retryable: true, message: `still failing after ${ctx.retry.retries} retries (${code})` });
+          failed(e, { code, senderFault: false, retryable: true, judged: judged.has(e), message: `still failing after ${ctx.retry.retries} retries (${code})` });
         }
       }
     }
@@ -211,7 +214,7 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
     return run;
   });
   const abortAll = (batch: ReadonlyArray<Prepared>): void => {
-    for (const e of batch) failed(e, { code: SendFailureCode.aborted, senderFault: false, retryable: true, message: 'aborted before it was sent' });
+    for (const e of batch) failed(e, { code: SendFailureCode.aborted, senderFault: false, retryable: true, judged: false, message: 'aborted before it was sent' });
   };
   await Promise.all(runs);
 }

@@ -36,7 +36,7 @@ export interface PrepareContext {
 }
 
 function fail(id: string, code: string, message: string): FailedEntry {
-  return { id, code, senderFault: true, retryable: false, message };
+  return { id, code, senderFault: true, retryable: false, judged: true, message };
 }
 
 /** Validates and encodes one message: a `Prepared` entry, or a sender-fault `FailedEntry`. */

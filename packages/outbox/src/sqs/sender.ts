@@ -16,10 +16,15 @@ import { messageGroupId } from './ids.js';
 import { prepareMessage, type Prepared } from './prepare.js';
 import { messageBytes } from './size.js';
 import type { FailedEntry, OutboundMessage, SendOptions, SendReport } from './types.js';
+import { checkKnownKeys, keysOf } from '../option-keys.js';
+import { awsClientOption } from './clients.js';
 
 /** Options of {@link sqsSender}. */
 export interface SqsSenderOptions {
-  /** An `@aws-sdk/client-sqs` client (cached by `@steadyfn/connections` or your own). */
+  /**
+   * An `@aws-sdk/client-sqs` client (cached by `@steadyfn/connections` or your own). A client
+   * of another AWS service (its `config.serviceId` is not `SQS`) is refused up front.
+   */
   client: SQSClient;
   /** The queue's URL. */
   queueUrl: string;
@@ -80,11 +85,26 @@ export interface SqsSender {
 }
 
 const OWNER = 'sqsSender';
+const SENDER_KEYS = keysOf<SqsSenderOptions>({
+  client: true,
+  queueUrl: true,
+  maxMessageBytes: true,
+  maxBatchBytes: true,
+  fifo: true,
+  onePerGroupPerBatch: true,
+  invalidCharacters: true,
+  claimCheck: true,
+  retry: true,
+  concurrency: true,
+});
 
 function validateOptions(options: SqsSenderOptions) {
   if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object', options);
+  checkKnownKeys(OWNER, '', options, SENDER_KEYS);
+  checkKnownKeys(OWNER, 'claimCheck', options.claimCheck, keysOf<ClaimCheckOptions>({ s3: true, bucket: true, prefix: true, thresholdBytes: true }));
+  checkKnownKeys(OWNER, 'retry', options.retry, keysOf<NonNullable<SqsSenderOptions['retry']>>({ retries: true, factor: true, minTimeoutMs: true, maxTimeoutMs: true }));
   const { client } = options;
-  if (typeof client !== 'object' || client === null || typeof (client as { send?: unknown }).send !== 'function') invalidOption(OWNER, 'client', 'an SQSClient from @aws-sdk/client-sqs', client);
+  awsClientOption(OWNER, 'client', client, 'SQS', 'an SQSClient from @aws-sdk/client-sqs');
   const queueUrl = stringOption(OWNER, 'queueUrl', options.queueUrl);
   if (!/^https?:\/\//.test(queueUrl)) invalidOption(OWNER, 'queueUrl', 'a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)', queueUrl);
   const max = options.maxMessageBytes;
@@ -98,7 +118,7 @@ function validateOptions(options: SqsSenderOptions) {
   const claim = options.claimCheck;
   if (claim !== undefined) {
     if (typeof claim !== 'object' || claim === null) invalidOption(OWNER, 'claimCheck', 'an object { s3, bucket, prefix?, thresholdBytes? }', claim);
-    if (typeof claim.s3 !== 'object' || claim.s3 === null || typeof (claim.s3 as { send?: unknown }).send !== 'function') invalidOption(OWNER, 'claimCheck.s3', 'an S3Client from @aws-sdk/client-s3', claim.s3);
+    awsClientOption(OWNER, 'claimCheck.s3', claim.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
     stringOption(OWNER, 'claimCheck.bucket', claim.bucket);
     if (claim.prefix !== undefined && typeof claim.prefix !== 'string') invalidOption(OWNER, 'claimCheck.prefix', 'a string', claim.prefix);
     intOption(OWNER, 'claimCheck.thresholdBytes', claim.thresholdBytes, 0, 0, SERVICE_MAX_MESSAGE_BYTES);
@@ -146,7 +166,7 @@ async function storeClaims(ready: Prepared[], run: ClaimRun, signal: AbortSignal
       failedIds.add(p);
       const code = outcome.conflict ? SendFailureCode.claimCheckConflict : SendFailureCode.claimCheckFailed;
       const message = outcome.conflict ? `claim-check object ${run.prefix + p.id} exists with different content` : `storing the claim-check object failed (${outcome.code})`;
-      return run.early(p.id, p.index, p.group, { code, senderFault: outcome.conflict, retryable: outcome.retryable, message });
+      return run.early(p.id, p.index, p.group, { code, senderFault: outcome.conflict, retryable: outcome.retryable, judged: outcome.conflict, message });
     }
     p.body = pointerBody(outcome.pointer);
     p.attributes = { ...p.attributes, [CLAIM_CHECK_ATTRIBUTE]: '1' };
@@ -155,7 +175,7 @@ async function storeClaims(ready: Prepared[], run: ClaimRun, signal: AbortSignal
     delete p.claimBody;
     if (p.bytes > run.maxMessageBytes) {
       failedIds.add(p);
-      run.early(p.id, p.index, p.group, { code: SendFailureCode.tooLarge, senderFault: true, retryable: false, message: `even as a claim-check pointer the message is ${p.bytes} bytes (its attributes are too large)` });
+      run.early(p.id, p.index, p.group, { code: SendFailureCode.tooLarge, senderFault: true, retryable: false, judged: true, message: `even as a claim-check pointer the message is ${p.bytes} bytes (its attributes are too large)` });
     }
   });
   if (failedIds.size > 0) ready.splice(0, ready.length, ...ready.filter((p) => !failedIds.has(p)));
@@ -179,7 +199,7 @@ function checkInput(messages: unknown): asserts messages is ReadonlyArray<Outbou
  * and value (UTF-8 bytes). On FIFO queues `MessageGroupId` = the group key (hashed when SQS would
  * refuse it) and `MessageDeduplicationId` = the message id.
  *
- * @throws {ConfigurationError} for invalid options (`CONFIG_INVALID`, naming the option).
+ * @throws {ConfigurationError} for invalid options or an unknown key (also in `claimCheck`, `retry`): `CONFIG_INVALID`, naming the option.
  * @example
  * const sender = sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'events-large' } });
  * const report = await sender.send([{ id: event.id, groupKey: event.aggregateId, body: JSON.stringify(event) }], { signal: ctx.signal });
@@ -225,7 +245,7 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     const seen = new Set<string>();
     const ready: Prepared[] = [];
     messages.forEach((message, index) => {
-      if (seen.has(message.id)) return report.failed.push({ id: message.id, code: SendFailureCode.duplicateId, senderFault: true, retryable: false, message: 'the same id appeared earlier in this call' });
+      if (seen.has(message.id)) return report.failed.push({ id: message.id, code: SendFailureCode.duplicateId, senderFault: true, retryable: false, judged: true, message: 'the same id appeared earlier in this call' });
       seen.add(message.id);
       const prepared = prepareMessage(message, index, ctx);
       if ('code' in prepared) return early(prepared.id, index, groupOf(message, o.fifo), prepared);

@@ -53,6 +53,16 @@ export interface FailedEntry {
   senderFault: boolean;
   /** Sending it again later may succeed (server fault, throttling, blocked behind a failed message of its group). */
   retryable: boolean;
+  /**
+   * A verdict on this message itself came back: SQS answered for the entry (its `Failed` list,
+   * or a whole call refused for this entry alone), or the sender found it at fault before
+   * sending. `false` when nothing judged it: the whole call failed (network, timeout,
+   * throttling, 5xx, queue missing or access denied — after the retries), the send was aborted,
+   * it was held behind a failed message of its group, or its claim-check upload failed for a
+   * reason other than a conflict. The outbox counts only judged attempts toward
+   * `relay.poison.maxAttempts`, so an outage alone never quarantines an event.
+   */
+  judged: boolean;
   /** What went wrong, without any payload. */
   message?: string;
 }

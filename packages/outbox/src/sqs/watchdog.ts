@@ -9,6 +9,8 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
 import { isRecord } from '@steadyfn/handler/internal';
 import { MAX_DELAY_MS } from './limits.js';
+import { checkKnownKeys, keysOf } from '../option-keys.js';
+import { awsClientOption } from './clients.js';
 
 /** Message attribute marking a watchdog message; its value is the format version. */
 export const WATCHDOG_ATTRIBUTE = 'steadyfn.outboxWatchdog';
@@ -40,7 +42,7 @@ const MAX_KEYS = 100;
 /**
  * Creates a watchdog for one relay queue.
  *
- * @throws {ConfigurationError} for invalid options, or a `.fifo` queue URL.
+ * @throws {ConfigurationError} for invalid options, an unknown option key, or a `.fifo` queue URL.
  * @example
  * const watchdog = outboxWatchdog({ client: sqs, queueUrl: relayQueueUrl, delayMs: 20_000 });
  * await watchdog.arm({ outbox: 'orders', keys: [orderId] }, { signal: ctx.signal }); // before commit
@@ -49,8 +51,9 @@ const MAX_KEYS = 100;
  */
 export function outboxWatchdog(options: OutboxWatchdogOptions) {
   if (!isRecord(options)) invalidOption('outboxWatchdog', 'options', 'an object', options);
+  checkKnownKeys('outboxWatchdog', '', options, keysOf<OutboxWatchdogOptions>({ client: true, queueUrl: true, delayMs: true }));
   const { client } = options;
-  if (!isRecord(client) || typeof client.send !== 'function') invalidOption('outboxWatchdog', 'client', 'an SQSClient from @aws-sdk/client-sqs', client);
+  awsClientOption('outboxWatchdog', 'client', client, 'SQS', 'an SQSClient from @aws-sdk/client-sqs');
   const queueUrl = stringOption('outboxWatchdog', 'queueUrl', options.queueUrl);
   if (/\.fifo$/.test(queueUrl)) invalidOption('outboxWatchdog', 'queueUrl', 'a standard queue URL (FIFO queues take no per-message DelaySeconds)', queueUrl);
   const delaySeconds = Math.ceil(intOption('outboxWatchdog', 'delayMs', options.delayMs, 30_000, 0, MAX_DELAY_MS) / 1000);

@@ -4,7 +4,7 @@
  * the same transaction (concurrent writers of one aggregate conflict and the driver retries).
  *
  *   <outbox>        { _id: event id, a: aggregate, s: seq, t: type, e: envelope, c: committed,
- *                     p: pending?, st: started, fi: finished, tp?: traceparent, sentAt? }
+ *                     p: pending?, st: started, fi: finished, un: unjudged, tp?: traceparent, sentAt? }
  *                   indexes { a: 1, s: 1 } unique, { p: 1, c: 1 }
  *   <outbox>_seq    { _id: aggregate, seq }
  *   <outbox>_state  { _id: aggregate, q: { fromSeq, reason, at } }   (quarantine)
@@ -16,9 +16,10 @@
  * relay that lost its lease commits no mark. With a lease store that cannot join (Redis), the
  * marks are conditional on (id, seq) alone and the lease is released after them.
  */
-import { clientOption, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { clientOption, invalidOption, isRecord, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { dbGetter, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
+import { checkKnownKeys, keysOf } from '../option-keys.js';
 
 /** A `MongoClient`, as transaction mode uses it. */
 export interface MongoClientLike {
@@ -83,15 +84,18 @@ interface EventDoc {
   p: boolean;
   st?: number;
   fi?: number;
+  un?: number;
   tp?: string;
 }
 
 /**
  * The MongoDB transaction-mode outbox.
  *
- * @throws ConfigurationError for invalid options.
+ * @throws ConfigurationError for invalid options or an unknown option key.
  */
 export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): MongoTransactionOutboxStore {
+  if (!isRecord(options)) invalidOption('mongoTransactionOutbox', 'options', 'an object { client, db }', options);
+  checkKnownKeys('mongoTransactionOutbox', '', options, keysOf<MongoTransactionOutboxOptions>({ client: true, db: true, collection: true, mark: true, appliedTtlMs: true, lease: true }));
   const name = stringOption('mongoTransactionOutbox', 'collection', options.collection, 'outbox');
   const mode = oneOfOption('mongoTransactionOutbox', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const appliedTtlMs = msOption('mongoTransactionOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
@@ -115,6 +119,7 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
     committedAt: d.c.getTime(),
     started: d.st ?? 1,
     finished: d.fi ?? 0,
+    unjudged: d.un ?? 0,
   });
   const lease = joinsSessions(options.lease) ? options.lease : undefined;
 
@@ -140,13 +145,14 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
       if (settled.some((ok) => !ok)) throw new LeaseLost();
     }
     return Promise.all(
-      items.map(async ({ sent, refused }) => {
+      items.map(async ({ sent, refused, unjudged }) => {
         let marked = 0;
         if (sent.length > 0) {
           const filter = { $or: sent.map((e) => ({ _id: e.id, s: e.seq })), p: true };
           marked = mode === 'delete' ? (await col.deleteMany(filter, with_)).deletedCount : (await col.updateMany(filter, { $set: { p: false, sentAt: new Date() } }, with_)).matchedCount;
         }
-        if (refused[0]) await col.updateOne({ _id: refused[0].id, s: refused[0].seq, p: true }, { $inc: { fi: 1 } }, with_);
+        // The head's attempt ended; unjudged when SQS gave it no verdict.
+        if (refused[0]) await col.updateOne({ _id: refused[0].id, s: refused[0].seq, p: true }, { $inc: unjudged?.some((e) => e.id === refused[0]!.id) ? { fi: 1, un: 1 } : { fi: 1 } }, with_);
         return marked;
       }),
     );
@@ -199,7 +205,7 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
     },
     async redrive(ref) {
       const r = await (await state()).updateOne({ _id: ref.aggregate, q: { $exists: true } }, { $unset: { q: '' } });
-      if (r.matchedCount > 0) await (await outbox()).updateMany({ a: ref.aggregate, p: true }, { $set: { st: 0, fi: 0 } });
+      if (r.matchedCount > 0) await (await outbox()).updateMany({ a: ref.aggregate, p: true }, { $set: { st: 0, fi: 0, un: 0 } });
       return r.matchedCount > 0;
     },
     async listQuarantined({ limit }) {

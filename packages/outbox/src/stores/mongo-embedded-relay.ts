@@ -22,7 +22,7 @@ import { embeddedBytes, FIELDS, type CollectionLike, type EmbeddedEvent } from '
 interface SideDoc {
   _id: string;
   q?: { fromSeq: number; reason: string; at: Date };
-  t?: { seq: number; started: number; finished: number };
+  t?: { seq: number; started: number; finished: number; unjudged?: number };
 }
 
 /** What the relay store needs of the embedded outbox. */
@@ -52,6 +52,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     committedAt: e.c instanceof Date ? e.c.getTime() : Number(e.c),
     started: head ? (t?.started ?? 1) : 1,
     finished: head ? (t?.finished ?? 0) : 0,
+    unjudged: head ? (t?.unjudged ?? 0) : 0,
   });
 
   /** Documents by id: one `$in` query where the server uses the index; `_id` lookups on FerretDB. */
@@ -81,7 +82,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
           return { quarantined: false, events: [], more: false };
         }
         const head = events[0]!;
-        const t = state?.t?.seq === head.s ? { seq: head.s, started: state.t.started + 1, finished: state.t.finished } : { seq: head.s, started: 1, finished: 0 };
+        const t = state?.t?.seq === head.s ? { seq: head.s, started: state.t.started + 1, finished: state.t.finished, unjudged: state.t.unjudged ?? 0 } : { seq: head.s, started: 1, finished: 0, unjudged: 0 };
         await sideCol.updateOne({ _id: ids[i] }, { $set: { t } }, { upsert: true });
         let bytes = 0;
         let n = 0;
@@ -95,8 +96,11 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     const { ref, sent, refused, lease } = item;
     const id = idOf(ref);
     const col = await collection();
-    // The head's attempt ended with a refusal (matches only when the first refused one is the head).
-    if (refused.length > 0) await (await side()).updateOne({ _id: id, 't.seq': refused[0]!.seq }, { $inc: { 't.finished': 1 } });
+    // The head's attempt ended (matches only when the first refused one is the head); unjudged when SQS gave it no verdict.
+    if (refused.length > 0) {
+      const unjudged = item.unjudged?.some((e) => e.id === refused[0]!.id) === true;
+      await (await side()).updateOne({ _id: id, 't.seq': refused[0]!.seq }, { $inc: unjudged ? { 't.finished': 1, 't.unjudged': 1 } : { 't.finished': 1 } });
+    }
     if (sent.length === 0) return 0;
     const ids = new Set(sent.map((e) => `${e.id}|${e.seq}`));
     const pending = await registry();

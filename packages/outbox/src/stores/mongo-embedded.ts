@@ -8,11 +8,12 @@
  *   <collection>_outbox_pending   FerretDB only: `{ _id, p }` per document with pending events, so
  *                                 a sweep reads the pending documents, not the whole collection
  */
-import { intOption, invalidOption, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { intOption, invalidOption, isRecord, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import type { EmbeddedLimits, PendingRegistry, WriteSerialisation } from '../capture/mongo-embedded.js';
 import type { RelayLease, RelayStore } from '../relay/types.js';
 import { embeddedRelayStore } from './mongo-embedded-relay.js';
 import { dbGetter, FIELDS, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
+import { checkKnownKeys, keysOf } from '../option-keys.js';
 
 /** Options of `mongoEmbeddedOutbox`. */
 export interface MongoEmbeddedOutboxOptions {
@@ -66,14 +67,29 @@ export interface MongoEmbeddedOutboxStore {
 }
 
 const OWNER = 'mongoEmbeddedOutbox';
+const OPTION_KEYS = keysOf<MongoEmbeddedOutboxOptions>({
+  db: true,
+  collection: true,
+  aggregateType: true,
+  maxPendingEvents: true,
+  maxPendingBytes: true,
+  maxAppliedKeys: true,
+  maxAnswerBytes: true,
+  atomicity: true,
+  writeLease: true,
+  writeLeaseMs: true,
+  writeWaitMs: true,
+});
 
 /**
  * The MongoDB embedded outbox.
  *
- * @throws ConfigurationError for invalid options.
+ * @throws ConfigurationError for invalid options or an unknown option key.
  * @example outbox({ events, store: mongoEmbeddedOutbox({ db, collection: 'orders', aggregateType: 'order', writeLease }), relay })
  */
 export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoEmbeddedOutboxStore {
+  if (!isRecord(options)) invalidOption(OWNER, 'options', 'an object { db, collection, aggregateType }', options);
+  checkKnownKeys(OWNER, '', options, OPTION_KEYS);
   const collectionName = stringOption(OWNER, 'collection', options.collection);
   const aggregateType = stringOption(OWNER, 'aggregateType', options.aggregateType);
   const limits: EmbeddedLimits = {

@@ -7,7 +7,7 @@
  *   <prefix>{tag}:seq            hash: aggregate → last seq assigned
  *   <prefix>{tag}:agg:<agg>      sorted set: the aggregate's pending stream ids, scored by seq
  *   <prefix>{tag}:pending        sorted set: aggregate → ms of its oldest pending event
- *   <prefix>{tag}:attempts       hash: <stream id>:s / <stream id>:f → started / finished attempts
+ *   <prefix>{tag}:attempts       hash: <stream id>:s / :f / :u → started / finished / unjudged attempts
  *   <prefix>{tag}:quarantine     hash: aggregate → JSON { fromSeq, reason, at }
  *   <prefix>{tag}:sent           sorted set (`mark: 'sent'` only): stream id → ms it was accepted
  *   <prefix>{tag}:lease:<agg>    the relay lease of an aggregate (kept by @steadyfn/lease)

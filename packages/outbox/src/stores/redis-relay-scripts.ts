@@ -10,7 +10,7 @@ import { luaScript, type LuaScript } from '@steadyfn/lease';
  * KEYS per aggregate (4 each): its set, the stream, the attempts hash, the quarantine hash.
  * ARGV: 1 most events per aggregate, 2 about the most body bytes per aggregate, then the
  * aggregates' names. Reply per aggregate: `-1` quarantined, else `n, more, (streamId, seq,
- * eventId, body, type, started, finished, traceparent) × n`. Counts a started attempt on
+ * eventId, body, type, started, finished, traceparent, unjudged) × n`. Counts a started attempt on
  * each event read; drops ids whose stream entry is gone.
  */
 export const BEGIN = luaScript(`local limit, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -39,6 +39,7 @@ for i = 0, #KEYS / 4 - 1 do
         out[#out + 1] = redis.call('HINCRBY', attempts, id .. ':s', 1)
         out[#out + 1] = redis.call('HGET', attempts, id .. ':f') or '0'
         out[#out + 1] = f[12] or ''
+        out[#out + 1] = redis.call('HGET', attempts, id .. ':u') or '0'
       else
         redis.call('ZREM', set, id)
       end
@@ -50,13 +51,14 @@ end
 return out`);
 
 /** Fields per event in a `BEGIN` reply. */
-export const BEGIN_FIELDS = 8;
+export const BEGIN_FIELDS = 9;
 
 /**
  * Marks many aggregates. KEYS per aggregate (5, or 6 with the lease): its set, the stream,
  * attempts, pending, sent, the lease. ARGV: 1 `delete` | `sent`, then per aggregate: name,
- * count accepted, count refused, [the lease settle's 5 arguments], (streamId, seq) per
- * accepted, streamId per refused. With the lease fragment each aggregate's lease is released
+ * count accepted, count refused, count unjudged, [the lease settle's 5 arguments], (streamId,
+ * seq) per accepted, streamId per refused, streamId per unjudged (those of the refused SQS never
+ * judged: their finished attempt is also counted as unjudged). With the lease fragment each aggregate's lease is released
  * first, and its events are marked only when that succeeded (else `-1`: another relay holds
  * it now). Reply: events marked, per aggregate.
  */
@@ -70,8 +72,8 @@ local a = 2
 for i = 0, #KEYS / ${perAggregate} - 1 do
   local k = ${perAggregate} * i
   local set, stream, attempts, pending, sent = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5]
-  local agg, nsent, nrefused = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  a = a + 3
+  local agg, nsent, nrefused, nunjudged = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 4
   local held = true
 ${leaseFragment ? `  held = ${leaseFragment.name}(KEYS[k + 6], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]) == 1
   a = a + 5` : ''}
@@ -83,13 +85,17 @@ ${leaseFragment ? `  held = ${leaseFragment.name}(KEYS[k + 6], ARGV[a], ARGV[a +
       if redis.call('ZSCORE', set, id) == seq then
         redis.call('ZREM', set, id)
         if ARGV[1] == 'sent' then redis.call('ZADD', sent, nowms, id) else redis.call('XDEL', stream, id) end
-        redis.call('HDEL', attempts, id .. ':s', id .. ':f')
+        redis.call('HDEL', attempts, id .. ':s', id .. ':f', id .. ':u')
         marked = marked + 1
       end
     end
     for j = 0, nrefused - 1 do
       local id = ARGV[a + 2 * nsent + j]
       if redis.call('ZSCORE', set, id) then redis.call('HINCRBY', attempts, id .. ':f', 1) end
+    end
+    for j = 0, nunjudged - 1 do
+      local id = ARGV[a + 2 * nsent + nrefused + j]
+      if redis.call('ZSCORE', set, id) then redis.call('HINCRBY', attempts, id .. ':u', 1) end
     end
     local head = redis.call('ZRANGE', set, 0, 0)
     if #head == 0 then
@@ -98,7 +104,7 @@ ${leaseFragment ? `  held = ${leaseFragment.name}(KEYS[k + 6], ARGV[a], ARGV[a +
       redis.call('ZADD', pending, tonumber(string.match(head[1], '^(%d+)')), agg)
     end
   end
-  a = a + 2 * nsent + nrefused
+  a = a + 2 * nsent + nrefused + nunjudged
   out[#out + 1] = marked
 end
 return out`);
@@ -111,7 +117,7 @@ return 1`);
 
 /** KEYS: quarantine hash, the aggregate's set, attempts. ARGV: aggregate. */
 export const REDRIVE = luaScript(`if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do redis.call('HDEL', KEYS[3], id .. ':s', id .. ':f') end
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do redis.call('HDEL', KEYS[3], id .. ':s', id .. ':f', id .. ':u') end
 return 1`);
 
 /** KEYS: sent set, stream. ARGV: older than ms, limit. */

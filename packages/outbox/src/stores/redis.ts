@@ -7,7 +7,7 @@
  *   begin       per aggregate: the first ids of its set, their stream entries, HINCRBY started
  *   settle      per aggregate: release its lease (with the lease's fragment); for each accepted
  *               (id, seq) still at that seq, XDEL (or record as sent); HINCRBY finished on the
- *               refused; move the aggregate's pending score to its new head (or drop it)
+ *               refused (and unjudged on those SQS never judged); move the aggregate's pending score to its new head (or drop it)
  *   quarantine  HSET quarantine aggregate → { fromSeq, reason, at }
  *   redrive     HDEL quarantine, reset the aggregate's counters
  *   prune       drop partitions that hold nothing (and, on a cluster, were not written within
@@ -20,6 +20,7 @@ import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from 
 import { checkPrefix, DEFAULT_REDIS_PREFIX, partitionKeys, partitionsKey } from './redis-keys.js';
 import { BEGIN, BEGIN_FIELDS, CLEANUP, IN_USE, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
+import { checkKnownKeys, keysOf } from '../option-keys.js';
 
 /** Options of the Redis relay store. */
 export interface RedisRelayStoreOptions {
@@ -62,6 +63,7 @@ function readHeads(reply: unknown, refs: ReadonlyArray<AggregateRef>): Aggregate
         type: String(parts[at + 4]),
         started: Number(parts[at + 5]),
         finished: Number(parts[at + 6]),
+        unjudged: Number(parts[at + 8] ?? 0),
         ...(traceparent ? { traceparent } : {}),
         aggregate: ref.aggregate,
         aggregateId,
@@ -91,10 +93,11 @@ export type RedisRelayStore = RelayStore & { partitions(): Promise<string[]> };
 /**
  * The Redis relay store.
  *
- * @throws ConfigurationError for a prefix with braces or a bad `partitionTtlMs`.
+ * @throws ConfigurationError for a prefix with braces, a bad `mark`, or an unknown option key.
  * @example redisRelayStore({ client: redis, prefix: 'outbox:' })
  */
 export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStore {
+  checkKnownKeys('redisRelayStore', '', options, keysOf<RedisRelayStoreOptions>({ client: true, prefix: true, mark: true, lease: true }));
   const prefix = checkPrefix('redisRelayStore', options.prefix ?? DEFAULT_REDIS_PREFIX);
   const getClient = clientGetter(options.client);
   const mode = oneOfOption('redisRelayStore', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
@@ -145,9 +148,10 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
         const args: Array<string | number> = [mode];
         for (const i of group) {
           const { ref, sent, refused, lease } = items[i]!;
+          const unjudged = items[i]!.unjudged ?? [];
           const k = partitionKeys(prefix, ref.where);
           keys.push(k.aggregate(ref.aggregate), k.events, k.attempts, k.pending, k.sent);
-          args.push(ref.aggregate, sent.length, refused.length);
+          args.push(ref.aggregate, sent.length, refused.length, unjudged.length);
           if (settleLease) {
             const call = settleLease.settleCall!({ key: lease.key, owner: lease.owner, fence: lease.fence });
             keys.push(call.key);
@@ -155,6 +159,7 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
           }
           for (const e of sent) args.push(e.ref, String(e.seq));
           for (const e of refused) args.push(e.ref);
+          for (const e of unjudged) args.push(e.ref);
         }
         const marked = (await run(client, SETTLE, keys, args, signal)) as number[];
         group.forEach((index, j) => (out[index] = Number(marked[j])));
@@ -285,14 +290,15 @@ export interface RedisOutboxOptions extends RedisRelayStoreOptions {
  * of a write shares a hash tag (see `streamKeyFor`).
  *
  * @example outbox({ events, store: redisOutbox({ client: redis }), relay })
- * @throws ConfigurationError for a prefix with braces.
+ * @throws ConfigurationError for a prefix with braces, a bad option, or an unknown option key.
  */
 export function redisOutbox(options: RedisOutboxOptions): RedisOutboxStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisOutbox', 'options', 'an object', options);
+  checkKnownKeys('redisOutbox', '', options, keysOf<RedisOutboxOptions>({ client: true, prefix: true, mark: true, lease: true, appliedTtlMs: true, partitionTtlMs: true }));
   clientOption('redisOutbox', 'client', options.client, ['evalsha', 'eval', 'call'], 'an ioredis Redis or Cluster');
   const prefix = checkPrefix('redisOutbox', options.prefix ?? DEFAULT_REDIS_PREFIX);
   oneOfOption('redisOutbox', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const appliedTtlMs = msOption('redisOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
   const partitionTtlMs = msOption('redisOutbox', 'partitionTtlMs', options.partitionTtlMs, 3_600_000, 1_000);
-  return { mode: 'redis', prefix, appliedTtlMs, partitionTtlMs, client: clientGetter(options.client), relay: redisRelayStore({ ...options, prefix }) };
+  return { mode: 'redis', prefix, appliedTtlMs, partitionTtlMs, client: clientGetter(options.client), relay: redisRelayStore({ client: options.client, prefix, mark: options.mark, lease: options.lease }) };
 }

@@ -23,8 +23,9 @@ afterAll(async () => {
 
 function payFunction() {
   const key = (id: string) => `${backend.prefix}order:{${id}}`;
-  const orders = outbox({ events: { OrderPaid: { aggregateType: 'order', schema: z.object({}) } }, store: redisOutbox({ client: backend.client, prefix: `${backend.prefix}outbox:` }) });
-  const flow = transitions({ table: { validated: ['paid'], paid: [] }, redisKey: key });
+  const store = redisOutbox({ client: backend.client, prefix: `${backend.prefix}outbox:` });
+  const orders = outbox({ events: { OrderPaid: { aggregateType: 'order', schema: z.object({}) } }, store });
+  const flow = transitions({ table: { validated: ['paid'], paid: [] }, store, redisKey: key });
   const pay = handler({ use: [orders, flow], logSink: () => undefined }, async (input: unknown, ctx) => {
     const { id } = input as { id: string };
     ctx.outbox.check({ key: key(id), field: 'credit', equals: 'ok', label: 'credit checked' });

@@ -1,0 +1,46 @@
+/**
+ * Review finding (the wrong AWS client): `sqsSender({ claimCheck: { s3: sqsClient } })` was
+ * accepted — an `SQSClient` has a `send` like an `S3Client` — and every claim check then
+ * failed at run time. The same hole was open for `sqsSender({ client })`,
+ * `outboxWatchdog({ client })`, `inbox({ s3 })` and `resolveClaimCheck(message, { s3 })`. A
+ * client's service is read from the AWS SDK v3 `config.serviceId` and checked up front; an
+ * object with `send` that names no service (a test double) is still accepted.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { redisStore } from '@steadyfn/idempotency';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectOptionRefused } from '../../../../test/support/config-errors.js';
+import { inbox, outboxWatchdog, resolveClaimCheck, sqsSender } from '../../src/index.js';
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:1', { lazyConnect: true });
+const sqs = new SQSClient({ region: 'us-east-1' });
+const s3 = new S3Client({ region: 'us-east-1' });
+afterAll(() => {
+  redis.disconnect();
+  sqs.destroy();
+  s3.destroy();
+});
+const queueUrl = 'http://127.0.0.1:1/1/q';
+const double = { send: async () => ({}) };
+
+describe('a client of the wrong AWS service is refused up front', () => {
+  it('claimCheck.s3 given an SQSClient; client given an S3Client', () => {
+    expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, claimCheck: { s3: sqs as never, bucket: 'b' } }), 'sqsSender', 'claimCheck.s3', ['an S3Client', 'a client for SQS']);
+    expectOptionRefused(() => sqsSender({ client: s3 as never, queueUrl }), 'sqsSender', 'client', ['an SQSClient', 'a client for S3']);
+    expectOptionRefused(() => outboxWatchdog({ client: s3 as never, queueUrl }), 'outboxWatchdog', 'client', ['a client for S3']);
+    expectOptionRefused(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', s3: sqs as never }), 'inbox', 's3', ['a client for SQS']);
+  });
+
+  it('resolveClaimCheck() with an SQSClient as s3 rejects with ConfigurationError', async () => {
+    await expect(resolveClaimCheck({ body: 'x', attributes: {} }, { s3: sqs as never })).rejects.toMatchObject({ name: 'ConfigurationError', field: 's3' });
+  });
+
+  it('the right clients, and test doubles that name no service, are accepted', () => {
+    expect(() => sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'b' } })).not.toThrow();
+    expect(() => sqsSender({ client: double as never, queueUrl, claimCheck: { s3: double, bucket: 'b' } })).not.toThrow();
+    expect(() => outboxWatchdog({ client: double as never, queueUrl })).not.toThrow();
+    expect(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', s3: double })).not.toThrow();
+  });
+});
