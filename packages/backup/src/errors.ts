@@ -108,6 +108,21 @@ export class RestoreUnsupportedError extends BackupError {
   }
 }
 
+/**
+ * The target already has indexes that clash with the backup's (the same name with another key
+ * or other options — `unique`, `sparse`, `partialFilterExpression`, `expireAfterSeconds`; the
+ * same key under another name; a unique index the backup does not define). Found before
+ * anything is written; `problems` name each index (`key`: collection, `message`: index and what
+ * differs). Drop or rename the target's index, or restore into another collection
+ * (`collectionName`). Code `RESTORE_INDEX_CONFLICT`.
+ */
+export class IndexConflictError extends BackupError {
+  override readonly name = 'IndexConflictError';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem>) {
+    super('RESTORE_INDEX_CONFLICT', message, { problems });
+  }
+}
+
 /** Another runner holds the backup job's lease. Retryable: the next tick (or the lease's expiry) lets one through. Code `BACKUP_LEASE_HELD`. */
 export class LeaseHeldError extends BackupError {
   override readonly name = 'LeaseHeldError';
@@ -165,6 +180,27 @@ export class SourceChangedError extends BackupError {
   override readonly name = 'SourceChangedError';
   constructor(message: string) {
     super('BACKUP_SOURCE_CHANGED', message);
+  }
+}
+
+/**
+ * A backup object changed (replaced or deleted) after the restore verified it: the bytes the
+ * restore would write are no longer the ones it checked. Detected by the read pinned to what
+ * was verified (`If-Match` with the verified ETag, `VersionId` in a versioned bucket, and the
+ * SHA-256 of every part). `written` says whether the target was touched: `false` when the
+ * change was seen before the first write (always, when the backup fit the restore's spool);
+ * `true` when a re-read (a backup larger than `spoolBytes`) met it part way — every record
+ * written is a whole record of the verified backup, none of the changed part was written, and
+ * the target holds part of the backup: restore again (idempotent) from an intact backup.
+ * Code `BACKUP_CHANGED`; not retryable as is (the backup itself changed).
+ */
+export class BackupChangedError extends BackupError {
+  override readonly name = 'BackupChangedError';
+  /** Whether any record was written to the target before the change was seen. */
+  readonly written: boolean;
+  constructor(message: string, problems: ReadonlyArray<BackupProblem>, written: boolean) {
+    super('BACKUP_CHANGED', message, { problems });
+    this.written = written;
   }
 }
 

@@ -42,6 +42,8 @@ export { pointInTimeRestore, restoreStream } from './restore/pitr.js';
 export type { PointInTimeRestoreOptions, PointInTimeReport, RestoreStreamOptions } from './restore/pitr.js';
 export { verifyBackup } from './verify/index.js';
 export type { VerifyBackupOptions, VerifyResult, DrillReport } from './verify/index.js';
+export type { DrillIndexCheck } from './verify/drill-indexes.js';
+export type { IndexDefinition } from './restore/mongo-indexes.js';
 export type { VerificationRecord } from './verify/record.js';
 export { applyRetention } from './retention.js';
 export type { RetentionOptions, RetentionReport } from './retention.js';

@@ -10,6 +10,7 @@
  * <prefix>/streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/index.json   hourly index of stream objects
  * <prefix>/streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/<seq>_<first>_<last>_<sha>.ndjson.gz
  * <prefix>/drills/<backupId>/<drillId>.json                   restore drill reports
+ * <prefix>/retention/lease.json                               the lease of the retention run
  * ```
  */
 import { invalidOption } from '@steadyfn/handler/internal';
@@ -57,5 +58,7 @@ export const keys = {
     const p2 = (n: number) => String(n).padStart(2, '0');
     return joinKey(loc.prefix, 'streams', encodeURIComponent(name), `t${timeline}`, String(d.getUTCFullYear()), p2(d.getUTCMonth() + 1), p2(d.getUTCDate()), p2(d.getUTCHours()));
   },
+  /** Relative to the prefix: the lease store adds it. */
+  retentionLease: () => joinKey('retention', 'lease.json'),
   drill: (loc: S3Location, backupId: string, drillId: string) => joinKey(loc.prefix, 'drills', backupId, `${drillId}.json`),
 };

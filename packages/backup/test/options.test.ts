@@ -44,6 +44,7 @@ describe('option validation', () => {
     expect(configError(() => streamBackup({ name: 'a/b', target })).field).toBe('name');
     expect(configError(() => streamBackup({ name: 'a', target, buffer: { maxMs: -1 } })).field).toBe('buffer.maxMs');
     await expect(restore({ backup: { storage: target, id: '' }, target: mongoTarget({ db }) })).rejects.toMatchObject({ field: 'backup.id' });
+    await expect(restore({ backup: { storage: target, id: 'x' }, target: mongoTarget({ db }), spoolBytes: -1 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'spoolBytes' });
     await expect(verifyBackup({ backup: { storage: target, id: 'x' }, level: 'drill' })).rejects.toMatchObject({ field: 'scratch' });
     await expect(applyRetention({ storage: target, keepLast: 0 })).rejects.toMatchObject({ field: 'keepLast' });
   });

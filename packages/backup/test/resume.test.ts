@@ -6,7 +6,6 @@
  * - a multipart failure mid-way → the upload is aborted, no manifest; the next run completes;
  * - two runners at once → one manifest.
  */
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import type { Db } from 'mongodb';
 import { EJSON } from 'bson';
 import { LeaseHeldError, StorageError, mongoSource, mongoTarget, restore, snapshotBackup, type SnapshotCheckpoint } from '../src/index.js';
 import { bundleChild } from '../../connections/test/support/bundle.js';
+import { runChild } from './run-child.js';
 import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS } from './support.js';
 
 // Test documents with _ids of any type.
@@ -78,27 +78,9 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'killed' };
     const { file, dir } = bundleChild(new URL('./child/snapshot-child.ts', import.meta.url).href);
     try {
-      const child = spawn(process.execPath, [file], {
-        env: { ...process.env, CHILD_S3_ENDPOINT: process.env[server.env], CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName, SLOW_PART_MS: '400', CHILD_LEASE_MS: '5000' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      let errors = '';
-      let killed = false;
-      child.stderr.on('data', (chunk: Buffer) => void (errors += chunk.toString()));
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          // Parts 1-3 are in S3; the checkpoint knows some of them.
-          if (!killed && /part 3\n/.test(output)) {
-            killed = true;
-            child.kill('SIGKILL');
-          }
-        });
-        child.on('exit', () => resolve());
-        child.on('error', reject);
-      });
-      expect({ killed, output, errors: errors.split('\n').filter((l) => !/Warning|versions published|require node|continue receiving|security updates|a.co\/|trace-warnings|^$/.test(l)) }).toEqual({ killed: true, output, errors: [] });
+      // Parts 1-3 are in S3; the checkpoint knows some of them.
+      const { output, killed, errors } = await runChild(file, { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName, SLOW_PART_MS: '400', CHILD_LEASE_MS: '5000' }, /part 3\n/);
+      expect({ killed, errors }).toEqual({ killed: true, errors: [] });
       expect(output).not.toMatch(/done/);
       // The dead runner's lease (5 s) is still held: a new runner is refused until it expires.
       const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: storage, ...common });

@@ -6,8 +6,8 @@
  */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RetentionDeleteError, applyRetention, mongoSource, snapshotBackup, verifyBackup } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, listAll, S3_SERVERS } from './support.js';
+import { RetentionDeleteError, applyRetention, mongoSource, snapshotBackup } from '../src/index.js';
+import { closeMongo, freshBucket, freshDb, listAll, S3_SERVERS, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
 
@@ -18,14 +18,7 @@ describe.each(S3_SERVERS)('retention on $name', (server) => {
     try {
       await db.collection<{ _id: number; n: number }>('docs').insertMany(Array.from({ length: 20 }, (_, i) => ({ _id: i, n: i })));
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'ret' };
-      const job = snapshotBackup({ source: mongoSource({ db }), target: storage });
-      const ids: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const result = await job.run();
-        if (result.status !== 'complete') throw new Error('snapshot did not complete');
-        await verifyBackup({ backup: { storage, id: result.backupId }, level: 'full' });
-        ids.push(result.backupId);
-      }
+      const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db }), target: storage }), storage, 3);
 
       // Every backup is younger than keepMs: nothing goes, though keepLast is 1.
       expect((await applyRetention({ storage, keepLast: 1, keepMs: 3_600_000, dryRun: true })).deleted).toEqual([]);

@@ -30,12 +30,13 @@ describe('mongoTarget apply', () => {
       if (done.status !== 'complete') throw new Error('backup did not complete');
       const manifest = await loadManifest(storage, done.backupId);
 
-      // A non-empty target whose unique index refuses the restored document (another _id has its email).
+      // A non-empty target whose unique index refuses the restored document (another _id has its
+      // email). The index appears after prepare() — which refuses a unique index the backup does
+      // not define (IndexConflictError) — as when it is created while the restore runs.
       await target.collection<{ _id: string; email: string }>('users').insertOne({ _id: 'existing', email: 'a@example.com' });
-      await target.collection('users').createIndex({ email: 1 }, { unique: true });
-
       const restoreTarget = mongoTarget({ db: target, batchSize: 1 });
       await restoreTarget.prepare(manifest);
+      await target.collection('users').createIndex({ email: 1 }, { unique: true });
       async function* lines(): AsyncGenerator<string> {
         yield EJSON.stringify({ _id: 1, email: 'a@example.com' }, { relaxed: false });
         // The next part downloading: the failed write settles meanwhile.

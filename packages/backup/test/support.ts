@@ -9,6 +9,7 @@ import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
 import type { RunContext } from '../src/context.js';
+import { verifyBackup, type S3Target, type SnapshotJob } from '../src/index.js';
 import { s3Client } from './s3-client.js';
 
 export { s3Client };
@@ -131,4 +132,16 @@ export function deadlineIn(ms: number, requestId?: string): RunContext {
 /** Bytes that gzip cannot shrink (so a few documents fill a 5 MiB part). */
 export function noise(bytes: number): string {
   return randomBytes(Math.ceil(bytes * 0.75)).toString('base64').slice(0, bytes);
+}
+
+/** Runs `job` `count` times, each to a complete backup that passes a `full` verification; resolves to their ids, oldest first. */
+export async function verifiedBackups(job: SnapshotJob, storage: S3Target, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const result = await job.run();
+    if (result.status !== 'complete') throw new Error('snapshot did not complete');
+    await verifyBackup({ backup: { storage, id: result.backupId }, level: 'full' });
+    ids.push(result.backupId);
+  }
+  return ids;
 }

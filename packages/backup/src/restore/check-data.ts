@@ -9,7 +9,7 @@ import { ContentHash } from '../format/content-hash.js';
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { recordDigest } from '../format/records.js';
 import type { S3Location } from '../s3/client.js';
-import { checkSegmentsPresent, segmentLines } from './load.js';
+import { checkSegmentsPresent, fetchPart, segmentLines, type PartReader, type SegmentPins } from './load.js';
 
 /** What the check read. */
 export interface DataCheck {
@@ -19,27 +19,40 @@ export interface DataCheck {
   datasets: Array<{ name: string; count: number; contentHash: string }>;
   bytes: number;
   records: number;
+  /** Each segment as it was checked (ETag, version id): later reads are pinned to it. */
+  pins: SegmentPins;
 }
 
-/** Every line of a dataset, checked part by part. */
-export async function* datasetLines(loc: S3Location, dataset: ManifestDataset, signal?: AbortSignal): AsyncGenerator<string> {
-  for (const segment of dataset.segments) yield* segmentLines(loc, segment, signal);
+/** Every line of a dataset, checked part by part; `read` replaces the unpinned S3 read. */
+export async function* datasetLines(loc: S3Location, dataset: ManifestDataset, signal?: AbortSignal, read?: PartReader): AsyncGenerator<string> {
+  for (const segment of dataset.segments) yield* segmentLines(loc, segment, signal, read);
 }
 
 /**
- * Reads the whole backup and checks it.
+ * Reads the whole backup and checks it. Every part is read pinned to the segment its HEAD
+ * found (see `fetchPart`); `keep` is given each checked part's bytes (a restore's spool).
  *
  * @throws {BackupIncompleteError} a missing segment
  * @throws {BackupCorruptedError} a size, checksum, count or content-hash mismatch, or a part that does not decode
+ * @throws {BackupChangedError} a segment was replaced or deleted while it was being checked
  */
-export async function checkData(loc: S3Location, manifest: Manifest, options: { check?: (dataset: ManifestDataset, line: string) => string | undefined; signal?: AbortSignal } = {}): Promise<DataCheck> {
-  await checkSegmentsPresent(loc, manifest, options.signal);
-  const result: DataCheck = { unsupported: [], unsupportedCount: 0, datasets: [], bytes: 0, records: 0 };
+export async function checkData(
+  loc: S3Location,
+  manifest: Manifest,
+  options: { check?: (dataset: ManifestDataset, line: string) => string | undefined; keep?: (segmentKey: string, part: number, body: Buffer) => Promise<void>; signal?: AbortSignal } = {},
+): Promise<DataCheck> {
+  const pins = await checkSegmentsPresent(loc, manifest, options.signal);
+  const read: PartReader = async (segment, part) => {
+    const body = await fetchPart(loc, segment, part, options.signal, pins.get(segment.key));
+    await options.keep?.(segment.key, part.number, body);
+    return body;
+  };
+  const result: DataCheck = { unsupported: [], unsupportedCount: 0, datasets: [], bytes: 0, records: 0, pins };
   const mismatches: BackupProblem[] = [];
   for (const dataset of manifest.datasets) {
     const hash = new ContentHash();
     let count = 0;
-    for await (const line of datasetLines(loc, dataset, options.signal)) {
+    for await (const line of datasetLines(loc, dataset, options.signal, read)) {
       count++;
       let digest: Uint8Array;
       try {

@@ -1,17 +1,20 @@
 /**
  * `restore()`: a snapshot backup back into a database, after checking all of it. Nothing is
  * written to the target until every checksum, count and content hash matches the manifest and
- * every record is one the target can store.
+ * every record is one the target can store. The backup is read once: the checked parts are
+ * spooled and written from the spool (up to `spoolBytes`); a larger backup is read a second
+ * time, pinned to the objects that were checked.
  */
-import { invalidOption } from '@steadyfn/handler/internal';
-import { BackupNotFoundError, RestoreUnsupportedError } from '../errors.js';
+import { intOption, invalidOption } from '@steadyfn/handler/internal';
+import { BackupChangedError, BackupNotFoundError, RestoreUnsupportedError } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
 import type { S3Location } from '../s3/client.js';
 import { toLocation, type S3Target } from '../target.js';
 import { checkData, datasetLines } from './check-data.js';
-import { latestBackupId, loadManifest } from './load.js';
+import { checkPartBody, checkPinsHold, fetchPart, latestBackupId, loadManifest, type PartReader } from './load.js';
+import { PartSpool } from './spool.js';
 import type { RestoreTarget } from './targets.js';
 
 /** Which backup: its id, or `'latest'` (the newest with a manifest). */
@@ -25,15 +28,31 @@ export interface RestoreOptions {
   backup: BackupRef;
   /** `mongoTarget(...)` or `redisTarget(...)`. */
   target: RestoreTarget;
+  /**
+   * Largest backup (compressed bytes, the sum of its segments) read only once: its parts are
+   * kept in a temporary file (the OS temporary directory, e.g. Lambda's `/tmp`) while they are
+   * checked, and written from there. A larger backup is downloaded a second time to be written,
+   * each read pinned to the object that was checked (`If-Match`, `VersionId`), so a backup
+   * changed in between is still refused, but possibly after some records were written
+   * (`BackupChangedError` with `written: true`). `0` always reads twice; so does a restore
+   * whose temporary file cannot be created or written (a full or read-only disk).
+   * @default 268435456 (256 MiB)
+   */
+  spoolBytes?: number;
 }
+
+/** Default `spoolBytes`: 256 MiB of compressed parts (Lambda's `/tmp` is at least 512 MB). */
+export const DEFAULT_SPOOL_BYTES = 256 * 1024 * 1024;
 
 /** What a restore did. */
 export interface RestoreReport {
   backupId: string;
   datasets: Array<{ name: string; records: number }>;
   records: number;
-  /** Compressed bytes read from S3 (once to check, once to apply). */
+  /** Compressed bytes read from S3: once when the backup fit the spool, twice otherwise. */
   bytes: number;
+  /** Whether the data was written from the spool (one read) or read again pinned (two reads). */
+  reads: 1 | 2;
   /** Time checking the backup before writing, and applying it (ms). */
   checkMs: number;
   applyMs: number;
@@ -52,37 +71,80 @@ export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSi
   return { loc, manifest: await loadManifest(loc, id, signal) };
 }
 
-/** Checks the whole backup against the target, then writes it. Shared by `restore`, drills and point-in-time restore. */
-export async function restoreManifest(loc: S3Location, manifest: Manifest, target: RestoreTarget, signal?: AbortSignal): Promise<RestoreReport> {
+/**
+ * Checks the whole backup against the target, then writes it. Shared by `restore`, drills and
+ * point-in-time restore.
+ *
+ * @throws {BackupChangedError} a segment changed after it was checked (see `written`)
+ */
+export async function restoreManifest(loc: S3Location, manifest: Manifest, target: RestoreTarget, signal?: AbortSignal, spoolBytes = DEFAULT_SPOOL_BYTES): Promise<RestoreReport> {
   const checkStarted = Date.now();
   const { warnings } = await target.prepare(manifest, signal);
-  const checked = await checkData(loc, manifest, { check: (dataset, line) => target.check(dataset, line), ...(signal ? { signal } : {}) });
-  if (checked.unsupportedCount > 0) {
-    throw new RestoreUnsupportedError(`${checked.unsupportedCount} record(s) of backup ${manifest.backupId} cannot be stored by the target; nothing was written`, checked.unsupported);
+  const size = manifest.datasets.reduce((s, d) => s + d.segments.reduce((t, g) => t + g.bytes, 0), 0);
+  const spool = size <= spoolBytes ? await PartSpool.open() : undefined;
+  try {
+    const checked = await checkData(loc, manifest, {
+      check: (dataset, line) => target.check(dataset, line),
+      ...(spool ? { keep: (key: string, part: number, body: Buffer) => spool.put(key, part, body) } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    if (checked.unsupportedCount > 0) {
+      throw new RestoreUnsupportedError(`${checked.unsupportedCount} record(s) of backup ${manifest.backupId} cannot be stored by the target; nothing was written`, checked.unsupported);
+    }
+    // Without a spool (too large, or the disk refused it), the data is read again: it must find the
+    // objects that were checked, and a change during the check is refused here, before any write.
+    const spooled = spool !== undefined && !spool.failed;
+    if (!spooled) await checkPinsHold(loc, manifest, checked.pins, signal);
+    const read: PartReader = spooled
+      ? async (segment, part) => checkPartBody(segment, part, (await spool.get(segment.key, part.number)) ?? Buffer.alloc(0))
+      : (segment, part) => fetchPart(loc, segment, part, signal, checked.pins.get(segment.key));
+    const applyStarted = Date.now();
+    const datasets: RestoreReport['datasets'] = [];
+    let given = 0;
+    const counted = async function* (lines: AsyncIterable<string>): AsyncGenerator<string> {
+      for await (const line of lines) {
+        given++;
+        yield line;
+      }
+    };
+    try {
+      for (const dataset of manifest.datasets) {
+        const records = await target.apply(dataset, counted(datasetLines(loc, dataset, signal, read)), signal);
+        await target.finish(dataset, signal);
+        datasets.push({ name: dataset.name, records });
+      }
+    } catch (error) {
+      if (error instanceof BackupChangedError && given > 0) {
+        throw new BackupChangedError(
+          `backup ${manifest.backupId} changed after it was verified, while it was being written: up to ${given} record(s) of the verified backup may be in the target (whole records; none of the changed part). Restore again (idempotent) from an intact backup`,
+          error.problems,
+          true,
+        );
+      }
+      throw error;
+    }
+    return {
+      backupId: manifest.backupId,
+      datasets,
+      records: datasets.reduce((s, d) => s + d.records, 0),
+      bytes: spooled ? checked.bytes : checked.bytes * 2,
+      reads: spooled ? 1 : 2,
+      checkMs: applyStarted - checkStarted,
+      applyMs: Date.now() - applyStarted,
+      warnings: [...manifest.warnings, ...warnings],
+    };
+  } finally {
+    await spool?.close();
   }
-  const applyStarted = Date.now();
-  const datasets: RestoreReport['datasets'] = [];
-  for (const dataset of manifest.datasets) {
-    const records = await target.apply(dataset, datasetLines(loc, dataset, signal), signal);
-    await target.finish(dataset, signal);
-    datasets.push({ name: dataset.name, records });
-  }
-  return {
-    backupId: manifest.backupId,
-    datasets,
-    records: datasets.reduce((s, d) => s + d.records, 0),
-    bytes: checked.bytes * 2,
-    checkMs: applyStarted - checkStarted,
-    applyMs: Date.now() - applyStarted,
-    warnings: [...manifest.warnings, ...warnings],
-  };
 }
 
 /**
  * Restores a snapshot backup. Reads the manifest (self-checksum, format version), checks every
  * segment and part (sizes, SHA-256, record counts, content hashes) and every record against
  * the target, and only then applies the data idempotently (upsert by `_id`; `RESTORE …
- * REPLACE`) and creates indexes.
+ * REPLACE`) and creates indexes. The data written is the data checked: from the spool (one
+ * read, up to `spoolBytes`), or read again pinned to the checked objects, every part's
+ * SHA-256 checked again before any of its records is written.
  *
  * @example
  * const report = await restore({ backup: { storage: { client: s3, bucket: 'backups', prefix: 'shop' }, id: 'latest' }, target: mongoTarget({ db }) });
@@ -91,13 +153,17 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
  * @throws {BackupIncompleteError} a missing segment
  * @throws {UnsupportedFormatError} an unknown manifest format version
  * @throws {RestoreUnsupportedError} records or metadata the target cannot store (nothing written)
+ * @throws {IndexConflictError} a MongoDB target's existing indexes clash with the backup's (nothing written)
  * @throws {RestoreApplyError} a write to the target failed after the checks passed (retryable: the restore is idempotent)
+ * @throws {BackupChangedError} a segment was replaced or deleted after it was checked (`written` says whether the target was touched)
+ * @throws {ConfigurationError} an invalid option
  */
 export async function restore(options: RestoreOptions, ctx: RunContext = {}): Promise<RestoreReport> {
   if (options === null || typeof options !== 'object') invalidOption('restore', 'options', 'an object { backup, target }', options);
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('restore', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', options.target);
+  const spoolBytes = intOption('restore', 'spoolBytes', options.spoolBytes, DEFAULT_SPOOL_BYTES, 0);
   const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal);
-  const report = await restoreManifest(loc, manifest, options.target, ctx.signal);
+  const report = await restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes);
   logOf(ctx).info('restore complete', { backupId: report.backupId, records: report.records, checkMs: report.checkMs, applyMs: report.applyMs });
   return report;
 }

@@ -2,11 +2,11 @@
  * Finding and reading a snapshot backup: the catalog (one prefix per backup id, ids are
  * UUIDv7 so they sort by time), the manifest, and the parts of its segments by byte range.
  */
-import { BackupCorruptedError, BackupError, BackupIncompleteError, BackupNotFoundError } from '../errors.js';
+import { BackupChangedError, BackupCorruptedError, BackupError, BackupIncompleteError, BackupNotFoundError } from '../errors.js';
 import { sha256 } from '../format/content-hash.js';
 import { parseManifest, type Manifest, type ManifestPart } from '../format/manifest.js';
 import { gunzipLines } from '../format/ndjson.js';
-import { getObject, headObject, listKeys, type S3Location } from '../s3/client.js';
+import { getObject, headObject, isPreconditionFailed, listKeys, type ReadPin, type S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
 
 /** Backup ids under the target, oldest first (a backup without a manifest is listed too: check `loadManifest`). */
@@ -41,19 +41,57 @@ export async function latestBackupId(loc: S3Location, signal?: AbortSignal): Pro
   return undefined;
 }
 
-/** Checks that every segment exists with the size the manifest gives (HEAD only). */
-export async function checkSegmentsPresent(loc: S3Location, manifest: Manifest, signal?: AbortSignal): Promise<void> {
+/**
+ * What a segment was when it was checked: later reads are pinned to it. `headVersionId` is the
+ * version id its HEAD gave; it becomes the pin's `versionId` once a GET returns the same one
+ * (gofakes3 gives HEADs a version id even in an unversioned bucket, which GET does not honour).
+ */
+export type SegmentPin = ReadPin & { headVersionId?: string };
+
+/** Pins by segment key. */
+export type SegmentPins = Map<string, SegmentPin>;
+
+/**
+ * Checks that every segment exists with the size the manifest gives (HEAD only); resolves to
+ * each segment's ETag and version id, to pin later reads to the objects checked here.
+ *
+ * @throws {BackupIncompleteError} a segment is missing
+ * @throws {BackupCorruptedError} a segment has another size
+ */
+export async function checkSegmentsPresent(loc: S3Location, manifest: Manifest, signal?: AbortSignal): Promise<SegmentPins> {
   const problems: Array<{ key: string; message: string }> = [];
+  const pins: SegmentPins = new Map();
   for (const dataset of manifest.datasets) {
     for (const segment of dataset.segments) {
       const head = await headObject(loc, segment.key, signal);
       if (!head) problems.push({ key: segment.key, message: 'segment missing' });
       else if (head.size !== segment.bytes) problems.push({ key: segment.key, message: `size ${head.size}, manifest says ${segment.bytes}` });
+      else pins.set(segment.key, { ifMatch: head.etag, ...(head.versionId ? { headVersionId: head.versionId } : {}) });
     }
   }
   const missing = problems.filter((p) => p.message === 'segment missing');
   if (missing.length > 0) throw new BackupIncompleteError(`backup ${manifest.backupId} is missing ${missing.length} segment(s)`, problems);
   if (problems.length > 0) throw new BackupCorruptedError(`backup ${manifest.backupId} has segments of the wrong size`, problems);
+  return pins;
+}
+
+/**
+ * Checks the segments again against their pins (HEAD only).
+ * @throws {BackupChangedError} (`written: false`) a segment was replaced or deleted since it was pinned
+ */
+export async function checkPinsHold(loc: S3Location, manifest: Manifest, pins: SegmentPins, signal?: AbortSignal): Promise<void> {
+  const problems: Array<{ key: string; message: string }> = [];
+  for (const dataset of manifest.datasets) {
+    for (const segment of dataset.segments) {
+      const head = await headObject(loc, segment.key, signal);
+      const pin = pins.get(segment.key);
+      // In a versioned bucket the pinned version stays readable whatever the current one is.
+      if (pin?.versionId) continue;
+      if (!head) problems.push({ key: segment.key, message: 'deleted after it was verified' });
+      else if (head.etag !== pin?.ifMatch) problems.push({ key: segment.key, message: 'replaced after it was verified (ETag changed)' });
+    }
+  }
+  if (problems.length > 0) throw new BackupChangedError(`backup ${manifest.backupId} changed after it was verified; nothing was written`, problems, false);
 }
 
 /** A segment as far as reading it needs: its key and its parts' byte ranges, checksums and counts. */
@@ -62,23 +100,55 @@ export interface ReadableSegment {
   parts: ReadonlyArray<Pick<ManifestPart, 'number' | 'offset' | 'bytes' | 'sha256' | 'records'>>;
 }
 
-/** Downloads one part by its byte range and checks its size and SHA-256. */
-export async function fetchPart(loc: S3Location, segment: ReadableSegment, part: ReadableSegment['parts'][number], signal?: AbortSignal): Promise<Buffer> {
-  const found = await getObject(loc, segment.key, { range: [part.offset, part.offset + part.bytes - 1], ...(signal ? { signal } : {}) });
-  if (!found) throw new BackupIncompleteError('segment missing', [{ key: segment.key, message: 'segment missing' }]);
-  if (found.body.length !== part.bytes || sha256(found.body).toString('hex') !== part.sha256) {
+/** Reads one part's bytes (from S3, or from a restore's spool). */
+export type PartReader = (segment: ReadableSegment, part: ReadableSegment['parts'][number]) => Promise<Buffer>;
+
+/** @throws {BackupCorruptedError} `body` is not the part the manifest describes (size or SHA-256) */
+export function checkPartBody(segment: ReadableSegment, part: ReadableSegment['parts'][number], body: Buffer): Buffer {
+  if (body.length !== part.bytes || sha256(body).toString('hex') !== part.sha256) {
     throw new BackupCorruptedError('a part does not match its checksum', [{ key: segment.key, part: part.number, message: 'SHA-256 mismatch' }]);
   }
-  return found.body;
+  return body;
+}
+
+/**
+ * Downloads one part by its byte range and checks its size and SHA-256. With a `pin`, the read
+ * must return the object that was pinned: `If-Match` (a 412 from S3 and moto), `VersionId`
+ * (versioned buckets), and the returned ETag compared (gofakes3 ignores `If-Match` on GET).
+ *
+ * @throws {BackupIncompleteError} the segment is missing (unpinned read)
+ * @throws {BackupChangedError} (`written: false`) a pinned segment was replaced or deleted
+ * @throws {BackupCorruptedError} the bytes do not match the part's size and SHA-256
+ */
+export async function fetchPart(loc: S3Location, segment: ReadableSegment, part: ReadableSegment['parts'][number], signal?: AbortSignal, pin?: SegmentPin): Promise<Buffer> {
+  const changed = (message: string): BackupChangedError =>
+    new BackupChangedError('a backup segment changed after it was verified', [{ key: segment.key, part: part.number, message }], false);
+  let found;
+  try {
+    const condition: ReadPin = pin ? { ...(pin.ifMatch ? { ifMatch: pin.ifMatch } : {}), ...(pin.versionId ? { versionId: pin.versionId } : {}) } : {};
+    found = await getObject(loc, segment.key, { range: [part.offset, part.offset + part.bytes - 1], ...(signal ? { signal } : {}), ...condition });
+  } catch (error) {
+    if (pin && isPreconditionFailed(error)) throw changed('replaced (If-Match failed)');
+    throw error;
+  }
+  if (!found && pin) throw changed('deleted');
+  if (!found) throw new BackupIncompleteError('segment missing', [{ key: segment.key, message: 'segment missing' }]);
+  if (pin?.ifMatch && !pin.versionId && found.etag !== pin.ifMatch) throw changed('replaced (ETag changed)');
+  const body = checkPartBody(segment, part, found.body);
+  // A version both HEAD and GET report is real (a versioned bucket): later reads ask for it.
+  if (pin && !pin.versionId && found.versionId !== undefined && found.versionId === pin.headVersionId) pin.versionId = found.versionId;
+  return body;
 }
 
 /**
  * Yields every line of a segment, part by part, after checking each part's checksum and its
- * record count. A part that does not decode is corruption.
+ * record count. A part that does not decode is corruption. `read` replaces the unpinned S3
+ * read (a pinned read, a spool).
  */
-export async function* segmentLines(loc: S3Location, segment: ReadableSegment, signal?: AbortSignal): AsyncGenerator<string> {
+export async function* segmentLines(loc: S3Location, segment: ReadableSegment, signal?: AbortSignal, read?: PartReader): AsyncGenerator<string> {
   for (const part of segment.parts) {
-    const body = await fetchPart(loc, segment, part, signal);
+    // The whole part is read and checked before any of its lines is given out.
+    const body = read ? await read(segment, part) : await fetchPart(loc, segment, part, signal);
     let count = 0;
     // Line by line (a part may hold tens of MiB of text): a part that does not decode is corruption.
     try {

@@ -2,15 +2,17 @@
  * MongoDB restore target: idempotent upserts by `_id` (`replaceOne … upsert`, unordered bulk
  * writes) in batches within the server's `maxWriteBatchSize` and message size, collection
  * options first, indexes after the data. On FerretDB, documents it cannot store and metadata
- * it does not support (TTL indexes, validators) are refused before anything is written.
+ * it does not support (TTL indexes, validators) are refused before anything is written, and so
+ * are existing indexes of the target that clash with the backup's (`IndexConflictError`).
  */
 import { EJSON } from 'bson';
 import { intOption, invalidOption, oneOfOption } from '@steadyfn/handler/internal';
-import { RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
+import { IndexConflictError, RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
 import { ferretdbProblem, parseDocument } from '../format/records.js';
 import { mongoEngine, toEjson, type MongoDbLike } from '../sources/mongo.js';
 import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
+import { FERRETDB_UNKEPT_OPTIONS, fromListed, indexConflicts, type IndexDefinition } from './mongo-indexes.js';
 import type { ManifestDataset } from '../format/manifest.js';
 
 /** Options of `mongoTarget()`. */
@@ -50,6 +52,24 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
 
   async function collectionFor(name: string): Promise<any> {
     return (await resolveClient(options.db)).collection(rename(name));
+  }
+
+  /** The target collection's indexes (none when it does not exist). */
+  async function existingIndexes(name: string, signal?: AbortSignal): Promise<IndexDefinition[]> {
+    const db = await resolveClient(options.db);
+    const found = await db.listCollections({ name: rename(name) }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray();
+    if (found.length === 0) return [];
+    return ((await (await collectionFor(name)).indexes(signal ? { signal } : {})) as Array<Record<string, unknown>>).map(fromListed);
+  }
+
+  /** @throws {IndexConflictError} the target's indexes clash with the backup's (checked before anything is written) */
+  async function checkIndexes(manifest: Parameters<RestoreTarget['prepare']>[0], signal?: AbortSignal): Promise<void> {
+    const problems: Array<{ key: string; message: string }> = [];
+    for (const dataset of manifest.datasets) {
+      const conflicts = indexConflicts(await existingIndexes(dataset.name, signal), dataset.indexes ?? [], ferret ? FERRETDB_UNKEPT_OPTIONS : []);
+      for (const c of conflicts) problems.push({ key: rename(dataset.name), message: c.message });
+    }
+    if (problems.length > 0) throw new IndexConflictError(`the target's indexes clash with backup ${manifest.backupId}'s; nothing was written`, problems);
   }
 
   /** Indexes of the documents an unordered insert refused as duplicates; throws on any other error. */
@@ -98,6 +118,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       ferret = (await mongoEngine(db, signal)).engine === 'ferretdb';
       const hello = (await db.command({ hello: 1 }, signal ? { signal } : undefined)) as { maxWriteBatchSize?: number };
       maxBatch = Math.min(batchSize, hello.maxWriteBatchSize ?? 100_000);
+      await checkIndexes(manifest, signal);
       const warnings: string[] = [];
       if (!ferret) return { warnings };
       const problems: Array<{ key: string; message: string }> = [];
@@ -200,6 +221,12 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
     async *readBack(dataset, signal) {
       const collection = await collectionFor(dataset.name);
       for await (const doc of collection.find({}, { batchSize: 1000, ...(signal ? { signal } : {}) }) as AsyncIterable<unknown>) yield toEjson(doc);
+    },
+
+    async readIndexes(dataset, signal) {
+      const indexes = (await existingIndexes(dataset.name, signal)).filter((i) => i.name !== '_id_');
+      const skippedTtl = ferret && unsupported === 'skip' ? (dataset.indexes ?? []).filter((i) => i.options.expireAfterSeconds !== undefined).map((i) => i.name) : [];
+      return { indexes, unkeptOptions: ferret ? FERRETDB_UNKEPT_OPTIONS : [], skipped: skippedTtl };
     },
 
     async drop(manifest) {

@@ -5,6 +5,7 @@
  * (`finish`: indexes after data).
  */
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
+import type { IndexDefinition } from './mongo-indexes.js';
 
 /** One change of a streamed record, as a point-in-time restore applies it. */
 export interface ChangeToApply {
@@ -32,6 +33,12 @@ export interface RestoreTarget {
   applyChanges?(changes: ChangeToApply[], signal?: AbortSignal): Promise<void>;
   /** Reads the restored data back as lines of the backup's encoding (for drills: counts and content hashes). */
   readBack(dataset: ManifestDataset, signal?: AbortSignal): AsyncIterable<string>;
+  /**
+   * The restored indexes of `dataset` (drills compare them with the manifest's; MongoDB
+   * targets only), with the index options this server does not keep (left out of the
+   * comparison) and the backup's indexes this target skipped on purpose (`unsupportedMetadata: 'skip'`).
+   */
+  readIndexes?(dataset: ManifestDataset, signal?: AbortSignal): Promise<{ indexes: IndexDefinition[]; unkeptOptions: ReadonlyArray<string>; skipped: string[] }>;
   /** Removes what a drill restored (a scratch database, keys under a scratch prefix). */
   drop?(manifest: Manifest, signal?: AbortSignal): Promise<void>;
 }

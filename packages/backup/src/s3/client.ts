@@ -62,43 +62,63 @@ export async function putObject(
   return out.ETag ?? '';
 }
 
-/** An object read whole: its bytes, ETag and metadata. */
+/** An object read whole: its bytes, ETag and metadata (and its version id in a versioned bucket). */
 export interface FetchedObject {
   body: Buffer;
   etag: string;
   metadata: Record<string, string>;
+  versionId?: string;
 }
 
-/** Reads a whole object (or the byte range `[start, end]` inclusive); `undefined` when it does not exist. */
-export async function getObject(loc: S3Location, key: string, options: { range?: [number, number]; signal?: AbortSignal } = {}): Promise<FetchedObject | undefined> {
+/** Which object a read must return: the one with this ETag (`If-Match`), this version (`VersionId`). */
+export interface ReadPin {
+  ifMatch?: string;
+  versionId?: string;
+}
+
+/**
+ * Reads a whole object (or the byte range `[start, end]` inclusive); `undefined` when it does
+ * not exist. With `ifMatch`, a changed object rejects with the SDK's 412 error (S3, moto;
+ * gofakes3 ignores the header: callers compare the returned `etag` too).
+ */
+export async function getObject(loc: S3Location, key: string, options: { range?: [number, number]; signal?: AbortSignal } & ReadPin = {}): Promise<FetchedObject | undefined> {
   const command = new GetObjectCommand({
     Bucket: loc.bucket,
     Key: key,
     ...(options.range ? { Range: `bytes=${options.range[0]}-${options.range[1]}` } : {}),
+    ...(options.ifMatch ? { IfMatch: options.ifMatch } : {}),
+    ...(options.versionId ? { VersionId: options.versionId } : {}),
   });
   try {
     const output = (await loc.client.send(command, options.signal ? { abortSignal: options.signal } : undefined)) as {
       Body?: { transformToByteArray(): Promise<Uint8Array> };
       ETag?: string;
       Metadata?: Record<string, string>;
+      VersionId?: string;
     };
     const bytes = output.Body ? await output.Body.transformToByteArray() : new Uint8Array();
-    return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), etag: output.ETag ?? '', metadata: output.Metadata ?? {} };
+    return {
+      body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      etag: output.ETag ?? '',
+      metadata: output.Metadata ?? {},
+      ...(output.VersionId && output.VersionId !== 'null' ? { versionId: output.VersionId } : {}),
+    };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
   }
 }
 
-/** Size and ETag of an object; `undefined` when it does not exist. */
-export async function headObject(loc: S3Location, key: string, signal?: AbortSignal): Promise<{ size: number; etag: string; metadata: Record<string, string> } | undefined> {
+/** Size, ETag (and version id in a versioned bucket) of an object; `undefined` when it does not exist. */
+export async function headObject(loc: S3Location, key: string, signal?: AbortSignal): Promise<{ size: number; etag: string; metadata: Record<string, string>; versionId?: string } | undefined> {
   try {
     const out = (await loc.client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: key }), signal ? { abortSignal: signal } : undefined)) as {
       ContentLength?: number;
       ETag?: string;
       Metadata?: Record<string, string>;
+      VersionId?: string;
     };
-    return { size: out.ContentLength ?? 0, etag: out.ETag ?? '', metadata: out.Metadata ?? {} };
+    return { size: out.ContentLength ?? 0, etag: out.ETag ?? '', metadata: out.Metadata ?? {}, ...(out.VersionId && out.VersionId !== 'null' ? { versionId: out.VersionId } : {}) };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -110,13 +130,13 @@ export async function deleteObject(loc: S3Location, key: string, signal?: AbortS
   await loc.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: key, ...(options.ifMatch ? { IfMatch: options.ifMatch } : {}) }), signal ? { abortSignal: signal } : undefined);
 }
 
-/** Lists keys (and, with a delimiter, common prefixes) under `prefix`, following continuation tokens. */
+/** Lists keys (with size and last-modified time, ms) and, with a delimiter, common prefixes under `prefix`, following continuation tokens. */
 export async function listKeys(
   loc: S3Location,
   prefix: string,
   options: { delimiter?: string; signal?: AbortSignal } = {},
-): Promise<{ keys: Array<{ key: string; size: number }>; prefixes: string[] }> {
-  const keys: Array<{ key: string; size: number }> = [];
+): Promise<{ keys: Array<{ key: string; size: number; lastModified?: number }>; prefixes: string[] }> {
+  const keys: Array<{ key: string; size: number; lastModified?: number }> = [];
   const prefixes: string[] = [];
   let token: string | undefined;
   do {
@@ -129,12 +149,12 @@ export async function listKeys(
       }),
       options.signal ? { abortSignal: options.signal } : undefined,
     )) as {
-      Contents?: Array<{ Key?: string; Size?: number }>;
+      Contents?: Array<{ Key?: string; Size?: number; LastModified?: Date }>;
       CommonPrefixes?: Array<{ Prefix?: string }>;
       IsTruncated?: boolean;
       NextContinuationToken?: string;
     };
-    for (const c of out.Contents ?? []) if (c.Key) keys.push({ key: c.Key, size: c.Size ?? 0 });
+    for (const c of out.Contents ?? []) if (c.Key) keys.push({ key: c.Key, size: c.Size ?? 0, ...(c.LastModified ? { lastModified: c.LastModified.getTime() } : {}) });
     for (const p of out.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (token);

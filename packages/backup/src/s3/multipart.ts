@@ -8,6 +8,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   ListPartsCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -116,4 +117,29 @@ export async function abortUpload(loc: S3Location, key: string, uploadId: string
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
+}
+
+/** An unfinished upload as `ListMultipartUploads` gives it. */
+export interface OpenUpload {
+  key: string;
+  uploadId: string;
+  /** When it was started (ms since the epoch; 0 when the server does not say). */
+  initiated: number;
+}
+
+/** Unfinished uploads under `prefix`, following the markers (1,000 per page). */
+export async function listUploads(loc: S3Location, prefix: string, signal?: AbortSignal): Promise<OpenUpload[]> {
+  const out: OpenUpload[] = [];
+  let marker: { KeyMarker: string; UploadIdMarker: string } | undefined;
+  do {
+    const page = (await loc.client.send(new ListMultipartUploadsCommand({ Bucket: loc.bucket, Prefix: prefix, ...(marker ?? {}) }), opts(signal))) as {
+      Uploads?: Array<{ Key?: string; UploadId?: string; Initiated?: Date }>;
+      IsTruncated?: boolean;
+      NextKeyMarker?: string;
+      NextUploadIdMarker?: string;
+    };
+    for (const u of page.Uploads ?? []) if (u.Key && u.UploadId) out.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated?.getTime() ?? 0 });
+    marker = page.IsTruncated && page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker ?? '' } : undefined;
+  } while (marker);
+  return out;
 }

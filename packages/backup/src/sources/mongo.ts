@@ -16,6 +16,7 @@ import { firstIssue } from '../format/stored.js';
 import { intOption, invalidOption } from '@steadyfn/handler/internal';
 import { sha256 } from '../format/content-hash.js';
 import { readAhead } from './read-ahead.js';
+import { fromListed } from '../restore/mongo-indexes.js';
 import type { ClientInput, DatasetInfo, SnapshotRecord, SnapshotSource, SourceDescription } from './types.js';
 import { resolveClient } from './types.js';
 
@@ -103,9 +104,7 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
       const names = options.collections ?? [...byName.keys()].sort();
       const datasets: DatasetInfo[] = [];
       for (const name of names) {
-        const indexes = ((await db.collection(name).indexes()) as Array<Record<string, unknown>>)
-          .filter((i) => i.name !== '_id_')
-          .map(({ name: indexName, key, v: _v, ns: _ns, ...rest }) => ({ name: String(indexName), key: key as Record<string, unknown>, options: JSON.parse(toEjson(rest)) as Record<string, unknown> }));
+        const indexes = ((await db.collection(name).indexes()) as Array<Record<string, unknown>>).filter((i) => i.name !== '_id_').map(fromListed);
         const info = byName.get(name);
         datasets.push({
           name,

@@ -3,7 +3,7 @@
  * - `quick`: the manifest's self-checksum and format, every segment present at its size (HEAD).
  * - `full`: every part downloaded, SHA-256 checked, decoded, counted; content hashes recomputed.
  * - `drill`: a restore into a scratch database or key prefix, then counts and content hashes of
- *   what was restored compared with the manifest; restore time and throughput recorded in a
+ *   what was restored compared with the manifest, and (MongoDB) the restored index definitions; restore time and throughput recorded in a
  *   drill report object (`drills/<backupId>/<drillId>.json`).
  * A failed verification throws (`VerificationFailedError`), so a scheduled invocation fails and
  * the provider's alarm fires: never a silent success.
@@ -20,6 +20,7 @@ import { checkSegmentsPresent } from '../restore/load.js';
 import type { RestoreTarget } from '../restore/targets.js';
 import { writeVerification } from './record.js';
 import { LiveTally } from './live-tally.js';
+import { compareDrillIndexes, type DrillIndexCheck } from './drill-indexes.js';
 
 /** Leeway between this process's clock and the target's when leaving out expiring keys (ms). */
 const EXPIRY_LEEWAY_MS = 2000;
@@ -46,7 +47,17 @@ export interface DrillReport {
    * before the read-back finished (plus a leeway of 2 s) are gone from the scratch target by
    * design: they are left out on both sides and counted in `expiredLeftOut`.
    */
-  datasets: Array<{ name: string; expectedCount: number; restoredCount: number; expectedHash: string; restoredHash: string; expiredLeftOut: number; ok: boolean }>;
+  datasets: Array<{
+    name: string;
+    expectedCount: number;
+    restoredCount: number;
+    expectedHash: string;
+    restoredHash: string;
+    expiredLeftOut: number;
+    ok: boolean;
+    /** MongoDB: the restored indexes compared with the manifest's (name, key, unique, sparse, partialFilterExpression, expireAfterSeconds). */
+    indexes?: DrillIndexCheck;
+  }>;
   /** Time to check and restore (the recovery time), ms. */
   restoreMs: number;
   /** Compressed bytes per second and records per second of the restore. */
@@ -103,7 +114,7 @@ export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext
   };
 
   if (level === 'quick') {
-    await guard(() => checkSegmentsPresent(loc, manifest, signal));
+    await guard(async () => void (await checkSegmentsPresent(loc, manifest, signal)));
     await writeVerification(loc, { backupId: manifest.backupId, level, ok: true, at: new Date().toISOString(), problems: [] });
     return { backupId: manifest.backupId, level, ok: true };
   }
@@ -147,16 +158,29 @@ export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext
       const cutoff = Date.now() + EXPIRY_LEEWAY_MS;
       const want = expected.get(dataset.name)!.live(cutoff);
       const got = back.live(cutoff);
-      datasets.push({ name: dataset.name, expectedCount: want.count, restoredCount: got.count, expectedHash: want.hash, restoredHash: got.hash, expiredLeftOut: want.leftOut, ok: got.count === want.count && got.hash === want.hash });
+      const indexes = await compareDrillIndexes(dataset, scratch, signal);
+      datasets.push({
+        name: dataset.name,
+        expectedCount: want.count,
+        restoredCount: got.count,
+        expectedHash: want.hash,
+        restoredHash: got.hash,
+        expiredLeftOut: want.leftOut,
+        ok: got.count === want.count && got.hash === want.hash && (indexes?.ok ?? true),
+        ...(indexes ? { indexes } : {}),
+      });
     }
   } finally {
     if (!options.keepScratch) await scratch.drop?.(manifest, signal).catch(() => undefined);
   }
-  const problems = datasets.filter((d) => !d.ok).map((d) => ({ key: d.name, message:
-      d.restoredCount !== d.expectedCount
-        ? `restored ${d.restoredCount} records, manifest says ${d.expectedCount}${d.expiredLeftOut > 0 ? ` (leaving out ${d.expiredLeftOut} whose TTL ended)` : ''}`
-        : 'restored content hash differs from the manifest',
-  }));
+  const problems = datasets.flatMap((d) => [
+    ...(d.restoredCount !== d.expectedCount
+      ? [`restored ${d.restoredCount} records, manifest says ${d.expectedCount}${d.expiredLeftOut > 0 ? ` (leaving out ${d.expiredLeftOut} whose TTL ended)` : ''}`]
+      : d.restoredHash !== d.expectedHash
+        ? ['restored content hash differs from the manifest']
+        : []),
+    ...(d.indexes?.differences ?? []),
+  ].map((message) => ({ key: d.name, message })));
   const seconds = Math.max(restoreMs, 1) / 1000;
   const report: DrillReport = {
     drillId,
@@ -165,7 +189,7 @@ export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext
     ok: problems.length === 0,
     datasets,
     restoreMs,
-    bytesPerSecond: Math.round(restored.bytes / 2 / seconds),
+    bytesPerSecond: Math.round(restored.bytes / restored.reads / seconds),
     recordsPerSecond: Math.round(restored.records / seconds),
     problems: problems.map((p) => `${p.key}: ${p.message}`),
   };
