@@ -22,7 +22,7 @@ export function serviceIdOf(client: unknown): string | undefined {
  * @param what - The expected client in words, e.g. `an S3Client from @aws-sdk/client-s3`.
  * @throws ConfigurationError (`CONFIG_INVALID`, field `field`) otherwise, naming the service it got.
  */
-export function awsClientOption(owner: string, field: string, value: unknown, serviceId: 'S3' | 'SQS', what: string): void {
+export function awsClientOption(owner: string, field: string, value: unknown, serviceId: 'S3' | 'SQS', what: string): asserts value is object {
   if (!isRecord(value) || typeof value.send !== 'function') invalidOption(owner, field, what, value);
   const service = serviceIdOf(value);
   if (service !== undefined && service !== serviceId) {
