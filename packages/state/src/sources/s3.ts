@@ -2,7 +2,7 @@
  * S3 sources: a JSON or NDJSON object. Revalidation is a conditional GET on the ETag
  * (`If-None-Match`): 304 when unchanged, or the new object in the same round trip.
  */
-import { checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { abortReason, parseJson, parseNdjson, resolveClient } from '../util.js';
@@ -50,6 +50,8 @@ const OBJECT_KEYS = keysOf<S3ObjectOptions<unknown>>({ client: true, bucket: tru
 /** An S3 object, decoded by your function. */
 export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
   checkKnownKeys('s3Object', '', options, OBJECT_KEYS);
+  // A getter is judged at first use; a client given directly must be one for S3 (an SQSClient has a send too).
+  if (typeof options.client !== 'function') awsClientOption('s3Object', 'client', options.client, 'S3', 'an S3Client from @aws-sdk/client-s3, or a function returning one');
   for (const field of ['bucket', 'key'] as const) {
     stringOption('s3Object', field, options[field]);
   }
