@@ -61,6 +61,9 @@ export const orderEvents = {
   OrderDispatched: { aggregateType: 'order', schema: z.object({ carrier: z.string() }) },
 };
 
+/** Where the outbox keeps its events: beside the order hashes, in the same Redis. */
+const outboxStore = redisOutbox({ client, prefix: `${prefix}:outbox:` });
+
 /**
  * The outbox: an order's state and its events in one Lua script, then sent to the order-events
  * queue right after the commit (a sweeper sends what a crash left behind).
@@ -68,7 +71,7 @@ export const orderEvents = {
 export const orders = outbox({
   name: 'orders',
   events: orderEvents,
-  store: redisOutbox({ client, prefix: `${prefix}:outbox:` }),
+  store: outboxStore,
   relay: {
     sender: sqsSender({ client: sqs, queueUrl: config.ORDER_EVENTS_QUEUE_URL }),
     lease: redisLeaseStore({ client, prefix: `${prefix}:relay:` }),
@@ -78,6 +81,7 @@ export const orders = outbox({
 
 /** The workflow: the order hash's `status` moves only along this table. */
 export const workflow = transitions({
+  store: outboxStore,
   table: { placed: ['validated', 'rejected'], validated: ['paid'], paid: ['dispatched'], dispatched: [], rejected: [] },
   redisKey: keys.order,
   alsoSet: (_from, to) => ({ [`${to}At`]: new Date().toISOString() }),

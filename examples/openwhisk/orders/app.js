@@ -62,6 +62,9 @@ const orderEvents = {
   OrderDispatched: { aggregateType: 'order', schema: z.object({ carrier: z.string() }) },
 };
 
+/** Where the outbox keeps its events: beside the order hashes, in the same Redis. */
+const outboxStore = redisOutbox({ client, prefix: `${prefix}:outbox:` });
+
 /**
  * The outbox: an order's state and its events in one Lua script, then sent to the order-events
  * queue right after the commit (a sweeper sends what a crash left behind).
@@ -69,7 +72,7 @@ const orderEvents = {
 const orders = outbox({
   name: 'orders',
   events: orderEvents,
-  store: redisOutbox({ client, prefix: `${prefix}:outbox:` }),
+  store: outboxStore,
   relay: {
     sender: sqsSender({ client: sqs, queueUrl: config.ORDER_EVENTS_QUEUE_URL }),
     lease: redisLeaseStore({ client, prefix: `${prefix}:relay:` }),
@@ -79,6 +82,7 @@ const orders = outbox({
 
 /** The workflow: the order hash's `status` moves only along this table. */
 const workflow = transitions({
+  store: outboxStore,
   table: { placed: ['validated', 'rejected'], validated: ['paid'], paid: ['dispatched'], dispatched: [], rejected: [] },
   redisKey: keys.order,
   alsoSet: (_from, to) => ({ [`${to}At`]: new Date().toISOString() }),
