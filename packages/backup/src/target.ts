@@ -13,7 +13,7 @@
  * <prefix>/retention/lease.json                               the lease of the retention run
  * ```
  */
-import { invalidOption } from '@steadyfn/handler/internal';
+import { awsClientOption, invalidOption } from '@steadyfn/handler/internal';
 import { joinKey, type S3Location, type S3Sender } from './s3/client.js';
 
 /** Where backups are written. */
@@ -33,7 +33,8 @@ export interface S3Target {
 export function toLocation(owner: string, target: unknown): S3Location {
   if (target === null || typeof target !== 'object') invalidOption(owner, 'target', 'an object { client, bucket, prefix? }', target);
   const t = target as Partial<S3Target>;
-  if (!t.client || typeof (t.client as { send?: unknown }).send !== 'function') invalidOption(owner, 'target.client', 'an S3Client (an object with send())', t.client);
+  // An SQSClient has a send too: refused by its config.serviceId, not at the first write.
+  awsClientOption(owner, 'target.client', t.client, 'S3', 'an S3Client (an object with send())');
   if (typeof t.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(t.bucket)) invalidOption(owner, 'target.bucket', 'an S3 bucket name', t.bucket);
   const prefix = t.prefix ?? '';
   if (typeof prefix !== 'string' || prefix.startsWith('/') || prefix.endsWith('/')) invalidOption(owner, 'target.prefix', 'a key prefix without leading or trailing slash', prefix);

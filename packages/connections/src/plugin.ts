@@ -5,8 +5,7 @@
  * are logged once per invocation.
  */
 import type { Context, Plugin } from '@steadyfn/handler';
-import { ConfigurationError } from '@steadyfn/handler/internal';
-import { invalidOption, oneOfOption, CONTEXT_MEMBERS } from '@steadyfn/handler/internal';
+import { checkKnownKeys, ConfigurationError, CONTEXT_MEMBERS, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
 import { REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
 import { closeOnSigterm } from './shutdown.js';
@@ -54,6 +53,9 @@ export function connectionsRecord(ctx: object): ConnectionsRecord | undefined {
   return usesOf(ctx)?.toJSON();
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const PLUGIN_KEYS = keysOf<ConnectionsPluginOptions>({ log: true, logReused: true, closeOnSigterm: true });
+
 /**
  * A handler plugin that puts each handle's client on ctx under its key, all obtained in
  * parallel before the function runs, and closes them on SIGTERM.
@@ -89,6 +91,7 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
       expected: 'handles with distinct names',
     });
   }
+  checkKnownKeys('connections', '', options, PLUGIN_KEYS);
   const level = oneOfOption('connections', 'log', options.log, ['info', 'debug', false] as const, 'info');
   const logReused = oneOfOption('connections', 'logReused', options.logReused, [true, false] as const, false);
   const sigterm = oneOfOption('connections', 'closeOnSigterm', options.closeOnSigterm, [true, false] as const, detectPlatform() !== 'direct');

@@ -2,7 +2,7 @@
  * Graceful close on SIGTERM, which Cloud Functions / Cloud Run, OpenWhisk (container stop),
  * Azure and Lambda (when an extension is registered) send before stopping an instance.
  */
-import { msOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, keysOf, msOption } from '@steadyfn/handler/internal';
 import { closeAll } from './registry.js';
 
 /** Options of `closeOnSigterm`. */
@@ -16,6 +16,9 @@ export interface SigtermOptions {
 
 let uninstall: (() => void) | undefined;
 
+// Unknown keys are refused: `timeout` would leave the 400 ms default in force.
+const SIGTERM_KEYS = keysOf<SigtermOptions>({ timeoutMs: true });
+
 /**
  * Closes every client on SIGTERM (Redis `QUIT`, `MongoClient.close()`, SDK `destroy()`), then
  * lets the signal do what it would have done: when no other listener remains, it is raised
@@ -28,6 +31,7 @@ let uninstall: (() => void) | undefined;
  * closeOnSigterm({ timeoutMs: 300 });
  */
 export function closeOnSigterm(options: SigtermOptions = {}): () => void {
+  checkKnownKeys('closeOnSigterm', '', options, SIGTERM_KEYS);
   const timeoutMs = msOption('closeOnSigterm', 'timeoutMs', options.timeoutMs, 400);
   if (uninstall) return uninstall;
   const onSigterm = (): void => {

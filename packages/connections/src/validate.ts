@@ -3,7 +3,7 @@
  * cold start, in module scope) with a `ConfigurationError` naming the factory and the
  * option, instead of surfacing as a connection failure later.
  */
-import { invalidOption, msOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, keysOf, msOption, stringOption } from '@steadyfn/handler/internal';
 import type { BudgetOptions, ClientSpec } from './spec.js';
 
 /** Resolved handle settings (milliseconds). */
@@ -24,6 +24,26 @@ export const HANDLE_DEFAULTS = {
   closeTimeoutMs: 2_000,
 } as const;
 
+// Unknown keys are refused: a typo or a pre-`…Ms` name would leave the default in force.
+const SPEC_KEYS = keysOf<ClientSpec<unknown>>({
+  name: true,
+  create: true,
+  ping: true,
+  isReady: true,
+  close: true,
+  isConnectionError: true,
+  wasNotSent: true,
+  idleThresholdMs: true,
+  pingTimeoutMs: true,
+  connectTimeoutMs: true,
+  closeTimeoutMs: true,
+  readBudget: true,
+  budget: true,
+  now: true,
+  logger: true,
+});
+const BUDGET_KEYS = keysOf<BudgetOptions>({ warnRatio: true, shedRatio: true, backoffMs: true });
+
 function functionOption(owner: string, field: string, value: unknown, required: boolean): void {
   if (value === undefined && !required) return;
   if (typeof value !== 'function') invalidOption(owner, field, 'a function', value);
@@ -38,6 +58,7 @@ function budgetOption(owner: string, value: unknown): BudgetOptions | undefined 
   if (value === undefined || value === false) return undefined;
   if (value === true) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalidOption(owner, 'budget', 'true, false or { warnRatio?, shedRatio?, backoffMs? }', value);
+  checkKnownKeys(owner, 'budget', value, BUDGET_KEYS);
   const budget = value as BudgetOptions;
   ratioOption(owner, 'budget.warnRatio', budget.warnRatio);
   ratioOption(owner, 'budget.shedRatio', budget.shedRatio);
@@ -51,6 +72,7 @@ function budgetOption(owner: string, value: unknown): BudgetOptions | undefined 
  */
 export function validateSpec(owner: string, spec: ClientSpec<unknown>): HandleSettings {
   if (typeof spec !== 'object' || spec === null) invalidOption(owner, 'spec', 'an object', spec);
+  checkKnownKeys(owner, '', spec, SPEC_KEYS);
   const name = stringOption(owner, 'name', spec.name);
   functionOption(owner, 'create', spec.create, true);
   for (const field of ['ping', 'isReady', 'close', 'isConnectionError', 'wasNotSent', 'readBudget', 'now'] as const) {

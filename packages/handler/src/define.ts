@@ -4,6 +4,7 @@
  */
 import type { ZodType, output } from 'zod';
 import { invalidOption, msOption, oneOfOption, stringOption } from './internal/options.js';
+import { checkKnownKeys, keysOf } from './internal/option-keys.js';
 import { makeLogger, planPlugins, type Definition } from './invoke.js';
 import { isLogRecordSink, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
 import { BODY_MODES, type BodyMode } from './message.js';
@@ -109,23 +110,21 @@ export type HandlerFunction<S, Added> = (input: InputOf<S>, ctx: Context<Added &
 const PROVIDERS = ['aws', 'gcp', 'azure', 'openwhisk', 'direct'] as const;
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const HOOKS = ['state', 'extend', 'before', 'wrap', 'after', 'onError', 'finally', 'beforeBatch', 'batchOrder', 'afterBatch'] as const;
-const OPTION_NAMES = ['input', 'use', 'provider', 'name', 'timeoutMs', 'deadlineMarginMs', 'terminalErrors', 'logSink', 'logLevel', 'body', 'kinesisDeaggregate', 'kafkaBatchItemFailures'] as const;
-// Fails to compile when HandlerOptions gains an option this list lacks (it would be refused as unknown).
-const EVERY_OPTION_LISTED: [Exclude<keyof HandlerOptions<any, any>, (typeof OPTION_NAMES)[number]>] extends [never] ? true : never = true;
-void EVERY_OPTION_LISTED;
-const OPTIONS: ReadonlySet<string> = new Set(OPTION_NAMES);
-
-/**
- * An option `handler()` does not know is a typo or an old name (`timeout` for `timeoutMs`):
- * ignoring it would leave the default in force without a word (on Azure, a 5-minute deadline).
- */
-function checkKnownOptions(o: Record<string, unknown>): void {
-  for (const key of Object.keys(o)) {
-    if (OPTIONS.has(key) || o[key] === undefined) continue;
-    const hint = OPTIONS.has(`${key}Ms`) ? ` (durations are in milliseconds: "${key}Ms")` : '';
-    invalidOption('handler', key, `left out: it is not a handler option${hint}; the options are ${[...OPTIONS].join(', ')}`, o[key]);
-  }
-}
+// keysOf: fails to compile when HandlerOptions gains an option this list lacks (it would be refused as unknown).
+const OPTIONS = keysOf<HandlerOptions<any, any>>({
+  input: true,
+  use: true,
+  provider: true,
+  name: true,
+  timeoutMs: true,
+  deadlineMarginMs: true,
+  terminalErrors: true,
+  logSink: true,
+  logLevel: true,
+  body: true,
+  kinesisDeaggregate: true,
+  kafkaBatchItemFailures: true,
+});
 
 function checkPlugins(use: unknown): ReadonlyArray<Plugin<any, any>> {
   if (use === undefined) return [];
@@ -155,7 +154,9 @@ function deaggregateOption(value: unknown): KinesisDeaggregate | false | undefin
 export function defineHandler(options: unknown, fn: unknown): Definition {
   if (typeof options !== 'object' || options === null) invalidOption('handler', 'options', 'an options object', options);
   const o = options as Record<string, unknown>;
-  checkKnownOptions(o);
+  // An option handler() does not know is a typo or an old name (`timeout` for `timeoutMs`):
+  // ignoring it would leave the default in force without a word (on Azure, a 5-minute deadline).
+  checkKnownKeys('handler', '', o, OPTIONS);
   if (typeof fn !== 'function') invalidOption('handler', 'fn', 'the function to wrap', fn);
   const input = o.input;
   if (input !== undefined && typeof (input as { safeParseAsync?: unknown } | null)?.safeParseAsync !== 'function') {

@@ -14,6 +14,8 @@ export { createLogger, type Logger } from './logger.js';
 // The ctx members that belong to the handler: a plugin's extension must not name one.
 export { CONTEXT_MEMBERS } from './extend.js';
 export { invalidOption, msOption, intOption, oneOfOption, stringOption, clientOption } from './internal/options.js';
+export { keysOf, checkKnownKeys } from './internal/option-keys.js';
+export { awsClientOption, serviceIdOf } from './internal/aws-client.js';
 export { toFieldIssues, issuePath, type ZodLikeIssue } from './internal/issues.js';
 export { parseMediaType, isJsonMediaType, isTextualContentType, type MediaType } from './internal/media-type.js';
 export { isFieldName, isFieldValue, statusLine } from './internal/http-grammar.js';

@@ -13,7 +13,7 @@
  * atomic write may carry the completion, and the plugin then skips its own.
  */
 import type { Context, Plugin, SteadyError } from '@steadyfn/handler';
-import { invalidOption, intOption, msOption, oneOfOption, sleep, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, sleep, stringOption } from '@steadyfn/handler/internal';
 import { IdempotencyInProgressError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
 import { fingerprintOf, resolveKey, runsWithoutKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey } from './key.js';
 import { LocalCache, type LocalEntry } from './lru.js';
@@ -103,6 +103,19 @@ interface Joiner {
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
+// Unknown keys are refused: a typo or a pre-`…Ms` name (`ttl`) would leave the default in force.
+const OPTION_KEYS = keysOf<IdempotencyOptions>({
+  store: true,
+  key: true,
+  required: true,
+  ttlMs: true,
+  leaseMs: true,
+  onConcurrent: true,
+  cacheErrors: true,
+  localCache: true,
+  namespace: true,
+});
+const LOCAL_CACHE_KEYS = keysOf<LocalCacheOptions>({ maxEntries: true, maxBytes: true });
 
 function checkStore(store: unknown): IdempotencyStore {
   const s = store as Partial<IdempotencyStore> | null | undefined;
@@ -123,6 +136,8 @@ function checkStore(store: unknown): IdempotencyStore {
  */
 export function idempotency(options: IdempotencyOptions): Plugin<{}, IdempotencyState> {
   if (typeof options !== 'object' || options === null) invalidOption('idempotency', 'options', 'an options object', options);
+  checkKnownKeys('idempotency', '', options, OPTION_KEYS);
+  checkKnownKeys('idempotency', 'localCache', options.localCache, LOCAL_CACHE_KEYS);
   const store = checkStore(options.store);
   const source = options.key ?? 'auto';
   if (typeof source !== 'function') oneOfOption('idempotency', 'key', source, ['auto', 'header', 'input'] as const, 'auto');

@@ -4,10 +4,9 @@
  * the README; `schemaVersion` versions the payload, `ENVELOPE_VERSION` this shape.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { invalidOption, isRecord } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, isRecord, keysOf } from '@steadyfn/handler/internal';
 import { EventInvalidError } from './errors.js';
 import { findInvalidCharacter } from './sqs/chars.js';
-import { checkKnownKeys, keysOf } from './option-keys.js';
 
 /** Version of the envelope shape itself (not of any payload). Sent as the `outbox-envelope` message attribute. */
 export const ENVELOPE_VERSION = 1;

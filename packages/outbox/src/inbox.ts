@@ -15,14 +15,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
-import { intOption, invalidOption, isRecord, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey, type IdempotencyStore } from '@steadyfn/idempotency';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
 import type { S3Sender } from './sqs/claim-check.js';
-import { checkKnownKeys, keysOf } from './option-keys.js';
-import { awsClientOption } from './sqs/clients.js';
 
 /** Options of `inbox()`. */
 export interface InboxOptions {

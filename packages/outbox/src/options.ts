@@ -2,8 +2,7 @@
  * `outbox()` options, validated once when the function is defined: a bad option is a
  * `ConfigurationError` naming it, what was expected and what was given.
  */
-import { intOption, invalidOption, msOption } from '@steadyfn/handler/internal';
-import { isRecord } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption } from '@steadyfn/handler/internal';
 import { ConfigurationError } from './errors.js';
 import { isInProcessLeaseStore } from '@steadyfn/lease';
 import type { CallerContextOptions } from './context.js';
@@ -12,7 +11,6 @@ import { DEFAULT_POISON, type PoisonPolicy } from './relay/poison.js';
 import { DEFAULT_SWEEP, type SweepOptions } from './relay/sweeper.js';
 import type { RelayLease, Sender } from './relay/types.js';
 import type { OutboxStore } from './stores/outbox-store.js';
-import { checkKnownKeys, keysOf } from './option-keys.js';
 
 /** What the relay needs: a sender to SQS and the lease primitive. */
 export interface RelayOptions {

@@ -11,7 +11,7 @@
  *   transaction  updateOne({ _id, [field]: from }, …, { session }) in the function's transaction
  */
 import type { Context, Plugin } from '@steadyfn/handler';
-import { invalidOption, isRecord, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
 import type { EventDeclarations, EventDraft } from './envelope.js';
 import { PreconditionFailedError, TransitionError } from './errors.js';
 import type { OutboxContextBase } from './plugin.js';
@@ -20,7 +20,6 @@ import type { RedisOutboxContext } from './modes/redis-mode.js';
 import type { TransactionOutboxContext } from './modes/transaction-mode.js';
 import type { CollectionLike } from './stores/mongo-shapes.js';
 import type { OutboxStore } from './stores/outbox-store.js';
-import { checkKnownKeys, keysOf } from './option-keys.js';
 
 /** A transition table: each state and the states it may move to. */
 export type TransitionTable = Record<string, ReadonlyArray<string>>;

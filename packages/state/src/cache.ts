@@ -11,7 +11,7 @@
  *
  * Nothing runs in the background: a frozen instance would never finish it.
  */
-import { DeadlineExceededError, SteadyError, createLogger, currentContext, invalidOption, type Logger } from '@steadyfn/handler/internal';
+import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, SteadyError } from '@steadyfn/handler/internal';
 import type { ZodType, output } from 'zod';
 import { StateError, SourceError, describeFailure, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
@@ -162,6 +162,21 @@ function checkSchema(schema: unknown, names: string[]): void {
   }
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const STATE_KEYS = keysOf<StateOptions<SourceMap, undefined>>({
+  sources: true,
+  schema: true,
+  maxAgeMs: true,
+  staleIfErrorMs: true,
+  retryAfterErrorMs: true,
+  maxAge: true,
+  staleIfError: true,
+  retryAfterError: true,
+  timeoutMs: true,
+  logger: true,
+  now: true,
+});
+
 /**
  * Defines the state a function loads from its sources in one parallel round, validates with
  * `schema`, freezes, and keeps across warm invocations for `maxAgeMs` (see the module comment
@@ -177,6 +192,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   options: StateOptions<S, Schema>,
 ): StateCache<StateOf<S, Schema>> {
   if (typeof options !== 'object' || options === null) invalidOption('defineState', 'options', 'an options object', options);
+  checkKnownKeys('defineState', '', options, STATE_KEYS);
   const sources = options.sources;
   const names = typeof sources === 'object' && sources !== null ? Object.keys(sources) : [];
   if (names.length === 0) invalidOption('defineState', 'sources', 'an object naming at least one source', sources);

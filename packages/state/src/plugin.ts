@@ -2,7 +2,7 @@
  * The handler plugin: `ctx.state` (or a name you choose), typed, loaded before the function
  * runs, under the cache's staleness contract and the invocation's deadline.
  */
-import { CONTEXT_MEMBERS, invalidOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, CONTEXT_MEMBERS, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import type { Plugin } from '@steadyfn/handler';
 import type { StateCache } from './cache.js';
 import { StateError } from './errors.js';
@@ -23,6 +23,9 @@ function isStateCache(value: unknown): value is StateCache<unknown> {
   return typeof cache === 'object' && cache !== null && typeof cache.get === 'function' && typeof cache.status === 'function' && typeof cache.invalidate === 'function';
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const PLUGIN_KEYS = keysOf<StatePluginOptions<string>>({ key: true });
+
 /**
  * The handler plugin: loads `cache` (a `defineState()` result) in its `extend` hook, under the
  * invocation's deadline and `ctx.signal`, and puts it on `ctx[key]`, typed by the schema and
@@ -41,6 +44,7 @@ export function state<T, K extends string = 'state'>(
 ): Plugin<{ [P in K]: DeepReadonly<T> }> {
   if (!isStateCache(cache)) invalidOption('state', 'cache', 'a state cache made by defineState()', cache);
   if (typeof options !== 'object' || options === null) invalidOption('state', 'options', 'an options object', options);
+  checkKnownKeys('state', '', options, PLUGIN_KEYS);
   const key = (options.key ?? 'state') as K;
   if (typeof key !== 'string' || key === '') invalidOption('state', 'key', 'a non-empty string', key);
   if (CONTEXT_MEMBERS.has(key)) invalidOption('state', 'key', `a name that is not a member of every ctx (${[...CONTEXT_MEMBERS].join(', ')})`, key);

@@ -20,8 +20,9 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
   driver: Promise<M>,
   build: (module: M, config: Config) => C,
   options: (HandleOptions & { config?: Config | undefined }) | undefined,
+  allowed: ReadonlyArray<string>,
 ): ClientHandle<C> {
-  const o = factoryOptions(owner, options);
+  const o = factoryOptions(owner, options, allowed);
   return makeHandle<C>(
     {
       ...handleOptions(o, owner),

@@ -5,13 +5,12 @@
  */
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import type { Provider } from '@steadyfn/handler';
-import { ConfigurationError } from '@steadyfn/handler/internal';
-import { stringOption } from '@steadyfn/handler/internal';
+import { ConfigurationError, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
 import type { ClientHandle } from '../spec.js';
 import { driverLoader, useDriver } from './load.js';
-import { checkUrl, factoryOptions, handleOptions, type HandleOptions } from './options.js';
+import { checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, type HandleOptions } from './options.js';
 
 /** Options of `mongo()`. */
 export interface MongoClientHandleOptions extends HandleOptions {
@@ -77,6 +76,9 @@ function profileUnlessInUri(profile: Partial<MongoClientOptions>, uri: string): 
   return Object.fromEntries(Object.entries(profile).filter(([name]) => !inUri.has(name.toLowerCase())));
 }
 
+// Unknown keys are refused; `options` is the driver's and is not looked into.
+const MONGO_KEYS = keysOf<MongoClientHandleOptions>({ ...HANDLE_KEYS, uri: true, db: true, options: true, provider: true });
+
 /**
  * A cached MongoDB client (the `mongodb` package must be installed; it is loaded when this is called).
  *
@@ -88,7 +90,7 @@ function profileUnlessInUri(profile: Partial<MongoClientOptions>, uri: string): 
  * const order = await store.read(({ db }) => db.collection('orders').findOne({ _id: 42 }));
  */
 export function mongo(options?: MongoClientHandleOptions): MongoHandle {
-  const o = factoryOptions('mongo', options);
+  const o = factoryOptions('mongo', options, MONGO_KEYS);
   if (o.uri !== undefined) checkUrl('mongo', 'uri', 'option "uri"', o.uri, MONGO_SCHEMES);
   if (o.db !== undefined) stringOption('mongo', 'db', o.db);
   const profile = profileFor(o.provider).mongo;

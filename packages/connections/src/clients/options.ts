@@ -3,7 +3,7 @@
  * of connection strings (whose values are never echoed: they may hold a password), and the
  * defaults of the AWS SDK clients.
  */
-import { ConfigurationError, oneOfOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, ConfigurationError, oneOfOption } from '@steadyfn/handler/internal';
 import type { ClientSpec } from '../spec.js';
 
 /**
@@ -55,6 +55,18 @@ export interface HandleOptions {
 
 const PROVIDERS = ['aws', 'gcp', 'azure', 'openwhisk', 'direct'] as const;
 
+/** The keys of `HandleOptions`, for a factory to spread into `keysOf<ItsOptions>({ ...HANDLE_KEYS, … })`. */
+export const HANDLE_KEYS: { [K in keyof Required<HandleOptions>]: true } = {
+  name: true,
+  idleThresholdMs: true,
+  pingTimeoutMs: true,
+  connectTimeoutMs: true,
+  closeTimeoutMs: true,
+  budget: true,
+  now: true,
+  logger: true,
+};
+
 /** The handle settings of `options`, with `name` defaulted, ready to spread into a spec. */
 export function handleOptions(options: HandleOptions, name: string): Omit<ClientSpec<never>, 'create'> {
   const { name: given, idleThresholdMs, pingTimeoutMs, connectTimeoutMs, closeTimeoutMs, budget, now, logger } = options;
@@ -69,12 +81,17 @@ export function handleOptions(options: HandleOptions, name: string): Omit<Client
   return out;
 }
 
-/** Checks a factory's options object and its `provider`. */
-export function factoryOptions<O extends object>(owner: string, options: O | undefined): O {
+/**
+ * Checks a factory's options object: its keys against `allowed` (a typo or a pre-`…Ms` name is
+ * refused, not ignored; the driver's own `options`/`config` object is the driver's to judge and
+ * is not looked into) and its `provider`.
+ */
+export function factoryOptions<O extends object>(owner: string, options: O | undefined, allowed: ReadonlyArray<string>): O {
   if (options === undefined) return {} as O;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ConfigurationError(`${owner}(): options must be an object; got ${Array.isArray(options) ? 'an array' : typeof options}`, { field: 'options', expected: 'an object' });
   }
+  checkKnownKeys(owner, '', options, allowed);
   oneOfOption(owner, 'provider', (options as { provider?: unknown }).provider, PROVIDERS, 'direct');
   const driver = (options as { options?: unknown }).options;
   if (driver !== undefined && (typeof driver !== 'object' || driver === null)) {

@@ -5,12 +5,12 @@
  */
 import type { Cluster, ClusterNode, ClusterOptions } from 'ioredis';
 import type { Provider } from '@steadyfn/handler';
-import { ConfigurationError } from '@steadyfn/handler/internal';
+import { ConfigurationError, keysOf } from '@steadyfn/handler/internal';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
 import type { BudgetReading, ClientHandle } from '../spec.js';
 import { commandView } from '../view.js';
-import { factoryOptions, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
+import { factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 import { closeRedis, connectRedis, loadIoredis } from './redis.js';
 import { useDriver } from './load.js';
 
@@ -63,6 +63,9 @@ export function nodesFromEnv(raw: string): ClusterNode[] {
   return nodes;
 }
 
+// Unknown keys are refused; `options` is the driver's and is not looked into.
+const CLUSTER_KEYS = keysOf<RedisClusterClientOptions>({ ...HANDLE_KEYS, nodes: true, options: true, provider: true });
+
 /**
  * A cached ioredis Cluster client (the `ioredis` package must be installed).
  *
@@ -72,7 +75,7 @@ export function nodesFromEnv(raw: string): ClusterNode[] {
  * const cluster = redisCluster({ nodes: [{ host: '10.0.0.1', port: 6379 }], options: { scaleReads: 'slave' } });
  */
 export function redisCluster(options?: RedisClusterClientOptions): RedisClusterHandle {
-  const o = factoryOptions('redisCluster', options);
+  const o = factoryOptions('redisCluster', options, CLUSTER_KEYS);
   if (o.nodes !== undefined && (!Array.isArray(o.nodes) || o.nodes.length === 0)) {
     throw new ConfigurationError('redisCluster(): option "nodes" must be a non-empty array of { host, port }', { field: 'nodes', expected: 'a non-empty array of { host, port }' });
   }

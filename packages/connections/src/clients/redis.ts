@@ -7,10 +7,10 @@ import type { Provider } from '@steadyfn/handler';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
 import type { ClientHandle } from '../spec.js';
-import { ConfigurationError } from '@steadyfn/handler/internal';
+import { ConfigurationError, keysOf } from '@steadyfn/handler/internal';
 import { commandView } from '../view.js';
 import { driverLoader, useDriver } from './load.js';
-import { checkUrl, factoryOptions, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
+import { checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 
 /** Options of `redis()`. */
 export interface RedisClientOptions extends HandleOptions {
@@ -89,6 +89,9 @@ export async function connectRedis<T extends { on(event: 'error', listener: (err
   return client;
 }
 
+// Unknown keys are refused; `options` is the driver's and is not looked into.
+const REDIS_KEYS = keysOf<RedisClientOptions>({ ...HANDLE_KEYS, url: true, options: true, provider: true });
+
 /**
  * A cached ioredis client (the `ioredis` package must be installed; it is loaded when this is called).
  *
@@ -101,7 +104,7 @@ export async function connectRedis<T extends { on(event: 'error', listener: (err
  * const value = await cache.read((r) => r.get('k'));
  */
 export function redis(options?: RedisClientOptions): RedisHandle {
-  const o = factoryOptions('redis', options);
+  const o = factoryOptions('redis', options, REDIS_KEYS);
   if (o.url !== undefined) checkUrl('redis', 'url', 'option "url"', o.url, REDIS_SCHEMES, true);
   const settings: RedisOptions = { ...profileFor(o.provider).redis, ...o.options, lazyConnect: true };
   const driver = loadIoredis();

@@ -8,7 +8,8 @@ import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { ClientHandle } from '../spec.js';
 import { awsClientHandle } from './aws.js';
 import { driverLoader } from './load.js';
-import type { HandleOptions } from './options.js';
+import { keysOf } from '@steadyfn/handler/internal';
+import { HANDLE_KEYS, type HandleOptions } from './options.js';
 
 /** Options of `s3()`. */
 export interface S3HandleOptions extends HandleOptions {
@@ -23,6 +24,8 @@ export interface S3HandleOptions extends HandleOptions {
 export type S3Handle = ClientHandle<S3Client>;
 
 const loadS3 = driverLoader(() => import('@aws-sdk/client-s3'));
+// Unknown keys are refused; `config` is the SDK's and is not looked into.
+const S3_KEYS = keysOf<S3HandleOptions>({ ...HANDLE_KEYS, config: true });
 
 /**
  * A cached S3Client (the `@aws-sdk/client-s3` package must be installed; it is loaded when this is called).
@@ -34,5 +37,5 @@ const loadS3 = driverLoader(() => import('@aws-sdk/client-s3'));
  * await files.run((c) => c.send(new PutObjectCommand({ Bucket: 'b', Key: 'k', Body: 'v' })));
  */
 export function s3(options?: S3HandleOptions): S3Handle {
-  return awsClientHandle('s3', '@aws-sdk/client-s3', loadS3(), (sdk, config: S3ClientConfig) => new sdk.S3Client(config), options);
+  return awsClientHandle('s3', '@aws-sdk/client-s3', loadS3(), (sdk, config: S3ClientConfig) => new sdk.S3Client(config), options, S3_KEYS);
 }

@@ -6,7 +6,8 @@ import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { ClientHandle } from '../spec.js';
 import { awsClientHandle } from './aws.js';
 import { driverLoader } from './load.js';
-import type { HandleOptions } from './options.js';
+import { keysOf } from '@steadyfn/handler/internal';
+import { HANDLE_KEYS, type HandleOptions } from './options.js';
 
 /** Options of `sqs()`. */
 export interface SqsHandleOptions extends HandleOptions {
@@ -21,6 +22,8 @@ export interface SqsHandleOptions extends HandleOptions {
 export type SqsHandle = ClientHandle<SQSClient>;
 
 const loadSqs = driverLoader(() => import('@aws-sdk/client-sqs'));
+// Unknown keys are refused; `config` is the SDK's and is not looked into.
+const SQS_KEYS = keysOf<SqsHandleOptions>({ ...HANDLE_KEYS, config: true });
 
 /**
  * A cached SQSClient (the `@aws-sdk/client-sqs` package must be installed; it is loaded when this is called).
@@ -32,5 +35,5 @@ const loadSqs = driverLoader(() => import('@aws-sdk/client-sqs'));
  * await queue.run((c) => c.send(new SendMessageCommand({ QueueUrl: url, MessageBody: '{}' })));
  */
 export function sqs(options?: SqsHandleOptions): SqsHandle {
-  return awsClientHandle('sqs', '@aws-sdk/client-sqs', loadSqs(), (sdk, config: SQSClientConfig) => new sdk.SQSClient(config), options);
+  return awsClientHandle('sqs', '@aws-sdk/client-sqs', loadSqs(), (sdk, config: SQSClientConfig) => new sdk.SQSClient(config), options, SQS_KEYS);
 }

@@ -4,7 +4,7 @@
  * one of any number of concurrent claims wins — also on FerretDB 1.24, whose filtered updates
  * are not atomic. See the lease package's README for the layout.
  */
-import { invalidOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { mongoLeaseStore, type CallOptions, type MongoLeaseCollection } from '@steadyfn/lease';
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
@@ -47,6 +47,7 @@ export interface MongoStore extends IdempotencyStore {
  */
 export function mongoStore(options: MongoStoreOptions): MongoStore {
   if (typeof options !== 'object' || options === null) invalidOption('mongoStore', 'options', 'an object', options);
+  checkKnownKeys('mongoStore', '', options, keysOf<MongoStoreOptions>({ collection: true, retainMs: true }));
   const lease = mongoLeaseStore({ collection: options.collection, ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }) });
   return {
     ...idempotencyStoreOf(lease),

@@ -3,7 +3,7 @@
  * per record, one Lua call per claim, per completion and per batch — per slot on a cluster;
  * leases judged by the key's TTL on the server).
  */
-import { clientOption, invalidOption, oneOfOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { redisLeaseStore, type RedisLeaseClient } from '@steadyfn/lease';
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
@@ -39,6 +39,7 @@ export interface RedisStoreOptions {
  */
 export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisStore', 'options', 'an object', options);
+  checkKnownKeys('redisStore', '', options, keysOf<RedisStoreOptions>({ client: true, prefix: true, hashTag: true }));
   clientOption('redisStore', 'client', options.client, ['evalsha', 'eval', 'set'], 'an ioredis Redis or Cluster');
   const tagScope = oneOfOption<'scope' | false>('redisStore', 'hashTag', options.hashTag, ['scope', false], false) === 'scope';
   const store = idempotencyStoreOf(redisLeaseStore({ client: options.client, prefix: options.prefix ?? 'idem:' }));

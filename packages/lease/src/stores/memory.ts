@@ -3,7 +3,7 @@
  * (generations, retention, expiry): for pure logic tests and local development. Records are
  * not shared between processes.
  */
-import { intOption, msOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, keysOf, msOption } from '@steadyfn/handler/internal';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewRequest, RenewResult, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { throwIfAborted } from '@steadyfn/handler/internal';
@@ -61,6 +61,7 @@ interface Entry {
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  */
 export function memoryLeaseStore(options: MemoryLeaseStoreOptions = {}): MemoryLeaseStore {
+  checkKnownKeys('memoryLeaseStore', '', options, keysOf<MemoryLeaseStoreOptions>({ now: true, retainMs: true, maxRecords: true }));
   const now = options.now ?? Date.now;
   const retainMs = msOption('memoryLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
   const maxRecords = intOption('memoryLeaseStore', 'maxRecords', options.maxRecords, 100_000, 1);

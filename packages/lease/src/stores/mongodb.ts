@@ -20,7 +20,7 @@
  *   - the top generation is deleted (purge, TTL index) no sooner than `retainMs` after it
  *     ended, and nobody builds on a top generation within ACT_MARGIN_MS of that moment.
  */
-import { invalidOption, msOption, oneOfOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
 import { ConfigurationError } from '@steadyfn/handler/internal';
 import { LeaseStoreUnsupportedError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
@@ -153,6 +153,7 @@ export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
  */
 export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStore {
   if (typeof options !== 'object' || options === null) invalidOption('mongoLeaseStore', 'options', 'an object', options);
+  checkKnownKeys('mongoLeaseStore', '', options, keysOf<MongoLeaseStoreOptions>({ collection: true, retainMs: true, reads: true }));
   const source = options.collection;
   const isCollection = typeof source === 'object' && source !== null && typeof source.find === 'function' && typeof source.insertOne === 'function';
   if (typeof source !== 'function' && !isCollection) invalidOption('mongoLeaseStore', 'collection', 'a MongoDB Collection, or a function returning one', source);

@@ -11,7 +11,7 @@
  *   get                  Lua: GET + PTTL
  */
 import { clusterSlot } from './redis-slot.js';
-import { clientOption, msOption, invalidOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from './redis-eval.js';
@@ -127,6 +127,7 @@ const DONE_GUARD_MS = 1000;
  */
 export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisLeaseStore', 'options', 'an object', options);
+  checkKnownKeys('redisLeaseStore', '', options, keysOf<RedisLeaseStoreOptions>({ client: true, prefix: true, retainMs: true }));
   const client = options.client;
   clientOption('redisLeaseStore', 'client', client, ['evalsha', 'eval', 'set'], 'an ioredis Redis or Cluster');
   const prefix = options.prefix ?? 'lease:';

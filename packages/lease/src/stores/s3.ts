@@ -15,7 +15,7 @@
  * The object stays after it stops being live, so fences keep growing for as long as it exists.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
-import { invalidOption, randomUUID, sleep, stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, invalidOption, keysOf, randomUUID, sleep, stringOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError, LeaseRequestError, LeaseStoreUnsupportedError } from '../errors.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewResult } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
@@ -106,8 +106,10 @@ const probes = new WeakMap<object, Map<string, Promise<{ conditionalWrites: true
  */
 export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
   if (typeof options !== 'object' || options === null) invalidOption('s3LeaseStore', 'options', 'an object', options);
+  checkKnownKeys('s3LeaseStore', '', options, keysOf<S3LeaseStoreOptions>({ client: true, bucket: true, prefix: true }));
   const client = options.client;
-  if (typeof client !== 'object' || client === null || typeof client.send !== 'function') invalidOption('s3LeaseStore', 'client', 'an S3Client (an object with send())', client);
+  // An SQSClient has a send too: refused by its config.serviceId.
+  awsClientOption('s3LeaseStore', 'client', client, 'S3', 'an S3Client (an object with send())');
   const bucket = stringOption('s3LeaseStore', 'bucket', options.bucket);
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) invalidOption('s3LeaseStore', 'bucket', 'an S3 bucket name', bucket);
   const prefix = options.prefix ?? 'lease/';

@@ -8,8 +8,7 @@
 import { createHash } from 'node:crypto';
 import { ClaimCheckError } from './errors.js';
 import { errorCode, httpStatus } from './classify.js';
-import { awsClientOption } from './clients.js';
-import { checkKnownKeys } from '../option-keys.js';
+import { awsClientOption, checkKnownKeys } from '@steadyfn/handler/internal';
 
 /** Message attribute that marks a claim-check pointer body; its value is the pointer format version. */
 export const CLAIM_CHECK_ATTRIBUTE = 'steadyfn.claimCheck';

@@ -4,7 +4,7 @@
  * them, reporting every message as sent or failed — never "probably sent".
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { invalidOption, intOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import pLimit from 'p-limit';
 import { CLAIM_CHECK_ATTRIBUTE, pointerBody, storeClaimCheck, type ClaimCheckOptions } from './claim-check.js';
 import { classifyCallError, errorCode } from './classify.js';
@@ -16,8 +16,6 @@ import { messageGroupId } from './ids.js';
 import { prepareMessage, type Prepared } from './prepare.js';
 import { messageBytes } from './size.js';
 import type { FailedEntry, OutboundMessage, SendOptions, SendReport } from './types.js';
-import { checkKnownKeys, keysOf } from '../option-keys.js';
-import { awsClientOption } from './clients.js';
 
 /** Options of {@link sqsSender}. */
 export interface SqsSenderOptions {

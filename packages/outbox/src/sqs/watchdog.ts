@@ -6,11 +6,8 @@
  * consumer finds nothing pending. A standard queue is needed: FIFO queues take no per-message delay.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
-import { isRecord } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { MAX_DELAY_MS } from './limits.js';
-import { checkKnownKeys, keysOf } from '../option-keys.js';
-import { awsClientOption } from './clients.js';
 
 /** Message attribute marking a watchdog message; its value is the format version. */
 export const WATCHDOG_ATTRIBUTE = 'steadyfn.outboxWatchdog';

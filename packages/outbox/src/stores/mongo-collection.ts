@@ -16,10 +16,9 @@
  * relay that lost its lease commits no mark. With a lease store that cannot join (Redis), the
  * marks are conditional on (id, seq) alone and the lease is released after them.
  */
-import { clientOption, invalidOption, isRecord, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { dbGetter, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
-import { checkKnownKeys, keysOf } from '../option-keys.js';
 
 /** A `MongoClient`, as transaction mode uses it. */
 export interface MongoClientLike {

@@ -8,12 +8,11 @@
  *   <collection>_outbox_pending   FerretDB only: `{ _id, p }` per document with pending events, so
  *                                 a sweep reads the pending documents, not the whole collection
  */
-import { intOption, invalidOption, isRecord, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import type { EmbeddedLimits, PendingRegistry, WriteSerialisation } from '../capture/mongo-embedded.js';
 import type { RelayLease, RelayStore } from '../relay/types.js';
 import { embeddedRelayStore } from './mongo-embedded-relay.js';
 import { dbGetter, FIELDS, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
-import { checkKnownKeys, keysOf } from '../option-keys.js';
 
 /** Options of `mongoEmbeddedOutbox`. */
 export interface MongoEmbeddedOutboxOptions {

@@ -13,14 +13,13 @@
  *   prune       drop partitions that hold nothing (and, on a cluster, were not written within
  *               `partitionTtlMs`) from the partition list
  */
-import { clientOption, invalidOption, msOption, oneOfOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from '@steadyfn/lease';
 import type { AggregateHead, AggregateRef, LeasedRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
 import { checkPrefix, DEFAULT_REDIS_PREFIX, partitionKeys, partitionsKey } from './redis-keys.js';
 import { BEGIN, BEGIN_FIELDS, CLEANUP, IN_USE, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
-import { checkKnownKeys, keysOf } from '../option-keys.js';
 
 /** Options of the Redis relay store. */
 export interface RedisRelayStoreOptions {

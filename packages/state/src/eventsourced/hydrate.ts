@@ -3,7 +3,7 @@
  * folded through a reducer. As a state source, revalidation reads only the events after the
  * last one applied: none (one round trip) means unchanged.
  */
-import { intOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, keysOf } from '@steadyfn/handler/internal';
 import { SourceError, describeFailure } from '../errors.js';
 import type { Loaded, StateSource } from '../types.js';
 import { abortReason } from '../util.js';
@@ -39,6 +39,9 @@ export interface HydratedVersion<P> {
   position: P | undefined;
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const HYDRATE_KEYS = keysOf<HydrateOptions<unknown, unknown, unknown>>({ snapshot: true, events: true, initial: true, reducer: true, pageSize: true, maxEvents: true });
+
 /**
  * A state source rebuilt from history: the newest snapshot (or `initial()`), then every later
  * event through `reducer`. On revalidation only the events after the cached position are read
@@ -48,6 +51,7 @@ export interface HydratedVersion<P> {
  * const cart = hydrate({ events: redisStreamEvents({ client: redis, key: 'cart:42' }), initial: () => ({ items: 0 }), reducer: (s, e: { add: number }) => ({ items: s.items + e.add }) });
  */
 export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<S> {
+  checkKnownKeys('hydrate', '', options, HYDRATE_KEYS);
   const pageSize = intOption('hydrate', 'pageSize', options.pageSize, 1_000, 1);
   const maxEvents = intOption('hydrate', 'maxEvents', options.maxEvents, 1_000_000, 1);
   const { events, reducer } = options;

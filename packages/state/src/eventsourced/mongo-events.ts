@@ -1,5 +1,5 @@
 /** Events in a MongoDB collection, ordered by a position field, read page by page. */
-import { stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
 import type { MongoTarget } from '../sources/mongo.js';
 import { abortReason, getPath, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
@@ -16,12 +16,16 @@ export interface MongoEventsOptions<E> extends MongoTarget {
   map?: (doc: Doc) => E;
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const EVENTS_KEYS = keysOf<MongoEventsOptions<unknown>>({ client: true, db: true, collection: true, filter: true, positionField: true, map: true });
+
 /**
  * Events from a MongoDB collection (FerretDB included), in `positionField` order, `limit` per
  * round trip.
  * @throws ConfigurationError (`CONFIG_INVALID`) when `collection` is not a non-empty string.
  */
 export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>): EventStore<E, P> {
+  checkKnownKeys('mongoEvents', '', options, EVENTS_KEYS);
   stringOption('mongoEvents', 'collection', options.collection);
   const field = options.positionField ?? 'position';
   const filter = options.filter ?? {};

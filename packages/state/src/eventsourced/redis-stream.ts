@@ -1,5 +1,5 @@
 /** Events in a Redis stream, read with XRANGE after the snapshot's entry id, page by page. */
-import { clientOption, setOwn, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, clientOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
 import type { ClientInput } from '../types.js';
 import { abortReason, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
@@ -19,8 +19,12 @@ export interface RedisStreamEventsOptions<E> {
   decode?: (fields: Record<string, string>, id: string) => E;
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const STREAM_KEYS = keysOf<RedisStreamEventsOptions<unknown>>({ client: true, key: true, decode: true });
+
 /** Events from a Redis stream; positions are entry ids (`1700000000000-0`). */
 export function redisStreamEvents<E = Record<string, string>>(options: RedisStreamEventsOptions<E>): EventStore<E, string> {
+  checkKnownKeys('redisStreamEvents', '', options, STREAM_KEYS);
   clientOption('redisStreamEvents', 'client', options.client, ['xrange'], 'an ioredis Redis or Cluster');
   stringOption('redisStreamEvents', 'key', options.key);
   const key = options.key;

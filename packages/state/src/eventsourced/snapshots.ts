@@ -1,5 +1,5 @@
 /** Where the newest snapshot is kept: an S3 object, or the newest document of a MongoDB collection. */
-import { stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { MongoTarget } from '../sources/mongo.js';
 import { s3Object, type S3SourceOptions } from '../sources/s3.js';
@@ -21,8 +21,12 @@ function defaultDecode<S, P>(json: unknown): Snapshot<S, P> {
   return json as Snapshot<S, P>;
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const S3_SNAPSHOT_KEYS = keysOf<S3SnapshotOptions<unknown, unknown>>({ client: true, bucket: true, key: true, maxBytes: true, optional: true, decode: true });
+
 /** The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means none yet. */
 export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): SnapshotStore<S, P> {
+  checkKnownKeys('s3Snapshot', '', options, S3_SNAPSHOT_KEYS);
   const decode = options.decode ?? defaultDecode<S, P>;
   const source = s3Object<Snapshot<S, P> | undefined>({
     client: options.client,
@@ -54,8 +58,11 @@ export interface MongoSnapshotOptions extends MongoTarget {
   stateField?: string;
 }
 
+const MONGO_SNAPSHOT_KEYS = keysOf<MongoSnapshotOptions>({ client: true, db: true, collection: true, filter: true, positionField: true, orderField: true, stateField: true });
+
 /** The newest snapshot document (highest position) of a MongoDB collection. None means replay from the start. */
 export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): SnapshotStore<S, P> {
+  checkKnownKeys('mongoSnapshot', '', options, MONGO_SNAPSHOT_KEYS);
   stringOption('mongoSnapshot', 'collection', options.collection);
   const positionField = options.positionField ?? 'position';
   const stateField = options.stateField ?? 'state';

@@ -1,7 +1,7 @@
 /**
  * A source of your own: any async function (an HTTP API, a parameter store, a file).
  */
-import { invalidOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import type { Loaded, StateSource } from '../types.js';
 import { abortReason, sameVersion } from '../util.js';
 
@@ -19,8 +19,12 @@ export interface CustomSourceOptions<T> {
   description?: string;
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const CUSTOM_KEYS = keysOf<CustomSourceOptions<unknown>>({ load: true, version: true, description: true });
+
 /** A source from your own load function (and, optionally, a version function). */
 export function custom<T>(options: CustomSourceOptions<T>): StateSource<T> {
+  checkKnownKeys('custom', '', options, CUSTOM_KEYS);
   if (typeof options.load !== 'function') invalidOption('custom', 'load', 'a function (signal) => Promise<value>', options.load);
   const { version } = options;
 

@@ -2,7 +2,7 @@
  * Environment variables as a source. Reading them costs no round trip; revalidation re-reads
  * them (tests and some runtimes change `process.env` in place).
  */
-import { invalidOption, setOwn } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, keysOf, setOwn } from '@steadyfn/handler/internal';
 import type { Loaded, StateSource } from '../types.js';
 
 /** Options of `envVars()`: the names to read (`keys`), or a `prefix` (stripped unless `stripPrefix: false`). */
@@ -17,8 +17,12 @@ export interface EnvVarsOptions {
   env?: Record<string, string | undefined>;
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const ENV_KEYS = keysOf<EnvVarsOptions>({ keys: true, prefix: true, stripPrefix: true, env: true });
+
 /** Environment variables, as an object of strings. Give `keys`, `prefix`, or both. */
 export function envVars(options: EnvVarsOptions): StateSource<Record<string, string | undefined>> {
+  checkKnownKeys('envVars', '', options, ENV_KEYS);
   if (!options.keys && options.prefix === undefined) invalidOption('envVars', 'keys', 'a list of names (or give prefix)', options.keys);
   const strip = options.stripPrefix ?? true;
 

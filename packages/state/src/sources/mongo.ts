@@ -2,7 +2,7 @@
  * MongoDB sources: one document, or the result of a query. Revalidation reads one small
  * version (a field of the document, or a separate version document) instead of the data.
  */
-import { intOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
@@ -74,8 +74,12 @@ export interface MongoDocumentOptions<T> extends MongoTarget {
   map?: (doc: Doc) => T;
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const DOCUMENT_KEYS = keysOf<MongoDocumentOptions<unknown>>({ client: true, db: true, collection: true, filter: true, projection: true, versionField: true, optional: true, map: true });
+
 /** One MongoDB document. */
 export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateSource<T> {
+  checkKnownKeys('mongoDocument', '', options, DOCUMENT_KEYS);
   const collectionName = stringOption('mongoDocument', 'collection', options.collection);
   const versionField = options.versionField === undefined ? undefined : stringOption('mongoDocument', 'versionField', options.versionField);
   const what = `mongodb ${collectionName} document`;
@@ -126,8 +130,13 @@ export interface MongoQueryOptions<T> extends MongoTarget {
   map?: (doc: Doc) => T;
 }
 
+const QUERY_KEYS = keysOf<MongoQueryOptions<unknown>>({ client: true, db: true, collection: true, filter: true, sort: true, projection: true, limit: true, versionDocument: true, map: true });
+const VERSION_DOCUMENT_KEYS = keysOf<MongoVersionDocument>({ collection: true, filter: true, field: true });
+
 /** The documents a MongoDB query returns, as an array. */
 export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<T[]> {
+  checkKnownKeys('mongoQuery', '', options, QUERY_KEYS);
+  checkKnownKeys('mongoQuery', 'versionDocument', options.versionDocument, VERSION_DOCUMENT_KEYS);
   const collectionName = stringOption('mongoQuery', 'collection', options.collection);
   const limit = intOption('mongoQuery', 'limit', options.limit, 10_000, 1);
   const version = options.versionDocument;

@@ -2,7 +2,7 @@
  * Redis sources: a string key (JSON or text) and a hash. Revalidation reads one small version
  * (a version key, or a field of the hash) instead of the value.
  */
-import { clientOption, setOwn, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, clientOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { abortReason, parseJson, resolveClient, sameVersion } from '../util.js';
@@ -31,8 +31,12 @@ export interface RedisKeyOptions<T> {
   optional?: boolean;
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const KEY_KEYS = keysOf<RedisKeyOptions<unknown>>({ client: true, key: true, versionKey: true, decode: true, optional: true });
+
 /** A Redis string key holding JSON (or text). */
 export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<T> {
+  checkKnownKeys('redisKey', '', options, KEY_KEYS);
   clientOption('redisKey', 'client', options.client, ['get'], 'an ioredis Redis or Cluster');
   const key = stringOption('redisKey', 'key', options.key);
   const versionKey = options.versionKey === undefined ? undefined : stringOption('redisKey', 'versionKey', options.versionKey);
@@ -87,8 +91,11 @@ export interface RedisHashOptions {
   optional?: boolean;
 }
 
+const HASH_KEYS = keysOf<RedisHashOptions>({ client: true, key: true, versionField: true, decode: true, optional: true });
+
 /** A Redis hash, as an object of its fields. */
 export function redisHash<T extends Record<string, unknown> = Record<string, string>>(options: RedisHashOptions): StateSource<T> {
+  checkKnownKeys('redisHash', '', options, HASH_KEYS);
   clientOption('redisHash', 'client', options.client, ['hgetall', 'hget'], 'an ioredis Redis or Cluster');
   const key = stringOption('redisHash', 'key', options.key);
   const versionField = options.versionField === undefined ? undefined : stringOption('redisHash', 'versionField', options.versionField);

@@ -2,7 +2,7 @@
  * S3 sources: a JSON or NDJSON object. Revalidation is a conditional GET on the ETag
  * (`If-None-Match`): 304 when unchanged, or the new object in the same round trip.
  */
-import { stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { abortReason, parseJson, parseNdjson, resolveClient } from '../util.js';
@@ -43,8 +43,15 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+// Unknown keys are refused: a typo would leave the default in force without a word.
+const SOURCE_KEYS = keysOf<S3SourceOptions>({ client: true, bucket: true, key: true, maxBytes: true, optional: true });
+const OBJECT_KEYS = keysOf<S3ObjectOptions<unknown>>({ client: true, bucket: true, key: true, decode: true, maxBytes: true, optional: true });
+
 /** An S3 object, decoded by your function. */
 export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
+  checkKnownKeys('s3Object', '', options, OBJECT_KEYS);
+  // A getter is judged at first use; a client given directly must be one for S3 (an SQSClient has a send too).
+  if (typeof options.client !== 'function') awsClientOption('s3Object', 'client', options.client, 'S3', 'an S3Client from @aws-sdk/client-s3, or a function returning one');
   for (const field of ['bucket', 'key'] as const) {
     stringOption('s3Object', field, options[field]);
   }
@@ -97,10 +104,12 @@ export type S3SourceOptions = Omit<S3ObjectOptions<unknown>, 'decode'>;
 
 /** An S3 object holding one JSON document. */
 export function s3Json<T = unknown>(options: S3SourceOptions): StateSource<T> {
+  checkKnownKeys('s3Json', '', options, SOURCE_KEYS);
   return s3Object<T>({ ...options, decode: (text) => parseJson(text, 'the object') as T });
 }
 
 /** An S3 object holding newline-delimited JSON: the value is the array of its lines. */
 export function s3Ndjson<T = unknown>(options: S3SourceOptions): StateSource<T[]> {
+  checkKnownKeys('s3Ndjson', '', options, SOURCE_KEYS);
   return s3Object<T[]>({ ...options, decode: (text) => parseNdjson(text, 'the object') as T[] });
 }

@@ -1,15 +1,17 @@
 /**
- * Unknown option keys: a typo (`maxAtempts`) or an old name (`lease` for `leaseMs`) would
- * otherwise be ignored and leave the default in force without a word. Every factory of this
- * package checks its options object — and each nested one — against the keys its type
- * declares. (The handler's `handler()` does the same for its own options; this is the
- * general form, for the lead to move to `@steadyfn/handler/internal`.)
+ * Unknown option keys: a typo (`maxAtempts`) or an old name (`ttl` for `ttlMs`) would
+ * otherwise be ignored and leave the default in force without a word. Every steadyfn factory
+ * checks its options object — and each nested one — against the keys its type declares.
  */
-import { invalidOption, isRecord } from '@steadyfn/handler/internal';
+import { invalidOption } from './options.js';
+import { isRecord } from './record.js';
 
 /**
  * The keys of an options type, from a record that must name every one of them (the compiler
  * refuses a missing or an extra key), so the list cannot drift from the type.
+ *
+ * @example
+ * const KEYS = keysOf<RedisStoreOptions>({ client: true, prefix: true });
  */
 export function keysOf<T>(keys: { [K in keyof Required<T>]: true }): ReadonlyArray<string> {
   return Object.keys(keys);
@@ -17,12 +19,15 @@ export function keysOf<T>(keys: { [K in keyof Required<T>]: true }): ReadonlyArr
 
 /**
  * Throws `ConfigurationError` (`CONFIG_INVALID`) for the first key of `value` not in
- * `allowed`, naming its full path and the allowed keys. Keys holding `undefined` pass (an
+ * `allowed`, naming its full path and the allowed keys, and the `…Ms` name when the key is a
+ * duration named before that convention (`ttl` → `ttlMs`). Keys holding `undefined` pass (an
  * option spread in as undefined is no typo). Does nothing when `value` is not an object (the
  * caller's own check reports that).
  *
- * @param owner - The factory, e.g. `outbox`.
+ * @param owner - The factory, e.g. `idempotency`.
  * @param path - Where `value` sits in the options, e.g. `relay.poison`; empty for the top level.
+ * @throws ConfigurationError, e.g. `idempotency(): option "ttl" must be left out: it is not an
+ *   option of idempotency() (durations are in milliseconds: "ttlMs"); the options are store, ttlMs, …`.
  */
 export function checkKnownKeys(owner: string, path: string, value: unknown, allowed: ReadonlyArray<string>): void {
   if (!isRecord(value)) return;

@@ -1,10 +1,12 @@
 /**
- * Which AWS service a client talks to. `claimCheck.s3` given an `SQSClient` (or `client` given
- * an `S3Client`) has a `send` like the right one, so a duck-type check let it through and every
- * claim check then failed at run time with the other service's "unknown operation". An AWS SDK
- * v3 client names its service in `config.serviceId` (`'S3'`, `'SQS'`): checked up front.
+ * Which AWS service a client talks to. An `SQSClient` given where an `S3Client` belongs has a
+ * `send` like the right one, so a duck-type check lets it through and every call then fails at
+ * run time with the other service's "unknown operation". An AWS SDK v3 client names its service
+ * in `config.serviceId` (`'S3'`, `'SQS'`): checked up front.
  */
-import { ConfigurationError, invalidOption, isRecord } from '@steadyfn/handler/internal';
+import { ConfigurationError } from '../errors.js';
+import { invalidOption } from './options.js';
+import { isRecord } from './record.js';
 
 /** The service an AWS SDK v3 client is for (`config.serviceId`), or undefined for a client that does not say (a test double). */
 export function serviceIdOf(client: unknown): string | undefined {
@@ -20,7 +22,7 @@ export function serviceIdOf(client: unknown): string | undefined {
  * @param what - The expected client in words, e.g. `an S3Client from @aws-sdk/client-s3`.
  * @throws ConfigurationError (`CONFIG_INVALID`, field `field`) otherwise, naming the service it got.
  */
-export function awsClientOption(owner: string, field: string, value: unknown, serviceId: 'S3' | 'SQS', what: string): void {
+export function awsClientOption(owner: string, field: string, value: unknown, serviceId: 'S3' | 'SQS', what: string): asserts value is object {
   if (!isRecord(value) || typeof value.send !== 'function') invalidOption(owner, field, what, value);
   const service = serviceIdOf(value);
   if (service !== undefined && service !== serviceId) {
