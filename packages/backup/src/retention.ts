@@ -18,7 +18,7 @@
  * Keep S3 lifecycle expiration rules off this prefix: they delete without knowing which backup
  * is the last good one (see README).
  */
-import { intOption, invalidOption, msOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import { BackupNotFoundError, FencedError } from './errors.js';
 import { takeJobLease, type JobLease } from './job-lease.js';
 import { cleanOrphans, deleteOrThrow, type OrphanReport } from './retention-orphans.js';
@@ -76,6 +76,20 @@ export interface RetentionReport {
   orphans: OrphanReport;
 }
 
+const RETENTION_KEYS = keysOf<RetentionOptions>({
+  storage: true,
+  keepLast: true,
+  keepMs: true,
+  pitrWindowMs: true,
+  job: true,
+  stream: true,
+  dryRun: true,
+  orphanGraceMs: true,
+  orphanBatchSize: true,
+  leaseMs: true,
+  now: true,
+});
+
 interface Candidate {
   id: string;
   manifest: Manifest;
@@ -95,7 +109,8 @@ interface Candidate {
  */
 export async function applyRetention(options: RetentionOptions, ctx: RunContext = {}): Promise<RetentionReport> {
   if (options === null || typeof options !== 'object') invalidOption('applyRetention', 'options', 'an object', options);
-  const given = toLocation('applyRetention', options.storage);
+  checkKnownKeys('applyRetention', '', options, RETENTION_KEYS);
+  const given = toLocation('applyRetention', options.storage, 'storage');
   const keepLast = intOption('applyRetention', 'keepLast', options.keepLast, 7, 1);
   const keepMs = msOption('applyRetention', 'keepMs', options.keepMs, 0, 0);
   const pitrWindowMs = msOption('applyRetention', 'pitrWindowMs', options.pitrWindowMs, 0, 0);

@@ -13,7 +13,7 @@
  * <prefix>/retention/lease.json                               the lease of the retention run
  * ```
  */
-import { awsClientOption, invalidOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { joinKey, type S3Location, type S3Sender } from './s3/client.js';
 
 /** Where backups are written. */
@@ -29,15 +29,24 @@ export interface S3Target {
   prefix?: string;
 }
 
-/** Validates a target option and returns the location. @throws {ConfigurationError} */
-export function toLocation(owner: string, target: unknown): S3Location {
-  if (target === null || typeof target !== 'object') invalidOption(owner, 'target', 'an object { client, bucket, prefix? }', target);
+/** The keys of an `S3Target` (the client itself is the SDK's: never looked inside). */
+export const S3_TARGET_KEYS = keysOf<S3Target>({ client: true, bucket: true, prefix: true });
+
+/**
+ * Validates a target option and returns the location.
+ *
+ * @param path - Where the option sits, for error fields: `target`, `storage`, `backup.storage`.
+ * @throws {ConfigurationError} a bad or unknown key (e.g. `storage.prefx`)
+ */
+export function toLocation(owner: string, target: unknown, path = 'target'): S3Location {
+  if (target === null || typeof target !== 'object') invalidOption(owner, path, 'an object { client, bucket, prefix? }', target);
+  checkKnownKeys(owner, path, target, S3_TARGET_KEYS);
   const t = target as Partial<S3Target>;
   // An SQSClient has a send too: refused by its config.serviceId, not at the first write.
-  awsClientOption(owner, 'target.client', t.client, 'S3', 'an S3Client (an object with send())');
-  if (typeof t.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(t.bucket)) invalidOption(owner, 'target.bucket', 'an S3 bucket name', t.bucket);
+  awsClientOption(owner, `${path}.client`, t.client, 'S3', 'an S3Client (an object with send())');
+  if (typeof t.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(t.bucket)) invalidOption(owner, `${path}.bucket`, 'an S3 bucket name', t.bucket);
   const prefix = t.prefix ?? '';
-  if (typeof prefix !== 'string' || prefix.startsWith('/') || prefix.endsWith('/')) invalidOption(owner, 'target.prefix', 'a key prefix without leading or trailing slash', prefix);
+  if (typeof prefix !== 'string' || prefix.startsWith('/') || prefix.endsWith('/')) invalidOption(owner, `${path}.prefix`, 'a key prefix without leading or trailing slash', prefix);
   return { client: t.client, bucket: t.bucket, prefix };
 }
 

@@ -5,7 +5,7 @@
  * spooled and written from the spool (up to `spoolBytes`); a larger backup is read a second
  * time, pinned to the objects that were checked.
  */
-import { intOption, invalidOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { BackupChangedError, BackupNotFoundError, RestoreUnsupportedError } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest } from '../format/manifest.js';
@@ -62,7 +62,8 @@ export interface RestoreReport {
 /** Resolves the storage location (probed) and the backup id. */
 export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSignal): Promise<{ loc: S3Location; manifest: Manifest }> {
   if (ref === null || typeof ref !== 'object') invalidOption(owner, 'backup', 'an object { storage, id }', ref);
-  const given = toLocation(owner, ref.storage);
+  checkKnownKeys(owner, 'backup', ref, keysOf<BackupRef>({ storage: true, id: true }));
+  const given = toLocation(owner, ref.storage, 'backup.storage');
   if (typeof ref.id !== 'string' || ref.id === '') invalidOption(owner, 'backup.id', "a backup id or 'latest'", ref.id);
   const { client } = await probeS3(given, signal);
   const loc = { ...given, client };
@@ -160,6 +161,7 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
  */
 export async function restore(options: RestoreOptions, ctx: RunContext = {}): Promise<RestoreReport> {
   if (options === null || typeof options !== 'object') invalidOption('restore', 'options', 'an object { backup, target }', options);
+  checkKnownKeys('restore', '', options, keysOf<RestoreOptions>({ backup: true, target: true, spoolBytes: true }));
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('restore', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', options.target);
   const spoolBytes = intOption('restore', 'spoolBytes', options.spoolBytes, DEFAULT_SPOOL_BYTES, 0);
   const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal);

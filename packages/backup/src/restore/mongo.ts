@@ -6,7 +6,7 @@
  * are existing indexes of the target that clash with the backup's (`IndexConflictError`).
  */
 import { EJSON } from 'bson';
-import { intOption, invalidOption, oneOfOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { IndexConflictError, RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
 import { ferretdbProblem, parseDocument } from '../format/records.js';
 import { mongoEngine, toEjson, type MongoDbLike } from '../sources/mongo.js';
@@ -41,6 +41,7 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
  * @throws {ConfigurationError} a missing `db` or an option out of range
  */
 export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
+  checkKnownKeys('mongoTarget', '', options, keysOf<MongoTargetOptions>({ db: true, collectionName: true, batchSize: true, unsupportedMetadata: true }));
   if (options === null || typeof options !== 'object' || !options.db) invalidOption('mongoTarget', 'db', 'a mongodb Db or a function giving one', options?.db);
   if (options.collectionName !== undefined && typeof options.collectionName !== 'function') invalidOption('mongoTarget', 'collectionName', 'a function (backed-up name) => target name', options.collectionName);
   const rename = options.collectionName ?? ((name: string) => name);

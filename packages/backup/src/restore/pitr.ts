@@ -3,7 +3,7 @@
  * the streamed changes after its start position up to the target time. And `restoreStream`:
  * a timeline replayed from its first object (state from the stream alone, deletes included).
  */
-import { invalidOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import { PitrTargetError, RestoreUnsupportedError, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
@@ -76,11 +76,12 @@ async function pickSnapshot(loc: S3Location, stream: string, at: number, options
  */
 export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx: RunContext = {}): Promise<PointInTimeReport> {
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
+  checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true }));
   const stream = stringOption('pointInTimeRestore', 'stream', options.stream);
   const at = toTime(options.at);
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('pointInTimeRestore', 'target', 'a restore target', options.target);
   if (typeof options.target.applyChanges !== 'function') throw new RestoreUnsupportedError('point-in-time restore applies document changes: use a MongoDB target');
-  const given = toLocation('pointInTimeRestore', options.storage);
+  const given = toLocation('pointInTimeRestore', options.storage, 'storage');
   const { client } = await probeS3(given, ctx.signal);
   const loc = { ...given, client };
   const signal = ctx.signal;
@@ -167,9 +168,10 @@ export interface RestoreStreamOptions {
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
   if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, until? }', options);
+  checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, until: true }));
   const stream = stringOption('restoreStream', 'stream', options.stream);
   if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
-  const given = toLocation('restoreStream', options.storage);
+  const given = toLocation('restoreStream', options.storage, 'storage');
   if (options.timeline !== undefined && !(Number.isSafeInteger(options.timeline) && options.timeline >= 1)) invalidOption('restoreStream', 'timeline', 'a timeline number (an integer ≥ 1)', options.timeline);
   const until = options.until === undefined ? undefined : toTime(options.until, 'restoreStream', 'until');
   const { client } = await probeS3(given, ctx.signal);

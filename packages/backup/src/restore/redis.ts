@@ -5,7 +5,7 @@
  * node). A DUMP payload newer than the target's RDB version is refused before anything is
  * written (restore a `typed` backup there instead).
  */
-import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
 import { parseRedisRecord, streamFields, type RedisRecord } from '../format/records.js';
 import { decodeBytes, encodeBytes, rdbVersionOf } from '../sources/redis-values.js';
@@ -110,6 +110,7 @@ function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buf
  * @throws {ConfigurationError} a missing client or an option out of range
  */
 export function redisTarget(options: RedisTargetOptions): RestoreTarget {
+  checkKnownKeys('redisTarget', '', options, keysOf<RedisTargetOptions>({ client: true, keyPrefix: true, batchSize: true }));
   if (options === null || typeof options !== 'object' || !options.client) invalidOption('redisTarget', 'client', 'an ioredis Redis or Cluster, or a function giving one', options?.client);
   const prefix = options.keyPrefix === undefined ? '' : stringOption('redisTarget', 'keyPrefix', options.keyPrefix);
   const batchSize = intOption('redisTarget', 'batchSize', options.batchSize, 500, 1, 100_000);

@@ -2,7 +2,7 @@
  * Options of `snapshotBackup()`, validated up front (a `ConfigurationError` names the option,
  * what was expected and what was given).
  */
-import { intOption, invalidOption, msOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf, msOption, stringOption } from '@steadyfn/handler/internal';
 import type { SnapshotSource } from '../sources/types.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import type { S3Location } from '../s3/client.js';
@@ -54,10 +54,24 @@ export interface ResolvedSnapshotOptions {
 }
 
 const OWNER = 'snapshotBackup';
+const KEYS = keysOf<SnapshotBackupOptions>({
+  source: true,
+  target: true,
+  job: true,
+  stream: true,
+  memoryBudgetBytes: true,
+  partsInFlight: true,
+  partSizeBytes: true,
+  segmentBytes: true,
+  compressionLevel: true,
+  leaseMs: true,
+  reserveMs: true,
+});
 
 /** @throws {ConfigurationError} */
 export function resolveSnapshotOptions(options: SnapshotBackupOptions): ResolvedSnapshotOptions {
   if (options === null || typeof options !== 'object') invalidOption(OWNER, 'options', 'an object', options);
+  checkKnownKeys(OWNER, '', options, KEYS);
   const source = options.source;
   if (!source || typeof source.read !== 'function' || typeof source.describe !== 'function') invalidOption(OWNER, 'source', 'a snapshot source (mongoSource(...) or redisSource(...))', source);
   const loc = toLocation(OWNER, options.target);

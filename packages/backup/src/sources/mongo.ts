@@ -13,7 +13,7 @@ import { EJSON } from 'bson';
 import { z } from 'zod';
 import { BackupCorruptedError } from '../errors.js';
 import { firstIssue } from '../format/stored.js';
-import { intOption, invalidOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { sha256 } from '../format/content-hash.js';
 import { readAhead } from './read-ahead.js';
 import { fromListed } from '../restore/mongo-indexes.js';
@@ -87,6 +87,7 @@ export function toEjson(value: unknown): string {
  * @throws {ConfigurationError} `db` missing, `collections` not a list of names, `batchSize` out of range
  */
 export function mongoSource(options: MongoSourceOptions): SnapshotSource {
+  checkKnownKeys('mongoSource', '', options, keysOf<MongoSourceOptions>({ db: true, collections: true, batchSize: true }));
   if (options === null || typeof options !== 'object' || options.db === undefined || options.db === null) invalidOption('mongoSource', 'db', 'a mongodb Db or a function giving one', options?.db);
   if (options.collections !== undefined && (!Array.isArray(options.collections) || options.collections.some((c) => typeof c !== 'string' || c === ''))) {
     invalidOption('mongoSource', 'collections', 'an array of collection names', options.collections);

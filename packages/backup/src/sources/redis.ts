@@ -8,7 +8,7 @@
  *
  * https://redis.io/docs/latest/commands/scan/ , /dump/ , /restore/
  */
-import { intOption, invalidOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, oneOfOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import type { DatasetInfo, SnapshotSource } from './types.js';
 import { resolveClient, type ClientInput } from './types.js';
 import { rdbVersionOf } from './redis-values.js';
@@ -67,6 +67,19 @@ export interface RedisSourceOptions {
   digestWithoutPrefix?: string;
 }
 
+const REDIS_SOURCE_KEYS = keysOf<RedisSourceOptions>({
+  client: true,
+  pattern: true,
+  scanCount: true,
+  bigKeyBytes: true,
+  bigKeyElements: true,
+  chunkElements: true,
+  chunkBytes: true,
+  encoding: true,
+  targetRdbVersion: true,
+  digestWithoutPrefix: true,
+});
+
 /** The RDB version of the server, from a DUMP of one key matching the pattern (undefined for an empty keyspace). */
 async function sampleRdbVersion(masters: RedisLike[], pattern: string): Promise<number | undefined> {
   for (const node of masters) {
@@ -92,6 +105,7 @@ async function sampleRdbVersion(masters: RedisLike[], pattern: string): Promise<
  * @throws {ConfigurationError} a missing client or an option out of range
  */
 export function redisSource(options: RedisSourceOptions): SnapshotSource {
+  checkKnownKeys('redisSource', '', options, REDIS_SOURCE_KEYS);
   if (options === null || typeof options !== 'object' || options.client === undefined || options.client === null) invalidOption('redisSource', 'client', 'an ioredis Redis or Cluster, or a function giving one', options?.client);
   const pattern = stringOption('redisSource', 'pattern', options.pattern, '*');
   const scanCount = intOption('redisSource', 'scanCount', options.scanCount, 500, 1, 100_000);

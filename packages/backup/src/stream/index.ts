@@ -2,7 +2,7 @@
  * `streamBackup()`: a continuous copy of every change (outbox events, SQS messages, Redis
  * stream entries, watermark-tailed documents) into S3, run inside a function.
  */
-import { intOption, invalidOption, msOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import type { RunContext } from '../context.js';
 import { toLocation, type S3Target } from '../target.js';
 import { appendRecords, runStream, type StreamResult, type StreamRunOptions } from './run.js';
@@ -52,6 +52,18 @@ export interface StreamJob {
 }
 
 const OWNER = 'streamBackup';
+const KEYS = keysOf<StreamBackupOptions>({
+  name: true,
+  source: true,
+  target: true,
+  buffer: true,
+  maxRecords: true,
+  leaseMs: true,
+  reserveMs: true,
+  coverageLagMs: true,
+  onTimelineBroken: true,
+});
+const BUFFER_KEYS = keysOf<NonNullable<StreamBackupOptions['buffer']>>({ maxBytes: true, maxMs: true });
 
 /**
  * Defines a stream backup.
@@ -70,11 +82,13 @@ const OWNER = 'streamBackup';
  */
 export function streamBackup(options: StreamBackupOptions): StreamJob {
   if (options === null || typeof options !== 'object') invalidOption(OWNER, 'options', 'an object', options);
+  checkKnownKeys(OWNER, '', options, KEYS);
   const name = stringOption(OWNER, 'name', options.name);
   if (!/^[A-Za-z0-9._-]+$/.test(name)) invalidOption(OWNER, 'name', 'letters, digits, ".", "_" or "-"', name);
   if (options.source !== undefined && (typeof options.source !== 'object' || typeof options.source.pull !== 'function')) invalidOption(OWNER, 'source', 'a stream source', options.source);
   const loc = toLocation(OWNER, options.target);
   if (options.buffer !== undefined && (options.buffer === null || typeof options.buffer !== 'object')) invalidOption(OWNER, 'buffer', 'an object { maxBytes?, maxMs? }', options.buffer);
+  checkKnownKeys(OWNER, 'buffer', options.buffer, BUFFER_KEYS);
   if (options.onTimelineBroken !== undefined && typeof options.onTimelineBroken !== 'function') invalidOption(OWNER, 'onTimelineBroken', 'a function ({ name, timeline, reason }) => void', options.onTimelineBroken);
   const run: StreamRunOptions = {
     name,

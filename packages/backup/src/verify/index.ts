@@ -8,7 +8,7 @@
  * A failed verification throws (`VerificationFailedError`), so a scheduled invocation fails and
  * the provider's alarm fires: never a silent success.
  */
-import { invalidOption, oneOfOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, oneOfOption, keysOf } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
 import { BackupError, ConfigurationError, VerificationFailedError, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
@@ -87,6 +87,7 @@ export interface VerifyResult {
  */
 export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext = {}): Promise<VerifyResult> {
   if (options === null || typeof options !== 'object') invalidOption('verifyBackup', 'options', 'an object', options);
+  checkKnownKeys('verifyBackup', '', options, keysOf<VerifyBackupOptions>({ backup: true, level: true, scratch: true, keepScratch: true }));
   const level = oneOfOption('verifyBackup', 'level', options.level, ['quick', 'full', 'drill'] as const, 'full');
   if (level === 'drill' && (!options.scratch || typeof options.scratch.readBack !== 'function')) invalidOption('verifyBackup', 'scratch', 'a scratch restore target for a drill', options.scratch);
   const signal = ctx.signal;

@@ -8,7 +8,7 @@
  * - only the latest version of a document at each read is seen (intermediate versions between
  *   two pulls are not).
  */
-import { intOption, invalidOption, msOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import { toEjson, type MongoDbLike } from '../../sources/mongo.js';
 import { resolveClient, type ClientInput } from '../../sources/types.js';
 import type { PulledBatch, StreamRecord, StreamSource } from '../types.js';
@@ -49,6 +49,12 @@ function positionOf(ms: number, id: string): string {
  * @throws {ConfigurationError} a missing db or collection, or an option out of range
  */
 export function mongoWatermarkSource(options: MongoWatermarkSourceOptions): StreamSource {
+  checkKnownKeys(
+    'mongoWatermarkSource',
+    '',
+    options,
+    keysOf<MongoWatermarkSourceOptions>({ db: true, collection: true, field: true, deletedField: true, lagMs: true, overlapMs: true, batchSize: true, now: true }),
+  );
   if (options === null || typeof options !== 'object' || !options.db) invalidOption('mongoWatermarkSource', 'db', 'a mongodb Db or a function giving one', options?.db);
   const collection = stringOption('mongoWatermarkSource', 'collection', options.collection);
   const field = stringOption('mongoWatermarkSource', 'field', options.field, 'updatedAt');

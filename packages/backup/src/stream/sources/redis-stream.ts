@@ -5,7 +5,7 @@
  * are a gap: `XINFO STREAM`'s `entries-added` − `length` (Redis ≥ 7.0) counts removals, and
  * more removals than archived entries since the stream backup started means some were lost.
  */
-import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import type { RedisLike } from '../../sources/redis.js';
 import { resolveClient, type ClientInput } from '../../sources/types.js';
 import type { PulledBatch, StreamSource } from '../types.js';
@@ -55,6 +55,7 @@ function fieldsOf(flat: string[]): Record<string, string> {
  * @throws {ConfigurationError} a missing client or key
  */
 export function redisStreamSource(options: RedisStreamSourceOptions): StreamSource {
+  checkKnownKeys('redisStreamSource', '', options, keysOf<RedisStreamSourceOptions>({ client: true, key: true, envelopeField: true, count: true }));
   if (options === null || typeof options !== 'object' || !options.client) invalidOption('redisStreamSource', 'client', 'an ioredis client or a function giving one', options?.client);
   const key = stringOption('redisStreamSource', 'key', options.key);
   const envelopeField = options.envelopeField === undefined ? undefined : stringOption('redisStreamSource', 'envelopeField', options.envelopeField);

@@ -5,7 +5,7 @@
  * that is a gap. Order is SQS's (not guaranteed on standard queues); the position of a message
  * is its sent time and id.
  */
-import { intOption, invalidOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import type { S3Sender } from '../../s3/client.js';
 import type { PulledBatch, StreamRecord, StreamSource } from '../types.js';
 import { envelopesToBatch } from './outbox.js';
@@ -43,6 +43,7 @@ interface Received {
  * @throws {ConfigurationError} a missing client or queue URL
  */
 export function sqsSource(options: SqsSourceOptions): StreamSource {
+  checkKnownKeys('sqsSource', '', options, keysOf<SqsSourceOptions>({ client: true, queueUrl: true, waitTimeSeconds: true, visibilityTimeoutSeconds: true, envelopes: true }));
   if (options === null || typeof options !== 'object' || !options.client || typeof options.client.send !== 'function') invalidOption('sqsSource', 'client', 'an SQSClient', options?.client);
   const queueUrl = stringOption('sqsSource', 'queueUrl', options.queueUrl);
   const wait = intOption('sqsSource', 'waitTimeSeconds', options.waitTimeSeconds, 1, 0, 20);
