@@ -45,7 +45,10 @@
  *   BENCH_CONTENDERS=relay,raw runs only those, BENCH_VIEWS=distance (or loopback) runs one view,
  *   BENCH_SQS_DELAY_MS=5 a farther endpoint, BENCH_PHASES=1 times the relay's store and send calls)
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, test } from 'vitest';
@@ -55,7 +58,7 @@ import type { Sender } from '../src/relay/types.js';
 import { redisLeaseStore } from '@steadyfn/lease';
 import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';
 import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
-import { startProxy } from '../../state/test/support.js';
+import { bundleChild } from '../../connections/test/support/bundle.js';
 import { benchRedis, dropPrefix, events, explainText, measureCell, PER_AGGREGATE, ratioText, type BenchRedis, type CellResult, type Contender } from './relay-contenders.js';
 import { CONCURRENCY, COUNTS, countsOf, DISTANCE_COUNTS, median, benchServers, mixesOfRun, MIXES } from './support.js';
 
@@ -191,6 +194,16 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer, loopback; fill, fl
   for (const row of rows) console.log(row);
 }, 1_800_000);
 
+/** The shared delay proxy in front of `port`, in a process of its own (see delay-proxy-child.ts). */
+async function distantPort(child: string, port: number): Promise<{ port: number; stop: () => void }> {
+  const proc = spawn(process.execPath, [child, '127.0.0.1', String(port), String(DELAY_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`delay proxy exited (${code})`)));
+  });
+  return { port: (JSON.parse(line) as { port: number }).port, stop: () => void proc.kill('SIGTERM') };
+}
+
 /** The round trip a proxy adds: median of sequential calls through it minus direct, interleaved. */
 async function addedRoundTrip(direct: SQSClient, proxied: SQSClient, queueUrl: string): Promise<{ direct: number; proxied: number }> {
   const time = async (c: SQSClient) => {
@@ -213,9 +226,9 @@ test(`relay vs naive relay vs raw batch loop, SQS ${DELAY_MS} ms away each way`,
   const rows: string[] = [];
   const vs: Record<'naive' | 'raw', number[]> = { naive: [], raw: [] };
   const trips: string[] = [];
+  const child = bundleChild(new URL('./delay-proxy-child.ts', import.meta.url).href, { format: 'esm', banner: true });
   for (const server of own) {
-    const port = Number(new URL(server.endpoint).port);
-    const proxy = await startProxy('127.0.0.1', port, DELAY_MS);
+    const proxy = await distantPort(child.file, Number(new URL(server.endpoint).port));
     const direct = sqsClient(server.endpoint, 3);
     const client = sqsClient(`http://127.0.0.1:${proxy.port}`, 3);
     try {
@@ -234,9 +247,10 @@ test(`relay vs naive relay vs raw batch loop, SQS ${DELAY_MS} ms away each way`,
     } finally {
       direct.destroy();
       client.destroy();
-      await proxy.cut();
+      proxy.stop();
     }
   }
+  rmSync(child.dir, { recursive: true, force: true });
   const cases = `${own.map((s) => s.name).join(' and ')} behind a TCP proxy holding every chunk ${DELAY_MS} ms each way (measured per call: ${trips.join(', ')}), Redis on loopback, × ${MIXES.length} payload mixes (256 B … 1 MiB), ${CONCURRENCY} calls in flight, median of ${ROUNDS} interleaved rounds`;
   recordBench(
     ...(['naive', 'raw'] as const).map((other) => {

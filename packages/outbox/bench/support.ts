@@ -124,6 +124,18 @@ export function payloads(mix: string, count: number): number[] {
 }
 
 /**
+ * `n` of `sizes` with the same distribution — evenly spaced quantiles, kept in their original
+ * order — so a contender that sends fewer events (the naive relay) sends the same mix, not the
+ * head of the seeded sequence (whose first 45 of the mix average 55 KiB against 88 KiB).
+ */
+export function sampleOf(sizes: number[], n: number): number[] {
+  if (n >= sizes.length) return sizes.slice();
+  const byBytes = sizes.map((bytes, i) => [bytes, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const picked = Array.from({ length: n }, (_, k) => byBytes[Math.floor(((k + 0.5) * sizes.length) / n)]!);
+  return picked.sort((a, b) => a[1] - b[1]).map(([bytes]) => bytes);
+}
+
+/**
  * The client as one contender sees it, counting its `SendMessage`/`SendMessageBatch` calls in
  * flight: the most seen at once (every contender keeps to `CONCURRENCY`) and the mean from the
  * first call to the last answer (how busy the contender kept its call slots). Also every call
