@@ -24,7 +24,7 @@ import { CONCURRENCY, median, meteredClient, payloads, producerLoop, rawLoop, sa
 
 export const PER_AGGREGATE = 10;
 export const events = { Bench: { aggregateType: 'bench', schema: z.object({ pad: z.string() }) } };
-const RUN: RelayRunOptions = { leaseMs: 60_000, maxEventsPerAggregate: 50, ...(process.env.BENCH_AGG_BYTES ? { maxBytesPerAggregate: Number(process.env.BENCH_AGG_BYTES) } : {}), poison: { maxAttempts: 1000, maxUnfinishedAttempts: 1000 }, reserveMs: 0, remainingMs: () => 600_000 };
+const RUN: RelayRunOptions = { leaseMs: 60_000, maxEventsPerAggregate: 50, poison: { maxAttempts: 1000, maxUnfinishedAttempts: 1000 }, reserveMs: 0, remainingMs: () => 600_000 };
 const SWEEP = { graceMs: 0, maxAggregates: 100_000, chunk: 25, parallel: 4, retainSentMs: 0, cleanupLimit: 1, pruneLimit: 0 };
 
 export type Contender = 'relay' | 'naive' | 'raw' | 'raw-minimal' | 'sqs-producer';

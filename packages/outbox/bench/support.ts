@@ -86,8 +86,8 @@ export const COUNTS: Record<string, Record<(typeof MIXES)[number], { events: num
  * counts shrink against `COUNTS` and the batched ones stay about where they were.
  */
 export const DISTANCE_COUNTS: typeof COUNTS = {
-  moto: { '256 B': { events: 200, naive: 80 }, '8 KiB': { events: 200, naive: 80 }, '200 KiB': { events: 100, naive: 40 }, 'mix ≤ 1 MiB': { events: 160, naive: 60 } },
-  fauxqs: { '256 B': { events: 3000, naive: 300 }, '8 KiB': { events: 2000, naive: 300 }, '200 KiB': { events: 320, naive: 120 }, 'mix ≤ 1 MiB': { events: 480, naive: 150 } },
+  moto: { '256 B': { events: 300, naive: 120 }, '8 KiB': { events: 300, naive: 100 }, '200 KiB': { events: 100, naive: 60 }, 'mix ≤ 1 MiB': { events: 160, naive: 80 } },
+  fauxqs: { '256 B': { events: 4000, naive: 400 }, '8 KiB': { events: 2500, naive: 400 }, '200 KiB': { events: 320, naive: 150 }, 'mix ≤ 1 MiB': { events: 480, naive: 200 } },
 };
 
 /** The counts of a cell of `table`, scaled by `BENCH_SCALE` (at least `min`). */
