@@ -24,7 +24,9 @@
  * 2. Distance (relay, naive, raw): the same server process behind a TCP proxy that holds every
  *    chunk `BENCH_SQS_DELAY_MS` each way (default 3 ms; Node's timers count whole milliseconds,
  *    so 2.5 would be 2), as an SQS endpoint in the same region is a few ms away per call. The
- *    round trip the proxy adds is measured (sequential calls through it vs direct) and printed.
+ *    proxy is state's `startProxy`, run in a process of its own (delay-proxy-child.ts) so the
+ *    client's CPU does not also hold its requests on the "network". The round trip it adds is
+ *    measured (sequential calls through it vs direct; about +6.5 ms) and printed.
  *    Redis stays on loopback: a store in the same VPC is well under a millisecond away, which
  *    the proxy's 1 ms timer steps cannot model, and keeping it close favours the naive relay
  *    (a store round trip per event) over the relay (a few per round of 25 aggregates), so
@@ -38,7 +40,8 @@
  * per second, median of interleaved rounds.
  *
  * Event counts per server and mix (`COUNTS` and `DISTANCE_COUNTS` in support.ts) give each cell
- * about 1.5–2 s per round on that server; the whole bench runs about 10 minutes here.
+ * about 1.5–2 s per round on that server; the whole bench runs about 6 minutes here with the
+ * default 3 rounds (11 with 5), on the shared 2-core machine.
  *
  *   npm run bench -- packages/outbox/bench/relay.bench.ts   (BENCH_ROUNDS, BENCH_SCALE; while iterating:
  *   BENCH_SERVERS=fauxqs, BENCH_MIXES='256 B,8 KiB', BENCH_EXTRAS=0 skips latency and recovery,
