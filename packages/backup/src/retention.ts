@@ -165,6 +165,7 @@ interface Candidate {
  * @throws {LeaseHeldError} another retention run holds the lease (nothing was deleted)
  * @throws {FencedError} the lease was lost during the run: it stopped before its next delete
  * @throws {ConfigurationError} an invalid option
+ * @throws the signal's reason, when `ctx.signal` aborted during a call (between deletes the run returns `stoppedBy: 'signal'` instead)
  */
 export async function applyRetention(options: RetentionOptions, ctx: RunContext = {}): Promise<RetentionReport> {
   if (options === null || typeof options !== 'object') invalidOption('applyRetention', 'options', 'an object', options);
@@ -189,6 +190,10 @@ export async function applyRetention(options: RetentionOptions, ctx: RunContext 
   try {
     const budget = deleteBudget({ ctx, reserveMs, batchSize: orphanBatchSize, lease });
     return await retain(loc, capabilities, { keepLast, keepMs, pitrWindowMs, job, stream, dryRun, orphanGraceMs, abandonedCheckpointMs, leaseMs, now }, budget, ctx);
+  } catch (error) {
+    // A call the signal interrupted (a listing, a read): the invocation is ending; say so, as the jobs do.
+    if (signal?.aborted) throw signal.reason ?? error;
+    throw error;
   } finally {
     await lease?.release().catch(() => undefined);
   }
