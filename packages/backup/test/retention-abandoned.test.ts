@@ -20,35 +20,13 @@ import { LeaseHeldError, applyRetention, mongoSource, snapshotBackup, type S3Tar
 import { keys } from '../src/target.js';
 import { bundleChild } from '../../connections/test/support/bundle.js';
 import { runChild } from './run-child.js';
-import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS } from './support.js';
+import { closeMongo, freshBucket, freshDb, leaseRunsOut, listAll, noise, openUploads, readJson, S3_SERVERS, whenLeaseFree } from './support.js';
 
 afterAll(closeMongo);
 
 const DAY = 86_400_000;
 const dayLater = () => Date.now() + DAY + 3_600_000; // past the orphan grace (24 h), not the abandonment (7 days)
 const weekLater = () => Date.now() + 8 * DAY;
-
-/** Retries while a dead runner's retention lease lasts. */
-async function whenLeaseFree<T>(work: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!(error instanceof LeaseHeldError) || attempt > 30) throw error;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
-/** Waits (bounded) until the job's lease is free, as S3's clock judges it. */
-async function jobLeaseRunsOut(storage: S3Target, job: string): Promise<void> {
-  const leases = s3LeaseStore({ client: storage.client as never, bucket: storage.bucket, prefix: `${storage.prefix}/` });
-  const until = Date.now() + 30_000;
-  while ((await leases.get(keys.jobLease(job))) !== undefined) {
-    if (Date.now() > until) throw new Error("the dead runner's job lease did not run out within 30 s");
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** A snapshot of two small collections stopped by its deadline after the first: a checkpoint naming an id with one segment. */
 async function checkpointedRun(db: Db, storage: S3Target, job: string): Promise<string> {
@@ -86,7 +64,7 @@ describe.each(S3_SERVERS)('retention retires abandoned checkpoints, on $name', (
       const id = checkpoint.backupId;
       const uploads = (await openUploads(s3.client, s3.bucket)).filter((u) => u.key.startsWith(`killed/backups/${id}/`));
       expect(uploads.length).toBeGreaterThan(0);
-      await jobLeaseRunsOut(storage, 'snapshot');
+      await leaseRunsOut(storage, keys.jobLease('snapshot'));
 
       // A day later: past the orphan grace, but the checkpoint is younger than 7 days: kept.
       const young = await whenLeaseFree(() => applyRetention({ storage, now: dayLater }));
@@ -104,7 +82,7 @@ describe.each(S3_SERVERS)('retention retires abandoned checkpoints, on $name', (
       expect((await openUploads(s3.client, s3.bucket)).filter((u) => u.key.startsWith(`killed/backups/${id}/`))).toEqual(uploads);
 
       // The next run finishes: the id is an ordinary orphan now.
-      await jobLeaseRunsOut(storage, 'snapshot');
+      await leaseRunsOut(storage, keys.jobLease('snapshot'));
       const finished = await whenLeaseFree(() => applyRetention({ storage, now: weekLater }));
       expect(finished.orphans).toMatchObject({ cleaned: [id], abandoned: [], uploadsAborted: uploads.length, remaining: false, idsLeft: 0, leftAlone: [] });
       expect(await openUploads(s3.client, s3.bucket)).toEqual([]);

@@ -11,7 +11,6 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { s3LeaseStore } from '@steadyfn/lease';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { applyRetention, redisStreamSource, streamBackup, type RetentionReport } from '../src/index.js';
@@ -19,7 +18,7 @@ import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/res
 import { keys } from '../src/target.js';
 import { bundleChild } from '../../connections/test/support/bundle.js';
 import { outboxApp, type OutboxApp } from './outbox-fixture.js';
-import { freshBucket, listAll, redisClient, S3_SERVERS, unique } from './support.js';
+import { freshBucket, leaseRunsOut, listAll, redisClient, S3_SERVERS, unique } from './support.js';
 
 const later = () => Date.now() + 86_400_000 + 3_600_000; // the default grace (24 h) has passed
 
@@ -34,16 +33,6 @@ async function archived(storage: { client: S3Client; bucket: string; prefix: str
 
 async function addEvents(app: OutboxApp, count: number, ids: Set<string>, tag: string): Promise<void> {
   for (let i = 0; i < count; i++) ids.add((await app.put(`${tag}${i % 7}`, { n: i, pad: 'x'.repeat(200) })).id);
-}
-
-/** Waits (bounded) until a dead sink's lease has run out, as S3's clock judges it. */
-async function leaseRunsOut(storage: { client: S3Client; bucket: string; prefix: string }, name: string): Promise<void> {
-  const leases = s3LeaseStore({ client: storage.client, bucket: storage.bucket, prefix: `${storage.prefix}/` });
-  const until = Date.now() + 30_000;
-  while ((await leases.get(keys.streamLease(name))) !== undefined) {
-    if (Date.now() > until) throw new Error("the killed sink's lease did not run out within 30 s");
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) => {
@@ -89,7 +78,7 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
 
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
-      await leaseRunsOut(storage, name);
+      await leaseRunsOut(storage, keys.streamLease(name));
       // The next sink reads 60 events (20 more arrived): object 2 again, under another key.
       await addEvents(app, 20, events, 'c');
       await job.run();
