@@ -1,0 +1,125 @@
+/**
+ * Message attributes with a declared data type — SQS `messageAttributes` and SNS
+ * `MessageAttributes` as Lambda hands them over — split by what their value is: text
+ * (`String`, `Number`, `String.Array` and custom labels of them) stays exact text, `Binary`
+ * (base64 in the event) becomes its bytes. One shape for every trigger that carries
+ * attributes: {@link TypedAttributes}.
+ */
+import { decodeBase64Strict } from '../internal/base64.js';
+import { isRecord, setOwn } from '../internal/record.js';
+import { MalformedEventError } from '../errors.js';
+import { malformed } from './item.js';
+
+/**
+ * A message's attributes: `attributes` holds every attribute whose value is text, as the exact
+ * text sent (a `Number` is never turned into a JS number: SQS and SNS numbers carry up to 38
+ * digits); `binaryAttributes` every attribute whose value is bytes; `attributeTypes` the data
+ * type the sender declared for each, where the provider carries one. A name is in exactly one
+ * of `attributes` and `binaryAttributes`. The two optional maps are left out when empty.
+ */
+export interface TypedAttributes {
+  attributes: Record<string, string>;
+  binaryAttributes?: Record<string, Buffer>;
+  attributeTypes?: Record<string, string>;
+}
+
+/** Builds a {@link TypedAttributes}, adding the optional maps only once they have an entry. */
+export class AttributeSink {
+  readonly attributes: Record<string, string> = {};
+  private binary: Record<string, Buffer> | undefined;
+  private types: Record<string, string> | undefined;
+
+  text(name: string, value: string, type?: string): void {
+    setOwn(this.attributes, name, value);
+    if (type !== undefined) setOwn((this.types ??= {}), name, type);
+  }
+
+  bytes(name: string, value: Buffer, type?: string): void {
+    setOwn((this.binary ??= {}), name, value);
+    if (type !== undefined) setOwn((this.types ??= {}), name, type);
+  }
+
+  /** Whether `name` is already in the binary map. */
+  hasBytes(name: string): boolean {
+    return this.binary !== undefined && Object.hasOwn(this.binary, name);
+  }
+
+  result(): TypedAttributes {
+    const out: TypedAttributes = { attributes: this.attributes };
+    if (this.binary) out.binaryAttributes = this.binary;
+    if (this.types) out.attributeTypes = this.types;
+    return out;
+  }
+}
+
+/** `Binary`, or a custom label of it (`Binary.gif`): the value is bytes. */
+function isBinaryType(type: string): boolean {
+  return type === 'Binary' || type.startsWith('Binary.');
+}
+
+function needText(value: unknown, field: string, expected: string): string {
+  if (typeof value !== 'string') throw malformed(`Message attribute field ${field} is missing or not a string`, field, expected);
+  return value;
+}
+
+function needBase64(value: unknown, field: string): Buffer {
+  const bytes = typeof value === 'string' ? decodeBase64Strict(value) : undefined;
+  if (!bytes) throw malformed(`Message attribute field ${field} is not base64`, field, 'base64 text (a Binary attribute value)');
+  return bytes;
+}
+
+/** The declared data type: `String`, `Number`, `Binary`, optionally `.`-suffixed with a custom label (`Number.float`). */
+function needType(value: unknown, field: string, expected: string): string {
+  if (typeof value !== 'string' || value === '') throw malformed(`Message attribute field ${field} is missing or not a data type`, field, expected);
+  return value;
+}
+
+/**
+ * SQS `messageAttributes` of a Lambda SQS record: `{ [name]: { dataType, stringValue |
+ * binaryValue, stringListValues, binaryListValues } }` (SQS developer guide, "Amazon SQS message
+ * attributes"; the list members are reserved by SQS and never filled). `String`, `Number` and
+ * their custom labels carry `stringValue`; `Binary` and its labels carry `binaryValue`, base64.
+ * A record without `messageAttributes` has none. Malformed attributes give the error rather
+ * than throwing, so the adapter can fail that message alone.
+ */
+export function sqsMessageAttributes(value: unknown, field: string): { attributes: TypedAttributes; error?: MalformedEventError } {
+  const sink = new AttributeSink();
+  try {
+    if (value === undefined || value === null) return { attributes: sink.result() };
+    if (!isRecord(value)) throw malformed(`Event field ${field} is not an object`, field, 'an object of SQS message attributes');
+    for (const [name, attribute] of Object.entries(value)) {
+      const at = `${field}.${name}`;
+      if (!isRecord(attribute)) throw malformed(`Event field ${at} is not an object`, at, 'an SQS message attribute { dataType, stringValue | binaryValue }');
+      const type = needType(attribute.dataType, `${at}.dataType`, 'String, Number or Binary (optionally with a custom label, e.g. Number.float)');
+      if (isBinaryType(type)) sink.bytes(name, needBase64(attribute.binaryValue, `${at}.binaryValue`), type);
+      else sink.text(name, needText(attribute.stringValue, `${at}.stringValue`, 'a string (the value of a String or Number attribute)'), type);
+    }
+    return { attributes: sink.result() };
+  } catch (thrown) {
+    if (!(thrown instanceof MalformedEventError)) throw thrown;
+    return { attributes: sink.result(), error: thrown };
+  }
+}
+
+/**
+ * SNS `MessageAttributes` of a Lambda SNS record: `{ [name]: { Type, Value } }` with `Type` one
+ * of `String`, `String.Array` (a JSON array as text), `Number` (decimal text) or `Binary`
+ * (base64) — SNS developer guide, "Amazon SNS message attributes". A record without
+ * `MessageAttributes` has none.
+ *
+ * @throws MalformedEventError (`MALFORMED_EVENT`) naming the attribute's field when an entry is
+ * not `{ Type, Value }` with string members, or a `Binary` value is not base64.
+ */
+export function snsMessageAttributes(value: unknown, field: string): TypedAttributes {
+  const sink = new AttributeSink();
+  if (value === undefined || value === null) return sink.result();
+  if (!isRecord(value)) throw malformed(`Event field ${field} is not an object`, field, 'an object of SNS message attributes');
+  for (const [name, attribute] of Object.entries(value)) {
+    const at = `${field}.${name}`;
+    if (!isRecord(attribute)) throw malformed(`Event field ${at} is not an object`, at, 'an SNS message attribute { Type, Value }');
+    const type = needType(attribute.Type, `${at}.Type`, 'String, String.Array, Number or Binary');
+    if (isBinaryType(type)) sink.bytes(name, needBase64(attribute.Value, `${at}.Value`), type);
+    else sink.text(name, needText(attribute.Value, `${at}.Value`, 'a string (the attribute value as text)'), type);
+  }
+  return sink.result();
+}
