@@ -464,6 +464,20 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
     expect(seen[2]!.ctx.trigger).toMatchObject({ key: '/w==', partition: '1', sequence: '3' });
   });
 
+  it('a header whose bytes are not UTF-8 is kept as bytes in binaryAttributes, the UTF-8 ones stay text', async () => {
+    const event = published('aws', 'msk.json');
+    // Header values are byte arrays; Java's signed bytes arrive negative (0xff = -1).
+    event.records['payments-0'][0].headers.push({ digest: [0, -1, 254, 127] }, { digest: [1] }, { lang: [101, 110] });
+    const { seen } = await allEntries(event);
+    expect(seen[0]!.ctx.trigger).toMatchObject({
+      attributes: { source: 'web, app', lang: 'en' },
+      // A repeated binary header keeps its first value (every value is in ctx.raw).
+      binaryAttributes: { digest: Buffer.from([0x00, 0xff, 0xfe, 0x7f]) },
+    });
+    expect(seen[0]!.ctx.trigger).not.toHaveProperty('attributeTypes');
+    expect(seen[1]!.ctx.trigger).not.toHaveProperty('binaryAttributes');
+  });
+
   it('self-managed Kafka; a failure is thrown so Lambda retries the batch', async () => {
     const { seen } = await allEntries(published('aws', 'self-managed-kafka.json'));
     expect(seen[0]!.ctx.deliveryId).toBe('audit/7/1234567');

@@ -23,7 +23,7 @@ export interface TypedAttributes {
   attributeTypes?: Record<string, string>;
 }
 
-/** Builds a {@link TypedAttributes}, adding the optional maps only once they have an entry. */
+/** Builds a {@link TypedAttributes} (prototype-safe names), adding the optional maps only once they have an entry. */
 export class AttributeSink {
   readonly attributes: Record<string, string> = {};
   private binary: Record<string, Buffer> | undefined;
@@ -37,11 +37,6 @@ export class AttributeSink {
   bytes(name: string, value: Buffer, type?: string): void {
     setOwn((this.binary ??= {}), name, value);
     if (type !== undefined) setOwn((this.types ??= {}), name, type);
-  }
-
-  /** Whether `name` is already in the binary map. */
-  hasBytes(name: string): boolean {
-    return this.binary !== undefined && Object.hasOwn(this.binary, name);
   }
 
   result(): TypedAttributes {
