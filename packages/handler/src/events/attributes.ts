@@ -118,3 +118,20 @@ export function snsMessageAttributes(value: unknown, field: string): TypedAttrib
   }
   return sink.result();
 }
+
+/**
+ * Properties whose values are JSON values (Service Bus application properties, Event Hubs
+ * properties: .NET values serialised by the Functions host) as text: a string as it is, a number
+ * or boolean as its JSON text (a number the host's raw JSON gave as text stays that text), an
+ * object or list as compact JSON; `null` and `undefined` left out. Names kept as they are.
+ */
+export function propertiesAsText(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isRecord(value)) return out;
+  for (const [name, v] of Object.entries(value)) {
+    if (v === undefined || v === null) continue;
+    const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    if (text !== undefined) setOwn(out, name, text);
+  }
+  return out;
+}
