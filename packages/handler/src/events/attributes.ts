@@ -69,26 +69,59 @@ function needType(value: unknown, field: string, expected: string): string {
   return value;
 }
 
+/** Where a provider's typed attribute keeps its type and value, and how to name them in an error. */
+interface AttributeLayout {
+  type: string;
+  text: string;
+  bytes: string;
+  map: string;
+  entry: string;
+  types: string;
+}
+
+const SQS_LAYOUT: AttributeLayout = {
+  type: 'dataType',
+  text: 'stringValue',
+  bytes: 'binaryValue',
+  map: 'an object of SQS message attributes',
+  entry: 'an SQS message attribute { dataType, stringValue | binaryValue }',
+  types: 'String, Number or Binary (optionally with a custom label, e.g. Number.float)',
+};
+
+const SNS_LAYOUT: AttributeLayout = {
+  type: 'Type',
+  text: 'Value',
+  bytes: 'Value',
+  map: 'an object of SNS message attributes',
+  entry: 'an SNS message attribute { Type, Value }',
+  types: 'String, String.Array, Number or Binary',
+};
+
+/** Reads every entry of `value` into `sink`; throws MalformedEventError at the first malformed one. */
+function readTyped(value: unknown, field: string, layout: AttributeLayout, sink: AttributeSink): void {
+  if (value === undefined || value === null) return;
+  if (!isRecord(value)) throw malformed(`Event field ${field} is not an object`, field, layout.map);
+  for (const [name, attribute] of Object.entries(value)) {
+    const at = `${field}.${name}`;
+    if (!isRecord(attribute)) throw malformed(`Event field ${at} is not an object`, at, layout.entry);
+    const type = needType(attribute[layout.type], `${at}.${layout.type}`, layout.types);
+    if (isBinaryType(type)) sink.bytes(name, needBase64(attribute[layout.bytes], `${at}.${layout.bytes}`), type);
+    else sink.text(name, needText(attribute[layout.text], `${at}.${layout.text}`, 'a string (the value of a String or Number attribute, as text)'), type);
+  }
+}
+
 /**
  * SQS `messageAttributes` of a Lambda SQS record: `{ [name]: { dataType, stringValue |
  * binaryValue, stringListValues, binaryListValues } }` (SQS developer guide, "Amazon SQS message
  * attributes"; the list members are reserved by SQS and never filled). `String`, `Number` and
  * their custom labels carry `stringValue`; `Binary` and its labels carry `binaryValue`, base64.
- * A record without `messageAttributes` has none. Malformed attributes give the error rather
- * than throwing, so the adapter can fail that message alone.
+ * A record without `messageAttributes` has none. A malformed attribute gives the error (with
+ * the attributes read before it) rather than throwing, so the adapter can fail that message alone.
  */
 export function sqsMessageAttributes(value: unknown, field: string): { attributes: TypedAttributes; error?: MalformedEventError } {
   const sink = new AttributeSink();
   try {
-    if (value === undefined || value === null) return { attributes: sink.result() };
-    if (!isRecord(value)) throw malformed(`Event field ${field} is not an object`, field, 'an object of SQS message attributes');
-    for (const [name, attribute] of Object.entries(value)) {
-      const at = `${field}.${name}`;
-      if (!isRecord(attribute)) throw malformed(`Event field ${at} is not an object`, at, 'an SQS message attribute { dataType, stringValue | binaryValue }');
-      const type = needType(attribute.dataType, `${at}.dataType`, 'String, Number or Binary (optionally with a custom label, e.g. Number.float)');
-      if (isBinaryType(type)) sink.bytes(name, needBase64(attribute.binaryValue, `${at}.binaryValue`), type);
-      else sink.text(name, needText(attribute.stringValue, `${at}.stringValue`, 'a string (the value of a String or Number attribute)'), type);
-    }
+    readTyped(value, field, SQS_LAYOUT, sink);
     return { attributes: sink.result() };
   } catch (thrown) {
     if (!(thrown instanceof MalformedEventError)) throw thrown;
@@ -107,15 +140,7 @@ export function sqsMessageAttributes(value: unknown, field: string): { attribute
  */
 export function snsMessageAttributes(value: unknown, field: string): TypedAttributes {
   const sink = new AttributeSink();
-  if (value === undefined || value === null) return sink.result();
-  if (!isRecord(value)) throw malformed(`Event field ${field} is not an object`, field, 'an object of SNS message attributes');
-  for (const [name, attribute] of Object.entries(value)) {
-    const at = `${field}.${name}`;
-    if (!isRecord(attribute)) throw malformed(`Event field ${at} is not an object`, at, 'an SNS message attribute { Type, Value }');
-    const type = needType(attribute.Type, `${at}.Type`, 'String, String.Array, Number or Binary');
-    if (isBinaryType(type)) sink.bytes(name, needBase64(attribute.Value, `${at}.Value`), type);
-    else sink.text(name, needText(attribute.Value, `${at}.Value`, 'a string (the attribute value as text)'), type);
-  }
+  readTyped(value, field, SNS_LAYOUT, sink);
   return sink.result();
 }
 
