@@ -221,7 +221,7 @@ describe('SQS', () => {
     expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['9007199254740993', '2e1424d4-f796-459a-8184-9c92662be6da', 'c80e8021-a70a-42c7-a470-796e1186f753']);
     expect(seen.map((s) => s.input)).toEqual(['89e7073266', { orderId: 'o-2', total: 1.5 }, { orderId: 'o-3', fail: true }]);
     expect(seen[0]!.ctx.trigger).toEqual({ kind: 'queue', source: 'sqs', queue: 'orders', messageId: '9007199254740993', attempt: 3, attributes: {}, batchIndex: 0, batchSize: 3 });
-    expect(seen[1]!.ctx.trigger).toMatchObject({ attempt: 1, attributes: { tenant: 'acme' } });
+    expect(seen[1]!.ctx.trigger).toMatchObject({ attempt: 1, attributes: { tenant: 'acme' }, binaryAttributes: { blob: Buffer.from([0x00, 0x01]) } });
     expect(seen[2]!.ctx.trigger).toMatchObject({ attributes: {} });
     expect(seen[0]!.ctx.requestId).toBe('c0ffee00-1111-4222-8333-444455556666:9007199254740993');
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'c80e8021-a70a-42c7-a470-796e1186f753' }] });
