@@ -430,7 +430,7 @@ describe('Kinesis Data Streams', () => {
       batchIndex: 0,
       batchSize: 4,
     });
-    expect(seen[0]!.ctx.deliveryId).toBe('shardId-000000000006:49590338271490256608559692538361571095921575989136588898');
+    expect(seen[0]!.ctx.deliveryId).toBe('arn:aws:kinesis:eu-west-1:210987654321:stream/clicks/shardId-000000000006:49590338271490256608559692538361571095921575989136588898');
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49590338271490256608559692541000000000000000000000000001' }] });
   });
 

@@ -212,10 +212,11 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     const result = await api.invoke(batch, { requestId: 'ric-kinesis-1' });
     expect(result.outcome).toBe('response');
     expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]!.kinesis.sequenceNumber }] });
-    const first = await untilLogged((l) => l.msg === 'processed' && l.deliveryId === records[0]!.eventID);
-    expect(first, stdout.slice(-3000)).toMatchObject({ requestId: `ric-kinesis-1:${records[0]!.eventID}`, trigger: 'stream', source: 'kinesis' });
+    const scoped = (r: Json): string => `${r.eventSourceARN}/${r.eventID}`;
+    const first = await untilLogged((l) => l.msg === 'processed' && l.deliveryId === scoped(records[0]!));
+    expect(first, stdout.slice(-3000)).toMatchObject({ requestId: `ric-kinesis-1:${scoped(records[0]!)}`, trigger: 'stream', source: 'kinesis' });
     // Order holds: the record after the failure was not run.
-    expect(logLines().some((l) => l.msg === 'processed' && l.deliveryId === records[2]!.eventID)).toBe(false);
+    expect(logLines().some((l) => l.msg === 'processed' && l.deliveryId === scoped(records[2]!))).toBe(false);
   });
 
   it('runs the user records of a KPL aggregated record (made by aws-kinesis-agg) one by one, and names the aggregated record when one fails', async () => {
@@ -230,7 +231,7 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     expect(result.outcome).toBe('response');
     expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: seqB }] });
     const ran = await untilLogged((l) => l.msg === 'processed' && l.orderId === 'o-kpl0');
-    expect(ran, stdout.slice(-3000)).toMatchObject({ deliveryId: `shardId-000000000003:${seqA}:0`, requestId: `ric-kpl-1:shardId-000000000003:${seqA}:0`, total: 6, source: 'kinesis' });
+    expect(ran, stdout.slice(-3000)).toMatchObject({ deliveryId: `${arn}/shardId-000000000003:${seqA}:0`, requestId: `ric-kpl-1:${arn}/shardId-000000000003:${seqA}:0`, total: 6, source: 'kinesis' });
     // The user record after the failure, inside the same aggregated record, was not run.
     expect(logLines().some((l) => l.msg === 'processed' && l.orderId === 'o-kpl2')).toBe(false);
   });
