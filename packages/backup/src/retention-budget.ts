@@ -18,7 +18,8 @@ export interface DeleteBudget {
   /**
    * May `count` more deletes start now? False (and `stoppedBy` set) when the signal aborted or
    * the deadline leaves less than `reserveMs` plus twice the time they are expected to take;
-   * with `orphan`, also when the orphan batch has fewer than `count` left.
+   * with `orphan`, also when the orphan batch has fewer than `count` left. `count` 0 asks
+   * whether more reading may start (the deadline and the signal only).
    * @throws {FencedError} the retention lease was lost
    */
   allows(count: number, orphan: boolean): boolean;

@@ -116,6 +116,8 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
   }
   const stop = (at: number): OrphanReport => ({ ...report, remaining: true, idsLeft: ids.length - at });
   for (const [at, id] of ids.entries()) {
+    // Reading an id's objects takes time too: nothing more starts once the deadline nears.
+    if (!budget.allows(0, false)) return stop(at);
     const objects = (await listKeys(loc, `${keys.backup(loc, id)}/`, signal ? { signal } : {})).keys;
     const open: OpenUpload[] = uploads.filter((u) => idOf(loc, u.key) === id);
     // A time the server does not give counts as now: such an object is never old enough.

@@ -86,7 +86,12 @@ export async function sweepStreams(loc: S3Location, options: { graceMs: number; 
   names.sort();
   for (const [at, folder] of names.entries()) {
     const name = decodeURIComponent(folder.slice(root.length, -1));
-    if (options.budget.stoppedBy || (await sweepStream(loc, name, folder, options, report)) === 'stopped') {
+    // Listing a stream takes time too: none is started once the deadline nears.
+    if (!options.budget.allows(0, false)) {
+      report.streamsLeft = names.length - at;
+      break;
+    }
+    if ((await sweepStream(loc, name, folder, options, report)) === 'stopped') {
       report.streamsLeft = names.length - at;
       break;
     }

@@ -91,6 +91,11 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
       expect((await applyRetention({ storage, now: later, dryRun: true })).streamOrphans).toMatchObject({ objects: 1 });
       expect(await listAll(s3.client, s3.bucket, unlisted[0])).toEqual(unlisted);
 
+      // Under the deadline's reserve: the stream is not even listed; counted as left.
+      const late = await applyRetention({ storage, now: later, reserveMs: 3_000 }, { remainingMs: () => 1_000 });
+      expect(late).toMatchObject({ stoppedBy: 'deadline', streamOrphans: { objects: 0, streamsLeft: 1 } });
+      expect(await listAll(s3.client, s3.bucket, unlisted[0])).toEqual(unlisted);
+
       // After the grace: swept; what the index lists is whole, every event archived once.
       const swept = await applyRetention({ storage, now: later });
       expect(swept.streamOrphans).toMatchObject({ objects: 1, left: 0, inFlight: 0, withinGrace: 0 });
