@@ -292,7 +292,7 @@ async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: C
     // All of a backup's deletes or none: the deadline never leaves one half-deleted.
     if (!budget.allows(objects.length, false)) {
       report.left.backups = doomed.length - at;
-      return;
+      break; // the stream's obsolete objects are still counted below (nothing more is deleted)
     }
     // Manifest first: from here on the backup does not exist, whatever fails later.
     for (const key of objects) await budget.spend(false, () => deleteOrThrow(loc, key, signal));
