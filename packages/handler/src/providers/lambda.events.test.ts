@@ -98,7 +98,7 @@ describe('S3 notifications', () => {
 });
 
 describe('SNS notifications', () => {
-  it('runs each record as a notification with the message as input and attributes as strings', async () => {
+  it('runs each record as a notification with the message as input, attributes as text and their declared types', async () => {
     const { seen, fn } = recorder();
     await handler({ input: z.object({ orderId: z.string(), status: z.string() }) }, fn).aws(fixture('sns-notification.json'), lambdaContext());
     expect(seen[0]!.input).toEqual({ orderId: 'o-7001', status: 'shipped' });
@@ -111,6 +111,7 @@ describe('SNS notifications', () => {
       subject: 'order shipped',
       time: '2025-03-14T10:02:11.512Z',
       attributes: { region: 'eu', priority: '2' },
+      attributeTypes: { region: 'String', priority: 'Number' },
       batchIndex: 0,
       batchSize: 1,
     });
