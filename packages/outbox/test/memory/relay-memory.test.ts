@@ -74,7 +74,7 @@ async function record(servers: FaultServers): Promise<number> {
 function redisWriter(servers: FaultServers) {
   const { client } = servers.redis;
   const prefix = servers.target.prefix;
-  return async (id: string, batch: ReturnType<typeof prepareEvent>[]) => void (await redisWrite(client, prefix, { checks: [], commands: [], events: batch }));
+  return async (_id: string, batch: ReturnType<typeof prepareEvent>[]) => void (await redisWrite(client, prefix, { checks: [], commands: [], events: batch }));
 }
 
 async function embeddedWriter(servers: FaultServers) {
