@@ -50,8 +50,9 @@ export interface RelayOptions {
    * body strings, the `SendMessageBatch` request text the SDK builds and its bytes on the
    * socket — and a sweep runs `sweep.parallel` (4) rounds at once: 2 MiB × 4 × 4 ≈ 32 MiB,
    * which with Node, the AWS SDK and the drivers (≈ 50–60 MiB) keeps a sweep under ≈ 100 MiB,
-   * inside a 128 MiB function. Measured: a sweep of 40 aggregates × 10 events of 200 KiB runs
-   * in a 64 MiB V8 heap (test/memory); the unbounded read of before (4 MiB per aggregate, up to
+   * inside a 128 MiB function. Measured (test/memory): a sweep of 40 aggregates × 10 events
+   * of 200 KiB runs in a 64 MiB V8 heap, adding ≈ 11 MiB of heap and ≈ 46 MiB of RSS to what
+   * the process held before it; the unbounded read of before (4 MiB per aggregate, up to
    * ≈ 400 MiB per sweep) died there. Raise it with the function's memory.
    * @default 2097152 (2 MiB)
    * @example outbox({ events, store, relay: { sender, lease, maxBytesPerRound: 8 * 1024 * 1024 } }) // a 512 MiB function

@@ -68,9 +68,33 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     return byId;
   };
 
+  /**
+   * The documents a round does not read: a document's pending events are read in full, in
+   * order, while their pending bytes (the capture keeps the sum) fit in the budget, and the
+   * first that holds any in any case — so the driver never holds much more than the budget
+   * plus one document (`maxPendingBytes`). The others are skipped this round.
+   */
+  const toSkip = async (ids: string[], budget: number): Promise<Set<string>> => {
+    const sizes = await readMany(await collection(), ids, { [FIELDS.bytes]: 1 });
+    const skipped = new Set<string>();
+    let bytes = 0;
+    let taken = 0;
+    for (const id of ids) {
+      const doc = sizes.get(id);
+      const pending = typeof doc?.[FIELDS.bytes] === 'number' ? (doc[FIELDS.bytes] as number) : 0;
+      if (pending > 0 && taken > 0 && bytes + pending > budget) skipped.add(id);
+      else if (pending > 0) {
+        taken++;
+        bytes += pending;
+      }
+    }
+    return skipped;
+  };
+
   const beginMany = async (refs: ReadonlyArray<AggregateRef>, limit: number, budget: number): Promise<AggregateHead[]> => {
     const ids = refs.map(idOf);
-    const [docs, sides] = await Promise.all([readMany(await collection(), ids, { [FIELDS.events]: 1 }), readMany(await side(), ids, undefined)]);
+    const [skipped, sides] = await Promise.all([toSkip(ids, budget), readMany(await side(), ids, undefined)]);
+    const docs = await readMany(await collection(), ids.filter((id) => !skipped.has(id)), { [FIELDS.events]: 1 });
     const sideCol = await side();
     const states = ids.map((id) => sides.get(id) as SideDoc | undefined);
     const pending = ids.map((id, i): EmbeddedEvent[] => {
@@ -84,6 +108,8 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
         const state = states[i];
         if (state?.q) return { quarantined: true, events: [], more: false };
         const events = pending[i]!;
+        // Not read: its pending bytes did not fit in what the round had left; it goes first next round.
+        if (skipped.has(ids[i]!)) return { quarantined: false, events: [], more: true };
         if (events.length === 0) {
           await dropStale(ids[i]!, undefined);
           return { quarantined: false, events: [], more: false };

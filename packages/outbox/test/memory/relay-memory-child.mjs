@@ -23,12 +23,16 @@ const relay = resolveRelay({ sender: sqsSender({ client: sqs, queueUrl }), lease
 const entries = relayEntries('memory', relay, side.store);
 const ctx = { signal: new AbortController().signal, remainingMs: () => 600_000, log: undefined };
 
+// What the process holds before the sweep (Node, the SDK, the drivers, the TypeScript sources).
+const before = process.memoryUsage();
 let heapPeak = 0;
 let rssPeak = 0;
+let externalPeak = 0;
 const sample = () => {
   const m = process.memoryUsage();
   heapPeak = Math.max(heapPeak, m.heapUsed);
   rssPeak = Math.max(rssPeak, m.rss);
+  externalPeak = Math.max(externalPeak, m.external + m.arrayBuffers);
 };
 const sampler = setInterval(sample, 5);
 let sent = 0;
@@ -41,6 +45,6 @@ for (let pass = 0; pass < 20; pass++) {
 }
 clearInterval(sampler);
 sample();
-say({ finished: true, sent, quarantined, heapPeak, rssPeak });
+say({ finished: true, sent, quarantined, heapPeak, rssPeak, externalPeak, heapBefore: before.heapUsed, rssBefore: before.rss });
 await side.close();
 process.exit(0);

@@ -8,7 +8,8 @@
  *
  * A real sweeper process with a V8 heap cap (HEAP_MB), the relay options' defaults, a backlog
  * of AGGREGATES × PER_AGGREGATE events of ~200 KiB on the real store (Redis; the embedded
- * outbox on FerretDB), to a FIFO queue on fauxqs. It must finish, nothing quarantined, and the
+ * outbox on FerretDB with OUTBOX_MEMORY_FERRETDB=1 — about 8 minutes there), to a FIFO queue
+ * on fauxqs. It must finish, nothing quarantined, and the
  * queue must hold every event exactly once, in seq order per aggregate. On the code before the
  * fix the child dies at this cap ("Reached heap limit").
  */
@@ -37,6 +38,9 @@ interface Finished {
   quarantined: number;
   heapPeak: number;
   rssPeak: number;
+  externalPeak: number;
+  heapBefore: number;
+  rssBefore: number;
 }
 
 function sweeperProcess(servers: FaultServers): Promise<Finished> {
@@ -79,23 +83,28 @@ function redisWriter(servers: FaultServers) {
 
 async function embeddedWriter(servers: FaultServers) {
   const db = servers.mongo!.db;
-  const outbox = mongoEmbeddedOutbox({ db: db as never, collection: 'ticks', aggregateType: 'tick', writeLease: servers.side.lease, writeWaitMs: 30_000, maxEventBytes: 1 << 20 } as never);
+  const outbox = mongoEmbeddedOutbox({ db: db as never, collection: 'ticks', aggregateType: 'tick', writeLease: servers.side.lease, writeWaitMs: 30_000 });
   return async (id: string, batch: ReturnType<typeof prepareEvent>[]) => {
     const result = await embeddedWrite(await outbox.collection(), 'tick', { filter: { _id: id }, update: { $inc: { n: batch.length } }, upsert: true }, batch, outbox.limits, await outbox.serialisation(), undefined, await outbox.registry());
     if (!result.matched) throw new Error(`not written: ${id}`);
   };
 }
 
-describe.each(['redis'] as const)('a sweep of a large backlog in a small function (%s)', (backend) => {
+// FerretDB 1.24 takes about 8 minutes for this backlog (documents of 2 MiB rewritten per write and per mark): opt in.
+const FERRETDB = process.env.OUTBOX_MEMORY_FERRETDB === '1';
+
+describe.each(['redis', 'ferretdb'] as const)('a sweep of a large backlog in a small function (%s)', (backend) => {
+  const skip = backend === 'ferretdb' && !FERRETDB;
   let servers: FaultServers;
   beforeAll(async () => {
+    if (skip) return;
     servers = await openFaultServers(backend, { sqs: 'fauxqs', fifo: true });
   });
   afterAll(async () => {
     await servers?.close();
   });
 
-  it(`relays ${AGGREGATES} aggregates × ${PER_AGGREGATE} events of 200 KiB with a ${HEAP_MB} MiB heap: all once, in order, nothing quarantined`, { timeout: 600_000 }, async () => {
+  it.skipIf(skip)(`relays ${AGGREGATES} aggregates × ${PER_AGGREGATE} events of 200 KiB with a ${HEAP_MB} MiB heap: all once, in order, nothing quarantined${skip ? ' (FerretDB: about 8 minutes; set OUTBOX_MEMORY_FERRETDB=1)' : ''}`, { timeout: 900_000 }, async () => {
     const total = await record(servers);
     const finished = await sweeperProcess(servers);
     expect(finished).toMatchObject({ sent: total, quarantined: 0 });
@@ -109,6 +118,7 @@ describe.each(['redis'] as const)('a sweep of a large backlog in a small functio
     const expected = Array.from({ length: PER_AGGREGATE }, (_, i) => i + 1);
     expect(seqs.size).toBe(AGGREGATES);
     for (const [, got] of seqs) expect(got).toEqual(expected);
-    console.log(`relay memory (${backend}): heap cap ${HEAP_MB} MiB, peak heap ${(finished.heapPeak / 2 ** 20).toFixed(1)} MiB, peak RSS ${(finished.rssPeak / 2 ** 20).toFixed(1)} MiB`);
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    console.log(`relay memory (${backend}): heap cap ${HEAP_MB} MiB; heap ${mib(finished.heapBefore)} before the sweep, peak ${mib(finished.heapPeak)}; RSS ${mib(finished.rssBefore)} before, peak ${mib(finished.rssPeak)}; external + array buffers peak ${mib(finished.externalPeak)}`);
   });
 });
