@@ -70,7 +70,44 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
   const call = async (main: ReturnType<typeof make>, init: Parameters<typeof httpEvent>[0], context = lambdaContext()): Promise<LambdaHttp> =>
     (await main.aws(httpEvent(init), context)) as LambdaHttp;
 
-  it('powertools-lambda-python#1038 (and powertools-lambda#53): a Lambda timeout left the record INPROGRESS, so every retry failed with AlreadyInProgress — here the lease ends at the deadline and the retry runs; the timed-out attempt cannot complete later', async () => {
+  /**
+   * The store as a sandbox the provider froze or killed sees it: its claims reach the real store,
+   * but the completion or release it would send afterwards never arrives.
+   */
+  const killedInstance = (): IdempotencyStore => ({
+    ...backend.store,
+    claim: (request, options) => backend.store.claim(request, options),
+    claimMany: (requests, options) => backend.store.claimMany(requests, options),
+    get: (key, options) => backend.store.get(key, options),
+    complete: async () => false,
+    release: async () => false,
+    completeMany: async (requests) => requests.map(() => false),
+  });
+
+  it('powertools-lambda-python#1038 (and powertools-lambda#53): a Lambda timeout left the record INPROGRESS, so every retry failed with AlreadyInProgress — here the lease ends at the invocation deadline (not leaseMs), so the retry after a killed attempt runs', async () => {
+    let runs = 0;
+    const key = randomUUID();
+    const recordKey = storeKey(scopeOf('orders'), { kind: 'header', value: key });
+    const killed = make(async () => {
+      runs++;
+      await sleep(2_000); // still running when the sandbox is killed at its deadline
+      return { never: true };
+    }, { store: killedInstance() });
+    const startedAt = Date.now();
+    const timedOut = await call(killed, { key, body: { sku: 'lamp' } }, lambdaContext(randomUUID(), 'orders', 700));
+    // The handler answers deadlineMarginMs (500 ms) before the provider's deadline.
+    expect(timedOut.statusCode).toBeGreaterThanOrEqual(500);
+    const held = await backend.store.get(recordKey, {});
+    expect(held?.status).toBe('in_progress'); // nothing released it: only its lease can
+    const main = make(() => ({ run: ++runs }));
+    expect((await call(main, { key, body: { sku: 'lamp' } })).statusCode).toBe(409); // still within its deadline
+    await sleep(startedAt + 700 + 100 - Date.now()); // past the killed attempt's deadline, judged by the store's clock
+    const retry = await call(main, { key, body: { sku: 'lamp' } });
+    expect(retry.statusCode).toBe(200);
+    expect(JSON.parse(retry.body)).toEqual({ run: 2 });
+  });
+
+  it('powertools-lambda-typescript#5717 / python#1038 follow-up: an attempt that outlives its deadline and then finishes cannot complete the record a retry took over', async () => {
     const gate = deferred();
     let runs = 0;
     const main = make(async () => {
@@ -79,14 +116,13 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
       return { run: runs };
     });
     const key = randomUUID();
+    const startedAt = Date.now();
     const timedOut = await call(main, { key, body: { sku: 'lamp' } }, lambdaContext(randomUUID(), 'orders', 700));
     expect(timedOut.statusCode).toBeGreaterThanOrEqual(500);
-    await sleep(200); // past the first attempt's deadline (the lease), judged by the store's clock
+    await sleep(startedAt + 700 + 100 - Date.now());
     const retry = await call(main, { key, body: { sku: 'lamp' } });
-    expect(retry.statusCode).toBe(200);
     expect(JSON.parse(retry.body)).toEqual({ run: 2 });
-    // The timed-out attempt now finishes: its completion is refused (it no longer owns the record).
-    gate.resolve();
+    gate.resolve(); // the timed-out attempt now finishes: its completion is refused
     await sleep(100);
     const later = await call(main, { key, body: { sku: 'lamp' } });
     expect(later.headers['Idempotency-Replayed']).toBe('true');
@@ -94,17 +130,27 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     expect(runs).toBe(2);
   });
 
-  it('powertools-lambda-python#4759: with getRemainingTimeInMillis() already 0 the in-progress expiry was not written, so a timed-out record was never retried — here an invocation out of time leaves no record behind', async () => {
+  it('powertools-lambda-python#4759: with getRemainingTimeInMillis() already 0 the in-progress expiry was not written, so a killed attempt\'s record never expired — here an attempt out of time holds no lease past its deadline', async () => {
     let runs = 0;
-    const main = make(() => ({ run: ++runs }));
     const key = randomUUID();
+    const recordKey = storeKey(scopeOf('orders'), { kind: 'header', value: key });
+    const killed = make(() => ({ run: ++runs }), { store: killedInstance() });
+    // Lambda kills a little after the timeout, so the remaining time reads 0 (never negative).
     const outOfTime = { awsRequestId: randomUUID(), functionName: 'orders', getRemainingTimeInMillis: () => 0 };
-    const first = await call(main, { key, body: {} }, outOfTime as never);
+    const first = await call(killed, { key, body: {} }, outOfTime as never);
     expect(first.statusCode).toBeGreaterThanOrEqual(500);
-    const retry = await call(main, { key, body: {} });
+    const left = await backend.store.get(recordKey, {});
+    if (left) expect(left.status === 'in_progress' && left.leaseUntil <= Date.now() + 50).toBe(true);
+    const retry = await call(make(() => ({ run: ++runs })), { key, body: {} });
     expect(retry.statusCode).toBe(200);
     expect(retry.headers['Idempotency-Replayed']).toBeUndefined();
-    expect(runs).toBe(1);
+    // Just enough time left to claim and run (the handler keeps a 500 ms margin): the lease still ends at the deadline.
+    const key2 = randomUUID();
+    const startedAt = Date.now();
+    await call(killed, { key: key2, body: {} }, lambdaContext(randomUUID(), 'orders', 560));
+    const claimed = await backend.store.get(storeKey(scopeOf('orders'), { kind: 'header', value: key2 }), {});
+    expect(claimed?.status).toBe('in_progress');
+    if (claimed?.status === 'in_progress') expect(claimed.leaseUntil).toBeLessThanOrEqual(startedAt + 560 + 50);
   });
 
   it('powertools-lambda-typescript#5675: a rejected duplicate (in progress) or payload mismatch deleted the record it never acquired, letting a third call run alongside the first — here rejections leave the running record alone', async () => {
