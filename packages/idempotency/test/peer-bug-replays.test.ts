@@ -5,14 +5,16 @@
  * (Redis, Redis Cluster, FerretDB). Each `it` names the report it replays and what went wrong
  * there; the assertion is what our package must do instead.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import { RetryableError, handler, type Context } from '@steadyfn/handler';
 import { steadyHandler, toMiddy } from '@steadyfn/handler/middy';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { idempotency, scopeOf, storeKey, type IdempotencyOptions, type IdempotencyStore } from '../src/index.js';
-import { BACKENDS, counting, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { startWorker } from './hang-worker.js';
+import { BACKENDS, counting, eventually, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: boolean };
 
@@ -287,7 +289,7 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     expect(JSON.parse((await call(main, { key, body: { sku: 'lamp' } })).body)).toEqual({ run: 1 });
   });
 
-  it('powertools-lambda-python#8049: a function still running past its in-progress expiry let a retry run alongside it — here that takeover is the documented leaseMs trade-off, and the overtaken attempt cannot overwrite the newer answer (fencing)', async () => {
+  it('powertools-lambda-python#8049 and KanishJebaMathewM/Truxify#4623: a function still running past its in-progress expiry let a retry run alongside it — here that takeover is the documented leaseMs trade-off, and the overtaken attempt cannot overwrite the newer answer (fencing)', async () => {
     const logs = recordingSink();
     const gate = deferred();
     let runs = 0;
@@ -493,6 +495,55 @@ describe('peer bug replays that need no particular store (Redis)', () => {
     const first = await main({ Records: [sqsRecord(id, { orderId: 'o-1' })] }, lambdaContext() as never);
     const again = await main({ Records: [sqsRecord(id, { orderId: 'o-1' })] }, lambdaContext() as never);
     expect(again).toEqual(first);
+    expect(runs).toBe(1);
+  });
+});
+
+describe.each(BACKENDS)('clock skew between instances on %s', (name) => {
+  let backend: Backend;
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    backend = await openBackend(name);
+  });
+  afterEach(() => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  const LEASE_MS = 2500;
+
+  it.each([
+    ['10 minutes behind', -600_000],
+    ['10 minutes ahead', 600_000],
+  ])('FoundationDB/fdb-kubernetes-operator#241, xavierjohn/Trellis#695: lock expiry compared against another machine\'s clock let a duplicate in early (or kept the key locked too long) — here a claim made on a clock %s holds exactly its lease, judged by the store', async (_label, clockSkewMs) => {
+    const deliveryId = randomUUID();
+    const worker = startWorker(backend, deliveryId, { leaseMs: LEASE_MS, clockSkewMs });
+    child = worker.child;
+    await worker.claimed;
+    let runs = 0;
+    const main = handler({ name: 'ship', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, () => ({ shipped: `retry ${++runs}` }));
+    const retry = () => main.invoke({ parcel: 42 }, { deliveryId, requestId: randomUUID() });
+    // Behind: a lease written in its past must not look expired already.
+    await expect(retry()).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+    const exited = new Promise((resolve) => worker.child.once('exit', resolve));
+    const killedAt = Date.now();
+    worker.child.kill('SIGKILL');
+    await exited;
+    // Ahead: a lease written in its future must not hold the key for the skew as well.
+    let result: unknown;
+    await eventually(async () => {
+      try {
+        result = await retry();
+        return true;
+      } catch (error) {
+        expect((error as { code: string }).code).toBe('IDEMPOTENCY_IN_PROGRESS');
+        return false;
+      }
+    }, LEASE_MS + 8_000, 100);
+    expect(Date.now() - killedAt).toBeLessThan(LEASE_MS + 8_000);
+    expect(result).toEqual({ shipped: 'retry 1' });
     expect(runs).toBe(1);
   });
 });

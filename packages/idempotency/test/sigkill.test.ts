@@ -3,52 +3,15 @@
  * attempt takes over and runs the function once, and the dead worker's token can no longer
  * complete or release the record.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
-import { idempotency, type ClaimRequest } from '../src/index.js';
+import { idempotency } from '../src/index.js';
+import { startWorker } from './hang-worker.js';
 import { BACKENDS, eventually, openBackend, silentSink, type Backend } from './support.js';
 
-const WORKER = fileURLToPath(new URL('./fixtures/hang-worker.mjs', import.meta.url));
 const LEASE_MS = 2500;
-
-function startWorker(backend: Backend, deliveryId: string): { child: ChildProcess; claimed: Promise<ClaimRequest> } {
-  const child = spawn(process.execPath, ['--experimental-transform-types', '--conditions=steadyfn-source', '--no-warnings', WORKER], {
-    cwd: fileURLToPath(new URL('.', import.meta.url)),
-    env: {
-      ...process.env,
-      IDEM_BACKEND: backend.name,
-      IDEM_PREFIX: backend.prefix,
-      IDEM_DB: backend.collection?.dbName ?? '',
-      IDEM_COLLECTION: backend.collection?.collectionName ?? '',
-      IDEM_DELIVERY: deliveryId,
-      IDEM_LEASE_MS: String(LEASE_MS),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  const claimed = new Promise<ClaimRequest>((resolve, reject) => {
-    let claim: ClaimRequest | undefined;
-    const timer = setTimeout(() => reject(new Error(`worker did not start running: ${stderr.slice(0, 2000)}`)), 20_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const msg = JSON.parse(line) as { claimed?: ClaimRequest; running?: boolean };
-      if (msg.claimed) claim = msg.claimed;
-      if (msg.running && claim) {
-        clearTimeout(timer);
-        resolve(claim);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited early (${code}): ${stderr.slice(0, 2000)}`));
-    });
-  });
-  return { child, claimed };
-}
 
 describe.each(BACKENDS)('a SIGKILLed worker on %s', (name) => {
   let backend: Backend;
@@ -65,7 +28,7 @@ describe.each(BACKENDS)('a SIGKILLed worker on %s', (name) => {
 
   it('after the lease a retry runs the function once; the dead owner cannot complete or release', async () => {
     const deliveryId = randomUUID();
-    const worker = startWorker(backend, deliveryId);
+    const worker = startWorker(backend, deliveryId, { leaseMs: LEASE_MS });
     child = worker.child;
     const claim = await worker.claimed;
     const exited = new Promise((resolve) => worker.child.once('exit', resolve));
