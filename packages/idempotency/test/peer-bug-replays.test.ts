@@ -12,7 +12,7 @@ import { RetryableError, handler, type Context } from '@steadyfn/handler';
 import { steadyHandler, toMiddy } from '@steadyfn/handler/middy';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { idempotency, scopeOf, storeKey, type IdempotencyOptions, type IdempotencyStore } from '../src/index.js';
+import { idempotency, parseIdempotencyKeyHeader, scopeOf, storeKey, type IdempotencyOptions, type IdempotencyStore } from '../src/index.js';
 import { startWorker } from './hang-worker.js';
 import { BACKENDS, counting, eventually, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
 
@@ -381,6 +381,56 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     // The whole batch comes back (e.g. the mapping lacks ReportBatchItemFailures).
     expect(await main.aws({ Records: records }, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(Object.fromEntries(runs)).toEqual({ a: 1, bad: 2, c: 1 });
+  });
+
+  it('soterika/aura-vault-protocol#581 (fails open when Redis is down) and idempot-dev/idempot-js#186: a store error let the request run without protection, so a retry ran it again — here an unreachable store is a retryable 503 before the function runs; a store lost after the function keeps the claim, so the retry is told 409, never run twice', async () => {
+    let runs = 0;
+    const unreachable: IdempotencyStore = {
+      ...backend.store,
+      claim: async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6390'), { code: 'ECONNREFUSED' });
+      },
+    };
+    const down = make(() => ({ run: ++runs }), { store: unreachable });
+    const refused = await call(down, { key: randomUUID(), body: {} });
+    expect(refused.statusCode).toBe(503);
+    expect(JSON.parse(refused.body)).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE' });
+    expect(refused.body).not.toContain('ECONNREFUSED');
+    expect(runs).toBe(0);
+    // The claim reaches the real store; the connection is lost before the completion.
+    const lostAfter: IdempotencyStore = {
+      ...backend.store,
+      complete: async () => {
+        throw Object.assign(new Error('Connection is closed.'), { name: 'ConnectionClosedError' });
+      },
+    };
+    const key = randomUUID();
+    const first = await call(make(() => ({ run: ++runs }), { store: lostAfter }), { key, body: {} });
+    expect(first.statusCode).toBe(200); // its effects happened: the caller gets its answer
+    const retry = await call(make(() => ({ run: ++runs })), { key, body: {} });
+    expect(retry.statusCode).toBe(409);
+    expect(runs).toBe(1);
+  });
+
+  it('nensii21/devlink#773: keys were not scoped per caller, so two users sending the same Idempotency-Key saw each other\'s responses — here a key function that includes the caller keeps them apart (the plugin itself scopes by function, method, path and body, not by caller)', async () => {
+    const served: string[] = [];
+    const callerOf = (ctx: Context) => (ctx.trigger.kind === 'http' ? (ctx.trigger.request.headers['x-user-id'] ?? 'anonymous') : 'internal');
+    const perCaller = (ctx: Context) => {
+      if (ctx.trigger.kind !== 'http') return undefined;
+      const raw = ctx.trigger.request.headers['idempotency-key'];
+      const parsed = raw === undefined ? undefined : parseIdempotencyKeyHeader(raw);
+      return parsed?.ok ? `${callerOf(ctx)}\u0000${parsed.key}` : undefined;
+    };
+    const main = make((_input, ctx) => (served.push(callerOf(ctx)), { account: callerOf(ctx) }), { key: perCaller });
+    const key = randomUUID();
+    const alice = await call(main, { key, body: { amount: 5 }, headers: { 'x-user-id': 'alice' } });
+    const bob = await call(main, { key, body: { amount: 5 }, headers: { 'x-user-id': 'bob' } });
+    expect(JSON.parse(alice.body)).toEqual({ account: 'alice' });
+    expect(JSON.parse(bob.body)).toEqual({ account: 'bob' });
+    expect(bob.headers['Idempotency-Replayed']).toBeUndefined();
+    const aliceAgain = await call(main, { key, body: { amount: 5 }, headers: { 'x-user-id': 'alice' } });
+    expect(aliceAgain.headers['Idempotency-Replayed']).toBe('true');
+    expect(served).toEqual(['alice', 'bob']);
   });
 
   it('2 MB result (DynamoDB-400KB-style size limits in peers): a large answer is stored and replayed byte for byte', async () => {
