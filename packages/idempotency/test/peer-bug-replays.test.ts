@@ -514,7 +514,7 @@ describe('peer bug replays that need no particular store (Redis)', () => {
   it('result not serialisable (peers stored it wrongly or failed after the effects): a BigInt result is not stored, the record is released and a warning logged; a Date result replays as the same JSON the caller got', async () => {
     const logs = recordingSink();
     let runs = 0;
-    const main = handler({ name: 'orders', logSink: logs.sink, logLevel: 'warn', use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache: false })] }, (input: { kind: string }) => {
+    const main = handler({ name: 'orders', logSink: logs.sink, logLevel: 'warn', use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache: false })] }, (input: any) => {
       runs++;
       return input.kind === 'bigint' ? { total: 10n } : { at: new Date('2026-12-01T00:00:00Z'), missing: undefined };
     });
