@@ -433,6 +433,30 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     expect(served).toEqual(['alice', 'bob']);
   });
 
+  it('powertools-lambda-typescript#2309 (#2311): with the local cache on, a retry after the first completed was rejected as still in progress — here the warm instance never caches an in-progress record and replays from its cache once completed', async () => {
+    const gate = deferred();
+    let runs = 0;
+    const store = counting(backend.store);
+    const main = make(async () => {
+      runs++;
+      await gate.promise;
+      return { run: runs };
+    }, { store, localCache: true });
+    const key = randomUUID();
+    const first = call(main, { key, body: {} });
+    await sleep(100);
+    expect((await call(main, { key, body: {} })).statusCode).toBe(409);
+    gate.resolve();
+    await first;
+    const callsBefore = store.total();
+    const replay = await call(main, { key, body: {} });
+    expect(replay.statusCode).toBe(200);
+    expect(replay.headers['Idempotency-Replayed']).toBe('true');
+    expect(JSON.parse(replay.body)).toEqual({ run: 1 });
+    expect(store.total()).toBe(callsBefore); // answered from the local cache
+    expect(runs).toBe(1);
+  });
+
   it('2 MB result (DynamoDB-400KB-style size limits in peers): a large answer is stored and replayed byte for byte', async () => {
     let runs = 0;
     const blob = 'x'.repeat(2 * 1024 * 1024);
@@ -531,6 +555,29 @@ describe('peer bug replays that need no particular store (Redis)', () => {
     expect(logs.codes()).toContain('IDEMPOTENCY_RESULT_NOT_STORABLE');
     await direct.invoke({ kind: 'bigint' }).catch(() => undefined);
     expect(runs).toBe(3); // released, so the retry ran rather than replaying nothing or a 409
+  });
+
+  it('mercadopago/sdk-php#663 and vscode-restclient#796: the key header was looked up in one letter case, so `Idempotency-Key` (or a proxy\'s lower-cased `idempotency-key`) was missed and the request ran unprotected — here any case of the header on a REST API (v1) event is the same key', async () => {
+    let runs = 0;
+    const main = handler({ name: `case-${randomUUID().slice(0, 8)}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 60_000, key: 'header', localCache: false })] }, () => ({ run: ++runs }));
+    const key = randomUUID();
+    const restEvent = (headerName: string) => ({
+      resource: '/orders',
+      path: '/orders',
+      httpMethod: 'POST',
+      headers: { 'Content-Type': 'application/json', [headerName]: key },
+      multiValueHeaders: { 'Content-Type': ['application/json'], [headerName]: [key] },
+      requestContext: { requestId: randomUUID(), identity: { sourceIp: '127.0.0.1' } },
+      body: '{"sku":"lamp"}',
+      isBase64Encoded: false,
+    });
+    const answers = [];
+    for (const headerName of ['Idempotency-Key', 'idempotency-key', 'IDEMPOTENCY-KEY', 'idempotency-KEY']) {
+      answers.push((await main.aws(restEvent(headerName), lambdaContext())) as LambdaHttp);
+    }
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200]);
+    expect(answers.slice(1).every((a) => a.headers['Idempotency-Replayed'] === 'true')).toBe(true);
+    expect(runs).toBe(1);
   });
 
   it('powertools-lambda-typescript#2987 (#2505): on middy, a handler returning undefined broke the early return, so duplicates ran again — here a stored undefined result replays on middy without running the handler', async () => {
