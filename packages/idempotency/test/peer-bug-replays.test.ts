@@ -513,6 +513,24 @@ describe('peer bug replays that need no particular store (Redis)', () => {
     expect(runs).toBe(3);
   });
 
+  it('josipmusa/idempotency4j#20 and powertools-lambda-python#8390: a blank key (whitespace only, or all parts missing) was hashed like any other, so unrelated requests shared one record and replayed each other — here a blank key from a key function counts as no key', async () => {
+    let runs = 0;
+    const store = counting(backend.store);
+    const fromHeader = (ctx: Context) => (ctx.trigger.kind === 'http' ? ctx.trigger.request.headers['x-request-id'] : undefined);
+    const optional = handler({ name: `blank-${randomUUID().slice(0, 8)}`, logSink: silentSink(), use: [idempotency({ store, ttlMs: 60_000, key: fromHeader, required: false })] }, (input: any) => ({ run: ++runs, order: input.order }));
+    const a = (await optional.aws(httpEvent({ body: { order: 'a' }, headers: { 'x-request-id': '   ' } }), lambdaContext())) as LambdaHttp;
+    const b = (await optional.aws(httpEvent({ body: { order: 'b' }, headers: { 'x-request-id': '   ' } }), lambdaContext())) as LambdaHttp;
+    expect(JSON.parse(a.body)).toEqual({ run: 1, order: 'a' });
+    expect(b.statusCode).toBe(200); // not a 422 against a's record, nor a's replay
+    expect(JSON.parse(b.body)).toEqual({ run: 2, order: 'b' });
+    expect(store.total()).toBe(0);
+    const strict = handler({ name: `blank-${randomUUID().slice(0, 8)}`, logSink: silentSink(), use: [idempotency({ store, ttlMs: 60_000, key: fromHeader })] }, () => ({ run: ++runs }));
+    const refused = (await strict.aws(httpEvent({ body: {}, headers: { 'x-request-id': '  ' } }), lambdaContext())) as LambdaHttp;
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body)).toMatchObject({ code: 'IDEMPOTENCY_KEY_MISSING' });
+    expect(runs).toBe(2);
+  });
+
   it('powertools-lambda-python#8065 (#8075): a key payload holding dates/UUIDs could not be serialised and every call failed — here validated input with Date and BigInt values hashes (equal values one key, different values two)', async () => {
     let runs = 0;
     const main = handler(
