@@ -53,7 +53,8 @@ end
 /**
  * Claims each key: ARGV per key = owner, leaseMs, payload, retainMs, leaseMs + retainMs.
  * Reply per key: {1, fence, pttl} claimed; {0, value, pttl} live record; {-1} a value this
- * store did not write (left alone).
+ * store did not write (left alone); then one more element, the server's `TIME` (from which the
+ * store learns the server's clock, to read a done record's end that `SET … NX GET` returns).
  */
 export const CLAIM = script(`local out = {}
 for i = 1, #KEYS do
@@ -81,6 +82,7 @@ for i = 1, #KEYS do
   end
   out[i] = reply
 end
+out[#KEYS + 1] = redis.call('TIME')
 return out`);
 
 /** Settles each key: ARGV per key = owner, fence, mode, data, keepMs. Reply: 1 or 0 per key. */
