@@ -26,6 +26,8 @@ import { CLAIM, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUN
  */
 export interface RedisLeaseClient {
   readonly isCluster: boolean;
+  /** ioredis's options: a `keyPrefix` there is prepended to every key sent, so it decides a key's cluster slot too. */
+  readonly options?: { readonly keyPrefix?: string | Uint8Array | undefined };
   set(...args: any[]): Promise<unknown>;
   evalsha(...args: any[]): Promise<unknown>;
   eval(...args: any[]): Promise<unknown>;
@@ -164,8 +166,11 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       return keys.map((_, i) => read(replies[i], i));
     }
     const bySlot = new Map<number, number[]>();
+    // ioredis sends `keyPrefix + key` (Cluster: its own keyPrefix, or redisOptions.keyPrefix, which it copies there).
+    const keyPrefix = c.options?.keyPrefix;
+    const sent = keyPrefix === undefined || keyPrefix.length === 0 ? '' : typeof keyPrefix === 'string' ? keyPrefix : Buffer.from(keyPrefix).toString();
     keys.forEach((key, i) => {
-      const slot = clusterSlot(key);
+      const slot = clusterSlot(sent + key);
       const group = bySlot.get(slot);
       if (group) group.push(i);
       else bySlot.set(slot, [i]);
