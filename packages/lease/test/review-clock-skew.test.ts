@@ -76,4 +76,17 @@ describe.each(['redis', 'cluster', 'mongodb'] as const)('a function clock skewed
     const takeover = await store.claim({ key: k, owner: token(), leaseMs: 1500 });
     expect(takeover.claimed).toBe(true);
   });
+
+  it.each(SKEWS)('the function\'s clock steps by %i ms between calls (NTP correcting it): a held lease is still held, for as long', async (step) => {
+    const k = key();
+    const store = backend.another();
+    const holder = token();
+    const first = await store.claim({ key: k, owner: holder, leaseMs: 30_000 });
+    expect(first.claimed).toBe(true);
+    skewBy(step);
+    const rival = await store.claim({ key: k, owner: token(), leaseMs: 30_000 });
+    expect(rival).toMatchObject({ claimed: false, record: { state: 'held', owner: holder } });
+    if (!rival.claimed) expect(Math.abs(rival.record.expiresAt - (Date.now() + 30_000))).toBeLessThan(2000);
+    expect(await store.get(k)).toMatchObject({ state: 'held', owner: holder });
+  });
 });

@@ -7,6 +7,8 @@
 
 /** An offset older than this is not trusted: the claim script decides (and refreshes it). */
 const FRESH_MS = 30_000;
+/** Nor one taken before this process's wall clock was stepped by more than this (NTP, an operator). */
+const STEP_MS = 50;
 
 export interface RedisServerClock {
   /** Records a `TIME` reply (`[seconds, microseconds]`) of a call sent at `sentAt` and answered at `receivedAt` (`Date.now()`). */
@@ -21,6 +23,7 @@ export interface RedisServerClock {
 export function redisServerClock(): RedisServerClock {
   let offset = 0;
   let sampledAt = -Infinity;
+  let sampledWall = 0;
   return {
     note(time, sentAt, receivedAt) {
       if (!Array.isArray(time) || time.length !== 2) return;
@@ -28,9 +31,11 @@ export function redisServerClock(): RedisServerClock {
       if (!Number.isFinite(serverMs)) return;
       offset = serverMs - (sentAt + receivedAt) / 2;
       sampledAt = performance.now();
+      sampledWall = Date.now();
     },
     toLocal(serverMs) {
-      return performance.now() - sampledAt < FRESH_MS ? serverMs - offset : undefined;
+      const elapsed = performance.now() - sampledAt;
+      return elapsed < FRESH_MS && Math.abs(Date.now() - sampledWall - elapsed) <= STEP_MS ? serverMs - offset : undefined;
     },
   };
 }
