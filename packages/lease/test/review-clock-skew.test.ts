@@ -89,4 +89,18 @@ describe.each(['redis', 'cluster', 'mongodb'] as const)('a function clock skewed
     if (!rival.claimed) expect(Math.abs(rival.record.expiresAt - (Date.now() + 30_000))).toBeLessThan(2000);
     expect(await store.get(k)).toMatchObject({ state: 'held', owner: holder });
   });
+
+  it('the function\'s clock steps back after the store learnt the server\'s: a done record that ended is still claimed at once', async () => {
+    const k = key();
+    const owner = token();
+    const store = backend.another();
+    const claim = await store.claim({ key: k, owner, leaseMs: 60_000 });
+    if (!claim.claimed) throw new Error('not claimed');
+    expect(await store.settle({ key: k, owner, fence: claim.fence, data: 'done', keepMs: 500 })).toBe(true);
+    // A claim the store decides by script (Redis: the key is done), so it knows the server's clock now.
+    expect(await store.claim({ key: k, owner: token(), leaseMs: 60_000 })).toMatchObject({ claimed: false });
+    await eventually(async () => (await store.get(k)) === undefined, 5000);
+    skewBy(-5 * 60_000);
+    expect(await store.claim({ key: k, owner: token(), leaseMs: 60_000 })).toMatchObject({ claimed: true, fence: claim.fence + 2 });
+  });
 });
