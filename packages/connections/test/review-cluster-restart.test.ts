@@ -6,102 +6,32 @@
  * applied or refused with a retryable error — never a hang. The file's own 3-master cluster
  * (the shared one must not be restarted).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { closeAll, connections } from '../src/index.js';
 import { redisCluster } from '../src/redis.js';
 import { apiGatewayV2 } from '../../../test/support/events.js';
-import { freePort } from './support/servers.js';
-
-const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Three cluster-enabled redis-servers joined into one cluster, each restartable on its port. */
-async function ownCluster() {
-  const ports: number[] = [];
-  while (ports.length < 3) {
-    const port = await freePort();
-    if (port + 10000 < 65536 && !ports.includes(port)) ports.push(port);
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'steadyfn-conn-cluster-'));
-  const children = new Map<number, ChildProcess>();
-  const launch = (port: number) =>
-    children.set(port, spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }));
-  const kill = async (port: number) => {
-    const child = children.get(port);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
-  const clusterOk = async (port: number) => {
-    for (let i = 0; i < 200; i++) {
-      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        if (String(await probe.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) return;
-      } catch {
-        // not up yet
-      } finally {
-        probe.disconnect();
-      }
-      await sleep(50);
-    }
-    throw new Error(`cluster node :${port} not ok`);
-  };
-  ports.forEach(launch);
-  for (const port of ports) {
-    for (let i = 0; i < 100; i++) {
-      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => undefined);
-      const up = await probe.connect().then(() => true, () => false);
-      probe.disconnect();
-      if (up) break;
-      await sleep(50);
-    }
-  }
-  await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes'], { timeout: 30_000 });
-  for (const port of ports) await clusterOk(port);
-  return {
-    nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
-    ports,
-    async restart(port: number) {
-      await kill(port);
-      launch(port);
-      for (const p of ports) await clusterOk(p);
-    },
-    async dispose() {
-      for (const port of ports) await kill(port);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+// The lease tests' own cluster (three masters on free ports), whose nodes can be restarted.
+import { startRedisCluster, type OwnCluster } from '../../lease/test/support/servers.js';
 
 function lambdaContext(ms: number) {
   const deadline = Date.now() + ms;
   return { awsRequestId: randomUUID(), functionName: 'orders', getRemainingTimeInMillis: () => deadline - Date.now() };
 }
 
-let cluster: Awaited<ReturnType<typeof ownCluster>>;
+let cluster: OwnCluster;
 beforeAll(async () => {
-  cluster = await ownCluster();
+  cluster = await startRedisCluster();
 }, 60_000);
 afterAll(async () => {
-  await cluster?.dispose();
+  await cluster?.stop();
 });
 afterEach(async () => {
   await closeAll();
 });
 
-/** Keys spread over every master: one per slot range, found by asking each node's slots. */
+/** Keys spread over the masters (12 keys: each master holds some, checked by the restart of each one answering). */
 const KEYS = Array.from({ length: 12 }, (_, i) => `conn-restart:${i}`);
 
 describe('redisCluster(): a node restarted between warm invocations', () => {
