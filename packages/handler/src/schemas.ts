@@ -175,7 +175,8 @@ export const streamRecord: PayloadSchema<'stream'> = payloadSchema('stream');
 /**
  * A pub/sub notification — SNS, Event Grid (Event Grid and CloudEvents schemas) — validated
  * by `message` (the SNS message / the event's `data`). `ctx.trigger` is a
- * `NotificationTrigger`: `topic`, `type`, `subject`, `attributes`.
+ * `NotificationTrigger`: `topic`, `type`, `subject`, `attributes` (text), `binaryAttributes`
+ * (SNS `Binary` values as bytes), `attributeTypes`.
  *
  * Refuses any other trigger, and a message `message` refuses, with a `ValidationError`.
  *
@@ -186,7 +187,8 @@ export const notification: PayloadSchema<'notification'> = payloadSchema('notifi
 /**
  * A queue message — SQS, Pub/Sub, Azure storage queue, Service Bus — validated by `body`
  * (the message body as the `body` option gives it). `ctx.trigger` is a `QueueTrigger`:
- * `messageId`, `attempt`, `attributes`, `queue`.
+ * `messageId`, `attempt`, `attributes` (text), `binaryAttributes` (SQS `Binary` values as bytes),
+ * `attributeTypes`, `queue`.
  *
  * Refuses any other trigger (an HTTP request with the same body, an S3 notification carried
  * by SQS, which is a storage trigger), and a body `body` refuses, with a `ValidationError`.

@@ -68,8 +68,26 @@ export interface QueueTrigger {
   messageId: string;
   /** How many times this message has been delivered, when the provider says (1 = first). */
   attempt?: number;
-  /** Message attributes or properties, as strings. */
+  /**
+   * Message attributes or properties whose value is text, exactly as sent: SQS and SNS
+   * `String` and `Number` attributes (a number stays its decimal text, never a JS number),
+   * Pub/Sub attributes, Service Bus application properties (numbers and booleans as their
+   * JSON text). Binary values are in `binaryAttributes`.
+   */
   attributes: Record<string, string>;
+  /**
+   * Attributes whose value is bytes, decoded: SQS and SNS `Binary` attributes (and custom
+   * labels such as `Binary.gif`), Kafka headers that are not UTF-8. Never also in
+   * `attributes`. Left out when the message has none.
+   */
+  binaryAttributes?: Record<string, Buffer>;
+  /**
+   * The data type the sender declared for each attribute, by name, where the provider carries
+   * one (SQS `dataType`, SNS `Type`): `String`, `Number`, `Binary`, `String.Array` (SNS) or a
+   * custom label (`Number.float`, `Binary.gif`). Left out when the provider declares no types
+   * or the message has no attributes.
+   */
+  attributeTypes?: Record<string, string>;
   /** Index of this message in the batch it arrived in. */
   batchIndex: number;
   /** How many messages arrived in that batch. */
@@ -196,8 +214,25 @@ export interface StreamTrigger extends InBatch {
   key?: string;
   /** Record time (ISO 8601), when the source says. */
   time?: string;
-  /** Record headers / properties, as strings. */
+  /**
+   * Record headers / properties whose value is text: Kafka headers that are UTF-8 (a repeated
+   * name joined with `, `), Event Hubs properties (numbers and booleans as their JSON text).
+   * Kafka headers that are not UTF-8 are in `binaryAttributes`.
+   */
   attributes: Record<string, string>;
+  /**
+   * Attributes whose value is bytes, decoded: SQS and SNS `Binary` attributes (and custom
+   * labels such as `Binary.gif`), Kafka headers that are not UTF-8. Never also in
+   * `attributes`. Left out when the message has none.
+   */
+  binaryAttributes?: Record<string, Buffer>;
+  /**
+   * The data type the sender declared for each attribute, by name, where the provider carries
+   * one (SQS `dataType`, SNS `Type`): `String`, `Number`, `Binary`, `String.Array` (SNS) or a
+   * custom label (`Number.float`, `Binary.gif`). Left out when the provider declares no types
+   * or the message has no attributes.
+   */
+  attributeTypes?: Record<string, string>;
 }
 
 /** A pub/sub notification: SNS, Event Grid (Event Grid schema and CloudEvents schema). */
@@ -212,8 +247,25 @@ export interface NotificationTrigger extends InBatch {
   type: string;
   subject?: string;
   time?: string;
-  /** SNS message attributes / Event Grid extension attributes, as strings. */
+  /**
+   * SNS message attributes whose value is text (`String`, `Number` as its exact decimal text,
+   * `String.Array` as its JSON text) / CloudEvents extension attributes (Event Grid). SNS
+   * `Binary` attributes are in `binaryAttributes`.
+   */
   attributes: Record<string, string>;
+  /**
+   * Attributes whose value is bytes, decoded: SQS and SNS `Binary` attributes (and custom
+   * labels such as `Binary.gif`), Kafka headers that are not UTF-8. Never also in
+   * `attributes`. Left out when the message has none.
+   */
+  binaryAttributes?: Record<string, Buffer>;
+  /**
+   * The data type the sender declared for each attribute, by name, where the provider carries
+   * one (SQS `dataType`, SNS `Type`): `String`, `Number`, `Binary`, `String.Array` (SNS) or a
+   * custom label (`Number.float`, `Binary.gif`). Left out when the provider declares no types
+   * or the message has no attributes.
+   */
+  attributeTypes?: Record<string, string>;
 }
 
 /**

@@ -221,7 +221,7 @@ describe('SQS', () => {
     expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['9007199254740993', '2e1424d4-f796-459a-8184-9c92662be6da', 'c80e8021-a70a-42c7-a470-796e1186f753']);
     expect(seen.map((s) => s.input)).toEqual(['89e7073266', { orderId: 'o-2', total: 1.5 }, { orderId: 'o-3', fail: true }]);
     expect(seen[0]!.ctx.trigger).toEqual({ kind: 'queue', source: 'sqs', queue: 'orders', messageId: '9007199254740993', attempt: 3, attributes: {}, batchIndex: 0, batchSize: 3 });
-    expect(seen[1]!.ctx.trigger).toMatchObject({ attempt: 1, attributes: { tenant: 'acme' } });
+    expect(seen[1]!.ctx.trigger).toMatchObject({ attempt: 1, attributes: { tenant: 'acme' }, binaryAttributes: { blob: Buffer.from([0x00, 0x01]) } });
     expect(seen[2]!.ctx.trigger).toMatchObject({ attributes: {} });
     expect(seen[0]!.ctx.requestId).toBe('c0ffee00-1111-4222-8333-444455556666:9007199254740993');
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'c80e8021-a70a-42c7-a470-796e1186f753' }] });
@@ -231,6 +231,57 @@ describe('SQS', () => {
     const { seen, answer } = await allEntries(published('aws', 'sqs-fifo.json'), failWhenAsked);
     expect(seen.map((s) => s.input)).toEqual(['first', 'second-fails']);
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '22d6ee51-4cc7-4302-9e22-7cd8afdaadf5' }, { itemIdentifier: '33d6ee51-4cc7-4302-9e22-7cd8afdaadf5' }] });
+  });
+
+  it('typed message attributes: text for String and Number (exact), bytes for Binary, every declared data type kept', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'sqs-typed-attributes.json'));
+    expect(answer).toEqual({ batchItemFailures: [] });
+    const [first, second] = seen.map((s) => s.ctx.trigger);
+    expect(first).toMatchObject({
+      attributes: {
+        tenant: 'acme',
+        amount: '12345678901234567890.0000000001',
+        ratio: '0.1e-3',
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      },
+      binaryAttributes: {
+        thumbnail: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        pixel: Buffer.from([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0xff]),
+      },
+      attributeTypes: { tenant: 'String', amount: 'Number', ratio: 'Number.float', thumbnail: 'Binary', pixel: 'Binary.gif', traceparent: 'String' },
+    });
+    // A binary attribute is never also in the text map.
+    expect(Object.keys((first as { attributes: object }).attributes)).not.toContain('thumbnail');
+    expect(second).toMatchObject({ attributes: {}, binaryAttributes: { checksum: Buffer.from([0x00, 0xff, 0xfe, 0x7f]) }, attributeTypes: { checksum: 'Binary' } });
+    // The trace context still comes from the String attribute.
+    expect(seen[0]!.ctx.traceparent).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+  });
+
+  it('a message with a malformed attribute fails alone with MALFORMED_EVENT naming the field; the others run', async () => {
+    const event = published('aws', 'sqs-typed-attributes.json');
+    event.Records[1].messageAttributes.checksum.binaryValue = 'not base64!';
+    const { seen, answer, lines } = await allEntries(event);
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['5b6c7d8e-1f2a-4b3c-9d4e-5f6a7b8c9d0e']);
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '6c7d8e9f-2a3b-4c4d-8e5f-6a7b8c9d0e1f' }] });
+    expect(JSON.stringify(lines)).toContain('MALFORMED_EVENT');
+
+    for (const [damage, field, expected] of [
+      [(a: Json) => (a.checksum = 'AP/+fw=='), 'Records.1.messageAttributes.checksum', 'an SQS message attribute'],
+      [(a: Json) => delete a.checksum.binaryValue, 'Records.1.messageAttributes.checksum.binaryValue', 'base64 text'],
+      [(a: Json) => (a.checksum = { stringListValues: [], dataType: 'String' }), 'Records.1.messageAttributes.checksum.stringValue', 'a string'],
+      [(a: Json) => delete a.checksum.dataType, 'Records.1.messageAttributes.checksum.dataType', 'String, Number or Binary'],
+    ] as const) {
+      const bad = published('aws', 'sqs-typed-attributes.json');
+      damage(bad.Records[1].messageAttributes);
+      let error: Json | undefined;
+      const main = handler({ logSink: () => undefined }, () => undefined);
+      const plugin = { name: 'catch', onError: (_ctx: unknown, e: unknown) => void (error = e as Json) };
+      const withPlugin = handler({ logSink: () => undefined, use: [plugin] }, () => undefined);
+      expect(await main.aws(structuredClone(bad), lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: '6c7d8e9f-2a3b-4c4d-8e5f-6a7b8c9d0e1f' }] });
+      await withPlugin.aws(bad, lambdaContext());
+      expect(error, field).toMatchObject({ code: 'MALFORMED_EVENT' });
+      expect(error!.issues, field).toEqual([expect.objectContaining({ field, expected: expect.stringContaining(expected) })]);
+    }
   });
 
   it("S3's test message on a queue is acknowledged without running the function", async () => {
@@ -252,10 +303,45 @@ describe('SNS', () => {
       type: 'Notification',
       time: '2025-03-02T12:00:00.000Z',
       attributes: { level: 'warn', n: '3' },
+      attributeTypes: { level: 'String', n: 'Number' },
       batchIndex: 0,
       batchSize: 1,
     });
     expect(seen[0]!.ctx.deliveryId).toBe('95df01b4-ee98-5cb9-9903-4c221d41eb5e');
+  });
+
+  it('typed message attributes: String, String.Array and Number as their exact text, Binary as bytes, types kept', async () => {
+    const { seen } = await allEntries(published('aws', 'sns-typed-attributes.json'));
+    expect(seen[0]!.input).toEqual({ alert: 'disk' });
+    expect(seen[0]!.ctx.trigger).toEqual({
+      kind: 'notification',
+      source: 'sns',
+      topic: 'arn:aws:sns:eu-west-1:210987654321:alerts',
+      messageId: 'a7c0e2d4-1b3f-5e6a-8c9d-0e1f2a3b4c5d',
+      type: 'Notification',
+      subject: 'disk alert',
+      time: '2025-03-02T12:05:00.000Z',
+      attributes: { level: 'warn', hosts: '["web-1","web-2",7,true]', threshold: '9007199254740993' },
+      binaryAttributes: { signature: Buffer.from([0x00, 0xff, 0xfe, 0x7f]) },
+      attributeTypes: { level: 'String', hosts: 'String.Array', threshold: 'Number', signature: 'Binary' },
+      batchIndex: 0,
+      batchSize: 1,
+    });
+  });
+
+  it('a malformed attribute is a thrown MALFORMED_EVENT naming the field', async () => {
+    for (const [damage, field] of [
+      [(a: Json) => (a.signature.Value = 'AP/+fw=!'), 'Records.0.Sns.MessageAttributes.signature.Value'],
+      [(a: Json) => (a.level = 'warn'), 'Records.0.Sns.MessageAttributes.level'],
+      [(a: Json) => (a.threshold.Value = 3), 'Records.0.Sns.MessageAttributes.threshold.Value'],
+      [(a: Json) => delete a.level.Type, 'Records.0.Sns.MessageAttributes.level.Type'],
+    ] as const) {
+      const event = published('aws', 'sns-typed-attributes.json');
+      damage(event.Records[0].Sns.MessageAttributes);
+      const error = (await allEntriesReject(event, () => undefined)) as Error & { code?: string; errors?: Json[] };
+      expect(error.code, field).toBe('MALFORMED_EVENT');
+      expect(error.errors, field).toEqual([expect.objectContaining({ field })]);
+    }
   });
 
   it('a failure is thrown so SNS retries', async () => {
@@ -344,7 +430,7 @@ describe('Kinesis Data Streams', () => {
       batchIndex: 0,
       batchSize: 4,
     });
-    expect(seen[0]!.ctx.deliveryId).toBe('shardId-000000000006:49590338271490256608559692538361571095921575989136588898');
+    expect(seen[0]!.ctx.deliveryId).toBe('arn:aws:kinesis:eu-west-1:210987654321:stream/clicks/shardId-000000000006:49590338271490256608559692538361571095921575989136588898');
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49590338271490256608559692541000000000000000000000000001' }] });
   });
 
@@ -376,6 +462,20 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
     });
     expect(seen[1]!.ctx.trigger).not.toHaveProperty('key');
     expect(seen[2]!.ctx.trigger).toMatchObject({ key: '/w==', partition: '1', sequence: '3' });
+  });
+
+  it('a header whose bytes are not UTF-8 is kept as bytes in binaryAttributes, the UTF-8 ones stay text', async () => {
+    const event = published('aws', 'msk.json');
+    // Header values are byte arrays; Java's signed bytes arrive negative (0xff = -1).
+    event.records['payments-0'][0].headers.push({ digest: [0, -1, 254, 127] }, { digest: [1] }, { lang: [101, 110] });
+    const { seen } = await allEntries(event);
+    expect(seen[0]!.ctx.trigger).toMatchObject({
+      attributes: { source: 'web, app', lang: 'en' },
+      // A repeated binary header keeps its first value (every value is in ctx.raw).
+      binaryAttributes: { digest: Buffer.from([0x00, 0xff, 0xfe, 0x7f]) },
+    });
+    expect(seen[0]!.ctx.trigger).not.toHaveProperty('attributeTypes');
+    expect(seen[1]!.ctx.trigger).not.toHaveProperty('binaryAttributes');
   });
 
   it('self-managed Kafka; a failure is thrown so Lambda retries the batch', async () => {

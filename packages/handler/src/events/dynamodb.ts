@@ -12,7 +12,7 @@ import { decodeBase64Strict } from '../internal/base64.js';
 import { isLosslessNumber } from '../internal/json.js';
 import { isRecord, setOwn, type Rec } from '../internal/record.js';
 import type { ChangeTrigger } from '../types.js';
-import { isoFromSeconds, malformed, needRecord, needString, opt, type EventItem } from './item.js';
+import { isoFromSeconds, malformed, needRecord, needString, opt, streamDeliveryId, type EventItem } from './item.js';
 
 /** DynamoDB nests documents at most 32 levels; anything deeper is not from DynamoDB. */
 const MAX_ATTRIBUTE_DEPTH = 64;
@@ -96,9 +96,9 @@ export function isDynamoDbStreamRecord(record: unknown): boolean {
 }
 
 /**
- * The records of a DynamoDB Streams batch, in order. `ctx.deliveryId` and `ctx.trigger.sequence`
- * are the record's `SequenceNumber` (byte-exact text); the batch answer reports it in
- * `batchItemFailures`.
+ * The records of a DynamoDB Streams batch, in order. `ctx.trigger.sequence` is the record's
+ * `SequenceNumber` (byte-exact text), which the batch answer reports in `batchItemFailures`;
+ * `ctx.deliveryId` is the stream's ARN and that number (`arn:aws:dynamodb:…/stream/<label>/<SequenceNumber>`).
  */
 export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: EventItem[]; sequences: string[] } {
   const sequences: string[] = [];
@@ -129,7 +129,7 @@ export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: E
     };
     // KEYS_ONLY (and OLD_IMAGE for writes) carry no new image: the key is all there is.
     const input = op === 'delete' ? (before ?? key) : (after ?? key);
-    return { trigger, deliveryId: sequence, payload: () => input };
+    return { trigger, deliveryId: streamDeliveryId(record.eventSourceARN, sequence), payload: () => input };
   });
   return { items, sequences };
 }

@@ -8,7 +8,9 @@
 import { isRecord, type Rec } from '../internal/record.js';
 import { anyPayload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
-import { idText, malformed, opt, stringMap, type EventItem, type ParseOptions } from './item.js';
+import { rawJson } from '../providers/azure-raw.js';
+import { propertiesAsText } from './attributes.js';
+import { idText, malformed, opt, type EventItem, type ParseOptions } from './item.js';
 
 export function isEventHubsMetadata(meta: Rec): boolean {
   return isRecord(meta.partitionContext) && ('sequenceNumberArray' in meta || 'sequenceNumber' in meta || 'offsetArray' in meta || 'offset' in meta);
@@ -23,7 +25,11 @@ function member(rec: unknown, ...names: string[]): unknown {
   return undefined;
 }
 
-export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, options: ParseOptions): EventItem[] {
+/**
+ * @param raw - the host's own trigger metadata when running in the worker (see azure-raw.ts):
+ *   properties are read from it, with their names as sent and numbers as their exact text.
+ */
+export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, options: ParseOptions, raw?: Rec): EventItem[] {
   const partitionContext = isRecord(meta.partitionContext) ? meta.partitionContext : {};
   const hub = typeof partitionContext.eventHubName === 'string' ? partitionContext.eventHubName : '';
   const partition = idText(partitionContext.partitionId) ?? '';
@@ -33,7 +39,8 @@ export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, optio
   const offsets = many ? list(meta.offsetArray) : [meta.offset];
   const times = many ? list(meta.enqueuedTimeUtcArray) : [meta.enqueuedTimeUtc];
   const keys = many ? list(meta.partitionKeyArray) : [meta.partitionKey];
-  const props = many ? list(meta.propertiesArray) : [meta.properties];
+  const hostProps = rawJson(raw, many ? 'propertiesArray' : 'properties');
+  const props = many ? (Array.isArray(hostProps) ? hostProps : list(meta.propertiesArray)) : [hostProps ?? meta.properties];
   const system = many ? list(meta.systemPropertiesArray) : [meta.systemProperties];
   return bodies.map((body, index): EventItem => {
     const sequence = idText(sequences[index]) ?? idText(member(system[index], 'sequenceNumber', 'SequenceNumber', 'x-opt-sequence-number'));
@@ -43,7 +50,7 @@ export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, optio
     const offset = idText(offsets[index]) ?? idText(member(system[index], 'offset', 'Offset', 'x-opt-offset'));
     const key = keys[index] ?? member(system[index], 'partitionKey', 'PartitionKey', 'x-opt-partition-key');
     const time = times[index] ?? member(system[index], 'enqueuedTimeUtc', 'EnqueuedTimeUtc');
-    const attributes = stringMap(props[index]);
+    const attributes = propertiesAsText(props[index]);
     if (offset !== undefined) attributes['x-opt-offset'] = offset;
     const trigger: StreamTrigger = {
       kind: 'stream',

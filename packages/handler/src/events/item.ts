@@ -62,6 +62,17 @@ export function needId(value: unknown, field: string): string {
   return id;
 }
 
+/**
+ * A stream record's delivery id scoped by the stream it came from: `<eventSourceARN>/<id>`.
+ * Kinesis shard ids repeat in every stream and sequence numbers are unique only inside one
+ * stream (DynamoDB Streams: inside one table's stream), so one function fed by two streams
+ * would otherwise give two different records one idempotency key. Without an ARN (a
+ * hand-built event), the bare id.
+ */
+export function streamDeliveryId(arn: unknown, id: string): string {
+  return typeof arn === 'string' && arn !== '' ? `${arn}/${id}` : id;
+}
+
 /** String-valued map of a record's string/number/boolean members (others dropped), prototype-safe. */
 export function stringMap(value: unknown, pick: (v: unknown) => unknown = (v) => v): Record<string, string> {
   const out: Record<string, string> = {};

@@ -5,7 +5,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { decodeBase64Strict } from '../internal/base64.js';
-import { isRecord, setOwn } from '../internal/record.js';
+import { isRecord } from '../internal/record.js';
+import { AttributeSink, type TypedAttributes } from './attributes.js';
 import { base64Payload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
 import { isoFromSeconds, malformed, needId, needRecord, needString, opt, type EventItem, type ParseOptions } from './item.js';
@@ -22,19 +23,30 @@ function keyText(value: unknown, field: string): string | undefined {
   return isUtf8(bytes) ? bytes.toString('utf8') : (value as string);
 }
 
-/** Header values arrive as arrays of byte values: decoded as UTF-8, repeated names joined with `, `. */
-function headerMap(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!Array.isArray(value)) return out;
-  for (const entry of value) {
-    if (!isRecord(entry)) continue;
-    for (const [name, bytes] of Object.entries(entry)) {
-      if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) continue;
-      const text = Buffer.from(bytes.map((b: number) => b & 0xff)).toString('utf8');
-      setOwn(out, name, Object.hasOwn(out, name) ? `${out[name]}, ${text}` : text);
+/**
+ * Header values arrive as arrays of byte values (Java's signed bytes may be negative). A name
+ * whose values are all UTF-8 is text, repeated values joined with `, `; a name with a value
+ * that is not UTF-8 is bytes, its first value (a Kafka header is bytes; only text can be joined).
+ */
+function headerAttributes(value: unknown): TypedAttributes {
+  const values = new Map<string, Buffer[]>();
+  if (Array.isArray(value)) {
+    for (const entry of value) {
+      if (!isRecord(entry)) continue;
+      for (const [name, bytes] of Object.entries(entry)) {
+        if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) continue;
+        const list = values.get(name) ?? [];
+        list.push(Buffer.from(bytes.map((b: number) => b & 0xff)));
+        values.set(name, list);
+      }
     }
   }
-  return out;
+  const sink = new AttributeSink();
+  for (const [name, list] of values) {
+    if (list.every((bytes) => isUtf8(bytes))) sink.text(name, list.map((bytes) => bytes.toString('utf8')).join(', '));
+    else sink.bytes(name, list[0]!);
+  }
+  return sink.result();
 }
 
 /**
@@ -62,7 +74,7 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
       sequence: offset,
       ...opt('key', keyText(record.key, `${field}.key`)),
       ...opt('time', time),
-      attributes: headerMap(record.headers),
+      ...headerAttributes(record.headers),
       batchIndex: index,
       batchSize: flat.length,
     };

@@ -56,7 +56,7 @@ describe('KPL aggregated Kinesis records', () => {
       `shardId-000000000003:${SEQ_A}:1`,
       `shardId-000000000003:${SEQ_A}:2`,
       `shardId-000000000003:${SEQ_B}`,
-    ]);
+    ].map((id) => `arn:aws:kinesis:eu-west-1:123456789012:stream/orders/${id}`));
     expect(seen[1]!.ctx.trigger).toEqual({
       kind: 'stream',
       source: 'kinesis',

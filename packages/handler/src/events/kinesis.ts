@@ -10,7 +10,7 @@ import { isRecord, type Rec } from '../internal/record.js';
 import { base64Payload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
 import { deaggregateRecord, isKplAggregated, type KinesisDeaggregate } from './kinesis-aggregation.js';
-import { isoFromSeconds, needRecord, needString, opt, type EventItem, type ParseOptions } from './item.js';
+import { isoFromSeconds, needRecord, needString, opt, streamDeliveryId, type EventItem, type ParseOptions } from './item.js';
 
 export function isKinesisRecord(record: unknown): boolean {
   return isRecord(record) && record.eventSource === 'aws:kinesis';
@@ -48,7 +48,7 @@ function readRecord(raw: unknown, index: number): KinesisRecordParts {
     field,
     kinesis,
     sequence,
-    deliveryId: eventId ?? `${shard}:${sequence}`,
+    deliveryId: streamDeliveryId(record.eventSourceARN, eventId ?? `${shard}:${sequence}`),
     trigger: {
       kind: 'stream',
       source: 'kinesis',
@@ -106,8 +106,9 @@ function recordItems(parts: KinesisRecordParts, options: KinesisParseOptions): A
 
 /**
  * The records of a Kinesis batch, in order (user records of an aggregated record in their
- * order). `ctx.deliveryId` is the record's `eventID` (`shardId-…:sequenceNumber`), with
- * `:<subSequence>` for a user record; `sequences` (one per item) are what
+ * order). `ctx.deliveryId` is the stream's ARN and the record's `eventID`
+ * (`arn:aws:kinesis:…:stream/orders/shardId-…:sequenceNumber`), with `:<subSequence>` for a
+ * user record; `sequences` (one per item) are what
  * `batchItemFailures` reports — for a user record, its aggregated record's sequence number.
  */
 export function kinesisItems(records: ReadonlyArray<unknown>, options: KinesisParseOptions): { items: EventItem[]; sequences: string[] } {

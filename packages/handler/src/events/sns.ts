@@ -6,7 +6,8 @@
 import { isRecord } from '../internal/record.js';
 import { textPayload } from '../message.js';
 import type { NotificationTrigger } from '../types.js';
-import { needRecord, needString, opt, stringMap, type EventItem, type ParseOptions } from './item.js';
+import { snsMessageAttributes } from './attributes.js';
+import { needRecord, needString, opt, type EventItem, type ParseOptions } from './item.js';
 import { s3ChangesInBody, s3Items } from './s3.js';
 
 export function isSnsRecord(record: unknown): boolean {
@@ -31,8 +32,8 @@ export function snsItems(records: ReadonlyArray<unknown>, options: ParseOptions)
       type: typeof sns.Type === 'string' ? sns.Type : 'Notification',
       ...opt('subject', typeof sns.Subject === 'string' ? sns.Subject : undefined),
       ...opt('time', typeof sns.Timestamp === 'string' ? sns.Timestamp : undefined),
-      // `{ Type: 'String', Value: '…' }`: the value, as text (binary values stay base64).
-      attributes: stringMap(sns.MessageAttributes, (a) => (isRecord(a) ? a.Value : undefined)),
+      // `{ Type, Value }`: text as it is, `Binary` decoded from base64.
+      ...snsMessageAttributes(sns.MessageAttributes, `${field}.Sns.MessageAttributes`),
       batchIndex: index,
       batchSize: records.length,
     };

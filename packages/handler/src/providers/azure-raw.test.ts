@@ -80,3 +80,59 @@ describe('ids the worker would turn into numbers', () => {
     expect(seen[0]!.deliveryId).toBe('00012345678901234567890');
   });
 });
+
+/**
+ * Application properties as the host sends them (Service Bus `ApplicationProperties`, Event
+ * Hubs `Properties`): a .NET dictionary serialised by Newtonsoft.Json into `TypedData.json`.
+ * The library then parses it (a long past 2^53 rounds) and camel-cases every key inside it
+ * (`Diagnostic-Id` → `diagnostic-Id`); the wrapper reads the host's text instead.
+ */
+describe('application properties: names as sent, numbers as their exact text', () => {
+  const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const props = `{"Diagnostic-Id":"${TP}","Tenant":"acme","amount":12345678901234567890,"price":1.50,"urgent":true,"sentAt":"2025-03-02T12:00:00Z","ratio":1E-7}`;
+  const expected = { 'Diagnostic-Id': TP, Tenant: 'acme', amount: '12345678901234567890', price: '1.50', urgent: 'true', sentAt: '2025-03-02T12:00:00Z', ratio: '1E-7' };
+
+  it('Service Bus, one message and a batch', async () => {
+    const seen: Context[] = [];
+    const main = handler({}, (_input, ctx) => void seen.push(ctx));
+    const { app } = await import('@azure/functions');
+    app.serviceBusQueue('bus-one', { connection: 'ServiceBusConnection', queueName: 'bus-one', handler: main });
+    app.serviceBusQueue('bus-many', { connection: 'ServiceBusConnection', queueName: 'bus-many', cardinality: 'many', handler: main });
+    await invoke('bus-one', 'inv-p1', { MessageId: { string: 'm-1' }, DeliveryCount: { int: 1 }, ApplicationProperties: { json: props } }, { string: '{"n":1}' });
+    await invoke(
+      'bus-many',
+      'inv-p2',
+      { MessageIdArray: { json: '["m-2","m-3"]' }, DeliveryCountArray: { json: '[1,2]' }, ApplicationPropertiesArray: { json: `[${props},{"n":7}]` } },
+      { json: '[{"n":2},{"n":3}]' },
+    );
+    expect(seen.map((c) => c.trigger.kind === 'queue' && c.trigger.attributes)).toEqual([expected, expected, { n: '7' }]);
+    // The Azure SDKs' trace property is found under its real name.
+    expect(seen[0]!.traceparent).toBe(TP);
+    // What the library alone hands over: names camel-cased, the long rounded.
+    const libraryView = (seen[0]!.raw as { context: { triggerMetadata: Record<string, Record<string, unknown>> } }).context.triggerMetadata.applicationProperties!;
+    expect(libraryView['diagnostic-Id']).toBe(TP);
+    expect(libraryView.amount).toBe(12345678901234567000);
+  });
+
+  it('Event Hubs batch', async () => {
+    const seen: Context[] = [];
+    const main = handler({}, (_input, ctx) => void seen.push(ctx));
+    const { app } = await import('@azure/functions');
+    app.eventHub('hub-many', { connection: 'EventHubConnection', eventHubName: 'readings', cardinality: 'many', handler: main });
+    await invoke(
+      'hub-many',
+      'inv-h1',
+      {
+        PartitionContext: { json: '{"EventHubName":"readings","ConsumerGroup":"$Default","PartitionId":"3"}' },
+        SequenceNumberArray: { json: '[1207,1208]' },
+        OffsetArray: { json: '["4294967296","4294967800"]' },
+        PropertiesArray: { json: `[${props},{}]` },
+      },
+      { json: '[{"n":1},{"n":2}]' },
+    );
+    expect(seen.map((c) => c.trigger.kind === 'stream' && c.trigger.attributes)).toEqual([
+      { ...expected, 'x-opt-offset': '4294967296' },
+      { 'x-opt-offset': '4294967800' },
+    ]);
+  });
+});

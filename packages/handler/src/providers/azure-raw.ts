@@ -118,3 +118,24 @@ export function rawTexts(meta: Rec | undefined, camelName: string): Array<string
   }
   return undefined;
 }
+
+type SourceReviver = (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown;
+
+/** Every number as the literal text it was written with (`12345678901234567890`, `1.50`), so none is rounded. */
+const numbersAsText: SourceReviver = (_key, value, context) => (typeof value === 'number' && context.source !== undefined ? context.source : value);
+
+/**
+ * A metadata value the host sent as JSON (`TypedData.json`: a dictionary such as Service Bus
+ * `ApplicationProperties` or Event Hubs `PropertiesArray`, serialised by Newtonsoft.Json), parsed
+ * with its member names as sent (the library camel-cases them) and every number as its literal
+ * text (the library rounds a long past 2^53); undefined when the host sent no JSON for it.
+ */
+export function rawJson(meta: Rec | undefined, camelName: string): unknown {
+  const data = entry(meta, camelName);
+  if (!isRecord(data) || typeof data.json !== 'string') return undefined;
+  try {
+    return JSON.parse(data.json, numbersAsText as Parameters<typeof JSON.parse>[1]) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -22,7 +22,8 @@ import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
 import type { EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
-import { rawText, rawTexts, takeRawMetadata } from './azure-raw.js';
+import { rawJson, rawText, rawTexts, takeRawMetadata } from './azure-raw.js';
+import { propertiesAsText } from '../events/attributes.js';
 
 /**
  * The part of `@azure/functions`' InvocationContext the adapter reads. No index signature,
@@ -168,16 +169,6 @@ function asCount(value: unknown): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-function stringAttributes(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!isRec(value)) return out;
-  for (const [k, v] of Object.entries(value)) {
-    if (v === undefined || v === null) continue;
-    out[k] = typeof v === 'object' ? JSON.stringify(v) ?? '' : String(v);
-  }
-  return out;
-}
-
 function triggerOption(context: AzureInvocationContext, name: string): string | undefined {
   const trigger = isRec(context.options) && isRec(context.options.trigger) ? context.options.trigger : undefined;
   return trigger ? str(trigger[name]) : undefined;
@@ -237,8 +228,11 @@ function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext
   const ids: unknown[] = (many ? (meta.messageIdArray as unknown[]) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
-  // Extension v5 names them applicationProperties; v4 called them userProperties.
-  const props: unknown[] = many ? list(meta.applicationPropertiesArray ?? meta.userPropertiesArray) : [meta.applicationProperties ?? meta.userProperties];
+  // Extension v5 names them applicationProperties; v4 called them userProperties. The host's own
+  // JSON first: the library camel-cases the property names and rounds longs past 2^53.
+  const parsed = many ? list(meta.applicationPropertiesArray ?? meta.userPropertiesArray) : [meta.applicationProperties ?? meta.userProperties];
+  const hostText = many ? (rawJson(raw, 'applicationPropertiesArray') ?? rawJson(raw, 'userPropertiesArray')) : (rawJson(raw, 'applicationProperties') ?? rawJson(raw, 'userProperties'));
+  const props: unknown[] = many ? (Array.isArray(hostText) ? hostText : parsed) : [hostText ?? parsed[0]];
   const invocations = bodies.map((body, index): Invocation => {
     const messageId = asText(ids[index]);
     if (!messageId) {
@@ -254,7 +248,7 @@ function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext
         ...(queue ? { queue } : {}),
         messageId,
         ...(attempt ? { attempt } : {}),
-        attributes: stringAttributes(props[index]),
+        attributes: propertiesAsText(props[index]),
         batchIndex: index,
         batchSize: bodies.length,
       },
@@ -387,7 +381,7 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
         break;
       case 'event-hubs': {
         const many = triggerOption(ctx, 'cardinality')?.toLowerCase() === 'many' || Array.isArray(metadataOf(ctx).sequenceNumberArray);
-        invocations = eventHubsItems(trigger, metadataOf(ctx), many, def).map((item) => withRequestId(item, ctx, many));
+        invocations = eventHubsItems(trigger, metadataOf(ctx), many, def, raw).map((item) => withRequestId(item, ctx, many));
         batch = many;
         ordered = true;
         break;

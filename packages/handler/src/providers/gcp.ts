@@ -16,6 +16,7 @@ import { anyPayload, base64Payload } from '../message.js';
 import { cloudStorageItem, isCloudStorageEvent } from '../events/gcs.js';
 import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatabaseItem } from '../events/firebase.js';
 import type { EventItem, ParseOptions } from '../events/item.js';
+import { propertiesAsText } from '../events/attributes.js';
 import { parseJsonLossless } from '../internal/json.js';
 import type { HttpRequest, Outcome } from '../types.js';
 import { backgroundCloudEvent, isBackgroundContext } from './gcp-background.js';
@@ -169,8 +170,8 @@ function pubSubInvocation(envelope: Rec | undefined, fallbackId: string | undefi
   if (!message) throw new MalformedEventError('Pub/Sub event has no message', [{ field: 'data.message', message: 'Missing', expected: 'object' }]);
   const messageId = str(message.messageId) ?? str(message.message_id) ?? fallbackId;
   if (!messageId) throw new MalformedEventError('Pub/Sub message has no messageId', [{ field: 'data.message.messageId', message: 'Missing', expected: 'string' }]);
-  const attributes: Record<string, string> = {};
-  if (isRec(message.attributes)) for (const [k, v] of Object.entries(message.attributes)) attributes[k] = String(v);
+  // `map<string, string>` (Pub/Sub PubsubMessage): text only, no binary or typed attributes.
+  const attributes = propertiesAsText(message.attributes);
   // Present only when the subscription has a dead-letter policy.
   const attempt = Number(envelope?.deliveryAttempt ?? message.deliveryAttempt);
   const queue = str(envelope?.subscription) ?? source;

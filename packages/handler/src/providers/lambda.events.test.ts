@@ -98,7 +98,7 @@ describe('S3 notifications', () => {
 });
 
 describe('SNS notifications', () => {
-  it('runs each record as a notification with the message as input and attributes as strings', async () => {
+  it('runs each record as a notification with the message as input, attributes as text and their declared types', async () => {
     const { seen, fn } = recorder();
     await handler({ input: z.object({ orderId: z.string(), status: z.string() }) }, fn).aws(fixture('sns-notification.json'), lambdaContext());
     expect(seen[0]!.input).toEqual({ orderId: 'o-7001', status: 'shipped' });
@@ -111,6 +111,7 @@ describe('SNS notifications', () => {
       subject: 'order shipped',
       time: '2025-03-14T10:02:11.512Z',
       attributes: { region: 'eu', priority: '2' },
+      attributeTypes: { region: 'String', priority: 'Number' },
       batchIndex: 0,
       batchSize: 1,
     });
@@ -143,7 +144,8 @@ describe('DynamoDB Streams', () => {
     expect(seen[1]!.input).toMatchObject({ status: 'shipped', paid: true });
     // A delete delivers the record as it was.
     expect(seen[2]!.input).toMatchObject({ orderId: 'o-42', status: 'shipped' });
-    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['111100000000017564138432', '222200000000017564138555', '333300000000017564138678']);
+    // Scoped by the stream: sequence numbers are unique only inside one table's stream.
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['111100000000017564138432', '222200000000017564138555', '333300000000017564138678'].map((n) => `arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/stream/2025-03-14T09:12:45.311/${n}`));
     expect(seen.map((s) => s.ctx.requestId)).toEqual(seen.map((s) => `req-1:${s.ctx.deliveryId}`));
   });
 
@@ -160,7 +162,7 @@ describe('DynamoDB Streams', () => {
     const calls: string[] = [];
     const batch: Plugin = {
       name: 'batch',
-      beforeBatch: (ctxs) => void calls.push(`before:${ctxs.map((c) => c.deliveryId).join(',')}`),
+      beforeBatch: (ctxs) => void calls.push(`before:${ctxs.map((c) => (c.trigger.kind === 'change' ? c.trigger.sequence : '')).join(',')}`),
       afterBatch: (_ctxs, outcomes) => void calls.push(`after:${outcomes.map((o) => o.ok).join(',')}`),
     };
     const main = handler({ use: [batch] }, () => 'ok');
@@ -186,7 +188,7 @@ describe('Kinesis', () => {
       batchIndex: 0,
       batchSize: 3,
     });
-    expect(seen[0]!.ctx.deliveryId).toBe('shardId-000000000006:49590338271490256608559692538361571095921575989136588898');
+    expect(seen[0]!.ctx.deliveryId).toBe('arn:aws:kinesis:eu-west-1:123456789012:stream/orders/shardId-000000000006:49590338271490256608559692538361571095921575989136588898');
   });
 
   it('stops at the first failure of the shard and names its sequence number', async () => {

@@ -13,6 +13,7 @@ import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocati
 import { headerEntries, joinedHeaders, renderError, type HttpResponse } from '../response.js';
 import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../types.js';
 import { anyPayload } from '../message.js';
+import { sqsMessageAttributes } from '../events/attributes.js';
 import { authorizerItem, isAuthorizerEvent, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
 import { dynamoDbStreamItems, isDynamoDbStreamRecord } from '../events/dynamodb.js';
 import type { EventItem } from '../events/item.js';
@@ -338,12 +339,8 @@ export function sqsInvocations(def: Definition, event: Rec, context: LambdaConte
       return items.map((item) => withRequestId(item, context));
     }
     const attrs = isRec(r.attributes) ? r.attributes : {};
-    const attributes: Record<string, string> = {};
-    if (isRec(r.messageAttributes)) {
-      for (const [name, value] of Object.entries(r.messageAttributes)) {
-        if (isRec(value) && typeof value.stringValue === 'string') attributes[name] = value.stringValue;
-      }
-    }
+    // A malformed attribute fails this message alone (its payload throws), not the batch.
+    const typed = sqsMessageAttributes(r.messageAttributes, `Records.${index}.messageAttributes`);
     const receiveCount = Number(attrs.ApproximateReceiveCount);
     owners.push(index);
     return [
@@ -354,13 +351,16 @@ export function sqsInvocations(def: Definition, event: Rec, context: LambdaConte
           queue: arn.split(':').pop() ?? '',
           messageId,
           ...(Number.isFinite(receiveCount) && receiveCount > 0 ? { attempt: receiveCount } : {}),
-          attributes,
+          ...typed.attributes,
           batchIndex: index,
           batchSize: records.length,
         },
         requestId: `${context.awsRequestId}:${messageId}`,
         deliveryId: messageId,
-        payload: () => anyPayload(r.body, def.body, { field: `Records.${index}.body` }),
+        payload: () => {
+          if (typed.error) throw typed.error;
+          return anyPayload(r.body, def.body, { field: `Records.${index}.body` });
+        },
         // X-Ray's header (not W3C): used when no `traceparent` message attribute came.
         ...(attrs.AWSTraceHeader === undefined ? {} : { trace: { xray: attrs.AWSTraceHeader } }),
       },

@@ -178,6 +178,30 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     }
   });
 
+  it('hands SQS Binary message attributes to the function as bytes and Number attributes as exact text; a malformed one fails its message alone', async () => {
+    const batch = fixture('published/sqs-typed-attributes.json');
+    const records = batch.Records as Json[];
+    for (const [i, record] of records.entries()) record.body = JSON.stringify({ orderId: `o-attr${i}`, quantity: 1 });
+    const third = structuredClone(records[1]!);
+    third.messageId = '7d8e9f0a-3b4c-4d5e-9f6a-7b8c9d0e1f2a';
+    third.messageAttributes.checksum.binaryValue = 'AP/+fw=?';
+    records.push(third);
+    const result = await api.invoke(batch, { requestId: 'ric-sqs-attrs' });
+    expect(result.outcome).toBe('response');
+    expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: third.messageId }] });
+    const first = await untilLogged((l) => l.msg === 'processed' && l.deliveryId === records[0]!.messageId);
+    expect(first, stdout.slice(-3000)).toMatchObject({
+      attributes: { tenant: 'acme', amount: '12345678901234567890.0000000001', ratio: '0.1e-3' },
+      binaryAttributes: { thumbnail: '89504e470d0a1a0a', pixel: '4749463839610100010080ff' },
+      attributeTypes: { amount: 'Number', ratio: 'Number.float', thumbnail: 'Binary', pixel: 'Binary.gif' },
+    });
+    const second = await untilLogged((l) => l.msg === 'processed' && l.deliveryId === records[1]!.messageId);
+    expect(second).toMatchObject({ attributes: {}, binaryAttributes: { checksum: '00fffe7f' } });
+    const refused = await untilLogged((l) => l.deliveryId === third.messageId && l.code === 'MALFORMED_EVENT');
+    expect(refused, stdout.slice(-3000)).toBeDefined();
+    expect(logLines().some((l) => l.msg === 'processed' && l.deliveryId === third.messageId)).toBe(false);
+  });
+
   it('answers a Kinesis batch with the sequence number of the first failure and runs nothing after it', async () => {
     const batch = fixture('kinesis-batch.json');
     const records: Json[] = (batch.Records as Json[]).map((record, i) => ({
@@ -188,10 +212,11 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     const result = await api.invoke(batch, { requestId: 'ric-kinesis-1' });
     expect(result.outcome).toBe('response');
     expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]!.kinesis.sequenceNumber }] });
-    const first = await untilLogged((l) => l.msg === 'processed' && l.deliveryId === records[0]!.eventID);
-    expect(first, stdout.slice(-3000)).toMatchObject({ requestId: `ric-kinesis-1:${records[0]!.eventID}`, trigger: 'stream', source: 'kinesis' });
+    const scoped = (r: Json): string => `${r.eventSourceARN}/${r.eventID}`;
+    const first = await untilLogged((l) => l.msg === 'processed' && l.deliveryId === scoped(records[0]!));
+    expect(first, stdout.slice(-3000)).toMatchObject({ requestId: `ric-kinesis-1:${scoped(records[0]!)}`, trigger: 'stream', source: 'kinesis' });
     // Order holds: the record after the failure was not run.
-    expect(logLines().some((l) => l.msg === 'processed' && l.deliveryId === records[2]!.eventID)).toBe(false);
+    expect(logLines().some((l) => l.msg === 'processed' && l.deliveryId === scoped(records[2]!))).toBe(false);
   });
 
   it('runs the user records of a KPL aggregated record (made by aws-kinesis-agg) one by one, and names the aggregated record when one fails', async () => {
@@ -206,7 +231,7 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     expect(result.outcome).toBe('response');
     expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: seqB }] });
     const ran = await untilLogged((l) => l.msg === 'processed' && l.orderId === 'o-kpl0');
-    expect(ran, stdout.slice(-3000)).toMatchObject({ deliveryId: `shardId-000000000003:${seqA}:0`, requestId: `ric-kpl-1:shardId-000000000003:${seqA}:0`, total: 6, source: 'kinesis' });
+    expect(ran, stdout.slice(-3000)).toMatchObject({ deliveryId: `${arn}/shardId-000000000003:${seqA}:0`, requestId: `ric-kpl-1:${arn}/shardId-000000000003:${seqA}:0`, total: 6, source: 'kinesis' });
     // The user record after the failure, inside the same aggregated record, was not run.
     expect(logLines().some((l) => l.msg === 'processed' && l.orderId === 'o-kpl2')).toBe(false);
   });

@@ -26,6 +26,10 @@ async function processOrder(input, ctx) {
     requestId: ctx.requestId,
     deliveryId: ctx.deliveryId ?? null,
     attempt: ctx.trigger.kind === 'queue' ? (ctx.trigger.attempt ?? null) : null,
+    // Message attributes as the function reads them: text, bytes (shown as hex) and declared types.
+    attributes: ctx.trigger.kind === 'queue' ? ctx.trigger.attributes : null,
+    binaryAttributes: ctx.trigger.kind === 'queue' ? Object.fromEntries(Object.entries(ctx.trigger.binaryAttributes ?? {}).map(([name, bytes]) => [name, bytes.toString('hex')])) : null,
+    attributeTypes: ctx.trigger.kind === 'queue' ? (ctx.trigger.attributeTypes ?? null) : null,
     deadline: ctx.deadline,
   };
   ctx.log.info('processed', facts);
