@@ -109,6 +109,11 @@ function isSyntaxError(error: unknown): boolean {
   return error instanceof Error && /syntax error/i.test(error.message);
 }
 
+/** Redis's answer to SET … GET on a hash, list or other non-string key. */
+function isWrongType(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('WRONGTYPE');
+}
+
 /**
  * A done record read by `SET … NX GET` is taken as live only while it has this much left, its
  * end (the server's epoch ms) converted to our clock by the offset the claim script's `TIME`
@@ -209,15 +214,23 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     throw new LeaseRecordUnreadableError();
   };
 
-  const claimChecked = (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
+  const claimChecked = async (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
     const now = Date.now();
-    return runBatch(
+    const replies = await runBatch(
       CLAIM,
       checked.map((r) => redisKey(r.key)),
       checked.map((r) => [r.owner, String(r.leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(r.leaseMs + retainMs)]),
-      (reply) => claimReply(reply, now),
+      (reply) => reply as [number, unknown, unknown],
       callOptions?.signal,
     );
+    if (replies.some(([tag]) => Number(tag) < 0)) {
+      // A key another program wrote: the script that met it wrote nothing; release what the
+      // other slots' scripts (a cluster) claimed, so the refused batch holds no key.
+      const claimed = checked.flatMap((r, i) => (Number(replies[i]![0]) === 1 ? [{ key: r.key, owner: r.owner, fence: Number(replies[i]![1]) }] : []));
+      if (claimed.length > 0) await settleChecked(claimed, callOptions);
+      throw new LeaseRecordUnreadableError();
+    }
+    return replies.map((reply) => claimReply(reply, now));
   };
 
   const settleArgs = (r: SettleRequest): RedisSettleCall['args'] =>
@@ -259,6 +272,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
         return claimScripted(r, callOptions);
       },
       (error: unknown) => {
+        if (isWrongType(error)) throw new LeaseRecordUnreadableError();
         if (!isSyntaxError(error)) throw error;
         // Redis < 7 refuses NX with GET: the script claims instead, from now on.
         setNxGet = false;
