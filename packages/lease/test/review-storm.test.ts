@@ -23,8 +23,9 @@ const KEYS = ['a', 'b', 'c'];
 interface Claim { key: string; owner: string; fence: number; returnedAt: number; expiresAt: number }
 interface Settle { key: string; owner: string; fence: number; sentAt: number }
 interface Settled { key: string; owner: string; fence: number; ok: boolean; at: number }
+interface Renewed { key: string; owner: string; from: number; fence: number; expiresAt: number }
 
-async function storm(env: Record<string, string>, leaseMs: number, stormMs = STORM_MS): Promise<{ claims: Claim[]; settles: Settle[]; settled: Settled[]; kills: number }> {
+async function storm(env: Record<string, string>, leaseMs: number, stormMs = STORM_MS): Promise<{ claims: Claim[]; renewals: Renewed[]; settles: Settle[]; settled: Settled[]; kills: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'lease-storm-'));
   const log = join(dir, 'log.ndjson');
   const live = new Set<ChildProcess>();
@@ -54,30 +55,36 @@ async function storm(env: Record<string, string>, leaseMs: number, stormMs = STO
   } finally {
     await Promise.all([...live].map((child) => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGKILL'); })));
   }
-  const events = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { e: string } & Claim & Settle & Settled);
+  const events = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { e: string } & Claim & Settle & Settled & Renewed);
   rmSync(dir, { recursive: true, force: true });
-  return { claims: events.filter((e) => e.e === 'claim'), settles: events.filter((e) => e.e === 'settle'), settled: events.filter((e) => e.e === 'settled'), kills };
+  return { claims: events.filter((e) => e.e === 'claim'), renewals: events.filter((e) => e.e === 'renewed'), settles: events.filter((e) => e.e === 'settle'), settled: events.filter((e) => e.e === 'settled'), kills };
 }
 
-function check(result: Awaited<ReturnType<typeof storm>>, staleTried = true): void {
-  const { claims, settles, settled } = result;
-  console.log(`storm: ${claims.length} claims, ${settled.filter((s) => s.ok).length} settles, ${settled.filter((s) => !s.ok).length} stale settles refused, ${result.kills} kills`);
-  expect(claims.length).toBeGreaterThan(20);
+function check(result: Awaited<ReturnType<typeof storm>>, slow = false): void {
+  const { claims, renewals, settles, settled } = result;
+  console.log(`storm: ${claims.length} claims, ${renewals.length} renewals, ${settled.filter((s) => s.ok).length} settles, ${settled.filter((s) => !s.ok).length} stale settles refused, ${result.kills} kills`);
+  // FerretDB under a storm on 2 shared cores answers a claim in up to ~1 s: fewer rounds.
+  expect(claims.length).toBeGreaterThan(slow ? 8 : 20);
   expect(result.kills).toBeGreaterThan(2);
   for (const key of KEYS) {
     const forKey = claims.filter((c) => c.key === key).sort((a, b) => a.fence - b.fence);
-    // A fence is given once.
-    expect(new Set(forKey.map((c) => c.fence)).size, `fences of ${key}`).toBe(forKey.length);
+    const renewed = renewals.filter((r) => r.key === key);
+    // A fence is given once, by a claim or a renewal.
+    const given = [...forKey.map((c) => c.fence), ...renewed.map((r) => r.fence)];
+    expect(new Set(given).size, `fences of ${key}`).toBe(given.length);
+    // A holder's lease ends at its renewal's end when it renewed (its own clock).
+    const endOf = (c: Claim): number => Math.max(c.expiresAt, ...renewed.filter((r) => r.owner === c.owner).map((r) => r.expiresAt));
     // Holds do not overlap: the next claim returned only after the previous holder stopped holding
     // (its lease ended by its own clock, or it sent its settle).
     for (let i = 1; i < forKey.length; i++) {
       const before = forKey[i - 1]!;
       const sent = settles.find((s) => s.key === key && s.owner === before.owner);
-      const heldUntil = Math.min(before.expiresAt, sent?.sentAt ?? Infinity);
+      const heldUntil = Math.min(endOf(before), sent?.sentAt ?? Infinity);
       expect(forKey[i]!.returnedAt, `claim ${forKey[i]!.fence} of ${key} returned while ${before.fence} was held`).toBeGreaterThanOrEqual(heldUntil - 2);
     }
-    // No settle by a stale holder: a successful settle of fence n means no claim got n + 1, and no
-    // claim of a higher fence had returned before the settle was sent.
+    // No settle or renewal by a stale holder: a successful one from fence n means no claim got
+    // n + 1, and no claim of a higher fence had returned before it was sent.
+    for (const r of renewed) expect(forKey.some((c) => c.fence === r.from + 1), `claim of ${key} at ${r.from + 1} after a renewal from ${r.from}`).toBe(false);
     for (const s of settled.filter((x) => x.key === key && x.ok)) {
       expect(forKey.some((c) => c.fence === s.fence + 1), `claim of ${key} at ${s.fence + 1} after a settle of ${s.fence}`).toBe(false);
       const sentAt = settles.find((x) => x.owner === s.owner)!.sentAt;
@@ -85,7 +92,7 @@ function check(result: Awaited<ReturnType<typeof storm>>, staleTried = true): vo
     }
   }
   // On Redis the storm is fast enough that stale holders always try to settle; FerretDB's slower claims make it rarer.
-  if (staleTried) expect(settled.filter((s) => !s.ok).length, 'stale settles were tried (and refused)').toBeGreaterThan(0);
+  if (!slow) expect(settled.filter((s) => !s.ok).length, 'stale settles were tried (and refused)').toBeGreaterThan(0);
 }
 
 describe('lease kill -9 storm', () => {
@@ -114,6 +121,6 @@ describe('lease kill -9 storm', () => {
   it.skipIf(!ferretdbAvailable())('on FerretDB (needs .services/bin/ferretdb-local)', async () => {
     const server = await startFerretDB();
     stops.push(() => server.dispose());
-    check(await storm({ STORM_BACKEND: 'mongodb', STORM_MONGODB_URI: server.uri }, 800), false);
+    check(await storm({ STORM_BACKEND: 'mongodb', STORM_MONGODB_URI: server.uri }, 800), true);
   }, 90_000);
 });
