@@ -9,6 +9,8 @@
 const FRESH_MS = 30_000;
 /** Nor one taken before this process's wall clock was stepped by more than this (NTP, an operator). */
 const STEP_MS = 50;
+/** Nor one whose round trip took longer: its error (half of it) must stay well inside the store's 1 s guard. */
+const MAX_RTT_MS = 500;
 
 export interface RedisServerClock {
   /** Records a `TIME` reply (`[seconds, microseconds]`) of a call sent at `sentAt` and answered at `receivedAt` (`Date.now()`). */
@@ -24,18 +26,28 @@ export function redisServerClock(): RedisServerClock {
   let offset = 0;
   let sampledAt = -Infinity;
   let sampledWall = 0;
+  /** Round trip of the sample in use: its error is half of it. */
+  let sampledRtt = Infinity;
+  /** The sample in use is recent, and the wall clock was not stepped since. */
+  const trusted = (): boolean => {
+    const elapsed = performance.now() - sampledAt;
+    return elapsed < FRESH_MS && sampledRtt <= MAX_RTT_MS && Math.abs(Date.now() - sampledWall - elapsed) <= STEP_MS;
+  };
   return {
     note(time, sentAt, receivedAt) {
       if (!Array.isArray(time) || time.length !== 2) return;
       const serverMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
       if (!Number.isFinite(serverMs)) return;
+      const rtt = receivedAt - sentAt;
+      // A sample from a slow round trip (a loaded machine) replaces a better one only once that one is half-way to stale.
+      if (rtt > sampledRtt && performance.now() - sampledAt < FRESH_MS / 2 && trusted()) return;
       offset = serverMs - (sentAt + receivedAt) / 2;
+      sampledRtt = rtt;
       sampledAt = performance.now();
       sampledWall = Date.now();
     },
     toLocal(serverMs) {
-      const elapsed = performance.now() - sampledAt;
-      return elapsed < FRESH_MS && Math.abs(Date.now() - sampledWall - elapsed) <= STEP_MS ? serverMs - offset : undefined;
+      return trusted() ? serverMs - offset : undefined;
     },
   };
 }
