@@ -30,6 +30,8 @@ const MEASURES = [
   { key: 'outbox.relay.raw', what: 'relay throughput vs raw batch loop', bench: 'outbox/bench/relay', goal: '≥ 0.8×' },
   { key: 'outbox.relay.raw-minimal', what: 'relay throughput vs raw batch loop, one attribute per message', bench: 'outbox/bench/relay', goal: '' },
   { key: 'outbox.relay.sqs-producer', what: 'relay throughput vs sqs-producer', bench: 'outbox/bench/relay', goal: '' },
+  { key: 'outbox.relay.distance.naive', what: 'relay throughput vs naive relay, SQS behind a delay proxy', bench: 'outbox/bench/relay', goal: '≥ 8×' },
+  { key: 'outbox.relay.distance.raw', what: 'relay throughput vs raw batch loop, SQS behind a delay proxy', bench: 'outbox/bench/relay', goal: '≥ 0.8×' },
   { key: 'outbox.sender.raw', what: 'SQS sender vs raw SendMessageBatch', bench: 'outbox/bench/sqs-sender', goal: '≥ 0.8×' },
   { key: 'outbox.sender.sqs-producer', what: 'SQS sender vs sqs-producer', bench: 'outbox/bench/sqs-sender', goal: '' },
   { key: 'backup.snapshot', what: 'backup throughput vs raw drain/upload', bench: 'backup/bench/snapshot', goal: '≥ 0.8×' },

@@ -1,24 +1,29 @@
 /**
  * Retention's clean-up of what is under `backups/` without being a backup: objects and
  * unfinished multipart uploads of a backup id that has no manifest — a snapshot run that died
- * before its commit and whose job was abandoned (no checkpoint names it any more), or a backup
- * whose deletion stopped part way (retention deletes the manifest first, so what is left has
- * none). Such an id is cleaned only when
+ * before its commit and whose job was abandoned, or a backup whose deletion stopped part way
+ * (retention deletes the manifest first, so what is left has none). Such an id is cleaned only
+ * when
  * - no snapshot job's checkpoint (`jobs/<job>/checkpoint.json`) names it: a run in progress, or
  *   one killed that its next invocation will resume, is never touched (a checkpoint that cannot
- *   be read stops the clean-up for the run: it might name any id);
+ *   be read stops the clean-up for the run: it might name any id) — unless that checkpoint is
+ *   abandoned (see retention-checkpoints.ts: no sign of its job for `abandonedCheckpointMs`),
+ *   which is then retired under the job's lease and the id treated as any other;
  * - nothing under it was written or started for `orphanGraceMs`: the newest of the id's own
  *   time (backup ids are UUIDv7: the run's start, ms), its objects' `LastModified` and its
  *   uploads' `Initiated` (moto answers a fixed 2010 date for `Initiated`: the id's time is what
  *   bounds an upload there);
  * - its manifest is still absent and no checkpoint names it when its turn comes (checked again
  *   just before its first delete).
- * At most `orphanBatchSize` objects and uploads go per run (the rest next run), and the
- * caller's lease is checked before each delete.
+ * The run's delete budget (retention-budget.ts: deadline, signal, `orphanBatchSize`, lease)
+ * is asked before each delete and abort; what it stops is left for the next run and counted.
  */
 import { RetentionDeleteError, describeError } from './errors.js';
-import { deleteObject, getObject, headObject, joinKey, listKeys, type S3Location } from './s3/client.js';
+import { deleteObject, headObject, listKeys, type S3Location } from './s3/client.js';
 import { abortUpload, listUploads, type OpenUpload } from './s3/multipart.js';
+import type { S3Capabilities } from './s3/probe.js';
+import type { DeleteBudget } from './retention-budget.js';
+import { listJobCheckpoints, retireCheckpoint, type JobCheckpoint, type RetireRefusal } from './retention-checkpoints.js';
 import { keys } from './target.js';
 
 /** What the clean-up did (or, in a dry run, would do). */
@@ -28,20 +33,27 @@ export interface OrphanReport {
   /** Objects deleted and uploads aborted. */
   objects: number;
   uploadsAborted: number;
-  /** The batch limit stopped the clean-up: run retention again. */
+  /** The run stopped (batch limit, deadline or signal) before every orphan was handled: run retention again. */
   remaining: boolean;
+  /** Ids without a manifest that this run did not finish (stopped part way or not reached): the next run continues. */
+  idsLeft: number;
+  /** Abandoned job checkpoints retired (planned, in a dry run); their ids were then cleaned like any orphan. */
+  abandoned: Array<{ job: string; backupId: string }>;
   /** Ids without a manifest left alone, and why. */
-  leftAlone: Array<{ id: string; reason: 'in progress (a checkpoint names it)' | 'within the grace period' | 'checkpoints unreadable' | 'committed meanwhile' }>;
+  leftAlone: Array<{ id: string; reason: 'in progress (a checkpoint names it)' | 'within the grace period' | 'checkpoints unreadable' | 'committed meanwhile' | RetireRefusal }>;
 }
 
 /** How the clean-up runs. */
 export interface OrphanOptions {
   graceMs: number;
-  batchSize: number;
+  /** How long a checkpoint's job must show no sign of life before the checkpoint counts as abandoned (ms). */
+  abandonedMs: number;
+  /** The retention lease's duration, also used for a job lease taken to retire its checkpoint. */
+  leaseMs: number;
   now: number;
   dryRun: boolean;
-  /** Throws when the caller lost its lease (checked before every delete). */
-  guard: () => void;
+  caps: Pick<S3Capabilities, 'ifMatch'>;
+  budget: DeleteBudget;
   signal?: AbortSignal;
 }
 
@@ -54,23 +66,13 @@ export async function deleteOrThrow(loc: S3Location, key: string, signal?: Abort
   }
 }
 
-/** Backup ids named by snapshot job checkpoints; `undefined` when one cannot be read. */
-async function checkpointedIds(loc: S3Location, signal?: AbortSignal): Promise<Set<string> | undefined> {
-  const ids = new Set<string>();
-  const found = await listKeys(loc, joinKey(loc.prefix, 'jobs') + '/', signal ? { signal } : {});
-  for (const { key } of found.keys) {
-    if (!key.endsWith('/checkpoint.json')) continue;
-    const object = await getObject(loc, key, signal ? { signal } : {});
-    if (!object) continue; // removed since the listing: its run committed or gave up
-    try {
-      const id = (JSON.parse(object.body.toString('utf8')) as { backupId?: unknown }).backupId;
-      if (typeof id !== 'string' || id === '') return undefined;
-      ids.add(id);
-    } catch {
-      return undefined;
-    }
+/** Aborts one unfinished upload; a failure is a `RetentionDeleteError`. */
+export async function abortOrThrow(loc: S3Location, upload: OpenUpload): Promise<void> {
+  try {
+    await abortUpload(loc, upload.key, upload.uploadId);
+  } catch (error) {
+    throw new RetentionDeleteError(`retention could not abort the upload of ${upload.key} (${describeError(error)}); nothing after it was deleted`, [{ key: upload.key, message: describeError(error) }], error);
   }
-  return ids;
 }
 
 /** The time (ms) a UUIDv7 backup id was made; `undefined` for another id. */
@@ -88,38 +90,48 @@ function idOf(loc: S3Location, key: string): string | undefined {
 }
 
 /**
- * Cleans orphans among `uncommitted` (backup ids listed without a manifest) and the ids of
- * unfinished uploads under `backups/`.
+ * Cleans orphans among `uncommitted` (backup ids listed without a manifest), the ids of
+ * unfinished uploads under `backups/` and the ids of job checkpoints whose backup has no
+ * manifest.
  * @throws {RetentionDeleteError} a delete or abort failed: the run stops there
+ * @throws {FencedError} the retention lease was lost
  */
 export async function cleanOrphans(loc: S3Location, uncommitted: string[], options: OrphanOptions): Promise<OrphanReport> {
-  const { signal } = options;
-  const report: OrphanReport = { cleaned: [], objects: 0, uploadsAborted: 0, remaining: false, leftAlone: [] };
+  const { signal, budget, now } = options;
+  const report: OrphanReport = { cleaned: [], objects: 0, uploadsAborted: 0, remaining: false, idsLeft: 0, abandoned: [], leftAlone: [] };
+  if (budget.stoppedBy) return { ...report, remaining: uncommitted.length > 0, idsLeft: uncommitted.length };
   const uploads = await listUploads(loc, keys.backupsRoot(loc), signal);
   const candidates = new Set(uncommitted);
+  const checkpoints = await listJobCheckpoints(loc, signal);
+  const unmanifested = async (id: string) => !candidates.has(id) && !(await headObject(loc, keys.manifest(loc, id), signal));
   for (const upload of uploads) {
     const id = idOf(loc, upload.key);
-    if (id && !candidates.has(id) && !(await headObject(loc, keys.manifest(loc, id), signal))) candidates.add(id);
+    if (id && (await unmanifested(id))) candidates.add(id);
   }
+  for (const checkpoint of checkpoints ?? []) if (await unmanifested(checkpoint.backupId)) candidates.add(checkpoint.backupId);
   const ids = [...candidates].sort();
-  let inProgress = await checkpointedIds(loc, signal);
-  if (!inProgress) {
+  if (!checkpoints) {
     report.leftAlone = ids.map((id) => ({ id, reason: 'checkpoints unreadable' }));
     return report;
   }
-  let budget = options.batchSize;
-  for (const id of ids) {
-    if (inProgress.has(id)) {
-      report.leftAlone.push({ id, reason: 'in progress (a checkpoint names it)' });
-      continue;
-    }
+  const stop = (at: number): OrphanReport => ({ ...report, remaining: true, idsLeft: ids.length - at });
+  for (const [at, id] of ids.entries()) {
+    // Reading an id's objects takes time too: nothing more starts once the deadline nears.
+    if (!budget.allows(0, false)) return stop(at);
     const objects = (await listKeys(loc, `${keys.backup(loc, id)}/`, signal ? { signal } : {})).keys;
     const open: OpenUpload[] = uploads.filter((u) => idOf(loc, u.key) === id);
     // A time the server does not give counts as now: such an object is never old enough.
     let newest = uuidv7Time(id) ?? 0;
-    for (const o of objects) newest = Math.max(newest, o.lastModified ?? options.now);
-    for (const u of open) newest = Math.max(newest, u.initiated || options.now);
-    if (options.now - newest < options.graceMs) {
+    for (const o of objects) newest = Math.max(newest, o.lastModified ?? now);
+    for (const u of open) newest = Math.max(newest, u.initiated || now);
+
+    const naming = checkpoints.filter((c) => c.backupId === id);
+    if (naming.length > 0) {
+      const retired = await retireAbandoned(loc, id, naming, newest, options, report);
+      if (retired === 'stopped') return stop(at);
+      if (!retired) continue;
+    }
+    if (now - newest < options.graceMs) {
       report.leftAlone.push({ id, reason: 'within the grace period' });
       continue;
     }
@@ -127,9 +139,9 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
       report.cleaned.push(id);
       continue;
     }
-    // Just before the first delete: still no manifest, still no checkpoint naming it.
-    inProgress = (await checkpointedIds(loc, signal)) ?? new Set([id]);
-    if (inProgress.has(id)) {
+    // Just before the first delete: still no manifest, and no checkpoint names it (but those just retired).
+    const current = await listJobCheckpoints(loc, signal);
+    if (!current || current.some((c) => c.backupId === id)) {
       report.leftAlone.push({ id, reason: 'in progress (a checkpoint names it)' });
       continue;
     }
@@ -138,24 +150,41 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
       continue;
     }
     for (const upload of open) {
-      if (budget === 0) return { ...report, remaining: true };
-      options.guard();
-      try {
-        await abortUpload(loc, upload.key, upload.uploadId);
-      } catch (error) {
-        throw new RetentionDeleteError(`retention could not abort the upload of ${upload.key} (${describeError(error)}); nothing after it was deleted`, [{ key: upload.key, message: describeError(error) }], error);
-      }
+      if (!budget.allows(1, true)) return stop(at);
+      await budget.spend(true, () => abortOrThrow(loc, upload));
       report.uploadsAborted++;
-      budget--;
     }
     for (const object of objects) {
-      if (budget === 0) return { ...report, remaining: true };
-      options.guard();
-      await deleteOrThrow(loc, object.key, signal);
+      if (!budget.allows(1, true)) return stop(at);
+      await budget.spend(true, () => deleteOrThrow(loc, object.key, signal));
       report.objects++;
-      budget--;
     }
     report.cleaned.push(id);
   }
   return report;
+}
+
+/**
+ * Retires the checkpoints naming `id` when every one is abandoned. Resolves to true when the
+ * id is no longer protected, false when it stays (reason recorded), `stopped` when the budget
+ * ran out.
+ */
+async function retireAbandoned(loc: S3Location, id: string, naming: JobCheckpoint[], newest: number, options: OrphanOptions, report: OrphanReport): Promise<boolean | 'stopped'> {
+  const aliveAt = Math.max(newest, ...naming.map((c) => c.aliveAt));
+  if (options.now - aliveAt < options.abandonedMs) {
+    report.leftAlone.push({ id, reason: 'in progress (a checkpoint names it)' });
+    return false;
+  }
+  for (const checkpoint of naming) {
+    if (!options.dryRun) {
+      if (!options.budget.allows(1, true)) return 'stopped';
+      const outcome = await options.budget.spend(true, () => retireCheckpoint(loc, options.caps, checkpoint, options.leaseMs, options.signal));
+      if (outcome !== 'retired') {
+        report.leftAlone.push({ id, reason: outcome });
+        return false;
+      }
+    }
+    report.abandoned.push({ job: checkpoint.job, backupId: id });
+  }
+  return true;
 }

@@ -10,8 +10,13 @@
  * - with `stream`, also deletes stream objects (index first) that only the deleted backups needed;
  * - cleans what is under `backups/` without a manifest and without a job checkpoint naming it
  *   (a run killed before its commit whose job was abandoned, a deletion that stopped part way)
- *   once nothing under it changed for `orphanGraceMs`, at most `orphanBatchSize` objects a run
- *   (see retention-orphans.ts);
+ *   once nothing under it changed for `orphanGraceMs` (see retention-orphans.ts); retires job
+ *   checkpoints abandoned for `abandonedCheckpointMs` (retention-checkpoints.ts); sweeps
+ *   stream objects no index lists and no sink can still list (retention-streams.ts);
+ * - stops starting deletes when the invocation's deadline nears (`ctx.remainingMs()` under
+ *   `reserveMs` plus twice the expected time of the next deletes; a backup's deletes are
+ *   started only together) or `ctx.signal` aborts, and after `orphanBatchSize` orphan deletes;
+ *   it reports why (`stoppedBy`) and what is left, for the next run (retention-budget.ts);
  * - runs under a lease (`retention/lease.json`, `@steadyfn/lease`'s S3 store): one retention
  *   run at a time, and a run that lost its lease stops before its next delete;
  * - `dryRun` returns the plan and deletes nothing (and takes no lease).
@@ -19,13 +24,15 @@
  * is the last good one (see README).
  */
 import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
-import { BackupNotFoundError, FencedError } from './errors.js';
-import { takeJobLease, type JobLease } from './job-lease.js';
+import { BackupNotFoundError } from './errors.js';
+import { takeJobLease } from './job-lease.js';
+import { deleteBudget, type DeleteBudget, type StopReason } from './retention-budget.js';
 import { cleanOrphans, deleteOrThrow, type OrphanReport } from './retention-orphans.js';
+import { sweepStreams, type StreamOrphanReport } from './retention-streams.js';
 import { logOf, type RunContext } from './context.js';
 import type { Manifest } from './format/manifest.js';
 import type { S3Location } from './s3/client.js';
-import { probeS3 } from './s3/probe.js';
+import { probeS3, type S3Capabilities } from './s3/probe.js';
 import { toLocation, keys, type S3Target } from './target.js';
 import { listBackupIds, loadManifest } from './restore/load.js';
 import { readVerification } from './verify/record.js';
@@ -49,12 +56,39 @@ export interface RetentionOptions {
   dryRun?: boolean;
   /**
    * How long nothing under a backup id without a manifest (and without a job checkpoint naming
-   * it) must have been written or started before retention deletes it (ms).
+   * it) must have been written or started before retention deletes it (ms). Also the age a
+   * stream object no index lists must reach before it is swept (its `LastModified`).
    * @default 86400000 (24 h)
    */
   orphanGraceMs?: number;
-  /** Most objects deleted plus uploads aborted per run while cleaning orphans; the rest go next run. @default 1000 */
+  /**
+   * Most orphan deletes a run makes — objects deleted, uploads aborted and abandoned
+   * checkpoints retired, under `backups/` and `streams/` together; the rest go next run
+   * (`stoppedBy: 'orphanBatchSize'`). The retention policy's own deletes are bounded by the
+   * deadline only.
+   * @default 1000
+   */
   orphanBatchSize?: number;
+  /**
+   * How long a snapshot job's checkpoint must show no sign of its job — no checkpoint write,
+   * no lease claimed or renewed, nothing written under its backup id — before it counts as
+   * abandoned (ms). Retention then deletes the checkpoint (under the job's lease, if its ETag
+   * is still the one judged) and cleans its backup id as an orphan. Make it longer than the
+   * longest pause between a job's invocations; `0` retires every checkpoint whose job is not
+   * running.
+   * @default 604800000 (7 days)
+   * @example
+   * await applyRetention({ storage, abandonedCheckpointMs: 14 * 86_400_000 }); // a monthly job that may skip two weeks
+   */
+  abandonedCheckpointMs?: number;
+  /**
+   * Time kept back before the invocation's deadline (ms): no delete starts when
+   * `ctx.remainingMs()` is under this plus twice the expected time of the deletes it would
+   * start (a backup's are started together, so no backup is left half-deleted by the
+   * deadline). The run then returns with `stoppedBy: 'deadline'` and counts of what is left.
+   * @default 5000
+   */
+  reserveMs?: number;
   /** The retention lease's duration (ms), renewed every third of it while the run lasts. @default 300000 */
   leaseMs?: number;
   /** The clock (tests). */
@@ -74,6 +108,25 @@ export interface RetentionReport {
   uncommitted: string[];
   /** What was cleaned of those (orphans: abandoned runs, deletions that stopped part way), and what was left alone and why. */
   orphans: OrphanReport;
+  /** Stream objects that no index lists and no sink can still list, swept (see the README). */
+  streamOrphans: StreamOrphanReport;
+  /**
+   * Why the run stopped before it finished — `deadline` (`ctx.remainingMs()` ran low),
+   * `signal` (`ctx.signal` aborted), `orphanBatchSize` — or undefined when it finished.
+   * Run retention again: it continues where this run stopped.
+   */
+  stoppedBy?: StopReason;
+  /** What this run left for the next one because it stopped (all 0 when it finished). */
+  left: {
+    /** Backups the policy would delete that this run did not start on (`deleted` lists those it did). */
+    backups: number;
+    /** Stream objects the policy would delete that this run did not delete. */
+    streamObjects: number;
+    /** Ids without a manifest not finished (`orphans.idsLeft`). */
+    orphanIds: number;
+    /** Stream orphans found and not deleted (`streamOrphans.left`), in the streams it reached. */
+    streamOrphans: number;
+  };
 }
 
 const RETENTION_KEYS = keysOf<RetentionOptions>({
@@ -86,6 +139,8 @@ const RETENTION_KEYS = keysOf<RetentionOptions>({
   dryRun: true,
   orphanGraceMs: true,
   orphanBatchSize: true,
+  abandonedCheckpointMs: true,
+  reserveMs: true,
   leaseMs: true,
   now: true,
 });
@@ -102,10 +157,15 @@ interface Candidate {
  *
  * @example
  * await applyRetention({ storage, keepLast: 7, pitrWindowMs: 7 * 86_400_000, stream: 'orders' });
+ * @example
+ * // Inside a function: stops in time and reports what is left for the next invocation.
+ * const report = await applyRetention({ storage, keepLast: 7, reserveMs: 10_000 }, ctx);
+ * if (report.stoppedBy) ctx.log.info('retention continues next run', report.left);
  * @throws {RetentionDeleteError} a delete failed (permissions, a 5xx): the run stops there
  * @throws {LeaseHeldError} another retention run holds the lease (nothing was deleted)
  * @throws {FencedError} the lease was lost during the run: it stopped before its next delete
  * @throws {ConfigurationError} an invalid option
+ * @throws the signal's reason, when `ctx.signal` aborted during a call (between deletes the run returns `stoppedBy: 'signal'` instead)
  */
 export async function applyRetention(options: RetentionOptions, ctx: RunContext = {}): Promise<RetentionReport> {
   if (options === null || typeof options !== 'object') invalidOption('applyRetention', 'options', 'an object', options);
@@ -119,37 +179,42 @@ export async function applyRetention(options: RetentionOptions, ctx: RunContext 
   const dryRun = options.dryRun === true;
   const orphanGraceMs = msOption('applyRetention', 'orphanGraceMs', options.orphanGraceMs, 86_400_000, 0);
   const orphanBatchSize = intOption('applyRetention', 'orphanBatchSize', options.orphanBatchSize, 1000, 1, 1_000_000);
+  const abandonedCheckpointMs = msOption('applyRetention', 'abandonedCheckpointMs', options.abandonedCheckpointMs, 604_800_000, 0);
+  const reserveMs = msOption('applyRetention', 'reserveMs', options.reserveMs, 5_000, 0);
   const leaseMs = msOption('applyRetention', 'leaseMs', options.leaseMs, 300_000, 1000);
   const now = (options.now ?? Date.now)();
   const signal = ctx.signal;
-  const { client } = await probeS3(given, signal);
+  const { client, capabilities } = await probeS3(given, signal);
   const loc = { ...given, client };
   const lease = dryRun ? undefined : await takeJobLease(loc, { key: keys.retentionLease(), label: 'retention', leaseMs }, signal);
   try {
-    return await retain(loc, { keepLast, keepMs, pitrWindowMs, job, stream, dryRun, orphanGraceMs, orphanBatchSize, now }, lease, ctx);
+    const budget = deleteBudget({ ctx, reserveMs, batchSize: orphanBatchSize, lease });
+    return await retain(loc, capabilities, { keepLast, keepMs, pitrWindowMs, job, stream, dryRun, orphanGraceMs, abandonedCheckpointMs, leaseMs, now }, budget, ctx);
+  } catch (error) {
+    // A call the signal interrupted (a listing, a read): the invocation is ending; say so, as the jobs do.
+    if (signal?.aborted) throw signal.reason ?? error;
+    throw error;
   } finally {
     await lease?.release().catch(() => undefined);
   }
 }
 
-/** Stops the run when its lease was lost (checked before every delete). */
-function leaseGuard(lease: JobLease | undefined): () => void {
-  return () => {
-    const failure = lease?.failure();
-    if (failure instanceof FencedError) throw failure;
-    if (failure) throw new FencedError('retention: the lease could not be renewed; stopped before the next delete');
-  };
+interface RetainOptions {
+  keepLast: number;
+  keepMs: number;
+  pitrWindowMs: number;
+  job?: string | undefined;
+  stream?: string | undefined;
+  dryRun: boolean;
+  orphanGraceMs: number;
+  abandonedCheckpointMs: number;
+  leaseMs: number;
+  now: number;
 }
 
-async function retain(
-  loc: S3Location,
-  o: { keepLast: number; keepMs: number; pitrWindowMs: number; job?: string | undefined; stream?: string | undefined; dryRun: boolean; orphanGraceMs: number; orphanBatchSize: number; now: number },
-  lease: JobLease | undefined,
-  ctx: RunContext,
-): Promise<RetentionReport> {
-  const { keepLast, keepMs, pitrWindowMs, job, stream, dryRun, now } = o;
+async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, budget: DeleteBudget, ctx: RunContext): Promise<RetentionReport> {
+  const { job, dryRun, now } = o;
   const signal = ctx.signal;
-  const guard = leaseGuard(lease);
 
   const candidates: Candidate[] = [];
   const uncommitted: string[] = [];
@@ -163,12 +228,43 @@ async function retain(
   }
   candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
   const verified = candidates.filter((c) => c.verified);
-  const orphans = await cleanOrphans(loc, uncommitted, { graceMs: o.orphanGraceMs, batchSize: o.orphanBatchSize, now, dryRun, guard, ...(signal ? { signal } : {}) });
-  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans };
-  if (verified.length === 0) {
-    report.kept = candidates.map((c) => c.id);
-    return report; // Nothing proven restorable: delete no backup.
-  }
+  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans: emptyOrphans(), streamOrphans: emptyStreamOrphans(), left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0 } };
+  if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
+  else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
+
+  const sweep = { graceMs: o.orphanGraceMs, now, dryRun, budget, ...(signal ? { signal } : {}) };
+  report.orphans = await cleanOrphans(loc, uncommitted, { ...sweep, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps });
+  // Once the signal aborted nothing more is read (counts of what is left are then partial).
+  if (budget.stoppedBy !== 'signal') report.streamOrphans = await sweepStreams(loc, sweep);
+  report.left.orphanIds = report.orphans.idsLeft;
+  report.left.streamOrphans = report.streamOrphans.left;
+  if (budget.stoppedBy) report.stoppedBy = budget.stoppedBy;
+  logOf(ctx).info('retention applied', {
+    dryRun,
+    kept: report.kept.length,
+    deleted: report.deleted.length,
+    streamObjects: report.streamObjects,
+    orphansCleaned: report.orphans.cleaned.length,
+    orphanObjects: report.orphans.objects + report.orphans.uploadsAborted,
+    abandonedCheckpoints: report.orphans.abandoned.length,
+    streamOrphans: report.streamOrphans.objects + report.streamOrphans.uploadsAborted,
+    stoppedBy: report.stoppedBy,
+    left: report.left,
+  });
+  return report;
+}
+
+function emptyOrphans(): OrphanReport {
+  return { cleaned: [], objects: 0, uploadsAborted: 0, remaining: false, idsLeft: 0, abandoned: [], leftAlone: [] };
+}
+
+function emptyStreamOrphans(): StreamOrphanReport {
+  return { objects: 0, uploadsAborted: 0, left: 0, streamsLeft: 0, inFlight: 0, withinGrace: 0, leftAlone: [] };
+}
+
+/** Keeps and deletes backups by the policy (and, with `stream`, the stream objects only deleted backups needed). */
+async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: Candidate[], o: RetainOptions, budget: DeleteBudget, report: RetentionReport, signal?: AbortSignal): Promise<void> {
+  const { keepLast, keepMs, pitrWindowMs, stream, dryRun, now } = o;
   const keep = new Set<string>();
   for (const c of verified.slice(-keepLast)) keep.add(c.id);
   for (const c of verified) if (now - c.endedAt < keepMs) keep.add(c.id);
@@ -186,23 +282,27 @@ async function retain(
   const oldestKept = candidates.find((c) => keep.has(c.id))!;
   const doomed = candidates.filter((c) => !keep.has(c.id) && (c.endedAt < oldestKept.endedAt || (c.endedAt === oldestKept.endedAt && c.id < oldestKept.id)));
   report.kept = candidates.filter((c) => !doomed.includes(c)).map((c) => c.id);
-  report.deleted = doomed.map((c) => c.id);
 
-  for (const c of doomed) {
-    if (dryRun) continue;
-    guard();
+  for (const [at, c] of doomed.entries()) {
+    if (dryRun) {
+      report.deleted.push(c.id);
+      continue;
+    }
+    const objects = [keys.manifest(loc, c.id), keys.verification(loc, c.id), ...c.manifest.datasets.flatMap((d) => d.segments.map((s) => s.key))];
+    // All of a backup's deletes or none: the deadline never leaves one half-deleted.
+    if (!budget.allows(objects.length, false)) {
+      report.left.backups = doomed.length - at;
+      break; // the stream's obsolete objects are still counted below (nothing more is deleted)
+    }
     // Manifest first: from here on the backup does not exist, whatever fails later.
-    await deleteOrThrow(loc, keys.manifest(loc, c.id), signal);
-    await deleteOrThrow(loc, keys.verification(loc, c.id), signal);
-    for (const dataset of c.manifest.datasets) for (const segment of dataset.segments) await deleteOrThrow(loc, segment.key, signal);
+    for (const key of objects) await budget.spend(false, () => deleteOrThrow(loc, key, signal));
+    report.deleted.push(c.id);
   }
-  if (stream !== undefined) report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, dryRun, guard, signal);
-  logOf(ctx).info('retention applied', { dryRun, kept: report.kept.length, deleted: report.deleted.length, streamObjects: report.streamObjects, orphansCleaned: orphans.cleaned.length, orphanObjects: orphans.objects + orphans.uploadsAborted });
-  return report;
+  if (stream !== undefined && budget.stoppedBy !== 'signal') report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, o.dryRun, budget, report, signal);
 }
 
-/** Deletes stream objects older than the oldest kept snapshot's start mark (index first). */
-async function pruneStream(loc: S3Location, name: string, oldest: Manifest, dryRun: boolean, guard: () => void, signal?: AbortSignal): Promise<number> {
+/** Deletes stream objects older than the oldest kept snapshot's start mark (an hour's index first, then its objects, all or none). */
+async function pruneStream(loc: S3Location, name: string, oldest: Manifest, dryRun: boolean, budget: DeleteBudget, report: RetentionReport, signal?: AbortSignal): Promise<number> {
   const mark = oldest.start.stream;
   if (!mark || mark.name !== name) return 0;
   const checkpoint = await loadStreamCheckpoint(loc, name, signal);
@@ -210,13 +310,20 @@ async function pruneStream(loc: S3Location, name: string, oldest: Manifest, dryR
   for (const h of checkpoint.hours) {
     const obsolete = h.timeline < mark.timeline || (h.timeline === mark.timeline && h.lastSeq <= mark.seq);
     if (!obsolete) continue;
+    if (!dryRun && budget.stoppedBy) {
+      report.left.streamObjects += h.lastSeq - h.firstSeq + 1; // from the checkpoint: nothing more is read once stopped
+      continue;
+    }
     const index = await readHourIndex(loc, name, h.timeline, h.hour, signal);
     if (!index) continue;
+    if (!dryRun && !budget.allows(index.objects.length + 1, false)) {
+      report.left.streamObjects += index.objects.length;
+      continue; // counted; nothing more starts
+    }
     count += index.objects.length;
     if (dryRun) continue;
-    guard();
-    await deleteOrThrow(loc, `${keys.streamHour(loc, name, h.timeline, h.hour)}/index.json`, signal);
-    for (const o of index.objects) await deleteOrThrow(loc, o.key, signal);
+    await budget.spend(false, () => deleteOrThrow(loc, `${keys.streamHour(loc, name, h.timeline, h.hour)}/index.json`, signal));
+    for (const o of index.objects) await budget.spend(false, () => deleteOrThrow(loc, o.key, signal));
   }
   return count;
 }

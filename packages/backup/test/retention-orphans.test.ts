@@ -15,24 +15,12 @@ import type { Db } from 'mongodb';
 import { ConfigurationError, LeaseHeldError, applyRetention, mongoSource, snapshotBackup, verifyBackup, type SnapshotCheckpoint } from '../src/index.js';
 import { bundleChild } from '../../connections/test/support/bundle.js';
 import { runChild } from './run-child.js';
-import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS, verifiedBackups } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS, verifiedBackups, whenLeaseFree } from './support.js';
 
 afterAll(closeMongo);
 
 const DAY = 86_400_000;
 const later = () => Date.now() + DAY + 3_600_000; // the default grace (24 h) has passed
-
-/** Retries while a dead runner's lease lasts. */
-async function whenLeaseFree<T>(work: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!(error instanceof LeaseHeldError) || attempt > 30) throw error;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
 
 describe.each(S3_SERVERS)('retention cleans orphans, on $name', (server) => {
   let source: Db;

@@ -6,8 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { s3LeaseStore } from '@steadyfn/lease';
 import { EJSON } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -16,7 +14,7 @@ import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/res
 import { keys } from '../src/target.js';
 import { bundleChild } from '../../connections/test/support/bundle.js';
 import { outboxApp } from './outbox-fixture.js';
-import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
+import { closeMongo, freshBucket, freshDb, leaseRunsOut, redisClient, S3_SERVERS, unique } from './support.js';
 
 afterAll(closeMongo);
 
@@ -43,16 +41,6 @@ async function runKilledChild(file: string, env: Record<string, string>, killAt:
   });
   const objects = (stdout.match(/^object$/gm) ?? []).length;
   return { killed: killed && exit === 'SIGKILL', objects, exit, stderr: stderr.split('\n').filter((l) => l.startsWith('child failed')).join('\n') };
-}
-
-/** Waits (bounded) until the dead sink's lease has run out, as S3's clock judges it. */
-async function leaseRunsOut(storage: { client: S3Client; bucket: string; prefix: string }, name: string): Promise<void> {
-  const leases = s3LeaseStore({ client: storage.client, bucket: storage.bucket, prefix: `${storage.prefix}/` });
-  const until = Date.now() + 30_000;
-  while ((await leases.get(keys.streamLease(name))) !== undefined) {
-    if (Date.now() > until) throw new Error('the killed sink\'s lease did not run out within 30 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe.each(S3_SERVERS)('stream backup on $name', (server) => {
@@ -83,12 +71,12 @@ describe.each(S3_SERVERS)('stream backup on $name', (server) => {
       // Killed after writing its 3rd object, before checkpointing it.
       expect(await runKilledChild(file, env, 3)).toEqual({ killed: true, objects: 3, exit: 'SIGKILL', stderr: '' });
       expect(await checkpointSeq()).toBe(2);
-      await leaseRunsOut(storage, name);
+      await leaseRunsOut(storage, keys.streamLease(name));
       // The next sink resumes from object 2: it writes object 3 again (adopting the dead sink's),
       // then 6 new ones, and is killed before checkpointing the last.
       expect(await runKilledChild(file, env, 6)).toEqual({ killed: true, objects: 6, exit: 'SIGKILL', stderr: '' });
       expect(await checkpointSeq()).toBe(8);
-      await leaseRunsOut(storage, name);
+      await leaseRunsOut(storage, keys.streamLease(name));
 
       const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
       const result = await job.run({ requestId: 'final' });

@@ -5,11 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
+import { s3LeaseStore } from '@steadyfn/lease';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
 import type { RunContext } from '../src/context.js';
-import { verifyBackup, type S3Target, type SnapshotJob } from '../src/index.js';
+import { LeaseHeldError, verifyBackup, type S3Target, type SnapshotJob } from '../src/index.js';
 import { s3Client } from './s3-client.js';
 
 export { s3Client };
@@ -144,4 +145,28 @@ export async function verifiedBackups(job: SnapshotJob, storage: S3Target, count
     ids.push(result.backupId);
   }
   return ids;
+}
+
+// ------------------------------------------------------------------ leases of dead runners
+
+/** Retries `work` while it is refused with `LeaseHeldError` (a dead runner's lease lasting), up to ~15 s. */
+export async function whenLeaseFree<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof LeaseHeldError) || attempt > 30) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Waits (bounded, 30 s) until the lease at `key` (relative to the prefix) has run out, as S3's clock judges it. */
+export async function leaseRunsOut(storage: { client: S3Client; bucket: string; prefix: string }, key: string): Promise<void> {
+  const leases = s3LeaseStore({ client: storage.client, bucket: storage.bucket, prefix: `${storage.prefix}/` });
+  const until = Date.now() + 30_000;
+  while ((await leases.get(key)) !== undefined) {
+    if (Date.now() > until) throw new Error(`the dead runner's lease ${key} did not run out within 30 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

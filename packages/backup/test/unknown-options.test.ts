@@ -247,6 +247,8 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
       dryRun: true,
       orphanGraceMs: 1000,
       orphanBatchSize: 10,
+      abandonedCheckpointMs: 604_800_000,
+      reserveMs: 5_000,
       leaseMs: 60_000,
       now: Date.now,
     };

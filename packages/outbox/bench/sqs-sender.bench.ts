@@ -25,7 +25,7 @@ import { sqsSender } from '../src/sqs/sender.js';
 import { messageBytes } from '../src/sqs/size.js';
 import type { OutboundMessage } from '../src/sqs/types.js';
 import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
-import { CONCURRENCY, countsOf, median, meteredClient, messages, payloads, producerLoop, rawLoop, benchServers, mixesOfRun, MIXES, type Outcome } from './support.js';
+import { CONCURRENCY, COUNTS, countsOf, median, meteredClient, messages, payloads, producerLoop, rawLoop, benchServers, mixesOfRun, MIXES, type Outcome } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -41,7 +41,7 @@ test('sqsSender vs raw SendMessageBatch loops vs sqs-producer: throughput ratios
   for (const server of own) {
     const client = sqsClient(server.endpoint, 3);
     for (const mix of mixesOfRun()) {
-      const sizes = payloads(mix, countsOf(server.name, mix, SCALE).events);
+      const sizes = payloads(mix, countsOf(COUNTS, server.name, mix, SCALE).events);
       const inFlight: Record<string, number> = {};
       /** CPU of the bench process (SDK and sender), µs per message delivered. */
       const cpuPerMessage: Record<string, number[]> = {};

@@ -80,9 +80,19 @@ export const COUNTS: Record<string, Record<(typeof MIXES)[number], { events: num
   fauxqs: { '256 B': { events: 5000, naive: 600 }, '8 KiB': { events: 3000, naive: 600 }, '200 KiB': { events: 320, naive: 150 }, 'mix ≤ 1 MiB': { events: 480, naive: 250 } },
 };
 
-/** The counts of a cell, scaled by `BENCH_SCALE` (at least `min`). */
-export function countsOf(server: string, mix: (typeof MIXES)[number], scale: number, min = 10): { events: number; naive: number } {
-  const c = COUNTS[server]?.[mix] ?? COUNTS.moto![mix];
+/**
+ * The same cells with SQS a few ms away per call (`relay.bench.ts`'s distance view): the call's
+ * round trip then bounds the naive relay far more than the batched contenders, so the naive
+ * counts shrink against `COUNTS` and the batched ones stay about where they were.
+ */
+export const DISTANCE_COUNTS: typeof COUNTS = {
+  moto: { '256 B': { events: 300, naive: 120 }, '8 KiB': { events: 300, naive: 100 }, '200 KiB': { events: 100, naive: 60 }, 'mix ≤ 1 MiB': { events: 160, naive: 80 } },
+  fauxqs: { '256 B': { events: 4000, naive: 400 }, '8 KiB': { events: 2500, naive: 400 }, '200 KiB': { events: 320, naive: 150 }, 'mix ≤ 1 MiB': { events: 480, naive: 200 } },
+};
+
+/** The counts of a cell of `table`, scaled by `BENCH_SCALE` (at least `min`). */
+export function countsOf(table: typeof COUNTS, server: string, mix: (typeof MIXES)[number], scale: number, min = 10): { events: number; naive: number } {
+  const c = table[server]?.[mix] ?? table.moto![mix];
   return { events: Math.max(min, Math.round(c.events * scale)), naive: Math.max(min, Math.round(c.naive * scale)) };
 }
 
@@ -114,16 +124,33 @@ export function payloads(mix: string, count: number): number[] {
 }
 
 /**
+ * `n` of `sizes` with the same distribution — evenly spaced quantiles, kept in their original
+ * order — so a contender that sends fewer events (the naive relay) sends the same mix, not the
+ * head of the seeded sequence (whose first 45 of the mix average 55 KiB against 88 KiB).
+ */
+export function sampleOf(sizes: number[], n: number): number[] {
+  if (n >= sizes.length) return sizes.slice();
+  const byBytes = sizes.map((bytes, i) => [bytes, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const picked = Array.from({ length: n }, (_, k) => byBytes[Math.floor(((k + 0.5) * sizes.length) / n)]!);
+  return picked.sort((a, b) => a[1] - b[1]).map(([bytes]) => bytes);
+}
+
+/**
  * The client as one contender sees it, counting its `SendMessage`/`SendMessageBatch` calls in
  * flight: the most seen at once (every contender keeps to `CONCURRENCY`) and the mean from the
- * first call to the last answer (how busy the contender kept its call slots).
+ * first call to the last answer (how busy the contender kept its call slots). Also every call
+ * by command (so a `GetQueueAttributes` per send would show) and the characters of message
+ * bodies and attributes the send calls carried (string lengths: cheap, and the bench's
+ * payloads are ASCII, so they are bytes).
  */
-export function meteredClient(client: SQSClient): { client: SQSClient; maxInFlight: () => number; meanInFlight: () => number } {
+export function meteredClient(client: SQSClient): { client: SQSClient; maxInFlight: () => number; meanInFlight: () => number; calls: () => Record<string, number>; sendBytes: () => number } {
   let now = 0;
   let max = 0;
   let first = 0;
   let last = 0;
   let area = 0;
+  let bytes = 0;
+  const calls: Record<string, number> = {};
   const step = (delta: number) => {
     const t = performance.now();
     if (first === 0) first = t;
@@ -133,17 +160,32 @@ export function meteredClient(client: SQSClient): { client: SQSClient; maxInFlig
     max = Math.max(max, now);
   };
   const metered = Object.create(client) as SQSClient;
-  metered.send = (async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
-    const counted = /^SendMessage(Batch)?Command$/.test(command.constructor.name);
-    if (counted) step(1);
+  metered.send = (async (command: { constructor: { name: string }; input: WireInput }, ...rest: unknown[]) => {
+    const name = command.constructor.name;
+    calls[name] = (calls[name] ?? 0) + 1;
+    const counted = /^SendMessage(Batch)?Command$/.test(name);
+    if (counted) {
+      step(1);
+      for (const entry of command.input.Entries ?? [command.input]) bytes += wireLength(entry);
+    }
     try {
       return await (client.send as (...a: unknown[]) => Promise<unknown>)(command, ...rest);
     } finally {
       if (counted) step(-1);
     }
   }) as SQSClient['send'];
-  return { client: metered, maxInFlight: () => max, meanInFlight: () => (last > first ? area / (last - first) : 0) };
+  return { client: metered, maxInFlight: () => max, meanInFlight: () => (last > first ? area / (last - first) : 0), calls: () => ({ ...calls }), sendBytes: () => bytes };
 }
+
+interface WireEntry {
+  MessageBody?: string;
+  MessageAttributes?: Record<string, { DataType?: string; StringValue?: string }>;
+}
+type WireInput = WireEntry & { Entries?: WireEntry[] };
+
+/** A message's body and attributes as SQS counts them (name, data type, value), in characters. */
+const wireLength = (entry: WireEntry): number =>
+  (entry.MessageBody?.length ?? 0) + Object.entries(entry.MessageAttributes ?? {}).reduce((n, [k, v]) => n + k.length + (v.DataType?.length ?? 0) + (v.StringValue?.length ?? 0), 0);
 
 export function messages(sizes: number[], round: string): OutboundMessage[] {
   return sizes.map((bytes, i) => {

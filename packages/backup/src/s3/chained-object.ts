@@ -8,8 +8,8 @@
 import type { z } from 'zod';
 import { FencedError } from '../errors.js';
 import { getStored } from '../format/stored.js';
-import { deleteObject, headObject, isNotFound, isPreconditionFailed, statusOf, type S3Location } from './client.js';
-import { putConditional } from './conditional.js';
+import type { S3Location } from './client.js';
+import { deleteIfUnchanged, putConditional } from './conditional.js';
 import type { S3Capabilities } from './probe.js';
 
 /** A chained JSON object (a checkpoint). */
@@ -73,19 +73,8 @@ export async function openChainedObject<S extends z.ZodType>(
       // must not delete the checkpoint of the runner that took over (or of a later run).
       // The delete is conditional too where the server supports it (S3, moto); elsewhere (gofakes3
       // ignores If-Match on DELETE) only the moment between the HEAD and the DELETE is unguarded.
-      const fenced = (): FencedError => (failure = new FencedError(`${key} was replaced by another runner`));
-      const stored = await headObject(loc, key, signal);
-      if (!stored) return void (etag = undefined);
-      if (stored.etag !== etag) throw fenced();
-      try {
-        await deleteObject(loc, key, signal, caps.ifMatch ? { ifMatch: stored.etag } : {});
-      } catch (error) {
-        if (isPreconditionFailed(error)) throw fenced();
-        if (isNotFound(error)) return void (etag = undefined);
-        // A server that refuses a conditional DELETE outright: the HEAD above is the check.
-        if (!caps.ifMatch || (statusOf(error) !== 400 && statusOf(error) !== 501)) throw error;
-        await deleteObject(loc, key, signal);
-      }
+      const outcome = await deleteIfUnchanged(loc, caps, key, etag ?? '', signal);
+      if (outcome === 'changed') throw (failure = new FencedError(`${key} was replaced by another runner`));
       etag = undefined;
     },
   };

@@ -6,7 +6,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import { conditionalPut, type ConditionalPutResult } from '@steadyfn/lease/internal';
-import { headObject, isConditionalConflict, isNotFound, type S3Location } from './client.js';
+import { deleteObject, headObject, isConditionalConflict, isNotFound, isPreconditionFailed, statusOf, type S3Location } from './client.js';
 import type { S3Capabilities } from './probe.js';
 
 /** The result of a conditional write: written with this ETag, or refused because the condition failed. */
@@ -78,4 +78,26 @@ export async function putIfMatch(loc: S3Location, caps: Pick<S3Capabilities, 'if
 /** Creates (`etag` undefined) or replaces (`etag` given) an object conditionally. */
 export function putConditional(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, key: string, etag: string | undefined, body: Uint8Array | string, options: WriteOptions = {}): Promise<ConditionalResult> {
   return etag === undefined ? putIfAbsent(loc, caps, key, body, options) : putIfMatch(loc, caps, key, etag, body, options);
+}
+
+/**
+ * Deletes `key` only if its ETag is still `etag`: a HEAD just before, and `If-Match` on the
+ * DELETE where the server honours it (S3, moto). gofakes3 ignores `If-Match` on DELETE: there
+ * only the moment between the HEAD and the DELETE is unguarded (callers close it with a lease).
+ * Resolves to `deleted`, `changed` (another ETag: left alone) or `gone` (already absent).
+ */
+export async function deleteIfUnchanged(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch'>, key: string, etag: string, signal?: AbortSignal): Promise<'deleted' | 'changed' | 'gone'> {
+  const stored = await headObject(loc, key, signal);
+  if (!stored) return 'gone';
+  if (stored.etag !== etag) return 'changed';
+  try {
+    await deleteObject(loc, key, signal, caps.ifMatch ? { ifMatch: stored.etag } : {});
+  } catch (error) {
+    if (isPreconditionFailed(error)) return 'changed';
+    if (isNotFound(error)) return 'gone';
+    // A server that refuses a conditional DELETE outright: the HEAD above is the check.
+    if (!caps.ifMatch || (statusOf(error) !== 400 && statusOf(error) !== 501)) throw error;
+    await deleteObject(loc, key, signal);
+  }
+  return 'deleted';
 }

@@ -1,0 +1,173 @@
+/**
+ * Retention's sweep of stream objects that nothing refers to. A stream object (see
+ * stream/objects.ts) is written before it is listed in its hour's index, and the index before
+ * the stream's checkpoint moves past it; a sink killed between the object and its index leaves
+ * the object unlisted, and when its successor re-reads the source into other buffer
+ * boundaries, the same object number gets another key: the first object is never listed.
+ *
+ * A key under `streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/` is an **orphan** when
+ * - it is a stream object by its name (`<seq>_<first>_<last>_<sha>.ndjson.gz`; any other key is
+ *   left alone), and not listed in that hour's index (`index.json`, read again just before
+ *   the delete), and
+ * - no live sink can still list it: its timeline is older than the checkpoint's, or it is the
+ *   checkpoint's timeline and its object number is at most the checkpoint's `seq`. A sink (it
+ *   holds the stream's lease) only ever writes object `seq + 1` of the current timeline, lists
+ *   it, then checkpoints: an object written or being listed right now is always ahead of the
+ *   checkpoint, so it is never a candidate (`inFlight`), whatever the grace;
+ * - its `LastModified` is at least `orphanGraceMs` old (a sink that lost its lease and wakes up
+ *   later — the only writer that could still list an old number — has that long).
+ * Unfinished multipart uploads under the stream's timelines are aborted once `Initiated` is
+ * that old: sinks write single PUTs, so no sink of this package makes them. A stream without a
+ * checkpoint (its first run died before its first checkpoint), or whose checkpoint or an index
+ * cannot be read, is left alone (`leftAlone`). Objects an index lists are the retention
+ * policy's (`stream` option), never this sweep's. Every delete asks the run's budget first.
+ */
+import { BackupError } from './errors.js';
+import { abortOrThrow, deleteOrThrow } from './retention-orphans.js';
+import type { DeleteBudget } from './retention-budget.js';
+import { joinKey, listKeys, type S3Location } from './s3/client.js';
+import { listUploads } from './s3/multipart.js';
+import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
+import { readHourIndex } from './stream/objects.js';
+
+/** What the stream sweep did (or, in a dry run, would do). */
+export interface StreamOrphanReport {
+  /** Orphan objects deleted (planned, in a dry run). */
+  objects: number;
+  uploadsAborted: number;
+  /**
+   * Orphans found that this run did not delete because it stopped (batch, deadline or signal);
+   * the next run continues. Hours and streams not reached are not counted here: see `streamsLeft`.
+   */
+  left: number;
+  /** Streams this run stopped in or did not reach. */
+  streamsLeft: number;
+  /** Unlisted objects ahead of their stream's checkpoint: a sink may be listing them now; never deleted. */
+  inFlight: number;
+  /** Orphans younger than `orphanGraceMs`. */
+  withinGrace: number;
+  /** Streams (or hours) not swept, and why. */
+  leftAlone: Array<{ stream: string; reason: 'never checkpointed' | 'checkpoint unreadable' | 'index unreadable'; hour?: string }>;
+}
+
+const OBJECT_PATH = /^t(\d+)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/(\d{12})_[^/]*\.ndjson\.gz$/;
+
+interface Found {
+  key: string;
+  timeline: number;
+  hour: number;
+  seq: number;
+  lastModified: number | undefined;
+}
+
+/** Parses a key relative to `streams/<name>/`; undefined for anything but a stream object. */
+function parseObjectKey(key: string, relative: string): Found | undefined {
+  const m = OBJECT_PATH.exec(relative);
+  if (!m) return undefined;
+  const [, t, y, mo, d, h, seq] = m;
+  return { key, timeline: Number(t), hour: Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h)), seq: Number(seq), lastModified: undefined };
+}
+
+/** An object no live sink can still list (see the module comment). */
+function behindCheckpoint(o: Found, checkpoint: StreamCheckpoint): boolean {
+  return o.timeline < checkpoint.timeline || (o.timeline === checkpoint.timeline && o.seq <= checkpoint.seq);
+}
+
+/**
+ * Sweeps every stream under `streams/`.
+ * @throws {RetentionDeleteError} a delete or abort failed: the run stops there
+ * @throws {FencedError} the retention lease was lost
+ */
+export async function sweepStreams(loc: S3Location, options: { graceMs: number; now: number; dryRun: boolean; budget: DeleteBudget; signal?: AbortSignal }): Promise<StreamOrphanReport> {
+  const report: StreamOrphanReport = { objects: 0, uploadsAborted: 0, left: 0, streamsLeft: 0, inFlight: 0, withinGrace: 0, leftAlone: [] };
+  const root = joinKey(loc.prefix, 'streams') + '/';
+  const signal = options.signal;
+  const names = (await listKeys(loc, root, { delimiter: '/', ...(signal ? { signal } : {}) })).prefixes;
+  names.sort();
+  for (const [at, folder] of names.entries()) {
+    const name = decodeURIComponent(folder.slice(root.length, -1));
+    // Listing a stream takes time too: none is started once the deadline nears.
+    if (!options.budget.allows(0, false)) {
+      report.streamsLeft = names.length - at;
+      break;
+    }
+    if ((await sweepStream(loc, name, folder, options, report)) === 'stopped') {
+      report.streamsLeft = names.length - at;
+      break;
+    }
+  }
+  return report;
+}
+
+async function sweepStream(loc: S3Location, name: string, folder: string, options: { graceMs: number; now: number; dryRun: boolean; budget: DeleteBudget; signal?: AbortSignal }, report: StreamOrphanReport): Promise<'stopped' | void> {
+  const { signal, budget, now } = options;
+  let checkpoint: StreamCheckpoint | undefined;
+  try {
+    checkpoint = (await readStreamCheckpoint(loc, name, signal))?.value;
+  } catch (error) {
+    if (!(error instanceof BackupError)) throw error;
+    report.leftAlone.push({ stream: name, reason: 'checkpoint unreadable' });
+    return;
+  }
+  if (!checkpoint) {
+    report.leftAlone.push({ stream: name, reason: 'never checkpointed' });
+    return;
+  }
+  // Read once per hour; read again just before each delete.
+  const indexed = async (o: Found): Promise<Set<string> | undefined> => {
+    try {
+      return new Set((await readHourIndex(loc, name, o.timeline, o.hour, signal))?.objects.map((e) => e.key) ?? []);
+    } catch (error) {
+      if (error instanceof BackupError) return undefined;
+      throw error;
+    }
+  };
+  const listed = (await listKeys(loc, `${folder}t`, signal ? { signal } : {})).keys;
+  const byHour = new Map<string, Found[]>();
+  for (const { key, lastModified } of listed) {
+    const found = parseObjectKey(key, key.slice(folder.length));
+    if (!found) continue;
+    found.lastModified = lastModified;
+    const hourKey = `${found.timeline}/${found.hour}`;
+    byHour.set(hourKey, [...(byHour.get(hourKey) ?? []), found]);
+  }
+  for (const objects of byHour.values()) {
+    const index = await indexed(objects[0]!);
+    if (!index) {
+      report.leftAlone.push({ stream: name, reason: 'index unreadable', hour: new Date(objects[0]!.hour).toISOString() });
+      continue;
+    }
+    const orphans: Found[] = [];
+    for (const o of objects) {
+      if (index.has(o.key)) continue;
+      if (!behindCheckpoint(o, checkpoint)) report.inFlight++;
+      // A time the server does not give counts as now: never old enough.
+      else if (now - (o.lastModified ?? now) < options.graceMs) report.withinGrace++;
+      else orphans.push(o);
+    }
+    if (options.dryRun) {
+      report.objects += orphans.length;
+      continue;
+    }
+    for (const [i, o] of orphans.entries()) {
+      if (!budget.allows(1, true)) {
+        report.left += orphans.length - i;
+        return 'stopped';
+      }
+      if ((await indexed(o))?.has(o.key) !== false) continue; // listed meanwhile (or unreadable now): not an orphan
+      await budget.spend(true, () => deleteOrThrow(loc, o.key, signal));
+      report.objects++;
+    }
+  }
+  for (const upload of await listUploads(loc, `${folder}t`, signal)) {
+    // moto answers a fixed 2010 date for Initiated: such an upload counts as old (sinks never make one).
+    if (now - (upload.initiated || now) < options.graceMs) continue;
+    if (options.dryRun) {
+      report.uploadsAborted++;
+      continue;
+    }
+    if (!budget.allows(1, true)) return 'stopped';
+    await budget.spend(true, () => abortOrThrow(loc, upload));
+    report.uploadsAborted++;
+  }
+}
