@@ -32,14 +32,15 @@ describe('secrets in connection strings', () => {
     return `mongodb://app:${SECRET}@${url.host}/`;
   };
 
-  it.each([
+  const cases: Array<[string, () => string, 'CONFIG_INVALID' | 'CONNECTION_UNAVAILABLE']> = [
     ['mongo: a port out of range', () => `mongodb://app:${SECRET}@127.0.0.1:99999/`, 'CONFIG_INVALID'],
     ['mongo: an unknown option value', () => `mongodb://app:${SECRET}@127.0.0.1:1/?authMechanism=NOPE`, 'CONFIG_INVALID'],
     ['mongo: an unescaped @', () => `mongodb://app:${SECRET}@@127.0.0.1:1/`, 'CONFIG_INVALID'],
     ['mongo: a closed port', () => `mongodb://app:${SECRET}@127.0.0.1:1/?serverSelectionTimeoutMS=300`, 'CONNECTION_UNAVAILABLE'],
     ['mongo: an unknown SRV host', () => `mongodb+srv://app:${SECRET}@nonexistent.invalid/`, 'CONNECTION_UNAVAILABLE'],
     ['mongo: a password the server refuses (FerretDB)', mongoUri, 'CONNECTION_UNAVAILABLE'],
-  ] as const)('%s: the password in no log and no error', async (_label, uri, code) => {
+  ];
+  it.each(cases)('%s: the password in no log and no error', async (_label, uri, code) => {
     await requireService('mongodb');
     const { error, logged } = await failure(mongo({ uri: uri(), name: 'db' }) as ClientHandle<unknown>);
     expect(error).toMatchObject({ code, retryable: code !== 'CONFIG_INVALID' });
