@@ -598,6 +598,22 @@ describe('peer bug replays that need no particular store (Redis)', () => {
     expect(runs).toBe(1);
   });
 
+  it('powertools-lambda-typescript#4634 (#4643): on middy, when an earlier middleware threw before the idempotency middleware ran, its onError crashed on missing state and hid the real error — here the real error surfaces and no record is touched', async () => {
+    let runs = 0;
+    const store = counting(backend.store);
+    const failingAuth = {
+      before: async () => {
+        throw Object.assign(new Error('token expired'), { name: 'AuthError', statusCode: 401 });
+      },
+    };
+    const main = middy(steadyHandler(async () => ({ run: ++runs })))
+      .use(failingAuth)
+      .use(toMiddy(idempotency({ store, ttlMs: 60_000, localCache: false }), { name: `auth-${randomUUID().slice(0, 8)}` }));
+    await expect(main({ Records: [sqsRecord(randomUUID(), { orderId: 'o-1' })] }, lambdaContext() as never)).rejects.toMatchObject({ name: 'AuthError', message: 'token expired' });
+    expect(runs).toBe(0);
+    expect(store.total()).toBe(0);
+  });
+
   it('powertools-lambda-typescript#2987 (#2505): on middy, a handler returning undefined broke the early return, so duplicates ran again — here a stored undefined result replays on middy without running the handler', async () => {
     let runs = 0;
     const main = middy(
