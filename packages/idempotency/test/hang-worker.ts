@@ -4,10 +4,13 @@
  * function. `claimed` resolves with its claim once the function is running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ClaimRequest } from '../src/index.js';
-import type { Backend } from './support.js';
+import { handler } from '@steadyfn/handler';
+import { expect } from 'vitest';
+import { idempotency, type ClaimRequest, type IdempotencyStore } from '../src/index.js';
+import { eventually, type Backend } from './support.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/hang-worker.mjs', import.meta.url));
 
@@ -52,4 +55,40 @@ export function startWorker(backend: Backend, deliveryId: string, options: Worke
     });
   });
   return { child, claimed };
+}
+
+/** SIGKILLs the worker and waits until it is gone. */
+export async function killWorker(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/**
+ * The worker's function (`ship`) as the next attempt runs it in this process, on `store`:
+ * `retry()` invokes it for the same delivery; `runs()` counts how often it ran.
+ */
+export function shipRetry(store: IdempotencyStore, deliveryId: string): { retry(): Promise<unknown>; runs(): number } {
+  let runs = 0;
+  const main = handler({ name: 'ship', logSink: () => undefined, use: [idempotency({ store, ttlMs: 3_600_000, localCache: false })] }, () => ({ shipped: `retry ${++runs}` }));
+  return { retry: () => main.invoke({ parcel: 42 }, { deliveryId, requestId: randomUUID() }), runs: () => runs };
+}
+
+/** Retries until the key is taken over (every earlier answer must be `IDEMPOTENCY_IN_PROGRESS`); the result of the attempt that ran. */
+export async function retryUntilTakenOver(retry: () => Promise<unknown>, withinMs: number): Promise<unknown> {
+  let result: unknown;
+  await eventually(
+    async () => {
+      try {
+        result = await retry();
+        return true;
+      } catch (error) {
+        expect((error as { code: string }).code).toBe('IDEMPOTENCY_IN_PROGRESS');
+        return false;
+      }
+    },
+    withinMs,
+    100,
+  );
+  return result;
 }

@@ -6,10 +6,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { handler } from '@steadyfn/handler';
-import { idempotency } from '../src/index.js';
-import { startWorker } from './hang-worker.js';
-import { BACKENDS, eventually, openBackend, silentSink, type Backend } from './support.js';
+import { killWorker, retryUntilTakenOver, shipRetry, startWorker } from './hang-worker.js';
+import { BACKENDS, openBackend, type Backend } from './support.js';
 
 const LEASE_MS = 2500;
 
@@ -31,37 +29,23 @@ describe.each(BACKENDS)('a SIGKILLed worker on %s', (name) => {
     const worker = startWorker(backend, deliveryId, { leaseMs: LEASE_MS });
     child = worker.child;
     const claim = await worker.claimed;
-    const exited = new Promise((resolve) => worker.child.once('exit', resolve));
-    worker.child.kill('SIGKILL');
-    await exited;
+    await killWorker(worker.child);
     expect(worker.child.signalCode).toBe('SIGKILL');
 
-    let runs = 0;
-    const main = handler({ name: 'ship', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, () => ({ shipped: `retry ${++runs}` }));
-    const retry = () => main.invoke({ parcel: 42 }, { deliveryId, requestId: randomUUID() });
+    const { retry, runs } = shipRetry(backend.store, deliveryId);
 
     // While the dead worker's lease lasts, the key is still held.
     await expect(retry()).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
-    expect(runs).toBe(0);
+    expect(runs()).toBe(0);
 
-    let result: unknown;
-    await eventually(async () => {
-      try {
-        result = await retry();
-        return true;
-      } catch (error) {
-        expect((error as { code: string }).code).toBe('IDEMPOTENCY_IN_PROGRESS');
-        return false;
-      }
-    }, LEASE_MS + 10_000, 100);
-    expect(result).toEqual({ shipped: 'retry 1' });
-    expect(runs).toBe(1);
+    expect(await retryUntilTakenOver(retry, LEASE_MS + 10_000)).toEqual({ shipped: 'retry 1' });
+    expect(runs()).toBe(1);
 
     // The worker "comes back" with its saved token: refused, and the record is untouched.
     expect(await backend.store.complete({ key: claim.key, owner: claim.owner, fingerprint: claim.fingerprint, result: '{"k":"v","v":"stale"}', expiresAt: Date.now() + 60_000 })).toBe(false);
     expect(await backend.store.release({ key: claim.key, owner: claim.owner })).toBe(false);
     expect(await backend.store.completeMany([{ key: claim.key, owner: claim.owner }])).toEqual([false]);
     expect(await retry()).toEqual({ shipped: 'retry 1' });
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
   });
 });
