@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { handler } from '@steadyfn/handler';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { idempotency, type ClaimRequest, type IdempotencyStore } from '../src/index.js';
-import { eventually, type Backend } from './support.js';
+import { eventually, openBackend, type Backend, type BackendName } from './support.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/hang-worker.mjs', import.meta.url));
 
@@ -91,4 +91,23 @@ export async function retryUntilTakenOver(retry: () => Promise<unknown>, withinM
     100,
   );
   return result;
+}
+
+/**
+ * Opens `name`'s backend for a describe block and SIGKILLs, after each test, the worker it
+ * last `track`ed if that is still alive.
+ */
+export function workerSuite(name: BackendName): { backend(): Backend; track(child: ChildProcess): void } {
+  let backend: Backend | undefined;
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    backend = await openBackend(name);
+  });
+  afterEach(() => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+  return { backend: () => backend!, track: (c) => void (child = c) };
 }

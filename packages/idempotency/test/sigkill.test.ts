@@ -3,31 +3,21 @@
  * attempt takes over and runs the function once, and the dead worker's token can no longer
  * complete or release the record.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killWorker, retryUntilTakenOver, shipRetry, startWorker } from './hang-worker.js';
-import { BACKENDS, openBackend, type Backend } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { killWorker, retryUntilTakenOver, shipRetry, startWorker, workerSuite } from './hang-worker.js';
+import { BACKENDS } from './support.js';
 
 const LEASE_MS = 2500;
 
 describe.each(BACKENDS)('a SIGKILLed worker on %s', (name) => {
-  let backend: Backend;
-  let child: ChildProcess | undefined;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterEach(() => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const suite = workerSuite(name);
 
   it('after the lease a retry runs the function once; the dead owner cannot complete or release', async () => {
     const deliveryId = randomUUID();
+    const backend = suite.backend();
     const worker = startWorker(backend, deliveryId, { leaseMs: LEASE_MS });
-    child = worker.child;
+    suite.track(worker.child);
     const claim = await worker.claimed;
     await killWorker(worker.child);
     expect(worker.child.signalCode).toBe('SIGKILL');
