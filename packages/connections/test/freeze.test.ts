@@ -48,7 +48,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function startChild(kind: 'redis' | 'mongo'): void {
+function startChild(kind: 'redis' | 'mongo', idleMs = IDLE_MS): void {
   answers = [];
   waiting = [];
   child = spawn(process.execPath, [bundle], {
@@ -57,7 +57,7 @@ function startChild(kind: 'redis' | 'mongo'): void {
       CHILD_KIND: kind,
       CHILD_REDIS_URL: server.url,
       CHILD_MONGODB_URI: ferret.uri,
-      CHILD_IDLE_MS: String(IDLE_MS),
+      CHILD_IDLE_MS: String(idleMs),
       STEADYFN_LOG_LEVEL: 'info',
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -165,5 +165,41 @@ describe('a frozen and thawed MongoDB client (SIGSTOP / SIGCONT)', () => {
     expect(await invoke('1')).toMatchObject({ ok: true });
     await freeze(async () => undefined);
     expect(await invoke('2')).toMatchObject({ ok: true, value: '2', record: { state: 'revalidated' } });
+  });
+});
+
+describe('a frozen Redis client whose server dropped it in ways the thaw check may not see', () => {
+  it('the server\'s own idle `timeout` closed the connection during the freeze: the next invocation succeeds', async () => {
+    startChild('redis');
+    expect(await invoke('1')).toMatchObject({ ok: true, value: '1' });
+    const [id] = await childConnectionIds();
+    await admin.config('SET', 'timeout', '1');
+    try {
+      await freeze(async () => {
+        // Redis checks idle clients in its cron: wait until it has closed the child's.
+        for (let i = 0; i < 100 && (await childConnectionIds()).includes(id!); i++) await sleep(100);
+        expect(await childConnectionIds()).not.toContain(id);
+      });
+      expect(await invoke('2')).toMatchObject({ ok: true, value: '2', record: { state: 'reconnected' } });
+    } finally {
+      await admin.config('SET', 'timeout', '0');
+    }
+  });
+
+  it('a freeze shorter than the idle threshold (no thaw check) while the server killed the connection: the answer is the value or a retryable CONNECTION_LOST, never a hang', async () => {
+    startChild('redis', 60_000);
+    expect(await invoke('1')).toMatchObject({ ok: true, value: '1' });
+    const [id] = await childConnectionIds();
+    await freeze(async () => {
+      await admin.client('KILL', 'ID', id!);
+    });
+    const started = Date.now();
+    const after = await invoke('2');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // The command is a write (SET): repeated only when the error proves it was not sent.
+    if (!after.ok) expect(after).toMatchObject({ code: 'CONNECTION_LOST' });
+    else expect(after).toMatchObject({ value: '2' });
+    // Whatever that answer, the next invocation works.
+    expect(await invoke('3')).toMatchObject({ ok: true, value: '3' });
   });
 });

@@ -12,7 +12,11 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Longest key accepted from a client (as Stripe); keys are hashed, so this only bounds abuse. */
 export const MAX_KEY_LENGTH = 255;
 
-/** Returns the key for this invocation, or undefined when there is none (see `required`). */
+/**
+ * Returns the key for this invocation, or undefined when there is none (see `required`). An
+ * empty or whitespace-only string also counts as none: a blank carries no identity, and hashed
+ * as a key it would make every request without one share a single record.
+ */
 export type KeyFunction = (ctx: Context) => string | undefined | null;
 
 /**
@@ -160,8 +164,9 @@ export function resolveKeyEarly(ctx: Context, source: KeySource): ResolvedKey | 
 export function resolveKey(ctx: Context, source: KeySource): ResolvedKey | undefined {
   if (typeof source === 'function') {
     const value = source(ctx);
-    if (value === undefined || value === null || value === '') return undefined;
+    if (value === undefined || value === null) return undefined;
     if (typeof value !== 'string') throw new IdempotencyKeyInvalidError('Not a string', 500);
+    if (value.trim() === '') return undefined;
     return { kind: 'custom', value };
   }
   if (source === 'input') return inputKey(ctx);

@@ -20,7 +20,7 @@ export interface CallOptions {
 
 /** A claim: take `key` for `owner` for `leaseMs`, unless someone holds it or it is done. */
 export interface ClaimRequest {
-  /** The record's name. 1–1,024 characters, no NUL. */
+  /** The record's name. 1–1,024 characters, no NUL, no unpaired surrogates (well-formed Unicode). */
   key: string;
   /**
    * A token naming this attempt, unique per claim (e.g. `crypto.randomUUID()`); only its

@@ -10,11 +10,20 @@ export const MAX_KEY_LENGTH = 1024;
 /** Longest lease or keep time: about 31 years, far beyond any use, well inside every store's range. */
 export const MAX_DURATION_MS = 1e12;
 
+/**
+ * Keys and data travel as UTF-8: an unpaired surrogate has no UTF-8 form and would arrive as
+ * U+FFFD, merging distinct keys into one lease and changing data. (`isWellFormed`: ES2024,
+ * Node ≥ 20; the project's lib is ES2023.)
+ */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 // Each check takes the request's field and the member's name, joined only for an error: a valid
 // request (every call) builds no strings.
 function checkKey(key: unknown, field: string, name: string): string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('\u0000')) {
-    throw new LeaseRequestError(`${field}${name}`, `a string of 1–${MAX_KEY_LENGTH} characters without NUL`);
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('\u0000') || !isWellFormed(key)) {
+    throw new LeaseRequestError(`${field}${name}`, `a string of 1–${MAX_KEY_LENGTH} characters without NUL or unpaired surrogates`);
   }
   return key;
 }
@@ -43,7 +52,7 @@ function checkMs(value: unknown, field: string, name: string): number {
 }
 
 function checkData(data: unknown, field: string, name: string): string | undefined {
-  if (data !== undefined && typeof data !== 'string') throw new LeaseRequestError(`${field}${name}`, 'a string or undefined');
+  if (data !== undefined && (typeof data !== 'string' || !isWellFormed(data))) throw new LeaseRequestError(`${field}${name}`, 'a string without unpaired surrogates, or undefined');
   return data;
 }
 

@@ -57,8 +57,10 @@ describe.each(ALL_BACKENDS)('%s lease store', (name) => {
     // Done is nobody's: not claimable, not settled again.
     const blocked = await backend.store.claim({ key: k, owner: token(), leaseMs: 10_000 });
     expect(blocked).toEqual({ claimed: false, record: { ...done, expiresAt: expect.any(Number) } });
-    // Each read converts the store's clock again: the same moment, give or take the round trip.
-    expect(Math.abs((blocked as { record: { expiresAt: number } }).record.expiresAt - done!.expiresAt)).toBeLessThan(250);
+    // Each read converts the store's clock again: the same moment, give or take the round trip
+    // (on S3 also the Date header's 1 s resolution: two readings narrow the offset differently).
+    const tolerance = name.startsWith('s3') ? 1_000 : 250;
+    expect(Math.abs((blocked as { record: { expiresAt: number } }).record.expiresAt - done!.expiresAt)).toBeLessThan(tolerance);
     expect(await backend.store.settle({ key: k, owner, fence: claim.fence, data: 'again', keepMs: 60_000 })).toBe(false);
     expect(await backend.store.settle({ key: k, owner, fence: claim.fence })).toBe(false);
   });

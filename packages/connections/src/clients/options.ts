@@ -101,18 +101,24 @@ export function factoryOptions<O extends object>(owner: string, options: O | und
 }
 
 /**
- * Checks a connection string's scheme without echoing it.
+ * Checks a connection string's scheme without echoing it; with `parse`, also that it is a URL
+ * (WHATWG, as ioredis parses it): `redis://u:pw@host:notaport` would otherwise fail every
+ * connect as a retryable error instead of once as a configuration error.
  * @param from - Where it came from, for the message: the option or the environment variable.
  * @throws ConfigurationError (`CONFIG_INVALID`).
  */
-export function checkUrl(owner: string, field: string, from: string, value: unknown, schemes: ReadonlyArray<string>, allowPath = false): string {
-  const ok = typeof value === 'string' && (schemes.some((scheme) => value.startsWith(scheme)) || (allowPath && value.startsWith('/')));
-  if (!ok) {
-    const expected = `a ${schemes.join(' or ')} URL${allowPath ? ' or a Unix socket path' : ''}`;
+export function checkUrl(owner: string, field: string, from: string, value: unknown, schemes: ReadonlyArray<string>, allowPath = false, parse = false): string {
+  const path = allowPath && typeof value === 'string' && value.startsWith('/');
+  const schemed = typeof value === 'string' && schemes.some((scheme) => value.startsWith(scheme));
+  const expected = `a ${schemes.join(' or ')} URL${allowPath ? ' or a Unix socket path' : ''}`;
+  if (!path && !schemed) {
     const got = typeof value === 'string' ? (value === '' ? 'an empty string' : 'a string with another scheme (value not shown)') : typeof value;
     throw new ConfigurationError(`${owner}(): ${from} must be ${expected}; got ${got}`, { field, expected });
   }
-  return value;
+  if (parse && schemed && !URL.canParse(value as string)) {
+    throw new ConfigurationError(`${owner}(): ${from} must be ${expected}; got a string that is not a valid URL, e.g. a port that is not a number from 0 to 65535 (value not shown)`, { field, expected });
+  }
+  return value as string;
 }
 
 /** Parses Redis `INFO clients` into connections in use and the server's limit. */

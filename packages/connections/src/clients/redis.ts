@@ -105,7 +105,7 @@ const REDIS_KEYS = keysOf<RedisClientOptions>({ ...HANDLE_KEYS, url: true, optio
  */
 export function redis(options?: RedisClientOptions): RedisHandle {
   const o = factoryOptions('redis', options, REDIS_KEYS);
-  if (o.url !== undefined) checkUrl('redis', 'url', 'option "url"', o.url, REDIS_SCHEMES, true);
+  if (o.url !== undefined) checkUrl('redis', 'url', 'option "url"', o.url, REDIS_SCHEMES, true, true);
   const settings: RedisOptions = { ...profileFor(o.provider).redis, ...o.options, lazyConnect: true };
   const driver = loadIoredis();
   let view: Redis | undefined;
@@ -114,7 +114,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
       ...handleOptions(o, 'redis'),
       async create({ signal }) {
         const url = o.url ?? process.env.REDIS_URL;
-        if (url !== undefined) checkUrl('redis', 'url', 'REDIS_URL', url, REDIS_SCHEMES, true);
+        if (url !== undefined) checkUrl('redis', 'url', 'REDIS_URL', url, REDIS_SCHEMES, true, true);
         else if (!hasAddress(o.options)) {
           throw new ConfigurationError('redis(): no Redis address: pass option "url", set REDIS_URL, or give options.host/port/path', {
             field: 'url',

@@ -17,6 +17,12 @@ export interface CommandRunner {
 const RESAMPLE_MS = 30_000;
 /** How fast two clocks may drift apart: 200 ppm, well above what NTP-disciplined clocks do. */
 const DRIFT = 200e-6;
+/**
+ * This process's wall clock moved this much more (or less) than its monotonic clock since the
+ * sample: it was stepped (NTP correcting it, an operator), so the offset is stale — sample again
+ * before judging anything. NTP slewing (≤ 500 ppm) moves it ~15 ms in a 30 s window.
+ */
+const STEP_MS = 50;
 
 export interface ServerClock {
   /** The server's time now, estimated, in epoch ms. */
@@ -25,7 +31,7 @@ export interface ServerClock {
   toLocal(serverMs: number): number;
   /** How far `now()` may be from the server's true time (half the sampling round trip, at least 1 ms). */
   uncertaintyMs(): number;
-  /** Samples the offset when it is missing or old; cheap otherwise. */
+  /** Samples the offset when it is missing or old, or this process's wall clock was stepped since; cheap otherwise. */
   refresh(): Promise<void>;
   /** Whether the offset comes from the server (false: the local clock is used). */
   fromServer(): boolean;
@@ -36,11 +42,16 @@ export function serverClock(dbOf: () => CommandRunner | undefined): ServerClock 
   /** Half the round trip of the sample in use, at the time it was taken. */
   let sampleUncertainty = 1;
   let sampledAt = -Infinity;
+  /** `Date.now()` when the sample in use was taken (at `sampledAt` on the monotonic clock). */
+  let sampledWall = 0;
   let sampling: Promise<void> | undefined;
   let lastTry = -Infinity;
   let fromServer = false;
 
-  const sample = async (): Promise<void> => {
+  /** The wall clock was stepped since the sample in use (see STEP_MS). */
+  const stepped = (): boolean => fromServer && Math.abs(Date.now() - sampledWall - (performance.now() - sampledAt)) > STEP_MS;
+
+  const sample = async (force: boolean): Promise<void> => {
     const db = dbOf();
     if (!db) {
       lastTry = Infinity;
@@ -54,10 +65,12 @@ export function serverClock(dbOf: () => CommandRunner | undefined): ServerClock 
     if (localTime instanceof Date && Number.isFinite(localTime.getTime())) {
       const candidate = Math.max(1, Math.ceil(rtt / 2) + 1);
       // A sample taken under load (a long round trip) replaces a better one only once that one has aged.
-      if (!fromServer || candidate <= uncertainty()) {
+      // A sample taken before the wall clock was stepped is wrong, however good its round trip was.
+      if (force || !fromServer || candidate <= uncertainty()) {
         offset = Math.round(localTime.getTime() - (sentAt + rtt / 2));
         sampleUncertainty = candidate;
         sampledAt = performance.now();
+        sampledWall = Date.now();
       }
       fromServer = true;
     }
@@ -73,8 +86,9 @@ export function serverClock(dbOf: () => CommandRunner | undefined): ServerClock 
     uncertaintyMs: uncertainty,
     fromServer: () => fromServer,
     refresh() {
-      if (performance.now() - lastTry < RESAMPLE_MS) return Promise.resolve();
-      sampling ??= sample().finally(() => {
+      const step = stepped();
+      if (!step && performance.now() - lastTry < RESAMPLE_MS) return Promise.resolve();
+      sampling ??= sample(step).finally(() => {
         sampling = undefined;
       });
       return sampling;

@@ -24,15 +24,15 @@ export const HOLDS_FUNCTION = 'steadyfn_lease_holds';
  * `data`, kept `keepMs`; mode `r`: released.
  */
 export const SETTLE_FRAGMENT = `local function ${HOLDS_FUNCTION}(key, owner, fence)
-  local value = redis.call('GET', key)
-  if not value then return 0 end
+  local value = redis.pcall('GET', key)
+  if type(value) ~= 'string' then return 0 end
   local s, f, r, o = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|')
   if s ~= 'h' or f ~= fence or o ~= owner then return 0 end
   return 1
 end
 local function ${SETTLE_FUNCTION}(key, owner, fence, mode, data, keepMs)
-  local value = redis.call('GET', key)
-  if not value then return 0 end
+  local value = redis.pcall('GET', key)
+  if type(value) ~= 'string' then return 0 end
   local s, f, r, o = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|')
   if s ~= 'h' or f ~= fence or o ~= owner then return 0 end
   local retain = tonumber(r)
@@ -52,27 +52,43 @@ end
 
 /**
  * Claims each key: ARGV per key = owner, leaseMs, payload, retainMs, leaseMs + retainMs.
- * Reply per key: {1, fence, pttl} claimed; {0, value, pttl} live record; {-1} a value this
- * store did not write (left alone).
+ * Reply per key: {1, fence, pttl} claimed; {0, value, pttl} live record; {-1} a key this store
+ * did not write (another value, or another type: left alone) — and then nothing is written for
+ * any key of the call, the others answering {-2}; then one more element, the server's `TIME`
+ * (from which the store learns the server's clock, to read a done record's end that
+ * `SET … NX GET` returns).
  */
-export const CLAIM = script(`local out = {}
+export const CLAIM = script(`local values, states, fences, retains = {}, {}, {}, {}
+local foreign = false
+for i = 1, #KEYS do
+  local value = redis.pcall('GET', KEYS[i])
+  if type(value) == 'table' then
+    foreign = true
+    states[i] = '!'
+  elseif value then
+    local s, f, r = string.match(value, '^([hdf])|(%d+)|(%d+)|')
+    if not s then
+      foreign = true
+      states[i] = '!'
+    else
+      values[i], states[i], fences[i], retains[i] = value, s, tonumber(f), tonumber(r)
+    end
+  end
+end
+local out = {}
 for i = 1, #KEYS do
   local key = KEYS[i]
   local b = (i - 1) * 5
-  local value = redis.call('GET', key)
-  local fence = 0
+  local value = values[i]
+  local fence = fences[i] or 0
   local reply = nil
-  if value then
-    local s, f, r = string.match(value, '^([hdf])|(%d+)|(%d+)|')
-    if not s then
-      reply = {-1}
-    else
-      fence = tonumber(f)
-      if s ~= 'f' then
-        local ttl = redis.call('PTTL', key)
-        if ttl > tonumber(r) then reply = {0, value, ttl} end
-      end
-    end
+  if states[i] == '!' then
+    reply = {-1}
+  elseif foreign then
+    reply = {-2}
+  elseif value and states[i] ~= 'f' then
+    local ttl = redis.call('PTTL', key)
+    if ttl > retains[i] then reply = {0, value, ttl} end
   end
   if not reply then
     local nextFence = string.format('%d', fence + 1)
@@ -81,6 +97,7 @@ for i = 1, #KEYS do
   end
   out[i] = reply
 end
+out[#KEYS + 1] = redis.call('TIME')
 return out`);
 
 /** Settles each key: ARGV per key = owner, fence, mode, data, keepMs. Reply: 1 or 0 per key. */
@@ -96,16 +113,17 @@ return out`);
  * `fence`, it becomes generation fence + 1, held by the same owner with the same payload, for
  * leaseMs (plus its retainMs). Reply: {1, new fence} or {0}.
  */
-export const RENEW = script(`local value = redis.call('GET', KEYS[1])
-if not value then return {0} end
+export const RENEW = script(`local value = redis.pcall('GET', KEYS[1])
+if type(value) ~= 'string' then return {0} end
 local s, f, r, o, rest = string.match(value, '^([hdf])|(%d+)|(%d+)|([^|]*)|(.*)$')
 if s ~= 'h' or f ~= ARGV[2] or o ~= ARGV[1] then return {0} end
 local nextFence = string.format('%d', tonumber(f) + 1)
 redis.call('SET', KEYS[1], 'h|' .. nextFence .. '|' .. r .. '|' .. o .. '|' .. rest, 'PX', string.format('%d', tonumber(ARGV[3]) + tonumber(r)))
 return {1, tonumber(nextFence)}`);
 
-/** One key's value and remaining TTL, read together. */
-export const READ = script(`local value = redis.call('GET', KEYS[1])
+/** One key's value and remaining TTL, read together ({'', 0} for a key of another type: unreadable). */
+export const READ = script(`local value = redis.pcall('GET', KEYS[1])
+if type(value) == 'table' then return {'', 0} end
 if not value then return false end
 return {value, redis.call('PTTL', KEYS[1])}`);
 

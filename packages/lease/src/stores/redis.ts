@@ -11,6 +11,7 @@
  *   get                  Lua: GET + PTTL
  */
 import { clusterSlot } from './redis-slot.js';
+import { redisServerClock } from './redis-clock.js';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
@@ -25,6 +26,8 @@ import { CLAIM, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUN
  */
 export interface RedisLeaseClient {
   readonly isCluster: boolean;
+  /** ioredis's options: a `keyPrefix` there is prepended to every key sent, so it decides a key's cluster slot too. */
+  readonly options?: { readonly keyPrefix?: string | Uint8Array | undefined };
   set(...args: any[]): Promise<unknown>;
   evalsha(...args: any[]): Promise<unknown>;
   eval(...args: any[]): Promise<unknown>;
@@ -106,10 +109,16 @@ function isSyntaxError(error: unknown): boolean {
   return error instanceof Error && /syntax error/i.test(error.message);
 }
 
+/** Redis's answer to SET … GET on a hash, list or other non-string key. */
+function isWrongType(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('WRONGTYPE');
+}
+
 /**
- * A done record read by `SET … NX GET` is taken as live only while it has this much left by
- * our clock; closer to its end (or with a clock that far ahead of the server's), the script
- * decides by the key's TTL.
+ * A done record read by `SET … NX GET` is taken as live only while it has this much left, its
+ * end (the server's epoch ms) converted to our clock by the offset the claim script's `TIME`
+ * gave less than 30 s ago; closer to its end, or without a recent offset, the script decides by
+ * the key's TTL (and refreshes the offset).
  */
 const DONE_GUARD_MS = 1000;
 
@@ -136,6 +145,8 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const retainArg = String(retainMs);
   // Redis ≥ 7 answers SET with both NX and GET; older servers claim through the script.
   let setNxGet = true;
+  // The server's clock, for the end of a done record that SET … NX GET returns.
+  const serverClock = redisServerClock();
   const getClient = typeof client === 'function' ? client : undefined;
   const fixed = typeof client === 'function' ? undefined : client;
 
@@ -148,13 +159,23 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     if (keys.length === 0) return [];
     throwIfAborted(signal);
     const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+    /** Runs one script call; a reply longer than its keys ends with the server's TIME (the claim script). */
+    const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => {
+      const sentAt = Date.now();
+      const replies = (await run(c, s, callKeys, callArgs, signal)) as unknown[];
+      if (replies.length > callKeys.length) serverClock.note(replies[callKeys.length], sentAt, Date.now());
+      return replies;
+    };
     if (!c.isCluster) {
-      const replies = (await run(c, s, keys, args.flat(), signal)) as unknown[];
+      const replies = await call(keys, args.flat());
       return keys.map((_, i) => read(replies[i], i));
     }
     const bySlot = new Map<number, number[]>();
+    // ioredis sends `keyPrefix + key` (Cluster: its own keyPrefix, or redisOptions.keyPrefix, which it copies there).
+    const keyPrefix = c.options?.keyPrefix;
+    const sent = keyPrefix === undefined || keyPrefix.length === 0 ? '' : typeof keyPrefix === 'string' ? keyPrefix : Buffer.from(keyPrefix).toString();
     keys.forEach((key, i) => {
-      const slot = clusterSlot(key);
+      const slot = clusterSlot(sent + key);
       const group = bySlot.get(slot);
       if (group) group.push(i);
       else bySlot.set(slot, [i]);
@@ -162,7 +183,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     const out = new Array<T>(keys.length);
     await Promise.all(
       [...bySlot.values()].map(async (indexes) => {
-        const replies = (await run(c, s, indexes.map((i) => keys[i]!), indexes.flatMap((i) => args[i]!), signal)) as unknown[];
+        const replies = await call(indexes.map((i) => keys[i]!), indexes.flatMap((i) => args[i]!));
         indexes.forEach((index, j) => {
           out[index] = read(replies[j], index);
         });
@@ -193,15 +214,23 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     throw new LeaseRecordUnreadableError();
   };
 
-  const claimChecked = (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
+  const claimChecked = async (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
     const now = Date.now();
-    return runBatch(
+    const replies = await runBatch(
       CLAIM,
       checked.map((r) => redisKey(r.key)),
       checked.map((r) => [r.owner, String(r.leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(r.leaseMs + retainMs)]),
-      (reply) => claimReply(reply, now),
+      (reply) => reply as [number, unknown, unknown],
       callOptions?.signal,
     );
+    if (replies.some(([tag]) => Number(tag) < 0)) {
+      // A key another program wrote: the script that met it wrote nothing; release what the
+      // other slots' scripts (a cluster) claimed, so the refused batch holds no key.
+      const claimed = checked.flatMap((r, i) => (Number(replies[i]![0]) === 1 ? [{ key: r.key, owner: r.owner, fence: Number(replies[i]![1]) }] : []));
+      if (claimed.length > 0) await settleChecked(claimed, callOptions);
+      throw new LeaseRecordUnreadableError();
+    }
+    return replies.map((reply) => claimReply(reply, now));
   };
 
   const settleArgs = (r: SettleRequest): RedisSettleCall['args'] =>
@@ -235,12 +264,15 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       (reply): ClaimResult | Promise<ClaimResult> => {
         if (reply === null || reply === undefined) return { claimed: true, fence: 1, expiresAt: sentAt + r.leaseMs };
         const found = parseValue(String(reply));
-        if (found?.state === 'd' && Number(found.owner) - Date.now() > DONE_GUARD_MS) {
-          return { claimed: false, record: { state: 'done', fence: found.fence, expiresAt: Number(found.owner), data: found.data ?? '' } };
+        // The end is the server's epoch ms: read it only with a recent sample of the server's clock.
+        const endsAt = found?.state === 'd' ? serverClock.toLocal(Number(found.owner)) : undefined;
+        if (found?.state === 'd' && endsAt !== undefined && endsAt - Date.now() > DONE_GUARD_MS) {
+          return { claimed: false, record: { state: 'done', fence: found.fence, expiresAt: endsAt, data: found.data ?? '' } };
         }
         return claimScripted(r, callOptions);
       },
       (error: unknown) => {
+        if (isWrongType(error)) throw new LeaseRecordUnreadableError();
         if (!isSyntaxError(error)) throw error;
         // Redis < 7 refuses NX with GET: the script claims instead, from now on.
         setNxGet = false;

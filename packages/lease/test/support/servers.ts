@@ -17,10 +17,13 @@ const run = promisify(execFile);
 
 export interface OwnCluster {
   nodes: Array<{ host: string; port: number }>;
+  ports: number[];
+  /** Kills the node on `port` (SIGKILL) and starts it again from its nodes.conf (its data is gone); resolves when every node reports cluster_state:ok. */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Three cluster-enabled redis-servers joined into one cluster (no replicas). */
+/** Three cluster-enabled redis-servers joined into one cluster (no replicas); each node can be restarted. */
 export async function startRedisCluster(): Promise<OwnCluster> {
   const ports: number[] = [];
   while (ports.length < 3) {
@@ -29,23 +32,28 @@ export async function startRedisCluster(): Promise<OwnCluster> {
     if (port + 10000 < 65536 && !ports.includes(port)) ports.push(port);
   }
   const dir = mkdtempSync(join(tmpdir(), 'steadyfn-cluster-'));
-  const children: ChildProcess[] = ports.map((port) =>
+  const launch = (port: number): ChildProcess =>
     spawn(
       'redis-server',
       ['--bind', '127.0.0.1', '--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir],
       { stdio: 'ignore' },
-    ),
-  );
-  const stop = async (): Promise<void> => {
-    await Promise.all(
-      children.map((child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return undefined;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        return exited;
-      }),
     );
+  const children = new Map(ports.map((port) => [port, launch(port)]));
+  const kill = async (child: ChildProcess): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const stop = async (): Promise<void> => {
+    await Promise.all([...children.values()].map(kill));
     rmSync(dir, { recursive: true, force: true });
+  };
+  const restart = async (port: number): Promise<void> => {
+    await kill(children.get(port)!);
+    children.set(port, launch(port));
+    await waitForPing(port);
+    for (const p of ports) await waitForClusterOk(p);
   };
   try {
     for (const port of ports) await waitForPing(port);
@@ -55,7 +63,7 @@ export async function startRedisCluster(): Promise<OwnCluster> {
     await stop();
     throw error;
   }
-  return { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), stop };
+  return { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), ports, restart, stop };
 }
 
 async function waitForPing(port: number): Promise<void> {
