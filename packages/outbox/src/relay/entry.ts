@@ -52,6 +52,7 @@ export function runOptionsOf(relay: ResolvedRelay, ctx: Pick<Context, 'signal' |
   return {
     leaseMs: relay.leaseMs,
     maxEventsPerAggregate: relay.maxEventsPerAggregate,
+    maxBytesPerRound: relay.maxBytesPerRound,
     poison: relay.poison,
     reserveMs: relay.reserveMs,
     remainingMs: () => ctx.remainingMs(),

@@ -3,6 +3,9 @@
  * send, mark what SQS accepted, release. Shared by the flush (the aggregates one invocation
  * wrote), the sweeper (aggregates pending too long) and the watchdog.
  *
+ * Memory: a round reads at most `maxBytesPerRound` of bodies across its aggregates (one event
+ * larger than that alone), however many aggregates it leased and however large their heads.
+ *
  * Store work is batched across the aggregates of a round: one `claimMany` of their leases,
  * one `begin` and one `settle` (each one round trip per group the store serves together —
  * one Redis script on a server, one per partition on a cluster), one `settleMany` for the
@@ -19,6 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@steadyfn/handler';
 import { describeCause } from '../errors.js';
+import { DEFAULT_MAX_BYTES_PER_ROUND } from './budget.js';
 import { toMessage } from './message.js';
 import type { MetricsRecorder } from './metrics.js';
 import { poisonReason, type PoisonPolicy } from './poison.js';
@@ -30,8 +34,12 @@ export interface RelayRunOptions {
   leaseMs: number;
   /** Most events read from one aggregate per round. */
   maxEventsPerAggregate: number;
-  /** About the most body bytes read from one aggregate per round (at least one event is). @default 4194304 */
-  maxBytesPerAggregate?: number;
+  /**
+   * Body bytes read per round across its aggregates, spent in order (`relay/budget.ts`); a
+   * single event larger than it is read alone. See `RelayOptions.maxBytesPerRound`.
+   * @default 2097152 (2 MiB)
+   */
+  maxBytesPerRound?: number;
   poison: PoisonPolicy;
   /** Stop starting new rounds when fewer ms than this remain. */
   reserveMs: number;
@@ -50,8 +58,6 @@ export interface RelayDeps {
   metrics: MetricsRecorder;
   log?: Logger | undefined;
 }
-
-const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
 interface Working extends LeasedRef {
   events: StoredEvent[];
@@ -72,13 +78,18 @@ async function claimAll(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, opti
   return leased;
 }
 
-/** Reads every leased aggregate's head in one batch; quarantines one whose head is poison. */
-async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, options: RelayRunOptions): Promise<Working[]> {
-  const heads = await deps.store.begin(leased, { limit: options.maxEventsPerAggregate, maxBytes: options.maxBytesPerAggregate ?? DEFAULT_MAX_BYTES, signal: options.signal });
+/**
+ * Reads every leased aggregate's head in one batch, within the round's byte budget;
+ * quarantines one whose head is poison. `waiting` are those the budget left for the next round.
+ */
+async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, options: RelayRunOptions): Promise<{ working: Working[]; waiting: AggregateRef[] }> {
+  const heads = await deps.store.begin(leased, { limit: options.maxEventsPerAggregate, maxBytes: options.maxBytesPerRound ?? DEFAULT_MAX_BYTES_PER_ROUND, signal: options.signal });
+  const waiting: AggregateRef[] = [];
   const out: Working[] = [];
   for (let i = 0; i < leased.length; i++) {
     const { ref, lease } = leased[i]!;
     const head = heads[i]!;
+    if (!head.quarantined && head.events.length === 0 && head.more) waiting.push(ref);
     if (head.quarantined || head.events.length === 0) continue;
     const sendable: StoredEvent[] = [];
     let poisoned = false;
@@ -96,7 +107,7 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
     }
     if (sendable.length > 0) out.push({ ref, lease, events: sendable, more: head.more && !poisoned });
   }
-  return out;
+  return { working: out, waiting };
 }
 
 /**
@@ -191,12 +202,13 @@ export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<Aggre
     try {
       leased = await claimAll(deps, active, options);
       if (leased.length === 0) break;
-      const working = await beginAll(deps, leased, options);
-      if (working.length === 0) break;
-      const drained = await sendRound(deps, working, options);
+      const { working, waiting } = await beginAll(deps, leased, options);
+      if (working.length === 0 && waiting.length === 0) break;
+      const drained = working.length > 0 ? await sendRound(deps, working, options) : [];
       if (deps.store.settleReleasesLease) settled = new Set(working.map((w) => w.lease));
-      // Only aggregates whose whole read was accepted and that have more behind it go again; a refusal waits for the next run.
-      active = drained.filter((w) => w.more).map((w) => w.ref);
+      // Those the byte budget left unread go first next round; then those whose whole read was
+      // accepted and that have more behind it. A refusal waits for the next run.
+      active = [...waiting, ...drained.filter((w) => w.more).map((w) => w.ref)];
     } catch (error) {
       deps.log?.warn('outbox relay stopped; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
       break;

@@ -53,7 +53,7 @@ export interface AggregateHead {
   quarantined: boolean;
   /** Its first pending events in seq order (each counted as one more started attempt). */
   events: StoredEvent[];
-  /** More events wait behind these (the read stopped at its count or byte limit). */
+  /** More events wait behind these (the read stopped at its count limit or the round's byte budget). */
   more: boolean;
 }
 
@@ -103,9 +103,12 @@ export interface RelayStore {
   /** Aggregates with pending events committed before `before` (epoch ms), oldest first, at most `limit`. */
   listPending(options: { limit: number; before: number } & StoreCallOptions): Promise<AggregateRef[]>;
   /**
-   * Reads each aggregate's head — up to `limit` events and about `maxBytes` of bodies (at
-   * least one event), in seq order — and counts one more started attempt on them. One
-   * result per item, in order.
+   * Reads each aggregate's head — up to `limit` events each, in seq order — and counts one
+   * more started attempt on them. One result per item, in order. `maxBytes` is the round's
+   * budget of body bytes across all the items, spent in item order (`relay/budget.ts`): an
+   * aggregate whose head no longer fits in what is left reads nothing (`events: []`,
+   * `more: true`, no attempt counted); the round's first event is read even when it alone is
+   * larger than the budget.
    */
   begin(items: ReadonlyArray<LeasedRef>, options: { limit: number; maxBytes: number } & StoreCallOptions): Promise<AggregateHead[]>;
   /**

@@ -17,6 +17,7 @@
  * marks are conditional on (id, seq) alone and the lease is released after them.
  */
 import { checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { spendBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { dbGetter, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
 
@@ -122,17 +123,29 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
   });
   const lease = joinsSessions(options.lease) ? options.lease : undefined;
 
-  const beginOne = async (ref: AggregateRef, limit: number, maxBytes: number): Promise<AggregateHead> => {
-    if (await (await state()).findOne({ _id: ref.aggregate, q: { $exists: true } })) return { quarantined: true, events: [], more: false };
+  /** An aggregate's first `limit + 1` pending events, or undefined when it is quarantined. */
+  const readHead = async (ref: AggregateRef, limit: number): Promise<EventDoc[] | undefined> => {
+    if (await (await state()).findOne({ _id: ref.aggregate, q: { $exists: true } })) return undefined;
+    return (await (await outbox()).find({ a: ref.aggregate, p: true }).sort({ s: 1 }).limit(limit + 1).toArray()) as EventDoc[];
+  };
+
+  /** Reads the heads, spends the round's byte budget across them in order (relay/budget.ts), and begins an attempt on each head taken. */
+  const beginMany = async (refs: ReadonlyArray<AggregateRef>, limit: number, budget: number): Promise<AggregateHead[]> => {
+    const heads = await Promise.all(refs.map((ref) => readHead(ref, limit)));
+    const counts = spendBudget(heads.map((docs) => (docs ?? []).map((d) => d.e.length)), limit, budget);
     const col = await outbox();
-    const docs = (await col.find({ a: ref.aggregate, p: true }).sort({ s: 1 }).limit(limit + 1).toArray()) as EventDoc[];
-    if (docs.length === 0) return { quarantined: false, events: [], more: false };
-    await col.updateOne({ _id: docs[0]!._id }, { $inc: { st: 1 } });
-    docs[0]!.st = (docs[0]!.st ?? 0) + 1;
-    let bytes = 0;
-    let n = 0;
-    while (n < docs.length && n < limit && (n === 0 || bytes + docs[n]!.e.length <= maxBytes)) bytes += docs[n++]!.e.length;
-    return { quarantined: false, events: docs.slice(0, n).map((d, k) => ({ ...toStored(d), started: k === 0 ? d.st! : (d.st ?? 0) + 1 })), more: docs.length > n };
+    return Promise.all(
+      heads.map(async (docs, i): Promise<AggregateHead> => {
+        if (!docs) return { quarantined: true, events: [], more: false };
+        if (docs.length === 0) return { quarantined: false, events: [], more: false };
+        const n = counts[i]!;
+        // Its head did not fit in what the round had left: no attempt begun, it goes first next round.
+        if (n === 0) return { quarantined: false, events: [], more: true };
+        await col.updateOne({ _id: docs[0]!._id }, { $inc: { st: 1 } });
+        docs[0]!.st = (docs[0]!.st ?? 0) + 1;
+        return { quarantined: false, events: docs.slice(0, n).map((d, k) => ({ ...toStored(d), started: k === 0 ? d.st! : (d.st ?? 0) + 1 })), more: docs.length > n };
+      }),
+    );
   };
 
   /** The marks of `items`, with `session` when in a transaction. Throws `LeaseLost` when a lease settle fails inside it. */
@@ -193,7 +206,7 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
       for (const d of docs) if (!seen.has(d.a) && seen.size < limit) seen.set(d.a, { where: name, aggregate: d.a, since: d.c.getTime() });
       return [...seen.values()];
     },
-    begin: (items, { limit, maxBytes }) => Promise.all(items.map((item) => beginOne(item.ref, limit, maxBytes))),
+    begin: (items, { limit, maxBytes }) => beginMany(items.map((item) => item.ref), limit, maxBytes),
     settle: (items) => (lease ? settleInTransaction(items) : marks(items, undefined)),
     settleReleasesLease: lease !== undefined,
     withLease(relayLease) {

@@ -16,6 +16,7 @@
 import type { PendingRegistry, WriteSerialisation } from '../capture/mongo-embedded.js';
 import { serialised } from '../capture/mongo-embedded.js';
 import { aggregateKey } from '../envelope.js';
+import { spendBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { embeddedBytes, FIELDS, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
 
@@ -67,26 +68,58 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     return byId;
   };
 
-  const beginMany = async (refs: ReadonlyArray<AggregateRef>, limit: number, maxBytes: number): Promise<AggregateHead[]> => {
+  /**
+   * The documents a round does not read: a document's pending events are read in full, in
+   * order, while their pending bytes (the capture keeps the sum) fit in the budget, and the
+   * first that holds any in any case — so the driver never holds much more than the budget
+   * plus one document (`maxPendingBytes`). The others are skipped this round.
+   */
+  const toSkip = async (ids: string[], budget: number): Promise<Set<string>> => {
+    const sizes = await readMany(await collection(), ids, { [FIELDS.bytes]: 1 });
+    const skipped = new Set<string>();
+    let bytes = 0;
+    let taken = 0;
+    for (const id of ids) {
+      const doc = sizes.get(id);
+      const pending = typeof doc?.[FIELDS.bytes] === 'number' ? (doc[FIELDS.bytes] as number) : 0;
+      if (pending > 0 && taken > 0 && bytes + pending > budget) skipped.add(id);
+      else if (pending > 0) {
+        taken++;
+        bytes += pending;
+      }
+    }
+    return skipped;
+  };
+
+  const beginMany = async (refs: ReadonlyArray<AggregateRef>, limit: number, budget: number): Promise<AggregateHead[]> => {
     const ids = refs.map(idOf);
-    const [docs, sides] = await Promise.all([readMany(await collection(), ids, { [FIELDS.events]: 1 }), readMany(await side(), ids, undefined)]);
+    const [skipped, sides] = await Promise.all([toSkip(ids, budget), readMany(await side(), ids, undefined)]);
+    const docs = await readMany(await collection(), ids.filter((id) => !skipped.has(id)), { [FIELDS.events]: 1 });
     const sideCol = await side();
+    const states = ids.map((id) => sides.get(id) as SideDoc | undefined);
+    const pending = ids.map((id, i): EmbeddedEvent[] => {
+      const all = docs.get(id)?.[FIELDS.events];
+      return states[i]?.q || !Array.isArray(all) ? [] : all;
+    });
+    // The round's byte budget, spent in order (relay/budget.ts); only what is taken is kept.
+    const counts = spendBudget(pending.map((events) => events.map((e) => e.e.length)), limit, budget);
     return Promise.all(
       refs.map(async (ref, i): Promise<AggregateHead> => {
-        const state = sides.get(ids[i]!) as SideDoc | undefined;
+        const state = states[i];
         if (state?.q) return { quarantined: true, events: [], more: false };
-        const all = docs.get(ids[i]!)?.[FIELDS.events];
-        const events: EmbeddedEvent[] = Array.isArray(all) ? all : [];
+        const events = pending[i]!;
+        // Not read: its pending bytes did not fit in what the round had left; it goes first next round.
+        if (skipped.has(ids[i]!)) return { quarantined: false, events: [], more: true };
         if (events.length === 0) {
           await dropStale(ids[i]!, undefined);
           return { quarantined: false, events: [], more: false };
         }
+        const n = counts[i]!;
+        // Its head did not fit in what the round had left: no attempt begun, it goes first next round.
+        if (n === 0) return { quarantined: false, events: [], more: true };
         const head = events[0]!;
         const t = state?.t?.seq === head.s ? { seq: head.s, started: state.t.started + 1, finished: state.t.finished, unjudged: state.t.unjudged ?? 0 } : { seq: head.s, started: 1, finished: 0, unjudged: 0 };
         await sideCol.updateOne({ _id: ids[i] }, { $set: { t } }, { upsert: true });
-        let bytes = 0;
-        let n = 0;
-        while (n < events.length && n < limit && (n === 0 || bytes + events[n]!.e.length <= maxBytes)) bytes += events[n++]!.e.length;
         return { quarantined: false, events: events.slice(0, n).map((e, j) => toStored(ref, e, t, j === 0)), more: events.length > n };
       }),
     );

@@ -8,28 +8,33 @@ import { luaScript, type LuaScript } from '@steadyfn/lease';
 
 /**
  * KEYS per aggregate (4 each): its set, the stream, the attempts hash, the quarantine hash.
- * ARGV: 1 most events per aggregate, 2 about the most body bytes per aggregate, then the
+ * ARGV: 1 most events per aggregate, 2 the body bytes this call may read across all its
+ * aggregates (the round's budget, spent in order as `relay/budget.ts` does), 3 `1` when the
+ * call may read its first event beyond that (the round has read nothing yet), then the
  * aggregates' names. Reply per aggregate: `-1` quarantined, else `n, more, (streamId, seq,
- * eventId, body, type, started, finished, traceparent, unjudged) × n`. Counts a started attempt on
- * each event read; drops ids whose stream entry is gone.
+ * eventId, body, type, started, finished, traceparent, unjudged) × n` — `n` is 0 with `more`
+ * when its head did not fit in what was left; then, last, the body bytes read. Counts a
+ * started attempt on each event read; drops ids whose stream entry is gone.
  */
-export const BEGIN = luaScript(`local limit, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2])
+export const BEGIN = luaScript(`local limit, budget, force = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1'
+local spent, read = 0, 0
 local out = {}
 for i = 0, #KEYS / 4 - 1 do
   local set, stream, attempts, quarantine = KEYS[4 * i + 1], KEYS[4 * i + 2], KEYS[4 * i + 3], KEYS[4 * i + 4]
-  if redis.call('HEXISTS', quarantine, ARGV[i + 3]) == 1 then
+  if redis.call('HEXISTS', quarantine, ARGV[i + 4]) == 1 then
     out[#out + 1] = -1
   else
     local at = #out + 1
     out[at] = 0
     out[at + 1] = 0
-    local n, bytes = 0, 0
+    local n = 0
     for _, id in ipairs(redis.call('ZRANGE', set, 0, limit - 1)) do
       local entry = redis.call('XRANGE', stream, id, id)
       if #entry == 1 then
         local f = entry[1][2]
-        if n > 0 and bytes + #f[8] > maxBytes then break end
-        bytes = bytes + #f[8]
+        if not (force and read == 0) and spent + #f[8] > budget then break end
+        spent = spent + #f[8]
+        read = read + 1
         n = n + 1
         out[#out + 1] = id
         out[#out + 1] = f[4]
@@ -48,6 +53,7 @@ for i = 0, #KEYS / 4 - 1 do
     out[at + 1] = redis.call('ZCARD', set) > n and 1 or 0
   end
 end
+out[#out + 1] = spent
 return out`);
 
 /** Fields per event in a `BEGIN` reply. */

@@ -118,23 +118,38 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
     return out;
   };
 
-  const begin = async (items: ReadonlyArray<LeasedRef>, limit: number, maxBytes: number, signal: AbortSignal | undefined): Promise<AggregateHead[]> => {
+  /**
+   * The round's byte budget is spent in item order (see relay/budget.ts). On one server every
+   * aggregate is in one script; on a cluster the partitions' scripts run one after another,
+   * each with what the earlier ones left, so the bound holds across them.
+   */
+  const begin = async (items: ReadonlyArray<LeasedRef>, limit: number, budget: number, signal: AbortSignal | undefined): Promise<AggregateHead[]> => {
     const client = await getClient();
     const out = new Array<AggregateHead>(items.length);
-    await Promise.all(
-      groupsOf(items, client.isCluster).map(async (group) => {
-        const keys: string[] = [];
-        const names: string[] = [];
-        for (const i of group) {
-          const { ref } = items[i]!;
-          const k = partitionKeys(prefix, ref.where);
-          keys.push(k.aggregate(ref.aggregate), k.events, k.attempts, k.quarantine);
-          names.push(ref.aggregate);
-        }
-        const heads = readHeads(await run(client, BEGIN, keys, [limit, maxBytes, ...names], signal), group.map((i) => items[i]!.ref));
-        group.forEach((index, j) => (out[index] = heads[j]!));
-      }),
-    );
+    let spent = 0;
+    let read = 0;
+    for (const group of groupsOf(items, client.isCluster)) {
+      if (read > 0 && spent >= budget) {
+        // Nothing left this round: they go first in the next.
+        for (const i of group) out[i] = { quarantined: false, events: [], more: true };
+        continue;
+      }
+      const keys: string[] = [];
+      const names: string[] = [];
+      for (const i of group) {
+        const { ref } = items[i]!;
+        const k = partitionKeys(prefix, ref.where);
+        keys.push(k.aggregate(ref.aggregate), k.events, k.attempts, k.quarantine);
+        names.push(ref.aggregate);
+      }
+      const reply = (await run(client, BEGIN, keys, [limit, budget - spent, read === 0 ? 1 : 0, ...names], signal)) as unknown[];
+      const heads = readHeads(reply, group.map((i) => items[i]!.ref));
+      spent += Number(reply[reply.length - 1]);
+      group.forEach((index, j) => {
+        out[index] = heads[j]!;
+        read += heads[j]!.events.length;
+      });
+    }
     return out;
   };
 

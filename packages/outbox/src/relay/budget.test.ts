@@ -1,0 +1,103 @@
+/**
+ * The relay's byte budget per round (`relay.maxBytesPerRound`): the pure spending rule, and
+ * relay runs on the real Redis store (single server and cluster, where the partitions' scripts
+ * share the budget) with the real `@steadyfn/lease` store: every round's send carries at most
+ * the budget of bodies — one event larger than the budget alone — and every event still goes
+ * out once, in seq order per aggregate.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { openRedis, scriptedSender, type RedisBackend } from '../../test/support.js';
+import { redisWrite } from '../capture/redis.js';
+import { prepareEvent } from '../envelope.js';
+import { redisRelayStore } from '../stores/redis.js';
+import { spendBudget } from './budget.js';
+import { MetricsRecorder } from './metrics.js';
+import { DEFAULT_POISON } from './poison.js';
+import { relayAggregates } from './relay.js';
+import type { AggregateRef, OutboundMessage, Sender } from './types.js';
+
+describe('spendBudget', () => {
+  it('spends the budget in order, each aggregate in seq order while its head fits', () => {
+    expect(spendBudget([[40, 40, 40], [10, 10], [30]], 50, 100)).toEqual([2, 2, 0]);
+    // A later aggregate whose head fits in what is left still takes it (fuller batches).
+    expect(spendBudget([[60, 60], [50], [30]], 50, 100)).toEqual([1, 0, 1]);
+    // The per-aggregate count limit still holds.
+    expect(spendBudget([[1, 1, 1], [1, 1, 1]], 2, 100)).toEqual([2, 2]);
+  });
+
+  it('reads the round\'s first event alone when it is larger than the budget, and nothing after it', () => {
+    expect(spendBudget([[500, 1], [1]], 50, 100)).toEqual([1, 0]);
+    expect(spendBudget([[], [500], [1]], 50, 100)).toEqual([0, 1, 0]);
+  });
+
+  it('never spends more than the budget except for that one event', () => {
+    for (let trial = 0; trial < 200; trial++) {
+      const sizes = Array.from({ length: 1 + (trial % 7) }, (_, a) => Array.from({ length: (trial + a) % 6 }, (_, i) => 1 + ((trial * 31 + a * 17 + i * 7) % 150)));
+      const counts = spendBudget(sizes, 4, 100);
+      const spent = counts.reduce((sum, n, a) => sum + sizes[a]!.slice(0, n).reduce((s, b) => s + b, 0), 0);
+      const read = counts.reduce((s, n) => s + n, 0);
+      expect(spent <= 100 || read === 1).toBe(true);
+      if (sizes.some((e) => e.length > 0)) expect(read).toBeGreaterThan(0);
+    }
+  });
+});
+
+const events = { Blob: { aggregateType: 'blob', schema: z.object({ n: z.number(), pad: z.string() }) } };
+const KIB = 1024;
+const BUDGET = 200 * KIB;
+// Per aggregate, body pads cycling through these sizes; aggregate 0 also holds one event larger than the budget.
+const SIZES = [1 * KIB, 30 * KIB, 90 * KIB, 5 * KIB, 60 * KIB];
+
+describe.each(['redis', 'cluster'] as const)('a relay round within maxBytesPerRound (Redis store and lease on %s)', (name) => {
+  let backend: RedisBackend;
+  beforeAll(async () => {
+    backend = await openRedis(name);
+  });
+  afterAll(async () => {
+    await backend.close();
+  });
+
+  it('sends at most the budget of bodies per round (one larger event alone), all events once and in order', { timeout: 60_000 }, async () => {
+    const aggregates = 8;
+    const perAggregate = 6;
+    const ids = Array.from({ length: aggregates }, (_, a) => `b${a}-${name}`);
+    let total = 0;
+    for (const [a, id] of ids.entries()) {
+      for (let n = 1; n <= perAggregate; n++) {
+        const pad = 'x'.repeat(a === 0 && n === 2 ? 300 * KIB : SIZES[(a + n) % SIZES.length]!);
+        // Its own hash tag: its own partition (on the cluster the partitions' scripts share the budget).
+        await redisWrite(backend.client, backend.prefix, { checks: [], commands: [['INCRBY', `${backend.prefix}n:{${id}}`, 1]], events: [prepareEvent(events, { type: 'Blob', aggregateId: id, payload: { n, pad } }, {})] });
+        total += 1;
+      }
+    }
+    const inner = scriptedSender();
+    const rounds: number[][] = [];
+    const sender: Sender = {
+      fifo: false,
+      send(messages: ReadonlyArray<OutboundMessage>) {
+        rounds.push(messages.map((m) => Buffer.byteLength(m.body)));
+        return inner.send(messages);
+      },
+    };
+    const store = redisRelayStore({ client: backend.client, prefix: backend.prefix }).withLease!(backend.lease);
+    const refs: AggregateRef[] = ids.map((id) => ({ where: id, aggregate: `blob/${id}`, since: 0 }));
+    const metrics = new MetricsRecorder();
+    await relayAggregates({ store, lease: backend.lease, sender, metrics }, refs, { leaseMs: 10_000, maxEventsPerAggregate: 50, maxBytesPerRound: BUDGET, poison: DEFAULT_POISON, reserveMs: 0, remainingMs: () => 60_000 });
+
+    expect(metrics.snapshot()).toMatchObject({ sent: total, quarantined: 0 });
+    for (const round of rounds) {
+      const bytes = round.reduce((s, b) => s + b, 0);
+      expect(bytes <= BUDGET || round.length === 1, `a round of ${round.length} events and ${bytes} bytes`).toBe(true);
+    }
+    expect(rounds.some((r) => r.length === 1 && r[0]! > BUDGET)).toBe(true);
+    // Batches stay full: the rounds are not many more than the bytes need.
+    const bytes = rounds.flat().reduce((s, b) => s + b, 0);
+    expect(rounds.length).toBeLessThanOrEqual(2 * Math.ceil(bytes / BUDGET) + 2);
+    for (const id of ids) {
+      const seqs = inner.accepted.filter((m) => m.groupKey === id).map((m) => Number(m.attributes!['steadyfn.seq']));
+      expect(seqs).toEqual(Array.from({ length: perAggregate }, (_, i) => i + 1));
+    }
+    expect(await store.listPending({ limit: 10, before: Date.now() + 60_000 })).toEqual([]);
+  });
+});
