@@ -20,9 +20,15 @@ const DRIFT = 200e-6;
 /**
  * This process's wall clock moved this much more (or less) than its monotonic clock since the
  * sample: it was stepped (NTP correcting it, an operator), so the offset is stale — sample again
- * before judging anything. NTP slewing (≤ 500 ppm) moves it ~15 ms in a 30 s window.
+ * before judging anything. NTP slewing (≤ 500 ppm) moves it ~15 ms in a 30 s window. Shared by
+ * the Redis store's clock (redis-clock.ts).
  */
 const STEP_MS = 50;
+
+/** Whether the wall clock was stepped since a sample taken at `sampledWall` (Date.now) / `sampledAt` (performance.now). */
+export function wallClockStepped(sampledWall: number, sampledAt: number): boolean {
+  return Math.abs(Date.now() - sampledWall - (performance.now() - sampledAt)) > STEP_MS;
+}
 
 export interface ServerClock {
   /** The server's time now, estimated, in epoch ms. */
@@ -49,7 +55,7 @@ export function serverClock(dbOf: () => CommandRunner | undefined): ServerClock 
   let fromServer = false;
 
   /** The wall clock was stepped since the sample in use (see STEP_MS). */
-  const stepped = (): boolean => fromServer && Math.abs(Date.now() - sampledWall - (performance.now() - sampledAt)) > STEP_MS;
+  const stepped = (): boolean => fromServer && wallClockStepped(sampledWall, sampledAt);
 
   const sample = async (force: boolean): Promise<void> => {
     const db = dbOf();

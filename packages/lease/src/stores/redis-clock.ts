@@ -5,10 +5,10 @@
  * without NTP). Everything else is judged by the key's TTL, which needs no clock.
  */
 
+import { wallClockStepped } from './mongodb-clock.js';
+
 /** An offset older than this is not trusted: the claim script decides (and refreshes it). */
 const FRESH_MS = 30_000;
-/** Nor one taken before this process's wall clock was stepped by more than this (NTP, an operator). */
-const STEP_MS = 50;
 /** Nor one whose round trip took longer: its error (half of it) must stay well inside the store's 1 s guard. */
 const MAX_RTT_MS = 500;
 
@@ -31,7 +31,8 @@ export function redisServerClock(): RedisServerClock {
   /** The sample in use is recent, and the wall clock was not stepped since. */
   const trusted = (): boolean => {
     const elapsed = performance.now() - sampledAt;
-    return elapsed < FRESH_MS && sampledRtt <= MAX_RTT_MS && Math.abs(Date.now() - sampledWall - elapsed) <= STEP_MS;
+    // Nor one taken before this process's wall clock was stepped (NTP, an operator).
+    return elapsed < FRESH_MS && sampledRtt <= MAX_RTT_MS && !wallClockStepped(sampledWall, sampledAt);
   };
   return {
     note(time, sentAt, receivedAt) {
