@@ -3,15 +3,14 @@
  * operation — per batch on a single server, per slot on a cluster. Values: see
  * `redis-scripts.ts`.
  *
- *   claim                SET … PX lease+retain NX GET: a new key, or a live done record, in one
- *                        command; otherwise (or claimMany) the Lua below
+ *   claim                MULTI; SET … PX lease+retain NX GET; PTTL; EXEC: a new key, or a live
+ *                        record judged by its TTL, in one round trip; otherwise (or claimMany) the Lua below
  *   claim / claimMany    Lua: GET + PTTL, SET … PX lease+retain when absent, released or expired
  *   settle / settleMany  Lua: GET, compare state, generation and owner, SET (done/released) or DEL
  *   renew                Lua: GET, compare state, generation and owner, SET (held, next generation)
  *   get                  Lua: GET + PTTL
  */
 import { clusterSlot } from './redis-slot.js';
-import { redisServerClock } from './redis-clock.js';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
@@ -21,13 +20,26 @@ import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '..
 import { CLAIM, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue } from './redis-scripts.js';
 
 /**
+ * A transaction as ioredis's `multi()` returns it: commands queued, sent with `MULTI` and
+ * `EXEC` in one round trip by `exec()`, which resolves to one `[error, reply]` per command.
+ */
+export interface RedisLeaseTransaction {
+  set(...args: any[]): RedisLeaseTransaction;
+  pttl(key: string): RedisLeaseTransaction;
+  exec(): Promise<Array<[error: Error | null, reply: unknown]> | null>;
+}
+
+/**
  * The client the store calls: an ioredis `Redis` or `Cluster` satisfies it. Structural, so
- * the package's types import no driver.
+ * the package's types import no driver. A claim sends `MULTI`, `SET … NX GET`, `PTTL`, `EXEC`
+ * (one key, so one cluster slot) through `multi()`; everything else runs Lua scripts.
  */
 export interface RedisLeaseClient {
   readonly isCluster: boolean;
   /** ioredis's options: a `keyPrefix` there is prepended to every key sent, so it decides a key's cluster slot too. */
   readonly options?: { readonly keyPrefix?: string | Uint8Array | undefined };
+  /** A transaction (ioredis `multi()`, pipelined: one round trip). */
+  multi(): RedisLeaseTransaction;
   set(...args: any[]): Promise<unknown>;
   evalsha(...args: any[]): Promise<unknown>;
   eval(...args: any[]): Promise<unknown>;
@@ -109,18 +121,21 @@ function isSyntaxError(error: unknown): boolean {
   return error instanceof Error && /syntax error/i.test(error.message);
 }
 
+/**
+ * Redis < 7 refusing `SET` with both NX and GET: a syntax error as the SET's reply inside EXEC
+ * (Redis checks options when it runs the command), or — should a server check them when it
+ * queues the command — an EXECABORT that ioredis gives the queued errors (`previousErrors`).
+ */
+function isSetNxGetRefused(error: unknown): boolean {
+  if (isSyntaxError(error)) return true;
+  const queued = (error as { previousErrors?: unknown } | undefined)?.previousErrors;
+  return Array.isArray(queued) && queued.some(isSyntaxError);
+}
+
 /** Redis's answer to SET … GET on a hash, list or other non-string key. */
 function isWrongType(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('WRONGTYPE');
 }
-
-/**
- * A done record read by `SET … NX GET` is taken as live only while it has this much left, its
- * end (the server's epoch ms) converted to our clock by the offset the claim script's `TIME`
- * gave less than 30 s ago; closer to its end, or without a recent offset, the script decides by
- * the key's TTL (and refreshes the offset).
- */
-const DONE_GUARD_MS = 1000;
 
 /**
  * A lease store on Redis ≥ 6.2 or Redis Cluster through ioredis.
@@ -138,15 +153,13 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   if (typeof options !== 'object' || options === null) invalidOption('redisLeaseStore', 'options', 'an object', options);
   checkKnownKeys('redisLeaseStore', '', options, keysOf<RedisLeaseStoreOptions>({ client: true, prefix: true, retainMs: true }));
   const client = options.client;
-  clientOption('redisLeaseStore', 'client', client, ['evalsha', 'eval', 'set'], 'an ioredis Redis or Cluster');
+  clientOption('redisLeaseStore', 'client', client, ['evalsha', 'eval', 'set', 'multi'], 'an ioredis Redis or Cluster');
   const prefix = options.prefix ?? 'lease:';
   if (typeof prefix !== 'string') invalidOption('redisLeaseStore', 'prefix', 'a string', prefix);
   const retainMs = msOption('redisLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
   const retainArg = String(retainMs);
   // Redis ≥ 7 answers SET with both NX and GET; older servers claim through the script.
   let setNxGet = true;
-  // The server's clock, for the end of a done record that SET … NX GET returns.
-  const serverClock = redisServerClock();
   const getClient = typeof client === 'function' ? client : undefined;
   const fixed = typeof client === 'function' ? undefined : client;
 
@@ -159,13 +172,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     if (keys.length === 0) return [];
     throwIfAborted(signal);
     const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
-    /** Runs one script call; a reply longer than its keys ends with the server's TIME (the claim script). */
-    const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => {
-      const sentAt = Date.now();
-      const replies = (await run(c, s, callKeys, callArgs, signal)) as unknown[];
-      if (replies.length > callKeys.length) serverClock.note(replies[callKeys.length], sentAt, Date.now());
-      return replies;
-    };
+    const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => (await run(c, s, callKeys, callArgs, signal)) as unknown[];
     if (!c.isCluster) {
       const replies = await call(keys, args.flat());
       return keys.map((_, i) => read(replies[i], i));
@@ -248,32 +255,42 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const claimScripted = async (r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => (await claimChecked([r], callOptions))[0]!;
 
   /**
-   * One command for the commonest answers: a new key (fence 1), or a done record that lives.
-   * Held, released, or a done record near its end: the script judges by the key's TTL.
+   * One round trip for the commonest answers: `MULTI; SET … NX GET; PTTL; EXEC` writes a new key
+   * (fence 1) or reads the record and its TTL at one instant, judged as the claim script judges
+   * them — by the TTL, on Redis's clock, so no clock of ours is involved. A live held or done
+   * record is the answer; a released or ended one goes to the script, which takes it over.
    */
   const claimSetNxGet = (c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
     const signal = callOptions?.signal;
+    const k = redisKey(r.key);
     const sentAt = Date.now();
-    let sent: Promise<unknown>;
+    let sent: Promise<Array<[Error | null, unknown]> | null>;
     try {
-      sent = abortable(c.set(redisKey(r.key), `h|1|${retainArg}|${r.owner}|${r.data === undefined ? '' : `=${r.data}`}`, 'PX', r.leaseMs + retainMs, 'NX', 'GET'), signal);
+      const value = `h|1|${retainArg}|${r.owner}|${r.data === undefined ? '' : `=${r.data}`}`;
+      sent = abortable(c.multi().set(k, value, 'PX', r.leaseMs + retainMs, 'NX', 'GET').pttl(k).exec(), signal);
     } catch (error) {
       sent = Promise.reject(error);
     }
     return sent.then(
-      (reply): ClaimResult | Promise<ClaimResult> => {
-        if (reply === null || reply === undefined) return { claimed: true, fence: 1, expiresAt: sentAt + r.leaseMs };
-        const found = parseValue(String(reply));
-        // The end is the server's epoch ms: read it only with a recent sample of the server's clock.
-        const endsAt = found?.state === 'd' ? serverClock.toLocal(Number(found.owner)) : undefined;
-        if (found?.state === 'd' && endsAt !== undefined && endsAt - Date.now() > DONE_GUARD_MS) {
-          return { claimed: false, record: { state: 'done', fence: found.fence, expiresAt: endsAt, data: found.data ?? '' } };
+      (replies): ClaimResult | Promise<ClaimResult> => {
+        // null: EXEC aborted by a WATCH, which this client never sends; the script decides.
+        if (!replies) return claimScripted(r, callOptions);
+        const [[setError, found] = [null, undefined], [ttlError, pttl] = [null, undefined]] = replies;
+        if (setError) {
+          // A hash, list … under the key: SET … GET refused it and wrote nothing.
+          if (isWrongType(setError)) throw new LeaseRecordUnreadableError();
+          if (!isSetNxGetRefused(setError)) throw setError;
+          setNxGet = false;
+          return claimScripted(r, callOptions);
         }
-        return claimScripted(r, callOptions);
+        if (found === null || found === undefined) return { claimed: true, fence: 1, expiresAt: sentAt + r.leaseMs };
+        if (ttlError) throw ttlError;
+        // Another program's string: unreadable (nothing written: NX). Ours, live: the answer.
+        const record = recordOf(String(found), Number(pttl), sentAt);
+        return record ? { claimed: false, record } : claimScripted(r, callOptions);
       },
       (error: unknown) => {
-        if (isWrongType(error)) throw new LeaseRecordUnreadableError();
-        if (!isSyntaxError(error)) throw error;
+        if (!isSetNxGetRefused(error)) throw error;
         // Redis < 7 refuses NX with GET: the script claims instead, from now on.
         setNxGet = false;
         return claimScripted(r, callOptions);
@@ -289,7 +306,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   };
 
   return {
-    // Not async: a duplicate's answer (a live done record) costs one promise hop fewer.
+    // Not async: a duplicate's answer (a live record) costs one promise hop fewer.
     claim(request, callOptions) {
       let r: ClaimRequest;
       try {
