@@ -96,8 +96,6 @@ export function diffStats(after: Record<string, number>, before: Record<string, 
 /**
  * Counts what clients send, on the server: MONITOR reports each command with its source,
  * and commands a Lua script runs come from `lua`, so requests and in-script work separate.
- * A transaction (`MULTI` … `EXEC`, which ioredis's `multi()` sends as one pipeline and
- * answers once) counts as one request: requests are round trips.
  */
 export interface MonitorCounts {
   requests(): number;
@@ -114,8 +112,6 @@ export async function monitorCounts(url: string): Promise<MonitorCounts> {
   let requests = 0;
   let inScript = 0;
   const markers = new Map<string, () => void>();
-  /** Clients (by address) inside MULTI … EXEC: their queued commands belong to the MULTI's request. */
-  const inTransaction = new Set<string>();
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     const name = String(args[0]).toLowerCase();
     if (name === 'echo') {
@@ -123,16 +119,8 @@ export async function monitorCounts(url: string): Promise<MonitorCounts> {
       return;
     }
     if (name === 'info' || name === 'ping' || name === 'client' || name === 'hello' || name === 'select') return;
-    if (source === 'lua') {
-      inScript++;
-      return;
-    }
-    if (inTransaction.has(source)) {
-      if (name === 'exec' || name === 'discard') inTransaction.delete(source);
-      return;
-    }
-    if (name === 'multi') inTransaction.add(source);
-    requests++;
+    if (source === 'lua') inScript++;
+    else requests++;
   });
   return {
     requests: () => requests,

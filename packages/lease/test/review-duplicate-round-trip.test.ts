@@ -1,14 +1,14 @@
 /**
  * A duplicate's claim on Redis — a key whose record is done (or held) — is answered in one round
  * trip by any store instance, including a fresh one that has never run the claim script (a
- * low-traffic function: its duplicates arrive minutes apart). Counted on a redis-server of this
- * test's own: requests by MONITOR (a MULTI … EXEC transaction is one request: one round trip),
- * every command by INFO commandstats.
+ * low-traffic function: its duplicates arrive minutes apart): the claim script reads the value
+ * and its TTL and decides by Redis's clock alone. Counted on a redis-server of this test's own:
+ * requests by MONITOR, every command (those a script runs too) by INFO commandstats.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { LeaseRecordUnreadableError, redisLeaseStore, type RedisLeaseClient } from '../src/index.js';
+import { LeaseRecordUnreadableError, redisLeaseStore } from '../src/index.js';
 import { commandStats, diffStats, monitorCounts, startOwnRedis, type MonitorCounts, type OwnRedis } from '../../idempotency/test/own-redis.js';
 
 describe('a duplicate claim on Redis, counted on the server', () => {
@@ -22,6 +22,10 @@ describe('a duplicate claim on Redis, counted on the server', () => {
     client = new Redis(server.url);
     admin = new Redis(server.url);
     monitor = await monitorCounts(server.url);
+    // The scripts loaded, as on any warm server (a server without them: see the last test).
+    const warm = redisLeaseStore({ client, prefix });
+    await warm.claimMany([{ key: `warm:${randomUUID()}`, owner: 'o', leaseMs: 1000 }]);
+    await warm.settle({ key: `warm:${randomUUID()}`, owner: 'o', fence: 1 });
   });
   afterAll(async () => {
     await monitor?.stop();
@@ -49,7 +53,7 @@ describe('a duplicate claim on Redis, counted on the server', () => {
     return { key, fence: claim.fence + 1 };
   };
 
-  it('a done record, by a fresh store instance (no claim script run yet, on a server without the script): one request, no script', async () => {
+  it('a done record, by a fresh store instance (no clock sample, nothing learnt): one request', async () => {
     const { key, fence } = await doneKey();
     const fresh = redisLeaseStore({ client, prefix });
     const startedAt = Date.now();
@@ -60,10 +64,9 @@ describe('a duplicate claim on Redis, counted on the server', () => {
       expect(Math.abs(duplicate.result.record.expiresAt - (startedAt + 60_000))).toBeLessThan(2_000);
     }
     expect(duplicate.requests).toBe(1);
-    expect(duplicate.commands.evalsha ?? 0).toBe(0);
-    expect(duplicate.commands.eval ?? 0).toBe(0);
-    expect(duplicate.commands).toEqual({ multi: 1, set: 1, pttl: 1, exec: 1 });
-    // Nothing written: the record is as settled.
+    // The claim script: GET and PTTL, nothing written.
+    expect(duplicate.commands).toEqual({ evalsha: 1, get: 1, pttl: 1 });
+    // The record is as settled.
     expect(await admin.get(prefix + key)).toMatch(/^d\|2\|/);
   });
 
@@ -74,29 +77,26 @@ describe('a duplicate claim on Redis, counted on the server', () => {
     const rival = await measure(() => redisLeaseStore({ client, prefix }).claim({ key, owner: 'rival', leaseMs: 30_000 }));
     expect(rival.result).toMatchObject({ claimed: false, record: { state: 'held', owner: 'holder', fence: 1 } });
     expect(rival.requests).toBe(1);
-    expect(rival.commands).toEqual({ multi: 1, set: 1, pttl: 1, exec: 1 });
+    expect(rival.commands).toEqual({ evalsha: 1, get: 1, pttl: 1 });
   });
 
   it('a new key: one request, fence 1', async () => {
     const first = await measure(() => redisLeaseStore({ client, prefix }).claim({ key: `new:${randomUUID()}`, owner: 'o', leaseMs: 30_000 }));
     expect(first.result).toMatchObject({ claimed: true, fence: 1 });
     expect(first.requests).toBe(1);
+    expect(first.commands).toEqual({ evalsha: 1, get: 1, set: 1 });
   });
 
-  it('a released record: the claim script takes it, with the next fence', async () => {
+  it('a released record: taken in one request, with the next fence', async () => {
     const store = redisLeaseStore({ client, prefix });
     const key = `released:${randomUUID()}`;
     const claim = await store.claim({ key, owner: 'a', leaseMs: 30_000 });
     if (!claim.claimed) throw new Error('not claimed');
     expect(await store.settle({ key, owner: 'a', fence: claim.fence })).toBe(true);
-    // The claim script loaded (claimMany runs it), as on any warm server.
-    await store.claimMany([{ key: `warm:${randomUUID()}`, owner: 'a', leaseMs: 1000 }]);
     const next = await measure(() => redisLeaseStore({ client, prefix }).claim({ key, owner: 'b', leaseMs: 30_000 }));
     expect(next.result).toMatchObject({ claimed: true, fence: 3 });
-    // The transaction, then the script.
-    expect(next.requests).toBe(2);
-    expect(next.commands).toMatchObject({ multi: 1, exec: 1, evalsha: 1 });
-    expect(next.commands.eval ?? 0).toBe(0);
+    expect(next.requests).toBe(1);
+    expect(next.commands).toEqual({ evalsha: 1, get: 1, set: 1 });
   });
 
   it('a hash under the key (another program\'s): LeaseRecordUnreadableError, the hash untouched, nothing else sent', async () => {
@@ -109,30 +109,18 @@ describe('a duplicate claim on Redis, counted on the server', () => {
     expect(await admin.pttl(prefix + key)).toBe(-1);
   });
 
-  it('a server that refuses SET with both NX and GET (Redis < 7: a syntax error inside EXEC): the script claims, from then on', async () => {
-    // Redis 7 has no way to refuse NX with GET; an extra argument makes the same server reply
-    // what Redis 6.2 replies to NX with GET ("ERR syntax error" for the SET inside EXEC).
-    const refusing: RedisLeaseClient = {
-      isCluster: false,
-      set: (...args: unknown[]) => (client.set as (...a: unknown[]) => Promise<unknown>)(...args),
-      evalsha: (...args: unknown[]) => (client.evalsha as (...a: unknown[]) => Promise<unknown>)(...args),
-      eval: (...args: unknown[]) => (client.eval as (...a: unknown[]) => Promise<unknown>)(...args),
-      multi: () => {
-        const transaction = client.multi();
-        const set = transaction.set.bind(transaction) as (...args: unknown[]) => unknown;
-        return Object.assign(transaction, { set: (...args: unknown[]) => (set(...args, 'REFUSED-AS-ON-REDIS-6'), transaction) });
-      },
-    } as RedisLeaseClient;
-    const store = redisLeaseStore({ client: refusing, prefix });
+  it('a server without the claim script (restarted, failed over): the script sent once, then by its SHA1 alone', async () => {
     const { key, fence } = await doneKey();
-    const first = await measure(() => store.claim({ key, owner: 'second', leaseMs: 30_000 }));
-    expect(first.result).toMatchObject({ claimed: false, record: { state: 'done', fence } });
-    expect(first.commands.exec).toBe(1);
-    expect(first.commands.evalsha).toBe(1);
-    const next = await measure(() => store.claim({ key: `after:${randomUUID()}`, owner: 'o', leaseMs: 30_000 }));
-    expect(next.result).toMatchObject({ claimed: true, fence: 1 });
-    expect(next.commands.exec ?? 0).toBe(0);
-    expect(next.requests).toBe(1);
+    await admin.script('FLUSH');
+    const store = redisLeaseStore({ client, prefix });
+    const reload = await measure(() => store.claim({ key, owner: 'second', leaseMs: 30_000 }));
+    expect(reload.result).toMatchObject({ claimed: false, record: { state: 'done', fence } });
+    // EVALSHA answered NOSCRIPT; EVAL ran the script and cached it.
+    expect(reload.requests).toBe(2);
+    expect(reload.commands).toMatchObject({ evalsha: 1, eval: 1 });
+    const again = await measure(() => redisLeaseStore({ client, prefix }).claim({ key, owner: 'third', leaseMs: 30_000 }));
+    expect(again.requests).toBe(1);
+    expect(again.commands).toEqual({ evalsha: 1, get: 1, pttl: 1 });
   });
 
   it('an aborted signal: rejects with its reason, sends nothing', async () => {

@@ -1,7 +1,6 @@
 /**
  * Idempotency records on Redis and Redis Cluster: a `@steadyfn/lease` Redis store (one key
- * per record; a claim is one transaction (SET … NX GET, PTTL), a completion and a batch one Lua
- * call — per slot on a cluster;
+ * per record, one Lua call per claim, per completion and per batch — per slot on a cluster;
  * leases judged by the key's TTL on the server).
  */
 import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
@@ -41,7 +40,7 @@ export interface RedisStoreOptions {
 export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisStore', 'options', 'an object', options);
   checkKnownKeys('redisStore', '', options, keysOf<RedisStoreOptions>({ client: true, prefix: true, hashTag: true }));
-  clientOption('redisStore', 'client', options.client, ['evalsha', 'eval', 'set', 'multi'], 'an ioredis Redis or Cluster');
+  clientOption('redisStore', 'client', options.client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster');
   const tagScope = oneOfOption<'scope' | false>('redisStore', 'hashTag', options.hashTag, ['scope', false], false) === 'scope';
   const store = idempotencyStoreOf(redisLeaseStore({ client: options.client, prefix: options.prefix ?? 'idem:' }));
   if (!tagScope) return store;

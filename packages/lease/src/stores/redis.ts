@@ -3,9 +3,8 @@
  * operation — per batch on a single server, per slot on a cluster. Values: see
  * `redis-scripts.ts`.
  *
- *   claim                MULTI; SET … PX lease+retain NX GET; PTTL; EXEC: a new key, or a live
- *                        record judged by its TTL, in one round trip; otherwise (or claimMany) the Lua below
  *   claim / claimMany    Lua: GET + PTTL, SET … PX lease+retain when absent, released or expired
+ *                        (claim: EVALSHA straight from the request, no batch bookkeeping)
  *   settle / settleMany  Lua: GET, compare state, generation and owner, SET (done/released) or DEL
  *   renew                Lua: GET, compare state, generation and owner, SET (held, next generation)
  *   get                  Lua: GET + PTTL
@@ -14,33 +13,20 @@ import { clusterSlot } from './redis-slot.js';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
-import { runLuaScript, type LuaScript } from './redis-eval.js';
+import { isNoScript, runLuaScript, type LuaScript } from './redis-eval.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { CLAIM, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue } from './redis-scripts.js';
 
 /**
- * A transaction as ioredis's `multi()` returns it: commands queued, sent with `MULTI` and
- * `EXEC` in one round trip by `exec()`, which resolves to one `[error, reply]` per command.
- */
-export interface RedisLeaseTransaction {
-  set(...args: any[]): RedisLeaseTransaction;
-  pttl(key: string): RedisLeaseTransaction;
-  exec(): Promise<Array<[error: Error | null, reply: unknown]> | null>;
-}
-
-/**
  * The client the store calls: an ioredis `Redis` or `Cluster` satisfies it. Structural, so
- * the package's types import no driver. A claim sends `MULTI`, `SET … NX GET`, `PTTL`, `EXEC`
- * (one key, so one cluster slot) through `multi()`; everything else runs Lua scripts.
+ * the package's types import no driver. Every operation is a Lua script (`EVALSHA`, and `EVAL`
+ * once per script per server, when it answers `NOSCRIPT`).
  */
 export interface RedisLeaseClient {
   readonly isCluster: boolean;
   /** ioredis's options: a `keyPrefix` there is prepended to every key sent, so it decides a key's cluster slot too. */
   readonly options?: { readonly keyPrefix?: string | Uint8Array | undefined };
-  /** A transaction (ioredis `multi()`, pipelined: one round trip). */
-  multi(): RedisLeaseTransaction;
-  set(...args: any[]): Promise<unknown>;
   evalsha(...args: any[]): Promise<unknown>;
   eval(...args: any[]): Promise<unknown>;
 }
@@ -117,26 +103,6 @@ export interface RedisLeaseStore extends LeaseStore {
   redisKey(key: string): string;
 }
 
-function isSyntaxError(error: unknown): boolean {
-  return error instanceof Error && /syntax error/i.test(error.message);
-}
-
-/**
- * Redis < 7 refusing `SET` with both NX and GET: a syntax error as the SET's reply inside EXEC
- * (Redis checks options when it runs the command), or — should a server check them when it
- * queues the command — an EXECABORT that ioredis gives the queued errors (`previousErrors`).
- */
-function isSetNxGetRefused(error: unknown): boolean {
-  if (isSyntaxError(error)) return true;
-  const queued = (error as { previousErrors?: unknown } | undefined)?.previousErrors;
-  return Array.isArray(queued) && queued.some(isSyntaxError);
-}
-
-/** Redis's answer to SET … GET on a hash, list or other non-string key. */
-function isWrongType(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('WRONGTYPE');
-}
-
 /**
  * A lease store on Redis ≥ 6.2 or Redis Cluster through ioredis.
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
@@ -153,13 +119,11 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   if (typeof options !== 'object' || options === null) invalidOption('redisLeaseStore', 'options', 'an object', options);
   checkKnownKeys('redisLeaseStore', '', options, keysOf<RedisLeaseStoreOptions>({ client: true, prefix: true, retainMs: true }));
   const client = options.client;
-  clientOption('redisLeaseStore', 'client', client, ['evalsha', 'eval', 'set', 'multi'], 'an ioredis Redis or Cluster');
+  clientOption('redisLeaseStore', 'client', client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster');
   const prefix = options.prefix ?? 'lease:';
   if (typeof prefix !== 'string') invalidOption('redisLeaseStore', 'prefix', 'a string', prefix);
   const retainMs = msOption('redisLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
   const retainArg = String(retainMs);
-  // Redis ≥ 7 answers SET with both NX and GET; older servers claim through the script.
-  let setNxGet = true;
   const getClient = typeof client === 'function' ? client : undefined;
   const fixed = typeof client === 'function' ? undefined : client;
 
@@ -252,57 +216,39 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       callOptions?.signal,
     );
 
-  const claimScripted = async (r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => (await claimChecked([r], callOptions))[0]!;
-
   /**
-   * One round trip for the commonest answers: `MULTI; SET … NX GET; PTTL; EXEC` writes a new key
-   * (fence 1) or reads the record and its TTL at one instant, judged as the claim script judges
-   * them — by the TTL, on Redis's clock, so no clock of ours is involved. A live held or done
-   * record is the answer; a released or ended one goes to the script, which takes it over.
+   * One claim, one round trip whatever the key holds: the claim script judges a record by the
+   * key's TTL (Redis's clock; no clock of ours) and answers a live one, or claims. Sent straight
+   * from the request — the batch path's arrays and async frames cost a duplicate several µs.
    */
-  const claimSetNxGet = (c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
+  const claimOne = (c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
     const signal = callOptions?.signal;
-    const k = redisKey(r.key);
-    const sentAt = Date.now();
-    let sent: Promise<Array<[Error | null, unknown]> | null>;
+    const now = Date.now();
+    const args = [1, redisKey(r.key), r.owner, String(r.leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(r.leaseMs + retainMs)];
+    let sent: Promise<unknown>;
     try {
-      const value = `h|1|${retainArg}|${r.owner}|${r.data === undefined ? '' : `=${r.data}`}`;
-      sent = abortable(c.multi().set(k, value, 'PX', r.leaseMs + retainMs, 'NX', 'GET').pttl(k).exec(), signal);
+      sent = abortable(c.evalsha(CLAIM.sha, ...args), signal);
     } catch (error) {
       sent = Promise.reject(error);
     }
-    return sent.then(
-      (replies): ClaimResult | Promise<ClaimResult> => {
-        // null: EXEC aborted by a WATCH, which this client never sends; the script decides.
-        if (!replies) return claimScripted(r, callOptions);
-        const [[setError, found] = [null, undefined], [ttlError, pttl] = [null, undefined]] = replies;
-        if (setError) {
-          // A hash, list … under the key: SET … GET refused it and wrote nothing.
-          if (isWrongType(setError)) throw new LeaseRecordUnreadableError();
-          if (!isSetNxGetRefused(setError)) throw setError;
-          setNxGet = false;
-          return claimScripted(r, callOptions);
-        }
-        if (found === null || found === undefined) return { claimed: true, fence: 1, expiresAt: sentAt + r.leaseMs };
-        if (ttlError) throw ttlError;
-        // Another program's string: unreadable (nothing written: NX). Ours, live: the answer.
-        const record = recordOf(String(found), Number(pttl), sentAt);
-        return record ? { claimed: false, record } : claimScripted(r, callOptions);
-      },
-      (error: unknown) => {
-        if (!isSetNxGetRefused(error)) throw error;
-        // Redis < 7 refuses NX with GET: the script claims instead, from now on.
-        setNxGet = false;
-        return claimScripted(r, callOptions);
-      },
-    );
+    const answer = (replies: unknown): ClaimResult => {
+      const reply = (replies as unknown[])[0] as [number, unknown, unknown];
+      // Another program's key (-1): the script wrote nothing.
+      if (Number(reply[0]) < 0) throw new LeaseRecordUnreadableError();
+      return claimReply(reply, now);
+    };
+    return sent.then(answer, (error: unknown) => {
+      // A server without the script yet (once per server: a restart, a failover): send it.
+      if (!isNoScript(error)) throw error;
+      throwIfAborted(signal);
+      return abortable(c.eval(CLAIM.source, ...args), signal).then(answer);
+    });
   };
 
-  /** A client from a getter (or a server without `SET … NX GET`): connect, then claim. */
+  /** A client from a getter: connect, then claim. */
   const claimAfterConnect = async (r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
-    if (!setNxGet) return claimScripted(r, callOptions);
-    const c = fixed ?? (await abortable(Promise.resolve(getClient!()), callOptions?.signal));
-    return claimSetNxGet(c, r, callOptions);
+    const c = await abortable(Promise.resolve(getClient!()), callOptions?.signal);
+    return claimOne(c, r, callOptions);
   };
 
   return {
@@ -315,8 +261,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       } catch (error) {
         return Promise.reject(error);
       }
-      if (!setNxGet || fixed === undefined) return claimAfterConnect(r, callOptions);
-      return claimSetNxGet(fixed, r, callOptions);
+      return fixed === undefined ? claimAfterConnect(r, callOptions) : claimOne(fixed, r, callOptions);
     },
     async claimMany(requests, callOptions) {
       return claimChecked(checkBatch(requests, checkClaim), callOptions);
