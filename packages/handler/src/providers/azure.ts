@@ -22,7 +22,8 @@ import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
 import type { EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
-import { rawJson, rawText, rawTexts, takeRawMetadata } from './azure-raw.js';
+import { rawJson, rawText, rawTexts } from '../events/azure-host-metadata.js';
+import { takeRawMetadata } from './azure-raw.js';
 import { propertiesAsText } from '../events/attributes.js';
 
 /**
