@@ -216,8 +216,8 @@ export interface StreamTrigger extends InBatch {
   time?: string;
   /**
    * Record headers / properties whose value is text: Kafka headers that are UTF-8 (a repeated
-   * name joined with `, `), Event Hubs properties (numbers and booleans as their JSON text).
-   * Kafka headers that are not UTF-8 are in `binaryAttributes`.
+   * name joined with `, `; every value apart in `headers`), Event Hubs properties (numbers and
+   * booleans as their JSON text). Kafka headers that are not UTF-8 are in `binaryAttributes`.
    */
   attributes: Record<string, string>;
   /**
@@ -233,6 +233,16 @@ export interface StreamTrigger extends InBatch {
    * or the message has no attributes.
    */
   attributeTypes?: Record<string, string>;
+  /**
+   * Kafka on Lambda (Amazon MSK, self-managed): every record header in the record's order, a
+   * repeated key once per value, each value's exact bytes — what Kafka's `Headers` iterates.
+   * `attributes` / `binaryAttributes` hold one value per key (UTF-8 repeats joined with `, `; a
+   * binary key its last value, as `Headers.lastHeader(key)`). Left out when the record has no
+   * headers, and for other streams.
+   * @example
+   * const hops = (ctx.trigger.headers ?? []).filter((h) => h.key === 'hop').map((h) => h.value.toString('utf8'));
+   */
+  headers?: Array<{ key: string; value: Buffer }>;
 }
 
 /** A pub/sub notification: SNS, Event Grid (Event Grid schema and CloudEvents schema). */

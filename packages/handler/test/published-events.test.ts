@@ -457,9 +457,16 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
       key: 'cust-42',
       time: '2025-03-02T13:26:40.123Z',
       attributes: { source: 'web, app' },
+      // Every header in the order the record carries them, exact bytes (the key repeats).
+      headers: [
+        { key: 'source', value: Buffer.from('web') },
+        { key: 'source', value: Buffer.from('app') },
+      ],
       batchIndex: 0,
       batchSize: 3,
     });
+    // A record without headers has no list.
+    expect(seen[1]!.ctx.trigger).not.toHaveProperty('headers');
     expect(seen[1]!.ctx.trigger).not.toHaveProperty('key');
     expect(seen[2]!.ctx.trigger).toMatchObject({ key: '/w==', partition: '1', sequence: '3' });
   });
@@ -471,8 +478,16 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
     const { seen } = await allEntries(event);
     expect(seen[0]!.ctx.trigger).toMatchObject({
       attributes: { source: 'web, app', lang: 'en' },
-      // A repeated binary header keeps its first value (every value is in ctx.raw).
-      binaryAttributes: { digest: Buffer.from([0x00, 0xff, 0xfe, 0x7f]) },
+      // Bytes cannot be joined: a repeated binary header's last value, as Kafka's Headers.lastHeader().
+      binaryAttributes: { digest: Buffer.from([0x01]) },
+      // Every value of every header, in order, exact bytes.
+      headers: [
+        { key: 'source', value: Buffer.from('web') },
+        { key: 'source', value: Buffer.from('app') },
+        { key: 'digest', value: Buffer.from([0x00, 0xff, 0xfe, 0x7f]) },
+        { key: 'digest', value: Buffer.from([0x01]) },
+        { key: 'lang', value: Buffer.from('en') },
+      ],
     });
     expect(seen[0]!.ctx.trigger).not.toHaveProperty('attributeTypes');
     expect(seen[1]!.ctx.trigger).not.toHaveProperty('binaryAttributes');

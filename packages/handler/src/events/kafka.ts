@@ -23,28 +23,43 @@ function keyText(value: unknown, field: string): string | undefined {
   return isUtf8(bytes) ? bytes.toString('utf8') : (value as string);
 }
 
+/** One Kafka record header: its key and its value's exact bytes. */
+type KafkaHeader = NonNullable<StreamTrigger['headers']>[number];
+
 /**
- * Header values arrive as arrays of byte values (Java's signed bytes may be negative). A name
- * whose values are all UTF-8 is text, repeated values joined with `, `; a name with a value
- * that is not UTF-8 is bytes, its first value (a Kafka header is bytes; only text can be joined).
+ * Lambda's `headers`: a list of one-key objects `{ [key]: bytes[] }` in the record's order
+ * (Java's signed bytes may be negative); a key may repeat. Entries that are not that shape
+ * are skipped.
  */
-function headerAttributes(value: unknown): TypedAttributes {
-  const values = new Map<string, Buffer[]>();
-  if (Array.isArray(value)) {
-    for (const entry of value) {
-      if (!isRecord(entry)) continue;
-      for (const [name, bytes] of Object.entries(entry)) {
-        if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) continue;
-        const list = values.get(name) ?? [];
-        list.push(Buffer.from(bytes.map((b: number) => b & 0xff)));
-        values.set(name, list);
-      }
+function kafkaHeaders(value: unknown): KafkaHeader[] {
+  const out: KafkaHeader[] = [];
+  if (!Array.isArray(value)) return out;
+  for (const entry of value) {
+    if (!isRecord(entry)) continue;
+    for (const [key, bytes] of Object.entries(entry)) {
+      if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) continue;
+      out.push({ key, value: Buffer.from(bytes.map((b: number) => b & 0xff)) });
     }
+  }
+  return out;
+}
+
+/**
+ * The headers by key: a key whose values are all UTF-8 is text, repeated values joined with
+ * `, `; a key with a value that is not UTF-8 is bytes, its last value (bytes cannot be joined;
+ * the last is what Kafka's `Headers.lastHeader(key)` gives). Every value is in the list.
+ */
+function headerAttributes(headers: ReadonlyArray<KafkaHeader>): TypedAttributes {
+  const values = new Map<string, Buffer[]>();
+  for (const { key, value } of headers) {
+    const list = values.get(key);
+    if (list) list.push(value);
+    else values.set(key, [value]);
   }
   const sink = new AttributeSink();
   for (const [name, list] of values) {
     if (list.every((bytes) => isUtf8(bytes))) sink.text(name, list.map((bytes) => bytes.toString('utf8')).join(', '));
-    else sink.bytes(name, list[0]!);
+    else sink.bytes(name, list.at(-1)!);
   }
   return sink.result();
 }
@@ -66,6 +81,7 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
     const partition = needId(record.partition, `${field}.partition`);
     const offset = needId(record.offset, `${field}.offset`);
     const time = isoFromSeconds(typeof record.timestamp === 'number' ? record.timestamp / 1000 : undefined);
+    const headers = kafkaHeaders(record.headers);
     const trigger: StreamTrigger = {
       kind: 'stream',
       source: 'kafka',
@@ -74,7 +90,8 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
       sequence: offset,
       ...opt('key', keyText(record.key, `${field}.key`)),
       ...opt('time', time),
-      ...headerAttributes(record.headers),
+      ...headerAttributes(headers),
+      ...opt('headers', headers.length > 0 ? headers : undefined),
       batchIndex: index,
       batchSize: flat.length,
     };
