@@ -88,10 +88,33 @@ export interface QueueTrigger {
    * or the message has no attributes.
    */
   attributeTypes?: Record<string, string>;
+  /**
+   * SQS only: the SNS notification this message carries, when an SNS topic delivered it to the
+   * queue without raw message delivery (the body was the SNS envelope). The function's input is
+   * then the envelope's `Message` (under the `body` option), the SNS `MessageAttributes` are in
+   * `attributes` / `binaryAttributes` / `attributeTypes` as with raw delivery, and
+   * `ctx.deliveryId` is the SNS message id. Left out for any other message, and with
+   * `snsEnvelope: 'keep'`.
+   */
+  sns?: SnsNotification;
   /** Index of this message in the batch it arrived in. */
   batchIndex: number;
   /** How many messages arrived in that batch. */
   batchSize: number;
+}
+
+/** The SNS notification an SQS message carried in its body (SNS → SQS without raw message delivery). */
+export interface SnsNotification {
+  /** The topic's ARN (`TopicArn`). */
+  topic: string;
+  /** The SNS message id (`MessageId`): the same in every queue the topic fans it out to, and on SNS's redeliveries. */
+  messageId: string;
+  /** `Subject`, when the publisher set one. */
+  subject?: string;
+  /** When SNS accepted the message (`Timestamp`, ISO 8601 UTC). */
+  time: string;
+  /** `SequenceNumber`, from a FIFO topic. */
+  sequenceNumber?: string;
 }
 
 /** A schedule tick (EventBridge rule or Scheduler, Cloud Scheduler, Azure timer, OpenWhisk alarm). */

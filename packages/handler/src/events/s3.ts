@@ -11,6 +11,7 @@ import { isRecord, type Rec } from '../internal/record.js';
 import { parseJsonLossless } from '../internal/json.js';
 import type { StorageObject, StorageTrigger } from '../types.js';
 import { malformed, needRecord, needString, opt, sizeOf, type EventItem } from './item.js';
+import { isSnsEnvelope } from './sns-envelope.js';
 
 /** One S3 object event, whatever carried it. */
 export interface S3Change {
@@ -101,8 +102,8 @@ export function s3ChangesInBody(body: unknown, field: string, via: string[] = []
   }
   if (isS3EventBridgeEvent(parsed)) return { changes: [eventBridgeChange(parsed, field)], via: [...via, 'eventbridge'] };
   // An SNS envelope (an SNS subscription of an SQS queue without raw message delivery).
-  if (parsed.Type === 'Notification' && typeof parsed.Message === 'string' && typeof parsed.TopicArn === 'string') {
-    return s3ChangesInBody(parsed.Message, `${field}.Message`, [...via, 'sns']);
+  if (isSnsEnvelope(parsed)) {
+    return s3ChangesInBody(parsed.Message as string, `${field}.Message`, [...via, 'sns']);
   }
   return undefined;
 }
