@@ -579,7 +579,9 @@ describe('Kinesis Data Streams', () => {
 describe('Kafka (Amazon MSK, self-managed)', () => {
   it('records of every partition in order: keys decoded (base64 kept when not UTF-8), headers as text, tombstones as null', async () => {
     const { seen } = await allEntries(published('aws', 'msk.json'));
-    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['payments/0/15', 'payments/0/16', 'payments/1/3']);
+    // Scoped by the cluster (MSK: eventSourceArn): the same topic, partition and offset on another cluster is another record.
+    const cluster = 'arn:aws:kafka:eu-west-1:210987654321:cluster/events/e9f754c6-d29a-4430-a7db-958a19fd2c54-4';
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['payments/0/15', 'payments/0/16', 'payments/1/3'].map((id) => `${cluster}/${id}`));
     expect(seen.map((s) => s.input)).toEqual([{ amount: 12.5 }, 'hello', null]);
     expect(seen[0]!.ctx.trigger).toEqual({
       kind: 'stream',
@@ -626,9 +628,22 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
     expect(seen[1]!.ctx.trigger).not.toHaveProperty('binaryAttributes');
   });
 
+  it('the same topic, partition and offset from two clusters are two deliveries', async () => {
+    const a = published('aws', 'msk.json');
+    const b = published('aws', 'msk.json');
+    b.eventSourceArn = 'arn:aws:kafka:eu-west-1:210987654321:cluster/events-dr/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e-2';
+    const selfManaged = { ...published('aws', 'msk.json'), eventSource: 'SelfManagedKafka', bootstrapServers: 'kafka-dr-1.internal:9092' };
+    delete selfManaged.eventSourceArn;
+    const ids = [] as Array<string | undefined>;
+    for (const event of [a, b, selfManaged]) ids.push((await allEntries(event)).seen[0]!.ctx.deliveryId);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids[2]).toBe('kafka-dr-1.internal:9092/payments/0/15');
+  });
+
   it('self-managed Kafka; a failure is thrown so Lambda retries the batch', async () => {
     const { seen } = await allEntries(published('aws', 'self-managed-kafka.json'));
-    expect(seen[0]!.ctx.deliveryId).toBe('audit/7/1234567');
+    // Self-managed Kafka has no ARN: scoped by the mapping's bootstrapServers.
+    expect(seen[0]!.ctx.deliveryId).toBe('kafka-1.internal:9092,kafka-2.internal:9092/audit/7/1234567');
     expect(seen[0]!.ctx.trigger).toMatchObject({ key: 'a', attributes: { traceparent: '00' } });
     const error = await allEntriesReject(published('aws', 'self-managed-kafka.json'), () => {
       throw new Error('down');

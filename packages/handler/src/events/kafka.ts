@@ -5,11 +5,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { decodeBase64Strict } from '../internal/base64.js';
-import { isRecord } from '../internal/record.js';
+import { isRecord, str } from '../internal/record.js';
 import { AttributeSink, type TypedAttributes } from './attributes.js';
 import { base64Payload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
-import { isoFromSeconds, malformed, needId, needRecord, needString, opt, type EventItem, type ParseOptions } from './item.js';
+import { isoFromSeconds, malformed, needId, needRecord, needString, opt, streamDeliveryId, type EventItem, type ParseOptions } from './item.js';
 
 export function isLambdaKafkaEvent(event: Record<string, unknown>): boolean {
   return (event.eventSource === 'aws:kafka' || event.eventSource === 'SelfManagedKafka') && isRecord(event.records);
@@ -66,10 +66,15 @@ function headerAttributes(headers: ReadonlyArray<KafkaHeader>): TypedAttributes 
 
 /**
  * Every record of the batch, partition by partition in the order Lambda sent them.
- * `ctx.deliveryId` is `topic/partition/offset`.
+ * `ctx.deliveryId` is `<cluster>/topic/partition/offset`: offsets are unique only inside one
+ * cluster's topic partition, and a function may read several clusters (one event source
+ * mapping each), so the cluster is named — Amazon MSK by `eventSourceArn`, self-managed Kafka
+ * (which has no ARN) by the mapping's `bootstrapServers`. Without either (a hand-built
+ * event), `topic/partition/offset`.
  */
 export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseOptions): EventItem[] {
   const groups = needRecord(event.records, 'records', 'topic-partition → records');
+  const cluster = str(event.eventSourceArn) || str(event.bootstrapServers);
   const flat: Array<{ raw: unknown; field: string }> = [];
   for (const [group, list] of Object.entries(groups)) {
     if (!Array.isArray(list)) throw malformed('Kafka records of a partition are not a list', `records.${group}`, 'a list');
@@ -98,7 +103,7 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
     const value = record.value;
     return {
       trigger,
-      deliveryId: `${topic}/${partition}/${offset}`,
+      deliveryId: streamDeliveryId(cluster, `${topic}/${partition}/${offset}`),
       // A tombstone (null value) is a record too: the function receives null.
       payload: () => {
         if (value === null || value === undefined) return null;

@@ -175,6 +175,23 @@ function triggerOption(context: AzureInvocationContext, name: string): string | 
   return trigger ? str(trigger[name]) : undefined;
 }
 
+/**
+ * The Cosmos DB account a trigger's `connection` names: the host of its endpoint, from the app
+ * setting `<connection>__accountEndpoint` (identity-based connections) or the `AccountEndpoint`
+ * of the connection string in `<connection>` (its key is never read out); else the setting's
+ * name. The trigger binding gives no more than that name.
+ */
+function cosmosAccount(connection: string | undefined, env: Record<string, string | undefined> = process.env): string | undefined {
+  if (!connection) return undefined;
+  const endpoint = env[`${connection}__accountEndpoint`] ?? /(?:^|;)\s*AccountEndpoint\s*=\s*([^;]+)/i.exec(env[connection] ?? '')?.[1];
+  if (!endpoint) return connection;
+  try {
+    return new URL(endpoint.trim()).host || connection;
+  } catch {
+    return connection;
+  }
+}
+
 function metadataOf(context: AzureInvocationContext): Rec {
   return isRec(context.triggerMetadata) ? context.triggerMetadata : {};
 }
@@ -389,7 +406,8 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
       }
       case 'cosmosdb': {
         const container = triggerOption(ctx, 'containerName') ?? triggerOption(ctx, 'collectionName') ?? '';
-        invocations = cosmosItems(trigger, container).map((item) => withRequestId(item, ctx, true));
+        const scope = [cosmosAccount(triggerOption(ctx, 'connection')), triggerOption(ctx, 'databaseName'), container].filter((part) => part).join('/');
+        invocations = cosmosItems(trigger, container, scope).map((item) => withRequestId(item, ctx, true));
         batch = true;
         ordered = true;
         break;
