@@ -632,7 +632,7 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
     const a = published('aws', 'msk.json');
     const b = published('aws', 'msk.json');
     b.eventSourceArn = 'arn:aws:kafka:eu-west-1:210987654321:cluster/events-dr/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e-2';
-    const selfManaged = { ...published('aws', 'msk.json'), eventSource: 'SelfManagedKafka', bootstrapServers: 'kafka-dr-1.internal:9092' };
+    const selfManaged: Json = { ...published('aws', 'msk.json'), eventSource: 'SelfManagedKafka', bootstrapServers: 'kafka-dr-1.internal:9092' };
     delete selfManaged.eventSourceArn;
     const ids = [] as Array<string | undefined>;
     for (const event of [a, b, selfManaged]) ids.push((await allEntries(event)).seen[0]!.ctx.deliveryId);
