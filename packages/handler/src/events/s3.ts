@@ -88,12 +88,18 @@ export function isS3TestEvent(value: unknown): boolean {
   return isRecord(value) && value.Event === 's3:TestEvent' && value.Service === 'Amazon S3';
 }
 
+/** Text every S3 notification, S3 EventBridge event and S3 test event carries, escaped or not inside an envelope. */
+const S3_MARKERS = ['aws:s3', 'aws.s3', 's3:TestEvent'];
+
 /**
  * The S3 changes inside a message body (SQS body, SNS `Message`): a notification, an SNS
  * envelope around one, or an EventBridge event. `undefined` when the body is none of these;
  * `[]` for the S3 test event.
  */
 export function s3ChangesInBody(body: unknown, field: string, via: string[] = []): { changes: S3Change[]; via: string[] } | undefined {
+  // Cheap refusal first: text naming none of `aws:s3` (notification records), `aws.s3`
+  // (EventBridge) and `s3:TestEvent` is none of these — most SQS and SNS bodies, spared a parse.
+  if (typeof body === 'string' && !S3_MARKERS.some((marker) => body.includes(marker))) return undefined;
   const parsed = typeof body === 'string' ? parseJsonLossless(body)?.value : body;
   if (!isRecord(parsed)) return undefined;
   if (isS3TestEvent(parsed)) return { changes: [], via };
