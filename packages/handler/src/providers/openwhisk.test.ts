@@ -5,16 +5,14 @@
  * block — the built package running inside a loopback emulation of the Node.js action
  * runtime's `/init` + `/run` proxy (test/fixtures/openwhisk/runtime/action-proxy.cjs).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { controllerHttp, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
-import { installBuiltHandler } from '../../test/support/deployment.js';
+import { actionImage, activation, initBody, post, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
 import { binaryBody } from '../../test/support/bytes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -447,81 +445,21 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-
-interface Container {
-  url: string;
-  stdout: string[];
-  stderr: string[];
-  child: ChildProcess;
-}
-
 describe('on the Node.js action runtime contract (/init + /run, loopback emulation)', () => {
-  let image: string;
-  const containers: Container[] = [];
-
+  // The built package, as a deployed action gets it: an "image" with the proxy and
+  // node_modules/@steadyfn/handler built privately (the shared dist/ is left alone).
+  let image: Image;
   beforeAll(async () => {
-    // The built package, as a deployed action gets it: an "image" with the proxy and
-    // node_modules/@steadyfn/handler built privately (the shared dist/ is left alone).
-    image = mkdtempSync(join(tmpdir(), 'steadyfn-ow-image-'));
-    cpSync(join(fixturesDir, 'runtime/action-proxy.cjs'), join(image, 'action-proxy.cjs'));
-    await installBuiltHandler(image);
-    writeFileSync(join(image, 'package.json'), '{"name":"action-image","private":true}\n');
+    image = await actionImage(true);
   }, 180_000);
-
-  afterAll(() => {
-    for (const c of containers) c.child.kill();
-    if (image) rmSync(image, { recursive: true, force: true });
-  });
-
-  /** Starts one container (a proxy process). The invoker passes `__OW_ALLOW_CONCURRENT` as container env. */
-  async function container(env: Record<string, string> = {}): Promise<Container> {
-    // A container sees the invoker's environment only: none of this test runner's settings.
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('__OW_') && !k.startsWith('STEADYFN_')));
-    const child = spawn(process.execPath, [join(image, 'action-proxy.cjs')], { cwd: image, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const c: Container = { url: '', stdout: [], stderr: [], child };
-    containers.push(c);
-    child.stderr!.on('data', (chunk: Buffer) => c.stderr.push(...chunk.toString().split('\n').filter(Boolean)));
-    c.url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`proxy did not start: ${c.stderr.join('\n')}`)), 10_000);
-      child.stdout!.on('data', (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) {
-          c.stdout.push(line);
-          const m = /^ACTION_PROXY_LISTENING (\d+)$/.exec(line);
-          if (m) {
-            clearTimeout(timer);
-            resolve(`http://127.0.0.1:${m[1]}`);
-          }
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`proxy exited ${code}: ${c.stderr.join('\n')}`)));
-    });
-    return c;
-  }
-
-  async function post(c: Container, path: '/init' | '/run', body: unknown): Promise<{ status: number; body: Result }> {
-    const res = await fetch(`${c.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Result };
-  }
+  afterAll(() => image?.dispose());
 
   async function deploy(action: string, env: Record<string, string> = {}): Promise<Container> {
-    const c = await container(env);
+    const c = await image.start(env);
     const code = readFileSync(join(fixturesDir, 'actions', action), 'utf8');
-    const init = await post(c, '/init', { value: { name: action, main: 'main', code, binary: false } });
+    const init = await post(c, '/init', initBody(code));
     expect(init).toEqual({ status: 200, body: { OK: true } });
     return c;
-  }
-
-  /** The invoker's /run body: `value` plus the activation's environment (ContainerProxy.scala). */
-  function activation(value: unknown, activationId: string, deadline = Date.now() + 60_000): Result {
-    return {
-      value,
-      namespace: 'guest',
-      action_name: '/guest/demo/hello',
-      action_version: '0.0.1',
-      activation_id: activationId,
-      transaction_id: `tid-${activationId}`,
-      deadline: String(deadline),
-    };
   }
 
   it('serves a non-raw and a raw web activation, with __OW_ACTIVATION_ID and __OW_DEADLINE in ctx', async () => {
