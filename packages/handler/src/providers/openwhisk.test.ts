@@ -94,6 +94,19 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       expect(((await main(params)) as Result).body).toEqual({ got: '123' });
     });
 
+    it('reads an empty body under a content type (`__ow_body: ""`) as no body: the input is the merged query', async () => {
+      const { seen, fn } = recorder();
+      const main = handler({}, fn);
+      for (const contentType of ['text/plain', 'application/octet-stream', 'application/json']) {
+        const params = controllerParams({ method: 'POST', query: 'name=Jane', contentType, body: '' }, false);
+        if (contentType !== 'application/json') expect(params.__ow_body).toBe('');
+        expect(((await main(params)) as Result).body).toEqual({ got: { name: 'Jane' } });
+      }
+      expect(seen.map((c) => c.trigger.kind === 'http' && c.trigger.request.rawBody)).toEqual(['', '', undefined]);
+      // Under a JSON type, `__ow_body: ""` is the JSON string "" the client sent.
+      expect(((await main(controllerParams({ method: 'POST', query: 'name=Jane', contentType: 'application/json', body: '""' }, false))) as Result).body).toEqual({ got: '' });
+    });
+
     it('decodes a binary body, which the controller sends base64', async () => {
       const { seen, fn } = recorder();
       await handler({}, fn)(fixture('web-binary.json'));
