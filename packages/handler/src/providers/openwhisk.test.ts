@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { controllerHttp, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
+import { controllerHttp, controllerJsonExtension, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
 import { actionImage, activation, initBody, post, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
 import { binaryBody } from '../../test/support/bytes.js';
@@ -294,6 +294,13 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       const redirect = (await handler({}, () => httpResult({ status: 302, headers: { location: 'http://openwhisk.org' } }))(get())) as Result;
       expect(redirect).toEqual({ statusCode: 302, headers: { location: 'http://openwhisk.org' } });
       expect(controllerHttp(redirect).status).toBe(302);
+    });
+
+    it('(controller) under `.json` instead of `.http`, the web result itself is the 200 JSON body, 5xx too', async () => {
+      const ok = (await handler({}, () => ({ a: 1 }))(get())) as Result;
+      expect(controllerJsonExtension(ok)).toEqual({ status: 200, body: { statusCode: 200, headers: { 'content-type': 'application/json' }, body: { a: 1 } } });
+      const failed = (await handler({ logSink: () => undefined }, () => Promise.reject(new Error('x')))(get())) as Result;
+      expect(controllerJsonExtension(failed)).toMatchObject({ status: 200, body: { statusCode: 500 } });
     });
 
     it('answers a result that cannot be serialised with a typed 500 instead of rejecting', async () => {
