@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { controllerHttp, controllerJsonExtension, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
+import { controllerHttp, controllerJsonExtension, controllerParams, invokerRecord } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
 import { actionImage, activation, initBody, post, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
 import { binaryBody } from '../../test/support/bytes.js';
@@ -428,6 +428,20 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       ];
       for (const [value, expected] of values) expect(await handler({}, () => value)({ x: 1 })).toEqual(expected);
       expect(await handler({}, () => ({ big: 1n }))({ x: 1 })).toMatchObject({ error: { code: 'RESULT_NOT_JSON' } });
+    });
+
+    it('keeps a successful value with an `error` field a success: the invoker would record it failed and drop the rest', async () => {
+      for (const value of [{ error: null, items: [1] }, { error: 'none', ok: true }]) {
+        const answer = await handler({}, () => value)({ x: 1 });
+        expect(invokerRecord(answer)).toEqual({ status: 'success', result: { result: value } });
+      }
+      // A toJSON that adds the field counts too; an `error: undefined` is not sent at all.
+      const withToJson = { toJSON: () => ({ error: 0 }) };
+      expect(invokerRecord(await handler({}, () => withToJson)({}))).toEqual({ status: 'success', result: { result: { error: 0 } } });
+      expect(await handler({}, () => ({ error: undefined, a: 1 }))({})).toEqual({ error: undefined, a: 1 });
+      // A failure is still the activation's application error.
+      const failed = await handler({ logSink: () => undefined }, () => Promise.reject(new TerminalError('NOPE', 'Nope')))({});
+      expect(invokerRecord(failed)).toMatchObject({ status: 'application error', result: { error: { code: 'NOPE' } } });
     });
 
     it('returns failures as { error } without a stack or the cause, and never rejects', async () => {

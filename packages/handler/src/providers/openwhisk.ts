@@ -365,7 +365,11 @@ function withoutScheduleMark(params: Rec): Rec {
   return out;
 }
 
-/** Action results must be JSON objects: anything else is wrapped as `{ result }`. */
+/**
+ * Action results must be JSON objects: anything else is wrapped as `{ result }`. So is an
+ * object with an `error` field: the invoker records any result with one as an application
+ * error (`ActivationResponse`), keeps only that field and stops a sequence there.
+ */
 function toActionResult(value: unknown): Rec {
   if (value === undefined) return {};
   let text: string | undefined;
@@ -375,8 +379,11 @@ function toActionResult(value: unknown): Rec {
     return { error: toErrorSummary(notJsonError()) };
   }
   if (text === undefined) return {};
-  if (text.startsWith('{')) return value as Rec;
-  return { result: JSON.parse(text) as unknown };
+  if (!text.startsWith('{')) return { result: JSON.parse(text) as unknown };
+  // The text only has to be parsed when it may carry the field (at any depth, cheap to test).
+  if (!text.includes('"error"')) return value as Rec;
+  const sent = JSON.parse(text) as Rec;
+  return Object.hasOwn(sent, 'error') ? { result: sent } : (value as Rec);
 }
 
 async function runActivation(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
