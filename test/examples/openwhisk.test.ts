@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { controllerHttp } from '../../packages/handler/test/fixtures/openwhisk/controller.js';
 import { installExample, type InstalledExample } from '../support/examples/install.js';
 import { alarmParams, startAction, webActionParams, type ActionContainer } from '../support/examples/openwhisk.js';
 import { lowerCaseKeys, ordersEnv, runOrdersScenario, type OrdersDeployment } from '../support/examples/orders.js';
@@ -72,4 +73,19 @@ describe.concurrent.each([
       await services.dispose();
     }
   }, 240_000);
+
+  it('answers a web request with a 500 problem, not an empty 204, when the configuration is refused', async () => {
+    const action = await startAction(code[build ? 'bundle' : 'zip'], 'createOrder', 'createOrder', !build);
+    try {
+      // No bound parameters: the application refuses its configuration.
+      const result = await action.run(webActionParams({}, { sku: 'tea-42', quantity: 1 }, {}));
+      const sent = controllerHttp(result);
+      expect(sent.status).toBe(500);
+      expect(JSON.parse(sent.body.toString())).toMatchObject({ code: 'CONFIG_INVALID' });
+      // Any other activation gets the error itself.
+      expect(await action.run(alarmParams({}, 'createOrder'))).toMatchObject({ error: { code: 'CONFIG_INVALID' } });
+    } finally {
+      await action.stop();
+    }
+  }, 60_000);
 });
