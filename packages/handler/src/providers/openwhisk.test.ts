@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { controllerHttp, controllerJsonExtension, controllerParams, invokerRecord } from '../../test/fixtures/openwhisk/controller.js';
+import { controllerHttp, controllerJsonExtension, controllerParams, invokerRecord, runSequence } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
 import { actionImage, activation, initBody, post, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
 import { binaryBody } from '../../test/support/bytes.js';
@@ -442,6 +442,18 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       // A failure is still the activation's application error.
       const failed = await handler({ logSink: () => undefined }, () => Promise.reject(new TerminalError('NOPE', 'Nope')))({});
       expect(invokerRecord(failed)).toMatchObject({ status: 'application error', result: { error: { code: 'NOPE' } } });
+    });
+
+    it('(controller) passes results on in a sequence, and a failure ends it with the error', async () => {
+      const seen: unknown[] = [];
+      const record = handler({}, (input) => void seen.push(input));
+      const counted = await runSequence([handler({}, () => ({ error: null, n: 1 })), handler({}, () => 42), record], { x: 1 });
+      expect(counted).toEqual({ ran: 3, record: { status: 'success', result: {} } });
+      expect(seen).toEqual([{ result: 42 }]);
+      const failing = handler({ logSink: () => undefined }, () => Promise.reject(new TerminalError('BAD_ORDER', 'Not an order')));
+      const stopped = await runSequence([failing, record], { x: 1 });
+      expect(stopped).toEqual({ ran: 1, record: { status: 'application error', result: { error: { code: 'BAD_ORDER', message: 'Not an order', retryable: false } } } });
+      expect(seen).toHaveLength(1);
     });
 
     it('returns failures as { error } without a stack or the cause, and never rejects', async () => {
