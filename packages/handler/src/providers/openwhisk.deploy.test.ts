@@ -136,6 +136,25 @@ describe('a single file sent as code (binary: false), as `wsk action create name
   });
 });
 
+describe('(control) the runtime stand-in answers plain actions as runner.js and service.js do', () => {
+  it.each([
+    // serialize-error: name, message and stack (not compared).
+    { code: 'function main() { return Promise.reject(new Error("nope")) }', status: 200, body: { error: { name: 'Error', message: 'nope' } }, partial: true },
+    { code: 'function main() { return Promise.reject() }', status: 200, body: { error: {} } },
+    { code: 'function main() { return 42 }', status: 502, body: { error: 'The action did not return a dictionary.' } },
+    { code: 'function main() { return }', status: 200, body: {} },
+    { code: 'exports.main = (p) => ({ got: p })', status: 200, body: { got: { x: 1 } } },
+    { code: 'x = 1; function main() { return { sloppy: x } }', status: 200, body: { sloppy: 1 } },
+  ])('$code', async ({ code, status, body, partial = false }) => {
+    const { c, init } = await deploy(code, 'main', false);
+    expect(init.status).toBe(200);
+    const res = await post(c, '/run', activation({ x: 1 }, 'act-control'));
+    expect(res.status).toBe(status);
+    if (partial) expect(res.body).toMatchObject(body);
+    else expect(res.body).toEqual(body);
+  });
+});
+
 describe('activation logs', () => {
   it("keep each activation's lines before its end sentinel", async () => {
     const source = CJS('@steadyfn/handler', 'exports.main').replace("ctx.log.info('handled');", "ctx.log.info('handled'); if (input.fail) throw new Error('boom');");
