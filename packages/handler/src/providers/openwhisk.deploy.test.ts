@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controllerHttp, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
-import { actionImage, activation, activationLogs, initBody, post, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
+import { actionImage, activation, activationLogs, initBody, post, untilSentinels, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
 
 const hasZip = (() => {
   try {
@@ -165,8 +165,7 @@ describe('activation logs', () => {
       const res = await post(c, '/run', activation({ fail: i === 1 }, id));
       expect(res.status).toBe(200);
     }
-    // The sentinel follows the answer; give the pipe a moment to deliver the last lines.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await untilSentinels(c, ids.length);
     const segments = activationLogs(c).slice(0, ids.length);
     segments.forEach((lines, i) => {
       const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { z } from 'zod';
 import { controllerHttp, controllerJsonExtension, controllerParams, invokerRecord, runSequence } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
-import { actionImage, activation, initBody, post, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
+import { actionImage, activation, initBody, post, untilSentinels, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
 import { binaryBody } from '../../test/support/bytes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -566,6 +566,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
       ],
     });
     // The activation log shows exactly the processed message, with its delivery id.
+    await untilSentinels(c, 1);
     const processed = c.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result).filter((l) => l.msg === 'processed');
     expect(processed.map((l) => [l.deliveryId, l.requestId])).toEqual([['mytopic/0/421761', 'act-k-1:mytopic/0/421761']]);
     const ok = await post(c, '/run', activation(fixture('kafka-json.json'), 'act-k-2'));
@@ -599,6 +600,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     // The container is still usable: the next activation runs.
     const again = await post(c, '/run', activation({ x: 2 }, 'act-f-2'));
     expect(again.status).toBe(200);
+    await untilSentinels(c, 2);
     const logs = [...c.stdout, ...c.stderr].join('\n');
     expect(logs).not.toMatch(/\n\s+at /);
     expect(logs).toContain('"requestId":"act-f-1"');
