@@ -161,18 +161,29 @@ export function createContext(def: Definition, frame: Frame, inv: Invocation, de
  * switches to AsyncLocalStorage for good; the invocation that was running alone is still
  * found through `solo` until it ends.
  */
-let storage: AsyncLocalStorage<Context> | undefined;
-let solo: Context | undefined;
+interface Tracking {
+  storage: AsyncLocalStorage<Context> | undefined;
+  solo: Context | undefined;
+}
+
+/**
+ * Kept under a registry symbol on `globalThis`, so that a program holding both the ESM and the
+ * CJS build (an ES-module action that also `require`s us) sees one current invocation: the
+ * function wrapped by one copy finds its context through `currentContext()` of the other.
+ */
+const TRACKING = Symbol.for('steadyfn.invocationTracking.v1');
+const shared = globalThis as unknown as Record<symbol, Tracking | undefined>;
+const tracking: Tracking = (shared[TRACKING] ??= { storage: undefined, solo: undefined });
 
 /** Tracks invocations with AsyncLocalStorage from now on. */
 export function trackConcurrently(): AsyncLocalStorage<Context> {
-  return (storage ??= new AsyncLocalStorage<Context>());
+  return (tracking.storage ??= new AsyncLocalStorage<Context>());
 }
 
 /** Runs `fn(...args)` as invocation `ctx`: `currentContext()` returns `ctx` in it and in everything it starts. */
 export function runAs<A extends unknown[], R>(ctx: Context, fn: (...args: A) => R, ...args: A): R {
-  if (storage === undefined && (solo === undefined || solo === ctx)) {
-    solo = ctx;
+  if (tracking.storage === undefined && (tracking.solo === undefined || tracking.solo === ctx)) {
+    tracking.solo = ctx;
     return fn(...args);
   }
   return trackConcurrently().run(ctx, fn, ...args);
@@ -183,8 +194,8 @@ export function runAs<A extends unknown[], R>(ctx: Context, fn: (...args: A) => 
  * running (a deadline): from now on they must not see another invocation as theirs.
  */
 export function ended(ctx: Context, workMayRun: boolean): void {
-  if (solo !== ctx) return;
-  solo = undefined;
+  if (tracking.solo !== ctx) return;
+  tracking.solo = undefined;
   if (workMayRun) trackConcurrently();
 }
 
@@ -197,5 +208,5 @@ export function ended(ctx: Context, workMayRun: boolean): void {
  * successfully (fire-and-forget promises), which belongs to no invocation any more.
  */
 export function currentContext<T extends object = {}>(): Context<T> | undefined {
-  return (storage?.getStore() ?? solo) as Context<T> | undefined;
+  return (tracking.storage?.getStore() ?? tracking.solo) as Context<T> | undefined;
 }
