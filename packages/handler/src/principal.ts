@@ -103,36 +103,27 @@ function iamCaller(cognitoId: unknown, pool: unknown, userArn: unknown): Princip
 }
 
 /**
- * REST API and WebSocket API events (`apigw-v1`, `apigw-websocket`): the authorizer's result,
- * else the IAM identity.
+ * An API Gateway (REST, WebSocket, HTTP API with payload 1.0 or 2.0) or Function URL event's
+ * `requestContext`, which API Gateway and Lambda write themselves: the authorizer's result
+ * (Cognito or JWT claims, a Lambda authorizer's `principalId`), else the IAM caller. Each
+ * field exists in one shape only, so one reader serves them all.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format
- */
-function restPrincipal(rc: Rec): Principal | undefined {
-  const authorizer = rec(rc, 'authorizer');
-  const claims = rec(authorizer, 'claims');
-  const identity = rec(rc, 'identity');
-  return (
-    make('apigw-cognito', id(getOwn(claims, 'sub')), getOwn(claims, 'iss')) ??
-    make('apigw-lambda-authorizer', id(getOwn(authorizer, 'principalId'))) ??
-    iamCaller(getOwn(identity, 'cognitoIdentityId'), getOwn(identity, 'cognitoIdentityPoolId'), getOwn(identity, 'userArn'))
-  );
-}
-
-/**
- * HTTP API (payload 2.0) and Function URL events: `authorizer.jwt`, `authorizer.lambda`,
- * `authorizer.iam`.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
  * https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads
  */
-function v2Principal(rc: Rec): Principal | undefined {
+function requestContextPrincipal(rc: Rec): Principal | undefined {
   const authorizer = rec(rc, 'authorizer');
-  const claims = rec(rec(authorizer, 'jwt'), 'claims');
-  const iam = rec(authorizer, 'iam');
+  const claims = rec(authorizer, 'claims'); // REST: Cognito user pool authorizer
+  const jwt = rec(rec(authorizer, 'jwt'), 'claims'); // HTTP API: JWT authorizer
+  const iam = rec(authorizer, 'iam'); // HTTP API and Function URLs: AWS_IAM
   const cognito = rec(iam, 'cognitoIdentity');
+  const identity = rec(rc, 'identity'); // REST: AWS_IAM
   return (
-    make('apigw-jwt', id(getOwn(claims, 'sub')), getOwn(claims, 'iss')) ??
-    make('apigw-lambda-authorizer', id(getOwn(rec(authorizer, 'lambda'), 'principalId'))) ??
-    iamCaller(getOwn(cognito, 'identityId'), getOwn(cognito, 'identityPoolId'), getOwn(iam, 'userArn'))
+    make('apigw-cognito', id(getOwn(claims, 'sub')), getOwn(claims, 'iss')) ??
+    make('apigw-jwt', id(getOwn(jwt, 'sub')), getOwn(jwt, 'iss')) ??
+    make('apigw-lambda-authorizer', id(getOwn(authorizer, 'principalId')) ?? id(getOwn(rec(authorizer, 'lambda'), 'principalId'))) ??
+    iamCaller(getOwn(cognito, 'identityId'), getOwn(cognito, 'identityPoolId'), getOwn(iam, 'userArn')) ??
+    iamCaller(getOwn(identity, 'cognitoIdentityId'), getOwn(identity, 'cognitoIdentityPoolId'), getOwn(identity, 'userArn'))
   );
 }
 
@@ -181,9 +172,7 @@ export function verifiedPrincipal(provider: Provider, trigger: Trigger, raw: unk
   try {
     if (provider === 'aws') {
       const event = isRecord(raw) ? rec(raw, 'event') : {};
-      const rc = rec(event, 'requestContext');
-      if (trigger.source === 'apigw-v1' || trigger.source === 'apigw-websocket') return restPrincipal(rc);
-      if (trigger.source === 'apigw-v2' || trigger.source === 'function-url') return v2Principal(rc);
+      if (trigger.source !== 'alb') return requestContextPrincipal(rec(event, 'requestContext'));
     }
     if (provider === 'openwhisk' && isRecord(raw)) return make('openwhisk', id(getOwn(raw, '__ow_user')));
     return headerPrincipal(provider, trigger, trusted);
