@@ -50,6 +50,7 @@ export type {
   Provider,
   QueueTrigger,
   ScheduleTrigger,
+  SnsNotification,
   StorageObject,
   StorageTrigger,
   StreamTrigger,

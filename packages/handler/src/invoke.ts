@@ -77,6 +77,8 @@ export interface Definition {
   kafkaBatchItemFailures?: boolean | undefined;
   /** Where `ctx.principal` comes from: the `principal` option and the trusted identity headers. Optional so hand-built definitions need not set it. */
   principal?: PrincipalConfig;
+  /** SQS: read an SNS envelope body as the notification it carries (`'unwrap'`, the default) or hand the body over as it is. */
+  snsEnvelope?: 'unwrap' | 'keep' | undefined;
   /** Indexes in `use` of the plugins with a `state` factory. */
   stateful: ReadonlyArray<number>;
   /** Indexes in `use` of the plugins with a `wrap` hook, outermost first. */
