@@ -9,9 +9,11 @@ import type { Logger } from './logger.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
 import { incomingTrace, type CarriedTrace } from './trace/incoming.js';
 import { newTraceparent, parseTraceparent, parseTracestate, type TraceContext } from './trace/traceparent.js';
+import { resolvePrincipal, verifiedPrincipal, type Principal, type PrincipalConfig } from './principal.js';
 import type { BaseContext, Context, Provider, Trigger } from './types.js';
 
 const NO_STATES: unknown[] = [];
+const NO_PRINCIPAL_CONFIG: PrincipalConfig = { custom: undefined, trusted: new Set() };
 
 /** Whether this instance has served an invocation yet (module state: one instance, one cold start). */
 let served = false;
@@ -60,6 +62,11 @@ export class InvocationContext implements BaseContext {
   #trace: TraceContext | undefined;
   /** Each plugin's state, by its index in `use`; read by the core through `pluginStates`. */
   #states: unknown[] | StateFailure;
+  #principalConfig: PrincipalConfig;
+  /** The provider-verified principal, read on first use (`null`: not read yet). */
+  #verified: Principal | undefined | null = null;
+  /** Set while the `principal` option runs, so that it reading `ctx.principal` gets the verified one. */
+  #resolving = false;
 
   static {
     readReceived = (ctx) => incomingTrace(ctx.trigger, ctx.provider, ctx.#carried);
@@ -83,6 +90,7 @@ export class InvocationContext implements BaseContext {
     this.#logger = def.logger;
     this.#deadline = deadline;
     this.#carried = inv.trace;
+    this.#principalConfig = def.principal ?? NO_PRINCIPAL_CONFIG;
     const stateful = def.stateful;
     if (stateful.length === 0) this.#states = NO_STATES;
     else {
@@ -125,6 +133,17 @@ export class InvocationContext implements BaseContext {
 
   #traceContext(): TraceContext {
     return (this.#trace ??= incomingTrace(this.trigger, this.provider, this.#carried) ?? { traceparent: newTraceparent(), tracestate: undefined });
+  }
+
+  get principal(): Principal | undefined {
+    if (this.#verified === null) this.#verified = verifiedPrincipal(this.provider, this.trigger, this.raw, this.#principalConfig.trusted);
+    if (this.#resolving) return this.#verified;
+    this.#resolving = true;
+    try {
+      return resolvePrincipal(this, this.#principalConfig, this.#verified);
+    } finally {
+      this.#resolving = false;
+    }
   }
 
   /** Built on first use: most invocations never log. */
