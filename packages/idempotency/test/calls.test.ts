@@ -1,7 +1,8 @@
 /**
  * Store calls per path, counted on the server: a redis-server of the test's own (INFO
  * commandstats and MONITOR) and FerretDB through the driver's command monitoring.
- *   Redis: first call 2, duplicate 1, local-cache hit 0; a batch: 1 to claim, 1 to complete.
+ *   Redis: first call 2, duplicate 1 (also on a fresh instance), local-cache hit 0; a batch: 1
+ *   to claim, 1 to complete.
  *   MongoDB (FerretDB): a claim reads the key and inserts its next generation, a completion by
  *   the same store is one insert (see @steadyfn/lease). FerretDB scans the collection for any
  *   query but an `_id` lookup, so a key the process has seen is read by `_id`, a new one by a
@@ -78,12 +79,19 @@ describe('Redis: calls counted on the server', () => {
     const deliveryId = randomUUID();
     const first = await measure(() => cold.invoke({ n: 1 }, { deliveryId }));
     expect(first.requests).toBe(2);
-    // Claim: SET … NX GET on a new key; complete: one script (GET, TIME, SET).
-    expect(first.commands).toEqual({ set: 2, evalsha: 1, get: 1, time: 1 });
+    // Claim: one script (GET, then SET on a new key); complete: one script (GET, TIME, SET).
+    expect(first.commands).toEqual({ evalsha: 2, get: 2, set: 2, time: 1 });
 
     const duplicate = await measure(() => cold.invoke({ n: 1 }, { deliveryId }));
     expect(duplicate.requests).toBe(1);
-    expect(duplicate.commands).toEqual({ set: 1 });
+    // The claim script reads the record and its TTL: live, nothing written.
+    expect(duplicate.commands).toEqual({ evalsha: 1, get: 1, pttl: 1 });
+
+    // A fresh instance (a cold start; a low-traffic function's duplicate minutes later): the same one request.
+    const fresh = functions(redisStore({ client, prefix: 'calls:' })).cold;
+    const freshDuplicate = await measure(() => fresh.invoke({ n: 1 }, { deliveryId }));
+    expect(freshDuplicate.requests).toBe(1);
+    expect(freshDuplicate.commands).toEqual({ evalsha: 1, get: 1, pttl: 1 });
 
     await warm.invoke({ n: 1 }, { deliveryId });
     const hit = await measure(() => warm.invoke({ n: 1 }, { deliveryId }));

@@ -40,7 +40,7 @@ export interface RedisStoreOptions {
 export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisStore', 'options', 'an object', options);
   checkKnownKeys('redisStore', '', options, keysOf<RedisStoreOptions>({ client: true, prefix: true, hashTag: true }));
-  clientOption('redisStore', 'client', options.client, ['evalsha', 'eval', 'set'], 'an ioredis Redis or Cluster');
+  clientOption('redisStore', 'client', options.client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster');
   const tagScope = oneOfOption<'scope' | false>('redisStore', 'hashTag', options.hashTag, ['scope', false], false) === 'scope';
   const store = idempotencyStoreOf(redisLeaseStore({ client: options.client, prefix: options.prefix ?? 'idem:' }));
   if (!tagScope) return store;

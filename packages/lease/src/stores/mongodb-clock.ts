@@ -20,8 +20,7 @@ const DRIFT = 200e-6;
 /**
  * This process's wall clock moved this much more (or less) than its monotonic clock since the
  * sample: it was stepped (NTP correcting it, an operator), so the offset is stale — sample again
- * before judging anything. NTP slewing (≤ 500 ppm) moves it ~15 ms in a 30 s window. Shared by
- * the Redis store's clock (redis-clock.ts).
+ * before judging anything. NTP slewing (≤ 500 ppm) moves it ~15 ms in a 30 s window.
  */
 const STEP_MS = 50;
 

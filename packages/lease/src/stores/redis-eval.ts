@@ -33,7 +33,8 @@ export function luaScript(source: string): LuaScript {
   };
 }
 
-function isNoScript(error: unknown): boolean {
+/** Redis's answer to `EVALSHA` for a script it does not have (yet): send the source with `EVAL`. */
+export function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 

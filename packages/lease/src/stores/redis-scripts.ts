@@ -54,9 +54,7 @@ end
  * Claims each key: ARGV per key = owner, leaseMs, payload, retainMs, leaseMs + retainMs.
  * Reply per key: {1, fence, pttl} claimed; {0, value, pttl} live record; {-1} a key this store
  * did not write (another value, or another type: left alone) — and then nothing is written for
- * any key of the call, the others answering {-2}; then one more element, the server's `TIME`
- * (from which the store learns the server's clock, to read a done record's end that
- * `SET … NX GET` returns).
+ * any key of the call, the others answering {-2}.
  */
 export const CLAIM = script(`local values, states, fences, retains = {}, {}, {}, {}
 local foreign = false
@@ -97,7 +95,6 @@ for i = 1, #KEYS do
   end
   out[i] = reply
 end
-out[#KEYS + 1] = redis.call('TIME')
 return out`);
 
 /** Settles each key: ARGV per key = owner, fence, mode, data, keepMs. Reply: 1 or 0 per key. */

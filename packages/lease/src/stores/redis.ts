@@ -3,32 +3,30 @@
  * operation — per batch on a single server, per slot on a cluster. Values: see
  * `redis-scripts.ts`.
  *
- *   claim                SET … PX lease+retain NX GET: a new key, or a live done record, in one
- *                        command; otherwise (or claimMany) the Lua below
  *   claim / claimMany    Lua: GET + PTTL, SET … PX lease+retain when absent, released or expired
+ *                        (claim: EVALSHA straight from the request, no batch bookkeeping)
  *   settle / settleMany  Lua: GET, compare state, generation and owner, SET (done/released) or DEL
  *   renew                Lua: GET, compare state, generation and owner, SET (held, next generation)
  *   get                  Lua: GET + PTTL
  */
 import { clusterSlot } from './redis-slot.js';
-import { redisServerClock } from './redis-clock.js';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
-import { runLuaScript, type LuaScript } from './redis-eval.js';
+import { isNoScript, runLuaScript, type LuaScript } from './redis-eval.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { CLAIM, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue } from './redis-scripts.js';
 
 /**
  * The client the store calls: an ioredis `Redis` or `Cluster` satisfies it. Structural, so
- * the package's types import no driver.
+ * the package's types import no driver. Every operation is a Lua script (`EVALSHA`, and `EVAL`
+ * once per script per server, when it answers `NOSCRIPT`).
  */
 export interface RedisLeaseClient {
   readonly isCluster: boolean;
   /** ioredis's options: a `keyPrefix` there is prepended to every key sent, so it decides a key's cluster slot too. */
   readonly options?: { readonly keyPrefix?: string | Uint8Array | undefined };
-  set(...args: any[]): Promise<unknown>;
   evalsha(...args: any[]): Promise<unknown>;
   eval(...args: any[]): Promise<unknown>;
 }
@@ -105,23 +103,6 @@ export interface RedisLeaseStore extends LeaseStore {
   redisKey(key: string): string;
 }
 
-function isSyntaxError(error: unknown): boolean {
-  return error instanceof Error && /syntax error/i.test(error.message);
-}
-
-/** Redis's answer to SET … GET on a hash, list or other non-string key. */
-function isWrongType(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('WRONGTYPE');
-}
-
-/**
- * A done record read by `SET … NX GET` is taken as live only while it has this much left, its
- * end (the server's epoch ms) converted to our clock by the offset the claim script's `TIME`
- * gave less than 30 s ago; closer to its end, or without a recent offset, the script decides by
- * the key's TTL (and refreshes the offset).
- */
-const DONE_GUARD_MS = 1000;
-
 /**
  * A lease store on Redis ≥ 6.2 or Redis Cluster through ioredis.
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
@@ -138,15 +119,11 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   if (typeof options !== 'object' || options === null) invalidOption('redisLeaseStore', 'options', 'an object', options);
   checkKnownKeys('redisLeaseStore', '', options, keysOf<RedisLeaseStoreOptions>({ client: true, prefix: true, retainMs: true }));
   const client = options.client;
-  clientOption('redisLeaseStore', 'client', client, ['evalsha', 'eval', 'set'], 'an ioredis Redis or Cluster');
+  clientOption('redisLeaseStore', 'client', client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster');
   const prefix = options.prefix ?? 'lease:';
   if (typeof prefix !== 'string') invalidOption('redisLeaseStore', 'prefix', 'a string', prefix);
   const retainMs = msOption('redisLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
   const retainArg = String(retainMs);
-  // Redis ≥ 7 answers SET with both NX and GET; older servers claim through the script.
-  let setNxGet = true;
-  // The server's clock, for the end of a done record that SET … NX GET returns.
-  const serverClock = redisServerClock();
   const getClient = typeof client === 'function' ? client : undefined;
   const fixed = typeof client === 'function' ? undefined : client;
 
@@ -159,13 +136,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     if (keys.length === 0) return [];
     throwIfAborted(signal);
     const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
-    /** Runs one script call; a reply longer than its keys ends with the server's TIME (the claim script). */
-    const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => {
-      const sentAt = Date.now();
-      const replies = (await run(c, s, callKeys, callArgs, signal)) as unknown[];
-      if (replies.length > callKeys.length) serverClock.note(replies[callKeys.length], sentAt, Date.now());
-      return replies;
-    };
+    const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => (await run(c, s, callKeys, callArgs, signal)) as unknown[];
     if (!c.isCluster) {
       const replies = await call(keys, args.flat());
       return keys.map((_, i) => read(replies[i], i));
@@ -245,51 +216,43 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       callOptions?.signal,
     );
 
-  const claimScripted = async (r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => (await claimChecked([r], callOptions))[0]!;
-
   /**
-   * One command for the commonest answers: a new key (fence 1), or a done record that lives.
-   * Held, released, or a done record near its end: the script judges by the key's TTL.
+   * One claim, one round trip whatever the key holds: the claim script judges a record by the
+   * key's TTL (Redis's clock; no clock of ours) and answers a live one, or claims. Sent straight
+   * from the request — the batch path's arrays and async frames cost a duplicate several µs.
    */
-  const claimSetNxGet = (c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
+  const claimOne = (c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
     const signal = callOptions?.signal;
-    const sentAt = Date.now();
+    const now = Date.now();
+    const args = [1, redisKey(r.key), r.owner, String(r.leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(r.leaseMs + retainMs)];
     let sent: Promise<unknown>;
     try {
-      sent = abortable(c.set(redisKey(r.key), `h|1|${retainArg}|${r.owner}|${r.data === undefined ? '' : `=${r.data}`}`, 'PX', r.leaseMs + retainMs, 'NX', 'GET'), signal);
+      sent = abortable(c.evalsha(CLAIM.sha, ...args), signal);
     } catch (error) {
       sent = Promise.reject(error);
     }
-    return sent.then(
-      (reply): ClaimResult | Promise<ClaimResult> => {
-        if (reply === null || reply === undefined) return { claimed: true, fence: 1, expiresAt: sentAt + r.leaseMs };
-        const found = parseValue(String(reply));
-        // The end is the server's epoch ms: read it only with a recent sample of the server's clock.
-        const endsAt = found?.state === 'd' ? serverClock.toLocal(Number(found.owner)) : undefined;
-        if (found?.state === 'd' && endsAt !== undefined && endsAt - Date.now() > DONE_GUARD_MS) {
-          return { claimed: false, record: { state: 'done', fence: found.fence, expiresAt: endsAt, data: found.data ?? '' } };
-        }
-        return claimScripted(r, callOptions);
-      },
-      (error: unknown) => {
-        if (isWrongType(error)) throw new LeaseRecordUnreadableError();
-        if (!isSyntaxError(error)) throw error;
-        // Redis < 7 refuses NX with GET: the script claims instead, from now on.
-        setNxGet = false;
-        return claimScripted(r, callOptions);
-      },
-    );
+    const answer = (replies: unknown): ClaimResult => {
+      const reply = (replies as unknown[])[0] as [number, unknown, unknown];
+      // Another program's key (-1): the script wrote nothing.
+      if (Number(reply[0]) < 0) throw new LeaseRecordUnreadableError();
+      return claimReply(reply, now);
+    };
+    return sent.then(answer, (error: unknown) => {
+      // A server without the script yet (once per server: a restart, a failover): send it.
+      if (!isNoScript(error)) throw error;
+      throwIfAborted(signal);
+      return abortable(c.eval(CLAIM.source, ...args), signal).then(answer);
+    });
   };
 
-  /** A client from a getter (or a server without `SET … NX GET`): connect, then claim. */
+  /** A client from a getter: connect, then claim. */
   const claimAfterConnect = async (r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
-    if (!setNxGet) return claimScripted(r, callOptions);
-    const c = fixed ?? (await abortable(Promise.resolve(getClient!()), callOptions?.signal));
-    return claimSetNxGet(c, r, callOptions);
+    const c = await abortable(Promise.resolve(getClient!()), callOptions?.signal);
+    return claimOne(c, r, callOptions);
   };
 
   return {
-    // Not async: a duplicate's answer (a live done record) costs one promise hop fewer.
+    // Not async: a duplicate's answer (a live record) costs one promise hop fewer.
     claim(request, callOptions) {
       let r: ClaimRequest;
       try {
@@ -298,8 +261,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       } catch (error) {
         return Promise.reject(error);
       }
-      if (!setNxGet || fixed === undefined) return claimAfterConnect(r, callOptions);
-      return claimSetNxGet(fixed, r, callOptions);
+      return fixed === undefined ? claimAfterConnect(r, callOptions) : claimOne(fixed, r, callOptions);
     },
     async claimMany(requests, callOptions) {
       return claimChecked(checkBatch(requests, checkClaim), callOptions);
