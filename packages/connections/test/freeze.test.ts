@@ -9,8 +9,8 @@ import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { bundleChild } from './support/bundle.js';
-import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from './support/servers.js';
+import { bundleChild } from '../../../test/support/bundle.js';
+import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from '../../../test/support/servers.js';
 
 interface Answer {
   ok: boolean;

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireService } from '../../../test/services/env.js';
-import { bundleChild, type BundleOptions } from './support/bundle.js';
+import { bundleChild, type BundleOptions } from '../../../test/support/bundle.js';
 
 interface ChildResult {
   http: { statusCode: number; body: string };

@@ -61,7 +61,7 @@ import type { Sender } from '../src/relay/types.js';
 import { redisLeaseStore } from '@steadyfn/lease';
 import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';
 import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
-import { bundleChild } from '../../connections/test/support/bundle.js';
+import { bundleChild } from '../../../test/support/bundle.js';
 import { benchRedis, dropPrefix, events, explainText, measureCell, PER_AGGREGATE, ratioText, type BenchRedis, type CellResult, type Contender } from './relay-contenders.js';
 import { CONCURRENCY, COUNTS, countsOf, DISTANCE_COUNTS, median, benchServers, mixesOfRun, MIXES } from './support.js';
 
