@@ -38,7 +38,7 @@ beforeAll(async () => {
   admin.on('error', () => undefined);
   if (!ferretdbAvailable()) throw new Error('FerretDB binary missing: run `bash test/services/services.sh start`');
   ferret = await startFerretDB();
-  ({ file: bundle, dir } = bundleChild('./freeze-child.ts'));
+  ({ file: bundle, dir } = bundleChild(new URL('./support/freeze-child.ts', import.meta.url).href));
 });
 
 afterAll(async () => {

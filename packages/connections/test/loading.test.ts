@@ -26,7 +26,7 @@ afterAll(() => {
 });
 
 function build(entry: string, options: BundleOptions): string {
-  const { file, dir } = bundleChild(entry, options);
+  const { file, dir } = bundleChild(new URL(entry, new URL('./support/', import.meta.url)).href, options);
   dirs.push(dir);
   return file;
 }

@@ -17,7 +17,7 @@ let bundle: string;
 beforeAll(async () => {
   server = await startRedis();
   admin = new Redis(server.url);
-  ({ file: bundle, dir } = bundleChild('./sigterm-child.ts'));
+  ({ file: bundle, dir } = bundleChild(new URL('./support/sigterm-child.ts', import.meta.url).href));
 });
 
 afterAll(async () => {
