@@ -19,7 +19,7 @@
 import { checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { spendBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
-import { dbGetter, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
+import { dbGetter, isFerretDB, quarantineMatches, type CollectionLike, type DbOption } from './mongo-shapes.js';
 
 /** A `MongoClient`, as transaction mode uses it. */
 export interface MongoClientLike {
@@ -216,10 +216,19 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
       await (await state()).updateOne({ _id: ref.aggregate }, { $set: { q: { fromSeq, reason, at: new Date() } } }, { upsert: true });
     },
     async redrive(ref) {
-      const r = await (await state()).updateOne({ _id: ref.aggregate, q: { $exists: true } }, { $unset: { q: '' } });
-      if (r.matchedCount > 0) await (await outbox()).updateMany({ a: ref.aggregate, p: true }, { $set: { st: 0, fi: 0, un: 0 } });
-      return r.matchedCount > 0;
+      const found = (await (await state()).findOne({ _id: ref.aggregate }, { projection: { q: 1 } })) as { q?: { fromSeq: number; at: Date } } | null;
+      if (!found?.q) {
+        const known = found ?? (await (await counters()).findOne({ _id: ref.aggregate }, { projection: { _id: 1 } })) ?? (await (await outbox()).findOne({ a: ref.aggregate }, { projection: { _id: 1 } }));
+        return known ? 'not-quarantined' : 'unknown';
+      }
+      if (!quarantineMatches(ref, found.q.fromSeq, found.q.at)) return 'quarantine-changed';
+      // Counters first, while the quarantine still holds the aggregate (no relay begins an
+      // attempt on it), then the quarantine as read: one taken again in between is left alone.
+      await (await outbox()).updateMany({ a: ref.aggregate, p: true }, { $set: { st: 0, fi: 0, un: 0 } });
+      const r = await (await state()).updateOne({ _id: ref.aggregate, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '' } });
+      return r.matchedCount > 0 ? 'redriven' : 'not-quarantined';
     },
+    refIssue: ({ where }) => (where === name ? undefined : { field: 'where', expected: `"${name}", the outbox collection of this outbox` }),
     async listQuarantined({ limit }) {
       const docs = await (await state()).find({ q: { $exists: true } }).limit(limit).toArray();
       return docs.map((d: { _id: string; q: { fromSeq: number; reason: string; at: Date } }) => ({ where: name, aggregate: d._id, since: d.q.at.getTime(), fromSeq: d.q.fromSeq, reason: d.q.reason }));

@@ -18,7 +18,7 @@ import { serialised } from '../capture/mongo-embedded.js';
 import { aggregateKey } from '../envelope.js';
 import { spendBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
-import { embeddedBytes, FIELDS, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
+import { embeddedBytes, FIELDS, quarantineMatches, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
 
 interface SideDoc {
   _id: string;
@@ -199,9 +199,21 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
       await (await side()).updateOne({ _id: idOf(ref) }, { $set: { q: { fromSeq, reason, at: new Date() } } }, { upsert: true });
     },
     async redrive(ref) {
-      const result = await (await side()).updateOne({ _id: idOf(ref), q: { $exists: true } }, { $unset: { q: '', t: '' } });
-      return result.matchedCount > 0;
+      const id = idOf(ref);
+      const sideCol = await side();
+      const found = (await sideCol.findOne({ _id: id }, { projection: { q: 1 } })) as SideDoc | null;
+      if (!found?.q) return (await (await collection()).findOne({ _id: id }, { projection: { _id: 1 } })) || found ? 'not-quarantined' : 'unknown';
+      if (!quarantineMatches(ref, found.q.fromSeq, found.q.at)) return 'quarantine-changed';
+      // Conditional on the quarantine as read: one taken again in between is left alone.
+      const result = await sideCol.updateOne({ _id: id, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '', t: '' } });
+      return result.matchedCount > 0 ? 'redriven' : 'not-quarantined';
     },
+    refIssue: ({ where, aggregate }) =>
+      where !== collectionName
+        ? { field: 'where', expected: `"${collectionName}", the collection of this outbox` }
+        : !aggregate.startsWith(`${aggregateType}/`)
+          ? { field: 'aggregate', expected: `an aggregate of type "${aggregateType}" (the documents of "${collectionName}")` }
+          : undefined,
     async listQuarantined({ limit }) {
       const docs = (await (await side()).find({ q: { $exists: true } }).limit(limit).toArray()) as SideDoc[];
       return docs.map((d) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, d._id), since: d.q!.at.getTime(), fromSeq: d.q!.fromSeq, reason: d.q!.reason }));

@@ -237,8 +237,10 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
     },
     async redrive(ref, callOptions) {
       const k = partitionKeys(prefix, ref.where);
-      return Number(await run(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts], [ref.aggregate], callOptions?.signal)) === 1;
+      const reply = Number(await run(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts, k.seq], [ref.aggregate, ref.fromSeq ?? '', ref.since ?? ''], callOptions?.signal));
+      return reply === 1 ? 'redriven' : reply === 0 ? 'not-quarantined' : reply === 2 ? 'quarantine-changed' : 'unknown';
     },
+    refIssue: ({ where }) => (/[{}]/.test(where) ? { field: 'where', expected: 'a partition of this outbox: a hash tag, without { or }' } : undefined),
     async listQuarantined({ limit }) {
       const client = await getClient();
       const out: Array<AggregateRef & { fromSeq: number; reason: string }> = [];
