@@ -112,3 +112,25 @@ describe('error classes across the ESM and CJS copies of the built packages', ()
     expect(out).toEqual({ same: true, name: 'ConfigurationError', code: 'CONFIG_INVALID' });
   });
 });
+
+describe('the current invocation across the ESM and CJS copies', () => {
+  it("currentContext() of one copy finds the invocation the other copy runs, alone and overlapping", () => {
+    const out = withBothCopies(`
+      const r = {};
+      (async () => {
+        for (const [runs, asks] of [['esm', 'cjs'], ['cjs', 'esm']]) {
+          const R = runs === 'cjs' ? cjs : esm, A = runs === 'cjs' ? esm : cjs;
+          const main = R.handler.handler({ logSink: () => {} }, async (input, ctx) => {
+            await new Promise((done) => setTimeout(done, 5));
+            return A.handler.currentContext() === ctx && ctx.requestId !== undefined;
+          });
+          const alone = await main.invoke({});
+          const overlapping = await Promise.all([main.invoke({}), main.invoke({}), main.invoke({})]);
+          r[runs + ' runs, ' + asks + ' asks'] = { alone, overlapping, outside: A.handler.currentContext() === undefined };
+        }
+        console.log(JSON.stringify(r));
+      })();`);
+    const yes = { alone: true, overlapping: [true, true, true], outside: true };
+    expect(out).toEqual({ 'esm runs, cjs asks': yes, 'cjs runs, esm asks': yes });
+  });
+});

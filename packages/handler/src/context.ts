@@ -9,9 +9,11 @@ import type { Logger } from './logger.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
 import { incomingTrace, type CarriedTrace } from './trace/incoming.js';
 import { newTraceparent, parseTraceparent, parseTracestate, type TraceContext } from './trace/traceparent.js';
+import { resolvePrincipal, verifiedPrincipal, type Principal, type PrincipalConfig } from './principal.js';
 import type { BaseContext, Context, Provider, Trigger } from './types.js';
 
 const NO_STATES: unknown[] = [];
+const NO_PRINCIPAL_CONFIG: PrincipalConfig = { custom: undefined, trusted: new Set() };
 
 /** Whether this instance has served an invocation yet (module state: one instance, one cold start). */
 let served = false;
@@ -60,6 +62,11 @@ export class InvocationContext implements BaseContext {
   #trace: TraceContext | undefined;
   /** Each plugin's state, by its index in `use`; read by the core through `pluginStates`. */
   #states: unknown[] | StateFailure;
+  #principalConfig: PrincipalConfig;
+  /** The provider-verified principal, read on first use (`null`: not read yet). */
+  #verified: Principal | undefined | null = null;
+  /** Set while the `principal` option runs, so that it reading `ctx.principal` gets the verified one. */
+  #resolving = false;
 
   static {
     readReceived = (ctx) => incomingTrace(ctx.trigger, ctx.provider, ctx.#carried);
@@ -83,6 +90,7 @@ export class InvocationContext implements BaseContext {
     this.#logger = def.logger;
     this.#deadline = deadline;
     this.#carried = inv.trace;
+    this.#principalConfig = def.principal ?? NO_PRINCIPAL_CONFIG;
     const stateful = def.stateful;
     if (stateful.length === 0) this.#states = NO_STATES;
     else {
@@ -127,6 +135,17 @@ export class InvocationContext implements BaseContext {
     return (this.#trace ??= incomingTrace(this.trigger, this.provider, this.#carried) ?? { traceparent: newTraceparent(), tracestate: undefined });
   }
 
+  get principal(): Principal | undefined {
+    if (this.#verified === null) this.#verified = verifiedPrincipal(this.provider, this.trigger, this.raw, this.#principalConfig.trusted);
+    if (this.#resolving) return this.#verified;
+    this.#resolving = true;
+    try {
+      return resolvePrincipal(this, this.#principalConfig, this.#verified);
+    } finally {
+      this.#resolving = false;
+    }
+  }
+
   /** Built on first use: most invocations never log. */
   get log(): Logger {
     return (this.#log ??= invocationLogger(this.#logger, this.provider, this.requestId, this.deliveryId, this.coldStart, { fn: this.functionName, trigger: this.trigger.kind }));
@@ -161,18 +180,29 @@ export function createContext(def: Definition, frame: Frame, inv: Invocation, de
  * switches to AsyncLocalStorage for good; the invocation that was running alone is still
  * found through `solo` until it ends.
  */
-let storage: AsyncLocalStorage<Context> | undefined;
-let solo: Context | undefined;
+interface Tracking {
+  storage: AsyncLocalStorage<Context> | undefined;
+  solo: Context | undefined;
+}
+
+/**
+ * Kept under a registry symbol on `globalThis`, so that a program holding both the ESM and the
+ * CJS build (an ES-module action that also `require`s us) sees one current invocation: the
+ * function wrapped by one copy finds its context through `currentContext()` of the other.
+ */
+const TRACKING = Symbol.for('steadyfn.invocationTracking.v1');
+const shared = globalThis as unknown as Record<symbol, Tracking | undefined>;
+const tracking: Tracking = (shared[TRACKING] ??= { storage: undefined, solo: undefined });
 
 /** Tracks invocations with AsyncLocalStorage from now on. */
 export function trackConcurrently(): AsyncLocalStorage<Context> {
-  return (storage ??= new AsyncLocalStorage<Context>());
+  return (tracking.storage ??= new AsyncLocalStorage<Context>());
 }
 
 /** Runs `fn(...args)` as invocation `ctx`: `currentContext()` returns `ctx` in it and in everything it starts. */
 export function runAs<A extends unknown[], R>(ctx: Context, fn: (...args: A) => R, ...args: A): R {
-  if (storage === undefined && (solo === undefined || solo === ctx)) {
-    solo = ctx;
+  if (tracking.storage === undefined && (tracking.solo === undefined || tracking.solo === ctx)) {
+    tracking.solo = ctx;
     return fn(...args);
   }
   return trackConcurrently().run(ctx, fn, ...args);
@@ -183,8 +213,8 @@ export function runAs<A extends unknown[], R>(ctx: Context, fn: (...args: A) => 
  * running (a deadline): from now on they must not see another invocation as theirs.
  */
 export function ended(ctx: Context, workMayRun: boolean): void {
-  if (solo !== ctx) return;
-  solo = undefined;
+  if (tracking.solo !== ctx) return;
+  tracking.solo = undefined;
   if (workMayRun) trackConcurrently();
 }
 
@@ -197,5 +227,5 @@ export function ended(ctx: Context, workMayRun: boolean): void {
  * successfully (fire-and-forget promises), which belongs to no invocation any more.
  */
 export function currentContext<T extends object = {}>(): Context<T> | undefined {
-  return (storage?.getStore() ?? solo) as Context<T> | undefined;
+  return (tracking.storage?.getStore() ?? tracking.solo) as Context<T> | undefined;
 }

@@ -10,6 +10,7 @@ import { isLogRecordSink, type LogLevel, type LogRecordSink, type LogSink } from
 import { BODY_MODES, type BodyMode } from './message.js';
 import type { Context, Plugin, Provider, Trigger } from './types.js';
 import type { KinesisDeaggregate } from './events/kinesis-aggregation.js';
+import { IDENTITY_HEADERS, type IdentityHeaders, type PrincipalConfig, type PrincipalFunction } from './principal.js';
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
@@ -90,6 +91,31 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    */
   kafkaBatchItemFailures?: boolean;
   /**
+   * Your own authentication: returns the caller's id for `ctx.principal` (source `custom`), or
+   * undefined for an anonymous caller. When given it decides alone; its second argument is the
+   * principal the provider verified, if any. It is called each time `ctx.principal` is read, so
+   * it may read what your own `before` hook put on `ctx` (put that plugin before
+   * `idempotency()` in `use`). A blank string counts as undefined; any other non-string
+   * fails the invocation with `PRINCIPAL_INVALID` (terminal).
+   * @default undefined (the provider-verified principal; see `ctx.principal`)
+   * @example
+   * handler({ use: [verifyJwt, idempotency({ store, ttlMs })], principal: (ctx) => (ctx as Context<{ user?: { sub: string } }>).user?.sub }, fn);
+   */
+  principal?: PrincipalFunction;
+  /**
+   * Identity headers to trust for `ctx.principal` because a platform in front of the function
+   * authenticates every request and sets them: `'alb-oidc'` (ALB `authenticate-oidc` /
+   * `authenticate-cognito`: `x-amzn-oidc-identity`), `'azure-app-service'` (App Service
+   * authentication: `x-ms-client-principal-id` / `-idp`), `'gcp-iap'` (Identity-Aware Proxy:
+   * `x-goog-authenticated-user-id`). Name one only when that authentication is on for every
+   * route to the function: without it, a client sends these headers itself.
+   * @default [] (identity headers are ignored)
+   * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-authenticate-users.html
+   * @see https://learn.microsoft.com/azure/app-service/configure-authentication-user-identities
+   * @see https://cloud.google.com/iap/docs/identity-howto
+   */
+  trustIdentityHeaders?: ReadonlyArray<IdentityHeaders>;
+  /**
    * SQS messages an SNS topic delivered without raw message delivery carry the SNS envelope as
    * their body. `'unwrap'`: the function's input is the envelope's `Message` (under the `body`
    * option), the SNS `MessageAttributes` are in `ctx.trigger.attributes` / `binaryAttributes` /
@@ -137,6 +163,8 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   body: true,
   kinesisDeaggregate: true,
   kafkaBatchItemFailures: true,
+  principal: true,
+  trustIdentityHeaders: true,
   snsEnvelope: true,
 });
 
@@ -152,6 +180,14 @@ function checkPlugins(use: unknown): ReadonlyArray<Plugin<any, any>> {
     }
   });
   return use as ReadonlyArray<Plugin<any, any>>;
+}
+
+function principalOption(custom: unknown, trusted: unknown): PrincipalConfig {
+  if (custom !== undefined && typeof custom !== 'function') invalidOption('handler', 'principal', 'a function (ctx, verified) => string | undefined', custom);
+  if (trusted !== undefined && !(Array.isArray(trusted) && trusted.every((t) => (IDENTITY_HEADERS as unknown[]).includes(t)))) {
+    invalidOption('handler', 'trustIdentityHeaders', `an array of ${IDENTITY_HEADERS.map((t) => `'${t}'`).join(', ')}`, trusted);
+  }
+  return { custom: custom as PrincipalFunction | undefined, trusted: new Set((trusted ?? []) as IdentityHeaders[]) };
 }
 
 function deaggregateOption(value: unknown): KinesisDeaggregate | false | undefined {
@@ -195,6 +231,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     body: oneOfOption('handler', 'body', o.body, BODY_MODES, 'auto'),
     kinesisDeaggregate: deaggregateOption(o.kinesisDeaggregate),
     kafkaBatchItemFailures: oneOfOption('handler', 'kafkaBatchItemFailures', o.kafkaBatchItemFailures, [true, false] as const, false),
+    principal: principalOption(o.principal, o.trustIdentityHeaders),
     snsEnvelope: oneOfOption('handler', 'snsEnvelope', o.snsEnvelope, ['unwrap', 'keep'] as const, 'unwrap'),
     ...planPlugins(use),
   };

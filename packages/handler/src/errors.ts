@@ -194,6 +194,22 @@ export class TerminalError extends SteadyError {
 }
 
 /**
+ * The `principal` option of `handler()` returned something other than a string or undefined:
+ * a bug in the function, the same on every retry (terminal, 500, message not shown to callers).
+ */
+export class PrincipalInvalidError extends SteadyError {
+  override readonly name = 'PrincipalInvalidError';
+  constructor(value: unknown) {
+    super('PRINCIPAL_INVALID', `handler(): option "principal" must return a string or undefined; got ${value === null ? 'null' : typeof value}`, {
+      status: 500,
+      retryable: false,
+      expose: false,
+      issues: [{ field: 'principal', message: 'Not a string', expected: 'string | undefined' }],
+    });
+  }
+}
+
+/**
  * A value set as `ctx.traceparent` is not a W3C `traceparent`
  * (https://www.w3.org/TR/trace-context/#traceparent-header). A programming error in the code
  * that set it: terminal. The value itself is not in the message (it came from outside).

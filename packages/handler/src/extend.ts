@@ -20,6 +20,7 @@ export const CONTEXT_MEMBERS: ReadonlySet<string> = new Set([
   'traceparent',
   'tracestate',
   'log',
+  'principal',
   'raw',
   'input',
 ]);

@@ -14,6 +14,7 @@ import type { InputSchema, Outcome, Plugin, Provider, Trigger } from './types.js
 import type { BodyMode } from './message.js';
 import type { KinesisDeaggregate } from './events/kinesis-aggregation.js';
 import type { CarriedTrace } from './trace/incoming.js';
+import type { PrincipalConfig } from './principal.js';
 
 export { toFieldIssues };
 
@@ -74,6 +75,8 @@ export interface Definition {
   kinesisDeaggregate?: KinesisDeaggregate | false | undefined;
   /** Kafka on Lambda: answer batchItemFailures (topic-partition + offset) instead of throwing. */
   kafkaBatchItemFailures?: boolean | undefined;
+  /** Where `ctx.principal` comes from: the `principal` option and the trusted identity headers. Optional so hand-built definitions need not set it. */
+  principal?: PrincipalConfig;
   /** SQS: read an SNS envelope body as the notification it carries (`'unwrap'`, the default) or hand the body over as it is. */
   snsEnvelope?: 'unwrap' | 'keep' | undefined;
   /** Indexes in `use` of the plugins with a `state` factory. */

@@ -48,6 +48,23 @@ describe('masking at every depth (issue 9, item 9)', () => {
     expect(db.db).toEqual({ host: 'db.internal', password: '[redacted]', url: 'mongodb://[redacted]@db.internal:27017/orders' });
   });
 
+  it("masks the providers' own auth headers: OpenWhisk's web action secret, Azure function keys, IAP and ALB assertions", () => {
+    const lines: string[] = [];
+    const headers = {
+      'x-require-whisk-auth': 'ow-secret-1',
+      'x-functions-key': 'az-key-2',
+      'x-goog-iap-jwt-assertion': 'iap-jwt-3',
+      'x-amzn-oidc-data': 'alb-jwt-4',
+      author: 'Ada',
+      'x-author-id': 'u-5',
+    };
+    createLogger({}, (l) => lines.push(l), 'info').info('request', { headers });
+    const text = lines.join('\n');
+    for (const secret of ['ow-secret-1', 'az-key-2', 'iap-jwt-3', 'alb-jwt-4']) expect(text).not.toContain(secret);
+    // Names that only look alike stay readable.
+    expect(JSON.parse(lines[0]!).headers).toMatchObject({ author: 'Ada', 'x-author-id': 'u-5' });
+  });
+
   it('masks by name in arrays, maps and child fields, and credentials in URLs inside any string and the message', () => {
     const lines: string[] = [];
     const log = createLogger({}, (l) => lines.push(l), 'debug').child({ upstream: { token: 't-1' } });

@@ -65,9 +65,13 @@ export const SECRET_FIELD_NAMES: ReadonlyArray<string> = [
   'session', // sessionId, x-session
   'private key', // privateKey
   'signature', // x-hub-signature
+  'whisk auth', // x-require-whisk-auth (OpenWhisk web action secret)
+  'functions key', // x-functions-key (Azure Functions access key)
+  'jwt assertion', // x-goog-iap-jwt-assertion (Google IAP)
+  'oidc data', // x-amzn-oidc-data (ALB authentication, signed claims)
 ];
 
-const SECRET_NAME = /authorization|cookie|api[-_. ]?key|passw(?:or)?d|secret|token|credential|session|private[-_. ]?key|signature/i;
+const SECRET_NAME = /authorization|cookie|api[-_. ]?key|passw(?:or)?d|secret|token|credential|session|private[-_. ]?key|signature|whisk[-_. ]?auth|functions[-_. ]?key|jwt[-_. ]?assertion|oidc[-_. ]?data/i;
 
 /** Entries nested deeper than this are cut (`[depth limit]`), so a hostile structure cannot stall a log call. */
 const MAX_DEPTH = 8;

@@ -2,6 +2,7 @@ import type { Logger } from './logger.js';
 import type { FieldIssue, SteadyError } from './errors.js';
 import type { ZodLikeIssue } from './internal/issues.js';
 import type { ZodType } from 'zod';
+import type { Principal } from './principal.js';
 
 /** The platform that called the function. */
 export type Provider = 'aws' | 'gcp' | 'azure' | 'openwhisk' | 'direct';
@@ -393,6 +394,16 @@ export interface BaseContext {
   tracestate: string | undefined;
   /** The invocation's logger: its lines carry `fn`, `provider`, `requestId`, `deliveryId`, `coldStart`, `trigger`. */
   log: Logger;
+  /**
+   * The authenticated caller of an HTTP invocation, or undefined (anonymous, or not HTTP).
+   * Read only from what the provider verified — API Gateway authorizers (Lambda `principalId`,
+   * Cognito and JWT `sub` with `iss`), IAM (`userArn`, Cognito identity id), Function URLs with
+   * IAM auth, an OpenWhisk web action's `__ow_user` — never from a header a client can send,
+   * unless `handler({ trustIdentityHeaders })` names the ALB, App Service or IAP authentication
+   * in front. `handler({ principal })` replaces it with your own. `@steadyfn/idempotency`
+   * scopes HTTP keys by it. See the README's "Who is calling: `ctx.principal`".
+   */
+  readonly principal: Principal | undefined;
   /** The provider's own arguments, for the rare need the normalised view does not cover. */
   raw: unknown;
   /** Validated input (the same value the function receives); undefined until validation. */

@@ -27,7 +27,7 @@ describe('an option handler() does not know', () => {
   it('every documented option, and an undefined one, is accepted', () => {
     expect(() =>
       handler(
-        { input: undefined, use: [], provider: 'direct', name: 'n', timeoutMs: 1000, deadlineMarginMs: 0, terminalErrors: 'ack', logSink: () => undefined, logLevel: 'error', body: 'auto', kinesisDeaggregate: false, kafkaBatchItemFailures: false, extra: undefined } as never,
+        { input: undefined, use: [], provider: 'direct', name: 'n', timeoutMs: 1000, deadlineMarginMs: 0, terminalErrors: 'ack', logSink: () => undefined, logLevel: 'error', body: 'auto', kinesisDeaggregate: false, kafkaBatchItemFailures: false, principal: () => undefined, trustIdentityHeaders: [], extra: undefined } as never,
         () => undefined,
       ),
     ).not.toThrow();

@@ -68,6 +68,21 @@ export class IdempotencyKeyInvalidError extends SteadyError {
 }
 
 /**
+ * 500 `IDEMPOTENCY_SCOPE_INVALID`: a `scope` function returned something other than a string
+ * or undefined — a defect of the function, the same on every retry. Terminal; nothing runs.
+ */
+export class IdempotencyScopeInvalidError extends SteadyError {
+  override readonly name = 'IdempotencyScopeInvalidError';
+  constructor() {
+    super('IDEMPOTENCY_SCOPE_INVALID', 'The idempotency scope function returned a non-string', {
+      status: 500,
+      retryable: false,
+      issues: [{ field: 'scope', message: 'Not a string', expected: 'string | undefined' }],
+    });
+  }
+}
+
+/**
  * 400 `IDEMPOTENCY_KEY_AMBIGUOUS`: the request carries more than one `Idempotency-Key` (the
  * header repeated, which every provider joins as `a, b`, or a list in one header). Which one
  * the client meant cannot be told, so nothing runs. Terminal.

@@ -9,10 +9,11 @@ export {
   IdempotencyKeyMissingError,
   IdempotencyKeyReusedError,
   IdempotencyRecordCorruptError,
+  IdempotencyScopeInvalidError,
   IdempotencyStoreUnavailableError,
 } from './errors.js';
 export { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKeyHeader, storeKey, scopeOf } from './key.js';
-export type { KeyFunction, KeySource, KeyKind, ResolvedKey, HeaderParse } from './key.js';
+export type { KeyFunction, KeySource, KeyKind, ResolvedKey, HeaderParse, ScopeSource } from './key.js';
 export { canonicalHash } from './fingerprint.js';
 export { REPLAYED_HEADER } from './record.js';
 export { redisStore } from './stores/redis.js';

@@ -4,7 +4,7 @@
  */
 import type { Context } from '@steadyfn/handler';
 import { jsonExactNumbers } from '@steadyfn/handler/internal';
-import { IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError } from './errors.js';
+import { IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError, IdempotencyScopeInvalidError } from './errors.js';
 import { canonicalHash, sha256 } from './fingerprint.js';
 
 /** The request header a client sends its key in (lower case, as the handler normalises headers). */
@@ -198,13 +198,48 @@ export function scopeOf(namespace: string): string {
   return sha256(`steadyfn-idempotency\0${namespace}`).slice(0, 16);
 }
 
+/**
+ * Whose records an HTTP invocation's key belongs to:
+ * - `'principal'` (default): the authenticated caller, `ctx.principal` (see `@steadyfn/handler`):
+ *   two callers that send the same key and request get a record each; anonymous callers share
+ *   the function's records, as before.
+ * - `'none'`: every caller shares the function's records (one answer per key, whoever asks).
+ * - a function: the scope you name (a tenant, an account), or undefined for none. A blank
+ *   string counts as undefined; any other non-string fails with `IDEMPOTENCY_SCOPE_INVALID`.
+ *
+ * Only HTTP invocations are scoped: a queue message, stream record or event has no caller, and
+ * its key (a delivery id) already names one message.
+ */
+export type ScopeSource = 'principal' | 'none' | ((ctx: Context) => string | undefined);
+
+/**
+ * The scope of this invocation's key, hashed (no identity reaches the store), or undefined when
+ * it has none: not HTTP, an anonymous caller, `'none'`.
+ *
+ * @throws IdempotencyScopeInvalidError when a scope function returns a non-string.
+ */
+export function callerScope(ctx: Context, source: ScopeSource): string | undefined {
+  if (source === 'none' || ctx.trigger.kind !== 'http') return undefined;
+  if (source === 'principal') {
+    const principal = ctx.principal;
+    return principal === undefined ? undefined : sha256(JSON.stringify(['principal', principal.source, principal.issuer ?? null, principal.id]));
+  }
+  const value: unknown = source(ctx);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new IdempotencyScopeInvalidError();
+  return value.trim() === '' ? undefined : sha256(JSON.stringify(['custom', value]));
+}
+
 const KIND_TAG: Record<KeyKind, string> = { header: 'h', delivery: 'd', input: 'i', custom: 'c' };
 
 /**
  * `<scope>:<kind tag><hash of the key>` — what the store sees; never the client's key itself.
- * An input key is already a hash of the input, so it is not hashed twice.
+ * An input key is already a hash of the input, so it is not hashed twice. With a caller scope
+ * (`callerScope`), the hash covers the caller too: the same key from another caller is
+ * another record. Without one the key is what it always was.
  */
-export function storeKey(scope: string, key: ResolvedKey): string {
+export function storeKey(scope: string, key: ResolvedKey, caller?: string): string {
+  if (caller !== undefined) return `${scope}:${KIND_TAG[key.kind]}${sha256(`${caller}\0${key.value}`)}`;
   return `${scope}:${KIND_TAG[key.kind]}${key.kind === 'input' ? key.value : sha256(key.value)}`;
 }
 

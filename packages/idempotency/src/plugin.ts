@@ -15,7 +15,7 @@
 import type { Context, Plugin, SteadyError } from '@steadyfn/handler';
 import { checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, sleep, stringOption } from '@steadyfn/handler/internal';
 import { IdempotencyInProgressError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
-import { fingerprintOf, resolveKey, runsWithoutKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey } from './key.js';
+import { callerScope, fingerprintOf, resolveKey, runsWithoutKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey, type ScopeSource } from './key.js';
 import { LocalCache, type LocalEntry } from './lru.js';
 import { newOwner } from './owner.js';
 import { decodeStored, encodeStored, errorStored, replay, resultStored, type StoredResult } from './record.js';
@@ -70,6 +70,16 @@ export interface IdempotencyOptions {
   localCache?: boolean | LocalCacheOptions;
   /** Names the records' scope instead of the function name (e.g. to share records across deployments). @default the function name */
   namespace?: string;
+  /**
+   * Whose records an HTTP request's key belongs to (see `ScopeSource`): `'principal'` keeps
+   * each authenticated caller's keys apart (`ctx.principal`, hashed into the store key), so a
+   * caller never gets another caller's stored answer; `'none'` shares keys across callers; a
+   * function names the scope. Queue, stream and event triggers are never scoped.
+   * @default 'principal'
+   * @example
+   * idempotency({ store, ttlMs: 86_400_000, scope: (ctx) => (ctx.input as { tenantId: string }).tenantId });
+   */
+  scope?: ScopeSource;
 }
 
 /**
@@ -114,6 +124,7 @@ const OPTION_KEYS = keysOf<IdempotencyOptions>({
   cacheErrors: true,
   localCache: true,
   namespace: true,
+  scope: true,
 });
 const LOCAL_CACHE_KEYS = keysOf<LocalCacheOptions>({ maxEntries: true, maxBytes: true });
 
@@ -149,6 +160,8 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
   const cacheErrors = options.cacheErrors ?? false;
   if (typeof cacheErrors !== 'boolean' && typeof cacheErrors !== 'function') invalidOption('idempotency', 'cacheErrors', 'a boolean or (error) => boolean', cacheErrors);
   const namespace = options.namespace === undefined ? undefined : stringOption('idempotency', 'namespace', options.namespace);
+  const scope = options.scope ?? 'principal';
+  if (typeof scope !== 'function') oneOfOption('idempotency', 'scope', scope, ['principal', 'none'] as const, 'principal');
   const cacheOptions = typeof options.localCache === 'object' && options.localCache !== null ? options.localCache : {};
   const local =
     options.localCache === false
@@ -254,7 +267,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
   };
 
   const resolveInto = (ctx: Context, state: IdempotencyState, key: ResolvedKey): void => {
-    state.key = storeKey(scopeFor(ctx), key);
+    state.key = storeKey(scopeFor(ctx), key, callerScope(ctx, scope));
     state.fingerprint = fingerprintOf(ctx, key);
   };
 

@@ -427,7 +427,27 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     expect(runs).toBe(1);
   });
 
-  it('nensii21/devlink#773: keys were not scoped per caller, so two users sending the same Idempotency-Key saw each other\'s responses — here a key function that includes the caller keeps them apart (the plugin itself scopes by function, method, path and body, not by caller)', async () => {
+  it('nensii21/devlink#773: keys were not scoped per caller, so two users sending the same Idempotency-Key saw each other\'s responses — here an authenticated caller (an HTTP API JWT authorizer) gets records of their own, with no key function', async () => {
+    const served: Array<string | undefined> = [];
+    const main = make((_input, ctx) => (served.push(ctx.principal?.id), { account: ctx.principal?.id }));
+    const asUser = (sub: string) => {
+      const event = httpEvent({ key, body: { amount: 5 } });
+      (event.requestContext as Record<string, unknown>).authorizer = { jwt: { claims: { sub, iss: 'https://issuer.example' }, scopes: [] } };
+      return event;
+    };
+    const key = randomUUID();
+    const alice = (await main.aws(asUser('alice'), lambdaContext())) as LambdaHttp;
+    const bob = (await main.aws(asUser('bob'), lambdaContext())) as LambdaHttp;
+    expect(JSON.parse(alice.body)).toEqual({ account: 'alice' });
+    expect(JSON.parse(bob.body)).toEqual({ account: 'bob' });
+    expect(bob.headers['Idempotency-Replayed']).toBeUndefined();
+    const bobAgain = (await main.aws(asUser('bob'), lambdaContext())) as LambdaHttp;
+    expect(bobAgain.headers['Idempotency-Replayed']).toBe('true');
+    expect(JSON.parse(bobAgain.body)).toEqual({ account: 'bob' });
+    expect(served).toEqual(['alice', 'bob']);
+  });
+
+  it('nensii21/devlink#773, custom authentication: a key function that includes the caller keeps them apart (the caller here is a header the function trusts; the plugin cannot know it)', async () => {
     const served: string[] = [];
     const callerOf = (ctx: Context) => (ctx.trigger.kind === 'http' ? (ctx.trigger.request.headers['x-user-id'] ?? 'anonymous') : 'internal');
     const perCaller = (ctx: Context) => {

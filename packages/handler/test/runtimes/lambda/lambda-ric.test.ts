@@ -329,6 +329,22 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     });
   });
 
+  it('ctx.principal in the runtime: from the authorizer or IAM fields API Gateway and Function URLs write, never from a forged identity header', async () => {
+    const whoami = async (file: string, extra: Record<string, string> = {}): Promise<unknown> => {
+      const event = fixture(`published/${file}`);
+      Object.assign(event.headers, { 'x-route': 'whoami', ...extra });
+      const result = await api.invoke(event, { requestId: `ric-whoami-${file}` });
+      expect(result.outcome).toBe('response');
+      return (JSON.parse((result.body as Json).body as string) as Json).principal;
+    };
+    expect(await whoami('apigw-rest-cognito.json')).toEqual({ id: '4c8d2a1e-90b7-4f36-a2c5-7e1d9b3f6a08', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Qx7Lm2Pz9', source: 'apigw-cognito' });
+    expect(await whoami('apigw-http-v2-jwt.json')).toEqual({ id: 'auth0|65f0a1b2c3d4e5f6a7b8c9d0', issuer: 'https://orders.eu.auth0.com/', source: 'apigw-jwt' });
+    expect(await whoami('function-url-iam.json')).toEqual({ id: 'arn:aws:sts::210987654321:assumed-role/orders-worker/worker-17', source: 'aws-iam' });
+    // The function trusts ALB identity headers; on an API Gateway event they are still a client's.
+    expect(await whoami('apigw-http-v2.json', { 'x-amzn-oidc-identity': 'admin' })).toBeNull();
+    expect(await whoami('alb-oidc.json')).toEqual({ id: '00u1a2b3c4D5e6F7g8h9', issuer: 'https://login.example-idp.com', source: 'alb-oidc' });
+  });
+
   it('loaded the function without an init error and kept one process throughout', () => {
     expect(api.initErrors).toEqual([]);
     expect(runtime?.exitCode).toBeNull();

@@ -64,11 +64,15 @@ const cookies = handler({}, () =>
   httpResult({ headers: { link: ['</a>; rel="a"', '</b>; rel="b"'] }, cookies: ['a=1; HttpOnly', 'b=2; Path=/'], body: { ok: true } }),
 );
 
+// Who is calling, as the function sees it (ALB identity headers trusted: its listener authenticates).
+const whoami = handler({ trustIdentityHeaders: ['alb-oidc'] }, (_input, ctx) => ({ principal: ctx.principal ?? null }));
+
 const route = (event) => {
   if (event?.Records?.[0]?.eventSourceARN?.endsWith(':stream/kpl-orders')) return kplOrders;
   const kind = event?.headers?.['x-route'];
   if (kind === 'stuck') return guarded;
   if (kind === 'cookies') return cookies;
+  if (kind === 'whoami') return whoami;
   return event?.headers?.['content-type'] === 'application/octet-stream' ? upload : orders;
 };
 
