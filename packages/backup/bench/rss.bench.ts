@@ -25,7 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, expect, test } from 'vitest';
 import type { Db } from 'mongodb';
-import { bundleChild } from '../../connections/test/support/bundle.js';
+import { bundleChild } from '../../../test/support/bundle.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from '../test/support.js';
 import { fillUsers } from './fill.js';
 import { recordBench } from '../../../test/support/bench-results.js';

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { SourceChangedError, redisSource, snapshotBackup } from '../src/index.js';
-import { startRedis } from '../../connections/test/support/servers.js';
+import { startRedis } from '../../../test/support/servers.js';
 import { freshBucket, listAll, openUploads, S3_SERVERS } from './support.js';
 
 /** ~12 MiB of keys gzip cannot shrink: three parts of 5 MiB or so. */

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { EJSON } from 'bson';
 import { LeaseHeldError, StorageError, mongoSource, mongoTarget, restore, snapshotBackup, type SnapshotCheckpoint } from '../src/index.js';
-import { bundleChild } from '../../connections/test/support/bundle.js';
+import { bundleChild } from '../../../test/support/bundle.js';
 import { runChild } from './run-child.js';
 import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS } from './support.js';
 

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { LeaseHeldError, applyRetention, mongoSource, snapshotBackup, type S3Target, type SnapshotCheckpoint } from '../src/index.js';
 import { keys } from '../src/target.js';
-import { bundleChild } from '../../connections/test/support/bundle.js';
+import { bundleChild } from '../../../test/support/bundle.js';
 import { runChild } from './run-child.js';
 import { closeMongo, freshBucket, freshDb, leaseRunsOut, listAll, noise, openUploads, readJson, S3_SERVERS, whenLeaseFree } from './support.js';
 

@@ -13,7 +13,7 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { ConfigurationError, LeaseHeldError, applyRetention, mongoSource, snapshotBackup, verifyBackup, type SnapshotCheckpoint } from '../src/index.js';
-import { bundleChild } from '../../connections/test/support/bundle.js';
+import { bundleChild } from '../../../test/support/bundle.js';
 import { runChild } from './run-child.js';
 import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS, verifiedBackups, whenLeaseFree } from './support.js';
 

@@ -16,7 +16,7 @@ import type { Redis } from 'ioredis';
 import { applyRetention, redisStreamSource, streamBackup, type RetentionReport } from '../src/index.js';
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
 import { keys } from '../src/target.js';
-import { bundleChild } from '../../connections/test/support/bundle.js';
+import { bundleChild } from '../../../test/support/bundle.js';
 import { outboxApp, type OutboxApp } from './outbox-fixture.js';
 import { freshBucket, leaseRunsOut, listAll, redisClient, S3_SERVERS, unique } from './support.js';
 

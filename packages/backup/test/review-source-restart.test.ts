@@ -11,7 +11,7 @@ import { UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceReadError, mongoSource, mongoTarget, restore, snapshotBackup, verifyBackup } from '../src/index.js';
-import { ferretdbAvailable, startFerretDB, type OwnServer } from '../../lease/test/support/servers.js';
+import { ferretdbAvailable, startFerretDB, type OwnServer } from '../../../test/support/servers.js';
 import { freshBucket, S3_SERVERS } from './support.js';
 
 const DOCS = 160;

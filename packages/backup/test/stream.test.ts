@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { mongoTarget, redisStreamSource, restoreStream, streamBackup, TimelineGapError } from '../src/index.js';
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
 import { keys } from '../src/target.js';
-import { bundleChild } from '../../connections/test/support/bundle.js';
+import { bundleChild } from '../../../test/support/bundle.js';
 import { outboxApp } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, leaseRunsOut, redisClient, S3_SERVERS, unique } from './support.js';
 

@@ -27,7 +27,7 @@ import { Redis } from 'ioredis';
 import { createLogger, handler } from '@steadyfn/handler';
 import { closeAll, connections, defineClient, profileFor } from '../src/index.js';
 import { commandView, redis } from '../src/redis.js';
-import { startRedis } from '../test/support/servers.js';
+import { startRedis } from '../../../test/support/servers.js';
 import { recordBench } from '../../../test/support/bench-results.js';
 
 const lambdaContext = { awsRequestId: 'req', functionName: 'bench', getRemainingTimeInMillis: () => 60_000 };

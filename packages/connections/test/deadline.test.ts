@@ -18,7 +18,7 @@ import { closeAll, connections } from '../src/index.js';
 import { mongo } from '../src/mongodb.js';
 import { redis } from '../src/redis.js';
 import { apiGatewayV2 } from '../../../test/support/events.js';
-import { ferretdbAvailable, freePort, startFerretDB, startRedis, type OwnServer } from './support/servers.js';
+import { ferretdbAvailable, freePort, startFerretDB, startRedis, type OwnServer } from '../../../test/support/servers.js';
 
 const prefix = `steadyfn:deadline:${randomUUID().slice(0, 8)}`;
 

@@ -9,8 +9,8 @@ import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { bundleChild } from './support/bundle.js';
-import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from './support/servers.js';
+import { bundleChild } from '../../../test/support/bundle.js';
+import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from '../../../test/support/servers.js';
 
 interface Answer {
   ok: boolean;
@@ -38,7 +38,7 @@ beforeAll(async () => {
   admin.on('error', () => undefined);
   if (!ferretdbAvailable()) throw new Error('FerretDB binary missing: run `bash test/services/services.sh start`');
   ferret = await startFerretDB();
-  ({ file: bundle, dir } = bundleChild('./freeze-child.ts'));
+  ({ file: bundle, dir } = bundleChild(new URL('./support/freeze-child.ts', import.meta.url).href));
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireService } from '../../../test/services/env.js';
-import { bundleChild, type BundleOptions } from './support/bundle.js';
+import { bundleChild, type BundleOptions } from '../../../test/support/bundle.js';
 
 interface ChildResult {
   http: { statusCode: number; body: string };
@@ -26,7 +26,7 @@ afterAll(() => {
 });
 
 function build(entry: string, options: BundleOptions): string {
-  const { file, dir } = bundleChild(entry, options);
+  const { file, dir } = bundleChild(new URL(entry, new URL('./support/', import.meta.url)).href, options);
   dirs.push(dir);
   return file;
 }

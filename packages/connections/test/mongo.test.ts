@@ -9,7 +9,7 @@ import { handler } from '@steadyfn/handler';
 import { closeAll, connections } from '../src/index.js';
 import { mongo, type MongoHandle } from '../src/mongodb.js';
 import { requireService } from '../../../test/services/env.js';
-import { ferretdbAvailable, startFerretDB, type OwnServer } from './support/servers.js';
+import { ferretdbAvailable, startFerretDB, type OwnServer } from '../../../test/support/servers.js';
 import { startProxy, type FaultProxy } from './support/proxy.js';
 
 const lines: string[] = [];

@@ -8,7 +8,7 @@ import { createLogger, handler } from '@steadyfn/handler';
 import { closeAll, connections } from '../src/index.js';
 import { redis, type RedisHandle } from '../src/redis.js';
 import { requireService } from '../../../test/services/env.js';
-import { startRedis, type OwnServer } from './support/servers.js';
+import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { startProxy, type FaultProxy } from './support/proxy.js';
 
 let server: OwnServer & { url: string };

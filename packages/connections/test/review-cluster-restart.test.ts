@@ -13,7 +13,7 @@ import { closeAll, connections } from '../src/index.js';
 import { redisCluster } from '../src/redis.js';
 import { apiGatewayV2 } from '../../../test/support/events.js';
 // The lease tests' own cluster (three masters on free ports), whose nodes can be restarted.
-import { startRedisCluster, type OwnCluster } from '../../lease/test/support/servers.js';
+import { startRedisCluster, type OwnCluster } from '../../../test/support/servers.js';
 
 function lambdaContext(ms: number) {
   const deadline = Date.now() + ms;

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { bundleChild } from './support/bundle.js';
-import { startRedis, type OwnServer } from './support/servers.js';
+import { bundleChild } from '../../../test/support/bundle.js';
+import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 
 let server: OwnServer & { url: string };
 let admin: Redis;
@@ -17,7 +17,7 @@ let bundle: string;
 beforeAll(async () => {
   server = await startRedis();
   admin = new Redis(server.url);
-  ({ file: bundle, dir } = bundleChild('./sigterm-child.ts'));
+  ({ file: bundle, dir } = bundleChild(new URL('./support/sigterm-child.ts', import.meta.url).href));
 });
 
 afterAll(async () => {

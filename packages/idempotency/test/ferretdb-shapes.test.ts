@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type Collection } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mongoStore, type ClaimResult, type IdempotencyStore } from '../src/index.js';
-import { ferretdbAvailable, startFerretDB, type OwnServer } from '../../lease/test/support/servers.js';
+import { ferretdbAvailable, startFerretDB, type OwnServer } from '../../../test/support/servers.js';
 
 const TRIALS = 20;
 const owner = (): string => randomUUID();

@@ -17,7 +17,7 @@ import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { idempotency, mongoStore, redisStore, type IdempotencyStore } from '../src/index.js';
-import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from '../../lease/test/support/servers.js';
+import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { httpEvent, lambdaContext, silentSink } from './support.js';
 
 type LambdaHttp = { statusCode: number; body: string; headers: Record<string, string> };

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scopeOf, storeKey } from '../src/index.js';
-import { ferretdbAvailable, startFerretDB, startRedis, startRedisCluster, type OwnCluster, type OwnServer } from '../../lease/test/support/servers.js';
+import { ferretdbAvailable, startFerretDB, startRedis, startRedisCluster, type OwnCluster, type OwnServer } from '../../../test/support/servers.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/storm-worker.mjs', import.meta.url));
 const KEYS = 21;

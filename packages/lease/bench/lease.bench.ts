@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
 import { afterAll, beforeAll, test } from 'vitest';
 import { mongoLeaseStore, redisLeaseStore, type LeaseStore } from '../src/index.js';
-import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from '../test/support/servers.js';
+import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { mongoStore as baselineMongoStore } from './baseline/mongodb.js';
 import { redisStore as baselineRedisStore } from './baseline/redis.js';
 import type { IdempotencyStore } from './baseline/types.js';

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mongoLeaseStore, redisLeaseStore, type LeaseStore } from '../src/index.js';
-import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from './support/servers.js';
+import { ferretdbAvailable, startFerretDB, startRedis, type OwnServer } from '../../../test/support/servers.js';
 
 const token = (): string => randomUUID();
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ferretdbAvailable, startFerretDB, startRedis, startRedisCluster } from './support/servers.js';
+import { ferretdbAvailable, startFerretDB, startRedis, startRedisCluster } from '../../../test/support/servers.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/storm-worker.mjs', import.meta.url));
 const WORKERS = 3;

@@ -48,10 +48,8 @@
  *   BENCH_CONTENDERS=relay,raw runs only those, BENCH_VIEWS=distance (or loopback) runs one view,
  *   BENCH_SQS_DELAY_MS=5 a farther endpoint, BENCH_PHASES=1 times the relay's store and send calls)
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, test } from 'vitest';
@@ -61,9 +59,9 @@ import type { Sender } from '../src/relay/types.js';
 import { redisLeaseStore } from '@steadyfn/lease';
 import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';
 import { recordBench, spreadOf } from '../../../test/support/bench-results.js';
-import { bundleChild } from '../../connections/test/support/bundle.js';
+import { bundleChild } from '../../../test/support/bundle.js';
 import { benchRedis, dropPrefix, events, explainText, measureCell, PER_AGGREGATE, ratioText, type BenchRedis, type CellResult, type Contender } from './relay-contenders.js';
-import { CONCURRENCY, COUNTS, countsOf, DISTANCE_COUNTS, median, benchServers, mixesOfRun, MIXES } from './support.js';
+import { CONCURRENCY, COUNTS, countsOf, distantPort, DISTANCE_COUNTS, median, benchServers, mixesOfRun, MIXES } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -197,16 +195,6 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer, loopback; fill, fl
   for (const row of rows) console.log(row);
 }, 1_800_000);
 
-/** The shared delay proxy in front of `port`, in a process of its own (see delay-proxy-child.ts). */
-async function distantPort(child: string, port: number): Promise<{ port: number; stop: () => void }> {
-  const proc = spawn(process.execPath, [child, '127.0.0.1', String(port), String(DELAY_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).once('line', resolve);
-    proc.once('exit', (code) => reject(new Error(`delay proxy exited (${code})`)));
-  });
-  return { port: (JSON.parse(line) as { port: number }).port, stop: () => void proc.kill('SIGTERM') };
-}
-
 /** The round trip a proxy adds: median of sequential calls through it minus direct, interleaved. */
 async function addedRoundTrip(direct: SQSClient, proxied: SQSClient, queueUrl: string): Promise<{ direct: number; proxied: number }> {
   const time = async (c: SQSClient) => {
@@ -231,7 +219,7 @@ test(`relay vs naive relay vs raw batch loop, SQS ${DELAY_MS} ms away each way`,
   const trips: string[] = [];
   const child = bundleChild(new URL('./delay-proxy-child.ts', import.meta.url).href, { format: 'esm', banner: true });
   for (const server of own) {
-    const proxy = await distantPort(child.file, Number(new URL(server.endpoint).port));
+    const proxy = await distantPort(child.file, Number(new URL(server.endpoint).port), DELAY_MS);
     const direct = sqsClient(server.endpoint, 3);
     const client = sqsClient(`http://127.0.0.1:${proxy.port}`, 3);
     try {

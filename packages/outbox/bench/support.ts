@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
 import { Producer } from 'sqs-producer';
@@ -281,3 +282,17 @@ export function benchServers(): () => OwnServer[] | undefined {
 }
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * The shared delay proxy (test/support/proxy.ts) in front of 127.0.0.1:`port`, holding every
+ * chunk `delayMs` each way, in a process of its own (`child`: delay-proxy-child.ts bundled by
+ * `bundleChild`), so the bench's own CPU work does not hold its "network" back.
+ */
+export async function distantPort(child: string, port: number, delayMs: number): Promise<{ port: number; stop: () => void }> {
+  const proc = spawn(process.execPath, [child, '127.0.0.1', String(port), String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`delay proxy exited (${code})`)));
+  });
+  return { port: (JSON.parse(line) as { port: number }).port, stop: () => void proc.kill('SIGTERM') };
+}

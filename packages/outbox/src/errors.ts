@@ -118,6 +118,25 @@ export class MessageInvalidError extends SteadyError {
 }
 
 /**
+ * A `redrive(ctx, ref)` reference that cannot name a quarantine of this outbox: not an object
+ * `{ where, aggregate, fromSeq?, since? }`, a field of the wrong type, an unknown key, a
+ * `where` of another outbox (a partition tag with braces, another collection), an aggregate
+ * type this outbox does not declare, or an aggregate that was never at that `where`. Nothing
+ * was released or sent. HTTP 400, terminal; `field` names the field at fault (`ref` for the
+ * whole value). A reference that is only stale (the aggregate is not quarantined any more, or
+ * was quarantined again since) is not an error: the redrive answers `redriven: false`.
+ */
+export class RedriveRefInvalidError extends SteadyError {
+  override readonly name = 'RedriveRefInvalidError';
+  /** The field at fault: `ref`, `where`, `aggregate`, `fromSeq`, `since`, or an unknown key. */
+  readonly field: string;
+  constructor(field: string, message: string, expected: string) {
+    super('OUTBOX_REDRIVE_REF_INVALID', `redrive(): ${message}`, { status: 400, retryable: false, expose: true, issues: [{ field, message, expected }] });
+    this.field = field;
+  }
+}
+
+/**
  * The server cannot give a guarantee this mode needs, found at run time (a MongoDB
  * deployment without transactions in transaction mode). Terminal.
  */

@@ -37,7 +37,7 @@ export { ATTRIBUTES } from './relay/message.js';
 export type { OutboxMetrics } from './relay/metrics.js';
 export type { PoisonPolicy } from './relay/poison.js';
 export type { SweepOptions, SweepResult } from './relay/sweeper.js';
-export type { AggregateHead, AggregateRef, HeldLease, LeasedRef, RelayLease, RelayStore, Sender, SettleItem, StoredEvent } from './relay/types.js';
+export type { AggregateHead, AggregateRef, HeldLease, LeasedRef, QuarantineRef, RedriveOutcome, RelayLease, RelayStore, Sender, SettleItem, StoredEvent } from './relay/types.js';
 export type { RelayContext, RelayEntries } from './relay/entry.js';
 export type { InvocationState } from './invocation.js';
 export {
@@ -52,6 +52,7 @@ export {
   SeqGapError,
   MessageInvalidError,
   UnsupportedServerError,
+  RedriveRefInvalidError,
 } from './errors.js';
 
 // The SQS layer: byte-exact batching sender, claim check, watchdog (src/sqs/README.md).

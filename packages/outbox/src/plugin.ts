@@ -172,7 +172,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     state.ctx.log.warn('outbox: list idempotency() before outbox() in `use`, so its completion joins the outbox write', { code: 'OUTBOX_PLUGIN_ORDER' });
   };
 
-  const entries = relayEntries(name, relay, relayStore);
+  const entries = relayEntries(name, relay, relayStore, Object.values(options.events).map((d) => d.aggregateType));
   const plugin: OutboxPlugin<D, S> = {
     name: `outbox:${name}`,
     state: newInvocationState,

@@ -18,7 +18,8 @@ import { z } from 'zod';
 import { requireService } from '../../../test/services/env.js';
 import { recordBench } from '../../../test/support/bench-results.js';
 import { defineState, envVars, mongoQuery, redisHash, s3Json, state, type StateSource } from '../src/index.js';
-import { TEST_DB, createBucket, dropBucket, mongoClient, redisClient, runId, s3Client, startProxy, unique, watchRedis, type Proxy } from '../test/support.js';
+import { TEST_DB, createBucket, dropBucket, mongoClient, redisClient, runId, s3Client, unique, watchRedis } from '../test/support.js';
+import { startProxy, type Proxy } from '../../../test/support/proxy.js';
 
 await Promise.all([requireService('redis'), requireService('mongodb'), requireService('s3')]);
 const redis = await redisClient();

@@ -16,13 +16,13 @@ import {
   manualClock,
   redisClient,
   runId,
-  startProxy,
   unique,
   openWatchedStores,
   type MongoCommandLog,
   type RedisCommandLog,
   type S3RequestLog,
 } from '../test/support.js';
+import { startProxy } from '../../../test/support/proxy.js';
 import { defineState, envVars, mongoQuery, redisHash, s3Json, state, StateError, type StateSource } from './index.js';
 
 const schema = z.object({

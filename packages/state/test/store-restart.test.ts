@@ -11,7 +11,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineState, redisKey } from '../src/index.js';
-import { startRedis, type OwnServer } from '../../lease/test/support/servers.js';
+import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { logLines } from './support.js';
 
 let server: OwnServer & { url: string };

@@ -1,6 +1,6 @@
 /** Long-lived child processes of a test (a provider's runtime), ended and awaited when it is done. */
 import { spawn } from 'node:child_process';
-import { freePort } from '../../../packages/connections/test/support/servers.js';
+import { freePort } from '../servers.js';
 
 export interface Child {
   output(): string;

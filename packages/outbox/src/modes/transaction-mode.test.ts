@@ -75,6 +75,20 @@ describe.skipIf(!replset)('transaction mode on a replica set (needs a replica se
     expect(await db.collection('orders').findOne({ _id: 'a' as never })).toMatchObject({ status: 'paid' });
   });
 
+  it('keeps each event\'s body size (b) beside it; a relay round reads the bodies of only what its byte budget takes', async () => {
+    const { db, store } = await setup();
+    const state = newState();
+    await transactionAround(store, state, async () => {
+      state.events.push(...Array.from({ length: 30 }, (_, i) => paid('big', i + 1)));
+    });
+    const docs = await db.collection('outbox').find({ a: 'order/big' }).sort({ s: 1 }).toArray();
+    for (const d of docs) expect(d.b).toBe(Buffer.byteLength(d.e as string));
+    const budget = docs.slice(0, 10).reduce((sum, d) => sum + (d.b as number), 0);
+    const heads = await store.relay.begin([{ ref: { where: 'outbox', aggregate: 'order/big', since: 0 }, lease: { key: 'k', owner: 'o', fence: 1 } }], { limit: 50, maxBytes: budget });
+    expect(heads[0]).toMatchObject({ quarantined: false, more: true });
+    expect(heads[0]!.events.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+  });
+
   it('a retry after a crash between the commit and the completion rolls back: no second state change, no second event', async () => {
     const { db, store } = await setup();
     const attempt = async () => {

@@ -18,7 +18,7 @@ import { aggregateKey, serializeEvent, type EventDeclarations } from '../envelop
 import { UnsupportedServerError, WriteConflictError } from '../errors.js';
 import { resetAttempt, type InvocationState } from '../invocation.js';
 import type { OutboxContextBase } from '../plugin.js';
-import type { MongoTransactionOutboxStore, SessionLike } from '../stores/mongo-collection.js';
+import { eventDocument, type MongoTransactionOutboxStore, type SessionLike } from '../stores/mongo-collection.js';
 import { defaultRequestKey } from './request-key.js';
 
 /** `ctx.outbox` with a MongoDB transaction-mode store. */
@@ -70,7 +70,7 @@ async function insertEvents(store: MongoTransactionOutboxStore, state: Invocatio
     const agg = aggregateKey(e.aggregateType, e.aggregateId);
     const seq = next.get(agg)! + 1;
     next.set(agg, seq);
-    return { _id: e.id, a: agg, s: seq, t: e.type, e: serializeEvent(e, seq), c: now, p: true, ...(e.traceparent ? { tp: e.traceparent } : {}) };
+    return eventDocument(e, agg, seq, serializeEvent(e, seq), now);
   });
   await (await store.outbox()).insertMany(docs, { session });
 }

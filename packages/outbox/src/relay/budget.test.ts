@@ -11,7 +11,7 @@ import { openRedis, scriptedSender, type RedisBackend } from '../../test/support
 import { redisWrite } from '../capture/redis.js';
 import { prepareEvent } from '../envelope.js';
 import { redisRelayStore } from '../stores/redis.js';
-import { spendBudget } from './budget.js';
+import { readWithinBudget, spendBudget } from './budget.js';
 import { MetricsRecorder } from './metrics.js';
 import { DEFAULT_POISON } from './poison.js';
 import { relayAggregates } from './relay.js';
@@ -40,6 +40,17 @@ describe('spendBudget', () => {
       expect(spent <= 100 || read === 1).toBe(true);
       if (sizes.some((e) => e.length > 0)) expect(read).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('readWithinBudget (the MongoDB stores\' two reads)', () => {
+  it('asks for the bodies of only what the budget took; an unknown size is read alone, as the round\'s first', async () => {
+    const asked: number[][] = [];
+    const read = (sizes: number[][]) => readWithinBudget({ sizes: async () => sizes, bodies: async (counts) => void asked.push([...counts]) }, 50, 100);
+    await expect(read([[40, 40, 40], [10, 10], [30]])).resolves.toMatchObject({ counts: [2, 2, 0] });
+    await expect(read([[Infinity, 1], [1]])).resolves.toMatchObject({ counts: [1, 0] });
+    await expect(read([[1], [Infinity]])).resolves.toMatchObject({ counts: [1, 0] });
+    expect(asked).toEqual([[2, 2, 0], [1, 0], [1, 0]]);
   });
 });
 

@@ -15,6 +15,7 @@ export const DEFAULT_MAX_BYTES_PER_ROUND = 2 * 1024 * 1024;
  * in seq order (bytes), at most `limit` taken from each, about `budget` bytes in all.
  */
 export function spendBudget(sizes: ReadonlyArray<ReadonlyArray<number>>, limit: number, budget: number): number[] {
+  // An unknown size (Infinity) fits only as the round's first read.
   let spent = 0;
   let read = 0;
   return sizes.map((events) => {
@@ -26,4 +27,36 @@ export function spendBudget(sizes: ReadonlyArray<ReadonlyArray<number>>, limit: 
     }
     return n;
   });
+}
+
+/**
+ * A store's two reads of a round's heads: sizes first, without the bodies (a document's
+ * pending byte count, the byte size kept beside each event), then the bodies of only what
+ * the budget took.
+ */
+export interface BudgetedReads<T> {
+  /**
+   * Per item, the body sizes of its first pending events in seq order (bytes), at most
+   * `limit` — without reading the bodies. `Infinity` for a size the store does not know: such
+   * an event is read only as the round's first, alone.
+   */
+  sizes(): Promise<ReadonlyArray<ReadonlyArray<number>>>;
+  /** Reads the bodies of the first `counts[i]` events of each item whose count is above 0. */
+  bodies(counts: ReadonlyArray<number>): Promise<T>;
+}
+
+/**
+ * Reads a round's heads within its byte budget: the sizes, the budget spent over them in
+ * order (`spendBudget`), then the bodies of what was taken — so the driver never holds a body
+ * the round will not keep (beyond the one event read alone when it is larger than the budget).
+ * Shared by the MongoDB stores (events as documents in transaction mode, a document's pending
+ * list in embedded mode); the Redis store does the same inside its read script.
+ *
+ * @returns `counts[i]`: how many of item i's events were read (0 with sizes left: it waits for
+ * the next round), and what `bodies` returned.
+ */
+export async function readWithinBudget<T>(reads: BudgetedReads<T>, limit: number, budget: number): Promise<{ sizes: ReadonlyArray<ReadonlyArray<number>>; counts: number[]; read: T }> {
+  const sizes = await reads.sizes();
+  const counts = spendBudget(sizes, limit, budget);
+  return { sizes, counts, read: await reads.bodies(counts) };
 }

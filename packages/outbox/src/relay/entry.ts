@@ -10,7 +10,8 @@ import { parseWatchdogMessage } from '../sqs/watchdog.js';
 import { MetricsRecorder, type OutboxMetrics } from './metrics.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
 import { sweep, type SweepResult } from './sweeper.js';
-import type { AggregateRef, RelayStore } from './types.js';
+import { checkRedriveRef, redriveQuarantine, type RedriveResult } from './redrive.js';
+import type { AggregateRef, QuarantineRef, RedriveOutcome, RelayStore } from './types.js';
 
 /** What the relay entry points need of the running function: its signal, time left and logger. */
 export type RelayContext = Pick<Context, 'signal' | 'remainingMs' | 'log'>;
@@ -27,8 +28,24 @@ export interface RelayEntries {
    * the message is not this outbox's watchdog message.
    */
   relayWatchdog(ctx: RelayContext, message: unknown): Promise<OutboxMetrics | undefined>;
-  /** Releases a quarantined aggregate and relays it again, in order. */
-  redrive(ctx: RelayContext, ref: Pick<AggregateRef, 'where' | 'aggregate'>): Promise<{ redriven: boolean; metrics: OutboxMetrics }>;
+  /**
+   * Releases a quarantined aggregate and relays it again, in order. `ref` is what the
+   * `outbox aggregate quarantined` warning names (`where`, `aggregate`, `fromSeq`) or an entry
+   * of the store's `listQuarantined`. With `fromSeq` / `since`, only the quarantine they
+   * describe is released — not one taken again since the reference was read.
+   *
+   * A stale reference (the aggregate is not quarantined, or quarantined again since) releases
+   * and sends nothing: `{ redriven: false, skipped }`. Two redrives of one aggregate at once
+   * send its events once between them (its relay lease), in seq order.
+   *
+   * @throws RedriveRefInvalidError (`OUTBOX_REDRIVE_REF_INVALID`, 400, naming the field) for a
+   *   reference that cannot be this outbox's: not `{ where, aggregate, fromSeq?, since? }`, an
+   *   unknown key, another outbox's partition or collection, an undeclared aggregate type, an
+   *   aggregate never at that `where`. Nothing is released or sent.
+   * @throws ConfigurationError when the outbox has no `relay`.
+   * @example await orders.redrive(ctx, { where: 'o-42', aggregate: 'order/o-42', fromSeq: 3 })
+   */
+  redrive(ctx: RelayContext, ref: QuarantineRef): Promise<RedriveResult<OutboxMetrics>>;
 }
 
 /**
@@ -66,8 +83,12 @@ export function depsOf(relay: ResolvedRelay, store: RelayStore, metrics: Metrics
   return { store, lease: relay.lease, sender: relay.sender, metrics, log: ctx.log };
 }
 
-/** The entry points of the outbox named `name`; each throws `ConfigurationError` when the outbox has no `relay`. */
-export function relayEntries(name: string, relay: ResolvedRelay | undefined, store: RelayStore): RelayEntries {
+/**
+ * The entry points of the outbox named `name`, whose events declare `aggregateTypes`; each
+ * throws `ConfigurationError` when the outbox has no `relay`.
+ */
+export function relayEntries(name: string, relay: ResolvedRelay | undefined, store: RelayStore, aggregateTypes: Iterable<string>): RelayEntries {
+  const types = new Set(aggregateTypes);
   const requireRelay = (what: string): ResolvedRelay => {
     if (!relay) invalidOption('outbox', 'relay', `an object { sender, lease } (${what} relays events)`, undefined);
     return relay;
@@ -106,12 +127,13 @@ export function relayEntries(name: string, relay: ResolvedRelay | undefined, sto
       });
     },
     async redrive(ctx, ref) {
-      let redriven = false;
+      requireRelay('redrive()');
+      const checked = checkRedriveRef(ref, types, store);
+      let outcome = 'not-quarantined' as RedriveOutcome;
       const metrics = await run(ctx, 'redrive()', async (deps, options) => {
-        redriven = await store.redrive({ ...ref, since: 0 }, { signal: ctx.signal });
-        if (redriven) await relayAggregates(deps, [{ ...ref, since: 0 }], options);
+        outcome = await redriveQuarantine(store, checked, ctx.signal, () => relayAggregates(deps, [{ where: checked.where, aggregate: checked.aggregate, since: 0 }], options));
       });
-      return { redriven, metrics };
+      return outcome === 'redriven' ? { redriven: true, metrics } : { redriven: false, skipped: outcome as Exclude<RedriveOutcome, 'redriven' | 'unknown'>, metrics };
     },
   };
 }

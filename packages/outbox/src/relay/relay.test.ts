@@ -118,7 +118,7 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     await relay(sender, [ref('d')]);
     expect(seqs(sender, 'd')).toEqual([1]);
     fault = false;
-    expect(await store.redrive(ref('d'))).toBe(true);
+    expect(await store.redrive({ where: tagged('d'), aggregate: 'clock/d' })).toBe('redriven');
     await relay(sender, [ref('d')]);
     expect(seqs(sender, 'd')).toEqual([1, 2, 3, 4]);
     expect((await store.listQuarantined({ limit: 100 })).filter((q) => q.aggregate === 'clock/d')).toEqual([]);
@@ -177,7 +177,7 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(await store.settle([{ ...item, sent: [{ ...head!.events[0]!, seq: 99 }] }])).toEqual([0]);
   });
 
-  it('reads and marks many aggregates per script: one call on a server, one per partition on a cluster', async () => {
+  it('reads and marks many aggregates per script: one call on a server, two per partition on a cluster (sizes, then bodies)', async () => {
     const ids = Array.from({ length: 12 }, (_, i) => `many-${i}`);
     for (const id of ids) await record(id, 3);
     let scripts = 0;
@@ -189,7 +189,8 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     const heads = await store.begin(leases, { limit: 2, maxBytes: 1 << 20 });
     expect(heads.map((h) => h.events.map((e) => e.seq))).toEqual(ids.map(() => [1, 2]));
     expect(heads.every((h) => h.more)).toBe(true);
-    expect(scripts).toBe(name === 'redis' ? 1 : ids.length);
+    // A cluster reads each partition's head sizes, then its bodies: two scripts per partition, each wave at once.
+    expect(scripts).toBe(name === 'redis' ? 1 : 2 * ids.length);
     // The whole relay of 12 aggregates: a lease batch, a read and a mark script per round.
     scripts = 0;
     const sender = scriptedSender();
@@ -199,6 +200,39 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(sender.calls).toBe(1);
     if (name === 'redis') expect(scripts).toBe(2);
     for (const id of ids) expect(seqs(sender, id)).toEqual([1, 2, 3]);
+  });
+
+  it.runIf(name === 'cluster')('on a cluster reads the partitions at once, at most 16 scripts in flight, within the byte budget', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `wide-${i}`);
+    for (const id of ids) await record(id, 2);
+    let inFlight = 0;
+    let most = 0;
+    const counted = new Proxy(backend.client, {
+      get: (target, prop) =>
+        prop === 'evalsha' || prop === 'eval'
+          ? async (...a: unknown[]) => {
+              most = Math.max(most, ++inFlight);
+              try {
+                return await (target[prop] as (...x: unknown[]) => Promise<unknown>)(...a);
+              } finally {
+                inFlight--;
+              }
+            }
+          : Reflect.get(target, prop),
+    });
+    const store = redisRelayStore({ client: counted as never, prefix: backend.prefix });
+    const leases = ids.map((id) => ({ ref: ref(id), lease: { key: store.leaseKey(ref(id)), owner: 'o', fence: 1 } }));
+    const all = await store.begin(leases, { limit: 10, maxBytes: 1 << 20 });
+    expect(all.map((h) => h.events.map((e) => e.seq))).toEqual(ids.map(() => [1, 2]));
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(16);
+    // A budget of a few events: read in aggregate order, and no more than it (the first event in any case).
+    const size = Buffer.byteLength(all[0]!.events[0]!.body);
+    const some = await store.begin(leases, { limit: 10, maxBytes: size * 5 });
+    const read = some.map((h) => h.events.length);
+    expect(read.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(5);
+    expect(read.slice(0, 2)).toEqual([2, 2]);
+    expect(some.slice(3).every((h) => h.events.length === 0 && h.more && !h.quarantined)).toBe(true);
   });
 
   it('stops reading an aggregate at the byte budget (always at least one event) and says more are waiting', async () => {

@@ -47,6 +47,27 @@ export interface AggregateRef {
   since: number;
 }
 
+/**
+ * A quarantine as a redrive names it: the aggregate and its `where`, as the `outbox aggregate
+ * quarantined` warning and `listQuarantined` give them, and optionally which quarantine the
+ * caller saw — then only that one is released, not one taken again since.
+ */
+export interface QuarantineRef {
+  where: string;
+  aggregate: string;
+  /** The quarantine's first held seq (the warning's `fromSeq`). */
+  fromSeq?: number | undefined;
+  /** Epoch ms the quarantine was taken (`listQuarantined`'s `since`). */
+  since?: number | undefined;
+}
+
+/**
+ * What a store's `redrive` found: released it; the aggregate is not quarantined (already
+ * redriven); it is quarantined, but not as the reference says (`fromSeq` / `since` differ:
+ * quarantined again since); or no such aggregate was ever at that `where`.
+ */
+export type RedriveOutcome = 'redriven' | 'not-quarantined' | 'quarantine-changed' | 'unknown';
+
 /** What `begin` read for one aggregate. */
 export interface AggregateHead {
   /** The aggregate is quarantined: nothing may be sent until a redrive. */
@@ -121,8 +142,18 @@ export interface RelayStore {
   settle(items: ReadonlyArray<SettleItem>, options?: StoreCallOptions): Promise<number[]>;
   /** Holds the aggregate from `fromSeq` on: no event of it is sent until `redrive`. */
   quarantine(ref: AggregateRef, entry: { fromSeq: number; reason: string; lease: HeldLease } & StoreCallOptions): Promise<void>;
-  /** Releases a quarantined aggregate and resets its attempt counts; true if it was quarantined. */
-  redrive(ref: AggregateRef, options?: StoreCallOptions): Promise<boolean>;
+  /**
+   * Releases a quarantined aggregate and resets its attempt counts, in one conditional step:
+   * only while it is quarantined as `ref` says (its `fromSeq` / `since`, when given). Changes
+   * nothing otherwise.
+   */
+  redrive(ref: QuarantineRef, options?: StoreCallOptions): Promise<RedriveOutcome>;
+  /**
+   * Why `ref` cannot be one of this store's aggregates, judged from its text alone (a
+   * partition tag with braces, another collection, another aggregate type); undefined when it
+   * can be.
+   */
+  refIssue(ref: Pick<AggregateRef, 'where' | 'aggregate'>): { field: 'where' | 'aggregate'; expected: string } | undefined;
   /** Quarantined aggregates (at most `limit`). */
   listQuarantined(options: { limit: number } & StoreCallOptions): Promise<Array<AggregateRef & { fromSeq: number; reason: string }>>;
   /** With `mark: 'sent'`: deletes up to `limit` events sent more than `olderThanMs` ago. Returns how many. */

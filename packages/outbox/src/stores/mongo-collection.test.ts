@@ -14,8 +14,12 @@ import { mongoTransactionOutbox } from './mongo-collection.js';
 import type { AggregateRef, RelayStore } from '../relay/types.js';
 
 const ref = (id: string): AggregateRef => ({ where: 'outbox', aggregate: `order/${id}`, since: 0 });
+// As the capture writes them (`eventDocument`): the body's size `b` beside it.
 const eventDocs = (id: string, n: number, from = 1) =>
-  Array.from({ length: n }, (_, i) => ({ _id: randomUUID(), a: `order/${id}`, s: from + i, t: 'OrderPaid', e: JSON.stringify({ seq: from + i, pad: 'x'.repeat(100) }), c: new Date(Date.now() - 10_000 + i), p: true, tp: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }));
+  Array.from({ length: n }, (_, i) => {
+    const e = JSON.stringify({ seq: from + i, pad: 'x'.repeat(100) });
+    return { _id: randomUUID(), a: `order/${id}`, s: from + i, t: 'OrderPaid', e, b: Buffer.byteLength(e), c: new Date(Date.now() - 10_000 + i), p: true, tp: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+  });
 
 describe('transaction-mode relay store on FerretDB (reads and marks; Redis lease)', () => {
   let mongo: MongoBackend;
@@ -77,7 +81,7 @@ describe('transaction-mode relay store on FerretDB (reads and marks; Redis lease
     await store.quarantine(ref('c'), { fromSeq: 1, reason: 'test', lease: lease('c') });
     expect((await store.begin([{ ref: ref('c'), lease: lease('c') }], { limit: 10, maxBytes: 1 << 20 }))[0]!.quarantined).toBe(true);
     expect((await store.listQuarantined({ limit: 10 })).map((q) => q.aggregate)).toContain('order/c');
-    expect(await store.redrive(ref('c'))).toBe(true);
+    expect(await store.redrive({ where: 'outbox', aggregate: 'order/c' })).toBe('redriven');
     expect((await store.begin([{ ref: ref('c'), lease: lease('c') }], { limit: 10, maxBytes: 1 << 20 }))[0]!.events).toHaveLength(2);
   });
 

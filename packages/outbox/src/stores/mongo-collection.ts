@@ -3,12 +3,16 @@
  * inserted in the caller's transaction; per-aggregate seq from a counter document updated in
  * the same transaction (concurrent writers of one aggregate conflict and the driver retries).
  *
- *   <outbox>        { _id: event id, a: aggregate, s: seq, t: type, e: envelope, c: committed,
- *                     p: pending?, st: started, fi: finished, un: unjudged, tp?: traceparent, sentAt? }
+ *   <outbox>        { _id: event id, a: aggregate, s: seq, t: type, e: envelope, b: its UTF-8 bytes,
+ *                     c: committed, p: pending?, st: started, fi: finished, un: unjudged, tp?: traceparent, sentAt? }
  *                   indexes { a: 1, s: 1 } unique, { p: 1, c: 1 }
  *   <outbox>_seq    { _id: aggregate, seq }
  *   <outbox>_state  { _id: aggregate, q: { fromSeq, reason, at } }   (quarantine)
  *   <outbox>_applied { _id: request key, at, r?: answer }   (exactly-once writes; TTL index on `at`)
+ *
+ * A round reads each aggregate's head without the bodies first (`b` gives their sizes), spends
+ * the round's byte budget over them (`readWithinBudget`, shared with the embedded outbox), and
+ * then reads only the bodies it took.
  *
  * Marks are conditional on (lease token, seq): each event's mark matches its (id, seq) while
  * pending, and runs in a transaction together with the relay lease's settle (a
@@ -17,9 +21,9 @@
  * marks are conditional on (id, seq) alone and the lease is released after them.
  */
 import { checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
-import { spendBudget } from '../relay/budget.js';
+import { readWithinBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
-import { dbGetter, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
+import { dbGetter, isFerretDB, quarantineMatches, type CollectionLike, type DbOption } from './mongo-shapes.js';
 
 /** A `MongoClient`, as transaction mode uses it. */
 export interface MongoClientLike {
@@ -80,6 +84,8 @@ interface EventDoc {
   s: number;
   t: string;
   e: string;
+  /** The body's UTF-8 bytes: what a round's byte budget counts, read without the body. */
+  b?: number;
   c: Date;
   p: boolean;
   st?: number;
@@ -87,6 +93,18 @@ interface EventDoc {
   un?: number;
   tp?: string;
 }
+
+/**
+ * One event as transaction mode stores it (inserted in the function's transaction), pending.
+ *
+ * @param body - The serialised envelope (`serializeEvent`).
+ */
+export function eventDocument(event: { id: string; type: string; traceparent?: string | undefined }, aggregate: string, seq: number, body: string, committedAt: Date): EventDoc {
+  return { _id: event.id, a: aggregate, s: seq, t: event.type, e: body, b: Buffer.byteLength(body, 'utf8'), c: committedAt, p: true, ...(event.traceparent ? { tp: event.traceparent } : {}) };
+}
+
+/** Fields of an event document a round reads before it has spent its budget: all but the body. */
+const WITHOUT_BODY = { e: 0 } as const;
 
 /**
  * The MongoDB transaction-mode outbox.
@@ -123,16 +141,42 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
   });
   const lease = joinsSessions(options.lease) ? options.lease : undefined;
 
-  /** An aggregate's first `limit + 1` pending events, or undefined when it is quarantined. */
+  /** An aggregate's first `limit + 1` pending events without their bodies, or undefined when it is quarantined. */
   const readHead = async (ref: AggregateRef, limit: number): Promise<EventDoc[] | undefined> => {
     if (await (await state()).findOne({ _id: ref.aggregate, q: { $exists: true } })) return undefined;
-    return (await (await outbox()).find({ a: ref.aggregate, p: true }).sort({ s: 1 }).limit(limit + 1).toArray()) as EventDoc[];
+    return (await (await outbox()).find({ a: ref.aggregate, p: true }, { projection: WITHOUT_BODY }).sort({ s: 1 }).limit(limit + 1).toArray()) as EventDoc[];
   };
 
-  /** Reads the heads, spends the round's byte budget across them in order (relay/budget.ts), and begins an attempt on each head taken. */
+  /**
+   * Fills in the bodies of each head's first `counts[i]` events (one `$in` read of just those);
+   * a head is cut at an event that is no longer pending (marked in between).
+   */
+  const readBodies = async (heads: Array<EventDoc[] | undefined>, counts: ReadonlyArray<number>): Promise<void> => {
+    const ids = heads.flatMap((docs, i) => (docs ?? []).slice(0, counts[i]).map((d) => d._id));
+    if (ids.length === 0) return;
+    const bodies = new Map<string, string>();
+    for (const d of (await (await outbox()).find({ _id: { $in: ids }, p: true }, { projection: { e: 1 } }).toArray()) as EventDoc[]) bodies.set(d._id, d.e);
+    heads.forEach((docs, i) => {
+      const taken = (docs ?? []).slice(0, counts[i]);
+      const kept = taken.findIndex((d) => !bodies.has(d._id));
+      for (const d of kept === -1 ? taken : taken.slice(0, kept)) d.e = bodies.get(d._id)!;
+      if (docs && kept !== -1) docs.length = kept;
+    });
+  };
+
+  /** Reads the heads within the round's byte budget (relay/budget.ts), and begins an attempt on each head taken. */
   const beginMany = async (refs: ReadonlyArray<AggregateRef>, limit: number, budget: number): Promise<AggregateHead[]> => {
     const heads = await Promise.all(refs.map((ref) => readHead(ref, limit)));
-    const counts = spendBudget(heads.map((docs) => (docs ?? []).map((d) => d.e.length)), limit, budget);
+    const { counts: planned } = await readWithinBudget(
+      {
+        // Sizes from `b`; one without it (written before it was kept) is read alone, as the round's first.
+        sizes: async () => heads.map((docs) => (docs ?? []).slice(0, limit).map((d) => (typeof d.b === 'number' ? d.b : Infinity))),
+        bodies: (counts) => readBodies(heads, counts),
+      },
+      limit,
+      budget,
+    );
+    const counts = planned.map((n, i) => Math.min(n, heads[i]?.length ?? 0));
     const col = await outbox();
     return Promise.all(
       heads.map(async (docs, i): Promise<AggregateHead> => {
@@ -216,10 +260,19 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
       await (await state()).updateOne({ _id: ref.aggregate }, { $set: { q: { fromSeq, reason, at: new Date() } } }, { upsert: true });
     },
     async redrive(ref) {
-      const r = await (await state()).updateOne({ _id: ref.aggregate, q: { $exists: true } }, { $unset: { q: '' } });
-      if (r.matchedCount > 0) await (await outbox()).updateMany({ a: ref.aggregate, p: true }, { $set: { st: 0, fi: 0, un: 0 } });
-      return r.matchedCount > 0;
+      const found = (await (await state()).findOne({ _id: ref.aggregate }, { projection: { q: 1 } })) as { q?: { fromSeq: number; at: Date } } | null;
+      if (!found?.q) {
+        const known = found ?? (await (await counters()).findOne({ _id: ref.aggregate }, { projection: { _id: 1 } })) ?? (await (await outbox()).findOne({ a: ref.aggregate }, { projection: { _id: 1 } }));
+        return known ? 'not-quarantined' : 'unknown';
+      }
+      if (!quarantineMatches(ref, found.q.fromSeq, found.q.at)) return 'quarantine-changed';
+      // Counters first, while the quarantine still holds the aggregate (no relay begins an
+      // attempt on it), then the quarantine as read: one taken again in between is left alone.
+      await (await outbox()).updateMany({ a: ref.aggregate, p: true }, { $set: { st: 0, fi: 0, un: 0 } });
+      const r = await (await state()).updateOne({ _id: ref.aggregate, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '' } });
+      return r.matchedCount > 0 ? 'redriven' : 'not-quarantined';
     },
+    refIssue: ({ where }) => (where === name ? undefined : { field: 'where', expected: `"${name}", the outbox collection of this outbox` }),
     async listQuarantined({ limit }) {
       const docs = await (await state()).find({ q: { $exists: true } }).limit(limit).toArray();
       return docs.map((d: { _id: string; q: { fromSeq: number; reason: string; at: Date } }) => ({ where: name, aggregate: d._id, since: d.q.at.getTime(), fromSeq: d.q.fromSeq, reason: d.q.reason }));

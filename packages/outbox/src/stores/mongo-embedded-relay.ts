@@ -16,9 +16,9 @@
 import type { PendingRegistry, WriteSerialisation } from '../capture/mongo-embedded.js';
 import { serialised } from '../capture/mongo-embedded.js';
 import { aggregateKey } from '../envelope.js';
-import { spendBudget } from '../relay/budget.js';
+import { readWithinBudget, spendBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
-import { embeddedBytes, FIELDS, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
+import { embeddedBytes, FIELDS, quarantineMatches, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
 
 interface SideDoc {
   _id: string;
@@ -69,32 +69,34 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
   };
 
   /**
-   * The documents a round does not read: a document's pending events are read in full, in
-   * order, while their pending bytes (the capture keeps the sum) fit in the budget, and the
-   * first that holds any in any case — so the driver never holds much more than the budget
-   * plus one document (`maxPendingBytes`). The others are skipped this round.
+   * The round's documents within its budget (`readWithinBudget`, shared with transaction
+   * mode): a document's pending events are read in full, in order, while their pending bytes
+   * (the capture keeps the sum) fit in what the budget has left, and the first that holds any
+   * in any case — so the driver never holds much more than the budget plus one document
+   * (`maxPendingBytes`). The others are skipped this round; a document holding none is not read.
    */
-  const toSkip = async (ids: string[], budget: number): Promise<Set<string>> => {
-    const sizes = await readMany(await collection(), ids, { [FIELDS.bytes]: 1 });
-    const skipped = new Set<string>();
-    let bytes = 0;
-    let taken = 0;
-    for (const id of ids) {
-      const doc = sizes.get(id);
-      const pending = typeof doc?.[FIELDS.bytes] === 'number' ? (doc[FIELDS.bytes] as number) : 0;
-      if (pending > 0 && taken > 0 && bytes + pending > budget) skipped.add(id);
-      else if (pending > 0) {
-        taken++;
-        bytes += pending;
-      }
-    }
-    return skipped;
+  const readDocuments = async (ids: string[], budget: number): Promise<{ skipped: Set<string>; docs: Map<string, Record<string, unknown>> }> => {
+    const { sizes, counts, read } = await readWithinBudget(
+      {
+        async sizes() {
+          const found = await readMany(await collection(), ids, { [FIELDS.bytes]: 1 });
+          return ids.map((id) => {
+            const bytes = found.get(id)?.[FIELDS.bytes];
+            // Unknown (a document without the field): read alone, as the round's first.
+            return !found.has(id) || bytes === 0 ? [] : [typeof bytes === 'number' ? bytes : Infinity];
+          });
+        },
+        bodies: async (taken) => readMany(await collection(), ids.filter((_, i) => taken[i]! > 0), { [FIELDS.events]: 1 }),
+      },
+      1,
+      budget,
+    );
+    return { skipped: new Set(ids.filter((_, i) => sizes[i]!.length > 0 && counts[i] === 0)), docs: read };
   };
 
   const beginMany = async (refs: ReadonlyArray<AggregateRef>, limit: number, budget: number): Promise<AggregateHead[]> => {
     const ids = refs.map(idOf);
-    const [skipped, sides] = await Promise.all([toSkip(ids, budget), readMany(await side(), ids, undefined)]);
-    const docs = await readMany(await collection(), ids.filter((id) => !skipped.has(id)), { [FIELDS.events]: 1 });
+    const [{ skipped, docs }, sides] = await Promise.all([readDocuments(ids, budget), readMany(await side(), ids, undefined)]);
     const sideCol = await side();
     const states = ids.map((id) => sides.get(id) as SideDoc | undefined);
     const pending = ids.map((id, i): EmbeddedEvent[] => {
@@ -199,9 +201,21 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
       await (await side()).updateOne({ _id: idOf(ref) }, { $set: { q: { fromSeq, reason, at: new Date() } } }, { upsert: true });
     },
     async redrive(ref) {
-      const result = await (await side()).updateOne({ _id: idOf(ref), q: { $exists: true } }, { $unset: { q: '', t: '' } });
-      return result.matchedCount > 0;
+      const id = idOf(ref);
+      const sideCol = await side();
+      const found = (await sideCol.findOne({ _id: id }, { projection: { q: 1 } })) as SideDoc | null;
+      if (!found?.q) return (await (await collection()).findOne({ _id: id }, { projection: { _id: 1 } })) || found ? 'not-quarantined' : 'unknown';
+      if (!quarantineMatches(ref, found.q.fromSeq, found.q.at)) return 'quarantine-changed';
+      // Conditional on the quarantine as read: one taken again in between is left alone.
+      const result = await sideCol.updateOne({ _id: id, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '', t: '' } });
+      return result.matchedCount > 0 ? 'redriven' : 'not-quarantined';
     },
+    refIssue: ({ where, aggregate }) =>
+      where !== collectionName
+        ? { field: 'where', expected: `"${collectionName}", the collection of this outbox` }
+        : !aggregate.startsWith(`${aggregateType}/`)
+          ? { field: 'aggregate', expected: `an aggregate of type "${aggregateType}" (the documents of "${collectionName}")` }
+          : undefined,
     async listQuarantined({ limit }) {
       const docs = (await (await side()).find({ q: { $exists: true } }).limit(limit).toArray()) as SideDoc[];
       return docs.map((d) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, d._id), since: d.q!.at.getTime(), fromSeq: d.q!.fromSeq, reason: d.q!.reason }));

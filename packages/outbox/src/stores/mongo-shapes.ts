@@ -94,3 +94,8 @@ export async function isFerretDB(db: Database): Promise<boolean> {
   const info = (await db.command({ buildInfo: 1 })) as Record<string, unknown>;
   return 'ferretdbVersion' in info || 'ferretdb' in info;
 }
+
+/** Whether a stored quarantine is the one a redrive reference names (its `fromSeq` / `since`, where given). */
+export function quarantineMatches(ref: { fromSeq?: number | undefined; since?: number | undefined }, fromSeq: number, at: Date): boolean {
+  return (ref.fromSeq === undefined || ref.fromSeq === fromSeq) && (ref.since === undefined || ref.since === at.getTime());
+}

@@ -8,27 +8,28 @@ import { luaScript, type LuaScript } from '@steadyfn/lease';
 
 /**
  * KEYS per aggregate (4 each): its set, the stream, the attempts hash, the quarantine hash.
- * ARGV: 1 most events per aggregate, 2 the body bytes this call may read across all its
- * aggregates (the round's budget, spent in order as `relay/budget.ts` does), 3 `1` when the
- * call may read its first event beyond that (the round has read nothing yet), then the
- * aggregates' names. Reply per aggregate: `-1` quarantined, else `n, more, (streamId, seq,
+ * ARGV: 1 the body bytes this call may read across all its aggregates (the round's budget,
+ * spent in order as `relay/budget.ts` does), 2 `1` when the call may read its first event
+ * beyond that (the round has read nothing yet), then per aggregate its name and the most
+ * events to read of it. Reply per aggregate: `-1` quarantined, else `n, more, (streamId, seq,
  * eventId, body, type, started, finished, traceparent, unjudged) × n` — `n` is 0 with `more`
- * when its head did not fit in what was left; then, last, the body bytes read. Counts a
- * started attempt on each event read; drops ids whose stream entry is gone.
+ * when its head did not fit in what was left (or its count is 0); then, last, the body bytes
+ * read. Counts a started attempt on each event read; drops ids whose stream entry is gone.
  */
-export const BEGIN = luaScript(`local limit, budget, force = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1'
+export const BEGIN = luaScript(`local budget, force = tonumber(ARGV[1]), ARGV[2] == '1'
 local spent, read = 0, 0
 local out = {}
 for i = 0, #KEYS / 4 - 1 do
   local set, stream, attempts, quarantine = KEYS[4 * i + 1], KEYS[4 * i + 2], KEYS[4 * i + 3], KEYS[4 * i + 4]
-  if redis.call('HEXISTS', quarantine, ARGV[i + 4]) == 1 then
+  local limit = tonumber(ARGV[2 * i + 4])
+  if redis.call('HEXISTS', quarantine, ARGV[2 * i + 3]) == 1 then
     out[#out + 1] = -1
   else
     local at = #out + 1
     out[at] = 0
     out[at + 1] = 0
     local n = 0
-    for _, id in ipairs(redis.call('ZRANGE', set, 0, limit - 1)) do
+    for _, id in ipairs(limit > 0 and redis.call('ZRANGE', set, 0, limit - 1) or {}) do
       local entry = redis.call('XRANGE', stream, id, id)
       if #entry == 1 then
         local f = entry[1][2]
@@ -58,6 +59,37 @@ return out`);
 
 /** Fields per event in a `BEGIN` reply. */
 export const BEGIN_FIELDS = 9;
+
+/**
+ * The sizes a round spends its budget over before it reads any body (Redis Cluster, where
+ * each partition is a script of its own: sizes from every partition at once, then `BEGIN`
+ * with each aggregate's count, also at once). Read-only. KEYS per aggregate (3 each): its
+ * set, the stream, the quarantine hash. ARGV: 1 most events per aggregate, then the
+ * aggregates' names. Reply per aggregate: `-1` quarantined, else `n, size × n` — the body
+ * bytes of its first pending events in seq order (ids whose entry is gone are skipped, as
+ * `BEGIN` skips them).
+ */
+export const HEAD_SIZES = luaScript(`local limit = tonumber(ARGV[1])
+local out = {}
+for i = 0, #KEYS / 3 - 1 do
+  local set, stream, quarantine = KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3]
+  if redis.call('HEXISTS', quarantine, ARGV[i + 2]) == 1 then
+    out[#out + 1] = -1
+  else
+    local at = #out + 1
+    local n = 0
+    out[at] = 0
+    for _, id in ipairs(redis.call('ZRANGE', set, 0, limit - 1)) do
+      local entry = redis.call('XRANGE', stream, id, id)
+      if #entry == 1 then
+        n = n + 1
+        out[#out + 1] = #entry[1][2][8]
+      end
+    end
+    out[at] = n
+  end
+end
+return out`);
 
 /**
  * Marks many aggregates. KEYS per aggregate (5, or 6 with the lease): its set, the stream,
@@ -121,8 +153,20 @@ export const QUARANTINE = luaScript(`local now = redis.call('TIME')
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({fromSeq = tonumber(ARGV[2]), reason = ARGV[3], at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)}))
 return 1`);
 
-/** KEYS: quarantine hash, the aggregate's set, attempts. ARGV: aggregate. */
-export const REDRIVE = luaScript(`if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+/**
+ * Releases a quarantine only as the caller saw it. KEYS: quarantine hash, the aggregate's set,
+ * attempts, the partition's seq hash. ARGV: aggregate, fromSeq or '', at (ms) or ''. Reply: 1
+ * released (and its counters reset), 0 not quarantined, 2 quarantined otherwise (another
+ * fromSeq or time: taken again since), -1 the partition never held the aggregate.
+ */
+export const REDRIVE = luaScript(`local q = redis.call('HGET', KEYS[1], ARGV[1])
+if not q then
+  if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return 0 end
+  return -1
+end
+local entry = cjson.decode(q)
+if (ARGV[2] ~= '' and tonumber(ARGV[2]) ~= entry.fromSeq) or (ARGV[3] ~= '' and tonumber(ARGV[3]) ~= entry.at) then return 2 end
+redis.call('HDEL', KEYS[1], ARGV[1])
 for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do redis.call('HDEL', KEYS[3], id .. ':s', id .. ':f', id .. ':u') end
 return 1`);
 

@@ -18,7 +18,8 @@ import { runLuaScript, type LuaScript } from '@steadyfn/lease';
 import type { AggregateHead, AggregateRef, LeasedRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
 import { checkPrefix, DEFAULT_REDIS_PREFIX, partitionKeys, partitionsKey } from './redis-keys.js';
-import { BEGIN, BEGIN_FIELDS, CLEANUP, IN_USE, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS } from './redis-relay-scripts.js';
+import { spendBudget } from '../relay/budget.js';
+import { BEGIN, BEGIN_FIELDS, CLEANUP, HEAD_SIZES, IN_USE, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
 
 /** Options of the Redis relay store. */
@@ -86,6 +87,18 @@ function groupsOf<T extends { ref: AggregateRef }>(items: ReadonlyArray<T>, clus
   return [...byTag.values()];
 }
 
+/** Scripts of one read in flight at once on a cluster (ioredis pipelines them to their nodes). */
+const READS_IN_FLIGHT = 16;
+
+/** Runs `work` over `items`, at most `limit` at once. */
+async function inFlight<T>(items: ReadonlyArray<T>, limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** The Redis relay store, as `redisRelayStore` returns it. */
 export type RedisRelayStore = RelayStore & { partitions(): Promise<string[]> };
 
@@ -118,38 +131,67 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
     return out;
   };
 
+  /** One `BEGIN` over `group` with each aggregate's most events, `budget` bytes and `force` (see the script). */
+  const beginGroup = async (client: RedisLike, items: ReadonlyArray<LeasedRef>, group: number[], limits: number[], budget: number, force: boolean, signal: AbortSignal | undefined): Promise<{ heads: AggregateHead[]; spent: number }> => {
+    const keys: string[] = [];
+    const args: Array<string | number> = [budget, force ? 1 : 0];
+    group.forEach((i, j) => {
+      const { ref } = items[i]!;
+      const k = partitionKeys(prefix, ref.where);
+      keys.push(k.aggregate(ref.aggregate), k.events, k.attempts, k.quarantine);
+      args.push(ref.aggregate, limits[j]!);
+    });
+    const reply = (await run(client, BEGIN, keys, args, signal)) as unknown[];
+    return { heads: readHeads(reply, group.map((i) => items[i]!.ref)), spent: Number(reply[reply.length - 1]) };
+  };
+
+  /** Each aggregate's head sizes (`HEAD_SIZES`), one script per partition, at most `READS_IN_FLIGHT` at once; undefined: quarantined. */
+  const headSizes = async (client: RedisLike, items: ReadonlyArray<LeasedRef>, groups: number[][], limit: number, signal: AbortSignal | undefined): Promise<Array<number[] | undefined>> => {
+    const sizes = new Array<number[] | undefined>(items.length);
+    await inFlight(groups, READS_IN_FLIGHT, async (group) => {
+      const keys: string[] = [];
+      for (const i of group) {
+        const k = partitionKeys(prefix, items[i]!.ref.where);
+        keys.push(k.aggregate(items[i]!.ref.aggregate), k.events, k.quarantine);
+      }
+      const reply = ((await run(client, HEAD_SIZES, keys, [limit, ...group.map((i) => items[i]!.ref.aggregate)], signal)) as unknown[]).map(Number);
+      let at = 0;
+      for (const i of group) {
+        const n = reply[at++]!;
+        sizes[i] = n === -1 ? undefined : reply.slice(at, (at += n));
+      }
+    });
+    return sizes;
+  };
+
   /**
    * The round's byte budget is spent in item order (see relay/budget.ts). On one server every
-   * aggregate is in one script; on a cluster the partitions' scripts run one after another,
-   * each with what the earlier ones left, so the bound holds across them.
+   * aggregate is in one script. On a cluster, where each partition is a script of its own, the
+   * partitions' head sizes are read at once (`HEAD_SIZES`, no bodies), the budget is spent over
+   * them, and each partition's `BEGIN` then reads its aggregates' planned counts, at once too —
+   * two round trips however many partitions, at most `READS_IN_FLIGHT` scripts in flight, and
+   * no more than the budget of bodies read (a `BEGIN` gets its planned bytes as its budget).
    */
   const begin = async (items: ReadonlyArray<LeasedRef>, limit: number, budget: number, signal: AbortSignal | undefined): Promise<AggregateHead[]> => {
     const client = await getClient();
+    const groups = groupsOf(items, client.isCluster);
     const out = new Array<AggregateHead>(items.length);
-    let spent = 0;
-    let read = 0;
-    for (const group of groupsOf(items, client.isCluster)) {
-      if (read > 0 && spent >= budget) {
-        // Nothing left this round: they go first in the next.
-        for (const i of group) out[i] = { quarantined: false, events: [], more: true };
-        continue;
-      }
-      const keys: string[] = [];
-      const names: string[] = [];
-      for (const i of group) {
-        const { ref } = items[i]!;
-        const k = partitionKeys(prefix, ref.where);
-        keys.push(k.aggregate(ref.aggregate), k.events, k.attempts, k.quarantine);
-        names.push(ref.aggregate);
-      }
-      const reply = (await run(client, BEGIN, keys, [limit, budget - spent, read === 0 ? 1 : 0, ...names], signal)) as unknown[];
-      const heads = readHeads(reply, group.map((i) => items[i]!.ref));
-      spent += Number(reply[reply.length - 1]);
-      group.forEach((index, j) => {
-        out[index] = heads[j]!;
-        read += heads[j]!.events.length;
-      });
+    if (groups.length <= 1) {
+      for (const group of groups) (await beginGroup(client, items, group, group.map(() => limit), budget, true, signal)).heads.forEach((head, j) => (out[group[j]!] = head));
+      return out;
     }
+    const sizes = await headSizes(client, items, groups, limit, signal);
+    const counts = spendBudget(sizes.map((s) => s ?? []), limit, budget);
+    await inFlight(groups, READS_IN_FLIGHT, async (group) => {
+      if (group.every((i) => counts[i] === 0)) {
+        // Nothing of it fits this round: quarantined ones say so; the others go first in the next.
+        for (const i of group) out[i] = sizes[i] === undefined ? { quarantined: true, events: [], more: false } : { quarantined: false, events: [], more: sizes[i]!.length > 0 };
+        return;
+      }
+      const planned = group.reduce((sum, i) => sum + sizes[i]!.slice(0, counts[i]).reduce((s, b) => s + b, 0), 0);
+      const { heads } = await beginGroup(client, items, group, group.map((i) => counts[i]!), planned, false, signal);
+      heads.forEach((head, j) => (out[group[j]!] = head));
+    });
     return out;
   };
 
@@ -237,8 +279,10 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
     },
     async redrive(ref, callOptions) {
       const k = partitionKeys(prefix, ref.where);
-      return Number(await run(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts], [ref.aggregate], callOptions?.signal)) === 1;
+      const reply = Number(await run(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts, k.seq], [ref.aggregate, ref.fromSeq ?? '', ref.since ?? ''], callOptions?.signal));
+      return reply === 1 ? 'redriven' : reply === 0 ? 'not-quarantined' : reply === 2 ? 'quarantine-changed' : 'unknown';
     },
+    refIssue: ({ where }) => (/[{}]/.test(where) ? { field: 'where', expected: 'a partition of this outbox: a hash tag, without { or }' } : undefined),
     async listQuarantined({ limit }) {
       const client = await getClient();
       const out: Array<AggregateRef & { fromSeq: number; reason: string }> = [];

@@ -5,13 +5,12 @@
  * MongoDB-wire server (FerretDB here, with a Redis lease that marks outside a transaction; the
  * marks inside one need a replica set and are covered by src/modes/transaction-mode.test.ts).
  */
-import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { openFaultServers, FAULT_BACKENDS } from '../fault/backends.js';
 import { events } from '../fault/harness.js';
 import { createQueue, drainQueue, openMongo, openRedis, sqsClient } from '../support.js';
 import { prepareEvent, serializeEvent } from '../../src/envelope.js';
-import { mongoTransactionOutbox } from '../../src/stores/mongo-collection.js';
+import { eventDocument, mongoTransactionOutbox } from '../../src/stores/mongo-collection.js';
 import type { RelayLease, RelayStore } from '../../src/relay/types.js';
 
 export const SIDES = [...FAULT_BACKENDS, 'transaction'] as const;
@@ -65,7 +64,7 @@ export async function openSide(name: SideName): Promise<OutageSide> {
       for (let a = 0; a < aggregates; a++) {
         for (let seq = 1; seq <= perAggregate; seq++) {
           const event = prepareEvent(events, { type: 'Tick', aggregateId: `agg-${a}`, payload: { n: seq } }, {});
-          docs.push({ _id: event.id ?? randomUUID(), a: `tick/agg-${a}`, s: seq, t: 'Tick', e: serializeEvent(event, seq), c: new Date(), p: true });
+          docs.push(eventDocument(event, `tick/agg-${a}`, seq, serializeEvent(event, seq), new Date()));
         }
       }
       await mongo.db.collection('outbox').insertMany(docs as never[]);

@@ -1,13 +1,16 @@
 /**
- * Throwaway servers owned by one test file: a redis-server and a FerretDB on free loopback
- * ports, which the test may stop and start again without touching the shared services.
+ * Throwaway servers owned by one test file, shared by the tests and benches of every package:
+ * a redis-server, a FerretDB and a 3-master Redis Cluster on free loopback ports, which the
+ * test may stop, kill and start again without touching the shared services (stopped by pid).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../../../test/services/env.js';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { repoRoot } from '../services/env.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -118,4 +121,88 @@ export async function startFerretDB(): Promise<OwnServer & { uri: string }> {
   const server = ownServer(port, launch, dir, () => canConnect(port), `ferretdb :${port}`);
   await server.start();
   return Object.assign(server, { uri: `mongodb://127.0.0.1:${port}/` });
+}
+
+const run = promisify(execFile);
+
+export interface OwnCluster {
+  nodes: Array<{ host: string; port: number }>;
+  ports: number[];
+  /** Kills the node on `port` (SIGKILL) and starts it again from its nodes.conf (its data is gone); resolves when every node reports cluster_state:ok. */
+  restart(port: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Three cluster-enabled redis-servers joined into one cluster (no replicas); each node can be restarted. */
+export async function startRedisCluster(): Promise<OwnCluster> {
+  const ports: number[] = [];
+  while (ports.length < 3) {
+    const port = await freePort();
+    // The cluster bus listens on port + 10000: keep both free and distinct.
+    if (port + 10000 < 65536 && !ports.includes(port)) ports.push(port);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'steadyfn-cluster-'));
+  const launch = (port: number): ChildProcess =>
+    spawn(
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
+  const children = new Map(ports.map((port) => [port, launch(port)]));
+  const kill = async (child: ChildProcess): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const stop = async (): Promise<void> => {
+    await Promise.all([...children.values()].map(kill));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const restart = async (port: number): Promise<void> => {
+    await kill(children.get(port)!);
+    children.set(port, launch(port));
+    await waitForPing(port);
+    for (const p of ports) await waitForClusterOk(p);
+  };
+  try {
+    for (const port of ports) await waitForPing(port);
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes'], { timeout: 30_000 });
+    for (const port of ports) await waitForClusterOk(port);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), ports, restart, stop };
+}
+
+async function waitForPing(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      probe.disconnect();
+    }
+  }
+  throw new Error(`redis-server :${port} did not answer`);
+}
+
+async function waitForClusterOk(port: number): Promise<void> {
+  const probe = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+  try {
+    for (let i = 0; i < 200; i++) {
+      const info = String(await probe.call('CLUSTER', 'INFO'));
+      if (info.includes('cluster_state:ok')) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`cluster node :${port} did not reach cluster_state:ok`);
+  } finally {
+    probe.disconnect();
+  }
 }

@@ -22,7 +22,10 @@ export interface BundleOptions {
   external?: string[];
 }
 
-/** Returns the bundle's path and its temp directory (remove it when done). */
+/**
+ * Bundles `entry` — a `file:` URL, e.g. `new URL('./child.ts', import.meta.url).href` from the
+ * calling test — and returns the bundle's path and its temp directory (remove it when done).
+ */
 export function bundleChild(entry: string, options: BundleOptions = {}): { file: string; dir: string } {
   const format = options.format ?? 'cjs';
   const dir = mkdtempSync(join(tmpdir(), 'steadyfn-child-'));

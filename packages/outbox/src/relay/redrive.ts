@@ -1,0 +1,79 @@
+/**
+ * Redrive: releasing a quarantined aggregate and relaying it again, from a reference the
+ * caller holds (the `outbox aggregate quarantined` warning's `where`, `aggregate` and
+ * `fromSeq`, or an entry of `listQuarantined`). The reference is outside input: it is checked
+ * against this outbox (its shape, the declared aggregate types, the store's partitions or
+ * collection) before anything is read, and the store releases only the quarantine it names —
+ * so a wrong reference changes nothing and a stale one (already redriven, or quarantined again
+ * since) releases and sends nothing.
+ */
+import { isRecord } from '@steadyfn/handler/internal';
+import { checkAggregateId } from '../envelope.js';
+import { RedriveRefInvalidError } from '../errors.js';
+import type { QuarantineRef, RedriveOutcome, RelayStore } from './types.js';
+
+/** The keys a reference may carry: those of a `listQuarantined` entry. */
+const REF_KEYS = new Set(['where', 'aggregate', 'fromSeq', 'since', 'reason']);
+
+/** Longest `where` taken: a partition tag or a collection name is far shorter. */
+const MAX_WHERE_LENGTH = 1024;
+
+function refuse(field: string, message: string, expected: string): never {
+  throw new RedriveRefInvalidError(field, message, expected);
+}
+
+/**
+ * Checks a redrive reference against this outbox and returns it normalised.
+ *
+ * @param aggregateTypes - The aggregate types this outbox's events declare.
+ * @throws RedriveRefInvalidError (`OUTBOX_REDRIVE_REF_INVALID`, naming the field) when `value`
+ *   cannot name a quarantine of this outbox.
+ */
+export function checkRedriveRef(value: unknown, aggregateTypes: ReadonlySet<string>, store: Pick<RelayStore, 'refIssue'>): QuarantineRef {
+  const shape = 'an object { where, aggregate, fromSeq?, since? } (what the quarantine warning or listQuarantined names)';
+  if (!isRecord(value) || Array.isArray(value)) refuse('ref', `the reference must be ${shape}`, shape);
+  for (const key of Object.keys(value)) {
+    if (!REF_KEYS.has(key)) refuse(key, `"${key}" is not a field of a redrive reference; the fields are where, aggregate, fromSeq, since`, 'one of where, aggregate, fromSeq, since');
+  }
+  const { where, aggregate, fromSeq, since } = value as Record<string, unknown>;
+  if (typeof where !== 'string' || where.length === 0 || where.length > MAX_WHERE_LENGTH) {
+    refuse('where', '"where" must be the quarantined aggregate\'s partition or collection (a non-empty string)', 'a non-empty string of at most 1024 characters');
+  }
+  const types = [...aggregateTypes].join(', ');
+  const expectedAggregate = `"<aggregateType>/<aggregateId>" with an aggregate type of this outbox (${types})`;
+  const slash = typeof aggregate === 'string' ? aggregate.indexOf('/') : -1;
+  if (typeof aggregate !== 'string' || slash < 1 || !aggregateTypes.has(aggregate.slice(0, slash))) {
+    refuse('aggregate', `"aggregate" must name an aggregate of this outbox: ${expectedAggregate}`, expectedAggregate);
+  }
+  try {
+    checkAggregateId(aggregate.slice(slash + 1));
+  } catch {
+    refuse('aggregate', '"aggregate" must end in an aggregate id of 1-256 characters without control characters', expectedAggregate);
+  }
+  const issue = store.refIssue({ where, aggregate });
+  if (issue) refuse(issue.field, `"${issue.field}" cannot be this outbox's: expected ${issue.expected}`, issue.expected);
+  if (fromSeq !== undefined && (typeof fromSeq !== 'number' || !Number.isSafeInteger(fromSeq) || fromSeq < 1)) {
+    refuse('fromSeq', '"fromSeq" must be the quarantine\'s first held seq (an integer ≥ 1) or be left out', 'an integer ≥ 1, or left out');
+  }
+  if (since !== undefined && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
+    refuse('since', '"since" must be the epoch ms the quarantine was taken (an integer ≥ 0) or be left out', 'an integer ≥ 0 (epoch ms), or left out');
+  }
+  return { where, aggregate, ...(fromSeq === undefined ? {} : { fromSeq }), ...(since === undefined ? {} : { since }) };
+}
+
+/** What `redrive()` answers: released and relayed, or why nothing was done. */
+export type RedriveResult<M> = { redriven: true; metrics: M } | { redriven: false; skipped: 'not-quarantined' | 'quarantine-changed'; metrics: M };
+
+/**
+ * Releases the quarantine `ref` names and, when it did, relays the aggregate (`relayAgain`).
+ *
+ * @throws RedriveRefInvalidError (field `aggregate`) when the store never held the aggregate at `ref.where`.
+ */
+export async function redriveQuarantine(store: RelayStore, ref: QuarantineRef, signal: AbortSignal | undefined, relayAgain: () => Promise<void>): Promise<Exclude<RedriveOutcome, 'unknown'>> {
+  const outcome = await store.redrive(ref, { signal });
+  if (outcome === 'unknown') {
+    refuse('aggregate', `no aggregate "${ref.aggregate}" was ever at "${ref.where}" in this outbox (a wrong or another outbox's reference)`, 'an aggregate this outbox holds at that where');
+  }
+  if (outcome === 'redriven') await relayAgain();
+  return outcome;
+}
