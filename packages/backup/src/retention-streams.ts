@@ -18,22 +18,29 @@
  *   later — the only writer that could still list an old number — has that long).
  * Unfinished multipart uploads under the stream's timelines are aborted once `Initiated` is
  * that old: sinks write single PUTs, so no sink of this package makes them. A stream without a
- * checkpoint (its first run died before its first checkpoint), or whose checkpoint or an index
- * cannot be read, is left alone (`leftAlone`). Objects an index lists are the retention
- * policy's (`stream` option), never this sweep's. Every delete asks the run's budget first.
+ * checkpoint (its first sink died before its first checkpoint) is swept by its own rule
+ * (retention-uncheckpointed.ts: everything old, under the stream's lease); one whose
+ * checkpoint or an index cannot be read is left alone (`leftAlone`). Objects an index lists
+ * are the retention policy's (`stream` option), never this sweep's. Every delete asks the
+ * run's budget first.
  */
 import { BackupError } from './errors.js';
 import { abortOrThrow, deleteOrThrow } from './retention-orphans.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { joinKey, listKeys, type S3Location } from './s3/client.js';
 import { listUploads } from './s3/multipart.js';
+import { sweepUncheckpointed, type StreamKeys } from './retention-uncheckpointed.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
 import { readHourIndex } from './stream/objects.js';
 
 /** What the stream sweep did (or, in a dry run, would do). */
 export interface StreamOrphanReport {
-  /** Orphan objects deleted (planned, in a dry run). */
+  /** Orphan objects deleted (planned, in a dry run), those of streams that never checkpointed included. */
   objects: number;
+  /** Hourly indexes deleted (planned): only streams that never checkpointed lose theirs here. */
+  indexes: number;
+  /** Streams whose sink died before their first checkpoint, swept whole (but their lease object). */
+  neverCheckpointed: string[];
   uploadsAborted: number;
   /**
    * Orphans found that this run did not delete because it stopped (batch, deadline or signal);
@@ -44,13 +51,18 @@ export interface StreamOrphanReport {
   streamsLeft: number;
   /** Unlisted objects ahead of their stream's checkpoint: a sink may be listing them now; never deleted. */
   inFlight: number;
-  /** Orphans younger than `orphanGraceMs`. */
+  /** Orphans younger than `orphanGraceMs` (objects of a stream that never checkpointed included). */
   withinGrace: number;
-  /** Streams (or hours) not swept, and why. */
-  leftAlone: Array<{ stream: string; reason: 'never checkpointed' | 'checkpoint unreadable' | 'index unreadable'; hour?: string }>;
+  /**
+   * Streams (or hours) not swept, and why: `sink running` (a stream that never checkpointed
+   * whose lease a sink holds), `checkpointed meanwhile`, `never checkpointed, written within
+   * the grace period`, `checkpoint unreadable`, `index unreadable`.
+   */
+  leftAlone: Array<{ stream: string; reason: 'sink running' | 'checkpointed meanwhile' | 'never checkpointed, written within the grace period' | 'checkpoint unreadable' | 'index unreadable'; hour?: string }>;
 }
 
 const OBJECT_PATH = /^t(\d+)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/(\d{12})_[^/]*\.ndjson\.gz$/;
+const INDEX_PATH = /^t\d+\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/index\.json$/;
 
 interface Found {
   key: string;
@@ -78,8 +90,8 @@ function behindCheckpoint(o: Found, checkpoint: StreamCheckpoint): boolean {
  * @throws {RetentionDeleteError} a delete or abort failed: the run stops there
  * @throws {FencedError} the retention lease was lost
  */
-export async function sweepStreams(loc: S3Location, options: { graceMs: number; now: number; dryRun: boolean; budget: DeleteBudget; signal?: AbortSignal }): Promise<StreamOrphanReport> {
-  const report: StreamOrphanReport = { objects: 0, uploadsAborted: 0, left: 0, streamsLeft: 0, inFlight: 0, withinGrace: 0, leftAlone: [] };
+export async function sweepStreams(loc: S3Location, options: SweepOptions): Promise<StreamOrphanReport> {
+  const report = emptyStreamReport();
   const root = joinKey(loc.prefix, 'streams') + '/';
   const signal = options.signal;
   const names = (await listKeys(loc, root, { delimiter: '/', ...(signal ? { signal } : {}) })).prefixes;
@@ -99,7 +111,22 @@ export async function sweepStreams(loc: S3Location, options: { graceMs: number; 
   return report;
 }
 
-async function sweepStream(loc: S3Location, name: string, folder: string, options: { graceMs: number; now: number; dryRun: boolean; budget: DeleteBudget; signal?: AbortSignal }, report: StreamOrphanReport): Promise<'stopped' | void> {
+/** How the stream sweep runs (`leaseMs`: for the lease of a stream that never checkpointed). */
+export interface SweepOptions {
+  graceMs: number;
+  now: number;
+  dryRun: boolean;
+  leaseMs: number;
+  budget: DeleteBudget;
+  signal?: AbortSignal;
+}
+
+/** A report with nothing done. */
+export function emptyStreamReport(): StreamOrphanReport {
+  return { objects: 0, indexes: 0, uploadsAborted: 0, left: 0, streamsLeft: 0, inFlight: 0, withinGrace: 0, neverCheckpointed: [], leftAlone: [] };
+}
+
+async function sweepStream(loc: S3Location, name: string, folder: string, options: SweepOptions, report: StreamOrphanReport): Promise<'stopped' | void> {
   const { signal, budget, now } = options;
   let checkpoint: StreamCheckpoint | undefined;
   try {
@@ -109,10 +136,16 @@ async function sweepStream(loc: S3Location, name: string, folder: string, option
     report.leftAlone.push({ stream: name, reason: 'checkpoint unreadable' });
     return;
   }
-  if (!checkpoint) {
-    report.leftAlone.push({ stream: name, reason: 'never checkpointed' });
-    return;
-  }
+  const listStream = async (): Promise<StreamKeys> => {
+    const found: StreamKeys = { objects: [], indexes: [], uploads: await listUploads(loc, `${folder}t`, signal) };
+    for (const k of (await listKeys(loc, `${folder}t`, signal ? { signal } : {})).keys) {
+      const relative = k.key.slice(folder.length);
+      if (OBJECT_PATH.test(relative)) found.objects.push(k);
+      else if (INDEX_PATH.test(relative)) found.indexes.push(k);
+    }
+    return found;
+  };
+  if (!checkpoint) return sweepUncheckpointed(loc, name, await listStream(), listStream, options, report);
   // Read once per hour; read again just before each delete.
   const indexed = async (o: Found): Promise<Set<string> | undefined> => {
     try {

@@ -28,7 +28,7 @@ import { BackupNotFoundError } from './errors.js';
 import { takeJobLease } from './job-lease.js';
 import { deleteBudget, type DeleteBudget, type StopReason } from './retention-budget.js';
 import { cleanOrphans, deleteOrThrow, type OrphanReport } from './retention-orphans.js';
-import { sweepStreams, type StreamOrphanReport } from './retention-streams.js';
+import { emptyStreamReport, sweepStreams, type StreamOrphanReport } from './retention-streams.js';
 import { logOf, type RunContext } from './context.js';
 import type { Manifest } from './format/manifest.js';
 import type { S3Location } from './s3/client.js';
@@ -228,11 +228,11 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
   }
   candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
   const verified = candidates.filter((c) => c.verified);
-  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans: emptyOrphans(), streamOrphans: emptyStreamOrphans(), left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0 } };
+  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0 } };
   if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
   else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
 
-  const sweep = { graceMs: o.orphanGraceMs, now, dryRun, budget, ...(signal ? { signal } : {}) };
+  const sweep = { graceMs: o.orphanGraceMs, now, dryRun, budget, leaseMs: o.leaseMs, ...(signal ? { signal } : {}) };
   report.orphans = await cleanOrphans(loc, uncommitted, { ...sweep, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps });
   // Once the signal aborted nothing more is read (counts of what is left are then partial).
   if (budget.stoppedBy !== 'signal') report.streamOrphans = await sweepStreams(loc, sweep);
@@ -247,7 +247,8 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
     orphansCleaned: report.orphans.cleaned.length,
     orphanObjects: report.orphans.objects + report.orphans.uploadsAborted,
     abandonedCheckpoints: report.orphans.abandoned.length,
-    streamOrphans: report.streamOrphans.objects + report.streamOrphans.uploadsAborted,
+    streamOrphans: report.streamOrphans.objects + report.streamOrphans.indexes + report.streamOrphans.uploadsAborted,
+    streamsNeverCheckpointed: report.streamOrphans.neverCheckpointed.length,
     stoppedBy: report.stoppedBy,
     left: report.left,
   });
@@ -256,10 +257,6 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
 
 function emptyOrphans(): OrphanReport {
   return { cleaned: [], objects: 0, uploadsAborted: 0, remaining: false, idsLeft: 0, abandoned: [], leftAlone: [] };
-}
-
-function emptyStreamOrphans(): StreamOrphanReport {
-  return { objects: 0, uploadsAborted: 0, left: 0, streamsLeft: 0, inFlight: 0, withinGrace: 0, leftAlone: [] };
 }
 
 /** Keeps and deletes backups by the policy (and, with `stream`, the stream objects only deleted backups needed). */
