@@ -126,6 +126,13 @@ export interface RetentionReport {
     orphanIds: number;
     /** Stream orphans found and not deleted (`streamOrphans.left`), in the streams it reached. */
     streamOrphans: number;
+    /**
+     * Listings (key prefixes under `storage.prefix`, e.g. `backups/`, `streams/orders/t`) this run
+     * stopped between two pages, or before reading every manifest under `backups/`: nothing was
+     * judged from part of `backups/`, `jobs/` or an id's listing; a stream's sweep continues
+     * from `streamOrphans.resumeAfter`.
+     */
+    listings: string[];
   };
 }
 
@@ -218,7 +225,10 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
 
   const candidates: Candidate[] = [];
   const uncommitted: string[] = [];
-  for (const id of await listBackupIds(loc, signal)) {
+  // The listing, and the manifests, stop at the deadline like the deletes; the policy needs
+  // every backup, so a run stopped here deletes none (nor any orphan: the budget has stopped).
+  for (const id of (await listBackupIds(loc, signal, budget)) ?? []) {
+    if (!budget.allowsPage(keys.backupsRoot(loc))) break;
     // Only a missing manifest makes an id uncommitted: a damaged or newer-format one is left alone (neither kept nor cleaned).
     const manifest = await loadManifest(loc, id, signal).catch((error: unknown) => (error instanceof BackupNotFoundError ? null : undefined));
     if (manifest === null) uncommitted.push(id);
@@ -228,8 +238,9 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
   }
   candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
   const verified = candidates.filter((c) => c.verified);
-  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0 } };
-  if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
+  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
+  if (budget.stoppedBy) report.uncommitted = []; // not all read: judged next run
+  else if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
   else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
 
   const sweep = { graceMs: o.orphanGraceMs, now, dryRun, budget, leaseMs: o.leaseMs, ...(signal ? { signal } : {}) };
@@ -238,6 +249,8 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
   if (budget.stoppedBy !== 'signal') report.streamOrphans = await sweepStreams(loc, sweep);
   report.left.orphanIds = report.orphans.idsLeft;
   report.left.streamOrphans = report.streamOrphans.left;
+  const root = loc.prefix === '' ? '' : `${loc.prefix}/`;
+  report.left.listings = budget.listingsCut.map((p) => p.slice(root.length));
   if (budget.stoppedBy) report.stoppedBy = budget.stoppedBy;
   logOf(ctx).info('retention applied', {
     dryRun,
