@@ -428,10 +428,41 @@ start_cluster() {
   fi
 }
 
+# A database file cut short by a kill mid-create (no `_ferretdb_collections` table) makes
+# FerretDB refuse to start at all; it holds no data, so move it aside and say so.
+quarantine_broken_ferretdb_files() {
+  local moved
+  moved="$(python3 - "$DATA_DIR/ferretdb" "$DATA_DIR/ferretdb-broken" <<'PY'
+import os, sqlite3, sys
+src, dst = sys.argv[1], sys.argv[2]
+for name in sorted(os.listdir(src)):
+    if not name.endswith('.sqlite'):
+        continue
+    path = os.path.join(src, name)
+    try:
+        con = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
+        ok = con.execute("select 1 from sqlite_master where name = '_ferretdb_collections'").fetchone() is not None
+        con.close()
+    except sqlite3.Error:
+        ok = False
+    if ok:
+        continue
+    os.makedirs(dst, exist_ok=True)
+    for suffix in ('', '-wal', '-shm'):
+        if os.path.exists(path + suffix):
+            os.replace(path + suffix, os.path.join(dst, name + suffix))
+    print(name)
+PY
+)" || return 0
+  [ -n "$moved" ] && log "ferretdb: moved aside unreadable database files (no FerretDB metadata): $(echo $moved)"
+  return 0
+}
+
 start_ferretdb() {
   local name=ferretdb logfile="$LOG_DIR/ferretdb.log"
   already_serving "$name" "$logfile" "$FERRETDB_PORT" STEADYFN_FERRETDB_PORT "$FERRETDB_REBUILT" ferretdb_ok && return 0
   mkdir -p "$DATA_DIR/ferretdb"
+  quarantine_broken_ferretdb_files
   spawn "$name" "$logfile" $'ferretdb-local\n'"$HOST:$FERRETDB_PORT" -- \
     "$FERRETDB_BIN" -listen "$HOST:$FERRETDB_PORT" -dir "$DATA_DIR/ferretdb"
   log "ferretdb: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$FERRETDB_PORT"
