@@ -117,16 +117,31 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
   let bufferStarted = 0;
   let pulledPosition = state.position;
   let pulledState = state.sourceState;
+  /** Writes the buffer as the next object, checkpoints, then acknowledges its records to the source. */
+  const commit = async (): Promise<void> => {
+    await flush(open, options.name, buffer, pulledState, ctx.signal);
+    result.objects++;
+    result.records += buffer.length;
+    // In S3 and checkpointed: the source may forget them (SQS deletes; a FIFO group then
+    // delivers its next messages).
+    await options.source.ack?.(buffer, ctx.signal);
+    buffer = [];
+    bufferBytes = 0;
+  };
   try {
     for (;;) {
       const lost = open.lease.failure();
       if (lost) throw lost;
       if (ctx.signal?.aborted || remaining(ctx) < options.reserveMs) {
         result.stoppedEarly = true;
+        // What was pulled is written in the reserve: dropped, it would be pulled again next time
+        // and, from a source that never goes quiet, never archived.
+        if (buffer.length > 0 && !ctx.signal?.aborted) await commit();
         break;
       }
       const pullStarted = Date.now();
-      const batch = await options.source.pull({ position: pulledPosition, state: pulledState, lastRunAt }, options.maxRecords, ctx.signal);
+      const returnBy = Math.min((buffer.length > 0 ? bufferStarted : pullStarted) + options.maxMs, pullStarted + remaining(ctx) - options.reserveMs);
+      const batch = await options.source.pull({ position: pulledPosition, state: pulledState, lastRunAt, returnBy }, options.maxRecords, ctx.signal);
       if (batch.gap) {
         // What was pulled before the gap was seen goes to the old timeline; then a new one starts.
         if (buffer.length > 0) await flush(open, options.name, buffer, pulledState, ctx.signal);
@@ -146,16 +161,7 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
       }
       pulledState = batch.state ?? pulledState;
       const full = bufferBytes >= options.maxBytes || (buffer.length > 0 && Date.now() - bufferStarted >= options.maxMs);
-      if (buffer.length > 0 && (full || batch.drained)) {
-        await flush(open, options.name, buffer, pulledState, ctx.signal);
-        result.objects++;
-        result.records += buffer.length;
-        // In S3 and checkpointed: the source may forget them (SQS deletes; a FIFO group then
-        // delivers its next messages).
-        await options.source.ack?.(buffer, ctx.signal);
-        buffer = [];
-        bufferBytes = 0;
-      }
+      if (buffer.length > 0 && (full || batch.drained)) await commit();
       if (batch.drained && batch.records.length === 0) {
         state.coveredUntil = new Date(pullStarted - options.coverageLagMs).toISOString();
         state.updatedAt = new Date().toISOString();
