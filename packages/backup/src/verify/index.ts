@@ -18,7 +18,7 @@ import { checkData } from '../restore/check-data.js';
 import { openBackup, restoreManifest, type BackupRef } from '../restore/index.js';
 import { checkSegmentsPresent } from '../restore/load.js';
 import type { RestoreTarget } from '../restore/targets.js';
-import { writeVerification } from './record.js';
+import { readVerification, writeVerification } from './record.js';
 import { LiveTally } from './live-tally.js';
 import { compareDrillIndexes, type DrillIndexCheck } from './drill-indexes.js';
 
@@ -116,7 +116,10 @@ export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext
 
   if (level === 'quick') {
     await guard(async () => void (await checkSegmentsPresent(loc, manifest, signal)));
-    await writeVerification(loc, { backupId: manifest.backupId, level, ok: true, at: new Date().toISOString(), problems: [] });
+    // A passing quick check proves less than a passed full or drill one: it does not replace it
+    // (retention and point-in-time restore trust the backup by that record). A failing one does.
+    const previous = await readVerification(loc, manifest.backupId, signal).catch(() => undefined);
+    if (previous?.ok !== true) await writeVerification(loc, { backupId: manifest.backupId, level, ok: true, at: new Date().toISOString(), problems: [] });
     return { backupId: manifest.backupId, level, ok: true };
   }
   if (level === 'full') {
