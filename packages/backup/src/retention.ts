@@ -29,6 +29,7 @@ import { takeJobLease } from './job-lease.js';
 import { deleteBudget, type DeleteBudget, type StopReason } from './retention-budget.js';
 import { cleanOrphans, deleteOrThrow, type OrphanReport } from './retention-orphans.js';
 import { emptyStreamReport, sweepStreams, type StreamOrphanReport } from './retention-streams.js';
+import { sweepProbes, type ProbeLeftoverReport } from './retention-probes.js';
 import { logOf, type RunContext } from './context.js';
 import type { Manifest } from './format/manifest.js';
 import type { S3Location } from './s3/client.js';
@@ -110,6 +111,8 @@ export interface RetentionReport {
   orphans: OrphanReport;
   /** Stream objects that no index lists and no sink can still list, swept (see the README). */
   streamOrphans: StreamOrphanReport;
+  /** Objects and unfinished uploads a start-up probe killed part way left under `.probe/`, removed after `orphanGraceMs`. */
+  probeLeftovers: ProbeLeftoverReport;
   /**
    * Why the run stopped before it finished — `deadline` (`ctx.remainingMs()` ran low),
    * `signal` (`ctx.signal` aborted), `orphanBatchSize` — or undefined when it finished.
@@ -238,15 +241,18 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
   }
   candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
   const verified = candidates.filter((c) => c.verified);
-  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
-  if (budget.stoppedBy) report.uncommitted = []; // not all read: judged next run
-  else if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
-  else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
+  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
+  // Not every backup read (its listing or manifests cut by the deadline): no policy this run.
+  if (!budget.stoppedBy) {
+    if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
+    else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
+  }
 
   const sweep = { graceMs: o.orphanGraceMs, now, dryRun, budget, leaseMs: o.leaseMs, ...(signal ? { signal } : {}) };
   report.orphans = await cleanOrphans(loc, uncommitted, { ...sweep, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps });
   // Once the signal aborted nothing more is read (counts of what is left are then partial).
   if (budget.stoppedBy !== 'signal') report.streamOrphans = await sweepStreams(loc, sweep);
+  if (!budget.stoppedBy) report.probeLeftovers = await sweepProbes(loc, sweep);
   report.left.orphanIds = report.orphans.idsLeft;
   report.left.streamOrphans = report.streamOrphans.left;
   const root = loc.prefix === '' ? '' : `${loc.prefix}/`;
@@ -262,6 +268,7 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
     abandonedCheckpoints: report.orphans.abandoned.length,
     streamOrphans: report.streamOrphans.objects + report.streamOrphans.indexes + report.streamOrphans.uploadsAborted,
     streamsNeverCheckpointed: report.streamOrphans.neverCheckpointed.length,
+    probeLeftovers: report.probeLeftovers.objects + report.probeLeftovers.uploadsAborted,
     stoppedBy: report.stoppedBy,
     left: report.left,
   });
