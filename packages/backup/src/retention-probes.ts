@@ -7,7 +7,7 @@
  * alone — moto answers a fixed 2010 `Initiated`): a probe takes seconds, so one that old is
  * not running. Every delete asks the run's budget first; its listings stop at the deadline.
  */
-import type { DeleteBudget } from './retention-budget.js';
+import type { SweepOptions } from './retention-streams.js';
 import { abortOrThrow, deleteOrThrow, uuidv7Time } from './retention-orphans.js';
 import { joinKey, listKeys, type S3Location } from './s3/client.js';
 import { listUploads } from './s3/multipart.js';
@@ -31,7 +31,7 @@ function probeTime(key: string): number | undefined {
  * @throws {RetentionDeleteError} a delete or abort failed
  * @throws {FencedError} the retention lease was lost
  */
-export async function sweepProbes(loc: S3Location, options: { graceMs: number; now: number; dryRun: boolean; budget: DeleteBudget; signal?: AbortSignal }): Promise<ProbeLeftoverReport> {
+export async function sweepProbes(loc: S3Location, options: Omit<SweepOptions, 'leaseMs'>): Promise<ProbeLeftoverReport> {
   const { budget, signal, now } = options;
   const report: ProbeLeftoverReport = { objects: 0, uploadsAborted: 0, withinGrace: 0 };
   const root = joinKey(loc.prefix, '.probe') + '/';

@@ -18,8 +18,7 @@
  */
 import { LeaseHeldError } from './errors.js';
 import { takeJobLease } from './job-lease.js';
-import type { DeleteBudget } from './retention-budget.js';
-import type { StreamOrphanReport } from './retention-streams.js';
+import type { StreamOrphanReport, SweepOptions } from './retention-streams.js';
 import { abortOrThrow, deleteOrThrow } from './retention-orphans.js';
 import { headObject, type S3Location } from './s3/client.js';
 import type { OpenUpload } from './s3/multipart.js';
@@ -30,16 +29,6 @@ export interface StreamKeys {
   objects: Array<{ key: string; lastModified?: number }>;
   indexes: Array<{ key: string; lastModified?: number }>;
   uploads: OpenUpload[];
-}
-
-/** How the sweep runs. */
-export interface UncheckpointedOptions {
-  graceMs: number;
-  now: number;
-  dryRun: boolean;
-  leaseMs: number;
-  budget: DeleteBudget;
-  signal?: AbortSignal;
 }
 
 /** The newest time (ms) among the keys; a time the server does not give counts as now. */
@@ -56,7 +45,7 @@ function newestOf(found: StreamKeys, now: number): number {
  * @throws {RetentionDeleteError} a delete or abort failed
  * @throws {FencedError} the retention lease was lost
  */
-export async function sweepUncheckpointed(loc: S3Location, name: string, found: StreamKeys, list: () => Promise<StreamKeys | undefined>, options: UncheckpointedOptions, report: StreamOrphanReport): Promise<'stopped' | void> {
+export async function sweepUncheckpointed(loc: S3Location, name: string, found: StreamKeys, list: () => Promise<StreamKeys | undefined>, options: SweepOptions, report: StreamOrphanReport): Promise<'stopped' | void> {
   const { budget, signal, now } = options;
   const total = (f: StreamKeys) => f.objects.length + f.indexes.length + f.uploads.length;
   if (total(found) === 0) return;
