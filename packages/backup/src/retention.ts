@@ -37,7 +37,7 @@ import { probeS3, type S3Capabilities } from './s3/probe.js';
 import { toLocation, keys, type S3Target } from './target.js';
 import { listBackupIds, loadManifest } from './restore/load.js';
 import { readVerification } from './verify/record.js';
-import { loadStreamCheckpoint } from './restore/replay.js';
+import { readStreamCheckpoint } from './stream/checkpoint.js';
 import { readHourIndex } from './stream/objects.js';
 
 /** Options of `applyRetention()`. */
@@ -322,7 +322,9 @@ async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: C
 async function pruneStream(loc: S3Location, name: string, oldest: Manifest, dryRun: boolean, budget: DeleteBudget, report: RetentionReport, signal?: AbortSignal): Promise<number> {
   const mark = oldest.start.stream;
   if (!mark || mark.name !== name) return 0;
-  const checkpoint = await loadStreamCheckpoint(loc, name, signal);
+  // A stream that has never checkpointed (snapshots marked before its first sink ran) has nothing to prune.
+  const checkpoint = (await readStreamCheckpoint(loc, name, signal))?.value;
+  if (!checkpoint) return 0;
   let count = 0;
   for (const h of checkpoint.hours) {
     const obsolete = h.timeline < mark.timeline || (h.timeline === mark.timeline && h.lastSeq <= mark.seq);
