@@ -4,7 +4,7 @@
  * a timeline replayed from its first object (state from the stream alone, deletes included).
  */
 import { checkKnownKeys, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
-import { PitrTargetError, RestoreUnsupportedError, type BackupProblem } from '../errors.js';
+import { BackupError, PitrTargetError, RestoreUnsupportedError, StorageError, describeError, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
@@ -53,7 +53,12 @@ function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): num
 async function pickSnapshot(loc: S3Location, stream: string, at: number, options: { job?: string; verifiedOnly: boolean }, signal?: AbortSignal): Promise<Manifest | undefined> {
   const ids = await listBackupIds(loc, signal);
   for (let i = ids.length - 1; i >= 0; i--) {
-    const manifest = await loadManifest(loc, ids[i]!, signal).catch(() => undefined);
+    const manifest = await loadManifest(loc, ids[i]!, signal).catch((error: unknown) => {
+      // Missing, damaged or of an unknown format: not a candidate. An S3 failure is not an answer.
+      if (error instanceof BackupError) return undefined;
+      if (signal?.aborted) throw signal.reason ?? error;
+      throw new StorageError(`reading the manifest of backup ${ids[i]!} failed (${describeError(error)})`, error);
+    });
     if (!manifest || manifest.start.stream?.name !== stream || manifest.end.stream?.name !== stream) continue;
     if (options.job !== undefined && manifest.job !== options.job) continue;
     if (Date.parse(manifest.end.time) > at) continue;
