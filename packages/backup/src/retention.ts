@@ -24,7 +24,7 @@
  * is the last good one (see README).
  */
 import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
-import { BackupNotFoundError } from './errors.js';
+import { BackupNotFoundError, storageErrorOf } from './errors.js';
 import { takeJobLease } from './job-lease.js';
 import { deleteBudget, type DeleteBudget, type StopReason } from './retention-budget.js';
 import { cleanOrphans, deleteOrThrow, type OrphanReport } from './retention-orphans.js';
@@ -203,7 +203,7 @@ export async function applyRetention(options: RetentionOptions, ctx: RunContext 
   } catch (error) {
     // A call the signal interrupted (a listing, a read): the invocation is ending; say so, as the jobs do.
     if (signal?.aborted) throw signal.reason ?? error;
-    throw error;
+    throw storageErrorOf(error, 'applyRetention: reading the backups');
   } finally {
     await lease?.release().catch(() => undefined);
   }
