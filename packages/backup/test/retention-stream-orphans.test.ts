@@ -96,19 +96,24 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
     }
   }, 120_000);
 
-  it('a sink writing while retention runs: retention inside each write (object written, not yet listed) deletes nothing of it', async () => {
+  it('a sink writing while retention runs: retention inside each write (object written, not yet listed; listed, not yet checkpointed) deletes nothing of it', async () => {
     const s3 = await freshBucket(server);
     const key = unique('race');
     const name = 'live';
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'race' };
     const reports: RetentionReport['streamOrphans'][] = [];
-    // The sink's client: right after each stream object is in S3, before its index entry, a
-    // retention run with no grace and a clock a day ahead.
+    const afterIndex: RetentionReport['streamOrphans'][] = [];
+    // The sink's client: right after each stream object is in S3 (before its index entry), and
+    // right after each index write (before the checkpoint), a retention run with no grace and a
+    // clock a day ahead.
     const racing = {
       async send(command: unknown, options?: unknown) {
         const out = await s3.client.send(command as never, options as never);
         if (command instanceof PutObjectCommand && String(command.input.Key).endsWith('.ndjson.gz')) {
           reports.push((await applyRetention({ storage, orphanGraceMs: 0, now: later })).streamOrphans);
+        }
+        if (command instanceof PutObjectCommand && String(command.input.Key).endsWith('/index.json')) {
+          afterIndex.push((await applyRetention({ storage, orphanGraceMs: 0, now: later })).streamOrphans);
         }
         return out;
       },
@@ -125,6 +130,10 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
       // Before the stream's first checkpoint the sink's lease keeps retention out; after, its unlisted object is in flight.
       expect(reports[0]).toMatchObject({ objects: 0, indexes: 0, neverCheckpointed: [], leftAlone: [{ stream: name, reason: 'sink running' }] });
       for (const report of reports.slice(1)) expect(report).toMatchObject({ objects: 0, inFlight: 1, leftAlone: [] });
+      // Listed but not checkpointed: the first is kept out by the lease, the others are the index's.
+      expect(afterIndex).toHaveLength(reports.length);
+      expect(afterIndex[0]).toMatchObject({ objects: 0, indexes: 0, leftAlone: [{ stream: name, reason: 'sink running' }] });
+      for (const report of afterIndex.slice(1)) expect(report).toMatchObject({ objects: 0, indexes: 0, inFlight: 0, leftAlone: [] });
       const { ids, duplicates } = await archived(storage, name);
       expect(ids).toEqual(events);
       expect(duplicates).toBe(0);
