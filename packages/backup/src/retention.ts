@@ -16,7 +16,10 @@
  * - stops starting deletes when the invocation's deadline nears (`ctx.remainingMs()` under
  *   `reserveMs` plus twice the expected time of the next deletes; a backup's deletes are
  *   started only together) or `ctx.signal` aborts, and after `orphanBatchSize` orphan deletes;
- *   it reports why (`stoppedBy`) and what is left, for the next run (retention-budget.ts);
+ *   it reports why (`stoppedBy`) and what is left, for the next run (retention-budget.ts); its
+ *   listings stop between pages by the same rule (`left.listings`), a stream's sweep resuming
+ *   from a saved cursor (retention-cursor.ts), and nothing is judged from part of `backups/`;
+ * - removes what killed start-up probes left under `.probe/` (retention-probes.ts);
  * - runs under a lease (`retention/lease.json`, `@steadyfn/lease`'s S3 store): one retention
  *   run at a time, and a run that lost its lease stops before its next delete;
  * - `dryRun` returns the plan and deletes nothing (and takes no lease).
