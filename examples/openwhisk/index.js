@@ -30,7 +30,11 @@ function action(name) {
     } catch (error) {
       // A configuration the application refused (zod names each bad variable, never its value).
       const fields = Array.isArray(error?.issues) ? error.issues.map((i) => i.path.join('.')).join(', ') : error?.code ?? 'unknown';
-      return { error: { code: 'CONFIG_INVALID', message: `configuration refused: ${fields}`, retryable: false } };
+      if (typeof params?.__ow_method !== 'string') return { error: { code: 'CONFIG_INVALID', message: `configuration refused: ${fields}`, retryable: false } };
+      // A web action's `error` is the HTTP answer the controller sends: a 500 problem (without
+      // the variable names), not an object it would answer with an empty 204.
+      const body = { status: 500, code: 'CONFIG_INVALID', message: 'Service configuration refused', retryable: false };
+      return { error: { statusCode: 500, headers: { 'content-type': 'application/problem+json' }, body } };
     }
     return functions[name](input);
   };

@@ -2,15 +2,14 @@
  * examples/openwhisk, installed from the packed packages with npm outside the workspace, run on
  * the Node.js action runtime's `/init` + `/run` contract (one container per action) against
  * Redis, SQS and S3 (moto), configured by bound parameters as the manifest's `inputs` bind
- * them: the zip of `npm run zip` (unpacked and loaded with require(), as the runtime does with a
- * zipped action) and the CommonJS bundle of `npm run build` (sent as the action's code). The
- * runtime loads actions with require()/eval: there is no ES module variant on OpenWhisk.
+ * them: the zip of `npm run zip` (sent base64 as a `binary` action, which the runtime unpacks
+ * and loads with require()) and the CommonJS bundle of `npm run build` (sent as the action's
+ * code, which the runtime evaluates).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { controllerHttp } from '../../packages/handler/test/fixtures/openwhisk/controller.js';
 import { installExample, type InstalledExample } from '../support/examples/install.js';
 import { alarmParams, startAction, webActionParams, type ActionContainer } from '../support/examples/openwhisk.js';
 import { lowerCaseKeys, ordersEnv, runOrdersScenario, type OrdersDeployment } from '../support/examples/orders.js';
@@ -20,16 +19,14 @@ type Actions = Record<(typeof ACTIONS)[number], ActionContainer>;
 const CONFIG = ['REDIS_URL', 'ORDER_EVENTS_QUEUE_URL', 'BACKUP_BUCKET', 'ORDERS_PREFIX', 'OUTBOX_SWEEP_GRACE_MS', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL'];
 
 let example: InstalledExample;
-/** The action's code as `wsk action create` sends it: the bundle's text, or a loader of the unpacked zip. */
+/** The action's code as `wsk action create` sends it: the bundle's text, or the zip in base64. */
 const code: Record<'zip' | 'bundle', string> = { zip: '', bundle: '' };
 beforeAll(async () => {
   example = await installExample('openwhisk');
   await example.npmRun('build');
   code.bundle = readFileSync(join(example.dir, 'dist/index.js'), 'utf8');
   await example.npmRun('zip');
-  const unpacked = mkdtempSync(join(tmpdir(), 'steadyfn-ow-zip-'));
-  execFileSync('unzip', ['-q', join(example.dir, 'action.zip'), '-d', unpacked]);
-  code.zip = `module.exports = require(${JSON.stringify(unpacked)});`;
+  code.zip = readFileSync(join(example.dir, 'action.zip')).toString('base64');
 }, 300_000);
 afterAll(() => example?.dispose());
 
@@ -68,7 +65,7 @@ describe.concurrent.each([
     let actions: Actions | undefined;
     try {
       await example.npmRun('seed', [], services.env);
-      const started = await Promise.all(ACTIONS.map((name) => startAction(code[build ? 'bundle' : 'zip'], name, name)));
+      const started = await Promise.all(ACTIONS.map((name) => startAction(code[build ? 'bundle' : 'zip'], name, name, !build)));
       actions = Object.fromEntries(ACTIONS.map((name, i) => [name, started[i]])) as Actions;
       await runOrdersScenario(services, deployment(actions, bound), expect);
     } finally {
@@ -76,4 +73,19 @@ describe.concurrent.each([
       await services.dispose();
     }
   }, 240_000);
+
+  it('answers a web request with a 500 problem, not an empty 204, when the configuration is refused', async () => {
+    const action = await startAction(code[build ? 'bundle' : 'zip'], 'createOrder', 'createOrder', !build);
+    try {
+      // No bound parameters: the application refuses its configuration.
+      const result = await action.run(webActionParams({}, { sku: 'tea-42', quantity: 1 }, {}));
+      const sent = controllerHttp(result);
+      expect(sent.status).toBe(500);
+      expect(JSON.parse(sent.body.toString())).toMatchObject({ code: 'CONFIG_INVALID' });
+      // Any other activation gets the error itself.
+      expect(await action.run(alarmParams({}, 'createOrder'))).toMatchObject({ error: { code: 'CONFIG_INVALID' } });
+    } finally {
+      await action.stop();
+    }
+  }, 60_000);
 });

@@ -5,7 +5,9 @@
  * - a 100-record Kinesis batch and a 100-record DynamoDB Streams batch through `main.aws`
  *   against a 100-message SQS batch (the batch path that existed before);
  * - 100 user records packed by the KPL into 10 aggregated Kinesis records (de-aggregated with
- *   aws-kinesis-agg, MD5 checked) against the same 100 records sent plain.
+ *   aws-kinesis-agg, MD5 checked) against the same 100 records sent plain;
+ * - a 100-message SQS batch whose bodies are SNS envelopes (SNS → SQS without raw delivery),
+ *   unwrapped and kept (`snsEnvelope: 'keep'`), against the same messages sent raw.
  */
 import { readFileSync } from 'node:fs';
 import { test } from 'vitest';
@@ -17,6 +19,7 @@ const fixture = (path: string): Record<string, any> => JSON.parse(readFileSync(n
 const lambdaContext = { awsRequestId: 'req', functionName: 'bench', getRemainingTimeInMillis: () => 60_000 };
 const main = handler({ logSink: () => undefined }, () => undefined);
 const kplMain = handler({ logSink: () => undefined, kinesisDeaggregate: deaggregateSync }, () => undefined);
+const keepMain = handler({ logSink: () => undefined, snsEnvelope: 'keep' }, () => undefined);
 
 const typical = JSON.stringify({ orderId: 'o-42', quantity: 2, total: 19.99, items: [{ sku: 'sku-1', qty: 2 }], note: 'gift wrap, leave at the door' });
 const digits = JSON.stringify({ orderId: 'o-42', trace: 1234567890123456, items: [{ sku: 'sku-1', qty: 2 }] });
@@ -26,6 +29,9 @@ function times<T>(n: number, make: (i: number) => T): T[] {
 }
 const sqs = fixture('aws/sqs-standard-batch.json');
 const sqsBatch = { Records: times(100, (i) => ({ ...sqs.Records[0], messageId: `m-${i}`, body: typical })) };
+const snsSample = fixture('aws/published/sqs-sns-envelope.json').Records[0];
+const envelopeOf = (i: number): string => JSON.stringify({ ...JSON.parse(snsSample.body), MessageId: `sns-${i}`, Message: typical });
+const envelopeBatch = { Records: times(100, (i) => ({ ...snsSample, messageId: `m-${i}`, body: envelopeOf(i) })) };
 const kinesis = fixture('aws/kinesis-batch.json');
 const kinesisBatch = { Records: times(100, (i) => ({ ...kinesis.Records[0], eventID: `shardId-000000000006:${i}`, kinesis: { ...kinesis.Records[0].kinesis, sequenceNumber: String(i), data: Buffer.from(typical).toString('base64') } })) };
 const ddb = fixture('aws/dynamodb-streams-batch.json');
@@ -42,6 +48,8 @@ test('event-source parsing against its peers', async ({ bench }) => {
     bench('JSON.parse (16-digit number)', () => void JSON.parse(digits)),
     bench('parseJsonLossless (16-digit number)', () => void parseJsonLossless(digits)),
     bench('SQS batch of 100', async () => void (await main.aws(sqsBatch, lambdaContext))),
+    bench('SQS batch of 100 SNS envelopes, unwrapped', async () => void (await main.aws(envelopeBatch, lambdaContext))),
+    bench('SQS batch of 100 SNS envelopes, kept', async () => void (await keepMain.aws(envelopeBatch, lambdaContext))),
     bench('Kinesis batch of 100', async () => void (await main.aws(kinesisBatch, lambdaContext))),
     bench('DynamoDB Streams batch of 100', async () => void (await main.aws(ddbBatch, lambdaContext))),
     bench('Kinesis KPL: 10 aggregated records of 10', async () => void (await kplMain.aws(kplBatch, lambdaContext))),
@@ -53,4 +61,6 @@ test('event-source parsing against its peers', async ({ bench }) => {
   ratio('Kinesis batch of 100', 'SQS batch of 100');
   ratio('DynamoDB Streams batch of 100', 'SQS batch of 100');
   ratio('Kinesis KPL: 10 aggregated records of 10', 'Kinesis batch of 100');
+  ratio('SQS batch of 100 SNS envelopes, unwrapped', 'SQS batch of 100');
+  ratio('SQS batch of 100 SNS envelopes, unwrapped', 'SQS batch of 100 SNS envelopes, kept');
 });

@@ -48,6 +48,7 @@ export type {
   Provider,
   QueueTrigger,
   ScheduleTrigger,
+  SnsNotification,
   StorageObject,
   StorageTrigger,
   StreamTrigger,

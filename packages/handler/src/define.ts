@@ -89,6 +89,19 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * @see https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
    */
   kafkaBatchItemFailures?: boolean;
+  /**
+   * SQS messages an SNS topic delivered without raw message delivery carry the SNS envelope as
+   * their body. `'unwrap'`: the function's input is the envelope's `Message` (under the `body`
+   * option), the SNS `MessageAttributes` are in `ctx.trigger.attributes` / `binaryAttributes` /
+   * `attributeTypes` (as raw delivery would give them), the notification's identity in
+   * `ctx.trigger.sns`, and `ctx.deliveryId` is the SNS message id; a malformed envelope fails
+   * that message alone (`MALFORMED_EVENT`). `'keep'`: the body is the input as it is, the
+   * envelope included (as before 0.x). `ctx.raw` holds the Lambda event unchanged either way.
+   * An S3 notification inside the envelope is a storage trigger in both modes.
+   * @default 'unwrap'
+   * @see https://docs.aws.amazon.com/sns/latest/dg/sns-sqs-as-subscriber.html
+   */
+  snsEnvelope?: 'unwrap' | 'keep';
 }
 
 /** The validated input type for schema `S`. */
@@ -124,6 +137,7 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   body: true,
   kinesisDeaggregate: true,
   kafkaBatchItemFailures: true,
+  snsEnvelope: true,
 });
 
 function checkPlugins(use: unknown): ReadonlyArray<Plugin<any, any>> {
@@ -181,6 +195,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     body: oneOfOption('handler', 'body', o.body, BODY_MODES, 'auto'),
     kinesisDeaggregate: deaggregateOption(o.kinesisDeaggregate),
     kafkaBatchItemFailures: oneOfOption('handler', 'kafkaBatchItemFailures', o.kafkaBatchItemFailures, [true, false] as const, false),
+    snsEnvelope: oneOfOption('handler', 'snsEnvelope', o.snsEnvelope, ['unwrap', 'keep'] as const, 'unwrap'),
     ...planPlugins(use),
   };
 }

@@ -33,6 +33,12 @@ export interface SteadyHandler {
   /** Apache OpenWhisk `main(params)`. */
   openwhisk(params: unknown): Promise<unknown>;
   /**
+   * This function itself. The OpenWhisk Node.js runtime takes an action's entry point as the
+   * `main` export of the action's module (`--main`, default `main`), so `module.exports =
+   * handler(…)` works as well as `exports.main = handler(…)`.
+   */
+  readonly main: SteadyHandler;
+  /**
    * A plain call with the input itself (tests, scripts): resolves to the function's result.
    * Rejects with the public view of the error — a plain `Error` with `code`, `retryable` and,
    * for validation, `errors` — not the thrown class.
@@ -89,5 +95,5 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
       return Promise.reject(thrown as Error);
     }
   }) as SteadyHandler;
-  return Object.assign(main, entries);
+  return Object.assign(main, entries, { main });
 }

@@ -74,6 +74,8 @@ export interface Definition {
   kinesisDeaggregate?: KinesisDeaggregate | false | undefined;
   /** Kafka on Lambda: answer batchItemFailures (topic-partition + offset) instead of throwing. */
   kafkaBatchItemFailures?: boolean | undefined;
+  /** SQS: read an SNS envelope body as the notification it carries (`'unwrap'`, the default) or hand the body over as it is. */
+  snsEnvelope?: 'unwrap' | 'keep' | undefined;
   /** Indexes in `use` of the plugins with a `state` factory. */
   stateful: ReadonlyArray<number>;
   /** Indexes in `use` of the plugins with a `wrap` hook, outermost first. */

@@ -22,6 +22,12 @@ export type { OpenWhiskWebResult } from './providers/openwhisk.js';
 export interface OpenWhiskHandler {
   (params: unknown): Promise<Record<string, unknown>>;
   /**
+   * This function itself. The Node.js action runtime takes the entry point as the `main` export
+   * of the action's module (`--main`, default `main`; apache/openwhisk-runtime-nodejs
+   * `runner.js`), so `module.exports = handler(…)` works as well as `exports.main = handler(…)`.
+   */
+  readonly main: OpenWhiskHandler;
+  /**
    * A plain call with the input itself (tests, scripts): resolves to the function's result.
    * Rejects with the public view of the error — a plain `Error` with `code`, `retryable` and,
    * for validation, `errors` — not the thrown class.
@@ -40,6 +46,6 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
   fn: HandlerFunction<S, PluginsAdded<P>>,
 ): OpenWhiskHandler {
   const def = defineHandler(options, fn);
-  const main = (params: unknown) => invokeOpenWhisk(def, params);
-  return Object.assign(main, { invoke: (input: unknown, opts?: DirectOptions) => invokeDirect(def, input, opts) });
+  const main = ((params: unknown) => invokeOpenWhisk(def, params)) as OpenWhiskHandler;
+  return Object.assign(main, { main, invoke: (input: unknown, opts?: DirectOptions) => invokeDirect(def, input, opts) });
 }

@@ -188,7 +188,8 @@ export const notification: PayloadSchema<'notification'> = payloadSchema('notifi
  * A queue message — SQS, Pub/Sub, Azure storage queue, Service Bus — validated by `body`
  * (the message body as the `body` option gives it). `ctx.trigger` is a `QueueTrigger`:
  * `messageId`, `attempt`, `attributes` (text), `binaryAttributes` (SQS `Binary` values as bytes),
- * `attributeTypes`, `queue`.
+ * `attributeTypes`, `queue`, `sns` (the SNS notification an SQS message carried; then `body`
+ * validates its `Message`, see the `snsEnvelope` option).
  *
  * Refuses any other trigger (an HTTP request with the same body, an S3 notification carried
  * by SQS, which is a storage trigger), and a body `body` refuses, with a `ValidationError`.

@@ -88,10 +88,33 @@ export interface QueueTrigger {
    * or the message has no attributes.
    */
   attributeTypes?: Record<string, string>;
+  /**
+   * SQS only: the SNS notification this message carries, when an SNS topic delivered it to the
+   * queue without raw message delivery (the body was the SNS envelope). The function's input is
+   * then the envelope's `Message` (under the `body` option), the SNS `MessageAttributes` are in
+   * `attributes` / `binaryAttributes` / `attributeTypes` as with raw delivery, and
+   * `ctx.deliveryId` is the SNS message id. Left out for any other message, and with
+   * `snsEnvelope: 'keep'`.
+   */
+  sns?: SnsNotification;
   /** Index of this message in the batch it arrived in. */
   batchIndex: number;
   /** How many messages arrived in that batch. */
   batchSize: number;
+}
+
+/** The SNS notification an SQS message carried in its body (SNS → SQS without raw message delivery). */
+export interface SnsNotification {
+  /** The topic's ARN (`TopicArn`). */
+  topic: string;
+  /** The SNS message id (`MessageId`): the same in every queue the topic fans it out to, and on SNS's redeliveries. */
+  messageId: string;
+  /** `Subject`, when the publisher set one. */
+  subject?: string;
+  /** When SNS accepted the message (`Timestamp`, ISO 8601 UTC). */
+  time: string;
+  /** `SequenceNumber`, from a FIFO topic. */
+  sequenceNumber?: string;
 }
 
 /** A schedule tick (EventBridge rule or Scheduler, Cloud Scheduler, Azure timer, OpenWhisk alarm). */
@@ -216,8 +239,8 @@ export interface StreamTrigger extends InBatch {
   time?: string;
   /**
    * Record headers / properties whose value is text: Kafka headers that are UTF-8 (a repeated
-   * name joined with `, `), Event Hubs properties (numbers and booleans as their JSON text).
-   * Kafka headers that are not UTF-8 are in `binaryAttributes`.
+   * name joined with `, `; every value apart in `headers`), Event Hubs properties (numbers and
+   * booleans as their JSON text). Kafka headers that are not UTF-8 are in `binaryAttributes`.
    */
   attributes: Record<string, string>;
   /**
@@ -233,6 +256,16 @@ export interface StreamTrigger extends InBatch {
    * or the message has no attributes.
    */
   attributeTypes?: Record<string, string>;
+  /**
+   * Kafka on Lambda (Amazon MSK, self-managed): every record header in the record's order, a
+   * repeated key once per value, each value's exact bytes — what Kafka's `Headers` iterates.
+   * `attributes` / `binaryAttributes` hold one value per key (UTF-8 repeats joined with `, `; a
+   * binary key its last value, as `Headers.lastHeader(key)`). Left out when the record has no
+   * headers, and for other streams.
+   * @example
+   * const hops = (ctx.trigger.headers ?? []).filter((h) => h.key === 'hop').map((h) => h.value.toString('utf8'));
+   */
+  headers?: Array<{ key: string; value: Buffer }>;
 }
 
 /** A pub/sub notification: SNS, Event Grid (Event Grid schema and CloudEvents schema). */

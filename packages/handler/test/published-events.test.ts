@@ -291,6 +291,139 @@ describe('SQS', () => {
   });
 });
 
+describe('SQS carrying an SNS notification (SNS → SQS without raw message delivery)', () => {
+  const ENVELOPE_FIXTURE = 'sqs-sns-envelope.json';
+  const SNS_ID = '1b6f7a8e-2c3d-5e4f-9a0b-1c2d3e4f5a6b';
+  const SQS_ID = 'c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f';
+  /** The fixture with record `index`'s envelope changed by `damage`. */
+  const withEnvelope = (index: number, damage: (envelope: Json) => void): Json => {
+    const event = published('aws', ENVELOPE_FIXTURE);
+    const envelope = JSON.parse(event.Records[index].body) as Json;
+    damage(envelope);
+    event.Records[index].body = JSON.stringify(envelope);
+    return event;
+  };
+
+  it('the function gets the Message; SNS attributes, topic, id, subject and time on the trigger; deliveryId is the SNS message id', async () => {
+    const { seen, answer } = await allEntries(published('aws', ENVELOPE_FIXTURE));
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(seen.map((s) => s.input)).toEqual([
+      { orderId: 'o-sns1', quantity: 2 },
+      // The Message text under the body option: a number past 2^53 stays text.
+      '12345678901234567890',
+      // EventBridge → SQS is no SNS envelope: the whole event, as before.
+      expect.objectContaining({ 'detail-type': 'OrderPlaced', detail: { orderId: 'o-eb1', quantity: 1 } }),
+      // A user body with Type, TopicArn, MessageId and Message but no signature members is no envelope either.
+      { Type: 'Notification', TopicArn: 'arn:aws:sns:eu-west-1:210987654321:orders-topic', Message: 'not an envelope', MessageId: 'user-1', orderId: 'o-user1' },
+    ]);
+    expect(seen[0]!.ctx.trigger).toEqual({
+      kind: 'queue',
+      source: 'sqs',
+      queue: 'orders-from-topic',
+      messageId: SQS_ID,
+      attempt: 1,
+      attributes: {
+        orderType: 'order.created',
+        amount: '12345678901234567890.5',
+        regions: '["eu-west-1","us-east-1"]',
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      },
+      binaryAttributes: { digest: Buffer.from([0x00, 0xff, 0xfe, 0x7f]) },
+      attributeTypes: { orderType: 'String', amount: 'Number', regions: 'String.Array', digest: 'Binary', traceparent: 'String' },
+      sns: { topic: 'arn:aws:sns:eu-west-1:210987654321:orders-topic', messageId: SNS_ID, subject: 'order created', time: '2025-03-02T12:10:00.000Z' },
+      batchIndex: 0,
+      batchSize: 4,
+    });
+    expect(seen[1]!.ctx.trigger).toEqual({
+      kind: 'queue',
+      source: 'sqs',
+      queue: 'orders-from-topic',
+      messageId: 'd2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a',
+      attempt: 2,
+      attributes: {},
+      sns: { topic: 'arn:aws:sns:eu-west-1:210987654321:orders-topic', messageId: '2c7a8b9f-3d4e-5f6a-8b1c-2d3e4f5a6b7c', time: '2025-03-02T12:10:00.000Z' },
+      batchIndex: 1,
+      batchSize: 4,
+    });
+    for (const other of seen.slice(2)) expect(other.ctx.trigger).not.toHaveProperty('sns');
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual([SNS_ID, '2c7a8b9f-3d4e-5f6a-8b1c-2d3e4f5a6b7c', 'e3f4a5b6-c7d8-4e9f-8a1b-2c3d4e5f6a7b', 'f4a5b6c7-d8e9-4f0a-9b2c-3d4e5f6a7b8c']);
+    // The attempt is still the SQS message's; the trace comes from the publisher's attribute.
+    expect(seen[0]!.ctx.requestId).toBe(`c0ffee00-1111-4222-8333-444455556666:${SQS_ID}`);
+    expect(seen[0]!.ctx.traceparent.split('-')[1]).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    // ctx.raw is the Lambda event as it came: the envelope text in the body.
+    expect((seen[0]!.ctx.raw as Json).event.Records[0].body).toBe(published('aws', ENVELOPE_FIXTURE).Records[0].body);
+  });
+
+  it('one SNS message fanned out to two queues, and delivered twice to one, is one delivery id; requestIds stay per SQS message', async () => {
+    const event = published('aws', ENVELOPE_FIXTURE);
+    const first = event.Records[0];
+    const otherQueue = { ...structuredClone(first), messageId: '0a0a0a0a-1b1b-4c2c-8d3d-4e4e4e4e4e4e', eventSourceARN: 'arn:aws:sqs:eu-west-1:210987654321:orders-audit' };
+    const again = { ...structuredClone(first), messageId: '0b0b0b0b-1c1c-4d2d-8e3e-4f4f4f4f4f4f' };
+    event.Records = [first, otherQueue, again];
+    const { seen } = await allEntries(event);
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual([SNS_ID, SNS_ID, SNS_ID]);
+    expect(new Set(seen.map((s) => s.ctx.requestId)).size).toBe(3);
+    expect(seen.map((s) => (s.ctx.trigger.kind === 'queue' ? s.ctx.trigger.queue : ''))).toEqual(['orders-from-topic', 'orders-audit', 'orders-from-topic']);
+  });
+
+  it("snsEnvelope: 'keep' hands the body over as it is (the envelope), with the SQS message's id and attributes", async () => {
+    const { seen, fn } = recorder();
+    await handler({ snsEnvelope: 'keep' }, fn).aws(published('aws', ENVELOPE_FIXTURE), lambdaContext());
+    expect(seen[0]!.input).toMatchObject({ Type: 'Notification', MessageId: SNS_ID, Message: '{"orderId": "o-sns1", "quantity": 2}' });
+    expect(seen[0]!.ctx.trigger).not.toHaveProperty('sns');
+    expect(seen[0]!.ctx.trigger).toMatchObject({ attributes: {} });
+    expect(seen[0]!.ctx.deliveryId).toBe(SQS_ID);
+    expect(() => handler({ snsEnvelope: 'raw' as never }, () => 1)).toThrow(/snsEnvelope/);
+  });
+
+  it('an SQS attribute and an SNS attribute of one name: the SNS one wins, in one map only', async () => {
+    const event = published('aws', ENVELOPE_FIXTURE);
+    event.Records[0].messageAttributes = {
+      digest: { stringValue: 'sqs-text', stringListValues: [], binaryListValues: [], dataType: 'String' },
+      orderType: { binaryValue: 'AQI=', stringListValues: [], binaryListValues: [], dataType: 'Binary' },
+      tenant: { stringValue: 'acme', stringListValues: [], binaryListValues: [], dataType: 'String' },
+    };
+    const { seen } = await allEntries(event);
+    const t = seen[0]!.ctx.trigger as Json;
+    expect(t.attributes).toMatchObject({ orderType: 'order.created', tenant: 'acme' });
+    expect(Object.hasOwn(t.attributes, 'digest')).toBe(false);
+    expect(t.binaryAttributes).toEqual({ digest: Buffer.from([0x00, 0xff, 0xfe, 0x7f]) });
+    expect(t.attributeTypes).toMatchObject({ orderType: 'String', digest: 'Binary', tenant: 'String' });
+  });
+
+  it('a malformed envelope part fails that message alone with MALFORMED_EVENT naming the member; the others run', async () => {
+    for (const [damage, field, expected] of [
+      [(e: Json) => (e.MessageAttributes.digest.Value = 'not base64!'), 'Records.0.body.MessageAttributes.digest.Value', 'base64'],
+      [(e: Json) => (e.MessageAttributes.orderType = 'order.created'), 'Records.0.body.MessageAttributes.orderType', 'an SNS message attribute'],
+      [(e: Json) => (e.MessageAttributes = ['x']), 'Records.0.body.MessageAttributes', 'an object of SNS message attributes'],
+      [(e: Json) => (e.TopicArn = 'orders-topic'), 'Records.0.body.TopicArn', 'arn:'],
+      [(e: Json) => (e.Timestamp = 'yesterday'), 'Records.0.body.Timestamp', 'ISO 8601'],
+      [(e: Json) => (e.Subject = 42), 'Records.0.body.Subject', 'a string or null'],
+      [(e: Json) => (e.MessageId = ''), 'Records.0.body.MessageId', 'the SNS message id'],
+    ] as const) {
+      const bad = withEnvelope(0, damage);
+      let error: Json | undefined;
+      const plugin = { name: 'catch', onError: (_ctx: unknown, e: unknown) => void (error = e as Json) };
+      const { seen, fn } = recorder();
+      const answer = await handler({ logSink: () => undefined, use: [plugin] }, fn).aws(bad, lambdaContext());
+      expect(answer, field).toEqual({ batchItemFailures: [{ itemIdentifier: SQS_ID }] });
+      expect(seen.map((s) => s.ctx.trigger.kind === 'queue' && s.ctx.trigger.messageId), field).not.toContain(SQS_ID);
+      expect(seen, field).toHaveLength(3);
+      expect(error, field).toMatchObject({ code: 'MALFORMED_EVENT' });
+      expect(error!.issues, field).toEqual([expect.objectContaining({ field, expected: expect.stringContaining(expected) })]);
+    }
+  });
+
+  it('an S3 notification inside the SNS envelope inside SQS is a storage trigger via sns-sqs', async () => {
+    const event = published('aws', ENVELOPE_FIXTURE);
+    const s3Body = published('aws', 's3-keys.json');
+    event.Records = [withEnvelope(1, (e) => (e.Message = JSON.stringify(s3Body))).Records[1]];
+    const { seen } = await allEntries(event);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const s of seen) expect(s.ctx.trigger).toMatchObject({ kind: 'storage', source: 's3', via: 'sns-sqs' });
+  });
+});
+
 describe('SNS', () => {
   it('a notification: the message text kept exact, attributes as text, a null Subject left out', async () => {
     const { seen } = await allEntries(published('aws', 'sns.json'));
@@ -446,7 +579,9 @@ describe('Kinesis Data Streams', () => {
 describe('Kafka (Amazon MSK, self-managed)', () => {
   it('records of every partition in order: keys decoded (base64 kept when not UTF-8), headers as text, tombstones as null', async () => {
     const { seen } = await allEntries(published('aws', 'msk.json'));
-    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['payments/0/15', 'payments/0/16', 'payments/1/3']);
+    // Scoped by the cluster (MSK: eventSourceArn): the same topic, partition and offset on another cluster is another record.
+    const cluster = 'arn:aws:kafka:eu-west-1:210987654321:cluster/events/e9f754c6-d29a-4430-a7db-958a19fd2c54-4';
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['payments/0/15', 'payments/0/16', 'payments/1/3'].map((id) => `${cluster}/${id}`));
     expect(seen.map((s) => s.input)).toEqual([{ amount: 12.5 }, 'hello', null]);
     expect(seen[0]!.ctx.trigger).toEqual({
       kind: 'stream',
@@ -457,9 +592,16 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
       key: 'cust-42',
       time: '2025-03-02T13:26:40.123Z',
       attributes: { source: 'web, app' },
+      // Every header in the order the record carries them, exact bytes (the key repeats).
+      headers: [
+        { key: 'source', value: Buffer.from('web') },
+        { key: 'source', value: Buffer.from('app') },
+      ],
       batchIndex: 0,
       batchSize: 3,
     });
+    // A record without headers has no list.
+    expect(seen[1]!.ctx.trigger).not.toHaveProperty('headers');
     expect(seen[1]!.ctx.trigger).not.toHaveProperty('key');
     expect(seen[2]!.ctx.trigger).toMatchObject({ key: '/w==', partition: '1', sequence: '3' });
   });
@@ -471,16 +613,37 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
     const { seen } = await allEntries(event);
     expect(seen[0]!.ctx.trigger).toMatchObject({
       attributes: { source: 'web, app', lang: 'en' },
-      // A repeated binary header keeps its first value (every value is in ctx.raw).
-      binaryAttributes: { digest: Buffer.from([0x00, 0xff, 0xfe, 0x7f]) },
+      // Bytes cannot be joined: a repeated binary header's last value, as Kafka's Headers.lastHeader().
+      binaryAttributes: { digest: Buffer.from([0x01]) },
+      // Every value of every header, in order, exact bytes.
+      headers: [
+        { key: 'source', value: Buffer.from('web') },
+        { key: 'source', value: Buffer.from('app') },
+        { key: 'digest', value: Buffer.from([0x00, 0xff, 0xfe, 0x7f]) },
+        { key: 'digest', value: Buffer.from([0x01]) },
+        { key: 'lang', value: Buffer.from('en') },
+      ],
     });
     expect(seen[0]!.ctx.trigger).not.toHaveProperty('attributeTypes');
     expect(seen[1]!.ctx.trigger).not.toHaveProperty('binaryAttributes');
   });
 
+  it('the same topic, partition and offset from two clusters are two deliveries', async () => {
+    const a = published('aws', 'msk.json');
+    const b = published('aws', 'msk.json');
+    b.eventSourceArn = 'arn:aws:kafka:eu-west-1:210987654321:cluster/events-dr/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e-2';
+    const selfManaged: Json = { ...published('aws', 'msk.json'), eventSource: 'SelfManagedKafka', bootstrapServers: 'kafka-dr-1.internal:9092' };
+    delete selfManaged.eventSourceArn;
+    const ids = [] as Array<string | undefined>;
+    for (const event of [a, b, selfManaged]) ids.push((await allEntries(event)).seen[0]!.ctx.deliveryId);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids[2]).toBe('kafka-dr-1.internal:9092/payments/0/15');
+  });
+
   it('self-managed Kafka; a failure is thrown so Lambda retries the batch', async () => {
     const { seen } = await allEntries(published('aws', 'self-managed-kafka.json'));
-    expect(seen[0]!.ctx.deliveryId).toBe('audit/7/1234567');
+    // Self-managed Kafka has no ARN: scoped by the mapping's bootstrapServers.
+    expect(seen[0]!.ctx.deliveryId).toBe('kafka-1.internal:9092,kafka-2.internal:9092/audit/7/1234567');
     expect(seen[0]!.ctx.trigger).toMatchObject({ key: 'a', attributes: { traceparent: '00' } });
     const error = await allEntriesReject(published('aws', 'self-managed-kafka.json'), () => {
       throw new Error('down');

@@ -20,11 +20,12 @@ export interface ActionContainer extends Child {
 const proxy = join(root, 'packages/handler/test/fixtures/openwhisk/runtime/action-proxy.cjs');
 
 /**
- * Starts a container and initialises it with `code` (what `wsk action create` sends: a file's
- * text, evaluated by the runtime) and `main`. The container's directory holds only the proxy
- * (and what `files` adds), so the action carries its own dependencies.
+ * Starts a container and initialises it with `code` and `main` as `wsk action create` sends
+ * them: a file's text, evaluated by the runtime, or (`binary`) the base64 of a zip, which the
+ * runtime unpacks and loads with require(). The container's directory holds only the proxy,
+ * so the action carries its own dependencies.
  */
-export async function startAction(code: string, main: string, actionName: string): Promise<ActionContainer> {
+export async function startAction(code: string, main: string, actionName: string, binary = false): Promise<ActionContainer> {
   const image = mkdtempSync(join(tmpdir(), 'steadyfn-ow-container-'));
   cpSync(proxy, join(image, 'action-proxy.cjs'));
   // A container sees the invoker's environment, not this test runner's.
@@ -41,7 +42,7 @@ export async function startAction(code: string, main: string, actionName: string
     const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
-  const init = await post('/init', { value: { name: actionName, main, code, binary: false } });
+  const init = await post('/init', { value: { name: actionName, main, code, binary } });
   if (init.status !== 200) throw new Error(`/init failed (${init.status}): ${JSON.stringify(init.body)} ${child.output()}`);
   return {
     ...child,

@@ -23,26 +23,37 @@ export interface TypedAttributes {
   attributeTypes?: Record<string, string>;
 }
 
-/** Builds a {@link TypedAttributes} (prototype-safe names), adding the optional maps only once they have an entry. */
+/**
+ * Builds a {@link TypedAttributes} (prototype-safe names), adding the optional maps only once
+ * they have an entry. A name written again replaces what it had (text or bytes, and its type),
+ * so a name stays in one map: one sink can gather two sources, the later winning.
+ */
 export class AttributeSink {
   readonly attributes: Record<string, string> = {};
   private binary: Record<string, Buffer> | undefined;
   private types: Record<string, string> | undefined;
 
   text(name: string, value: string, type?: string): void {
+    if (this.binary && Object.hasOwn(this.binary, name)) delete this.binary[name];
     setOwn(this.attributes, name, value);
-    if (type !== undefined) setOwn((this.types ??= {}), name, type);
+    this.type(name, type);
   }
 
   bytes(name: string, value: Buffer, type?: string): void {
+    if (Object.hasOwn(this.attributes, name)) delete this.attributes[name];
     setOwn((this.binary ??= {}), name, value);
+    this.type(name, type);
+  }
+
+  private type(name: string, type: string | undefined): void {
     if (type !== undefined) setOwn((this.types ??= {}), name, type);
+    else if (this.types && Object.hasOwn(this.types, name)) delete this.types[name];
   }
 
   result(): TypedAttributes {
     const out: TypedAttributes = { attributes: this.attributes };
-    if (this.binary) out.binaryAttributes = this.binary;
-    if (this.types) out.attributeTypes = this.types;
+    if (this.binary && Object.keys(this.binary).length > 0) out.binaryAttributes = this.binary;
+    if (this.types && Object.keys(this.types).length > 0) out.attributeTypes = this.types;
     return out;
   }
 }
@@ -118,8 +129,7 @@ function readTyped(value: unknown, field: string, layout: AttributeLayout, sink:
  * A record without `messageAttributes` has none. A malformed attribute gives the error (with
  * the attributes read before it) rather than throwing, so the adapter can fail that message alone.
  */
-export function sqsMessageAttributes(value: unknown, field: string): { attributes: TypedAttributes; error?: MalformedEventError } {
-  const sink = new AttributeSink();
+export function sqsMessageAttributes(value: unknown, field: string, sink = new AttributeSink()): { attributes: TypedAttributes; error?: MalformedEventError } {
   try {
     readTyped(value, field, SQS_LAYOUT, sink);
     return { attributes: sink.result() };
@@ -133,13 +143,13 @@ export function sqsMessageAttributes(value: unknown, field: string): { attribute
  * SNS `MessageAttributes` of a Lambda SNS record: `{ [name]: { Type, Value } }` with `Type` one
  * of `String`, `String.Array` (a JSON array as text), `Number` (decimal text) or `Binary`
  * (base64) — SNS developer guide, "Amazon SNS message attributes". A record without
- * `MessageAttributes` has none.
+ * `MessageAttributes` has none. The same members in the envelope an SQS queue receives from a
+ * topic without raw message delivery (see sns-envelope.ts), read into the SQS message's `sink`.
  *
  * @throws MalformedEventError (`MALFORMED_EVENT`) naming the attribute's field when an entry is
  * not `{ Type, Value }` with string members, or a `Binary` value is not base64.
  */
-export function snsMessageAttributes(value: unknown, field: string): TypedAttributes {
-  const sink = new AttributeSink();
+export function snsMessageAttributes(value: unknown, field: string, sink = new AttributeSink()): TypedAttributes {
   readTyped(value, field, SNS_LAYOUT, sink);
   return sink.result();
 }

@@ -4,11 +4,11 @@
  * (`id`, `_rid`, `_etag`, `_ts`, `_lsn`); inserts and updates look the same (`op: 'upsert'`)
  * and deletes are not delivered. In all-versions-and-deletes mode each entry is
  * `{ current, previous, metadata: { operationType, lsn } }` and `op` is exact.
- * `ctx.deliveryId` is `<id>@<lsn>`.
+ * `ctx.deliveryId` is `<account>/<database>/<container>/<id>@<lsn>` (see `cosmosItems`).
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import type { ChangeTrigger } from '../types.js';
-import { idText, isoFromSeconds, malformed, opt, type EventItem } from './item.js';
+import { idText, isoFromSeconds, malformed, opt, streamDeliveryId, type EventItem } from './item.js';
 
 export function isCosmosDocumentList(trigger: unknown): boolean {
   return Array.isArray(trigger) && trigger.length > 0 && trigger.every((d) => isRecord(d) && (('_lsn' in d && typeof d.id === 'string') || isRecord(d.metadata)));
@@ -16,7 +16,13 @@ export function isCosmosDocumentList(trigger: unknown): boolean {
 
 const OPS: Record<string, ChangeTrigger['op']> = { create: 'insert', replace: 'update', delete: 'delete' };
 
-export function cosmosItems(documents: unknown, container: string): EventItem[] {
+/**
+ * @param container - the trigger's container, `ctx.trigger.collection`.
+ * @param scope - where the container lives, `<account>/<database>/<container>` (the adapter
+ *   names the account): a document `id` and its `_lsn` repeat across containers and accounts,
+ *   so the delivery id is `<scope>/<id>@<lsn>`; without one, `<id>@<lsn>`.
+ */
+export function cosmosItems(documents: unknown, container: string, scope?: string): EventItem[] {
   if (!Array.isArray(documents)) throw malformed('Cosmos DB trigger input is not a list of documents', 'documents', 'a list of documents');
   return Array.from(documents).map((raw, index): EventItem => {
     const field = `documents.${index}`;
@@ -46,6 +52,6 @@ export function cosmosItems(documents: unknown, container: string): EventItem[] 
     };
     const etag = doc && typeof doc._etag === 'string' ? doc._etag : undefined;
     const input = op === 'delete' ? (previous ?? { id }) : current;
-    return { trigger, deliveryId: `${id}@${lsn ?? etag ?? ''}`, payload: () => input };
+    return { trigger, deliveryId: streamDeliveryId(scope, `${id}@${lsn ?? etag ?? ''}`), payload: () => input };
   });
 }

@@ -8,7 +8,7 @@
 import { isRecord, type Rec } from '../internal/record.js';
 import { anyPayload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
-import { rawJson } from '../providers/azure-raw.js';
+import { rawJson } from './azure-host-metadata.js';
 import { propertiesAsText } from './attributes.js';
 import { idText, malformed, opt, type EventItem, type ParseOptions } from './item.js';
 
@@ -26,7 +26,7 @@ function member(rec: unknown, ...names: string[]): unknown {
 }
 
 /**
- * @param raw - the host's own trigger metadata when running in the worker (see azure-raw.ts):
+ * @param raw - the host's own trigger metadata when running in the worker (kept by providers/azure-raw.ts, read with azure-host-metadata.ts):
  *   properties are read from it, with their names as sent and numbers as their exact text.
  */
 export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, options: ParseOptions, raw?: Rec): EventItem[] {

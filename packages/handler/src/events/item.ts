@@ -65,9 +65,10 @@ export function needId(value: unknown, field: string): string {
 /**
  * A stream record's delivery id scoped by the stream it came from: `<eventSourceARN>/<id>`.
  * Kinesis shard ids repeat in every stream and sequence numbers are unique only inside one
- * stream (DynamoDB Streams: inside one table's stream), so one function fed by two streams
- * would otherwise give two different records one idempotency key. Without an ARN (a
- * hand-built event), the bare id.
+ * stream (DynamoDB Streams: inside one table's stream; Kafka offsets: inside one cluster; a
+ * Cosmos DB `_lsn`: inside one account's container), so one function fed by two streams would
+ * otherwise give two different records one idempotency key. Without a scope (a hand-built
+ * event), the bare id.
  */
 export function streamDeliveryId(arn: unknown, id: string): string {
   return typeof arn === 'string' && arn !== '' ? `${arn}/${id}` : id;

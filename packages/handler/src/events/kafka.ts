@@ -5,11 +5,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { decodeBase64Strict } from '../internal/base64.js';
-import { isRecord } from '../internal/record.js';
+import { isRecord, str } from '../internal/record.js';
 import { AttributeSink, type TypedAttributes } from './attributes.js';
 import { base64Payload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
-import { isoFromSeconds, malformed, needId, needRecord, needString, opt, type EventItem, type ParseOptions } from './item.js';
+import { isoFromSeconds, malformed, needId, needRecord, needString, opt, streamDeliveryId, type EventItem, type ParseOptions } from './item.js';
 
 export function isLambdaKafkaEvent(event: Record<string, unknown>): boolean {
   return (event.eventSource === 'aws:kafka' || event.eventSource === 'SelfManagedKafka') && isRecord(event.records);
@@ -23,38 +23,58 @@ function keyText(value: unknown, field: string): string | undefined {
   return isUtf8(bytes) ? bytes.toString('utf8') : (value as string);
 }
 
+/** One Kafka record header: its key and its value's exact bytes. */
+type KafkaHeader = NonNullable<StreamTrigger['headers']>[number];
+
 /**
- * Header values arrive as arrays of byte values (Java's signed bytes may be negative). A name
- * whose values are all UTF-8 is text, repeated values joined with `, `; a name with a value
- * that is not UTF-8 is bytes, its first value (a Kafka header is bytes; only text can be joined).
+ * Lambda's `headers`: a list of one-key objects `{ [key]: bytes[] }` in the record's order
+ * (Java's signed bytes may be negative); a key may repeat. Entries that are not that shape
+ * are skipped.
  */
-function headerAttributes(value: unknown): TypedAttributes {
-  const values = new Map<string, Buffer[]>();
-  if (Array.isArray(value)) {
-    for (const entry of value) {
-      if (!isRecord(entry)) continue;
-      for (const [name, bytes] of Object.entries(entry)) {
-        if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) continue;
-        const list = values.get(name) ?? [];
-        list.push(Buffer.from(bytes.map((b: number) => b & 0xff)));
-        values.set(name, list);
-      }
+function kafkaHeaders(value: unknown): KafkaHeader[] {
+  const out: KafkaHeader[] = [];
+  if (!Array.isArray(value)) return out;
+  for (const entry of value) {
+    if (!isRecord(entry)) continue;
+    for (const [key, bytes] of Object.entries(entry)) {
+      if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) continue;
+      out.push({ key, value: Buffer.from(bytes.map((b: number) => b & 0xff)) });
     }
+  }
+  return out;
+}
+
+/**
+ * The headers by key: a key whose values are all UTF-8 is text, repeated values joined with
+ * `, `; a key with a value that is not UTF-8 is bytes, its last value (bytes cannot be joined;
+ * the last is what Kafka's `Headers.lastHeader(key)` gives). Every value is in the list.
+ */
+function headerAttributes(headers: ReadonlyArray<KafkaHeader>): TypedAttributes {
+  const values = new Map<string, Buffer[]>();
+  for (const { key, value } of headers) {
+    const list = values.get(key);
+    if (list) list.push(value);
+    else values.set(key, [value]);
   }
   const sink = new AttributeSink();
   for (const [name, list] of values) {
     if (list.every((bytes) => isUtf8(bytes))) sink.text(name, list.map((bytes) => bytes.toString('utf8')).join(', '));
-    else sink.bytes(name, list[0]!);
+    else sink.bytes(name, list.at(-1)!);
   }
   return sink.result();
 }
 
 /**
  * Every record of the batch, partition by partition in the order Lambda sent them.
- * `ctx.deliveryId` is `topic/partition/offset`.
+ * `ctx.deliveryId` is `<cluster>/topic/partition/offset`: offsets are unique only inside one
+ * cluster's topic partition, and a function may read several clusters (one event source
+ * mapping each), so the cluster is named — Amazon MSK by `eventSourceArn`, self-managed Kafka
+ * (which has no ARN) by the mapping's `bootstrapServers`. Without either (a hand-built
+ * event), `topic/partition/offset`.
  */
 export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseOptions): EventItem[] {
   const groups = needRecord(event.records, 'records', 'topic-partition → records');
+  const cluster = str(event.eventSourceArn) || str(event.bootstrapServers);
   const flat: Array<{ raw: unknown; field: string }> = [];
   for (const [group, list] of Object.entries(groups)) {
     if (!Array.isArray(list)) throw malformed('Kafka records of a partition are not a list', `records.${group}`, 'a list');
@@ -66,6 +86,7 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
     const partition = needId(record.partition, `${field}.partition`);
     const offset = needId(record.offset, `${field}.offset`);
     const time = isoFromSeconds(typeof record.timestamp === 'number' ? record.timestamp / 1000 : undefined);
+    const headers = kafkaHeaders(record.headers);
     const trigger: StreamTrigger = {
       kind: 'stream',
       source: 'kafka',
@@ -74,14 +95,15 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
       sequence: offset,
       ...opt('key', keyText(record.key, `${field}.key`)),
       ...opt('time', time),
-      ...headerAttributes(record.headers),
+      ...headerAttributes(headers),
+      ...opt('headers', headers.length > 0 ? headers : undefined),
       batchIndex: index,
       batchSize: flat.length,
     };
     const value = record.value;
     return {
       trigger,
-      deliveryId: `${topic}/${partition}/${offset}`,
+      deliveryId: streamDeliveryId(cluster, `${topic}/${partition}/${offset}`),
       // A tombstone (null value) is a record too: the function receives null.
       payload: () => {
         if (value === null || value === undefined) return null;

@@ -11,6 +11,7 @@ import { isRecord, type Rec } from '../internal/record.js';
 import { parseJsonLossless } from '../internal/json.js';
 import type { StorageObject, StorageTrigger } from '../types.js';
 import { malformed, needRecord, needString, opt, sizeOf, type EventItem } from './item.js';
+import { isSnsEnvelope } from './sns-envelope.js';
 
 /** One S3 object event, whatever carried it. */
 export interface S3Change {
@@ -87,12 +88,18 @@ export function isS3TestEvent(value: unknown): boolean {
   return isRecord(value) && value.Event === 's3:TestEvent' && value.Service === 'Amazon S3';
 }
 
+/** Text every S3 notification, S3 EventBridge event and S3 test event carries, escaped or not inside an envelope. */
+const S3_MARKERS = ['aws:s3', 'aws.s3', 's3:TestEvent'];
+
 /**
  * The S3 changes inside a message body (SQS body, SNS `Message`): a notification, an SNS
  * envelope around one, or an EventBridge event. `undefined` when the body is none of these;
  * `[]` for the S3 test event.
  */
 export function s3ChangesInBody(body: unknown, field: string, via: string[] = []): { changes: S3Change[]; via: string[] } | undefined {
+  // Cheap refusal first: text naming none of `aws:s3` (notification records), `aws.s3`
+  // (EventBridge) and `s3:TestEvent` is none of these — most SQS and SNS bodies, spared a parse.
+  if (typeof body === 'string' && !S3_MARKERS.some((marker) => body.includes(marker))) return undefined;
   const parsed = typeof body === 'string' ? parseJsonLossless(body)?.value : body;
   if (!isRecord(parsed)) return undefined;
   if (isS3TestEvent(parsed)) return { changes: [], via };
@@ -101,8 +108,8 @@ export function s3ChangesInBody(body: unknown, field: string, via: string[] = []
   }
   if (isS3EventBridgeEvent(parsed)) return { changes: [eventBridgeChange(parsed, field)], via: [...via, 'eventbridge'] };
   // An SNS envelope (an SNS subscription of an SQS queue without raw message delivery).
-  if (parsed.Type === 'Notification' && typeof parsed.Message === 'string' && typeof parsed.TopicArn === 'string') {
-    return s3ChangesInBody(parsed.Message, `${field}.Message`, [...via, 'sns']);
+  if (isSnsEnvelope(parsed)) {
+    return s3ChangesInBody(parsed.Message as string, `${field}.Message`, [...via, 'sns']);
   }
   return undefined;
 }

@@ -135,6 +135,20 @@ describe('events on middy', () => {
     expect(seen[1]!.input).toBe(batch);
   });
 
+  it('an SQS message carrying an SNS envelope is the notification (Message, SNS attributes, SNS id); snsEnvelope: keep hands over the envelope', async () => {
+    const seen: Context[] = [];
+    const record = fixture('published/sqs-sns-envelope.json').Records[0];
+    const envelope = JSON.parse(record.body as string) as Json;
+    const recordCtx = async (_event: unknown, context: unknown) => void seen.push(steadyContext(context));
+    await middy(recordCtx).use(toMiddy({ name: 'noop' }))({ Records: [record] }, lambdaContext() as never);
+    await middy(recordCtx).use(toMiddy({ name: 'noop' }, { snsEnvelope: 'keep' }))({ Records: [record] }, lambdaContext() as never);
+    expect(seen[0]!.input).toEqual({ orderId: 'o-sns1', quantity: 2 });
+    expect(seen[0]!.deliveryId).toBe(envelope.MessageId);
+    expect(seen[0]!.trigger).toMatchObject({ kind: 'queue', attributes: { orderType: 'order.created' }, sns: { topic: envelope.TopicArn, messageId: envelope.MessageId } });
+    expect(seen[1]!.input).toMatchObject({ Type: 'Notification', MessageId: envelope.MessageId });
+    expect(seen[1]!.deliveryId).toBe(record.messageId);
+  });
+
   it('refuses a handler with no steadyfn middleware, and a bad plugin up front', async () => {
     expect(() => steadyContext({})).toThrow(expect.objectContaining({ code: 'MIDDY_NO_CONTEXT' }));
     await expect(middy(steadyHandler(async () => 1))(httpEvent(), lambdaContext() as never)).rejects.toMatchObject({ code: 'MIDDY_NO_CONTEXT' });

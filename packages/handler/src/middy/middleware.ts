@@ -39,7 +39,7 @@ import {
  * middleware of a chain builds the ctx with its options; the others' apply to nothing else,
  * so give them to the first (or the same to each).
  */
-export type MiddyOptions = Pick<HandlerOptions<undefined, []>, 'name' | 'deadlineMarginMs' | 'logSink' | 'logLevel' | 'body'>;
+export type MiddyOptions = Pick<HandlerOptions<undefined, []>, 'name' | 'deadlineMarginMs' | 'logSink' | 'logLevel' | 'body' | 'snsEnvelope'>;
 
 /** A middy middleware object (`MiddlewareObj` of `@middy/core`), typed structurally. */
 export interface MiddyMiddleware {

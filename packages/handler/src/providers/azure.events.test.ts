@@ -133,7 +133,8 @@ describe('Cosmos DB trigger', () => {
     const { seen, fn } = recorder();
     const cosmos = trigger.cosmosDB({ connection: 'CosmosDBConnection', databaseName: 'shop', containerName: 'orders', createLeaseContainerIfNotExists: true });
     await handler({}, fn)(structuredClone(f.documents), invocationContext(f.context, cosmos));
-    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['o-42@219', 'o-43@220']);
+    // Scoped by account (no endpoint in the app settings here: the connection setting's name), database and container.
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['CosmosDBConnection/shop/orders/o-42@219', 'CosmosDBConnection/shop/orders/o-43@220']);
     expect(seen[0]!.ctx.trigger).toEqual({
       kind: 'change',
       source: 'cosmosdb',
@@ -146,6 +147,28 @@ describe('Cosmos DB trigger', () => {
       batchSize: 2,
     });
     expect(seen[0]!.input).toMatchObject({ id: 'o-42', status: 'shipped', total: 19.99 });
+  });
+
+  it('names the account by its endpoint host from the connection app setting (identity-based or a connection string, whose key is never read into the id)', async () => {
+    const f = fixture('cosmosdb-batch.json');
+    const cosmos = (connection: string) => trigger.cosmosDB({ connection, databaseName: 'shop', containerName: 'orders' });
+    const secret = 'c2VjcmV0LWtleS1uZXZlci1pbi1hbi1pZA==';
+    const env = { CosmosA__accountEndpoint: 'https://acct-a.documents.azure.com:443/', CosmosB: `AccountEndpoint=https://acct-b.documents.azure.com:443/;AccountKey=${secret};` };
+    const ids: Array<string | undefined> = [];
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, env);
+      for (const connection of ['CosmosA', 'CosmosB']) {
+        const { seen, fn } = recorder();
+        await handler({}, fn)(structuredClone(f.documents), invocationContext(f.context, cosmos(connection)));
+        ids.push(seen[0]!.ctx.deliveryId);
+      }
+    } finally {
+      for (const name of Object.keys(env)) if (!(name in saved)) delete process.env[name];
+    }
+    // The same document and _lsn in two accounts: two deliveries.
+    expect(ids).toEqual(['acct-a.documents.azure.com/shop/orders/o-42@219', 'acct-b.documents.azure.com/shop/orders/o-42@219']);
+    expect(ids.join()).not.toContain(secret);
   });
 
   it('reads the all-versions-and-deletes shape with exact operations and before images', async () => {

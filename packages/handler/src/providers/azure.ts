@@ -22,7 +22,8 @@ import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
 import type { EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
-import { rawJson, rawText, rawTexts, takeRawMetadata } from './azure-raw.js';
+import { rawJson, rawText, rawTexts } from '../events/azure-host-metadata.js';
+import { takeRawMetadata } from './azure-raw.js';
 import { propertiesAsText } from '../events/attributes.js';
 
 /**
@@ -172,6 +173,23 @@ function asCount(value: unknown): number | undefined {
 function triggerOption(context: AzureInvocationContext, name: string): string | undefined {
   const trigger = isRec(context.options) && isRec(context.options.trigger) ? context.options.trigger : undefined;
   return trigger ? str(trigger[name]) : undefined;
+}
+
+/**
+ * The Cosmos DB account a trigger's `connection` names: the host of its endpoint, from the app
+ * setting `<connection>__accountEndpoint` (identity-based connections) or the `AccountEndpoint`
+ * of the connection string in `<connection>` (its key is never read out); else the setting's
+ * name. The trigger binding gives no more than that name.
+ */
+function cosmosAccount(connection: string | undefined, env: Record<string, string | undefined> = process.env): string | undefined {
+  if (!connection) return undefined;
+  const endpoint = env[`${connection}__accountEndpoint`] ?? /(?:^|;)\s*AccountEndpoint\s*=\s*([^;]+)/i.exec(env[connection] ?? '')?.[1];
+  if (!endpoint) return connection;
+  try {
+    return new URL(endpoint.trim()).host || connection;
+  } catch {
+    return connection;
+  }
 }
 
 function metadataOf(context: AzureInvocationContext): Rec {
@@ -388,7 +406,8 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
       }
       case 'cosmosdb': {
         const container = triggerOption(ctx, 'containerName') ?? triggerOption(ctx, 'collectionName') ?? '';
-        invocations = cosmosItems(trigger, container).map((item) => withRequestId(item, ctx, true));
+        const scope = [cosmosAccount(triggerOption(ctx, 'connection')), triggerOption(ctx, 'databaseName'), container].filter((part) => part).join('/');
+        invocations = cosmosItems(trigger, container, scope).map((item) => withRequestId(item, ctx, true));
         batch = true;
         ordered = true;
         break;

@@ -232,7 +232,7 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
     });
     // A key that is not UTF-8 stays base64.
     expect(seen[2]!.ctx.trigger.kind === 'stream' && seen[2]!.ctx.trigger.key).toBe('/gE=');
-    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['orders/0/15', 'orders/0/16', 'orders/0/17']);
+    expect(seen.map((s) => s.ctx.deliveryId)).toEqual(['orders/0/15', 'orders/0/16', 'orders/0/17'].map((id) => `arn:aws:kafka:eu-west-1:123456789012:cluster/orders-cluster/a1b2c3d4-5678-90ab-cdef-11111EXAMPLE-1/${id}`));
   });
 
   it('throws the first failure (after stopping the partition) so Lambda retries the batch', async () => {
@@ -264,7 +264,7 @@ describe('Kafka (Amazon MSK, self-managed)', () => {
     const { seen, fn } = recorder();
     await handler({}, fn).aws(fixture('self-managed-kafka-batch.json'), lambdaContext());
     expect(seen[0]!.input).toEqual({ paymentId: 'p-1' });
-    expect(seen[0]!.ctx.deliveryId).toBe('payments/3/4831');
+    expect(seen[0]!.ctx.deliveryId).toBe('kafka-1.internal:9092,kafka-2.internal:9092/payments/3/4831');
   });
 });
 

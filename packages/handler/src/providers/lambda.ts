@@ -13,7 +13,6 @@ import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocati
 import { headerEntries, joinedHeaders, renderError, type HttpResponse } from '../response.js';
 import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../types.js';
 import { anyPayload } from '../message.js';
-import { sqsMessageAttributes } from '../events/attributes.js';
 import { authorizerItem, isAuthorizerEvent, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
 import { dynamoDbStreamItems, isDynamoDbStreamRecord } from '../events/dynamodb.js';
 import type { EventItem } from '../events/item.js';
@@ -21,6 +20,7 @@ import { isLambdaKafkaEvent, lambdaKafkaItems } from '../events/kafka.js';
 import { isKinesisRecord, kinesisItems } from '../events/kinesis.js';
 import { isS3EventBridgeEvent, isS3Record, s3ChangesInBody, s3EventBridgeChange, s3Items, s3NotificationChanges } from '../events/s3.js';
 import { isSnsRecord, snsItems } from '../events/sns.js';
+import { sqsMessageItem } from '../events/sqs.js';
 import { isWebSocketEvent, webSocketRoute } from '../events/websocket.js';
 
 /** The part of the Lambda context object the wrapper reads. */
@@ -338,33 +338,10 @@ export function sqsInvocations(def: Definition, event: Rec, context: LambdaConte
       for (const _ of items) owners.push(index);
       return items.map((item) => withRequestId(item, context));
     }
-    const attrs = isRec(r.attributes) ? r.attributes : {};
-    // A malformed attribute fails this message alone (its payload throws), not the batch.
-    const typed = sqsMessageAttributes(r.messageAttributes, `Records.${index}.messageAttributes`);
-    const receiveCount = Number(attrs.ApproximateReceiveCount);
     owners.push(index);
-    return [
-      {
-        trigger: {
-          kind: 'queue',
-          source: 'sqs',
-          queue: arn.split(':').pop() ?? '',
-          messageId,
-          ...(Number.isFinite(receiveCount) && receiveCount > 0 ? { attempt: receiveCount } : {}),
-          ...typed.attributes,
-          batchIndex: index,
-          batchSize: records.length,
-        },
-        requestId: `${context.awsRequestId}:${messageId}`,
-        deliveryId: messageId,
-        payload: () => {
-          if (typed.error) throw typed.error;
-          return anyPayload(r.body, def.body, { field: `Records.${index}.body` });
-        },
-        // X-Ray's header (not W3C): used when no `traceparent` message attribute came.
-        ...(attrs.AWSTraceHeader === undefined ? {} : { trace: { xray: attrs.AWSTraceHeader } }),
-      },
-    ];
+    const { xray, ...item } = sqsMessageItem(r, messageId, { index, size: records.length }, def);
+    // X-Ray's header (not W3C): used when no `traceparent` message attribute came.
+    return [{ ...item, requestId: `${context.awsRequestId}:${messageId}`, ...(xray === undefined ? {} : { trace: { xray } }) }];
   });
   return { invocations, owners, ids, fifo };
 }

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINARY_MEDIA, controllerHttp, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
+import { BINARY_MEDIA, controllerHttp, controllerParams, invokerRecord } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, type Context } from '../index.js';
 
 type Result = Record<string, any>;
@@ -73,6 +73,21 @@ describe('OpenWhisk adapter (fuzz)', () => {
         expectJsonObject(result);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('has the invoker record any JSON value a plain activation returns as a success that carries it', async () => {
+    // Objects with and without an `error` field (which the invoker would take for a failure).
+    const value = fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), fc.jsonValue()).map((d) => ({ ...d, error: d.x ?? null })));
+    await fc.assert(
+      fc.asyncProperty(value, async (v) => {
+        const record = invokerRecord(await handler(quiet, () => v)({ x: 1 }));
+        expect(record.status).toBe('success');
+        const sent = JSON.parse(JSON.stringify(v)) as unknown;
+        const isPlainObject = typeof sent === 'object' && sent !== null && !Array.isArray(sent) && !Object.hasOwn(sent, 'error');
+        expect(record.result).toEqual(isPlainObject ? sent : { result: sent });
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -5,16 +5,14 @@
  * block — the built package running inside a loopback emulation of the Node.js action
  * runtime's `/init` + `/run` proxy (test/fixtures/openwhisk/runtime/action-proxy.cjs).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { controllerHttp, controllerParams } from '../../test/fixtures/openwhisk/controller.js';
+import { controllerHttp, controllerJsonExtension, controllerParams, invokerRecord, runSequence } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
-import { installBuiltHandler } from '../../test/support/deployment.js';
+import { actionImage, activation, initBody, post, untilSentinels, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
 import { binaryBody } from '../../test/support/bytes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -94,6 +92,19 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       // A JSON string body is already a string: it must not be parsed a second time.
       const params = { ...fixture('web-json-array.json'), __ow_body: '123' };
       expect(((await main(params)) as Result).body).toEqual({ got: '123' });
+    });
+
+    it('reads an empty body under a content type (`__ow_body: ""`) as no body: the input is the merged query', async () => {
+      const { seen, fn } = recorder();
+      const main = handler({}, fn);
+      for (const contentType of ['text/plain', 'application/octet-stream', 'application/json']) {
+        const params = controllerParams({ method: 'POST', query: 'name=Jane', contentType, body: '' }, false);
+        if (contentType !== 'application/json') expect(params.__ow_body).toBe('');
+        expect(((await main(params)) as Result).body).toEqual({ got: { name: 'Jane' } });
+      }
+      expect(seen.map((c) => c.trigger.kind === 'http' && c.trigger.request.rawBody)).toEqual(['', '', undefined]);
+      // Under a JSON type, `__ow_body: ""` is the JSON string "" the client sent.
+      expect(((await main(controllerParams({ method: 'POST', query: 'name=Jane', contentType: 'application/json', body: '""' }, false))) as Result).body).toEqual({ got: '' });
     });
 
     it('decodes a binary body, which the controller sends base64', async () => {
@@ -285,6 +296,13 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       expect(controllerHttp(redirect).status).toBe(302);
     });
 
+    it('(controller) under `.json` instead of `.http`, the web result itself is the 200 JSON body, 5xx too', async () => {
+      const ok = (await handler({}, () => ({ a: 1 }))(get())) as Result;
+      expect(controllerJsonExtension(ok)).toEqual({ status: 200, body: { statusCode: 200, headers: { 'content-type': 'application/json' }, body: { a: 1 } } });
+      const failed = (await handler({ logSink: () => undefined }, () => Promise.reject(new Error('x')))(get())) as Result;
+      expect(controllerJsonExtension(failed)).toMatchObject({ status: 200, body: { statusCode: 500 } });
+    });
+
     it('answers a result that cannot be serialised with a typed 500 instead of rejecting', async () => {
       const result = (await handler({ logSink: () => undefined }, () => ({ n: 10n }))(get())) as Result;
       expect(result.error.statusCode).toBe(500);
@@ -412,6 +430,32 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       expect(await handler({}, () => ({ big: 1n }))({ x: 1 })).toMatchObject({ error: { code: 'RESULT_NOT_JSON' } });
     });
 
+    it('keeps a successful value with an `error` field a success: the invoker would record it failed and drop the rest', async () => {
+      for (const value of [{ error: null, items: [1] }, { error: 'none', ok: true }]) {
+        const answer = await handler({}, () => value)({ x: 1 });
+        expect(invokerRecord(answer)).toEqual({ status: 'success', result: { result: value } });
+      }
+      // A toJSON that adds the field counts too; an `error: undefined` is not sent at all.
+      const withToJson = { toJSON: () => ({ error: 0 }) };
+      expect(invokerRecord(await handler({}, () => withToJson)({}))).toEqual({ status: 'success', result: { result: { error: 0 } } });
+      expect(await handler({}, () => ({ error: undefined, a: 1 }))({})).toEqual({ error: undefined, a: 1 });
+      // A failure is still the activation's application error.
+      const failed = await handler({ logSink: () => undefined }, () => Promise.reject(new TerminalError('NOPE', 'Nope')))({});
+      expect(invokerRecord(failed)).toMatchObject({ status: 'application error', result: { error: { code: 'NOPE' } } });
+    });
+
+    it('(controller) passes results on in a sequence, and a failure ends it with the error', async () => {
+      const seen: unknown[] = [];
+      const record = handler({}, (input) => void seen.push(input));
+      const counted = await runSequence([handler({}, () => ({ error: null, n: 1 })), handler({}, () => 42), record], { x: 1 });
+      expect(counted).toEqual({ ran: 3, record: { status: 'success', result: {} } });
+      expect(seen).toEqual([{ result: 42 }]);
+      const failing = handler({ logSink: () => undefined }, () => Promise.reject(new TerminalError('BAD_ORDER', 'Not an order')));
+      const stopped = await runSequence([failing, record], { x: 1 });
+      expect(stopped).toEqual({ ran: 1, record: { status: 'application error', result: { error: { code: 'BAD_ORDER', message: 'Not an order', retryable: false } } } });
+      expect(seen).toHaveLength(1);
+    });
+
     it('returns failures as { error } without a stack or the cause, and never rejects', async () => {
       const main = handler({}, () => {
         throw new Error('password=hunter2');
@@ -447,81 +491,21 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-
-interface Container {
-  url: string;
-  stdout: string[];
-  stderr: string[];
-  child: ChildProcess;
-}
-
 describe('on the Node.js action runtime contract (/init + /run, loopback emulation)', () => {
-  let image: string;
-  const containers: Container[] = [];
-
+  // The built package, as a deployed action gets it: an "image" with the proxy and
+  // node_modules/@steadyfn/handler built privately (the shared dist/ is left alone).
+  let image: Image;
   beforeAll(async () => {
-    // The built package, as a deployed action gets it: an "image" with the proxy and
-    // node_modules/@steadyfn/handler built privately (the shared dist/ is left alone).
-    image = mkdtempSync(join(tmpdir(), 'steadyfn-ow-image-'));
-    cpSync(join(fixturesDir, 'runtime/action-proxy.cjs'), join(image, 'action-proxy.cjs'));
-    await installBuiltHandler(image);
-    writeFileSync(join(image, 'package.json'), '{"name":"action-image","private":true}\n');
+    image = await actionImage(true);
   }, 180_000);
-
-  afterAll(() => {
-    for (const c of containers) c.child.kill();
-    if (image) rmSync(image, { recursive: true, force: true });
-  });
-
-  /** Starts one container (a proxy process). The invoker passes `__OW_ALLOW_CONCURRENT` as container env. */
-  async function container(env: Record<string, string> = {}): Promise<Container> {
-    // A container sees the invoker's environment only: none of this test runner's settings.
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('__OW_') && !k.startsWith('STEADYFN_')));
-    const child = spawn(process.execPath, [join(image, 'action-proxy.cjs')], { cwd: image, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const c: Container = { url: '', stdout: [], stderr: [], child };
-    containers.push(c);
-    child.stderr!.on('data', (chunk: Buffer) => c.stderr.push(...chunk.toString().split('\n').filter(Boolean)));
-    c.url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`proxy did not start: ${c.stderr.join('\n')}`)), 10_000);
-      child.stdout!.on('data', (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) {
-          c.stdout.push(line);
-          const m = /^ACTION_PROXY_LISTENING (\d+)$/.exec(line);
-          if (m) {
-            clearTimeout(timer);
-            resolve(`http://127.0.0.1:${m[1]}`);
-          }
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`proxy exited ${code}: ${c.stderr.join('\n')}`)));
-    });
-    return c;
-  }
-
-  async function post(c: Container, path: '/init' | '/run', body: unknown): Promise<{ status: number; body: Result }> {
-    const res = await fetch(`${c.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Result };
-  }
+  afterAll(() => image?.dispose());
 
   async function deploy(action: string, env: Record<string, string> = {}): Promise<Container> {
-    const c = await container(env);
+    const c = await image.start(env);
     const code = readFileSync(join(fixturesDir, 'actions', action), 'utf8');
-    const init = await post(c, '/init', { value: { name: action, main: 'main', code, binary: false } });
+    const init = await post(c, '/init', initBody(code));
     expect(init).toEqual({ status: 200, body: { OK: true } });
     return c;
-  }
-
-  /** The invoker's /run body: `value` plus the activation's environment (ContainerProxy.scala). */
-  function activation(value: unknown, activationId: string, deadline = Date.now() + 60_000): Result {
-    return {
-      value,
-      namespace: 'guest',
-      action_name: '/guest/demo/hello',
-      action_version: '0.0.1',
-      activation_id: activationId,
-      transaction_id: `tid-${activationId}`,
-      deadline: String(deadline),
-    };
   }
 
   it('serves a non-raw and a raw web activation, with __OW_ACTIVATION_ID and __OW_DEADLINE in ctx', async () => {
@@ -582,6 +566,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
       ],
     });
     // The activation log shows exactly the processed message, with its delivery id.
+    await untilSentinels(c, 1);
     const processed = c.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result).filter((l) => l.msg === 'processed');
     expect(processed.map((l) => [l.deliveryId, l.requestId])).toEqual([['mytopic/0/421761', 'act-k-1:mytopic/0/421761']]);
     const ok = await post(c, '/run', activation(fixture('kafka-json.json'), 'act-k-2'));
@@ -615,6 +600,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     // The container is still usable: the next activation runs.
     const again = await post(c, '/run', activation({ x: 2 }, 'act-f-2'));
     expect(again.status).toBe(200);
+    await untilSentinels(c, 2);
     const logs = [...c.stdout, ...c.stderr].join('\n');
     expect(logs).not.toMatch(/\n\s+at /);
     expect(logs).toContain('"requestId":"act-f-1"');

@@ -106,6 +106,10 @@ function webInvocation(params: Rec, activationId: string, mode: Definition['body
   const raw = typeof params.__ow_query === 'string';
   const hasBody = Object.hasOwn(params, '__ow_body');
   const given = params.__ow_body;
+  // Non-raw, the input is the merged params when there is no body — also for an empty body
+  // under a non-JSON content type, which the controller still sends as `__ow_body: ""` (under
+  // a JSON type that is the JSON string `""`; an empty JSON body sends no `__ow_body`).
+  const merged = !raw && (!hasBody || (given === '' && !(mediaType !== undefined && isJsonFamily(mediaType))));
   const { query, multiQuery } = raw ? parseQueryString(params.__ow_query as string) : { query: {}, multiQuery: {} };
 
   // A non-raw JSON body that is not an object arrives already parsed (array, number, string, null).
@@ -116,7 +120,7 @@ function webInvocation(params: Rec, activationId: string, mode: Definition['body
   let body: RequestBody = { rawBody: undefined, rawBytes: undefined };
   // The controller has parsed a JSON body already, at any depth: refuse what no other provider
   // would take (re-serialising it would overflow the stack) with the same 400.
-  const tooDeep = parsedJson ? valueTooDeep(given) : !raw && !hasBody && valueTooDeep(params);
+  const tooDeep = parsedJson ? valueTooDeep(given) : merged && valueTooDeep(params);
   if (hasBody && !tooDeep) {
     if (parsedJson) body = { rawBody: given === undefined ? undefined : JSON.stringify(given), rawBytes: undefined };
     else {
@@ -147,7 +151,7 @@ function webInvocation(params: Rec, activationId: string, mode: Definition['body
         ]);
       }
       if (raw) return httpInput(request, mode);
-      if (!hasBody) return withoutOwFields(params); // query and object/form body, merged by the controller
+      if (merged) return withoutOwFields(params); // query and object/form body, merged by the controller
       if (parsedJson) return given;
       return httpInput(request, mode);
     },
@@ -361,7 +365,11 @@ function withoutScheduleMark(params: Rec): Rec {
   return out;
 }
 
-/** Action results must be JSON objects: anything else is wrapped as `{ result }`. */
+/**
+ * Action results must be JSON objects: anything else is wrapped as `{ result }`. So is an
+ * object with an `error` field: the invoker records any result with one as an application
+ * error (`ActivationResponse`), keeps only that field and stops a sequence there.
+ */
 function toActionResult(value: unknown): Rec {
   if (value === undefined) return {};
   let text: string | undefined;
@@ -371,8 +379,11 @@ function toActionResult(value: unknown): Rec {
     return { error: toErrorSummary(notJsonError()) };
   }
   if (text === undefined) return {};
-  if (text.startsWith('{')) return value as Rec;
-  return { result: JSON.parse(text) as unknown };
+  if (!text.startsWith('{')) return { result: JSON.parse(text) as unknown };
+  // The text only has to be parsed when it may carry the field (at any depth, cheap to test).
+  if (!text.includes('"error"')) return value as Rec;
+  const sent = JSON.parse(text) as Rec;
+  return Object.hasOwn(sent, 'error') ? { result: sent } : (value as Rec);
 }
 
 async function runActivation(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {

@@ -76,7 +76,7 @@ export function expectItemsOrMalformed(parse: () => ReadonlyArray<{ payload(): u
   }
 }
 
-function expectMalformed(thrown: unknown): void {
+export function expectMalformed(thrown: unknown): void {
   const e = thrown as { code?: unknown; status?: unknown; issues?: unknown };
   expect(thrown, String(thrown)).toBeInstanceOf(Error);
   expect(e.code, String(thrown)).toBe('MALFORMED_EVENT');

@@ -202,6 +202,36 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     expect(logLines().some((l) => l.msg === 'processed' && l.deliveryId === third.messageId)).toBe(false);
   });
 
+  it('unwraps SQS messages an SNS topic delivered without raw delivery: the Message validated, SNS attributes and ids on the trigger; a malformed envelope fails its message alone', async () => {
+    const batch = fixture('published/sqs-sns-envelope.json');
+    const records = (batch.Records as Json[]).slice(0, 2);
+    const envelopes = records.map((r) => JSON.parse(r.body as string) as Json);
+    envelopes.forEach((envelope, i) => (envelope.Message = JSON.stringify({ orderId: `o-sns${i}`, quantity: 2 })));
+    const broken = structuredClone(envelopes[0]!);
+    broken.MessageAttributes.digest.Value = 'AP/+fw=?';
+    records.forEach((r, i) => (r.body = JSON.stringify(envelopes[i])));
+    records.push({ ...structuredClone(records[0]!), messageId: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b', body: JSON.stringify({ ...broken, MessageId: '3d8b9c0a-4e5f-6a7b-9c2d-3e4f5a6b7c8d' }) });
+    batch.Records = records;
+    const result = await api.invoke(batch, { requestId: 'ric-sqs-sns' });
+    expect(result.outcome).toBe('response');
+    expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b' }] });
+    const first = await untilLogged((l) => l.msg === 'processed' && l.orderId === 'o-sns0');
+    expect(first, stdout.slice(-3000)).toMatchObject({
+      total: 6,
+      source: 'sqs',
+      deliveryId: envelopes[0]!.MessageId,
+      requestId: `ric-sqs-sns:${records[0]!.messageId}`,
+      attributes: { orderType: 'order.created', amount: '12345678901234567890.5', regions: '["eu-west-1","us-east-1"]' },
+      binaryAttributes: { digest: '00fffe7f' },
+      attributeTypes: { orderType: 'String', amount: 'Number', regions: 'String.Array', digest: 'Binary' },
+      sns: { topic: 'arn:aws:sns:eu-west-1:210987654321:orders-topic', messageId: envelopes[0]!.MessageId, subject: 'order created', time: '2025-03-02T12:10:00.000Z' },
+    });
+    const second = await untilLogged((l) => l.msg === 'processed' && l.orderId === 'o-sns1');
+    expect(second, stdout.slice(-3000)).toMatchObject({ deliveryId: envelopes[1]!.MessageId, attributes: {}, sns: { messageId: envelopes[1]!.MessageId } });
+    const refused = await untilLogged((l) => l.deliveryId === '3d8b9c0a-4e5f-6a7b-9c2d-3e4f5a6b7c8d' && l.code === 'MALFORMED_EVENT');
+    expect(refused, stdout.slice(-3000)).toBeDefined();
+  });
+
   it('answers a Kinesis batch with the sequence number of the first failure and runs nothing after it', async () => {
     const batch = fixture('kinesis-batch.json');
     const records: Json[] = (batch.Records as Json[]).map((record, i) => ({

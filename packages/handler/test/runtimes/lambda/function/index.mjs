@@ -30,6 +30,7 @@ async function processOrder(input, ctx) {
     attributes: ctx.trigger.kind === 'queue' ? ctx.trigger.attributes : null,
     binaryAttributes: ctx.trigger.kind === 'queue' ? Object.fromEntries(Object.entries(ctx.trigger.binaryAttributes ?? {}).map(([name, bytes]) => [name, bytes.toString('hex')])) : null,
     attributeTypes: ctx.trigger.kind === 'queue' ? (ctx.trigger.attributeTypes ?? null) : null,
+    sns: ctx.trigger.kind === 'queue' ? (ctx.trigger.sns ?? null) : null,
     deadline: ctx.deadline,
   };
   ctx.log.info('processed', facts);

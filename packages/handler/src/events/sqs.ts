@@ -1,0 +1,71 @@
+/**
+ * One SQS message of a Lambda SQS batch as a `queue` item (S3 notifications inside SQS bodies
+ * are read by s3.ts first). A body that is an SNS notification envelope (SNS → SQS without raw
+ * message delivery) is read as the notification it carries, unless the handler keeps it
+ * (`snsEnvelope: 'keep'`): see sns-envelope.ts.
+ */
+import { MalformedEventError } from '../errors.js';
+import { isRecord, str, type Rec } from '../internal/record.js';
+import { anyPayload, textPayload } from '../message.js';
+import type { QueueTrigger, SnsNotification } from '../types.js';
+import { AttributeSink, sqsMessageAttributes } from './attributes.js';
+import type { EventItem, ParseOptions } from './item.js';
+import { readSnsEnvelope, snsEnvelopeInBody } from './sns-envelope.js';
+
+/** What the SQS reader takes from the handler. */
+export interface SqsParseOptions extends ParseOptions {
+  snsEnvelope?: 'unwrap' | 'keep' | undefined;
+}
+
+/**
+ * The item of SQS record `record` (at `Records.<batch.index>`, `messageId` already checked). A
+ * malformed message attribute or SNS envelope part does not throw here: the item's payload
+ * throws it, so that message alone fails (`batchItemFailures`).
+ *
+ * `deliveryId`: the SQS message id; for an unwrapped SNS notification the SNS message id, which
+ * is the same in every queue the topic fans the message out to and when SNS delivers it to a
+ * queue twice (SQS gives each such copy a new message id) — one notification is one delivery
+ * for the function, as it is on the SNS trigger.
+ */
+export function sqsMessageItem(record: Rec, messageId: string, batch: { index: number; size: number }, options: SqsParseOptions): EventItem & { xray: unknown } {
+  const index = batch.index;
+  const field = `Records.${index}`;
+  const sink = new AttributeSink();
+  // SQS attributes first: for a name both carry, the publisher's SNS attribute wins.
+  let error = sqsMessageAttributes(record.messageAttributes, `${field}.messageAttributes`, sink).error;
+  const envelope = options.snsEnvelope === 'keep' ? undefined : snsEnvelopeInBody(record.body);
+  let notification: { sns: SnsNotification; message: string } | undefined;
+  if (envelope) {
+    try {
+      notification = readSnsEnvelope(envelope, `${field}.body`, sink);
+    } catch (thrown) {
+      if (!(thrown instanceof MalformedEventError)) throw thrown;
+      error ??= thrown;
+    }
+  }
+  const attrs = isRecord(record.attributes) ? record.attributes : {};
+  const receiveCount = Number(attrs.ApproximateReceiveCount);
+  const arn = str(record.eventSourceARN) ?? '';
+  const trigger: QueueTrigger = {
+    kind: 'queue',
+    source: 'sqs',
+    queue: arn.split(':').pop() ?? '',
+    messageId,
+    ...(Number.isFinite(receiveCount) && receiveCount > 0 ? { attempt: receiveCount } : {}),
+    ...sink.result(),
+    ...(notification ? { sns: notification.sns } : {}),
+    batchIndex: index,
+    batchSize: batch.size,
+  };
+  return {
+    trigger,
+    // A detected envelope always has a MessageId (a string; an empty one fails the message).
+    deliveryId: envelope ? (envelope.MessageId as string) || messageId : messageId,
+    payload: () => {
+      if (error) throw error;
+      if (notification) return textPayload(notification.message, options.body, { field: `${field}.body.Message` });
+      return anyPayload(record.body, options.body, { field: `${field}.body` });
+    },
+    xray: attrs.AWSTraceHeader,
+  };
+}
