@@ -16,7 +16,11 @@ export interface RunContext {
   signal?: AbortSignal;
   /** Milliseconds left before the deadline (the handler's `ctx.remainingMs`). */
   remainingMs?: () => number;
-  /** Used as the lease owner. */
+  /**
+   * The invocation's id, as the handler gives it. Not used as the lease owner: each run takes a
+   * fresh owner token (UUIDv7), since a provider may deliver one event, with one request id, to
+   * two runs at once (retries).
+   */
   requestId?: string;
   log?: LogLike;
 }

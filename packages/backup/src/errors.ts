@@ -238,3 +238,22 @@ export function describeError(error: unknown): string {
   const status = statusOf(error);
   return [facts.cause, facts.causeCode === undefined ? '' : String(facts.causeCode), status === undefined ? '' : `HTTP ${String(status)}`].filter(Boolean).join(' ');
 }
+
+/**
+ * Runs a public call; an AWS SDK error (it carries `$metadata`) that escaped as is becomes a
+ * `StorageError` (class and HTTP status only: the SDK's message may carry request details).
+ * Typed errors, other errors and a call the signal ended pass unchanged.
+ */
+export async function withStorageErrors<T>(what: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw signal?.aborted ? error : storageErrorOf(error, what);
+  }
+}
+
+/** `error` as a `StorageError` when it is an AWS SDK error (see `withStorageErrors`), else unchanged. */
+export function storageErrorOf(error: unknown, what: string): unknown {
+  if (error instanceof SteadyError || error === null || typeof error !== 'object' || !('$metadata' in error)) return error;
+  return new StorageError(`${what} failed (${describeError(error)})`, error);
+}

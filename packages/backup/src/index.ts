@@ -47,6 +47,7 @@ export type { IndexDefinition } from './restore/mongo-indexes.js';
 export type { VerificationRecord } from './verify/record.js';
 export { applyRetention } from './retention.js';
 export type { RetentionOptions, RetentionReport } from './retention.js';
+export type { ProbeLeftoverReport } from './retention-probes.js';
 export type { OrphanReport } from './retention-orphans.js';
 export type { StreamOrphanReport } from './retention-streams.js';
 export type { StopReason } from './retention-budget.js';

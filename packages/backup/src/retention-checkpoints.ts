@@ -20,7 +20,7 @@
  */
 import { LeaseHeldError } from './errors.js';
 import { takeJobLease } from './job-lease.js';
-import { getObject, headObject, joinKey, listKeys, type S3Location } from './s3/client.js';
+import { getObject, headObject, joinKey, listKeys, type PageGate, type S3Location } from './s3/client.js';
 import { deleteIfUnchanged } from './s3/conditional.js';
 import type { S3Capabilities } from './s3/probe.js';
 import { keys } from './target.js';
@@ -35,9 +35,13 @@ export interface JobCheckpoint {
   aliveAt: number;
 }
 
-/** Checkpoints under `jobs/`; `undefined` when one cannot be read (it might name any id). */
-export async function listJobCheckpoints(loc: S3Location, signal?: AbortSignal): Promise<JobCheckpoint[] | undefined> {
-  const found = await listKeys(loc, joinKey(loc.prefix, 'jobs') + '/', signal ? { signal } : {});
+/**
+ * Checkpoints under `jobs/`; `undefined` when one cannot be read (it might name any id), or
+ * when `gate` refused a page of the listing (then the gate says so).
+ */
+export async function listJobCheckpoints(loc: S3Location, signal?: AbortSignal, gate?: PageGate): Promise<JobCheckpoint[] | undefined> {
+  const found = await listKeys(loc, joinKey(loc.prefix, 'jobs') + '/', { ...(signal ? { signal } : {}), ...(gate ? { gate } : {}) });
+  if (!found.complete) return undefined;
   const leaseTimes = new Map(found.keys.filter((k) => k.key.endsWith('/lease.json')).map((k) => [k.key.slice(0, -'lease.json'.length), k.lastModified ?? Number.POSITIVE_INFINITY]));
   const out: JobCheckpoint[] = [];
   for (const { key, lastModified } of found.keys) {

@@ -99,10 +99,15 @@ function idOf(loc: S3Location, key: string): string | undefined {
 export async function cleanOrphans(loc: S3Location, uncommitted: string[], options: OrphanOptions): Promise<OrphanReport> {
   const { signal, budget, now } = options;
   const report: OrphanReport = { cleaned: [], objects: 0, uploadsAborted: 0, remaining: false, idsLeft: 0, abandoned: [], leftAlone: [] };
-  if (budget.stoppedBy) return { ...report, remaining: uncommitted.length > 0, idsLeft: uncommitted.length };
-  const uploads = await listUploads(loc, keys.backupsRoot(loc), signal);
+  const stopBefore = (): OrphanReport => ({ ...report, remaining: uncommitted.length > 0, idsLeft: uncommitted.length });
+  if (budget.stoppedBy) return stopBefore();
+  // Each listing stops between pages at the deadline (the budget records it): nothing is judged from part of one.
+  const listed = await listUploads(loc, keys.backupsRoot(loc), { signal, gate: budget });
+  if (!listed.complete) return stopBefore();
+  const uploads = listed.uploads;
   const candidates = new Set(uncommitted);
-  const checkpoints = await listJobCheckpoints(loc, signal);
+  const checkpoints = await listJobCheckpoints(loc, signal, budget);
+  if (budget.stoppedBy) return stopBefore();
   const unmanifested = async (id: string) => !candidates.has(id) && !(await headObject(loc, keys.manifest(loc, id), signal));
   for (const upload of uploads) {
     const id = idOf(loc, upload.key);
@@ -118,7 +123,9 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
   for (const [at, id] of ids.entries()) {
     // Reading an id's objects takes time too: nothing more starts once the deadline nears.
     if (!budget.allows(0, false)) return stop(at);
-    const objects = (await listKeys(loc, `${keys.backup(loc, id)}/`, signal ? { signal } : {})).keys;
+    const listedId = await listKeys(loc, `${keys.backup(loc, id)}/`, { ...(signal ? { signal } : {}), gate: budget });
+    if (!listedId.complete) return stop(at);
+    const objects = listedId.keys;
     const open: OpenUpload[] = uploads.filter((u) => idOf(loc, u.key) === id);
     // A time the server does not give counts as now: such an object is never old enough.
     let newest = uuidv7Time(id) ?? 0;
@@ -140,7 +147,8 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
       continue;
     }
     // Just before the first delete: still no manifest, and no checkpoint names it (but those just retired).
-    const current = await listJobCheckpoints(loc, signal);
+    const current = await listJobCheckpoints(loc, signal, budget);
+    if (budget.stoppedBy) return stop(at);
     if (!current || current.some((c) => c.backupId === id)) {
       report.leftAlone.push({ id, reason: 'in progress (a checkpoint names it)' });
       continue;

@@ -18,22 +18,30 @@
  *   later — the only writer that could still list an old number — has that long).
  * Unfinished multipart uploads under the stream's timelines are aborted once `Initiated` is
  * that old: sinks write single PUTs, so no sink of this package makes them. A stream without a
- * checkpoint (its first run died before its first checkpoint), or whose checkpoint or an index
- * cannot be read, is left alone (`leftAlone`). Objects an index lists are the retention
- * policy's (`stream` option), never this sweep's. Every delete asks the run's budget first.
+ * checkpoint (its first sink died before its first checkpoint) is swept by its own rule
+ * (retention-uncheckpointed.ts: everything old, under the stream's lease); one whose
+ * checkpoint or an index cannot be read is left alone (`leftAlone`). Objects an index lists
+ * are the retention policy's (`stream` option), never this sweep's. Every delete asks the
+ * run's budget first.
  */
 import { BackupError } from './errors.js';
 import { abortOrThrow, deleteOrThrow } from './retention-orphans.js';
 import type { DeleteBudget } from './retention-budget.js';
-import { joinKey, listKeys, type S3Location } from './s3/client.js';
+import { joinKey, listKeys, listPage, type ListedKey, type S3Location } from './s3/client.js';
+import { clearCursor, readCursor, saveCursor, type SweepCursor } from './retention-cursor.js';
 import { listUploads } from './s3/multipart.js';
+import { sweepUncheckpointed, type StreamKeys } from './retention-uncheckpointed.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
 import { readHourIndex } from './stream/objects.js';
 
 /** What the stream sweep did (or, in a dry run, would do). */
 export interface StreamOrphanReport {
-  /** Orphan objects deleted (planned, in a dry run). */
+  /** Orphan objects deleted (planned, in a dry run), those of streams that never checkpointed included. */
   objects: number;
+  /** Hourly indexes deleted (planned): only streams that never checkpointed lose theirs here. */
+  indexes: number;
+  /** Streams whose sink died before their first checkpoint, swept whole (but their lease object). */
+  neverCheckpointed: string[];
   uploadsAborted: number;
   /**
    * Orphans found that this run did not delete because it stopped (batch, deadline or signal);
@@ -42,18 +50,30 @@ export interface StreamOrphanReport {
   left: number;
   /** Streams this run stopped in or did not reach. */
   streamsLeft: number;
+  /**
+   * Where the next run's sweep continues (saved in `retention/streams-cursor.json`), when this
+   * one stopped part way: the stream, and the last key it handled (`''`: none of it yet).
+   */
+  resumeAfter?: { stream: string; key: string };
   /** Unlisted objects ahead of their stream's checkpoint: a sink may be listing them now; never deleted. */
   inFlight: number;
-  /** Orphans younger than `orphanGraceMs`. */
+  /** Orphans younger than `orphanGraceMs` (objects of a stream that never checkpointed included). */
   withinGrace: number;
-  /** Streams (or hours) not swept, and why. */
-  leftAlone: Array<{ stream: string; reason: 'never checkpointed' | 'checkpoint unreadable' | 'index unreadable'; hour?: string }>;
+  /**
+   * Streams (or hours) not swept, and why: `sink running` (a stream that never checkpointed
+   * whose lease a sink holds), `checkpointed meanwhile`, `never checkpointed, written within
+   * the grace period`, `checkpoint unreadable`, `index unreadable`.
+   */
+  leftAlone: Array<{ stream: string; reason: 'sink running' | 'checkpointed meanwhile' | 'never checkpointed, written within the grace period' | 'checkpoint unreadable' | 'index unreadable'; hour?: string }>;
 }
 
 const OBJECT_PATH = /^t(\d+)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/(\d{12})_[^/]*\.ndjson\.gz$/;
+const INDEX_PATH = /^t\d+\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/index\.json$/;
 
 interface Found {
   key: string;
+  /** Its place in the listed page. */
+  at: number;
   timeline: number;
   hour: number;
   seq: number;
@@ -61,11 +81,11 @@ interface Found {
 }
 
 /** Parses a key relative to `streams/<name>/`; undefined for anything but a stream object. */
-function parseObjectKey(key: string, relative: string): Found | undefined {
+function parseObjectKey(key: string, relative: string, at: number): Found | undefined {
   const m = OBJECT_PATH.exec(relative);
   if (!m) return undefined;
   const [, t, y, mo, d, h, seq] = m;
-  return { key, timeline: Number(t), hour: Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h)), seq: Number(seq), lastModified: undefined };
+  return { key, at, timeline: Number(t), hour: Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h)), seq: Number(seq), lastModified: undefined };
 }
 
 /** An object no live sink can still list (see the module comment). */
@@ -73,34 +93,68 @@ function behindCheckpoint(o: Found, checkpoint: StreamCheckpoint): boolean {
   return o.timeline < checkpoint.timeline || (o.timeline === checkpoint.timeline && o.seq <= checkpoint.seq);
 }
 
+/** How the stream sweep runs (`leaseMs`: for the lease of a stream that never checkpointed). */
+export interface SweepOptions {
+  graceMs: number;
+  now: number;
+  dryRun: boolean;
+  leaseMs: number;
+  budget: DeleteBudget;
+  signal?: AbortSignal;
+}
+
+/** A report with nothing done. */
+export function emptyStreamReport(): StreamOrphanReport {
+  return { objects: 0, indexes: 0, uploadsAborted: 0, left: 0, streamsLeft: 0, inFlight: 0, withinGrace: 0, neverCheckpointed: [], leftAlone: [] };
+}
+
+/** A stream's sweep stopped (budget): the last key it handled, if it got past `after`. */
+type Stopped = { stopped: true; after?: string | undefined };
+
 /**
- * Sweeps every stream under `streams/`.
+ * Sweeps every stream under `streams/`, from the saved cursor (see retention-cursor.ts).
  * @throws {RetentionDeleteError} a delete or abort failed: the run stops there
  * @throws {FencedError} the retention lease was lost
  */
-export async function sweepStreams(loc: S3Location, options: { graceMs: number; now: number; dryRun: boolean; budget: DeleteBudget; signal?: AbortSignal }): Promise<StreamOrphanReport> {
-  const report: StreamOrphanReport = { objects: 0, uploadsAborted: 0, left: 0, streamsLeft: 0, inFlight: 0, withinGrace: 0, leftAlone: [] };
+export async function sweepStreams(loc: S3Location, options: SweepOptions): Promise<StreamOrphanReport> {
+  const report = emptyStreamReport();
+  const { budget, signal, dryRun } = options;
   const root = joinKey(loc.prefix, 'streams') + '/';
-  const signal = options.signal;
-  const names = (await listKeys(loc, root, { delimiter: '/', ...(signal ? { signal } : {}) })).prefixes;
-  names.sort();
-  for (const [at, folder] of names.entries()) {
+  // Stream names only (one page per 1,000 streams); a run that has already stopped still lists them, to count what is left.
+  const listed = await listKeys(loc, root, { delimiter: '/', ...(signal ? { signal } : {}), ...(budget.stoppedBy ? {} : { gate: budget }) });
+  const names = listed.prefixes.sort();
+  if (!listed.complete) {
+    report.streamsLeft = names.length;
+    return report;
+  }
+  const cursor = dryRun || budget.stoppedBy ? undefined : await readCursor(loc, signal);
+  const first = cursor ? names.findIndex((f) => f >= `${root}${encodeURIComponent(cursor.stream)}/`) : 0;
+  const save = async (at: SweepCursor): Promise<void> => {
+    if (dryRun || budget.stoppedBy === 'signal') return; // a signal ends the invocation: the last saved cursor stands
+    await saveCursor(loc, at, signal);
+  };
+  for (let at = first < 0 ? names.length : first; at < names.length; at++) {
+    const folder = names[at]!;
     const name = decodeURIComponent(folder.slice(root.length, -1));
-    // Listing a stream takes time too: none is started once the deadline nears.
-    if (!options.budget.allows(0, false)) {
+    const after = cursor?.stream === name && cursor.after !== '' ? cursor.after : undefined;
+    // Reading a stream takes time too: none is started once the deadline nears.
+    const outcome = budget.allows(0, false) ? await sweepStream(loc, name, folder, after, options, report, (key) => save({ stream: name, after: key })) : ({ stopped: true, after } as Stopped);
+    if (outcome) {
       report.streamsLeft = names.length - at;
-      break;
-    }
-    if ((await sweepStream(loc, name, folder, options, report)) === 'stopped') {
-      report.streamsLeft = names.length - at;
-      break;
+      // Saved only when this run got past where it started (else the saved cursor stands).
+      if (at > first || (outcome.after ?? '') !== (after ?? '')) {
+        await save({ stream: name, after: outcome.after ?? '' });
+        if (!dryRun && budget.stoppedBy !== 'signal') report.resumeAfter = { stream: name, key: outcome.after ?? '' };
+      }
+      return report;
     }
   }
+  if (cursor && !dryRun) await clearCursor(loc, signal);
   return report;
 }
 
-async function sweepStream(loc: S3Location, name: string, folder: string, options: { graceMs: number; now: number; dryRun: boolean; budget: DeleteBudget; signal?: AbortSignal }, report: StreamOrphanReport): Promise<'stopped' | void> {
-  const { signal, budget, now } = options;
+async function sweepStream(loc: S3Location, name: string, folder: string, after: string | undefined, options: SweepOptions, report: StreamOrphanReport, progress: (after: string) => Promise<void>): Promise<Stopped | void> {
+  const { signal, budget } = options;
   let checkpoint: StreamCheckpoint | undefined;
   try {
     checkpoint = (await readStreamCheckpoint(loc, name, signal))?.value;
@@ -109,11 +163,63 @@ async function sweepStream(loc: S3Location, name: string, folder: string, option
     report.leftAlone.push({ stream: name, reason: 'checkpoint unreadable' });
     return;
   }
+  const timelines = `${folder}t`;
   if (!checkpoint) {
-    report.leftAlone.push({ stream: name, reason: 'never checkpointed' });
-    return;
+    // A first sink writes one object (and its index): a short listing, judged whole.
+    const listStream = async (): Promise<StreamKeys | undefined> => {
+      const uploads = await listUploads(loc, timelines, { signal, gate: budget });
+      const listed = uploads.complete ? await listKeys(loc, timelines, { ...(signal ? { signal } : {}), gate: budget }) : undefined;
+      if (!listed?.complete) return undefined;
+      const found: StreamKeys = { objects: [], indexes: [], uploads: uploads.uploads };
+      for (const k of listed.keys) {
+        const relative = k.key.slice(folder.length);
+        if (OBJECT_PATH.test(relative)) found.objects.push(k);
+        else if (INDEX_PATH.test(relative)) found.indexes.push(k);
+      }
+      return found;
+    };
+    const found = await listStream();
+    if (!found) return { stopped: true, after };
+    return (await sweepUncheckpointed(loc, name, found, listStream, options, report)) === 'stopped' ? { stopped: true, after } : undefined;
   }
-  // Read once per hour; read again just before each delete.
+  // Page by page: each page is handled whole (or up to a refused delete) before the next is asked for.
+  let token: string | undefined;
+  let done = after;
+  for (;;) {
+    if (!budget.allowsPage(timelines)) return { stopped: true, after: done };
+    const started = Date.now();
+    const page = await listPage(loc, timelines, { ...(signal ? { signal } : {}), ...(token ? { token } : after ? { startAfter: after } : {}) });
+    budget.pageTook(Date.now() - started);
+    const handled = await sweepPage(loc, name, folder, checkpoint, page.keys, options, report);
+    if (handled !== page.keys.length) return { stopped: true, after: handled > 0 ? page.keys[handled - 1]!.key : done };
+    done = page.keys.at(-1)?.key ?? done;
+    if (!page.next) break;
+    token = page.next;
+    if (done !== undefined) await progress(done);
+  }
+  const uploads = await listUploads(loc, timelines, { signal, gate: budget });
+  if (!uploads.complete) return { stopped: true, after: done };
+  for (const upload of uploads.uploads) {
+    // moto answers a fixed 2010 date for Initiated: such an upload counts as old (sinks never make one).
+    if (options.now - (upload.initiated || options.now) < options.graceMs) continue;
+    if (options.dryRun) {
+      report.uploadsAborted++;
+      continue;
+    }
+    if (!budget.allows(1, true)) return { stopped: true, after: done };
+    await budget.spend(true, () => abortOrThrow(loc, upload));
+    report.uploadsAborted++;
+  }
+}
+
+/**
+ * Sweeps one listed page of a checkpointed stream (keys in listing order: an hour's keys are
+ * together). Resolves to how many keys it handled: all of them, or those before the first
+ * orphan the budget refused.
+ */
+async function sweepPage(loc: S3Location, name: string, folder: string, checkpoint: StreamCheckpoint, listed: ListedKey[], options: SweepOptions, report: StreamOrphanReport): Promise<number> {
+  const { signal, budget, now } = options;
+  // Read once per hour of the page; read again just before each delete.
   const indexed = async (o: Found): Promise<Set<string> | undefined> => {
     try {
       return new Set((await readHourIndex(loc, name, o.timeline, o.hour, signal))?.objects.map((e) => e.key) ?? []);
@@ -122,10 +228,9 @@ async function sweepStream(loc: S3Location, name: string, folder: string, option
       throw error;
     }
   };
-  const listed = (await listKeys(loc, `${folder}t`, signal ? { signal } : {})).keys;
   const byHour = new Map<string, Found[]>();
-  for (const { key, lastModified } of listed) {
-    const found = parseObjectKey(key, key.slice(folder.length));
+  for (const [at, { key, lastModified }] of listed.entries()) {
+    const found = parseObjectKey(key, key.slice(folder.length), at);
     if (!found) continue;
     found.lastModified = lastModified;
     const hourKey = `${found.timeline}/${found.hour}`;
@@ -152,22 +257,12 @@ async function sweepStream(loc: S3Location, name: string, folder: string, option
     for (const [i, o] of orphans.entries()) {
       if (!budget.allows(1, true)) {
         report.left += orphans.length - i;
-        return 'stopped';
+        return o.at;
       }
       if ((await indexed(o))?.has(o.key) !== false) continue; // listed meanwhile (or unreadable now): not an orphan
       await budget.spend(true, () => deleteOrThrow(loc, o.key, signal));
       report.objects++;
     }
   }
-  for (const upload of await listUploads(loc, `${folder}t`, signal)) {
-    // moto answers a fixed 2010 date for Initiated: such an upload counts as old (sinks never make one).
-    if (now - (upload.initiated || now) < options.graceMs) continue;
-    if (options.dryRun) {
-      report.uploadsAborted++;
-      continue;
-    }
-    if (!budget.allows(1, true)) return 'stopped';
-    await budget.spend(true, () => abortOrThrow(loc, upload));
-    report.uploadsAborted++;
-  }
+  return listed.length;
 }

@@ -16,7 +16,10 @@
  * - stops starting deletes when the invocation's deadline nears (`ctx.remainingMs()` under
  *   `reserveMs` plus twice the expected time of the next deletes; a backup's deletes are
  *   started only together) or `ctx.signal` aborts, and after `orphanBatchSize` orphan deletes;
- *   it reports why (`stoppedBy`) and what is left, for the next run (retention-budget.ts);
+ *   it reports why (`stoppedBy`) and what is left, for the next run (retention-budget.ts); its
+ *   listings stop between pages by the same rule (`left.listings`), a stream's sweep resuming
+ *   from a saved cursor (retention-cursor.ts), and nothing is judged from part of `backups/`;
+ * - removes what killed start-up probes left under `.probe/` (retention-probes.ts);
  * - runs under a lease (`retention/lease.json`, `@steadyfn/lease`'s S3 store): one retention
  *   run at a time, and a run that lost its lease stops before its next delete;
  * - `dryRun` returns the plan and deletes nothing (and takes no lease).
@@ -24,11 +27,12 @@
  * is the last good one (see README).
  */
 import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
-import { BackupNotFoundError } from './errors.js';
+import { BackupNotFoundError, storageErrorOf } from './errors.js';
 import { takeJobLease } from './job-lease.js';
 import { deleteBudget, type DeleteBudget, type StopReason } from './retention-budget.js';
 import { cleanOrphans, deleteOrThrow, type OrphanReport } from './retention-orphans.js';
-import { sweepStreams, type StreamOrphanReport } from './retention-streams.js';
+import { emptyStreamReport, sweepStreams, type StreamOrphanReport } from './retention-streams.js';
+import { sweepProbes, type ProbeLeftoverReport } from './retention-probes.js';
 import { logOf, type RunContext } from './context.js';
 import type { Manifest } from './format/manifest.js';
 import type { S3Location } from './s3/client.js';
@@ -36,7 +40,7 @@ import { probeS3, type S3Capabilities } from './s3/probe.js';
 import { toLocation, keys, type S3Target } from './target.js';
 import { listBackupIds, loadManifest } from './restore/load.js';
 import { readVerification } from './verify/record.js';
-import { loadStreamCheckpoint } from './restore/replay.js';
+import { readStreamCheckpoint } from './stream/checkpoint.js';
 import { readHourIndex } from './stream/objects.js';
 
 /** Options of `applyRetention()`. */
@@ -110,6 +114,8 @@ export interface RetentionReport {
   orphans: OrphanReport;
   /** Stream objects that no index lists and no sink can still list, swept (see the README). */
   streamOrphans: StreamOrphanReport;
+  /** Objects and unfinished uploads a start-up probe killed part way left under `.probe/`, removed after `orphanGraceMs`. */
+  probeLeftovers: ProbeLeftoverReport;
   /**
    * Why the run stopped before it finished — `deadline` (`ctx.remainingMs()` ran low),
    * `signal` (`ctx.signal` aborted), `orphanBatchSize` — or undefined when it finished.
@@ -126,6 +132,13 @@ export interface RetentionReport {
     orphanIds: number;
     /** Stream orphans found and not deleted (`streamOrphans.left`), in the streams it reached. */
     streamOrphans: number;
+    /**
+     * Listings (key prefixes under `storage.prefix`, e.g. `backups/`, `streams/orders/t`) this run
+     * stopped between two pages, or before reading every manifest under `backups/`: nothing was
+     * judged from part of `backups/`, `jobs/` or an id's listing; a stream's sweep continues
+     * from `streamOrphans.resumeAfter`.
+     */
+    listings: string[];
   };
 }
 
@@ -193,7 +206,7 @@ export async function applyRetention(options: RetentionOptions, ctx: RunContext 
   } catch (error) {
     // A call the signal interrupted (a listing, a read): the invocation is ending; say so, as the jobs do.
     if (signal?.aborted) throw signal.reason ?? error;
-    throw error;
+    throw storageErrorOf(error, 'applyRetention: reading the backups');
   } finally {
     await lease?.release().catch(() => undefined);
   }
@@ -218,7 +231,10 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
 
   const candidates: Candidate[] = [];
   const uncommitted: string[] = [];
-  for (const id of await listBackupIds(loc, signal)) {
+  // The listing, and the manifests, stop at the deadline like the deletes; the policy needs
+  // every backup, so a run stopped here deletes none (nor any orphan: the budget has stopped).
+  for (const id of (await listBackupIds(loc, signal, budget)) ?? []) {
+    if (!budget.allowsPage(keys.backupsRoot(loc))) break;
     // Only a missing manifest makes an id uncommitted: a damaged or newer-format one is left alone (neither kept nor cleaned).
     const manifest = await loadManifest(loc, id, signal).catch((error: unknown) => (error instanceof BackupNotFoundError ? null : undefined));
     if (manifest === null) uncommitted.push(id);
@@ -228,16 +244,22 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
   }
   candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
   const verified = candidates.filter((c) => c.verified);
-  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans: emptyOrphans(), streamOrphans: emptyStreamOrphans(), left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0 } };
-  if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
-  else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
+  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
+  // Not every backup read (its listing or manifests cut by the deadline): no policy this run.
+  if (!budget.stoppedBy) {
+    if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
+    else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
+  }
 
-  const sweep = { graceMs: o.orphanGraceMs, now, dryRun, budget, ...(signal ? { signal } : {}) };
+  const sweep = { graceMs: o.orphanGraceMs, now, dryRun, budget, leaseMs: o.leaseMs, ...(signal ? { signal } : {}) };
   report.orphans = await cleanOrphans(loc, uncommitted, { ...sweep, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps });
   // Once the signal aborted nothing more is read (counts of what is left are then partial).
   if (budget.stoppedBy !== 'signal') report.streamOrphans = await sweepStreams(loc, sweep);
+  if (!budget.stoppedBy) report.probeLeftovers = await sweepProbes(loc, sweep);
   report.left.orphanIds = report.orphans.idsLeft;
   report.left.streamOrphans = report.streamOrphans.left;
+  const root = loc.prefix === '' ? '' : `${loc.prefix}/`;
+  report.left.listings = budget.listingsCut.map((p) => p.slice(root.length));
   if (budget.stoppedBy) report.stoppedBy = budget.stoppedBy;
   logOf(ctx).info('retention applied', {
     dryRun,
@@ -247,7 +269,9 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
     orphansCleaned: report.orphans.cleaned.length,
     orphanObjects: report.orphans.objects + report.orphans.uploadsAborted,
     abandonedCheckpoints: report.orphans.abandoned.length,
-    streamOrphans: report.streamOrphans.objects + report.streamOrphans.uploadsAborted,
+    streamOrphans: report.streamOrphans.objects + report.streamOrphans.indexes + report.streamOrphans.uploadsAborted,
+    streamsNeverCheckpointed: report.streamOrphans.neverCheckpointed.length,
+    probeLeftovers: report.probeLeftovers.objects + report.probeLeftovers.uploadsAborted,
     stoppedBy: report.stoppedBy,
     left: report.left,
   });
@@ -256,10 +280,6 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
 
 function emptyOrphans(): OrphanReport {
   return { cleaned: [], objects: 0, uploadsAborted: 0, remaining: false, idsLeft: 0, abandoned: [], leftAlone: [] };
-}
-
-function emptyStreamOrphans(): StreamOrphanReport {
-  return { objects: 0, uploadsAborted: 0, left: 0, streamsLeft: 0, inFlight: 0, withinGrace: 0, leftAlone: [] };
 }
 
 /** Keeps and deletes backups by the policy (and, with `stream`, the stream objects only deleted backups needed). */
@@ -305,7 +325,9 @@ async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: C
 async function pruneStream(loc: S3Location, name: string, oldest: Manifest, dryRun: boolean, budget: DeleteBudget, report: RetentionReport, signal?: AbortSignal): Promise<number> {
   const mark = oldest.start.stream;
   if (!mark || mark.name !== name) return 0;
-  const checkpoint = await loadStreamCheckpoint(loc, name, signal);
+  // A stream that has never checkpointed (snapshots marked before its first sink ran) has nothing to prune.
+  const checkpoint = (await readStreamCheckpoint(loc, name, signal))?.value;
+  if (!checkpoint) return 0;
   let count = 0;
   for (const h of checkpoint.hours) {
     const obsolete = h.timeline < mark.timeline || (h.timeline === mark.timeline && h.lastSeq <= mark.seq);

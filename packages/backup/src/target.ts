@@ -11,6 +11,7 @@
  * <prefix>/streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/<seq>_<first>_<last>_<sha>.ndjson.gz
  * <prefix>/drills/<backupId>/<drillId>.json                   restore drill reports
  * <prefix>/retention/lease.json                               the lease of the retention run
+ * <prefix>/retention/streams-cursor.json                      where the next stream sweep continues
  * ```
  */
 import { awsClientOption, checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
@@ -70,5 +71,6 @@ export const keys = {
   },
   /** Relative to the prefix: the lease store adds it. */
   retentionLease: () => joinKey('retention', 'lease.json'),
+  retentionCursor: (loc: S3Location) => joinKey(loc.prefix, 'retention', 'streams-cursor.json'),
   drill: (loc: S3Location, backupId: string, drillId: string) => joinKey(loc.prefix, 'drills', backupId, `${drillId}.json`),
 };

@@ -43,10 +43,10 @@ describe.each(S3_SERVERS)('retention under a deadline, on $name', (server) => {
       };
       const options = { storage: { ...storage, client: counting }, keepLast: 1, now: later, reserveMs: 3_000 };
 
-      // Less time left than the reserve: nothing starts, everything is counted as left.
+      // Less time left than the reserve: not even the listing of backups/ starts (it is named as left).
       const none = await applyRetention(options, { remainingMs: () => 1_000 });
-      expect(none).toMatchObject({ stoppedBy: 'deadline', deleted: [], left: { backups: 3, orphanIds: 2 } });
-      expect(none.orphans).toMatchObject({ objects: 0, remaining: true, idsLeft: 2 });
+      expect(none).toMatchObject({ stoppedBy: 'deadline', deleted: [], kept: [], uncommitted: [], left: { backups: 0, orphanIds: 0, listings: ['backups/'] } });
+      expect(none.orphans).toMatchObject({ objects: 0, idsLeft: 0 });
       expect(deletes).toBe(0);
 
       // 10.5 s left at the start, 1 s per delete, 3 s kept back: two backups (4 deletes each)

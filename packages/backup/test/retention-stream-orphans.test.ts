@@ -8,17 +8,14 @@
  * whatever the grace — checked with the killed sink still alive (paused between its object and
  * its index, lease renewed) and with retention run inside a sink's every write.
  */
-import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { applyRetention, redisStreamSource, streamBackup, type RetentionReport } from '../src/index.js';
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
 import { keys } from '../src/target.js';
-import { bundleChild } from '../../../test/support/bundle.js';
 import { outboxApp, type OutboxApp } from './outbox-fixture.js';
-import { freshBucket, leaseRunsOut, listAll, redisClient, S3_SERVERS, unique } from './support.js';
+import { freshBucket, leaseRunsOut, listAll, pausedSink, redisClient, S3_SERVERS, unique } from './support.js';
 
 const later = () => Date.now() + 86_400_000 + 3_600_000; // the default grace (24 h) has passed
 
@@ -47,7 +44,6 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
     const key = unique('sweep');
     const name = 'orders';
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'stream' };
-    const { file, dir } = bundleChild(new URL('./child/stream-child.ts', import.meta.url).href);
     const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
     const events = new Set<string>();
     try {
@@ -58,16 +54,7 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
 
       // The sink writes object 2 and stops before listing it (alive: its lease is renewed).
       await addEvents(app, 40, events, 'b');
-      const child = spawn(process.execPath, [file], { env: { ...process.env, CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_STREAM: name, CHILD_KEY: key, KILL_AT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('waiting\n')) resolve();
-        });
-        child.on('exit', () => reject(new Error(`the sink exited before it wrote its object: ${out}`)));
-      });
+      const sink = await pausedSink(server, s3.bucket, name, key);
       const unlisted = (await listAll(s3.client, s3.bucket, 'stream/streams/orders/t1/')).filter((k) => /000000000002_.*\.ndjson\.gz$/.test(k));
       expect(unlisted).toHaveLength(1);
 
@@ -76,8 +63,7 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
       expect(whileAlive.streamOrphans).toMatchObject({ objects: 0, inFlight: 1, leftAlone: [] });
       expect(await listAll(s3.client, s3.bucket, unlisted[0])).toEqual(unlisted);
 
-      child.kill('SIGKILL');
-      expect(await exited).toBe('SIGKILL');
+      await sink.kill();
       await leaseRunsOut(storage, keys.streamLease(name));
       // The next sink reads 60 events (20 more arrived): object 2 again, under another key.
       await addEvents(app, 20, events, 'c');
@@ -105,25 +91,29 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
       expect(duplicates).toBe(0);
       expect((await applyRetention({ storage, now: later, orphanGraceMs: 0 })).streamOrphans).toMatchObject({ objects: 0, inFlight: 0 });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
       await redis.del(key);
       await s3.drop();
     }
   }, 120_000);
 
-  it('a sink writing while retention runs: retention inside each write (object written, not yet listed) deletes nothing of it', async () => {
+  it('a sink writing while retention runs: retention inside each write (object written, not yet listed; listed, not yet checkpointed) deletes nothing of it', async () => {
     const s3 = await freshBucket(server);
     const key = unique('race');
     const name = 'live';
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'race' };
     const reports: RetentionReport['streamOrphans'][] = [];
-    // The sink's client: right after each stream object is in S3, before its index entry, a
-    // retention run with no grace and a clock a day ahead.
+    const afterIndex: RetentionReport['streamOrphans'][] = [];
+    // The sink's client: right after each stream object is in S3 (before its index entry), and
+    // right after each index write (before the checkpoint), a retention run with no grace and a
+    // clock a day ahead.
     const racing = {
       async send(command: unknown, options?: unknown) {
         const out = await s3.client.send(command as never, options as never);
         if (command instanceof PutObjectCommand && String(command.input.Key).endsWith('.ndjson.gz')) {
           reports.push((await applyRetention({ storage, orphanGraceMs: 0, now: later })).streamOrphans);
+        }
+        if (command instanceof PutObjectCommand && String(command.input.Key).endsWith('/index.json')) {
+          afterIndex.push((await applyRetention({ storage, orphanGraceMs: 0, now: later })).streamOrphans);
         }
         return out;
       },
@@ -137,9 +127,13 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
         await job.run();
       }
       expect(reports.length).toBeGreaterThanOrEqual(8);
-      // Before the stream's first checkpoint it is not swept at all; after, its unlisted object is in flight.
-      expect(reports[0]).toMatchObject({ objects: 0, leftAlone: [{ stream: name, reason: 'never checkpointed' }] });
+      // Before the stream's first checkpoint the sink's lease keeps retention out; after, its unlisted object is in flight.
+      expect(reports[0]).toMatchObject({ objects: 0, indexes: 0, neverCheckpointed: [], leftAlone: [{ stream: name, reason: 'sink running' }] });
       for (const report of reports.slice(1)) expect(report).toMatchObject({ objects: 0, inFlight: 1, leftAlone: [] });
+      // Listed but not checkpointed: the first is kept out by the lease, the others are the index's.
+      expect(afterIndex).toHaveLength(reports.length);
+      expect(afterIndex[0]).toMatchObject({ objects: 0, indexes: 0, leftAlone: [{ stream: name, reason: 'sink running' }] });
+      for (const report of afterIndex.slice(1)) expect(report).toMatchObject({ objects: 0, indexes: 0, inFlight: 0, leftAlone: [] });
       const { ids, duplicates } = await archived(storage, name);
       expect(ids).toEqual(events);
       expect(duplicates).toBe(0);

@@ -170,3 +170,42 @@ export async function leaseRunsOut(storage: { client: S3Client; bucket: string; 
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+// ------------------------------------------------------------------ a stream sink in its own process
+
+/**
+ * Starts `test/child/stream-child.ts` (bundled once per call) as a sink of stream `name`
+ * reading the Redis stream `key` under prefix `stream`, and resolves once it has paused after
+ * its `killAt`-th object (or, with `pauseAfter: 'index'`, that object's hourly index) —
+ * alive, its lease renewed. `kill()` SIGKILLs it and resolves when it is gone.
+ */
+export async function pausedSink(server: (typeof S3_SERVERS)[number], bucket: string, name: string, key: string, options: { killAt?: number; pauseAfter?: 'object' | 'index' } = {}): Promise<{ kill(): Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const { rmSync } = await import('node:fs');
+  const { bundleChild } = await import('../../../test/support/bundle.js');
+  const { file, dir } = bundleChild(new URL('./child/stream-child.ts', import.meta.url).href);
+  const env = { ...process.env, CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: bucket, CHILD_STREAM: name, CHILD_KEY: key, KILL_AT: String(options.killAt ?? 1), PAUSE_AFTER: options.pauseAfter ?? 'object' };
+  const child = spawn(process.execPath, [file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('waiting\n')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`the sink exited before it paused: ${out}`)));
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    async kill() {
+      child.kill('SIGKILL');
+      const signal = await exited;
+      rmSync(dir, { recursive: true, force: true });
+      if (signal !== 'SIGKILL') throw new Error(`the sink ended with ${String(signal)}, not SIGKILL`);
+    },
+  };
+}

@@ -6,7 +6,7 @@
  * time, pinned to the objects that were checked.
  */
 import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
-import { BackupChangedError, BackupNotFoundError, RestoreUnsupportedError } from '../errors.js';
+import { BackupChangedError, BackupNotFoundError, RestoreUnsupportedError, withStorageErrors } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
@@ -157,6 +157,7 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
  * @throws {IndexConflictError} a MongoDB target's existing indexes clash with the backup's (nothing written)
  * @throws {RestoreApplyError} a write to the target failed after the checks passed (retryable: the restore is idempotent)
  * @throws {BackupChangedError} a segment was replaced or deleted after it was checked (`written` says whether the target was touched)
+ * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written)
  * @throws {ConfigurationError} an invalid option
  */
 export async function restore(options: RestoreOptions, ctx: RunContext = {}): Promise<RestoreReport> {
@@ -164,8 +165,14 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
   checkKnownKeys('restore', '', options, keysOf<RestoreOptions>({ backup: true, target: true, spoolBytes: true }));
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('restore', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', options.target);
   const spoolBytes = intOption('restore', 'spoolBytes', options.spoolBytes, DEFAULT_SPOOL_BYTES, 0);
-  const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal);
-  const report = await restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes);
+  const report = await withStorageErrors(
+    'restore: reading the backup',
+    async () => {
+      const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal);
+      return restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes);
+    },
+    ctx.signal,
+  );
   logOf(ctx).info('restore complete', { backupId: report.backupId, records: report.records, checkMs: report.checkMs, applyMs: report.applyMs });
   return report;
 }

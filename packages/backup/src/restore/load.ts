@@ -6,14 +6,17 @@ import { BackupChangedError, BackupCorruptedError, BackupError, BackupIncomplete
 import { sha256 } from '../format/content-hash.js';
 import { parseManifest, type Manifest, type ManifestPart } from '../format/manifest.js';
 import { gunzipLines } from '../format/ndjson.js';
-import { getObject, headObject, isPreconditionFailed, listKeys, type ReadPin, type S3Location } from '../s3/client.js';
+import { getObject, headObject, isPreconditionFailed, listKeys, type PageGate, type ReadPin, type S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
 
 /** Backup ids under the target, oldest first (a backup without a manifest is listed too: check `loadManifest`). */
-export async function listBackupIds(loc: S3Location, signal?: AbortSignal): Promise<string[]> {
+export async function listBackupIds(loc: S3Location, signal?: AbortSignal): Promise<string[]>;
+/** With a `gate` asked before each page: `undefined` when it refused one (the listing is incomplete). */
+export async function listBackupIds(loc: S3Location, signal: AbortSignal | undefined, gate: PageGate): Promise<string[] | undefined>;
+export async function listBackupIds(loc: S3Location, signal?: AbortSignal, gate?: PageGate): Promise<string[] | undefined> {
   const root = keys.backupsRoot(loc);
-  const { prefixes } = await listKeys(loc, root, { delimiter: '/', ...(signal ? { signal } : {}) });
-  return prefixes.map((p) => p.slice(root.length, -1)).sort();
+  const { prefixes, complete } = await listKeys(loc, root, { delimiter: '/', ...(signal ? { signal } : {}), ...(gate ? { gate } : {}) });
+  return complete ? prefixes.map((p) => p.slice(root.length, -1)).sort() : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@
  * a timeline replayed from its first object (state from the stream alone, deletes included).
  */
 import { checkKnownKeys, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
-import { PitrTargetError, RestoreUnsupportedError, type BackupProblem } from '../errors.js';
+import { BackupError, PitrTargetError, RestoreUnsupportedError, StorageError, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
@@ -53,7 +53,12 @@ function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): num
 async function pickSnapshot(loc: S3Location, stream: string, at: number, options: { job?: string; verifiedOnly: boolean }, signal?: AbortSignal): Promise<Manifest | undefined> {
   const ids = await listBackupIds(loc, signal);
   for (let i = ids.length - 1; i >= 0; i--) {
-    const manifest = await loadManifest(loc, ids[i]!, signal).catch(() => undefined);
+    const manifest = await loadManifest(loc, ids[i]!, signal).catch((error: unknown) => {
+      // Missing, damaged or of an unknown format: not a candidate. An S3 failure is not an answer.
+      if (error instanceof BackupError) return undefined;
+      if (signal?.aborted) throw signal.reason ?? error;
+      throw new StorageError(`reading the manifest of backup ${ids[i]!} failed (${describeError(error)})`, error);
+    });
     if (!manifest || manifest.start.stream?.name !== stream || manifest.end.stream?.name !== stream) continue;
     if (options.job !== undefined && manifest.job !== options.job) continue;
     if (Date.parse(manifest.end.time) > at) continue;
@@ -69,12 +74,17 @@ async function pickSnapshot(loc: S3Location, stream: string, at: number, options
  * @example
  * await pointInTimeRestore({ storage, stream: 'orders', at: '2026-11-30T10:15:00Z', target: mongoTarget({ db: scratch }) });
  * @throws {PitrTargetError} no verified snapshot ended before `at`, or `at` is past what the stream covers
+ * @throws {StorageError} S3 failed a read (retryable; nothing was written before the checks passed)
  * @throws {TimelineGapError} the stream's timeline broke between the snapshot and `at`
  * @throws {BackupIncompleteError} a stream object is missing
  * @throws {BackupCorruptedError} a snapshot part or stream object fails its checksum
  * @throws {RestoreUnsupportedError} a snapshot record or a streamed change the target cannot store (nothing written)
  */
 export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx: RunContext = {}): Promise<PointInTimeReport> {
+  return withStorageErrors('pointInTimeRestore: reading the backups', () => restoreAt(options, ctx), ctx.signal);
+}
+
+async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): Promise<PointInTimeReport> {
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
   checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true }));
   const stream = stringOption('pointInTimeRestore', 'stream', options.stream);
@@ -167,6 +177,10 @@ export interface RestoreStreamOptions {
  * @throws {TimelineGapError} the timeline broke before `until`
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
+  return withStorageErrors('restoreStream: reading the stream', () => replayStream(options, ctx), ctx.signal);
+}
+
+async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
   if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, until? }', options);
   checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, until: true }));
   const stream = stringOption('restoreStream', 'stream', options.stream);

@@ -130,35 +130,72 @@ export async function deleteObject(loc: S3Location, key: string, signal?: AbortS
   await loc.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: key, ...(options.ifMatch ? { IfMatch: options.ifMatch } : {}) }), signal ? { abortSignal: signal } : undefined);
 }
 
-/** Lists keys (with size and last-modified time, ms) and, with a delimiter, common prefixes under `prefix`, following continuation tokens. */
+/** A listed object: its key, size (bytes) and last-modified time (ms, when the server gives one). */
+export interface ListedKey {
+  key: string;
+  size: number;
+  lastModified?: number;
+}
+
+/**
+ * Asked before each page of a listing (the deadline rule of a long run): a refusal ends the
+ * listing there, incomplete. `prefix` says which listing is asking.
+ */
+export interface PageGate {
+  allowsPage(prefix: string): boolean;
+  /** How long the page just listed took (ms): the next page is expected to take as long. */
+  pageTook(ms: number): void;
+}
+
+/** One page of a listing (up to 1,000 keys): `next` is the continuation token, when more follow. */
+export async function listPage(
+  loc: S3Location,
+  prefix: string,
+  options: { delimiter?: string; startAfter?: string; token?: string; signal?: AbortSignal } = {},
+): Promise<{ keys: ListedKey[]; prefixes: string[]; next?: string }> {
+  const out = (await loc.client.send(
+    new ListObjectsV2Command({
+      Bucket: loc.bucket,
+      Prefix: prefix,
+      ...(options.delimiter ? { Delimiter: options.delimiter } : {}),
+      ...(options.token ? { ContinuationToken: options.token } : options.startAfter ? { StartAfter: options.startAfter } : {}),
+    }),
+    options.signal ? { abortSignal: options.signal } : undefined,
+  )) as {
+    Contents?: Array<{ Key?: string; Size?: number; LastModified?: Date }>;
+    CommonPrefixes?: Array<{ Prefix?: string }>;
+    IsTruncated?: boolean;
+    NextContinuationToken?: string;
+  };
+  const keys: ListedKey[] = [];
+  for (const c of out.Contents ?? []) if (c.Key) keys.push({ key: c.Key, size: c.Size ?? 0, ...(c.LastModified ? { lastModified: c.LastModified.getTime() } : {}) });
+  const prefixes = (out.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : []));
+  return { keys, prefixes, ...(out.IsTruncated && out.NextContinuationToken ? { next: out.NextContinuationToken } : {}) };
+}
+
+/**
+ * Lists keys (with size and last-modified time, ms) and, with a delimiter, common prefixes under
+ * `prefix`, following continuation tokens. With a `gate`, each page is asked for first: a
+ * refused page ends the listing with `complete: false` (what was listed so far is returned).
+ */
 export async function listKeys(
   loc: S3Location,
   prefix: string,
-  options: { delimiter?: string; signal?: AbortSignal } = {},
-): Promise<{ keys: Array<{ key: string; size: number; lastModified?: number }>; prefixes: string[] }> {
-  const keys: Array<{ key: string; size: number; lastModified?: number }> = [];
+  options: { delimiter?: string; signal?: AbortSignal; gate?: PageGate } = {},
+): Promise<{ keys: ListedKey[]; prefixes: string[]; complete: boolean }> {
+  const keys: ListedKey[] = [];
   const prefixes: string[] = [];
   let token: string | undefined;
   do {
-    const out = (await loc.client.send(
-      new ListObjectsV2Command({
-        Bucket: loc.bucket,
-        Prefix: prefix,
-        ...(options.delimiter ? { Delimiter: options.delimiter } : {}),
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-      options.signal ? { abortSignal: options.signal } : undefined,
-    )) as {
-      Contents?: Array<{ Key?: string; Size?: number; LastModified?: Date }>;
-      CommonPrefixes?: Array<{ Prefix?: string }>;
-      IsTruncated?: boolean;
-      NextContinuationToken?: string;
-    };
-    for (const c of out.Contents ?? []) if (c.Key) keys.push({ key: c.Key, size: c.Size ?? 0, ...(c.LastModified ? { lastModified: c.LastModified.getTime() } : {}) });
-    for (const p of out.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
-    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    if (options.gate && !options.gate.allowsPage(prefix)) return { keys, prefixes, complete: false };
+    const started = Date.now();
+    const page = await listPage(loc, prefix, { ...options, ...(token ? { token } : {}) });
+    options.gate?.pageTook(Date.now() - started);
+    keys.push(...page.keys);
+    prefixes.push(...page.prefixes);
+    token = page.next;
   } while (token);
-  return { keys, prefixes };
+  return { keys, prefixes, complete: true };
 }
 
 /**

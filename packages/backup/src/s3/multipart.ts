@@ -12,7 +12,7 @@ import {
   ListPartsCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { isNotFound, type S3Location } from './client.js';
+import { isNotFound, type PageGate, type S3Location } from './client.js';
 
 /** A part as S3 holds it. */
 export interface StoredPart {
@@ -127,19 +127,25 @@ export interface OpenUpload {
   initiated: number;
 }
 
-/** Unfinished uploads under `prefix`, following the markers (1,000 per page). */
-export async function listUploads(loc: S3Location, prefix: string, signal?: AbortSignal): Promise<OpenUpload[]> {
+/**
+ * Unfinished uploads under `prefix`, following the markers (1,000 per page). With a `gate`,
+ * each page is asked for first: a refused page ends the listing with `complete: false`.
+ */
+export async function listUploads(loc: S3Location, prefix: string, options: { signal?: AbortSignal | undefined; gate?: PageGate } = {}): Promise<{ uploads: OpenUpload[]; complete: boolean }> {
   const out: OpenUpload[] = [];
   let marker: { KeyMarker: string; UploadIdMarker: string } | undefined;
   do {
-    const page = (await loc.client.send(new ListMultipartUploadsCommand({ Bucket: loc.bucket, Prefix: prefix, ...(marker ?? {}) }), opts(signal))) as {
+    if (options.gate && !options.gate.allowsPage(prefix)) return { uploads: out, complete: false };
+    const started = Date.now();
+    const page = (await loc.client.send(new ListMultipartUploadsCommand({ Bucket: loc.bucket, Prefix: prefix, ...(marker ?? {}) }), opts(options.signal))) as {
       Uploads?: Array<{ Key?: string; UploadId?: string; Initiated?: Date }>;
       IsTruncated?: boolean;
       NextKeyMarker?: string;
       NextUploadIdMarker?: string;
     };
+    options.gate?.pageTook(Date.now() - started);
     for (const u of page.Uploads ?? []) if (u.Key && u.UploadId) out.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated?.getTime() ?? 0 });
     marker = page.IsTruncated && page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker ?? '' } : undefined;
   } while (marker);
-  return out;
+  return { uploads: out, complete: true };
 }

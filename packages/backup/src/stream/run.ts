@@ -8,6 +8,7 @@
  * new snapshot is needed before point-in-time restore can reach past the gap.
  */
 import { logOf, remaining, type RunContext } from '../context.js';
+import { BackupError, SourceReadError, StorageError, describeError } from '../errors.js';
 import { takeJobLease, type JobLease } from '../job-lease.js';
 import { openChainedObject, type ChainedObject } from '../s3/chained-object.js';
 import type { S3Location } from '../s3/client.js';
@@ -61,7 +62,8 @@ async function openStream(options: StreamRunOptions, ctx: RunContext): Promise<O
   const lease = await takeJobLease(loc, { key: keys.streamLease(options.name), label: `stream backup "${options.name}"`, leaseMs: options.leaseMs }, ctx.signal);
   let opened: { value: StreamCheckpoint | undefined; object: ChainedObject<StreamCheckpoint> };
   try {
-    opened = await openChainedObject(loc, capabilities, keys.streamCheckpoint(loc, options.name), { schema: streamCheckpointSchema, what: `stream "${options.name}" checkpoint`, version: 1 }, ctx.signal);
+    const key = keys.streamCheckpoint(loc, options.name);
+    opened = await typed('storage', `stream "${options.name}": reading the checkpoint`, () => openChainedObject(loc, capabilities, key, { schema: streamCheckpointSchema, what: `stream "${options.name}" checkpoint`, version: 1 }, ctx.signal), ctx.signal);
   } catch (error) {
     await lease.release().catch(() => undefined);
     throw error;
@@ -73,8 +75,28 @@ async function openStream(options: StreamRunOptions, ctx: RunContext): Promise<O
   return { loc, caps: capabilities, state, checkpoint: opened.object, lease };
 }
 
+/**
+ * Runs a call to the source (`source`) or to S3 (`storage`); any other failure than a typed one
+ * becomes `SourceReadError` or `StorageError` (class and code only: driver messages may carry
+ * addresses or secrets). A call the signal ended rejects with the signal's reason.
+ */
+async function typed<T>(kind: 'source' | 'storage', what: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason ?? error;
+    if (error instanceof BackupError) throw error;
+    const message = `${what} failed (${describeError(error)})`;
+    throw kind === 'source' ? new SourceReadError(message, error) : new StorageError(message, error);
+  }
+}
+
 /** Writes `records` as the next object and checkpoints (position, source state, hours). */
 async function flush(open: OpenStream, name: string, records: StreamRecord[], sourceState: unknown, signal?: AbortSignal): Promise<void> {
+  await typed('storage', `stream "${name}": writing an object`, () => writeAndCheckpoint(open, name, records, sourceState, signal), signal);
+}
+
+async function writeAndCheckpoint(open: OpenStream, name: string, records: StreamRecord[], sourceState: unknown, signal?: AbortSignal): Promise<void> {
   const { state } = open;
   const seq = state.seq + 1;
   const entry = await writeStreamObject(open.loc, open.caps, name, state.timeline, seq, state.position, records, signal);
@@ -101,7 +123,7 @@ async function breakTimeline(open: OpenStream, options: StreamRunOptions, reason
   state.seq = 0;
   state.timelines.push({ id: state.timeline, startedAt: now });
   state.updatedAt = now;
-  await open.checkpoint.save(state);
+  await typed('storage', `stream "${options.name}": saving the checkpoint`, () => open.checkpoint.save(state));
   await options.onTimelineBroken?.({ name: options.name, timeline: state.timeline, reason });
 }
 
@@ -117,16 +139,31 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
   let bufferStarted = 0;
   let pulledPosition = state.position;
   let pulledState = state.sourceState;
+  /** Writes the buffer as the next object, checkpoints, then acknowledges its records to the source. */
+  const commit = async (): Promise<void> => {
+    await flush(open, options.name, buffer, pulledState, ctx.signal);
+    result.objects++;
+    result.records += buffer.length;
+    // In S3 and checkpointed: the source may forget them (SQS deletes; a FIFO group then
+    // delivers its next messages).
+    await typed('source', `stream "${options.name}": acknowledging records to the source`, async () => options.source.ack?.(buffer, ctx.signal), ctx.signal);
+    buffer = [];
+    bufferBytes = 0;
+  };
   try {
     for (;;) {
       const lost = open.lease.failure();
       if (lost) throw lost;
       if (ctx.signal?.aborted || remaining(ctx) < options.reserveMs) {
         result.stoppedEarly = true;
+        // What was pulled is written in the reserve: dropped, it would be pulled again next time
+        // and, from a source that never goes quiet, never archived.
+        if (buffer.length > 0 && !ctx.signal?.aborted) await commit();
         break;
       }
       const pullStarted = Date.now();
-      const batch = await options.source.pull({ position: pulledPosition, state: pulledState, lastRunAt }, options.maxRecords, ctx.signal);
+      const returnBy = Math.min((buffer.length > 0 ? bufferStarted : pullStarted) + options.maxMs, pullStarted + remaining(ctx) - options.reserveMs);
+      const batch = await typed('source', `stream "${options.name}": reading the source`, () => options.source.pull({ position: pulledPosition, state: pulledState, lastRunAt, returnBy }, options.maxRecords, ctx.signal), ctx.signal);
       if (batch.gap) {
         // What was pulled before the gap was seen goes to the old timeline; then a new one starts.
         if (buffer.length > 0) await flush(open, options.name, buffer, pulledState, ctx.signal);
@@ -146,20 +183,11 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
       }
       pulledState = batch.state ?? pulledState;
       const full = bufferBytes >= options.maxBytes || (buffer.length > 0 && Date.now() - bufferStarted >= options.maxMs);
-      if (buffer.length > 0 && (full || batch.drained)) {
-        await flush(open, options.name, buffer, pulledState, ctx.signal);
-        result.objects++;
-        result.records += buffer.length;
-        // In S3 and checkpointed: the source may forget them (SQS deletes; a FIFO group then
-        // delivers its next messages).
-        await options.source.ack?.(buffer, ctx.signal);
-        buffer = [];
-        bufferBytes = 0;
-      }
+      if (buffer.length > 0 && (full || batch.drained)) await commit();
       if (batch.drained && batch.records.length === 0) {
         state.coveredUntil = new Date(pullStarted - options.coverageLagMs).toISOString();
         state.updatedAt = new Date().toISOString();
-        await open.checkpoint.save(state, ctx.signal);
+        await typed('storage', `stream "${options.name}": saving the checkpoint`, () => open.checkpoint.save(state, ctx.signal), ctx.signal);
         break;
       }
     }
@@ -194,7 +222,7 @@ export async function appendRecords(options: StreamRunOptions, prepare: (previou
       const newest = records.map((r) => r.time).sort().at(-1)!;
       if (!open.state.coveredUntil || newest > open.state.coveredUntil) {
         open.state.coveredUntil = newest;
-        await open.checkpoint.save(open.state, ctx.signal);
+        await typed('storage', `stream "${options.name}": saving the checkpoint`, () => open.checkpoint.save(open.state, ctx.signal), ctx.signal);
       }
     }
     await open.lease.release();

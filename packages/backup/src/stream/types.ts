@@ -61,8 +61,11 @@ export interface StreamSource {
   /**
    * Records after `position` (null: from the start), at most `max`. `state` is what the last
    * checkpoint stored. `lastRunAt` is when the stream last checkpointed (to judge retention).
+   * `returnBy` (epoch ms) is when the run needs the records back — the invocation's deadline
+   * less `reserveMs`, at most `buffer.maxMs` after the oldest buffered record: a source that
+   * waits for records (SQS long polling) returns what it has by then, `drained: false`.
    */
-  pull(from: { position: string | null; state: unknown; lastRunAt: string | undefined }, max: number, signal?: AbortSignal): Promise<PulledBatch>;
+  pull(from: { position: string | null; state: unknown; lastRunAt: string | undefined; returnBy?: number }, max: number, signal?: AbortSignal): Promise<PulledBatch>;
   /** Called once records are safely in S3 (SQS deletes its messages here). */
   ack?(records: StreamRecord[], signal?: AbortSignal): Promise<void>;
 }

@@ -10,7 +10,7 @@
  */
 import { checkKnownKeys, invalidOption, oneOfOption, keysOf } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
-import { BackupError, ConfigurationError, VerificationFailedError, type BackupProblem } from '../errors.js';
+import { BackupError, ConfigurationError, VerificationFailedError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import { putObject } from '../s3/client.js';
 import { keys } from '../target.js';
@@ -18,7 +18,7 @@ import { checkData } from '../restore/check-data.js';
 import { openBackup, restoreManifest, type BackupRef } from '../restore/index.js';
 import { checkSegmentsPresent } from '../restore/load.js';
 import type { RestoreTarget } from '../restore/targets.js';
-import { writeVerification } from './record.js';
+import { readVerification, writeVerification } from './record.js';
 import { LiveTally } from './live-tally.js';
 import { compareDrillIndexes, type DrillIndexCheck } from './drill-indexes.js';
 
@@ -83,9 +83,15 @@ export interface VerifyResult {
  * @example
  * export const drill = handler({}, (_input, ctx) => verifyBackup({ backup: { storage, id: 'latest' }, level: 'drill', scratch: mongoTarget({ db: scratchDb }) }, ctx));
  * @throws {VerificationFailedError} any check failed (with each problem and the report)
+ * @throws {StorageError} S3 failed a read (no verdict is recorded; retryable)
  * @throws {ConfigurationError} `drill` without a `scratch` target, or with one that already holds data of the backup's datasets (nothing is written)
  */
 export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext = {}): Promise<VerifyResult> {
+  // An S3 failure is no verdict on the backup: a StorageError, nothing recorded.
+  return withStorageErrors('verifyBackup: reading the backup', () => verify(options, ctx), ctx.signal);
+}
+
+async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<VerifyResult> {
   if (options === null || typeof options !== 'object') invalidOption('verifyBackup', 'options', 'an object', options);
   checkKnownKeys('verifyBackup', '', options, keysOf<VerifyBackupOptions>({ backup: true, level: true, scratch: true, keepScratch: true }));
   const level = oneOfOption('verifyBackup', 'level', options.level, ['quick', 'full', 'drill'] as const, 'full');
@@ -116,7 +122,10 @@ export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext
 
   if (level === 'quick') {
     await guard(async () => void (await checkSegmentsPresent(loc, manifest, signal)));
-    await writeVerification(loc, { backupId: manifest.backupId, level, ok: true, at: new Date().toISOString(), problems: [] });
+    // A passing quick check proves less than a passed full or drill one: it does not replace it
+    // (retention and point-in-time restore trust the backup by that record). A failing one does.
+    const previous = await readVerification(loc, manifest.backupId, signal).catch(() => undefined);
+    if (previous?.ok !== true) await writeVerification(loc, { backupId: manifest.backupId, level, ok: true, at: new Date().toISOString(), problems: [] });
     return { backupId: manifest.backupId, level, ok: true };
   }
   if (level === 'full') {

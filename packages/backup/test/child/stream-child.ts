@@ -3,7 +3,8 @@
  * stdout after each stream object is written; after the `KILL_AT`-th it prints `waiting` and
  * stops right there (the object is in S3, its index entry and checkpoint are not), so the
  * kill lands between an object and its checkpoint however slow the machine is. The lease
- * keeps being renewed meanwhile, as a live sink's would.
+ * keeps being renewed meanwhile, as a live sink's would. With `PAUSE_AFTER=index` it stops
+ * after the `KILL_AT`-th object's hourly index instead (listed, not yet checkpointed).
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
@@ -14,13 +15,16 @@ async function main(): Promise<void> {
   const env = process.env;
   const s3 = s3Client(env.CHILD_S3_ENDPOINT!);
   const killAt = Number(env.KILL_AT);
-  let objects = 0;
+  const pauseAfter = env.PAUSE_AFTER === 'index' ? 'index.json' : '.ndjson.gz';
+  let paused = 0;
   const client = {
     async send(command: { input: { Key?: string } }, options?: unknown) {
       const out = await s3.send(command as never, options as never);
       if (command instanceof PutObjectCommand && String(command.input.Key).endsWith('.ndjson.gz')) {
         process.stdout.write('object\n');
-        if (++objects === killAt) {
+      }
+      if (command instanceof PutObjectCommand && String(command.input.Key).endsWith(pauseAfter)) {
+        if (++paused === killAt) {
           process.stdout.write('waiting\n');
           await new Promise<never>(() => setInterval(() => undefined, 60_000));
         }

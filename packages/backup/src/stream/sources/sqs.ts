@@ -65,8 +65,13 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
       const records: StreamRecord[] = [];
       let drained = false;
       while (records.length < max) {
+        // A queue that never goes quiet would keep this loop going past the invocation: stop
+        // by `returnBy`, and never long-poll beyond it.
+        const leftMs = from.returnBy === undefined ? Number.POSITIVE_INFINITY : from.returnBy - Date.now();
+        if (leftMs <= 0 && records.length > 0) break;
+        const waitSeconds = Math.max(0, Math.min(wait, Math.floor(leftMs / 1000)));
         const out = (await send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, max - records.length), WaitTimeSeconds: wait, VisibilityTimeout: visibility, MessageSystemAttributeNames: ['SentTimestamp'] }),
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, max - records.length), WaitTimeSeconds: waitSeconds, VisibilityTimeout: visibility, MessageSystemAttributeNames: ['SentTimestamp'] }),
         )) as { Messages?: Received[] };
         const messages = out.Messages ?? [];
         for (const m of messages) {
