@@ -10,7 +10,7 @@
  */
 import { checkKnownKeys, invalidOption, oneOfOption, keysOf } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
-import { BackupError, ConfigurationError, VerificationFailedError, withStorageErrors, type BackupProblem } from '../errors.js';
+import { BackupError, ConfigurationError, RestoreTargetRefusedError, RestoreTargetUnavailableError, VerificationFailedError, beforeWriting, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import { putObject } from '../s3/client.js';
 import { keys } from '../target.js';
@@ -24,6 +24,11 @@ import { compareDrillIndexes, type DrillIndexCheck } from './drill-indexes.js';
 
 /** Leeway between this process's clock and the target's when leaving out expiring keys (ms). */
 const EXPIRY_LEEWAY_MS = 2000;
+
+/** The scratch target failing before its writes says nothing about the backup: no verdict is recorded. */
+function isTargetError(error: unknown): boolean {
+  return error instanceof RestoreTargetUnavailableError || error instanceof RestoreTargetRefusedError;
+}
 
 /** Options of `verifyBackup()`. */
 export interface VerifyBackupOptions {
@@ -115,7 +120,7 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
     try {
       return await work();
     } catch (error) {
-      if (error instanceof BackupError && !(error instanceof VerificationFailedError)) return fail(error.problems.length ? [...error.problems] : [{ key: manifest.backupId, message: error.code }], { level, error: error.code });
+      if (error instanceof BackupError && !(error instanceof VerificationFailedError) && !isTargetError(error)) return fail(error.problems.length ? [...error.problems] : [{ key: manifest.backupId, message: error.code }], { level, error: error.code });
       throw error;
     }
   };
@@ -140,8 +145,13 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
   const startedAt = new Date().toISOString();
   const reportKey = keys.drill(loc, manifest.backupId, drillId);
   // A drill overwrites and then removes what it restores: it never runs on a target that holds data.
+  const holdsData = (dataset: (typeof manifest.datasets)[number]) =>
+    beforeWriting(`drill of backup ${manifest.backupId}: reading the scratch target`, async () => {
+      for await (const _record of scratch.readBack(dataset, signal)) return true;
+      return false;
+    }, signal);
   for (const dataset of manifest.datasets) {
-    for await (const _record of scratch.readBack(dataset, signal)) {
+    if (await holdsData(dataset)) {
       throw new ConfigurationError(
         `verifyBackup(): option "scratch" must be an empty scratch target; it already holds data of ${dataset.name} (a drill would overwrite it and then remove it). Point the drill at a scratch database or key prefix, or clear it.`,
         { field: 'scratch', expected: 'an empty scratch target' },
