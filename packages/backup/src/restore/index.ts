@@ -111,6 +111,7 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
     };
     try {
       for (const dataset of manifest.datasets) {
+        signal?.throwIfAborted();
         const records = await target.apply(dataset, counted(datasetLines(loc, dataset, signal, read)), signal);
         await target.finish(dataset, signal);
         datasets.push({ name: dataset.name, records });

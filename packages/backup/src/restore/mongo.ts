@@ -144,7 +144,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       return ferretdbProblem(parseDocument(line));
     },
 
-    async apply(dataset, lines, _signal) {
+    async apply(dataset, lines, signal) {
       const collection = await collectionFor(dataset.name);
       const db = await resolveClient(options.db);
       const createOptions = EJSON.parse(JSON.stringify(dataset.options ?? {}), { relaxed: false }) as Record<string, unknown>;
@@ -162,6 +162,9 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
         ops = [];
         bytes = 0;
         await writing;
+        // A restore under a deadline stops between batches: whole batches of the verified backup are
+        // in the target, and running the restore again (idempotent) completes it.
+        signal?.throwIfAborted();
         writing = writeBatch(collection, batch);
         // Handled here so a failure while the next records are read (a part downloading) is not an
         // unhandled rejection, which ends the process; the next flush (or the end) awaits it and throws.
@@ -179,9 +182,10 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       return applied;
     },
 
-    async finish(dataset: ManifestDataset) {
+    async finish(dataset: ManifestDataset, signal?: AbortSignal) {
       const collection = await collectionFor(dataset.name);
       for (const index of dataset.indexes ?? []) {
+        signal?.throwIfAborted();
         const indexOptions = EJSON.parse(JSON.stringify(index.options), { relaxed: false }) as Record<string, unknown>;
         if (ferret && indexOptions.expireAfterSeconds !== undefined) continue;
         const key = EJSON.parse(JSON.stringify(index.key), { relaxed: false }) as Record<string, unknown>;
@@ -193,7 +197,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       }
     },
 
-    async applyChanges(changes: ChangeToApply[]) {
+    async applyChanges(changes: ChangeToApply[], signal?: AbortSignal) {
       // Only the last change of each document in the batch decides its state: per collection,
       // delete every document the batch touches, then insert the ones whose last change is an upsert.
       const last = new Map<string, ChangeToApply>();
@@ -207,6 +211,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       for (const [name, list] of byCollection) {
         const collection = await collectionFor(name);
         for (let i = 0; i < list.length; i += maxBatch) {
+          signal?.throwIfAborted();
           const slice = list.slice(i, i + maxBatch);
           try {
             await collection.deleteMany({ _id: { $in: slice.map((c) => EJSON.parse(c.id, { relaxed: false })) } });

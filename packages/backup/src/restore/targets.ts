@@ -25,7 +25,7 @@ export interface RestoreTarget {
   prepare(manifest: Manifest, signal?: AbortSignal): Promise<{ warnings: string[] }>;
   /** Why this record cannot be stored here, or undefined. Called for every record before anything is written. */
   check(dataset: ManifestDataset, line: string): string | undefined;
-  /** Writes the records of `dataset`; resolves to the number applied. */
+  /** Writes the records of `dataset`; resolves to the number applied. Once `signal` aborts, starts no further batch and rejects with its reason (the batch in flight settles first). */
   apply(dataset: ManifestDataset, lines: AsyncIterable<string>, signal?: AbortSignal): Promise<number>;
   /** Creates indexes (after data). */
   finish(dataset: ManifestDataset, signal?: AbortSignal): Promise<void>;
