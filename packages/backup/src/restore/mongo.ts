@@ -14,6 +14,7 @@ import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
 import { FERRETDB_UNKEPT_OPTIONS, fromListed, indexConflicts, type IndexDefinition } from './mongo-indexes.js';
 import type { ManifestDataset } from '../format/manifest.js';
+import { SCRATCH_MARKER_COLLECTION, clearScratch, dropCollection, readScratchMarker, writeScratchMarker } from './mongo-scratch.js';
 
 /** Options of `mongoTarget()`. */
 export interface MongoTargetOptions {
@@ -235,9 +236,16 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       return { indexes, unkeptOptions: ferret ? FERRETDB_UNKEPT_OPTIONS : [], skipped: skippedTtl };
     },
 
-    async drop(manifest) {
+    async drop(manifest, signal) {
       const db = await resolveClient(options.db);
-      for (const dataset of manifest.datasets) await db.collection(rename(dataset.name)).drop().catch(() => undefined);
+      // A collection that is not there is fine; any other failure is the drill's to report.
+      for (const dataset of manifest.datasets) await dropCollection(db, rename(dataset.name), signal);
+      await dropCollection(db, SCRATCH_MARKER_COLLECTION, signal);
     },
+
+    scratchCollections: (manifest) => manifest.datasets.map((d) => rename(d.name)),
+    markScratch: async (marker) => writeScratchMarker(await resolveClient(options.db), marker),
+    readScratchMarker: async () => readScratchMarker(await resolveClient(options.db)),
+    clearScratch: async (marker, signal) => clearScratch(await resolveClient(options.db), marker, signal),
   };
 }
