@@ -240,6 +240,32 @@ export class RestoreTargetRefusedError extends BackupError {
   }
 }
 
+/** Where retention pruned a stream: every object of a timeline before `timeline`, and of `timeline` up to object `seq`. */
+export interface PrunedThrough {
+  timeline: number;
+  seq: number;
+  /** ISO time of the retention run that pruned this far. */
+  prunedAt: string;
+}
+
+/**
+ * A stream restore reached objects that retention deleted on purpose: no kept snapshot needed
+ * them. `range` is the part of the stream asked for that is gone (a timeline and its object
+ * numbers), `prunedThrough` how far retention pruned. Restore from a kept snapshot
+ * (`pointInTimeRestore`) or a later timeline instead. Code `BACKUP_STREAM_PRUNED`; not retryable.
+ */
+export class StreamPrunedError extends BackupError {
+  override readonly name = 'StreamPrunedError';
+  /** The pruned objects the restore needed: their timeline and first and last object numbers. */
+  readonly range: { timeline: number; firstSeq: number; lastSeq: number };
+  readonly prunedThrough: PrunedThrough;
+  constructor(message: string, range: StreamPrunedError['range'], prunedThrough: PrunedThrough, problems: ReadonlyArray<BackupProblem> = []) {
+    super('BACKUP_STREAM_PRUNED', message, { problems });
+    this.range = range;
+    this.prunedThrough = prunedThrough;
+  }
+}
+
 /** `verifyBackup` found a problem (checksums, counts, content hashes, a drill mismatch). Fails the invocation so the provider's alarm fires. Code `BACKUP_VERIFY_FAILED`. */
 export class VerificationFailedError extends BackupError {
   override readonly name = 'VerificationFailedError';

@@ -174,6 +174,7 @@ export interface RestoreStreamOptions {
  *
  * @throws {BackupNotFoundError} the stream has no checkpoint
  * @throws {BackupIncompleteError} an object of the timeline is missing
+ * @throws {StreamPrunedError} retention pruned objects of the timeline (no kept snapshot needed them)
  * @throws {TimelineGapError} the timeline broke before `until`
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
