@@ -314,6 +314,11 @@ export function storageErrorOf(error: unknown, what: string): unknown {
 
 /** MongoDB codes of a refusal a retry does not change: Unauthorized, AuthenticationFailed. */
 const MONGO_REFUSED_CODES = new Set([13, 18]);
+/**
+ * MongoDB server codes that pass (the driver's retryable set: host unreachable or not found,
+ * network timeout, shutdown, step-down, not primary, time limit, socket exception).
+ */
+const MONGO_TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 /** Redis reply prefixes of the same: a bad password or user, no AUTH given, an ACL denial. */
 const REDIS_REFUSED = /^(?:WRONGPASS|NOAUTH|NOPERM)\b/;
 
@@ -328,7 +333,7 @@ export function targetErrorOf(error: unknown, what: string): unknown {
   const e = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown; hasErrorLabel?: (label: string) => boolean };
   const label = (name: string): boolean => typeof e.hasErrorLabel === 'function' && e.hasErrorLabel(name);
   const refused =
-    (e.name === 'MongoServerError' && !label('RetryableWriteError') && !label('ResetPool')) ||
+    (e.name === 'MongoServerError' && !label('RetryableWriteError') && !label('ResetPool') && !(typeof e.code === 'number' && MONGO_TRANSIENT_CODES.has(e.code))) ||
     (typeof e.code === 'number' && MONGO_REFUSED_CODES.has(e.code)) ||
     (e.name === 'ReplyError' && typeof e.message === 'string' && !/^(?:LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/.test(e.message)) ||
     (typeof e.message === 'string' && REDIS_REFUSED.test(e.message));

@@ -6,7 +6,7 @@
  * time, pinned to the objects that were checked.
  */
 import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
-import { BackupChangedError, BackupNotFoundError, RestoreApplyError, RestoreUnsupportedError, beforeWriting, describeError, withStorageErrors } from '../errors.js';
+import { BackupChangedError, BackupNotFoundError, RestoreApplyError, RestoreUnsupportedError, beforeWriting, describeError, storageErrorOf, withStorageErrors } from '../errors.js';
 import { SteadyError } from '@steadyfn/handler/internal';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest } from '../format/manifest.js';
@@ -126,7 +126,11 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
       }
       // A driver error the target did not type itself (a collection created, an index listed):
       // after the checks, so the target may hold part of the backup; the restore is idempotent.
-      if (!(error instanceof SteadyError) && !signal?.aborted) throw new RestoreApplyError(`writing backup ${manifest.backupId} to the target failed (${describeError(error)})`, error);
+      if (!(error instanceof SteadyError) && !signal?.aborted) {
+        // An S3 read of the second download stays a StorageError; anything else came from the target.
+        const storage = storageErrorOf(error, 'restore: reading the backup');
+        throw storage !== error ? storage : new RestoreApplyError(`writing backup ${manifest.backupId} to the target failed (${describeError(error)})`, error);
+      }
       throw error;
     }
     return {
