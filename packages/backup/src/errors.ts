@@ -212,6 +212,60 @@ export class RestoreApplyError extends BackupError {
   }
 }
 
+/**
+ * The restore target could not be reached before anything was written: a refused or dropped
+ * connection, no server selected in time, a network timeout (MongoDB's `hello` in `prepare`, a
+ * scratch target's emptiness check). Nothing was written; run again. The message carries the
+ * driver error's class and code only (its message may carry addresses or credentials).
+ * Code `RESTORE_TARGET_UNAVAILABLE`; retryable.
+ */
+export class RestoreTargetUnavailableError extends BackupError {
+  override readonly name = 'RestoreTargetUnavailableError';
+  constructor(message: string, cause?: unknown) {
+    super('RESTORE_TARGET_UNAVAILABLE', message, { retryable: true, cause });
+  }
+}
+
+/**
+ * The restore target refused the restore before anything was written: authentication failed
+ * (MongoDB `AuthenticationFailed`, Redis `WRONGPASS`/`NOAUTH`), the user lacks a permission
+ * (`Unauthorized`, `NOPERM`), or the server answered a command with another error. Nothing was
+ * written; a retry as is fails the same way (fix the credentials or permissions). The message
+ * carries the driver error's class and code only. Code `RESTORE_TARGET_REFUSED`; not retryable.
+ */
+export class RestoreTargetRefusedError extends BackupError {
+  override readonly name = 'RestoreTargetRefusedError';
+  constructor(message: string, cause?: unknown) {
+    super('RESTORE_TARGET_REFUSED', message, { cause });
+  }
+}
+
+/** Where retention pruned a stream: every object of a timeline before `timeline`, and of `timeline` up to object `seq`. */
+export interface PrunedThrough {
+  timeline: number;
+  seq: number;
+  /** ISO time of the retention run that pruned this far. */
+  prunedAt: string;
+}
+
+/**
+ * A stream restore reached objects that retention deleted on purpose: no kept snapshot needed
+ * them. `range` is the part of the stream asked for that is gone (a timeline and its object
+ * numbers), `prunedThrough` how far retention pruned. Restore from a kept snapshot
+ * (`pointInTimeRestore`) or a later timeline instead. Code `BACKUP_STREAM_PRUNED`; not retryable.
+ */
+export class StreamPrunedError extends BackupError {
+  override readonly name = 'StreamPrunedError';
+  /** The pruned objects the restore needed: their timeline and first and last object numbers. */
+  readonly range: { timeline: number; firstSeq: number; lastSeq: number };
+  readonly prunedThrough: PrunedThrough;
+  constructor(message: string, range: StreamPrunedError['range'], prunedThrough: PrunedThrough, problems: ReadonlyArray<BackupProblem> = []) {
+    super('BACKUP_STREAM_PRUNED', message, { problems });
+    this.range = range;
+    this.prunedThrough = prunedThrough;
+  }
+}
+
 /** `verifyBackup` found a problem (checksums, counts, content hashes, a drill mismatch). Fails the invocation so the provider's alarm fires. Code `BACKUP_VERIFY_FAILED`. */
 export class VerificationFailedError extends BackupError {
   override readonly name = 'VerificationFailedError';
@@ -256,4 +310,47 @@ export async function withStorageErrors<T>(what: string, work: () => Promise<T>,
 export function storageErrorOf(error: unknown, what: string): unknown {
   if (error instanceof SteadyError || error === null || typeof error !== 'object' || !('$metadata' in error)) return error;
   return new StorageError(`${what} failed (${describeError(error)})`, error);
+}
+
+/** MongoDB codes of a refusal a retry does not change: Unauthorized, AuthenticationFailed. */
+const MONGO_REFUSED_CODES = new Set([13, 18]);
+/**
+ * MongoDB server codes that pass (the driver's retryable set: host unreachable or not found,
+ * network timeout, shutdown, step-down, not primary, time limit, socket exception).
+ */
+const MONGO_TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+/** Redis reply prefixes of the same: a bad password or user, no AUTH given, an ACL denial. */
+const REDIS_REFUSED = /^(?:WRONGPASS|NOAUTH|NOPERM)\b/;
+
+/**
+ * A driver error met before the target was written to, as a typed error: an answer the server
+ * gave on purpose (authentication, permissions, another command error) is a
+ * `RestoreTargetRefusedError`; anything else (refused connection, no server selected, a
+ * timeout, a closed connection) a `RestoreTargetUnavailableError`. Typed errors pass unchanged.
+ */
+export function targetErrorOf(error: unknown, what: string): unknown {
+  if (error instanceof SteadyError) return error;
+  const e = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown; hasErrorLabel?: (label: string) => boolean };
+  const label = (name: string): boolean => typeof e.hasErrorLabel === 'function' && e.hasErrorLabel(name);
+  const refused =
+    (e.name === 'MongoServerError' && !label('RetryableWriteError') && !label('ResetPool') && !(typeof e.code === 'number' && MONGO_TRANSIENT_CODES.has(e.code))) ||
+    (typeof e.code === 'number' && MONGO_REFUSED_CODES.has(e.code)) ||
+    (e.name === 'ReplyError' && typeof e.message === 'string' && !/^(?:LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/.test(e.message)) ||
+    (typeof e.message === 'string' && REDIS_REFUSED.test(e.message));
+  const described = describeError(error) || 'an error';
+  // Redis reply errors have no code: the reply's first word (e.g. WRONGPASS) is its code, never the rest.
+  const replyCode = e.name === 'ReplyError' && typeof e.message === 'string' ? /^[A-Z]+\b/.exec(e.message)?.[0] : undefined;
+  const facts = replyCode ? `${described} ${replyCode}` : described;
+  return refused
+    ? new RestoreTargetRefusedError(`${what}: the target refused it (${facts}); nothing was written`, error)
+    : new RestoreTargetUnavailableError(`${what}: the target could not be reached (${facts}); nothing was written`, error);
+}
+
+/** Runs target work that comes before any write; driver errors become `targetErrorOf`'s typed errors (a call the signal ended passes unchanged). */
+export async function beforeWriting<T>(what: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw signal?.aborted ? error : targetErrorOf(error, what);
+  }
 }

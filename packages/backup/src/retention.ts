@@ -40,7 +40,8 @@ import { probeS3, type S3Capabilities } from './s3/probe.js';
 import { toLocation, keys, type S3Target } from './target.js';
 import { listBackupIds, loadManifest } from './restore/load.js';
 import { readVerification } from './verify/record.js';
-import { readStreamCheckpoint } from './stream/checkpoint.js';
+import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
+import { isPruned, recordPruned } from './stream/pruned.js';
 import { readHourIndex } from './stream/objects.js';
 
 /** Options of `applyRetention()`. */
@@ -329,9 +330,9 @@ async function pruneStream(loc: S3Location, name: string, oldest: Manifest, dryR
   const checkpoint = (await readStreamCheckpoint(loc, name, signal))?.value;
   if (!checkpoint) return 0;
   let count = 0;
+  let recorded = false;
   for (const h of checkpoint.hours) {
-    const obsolete = h.timeline < mark.timeline || (h.timeline === mark.timeline && h.lastSeq <= mark.seq);
-    if (!obsolete) continue;
+    if (!isPruned(mark, h.timeline, h.lastSeq)) continue; // needed by the oldest kept snapshot
     if (!dryRun && budget.stoppedBy) {
       report.left.streamObjects += h.lastSeq - h.firstSeq + 1; // from the checkpoint: nothing more is read once stopped
       continue;
@@ -344,8 +345,22 @@ async function pruneStream(loc: S3Location, name: string, oldest: Manifest, dryR
     }
     count += index.objects.length;
     if (dryRun) continue;
+    if (!recorded) {
+      // Before the first delete: a restore that meets a pruned hour then says it was pruned, not lost.
+      await recordPruned(loc, name, lastObsolete(checkpoint.hours, mark), signal);
+      recorded = true;
+    }
     await budget.spend(false, () => deleteOrThrow(loc, `${keys.streamHour(loc, name, h.timeline, h.hour)}/index.json`, signal));
     for (const o of index.objects) await budget.spend(false, () => deleteOrThrow(loc, o.key, signal));
   }
   return count;
+}
+
+/** The newest (timeline, object number) of the hours older than the mark: how far this run prunes. */
+function lastObsolete(hours: StreamCheckpoint['hours'], mark: { timeline: number; seq: number }): { timeline: number; seq: number } {
+  let through = { timeline: 1, seq: 0 };
+  for (const h of hours) {
+    if (isPruned(mark, h.timeline, h.lastSeq) && (h.timeline > through.timeline || (h.timeline === through.timeline && h.lastSeq > through.seq))) through = { timeline: h.timeline, seq: h.lastSeq };
+  }
+  return through;
 }

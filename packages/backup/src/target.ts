@@ -7,6 +7,7 @@
  * <prefix>/backups/<backupId>/verification.json               the last verification's result
  * <prefix>/jobs/<job>/lease.json | checkpoint.json            a snapshot job's lease and progress
  * <prefix>/streams/<name>/lease.json | checkpoint.json        a stream backup's lease and position
+ * <prefix>/streams/<name>/pruned.json                         how far retention pruned the stream
  * <prefix>/streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/index.json   hourly index of stream objects
  * <prefix>/streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/<seq>_<first>_<last>_<sha>.ndjson.gz
  * <prefix>/drills/<backupId>/<drillId>.json                   restore drill reports
@@ -64,6 +65,7 @@ export const keys = {
   jobCheckpoint: (loc: S3Location, job: string) => joinKey(loc.prefix, 'jobs', encodeURIComponent(job), 'checkpoint.json'),
   streamLease: (name: string) => joinKey('streams', encodeURIComponent(name), 'lease.json'),
   streamCheckpoint: (loc: S3Location, name: string) => joinKey(loc.prefix, 'streams', encodeURIComponent(name), 'checkpoint.json'),
+  streamPruned: (loc: S3Location, name: string) => joinKey(loc.prefix, 'streams', encodeURIComponent(name), 'pruned.json'),
   streamHour: (loc: S3Location, name: string, timeline: number, hour: number) => {
     const d = new Date(hour);
     const p2 = (n: number) => String(n).padStart(2, '0');

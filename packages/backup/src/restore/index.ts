@@ -6,7 +6,8 @@
  * time, pinned to the objects that were checked.
  */
 import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
-import { BackupChangedError, BackupNotFoundError, RestoreUnsupportedError, withStorageErrors } from '../errors.js';
+import { BackupChangedError, BackupNotFoundError, RestoreApplyError, RestoreUnsupportedError, beforeWriting, describeError, storageErrorOf, withStorageErrors } from '../errors.js';
+import { SteadyError } from '@steadyfn/handler/internal';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
@@ -80,7 +81,7 @@ export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSi
  */
 export async function restoreManifest(loc: S3Location, manifest: Manifest, target: RestoreTarget, signal?: AbortSignal, spoolBytes = DEFAULT_SPOOL_BYTES): Promise<RestoreReport> {
   const checkStarted = Date.now();
-  const { warnings } = await target.prepare(manifest, signal);
+  const { warnings } = await beforeWriting(`restore of backup ${manifest.backupId}: preparing the target`, () => target.prepare(manifest, signal), signal);
   const size = manifest.datasets.reduce((s, d) => s + d.segments.reduce((t, g) => t + g.bytes, 0), 0);
   const spool = size <= spoolBytes ? await PartSpool.open() : undefined;
   try {
@@ -110,6 +111,7 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
     };
     try {
       for (const dataset of manifest.datasets) {
+        signal?.throwIfAborted();
         const records = await target.apply(dataset, counted(datasetLines(loc, dataset, signal, read)), signal);
         await target.finish(dataset, signal);
         datasets.push({ name: dataset.name, records });
@@ -121,6 +123,13 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
           error.problems,
           true,
         );
+      }
+      // A driver error the target did not type itself (a collection created, an index listed):
+      // after the checks, so the target may hold part of the backup; the restore is idempotent.
+      if (!(error instanceof SteadyError) && !signal?.aborted) {
+        // An S3 read of the second download stays a StorageError; anything else came from the target.
+        const storage = storageErrorOf(error, 'restore: reading the backup');
+        throw storage !== error ? storage : new RestoreApplyError(`writing backup ${manifest.backupId} to the target failed (${describeError(error)})`, error);
       }
       throw error;
     }

@@ -14,6 +14,7 @@ import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
 import { FERRETDB_UNKEPT_OPTIONS, fromListed, indexConflicts, type IndexDefinition } from './mongo-indexes.js';
 import type { ManifestDataset } from '../format/manifest.js';
+import { SCRATCH_MARKER_COLLECTION, clearScratch, dropCollection, readScratchMarker, writeScratchMarker } from './mongo-scratch.js';
 
 /** Options of `mongoTarget()`. */
 export interface MongoTargetOptions {
@@ -144,7 +145,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       return ferretdbProblem(parseDocument(line));
     },
 
-    async apply(dataset, lines, _signal) {
+    async apply(dataset, lines, signal) {
       const collection = await collectionFor(dataset.name);
       const db = await resolveClient(options.db);
       const createOptions = EJSON.parse(JSON.stringify(dataset.options ?? {}), { relaxed: false }) as Record<string, unknown>;
@@ -162,6 +163,9 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
         ops = [];
         bytes = 0;
         await writing;
+        // A restore under a deadline stops between batches: whole batches of the verified backup are
+        // in the target, and running the restore again (idempotent) completes it.
+        signal?.throwIfAborted();
         writing = writeBatch(collection, batch);
         // Handled here so a failure while the next records are read (a part downloading) is not an
         // unhandled rejection, which ends the process; the next flush (or the end) awaits it and throws.
@@ -179,9 +183,10 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       return applied;
     },
 
-    async finish(dataset: ManifestDataset) {
+    async finish(dataset: ManifestDataset, signal?: AbortSignal) {
       const collection = await collectionFor(dataset.name);
       for (const index of dataset.indexes ?? []) {
+        signal?.throwIfAborted();
         const indexOptions = EJSON.parse(JSON.stringify(index.options), { relaxed: false }) as Record<string, unknown>;
         if (ferret && indexOptions.expireAfterSeconds !== undefined) continue;
         const key = EJSON.parse(JSON.stringify(index.key), { relaxed: false }) as Record<string, unknown>;
@@ -193,7 +198,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       }
     },
 
-    async applyChanges(changes: ChangeToApply[]) {
+    async applyChanges(changes: ChangeToApply[], signal?: AbortSignal) {
       // Only the last change of each document in the batch decides its state: per collection,
       // delete every document the batch touches, then insert the ones whose last change is an upsert.
       const last = new Map<string, ChangeToApply>();
@@ -207,6 +212,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       for (const [name, list] of byCollection) {
         const collection = await collectionFor(name);
         for (let i = 0; i < list.length; i += maxBatch) {
+          signal?.throwIfAborted();
           const slice = list.slice(i, i + maxBatch);
           try {
             await collection.deleteMany({ _id: { $in: slice.map((c) => EJSON.parse(c.id, { relaxed: false })) } });
@@ -230,9 +236,16 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       return { indexes, unkeptOptions: ferret ? FERRETDB_UNKEPT_OPTIONS : [], skipped: skippedTtl };
     },
 
-    async drop(manifest) {
+    async drop(manifest, signal) {
       const db = await resolveClient(options.db);
-      for (const dataset of manifest.datasets) await db.collection(rename(dataset.name)).drop().catch(() => undefined);
+      // A collection that is not there is fine; any other failure is the drill's to report.
+      for (const dataset of manifest.datasets) await dropCollection(db, rename(dataset.name), signal);
+      await dropCollection(db, SCRATCH_MARKER_COLLECTION, signal);
     },
+
+    scratchCollections: (manifest) => manifest.datasets.map((d) => rename(d.name)),
+    markScratch: async (marker) => writeScratchMarker(await resolveClient(options.db), marker),
+    readScratchMarker: async () => readScratchMarker(await resolveClient(options.db)),
+    clearScratch: async (marker, signal) => clearScratch(await resolveClient(options.db), marker, signal),
   };
 }

@@ -4,7 +4,7 @@
  * a timeline replayed from its first object (state from the stream alone, deletes included).
  */
 import { checkKnownKeys, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
-import { BackupError, PitrTargetError, RestoreUnsupportedError, StorageError, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
+import { BackupError, PitrTargetError, RestoreUnsupportedError, StorageError, beforeWriting, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
@@ -107,7 +107,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // Check the whole chain of stream objects before writing anything, each changed document
   // against the target too (FerretDB's limits), as the snapshot's records are.
   const objects = await timelineObjects(loc, checkpoint, mark.timeline, mark.seq, signal);
-  await options.target.prepare(snapshot, signal);
+  await beforeWriting(`point-in-time restore: preparing the target`, () => options.target.prepare(snapshot, signal), signal);
   await checkChanges(loc, objects, options.target, at, signal);
 
   const report = await restoreManifest(loc, snapshot, options.target, signal);
@@ -174,6 +174,7 @@ export interface RestoreStreamOptions {
  *
  * @throws {BackupNotFoundError} the stream has no checkpoint
  * @throws {BackupIncompleteError} an object of the timeline is missing
+ * @throws {StreamPrunedError} retention pruned objects of the timeline (no kept snapshot needed them)
  * @throws {TimelineGapError} the timeline broke before `until`
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
@@ -195,7 +196,7 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   if (until !== undefined) assertNoGap(checkpoint, timeline, until);
   const objects = await timelineObjects(loc, checkpoint, timeline, 0, ctx.signal);
   // No snapshot here: the target is prepared for an empty MongoDB backup (it reads what the server supports).
-  await options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal);
+  await beforeWriting(`restoreStream: preparing the target`, () => options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal), ctx.signal);
   await checkChanges(loc, objects, options.target, until, ctx.signal);
   const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(records.map(changeOf).filter((c): c is ChangeToApply => c !== undefined), ctx.signal), {
     ...(until === undefined ? {} : { until }),

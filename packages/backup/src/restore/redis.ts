@@ -156,7 +156,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       return undefined;
     },
 
-    async apply(_dataset, lines) {
+    async apply(_dataset, lines, signal) {
       const client = await resolveClient(options.client);
       let batch: Array<Array<string | Buffer | number>> = [];
       let applied = 0;
@@ -165,10 +165,13 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
         batch.push(...commandsFor(record, Buffer.concat([prefixBytes, decodeBytes(record.k)])));
         applied++;
         if (batch.length >= batchSize) {
+          // Stops between pipelines once the signal aborts (the restore is idempotent: run it again).
+          signal?.throwIfAborted();
           await send(client, batch);
           batch = [];
         }
       }
+      signal?.throwIfAborted();
       if (batch.length > 0) await send(client, batch);
       return applied;
     },

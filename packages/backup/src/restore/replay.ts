@@ -4,7 +4,8 @@
  * checked for continuity (every object number present) and integrity (SHA-256, record count),
  * deduplicated by event id, and applied in order.
  */
-import { BackupIncompleteError, BackupNotFoundError, TimelineGapError } from '../errors.js';
+import { BackupIncompleteError, BackupNotFoundError, StreamPrunedError, TimelineGapError } from '../errors.js';
+import { isPruned, readPruned } from '../stream/pruned.js';
 import type { S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
 import { readHourIndex, readStreamObject, type IndexedObject } from '../stream/objects.js';
@@ -33,6 +34,7 @@ export async function timelineObjects(loc: S3Location, checkpoint: StreamCheckpo
   const found: IndexedObject[] = [];
   for (const h of hours) {
     const index = await readHourIndex(loc, checkpoint.name, timeline, h.hour, signal);
+    if (!index) await throwIfPruned(loc, checkpoint, timeline, hours, signal);
     if (!index) throw new BackupIncompleteError(`stream "${checkpoint.name}": an hourly index is missing`, [{ key: `${keys.streamHour(loc, checkpoint.name, timeline, h.hour)}/index.json`, message: 'missing' }]);
     found.push(...index.objects.filter((o) => o.timeline === timeline && o.seq > afterSeq));
   }
@@ -45,6 +47,24 @@ export async function timelineObjects(loc: S3Location, checkpoint: StreamCheckpo
     throw new BackupIncompleteError(`stream "${checkpoint.name}" timeline ${timeline} is missing object(s) ${missing.slice(0, 5).join(', ')}`, missing.slice(0, 5).map((seq) => ({ key: `streams/${checkpoint.name}/t${timeline}`, message: `object ${seq} missing` })));
   }
   return found;
+}
+
+/**
+ * An hourly index is missing: when retention pruned that far, says so with the range.
+ * @throws {StreamPrunedError} the needed hours are within what retention pruned
+ */
+async function throwIfPruned(loc: S3Location, checkpoint: StreamCheckpoint, timeline: number, hours: StreamCheckpoint['hours'], signal?: AbortSignal): Promise<void> {
+  const through = await readPruned(loc, checkpoint.name, signal);
+  if (!through) return;
+  const pruned = hours.filter((h) => isPruned(through, h.timeline, h.lastSeq));
+  if (pruned.length === 0) return;
+  const range = { timeline, firstSeq: Math.min(...pruned.map((h) => h.firstSeq)), lastSeq: Math.max(...pruned.map((h) => h.lastSeq)) };
+  throw new StreamPrunedError(
+    `stream "${checkpoint.name}": objects ${range.firstSeq}–${range.lastSeq} of timeline ${timeline} were pruned by retention (${through.prunedAt}: every object through timeline ${through.timeline} object ${through.seq}); restore from a kept snapshot instead`,
+    range,
+    through,
+    [{ key: keys.streamPruned(loc, checkpoint.name), message: `pruned through timeline ${through.timeline} object ${through.seq}` }],
+  );
 }
 
 /** Records handed to `apply` at once. */

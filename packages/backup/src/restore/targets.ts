@@ -18,6 +18,22 @@ export interface ChangeToApply {
   doc?: string;
 }
 
+/**
+ * What a drill writes into its scratch target before restoring into it (MongoDB: the
+ * `steadyfn_drill_marker` collection), removed last by its drop: which drill, from which
+ * backup storage (`s3://<bucket>/<prefix>`), and the collections it restores.
+ */
+export interface ScratchMarker {
+  drillId: string;
+  backupId: string;
+  /** The drilling job's backup storage, `s3://<bucket>/<prefix>`: only a drill from the same storage clears what this one left. */
+  storage: string;
+  /** ISO time the drill started. */
+  startedAt: string;
+  /** The target's collections (or key namespaces) the drill restores into. */
+  collections: string[];
+}
+
 /** A restore target. Build one with `mongoTarget()` or `redisTarget()`. */
 export interface RestoreTarget {
   readonly kind: 'mongodb' | 'redis';
@@ -25,7 +41,7 @@ export interface RestoreTarget {
   prepare(manifest: Manifest, signal?: AbortSignal): Promise<{ warnings: string[] }>;
   /** Why this record cannot be stored here, or undefined. Called for every record before anything is written. */
   check(dataset: ManifestDataset, line: string): string | undefined;
-  /** Writes the records of `dataset`; resolves to the number applied. */
+  /** Writes the records of `dataset`; resolves to the number applied. Once `signal` aborts, starts no further batch and rejects with its reason (the batch in flight settles first). */
   apply(dataset: ManifestDataset, lines: AsyncIterable<string>, signal?: AbortSignal): Promise<number>;
   /** Creates indexes (after data). */
   finish(dataset: ManifestDataset, signal?: AbortSignal): Promise<void>;
@@ -39,6 +55,14 @@ export interface RestoreTarget {
    * comparison) and the backup's indexes this target skipped on purpose (`unsupportedMetadata: 'skip'`).
    */
   readIndexes?(dataset: ManifestDataset, signal?: AbortSignal): Promise<{ indexes: IndexDefinition[]; unkeptOptions: ReadonlyArray<string>; skipped: string[] }>;
-  /** Removes what a drill restored (a scratch database, keys under a scratch prefix). */
+  /** Removes what a drill restored (a scratch database, keys under a scratch prefix) and its marker, last. Throws when a removal fails. */
   drop?(manifest: Manifest, signal?: AbortSignal): Promise<void>;
+  /** The target collections a drill of `manifest` restores into (for its marker; MongoDB targets). */
+  scratchCollections?(manifest: Manifest): string[];
+  /** Writes a drill's marker (MongoDB targets). */
+  markScratch?(marker: ScratchMarker, signal?: AbortSignal): Promise<void>;
+  /** The marker an earlier drill left (its drop failed or was skipped), or undefined. */
+  readScratchMarker?(signal?: AbortSignal): Promise<ScratchMarker | undefined>;
+  /** Drops the collections `marker` lists, then the marker. */
+  clearScratch?(marker: ScratchMarker, signal?: AbortSignal): Promise<void>;
 }

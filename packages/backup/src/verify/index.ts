@@ -10,7 +10,7 @@
  */
 import { checkKnownKeys, invalidOption, oneOfOption, keysOf } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
-import { BackupError, ConfigurationError, VerificationFailedError, withStorageErrors, type BackupProblem } from '../errors.js';
+import { BackupError, RestoreTargetRefusedError, RestoreTargetUnavailableError, VerificationFailedError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import { putObject } from '../s3/client.js';
 import { keys } from '../target.js';
@@ -21,9 +21,15 @@ import type { RestoreTarget } from '../restore/targets.js';
 import { readVerification, writeVerification } from './record.js';
 import { LiveTally } from './live-tally.js';
 import { compareDrillIndexes, type DrillIndexCheck } from './drill-indexes.js';
+import { dropScratch, prepareScratch, type DrillScratch } from './scratch.js';
 
 /** Leeway between this process's clock and the target's when leaving out expiring keys (ms). */
 const EXPIRY_LEEWAY_MS = 2000;
+
+/** The scratch target failing before its writes says nothing about the backup: no verdict is recorded. */
+function isTargetError(error: unknown): boolean {
+  return error instanceof RestoreTargetUnavailableError || error instanceof RestoreTargetRefusedError;
+}
 
 /** Options of `verifyBackup()`. */
 export interface VerifyBackupOptions {
@@ -32,7 +38,7 @@ export interface VerifyBackupOptions {
   level?: 'quick' | 'full' | 'drill';
   /** For `drill`: a scratch target (`mongoTarget({ db: scratchDb })`, `redisTarget({ client, keyPrefix: 'drill:' })`). Its data is removed afterwards. */
   scratch?: RestoreTarget;
-  /** For `drill`: keep the restored data. @default false */
+  /** For `drill`: keep the restored data (and, on MongoDB, the drill's marker: the next drill from the same storage clears both). @default false */
   keepScratch?: boolean;
 }
 
@@ -64,6 +70,8 @@ export interface DrillReport {
   bytesPerSecond: number;
   recordsPerSecond: number;
   problems: string[];
+  /** The scratch target: dropped or not (a failed drop's class and code), and an earlier drill's leftovers cleared first. */
+  scratch: DrillScratch;
 }
 
 /** The result of a verification. */
@@ -84,7 +92,8 @@ export interface VerifyResult {
  * export const drill = handler({}, (_input, ctx) => verifyBackup({ backup: { storage, id: 'latest' }, level: 'drill', scratch: mongoTarget({ db: scratchDb }) }, ctx));
  * @throws {VerificationFailedError} any check failed (with each problem and the report)
  * @throws {StorageError} S3 failed a read (no verdict is recorded; retryable)
- * @throws {ConfigurationError} `drill` without a `scratch` target, or with one that already holds data of the backup's datasets (nothing is written)
+ * @throws {ConfigurationError} `drill` without a `scratch` target, or with one that already holds data of the backup's datasets that no earlier drill from the same storage marked (nothing is written)
+ * @throws {RestoreTargetUnavailableError | RestoreTargetRefusedError} the scratch target failed before any write (no verdict is recorded)
  */
 export async function verifyBackup(options: VerifyBackupOptions, ctx: RunContext = {}): Promise<VerifyResult> {
   // An S3 failure is no verdict on the backup: a StorageError, nothing recorded.
@@ -115,7 +124,7 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
     try {
       return await work();
     } catch (error) {
-      if (error instanceof BackupError && !(error instanceof VerificationFailedError)) return fail(error.problems.length ? [...error.problems] : [{ key: manifest.backupId, message: error.code }], { level, error: error.code });
+      if (error instanceof BackupError && !(error instanceof VerificationFailedError) && !isTargetError(error)) return fail(error.problems.length ? [...error.problems] : [{ key: manifest.backupId, message: error.code }], { level, error: error.code });
       throw error;
     }
   };
@@ -139,15 +148,10 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
   const drillId = uuidv7();
   const startedAt = new Date().toISOString();
   const reportKey = keys.drill(loc, manifest.backupId, drillId);
-  // A drill overwrites and then removes what it restores: it never runs on a target that holds data.
-  for (const dataset of manifest.datasets) {
-    for await (const _record of scratch.readBack(dataset, signal)) {
-      throw new ConfigurationError(
-        `verifyBackup(): option "scratch" must be an empty scratch target; it already holds data of ${dataset.name} (a drill would overwrite it and then remove it). Point the drill at a scratch database or key prefix, or clear it.`,
-        { field: 'scratch', expected: 'an empty scratch target' },
-      );
-    }
-  }
+  // A drill overwrites and then removes what it restores: it never runs on a target that holds
+  // data, except what an earlier drill from this storage left (its marker says so).
+  const storageName = `s3://${loc.bucket}/${loc.prefix}`;
+  const { clearedLeftoverOf } = await prepareScratch(scratch, manifest, { drillId, backupId: manifest.backupId, storage: storageName, startedAt }, signal);
   // The backup's side of the comparison, tallied while the restore checks every record.
   const expected = new Map(manifest.datasets.map((d) => [d.name, new LiveTally(d.kind)]));
   const tallying: RestoreTarget = {
@@ -157,10 +161,11 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
       return scratch.check(dataset, line);
     },
   };
-  const restored = await guard(() => restoreManifest(loc, manifest, tallying, signal));
-  const restoreMs = restored.checkMs + restored.applyMs;
   const datasets: DrillReport['datasets'] = [];
+  let restored: Awaited<ReturnType<typeof restoreManifest>>;
+  let dropped: Pick<DrillScratch, 'dropped' | 'dropError'> = { dropped: false };
   try {
+    restored = await guard(() => restoreManifest(loc, manifest, tallying, signal));
     for (const dataset of manifest.datasets) {
       const back = new LiveTally(dataset.kind);
       for await (const line of scratch.readBack(dataset, signal)) back.add(line);
@@ -181,8 +186,10 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
       });
     }
   } finally {
-    if (!options.keepScratch) await scratch.drop?.(manifest, signal).catch(() => undefined);
+    // Also after a failed restore: its partial data would otherwise stay (the next drill clears it by the marker).
+    if (!options.keepScratch) dropped = await dropScratch(scratch, manifest, drillId, log, signal);
   }
+  const restoreMs = restored.checkMs + restored.applyMs;
   const problems = datasets.flatMap((d) => [
     ...(d.restoredCount !== d.expectedCount
       ? [`restored ${d.restoredCount} records, manifest says ${d.expectedCount}${d.expiredLeftOut > 0 ? ` (leaving out ${d.expiredLeftOut} whose TTL ended)` : ''}`]
@@ -202,6 +209,7 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
     bytesPerSecond: Math.round(restored.bytes / restored.reads / seconds),
     recordsPerSecond: Math.round(restored.records / seconds),
     problems: problems.map((p) => `${p.key}: ${p.message}`),
+    scratch: { ...dropped, ...(clearedLeftoverOf === undefined ? {} : { clearedLeftoverOf }) },
   };
   await putObject(loc, reportKey, JSON.stringify(report, null, 1), signal ? { signal } : {});
   if (!report.ok) return fail(problems, report);
