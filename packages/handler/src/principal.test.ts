@@ -7,7 +7,7 @@
  * unless `trustIdentityHeaders` names the platform that sets them, and only on that platform.
  */
 import { HttpRequest, trigger } from '@azure/functions';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
 import { controllerParams } from '../test/fixtures/openwhisk/controller.js';
 import { invocationContext } from '../test/support/azure.js';
@@ -148,6 +148,24 @@ describe('ctx.principal on OpenWhisk (web action params as the controller builds
     expect(await run(controllerParams(req, false, 'acme_prod'))).toEqual({ id: 'acme_prod', source: 'openwhisk' });
     expect(await run(controllerParams(req, true, 'acme_prod'))).toEqual({ id: 'acme_prod', source: 'openwhisk' });
     expect(await run(controllerParams(req, false))).toBeNull();
+  });
+
+  it('an activation another namespace invoked (a shared package, a plain invoke) carries no principal, whatever __ow_user it passes', async () => {
+    // A plain (non-web) invoke hands the action whatever params the caller sends: any namespace
+    // may invoke an action of a shared package, and pass web-action params with a victim's __ow_user.
+    // The runtime names the activation's namespace (the invoking subject's) in __OW_NAMESPACE.
+    const req = { method: 'POST', headers: { 'idempotency-key': 'k-1' }, contentType: 'application/json', body: '{"orderId":"o-1"}' };
+    const forged = controllerParams(req, false, 'acme_prod');
+    vi.stubEnv('__OW_ACTION_NAME', '/acme_prod/shared-orders/create');
+    try {
+      vi.stubEnv('__OW_NAMESPACE', 'mallory_dev');
+      expect(await run(forged)).toBeNull();
+      // The owner's own activations (a web action runs as its owner) keep __ow_user.
+      vi.stubEnv('__OW_NAMESPACE', 'acme_prod');
+      expect(await run(forged)).toEqual({ id: 'acme_prod', source: 'openwhisk' });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 

@@ -11,9 +11,10 @@
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, HttpResponse, trigger, type HttpResponseInit } from '@azure/functions';
 import type { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler, type Context, type HandlerOptions } from '@steadyfn/handler';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
+import { controllerParams } from '../../handler/test/fixtures/openwhisk/controller.js';
 import { invocationContext } from '../../handler/test/support/azure.js';
 import { closeServers, serve } from '../../handler/test/support/gcp-server.js';
 import { lambdaContext, published, type Json } from '../../handler/test/support/published.js';
@@ -196,6 +197,32 @@ describe.each(BACKENDS)('idempotency keys scoped by caller, %s store', (name) =>
     expect(await viaLambda(byTenant.main, event('bob', 'acme'))).toEqual({ ...t1, replayed: true });
     expect((await viaLambda(byTenant.main, event('carol', 'globex'))).replayed).toBe(false);
     expect(byTenant.runs).toHaveLength(2);
+  });
+
+  it("OpenWhisk: another namespace invoking the shared action with a victim's __ow_user does not get the victim's record", async () => {
+    const { main, runs } = make();
+    const key = randomUUID();
+    const params = (user: string) => controllerParams({ method: 'POST', headers: { 'idempotency-key': key }, contentType: 'application/json', body: '{"orderId":"o-1"}' }, false, user);
+    const call = async (activationNamespace: string, user: string): Promise<{ status: number; replayed: boolean; body: Json }> => {
+      vi.stubEnv('__OW_ACTION_NAME', '/acme_prod/shared-orders/create');
+      vi.stubEnv('__OW_NAMESPACE', activationNamespace);
+      try {
+        const res = (await main.openwhisk(params(user))) as { statusCode: number; headers: Record<string, string>; body: unknown };
+        const body = typeof res.body === 'string' ? (JSON.parse(Buffer.from(res.body, 'base64').toString('utf8')) as Json) : (res.body as Json);
+        return { status: res.statusCode, replayed: res.headers['Idempotency-Replayed'] === 'true', body };
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    };
+    // alice_ns calls the web action (it runs as its owner, acme_prod, with the controller's __ow_user).
+    const alice = await call('acme_prod', 'alice_ns');
+    expect(alice.body.ranFor).toBe('alice_ns');
+    // mallory_dev invokes the shared action directly, passing alice's __ow_user and key.
+    const mallory = await call('mallory_dev', 'alice_ns');
+    expect(mallory.replayed).toBe(false);
+    expect(mallory.body.ranFor).toBeNull();
+    expect(await call('acme_prod', 'alice_ns')).toEqual({ ...alice, replayed: true });
+    expect(runs).toEqual(['alice_ns', null]);
   });
 
   it('no caller identity reaches the store: keys hold hashes only', async () => {
