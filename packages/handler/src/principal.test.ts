@@ -89,6 +89,18 @@ describe('ctx.principal on AWS (Lambda adapter, published event shapes)', () => 
     expect(await lambdaPrincipal(blank)).toBeNull();
   });
 
+  it('HTTP API Lambda authorizer: a numeric principalId in its context (kept a number, as API Gateway keeps context numbers) is that caller; an unsafe integer, a boolean or an object is none', async () => {
+    const withId = (value: unknown): Json => {
+      const event = published('aws', 'apigw-http-v2-lambda-authorizer.json');
+      event.requestContext.authorizer.lambda.principalId = value;
+      return event;
+    };
+    expect(await lambdaPrincipal(withId(42))).toEqual({ id: '42', source: 'apigw-lambda-authorizer' });
+    expect(await lambdaPrincipal(withId(0))).toEqual({ id: '0', source: 'apigw-lambda-authorizer' });
+    // 2^53 + 1 parses as 2^53: two callers would read as one.
+    for (const value of [9007199254740993, 1.5, Number.NaN, true, { id: 'x' }, ['a']]) expect(await lambdaPrincipal(withId(value)), String(value)).toBeNull();
+  });
+
   it('a queue message has no caller', async () => {
     const seen: Array<Principal | undefined> = [];
     const main = handler({ ...silent }, (_input, ctx) => void seen.push(ctx.principal));

@@ -199,6 +199,21 @@ describe.each(BACKENDS)('idempotency keys scoped by caller, %s store', (name) =>
     expect(byTenant.runs).toHaveLength(2);
   });
 
+  it('HTTP API Lambda authorizer answering numeric ids (context: { principalId: 42 }): two callers, a record each', async () => {
+    const { main, runs } = make();
+    const key = randomUUID();
+    const event = (id: number) => {
+      const e = awsEvent('apigw-http-v2-lambda-authorizer.json', key);
+      e.requestContext.authorizer.lambda.principalId = id;
+      return e;
+    };
+    const a = await viaLambda(main, event(41));
+    const b = await viaLambda(main, event(42));
+    expect([a.body.ranFor, b.body.ranFor, b.replayed]).toEqual(['41', '42', false]);
+    expect(await viaLambda(main, event(42))).toEqual({ ...b, replayed: true });
+    expect(runs).toEqual(['41', '42']);
+  });
+
   it("OpenWhisk: another namespace invoking the shared action with a victim's __ow_user does not get the victim's record", async () => {
     const { main, runs } = make();
     const key = randomUUID();
