@@ -6,6 +6,7 @@
  * action params as the controller builds them. Identity headers a client can send are ignored
  * unless `trustIdentityHeaders` names the platform that sets them, and only on that platform.
  */
+import { request as httpRequest } from 'node:http';
 import { HttpRequest, trigger } from '@azure/functions';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
@@ -144,6 +145,22 @@ describe('ctx.principal on Cloud Functions (Functions Framework test server)', (
     expect(await post({})).toBeNull();
     expect(await post({ trustIdentityHeaders: ['alb-oidc', 'azure-app-service'] }, { 'x-ms-client-principal-id': 'admin', 'x-amzn-oidc-identity': 'admin' })).toBeNull();
     expect(await post({ trustIdentityHeaders: ['gcp-iap'] })).toEqual({ id: 'accounts.google.com:118204957362514078921', source: 'gcp-iap' });
+  });
+
+  it('with the opt-in, x-goog-authenticated-user-id sent twice (two header lines, which Node joins with ", ") is nobody, as on the other platforms', async () => {
+    const f = published('gcp', 'http-iap.json');
+    const main = handler({ ...silent, trustIdentityHeaders: ['gcp-iap'] }, (_input, ctx) => ({ principal: ctx.principal ?? null }));
+    const url = new URL(await serve('http', main.gcpHttp));
+    const headers: Record<string, string | string[]> = { ...f.headers, 'x-goog-authenticated-user-id': ['accounts.google.com:1001', 'accounts.google.com:1002'] };
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: f.path, method: f.method, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end(f.body);
+    });
+    expect((JSON.parse(body) as { principal: Principal | null }).principal).toBeNull();
   });
 });
 
