@@ -240,6 +240,55 @@ describe.each(BACKENDS)('idempotency keys scoped by caller, %s store', (name) =>
     expect(runs).toEqual(['alice_ns', null]);
   });
 
+  it('issuer and id cannot be shifted into each other: (iss "a|b", sub "c") and (iss "a", sub "b|c") — and the like with ":", "\\0", quotes — are two callers', async () => {
+    const { main, runs } = make();
+    const key = randomUUID();
+    const event = (iss: string, sub: string) => {
+      const e = awsEvent('apigw-rest-cognito.json', key, sub);
+      e.requestContext.authorizer.claims.iss = iss;
+      return e;
+    };
+    const pairs: Array<[string, string]> = [
+      ['a|b', 'c'], ['a', 'b|c'],
+      ['a:b', 'c'], ['a', 'b:c'],
+      ['a\0b', 'c'], ['a', 'b\0c'],
+      ['a","b', 'c'], ['a', 'b","c'],
+    ];
+    for (const [iss, sub] of pairs) expect((await viaLambda(main, event(iss, sub))).replayed, `${iss} / ${sub}`).toBe(false);
+    expect(runs).toHaveLength(pairs.length);
+  });
+
+  it('no caller identity reaches the logs or the error responses (a failure, a 422 reuse, a 409 in progress)', async () => {
+    const caller = `who-${randomUUID()}`;
+    const lines: string[] = [];
+    let release: () => void = () => undefined;
+    const main = handler(
+      { name: `scope-log-${randomUUID()}`, logSink: (line: string) => void lines.push(line), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] },
+      async (input: unknown) => {
+        if ((input as { fail?: boolean }).fail) throw new Error('boom');
+        await new Promise<void>((resolve) => (release = resolve));
+        return { ok: true };
+      },
+    );
+    const event = (key: string, body: Json) => {
+      const e = awsEvent('apigw-rest-lambda-authorizer.json', key, caller);
+      e.body = JSON.stringify(body);
+      return e;
+    };
+    const answers: LambdaHttp[] = [];
+    answers.push((await main.aws(event(randomUUID(), { fail: true }), lambdaContext(randomUUID()))) as LambdaHttp);
+    const key = randomUUID();
+    const first = main.aws(event(key, { n: 1 }), lambdaContext(randomUUID())) as Promise<LambdaHttp>;
+    await new Promise((r) => setTimeout(r, 100));
+    answers.push((await main.aws(event(key, { n: 1 }), lambdaContext(randomUUID()))) as LambdaHttp);
+    answers.push((await main.aws(event(key, { n: 2 }), lambdaContext(randomUUID()))) as LambdaHttp);
+    release();
+    answers.push(await first);
+    expect(answers.map((a) => a.statusCode)).toEqual([500, 409, 422, 200]);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const text of [...lines, ...answers.map((a) => JSON.stringify(a))]) expect(text).not.toContain(caller);
+  });
+
   it('no caller identity reaches the store: keys hold hashes only', async () => {
     const { main } = make();
     const caller = `who-${randomUUID()}`;
