@@ -18,7 +18,7 @@ import { controllerParams } from '../../handler/test/fixtures/openwhisk/controll
 import { invocationContext } from '../../handler/test/support/azure.js';
 import { closeServers, serve } from '../../handler/test/support/gcp-server.js';
 import { lambdaContext, published, type Json } from '../../handler/test/support/published.js';
-import { idempotency, memoryStore, scopeOf, storeKey, type IdempotencyOptions } from '../src/index.js';
+import { idempotency, memoryStore, namedScope, principalScope, scopeOf, storeKey, type IdempotencyOptions } from '../src/index.js';
 import { BACKENDS, openBackend, silentSink, type Backend } from './support.js';
 
 afterAll(closeServers);
@@ -102,6 +102,21 @@ describe.each(BACKENDS)('idempotency keys scoped by caller, %s store', (name) =>
     expect(runs).toEqual([null]);
     // The key a record had before scoping existed: records written by an earlier deployment still match.
     expect(await backend.store.get(storeKey(scopeOf(fnName), { kind: 'header', value: key }))).toMatchObject({ status: 'completed' });
+  });
+
+  it("the README's helpers give an authenticated caller's store key: storeKey(scopeOf(fn), key, principalScope(principal) | namedScope(value))", async () => {
+    const key = randomUUID();
+    const { main, fnName } = make();
+    const first = await viaLambda(main, awsEvent('apigw-http-v2-jwt.json', key, 'alice'));
+    const principal = { id: 'alice', issuer: 'https://orders.eu.auth0.com/', source: 'apigw-jwt' } as const;
+    expect(first.body.ranFor).toBe('alice');
+    expect(await backend.store.get(storeKey(scopeOf(fnName), { kind: 'header', value: key }, principalScope(principal)))).toMatchObject({ status: 'completed' });
+    expect(await backend.store.get(storeKey(scopeOf(fnName), { kind: 'header', value: key }))).toBeUndefined();
+    expect(await backend.store.get(storeKey(scopeOf(fnName), { kind: 'header', value: key }, principalScope({ ...principal, id: 'bob' })))).toBeUndefined();
+
+    const byTenant = make({ scope: () => 'acme' });
+    await viaLambda(byTenant.main, awsEvent('apigw-http-v2-jwt.json', key, 'alice'));
+    expect(await backend.store.get(storeKey(scopeOf(byTenant.fnName), { kind: 'header', value: key }, namedScope('acme')))).toMatchObject({ status: 'completed' });
   });
 
   it('forged identity headers on API Gateway events are ignored: the second "caller" gets the first one\'s replay, as any anonymous caller', async () => {
