@@ -13,6 +13,7 @@
  *   prune       drop partitions that hold nothing (and, on a cluster, were not written within
  *               `partitionTtlMs`) from the partition list
  */
+import pLimit from 'p-limit';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from '@steadyfn/lease';
 import type { AggregateHead, AggregateRef, LeasedRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
@@ -90,13 +91,10 @@ function groupsOf<T extends { ref: AggregateRef }>(items: ReadonlyArray<T>, clus
 /** Scripts of one read in flight at once on a cluster (ioredis pipelines them to their nodes). */
 const READS_IN_FLIGHT = 16;
 
-/** Runs `work` over `items`, at most `limit` at once. */
-async function inFlight<T>(items: ReadonlyArray<T>, limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/** Runs `work` over `items`, at most `limit` at once (p-limit). */
+function inFlight<T>(items: ReadonlyArray<T>, limit: number, work: (item: T) => Promise<void>): Promise<void[]> {
+  const slot = pLimit(limit);
+  return Promise.all(items.map((item) => slot(() => work(item))));
 }
 
 /** The Redis relay store, as `redisRelayStore` returns it. */
