@@ -91,6 +91,8 @@ export class InvocationContext implements BaseContext {
     this.#deadline = deadline;
     this.#carried = inv.trace;
     this.#principalConfig = def.principal ?? NO_PRINCIPAL_CONFIG;
+    // Identity fields the invoker wrote are nobody's: the verified principal is none from the start.
+    if (frame.callerSetIdentity === true) this.#verified = undefined;
     const stateful = def.stateful;
     if (stateful.length === 0) this.#states = NO_STATES;
     else {

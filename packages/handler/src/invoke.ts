@@ -50,6 +50,11 @@ export interface Frame {
   raw: unknown;
   /** Aborted when the caller goes away (an HTTP client that disconnects); aborts `ctx.signal` too. */
   signal?: AbortSignal;
+  /**
+   * `true` when the identity fields in `raw` were set by whoever invoked, not by the platform
+   * (an OpenWhisk activation another namespace invoked): `ctx.principal` then reads none.
+   */
+  callerSetIdentity?: boolean;
 }
 
 /** The wrapped function as the core calls it: `(input, ctx)`, returning a value or a promise. */

@@ -44,9 +44,10 @@ const authorizer = fc.oneof(
 const identity = fc.oneof(leaf, fc.record({ userArn: leaf, cognitoIdentityId: leaf, cognitoIdentityPoolId: leaf, sourceIp: leaf }, { requiredKeys: [] }));
 const requestContext = fc.oneof(leaf, fc.record({ authorizer, identity }, { requiredKeys: [] }));
 
-/** The non-empty strings a provider-written field of `rc` holds (where a principal may come from). */
+/** The non-empty strings (and safe integers, as text) a provider-written field of `rc` holds (where a principal may come from). */
 function providerStrings(value: unknown, out: Set<string> = new Set()): Set<string> {
   if (typeof value === 'string' && value !== '') out.add(value);
+  else if (Number.isSafeInteger(value)) out.add(String(value));
   else if (typeof value === 'object' && value !== null) for (const v of Object.values(value)) providerStrings(v, out);
   return out;
 }

@@ -6,8 +6,9 @@
  * action params as the controller builds them. Identity headers a client can send are ignored
  * unless `trustIdentityHeaders` names the platform that sets them, and only on that platform.
  */
+import { request as httpRequest } from 'node:http';
 import { HttpRequest, trigger } from '@azure/functions';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
 import { controllerParams } from '../test/fixtures/openwhisk/controller.js';
 import { invocationContext } from '../test/support/azure.js';
@@ -89,6 +90,18 @@ describe('ctx.principal on AWS (Lambda adapter, published event shapes)', () => 
     expect(await lambdaPrincipal(blank)).toBeNull();
   });
 
+  it('HTTP API Lambda authorizer: a numeric principalId in its context (kept a number, as API Gateway keeps context numbers) is that caller; an unsafe integer, a boolean or an object is none', async () => {
+    const withId = (value: unknown): Json => {
+      const event = published('aws', 'apigw-http-v2-lambda-authorizer.json');
+      event.requestContext.authorizer.lambda.principalId = value;
+      return event;
+    };
+    expect(await lambdaPrincipal(withId(42))).toEqual({ id: '42', source: 'apigw-lambda-authorizer' });
+    expect(await lambdaPrincipal(withId(0))).toEqual({ id: '0', source: 'apigw-lambda-authorizer' });
+    // 2^53 + 1 parses as 2^53: two callers would read as one.
+    for (const value of [9007199254740993, 1.5, Number.NaN, true, { id: 'x' }, ['a']]) expect(await lambdaPrincipal(withId(value)), String(value)).toBeNull();
+  });
+
   it('a queue message has no caller', async () => {
     const seen: Array<Principal | undefined> = [];
     const main = handler({ ...silent }, (_input, ctx) => void seen.push(ctx.principal));
@@ -133,6 +146,22 @@ describe('ctx.principal on Cloud Functions (Functions Framework test server)', (
     expect(await post({ trustIdentityHeaders: ['alb-oidc', 'azure-app-service'] }, { 'x-ms-client-principal-id': 'admin', 'x-amzn-oidc-identity': 'admin' })).toBeNull();
     expect(await post({ trustIdentityHeaders: ['gcp-iap'] })).toEqual({ id: 'accounts.google.com:118204957362514078921', source: 'gcp-iap' });
   });
+
+  it('with the opt-in, x-goog-authenticated-user-id sent twice (two header lines, which Node joins with ", ") is nobody, as on the other platforms', async () => {
+    const f = published('gcp', 'http-iap.json');
+    const main = handler({ ...silent, trustIdentityHeaders: ['gcp-iap'] }, (_input, ctx) => ({ principal: ctx.principal ?? null }));
+    const url = new URL(await serve('http', main.gcpHttp));
+    const headers: Record<string, string | string[]> = { ...f.headers, 'x-goog-authenticated-user-id': ['accounts.google.com:1001', 'accounts.google.com:1002'] };
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: f.path, method: f.method, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end(f.body);
+    });
+    expect((JSON.parse(body) as { principal: Principal | null }).principal).toBeNull();
+  });
 });
 
 describe('ctx.principal on OpenWhisk (web action params as the controller builds them)', () => {
@@ -148,6 +177,24 @@ describe('ctx.principal on OpenWhisk (web action params as the controller builds
     expect(await run(controllerParams(req, false, 'acme_prod'))).toEqual({ id: 'acme_prod', source: 'openwhisk' });
     expect(await run(controllerParams(req, true, 'acme_prod'))).toEqual({ id: 'acme_prod', source: 'openwhisk' });
     expect(await run(controllerParams(req, false))).toBeNull();
+  });
+
+  it('an activation another namespace invoked (a shared package, a plain invoke) carries no principal, whatever __ow_user it passes', async () => {
+    // A plain (non-web) invoke hands the action whatever params the caller sends: any namespace
+    // may invoke an action of a shared package, and pass web-action params with a victim's __ow_user.
+    // The runtime names the activation's namespace (the invoking subject's) in __OW_NAMESPACE.
+    const req = { method: 'POST', headers: { 'idempotency-key': 'k-1' }, contentType: 'application/json', body: '{"orderId":"o-1"}' };
+    const forged = controllerParams(req, false, 'acme_prod');
+    vi.stubEnv('__OW_ACTION_NAME', '/acme_prod/shared-orders/create');
+    try {
+      vi.stubEnv('__OW_NAMESPACE', 'mallory_dev');
+      expect(await run(forged)).toBeNull();
+      // The owner's own activations (a web action runs as its owner) keep __ow_user.
+      vi.stubEnv('__OW_NAMESPACE', 'acme_prod');
+      expect(await run(forged)).toEqual({ id: 'acme_prod', source: 'openwhisk' });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 

@@ -86,6 +86,15 @@ function id(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/**
+ * An HTTP API Lambda authorizer's `principalId`: its `context` is handed over with JSON types
+ * kept, so a numeric user id arrives as a number. A safe integer is that id as text; a larger
+ * one was already rounded by the JSON parse (two callers could read as one), so it is none.
+ */
+function contextId(value: unknown): string | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : id(value);
+}
+
 function rec(parent: Rec, key: string): Rec {
   const value = getOwn(parent, key);
   return isRecord(value) ? value : {};
@@ -121,7 +130,7 @@ function requestContextPrincipal(rc: Rec): Principal | undefined {
   return (
     make('apigw-cognito', id(getOwn(claims, 'sub')), getOwn(claims, 'iss')) ??
     make('apigw-jwt', id(getOwn(jwt, 'sub')), getOwn(jwt, 'iss')) ??
-    make('apigw-lambda-authorizer', id(getOwn(authorizer, 'principalId')) ?? id(getOwn(rec(authorizer, 'lambda'), 'principalId'))) ??
+    make('apigw-lambda-authorizer', id(getOwn(authorizer, 'principalId')) ?? contextId(getOwn(rec(authorizer, 'lambda'), 'principalId'))) ??
     iamCaller(getOwn(cognito, 'identityId'), getOwn(cognito, 'identityPoolId'), getOwn(iam, 'userArn')) ??
     iamCaller(getOwn(identity, 'cognitoIdentityId'), getOwn(identity, 'cognitoIdentityPoolId'), getOwn(identity, 'userArn'))
   );

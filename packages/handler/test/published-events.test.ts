@@ -366,6 +366,32 @@ describe('SQS carrying an SNS notification (SNS → SQS without raw message deli
     expect(seen.map((s) => (s.ctx.trigger.kind === 'queue' ? s.ctx.trigger.queue : ''))).toEqual(['orders-from-topic', 'orders-audit', 'orders-from-topic']);
   });
 
+  it('an SNS FIFO topic\'s envelope (SequenceNumber, no signature members) is unwrapped too: the Message, the SNS id as deliveryId', async () => {
+    const { seen, answer } = await allEntries(published('aws', 'sqs-sns-envelope-fifo.json'));
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(seen.map((s) => s.input)).toEqual([{ orderId: 'o-fifo1', quantity: 3 }]);
+    expect(seen[0]!.ctx.deliveryId).toBe('5d1e9c7a-3b2f-5a48-8c6d-0e1f2a3b4c5d');
+    expect(seen[0]!.ctx.trigger).toMatchObject({
+      messageId: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b',
+      sns: { topic: 'arn:aws:sns:eu-west-1:210987654321:orders-topic.fifo', messageId: '5d1e9c7a-3b2f-5a48-8c6d-0e1f2a3b4c5d', time: '2025-03-02T12:20:00.123Z', sequenceNumber: '10000000000000012000' },
+    });
+  });
+
+  it('without signature members, only a FIFO topic\'s envelope counts: a standard topic ARN or no SequenceNumber stays a user body', async () => {
+    const fifo = (damage: (envelope: Json) => void): Json => {
+      const event = published('aws', 'sqs-sns-envelope-fifo.json');
+      const envelope = JSON.parse(event.Records[0].body) as Json;
+      damage(envelope);
+      event.Records[0].body = JSON.stringify(envelope);
+      return event;
+    };
+    for (const event of [fifo((e) => void (e.TopicArn = 'arn:aws:sns:eu-west-1:210987654321:orders-topic')), fifo((e) => void delete e.SequenceNumber), fifo((e) => void delete e.UnsubscribeURL)]) {
+      const { seen } = await allEntries(event);
+      expect(seen[0]!.input).toMatchObject({ Type: 'Notification' });
+      expect(seen[0]!.ctx.deliveryId).toBe('9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b');
+    }
+  });
+
   it("snsEnvelope: 'keep' hands the body over as it is (the envelope), with the SQS message's id and attributes", async () => {
     const { seen, fn } = recorder();
     await handler({ snsEnvelope: 'keep' }, fn).aws(published('aws', ENVELOPE_FIXTURE), lambdaContext());

@@ -2,7 +2,7 @@
  * Where an invocation's idempotency key comes from, how a client-sent key is checked, and
  * how keys are namespaced and hashed before they reach a store.
  */
-import type { Context } from '@steadyfn/handler';
+import type { Context, Principal } from '@steadyfn/handler';
 import { jsonExactNumbers } from '@steadyfn/handler/internal';
 import { IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError, IdempotencyScopeInvalidError } from './errors.js';
 import { canonicalHash, sha256 } from './fingerprint.js';
@@ -222,12 +222,28 @@ export function callerScope(ctx: Context, source: ScopeSource): string | undefin
   if (source === 'none' || ctx.trigger.kind !== 'http') return undefined;
   if (source === 'principal') {
     const principal = ctx.principal;
-    return principal === undefined ? undefined : sha256(JSON.stringify(['principal', principal.source, principal.issuer ?? null, principal.id]));
+    return principal === undefined ? undefined : principalScope(principal);
   }
   const value: unknown = source(ctx);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new IdempotencyScopeInvalidError();
-  return value.trim() === '' ? undefined : sha256(JSON.stringify(['custom', value]));
+  return value.trim() === '' ? undefined : namedScope(value);
+}
+
+/**
+ * The caller part of a store key under `scope: 'principal'`: a hash of the principal's
+ * `source`, `issuer` and `id` (each its own JSON member, so no two principals share one). Pass
+ * it to `storeKey` to find an authenticated caller's record by hand.
+ *
+ * @example storeKey(scopeOf('orders'), { kind: 'header', value: key }, principalScope({ id: 'user-7f3a', source: 'apigw-lambda-authorizer' }))
+ */
+export function principalScope(principal: Principal): string {
+  return sha256(JSON.stringify(['principal', principal.source, principal.issuer ?? null, principal.id]));
+}
+
+/** The caller part of a store key when a `scope` function named `value` (a tenant, an account); for `storeKey`. */
+export function namedScope(value: string): string {
+  return sha256(JSON.stringify(['custom', value]));
 }
 
 const KIND_TAG: Record<KeyKind, string> = { header: 'h', delivery: 'd', input: 'i', custom: 'c' };
@@ -237,6 +253,9 @@ const KIND_TAG: Record<KeyKind, string> = { header: 'h', delivery: 'd', input: '
  * An input key is already a hash of the input, so it is not hashed twice. With a caller scope
  * (`callerScope`), the hash covers the caller too: the same key from another caller is
  * another record. Without one the key is what it always was.
+ *
+ * @param caller - the caller's hash: `principalScope(principal)` or `namedScope(value)`; omit it
+ *   for anonymous callers, `scope: 'none'` and non-HTTP triggers.
  */
 export function storeKey(scope: string, key: ResolvedKey, caller?: string): string {
   if (caller !== undefined) return `${scope}:${KIND_TAG[key.kind]}${sha256(`${caller}\0${key.value}`)}`;

@@ -11,13 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, HttpResponse, trigger, type HttpResponseInit } from '@azure/functions';
 import type { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler, type Context, type HandlerOptions } from '@steadyfn/handler';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
+import { controllerParams } from '../../handler/test/fixtures/openwhisk/controller.js';
 import { invocationContext } from '../../handler/test/support/azure.js';
 import { closeServers, serve } from '../../handler/test/support/gcp-server.js';
 import { lambdaContext, published, type Json } from '../../handler/test/support/published.js';
-import { idempotency, memoryStore, scopeOf, storeKey, type IdempotencyOptions } from '../src/index.js';
+import { idempotency, memoryStore, namedScope, principalScope, scopeOf, storeKey, type IdempotencyOptions } from '../src/index.js';
 import { BACKENDS, openBackend, silentSink, type Backend } from './support.js';
 
 afterAll(closeServers);
@@ -101,6 +102,21 @@ describe.each(BACKENDS)('idempotency keys scoped by caller, %s store', (name) =>
     expect(runs).toEqual([null]);
     // The key a record had before scoping existed: records written by an earlier deployment still match.
     expect(await backend.store.get(storeKey(scopeOf(fnName), { kind: 'header', value: key }))).toMatchObject({ status: 'completed' });
+  });
+
+  it("the README's helpers give an authenticated caller's store key: storeKey(scopeOf(fn), key, principalScope(principal) | namedScope(value))", async () => {
+    const key = randomUUID();
+    const { main, fnName } = make();
+    const first = await viaLambda(main, awsEvent('apigw-http-v2-jwt.json', key, 'alice'));
+    const principal = { id: 'alice', issuer: 'https://orders.eu.auth0.com/', source: 'apigw-jwt' } as const;
+    expect(first.body.ranFor).toBe('alice');
+    expect(await backend.store.get(storeKey(scopeOf(fnName), { kind: 'header', value: key }, principalScope(principal)))).toMatchObject({ status: 'completed' });
+    expect(await backend.store.get(storeKey(scopeOf(fnName), { kind: 'header', value: key }))).toBeUndefined();
+    expect(await backend.store.get(storeKey(scopeOf(fnName), { kind: 'header', value: key }, principalScope({ ...principal, id: 'bob' })))).toBeUndefined();
+
+    const byTenant = make({ scope: () => 'acme' });
+    await viaLambda(byTenant.main, awsEvent('apigw-http-v2-jwt.json', key, 'alice'));
+    expect(await backend.store.get(storeKey(scopeOf(byTenant.fnName), { kind: 'header', value: key }, namedScope('acme')))).toMatchObject({ status: 'completed' });
   });
 
   it('forged identity headers on API Gateway events are ignored: the second "caller" gets the first one\'s replay, as any anonymous caller', async () => {
@@ -196,6 +212,96 @@ describe.each(BACKENDS)('idempotency keys scoped by caller, %s store', (name) =>
     expect(await viaLambda(byTenant.main, event('bob', 'acme'))).toEqual({ ...t1, replayed: true });
     expect((await viaLambda(byTenant.main, event('carol', 'globex'))).replayed).toBe(false);
     expect(byTenant.runs).toHaveLength(2);
+  });
+
+  it('HTTP API Lambda authorizer answering numeric ids (context: { principalId: 42 }): two callers, a record each', async () => {
+    const { main, runs } = make();
+    const key = randomUUID();
+    const event = (id: number) => {
+      const e = awsEvent('apigw-http-v2-lambda-authorizer.json', key);
+      e.requestContext.authorizer.lambda.principalId = id;
+      return e;
+    };
+    const a = await viaLambda(main, event(41));
+    const b = await viaLambda(main, event(42));
+    expect([a.body.ranFor, b.body.ranFor, b.replayed]).toEqual(['41', '42', false]);
+    expect(await viaLambda(main, event(42))).toEqual({ ...b, replayed: true });
+    expect(runs).toEqual(['41', '42']);
+  });
+
+  it("OpenWhisk: another namespace invoking the shared action with a victim's __ow_user does not get the victim's record", async () => {
+    const { main, runs } = make();
+    const key = randomUUID();
+    const params = (user: string) => controllerParams({ method: 'POST', headers: { 'idempotency-key': key }, contentType: 'application/json', body: '{"orderId":"o-1"}' }, false, user);
+    const call = async (activationNamespace: string, user: string): Promise<{ status: number; replayed: boolean; body: Json }> => {
+      vi.stubEnv('__OW_ACTION_NAME', '/acme_prod/shared-orders/create');
+      vi.stubEnv('__OW_NAMESPACE', activationNamespace);
+      try {
+        const res = (await main.openwhisk(params(user))) as { statusCode: number; headers: Record<string, string>; body: unknown };
+        const body = typeof res.body === 'string' ? (JSON.parse(Buffer.from(res.body, 'base64').toString('utf8')) as Json) : (res.body as Json);
+        return { status: res.statusCode, replayed: res.headers['Idempotency-Replayed'] === 'true', body };
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    };
+    // alice_ns calls the web action (it runs as its owner, acme_prod, with the controller's __ow_user).
+    const alice = await call('acme_prod', 'alice_ns');
+    expect(alice.body.ranFor).toBe('alice_ns');
+    // mallory_dev invokes the shared action directly, passing alice's __ow_user and key.
+    const mallory = await call('mallory_dev', 'alice_ns');
+    expect(mallory.replayed).toBe(false);
+    expect(mallory.body.ranFor).toBeNull();
+    expect(await call('acme_prod', 'alice_ns')).toEqual({ ...alice, replayed: true });
+    expect(runs).toEqual(['alice_ns', null]);
+  });
+
+  it('issuer and id cannot be shifted into each other: (iss "a|b", sub "c") and (iss "a", sub "b|c") — and the like with ":", "\\0", quotes — are two callers', async () => {
+    const { main, runs } = make();
+    const key = randomUUID();
+    const event = (iss: string, sub: string) => {
+      const e = awsEvent('apigw-rest-cognito.json', key, sub);
+      e.requestContext.authorizer.claims.iss = iss;
+      return e;
+    };
+    const pairs: Array<[string, string]> = [
+      ['a|b', 'c'], ['a', 'b|c'],
+      ['a:b', 'c'], ['a', 'b:c'],
+      ['a\0b', 'c'], ['a', 'b\0c'],
+      ['a","b', 'c'], ['a', 'b","c'],
+    ];
+    for (const [iss, sub] of pairs) expect((await viaLambda(main, event(iss, sub))).replayed, `${iss} / ${sub}`).toBe(false);
+    expect(runs).toHaveLength(pairs.length);
+  });
+
+  it('no caller identity reaches the logs or the error responses (a failure, a 422 reuse, a 409 in progress)', async () => {
+    const caller = `who-${randomUUID()}`;
+    const lines: string[] = [];
+    let release: () => void = () => undefined;
+    const main = handler(
+      { name: `scope-log-${randomUUID()}`, logSink: (line: string) => void lines.push(line), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] },
+      async (input: unknown) => {
+        if ((input as { fail?: boolean }).fail) throw new Error('boom');
+        await new Promise<void>((resolve) => (release = resolve));
+        return { ok: true };
+      },
+    );
+    const event = (key: string, body: Json) => {
+      const e = awsEvent('apigw-rest-lambda-authorizer.json', key, caller);
+      e.body = JSON.stringify(body);
+      return e;
+    };
+    const answers: LambdaHttp[] = [];
+    answers.push((await main.aws(event(randomUUID(), { fail: true }), lambdaContext(randomUUID()))) as LambdaHttp);
+    const key = randomUUID();
+    const first = main.aws(event(key, { n: 1 }), lambdaContext(randomUUID())) as Promise<LambdaHttp>;
+    await new Promise((r) => setTimeout(r, 100));
+    answers.push((await main.aws(event(key, { n: 1 }), lambdaContext(randomUUID()))) as LambdaHttp);
+    answers.push((await main.aws(event(key, { n: 2 }), lambdaContext(randomUUID()))) as LambdaHttp);
+    release();
+    answers.push(await first);
+    expect(answers.map((a) => a.statusCode)).toEqual([500, 409, 422, 200]);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const text of [...lines, ...answers.map((a) => JSON.stringify(a))]) expect(text).not.toContain(caller);
   });
 
   it('no caller identity reaches the store: keys hold hashes only', async () => {

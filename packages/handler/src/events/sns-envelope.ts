@@ -5,7 +5,9 @@
  * UnsubscribeURL, MessageAttributes?: { name: { Type, Value } } }` (SNS developer guide,
  * "Amazon SNS message and JSON formats" and "Fanout to Amazon SQS queues"). Detected strictly —
  * every member SNS always sends, each a string — so a user's JSON body that merely has a
- * `Type` or a `Message` is never taken for one.
+ * `Type` or a `Message` is never taken for one. A FIFO topic's envelope carries no signature
+ * members (`SignatureVersion`, `Signature`, `SigningCertURL`) but a `SequenceNumber`, and is
+ * recognised by that and its `.fifo` topic ARN instead.
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import type { SnsNotification } from '../types.js';
@@ -13,7 +15,9 @@ import { AttributeSink, snsMessageAttributes } from './attributes.js';
 import { malformed, opt } from './item.js';
 
 /** Members every SNS notification envelope carries, each a string (SNS docs, "HTTP/HTTPS notification JSON format"). */
-const REQUIRED = ['MessageId', 'TopicArn', 'Message', 'Timestamp', 'SignatureVersion', 'Signature', 'SigningCertURL', 'UnsubscribeURL'] as const;
+const REQUIRED = ['MessageId', 'TopicArn', 'Message', 'Timestamp', 'UnsubscribeURL'] as const;
+/** Members a standard topic's envelope carries and a FIFO topic's leaves out (it has `SequenceNumber` instead). */
+const SIGNED = ['SignatureVersion', 'Signature', 'SigningCertURL'] as const;
 
 /** An SNS topic ARN: `arn:<partition>:sns:<region>:<account>:<topic>`. */
 const TOPIC_ARN = /^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]+(\.fifo)?$/;
@@ -21,11 +25,17 @@ const TOPIC_ARN = /^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]+(\.fifo)?$/;
 /** ISO 8601 UTC as SNS writes `Timestamp` (`2025-03-02T12:00:00.000Z`). */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
-/** Whether a parsed SQS body is an SNS notification envelope: `Type: 'Notification'` and every required member a string. */
+/**
+ * Whether a parsed SQS body is an SNS notification envelope: `Type: 'Notification'`, every
+ * required member a string, and either the signature members (standard topics) or a
+ * `SequenceNumber` and a topic ARN ending in `.fifo` (FIFO topics, which sign nothing; as in
+ * the Powertools parser's `sqs/sns-event-fifo.json` sample).
+ */
 export function isSnsEnvelope(value: unknown): value is Rec {
   if (!isRecord(value) || value.Type !== 'Notification') return false;
   for (const name of REQUIRED) if (typeof value[name] !== 'string') return false;
-  return true;
+  if (SIGNED.every((name) => typeof value[name] === 'string')) return true;
+  return typeof value.SequenceNumber === 'string' && (value.TopicArn as string).endsWith('.fifo');
 }
 
 /**

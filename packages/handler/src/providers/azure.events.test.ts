@@ -153,12 +153,19 @@ describe('Cosmos DB trigger', () => {
     const f = fixture('cosmosdb-batch.json');
     const cosmos = (connection: string) => trigger.cosmosDB({ connection, databaseName: 'shop', containerName: 'orders' });
     const secret = 'c2VjcmV0LWtleS1uZXZlci1pbi1hbi1pZA==';
-    const env = { CosmosA__accountEndpoint: 'https://acct-a.documents.azure.com:443/', CosmosB: `AccountEndpoint=https://acct-b.documents.azure.com:443/;AccountKey=${secret};` };
+    const env = {
+      CosmosA__accountEndpoint: 'https://acct-a.documents.azure.com:443/',
+      CosmosB: `AccountEndpoint=https://acct-b.documents.azure.com:443/;AccountKey=${secret};`,
+      // The key first, user info and a query in the endpoint: only the host is read.
+      CosmosC: `AccountKey=${secret};AccountEndpoint=https://reader:${secret}@acct-c.documents.azure.com:443/?sig=${secret};`,
+      // No endpoint at all (a key alone): the setting's name, never its value.
+      CosmosD: `AccountKey=${secret};`,
+    };
     const ids: Array<string | undefined> = [];
     const saved = { ...process.env };
     try {
       Object.assign(process.env, env);
-      for (const connection of ['CosmosA', 'CosmosB']) {
+      for (const connection of ['CosmosA', 'CosmosB', 'CosmosC', 'CosmosD']) {
         const { seen, fn } = recorder();
         await handler({}, fn)(structuredClone(f.documents), invocationContext(f.context, cosmos(connection)));
         ids.push(seen[0]!.ctx.deliveryId);
@@ -167,7 +174,12 @@ describe('Cosmos DB trigger', () => {
       for (const name of Object.keys(env)) if (!(name in saved)) delete process.env[name];
     }
     // The same document and _lsn in two accounts: two deliveries.
-    expect(ids).toEqual(['acct-a.documents.azure.com/shop/orders/o-42@219', 'acct-b.documents.azure.com/shop/orders/o-42@219']);
+    expect(ids).toEqual([
+      'acct-a.documents.azure.com/shop/orders/o-42@219',
+      'acct-b.documents.azure.com/shop/orders/o-42@219',
+      'acct-c.documents.azure.com/shop/orders/o-42@219',
+      'CosmosD/shop/orders/o-42@219',
+    ]);
     expect(ids.join()).not.toContain(secret);
   });
 

@@ -56,8 +56,10 @@ function gcpFrame(raw: unknown, signal?: AbortSignal, env: Record<string, string
 }
 
 function expressRequest(req: Rec): HttpRequest {
-  const multiHeaders = headerLists(req.headers);
-  const headers = joinHeaderLists(multiHeaders);
+  // Node joins a repeated header into one value (or keeps only the first, for the headers it
+  // takes once); `headersDistinct` (Node ≥ 18.3) keeps every line, so a header sent twice is seen as twice.
+  const multiHeaders = headerLists(isRec(req.headersDistinct) ? req.headersDistinct : req.headers);
+  const headers = joinHeaderLists(headerLists(req.headers));
   // The framework keeps the exact bytes in rawBody; `body` is already parsed by body-parser.
   // Without the framework (plain Express), a raw parser's Buffer or a text parser's string.
   let body: RequestBody = { rawBody: undefined, rawBytes: undefined };

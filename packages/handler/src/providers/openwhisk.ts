@@ -408,6 +408,20 @@ async function runActivation(def: Definition, frame: Frame, params: Rec, activat
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Whether another namespace than the action's invoked this activation: `__OW_NAMESPACE` is the
+ * activation's (the invoking subject's) namespace, `__OW_ACTION_NAME` the action's
+ * `/<namespace>/[<package>/]<action>` (OpenWhisk docs, "Accessing action metadata within the
+ * action body"). A web action runs as its owner; any namespace may invoke an action of a shared
+ * package with params of its choosing — `__ow_user` included — so those params name nobody.
+ * Unknown (either variable missing) counts as the owner, as before.
+ */
+function invokedByAnotherNamespace(env: Record<string, string | undefined>): boolean {
+  const activation = env.__OW_NAMESPACE;
+  const owner = env.__OW_ACTION_NAME?.split('/')[1];
+  return !!activation && !!owner && activation !== owner;
+}
+
 export async function invokeOpenWhisk(def: Definition, params: unknown, env: Record<string, string | undefined> = process.env): Promise<Rec> {
   // Synchronously, before any await: concurrent activations rewrite these variables.
   const activationId = env.__OW_ACTIVATION_ID || randomUUID();
@@ -418,6 +432,7 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     deadline: Number.isFinite(deadlineMs) && deadlineMs > 0 ? deadlineMs : Number.POSITIVE_INFINITY,
     raw: params,
   };
+  if (invokedByAnotherNamespace(env)) frame.callerSetIdentity = true;
   const web = isRec(params) && typeof params.__ow_method === 'string';
   const log = (): Logger => adapterLogger(def, 'openwhisk', activationId);
   try {

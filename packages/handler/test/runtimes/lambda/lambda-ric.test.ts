@@ -330,9 +330,10 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
   });
 
   it('ctx.principal in the runtime: from the authorizer or IAM fields API Gateway and Function URLs write, never from a forged identity header', async () => {
-    const whoami = async (file: string, extra: Record<string, string> = {}): Promise<unknown> => {
+    const whoami = async (file: string, extra: Record<string, string> = {}, change: (event: Json) => void = () => undefined): Promise<unknown> => {
       const event = fixture(`published/${file}`);
       Object.assign(event.headers, { 'x-route': 'whoami', ...extra });
+      change(event);
       const result = await api.invoke(event, { requestId: `ric-whoami-${file}` });
       expect(result.outcome).toBe('response');
       return (JSON.parse((result.body as Json).body as string) as Json).principal;
@@ -343,6 +344,9 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     // The function trusts ALB identity headers; on an API Gateway event they are still a client's.
     expect(await whoami('apigw-http-v2.json', { 'x-amzn-oidc-identity': 'admin' })).toBeNull();
     expect(await whoami('alb-oidc.json')).toEqual({ id: '00u1a2b3c4D5e6F7g8h9', issuer: 'https://login.example-idp.com', source: 'alb-oidc' });
+    // An HTTP API Lambda authorizer's context keeps a numeric id a number through the runtime's JSON.
+    const numericId = (event: Json) => void ((((event.requestContext as Json).authorizer as Json).lambda as Json).principalId = 4217);
+    expect(await whoami('apigw-http-v2-lambda-authorizer.json', {}, numericId)).toEqual({ id: '4217', source: 'apigw-lambda-authorizer' });
   });
 
   it('loaded the function without an init error and kept one process throughout', () => {
