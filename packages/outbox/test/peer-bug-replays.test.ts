@@ -315,7 +315,9 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const published = (await drainQueue(sqs, outUrl)).map(parse);
     expect(published.map((e) => [e.aggregateId, e.seq])).toEqual([['mt3791', 1]]);
     expect(await redis.client.hget(`${redis.prefix}ds:count:{mt3791}`, 'n')).toBe('1');
-    expect(runs).toBeLessThanOrEqual(2);
+    // The redelivery after the crash ran the function again (its write found the request key
+    // applied); the third was answered by the inbox without running it.
+    expect(runs).toBe(2);
   });
 
   it('Particular/docs.particular.net#1816: duplicates when marking the outbox record dispatched fails', async () => {
@@ -430,6 +432,8 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     await std.box.sweep(runCtx());
     const consumed = await consume(sqs, stdUrl, redis.client, redis.prefix, async () => (await appliedSeqs(redis, 2)).length >= 3, { fifo: false, limitMs: 20_000 });
     expect(consumed.conflictingIds).toBe(0);
+    // The queue did hand out 3 before 2 (the Dekaf situation); the inbox applied 1, 2, 3.
+    expect(consumed.arrival.get('agg-2')).toEqual([1, 3, 2]);
     expect(await appliedSeqs(redis, 2)).toEqual([1, 2, 3]);
   });
 
