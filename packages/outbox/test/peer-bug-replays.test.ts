@@ -94,7 +94,7 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
    * A Redis-mode writer: `write({ agg, n, count })` records `count` Tick events of aggregate
    * `agg` (payload n, n+1, …) with a state change on the same hash tag, in one script, then flushes.
    */
-  const redisWriter = (b: RedisBackend, sender: Sender, relay: { flush?: boolean; leaseMs?: number; maxEventsPerAggregate?: number; sweep?: Record<string, number> } = {}, mark?: 'sent') => {
+  const redisWriter = (b: RedisBackend, sender: Sender, relay: { flush?: boolean; leaseMs?: number; reserveMs?: number; maxEventsPerAggregate?: number; sweep?: Record<string, number> } = {}, mark?: 'sent') => {
     const store = redisOutbox({ client: b.client, prefix: b.prefix, ...(mark ? { mark } : {}) });
     const box = outbox({ events, store, relay: { sender, lease: b.lease, ...relay, sweep: { graceMs: 0, ...relay.sweep } } });
     const write = handler({ input: z.object({ agg: z.string(), n: z.number().int().default(1), count: z.number().int().default(1), pad: z.number().int().default(0) }), use: [box] }, async ({ agg, n, count, pad }, ctx) => {
@@ -384,6 +384,54 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     for (let a = 0; a < 5; a++) expect(got.get(`d4233-${a}`)).toEqual(range(8));
   });
 
+  it('hasura/graphql-engine#4043: event trigger deliveries carry no ordering', async () => {
+    // Reported: events of one row are delivered in no particular order. Ours on a standard
+    // queue (no group order from SQS): every event carries its aggregate's seq, and the inbox
+    // applies an aggregate's events in seq order — an early arrival waits (INBOX_SEQ_GAP).
+    const url = await queue();
+    const { box, write } = redisWriter(redis, sqsSender({ client: sqs, queueUrl: url }));
+    await Promise.all(Array.from({ length: 36 }, (_, i) => write.invoke({ agg: `agg-${10 + (i % 6)}` })));
+    await box.sweep(runCtx());
+    const done = async () => (await Promise.all(range(6).map((a) => appliedSeqs(redis, 9 + a)))).every((l) => l.length >= 6);
+    const consumed = await consume(sqs, url, redis.client, redis.prefix, done, { fifo: false, limitMs: 30_000 });
+    expect(consumed.conflictingIds).toBe(0);
+    for (let a = 10; a < 16; a++) expect(await appliedSeqs(redis, a)).toEqual(range(6));
+  });
+
+  it('JasperFx/wolverine#1825: messages stuck in the outbox, owned by a live node', async () => {
+    // Reported: a second flush of one message context was ignored, and the messages it should
+    // have sent stayed in the outbox owned by a node that was still alive, so recovery never
+    // took them. Ours: (1) events added after an earlier write of the same invocation are
+    // flushed with it; (2) a live invocation whose SQS call hangs gives up at its deadline
+    // reserve and lets go of its lease, so the next sweep sends at once.
+    const url = await queue();
+    const { store } = embeddedWriter(sqsSender({ client: sqs, queueUrl: url }), 'w1825');
+    const box = outbox({ events, store, relay: { sender: sqsSender({ client: sqs, queueUrl: url }), lease: mongo.lease } });
+    const twoWrites = handler({ input: z.object({ agg: z.string() }), use: [box] }, async ({ agg }, ctx) => {
+      ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 1 } });
+      await ctx.outbox.updateOne({ _id: agg }, { $set: { step: 1 } }, { upsert: true });
+      ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 2 } });
+      ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 3 } });
+      await ctx.outbox.updateOne({ _id: agg }, { $set: { step: 2 } });
+    });
+    await twoWrites.invoke({ agg: 'w-1' });
+    expect(arrival(await drainQueue(sqs, url)).get('w-1')?.sort()).toEqual([1, 2, 3]);
+    expect((await mongo.db.collection('w1825').findOne({ _id: 'w-1' as never }))?._outboxCount).toBe(0);
+
+    const gate = await startSqsGate(motoEndpoint());
+    cleanups.push(gate.close);
+    const hung = redisWriter(redis, sqsSender({ client: endpointClient(gate.endpoint), queueUrl: url, retry: { retries: 0 } }), { reserveMs: 1_000 });
+    await hung.write.invoke({ agg: 'w-2' }); // the sender reads the queue's size limit while SQS answers
+    await drainQueue(sqs, url);
+    await gate.blackhole();
+    const answer = await hung.write.aws({ agg: 'w-2', n: 2 }, { ...lambdaCtx(), getRemainingTimeInMillis: () => 2_500 });
+    expect(answer).toEqual({ recorded: 1 });
+    expect(await pendingIn(redis, 'w-2')).toBe(1);
+    const { box: sweeper } = redisWriter(redis, sqsSender({ client: sqs, queueUrl: url }));
+    expect((await sweeper.sweep(runCtx())).metrics.sent).toBe(1);
+    expect(arrival(await drainQueue(sqs, url)).get('w-2')).toEqual([2]);
+  });
+
   it('dotnetcore/CAP#1251: after a restart a new message is published before an older pending one', async () => {
     // Reported: message A failed to publish (crash), B was published on restart, then A: B → A.
     // Ours: A waits in the store; the flush after the restart sends the aggregate as a run from
@@ -464,7 +512,9 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const { write } = embeddedWriter(sqsSender({ client: sqs, queueUrl: url }), 'aws6', { flush: false });
     for (let a = 0; a < 8; a++) for (let w = 0; w < 3; w++) await write.invoke({ agg: `aws6-${a}`, count: 2 });
     const instances = Array.from({ length: 3 }, () => embeddedWriter(sqsSender({ client: sqs, queueUrl: url }), 'aws6', { sweep: { chunk: 2, parallel: 2 } }).box);
-    await Promise.all(instances.map((i) => i.sweep(runCtx())));
+    const results = await Promise.all(instances.map((i) => i.sweep(runCtx())));
+    // Each event sent by one instance only (SQS's FIFO dedup would hide a second send).
+    expect(results.reduce((sum, r) => sum + r.metrics.sent, 0)).toBe(48);
     const got = arrival(await receiveAll(sqs, url, 48, 15_000));
     for (let a = 0; a < 8; a++) expect(got.get(`aws6-${a}`)).toEqual(range(6));
   });
