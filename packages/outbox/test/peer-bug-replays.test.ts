@@ -201,7 +201,7 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     // consumer applies every event once, in seq order per aggregate.
     const url = await queue();
     let n = 0;
-    const flaky = await proxied(url, (call, entries) => {
+    const flaky = await proxied(url, (_call, entries) => {
       n++;
       if (n % 5 === 0) return { status: 503, type: 'ServiceUnavailable' };
       if (n % 3 === 0 && entries.length > 1) return { failEntries: entries.filter((_, i) => i % 2 === 1).map((e) => e.Id), code: 'InternalError' };
