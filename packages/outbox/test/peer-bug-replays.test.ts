@@ -21,7 +21,7 @@ import { createQueue, drainQueue, openMongo, openRedis, sqsClient, type MongoBac
 import { receiveAll, sqsClient as endpointClient, sqsServers } from './sqs-servers.js';
 import { startFaultProxy, type FaultRule } from './fault-proxy.js';
 import { startSqsGate } from './sqs-gate.js';
-import { consume } from './fault/harness.js';
+import { consume, sqsEvent } from './fault/harness.js';
 import { allApplied, appliedSeqs } from './fault/backends.js';
 
 /** Tick events (as the fault harness's, whose inbox consumer reads them), with optional filler. */
@@ -45,20 +45,6 @@ const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
 /** What a schedule-triggered sweeper function passes to `sweep(ctx)`. */
 const runCtx = () => ({ signal: new AbortController().signal, remainingMs: () => 60_000, log: quietLog as never });
 const lambdaCtx = () => ({ awsRequestId: randomUUID(), functionName: 'consumer', getRemainingTimeInMillis: () => 30_000 });
-/** An SQS event source mapping's event for `messages`. */
-const sqsEvent = (messages: Message[], fifo = false) => ({
-  Records: messages.map((m) => ({
-    messageId: m.MessageId!,
-    receiptHandle: m.ReceiptHandle!,
-    body: m.Body!,
-    attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:us-east-1:1:q${fifo ? '.fifo' : ''}`,
-    awsRegion: 'us-east-1',
-  })),
-});
 /** `tick` events of `body` bytes of filler each. */
 const filler = (bytes: number) => 'x'.repeat(bytes);
 
@@ -519,22 +505,32 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     for (let a = 0; a < 8; a++) expect(got.get(`aws6-${a}`)).toEqual(range(6));
   });
 
+  /** A hold the function bodies await: `lateCommit` holds it for the late invocation only. */
+  const newGate = () => {
+    let current: Promise<void> = Promise.resolve();
+    return { wait: () => current, set: (p: Promise<void>) => void (current = p) };
+  };
+  type Gate = ReturnType<typeof newGate>;
+
   /**
    * A write that commits late: invocation `late` records its event first (its UUIDv7 id and
-   * occurredAt are older), then waits while `early` commits and is swept; then it commits.
+   * occurredAt are older), then waits while `early` commits and is swept; then it commits and
+   * the next sweep must send it.
    */
-  const lateCommit = async (write: (agg: string, hold: Promise<void>) => Promise<unknown>, sweep: () => Promise<unknown>, read: () => Promise<Delivered[]>) => {
+  const lateCommit = async (box: { sweep(ctx: ReturnType<typeof runCtx>): Promise<unknown> }, invoke: (agg: string) => Promise<unknown>, gate: Gate, url: string) => {
+    const read = async () => (await drainQueue(sqs, url)).map(parse);
     let release!: () => void;
-    const hold = new Promise<void>((r) => (release = r));
-    const late = write('late', hold);
-    await sleep(30);
-    await write('early', Promise.resolve());
-    await sweep();
+    gate.set(new Promise<void>((r) => (release = r)));
+    const late = invoke('late');
+    await sleep(50);
+    gate.set(Promise.resolve());
+    await invoke('early');
+    await box.sweep(runCtx());
     const first = await read();
     expect(first.map((e) => e.aggregateId)).toEqual(['early']);
     release();
     await late;
-    await sweep();
+    await box.sweep(runCtx());
     const second = await read();
     expect(second.map((e) => e.aggregateId)).toEqual(['late']);
     // Recorded first, committed last: a cursor on id or time would have moved past it.
@@ -548,20 +544,13 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const url = await queue();
     const store = redisOutbox({ client: redis.client, prefix: redis.prefix });
     const box = outbox({ events, store, relay: { sender: sqsSender({ client: sqs, queueUrl: url }), lease: redis.lease, flush: false, sweep: { graceMs: 0 } } });
-    let gate: Promise<void> = Promise.resolve();
+    const gate = newGate();
     const write = handler({ input: z.object({ agg: z.string() }), use: [box] }, async ({ agg }, ctx) => {
-      ctx.outbox.add({ type: 'Tick', aggregateId: `ftl-${agg}`, payload: { n: 1 } });
-      ctx.outbox.call('SET', `${redis.prefix}ftl:{ftl-${agg}}`, '1');
-      await gate;
+      ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 1 } });
+      ctx.outbox.call('SET', `${redis.prefix}ftl:{${agg}}`, '1');
+      await gate.wait();
     });
-    await lateCommit(
-      (agg, hold) => {
-        gate = hold;
-        return write.invoke({ agg });
-      },
-      () => box.sweep(runCtx()),
-      async () => (await drainQueue(sqs, url)).map(parse).map((e) => ({ ...e, aggregateId: e.aggregateId.replace('ftl-', '') })),
-    );
+    await lateCommit(box, (agg) => write.invoke({ agg }), gate, url);
   });
 
   it('eugene-khyst/postgresql-event-sourcing#16: events of a late-committing transaction skipped by the subscription', async () => {
@@ -571,20 +560,13 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const url = await queue();
     const store = mongoEmbeddedOutbox({ db: mongo.db as never, collection: 'ekh16', aggregateType: 'tick', writeLease: mongo.lease });
     const box = outbox({ events, store, relay: { sender: sqsSender({ client: sqs, queueUrl: url }), lease: mongo.lease, flush: false, sweep: { graceMs: 0 } } });
-    let gate: Promise<void> = Promise.resolve();
+    const gate = newGate();
     const write = handler({ input: z.object({ agg: z.string() }), use: [box] }, async ({ agg }, ctx) => {
       ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 1 } });
-      await gate;
+      await gate.wait();
       await ctx.outbox.updateOne({ _id: agg }, { $set: { at: 1 } }, { upsert: true });
     });
-    await lateCommit(
-      (agg, hold) => {
-        gate = hold;
-        return write.invoke({ agg });
-      },
-      () => box.sweep(runCtx()),
-      async () => (await drainQueue(sqs, url)).map(parse),
-    );
+    await lateCommit(box, (agg) => write.invoke({ agg }), gate, url);
   });
 
   it.skipIf(!process.env.MONGODB_REPLSET_URI)('eugene-khyst/postgresql-event-sourcing#16 in transaction mode (needs a replica set: set MONGODB_REPLSET_URI)', async () => {
@@ -594,20 +576,13 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
       const url = await queue();
       const store = mongoTransactionOutbox({ client: own.client as never, db: own.db as never });
       const box = outbox({ events, store, relay: { sender: sqsSender({ client: sqs, queueUrl: url }), lease: own.lease, flush: false, sweep: { graceMs: 0 } } });
-      let gate: Promise<void> = Promise.resolve();
+      const gate = newGate();
       const write = handler({ input: z.object({ agg: z.string() }), use: [box] }, async ({ agg }, ctx) => {
         await own.db.collection<{ _id: string }>('state').updateOne({ _id: agg }, { $set: { at: 1 } }, { upsert: true, session: ctx.outbox.session as never });
         ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 1 } });
-        await gate;
+        await gate.wait();
       });
-      await lateCommit(
-        (agg, hold) => {
-          gate = hold;
-          return write.invoke({ agg });
-        },
-        () => box.sweep(runCtx()),
-        async () => (await drainQueue(sqs, url)).map(parse),
-      );
+      await lateCommit(box, (agg) => write.invoke({ agg }), gate, url);
     } finally {
       await own.close();
     }
