@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { SetQueueAttributesCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler, type Plugin } from '@steadyfn/handler';
 import { mongoStore } from '@steadyfn/idempotency';
 import { inbox, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, redisOutbox, type Sender } from '../src/index.js';
@@ -440,9 +440,9 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
 
   it('thomhurst/Dekaf#3054: a partial batch failure reorders messages of one key', async () => {
     // Reported: rows 1,2,3 of one key; row 1 refused, 2 and 3 delivered, the retry gave 2,3,1.
-    // Ours: a refused event stays at its aggregate's head. On a FIFO queue with
-    // onePerGroupPerBatch no later event of the group rides in the call that refused an earlier
-    // one: the queue holds 1,2,3 in order. On a standard queue (the default sender lets SQS
+    // Ours: a refused event stays at its aggregate's head. On a FIFO queue the sender puts at
+    // most one event of a group in a call (its default there), so no later event of the group
+    // rides in the call that refused an earlier one: the queue holds 1,2,3 in order. On a standard queue (the default sender lets SQS
     // take 3 in the call that refused 2) the inbox restores order: applied 1,2,3.
     const refuseOnce = (): FaultRule => {
       let refused = false;
@@ -454,7 +454,7 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
       };
     };
     const fifoUrl = await queue(true);
-    const fifo = redisWriter(redis, await proxied(fifoUrl, refuseOnce(), { onePerGroupPerBatch: true }));
+    const fifo = redisWriter(redis, await proxied(fifoUrl, refuseOnce()));
     await fifo.write.invoke({ agg: 'dekaf', count: 3 });
     await fifo.box.sweep(runCtx());
     const raw = (await receiveAll(sqs, fifoUrl, 3, 5_000)).map((m) => parse(m).seq);
@@ -469,6 +469,36 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     // The queue did hand out 3 before 2 (the Dekaf situation); the inbox applied 1, 2, 3.
     expect(consumed.arrival.get('agg-2')).toEqual([1, 3, 2]);
     expect(await appliedSeqs(redis, 2)).toEqual([1, 2, 3]);
+  });
+
+  it('thomhurst/Dekaf#3054 with the refusal made by the queue itself (fauxqs judges each entry, as SQS does)', async () => {
+    // The report's case exactly: row 2 is refused by the broker for its size while rows 1 and 3
+    // are fine; the payload is then repaired and retried. Here the sender believes the FIFO
+    // queue takes 1 MiB while it takes 256 KiB, so the server refuses event 2 alone. Event 2 is
+    // a sender fault: the aggregate is quarantined from seq 2 (3 held behind it, nothing past
+    // the head); once the queue takes it, redrive sends 2 then 3. The queue holds 1, 2, 3.
+    // With the sender's defaults: before, a FIFO batch carried 1, 2 and 3 together and the
+    // queue took 3 in the call that refused 2 — 1, 3, 2 on a FIFO queue, where the group then
+    // waits behind 3 and no inbox can restore the order.
+    const fq = await sqsClient('fauxqs');
+    const q = await createQueue(fq, { fifo: true, maxMessageBytes: 256 * 1024 });
+    cleanups.push(q.remove);
+    const store = redisOutbox({ client: redis.client, prefix: redis.prefix });
+    const sender = sqsSender({ client: fq, queueUrl: q.url, maxMessageBytes: 1_048_576, retry: { retries: 0 } });
+    const box = outbox({ events, store, relay: { sender, lease: redis.lease } });
+    const write = handler({ input: z.object({ agg: z.string() }), use: [box] }, async ({ agg }, ctx) => {
+      ctx.outbox.call('SET', `${redis.prefix}dekaf:{${agg}}`, 'v1');
+      ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 1 } });
+      ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 2, pad: filler(300 * 1024) } });
+      ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 3 } });
+    });
+    await write.invoke({ agg: 'dekaf-real' });
+    expect((await receiveAll(fq, q.url, 3, 1_500)).map((m) => parse(m).seq)).toEqual([1]);
+    const held = (await store.relay.listQuarantined({ limit: 100 })).find((q) => q.where === 'dekaf-real');
+    expect(held).toMatchObject({ where: 'dekaf-real', aggregate: aggregateKey('tick', 'dekaf-real'), fromSeq: 2 });
+    await fq.send(new SetQueueAttributesCommand({ QueueUrl: q.url, Attributes: { MaximumMessageSize: '1048576' } }));
+    expect(await box.redrive(runCtx(), held!)).toMatchObject({ redriven: true });
+    expect((await receiveAll(fq, q.url, 2, 5_000)).map((m) => parse(m).seq)).toEqual([2, 3]);
   });
 
   it('aws-samples/transactional-outbox-pattern (QueueService): SendMessageBatch partial failures ignored, failed rows deleted', async () => {
