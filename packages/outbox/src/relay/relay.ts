@@ -16,8 +16,9 @@
  * while k waits in the store. A refused event stays at the head and blocks the ones after
  * it. The sender stops the later messages of a group after a failure in the same call;
  * only an entry SQS itself refuses inside one `SendMessageBatch` can let a later one through,
- * which is marked (it is on the queue) and put back in order by the consumer's `seq` check —
- * or never happens with `sqsSender({ onePerGroupPerBatch: true })`.
+ * which is marked (it is on the queue) and put back in order by the consumer's `seq` check on
+ * a standard queue — and never happens on a FIFO queue, where the sender puts at most one
+ * message of a group in a call (`onePerGroupPerBatch`, its FIFO default).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@steadyfn/handler';

@@ -44,7 +44,12 @@ export interface SqsSenderOptions {
   fifo?: boolean;
   /**
    * At most one message of a group per batch, so no later message of a group can be accepted in
-   * the same call as an earlier one that failed. Costs fill when groups are hot. @default false
+   * the same call as an earlier one SQS refused (SQS judges a batch's entries one by one). On a
+   * FIFO queue that would put the later message ahead of the earlier one in its group for good
+   * — the group then waits behind it, so no consumer can restore the order — hence the FIFO
+   * default. On a standard queue the inbox's `seq` check restores order, and full batches are
+   * worth more. Costs fill (calls) when one group has many pending messages.
+   * @default true on a FIFO queue, false on a standard queue
    */
   onePerGroupPerBatch?: boolean;
   /**
@@ -252,7 +257,7 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     if (claimCheck !== undefined) await storeClaims(ready, { claimCheck, prefix, maxMessageBytes, concurrency: o.concurrency, early }, signal);
 
     const sendable = ready;
-    const batches = packBatches(sendable, { maxEntries: MAX_BATCH_ENTRIES, maxBytes: batchBytes.value, onePerGroup: options.onePerGroupPerBatch === true });
+    const batches = packBatches(sendable, { maxEntries: MAX_BATCH_ENTRIES, maxBytes: batchBytes.value, onePerGroup: options.onePerGroupPerBatch ?? o.fifo });
     const counters = { entries: 0, bytes: 0, limitBytes: 0 };
     await deliverBatches(
       batches.map((b) => b.map((i) => sendable[i]!)),

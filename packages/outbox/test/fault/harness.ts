@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Cluster, Redis } from 'ioredis';
 import { handler } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
@@ -86,6 +86,23 @@ export function crashAfterClaim(store: RelayStore, probability: number, random: 
   return wrapped;
 }
 
+/** The event an SQS event source mapping hands a function for `messages` (received from `ReceiveMessage`). */
+export function sqsEvent(messages: Message[], fifo = false) {
+  return {
+    Records: messages.map((m) => ({
+      messageId: m.MessageId!,
+      receiptHandle: m.ReceiptHandle!,
+      body: m.Body!,
+      attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:us-east-1:1:q${fifo ? '.fifo' : ''}`,
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
 /** What the consumer saw and did. */
 export interface Consumed {
   /** Deliveries per event id. */
@@ -140,19 +157,7 @@ export async function consume(
         consumed.arrival.set(e.aggregateId, list);
       } else if (known !== e.id) consumed.conflictingIds++;
     }
-    const event = {
-      Records: Messages.map((m) => ({
-        messageId: m.MessageId!,
-        receiptHandle: m.ReceiptHandle!,
-        body: m.Body!,
-        attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1' },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:us-east-1:1:q${options.fifo ? '.fifo' : ''}`,
-        awsRegion: 'us-east-1',
-      })),
-    };
+    const event = sqsEvent(Messages, options.fifo);
     const result = (await apply.aws(event, { awsRequestId: randomUUID(), functionName: 'harness', getRemainingTimeInMillis: () => 60_000 })) as { batchItemFailures: Array<{ itemIdentifier: string }> };
     const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
     const ok = Messages.filter((m) => !failed.has(m.MessageId!));
