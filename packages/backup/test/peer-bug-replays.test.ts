@@ -1,0 +1,260 @@
+/**
+ * Public bug reports of peer backup tools (Litestream, WAL-G, pgBackRest, mongodump, PBM, RIOT,
+ * lib-storage), each replayed against @steadyfn/backup on the real services: FerretDB, Redis,
+ * SQS (moto) and both S3 servers (moto and gofakes3). One `it` per report, titled with it; the
+ * comment says what went wrong for the peer and what we must do instead. Faults are injected
+ * with a client that refuses chosen S3 commands, or by changing objects in the bucket.
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  CompleteMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { EJSON } from 'bson';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from 'mongodb';
+import { handler } from '@steadyfn/handler';
+import {
+  BackupCorruptedError,
+  BackupIncompleteError,
+  BackupNotFoundError,
+  RetentionDeleteError,
+  StorageError,
+  VerificationFailedError,
+  applyRetention,
+  mongoSource,
+  mongoTarget,
+  parseManifest,
+  restore,
+  snapshotBackup,
+  verifyBackup,
+  type Manifest,
+  type S3Target,
+} from '../src/index.js';
+import { serializeManifest, segmentChecksum } from '../src/format/manifest.js';
+import { closeMongo, freshBucket, freshDb, listAll, openUploads, S3_SERVERS, unique, verifiedBackups } from './support.js';
+
+afterAll(closeMongo);
+
+type Doc = { _id: number; [field: string]: unknown };
+type Sent = { send(command: unknown, options?: unknown): Promise<unknown> };
+
+async function readObject(client: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+async function writeObject(client: S3Client, bucket: string, key: string, body: Buffer | string): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+async function dump(db: Db, collection = 'items'): Promise<string[]> {
+  return (await db.collection(collection).find({}).sort({ _id: 1 }).toArray()).map((d) => EJSON.stringify(d));
+}
+/** An S3 client that answers `refuse(command)` (an error to throw) instead of sending, and records what was sent. */
+function faultyClient(client: S3Client, refuse: (command: unknown) => Error | undefined): Sent & { sent: unknown[] } {
+  const sent: unknown[] = [];
+  return {
+    sent,
+    send(command: unknown, options?: unknown) {
+      sent.push(command);
+      const error = refuse(command);
+      if (error) return Promise.reject(error);
+      return client.send(command as never, options as never);
+    },
+  };
+}
+const s3Error = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+const lambdaContext = (id: string) => ({ awsRequestId: id, functionName: 'replay', getRemainingTimeInMillis: () => 600_000 });
+const scheduleTick = () => ({ version: '0', id: unique('evt'), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '1', time: new Date().toISOString(), region: 'us-east-1', resources: ['arn:aws:events:us-east-1:1:rule/r'], detail: {} });
+
+describe.each(S3_SERVERS)('peer bug reports, snapshots, on $name', (server) => {
+  let s3: Awaited<ReturnType<typeof freshBucket>>;
+  let source: Db;
+  let prefixes = 0;
+  /** A fresh prefix of the test's bucket (each replay its own backups). */
+  const storage = (): S3Target & { prefix: string } => ({ client: s3.client, bucket: s3.bucket, prefix: `r${++prefixes}` });
+  const manifestOf = async (loc: { prefix: string }, id: string): Promise<Manifest> => parseManifest((await readObject(s3.client, s3.bucket, `${loc.prefix}/backups/${id}/manifest.json`)).toString(), id);
+
+  beforeAll(async () => {
+    s3 = await freshBucket(server);
+    source = await freshDb('replaysrc');
+    await source.collection<Doc>('items').insertMany(Array.from({ length: 300 }, (_, i) => ({ _id: i, v: `value-${i}`, n: i * 7 })));
+  });
+  afterAll(async () => {
+    await Promise.all([source.dropDatabase(), s3.drop()]);
+  });
+
+  it('mongodb/mongo-tools#48: a truncated archive ("insertion error: EOF") is refused by its SHA-256, never restored in part', async () => {
+    // mongorestore read a truncated dump until EOF and inserted what it had, then failed
+    // part way. We must find the truncation before the first write: every part's SHA-256 and
+    // size are in the manifest, so a cut object is refused with a typed error and nothing written.
+    const loc = storage();
+    const [id] = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: source }), target: loc }), loc, 1);
+    const segment = (await manifestOf(loc, id!)).datasets[0]!.segments[0]!;
+    const whole = await readObject(s3.client, s3.bucket, segment.key);
+    await writeObject(s3.client, s3.bucket, segment.key, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const target = await freshDb('truncated');
+    try {
+      const refused = await restore({ backup: { storage: loc, id: id! }, target: mongoTarget({ db: target }) }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(Error);
+      expect([BackupCorruptedError, BackupIncompleteError].some((c) => refused instanceof c)).toBe(true);
+      expect(await target.listCollections().toArray()).toEqual([]);
+      // Same length, different bytes (a cut written back padded): only the SHA-256 can tell.
+      const padded = Buffer.concat([whole.subarray(0, Math.floor(whole.length * 0.6)), Buffer.alloc(whole.length - Math.floor(whole.length * 0.6))]);
+      await writeObject(s3.client, s3.bucket, segment.key, padded);
+      await expect(restore({ backup: { storage: loc, id: id! }, target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(BackupCorruptedError);
+      expect(await target.listCollections().toArray()).toEqual([]);
+      await expect(verifyBackup({ backup: { storage: loc, id: id! }, level: 'full' })).rejects.toBeInstanceOf(VerificationFailedError);
+    } finally {
+      await target.dropDatabase();
+    }
+  });
+
+  it('pgbackrest/pgbackrest#2502: verify exited 0 while it logged errors — ours fails the invocation', async () => {
+    // `pgbackrest verify` reported checksum errors in its log and still exited 0, so no alarm
+    // fired. A verification that finds a problem must reject (typed, with the problems), and
+    // through the handler the scheduled invocation must fail.
+    const loc = storage();
+    const [id] = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: source }), target: loc }), loc, 1);
+    const segment = (await manifestOf(loc, id!)).datasets[0]!.segments[0]!;
+    const whole = await readObject(s3.client, s3.bucket, segment.key);
+    const flipped = Buffer.from(whole);
+    flipped[Math.floor(flipped.length / 2)]! ^= 0x10;
+    await writeObject(s3.client, s3.bucket, segment.key, flipped);
+    const drill = handler({}, () => verifyBackup({ backup: { storage: loc, id: 'latest' }, level: 'full' }));
+    const failed = await drill.aws(scheduleTick(), lambdaContext('verify')).catch((e: unknown) => e);
+    // The runtime sees the invocation fail with the verification's code (the handler renders the error).
+    expect(failed).toMatchObject({ code: 'BACKUP_VERIFY_FAILED', retryable: false });
+    const direct = await verifyBackup({ backup: { storage: loc, id: 'latest' }, level: 'full' }).catch((e: unknown) => e);
+    expect(direct).toBeInstanceOf(VerificationFailedError);
+    expect((direct as VerificationFailedError).problems.length).toBeGreaterThan(0);
+  });
+
+  it('wal-g/wal-g#1869: an S3 lifecycle rule deleted objects under a backup — verification fails loudly', async () => {
+    // A lifecycle expiration removed WAL-G's older objects; the backup still listed as fine
+    // until a restore needed them. Objects gone under a backup must fail even the quick
+    // verification (it checks every segment is there at its size) and the restore, typed.
+    const loc = storage();
+    const [id] = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: source }), target: loc }), loc, 1);
+    const segment = (await manifestOf(loc, id!)).datasets[0]!.segments[0]!;
+    await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: segment.key }));
+    for (const level of ['quick', 'full'] as const) {
+      const failed = await verifyBackup({ backup: { storage: loc, id: id! }, level }).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(VerificationFailedError);
+      expect(JSON.stringify((failed as VerificationFailedError).problems)).toContain(segment.key);
+    }
+    const target = await freshDb('lifecycle');
+    await expect(restore({ backup: { storage: loc, id: id! }, target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(BackupIncompleteError);
+    expect(await target.listCollections().toArray()).toEqual([]);
+    await target.dropDatabase();
+  });
+
+  it('wal-g/wal-g#81: a sentinel left behind by an interrupted delete became a phantom backup — ours deletes the manifest first', async () => {
+    // WAL-G deleted a backup's data and then its sentinel; interrupted in between, the sentinel
+    // listed a backup whose data was gone. Retention must delete the manifest first: a delete
+    // stopped part way leaves no backup to list or restore, and `latest` is the real newest.
+    const loc = storage();
+    const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: source }), target: loc }), loc, 2);
+    const interrupted = faultyClient(s3.client, (c) => (c instanceof DeleteObjectCommand && String(c.input.Key).endsWith('.ndjson.gz') ? s3Error('InternalError', 500) : undefined));
+    await expect(applyRetention({ storage: { ...loc, client: interrupted }, keepLast: 1 })).rejects.toBeInstanceOf(RetentionDeleteError);
+    const left = await listAll(s3.client, s3.bucket, `${loc.prefix}/backups/${ids[0]}/`);
+    expect(left.some((k) => k.endsWith('.ndjson.gz'))).toBe(true); // data left behind …
+    expect(left.some((k) => k.endsWith('manifest.json'))).toBe(false); // … but no sentinel
+    const target = await freshDb('phantom');
+    await expect(restore({ backup: { storage: loc, id: ids[0]! }, target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(BackupNotFoundError);
+    const restored = await restore({ backup: { storage: loc, id: 'latest' }, target: mongoTarget({ db: target }) });
+    expect(restored.backupId).toBe(ids[1]);
+    expect(await dump(target)).toEqual(await dump(source));
+    await target.dropDatabase();
+  });
+
+  it('wal-g/wal-g#1291: delete broke on a backup whose sentinel was missing — ours carries on and sweeps it as an orphan', async () => {
+    // `wal-g delete` failed outright when one backup's sentinel was missing, so nothing was
+    // pruned any more. A backup directory without a manifest must not stop retention: the
+    // other backups are pruned, the manifest-less one is left within the grace and swept after.
+    const loc = storage();
+    const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: source }), target: loc }), loc, 3);
+    await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: `${loc.prefix}/backups/${ids[1]}/manifest.json` }));
+    const first = await applyRetention({ storage: loc, keepLast: 1 });
+    expect(first.deleted).toEqual([ids[0]]);
+    expect(first.kept).toEqual([ids[2]]);
+    expect((await listAll(s3.client, s3.bucket, `${loc.prefix}/backups/${ids[1]}/`)).length).toBeGreaterThan(0); // within the grace
+    await applyRetention({ storage: loc, keepLast: 1, orphanGraceMs: 0 });
+    expect(await listAll(s3.client, s3.bucket, `${loc.prefix}/backups/${ids[1]}/`)).toEqual([]);
+    expect((await listAll(s3.client, s3.bucket, `${loc.prefix}/backups/${ids[2]}/`)).length).toBeGreaterThan(1);
+  });
+
+  it('wal-g/wal-g#636: retention deleted the newest backup after an upgrade — ours never deletes the newest verified one', async () => {
+    // After a PostgreSQL upgrade the new backups' names sorted before the old ones, and
+    // `delete retain 1` removed the newest. Here the "upgrade" is a new job name and a new
+    // source: whatever the names, the newest verified backup is kept, and an unverified newer
+    // one does not count as the one to keep.
+    const loc = storage();
+    const upgraded = await freshDb('upgraded');
+    try {
+      await upgraded.collection<Doc>('items').insertMany([{ _id: 1, v: 'after upgrade' }]);
+      const old = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: source }), target: loc, job: 'zz-old-cluster' }), loc, 2);
+      const fresh = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: upgraded }), target: loc, job: 'aa-new-cluster' }), loc, 1);
+      const unverified = await snapshotBackup({ source: mongoSource({ db: upgraded }), target: loc, job: 'aa-new-cluster' }).run();
+      if (unverified.status !== 'complete') throw new Error('snapshot did not complete');
+      const applied = await applyRetention({ storage: loc, keepLast: 1 });
+      expect(applied.protected.newestVerified).toBe(fresh[0]);
+      expect(applied.deleted.sort()).toEqual([...old].sort());
+      expect(applied.kept.sort()).toEqual([fresh[0], unverified.backupId].sort());
+      const target = await freshDb('upgradedrestore');
+      await restore({ backup: { storage: loc, id: fresh[0]! }, target: mongoTarget({ db: target }) });
+      expect(await dump(target)).toEqual(await dump(upgraded));
+      await target.dropDatabase();
+    } finally {
+      await upgraded.dropDatabase();
+    }
+  });
+
+  it('benbjohnson/litestream.io#36 / #236: retention failed silently without delete permission — ours throws', async () => {
+    // Without s3:DeleteObject, Litestream's retention logged nothing useful and old data piled
+    // up. A bucket policy denying DeleteObject (403 AccessDenied on every delete) must make
+    // retention reject with RetentionDeleteError, delete nothing after it, and keep the backup.
+    const loc = storage();
+    const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: source }), target: loc }), loc, 2);
+    const denied = faultyClient(s3.client, (c) => (c instanceof DeleteObjectCommand && String(c.input.Key).startsWith(`${loc.prefix}/backups/`) ? s3Error('AccessDenied', 403) : undefined));
+    const failed = await applyRetention({ storage: { ...loc, client: denied }, keepLast: 1 }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(RetentionDeleteError);
+    expect(failed).toMatchObject({ code: 'RETENTION_DELETE_FAILED' });
+    expect((failed as Error).message).not.toContain('AccessDenied:'); // class and status, not the SDK's message
+    expect(await listAll(s3.client, s3.bucket, `${loc.prefix}/backups/${ids[0]}/manifest.json`)).toHaveLength(1);
+    // Through the handler the scheduled run fails (so its alarm fires), not returns.
+    const prune = handler({}, () => applyRetention({ storage: { ...loc, client: denied }, keepLast: 1 }));
+    await expect(prune.aws(scheduleTick(), lambdaContext('prune'))).rejects.toMatchObject({ code: 'RETENTION_DELETE_FAILED' });
+  });
+
+  it('benbjohnson/litestream#802: DeleteObjects needs Content-MD5 on some servers — ours never sends DeleteObjects', async () => {
+    // Litestream's batch deletes failed on S3-compatible servers that require Content-MD5 on
+    // DeleteObjects (the SDK sends a CRC instead). A server refusing DeleteObjects must not
+    // stop retention: it deletes object by object (DeleteObject), so it prunes the same.
+    const loc = storage();
+    const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: source }), target: loc }), loc, 2);
+    const strict = faultyClient(s3.client, (c) => (c instanceof DeleteObjectsCommand ? s3Error('InvalidRequest', 400) : undefined));
+    const applied = await applyRetention({ storage: { ...loc, client: strict }, keepLast: 1 });
+    expect(applied.deleted).toEqual([ids[0]]);
+    expect(strict.sent.some((c) => c instanceof DeleteObjectsCommand)).toBe(false);
+    expect(await listAll(s3.client, s3.bucket, `${loc.prefix}/backups/${ids[0]}/`)).toEqual([]);
+  });
+
+  it('aws/aws-sdk-js-v3#8299: a failed upload left its parts stranded — ours aborts it, no manifest', async () => {
+    // lib-storage's Upload could leave a multipart upload (and its billed parts) behind when it
+    // failed. A snapshot whose CompleteMultipartUpload fails must abort the upload, write no
+    // manifest and reject with StorageError; the next run completes.
+    const loc = storage();
+    const failing = faultyClient(s3.client, (c) => (c instanceof CompleteMultipartUploadCommand ? s3Error('InternalError', 500) : undefined));
+    const job = snapshotBackup({ source: mongoSource({ db: source }), target: { ...loc, client: failing } });
+    await expect(job.run()).rejects.toBeInstanceOf(StorageError);
+    expect(await openUploads(s3.client, s3.bucket)).toEqual([]);
+    expect((await listAll(s3.client, s3.bucket, `${loc.prefix}/backups/`)).filter((k) => k.endsWith('manifest.json'))).toEqual([]);
+    const next = await snapshotBackup({ source: mongoSource({ db: source }), target: loc }).run();
+    expect(next.status).toBe('complete');
+  });
+});
