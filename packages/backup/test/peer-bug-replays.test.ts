@@ -12,10 +12,14 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EJSON } from 'bson';
+import type { Redis } from 'ioredis';
+import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { handler } from '@steadyfn/handler';
@@ -23,21 +27,31 @@ import {
   BackupCorruptedError,
   BackupIncompleteError,
   BackupNotFoundError,
+  PitrTargetError,
   RetentionDeleteError,
   StorageError,
+  TimelineGapError,
   VerificationFailedError,
   applyRetention,
   mongoSource,
   mongoTarget,
   parseManifest,
+  pointInTimeRestore,
+  redisStreamSource,
   restore,
+  restoreStream,
   snapshotBackup,
+  sqsSource,
+  streamBackup,
   verifyBackup,
   type Manifest,
+  type OutboxEnvelope,
   type S3Target,
 } from '../src/index.js';
 import { serializeManifest, segmentChecksum } from '../src/format/manifest.js';
-import { closeMongo, freshBucket, freshDb, listAll, openUploads, S3_SERVERS, unique, verifiedBackups } from './support.js';
+import { requireService } from '../../../test/services/env.js';
+import { outboxApp, type OutboxApp } from './outbox-fixture.js';
+import { closeMongo, freshBucket, freshDb, listAll, openUploads, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
 
@@ -256,5 +270,199 @@ describe.each(S3_SERVERS)('peer bug reports, snapshots, on $name', (server) => {
     expect((await listAll(s3.client, s3.bucket, `${loc.prefix}/backups/`)).filter((k) => k.endsWith('manifest.json'))).toEqual([]);
     const next = await snapshotBackup({ source: mongoSource({ db: source }), target: loc }).run();
     expect(next.status).toBe('complete');
+  });
+});
+
+describe.each(S3_SERVERS)('peer bug reports, streams and point-in-time restore, on $name', (server) => {
+  let s3: Awaited<ReturnType<typeof freshBucket>>;
+  let redis: Redis;
+  const cleanup: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => {
+    s3 = await freshBucket(server);
+    redis = await redisClient();
+  });
+  afterAll(async () => {
+    for (const step of cleanup) await step();
+    redis.disconnect();
+    await s3.drop();
+  });
+
+  /** An application with an outbox (Redis stream) over its own database, its stream backup and its nightly snapshot, under its own prefix. */
+  async function deployment(name: string) {
+    const db = await freshDb(name);
+    const key = unique(`${name}-outbox`);
+    cleanup.push(() => db.dropDatabase(), () => redis.del(key));
+    const loc = { client: s3.client, bucket: s3.bucket, prefix: unique(name) };
+    const app = outboxApp(redis, key, 'items', db);
+    const stream = streamBackup({ name: 'items', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 5 }), target: loc, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+    const nightly = snapshotBackup({ source: mongoSource({ db, collections: ['items'] }), target: loc, stream: 'items' });
+    const verifiedSnapshot = async () => (await verifiedBackups(nightly, loc, 1))[0]!;
+    const scratch = async (label: string) => {
+      const target = await freshDb(label);
+      cleanup.push(() => target.dropDatabase());
+      return target;
+    };
+    return { db, key, loc, app, stream, verifiedSnapshot, scratch };
+  }
+  const puts = async (app: OutboxApp, from: number, to: number, phase: string) => {
+    for (let i = from; i < to; i++) await app.put(`d${i}`, { n: i, phase });
+  };
+  const streamObjects = async (loc: { prefix: string }) => (await listAll(s3.client, s3.bucket, `${loc.prefix}/streams/items/`)).filter((k) => k.endsWith('.ndjson.gz'));
+
+  it('benbjohnson/litestream#224 / #805 / #535: restore failed on a missing WAL segment — ours refuses the gap, typed, before writing', async () => {
+    // Litestream restores died part way ("missing WAL segment", "cannot find initial
+    // segment") when one file of the chain was gone. A stream object missing from the chain
+    // must make point-in-time restore and restoreStream reject with BackupIncompleteError before
+    // anything is written, never restore the state around the hole.
+    const d = await deployment('missingseg');
+    await puts(d.app, 0, 20, 'a');
+    await d.stream.run();
+    await d.verifiedSnapshot();
+    await puts(d.app, 0, 30, 'b');
+    const at = Date.now();
+    await d.stream.run();
+    const objects = await streamObjects(d.loc);
+    expect(objects.length).toBeGreaterThanOrEqual(4);
+    await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: objects.at(-2)! }));
+    const target = await d.scratch('missingsegdst');
+    await expect(pointInTimeRestore({ storage: d.loc, stream: 'items', at, target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(BackupIncompleteError);
+    await expect(restoreStream({ storage: d.loc, stream: 'items', target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(BackupIncompleteError);
+    expect(await target.listCollections().toArray()).toEqual([]);
+  });
+
+  it('benbjohnson/litestream#752: restore failed after a checkpoint during downtime — ours breaks the timeline and restores from the next snapshot', async () => {
+    // While Litestream was down, SQLite checkpointed the WAL away; the replica silently missed
+    // those pages and restores failed later. Changes the source discarded while the sink was
+    // down must break the timeline at the next run (asking for a snapshot), point-in-time
+    // restore across the hole must be refused, and after the new snapshot it must be exact.
+    const d = await deployment('downtime');
+    await puts(d.app, 0, 10, 'a');
+    await d.stream.run();
+    await d.verifiedSnapshot();
+    await puts(d.app, 10, 25, 'down'); // the sink is down …
+    await redis.xtrim(d.key, 'MAXLEN', 0); // … and the source drops what it has not seen
+    await puts(d.app, 25, 30, 'back');
+    const inGap = Date.now();
+    const broke = await d.stream.run();
+    expect(broke).toMatchObject({ timelineBroken: true, snapshotRequired: true, timeline: 2 });
+    const target = await d.scratch('downtimedst');
+    await expect(pointInTimeRestore({ storage: d.loc, stream: 'items', at: inGap, target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(TimelineGapError);
+    expect(await target.listCollections().toArray()).toEqual([]);
+    await d.verifiedSnapshot();
+    await puts(d.app, 0, 5, 'after');
+    const at = Date.now();
+    await d.stream.run();
+    await pointInTimeRestore({ storage: d.loc, stream: 'items', at, target: mongoTarget({ db: target }) });
+    expect(await dump(target)).toEqual(await dump(d.db));
+  });
+
+  it('benbjohnson/litestream#136: out-of-sequence data — ours breaks the timeline at a seq jump and drops repeats', async () => {
+    // Litestream found WAL frames out of sequence and could not tell whether data was lost.
+    // Outbox events carry `seq` per aggregate: a repeat (≤ last) is kept and dropped by id on
+    // restore; a jump is lost data and must break the timeline, and a replay across it refused.
+    const loc = { client: s3.client, bucket: s3.bucket, prefix: unique('sequence') };
+    const push = streamBackup({ name: 'items', target: loc });
+    const t0 = Date.now();
+    const event = (aggregateId: string, seq: number, at: number): OutboxEnvelope => ({ id: uuidv7(), type: 'Saved', aggregateType: 'items', aggregateId, seq, payload: {}, occurredAt: new Date(at).toISOString(), schemaVersion: 1, change: { op: seq === 1 ? 'insert' : 'update', after: { seq } } });
+    const [first, second] = [event('a', 1, t0 - 2_000), event('a', 2, t0 - 1_000)];
+    expect(await push.append([first, second])).toMatchObject({ timelineBroken: false });
+    expect(await push.append([second, event('b', 1, t0)])).toMatchObject({ timelineBroken: false }); // a relay's retry, then news
+    // The break is dated at the coverage before it (t0): a lost event may be from then on.
+    const beforeJump = t0 - 500;
+    expect(await push.append([event('a', 4, Date.now())])).toMatchObject({ timelineBroken: true, snapshotRequired: true });
+    const target = await freshDb('sequencedst');
+    try {
+      await expect(restoreStream({ storage: loc, stream: 'items', timeline: 1, until: Date.now(), target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(TimelineGapError);
+      expect(await target.listCollections().toArray()).toEqual([]);
+      const replayed = await restoreStream({ storage: loc, stream: 'items', timeline: 1, until: beforeJump, target: mongoTarget({ db: target }) });
+      expect(replayed).toMatchObject({ changes: 2, duplicates: 1 });
+      expect(await target.collection('items').find({}).toArray()).toEqual([{ _id: 'a', seq: 2 }]);
+    } finally {
+      await target.dropDatabase();
+    }
+  });
+
+  it('percona/percona-backup-mongodb#421 / #429 / #1163: oplog gaps made PITR impossible unnoticed — ours marks the timeline broken at the gap (SQS)', async () => {
+    // PBM's oplog slices had holes (or too short a range) and PITR failed at restore time.
+    // An SQS-fed stream (an outbox relay's FIFO queue) that loses an event must break the
+    // timeline when it is archived, and a replay across the hole must be refused.
+    await requireService('sqs');
+    const sqs = new SQSClient({ endpoint: process.env.SQS_ENDPOINT, region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${unique('oplog').replace(/[^a-z0-9-]/g, '')}.fifo`, Attributes: { FifoQueue: 'true' } }));
+    const loc = { client: s3.client, bucket: s3.bucket, prefix: unique('oplog') };
+    const broken: string[] = [];
+    const job = streamBackup({ name: 'items', source: sqsSource({ client: sqs, queueUrl: QueueUrl!, waitTimeSeconds: 0, envelopes: true }), target: loc, onTimelineBroken: (info) => void broken.push(info.reason) });
+    const send = async (seq: number) => {
+      const envelope: OutboxEnvelope = { id: uuidv7(), type: 'Saved', aggregateType: 'items', aggregateId: 'x', seq, payload: {}, occurredAt: new Date().toISOString(), schemaVersion: 1, change: { op: seq === 1 ? 'insert' : 'update', after: { seq } } };
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(envelope), MessageGroupId: 'x', MessageDeduplicationId: envelope.id }));
+    };
+    const target = await freshDb('oplogdst');
+    try {
+      await send(1);
+      await send(2);
+      expect(await job.run()).toMatchObject({ records: 2, timelineBroken: false });
+      await send(5); // 3 and 4 never reached the queue
+      expect(await job.run()).toMatchObject({ timelineBroken: true, snapshotRequired: true });
+      expect(broken).toHaveLength(1);
+      expect(broken[0]).toContain('seq');
+      await expect(restoreStream({ storage: loc, stream: 'items', timeline: 1, until: Date.now(), target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(TimelineGapError);
+      expect(await target.listCollections().toArray()).toEqual([]);
+    } finally {
+      await target.dropDatabase();
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+      sqs.destroy();
+    }
+  });
+
+  it('percona/percona-backup-mongodb#579: a PITR target beyond the last oplog chunk — ours refuses it, nothing written', async () => {
+    // PBM accepted a point-in-time target later than its last oplog chunk and restored to an
+    // earlier state than asked. A target past the stream's last drain must be refused with
+    // PitrTargetError, before any write; a target within coverage is exact.
+    const d = await deployment('beyond');
+    await puts(d.app, 0, 10, 'a');
+    await d.stream.run();
+    await d.verifiedSnapshot();
+    await puts(d.app, 0, 5, 'b');
+    const covered = Date.now();
+    const expected = await dump(d.db);
+    await d.stream.run();
+    await puts(d.app, 0, 5, 'not-archived-yet');
+    const target = await d.scratch('beyonddst');
+    for (const at of [Date.now(), Date.now() + 3_600_000]) {
+      await expect(pointInTimeRestore({ storage: d.loc, stream: 'items', at, target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(PitrTargetError);
+    }
+    expect(await target.listCollections().toArray()).toEqual([]);
+    await pointInTimeRestore({ storage: d.loc, stream: 'items', at: covered, target: mongoTarget({ db: target }) });
+    expect(await dump(target)).toEqual(expected);
+  });
+
+  it('percona/percona-backup-mongodb#649: PITR slicing resumed after a restore overwrote chunks — ours never rewrites an archived object', async () => {
+    // After a restore, PBM's PITR resumed and wrote new oplog chunks over the names of old ones,
+    // so the history before the restore was lost. Archiving after a point-in-time restore must
+    // leave every existing stream object as it was (same keys, same ETags), and the same
+    // point-in-time restore must still give the same state.
+    const d = await deployment('overwrite');
+    await puts(d.app, 0, 10, 'a');
+    await d.stream.run();
+    await d.verifiedSnapshot();
+    await puts(d.app, 0, 10, 'b');
+    const at = Date.now();
+    const stateAt = await dump(d.db);
+    await d.stream.run();
+    const etags = async () => new Map(await Promise.all((await streamObjects(d.loc)).map(async (k) => [k, (await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: k }))).ETag] as const)));
+    const before = await etags();
+    const restored = await d.scratch('overwritedst');
+    await pointInTimeRestore({ storage: d.loc, stream: 'items', at, target: mongoTarget({ db: restored }) });
+    expect(await dump(restored)).toEqual(stateAt);
+    // The application carries on (on the restored state, as after a real restore) and the stream with it.
+    await puts(d.app, 0, 25, 'after-restore');
+    await d.stream.run();
+    await d.verifiedSnapshot();
+    const after = await etags();
+    for (const [k, etag] of before) expect(after.get(k)).toBe(etag);
+    expect(after.size).toBeGreaterThan(before.size);
+    const again = await d.scratch('overwriteagain');
+    await pointInTimeRestore({ storage: d.loc, stream: 'items', at, target: mongoTarget({ db: again }) });
+    expect(await dump(again)).toEqual(stateAt);
   });
 });
