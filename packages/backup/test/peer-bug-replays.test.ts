@@ -14,6 +14,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -21,7 +22,7 @@ import { EJSON } from 'bson';
 import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import { handler } from '@steadyfn/handler';
 import {
   BackupCorruptedError,
@@ -37,7 +38,9 @@ import {
   mongoTarget,
   parseManifest,
   pointInTimeRestore,
+  redisSource,
   redisStreamSource,
+  redisTarget,
   restore,
   restoreStream,
   snapshotBackup,
@@ -46,12 +49,16 @@ import {
   verifyBackup,
   type Manifest,
   type OutboxEnvelope,
+  type SnapshotCheckpoint,
   type S3Target,
 } from '../src/index.js';
 import { serializeManifest, segmentChecksum } from '../src/format/manifest.js';
+import type { RunContext } from '../src/context.js';
+import { MAX_PARTS, MAX_PART_BYTES, MIN_PART_BYTES, capacityBytes, partTarget } from '../src/s3/part-size.js';
 import { requireService } from '../../../test/services/env.js';
+import { dropPrefix } from '../../../test/support/redis.js';
 import { outboxApp, type OutboxApp } from './outbox-fixture.js';
-import { closeMongo, freshBucket, freshDb, listAll, openUploads, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
 
@@ -464,5 +471,238 @@ describe.each(S3_SERVERS)('peer bug reports, streams and point-in-time restore, 
     const again = await d.scratch('overwriteagain');
     await pointInTimeRestore({ storage: d.loc, stream: 'items', at, target: mongoTarget({ db: again }) });
     expect(await dump(again)).toEqual(stateAt);
+  });
+});
+
+const MIB = 1024 * 1024;
+/** About 9.4 MiB of incompressible documents: two 5 MiB parts, so a deadline can cut between them. */
+const BIG_DOCS = 2_400;
+const big = { partSizeBytes: 5 * MIB, partsInFlight: 2, memoryBudgetBytes: 64 * MIB, leaseMs: 3_000 };
+/** A context whose deadline "nears" after `reads` deadline checks (one per 256 records read). */
+const cutAfter = (reads: number): RunContext => {
+  let seen = 0;
+  return { remainingMs: () => (++seen > reads ? 1 : 3_600_000) };
+};
+
+describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (server) => {
+  let source: Db;
+  let s3: Awaited<ReturnType<typeof freshBucket>>;
+  const loc = (prefix: string) => ({ client: s3.client, bucket: s3.bucket, prefix: unique(prefix) });
+  const checkpointOf = async (l: { prefix: string }) => (await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, `${l.prefix}/jobs/snapshot/checkpoint.json`))!;
+  beforeAll(async () => {
+    s3 = await freshBucket(server);
+    source = await freshDb('replaybig');
+    for (let start = 0; start < BIG_DOCS; start += 400) {
+      await source.collection<Doc>('items').insertMany(Array.from({ length: 400 }, (_, i) => ({ _id: start + i, blob: noise(4096) })));
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([source.dropDatabase(), s3.drop()]);
+  });
+
+  it('alexkravets/heroku-mongo-backup#23: the cursor timed out on a large collection — ours resumes by _id range in a new invocation', async () => {
+    // The dump kept one cursor open for the whole collection and died when the server timed
+    // it out. A snapshot cut by the deadline must continue in the next invocation from the last
+    // `_id` written, on a new connection (no cursor survives), with every document once.
+    const storage = loc('cursor');
+    const firstClient = await MongoClient.connect(process.env.MONGODB_URI!);
+    const first = await snapshotBackup({ source: mongoSource({ db: firstClient.db(source.databaseName), batchSize: 200 }), target: storage, ...big }).run(cutAfter(8));
+    await firstClient.close(); // its cursors are gone with it
+    expect(first.status).toBe('checkpointed');
+    const secondClient = await MongoClient.connect(process.env.MONGODB_URI!);
+    const target = await freshDb('cursordst');
+    try {
+      const second = await snapshotBackup({ source: mongoSource({ db: secondClient.db(source.databaseName), batchSize: 200 }), target: storage, ...big }).run();
+      expect(second).toMatchObject({ status: 'complete', backupId: first.backupId, resumed: true, records: BIG_DOCS });
+      await restore({ backup: { storage, id: first.backupId }, target: mongoTarget({ db: target }) });
+      expect(await dump(target)).toEqual(await dump(source));
+    } finally {
+      await secondClient.close();
+      await target.dropDatabase();
+    }
+  }, 120_000);
+
+  it('percona/percona-backup-mongodb#489: an incomplete snapshot was treated as complete — ours is no backup until its manifest is written', async () => {
+    // PBM listed (and resynced) a backup whose upload had not finished as if it were done. A
+    // checkpointed (unfinished) snapshot must not be restorable, verifiable or `latest`, must
+    // not count for retention, and must not be swept while its checkpoint is live.
+    const storage = loc('incomplete');
+    const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: storage, ...big });
+    const cut = await job.run(cutAfter(8));
+    expect(cut.status).toBe('checkpointed');
+    expect((await checkpointOf(storage)).datasets[0]!.current!.parts.length).toBeGreaterThan(0);
+    const target = await freshDb('incompletedst');
+    try {
+      for (const id of [cut.backupId, 'latest']) {
+        await expect(restore({ backup: { storage, id }, target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(BackupNotFoundError);
+      }
+      await expect(verifyBackup({ backup: { storage, id: cut.backupId }, level: 'quick' })).rejects.toBeInstanceOf(VerificationFailedError);
+      const retention = await applyRetention({ storage, keepLast: 1, orphanGraceMs: 0 });
+      expect([...retention.kept, ...retention.deleted]).toEqual([]);
+      expect(await openUploads(s3.client, s3.bucket)).toContainEqual(expect.objectContaining({ key: expect.stringContaining(cut.backupId) }));
+      const done = await job.run();
+      expect(done).toMatchObject({ status: 'complete', backupId: cut.backupId, resumed: true });
+      await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target }) });
+      expect(await dump(target)).toEqual(await dump(source));
+    } finally {
+      await target.dropDatabase();
+    }
+  }, 120_000);
+
+  it('pgbackrest/pgbackrest#462: a resumed backup kept a file whose checksum no longer matched — ours re-checks what it resumes', async () => {
+    // pgBackRest resumed a backup and reused a file already in the repository whose content
+    // had changed, so the backup failed verification later. A part uploaded before the cut and
+    // replaced in S3 before the resume (same upload, same part number, other bytes) must not
+    // end up in the backup: the resumed backup verifies in full and restores equal.
+    const storage = loc('resumedpart');
+    const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: storage, ...big });
+    const cut = await job.run(cutAfter(8));
+    expect(cut.status).toBe('checkpointed');
+    const current = (await checkpointOf(storage)).datasets[0]!.current!;
+    await s3.client.send(new UploadPartCommand({ Bucket: s3.bucket, Key: current.key, UploadId: current.uploadId, PartNumber: 1, Body: Buffer.alloc(5 * MIB, 7) }));
+    const target = await freshDb('resumedpartdst');
+    try {
+      // The part's ETag no longer matches the checkpoint: the upload is dropped and its records read again.
+      const resumed = await job.run();
+      expect(resumed).toMatchObject({ status: 'complete', backupId: cut.backupId, resumed: true, records: BIG_DOCS });
+      await verifyBackup({ backup: { storage, id: cut.backupId }, level: 'full' });
+      await restore({ backup: { storage, id: cut.backupId }, target: mongoTarget({ db: target }) });
+      expect(await dump(target)).toEqual(await dump(source));
+    } finally {
+      await target.dropDatabase();
+    }
+  }, 120_000);
+
+  it('aws/aws-sdk-js-v3#8299: parts stranded when an upload failed mid-way — ours aborts the upload after a failed UploadPart', async () => {
+    // lib-storage left the parts of a failed multipart upload behind (billed, invisible). A
+    // snapshot whose second part fails must abort its upload (nothing listed by
+    // ListMultipartUploads), write no manifest and reject with StorageError.
+    const storage = loc('stranded');
+    let parts = 0;
+    const failing = faultyClient(s3.client, (c) => (c instanceof UploadPartCommand && ++parts === 2 ? s3Error('SlowDown', 503) : undefined));
+    const uploadsBefore = (await openUploads(s3.client, s3.bucket)).filter((u) => u.key.startsWith(`${storage.prefix}/`));
+    expect(uploadsBefore).toEqual([]);
+    await expect(snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: { ...storage, client: failing }, ...big }).run()).rejects.toBeInstanceOf(StorageError);
+    expect((await openUploads(s3.client, s3.bucket)).filter((u) => u.key.startsWith(`${storage.prefix}/`))).toEqual([]);
+    expect((await listAll(s3.client, s3.bucket, `${storage.prefix}/backups/`)).filter((k) => k.endsWith('manifest.json'))).toEqual([]);
+  }, 120_000);
+
+  it('aws/aws-sdk-js#617: a small part size overflowed the 10,000-part limit — ours grows parts and rolls segments over', async () => {
+    // lib-storage with a fixed small partSize failed past 10,000 parts (~48.8 GiB at 5 MiB).
+    // The part-size schedule must grow parts (5 MiB base: > 4.8 TiB in 10,000 parts when
+    // memory allows; far above the default 1 GiB segment), never plan a part under 5 MiB, and a
+    // segment must roll over at its size limit (here the smallest, 5 MiB, on real data) — the
+    // copy also rolls over at part 10,000 whatever the size — so no upload needs part 10,001.
+    const roomy = { basePartBytes: MIN_PART_BYTES, maxPartBytes: MAX_PART_BYTES };
+    expect(capacityBytes(roomy)).toBeGreaterThan(4.8 * 1024 * 1024 * MIB);
+    const tight = { basePartBytes: MIN_PART_BYTES, maxPartBytes: MIN_PART_BYTES };
+    expect(capacityBytes(tight)).toBe(MAX_PARTS * MIN_PART_BYTES);
+    for (const plan of [roomy, tight]) for (const n of [1, 1_000, 1_001, 5_000, MAX_PARTS]) expect(partTarget(plan, n)).toBeGreaterThanOrEqual(MIN_PART_BYTES);
+    const storage = loc('parts');
+    const result = await snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: storage, ...big, segmentBytes: 5 * MIB }).run();
+    expect(result.status).toBe('complete');
+    if (result.status !== 'complete') return;
+    expect(result.datasets[0]!.segments).toBeGreaterThanOrEqual(2);
+    await verifyBackup({ backup: { storage, id: result.backupId }, level: 'full' });
+  }, 120_000);
+});
+
+describe.each(S3_SERVERS)('peer bug reports, Redis, on $name', (server) => {
+  let s3: Awaited<ReturnType<typeof freshBucket>>;
+  let redis: Redis;
+  const prefix = unique('riot');
+  beforeAll(async () => {
+    s3 = await freshBucket(server);
+    redis = await redisClient();
+  });
+  afterAll(async () => {
+    await dropPrefix(redis, prefix);
+    redis.disconnect();
+    await s3.drop();
+  });
+
+  it('redis/riot#45: big keys ran the export out of memory — ours exports them in chunks and restores them whole', async () => {
+    // RIOT read each big key whole (DUMP of a huge hash) and died silently of OOM. A key above
+    // the big-key threshold must be exported as typed chunks (HSCAN), several records for one
+    // key, and restored to the same value, with a drill agreeing.
+    const src = `${prefix}:big:`;
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < 3_000; i++) fields[`f${i}`] = `value-${i}`;
+    await redis.hset(`${src}hash`, fields);
+    for (let i = 0; i < 20; i++) await redis.set(`${src}s${i}`, `v${i}`);
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: unique('bigkeys') };
+    const result = await snapshotBackup({ source: redisSource({ client: redis, pattern: `${src}*`, bigKeyElements: 100, chunkElements: 500 }), target: storage }).run();
+    if (result.status !== 'complete') throw new Error('snapshot did not complete');
+    expect(result.records).toBeGreaterThanOrEqual(20 + 6); // 20 strings and the hash in ≥ 6 chunks
+    await restore({ backup: { storage, id: result.backupId }, target: redisTarget({ client: redis, keyPrefix: `${prefix}:restored:` }) });
+    expect(await redis.hgetall(`${prefix}:restored:${src}hash`)).toEqual(fields);
+    expect(await redis.get(`${prefix}:restored:${src}s7`)).toBe('v7');
+    const drilled = await verifyBackup({ backup: { storage, id: result.backupId }, level: 'drill', scratch: redisTarget({ client: redis, keyPrefix: `${prefix}:drill:` }) });
+    expect(drilled.drill).toMatchObject({ ok: true });
+  });
+
+  it('redis/riot#165: a copy moved 16k of 500k keys and reported success — ours checks counts, refusing a backup short of keys', async () => {
+    // RIOT's replication ended "successfully" with a fraction of the keys. A backup whose data
+    // holds fewer keys than its manifest counts — even with every checksum recomputed to match
+    // — must be refused by restore (count and content hash), with nothing written.
+    const src = `${prefix}:short:`;
+    for (let i = 0; i < 300; i++) await redis.set(`${src}k${i}`, `v${i}`);
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: unique('short') };
+    const result = await snapshotBackup({ source: redisSource({ client: redis, pattern: `${src}*` }), target: storage }).run();
+    if (result.status !== 'complete') throw new Error('snapshot did not complete');
+    expect(result.records).toBe(300);
+    const manifestKey = result.manifestKey;
+    const manifest = parseManifest((await readObject(s3.client, s3.bucket, manifestKey)).toString(), manifestKey);
+    const dataset = manifest.datasets[0]!;
+    const segment = dataset.segments[0]!;
+    expect(segment.parts).toHaveLength(1);
+    // Drop 30 keys from the data, then make every part, segment and manifest checksum agree again.
+    const lines = gunzipSync(await readObject(s3.client, s3.bucket, segment.key)).toString().split('\n').filter(Boolean);
+    const kept = lines.slice(30);
+    const body = gzipSync(`${kept.join('\n')}\n`);
+    const part = { ...segment.parts[0]!, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), records: kept.length };
+    await writeObject(s3.client, s3.bucket, segment.key, body);
+    const { selfChecksum: _s, ...rest } = manifest;
+    await writeObject(s3.client, s3.bucket, manifestKey, serializeManifest({ ...rest, datasets: [{ ...dataset, segments: [{ ...segment, bytes: body.length, records: kept.length, sha256: segmentChecksum([part]), parts: [part] }] }] }));
+    const restoredPrefix = `${prefix}:shortdst:`;
+    await expect(restore({ backup: { storage, id: result.backupId }, target: redisTarget({ client: redis, keyPrefix: restoredPrefix }) })).rejects.toBeInstanceOf(BackupCorruptedError);
+    expect(await redis.keys(`${restoredPrefix}*`)).toEqual([]);
+    await expect(verifyBackup({ backup: { storage, id: result.backupId }, level: 'full' })).rejects.toBeInstanceOf(VerificationFailedError);
+  });
+});
+
+describe.each(S3_SERVERS)('peer bug reports, S3 compatibility, on $name', (server) => {
+  it('benbjohnson/litestream#948 / #947 / #940: the SDK\'s new default checksums broke S3-compatible servers — ours works with a default client', async () => {
+    // After the AWS SDKs began sending CRC checksums (aws-chunked uploads) by default, uploads
+    // to R2, B2 and others failed. With a client left at the SDK's defaults, every job must
+    // work on an S3-compatible server (gofakes3 is one): snapshot, full verify, restore,
+    // stream archive, point-in-time restore and retention — our SHA-256 is what proves the data.
+    const s3 = await freshBucket(server, { defaults: true });
+    const redis = await redisClient();
+    const db = await freshDb('defaults');
+    const target = await freshDb('defaultsdst');
+    const key = unique('defaults-outbox');
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'defaults' };
+      const app = outboxApp(redis, key, 'items', db);
+      for (let i = 0; i < 20; i++) await app.put(`d${i}`, { n: i });
+      const stream = streamBackup({ name: 'items', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage });
+      await stream.run();
+      const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db, collections: ['items'] }), target: storage, stream: 'items' }), storage, 2);
+      await restore({ backup: { storage, id: ids[1]! }, target: mongoTarget({ db: target }) });
+      expect(await dump(target)).toEqual(await dump(db));
+      for (let i = 0; i < 5; i++) await app.put(`d${i}`, { n: i, again: true });
+      const at = Date.now();
+      await stream.run();
+      const pitr = await freshDb('defaultspitr');
+      await pointInTimeRestore({ storage, stream: 'items', at, target: mongoTarget({ db: pitr }) });
+      expect(await dump(pitr)).toEqual(await dump(db));
+      await pitr.dropDatabase();
+      expect((await applyRetention({ storage, keepLast: 1 })).deleted).toEqual([ids[0]]);
+    } finally {
+      await redis.del(key);
+      redis.disconnect();
+      await Promise.all([db.dropDatabase(), target.dropDatabase(), s3.drop()]);
+    }
   });
 });
