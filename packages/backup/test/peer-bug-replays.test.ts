@@ -127,7 +127,10 @@ describe.each(S3_SERVERS)('peer bug reports, snapshots, on $name', (server) => {
       // Same length, different bytes (a cut written back padded): only the SHA-256 can tell.
       const padded = Buffer.concat([whole.subarray(0, Math.floor(whole.length * 0.6)), Buffer.alloc(whole.length - Math.floor(whole.length * 0.6))]);
       await writeObject(s3.client, s3.bucket, segment.key, padded);
-      await expect(restore({ backup: { storage: loc, id: id! }, target: mongoTarget({ db: target }) })).rejects.toBeInstanceOf(BackupCorruptedError);
+      const paddedRefusal = await restore({ backup: { storage: loc, id: id! }, target: mongoTarget({ db: target }) }).catch((e: unknown) => e);
+      expect(paddedRefusal).toBeInstanceOf(BackupCorruptedError);
+      // Found by the part's SHA-256, before decoding (gzip's CRC and the content hash would be later lines of defence).
+      expect((paddedRefusal as BackupCorruptedError).problems).toContainEqual(expect.objectContaining({ key: segment.key, message: 'SHA-256 mismatch' }));
       expect(await target.listCollections().toArray()).toEqual([]);
       await expect(verifyBackup({ backup: { storage: loc, id: id! }, level: 'full' })).rejects.toBeInstanceOf(VerificationFailedError);
     } finally {
