@@ -121,8 +121,7 @@ describe.each(S3_SERVERS)('peer bug reports, snapshots, on $name', (server) => {
     const target = await freshDb('truncated');
     try {
       const refused = await restore({ backup: { storage: loc, id: id! }, target: mongoTarget({ db: target }) }).catch((e: unknown) => e);
-      expect(refused).toBeInstanceOf(Error);
-      expect([BackupCorruptedError, BackupIncompleteError].some((c) => refused instanceof c)).toBe(true);
+      expect(refused).toBeInstanceOf(BackupCorruptedError); // a size that differs from the manifest's
       expect(await target.listCollections().toArray()).toEqual([]);
       // Same length, different bytes (a cut written back padded): only the SHA-256 can tell.
       const padded = Buffer.concat([whole.subarray(0, Math.floor(whole.length * 0.6)), Buffer.alloc(whole.length - Math.floor(whole.length * 0.6))]);
