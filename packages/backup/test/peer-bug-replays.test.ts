@@ -326,7 +326,13 @@ describe.each(S3_SERVERS)('peer bug reports, streams and point-in-time restore, 
       cleanup.push(() => target.dropDatabase());
       return target;
     };
-    return { db, key, loc, app, stream, verifiedSnapshot, scratch };
+    /** `count` documents written, archived, and a verified snapshot marked with the stream: the start of every replay. */
+    const archivedAndSnapshotted = async (count: number) => {
+      for (let i = 0; i < count; i++) await app.put(`d${i}`, { n: i, phase: 'a' });
+      await stream.run();
+      return verifiedSnapshot();
+    };
+    return { db, key, loc, app, stream, verifiedSnapshot, archivedAndSnapshotted, scratch };
   }
   const puts = async (app: OutboxApp, from: number, to: number, phase: string) => {
     for (let i = from; i < to; i++) await app.put(`d${i}`, { n: i, phase });
@@ -362,9 +368,7 @@ describe.each(S3_SERVERS)('peer bug reports, streams and point-in-time restore, 
     // down must break the timeline at the next run (asking for a snapshot), point-in-time
     // restore across the hole must be refused, and after the new snapshot it must be exact.
     const d = await deployment('downtime');
-    await puts(d.app, 0, 10, 'a');
-    await d.stream.run();
-    await d.verifiedSnapshot();
+    await d.archivedAndSnapshotted(10);
     await puts(d.app, 10, 25, 'down'); // the sink is down …
     await redis.xtrim(d.key, 'MAXLEN', 0); // … and the source drops what it has not seen
     await puts(d.app, 25, 30, 'back');
@@ -445,9 +449,7 @@ describe.each(S3_SERVERS)('peer bug reports, streams and point-in-time restore, 
     // earlier state than asked. A target past the stream's last drain must be refused with
     // PitrTargetError, before any write; a target within coverage is exact.
     const d = await deployment('beyond');
-    await puts(d.app, 0, 10, 'a');
-    await d.stream.run();
-    await d.verifiedSnapshot();
+    await d.archivedAndSnapshotted(10);
     await puts(d.app, 0, 5, 'b');
     const covered = Date.now();
     const expected = await dump(d.db);
@@ -468,9 +470,7 @@ describe.each(S3_SERVERS)('peer bug reports, streams and point-in-time restore, 
     // leave every existing stream object as it was (same keys, same ETags), and the same
     // point-in-time restore must still give the same state.
     const d = await deployment('overwrite');
-    await puts(d.app, 0, 10, 'a');
-    await d.stream.run();
-    await d.verifiedSnapshot();
+    await d.archivedAndSnapshotted(10);
     await puts(d.app, 0, 10, 'b');
     const at = Date.now();
     const stateAt = await dump(d.db);
@@ -508,6 +508,14 @@ describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (se
   let s3: Awaited<ReturnType<typeof freshBucket>>;
   const loc = (prefix: string) => ({ client: s3.client, bucket: s3.bucket, prefix: unique(prefix) });
   const checkpointOf = async (l: { prefix: string }) => (await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, `${l.prefix}/jobs/snapshot/checkpoint.json`))!;
+  /** A snapshot job under a fresh prefix, run once and cut by the deadline after its first part (checkpointed). */
+  const cutSnapshot = async (prefix: string) => {
+    const storage = loc(prefix);
+    const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: storage, ...big });
+    const cut = await job.run(cutAfter(8));
+    expect(cut.status).toBe('checkpointed');
+    return { storage, job, cut };
+  };
   beforeAll(async () => {
     s3 = await freshBucket(server);
     source = await freshDb('replaybig');
@@ -545,10 +553,7 @@ describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (se
     // PBM listed (and resynced) a backup whose upload had not finished as if it were done. A
     // checkpointed (unfinished) snapshot must not be restorable, verifiable or `latest`, must
     // not count for retention, and must not be swept while its checkpoint is live.
-    const storage = loc('incomplete');
-    const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: storage, ...big });
-    const cut = await job.run(cutAfter(8));
-    expect(cut.status).toBe('checkpointed');
+    const { storage, job, cut } = await cutSnapshot('incomplete');
     expect((await checkpointOf(storage)).datasets[0]!.current!.parts.length).toBeGreaterThan(0);
     const target = await freshDb('incompletedst');
     try {
@@ -573,10 +578,7 @@ describe.each(S3_SERVERS)('peer bug reports, multipart snapshots, on $name', (se
     // had changed, so the backup failed verification later. A part uploaded before the cut and
     // replaced in S3 before the resume (same upload, same part number, other bytes) must not
     // end up in the backup: the resumed backup verifies in full and restores equal.
-    const storage = loc('resumedpart');
-    const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 200 }), target: storage, ...big });
-    const cut = await job.run(cutAfter(8));
-    expect(cut.status).toBe('checkpointed');
+    const { storage, job, cut } = await cutSnapshot('resumedpart');
     const current = (await checkpointOf(storage)).datasets[0]!.current!;
     await s3.client.send(new UploadPartCommand({ Bucket: s3.bucket, Key: current.key, UploadId: current.uploadId, PartNumber: 1, Body: Buffer.alloc(5 * MIB, 7) }));
     const target = await freshDb('resumedpartdst');
