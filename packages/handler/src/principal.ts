@@ -3,9 +3,9 @@
  * into the event — never from a header or parameter the client could set, unless the user says
  * the platform in front authenticates (`trustIdentityHeaders`).
  *
- * AWS writes `requestContext` itself (a client cannot set it); App Service authentication,
- * IAP and ALB authentication put the caller in request headers, which a client can also send
- * when that authentication is off — hence the opt-in. The OpenWhisk controller sets
+ * AWS writes `requestContext` itself (a client cannot set it); App Service and Static Web Apps
+ * authentication, IAP and ALB authentication put the caller in request headers, which a client
+ * can also send when that authentication is off or bypassed — hence the opt-in. The OpenWhisk controller sets
  * `__ow_user` and refuses a request that tries to (400).
  */
 import { PrincipalInvalidError } from './errors.js';
