@@ -25,7 +25,7 @@ export type { AuthorizerAnswer, AuthorizerContext, PolicyInit } from './events/a
 export type { BodyMode } from './message.js';
 export type { KinesisDeaggregate, KinesisRecordPayload, KinesisUserRecord } from './events/kinesis-aggregation.js';
 export { MAX_JSON_DEPTH } from './internal/json.js';
-export type { IdentityHeaders, Principal, PrincipalFunction, PrincipalSource } from './principal.js';
+export type { IdentityHeaders, Principal, PrincipalClaims, PrincipalFunction, PrincipalSource } from './principal.js';
 export { createLogger, SECRET_FIELD_NAMES } from './logger.js';
 export type { Logger, LogLevel, LogRecord, LogRecordSink, LogSink } from './logger.js';
 export type { DirectOptions } from './providers/direct.js';

@@ -106,12 +106,17 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * Identity headers to trust for `ctx.principal` because a platform in front of the function
    * authenticates every request and sets them: `'alb-oidc'` (ALB `authenticate-oidc` /
    * `authenticate-cognito`: `x-amzn-oidc-identity`), `'azure-app-service'` (App Service
-   * authentication: `x-ms-client-principal-id` / `-idp`), `'gcp-iap'` (Identity-Aware Proxy:
-   * `x-goog-authenticated-user-id`). Name one only when that authentication is on for every
-   * route to the function: without it, a client sends these headers itself.
+   * authentication: `x-ms-client-principal-id` / `-idp`, claims and roles from
+   * `x-ms-client-principal`), `'azure-static-web-apps'` (a Static Web Apps API:
+   * `x-ms-client-principal` in its `{ identityProvider, userId, userDetails, userRoles }`
+   * shape), `'gcp-iap'` (Identity-Aware Proxy: `x-goog-authenticated-user-id`). Name one only
+   * when that authentication is on for every route to the function: without it, a client sends
+   * these headers itself (a Static Web Apps linked backend: only while its own endpoint admits
+   * the static web app alone). A malformed or oversized `x-ms-client-principal` is no caller.
    * @default [] (identity headers are ignored)
    * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-authenticate-users.html
    * @see https://learn.microsoft.com/azure/app-service/configure-authentication-user-identities
+   * @see https://learn.microsoft.com/azure/static-web-apps/user-information
    * @see https://cloud.google.com/iap/docs/identity-howto
    */
   trustIdentityHeaders?: ReadonlyArray<IdentityHeaders>;

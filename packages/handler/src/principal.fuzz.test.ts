@@ -7,14 +7,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_HEADERS, verifiedPrincipal, type IdentityHeaders, type Principal } from './principal.js';
+import { staticWebAppsPrincipal } from './principal-azure.js';
 import type { HttpRequest, Provider, Trigger } from './types.js';
 
-const IDENTITY_HEADER_NAMES = ['x-amzn-oidc-identity', 'x-amzn-oidc-data', 'x-ms-client-principal-id', 'x-ms-client-principal-idp', 'x-goog-authenticated-user-id'];
+const IDENTITY_HEADER_NAMES = ['x-amzn-oidc-identity', 'x-amzn-oidc-data', 'x-ms-client-principal-id', 'x-ms-client-principal-idp', 'x-ms-client-principal', 'x-goog-authenticated-user-id'];
 const NONE: ReadonlySet<IdentityHeaders> = new Set();
 const ALL: ReadonlySet<IdentityHeaders> = new Set(IDENTITY_HEADERS);
 
-/** Header maps a client could send: identity header names among random ones, any values. */
-const headers = fc.dictionary(fc.oneof(fc.constantFrom(...IDENTITY_HEADER_NAMES, '__proto__', 'constructor'), fc.string()), fc.string(), { maxKeys: 8 });
+/** A well-formed `x-ms-client-principal` of either Azure shape (App Service, Static Web Apps), base64 JSON. */
+const clientPrincipal = fc
+  .oneof(
+    fc.record({ auth_typ: fc.string(), claims: fc.array(fc.record({ typ: fc.constantFrom('roles', 'name', '__proto__'), val: fc.string() }), { maxLength: 3 }), role_typ: fc.constant('roles') }),
+    fc.record({ identityProvider: fc.string(), userId: fc.string(), userDetails: fc.string(), userRoles: fc.array(fc.string(), { maxLength: 3 }) }),
+  )
+  .map((doc) => Buffer.from(JSON.stringify(doc)).toString('base64'));
+
+/** Header maps a client could send: identity header names among random ones, any values (a client principal well-formed or not). */
+const headers = fc.dictionary(fc.oneof(fc.constantFrom(...IDENTITY_HEADER_NAMES, '__proto__', 'constructor'), fc.string()), fc.oneof(fc.string(), clientPrincipal), { maxKeys: 8 });
 
 function request(h: Record<string, string>): HttpRequest {
   return { method: 'POST', path: '/orders', headers: h, multiHeaders: Object.fromEntries(Object.entries(h).map(([k, v]) => [k, [v]])), query: {}, multiQuery: {}, rawBody: undefined };
@@ -78,16 +87,22 @@ describe('principal extraction on random shapes', () => {
     const cases: Array<[Provider, string, IdentityHeaders]> = [
       ['aws', 'alb', 'alb-oidc'],
       ['azure', 'azure-http', 'azure-app-service'],
+      ['azure', 'azure-http', 'azure-static-web-apps'],
       ['gcp', 'express', 'gcp-iap'],
     ];
+    const platformOf = (t: IdentityHeaders) => (t.startsWith('azure-') ? 'azure' : t);
     fc.assert(
       fc.property(fc.constantFrom(...cases), headers, fc.subarray([...IDENTITY_HEADERS]), fc.anything(), ([provider, source, own], h, trusted, raw) => {
-        const others = new Set(trusted.filter((t) => t !== own));
+        // Opt-ins for other platforms (Azure's two count as one platform here).
+        const others = new Set(trusted.filter((t) => platformOf(t) !== platformOf(own)));
         expect(verifiedPrincipal(provider, httpTrigger(source, h), raw, others)).toBeUndefined();
         // With the opt-in: only ever the value of that platform's own identity header.
         const opted = verifiedPrincipal(provider, httpTrigger(source, h), raw, new Set([own]));
         checkShape(opted);
-        if (opted) expect(opted.id).toBe(h[{ 'alb-oidc': 'x-amzn-oidc-identity', 'azure-app-service': 'x-ms-client-principal-id', 'gcp-iap': 'x-goog-authenticated-user-id' }[own]]!.trim());
+        if (!opted) return;
+        expect(opted.source).toBe(own);
+        if (own === 'azure-static-web-apps') expect(opted.id).toBe(staticWebAppsPrincipal(h['x-ms-client-principal']?.trim())?.id);
+        else expect(opted.id).toBe(h[{ 'alb-oidc': 'x-amzn-oidc-identity', 'azure-app-service': 'x-ms-client-principal-id', 'gcp-iap': 'x-goog-authenticated-user-id' }[own]]!.trim());
       }),
       { numRuns: 500 },
     );

@@ -31,18 +31,123 @@ async function lambdaPrincipal(event: Json, options: Options = {}): Promise<Prin
 }
 
 describe('ctx.principal on AWS (Lambda adapter, published event shapes)', () => {
+  const cognitoPool = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Qx7Lm2Pz9';
   it.each([
-    ['apigw-rest-lambda-authorizer.json', { id: 'user-7f3a', source: 'apigw-lambda-authorizer' }],
-    ['apigw-rest-cognito.json', { id: '4c8d2a1e-90b7-4f36-a2c5-7e1d9b3f6a08', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Qx7Lm2Pz9', source: 'apigw-cognito' }],
-    ['apigw-rest-iam.json', { id: 'arn:aws:iam::210987654321:user/ci-deployer', source: 'aws-iam' }],
+    // REST Lambda authorizer: principalId, the context it returned as claims (integrationLatency is API Gateway's own).
+    ['apigw-rest-lambda-authorizer.json', { id: 'user-7f3a', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme', plan: 'pro' } }],
+    [
+      'apigw-rest-cognito.json',
+      {
+        id: '4c8d2a1e-90b7-4f36-a2c5-7e1d9b3f6a08',
+        issuer: cognitoPool,
+        source: 'apigw-cognito',
+        claims: {
+          sub: '4c8d2a1e-90b7-4f36-a2c5-7e1d9b3f6a08',
+          iss: cognitoPool,
+          'cognito:username': 'dana',
+          aud: '3n5k7m9p1q3s5u7w9y1a3c5e7',
+          token_use: 'id',
+          auth_time: '1740999600',
+          exp: 'Mon Mar 03 12:20:00 UTC 2025',
+          iat: 'Mon Mar 03 11:20:00 UTC 2025',
+          email: 'dana@example.com',
+          email_verified: 'true',
+        },
+      },
+    ],
+    // IAM: the caller's ARN; the account and caller ids beside it, never the access key id.
+    ['apigw-rest-iam.json', { id: 'arn:aws:iam::210987654321:user/ci-deployer', source: 'aws-iam', claims: { accountId: '210987654321', caller: 'AIDAQ3EXAMPLE7KLMNOP2', user: 'AIDAQ3EXAMPLE7KLMNOP2' } }],
     // Every identity of the pool shares the role ARN: the identity id tells them apart.
-    ['apigw-rest-cognito-identity.json', { id: 'eu-west-1:7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918', issuer: 'eu-west-1:0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', source: 'cognito-identity' }],
-    ['apigw-http-v2-jwt.json', { id: 'auth0|65f0a1b2c3d4e5f6a7b8c9d0', issuer: 'https://orders.eu.auth0.com/', source: 'apigw-jwt' }],
-    ['apigw-http-v2-lambda-authorizer.json', { id: 'svc-billing', source: 'apigw-lambda-authorizer' }],
-    ['apigw-http-v2-iam.json', { id: 'arn:aws:iam::210987654321:user/report-runner', source: 'aws-iam' }],
-    ['function-url-iam.json', { id: 'arn:aws:sts::210987654321:assumed-role/orders-worker/worker-17', source: 'aws-iam' }],
+    [
+      'apigw-rest-cognito-identity.json',
+      {
+        id: 'eu-west-1:7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918',
+        issuer: 'eu-west-1:0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+        source: 'cognito-identity',
+        claims: {
+          accountId: '210987654321',
+          caller: 'AROAQ3EXAMPLE9ROLEID:CognitoIdentityCredentials',
+          user: 'AROAQ3EXAMPLE9ROLEID:CognitoIdentityCredentials',
+          cognitoAuthenticationType: 'authenticated',
+          cognitoAuthenticationProvider: 'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Qx7Lm2Pz9,cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Qx7Lm2Pz9:CognitoSignIn:4c8d2a1e-90b7-4f36-a2c5-7e1d9b3f6a08',
+        },
+      },
+    ],
+    [
+      'apigw-http-v2-jwt.json',
+      {
+        id: 'auth0|65f0a1b2c3d4e5f6a7b8c9d0',
+        issuer: 'https://orders.eu.auth0.com/',
+        source: 'apigw-jwt',
+        claims: { sub: 'auth0|65f0a1b2c3d4e5f6a7b8c9d0', iss: 'https://orders.eu.auth0.com/', aud: 'https://api.orders.example', iat: '1740999800', exp: '1741086200', scope: 'orders:write' },
+        scopes: ['orders:write'],
+      },
+    ],
+    ['apigw-http-v2-lambda-authorizer.json', { id: 'svc-billing', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme' } }],
+    [
+      'apigw-http-v2-iam.json',
+      { id: 'arn:aws:iam::210987654321:user/report-runner', source: 'aws-iam', claims: { accountId: '210987654321', callerId: 'AIDAQ3EXAMPLE5QRSTU6', userId: 'AIDAQ3EXAMPLE5QRSTU6', principalOrgId: 'o-a1b2c3d4e5' } },
+    ],
+    [
+      'function-url-iam.json',
+      { id: 'arn:aws:sts::210987654321:assumed-role/orders-worker/worker-17', source: 'aws-iam', claims: { accountId: '210987654321', callerId: 'AROAQ3EXAMPLE1WXYZA2:worker-17', userId: 'AROAQ3EXAMPLE1WXYZA2:worker-17' } },
+    ],
+    // aws/aws-lambda-go events/testdata/apigw-request.json: a Lambda authorizer's principalId and context
+    // (a number as the sample has it, strings "123"/"true" as the REST docs say API Gateway
+    // stringifies them) beside filled-in identity fields: the authorizer is the caller.
+    ['apigw-rest-lambda-authorizer-context.json', { id: 'acct-5521', source: 'apigw-lambda-authorizer', claims: { stringKey: 'gold', numberKey: '123', booleanKey: 'true', clientId: '1', clientName: 'Northwind' } }],
+    // HTTP API payload 1.0 with a JWT authorizer: `authorizer.claims` + `scopes`, no `jwt` level
+    // (the 1.0 example of "Working with AWS Lambda proxy integrations for HTTP APIs";
+    // awsdocs/amazon-api-gateway-developer-guide#113 shows a real one). It is a JWT, not Cognito.
+    [
+      'apigw-http-v1-jwt.json',
+      {
+        id: 'auth0|65f0a1b2c3d4e5f6a7b8c9d1',
+        issuer: 'https://orders.eu.auth0.com/',
+        source: 'apigw-jwt',
+        claims: {
+          aud: 'https://api.orders.example',
+          azp: 'Zq8rT2vW4xY6zA8bC0dE2fG4hJ6kL8mN',
+          exp: '1741086200',
+          gty: 'client-credentials',
+          iat: '1740999800',
+          iss: 'https://orders.eu.auth0.com/',
+          scope: 'orders:write orders:read',
+          sub: 'auth0|65f0a1b2c3d4e5f6a7b8c9d1',
+        },
+        scopes: ['orders:write'],
+      },
+    ],
+    // HTTP API payload 1.0 with a Lambda authorizer answering an IAM policy: principalId and context, flat as on REST.
+    ['apigw-http-v1-lambda-authorizer.json', { id: 'svc-ledger', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme', tier: '2' } }],
   ])('%s → %o', async (file, expected) => {
     expect(await lambdaPrincipal(published('aws', file))).toEqual(expected);
+  });
+
+  it('HTTP API payload 1.0 JWT authorizer: scopes null (a route without scopes, as in the published 1.0 example) is no scopes; the same claims on a REST event (no version) are a Cognito authorizer', async () => {
+    const noScopes = published('aws', 'apigw-http-v1-jwt.json');
+    noScopes.requestContext.authorizer.scopes = null;
+    const principal = await lambdaPrincipal(noScopes);
+    expect(principal).toMatchObject({ id: 'auth0|65f0a1b2c3d4e5f6a7b8c9d1', source: 'apigw-jwt' });
+    expect(principal).not.toHaveProperty('scopes');
+    const rest = published('aws', 'apigw-http-v1-jwt.json');
+    delete rest.version;
+    expect(await lambdaPrincipal(rest)).toMatchObject({ id: 'auth0|65f0a1b2c3d4e5f6a7b8c9d1', issuer: 'https://orders.eu.auth0.com/', source: 'apigw-cognito' });
+  });
+
+  it('HTTP API payload 1.0 Lambda authorizer: the context under `authorizer.lambda` (as payload 2.0 carries it) gives the same caller', async () => {
+    const event = published('aws', 'apigw-http-v1-lambda-authorizer.json');
+    const { integrationLatency: _latency, ...context } = event.requestContext.authorizer;
+    event.requestContext.authorizer = { lambda: context };
+    expect(await lambdaPrincipal(event)).toEqual({ id: 'svc-ledger', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme', tier: '2' } });
+  });
+
+  it('authorizer context values that are objects or null are left out of claims; an empty context is no claims', async () => {
+    const event = published('aws', 'apigw-rest-lambda-authorizer.json');
+    event.requestContext.authorizer = { principalId: 'user-7f3a', nested: { a: 1 }, gone: null, list: ['a', 2, true], integrationLatency: 3 };
+    expect(await lambdaPrincipal(event)).toEqual({ id: 'user-7f3a', source: 'apigw-lambda-authorizer', claims: { list: ['a', '2', 'true'] } });
+    event.requestContext.authorizer = { principalId: 'user-7f3a', integrationLatency: 3 };
+    expect(await lambdaPrincipal(event)).toEqual({ id: 'user-7f3a', source: 'apigw-lambda-authorizer' });
   });
 
   it.each(['apigw-rest-post.json', 'apigw-rest-nulls.json', 'apigw-http-v2.json', 'apigw-http-v2-minimal.json', 'function-url-post.json', 'alb-headers-only.json', 'alb-multi-value.json'])(
@@ -96,8 +201,8 @@ describe('ctx.principal on AWS (Lambda adapter, published event shapes)', () => 
       event.requestContext.authorizer.lambda.principalId = value;
       return event;
     };
-    expect(await lambdaPrincipal(withId(42))).toEqual({ id: '42', source: 'apigw-lambda-authorizer' });
-    expect(await lambdaPrincipal(withId(0))).toEqual({ id: '0', source: 'apigw-lambda-authorizer' });
+    expect(await lambdaPrincipal(withId(42))).toEqual({ id: '42', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme' } });
+    expect(await lambdaPrincipal(withId(0))).toEqual({ id: '0', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme' } });
     // 2^53 + 1 parses as 2^53: two callers would read as one.
     for (const value of [9007199254740993, 1.5, Number.NaN, true, { id: 'x' }, ['a']]) expect(await lambdaPrincipal(withId(value)), String(value)).toBeNull();
   });
@@ -126,8 +231,82 @@ describe('ctx.principal on Azure (@azure/functions in test mode)', () => {
     expect(await call('http-easy-auth.json', { trustIdentityHeaders: ['alb-oidc', 'gcp-iap'] })).toBeNull();
   });
 
-  it('with the opt-in: the principal id, with the identity provider as issuer', async () => {
-    expect(await call('http-easy-auth.json', { trustIdentityHeaders: ['azure-app-service'] })).toEqual({ id: 'b7e2c9d4-1f3a-4e8b-a6c5-0d9e8f7a6b5c', issuer: 'aad', source: 'azure-app-service' });
+  const frankie = {
+    id: 'b7e2c9d4-1f3a-4e8b-a6c5-0d9e8f7a6b5c',
+    issuer: 'aad',
+    source: 'azure-app-service',
+    claims: { 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier': 'b7e2c9d4-1f3a-4e8b-a6c5-0d9e8f7a6b5c', name: 'Frankie' },
+  };
+
+  it('with the opt-in: the principal id, with the identity provider as issuer, and the claims of x-ms-client-principal', async () => {
+    expect(await call('http-easy-auth.json', { trustIdentityHeaders: ['azure-app-service'] })).toEqual(frankie);
+  });
+
+  // Microsoft Learn "Work with user identities in Azure App Service authentication": claims
+  // `[{ typ, val }]` (a type repeats for each role and group), roles are the claims of `role_typ`.
+  it('App Service with Entra ID app roles: roles from the claims of role_typ, repeated claim types kept as lists', async () => {
+    expect(await call('http-easy-auth-roles.json', { trustIdentityHeaders: ['azure-app-service'] })).toEqual({
+      id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      issuer: 'aad',
+      source: 'azure-app-service',
+      claims: {
+        aud: '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b',
+        iss: 'https://login.microsoftonline.com/3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a98/v2.0',
+        'http://schemas.microsoft.com/identity/claims/objectidentifier': '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+        'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier': 'q2V8n5Xc1Lw0Rt7Yb3Hk9Jm4Pd6Sf2Ga0Ue8Wi1Zo5',
+        name: 'Robin Keller',
+        preferred_username: 'robin@contoso.example',
+        roles: ['Orders.Approve', 'Orders.Read'],
+        groups: '1f2e3d4c-5b6a-4789-9a0b-c1d2e3f4a5b6',
+        ver: '2.0',
+      },
+      roles: ['Orders.Approve', 'Orders.Read'],
+    });
+  });
+
+  it('App Service: without x-ms-client-principal the id headers alone still count (as before); a malformed one makes nobody, and its value is never logged', async () => {
+    const lines: string[] = [];
+    const logSink = (line: string) => void lines.push(line);
+    const f = published('azure', 'http-easy-auth.json');
+    const { 'x-ms-client-principal': _dropped, ...withoutPrincipal } = f.request.headers as Record<string, string>;
+    const run = async (headers: Record<string, string>) => {
+      const req = new HttpRequest({ ...f.request, headers });
+      const main = handler({ logSink, trustIdentityHeaders: ['azure-app-service'] }, (_input, ctx) => ({ principal: ctx.principal ?? null }));
+      const res = (await main.azure(req, invocationContext(f.context, trigger.http({ methods: ['POST'], authLevel: 'anonymous' })))) as { jsonBody?: unknown; body?: unknown };
+      return (JSON.parse(typeof res.body === 'string' ? res.body : JSON.stringify(res.jsonBody)) as { principal: Principal | null }).principal;
+    };
+    expect(await run(withoutPrincipal)).toEqual({ id: 'b7e2c9d4-1f3a-4e8b-a6c5-0d9e8f7a6b5c', issuer: 'aad', source: 'azure-app-service' });
+    const json = (doc: unknown) => Buffer.from(JSON.stringify(doc)).toString('base64');
+    const malformed = [
+      'not base64 at all!',
+      Buffer.from('{"auth_typ":"aad","claims":[').toString('base64'), // truncated JSON
+      json(['aad']), // not an object
+      json({ auth_typ: 'aad', claims: [{ typ: 'name', val: 7 }] }), // a claim value that is no string
+      json({ identityProvider: 'github', userId: 'u-1', userRoles: [] }), // the Static Web Apps shape: not App Service's
+      json({ auth_typ: 'aad', claims: [{ typ: 'name', val: 'x'.repeat(70_000) }] }), // longer than MAX_CLIENT_PRINCIPAL_LENGTH
+      Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('base64'), // not UTF-8
+    ];
+    for (const value of malformed) expect(await run({ ...withoutPrincipal, 'x-ms-client-principal': value }), value.slice(0, 40)).toBeNull();
+    for (const value of malformed) expect(lines.join('\n')).not.toContain(value.slice(0, 24));
+  });
+
+  // Microsoft Learn "Accessing user information in Azure Static Web Apps" ("API functions"):
+  // `x-ms-client-principal` with `{ identityProvider, userId, userDetails, userRoles }`.
+  it('Static Web Apps: read only with the azure-static-web-apps opt-in — userId, identityProvider as issuer, userRoles, userDetails', async () => {
+    expect(await call('http-static-web-apps.json')).toBeNull();
+    // The App Service opt-in reads the App Service shape and -id headers only: this header is no principal there.
+    expect(await call('http-static-web-apps.json', { trustIdentityHeaders: ['azure-app-service'] })).toBeNull();
+    const swa = { id: 'd41f7a9c02b84e6f93a1c5b7e8d20f64', issuer: 'github', source: 'azure-static-web-apps', claims: { userDetails: 'octo-dana' }, roles: ['anonymous', 'authenticated', 'approver'] };
+    expect(await call('http-static-web-apps.json', { trustIdentityHeaders: ['azure-static-web-apps'] })).toEqual(swa);
+    expect(await call('http-static-web-apps.json', { trustIdentityHeaders: ['azure-app-service', 'azure-static-web-apps'] })).toEqual(swa);
+    // x-ms-client-principal-id is App Service's: under the Static Web Apps opt-in a client's copy counts for nothing.
+    expect(await call('http-easy-auth.json', { trustIdentityHeaders: ['azure-static-web-apps'] })).toBeNull();
+    expect(await call('http-static-web-apps.json', { trustIdentityHeaders: ['azure-static-web-apps'] }, { 'x-ms-client-principal-id': 'admin' })).toEqual(swa);
+  });
+
+  it('Static Web Apps: an anonymous principal (no userId) is nobody', async () => {
+    const anonymous = Buffer.from(JSON.stringify({ identityProvider: 'github', userRoles: ['anonymous'] })).toString('base64');
+    expect(await call('http-static-web-apps.json', { trustIdentityHeaders: ['azure-static-web-apps'] }, { 'x-ms-client-principal': anonymous })).toBeNull();
   });
 });
 

@@ -3,13 +3,14 @@
  * into the event — never from a header or parameter the client could set, unless the user says
  * the platform in front authenticates (`trustIdentityHeaders`).
  *
- * AWS writes `requestContext` itself (a client cannot set it); App Service authentication,
- * IAP and ALB authentication put the caller in request headers, which a client can also send
- * when that authentication is off — hence the opt-in. The OpenWhisk controller sets
+ * AWS writes `requestContext` itself (a client cannot set it); App Service and Static Web Apps
+ * authentication, IAP and ALB authentication put the caller in request headers, which a client
+ * can also send when that authentication is off or bypassed — hence the opt-in. The OpenWhisk controller sets
  * `__ow_user` and refuses a request that tries to (400).
  */
 import { PrincipalInvalidError } from './errors.js';
-import { getOwn, isRecord, type Rec } from './internal/record.js';
+import { getOwn, isRecord, setOwn, type Rec } from './internal/record.js';
+import { appServicePrincipal, staticWebAppsPrincipal, type PrincipalClaims } from './principal-azure.js';
 import type { Context, Provider, Trigger } from './types.js';
 
 /**
@@ -18,14 +19,18 @@ import type { Context, Provider, Trigger } from './types.js';
  *   WebSocket APIs `requestContext.authorizer.principalId`; HTTP APIs
  *   `requestContext.authorizer.lambda.principalId`, the authorizer's context).
  * - `apigw-cognito`: a REST API Cognito user pool authorizer (`authorizer.claims.sub`, issuer `iss`).
- * - `apigw-jwt`: an HTTP API JWT authorizer (`authorizer.jwt.claims.sub`, issuer `iss`).
+ * - `apigw-jwt`: an HTTP API JWT authorizer (payload 2.0 `authorizer.jwt.claims.sub`; payload
+ *   1.0, whose events carry `version: '1.0'`, `authorizer.claims.sub`; issuer `iss`).
  * - `aws-iam`: IAM (SigV4) authorization: the caller's `userArn` (REST `identity.userArn`,
  *   HTTP API and Function URL `authorizer.iam.userArn`).
  * - `cognito-identity`: IAM authorization with Cognito identity pool credentials: the
  *   identity id (issuer: the identity pool), since every such caller shares one role ARN.
  * - `alb-oidc`: an ALB `authenticate-oidc`/`authenticate-cognito` action (`x-amzn-oidc-identity`; opt-in).
  * - `azure-app-service`: App Service authentication ("Easy Auth",
- *   `x-ms-client-principal-id`, issuer `x-ms-client-principal-idp`; opt-in).
+ *   `x-ms-client-principal-id`, issuer `x-ms-client-principal-idp`, claims and roles from
+ *   `x-ms-client-principal`; opt-in).
+ * - `azure-static-web-apps`: Static Web Apps authentication (`x-ms-client-principal`: `userId`,
+ *   issuer `identityProvider`, roles `userRoles`; opt-in).
  * - `gcp-iap`: Identity-Aware Proxy (`x-goog-authenticated-user-id`; opt-in).
  * - `openwhisk`: a web action annotated `require-whisk-auth`: `__ow_user`, the namespace of the authenticated subject.
  * - `custom`: the `principal` option of `handler()`.
@@ -38,6 +43,7 @@ export type PrincipalSource =
   | 'cognito-identity'
   | 'alb-oidc'
   | 'azure-app-service'
+  | 'azure-static-web-apps'
   | 'gcp-iap'
   | 'openwhisk'
   | 'custom';
@@ -50,7 +56,22 @@ export interface Principal {
   issuer?: string;
   /** Which verified field it was read from. */
   source: PrincipalSource;
+  /**
+   * What the verifier asserted about the caller, when there is any: the token's claims
+   * (`apigw-cognito`, `apigw-jwt`: as API Gateway passes them, strings), the context a Lambda
+   * authorizer returned (`apigw-lambda-authorizer`: without `principalId`, numbers and booleans
+   * as their text, as REST APIs pass them), the `x-ms-client-principal` claims
+   * (`azure-app-service`: each claim type to its value, or to all of them when the type
+   * repeats; `azure-static-web-apps`: `userDetails`). Informational: `id`/`issuer` identify.
+   */
+  claims?: PrincipalClaims;
+  /** The caller's roles, where the platform names them: App Service (claims of type `role_typ`), Static Web Apps (`userRoles`). */
+  roles?: readonly string[];
+  /** The OAuth scopes a JWT authorizer checked (`authorizer.jwt.scopes`; payload 1.0 `authorizer.scopes`). */
+  scopes?: readonly string[];
 }
+
+export type { PrincipalClaims } from './principal-azure.js';
 
 /**
  * Identity headers a platform in front of the function sets after authenticating the caller.
@@ -60,13 +81,19 @@ export interface Principal {
  *   `authenticate-cognito` (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-authenticate-users.html).
  * - `azure-app-service`: App Service / Azure Functions authentication turned on
  *   (https://learn.microsoft.com/azure/app-service/configure-authentication-user-identities).
+ * - `azure-static-web-apps`: the function is a Static Web Apps API — managed, or a linked
+ *   backend whose own endpoint only the static web app may call — whose front door sets
+ *   `x-ms-client-principal` in its own shape
+ *   (https://learn.microsoft.com/azure/static-web-apps/user-information). A separate opt-in:
+ *   only `x-ms-client-principal` is documented as set there (the `-id`/`-idp` headers are not
+ *   read), and its `userId` is per static web app, another namespace than App Service ids.
  * - `gcp-iap`: Identity-Aware Proxy in front of the function
  *   (https://cloud.google.com/iap/docs/identity-howto).
  */
-export type IdentityHeaders = 'alb-oidc' | 'azure-app-service' | 'gcp-iap';
+export type IdentityHeaders = 'alb-oidc' | 'azure-app-service' | 'azure-static-web-apps' | 'gcp-iap';
 
 /** The identity header sources, for option checks. */
-export const IDENTITY_HEADERS: ReadonlyArray<IdentityHeaders> = ['alb-oidc', 'azure-app-service', 'gcp-iap'];
+export const IDENTITY_HEADERS: ReadonlyArray<IdentityHeaders> = ['alb-oidc', 'azure-app-service', 'azure-static-web-apps', 'gcp-iap'];
 
 /**
  * A custom principal: the caller's id from your own authentication (e.g. a JWT you verified in
@@ -100,16 +127,70 @@ function rec(parent: Rec, key: string): Rec {
   return isRecord(value) ? value : {};
 }
 
-function make(source: PrincipalSource, value: string | undefined, issuer?: unknown): Principal | undefined {
-  if (value === undefined) return undefined;
-  const iss = id(issuer);
-  return iss === undefined ? { id: value, source } : { id: value, issuer: iss, source };
+/** What a principal may carry besides its id. */
+interface Extra {
+  claims?: PrincipalClaims | undefined;
+  roles?: readonly string[] | undefined;
+  scopes?: readonly string[] | undefined;
 }
 
-/** IAM-signed callers: a Cognito identity when the credentials came from an identity pool, else the IAM ARN. */
-function iamCaller(cognitoId: unknown, pool: unknown, userArn: unknown): Principal | undefined {
-  return make('cognito-identity', id(cognitoId), pool) ?? make('aws-iam', id(userArn));
+function make(source: PrincipalSource, value: string | undefined, issuer?: unknown, extra: Extra = {}): Principal | undefined {
+  if (value === undefined) return undefined;
+  const iss = id(issuer);
+  const principal: Principal = iss === undefined ? { id: value, source } : { id: value, issuer: iss, source };
+  if (extra.claims !== undefined && Object.keys(extra.claims).length > 0) principal.claims = extra.claims;
+  if (extra.roles !== undefined && extra.roles.length > 0) principal.roles = extra.roles;
+  if (extra.scopes !== undefined && extra.scopes.length > 0) principal.scopes = extra.scopes;
+  return principal;
 }
+
+/** A claim value as text: strings as they are, finite numbers and booleans as their text (REST APIs stringify them so). */
+function claimText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+/**
+ * Claims (or a Lambda authorizer's context) as API Gateway passed them, without `skip`:
+ * text values, arrays of them; `null`s and objects are left out.
+ */
+function claimMap(source: Rec, skip: ReadonlyArray<string> = []): PrincipalClaims {
+  const out: Record<string, string | readonly string[]> = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (skip.includes(key)) continue;
+    const text = claimText(value);
+    if (text !== undefined) setOwn(out, key, text);
+    else if (Array.isArray(value)) {
+      const texts = value.map(claimText);
+      if (texts.every((t) => t !== undefined)) setOwn(out, key, texts as string[]);
+    }
+  }
+  return out;
+}
+
+/** A JWT authorizer's `scopes`: its strings (`null` when the route requires none). */
+function scopeList(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.filter((s): s is string => typeof s === 'string' && s !== '') : undefined;
+}
+
+/** Keys API Gateway itself adds to a Lambda authorizer's results (not the authorizer's context). */
+const AUTHORIZER_OWN_KEYS = ['principalId', 'integrationLatency', 'usageIdentifierKey'];
+
+/**
+ * IAM-signed callers: a Cognito identity when the credentials came from an identity pool, else
+ * the IAM ARN. `claims` keeps the account and caller ids API Gateway read from the signature
+ * (`accountId`, `caller`/`callerId`, `user`/`userId`, `principalOrgId`, the Cognito
+ * authentication type/provider or `amr`) — never the access key id.
+ */
+function iamCaller(cognitoId: unknown, pool: unknown, userArn: unknown, fields: Rec, keys: ReadonlyArray<string>): Principal | undefined {
+  const claims = claimMap(Object.fromEntries(keys.map((k) => [k, getOwn(fields, k)])));
+  return make('cognito-identity', id(cognitoId), pool, { claims }) ?? make('aws-iam', id(userArn), undefined, { claims });
+}
+
+/** What `iamCaller` keeps: REST `requestContext.identity`, HTTP API / Function URL `authorizer.iam` (with its `cognitoIdentity.amr`). */
+const REST_IAM_KEYS = ['accountId', 'caller', 'user', 'cognitoAuthenticationType', 'cognitoAuthenticationProvider'];
+const HTTP_IAM_KEYS = ['accountId', 'callerId', 'userId', 'principalOrgId', 'amr'];
 
 /**
  * An API Gateway (REST, WebSocket, HTTP API with payload 1.0 or 2.0) or Function URL event's
@@ -119,20 +200,30 @@ function iamCaller(cognitoId: unknown, pool: unknown, userArn: unknown): Princip
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
  * https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads
+ *
+ * `authorizer.claims` is a REST Cognito user pool authorizer's, or — on an HTTP API payload 1.0
+ * event (`version: '1.0'`, which REST events do not carry) — a JWT authorizer's, with its
+ * `scopes` beside it (the 1.0 example of "Working with AWS Lambda proxy integrations for HTTP APIs").
  */
-function requestContextPrincipal(rc: Rec): Principal | undefined {
+function requestContextPrincipal(event: Rec, rc: Rec): Principal | undefined {
   const authorizer = rec(rc, 'authorizer');
-  const claims = rec(authorizer, 'claims'); // REST: Cognito user pool authorizer
-  const jwt = rec(rec(authorizer, 'jwt'), 'claims'); // HTTP API: JWT authorizer
+  const claims = rec(authorizer, 'claims'); // REST: Cognito user pool authorizer; HTTP API 1.0: JWT authorizer
+  const jwtAuthorizer = rec(authorizer, 'jwt'); // HTTP API 2.0: JWT authorizer
+  const jwt = rec(jwtAuthorizer, 'claims');
+  const lambda = rec(authorizer, 'lambda'); // HTTP API 2.0: Lambda authorizer context
   const iam = rec(authorizer, 'iam'); // HTTP API and Function URLs: AWS_IAM
   const cognito = rec(iam, 'cognitoIdentity');
   const identity = rec(rc, 'identity'); // REST: AWS_IAM
+  const httpApiV1 = getOwn(event, 'version') === '1.0';
+  const flatId = id(getOwn(authorizer, 'principalId'));
   return (
-    make('apigw-cognito', id(getOwn(claims, 'sub')), getOwn(claims, 'iss')) ??
-    make('apigw-jwt', id(getOwn(jwt, 'sub')), getOwn(jwt, 'iss')) ??
-    make('apigw-lambda-authorizer', id(getOwn(authorizer, 'principalId')) ?? contextId(getOwn(rec(authorizer, 'lambda'), 'principalId'))) ??
-    iamCaller(getOwn(cognito, 'identityId'), getOwn(cognito, 'identityPoolId'), getOwn(iam, 'userArn')) ??
-    iamCaller(getOwn(identity, 'cognitoIdentityId'), getOwn(identity, 'cognitoIdentityPoolId'), getOwn(identity, 'userArn'))
+    make(httpApiV1 ? 'apigw-jwt' : 'apigw-cognito', id(getOwn(claims, 'sub')), getOwn(claims, 'iss'), { claims: claimMap(claims), scopes: scopeList(getOwn(authorizer, 'scopes')) }) ??
+    make('apigw-jwt', id(getOwn(jwt, 'sub')), getOwn(jwt, 'iss'), { claims: claimMap(jwt), scopes: scopeList(getOwn(jwtAuthorizer, 'scopes')) }) ??
+    (flatId !== undefined
+      ? make('apigw-lambda-authorizer', flatId, undefined, { claims: claimMap(authorizer, AUTHORIZER_OWN_KEYS) })
+      : make('apigw-lambda-authorizer', contextId(getOwn(lambda, 'principalId')), undefined, { claims: claimMap(lambda, AUTHORIZER_OWN_KEYS) })) ??
+    iamCaller(getOwn(cognito, 'identityId'), getOwn(cognito, 'identityPoolId'), getOwn(iam, 'userArn'), { ...iam, amr: getOwn(cognito, 'amr') }, HTTP_IAM_KEYS) ??
+    iamCaller(getOwn(identity, 'cognitoIdentityId'), getOwn(identity, 'cognitoIdentityPoolId'), getOwn(identity, 'userArn'), identity, REST_IAM_KEYS)
   );
 }
 
@@ -155,6 +246,30 @@ function albIssuer(jwt: string | undefined): string | undefined {
   }
 }
 
+/**
+ * App Service authentication: the id and provider from `x-ms-client-principal-id` / `-idp`
+ * (as before `x-ms-client-principal` was read, so a caller keeps its id), claims and roles
+ * from `x-ms-client-principal`. Static Web Apps: all from `x-ms-client-principal`. A
+ * `x-ms-client-principal` that is there but malformed (not base64 JSON of the trusted
+ * platform's shape, or too long) is nobody: the platform always sends it well-formed.
+ */
+function azurePrincipal(trigger: Extract<Trigger, { kind: 'http' }>, trusted: ReadonlySet<IdentityHeaders>): Principal | undefined {
+  const present = getOwn(trigger.request.headers, 'x-ms-client-principal') !== undefined;
+  const header = single(trigger, 'x-ms-client-principal'); // undefined when repeated: nobody
+  if (trusted.has('azure-app-service')) {
+    const id = single(trigger, 'x-ms-client-principal-id');
+    const idp = single(trigger, 'x-ms-client-principal-idp');
+    if (!present) return make('azure-app-service', id, idp);
+    const decoded = appServicePrincipal(header);
+    if (decoded !== undefined) return make('azure-app-service', id, idp ?? decoded.issuer, { claims: decoded.claims, roles: decoded.roles });
+  }
+  if (trusted.has('azure-static-web-apps') && present) {
+    const decoded = staticWebAppsPrincipal(header);
+    if (decoded !== undefined) return make('azure-static-web-apps', decoded.id, decoded.issuer, { claims: decoded.claims, roles: decoded.roles });
+  }
+  return undefined;
+}
+
 /** Identity headers, each only on the trigger of the platform that sets it (and only with the opt-in). */
 function headerPrincipal(provider: Provider, trigger: Extract<Trigger, { kind: 'http' }>, trusted: ReadonlySet<IdentityHeaders>): Principal | undefined {
   switch (`${provider}:${trigger.source}`) {
@@ -162,8 +277,7 @@ function headerPrincipal(provider: Provider, trigger: Extract<Trigger, { kind: '
       if (!trusted.has('alb-oidc')) return undefined;
       return make('alb-oidc', single(trigger, 'x-amzn-oidc-identity'), albIssuer(single(trigger, 'x-amzn-oidc-data')));
     case 'azure:azure-http':
-      if (!trusted.has('azure-app-service')) return undefined;
-      return make('azure-app-service', single(trigger, 'x-ms-client-principal-id'), single(trigger, 'x-ms-client-principal-idp'));
+      return azurePrincipal(trigger, trusted);
     case 'gcp:express':
       if (!trusted.has('gcp-iap')) return undefined;
       return make('gcp-iap', single(trigger, 'x-goog-authenticated-user-id'));
@@ -181,7 +295,7 @@ export function verifiedPrincipal(provider: Provider, trigger: Trigger, raw: unk
   try {
     if (provider === 'aws') {
       const event = isRecord(raw) ? rec(raw, 'event') : {};
-      if (trigger.source !== 'alb') return requestContextPrincipal(rec(event, 'requestContext'));
+      if (trigger.source !== 'alb') return requestContextPrincipal(event, rec(event, 'requestContext'));
     }
     if (provider === 'openwhisk' && isRecord(raw)) return make('openwhisk', id(getOwn(raw, '__ow_user')));
     return headerPrincipal(provider, trigger, trusted);

@@ -7,7 +7,7 @@
  * action runtime) and `@steadyfn/handler/openwhisk`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
+import { HttpRequest, InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
 import { invocationContext } from './support/azure.js';
 import { handler, httpResult, type Context } from '../src/index.js';
 import { ControllerRefused, controllerHeaders, controllerHttp, controllerParams, controllerStatus } from './fixtures/openwhisk/controller.js';
@@ -97,6 +97,44 @@ describe('Azure Functions', () => {
     expect(seen[0]!.ctx.trigger).toEqual({ kind: 'direct', source: 'azure', unrecognised: 'trigger type sqlTrigger' });
     expect(seen[0]!.input).toEqual(changes);
     expect(lines.find((l) => l.level === 'warn')).toMatchObject({ shape: 'trigger type sqlTrigger' });
+  });
+});
+
+describe('Azure HTTP: ctx.principal from x-ms-client-principal (root and @steadyfn/handler/azure)', () => {
+  const principalOf = async (file: string, trustIdentityHeaders: Array<'azure-app-service' | 'azure-static-web-apps'>) => {
+    const f = published('azure', file);
+    const seen: unknown[] = [];
+    for (const make of [handler, azureHandler]) {
+      const main = make({ logSink: () => undefined, trustIdentityHeaders }, (_input: unknown, ctx: Context) => void seen.push(ctx.principal ?? null));
+      await main(new HttpRequest(structuredClone(f.request)), invocationContext(f.context, trigger.http({ methods: ['POST'], authLevel: 'anonymous' })));
+    }
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toEqual(seen[0]);
+    return seen[0];
+  };
+
+  // Microsoft Learn "Work with user identities in Azure App Service authentication".
+  it('App Service authentication: id and provider from the -id/-idp headers, claims and role_typ roles from x-ms-client-principal', async () => {
+    expect(await principalOf('http-easy-auth-roles.json', ['azure-app-service'])).toMatchObject({
+      id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      issuer: 'aad',
+      source: 'azure-app-service',
+      claims: { preferred_username: 'robin@contoso.example', roles: ['Orders.Approve', 'Orders.Read'] },
+      roles: ['Orders.Approve', 'Orders.Read'],
+    });
+    expect(await principalOf('http-easy-auth.json', ['azure-app-service'])).toMatchObject({ id: 'b7e2c9d4-1f3a-4e8b-a6c5-0d9e8f7a6b5c', claims: { name: 'Frankie' } });
+  });
+
+  // Microsoft Learn "Accessing user information in Azure Static Web Apps" ("API functions").
+  it('Static Web Apps: userId, identityProvider, userRoles, userDetails — only under its own opt-in', async () => {
+    expect(await principalOf('http-static-web-apps.json', ['azure-static-web-apps'])).toEqual({
+      id: 'd41f7a9c02b84e6f93a1c5b7e8d20f64',
+      issuer: 'github',
+      source: 'azure-static-web-apps',
+      claims: { userDetails: 'octo-dana' },
+      roles: ['anonymous', 'authenticated', 'approver'],
+    });
+    expect(await principalOf('http-static-web-apps.json', ['azure-app-service'])).toBeNull();
   });
 });
 

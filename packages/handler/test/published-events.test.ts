@@ -215,6 +215,65 @@ describe('API Gateway authorizers', () => {
   });
 });
 
+describe('ctx.principal from the authorizer results API Gateway writes into requestContext', () => {
+  // Each through the three entries; the principal is what the function reads while it runs.
+  const principalOf = async (file: string) => {
+    const { seen, answer } = await allEntries(published('aws', file), (_input, ctx) => ({ principal: ctx.principal ?? null }));
+    expect(seen).toHaveLength(1);
+    return (JSON.parse((answer as { body: string }).body) as { principal: unknown }).principal;
+  };
+
+  it('REST Lambda authorizer (aws-lambda-go apigw-request.json shape): principalId, context values as text, identity fields ignored', async () => {
+    expect(await principalOf('apigw-rest-lambda-authorizer-context.json')).toEqual({
+      id: 'acct-5521',
+      source: 'apigw-lambda-authorizer',
+      claims: { stringKey: 'gold', numberKey: '123', booleanKey: 'true', clientId: '1', clientName: 'Northwind' },
+    });
+  });
+
+  it('REST Cognito user pool authorizer: sub, iss, the claims', async () => {
+    expect(await principalOf('apigw-rest-cognito.json')).toMatchObject({
+      id: '4c8d2a1e-90b7-4f36-a2c5-7e1d9b3f6a08',
+      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Qx7Lm2Pz9',
+      source: 'apigw-cognito',
+      claims: { 'cognito:username': 'dana', token_use: 'id', email_verified: 'true' },
+    });
+  });
+
+  it('HTTP API payload 1.0, JWT authorizer (authorizer.claims + scopes): a JWT principal, not Cognito', async () => {
+    expect(await principalOf('apigw-http-v1-jwt.json')).toMatchObject({
+      id: 'auth0|65f0a1b2c3d4e5f6a7b8c9d1',
+      issuer: 'https://orders.eu.auth0.com/',
+      source: 'apigw-jwt',
+      claims: { gty: 'client-credentials', scope: 'orders:write orders:read' },
+      scopes: ['orders:write'],
+    });
+  });
+
+  it('HTTP API payload 1.0, Lambda authorizer: principalId and context', async () => {
+    expect(await principalOf('apigw-http-v1-lambda-authorizer.json')).toEqual({ id: 'svc-ledger', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme', tier: '2' } });
+  });
+
+  it('HTTP API payload 2.0: JWT authorizer (authorizer.jwt) and IAM (authorizer.iam)', async () => {
+    expect(await principalOf('apigw-http-v2-jwt.json')).toMatchObject({ id: 'auth0|65f0a1b2c3d4e5f6a7b8c9d0', source: 'apigw-jwt', scopes: ['orders:write'] });
+    expect(await principalOf('apigw-http-v2-iam.json')).toMatchObject({ id: 'arn:aws:iam::210987654321:user/report-runner', source: 'aws-iam', claims: { accountId: '210987654321', principalOrgId: 'o-a1b2c3d4e5' } });
+  });
+
+  it('REST IAM (requestContext.identity): userArn, account and caller; a Cognito identity pool caller by its identity id', async () => {
+    expect(await principalOf('apigw-rest-iam.json')).toEqual({ id: 'arn:aws:iam::210987654321:user/ci-deployer', source: 'aws-iam', claims: { accountId: '210987654321', caller: 'AIDAQ3EXAMPLE7KLMNOP2', user: 'AIDAQ3EXAMPLE7KLMNOP2' } });
+    expect(await principalOf('apigw-rest-cognito-identity.json')).toMatchObject({
+      id: 'eu-west-1:7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918',
+      issuer: 'eu-west-1:0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+      source: 'cognito-identity',
+      claims: { cognitoAuthenticationType: 'authenticated' },
+    });
+  });
+
+  it('no authorizer (the unauthenticated samples): none', async () => {
+    for (const file of ['apigw-rest-post.json', 'apigw-http-v2.json']) expect(await principalOf(file), file).toBeNull();
+  });
+});
+
 describe('SQS', () => {
   it('runs each message; ids byte-exact, bodies lossless, only the failed message reported', async () => {
     const { seen, answer } = await allEntries(published('aws', 'sqs-no-attributes.json'), failWhenAsked);
