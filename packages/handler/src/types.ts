@@ -399,8 +399,9 @@ export interface BaseContext {
    * Read only from what the provider verified — API Gateway authorizers (Lambda `principalId`,
    * Cognito and JWT `sub` with `iss`), IAM (`userArn`, Cognito identity id), Function URLs with
    * IAM auth, an OpenWhisk web action's `__ow_user` — never from a header a client can send,
-   * unless `handler({ trustIdentityHeaders })` names the ALB, App Service or IAP authentication
-   * in front. `handler({ principal })` replaces it with your own. `@steadyfn/idempotency`
+   * unless `handler({ trustIdentityHeaders })` names the ALB, App Service, Static Web Apps or
+   * IAP authentication in front. Carries the verified `claims`, `roles` and `scopes` where the
+   * source gives them. `handler({ principal })` replaces it with your own. `@steadyfn/idempotency`
    * scopes HTTP keys by it. See the README's "Who is calling: `ctx.principal`".
    */
   readonly principal: Principal | undefined;
