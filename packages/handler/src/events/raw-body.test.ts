@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { trigger as azureTrigger } from '@azure/functions';
 import { invocationContext } from '../../test/support/azure.js';
+import { aggregatedBytes, deaggregateSync, kinesisRecord } from '../../test/support/kinesis-aggregation.js';
 import { handler, type Context } from '../index.js';
 import type { Trigger } from '../types.js';
 
@@ -63,6 +64,16 @@ describe('ctx.trigger.rawBody', () => {
     const values = Object.values(msk.records as Record<string, Json[]>).flat().map((r) => (r.value === null ? undefined : Buffer.from(r.value as string, 'base64')));
     expect(m.triggers.map(rawOf)).toEqual(values);
     expect(values).toContain(undefined);
+  });
+
+  it('Kinesis KPL aggregated record: each user record has its own data, not the aggregated record (aws-kinesis-agg encoder)', async () => {
+    const users = [Buffer.from('{"id":9007199254740993}'), Buffer.from('{"id":9007199254740992}'), Buffer.from([0xff, 0x00])];
+    const aggregated = await aggregatedBytes(users.map((data, i) => ({ partitionKey: `k-${i}`, data })));
+    const event = { Records: [kinesisRecord(aggregated.data, aggregated.partitionKey, '49590338271490256608559692538361571095921575989136588898')] };
+    const triggers: Trigger[] = [];
+    const main = handler({ kinesisDeaggregate: deaggregateSync }, (_input: unknown, ctx: Context) => void triggers.push(ctx.trigger));
+    expect(await main.aws(event, lambdaContext)).toEqual({ batchItemFailures: [] });
+    expect(triggers.map(rawOf)).toEqual(users);
   });
 
   it('Pub/Sub: the decoded message data (gcp/published/pubsub-structured.json)', async () => {
