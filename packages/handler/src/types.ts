@@ -98,6 +98,18 @@ export interface QueueTrigger {
    * `snsEnvelope: 'keep'`.
    */
   sns?: SnsNotification;
+  /**
+   * The message's payload exactly as the provider delivered it, before the `body` option read
+   * it: text as text (an SQS body, an SNS `Message` — for SNS → SQS the envelope's `Message`,
+   * not the envelope), bytes as a `Buffer` (base64-decoded Kinesis, Kafka and Pub/Sub data; a
+   * Service Bus or Event Hubs body the host passed as bytes). Only the payload: never the
+   * attributes or the per-delivery envelope (receipt handle, attempt count). Undefined where
+   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed) or
+   * the message has none (a Kafka tombstone). `@steadyfn/idempotency` hashes it for
+   * `key: 'input'`. Read on first access and not enumerable: it stays out of logs and
+   * `JSON.stringify(ctx.trigger)`, and a spread copy of the trigger does not carry it.
+   */
+  readonly rawBody?: string | Buffer;
   /** Index of this message in the batch it arrived in. */
   batchIndex: number;
   /** How many messages arrived in that batch. */
@@ -258,6 +270,18 @@ export interface StreamTrigger extends InBatch {
    */
   attributeTypes?: Record<string, string>;
   /**
+   * The message's payload exactly as the provider delivered it, before the `body` option read
+   * it: text as text (an SQS body, an SNS `Message` — for SNS → SQS the envelope's `Message`,
+   * not the envelope), bytes as a `Buffer` (base64-decoded Kinesis, Kafka and Pub/Sub data; a
+   * Service Bus or Event Hubs body the host passed as bytes). Only the payload: never the
+   * attributes or the per-delivery envelope (receipt handle, attempt count). Undefined where
+   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed) or
+   * the message has none (a Kafka tombstone). `@steadyfn/idempotency` hashes it for
+   * `key: 'input'`. Read on first access and not enumerable: it stays out of logs and
+   * `JSON.stringify(ctx.trigger)`, and a spread copy of the trigger does not carry it.
+   */
+  readonly rawBody?: string | Buffer;
+  /**
    * Kafka on Lambda (Amazon MSK, self-managed): every record header in the record's order, a
    * repeated key once per value, each value's exact bytes — what Kafka's `Headers` iterates.
    * `attributes` / `binaryAttributes` hold one value per key (UTF-8 repeats joined with `, `; a
@@ -300,6 +324,18 @@ export interface NotificationTrigger extends InBatch {
    * or the message has no attributes.
    */
   attributeTypes?: Record<string, string>;
+  /**
+   * The message's payload exactly as the provider delivered it, before the `body` option read
+   * it: text as text (an SQS body, an SNS `Message` — for SNS → SQS the envelope's `Message`,
+   * not the envelope), bytes as a `Buffer` (base64-decoded Kinesis, Kafka and Pub/Sub data; a
+   * Service Bus or Event Hubs body the host passed as bytes). Only the payload: never the
+   * attributes or the per-delivery envelope (receipt handle, attempt count). Undefined where
+   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed) or
+   * the message has none (a Kafka tombstone). `@steadyfn/idempotency` hashes it for
+   * `key: 'input'`. Read on first access and not enumerable: it stays out of logs and
+   * `JSON.stringify(ctx.trigger)`, and a spread copy of the trigger does not carry it.
+   */
+  readonly rawBody?: string | Buffer;
 }
 
 /**

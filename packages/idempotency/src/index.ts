@@ -12,7 +12,7 @@ export {
   IdempotencyScopeInvalidError,
   IdempotencyStoreUnavailableError,
 } from './errors.js';
-export { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKeyHeader, storeKey, scopeOf, principalScope, namedScope } from './key.js';
+export { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKeyHeader, storeKey, scopeOf, principalScope, namedScope, messageBodyHash } from './key.js';
 export type { KeyFunction, KeySource, KeyKind, ResolvedKey, HeaderParse, ScopeSource } from './key.js';
 export { canonicalHash } from './fingerprint.js';
 export { REPLAYED_HEADER } from './record.js';

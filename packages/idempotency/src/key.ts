@@ -2,10 +2,10 @@
  * Where an invocation's idempotency key comes from, how a client-sent key is checked, and
  * how keys are namespaced and hashed before they reach a store.
  */
-import type { Context, Principal } from '@steadyfn/handler';
+import type { Context, Principal, Trigger } from '@steadyfn/handler';
 import { jsonExactNumbers } from '@steadyfn/handler/internal';
 import { IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError, IdempotencyScopeInvalidError } from './errors.js';
-import { canonicalHash, sha256 } from './fingerprint.js';
+import { canonicalHash, canonicalText, sha256 } from './fingerprint.js';
 
 /** The request header a client sends its key in (lower case, as the handler normalises headers). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -28,7 +28,10 @@ export type KeyFunction = (ctx: Context) => string | undefined | null;
  * `'auto'`: the HTTP `Idempotency-Key` header when present, else `ctx.deliveryId` (queue,
  * schedule and event triggers), else a hash of the validated input.
  * `'header'`: HTTP calls must send `Idempotency-Key`; other triggers use `ctx.deliveryId`.
- * `'input'`: always a hash of the validated input.
+ * `'input'`: always a hash of the input: for a queue message, stream record or notification
+ * whose trigger carries the payload as delivered (`ctx.trigger.rawBody`), of those exact
+ * bytes or text — see `messageBodyHash`; for HTTP, of the method, path and validated body
+ * (with the exact value of any number a JSON parse rounds); otherwise of the validated input.
  */
 export type KeySource = 'auto' | 'header' | 'input' | KeyFunction;
 
@@ -176,21 +179,56 @@ export function resolveKey(ctx: Context, source: KeySource): ResolvedKey | undef
   return inputKey(ctx);
 }
 
+/** The payload of a message as its provider delivered it (`trigger.rawBody`), when the trigger carries one. */
+export function messageBodyOf(trigger: Trigger): string | Buffer | undefined {
+  if (trigger.kind !== 'queue' && trigger.kind !== 'stream' && trigger.kind !== 'notification') return undefined;
+  const raw: unknown = trigger.rawBody;
+  return typeof raw === 'string' || Buffer.isBuffer(raw) ? raw : undefined;
+}
+
 /**
- * The hash of an invocation's input. For HTTP the method and path are part of the request, so
- * they are part of it; and where the JSON body holds numbers a plain parse rounds
- * (`12345678901234567891` and `…892` both read as `…7000`), their exact values too, so two
- * requests the function cannot tell apart are still two requests.
+ * The `key: 'input'` hash of a message body: SHA-256 (base64url) of `#m` followed by the
+ * body's canonical text — text as its JSON string, bytes as `#x<base64>;` (see
+ * `canonicalText`). Two bodies that differ in any byte or character hash differently; a
+ * redelivery (the same body) hashes the same. Nothing else about the message is in it — not
+ * its attributes, id, receipt handle or attempt count. The `#m` tag is a text no hash of a
+ * parsed input starts with, so the two kinds of input key never meet.
+ *
+ * @example storeKey(scopeOf('orders'), { kind: 'input', value: messageBodyHash('{"id":9007199254740993}') })
+ */
+export function messageBodyHash(body: string | Buffer): string {
+  return sha256(`#m${canonicalText(body)}`);
+}
+
+/** A message body as text, when it is JSON that could hold numbers a parse rounds. */
+function bodyText(body: string | Buffer | undefined): string | undefined {
+  if (body === undefined || typeof body === 'string') return body;
+  return body.toString('utf8');
+}
+
+/**
+ * The hash of an invocation's validated input, as the fingerprint a repeated header or custom
+ * key must match. For HTTP the method and path are part of the request, so they are part of
+ * it; and where the JSON body holds numbers a plain parse rounds (`12345678901234567891` and
+ * `…892` both read as `…7000`), their exact values too, so two requests the function cannot
+ * tell apart are still two requests. The same for a message whose raw body is JSON.
  */
 function inputHash(ctx: Context): string {
-  if (ctx.trigger.kind !== 'http') return canonicalHash(ctx.input);
-  const { method, path, rawBody } = ctx.trigger.request;
+  const trigger = ctx.trigger;
+  if (trigger.kind !== 'http') {
+    const text = bodyText(messageBodyOf(trigger));
+    const exact = text === undefined ? undefined : jsonExactNumbers(text);
+    return canonicalHash(exact === undefined ? ctx.input : [ctx.input, exact]);
+  }
+  const { method, path, rawBody } = trigger.request;
   const exact = rawBody === undefined ? undefined : jsonExactNumbers(rawBody);
   return canonicalHash(exact === undefined ? [method, path, ctx.input] : [method, path, ctx.input, exact]);
 }
 
+/** A message with its payload as delivered is keyed by that payload; anything else by `inputHash`. */
 function inputKey(ctx: Context): ResolvedKey {
-  return { kind: 'input', value: inputHash(ctx) };
+  const body = messageBodyOf(ctx.trigger);
+  return { kind: 'input', value: body === undefined ? inputHash(ctx) : messageBodyHash(body) };
 }
 
 /** A short hash naming the function, so two functions never share records. */
@@ -266,9 +304,10 @@ export function storeKey(scope: string, key: ResolvedKey, caller?: string): stri
 const DELIVERY_FINGERPRINT = 'delivery';
 
 /**
- * What a repeated key must match: the validated input (and, for HTTP, the method and path and
- * the exact value of any number the JSON parse rounded), so the same key sent with a different
- * request is refused with 422.
+ * What a repeated key must match: the validated input (and, for HTTP, the method and path; for
+ * HTTP and messages with a raw JSON body, the exact value of any number the JSON parse
+ * rounded), so the same key sent with a different request is refused with 422. An input key
+ * is its own fingerprint.
  */
 export function fingerprintOf(ctx: Context, key: ResolvedKey): string {
   if (key.kind === 'delivery') return DELIVERY_FINGERPRINT;

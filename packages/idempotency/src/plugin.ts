@@ -424,8 +424,17 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     },
 
     async after(ctx, result, state) {
-      if (!state.owner || state.settled) return;
-      await settle(ctx, state, resultStored(result));
+      // A joined write completed the record with this result: the answer is still the stored form.
+      if (!state.owner || (state.settled && !state.joined)) return;
+      const stored = resultStored(result);
+      let text: string | undefined;
+      try {
+        text = encodeStored(stored);
+      } catch {
+        // Not storable as JSON (BigInt, a cycle): `settle` releases the record; nothing will replay it.
+      }
+      if (!state.settled) await settle(ctx, state, text ?? stored);
+      return firstAnswer(stored, text);
     },
 
     async onError(ctx, error, state) {
@@ -461,6 +470,17 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       if (results.some((ok) => !ok)) lostLease(ctxs[0]!);
     },
   };
+
+  /**
+   * The first invocation's answer as a replay will give it: a plain value round-tripped through
+   * the record's JSON (a `Date` becomes its ISO text, `undefined` members and `Map` contents
+   * vanish), so one key never has two answers. An HTTP response is stored as rendered, so it
+   * is kept as it is; so is a value that could not be stored.
+   */
+  function firstAnswer(stored: StoredResult, text: string | undefined): { answer: unknown } | undefined {
+    if (stored.k !== 'v' || stored.v === undefined || text === undefined) return undefined;
+    return { answer: replay(decodeStored(text)) };
+  }
 
   function settleOne(request: CompleteRequest | ReleaseRequest): Promise<boolean> {
     return isCompleteRequest(request) ? store.complete(request) : store.release(request);

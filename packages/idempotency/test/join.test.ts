@@ -6,6 +6,7 @@
  * plugin then skips its own completion; a duplicate replays the joined answer. A write that
  * finds the request already applied makes the plugin complete with the recorded answer.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler, type Context, type Plugin } from '@steadyfn/handler';
 import type { RedisLeaseStore } from '@steadyfn/lease';
@@ -70,6 +71,18 @@ return 1`;
     // Another instance (no local cache) replays the answer from the store.
     const other = handler({ ...silent, use: [idempotency({ store: backend.store, ttlMs: 3_600_000, key: () => `join-${name}`, localCache: false })] }, () => ({ run: ++runs, at: 0 }));
     expect(await other.invoke({ a: 1 })).toEqual(first);
+    expect(runs).toBe(1);
+  });
+
+  it('a joined completion answers the first call in the stored form too (a Date as its ISO text), as the replay does', async () => {
+    let runs = 0;
+    const writer = joiningWrite((_ctx, completion) => settleInWrite(completion, 'effect'));
+    const key = `join-date-${name}-${randomUUID()}`;
+    const fn = handler({ ...silent, use: [idempotency({ store: backend.store, ttlMs: 3_600_000, key: () => key, localCache: false }), writer] }, () => ({ run: ++runs, at: new Date(0), gone: undefined }));
+    const first = await fn.invoke({ a: 1 });
+    expect(writer.seen[0]).toBeDefined();
+    expect(first).toStrictEqual({ run: 1, at: '1970-01-01T00:00:00.000Z' });
+    expect(await fn.invoke({ a: 1 })).toStrictEqual(first);
     expect(runs).toBe(1);
   });
 

@@ -11,7 +11,7 @@ import { isRecord, type Rec } from '../internal/record.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { decodeBase64Strict } from '../internal/base64.js';
 import type { NotificationTrigger, StorageObject, StorageTrigger } from '../types.js';
-import { malformed, needString, opt, sizeOf, stringMap, type EventItem, type ParseOptions } from './item.js';
+import { malformed, needString, opt, rawBase64, rawBodyOf, sizeOf, stringMap, withRawBody, type EventItem, type ParseOptions } from './item.js';
 
 const BLOB_OPS: Record<string, StorageObject['op']> = {
   'Microsoft.Storage.BlobCreated': 'created',
@@ -99,6 +99,8 @@ export function eventGridItem(event: Rec, options: ParseOptions, index = 0, size
     batchSize: size,
   };
   const base64 = event.data === undefined && typeof event.data_base64 === 'string' ? event.data_base64 : undefined;
+  // `data` that is JSON inside the event has no text of its own; a string or `data_base64` has.
+  withRawBody(trigger, () => (base64 === undefined ? rawBodyOf(event.data) : rawBase64(base64)));
   return {
     trigger,
     deliveryId: id,

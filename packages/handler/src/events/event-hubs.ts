@@ -10,7 +10,7 @@ import { anyPayload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
 import { rawJson } from './azure-host-metadata.js';
 import { propertiesAsText } from './attributes.js';
-import { idText, malformed, opt, type EventItem, type ParseOptions } from './item.js';
+import { idText, malformed, opt, rawBodyOf, withRawBody, type EventItem, type ParseOptions } from './item.js';
 
 export function isEventHubsMetadata(meta: Rec): boolean {
   return isRecord(meta.partitionContext) && ('sequenceNumberArray' in meta || 'sequenceNumber' in meta || 'offsetArray' in meta || 'offset' in meta);
@@ -64,6 +64,7 @@ export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, optio
       batchIndex: index,
       batchSize: bodies.length,
     };
+    withRawBody(trigger, () => rawBodyOf(body));
     return { trigger, deliveryId: `${hub}/${partition}/${sequence}`, payload: () => anyPayload(body, options.body, { field: many ? `events.${index}` : 'event' }) };
   });
 }

@@ -3,6 +3,7 @@
  * (the provider adapter names attempts). Parsers are pure functions of the provider's event.
  */
 import { MalformedEventError } from '../errors.js';
+import { decodeBase64Strict } from '../internal/base64.js';
 import { isRecord, setOwn, type Rec } from '../internal/record.js';
 import type { BodyMode } from '../message.js';
 import type { Trigger } from '../types.js';
@@ -102,4 +103,44 @@ export function isoFromSeconds(value: unknown): string | undefined {
 /** Spreads `{ [name]: value }` only when value is defined (exactOptionalPropertyTypes-friendly). */
 export function opt<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
+}
+
+/** A message payload as the provider delivered it: `trigger.rawBody`. */
+export type RawBody = string | Buffer;
+
+/**
+ * Sets `trigger.rawBody` to what `read` returns, read on first access (so a base64 payload is
+ * decoded only when something asks) and not enumerable (so it stays out of logs, serialised
+ * triggers and equality checks on the normalised view). Returns `trigger`.
+ */
+export function withRawBody<T extends object>(trigger: T, read: () => RawBody | undefined): T {
+  let done = false;
+  let value: RawBody | undefined;
+  Object.defineProperty(trigger, 'rawBody', {
+    configurable: true,
+    enumerable: false,
+    get: () => {
+      if (!done) {
+        value = read();
+        done = true;
+      }
+      return value;
+    },
+  });
+  return trigger;
+}
+
+/**
+ * The raw body of a payload that arrived as text or bytes (a string as it is, bytes as a
+ * `Buffer`); undefined for a value a runtime already parsed, and for none.
+ */
+export function rawBodyOf(value: unknown): RawBody | undefined {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return undefined;
+}
+
+/** The bytes of base64 text when it is strict base64; undefined otherwise (the payload then fails on its own). */
+export function rawBase64(value: unknown): Buffer | undefined {
+  return typeof value === 'string' ? decodeBase64Strict(value) : undefined;
 }

@@ -9,7 +9,7 @@ import { isRecord, str } from '../internal/record.js';
 import { AttributeSink, type TypedAttributes } from './attributes.js';
 import { base64Payload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
-import { isoFromSeconds, malformed, needId, needRecord, needString, opt, streamDeliveryId, type EventItem, type ParseOptions } from './item.js';
+import { isoFromSeconds, malformed, needId, needRecord, needString, opt, rawBase64, streamDeliveryId, withRawBody, type EventItem, type ParseOptions } from './item.js';
 
 export function isLambdaKafkaEvent(event: Record<string, unknown>): boolean {
   return (event.eventSource === 'aws:kafka' || event.eventSource === 'SelfManagedKafka') && isRecord(event.records);
@@ -101,6 +101,7 @@ export function lambdaKafkaItems(event: Record<string, unknown>, options: ParseO
       batchSize: flat.length,
     };
     const value = record.value;
+    withRawBody(trigger, () => rawBase64(value));
     return {
       trigger,
       deliveryId: streamDeliveryId(cluster, `${topic}/${partition}/${offset}`),

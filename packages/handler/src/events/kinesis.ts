@@ -10,7 +10,7 @@ import { isRecord, type Rec } from '../internal/record.js';
 import { base64Payload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
 import { deaggregateRecord, isKplAggregated, type KinesisDeaggregate } from './kinesis-aggregation.js';
-import { isoFromSeconds, needRecord, needString, opt, streamDeliveryId, type EventItem, type ParseOptions } from './item.js';
+import { isoFromSeconds, needRecord, needString, opt, rawBase64, streamDeliveryId, withRawBody, type EventItem, type ParseOptions, type RawBody } from './item.js';
 
 export function isKinesisRecord(record: unknown): boolean {
   return isRecord(record) && record.eventSource === 'aws:kinesis';
@@ -63,16 +63,19 @@ function readRecord(raw: unknown, index: number): KinesisRecordParts {
 }
 
 /** An item that fails with `error` when run: the record is reported, never skipped. */
-function failing(parts: KinesisRecordParts, error: SteadyError): Omit<EventItem, 'trigger'> & { trigger: KinesisRecordParts['trigger'] } {
-  return { trigger: parts.trigger, deliveryId: parts.deliveryId, payload: () => { throw error; } };
+/** An item before its place in the flattened batch is known; `rawBody` reads its payload's bytes. */
+type RecordItem = Omit<EventItem, 'trigger'> & { trigger: KinesisRecordParts['trigger']; rawBody: () => RawBody | undefined };
+
+function failing(parts: KinesisRecordParts, error: SteadyError): RecordItem {
+  return { trigger: parts.trigger, deliveryId: parts.deliveryId, rawBody: () => undefined, payload: () => { throw error; } };
 }
 
 /** The items of one record: itself, or each user record of a KPL aggregated record. */
-function recordItems(parts: KinesisRecordParts, options: KinesisParseOptions): Array<Omit<EventItem, 'trigger'> & { trigger: KinesisRecordParts['trigger'] }> {
+function recordItems(parts: KinesisRecordParts, options: KinesisParseOptions): RecordItem[] {
   const { field, kinesis } = parts;
   const dataField = `${field}.kinesis.data`;
   const data = kinesis.data;
-  const whole = { trigger: parts.trigger, deliveryId: parts.deliveryId, payload: () => base64Payload(needString(data, dataField, 'base64 text'), options.body, { field: dataField }) };
+  const whole = { trigger: parts.trigger, deliveryId: parts.deliveryId, rawBody: () => rawBase64(data), payload: () => base64Payload(needString(data, dataField, 'base64 text'), options.body, { field: dataField }) };
   if (options.kinesisDeaggregate === false || typeof data !== 'string') return [whole];
   const bytes = decodeBase64Strict(data);
   if (!bytes || !isKplAggregated(bytes)) return [whole];
@@ -99,6 +102,8 @@ function recordItems(parts: KinesisRecordParts, options: KinesisParseOptions): A
       trigger: { ...parts.trigger, key: user.partitionKey, subSequence: String(sub), attributes: {} },
       // Stable across redeliveries: the aggregated record comes back whole, in the same order.
       deliveryId: `${parts.deliveryId}:${sub}`,
+      // The user record's own data, not the aggregated record's.
+      rawBody: () => rawBase64(user.data),
       payload: () => base64Payload(user.data, options.body, { field: userField }),
     };
   });
@@ -117,7 +122,7 @@ export function kinesisItems(records: ReadonlyArray<unknown>, options: KinesisPa
     return recordItems(parts, options).map((item) => ({ item, sequence: parts.sequence }));
   });
   return {
-    items: flat.map(({ item }, i): EventItem => ({ ...item, trigger: { ...item.trigger, batchIndex: i, batchSize: flat.length } as StreamTrigger })),
+    items: flat.map(({ item: { rawBody, ...item } }, i): EventItem => ({ ...item, trigger: withRawBody({ ...item.trigger, batchIndex: i, batchSize: flat.length } as StreamTrigger, rawBody) })),
     sequences: flat.map(({ sequence }) => sequence),
   };
 }

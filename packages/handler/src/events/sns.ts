@@ -7,7 +7,7 @@ import { isRecord } from '../internal/record.js';
 import { textPayload } from '../message.js';
 import type { NotificationTrigger } from '../types.js';
 import { snsMessageAttributes } from './attributes.js';
-import { needRecord, needString, opt, type EventItem, type ParseOptions } from './item.js';
+import { needRecord, needString, opt, rawBodyOf, withRawBody, type EventItem, type ParseOptions } from './item.js';
 import { s3ChangesInBody, s3Items } from './s3.js';
 
 export function isSnsRecord(record: unknown): boolean {
@@ -37,6 +37,7 @@ export function snsItems(records: ReadonlyArray<unknown>, options: ParseOptions)
       batchIndex: index,
       batchSize: records.length,
     };
+    withRawBody(trigger, () => rawBodyOf(message));
     return [{ trigger, deliveryId: messageId, payload: () => textPayload(needString(message, `${field}.Sns.Message`, 'text'), options.body, { field: `${field}.Sns.Message` }) }];
   });
 }

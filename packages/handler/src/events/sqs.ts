@@ -9,7 +9,7 @@ import { isRecord, str, type Rec } from '../internal/record.js';
 import { anyPayload, textPayload } from '../message.js';
 import type { QueueTrigger, SnsNotification } from '../types.js';
 import { AttributeSink, sqsMessageAttributes } from './attributes.js';
-import type { EventItem, ParseOptions } from './item.js';
+import { rawBodyOf, withRawBody, type EventItem, type ParseOptions } from './item.js';
 import { readSnsEnvelope, snsEnvelopeInBody } from './sns-envelope.js';
 
 /** What the SQS reader takes from the handler. */
@@ -57,6 +57,9 @@ export function sqsMessageItem(record: Rec, messageId: string, batch: { index: n
     batchIndex: index,
     batchSize: batch.size,
   };
+  // The payload only: for an SNS envelope its `Message` (the envelope's signature, unsubscribe
+  // URL and SQS's receipt handle and receive count differ between copies of one message).
+  withRawBody(trigger, () => (envelope ? notification?.message : rawBodyOf(record.body)));
   return {
     trigger,
     // A detected envelope always has a MessageId (a string; an empty one fails the message).

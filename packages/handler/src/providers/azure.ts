@@ -15,12 +15,12 @@ import { headerLists, httpInput, joinHeaderLists, parseQueryString } from '../ht
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { joinedHeaders, renderError, type HttpResponse } from '../response.js';
-import type { HttpRequest, Outcome } from '../types.js';
+import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
 import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
 import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
-import type { EventItem } from '../events/item.js';
+import { rawBodyOf, withRawBody, type EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
 import { rawJson, rawText, rawTexts } from '../events/azure-host-metadata.js';
 import { takeRawMetadata } from './azure-raw.js';
@@ -204,16 +204,20 @@ function queueMessageInvocation(trigger: unknown, context: AzureInvocationContex
   const attempt = asCount(meta.dequeueCount);
   const queue = triggerOption(context, 'queueName');
   return {
-    trigger: {
-      kind: 'queue',
-      source: 'azure-storage-queue',
-      ...(queue ? { queue } : {}),
-      messageId: id,
-      ...(attempt ? { attempt } : {}),
-      attributes: {},
-      batchIndex: 0,
-      batchSize: 1,
-    },
+    // The worker has already parsed a JSON message: only text or bytes have a raw body.
+    trigger: withRawBody<QueueTrigger>(
+      {
+        kind: 'queue',
+        source: 'azure-storage-queue',
+        ...(queue ? { queue } : {}),
+        messageId: id,
+        ...(attempt ? { attempt } : {}),
+        attributes: {},
+        batchIndex: 0,
+        batchSize: 1,
+      },
+      () => rawBodyOf(trigger),
+    ),
     requestId: context.invocationId,
     deliveryId: id,
     // The worker has already turned a JSON message into a value; other text stays text.
@@ -260,16 +264,19 @@ function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext
     }
     const attempt = asCount(counts[index]);
     return {
-      trigger: {
-        kind: 'queue',
-        source: 'azure-service-bus',
-        ...(queue ? { queue } : {}),
-        messageId,
-        ...(attempt ? { attempt } : {}),
-        attributes: propertiesAsText(props[index]),
-        batchIndex: index,
-        batchSize: bodies.length,
-      },
+      trigger: withRawBody<QueueTrigger>(
+        {
+          kind: 'queue',
+          source: 'azure-service-bus',
+          ...(queue ? { queue } : {}),
+          messageId,
+          ...(attempt ? { attempt } : {}),
+          attributes: propertiesAsText(props[index]),
+          batchIndex: index,
+          batchSize: bodies.length,
+        },
+        () => rawBodyOf(body),
+      ),
       requestId: many ? `${context.invocationId}:${messageId}` : context.invocationId,
       deliveryId: messageId,
       payload: () => anyPayload(body, mode, { field: many ? `messages.${index}` : 'message' }),

@@ -15,10 +15,10 @@ import { headerEntries, type HttpResponse } from '../response.js';
 import { anyPayload, base64Payload } from '../message.js';
 import { cloudStorageItem, isCloudStorageEvent } from '../events/gcs.js';
 import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatabaseItem } from '../events/firebase.js';
-import type { EventItem, ParseOptions } from '../events/item.js';
+import { rawBase64, rawBodyOf, withRawBody, type EventItem, type ParseOptions } from '../events/item.js';
 import { propertiesAsText } from '../events/attributes.js';
 import { parseJsonLossless } from '../internal/json.js';
-import type { HttpRequest, Outcome } from '../types.js';
+import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
 import { backgroundCloudEvent, isBackgroundContext } from './gcp-background.js';
 
 export { isBackgroundContext };
@@ -177,22 +177,25 @@ function pubSubInvocation(envelope: Rec | undefined, fallbackId: string | undefi
   // Present only when the subscription has a dead-letter policy.
   const attempt = Number(envelope?.deliveryAttempt ?? message.deliveryAttempt);
   const queue = str(envelope?.subscription) ?? source;
+  const data = message.data;
   return {
-    trigger: {
-      kind: 'queue',
-      source: 'pubsub',
-      ...(queue ? { queue } : {}),
-      messageId,
-      ...(Number.isInteger(attempt) && attempt > 0 ? { attempt } : {}),
-      attributes,
-      batchIndex: 0,
-      batchSize: 1,
-    },
+    trigger: withRawBody<QueueTrigger>(
+      {
+        kind: 'queue',
+        source: 'pubsub',
+        ...(queue ? { queue } : {}),
+        messageId,
+        ...(Number.isInteger(attempt) && attempt > 0 ? { attempt } : {}),
+        attributes,
+        batchIndex: 0,
+        batchSize: 1,
+      },
+      () => (typeof data === 'string' ? rawBase64(data) : rawBodyOf(data)),
+    ),
     // The CloudEvent id is the message id on every redelivery, so it cannot name the attempt.
     requestId: randomUUID(),
     deliveryId: messageId,
     payload: () => {
-      const data = message.data;
       if (data === undefined || data === null) return undefined;
       return typeof data === 'string' ? base64Payload(data, options.body, { field: 'data.message.data' }) : anyPayload(data, options.body, { field: 'data.message.data' });
     },
