@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { z } from 'zod';
 import { controllerHttp, controllerJsonExtension, controllerParams, invokerRecord, runSequence } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
-import { actionImage, activation, initBody, post, untilSentinels, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
+import { actionImage, activation, activationLogs, initBody, invokerRun, post, untilSentinels, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
 import { binaryBody } from '../../test/support/bytes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -616,6 +616,69 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     const c = await deploy('deadline.js');
     const res = await post(c, '/run', activation({}, 'act-d-1', Date.now() + 800));
     expect(res).toEqual({ status: 200, body: { error: { code: 'DEADLINE_EXCEEDED', message: 'The invocation deadline was reached', retryable: true } } });
+  });
+
+  describe('result size (the invoker takes at most whisk.activation.payload.max bytes, 1048576 by default)', () => {
+    /** The JSON lines of the activation that ended with the container's `n`th sentinel (1-based). */
+    async function linesOf(c: Container, n: number): Promise<Result[]> {
+      await untilSentinels(c, n);
+      return activationLogs(c)[n - 1]!.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result);
+    }
+
+    it('(control) the invoker emulation records an answer over the limit as a developer error', async () => {
+      // The same action within a limit raised to 2 MiB answers 1.5 MB; an invoker left at 1 MiB refuses it.
+      const c = await deploy('large.js');
+      const res = await invokerRun(c, activation({ bytes: 1_500_000, limit: 2_097_152 }, 'act-size-0'));
+      expect(res.bytes).toBe(1_500_011);
+      expect(res.record).toEqual({ status: 'developer error', result: { error: 'The action produced a response that exceeded the allowed length: 1500011 > 1048576 bytes.' } });
+    });
+
+    it('answers a plain activation over 1 MiB as RESPONSE_TOO_LARGE, an application error the caller can read; the payload is never logged', async () => {
+      const c = await deploy('large.js');
+      const res = await invokerRun(c, activation({ bytes: 1_500_000 }, 'act-size-1'));
+      expect(res.record).toEqual({
+        status: 'application error',
+        result: { error: { code: 'RESPONSE_TOO_LARGE', message: 'The function result is larger than the platform can send', retryable: false } },
+      });
+      const lines = await linesOf(c, 1);
+      // onError saw it, after did not: an idempotency record is released (or keeps the error with cacheErrors), never completed with the result.
+      expect(lines.map((l) => l.msg)).toEqual(['onError hook', 'invocation failed']);
+      expect(lines[0]).toMatchObject({ seen: 'RESPONSE_TOO_LARGE', requestId: 'act-size-1' });
+      expect(lines[1]).toMatchObject({ level: 'error', code: 'RESPONSE_TOO_LARGE', retryable: false, size: 1_500_011, limit: 1_048_576, requestId: 'act-size-1' });
+      expect(activationLogs(c)[0]!.join('\n')).not.toContain('xxxxxxxx');
+    });
+
+    it('passes a result of exactly the limit and refuses one byte more, with the limit an operator configured', async () => {
+      const c = await deploy('large.js');
+      // `{"text":"…"}` is the text plus 11 bytes.
+      const at = await invokerRun(c, activation({ bytes: 4_096 - 11, limit: 4_096 }, 'act-size-2'), 4_096);
+      expect(at.bytes).toBe(4_096);
+      expect(at.record.status).toBe('success');
+      const over = await invokerRun(c, activation({ bytes: 4_096 - 10, limit: 4_096 }, 'act-size-3'), 4_096);
+      expect(over.record).toMatchObject({ status: 'application error', result: { error: { code: 'RESPONSE_TOO_LARGE' } } });
+      expect((await linesOf(c, 2)).find((l) => l.msg === 'invocation failed')).toMatchObject({ size: 4_097, limit: 4_096 });
+      // Raised to 2 MiB (the invoker too), 1.5 MB is a success and `after` sees it.
+      const raised = await invokerRun(c, activation({ bytes: 1_500_000, limit: 2_097_152 }, 'act-size-4'), 2_097_152);
+      expect(raised.record.status).toBe('success');
+      expect((raised.record.result as Result).text).toHaveLength(1_500_000);
+      expect((await linesOf(c, 3)).map((l) => l.msg)).toEqual(['after hook']);
+    });
+
+    it('answers a web action whose response is over the limit with a 500 problem the controller sends', async () => {
+      const c = await deploy('large.js');
+      const params = controllerParams({ method: 'GET', query: 'bytes=1500000' }, false);
+      const res = await invokerRun(c, activation(params, 'act-size-5'));
+      expect(res.record.status).toBe('application error');
+      const sent = controllerHttp(res.record.result as Result);
+      expect(sent.status).toBe(500);
+      expect(sent.contentType).toBe('application/problem+json');
+      expect(JSON.parse(sent.body.toString())).toMatchObject({ status: 500, code: 'RESPONSE_TOO_LARGE' });
+      expect((await linesOf(c, 1)).find((l) => l.msg === 'invocation failed')).toMatchObject({ code: 'RESPONSE_TOO_LARGE', limit: 1_048_576 });
+      // Under the limit, the same action's response is sent whole.
+      const small = await invokerRun(c, activation(controllerParams({ method: 'GET', query: 'bytes=900000' }, false), 'act-size-6'));
+      expect(small.record.status).toBe('success');
+      expect(controllerHttp(small.record.result as Result).body).toHaveLength(900_000);
+    });
   });
 
   it('keeps each concurrent activation its own id and deadline although the runtime rewrites process.env', async () => {

@@ -27,9 +27,10 @@ import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
 import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
 import { isJsonMediaType as isJsonFamily, parseMediaType, type MediaType } from '../internal/media-type.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
-import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
+import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import type { Logger } from '../logger.js';
-import { InvalidHttpResultError, renderError, type HttpResponse } from '../response.js';
+import { checkJsonSize, InvalidHttpResultError, jsonBytesBound, renderError, type HttpResponse } from '../response.js';
+import { OPENWHISK_RESULT_LIMIT_BYTES } from '../internal/limits.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { decodeBase64Strict } from '../internal/base64.js';
@@ -98,7 +99,8 @@ function webPath(value: unknown): string {
   return path.startsWith('/') ? path : `/${path}`;
 }
 
-function webInvocation(params: Rec, activationId: string, mode: Definition['body']): Invocation {
+function webInvocation(params: Rec, activationId: string, def: Definition): Invocation {
+  const mode = def.body;
   const multiHeaders = headerLists(params.__ow_headers);
   const headers = joinHeaderLists(multiHeaders);
   const mediaType = parseMediaType(headers['content-type']);
@@ -143,7 +145,7 @@ function webInvocation(params: Rec, activationId: string, mode: Definition['body
     trigger: { kind: 'http', source: raw ? 'ow-web-raw' : 'ow-web', request },
     requestId: activationId,
     deliveryId: undefined,
-    http: OPENWHISK_HTTP,
+    http: openWhiskHttp(resultLimit(def)),
     payload: () => {
       if (tooDeep) {
         throw new MalformedEventError(`Request body is JSON nested deeper than ${MAX_JSON_DEPTH} levels`, [
@@ -224,8 +226,27 @@ export function isOpenWhiskStatus(status: number): boolean {
   return REGISTERED_STATUSES.has(status);
 }
 
-/** A result whose status the controller refuses is the invocation's error `INVALID_HTTP_RESULT` (plugins see it). */
-const OPENWHISK_HTTP: HttpAnswer = { unsendable: (res) => (isOpenWhiskStatus(res.status) ? undefined : 'status') };
+/** The largest action result this definition may answer, in bytes. */
+function resultLimit(def: Definition): number {
+  return def.openwhiskResultLimitBytes ?? OPENWHISK_RESULT_LIMIT_BYTES;
+}
+
+/**
+ * A result whose status the controller refuses is the invocation's error `INVALID_HTTP_RESULT`,
+ * one larger than the invoker accepts `RESPONSE_TOO_LARGE` (plugins see either).
+ */
+function openWhiskHttp(limit: number): HttpAnswer {
+  return {
+    unsendable: (res) => (isOpenWhiskStatus(res.status) ? undefined : 'status'),
+    tooLarge: (res) => (jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(sentWebResult(res)), limit)),
+  };
+}
+
+/** The action result for a sendable response: 5xx responses go under `error`. */
+function sentWebResult(res: HttpResponse): Rec {
+  const result = toOpenWhiskWebResult(res);
+  return res.status >= 500 ? { error: result } : { ...result };
+}
 
 /** 5xx responses go under `error` so the activation is recorded as failed; the controller still sends the same response. */
 function webResult(res: HttpResponse, log: Logger): Rec {
@@ -234,8 +255,7 @@ function webResult(res: HttpResponse, log: Logger): Rec {
     log.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: 'status' });
     res = renderError(new InvalidHttpResultError('status'));
   }
-  const result = toOpenWhiskWebResult(res);
-  return res.status >= 500 ? { error: result } : { ...result };
+  return sentWebResult(res);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,7 +355,7 @@ async function runKafka(def: Definition, frame: Frame, params: Rec & { messages:
 async function runChange(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
   let invocation: Invocation;
   try {
-    invocation = { ...couchDbItem(params), requestId: activationId };
+    invocation = { ...couchDbItem(params), requestId: activationId, result: actionResultAnswer(def) };
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the change');
     adapterLogger(def, 'openwhisk', activationId).warn('invocation rejected', { trigger: 'change', code: error.code });
@@ -386,6 +406,12 @@ function toActionResult(value: unknown): Rec {
   return Object.hasOwn(sent, 'error') ? { result: sent } : (value as Rec);
 }
 
+/** The size check of an action result (plain activations, alarm ticks, changes): the JSON the runtime answers the invoker with. */
+function actionResultAnswer(def: Definition): ResultAnswer {
+  const limit = resultLimit(def);
+  return { tooLarge: (value) => checkJsonSize(JSON.stringify(toActionResult(value)), limit) };
+}
+
 async function runActivation(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
   const mark = scheduleMark(params);
   const trigger: Trigger = mark
@@ -397,6 +423,7 @@ async function runActivation(def: Definition, frame: Frame, params: Rec, activat
     // Alarms carry no tick identity and OpenWhisk never redelivers an activation.
     deliveryId: undefined,
     payload: () => (mark ? withoutScheduleMark(params) : params),
+    result: actionResultAnswer(def),
     // A trigger or caller may pass its trace context as parameters (OpenWhisk has no headers here).
     trace: { traceparent: params.traceparent, tracestate: params.tracestate },
   });
@@ -442,7 +469,7 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     if (web) {
       let invocation: Invocation;
       try {
-        invocation = webInvocation(params, activationId, def.body);
+        invocation = webInvocation(params, activationId, def);
       } catch (thrown) {
         // A body the request cannot be read from (junk in base64, JSON too deep): a 400 like the other providers.
         if (thrown instanceof MalformedEventError) return webResult(renderError(thrown), log());
