@@ -69,6 +69,11 @@ export interface Frame {
    * (an OpenWhisk activation another namespace invoked): `ctx.principal` then reads none.
    */
   callerSetIdentity?: boolean;
+  /**
+   * Platform ids to put on every log line of the call's invocations, after `requestId` (an
+   * OpenWhisk activation's `transactionId`). Never a payload value.
+   */
+  logFields?: Readonly<Record<string, string>>;
 }
 
 /** The wrapped function as the core calls it: `(input, ctx)`, returning a value or a promise. */

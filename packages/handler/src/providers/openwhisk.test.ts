@@ -398,6 +398,19 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       expect(ran).toBe(0);
       expect(result.error).toMatchObject({ code: 'MALFORMED_EVENT', retryable: false, errors: [{ field: 'messages.1' }] });
     });
+
+    it("puts __OW_TRANSACTION_ID on the adapter's own log line too, and leaves it out when the runtime sets none", async () => {
+      const batch = fixture('kafka-text.json');
+      batch.messages[1].offset = 'latest';
+      const { sink, lines } = logSink();
+      process.env.__OW_TRANSACTION_ID = 'sid_4f2c0a9e1b7d4c3a8e5f6b7c8d9e0a1b';
+      await handler({ logSink: sink, logLevel: 'warn' }, () => undefined)(batch);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'invocation rejected', requestId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', transactionId: 'sid_4f2c0a9e1b7d4c3a8e5f6b7c8d9e0a1b' });
+      delete process.env.__OW_TRANSACTION_ID;
+      const seen: Context[] = [];
+      await handler({ logSink: sink }, (_input, ctx) => void seen.push(ctx))({ x: 1 });
+      expect(seen[0]!.trigger).toEqual({ kind: 'direct', source: 'openwhisk' });
+    });
   });
 
   describe('alarm ticks and plain activations', () => {
@@ -508,7 +521,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     return c;
   }
 
-  it('serves a non-raw and a raw web activation, with __OW_ACTIVATION_ID and __OW_DEADLINE in ctx', async () => {
+  it('serves a non-raw and a raw web activation, with __OW_ACTIVATION_ID, __OW_TRANSACTION_ID and __OW_DEADLINE in ctx', async () => {
     const c = await deploy('echo.js');
     const deadline = Date.now() + 60_000;
     const res = await post(c, '/run', activation(fixture('web-json.json'), 'act-web-1', deadline));
@@ -518,7 +531,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
       input: { name: 'Jane' },
       sameContext: true,
       provider: 'openwhisk',
-      trigger: { kind: 'http', source: 'ow-web', request: { method: 'POST' } },
+      trigger: { kind: 'http', source: 'ow-web', request: { method: 'POST' }, transactionId: 'tid-act-web-1' },
       requestId: 'act-web-1',
       deliveryId: null,
       deadline,
@@ -527,7 +540,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     expect(JSON.parse(controllerHttp(res.body).body.toString()).requestId).toBe('act-web-1');
 
     const raw = await post(c, '/run', activation(fixture('web-raw-json.json'), 'act-web-2'));
-    expect(raw.body.body).toMatchObject({ input: { name: 'Jane' }, requestId: 'act-web-2', trigger: { source: 'ow-web-raw', request: { query: { name: 'Jane' } } } });
+    expect(raw.body.body).toMatchObject({ input: { name: 'Jane' }, requestId: 'act-web-2', trigger: { source: 'ow-web-raw', request: { query: { name: 'Jane' } }, transactionId: 'tid-act-web-2' } });
   });
 
   it('hands a binary web body to the action byte for byte', async () => {
@@ -568,7 +581,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     // The activation log shows exactly the processed message, with its delivery id.
     await untilSentinels(c, 1);
     const processed = c.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result).filter((l) => l.msg === 'processed');
-    expect(processed.map((l) => [l.deliveryId, l.requestId])).toEqual([['mytopic/0/421761', 'act-k-1:mytopic/0/421761']]);
+    expect(processed.map((l) => [l.deliveryId, l.requestId, l.transactionId])).toEqual([['mytopic/0/421761', 'act-k-1:mytopic/0/421761', 'tid-act-k-1']]);
     const ok = await post(c, '/run', activation(fixture('kafka-json.json'), 'act-k-2'));
     expect(ok.body).toEqual({ processed: 1 });
   });
@@ -576,10 +589,10 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
   it('runs an alarm tick and a plain activation', async () => {
     const c = await deploy('echo.js');
     const tick = await post(c, '/run', activation(fixture('alarm-tick.json'), 'act-alarm-1'));
-    expect(tick.body).toMatchObject({ input: { name: 'Odin', place: 'Asgard' }, trigger: { kind: 'schedule', source: 'ow-alarm', schedule: 'nightly-report' }, requestId: 'act-alarm-1' });
+    expect(tick.body).toMatchObject({ input: { name: 'Odin', place: 'Asgard' }, trigger: { kind: 'schedule', source: 'ow-alarm', schedule: 'nightly-report', transactionId: 'tid-act-alarm-1' }, requestId: 'act-alarm-1' });
     const deadline = Date.now() + 30_000;
     const plain = await post(c, '/run', activation({ x: 1 }, 'act-plain-1', deadline));
-    expect(plain.body).toMatchObject({ input: { x: 1 }, trigger: { kind: 'direct' }, requestId: 'act-plain-1', deadline, deliveryId: null });
+    expect(plain.body).toMatchObject({ input: { x: 1 }, trigger: { kind: 'direct', transactionId: 'tid-act-plain-1' }, requestId: 'act-plain-1', deadline, deliveryId: null });
   });
 
   it('runs a Cloudant changes-feed activation as a change trigger', async () => {
@@ -587,7 +600,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     const change = await post(c, '/run', activation(fixture('cloudant-change.json'), 'act-change-1'));
     expect(change.body).toMatchObject({
       input: { _id: 'o-42', status: 'shipped' },
-      trigger: { kind: 'change', source: 'couchdb', collection: 'orders', op: 'update', key: 'o-42' },
+      trigger: { kind: 'change', source: 'couchdb', collection: 'orders', op: 'update', key: 'o-42', transactionId: 'tid-act-change-1' },
       requestId: 'act-change-1',
       deliveryId: 'orders/o-42@2-7051cbe5c8faecd085a3fa619e6e6337',
     });
@@ -604,6 +617,9 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     const logs = [...c.stdout, ...c.stderr].join('\n');
     expect(logs).not.toMatch(/\n\s+at /);
     expect(logs).toContain('"requestId":"act-f-1"');
+    // The failure's log line carries the platform's transaction id next to the activation id.
+    const failedLine = activationLogs(c)[0]!.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result).find((l) => l.msg === 'invocation failed');
+    expect(failedLine).toMatchObject({ requestId: 'act-f-1', transactionId: 'tid-act-f-1' });
   });
 
   it('(control) a plain action that throws gets 502 and its container is stopped', async () => {
@@ -689,8 +705,15 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
       post(c, '/run', activation({ who: 'a' }, 'act-con-a', da)),
       post(c, '/run', activation({ who: 'b' }, 'act-con-b', db)),
     ]);
-    expect(a.body).toMatchObject({ who: 'a', arrivedTogether: true, requestId: 'act-con-a', deadline: da });
-    expect(b.body).toMatchObject({ who: 'b', arrivedTogether: true, requestId: 'act-con-b', deadline: db });
+    expect(a.body).toMatchObject({ who: 'a', arrivedTogether: true, requestId: 'act-con-a', transactionId: 'tid-act-con-a', deadline: da });
+    expect(b.body).toMatchObject({ who: 'b', arrivedTogether: true, requestId: 'act-con-b', transactionId: 'tid-act-con-b', deadline: db });
+    // Each activation's log line names its own transaction id, read at entry before the other rewrote it.
+    await untilSentinels(c, 2);
+    const answering = c.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result).filter((l) => l.msg === 'answering');
+    expect(answering.map((l) => [l.who, l.requestId, l.transactionId]).sort()).toEqual([
+      ['a', 'act-con-a', 'tid-act-con-a'],
+      ['b', 'act-con-b', 'tid-act-con-b'],
+    ]);
     // By the time both returned, the environment named the activation that arrived last: at
     // least one of them saw someone else's id there, yet kept its own in ctx.
     expect(a.body.envActivationIdNow).toBe(b.body.envActivationIdNow);

@@ -14,8 +14,8 @@
  *   tick id, so a tick is recognised only by the opt-in parameter `__steadyfn_schedule`.
  * - Anything else is a plain activation whose params are the input.
  *
- * Activation identity and clock come from `__OW_ACTIVATION_ID` and `__OW_DEADLINE` (epoch ms),
- * read at entry: with `__OW_ALLOW_CONCURRENT` the runtime rewrites them for the next
+ * Activation identity and clock come from `__OW_ACTIVATION_ID`, `__OW_TRANSACTION_ID` and
+ * `__OW_DEADLINE` (epoch ms), read at entry: with `__OW_ALLOW_CONCURRENT` the runtime rewrites them for the next
  * activation while this one runs.
  *
  * The returned promise never rejects: a rejection becomes `{ error }` carrying the stack, and
@@ -322,10 +322,10 @@ function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: s
 async function runKafka(def: Definition, frame: Frame, params: Rec & { messages: unknown[] }, activationId: string): Promise<Rec> {
   let invocations: Invocation[];
   try {
-    invocations = kafkaInvocations(params, activationId, def.body);
+    invocations = kafkaInvocations(params, activationId, def.body).map((inv) => stamped(inv, frame));
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the Kafka batch');
-    adapterLogger(def, 'openwhisk', activationId).warn('invocation rejected', { trigger: 'stream', code: error.code, batchSize: params.messages.length });
+    adapterLog(def, frame, activationId).warn('invocation rejected', { trigger: 'stream', code: error.code, batchSize: params.messages.length });
     return { error: toErrorSummary(error) };
   }
   // Kafka orders messages within a partition: run in order and stop at the first failure.
@@ -355,10 +355,10 @@ async function runKafka(def: Definition, frame: Frame, params: Rec & { messages:
 async function runChange(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
   let invocation: Invocation;
   try {
-    invocation = { ...couchDbItem(params), requestId: activationId, result: actionResultAnswer(def) };
+    invocation = stamped({ ...couchDbItem(params), requestId: activationId, result: actionResultAnswer(def) }, frame);
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the change');
-    adapterLogger(def, 'openwhisk', activationId).warn('invocation rejected', { trigger: 'change', code: error.code });
+    adapterLog(def, frame, activationId).warn('invocation rejected', { trigger: 'change', code: error.code });
     return { error: toErrorSummary(error) };
   }
   const outcome = await runInvocation(def, frame, invocation);
@@ -417,7 +417,7 @@ async function runActivation(def: Definition, frame: Frame, params: Rec, activat
   const trigger: Trigger = mark
     ? { kind: 'schedule', source: 'ow-alarm', ...(mark.schedule === undefined ? {} : { schedule: mark.schedule }) }
     : { kind: 'direct', source: 'openwhisk' };
-  const outcome = await runInvocation(def, frame, {
+  const outcome = await runInvocation(def, frame, stamped({
     trigger,
     requestId: activationId,
     // Alarms carry no tick identity and OpenWhisk never redelivers an activation.
@@ -426,7 +426,7 @@ async function runActivation(def: Definition, frame: Frame, params: Rec, activat
     result: actionResultAnswer(def),
     // A trigger or caller may pass its trace context as parameters (OpenWhisk has no headers here).
     trace: { traceparent: params.traceparent, tracestate: params.tracestate },
-  });
+  }, frame));
   if (outcome.ok) return toActionResult(outcome.value);
   // A tick is a delivery: `terminalErrors: 'ack'` applies. A direct caller always learns of the failure.
   if (mark && !reportsFailure(def, outcome)) return {};
@@ -434,6 +434,23 @@ async function runActivation(def: Definition, frame: Frame, params: Rec, activat
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The invocation with the activation's transaction id on its trigger (`ctx.trigger.transactionId`).
+ * The id is `__OW_TRANSACTION_ID`, which the runtime sets per activation from the invoker's
+ * `/run` request (`transaction_id`), the id the controller and invoker log the activation under.
+ */
+function stamped(inv: Invocation, frame: Frame): Invocation {
+  const transactionId = frame.logFields?.transactionId;
+  // Every trigger kind OpenWhisk makes (http, stream, change, schedule, direct) has the field.
+  return transactionId === undefined ? inv : { ...inv, trigger: { ...inv.trigger, transactionId } as Trigger };
+}
+
+/** The adapter's own log lines about an activation, with its transaction id as the invocations' lines have it. */
+function adapterLog(def: Definition, frame: Frame, activationId: string): Logger {
+  const log = adapterLogger(def, 'openwhisk', activationId);
+  return frame.logFields === undefined ? log : log.child(frame.logFields);
+}
 
 /**
  * Whether another namespace than the action's invoked this activation: `__OW_NAMESPACE` is the
@@ -452,6 +469,7 @@ function invokedByAnotherNamespace(env: Record<string, string | undefined>): boo
 export async function invokeOpenWhisk(def: Definition, params: unknown, env: Record<string, string | undefined> = process.env): Promise<Rec> {
   // Synchronously, before any await: concurrent activations rewrite these variables.
   const activationId = env.__OW_ACTIVATION_ID || randomUUID();
+  const transactionId = env.__OW_TRANSACTION_ID || undefined;
   const deadlineMs = Number(env.__OW_DEADLINE);
   const frame: Frame = {
     provider: 'openwhisk',
@@ -460,8 +478,9 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     raw: params,
   };
   if (invokedByAnotherNamespace(env)) frame.callerSetIdentity = true;
+  if (transactionId !== undefined) frame.logFields = { transactionId };
   const web = isRec(params) && typeof params.__ow_method === 'string';
-  const log = (): Logger => adapterLogger(def, 'openwhisk', activationId);
+  const log = (): Logger => adapterLog(def, frame, activationId);
   try {
     if (!isRec(params)) {
       return { error: toErrorSummary(new MalformedEventError('Activation parameters are not an object', [{ field: '', message: 'Not an object', expected: 'object' }])) };
@@ -469,7 +488,7 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     if (web) {
       let invocation: Invocation;
       try {
-        invocation = webInvocation(params, activationId, def);
+        invocation = stamped(webInvocation(params, activationId, def), frame);
       } catch (thrown) {
         // A body the request cannot be read from (junk in base64, JSON too deep): a 400 like the other providers.
         if (thrown instanceof MalformedEventError) return webResult(renderError(thrown), log());
