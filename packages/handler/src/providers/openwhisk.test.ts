@@ -489,6 +489,16 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       expect(await main(fixture('alarm-unmarked.json'))).toMatchObject({ error: { code: 'NOTHING_TO_DO' } });
     });
 
+    it('checks a changes-feed result against openwhiskResultLimitBytes too, and still sends what an after hook added to the result', async () => {
+      const big = (await handler({ openwhiskResultLimitBytes: 64, logSink: () => undefined }, () => ({ text: 'x'.repeat(60) }))(fixture('cloudant-change.json'))) as Result;
+      expect(big).toEqual({ error: { code: 'RESPONSE_TOO_LARGE', message: 'The function result is larger than the platform can send', retryable: false } });
+      const fits = (await handler({ openwhiskResultLimitBytes: 64 }, () => ({ text: 'x'.repeat(50) }))(fixture('cloudant-change.json'))) as Result;
+      expect(JSON.stringify(fits)).toHaveLength(61);
+      // The size is checked before `after`; a plugin that changes the object there is still heard.
+      const stamp = { name: 'stamp', after: (_ctx: Context, value: unknown) => void Object.assign(value as Result, { stamped: true }) };
+      expect(await handler({ use: [stamp] }, () => ({ a: 1 }))({ x: 1 })).toEqual({ a: 1, stamped: true });
+    });
+
     it('takes the deadline from __OW_DEADLINE and has none without it', async () => {
       const { seen, fn } = recorder();
       const main = handler({}, fn);

@@ -29,7 +29,7 @@ import { isJsonMediaType as isJsonFamily, parseMediaType, type MediaType } from 
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import type { Logger } from '../logger.js';
-import { checkJsonSize, InvalidHttpResultError, jsonBytesBound, renderError, type HttpResponse } from '../response.js';
+import { checkJsonSize, InvalidHttpResultError, jsonBytesBound, renderError, type HttpResponse, type ResponseTooLargeError } from '../response.js';
 import { OPENWHISK_RESULT_LIMIT_BYTES } from '../internal/limits.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
@@ -353,16 +353,17 @@ async function runKafka(def: Definition, frame: Frame, params: Rec & { messages:
 // CouchDB / Cloudant changes feed
 
 async function runChange(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
+  const answer = new ActionResult(def);
   let invocation: Invocation;
   try {
-    invocation = stamped({ ...couchDbItem(params), requestId: activationId, result: actionResultAnswer(def) }, frame);
+    invocation = stamped({ ...couchDbItem(params), requestId: activationId, result: answer }, frame);
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the change');
     adapterLog(def, frame, activationId).warn('invocation rejected', { trigger: 'change', code: error.code });
     return { error: toErrorSummary(error) };
   }
   const outcome = await runInvocation(def, frame, invocation);
-  if (outcome.ok) return toActionResult(outcome.value);
+  if (outcome.ok) return answer.result(outcome.value);
   // The feed does not redeliver: an acknowledged terminal failure is a success, anything else is recorded.
   if (!reportsFailure(def, outcome)) return {};
   return { error: toErrorSummary(outcome.error) };
@@ -390,15 +391,9 @@ function withoutScheduleMark(params: Rec): Rec {
  * object with an `error` field: the invoker records any result with one as an application
  * error (`ActivationResponse`), keeps only that field and stops a sequence there.
  */
-function toActionResult(value: unknown): Rec {
-  if (value === undefined) return {};
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    return { error: toErrorSummary(notJsonError()) };
-  }
-  if (text === undefined) return {};
+function toActionResult(value: unknown, text: string | undefined | null = jsonText(value)): Rec {
+  if (value === undefined || text === undefined) return {};
+  if (text === null) return { error: toErrorSummary(notJsonError()) };
   if (!text.startsWith('{')) return { result: JSON.parse(text) as unknown };
   // The text only has to be parsed when it may carry the field (at any depth, cheap to test).
   if (!text.includes('"error"')) return value as Rec;
@@ -406,13 +401,51 @@ function toActionResult(value: unknown): Rec {
   return Object.hasOwn(sent, 'error') ? { result: sent } : (value as Rec);
 }
 
-/** The size check of an action result (plain activations, alarm ticks, changes): the JSON the runtime answers the invoker with. */
-function actionResultAnswer(def: Definition): ResultAnswer {
-  const limit = resultLimit(def);
-  return { tooLarge: (value) => checkJsonSize(JSON.stringify(toActionResult(value)), limit) };
+/** The JSON text of a result; `null` when JSON cannot encode it (a BigInt, a cycle). */
+function jsonText(value: unknown): string | undefined | null {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The size check of one activation's result (plain activations, alarm ticks, changes): the
+ * JSON the runtime answers the invoker with. Without plugins nothing runs between the check
+ * and the answer, so `result()` reuses the text the check made (a result is serialised once,
+ * as before the check); a plugin's `after` or `finally` may still change the object, so with
+ * plugins it is serialised again.
+ */
+class ActionResult implements ResultAnswer {
+  #value: unknown;
+  #text: string | undefined | null = undefined;
+  readonly #limit: number;
+  readonly #reuse: boolean;
+  constructor(def: Definition) {
+    this.#limit = resultLimit(def);
+    this.#reuse = def.use.length === 0;
+  }
+
+  tooLarge(value: unknown): ResponseTooLargeError | undefined {
+    const text = jsonText(value);
+    this.#value = value;
+    this.#text = text;
+    // `{"result":…}` adds 11 bytes; 3 bytes per UTF-16 unit at most.
+    if (typeof text !== 'string' || (text.length + 11) * 3 <= this.#limit) return undefined;
+    const sent = toActionResult(value, text);
+    return checkJsonSize(sent === value ? text : JSON.stringify(sent), this.#limit);
+  }
+
+  /** The action result for the outcome's value. */
+  result(value: unknown): Rec {
+    return toActionResult(value, this.#reuse && value === this.#value ? this.#text : jsonText(value));
+  }
 }
 
 async function runActivation(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
+  const answer = new ActionResult(def);
   const mark = scheduleMark(params);
   const trigger: Trigger = mark
     ? { kind: 'schedule', source: 'ow-alarm', ...(mark.schedule === undefined ? {} : { schedule: mark.schedule }) }
@@ -423,11 +456,11 @@ async function runActivation(def: Definition, frame: Frame, params: Rec, activat
     // Alarms carry no tick identity and OpenWhisk never redelivers an activation.
     deliveryId: undefined,
     payload: () => (mark ? withoutScheduleMark(params) : params),
-    result: actionResultAnswer(def),
+    result: answer,
     // A trigger or caller may pass its trace context as parameters (OpenWhisk has no headers here).
     trace: { traceparent: params.traceparent, tracestate: params.tracestate },
   }, frame));
-  if (outcome.ok) return toActionResult(outcome.value);
+  if (outcome.ok) return answer.result(outcome.value);
   // A tick is a delivery: `terminalErrors: 'ack'` applies. A direct caller always learns of the failure.
   if (mark && !reportsFailure(def, outcome)) return {};
   return { error: toErrorSummary(outcome.error) };
