@@ -402,7 +402,7 @@ export interface BaseContext {
   traceparent: string;
   /** W3C `tracestate` that came with `traceparent`, passed on unchanged; undefined when none came or it was invalid. */
   tracestate: string | undefined;
-  /** The invocation's logger: its lines carry `fn`, `provider`, `requestId`, `deliveryId`, `coldStart`, `trigger`. */
+  /** The invocation's logger: its lines carry `fn`, `provider`, `requestId`, `deliveryId`, `coldStart`, `trigger` (and on OpenWhisk `transactionId`). */
   log: Logger;
   /**
    * The authenticated caller of an HTTP invocation, or undefined (anonymous, or not HTTP).
