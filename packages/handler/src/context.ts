@@ -55,6 +55,7 @@ export class InvocationContext implements BaseContext {
   input: unknown = undefined;
   #logger: Logger;
   #log: Logger | undefined;
+  #logFields: Readonly<Record<string, string>> | undefined;
   #deadline: Deadline;
   /** Trace context the adapter read outside the trigger (CloudEvents extension, SQS AWSTraceHeader). */
   #carried: CarriedTrace | undefined;
@@ -88,6 +89,7 @@ export class InvocationContext implements BaseContext {
     this.raw = frame.raw;
     this.coldStart = coldStart;
     this.#logger = def.logger;
+    this.#logFields = frame.logFields;
     this.#deadline = deadline;
     this.#carried = inv.trace;
     this.#principalConfig = def.principal ?? NO_PRINCIPAL_CONFIG;
@@ -150,7 +152,9 @@ export class InvocationContext implements BaseContext {
 
   /** Built on first use: most invocations never log. */
   get log(): Logger {
-    return (this.#log ??= invocationLogger(this.#logger, this.provider, this.requestId, this.deliveryId, this.coldStart, { fn: this.functionName, trigger: this.trigger.kind }));
+    if (this.#log !== undefined) return this.#log;
+    const log = invocationLogger(this.#logger, this.provider, this.requestId, this.deliveryId, this.coldStart, { fn: this.functionName, trigger: this.trigger.kind });
+    return (this.#log = this.#logFields === undefined ? log : log.child(this.#logFields));
   }
 }
 

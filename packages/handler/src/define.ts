@@ -3,7 +3,8 @@
  * `Definition` the core runs.
  */
 import type { ZodType, output } from 'zod';
-import { invalidOption, msOption, oneOfOption, stringOption } from './internal/options.js';
+import { intOption, invalidOption, msOption, oneOfOption, stringOption } from './internal/options.js';
+import { OPENWHISK_RESULT_LIMIT_BYTES } from './internal/limits.js';
 import { checkKnownKeys, keysOf } from './internal/option-keys.js';
 import { makeLogger, planPlugins, type Definition } from './invoke.js';
 import { isLogRecordSink, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
@@ -133,6 +134,16 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * @see https://docs.aws.amazon.com/sns/latest/dg/sns-sqs-as-subscriber.html
    */
   snsEnvelope?: 'unwrap' | 'keep';
+  /**
+   * OpenWhisk: the largest action result, in bytes (the UTF-8 of the JSON the runtime answers
+   * the invoker with), that the platform accepts — its `whisk.activation.payload.max`. Set it
+   * when the operator of your OpenWhisk deployment raised (or lowered) that limit. A larger
+   * result is answered as `RESPONSE_TOO_LARGE` (500) instead of the invoker's "action developer
+   * error" with a truncated copy of the result in the activation record.
+   * @default 1048576 (OpenWhisk's default: docs "System limits", `result` 1 MB)
+   * @see https://github.com/apache/openwhisk/blob/master/docs/reference.md#system-limits
+   */
+  openwhiskResultLimitBytes?: number;
 }
 
 /** The validated input type for schema `S`. */
@@ -171,6 +182,7 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   principal: true,
   trustIdentityHeaders: true,
   snsEnvelope: true,
+  openwhiskResultLimitBytes: true,
 });
 
 function checkPlugins(use: unknown): ReadonlyArray<Plugin<any, any>> {
@@ -238,6 +250,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     kafkaBatchItemFailures: oneOfOption('handler', 'kafkaBatchItemFailures', o.kafkaBatchItemFailures, [true, false] as const, false),
     principal: principalOption(o.principal, o.trustIdentityHeaders),
     snsEnvelope: oneOfOption('handler', 'snsEnvelope', o.snsEnvelope, ['unwrap', 'keep'] as const, 'unwrap'),
+    openwhiskResultLimitBytes: intOption('handler', 'openwhiskResultLimitBytes', o.openwhiskResultLimitBytes, OPENWHISK_RESULT_LIMIT_BYTES, 1),
     ...planPlugins(use),
   };
 }

@@ -9,7 +9,7 @@ import { Deadline } from './deadline.js';
 import { toFieldIssues } from './internal/issues.js';
 import { createLogger, type Logger, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
 import { runPipeline } from './pipeline.js';
-import { renderError, type HttpResponse } from './response.js';
+import { renderError, type HttpResponse, type ResponseTooLargeError } from './response.js';
 import type { InputSchema, Outcome, Plugin, Provider, Trigger } from './types.js';
 import type { BodyMode } from './message.js';
 import type { KinesisDeaggregate } from './events/kinesis-aggregation.js';
@@ -26,6 +26,18 @@ export interface HttpAnswer {
    * answers `INVALID_HTTP_RESULT` instead, as an error outcome.
    */
   unsendable?(res: HttpResponse): string | undefined;
+  /**
+   * The provider's size limit: `ResponseTooLargeError` when what it would be sent for this
+   * rendered response is larger. The core then answers `RESPONSE_TOO_LARGE` instead, as an
+   * error outcome (so `after` never sees it: an idempotency record is not completed with it).
+   */
+  tooLarge?(res: HttpResponse): ResponseTooLargeError | undefined;
+}
+
+/** How a result that is not an HTTP response is sent, when the provider limits its size. */
+export interface ResultAnswer {
+  /** As `HttpAnswer.tooLarge`, for the function's (or an early answer's) value as returned. */
+  tooLarge?(value: unknown): ResponseTooLargeError | undefined;
 }
 
 /** One unit of work: an HTTP request, one queue message, one schedule tick, one event. */
@@ -37,6 +49,8 @@ export interface Invocation {
   payload(): unknown;
   /** Set when the invocation is answered with an HTTP response: its result is rendered in the core. */
   http?: HttpAnswer;
+  /** Set when a non-HTTP result is sent to a caller with a size limit (OpenWhisk activations, Lambda direct invokes). */
+  result?: ResultAnswer;
   /** Trace context the event carries outside the normalised trigger (CloudEvents extension, SQS `AWSTraceHeader`, OpenWhisk params). */
   trace?: CarriedTrace;
 }
@@ -55,6 +69,11 @@ export interface Frame {
    * (an OpenWhisk activation another namespace invoked): `ctx.principal` then reads none.
    */
   callerSetIdentity?: boolean;
+  /**
+   * Platform ids to put on every log line of the call's invocations, after `requestId` (an
+   * OpenWhisk activation's `transactionId`). Never a payload value.
+   */
+  logFields?: Readonly<Record<string, string>>;
 }
 
 /** The wrapped function as the core calls it: `(input, ctx)`, returning a value or a promise. */
@@ -84,6 +103,8 @@ export interface Definition {
   principal?: PrincipalConfig;
   /** SQS: read an SNS envelope body as the notification it carries (`'unwrap'`, the default) or hand the body over as it is. */
   snsEnvelope?: 'unwrap' | 'keep' | undefined;
+  /** OpenWhisk: the largest action result in bytes (`whisk.activation.payload.max`). Optional so hand-built definitions need not set it. */
+  openwhiskResultLimitBytes?: number | undefined;
   /** Indexes in `use` of the plugins with a `state` factory. */
   stateful: ReadonlyArray<number>;
   /** Indexes in `use` of the plugins with a `wrap` hook, outermost first. */

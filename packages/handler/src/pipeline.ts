@@ -51,12 +51,28 @@ export function inputOf(def: Definition, inv: Invocation, deadline: Deadline): u
   return deadline.race(validate(def.input, inv.payload()));
 }
 
-/** Renders an HTTP result and checks the provider can send it; throws INVALID_HTTP_RESULT otherwise. */
+/**
+ * Renders an HTTP result and checks the provider can send it; throws INVALID_HTTP_RESULT
+ * otherwise, or RESPONSE_TOO_LARGE when it is larger than the provider sends.
+ */
 function render(http: HttpAnswer, value: unknown): HttpResponse {
   const res = renderResult(value);
   const bad = http.unsendable?.(res);
   if (bad !== undefined) throw new InvalidHttpResultError(bad);
+  const tooLarge = http.tooLarge?.(res);
+  if (tooLarge !== undefined) throw tooLarge;
   return res;
+}
+
+/**
+ * The answer to send for a function result (or an early or replacing answer): the rendered
+ * response on HTTP invocations, else the value, checked against the provider's size limit.
+ */
+function answerOf(inv: Invocation, value: unknown): unknown {
+  if (inv.http) return render(inv.http, value);
+  const tooLarge = inv.result?.tooLarge?.(value);
+  if (tooLarge !== undefined) throw tooLarge;
+  return value;
 }
 
 /** Runs one invocation through its plugins and function; `prepared`: what a batch already did for it (extend, validation). */
@@ -65,19 +81,19 @@ export function runPipeline(def: Definition, ctx: InvocationContext, inv: Invoca
 }
 
 /** The function alone, under the deadline, rendered for HTTP: the innermost layer of the onion. */
-async function callFunction(def: Definition, ctx: Context, input: unknown, http: HttpAnswer | undefined, deadline: Deadline): Promise<unknown> {
+async function callFunction(def: Definition, ctx: Context, input: unknown, inv: Invocation, deadline: Deadline): Promise<unknown> {
   deadline.check();
   const result = def.fn(input, ctx);
   const value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
-  return http ? render(http, value) : value;
+  return answerOf(inv, value);
 }
 
 /** `wrap` hooks around the function, outermost first; each `next()` runs the rest again. */
-function runWrapped(def: Definition, ctx: Context, input: unknown, http: HttpAnswer | undefined, deadline: Deadline, states: unknown[]): Promise<unknown> {
+function runWrapped(def: Definition, ctx: Context, input: unknown, inv: Invocation, deadline: Deadline, states: unknown[]): Promise<unknown> {
   const wrappers = def.wrappers;
-  if (wrappers.length === 0) return callFunction(def, ctx, input, http, deadline);
+  if (wrappers.length === 0) return callFunction(def, ctx, input, inv, deadline);
   const dispatch = (k: number): Promise<unknown> => {
-    if (k === wrappers.length) return callFunction(def, ctx, input, http, deadline);
+    if (k === wrappers.length) return callFunction(def, ctx, input, inv, deadline);
     const index = wrappers[k]!;
     try {
       deadline.check();
@@ -86,12 +102,11 @@ function runWrapped(def: Definition, ctx: Context, input: unknown, http: HttpAns
       return Promise.reject(thrown);
     }
   };
-  return dispatch(0).then((value) => (http ? render(http, value) : value));
+  return dispatch(0).then((value) => answerOf(inv, value));
 }
 
 async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline, prepared: Prepared | undefined): Promise<Outcome> {
   const plugins = def.use;
-  const http = inv.http;
   let states: unknown[] = [];
   // How far into the onion we got: plugins [0, entered) get onError/finally,
   // plugins [0, passedBefore) get `after`.
@@ -134,14 +149,14 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
         const returned = plugin.before(ctx, states[passedBefore]);
         const early = isThenable(returned) ? await deadline.race(Promise.resolve(returned)) : returned;
         if (isAnswer(early)) {
-          value = http ? render(http, early.answer) : early.answer;
+          value = answerOf(inv, early.answer);
           answered = true;
           break;
         }
       }
       passedBefore++;
     }
-    if (!answered) value = await runWrapped(def, ctx, input, http, deadline, states);
+    if (!answered) value = await runWrapped(def, ctx, input, inv, deadline, states);
     for (let i = passedBefore - 1; i >= 0; i--) {
       const plugin = plugins[i]!;
       if (!plugin.after) continue;
@@ -149,11 +164,11 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
       // idempotency record); the answer does not wait for it then.
       const returned = plugin.after(ctx, value, states[i]);
       const replaced = isThenable(returned) ? await deadline.race(Promise.resolve(returned)) : returned;
-      if (isAnswer(replaced)) value = http ? render(http, replaced.answer) : replaced.answer;
+      if (isAnswer(replaced)) value = answerOf(inv, replaced.answer);
     }
     outcome = { ok: true, value };
   } catch (thrown) {
-    outcome = await recover(def, ctx, http, deadline, states, entered, toSteadyError(thrown));
+    outcome = await recover(def, ctx, inv, deadline, states, entered, toSteadyError(thrown));
   }
   await runFinally(def, ctx, deadline, states, entered, outcome);
   if (!outcome.ok) logFailure(ctx, outcome.error);
@@ -166,7 +181,7 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
 async function recover(
   def: Definition,
   ctx: Context,
-  http: HttpAnswer | undefined,
+  inv: Invocation,
   deadline: Deadline,
   states: unknown[],
   entered: number,
@@ -180,7 +195,7 @@ async function recover(
       const result = plugin.onError(ctx, error, states[i]);
       const recovered = isThenable(result) ? await deadline.raceCleanup(Promise.resolve(result)) : result;
       if (isAnswer(recovered)) {
-        outcome = { ok: true, value: http ? render(http, recovered.answer) : recovered.answer };
+        outcome = { ok: true, value: answerOf(inv, recovered.answer) };
         break;
       }
     } catch (hookError) {
@@ -228,7 +243,7 @@ async function runBare(def: Definition, ctx: InvocationContext, inv: Invocation,
     if (finite) deadline.check();
     let value = def.fn(input, ctx);
     if (isThenable(value)) value = finite ? await deadline.race(Promise.resolve(value)) : await value;
-    return { ok: true, value: inv.http ? render(inv.http, value) : value };
+    return { ok: true, value: inv.http || inv.result ? answerOf(inv, value) : value };
   } catch (thrown) {
     const error = toSteadyError(thrown);
     logFailure(ctx, error);

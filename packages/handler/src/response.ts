@@ -103,6 +103,53 @@ export class InvalidHttpResultError extends SteadyError {
   }
 }
 
+/**
+ * The 500 for a result larger than the platform lets the function answer (`RESPONSE_TOO_LARGE`):
+ * the provider would otherwise fail the invocation itself — an OpenWhisk "action developer
+ * error" with a truncated copy of the result in the activation record, a Lambda
+ * `Function.ResponseSizeTooLarge` that API Gateway answers with a bare 502. Terminal: the same
+ * input makes the same result. The caller gets the code; the log line gets `size` and `limit`
+ * (bytes), never the result.
+ */
+export class ResponseTooLargeError extends SteadyError {
+  override readonly name = 'ResponseTooLargeError';
+  /** Bytes the provider would have been sent: the UTF-8 of the JSON the runtime posts. */
+  readonly size: number;
+  /** The platform's limit, in bytes. */
+  readonly limit: number;
+  constructor(size: number, limit: number) {
+    super('RESPONSE_TOO_LARGE', 'The function result is larger than the platform can send', { status: 500, retryable: false, expose: true, logFields: { size, limit } });
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/**
+ * An upper bound on the UTF-8 bytes of any JSON that carries `res` — its status, headers,
+ * cookies and body as text, base64 or the parsed JSON value — whatever shape a provider wraps
+ * it in (up to `overhead` bytes of field names). Each UTF-16 unit takes at most 6 bytes in
+ * JSON (`\u00XX`), or 4 as base64 of its UTF-8 (3 bytes): below the limit, no exact size is needed.
+ */
+export function jsonBytesBound(res: HttpResponse, overhead = 256): number {
+  let units = res.body.length;
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (typeof value === 'string') units += name.length + value.length + 8;
+    else for (const v of value) units += name.length + v.length + 8;
+  }
+  for (const cookie of res.cookies) units += cookie.length + 16;
+  return units * 6 + overhead;
+}
+
+/**
+ * `ResponseTooLargeError` when `text` — the JSON a runtime posts for a result — is over `limit`
+ * UTF-8 bytes; counts the bytes only when its length could be (3 bytes per UTF-16 unit at most).
+ */
+export function checkJsonSize(text: string | undefined, limit: number): ResponseTooLargeError | undefined {
+  if (text === undefined || text.length * 3 <= limit) return undefined;
+  const size = Buffer.byteLength(text, 'utf8');
+  return size > limit ? new ResponseTooLargeError(size, limit) : undefined;
+}
+
 function invalidHttpResult(field: string): InvalidHttpResultError {
   return new InvalidHttpResultError(field);
 }

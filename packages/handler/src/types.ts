@@ -49,6 +49,8 @@ export interface HttpTrigger {
   kind: 'http';
   /** Which event shape carried it: `apigw-v1`, `apigw-v2`, `function-url`, `alb`, `apigw-websocket`, `express`, `azure-http`, `ow-web`, `ow-web-raw`. */
   source: string;
+  /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
+  transactionId?: string;
   /** The request, normalised. */
   request: HttpRequest;
   /**
@@ -135,6 +137,8 @@ export interface ScheduleTrigger {
   kind: 'schedule';
   /** `eventbridge`, `eventbridge-scheduler`, `cloud-scheduler`, `azure-timer`, `ow-alarm`. */
   source: string;
+  /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
+  transactionId?: string;
   /** The time the schedule fired for (ISO 8601), when the provider says. */
   scheduledTime?: string;
   /** Rule, job or schedule name/ARN when known. */
@@ -175,6 +179,8 @@ export interface ChangeTrigger extends InBatch {
   kind: 'change';
   /** `dynamodb-streams`, `cosmosdb`, `firestore`, `firebase-rtdb`, `couchdb`. */
   source: string;
+  /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
+  transactionId?: string;
   /** Table, container, collection path or database the record belongs to. */
   collection: string;
   /**
@@ -234,6 +240,8 @@ export interface StreamTrigger extends InBatch {
   kind: 'stream';
   /** `kinesis`, `kafka` (Amazon MSK and self-managed Kafka on Lambda, and the OpenWhisk Kafka / Message Hub feed), `azure-event-hubs`. */
   source: string;
+  /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
+  transactionId?: string;
   /** Stream name, topic or event hub. */
   stream: string;
   /** Shard id or partition, as text. */
@@ -374,6 +382,8 @@ export interface DirectTrigger {
   kind: 'direct';
   /** Where it came from: `direct`, the provider (`aws`, `azure`, `openwhisk`…), or a batch shape run whole (`sqs-batch`). */
   source: string;
+  /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
+  transactionId?: string;
   /** An event the wrapper did not recognise: the provider shape it looked like (`aws:…` event source, CloudEvent type, Azure trigger type), also logged. */
   unrecognised?: string;
 }
@@ -428,7 +438,7 @@ export interface BaseContext {
   traceparent: string;
   /** W3C `tracestate` that came with `traceparent`, passed on unchanged; undefined when none came or it was invalid. */
   tracestate: string | undefined;
-  /** The invocation's logger: its lines carry `fn`, `provider`, `requestId`, `deliveryId`, `coldStart`, `trigger`. */
+  /** The invocation's logger: its lines carry `fn`, `provider`, `requestId`, `deliveryId`, `coldStart`, `trigger` (and on OpenWhisk `transactionId`). */
   log: Logger;
   /**
    * The authenticated caller of an HTTP invocation, or undefined (anonymous, or not HTTP).

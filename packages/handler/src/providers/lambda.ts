@@ -9,8 +9,9 @@ import { MalformedEventError, toPublicError, type SteadyError } from '../errors.
 import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, queryFromObject } from '../http.js';
 import { statusLine } from '../internal/http-grammar.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
-import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
-import { headerEntries, joinedHeaders, renderError, type HttpResponse } from '../response.js';
+import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
+import { checkJsonSize, headerEntries, joinedHeaders, jsonBytesBound, renderError, type HttpResponse, type ResponseTooLargeError } from '../response.js';
+import { ALB_RESPONSE_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
 import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../types.js';
 import { anyPayload } from '../message.js';
 import { authorizerItem, isAuthorizerEvent, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
@@ -251,6 +252,7 @@ export function directInvocation(def: Definition, event: unknown, context: Lambd
     requestId: context.awsRequestId,
     deliveryId: undefined,
     payload: () => event,
+    result: DIRECT_RESULT,
   };
 }
 
@@ -259,11 +261,36 @@ function albMultiValue(event: Rec): boolean {
   return event.multiValueHeaders !== undefined;
 }
 
-/** What this event's answer shape cannot carry: several cookies through an ALB without multi-value headers. */
+/**
+ * What this event's answer shape cannot carry: several cookies through an ALB without
+ * multi-value headers; more than the response JSON may hold — 1 MB through an ALB, else
+ * Lambda's 6 MB synchronous response payload (API Gateway REST, HTTP and WebSocket APIs,
+ * Function URLs in buffered mode: each takes the function's response whole).
+ */
 export function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
-  if (kind !== 'alb' || albMultiValue(event)) return {};
-  return { unsendable: (res) => (res.cookies.length > 1 ? 'cookies' : undefined) };
+  const limit = kind === 'alb' ? ALB_RESPONSE_LIMIT_BYTES : LAMBDA_RESPONSE_LIMIT_BYTES;
+  const tooLarge = (res: HttpResponse): ResponseTooLargeError | undefined =>
+    jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(formatHttp(kind, event, res)), limit);
+  if (kind !== 'alb' || albMultiValue(event)) return { tooLarge };
+  return { unsendable: (res) => (res.cookies.length > 1 ? 'cookies' : undefined), tooLarge };
 }
+
+/**
+ * A direct invocation's result: the Runtime API refuses a response over 6 MB (413), whatever
+ * invoked the function; JSON.stringify is how the Node runtime serialises it. A result JSON
+ * cannot encode (a BigInt) is left to fail in the runtime as before.
+ */
+const DIRECT_RESULT: ResultAnswer = {
+  tooLarge(value) {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch {
+      return undefined;
+    }
+    return checkJsonSize(text, LAMBDA_RESPONSE_LIMIT_BYTES);
+  },
+};
 
 /** Every header as a list, `set-cookie` included: the `multiValueHeaders` of REST APIs and ALBs. */
 function multiValueHeaders(res: HttpResponse, onlyRepeated: boolean): Record<string, string[]> | undefined {

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { z } from 'zod';
 import { controllerHttp, controllerJsonExtension, controllerParams, invokerRecord, runSequence } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, RetryableError, TerminalError, type Context } from '../index.js';
-import { actionImage, activation, initBody, post, untilSentinels, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
+import { actionImage, activation, activationLogs, initBody, invokerRun, post, untilSentinels, type Container, type Image } from '../../test/fixtures/openwhisk/runtime/container.js';
 import { binaryBody } from '../../test/support/bytes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -398,6 +398,19 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       expect(ran).toBe(0);
       expect(result.error).toMatchObject({ code: 'MALFORMED_EVENT', retryable: false, errors: [{ field: 'messages.1' }] });
     });
+
+    it("puts __OW_TRANSACTION_ID on the adapter's own log line too, and leaves it out when the runtime sets none", async () => {
+      const batch = fixture('kafka-text.json');
+      batch.messages[1].offset = 'latest';
+      const { sink, lines } = logSink();
+      process.env.__OW_TRANSACTION_ID = 'sid_4f2c0a9e1b7d4c3a8e5f6b7c8d9e0a1b';
+      await handler({ logSink: sink, logLevel: 'warn' }, () => undefined)(batch);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'invocation rejected', requestId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', transactionId: 'sid_4f2c0a9e1b7d4c3a8e5f6b7c8d9e0a1b' });
+      delete process.env.__OW_TRANSACTION_ID;
+      const seen: Context[] = [];
+      await handler({ logSink: sink }, (_input, ctx) => void seen.push(ctx))({ x: 1 });
+      expect(seen[0]!.trigger).toEqual({ kind: 'direct', source: 'openwhisk' });
+    });
   });
 
   describe('alarm ticks and plain activations', () => {
@@ -476,6 +489,16 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       expect(await main(fixture('alarm-unmarked.json'))).toMatchObject({ error: { code: 'NOTHING_TO_DO' } });
     });
 
+    it('checks a changes-feed result against openwhiskResultLimitBytes too, and still sends what an after hook added to the result', async () => {
+      const big = (await handler({ openwhiskResultLimitBytes: 64, logSink: () => undefined }, () => ({ text: 'x'.repeat(60) }))(fixture('cloudant-change.json'))) as Result;
+      expect(big).toEqual({ error: { code: 'RESPONSE_TOO_LARGE', message: 'The function result is larger than the platform can send', retryable: false } });
+      const fits = (await handler({ openwhiskResultLimitBytes: 64 }, () => ({ text: 'x'.repeat(50) }))(fixture('cloudant-change.json'))) as Result;
+      expect(JSON.stringify(fits)).toHaveLength(61);
+      // The size is checked before `after`; a plugin that changes the object there is still heard.
+      const stamp = { name: 'stamp', after: (_ctx: Context, value: unknown) => void Object.assign(value as Result, { stamped: true }) };
+      expect(await handler({ use: [stamp] }, () => ({ a: 1 }))({ x: 1 })).toEqual({ a: 1, stamped: true });
+    });
+
     it('takes the deadline from __OW_DEADLINE and has none without it', async () => {
       const { seen, fn } = recorder();
       const main = handler({}, fn);
@@ -508,7 +531,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     return c;
   }
 
-  it('serves a non-raw and a raw web activation, with __OW_ACTIVATION_ID and __OW_DEADLINE in ctx', async () => {
+  it('serves a non-raw and a raw web activation, with __OW_ACTIVATION_ID, __OW_TRANSACTION_ID and __OW_DEADLINE in ctx', async () => {
     const c = await deploy('echo.js');
     const deadline = Date.now() + 60_000;
     const res = await post(c, '/run', activation(fixture('web-json.json'), 'act-web-1', deadline));
@@ -518,7 +541,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
       input: { name: 'Jane' },
       sameContext: true,
       provider: 'openwhisk',
-      trigger: { kind: 'http', source: 'ow-web', request: { method: 'POST' } },
+      trigger: { kind: 'http', source: 'ow-web', request: { method: 'POST' }, transactionId: 'tid-act-web-1' },
       requestId: 'act-web-1',
       deliveryId: null,
       deadline,
@@ -527,7 +550,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     expect(JSON.parse(controllerHttp(res.body).body.toString()).requestId).toBe('act-web-1');
 
     const raw = await post(c, '/run', activation(fixture('web-raw-json.json'), 'act-web-2'));
-    expect(raw.body.body).toMatchObject({ input: { name: 'Jane' }, requestId: 'act-web-2', trigger: { source: 'ow-web-raw', request: { query: { name: 'Jane' } } } });
+    expect(raw.body.body).toMatchObject({ input: { name: 'Jane' }, requestId: 'act-web-2', trigger: { source: 'ow-web-raw', request: { query: { name: 'Jane' } }, transactionId: 'tid-act-web-2' } });
   });
 
   it('hands a binary web body to the action byte for byte', async () => {
@@ -568,7 +591,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     // The activation log shows exactly the processed message, with its delivery id.
     await untilSentinels(c, 1);
     const processed = c.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result).filter((l) => l.msg === 'processed');
-    expect(processed.map((l) => [l.deliveryId, l.requestId])).toEqual([['mytopic/0/421761', 'act-k-1:mytopic/0/421761']]);
+    expect(processed.map((l) => [l.deliveryId, l.requestId, l.transactionId])).toEqual([['mytopic/0/421761', 'act-k-1:mytopic/0/421761', 'tid-act-k-1']]);
     const ok = await post(c, '/run', activation(fixture('kafka-json.json'), 'act-k-2'));
     expect(ok.body).toEqual({ processed: 1 });
   });
@@ -576,10 +599,10 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
   it('runs an alarm tick and a plain activation', async () => {
     const c = await deploy('echo.js');
     const tick = await post(c, '/run', activation(fixture('alarm-tick.json'), 'act-alarm-1'));
-    expect(tick.body).toMatchObject({ input: { name: 'Odin', place: 'Asgard' }, trigger: { kind: 'schedule', source: 'ow-alarm', schedule: 'nightly-report' }, requestId: 'act-alarm-1' });
+    expect(tick.body).toMatchObject({ input: { name: 'Odin', place: 'Asgard' }, trigger: { kind: 'schedule', source: 'ow-alarm', schedule: 'nightly-report', transactionId: 'tid-act-alarm-1' }, requestId: 'act-alarm-1' });
     const deadline = Date.now() + 30_000;
     const plain = await post(c, '/run', activation({ x: 1 }, 'act-plain-1', deadline));
-    expect(plain.body).toMatchObject({ input: { x: 1 }, trigger: { kind: 'direct' }, requestId: 'act-plain-1', deadline, deliveryId: null });
+    expect(plain.body).toMatchObject({ input: { x: 1 }, trigger: { kind: 'direct', transactionId: 'tid-act-plain-1' }, requestId: 'act-plain-1', deadline, deliveryId: null });
   });
 
   it('runs a Cloudant changes-feed activation as a change trigger', async () => {
@@ -587,7 +610,7 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     const change = await post(c, '/run', activation(fixture('cloudant-change.json'), 'act-change-1'));
     expect(change.body).toMatchObject({
       input: { _id: 'o-42', status: 'shipped' },
-      trigger: { kind: 'change', source: 'couchdb', collection: 'orders', op: 'update', key: 'o-42' },
+      trigger: { kind: 'change', source: 'couchdb', collection: 'orders', op: 'update', key: 'o-42', transactionId: 'tid-act-change-1' },
       requestId: 'act-change-1',
       deliveryId: 'orders/o-42@2-7051cbe5c8faecd085a3fa619e6e6337',
     });
@@ -604,6 +627,9 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     const logs = [...c.stdout, ...c.stderr].join('\n');
     expect(logs).not.toMatch(/\n\s+at /);
     expect(logs).toContain('"requestId":"act-f-1"');
+    // The failure's log line carries the platform's transaction id next to the activation id.
+    const failedLine = activationLogs(c)[0]!.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result).find((l) => l.msg === 'invocation failed');
+    expect(failedLine).toMatchObject({ requestId: 'act-f-1', transactionId: 'tid-act-f-1' });
   });
 
   it('(control) a plain action that throws gets 502 and its container is stopped', async () => {
@@ -618,6 +644,69 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
     expect(res).toEqual({ status: 200, body: { error: { code: 'DEADLINE_EXCEEDED', message: 'The invocation deadline was reached', retryable: true } } });
   });
 
+  describe('result size (the invoker takes at most whisk.activation.payload.max bytes, 1048576 by default)', () => {
+    /** The JSON lines of the activation that ended with the container's `n`th sentinel (1-based). */
+    async function linesOf(c: Container, n: number): Promise<Result[]> {
+      await untilSentinels(c, n);
+      return activationLogs(c)[n - 1]!.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result);
+    }
+
+    it('(control) the invoker emulation records an answer over the limit as a developer error', async () => {
+      // The same action within a limit raised to 2 MiB answers 1.5 MB; an invoker left at 1 MiB refuses it.
+      const c = await deploy('large.js');
+      const res = await invokerRun(c, activation({ bytes: 1_500_000, limit: 2_097_152 }, 'act-size-0'));
+      expect(res.bytes).toBe(1_500_011);
+      expect(res.record).toEqual({ status: 'developer error', result: { error: 'The action produced a response that exceeded the allowed length: 1500011 > 1048576 bytes.' } });
+    });
+
+    it('answers a plain activation over 1 MiB as RESPONSE_TOO_LARGE, an application error the caller can read; the payload is never logged', async () => {
+      const c = await deploy('large.js');
+      const res = await invokerRun(c, activation({ bytes: 1_500_000 }, 'act-size-1'));
+      expect(res.record).toEqual({
+        status: 'application error',
+        result: { error: { code: 'RESPONSE_TOO_LARGE', message: 'The function result is larger than the platform can send', retryable: false } },
+      });
+      const lines = await linesOf(c, 1);
+      // onError saw it, after did not: an idempotency record is released (or keeps the error with cacheErrors), never completed with the result.
+      expect(lines.map((l) => l.msg)).toEqual(['onError hook', 'invocation failed']);
+      expect(lines[0]).toMatchObject({ seen: 'RESPONSE_TOO_LARGE', requestId: 'act-size-1' });
+      expect(lines[1]).toMatchObject({ level: 'error', code: 'RESPONSE_TOO_LARGE', retryable: false, size: 1_500_011, limit: 1_048_576, requestId: 'act-size-1' });
+      expect(activationLogs(c)[0]!.join('\n')).not.toContain('xxxxxxxx');
+    });
+
+    it('passes a result of exactly the limit and refuses one byte more, with the limit an operator configured', async () => {
+      const c = await deploy('large.js');
+      // `{"text":"…"}` is the text plus 11 bytes.
+      const at = await invokerRun(c, activation({ bytes: 4_096 - 11, limit: 4_096 }, 'act-size-2'), 4_096);
+      expect(at.bytes).toBe(4_096);
+      expect(at.record.status).toBe('success');
+      const over = await invokerRun(c, activation({ bytes: 4_096 - 10, limit: 4_096 }, 'act-size-3'), 4_096);
+      expect(over.record).toMatchObject({ status: 'application error', result: { error: { code: 'RESPONSE_TOO_LARGE' } } });
+      expect((await linesOf(c, 2)).find((l) => l.msg === 'invocation failed')).toMatchObject({ size: 4_097, limit: 4_096 });
+      // Raised to 2 MiB (the invoker too), 1.5 MB is a success and `after` sees it.
+      const raised = await invokerRun(c, activation({ bytes: 1_500_000, limit: 2_097_152 }, 'act-size-4'), 2_097_152);
+      expect(raised.record.status).toBe('success');
+      expect((raised.record.result as Result).text).toHaveLength(1_500_000);
+      expect((await linesOf(c, 3)).map((l) => l.msg)).toEqual(['after hook']);
+    });
+
+    it('answers a web action whose response is over the limit with a 500 problem the controller sends', async () => {
+      const c = await deploy('large.js');
+      const params = controllerParams({ method: 'GET', query: 'bytes=1500000' }, false);
+      const res = await invokerRun(c, activation(params, 'act-size-5'));
+      expect(res.record.status).toBe('application error');
+      const sent = controllerHttp(res.record.result as Result);
+      expect(sent.status).toBe(500);
+      expect(sent.contentType).toBe('application/problem+json');
+      expect(JSON.parse(sent.body.toString())).toMatchObject({ status: 500, code: 'RESPONSE_TOO_LARGE' });
+      expect((await linesOf(c, 1)).find((l) => l.msg === 'invocation failed')).toMatchObject({ code: 'RESPONSE_TOO_LARGE', limit: 1_048_576 });
+      // Under the limit, the same action's response is sent whole.
+      const small = await invokerRun(c, activation(controllerParams({ method: 'GET', query: 'bytes=900000' }, false), 'act-size-6'));
+      expect(small.record.status).toBe('success');
+      expect(controllerHttp(small.record.result as Result).body).toHaveLength(900_000);
+    });
+  });
+
   it('keeps each concurrent activation its own id and deadline although the runtime rewrites process.env', async () => {
     const c = await deploy('concurrent.js', { __OW_ALLOW_CONCURRENT: 'true' });
     const da = Date.now() + 50_000;
@@ -626,8 +715,15 @@ describe('on the Node.js action runtime contract (/init + /run, loopback emulati
       post(c, '/run', activation({ who: 'a' }, 'act-con-a', da)),
       post(c, '/run', activation({ who: 'b' }, 'act-con-b', db)),
     ]);
-    expect(a.body).toMatchObject({ who: 'a', arrivedTogether: true, requestId: 'act-con-a', deadline: da });
-    expect(b.body).toMatchObject({ who: 'b', arrivedTogether: true, requestId: 'act-con-b', deadline: db });
+    expect(a.body).toMatchObject({ who: 'a', arrivedTogether: true, requestId: 'act-con-a', transactionId: 'tid-act-con-a', deadline: da });
+    expect(b.body).toMatchObject({ who: 'b', arrivedTogether: true, requestId: 'act-con-b', transactionId: 'tid-act-con-b', deadline: db });
+    // Each activation's log line names its own transaction id, read at entry before the other rewrote it.
+    await untilSentinels(c, 2);
+    const answering = c.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Result).filter((l) => l.msg === 'answering');
+    expect(answering.map((l) => [l.who, l.requestId, l.transactionId]).sort()).toEqual([
+      ['a', 'act-con-a', 'tid-act-con-a'],
+      ['b', 'act-con-b', 'tid-act-con-b'],
+    ]);
     // By the time both returned, the environment named the activation that arrived last: at
     // least one of them saw someone else's id there, yet kept its own in ctx.
     expect(a.body.envActivationIdNow).toBe(b.body.envActivationIdNow);

@@ -14,8 +14,8 @@
  *   tick id, so a tick is recognised only by the opt-in parameter `__steadyfn_schedule`.
  * - Anything else is a plain activation whose params are the input.
  *
- * Activation identity and clock come from `__OW_ACTIVATION_ID` and `__OW_DEADLINE` (epoch ms),
- * read at entry: with `__OW_ALLOW_CONCURRENT` the runtime rewrites them for the next
+ * Activation identity and clock come from `__OW_ACTIVATION_ID`, `__OW_TRANSACTION_ID` and
+ * `__OW_DEADLINE` (epoch ms), read at entry: with `__OW_ALLOW_CONCURRENT` the runtime rewrites them for the next
  * activation while this one runs.
  *
  * The returned promise never rejects: a rejection becomes `{ error }` carrying the stack, and
@@ -27,9 +27,10 @@ import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
 import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
 import { isJsonMediaType as isJsonFamily, parseMediaType, type MediaType } from '../internal/media-type.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
-import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
+import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import type { Logger } from '../logger.js';
-import { InvalidHttpResultError, renderError, type HttpResponse } from '../response.js';
+import { checkJsonSize, InvalidHttpResultError, jsonBytesBound, renderError, type HttpResponse, type ResponseTooLargeError } from '../response.js';
+import { OPENWHISK_RESULT_LIMIT_BYTES } from '../internal/limits.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { decodeBase64Strict } from '../internal/base64.js';
@@ -98,7 +99,8 @@ function webPath(value: unknown): string {
   return path.startsWith('/') ? path : `/${path}`;
 }
 
-function webInvocation(params: Rec, activationId: string, mode: Definition['body']): Invocation {
+function webInvocation(params: Rec, activationId: string, def: Definition): Invocation {
+  const mode = def.body;
   const multiHeaders = headerLists(params.__ow_headers);
   const headers = joinHeaderLists(multiHeaders);
   const mediaType = parseMediaType(headers['content-type']);
@@ -143,7 +145,7 @@ function webInvocation(params: Rec, activationId: string, mode: Definition['body
     trigger: { kind: 'http', source: raw ? 'ow-web-raw' : 'ow-web', request },
     requestId: activationId,
     deliveryId: undefined,
-    http: OPENWHISK_HTTP,
+    http: openWhiskHttp(resultLimit(def)),
     payload: () => {
       if (tooDeep) {
         throw new MalformedEventError(`Request body is JSON nested deeper than ${MAX_JSON_DEPTH} levels`, [
@@ -224,8 +226,27 @@ export function isOpenWhiskStatus(status: number): boolean {
   return REGISTERED_STATUSES.has(status);
 }
 
-/** A result whose status the controller refuses is the invocation's error `INVALID_HTTP_RESULT` (plugins see it). */
-const OPENWHISK_HTTP: HttpAnswer = { unsendable: (res) => (isOpenWhiskStatus(res.status) ? undefined : 'status') };
+/** The largest action result this definition may answer, in bytes. */
+function resultLimit(def: Definition): number {
+  return def.openwhiskResultLimitBytes ?? OPENWHISK_RESULT_LIMIT_BYTES;
+}
+
+/**
+ * A result whose status the controller refuses is the invocation's error `INVALID_HTTP_RESULT`,
+ * one larger than the invoker accepts `RESPONSE_TOO_LARGE` (plugins see either).
+ */
+function openWhiskHttp(limit: number): HttpAnswer {
+  return {
+    unsendable: (res) => (isOpenWhiskStatus(res.status) ? undefined : 'status'),
+    tooLarge: (res) => (jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(sentWebResult(res)), limit)),
+  };
+}
+
+/** The action result for a sendable response: 5xx responses go under `error`. */
+function sentWebResult(res: HttpResponse): Rec {
+  const result = toOpenWhiskWebResult(res);
+  return res.status >= 500 ? { error: result } : { ...result };
+}
 
 /** 5xx responses go under `error` so the activation is recorded as failed; the controller still sends the same response. */
 function webResult(res: HttpResponse, log: Logger): Rec {
@@ -234,8 +255,7 @@ function webResult(res: HttpResponse, log: Logger): Rec {
     log.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: 'status' });
     res = renderError(new InvalidHttpResultError('status'));
   }
-  const result = toOpenWhiskWebResult(res);
-  return res.status >= 500 ? { error: result } : { ...result };
+  return sentWebResult(res);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,10 +322,10 @@ function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: s
 async function runKafka(def: Definition, frame: Frame, params: Rec & { messages: unknown[] }, activationId: string): Promise<Rec> {
   let invocations: Invocation[];
   try {
-    invocations = kafkaInvocations(params, activationId, def.body);
+    invocations = kafkaInvocations(params, activationId, def.body).map((inv) => stamped(inv, frame));
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the Kafka batch');
-    adapterLogger(def, 'openwhisk', activationId).warn('invocation rejected', { trigger: 'stream', code: error.code, batchSize: params.messages.length });
+    adapterLog(def, frame, activationId).warn('invocation rejected', { trigger: 'stream', code: error.code, batchSize: params.messages.length });
     return { error: toErrorSummary(error) };
   }
   // Kafka orders messages within a partition: run in order and stop at the first failure.
@@ -333,16 +353,17 @@ async function runKafka(def: Definition, frame: Frame, params: Rec & { messages:
 // CouchDB / Cloudant changes feed
 
 async function runChange(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
+  const answer = new ActionResult(def);
   let invocation: Invocation;
   try {
-    invocation = { ...couchDbItem(params), requestId: activationId };
+    invocation = stamped({ ...couchDbItem(params), requestId: activationId, result: answer }, frame);
   } catch (thrown) {
     const error = thrown instanceof SteadyError ? thrown : new MalformedEventError('Could not read the change');
-    adapterLogger(def, 'openwhisk', activationId).warn('invocation rejected', { trigger: 'change', code: error.code });
+    adapterLog(def, frame, activationId).warn('invocation rejected', { trigger: 'change', code: error.code });
     return { error: toErrorSummary(error) };
   }
   const outcome = await runInvocation(def, frame, invocation);
-  if (outcome.ok) return toActionResult(outcome.value);
+  if (outcome.ok) return answer.result(outcome.value);
   // The feed does not redeliver: an acknowledged terminal failure is a success, anything else is recorded.
   if (!reportsFailure(def, outcome)) return {};
   return { error: toErrorSummary(outcome.error) };
@@ -370,15 +391,9 @@ function withoutScheduleMark(params: Rec): Rec {
  * object with an `error` field: the invoker records any result with one as an application
  * error (`ActivationResponse`), keeps only that field and stops a sequence there.
  */
-function toActionResult(value: unknown): Rec {
-  if (value === undefined) return {};
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    return { error: toErrorSummary(notJsonError()) };
-  }
-  if (text === undefined) return {};
+function toActionResult(value: unknown, text: string | undefined | null = jsonText(value)): Rec {
+  if (value === undefined || text === undefined) return {};
+  if (text === null) return { error: toErrorSummary(notJsonError()) };
   if (!text.startsWith('{')) return { result: JSON.parse(text) as unknown };
   // The text only has to be parsed when it may carry the field (at any depth, cheap to test).
   if (!text.includes('"error"')) return value as Rec;
@@ -386,27 +401,89 @@ function toActionResult(value: unknown): Rec {
   return Object.hasOwn(sent, 'error') ? { result: sent } : (value as Rec);
 }
 
+/** The JSON text of a result; `null` when JSON cannot encode it (a BigInt, a cycle). */
+function jsonText(value: unknown): string | undefined | null {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The size check of one activation's result (plain activations, alarm ticks, changes): the
+ * JSON the runtime answers the invoker with. Without plugins nothing runs between the check
+ * and the answer, so `result()` reuses the text the check made (a result is serialised once,
+ * as before the check); a plugin's `after` or `finally` may still change the object, so with
+ * plugins it is serialised again.
+ */
+class ActionResult implements ResultAnswer {
+  #value: unknown;
+  #text: string | undefined | null = undefined;
+  readonly #limit: number;
+  readonly #reuse: boolean;
+  constructor(def: Definition) {
+    this.#limit = resultLimit(def);
+    this.#reuse = def.use.length === 0;
+  }
+
+  tooLarge(value: unknown): ResponseTooLargeError | undefined {
+    const text = jsonText(value);
+    this.#value = value;
+    this.#text = text;
+    // `{"result":…}` adds 11 bytes; 3 bytes per UTF-16 unit at most.
+    if (typeof text !== 'string' || (text.length + 11) * 3 <= this.#limit) return undefined;
+    const sent = toActionResult(value, text);
+    return checkJsonSize(sent === value ? text : JSON.stringify(sent), this.#limit);
+  }
+
+  /** The action result for the outcome's value. */
+  result(value: unknown): Rec {
+    return toActionResult(value, this.#reuse && value === this.#value ? this.#text : jsonText(value));
+  }
+}
+
 async function runActivation(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
+  const answer = new ActionResult(def);
   const mark = scheduleMark(params);
   const trigger: Trigger = mark
     ? { kind: 'schedule', source: 'ow-alarm', ...(mark.schedule === undefined ? {} : { schedule: mark.schedule }) }
     : { kind: 'direct', source: 'openwhisk' };
-  const outcome = await runInvocation(def, frame, {
+  const outcome = await runInvocation(def, frame, stamped({
     trigger,
     requestId: activationId,
     // Alarms carry no tick identity and OpenWhisk never redelivers an activation.
     deliveryId: undefined,
     payload: () => (mark ? withoutScheduleMark(params) : params),
+    result: answer,
     // A trigger or caller may pass its trace context as parameters (OpenWhisk has no headers here).
     trace: { traceparent: params.traceparent, tracestate: params.tracestate },
-  });
-  if (outcome.ok) return toActionResult(outcome.value);
+  }, frame));
+  if (outcome.ok) return answer.result(outcome.value);
   // A tick is a delivery: `terminalErrors: 'ack'` applies. A direct caller always learns of the failure.
   if (mark && !reportsFailure(def, outcome)) return {};
   return { error: toErrorSummary(outcome.error) };
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The invocation with the activation's transaction id on its trigger (`ctx.trigger.transactionId`).
+ * The id is `__OW_TRANSACTION_ID`, which the runtime sets per activation from the invoker's
+ * `/run` request (`transaction_id`), the id the controller and invoker log the activation under.
+ */
+function stamped(inv: Invocation, frame: Frame): Invocation {
+  const transactionId = frame.logFields?.transactionId;
+  // Every trigger kind OpenWhisk makes (http, stream, change, schedule, direct) has the field.
+  return transactionId === undefined ? inv : { ...inv, trigger: { ...inv.trigger, transactionId } as Trigger };
+}
+
+/** The adapter's own log lines about an activation, with its transaction id as the invocations' lines have it. */
+function adapterLog(def: Definition, frame: Frame, activationId: string): Logger {
+  const log = adapterLogger(def, 'openwhisk', activationId);
+  return frame.logFields === undefined ? log : log.child(frame.logFields);
+}
 
 /**
  * Whether another namespace than the action's invoked this activation: `__OW_NAMESPACE` is the
@@ -425,6 +502,7 @@ function invokedByAnotherNamespace(env: Record<string, string | undefined>): boo
 export async function invokeOpenWhisk(def: Definition, params: unknown, env: Record<string, string | undefined> = process.env): Promise<Rec> {
   // Synchronously, before any await: concurrent activations rewrite these variables.
   const activationId = env.__OW_ACTIVATION_ID || randomUUID();
+  const transactionId = env.__OW_TRANSACTION_ID || undefined;
   const deadlineMs = Number(env.__OW_DEADLINE);
   const frame: Frame = {
     provider: 'openwhisk',
@@ -433,8 +511,9 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     raw: params,
   };
   if (invokedByAnotherNamespace(env)) frame.callerSetIdentity = true;
+  if (transactionId !== undefined) frame.logFields = { transactionId };
   const web = isRec(params) && typeof params.__ow_method === 'string';
-  const log = (): Logger => adapterLogger(def, 'openwhisk', activationId);
+  const log = (): Logger => adapterLog(def, frame, activationId);
   try {
     if (!isRec(params)) {
       return { error: toErrorSummary(new MalformedEventError('Activation parameters are not an object', [{ field: '', message: 'Not an object', expected: 'object' }])) };
@@ -442,7 +521,7 @@ export async function invokeOpenWhisk(def: Definition, params: unknown, env: Rec
     if (web) {
       let invocation: Invocation;
       try {
-        invocation = webInvocation(params, activationId, def.body);
+        invocation = stamped(webInvocation(params, activationId, def), frame);
       } catch (thrown) {
         // A body the request cannot be read from (junk in base64, JSON too deep): a 400 like the other providers.
         if (thrown instanceof MalformedEventError) return webResult(renderError(thrown), log());

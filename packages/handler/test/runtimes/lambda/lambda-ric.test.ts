@@ -349,6 +349,54 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
     expect(await whoami('apigw-http-v2-lambda-authorizer.json', {}, numericId)).toEqual({ id: '4217', source: 'apigw-lambda-authorizer' });
   });
 
+  describe('response size: 6 MB through API Gateway, Function URLs and direct invokes, 1 MB through an ALB', () => {
+    const httpEvent = (file: string, bytes: number): Json => {
+      const event = fixture(file);
+      return { ...event, headers: { ...(event.headers as Json), 'x-bytes': String(bytes) } };
+    };
+
+    it('answers an HTTP API response over 6 MB with a 500 RESPONSE_TOO_LARGE problem instead of a refused response, and never logs it', async () => {
+      const result = await api.invoke(httpEvent('apigw-v2-post.json', 6_400_000), { requestId: 'ric-size-1' });
+      expect(result.outcome).toBe('response');
+      expect(result.body).toMatchObject({ statusCode: 500, headers: { 'content-type': 'application/problem+json' } });
+      expect(JSON.parse((result.body as Json).body as string)).toMatchObject({ status: 500, code: 'RESPONSE_TOO_LARGE' });
+      const failed = await untilLogged((l) => l.requestId === 'ric-size-1' && l.msg === 'invocation failed');
+      expect(failed).toMatchObject({ code: 'RESPONSE_TOO_LARGE', retryable: false, limit: 6_291_556 });
+      expect(failed!.size).toBeGreaterThan(6_400_000);
+      // onError saw it, after did not: an idempotency record would be released, not completed.
+      expect(logLines().filter((l) => l.requestId === 'ric-size-1').map((l) => l.msg)).toEqual(['onError hook', 'invocation failed']);
+      expect(stdout).not.toContain('xxxxxxxx');
+    });
+
+    it('passes an HTTP API response just under the 6 MB limit whole', async () => {
+      const ok = await api.invoke(httpEvent('apigw-v2-post.json', 6_200_000), { requestId: 'ric-size-2' });
+      expect(ok.outcome).toBe('response');
+      expect((ok.body as Json).statusCode).toBe(200);
+      expect(((ok.body as Json).body as string).length).toBe(6_200_000);
+    });
+
+    it('refuses an ALB response over 1 MB that an HTTP API would carry', async () => {
+      const alb = await api.invoke(httpEvent('alb-get.json', 1_200_000), { requestId: 'ric-size-3' });
+      expect(alb.outcome).toBe('response');
+      expect(alb.body).toMatchObject({ statusCode: 500, statusDescription: '500 Internal Server Error' });
+      expect(JSON.parse((alb.body as Json).body as string)).toMatchObject({ code: 'RESPONSE_TOO_LARGE' });
+      expect(await untilLogged((l) => l.requestId === 'ric-size-3' && l.msg === 'invocation failed')).toMatchObject({ limit: 1_000_000 });
+      const url = await api.invoke(httpEvent('function-url-get.json', 1_200_000), { requestId: 'ric-size-4' });
+      expect((url.body as Json).statusCode).toBe(200);
+      const under = await api.invoke(httpEvent('alb-get.json', 990_000), { requestId: 'ric-size-5' });
+      expect((under.body as Json).statusCode).toBe(200);
+    });
+
+    it('posts a direct invoke whose result is over 6 MB to /error as RESPONSE_TOO_LARGE', async () => {
+      const result = await api.invoke({ route: 'large', bytes: 6_300_000 }, { requestId: 'ric-size-6' });
+      expect(result.outcome).toBe('error');
+      expect(result.body).toMatchObject({ errorType: 'RESPONSE_TOO_LARGE', errorMessage: 'RESPONSE_TOO_LARGE: The function result is larger than the platform can send' });
+      const ok = await api.invoke({ route: 'large', bytes: 6_000_000 }, { requestId: 'ric-size-7' });
+      expect(ok.outcome).toBe('response');
+      expect(((ok.body as Json).text as string).length).toBe(6_000_000);
+    });
+  });
+
   it('loaded the function without an init error and kept one process throughout', () => {
     expect(api.initErrors).toEqual([]);
     expect(runtime?.exitCode).toBeNull();

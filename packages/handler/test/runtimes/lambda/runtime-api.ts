@@ -8,6 +8,11 @@
  *   POST /2018-06-01/runtime/init/error                → the module failed to load
  *
  * `invoke(event)` queues an event and resolves with what the runtime posted back.
+ *
+ * A response over 6291556 bytes is refused as Lambda's Runtime API refuses it — 413
+ * `{"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"}`
+ * (the 6 MB synchronous response payload of the Lambda quotas) — and the invocation resolves
+ * with outcome `refused`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,10 +20,13 @@ import type { AddressInfo } from 'node:net';
 
 const PREFIX = '/2018-06-01/runtime';
 
+/** The largest response body the Runtime API accepts, in bytes. */
+export const RESPONSE_LIMIT_BYTES = 6_291_556;
+
 export interface InvocationResult {
   requestId: string;
-  /** Which endpoint the runtime posted to. */
-  outcome: 'response' | 'error';
+  /** Which endpoint the runtime posted to; `refused`: a response over the payload limit (413). */
+  outcome: 'response' | 'error' | 'refused';
   /** The posted body, parsed as JSON. */
   body: any;
   headers: IncomingHttpHeaders;
@@ -132,6 +140,11 @@ export class RuntimeApi {
       if (!waiter) return answer(res, 400, { errorMessage: `unknown request id ${requestId}`, errorType: 'InvalidRequestID' });
       this.waiters.delete(requestId);
       clearTimeout(waiter.timer);
+      if (invocation[2] === 'response' && Buffer.byteLength(body) > RESPONSE_LIMIT_BYTES) {
+        const refusal = { errorMessage: `Exceeded maximum allowed payload size (${RESPONSE_LIMIT_BYTES} bytes).`, errorType: 'RequestEntityTooLarge' };
+        waiter.resolve({ requestId, outcome: 'refused', body: refusal, headers: req.headers });
+        return answer(res, 413, refusal);
+      }
       waiter.resolve({ requestId, outcome: invocation[2] as 'response' | 'error', body: parse(body), headers: req.headers });
       return answer(res, 202, { status: 'OK' });
     }

@@ -67,7 +67,22 @@ const cookies = handler({}, () =>
 // Who is calling, as the function sees it (ALB identity headers trusted: its listener authenticates).
 const whoami = handler({ trustIdentityHeaders: ['alb-oidc'] }, (_input, ctx) => ({ principal: ctx.principal ?? null }));
 
+// A result of the size the caller asks for (`x-bytes` header, or `bytes` of a direct invoke):
+// text over HTTP, `{ text }` otherwise. A plugin logs which hook saw the outcome, as
+// idempotency completes a record in `after` and releases it in `onError`.
+const recorder = {
+  name: 'recorder',
+  after: (ctx) => ctx.log.info('after hook'),
+  onError: (ctx, error) => ctx.log.info('onError hook', { seen: error.code }),
+};
+const large = handler({ use: [recorder] }, (input, ctx) => {
+  const bytes = ctx.trigger.kind === 'http' ? Number(ctx.trigger.request.headers['x-bytes']) : Number(input.bytes);
+  const text = 'x'.repeat(bytes);
+  return ctx.trigger.kind === 'http' ? httpResult({ body: text }) : { text };
+});
+
 const route = (event) => {
+  if (event?.headers?.['x-bytes'] !== undefined || event?.route === 'large') return large;
   if (event?.Records?.[0]?.eventSourceARN?.endsWith(':stream/kpl-orders')) return kplOrders;
   const kind = event?.headers?.['x-route'];
   if (kind === 'stuck') return guarded;
