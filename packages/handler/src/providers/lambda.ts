@@ -252,7 +252,9 @@ export function directInvocation(def: Definition, event: unknown, context: Lambd
     requestId: context.awsRequestId,
     deliveryId: undefined,
     payload: () => event,
-    result: DIRECT_RESULT,
+    // Without plugins nothing can keep an oversized result (the runtime's own 413 fails the
+    // invocation as Function.ResponseSizeTooLarge): skip the extra serialisation on the hot path.
+    ...(def.use.length > 0 ? { result: DIRECT_RESULT } : {}),
   };
 }
 
@@ -277,7 +279,8 @@ export function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
 
 /**
  * A direct invocation's result: the Runtime API refuses a response over 6 MB (413), whatever
- * invoked the function; JSON.stringify is how the Node runtime serialises it. A result JSON
+ * invoked the function; JSON.stringify is how the Node runtime serialises it. Checked only when
+ * plugins run, so that none (idempotency) keeps as completed a result the caller never gets. A result JSON
  * cannot encode (a BigInt) is left to fail in the runtime as before.
  */
 const DIRECT_RESULT: ResultAnswer = {
