@@ -338,15 +338,21 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
       expect(result.outcome).toBe('response');
       return (JSON.parse((result.body as Json).body as string) as Json).principal;
     };
-    expect(await whoami('apigw-rest-cognito.json')).toEqual({ id: '4c8d2a1e-90b7-4f36-a2c5-7e1d9b3f6a08', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Qx7Lm2Pz9', source: 'apigw-cognito' });
-    expect(await whoami('apigw-http-v2-jwt.json')).toEqual({ id: 'auth0|65f0a1b2c3d4e5f6a7b8c9d0', issuer: 'https://orders.eu.auth0.com/', source: 'apigw-jwt' });
-    expect(await whoami('function-url-iam.json')).toEqual({ id: 'arn:aws:sts::210987654321:assumed-role/orders-worker/worker-17', source: 'aws-iam' });
+    // id, issuer and source as before; the verified claims, scopes and IAM fields travel with them.
+    const cognito = (await whoami('apigw-rest-cognito.json')) as Json;
+    expect(cognito).toMatchObject({ id: '4c8d2a1e-90b7-4f36-a2c5-7e1d9b3f6a08', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Qx7Lm2Pz9', source: 'apigw-cognito' });
+    expect(cognito.claims).toMatchObject({ 'cognito:username': 'dana', email: 'dana@example.com', token_use: 'id' });
+    expect(await whoami('apigw-http-v2-jwt.json')).toMatchObject({ id: 'auth0|65f0a1b2c3d4e5f6a7b8c9d0', issuer: 'https://orders.eu.auth0.com/', source: 'apigw-jwt', scopes: ['orders:write'], claims: { aud: 'https://api.orders.example', scope: 'orders:write' } });
+    const iam = (await whoami('function-url-iam.json')) as Json;
+    expect(iam).toMatchObject({ id: 'arn:aws:sts::210987654321:assumed-role/orders-worker/worker-17', source: 'aws-iam' });
+    // Never the access key id.
+    expect(JSON.stringify(iam)).not.toContain('ASIAQ3EXAMPLE6FGHIJ7');
     // The function trusts ALB identity headers; on an API Gateway event they are still a client's.
     expect(await whoami('apigw-http-v2.json', { 'x-amzn-oidc-identity': 'admin' })).toBeNull();
-    expect(await whoami('alb-oidc.json')).toEqual({ id: '00u1a2b3c4D5e6F7g8h9', issuer: 'https://login.example-idp.com', source: 'alb-oidc' });
+    expect(await whoami('alb-oidc.json')).toMatchObject({ id: '00u1a2b3c4D5e6F7g8h9', issuer: 'https://login.example-idp.com', source: 'alb-oidc' });
     // An HTTP API Lambda authorizer's context keeps a numeric id a number through the runtime's JSON.
     const numericId = (event: Json) => void ((((event.requestContext as Json).authorizer as Json).lambda as Json).principalId = 4217);
-    expect(await whoami('apigw-http-v2-lambda-authorizer.json', {}, numericId)).toEqual({ id: '4217', source: 'apigw-lambda-authorizer' });
+    expect(await whoami('apigw-http-v2-lambda-authorizer.json', {}, numericId)).toMatchObject({ id: '4217', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme' } });
   });
 
   describe('response size: 6 MB through API Gateway, Function URLs and direct invokes, 1 MB through an ALB', () => {
