@@ -74,6 +74,11 @@ export interface PassRunOptions {
   orphans: Omit<OrphanOptions, 'budget' | 'signal'>;
   budget: DeleteBudget;
   signal?: AbortSignal;
+  /**
+   * With `stream`: prunes the stream objects older than this manifest's start mark (the oldest
+   * backup kept), called once the sweep has deleted every backup below the line.
+   */
+  pruneStream?: (oldestKept: Manifest) => Promise<void>;
 }
 
 /**
@@ -186,6 +191,13 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
       if (page.more) {
         await record.save(state, signal);
         continue;
+      }
+      // Every backup below the line is gone: the stream objects only they needed can go. Not
+      // when the line is the pass's start (capped): a backup kept below the summary's oldest
+      // might need them. A prune the budget stops is finished by a later pass.
+      if (o.pruneStream && line && line.id !== '' && budget.stoppedBy === undefined) {
+        const oldest = await readCandidate(loc, line.id, job, signal);
+        if (typeof oldest === 'object') await o.pruneStream(oldest.manifest);
       }
       state.phase = 'uploads';
       state.after = '';

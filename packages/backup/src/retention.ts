@@ -244,7 +244,9 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
   const record = dryRun ? undefined : await PassRecord.read(loc, caps, policy, signal);
   const orphanOptions = { graceMs: o.orphanGraceMs, now, dryRun, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps };
   if (record?.saved) {
-    const out = await continuePass(loc, record, { ...record.saved }, { policy, now, orphans: orphanOptions, budget, ...(signal ? { signal } : {}) }, report.orphans);
+    const stream = o.stream;
+    const pruneBelow = stream === undefined ? {} : { pruneStream: async (oldest: Manifest) => void (report.streamObjects = await pruneStream(loc, stream, oldest, false, budget, report, signal)) };
+    const out = await continuePass(loc, record, { ...record.saved }, { policy, now, orphans: orphanOptions, budget, ...(signal ? { signal } : {}), ...pruneBelow }, report.orphans);
     Object.assign(report, { kept: out.kept, deleted: out.deleted, uncommitted: out.uncommitted, protected: out.protected });
     report.left.backups = out.backupsLeft;
     if (out.saved) report.backupsPass = { phase: out.saved.phase, after: out.saved.after, startedAt: new Date(out.saved.startedAt).toISOString(), ...(out.restarted ? { restarted: out.restarted } : {}) };
