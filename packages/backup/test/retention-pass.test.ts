@@ -259,4 +259,44 @@ describe.each(S3_SERVERS)('retention of a bucket one run cannot read whole, on $
       await Promise.all([db.dropDatabase(), s3.drop()]);
     }
   }, 300_000);
+
+  it('a backup below the line verified after the read phase passed it, that keepMs keeps: kept, and the pass starts again', async () => {
+    const s3 = await freshBucket(server);
+    const db = await freshDb('retpass3');
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'p' };
+    const unverify = (id: string, ok: boolean) =>
+      s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `p/backups/${id}/verification.json`, Body: JSON.stringify({ backupId: id, level: 'full', ok, at: new Date().toISOString(), problems: ok ? [] : ['x'] }) }));
+    try {
+      await db.collection<{ _id: number }>('a').insertMany([{ _id: 1 }]);
+      const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db }), target: storage }), storage, 7);
+      for (const id of ids.slice(0, 5)) await unverify(id, false); // only the two newest are verified
+      const small = smallPages(s3.client);
+      const run = async (): Promise<RetentionReport> => {
+        small.state.pages = 0;
+        return applyRetention({ storage: { ...storage, client: small.client }, keepLast: 1, keepMs: 86_400_000, reserveMs: 3_000 }, { remainingMs: () => 22_999 - 10_000 * small.state.pages });
+      };
+      let report = await run();
+      while (report.backupsPass?.phase === 'read') report = await run();
+      // The line: the oldest verified within keepMs (ids[5]); ids 0-4 are below it. Then ids[2] is verified.
+      expect(report.backupsPass?.phase).toBe('sweep');
+      await unverify(ids[2]!, true);
+      const reports: RetentionReport[] = [];
+      do {
+        report = await run();
+        reports.push(report);
+        expect(reports.length).toBeLessThan(20);
+      } while (report.backupsPass && !report.backupsPass.restarted);
+      expect(report.backupsPass).toMatchObject({ phase: 'read', restarted: 'verified after it was read' });
+      // ids 0 and 1 went (a complete listing now deletes them too: older than ids[2]); ids[2] was kept.
+      expect(reports.flatMap((r) => r.deleted)).toEqual(ids.slice(0, 2));
+      expect(report.kept).toContain(ids[2]);
+      while (report.backupsPass) report = await run();
+      const manifests = (await listAll(s3.client, s3.bucket, 'p/backups/')).filter((k) => k.endsWith('/manifest.json'));
+      expect(manifests).toEqual(ids.slice(2).map((id) => `p/backups/${id}/manifest.json`));
+      // The same as one unbounded run now plans: nothing more to delete.
+      expect((await applyRetention({ storage, keepLast: 1, keepMs: 86_400_000, dryRun: true })).deleted).toEqual([]);
+    } finally {
+      await Promise.all([db.dropDatabase(), s3.drop()]);
+    }
+  }, 300_000);
 });
