@@ -135,7 +135,8 @@ export interface RetentionReport {
    * is the last id handled, `startedAt` the clock of the pass's first run (its keep rules are
    * measured from it). `restarted`: the pass ended early — a backup it kept changed, or one
    * below its line was verified after it was read — and a new one began. Undefined when no
-   * pass continues.
+   * pass continues. In a run of a pass, `kept`, `deleted`, `uncommitted` and `left.backups`
+   * name what this run met, not every backup.
    */
   backupsPass?: { phase: 'read' | 'sweep' | 'uploads'; after: string; startedAt: string; restarted?: 'kept backup changed' | 'verified after it was read' };
   /** What this run left for the next one because it stopped (all 0 when it finished). */
