@@ -39,7 +39,9 @@
  *
  * **Validity.** The object has its own `formatVersion`, names the root (`storage.prefix`) and
  * the policy options it was drawn for (`keepLast`, `keepMs`, `pitrWindowMs`, `job`, `stream`):
- * another root or policy discards it (a new pass starts). Only the holder of the retention
+ * another root or policy discards it (a new pass starts). Retention of one `job` (or with a
+ * `stream`) keeps its pass under its own key (`passKey`): schedules for different jobs on one
+ * prefix do not discard each other's. Only the holder of the retention
  * lease writes it, and every write is conditional on the ETag it last read or wrote
  * (`If-Match`, `If-None-Match: *` for the first): a run that lost its lease and still writes is
  * refused (`FencedError`) instead of moving another run's pass. One that cannot be read
@@ -100,9 +102,15 @@ const passSchema = z.object({
   savedAt: z.string(),
 });
 
-/** The key of the pass object. */
-export function passKey(loc: S3Location): string {
-  return joinKey(loc.prefix, 'retention', 'backups-pass.json');
+/**
+ * The key of the pass object: `retention/backups-pass.json`, or, for retention of one `job` or
+ * with a `stream`, `retention/backups-pass/job=<job>&stream=<stream>.json` (names URI-encoded),
+ * so that schedules for different jobs on one prefix each keep their own pass instead of
+ * discarding each other's.
+ */
+export function passKey(loc: S3Location, policy: Pick<PassPolicy, 'job' | 'stream'>): string {
+  const scope = [policy.job === null ? '' : `job=${encodeURIComponent(policy.job)}`, policy.stream === null ? '' : `stream=${encodeURIComponent(policy.stream)}`].filter((p) => p !== '').join('&');
+  return scope === '' ? joinKey(loc.prefix, 'retention', 'backups-pass.json') : joinKey(loc.prefix, 'retention', 'backups-pass', `${scope}.json`);
 }
 
 /** A new pass's state. */
@@ -127,7 +135,7 @@ export class PassRecord {
 
   /** Reads the pass object; one of another root or policy, damaged or of a newer format yields no state (its ETag is kept, to replace it). */
   static async read(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, policy: PassPolicy, signal?: AbortSignal): Promise<PassRecord> {
-    const key = passKey(loc);
+    const key = passKey(loc, policy);
     try {
       const found = await getStored(loc, key, passSchema, { what: 'retention pass', version: 1 }, signal);
       if (!found) return new PassRecord(loc, caps, policy, undefined, undefined);
@@ -146,8 +154,8 @@ export class PassRecord {
    */
   async save(state: PassState, signal?: AbortSignal): Promise<void> {
     const body = JSON.stringify({ formatVersion: 1, root: this.loc.prefix, policy: this.policy, ...state, savedAt: new Date().toISOString() });
-    const out = await putConditional(this.loc, this.caps, passKey(this.loc), this.etag, body, signal ? { signal } : {});
-    if (!out.written) throw new FencedError('retention: another run changed the retention pass (retention/backups-pass.json); stopped before the next delete');
+    const out = await putConditional(this.loc, this.caps, passKey(this.loc, this.policy), this.etag, body, signal ? { signal } : {});
+    if (!out.written) throw new FencedError('retention: another run changed the retention pass object (under retention/); stopped before the next delete');
     this.etag = out.etag;
   }
 
@@ -157,8 +165,8 @@ export class PassRecord {
    */
   async end(signal?: AbortSignal): Promise<void> {
     if (this.etag === undefined) return;
-    const out = await deleteIfUnchanged(this.loc, this.caps, passKey(this.loc), this.etag, signal);
-    if (out === 'changed') throw new FencedError('retention: another run changed the retention pass (retention/backups-pass.json)');
+    const out = await deleteIfUnchanged(this.loc, this.caps, passKey(this.loc, this.policy), this.etag, signal);
+    if (out === 'changed') throw new FencedError('retention: another run changed the retention pass object (under retention/)');
     this.etag = undefined;
   }
 }

@@ -129,7 +129,7 @@ export interface RetentionReport {
   /**
    * Where the pass over `backups/` continues next run, when this run could not read every
    * backup (or list every unfinished upload under `backups/`) and saved its place in
-   * `retention/backups-pass.json` (see the README): `read` (reading every manifest into a
+   * `retention/backups-pass.json` (with `job` or `stream`, a key of its own: see the README): `read` (reading every manifest into a
    * bounded summary; nothing deleted), `sweep` (deleting below the line the summary drew,
    * cleaning orphans id by id), `uploads` (ids with unfinished uploads and no object); `after`
    * is the last id handled, `startedAt` the clock of the pass's first run (its keep rules are

@@ -221,7 +221,7 @@ describe.each(S3_SERVERS)('retention of a bucket one run cannot read whole, on $
       const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db }), target: storage }), storage, 7);
       const small = smallPages(s3.client);
       const options = { storage: { ...storage, client: small.client }, keepLast: 2, reserveMs: 3_000 };
-      const run = async (extra: { keepLast?: number } = {}): Promise<RetentionReport> => {
+      const run = async (extra: { keepLast?: number; job?: string } = {}): Promise<RetentionReport> => {
         small.state.pages = 0;
         return applyRetention({ ...options, ...extra }, { remainingMs: () => 22_999 - 10_000 * small.state.pages });
       };
@@ -244,6 +244,12 @@ describe.each(S3_SERVERS)('retention of a bucket one run cannot read whole, on $
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: PASS, Body: '{"formatVersion": 1, "phase": ' }));
       const fresh = await run();
       expect(fresh.backupsPass).toMatchObject({ phase: 'read', after: ids[2] });
+
+      // Retention of one job keeps its own pass (its own key): the other pass is left as it is.
+      const mine = await readJson(s3.client, s3.bucket, PASS);
+      expect(await run({ job: 'other job' })).toMatchObject({ backupsPass: { phase: 'read', after: ids[2] } });
+      expect(await readJson(s3.client, s3.bucket, PASS)).toEqual(mine);
+      expect(await readJson(s3.client, s3.bucket, 'p/retention/backups-pass/job=other%20job.json')).toMatchObject({ policy: { job: 'other job' }, after: ids[2] });
 
       // Read to the end (3 ids a run), then the newest backup stops being verified before the sweep.
       let report = fresh;
