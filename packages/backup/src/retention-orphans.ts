@@ -17,6 +17,8 @@
  *   just before its first delete).
  * The run's delete budget (retention-budget.ts: deadline, signal, `orphanBatchSize`, lease)
  * is asked before each delete and abort; what it stops is left for the next run and counted.
+ * `cleanOrphans` judges every candidate of one complete listing; a pass over `backups/` that
+ * spans runs (retention-pass.ts) hands them to `cleanOrphanIds` a page at a time.
  */
 import { RetentionDeleteError, describeError } from './errors.js';
 import { deleteObject, headObject, listKeys, type S3Location } from './s3/client.js';
@@ -82,7 +84,7 @@ export function uuidv7Time(id: string): number | undefined {
 }
 
 /** The backup id of a key under `backups/`. */
-function idOf(loc: S3Location, key: string): string | undefined {
+export function idOf(loc: S3Location, key: string): string | undefined {
   const root = keys.backupsRoot(loc);
   if (!key.startsWith(root)) return undefined;
   const id = key.slice(root.length).split('/')[0];
@@ -97,7 +99,7 @@ function idOf(loc: S3Location, key: string): string | undefined {
  * @throws {FencedError} the retention lease was lost
  */
 export async function cleanOrphans(loc: S3Location, uncommitted: string[], options: OrphanOptions): Promise<OrphanReport> {
-  const { signal, budget, now } = options;
+  const { signal, budget } = options;
   const report: OrphanReport = { cleaned: [], objects: 0, uploadsAborted: 0, remaining: false, idsLeft: 0, abandoned: [], leftAlone: [] };
   const stopBefore = (): OrphanReport => ({ ...report, remaining: uncommitted.length > 0, idsLeft: uncommitted.length });
   if (budget.stoppedBy) return stopBefore();
@@ -119,14 +121,35 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
     report.leftAlone = ids.map((id) => ({ id, reason: 'checkpoints unreadable' }));
     return report;
   }
-  const stop = (at: number): OrphanReport => ({ ...report, remaining: true, idsLeft: ids.length - at });
+  const handled = await cleanOrphanIds(loc, ids, checkpoints, async (id) => uploads.filter((u) => idOf(loc, u.key) === id), options, report);
+  return handled < ids.length ? { ...report, remaining: true, idsLeft: ids.length - handled } : report;
+}
+
+/**
+ * Judges and cleans backup ids without a manifest, in order (see the module comment), given
+ * every job checkpoint and a way to get an id's unfinished uploads (`undefined`: its listing
+ * was cut). Resolves to how many ids it handled (cleaned or left alone, recorded in `report`):
+ * fewer than `ids.length` when the budget stopped it.
+ * @throws {RetentionDeleteError} a delete or abort failed: the run stops there
+ * @throws {FencedError} the retention lease was lost
+ */
+export async function cleanOrphanIds(
+  loc: S3Location,
+  ids: string[],
+  checkpoints: JobCheckpoint[],
+  uploadsOf: (id: string) => Promise<OpenUpload[] | undefined>,
+  options: OrphanOptions,
+  report: OrphanReport,
+): Promise<number> {
+  const { signal, budget, now } = options;
   for (const [at, id] of ids.entries()) {
     // Reading an id's objects takes time too: nothing more starts once the deadline nears.
-    if (!budget.allows(0, false)) return stop(at);
+    if (!budget.allows(0, false)) return at;
     const listedId = await listKeys(loc, `${keys.backup(loc, id)}/`, { ...(signal ? { signal } : {}), gate: budget });
-    if (!listedId.complete) return stop(at);
+    if (!listedId.complete) return at;
     const objects = listedId.keys;
-    const open: OpenUpload[] = uploads.filter((u) => idOf(loc, u.key) === id);
+    const open = await uploadsOf(id);
+    if (!open) return at;
     // A time the server does not give counts as now: such an object is never old enough.
     let newest = uuidv7Time(id) ?? 0;
     for (const o of objects) newest = Math.max(newest, o.lastModified ?? now);
@@ -135,7 +158,7 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
     const naming = checkpoints.filter((c) => c.backupId === id);
     if (naming.length > 0) {
       const retired = await retireAbandoned(loc, id, naming, newest, options, report);
-      if (retired === 'stopped') return stop(at);
+      if (retired === 'stopped') return at;
       if (!retired) continue;
     }
     if (now - newest < options.graceMs) {
@@ -148,7 +171,7 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
     }
     // Just before the first delete: still no manifest, and no checkpoint names it (but those just retired).
     const current = await listJobCheckpoints(loc, signal, budget);
-    if (budget.stoppedBy) return stop(at);
+    if (budget.stoppedBy) return at;
     if (!current || current.some((c) => c.backupId === id)) {
       report.leftAlone.push({ id, reason: 'in progress (a checkpoint names it)' });
       continue;
@@ -158,18 +181,18 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
       continue;
     }
     for (const upload of open) {
-      if (!budget.allows(1, true)) return stop(at);
+      if (!budget.allows(1, true)) return at;
       await budget.spend(true, () => abortOrThrow(loc, upload));
       report.uploadsAborted++;
     }
     for (const object of objects) {
-      if (!budget.allows(1, true)) return stop(at);
+      if (!budget.allows(1, true)) return at;
       await budget.spend(true, () => deleteOrThrow(loc, object.key, signal));
       report.objects++;
     }
     report.cleaned.push(id);
   }
-  return report;
+  return ids.length;
 }
 
 /**

@@ -18,7 +18,10 @@
  *   started only together) or `ctx.signal` aborts, and after `orphanBatchSize` orphan deletes;
  *   it reports why (`stoppedBy`) and what is left, for the next run (retention-budget.ts); its
  *   listings stop between pages by the same rule (`left.listings`), a stream's sweep resuming
- *   from a saved cursor (retention-cursor.ts), and nothing is judged from part of `backups/`;
+ *   from a saved cursor (retention-cursor.ts); nothing is judged from part of `backups/`: a run
+ *   that cannot read it whole starts a pass the next runs continue (retention-pass.ts: a
+ *   bounded summary first, the deletes below the line it draws in a second listing, then the
+ *   unfinished uploads page by page), so a bucket too big for one invocation is still judged;
  * - removes what killed start-up probes left under `.probe/` (retention-probes.ts);
  * - runs under a lease (`retention/lease.json`, `@steadyfn/lease`'s S3 store): one retention
  *   run at a time, and a run that lost its lease stops before its next delete;
@@ -27,7 +30,7 @@
  * is the last good one (see README).
  */
 import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
-import { BackupNotFoundError, storageErrorOf } from './errors.js';
+import { storageErrorOf } from './errors.js';
 import { takeJobLease } from './job-lease.js';
 import { deleteBudget, type DeleteBudget, type StopReason } from './retention-budget.js';
 import { cleanOrphans, deleteOrThrow, type OrphanReport } from './retention-orphans.js';
@@ -38,8 +41,8 @@ import type { Manifest } from './format/manifest.js';
 import type { S3Location } from './s3/client.js';
 import { probeS3, type S3Capabilities } from './s3/probe.js';
 import { toLocation, keys, type S3Target } from './target.js';
-import { listBackupIds, loadManifest } from './restore/load.js';
-import { readVerification } from './verify/record.js';
+import { newPass, PassRecord, summarise, type PassPolicy, type PassState } from './retention-pass.js';
+import { backupIdsPage, continuePass, entryOf, readCandidate, type Candidate } from './retention-pass-run.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
 import { isPruned, recordPruned } from './stream/pruned.js';
 import { readHourIndex } from './stream/objects.js';
@@ -123,9 +126,22 @@ export interface RetentionReport {
    * Run retention again: it continues where this run stopped.
    */
   stoppedBy?: StopReason;
+  /**
+   * Where the pass over `backups/` continues next run, when this run could not read every
+   * backup (or list every unfinished upload under `backups/`) and saved its place in
+   * `retention/backups-pass.json` (with `job` or `stream`, a key of its own: see the README): `read` (reading every manifest into a
+   * bounded summary; nothing deleted), `sweep` (deleting below the line the summary drew,
+   * cleaning orphans id by id), `uploads` (ids with unfinished uploads and no object); `after`
+   * is the last id handled, `startedAt` the clock of the pass's first run (its keep rules are
+   * measured from it). `restarted`: the pass ended early — a backup it kept changed, or one
+   * below its line was verified after it was read — and a new one began. Undefined when no
+   * pass continues. In a run of a pass, `kept`, `deleted`, `uncommitted` and `left.backups`
+   * name what this run met, not every backup.
+   */
+  backupsPass?: { phase: 'read' | 'sweep' | 'uploads'; after: string; startedAt: string; restarted?: 'kept backup changed' | 'verified after it was read' };
   /** What this run left for the next one because it stopped (all 0 when it finished). */
   left: {
-    /** Backups the policy would delete that this run did not start on (`deleted` lists those it did). */
+    /** Backups the policy would delete that this run did not start on (`deleted` lists those it did); in a pass (`backupsPass`), those it met. */
     backups: number;
     /** Stream objects the policy would delete that this run did not delete. */
     streamObjects: number;
@@ -158,13 +174,6 @@ const RETENTION_KEYS = keysOf<RetentionOptions>({
   leaseMs: true,
   now: true,
 });
-
-interface Candidate {
-  id: string;
-  manifest: Manifest;
-  verified: boolean;
-  endedAt: number;
-}
 
 /**
  * Applies the retention policy.
@@ -229,38 +238,75 @@ interface RetainOptions {
 async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, budget: DeleteBudget, ctx: RunContext): Promise<RetentionReport> {
   const { job, dryRun, now } = o;
   const signal = ctx.signal;
-
-  const candidates: Candidate[] = [];
-  const uncommitted: string[] = [];
-  // The listing, and the manifests, stop at the deadline like the deletes; the policy needs
-  // every backup, so a run stopped here deletes none (nor any orphan: the budget has stopped).
-  for (const id of (await listBackupIds(loc, signal, budget)) ?? []) {
-    if (!budget.allowsPage(keys.backupsRoot(loc))) break;
-    // Only a missing manifest makes an id uncommitted: a damaged or newer-format one is left alone (neither kept nor cleaned).
-    const manifest = await loadManifest(loc, id, signal).catch((error: unknown) => (error instanceof BackupNotFoundError ? null : undefined));
-    if (manifest === null) uncommitted.push(id);
-    if (!manifest) continue;
-    if (job !== undefined && manifest.job !== job) continue;
-    candidates.push({ id, manifest, verified: (await readVerification(loc, id, signal))?.ok === true, endedAt: Date.parse(manifest.end.time) });
-  }
-  candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
-  const verified = candidates.filter((c) => c.verified);
-  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted, orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
-  // Not every backup read (its listing or manifests cut by the deadline): no policy this run.
-  if (!budget.stoppedBy) {
-    if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
-    else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
+  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted: [], orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
+  const policy: PassPolicy = { keepLast: o.keepLast, keepMs: o.keepMs, pitrWindowMs: o.pitrWindowMs, job: job ?? null, stream: o.stream ?? null };
+  const root = keys.backupsRoot(loc);
+  // A pass over backups/ an earlier run could not finish continues where it stopped (retention-pass.ts).
+  const record = dryRun ? undefined : await PassRecord.read(loc, caps, policy, signal);
+  const orphanOptions = { graceMs: o.orphanGraceMs, now, dryRun, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps };
+  if (record?.saved) {
+    const stream = o.stream;
+    const pruneBelow = stream === undefined ? {} : { pruneStream: async (oldest: Manifest) => void (report.streamObjects = await pruneStream(loc, stream, oldest, false, budget, report, signal)) };
+    const out = await continuePass(loc, record, { ...record.saved }, { policy, now, orphans: orphanOptions, budget, ...(signal ? { signal } : {}), ...pruneBelow }, report.orphans);
+    Object.assign(report, { kept: out.kept, deleted: out.deleted, uncommitted: out.uncommitted, protected: out.protected });
+    report.left.backups = out.backupsLeft;
+    if (out.saved) report.backupsPass = { phase: out.saved.phase, after: out.saved.after, startedAt: new Date(out.saved.startedAt).toISOString(), ...(out.restarted ? { restarted: out.restarted } : {}) };
+  } else {
+    // The whole of backups/ in this run, page by page; the policy needs every backup, so a run
+    // stopped here (its listing or manifests cut by the deadline) deletes none — and saves what
+    // it read as the first part of a pass the next runs continue.
+    const candidates: Candidate[] = [];
+    const pass = newPass(now);
+    let complete = false;
+    reading: for (;;) {
+      if (!budget.allowsPage(root)) break;
+      const started = Date.now();
+      const page = await backupIdsPage(loc, pass.after, signal);
+      budget.pageTook(Date.now() - started);
+      for (const id of page.ids) {
+        if (!budget.allowsPage(root)) break reading;
+        const c = await readCandidate(loc, id, job, signal);
+        if (c === 'uncommitted') report.uncommitted.push(id);
+        else if (c !== 'skip') {
+          candidates.push(c);
+          if (c.verified) summarise(pass.summary, entryOf(c), policy, now);
+        }
+        pass.after = id;
+      }
+      if (!page.more) {
+        complete = true;
+        break;
+      }
+    }
+    if (complete) {
+      candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
+      const verified = candidates.filter((c) => c.verified);
+      if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
+      else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
+      const cutBefore = budget.listingsCut.includes(root);
+      report.orphans = await cleanOrphans(loc, report.uncommitted, { ...orphanOptions, budget, ...(signal ? { signal } : {}) });
+      // Its listing of unfinished uploads cut: the next runs list them page by page (a pass's last phase).
+      const uploadsCut = !cutBefore && budget.listingsCut.includes(root);
+      if (record && uploadsCut && budget.stoppedBy !== 'signal') {
+        const next: PassState = { ...newPass(now), phase: 'uploads' };
+        await record.save(next, signal);
+        report.backupsPass = { phase: 'uploads', after: '', startedAt: new Date(now).toISOString() };
+      } else if (record && !uploadsCut) await record.end(signal); // one left by another policy or root, now moot
+    } else if (record && pass.after !== '' && budget.stoppedBy !== 'signal') {
+      await record.save(pass, signal);
+      report.backupsPass = { phase: 'read', after: pass.after, startedAt: new Date(now).toISOString() };
+      report.orphans = { ...report.orphans, remaining: report.uncommitted.length > 0, idsLeft: report.uncommitted.length };
+    } else report.orphans = { ...report.orphans, remaining: report.uncommitted.length > 0, idsLeft: report.uncommitted.length };
   }
 
   const sweep = { graceMs: o.orphanGraceMs, now, dryRun, budget, leaseMs: o.leaseMs, ...(signal ? { signal } : {}) };
-  report.orphans = await cleanOrphans(loc, uncommitted, { ...sweep, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps });
   // Once the signal aborted nothing more is read (counts of what is left are then partial).
   if (budget.stoppedBy !== 'signal') report.streamOrphans = await sweepStreams(loc, sweep);
   if (!budget.stoppedBy) report.probeLeftovers = await sweepProbes(loc, sweep);
   report.left.orphanIds = report.orphans.idsLeft;
   report.left.streamOrphans = report.streamOrphans.left;
-  const root = loc.prefix === '' ? '' : `${loc.prefix}/`;
-  report.left.listings = budget.listingsCut.map((p) => p.slice(root.length));
+  const top = loc.prefix === '' ? '' : `${loc.prefix}/`;
+  report.left.listings = budget.listingsCut.map((p) => p.slice(top.length));
   if (budget.stoppedBy) report.stoppedBy = budget.stoppedBy;
   logOf(ctx).info('retention applied', {
     dryRun,

@@ -11,7 +11,14 @@ import { parseRedisRecord, streamFields, type RedisRecord } from '../format/reco
 import { decodeBytes, encodeBytes, rdbVersionOf } from '../sources/redis-values.js';
 import { redisSource, type RedisLike } from '../sources/redis.js';
 import { resolveClient, type ClientInput } from '../sources/types.js';
-import type { RestoreTarget } from './targets.js';
+import type { Manifest } from '../format/manifest.js';
+import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnder, writeRedisScratchMarker } from './redis-scratch.js';
+import type { RestoreTarget, ScratchMarker } from './targets.js';
+
+/** The key patterns (under the prefix) a restore of `manifest` writes: its datasets' `SCAN` patterns. */
+function patternsOf(manifest: Manifest): string[] {
+  return manifest.datasets.map((d) => String(d.options?.pattern ?? '*'));
+}
 
 /** Options of `redisTarget()`. */
 export interface RedisTargetOptions {
@@ -200,21 +207,22 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       }
     },
 
-    async drop(manifest) {
+    async drop(manifest, signal) {
       if (prefix === '') return;
       const client = await resolveClient(options.client);
-      const nodes = typeof client.nodes === 'function' ? client.nodes('master') : [client];
-      for (const dataset of manifest.datasets) {
-        const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}${String(dataset.options?.pattern ?? '*')}`;
-        for (const node of nodes) {
-          let cursor = '0';
-          do {
-            const [next, keys] = (await node.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', 500)) as [Buffer, Buffer[]];
-            cursor = next.toString();
-            for (const key of keys) await node.callBuffer('UNLINK', key).catch(() => undefined);
-          } while (cursor !== '0');
-        }
-      }
+      // A key that fails to unlink is an error (the drill reports it; its marker stays, for the next drill).
+      await unlinkUnder(client, prefix, patternsOf(manifest), signal);
+      await client.call('DEL', scratchMarkerKey(prefix));
     },
+
+    // The drill marker (redis-scratch.ts): kept only under a scratch prefix.
+    ...(prefix === ''
+      ? {}
+      : {
+          scratchCollections: (manifest: Manifest) => patternsOf(manifest),
+          markScratch: async (marker: ScratchMarker) => writeRedisScratchMarker(await resolveClient(options.client), prefix, marker),
+          readScratchMarker: async () => readRedisScratchMarker(await resolveClient(options.client), prefix),
+          clearScratch: async (marker: ScratchMarker, signal?: AbortSignal) => clearRedisScratch(await resolveClient(options.client), prefix, marker, signal),
+        }),
   };
 }

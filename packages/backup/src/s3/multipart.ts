@@ -149,3 +149,19 @@ export async function listUploads(loc: S3Location, prefix: string, options: { si
   } while (marker);
   return { uploads: out, complete: true };
 }
+
+/**
+ * One page of unfinished uploads under `prefix` (up to 1,000; `MaxUploads`), those whose key
+ * sorts after `after` (`KeyMarker`). The keys are filtered here too: gofakes3 includes the
+ * marker's own key and moto ignores `KeyMarker` (and `MaxUploads`) altogether. `more`: the
+ * server said more follow.
+ */
+export async function listUploadsPage(loc: S3Location, prefix: string, after: string | undefined, signal?: AbortSignal): Promise<{ uploads: OpenUpload[]; more: boolean }> {
+  const page = (await loc.client.send(new ListMultipartUploadsCommand({ Bucket: loc.bucket, Prefix: prefix, ...(after ? { KeyMarker: after } : {}) }), opts(signal))) as {
+    Uploads?: Array<{ Key?: string; UploadId?: string; Initiated?: Date }>;
+    IsTruncated?: boolean;
+  };
+  const uploads: OpenUpload[] = [];
+  for (const u of page.Uploads ?? []) if (u.Key && u.UploadId && (after === undefined || u.Key > after)) uploads.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated?.getTime() ?? 0 });
+  return { uploads, more: page.IsTruncated === true };
+}

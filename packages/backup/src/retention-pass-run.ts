@@ -1,0 +1,243 @@
+/**
+ * Runs the phases of a retention pass over `backups/` that spans runs (the design is in
+ * retention-pass.ts): `read` (the bounded summary), `sweep` (the policy's deletes below the
+ * line, orphan ids judged and cleaned id by id) and `uploads` (ids with unfinished uploads and
+ * no object, then the ids job checkpoints name). Each page is asked of the run's budget first;
+ * the position is saved after each page and where the run stops (not when the signal aborted:
+ * the invocation is ending, the last saved position stands and the next run handles again
+ * what came after it — deletes of what is already gone are no-ops, a backup left
+ * half-deleted has no manifest and is cleaned as an orphan).
+ */
+import { BackupNotFoundError } from './errors.js';
+import type { DeleteBudget } from './retention-budget.js';
+import { listJobCheckpoints, type JobCheckpoint } from './retention-checkpoints.js';
+import { cleanOrphanIds, deleteOrThrow, idOf, type OrphanOptions, type OrphanReport } from './retention-orphans.js';
+import { compareEntries, keepRulesWouldKeep, keptEntries, newPass, passThreshold, summarise, type PassPolicy, type PassRecord, type PassState } from './retention-pass.js';
+import type { Manifest } from './format/manifest.js';
+import { headObject, listPage, type S3Location } from './s3/client.js';
+import { listUploads, listUploadsPage } from './s3/multipart.js';
+import { loadManifest } from './restore/load.js';
+import { keys } from './target.js';
+import { readVerification } from './verify/record.js';
+
+/** A backup as the policy sees it. */
+export interface Candidate {
+  id: string;
+  manifest: Manifest;
+  verified: boolean;
+  endedAt: number;
+}
+
+/** A page of backup ids (S3's order) after `after` (`StartAfter` past every key under it), and whether more follow. */
+export async function backupIdsPage(loc: S3Location, after: string, signal?: AbortSignal): Promise<{ ids: string[]; more: boolean }> {
+  const root = keys.backupsRoot(loc);
+  // Past every key under `after/` (ASCII keys), and before the next id: each page by StartAfter,
+  // not by continuation token (gofakes3 repeats the last common prefix of a page after a token).
+  const page = await listPage(loc, root, { delimiter: '/', ...(after ? { startAfter: `${root}${after}/\uffff` } : {}), ...(signal ? { signal } : {}) });
+  return { ids: page.prefixes.map((p) => p.slice(root.length, -1)).filter((id) => id > after), more: page.next !== undefined };
+}
+
+/**
+ * Reads one listed id: `uncommitted` without a manifest, `skip` for a damaged or newer-format
+ * manifest (neither kept nor cleaned) or another job's backup, else the candidate.
+ */
+export async function readCandidate(loc: S3Location, id: string, job: string | undefined, signal?: AbortSignal): Promise<Candidate | 'uncommitted' | 'skip'> {
+  const manifest = await loadManifest(loc, id, signal).catch((error: unknown) => (error instanceof BackupNotFoundError ? null : undefined));
+  if (manifest === null) return 'uncommitted';
+  if (!manifest || (job !== undefined && manifest.job !== job)) return 'skip';
+  return { id, manifest, verified: (await readVerification(loc, id, signal))?.ok === true, endedAt: Date.parse(manifest.end.time) };
+}
+
+/** A verified candidate as the summary holds it. */
+export function entryOf(c: Candidate): { id: string; endedAt: number; stream: string | null } {
+  return { id: c.id, endedAt: c.endedAt, stream: c.manifest.start.stream?.name ?? null };
+}
+
+/** What a pass run adds to the retention report. */
+export interface PassOutcome {
+  kept: string[];
+  deleted: string[];
+  uncommitted: string[];
+  protected: { newestVerified?: string; pitrBase?: string };
+  /** Backups below the line this run met and did not start on. */
+  backupsLeft: number;
+  /** Where the pass continues next run (undefined: it ended). */
+  saved?: PassState;
+  /** The pass ended early because a kept backup changed (see retention-pass.ts): a new one starts next run. */
+  restarted?: 'kept backup changed' | 'verified after it was read';
+}
+
+/** How a pass run goes. */
+export interface PassRunOptions {
+  policy: PassPolicy;
+  now: number;
+  orphans: Omit<OrphanOptions, 'budget' | 'signal'>;
+  budget: DeleteBudget;
+  signal?: AbortSignal;
+  /**
+   * With `stream`: prunes the stream objects older than this manifest's start mark (the oldest
+   * backup kept), called once the sweep has deleted every backup below the line.
+   */
+  pruneStream?: (oldestKept: Manifest) => Promise<void>;
+}
+
+/**
+ * Continues the pass `state` (saved in `record`) as far as the budget lets it.
+ * @throws {RetentionDeleteError} a delete or abort failed: the run stops there
+ * @throws {FencedError} the retention lease was lost, or another run changed the pass object
+ */
+export async function continuePass(loc: S3Location, record: PassRecord, state: PassState, o: PassRunOptions, orphans: OrphanReport): Promise<PassOutcome> {
+  const { budget, signal, policy } = o;
+  const out: PassOutcome = { kept: [], deleted: [], uncommitted: [], protected: {}, backupsLeft: 0 };
+  const root = keys.backupsRoot(loc);
+  const job = policy.job ?? undefined;
+  const orphanOptions: OrphanOptions = { ...o.orphans, budget, ...(signal ? { signal } : {}) };
+  const save = async (): Promise<PassOutcome> => {
+    if (budget.stoppedBy !== 'signal') await record.save(state, signal);
+    out.saved = state;
+    orphans.remaining = true;
+    return out;
+  };
+  let checkpoints: JobCheckpoint[] | undefined;
+  let checkpointsRead = false;
+  let keptChecked = false;
+  /** Judges and cleans one id without a manifest; false when the budget stopped it. */
+  const orphan = async (id: string): Promise<boolean> => {
+    if (!checkpointsRead) {
+      checkpoints = await listJobCheckpoints(loc, signal, budget);
+      if (budget.stoppedBy) return false;
+      checkpointsRead = true;
+    }
+    if (!checkpoints) {
+      orphans.leftAlone.push({ id, reason: 'checkpoints unreadable' });
+      return true;
+    }
+    const uploadsOf = async (of: string) => {
+      const listed = await listUploads(loc, `${keys.backup(loc, of)}/`, { signal, gate: budget });
+      return listed.complete ? listed.uploads : undefined;
+    };
+    if ((await cleanOrphanIds(loc, [id], checkpoints, uploadsOf, orphanOptions, orphans)) === 1) return true;
+    orphans.idsLeft++;
+    return false;
+  };
+
+  for (;;) {
+    if (state.phase === 'read') {
+      if (!budget.allowsPage(root)) return save();
+      const started = Date.now();
+      const page = await backupIdsPage(loc, state.after, signal);
+      budget.pageTook(Date.now() - started);
+      for (const id of page.ids) {
+        if (!budget.allowsPage(root)) return save();
+        const c = await readCandidate(loc, id, job, signal);
+        if (c === 'uncommitted') out.uncommitted.push(id);
+        else if (c !== 'skip' && c.verified) summarise(state.summary, entryOf(c), policy, state.startedAt);
+        state.after = id;
+      }
+      if (page.more) {
+        await record.save(state, signal);
+        continue;
+      }
+      state.phase = 'sweep';
+      state.after = '';
+      await record.save(state, signal);
+      // The summary's kept backups, checked again at each sweep run's start (below).
+      continue;
+    }
+
+    if (state.phase === 'sweep') {
+      const kept = keptEntries(state.summary);
+      out.protected = { ...(kept[0] ? { newestVerified: state.summary.top[0]!.id } : {}), ...(state.summary.pitrBase ? { pitrBase: state.summary.pitrBase.id } : {}) };
+      if (!keptChecked && !(await keptStillStand(loc, kept, signal))) {
+        out.restarted = 'kept backup changed';
+        Object.assign(state, newPass(o.now));
+        await record.save(state, signal);
+        continue;
+      }
+      keptChecked = true;
+      const line = passThreshold(state);
+      if (!budget.allowsPage(root)) return save();
+      const started = Date.now();
+      const page = await backupIdsPage(loc, state.after, signal);
+      budget.pageTook(Date.now() - started);
+      for (const id of page.ids) {
+        if (!budget.allowsPage(root)) return save();
+        const c = await readCandidate(loc, id, job, signal);
+        if (c === 'uncommitted') {
+          out.uncommitted.push(id);
+          if (!(await orphan(id))) return save();
+        } else if (c !== 'skip') {
+          if (!line || compareEntries(c, line) >= 0) out.kept.push(id);
+          else if (c.verified && keepRulesWouldKeep(state, policy, entryOf(c))) {
+            // Verified after the read phase passed it, and kept by the rules: the line is stale.
+            out.kept.push(id);
+            out.restarted = 'verified after it was read';
+            Object.assign(state, newPass(o.now));
+            await record.save(state, signal);
+            return { ...out, saved: state };
+          } else {
+            const objects = [keys.manifest(loc, id), keys.verification(loc, id), ...c.manifest.datasets.flatMap((d) => d.segments.map((s) => s.key))];
+            // All of a backup's deletes or none; manifest first.
+            if (!budget.allows(objects.length, false)) {
+              out.backupsLeft++;
+              return save();
+            }
+            for (const key of objects) await budget.spend(false, () => deleteOrThrow(loc, key, signal));
+            out.deleted.push(id);
+          }
+        }
+        state.after = id;
+      }
+      if (page.more) {
+        await record.save(state, signal);
+        continue;
+      }
+      // Every backup below the line is gone: the stream objects only they needed can go. Not
+      // when the line is the pass's start (capped): a backup kept below the summary's oldest
+      // might need them. A prune the budget stops is finished by a later pass.
+      if (o.pruneStream && line && line.id !== '' && budget.stoppedBy === undefined) {
+        const oldest = await readCandidate(loc, line.id, job, signal);
+        if (typeof oldest === 'object') await o.pruneStream(oldest.manifest);
+      }
+      state.phase = 'uploads';
+      state.after = '';
+      await record.save(state, signal);
+      continue;
+    }
+
+    // uploads: ids with unfinished uploads (those with objects were met by the sweep too: judged again, harmlessly).
+    if (!budget.allowsPage(root)) return save();
+    const started = Date.now();
+    const page = await listUploadsPage(loc, root, state.after ? `${root}${state.after}/\uffff` : undefined, signal);
+    budget.pageTook(Date.now() - started);
+    const ids = [...new Set(page.uploads.map((u) => idOf(loc, u.key)).filter((id): id is string => id !== undefined && id > state.after))].sort();
+    for (const id of ids) {
+      if (!(await headObject(loc, keys.manifest(loc, id), signal)) && !(await orphan(id))) return save();
+      state.after = id;
+    }
+    if (page.more && ids.length > 0) {
+      await record.save(state, signal);
+      continue;
+    }
+    // Last: the ids job checkpoints name that have no manifest (a run killed before its first object).
+    if (!checkpointsRead) {
+      checkpoints = await listJobCheckpoints(loc, signal, budget);
+      if (budget.stoppedBy) return save();
+      checkpointsRead = true;
+    }
+    for (const c of checkpoints ?? []) {
+      if (!(await headObject(loc, keys.manifest(loc, c.backupId), signal)) && !(await orphan(c.backupId))) return save();
+    }
+    await record.end(signal);
+    return out;
+  }
+}
+
+/** The summary's kept backups still have their manifest and are still verified. */
+async function keptStillStand(loc: S3Location, kept: Array<{ id: string }>, signal?: AbortSignal): Promise<boolean> {
+  for (const { id } of kept) {
+    if (!(await headObject(loc, keys.manifest(loc, id), signal))) return false;
+    if ((await readVerification(loc, id, signal).catch(() => undefined))?.ok !== true) return false;
+  }
+  return true;
+}

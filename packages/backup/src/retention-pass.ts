@@ -1,0 +1,214 @@
+/**
+ * Where a retention pass over `backups/` continues (`retention/backups-pass.json`): a bucket
+ * with very many backup ids (or unfinished uploads) takes more than one invocation to list and
+ * read, and a run that always started again from the first page would never get past the
+ * pages its deadline lets it read (a livelock: nothing past them is ever judged or deleted).
+ *
+ * **Design.** A run that cannot read every manifest under `backups/` in one go starts a
+ * **pass** of three phases, each continued by the next run from where the last one stopped:
+ * 1. `read`: page by page (`StartAfter` the last id handled), every manifest and verification
+ *    record is read into a bounded **summary** — never a list of every backup — holding only
+ *    what the policy's keep set can be made of: the `keepLast` newest verified backups, the
+ *    oldest verified one that ended within `keepMs`, and the newest verified one a
+ *    `pitrWindowMs` window can start from. Nothing is deleted. When the listing ends, the
+ *    policy's line is known: the oldest backup the summary keeps (`threshold`).
+ * 2. `sweep`: `backups/` is listed again page by page; a backup (of `job`) older than the line
+ *    is deleted (whole, as in one run), one at or past it is kept; an id without a manifest is
+ *    an orphan candidate, judged and cleaned id by id as in one run (retention-orphans.ts).
+ * 3. `uploads`: unfinished uploads under `backups/` page by page (`KeyMarker` past the last
+ *    id handled), for the ids that have uploads and no object; then the ids job checkpoints
+ *    name. The pass then ends (the object is deleted) and the run after starts a new one.
+ *
+ * **Why the policy is never judged from part of `backups/`.** Which backup is the oldest one
+ * kept depends on the newest verified backups — the last pages of the listing. So the line is
+ * drawn only once the read phase has seen every page, and the deletes come in a second pass.
+ * The line is drawn as a single complete listing at the pass's first run (`startedAt`) would
+ * draw it, and conservatively for what a later one could see:
+ * - `keepMs` and `pitrWindowMs` are measured from `startedAt`, the pass's earliest clock: a
+ *   later clock keeps no more (its base snapshot is never older);
+ * - nothing that ended at or after `startedAt` is deleted (a backup committed after the read
+ *   phase passed its id — a long job's late commit — is never below the line);
+ * - at each sweep run's start the summary's kept backups are checked again (manifest present,
+ *   still verified): one gone or no longer verified ends the pass (a new one starts);
+ * - a backup below the line found verified that the keep rules would keep (within `keepMs`, or
+ *   the point-in-time base when the summary had none) was verified after the read phase passed
+ *   it: it is kept and the pass ends. Other verified backups below the line would not be kept
+ *   by a complete listing either (the summary's newer kept ones still stand).
+ * What a single run already cannot see — a verification written, for a backup the sweep has
+ * already passed, between its read and its delete — is the same here, over a longer window.
+ *
+ * **Validity.** The object has its own `formatVersion`, names the root (`storage.prefix`) and
+ * the policy options it was drawn for (`keepLast`, `keepMs`, `pitrWindowMs`, `job`, `stream`):
+ * another root or policy discards it (a new pass starts). Retention of one `job` (or with a
+ * `stream`) keeps its pass under its own key (`passKey`): schedules for different jobs on one
+ * prefix do not discard each other's. Only the holder of the retention
+ * lease writes it, and every write is conditional on the ETag it last read or wrote
+ * (`If-Match`, `If-None-Match: *` for the first): a run that lost its lease and still writes is
+ * refused (`FencedError`) instead of moving another run's pass. One that cannot be read
+ * (damaged, a newer format) is replaced by a new pass. Dry runs neither read nor write it.
+ */
+import { z } from 'zod';
+import { BackupError, FencedError } from './errors.js';
+import { getStored } from './format/stored.js';
+import { headObject, joinKey, type S3Location } from './s3/client.js';
+import { deleteIfUnchanged, putConditional } from './s3/conditional.js';
+import type { S3Capabilities } from './s3/probe.js';
+
+/** A verified backup the summary holds: its id, end time (ms) and the stream its start mark names. */
+export interface PassEntry {
+  id: string;
+  endedAt: number;
+  stream: string | null;
+}
+
+/** What the keep set can be made of (see the module comment). */
+export interface PassSummary {
+  /** The `keepLast` newest verified backups, newest first. */
+  top: PassEntry[];
+  /** The oldest verified backup that ended within `keepMs` of `startedAt`. */
+  oldestRecent: PassEntry | null;
+  /** The newest verified backup that ended before `startedAt - pitrWindowMs` (of `stream`, when given). */
+  pitrBase: PassEntry | null;
+}
+
+/** The policy a pass is drawn for. */
+export interface PassPolicy {
+  keepLast: number;
+  keepMs: number;
+  pitrWindowMs: number;
+  job: string | null;
+  stream: string | null;
+}
+
+/** The pass's saved state. */
+export interface PassState {
+  phase: 'read' | 'sweep' | 'uploads';
+  /** `read`, `sweep`: the last backup id handled; `uploads`: the last id whose uploads were handled (`''`: none yet). */
+  after: string;
+  /** The clock of the pass's first run (ms). */
+  startedAt: number;
+  summary: PassSummary;
+}
+
+const entrySchema = z.object({ id: z.string().min(1), endedAt: z.number(), stream: z.string().nullable() });
+const passSchema = z.object({
+  formatVersion: z.literal(1),
+  root: z.string(),
+  policy: z.object({ keepLast: z.number().int(), keepMs: z.number(), pitrWindowMs: z.number(), job: z.string().nullable(), stream: z.string().nullable() }),
+  phase: z.enum(['read', 'sweep', 'uploads']),
+  after: z.string(),
+  startedAt: z.number(),
+  summary: z.object({ top: z.array(entrySchema), oldestRecent: entrySchema.nullable(), pitrBase: entrySchema.nullable() }),
+  savedAt: z.string(),
+});
+
+/**
+ * The key of the pass object: `retention/backups-pass.json`, or, for retention of one `job` or
+ * with a `stream`, `retention/backups-pass/job=<job>&stream=<stream>.json` (names URI-encoded),
+ * so that schedules for different jobs on one prefix each keep their own pass instead of
+ * discarding each other's.
+ */
+export function passKey(loc: S3Location, policy: Pick<PassPolicy, 'job' | 'stream'>): string {
+  const scope = [policy.job === null ? '' : `job=${encodeURIComponent(policy.job)}`, policy.stream === null ? '' : `stream=${encodeURIComponent(policy.stream)}`].filter((p) => p !== '').join('&');
+  return scope === '' ? joinKey(loc.prefix, 'retention', 'backups-pass.json') : joinKey(loc.prefix, 'retention', 'backups-pass', `${scope}.json`);
+}
+
+/** A new pass's state. */
+export function newPass(startedAt: number): PassState {
+  return { phase: 'read', after: '', startedAt, summary: { top: [], oldestRecent: null, pitrBase: null } };
+}
+
+/**
+ * The pass object of a run (the retention lease is held): the state it holds, when valid for
+ * this root and policy, and the ETag every later write of this run is conditional on.
+ */
+export class PassRecord {
+  private constructor(
+    private readonly loc: S3Location,
+    private readonly caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>,
+    private readonly policy: PassPolicy,
+    /** The ETag of the object as last read or written (undefined: none exists). */
+    private etag: string | undefined,
+    /** The saved state, when it is valid for this root and policy. */
+    readonly saved: PassState | undefined,
+  ) {}
+
+  /** Reads the pass object; one of another root or policy, damaged or of a newer format yields no state (its ETag is kept, to replace it). */
+  static async read(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, policy: PassPolicy, signal?: AbortSignal): Promise<PassRecord> {
+    const key = passKey(loc, policy);
+    try {
+      const found = await getStored(loc, key, passSchema, { what: 'retention pass', version: 1 }, signal);
+      if (!found) return new PassRecord(loc, caps, policy, undefined, undefined);
+      const v = found.value;
+      const same = v.root === loc.prefix && JSON.stringify(v.policy) === JSON.stringify(policy);
+      return new PassRecord(loc, caps, policy, found.etag, same ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary: v.summary } : undefined);
+    } catch (error) {
+      if (!(error instanceof BackupError)) throw error;
+      return new PassRecord(loc, caps, policy, (await headObject(loc, key, signal))?.etag, undefined);
+    }
+  }
+
+  /**
+   * Saves `state` over what this run last read or wrote.
+   * @throws {FencedError} another run changed the object meanwhile
+   */
+  async save(state: PassState, signal?: AbortSignal): Promise<void> {
+    const body = JSON.stringify({ formatVersion: 1, root: this.loc.prefix, policy: this.policy, ...state, savedAt: new Date().toISOString() });
+    const out = await putConditional(this.loc, this.caps, passKey(this.loc, this.policy), this.etag, body, signal ? { signal } : {});
+    if (!out.written) throw new FencedError('retention: another run changed the retention pass object (under retention/); stopped before the next delete');
+    this.etag = out.etag;
+  }
+
+  /**
+   * Ends the pass: deletes the object if it is still the one this run last read or wrote.
+   * @throws {FencedError} another run changed it meanwhile
+   */
+  async end(signal?: AbortSignal): Promise<void> {
+    if (this.etag === undefined) return;
+    const out = await deleteIfUnchanged(this.loc, this.caps, passKey(this.loc, this.policy), this.etag, signal);
+    if (out === 'changed') throw new FencedError('retention: another run changed the retention pass object (under retention/)');
+    this.etag = undefined;
+  }
+}
+
+/** Orders backups by end time, then id (the policy's order). */
+export function compareEntries(a: { endedAt: number; id: string }, b: { endedAt: number; id: string }): number {
+  return a.endedAt - b.endedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Adds a verified backup to the summary. */
+export function summarise(summary: PassSummary, entry: PassEntry, policy: PassPolicy, startedAt: number): void {
+  if (summary.top.some((e) => e.id === entry.id)) return;
+  summary.top = [...summary.top, entry].sort((a, b) => compareEntries(b, a)).slice(0, policy.keepLast);
+  if (policy.keepMs > 0 && startedAt - entry.endedAt < policy.keepMs && (!summary.oldestRecent || compareEntries(entry, summary.oldestRecent) < 0)) summary.oldestRecent = entry;
+  if (policy.pitrWindowMs > 0 && entry.endedAt <= startedAt - policy.pitrWindowMs && (policy.stream === null || entry.stream === policy.stream) && (!summary.pitrBase || compareEntries(entry, summary.pitrBase) > 0)) summary.pitrBase = entry;
+}
+
+/** The backups the summary keeps (the newest verified first). */
+export function keptEntries(summary: PassSummary): PassEntry[] {
+  const out = [...summary.top];
+  for (const e of [summary.oldestRecent, summary.pitrBase]) if (e && !out.some((k) => k.id === e.id)) out.push(e);
+  return out;
+}
+
+/**
+ * The line of a pass: a backup ordered before it (`compareEntries`) is deleted. The oldest
+ * backup the summary keeps, and never past `startedAt`; `undefined` when nothing is verified
+ * (no backup is deleted).
+ */
+export function passThreshold(state: PassState): { endedAt: number; id: string } | undefined {
+  const kept = keptEntries(state.summary);
+  if (kept.length === 0) return undefined;
+  const oldest = kept.reduce((a, b) => (compareEntries(a, b) <= 0 ? a : b));
+  return oldest.endedAt < state.startedAt ? { endedAt: oldest.endedAt, id: oldest.id } : { endedAt: state.startedAt, id: '' };
+}
+
+/**
+ * Would the keep rules keep this backup had the read phase seen it verified? (Within `keepMs`
+ * of `startedAt`, or the point-in-time base when the summary found none.) Such a backup below
+ * the line was verified after the read phase passed it.
+ */
+export function keepRulesWouldKeep(state: PassState, policy: PassPolicy, entry: PassEntry): boolean {
+  if (policy.keepMs > 0 && state.startedAt - entry.endedAt < policy.keepMs) return true;
+  return policy.pitrWindowMs > 0 && !state.summary.pitrBase && entry.endedAt <= state.startedAt - policy.pitrWindowMs && (policy.stream === null || entry.stream === policy.stream);
+}
