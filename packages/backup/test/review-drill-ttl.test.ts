@@ -22,14 +22,15 @@ describe.each(['dump', 'typed'] as const)('a Redis drill after TTLs ended (%s en
     s3 = await freshBucket(S3_SERVERS[0]!);
     for (let i = 0; i < 5; i++) await redis.set(`${prefix}k${i}`, `v${i}`);
     await redis.set(`${prefix}later`, 'v', 'PX', 3_600_000);
-    await redis.set(`${prefix}soon`, 'v', 'PX', 1500);
+    // Long enough that a snapshot on a loaded machine still reads them (1.5 s was not, at load ~16).
+    await redis.set(`${prefix}soon`, 'v', 'PX', 5000);
     await redis.hset(`${prefix}hsoon`, 'a', '1', 'b', '2');
-    await redis.pexpire(`${prefix}hsoon`, 1500);
+    await redis.pexpire(`${prefix}hsoon`, 5000);
     const done = await snapshotBackup({ source: redisSource({ client: redis, pattern: `${prefix}*`, ...(encoding === 'typed' ? { encoding: 'typed' as const } : {}) }), target: storage() }).run();
     expect(done).toMatchObject({ status: 'complete', records: 8 });
     // The two short TTLs end.
     while ((await redis.exists(`${prefix}soon`, `${prefix}hsoon`)) > 0) await new Promise((r) => setTimeout(r, 100));
-  });
+  }, 60_000);
   afterAll(async () => {
     const keys = await redis.keys(`*${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
