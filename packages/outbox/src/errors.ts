@@ -119,7 +119,9 @@ export class MessageInvalidError extends SteadyError {
 
 /**
  * A `redrive(ctx, ref)` reference that cannot name a quarantine of this outbox: not an object
- * `{ where, aggregate, fromSeq?, since? }`, a field of the wrong type, an unknown key, a
+ * `{ where, aggregate, fromSeq, since }`, a field missing or of the wrong type (the quarantine's
+ * identity `fromSeq` and `since` included: without it a stale reference could release a newer
+ * quarantine), an unknown key, a
  * `where` of another outbox (a partition tag with braces, another collection), an aggregate
  * type this outbox does not declare, or an aggregate that was never at that `where`. Nothing
  * was released or sent. HTTP 400, terminal; `field` names the field at fault (`ref` for the

@@ -1,11 +1,14 @@
 /**
  * Redrive: releasing a quarantined aggregate and relaying it again, from a reference the
- * caller holds (the `outbox aggregate quarantined` warning's `where`, `aggregate` and
- * `fromSeq`, or an entry of `listQuarantined`). The reference is outside input: it is checked
+ * caller holds (the `outbox aggregate quarantined` warning's `where`, `aggregate`, `fromSeq`
+ * and `since`, or an entry of `listQuarantined`). The reference is outside input: it is checked
  * against this outbox (its shape, the declared aggregate types, the store's partitions or
- * collection) before anything is read, and the store releases only the quarantine it names —
- * so a wrong reference changes nothing and a stale one (already redriven, or quarantined again
- * since) releases and sends nothing.
+ * collection) before anything is read, and it must carry the quarantine's identity (`fromSeq`
+ * and `since`: a quarantine taken again from the same seq has another `since`). The store
+ * releases only the quarantine it names — so a wrong reference changes nothing and a stale one
+ * (already redriven, or quarantined again since) releases and sends nothing. There is no
+ * "release whatever is quarantined now" by omission: a caller who wants that reads the current
+ * quarantine with `listQuarantined` and passes that entry.
  */
 import { isRecord } from '@steadyfn/handler/internal';
 import { checkAggregateId } from '../envelope.js';
@@ -14,6 +17,9 @@ import type { QuarantineRef, RedriveOutcome, RelayStore } from './types.js';
 
 /** The keys a reference may carry: those of a `listQuarantined` entry. */
 const REF_KEYS = new Set(['where', 'aggregate', 'fromSeq', 'since', 'reason']);
+
+/** Why an identity field is required, said when it is missing. */
+const MISSING = ': it is missing, and a reference names one quarantine by its fromSeq and since together (the quarantine warning and listQuarantined give both; to release what is quarantined now, pass the listQuarantined entry)';
 
 /** Longest `where` taken: a partition tag or a collection name is far shorter. */
 const MAX_WHERE_LENGTH = 1024;
@@ -30,7 +36,7 @@ function refuse(field: string, message: string, expected: string): never {
  *   cannot name a quarantine of this outbox.
  */
 export function checkRedriveRef(value: unknown, aggregateTypes: ReadonlySet<string>, store: Pick<RelayStore, 'refIssue'>): QuarantineRef {
-  const shape = 'an object { where, aggregate, fromSeq?, since? } (what the quarantine warning or listQuarantined names)';
+  const shape = 'an object { where, aggregate, fromSeq, since } (what the quarantine warning or listQuarantined names)';
   if (!isRecord(value) || Array.isArray(value)) refuse('ref', `the reference must be ${shape}`, shape);
   for (const key of Object.keys(value)) {
     if (!REF_KEYS.has(key)) refuse(key, `"${key}" is not a field of a redrive reference; the fields are where, aggregate, fromSeq, since`, 'one of where, aggregate, fromSeq, since');
@@ -52,13 +58,15 @@ export function checkRedriveRef(value: unknown, aggregateTypes: ReadonlySet<stri
   }
   const issue = store.refIssue({ where, aggregate });
   if (issue) refuse(issue.field, `"${issue.field}" cannot be this outbox's: expected ${issue.expected}`, issue.expected);
-  if (fromSeq !== undefined && (typeof fromSeq !== 'number' || !Number.isSafeInteger(fromSeq) || fromSeq < 1)) {
-    refuse('fromSeq', '"fromSeq" must be the quarantine\'s first held seq (an integer ≥ 1) or be left out', 'an integer ≥ 1, or left out');
+  // The quarantine's identity: without it, a reference read before a redrive (by someone
+  // else) and a new quarantine of the aggregate would release that newer one.
+  if (typeof fromSeq !== 'number' || !Number.isSafeInteger(fromSeq) || fromSeq < 1) {
+    refuse('fromSeq', `"fromSeq" must be the quarantine's first held seq (an integer ≥ 1)${fromSeq === undefined ? MISSING : ''}`, 'an integer ≥ 1');
   }
-  if (since !== undefined && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
-    refuse('since', '"since" must be the epoch ms the quarantine was taken (an integer ≥ 0) or be left out', 'an integer ≥ 0 (epoch ms), or left out');
+  if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0) {
+    refuse('since', `"since" must be the epoch ms the quarantine was taken (an integer ≥ 0)${since === undefined ? MISSING : ''}`, 'an integer ≥ 0 (epoch ms)');
   }
-  return { where, aggregate, ...(fromSeq === undefined ? {} : { fromSeq }), ...(since === undefined ? {} : { since }) };
+  return { where, aggregate, fromSeq, since };
 }
 
 /** What `redrive()` answers: released and relayed, or why nothing was done. */

@@ -48,17 +48,18 @@ export interface AggregateRef {
 }
 
 /**
- * A quarantine as a redrive names it: the aggregate and its `where`, as the `outbox aggregate
- * quarantined` warning and `listQuarantined` give them, and optionally which quarantine the
- * caller saw — then only that one is released, not one taken again since.
+ * One quarantine as a redrive names it, as the `outbox aggregate quarantined` warning and
+ * `listQuarantined` give it: the aggregate, its `where`, and the quarantine's identity
+ * (`fromSeq` and `since`). Only that quarantine is released — never one taken again since
+ * the reference was read, even from the same seq.
  */
 export interface QuarantineRef {
   where: string;
   aggregate: string;
-  /** The quarantine's first held seq (the warning's `fromSeq`). */
-  fromSeq?: number | undefined;
-  /** Epoch ms the quarantine was taken (`listQuarantined`'s `since`). */
-  since?: number | undefined;
+  /** The quarantine's first held seq (the warning's and `listQuarantined`'s `fromSeq`). */
+  fromSeq: number;
+  /** Epoch ms the quarantine was taken (the warning's and `listQuarantined`'s `since`). */
+  since: number;
 }
 
 /**
@@ -140,12 +141,16 @@ export interface RelayStore {
    * Returns how many events were marked, per item.
    */
   settle(items: ReadonlyArray<SettleItem>, options?: StoreCallOptions): Promise<number[]>;
-  /** Holds the aggregate from `fromSeq` on: no event of it is sent until `redrive`. */
-  quarantine(ref: AggregateRef, entry: { fromSeq: number; reason: string; lease: HeldLease } & StoreCallOptions): Promise<void>;
+  /**
+   * Holds the aggregate from `fromSeq` on: no event of it is sent until `redrive`. Returns
+   * the epoch ms the quarantine was taken at (the store's clock where it has one): with
+   * `fromSeq`, the quarantine's identity, which a redrive reference must carry.
+   */
+  quarantine(ref: AggregateRef, entry: { fromSeq: number; reason: string; lease: HeldLease } & StoreCallOptions): Promise<number>;
   /**
    * Releases a quarantined aggregate and resets its attempt counts, in one conditional step:
-   * only while it is quarantined as `ref` says (its `fromSeq` / `since`, when given). Changes
-   * nothing otherwise.
+   * only while it is quarantined as `ref` says (its `fromSeq` and `since`). Changes nothing
+   * otherwise. Of concurrent calls with one reference exactly one answers `redriven`.
    */
   redrive(ref: QuarantineRef, options?: StoreCallOptions): Promise<RedriveOutcome>;
   /**

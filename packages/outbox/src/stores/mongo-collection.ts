@@ -257,7 +257,9 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
       return mongoTransactionOutbox({ ...options, lease: relayLease }).relay;
     },
     async quarantine(ref, { fromSeq, reason }) {
-      await (await state()).updateOne({ _id: ref.aggregate }, { $set: { q: { fromSeq, reason, at: new Date() } } }, { upsert: true });
+      const at = new Date();
+      await (await state()).updateOne({ _id: ref.aggregate }, { $set: { q: { fromSeq, reason, at } } }, { upsert: true });
+      return at.getTime();
     },
     async redrive(ref) {
       const found = (await (await state()).findOne({ _id: ref.aggregate }, { projection: { q: 1 } })) as { q?: { fromSeq: number; at: Date } } | null;

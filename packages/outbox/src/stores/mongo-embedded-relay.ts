@@ -198,7 +198,9 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     begin: (items, { limit, maxBytes }) => beginMany(items.map((i) => i.ref), limit, maxBytes),
     settle: (items, callOptions) => Promise.all(items.map((item) => settleOne(item, callOptions?.signal))),
     async quarantine(ref, { fromSeq, reason }) {
-      await (await side()).updateOne({ _id: idOf(ref) }, { $set: { q: { fromSeq, reason, at: new Date() } } }, { upsert: true });
+      const at = new Date();
+      await (await side()).updateOne({ _id: idOf(ref) }, { $set: { q: { fromSeq, reason, at } } }, { upsert: true });
+      return at.getTime();
     },
     async redrive(ref) {
       const id = idOf(ref);

@@ -95,7 +95,7 @@ export async function isFerretDB(db: Database): Promise<boolean> {
   return 'ferretdbVersion' in info || 'ferretdb' in info;
 }
 
-/** Whether a stored quarantine is the one a redrive reference names (its `fromSeq` / `since`, where given). */
-export function quarantineMatches(ref: { fromSeq?: number | undefined; since?: number | undefined }, fromSeq: number, at: Date): boolean {
-  return (ref.fromSeq === undefined || ref.fromSeq === fromSeq) && (ref.since === undefined || ref.since === at.getTime());
+/** Whether a stored quarantine is the one a redrive reference names (its `fromSeq` and `since`). */
+export function quarantineMatches(ref: { fromSeq: number; since: number }, fromSeq: number, at: Date): boolean {
+  return ref.fromSeq === fromSeq && ref.since === at.getTime();
 }

@@ -273,11 +273,11 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
     },
     async quarantine(ref, { fromSeq, reason, signal }) {
       const k = partitionKeys(prefix, ref.where);
-      await run(await getClient(), QUARANTINE, [k.quarantine], [ref.aggregate, fromSeq, reason], signal);
+      return Number(await run(await getClient(), QUARANTINE, [k.quarantine], [ref.aggregate, fromSeq, reason], signal));
     },
     async redrive(ref, callOptions) {
       const k = partitionKeys(prefix, ref.where);
-      const reply = Number(await run(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts, k.seq], [ref.aggregate, ref.fromSeq ?? '', ref.since ?? ''], callOptions?.signal));
+      const reply = Number(await run(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts, k.seq], [ref.aggregate, ref.fromSeq, ref.since], callOptions?.signal));
       return reply === 1 ? 'redriven' : reply === 0 ? 'not-quarantined' : reply === 2 ? 'quarantine-changed' : 'unknown';
     },
     refIssue: ({ where }) => (/[{}]/.test(where) ? { field: 'where', expected: 'a partition of this outbox: a hash tag, without { or }' } : undefined),
