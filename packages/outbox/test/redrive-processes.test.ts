@@ -84,9 +84,9 @@ describe.each(STORES)('redrives of one quarantine from two processes on the %s s
     const lease = { key: 'test', owner: 'test', fence: 1 };
     const wins: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const since = await store.quarantine(ref, { fromSeq: 1 + (round % 3), reason: 'test', lease });
+      const quarantinedAt = await store.quarantine(ref, { fromSeq: 1 + (round % 3), reason: 'test', lease });
       const [entry] = (await store.listQuarantined({ limit: 10 })).filter((q) => q.aggregate === ref.aggregate);
-      expect(entry).toMatchObject({ where: ref.where, fromSeq: 1 + (round % 3), since });
+      expect(entry).toMatchObject({ where: ref.where, fromSeq: 1 + (round % 3), quarantinedAt });
       const line = `${JSON.stringify(entry)}\n`;
       for (const child of children) child.process.stdin!.write(line);
       const outcomes = (await Promise.all(children.map((c) => c.next()))).map((m) => m.outcome);

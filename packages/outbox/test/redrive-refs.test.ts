@@ -8,7 +8,7 @@
  *   does not declare, an aggregate that was never in that partition) is a typed
  *   `OUTBOX_REDRIVE_REF_INVALID` naming the field: nothing released, nothing sent;
  * - a stale one (the aggregate is not quarantined, or quarantined again since the reference
- *   was taken: `fromSeq` / `since` differ) releases and sends nothing (`redriven: false`);
+ *   was taken: `fromSeq` / `quarantinedAt` differ) releases and sends nothing (`redriven: false`);
  * - two redrives at once, and a second one after, send each event once, in seq order.
  */
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -101,15 +101,17 @@ describe.each(SIDES)('redrive(ctx, ref) on the %s store', (name) => {
       [{ where, aggregate: `tick/${'x'.repeat(257)}` }, 'aggregate'],
       [{ where, aggregate: 'tick/agg-0\u0000' }, 'aggregate'],
       // Never in that partition / collection: a wrong or foreign reference, not a stale one.
-      [{ where: wrongWhere, aggregate: 'tick/agg-404', fromSeq: 1, since: 0 }, 'aggregate'],
+      [{ where: wrongWhere, aggregate: 'tick/agg-404', fromSeq: 1, quarantinedAt: 0 }, 'aggregate'],
       // The quarantine's identity is required: without it a stale reference could release a newer quarantine.
       [{ where, aggregate: 'tick/agg-0' }, 'fromSeq'],
-      [{ where, aggregate: 'tick/agg-0', since: 0 }, 'fromSeq'],
-      [{ where, aggregate: 'tick/agg-0', fromSeq: 1 }, 'since'],
+      [{ where, aggregate: 'tick/agg-0', quarantinedAt: 0 }, 'fromSeq'],
+      [{ where, aggregate: 'tick/agg-0', fromSeq: 1 }, 'quarantinedAt'],
       [{ where, aggregate: 'tick/agg-0', fromSeq: 0 }, 'fromSeq'],
       [{ where, aggregate: 'tick/agg-0', fromSeq: '1' }, 'fromSeq'],
-      [{ where, aggregate: 'tick/agg-0', fromSeq: 1, since: -1 }, 'since'],
-      [{ where, aggregate: 'tick/agg-0', fromSeq: 1, since: 1.5 }, 'since'],
+      [{ where, aggregate: 'tick/agg-0', fromSeq: 1, quarantinedAt: -1 }, 'quarantinedAt'],
+      // `since` is an aggregate's oldest pending event elsewhere; a quarantine's time is quarantinedAt.
+      [{ where, aggregate: 'tick/agg-0', fromSeq: 1, since: 0 }, 'since'],
+      [{ where, aggregate: 'tick/agg-0', fromSeq: 1, quarantinedAt: 1.5 }, 'quarantinedAt'],
       [{ where, aggregate: 'tick/agg-0', agregate: 'tick/agg-1' }, 'agregate'],
     ];
     for (const [ref, field] of cases) {
@@ -129,7 +131,7 @@ describe.each(SIDES)('redrive(ctx, ref) on the %s store', (name) => {
     const [q0] = before;
     // The quarantine was taken again since this reference was read: another fromSeq or time.
     await expect(entries.redrive(ctx(), { ...q0!, fromSeq: q0!.fromSeq + 1 })).resolves.toMatchObject({ redriven: false, skipped: 'quarantine-changed', metrics: { sent: 0 } });
-    await expect(entries.redrive(ctx(), { ...q0!, since: q0!.since - 1 })).resolves.toMatchObject({ redriven: false, skipped: 'quarantine-changed', metrics: { sent: 0 } });
+    await expect(entries.redrive(ctx(), { ...q0!, quarantinedAt: q0!.quarantinedAt - 1 })).resolves.toMatchObject({ redriven: false, skipped: 'quarantine-changed', metrics: { sent: 0 } });
     expect(await quarantine()).toEqual(before);
     expect(sender.asked).toHaveLength(0);
   });
@@ -144,12 +146,12 @@ describe.each(SIDES)('redrive(ctx, ref) on the %s store', (name) => {
     const after = await quarantine();
     const newer = after.find((q) => q.aggregate === 'tick/agg-2')!;
     expect(newer.fromSeq).toBe(q2.fromSeq);
-    expect(newer.since).not.toBe(q2.since);
+    expect(newer.quarantinedAt).not.toBe(q2.quarantinedAt);
     // The kept reference, and one with only part of the identity, cannot name which quarantine: refused, naming the missing field.
     for (const [ref, field] of [
       [kept, 'fromSeq'],
-      [{ ...kept, fromSeq: q2.fromSeq }, 'since'],
-      [{ ...kept, since: q2.since }, 'fromSeq'],
+      [{ ...kept, fromSeq: q2.fromSeq }, 'quarantinedAt'],
+      [{ ...kept, quarantinedAt: q2.quarantinedAt }, 'fromSeq'],
     ] as const) {
       const error = await entries.redrive(ctx(), ref as never).then(
         () => undefined,
@@ -171,14 +173,14 @@ describe.each(SIDES)('redrive(ctx, ref) on the %s store', (name) => {
       for (const r of results.filter((r) => !r.redriven)) expect(['not-quarantined', 'quarantine-changed']).toContain((r as { skipped: string }).skipped);
       // The winner's relay was refused again: quarantined anew (a new identity), nothing sent.
       const next = (await quarantine()).find((q) => q.aggregate === 'tick/agg-0')!;
-      expect(next.since).not.toBe(q0.since);
+      expect(next.quarantinedAt).not.toBe(q0.quarantinedAt);
     }
     expect(sender.asked).toHaveLength(0);
   }, 120_000);
 
   it('two redrives at once: each event sent once, in seq order; the later ones are harmless', async () => {
     const [q0] = await quarantine();
-    const ref = { where: q0!.where, aggregate: q0!.aggregate, fromSeq: q0!.fromSeq, since: q0!.since };
+    const ref = { where: q0!.where, aggregate: q0!.aggregate, fromSeq: q0!.fromSeq, quarantinedAt: q0!.quarantinedAt };
     const results = await Promise.all([entries.redrive(ctx(), ref), entries.redrive(ctx(), ref)]);
     expect(results.filter((r) => r.redriven)).toHaveLength(1);
     expect(results.find((r) => !r.redriven)).toMatchObject({ skipped: expect.stringMatching(/^(not-quarantined|quarantine-changed)$/), metrics: { sent: 0 } });

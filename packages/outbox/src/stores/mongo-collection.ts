@@ -285,7 +285,7 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
     refIssue: ({ where }) => (where === name ? undefined : { field: 'where', expected: `"${name}", the outbox collection of this outbox` }),
     async listQuarantined({ limit }) {
       const docs = await (await state()).find({ q: { $exists: true } }).limit(limit).toArray();
-      return docs.map((d: { _id: string; q: { fromSeq: number; reason: string; at: Date } }) => ({ where: name, aggregate: d._id, since: d.q.at.getTime(), fromSeq: d.q.fromSeq, reason: d.q.reason }));
+      return docs.map((d: { _id: string; q: { fromSeq: number; reason: string; at: Date } }) => ({ where: name, aggregate: d._id, quarantinedAt: d.q.at.getTime(), fromSeq: d.q.fromSeq, reason: d.q.reason }));
     },
     async cleanup({ limit, olderThanMs }) {
       const col = await outbox();

@@ -228,7 +228,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
           : undefined,
     async listQuarantined({ limit }) {
       const docs = (await (await side()).find({ q: { $exists: true } }).limit(limit).toArray()) as SideDoc[];
-      return docs.map((d) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, d._id), since: d.q!.at.getTime(), fromSeq: d.q!.fromSeq, reason: d.q!.reason }));
+      return docs.map((d) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, d._id), quarantinedAt: d.q!.at.getTime(), fromSeq: d.q!.fromSeq, reason: d.q!.reason }));
     },
   };
 }

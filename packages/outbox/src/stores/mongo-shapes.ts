@@ -126,7 +126,7 @@ export async function dropEarlierClaims(claims: CollectionLike, aggregate: strin
   await claims.deleteMany({ _id: { $gte: `${aggregate}\u0000`, $lt: id } });
 }
 
-/** Whether a stored quarantine is the one a redrive reference names (its `fromSeq` and `since`). */
-export function quarantineMatches(ref: { fromSeq: number; since: number }, fromSeq: number, at: Date): boolean {
-  return ref.fromSeq === fromSeq && ref.since === at.getTime();
+/** Whether a stored quarantine is the one a redrive reference names (its `fromSeq` and `quarantinedAt`). */
+export function quarantineMatches(ref: { fromSeq: number; quarantinedAt: number }, fromSeq: number, at: Date): boolean {
+  return ref.fromSeq === fromSeq && ref.quarantinedAt === at.getTime();
 }
