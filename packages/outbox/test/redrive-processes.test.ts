@@ -16,6 +16,7 @@ import { relaySide, type FaultBackend, type RelaySide } from './fault/backends.j
 import { openMongo, openRedis, type MongoBackend, type RedisBackend } from './support.js';
 import { mongoTransactionOutbox } from '../src/stores/mongo-collection.js';
 import type { RelayStore } from '../src/relay/types.js';
+import { claimRedrive, type CollectionLike } from '../src/stores/mongo-shapes.js';
 
 const CHILD = fileURLToPath(new URL('./redrive-child.mjs', import.meta.url));
 const STORES = ['redis', 'cluster', 'ferretdb', 'transaction'] as const;
@@ -100,4 +101,17 @@ describe.each(STORES)('redrives of one quarantine from two processes on the %s s
     // Not decided by who started first every time: print which process won, for the record.
     console.info(`${name}: process 0 won ${wins.filter((w) => w === 0).length} of ${ROUNDS} rounds`);
   }, 120_000);
+
+  // MongoDB stores only: Redis releases in one script, there is no step to stop after.
+  if (name === 'ferretdb' || name === 'transaction') {
+    it('a redrive that stopped after its claim leaves nothing stuck: the next one finishes the release (and answers not-quarantined)', async () => {
+      const ref = { where: name === 'ferretdb' ? 'ticks' : 'outbox', aggregate: 'tick/agg-0', since: 0 };
+      const quarantinedAt = await store.quarantine(ref, { fromSeq: 2, reason: 'test', lease: { key: 'test', owner: 'test', fence: 1 } });
+      // The claim of a redrive that died right after inserting it.
+      const claims = mongo!.db.collection(name === 'ferretdb' ? 'ticks_outbox_redrives' : 'outbox_redrives') as unknown as CollectionLike;
+      expect((await claimRedrive(claims, ref.aggregate, 2, new Date(quarantinedAt))).won).toBe(true);
+      expect(await store.redrive({ where: ref.where, aggregate: ref.aggregate, fromSeq: 2, quarantinedAt })).toBe('not-quarantined');
+      expect((await store.listQuarantined({ limit: 10 })).filter((q) => q.aggregate === ref.aggregate)).toEqual([]);
+    });
+  }
 });

@@ -273,12 +273,13 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
       // One winner per quarantine: the claim's insert decides, not the update's count.
       const claims = await redrives();
       const claim = await claimRedrive(claims, ref.aggregate, found.q.fromSeq, found.q.at);
-      if (!claim.won) return 'not-quarantined';
       // Counters first, while the quarantine still holds the aggregate (no relay begins an
       // attempt on it), then the quarantine as read: one taken again in between is left alone.
+      // A redrive that lost the claim does both too (idempotent), so a claimer that stopped
+      // after its claim leaves nothing stuck; the answer is the claim's, not the update's count.
       await (await outbox()).updateMany({ a: ref.aggregate, p: true }, { $set: { st: 0, fi: 0, un: 0 } });
-      const r = await (await state()).updateOne({ _id: ref.aggregate, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '' } });
-      if (r.matchedCount === 0) return 'not-quarantined';
+      await (await state()).updateOne({ _id: ref.aggregate, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '' } });
+      if (!claim.won) return 'not-quarantined';
       await dropEarlierClaims(claims, ref.aggregate, claim.id);
       return 'redriven';
     },

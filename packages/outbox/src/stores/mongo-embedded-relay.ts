@@ -213,10 +213,11 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
       // One winner per quarantine: the claim's insert decides, not the update's count.
       const claims = await redrives();
       const claim = await claimRedrive(claims, ref.aggregate, found.q.fromSeq, found.q.at);
+      // Conditional on the quarantine as read: one taken again in between is left alone. A
+      // redrive that lost the claim does it too (idempotent), so a claimer that stopped before
+      // its release leaves nothing stuck; the answer is the claim's, not the update's count.
+      await sideCol.updateOne({ _id: id, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '', t: '' } });
       if (!claim.won) return 'not-quarantined';
-      // Conditional on the quarantine as read: one taken again in between is left alone.
-      const result = await sideCol.updateOne({ _id: id, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '', t: '' } });
-      if (result.matchedCount === 0) return 'not-quarantined';
       await dropEarlierClaims(claims, ref.aggregate, claim.id);
       return 'redriven';
     },

@@ -101,7 +101,9 @@ export async function isFerretDB(db: Database): Promise<boolean> {
  * unique key, so of concurrent redrives of one quarantine exactly one inserts it (true) and
  * the others get a duplicate key (false). A conditional update cannot decide this on FerretDB:
  * there, concurrent `updateOne`s with the same filter each report `matchedCount: 1` (a read,
- * then a write by `_id`; test/redrive-refs.test.ts). A quarantine's identity is taken once, so
+ * then a write by `_id`; test/redrive-refs.test.ts). A loser still applies the (idempotent,
+ * conditional) release, so a winner that stopped after its claim leaves no quarantine that
+ * no redrive can release. A quarantine's identity is taken once, so
  * a claim is never needed again once a later quarantine of the aggregate was claimed: see
  * `dropEarlierClaims`.
  */
