@@ -1,14 +1,15 @@
 /**
  * Redrive: releasing a quarantined aggregate and relaying it again, from a reference the
  * caller holds (the `outbox aggregate quarantined` warning's `where`, `aggregate`, `fromSeq`
- * and `quarantinedAt`, or an entry of `listQuarantined`). The reference is outside input: it is checked
- * against this outbox (its shape, the declared aggregate types, the store's partitions or
- * collection) before anything is read, and it must carry the quarantine's identity (`fromSeq`
- * and `quarantinedAt`: a quarantine taken again from the same seq has another `quarantinedAt`). The store
- * releases only the quarantine it names — so a wrong reference changes nothing and a stale one
- * (already redriven, or quarantined again since) releases and sends nothing. There is no
- * "release whatever is quarantined now" by omission: a caller who wants that reads the current
- * quarantine with `listQuarantined` and passes that entry.
+ * and `quarantinedAt`, or an entry of `listQuarantined`). The reference is outside input: it
+ * is checked against this outbox (its shape, the declared aggregate types, the store's
+ * partitions or collection) before anything is read, and it must carry the quarantine's
+ * identity (`fromSeq` and `quarantinedAt`: a quarantine taken again from the same seq has
+ * another `quarantinedAt`). The store releases only the quarantine it names — so a wrong
+ * reference changes nothing and a stale one (already redriven, or quarantined again since)
+ * releases and sends nothing. There is no "release whatever is quarantined now" by omission:
+ * a caller who wants that reads the current quarantine with `listQuarantined` and passes that
+ * entry.
  */
 import { isRecord } from '@steadyfn/handler/internal';
 import { checkAggregateId } from '../envelope.js';

@@ -102,10 +102,14 @@ export async function isFerretDB(db: Database): Promise<boolean> {
  * the others get a duplicate key (false). A conditional update cannot decide this on FerretDB:
  * there, concurrent `updateOne`s with the same filter each report `matchedCount: 1` (a read,
  * then a write by `_id`; test/redrive-refs.test.ts). A loser still applies the (idempotent,
- * conditional) release, so a winner that stopped after its claim leaves no quarantine that
- * no redrive can release. A quarantine's identity is taken once, so
- * a claim is never needed again once a later quarantine of the aggregate was claimed: see
- * `dropEarlierClaims`.
+ * conditional) release, so a winner that stopped after its claim leaves no quarantine that no
+ * redrive can release. A quarantine's identity is taken once, so a claim is never needed again
+ * once a later quarantine of the aggregate was claimed: see `dropEarlierClaims`.
+ *
+ * @returns `won` and the claim's `_id` (`<aggregate> NUL <at, 16 digits> NUL <fromSeq>`: the
+ *   aggregate's claims are one `_id` range, ordered by time; an aggregate id has no control
+ *   characters, so no other aggregate's claim falls in it).
+ * @throws the driver's error for anything but a duplicate key (11000).
  */
 export async function claimRedrive(claims: CollectionLike, aggregate: string, fromSeq: number, at: Date): Promise<{ won: boolean; id: string }> {
   const id = `${aggregate}\u0000${String(at.getTime()).padStart(16, '0')}\u0000${fromSeq}`;
