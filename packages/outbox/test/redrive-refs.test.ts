@@ -9,7 +9,12 @@
  *   `OUTBOX_REDRIVE_REF_INVALID` naming the field: nothing released, nothing sent;
  * - a stale one (the aggregate is not quarantined, or quarantined again since the reference
  *   was taken: `fromSeq` / `quarantinedAt` differ) releases and sends nothing (`redriven: false`);
- * - two redrives at once, and a second one after, send each event once, in seq order.
+ * - a reference without the quarantine's identity (`fromSeq` and `quarantinedAt`) is refused,
+ *   naming the missing field: kept from before the aggregate was redriven by someone else and
+ *   quarantined again (from the same seq), it would have released the newer quarantine;
+ * - of redrives of one reference at once exactly one answers `redriven: true` (five rounds,
+ *   each quarantined again by the winner's refused relay, then one with the real queue), and
+ *   each event is sent once, in seq order.
  */
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@steadyfn/handler';

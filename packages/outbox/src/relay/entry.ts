@@ -35,8 +35,9 @@ export interface RelayEntries {
    * `quarantinedAt` identify is released — not one taken again since the reference was read.
    *
    * A stale reference (the aggregate is not quarantined, or quarantined again since) releases
-   * and sends nothing: `{ redriven: false, skipped }`. Two redrives of one aggregate at once
-   * send its events once between them (its relay lease), in seq order.
+   * and sends nothing: `{ redriven: false, skipped }`. Of redrives of one reference at once,
+   * exactly one answers `redriven: true` and relays; the others answer `redriven: false`; the
+   * events are sent once, in seq order.
    *
    * @throws RedriveRefInvalidError (`OUTBOX_REDRIVE_REF_INVALID`, 400, naming the field) for a
    *   reference that cannot be this outbox's: not `{ where, aggregate, fromSeq, quarantinedAt }` (the quarantine's identity is required), an
