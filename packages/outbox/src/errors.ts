@@ -119,7 +119,9 @@ export class MessageInvalidError extends SteadyError {
 
 /**
  * A `redrive(ctx, ref)` reference that cannot name a quarantine of this outbox: not an object
- * `{ where, aggregate, fromSeq?, since? }`, a field of the wrong type, an unknown key, a
+ * `{ where, aggregate, fromSeq, quarantinedAt }`, a field missing or of the wrong type (the
+ * quarantine's identity `fromSeq` and `quarantinedAt` included: without it a stale reference could release a newer
+ * quarantine), an unknown key, a
  * `where` of another outbox (a partition tag with braces, another collection), an aggregate
  * type this outbox does not declare, or an aggregate that was never at that `where`. Nothing
  * was released or sent. HTTP 400, terminal; `field` names the field at fault (`ref` for the
@@ -128,7 +130,7 @@ export class MessageInvalidError extends SteadyError {
  */
 export class RedriveRefInvalidError extends SteadyError {
   override readonly name = 'RedriveRefInvalidError';
-  /** The field at fault: `ref`, `where`, `aggregate`, `fromSeq`, `since`, or an unknown key. */
+  /** The field at fault: `ref`, `where`, `aggregate`, `fromSeq`, `quarantinedAt`, or an unknown key. */
   readonly field: string;
   constructor(field: string, message: string, expected: string) {
     super('OUTBOX_REDRIVE_REF_INVALID', `redrive(): ${message}`, { status: 400, retryable: false, expose: true, issues: [{ field, message, expected }] });

@@ -30,20 +30,21 @@ export interface RelayEntries {
   relayWatchdog(ctx: RelayContext, message: unknown): Promise<OutboxMetrics | undefined>;
   /**
    * Releases a quarantined aggregate and relays it again, in order. `ref` is what the
-   * `outbox aggregate quarantined` warning names (`where`, `aggregate`, `fromSeq`) or an entry
-   * of the store's `listQuarantined`. With `fromSeq` / `since`, only the quarantine they
-   * describe is released — not one taken again since the reference was read.
+   * `outbox aggregate quarantined` warning names (`where`, `aggregate`, `fromSeq`, `quarantinedAt`)
+   * or an entry of the store's `listQuarantined`. Only the quarantine its `fromSeq` and
+   * `quarantinedAt` identify is released — not one taken again since the reference was read.
    *
    * A stale reference (the aggregate is not quarantined, or quarantined again since) releases
-   * and sends nothing: `{ redriven: false, skipped }`. Two redrives of one aggregate at once
-   * send its events once between them (its relay lease), in seq order.
+   * and sends nothing: `{ redriven: false, skipped }`. Of redrives of one reference at once,
+   * exactly one answers `redriven: true` and relays; the others answer `redriven: false`; the
+   * events are sent once, in seq order.
    *
    * @throws RedriveRefInvalidError (`OUTBOX_REDRIVE_REF_INVALID`, 400, naming the field) for a
-   *   reference that cannot be this outbox's: not `{ where, aggregate, fromSeq?, since? }`, an
+   *   reference that cannot be this outbox's: not `{ where, aggregate, fromSeq, quarantinedAt }` (the quarantine's identity is required), an
    *   unknown key, another outbox's partition or collection, an undeclared aggregate type, an
    *   aggregate never at that `where`. Nothing is released or sent.
    * @throws ConfigurationError when the outbox has no `relay`.
-   * @example await orders.redrive(ctx, { where: 'o-42', aggregate: 'order/o-42', fromSeq: 3 })
+   * @example await orders.redrive(ctx, { where: 'o-42', aggregate: 'order/o-42', fromSeq: 3, quarantinedAt: 1764586800000 })
    */
   redrive(ctx: RelayContext, ref: QuarantineRef): Promise<RedriveResult<OutboxMetrics>>;
 }

@@ -1,11 +1,15 @@
 /**
  * Redrive: releasing a quarantined aggregate and relaying it again, from a reference the
- * caller holds (the `outbox aggregate quarantined` warning's `where`, `aggregate` and
- * `fromSeq`, or an entry of `listQuarantined`). The reference is outside input: it is checked
- * against this outbox (its shape, the declared aggregate types, the store's partitions or
- * collection) before anything is read, and the store releases only the quarantine it names —
- * so a wrong reference changes nothing and a stale one (already redriven, or quarantined again
- * since) releases and sends nothing.
+ * caller holds (the `outbox aggregate quarantined` warning's `where`, `aggregate`, `fromSeq`
+ * and `quarantinedAt`, or an entry of `listQuarantined`). The reference is outside input: it
+ * is checked against this outbox (its shape, the declared aggregate types, the store's
+ * partitions or collection) before anything is read, and it must carry the quarantine's
+ * identity (`fromSeq` and `quarantinedAt`: a quarantine taken again from the same seq has
+ * another `quarantinedAt`). The store releases only the quarantine it names — so a wrong
+ * reference changes nothing and a stale one (already redriven, or quarantined again since)
+ * releases and sends nothing. There is no "release whatever is quarantined now" by omission:
+ * a caller who wants that reads the current quarantine with `listQuarantined` and passes that
+ * entry.
  */
 import { isRecord } from '@steadyfn/handler/internal';
 import { checkAggregateId } from '../envelope.js';
@@ -13,7 +17,10 @@ import { RedriveRefInvalidError } from '../errors.js';
 import type { QuarantineRef, RedriveOutcome, RelayStore } from './types.js';
 
 /** The keys a reference may carry: those of a `listQuarantined` entry. */
-const REF_KEYS = new Set(['where', 'aggregate', 'fromSeq', 'since', 'reason']);
+const REF_KEYS = new Set(['where', 'aggregate', 'fromSeq', 'quarantinedAt', 'reason']);
+
+/** Why an identity field is required, said when it is missing. */
+const MISSING = ': it is missing, and a reference names one quarantine by its fromSeq and quarantinedAt together (the quarantine warning and listQuarantined give both; to release what is quarantined now, pass the listQuarantined entry)';
 
 /** Longest `where` taken: a partition tag or a collection name is far shorter. */
 const MAX_WHERE_LENGTH = 1024;
@@ -30,12 +37,13 @@ function refuse(field: string, message: string, expected: string): never {
  *   cannot name a quarantine of this outbox.
  */
 export function checkRedriveRef(value: unknown, aggregateTypes: ReadonlySet<string>, store: Pick<RelayStore, 'refIssue'>): QuarantineRef {
-  const shape = 'an object { where, aggregate, fromSeq?, since? } (what the quarantine warning or listQuarantined names)';
+  const shape = 'an object { where, aggregate, fromSeq, quarantinedAt } (what the quarantine warning or listQuarantined names)';
   if (!isRecord(value) || Array.isArray(value)) refuse('ref', `the reference must be ${shape}`, shape);
   for (const key of Object.keys(value)) {
-    if (!REF_KEYS.has(key)) refuse(key, `"${key}" is not a field of a redrive reference; the fields are where, aggregate, fromSeq, since`, 'one of where, aggregate, fromSeq, since');
+    if (key === 'since') refuse(key, '"since" is not a field of a redrive reference: the time the quarantine was taken is "quarantinedAt" (as the quarantine warning and listQuarantined name it)', 'one of where, aggregate, fromSeq, quarantinedAt');
+    if (!REF_KEYS.has(key)) refuse(key, `"${key}" is not a field of a redrive reference; the fields are where, aggregate, fromSeq, quarantinedAt`, 'one of where, aggregate, fromSeq, quarantinedAt');
   }
-  const { where, aggregate, fromSeq, since } = value as Record<string, unknown>;
+  const { where, aggregate, fromSeq, quarantinedAt } = value as Record<string, unknown>;
   if (typeof where !== 'string' || where.length === 0 || where.length > MAX_WHERE_LENGTH) {
     refuse('where', '"where" must be the quarantined aggregate\'s partition or collection (a non-empty string)', 'a non-empty string of at most 1024 characters');
   }
@@ -52,13 +60,15 @@ export function checkRedriveRef(value: unknown, aggregateTypes: ReadonlySet<stri
   }
   const issue = store.refIssue({ where, aggregate });
   if (issue) refuse(issue.field, `"${issue.field}" cannot be this outbox's: expected ${issue.expected}`, issue.expected);
-  if (fromSeq !== undefined && (typeof fromSeq !== 'number' || !Number.isSafeInteger(fromSeq) || fromSeq < 1)) {
-    refuse('fromSeq', '"fromSeq" must be the quarantine\'s first held seq (an integer ≥ 1) or be left out', 'an integer ≥ 1, or left out');
+  // The quarantine's identity: without it, a reference read before a redrive (by someone
+  // else) and a new quarantine of the aggregate would release that newer one.
+  if (typeof fromSeq !== 'number' || !Number.isSafeInteger(fromSeq) || fromSeq < 1) {
+    refuse('fromSeq', `"fromSeq" must be the quarantine's first held seq (an integer ≥ 1)${fromSeq === undefined ? MISSING : ''}`, 'an integer ≥ 1');
   }
-  if (since !== undefined && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
-    refuse('since', '"since" must be the epoch ms the quarantine was taken (an integer ≥ 0) or be left out', 'an integer ≥ 0 (epoch ms), or left out');
+  if (typeof quarantinedAt !== 'number' || !Number.isSafeInteger(quarantinedAt) || quarantinedAt < 0) {
+    refuse('quarantinedAt', `"quarantinedAt" must be the epoch ms the quarantine was taken (an integer ≥ 0)${quarantinedAt === undefined ? MISSING : ''}`, 'an integer ≥ 0 (epoch ms)');
   }
-  return { where, aggregate, ...(fromSeq === undefined ? {} : { fromSeq }), ...(since === undefined ? {} : { since }) };
+  return { where, aggregate, fromSeq, quarantinedAt };
 }
 
 /** What `redrive()` answers: released and relayed, or why nothing was done. */

@@ -118,7 +118,9 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     await relay(sender, [ref('d')]);
     expect(seqs(sender, 'd')).toEqual([1]);
     fault = false;
-    expect(await store.redrive({ where: tagged('d'), aggregate: 'clock/d' })).toBe('redriven');
+    const [held] = (await store.listQuarantined({ limit: 100 })).filter((q) => q.aggregate === 'clock/d');
+    expect(held!.where).toBe(tagged('d'));
+    expect(await store.redrive(held!)).toBe('redriven');
     await relay(sender, [ref('d')]);
     expect(seqs(sender, 'd')).toEqual([1, 2, 3, 4]);
     expect((await store.listQuarantined({ limit: 100 })).filter((q) => q.aggregate === 'clock/d')).toEqual([]);

@@ -98,9 +98,9 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
       deps.metrics.pendingSince(event.committedAt);
       const reason = poisonReason(event, options.poison);
       if (reason) {
-        await deps.store.quarantine(ref, { fromSeq: event.seq, reason, lease, signal: options.signal });
+        const quarantinedAt = await deps.store.quarantine(ref, { fromSeq: event.seq, reason, lease, signal: options.signal });
         deps.metrics.quarantined++;
-        deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: event.seq, reason, fence: lease.fence });
+        deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: event.seq, quarantinedAt, reason, fence: lease.fence });
         poisoned = true;
         break;
       }
@@ -153,9 +153,9 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
     if (faulty) {
       // SQS will never take it as it is: hold the aggregate from it on, in order.
       const code = failures.get(faulty.id)?.code ?? 'SenderFault';
-      await deps.store.quarantine(ref, { fromSeq: faulty.seq, reason: `sender fault: ${code}`, lease, signal: options.signal });
+      const quarantinedAt = await deps.store.quarantine(ref, { fromSeq: faulty.seq, reason: `sender fault: ${code}`, lease, signal: options.signal });
       deps.metrics.quarantined++;
-      deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: faulty.seq, reason: 'sender fault', code, fence: lease.fence });
+      deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: faulty.seq, quarantinedAt, reason: 'sender fault', code, fence: lease.fence });
     }
     for (const e of refused) deps.metrics.pendingSince(e.committedAt);
     if (refused.length === 0) drained.push(working[i]!);

@@ -43,27 +43,42 @@ export interface AggregateRef {
   where: string;
   /** `aggregateType/aggregateId` (embedded mode: the document id as text). */
   aggregate: string;
-  /** Epoch ms of its oldest pending event. */
+  /**
+   * Epoch ms of its oldest pending event, as `listPending` read it (the sweeper orders by it);
+   * 0 where the caller does not know it (a watchdog message, a redrive). Not a quarantine's
+   * time: that is `QuarantineRef.quarantinedAt`.
+   */
   since: number;
 }
 
 /**
- * A quarantine as a redrive names it: the aggregate and its `where`, as the `outbox aggregate
- * quarantined` warning and `listQuarantined` give them, and optionally which quarantine the
- * caller saw — then only that one is released, not one taken again since.
+ * One quarantine as a redrive names it, as the `outbox aggregate quarantined` warning and
+ * `listQuarantined` give it: the aggregate, its `where`, and the quarantine's identity
+ * (`fromSeq` and `quarantinedAt`). Only that quarantine is released — never one taken again
+ * since the reference was read, even from the same seq.
+ *
+ * @example { where: 'o-42', aggregate: 'order/o-42', fromSeq: 3, quarantinedAt: 1764586800000 }
  */
 export interface QuarantineRef {
+  /** The store's locator of the aggregate's events (a Redis partition tag, a collection name). */
   where: string;
+  /** `aggregateType/aggregateId`. */
   aggregate: string;
-  /** The quarantine's first held seq (the warning's `fromSeq`). */
-  fromSeq?: number | undefined;
-  /** Epoch ms the quarantine was taken (`listQuarantined`'s `since`). */
-  since?: number | undefined;
+  /** The quarantine's first held seq: the event it was taken on; it and the later ones are held. */
+  fromSeq: number;
+  /** Epoch ms the quarantine was taken (the store's clock: Redis `TIME`; the relay's on MongoDB). */
+  quarantinedAt: number;
+}
+
+/** One quarantine as `listQuarantined` gives it: a complete redrive reference, and why it was taken. */
+export interface QuarantineEntry extends QuarantineRef {
+  /** Why: the poison rule that fired (attempts), or `sender fault: <code>`. */
+  reason: string;
 }
 
 /**
  * What a store's `redrive` found: released it; the aggregate is not quarantined (already
- * redriven); it is quarantined, but not as the reference says (`fromSeq` / `since` differ:
+ * redriven); it is quarantined, but not as the reference says (`fromSeq` / `quarantinedAt` differ:
  * quarantined again since); or no such aggregate was ever at that `where`.
  */
 export type RedriveOutcome = 'redriven' | 'not-quarantined' | 'quarantine-changed' | 'unknown';
@@ -140,12 +155,16 @@ export interface RelayStore {
    * Returns how many events were marked, per item.
    */
   settle(items: ReadonlyArray<SettleItem>, options?: StoreCallOptions): Promise<number[]>;
-  /** Holds the aggregate from `fromSeq` on: no event of it is sent until `redrive`. */
-  quarantine(ref: AggregateRef, entry: { fromSeq: number; reason: string; lease: HeldLease } & StoreCallOptions): Promise<void>;
+  /**
+   * Holds the aggregate from `fromSeq` on: no event of it is sent until `redrive`. Returns
+   * `quarantinedAt`, the epoch ms the quarantine was taken (the store's clock where it has
+   * one): with `fromSeq`, the quarantine's identity, which a redrive reference must carry.
+   */
+  quarantine(ref: AggregateRef, entry: { fromSeq: number; reason: string; lease: HeldLease } & StoreCallOptions): Promise<number>;
   /**
    * Releases a quarantined aggregate and resets its attempt counts, in one conditional step:
-   * only while it is quarantined as `ref` says (its `fromSeq` / `since`, when given). Changes
-   * nothing otherwise.
+   * only while it is quarantined as `ref` says (its `fromSeq` and `quarantinedAt`). Changes nothing
+   * otherwise. Of concurrent calls with one reference exactly one answers `redriven`.
    */
   redrive(ref: QuarantineRef, options?: StoreCallOptions): Promise<RedriveOutcome>;
   /**
@@ -154,8 +173,8 @@ export interface RelayStore {
    * can be.
    */
   refIssue(ref: Pick<AggregateRef, 'where' | 'aggregate'>): { field: 'where' | 'aggregate'; expected: string } | undefined;
-  /** Quarantined aggregates (at most `limit`). */
-  listQuarantined(options: { limit: number } & StoreCallOptions): Promise<Array<AggregateRef & { fromSeq: number; reason: string }>>;
+  /** Quarantined aggregates (at most `limit`): each entry, passed whole, is a redrive reference. */
+  listQuarantined(options: { limit: number } & StoreCallOptions): Promise<QuarantineEntry[]>;
   /** With `mark: 'sent'`: deletes up to `limit` events sent more than `olderThanMs` ago. Returns how many. */
   cleanup?(options: { limit: number; olderThanMs: number } & StoreCallOptions): Promise<number>;
   /**

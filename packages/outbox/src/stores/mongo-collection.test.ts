@@ -78,10 +78,12 @@ describe('transaction-mode relay store on FerretDB (reads and marks; Redis lease
 
   it('quarantine holds the aggregate; redrive releases it', async () => {
     await mongo.db.collection('outbox').insertMany(eventDocs('c', 2) as never[]);
-    await store.quarantine(ref('c'), { fromSeq: 1, reason: 'test', lease: lease('c') });
+    const quarantinedAt = await store.quarantine(ref('c'), { fromSeq: 1, reason: 'test', lease: lease('c') });
     expect((await store.begin([{ ref: ref('c'), lease: lease('c') }], { limit: 10, maxBytes: 1 << 20 }))[0]!.quarantined).toBe(true);
-    expect((await store.listQuarantined({ limit: 10 })).map((q) => q.aggregate)).toContain('order/c');
-    expect(await store.redrive({ where: 'outbox', aggregate: 'order/c' })).toBe('redriven');
+    expect((await store.listQuarantined({ limit: 10 })).find((q) => q.aggregate === 'order/c')).toMatchObject({ where: 'outbox', fromSeq: 1, quarantinedAt });
+    // Another identity (a later quarantine from the same seq) is not this one.
+    expect(await store.redrive({ where: 'outbox', aggregate: 'order/c', fromSeq: 1, quarantinedAt: quarantinedAt + 1 })).toBe('quarantine-changed');
+    expect(await store.redrive({ where: 'outbox', aggregate: 'order/c', fromSeq: 1, quarantinedAt })).toBe('redriven');
     expect((await store.begin([{ ref: ref('c'), lease: lease('c') }], { limit: 10, maxBytes: 1 << 20 }))[0]!.events).toHaveLength(2);
   });
 

@@ -18,7 +18,7 @@ import { serialised } from '../capture/mongo-embedded.js';
 import { aggregateKey } from '../envelope.js';
 import { readWithinBudget, spendBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
-import { embeddedBytes, FIELDS, quarantineMatches, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
+import { claimRedrive, dropEarlierClaims, embeddedBytes, FIELDS, quarantineMatches, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
 
 interface SideDoc {
   _id: string;
@@ -32,13 +32,15 @@ export interface EmbeddedRelayParts {
   aggregateType: string;
   collection(): Promise<CollectionLike>;
   side(): Promise<CollectionLike>;
+  /** `<collection>_outbox_redrives`: one claim per redriven quarantine (`claimRedrive`). */
+  redrives(): Promise<CollectionLike>;
   registry(): Promise<PendingRegistry | undefined>;
   serialisation(): Promise<WriteSerialisation>;
 }
 
 /** The embedded outbox's relay store. */
 export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
-  const { collectionName, aggregateType, collection, side, registry, serialisation } = parts;
+  const { collectionName, aggregateType, collection, side, redrives, registry, serialisation } = parts;
   const idOf = (ref: Pick<AggregateRef, 'aggregate'>): string => ref.aggregate.slice(aggregateType.length + 1);
 
   const toStored = (ref: AggregateRef, e: EmbeddedEvent, t: SideDoc['t'], head: boolean): StoredEvent => ({
@@ -198,7 +200,9 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     begin: (items, { limit, maxBytes }) => beginMany(items.map((i) => i.ref), limit, maxBytes),
     settle: (items, callOptions) => Promise.all(items.map((item) => settleOne(item, callOptions?.signal))),
     async quarantine(ref, { fromSeq, reason }) {
-      await (await side()).updateOne({ _id: idOf(ref) }, { $set: { q: { fromSeq, reason, at: new Date() } } }, { upsert: true });
+      const at = new Date();
+      await (await side()).updateOne({ _id: idOf(ref) }, { $set: { q: { fromSeq, reason, at } } }, { upsert: true });
+      return at.getTime();
     },
     async redrive(ref) {
       const id = idOf(ref);
@@ -206,9 +210,16 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
       const found = (await sideCol.findOne({ _id: id }, { projection: { q: 1 } })) as SideDoc | null;
       if (!found?.q) return (await (await collection()).findOne({ _id: id }, { projection: { _id: 1 } })) || found ? 'not-quarantined' : 'unknown';
       if (!quarantineMatches(ref, found.q.fromSeq, found.q.at)) return 'quarantine-changed';
-      // Conditional on the quarantine as read: one taken again in between is left alone.
-      const result = await sideCol.updateOne({ _id: id, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '', t: '' } });
-      return result.matchedCount > 0 ? 'redriven' : 'not-quarantined';
+      // One winner per quarantine: the claim's insert decides, not the update's count.
+      const claims = await redrives();
+      const claim = await claimRedrive(claims, ref.aggregate, found.q.fromSeq, found.q.at);
+      // Conditional on the quarantine as read: one taken again in between is left alone. A
+      // redrive that lost the claim does it too (idempotent), so a claimer that stopped before
+      // its release leaves nothing stuck; the answer is the claim's, not the update's count.
+      await sideCol.updateOne({ _id: id, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '', t: '' } });
+      if (!claim.won) return 'not-quarantined';
+      await dropEarlierClaims(claims, ref.aggregate, claim.id);
+      return 'redriven';
     },
     refIssue: ({ where, aggregate }) =>
       where !== collectionName
@@ -218,7 +229,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
           : undefined,
     async listQuarantined({ limit }) {
       const docs = (await (await side()).find({ q: { $exists: true } }).limit(limit).toArray()) as SideDoc[];
-      return docs.map((d) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, d._id), since: d.q!.at.getTime(), fromSeq: d.q!.fromSeq, reason: d.q!.reason }));
+      return docs.map((d) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, d._id), quarantinedAt: d.q!.at.getTime(), fromSeq: d.q!.fromSeq, reason: d.q!.reason }));
     },
   };
 }

@@ -148,14 +148,15 @@ end
 return out`);
 }
 
-/** KEYS: quarantine hash. ARGV: aggregate, from seq, reason. */
+/** KEYS: quarantine hash. ARGV: aggregate, from seq, reason. Reply: the epoch ms (server clock) the quarantine was taken at. */
 export const QUARANTINE = luaScript(`local now = redis.call('TIME')
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({fromSeq = tonumber(ARGV[2]), reason = ARGV[3], at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)}))
-return 1`);
+local at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({fromSeq = tonumber(ARGV[2]), reason = ARGV[3], at = at}))
+return at`);
 
 /**
  * Releases a quarantine only as the caller saw it. KEYS: quarantine hash, the aggregate's set,
- * attempts, the partition's seq hash. ARGV: aggregate, fromSeq or '', at (ms) or ''. Reply: 1
+ * attempts, the partition's seq hash. ARGV: aggregate, fromSeq, at (ms). Reply: 1
  * released (and its counters reset), 0 not quarantined, 2 quarantined otherwise (another
  * fromSeq or time: taken again since), -1 the partition never held the aggregate.
  */
@@ -165,7 +166,7 @@ if not q then
   return -1
 end
 local entry = cjson.decode(q)
-if (ARGV[2] ~= '' and tonumber(ARGV[2]) ~= entry.fromSeq) or (ARGV[3] ~= '' and tonumber(ARGV[3]) ~= entry.at) then return 2 end
+if tonumber(ARGV[2]) ~= entry.fromSeq or tonumber(ARGV[3]) ~= entry.at then return 2 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do redis.call('HDEL', KEYS[3], id .. ':s', id .. ':f', id .. ':u') end
 return 1`);

@@ -16,7 +16,7 @@
 import pLimit from 'p-limit';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from '@steadyfn/lease';
-import type { AggregateHead, AggregateRef, LeasedRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
+import type { AggregateHead, AggregateRef, LeasedRef, QuarantineEntry, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
 import { checkPrefix, DEFAULT_REDIS_PREFIX, partitionKeys, partitionsKey } from './redis-keys.js';
 import { spendBudget } from '../relay/budget.js';
@@ -273,22 +273,22 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
     },
     async quarantine(ref, { fromSeq, reason, signal }) {
       const k = partitionKeys(prefix, ref.where);
-      await run(await getClient(), QUARANTINE, [k.quarantine], [ref.aggregate, fromSeq, reason], signal);
+      return Number(await run(await getClient(), QUARANTINE, [k.quarantine], [ref.aggregate, fromSeq, reason], signal));
     },
     async redrive(ref, callOptions) {
       const k = partitionKeys(prefix, ref.where);
-      const reply = Number(await run(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts, k.seq], [ref.aggregate, ref.fromSeq ?? '', ref.since ?? ''], callOptions?.signal));
+      const reply = Number(await run(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts, k.seq], [ref.aggregate, ref.fromSeq, ref.quarantinedAt], callOptions?.signal));
       return reply === 1 ? 'redriven' : reply === 0 ? 'not-quarantined' : reply === 2 ? 'quarantine-changed' : 'unknown';
     },
     refIssue: ({ where }) => (/[{}]/.test(where) ? { field: 'where', expected: 'a partition of this outbox: a hash tag, without { or }' } : undefined),
     async listQuarantined({ limit }) {
       const client = await getClient();
-      const out: Array<AggregateRef & { fromSeq: number; reason: string }> = [];
+      const out: QuarantineEntry[] = [];
       for (const tag of await partitions(client)) {
         const all = flatPairs(await client.call('HGETALL', partitionKeys(prefix, tag).quarantine));
         for (let i = 0; i + 1 < all.length && out.length < limit; i += 2) {
           const entry = JSON.parse(all[i + 1]!) as { fromSeq: number; reason: string; at: number };
-          out.push({ where: tag, aggregate: all[i]!, since: entry.at, fromSeq: entry.fromSeq, reason: entry.reason });
+          out.push({ where: tag, aggregate: all[i]!, quarantinedAt: entry.at, fromSeq: entry.fromSeq, reason: entry.reason });
         }
       }
       return out;

@@ -47,10 +47,11 @@ describe('a quarantined aggregate, redriven from what the warning names', () => 
     await store.invoke({ size: 10 }, { deliveryId: 'd-small' });
     expect(await drainQueue(sqs, queue.url, 1)).toHaveLength(0);
     const warning = records.find((r) => r.msg === 'outbox aggregate quarantined');
-    expect(warning).toMatchObject({ where: 'd-1', aggregate: 'doc/d-1', fromSeq: 1 });
+    // The quarantine's identity, which a redrive reference must carry: fromSeq and quarantinedAt.
+    expect(warning).toMatchObject({ where: 'd-1', aggregate: 'doc/d-1', fromSeq: 1, quarantinedAt: expect.any(Number) });
 
     const fixed = make(true);
-    const redrive = handler({ use: [fixed], logSink: () => undefined }, async (_input, ctx) => fixed.redrive(ctx, { where: warning!.where as string, aggregate: warning!.aggregate as string }));
+    const redrive = handler({ use: [fixed], logSink: () => undefined }, async (_input, ctx) => fixed.redrive(ctx, { where: warning!.where as string, aggregate: warning!.aggregate as string, fromSeq: warning!.fromSeq as number, quarantinedAt: warning!.quarantinedAt as number }));
     await expect(redrive.invoke({}, { deliveryId: 'd-redrive' })).resolves.toMatchObject({ redriven: true, metrics: { sent: 2 } });
     const received = await drainQueue(sqs, queue.url);
     expect(received.map((m) => m.MessageAttributes?.['steadyfn.seq']?.StringValue).sort()).toEqual(['1', '2']);
