@@ -94,6 +94,24 @@ const PROVIDERS: Provider[] = [
     },
     run: (main, event) => main.gcpEvent(event),
   },
+  {
+    // The feed passes a value as text unless it parses it (isJSONData) or base64-encodes it (isBinaryValue).
+    name: 'OpenWhisk Kafka feed, text value (openwhisk/published/kafka-feed.json)',
+    event(body) {
+      const message = fixture('openwhisk/published/kafka-feed.json').messages[1];
+      return { messages: [{ ...message, value: body, offset: Math.floor(Math.random() * 1e9) }] };
+    },
+    run: (main, event) => main.openwhisk(event),
+  },
+  {
+    name: 'OpenWhisk Kafka feed, isBinaryValue bound (openwhisk/published/kafka-feed.json)',
+    bytes: true,
+    event(body) {
+      const message = fixture('openwhisk/published/kafka-feed.json').messages[1];
+      return { isBinaryValue: true, messages: [{ ...message, value: base64(body), offset: Math.floor(Math.random() * 1e9) }] };
+    },
+    run: (main, event) => main.openwhisk(event),
+  },
 ];
 
 function make(store: Backend['store']) {
