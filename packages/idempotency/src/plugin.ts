@@ -100,6 +100,11 @@ export interface IdempotencyState {
   keyInBefore: boolean;
   /** Completion or release queued for `afterBatch`. */
   pending?: CompleteRequest | ReleaseRequest;
+  /**
+   * In a batch, the keys its messages claimed (one set shared by the batch's states): a
+   * record held under one of them completes only in `afterBatch`, after every message ran.
+   */
+  batchClaims?: Set<string>;
   settled: boolean;
   /** Another write carried the completion (`PendingCompletion.joined`). */
   joined?: boolean;
@@ -206,7 +211,9 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       remember(state.key!, { fingerprint: record.fingerprint, result: record.result, expiresAt: record.expiresAt });
       return { answer: replay(decodeStored(record.result)) };
     }
-    if (!waitForFirst) throw new IdempotencyInProgressError();
+    // Held by another message of this batch: its completion waits for `afterBatch`, which runs
+    // only once this message is done, so a wait would last until the deadline.
+    if (!waitForFirst || state.batchClaims?.has(state.key!)) throw new IdempotencyInProgressError();
     return waitForCompletion(ctx, state);
   };
 
@@ -230,7 +237,10 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       }
       if (record === undefined) {
         const claimed = await claimOne(ctx, state);
-        if (claimed.claimed) return;
+        if (claimed.claimed) {
+          state.batchClaims?.add(state.key!);
+          return;
+        }
         record = claimed.record;
       }
       if (record.status === 'completed') return answerExisting(ctx, state, record);
@@ -353,10 +363,12 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     async beforeBatch(ctxs, states) {
       const claims: Array<{ state: IdempotencyState; request: ClaimRequest }> = [];
       const firstByKey = new Map<string, IdempotencyState>();
+      const batchClaims = new Set<string>();
       const now = Date.now();
       ctxs.forEach((ctx, i) => {
         const state = states[i]!;
         state.batch = true;
+        state.batchClaims = batchClaims;
         let key: ResolvedKey | undefined;
         try {
           key = resolveKeyEarly(ctx, source);
@@ -397,7 +409,8 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       }
       claims.forEach(({ state }, i) => {
         const result = results[i]!;
-        if (!result.claimed) {
+        if (result.claimed) batchClaims.add(state.key!);
+        else {
           delete state.owner;
           state.existing = result.record;
         }
@@ -419,7 +432,10 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       const cached = fromLocal(state);
       if (cached) return cached;
       const result = await claimOne(ctx, state);
-      if (result.claimed) return;
+      if (result.claimed) {
+        state.batchClaims?.add(state.key!);
+        return;
+      }
       return answerExisting(ctx, state, result.record);
     },
 
