@@ -490,7 +490,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
   /**
    * The first invocation's answer as a replay will give it: a plain value round-tripped through
    * the record's JSON (a `Date` becomes its ISO text, `undefined` members and `Map` contents
-   * vanish), so one key never has two answers. An HTTP response is stored as rendered, so it
+   * vanish; bytes come back as a `Buffer`), so one key never has two answers. An HTTP response is stored as rendered, so it
    * is kept as it is; so is a value that could not be stored.
    */
   function firstAnswer(stored: StoredResult, text: string | undefined): { answer: unknown } | undefined {
