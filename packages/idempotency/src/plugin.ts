@@ -237,14 +237,13 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       }
       if (record === undefined) {
         const claimed = await claimOne(ctx, state);
-        if (claimed.claimed) {
-          state.batchClaims?.add(state.key!);
-          return;
-        }
+        if (claimed.claimed) return;
         record = claimed.record;
       }
       if (record.status === 'completed') return answerExisting(ctx, state, record);
       if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
+      // Claimed meanwhile by another message of this batch (they run concurrently): see answerExisting.
+      if (state.batchClaims?.has(state.key!)) break;
     }
     throw new IdempotencyInProgressError();
   };
@@ -260,7 +259,11 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     }
     return pending.then(
       (result) => {
-        if (result.claimed) state.owner = owner;
+        if (result.claimed) {
+          state.owner = owner;
+          // Known to the batch's other messages before any of them reads the claim's answer.
+          state.batchClaims?.add(state.key!);
+        }
         return result;
       },
       (error: unknown) => {
@@ -432,10 +435,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       const cached = fromLocal(state);
       if (cached) return cached;
       const result = await claimOne(ctx, state);
-      if (result.claimed) {
-        state.batchClaims?.add(state.key!);
-        return;
-      }
+      if (result.claimed) return;
       return answerExisting(ctx, state, result.record);
     },
 
