@@ -104,9 +104,11 @@ export interface QueueTrigger {
    * The message's payload exactly as the provider delivered it, before the `body` option read
    * it: text as text (an SQS body, an SNS `Message` — for SNS → SQS the envelope's `Message`,
    * not the envelope), bytes as a `Buffer` (base64-decoded Kinesis, Kafka and Pub/Sub data; a
-   * Service Bus or Event Hubs body the host passed as bytes). Only the payload: never the
+   * Service Bus or Event Hubs body the host passed as bytes; an OpenWhisk Kafka feed value as
+   * the feed passed it, text or, with `isBinaryValue` bound, bytes). Only the payload: never the
    * attributes or the per-delivery envelope (receipt handle, attempt count). Undefined where
-   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed) or
+   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed, an
+   * OpenWhisk Kafka feed value parsed under `isJSONData`) or
    * the message has none (a Kafka tombstone). `@steadyfn/idempotency` hashes it for
    * `key: 'input'`. Read on first access and not enumerable: it stays out of logs and
    * `JSON.stringify(ctx.trigger)`, and a spread copy of the trigger does not carry it.
@@ -281,9 +283,11 @@ export interface StreamTrigger extends InBatch {
    * The message's payload exactly as the provider delivered it, before the `body` option read
    * it: text as text (an SQS body, an SNS `Message` — for SNS → SQS the envelope's `Message`,
    * not the envelope), bytes as a `Buffer` (base64-decoded Kinesis, Kafka and Pub/Sub data; a
-   * Service Bus or Event Hubs body the host passed as bytes). Only the payload: never the
+   * Service Bus or Event Hubs body the host passed as bytes; an OpenWhisk Kafka feed value as
+   * the feed passed it, text or, with `isBinaryValue` bound, bytes). Only the payload: never the
    * attributes or the per-delivery envelope (receipt handle, attempt count). Undefined where
-   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed) or
+   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed, an
+   * OpenWhisk Kafka feed value parsed under `isJSONData`) or
    * the message has none (a Kafka tombstone). `@steadyfn/idempotency` hashes it for
    * `key: 'input'`. Read on first access and not enumerable: it stays out of logs and
    * `JSON.stringify(ctx.trigger)`, and a spread copy of the trigger does not carry it.
@@ -336,9 +340,11 @@ export interface NotificationTrigger extends InBatch {
    * The message's payload exactly as the provider delivered it, before the `body` option read
    * it: text as text (an SQS body, an SNS `Message` — for SNS → SQS the envelope's `Message`,
    * not the envelope), bytes as a `Buffer` (base64-decoded Kinesis, Kafka and Pub/Sub data; a
-   * Service Bus or Event Hubs body the host passed as bytes). Only the payload: never the
+   * Service Bus or Event Hubs body the host passed as bytes; an OpenWhisk Kafka feed value as
+   * the feed passed it, text or, with `isBinaryValue` bound, bytes). Only the payload: never the
    * attributes or the per-delivery envelope (receipt handle, attempt count). Undefined where
-   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed) or
+   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed, an
+   * OpenWhisk Kafka feed value parsed under `isJSONData`) or
    * the message has none (a Kafka tombstone). `@steadyfn/idempotency` hashes it for
    * `key: 'input'`. Read on first access and not enumerable: it stays out of logs and
    * `JSON.stringify(ctx.trigger)`, and a spread copy of the trigger does not carry it.

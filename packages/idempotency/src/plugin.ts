@@ -100,6 +100,11 @@ export interface IdempotencyState {
   keyInBefore: boolean;
   /** Completion or release queued for `afterBatch`. */
   pending?: CompleteRequest | ReleaseRequest;
+  /**
+   * In a batch, the keys its messages claimed (one set shared by the batch's states): a
+   * record held under one of them completes only in `afterBatch`, after every message ran.
+   */
+  batchClaims?: Set<string>;
   settled: boolean;
   /** Another write carried the completion (`PendingCompletion.joined`). */
   joined?: boolean;
@@ -206,7 +211,9 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       remember(state.key!, { fingerprint: record.fingerprint, result: record.result, expiresAt: record.expiresAt });
       return { answer: replay(decodeStored(record.result)) };
     }
-    if (!waitForFirst) throw new IdempotencyInProgressError();
+    // Held by another message of this batch: its completion waits for `afterBatch`, which runs
+    // only once this message is done, so a wait would last until the deadline.
+    if (!waitForFirst || state.batchClaims?.has(state.key!)) throw new IdempotencyInProgressError();
     return waitForCompletion(ctx, state);
   };
 
@@ -235,6 +242,8 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       }
       if (record.status === 'completed') return answerExisting(ctx, state, record);
       if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
+      // Claimed meanwhile by another message of this batch (they run concurrently): see answerExisting.
+      if (state.batchClaims?.has(state.key!)) break;
     }
     throw new IdempotencyInProgressError();
   };
@@ -250,7 +259,11 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     }
     return pending.then(
       (result) => {
-        if (result.claimed) state.owner = owner;
+        if (result.claimed) {
+          state.owner = owner;
+          // Known to the batch's other messages before any of them reads the claim's answer.
+          state.batchClaims?.add(state.key!);
+        }
         return result;
       },
       (error: unknown) => {
@@ -353,10 +366,12 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     async beforeBatch(ctxs, states) {
       const claims: Array<{ state: IdempotencyState; request: ClaimRequest }> = [];
       const firstByKey = new Map<string, IdempotencyState>();
+      const batchClaims = new Set<string>();
       const now = Date.now();
       ctxs.forEach((ctx, i) => {
         const state = states[i]!;
         state.batch = true;
+        state.batchClaims = batchClaims;
         let key: ResolvedKey | undefined;
         try {
           key = resolveKeyEarly(ctx, source);
@@ -397,7 +412,8 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       }
       claims.forEach(({ state }, i) => {
         const result = results[i]!;
-        if (!result.claimed) {
+        if (result.claimed) batchClaims.add(state.key!);
+        else {
           delete state.owner;
           state.existing = result.record;
         }
@@ -474,7 +490,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
   /**
    * The first invocation's answer as a replay will give it: a plain value round-tripped through
    * the record's JSON (a `Date` becomes its ISO text, `undefined` members and `Map` contents
-   * vanish), so one key never has two answers. An HTTP response is stored as rendered, so it
+   * vanish; bytes come back as a `Buffer`), so one key never has two answers. An HTTP response is stored as rendered, so it
    * is kept as it is; so is a value that could not be stored.
    */
   function firstAnswer(stored: StoredResult, text: string | undefined): { answer: unknown } | undefined {

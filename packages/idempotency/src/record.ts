@@ -12,8 +12,11 @@ export const REPLAYED_HEADER = 'Idempotency-Replayed';
 
 /** A completed record's result, as encoded in the store (short field names: records are read on every duplicate). */
 export type StoredResult =
-  /** A function's return value; `v` absent for `undefined`. */
-  | { k: 'v'; v?: unknown }
+  /**
+   * A function's return value; `v` absent for `undefined`. `b64`: the value was bytes (a
+   * `Buffer`, another typed array, an `ArrayBuffer`) and `v` is their base64; replayed as a `Buffer`.
+   */
+  | { k: 'v'; v?: unknown; b64?: true }
   /** The HTTP response the first call sent (`c`: its cookies; absent in records written before cookies existed). */
   | { k: 'h'; s: number; h: Record<string, string | ReadonlyArray<string>>; c?: ReadonlyArray<string>; b: string; b64?: true }
   /** A cached error. */
@@ -27,9 +30,15 @@ export function httpStored(res: HttpResponse): StoredResult {
   return out;
 }
 
-/** A result as stored: the rendered response of an HTTP invocation, else the value. */
+/**
+ * A result as stored: the rendered response of an HTTP invocation, bytes as base64 (the Azure
+ * worker sends a returned `Buffer`, typed array or `ArrayBuffer` to its output binding as bytes,
+ * which their JSON form would not be), else the value.
+ */
 export function resultStored(value: unknown): StoredResult {
   if (isHttpResponse(value)) return httpStored(value);
+  if (ArrayBuffer.isView(value)) return { k: 'v', v: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'), b64: true };
+  if (value instanceof ArrayBuffer) return { k: 'v', v: Buffer.from(value).toString('base64'), b64: true };
   return value === undefined ? { k: 'v' } : { k: 'v', v: value };
 }
 
@@ -73,7 +82,7 @@ export function decodeStored(text: string): StoredResult {
 export function replay(stored: StoredResult): unknown {
   switch (stored.k) {
     case 'v':
-      return stored.v;
+      return stored.b64 === true && typeof stored.v === 'string' ? Buffer.from(stored.v, 'base64') : stored.v;
     case 'h':
       return toRenderedResponse({
         status: stored.s,

@@ -6,6 +6,7 @@
  * the first response is rendered once and stored as rendered, so it already matches.
  */
 import { randomUUID } from 'node:crypto';
+import { InvocationContext, trigger } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { idempotency, memoryStore, type IdempotencyStore } from '../src/index.js';
@@ -95,6 +96,31 @@ describe.each(stores)('the first answer is the replayed answer, on %s', (_name, 
     const main = make(() => ({ big: 2n ** 64n, run: ++runs }));
     expect(await main.invoke({ orderId: 'o-2' })).toStrictEqual({ big: 2n ** 64n, run: 1 });
     expect(await main.invoke({ orderId: 'o-2' })).toStrictEqual({ big: 2n ** 64n, run: 2 });
+  });
+
+  it('bytes stay bytes, the first time and on the replay: an Azure function returning a Buffer to its output binding (the worker sends a Buffer or typed array as bytes, not as JSON)', async () => {
+    let runs = 0;
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]);
+    const main = make(() => (++runs === 1 ? bytes : Buffer.from('second run')));
+    // A storage queue trigger whose return value is a blob output binding (`return: output.storageBlob(…)`).
+    const context = (): InvocationContext =>
+      new InvocationContext({
+        invocationId: randomUUID(),
+        functionName: 'thumbnails',
+        options: { trigger: { ...trigger.storageQueue({ queueName: 'images', connection: 'AzureWebJobsStorage' }), name: 'item', direction: 'in' } as never },
+        triggerMetadata: { id: 'msg-bytes-1', dequeueCount: 1, popReceipt: `pr-${randomUUID()}`, insertionTime: '2026-01-01T00:00:00+00:00' },
+        logHandler: () => undefined,
+      });
+    const first = await main.azure({ image: 'a.png' }, context());
+    const replay = await main.azure({ image: 'a.png' }, context());
+    expect(runs).toBe(1);
+    expect(Buffer.isBuffer(first)).toBe(true);
+    expect(first).toStrictEqual(bytes);
+    expect(replay).toStrictEqual(bytes);
+    // A typed array other than a Buffer is bytes too (the worker sends any ArrayBuffer view as bytes).
+    const view = make(() => new Uint8Array([1, 2, 3]));
+    expect(await view.invoke({ image: 'b.png' })).toStrictEqual(Buffer.from([1, 2, 3]));
+    expect(await view.invoke({ image: 'b.png' })).toStrictEqual(Buffer.from([1, 2, 3]));
   });
 
   it('with the local cache on, a warm replay is the same answer too', async () => {

@@ -94,6 +94,24 @@ const PROVIDERS: Provider[] = [
     },
     run: (main, event) => main.gcpEvent(event),
   },
+  {
+    // The feed passes a value as text unless it parses it (isJSONData) or base64-encodes it (isBinaryValue).
+    name: 'OpenWhisk Kafka feed, text value (openwhisk/published/kafka-feed.json)',
+    event(body) {
+      const message = fixture('openwhisk/published/kafka-feed.json').messages[1];
+      return { messages: [{ ...message, value: body, offset: Math.floor(Math.random() * 1e9) }] };
+    },
+    run: (main, event) => main.openwhisk(event),
+  },
+  {
+    name: 'OpenWhisk Kafka feed, isBinaryValue bound (openwhisk/published/kafka-feed.json)',
+    bytes: true,
+    event(body) {
+      const message = fixture('openwhisk/published/kafka-feed.json').messages[1];
+      return { isBinaryValue: true, messages: [{ ...message, value: base64(body), offset: Math.floor(Math.random() * 1e9) }] };
+    },
+    run: (main, event) => main.openwhisk(event),
+  },
 ];
 
 function make(store: Backend['store']) {
@@ -145,6 +163,32 @@ describe('key: input hashes the message body as delivered, on Redis', () => {
     expect(await main.aws(batch(true), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(runs).toHaveLength(2);
   });
+
+  it.each(['input', 'auto'] as const)(
+    "onConcurrent 'wait', key '%s': one message twice in an SQS batch — the second is IDEMPOTENCY_IN_PROGRESS at once, not a wait for a completion only this batch makes after it",
+    async (key) => {
+      const name = `body-twin-${randomUUID()}`;
+      const runs: unknown[] = [];
+      const codes: string[] = [];
+      const sink = (line: string): void => void codes.push((JSON.parse(line) as { code?: string }).code ?? '');
+      const main = handler({ name, body: 'json', logSink: sink, logLevel: 'warn', use: [idempotency({ store: backend.store, namespace: name, key, onConcurrent: 'wait', ttlMs: 3_600_000, localCache: false })] }, (input) => {
+        runs.push(input);
+      });
+      const first = PROVIDERS[0]!.event(A, false).Records[0];
+      // Under 'input' another message with the same body; under 'auto' the same message (one id) delivered twice in the batch.
+      const twin = key === 'input' ? PROVIDERS[0]!.event(A, true).Records[0] : { ...first, receiptHandle: `AQEB${randomUUID()}` };
+      // The first message's record completes only in afterBatch, once every message of the batch ran:
+      // a wait for it lasts until the invocation's deadline (here 5 s) and ends as DEADLINE_EXCEEDED.
+      const res = await main.aws({ Records: [first, twin] }, lambdaContext(undefined, 'orders', 5_000));
+      expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: twin.messageId }] });
+      expect(codes).toContain('IDEMPOTENCY_IN_PROGRESS');
+      expect(codes).not.toContain('DEADLINE_EXCEEDED');
+      expect(runs).toHaveLength(1);
+      // Redelivered, the twin replays the first one's record.
+      expect(await main.aws({ Records: [twin] }, lambdaContext())).toEqual({ batchItemFailures: [] });
+      expect(runs).toHaveLength(1);
+    },
+  );
 
   it('the key is the payload only: the same body with other message attributes is one message', async () => {
     const { main, runs } = make(backend.store);

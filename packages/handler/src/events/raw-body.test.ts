@@ -6,7 +6,7 @@
  * trigger's enumerable fields, so logs and serialised triggers never carry it.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { trigger as azureTrigger } from '@azure/functions';
 import { invocationContext } from '../../test/support/azure.js';
 import { aggregatedBytes, deaggregateSync, kinesisRecord } from '../../test/support/kinesis-aggregation.js';
@@ -89,6 +89,25 @@ describe('ctx.trigger.rawBody', () => {
     const { triggers, main } = recorder('auto');
     await main(structuredClone(f.events), invocationContext(f.context, azureTrigger.eventHub({ eventHubName: 'readings', connection: 'EventHubConnection', cardinality: 'many' })));
     expect(triggers.map(rawOf)).toEqual([undefined, 'plain text reading', undefined]);
+  });
+
+  it('OpenWhisk Kafka feed: a text value as the feed passed it, base64 values (isBinaryValue bound) as their bytes, a value the feed parsed (isJSONData) none; kept when the activation has a transaction id (openwhisk/published/kafka-feed.json)', async () => {
+    const feed = fixture('openwhisk/published/kafka-feed.json');
+    const text = recorder('auto');
+    const bytes = Buffer.from([0x00, 0xff, 0x7b]);
+    const binary = recorder('auto');
+    // The runtime sets __OW_TRANSACTION_ID for every activation: the trigger then carries it too.
+    vi.stubEnv('__OW_TRANSACTION_ID', 'tx-7Gq2');
+    try {
+      await text.main.openwhisk(structuredClone(feed));
+      await binary.main.openwhisk({ isBinaryValue: true, messages: [{ ...feed.messages[1], value: bytes.toString('base64') }] });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(text.triggers.map(rawOf)).toEqual([undefined, 'plain text']);
+    expect(text.triggers.map((t) => (t as { transactionId?: string }).transactionId)).toEqual(['tx-7Gq2', 'tx-7Gq2']);
+    expect(binary.triggers.map(rawOf)).toEqual([bytes]);
+    expect(Object.keys(text.triggers[1]!)).not.toContain('rawBody');
   });
 
   it('is not enumerable: not in Object.keys, JSON or a spread copy; read again, the same value', async () => {

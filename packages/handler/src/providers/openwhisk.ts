@@ -33,6 +33,7 @@ import { checkJsonSize, InvalidHttpResultError, jsonBytesBound, renderError, typ
 import { OPENWHISK_RESULT_LIMIT_BYTES } from '../internal/limits.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
+import { rawBase64, withRawBody } from '../events/item.js';
 import { decodeBase64Strict } from '../internal/base64.js';
 import { valueTooDeep, MAX_JSON_DEPTH } from '../internal/json.js';
 import type { HttpRequest, Trigger } from '../types.js';
@@ -293,18 +294,23 @@ function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: s
     const attributes: Record<string, string> = { partition, offset };
     if (typeof m.key === 'string') attributes.key = m.key;
     const field = `messages.${index}.value`;
+    const value = m.value;
+    const trigger: Trigger = {
+      kind: 'stream',
+      source: 'kafka',
+      stream: topic,
+      partition,
+      sequence: offset,
+      ...(typeof m.key === 'string' ? { key: m.key } : {}),
+      attributes,
+      batchIndex: index,
+      batchSize: messages.length,
+    };
+    // The feed passes a value as its text unless it parsed it (`isJSONData`: no raw body left)
+    // or base64-encoded it (`isBinaryValue`: its bytes).
+    withRawBody(trigger, () => (typeof value !== 'string' ? undefined : binaryValue ? rawBase64(value) : value));
     return {
-      trigger: {
-        kind: 'stream',
-        source: 'kafka',
-        stream: topic,
-        partition,
-        sequence: offset,
-        ...(typeof m.key === 'string' ? { key: m.key } : {}),
-        attributes,
-        batchIndex: index,
-        batchSize: messages.length,
-      },
+      trigger,
       requestId: `${activationId}:${id}`,
       deliveryId: id,
       payload: () => {
@@ -476,7 +482,16 @@ async function runActivation(def: Definition, frame: Frame, params: Rec, activat
 function stamped(inv: Invocation, frame: Frame): Invocation {
   const transactionId = frame.logFields?.transactionId;
   // Every trigger kind OpenWhisk makes (http, stream, change, schedule, direct) has the field.
-  return transactionId === undefined ? inv : { ...inv, trigger: { ...inv.trigger, transactionId } as Trigger };
+  if (transactionId === undefined) return inv;
+  // A spread copies enumerable fields only: the message's `rawBody` (not enumerable) is carried over.
+  const trigger = Object.defineProperties({ ...inv.trigger, transactionId }, rawBodyDescriptor(inv.trigger)) as Trigger;
+  return { ...inv, trigger };
+}
+
+/** The trigger's `rawBody` property (a lazy, non-enumerable getter), as a descriptor map; empty without one. */
+function rawBodyDescriptor(trigger: Trigger): PropertyDescriptorMap {
+  const descriptor = Object.getOwnPropertyDescriptor(trigger, 'rawBody');
+  return descriptor === undefined ? {} : { rawBody: descriptor };
 }
 
 /** The adapter's own log lines about an activation, with its transaction id as the invocations' lines have it. */
