@@ -10,6 +10,10 @@
  *   `rawBytes` are the decoded bytes where the controller sent base64, the UTF-8 of the text
  *   otherwise, and undefined for a non-raw JSON body (the controller parsed it: no bytes left).
  * - Kafka/Message Hub feed batches: `{ messages: [{ topic, partition, offset, key, value }] }`.
+ *   `ctx.trigger.rawBody` is the value as the feed sent it: its text, or with `isBinaryValue`
+ *   bound as a parameter the bytes its base64 carries. With `isJSONData` the feed sends the
+ *   parsed value and the runtime parses the activation before the action runs, so there is
+ *   no raw body (a value that was not JSON arrives as the text in quotes and is kept as that).
  * - Alarm ticks: the alarms feed passes only `trigger_payload`, with no marker, fire time or
  *   tick id, so a tick is recognised only by the opt-in parameter `__steadyfn_schedule`.
  * - Anything else is a plain activation whose params are the input.
@@ -36,6 +40,7 @@ import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { decodeBase64Strict } from '../internal/base64.js';
 import { valueTooDeep, MAX_JSON_DEPTH } from '../internal/json.js';
 import type { HttpRequest, Trigger } from '../types.js';
+import { rawBase64, rawBodyOf, withRawBody } from '../events/item.js';
 
 /** What a web action returns to the OpenWhisk controller (`.http` extension). */
 export interface OpenWhiskWebResult {
@@ -293,18 +298,24 @@ function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: s
     const attributes: Record<string, string> = { partition, offset };
     if (typeof m.key === 'string') attributes.key = m.key;
     const field = `messages.${index}.value`;
+    const value = m.value;
     return {
-      trigger: {
-        kind: 'stream',
-        source: 'kafka',
-        stream: topic,
-        partition,
-        sequence: offset,
-        ...(typeof m.key === 'string' ? { key: m.key } : {}),
-        attributes,
-        batchIndex: index,
-        batchSize: messages.length,
-      },
+      trigger: withRawBody<Trigger>(
+        {
+          kind: 'stream',
+          source: 'kafka',
+          stream: topic,
+          partition,
+          sequence: offset,
+          ...(typeof m.key === 'string' ? { key: m.key } : {}),
+          attributes,
+          batchIndex: index,
+          batchSize: messages.length,
+        },
+        // The feed's text as it sent it; with isBinaryValue bound, the bytes its base64 carries.
+        // An `isJSONData` value arrives parsed (the runtime parsed the activation): none.
+        () => (binaryValue ? rawBase64(value) : rawBodyOf(value)),
+      ),
       requestId: `${activationId}:${id}`,
       deliveryId: id,
       payload: () => {
