@@ -7,6 +7,11 @@
  * `functionTimeout`) from the start. A failed message is thrown: the host redelivers it
  * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
  * queue. A Service Bus batch settles as one: one failed message redelivers all of them.
+ *
+ * Inside the worker, ids, properties and `trigger.rawBody` come from the host's own RPC data
+ * (kept by azure-raw.ts before `@azure/functions` parses every JSON string it can): one
+ * message's body is the exact text or bytes; a `cardinality: 'many'` batch without `dataType`
+ * is Json.NET's re-serialisation of each body (events/azure-host-metadata.ts `rawTriggerBodies`).
  */
 import { randomUUID } from '../internal/crypto.js';
 import { parseSetCookie } from 'set-cookie-parser';
