@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { handler, type Context } from '../index.js';
 import { installAzureWorker } from '../../test/support/azure-worker.js';
 import { rawTriggerBodies } from '../events/azure-host-metadata.js';
+import { takeRawInvocation } from './azure-raw.js';
 
 const worker = installAzureWorker();
 afterAll(() => worker.uninstall());
@@ -174,5 +175,18 @@ describe('message bodies: ctx.trigger.rawBody is what the host sent, not the lib
     // Empty elements and nesting are split where the JSON splits them.
     expect(rawTriggerBodies({ json: '[ [] , {} ,"" ,[[1],[2]] ]' }, true, 4)).toEqual(['[]', '{}', '""', '[[1],[2]]']);
     expect(rawTriggerBodies({ json: '[]' }, true, 0)).toEqual([]);
+  });
+});
+
+describe('what is kept does not outlive the invocation', () => {
+  it('a function of the app that is not wrapped leaves nothing behind once it has run', async () => {
+    const { app } = await import('@azure/functions');
+    let ran = 0;
+    app.storageQueue('plain-queue', { connection: 'AzureWebJobsStorage', queueName: 'plain', handler: async () => void ran++ });
+    // Registered after a wrapper was built, so the worker's model is the wrapped one.
+    handler({}, () => undefined);
+    await invoke('plain-queue', 'inv-plain', { Id: { string: 'q-1' }, DequeueCount: { int: 1 }, PopReceipt: { string: 'AgAAAAMAAAA' } }, { string: 'x'.repeat(1024) });
+    expect(ran).toBe(1);
+    expect(takeRawInvocation('inv-plain')).toBeUndefined();
   });
 });

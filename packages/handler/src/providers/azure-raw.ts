@@ -24,7 +24,7 @@ interface CoreApi {
   getProgrammingModel?(): ProgrammingModel | undefined;
 }
 
-/** Invocations whose raw metadata was kept but never taken (another function's) are dropped past this many. */
+/** A backstop: past this many invocations kept and not yet run, the oldest is dropped. */
 const MAX_KEPT = 256;
 const kept = new Map<string, RawInvocation>();
 
@@ -51,17 +51,35 @@ function triggerData(coreCtx: Rec, request: Rec): Rec | undefined {
 const WRAPPED = Symbol('steadyfn.rawMetadata');
 let installed = false;
 
-function keep(coreCtx: unknown): void {
-  if (!isRecord(coreCtx) || typeof coreCtx.invocationId !== 'string') return;
+function keep(coreCtx: unknown): string | undefined {
+  if (!isRecord(coreCtx) || typeof coreCtx.invocationId !== 'string') return undefined;
   const request = coreCtx.request;
-  if (!isRecord(request)) return;
+  if (!isRecord(request)) return undefined;
   const raw: RawInvocation = {};
   if (isRecord(request.triggerMetadata)) raw.triggerMetadata = request.triggerMetadata;
   const data = triggerData(coreCtx, request);
   if (data) raw.triggerData = data;
-  if (!raw.triggerMetadata && !raw.triggerData) return;
+  if (!raw.triggerMetadata && !raw.triggerData) return undefined;
   kept.set(coreCtx.invocationId, raw);
   if (kept.size > MAX_KEPT) kept.delete(kept.keys().next().value!);
+  return coreCtx.invocationId;
+}
+
+/**
+ * Drops what was kept for an invocation once its function has run, taken or not: a function
+ * of the app that is not wrapped never takes its message bodies, which must not pile up.
+ */
+function dropAfterRun(invocation: unknown, invocationId: string | undefined): unknown {
+  if (invocationId === undefined || !isRecord(invocation) || typeof invocation.invokeFunction !== 'function') return invocation;
+  const invokeFunction = (invocation.invokeFunction as (...args: unknown[]) => unknown).bind(invocation);
+  invocation.invokeFunction = async (...args: unknown[]) => {
+    try {
+      return await invokeFunction(...args);
+    } finally {
+      kept.delete(invocationId);
+    }
+  };
+  return invocation;
 }
 
 function wrap(model: ProgrammingModel): ProgrammingModel {
@@ -71,8 +89,8 @@ function wrap(model: ProgrammingModel): ProgrammingModel {
       if (property === WRAPPED) return true;
       if (property === 'getInvocationModel') {
         return (coreCtx: unknown) => {
-          keep(coreCtx);
-          return target.getInvocationModel(coreCtx);
+          const invocationId = keep(coreCtx);
+          return dropAfterRun(target.getInvocationModel(coreCtx), invocationId);
         };
       }
       return Reflect.get(target, property, receiver) as unknown;
