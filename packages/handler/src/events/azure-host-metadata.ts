@@ -132,3 +132,16 @@ export function rawTriggerBodies(data: Rec | undefined, many: boolean, count: nu
   if (!many && count !== 1) return undefined;
   return bodies as Array<string | Buffer>;
 }
+
+/** `rawTriggerBodies`, worked out on the first call only (a batch's JSON is read again only when a `rawBody` is asked for). */
+export function lazyTriggerBodies(data: Rec | undefined, many: boolean, count: number): () => Array<string | Buffer> | undefined {
+  let done = false;
+  let bodies: Array<string | Buffer> | undefined;
+  return () => {
+    if (!done) {
+      bodies = rawTriggerBodies(data, many, count);
+      done = true;
+    }
+    return bodies;
+  };
+}

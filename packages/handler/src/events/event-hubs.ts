@@ -8,7 +8,7 @@
 import { isRecord, type Rec } from '../internal/record.js';
 import { anyPayload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
-import { rawJson, rawTriggerBodies } from './azure-host-metadata.js';
+import { lazyTriggerBodies, rawJson } from './azure-host-metadata.js';
 import { propertiesAsText } from './attributes.js';
 import { idText, malformed, opt, rawBodyOf, withRawBody, type EventItem, type ParseOptions } from './item.js';
 
@@ -37,7 +37,7 @@ export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, optio
   const partition = idText(partitionContext.partitionId) ?? '';
   if (many && !Array.isArray(trigger)) throw malformed('Event Hubs batch is not a list of events', 'events', 'a list (cardinality many)');
   const bodies: unknown[] = many ? Array.from(trigger as unknown[]) : [trigger];
-  const hostBodies = rawTriggerBodies(data, many, bodies.length);
+  const hostBodies = lazyTriggerBodies(data, many, bodies.length);
   const sequences = many ? list(meta.sequenceNumberArray) : [meta.sequenceNumber];
   const offsets = many ? list(meta.offsetArray) : [meta.offset];
   const times = many ? list(meta.enqueuedTimeUtcArray) : [meta.enqueuedTimeUtc];
@@ -67,7 +67,7 @@ export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, optio
       batchIndex: index,
       batchSize: bodies.length,
     };
-    withRawBody(trigger, () => hostBodies?.[index] ?? rawBodyOf(body));
+    withRawBody(trigger, () => hostBodies()?.[index] ?? rawBodyOf(body));
     return { trigger, deliveryId: `${hub}/${partition}/${sequence}`, payload: () => anyPayload(body, options.body, { field: many ? `events.${index}` : 'event' }) };
   });
 }

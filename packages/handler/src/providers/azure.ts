@@ -27,7 +27,7 @@ import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
 import { rawBodyOf, withRawBody, type EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
-import { rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
+import { lazyTriggerBodies, rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
 import { takeRawInvocation } from './azure-raw.js';
 import { propertiesAsText } from '../events/attributes.js';
 
@@ -257,7 +257,7 @@ function serviceBusInvocations(
   // Array.from: a sparse list (holes) still yields one invocation per index.
   const bodies: unknown[] = many ? Array.from(trigger as unknown[]) : [trigger];
   // The bodies as the host sent them: the worker parses JSON ones (rounding big integers).
-  const hostBodies = rawTriggerBodies(data, many, bodies.length);
+  const hostBodies = lazyTriggerBodies(data, many, bodies.length);
   // The host's own text first: the worker turns "9007199254740993" into 9007199254740992.
   const rawIds = many ? rawTexts(raw, 'messageIdArray') : [rawText(raw, 'messageId')];
   const ids: unknown[] = (many ? (meta.messageIdArray as unknown[]) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
@@ -288,7 +288,7 @@ function serviceBusInvocations(
           batchIndex: index,
           batchSize: bodies.length,
         },
-        () => hostBodies?.[index] ?? rawBodyOf(body),
+        () => hostBodies()?.[index] ?? rawBodyOf(body),
       ),
       requestId: many ? `${context.invocationId}:${messageId}` : context.invocationId,
       deliveryId: messageId,
