@@ -104,14 +104,15 @@ export interface QueueTrigger {
    * The message's payload exactly as the provider delivered it, before the `body` option read
    * it: text as text (an SQS body, an SNS `Message` — for SNS → SQS the envelope's `Message`,
    * not the envelope), bytes as a `Buffer` (base64-decoded Kinesis, Kafka and Pub/Sub data; a
-   * Service Bus or Event Hubs body the host passed as bytes; an OpenWhisk Kafka feed value as
-   * the feed passed it, text or, with `isBinaryValue` bound, bytes). Only the payload: never the
-   * attributes or the per-delivery envelope (receipt handle, attempt count). Undefined where
-   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed, an
-   * OpenWhisk Kafka feed value parsed under `isJSONData`) or
-   * the message has none (a Kafka tombstone). `@steadyfn/idempotency` hashes it for
-   * `key: 'input'`. Read on first access and not enumerable: it stays out of logs and
-   * `JSON.stringify(ctx.trigger)`, and a spread copy of the trigger does not carry it.
+   * Service Bus or Event Hubs body the host passed as bytes). Only the payload: never the
+   * attributes or the per-delivery envelope (receipt handle, attempt count). On Azure, the body
+   * from the host's RPC data before `@azure/functions` parses it (a `cardinality: 'many'` batch
+   * without `dataType`: each body as Json.NET re-serialised it — see the README). Undefined
+   * where the runtime handed over an already-parsed value with nothing earlier to read (the
+   * OpenWhisk Kafka feed with `isJSONData`) or the message has none (a Kafka tombstone).
+   * `@steadyfn/idempotency` hashes it for `key: 'input'`. Read on first access and not
+   * enumerable: it stays out of logs and `JSON.stringify(ctx.trigger)`, and a spread copy of
+   * the trigger does not carry it.
    */
   readonly rawBody?: string | Buffer;
   /** Index of this message in the batch it arrived in. */
@@ -283,14 +284,15 @@ export interface StreamTrigger extends InBatch {
    * The message's payload exactly as the provider delivered it, before the `body` option read
    * it: text as text (an SQS body, an SNS `Message` — for SNS → SQS the envelope's `Message`,
    * not the envelope), bytes as a `Buffer` (base64-decoded Kinesis, Kafka and Pub/Sub data; a
-   * Service Bus or Event Hubs body the host passed as bytes; an OpenWhisk Kafka feed value as
-   * the feed passed it, text or, with `isBinaryValue` bound, bytes). Only the payload: never the
-   * attributes or the per-delivery envelope (receipt handle, attempt count). Undefined where
-   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed, an
-   * OpenWhisk Kafka feed value parsed under `isJSONData`) or
-   * the message has none (a Kafka tombstone). `@steadyfn/idempotency` hashes it for
-   * `key: 'input'`. Read on first access and not enumerable: it stays out of logs and
-   * `JSON.stringify(ctx.trigger)`, and a spread copy of the trigger does not carry it.
+   * Service Bus or Event Hubs body the host passed as bytes). Only the payload: never the
+   * attributes or the per-delivery envelope (receipt handle, attempt count). On Azure, the body
+   * from the host's RPC data before `@azure/functions` parses it (a `cardinality: 'many'` batch
+   * without `dataType`: each body as Json.NET re-serialised it — see the README). Undefined
+   * where the runtime handed over an already-parsed value with nothing earlier to read (the
+   * OpenWhisk Kafka feed with `isJSONData`) or the message has none (a Kafka tombstone).
+   * `@steadyfn/idempotency` hashes it for `key: 'input'`. Read on first access and not
+   * enumerable: it stays out of logs and `JSON.stringify(ctx.trigger)`, and a spread copy of
+   * the trigger does not carry it.
    */
   readonly rawBody?: string | Buffer;
   /**
@@ -340,14 +342,15 @@ export interface NotificationTrigger extends InBatch {
    * The message's payload exactly as the provider delivered it, before the `body` option read
    * it: text as text (an SQS body, an SNS `Message` — for SNS → SQS the envelope's `Message`,
    * not the envelope), bytes as a `Buffer` (base64-decoded Kinesis, Kafka and Pub/Sub data; a
-   * Service Bus or Event Hubs body the host passed as bytes; an OpenWhisk Kafka feed value as
-   * the feed passed it, text or, with `isBinaryValue` bound, bytes). Only the payload: never the
-   * attributes or the per-delivery envelope (receipt handle, attempt count). Undefined where
-   * the runtime handed over an already-parsed value (a JSON body the Azure worker parsed, an
-   * OpenWhisk Kafka feed value parsed under `isJSONData`) or
-   * the message has none (a Kafka tombstone). `@steadyfn/idempotency` hashes it for
-   * `key: 'input'`. Read on first access and not enumerable: it stays out of logs and
-   * `JSON.stringify(ctx.trigger)`, and a spread copy of the trigger does not carry it.
+   * Service Bus or Event Hubs body the host passed as bytes). Only the payload: never the
+   * attributes or the per-delivery envelope (receipt handle, attempt count). On Azure, the body
+   * from the host's RPC data before `@azure/functions` parses it (a `cardinality: 'many'` batch
+   * without `dataType`: each body as Json.NET re-serialised it — see the README). Undefined
+   * where the runtime handed over an already-parsed value with nothing earlier to read (the
+   * OpenWhisk Kafka feed with `isJSONData`) or the message has none (a Kafka tombstone).
+   * `@steadyfn/idempotency` hashes it for `key: 'input'`. Read on first access and not
+   * enumerable: it stays out of logs and `JSON.stringify(ctx.trigger)`, and a spread copy of
+   * the trigger does not carry it.
    */
   readonly rawBody?: string | Buffer;
 }

@@ -66,3 +66,82 @@ export function rawJson(meta: Rec | undefined, camelName: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * The source text of each element of a JSON array (already known to parse), in order: the
+ * scan only tracks strings and nesting, so every element keeps its spelling.
+ */
+function arrayElementTexts(json: string): string[] | undefined {
+  const out: string[] = [];
+  let depth = 0;
+  let inString = false;
+  let start = -1;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
+    if (depth === 1 && start < 0 && c !== ']' && c !== ',') start = i;
+    if (c === '[' || c === '{') depth++;
+    else if (c === ']' || c === '}') depth--;
+    if (depth === 0 && c !== ']') return undefined;
+    if ((depth === 1 && c === ',') || (depth === 0 && c === ']')) {
+      if (start >= 0) out.push(json.slice(start, i).trimEnd());
+      start = -1;
+    }
+  }
+  return out;
+}
+
+const bytesOf = (value: unknown): Buffer | undefined => (value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : undefined);
+
+/**
+ * Each message's body as the host sent it, from the trigger binding's RPC `TypedData` (kept by
+ * providers/azure-raw.ts), or undefined when that data is missing or does not line up with
+ * the `count` messages the function was given:
+ * - `string` (one message, no `dataType`): the body's text, byte-exact.
+ * - `bytes` (`dataType: 'binary'`): the body's bytes.
+ * - `collectionString` / `collectionBytes` (`cardinality: 'many'` with `dataType: 'string'` /
+ *   `'binary'`): one exact text / byte string per message. The host drops empty ones, so a
+ *   batch holding an empty body does not line up and has none.
+ * - `json`: the host's own JSON. With `cardinality: 'many'` and no `dataType` the host binds
+ *   the batch as `object[]`: Json.NET parses every body and the batch is re-serialised, so
+ *   each element's text is the host's spelling of the body — integers keep every digit,
+ *   whitespace is gone and a number such as `1.50` reads `1.5`.
+ */
+export function rawTriggerBodies(data: Rec | undefined, many: boolean, count: number): Array<string | Buffer> | undefined {
+  if (!data) return undefined;
+  let bodies: Array<string | Buffer | undefined> | undefined;
+  if (typeof data.string === 'string') bodies = [data.string];
+  else if (typeof data.json === 'string') {
+    try {
+      const value: unknown = JSON.parse(data.json);
+      bodies = many ? (Array.isArray(value) ? arrayElementTexts(data.json) : undefined) : [data.json];
+    } catch {
+      return undefined;
+    }
+  } else if (bytesOf(data.bytes) ?? bytesOf(data.stream)) bodies = [(bytesOf(data.bytes) ?? bytesOf(data.stream))!];
+  else if (isRecord(data.collectionString) && Array.isArray(data.collectionString.string)) {
+    bodies = data.collectionString.string.map((s: unknown) => (typeof s === 'string' ? s : undefined));
+  } else if (isRecord(data.collectionBytes) && Array.isArray(data.collectionBytes.bytes)) bodies = data.collectionBytes.bytes.map(bytesOf);
+  if (!bodies || bodies.length !== count || bodies.some((b) => b === undefined)) return undefined;
+  if (!many && count !== 1) return undefined;
+  return bodies as Array<string | Buffer>;
+}
+
+/** `rawTriggerBodies`, worked out on the first call only (a batch's JSON is read again only when a `rawBody` is asked for). */
+export function lazyTriggerBodies(data: Rec | undefined, many: boolean, count: number): () => Array<string | Buffer> | undefined {
+  let done = false;
+  let bodies: Array<string | Buffer> | undefined;
+  return () => {
+    if (!done) {
+      bodies = rawTriggerBodies(data, many, count);
+      done = true;
+    }
+    return bodies;
+  };
+}

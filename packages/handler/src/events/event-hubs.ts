@@ -8,7 +8,7 @@
 import { isRecord, type Rec } from '../internal/record.js';
 import { anyPayload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
-import { rawJson } from './azure-host-metadata.js';
+import { lazyTriggerBodies, rawJson } from './azure-host-metadata.js';
 import { propertiesAsText } from './attributes.js';
 import { idText, malformed, opt, rawBodyOf, withRawBody, type EventItem, type ParseOptions } from './item.js';
 
@@ -28,13 +28,16 @@ function member(rec: unknown, ...names: string[]): unknown {
 /**
  * @param raw - the host's own trigger metadata when running in the worker (kept by providers/azure-raw.ts, read with azure-host-metadata.ts):
  *   properties are read from it, with their names as sent and numbers as their exact text.
+ * @param data - the trigger binding's RPC `TypedData` when running in the worker: `trigger.rawBody` is read from it
+ *   (see `rawTriggerBodies`), else only a body the worker left as text or bytes has one.
  */
-export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, options: ParseOptions, raw?: Rec): EventItem[] {
+export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, options: ParseOptions, raw?: Rec, data?: Rec): EventItem[] {
   const partitionContext = isRecord(meta.partitionContext) ? meta.partitionContext : {};
   const hub = typeof partitionContext.eventHubName === 'string' ? partitionContext.eventHubName : '';
   const partition = idText(partitionContext.partitionId) ?? '';
   if (many && !Array.isArray(trigger)) throw malformed('Event Hubs batch is not a list of events', 'events', 'a list (cardinality many)');
   const bodies: unknown[] = many ? Array.from(trigger as unknown[]) : [trigger];
+  const hostBodies = lazyTriggerBodies(data, many, bodies.length);
   const sequences = many ? list(meta.sequenceNumberArray) : [meta.sequenceNumber];
   const offsets = many ? list(meta.offsetArray) : [meta.offset];
   const times = many ? list(meta.enqueuedTimeUtcArray) : [meta.enqueuedTimeUtc];
@@ -64,7 +67,7 @@ export function eventHubsItems(trigger: unknown, meta: Rec, many: boolean, optio
       batchIndex: index,
       batchSize: bodies.length,
     };
-    withRawBody(trigger, () => rawBodyOf(body));
+    withRawBody(trigger, () => hostBodies()?.[index] ?? rawBodyOf(body));
     return { trigger, deliveryId: `${hub}/${partition}/${sequence}`, payload: () => anyPayload(body, options.body, { field: many ? `events.${index}` : 'event' }) };
   });
 }

@@ -7,6 +7,11 @@
  * `functionTimeout`) from the start. A failed message is thrown: the host redelivers it
  * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
  * queue. A Service Bus batch settles as one: one failed message redelivers all of them.
+ *
+ * Inside the worker, ids, properties and `trigger.rawBody` come from the host's own RPC data
+ * (kept by azure-raw.ts before `@azure/functions` parses every JSON string it can): one
+ * message's body is the exact text or bytes; a `cardinality: 'many'` batch without `dataType`
+ * is Json.NET's re-serialisation of each body (events/azure-host-metadata.ts `rawTriggerBodies`).
  */
 import { randomUUID } from '../internal/crypto.js';
 import { parseSetCookie } from 'set-cookie-parser';
@@ -22,8 +27,8 @@ import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
 import { rawBodyOf, withRawBody, type EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
-import { rawJson, rawText, rawTexts } from '../events/azure-host-metadata.js';
-import { takeRawMetadata } from './azure-raw.js';
+import { lazyTriggerBodies, rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
+import { takeRawInvocation } from './azure-raw.js';
 import { propertiesAsText } from '../events/attributes.js';
 
 /**
@@ -196,7 +201,7 @@ function metadataOf(context: AzureInvocationContext): Rec {
   return isRec(context.triggerMetadata) ? context.triggerMetadata : {};
 }
 
-function queueMessageInvocation(trigger: unknown, context: AzureInvocationContext, mode: Definition['body'], raw: Rec | undefined): Invocation {
+function queueMessageInvocation(trigger: unknown, context: AzureInvocationContext, mode: Definition['body'], raw: Rec | undefined, data: Rec | undefined): Invocation {
   const meta = metadataOf(context);
   // The host's own text first: the worker may have turned a numeric-looking id into a number.
   const id = rawText(raw, 'id') ?? asText(meta.id);
@@ -204,7 +209,7 @@ function queueMessageInvocation(trigger: unknown, context: AzureInvocationContex
   const attempt = asCount(meta.dequeueCount);
   const queue = triggerOption(context, 'queueName');
   return {
-    // The worker has already parsed a JSON message: only text or bytes have a raw body.
+    // The host's own text first: the worker has parsed a JSON message (rounding big integers).
     trigger: withRawBody<QueueTrigger>(
       {
         kind: 'queue',
@@ -216,7 +221,7 @@ function queueMessageInvocation(trigger: unknown, context: AzureInvocationContex
         batchIndex: 0,
         batchSize: 1,
       },
-      () => rawBodyOf(trigger),
+      () => rawTriggerBodies(data, false, 1)?.[0] ?? rawBodyOf(trigger),
     ),
     requestId: context.invocationId,
     deliveryId: id,
@@ -233,7 +238,13 @@ function serviceBusQueueName(context: AzureInvocationContext): string | undefine
   return topic ? (subscription ? `${topic}/${subscription}` : topic) : undefined;
 }
 
-function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext, mode: Definition['body'], raw: Rec | undefined): { invocations: Invocation[]; many: boolean } {
+function serviceBusInvocations(
+  trigger: unknown,
+  context: AzureInvocationContext,
+  mode: Definition['body'],
+  raw: Rec | undefined,
+  data: Rec | undefined,
+): { invocations: Invocation[]; many: boolean } {
   const meta = metadataOf(context);
   const queue = serviceBusQueueName(context);
   const many = triggerOption(context, 'cardinality')?.toLowerCase() === 'many' || (Array.isArray(trigger) && Array.isArray(meta.messageIdArray));
@@ -245,6 +256,8 @@ function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext
   }
   // Array.from: a sparse list (holes) still yields one invocation per index.
   const bodies: unknown[] = many ? Array.from(trigger as unknown[]) : [trigger];
+  // The bodies as the host sent them: the worker parses JSON ones (rounding big integers).
+  const hostBodies = lazyTriggerBodies(data, many, bodies.length);
   // The host's own text first: the worker turns "9007199254740993" into 9007199254740992.
   const rawIds = many ? rawTexts(raw, 'messageIdArray') : [rawText(raw, 'messageId')];
   const ids: unknown[] = (many ? (meta.messageIdArray as unknown[]) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
@@ -275,7 +288,7 @@ function serviceBusInvocations(trigger: unknown, context: AzureInvocationContext
           batchIndex: index,
           batchSize: bodies.length,
         },
-        () => rawBodyOf(body),
+        () => hostBodies()?.[index] ?? rawBodyOf(body),
       ),
       requestId: many ? `${context.invocationId}:${messageId}` : context.invocationId,
       deliveryId: messageId,
@@ -363,7 +376,9 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
   };
   const frame = frameFor(def, trigger, context, ctx);
   const kind = classifyAzureTrigger(trigger, ctx);
-  const raw = takeRawMetadata(ctx.invocationId);
+  const host = takeRawInvocation(ctx.invocationId);
+  const raw = host?.triggerMetadata;
+  const data = host?.triggerData;
   if (kind === 'http') {
     let res: HttpResponse;
     try {
@@ -389,10 +404,10 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
   try {
     switch (kind) {
       case 'storage-queue':
-        invocations = [queueMessageInvocation(trigger, ctx, def.body, raw)];
+        invocations = [queueMessageInvocation(trigger, ctx, def.body, raw, data)];
         break;
       case 'service-bus':
-        ({ invocations, many: batch } = serviceBusInvocations(trigger, ctx, def.body, raw));
+        ({ invocations, many: batch } = serviceBusInvocations(trigger, ctx, def.body, raw, data));
         break;
       case 'timer':
         invocations = [timerInvocation(trigger, ctx)];
@@ -406,7 +421,7 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
         break;
       case 'event-hubs': {
         const many = triggerOption(ctx, 'cardinality')?.toLowerCase() === 'many' || Array.isArray(metadataOf(ctx).sequenceNumberArray);
-        invocations = eventHubsItems(trigger, metadataOf(ctx), many, def, raw).map((item) => withRequestId(item, ctx, many));
+        invocations = eventHubsItems(trigger, metadataOf(ctx), many, def, raw, data).map((item) => withRequestId(item, ctx, many));
         batch = many;
         ordered = true;
         break;

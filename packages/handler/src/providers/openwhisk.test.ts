@@ -390,6 +390,26 @@ describe('OpenWhisk adapter (in process, documented payloads)', () => {
       expect(seen[0]!.deliveryId).toBe('images/2/5');
     });
 
+    it('carries each value as the feed delivered it in ctx.trigger.rawBody: text as text, isBinaryValue as the decoded bytes, isJSONData (already parsed) none', async () => {
+      const text = recorder();
+      await handler({}, text.fn)(fixture('kafka-text.json'));
+      expect(text.seen.map((c) => c.trigger.kind === 'stream' && c.trigger.rawBody)).toEqual([
+        '{"title": "Some string", "amount": 5, "isAwesome": true}',
+        'plain text',
+        '{"title": "Other", "amount": 1, "isAwesome": false}',
+      ]);
+      // Not enumerable: it stays out of the normalised trigger and its logs.
+      expect(Object.keys(text.seen[0]!.trigger)).not.toContain('rawBody');
+      const binary = recorder();
+      await handler({}, binary.fn)(fixture('kafka-binary.json'));
+      const raw = binary.seen[0]!.trigger.kind === 'stream' ? binary.seen[0]!.trigger.rawBody : undefined;
+      expect(Buffer.isBuffer(raw)).toBe(true);
+      expect(raw).toEqual(binary.seen[0]!.input);
+      const json = recorder();
+      await handler({}, json.fn)(fixture('kafka-json.json'));
+      expect(json.seen[0]!.trigger.kind === 'stream' && json.seen[0]!.trigger.rawBody).toBeUndefined();
+    });
+
     it('rejects a message without a usable offset as MALFORMED_EVENT, naming the field, without running any', async () => {
       const batch = fixture('kafka-text.json');
       batch.messages[1].offset = 'latest';

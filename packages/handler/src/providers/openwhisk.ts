@@ -10,6 +10,10 @@
  *   `rawBytes` are the decoded bytes where the controller sent base64, the UTF-8 of the text
  *   otherwise, and undefined for a non-raw JSON body (the controller parsed it: no bytes left).
  * - Kafka/Message Hub feed batches: `{ messages: [{ topic, partition, offset, key, value }] }`.
+ *   `ctx.trigger.rawBody` is the value as the feed sent it: its text, or with `isBinaryValue`
+ *   bound as a parameter the bytes its base64 carries. With `isJSONData` the feed sends the
+ *   parsed value and the runtime parses the activation before the action runs, so there is
+ *   no raw body (a value that was not JSON arrives as the text in quotes and is kept as that).
  * - Alarm ticks: the alarms feed passes only `trigger_payload`, with no marker, fire time or
  *   tick id, so a tick is recognised only by the opt-in parameter `__steadyfn_schedule`.
  * - Anything else is a plain activation whose params are the input.
