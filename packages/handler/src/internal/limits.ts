@@ -28,3 +28,10 @@ export const LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556;
  * so nothing the balancer refuses passes the check.
  */
 export const ALB_RESPONSE_LIMIT_BYTES = 1_000_000;
+
+/**
+ * API Gateway WebSocket APIs: "Message payload size: 128 KB" (API Gateway quotas for WebSocket
+ * APIs); a two-way route sends the integration's response body to the client as one message.
+ * Read, like the ALB's "1 MB", as the decimal 128,000 bytes of the body, the lower reading.
+ */
+export const WEBSOCKET_MESSAGE_LIMIT_BYTES = 128_000;

@@ -11,7 +11,7 @@ import { statusLine } from '../internal/http-grammar.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import { checkJsonSize, headerEntries, joinedHeaders, jsonBytesBound, renderError, type HttpResponse, type ResponseTooLargeError } from '../response.js';
-import { ALB_RESPONSE_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
+import { ALB_RESPONSE_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, WEBSOCKET_MESSAGE_LIMIT_BYTES } from '../internal/limits.js';
 import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../types.js';
 import { anyPayload } from '../message.js';
 import { authorizerItem, isAuthorizerEvent, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
@@ -267,12 +267,14 @@ function albMultiValue(event: Rec): boolean {
  * What this event's answer shape cannot carry: several cookies through an ALB without
  * multi-value headers; more than the response JSON may hold — 1 MB through an ALB, else
  * Lambda's 6 MB synchronous response payload (API Gateway REST, HTTP and WebSocket APIs,
- * Function URLs in buffered mode: each takes the function's response whole).
+ * Function URLs in buffered mode: each takes the function's response whole); and through a
+ * WebSocket API, a body over the 128 KB a message may carry to the client.
  */
 export function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
   const limit = kind === 'alb' ? ALB_RESPONSE_LIMIT_BYTES : LAMBDA_RESPONSE_LIMIT_BYTES;
   const tooLarge = (res: HttpResponse): ResponseTooLargeError | undefined =>
-    jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(formatHttp(kind, event, res)), limit);
+    (kind === 'apigw-websocket' ? checkJsonSize(res.body, WEBSOCKET_MESSAGE_LIMIT_BYTES) : undefined) ??
+    (jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(formatHttp(kind, event, res)), limit));
   if (kind !== 'alb' || albMultiValue(event)) return { tooLarge };
   return { unsendable: (res) => (res.cookies.length > 1 ? 'cookies' : undefined), tooLarge };
 }

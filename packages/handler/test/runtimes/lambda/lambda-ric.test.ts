@@ -393,6 +393,21 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
       expect((under.body as Json).statusCode).toBe(200);
     });
 
+    it('refuses a WebSocket route answer whose body is over the 128 KB a message may carry', async () => {
+      const message = (bytes: number): Json => {
+        const event = fixture('published/websocket-message.json');
+        return { ...event, requestContext: { ...(event.requestContext as Json), routeKey: 'large' }, body: JSON.stringify({ action: 'large', bytes }) };
+      };
+      const over = await api.invoke(message(128_001), { requestId: 'ric-size-ws-1' });
+      expect(over.outcome).toBe('response');
+      expect((over.body as Json).statusCode).toBe(500);
+      expect(JSON.parse((over.body as Json).body as string)).toMatchObject({ code: 'RESPONSE_TOO_LARGE' });
+      expect(await untilLogged((l) => l.requestId === 'ric-size-ws-1' && l.msg === 'invocation failed')).toMatchObject({ limit: 128_000, size: 128_001 });
+      const at = await api.invoke(message(128_000), { requestId: 'ric-size-ws-2' });
+      expect((at.body as Json).statusCode).toBe(200);
+      expect(((at.body as Json).body as string).length).toBe(128_000);
+    });
+
     it('posts a direct invoke whose result is over 6 MB to /error as RESPONSE_TOO_LARGE', async () => {
       const result = await api.invoke({ route: 'large', bytes: 6_300_000 }, { requestId: 'ric-size-6' });
       expect(result.outcome).toBe('error');

@@ -76,13 +76,14 @@ const recorder = {
   onError: (ctx, error) => ctx.log.info('onError hook', { seen: error.code }),
 };
 const large = handler({ use: [recorder] }, (input, ctx) => {
-  const bytes = ctx.trigger.kind === 'http' ? Number(ctx.trigger.request.headers['x-bytes']) : Number(input.bytes);
+  // A WebSocket message has no headers: its body asks (`{ "action": "large", "bytes": n }`).
+  const bytes = ctx.trigger.kind === 'http' ? Number(ctx.trigger.request.headers['x-bytes'] ?? input.bytes) : Number(input.bytes);
   const text = 'x'.repeat(bytes);
   return ctx.trigger.kind === 'http' ? httpResult({ body: text }) : { text };
 });
 
 const route = (event) => {
-  if (event?.headers?.['x-bytes'] !== undefined || event?.route === 'large') return large;
+  if (event?.headers?.['x-bytes'] !== undefined || event?.route === 'large' || event?.requestContext?.routeKey === 'large') return large;
   if (event?.Records?.[0]?.eventSourceARN?.endsWith(':stream/kpl-orders')) return kplOrders;
   const kind = event?.headers?.['x-route'];
   if (kind === 'stuck') return guarded;
