@@ -1,0 +1,188 @@
+/**
+ * Review of retention passes that span runs (retention-pass.ts), on moto and gofakes3: the
+ * promise is that a pass never deletes a backup one complete, unbounded run would keep at the
+ * time of the delete. Pages of `backups/` are made small by the client (`MaxKeys` 3) and the
+ * deadline is a clock that moves ten seconds per page, so one page is handled per run (as in
+ * retention-pass.test.ts). Each case compares what the pass deleted with the plan of a dry run
+ * (one complete listing) made at the moment of the sweep:
+ * - a verification landing, after the read phase passed a backup, while fewer than `keepLast`
+ *   backups were verified (the count rule keeps it: it must not be deleted);
+ * - a clock that goes back between the read phase and the sweep (`keepMs` then keeps more);
+ * - a `pitrWindowMs` window across a pass whose clock moves on (its base is kept);
+ * - `ctx.signal` aborting mid-sweep (the pass object is left as it was, the next runs finish);
+ * - a dry run in the middle of a pass (it neither reads nor moves the pass object).
+ */
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { applyRetention, mongoSource, snapshotBackup, type RetentionOptions, type RetentionReport } from '../src/index.js';
+import { closeMongo, freshBucket, freshDb, listAll, readJson, S3_SERVERS, verifiedBackups } from './support.js';
+
+afterAll(closeMongo);
+
+const PASS = 'p/retention/backups-pass.json';
+
+type Sender = { send(command: unknown, options?: unknown): Promise<unknown> };
+
+/** Pages of `p/backups/` of 3 ids, counted; `onDelete` is called before each DeleteObject of a backup's object. */
+function smallPages(client: Sender) {
+  const state = { pages: 0, onDelete: undefined as (() => void) | undefined };
+  return {
+    state,
+    client: {
+      async send(command: unknown, options?: unknown) {
+        if (command instanceof ListObjectsV2Command && command.input.Prefix === 'p/backups/') {
+          state.pages++;
+          command.input.MaxKeys = 3;
+        }
+        if (command instanceof DeleteObjectCommand && String(command.input.Key).startsWith('p/backups/')) state.onDelete?.();
+        return client.send(command, options);
+      },
+    },
+  };
+}
+
+async function setUp(server: (typeof S3_SERVERS)[number], name: string, count: number) {
+  const s3 = await freshBucket(server);
+  const db = await freshDb(name);
+  const storage = { client: s3.client, bucket: s3.bucket, prefix: 'p' };
+  await db.collection<{ _id: number }>('a').insertMany([{ _id: 1 }]);
+  const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db }), target: storage }), storage, count);
+  const small = smallPages(s3.client);
+  /** One run of the pass: one page of backups/ (23 s left, 10 s a page, 3 s kept back). */
+  const run = (options: Omit<RetentionOptions, 'storage'>, signal?: AbortSignal): Promise<RetentionReport> => {
+    small.state.pages = 0;
+    return applyRetention({ storage: { ...storage, client: small.client }, reserveMs: 3_000, ...options }, { remainingMs: () => 22_999 - 10_000 * small.state.pages, ...(signal ? { signal } : {}) });
+  };
+  const verify = (id: string, ok: boolean) =>
+    s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `p/backups/${id}/verification.json`, Body: JSON.stringify({ backupId: id, level: 'full', ok, at: new Date().toISOString(), problems: ok ? [] : ['x'] }) }));
+  const manifests = async () => (await listAll(s3.client, s3.bucket, 'p/backups/')).filter((k) => k.endsWith('/manifest.json')).map((k) => k.split('/')[2]!);
+  const endedAt = async (id: string) => Date.parse((await readJson<{ end: { time: string } }>(s3.client, s3.bucket, `p/backups/${id}/manifest.json`))!.end.time);
+  return { s3, db, storage, ids, small, run, verify, manifests, endedAt, drop: () => Promise.all([db.dropDatabase(), s3.drop()]) };
+}
+
+/** Runs until the read phase has ended (the pass is at its sweep). */
+async function readWhole(run: () => Promise<RetentionReport>): Promise<RetentionReport> {
+  let report = await run();
+  for (let i = 0; report.backupsPass?.phase === 'read'; i++) {
+    expect(i).toBeLessThan(10);
+    report = await run();
+  }
+  expect(report.backupsPass?.phase).toBe('sweep');
+  return report;
+}
+
+/** Runs until the pass ends; the reports of those runs. */
+async function finish(run: () => Promise<RetentionReport>): Promise<RetentionReport[]> {
+  const reports: RetentionReport[] = [];
+  do {
+    reports.push(await run());
+    expect(reports.length).toBeLessThan(20);
+  } while (reports.at(-1)!.backupsPass);
+  return reports;
+}
+
+describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (server) => {
+  it('a backup verified after the read phase passed it, while fewer than keepLast were verified, is kept (the count rule keeps it)', async () => {
+    const t = await setUp(server, 'revpass1', 5);
+    try {
+      for (const id of t.ids.slice(0, 4)) await t.verify(id, false); // only the newest is verified
+      const policy = { keepLast: 7 };
+      await readWhole(() => t.run(policy));
+      // The read phase saw one verified backup: its line is ids[4]. Then ids[1] is verified.
+      await t.verify(t.ids[1]!, true);
+      const plan = await applyRetention({ storage: t.storage, ...policy, dryRun: true });
+      expect(plan.deleted).toEqual([t.ids[0]]); // two verified, both within keepLast: ids[1] kept
+      const reports = await finish(() => t.run(policy));
+      const deleted = reports.flatMap((r) => r.deleted);
+      expect(deleted.filter((id) => !plan.deleted.includes(id))).toEqual([]);
+      expect(await t.manifests()).toContain(t.ids[1]);
+    } finally {
+      await t.drop();
+    }
+  }, 300_000);
+
+  it('a clock that went back between the read phase and the sweep: nothing keepMs keeps at the sweep is deleted', async () => {
+    const t = await setUp(server, 'revpass2', 7);
+    try {
+      const e = await Promise.all(t.ids.map((id) => t.endedAt(id)));
+      // At T, keepMs keeps ids 5 and 6; at T - back it also keeps ids 3 and 4.
+      const T = e[6]! + 3_600_000;
+      const keepMs = T - e[5]! + 1;
+      const back = e[5]! - e[3]! + 1;
+      const policy = { keepLast: 1, keepMs };
+      await readWhole(() => t.run({ ...policy, now: () => T }));
+      const plan = await applyRetention({ storage: t.storage, ...policy, now: () => T - back, dryRun: true });
+      expect(plan.kept).toEqual(expect.arrayContaining([t.ids[3], t.ids[4]]));
+      const reports = await finish(() => t.run({ ...policy, now: () => T - back }));
+      expect(reports.flatMap((r) => r.deleted).filter((id) => !plan.deleted.includes(id))).toEqual([]);
+      expect(await t.manifests()).toEqual(expect.arrayContaining(plan.kept));
+    } finally {
+      await t.drop();
+    }
+  }, 300_000);
+
+  it('pitrWindowMs across a pass whose clock moves on: the base of the window is kept, as one run at each sweep would keep it', async () => {
+    const t = await setUp(server, 'revpass3', 7);
+    try {
+      const e = await Promise.all(t.ids.map((id) => t.endedAt(id)));
+      const pitrWindowMs = 3_600_000;
+      // At the pass's start the window starts just after ids[3] ended: ids[3] is its base.
+      let clock = e[3]! + pitrWindowMs + 1;
+      expect(e[4]! - e[3]!).toBeGreaterThan(20); // room for the clock's 1 ms steps below
+      const policy = { keepLast: 1, pitrWindowMs };
+      const plan = await applyRetention({ storage: t.storage, ...policy, now: () => clock, dryRun: true });
+      expect(plan).toMatchObject({ deleted: t.ids.slice(0, 3), protected: { pitrBase: t.ids[3], newestVerified: t.ids[6] } });
+      const reports: RetentionReport[] = [];
+      for (let i = 0; !reports.at(-1) || reports.at(-1)!.backupsPass; i++) {
+        expect(i).toBeLessThan(20);
+        // Before each run: what one complete run now would delete; the run deletes no more.
+        const now = clock;
+        const planNow = await applyRetention({ storage: t.storage, ...policy, now: () => now, dryRun: true });
+        const report = await t.run({ ...policy, now: () => now });
+        expect(report.deleted.filter((id) => !planNow.deleted.includes(id))).toEqual([]);
+        reports.push(report);
+        clock += 1; // the clock moves on (never past ids[4]'s end plus the window)
+      }
+      expect(reports.flatMap((r) => r.deleted)).toEqual(plan.deleted);
+      expect(await t.manifests()).toEqual(t.ids.slice(3));
+    } finally {
+      await t.drop();
+    }
+  }, 300_000);
+
+  it('ctx.signal aborting mid-sweep leaves the pass object as it was; a dry run mid-pass does not touch it; the next runs finish as planned', async () => {
+    const t = await setUp(server, 'revpass4', 7);
+    try {
+      const policy = { keepLast: 2 };
+      const plan = await applyRetention({ storage: t.storage, ...policy, dryRun: true });
+      expect(plan.deleted).toEqual(t.ids.slice(0, 5));
+      await readWhole(() => t.run(policy));
+      const before = await readJson<{ phase: string; after: string }>(t.s3.client, t.s3.bucket, PASS);
+      expect(before).toMatchObject({ phase: 'sweep', after: '' });
+
+      // A dry run in the middle: the plan of one complete listing, the pass object untouched.
+      const dry = await applyRetention({ storage: t.storage, ...policy, dryRun: true });
+      expect(dry.deleted).toEqual(plan.deleted);
+      expect(dry.backupsPass).toBeUndefined();
+      expect(await readJson(t.s3.client, t.s3.bucket, PASS)).toEqual(before);
+
+      // The signal aborts as the first backup's deletes start.
+      const abort = new AbortController();
+      t.small.state.onDelete = () => abort.abort(new Error('invocation ending'));
+      const outcome = await t.run(policy, abort.signal).then(
+        (r) => r,
+        (error: unknown) => error,
+      );
+      t.small.state.onDelete = undefined;
+      if (!(outcome instanceof Error)) expect(outcome).toMatchObject({ stoppedBy: 'signal' });
+      expect(await readJson(t.s3.client, t.s3.bucket, PASS)).toEqual(before);
+
+      const reports = await finish(() => t.run(policy));
+      expect(reports.flatMap((r) => r.deleted).filter((id) => !plan.deleted.includes(id))).toEqual([]);
+      expect(await t.manifests()).toEqual(t.ids.slice(5));
+      expect(await readJson(t.s3.client, t.s3.bucket, PASS)).toBeUndefined();
+    } finally {
+      await t.drop();
+    }
+  }, 300_000);
+});
