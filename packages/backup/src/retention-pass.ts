@@ -30,9 +30,9 @@
  *   phase passed its id — a long job's late commit — is never below the line);
  * - at each sweep run's start the summary's kept backups are checked again (manifest present,
  *   still verified): one gone or no longer verified ends the pass (a new one starts);
- * - a backup below the line found verified that the keep rules would keep (within `keepMs`, or
- *   the point-in-time base when the summary had none) was verified after the read phase passed
- *   it: it is kept and the pass ends. Other verified backups below the line would not be kept
+ * - a backup below the line found verified that the keep rules would keep (one of the
+ *   `keepLast` newest verified when the summary holds fewer, within `keepMs`, or the
+ *   point-in-time base when the summary had none) was verified after the read phase passed it: it is kept and the pass ends. Other verified backups below the line would not be kept
  *   by a complete listing either (the summary's newer kept ones still stand).
  * What a single run already cannot see — a verification written, for a backup the sweep has
  * already passed, between its read and its delete — is the same here, over a longer window.
@@ -204,11 +204,13 @@ export function passThreshold(state: PassState): { endedAt: number; id: string }
 }
 
 /**
- * Would the keep rules keep this backup had the read phase seen it verified? (Within `keepMs`
- * of `startedAt`, or the point-in-time base when the summary found none.) Such a backup below
- * the line was verified after the read phase passed it.
+ * Would the keep rules keep this backup had the read phase seen it verified? (One of the
+ * `keepLast` newest verified when the summary holds fewer, within `keepMs` of `startedAt`, or
+ * the point-in-time base when the summary had none.) Such a backup below the line was
+ * verified after the read phase passed it.
  */
 export function keepRulesWouldKeep(state: PassState, policy: PassPolicy, entry: PassEntry): boolean {
+  if (state.summary.top.length < policy.keepLast) return true;
   if (policy.keepMs > 0 && state.startedAt - entry.endedAt < policy.keepMs) return true;
   return policy.pitrWindowMs > 0 && !state.summary.pitrBase && entry.endedAt <= state.startedAt - policy.pitrWindowMs && (policy.stream === null || entry.stream === policy.stream);
 }
