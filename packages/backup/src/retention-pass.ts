@@ -25,7 +25,9 @@
  * The line is drawn as a single complete listing at the pass's first run (`startedAt`) would
  * draw it, and conservatively for what a later one could see:
  * - `keepMs` and `pitrWindowMs` are measured from `startedAt`, the pass's earliest clock: a
- *   later clock keeps no more (its base snapshot is never older);
+ *   later clock keeps no more (its base snapshot is never older). A sweep run whose clock is
+ *   before `startedAt` (a clock that went back) would keep more: it ends the pass (a new one
+ *   starts at its clock) before any delete;
  * - nothing that ended at or after `startedAt` is deleted (a backup committed after the read
  *   phase passed its id — a long job's late commit — is never below the line);
  * - at each sweep run's start the summary's kept backups are checked again (manifest present,

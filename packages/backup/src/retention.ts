@@ -134,11 +134,12 @@ export interface RetentionReport {
    * cleaning orphans id by id), `uploads` (ids with unfinished uploads and no object); `after`
    * is the last id handled, `startedAt` the clock of the pass's first run (its keep rules are
    * measured from it). `restarted`: the pass ended early — a backup it kept changed, or one
-   * below its line was verified after it was read — and a new one began. Undefined when no
+   * below its line was verified after it was read, or a sweep run's clock (`now`) was
+   * before `startedAt` (`'clock went back'`) — and a new one began. Undefined when no
    * pass continues. In a run of a pass, `kept`, `deleted`, `uncommitted` and `left.backups`
    * name what this run met, not every backup.
    */
-  backupsPass?: { phase: 'read' | 'sweep' | 'uploads'; after: string; startedAt: string; restarted?: 'kept backup changed' | 'verified after it was read' };
+  backupsPass?: { phase: 'read' | 'sweep' | 'uploads'; after: string; startedAt: string; restarted?: 'kept backup changed' | 'verified after it was read' | 'clock went back' };
   /** What this run left for the next one because it stopped (all 0 when it finished). */
   left: {
     /** Backups the policy would delete that this run did not start on (`deleted` lists those it did); in a pass (`backupsPass`), those it met. */

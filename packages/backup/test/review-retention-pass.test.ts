@@ -114,6 +114,8 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
       const plan = await applyRetention({ storage: t.storage, ...policy, now: () => T - back, dryRun: true });
       expect(plan.kept).toEqual(expect.arrayContaining([t.ids[3], t.ids[4]]));
       const reports = await finish(() => t.run({ ...policy, now: () => T - back }));
+      expect(reports[0]!.backupsPass).toMatchObject({ phase: 'read', restarted: 'clock went back' });
+      expect(reports[0]!.deleted).toEqual([]);
       expect(reports.flatMap((r) => r.deleted).filter((id) => !plan.deleted.includes(id))).toEqual([]);
       expect(await t.manifests()).toEqual(expect.arrayContaining(plan.kept));
     } finally {
