@@ -54,7 +54,11 @@ export interface RetentionOptions {
   keepLast?: number;
   /** Also keep verified backups that ended less than this long ago (ms). @default 0 */
   keepMs?: number;
-  /** Point-in-time window to keep restorable (ms): its base snapshot is kept. @default 0 */
+  /**
+   * Point-in-time window to keep restorable (ms): its base snapshot is kept — the newest verified
+   * one (of `stream`, when given) that ended before the window, or, when none did, the oldest
+   * verified one (the earliest point the window can be restored from). @default 0
+   */
   pitrWindowMs?: number;
   /** Only backups of this job are considered. @default every job */
   job?: string;
@@ -341,7 +345,10 @@ async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: C
   report.protected.newestVerified = newest.id;
   if (pitrWindowMs > 0) {
     const windowStart = now - pitrWindowMs;
-    const base = [...verified].reverse().find((c) => c.endedAt <= windowStart && (stream === undefined || c.manifest.start.stream?.name === stream));
+    const ofStream = verified.filter((c) => stream === undefined || c.manifest.start.stream?.name === stream);
+    // No snapshot ended before the window (it reaches past every one): the oldest is the
+    // earliest point the window can be restored from, and is kept as its base.
+    const base = [...ofStream].reverse().find((c) => c.endedAt <= windowStart) ?? ofStream[0];
     if (base) {
       keep.add(base.id);
       report.protected.pitrBase = base.id;

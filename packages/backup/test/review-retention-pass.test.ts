@@ -10,12 +10,16 @@
  * - a clock that goes back between the read phase and the sweep (`keepMs` then keeps more);
  * - a `pitrWindowMs` window across a pass whose clock moves on (its base is kept);
  * - `ctx.signal` aborting mid-sweep (the pass object is left as it was, the next runs finish);
- * - a dry run in the middle of a pass (it neither reads nor moves the pass object).
+ * - a dry run in the middle of a pass (it neither reads nor moves the pass object);
+ * - a `pitrWindowMs` window longer than the history (no snapshot ended before it): every
+ *   instant from the oldest verified snapshot on stays restorable, in one run and in a pass.
  */
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyRetention, mongoSource, snapshotBackup, type RetentionOptions, type RetentionReport } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, listAll, readJson, S3_SERVERS, verifiedBackups } from './support.js';
+import { EJSON } from 'bson';
+import { applyRetention, mongoSource, mongoTarget, pointInTimeRestore, redisStreamSource, snapshotBackup, streamBackup, verifyBackup, type RetentionOptions, type RetentionReport, type SnapshotResult } from '../src/index.js';
+import { outboxApp } from './outbox-fixture.js';
+import { closeMongo, freshBucket, freshDb, listAll, readJson, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
 
@@ -185,6 +189,73 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
       expect(await readJson(t.s3.client, t.s3.bucket, PASS)).toBeUndefined();
     } finally {
       await t.drop();
+    }
+  }, 300_000);
+
+  it('a pitrWindowMs window no snapshot ended before: the oldest verified snapshot and the stream after it are kept, so every instant of the window since then stays restorable', async () => {
+    const s3 = await freshBucket(server);
+    const source = await freshDb('revpitr');
+    const redis = await redisClient();
+    const key = unique('revpitr-outbox');
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'p' };
+    const dump = async (db: typeof source) => (await db.collection('orders').find({}).sort({ _id: 1 }).toArray()).map((d) => EJSON.stringify(d));
+    try {
+      const app = outboxApp(redis, key, 'orders', source);
+      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+      const snapshot = snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage, stream: 'orders' });
+      const ids: string[] = [];
+      let at = 0;
+      let stateAt: string[] = [];
+      for (let round = 0; round < 4; round++) {
+        for (let i = 0; i < 3; i++) await app.put(`r${round}-${i}`, { round, pad: 'x'.repeat(300) });
+        await stream.run();
+        const r = (await snapshot.run()) as SnapshotResult;
+        if (r.status !== 'complete') throw new Error('snapshot did not complete');
+        await verifyBackup({ backup: { storage, id: r.backupId }, level: 'full' });
+        ids.push(r.backupId);
+        if (round === 0) {
+          // An instant between the first and the second snapshot, inside the window.
+          await app.put('between', { pad: 'z' });
+          await stream.run();
+          stateAt = await dump(source);
+          await new Promise((r) => setTimeout(r, 20));
+          at = Date.now();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      await app.put('last', { pad: 'y' });
+      await stream.run();
+      const policy = { keepLast: 1, pitrWindowMs: 7 * 86_400_000, stream: 'orders' };
+      // The window reaches past the first snapshot: it is the earliest point the window can be restored from.
+      const plan = await applyRetention({ storage, ...policy, dryRun: true });
+      expect(plan).toMatchObject({ deleted: [], streamObjects: 0, protected: { pitrBase: ids[0] } });
+
+      // In a pass (pages of 3 ids: 4 backups, 2 pages), as in one run.
+      const small = smallPages(s3.client);
+      const reports: RetentionReport[] = [];
+      do {
+        small.state.pages = 0;
+        reports.push(await applyRetention({ ...policy, storage: { ...storage, client: small.client }, reserveMs: 3_000 }, { remainingMs: () => 22_999 - 10_000 * small.state.pages }));
+        expect(reports.length).toBeLessThan(15);
+      } while (reports.at(-1)!.backupsPass);
+      expect(reports[0]!.backupsPass).toMatchObject({ phase: 'read' });
+      expect(reports.flatMap((r) => r.deleted)).toEqual([]);
+      expect(reports.reduce((n, r) => n + r.streamObjects, 0)).toBe(0);
+
+      const restored = await freshDb('revpitrat');
+      try {
+        const report = await pointInTimeRestore({ storage, stream: 'orders', at, target: mongoTarget({ db: restored }) });
+        expect(report.snapshot.backupId).toBe(ids[0]);
+        expect(await dump(restored)).toEqual(stateAt);
+      } finally {
+        await restored.dropDatabase();
+      }
+      // And one complete run (no deadline) keeps it too.
+      expect(await applyRetention({ storage, ...policy })).toMatchObject({ deleted: [], streamObjects: 0 });
+    } finally {
+      await redis.del(key);
+      redis.disconnect();
+      await Promise.all([source.dropDatabase(), s3.drop()]);
     }
   }, 300_000);
 });
