@@ -12,7 +12,9 @@
  * - `ctx.signal` aborting mid-sweep (the pass object is left as it was, the next runs finish);
  * - a dry run in the middle of a pass (it neither reads nor moves the pass object);
  * - a `pitrWindowMs` window longer than the history (no snapshot ended before it): every
- *   instant from the oldest verified snapshot on stays restorable, in one run and in a pass.
+ *   instant from the oldest verified snapshot on stays restorable, in one run and in a pass;
+ * - two schedules on one prefix, one of every job and one of job `a`, their passes interleaved
+ *   run by run (each deletes only what its own complete run would delete at that moment).
  */
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -256,6 +258,47 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
       await redis.del(key);
       redis.disconnect();
       await Promise.all([source.dropDatabase(), s3.drop()]);
+    }
+  }, 300_000);
+
+  it('two schedules on one prefix (every job, and job a) with their passes interleaved: each run deletes only what its own complete run plans at that moment', async () => {
+    const s3 = await freshBucket(server);
+    const db = await freshDb('revscopes');
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'p' };
+    try {
+      await db.collection<{ _id: number }>('a').insertMany([{ _id: 1 }]);
+      const ofA = snapshotBackup({ source: mongoSource({ db }), target: storage, job: 'a' });
+      const ofB = snapshotBackup({ source: mongoSource({ db }), target: storage, job: 'b' });
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push(...(await verifiedBackups(ofA, storage, 1)), ...(await verifiedBackups(ofB, storage, 1)));
+      const small = smallPages(s3.client);
+      const schedules: Array<Omit<RetentionOptions, 'storage'>> = [{ keepLast: 3 }, { keepLast: 1, job: 'a' }];
+      const running = [true, true];
+      const passes = [0, 0];
+      const deleted: string[] = [];
+      for (let turn = 0; running.some(Boolean); turn++) {
+        expect(turn).toBeLessThan(40);
+        const which = turn % 2;
+        if (!running[which]) continue;
+        const policy = schedules[which]!;
+        const plan = await applyRetention({ storage, ...policy, dryRun: true });
+        small.state.pages = 0;
+        const report = await applyRetention({ storage: { ...storage, client: small.client }, reserveMs: 3_000, ...policy }, { remainingMs: () => 22_999 - 10_000 * small.state.pages });
+        expect(report.deleted.filter((id) => !plan.deleted.includes(id))).toEqual([]);
+        deleted.push(...report.deleted);
+        running[which] = report.backupsPass !== undefined;
+        if (running[which]) passes[which]!++;
+      }
+      expect(passes.every((n) => n >= 2)).toBe(true); // each schedule's pass took runs, interleaved
+      expect(deleted.length).toBeGreaterThan(0);
+      // Both finished: neither plans more deletes, and the kept backups are what both keep.
+      expect((await applyRetention({ storage, ...schedules[0]!, dryRun: true })).deleted).toEqual([]);
+      expect((await applyRetention({ storage, ...schedules[1]!, dryRun: true })).deleted).toEqual([]);
+      const left = (await listAll(s3.client, s3.bucket, 'p/backups/')).filter((k) => k.endsWith('/manifest.json')).map((k) => k.split('/')[2]!);
+      expect(left).toContain(ids[6]); // the newest of job a
+      expect(left).toContain(ids[7]); // the newest of all
+    } finally {
+      await Promise.all([db.dropDatabase(), s3.drop()]);
     }
   }, 300_000);
 });
