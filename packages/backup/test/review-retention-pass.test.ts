@@ -13,6 +13,8 @@
  * - a dry run in the middle of a pass (it neither reads nor moves the pass object);
  * - a `pitrWindowMs` window longer than the history (no snapshot ended before it): every
  *   instant from the oldest verified snapshot on stays restorable, in one run and in a pass;
+ * - a pass object saved by the release before `summary.pitrFirst`: continued without
+ *   `pitrWindowMs`, discarded with it (its line may be past the window's oldest snapshot);
  * - two schedules on one prefix, one of every job and one of job `a`, their passes interleaved
  *   run by run (each deletes only what its own complete run would delete at that moment).
  */
@@ -21,6 +23,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EJSON } from 'bson';
 import { applyRetention, mongoSource, mongoTarget, pointInTimeRestore, redisStreamSource, snapshotBackup, streamBackup, verifyBackup, type RetentionOptions, type RetentionReport, type SnapshotResult } from '../src/index.js';
 import { outboxApp } from './outbox-fixture.js';
+import { PassRecord } from '../src/retention-pass.js';
+import { probeS3 } from '../src/s3/probe.js';
 import { closeMongo, freshBucket, freshDb, listAll, readJson, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
@@ -301,4 +305,32 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
       await Promise.all([db.dropDatabase(), s3.drop()]);
     }
   }, 300_000);
+
+  it('a pass saved before summary.pitrFirst existed: continued without pitrWindowMs, discarded (a new pass) with it', async () => {
+    const s3 = await freshBucket(server);
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'p' };
+    try {
+      const caps = (await probeS3(storage)).capabilities;
+      const entry = { id: '01a00000-0000-7000-8000-000000000001', endedAt: 1_000, stream: 'orders' };
+      const older = (pitrWindowMs: number) => ({
+        formatVersion: 1,
+        root: 'p',
+        policy: { keepLast: 1, keepMs: 0, pitrWindowMs, job: null, stream: 'orders' },
+        phase: 'sweep',
+        after: '',
+        startedAt: 2_000,
+        summary: { top: [entry], oldestRecent: null, pitrBase: null },
+        savedAt: new Date().toISOString(),
+      });
+      const key = 'p/retention/backups-pass/stream=orders.json';
+      for (const pitrWindowMs of [0, 3_600_000]) {
+        await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: JSON.stringify(older(pitrWindowMs)) }));
+        const record = await PassRecord.read(storage, caps, { keepLast: 1, keepMs: 0, pitrWindowMs, job: null, stream: 'orders' });
+        if (pitrWindowMs === 0) expect(record.saved).toMatchObject({ phase: 'sweep', summary: { top: [entry], pitrFirst: null } });
+        else expect(record.saved).toBeUndefined();
+      }
+    } finally {
+      await s3.drop();
+    }
+  }, 60_000);
 });
