@@ -12,7 +12,7 @@ import { BackupNotFoundError } from './errors.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { listJobCheckpoints, type JobCheckpoint } from './retention-checkpoints.js';
 import { cleanOrphanIds, deleteOrThrow, idOf, type OrphanOptions, type OrphanReport } from './retention-orphans.js';
-import { compareEntries, keepRulesWouldKeep, keptEntries, newPass, passThreshold, summarise, type PassPolicy, type PassRecord, type PassState } from './retention-pass.js';
+import { compareEntries, keepRulesWouldKeep, keptEntries, newPass, passThreshold, pitrKept, summarise, type PassPolicy, type PassRecord, type PassState } from './retention-pass.js';
 import type { Manifest } from './format/manifest.js';
 import { headObject, listPage, type S3Location } from './s3/client.js';
 import { listUploads, listUploadsPage } from './s3/multipart.js';
@@ -63,8 +63,8 @@ export interface PassOutcome {
   backupsLeft: number;
   /** Where the pass continues next run (undefined: it ended). */
   saved?: PassState;
-  /** The pass ended early because a kept backup changed (see retention-pass.ts): a new one starts next run. */
-  restarted?: 'kept backup changed' | 'verified after it was read';
+  /** The pass ended early — a kept backup changed, one below the line was verified, or the clock went back before the pass's start (see retention-pass.ts) — and a new one began. */
+  restarted?: 'kept backup changed' | 'verified after it was read' | 'clock went back';
 }
 
 /** How a pass run goes. */
@@ -147,7 +147,15 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
 
     if (state.phase === 'sweep') {
       const kept = keptEntries(state.summary);
-      out.protected = { ...(kept[0] ? { newestVerified: state.summary.top[0]!.id } : {}), ...(state.summary.pitrBase ? { pitrBase: state.summary.pitrBase.id } : {}) };
+      out.protected = { ...(kept[0] ? { newestVerified: state.summary.top[0]!.id } : {}), ...(pitrKept(state.summary) ? { pitrBase: pitrKept(state.summary)!.id } : {}) };
+      if (o.now < state.startedAt) {
+        // An earlier clock keeps more (keepMs, an older point-in-time base) than the summary
+        // drawn at startedAt holds: its line cannot be trusted for this run's deletes.
+        out.restarted = 'clock went back';
+        Object.assign(state, newPass(o.now));
+        await record.save(state, signal);
+        continue;
+      }
       if (!keptChecked && !(await keptStillStand(loc, kept, signal))) {
         out.restarted = 'kept backup changed';
         Object.assign(state, newPass(o.now));

@@ -10,7 +10,8 @@
  *    record is read into a bounded **summary** — never a list of every backup — holding only
  *    what the policy's keep set can be made of: the `keepLast` newest verified backups, the
  *    oldest verified one that ended within `keepMs`, and the newest verified one a
- *    `pitrWindowMs` window can start from. Nothing is deleted. When the listing ends, the
+ *    `pitrWindowMs` window can start from (or, when none ended before the window, the oldest
+ *    verified one: the earliest point the window can be restored from). Nothing is deleted. When the listing ends, the
  *    policy's line is known: the oldest backup the summary keeps (`threshold`).
  * 2. `sweep`: `backups/` is listed again page by page; a backup (of `job`) older than the line
  *    is deleted (whole, as in one run), one at or past it is kept; an id without a manifest is
@@ -25,14 +26,16 @@
  * The line is drawn as a single complete listing at the pass's first run (`startedAt`) would
  * draw it, and conservatively for what a later one could see:
  * - `keepMs` and `pitrWindowMs` are measured from `startedAt`, the pass's earliest clock: a
- *   later clock keeps no more (its base snapshot is never older);
+ *   later clock keeps no more (its base snapshot is never older). A sweep run whose clock is
+ *   before `startedAt` (a clock that went back) would keep more: it ends the pass (a new one
+ *   starts at its clock) before any delete;
  * - nothing that ended at or after `startedAt` is deleted (a backup committed after the read
  *   phase passed its id — a long job's late commit — is never below the line);
  * - at each sweep run's start the summary's kept backups are checked again (manifest present,
  *   still verified): one gone or no longer verified ends the pass (a new one starts);
- * - a backup below the line found verified that the keep rules would keep (within `keepMs`, or
- *   the point-in-time base when the summary had none) was verified after the read phase passed
- *   it: it is kept and the pass ends. Other verified backups below the line would not be kept
+ * - a backup below the line found verified that the keep rules would keep (one of the
+ *   `keepLast` newest verified when the summary holds fewer, within `keepMs`, or the
+ *   point-in-time base when the summary had none) was verified after the read phase passed it: it is kept and the pass ends. Other verified backups below the line would not be kept
  *   by a complete listing either (the summary's newer kept ones still stand).
  * What a single run already cannot see — a verification written, for a backup the sweep has
  * already passed, between its read and its delete — is the same here, over a longer window.
@@ -69,6 +72,12 @@ export interface PassSummary {
   oldestRecent: PassEntry | null;
   /** The newest verified backup that ended before `startedAt - pitrWindowMs` (of `stream`, when given). */
   pitrBase: PassEntry | null;
+  /**
+   * The oldest verified backup (of `stream`, when given), with `pitrWindowMs`: kept when no
+   * `pitrBase` exists (the window reaches past every backup), as the earliest point the window
+   * can be restored from.
+   */
+  pitrFirst: PassEntry | null;
 }
 
 /** The policy a pass is drawn for. */
@@ -98,7 +107,8 @@ const passSchema = z.object({
   phase: z.enum(['read', 'sweep', 'uploads']),
   after: z.string(),
   startedAt: z.number(),
-  summary: z.object({ top: z.array(entrySchema), oldestRecent: entrySchema.nullable(), pitrBase: entrySchema.nullable() }),
+  // `pitrFirst`: absent from passes saved before it was kept (such a pass with `pitrWindowMs` is not continued).
+  summary: z.object({ top: z.array(entrySchema), oldestRecent: entrySchema.nullable(), pitrBase: entrySchema.nullable(), pitrFirst: entrySchema.nullable().optional() }),
   savedAt: z.string(),
 });
 
@@ -115,7 +125,7 @@ export function passKey(loc: S3Location, policy: Pick<PassPolicy, 'job' | 'strea
 
 /** A new pass's state. */
 export function newPass(startedAt: number): PassState {
-  return { phase: 'read', after: '', startedAt, summary: { top: [], oldestRecent: null, pitrBase: null } };
+  return { phase: 'read', after: '', startedAt, summary: { top: [], oldestRecent: null, pitrBase: null, pitrFirst: null } };
 }
 
 /**
@@ -141,7 +151,10 @@ export class PassRecord {
       if (!found) return new PassRecord(loc, caps, policy, undefined, undefined);
       const v = found.value;
       const same = v.root === loc.prefix && JSON.stringify(v.policy) === JSON.stringify(policy);
-      return new PassRecord(loc, caps, policy, found.etag, same ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary: v.summary } : undefined);
+      // Saved before `pitrFirst` was kept: its line may be past the window's earliest snapshot.
+      const drawnWithoutFirst = v.summary.pitrFirst === undefined && policy.pitrWindowMs > 0 && v.phase !== 'uploads';
+      const summary = { ...v.summary, pitrFirst: v.summary.pitrFirst ?? null };
+      return new PassRecord(loc, caps, policy, found.etag, same && !drawnWithoutFirst ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary } : undefined);
     } catch (error) {
       if (!(error instanceof BackupError)) throw error;
       return new PassRecord(loc, caps, policy, (await headObject(loc, key, signal))?.etag, undefined);
@@ -182,12 +195,18 @@ export function summarise(summary: PassSummary, entry: PassEntry, policy: PassPo
   summary.top = [...summary.top, entry].sort((a, b) => compareEntries(b, a)).slice(0, policy.keepLast);
   if (policy.keepMs > 0 && startedAt - entry.endedAt < policy.keepMs && (!summary.oldestRecent || compareEntries(entry, summary.oldestRecent) < 0)) summary.oldestRecent = entry;
   if (policy.pitrWindowMs > 0 && entry.endedAt <= startedAt - policy.pitrWindowMs && (policy.stream === null || entry.stream === policy.stream) && (!summary.pitrBase || compareEntries(entry, summary.pitrBase) > 0)) summary.pitrBase = entry;
+  if (policy.pitrWindowMs > 0 && (policy.stream === null || entry.stream === policy.stream) && (!summary.pitrFirst || compareEntries(entry, summary.pitrFirst) < 0)) summary.pitrFirst = entry;
+}
+
+/** The point-in-time base the summary keeps: `pitrBase`, else (no backup ended before the window) `pitrFirst`. */
+export function pitrKept(summary: PassSummary): PassEntry | null {
+  return summary.pitrBase ?? summary.pitrFirst;
 }
 
 /** The backups the summary keeps (the newest verified first). */
 export function keptEntries(summary: PassSummary): PassEntry[] {
   const out = [...summary.top];
-  for (const e of [summary.oldestRecent, summary.pitrBase]) if (e && !out.some((k) => k.id === e.id)) out.push(e);
+  for (const e of [summary.oldestRecent, pitrKept(summary)]) if (e && !out.some((k) => k.id === e.id)) out.push(e);
   return out;
 }
 
@@ -204,11 +223,15 @@ export function passThreshold(state: PassState): { endedAt: number; id: string }
 }
 
 /**
- * Would the keep rules keep this backup had the read phase seen it verified? (Within `keepMs`
- * of `startedAt`, or the point-in-time base when the summary found none.) Such a backup below
- * the line was verified after the read phase passed it.
+ * Would the keep rules keep this backup had the read phase seen it verified? (One of the
+ * `keepLast` newest verified when the summary holds fewer, within `keepMs` of `startedAt`, or
+ * the point-in-time base, or the window's earliest snapshot, when the summary had no base.)
+ * Such a backup below the line was
+ * verified after the read phase passed it.
  */
 export function keepRulesWouldKeep(state: PassState, policy: PassPolicy, entry: PassEntry): boolean {
+  if (state.summary.top.length < policy.keepLast) return true;
   if (policy.keepMs > 0 && state.startedAt - entry.endedAt < policy.keepMs) return true;
-  return policy.pitrWindowMs > 0 && !state.summary.pitrBase && entry.endedAt <= state.startedAt - policy.pitrWindowMs && (policy.stream === null || entry.stream === policy.stream);
+  // No base before the window: a backup below the line is older than `pitrFirst` (the window's earliest point).
+  return policy.pitrWindowMs > 0 && !state.summary.pitrBase && (policy.stream === null || entry.stream === policy.stream);
 }

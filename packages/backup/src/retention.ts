@@ -54,7 +54,11 @@ export interface RetentionOptions {
   keepLast?: number;
   /** Also keep verified backups that ended less than this long ago (ms). @default 0 */
   keepMs?: number;
-  /** Point-in-time window to keep restorable (ms): its base snapshot is kept. @default 0 */
+  /**
+   * Point-in-time window to keep restorable (ms): its base snapshot is kept — the newest verified
+   * one (of `stream`, when given) that ended before the window, or, when none did, the oldest
+   * verified one (the earliest point the window can be restored from). @default 0
+   */
   pitrWindowMs?: number;
   /** Only backups of this job are considered. @default every job */
   job?: string;
@@ -134,11 +138,12 @@ export interface RetentionReport {
    * cleaning orphans id by id), `uploads` (ids with unfinished uploads and no object); `after`
    * is the last id handled, `startedAt` the clock of the pass's first run (its keep rules are
    * measured from it). `restarted`: the pass ended early — a backup it kept changed, or one
-   * below its line was verified after it was read — and a new one began. Undefined when no
+   * below its line was verified after it was read, or a sweep run's clock (`now`) was
+   * before `startedAt` (`'clock went back'`) — and a new one began. Undefined when no
    * pass continues. In a run of a pass, `kept`, `deleted`, `uncommitted` and `left.backups`
    * name what this run met, not every backup.
    */
-  backupsPass?: { phase: 'read' | 'sweep' | 'uploads'; after: string; startedAt: string; restarted?: 'kept backup changed' | 'verified after it was read' };
+  backupsPass?: { phase: 'read' | 'sweep' | 'uploads'; after: string; startedAt: string; restarted?: 'kept backup changed' | 'verified after it was read' | 'clock went back' };
   /** What this run left for the next one because it stopped (all 0 when it finished). */
   left: {
     /** Backups the policy would delete that this run did not start on (`deleted` lists those it did); in a pass (`backupsPass`), those it met. */
@@ -340,7 +345,10 @@ async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: C
   report.protected.newestVerified = newest.id;
   if (pitrWindowMs > 0) {
     const windowStart = now - pitrWindowMs;
-    const base = [...verified].reverse().find((c) => c.endedAt <= windowStart && (stream === undefined || c.manifest.start.stream?.name === stream));
+    const ofStream = verified.filter((c) => stream === undefined || c.manifest.start.stream?.name === stream);
+    // No snapshot ended before the window (it reaches past every one): the oldest is the
+    // earliest point the window can be restored from, and is kept as its base.
+    const base = [...ofStream].reverse().find((c) => c.endedAt <= windowStart) ?? ofStream[0];
     if (base) {
       keep.add(base.id);
       report.protected.pitrBase = base.id;
