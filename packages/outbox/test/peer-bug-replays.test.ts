@@ -206,7 +206,7 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const consumed = await consume(sqs, url, cluster.client, cluster.prefix, () => allApplied(cluster, aggregates, perAggregate), { fifo: false, limitMs: 60_000 });
     expect(consumed.conflictingIds).toBe(0);
     for (let a = 0; a < aggregates; a++) expect(await appliedSeqs(cluster, a)).toEqual(range(perAggregate));
-  });
+  }, 120_000); // consume() alone may take 60 s on a loaded machine (the default 30 s timed out at load ~16)
 
   it('dapr/dapr#8151: outbox enabled, state saved, but no message delivered to the broker', async () => {
     // Reported: the state transaction committed and nothing ever reached the broker. Ours: the
