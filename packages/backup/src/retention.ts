@@ -65,7 +65,12 @@ export interface RetentionOptions {
   pitrWindowMs?: number;
   /** Only backups of this job are considered. @default every job */
   job?: string;
-  /** Prune this stream's objects that no kept snapshot needs. */
+  /**
+   * Prune this stream's objects that no kept snapshot needs: those older than the start mark of
+   * the oldest backup kept — and, with `job`, than that of every other job's backup on this
+   * stream (verified or not: its own retention decides), so a point-in-time restore from
+   * another job's kept snapshot still works.
+   */
   stream?: string;
   /** Plan only (no lease taken, nothing deleted). @default false */
   dryRun?: boolean;
