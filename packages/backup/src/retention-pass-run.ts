@@ -39,13 +39,38 @@ export async function backupIdsPage(loc: S3Location, after: string, signal?: Abo
 
 /**
  * Reads one listed id: `uncommitted` without a manifest, `skip` for a damaged or newer-format
- * manifest (neither kept nor cleaned) or another job's backup, else the candidate.
+ * manifest (neither kept nor cleaned) or another job's backup, else the candidate. `other`
+ * is given the manifest of another job's backup (retention of one `job` never deletes it, and
+ * the stream objects past its start mark stay: see `holdFor`).
  */
-export async function readCandidate(loc: S3Location, id: string, job: string | undefined, signal?: AbortSignal): Promise<Candidate | 'uncommitted' | 'skip'> {
+export async function readCandidate(loc: S3Location, id: string, job: string | undefined, signal?: AbortSignal, other?: (manifest: Manifest) => void): Promise<Candidate | 'uncommitted' | 'skip'> {
   const manifest = await loadManifest(loc, id, signal).catch((error: unknown) => (error instanceof BackupNotFoundError ? null : undefined));
   if (manifest === null) return 'uncommitted';
-  if (!manifest || (job !== undefined && manifest.job !== job)) return 'skip';
+  if (!manifest) return 'skip';
+  if (job !== undefined && manifest.job !== job) {
+    other?.(manifest);
+    return 'skip';
+  }
   return { id, manifest, verified: (await readVerification(loc, id, signal))?.ok === true, endedAt: Date.parse(manifest.end.time) };
+}
+
+/** A position in a stream: a timeline and an object number in it (a snapshot's start mark). */
+export interface StreamMark {
+  timeline: number;
+  seq: number;
+}
+
+/**
+ * The older of `held` and the start mark `manifest` (another job's backup) has on `stream`:
+ * retention of one `job` prunes `stream` only below every other job's backup on it — verified
+ * or not, since that job's own retention decides whether it is kept — so a point-in-time
+ * restore from another job's kept snapshot still has the stream objects it replays.
+ */
+export function holdFor(held: StreamMark | null, manifest: Manifest, stream: string | null | undefined): StreamMark | null {
+  const mark = manifest.start.stream;
+  if (stream === null || stream === undefined || !mark || mark.name !== stream) return held;
+  const older = !held || mark.timeline < held.timeline || (mark.timeline === held.timeline && mark.seq < held.seq);
+  return older ? { timeline: mark.timeline, seq: mark.seq } : held;
 }
 
 /** A verified candidate as the summary holds it. */
@@ -76,9 +101,10 @@ export interface PassRunOptions {
   signal?: AbortSignal;
   /**
    * With `stream`: prunes the stream objects older than this manifest's start mark (the oldest
-   * backup kept), called once the sweep has deleted every backup below the line.
+   * backup kept) and than `held` (the oldest start mark on the stream of another job's backup,
+   * with `job`; null: none), called once the sweep has deleted every backup below the line.
    */
-  pruneStream?: (oldestKept: Manifest) => Promise<void>;
+  pruneStream?: (oldestKept: Manifest, held: StreamMark | null) => Promise<void>;
 }
 
 /**
@@ -163,6 +189,12 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         continue;
       }
       keptChecked = true;
+      // With `job`, the sweep also collects the oldest start mark other jobs' backups have on
+      // the stream, from its first id (a sweep saved without it does not prune: a later pass does).
+      if (state.after === '' && state.held === undefined) state.held = null;
+      const hold = (m: Manifest): void => {
+        if (state.held !== undefined) state.held = holdFor(state.held, m, policy.stream);
+      };
       const line = passThreshold(state);
       if (!budget.allowsPage(root)) return save();
       const started = Date.now();
@@ -170,7 +202,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
       budget.pageTook(Date.now() - started);
       for (const id of page.ids) {
         if (!budget.allowsPage(root)) return save();
-        const c = await readCandidate(loc, id, job, signal);
+        const c = await readCandidate(loc, id, job, signal, hold);
         if (c === 'uncommitted') {
           out.uncommitted.push(id);
           if (!(await orphan(id))) return save();
@@ -203,9 +235,9 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
       // Every backup below the line is gone: the stream objects only they needed can go. Not
       // when the line is the pass's start (capped): a backup kept below the summary's oldest
       // might need them. A prune the budget stops is finished by a later pass.
-      if (o.pruneStream && line && line.id !== '' && budget.stoppedBy === undefined) {
+      if (o.pruneStream && line && line.id !== '' && budget.stoppedBy === undefined && (job === undefined || state.held !== undefined)) {
         const oldest = await readCandidate(loc, line.id, job, signal);
-        if (typeof oldest === 'object') await o.pruneStream(oldest.manifest);
+        if (typeof oldest === 'object') await o.pruneStream(oldest.manifest, state.held ?? null);
       }
       state.phase = 'uploads';
       state.after = '';

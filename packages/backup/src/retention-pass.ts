@@ -97,6 +97,12 @@ export interface PassState {
   /** The clock of the pass's first run (ms). */
   startedAt: number;
   summary: PassSummary;
+  /**
+   * `sweep` with `job`: the oldest start mark on `stream` of the other jobs' backups the sweep
+   * has met (null: none yet); absent until the sweep starts, and in a sweep saved before it
+   * was collected (that sweep does not prune the stream).
+   */
+  held?: { timeline: number; seq: number } | null | undefined;
 }
 
 const entrySchema = z.object({ id: z.string().min(1), endedAt: z.number(), stream: z.string().nullable() });
@@ -109,6 +115,7 @@ const passSchema = z.object({
   startedAt: z.number(),
   // `pitrFirst`: absent from passes saved before it was kept (such a pass with `pitrWindowMs` is not continued).
   summary: z.object({ top: z.array(entrySchema), oldestRecent: entrySchema.nullable(), pitrBase: entrySchema.nullable(), pitrFirst: entrySchema.nullable().optional() }),
+  held: z.object({ timeline: z.number().int().min(1), seq: z.number().int().min(0) }).nullable().optional(),
   savedAt: z.string(),
 });
 
@@ -154,7 +161,7 @@ export class PassRecord {
       // Saved before `pitrFirst` was kept: its line may be past the window's earliest snapshot.
       const drawnWithoutFirst = v.summary.pitrFirst === undefined && policy.pitrWindowMs > 0 && v.phase !== 'uploads';
       const summary = { ...v.summary, pitrFirst: v.summary.pitrFirst ?? null };
-      return new PassRecord(loc, caps, policy, found.etag, same && !drawnWithoutFirst ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary } : undefined);
+      return new PassRecord(loc, caps, policy, found.etag, same && !drawnWithoutFirst ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary, ...(v.held !== undefined ? { held: v.held } : {}) } : undefined);
     } catch (error) {
       if (!(error instanceof BackupError)) throw error;
       return new PassRecord(loc, caps, policy, (await headObject(loc, key, signal))?.etag, undefined);

@@ -7,7 +7,10 @@
  *   were superseded without ever being proven);
  * - deletes the manifest first (the backup stops existing), then its verification record and
  *   segments; a failed delete throws `RetentionDeleteError` and nothing after it is deleted;
- * - with `stream`, also deletes stream objects (index first) that only the deleted backups needed;
+ * - with `stream`, also deletes stream objects (index first) that only the deleted backups needed:
+ *   those older than the oldest kept backup's start mark — and, with `job`, than the start mark
+ *   of every other job's backup on that stream (retention of one job never prunes what
+ *   another job's snapshot still needs for a point-in-time restore);
  * - cleans what is under `backups/` without a manifest and without a job checkpoint naming it
  *   (a run killed before its commit whose job was abandoned, a deletion that stopped part way)
  *   once nothing under it changed for `orphanGraceMs` (see retention-orphans.ts); retires job
@@ -42,7 +45,7 @@ import type { S3Location } from './s3/client.js';
 import { probeS3, type S3Capabilities } from './s3/probe.js';
 import { toLocation, keys, type S3Target } from './target.js';
 import { newPass, PassRecord, summarise, type PassPolicy, type PassState } from './retention-pass.js';
-import { backupIdsPage, continuePass, entryOf, readCandidate, type Candidate } from './retention-pass-run.js';
+import { backupIdsPage, continuePass, entryOf, holdFor, readCandidate, type Candidate, type StreamMark } from './retention-pass-run.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
 import { isPruned, recordPruned } from './stream/pruned.js';
 import { readHourIndex } from './stream/objects.js';
@@ -62,7 +65,12 @@ export interface RetentionOptions {
   pitrWindowMs?: number;
   /** Only backups of this job are considered. @default every job */
   job?: string;
-  /** Prune this stream's objects that no kept snapshot needs. */
+  /**
+   * Prune this stream's objects that no kept snapshot needs: those older than the start mark of
+   * the oldest backup kept — and, with `job`, than that of every other job's backup on this
+   * stream (verified or not: its own retention decides), so a point-in-time restore from
+   * another job's kept snapshot still works.
+   */
   stream?: string;
   /** Plan only (no lease taken, nothing deleted). @default false */
   dryRun?: boolean;
@@ -251,7 +259,7 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
   const orphanOptions = { graceMs: o.orphanGraceMs, now, dryRun, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps };
   if (record?.saved) {
     const stream = o.stream;
-    const pruneBelow = stream === undefined ? {} : { pruneStream: async (oldest: Manifest) => void (report.streamObjects = await pruneStream(loc, stream, oldest, false, budget, report, signal)) };
+    const pruneBelow = stream === undefined ? {} : { pruneStream: async (oldest: Manifest, held: StreamMark | null) => void (report.streamObjects = await pruneStream(loc, stream, oldest, held, false, budget, report, signal)) };
     const out = await continuePass(loc, record, { ...record.saved }, { policy, now, orphans: orphanOptions, budget, ...(signal ? { signal } : {}), ...pruneBelow }, report.orphans);
     Object.assign(report, { kept: out.kept, deleted: out.deleted, uncommitted: out.uncommitted, protected: out.protected });
     report.left.backups = out.backupsLeft;
@@ -262,6 +270,9 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
     // it read as the first part of a pass the next runs continue.
     const candidates: Candidate[] = [];
     const pass = newPass(now);
+    // With `job`: the oldest start mark other jobs' backups have on `stream` (the prune stays above it).
+    let held: StreamMark | null = null;
+    const hold = (m: Manifest): void => void (held = holdFor(held, m, o.stream));
     let complete = false;
     reading: for (;;) {
       if (!budget.allowsPage(root)) break;
@@ -270,7 +281,7 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
       budget.pageTook(Date.now() - started);
       for (const id of page.ids) {
         if (!budget.allowsPage(root)) break reading;
-        const c = await readCandidate(loc, id, job, signal);
+        const c = await readCandidate(loc, id, job, signal, hold);
         if (c === 'uncommitted') report.uncommitted.push(id);
         else if (c !== 'skip') {
           candidates.push(c);
@@ -286,7 +297,7 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
     if (complete) {
       candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
       const verified = candidates.filter((c) => c.verified);
-      if (verified.length > 0) await applyPolicy(loc, candidates, verified, o, budget, report, signal);
+      if (verified.length > 0) await applyPolicy(loc, candidates, verified, held, o, budget, report, signal);
       else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
       const cutBefore = budget.listingsCut.includes(root);
       report.orphans = await cleanOrphans(loc, report.uncommitted, { ...orphanOptions, budget, ...(signal ? { signal } : {}) });
@@ -335,7 +346,7 @@ function emptyOrphans(): OrphanReport {
 }
 
 /** Keeps and deletes backups by the policy (and, with `stream`, the stream objects only deleted backups needed). */
-async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: Candidate[], o: RetainOptions, budget: DeleteBudget, report: RetentionReport, signal?: AbortSignal): Promise<void> {
+async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: Candidate[], held: StreamMark | null, o: RetainOptions, budget: DeleteBudget, report: RetentionReport, signal?: AbortSignal): Promise<void> {
   const { keepLast, keepMs, pitrWindowMs, stream, dryRun, now } = o;
   const keep = new Set<string>();
   for (const c of verified.slice(-keepLast)) keep.add(c.id);
@@ -373,20 +384,25 @@ async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: C
     for (const key of objects) await budget.spend(false, () => deleteOrThrow(loc, key, signal));
     report.deleted.push(c.id);
   }
-  if (stream !== undefined && budget.stoppedBy !== 'signal') report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, o.dryRun, budget, report, signal);
+  if (stream !== undefined && budget.stoppedBy !== 'signal') report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, held, o.dryRun, budget, report, signal);
 }
 
-/** Deletes stream objects older than the oldest kept snapshot's start mark (an hour's index first, then its objects, all or none). */
-async function pruneStream(loc: S3Location, name: string, oldest: Manifest, dryRun: boolean, budget: DeleteBudget, report: RetentionReport, signal?: AbortSignal): Promise<number> {
-  const mark = oldest.start.stream;
-  if (!mark || mark.name !== name) return 0;
+/**
+ * Deletes stream objects older than the oldest kept snapshot's start mark and than `held` (the
+ * oldest start mark on the stream of another job's backup, with `job`: never pruned for one
+ * job what another job's snapshot needs), an hour's index first, then its objects, all or none.
+ */
+async function pruneStream(loc: S3Location, name: string, oldest: Manifest, held: StreamMark | null, dryRun: boolean, budget: DeleteBudget, report: RetentionReport, signal?: AbortSignal): Promise<number> {
+  const own = oldest.start.stream;
+  if (!own || own.name !== name) return 0;
+  const mark = holdFor(held, oldest, name)!;
   // A stream that has never checkpointed (snapshots marked before its first sink ran) has nothing to prune.
   const checkpoint = (await readStreamCheckpoint(loc, name, signal))?.value;
   if (!checkpoint) return 0;
   let count = 0;
   let recorded = false;
   for (const h of checkpoint.hours) {
-    if (!isPruned(mark, h.timeline, h.lastSeq)) continue; // needed by the oldest kept snapshot
+    if (!isPruned(mark, h.timeline, h.lastSeq)) continue; // needed by the oldest kept snapshot (or by another job's backup)
     if (!dryRun && budget.stoppedBy) {
       report.left.streamObjects += h.lastSeq - h.firstSeq + 1; // from the checkpoint: nothing more is read once stopped
       continue;

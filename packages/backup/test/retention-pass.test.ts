@@ -12,47 +12,18 @@
  * verified and one below the line verified after the pass read it are each seen to be resumed
  * or safely discarded.
  */
-import { CreateMultipartUploadCommand, DeleteObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyRetention, FencedError, mongoSource, redisStreamSource, RetentionDeleteError, snapshotBackup, streamBackup, verifyBackup, type RetentionReport, type SnapshotResult } from '../src/index.js';
 import { outboxApp } from './outbox-fixture.js';
 import { PassRecord } from '../src/retention-pass.js';
 import { probeS3 } from '../src/s3/probe.js';
-import { closeMongo, freshBucket, freshDb, listAll, openUploads, readJson, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, openUploads, readJson, redisClient, S3_SERVERS, smallPages, unique, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
 
 const later = () => Date.now() + 86_400_000 + 3_600_000; // the default orphan grace (24 h) has passed
 const PASS = 'p/retention/backups-pass.json';
-
-type Sender = { send(command: unknown, options?: unknown): Promise<unknown> };
-
-/**
- * A client that makes the pages of `backups/` small and counts them (listings of `p/backups/`
- * itself: ids and unfinished uploads); `failDeleteAt` makes the n-th DeleteObject of a
- * backup's object fail like a process dying there.
- */
-function smallPages(client: Sender) {
-  const state = { pages: 0, deletes: 0, failDeleteAt: 0 };
-  return {
-    state,
-    client: {
-      async send(command: unknown, options?: unknown) {
-        if (command instanceof ListObjectsV2Command && command.input.Prefix === 'p/backups/') {
-          state.pages++;
-          command.input.MaxKeys = 3;
-        }
-        if (command instanceof ListMultipartUploadsCommand && command.input.Prefix === 'p/backups/') {
-          state.pages++;
-          command.input.MaxUploads = 2;
-        }
-        // A backup's deletes (the orphans made below are named 0000-…).
-        if (command instanceof DeleteObjectCommand && /^p\/backups\/0(?!000-)/.test(String(command.input.Key)) && ++state.deletes === state.failDeleteAt) throw new Error('killed');
-        return client.send(command, options);
-      },
-    },
-  };
-}
 
 describe.each(S3_SERVERS)('retention of a bucket one run cannot read whole, on $name', (server) => {
   it('a pass saved across runs finishes in a bounded number of runs with the unbounded outcome; a killed run is resumed, a stale or foreign pass discarded', async () => {

@@ -4,7 +4,7 @@
  * fill and compare data.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3LeaseStore } from '@steadyfn/lease';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
@@ -206,6 +206,36 @@ export async function pausedSink(server: (typeof S3_SERVERS)[number], bucket: st
       const signal = await exited;
       rmSync(dir, { recursive: true, force: true });
       if (signal !== 'SIGKILL') throw new Error(`the sink ended with ${String(signal)}, not SIGKILL`);
+    },
+  };
+}
+
+/** Anything with an S3 client's `send`. */
+export type Sender = { send(command: unknown, options?: unknown): Promise<unknown> };
+
+/**
+ * A client that makes the pages of `backups/` small and counts them (listings of `p/backups/`
+ * itself: ids and unfinished uploads); `failDeleteAt` makes the n-th DeleteObject of a
+ * backup's object fail like a process dying there (ids named `0000-…`, orphans, are not counted).
+ */
+export function smallPages(client: Sender) {
+  const state = { pages: 0, deletes: 0, failDeleteAt: 0 };
+  return {
+    state,
+    client: {
+      async send(command: unknown, options?: unknown) {
+        if (command instanceof ListObjectsV2Command && command.input.Prefix === 'p/backups/') {
+          state.pages++;
+          command.input.MaxKeys = 3;
+        }
+        if (command instanceof ListMultipartUploadsCommand && command.input.Prefix === 'p/backups/') {
+          state.pages++;
+          command.input.MaxUploads = 2;
+        }
+        // A backup's deletes (the orphans made below are named 0000-…).
+        if (command instanceof DeleteObjectCommand && /^p\/backups\/0(?!000-)/.test(String(command.input.Key)) && ++state.deletes === state.failDeleteAt) throw new Error('killed');
+        return client.send(command, options);
+      },
     },
   };
 }
