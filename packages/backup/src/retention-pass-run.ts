@@ -124,6 +124,13 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
     orphans.remaining = true;
     return out;
   };
+  /** Reads one listing page and tells the budget how long it took (the reserve it keeps for the next page). */
+  const timedPage = async <T>(read: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    const page = await read();
+    budget.pageTook(Date.now() - started);
+    return page;
+  };
   let checkpoints: JobCheckpoint[] | undefined;
   let checkpointsRead = false;
   let keptChecked = false;
@@ -150,9 +157,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
   for (;;) {
     if (state.phase === 'read') {
       if (!budget.allowsPage(root)) return save();
-      const started = Date.now();
-      const page = await backupIdsPage(loc, state.after, signal);
-      budget.pageTook(Date.now() - started);
+      const page = await timedPage(() => backupIdsPage(loc, state.after, signal));
       for (const id of page.ids) {
         if (!budget.allowsPage(root)) return save();
         const c = await readCandidate(loc, id, job, signal);
@@ -197,9 +202,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
       };
       const line = passThreshold(state);
       if (!budget.allowsPage(root)) return save();
-      const started = Date.now();
-      const page = await backupIdsPage(loc, state.after, signal);
-      budget.pageTook(Date.now() - started);
+      const page = await timedPage(() => backupIdsPage(loc, state.after, signal));
       for (const id of page.ids) {
         if (!budget.allowsPage(root)) return save();
         const c = await readCandidate(loc, id, job, signal, hold);
@@ -247,9 +250,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
 
     // uploads: ids with unfinished uploads (those with objects were met by the sweep too: judged again, harmlessly).
     if (!budget.allowsPage(root)) return save();
-    const started = Date.now();
-    const page = await listUploadsPage(loc, root, state.after ? `${root}${state.after}/\uffff` : undefined, signal);
-    budget.pageTook(Date.now() - started);
+    const page = await timedPage(() => listUploadsPage(loc, root, state.after ? `${root}${state.after}/\uffff` : undefined, signal));
     const ids = [...new Set(page.uploads.map((u) => idOf(loc, u.key)).filter((id): id is string => id !== undefined && id > state.after))].sort();
     for (const id of ids) {
       if (!(await headObject(loc, keys.manifest(loc, id), signal)) && !(await orphan(id))) return save();
