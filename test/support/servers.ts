@@ -4,7 +4,7 @@
  * test may stop, kill and start again without touching the shared services (stopped by pid).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,8 +51,9 @@ export interface OwnServer {
   /** Stops the process (SIGKILL: no goodbye to clients, like a crash or a network cut). */
   stop(): Promise<void>;
   /**
-   * Freezes the process (SIGSTOP): the kernel still accepts connections into the backlog,
-   * but nothing answers — an outage as a client sees it (a hung server, a partition).
+   * Freezes the process (SIGSTOP) and returns once it is stopped: the kernel still accepts
+   * connections into the backlog, but nothing answers — an outage as a client sees it (a hung
+   * server, a partition).
    */
   freeze(): void;
   /** Lets a frozen process run again (SIGCONT). */
@@ -61,6 +62,33 @@ export interface OwnServer {
   start(): Promise<void>;
   /** Stops it for good and removes its files. */
   dispose(): Promise<void>;
+}
+
+/**
+ * Whether every thread of process `pid` is stopped (state `T` in /proc/<pid>/task/<tid>/stat).
+ * `kill(SIGSTOP)` returns before the threads stop: a request sent right after it can still be
+ * answered (a FerretDB just thawed did, and a "frozen server" test read an answer).
+ */
+function allThreadsStopped(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).every((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // The state follows the command name, which is in parentheses and may hold spaces.
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** SIGSTOPs `child` and returns once all its threads are stopped (spins at most 2 s; /proc only). */
+function freezeNow(child: ChildProcess | undefined): void {
+  if (!child?.pid || !child.kill('SIGSTOP') || !existsSync('/proc/self/task')) return;
+  const until = Date.now() + 2_000;
+  while (!allThreadsStopped(child.pid)) {
+    if (Date.now() > until) throw new Error(`process ${child.pid} did not stop within 2 s of SIGSTOP`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  }
 }
 
 function ownServer(port: number, launch: () => ChildProcess, dir: string, ready: () => Promise<boolean>, what: string): OwnServer {
@@ -84,7 +112,7 @@ function ownServer(port: number, launch: () => ChildProcess, dir: string, ready:
     port,
     stop,
     start,
-    freeze: () => void child?.kill('SIGSTOP'),
+    freeze: () => freezeNow(child),
     thaw: () => void child?.kill('SIGCONT'),
     async dispose() {
       child?.kill('SIGCONT');

@@ -132,7 +132,7 @@ export function relayEntries(name: string, relay: ResolvedRelay | undefined, sto
       const checked = checkRedriveRef(ref, types, store);
       let outcome = 'not-quarantined' as RedriveOutcome;
       const metrics = await run(ctx, 'redrive()', async (deps, options) => {
-        outcome = await redriveQuarantine(store, checked, ctx.signal, () => relayAggregates(deps, [{ where: checked.where, aggregate: checked.aggregate, since: 0 }], options));
+        outcome = await redriveQuarantine(store, deps.lease, checked, { leaseMs: options.leaseMs, signal: ctx.signal }, () => relayAggregates(deps, [{ where: checked.where, aggregate: checked.aggregate, since: 0 }], options));
       });
       return outcome === 'redriven' ? { redriven: true, metrics } : { redriven: false, skipped: outcome as Exclude<RedriveOutcome, 'redriven' | 'unknown'>, metrics };
     },

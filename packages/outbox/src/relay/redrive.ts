@@ -11,7 +11,9 @@
  * a caller who wants that reads the current quarantine with `listQuarantined` and passes that
  * entry.
  */
-import { isRecord } from '@steadyfn/handler/internal';
+import { randomUUID } from 'node:crypto';
+import { isRecord, sleep, throwIfAborted } from '@steadyfn/handler/internal';
+import type { LeaseStore } from '@steadyfn/lease';
 import { checkAggregateId } from '../envelope.js';
 import { RedriveRefInvalidError } from '../errors.js';
 import type { QuarantineRef, RedriveOutcome, RelayStore } from './types.js';
@@ -74,13 +76,65 @@ export function checkRedriveRef(value: unknown, aggregateTypes: ReadonlySet<stri
 /** What `redrive()` answers: released and relayed, or why nothing was done. */
 export type RedriveResult<M> = { redriven: true; metrics: M } | { redriven: false; skipped: 'not-quarantined' | 'quarantine-changed'; metrics: M };
 
+/** First pause before claiming again a redrive another call holds; doubles up to `MAX_WAIT_MS`. */
+const FIRST_WAIT_MS = 10;
+const MAX_WAIT_MS = 250;
+
 /**
- * Releases the quarantine `ref` names and, when it did, relays the aggregate (`relayAgain`).
+ * The lease key of one quarantine's redrive: the aggregate's relay lease key (so it lands where
+ * that lease does, in the same Redis Cluster slot) with the quarantine's identity after it.
+ */
+export function redriveLeaseKey(store: Pick<RelayStore, 'leaseKey'>, ref: QuarantineRef): string {
+  return `${store.leaseKey({ where: ref.where, aggregate: ref.aggregate, since: 0 })}:redrive:${ref.fromSeq}:${ref.quarantinedAt}`;
+}
+
+/**
+ * The store's `redrive` (read the quarantine, check its identity, release it) while holding a
+ * lease on that quarantine (`redriveLeaseKey`), so redrives of one quarantine take turns. Why
+ * a lease: on FerretDB a filtered update is a read and then a write by `_id`, so two releases of
+ * one quarantine both "match", and a late one can remove the quarantine the winner's relay has
+ * just taken again. Under the lease, the first releases it and answers `redriven`; each later
+ * one finds it released (`not-quarantined`) or taken again (`quarantine-changed`) and writes
+ * nothing. A call that finds the lease held waits (10 ms, doubling to 250 ms) until the holder
+ * releases it, or until its lease ends (`leaseMs`, the store's clock) when the holder died
+ * mid-release: then this call takes it over and finishes the release itself.
+ *
+ * @throws the signal's reason when it aborts while waiting or during a store call.
+ */
+export async function releaseQuarantine(store: RelayStore, lease: LeaseStore, ref: QuarantineRef, options: { leaseMs: number; signal?: AbortSignal | undefined }): Promise<RedriveOutcome> {
+  const { signal } = options;
+  const call = signal ? { signal } : {};
+  const key = redriveLeaseKey(store, ref);
+  const owner = randomUUID();
+  for (let wait = FIRST_WAIT_MS; ; wait = Math.min(wait * 2, MAX_WAIT_MS)) {
+    throwIfAborted(signal);
+    const claim = await lease.claim({ key, owner, leaseMs: options.leaseMs }, call);
+    if (claim.claimed) {
+      try {
+        return await store.redrive(ref, call);
+      } finally {
+        // Released, not settled: the quarantine's own state answers every later call.
+        await lease.settle({ key, owner, fence: claim.fence }, call).catch(() => undefined);
+      }
+    }
+    await sleep(Math.min(wait, Math.max(1, claim.record.expiresAt - Date.now())), signal);
+  }
+}
+
+/**
+ * Releases the quarantine `ref` names (`releaseQuarantine`) and, when it did, relays the
+ * aggregate (`relayAgain`).
  *
  * @throws RedriveRefInvalidError (field `aggregate`) when the store never held the aggregate at `ref.where`.
  */
-export async function redriveQuarantine(store: RelayStore, ref: QuarantineRef, signal: AbortSignal | undefined, relayAgain: () => Promise<void>): Promise<Exclude<RedriveOutcome, 'unknown'>> {
-  const outcome = await store.redrive(ref, { signal });
+export async function redriveQuarantine(
+  store: RelayStore,
+  lease: LeaseStore,
+  ref: QuarantineRef,
+  options: { leaseMs: number; signal?: AbortSignal | undefined },
+  relayAgain: () => Promise<void>,
+): Promise<Exclude<RedriveOutcome, 'unknown'>> {
+  const outcome = await releaseQuarantine(store, lease, ref, options);
   if (outcome === 'unknown') {
     refuse('aggregate', `no aggregate "${ref.aggregate}" was ever at "${ref.where}" in this outbox (a wrong or another outbox's reference)`, 'an aggregate this outbox holds at that where');
   }

@@ -164,7 +164,9 @@ export interface RelayStore {
   /**
    * Releases a quarantined aggregate and resets its attempt counts, in one conditional step:
    * only while it is quarantined as `ref` says (its `fromSeq` and `quarantinedAt`). Changes nothing
-   * otherwise. Of concurrent calls with one reference exactly one answers `redriven`.
+   * otherwise. Callers serialise calls for one quarantine under a lease (`releaseQuarantine`,
+   * relay/redrive.ts): a store need not decide between concurrent ones (FerretDB cannot, with a
+   * conditional update), only answer each call from the quarantine it reads.
    */
   redrive(ref: QuarantineRef, options?: StoreCallOptions): Promise<RedriveOutcome>;
   /**

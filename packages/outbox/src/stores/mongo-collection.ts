@@ -8,7 +8,6 @@
  *                   indexes { a: 1, s: 1 } unique, { p: 1, c: 1 }
  *   <outbox>_seq    { _id: aggregate, seq }
  *   <outbox>_state  { _id: aggregate, q: { fromSeq, reason, at } }   (quarantine)
- *   <outbox>_redrives { _id: aggregate NUL at NUL fromSeq, at }   (the last redrive's claim per aggregate: one winner)
  *   <outbox>_applied { _id: request key, at, r?: answer }   (exactly-once writes; TTL index on `at`)
  *
  * A round reads each aggregate's head without the bodies first (`b` gives their sizes), spends
@@ -24,7 +23,7 @@
 import { checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { readWithinBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
-import { claimRedrive, dbGetter, dropEarlierClaims, isFerretDB, quarantineMatches, type CollectionLike, type DbOption } from './mongo-shapes.js';
+import { dbGetter, isFerretDB, quarantineMatches, type CollectionLike, type DbOption } from './mongo-shapes.js';
 
 /** A `MongoClient`, as transaction mode uses it. */
 export interface MongoClientLike {
@@ -124,7 +123,6 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
   const outbox = async () => (await getDb()).collection(name);
   const counters = async () => (await getDb()).collection(`${name}_seq`);
   const state = async () => (await getDb()).collection(`${name}_state`);
-  const redrives = async () => (await getDb()).collection(`${name}_redrives`) as unknown as CollectionLike;
   const idOf = (aggregate: string) => aggregate.slice(aggregate.indexOf('/') + 1);
 
   const toStored = (d: EventDoc): StoredEvent => ({
@@ -270,17 +268,11 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
         return known ? 'not-quarantined' : 'unknown';
       }
       if (!quarantineMatches(ref, found.q.fromSeq, found.q.at)) return 'quarantine-changed';
-      // One winner per quarantine: the claim's insert decides, not the update's count.
-      const claims = await redrives();
-      const claim = await claimRedrive(claims, ref.aggregate, found.q.fromSeq, found.q.at);
-      // Counters first, while the quarantine still holds the aggregate (no relay begins an
-      // attempt on it), then the quarantine as read: one taken again in between is left alone.
-      // A redrive that lost the claim does both too (idempotent), so a claimer that stopped
-      // after its claim leaves nothing stuck; the answer is the claim's, not the update's count.
+      // Under the redrive's lease (relay/redrive.ts): no other redrive of this quarantine runs
+      // between this read and these writes. Counters first, while the quarantine still holds
+      // the aggregate (no relay begins an attempt on it), then the quarantine as read.
       await (await outbox()).updateMany({ a: ref.aggregate, p: true }, { $set: { st: 0, fi: 0, un: 0 } });
       await (await state()).updateOne({ _id: ref.aggregate, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '' } });
-      if (!claim.won) return 'not-quarantined';
-      await dropEarlierClaims(claims, ref.aggregate, claim.id);
       return 'redriven';
     },
     refIssue: ({ where }) => (where === name ? undefined : { field: 'where', expected: `"${name}", the outbox collection of this outbox` }),

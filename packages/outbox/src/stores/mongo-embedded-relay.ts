@@ -18,7 +18,7 @@ import { serialised } from '../capture/mongo-embedded.js';
 import { aggregateKey } from '../envelope.js';
 import { readWithinBudget, spendBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
-import { claimRedrive, dropEarlierClaims, embeddedBytes, FIELDS, quarantineMatches, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
+import { embeddedBytes, FIELDS, quarantineMatches, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
 
 interface SideDoc {
   _id: string;
@@ -32,15 +32,13 @@ export interface EmbeddedRelayParts {
   aggregateType: string;
   collection(): Promise<CollectionLike>;
   side(): Promise<CollectionLike>;
-  /** `<collection>_outbox_redrives`: one claim per redriven quarantine (`claimRedrive`). */
-  redrives(): Promise<CollectionLike>;
   registry(): Promise<PendingRegistry | undefined>;
   serialisation(): Promise<WriteSerialisation>;
 }
 
 /** The embedded outbox's relay store. */
 export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
-  const { collectionName, aggregateType, collection, side, redrives, registry, serialisation } = parts;
+  const { collectionName, aggregateType, collection, side, registry, serialisation } = parts;
   const idOf = (ref: Pick<AggregateRef, 'aggregate'>): string => ref.aggregate.slice(aggregateType.length + 1);
 
   const toStored = (ref: AggregateRef, e: EmbeddedEvent, t: SideDoc['t'], head: boolean): StoredEvent => ({
@@ -210,15 +208,9 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
       const found = (await sideCol.findOne({ _id: id }, { projection: { q: 1 } })) as SideDoc | null;
       if (!found?.q) return (await (await collection()).findOne({ _id: id }, { projection: { _id: 1 } })) || found ? 'not-quarantined' : 'unknown';
       if (!quarantineMatches(ref, found.q.fromSeq, found.q.at)) return 'quarantine-changed';
-      // One winner per quarantine: the claim's insert decides, not the update's count.
-      const claims = await redrives();
-      const claim = await claimRedrive(claims, ref.aggregate, found.q.fromSeq, found.q.at);
-      // Conditional on the quarantine as read: one taken again in between is left alone. A
-      // redrive that lost the claim does it too (idempotent), so a claimer that stopped before
-      // its release leaves nothing stuck; the answer is the claim's, not the update's count.
+      // Under the redrive's lease (relay/redrive.ts): no other redrive of this quarantine runs
+      // between this read and this write; conditional on the quarantine as read all the same.
       await sideCol.updateOne({ _id: id, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '', t: '' } });
-      if (!claim.won) return 'not-quarantined';
-      await dropEarlierClaims(claims, ref.aggregate, claim.id);
       return 'redriven';
     },
     refIssue: ({ where, aggregate }) =>

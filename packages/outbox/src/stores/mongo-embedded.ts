@@ -7,8 +7,6 @@
  *   <collection>_outbox           relay bookkeeping per aggregate: the head's attempts, a quarantine
  *   <collection>_outbox_pending   FerretDB only: `{ _id, p }` per document with pending events, so
  *                                 a sweep reads the pending documents, not the whole collection
- *   <collection>_outbox_redrives  the last redrive's claim per aggregate (`_id` its quarantine's
- *                                 identity): of concurrent redrives of one quarantine, one wins
  */
 import { checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import type { EmbeddedLimits, PendingRegistry, WriteSerialisation } from '../capture/mongo-embedded.js';
@@ -117,8 +115,7 @@ export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoE
     return decided;
   };
   const registry = async (): Promise<PendingRegistry | undefined> => ((await serialisation()).mode === 'lease' ? { collection: (await getDb()).collection(`${collectionName}_outbox_pending`) } : undefined);
-  const redrives = async (): Promise<CollectionLike> => (await getDb()).collection(`${collectionName}_outbox_redrives`);
-  const relay = embeddedRelayStore({ collectionName, aggregateType, collection, side, redrives, registry, serialisation });
+  const relay = embeddedRelayStore({ collectionName, aggregateType, collection, side, registry, serialisation });
 
   return {
     mode: 'mongo-embedded',

@@ -95,43 +95,6 @@ export async function isFerretDB(db: Database): Promise<boolean> {
   return 'ferretdbVersion' in info || 'ferretdb' in info;
 }
 
-/**
- * Claims the release of one quarantine (`aggregate`, quarantined from `fromSeq` at `at`) for
- * one redrive, by inserting a document whose `_id` is that identity into `claims`: `_id` is a
- * unique key, so of concurrent redrives of one quarantine exactly one inserts it (true) and
- * the others get a duplicate key (false). A conditional update cannot decide this on FerretDB:
- * there, concurrent `updateOne`s with the same filter each report `matchedCount: 1` (a read,
- * then a write by `_id`; test/redrive-refs.test.ts). A loser still applies the (idempotent,
- * conditional) release, so a winner that stopped after its claim leaves no quarantine that no
- * redrive can release. A quarantine's identity is taken once, so a claim is never needed again
- * once a later quarantine of the aggregate was claimed: see `dropEarlierClaims`.
- *
- * @returns `won` and the claim's `_id` (`<aggregate> NUL <at, 16 digits> NUL <fromSeq>`: the
- *   aggregate's claims are one `_id` range, ordered by time; an aggregate id has no control
- *   characters, so no other aggregate's claim falls in it).
- * @throws the driver's error for anything but a duplicate key (11000).
- */
-export async function claimRedrive(claims: CollectionLike, aggregate: string, fromSeq: number, at: Date): Promise<{ won: boolean; id: string }> {
-  const id = `${aggregate}\u0000${String(at.getTime()).padStart(16, '0')}\u0000${fromSeq}`;
-  try {
-    await claims.insertOne({ _id: id, at: new Date() });
-    return { won: true, id };
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 11000) return { won: false, id };
-    throw error;
-  }
-}
-
-/**
- * Drops the aggregate's claims older than `id` (a range of `_id`, the one index FerretDB
- * uses), once the quarantine `id` names is released: those quarantines were released before
- * it was taken, so a redrive still holding one finds another quarantine (or none) and its
- * conditional release matches nothing. Keeps one claim per aggregate.
- */
-export async function dropEarlierClaims(claims: CollectionLike, aggregate: string, id: string): Promise<void> {
-  await claims.deleteMany({ _id: { $gte: `${aggregate}\u0000`, $lt: id } });
-}
-
 /** Whether a stored quarantine is the one a redrive reference names (its `fromSeq` and `quarantinedAt`). */
 export function quarantineMatches(ref: { fromSeq: number; quarantinedAt: number }, fromSeq: number, at: Date): boolean {
   return ref.fromSeq === fromSeq && ref.quarantinedAt === at.getTime();
