@@ -18,6 +18,7 @@ import { MongoClient } from 'mongodb';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { CachePersistenceLayer } from '@aws-lambda-powertools/idempotency/cache';
 import { handler } from '@steadyfn/handler';
+import { redisLeaseStore } from '@steadyfn/lease';
 import { idempotency, mongoStore, redisStore } from '../src/index.js';
 import { commandStats, diffStats, monitorCounts, startOwnRedis, type OwnRedis } from '../test/own-redis.js';
 import { recordBench } from '../../../test/support/bench-results.js';
@@ -291,15 +292,26 @@ test('duplicate path and first-call path against Powertools, same redis-server, 
   };
   const floor = await interleaved(oneCommand, twoCommands, 3000);
   row('floor: 1 vs 2 bare commands', floor);
+  // The floor of a claim that fences (a generation read and bumped atomically needs a script):
+  // the lease store's claim alone — the duplicate's one request, no handler, no plugin — on a
+  // settled record, against the same two bare commands.
+  const leases = redisLeaseStore({ client, prefix: 'floor:' });
+  const held = await leases.claim({ key: 'settled', owner: 'first', leaseMs: 60_000 });
+  if (held.claimed) await leases.settle({ key: 'settled', owner: 'first', fence: held.fence, data: 'fp|{"k":"v","v":{"charged":42}}', keepMs: 3_600_000 });
+  const scriptClaim = () => leases.claim({ key: 'settled', owner: 'second', leaseMs: 60_000, data: 'fp' });
+  const scriptFloor = await interleaved(scriptClaim, twoCommands, 3000);
+  row('floor: claim script vs 2 bare commands', scriptFloor);
   // 300 batches a side: on a shared 2-core machine the p50 of 150 moved by a few hundredths run to run.
   const dupCpu = await cpuInterleaved(() => steady(duplicateEvent), () => powertools(duplicateEvent), 300);
   const firstCpu = await cpuInterleaved(() => steady(fresh()), () => powertools(fresh()), 100);
   const floorCpu = await cpuInterleaved(oneCommand, twoCommands, 300);
+  const scriptFloorCpu = await cpuInterleaved(scriptClaim, twoCommands, 300);
   console.log('[bench] CPU time of this process per call (µs, p50 of batches of 20, interleaved; ratio = steadyfn / powertools)');
   const cpuRow = (path: string, r: { a: number; b: number }) => console.log(`[bench] ${path.padEnd(28)} ${r.a.toFixed(1).padStart(8)}  ${r.b.toFixed(1).padStart(8)}  ${(r.a / r.b).toFixed(2).padStart(6)}×`);
   cpuRow('duplicate path', dupCpu);
   cpuRow('first-call path', firstCpu);
   cpuRow('floor: 1 vs 2 bare commands', floorCpu);
+  cpuRow('floor: claim script vs 2 bare', scriptFloorCpu);
   const ratio = dup.a.p50 / dup.b.p50;
   const vsPowertools = (r: Interleaved, path: string) => ({
     value: r.a.p50 / r.b.p50,

@@ -25,6 +25,7 @@ describe('a duplicate claim on Redis, counted on the server', () => {
     // The scripts loaded, as on any warm server (a server without them: see the last test).
     const warm = redisLeaseStore({ client, prefix });
     await warm.claimMany([{ key: `warm:${randomUUID()}`, owner: 'o', leaseMs: 1000 }]);
+    await warm.claim({ key: `warm:${randomUUID()}`, owner: 'o', leaseMs: 1000 });
     await warm.settle({ key: `warm:${randomUUID()}`, owner: 'o', fence: 1 });
   });
   afterAll(async () => {

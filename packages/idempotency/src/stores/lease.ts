@@ -35,15 +35,31 @@ function msUntil(epochMs: number, now: number): number {
 }
 
 export function idempotencyStoreOf(lease: LeaseStore): IdempotencyStore {
-  const fences = new Map<string, number>();
-  const id = (key: string, owner: string): string => `${key}\n${owner}`;
+  /**
+   * The fence of each claim this process made and has not settled, by key — one holder per key
+   * at a time, so the key alone finds it (the plugin passes the same key string to claim and
+   * settle, whose hash the engine then computes once); the owner is checked on every read.
+   */
+  const fences = new Map<string, { owner: string; fence: number }>();
 
   const remember = (request: ClaimRequest, result: ClaimResult): ClaimResult => {
     if (result.claimed && result.fence !== undefined) {
-      if (fences.size >= MAX_REMEMBERED) fences.delete(fences.keys().next().value!);
-      fences.set(id(request.key, request.owner), result.fence);
+      if (fences.size >= MAX_REMEMBERED && !fences.has(request.key)) fences.delete(fences.keys().next().value!);
+      // A takeover by this process replaces its earlier (lost) claim: that one's settle then asks the store.
+      fences.set(request.key, { owner: request.owner, fence: result.fence });
     }
     return result;
+  };
+
+  /** The fence this process's claim of `key` by `owner` got, if it remembers one. */
+  const knownFence = (key: string, owner: string): number | undefined => {
+    const known = fences.get(key);
+    return known !== undefined && known.owner === owner ? known.fence : undefined;
+  };
+
+  /** Forgets `owner`'s claim of `key` (settled); another owner's claim of it stays. */
+  const forget = (key: string, owner: string): void => {
+    if (fences.get(key)?.owner === owner) fences.delete(key);
   };
 
   const claimOf = (request: ClaimRequest, now: number) => ({
@@ -59,7 +75,7 @@ export function idempotencyStoreOf(lease: LeaseStore): IdempotencyStore {
   /** The fence to settle with, or undefined when `owner` does not hold the record. */
   const fenceOf = async (request: CompleteRequest | ReleaseRequest, options: StoreCallOptions | undefined): Promise<number | undefined> => {
     if (request.fence !== undefined) return request.fence;
-    const known = fences.get(id(request.key, request.owner));
+    const known = knownFence(request.key, request.owner);
     if (known !== undefined) return known;
     // Another process's claim (or a forgotten one): the holder's fence, if the holder is `owner`.
     const record = await lease.get(request.key, options);
@@ -88,13 +104,13 @@ export function idempotencyStoreOf(lease: LeaseStore): IdempotencyStore {
     results.forEach((ok, j) => {
       out[positions[j]!] = ok;
     });
-    for (const r of requests) fences.delete(id(r.key, r.owner));
+    for (const r of requests) forget(r.key, r.owner);
     return out;
   };
 
   /** One record: straight to the lease when this process knows the fence (the usual case). */
   function settleOne(request: CompleteRequest | ReleaseRequest, options?: StoreCallOptions): Promise<boolean> {
-    const known = request.fence ?? fences.get(id(request.key, request.owner));
+    const known = request.fence ?? knownFence(request.key, request.owner);
     if (known === undefined) return settleAll([request], options).then((results) => results[0]!);
     let pending: Promise<boolean>;
     try {
@@ -103,7 +119,7 @@ export function idempotencyStoreOf(lease: LeaseStore): IdempotencyStore {
       return Promise.reject(error);
     }
     return pending.then((ok) => {
-      fences.delete(id(request.key, request.owner));
+      forget(request.key, request.owner);
       return ok;
     });
   }
@@ -133,9 +149,9 @@ export function idempotencyStoreOf(lease: LeaseStore): IdempotencyStore {
       return record && storedRecordOf(record);
     },
     joinable(request) {
-      const fence = request.fence ?? fences.get(id(request.key, request.owner));
+      const fence = request.fence ?? knownFence(request.key, request.owner);
       if (fence === undefined) return undefined;
-      return { lease, settle: settleOf(request, fence, Date.now()), settled: () => void fences.delete(id(request.key, request.owner)) };
+      return { lease, settle: settleOf(request, fence, Date.now()), settled: () => forget(request.key, request.owner) };
     },
   };
 }

@@ -4,8 +4,10 @@
  * `redis-scripts.ts`.
  *
  *   claim / claimMany    Lua: GET + PTTL, SET … PX lease+retain when absent, released or expired
- *                        (claim: EVALSHA straight from the request, no batch bookkeeping)
+ *                        (claim: its own one-key script, EVALSHA straight from the request, no
+ *                        batch bookkeeping, a flat reply)
  *   settle / settleMany  Lua: GET, compare state, generation and owner, SET (done/released) or DEL
+ *                        (settle: its own one-key script, an integer reply)
  *   renew                Lua: GET, compare state, generation and owner, SET (held, next generation)
  *   get                  Lua: GET + PTTL
  */
@@ -16,7 +18,7 @@ import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/inter
 import { isNoScript, runLuaScript, type LuaScript } from './redis-eval.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
-import { CLAIM, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, parseValue } from './redis-scripts.js';
+import { CLAIM, CLAIM_ONE, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE, parseValue } from './redis-scripts.js';
 
 /**
  * The client the store calls: an ioredis `Redis` or `Cluster` satisfies it. Structural, so
@@ -204,6 +206,8 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     return replies.map((reply) => claimReply(reply, now));
   };
 
+  const settled = (reply: unknown): boolean => Number(reply) === 1;
+
   const settleArgs = (r: SettleRequest): RedisSettleCall['args'] =>
     r.data === undefined ? [r.owner, String(r.fence), 'r', '', '0'] : [r.owner, String(r.fence), 'd', r.data, String(r.keepMs)];
 
@@ -216,6 +220,20 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       callOptions?.signal,
     );
 
+  /** A single claim's reply (see `CLAIM_ONE`): the fence, `<pttl>:<value>` for a live record, or -1. */
+  const claimOneReply = (reply: unknown, leaseMs: number, now: number): ClaimResult => {
+    if (typeof reply === 'number') {
+      // Another program's key (-1): the script wrote nothing.
+      if (reply >= 1) return { claimed: true, fence: reply, expiresAt: now + leaseMs };
+    } else if (typeof reply === 'string') {
+      const colon = reply.indexOf(':');
+      // The script found it live; the reply is read a moment later.
+      const record = colon > 0 ? recordOf(reply.slice(colon + 1), Number(reply.slice(0, colon)), now) : undefined;
+      if (record) return { claimed: false, record };
+    }
+    throw new LeaseRecordUnreadableError();
+  };
+
   /**
    * One claim, one round trip whatever the key holds: the claim script judges a record by the
    * key's TTL (Redis's clock; no clock of ours) and answers a live one, or claims. Sent straight
@@ -224,25 +242,44 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const claimOne = (c: RedisLeaseClient, r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
     const signal = callOptions?.signal;
     const now = Date.now();
-    const args = [1, redisKey(r.key), r.owner, String(r.leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(r.leaseMs + retainMs)];
+    const leaseMs = r.leaseMs;
+    const args = [1, redisKey(r.key), r.owner, String(leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(leaseMs + retainMs)];
     let sent: Promise<unknown>;
     try {
-      sent = abortable(c.evalsha(CLAIM.sha, ...args), signal);
+      sent = abortable(c.evalsha(CLAIM_ONE.sha, ...args), signal);
     } catch (error) {
       sent = Promise.reject(error);
     }
-    const answer = (replies: unknown): ClaimResult => {
-      const reply = (replies as unknown[])[0] as [number, unknown, unknown];
-      // Another program's key (-1): the script wrote nothing.
-      if (Number(reply[0]) < 0) throw new LeaseRecordUnreadableError();
-      return claimReply(reply, now);
-    };
+    const answer = (reply: unknown): ClaimResult => claimOneReply(reply, leaseMs, now);
     return sent.then(answer, (error: unknown) => {
       // A server without the script yet (once per server: a restart, a failover): send it.
       if (!isNoScript(error)) throw error;
       throwIfAborted(signal);
-      return abortable(c.eval(CLAIM.source, ...args), signal).then(answer);
+      return abortable(c.eval(CLAIM_ONE.source, ...args), signal).then(answer);
     });
+  };
+
+  /** One settle: `SETTLE_ONE` by its SHA1, straight from the request (`EVAL` once per server, as the claim). */
+  const settleOne = (c: RedisLeaseClient, r: SettleRequest, callOptions: CallOptions | undefined): Promise<boolean> => {
+    const signal = callOptions?.signal;
+    const args = [1, redisKey(r.key), ...settleArgs(r)];
+    let sent: Promise<unknown>;
+    try {
+      sent = abortable(c.evalsha(SETTLE_ONE.sha, ...args), signal);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    return sent.then(settled, (error: unknown) => {
+      if (!isNoScript(error)) throw error;
+      throwIfAborted(signal);
+      return abortable(c.eval(SETTLE_ONE.source, ...args), signal).then(settled);
+    });
+  };
+
+  /** A client from a getter: connect, then settle. */
+  const settleAfterConnect = async (r: SettleRequest, callOptions: CallOptions | undefined): Promise<boolean> => {
+    const c = await abortable(Promise.resolve(getClient!()), callOptions?.signal);
+    return settleOne(c, r, callOptions);
   };
 
   /** A client from a getter: connect, then claim. */
@@ -266,12 +303,16 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     async claimMany(requests, callOptions) {
       return claimChecked(checkBatch(requests, checkClaim), callOptions);
     },
-    async settle(request, callOptions) {
-      const r = checkSettle(request);
-      const signal = callOptions?.signal;
-      throwIfAborted(signal);
-      const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
-      return Number(((await run(c, SETTLE, [redisKey(r.key)], settleArgs(r), signal)) as unknown[])[0]) === 1;
+    // Not async, as `claim`: a first call's completion costs no extra promise hops.
+    settle(request, callOptions) {
+      let r: SettleRequest;
+      try {
+        r = checkSettle(request);
+        throwIfAborted(callOptions?.signal);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return fixed === undefined ? settleAfterConnect(r, callOptions) : settleOne(fixed, r, callOptions);
     },
     async settleMany(requests, callOptions) {
       return settleChecked(checkBatch(requests, checkSettle), callOptions);
