@@ -64,6 +64,23 @@ const profiled = async <T>(name: string, work: () => Promise<T>): Promise<T> => 
     if (session) writeFileSync(`${OUT}/${name}.cpuprofile`, JSON.stringify((await session.post('Profiler.stop')).profile));
   }
 };
+/**
+ * `PROFILE_REDIS_STATS=1` — only against a Redis of your own (it resets the server's command
+ * statistics): also prints the server's own time in scripts per event relayed (`INFO
+ * commandstats`, EVALSHA and EVAL, reset after the events are recorded) and the commands the
+ * scripts ran per event (every other command's calls: the relay sends nothing but scripts).
+ */
+const STATS = process.env.PROFILE_REDIS_STATS === '1';
+const serverStats = async (): Promise<{ usec: number; commands: number }> => {
+  const info = String(await redis.call('INFO', 'commandstats'));
+  let usec = 0;
+  let commands = 0;
+  for (const [, name, calls, time] of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+),usec=(\d+)/gm)) {
+    if (name === 'evalsha' || name === 'eval') usec += Number(time);
+    else if (name !== 'info' && name !== 'config|resetstat') commands += Number(calls);
+  }
+  return { usec, commands };
+};
 const per100 = (n: number, events: number) => ((n * 100) / Math.max(1, events)).toFixed(2);
 
 async function record(prefix: string): Promise<void> {
@@ -86,6 +103,7 @@ for (let round = 0; round < REPEAT; round++) {
     const lease = redisLeaseStore({ client: r.counted, prefix: `${prefix}lease:` });
     const store = redisRelayStore({ client: r.counted, prefix }).withLease!(lease);
     const metrics = new MetricsRecorder();
+    if (STATS) await redis.call('CONFIG', 'RESETSTAT');
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     await profiled(`relay-${round}`, () => sweep(
@@ -96,7 +114,9 @@ for (let round = 0; round < REPEAT; round++) {
     const cpu = process.cpuUsage(cpu0);
     const ms = performance.now() - t0;
     const sent = metrics.snapshot().sent;
-    console.log(`relay: ${sent}/${COUNT} sent, ${((sent / ms) * 1000).toFixed(0)} events/s, client CPU ${((cpu.user + cpu.system) / sent).toFixed(1)} µs/event, Redis calls per 100 events ${per100(r.calls.n, sent)}, SQS calls per 100 events ${Object.entries(meter.calls()).map(([k, v]) => `${k.replace(/Command$/, '')} ${per100(v, sent)}`).join(' + ')}, in flight ${meter.meanInFlight().toFixed(2)}`);
+    const stats = STATS ? await serverStats() : undefined;
+    const server = stats ? `, Redis server time in scripts ${(stats.usec / sent).toFixed(2)} µs/event, commands run by them ${(stats.commands / sent).toFixed(2)} per event` : '';
+    console.log(`relay: ${sent}/${COUNT} sent, ${((sent / ms) * 1000).toFixed(0)} events/s, client CPU ${((cpu.user + cpu.system) / sent).toFixed(1)} µs/event, Redis calls per 100 events ${per100(r.calls.n, sent)}, SQS calls per 100 events ${Object.entries(meter.calls()).map(([k, v]) => `${k.replace(/Command$/, '')} ${per100(v, sent)}`).join(' + ')}, in flight ${meter.meanInFlight().toFixed(2)}${server}`);
     await dropPrefix(redis, prefix);
     await deleteQueue(client, queueUrl);
   }

@@ -110,12 +110,23 @@ return out`);
  * judged: their finished attempt is also counted as unjudged). With the lease fragment each aggregate's lease is released
  * first, and its events are marked only when that succeeded (else `-1`: another relay holds
  * it now). Reply: events marked, per aggregate.
+ *
+ * Each accepted (id, seq) is checked (still pending at that seq) with one `ZMSCORE` per
+ * aggregate; those that pass are removed with one `ZREM`, one `XDEL` (or `ZADD` to the sent
+ * set) and one `HDEL` of their counters per aggregate — four commands per aggregate instead of
+ * four per event, in chunks of at most `CHUNK` arguments (Lua's stack bounds `unpack`).
  */
 export function settleScript(leaseFragment: { source: string; name: string } | undefined): LuaScript {
   const perAggregate = leaseFragment ? 6 : 5;
   return luaScript(`${leaseFragment?.source ?? ''}
 local now = redis.call('TIME')
 local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local CHUNK = 1000
+local function each(command, key, items)
+  for from = 1, #items, CHUNK do
+    redis.call(command, key, unpack(items, from, math.min(from + CHUNK - 1, #items)))
+  end
+end
 local out = {}
 local a = 2
 for i = 0, #KEYS / ${perAggregate} - 1 do
@@ -128,15 +139,31 @@ ${leaseFragment ? `  held = ${leaseFragment.name}(KEYS[k + 6], ARGV[a], ARGV[a +
   a = a + 5` : ''}
   local marked = -1
   if held then
-    marked = 0
+    local ids, counters, scored, seen = {}, {}, {}, {}
+    -- Every accepted id's score in one ZMSCORE (Redis 6.2+; the capture needs 7), in chunks.
+    local scores = {}
+    for from = 0, nsent - 1, CHUNK do
+      local asked = {}
+      for j = from, math.min(from + CHUNK, nsent) - 1 do asked[#asked + 1] = ARGV[a + 2 * j] end
+      for _, score in ipairs(redis.call('ZMSCORE', set, unpack(asked))) do scores[#scores + 1] = score end
+    end
     for j = 0, nsent - 1 do
       local id, seq = ARGV[a + 2 * j], ARGV[a + 2 * j + 1]
-      if redis.call('ZSCORE', set, id) == seq then
-        redis.call('ZREM', set, id)
-        if ARGV[1] == 'sent' then redis.call('ZADD', sent, nowms, id) else redis.call('XDEL', stream, id) end
-        redis.call('HDEL', attempts, id .. ':s', id .. ':f', id .. ':u')
-        marked = marked + 1
+      if not seen[id] and scores[j + 1] == seq then
+        seen[id] = true
+        ids[#ids + 1] = id
+        counters[#counters + 1] = id .. ':s'
+        counters[#counters + 1] = id .. ':f'
+        counters[#counters + 1] = id .. ':u'
+        scored[#scored + 1] = nowms
+        scored[#scored + 1] = id
       end
+    end
+    marked = #ids
+    if marked > 0 then
+      each('ZREM', set, ids)
+      if ARGV[1] == 'sent' then each('ZADD', sent, scored) else each('XDEL', stream, ids) end
+      each('HDEL', attempts, counters)
     end
     for j = 0, nrefused - 1 do
       local id = ARGV[a + 2 * nsent + j]
