@@ -4,7 +4,8 @@
  * with the sweeper's relay to the SQS at `SQS_ALT_ENDPOINT` (fauxqs) exactly as `relay.bench.ts`
  * does, then sends the same messages with the raw batch loop, `PROFILE_REPEAT` times each, and
  * prints per contender the client CPU per event, the Redis calls and SQS calls per 100 events.
- With `PROFILE_OUT=<dir>` it also writes a CPU profile (the inspector's, as `node --cpu-prof`
+ * `PROFILE_SQS=fake` and `PROFILE_REDIS_STATS=1` are described where they are read.
+ * With `PROFILE_OUT=<dir>` it also writes a CPU profile (the inspector's, as `node --cpu-prof`
  * writes) of each contender's measured part only, without the recording; `PROFILE_ONLY=relay`
  * (or `raw`) runs one contender. Bundled, from packages/outbox:
  *
