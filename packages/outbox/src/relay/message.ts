@@ -34,7 +34,10 @@ export function toMessage(event: StoredEvent): OutboundMessage {
     [ATTRIBUTES.seq]: String(event.seq),
     [ATTRIBUTES.attempt]: String(event.started),
   };
-  const trace = traceAttributes(event);
-  for (const name of Object.keys(trace)) attributes[name] = trace[name]!.StringValue;
+  if (event.traceparent !== undefined) {
+    // Only a valid traceparent is carried (traceAttributes checks it); none: nothing to build.
+    const trace = traceAttributes(event);
+    for (const name of Object.keys(trace)) attributes[name] = trace[name]!.StringValue;
+  }
   return { id: event.id, groupKey: event.aggregateId, body: event.body, attributes };
 }

@@ -239,6 +239,31 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     expect(some.slice(3).every((h) => h.events.length === 0 && h.more && !h.quarantined)).toBe(true);
   });
 
+  // The mark script removes an aggregate's accepted events with one command of each kind, in
+  // chunks of 1,000 arguments (Lua's stack bounds unpack): a head above that crosses the chunks.
+  it.each(['delete', 'sent'] as const)('marks a head larger than the mark script\'s chunks in one round (mark: %s): every event once, in order, its counters gone', async (mark) => {
+    const id = `big-${mark}`;
+    const total = 1_201;
+    for (let from = 1; from <= total; from += 50) {
+      const batch = Array.from({ length: Math.min(50, total - from + 1) }, (_, i) => prepareEvent(events, { type: 'Tick', aggregateId: id, payload: { n: from + i } }, {}));
+      // The command's hash tag puts the events in the aggregate's own partition, as `record` does.
+      await redisWrite(backend.client, backend.prefix, { checks: [], commands: [['INCRBY', `${backend.prefix}n:{${tagged(id)}}`, 1]], events: batch });
+    }
+    const sender = scriptedSender();
+    const metrics = new MetricsRecorder();
+    const store = redisRelayStore({ client: backend.client, prefix: backend.prefix, mark }).withLease!(backend.lease);
+    await relayAggregates({ store, lease: backend.lease, sender, metrics }, [ref(id)], run({ maxEventsPerAggregate: 1_500, maxBytesPerRound: 64 << 20 }));
+    expect(sender.calls).toBe(1);
+    expect(seqs(sender, id)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(metrics.snapshot().sent).toBe(total);
+    const k = partitionKeys(backend.prefix, tagged(id));
+    expect(await backend.client.call('ZCARD', k.aggregate(`clock/${id}`))).toBe(0);
+    expect(await backend.client.call('HLEN', k.attempts)).toBe(0);
+    expect(await backend.client.call('XLEN', k.events)).toBe(mark === 'sent' ? total : 0);
+    expect(await backend.client.call('ZCARD', k.sent)).toBe(mark === 'sent' ? total : 0);
+    expect((await store.listPending({ limit: 100, before: Date.now() + 1000 })).filter((r) => r.aggregate === `clock/${id}`)).toEqual([]);
+  });
+
   it('stops reading an aggregate at the byte budget (always at least one event) and says more are waiting', async () => {
     await record('bytes', 3);
     const store = storeOf();

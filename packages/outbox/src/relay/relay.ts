@@ -87,6 +87,8 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
   const heads = await deps.store.begin(leased, { limit: options.maxEventsPerAggregate, maxBytes: options.maxBytesPerRound ?? DEFAULT_MAX_BYTES_PER_ROUND, signal: options.signal });
   const waiting: AggregateRef[] = [];
   const out: Working[] = [];
+  // One clock read for the round's pending-age metric, not one per event.
+  const now = Date.now();
   for (let i = 0; i < leased.length; i++) {
     const { ref, lease } = leased[i]!;
     const head = heads[i]!;
@@ -95,7 +97,7 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
     const sendable: StoredEvent[] = [];
     let poisoned = false;
     for (const event of head.events) {
-      deps.metrics.pendingSince(event.committedAt);
+      deps.metrics.pendingSince(event.committedAt, now);
       const reason = poisonReason(event, options.poison);
       if (reason) {
         const quarantinedAt = await deps.store.quarantine(ref, { fromSeq: event.seq, reason, lease, signal: options.signal });
@@ -130,10 +132,21 @@ async function sendAll(deps: RelayDeps, working: ReadonlyArray<Working>, options
 async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, options: RelayRunOptions): Promise<Working[]> {
   const report = await sendAll(deps, working, options);
   deps.metrics.addReport(report);
-  const accepted = new Set(report.sent.map((s) => s.id));
+  const accepted = new Set<string>();
+  for (const s of report.sent) accepted.add(s.id);
   const failures = new Map(report.failed.map((f) => [f.id, f]));
-  const unjudged = (e: StoredEvent): boolean => !accepted.has(e.id) && failures.get(e.id)?.judged === false;
-  const items: SettleItem[] = working.map((w) => ({ ref: w.ref, lease: w.lease, sent: w.events.filter((e) => accepted.has(e.id)), refused: w.events.filter((e) => !accepted.has(e.id)), unjudged: w.events.filter(unjudged) }));
+  // Per aggregate in one pass: accepted (to mark), refused, and of those the ones SQS never judged.
+  const items: SettleItem[] = working.map((w) => {
+    const item = { ref: w.ref, lease: w.lease, sent: [] as StoredEvent[], refused: [] as StoredEvent[], unjudged: [] as StoredEvent[] };
+    for (const e of w.events) {
+      if (accepted.has(e.id)) item.sent.push(e);
+      else {
+        item.refused.push(e);
+        if (failures.get(e.id)?.judged === false) item.unjudged.push(e);
+      }
+    }
+    return item;
+  });
   // With the invocation's signal, not the run's: a send the deadline reserve aborted is still
   // recorded (reserveMs is the time for it) as finished and unjudged — else it would count as
   // a crash, and three deadline-bound sweeps through an outage would quarantine the aggregate.
@@ -157,7 +170,8 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
       deps.metrics.quarantined++;
       deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: faulty.seq, quarantinedAt, reason: 'sender fault', code, fence: lease.fence });
     }
-    for (const e of refused) deps.metrics.pendingSince(e.committedAt);
+    const now = Date.now();
+    for (const e of refused) deps.metrics.pendingSince(e.committedAt, now);
     if (refused.length === 0) drained.push(working[i]!);
   }
   return drained;

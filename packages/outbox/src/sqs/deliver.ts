@@ -14,7 +14,7 @@ import pRetry from 'p-retry';
 import { classifyCallError, isRetryableEntry, normaliseCode } from './classify.js';
 import { SendFailureCode } from './errors.js';
 import type { Prepared } from './prepare.js';
-import type { FailedEntry, SendReport } from './types.js';
+import type { FailedEntry, SendReport, SentEntry } from './types.js';
 
 /** p-retry settings, durations in milliseconds. */
 export interface RetrySettings {
@@ -83,7 +83,10 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
   const done = (e: Prepared, messageId: string, sequenceNumber: string | undefined): void => {
     if (settled.has(e)) return;
     settled.add(e);
-    report.sent.push({ id: e.id, messageId, ...(sequenceNumber === undefined ? {} : { sequenceNumber }), ...(e.claimCheck === undefined ? {} : { claimCheck: e.claimCheck }) });
+    const entry: SentEntry = { id: e.id, messageId };
+    if (sequenceNumber !== undefined) entry.sequenceNumber = sequenceNumber;
+    if (e.claimCheck !== undefined) entry.claimCheck = e.claimCheck;
+    report.sent.push(entry);
     report.bytes += e.bytes;
   };
   const failed = (e: Prepared, f: Omit<FailedEntry, 'id'>): void => {
@@ -173,9 +176,14 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
   const deliverOne = async (batch: ReadonlyArray<Prepared>): Promise<void> => {
     let pending = [...batch];
     try {
+      // The first attempt runs before p-retry is set up: most batches need no retry. Attempt 1
+      // inside p-retry stands for it (it reports what is still pending), so the retries, their
+      // backoff and the count in `report.retries` are p-retry's as if it had made that call.
+      pending = await call(pending);
+      if (pending.length === 0) return;
       await pRetry(
-        async () => {
-          pending = await call(pending);
+        async (attempt) => {
+          if (attempt > 1) pending = await call(pending);
           if (pending.length > 0) throw new PendingEntries(codes.get(pending[0]!) ?? 'Unknown');
         },
         {

@@ -39,41 +39,49 @@ export interface RedisRelayStoreOptions {
   lease?: RelayLease;
 }
 
-/** Parses a BEGIN reply: one head per aggregate, in order. */
-function readHeads(reply: unknown, refs: ReadonlyArray<AggregateRef>): AggregateHead[] {
-  const parts = reply as Array<string | number>;
+/**
+ * Parses a BEGIN reply (`{ meta, body × events }`, see the script): one head per aggregate, in
+ * order, and the body bytes the call read. The small fields come from one `JSON.parse`; each
+ * body is the reply's string as the driver gave it.
+ */
+function readHeads(reply: unknown, refs: ReadonlyArray<AggregateRef>): { heads: AggregateHead[]; spent: number } {
+  const parts = reply as unknown[];
+  const meta = JSON.parse(String(parts[0])) as Array<string | number>;
   const heads: AggregateHead[] = [];
   let at = 0;
+  let body = 1;
   for (const ref of refs) {
-    const n = Number(parts[at++]);
+    const n = Number(meta[at++]);
     if (n === -1) {
       heads.push({ quarantined: true, events: [], more: false });
       continue;
     }
-    const more = Number(parts[at++]) === 1;
-    const events: StoredEvent[] = [];
+    const more = Number(meta[at++]) === 1;
+    const events = new Array<StoredEvent>(n);
     const aggregateId = ref.aggregate.slice(ref.aggregate.indexOf('/') + 1);
     for (let j = 0; j < n; j++, at += BEGIN_FIELDS) {
-      const streamId = String(parts[at]);
-      const traceparent = String(parts[at + 7] ?? '');
-      events.push({
+      const streamId = String(meta[at]);
+      const traceparent = meta[at + 6];
+      const event: StoredEvent = {
         ref: streamId,
-        seq: Number(parts[at + 1]),
-        id: String(parts[at + 2]),
-        body: String(parts[at + 3]),
-        type: String(parts[at + 4]),
-        started: Number(parts[at + 5]),
-        finished: Number(parts[at + 6]),
-        unjudged: Number(parts[at + 8] ?? 0),
-        ...(traceparent ? { traceparent } : {}),
+        seq: Number(meta[at + 1]),
+        id: String(meta[at + 2]),
+        body: String(parts[body++]),
+        type: String(meta[at + 3]),
+        started: Number(meta[at + 4]),
+        finished: Number(meta[at + 5]),
+        unjudged: Number(meta[at + 7]),
         aggregate: ref.aggregate,
         aggregateId,
-        committedAt: Number(streamId.slice(0, streamId.indexOf('-'))),
-      });
+        // The stream id's milliseconds part (the digits before its '-'): the commit time.
+        committedAt: parseInt(streamId, 10),
+      };
+      if (traceparent) event.traceparent = String(traceparent);
+      events[j] = event;
     }
     heads.push({ quarantined: false, events, more });
   }
-  return heads;
+  return { heads, spent: Number(meta[at]) };
 }
 
 /** Groups item indexes by what one script may touch: everything on one server, a partition on a cluster. */
@@ -139,8 +147,7 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
       keys.push(k.aggregate(ref.aggregate), k.events, k.attempts, k.quarantine);
       args.push(ref.aggregate, limits[j]!);
     });
-    const reply = (await run(client, BEGIN, keys, args, signal)) as unknown[];
-    return { heads: readHeads(reply, group.map((i) => items[i]!.ref)), spent: Number(reply[reply.length - 1]) };
+    return readHeads(await run(client, BEGIN, keys, args, signal), group.map((i) => items[i]!.ref));
   };
 
   /** Each aggregate's head sizes (`HEAD_SIZES`), one script per partition, at most `READS_IN_FLIGHT` at once; undefined: quarantined. */
