@@ -378,6 +378,24 @@ describe('defineClient under a deadline (signals)', () => {
     expect((await b.acquire()).state).toBe('revalidated');
   });
 
+  it('an abort rejects only the commands waiting on that signal: another signal\'s command on the same client goes on', async () => {
+    const handle = defineClient(fake().spec);
+    await handle.get();
+    const short = new AbortController();
+    const long = new AbortController();
+    let answer: (v: string) => void = () => undefined;
+    const cut = handle.run(() => new Promise<string>(() => undefined), { signal: short.signal });
+    const kept = handle.run(() => new Promise<string>((resolve) => (answer = resolve)), { signal: long.signal });
+    const reason = new Error('deadline');
+    short.abort(reason);
+    await expect(cut).rejects.toBe(reason);
+    answer('still here');
+    await expect(kept).resolves.toBe('still here');
+    // A later abort of the other signal, with nothing left waiting on it, changes nothing.
+    long.abort(new Error('later'));
+    await expect(kept).resolves.toBe('still here');
+  });
+
   it('commands that settled before the abort keep their outcome and leave the client trusted', async () => {
     const f = fake();
     const handle = defineClient(f.spec);

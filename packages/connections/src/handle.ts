@@ -14,7 +14,7 @@ import { REUSE, noteReconnect, noteRetry } from './records.js';
 import { register, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
 import { validateSpec } from './validate.js';
-import { waitFor } from './waiting.js';
+import { Waiting } from './waiting.js';
 
 export type { AcquireState, BudgetOptions, BudgetReading, ClientHandle, ClientSpec, ClientStats, CreateContext, Lease, RunOptions, WaitOptions } from './spec.js';
 
@@ -42,8 +42,8 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
   const life = new ClientLifecycle(spec, settings);
   const isConnErr = spec.isConnectionError ?? isConnectionError;
   const notSent = spec.wasNotSent ?? wasNotSent;
-  // What a command cut off by its signal does to its client: it may hang on a dead socket.
-  const distrust = (client: unknown): void => life.distrust(client as T);
+  // Commands racing their signals; one cut off by its signal leaves its client suspect: it may hang on a dead socket.
+  const waiting = new Waiting((client) => life.distrust(client as T));
 
   /** `obtain`, counting a rebuild in the caller's invocation record: per caller, not per shared check. */
   async function leaseFor(signal: AbortSignal | undefined): Promise<Lease<T>> {
@@ -90,7 +90,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     // The idle clock was reset when the call started (`reusable`/`obtain`); a long call only makes the next check likelier.
     if (!(result instanceof Promise)) return Promise.resolve(result);
     if (!signal) return result.catch((err: unknown) => failed(err, fn, client, signal, safe, repeated));
-    const waiter = waitFor<R>(signal, distrust, client);
+    const waiter = waiting.add<R>(signal, client);
     result.then(
       (value) => waiter.settle(value),
       (err: unknown) => waiter.settle(failed(err, fn, client, signal, safe, repeated)),
