@@ -22,7 +22,13 @@ class FakeRedis {
   failNext = 0;
 
   getBuiltinCommands(): string[] {
-    return ['get', 'set', 'info'];
+    return ['get', 'set', 'info', 'multi'];
+  }
+
+  /** Like ioredis: a pipeline object to chain commands on, not a promise. */
+  multi(): { client: number; queued: string[] } {
+    this.calls.push(['multi', []]);
+    return { client: this.id, queued: [] };
   }
 
   #answer(name: string, args: unknown[], value: string): Promise<string> {
@@ -113,6 +119,15 @@ describe('commandView', () => {
     expect(view.get('k', callback)).toBeUndefined();
     expect(seen).toEqual([null, 'cb:1']);
     expect(clients[0]!.calls).toEqual([['get', ['k', callback]]]);
+  });
+
+  it('multi() is the current client\'s own: a pipeline at once, not a promise of one', async () => {
+    const { handle, clients } = setup();
+    const view = commandView(handle, await handle.get());
+    expect(view.multi()).toEqual({ client: 1, queued: [] });
+    clients[0]!.status = 'end';
+    await view.get('k');
+    expect(view.multi()).toEqual({ client: 2, queued: [] });
   });
 
   it('is still an instance of the client class, and each command is one function', async () => {

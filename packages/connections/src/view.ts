@@ -28,13 +28,20 @@ interface Commander {
   getBuiltinCommands(): string[];
 }
 
+/**
+ * Builtin commands whose method is not a single command with a promised reply: `multi()` gives
+ * a `Pipeline` to chain commands on (going through `handle.run` made it a promise of one), and
+ * Pub/Sub puts the connection in subscriber mode. They are the client's own, unchanged.
+ */
+const PASSED_THROUGH: ReadonlySet<string> = new Set(['multi', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe']);
+
 const SAFE: RunOptions = { safe: true };
 const UNSAFE: RunOptions = {};
 
 /**
  * Wraps a handle's client so that command methods run through `handle.run` (bounded by the
  * running invocation's signal), with `safe` set for read-only commands. Other members
- * (pipeline, status, on, …) are the current client's own. A call with a Node-style
+ * (pipeline, multi, Pub/Sub, status, on, …) are the current client's own. A call with a Node-style
  * callback is passed through unchanged. `redis()` and `redisCluster()` put this view on ctx.
  *
  * The view is a plain object whose prototype holds one wrapper per command, made once, so a
@@ -58,7 +65,7 @@ export function commandView<T extends Commander>(handle: ClientHandle<T>, first:
   });
   const commands = Object.create(members) as Methods;
   for (const name of first.getBuiltinCommands()) {
-    if (typeof (first as unknown as Methods)[name] !== 'function') continue;
+    if (PASSED_THROUGH.has(name) || typeof (first as unknown as Methods)[name] !== 'function') continue;
     const options = readOnly.has(name) ? SAFE : UNSAFE;
     const send = (c: T, args: unknown[]): unknown => (c as unknown as Methods)[name]!(...args);
     commands[name] = (...args: unknown[]): unknown => {
