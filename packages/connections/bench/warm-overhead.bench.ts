@@ -8,7 +8,9 @@
  * - no round trip: the function returns at once (the plugin's own cost without network
  *   noise); with the plugin it reads `ctx.redis`;
  * - one GET: a Redis GET, bare client in a plain handler vs `ctx.redis.get` through the
- *   plugin's view (bounded by `ctx.signal`, so the signal is made too);
+ *   plugin's view (bounded by `ctx.signal`, so the signal is made too); a third variant, an
+ *   empty plugin that reads `ctx.signal` and sends the bare GET, splits the difference into
+ *   the handler's share (plugin core, the signal) and the connections layer's own;
  * - one command without the network: the same pair on a client whose `get` resolves at once,
  *   so the layer's own cost per command is seen without a round trip's noise;
  * - `handle.run(GET)` against a bare GET, outside any invocation.
@@ -95,6 +97,8 @@ test('warm invocation overhead of the connections plugin', async () => {
     const readingSignal = handler({ logSink: drop }, async (_i, ctx) => (ctx.signal.aborted ? 'x' : 'v'));
     const noPluginGet = handler({ logSink: drop }, async () => bare.get('k'));
     const withPluginGet = handler({ use: [plugin], logSink: drop }, async (_i, ctx) => ctx.redis.get('k'));
+    // The handler's share of the GET pair: the plugin core (an empty plugin) and making ctx.signal, with the bare GET.
+    const coreSignalGet = handler({ use: [{ name: 'empty', extend: () => member }], logSink: drop }, async (_i, ctx) => (ctx.signal.aborted ? 'x' : bare.get('k')));
     await withPluginGet(null, lambdaContext);
     // A client whose command answers without the network, behind the same view the plugin gives ctx.redis.
     const instant = { get: (_key: string) => Promise.resolve('v'), getBuiltinCommands: () => ['get'] };
@@ -116,6 +120,7 @@ test('warm invocation overhead of the connections plugin', async () => {
       'plain handler reading ctx.signal': () => readingSignal(null, lambdaContext),
       'plain handler + bare GET': () => noPluginGet(null, lambdaContext),
       'with connections + ctx.redis.get': () => withPluginGet(null, lambdaContext),
+      'empty plugin + ctx.signal + bare GET': () => coreSignalGet(null, lambdaContext),
       'plain handler + instant command': () => noPluginInstant(null, lambdaContext),
       'with connections + ctx.redis.get (instant)': () => withInstantView(null, lambdaContext),
       'bare GET': () => bare.get('k'),
@@ -145,8 +150,18 @@ test('warm invocation overhead of the connections plugin', async () => {
       200,
     );
     report('one command without the network', instantPair, 'with connections + ctx.redis.get (instant)', 'plain handler + instant command', ' (goal ≤ +3 µs)');
-    const get = await interleaved({ 'plain handler + bare GET': all['plain handler + bare GET']!, 'with connections + ctx.redis.get': all['with connections + ctx.redis.get']! }, 2_000, 5);
+    const get = await interleaved(
+      {
+        'plain handler + bare GET': all['plain handler + bare GET']!,
+        'with connections + ctx.redis.get': all['with connections + ctx.redis.get']!,
+        'empty plugin + ctx.signal + bare GET': all['empty plugin + ctx.signal + bare GET']!,
+      },
+      2_000,
+      5,
+    );
     report('one GET', get, 'with connections + ctx.redis.get', 'plain handler + bare GET', ' (goal ≤ +3 µs)');
+    report("one GET, the handler's share (plugin core + making ctx.signal)", get, 'empty plugin + ctx.signal + bare GET', 'plain handler + bare GET');
+    report("one GET, connections' own share (view, handle.run, signal race, extend/finally)", get, 'with connections + ctx.redis.get', 'empty plugin + ctx.signal + bare GET');
     const run = await interleaved({ 'bare GET': all['bare GET']!, 'handle.run(GET)': all['handle.run(GET)']! }, 2_000, 5);
     report('outside an invocation', run, 'handle.run(GET)', 'bare GET');
 

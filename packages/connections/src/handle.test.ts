@@ -362,6 +362,94 @@ describe('defineClient under a deadline (signals)', () => {
     expect(f.pings).toBe(1);
   });
 
+  it('one abort rejects every command still waiting on the signal, on every handle, and leaves their clients suspect', async () => {
+    const first = fake();
+    const second = fake({ name: 'second' });
+    const a = defineClient(first.spec);
+    const b = defineClient(second.spec);
+    await Promise.all([a.get(), b.get()]);
+    const caller = new AbortController();
+    const hang = (): Promise<never> => new Promise(() => undefined);
+    const pending = [a.run(hang, { signal: caller.signal }), a.run(hang, { signal: caller.signal }), b.run(hang, { signal: caller.signal })];
+    const reason = new Error('deadline');
+    caller.abort(reason);
+    for (const p of pending) await expect(p).rejects.toBe(reason);
+    expect((await a.acquire()).state).toBe('revalidated');
+    expect((await b.acquire()).state).toBe('revalidated');
+  });
+
+  it('an abort rejects only the commands waiting on that signal: another signal\'s command on the same client goes on', async () => {
+    const handle = defineClient(fake().spec);
+    await handle.get();
+    const short = new AbortController();
+    const long = new AbortController();
+    let answer: (v: string) => void = () => undefined;
+    const cut = handle.run(() => new Promise<string>(() => undefined), { signal: short.signal });
+    const kept = handle.run(() => new Promise<string>((resolve) => (answer = resolve)), { signal: long.signal });
+    const reason = new Error('deadline');
+    short.abort(reason);
+    await expect(cut).rejects.toBe(reason);
+    answer('still here');
+    await expect(kept).resolves.toBe('still here');
+    // A later abort of the other signal, with nothing left waiting on it, changes nothing.
+    long.abort(new Error('later'));
+    await expect(kept).resolves.toBe('still here');
+  });
+
+  it('commands that settled before the abort keep their outcome and leave the client trusted', async () => {
+    const f = fake();
+    const handle = defineClient(f.spec);
+    await handle.get();
+    const caller = new AbortController();
+    const answers: Array<(v: string) => void> = [];
+    const answer = (): Promise<string> => new Promise<string>((resolve) => answers.push(resolve));
+    const ok = handle.run(answer, { signal: caller.signal });
+    const late = handle.run(answer, { signal: caller.signal });
+    answers[0]!('first');
+    await expect(ok).resolves.toBe('first');
+    // Settled out of order: the one sent later answers before the abort too.
+    const third = handle.run(answer, { signal: caller.signal });
+    answers[2]!('third');
+    await expect(third).resolves.toBe('third');
+    answers[1]!('second');
+    await expect(late).resolves.toBe('second');
+    caller.abort(new Error('deadline'));
+    expect((await handle.acquire()).state).toBe('reused');
+    expect(f.pings).toBe(0);
+  });
+
+  it('an answer after the abort changes nothing: the command stays rejected with the reason', async () => {
+    const handle = defineClient(fake().spec);
+    await handle.get();
+    const caller = new AbortController();
+    let answer: (v: string) => void = () => undefined;
+    const pending = handle.run(() => new Promise<string>((resolve) => (answer = resolve)), { signal: caller.signal });
+    const reason = new Error('deadline');
+    caller.abort(reason);
+    answer('too late');
+    await expect(pending).rejects.toBe(reason);
+  });
+
+  it('under a signal, a read broken by a connection error is repeated once; an unmarked write fails with CONNECTION_LOST', async () => {
+    const f = fake();
+    const handle = defineClient(f.spec);
+    const { signal } = new AbortController();
+    let calls = 0;
+    const read = await handle.read(
+      async (c) => {
+        calls++;
+        if (calls === 1) {
+          c.ready = false;
+          throw econnreset();
+        }
+        return c.id;
+      },
+      { signal },
+    );
+    expect(read).toBe(2);
+    await expect(handle.run(() => Promise.reject(econnreset()), { signal })).rejects.toMatchObject({ code: 'CONNECTION_LOST' });
+  });
+
   it('a command is not sent once the signal has aborted', async () => {
     const handle = defineClient(fake().spec);
     await handle.get();

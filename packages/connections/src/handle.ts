@@ -7,13 +7,14 @@
  * apply it twice, and every wait is bounded by the invocation's deadline. The client's life
  * is in `lifecycle.ts`; this module is the handle and its `run`.
  */
-import { abortCallbacks, currentContext } from '@steadyfn/handler/internal';
+import { currentContext } from '@steadyfn/handler/internal';
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
 import { ClientLifecycle } from './lifecycle.js';
 import { REUSE, noteReconnect, noteRetry } from './records.js';
 import { register, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
 import { validateSpec } from './validate.js';
+import { Waiting } from './waiting.js';
 
 export type { AcquireState, BudgetOptions, BudgetReading, ClientHandle, ClientSpec, ClientStats, CreateContext, Lease, RunOptions, WaitOptions } from './spec.js';
 
@@ -41,6 +42,8 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
   const life = new ClientLifecycle(spec, settings);
   const isConnErr = spec.isConnectionError ?? isConnectionError;
   const notSent = spec.wasNotSent ?? wasNotSent;
+  // Commands racing their signals; one cut off by its signal leaves its client suspect: it may hang on a dead socket.
+  const waiting = new Waiting((client) => life.distrust(client as T));
 
   /** `obtain`, counting a rebuild in the caller's invocation record: per caller, not per shared check. */
   async function leaseFor(signal: AbortSignal | undefined): Promise<Lease<T>> {
@@ -87,25 +90,12 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     // The idle clock was reset when the call started (`reusable`/`obtain`); a long call only makes the next check likelier.
     if (!(result instanceof Promise)) return Promise.resolve(result);
     if (!signal) return result.catch((err: unknown) => failed(err, fn, client, signal, safe, repeated));
-    const pending = result;
-    const watchers = abortCallbacks(signal);
-    return new Promise<R>((resolve, reject) => {
-      const abort = (): void => {
-        life.distrust(client);
-        reject(signal.reason as Error);
-      };
-      watchers.add(abort);
-      pending.then(
-        (value) => {
-          watchers.delete(abort);
-          resolve(value);
-        },
-        (err: unknown) => {
-          watchers.delete(abort);
-          failed(err, fn, client, signal, safe, repeated).then(resolve, reject);
-        },
-      );
-    });
+    const waiter = waiting.add<R>(signal, client);
+    result.then(
+      (value) => waiter.settle(value),
+      (err: unknown) => waiter.settle(failed(err, fn, client, signal, safe, repeated)),
+    );
+    return waiter.promise;
   }
 
   function run<R>(fn: (client: T) => R | Promise<R>, options?: RunOptions): Promise<R> {

@@ -28,14 +28,25 @@ interface Commander {
   getBuiltinCommands(): string[];
 }
 
+/**
+ * Builtin commands whose method is not a single command with a promised reply: `multi()` gives
+ * a `Pipeline` to chain commands on (going through `handle.run` made it a promise of one), and
+ * Pub/Sub puts the connection in subscriber mode. They are the client's own, unchanged.
+ */
+const PASSED_THROUGH: ReadonlySet<string> = new Set(['multi', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe']);
+
 const SAFE: RunOptions = { safe: true };
 const UNSAFE: RunOptions = {};
 
 /**
  * Wraps a handle's client so that command methods run through `handle.run` (bounded by the
  * running invocation's signal), with `safe` set for read-only commands. Other members
- * (pipeline, multi, status, on, …) are the current client's own. A call with a Node-style
+ * (pipeline, multi, Pub/Sub, status, on, …) are the current client's own. A call with a Node-style
  * callback is passed through unchanged. `redis()` and `redisCluster()` put this view on ctx.
+ *
+ * The view is a plain object whose prototype holds one wrapper per command, made once, so a
+ * command call is an ordinary method call (no Proxy trap on the hot path); only members that
+ * are not commands are looked up through a Proxy on the current client, further up the chain.
  *
  * @param handle - The handle whose client (current one, after rebuilds) receives the commands.
  * @param first - A connected client, used to list the commands and as the target before any rebuild.
@@ -43,28 +54,25 @@ const UNSAFE: RunOptions = {};
  * @default readOnly READ_ONLY_COMMANDS
  */
 export function commandView<T extends Commander>(handle: ClientHandle<T>, first: T, readOnly: ReadonlySet<string> = READ_ONLY_COMMANDS): T {
-  const commands = new Set(first.getBuiltinCommands());
-  const wrappers = new Map<string, (...args: unknown[]) => unknown>();
-  return new Proxy(first, {
+  type Methods = Record<string, (...args: unknown[]) => unknown>;
+  // After a rebuild the handle holds a new client; members come from that one.
+  const members = new Proxy(first, {
     get(target, prop) {
-      // Commands (the hot path) are wrapped once; the wrapper finds the current client itself.
-      const cached = wrappers.get(prop as string);
-      if (cached) return cached;
-      // After a rebuild the handle holds a new client; members come from that one.
       const client = handle.peek() ?? target;
       const value: unknown = Reflect.get(client, prop, client);
-      if (typeof value !== 'function') return value;
-      if (typeof prop !== 'string' || !commands.has(prop)) return (value as (...a: unknown[]) => unknown).bind(client);
-      const options = readOnly.has(prop) ? SAFE : UNSAFE;
-      const wrapper = (...args: unknown[]): unknown => {
-        if (typeof args[args.length - 1] === 'function') {
-          const live = handle.peek() ?? target;
-          return (live as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args);
-        }
-        return handle.run((c) => (c as unknown as Record<string, (...a: unknown[]) => unknown>)[prop]!(...args), options);
-      };
-      wrappers.set(prop, wrapper);
-      return wrapper;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(client) : value;
     },
   });
+  const commands = Object.create(members) as Methods;
+  for (const name of first.getBuiltinCommands()) {
+    if (PASSED_THROUGH.has(name) || typeof (first as unknown as Methods)[name] !== 'function') continue;
+    const options = readOnly.has(name) ? SAFE : UNSAFE;
+    const send = (c: T, args: unknown[]): unknown => (c as unknown as Methods)[name]!(...args);
+    commands[name] = (...args: unknown[]): unknown => {
+      if (typeof args[args.length - 1] === 'function') return send(handle.peek() ?? first, args);
+      return handle.run((c) => send(c, args), options);
+    };
+  }
+  // In front, an object of its own: the command prototype is then used as a prototype, which V8 keeps in fast mode.
+  return Object.create(commands) as T;
 }

@@ -280,6 +280,17 @@ describe('redis handle', () => {
     });
   });
 
+  it('ctx.redis.multi() is the client\'s own transaction: commands chained on it, sent by exec()', async () => {
+    const handle = redis({ url: server.url, name: 'multi' });
+    const main = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], logSink: () => undefined }, async (_i, ctx) =>
+      ctx.redis.multi().set('steadyfn:conn:multi', 'm').get('steadyfn:conn:multi').exec(),
+    );
+    await expect(main.invoke(null)).resolves.toEqual([
+      [null, 'OK'],
+      [null, 'm'],
+    ]);
+  });
+
   it('the shared Redis service: a warm client is reused', async () => {
     await requireService('redis');
     const handle = redis({ name: 'shared' });
