@@ -161,14 +161,43 @@ export interface OwnCluster {
   stop(): Promise<void>;
 }
 
-/** Three cluster-enabled redis-servers joined into one cluster (no replicas); each node can be restarted. */
-export async function startRedisCluster(): Promise<OwnCluster> {
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Three free ports whose cluster bus ports (port + 10000) are free too. */
+async function clusterPorts(): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < 3) {
     const port = await freePort();
     // The cluster bus listens on port + 10000: keep both free and distinct.
-    if (port + 10000 < 65536 && !ports.includes(port)) ports.push(port);
+    if (port + 10000 < 65536 && !ports.includes(port) && (await portIsFree(port + 10000))) ports.push(port);
   }
+  return ports;
+}
+
+/**
+ * Three cluster-enabled redis-servers joined into one cluster (no replicas); each node can be
+ * restarted. A node that cannot start (its port or bus port taken between the check and the
+ * bind, by another test's connection on a loaded machine) makes the whole start again on
+ * other ports, up to three times.
+ */
+export async function startRedisCluster(): Promise<OwnCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOn(await clusterPorts());
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startClusterOn(ports: number[]): Promise<OwnCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'steadyfn-cluster-'));
   const launch = (port: number): ChildProcess =>
     spawn(
@@ -190,11 +219,11 @@ export async function startRedisCluster(): Promise<OwnCluster> {
   const restart = async (port: number): Promise<void> => {
     await kill(children.get(port)!);
     children.set(port, launch(port));
-    await waitForPing(port);
+    await waitForPing(port, children.get(port));
     for (const p of ports) await waitForClusterOk(p);
   };
   try {
-    for (const port of ports) await waitForPing(port);
+    for (const port of ports) await waitForPing(port, children.get(port));
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes'], { timeout: 30_000 });
     for (const port of ports) await waitForClusterOk(port);
   } catch (error) {
@@ -204,8 +233,10 @@ export async function startRedisCluster(): Promise<OwnCluster> {
   return { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), ports, restart, stop };
 }
 
-async function waitForPing(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+/** Waits (up to 10 s) until the redis-server on `port` answers PING; fails at once when `child` exited. */
+async function waitForPing(port: number, child?: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`redis-server :${port} exited (${child.exitCode ?? child.signalCode}) before answering`);
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {
