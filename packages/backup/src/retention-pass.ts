@@ -56,6 +56,7 @@ import { getStored } from './format/stored.js';
 import { headObject, joinKey, type S3Location } from './s3/client.js';
 import { deleteIfUnchanged, putConditional } from './s3/conditional.js';
 import type { S3Capabilities } from './s3/probe.js';
+import type { StreamPruneLeftAlone } from './retention-holds.js';
 
 /** A verified backup the summary holds: its id, end time (ms) and the stream its start mark names. */
 export interface PassEntry {
@@ -103,6 +104,14 @@ export interface PassState {
    * was collected (that sweep does not prune the stream).
    */
   held?: { timeline: number; seq: number } | null | undefined;
+  /**
+   * `sweep` with `stream`: what holds back the stream's prune (a snapshot starting, a job
+   * checkpoint or a manifest that cannot be read: retention-holds.ts), collected from the
+   * sweep's start, when `held` also starts from the stream's position and the running
+   * snapshots' start marks. Absent in a sweep saved before it was collected: that sweep does
+   * not prune the stream.
+   */
+  heldBack?: StreamPruneLeftAlone[] | undefined;
 }
 
 const entrySchema = z.object({ id: z.string().min(1), endedAt: z.number(), stream: z.string().nullable() });
@@ -116,6 +125,9 @@ const passSchema = z.object({
   // `pitrFirst`: absent from passes saved before it was kept (such a pass with `pitrWindowMs` is not continued).
   summary: z.object({ top: z.array(entrySchema), oldestRecent: entrySchema.nullable(), pitrBase: entrySchema.nullable(), pitrFirst: entrySchema.nullable().optional() }),
   held: z.object({ timeline: z.number().int().min(1), seq: z.number().int().min(0) }).nullable().optional(),
+  heldBack: z
+    .array(z.object({ stream: z.string(), reason: z.enum(['snapshot starting', 'job checkpoint unreadable', 'manifest unreadable']), job: z.string().optional(), backupId: z.string().optional() }))
+    .optional(),
   savedAt: z.string(),
 });
 
@@ -161,7 +173,7 @@ export class PassRecord {
       // Saved before `pitrFirst` was kept: its line may be past the window's earliest snapshot.
       const drawnWithoutFirst = v.summary.pitrFirst === undefined && policy.pitrWindowMs > 0 && v.phase !== 'uploads';
       const summary = { ...v.summary, pitrFirst: v.summary.pitrFirst ?? null };
-      return new PassRecord(loc, caps, policy, found.etag, same && !drawnWithoutFirst ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary, ...(v.held !== undefined ? { held: v.held } : {}) } : undefined);
+      return new PassRecord(loc, caps, policy, found.etag, same && !drawnWithoutFirst ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary, ...(v.held !== undefined ? { held: v.held } : {}), ...(v.heldBack !== undefined ? { heldBack: v.heldBack.map(withoutUndefined) } : {}) } : undefined);
     } catch (error) {
       if (!(error instanceof BackupError)) throw error;
       return new PassRecord(loc, caps, policy, (await headObject(loc, key, signal))?.etag, undefined);
@@ -189,6 +201,11 @@ export class PassRecord {
     if (out === 'changed') throw new FencedError('retention: another run changed the retention pass object (under retention/)');
     this.etag = undefined;
   }
+}
+
+/** A parsed entry without the optional keys it lacks (exact optional property types). */
+function withoutUndefined(e: { stream: string; reason: StreamPruneLeftAlone['reason']; job?: string | undefined; backupId?: string | undefined }): StreamPruneLeftAlone {
+  return { stream: e.stream, reason: e.reason, ...(e.job !== undefined ? { job: e.job } : {}), ...(e.backupId !== undefined ? { backupId: e.backupId } : {}) };
 }
 
 /** Orders backups by end time, then id (the policy's order). */

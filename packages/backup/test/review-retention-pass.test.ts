@@ -10,6 +10,8 @@
  * - a clock that goes back between the read phase and the sweep (`keepMs` then keeps more);
  * - a `pitrWindowMs` window across a pass whose clock moves on (its base is kept);
  * - `ctx.signal` aborting mid-sweep (the pass object is left as it was, the next runs finish);
+ * - `ctx.signal` aborting mid-page of the read phase (the report names the position saved in
+ *   the pass object, not the ids the stopped run read after it);
  * - a dry run in the middle of a pass (it neither reads nor moves the pass object);
  * - a `pitrWindowMs` window longer than the history (no snapshot ended before it): every
  *   instant from the oldest verified snapshot on stays restorable, in one run and in a pass;
@@ -18,7 +20,7 @@
  * - two schedules on one prefix, one of every job and one of job `a`, their passes interleaved
  *   run by run (each deletes only what its own complete run would delete at that moment).
  */
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EJSON } from 'bson';
 import { applyRetention, mongoSource, mongoTarget, pointInTimeRestore, redisStreamSource, snapshotBackup, streamBackup, verifyBackup, type RetentionOptions, type RetentionReport, type SnapshotResult } from '../src/index.js';
@@ -33,9 +35,12 @@ const PASS = 'p/retention/backups-pass.json';
 
 type Sender = { send(command: unknown, options?: unknown): Promise<unknown> };
 
-/** Pages of `p/backups/` of 3 ids, counted; `onDelete` is called before each DeleteObject of a backup's object. */
+/**
+ * Pages of `p/backups/` of 3 ids, counted; `onDelete` is called before each DeleteObject of a
+ * backup's object, `onVerificationRead` after each GET of a verification record returned.
+ */
 function smallPages(client: Sender) {
-  const state = { pages: 0, onDelete: undefined as (() => void) | undefined };
+  const state = { pages: 0, onDelete: undefined as (() => void) | undefined, onVerificationRead: undefined as (() => void) | undefined };
   return {
     state,
     client: {
@@ -45,7 +50,9 @@ function smallPages(client: Sender) {
           command.input.MaxKeys = 3;
         }
         if (command instanceof DeleteObjectCommand && String(command.input.Key).startsWith('p/backups/')) state.onDelete?.();
-        return client.send(command, options);
+        const out = await client.send(command, options);
+        if (command instanceof GetObjectCommand && String(command.input.Key).endsWith('/verification.json')) state.onVerificationRead?.();
+        return out;
       },
     },
   };
@@ -193,6 +200,34 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
       expect(reports.flatMap((r) => r.deleted).filter((id) => !plan.deleted.includes(id))).toEqual([]);
       expect(await t.manifests()).toEqual(t.ids.slice(5));
       expect(await readJson(t.s3.client, t.s3.bucket, PASS)).toBeUndefined();
+    } finally {
+      await t.drop();
+    }
+  }, 300_000);
+
+  it("ctx.signal aborting mid-page of the read phase: the report's backupsPass is the position saved, where the next run continues", async () => {
+    const t = await setUp(server, 'revpass7', 7);
+    try {
+      const policy = { keepLast: 2 };
+      const plan = await applyRetention({ storage: t.storage, ...policy, dryRun: true });
+      const first = await t.run(policy);
+      expect(first.backupsPass).toMatchObject({ phase: 'read', after: t.ids[2] });
+      const saved = await readJson<{ phase: string; after: string }>(t.s3.client, t.s3.bucket, PASS);
+      expect(saved).toMatchObject({ phase: 'read', after: t.ids[2] });
+
+      // The signal aborts once the next page's first backup has been read (its verification record returned).
+      const abort = new AbortController();
+      t.small.state.onVerificationRead = () => abort.abort(new Error('invocation ending'));
+      const stopped = await t.run(policy, abort.signal);
+      t.small.state.onVerificationRead = undefined;
+      expect(stopped.stoppedBy).toBe('signal');
+      expect(await readJson(t.s3.client, t.s3.bucket, PASS)).toEqual(saved);
+      // Not ids[3], read by the stopped run but not saved.
+      expect(stopped.backupsPass).toMatchObject({ phase: 'read', after: t.ids[2] });
+
+      const reports = await finish(() => t.run(policy));
+      expect(reports[0]!.backupsPass).toMatchObject({ phase: 'read', after: t.ids[5] });
+      expect(reports.flatMap((r) => r.deleted)).toEqual(plan.deleted);
     } finally {
       await t.drop();
     }
