@@ -44,7 +44,7 @@ import type { Manifest } from './format/manifest.js';
 import type { S3Location } from './s3/client.js';
 import { probeS3, type S3Capabilities } from './s3/probe.js';
 import { toLocation, keys, type S3Target } from './target.js';
-import { newPass, PassRecord, summarise, type PassPolicy, type PassState } from './retention-pass.js';
+import { newPass, PassRecord, summarise, type OtherPolicy, type PassPolicy, type PassState } from './retention-pass.js';
 import { backupIdsPage, continuePass, entryOf, holdFor, readCandidate, type Candidate, type StreamMark } from './retention-pass-run.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
 import { isPruned, recordPruned } from './stream/pruned.js';
@@ -151,7 +151,7 @@ export interface RetentionReport {
   /**
    * Where the pass over `backups/` continues next run, when this run could not read every
    * backup (or list every unfinished upload under `backups/`) and saved its place in
-   * `retention/backups-pass.json` (with `job` or `stream`, a key of its own: see the README): `read` (reading every manifest into a
+   * `retention/backups-pass/<scope>/<policy>.json` (one per scope and policy: see the README): `read` (reading every manifest into a
    * bounded summary; nothing deleted), `sweep` (deleting below the line the summary drew,
    * cleaning orphans id by id), `uploads` (ids with unfinished uploads and no object); `after`
    * is the last id handled, `startedAt` the clock of the pass's first run (its keep rules are
@@ -162,6 +162,15 @@ export interface RetentionReport {
    * pass continues. In a run of a pass, `kept`, `deleted`, `uncommitted` and `left.backups`
    * name what this run met, not every backup.
    */
+  /**
+   * Passes over `backups/` of other policies with the same scope (`job`, `stream`): another
+   * schedule with other `keepLast`/`keepMs`/`pitrWindowMs` (each keeps its own pass object and
+   * finishes it; together they delete what either policy would — its deletes can also end this
+   * pass early, `restarted: 'kept backup changed'` — so check that both are meant), or a policy
+   * changed since. One not written for `abandonedCheckpointMs` is deleted (`removed`). Also
+   * logged as a warning. Empty in a dry run.
+   */
+  otherPolicies: OtherPolicy[];
   backupsPass?: { phase: 'read' | 'sweep' | 'uploads'; after: string; startedAt: string; restarted?: 'kept backup changed' | 'verified after it was read' | 'clock went back' };
   /** What this run left for the next one because it stopped (all 0 when it finished). */
   left: {
@@ -262,11 +271,17 @@ interface RetainOptions {
 async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, budget: DeleteBudget, ctx: RunContext): Promise<RetentionReport> {
   const { job, dryRun, now } = o;
   const signal = ctx.signal;
-  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, streamPruneLeftAlone: [], uncommitted: [], orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
+  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, streamPruneLeftAlone: [], otherPolicies: [], uncommitted: [], orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
   const policy: PassPolicy = { keepLast: o.keepLast, keepMs: o.keepMs, pitrWindowMs: o.pitrWindowMs, job: job ?? null, stream: o.stream ?? null };
   const root = keys.backupsRoot(loc);
   // A pass over backups/ an earlier run could not finish continues where it stopped (retention-pass.ts).
   const record = dryRun ? undefined : await PassRecord.read(loc, caps, policy, signal);
+  if (record) {
+    // Each policy of a scope keeps its own pass (retention-pass.ts): say when another one runs too.
+    report.otherPolicies = await record.others(now, o.abandonedCheckpointMs, signal);
+    const running = report.otherPolicies.filter((p) => !p.removed);
+    if (running.length > 0) logOf(ctx).warn('retention: another policy runs passes over the same backups (its deletes apply too)', { job: job ?? null, stream: o.stream ?? null, policy: { keepLast: o.keepLast, keepMs: o.keepMs, pitrWindowMs: o.pitrWindowMs }, others: running });
+  }
   const orphanOptions = { graceMs: o.orphanGraceMs, now, dryRun, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps };
   if (record?.saved) {
     const stream = o.stream;
