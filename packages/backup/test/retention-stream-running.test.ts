@@ -7,7 +7,7 @@
  * committed (or its manifest was repaired), a point-in-time restore from it failed with
  * BACKUP_STREAM_PRUNED. The stream's hours are made by events whose `occurredAt` lies two and
  * three hours back (objects are filed by their first event's time), so whole hours fall below
- * job a's snapshot. On both S3 servers (moto, gofakes3), FerretDB and Redis 7; the pause is a
+ * job a's snapshot. In one run and in a pass over runs. On both S3 servers (moto, gofakes3), FerretDB and Redis 7; the pause is a
  * wrapper around b's real S3 client that holds one PUT until the test releases it.
  */
 import { EJSON } from 'bson';
@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { applyRetention, mongoSource, mongoTarget, pointInTimeRestore, redisStreamSource, snapshotBackup, streamBackup, verifyBackup, type RetentionReport, type S3Target, type SnapshotResult } from '../src/index.js';
 import { outboxApp } from './outbox-fixture.js';
-import { closeMongo, deadlineIn, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, unique, type Sender } from './support.js';
+import { closeMongo, deadlineIn, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, smallPages, unique, type Sender } from './support.js';
 
 afterAll(closeMongo);
 
@@ -57,12 +57,18 @@ function pausingClient(client: Sender, prefix: string) {
   };
 }
 
-async function scenario(server: (typeof S3_SERVERS)[number], variant: Variant): Promise<{ retention: RetentionReport; pruned: number }> {
+/**
+ * The history, job b left as `variant`, job a's retention, then b's commit (or repair) and a
+ * point-in-time restore from it. With `pass`, retention runs as a pass over several runs
+ * (pages of three ids of `backups/` and a clock that moves ten seconds a page, as in
+ * retention-pass.test.ts): the running snapshot is then read at the sweep's start.
+ */
+async function scenario(server: (typeof S3_SERVERS)[number], variant: Variant, pass = false): Promise<{ retention: RetentionReport; pruned: number }> {
   const s3 = await freshBucket(server);
   const source = await freshDb('runsrc');
   const redis = await redisClient();
   const key = unique('running-outbox');
-  const prefix = 'r';
+  const prefix = pass ? 'p' : 'r';
   const storage: S3Target = { client: s3.client, bucket: s3.bucket, prefix };
   let lag = 3 * HOUR;
   try {
@@ -113,8 +119,26 @@ async function scenario(server: (typeof S3_SERVERS)[number], variant: Variant): 
       manifest = await got.Body!.transformToString();
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/backups/${b}/manifest.json`, Body: manifest.slice(0, 40) }));
     }
-    const retention = await applyRetention({ storage, job: 'a', keepLast: 1, stream: 'orders' });
-    expect(retention).toMatchObject({ kept: [a1], deleted: [] });
+    let retention: RetentionReport;
+    if (!pass) {
+      retention = await applyRetention({ storage, job: 'a', keepLast: 1, stream: 'orders' });
+      expect(retention).toMatchObject({ kept: [a1], deleted: [] });
+    } else {
+      // Ids without a manifest, recent (left alone): backups/ takes more than one run.
+      for (let i = 0; i < 4; i++) await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `p/backups/zzzz-${i}/part-1`, Body: 'x' }));
+      const small = smallPages(s3.client);
+      const reports: RetentionReport[] = [];
+      do {
+        small.state.pages = 0;
+        reports.push(await applyRetention({ storage: { ...storage, client: small.client }, job: 'a', keepLast: 1, stream: 'orders', reserveMs: 3_000 }, { remainingMs: () => 22_999 - 10_000 * small.state.pages }));
+        expect(reports.length).toBeLessThan(15);
+      } while (reports.at(-1)!.backupsPass);
+      expect(reports.some((r) => r.backupsPass?.phase === 'sweep')).toBe(true);
+      expect(reports.flatMap((r) => r.deleted)).toEqual([]);
+      // The run whose sweep ended: what it pruned, or why it did not.
+      retention = reports.find((r) => r.streamObjects > 0 || r.streamPruneLeftAlone.length > 0) ?? reports.at(-1)!;
+      expect(reports.reduce((n, r) => n + r.streamObjects, 0)).toBe(retention.streamObjects);
+    }
     const pruned = before - (await objects());
     expect(pruned).toBe(retention.streamObjects);
 
@@ -166,4 +190,16 @@ describe.each(S3_SERVERS)("retention of job a with a stream while job b's snapsh
     expect(pruned).toBe(0);
     expect(retention.streamPruneLeftAlone).toEqual([{ stream: 'orders', reason: 'manifest unreadable', backupId: expect.any(String) }]);
   }, 180_000);
+
+  it("in a pass over runs: job b's checkpointed snapshot holds the prune at its start mark (read at the sweep's start)", async () => {
+    const { retention, pruned } = await scenario(server, 'checkpointed', true);
+    expect(pruned).toBeGreaterThan(0);
+    expect(retention.streamPruneLeftAlone).toEqual([]);
+  }, 300_000);
+
+  it("in a pass over runs: job b's damaged manifest, met by the sweep, holds back the prune", async () => {
+    const { retention, pruned } = await scenario(server, 'manifest damaged', true);
+    expect(pruned).toBe(0);
+    expect(retention.streamPruneLeftAlone).toEqual([{ stream: 'orders', reason: 'manifest unreadable', backupId: expect.any(String) }]);
+  }, 300_000);
 });
