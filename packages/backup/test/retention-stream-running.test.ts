@@ -8,7 +8,10 @@
  * BACKUP_STREAM_PRUNED. The stream's hours are made by events whose `occurredAt` lies two and
  * three hours back (objects are filed by their first event's time), so whole hours fall below
  * job a's snapshot. In one run and in a pass over runs. On both S3 servers (moto, gofakes3), FerretDB and Redis 7; the pause is a
- * wrapper around b's real S3 client that holds one PUT until the test releases it.
+ * wrapper around b's real S3 client that holds one PUT until the test releases it. Also: a
+ * snapshot whose read of the stream's position failed (one GET made to fail by a wrapper) leaves
+ * its checkpoint with `streamPending`, which holds the prune back until its next run reads the
+ * mark and commits.
  */
 import { EJSON } from 'bson';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -16,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { applyRetention, mongoSource, mongoTarget, pointInTimeRestore, redisStreamSource, snapshotBackup, streamBackup, verifyBackup, type RetentionReport, type S3Target, type SnapshotResult } from '../src/index.js';
 import { outboxApp } from './outbox-fixture.js';
-import { closeMongo, deadlineIn, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, smallPages, unique, type Sender } from './support.js';
+import { closeMongo, deadlineIn, freshBucket, freshDb, listAll, readJson, redisClient, S3_SERVERS, smallPages, unique, type Sender } from './support.js';
 
 afterAll(closeMongo);
 
@@ -172,6 +175,52 @@ async function scenario(server: (typeof S3_SERVERS)[number], variant: Variant, p
 }
 
 describe.each(S3_SERVERS)("retention of job a with a stream while job b's snapshot has no readable manifest, on $name", (server) => {
+  it("a snapshot that failed before it read the stream's position: its checkpoint holds the prune back (snapshot starting); the next run reads the mark and commits", async () => {
+    const s3 = await freshBucket(server);
+    const source = await freshDb('pendsrc');
+    const redis = await redisClient();
+    const key = unique('pending-outbox');
+    const storage: S3Target = { client: s3.client, bucket: s3.bucket, prefix: 'r' };
+    try {
+      const app = outboxApp(redis, key, 'orders', source);
+      for (let i = 0; i < 3; i++) await app.put(`x${i}`, { phase: 'x' });
+      await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage }).run();
+      // The first read of the stream's checkpoint (the start mark) fails once.
+      let failed = false;
+      const failing = {
+        async send(command: unknown, options?: unknown) {
+          const input = (command as { input?: { Key?: unknown } }).input;
+          if (!failed && (command as object).constructor.name === 'GetObjectCommand' && input?.Key === 'r/streams/orders/checkpoint.json') {
+            failed = true;
+            throw Object.assign(new Error('injected: connection reset'), { name: 'TimeoutError' });
+          }
+          return s3.client.send(command as never, options as never);
+        },
+      };
+      const job = (client: Sender) => snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: { ...storage, client }, stream: 'orders', job: 'b' });
+      await expect(job(failing).run()).rejects.toMatchObject({ code: 'BACKUP_STORAGE_FAILED' });
+      expect(failed).toBe(true);
+      const pending = await readJson<{ backupId: string; streamPending?: string; start: { stream?: unknown } }>(s3.client, s3.bucket, 'r/jobs/b/checkpoint.json');
+      expect(pending).toMatchObject({ streamPending: 'orders' });
+      expect(pending!.start.stream).toBeUndefined();
+
+      const held = await applyRetention({ storage, job: 'a', keepLast: 1, stream: 'orders' });
+      expect(held.streamPruneLeftAlone).toEqual([{ stream: 'orders', reason: 'snapshot starting', job: 'b', backupId: pending!.backupId }]);
+      // Retention of job b itself: its own starting snapshot reads a mark past its backups' marks.
+      expect((await applyRetention({ storage, job: 'b', keepLast: 1, stream: 'orders' })).streamPruneLeftAlone).toEqual([]);
+
+      const resumed = await job(s3.client).run();
+      expect(resumed).toMatchObject({ status: 'complete', backupId: pending!.backupId, resumed: true });
+      const manifest = await readJson<{ start: { stream?: { name: string; seq: number } } }>(s3.client, s3.bucket, `r/backups/${pending!.backupId}/manifest.json`);
+      expect(manifest!.start.stream).toMatchObject({ name: 'orders', seq: 1 });
+      expect((await applyRetention({ storage, job: 'a', keepLast: 1, stream: 'orders' })).streamPruneLeftAlone).toEqual([]);
+    } finally {
+      await redis.del(key);
+      redis.disconnect();
+      await Promise.all([source.dropDatabase(), s3.drop()]);
+    }
+  }, 120_000);
+
   it("job b's snapshot checkpointed between invocations holds the prune at its start mark; committed later, it restores to a point in time", async () => {
     const { retention, pruned } = await scenario(server, 'checkpointed');
     // The first hour (before b's start mark) is b's data already: pruned; the second is kept.
