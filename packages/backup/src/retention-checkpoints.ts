@@ -33,6 +33,10 @@ export interface JobCheckpoint {
   etag: string;
   /** Newest sign the job was alive (ms): the checkpoint's times and its lease object's. */
   aliveAt: number;
+  /** The running snapshot's start mark on its stream (`start.stream`), when it has one. */
+  streamStart?: { name: string; timeline: number; seq: number };
+  /** The stream whose start mark the snapshot has not read yet (`streamPending`): it is starting. */
+  streamPending?: string;
 }
 
 /**
@@ -48,20 +52,31 @@ export async function listJobCheckpoints(loc: S3Location, signal?: AbortSignal, 
     if (!key.endsWith('/checkpoint.json')) continue;
     const object = await getObject(loc, key, signal ? { signal } : {});
     if (!object) continue; // removed since the listing: its run committed or gave up
-    let parsed: { backupId?: unknown; updatedAt?: unknown };
+    let parsed: { backupId?: unknown; updatedAt?: unknown; start?: { stream?: unknown }; streamPending?: unknown };
     try {
       parsed = JSON.parse(object.body.toString('utf8')) as typeof parsed;
     } catch {
       return undefined;
     }
     if (typeof parsed.backupId !== 'string' || parsed.backupId === '') return undefined;
+    const stream = streamOf(parsed);
+    if (stream === 'invalid') return undefined;
     const folder = key.slice(0, -'checkpoint.json'.length);
     const updatedAt = typeof parsed.updatedAt === 'string' ? Date.parse(parsed.updatedAt) : Number.NaN;
     // A time the server does not give counts as now: such a checkpoint never looks abandoned.
     const aliveAt = Math.max(lastModified ?? Number.POSITIVE_INFINITY, Number.isFinite(updatedAt) ? updatedAt : 0, leaseTimes.get(folder) ?? 0);
-    out.push({ job: decodeURIComponent(folder.slice(folder.lastIndexOf('/', folder.length - 2) + 1, -1)), key, backupId: parsed.backupId, etag: object.etag, aliveAt });
+    out.push({ job: decodeURIComponent(folder.slice(folder.lastIndexOf('/', folder.length - 2) + 1, -1)), key, backupId: parsed.backupId, etag: object.etag, aliveAt, ...stream });
   }
   return out;
+}
+
+/** A checkpoint's stream start mark or pending stream; `invalid` when either is malformed (the checkpoint then counts as unreadable). */
+function streamOf(parsed: { start?: { stream?: unknown }; streamPending?: unknown }): Pick<JobCheckpoint, 'streamStart' | 'streamPending'> | 'invalid' {
+  if (parsed.streamPending !== undefined) return typeof parsed.streamPending === 'string' && parsed.streamPending !== '' ? { streamPending: parsed.streamPending } : 'invalid';
+  const mark = parsed.start?.stream as { name?: unknown; timeline?: unknown; seq?: unknown } | undefined;
+  if (mark === undefined) return {};
+  if (mark === null || typeof mark !== 'object' || typeof mark.name !== 'string' || !Number.isSafeInteger(mark.timeline) || !Number.isSafeInteger(mark.seq)) return 'invalid';
+  return { streamStart: { name: mark.name, timeline: mark.timeline as number, seq: mark.seq as number } };
 }
 
 /** Why an abandoned-looking checkpoint was kept. */

@@ -14,6 +14,7 @@ import { listJobCheckpoints, type JobCheckpoint } from './retention-checkpoints.
 import { cleanOrphanIds, deleteOrThrow, idOf, type OrphanOptions, type OrphanReport } from './retention-orphans.js';
 import { compareEntries, keepRulesWouldKeep, keptEntries, newPass, passThreshold, pitrKept, summarise, type PassPolicy, type PassRecord, type PassState } from './retention-pass.js';
 import type { Manifest } from './format/manifest.js';
+import type { StreamHolds, StreamPruneLeftAlone } from './retention-holds.js';
 import { headObject, listPage, type S3Location } from './s3/client.js';
 import { listUploads, listUploadsPage } from './s3/multipart.js';
 import { loadManifest } from './restore/load.js';
@@ -41,12 +42,17 @@ export async function backupIdsPage(loc: S3Location, after: string, signal?: Abo
  * Reads one listed id: `uncommitted` without a manifest, `skip` for a damaged or newer-format
  * manifest (neither kept nor cleaned) or another job's backup, else the candidate. `other`
  * is given the manifest of another job's backup (retention of one `job` never deletes it, and
- * the stream objects past its start mark stay: see `holdFor`).
+ * the stream objects past its start mark stay: see `holdFor`); `unreadable` is called for a
+ * manifest that cannot be read (damaged, a newer format, a failed read): the stream is then
+ * not pruned (retention-holds.ts).
  */
-export async function readCandidate(loc: S3Location, id: string, job: string | undefined, signal?: AbortSignal, other?: (manifest: Manifest) => void): Promise<Candidate | 'uncommitted' | 'skip'> {
+export async function readCandidate(loc: S3Location, id: string, job: string | undefined, signal?: AbortSignal, other?: (manifest: Manifest) => void, unreadable?: () => void): Promise<Candidate | 'uncommitted' | 'skip'> {
   const manifest = await loadManifest(loc, id, signal).catch((error: unknown) => (error instanceof BackupNotFoundError ? null : undefined));
   if (manifest === null) return 'uncommitted';
-  if (!manifest) return 'skip';
+  if (!manifest) {
+    unreadable?.();
+    return 'skip';
+  }
   if (job !== undefined && manifest.job !== job) {
     other?.(manifest);
     return 'skip';
@@ -88,6 +94,8 @@ export interface PassOutcome {
   backupsLeft: number;
   /** Where the pass continues next run (undefined: it ended). */
   saved?: PassState;
+  /** Why the sweep that ended in this run pruned none of the stream (see `RetentionReport.streamPruneLeftAlone`). */
+  streamPruneLeftAlone?: StreamPruneLeftAlone[];
   /** The pass ended early — a kept backup changed, one below the line was verified, or the clock went back before the pass's start (see retention-pass.ts) — and a new one began. */
   restarted?: 'kept backup changed' | 'verified after it was read' | 'clock went back';
 }
@@ -105,6 +113,12 @@ export interface PassRunOptions {
    * with `job`; null: none), called once the sweep has deleted every backup below the line.
    */
   pruneStream?: (oldestKept: Manifest, held: StreamMark | null) => Promise<void>;
+  /**
+   * With `stream`: reads the stream's position and the running snapshots' marks (undefined:
+   * the budget stopped it), at the sweep's start, before the sweep reads any manifest
+   * (retention-holds.ts).
+   */
+  readHolds?: () => Promise<StreamHolds | undefined>;
 }
 
 /**
@@ -118,9 +132,16 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
   const root = keys.backupsRoot(loc);
   const job = policy.job ?? undefined;
   const orphanOptions: OrphanOptions = { ...o.orphans, budget, ...(signal ? { signal } : {}) };
+  // The state as last stored (the one given was read from the pass object): after a signal
+  // nothing more is written, and the report names this one, not the run's unsaved progress.
+  let stored: PassState = structuredClone(state);
+  const persist = async (): Promise<void> => {
+    await record.save(state, signal);
+    stored = structuredClone(state);
+  };
   const save = async (): Promise<PassOutcome> => {
-    if (budget.stoppedBy !== 'signal') await record.save(state, signal);
-    out.saved = state;
+    if (budget.stoppedBy !== 'signal') await persist();
+    out.saved = stored;
     orphans.remaining = true;
     return out;
   };
@@ -166,12 +187,12 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         state.after = id;
       }
       if (page.more) {
-        await record.save(state, signal);
+        await persist();
         continue;
       }
       state.phase = 'sweep';
       state.after = '';
-      await record.save(state, signal);
+      await persist();
       // The summary's kept backups, checked again at each sweep run's start (below).
       continue;
     }
@@ -184,28 +205,40 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         // drawn at startedAt holds: its line cannot be trusted for this run's deletes.
         out.restarted = 'clock went back';
         Object.assign(state, newPass(o.now));
-        await record.save(state, signal);
+        await persist();
         continue;
       }
       if (!keptChecked && !(await keptStillStand(loc, kept, signal))) {
         out.restarted = 'kept backup changed';
         Object.assign(state, newPass(o.now));
-        await record.save(state, signal);
+        await persist();
         continue;
       }
       keptChecked = true;
-      // With `job`, the sweep also collects the oldest start mark other jobs' backups have on
-      // the stream, from its first id (a sweep saved without it does not prune: a later pass does).
-      if (state.after === '' && state.held === undefined) state.held = null;
+      // With `stream`, the sweep starts from the stream's position and the running snapshots'
+      // marks (read before any manifest of the sweep), then collects the oldest start mark other
+      // jobs' backups have on it, from its first id (a sweep saved without them does not prune:
+      // a later pass does).
+      if (state.after === '' && state.held === undefined) {
+        if (o.readHolds) {
+          const holds = await o.readHolds();
+          if (!holds) return save();
+          state.held = holds.held;
+          state.heldBack = holds.leftAlone;
+        } else state.held = null;
+      }
       const hold = (m: Manifest): void => {
         if (state.held !== undefined) state.held = holdFor(state.held, m, policy.stream);
+      };
+      const unreadable = (id: string) => (): void => {
+        if (state.heldBack && policy.stream !== null) state.heldBack.push({ stream: policy.stream, reason: 'manifest unreadable', backupId: id });
       };
       const line = passThreshold(state);
       if (!budget.allowsPage(root)) return save();
       const page = await timedPage(() => backupIdsPage(loc, state.after, signal));
       for (const id of page.ids) {
         if (!budget.allowsPage(root)) return save();
-        const c = await readCandidate(loc, id, job, signal, hold);
+        const c = await readCandidate(loc, id, job, signal, hold, unreadable(id));
         if (c === 'uncommitted') {
           out.uncommitted.push(id);
           if (!(await orphan(id))) return save();
@@ -216,7 +249,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
             out.kept.push(id);
             out.restarted = 'verified after it was read';
             Object.assign(state, newPass(o.now));
-            await record.save(state, signal);
+            await persist();
             return { ...out, saved: state };
           } else {
             const objects = [keys.manifest(loc, id), keys.verification(loc, id), ...c.manifest.datasets.flatMap((d) => d.segments.map((s) => s.key))];
@@ -232,19 +265,21 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         state.after = id;
       }
       if (page.more) {
-        await record.save(state, signal);
+        await persist();
         continue;
       }
       // Every backup below the line is gone: the stream objects only they needed can go. Not
       // when the line is the pass's start (capped): a backup kept below the summary's oldest
       // might need them. A prune the budget stops is finished by a later pass.
-      if (o.pruneStream && line && line.id !== '' && budget.stoppedBy === undefined && (job === undefined || state.held !== undefined)) {
+      // Nor while a snapshot starts, or a job checkpoint or a manifest cannot be read (retention-holds.ts).
+      if (state.heldBack && state.heldBack.length > 0) out.streamPruneLeftAlone = state.heldBack;
+      else if (o.pruneStream && line && line.id !== '' && budget.stoppedBy === undefined && state.held !== undefined && state.heldBack !== undefined) {
         const oldest = await readCandidate(loc, line.id, job, signal);
-        if (typeof oldest === 'object') await o.pruneStream(oldest.manifest, state.held ?? null);
+        if (typeof oldest === 'object') await o.pruneStream(oldest.manifest, state.held);
       }
       state.phase = 'uploads';
       state.after = '';
-      await record.save(state, signal);
+      await persist();
       continue;
     }
 
@@ -257,7 +292,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
       state.after = id;
     }
     if (page.more && ids.length > 0) {
-      await record.save(state, signal);
+      await persist();
       continue;
     }
     // Last: the ids job checkpoints name that have no manifest (a run killed before its first object).

@@ -1,5 +1,5 @@
 /**
- * Where a retention pass over `backups/` continues (`retention/backups-pass.json`): a bucket
+ * Where a retention pass over `backups/` continues (`retention/backups-pass/<scope>/<policy>.json`): a bucket
  * with very many backup ids (or unfinished uploads) takes more than one invocation to list and
  * read, and a run that always started again from the first page would never get past the
  * pages its deadline lets it read (a livelock: nothing past them is ever judged or deleted).
@@ -42,9 +42,15 @@
  *
  * **Validity.** The object has its own `formatVersion`, names the root (`storage.prefix`) and
  * the policy options it was drawn for (`keepLast`, `keepMs`, `pitrWindowMs`, `job`, `stream`):
- * another root or policy discards it (a new pass starts). Retention of one `job` (or with a
- * `stream`) keeps its pass under its own key (`passKey`): schedules for different jobs on one
- * prefix do not discard each other's. Only the holder of the retention
+ * another root or policy discards it (a new pass starts). Each scope (`job`, `stream`) and
+ * policy keeps its pass under its own key (`passKey`): schedules for different jobs on one
+ * prefix, or two schedules of one scope with different policies, do not discard each other's
+ * passes (which would keep both from ever finishing on a bucket that takes several runs to
+ * list). A run reports the other policies' objects in its scope (`others`: another schedule is
+ * running, or a policy changed) and deletes those not written for `abandonedCheckpointMs`. A
+ * pass saved by an earlier release at its scope's key (`retention/backups-pass.json`,
+ * `retention/backups-pass/<scope>.json`) is continued when drawn for this policy and that
+ * object removed at the first write. Only the holder of the retention
  * lease writes it, and every write is conditional on the ETag it last read or wrote
  * (`If-Match`, `If-None-Match: *` for the first): a run that lost its lease and still writes is
  * refused (`FencedError`) instead of moving another run's pass. One that cannot be read
@@ -53,9 +59,10 @@
 import { z } from 'zod';
 import { BackupError, FencedError } from './errors.js';
 import { getStored } from './format/stored.js';
-import { headObject, joinKey, type S3Location } from './s3/client.js';
+import { deleteObject, headObject, joinKey, listKeys, type S3Location } from './s3/client.js';
 import { deleteIfUnchanged, putConditional } from './s3/conditional.js';
 import type { S3Capabilities } from './s3/probe.js';
+import type { StreamPruneLeftAlone } from './retention-holds.js';
 
 /** A verified backup the summary holds: its id, end time (ms) and the stream its start mark names. */
 export interface PassEntry {
@@ -103,6 +110,14 @@ export interface PassState {
    * was collected (that sweep does not prune the stream).
    */
   held?: { timeline: number; seq: number } | null | undefined;
+  /**
+   * `sweep` with `stream`: what holds back the stream's prune (a snapshot starting, a job
+   * checkpoint or a manifest that cannot be read: retention-holds.ts), collected from the
+   * sweep's start, when `held` also starts from the stream's position and the running
+   * snapshots' start marks. Absent in a sweep saved before it was collected: that sweep does
+   * not prune the stream.
+   */
+  heldBack?: StreamPruneLeftAlone[] | undefined;
 }
 
 const entrySchema = z.object({ id: z.string().min(1), endedAt: z.number(), stream: z.string().nullable() });
@@ -116,18 +131,49 @@ const passSchema = z.object({
   // `pitrFirst`: absent from passes saved before it was kept (such a pass with `pitrWindowMs` is not continued).
   summary: z.object({ top: z.array(entrySchema), oldestRecent: entrySchema.nullable(), pitrBase: entrySchema.nullable(), pitrFirst: entrySchema.nullable().optional() }),
   held: z.object({ timeline: z.number().int().min(1), seq: z.number().int().min(0) }).nullable().optional(),
+  heldBack: z
+    .array(z.object({ stream: z.string(), reason: z.enum(['snapshot starting', 'job checkpoint unreadable', 'manifest unreadable']), job: z.string().optional(), backupId: z.string().optional() }))
+    .optional(),
   savedAt: z.string(),
 });
 
-/**
- * The key of the pass object: `retention/backups-pass.json`, or, for retention of one `job` or
- * with a `stream`, `retention/backups-pass/job=<job>&stream=<stream>.json` (names URI-encoded),
- * so that schedules for different jobs on one prefix each keep their own pass instead of
- * discarding each other's.
- */
-export function passKey(loc: S3Location, policy: Pick<PassPolicy, 'job' | 'stream'>): string {
+/** The scope part of a pass key: `all`, or `job=<job>&stream=<stream>` (names URI-encoded). */
+function scopeOf(policy: Pick<PassPolicy, 'job' | 'stream'>): string {
   const scope = [policy.job === null ? '' : `job=${encodeURIComponent(policy.job)}`, policy.stream === null ? '' : `stream=${encodeURIComponent(policy.stream)}`].filter((p) => p !== '').join('&');
-  return scope === '' ? joinKey(loc.prefix, 'retention', 'backups-pass.json') : joinKey(loc.prefix, 'retention', 'backups-pass', `${scope}.json`);
+  return scope === '' ? 'all' : scope;
+}
+
+const POLICY_NAME = /^keepLast=(\d+)&keepMs=(\d+)&pitrWindowMs=(\d+)\.json$/;
+
+/**
+ * The key of the pass object:
+ * `retention/backups-pass/<scope>/keepLast=<n>&keepMs=<ms>&pitrWindowMs=<ms>.json`, the scope
+ * being `all` or, for retention of one `job` or with a `stream`, `job=<job>&stream=<stream>`
+ * (names URI-encoded). Schedules for different jobs on one prefix, and schedules of one scope
+ * with different policies, each keep their own pass instead of discarding each other's.
+ */
+export function passKey(loc: S3Location, policy: PassPolicy): string {
+  return joinKey(loc.prefix, 'retention', 'backups-pass', scopeOf(policy), `keepLast=${policy.keepLast}&keepMs=${policy.keepMs}&pitrWindowMs=${policy.pitrWindowMs}.json`);
+}
+
+/** The key releases before per-policy pass objects used: one per scope (`retention/backups-pass.json`, `retention/backups-pass/<scope>.json`). */
+function legacyPassKey(loc: S3Location, policy: PassPolicy): string {
+  const scope = scopeOf(policy);
+  return scope === 'all' ? joinKey(loc.prefix, 'retention', 'backups-pass.json') : joinKey(loc.prefix, 'retention', 'backups-pass', `${scope}.json`);
+}
+
+/**
+ * Another policy's pass object in a run's scope: `removed` when it had not been written for
+ * `abandonedCheckpointMs` (a policy changed since, or a schedule gone) and this run deleted it;
+ * otherwise another schedule with this scope is running a pass of its own policy.
+ */
+export interface OtherPolicy {
+  keepLast: number;
+  keepMs: number;
+  pitrWindowMs: number;
+  /** When its object was last written (ISO 8601). */
+  savedAt: string;
+  removed: boolean;
 }
 
 /** A new pass's state. */
@@ -148,11 +194,24 @@ export class PassRecord {
     private etag: string | undefined,
     /** The saved state, when it is valid for this root and policy. */
     readonly saved: PassState | undefined,
+    /** The ETag of this scope's object at the key of releases before per-policy objects: removed at the first write. */
+    private legacy?: string | undefined,
   ) {}
 
-  /** Reads the pass object; one of another root or policy, damaged or of a newer format yields no state (its ETag is kept, to replace it). */
+  /**
+   * Reads the pass object; one of another root or policy, damaged or of a newer format yields no
+   * state (its ETag is kept, to replace it). Without one, this scope's object at the key of an
+   * earlier release is read instead: its pass, when drawn for this policy, is continued (saved
+   * at the new key, the old object removed at the first write).
+   */
   static async read(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, policy: PassPolicy, signal?: AbortSignal): Promise<PassRecord> {
-    const key = passKey(loc, policy);
+    const record = await PassRecord.readAt(loc, caps, policy, passKey(loc, policy), signal);
+    if (record.etag !== undefined) return record;
+    const legacy = await PassRecord.readAt(loc, caps, policy, legacyPassKey(loc, policy), signal);
+    return legacy.etag === undefined ? record : new PassRecord(loc, caps, policy, undefined, legacy.saved, legacy.etag);
+  }
+
+  private static async readAt(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, policy: PassPolicy, key: string, signal?: AbortSignal): Promise<PassRecord> {
     try {
       const found = await getStored(loc, key, passSchema, { what: 'retention pass', version: 1 }, signal);
       if (!found) return new PassRecord(loc, caps, policy, undefined, undefined);
@@ -161,7 +220,7 @@ export class PassRecord {
       // Saved before `pitrFirst` was kept: its line may be past the window's earliest snapshot.
       const drawnWithoutFirst = v.summary.pitrFirst === undefined && policy.pitrWindowMs > 0 && v.phase !== 'uploads';
       const summary = { ...v.summary, pitrFirst: v.summary.pitrFirst ?? null };
-      return new PassRecord(loc, caps, policy, found.etag, same && !drawnWithoutFirst ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary, ...(v.held !== undefined ? { held: v.held } : {}) } : undefined);
+      return new PassRecord(loc, caps, policy, found.etag, same && !drawnWithoutFirst ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary, ...(v.held !== undefined ? { held: v.held } : {}), ...(v.heldBack !== undefined ? { heldBack: v.heldBack.map(withoutUndefined) } : {}) } : undefined);
     } catch (error) {
       if (!(error instanceof BackupError)) throw error;
       return new PassRecord(loc, caps, policy, (await headObject(loc, key, signal))?.etag, undefined);
@@ -177,6 +236,37 @@ export class PassRecord {
     const out = await putConditional(this.loc, this.caps, passKey(this.loc, this.policy), this.etag, body, signal ? { signal } : {});
     if (!out.written) throw new FencedError('retention: another run changed the retention pass object (under retention/); stopped before the next delete');
     this.etag = out.etag;
+    await this.dropLegacy(signal);
+  }
+
+  /** Removes this scope's object at an earlier release's key, if it is still the one read. */
+  private async dropLegacy(signal?: AbortSignal): Promise<void> {
+    if (this.legacy === undefined) return;
+    await deleteIfUnchanged(this.loc, this.caps, legacyPassKey(this.loc, this.policy), this.legacy, signal);
+    this.legacy = undefined;
+  }
+
+  /**
+   * The pass objects of other policies in this scope (`retention/backups-pass/<scope>/`): each
+   * one not written for `abandonedMs` before `now` is deleted (`removed`), the others are
+   * reported (another schedule with this scope runs its own pass). Keys not of this layout are
+   * left alone. The retention lease is held.
+   */
+  async others(now: number, abandonedMs: number, signal?: AbortSignal): Promise<OtherPolicy[]> {
+    const own = passKey(this.loc, this.policy);
+    const folder = own.slice(0, own.lastIndexOf('/') + 1);
+    const listed = await listKeys(this.loc, folder, signal ? { signal } : {});
+    const out: OtherPolicy[] = [];
+    for (const { key, lastModified } of listed.keys) {
+      const m = POLICY_NAME.exec(key.slice(folder.length));
+      if (key === own || !m) continue;
+      // A time the server does not give counts as now: never old enough.
+      const savedAt = lastModified ?? now;
+      const removed = now - savedAt >= abandonedMs;
+      if (removed) await deleteObject(this.loc, key, signal);
+      out.push({ keepLast: Number(m[1]), keepMs: Number(m[2]), pitrWindowMs: Number(m[3]), savedAt: new Date(savedAt).toISOString(), removed });
+    }
+    return out;
   }
 
   /**
@@ -184,11 +274,17 @@ export class PassRecord {
    * @throws {FencedError} another run changed it meanwhile
    */
   async end(signal?: AbortSignal): Promise<void> {
+    await this.dropLegacy(signal);
     if (this.etag === undefined) return;
     const out = await deleteIfUnchanged(this.loc, this.caps, passKey(this.loc, this.policy), this.etag, signal);
     if (out === 'changed') throw new FencedError('retention: another run changed the retention pass object (under retention/)');
     this.etag = undefined;
   }
+}
+
+/** A parsed entry without the optional keys it lacks (exact optional property types). */
+function withoutUndefined(e: { stream: string; reason: StreamPruneLeftAlone['reason']; job?: string | undefined; backupId?: string | undefined }): StreamPruneLeftAlone {
+  return { stream: e.stream, reason: e.reason, ...(e.job !== undefined ? { job: e.job } : {}), ...(e.backupId !== undefined ? { backupId: e.backupId } : {}) };
 }
 
 /** Orders backups by end time, then id (the policy's order). */

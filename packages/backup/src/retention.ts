@@ -44,11 +44,12 @@ import type { Manifest } from './format/manifest.js';
 import type { S3Location } from './s3/client.js';
 import { probeS3, type S3Capabilities } from './s3/probe.js';
 import { toLocation, keys, type S3Target } from './target.js';
-import { newPass, PassRecord, summarise, type PassPolicy, type PassState } from './retention-pass.js';
+import { newPass, PassRecord, summarise, type OtherPolicy, type PassPolicy, type PassState } from './retention-pass.js';
 import { backupIdsPage, continuePass, entryOf, holdFor, readCandidate, type Candidate, type StreamMark } from './retention-pass-run.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
 import { isPruned, recordPruned } from './stream/pruned.js';
 import { readHourIndex } from './stream/objects.js';
+import { readStreamHolds, type StreamPruneLeftAlone } from './retention-holds.js';
 
 /** Options of `applyRetention()`. */
 export interface RetentionOptions {
@@ -124,6 +125,15 @@ export interface RetentionReport {
   protected: { newestVerified?: string; pitrBase?: string };
   /** Stream objects deleted (or planned), with their hourly indexes. */
   streamObjects: number;
+  /**
+   * With `stream`: why this run pruned none of the stream's objects although the policy
+   * would — a job's snapshot is starting and has not read the stream's position yet
+   * (`snapshot starting`), a job checkpoint or a backup's manifest cannot be read (`job
+   * checkpoint unreadable`, `manifest unreadable`: the position it needs is unknown). Empty when
+   * nothing held the prune back. Running snapshots whose start mark is known hold the prune
+   * at that mark instead (see the README).
+   */
+  streamPruneLeftAlone: StreamPruneLeftAlone[];
   /** Backup ids without a manifest (an id whose manifest is damaged or of a newer format is in neither list: left alone). */
   uncommitted: string[];
   /** What was cleaned of those (orphans: abandoned runs, deletions that stopped part way), and what was left alone and why. */
@@ -141,16 +151,26 @@ export interface RetentionReport {
   /**
    * Where the pass over `backups/` continues next run, when this run could not read every
    * backup (or list every unfinished upload under `backups/`) and saved its place in
-   * `retention/backups-pass.json` (with `job` or `stream`, a key of its own: see the README): `read` (reading every manifest into a
+   * `retention/backups-pass/<scope>/<policy>.json` (one per scope and policy: see the README): `read` (reading every manifest into a
    * bounded summary; nothing deleted), `sweep` (deleting below the line the summary drew,
    * cleaning orphans id by id), `uploads` (ids with unfinished uploads and no object); `after`
    * is the last id handled, `startedAt` the clock of the pass's first run (its keep rules are
-   * measured from it). `restarted`: the pass ended early — a backup it kept changed, or one
+   * measured from it); after a `signal` stop (nothing more is written) they are the position
+   * the object holds, where the next run continues. `restarted`: the pass ended early — a backup it kept changed, or one
    * below its line was verified after it was read, or a sweep run's clock (`now`) was
    * before `startedAt` (`'clock went back'`) — and a new one began. Undefined when no
    * pass continues. In a run of a pass, `kept`, `deleted`, `uncommitted` and `left.backups`
    * name what this run met, not every backup.
    */
+  /**
+   * Passes over `backups/` of other policies with the same scope (`job`, `stream`): another
+   * schedule with other `keepLast`/`keepMs`/`pitrWindowMs` (each keeps its own pass object and
+   * finishes it; together they delete what either policy would — its deletes can also end this
+   * pass early, `restarted: 'kept backup changed'` — so check that both are meant), or a policy
+   * changed since. One not written for `abandonedCheckpointMs` is deleted (`removed`). Also
+   * logged as a warning. Empty in a dry run.
+   */
+  otherPolicies: OtherPolicy[];
   backupsPass?: { phase: 'read' | 'sweep' | 'uploads'; after: string; startedAt: string; restarted?: 'kept backup changed' | 'verified after it was read' | 'clock went back' };
   /** What this run left for the next one because it stopped (all 0 when it finished). */
   left: {
@@ -251,17 +271,25 @@ interface RetainOptions {
 async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, budget: DeleteBudget, ctx: RunContext): Promise<RetentionReport> {
   const { job, dryRun, now } = o;
   const signal = ctx.signal;
-  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, uncommitted: [], orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
+  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, streamPruneLeftAlone: [], otherPolicies: [], uncommitted: [], orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
   const policy: PassPolicy = { keepLast: o.keepLast, keepMs: o.keepMs, pitrWindowMs: o.pitrWindowMs, job: job ?? null, stream: o.stream ?? null };
   const root = keys.backupsRoot(loc);
   // A pass over backups/ an earlier run could not finish continues where it stopped (retention-pass.ts).
   const record = dryRun ? undefined : await PassRecord.read(loc, caps, policy, signal);
+  if (record) {
+    // Each policy of a scope keeps its own pass (retention-pass.ts): say when another one runs too.
+    report.otherPolicies = await record.others(now, o.abandonedCheckpointMs, signal);
+    const running = report.otherPolicies.filter((p) => !p.removed);
+    if (running.length > 0) logOf(ctx).warn('retention: another policy runs passes over the same backups (its deletes apply too)', { job: job ?? null, stream: o.stream ?? null, policy: { keepLast: o.keepLast, keepMs: o.keepMs, pitrWindowMs: o.pitrWindowMs }, others: running });
+  }
   const orphanOptions = { graceMs: o.orphanGraceMs, now, dryRun, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps };
   if (record?.saved) {
     const stream = o.stream;
     const pruneBelow = stream === undefined ? {} : { pruneStream: async (oldest: Manifest, held: StreamMark | null) => void (report.streamObjects = await pruneStream(loc, stream, oldest, held, false, budget, report, signal)) };
-    const out = await continuePass(loc, record, { ...record.saved }, { policy, now, orphans: orphanOptions, budget, ...(signal ? { signal } : {}), ...pruneBelow }, report.orphans);
+    const readHolds = stream === undefined ? {} : { readHolds: () => readStreamHolds(loc, stream, job, budget, signal) };
+    const out = await continuePass(loc, record, { ...record.saved }, { policy, now, orphans: orphanOptions, budget, ...(signal ? { signal } : {}), ...pruneBelow, ...readHolds }, report.orphans);
     Object.assign(report, { kept: out.kept, deleted: out.deleted, uncommitted: out.uncommitted, protected: out.protected });
+    if (out.streamPruneLeftAlone) report.streamPruneLeftAlone = out.streamPruneLeftAlone;
     report.left.backups = out.backupsLeft;
     if (out.saved) report.backupsPass = { phase: out.saved.phase, after: out.saved.after, startedAt: new Date(out.saved.startedAt).toISOString(), ...(out.restarted ? { restarted: out.restarted } : {}) };
   } else {
@@ -270,9 +298,15 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
     // it read as the first part of a pass the next runs continue.
     const candidates: Candidate[] = [];
     const pass = newPass(now);
-    // With `job`: the oldest start mark other jobs' backups have on `stream` (the prune stays above it).
-    let held: StreamMark | null = null;
+    // With `stream`: the stream's position and the running snapshots' start marks, read
+    // before any manifest (retention-holds.ts); then, with `job`, the oldest start mark other
+    // jobs' backups have on it. The prune stays below all of them.
+    const holds = o.stream === undefined ? undefined : await readStreamHolds(loc, o.stream, job, budget, signal);
+    let held: StreamMark | null = holds ? holds.held : null;
     const hold = (m: Manifest): void => void (held = holdFor(held, m, o.stream));
+    const unreadable = (id: string) => (): void => {
+      if (o.stream !== undefined) report.streamPruneLeftAlone.push({ stream: o.stream, reason: 'manifest unreadable', backupId: id });
+    };
     let complete = false;
     reading: for (;;) {
       if (!budget.allowsPage(root)) break;
@@ -281,7 +315,7 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
       budget.pageTook(Date.now() - started);
       for (const id of page.ids) {
         if (!budget.allowsPage(root)) break reading;
-        const c = await readCandidate(loc, id, job, signal, hold);
+        const c = await readCandidate(loc, id, job, signal, hold, unreadable(id));
         if (c === 'uncommitted') report.uncommitted.push(id);
         else if (c !== 'skip') {
           candidates.push(c);
@@ -297,7 +331,10 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
     if (complete) {
       candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
       const verified = candidates.filter((c) => c.verified);
-      if (verified.length > 0) await applyPolicy(loc, candidates, verified, held, o, budget, report, signal);
+      if (holds) report.streamPruneLeftAlone.unshift(...holds.leftAlone);
+      // A starting snapshot or an unreadable checkpoint or manifest: the stream is not pruned this run.
+      const pruneHeld = holds && report.streamPruneLeftAlone.length === 0 ? held : 'no';
+      if (verified.length > 0) await applyPolicy(loc, candidates, verified, pruneHeld, o, budget, report, signal);
       else report.kept = candidates.map((c) => c.id); // Nothing proven restorable: delete no backup.
       const cutBefore = budget.listingsCut.includes(root);
       report.orphans = await cleanOrphans(loc, report.uncommitted, { ...orphanOptions, budget, ...(signal ? { signal } : {}) });
@@ -346,7 +383,7 @@ function emptyOrphans(): OrphanReport {
 }
 
 /** Keeps and deletes backups by the policy (and, with `stream`, the stream objects only deleted backups needed). */
-async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: Candidate[], held: StreamMark | null, o: RetainOptions, budget: DeleteBudget, report: RetentionReport, signal?: AbortSignal): Promise<void> {
+async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: Candidate[], held: StreamMark | null | 'no', o: RetainOptions, budget: DeleteBudget, report: RetentionReport, signal?: AbortSignal): Promise<void> {
   const { keepLast, keepMs, pitrWindowMs, stream, dryRun, now } = o;
   const keep = new Set<string>();
   for (const c of verified.slice(-keepLast)) keep.add(c.id);
@@ -384,7 +421,7 @@ async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: C
     for (const key of objects) await budget.spend(false, () => deleteOrThrow(loc, key, signal));
     report.deleted.push(c.id);
   }
-  if (stream !== undefined && budget.stoppedBy !== 'signal') report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, held, o.dryRun, budget, report, signal);
+  if (stream !== undefined && held !== 'no' && budget.stoppedBy !== 'signal') report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, held, o.dryRun, budget, report, signal);
 }
 
 /**

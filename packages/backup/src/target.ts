@@ -13,8 +13,9 @@
  * <prefix>/drills/<backupId>/<drillId>.json                   restore drill reports
  * <prefix>/retention/lease.json                               the lease of the retention run
  * <prefix>/retention/streams-cursor.json                      where the next stream sweep continues
- * <prefix>/retention/backups-pass.json                        where the next pass over backups/ continues (retention-pass.ts;
- *                                                              with job or stream: retention/backups-pass/job=<job>&stream=<stream>.json)
+ * <prefix>/retention/backups-pass/<scope>/<policy>.json        where the next pass over backups/ continues (retention-pass.ts;
+ *                                                              scope: all | job=<job>&stream=<stream>; policy:
+ *                                                              keepLast=<n>&keepMs=<ms>&pitrWindowMs=<ms>)
  * ```
  */
 import { awsClientOption, checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';

@@ -17,13 +17,14 @@ export interface OutboxApp {
   state: Map<string, Record<string, unknown>>;
 }
 
-export function outboxApp(redis: Redis, streamKey: string, collection: string, db?: Db): OutboxApp {
+/** `clock` gives each event's `occurredAt` (the stream files objects by it: tests put events in past hours). */
+export function outboxApp(redis: Redis, streamKey: string, collection: string, db?: Db, clock: () => Date = () => new Date()): OutboxApp {
   const seqs = new Map<string, number>();
   const state = new Map<string, Record<string, unknown>>();
   async function emit(id: string, change: OutboxEnvelope['change']): Promise<OutboxEnvelope> {
     const seq = (seqs.get(id) ?? 0) + 1;
     seqs.set(id, seq);
-    const envelope: OutboxEnvelope = { id: uuidv7(), type: change?.op === 'delete' ? 'Deleted' : 'Saved', aggregateType: collection, aggregateId: id, seq, payload: {}, occurredAt: new Date().toISOString(), schemaVersion: 1, ...(change ? { change } : {}) };
+    const envelope: OutboxEnvelope = { id: uuidv7(), type: change?.op === 'delete' ? 'Deleted' : 'Saved', aggregateType: collection, aggregateId: id, seq, payload: {}, occurredAt: clock().toISOString(), schemaVersion: 1, ...(change ? { change } : {}) };
     await redis.xadd(streamKey, '*', 'envelope', JSON.stringify(envelope));
     return envelope;
   }

@@ -8,7 +8,8 @@
  * of keys, and the deadline is a clock that moves ten seconds per page of `backups/`, so where
  * a run stops is exact. Without the pass object the same runs never get past the first page
  * (the livelock). A run killed mid-pass, a pass object another run wrote after it (the stale
- * writer is fenced), one drawn for another policy or damaged, a kept backup that stopped being
+ * writer is fenced), a second schedule's pass of another policy kept beside it (and removed once
+ * not written for `abandonedCheckpointMs`), a damaged one, a kept backup that stopped being
  * verified and one below the line verified after the pass read it are each seen to be resumed
  * or safely discarded.
  */
@@ -23,7 +24,8 @@ import { closeMongo, freshBucket, freshDb, listAll, openUploads, readJson, redis
 afterAll(closeMongo);
 
 const later = () => Date.now() + 86_400_000 + 3_600_000; // the default orphan grace (24 h) has passed
-const PASS = 'p/retention/backups-pass.json';
+/** The pass object of `keepLast: 2` over every job (retention-pass.ts: one per scope and policy). */
+const PASS = 'p/retention/backups-pass/all/keepLast=2&keepMs=0&pitrWindowMs=0.json';
 
 describe.each(S3_SERVERS)('retention of a bucket one run cannot read whole, on $name', (server) => {
   it('a pass saved across runs finishes in a bounded number of runs with the unbounded outcome; a killed run is resumed, a stale or foreign pass discarded', async () => {
@@ -192,7 +194,7 @@ describe.each(S3_SERVERS)('retention of a bucket one run cannot read whole, on $
       const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db }), target: storage }), storage, 7);
       const small = smallPages(s3.client);
       const options = { storage: { ...storage, client: small.client }, keepLast: 2, reserveMs: 3_000 };
-      const run = async (extra: { keepLast?: number; job?: string } = {}): Promise<RetentionReport> => {
+      const run = async (extra: { keepLast?: number; job?: string; abandonedCheckpointMs?: number } = {}): Promise<RetentionReport> => {
         small.state.pages = 0;
         return applyRetention({ ...options, ...extra }, { remainingMs: () => 22_999 - 10_000 * small.state.pages });
       };
@@ -206,10 +208,21 @@ describe.each(S3_SERVERS)('retention of a bucket one run cannot read whole, on $
       const first = await run();
       expect(first.backupsPass).toMatchObject({ phase: 'read', after: ids[2] });
 
-      // Another policy: the saved pass is not its own; a new one starts from the first id.
+      // Another policy of the same scope (a second schedule): a pass of its own, this one's left
+      // as it is (it used to be discarded, so neither ever finished); each run names the other.
+      const mineBefore = await readJson(s3.client, s3.bucket, PASS);
       const other = await run({ keepLast: 3 });
       expect(other.backupsPass).toMatchObject({ phase: 'read', after: ids[2] });
-      expect(await readJson(s3.client, s3.bucket, PASS)).toMatchObject({ policy: { keepLast: 3 } });
+      expect(other.otherPolicies).toEqual([{ keepLast: 2, keepMs: 0, pitrWindowMs: 0, savedAt: expect.any(String), removed: false }]);
+      expect(await readJson(s3.client, s3.bucket, PASS)).toEqual(mineBefore);
+      const PASS3 = 'p/retention/backups-pass/all/keepLast=3&keepMs=0&pitrWindowMs=0.json';
+      expect(await readJson(s3.client, s3.bucket, PASS3)).toMatchObject({ policy: { keepLast: 3 }, after: ids[2] });
+      const continued = await run();
+      expect(continued.backupsPass).toMatchObject({ phase: 'read', after: ids[5] });
+      expect(continued.otherPolicies).toMatchObject([{ keepLast: 3, removed: false }]);
+      // Not written for abandonedCheckpointMs (here 0: a policy changed since): removed.
+      expect((await run({ abandonedCheckpointMs: 0 })).otherPolicies).toMatchObject([{ keepLast: 3, removed: true }]);
+      expect(await readJson(s3.client, s3.bucket, PASS3)).toBeUndefined();
 
       // Damaged: replaced by a new pass.
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: PASS, Body: '{"formatVersion": 1, "phase": ' }));
@@ -220,7 +233,7 @@ describe.each(S3_SERVERS)('retention of a bucket one run cannot read whole, on $
       const mine = await readJson(s3.client, s3.bucket, PASS);
       expect(await run({ job: 'other job' })).toMatchObject({ backupsPass: { phase: 'read', after: ids[2] } });
       expect(await readJson(s3.client, s3.bucket, PASS)).toEqual(mine);
-      expect(await readJson(s3.client, s3.bucket, 'p/retention/backups-pass/job=other%20job.json')).toMatchObject({ policy: { job: 'other job' }, after: ids[2] });
+      expect(await readJson(s3.client, s3.bucket, 'p/retention/backups-pass/job=other%20job/keepLast=2&keepMs=0&pitrWindowMs=0.json')).toMatchObject({ policy: { job: 'other job' }, after: ids[2] });
 
       // Read to the end (3 ids a run), then the newest backup stops being verified before the sweep.
       let report = fresh;

@@ -10,15 +10,20 @@
  * - a clock that goes back between the read phase and the sweep (`keepMs` then keeps more);
  * - a `pitrWindowMs` window across a pass whose clock moves on (its base is kept);
  * - `ctx.signal` aborting mid-sweep (the pass object is left as it was, the next runs finish);
+ * - `ctx.signal` aborting mid-page of the read phase (the report names the position saved in
+ *   the pass object, not the ids the stopped run read after it);
  * - a dry run in the middle of a pass (it neither reads nor moves the pass object);
  * - a `pitrWindowMs` window longer than the history (no snapshot ended before it): every
  *   instant from the oldest verified snapshot on stays restorable, in one run and in a pass;
  * - a pass object saved by the release before `summary.pitrFirst`: continued without
- *   `pitrWindowMs`, discarded with it (its line may be past the window's oldest snapshot);
+ *   `pitrWindowMs`, discarded with it (its line may be past the window's oldest snapshot); one
+ *   at the key of a release before per-policy objects continued at the new key;
  * - two schedules on one prefix, one of every job and one of job `a`, their passes interleaved
- *   run by run (each deletes only what its own complete run would delete at that moment).
+ *   run by run (each deletes only what its own complete run would delete at that moment);
+ * - two schedules of one scope with different policies, interleaved run by run: each keeps its
+ *   own pass and finishes it (they used to discard each other's, so neither ever finished).
  */
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EJSON } from 'bson';
 import { applyRetention, mongoSource, mongoTarget, pointInTimeRestore, redisStreamSource, snapshotBackup, streamBackup, verifyBackup, type RetentionOptions, type RetentionReport, type SnapshotResult } from '../src/index.js';
@@ -29,13 +34,17 @@ import { closeMongo, freshBucket, freshDb, listAll, readJson, redisClient, S3_SE
 
 afterAll(closeMongo);
 
-const PASS = 'p/retention/backups-pass.json';
+/** The pass object of `keepLast: 2` over every job (one per scope and policy). */
+const PASS = 'p/retention/backups-pass/all/keepLast=2&keepMs=0&pitrWindowMs=0.json';
 
 type Sender = { send(command: unknown, options?: unknown): Promise<unknown> };
 
-/** Pages of `p/backups/` of 3 ids, counted; `onDelete` is called before each DeleteObject of a backup's object. */
+/**
+ * Pages of `p/backups/` of 3 ids, counted; `onDelete` is called before each DeleteObject of a
+ * backup's object, `onVerificationRead` after each GET of a verification record returned.
+ */
 function smallPages(client: Sender) {
-  const state = { pages: 0, onDelete: undefined as (() => void) | undefined };
+  const state = { pages: 0, onDelete: undefined as (() => void) | undefined, onVerificationRead: undefined as (() => void) | undefined };
   return {
     state,
     client: {
@@ -45,7 +54,9 @@ function smallPages(client: Sender) {
           command.input.MaxKeys = 3;
         }
         if (command instanceof DeleteObjectCommand && String(command.input.Key).startsWith('p/backups/')) state.onDelete?.();
-        return client.send(command, options);
+        const out = await client.send(command, options);
+        if (command instanceof GetObjectCommand && String(command.input.Key).endsWith('/verification.json')) state.onVerificationRead?.();
+        return out;
       },
     },
   };
@@ -198,6 +209,64 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
     }
   }, 300_000);
 
+  it("ctx.signal aborting mid-page of the read phase: the report's backupsPass is the position saved, where the next run continues", async () => {
+    const t = await setUp(server, 'revpass7', 7);
+    try {
+      const policy = { keepLast: 2 };
+      const plan = await applyRetention({ storage: t.storage, ...policy, dryRun: true });
+      const first = await t.run(policy);
+      expect(first.backupsPass).toMatchObject({ phase: 'read', after: t.ids[2] });
+      const saved = await readJson<{ phase: string; after: string }>(t.s3.client, t.s3.bucket, PASS);
+      expect(saved).toMatchObject({ phase: 'read', after: t.ids[2] });
+
+      // The signal aborts once the next page's first backup has been read (its verification record returned).
+      const abort = new AbortController();
+      t.small.state.onVerificationRead = () => abort.abort(new Error('invocation ending'));
+      const stopped = await t.run(policy, abort.signal);
+      t.small.state.onVerificationRead = undefined;
+      expect(stopped.stoppedBy).toBe('signal');
+      expect(await readJson(t.s3.client, t.s3.bucket, PASS)).toEqual(saved);
+      // Not ids[3], read by the stopped run but not saved.
+      expect(stopped.backupsPass).toMatchObject({ phase: 'read', after: t.ids[2] });
+
+      const reports = await finish(() => t.run(policy));
+      expect(reports[0]!.backupsPass).toMatchObject({ phase: 'read', after: t.ids[5] });
+      expect(reports.flatMap((r) => r.deleted)).toEqual(plan.deleted);
+    } finally {
+      await t.drop();
+    }
+  }, 300_000);
+
+  it('two schedules of one scope with different policies, interleaved run by run: each finishes its own pass; together they delete what the stricter one plans', async () => {
+    const t = await setUp(server, 'revpass8', 7);
+    try {
+      const loose = { keepLast: 4 };
+      const strict = { keepLast: 2 };
+      const planStrict = await applyRetention({ storage: t.storage, ...strict, dryRun: true });
+      expect(planStrict.deleted).toEqual(t.ids.slice(0, 5));
+      const finished = { loose: 0, strict: 0 };
+      const deleted: string[] = [];
+      const named: RetentionReport['otherPolicies'] = [];
+      for (let round = 0; finished.loose === 0 || finished.strict === 0; round++) {
+        expect(round).toBeLessThan(30);
+        for (const [name, policy] of [['loose', loose], ['strict', strict]] as const) {
+          const report = await t.run(policy);
+          deleted.push(...report.deleted);
+          named.push(...report.otherPolicies);
+          if (round > 0 && !report.backupsPass) finished[name]++;
+        }
+      }
+      // Never more than the stricter policy plans; every backup it keeps is there.
+      expect(deleted.filter((id) => !planStrict.deleted.includes(id))).toEqual([]);
+      expect(await t.manifests()).toEqual(expect.arrayContaining(t.ids.slice(5)));
+      // Each schedule's runs named the other's pass (not stale: not removed).
+      expect(named.some((p) => p.keepLast === 4 && !p.removed)).toBe(true);
+      expect(named.some((p) => p.keepLast === 2 && !p.removed)).toBe(true);
+    } finally {
+      await t.drop();
+    }
+  }, 300_000);
+
   it('a pitrWindowMs window no snapshot ended before: the oldest verified snapshot and the stream after it are kept, so every instant of the window since then stays restorable', async () => {
     const s3 = await freshBucket(server);
     const source = await freshDb('revpitr');
@@ -329,6 +398,14 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
         if (pitrWindowMs === 0) expect(record.saved).toMatchObject({ phase: 'sweep', summary: { top: [entry], pitrFirst: null } });
         else expect(record.saved).toBeUndefined();
       }
+      // Saved at the key of an earlier release (one object per scope): continued at the
+      // per-policy key, the old object removed at the first write.
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: JSON.stringify(older(0)) }));
+      const policy = { keepLast: 1, keepMs: 0, pitrWindowMs: 0, job: null, stream: 'orders' };
+      const adopted = await PassRecord.read(storage, caps, policy);
+      await adopted.save(adopted.saved!);
+      expect(await readJson(s3.client, s3.bucket, key)).toBeUndefined();
+      expect(await readJson(s3.client, s3.bucket, 'p/retention/backups-pass/stream=orders/keepLast=1&keepMs=0&pitrWindowMs=0.json')).toMatchObject({ phase: 'sweep', after: '', startedAt: 2_000 });
     } finally {
       await s3.drop();
     }

@@ -65,6 +65,15 @@ export const snapshotCheckpointSchema = z.object({
   owner: z.string(),
   startedAt: z.string(),
   start: markSchema,
+  /**
+   * The stream (the job's `stream` option) whose start mark is not read yet: a new backup's
+   * checkpoint is saved with it before the stream's position is read, then saved again with
+   * the mark (`start.stream`). Retention, which lists job checkpoints before it reads the
+   * manifests, then never prunes the stream while such a snapshot starts (it cannot know the
+   * position it will read). A run that finds it on resume reads the mark then (no part was
+   * recorded before it).
+   */
+  streamPending: z.string().min(1).optional(),
   description: sourceDescriptionSchema,
   datasets: z.array(checkpointDatasetSchema),
   warnings: z.array(z.string()),

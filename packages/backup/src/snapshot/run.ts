@@ -175,12 +175,22 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
         fence: lease.fence(),
         owner: lease.owner,
         startedAt: new Date().toISOString(),
-        start: await mark(options, loc, signal),
+        // With a stream: saved first without its position (see `streamPending`), read below.
+        start: options.stream === undefined ? await mark(options, loc, signal) : { time: new Date().toISOString() },
+        ...(options.stream === undefined ? {} : { streamPending: options.stream }),
         description,
         datasets: description.datasets.map((d) => ({ name: d.name, done: false, segments: [] })),
         warnings: [...description.warnings],
         updatedAt: new Date().toISOString(),
       };
+    }
+    if (state.streamPending !== undefined) {
+      // Saved before the stream's position is read: retention that lists checkpoints after
+      // this write sees a snapshot starting (and prunes nothing), one that listed them before
+      // prunes only below a position this read cannot be behind (see retention-holds.ts).
+      if (!resumed) await save();
+      state.start = await mark(options, loc, signal);
+      delete state.streamPending;
     }
     const current = state;
     await save();
