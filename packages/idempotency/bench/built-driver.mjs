@@ -12,8 +12,9 @@
 import { Redis } from 'ioredis';
 import { handler } from '@steadyfn/handler';
 import { idempotency, redisStore } from '@steadyfn/idempotency';
-import { duplicateEvent, fresh, makePowertools, makeSteady } from './contenders.mjs';
-import { BUILT_MARKER, versusPowertools, warmUp } from './timing.mjs';
+import { redisLeaseStore } from '@steadyfn/lease';
+import { duplicateEvent, fresh, makeFloors, makePowertools, makeSteady } from './contenders.mjs';
+import { BUILT_MARKER, floorsVersus, versusPowertools, warmUp } from './timing.mjs';
 
 const [url, warmMs = '2300'] = process.argv.slice(2);
 if (!url) {
@@ -41,7 +42,8 @@ try {
   await warmUp(() => steadyWarm(duplicateEvent), () => powertools(duplicateEvent), ms / 2);
   await warmUp(() => steady(fresh()), () => powertools(fresh()), ms);
   const result = await versusPowertools({ steady, steadyWarm, powertools, duplicateEvent, fresh });
-  console.log(`${BUILT_MARKER}${JSON.stringify({ node: process.version, loaded, warmUpMs: ms, ...result })}`);
+  const floors = await floorsVersus(await makeFloors(client, redisLeaseStore));
+  console.log(`${BUILT_MARKER}${JSON.stringify({ node: process.version, loaded, warmUpMs: ms, ...result, floors })}`);
 } finally {
   client.disconnect();
 }

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { handler } from '@steadyfn/handler';
 import type { idempotency, redisStore } from '@steadyfn/idempotency';
+import type { redisLeaseStore } from '@steadyfn/lease';
 
 export interface Event {
   orderId: string;
@@ -39,3 +40,8 @@ export declare function powertoolsClient(redis: Redis): {
 };
 export declare function makeSteady(modules: SteadyModules, redis: Redis, localCache?: boolean): (event: Event) => Promise<unknown>;
 export declare function makePowertools(redis: Redis): (event: Event) => Promise<unknown>;
+/** The duplicate path's floors against two bare commands (see contenders.mjs). */
+export declare function makeFloors(
+  redis: Redis,
+  leaseStore: typeof redisLeaseStore,
+): Promise<{ oneCommand: () => Promise<unknown>; twoCommands: () => Promise<void>; scriptClaim: () => Promise<unknown> }>;

@@ -60,3 +60,24 @@ export function makePowertools(redis) {
   const fn = makeIdempotent(async (event, _context) => work(event), { persistenceStore, config: new IdempotencyConfig({ expiresAfterSeconds: 3600 }) });
   return (event) => fn(event, lambdaContext());
 }
+
+/**
+ * The floors of the duplicate path, against Powertools' two bare commands (`SET … EX NX`, `GET`)
+ * on the same client: one bare command (`SET … NX GET`), the floor of any design that answers a
+ * duplicate in one command; and the lease store's claim alone on a settled record (the
+ * duplicate's one request, no handler, no plugin), the floor of a claim that fences (a
+ * generation read and bumped atomically needs a script).
+ */
+export async function makeFloors(redis, redisLeaseStore) {
+  await redis.set('raw:dup', 'c|0|fp|{"k":"v","v":{"charged":42}}');
+  const oneCommand = () => redis.set('raw:dup', 'x', 'PX', 3_600_000, 'NX', 'GET');
+  const twoCommands = async () => {
+    await redis.set('raw:dup', 'x', 'EX', 3600, 'NX');
+    await redis.get('raw:dup');
+  };
+  const leases = redisLeaseStore({ client: redis, prefix: 'floor:' });
+  const held = await leases.claim({ key: 'settled', owner: 'first', leaseMs: 60_000 });
+  if (held.claimed) await leases.settle({ key: 'settled', owner: 'first', fence: held.fence, data: 'fp|{"k":"v","v":{"charged":42}}', keepMs: 3_600_000 });
+  const scriptClaim = () => leases.claim({ key: 'settled', owner: 'second', leaseMs: 60_000, data: 'fp' });
+  return { oneCommand, twoCommands, scriptClaim };
+}

@@ -31,8 +31,8 @@ import { redisLeaseStore } from '@steadyfn/lease';
 import { idempotency, mongoStore, redisStore } from '../src/index.js';
 import { commandStats, diffStats, monitorCounts, startOwnRedis, type OwnRedis } from '../test/own-redis.js';
 import { recordBench } from '../../../test/support/bench-results.js';
-import { duplicateEvent, fresh, type Event, lambdaContext, makePowertools, makeSteady as makeSteady_, powertoolsClient, work } from './contenders.mjs';
-import { BUILT_MARKER, cpuInterleaved, interleaved, versusPowertools, type CpuPair, type Interleaved, type Versus } from './timing.mjs';
+import { duplicateEvent, fresh, type Event, lambdaContext, makeFloors, makePowertools, makeSteady as makeSteady_, powertoolsClient, work } from './contenders.mjs';
+import { BUILT_MARKER, floorsVersus, versusPowertools, type CpuPair, type Floors, type Interleaved, type Versus } from './timing.mjs';
 
 let server: OwnRedis | undefined;
 let client: Redis;
@@ -159,7 +159,7 @@ const us = (r: unknown, stat: 'mean' | 'p50'): number => ((r as Latency).latency
  * waits. Our code there is what users run — one tsup bundle per package entry — where under
  * vitest it runs as many source modules through vite's module runner.
  */
-async function builtRun(url: string): Promise<Versus & { node: string; loaded: Record<string, string>; warmUpMs: number }> {
+async function builtRun(url: string): Promise<Versus & { node: string; loaded: Record<string, string>; warmUpMs: number; floors: Floors }> {
   const driver = fileURLToPath(new URL('./built-driver.mjs', import.meta.url));
   const { NODE_OPTIONS: _ignored, ...env } = process.env;
   const { stdout } = await promisify(execFile)(process.execPath, [driver, url], { env, encoding: 'utf8', timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
@@ -172,6 +172,7 @@ const ratioP50 = (r: Interleaved) => r.a.p50 / r.b.p50;
 const cpuRatio = (r: CpuPair) => r.a / r.b;
 
 test('duplicate path and first-call path against Powertools, same redis-server, same run: source under vitest, built in plain Node', { timeout: 600_000 }, async ({ bench }) => {
+  const loadAtStart = loadavg();
   const options = { time: 2000, warmupTime: 300 };
   const duplicate = await bench.compare(
     bench('steadyfn duplicate', async () => {
@@ -212,31 +213,21 @@ test('duplicate path and first-call path against Powertools, same redis-server, 
   };
   printVersus('source under vitest', source);
   console.log('[bench] (tinybench, sequential, source) duplicate p50 ratio', (us(duplicate.get('steadyfn duplicate'), 'p50') / us(duplicate.get('powertools duplicate'), 'p50')).toFixed(2), '× · first call', (us(first.get('steadyfn first call'), 'p50') / us(first.get('powertools first call'), 'p50')).toFixed(2), '×');
-  // The floor for any design that answers a duplicate in one command instead of two: the bare
-  // commands, same client, same server, interleaved the same way.
-  await client.set('raw:dup', 'c|0|fp|{"k":"v","v":{"charged":42}}');
-  const oneCommand = () => client.set('raw:dup', 'x', 'PX', 3_600_000, 'NX', 'GET');
-  const twoCommands = async () => {
-    await client.set('raw:dup', 'x', 'EX', 3600, 'NX');
-    await client.get('raw:dup');
+  const printFloors = (mode: string, f: Floors) => {
+    console.log(`[bench] ${mode}: floors of the duplicate path against Powertools' two bare commands, wall p50 then CPU`);
+    row('floor: 1 vs 2 bare commands', f.bare);
+    row('floor: claim script vs 2 bare commands', f.script);
+    cpuRow('floor: 1 vs 2 bare commands', f.bareCpu);
+    cpuRow('floor: claim script vs 2 bare', f.scriptCpu);
   };
-  // The floor of a claim that fences (a generation read and bumped atomically needs a script):
-  // the lease store's claim alone — the duplicate's one request, no handler, no plugin — on a
-  // settled record, against the same two bare commands.
-  const leases = redisLeaseStore({ client, prefix: 'floor:' });
-  const held = await leases.claim({ key: 'settled', owner: 'first', leaseMs: 60_000 });
-  if (held.claimed) await leases.settle({ key: 'settled', owner: 'first', fence: held.fence, data: 'fp|{"k":"v","v":{"charged":42}}', keepMs: 3_600_000 });
-  const scriptClaim = () => leases.claim({ key: 'settled', owner: 'second', leaseMs: 60_000, data: 'fp' });
-  console.log('[bench] floors (source under vitest), wall p50 then CPU');
-  row('floor: 1 vs 2 bare commands', await interleaved(oneCommand, twoCommands, 3000));
-  row('floor: claim script vs 2 bare commands', await interleaved(scriptClaim, twoCommands, 3000));
-  cpuRow('floor: 1 vs 2 bare commands', await cpuInterleaved(oneCommand, twoCommands, 300));
-  cpuRow('floor: claim script vs 2 bare', await cpuInterleaved(scriptClaim, twoCommands, 300));
+  printFloors('source under vitest', await floorsVersus(await makeFloors(client, redisLeaseStore)));
 
   const built = await builtRun(server?.url ?? process.env.REDIS_URL!);
   printVersus(`built (dist) in plain Node ${built.node}`, built);
+  printFloors('built (dist) in plain Node', built.floors);
   console.log(`[bench] built run loaded ${Object.entries(built.loaded).map(([name, url]) => `${name} from ${url.replace(/^file:\/\/.*?\/(packages|node_modules)\//, '$1/')}`).join(', ')}`);
-  console.log(`[bench] load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  console.log(`[bench] load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadavg())}`);
 
   const conditions = 'the same redis-server, calls interleaved';
   const builtHow = `built packages (dist) in plain Node, Powertools in the same process, ${conditions}`;

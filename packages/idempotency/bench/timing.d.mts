@@ -37,3 +37,10 @@ export declare function versusPowertools<E>(contenders: {
   duplicateEvent: E;
   fresh: () => E;
 }): Promise<Versus>;
+export interface Floors {
+  bare: Interleaved;
+  script: Interleaved;
+  bareCpu: CpuPair;
+  scriptCpu: CpuPair;
+}
+export declare function floorsVersus(floors: { oneCommand: Call; twoCommands: Call; scriptClaim: Call }): Promise<Floors>;

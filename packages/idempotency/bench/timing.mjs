@@ -76,3 +76,13 @@ export async function versusPowertools({ steady, steadyWarm, powertools, duplica
   const firstCpu = await cpuInterleaved(() => steady(fresh()), () => powertools(fresh()), 100);
   return { dup, firstCall, warm, dupCpu, firstCpu };
 }
+
+/** The floors (contenders.mjs `makeFloors`) against two bare commands: wall 3000 calls a side, CPU 300 batches. */
+export async function floorsVersus({ oneCommand, twoCommands, scriptClaim }) {
+  return {
+    bare: await interleaved(oneCommand, twoCommands, 3000),
+    script: await interleaved(scriptClaim, twoCommands, 3000),
+    bareCpu: await cpuInterleaved(oneCommand, twoCommands, 300),
+    scriptCpu: await cpuInterleaved(scriptClaim, twoCommands, 300),
+  };
+}
