@@ -9,6 +9,9 @@
 // Same contenders (contenders.mjs), same rounds and statistics (timing.mjs) as the source-mode
 // rows; the JIT warm-up (both contenders alternately, per path) stands in for the tinybench
 // tasks that warm both up before the source-mode rounds. Prints one JSON line after BUILT_MARKER.
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { handler } from '@steadyfn/handler';
 import { idempotency, redisStore } from '@steadyfn/idempotency';
@@ -24,8 +27,12 @@ if (!url) {
 
 // Where each contender was loaded from: ours must be dist, not src.
 const loaded = Object.fromEntries(['@steadyfn/handler', '@steadyfn/idempotency', '@steadyfn/lease', '@aws-lambda-powertools/idempotency', 'ioredis'].map((name) => [name, import.meta.resolve(name)]));
-for (const name of ['@steadyfn/handler', '@steadyfn/idempotency']) {
+// A build older than its sources would measure other code than the source-mode rows.
+const newest = (dir) => Math.max(...readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
+for (const name of ['@steadyfn/handler', '@steadyfn/idempotency', '@steadyfn/lease']) {
   if (!/\/dist\/[^/]+\.js$/.test(loaded[name])) throw new Error(`${name} resolved to ${loaded[name]}, not its build`);
+  const dist = dirname(fileURLToPath(loaded[name]));
+  if (newest(join(dist, '..', 'src')) > newest(dist)) throw new Error(`${name}: dist is older than src; build first (npm run bench builds)`);
 }
 
 const client = new Redis(url);
