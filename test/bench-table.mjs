@@ -21,6 +21,8 @@ const MEASURES = [
   { key: 'connections.warm.get', what: 'connections, GET through ctx.redis vs bare GET', bench: 'connections/bench/warm-overhead', goal: '≤ +3 µs' },
   { key: 'idempotency.duplicate', what: 'idempotency duplicate path vs Powertools', bench: 'idempotency/bench/idempotency', goal: '≤ 0.6×' },
   { key: 'idempotency.first', what: 'idempotency first call vs Powertools', bench: 'idempotency/bench/idempotency', goal: '' },
+  { key: 'idempotency.duplicate.source', what: 'idempotency duplicate path vs Powertools, from source under vitest', bench: 'idempotency/bench/idempotency', goal: '' },
+  { key: 'idempotency.first.source', what: 'idempotency first call vs Powertools, from source under vitest', bench: 'idempotency/bench/idempotency', goal: '' },
   { key: 'idempotency.scope.principal', what: "idempotency duplicate, keys scoped per caller vs scope 'none'", bench: 'idempotency/bench/scope', goal: '' },
   { key: 'lease.redis', what: 'lease claim + settle vs old store, Redis', bench: 'lease/bench/lease', goal: '' },
   { key: 'lease.ferretdb', what: 'lease claim + settle vs old store, FerretDB 5k', bench: 'lease/bench/lease', goal: '' },

@@ -6,12 +6,21 @@
  *    what a Lua script runs; INFO commandstats counts both), and for MongoDB by the driver's
  *    command monitoring against FerretDB.
  * 2. Latency of the duplicate path and the first-call path, and the ratios (goal: ≤ 0.6× on
- *    the duplicate path), in wall time (calls interleaved one by one) and in this process's CPU
- *    time (batches interleaved), which a loaded machine disturbs less.
+ *    the duplicate path), in wall time (calls interleaved one by one) and in the process's CPU
+ *    time (batches interleaved), which a loaded machine disturbs less — twice: our code from
+ *    source as this bench runs it under vitest (many modules through vite's module runner), and
+ *    our built packages (dist, what users run) in a plain Node child (built-driver.mjs), each
+ *    against Powertools in the same process. The recorded result is the built one; the source
+ *    one is recorded beside it. Both use the same contenders (contenders.mjs) and the same
+ *    rounds (timing.mjs).
  *
- *   pnpm vitest bench --run packages/idempotency/bench
+ *   bash test/toolchain.sh bench packages/idempotency/bench/idempotency.bench.ts   (builds first)
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
@@ -22,66 +31,19 @@ import { redisLeaseStore } from '@steadyfn/lease';
 import { idempotency, mongoStore, redisStore } from '../src/index.js';
 import { commandStats, diffStats, monitorCounts, startOwnRedis, type OwnRedis } from '../test/own-redis.js';
 import { recordBench } from '../../../test/support/bench-results.js';
-
-type Event = { orderId: string; amount: number };
+import { duplicateEvent, fresh, type Event, lambdaContext, makeFloors, makePowertools, makeSteady as makeSteady_, powertoolsClient, work } from './contenders.mjs';
+import { BUILT_MARKER, floorsVersus, versusPowertools, type CpuPair, type Floors, type Interleaved, type Versus } from './timing.mjs';
 
 let server: OwnRedis | undefined;
 let client: Redis;
 
-const lambdaContext = () => ({
-  awsRequestId: randomUUID(),
-  functionName: 'bench',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bench',
-  memoryLimitInMB: '128',
-  logGroupName: '/aws/lambda/bench',
-  logStreamName: 'stream',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
-
-const work = async (input: unknown) => {
-  const event = input as Event;
-  return { charged: event.amount, orderId: event.orderId };
-};
-
-/** What Powertools' CachePersistenceLayer needs from a client (`get`, `set` with EX/NX, `del`), over ioredis. */
-function powertoolsClient(redis: Redis) {
-  return {
-    get: (name: string) => redis.get(name),
-    set: (name: string | Uint8Array, value: unknown, options?: unknown) => {
-      const o = (options ?? {}) as { EX?: number; NX?: boolean };
-      const key = typeof name === 'string' ? name : Buffer.from(name).toString();
-      const text = String(value);
-      if (o.EX !== undefined && o.NX) return redis.set(key, text, 'EX', o.EX, 'NX');
-      if (o.EX !== undefined) return redis.set(key, text, 'EX', o.EX);
-      if (o.NX) return redis.set(key, text, 'NX');
-      return redis.set(key, text);
-    },
-    del: (keys: string[]) => redis.del(...keys),
-  };
-}
-
-function makeSteady(redis: Redis, localCache = false) {
-  const main = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store: redisStore({ client: redis, prefix: 'sf:' }), ttlMs: 3_600_000, localCache })] }, work);
-  return (event: Event) => main.aws(event, lambdaContext());
-}
-
-function makePowertools(redis: Redis) {
-  const persistenceStore = new CachePersistenceLayer({ client: powertoolsClient(redis) });
-  const fn = makeIdempotent(async (event: Event, _context: unknown) => work(event), { persistenceStore, config: new IdempotencyConfig({ expiresAfterSeconds: 3600 }) });
-  return (event: Event) => fn(event, lambdaContext());
-}
+/** Our modules from source, as vitest loads them (test/vitest.config.ts aliases `@steadyfn/*` to src). */
+const sourceModules = { handler, idempotency, redisStore };
+const makeSteady = (redis: Redis, localCache = false) => makeSteady_(sourceModules, redis, localCache);
 
 let steady: ReturnType<typeof makeSteady>;
 let steadyWarm: ReturnType<typeof makeSteady>;
 let powertools: ReturnType<typeof makePowertools>;
-const duplicateEvent: Event = { orderId: 'dup-1', amount: 42 };
-let counter = 0;
-const fresh = (): Event => ({ orderId: `new-${process.pid}-${++counter}`, amount: 7 });
 
 async function countRedisCalls(): Promise<void> {
   const url = server?.url ?? process.env.REDIS_URL!;
@@ -107,7 +69,9 @@ async function countRedisCalls(): Promise<void> {
   // A crashed holder: its record expires with the lease, so the next attempt is a plain first call.
   const crashed = fresh();
   const crashedMain = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store: redisStore({ client, prefix: 'sf:' }), ttlMs: 3_600_000, leaseMs: 50, localCache: false })] }, () => new Promise(() => undefined));
-  void crashedMain.aws(crashed, lambdaContext());
+  // It never returns: at its 30 s deadline the invocation rejects (retryable, as Lambda expects),
+  // long after its expired record was measured; that rejection is the expected end.
+  void crashedMain.aws(crashed, lambdaContext()).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 150));
   await measure('steadyfn', 'expired lease', () => steady(crashed));
 
@@ -186,67 +150,29 @@ afterAll(async () => {
   await server?.stop();
 });
 
-interface Stats {
-  p50: number;
-  mean: number;
-}
-interface Interleaved {
-  a: Stats;
-  b: Stats;
-}
-
-function stats(samples: number[]): Stats {
-  const sorted = [...samples].sort((x, y) => x - y);
-  return { p50: sorted[Math.floor(sorted.length / 2)]!, mean: samples.reduce((s, v) => s + v, 0) / samples.length };
-}
-
-type Timer = (fn: () => Promise<unknown>) => Promise<number>;
-
-/** Runs `time(a)` and `time(b)` alternately (order swapped every round), `rounds` times each. */
-async function alternate(a: () => Promise<unknown>, b: () => Promise<unknown>, rounds: number, time: Timer): Promise<{ as: number[]; bs: number[] }> {
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const [first, firstInto, second, secondInto] = i % 2 === 0 ? [a, as, b, bs] : [b, bs, a, as];
-    firstInto.push(await time(first));
-    secondInto.push(await time(second));
-  }
-  return { as, bs };
-}
-
-/** Calls `a` and `b` alternately, `rounds` times each after a warm-up; wall µs per call. */
-async function interleaved(a: () => Promise<unknown>, b: () => Promise<unknown>, rounds: number): Promise<Interleaved> {
-  for (let i = 0; i < 100; i++) {
-    await a();
-    await b();
-  }
-  const { as, bs } = await alternate(a, b, rounds, async (fn) => {
-    const start = performance.now();
-    await fn();
-    return (performance.now() - start) * 1000;
-  });
-  return { a: stats(as), b: stats(bs) };
-}
-
-/**
- * CPU µs per call of `a` and `b` (process.cpuUsage over batches of `batch` calls, alternated
- * batch by batch, p50 of `rounds` batches each): what this process spends, the client and its
- * socket writes included, without the waits a loaded machine adds to wall time.
- */
-async function cpuInterleaved(a: () => Promise<unknown>, b: () => Promise<unknown>, rounds: number, batch = 20): Promise<{ a: number; b: number }> {
-  const { as, bs } = await alternate(a, b, rounds, async (fn) => {
-    const start = process.cpuUsage();
-    for (let i = 0; i < batch; i++) await fn();
-    const used = process.cpuUsage(start);
-    return (used.user + used.system) / batch;
-  });
-  return { a: stats(as).p50, b: stats(bs).p50 };
-}
-
 type Latency = { latency: { mean: number; p50?: number } };
 const us = (r: unknown, stat: 'mean' | 'p50'): number => ((r as Latency).latency[stat] ?? Number.NaN) * 1000;
 
-test('duplicate path and first-call path against Powertools, same redis-server, same run', async ({ bench }) => {
+/**
+ * The same comparison on the built packages: built-driver.mjs in a plain `node` child (this
+ * process's Node, no loader, no NODE_OPTIONS), on this bench's redis-server, while this process
+ * waits. Our code there is what users run — one tsup bundle per package entry — where under
+ * vitest it runs as many source modules through vite's module runner.
+ */
+async function builtRun(url: string): Promise<Versus & { node: string; loaded: Record<string, string>; warmUpMs: number; floors: Floors }> {
+  const driver = fileURLToPath(new URL('./built-driver.mjs', import.meta.url));
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  const { stdout } = await promisify(execFile)(process.execPath, [driver, url], { env, encoding: 'utf8', timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
+  const line = stdout.split('\n').find((l) => l.startsWith(BUILT_MARKER));
+  if (!line) throw new Error(`built-driver.mjs printed no result: ${stdout.slice(-500)}`);
+  return JSON.parse(line.slice(BUILT_MARKER.length));
+}
+
+const ratioP50 = (r: Interleaved) => r.a.p50 / r.b.p50;
+const cpuRatio = (r: CpuPair) => r.a / r.b;
+
+test('duplicate path and first-call path against Powertools, same redis-server, same run: source under vitest, built in plain Node', { timeout: 600_000 }, async ({ bench }) => {
+  const loadAtStart = loadavg();
   const options = { time: 2000, warmupTime: 300 };
   const duplicate = await bench.compare(
     bench('steadyfn duplicate', async () => {
@@ -271,53 +197,57 @@ test('duplicate path and first-call path against Powertools, same redis-server, 
   );
   // tinybench runs one task after the other; on a shared machine load drifts between them.
   // The ratios come from an interleaved run instead: A and B alternate call by call.
-  const dup = await interleaved(() => steady(duplicateEvent), () => powertools(duplicateEvent), 3000);
-  const firstCall = await interleaved(() => steady(fresh()), () => powertools(fresh()), 2000);
-  const warm = await interleaved(() => steadyWarm(duplicateEvent), () => powertools(duplicateEvent), 2000);
-  console.log('\n[bench] latency, same redis-server, same run, calls interleaved (µs; ratio = steadyfn / powertools)');
-  console.log('[bench] path              steadyfn p50  powertools p50  ratio p50  ratio mean');
+  const source = await versusPowertools({ steady, steadyWarm, powertools, duplicateEvent, fresh });
   const row = (path: string, r: Interleaved) =>
-    console.log(`[bench] ${path.padEnd(16)} ${r.a.p50.toFixed(1).padStart(12)}  ${r.b.p50.toFixed(1).padStart(14)}  ${(r.a.p50 / r.b.p50).toFixed(2).padStart(8)}×  ${(r.a.mean / r.b.mean).toFixed(2).padStart(9)}×`);
-  row('duplicate path', dup);
-  row('first-call path', firstCall);
-  row('local-cache hit', warm);
-  console.log('[bench] (tinybench, sequential) duplicate p50 ratio', (us(duplicate.get('steadyfn duplicate'), 'p50') / us(duplicate.get('powertools duplicate'), 'p50')).toFixed(2), '× · first call', (us(first.get('steadyfn first call'), 'p50') / us(first.get('powertools first call'), 'p50')).toFixed(2), '×');
-  // The floor for any design that answers a duplicate in one command instead of two: the bare
-  // commands, same client, same server, interleaved the same way.
-  await client.set('raw:dup', 'c|0|fp|{"k":"v","v":{"charged":42}}');
-  const oneCommand = () => client.set('raw:dup', 'x', 'PX', 3_600_000, 'NX', 'GET');
-  const twoCommands = async () => {
-    await client.set('raw:dup', 'x', 'EX', 3600, 'NX');
-    await client.get('raw:dup');
+    console.log(`[bench] ${path.padEnd(16)} ${r.a.p50.toFixed(1).padStart(12)}  ${r.b.p50.toFixed(1).padStart(14)}  ${ratioP50(r).toFixed(2).padStart(8)}×  ${(r.a.mean / r.b.mean).toFixed(2).padStart(9)}×`);
+  const cpuRow = (path: string, r: CpuPair) => console.log(`[bench] ${path.padEnd(28)} ${r.a.toFixed(1).padStart(8)}  ${r.b.toFixed(1).padStart(8)}  ${cpuRatio(r).toFixed(2).padStart(6)}×`);
+  const printVersus = (mode: string, v: Versus) => {
+    console.log(`\n[bench] ${mode}: latency, same redis-server, same run, calls interleaved (µs; ratio = steadyfn / powertools)`);
+    console.log('[bench] path              steadyfn p50  powertools p50  ratio p50  ratio mean');
+    row('duplicate path', v.dup);
+    row('first-call path', v.firstCall);
+    row('local-cache hit', v.warm);
+    console.log(`[bench] ${mode}: CPU time of the process per call (µs, p50 of batches of 20, interleaved; ratio = steadyfn / powertools)`);
+    cpuRow('duplicate path', v.dupCpu);
+    cpuRow('first-call path', v.firstCpu);
   };
-  const floor = await interleaved(oneCommand, twoCommands, 3000);
-  row('floor: 1 vs 2 bare commands', floor);
-  // The floor of a claim that fences (a generation read and bumped atomically needs a script):
-  // the lease store's claim alone — the duplicate's one request, no handler, no plugin — on a
-  // settled record, against the same two bare commands.
-  const leases = redisLeaseStore({ client, prefix: 'floor:' });
-  const held = await leases.claim({ key: 'settled', owner: 'first', leaseMs: 60_000 });
-  if (held.claimed) await leases.settle({ key: 'settled', owner: 'first', fence: held.fence, data: 'fp|{"k":"v","v":{"charged":42}}', keepMs: 3_600_000 });
-  const scriptClaim = () => leases.claim({ key: 'settled', owner: 'second', leaseMs: 60_000, data: 'fp' });
-  const scriptFloor = await interleaved(scriptClaim, twoCommands, 3000);
-  row('floor: claim script vs 2 bare commands', scriptFloor);
-  // 300 batches a side: on a shared 2-core machine the p50 of 150 moved by a few hundredths run to run.
-  const dupCpu = await cpuInterleaved(() => steady(duplicateEvent), () => powertools(duplicateEvent), 300);
-  const firstCpu = await cpuInterleaved(() => steady(fresh()), () => powertools(fresh()), 100);
-  const floorCpu = await cpuInterleaved(oneCommand, twoCommands, 300);
-  const scriptFloorCpu = await cpuInterleaved(scriptClaim, twoCommands, 300);
-  console.log('[bench] CPU time of this process per call (µs, p50 of batches of 20, interleaved; ratio = steadyfn / powertools)');
-  const cpuRow = (path: string, r: { a: number; b: number }) => console.log(`[bench] ${path.padEnd(28)} ${r.a.toFixed(1).padStart(8)}  ${r.b.toFixed(1).padStart(8)}  ${(r.a / r.b).toFixed(2).padStart(6)}×`);
-  cpuRow('duplicate path', dupCpu);
-  cpuRow('first-call path', firstCpu);
-  cpuRow('floor: 1 vs 2 bare commands', floorCpu);
-  cpuRow('floor: claim script vs 2 bare', scriptFloorCpu);
-  const ratio = dup.a.p50 / dup.b.p50;
-  const vsPowertools = (r: Interleaved, path: string) => ({
-    value: r.a.p50 / r.b.p50,
+  printVersus('source under vitest', source);
+  console.log('[bench] (tinybench, sequential, source) duplicate p50 ratio', (us(duplicate.get('steadyfn duplicate'), 'p50') / us(duplicate.get('powertools duplicate'), 'p50')).toFixed(2), '× · first call', (us(first.get('steadyfn first call'), 'p50') / us(first.get('powertools first call'), 'p50')).toFixed(2), '×');
+  const printFloors = (mode: string, f: Floors) => {
+    console.log(`[bench] ${mode}: floors of the duplicate path against Powertools' two bare commands, wall p50 then CPU`);
+    row('floor: 1 vs 2 bare commands', f.bare);
+    row('floor: claim script vs 2 bare commands', f.script);
+    cpuRow('floor: 1 vs 2 bare commands', f.bareCpu);
+    cpuRow('floor: claim script vs 2 bare', f.scriptCpu);
+  };
+  printFloors('source under vitest', await floorsVersus(await makeFloors(client, redisLeaseStore)));
+
+  const built = await builtRun(server?.url ?? process.env.REDIS_URL!);
+  printVersus(`built (dist) in plain Node ${built.node}`, built);
+  printFloors('built (dist) in plain Node', built.floors);
+  console.log(`[bench] built run loaded ${Object.entries(built.loaded).map(([name, url]) => `${name} from ${url.replace(/^file:\/\/.*?\/(packages|node_modules)\//, '$1/')}`).join(', ')}`);
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  console.log(`[bench] load average (1, 5, 15 min) at the start ${load(loadAtStart)}, at the end ${load(loadavg())}`);
+
+  const conditions = 'the same redis-server, calls interleaved';
+  const builtHow = `built packages (dist) in plain Node, Powertools in the same process, ${conditions}`;
+  const sourceHow = `our code from source under vitest (module runner), Powertools from node_modules, ${conditions}`;
+  const vsPowertools = (key: string, r: Interleaved, cpu: CpuPair, path: string, how: string) => ({
+    key,
+    value: ratioP50(r),
     unit: '×' as const,
-    detail: `${path}: p50 ${r.a.p50.toFixed(1)} µs vs ${r.b.p50.toFixed(1)} µs for Powertools idempotency (Redis persistence, middy) on the same redis-server, calls interleaved`,
+    detail: `${path}: p50 ${r.a.p50.toFixed(1)} µs vs ${r.b.p50.toFixed(1)} µs for Powertools idempotency (makeIdempotent, Redis persistence); mean ${(r.a.mean / r.b.mean).toFixed(2)}×, CPU ${cpuRatio(cpu).toFixed(2)}×; ${how}`,
   });
-  recordBench({ key: 'idempotency.duplicate', ...vsPowertools(dup, 'a repeated invocation answered from the store') }, { key: 'idempotency.first', ...vsPowertools(firstCall, 'a first invocation (claim, function, completion)') });
-  console.log(`[bench] duplicate-path goal ≤ 0.60×: ${ratio <= 0.6 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}× at p50, interleaved; CPU time ${(dupCpu.a / dupCpu.b).toFixed(2)}×)`);
+  const duplicatePath = 'a repeated invocation answered from the store';
+  const firstPath = 'a first invocation (claim, function, completion)';
+  recordBench(
+    vsPowertools('idempotency.duplicate', built.dup, built.dupCpu, duplicatePath, builtHow),
+    vsPowertools('idempotency.first', built.firstCall, built.firstCpu, firstPath, builtHow),
+    vsPowertools('idempotency.duplicate.source', source.dup, source.dupCpu, duplicatePath, sourceHow),
+    vsPowertools('idempotency.first.source', source.firstCall, source.firstCpu, firstPath, sourceHow),
+  );
+  const ratio = ratioP50(built.dup);
+  console.log(
+    `[bench] duplicate-path goal ≤ 0.60× (built, as users run it): ${ratio <= 0.6 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}× at p50, interleaved; CPU time ${cpuRatio(built.dupCpu).toFixed(2)}×; from source under vitest ${ratioP50(source.dup).toFixed(2)}×, CPU ${cpuRatio(source.dupCpu).toFixed(2)}×)`,
+  );
 });
