@@ -18,6 +18,7 @@
  * first keeps its checkpoint; a runner that lost its lease long ago and still writes is
  * refused by the checkpoint's `If-Match` (`FencedError`) and by S3 for its aborted uploads.
  */
+import { isRecord } from '@steadyfn/handler/internal';
 import { LeaseHeldError } from './errors.js';
 import { takeJobLease } from './job-lease.js';
 import { getObject, headObject, joinKey, listKeys, type PageGate, type S3Location } from './s3/client.js';
@@ -58,6 +59,8 @@ export async function listJobCheckpoints(loc: S3Location, signal?: AbortSignal, 
     } catch {
       return undefined;
     }
+    // JSON that is not an object (`null`, a number, an array) is as unreadable as bad JSON.
+    if (!isRecord(parsed) || Array.isArray(parsed)) return undefined;
     if (typeof parsed.backupId !== 'string' || parsed.backupId === '') return undefined;
     const stream = streamOf(parsed);
     if (stream === 'invalid') return undefined;
