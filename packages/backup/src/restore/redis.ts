@@ -144,8 +144,12 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       if (manifest.source.kind !== 'redis') throw new RestoreUnsupportedError(`backup ${manifest.backupId} is a ${manifest.source.kind} backup; this target is Redis`);
       const hasDump = manifest.datasets.some((d) => d.encoding !== 'typed' && d.count > 0);
       const source = manifest.source.rdbVersion;
-      if (hasDump && source !== undefined) {
-        const target = await targetRdbVersion(await resolveClient(options.client));
+      const client = await resolveClient(options.client);
+      // Always one request before the first write, so a refused login (WRONGPASS, NOAUTH) or an
+      // unreachable server is a typed error with nothing written, whatever the backup holds.
+      if (!hasDump || source === undefined) await client.callBuffer('PING');
+      else {
+        const target = await targetRdbVersion(client);
         if (target !== undefined && target < source) {
           throw new RestoreUnsupportedError(
             `the backup holds DUMP payloads of RDB version ${source}; the target reads RDB version ${target} at most. Take a typed backup (redisSource({ encoding: 'typed' }) or targetRdbVersion: ${target})`,

@@ -80,13 +80,20 @@ const REDIS_SOURCE_KEYS = keysOf<RedisSourceOptions>({
   digestWithoutPrefix: true,
 });
 
-/** The RDB version of the server, from a DUMP of one key matching the pattern (undefined for an empty keyspace). */
-async function sampleRdbVersion(masters: RedisLike[], pattern: string): Promise<number | undefined> {
+/**
+ * The RDB version of the server, from a DUMP of any key (undefined for an empty keyspace). Any
+ * key, not one matching the pattern: the DUMP format is the server's, and on a large keyspace
+ * a narrow pattern may match nothing in the first thousands of keys SCAN walks — the version
+ * was then missing from the manifest, and a restore to an older server was not refused before
+ * its first write.
+ */
+async function sampleRdbVersion(masters: RedisLike[]): Promise<number | undefined> {
   for (const node of masters) {
     let cursor = '0';
     for (let i = 0; i < 20; i++) {
-      const [next, keys] = (await node.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', 100)) as [Buffer, Buffer[]];
+      const [next, keys] = (await node.callBuffer('SCAN', cursor, 'COUNT', 100)) as [Buffer, Buffer[]];
       for (const key of keys) {
+        // Gone since the SCAN (expired, deleted): try the next one.
         const payload = (await node.callBuffer('DUMP', key)) as Buffer | null;
         if (payload) return rdbVersionOf(payload);
       }
@@ -130,7 +137,7 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
       const info = String(await masters[0]!.call('INFO', 'server'));
       const version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
       const engine = /valkey_version:/.test(info) || /server_name:valkey/.test(info) ? 'valkey' : 'redis';
-      const rdbVersion = await sampleRdbVersion(masters, pattern);
+      const rdbVersion = await sampleRdbVersion(masters);
       const warnings: string[] = [];
       let allTyped = encoding === 'typed';
       if (targetRdb !== undefined && rdbVersion !== undefined && rdbVersion !== targetRdb) {
