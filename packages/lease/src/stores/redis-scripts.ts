@@ -10,6 +10,16 @@
  */
 import { luaScript as script } from './redis-eval.js';
 
+/**
+ * The largest fence a record may hold for a claim to take it over (15 digits), so a claim
+ * hands out at most 10^15. Past 2^53 Lua's numbers cannot count (the next fence came out as
+ * the same fence, or negative), and ioredis 6 reads an integer reply within 57 of 2^53 wrong
+ * (9007199254740991 as 9007199254740992); 10^15 leaves room for the renewals and the settle
+ * that add one each. No claim of this store gets there; a value with a larger fence is
+ * another program's, refused and left alone.
+ */
+const LAST_FENCE = '999999999999999';
+
 /** The Lua function a settle runs; see `RedisLeaseStore.settleFragment`. */
 export const SETTLE_FUNCTION = 'steadyfn_lease_settle';
 
@@ -53,8 +63,8 @@ end
 /**
  * Claims each key: ARGV per key = owner, leaseMs, payload, retainMs, leaseMs + retainMs.
  * Reply per key: {1, fence, pttl} claimed; {0, value, pttl} live record; {-1} a key this store
- * did not write (another value, or another type: left alone) — and then nothing is written for
- * any key of the call, the others answering {-2}.
+ * did not write (another value, a fence past `LAST_FENCE`, or another type: left alone) — and
+ * then nothing is written for any key of the call, the others answering {-2}.
  */
 export const CLAIM = script(`local values, states, fences, retains = {}, {}, {}, {}
 local foreign = false
@@ -65,7 +75,7 @@ for i = 1, #KEYS do
     states[i] = '!'
   elseif value then
     local s, f, r = string.match(value, '^([hdf])|(%d+)|(%d+)|')
-    if not s then
+    if not s or tonumber(f) > ${LAST_FENCE} then
       foreign = true
       states[i] = '!'
     else
@@ -110,7 +120,7 @@ local fence = 0
 if value then
   if type(value) ~= 'string' then return -1 end
   local s, f, r = string.match(value, '^([hdf])|(%d+)|(%d+)|')
-  if not s then return -1 end
+  if not s or tonumber(f) > ${LAST_FENCE} then return -1 end
   if s ~= 'f' then
     local ttl = redis.call('PTTL', KEYS[1])
     if ttl > tonumber(r) then return string.format('%d', ttl) .. ':' .. value end
@@ -163,7 +173,7 @@ export interface StoredValue {
 
 const DIGITS = /^\d+$/;
 
-/** Parses a value this store wrote; `undefined` for anything else. */
+/** Parses a value this store wrote; `undefined` for anything else (a fence past `Number.MAX_SAFE_INTEGER` included). */
 export function parseValue(value: string): StoredValue | undefined {
   const state = value[0];
   if ((state !== 'h' && state !== 'd' && state !== 'f') || value[1] !== '|') return undefined;
@@ -173,7 +183,7 @@ export function parseValue(value: string): StoredValue | undefined {
   if (c < 0) return undefined;
   const fence = value.slice(2, a);
   const retain = value.slice(a + 1, b);
-  if (!DIGITS.test(fence) || !DIGITS.test(retain)) return undefined;
+  if (!DIGITS.test(fence) || !DIGITS.test(retain) || !Number.isSafeInteger(Number(fence))) return undefined;
   return {
     state,
     fence: Number(fence),

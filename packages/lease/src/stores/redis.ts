@@ -177,7 +177,9 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   };
 
   const claimReply = (reply: unknown, now: number): ClaimResult => {
-    const [tag, a, b] = reply as [number, unknown, unknown];
+    // Integers read with Number(): ioredis's `stringNumbers` option hands them over as strings.
+    const [t, a, b] = reply as [unknown, unknown, unknown];
+    const tag = Number(t);
     if (tag === 1) return { claimed: true, fence: Number(a), expiresAt: now + Number(b) - retainMs };
     if (tag === 0) {
       const record = recordOf(String(a), Number(b), now);
@@ -222,13 +224,17 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
 
   /** A single claim's reply (see `CLAIM_ONE`): the fence, `<pttl>:<value>` for a live record, or -1. */
   const claimOneReply = (reply: unknown, leaseMs: number, now: number): ClaimResult => {
-    if (typeof reply === 'number') {
+    // An integer reply is a number, or a string of digits with ioredis's `stringNumbers`
+    // option; a live record's reply always holds a ':'.
+    const colon = typeof reply === 'string' ? reply.indexOf(':') : -1;
+    if (colon < 0) {
+      const fence = typeof reply === 'number' || typeof reply === 'string' ? Number(reply) : Number.NaN;
       // Another program's key (-1): the script wrote nothing.
-      if (reply >= 1) return { claimed: true, fence: reply, expiresAt: now + leaseMs };
-    } else if (typeof reply === 'string') {
-      const colon = reply.indexOf(':');
+      if (fence >= 1) return { claimed: true, fence, expiresAt: now + leaseMs };
+    } else {
       // The script found it live; the reply is read a moment later.
-      const record = colon > 0 ? recordOf(reply.slice(colon + 1), Number(reply.slice(0, colon)), now) : undefined;
+      const text = reply as string;
+      const record = colon > 0 ? recordOf(text.slice(colon + 1), Number(text.slice(0, colon)), now) : undefined;
       if (record) return { claimed: false, record };
     }
     throw new LeaseRecordUnreadableError();
