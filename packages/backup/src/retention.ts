@@ -421,7 +421,12 @@ async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: C
     for (const key of objects) await budget.spend(false, () => deleteOrThrow(loc, key, signal));
     report.deleted.push(c.id);
   }
-  if (stream !== undefined && held !== 'no' && budget.stoppedBy !== 'signal') report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, held, o.dryRun, budget, report, signal);
+  if (stream === undefined || held === 'no' || budget.stoppedBy === 'signal') return;
+  // Every kept backup's start mark holds the prune, not only the oldest kept one's: snapshots of
+  // two jobs can overlap (one checkpointed across invocations), so one that ended later may
+  // have started earlier on the stream.
+  const keptMarks = candidates.filter((c) => !doomed.includes(c)).reduce<StreamMark | null>((h, c) => holdFor(h, c.manifest, stream), held);
+  report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, keptMarks, o.dryRun, budget, report, signal);
 }
 
 /**
