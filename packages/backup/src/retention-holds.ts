@@ -11,7 +11,7 @@
  *    snapshot whose mark is not read yet (`streamPending`: it saves its checkpoint before it
  *    reads the stream's position) or a checkpoint that cannot be read holds back the whole
  *    prune (`leftAlone`).
- * It then prunes only below the oldest of: the oldest kept backup's start mark, other jobs'
+ * It then prunes only below the oldest of: every kept backup's start mark, other jobs'
  * backups' marks (with `job`), the running snapshots' marks and `now`. A snapshot that needs
  * an object below that line read its mark before step 1 (the stream only moves forward), so
  * it saved its checkpoint before step 2: step 2 sees it still running, or it had committed

@@ -67,10 +67,12 @@ export interface StreamMark {
 }
 
 /**
- * The older of `held` and the start mark `manifest` (another job's backup) has on `stream`:
- * retention of one `job` prunes `stream` only below every other job's backup on it — verified
- * or not, since that job's own retention decides whether it is kept — so a point-in-time
- * restore from another job's kept snapshot still has the stream objects it replays.
+ * The older of `held` and the start mark `manifest` (another job's backup, or a kept one) has
+ * on `stream`: retention of one `job` prunes `stream` only below every other job's backup on it
+ * — verified or not, since that job's own retention decides whether it is kept — so a
+ * point-in-time restore from another job's kept snapshot still has the stream objects it
+ * replays; and below every backup it keeps, since snapshots of two jobs can overlap (one that
+ * ended after the oldest kept one may have started before it).
  */
 export function holdFor(held: StreamMark | null, manifest: Manifest, stream: string | null | undefined): StreamMark | null {
   const mark = manifest.start.stream;
@@ -243,7 +245,11 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
           out.uncommitted.push(id);
           if (!(await orphan(id))) return save();
         } else if (c !== 'skip') {
-          if (!line || compareEntries(c, line) >= 0) out.kept.push(id);
+          if (!line || compareEntries(c, line) >= 0) {
+            // A kept backup's start mark holds the prune too (it may be older than the line's: overlapping jobs).
+            hold(c.manifest);
+            out.kept.push(id);
+          }
           else if (c.verified && keepRulesWouldKeep(state, policy, entryOf(c))) {
             // Verified after the read phase passed it, and kept by the rules: the line is stale.
             out.kept.push(id);

@@ -56,6 +56,7 @@
  * refused (`FencedError`) instead of moving another run's pass. One that cannot be read
  * (damaged, a newer format) is replaced by a new pass. Dry runs neither read nor write it.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BackupError, FencedError } from './errors.js';
 import { getStored } from './format/stored.js';
@@ -149,11 +150,28 @@ const POLICY_NAME = /^keepLast=(\d+)&keepMs=(\d+)&pitrWindowMs=(\d+)\.json$/;
  * The key of the pass object:
  * `retention/backups-pass/<scope>/keepLast=<n>&keepMs=<ms>&pitrWindowMs=<ms>.json`, the scope
  * being `all` or, for retention of one `job` or with a `stream`, `job=<job>&stream=<stream>`
- * (names URI-encoded). Schedules for different jobs on one prefix, and schedules of one scope
+ * (names URI-encoded; `sha256=<hex>` of it when a key under it could pass S3's 1,024 bytes). Schedules for different jobs on one prefix, and schedules of one scope
  * with different policies, each keep their own pass instead of discarding each other's.
  */
 export function passKey(loc: S3Location, policy: PassPolicy): string {
-  return joinKey(loc.prefix, 'retention', 'backups-pass', scopeOf(policy), `keepLast=${policy.keepLast}&keepMs=${policy.keepMs}&pitrWindowMs=${policy.pitrWindowMs}.json`);
+  return joinKey(loc.prefix, 'retention', 'backups-pass', scopeFolder(loc, policy), `keepLast=${policy.keepLast}&keepMs=${policy.keepMs}&pitrWindowMs=${policy.pitrWindowMs}.json`);
+}
+
+/** S3's longest key (bytes). */
+const MAX_KEY_BYTES = 1024;
+/** The longest policy part of a pass key (every value at `Number.MAX_SAFE_INTEGER`). */
+const LONGEST_POLICY = `keepLast=${Number.MAX_SAFE_INTEGER}&keepMs=${Number.MAX_SAFE_INTEGER}&pitrWindowMs=${Number.MAX_SAFE_INTEGER}.json`;
+
+/**
+ * The scope's folder under `retention/backups-pass/`: the scope itself, or, when a pass key
+ * under it could pass S3's 1,024-byte key limit (long, URI-encoded `job` and `stream` names;
+ * the snapshot job checks only its own keys), `sha256=<hex of the scope>`. Decided by the
+ * scope alone, so every policy of a scope shares one folder (`others`).
+ */
+function scopeFolder(loc: S3Location, policy: Pick<PassPolicy, 'job' | 'stream'>): string {
+  const scope = scopeOf(policy);
+  if (Buffer.byteLength(joinKey(loc.prefix, 'retention', 'backups-pass', scope, LONGEST_POLICY)) <= MAX_KEY_BYTES) return scope;
+  return `sha256=${createHash('sha256').update(scope).digest('hex')}`;
 }
 
 /** The key releases before per-policy pass objects used: one per scope (`retention/backups-pass.json`, `retention/backups-pass/<scope>.json`). */
@@ -206,7 +224,8 @@ export class PassRecord {
    */
   static async read(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, policy: PassPolicy, signal?: AbortSignal): Promise<PassRecord> {
     const record = await PassRecord.readAt(loc, caps, policy, passKey(loc, policy), signal);
-    if (record.etag !== undefined) return record;
+    // A legacy key past S3's limit could never be written (and S3 refuses to read it).
+    if (record.etag !== undefined || Buffer.byteLength(legacyPassKey(loc, policy)) > MAX_KEY_BYTES) return record;
     const legacy = await PassRecord.readAt(loc, caps, policy, legacyPassKey(loc, policy), signal);
     return legacy.etag === undefined ? record : new PassRecord(loc, caps, policy, undefined, legacy.saved, legacy.etag);
   }

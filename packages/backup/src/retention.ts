@@ -8,7 +8,7 @@
  * - deletes the manifest first (the backup stops existing), then its verification record and
  *   segments; a failed delete throws `RetentionDeleteError` and nothing after it is deleted;
  * - with `stream`, also deletes stream objects (index first) that only the deleted backups needed:
- *   those older than the oldest kept backup's start mark — and, with `job`, than the start mark
+ *   those older than every kept backup's start mark — and, with `job`, than the start mark
  *   of every other job's backup on that stream (retention of one job never prunes what
  *   another job's snapshot still needs for a point-in-time restore);
  * - cleans what is under `backups/` without a manifest and without a job checkpoint naming it
@@ -68,7 +68,8 @@ export interface RetentionOptions {
   job?: string;
   /**
    * Prune this stream's objects that no kept snapshot needs: those older than the start mark of
-   * the oldest backup kept — and, with `job`, than that of every other job's backup on this
+   * every backup kept (the oldest kept one's, and that of any kept one that ended later but
+   * started earlier: jobs' snapshots can overlap) — and, with `job`, than that of every other job's backup on this
    * stream (verified or not: its own retention decides), so a point-in-time restore from
    * another job's kept snapshot still works.
    */
@@ -149,6 +150,15 @@ export interface RetentionReport {
    */
   stoppedBy?: StopReason;
   /**
+   * Passes over `backups/` of other policies with the same scope (`job`, `stream`): another
+   * schedule with other `keepLast`/`keepMs`/`pitrWindowMs` (each keeps its own pass object and
+   * finishes it; together they delete what either policy would — its deletes can also end this
+   * pass early, `restarted: 'kept backup changed'` — so check that both are meant), or a policy
+   * changed since. One not written for `abandonedCheckpointMs` is deleted (`removed`). Also
+   * logged as a warning. Empty in a dry run.
+   */
+  otherPolicies: OtherPolicy[];
+  /**
    * Where the pass over `backups/` continues next run, when this run could not read every
    * backup (or list every unfinished upload under `backups/`) and saved its place in
    * `retention/backups-pass/<scope>/<policy>.json` (one per scope and policy: see the README): `read` (reading every manifest into a
@@ -162,15 +172,6 @@ export interface RetentionReport {
    * pass continues. In a run of a pass, `kept`, `deleted`, `uncommitted` and `left.backups`
    * name what this run met, not every backup.
    */
-  /**
-   * Passes over `backups/` of other policies with the same scope (`job`, `stream`): another
-   * schedule with other `keepLast`/`keepMs`/`pitrWindowMs` (each keeps its own pass object and
-   * finishes it; together they delete what either policy would — its deletes can also end this
-   * pass early, `restarted: 'kept backup changed'` — so check that both are meant), or a policy
-   * changed since. One not written for `abandonedCheckpointMs` is deleted (`removed`). Also
-   * logged as a warning. Empty in a dry run.
-   */
-  otherPolicies: OtherPolicy[];
   backupsPass?: { phase: 'read' | 'sweep' | 'uploads'; after: string; startedAt: string; restarted?: 'kept backup changed' | 'verified after it was read' | 'clock went back' };
   /** What this run left for the next one because it stopped (all 0 when it finished). */
   left: {
@@ -421,11 +422,16 @@ async function applyPolicy(loc: S3Location, candidates: Candidate[], verified: C
     for (const key of objects) await budget.spend(false, () => deleteOrThrow(loc, key, signal));
     report.deleted.push(c.id);
   }
-  if (stream !== undefined && held !== 'no' && budget.stoppedBy !== 'signal') report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, held, o.dryRun, budget, report, signal);
+  if (stream === undefined || held === 'no' || budget.stoppedBy === 'signal') return;
+  // Every kept backup's start mark holds the prune, not only the oldest kept one's: snapshots of
+  // two jobs can overlap (one checkpointed across invocations), so one that ended later may
+  // have started earlier on the stream.
+  const keptMarks = candidates.filter((c) => !doomed.includes(c)).reduce<StreamMark | null>((h, c) => holdFor(h, c.manifest, stream), held);
+  report.streamObjects = await pruneStream(loc, stream, oldestKept.manifest, keptMarks, o.dryRun, budget, report, signal);
 }
 
 /**
- * Deletes stream objects older than the oldest kept snapshot's start mark and than `held` (the
+ * Deletes stream objects older than the oldest kept snapshot's start mark and than `held` (every kept backup's mark, the
  * oldest start mark on the stream of another job's backup, with `job`: never pruned for one
  * job what another job's snapshot needs), an hour's index first, then its objects, all or none.
  */
