@@ -57,3 +57,22 @@ export async function runLuaScript(client: LuaScriptClient, script: LuaScript, k
     return raceSignal(client.eval(script.source, keys.length, ...keys, ...args), signal);
   }
 }
+
+/**
+ * `runLuaScript` for one call on a hot path: `EVALSHA` sent at once, `EVAL` only on `NOSCRIPT`
+ * (once per server), with no async frames of its own. `args` is what follows the script:
+ * the key count, the keys, then the arguments. Rejects like `runLuaScript`.
+ */
+export function sendLuaScript(client: LuaScriptClient, script: LuaScript, args: ReadonlyArray<string | number | Buffer>, signal: AbortSignal | undefined): Promise<unknown> {
+  let sent: Promise<unknown>;
+  try {
+    sent = raceSignal(client.evalsha(script.sha, ...args), signal);
+  } catch (error) {
+    sent = Promise.reject(error);
+  }
+  return sent.catch((error: unknown) => {
+    if (!isNoScript(error)) throw error;
+    throwIfAborted(signal);
+    return raceSignal(client.eval(script.source, ...args), signal);
+  });
+}

@@ -15,7 +15,7 @@ import { clusterSlot } from './redis-slot.js';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
-import { isNoScript, runLuaScript, type LuaScript } from './redis-eval.js';
+import { runLuaScript, sendLuaScript, type LuaScript } from './redis-eval.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { CLAIM, CLAIM_ONE, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE, parseValue } from './redis-scripts.js';
@@ -250,36 +250,14 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     const now = Date.now();
     const leaseMs = r.leaseMs;
     const args = [1, redisKey(r.key), r.owner, String(leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(leaseMs + retainMs)];
-    let sent: Promise<unknown>;
-    try {
-      sent = abortable(c.evalsha(CLAIM_ONE.sha, ...args), signal);
-    } catch (error) {
-      sent = Promise.reject(error);
-    }
-    const answer = (reply: unknown): ClaimResult => claimOneReply(reply, leaseMs, now);
-    return sent.then(answer, (error: unknown) => {
-      // A server without the script yet (once per server: a restart, a failover): send it.
-      if (!isNoScript(error)) throw error;
-      throwIfAborted(signal);
-      return abortable(c.eval(CLAIM_ONE.source, ...args), signal).then(answer);
-    });
+    return sendLuaScript(c, CLAIM_ONE, args, signal).then((reply) => claimOneReply(reply, leaseMs, now));
   };
 
   /** One settle: `SETTLE_ONE` by its SHA1, straight from the request (`EVAL` once per server, as the claim). */
   const settleOne = (c: RedisLeaseClient, r: SettleRequest, callOptions: CallOptions | undefined): Promise<boolean> => {
     const signal = callOptions?.signal;
     const args = [1, redisKey(r.key), ...settleArgs(r)];
-    let sent: Promise<unknown>;
-    try {
-      sent = abortable(c.evalsha(SETTLE_ONE.sha, ...args), signal);
-    } catch (error) {
-      sent = Promise.reject(error);
-    }
-    return sent.then(settled, (error: unknown) => {
-      if (!isNoScript(error)) throw error;
-      throwIfAborted(signal);
-      return abortable(c.eval(SETTLE_ONE.source, ...args), signal).then(settled);
-    });
+    return sendLuaScript(c, SETTLE_ONE, args, signal).then(settled);
   };
 
   /** A client from a getter: connect, then settle. */
