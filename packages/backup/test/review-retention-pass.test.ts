@@ -62,12 +62,12 @@ function smallPages(client: Sender) {
   };
 }
 
-async function setUp(server: (typeof S3_SERVERS)[number], name: string, count: number) {
+async function setUp(server: (typeof S3_SERVERS)[number], name: string, count: number, minGapMs = 0) {
   const s3 = await freshBucket(server);
   const db = await freshDb(name);
   const storage = { client: s3.client, bucket: s3.bucket, prefix: 'p' };
   await db.collection<{ _id: number }>('a').insertMany([{ _id: 1 }]);
-  const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db }), target: storage }), storage, count);
+  const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db }), target: storage }), storage, count, minGapMs);
   const small = smallPages(s3.client);
   /** One run of the pass: one page of backups/ (23 s left, 10 s a page, 3 s kept back). */
   const run = (options: Omit<RetentionOptions, 'storage'>, signal?: AbortSignal): Promise<RetentionReport> => {
@@ -145,7 +145,7 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
   }, 300_000);
 
   it('pitrWindowMs across a pass whose clock moves on: the base of the window is kept, as one run at each sweep would keep it', async () => {
-    const t = await setUp(server, 'revpass3', 7);
+    const t = await setUp(server, 'revpass3', 7, 30); // 30 ms between backups: room for the clock's 1 ms steps
     try {
       const e = await Promise.all(t.ids.map((id) => t.endedAt(id)));
       const pitrWindowMs = 3_600_000;

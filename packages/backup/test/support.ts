@@ -135,10 +135,12 @@ export function noise(bytes: number): string {
   return randomBytes(Math.ceil(bytes * 0.75)).toString('base64').slice(0, bytes);
 }
 
-/** Runs `job` `count` times, each to a complete backup that passes a `full` verification; resolves to their ids, oldest first. */
-export async function verifiedBackups(job: SnapshotJob, storage: S3Target, count: number): Promise<string[]> {
+/** Runs `job` `count` times, each to a complete backup that passes a `full` verification, waiting `minGapMs` before each after the first (so end times are at least that far apart); resolves to their ids, oldest first. */
+export async function verifiedBackups(job: SnapshotJob, storage: S3Target, count: number, minGapMs = 0): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
+    // A test that steps a clock between two backups' end times needs them that far apart, however fast the run.
+    if (i > 0 && minGapMs > 0) await new Promise((r) => setTimeout(r, minGapMs));
     const result = await job.run();
     if (result.status !== 'complete') throw new Error('snapshot did not complete');
     await verifyBackup({ backup: { storage, id: result.backupId }, level: 'full' });
