@@ -53,28 +53,61 @@ function fireWatch(): void {
   if (next !== Number.POSITIVE_INFINITY) armWatch(next);
 }
 
-/** Settles like `work`, or calls `expire` (which rejects) at `at`. */
-function raceAt<T>(work: Promise<T>, at: number, expire: (reject: (error: unknown) => void) => void): Promise<T> {
+/**
+ * One piece of work racing a deadline: `deadline` set, it is the answer bound (DEADLINE_EXCEEDED,
+ * and ctx.signal aborts); unset, the cleanup bound (PLUGIN_HOOK_TIMEOUT). A class, so racing
+ * allocates no closure for what happens at the bound.
+ */
+class Race implements Watched {
+  constructor(
+    readonly at: number,
+    private readonly reject: (error: unknown) => void,
+    private readonly deadline: Deadline | undefined,
+  ) {}
+
+  expire(): void {
+    if (this.deadline === undefined) this.reject(new HookTimeoutError());
+    else {
+      this.deadline.expireSignal();
+      this.reject(new DeadlineExceededError());
+    }
+  }
+}
+
+/** Settles like `work`, or rejects at `at` (see `Race`). */
+function raceAt<T>(work: Promise<T>, at: number, deadline: Deadline | undefined): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const watched: Watched = { at, expire: () => expire(reject) };
+    const race = new Race(at, reject, deadline);
     if (at <= Date.now()) {
       // Keep the late work's own rejection from surfacing as unhandled.
       work.catch(() => undefined);
-      watched.expire();
+      race.expire();
       return;
     }
-    watch(watched);
+    watch(race);
     work.then(
       (value) => {
-        pendingDeadlines.delete(watched);
+        pendingDeadlines.delete(race);
         resolve(value);
       },
       (error: unknown) => {
-        pendingDeadlines.delete(watched);
+        pendingDeadlines.delete(race);
         reject(error);
       },
     );
   });
+}
+
+/** ctx.signal's entry in the shared watch: aborts it at the answer bound. */
+class SignalWatch implements Watched {
+  constructor(
+    readonly at: number,
+    private readonly deadline: Deadline,
+  ) {}
+
+  expire(): void {
+    this.deadline.expireSignal();
+  }
 }
 
 /** A cleanup hook that did not finish before the cut-off; logged, never the invocation's outcome. */
@@ -125,7 +158,7 @@ export class Deadline {
       // A deadline weeks away (past the longest timer) is watched like any other: the watch re-checks it.
       if (this.answerAt <= Date.now()) source.abort(new DeadlineExceededError());
       else {
-        const watched: Watched = { at: this.answerAt, expire: () => this.abort() };
+        const watched = new SignalWatch(this.answerAt, this);
         this.watched = watched;
         watch(watched);
       }
@@ -150,28 +183,26 @@ export class Deadline {
   /** Throws DEADLINE_EXCEEDED when the deadline (less the margin) has passed: called before each hook and before the function. */
   check(): void {
     if (this.answerAt <= Date.now()) {
-      this.abort();
+      this.expireSignal();
       throw new DeadlineExceededError();
     }
   }
 
-  private abort(): void {
+  /** Aborts ctx.signal (if it was made) with DEADLINE_EXCEEDED: the answer bound has come. */
+  expireSignal(): void {
     if (this.source && !this.source.signal.aborted) this.source.abort(new DeadlineExceededError());
   }
 
   /** Settles like `work`, or rejects with DEADLINE_EXCEEDED (and aborts ctx.signal) when the deadline comes first. */
   race<T>(work: Promise<T>): Promise<T> {
     if (!this.finite) return work;
-    return raceAt(work, this.answerAt, (reject) => {
-      this.abort();
-      reject(new DeadlineExceededError());
-    });
+    return raceAt(work, this.answerAt, this);
   }
 
   /** Settles like `work`, or rejects with PLUGIN_HOOK_TIMEOUT at the cleanup cut-off. */
   raceCleanup<T>(work: Promise<T>): Promise<T> {
     if (!this.finite) return work;
-    return raceAt(work, this.cleanupAt, (reject) => reject(new HookTimeoutError()));
+    return raceAt(work, this.cleanupAt, undefined);
   }
 
   dispose(): void {
