@@ -160,6 +160,8 @@ export class HookTimeoutError extends SteadyError {
  */
 export class Deadline {
   private source: SignalSource | undefined;
+  /** `source.signal`, kept here: every store call of the invocation reads it. */
+  private madeSignal: AbortSignal | undefined;
   /** The signal's entry in the shared watch, while it is there. */
   private watched: Watched | undefined;
   private unlink: (() => void) | undefined;
@@ -183,12 +185,13 @@ export class Deadline {
   }
 
   get signal(): AbortSignal {
-    return (this.source ?? this.makeSignal()).signal;
+    return this.madeSignal ?? this.makeSignal().signal;
   }
 
   private makeSignal(): SignalSource {
     const source = new SignalSource();
     this.source = source;
+    this.madeSignal = source.signal;
     if (this.finite) {
       // A deadline weeks away (past the longest timer) is watched like any other: the watch re-checks it.
       if (this.answerAt <= Date.now()) source.abort(new DeadlineExceededError());
