@@ -7,7 +7,7 @@
  *   deadline                 the provider stops the invocation
  */
 import { DeadlineExceededError, SteadyError } from './errors.js';
-import { SignalSource } from './internal/signal.js';
+import { SignalSource, type Abortable } from './internal/signal.js';
 
 /** A place in the list of watched work (the list's head is one too). */
 interface Link {
@@ -155,13 +155,13 @@ export class HookTimeoutError extends SteadyError {
 
 /**
  * One provider call's deadline. `race` puts a piece of work under the shared watch until it
- * settles; the AbortSignal is made only when someone reads `ctx.signal`, and is aborted by the
- * same watch (no timer of its own) until `dispose` takes it off.
+ * settles; the abort state of `ctx.signal` is made only when someone needs it (reads
+ * `ctx.signal`, or a store call races `abortable`), its AbortSignal only when `ctx.signal` is
+ * read, and it is aborted by the same watch (no timer of its own) until `dispose` takes it off.
  */
 export class Deadline {
+  /** ctx.signal's abort state, made on first need; its AbortSignal only when `signal` is read. */
   private source: SignalSource | undefined;
-  /** `source.signal`, kept here: every store call of the invocation reads it. */
-  private madeSignal: AbortSignal | undefined;
   /** The signal's entry in the shared watch, while it is there. */
   private watched: Watched | undefined;
   private unlink: (() => void) | undefined;
@@ -184,14 +184,22 @@ export class Deadline {
     this.finite = Number.isFinite(at);
   }
 
+  /** `ctx.signal`: aborted at the answer bound, or when the caller goes away. */
   get signal(): AbortSignal {
-    return this.madeSignal ?? this.makeSignal().signal;
+    return (this.source ?? this.makeSource()).signal;
   }
 
-  private makeSignal(): SignalSource {
+  /**
+   * What `ctx.signal` races on without its AbortSignal (store calls through `ctx.redis`): the
+   * same abort, at the same time, with the same reason, but no AbortController made for it.
+   */
+  get abortable(): Abortable {
+    return this.source ?? this.makeSource();
+  }
+
+  private makeSource(): SignalSource {
     const source = new SignalSource();
     this.source = source;
-    this.madeSignal = source.signal;
     if (this.finite) {
       // A deadline weeks away (past the longest timer) is watched like any other: the watch re-checks it.
       if (this.answerAt <= Date.now()) source.abort(new DeadlineExceededError());
@@ -202,7 +210,7 @@ export class Deadline {
       }
     }
     const caller = this.caller;
-    if (caller && !source.signal.aborted) {
+    if (caller && !source.aborted) {
       const gone = (): void => source.abort(new SteadyError('CLIENT_CLOSED_REQUEST', 'The caller went away', { status: 499, retryable: true }));
       if (caller.aborted) gone();
       else {
@@ -228,7 +236,7 @@ export class Deadline {
 
   /** Aborts ctx.signal (if it was made) with DEADLINE_EXCEEDED: the answer bound has come. */
   expireSignal(): void {
-    if (this.source && !this.source.signal.aborted) this.source.abort(new DeadlineExceededError());
+    if (this.source && !this.source.aborted) this.source.abort(new DeadlineExceededError());
   }
 
   /** Settles like `work`, or rejects with DEADLINE_EXCEEDED (and aborts ctx.signal) when the deadline comes first. */
