@@ -8,9 +8,11 @@
  * - no round trip: the function returns at once (the plugin's own cost without network
  *   noise); with the plugin it reads `ctx.redis`;
  * - one GET: a Redis GET, bare client in a plain handler vs `ctx.redis.get` through the
- *   plugin's view (bounded by `ctx.signal`, so the signal is made too); a third variant, an
- *   empty plugin that reads `ctx.signal` and sends the bare GET, splits the difference into
- *   the handler's share (plugin core, the signal) and the connections layer's own;
+ *   plugin's view (bounded by `ctx.signal`'s abort: its state is made, its AbortSignal only
+ *   when something reads `ctx.signal`); a third variant, an empty plugin that reads
+ *   `ctx.signal` (making its AbortSignal, an upper bound of the signal's share) and sends the
+ *   bare GET, splits the difference into the handler's share (plugin core, the signal) and
+ *   the connections layer's own;
  * - one command without the network: the same pair on a client whose `get` resolves at once,
  *   so the layer's own cost per command is seen without a round trip's noise;
  * - `handle.run(GET)` against a bare GET, outside any invocation.
@@ -93,7 +95,7 @@ test('warm invocation overhead of the connections plugin', async () => {
     // The plugin core's own share: a plugin that adds one ctx member and does nothing else.
     const member = { redis: 'v' };
     const withEmptyPlugin = handler({ use: [{ name: 'empty', extend: () => member }], logSink: drop }, async (_i, ctx) => ctx.redis);
-    // What making ctx.signal costs (the handler's AbortController and timer): every call bounded by the deadline pays it once per invocation.
+    // What making ctx.signal costs (the handler's abort state, its AbortController, an entry in the shared deadline watch): paid once per invocation that reads it.
     const readingSignal = handler({ logSink: drop }, async (_i, ctx) => (ctx.signal.aborted ? 'x' : 'v'));
     const noPluginGet = handler({ logSink: drop }, async () => bare.get('k'));
     const withPluginGet = handler({ use: [plugin], logSink: drop }, async (_i, ctx) => ctx.redis.get('k'));

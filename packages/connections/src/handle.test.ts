@@ -3,7 +3,7 @@
  * packages/connections/test/): what is cached, what is shared, what is retried.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigurationError, TerminalError, createLogger } from '@steadyfn/handler';
+import { ConfigurationError, TerminalError, createLogger, handler } from '@steadyfn/handler';
 import { closeAll } from './registry.js';
 import { defineClient, type ClientSpec } from './handle.js';
 
@@ -394,6 +394,28 @@ describe('defineClient under a deadline (signals)', () => {
     // A later abort of the other signal, with nothing left waiting on it, changes nothing.
     long.abort(new Error('later'));
     await expect(kept).resolves.toBe('still here');
+  });
+
+  it("inside an invocation, a command races ctx.signal's abort without the function reading ctx.signal: DEADLINE_EXCEEDED, the same reason ctx.signal has when read later", async () => {
+    const handle = defineClient(fake().spec);
+    await handle.get();
+    let caught: unknown;
+    let signal: AbortSignal | undefined;
+    const main = handler({ deadlineMarginMs: 50, logSink: () => undefined }, async (_input, ctx) => {
+      try {
+        await handle.run(() => new Promise(() => undefined));
+      } catch (err) {
+        caught = err;
+        signal = ctx.signal;
+        throw err;
+      }
+    });
+    const answer = await main.invoke({}, { deadline: Date.now() + 300 }).catch((e: unknown) => e);
+    expect(answer).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(caught).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect([signal?.aborted, signal?.reason]).toEqual([true, caught]);
+    // Cut off by the deadline, the client is suspect: the next use checks it.
+    expect((await handle.acquire()).state).toBe('revalidated');
   });
 
   it('commands that settled before the abort keep their outcome and leave the client trusted', async () => {

@@ -7,7 +7,7 @@
  * apply it twice, and every wait is bounded by the invocation's deadline. The client's life
  * is in `lifecycle.ts`; this module is the handle and its `run`.
  */
-import { currentContext } from '@steadyfn/handler/internal';
+import { currentAbortable, currentContext, toAbortSignal, type Abortable } from '@steadyfn/handler/internal';
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
 import { ClientLifecycle } from './lifecycle.js';
 import { REUSE, noteReconnect, noteRetry } from './records.js';
@@ -58,17 +58,17 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
   }
 
   /** After a connection error: repeat once when that cannot apply `fn` twice, else CONNECTION_LOST. */
-  async function retry<R>(err: unknown, fn: (client: T) => R | Promise<R>, client: T, signal: AbortSignal | undefined, safe: boolean): Promise<R> {
+  async function retry<R>(err: unknown, fn: (client: T) => R | Promise<R>, client: T, signal: Abortable | undefined, safe: boolean): Promise<R> {
     // Whatever happens next, this client must prove itself before anyone uses it again.
     life.distrust(client);
     if (!safe && !notSent(err)) throw new ConnectionLostError(name, err);
     life.stats.retries++;
     noteRetry(name);
-    const second = await leaseFor(signal);
+    const second = await leaseFor(signal && toAbortSignal(signal));
     return attempt(fn, second.client, signal, safe, true);
   }
 
-  function failed<R>(err: unknown, fn: (client: T) => R | Promise<R>, client: T, signal: AbortSignal | undefined, safe: boolean, repeated: boolean): Promise<R> {
+  function failed<R>(err: unknown, fn: (client: T) => R | Promise<R>, client: T, signal: Abortable | undefined, safe: boolean, repeated: boolean): Promise<R> {
     if (!isConnErr(err)) return Promise.reject(err as Error);
     if (!repeated) return retry(err, fn, client, signal, safe);
     life.distrust(client);
@@ -79,7 +79,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
    * One attempt of `fn` on `client` (the warm path of every command: one promise), bounded by
    * `signal`. A call cut off by the signal leaves the client suspect: it may hang on a dead socket.
    */
-  function attempt<R>(fn: (client: T) => R | Promise<R>, client: T, signal: AbortSignal | undefined, safe: boolean, repeated: boolean): Promise<R> {
+  function attempt<R>(fn: (client: T) => R | Promise<R>, client: T, signal: Abortable | undefined, safe: boolean, repeated: boolean): Promise<R> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     let result: R | Promise<R>;
     try {
@@ -99,11 +99,12 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
   }
 
   function run<R>(fn: (client: T) => R | Promise<R>, options?: RunOptions): Promise<R> {
-    const signal = options?.signal ?? currentContext()?.signal;
+    // The running invocation's ctx.signal, raced without making its AbortSignal (same abort, same reason).
+    const signal = options?.signal ?? currentAbortable();
     const safe = options?.safe === true;
     const client = life.reusable();
     if (client !== undefined) return attempt(fn, client, signal, safe, false);
-    return leaseFor(signal).then((lease) => attempt(fn, lease.client, signal, safe, false));
+    return leaseFor(signal && toAbortSignal(signal)).then((lease) => attempt(fn, lease.client, signal, safe, false));
   }
 
   const handle: ClientHandle<T> & { [REUSE]: () => Lease<T> | undefined } = {

@@ -7,7 +7,7 @@
  * nothing is allocated per signal. A set entry per command (a fresh closure, hashed on
  * insertion) cost about 0.04 µs more per command in the warm benches.
  */
-import { abortCallbacks } from '@steadyfn/handler/internal';
+import { abortCallbacks, type Abortable } from '@steadyfn/handler/internal';
 
 /** A place in a handle's list of waiting commands (the list's head is one too). */
 interface Link {
@@ -24,7 +24,7 @@ export class Waiter<R> implements Link {
   #reject!: (reason: unknown) => void;
 
   constructor(
-    readonly signal: AbortSignal,
+    readonly signal: Abortable,
     /** What the handle's `onAbort` receives (the client the command was sent on). */
     readonly subject: unknown,
   ) {
@@ -65,7 +65,7 @@ export class Waiting {
   }
 
   /** A new `Waiter` on `signal`, in the list until it settles. Call it only while `signal` has not aborted. */
-  add<R>(signal: AbortSignal, subject: unknown): Waiter<R> {
+  add<R>(signal: Abortable, subject: unknown): Waiter<R> {
     abortCallbacks(signal).add(this.#aborted);
     const waiter = new Waiter<R>(signal, subject);
     const head = this.#head;

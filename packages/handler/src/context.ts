@@ -4,6 +4,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Deadline } from './deadline.js';
+import type { Abortable } from './internal/signal.js';
 import { TraceparentInvalidError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
@@ -42,6 +43,22 @@ export function receivedTrace(ctx: object): TraceContext | undefined {
 }
 let readReceived: (ctx: InvocationContext) => TraceContext | undefined;
 
+/**
+ * What a store call made during the invocation `ctx` races: `ctx.signal`'s abort itself (same
+ * moment, same reason) without making its AbortSignal, which only a read of `ctx.signal` does;
+ * `ctx.signal` for a ctx this copy of the package did not make.
+ */
+export function abortableOf(ctx: object): Abortable | undefined {
+  return ctx instanceof InvocationContext ? readAbortable(ctx) : (ctx as { signal?: AbortSignal }).signal;
+}
+let readAbortable: (ctx: InvocationContext) => Abortable;
+
+/** `abortableOf` the running invocation (see `currentContext`), or undefined outside one. */
+export function currentAbortable(): Abortable | undefined {
+  const ctx = currentContext();
+  return ctx === undefined ? undefined : abortableOf(ctx);
+}
+
 /** The `ctx` of every invocation: see `BaseContext` for its members. */
 export class InvocationContext implements BaseContext {
   readonly provider: Provider;
@@ -71,6 +88,7 @@ export class InvocationContext implements BaseContext {
 
   static {
     readReceived = (ctx) => incomingTrace(ctx.trigger, ctx.provider, ctx.#carried);
+    readAbortable = (ctx) => ctx.#deadline.abortable;
     pluginStates = (ctx) => {
       const states = ctx.#states;
       // A state factory that threw fails the invocation inside the pipeline, where it is reported.

@@ -7,18 +7,39 @@
  *   deadline                 the provider stops the invocation
  */
 import { DeadlineExceededError, SteadyError } from './errors.js';
-import { SignalSource } from './internal/signal.js';
+import { SignalSource, type Abortable } from './internal/signal.js';
+
+/** A place in the list of watched work (the list's head is one too). */
+interface Link {
+  prev: Link;
+  next: Link;
+}
 
 /**
  * Every piece of work racing a deadline, watched by one process-wide timer set for the
  * earliest of them. Invocations arrive with ever later deadlines, so the timer is rarely
- * re-armed: racing costs a set insertion, not a timer per invocation.
+ * re-armed: racing costs joining a linked list (a few pointer writes, no hashing), not a
+ * timer per invocation.
  */
-interface Watched {
-  at: number;
-  expire(): void;
+abstract class Watched implements Link {
+  prev: Link = this;
+  next: Link = this;
+  constructor(readonly at: number) {}
+
+  /** The bound has come (it is already out of the watch). */
+  abstract expire(): void;
+
+  /** Leaves the watch; nothing when it is not in it. */
+  unwatch(): void {
+    this.prev.next = this.next;
+    this.next.prev = this.prev;
+    this.prev = this.next = this;
+  }
 }
-const pendingDeadlines = new Set<Watched>();
+
+/** The head of the list of watched work. */
+const watchList: Link = { prev: undefined!, next: undefined! };
+watchList.prev = watchList.next = watchList;
 let watchTimer: NodeJS.Timeout | undefined;
 let watchTimerAt = Number.POSITIVE_INFINITY;
 
@@ -34,9 +55,13 @@ function armWatch(at: number): void {
   watchTimer.unref();
 }
 
-function watch(watched: Watched): void {
-  pendingDeadlines.add(watched);
-  if (watched.at < watchTimerAt) armWatch(watched.at);
+function watch(entry: Watched): void {
+  const last = watchList.prev;
+  entry.prev = last;
+  entry.next = watchList;
+  last.next = entry;
+  watchList.prev = entry;
+  if (entry.at < watchTimerAt) armWatch(entry.at);
 }
 
 function fireWatch(): void {
@@ -44,37 +69,80 @@ function fireWatch(): void {
   watchTimerAt = Number.POSITIVE_INFINITY;
   const now = Date.now();
   let next = Number.POSITIVE_INFINITY;
-  for (const watched of pendingDeadlines) {
-    if (watched.at <= now) {
-      pendingDeadlines.delete(watched);
-      watched.expire();
-    } else if (watched.at < next) next = watched.at;
+  // Taken out first, expired after: an expiry's own effects cannot unlink the entry the walk stands on.
+  const due: Watched[] = [];
+  let link = watchList.next;
+  while (link !== watchList) {
+    const entry = link as Watched;
+    link = link.next;
+    if (entry.at <= now) {
+      entry.unwatch();
+      due.push(entry);
+    } else if (entry.at < next) next = entry.at;
   }
   if (next !== Number.POSITIVE_INFINITY) armWatch(next);
+  for (const entry of due) entry.expire();
 }
 
-/** Settles like `work`, or calls `expire` (which rejects) at `at`. */
-function raceAt<T>(work: Promise<T>, at: number, expire: (reject: (error: unknown) => void) => void): Promise<T> {
+/**
+ * One piece of work racing a deadline: `deadline` set, it is the answer bound (DEADLINE_EXCEEDED,
+ * and ctx.signal aborts); unset, the cleanup bound (PLUGIN_HOOK_TIMEOUT). A class, so racing
+ * allocates no closure for what happens at the bound.
+ */
+class Race extends Watched {
+  constructor(
+    at: number,
+    private readonly reject: (error: unknown) => void,
+    private readonly deadline: Deadline | undefined,
+  ) {
+    super(at);
+  }
+
+  expire(): void {
+    if (this.deadline === undefined) this.reject(new HookTimeoutError());
+    else {
+      this.deadline.expireSignal();
+      this.reject(new DeadlineExceededError());
+    }
+  }
+}
+
+/** Settles like `work`, or rejects at `at` (see `Race`). */
+function raceAt<T>(work: Promise<T>, at: number, deadline: Deadline | undefined): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const watched: Watched = { at, expire: () => expire(reject) };
+    const race = new Race(at, reject, deadline);
     if (at <= Date.now()) {
       // Keep the late work's own rejection from surfacing as unhandled.
       work.catch(() => undefined);
-      watched.expire();
+      race.expire();
       return;
     }
-    watch(watched);
+    watch(race);
     work.then(
       (value) => {
-        pendingDeadlines.delete(watched);
+        race.unwatch();
         resolve(value);
       },
       (error: unknown) => {
-        pendingDeadlines.delete(watched);
+        race.unwatch();
         reject(error);
       },
     );
   });
+}
+
+/** ctx.signal's entry in the shared watch: aborts it at the answer bound. */
+class SignalWatch extends Watched {
+  constructor(
+    at: number,
+    private readonly deadline: Deadline,
+  ) {
+    super(at);
+  }
+
+  expire(): void {
+    this.deadline.expireSignal();
+  }
 }
 
 /** A cleanup hook that did not finish before the cut-off; logged, never the invocation's outcome. */
@@ -87,10 +155,12 @@ export class HookTimeoutError extends SteadyError {
 
 /**
  * One provider call's deadline. `race` puts a piece of work under the shared watch until it
- * settles; the AbortSignal is made only when someone reads `ctx.signal`, and is aborted by the
- * same watch (no timer of its own) until `dispose` takes it off.
+ * settles; the abort state of `ctx.signal` is made only when someone needs it (reads
+ * `ctx.signal`, or a store call races `abortable`), its AbortSignal only when `ctx.signal` is
+ * read, and it is aborted by the same watch (no timer of its own) until `dispose` takes it off.
  */
 export class Deadline {
+  /** ctx.signal's abort state, made on first need; its AbortSignal only when `signal` is read. */
   private source: SignalSource | undefined;
   /** The signal's entry in the shared watch, while it is there. */
   private watched: Watched | undefined;
@@ -114,24 +184,33 @@ export class Deadline {
     this.finite = Number.isFinite(at);
   }
 
+  /** `ctx.signal`: aborted at the answer bound, or when the caller goes away. */
   get signal(): AbortSignal {
-    return (this.source ?? this.makeSignal()).signal;
+    return (this.source ?? this.makeSource()).signal;
   }
 
-  private makeSignal(): SignalSource {
+  /**
+   * What `ctx.signal` races on without its AbortSignal (store calls through `ctx.redis`): the
+   * same abort, at the same time, with the same reason, but no AbortController made for it.
+   */
+  get abortable(): Abortable {
+    return this.source ?? this.makeSource();
+  }
+
+  private makeSource(): SignalSource {
     const source = new SignalSource();
     this.source = source;
     if (this.finite) {
       // A deadline weeks away (past the longest timer) is watched like any other: the watch re-checks it.
       if (this.answerAt <= Date.now()) source.abort(new DeadlineExceededError());
       else {
-        const watched: Watched = { at: this.answerAt, expire: () => this.abort() };
+        const watched = new SignalWatch(this.answerAt, this);
         this.watched = watched;
         watch(watched);
       }
     }
     const caller = this.caller;
-    if (caller && !source.signal.aborted) {
+    if (caller && !source.aborted) {
       const gone = (): void => source.abort(new SteadyError('CLIENT_CLOSED_REQUEST', 'The caller went away', { status: 499, retryable: true }));
       if (caller.aborted) gone();
       else {
@@ -150,32 +229,30 @@ export class Deadline {
   /** Throws DEADLINE_EXCEEDED when the deadline (less the margin) has passed: called before each hook and before the function. */
   check(): void {
     if (this.answerAt <= Date.now()) {
-      this.abort();
+      this.expireSignal();
       throw new DeadlineExceededError();
     }
   }
 
-  private abort(): void {
-    if (this.source && !this.source.signal.aborted) this.source.abort(new DeadlineExceededError());
+  /** Aborts ctx.signal (if it was made) with DEADLINE_EXCEEDED: the answer bound has come. */
+  expireSignal(): void {
+    if (this.source && !this.source.aborted) this.source.abort(new DeadlineExceededError());
   }
 
   /** Settles like `work`, or rejects with DEADLINE_EXCEEDED (and aborts ctx.signal) when the deadline comes first. */
   race<T>(work: Promise<T>): Promise<T> {
     if (!this.finite) return work;
-    return raceAt(work, this.answerAt, (reject) => {
-      this.abort();
-      reject(new DeadlineExceededError());
-    });
+    return raceAt(work, this.answerAt, this);
   }
 
   /** Settles like `work`, or rejects with PLUGIN_HOOK_TIMEOUT at the cleanup cut-off. */
   raceCleanup<T>(work: Promise<T>): Promise<T> {
     if (!this.finite) return work;
-    return raceAt(work, this.cleanupAt, (reject) => reject(new HookTimeoutError()));
+    return raceAt(work, this.cleanupAt, undefined);
   }
 
   dispose(): void {
-    if (this.watched) pendingDeadlines.delete(this.watched);
+    this.watched?.unwatch();
     this.watched = undefined;
     this.unlink?.();
     this.unlink = undefined;

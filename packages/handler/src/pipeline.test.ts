@@ -111,6 +111,41 @@ describe('hook order with wrap', () => {
   });
 });
 
+describe('finally hooks', () => {
+  it('run in reverse whether sync or async; a throwing or rejecting one is logged and the ones before it still run; the answer waits for them', async () => {
+    const calls: string[] = [];
+    const lines: Array<Record<string, unknown>> = [];
+    const plugin = (name: string, fin: Plugin['finally']): Plugin => ({ name, finally: fin });
+    const main = handler(
+      {
+        use: [
+          plugin('a', () => void calls.push('a')),
+          plugin('b', async () => {
+            calls.push('b>');
+            await sleep(20);
+            calls.push('b<');
+          }),
+          plugin('c', () => {
+            calls.push('c');
+            throw new Error('sync');
+          }),
+          plugin('d', async () => {
+            calls.push('d');
+            throw new Error('async');
+          }),
+          plugin('e', () => void calls.push('e')),
+        ],
+        logLevel: 'debug',
+        logSink: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+      },
+      () => 'v',
+    );
+    await expect(main.invoke({})).resolves.toBe('v');
+    expect(calls).toEqual(['e', 'd', 'c', 'b>', 'b<', 'a']);
+    expect(lines.filter((l) => l.msg === 'plugin finally hook failed').map((l) => l.plugin)).toEqual(['d', 'c']);
+  });
+});
+
 describe('per-plugin state', () => {
   it('gives every invocation a fresh state, passed to every hook, kept apart across concurrent invocations', async () => {
     const seen: Array<{ id: string; hooks: string[] }> = [];

@@ -88,10 +88,9 @@ async function callFunction(def: Definition, ctx: Context, input: unknown, inv: 
   return answerOf(inv, value);
 }
 
-/** `wrap` hooks around the function, outermost first; each `next()` runs the rest again. */
+/** `wrap` hooks (at least one) around the function, outermost first; each `next()` runs the rest again. */
 function runWrapped(def: Definition, ctx: Context, input: unknown, inv: Invocation, deadline: Deadline, states: unknown[]): Promise<unknown> {
   const wrappers = def.wrappers;
-  if (wrappers.length === 0) return callFunction(def, ctx, input, inv, deadline);
   const dispatch = (k: number): Promise<unknown> => {
     if (k === wrappers.length) return callFunction(def, ctx, input, inv, deadline);
     const index = wrappers[k]!;
@@ -156,7 +155,14 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
       }
       passedBefore++;
     }
-    if (!answered) value = await runWrapped(def, ctx, input, inv, deadline, states);
+    if (answered) {
+      // An early answer: the function does not run.
+    } else if (def.wrappers.length === 0) {
+      // No wrap hook: the function is called here, as `callFunction` would, without an async frame of its own.
+      deadline.check();
+      const result = def.fn(input, ctx);
+      value = answerOf(inv, isThenable(result) ? await deadline.race(Promise.resolve(result)) : result);
+    } else value = await runWrapped(def, ctx, input, inv, deadline, states);
     for (let i = passedBefore - 1; i >= 0; i--) {
       const plugin = plugins[i]!;
       if (!plugin.after) continue;
@@ -170,7 +176,9 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
   } catch (thrown) {
     outcome = await recover(def, ctx, inv, deadline, states, entered, toSteadyError(thrown));
   }
-  await runFinally(def, ctx, deadline, states, entered, outcome);
+  // Sync `finally` hooks (or none) leave nothing to await: no turn of the microtask queue.
+  const finishing = runFinally(def, ctx, deadline, states, entered, outcome);
+  if (finishing !== undefined) await finishing;
   if (!outcome.ok) logFailure(ctx, outcome.error);
   if (deadline.owner === ctx) deadline.dispose();
   ended(ctx, answeredLate(outcome));
@@ -206,18 +214,40 @@ async function recover(
   return outcome;
 }
 
-async function runFinally(def: Definition, ctx: Context, deadline: Deadline, states: unknown[], entered: number, outcome: Outcome): Promise<void> {
+/**
+ * `finally` in reverse, each cut off at the cleanup bound. Runs synchronously while the hooks
+ * do, and returns a promise only from the first hook that returns one.
+ */
+function runFinally(def: Definition, ctx: Context, deadline: Deadline, states: unknown[], entered: number, outcome: Outcome): Promise<void> | undefined {
   for (let i = entered - 1; i >= 0; i--) {
     const plugin = def.use[i]!;
     if (!plugin.finally) continue;
+    let result: unknown;
     try {
-      const result = plugin.finally(ctx, outcome, states[i]);
-      if (isThenable(result)) await deadline.raceCleanup(Promise.resolve(result));
+      result = plugin.finally(ctx, outcome, states[i]);
     } catch (hookError) {
-      if (hookError instanceof HookTimeoutError) hookTimedOut(ctx, plugin, 'finally');
-      else ctx.log.warn('plugin finally hook failed', { plugin: plugin.name, code: toSteadyError(hookError).code });
+      finallyFailed(ctx, plugin, hookError);
+      continue;
     }
+    if (isThenable(result)) return finishFinally(def, ctx, deadline, states, i, outcome, result);
   }
+  return undefined;
+}
+
+/** Awaits the `finally` hook of plugin `i` (which returned `pending`), then runs those before it. */
+async function finishFinally(def: Definition, ctx: Context, deadline: Deadline, states: unknown[], i: number, outcome: Outcome, pending: PromiseLike<unknown>): Promise<void> {
+  try {
+    await deadline.raceCleanup(Promise.resolve(pending));
+  } catch (hookError) {
+    finallyFailed(ctx, def.use[i]!, hookError);
+  }
+  const rest = runFinally(def, ctx, deadline, states, i, outcome);
+  if (rest !== undefined) await rest;
+}
+
+function finallyFailed(ctx: Context, plugin: Plugin<any, any>, hookError: unknown): void {
+  if (hookError instanceof HookTimeoutError) hookTimedOut(ctx, plugin, 'finally');
+  else ctx.log.warn('plugin finally hook failed', { plugin: plugin.name, code: toSteadyError(hookError).code });
 }
 
 /** An outcome the deadline decided: the function or a hook may still be running. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SignalSource, abortCallbacks, raceSignal as abortable, throwIfAborted } from './signal.js';
+import { SignalSource, abortCallbacks, raceSignal as abortable, throwIfAborted, toAbortSignal } from './signal.js';
 
 describe('abortable store calls', () => {
   it('settle like the work when the signal stays quiet', async () => {
@@ -71,4 +71,35 @@ describe('SignalSource (ctx.signal)', () => {
     await expect(abortable(Promise.reject(new Error('x')), source.signal)).rejects.toThrow('x');
     expect(abortCallbacks(source.signal).size).toBe(0);
   });
+
+  it('races on the source itself without an AbortSignal; one made after the abort is aborted with the same reason', async () => {
+    const source = new SignalSource();
+    const calls: string[] = [];
+    const raced = abortable(new Promise<number>(() => undefined), source, () => calls.push('onAbort'));
+    expect(source.aborted).toBe(false);
+    const reason = new Error('deadline');
+    source.abort(reason);
+    await expect(raced).rejects.toBe(reason);
+    expect(() => throwIfAborted(source)).toThrow(reason);
+    const signal = source.signal;
+    expect([signal.aborted, signal.reason]).toEqual([true, reason]);
+    expect(toAbortSignal(source)).toBe(signal);
+    // The signal and the source share one set of abort callbacks, run once.
+    expect(abortCallbacks(signal)).toBe(abortCallbacks(source));
+    expect(abortCallbacks(source).size).toBe(0);
+    expect(calls).toEqual(['onAbort']);
+  });
+
+  it('a signal made before the abort aborts with it: listeners, then callbacks added through the source or the signal', async () => {
+    const source = new SignalSource();
+    const calls: string[] = [];
+    const signal = source.signal;
+    signal.addEventListener('abort', () => calls.push('listener'));
+    abortCallbacks(source).add(() => calls.push('via source'));
+    abortCallbacks(signal).add(() => calls.push('via signal'));
+    source.abort(new Error('gone'));
+    expect(calls).toEqual(['listener', 'via source', 'via signal']);
+    expect(toAbortSignal(signal)).toBe(signal);
+  });
 });
+

@@ -5,12 +5,12 @@
  */
 
 /** The reason a signal aborted with, or a DOMException `AbortError` when it gave none. */
-export function abortReasonOf(signal: AbortSignal): unknown {
+export function abortReasonOf(signal: Abortable): unknown {
   return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
 }
 
 /** Throws the signal's reason when it has already aborted. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
+export function throwIfAborted(signal: Abortable | undefined): void {
   if (signal?.aborted) throw abortReasonOf(signal);
 }
 
@@ -19,7 +19,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
  * (`onAbort` runs first, e.g. to abort shared work). Without a signal, `work` itself is
  * returned. A late rejection of `work` is observed, so it never becomes unhandled.
  */
-export function raceSignal<V>(work: Promise<V>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<V> {
+export function raceSignal<V>(work: Promise<V>, signal: Abortable | undefined, onAbort?: () => void): Promise<V> {
   if (!signal) return work;
   if (signal.aborted) {
     work.catch(ignore);
@@ -48,7 +48,7 @@ export function raceSignal<V>(work: Promise<V>, signal: AbortSignal | undefined,
 }
 
 const CALLBACKS = Symbol('steadyfn.abortCallbacks');
-type Tagged = AbortSignal & { [CALLBACKS]?: Set<() => void> };
+type Tagged = Abortable & { [CALLBACKS]?: Set<() => void> };
 const ignore = (): void => undefined;
 
 /**
@@ -57,14 +57,14 @@ const ignore = (): void => undefined;
  * all of them — none at all for a `SignalSource`'s (`ctx.signal`), which runs them itself — so
  * racing a signal many times costs set insertions, not EventTarget bookkeeping.
  */
-export function abortCallbacks(signal: AbortSignal): Set<() => void> {
+export function abortCallbacks(signal: Abortable): Set<() => void> {
   const tagged = signal as Tagged;
   let callbacks = tagged[CALLBACKS];
   if (callbacks === undefined) {
     const set = new Set<() => void>();
     callbacks = set;
     tagged[CALLBACKS] = set;
-    signal.addEventListener('abort', () => runAll(set), { once: true });
+    (signal as AbortSignal).addEventListener('abort', () => runAll(set), { once: true });
   }
   return callbacks;
 }
@@ -75,25 +75,60 @@ function runAll(callbacks: Set<() => void>): void {
 }
 
 /**
- * An AbortController whose abort callbacks (`abortCallbacks`) it runs itself, right after the
- * signal's listeners: the handler makes `ctx.signal` with it. Abort it only through `abort`.
+ * What can be raced like a signal (`raceSignal`, `abortCallbacks`): an `AbortSignal`, or the
+ * `SignalSource` behind `ctx.signal` itself, which has no `AbortSignal` until someone asks for one.
  */
-export class SignalSource {
-  readonly #controller = new AbortController();
-  readonly #callbacks = new Set<() => void>();
+export interface Abortable {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+}
 
-  constructor() {
-    (this.#controller.signal as Tagged)[CALLBACKS] = this.#callbacks;
+/**
+ * The abort state of `ctx.signal`, with its abort callbacks (`abortCallbacks`), which it runs
+ * itself right after the signal's listeners. The `AbortSignal` (an AbortController, an
+ * EventTarget) is made only when `signal` is read: work raced on the source itself (a
+ * command through `ctx.redis`) needs none. The handler makes `ctx.signal` with it. Abort it
+ * only through `abort`.
+ */
+export class SignalSource implements Abortable {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown = undefined;
+  readonly [CALLBACKS] = new Set<() => void>();
+
+  get aborted(): boolean {
+    return this.#aborted;
   }
 
+  /** The reason it aborted with; undefined until then. */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** The AbortSignal, made on first read (already aborted, with the same reason, once the source is). */
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    let controller = this.#controller;
+    if (controller === undefined) {
+      controller = new AbortController();
+      this.#controller = controller;
+      // Racing the signal uses the source's callbacks, which `abort` runs.
+      (controller.signal as Tagged)[CALLBACKS] = this[CALLBACKS];
+      if (this.#aborted) controller.abort(this.#reason);
+    }
+    return controller.signal;
   }
 
-  /** Aborts the signal with `reason` (once): its listeners, then its abort callbacks. */
+  /** Aborts with `reason` (once): the signal's listeners, then the abort callbacks. */
   abort(reason: unknown): void {
-    if (this.#controller.signal.aborted) return;
-    this.#controller.abort(reason);
-    runAll(this.#callbacks);
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    runAll(this[CALLBACKS]);
   }
+}
+
+/** `abortable` as an AbortSignal (for what needs a real one): a source's signal, made if need be. */
+export function toAbortSignal(abortable: Abortable): AbortSignal {
+  return abortable instanceof SignalSource ? abortable.signal : (abortable as AbortSignal);
 }
