@@ -4,7 +4,7 @@
  * (with `cacheErrors`).
  */
 import type { FieldIssue, HttpResponse } from '@steadyfn/handler';
-import { SteadyError, isHttpResponse, toRenderedResponse } from '@steadyfn/handler/internal';
+import { SteadyError, isHttpResponse, toRenderedResponse, variantTooLarge } from '@steadyfn/handler/internal';
 import { IdempotencyRecordCorruptError } from './errors.js';
 
 /** The header marking a replayed HTTP response (and a replayed error), value `true`. */
@@ -100,4 +100,17 @@ export function replay(stored: StoredResult): unknown {
         ...(stored.issues ? { issues: stored.issues } : {}),
       });
   }
+}
+
+/**
+ * The first answer's `RESPONSE_TOO_LARGE` when its replay would not fit: an HTTP response the
+ * provider's size limit passed, which replayed with `Idempotency-Replayed: true` added (about
+ * 30 bytes) would be over it. Such a response is refused the first time too — its record
+ * released (or, with `cacheErrors`, keeping the error) — so a response that was sent always
+ * replays, marked as a replay. Undefined for everything else (other results are answered the
+ * first time in their replayed form, and checked as such).
+ */
+export function replayTooLarge(result: unknown, stored: StoredResult): SteadyError | undefined {
+  if (stored.k !== 'h' || !isHttpResponse(result)) return undefined;
+  return variantTooLarge(result, replay(stored) as HttpResponse);
 }
