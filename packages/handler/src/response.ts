@@ -168,12 +168,16 @@ export function passedSizeCheck(res: HttpResponse, check: SizeCheck): void {
 }
 
 /**
- * `ResponseTooLargeError` when `variant` — `res` as it will be sent again, e.g. replayed with an
- * added header — is over the limit `res` was checked against (same provider, same response
- * shape); undefined when it fits, or when nothing checked `res` against a limit.
+ * `ResponseTooLargeError` when `res` sent again with `added` headers (e.g. replayed with
+ * `Idempotency-Replayed: true`; an added header replaces one of the same spelling, as an object
+ * spread does) is over the limit `res` was checked against (same provider, same response
+ * shape); undefined when it fits, or when nothing checked `res` against a limit. `added` must be
+ * sendable header names and values: they are not checked again.
  */
-export function variantTooLarge(res: HttpResponse, variant: HttpResponse): ResponseTooLargeError | undefined {
-  return sizeChecks.get(res)?.tooLarge?.(variant);
+export function tooLargeWithHeaders(res: HttpResponse, added: Readonly<Record<string, string>>): ResponseTooLargeError | undefined {
+  const check = sizeChecks.get(res);
+  if (check?.tooLarge === undefined) return undefined;
+  return check.tooLarge({ ...res, headers: { ...res.headers, ...added } });
 }
 
 function invalidHttpResult(field: string): InvalidHttpResultError {
