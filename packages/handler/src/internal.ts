@@ -23,7 +23,7 @@ export { scrubText, errorFacts } from './internal/scrub.js';
 export { nodeCrypto, randomUUID } from './internal/crypto.js';
 export { decodeBase64Strict } from './internal/base64.js';
 export { MAX_JSON_DEPTH, jsonTextTooDeep, valueTooDeep, parseJsonLossless, isLosslessNumber, jsonExactNumbers } from './internal/json.js';
-export { toRenderedResponse, renderError, isHttpResponse, type HttpResponseFields } from './response.js';
+export { toRenderedResponse, renderError, isHttpResponse, tooLargeWithHeaders, type HttpResponseFields } from './response.js';
 // The error classes, for packages that must not load the provider adapters of the root entry.
 export {
   SteadyError,

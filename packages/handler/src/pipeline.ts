@@ -15,7 +15,7 @@ import { extendContext } from './extend.js';
 import { toFieldIssues } from './internal/issues.js';
 import { errorFacts } from './internal/scrub.js';
 import type { Definition, HttpAnswer, Invocation } from './invoke.js';
-import { InvalidHttpResultError, renderResult, type HttpResponse } from './response.js';
+import { InvalidHttpResultError, passedSizeCheck, renderResult, type HttpResponse } from './response.js';
 import type { Context, EarlyAnswer, InputSchema, Outcome, Plugin } from './types.js';
 
 /** What a batch did for a message before its pipeline runs (extend and validation happen before `beforeBatch`). */
@@ -59,8 +59,12 @@ function render(http: HttpAnswer, value: unknown): HttpResponse {
   const res = renderResult(value);
   const bad = http.unsendable?.(res);
   if (bad !== undefined) throw new InvalidHttpResultError(bad);
-  const tooLarge = http.tooLarge?.(res);
-  if (tooLarge !== undefined) throw tooLarge;
+  if (http.tooLarge !== undefined) {
+    const tooLarge = http.tooLarge(res);
+    if (tooLarge !== undefined) throw tooLarge;
+    // For a plugin that will send it again in another form (an idempotency replay's header).
+    passedSizeCheck(res, http);
+  }
   return res;
 }
 

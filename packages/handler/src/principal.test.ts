@@ -142,6 +142,50 @@ describe('ctx.principal on AWS (Lambda adapter, published event shapes)', () => 
     expect(await lambdaPrincipal(event)).toEqual({ id: 'svc-ledger', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme', tier: '2' } });
   });
 
+  describe('one Lambda authorizer caller, whichever shape API Gateway carries it in (REST, HTTP API payload 1.0, payload 2.0)', () => {
+    /** The same authorizer context in each place: REST flat (values stringified), HTTP API 1.0 flat, 1.0 flat id beside a `lambda` context, 2.0 `lambda`. */
+    function shapes(context: Json, stringified: Json): Array<[string, Json]> {
+      const rest = published('aws', 'apigw-rest-lambda-authorizer.json');
+      rest.requestContext.authorizer = { ...stringified, integrationLatency: 212 };
+      const v1 = published('aws', 'apigw-http-v1-lambda-authorizer.json');
+      v1.requestContext.authorizer = { ...context, integrationLatency: 38 };
+      const { principalId, ...rest1 } = context;
+      const v1Beside = published('aws', 'apigw-http-v1-lambda-authorizer.json');
+      v1Beside.requestContext.authorizer = { principalId, integrationLatency: 38, lambda: rest1 };
+      const v2 = published('aws', 'apigw-http-v2-lambda-authorizer.json');
+      v2.requestContext.authorizer = { lambda: context };
+      return [
+        ['REST', rest],
+        ['HTTP API 1.0, flat', v1],
+        ['HTTP API 1.0, principalId beside the lambda context', v1Beside],
+        ['HTTP API 2.0', v2],
+      ];
+    }
+
+    it('a text principalId with text context: the same principal from all four', async () => {
+      const context = { principalId: 'svc-ledger', tenant: 'acme', tier: '2' };
+      for (const [shape, event] of shapes(context, context)) {
+        expect([shape, await lambdaPrincipal(event)]).toEqual([shape, { id: 'svc-ledger', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme', tier: '2' } }]);
+      }
+    });
+
+    it('the published-shape 1.0 event of a simple-response authorizer (typed context, numeric principalId): the same principal as REST (stringified) and 2.0 (typed)', async () => {
+      const event = published('aws', 'apigw-http-v1-lambda-authorizer-simple.json');
+      const expected = { id: '4711', source: 'apigw-lambda-authorizer', claims: { tenant: 'acme', tier: '2', beta: 'true', regions: ['eu-west-1', 'eu-central-1'] } };
+      expect(await lambdaPrincipal(event)).toEqual(expected);
+      const { integrationLatency: _latency, ...context } = event.requestContext.authorizer;
+      const stringified = { principalId: '4711', tenant: 'acme', tier: '2', beta: 'true', regions: ['eu-west-1', 'eu-central-1'] };
+      for (const [shape, each] of shapes(context, stringified)) expect([shape, await lambdaPrincipal(each)]).toEqual([shape, expected]);
+    });
+
+    it('a principalId past 2^53 (rounded by the JSON parse) is nobody in every shape, never a neighbour id', async () => {
+      const context = { principalId: 2 ** 53 + 2, tenant: 'acme' };
+      for (const [shape, event] of shapes(context, { ...context, principalId: String(2 ** 53 + 2) }).slice(1)) {
+        expect([shape, await lambdaPrincipal(event)]).toEqual([shape, null]);
+      }
+    });
+  });
+
   it('authorizer context values that are objects or null are left out of claims; an empty context is no claims', async () => {
     const event = published('aws', 'apigw-rest-lambda-authorizer.json');
     event.requestContext.authorizer = { principalId: 'user-7f3a', nested: { a: 1 }, gone: null, list: ['a', 2, true], integrationLatency: 3 };

@@ -16,8 +16,10 @@ import type { Context, Provider, Trigger } from './types.js';
 /**
  * Where `ctx.principal` came from:
  * - `apigw-lambda-authorizer`: an API Gateway Lambda authorizer's `principalId` (REST and
- *   WebSocket APIs `requestContext.authorizer.principalId`; HTTP APIs
- *   `requestContext.authorizer.lambda.principalId`, the authorizer's context).
+ *   WebSocket APIs, and HTTP APIs with payload format 1.0: `requestContext.authorizer.principalId`
+ *   with the context flat beside it; HTTP APIs with payload 2.0:
+ *   `requestContext.authorizer.lambda.principalId`, the authorizer's context). A safe-integer
+ *   `principalId` (an HTTP API keeps the context's JSON types) is read as its text.
  * - `apigw-cognito`: a REST API Cognito user pool authorizer (`authorizer.claims.sub`, issuer `iss`).
  * - `apigw-jwt`: an HTTP API JWT authorizer (payload 2.0 `authorizer.jwt.claims.sub`; payload
  *   1.0, whose events carry `version: '1.0'`, `authorizer.claims.sub`; issuer `iss`).
@@ -114,9 +116,11 @@ function id(value: unknown): string | undefined {
 }
 
 /**
- * An HTTP API Lambda authorizer's `principalId`: its `context` is handed over with JSON types
- * kept, so a numeric user id arrives as a number. A safe integer is that id as text; a larger
- * one was already rounded by the JSON parse (two callers could read as one), so it is none.
+ * A Lambda authorizer's `principalId`: an HTTP API hands its `context` over with JSON types
+ * kept, so a numeric user id (from a simple response's `context`) arrives as a number. A safe
+ * integer is that id as text; a larger one was already rounded by the JSON parse (two callers
+ * could read as one), so it is none. REST APIs stringify context values and take `principalId`
+ * as a string, so there it is always text already.
  */
 function contextId(value: unknown): string | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : id(value);
@@ -215,12 +219,16 @@ function requestContextPrincipal(event: Rec, rc: Rec): Principal | undefined {
   const cognito = rec(iam, 'cognitoIdentity');
   const identity = rec(rc, 'identity'); // REST: AWS_IAM
   const httpApiV1 = getOwn(event, 'version') === '1.0';
-  const flatId = id(getOwn(authorizer, 'principalId'));
+  // REST and HTTP API payload 1.0: `principalId` and the context flat under `authorizer`; payload
+  // 2.0: the context under `authorizer.lambda`. A flat `principalId` beside a `lambda` context
+  // takes its claims from that context. One caller, one principal, whichever shape carried it.
+  const flatId = contextId(getOwn(authorizer, 'principalId'));
+  const lambdaContext = isRecord(getOwn(authorizer, 'lambda'));
   return (
     make(httpApiV1 ? 'apigw-jwt' : 'apigw-cognito', id(getOwn(claims, 'sub')), getOwn(claims, 'iss'), { claims: claimMap(claims), scopes: scopeList(getOwn(authorizer, 'scopes')) }) ??
     make('apigw-jwt', id(getOwn(jwt, 'sub')), getOwn(jwt, 'iss'), { claims: claimMap(jwt), scopes: scopeList(getOwn(jwtAuthorizer, 'scopes')) }) ??
     (flatId !== undefined
-      ? make('apigw-lambda-authorizer', flatId, undefined, { claims: claimMap(authorizer, AUTHORIZER_OWN_KEYS) })
+      ? make('apigw-lambda-authorizer', flatId, undefined, { claims: claimMap(lambdaContext ? lambda : authorizer, AUTHORIZER_OWN_KEYS) })
       : make('apigw-lambda-authorizer', contextId(getOwn(lambda, 'principalId')), undefined, { claims: claimMap(lambda, AUTHORIZER_OWN_KEYS) })) ??
     iamCaller(getOwn(cognito, 'identityId'), getOwn(cognito, 'identityPoolId'), getOwn(iam, 'userArn'), { ...iam, amr: getOwn(cognito, 'amr') }, HTTP_IAM_KEYS) ??
     iamCaller(getOwn(identity, 'cognitoIdentityId'), getOwn(identity, 'cognitoIdentityPoolId'), getOwn(identity, 'userArn'), identity, REST_IAM_KEYS)

@@ -150,6 +150,36 @@ export function checkJsonSize(text: string | undefined, limit: number): Response
   return size > limit ? new ResponseTooLargeError(size, limit) : undefined;
 }
 
+/** What checks a rendered response against a provider's size limit (the adapter's `HttpAnswer`). */
+interface SizeCheck {
+  tooLarge?(res: HttpResponse): ResponseTooLargeError | undefined;
+}
+
+/**
+ * The size check each rendered response passed, kept in one registry for every copy of this
+ * package a program loads (ESM and CommonJS), so a plugin of one copy finds what the core of the
+ * other checked. Weak: an entry lives as long as its response.
+ */
+const sizeChecks = ((globalThis as Record<symbol, unknown>)[Symbol.for('steadyfn.httpResponse.sizeChecks')] ??= new WeakMap()) as WeakMap<HttpResponse, SizeCheck>;
+
+/** Records that `res` passed `check.tooLarge`, the size limit of the provider it is sent to. */
+export function passedSizeCheck(res: HttpResponse, check: SizeCheck): void {
+  sizeChecks.set(res, check);
+}
+
+/**
+ * `ResponseTooLargeError` when `res` sent again with `added` headers (e.g. replayed with
+ * `Idempotency-Replayed: true`; an added header replaces one of the same spelling, as an object
+ * spread does) is over the limit `res` was checked against (same provider, same response
+ * shape); undefined when it fits, or when nothing checked `res` against a limit. `added` must be
+ * sendable header names and values: they are not checked again.
+ */
+export function tooLargeWithHeaders(res: HttpResponse, added: Readonly<Record<string, string>>): ResponseTooLargeError | undefined {
+  const check = sizeChecks.get(res);
+  if (check?.tooLarge === undefined) return undefined;
+  return check.tooLarge({ ...res, headers: { ...res.headers, ...added } });
+}
+
 function invalidHttpResult(field: string): InvalidHttpResultError {
   return new InvalidHttpResultError(field);
 }

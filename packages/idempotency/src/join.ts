@@ -55,6 +55,11 @@ export interface Joinable {
  * response the plugins receive). Undefined otherwise (no idempotency plugin, a duplicate being
  * replayed, a result that cannot be stored as JSON).
  *
+ * @throws ResponseTooLargeError (`RESPONSE_TOO_LARGE`) when `result` is an HTTP response its
+ *   replay could not send: within the provider's limit, but over it with the
+ *   `Idempotency-Replayed` header added. Let it propagate (write nothing): the invocation then
+ *   answers `RESPONSE_TOO_LARGE` and the plugin releases the record.
+ *
  * @example
  * const completion = pendingCompletion(ctx, result);
  * // include completion.lease.settle in the write, then:

@@ -18,7 +18,7 @@ import { IdempotencyInProgressError, IdempotencyKeyMissingError, IdempotencyKeyR
 import { callerScope, fingerprintOf, resolveKey, runsWithoutKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey, type ScopeSource } from './key.js';
 import { LocalCache, type LocalEntry } from './lru.js';
 import { newOwner } from './owner.js';
-import { decodeStored, encodeStored, errorStored, replay, resultStored, type StoredResult } from './record.js';
+import { decodeStored, encodeStored, errorStored, replay, replayTooLarge, resultStored, type StoredResult } from './record.js';
 import { isCompleteRequest, type ClaimRequest, type ClaimResult, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from './types.js';
 import { JOIN, isRequestAlreadyApplied, type Joinable, type PendingCompletion } from './join.js';
 
@@ -331,12 +331,16 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     completion(state, result) {
       if (!state.owner || state.settled) return undefined;
       let request: CompleteRequest;
+      const stored = resultStored(result);
       try {
-        request = { key: state.key!, owner: state.owner, fingerprint: state.fingerprint!, result: encodeStored(resultStored(result)), expiresAt: Date.now() + ttlMs };
+        request = { key: state.key!, owner: state.owner, fingerprint: state.fingerprint!, result: encodeStored(stored), expiresAt: Date.now() + ttlMs };
       } catch {
         // Not storable as JSON: the plugin releases the record after the write, as without a join.
         return undefined;
       }
+      // Refused before the write carries it, as the plugin's own `after` would refuse it.
+      const tooLarge = replayTooLarge(result, stored);
+      if (tooLarge !== undefined) throw tooLarge;
       const joinable = store.joinable?.(request);
       return {
         key: state.key!,
@@ -449,7 +453,12 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       } catch {
         // Not storable as JSON (BigInt, a cycle): `settle` releases the record; nothing will replay it.
       }
-      if (!state.settled) await settle(ctx, state, text ?? stored);
+      if (!state.settled) {
+        // A response its replay header would push over the provider's limit is refused now: `onError` settles.
+        const tooLarge = text === undefined ? undefined : replayTooLarge(result, stored);
+        if (tooLarge !== undefined) throw tooLarge;
+        await settle(ctx, state, text ?? stored);
+      }
       return firstAnswer(stored, text);
     },
 

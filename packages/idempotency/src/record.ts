@@ -4,11 +4,14 @@
  * (with `cacheErrors`).
  */
 import type { FieldIssue, HttpResponse } from '@steadyfn/handler';
-import { SteadyError, isHttpResponse, toRenderedResponse } from '@steadyfn/handler/internal';
+import { SteadyError, isHttpResponse, toRenderedResponse, tooLargeWithHeaders } from '@steadyfn/handler/internal';
 import { IdempotencyRecordCorruptError } from './errors.js';
 
 /** The header marking a replayed HTTP response (and a replayed error), value `true`. */
 export const REPLAYED_HEADER = 'Idempotency-Replayed';
+
+/** What `replay` adds to a stored HTTP response's headers (and what the first answer is judged with). */
+const REPLAY_MARK: Readonly<Record<string, string>> = { [REPLAYED_HEADER]: 'true' };
 
 /** A completed record's result, as encoded in the store (short field names: records are read on every duplicate). */
 export type StoredResult =
@@ -86,7 +89,7 @@ export function replay(stored: StoredResult): unknown {
     case 'h':
       return toRenderedResponse({
         status: stored.s,
-        headers: { ...stored.h, [REPLAYED_HEADER]: 'true' },
+        headers: { ...stored.h, ...REPLAY_MARK },
         cookies: stored.c ?? [],
         body: stored.b,
         isBase64: stored.b64 === true,
@@ -100,4 +103,17 @@ export function replay(stored: StoredResult): unknown {
         ...(stored.issues ? { issues: stored.issues } : {}),
       });
   }
+}
+
+/**
+ * The first answer's `RESPONSE_TOO_LARGE` when its replay would not fit: an HTTP response the
+ * provider's size limit passed, which replayed with `Idempotency-Replayed: true` added (about
+ * 30 bytes) would be over it. Such a response is refused the first time too — its record
+ * released (or, with `cacheErrors`, keeping the error) — so a response that was sent always
+ * replays, marked as a replay. Undefined for everything else (other results are answered the
+ * first time in their replayed form, and checked as such).
+ */
+export function replayTooLarge(result: unknown, stored: StoredResult): SteadyError | undefined {
+  // `replay` sends the stored response (these same fields) with REPLAY_MARK added.
+  return stored.k === 'h' && isHttpResponse(result) ? tooLargeWithHeaders(result, REPLAY_MARK) : undefined;
 }

@@ -2,6 +2,13 @@
  * The platforms' limits on what a function answers, in bytes of the JSON its runtime posts
  * (UTF-8). Each is the documented value; where the documentation gives only "MB", the note
  * says how it is read.
+ *
+ * Azure Functions has none to check: its HTTP trigger documents only request limits — "The HTTP
+ * request length is limited to 100 MB (104,857,600 bytes), and the URL length is limited to 4
+ * KB (4,096 bytes)", and the 230-second load balancer timeout (HTTP trigger, "Limits",
+ * https://learn.microsoft.com/azure/azure-functions/functions-bindings-http-webhook-trigger) —
+ * and no response size; Azure/Azure-Functions#2171 ("Are there limitations on http response
+ * size") is open without an answer. A response is sent as the worker gets it.
  */
 
 /**
@@ -35,3 +42,21 @@ export const ALB_RESPONSE_LIMIT_BYTES = 1_000_000;
  * Read, like the ALB's "1 MB", as the decimal 128,000 bytes of the body, the lower reading.
  */
 export const WEBSOCKET_MESSAGE_LIMIT_BYTES = 128_000;
+
+/**
+ * Cloud Run functions (Cloud Functions 2nd gen) over HTTP: "Max uncompressed HTTP response
+ * size — Data sent from HTTP functions in an HTTP response — 10MB for streaming responses. 32MB
+ * for non-streaming responses" (Cloud Run functions quotas, Resource Limits,
+ * https://cloud.google.com/functions/quotas). The platform enforces it: the client gets a 500
+ * and the request log "Response size was too large". The adapter sends every response whole,
+ * with a Content-Length (`res.send` of a Buffer), so the non-streaming 32 MB applies; the
+ * uncompressed body is what counts. The docs give no byte count: read, like the ALB's "1 MB", as
+ * the decimal 32,000,000 bytes, the lower reading.
+ *
+ * Not checked: Cloud Functions (1st gen) takes 10MB ("Max uncompressed HTTP response size |
+ * 10MB", https://cloud.google.com/functions/quotas-1st-gen), and the function cannot tell which
+ * generation runs it (both set `K_SERVICE`, `K_REVISION`, `FUNCTION_TARGET`). Checking 10 MB
+ * would refuse 10–32 MB responses 2nd gen sends, so on 1st gen a response of 10–32 MB still
+ * fails in the platform (a 500 the function does not see).
+ */
+export const GCF_RESPONSE_LIMIT_BYTES = 32_000_000;

@@ -10,8 +10,9 @@ import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, toPublicError } from '../errors.js';
 import { bodyFromBytes, decodeBody, headerLists, httpInput, joinHeaderLists, queryFromObject, type RequestBody } from '../http.js';
 import { isRecord as isRec, str, type Rec } from '../internal/record.js';
-import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
-import { headerEntries, type HttpResponse } from '../response.js';
+import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
+import { headerEntries, ResponseTooLargeError, type HttpResponse } from '../response.js';
+import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
 import { anyPayload, base64Payload } from '../message.js';
 import { cloudStorageItem, isCloudStorageEvent } from '../events/gcs.js';
 import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatabaseItem } from '../events/firebase.js';
@@ -90,11 +91,27 @@ function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body']
       deliveryId: time ? `${job ?? 'schedule'}@${time}` : undefined,
       payload: () => (request.rawBody === undefined ? {} : httpInput(request, mode)),
       // Answered over HTTP like any request: its result is rendered.
-      http: {},
+      http: GCF_HTTP,
     };
   }
-  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, mode), http: {} };
+  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, mode), http: GCF_HTTP };
 }
+
+/**
+ * The body bytes `writeResponse` sends for `res` (base64 decoded), when over
+ * `GCF_RESPONSE_LIMIT_BYTES`: the uncompressed HTTP response size Cloud Run functions limits.
+ * Headers are not counted (the quota names the data sent; Cloud Run limits headers apart).
+ */
+function gcfTooLarge(res: HttpResponse): ResponseTooLargeError | undefined {
+  const limit = GCF_RESPONSE_LIMIT_BYTES;
+  // At most 3 UTF-8 bytes per UTF-16 unit, fewer bytes than characters in base64.
+  if (res.body.length * 3 <= limit) return undefined;
+  const size = res.isBase64 ? Buffer.byteLength(res.body, 'base64') : Buffer.byteLength(res.body, 'utf8');
+  return size > limit ? new ResponseTooLargeError(size, limit) : undefined;
+}
+
+/** How an HTTP answer goes out through the Functions Framework: whole, and within Cloud Run functions' response size. */
+const GCF_HTTP: HttpAnswer = { tooLarge: gcfTooLarge };
 
 function writeResponse(response: ExpressResponse, out: HttpResponse): void {
   response.status(out.status);
