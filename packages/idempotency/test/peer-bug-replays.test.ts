@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { idempotency, parseIdempotencyKeyHeader, scopeOf, storeKey, type IdempotencyOptions, type IdempotencyStore } from '../src/index.js';
 import { killWorker, retryUntilTakenOver, shipRetry, startWorker, workerSuite } from './hang-worker.js';
-import { BACKENDS, counting, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, counting, eventually, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: boolean };
 
@@ -169,7 +169,7 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     });
     const key = randomUUID();
     const first = call(main, { key, body: { amount: 10 } });
-    await sleep(150);
+    await eventually(() => runs === 1); // the first holds the key (a fixed wait could end before its claim on a loaded machine)
     expect((await call(main, { key, body: { amount: 10 } })).statusCode).toBe(409);
     expect((await call(main, { key, body: { amount: 99 } })).statusCode).toBe(422);
     // Were the record deleted by either rejection, this one would run a second charge.
@@ -315,7 +315,9 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     );
     const key = randomUUID();
     const slow = call(main, { key, body: {} });
-    await sleep(300);
+    // The slow attempt holds the key before anyone tries to take it over (after a fixed wait, a
+    // loaded machine could let the "takeover" claim first, run as run 1 and hang on the gate).
+    await eventually(() => runs === 1);
     let takeover = await call(main, { key, body: {} });
     while (takeover.statusCode === 409) {
       await sleep(50);
@@ -490,7 +492,7 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     }, { store, localCache: true });
     const key = randomUUID();
     const first = call(main, { key, body: {} });
-    await sleep(100);
+    await eventually(() => runs === 1); // it holds the key (not a fixed wait its claim could outlast)
     expect((await call(main, { key, body: {} })).statusCode).toBe(409);
     gate.resolve();
     await first;
