@@ -89,22 +89,28 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     let runs = 0;
     const key = randomUUID();
     const recordKey = storeKey(scopeOf('orders'), { kind: 'header', value: key });
-    const killed = make(async () => {
-      await sleep(4_000); // still running when the sandbox is killed at its deadline
-      return { never: true };
-    }, { store: killedInstance() });
+    // The handler answers deadlineMarginMs before the provider's deadline; the lease lasts to the
+    // deadline itself. A 3 s margin leaves the checks below 3 s to run inside that lease (with
+    // the default 500 ms, a loaded machine's get and call could land after it ended).
+    const DEADLINE_MS = 5_000;
+    const killed = handler(
+      { name: 'orders', logSink: silentSink(), logLevel: 'warn', deadlineMarginMs: 3_000, use: [idempotency({ store: killedInstance(), ttlMs: 3_600_000, localCache: false })] },
+      async () => {
+        await sleep(DEADLINE_MS + 1_000); // still running when the sandbox is killed at its deadline
+        return { never: true };
+      },
+    );
     const startedAt = Date.now();
-    const timedOut = await call(killed, { key, body: { sku: 'lamp' } }, lambdaContext(randomUUID(), 'orders', 2_000));
-    // The handler answers deadlineMarginMs (500 ms) before the provider's deadline.
+    const timedOut = await call(killed, { key, body: { sku: 'lamp' } }, lambdaContext(randomUUID(), 'orders', DEADLINE_MS));
     expect(timedOut.statusCode).toBeGreaterThanOrEqual(500);
     const held = await backend.store.get(recordKey, {});
     expect(held?.status).toBe('in_progress'); // nothing released it: only its lease can
     const main = make(() => ({ run: ++runs }));
     expect((await call(main, { key, body: { sku: 'lamp' } })).statusCode).toBe(409); // still within its deadline
-    await sleep(startedAt + 2_000 - Date.now()); // the killed attempt's deadline, judged by the store's clock
+    await sleep(startedAt + DEADLINE_MS - Date.now()); // the killed attempt's deadline, judged by the store's clock
     // Taken over within moments of the deadline — not after leaseMs (5 minutes by default).
     let retry = await call(main, { key, body: { sku: 'lamp' } });
-    while (retry.statusCode === 409 && Date.now() < startedAt + 2_000 + 3_000) {
+    while (retry.statusCode === 409 && Date.now() < startedAt + DEADLINE_MS + 3_000) {
       await sleep(50);
       retry = await call(main, { key, body: { sku: 'lamp' } });
     }
@@ -122,11 +128,20 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
       return { run: runs };
     });
     const key = randomUUID();
+    // 2.5 s, less the handler's 500 ms margin, to claim and start: with 700 ms a loaded machine
+    // could claim too late for the first attempt to run at all, and the retry then hung on the gate.
+    const DEADLINE_MS = 2_500;
     const startedAt = Date.now();
-    const timedOut = await call(main, { key, body: { sku: 'lamp' } }, lambdaContext(randomUUID(), 'orders', 700));
+    const timedOut = await call(main, { key, body: { sku: 'lamp' } }, lambdaContext(randomUUID(), 'orders', DEADLINE_MS));
     expect(timedOut.statusCode).toBeGreaterThanOrEqual(500);
-    await sleep(startedAt + 700 + 100 - Date.now());
-    const retry = await call(main, { key, body: { sku: 'lamp' } });
+    expect(runs).toBe(1); // it started, and outlives its deadline
+    await sleep(startedAt + DEADLINE_MS - Date.now());
+    // Its lease ends at its deadline by the store's clock: taken over within moments of it.
+    let retry = await call(main, { key, body: { sku: 'lamp' } });
+    while (retry.statusCode === 409 && Date.now() < startedAt + DEADLINE_MS + 3_000) {
+      await sleep(50);
+      retry = await call(main, { key, body: { sku: 'lamp' } });
+    }
     expect(JSON.parse(retry.body)).toEqual({ run: 2 });
     gate.resolve(); // the timed-out attempt now finishes: its completion is refused
     await sleep(100);
@@ -152,11 +167,13 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     expect(retry.headers['Idempotency-Replayed']).toBeUndefined();
     // Just enough time left to claim and run (the handler keeps a 500 ms margin): the lease still ends at the deadline.
     const key2 = randomUUID();
-    const startedAt = Date.now();
     await call(killed, { key: key2, body: {} }, lambdaContext(randomUUID(), 'orders', 560));
+    // The claim reached the store before the call returned, with at most 560 ms left: its lease
+    // ends by then + 560 ms (not leaseMs, 5 minutes, later), however long the claim took to arrive.
+    const returnedAt = Date.now();
     const claimed = await backend.store.get(storeKey(scopeOf('orders'), { kind: 'header', value: key2 }), {});
     // (Gone already if this machine was slow enough for the lease to end: that is the point.)
-    if (claimed?.status === 'in_progress') expect(claimed.leaseUntil).toBeLessThanOrEqual(startedAt + 560 + 50);
+    if (claimed?.status === 'in_progress') expect(claimed.leaseUntil).toBeLessThanOrEqual(returnedAt + 560 + 50);
   });
 
   it('powertools-lambda-typescript#5675: a rejected duplicate (in progress) or payload mismatch deleted the record it never acquired, letting a third call run alongside the first — here rejections leave the running record alone', async () => {
