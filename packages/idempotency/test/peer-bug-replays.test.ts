@@ -290,7 +290,10 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     const key = randomUUID();
     const recordKey = storeKey(scopeOf('orders'), { kind: 'header', value: key });
     let runs = 0;
-    const main = make(() => ({ run: ++runs }), { leaseMs: 400, ttlMs: 24 * 3_600_000 });
+    // A lease long enough for the 409 and the read below to land inside it on a loaded machine
+    // (which can take longer than 400 ms), and still far from the 24 h TTL.
+    const LEASE_MS = 3_000;
+    const main = make(() => ({ run: ++runs }), { leaseMs: LEASE_MS, ttlMs: 24 * 3_600_000 });
     const gate = deferred();
     const running = deferred();
     // An attempt that claimed the key and then hangs, as a dead worker would: nothing completes or releases it in time.
@@ -298,15 +301,15 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
       running.resolve();
       await gate.promise;
       return { never: true };
-    }, { leaseMs: 400, ttlMs: 24 * 3_600_000 });
+    }, { leaseMs: LEASE_MS, ttlMs: 24 * 3_600_000 });
     const abandoned = call(dying, { key, body: { sku: 'lamp' } });
     await running.promise;
     const claimedAt = Date.now();
     expect((await call(main, { key, body: { sku: 'lamp' } })).statusCode).toBe(409);
     expect((await backend.store.get(recordKey, {}))?.status).toBe('in_progress');
-    // The lease (400 ms), not the 24 h TTL, bounds the claim.
+    // The lease (3 s), not the 24 h TTL, bounds the claim.
     let retry = await call(main, { key, body: { sku: 'lamp' } });
-    while (retry.statusCode === 409 && Date.now() < claimedAt + 3_000) {
+    while (retry.statusCode === 409 && Date.now() < claimedAt + LEASE_MS + 5_000) {
       await sleep(50);
       retry = await call(main, { key, body: { sku: 'lamp' } });
     }
