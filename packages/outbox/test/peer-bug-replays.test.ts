@@ -22,6 +22,7 @@ import { receiveAll, sqsClient as endpointClient, sqsServers } from './sqs-serve
 import { startFaultProxy, type FaultRule } from './fault-proxy.js';
 import { startSqsGate } from './sqs-gate.js';
 import { consume, sqsEvent } from './fault/harness.js';
+import { eventually } from '../../../test/support/wait.js';
 import { allApplied, appliedSeqs } from './fault/backends.js';
 
 /** Tick events (as the fault harness's, whose inbox consumer reads them), with optional filler. */
@@ -113,14 +114,15 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const url = await queue();
     const { box, write, store } = redisWriter(redis, sqsSender({ client: sqs, queueUrl: url }), { leaseMs: 5_000 });
     const agg = 'h6025';
-    // A relay locked the aggregate and died without releasing it.
+    // A relay locked the aggregate and died without releasing it. Its lease outlasts the write
+    // and the sweep below on a loaded machine (400 ms did not always: the sweep then sent).
     const key = store.relay.leaseKey({ where: agg, aggregate: aggregateKey('tick', agg), since: 0 });
-    expect(await redis.lease.claim({ key, owner: 'dead-instance', leaseMs: 400 })).toMatchObject({ claimed: true });
+    expect(await redis.lease.claim({ key, owner: 'dead-instance', leaseMs: 3_000 })).toMatchObject({ claimed: true });
     await write.invoke({ agg, count: 3 });
     // Held: the flush and a sweep skip it (the holder would send it, in order) ...
     expect((await box.sweep(runCtx())).metrics.sent).toBe(0);
     expect(await pendingIn(redis, agg)).toBe(3);
-    await sleep(500);
+    await eventually(async () => (await redis.lease.get(key)) === undefined);
     // ... until its lease ran out: then the sweep sends everything, nothing stays locked.
     expect((await box.sweep(runCtx())).metrics.sent).toBe(3);
     expect(arrival(await drainQueue(sqs, url)).get(agg)?.sort()).toEqual([1, 2, 3]);
