@@ -235,23 +235,27 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const sender = sqsSender({ client: sqs, queueUrl: url });
     const store = redisOutbox({ client: redis.client, prefix: redis.prefix });
     const box = outbox({ events, store, relay: { sender, lease: redis.lease, sweep: { graceMs: 0 } } });
-    let slow = 0;
+    // The slow save is held open until four sweeps have run (not for a fixed 1.2 s, which a loaded
+    // machine's four sweeps could outlast: the save then committed and a sweep rightly sent it).
+    let hold: Promise<void> = Promise.resolve();
     const save = handler({ input: z.object({ agg: z.string(), expect: z.string() }), use: [box] }, async ({ agg, expect: status }, ctx) => {
       const key = `${redis.prefix}order:{${agg}}`;
       ctx.outbox.check({ key, field: 'status', equals: status });
       ctx.outbox.call('HSET', key, 'status', 'saved');
       ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 1 } });
-      await sleep(slow);
+      await hold;
     });
     await redis.client.hset(`${redis.prefix}order:{d6788}`, 'status', 'new');
-    slow = 1_200;
+    let saved!: () => void;
+    hold = new Promise<void>((resolve) => (saved = resolve));
     const saving = save.invoke({ agg: 'd6788', expect: 'new' });
     for (let i = 0; i < 4; i++) {
       await sleep(250);
       expect((await box.sweep(runCtx())).metrics.sent).toBe(0);
     }
+    saved();
     await saving;
-    slow = 0;
+    hold = Promise.resolve();
     expect(arrival(await drainQueue(sqs, url)).get('d6788')).toEqual([1]);
     await expect(save.invoke({ agg: 'd6788', expect: 'new' })).rejects.toMatchObject({ code: 'OUTBOX_PRECONDITION_FAILED' });
     await box.sweep(runCtx());
