@@ -544,7 +544,8 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
   /** A hold the function bodies await: `lateCommit` holds it for the late invocation only. */
   const newGate = () => {
     let current: Promise<void> = Promise.resolve();
-    return { wait: () => current, set: (p: Promise<void>) => void (current = p) };
+    let waits = 0;
+    return { wait: () => (waits++, current), set: (p: Promise<void>) => void (current = p), waits: () => waits };
   };
   type Gate = ReturnType<typeof newGate>;
 
@@ -558,7 +559,11 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     let release!: () => void;
     gate.set(new Promise<void>((r) => (release = r)));
     const late = invoke('late');
+    // Held at the gate before the gate opens for `early` (a fixed 50 ms alone could end before
+    // the late invocation reached it on a loaded machine; it then committed first). The 50 ms
+    // keep the two events' UUIDv7 ids in different milliseconds.
     await sleep(50);
+    await eventually(() => gate.waits() === 1);
     gate.set(Promise.resolve());
     await invoke('early');
     await box.sweep(runCtx());
