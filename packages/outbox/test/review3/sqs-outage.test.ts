@@ -120,12 +120,14 @@ describe.each(SIDES)('an SQS outage on the %s store', (name) => {
     const counted: RelayDeps['sender'] = { fifo: sender.fifo, send: (messages, options) => (calls++, sender.send(messages, options)), maxMessageBytes: (options) => sender.maxMessageBytes!(options) };
     // Each run hangs in its call and is never finished: a process killed there. Its lease runs out; the next run begins again.
     for (let i = 0; i < POISON.maxUnfinishedAttempts; i++) {
-      void relayAggregates(deps(counted), (await side.store.listPending({ limit: 10, before: Date.now() })).slice(0, 1), run({ leaseMs: 300, signal: abandoned.signal }));
-      // In its call (its attempt begun), then 700 ms for its 300 ms lease to run out. Waiting a
-      // fixed 700 ms from the start instead let a loaded machine begin the next run before this
-      // one had claimed: one attempt fewer was counted, or the last lease was still held.
+      const refs = (await side.store.listPending({ limit: 10, before: Date.now() })).slice(0, 1);
+      void relayAggregates(deps(counted), refs, run({ leaseMs: 300, signal: abandoned.signal }));
+      // In its call (its attempt begun), then until its 300 ms lease has run out as the lease store
+      // judges it (on FerretDB: plus twice its server-clock uncertainty). A fixed 700 ms from the
+      // start instead could let a loaded machine begin the next run before this one had claimed
+      // (one attempt fewer counted), or find the last lease still held.
       await eventually(() => calls === i + 1, 30_000);
-      await new Promise((r) => setTimeout(r, 700));
+      await eventually(async () => (await side.lease.get(side.store.leaseKey(refs[0]!))) === undefined, 30_000);
     }
     const metrics = new MetricsRecorder();
     await relayAggregates(deps(sender, metrics), await side.store.listPending({ limit: 10, before: Date.now() }), run({ leaseMs: 300, signal: AbortSignal.timeout(2_000) }));
