@@ -10,7 +10,7 @@ import middy from '@middy/core';
 import { steadyHandler, toMiddy } from '@steadyfn/handler/middy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotency } from '../src/index.js';
-import { lambdaContext, openBackend, type Backend } from './support.js';
+import { eventually, lambdaContext, openBackend, type Backend } from './support.js';
 
 let backend: Backend;
 beforeAll(async () => {
@@ -50,12 +50,12 @@ function sqsEvent(messageId: string, body: unknown): Record<string, unknown> {
 }
 
 /** An order-creating function on middy, with steadyfn's idempotency on Redis; `runs` counts handler calls. */
-function ordersFunction(options: { delayMs?: number } = {}) {
+function ordersFunction(options: { hold?: Promise<void> } = {}) {
   const counter = { runs: 0 };
   const main = middy(
     steadyHandler(async (event: { body?: string }) => {
       counter.runs++;
-      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      await options.hold;
       return { statusCode: 201, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ orderId: `o-${counter.runs}`, echo: event.body ?? null }) };
     }),
   )
@@ -88,11 +88,15 @@ describe('idempotency on middy (Redis)', () => {
   });
 
   it('a duplicate while the first still runs is thrown as IDEMPOTENCY_IN_PROGRESS (409, retryable)', async () => {
-    const { main, counter } = ordersFunction({ delayMs: 300 });
+    // The first runs until the duplicate has been answered: not 300 ms, started 100 ms before the
+    // duplicate — a loaded machine could have the duplicate claim first, or come after the first ended.
+    let release!: () => void;
+    const { main, counter } = ordersFunction({ hold: new Promise<void>((resolve) => (release = resolve)) });
     const key = randomUUID();
     const firstCall = main(httpEvent(key, { sku: 'lamp' }), lambdaContext() as never);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(() => counter.runs === 1);
     await expect(main(httpEvent(key, { sku: 'lamp' }), lambdaContext() as never)).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS', status: 409, retryable: true });
+    release();
     await firstCall;
     expect(counter.runs).toBe(1);
   });

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { idempotency, parseIdempotencyKeyHeader, scopeOf, storeKey, type IdempotencyOptions, type IdempotencyStore } from '../src/index.js';
 import { killWorker, retryUntilTakenOver, shipRetry, startWorker, workerSuite } from './hang-worker.js';
-import { BACKENDS, counting, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, counting, eventually, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: boolean };
 
@@ -89,22 +89,28 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     let runs = 0;
     const key = randomUUID();
     const recordKey = storeKey(scopeOf('orders'), { kind: 'header', value: key });
-    const killed = make(async () => {
-      await sleep(4_000); // still running when the sandbox is killed at its deadline
-      return { never: true };
-    }, { store: killedInstance() });
+    // The handler answers deadlineMarginMs before the provider's deadline; the lease lasts to the
+    // deadline itself. A 3 s margin leaves the checks below 3 s to run inside that lease (with
+    // the default 500 ms, a loaded machine's get and call could land after it ended).
+    const DEADLINE_MS = 5_000;
+    const killed = handler(
+      { name: 'orders', logSink: silentSink(), logLevel: 'warn', deadlineMarginMs: 3_000, use: [idempotency({ store: killedInstance(), ttlMs: 3_600_000, localCache: false })] },
+      async () => {
+        await sleep(DEADLINE_MS + 1_000); // still running when the sandbox is killed at its deadline
+        return { never: true };
+      },
+    );
     const startedAt = Date.now();
-    const timedOut = await call(killed, { key, body: { sku: 'lamp' } }, lambdaContext(randomUUID(), 'orders', 2_000));
-    // The handler answers deadlineMarginMs (500 ms) before the provider's deadline.
+    const timedOut = await call(killed, { key, body: { sku: 'lamp' } }, lambdaContext(randomUUID(), 'orders', DEADLINE_MS));
     expect(timedOut.statusCode).toBeGreaterThanOrEqual(500);
     const held = await backend.store.get(recordKey, {});
     expect(held?.status).toBe('in_progress'); // nothing released it: only its lease can
     const main = make(() => ({ run: ++runs }));
     expect((await call(main, { key, body: { sku: 'lamp' } })).statusCode).toBe(409); // still within its deadline
-    await sleep(startedAt + 2_000 - Date.now()); // the killed attempt's deadline, judged by the store's clock
+    await sleep(startedAt + DEADLINE_MS - Date.now()); // the killed attempt's deadline, judged by the store's clock
     // Taken over within moments of the deadline — not after leaseMs (5 minutes by default).
     let retry = await call(main, { key, body: { sku: 'lamp' } });
-    while (retry.statusCode === 409 && Date.now() < startedAt + 2_000 + 3_000) {
+    while (retry.statusCode === 409 && Date.now() < startedAt + DEADLINE_MS + 3_000) {
       await sleep(50);
       retry = await call(main, { key, body: { sku: 'lamp' } });
     }
@@ -122,11 +128,20 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
       return { run: runs };
     });
     const key = randomUUID();
+    // 2.5 s, less the handler's 500 ms margin, to claim and start: with 700 ms a loaded machine
+    // could claim too late for the first attempt to run at all, and the retry then hung on the gate.
+    const DEADLINE_MS = 2_500;
     const startedAt = Date.now();
-    const timedOut = await call(main, { key, body: { sku: 'lamp' } }, lambdaContext(randomUUID(), 'orders', 700));
+    const timedOut = await call(main, { key, body: { sku: 'lamp' } }, lambdaContext(randomUUID(), 'orders', DEADLINE_MS));
     expect(timedOut.statusCode).toBeGreaterThanOrEqual(500);
-    await sleep(startedAt + 700 + 100 - Date.now());
-    const retry = await call(main, { key, body: { sku: 'lamp' } });
+    expect(runs).toBe(1); // it started, and outlives its deadline
+    await sleep(startedAt + DEADLINE_MS - Date.now());
+    // Its lease ends at its deadline by the store's clock: taken over within moments of it.
+    let retry = await call(main, { key, body: { sku: 'lamp' } });
+    while (retry.statusCode === 409 && Date.now() < startedAt + DEADLINE_MS + 3_000) {
+      await sleep(50);
+      retry = await call(main, { key, body: { sku: 'lamp' } });
+    }
     expect(JSON.parse(retry.body)).toEqual({ run: 2 });
     gate.resolve(); // the timed-out attempt now finishes: its completion is refused
     await sleep(100);
@@ -152,11 +167,13 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     expect(retry.headers['Idempotency-Replayed']).toBeUndefined();
     // Just enough time left to claim and run (the handler keeps a 500 ms margin): the lease still ends at the deadline.
     const key2 = randomUUID();
-    const startedAt = Date.now();
     await call(killed, { key: key2, body: {} }, lambdaContext(randomUUID(), 'orders', 560));
+    // The claim reached the store before the call returned, with at most 560 ms left: its lease
+    // ends by then + 560 ms (not leaseMs, 5 minutes, later), however long the claim took to arrive.
+    const returnedAt = Date.now();
     const claimed = await backend.store.get(storeKey(scopeOf('orders'), { kind: 'header', value: key2 }), {});
     // (Gone already if this machine was slow enough for the lease to end: that is the point.)
-    if (claimed?.status === 'in_progress') expect(claimed.leaseUntil).toBeLessThanOrEqual(startedAt + 560 + 50);
+    if (claimed?.status === 'in_progress') expect(claimed.leaseUntil).toBeLessThanOrEqual(returnedAt + 560 + 50);
   });
 
   it('powertools-lambda-typescript#5675: a rejected duplicate (in progress) or payload mismatch deleted the record it never acquired, letting a third call run alongside the first — here rejections leave the running record alone', async () => {
@@ -169,7 +186,7 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     });
     const key = randomUUID();
     const first = call(main, { key, body: { amount: 10 } });
-    await sleep(150);
+    await eventually(() => runs === 1); // the first holds the key (a fixed wait could end before its claim on a loaded machine)
     expect((await call(main, { key, body: { amount: 10 } })).statusCode).toBe(409);
     expect((await call(main, { key, body: { amount: 99 } })).statusCode).toBe(422);
     // Were the record deleted by either rejection, this one would run a second charge.
@@ -273,7 +290,10 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     const key = randomUUID();
     const recordKey = storeKey(scopeOf('orders'), { kind: 'header', value: key });
     let runs = 0;
-    const main = make(() => ({ run: ++runs }), { leaseMs: 400, ttlMs: 24 * 3_600_000 });
+    // A lease long enough for the 409 and the read below to land inside it on a loaded machine
+    // (which can take longer than 400 ms), and still far from the 24 h TTL.
+    const LEASE_MS = 3_000;
+    const main = make(() => ({ run: ++runs }), { leaseMs: LEASE_MS, ttlMs: 24 * 3_600_000 });
     const gate = deferred();
     const running = deferred();
     // An attempt that claimed the key and then hangs, as a dead worker would: nothing completes or releases it in time.
@@ -281,15 +301,15 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
       running.resolve();
       await gate.promise;
       return { never: true };
-    }, { leaseMs: 400, ttlMs: 24 * 3_600_000 });
+    }, { leaseMs: LEASE_MS, ttlMs: 24 * 3_600_000 });
     const abandoned = call(dying, { key, body: { sku: 'lamp' } });
     await running.promise;
     const claimedAt = Date.now();
     expect((await call(main, { key, body: { sku: 'lamp' } })).statusCode).toBe(409);
     expect((await backend.store.get(recordKey, {}))?.status).toBe('in_progress');
-    // The lease (400 ms), not the 24 h TTL, bounds the claim.
+    // The lease (3 s), not the 24 h TTL, bounds the claim.
     let retry = await call(main, { key, body: { sku: 'lamp' } });
-    while (retry.statusCode === 409 && Date.now() < claimedAt + 3_000) {
+    while (retry.statusCode === 409 && Date.now() < claimedAt + LEASE_MS + 5_000) {
       await sleep(50);
       retry = await call(main, { key, body: { sku: 'lamp' } });
     }
@@ -315,7 +335,9 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     );
     const key = randomUUID();
     const slow = call(main, { key, body: {} });
-    await sleep(300);
+    // The slow attempt holds the key before anyone tries to take it over (after a fixed wait, a
+    // loaded machine could let the "takeover" claim first, run as run 1 and hang on the gate).
+    await eventually(() => runs === 1);
     let takeover = await call(main, { key, body: {} });
     while (takeover.statusCode === 409) {
       await sleep(50);
@@ -370,13 +392,24 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
 
   it('idempot-dev/idempot-js#182, square1-io/laravel-idempotency#1: concurrent requests with one key both ran (a plain SET, or check-then-set) — here exactly one of many concurrent duplicates runs', async () => {
     let runs = 0;
+    let answered = 0;
+    const gate = deferred();
+    // The one that runs holds until every other duplicate has been answered (a fixed 150 ms let a
+    // duplicate whose claim arrived late on a loaded machine see the completed record: a replay).
     const main = make(async () => {
       runs++;
-      await sleep(150);
+      await gate.promise;
       return { run: runs };
     });
     const key = randomUUID();
-    const results = await Promise.all(Array.from({ length: 8 }, () => call(main, { key, body: { sku: 'lamp' } })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        call(main, { key, body: { sku: 'lamp' } }).then((answer) => {
+          if (++answered + runs >= 8) gate.resolve();
+          return answer;
+        }),
+      ),
+    );
     expect(runs).toBe(1);
     const statuses = results.map((r) => r.statusCode).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
@@ -479,7 +512,7 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
     }, { store, localCache: true });
     const key = randomUUID();
     const first = call(main, { key, body: {} });
-    await sleep(100);
+    await eventually(() => runs === 1); // it holds the key (not a fixed wait its claim could outlast)
     expect((await call(main, { key, body: {} })).statusCode).toBe(409);
     gate.resolve();
     await first;
@@ -667,7 +700,9 @@ describe('peer bug replays that need no particular store (Redis)', () => {
 
 describe.each(BACKENDS)('clock skew between instances on %s', (name) => {
   const suite = workerSuite(name);
-  const LEASE_MS = 2500;
+  // Long enough that the first retry, after the worker's report is read and the worker is killed,
+  // still meets its lease on a loaded machine (FerretDB answers a claim in up to ~1 s there).
+  const LEASE_MS = 6_000;
 
   it.each([
     ['10 minutes behind', -600_000],
@@ -685,5 +720,5 @@ describe.each(BACKENDS)('clock skew between instances on %s', (name) => {
     // Ahead: a lease written in its future must not hold the key for the skew as well.
     expect(await retryUntilTakenOver(retry, LEASE_MS + 8_000)).toEqual({ shipped: 'retry 1' });
     expect(runs()).toBe(1);
-  });
+  }, 60_000);
 });

@@ -19,7 +19,7 @@ import { invocationContext } from '../../handler/test/support/azure.js';
 import { closeServers, serve } from '../../handler/test/support/gcp-server.js';
 import { lambdaContext, published, type Json } from '../../handler/test/support/published.js';
 import { idempotency, memoryStore, namedScope, principalScope, scopeOf, storeKey, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, eventually, openBackend, silentSink, type Backend } from './support.js';
 
 afterAll(closeServers);
 
@@ -277,10 +277,12 @@ describe.each(BACKENDS)('idempotency keys scoped by caller, %s store', (name) =>
     const caller = `who-${randomUUID()}`;
     const lines: string[] = [];
     let release: () => void = () => undefined;
+    let held = 0;
     const main = handler(
       { name: `scope-log-${randomUUID()}`, logSink: (line: string) => void lines.push(line), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] },
       async (input: unknown) => {
         if ((input as { fail?: boolean }).fail) throw new Error('boom');
+        held++;
         await new Promise<void>((resolve) => (release = resolve));
         return { ok: true };
       },
@@ -294,7 +296,8 @@ describe.each(BACKENDS)('idempotency keys scoped by caller, %s store', (name) =>
     answers.push((await main.aws(event(randomUUID(), { fail: true }), lambdaContext(randomUUID()))) as LambdaHttp);
     const key = randomUUID();
     const first = main.aws(event(key, { n: 1 }), lambdaContext(randomUUID())) as Promise<LambdaHttp>;
-    await new Promise((r) => setTimeout(r, 100));
+    // It holds the key (a fixed 100 ms could end before its claim on a loaded machine: the duplicate then ran and hung).
+    await eventually(() => held === 1);
     answers.push((await main.aws(event(key, { n: 1 }), lambdaContext(randomUUID()))) as LambdaHttp);
     answers.push((await main.aws(event(key, { n: 2 }), lambdaContext(randomUUID()))) as LambdaHttp);
     release();

@@ -55,7 +55,9 @@ function startWorker(env: Record<string, string>): { child: ChildProcess; lines:
 /**
  * `leaseMs`: the lease must outlast a claim-to-completion under the storm. On this 2-core
  * machine the FerretDB storm (4 worker processes, 252 callers, FerretDB on SQLite) stretches
- * that to seconds; Redis stays in milliseconds.
+ * that to seconds; Redis stays in milliseconds when the machine is idle, but a loaded one can
+ * deschedule a worker between its claim and its completion (four workers start at once), so
+ * Redis gets the same margin: a takeover of a live attempt would be a second effect.
  */
 type Setup = { env: Record<string, string>; leaseMs: number; stop(): Promise<void> };
 
@@ -73,7 +75,7 @@ const backends: Array<[string, boolean, () => Promise<Setup>]> = [
     true,
     async () => {
       const server = await startRedis();
-      return { env: { STORM_BACKEND: 'redis', STORM_REDIS_URL: server.url, STORM_PREFIX: 'storm:' }, leaseMs: 2500, stop: () => server.dispose() };
+      return { env: { STORM_BACKEND: 'redis', STORM_REDIS_URL: server.url, STORM_PREFIX: 'storm:' }, leaseMs: 8000, stop: () => server.dispose() };
     },
   ],
   [
@@ -81,7 +83,7 @@ const backends: Array<[string, boolean, () => Promise<Setup>]> = [
     true,
     async () => {
       const cluster: OwnCluster = await startRedisCluster();
-      return { env: { STORM_BACKEND: 'cluster', STORM_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(','), STORM_PREFIX: 'storm:' }, leaseMs: 2500, stop: () => cluster.stop() };
+      return { env: { STORM_BACKEND: 'cluster', STORM_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(','), STORM_PREFIX: 'storm:' }, leaseMs: 8000, stop: () => cluster.stop() };
     },
   ],
 ];

@@ -8,6 +8,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { eventually, key, openBackend, token, type Backend } from './support/backends.js';
 
 const SKEWS = [-5 * 60_000, 5 * 60_000];
+/**
+ * How long a done record is kept, or a lease held, where a test needs a second call to find it
+ * still there: long enough for a loaded machine (FerretDB answers in up to ~1 s there), short
+ * enough to wait out.
+ */
+const LIVE_MS = 3_000;
 
 describe.each(['redis', 'cluster', 'mongodb'] as const)('a function clock skewed from the store\'s, on %s', (name) => {
   let backend: Backend;
@@ -32,18 +38,22 @@ describe.each(['redis', 'cluster', 'mongodb'] as const)('a function clock skewed
     // Claimed and settled with a true clock; the next invocation runs on a skewed one.
     const claim = await backend.store.claim({ key: k, owner, leaseMs: 60_000 });
     if (!claim.claimed) throw new Error('not claimed');
-    expect(await backend.store.settle({ key: k, owner, fence: claim.fence, data: 'done', keepMs: 1500 })).toBe(true);
+    const settling = Date.now();
+    expect(await backend.store.settle({ key: k, owner, fence: claim.fence, data: 'done', keepMs: LIVE_MS })).toBe(true);
     skewBy(skew);
     const store = backend.another();
     const early = await store.claim({ key: k, owner: token(), leaseMs: 60_000 });
     expect(early.claimed).toBe(false);
     if (early.claimed) return;
     expect(early.record.state).toBe('done');
-    // expiresAt is on this (skewed) process's clock: about 1.5 s from its now.
-    expect(Math.abs(early.record.expiresAt - (Date.now() + 1500))).toBeLessThan(1000);
+    // expiresAt is on this (skewed) process's clock: keepMs after the settle, on it. (Bounded by
+    // when the settle was sent and when this answer came, not by a fixed 1 s that a slow round
+    // trip on a loaded machine could use up.)
+    expect(early.record.expiresAt).toBeGreaterThan(settling + skew + LIVE_MS - 1000);
+    expect(early.record.expiresAt).toBeLessThan(Date.now() + LIVE_MS + 1000);
     const read = await store.get(k);
     expect(Math.abs(read!.expiresAt - early.record.expiresAt)).toBeLessThan(1000);
-    await eventually(async () => (await store.get(k)) === undefined, 5000);
+    await eventually(async () => (await store.get(k)) === undefined, LIVE_MS + 10_000);
     const next = await store.claim({ key: k, owner: token(), leaseMs: 60_000 });
     expect(next.claimed).toBe(true);
     if (next.claimed) expect(next.fence).toBeGreaterThan(claim.fence);
@@ -65,15 +75,19 @@ describe.each(['redis', 'cluster', 'mongodb'] as const)('a function clock skewed
     const k = key();
     skewBy(skew);
     const store = backend.another();
-    const first = await store.claim({ key: k, owner: token(), leaseMs: 1500 });
+    const claiming = Date.now();
+    const first = await store.claim({ key: k, owner: token(), leaseMs: LIVE_MS });
     expect(first.claimed).toBe(true);
     if (!first.claimed) return;
-    expect(Math.abs(first.expiresAt - (Date.now() + 1500))).toBeLessThan(1000);
-    const rival = await store.claim({ key: k, owner: token(), leaseMs: 1500 });
+    // leaseMs from the claim, on this (skewed) process's clock.
+    expect(first.expiresAt).toBeGreaterThan(claiming + LIVE_MS - 1000);
+    expect(first.expiresAt).toBeLessThan(Date.now() + LIVE_MS + 1000);
+    const rival = await store.claim({ key: k, owner: token(), leaseMs: LIVE_MS });
     expect(rival.claimed).toBe(false);
     if (!rival.claimed) expect(Math.abs(rival.record.expiresAt - first.expiresAt)).toBeLessThan(1000);
-    await new Promise((r) => setTimeout(r, 2500));
-    const takeover = await store.claim({ key: k, owner: token(), leaseMs: 1500 });
+    // Ended by the store's clock a whole leaseMs after the claim returned, on the skewed clock as well.
+    await new Promise((r) => setTimeout(r, LIVE_MS + 1000));
+    const takeover = await store.claim({ key: k, owner: token(), leaseMs: LIVE_MS });
     expect(takeover.claimed).toBe(true);
   });
 
@@ -81,12 +95,18 @@ describe.each(['redis', 'cluster', 'mongodb'] as const)('a function clock skewed
     const k = key();
     const store = backend.another();
     const holder = token();
+    const claiming = Date.now();
     const first = await store.claim({ key: k, owner: holder, leaseMs: 30_000 });
     expect(first.claimed).toBe(true);
     skewBy(step);
     const rival = await store.claim({ key: k, owner: token(), leaseMs: 30_000 });
     expect(rival).toMatchObject({ claimed: false, record: { state: 'held', owner: holder } });
-    if (!rival.claimed) expect(Math.abs(rival.record.expiresAt - (Date.now() + 30_000))).toBeLessThan(2000);
+    // 30 s from the claim, on the stepped clock: between the claim's sending and now (each ± 1 s),
+    // not a fixed 2 s from now that two slow round trips could use up.
+    if (!rival.claimed) {
+      expect(rival.record.expiresAt).toBeGreaterThan(claiming + step + 30_000 - 1000);
+      expect(rival.record.expiresAt).toBeLessThan(Date.now() + 30_000 + 1000);
+    }
     expect(await store.get(k)).toMatchObject({ state: 'held', owner: holder });
   });
 
@@ -96,10 +116,10 @@ describe.each(['redis', 'cluster', 'mongodb'] as const)('a function clock skewed
     const store = backend.another();
     const claim = await store.claim({ key: k, owner, leaseMs: 60_000 });
     if (!claim.claimed) throw new Error('not claimed');
-    expect(await store.settle({ key: k, owner, fence: claim.fence, data: 'done', keepMs: 500 })).toBe(true);
+    expect(await store.settle({ key: k, owner, fence: claim.fence, data: 'done', keepMs: LIVE_MS })).toBe(true);
     // A claim the store decides by script (Redis: the key is done), so it knows the server's clock now.
     expect(await store.claim({ key: k, owner: token(), leaseMs: 60_000 })).toMatchObject({ claimed: false });
-    await eventually(async () => (await store.get(k)) === undefined, 5000);
+    await eventually(async () => (await store.get(k)) === undefined, LIVE_MS + 10_000);
     skewBy(-5 * 60_000);
     expect(await store.claim({ key: k, owner: token(), leaseMs: 60_000 })).toMatchObject({ claimed: true, fence: claim.fence + 2 });
   });

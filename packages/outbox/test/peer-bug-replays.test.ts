@@ -22,6 +22,7 @@ import { receiveAll, sqsClient as endpointClient, sqsServers } from './sqs-serve
 import { startFaultProxy, type FaultRule } from './fault-proxy.js';
 import { startSqsGate } from './sqs-gate.js';
 import { consume, sqsEvent } from './fault/harness.js';
+import { eventually } from '../../../test/support/wait.js';
 import { allApplied, appliedSeqs } from './fault/backends.js';
 
 /** Tick events (as the fault harness's, whose inbox consumer reads them), with optional filler. */
@@ -113,14 +114,15 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const url = await queue();
     const { box, write, store } = redisWriter(redis, sqsSender({ client: sqs, queueUrl: url }), { leaseMs: 5_000 });
     const agg = 'h6025';
-    // A relay locked the aggregate and died without releasing it.
+    // A relay locked the aggregate and died without releasing it. Its lease outlasts the write
+    // and the sweep below on a loaded machine (400 ms did not always: the sweep then sent).
     const key = store.relay.leaseKey({ where: agg, aggregate: aggregateKey('tick', agg), since: 0 });
-    expect(await redis.lease.claim({ key, owner: 'dead-instance', leaseMs: 400 })).toMatchObject({ claimed: true });
+    expect(await redis.lease.claim({ key, owner: 'dead-instance', leaseMs: 3_000 })).toMatchObject({ claimed: true });
     await write.invoke({ agg, count: 3 });
     // Held: the flush and a sweep skip it (the holder would send it, in order) ...
     expect((await box.sweep(runCtx())).metrics.sent).toBe(0);
     expect(await pendingIn(redis, agg)).toBe(3);
-    await sleep(500);
+    await eventually(async () => (await redis.lease.get(key)) === undefined);
     // ... until its lease ran out: then the sweep sends everything, nothing stays locked.
     expect((await box.sweep(runCtx())).metrics.sent).toBe(3);
     expect(arrival(await drainQueue(sqs, url)).get(agg)?.sort()).toEqual([1, 2, 3]);
@@ -233,23 +235,27 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const sender = sqsSender({ client: sqs, queueUrl: url });
     const store = redisOutbox({ client: redis.client, prefix: redis.prefix });
     const box = outbox({ events, store, relay: { sender, lease: redis.lease, sweep: { graceMs: 0 } } });
-    let slow = 0;
+    // The slow save is held open until four sweeps have run (not for a fixed 1.2 s, which a loaded
+    // machine's four sweeps could outlast: the save then committed and a sweep rightly sent it).
+    let hold: Promise<void> = Promise.resolve();
     const save = handler({ input: z.object({ agg: z.string(), expect: z.string() }), use: [box] }, async ({ agg, expect: status }, ctx) => {
       const key = `${redis.prefix}order:{${agg}}`;
       ctx.outbox.check({ key, field: 'status', equals: status });
       ctx.outbox.call('HSET', key, 'status', 'saved');
       ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: 1 } });
-      await sleep(slow);
+      await hold;
     });
     await redis.client.hset(`${redis.prefix}order:{d6788}`, 'status', 'new');
-    slow = 1_200;
+    let saved!: () => void;
+    hold = new Promise<void>((resolve) => (saved = resolve));
     const saving = save.invoke({ agg: 'd6788', expect: 'new' });
     for (let i = 0; i < 4; i++) {
       await sleep(250);
       expect((await box.sweep(runCtx())).metrics.sent).toBe(0);
     }
+    saved();
     await saving;
-    slow = 0;
+    hold = Promise.resolve();
     expect(arrival(await drainQueue(sqs, url)).get('d6788')).toEqual([1]);
     await expect(save.invoke({ agg: 'd6788', expect: 'new' })).rejects.toMatchObject({ code: 'OUTBOX_PRECONDITION_FAILED' });
     await box.sweep(runCtx());
@@ -538,7 +544,8 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
   /** A hold the function bodies await: `lateCommit` holds it for the late invocation only. */
   const newGate = () => {
     let current: Promise<void> = Promise.resolve();
-    return { wait: () => current, set: (p: Promise<void>) => void (current = p) };
+    let waits = 0;
+    return { wait: () => (waits++, current), set: (p: Promise<void>) => void (current = p), waits: () => waits };
   };
   type Gate = ReturnType<typeof newGate>;
 
@@ -552,7 +559,11 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     let release!: () => void;
     gate.set(new Promise<void>((r) => (release = r)));
     const late = invoke('late');
+    // Held at the gate before the gate opens for `early` (a fixed 50 ms alone could end before
+    // the late invocation reached it on a loaded machine; it then committed first). The 50 ms
+    // keep the two events' UUIDv7 ids in different milliseconds.
     await sleep(50);
+    await eventually(() => gate.waits() === 1);
     gate.set(Promise.resolve());
     await invoke('early');
     await box.sweep(runCtx());

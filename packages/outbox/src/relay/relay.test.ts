@@ -334,7 +334,11 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
 
   it('a sweep drops partitions that hold nothing from the partition list; a later write lists them again', async () => {
     const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
-    await record('prune', 1, 1_000);
+    // The listing TTL outlasts the write and the first sweep on a loaded machine (with 1 s, a
+    // sweep that took longer pruned the partition before the check that it was kept).
+    const PARTITION_TTL_MS = 4_000;
+    await record('prune', 1, PARTITION_TTL_MS);
+    const written = Date.now(); // its listing TTL ends by then + PARTITION_TTL_MS
     const list = async () => (await backend.client.smembers(partitionsKey(backend.prefix))).includes(tagged('prune'));
     expect(await list()).toBe(true);
     const sender = scriptedSender();
@@ -342,7 +346,7 @@ describe.each(['redis', 'cluster'] as const)('relay decisions (Redis store and l
     if (name === 'cluster') {
       // Still within its listing TTL after the write: kept.
       expect(await list()).toBe(true);
-      await new Promise((r) => setTimeout(r, 1_200));
+      await new Promise((r) => setTimeout(r, written + PARTITION_TTL_MS + 200 - Date.now()));
     }
     const result = await sweep({ store: store.withLease!(backend.lease), lease: backend.lease, sender, metrics: new MetricsRecorder() }, run(), { graceMs: 0, maxAggregates: 1000, chunk: 50, retainSentMs: 0, cleanupLimit: 1 });
     expect(result.pruned).toBeGreaterThanOrEqual(1);

@@ -23,6 +23,7 @@ import { startFaultProxy } from '../fault-proxy.js';
 import { sqsClient, sqsServers } from '../sqs-servers.js';
 import { startSqsGate, type SqsGate } from '../sqs-gate.js';
 import { openSide, SIDES, type OutageSide } from './relay-sides.js';
+import { eventually } from '../../../../test/support/wait.js';
 
 const MOTO = sqsServers().find((s) => s.name === 'moto')!.endpoint;
 const POISON = { maxAttempts: 3, maxUnfinishedAttempts: 2 };
@@ -115,10 +116,18 @@ describe.each(SIDES)('an SQS outage on the %s store', (name) => {
     await side.record(1, 2);
     await gate.blackhole();
     const sender = sqsSender({ client: sqsClient(gate.endpoint), queueUrl: side.queueUrl, retry: fast, maxMessageBytes: 262_144 });
+    let calls = 0;
+    const counted: RelayDeps['sender'] = { fifo: sender.fifo, send: (messages, options) => (calls++, sender.send(messages, options)), maxMessageBytes: (options) => sender.maxMessageBytes!(options) };
     // Each run hangs in its call and is never finished: a process killed there. Its lease runs out; the next run begins again.
     for (let i = 0; i < POISON.maxUnfinishedAttempts; i++) {
-      void relayAggregates(deps(sender), (await side.store.listPending({ limit: 10, before: Date.now() })).slice(0, 1), run({ leaseMs: 300, signal: abandoned.signal }));
-      await new Promise((r) => setTimeout(r, 700));
+      const refs = (await side.store.listPending({ limit: 10, before: Date.now() })).slice(0, 1);
+      void relayAggregates(deps(counted), refs, run({ leaseMs: 300, signal: abandoned.signal }));
+      // In its call (its attempt begun), then until its 300 ms lease has run out as the lease store
+      // judges it (on FerretDB: plus twice its server-clock uncertainty). A fixed 700 ms from the
+      // start instead could let a loaded machine begin the next run before this one had claimed
+      // (one attempt fewer counted), or find the last lease still held.
+      await eventually(() => calls === i + 1, 30_000);
+      await eventually(async () => (await side.lease.get(side.store.leaseKey(refs[0]!))) === undefined, 30_000);
     }
     const metrics = new MetricsRecorder();
     await relayAggregates(deps(sender, metrics), await side.store.listPending({ limit: 10, before: Date.now() }), run({ leaseMs: 300, signal: AbortSignal.timeout(2_000) }));
