@@ -65,7 +65,8 @@ export function olderMark(a: HeldMark, b: HeldMark): HeldMark {
 /**
  * Reads what holds the prune of `stream` back, in the order the module comment gives: call
  * it before reading any manifest. Resolves to undefined when `gate` refused a page of the
- * `jobs/` listing (the run is stopping: it prunes nothing).
+ * `jobs/` listing or the read of a checkpoint (the run is stopping: it prunes nothing, as it
+ * never prunes on part of the holds).
  * @param job - Retention's `job`: a snapshot of that job starting does not hold the prune back (see above).
  * @throws {BackupCorruptedError | UnsupportedFormatError} the stream's checkpoint cannot be read
  */

@@ -185,7 +185,8 @@ export interface RetentionReport {
     streamOrphans: number;
     /**
      * Listings (key prefixes under `storage.prefix`, e.g. `backups/`, `streams/orders/t`) this run
-     * stopped between two pages, or before reading every manifest under `backups/`: nothing was
+     * stopped between two pages, or before reading every manifest under `backups/` or every job
+     * checkpoint under `jobs/` (the stream's prune then waits for a run that reads them all): nothing was
      * judged from part of `backups/`, `jobs/` or an id's listing; a stream's sweep continues
      * from `streamOrphans.resumeAfter`.
      */
