@@ -40,7 +40,8 @@ export interface HeldMark {
  * its checkpoint and has not read the stream's position yet), `job checkpoint unreadable` (one
  * under `jobs/` is damaged: it may be a running snapshot of any position), `manifest
  * unreadable` (a backup's manifest is damaged, of a newer format or could not be read: whose it
- * is and from where it replays the stream is unknown). The next run prunes once it is gone.
+ * is and from where it replays the stream is unknown; a read the run's signal aborted is not
+ * one — the run stops with `stoppedBy: 'signal'`). The next run prunes once it is gone.
  */
 export interface StreamPruneLeftAlone {
   stream: string;

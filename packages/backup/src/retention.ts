@@ -223,7 +223,7 @@ const RETENTION_KEYS = keysOf<RetentionOptions>({
  * @throws {LeaseHeldError} another retention run holds the lease (nothing was deleted)
  * @throws {FencedError} the lease was lost during the run: it stopped before its next delete
  * @throws {ConfigurationError} an invalid option
- * @throws the signal's reason, when `ctx.signal` aborted during a call (between deletes the run returns `stoppedBy: 'signal'` instead)
+ * @throws the signal's reason, when `ctx.signal` aborted during a call (between deletes, and during the read of a backup's manifest or verification record, the run returns `stoppedBy: 'signal'` instead)
  */
 export async function applyRetention(options: RetentionOptions, ctx: RunContext = {}): Promise<RetentionReport> {
   if (options === null || typeof options !== 'object') invalidOption('applyRetention', 'options', 'an object', options);
@@ -318,6 +318,11 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
       for (const id of page.ids) {
         if (!budget.allowsPage(root)) break reading;
         const c = await readCandidate(loc, id, job, signal, hold, unreadable(id));
+        if (c === 'stopped') {
+          // The signal cut the manifest's read: a stop (the budget records it), not a damaged backup.
+          budget.allowsPage(root);
+          break reading;
+        }
         if (c === 'uncommitted') report.uncommitted.push(id);
         else if (c !== 'skip') {
           candidates.push(c);
