@@ -97,7 +97,9 @@ export interface RetentionOptions {
    * abandoned (ms). Retention then deletes the checkpoint (under the job's lease, if its ETag
    * is still the one judged) and cleans its backup id as an orphan. Make it longer than the
    * longest pause between a job's invocations; `0` retires every checkpoint whose job is not
-   * running.
+   * running. With `stream`, a checkpoint holds the stream's prune until it is retired: at its
+   * start mark, or wholly while it has none yet (`streamPending`, reported as `snapshot
+   * starting`) — a job abandoned then pauses the prune this long (see the README).
    * @default 604800000 (7 days)
    * @example
    * await applyRetention({ storage, abandonedCheckpointMs: 14 * 86_400_000 }); // a monthly job that may skip two weeks
