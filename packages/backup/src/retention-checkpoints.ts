@@ -42,15 +42,20 @@ export interface JobCheckpoint {
 
 /**
  * Checkpoints under `jobs/`; `undefined` when one cannot be read (it might name any id), or
- * when `gate` refused a page of the listing (then the gate says so).
+ * when `gate` refused a page of the listing or the read of a checkpoint (then the gate says
+ * so). The gate is asked before each page and before each checkpoint's GET, as for one more
+ * page of `jobs/`: a prefix with very many jobs must not spend the invocation past its
+ * reserve, and a caller must not judge from part of the checkpoints.
  */
 export async function listJobCheckpoints(loc: S3Location, signal?: AbortSignal, gate?: PageGate): Promise<JobCheckpoint[] | undefined> {
-  const found = await listKeys(loc, joinKey(loc.prefix, 'jobs') + '/', { ...(signal ? { signal } : {}), ...(gate ? { gate } : {}) });
+  const root = joinKey(loc.prefix, 'jobs') + '/';
+  const found = await listKeys(loc, root, { ...(signal ? { signal } : {}), ...(gate ? { gate } : {}) });
   if (!found.complete) return undefined;
   const leaseTimes = new Map(found.keys.filter((k) => k.key.endsWith('/lease.json')).map((k) => [k.key.slice(0, -'lease.json'.length), k.lastModified ?? Number.POSITIVE_INFINITY]));
   const out: JobCheckpoint[] = [];
   for (const { key, lastModified } of found.keys) {
     if (!key.endsWith('/checkpoint.json')) continue;
+    if (gate && !gate.allowsPage(root)) return undefined;
     const object = await getObject(loc, key, signal ? { signal } : {});
     if (!object) continue; // removed since the listing: its run committed or gave up
     let parsed: { backupId?: unknown; updatedAt?: unknown; start?: { stream?: unknown }; streamPending?: unknown };

@@ -40,7 +40,8 @@ export interface HeldMark {
  * its checkpoint and has not read the stream's position yet), `job checkpoint unreadable` (one
  * under `jobs/` is damaged: it may be a running snapshot of any position), `manifest
  * unreadable` (a backup's manifest is damaged, of a newer format or could not be read: whose it
- * is and from where it replays the stream is unknown). The next run prunes once it is gone.
+ * is and from where it replays the stream is unknown; a read the run's signal aborted is not
+ * one — the run stops with `stoppedBy: 'signal'`). The next run prunes once it is gone.
  */
 export interface StreamPruneLeftAlone {
   stream: string;
@@ -65,7 +66,8 @@ export function olderMark(a: HeldMark, b: HeldMark): HeldMark {
 /**
  * Reads what holds the prune of `stream` back, in the order the module comment gives: call
  * it before reading any manifest. Resolves to undefined when `gate` refused a page of the
- * `jobs/` listing (the run is stopping: it prunes nothing).
+ * `jobs/` listing or the read of a checkpoint (the run is stopping: it prunes nothing, as it
+ * never prunes on part of the holds).
  * @param job - Retention's `job`: a snapshot of that job starting does not hold the prune back (see above).
  * @throws {BackupCorruptedError | UnsupportedFormatError} the stream's checkpoint cannot be read
  */

@@ -40,16 +40,21 @@ export async function backupIdsPage(loc: S3Location, after: string, signal?: Abo
 
 /**
  * Reads one listed id: `uncommitted` without a manifest, `skip` for a damaged or newer-format
- * manifest (neither kept nor cleaned) or another job's backup, else the candidate. `other`
- * is given the manifest of another job's backup (retention of one `job` never deletes it, and
- * the stream objects past its start mark stay: see `holdFor`); `unreadable` is called for a
- * manifest that cannot be read (damaged, a newer format, a failed read): the stream is then
- * not pruned (retention-holds.ts).
+ * manifest (neither kept nor cleaned) or another job's backup, `stopped` when `signal` aborted
+ * the read of its manifest or verification record (the invocation is ending, at its deadline or
+ * otherwise: nothing is known of the backup, and the caller stops the run as the budget does
+ * for a signal), else the
+ * candidate. `other` is given the manifest of another job's backup (retention of one `job`
+ * never deletes it, and the stream objects past its start mark stay: see `holdFor`);
+ * `unreadable` is called for a manifest that cannot be read (damaged, a newer format, a failed
+ * read — not one the signal aborted): the stream is then not pruned (retention-holds.ts).
  */
-export async function readCandidate(loc: S3Location, id: string, job: string | undefined, signal?: AbortSignal, other?: (manifest: Manifest) => void, unreadable?: () => void): Promise<Candidate | 'uncommitted' | 'skip'> {
+export async function readCandidate(loc: S3Location, id: string, job: string | undefined, signal?: AbortSignal, other?: (manifest: Manifest) => void, unreadable?: () => void): Promise<Candidate | 'uncommitted' | 'skip' | 'stopped'> {
   const manifest = await loadManifest(loc, id, signal).catch((error: unknown) => (error instanceof BackupNotFoundError ? null : undefined));
   if (manifest === null) return 'uncommitted';
   if (!manifest) {
+    // A read the signal cut says nothing of the manifest: not a damaged backup.
+    if (signal?.aborted) return 'stopped';
     unreadable?.();
     return 'skip';
   }
@@ -57,7 +62,15 @@ export async function readCandidate(loc: S3Location, id: string, job: string | u
     other?.(manifest);
     return 'skip';
   }
-  return { id, manifest, verified: (await readVerification(loc, id, signal))?.ok === true, endedAt: Date.parse(manifest.end.time) };
+  let verification;
+  try {
+    verification = await readVerification(loc, id, signal);
+  } catch (error) {
+    // Its verification record's read cut by the signal: a stop too (the run is ending), not a failure.
+    if (signal?.aborted) return 'stopped';
+    throw error;
+  }
+  return { id, manifest, verified: verification?.ok === true, endedAt: Date.parse(manifest.end.time) };
 }
 
 /** A position in a stream: a timeline and an object number in it (a snapshot's start mark). */
@@ -147,6 +160,11 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
     orphans.remaining = true;
     return out;
   };
+  /** A manifest read the signal aborted: the budget records the stop (`signal`, `backups/` cut), nothing more is written. */
+  const stopped = (): Promise<PassOutcome> => {
+    budget.allowsPage(root);
+    return save();
+  };
   /** Reads one listing page and tells the budget how long it took (the reserve it keeps for the next page). */
   const timedPage = async <T>(read: () => Promise<T>): Promise<T> => {
     const started = Date.now();
@@ -184,6 +202,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
       for (const id of page.ids) {
         if (!budget.allowsPage(root)) return save();
         const c = await readCandidate(loc, id, job, signal);
+        if (c === 'stopped') return stopped();
         if (c === 'uncommitted') out.uncommitted.push(id);
         else if (c !== 'skip' && c.verified) summarise(state.summary, entryOf(c), policy, state.startedAt);
         state.after = id;
@@ -241,6 +260,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
       for (const id of page.ids) {
         if (!budget.allowsPage(root)) return save();
         const c = await readCandidate(loc, id, job, signal, hold, unreadable(id));
+        if (c === 'stopped') return stopped();
         if (c === 'uncommitted') {
           out.uncommitted.push(id);
           if (!(await orphan(id))) return save();
@@ -281,6 +301,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
       if (state.heldBack && state.heldBack.length > 0) out.streamPruneLeftAlone = state.heldBack;
       else if (o.pruneStream && line && line.id !== '' && budget.stoppedBy === undefined && state.held !== undefined && state.heldBack !== undefined) {
         const oldest = await readCandidate(loc, line.id, job, signal);
+        if (oldest === 'stopped') return stopped();
         if (typeof oldest === 'object') await o.pruneStream(oldest.manifest, state.held);
       }
       state.phase = 'uploads';

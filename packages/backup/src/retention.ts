@@ -97,7 +97,9 @@ export interface RetentionOptions {
    * abandoned (ms). Retention then deletes the checkpoint (under the job's lease, if its ETag
    * is still the one judged) and cleans its backup id as an orphan. Make it longer than the
    * longest pause between a job's invocations; `0` retires every checkpoint whose job is not
-   * running.
+   * running. With `stream`, a checkpoint holds the stream's prune until it is retired: at its
+   * start mark, or wholly while it has none yet (`streamPending`, reported as `snapshot
+   * starting`) — a job abandoned then pauses the prune this long (see the README).
    * @default 604800000 (7 days)
    * @example
    * await applyRetention({ storage, abandonedCheckpointMs: 14 * 86_400_000 }); // a monthly job that may skip two weeks
@@ -185,7 +187,8 @@ export interface RetentionReport {
     streamOrphans: number;
     /**
      * Listings (key prefixes under `storage.prefix`, e.g. `backups/`, `streams/orders/t`) this run
-     * stopped between two pages, or before reading every manifest under `backups/`: nothing was
+     * stopped between two pages, or before reading every manifest under `backups/` or every job
+     * checkpoint under `jobs/` (the stream's prune then waits for a run that reads them all): nothing was
      * judged from part of `backups/`, `jobs/` or an id's listing; a stream's sweep continues
      * from `streamOrphans.resumeAfter`.
      */
@@ -222,7 +225,7 @@ const RETENTION_KEYS = keysOf<RetentionOptions>({
  * @throws {LeaseHeldError} another retention run holds the lease (nothing was deleted)
  * @throws {FencedError} the lease was lost during the run: it stopped before its next delete
  * @throws {ConfigurationError} an invalid option
- * @throws the signal's reason, when `ctx.signal` aborted during a call (between deletes the run returns `stoppedBy: 'signal'` instead)
+ * @throws the signal's reason, when `ctx.signal` aborted during a call (between deletes, and during the read of a backup's manifest or verification record, the run returns `stoppedBy: 'signal'` instead)
  */
 export async function applyRetention(options: RetentionOptions, ctx: RunContext = {}): Promise<RetentionReport> {
   if (options === null || typeof options !== 'object') invalidOption('applyRetention', 'options', 'an object', options);
@@ -317,6 +320,11 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
       for (const id of page.ids) {
         if (!budget.allowsPage(root)) break reading;
         const c = await readCandidate(loc, id, job, signal, hold, unreadable(id));
+        if (c === 'stopped') {
+          // The signal cut the manifest's read: a stop (the budget records it), not a damaged backup.
+          budget.allowsPage(root);
+          break reading;
+        }
         if (c === 'uncommitted') report.uncommitted.push(id);
         else if (c !== 'skip') {
           candidates.push(c);
