@@ -18,19 +18,45 @@ const OPTIONS: ts.CompilerOptions = {
   skipLibCheck: true,
   types: [],
 };
-// One program per package (from its src/index.ts, which reaches every public options type).
+// One program per package (from its src/index.ts, which reaches every public options type). A
+// file it does not reach (a per-driver entry) makes a new program with more roots; the source
+// files programs share (lib, @types/node, the drivers' and the SDK's declarations) are parsed
+// once per process, through one host, instead of once per program. Made per test, anew for each
+// driver entry, the programs took 7-22 s a test in a loaded run of a package's tests, near the
+// 30 s a test has: `loadOptionTypes` makes the one program ahead, in a hook with its own timeout.
 const programs = new Map<string, ts.Program>();
+const parsed = new Map<string, ts.SourceFile | undefined>();
+const host = ts.createCompilerHost(OPTIONS, true);
+const parse = host.getSourceFile.bind(host);
+host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+  const key = `${fileName}\u0000${JSON.stringify(languageVersion)}`;
+  if (!parsed.has(key)) parsed.set(key, parse(fileName, languageVersion, onError, shouldCreate));
+  return parsed.get(key);
+};
 
-function programFor(file: string): ts.Program {
-  let dir = dirname(file);
+/** The program of the package holding `files` (absolute paths, one package's), made to hold every one of them. */
+function programFor(files: string[]): ts.Program {
+  let dir = dirname(files[0]!);
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   let program = programs.get(dir);
-  if (program === undefined || program.getSourceFile(file) === undefined) {
+  if (program === undefined || files.some((file) => program!.getSourceFile(file) === undefined)) {
     const index = join(dir, 'src', 'index.ts');
-    program = ts.createProgram(existsSync(index) ? [index, file] : [file], OPTIONS);
+    const roots = new Set(program === undefined ? (existsSync(index) ? [index] : []) : program.getRootFileNames());
+    for (const file of files) roots.add(file);
+    program = ts.createProgram([...roots], OPTIONS, host);
     programs.set(dir, program);
   }
   return program;
+}
+
+/**
+ * Reads `files` (absolute paths of one package's sources) ahead, in one program, so that the
+ * tests reading their options types do not pay for it. Call it from a `beforeAll` given a
+ * timeout: on a loaded machine this is the seconds-long part (up to 22 s a file was seen).
+ */
+export function loadOptionTypes(files: string[]): void {
+  // The checker binds every file of the program when it is made: part of the work too.
+  if (files.length > 0) programFor(files).getTypeChecker();
 }
 
 /**
@@ -38,7 +64,7 @@ function programFor(file: string): ts.Program {
  * path), sorted.
  */
 export function documentedOptionKeys(file: string, typeName: string): string[] {
-  const program = programFor(file);
+  const program = programFor([file]);
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file);
   if (source === undefined) throw new Error(`documentedOptionKeys: cannot read ${file}`);

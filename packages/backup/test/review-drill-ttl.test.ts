@@ -6,6 +6,7 @@
  * with TTLs, e.g. a cache). Keys that expire before the read-back ends are now left out of
  * both sides of the comparison and counted; a key that should be there and is not still fails.
  */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { VerificationFailedError, redisSource, redisTarget, snapshotBackup, verifyBackup, type RestoreTarget } from '../src/index.js';
@@ -22,11 +23,24 @@ describe.each(['dump', 'typed'] as const)('a Redis drill after TTLs ended (%s en
     s3 = await freshBucket(S3_SERVERS[0]!);
     for (let i = 0; i < 5; i++) await redis.set(`${prefix}k${i}`, `v${i}`);
     await redis.set(`${prefix}later`, 'v', 'PX', 3_600_000);
-    // Long enough that a snapshot on a loaded machine still reads them (1.5 s was not, at load ~16).
-    await redis.set(`${prefix}soon`, 'v', 'PX', 5000);
-    await redis.hset(`${prefix}hsoon`, 'a', '1', 'b', '2');
-    await redis.pexpire(`${prefix}hsoon`, 5000);
-    const done = await snapshotBackup({ source: redisSource({ client: redis, pattern: `${prefix}*`, ...(encoding === 'typed' ? { encoding: 'typed' as const } : {}) }), target: storage() }).run();
+    // The two keys with a short TTL are written as the snapshot saves its first checkpoint, right
+    // before it reads the keyspace: written before the run, they had to outlive its start (the S3
+    // probe, the lease, the source's description), which on a loaded machine 1.5 s did not (load
+    // ~16) and 5 s need not either. 5 s from here is ample for reading 8 keys.
+    let written = false;
+    const client = {
+      async send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> {
+        if (!written && command instanceof PutObjectCommand && command.input.Key === 'drillttl/jobs/snapshot/checkpoint.json') {
+          written = true;
+          await redis.set(`${prefix}soon`, 'v', 'PX', 5000);
+          await redis.hset(`${prefix}hsoon`, 'a', '1', 'b', '2');
+          await redis.pexpire(`${prefix}hsoon`, 5000);
+        }
+        return s3.client.send(command as never, options);
+      },
+    };
+    const done = await snapshotBackup({ source: redisSource({ client: redis, pattern: `${prefix}*`, ...(encoding === 'typed' ? { encoding: 'typed' as const } : {}) }), target: { ...storage(), client } }).run();
+    expect(written).toBe(true);
     expect(done).toMatchObject({ status: 'complete', records: 8 });
     // The two short TTLs end.
     while ((await redis.exists(`${prefix}soon`, `${prefix}hsoon`)) > 0) await new Promise((r) => setTimeout(r, 100));

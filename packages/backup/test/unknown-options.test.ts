@@ -10,7 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   applyRetention,
   mongoSource,
@@ -44,7 +44,7 @@ import {
   type VerifyBackupOptions,
 } from '../src/index.js';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
-import { documentedOptionKeys } from '../../../test/support/option-types.js';
+import { documentedOptionKeys, loadOptionTypes } from '../../../test/support/option-types.js';
 
 const src = (path: string): string => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
 // Real clients, never connected (the S3 endpoint refuses at once): the factories only check their options.
@@ -58,6 +58,9 @@ afterAll(() => {
   s3.destroy();
   sqs.destroy();
 });
+// The options types are read with the TypeScript checker: seconds of work (more on a loaded machine), done once here.
+const typed = ['sources/mongo.ts', 'sources/redis.ts', 'restore/mongo.ts', 'restore/redis.ts', 'stream/sources/redis-stream.ts', 'stream/sources/mongo-watermark.ts', 'stream/sources/sqs.ts', 'snapshot/options.ts', 'target.ts', 'stream/index.ts', 'restore/index.ts', 'verify/index.ts', 'restore/pitr.ts', 'retention.ts'];
+beforeAll(() => loadOptionTypes(typed.map(src)), 120_000);
 
 const storage: Required<S3Target> = { client: s3, bucket: 'backups', prefix: 'shop' };
 const source = redisSource({ client: redis });

@@ -33,9 +33,11 @@ const MONGO_CONNECTION_NAMES = new Set([
 /** MongoDB errors raised before any byte of the operation was written. */
 const MONGO_NOT_SENT_NAMES = new Set(['MongoServerSelectionError', 'MongoPoolClearedError', 'MongoTopologyClosedError', 'MongoNotConnectedError']);
 
-// ioredis raises "Stream isn't writeable" before writing anything. "Connection is closed"
-// is also used to reject commands already written when a socket dies, so it proves nothing.
-const REDIS_NOT_SENT = [/Stream isn't writeable/i];
+// ioredis raises "Stream isn't writeable" before writing anything, and a Cluster "Cluster isn't
+// ready" when a command finds no node connection to go to (every one closed, as after a kill of
+// each, and the Cluster not yet reconnecting). "Connection is closed" is also used to reject
+// commands already written when a socket dies, so it proves nothing.
+const REDIS_NOT_SENT = [/Stream isn't writeable/i, /Cluster isn't ready/i];
 const REDIS_CONNECTION = [...REDIS_NOT_SENT, /Connection is closed/i, /max retries per request/i, /socket hang up/i];
 
 function* causes(err: unknown): Generator<Record<string, unknown>> {
@@ -55,7 +57,8 @@ function nameOf(e: Record<string, unknown>): string {
 /**
  * True when `err` (or one of its first five causes) says the connection failed rather than
  * the operation: a socket code (`ECONNRESET`, `EPIPE`, `ECONNREFUSED`, `ETIMEDOUT`, …), a
- * MongoDB network, server selection or pool error, ioredis `Connection is closed`.
+ * MongoDB network, server selection or pool error, ioredis `Connection is closed`, `Stream isn't
+ * writeable` or `Cluster isn't ready`.
  * @example
  * isConnectionError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })); // true
  */
@@ -71,7 +74,8 @@ export function isConnectionError(err: unknown): boolean {
 
 /**
  * True when the error proves the operation was never written to the server, so sending
- * it again cannot apply it twice: a refused connect, a client with no open connection.
+ * it again cannot apply it twice: a refused connect, a client with no open connection (ioredis
+ * `Stream isn't writeable`, a Cluster's `Cluster isn't ready`).
  */
 export function wasNotSent(err: unknown): boolean {
   for (const e of causes(err)) {

@@ -7,7 +7,7 @@
  * with the TypeScript checker) is accepted.
  */
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@steadyfn/handler/internal';
 import { closeOnSigterm, connections, defineClient, forget, type ClientHandle } from '../src/index.js';
 import { redis, redisCluster } from '../src/redis.js';
@@ -15,7 +15,7 @@ import { mongo } from '../src/mongodb.js';
 import { s3 } from '../src/s3.js';
 import { sqs } from '../src/sqs.js';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
-import { documentedOptionKeys } from '../../../test/support/option-types.js';
+import { documentedOptionKeys, loadOptionTypes } from '../../../test/support/option-types.js';
 
 const src = (path: string): string => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
 const made: Array<ClientHandle<unknown>> = [];
@@ -81,6 +81,9 @@ const factories: Array<{ name: string; make: (options: never) => ClientHandle<un
 ];
 
 describe('connections factories: unknown option keys', () => {
+  // The options types are read with the TypeScript checker: seconds of work (more on a loaded machine), done once here.
+  beforeAll(() => loadOptionTypes([...factories.map((f) => src(f.type[0])), src('plugin.ts'), src('shutdown.ts')]), 120_000);
+
   it.each(factories)('$name() refuses a misspelt key, a pre-Ms name and a stray budget key; accepts every documented option', ({ name, make, all, type, typo }) => {
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src(type[0]), type[1]));
     expect(() => keep(make({ ...all, unknownButUndefined: undefined } as never))).not.toThrow();

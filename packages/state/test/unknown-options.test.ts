@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as stateApi from '../src/index.js';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
-import { documentedOptionKeys } from '../../../test/support/option-types.js';
+import { documentedOptionKeys, loadOptionTypes } from '../../../test/support/option-types.js';
 
 const { defineState, state, custom, envVars, mongoDocument, mongoQuery, redisKey, redisHash, s3Object, s3Json, s3Ndjson, hydrate, mongoEvents, redisStreamEvents, s3Snapshot, mongoSnapshot } = stateApi;
 const src = (path: string): string => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
@@ -78,6 +78,9 @@ const factories: Array<{ name: string; make: (options: never) => unknown; all: R
 ];
 
 describe('state factories: unknown option keys', () => {
+  // The options types are read with the TypeScript checker: seconds of work (more on a loaded machine), done once here.
+  beforeAll(() => loadOptionTypes([...factories.map((f) => src(f.type[0])), src('plugin.ts')]), 120_000);
+
   it.each(factories)('$name() refuses a misspelt key and accepts every documented option', ({ name, make, all, type, typo }) => {
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src(type[0]), type[1]));
     expect(() => make({ ...all, unknownButUndefined: undefined } as never)).not.toThrow();
