@@ -4,7 +4,7 @@
  */
 import type { ZodType, output } from 'zod';
 import { intOption, invalidOption, msOption, oneOfOption, stringOption } from './internal/options.js';
-import { OPENWHISK_RESULT_LIMIT_BYTES } from './internal/limits.js';
+import { GCF_RESPONSE_LIMIT_BYTES, OPENWHISK_RESULT_LIMIT_BYTES } from './internal/limits.js';
 import { checkKnownKeys, keysOf } from './internal/option-keys.js';
 import { makeLogger, planPlugins, type Definition } from './invoke.js';
 import { isLogRecordSink, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
@@ -144,6 +144,27 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * @see https://github.com/apache/openwhisk/blob/master/docs/reference.md#system-limits
    */
   openwhiskResultLimitBytes?: number;
+  /**
+   * Cloud Functions over HTTP (Cloud Scheduler HTTP targets included): the largest response
+   * body, in bytes, the handler sends — uncompressed, a binary body counted by its bytes, not
+   * its base64; headers are not counted. A larger one is answered `RESPONSE_TOO_LARGE` (500,
+   * plugins see it in `onError`) instead of being written and then failed by the platform with
+   * a 500 the function never sees. The default is 2nd gen's (Cloud Run functions) limit; a
+   * function cannot tell which generation runs it, so on **1st gen** set `10_000_000` (its
+   * quota: "Max uncompressed HTTP response size | 10MB"). Google gives "MB" without a byte
+   * count: read, like the other limits here, as decimal (10 MB = 10,000,000 bytes), the lower
+   * reading, so nothing the platform refuses passes the check. A value above the default lets
+   * through responses 2nd gen may refuse.
+   * @default 32000000 (2nd gen: "32MB for non-streaming responses"; the adapter never streams)
+   * @example
+   * ```ts
+   * // Deployed as a Cloud Functions 1st gen function:
+   * export const report = handler({ gcpResponseLimitBytes: 10_000_000 }, async () => buildReport());
+   * ```
+   * @see https://cloud.google.com/functions/quotas
+   * @see https://cloud.google.com/functions/quotas-1st-gen
+   */
+  gcpResponseLimitBytes?: number;
 }
 
 /** The validated input type for schema `S`. */
@@ -183,6 +204,7 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   trustIdentityHeaders: true,
   snsEnvelope: true,
   openwhiskResultLimitBytes: true,
+  gcpResponseLimitBytes: true,
 });
 
 function checkPlugins(use: unknown): ReadonlyArray<Plugin<any, any>> {
@@ -251,6 +273,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     principal: principalOption(o.principal, o.trustIdentityHeaders),
     snsEnvelope: oneOfOption('handler', 'snsEnvelope', o.snsEnvelope, ['unwrap', 'keep'] as const, 'unwrap'),
     openwhiskResultLimitBytes: intOption('handler', 'openwhiskResultLimitBytes', o.openwhiskResultLimitBytes, OPENWHISK_RESULT_LIMIT_BYTES, 1),
+    gcpResponseLimitBytes: intOption('handler', 'gcpResponseLimitBytes', o.gcpResponseLimitBytes, GCF_RESPONSE_LIMIT_BYTES, 1),
     ...planPlugins(use),
   };
 }

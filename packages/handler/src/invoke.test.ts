@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { currentContext, handler, httpError, RetryableError, TerminalError, type Plugin } from './index.js';
 import { runBatch } from './invoke.js';
 import { queueMessage, testDefinition, testFrame } from '../test/support/batch.js';
+import { advance, useFakeClock, useRealClock, watch } from '../test/support/clock.js';
 
 const silent = () => undefined;
 
@@ -126,43 +127,51 @@ describe('validation', () => {
 });
 
 describe('deadline', () => {
+  // These two on a fake clock (test/support/clock.ts): each deadline is met to the millisecond, however loaded the machine.
   it('aborts ctx.signal and answers DEADLINE_EXCEEDED before the deadline', async () => {
-    let aborted = false;
-    const main = handler({ deadlineMarginMs: 50, logSink: silent }, async (_input, ctx) => {
-      ctx.signal.addEventListener('abort', () => (aborted = true));
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      return 'too late';
-    });
-    const started = Date.now();
-    const error = (await main.invoke({}, { deadline: Date.now() + 200 }).catch((e: unknown) => e)) as { code: string; retryable: boolean };
-    expect(error.code).toBe('DEADLINE_EXCEEDED');
-    expect(error.retryable).toBe(true);
-    expect(aborted).toBe(true);
-    expect(Date.now() - started).toBeLessThan(1_500);
+    useFakeClock();
+    try {
+      let aborted = false;
+      const main = handler({ deadlineMarginMs: 50, logSink: silent }, async (_input, ctx) => {
+        ctx.signal.addEventListener('abort', () => (aborted = true));
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        return 'too late';
+      });
+      const started = Date.now();
+      const call = watch(main.invoke({}, { deadline: started + 200 }));
+      await advance(149);
+      expect(call.settled).toBe(false);
+      expect(aborted).toBe(false);
+      await advance(1);
+      const error = call.error as { code: string; retryable: boolean };
+      expect(error.code).toBe('DEADLINE_EXCEEDED');
+      expect(error.retryable).toBe(true);
+      expect(aborted).toBe(true);
+      expect(call.at! - started).toBe(150);
+    } finally {
+      await useRealClock();
+    }
   });
 
   it('expires overlapping invocations with different deadlines each at its own time', async () => {
-    const slow = handler({ deadlineMarginMs: 0, logSink: silent }, async (input: unknown) => {
-      await new Promise((resolve) => setTimeout(resolve, (input as { ms: number }).ms));
-      return 'done';
-    });
-    const now = Date.now();
-    const settle = (p: Promise<unknown>) => p.then(
-      (v) => ({ v, at: Date.now() - now }),
-      (e: { code: string }) => ({ v: e.code, at: Date.now() - now }),
-    );
-    // A later deadline first, then an earlier one (re-arms the watch), then one that finishes in time.
-    const [late, early, quick] = await Promise.all([
-      settle(slow.invoke({ ms: 2_000 }, { deadline: now + 400 })),
-      settle(slow.invoke({ ms: 2_000 }, { deadline: now + 150 })),
-      settle(slow.invoke({ ms: 10 }, { deadline: now + 1_000 })),
-    ]);
-    expect(early.v).toBe('DEADLINE_EXCEEDED');
-    expect(late.v).toBe('DEADLINE_EXCEEDED');
-    expect(quick.v).toBe('done');
-    expect(early.at).toBeGreaterThanOrEqual(140);
-    expect(late.at).toBeGreaterThanOrEqual(390);
-    expect(late.at).toBeGreaterThan(early.at);
+    useFakeClock();
+    try {
+      const slow = handler({ deadlineMarginMs: 0, logSink: silent }, async (input: unknown) => {
+        await new Promise((resolve) => setTimeout(resolve, (input as { ms: number }).ms));
+        return 'done';
+      });
+      const now = Date.now();
+      // A later deadline first, then an earlier one (re-arms the watch), then one that finishes in time.
+      const late = watch(slow.invoke({ ms: 2_000 }, { deadline: now + 400 }));
+      const early = watch(slow.invoke({ ms: 2_000 }, { deadline: now + 150 }));
+      const quick = watch(slow.invoke({ ms: 10 }, { deadline: now + 1_000 }));
+      await advance(1_000);
+      expect([early.error, early.at! - now]).toEqual([expect.objectContaining({ code: 'DEADLINE_EXCEEDED' }), 150]);
+      expect([late.error, late.at! - now]).toEqual([expect.objectContaining({ code: 'DEADLINE_EXCEEDED' }), 400]);
+      expect([quick.value, quick.at! - now]).toEqual(['done', 10]);
+    } finally {
+      await useRealClock();
+    }
   });
 
   it('handles a deadline beyond the longest Node timer without firing early', async () => {
@@ -183,13 +192,22 @@ describe('deadline', () => {
   });
 
   it('reports remaining time from the deadline', async () => {
-    const main = handler({ logSink: silent }, async (_input, ctx) => ({ remaining: ctx.remainingMs(), deadline: ctx.deadline }));
-    const deadline = Date.now() + 10_000;
-    const out = (await main.invoke({}, { deadline })) as { remaining: number; deadline: number };
-    expect(out.deadline).toBe(deadline);
-    expect(out.remaining).toBeGreaterThan(9_000);
-    expect(out.remaining).toBeLessThanOrEqual(10_000);
+    useFakeClock();
+    try {
+      const main = handler({ logSink: silent }, async (_input, ctx) => {
+        const atStart = ctx.remainingMs();
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        return { atStart, remaining: ctx.remainingMs(), deadline: ctx.deadline };
+      });
+      const deadline = Date.now() + 10_000;
+      const call = watch(main.invoke({}, { deadline }));
+      await advance(2_500);
+      expect(call.value).toEqual({ atStart: 10_000, remaining: 7_500, deadline });
+    } finally {
+      await useRealClock();
+    }
   });
+
 });
 
 describe('per-invocation context', () => {

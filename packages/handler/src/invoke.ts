@@ -105,6 +105,8 @@ export interface Definition {
   snsEnvelope?: 'unwrap' | 'keep' | undefined;
   /** OpenWhisk: the largest action result in bytes (`whisk.activation.payload.max`). Optional so hand-built definitions need not set it. */
   openwhiskResultLimitBytes?: number | undefined;
+  /** Cloud Functions HTTP: the largest response body in bytes (`gcpResponseLimitBytes`). Optional so hand-built definitions need not set it. */
+  gcpResponseLimitBytes?: number | undefined;
   /** Indexes in `use` of the plugins with a `state` factory. */
   stateful: ReadonlyArray<number>;
   /** Indexes in `use` of the plugins with a `wrap` hook, outermost first. */

@@ -3,10 +3,11 @@
  * batch ordering, one render point for HTTP, cold starts. Provider adapters are proven in
  * `providers/*.test.ts`; these run through `main.invoke`, `main.aws` and `runBatch`.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, httpError, httpResult, isHttpResponse, type Context, type Plugin } from './index.js';
 import { runBatch } from './invoke.js';
 import { queueMessage, testDefinition, testFrame } from '../test/support/batch.js';
+import { advance, useFakeClock, useRealClock, watch } from '../test/support/clock.js';
 
 const silent = { logSink: () => undefined };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -192,22 +193,35 @@ describe('per-plugin state', () => {
 
 describe('the deadline bounds every hook', () => {
   const lambdaContext = (ms: number) => ({ awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => ms });
+  // On a fake clock (test/support/clock.ts): each bound is met to the millisecond, however loaded the machine.
+  beforeEach(useFakeClock);
+  afterEach(useRealClock);
 
   it('a slow before answers DEADLINE_EXCEEDED at the deadline (less the margin), not when it finishes; the function never starts', async () => {
     let started = false;
-    const slow: Plugin = { name: 'slow', before: async () => void (await sleep(1_500)) };
+    let beforeDone = false;
+    const slow: Plugin = {
+      name: 'slow',
+      before: async () => {
+        await sleep(1_500);
+        beforeDone = true;
+      },
+    };
     const main = handler({ use: [slow], deadlineMarginMs: 100, ...silent }, () => {
       started = true;
       return 'late';
     });
     const at = Date.now();
-    const error = await main.invoke({}, { deadline: Date.now() + 1_000 }).catch((e: { code: string }) => e);
-    const elapsed = Date.now() - at;
-    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     // The issue's numbers: 1,504 ms before, against a 1,000 ms deadline.
-    expect(elapsed).toBeGreaterThanOrEqual(850);
-    expect(elapsed).toBeLessThan(1_300);
-    await sleep(700);
+    const call = watch(main.invoke({}, { deadline: at + 1_000 }));
+    await advance(899);
+    expect(call.settled).toBe(false);
+    await advance(1);
+    expect(call.error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(call.at! - at).toBe(900);
+    expect(beforeDone).toBe(false);
+    await advance(700);
+    expect(beforeDone).toBe(true);
     expect(started).toBe(false);
   });
 
@@ -227,11 +241,16 @@ describe('the deadline bounds every hook', () => {
         return 'x';
       });
       const at = Date.now();
-      const error = await main.invoke({}, { deadline: Date.now() + 300 }).catch((e: { code: string }) => e);
-      expect([hook, error]).toEqual([hook, expect.objectContaining({ code: 'DEADLINE_EXCEEDED' })]);
-      expect(Date.now() - at).toBeLessThan(800);
+      const call = watch(main.invoke({}, { deadline: at + 300 }));
+      await advance(249);
+      expect([hook, call.settled]).toEqual([hook, false]);
+      await advance(1);
+      expect([hook, call.error]).toEqual([hook, expect.objectContaining({ code: 'DEADLINE_EXCEEDED' })]);
+      expect([hook, call.at! - at]).toEqual([hook, 250]);
       expect(signals.size).toBe(1);
       expect([...signals][0]!.aborted).toBe(true);
+      // Let the slow hook end before the next one is tried.
+      await advance(1_000);
     }
   });
 
@@ -246,21 +265,27 @@ describe('the deadline bounds every hook', () => {
   it('cleanup hooks are cut off at half the margin and logged; the answer still leaves before the provider deadline', async () => {
     const lines: string[] = [];
     let finished = false;
+    let abortedInFinally: boolean | undefined;
     const stuck: Plugin = {
       name: 'stuck',
-      finally: async () => {
+      finally: async (ctx) => {
+        abortedInFinally = ctx.signal.aborted;
         await sleep(2_000);
         finished = true;
       },
     };
     const main = handler({ use: [stuck], deadlineMarginMs: 400, logLevel: 'debug', logSink: (l) => lines.push(l) }, () => sleep(5_000));
     const at = Date.now();
-    const error = await main.aws({}, lambdaContext(1_000)).catch((e: { code: string }) => e);
-    const elapsed = Date.now() - at;
-    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
-    // Answer at 600 ms; the finally hook gets until 800 ms (deadline − margin/2).
-    expect(elapsed).toBeGreaterThanOrEqual(750);
-    expect(elapsed).toBeLessThan(1_000);
+    const call = watch(main.aws({}, lambdaContext(1_000)));
+    // The function is cut off at 600 ms (deadline − margin): the finally hook starts then, with ctx.signal aborted.
+    await advance(600);
+    expect(abortedInFinally).toBe(true);
+    // The finally hook gets until 800 ms (deadline − margin/2); the answer waits for it until then, not longer.
+    await advance(199);
+    expect(call.settled).toBe(false);
+    await advance(1);
+    expect(call.error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(call.at! - at).toBe(800);
     expect(finished).toBe(false);
     expect(lines.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ msg: 'plugin hook cut off at the deadline', plugin: 'stuck', hook: 'finally', code: 'PLUGIN_HOOK_TIMEOUT' }));
   });

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { handler, httpResult } from '../src/index.js';
 import { closeServers, serveBackground } from './support/gcp-server.js';
 import { failWhenAsked, lambdaContext, published, recorder, type Json } from './support/published.js';
+import { advance, useFakeClock, useRealClock, watch } from './support/clock.js';
 
 afterAll(closeServers);
 
@@ -191,10 +192,21 @@ describe('batches, timeouts and windows', () => {
   });
 
   it('middyjs/middy#684 and #1171: a function that never finishes is answered DEADLINE_EXCEEDED before Lambda would time out', async () => {
-    const started = Date.now();
-    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 800 };
-    const answer = (await handler({ ...quiet, deadlineMarginMs: 500 }, () => new Promise(() => {})).aws(published('aws', 'apigw-rest-nulls.json'), context)) as Json;
-    expect(Date.now() - started).toBeLessThan(800);
+    // On a fake clock (test/support/clock.ts): the answer comes at 300 ms (800 − the 500 ms margin), to the millisecond.
+    useFakeClock();
+    let answer: Json;
+    try {
+      const started = Date.now();
+      const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 800 };
+      const call = watch(handler({ ...quiet, deadlineMarginMs: 500 }, () => new Promise(() => {})).aws(published('aws', 'apigw-rest-nulls.json'), context));
+      await advance(299);
+      expect(call.settled).toBe(false);
+      await advance(1);
+      expect(call.at! - started).toBe(300);
+      answer = call.value as Json;
+    } finally {
+      await useRealClock();
+    }
     expect(answer.statusCode).toBe(504);
     expect(JSON.parse(answer.body as string)).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
   });

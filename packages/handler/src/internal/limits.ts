@@ -53,10 +53,12 @@ export const WEBSOCKET_MESSAGE_LIMIT_BYTES = 128_000;
  * uncompressed body is what counts. The docs give no byte count: read, like the ALB's "1 MB", as
  * the decimal 32,000,000 bytes, the lower reading.
  *
- * Not checked: Cloud Functions (1st gen) takes 10MB ("Max uncompressed HTTP response size |
- * 10MB", https://cloud.google.com/functions/quotas-1st-gen), and the function cannot tell which
- * generation runs it (both set `K_SERVICE`, `K_REVISION`, `FUNCTION_TARGET`). Checking 10 MB
- * would refuse 10–32 MB responses 2nd gen sends, so on 1st gen a response of 10–32 MB still
- * fails in the platform (a 500 the function does not see).
+ * The default only: Cloud Functions (1st gen) takes 10MB ("Max uncompressed HTTP response size
+ * | 10MB", https://cloud.google.com/functions/quotas-1st-gen), and the function cannot tell
+ * which generation runs it (both set `K_SERVICE`, `K_REVISION`, `FUNCTION_TARGET`). Checking
+ * 10 MB always would refuse 10–32 MB responses 2nd gen sends, so the `gcpResponseLimitBytes`
+ * handler option sets the limit: 10,000,000 (the same decimal reading) on 1st gen. Left at
+ * this default on 1st gen, a response of 10–32 MB still fails in the platform (a 500 the
+ * function does not see).
  */
 export const GCF_RESPONSE_LIMIT_BYTES = 32_000_000;

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError, currentContext, TerminalError, type Context, type Plugin } from '../index.js';
 import { powertoolsLogSink } from '../logging.js';
 import { steadyContext, steadyHandler, toMiddy } from '../middy.js';
+import { advance, useFakeClock, useRealClock, watch } from '../../test/support/clock.js';
 
 type Json = Record<string, any>;
 const fixture = (name: string): Json => JSON.parse(readFileSync(new URL(`../../test/fixtures/aws/${name}`, import.meta.url), 'utf8')) as Json;
@@ -107,18 +108,31 @@ describe('hooks on middy', () => {
   });
 
   it('answers DEADLINE_EXCEEDED before Lambda would time out, and aborts ctx.signal', async () => {
-    let signal: AbortSignal | undefined;
-    const main = middy(
-      steadyHandler(async (_e, _c, ctx) => {
-        signal = ctx.signal;
-        await new Promise((resolve) => setTimeout(resolve, 2_000));
-      }),
-    ).use(toMiddy({ name: 'noop', before: () => undefined }, { deadlineMarginMs: 100 }));
-    const started = Date.now();
-    await expect(main(httpEvent(), lambdaContext('slow', 300) as never)).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
-    expect(Date.now() - started).toBeLessThan(1_000);
-    expect(signal?.aborted).toBe(true);
+    // On a fake clock (test/support/clock.ts): the answer comes at the deadline less the margin, to the millisecond.
+    useFakeClock();
+    try {
+      let signal: AbortSignal | undefined;
+      const main = middy(
+        steadyHandler(async (_e, _c, ctx) => {
+          signal = ctx.signal;
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+        }),
+        // middy's own early timeout off: what answers here is steadyfn's deadline, nothing else.
+        { timeoutEarlyInMillis: 0 },
+      ).use(toMiddy({ name: 'noop', before: () => undefined }, { deadlineMarginMs: 100 }));
+      const started = Date.now();
+      const call = watch(main(httpEvent(), lambdaContext('slow', 300) as never));
+      await advance(199);
+      expect(call.settled).toBe(false);
+      await advance(1);
+      expect(call.error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+      expect(call.at! - started).toBe(200);
+      expect(signal?.aborted).toBe(true);
+    } finally {
+      await useRealClock();
+    }
   });
+
 });
 
 describe('events on middy', () => {

@@ -5,6 +5,10 @@
  * larger response is answered `500 RESPONSE_TOO_LARGE` by the handler — plugins see it in
  * `onError`, never in `after` — instead of being written and then refused by the platform.
  * The framework itself sends any size (the control below), so the check is ours.
+ *
+ * Cloud Functions 1st gen takes only "10MB" ("Max uncompressed HTTP response size",
+ * https://cloud.google.com/functions/quotas-1st-gen), and a function cannot tell its generation:
+ * the `gcpResponseLimitBytes` option sets the limit, 10,000,000 bytes on 1st gen (decimal, like 32 MB).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeServers, serve } from '../../test/support/gcp-server.js';
@@ -26,8 +30,8 @@ function watcher(seen: string[]): Plugin {
   };
 }
 
-async function call(url: string): Promise<{ status: number; body: Buffer }> {
-  const res = await fetch(`${url}/report`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+async function call(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
+  const res = await fetch(`${url}/report`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -82,5 +86,55 @@ describe('Cloud Functions HTTP response size (Functions Framework test server)',
     const refused = await call(over);
     expect(refused.status).toBe(500);
     expect(JSON.parse(refused.body.toString('utf8'))).toMatchObject({ code: 'RESPONSE_TOO_LARGE' });
+  });
+});
+
+describe('gcpResponseLimitBytes: Cloud Functions 1st gen (10MB), through the Functions Framework test server', () => {
+  const FIRST_GEN = 10_000_000;
+  const text = (bytes: number) => () => httpResult({ headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(bytes) });
+
+  it('sends a body of exactly the limit set, and refuses one byte more as RESPONSE_TOO_LARGE with that limit logged', async () => {
+    const seen: string[] = [];
+    const lines: string[] = [];
+    const at = await serve('http', handler({ gcpResponseLimitBytes: FIRST_GEN, logSink: () => undefined, use: [watcher(seen)] }, text(FIRST_GEN)));
+    const ok = await call(at);
+    expect(ok.status).toBe(200);
+    expect(ok.body.length).toBe(FIRST_GEN);
+    expect(seen).toEqual(['after']);
+
+    seen.length = 0;
+    const over = await serve('http', handler({ gcpResponseLimitBytes: FIRST_GEN, logSink: (l) => void lines.push(l), use: [watcher(seen)] }, text(FIRST_GEN + 1)));
+    const refused = await call(over);
+    expect(refused.status).toBe(500);
+    expect(JSON.parse(refused.body.toString('utf8'))).toMatchObject({ code: 'RESPONSE_TOO_LARGE' });
+    expect(seen).toEqual(['onError RESPONSE_TOO_LARGE']);
+    const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'invocation failed');
+    expect(failed).toMatchObject({ level: 'error', provider: 'gcp', code: 'RESPONSE_TOO_LARGE', size: FIRST_GEN + 1, limit: FIRST_GEN });
+  });
+
+  it('counts a binary body by its bytes, and holds for Cloud Scheduler HTTP targets too', async () => {
+    const bytes = (n: number) => () => httpResult({ headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(n, 7) });
+    const ok = await call(await serve('http', handler({ gcpResponseLimitBytes: FIRST_GEN, logSink: () => undefined }, bytes(FIRST_GEN))));
+    expect([ok.status, ok.body.length]).toEqual([200, FIRST_GEN]);
+    expect((await call(await serve('http', handler({ gcpResponseLimitBytes: FIRST_GEN, logSink: () => undefined }, bytes(FIRST_GEN + 1))))).status).toBe(500);
+
+    const scheduler = { 'x-cloudscheduler': 'true', 'x-cloudscheduler-jobname': 'nightly-report', 'x-cloudscheduler-scheduletime': '2025-03-01T02:00:00Z' };
+    const tick = await call(await serve('http', handler({ gcpResponseLimitBytes: FIRST_GEN, logSink: () => undefined }, text(FIRST_GEN + 1))), scheduler);
+    expect(tick.status).toBe(500);
+    expect(JSON.parse(tick.body.toString('utf8'))).toMatchObject({ code: 'RESPONSE_TOO_LARGE' });
+  });
+
+  it('a limit set below the body refuses what the 32 MB default sends (the same response, two definitions)', async () => {
+    const fn = text(FIRST_GEN + 1);
+    expect((await call(await serve('http', handler({ logSink: () => undefined }, fn)))).status).toBe(200);
+    expect((await call(await serve('http', handler({ gcpResponseLimitBytes: FIRST_GEN, logSink: () => undefined }, fn)))).status).toBe(500);
+  });
+
+  it.each([[0], [-1], [10.5], ['10MB'], [Number.NaN], [Number.POSITIVE_INFINITY], [null], [10_000_000n]])('refuses %s at handler() time with a CONFIG_INVALID naming the option', (value) => {
+    expect(() => handler({ gcpResponseLimitBytes: value as never }, () => 1)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: 'gcpResponseLimitBytes', retryable: false }));
+  });
+
+  it('says what it expected', () => {
+    expect(() => handler({ gcpResponseLimitBytes: 0 }, () => 1)).toThrow('handler(): option "gcpResponseLimitBytes" must be an integer from 1 to 9007199254740991; got 0');
   });
 });

@@ -76,7 +76,7 @@ function expressRequest(req: Rec): HttpRequest {
   return request;
 }
 
-function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body']): Invocation {
+function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body'], http: HttpAnswer): Invocation {
   const h = request.headers;
   // The framework names each execution (from `Function-Execution-Id`, or one it makes up)
   // and labels its own log lines with it; using the same id lets the two be matched.
@@ -91,27 +91,38 @@ function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body']
       deliveryId: time ? `${job ?? 'schedule'}@${time}` : undefined,
       payload: () => (request.rawBody === undefined ? {} : httpInput(request, mode)),
       // Answered over HTTP like any request: its result is rendered.
-      http: GCF_HTTP,
+      http,
     };
   }
-  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, mode), http: GCF_HTTP };
+  return { trigger: { kind: 'http', source: 'express', request }, requestId, deliveryId: undefined, payload: () => httpInput(request, mode), http };
 }
 
 /**
- * The body bytes `writeResponse` sends for `res` (base64 decoded), when over
- * `GCF_RESPONSE_LIMIT_BYTES`: the uncompressed HTTP response size Cloud Run functions limits.
- * Headers are not counted (the quota names the data sent; Cloud Run limits headers apart).
+ * The body bytes `writeResponse` sends for `res` (base64 decoded), when over `limit`: the
+ * uncompressed HTTP response size Cloud Functions limits (`GCF_RESPONSE_LIMIT_BYTES`, or the
+ * `gcpResponseLimitBytes` option). Headers are not counted (the quota names the data sent;
+ * Cloud Run limits headers apart).
  */
-function gcfTooLarge(res: HttpResponse): ResponseTooLargeError | undefined {
-  const limit = GCF_RESPONSE_LIMIT_BYTES;
+function gcfTooLarge(res: HttpResponse, limit: number): ResponseTooLargeError | undefined {
   // At most 3 UTF-8 bytes per UTF-16 unit, fewer bytes than characters in base64.
   if (res.body.length * 3 <= limit) return undefined;
   const size = res.isBase64 ? Buffer.byteLength(res.body, 'base64') : Buffer.byteLength(res.body, 'utf8');
   return size > limit ? new ResponseTooLargeError(size, limit) : undefined;
 }
 
-/** How an HTTP answer goes out through the Functions Framework: whole, and within Cloud Run functions' response size. */
-const GCF_HTTP: HttpAnswer = { tooLarge: gcfTooLarge };
+/** How an HTTP answer goes out through the Functions Framework: whole, and within `limit` bytes of body. */
+function gcfHttp(limit: number): HttpAnswer {
+  return { tooLarge: (res) => gcfTooLarge(res, limit) };
+}
+
+/** The answer of the default limit (2nd gen's), shared: most definitions keep it. */
+const GCF_HTTP = gcfHttp(GCF_RESPONSE_LIMIT_BYTES);
+
+/** The HTTP answer for `def`'s response limit. */
+function httpAnswer(def: Definition): HttpAnswer {
+  const limit = def.gcpResponseLimitBytes ?? GCF_RESPONSE_LIMIT_BYTES;
+  return limit === GCF_RESPONSE_LIMIT_BYTES ? GCF_HTTP : gcfHttp(limit);
+}
 
 function writeResponse(response: ExpressResponse, out: HttpResponse): void {
   response.status(out.status);
@@ -147,7 +158,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req);
-    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request, def.body));
+    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request, def.body, httpAnswer(def)));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
   } finally {

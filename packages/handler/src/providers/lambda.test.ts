@@ -1,15 +1,17 @@
 /**
  * The Lambda adapter against events shaped like the ones AWS documents for each trigger
  * (fixtures under test/fixtures/aws), called the way the Node runtime calls a handler:
- * `(event, context)` with a context whose `getRemainingTimeInMillis()` runs on the real clock.
+ * `(event, context)` with a context whose `getRemainingTimeInMillis()` runs on `Date.now()` (the fake
+ * clock of test/support/clock.ts in the deadline tests).
  * The real runtime client itself is exercised in test/runtimes/lambda.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler, httpError, httpResult, RetryableError, TerminalError, type Context, type LambdaContext } from '../index.js';
 import { binaryBody } from '../../test/support/bytes.js';
+import { advance, useFakeClock, useRealClock, watch } from '../../test/support/clock.js';
 
 type Json = Record<string, any>;
 
@@ -599,21 +601,28 @@ describe('direct invocation', () => {
 });
 
 describe('deadline', () => {
+  // On a fake clock (test/support/clock.ts): the answer comes at the deadline less the margin, to
+  // the millisecond, however loaded the machine — 800 ms before Lambda would stop the invocation.
+  beforeEach(useFakeClock);
+  afterEach(useRealClock);
+
   it('answers a slow direct invoke with a retryable DEADLINE_EXCEEDED before the platform would, and aborts ctx.signal', async () => {
     let signal: AbortSignal | undefined;
-    // A wide margin: the wrapper answers ~200 ms in, leaving 800 ms of slack before the deadline.
     const main = handler({ logSink: () => undefined, deadlineMarginMs: 800 }, async (_input, ctx) => {
       signal = ctx.signal;
       await sleep(60_000);
       return 'too late';
     });
     const context = lambdaContext(1_000);
-    const error = await rejection(main.aws({ job: 'rebuild-index' }, context));
-    const answeredAt = Date.now();
-    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', retryable: true });
+    const call = watch(main.aws({ job: 'rebuild-index' }, context));
+    await advance(199);
+    expect(call.settled).toBe(false);
+    expect(signal?.aborted).toBe(false);
+    await advance(1);
+    expect(call.error).toMatchObject({ code: 'DEADLINE_EXCEEDED', retryable: true });
     expect(signal?.aborted).toBe(true);
-    // Lambda would kill the invocation at the deadline; the wrapper answered first.
-    expect(answeredAt).toBeLessThan(context.deadlineMs);
+    // Lambda would kill the invocation at the deadline; the wrapper answered 800 ms (the margin) before it.
+    expect(context.deadlineMs - call.at!).toBe(800);
   });
 
   it('reports only the slow message of an SQS batch as failed', async () => {
@@ -626,9 +635,12 @@ describe('deadline', () => {
       return 'done';
     });
     const context = lambdaContext(1_000);
-    const res = await main.aws(batch, context);
-    expect(Date.now()).toBeLessThan(context.deadlineMs);
-    expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[1].messageId }] });
+    const call = watch(main.aws(batch, context));
+    await advance(199);
+    expect(call.settled).toBe(false);
+    await advance(1);
+    expect(context.deadlineMs - call.at!).toBe(800);
+    expect(call.value).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[1].messageId }] });
     expect(signals).toHaveLength(3);
     expect(signals.every((s) => s.aborted)).toBe(true);
   });
@@ -638,8 +650,12 @@ describe('deadline', () => {
       await sleep(60_000);
     });
     const context = lambdaContext(1_000);
-    const res = (await main.aws(fixture('apigw-v2-post.json'), context)) as Json;
-    expect(Date.now()).toBeLessThan(context.deadlineMs);
+    const call = watch(main.aws(fixture('apigw-v2-post.json'), context));
+    await advance(199);
+    expect(call.settled).toBe(false);
+    await advance(1);
+    expect(context.deadlineMs - call.at!).toBe(800);
+    const res = call.value as Json;
     expect(res.statusCode).toBe(504);
     expect(JSON.parse(res.body)).toMatchObject({ code: 'DEADLINE_EXCEEDED', status: 504 });
   });
