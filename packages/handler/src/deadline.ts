@@ -186,7 +186,7 @@ export class Deadline {
 
   /** `ctx.signal`: aborted at the answer bound, or when the caller goes away. */
   get signal(): AbortSignal {
-    return (this.source ?? this.makeSource()).signal;
+    return this.current().signal;
   }
 
   /**
@@ -194,7 +194,18 @@ export class Deadline {
    * same abort, at the same time, with the same reason, but no AbortController made for it.
    */
   get abortable(): Abortable {
-    return this.source ?? this.makeSource();
+    return this.current();
+  }
+
+  /**
+   * The source, made on first need, and aborted now if the answer bound has passed: the watch
+   * fires only when the event loop turns, so after synchronous work past the bound a store call
+   * would otherwise still be sent, or not, depending on whether the source was made before.
+   */
+  private current(): SignalSource {
+    const source = this.source ?? this.makeSource();
+    if (!source.aborted && this.finite && this.answerAt <= Date.now()) source.abort(new DeadlineExceededError());
+    return source;
   }
 
   private makeSource(): SignalSource {
