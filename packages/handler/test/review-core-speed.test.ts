@@ -131,6 +131,26 @@ describe('ctx.signal, read here or there', () => {
     expect((kept.signal?.reason as { code?: string }).code).toBe('DEADLINE_EXCEEDED');
   });
 
+  it('first read after the invocation ended, before its bound: like one read during it, not aborted when the bound passes (the ended invocation is no longer watched); read past the bound, aborted', async () => {
+    let saved: { signal: AbortSignal } | undefined;
+    const main = handler({ use: [{ name: 'keep-ctx', before: (ctx) => void (saved = ctx) }], deadlineMarginMs: 10, logSink: () => undefined }, (_input, ctx) => ({ during: ctx.signal }));
+    const deadline = Date.now() + 200;
+    const { during } = (await main.invoke({}, { deadline })) as { during: AbortSignal };
+    const after = saved!.signal;
+    expect(after).toBe(during);
+    // A second invocation's ctx, first read only after it ended.
+    let saved2: { signal: AbortSignal } | undefined;
+    const other = handler({ use: [{ name: 'keep-ctx', before: (ctx) => void (saved2 = ctx) }], deadlineMarginMs: 10, logSink: () => undefined }, () => 'ok');
+    await other.invoke({}, { deadline });
+    const firstReadAfterEnd = saved2!.signal;
+    expect(firstReadAfterEnd.aborted).toBe(false);
+    // Past the bound, and past the watch's turn for it.
+    await sleep(deadline - Date.now() + 50);
+    expect([during.aborted, firstReadAfterEnd.aborted]).toEqual([false, false]);
+    // Read again now, past the bound: aborted, with DEADLINE_EXCEEDED.
+    expect((saved2!.signal.reason as { code?: string } | undefined)?.code).toBe('DEADLINE_EXCEEDED');
+  });
+
   it('a deadline already past at the start: the function never runs, a before hook never runs, DEADLINE_EXCEEDED', async () => {
     const ran: string[] = [];
     const main = handler({ use: [{ name: 'b', before: () => void ran.push('before') }], logSink: () => undefined }, () => void ran.push('fn'));
