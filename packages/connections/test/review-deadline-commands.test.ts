@@ -58,3 +58,24 @@ describe('ctx.redis after the answer bound passed during synchronous work', () =
     expect(await direct.get(key)).toBeNull();
   });
 });
+
+describe('a command blocked in the server, cut off at the bound', () => {
+  it('answers DEADLINE_EXCEEDED, and its late failure when the client is closed is no unhandled rejection (which ends a Node process)', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const handle = redis({ url: process.env.REDIS_URL, name: 'blocked-cut-off' });
+      const main = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], deadlineMarginMs: 100, logSink: () => undefined }, (_input, ctx: Context<{ redis: Redis }>) =>
+        ctx.redis.blpop(`review-blocked:${randomUUID()}`, 0),
+      );
+      await expect(main.invoke({}, { deadline: Date.now() + 400 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+      // The client is closed (as a repair or an instance shutdown does): the BLPOP now fails too.
+      await closeAll();
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+});
