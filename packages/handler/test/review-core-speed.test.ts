@@ -133,14 +133,16 @@ describe('ctx.signal, read here or there', () => {
 
   it('first read after the invocation ended, before its bound: like one read during it, not aborted when the bound passes (the ended invocation is no longer watched); read past the bound, aborted', async () => {
     let saved: { signal: AbortSignal } | undefined;
-    const main = handler({ use: [{ name: 'keep-ctx', before: (ctx) => void (saved = ctx) }], deadlineMarginMs: 10, logSink: () => undefined }, (_input, ctx) => ({ during: ctx.signal }));
+    const keep: Plugin = { name: 'keep-ctx', before: (ctx) => void (saved = ctx) };
+    const main = handler({ use: [keep], deadlineMarginMs: 10, logSink: () => undefined }, (_input, ctx) => ({ during: ctx.signal }));
     const deadline = Date.now() + 200;
     const { during } = (await main.invoke({}, { deadline })) as { during: AbortSignal };
     const after = saved!.signal;
     expect(after).toBe(during);
     // A second invocation's ctx, first read only after it ended.
     let saved2: { signal: AbortSignal } | undefined;
-    const other = handler({ use: [{ name: 'keep-ctx', before: (ctx) => void (saved2 = ctx) }], deadlineMarginMs: 10, logSink: () => undefined }, () => 'ok');
+    const keep2: Plugin = { name: 'keep-ctx', before: (ctx) => void (saved2 = ctx) };
+    const other = handler({ use: [keep2], deadlineMarginMs: 10, logSink: () => undefined }, () => 'ok');
     await other.invoke({}, { deadline });
     const firstReadAfterEnd = saved2!.signal;
     expect(firstReadAfterEnd.aborted).toBe(false);
