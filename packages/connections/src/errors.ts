@@ -33,12 +33,13 @@ const MONGO_CONNECTION_NAMES = new Set([
 /** MongoDB errors raised before any byte of the operation was written. */
 const MONGO_NOT_SENT_NAMES = new Set(['MongoServerSelectionError', 'MongoPoolClearedError', 'MongoTopologyClosedError', 'MongoNotConnectedError']);
 
-// ioredis raises "Stream isn't writeable" before writing anything, and a Cluster "Cluster isn't
-// ready" when a command finds no node connection to go to (every one closed, as after a kill of
-// each, and the Cluster not yet reconnecting). "Connection is closed" is also used to reject
-// commands already written when a socket dies, so it proves nothing.
-const REDIS_NOT_SENT = [/Stream isn't writeable/i, /Cluster isn't ready/i];
-const REDIS_CONNECTION = [...REDIS_NOT_SENT, /Connection is closed/i, /max retries per request/i, /socket hang up/i];
+// ioredis raises "Stream isn't writeable" before writing anything. "Connection is closed" is
+// also used to reject commands already written when a socket dies, so it proves nothing; so is a
+// Cluster's "Cluster isn't ready": besides refusing a command that finds no node connection, its
+// failover retry (`retryDelayOnFailover`) rejects with it, 100 ms later, a command written on a
+// connection that then closed — possibly applied (test/review-cluster-resend.test.ts).
+const REDIS_NOT_SENT = [/Stream isn't writeable/i];
+const REDIS_CONNECTION = [...REDIS_NOT_SENT, /Cluster isn't ready/i, /Connection is closed/i, /max retries per request/i, /socket hang up/i];
 
 function* causes(err: unknown): Generator<Record<string, unknown>> {
   let current: unknown = err;
@@ -75,7 +76,7 @@ export function isConnectionError(err: unknown): boolean {
 /**
  * True when the error proves the operation was never written to the server, so sending
  * it again cannot apply it twice: a refused connect, a client with no open connection (ioredis
- * `Stream isn't writeable`, a Cluster's `Cluster isn't ready`).
+ * `Stream isn't writeable`). Not a Cluster's `Cluster isn't ready`, which may follow a send.
  */
 export function wasNotSent(err: unknown): boolean {
   for (const e of causes(err)) {

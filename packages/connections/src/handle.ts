@@ -93,7 +93,12 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     const waiter = waiting.add<R>(signal, client);
     result.then(
       (value) => waiter.settle(value),
-      (err: unknown) => waiter.settle(failed(err, fn, client, signal, safe, repeated)),
+      (err: unknown) => {
+        // Cut off by its signal already: nothing awaits it any more, and its client was distrusted
+        // then. Handling the late error (a retry, CONNECTION_LOST) would only leave a rejection
+        // nobody handles — an unhandled rejection, which ends a Node process.
+        if (waiter.waiting) waiter.settle(failed(err, fn, client, signal, safe, repeated));
+      },
     );
     return waiter.promise;
   }

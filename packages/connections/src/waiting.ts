@@ -34,6 +34,11 @@ export class Waiter<R> implements Link {
     });
   }
 
+  /** Whether it is still in its handle's list: neither settled nor cut off by its signal. */
+  get waiting(): boolean {
+    return this.prev !== this;
+  }
+
   /** Leaves the list and settles the promise like `outcome`; a later abort no longer touches it. */
   settle(outcome: R | PromiseLike<R>): void {
     this.prev.next = this.next;

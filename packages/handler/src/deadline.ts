@@ -165,6 +165,8 @@ export class Deadline {
   /** The signal's entry in the shared watch, while it is there. */
   private watched: Watched | undefined;
   private unlink: (() => void) | undefined;
+  /** Set by `dispose`: the invocation has ended, and a signal first made now is not watched. */
+  private disposed = false;
   /** Epoch ms at which the wrapper answers DEADLINE_EXCEEDED (the deadline less the margin). */
   readonly answerAt: number;
   /** Epoch ms after which cleanup hooks are no longer awaited. */
@@ -186,7 +188,7 @@ export class Deadline {
 
   /** `ctx.signal`: aborted at the answer bound, or when the caller goes away. */
   get signal(): AbortSignal {
-    return (this.source ?? this.makeSource()).signal;
+    return this.current().signal;
   }
 
   /**
@@ -194,7 +196,18 @@ export class Deadline {
    * same abort, at the same time, with the same reason, but no AbortController made for it.
    */
   get abortable(): Abortable {
-    return this.source ?? this.makeSource();
+    return this.current();
+  }
+
+  /**
+   * The source, made on first need, and aborted now if the answer bound has passed: the watch
+   * fires only when the event loop turns, so after synchronous work past the bound a store call
+   * would otherwise still be sent, or not, depending on whether the source was made before.
+   */
+  private current(): SignalSource {
+    const source = this.source ?? this.makeSource();
+    if (!source.aborted && this.finite && this.answerAt <= Date.now()) source.abort(new DeadlineExceededError());
+    return source;
   }
 
   private makeSource(): SignalSource {
@@ -203,14 +216,16 @@ export class Deadline {
     if (this.finite) {
       // A deadline weeks away (past the longest timer) is watched like any other: the watch re-checks it.
       if (this.answerAt <= Date.now()) source.abort(new DeadlineExceededError());
-      else {
+      else if (!this.disposed) {
+        // (After `dispose`, as for a signal made during the invocation, nothing aborts it at the
+        // bound — a read past it still finds it aborted — and the watch does not hold it until then.)
         const watched = new SignalWatch(this.answerAt, this);
         this.watched = watched;
         watch(watched);
       }
     }
     const caller = this.caller;
-    if (caller && !source.aborted) {
+    if (caller && !source.aborted && !this.disposed) {
       const gone = (): void => source.abort(new SteadyError('CLIENT_CLOSED_REQUEST', 'The caller went away', { status: 499, retryable: true }));
       if (caller.aborted) gone();
       else {
@@ -252,6 +267,7 @@ export class Deadline {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.watched?.unwatch();
     this.watched = undefined;
     this.unlink?.();

@@ -229,11 +229,13 @@ function runFinally(def: Definition, ctx: Context, deadline: Deadline, states: u
     let result: unknown;
     try {
       result = plugin.finally(ctx, outcome, states[i]);
+      // Inside the try: reading `then` can throw too (a getter, a strict proxy).
+      if (!isThenable(result)) continue;
     } catch (hookError) {
       finallyFailed(ctx, plugin, hookError);
       continue;
     }
-    if (isThenable(result)) return finishFinally(def, ctx, deadline, states, i, outcome, result);
+    return finishFinally(def, ctx, deadline, states, i, outcome, result);
   }
   return undefined;
 }
