@@ -16,7 +16,9 @@
  * - its manifest is still absent and no checkpoint names it when its turn comes (checked again
  *   just before its first delete).
  * The run's delete budget (retention-budget.ts: deadline, signal, `orphanBatchSize`, lease)
- * is asked before each delete and abort; what it stops is left for the next run and counted.
+ * is asked before each delete and abort, and before each read (a page of a listing, a job
+ * checkpoint's GET, a manifest's HEAD, as one more page); what it stops is left for the next
+ * run and counted.
  * `cleanOrphans` judges every candidate of one complete listing; a pass over `backups/` that
  * spans runs (retention-pass.ts) hands them to `cleanOrphanIds` a page at a time.
  */
@@ -110,12 +112,21 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
   const candidates = new Set(uncommitted);
   const checkpoints = await listJobCheckpoints(loc, signal, budget);
   if (budget.stoppedBy) return stopBefore();
-  const unmanifested = async (id: string) => !candidates.has(id) && !(await headObject(loc, keys.manifest(loc, id), signal));
-  for (const upload of uploads) {
-    const id = idOf(loc, upload.key);
-    if (id && (await unmanifested(id))) candidates.add(id);
+  // Each manifest HEAD is asked of the budget as one more page of `backups/` (very many uploads or
+  // jobs must not spend the invocation past its reserve); stopped there, nothing is judged from
+  // the ids HEADed so far, and the run saves a pass that lists the uploads page by page (retention.ts).
+  const root = keys.backupsRoot(loc);
+  const unmanifested = async (id: string): Promise<boolean | 'stopped'> => {
+    if (candidates.has(id)) return false;
+    if (!budget.allowsPage(root)) return 'stopped';
+    return !(await headObject(loc, keys.manifest(loc, id), signal));
+  };
+  for (const id of [...uploads.map((u) => idOf(loc, u.key)), ...(checkpoints ?? []).map((c) => c.backupId)]) {
+    if (id === undefined) continue;
+    const judged = await unmanifested(id);
+    if (judged === 'stopped') return stopBefore();
+    if (judged) candidates.add(id);
   }
-  for (const checkpoint of checkpoints ?? []) if (await unmanifested(checkpoint.backupId)) candidates.add(checkpoint.backupId);
   const ids = [...candidates].sort();
   if (!checkpoints) {
     report.leftAlone = ids.map((id) => ({ id, reason: 'checkpoints unreadable' }));

@@ -315,6 +315,9 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
     const page = await timedPage(() => listUploadsPage(loc, root, state.after ? `${root}${state.after}/\uffff` : undefined, signal));
     const ids = [...new Set(page.uploads.map((u) => idOf(loc, u.key)).filter((id): id is string => id !== undefined && id > state.after))].sort();
     for (const id of ids) {
+      // Each manifest HEAD is asked of the budget as one more page (an id with a manifest is
+      // never judged further: many of them must not run the invocation past its reserve).
+      if (!budget.allowsPage(root)) return save();
       if (!(await headObject(loc, keys.manifest(loc, id), signal)) && !(await orphan(id))) return save();
       state.after = id;
     }
@@ -329,6 +332,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
       checkpointsRead = true;
     }
     for (const c of checkpoints ?? []) {
+      if (!budget.allowsPage(root)) return save();
       if (!(await headObject(loc, keys.manifest(loc, c.backupId), signal)) && !(await orphan(c.backupId))) return save();
     }
     await record.end(signal);

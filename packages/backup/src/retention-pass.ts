@@ -18,7 +18,9 @@
  *    an orphan candidate, judged and cleaned id by id as in one run (retention-orphans.ts).
  * 3. `uploads`: unfinished uploads under `backups/` page by page (`KeyMarker` past the last
  *    id handled), for the ids that have uploads and no object; then the ids job checkpoints
- *    name. The pass then ends (the object is deleted) and the run after starts a new one.
+ *    name. Each id's manifest HEAD is asked of the budget like a page (a run stopped among
+ *    them saves the last id handled). The pass then ends (the object is deleted) and the run
+ *    after starts a new one.
  *
  * **Why the policy is never judged from part of `backups/`.** Which backup is the oldest one
  * kept depends on the newest verified backups — the last pages of the listing. So the line is

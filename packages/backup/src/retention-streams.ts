@@ -215,7 +215,7 @@ async function sweepStream(loc: S3Location, name: string, folder: string, after:
 /**
  * Sweeps one listed page of a checkpointed stream (keys in listing order: an hour's keys are
  * together). Resolves to how many keys it handled: all of them, or those before the first
- * orphan the budget refused.
+ * orphan the budget refused, or before the first hour whose index read it refused.
  */
 async function sweepPage(loc: S3Location, name: string, folder: string, checkpoint: StreamCheckpoint, listed: ListedKey[], options: SweepOptions, report: StreamOrphanReport): Promise<number> {
   const { signal, budget, now } = options;
@@ -237,6 +237,10 @@ async function sweepPage(loc: S3Location, name: string, folder: string, checkpoi
     byHour.set(hourKey, [...(byHour.get(hourKey) ?? []), found]);
   }
   for (const objects of byHour.values()) {
+    // Each hour's index read is asked of the budget as one more page of the stream's listing
+    // (a page can span many hours: their reads must not run the invocation past its reserve);
+    // refused, the sweep stops before the hour's first key and continues there next run.
+    if (!budget.allowsPage(`${folder}t`)) return objects[0]!.at;
     const index = await indexed(objects[0]!);
     if (!index) {
       report.leftAlone.push({ stream: name, reason: 'index unreadable', hour: new Date(objects[0]!.hour).toISOString() });

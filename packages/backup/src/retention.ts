@@ -162,7 +162,8 @@ export interface RetentionReport {
   otherPolicies: OtherPolicy[];
   /**
    * Where the pass over `backups/` continues next run, when this run could not read every
-   * backup (or list every unfinished upload under `backups/`) and saved its place in
+   * backup (or list every unfinished upload under `backups/`, or check the manifests of the
+   * ids those uploads and the job checkpoints name) and saved its place in
    * `retention/backups-pass/<scope>/<policy>.json` (one per scope and policy: see the README): `read` (reading every manifest into a
    * bounded summary; nothing deleted), `sweep` (deleting below the line the summary drew,
    * cleaning orphans id by id), `uploads` (ids with unfinished uploads and no object); `after`
@@ -188,7 +189,9 @@ export interface RetentionReport {
     /**
      * Listings (key prefixes under `storage.prefix`, e.g. `backups/`, `streams/orders/t`) this run
      * stopped between two pages, or before reading every manifest under `backups/` or every job
-     * checkpoint under `jobs/` (the stream's prune then waits for a run that reads them all): nothing was
+     * checkpoint under `jobs/` (the stream's prune then waits for a run that reads them all), or
+     * before checking for a manifest every backup id an unfinished upload or a job checkpoint
+     * names (`backups/`: a pass continues it, `backupsPass.phase: 'uploads'`): nothing was
      * judged from part of `backups/`, `jobs/` or an id's listing; a stream's sweep continues
      * from `streamOrphans.resumeAfter`.
      */
