@@ -6,7 +6,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
-import type { OutboxEnvelope } from '../src/index.js';
+import { redisStreamSource, streamBackup, verifyBackup, type OutboxEnvelope, type S3Target, type SnapshotJob } from '../src/index.js';
 
 export interface OutboxApp {
   /** Inserts or updates document `id` of `collection` (and appends its event). */
@@ -43,4 +43,29 @@ export function outboxApp(redis: Redis, streamKey: string, collection: string, d
       return emit(id, { op: 'delete' });
     },
   };
+}
+
+/**
+ * A stream whose first two hours lie below one kept snapshot's start mark: four events three
+ * hours back and four two hours back (`orders`, each hour stored by `streamBackup` into
+ * `storage`), then job `a`'s snapshot (complete, `full` verification), then one event now,
+ * stored. Resolves to the kept backup's id.
+ */
+export async function pastHoursBelowKeptSnapshot(redis: Redis, streamKey: string, db: Db, storage: S3Target, job: (name: string) => SnapshotJob): Promise<string> {
+  const HOUR = 3_600_000;
+  let lag = 3 * HOUR;
+  const app = outboxApp(redis, streamKey, 'orders', db, () => new Date(Date.now() - lag));
+  const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key: streamKey, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+  for (let i = 0; i < 4; i++) await app.put(`x${i}`, { phase: 'x', pad: 'x'.repeat(300) });
+  await stream.run();
+  lag = 2 * HOUR;
+  for (let i = 0; i < 4; i++) await app.put(`y${i}`, { phase: 'y', pad: 'y'.repeat(300) });
+  await stream.run();
+  lag = 0;
+  const kept = await job('a').run();
+  if (kept.status !== 'complete') throw new Error(`snapshot ${kept.status}`);
+  await verifyBackup({ backup: { storage, id: kept.backupId }, level: 'full' });
+  await app.put('z0', { phase: 'z' });
+  await stream.run();
+  return kept.backupId;
 }

@@ -16,32 +16,15 @@
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyRetention, mongoSource, redisStreamSource, snapshotBackup, streamBackup, verifyBackup, type S3Target } from '../src/index.js';
-import { outboxApp } from './outbox-fixture.js';
-import { closeMongo, deadlineIn, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, unique, type Sender } from './support.js';
+import { applyRetention, mongoSource, snapshotBackup, type S3Target } from '../src/index.js';
+import { pastHoursBelowKeptSnapshot } from './outbox-fixture.js';
+import { closeMongo, deadlineIn, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, unique, countingRequests } from './support.js';
 
 afterAll(closeMongo);
 
-const HOUR = 3_600_000;
 const JOBS = 12;
 /** Checkpoint GETs the clock allows before it falls under the reserve. */
 const ALLOWED = 5;
-
-/** `client`, counting the GETs of job checkpoints under `prefix`. */
-function countingCheckpointReads(client: Sender, prefix: string) {
-  const state = { gets: 0 };
-  const checkpoint = new RegExp(`^${prefix}/jobs/[^/]+/checkpoint\\.json$`);
-  return {
-    state,
-    client: {
-      async send(command: unknown, options?: unknown) {
-        const input = (command as { input?: { Key?: unknown } }).input;
-        if (command instanceof GetObjectCommand && typeof input?.Key === 'string' && checkpoint.test(input.Key)) state.gets++;
-        return client.send(command, options);
-      },
-    },
-  };
-}
 
 describe.each(S3_SERVERS)('retention with a stream and many job checkpoints, the deadline reached among their reads, on $name', (server) => {
   it('stops before the checkpoint read that would pass the reserve, prunes nothing that run; the next run reads them all and prunes', async () => {
@@ -50,23 +33,10 @@ describe.each(S3_SERVERS)('retention with a stream and many job checkpoints, the
     const redis = await redisClient();
     const key = unique('ckd-outbox');
     const storage: S3Target = { client: s3.client, bucket: s3.bucket, prefix: 'r' };
-    let lag = 3 * HOUR;
     try {
-      const app = outboxApp(redis, key, 'orders', source, () => new Date(Date.now() - lag));
-      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
       const job = (name: string) => snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage, stream: 'orders', job: name });
-      for (let i = 0; i < 4; i++) await app.put(`x${i}`, { phase: 'x', pad: 'x'.repeat(300) });
-      await stream.run();
-      lag = 2 * HOUR;
-      for (let i = 0; i < 4; i++) await app.put(`y${i}`, { phase: 'y', pad: 'y'.repeat(300) });
-      await stream.run();
-      // Now: the one snapshot retention keeps; the two past hours are below its start mark.
-      lag = 0;
-      const kept = await job('a').run();
-      if (kept.status !== 'complete') throw new Error(`snapshot ${kept.status}`);
-      await verifyBackup({ backup: { storage, id: kept.backupId }, level: 'full' });
-      await app.put('z0', { phase: 'z' });
-      await stream.run();
+      // Two past hours below the start mark of the one snapshot retention keeps.
+      const keptId = await pastHoursBelowKeptSnapshot(redis, key, source, storage, job);
       // Many jobs whose snapshots are running (checkpointed at their start, with their mark on the stream).
       for (let i = 0; i < JOBS; i++) {
         const name = `j${String(i).padStart(2, '0')}`;
@@ -77,11 +47,11 @@ describe.each(S3_SERVERS)('retention with a stream and many job checkpoints, the
       const before = await objects();
       const manifestsBefore = await manifests();
 
-      const counting = countingCheckpointReads(s3.client, 'r');
+      const counting = countingRequests(s3.client, GetObjectCommand, /^r\/jobs\/[^/]+\/checkpoint\.json$/);
       const policy = { storage: { ...storage, client: counting.client }, keepLast: 1, stream: 'orders', reserveMs: 3_000 };
-      const cut = await applyRetention(policy, { remainingMs: () => (counting.state.gets < ALLOWED ? 60_000 : 2_000) });
+      const cut = await applyRetention(policy, { remainingMs: () => (counting.state.count < ALLOWED ? 60_000 : 2_000) });
       // No checkpoint read started once the clock was under the reserve (before: all twelve were read).
-      expect(counting.state.gets).toBe(ALLOWED);
+      expect(counting.state.count).toBe(ALLOWED);
       expect(cut).toMatchObject({ stoppedBy: 'deadline', deleted: [], streamObjects: 0 });
       // The checkpoints it did not read (and the backups it did not reach: never judged from part of the holds).
       expect(cut.left.listings).toEqual(['jobs/', 'backups/']);
@@ -89,11 +59,11 @@ describe.each(S3_SERVERS)('retention with a stream and many job checkpoints, the
       expect(await manifests()).toEqual(manifestsBefore);
 
       // The next run, with time enough, reads every checkpoint and prunes below the kept snapshot's mark.
-      counting.state.gets = 0;
+      counting.state.count = 0;
       const next = await applyRetention(policy, { remainingMs: () => 60_000 });
-      expect(counting.state.gets).toBeGreaterThanOrEqual(JOBS);
+      expect(counting.state.count).toBeGreaterThanOrEqual(JOBS);
       expect(next.stoppedBy).toBeUndefined();
-      expect(next).toMatchObject({ kept: [kept.backupId], deleted: [], streamPruneLeftAlone: [] });
+      expect(next).toMatchObject({ kept: [keptId], deleted: [], streamPruneLeftAlone: [] });
       expect(next.left.listings).toEqual([]);
       expect(next.streamObjects).toBeGreaterThan(0);
       expect(before - (await objects())).toBe(next.streamObjects);

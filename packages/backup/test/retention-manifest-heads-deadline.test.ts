@@ -22,28 +22,13 @@
 import { CreateMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyRetention, mongoSource, snapshotBackup, StorageError, type RetentionReport, type S3Target } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, listAll, openUploads, readJson, S3_SERVERS, type Sender } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, openUploads, readJson, S3_SERVERS, countingRequests, type Sender } from './support.js';
 
 afterAll(closeMongo);
 
 const JOBS = 8;
 /** The pass object of `keepLast: 20` over every job (retention-pass.ts: one per scope and policy). */
 const PASS = 'r/retention/backups-pass/all/keepLast=20&keepMs=0&pitrWindowMs=0.json';
-
-/** `client`, counting the manifest HEADs under `r/backups/`. */
-function countingManifestHeads(client: Sender) {
-  const state = { heads: 0 };
-  const manifest = /^r\/backups\/[^/]+\/manifest\.json$/;
-  return {
-    state,
-    client: {
-      async send(command: unknown, options?: unknown) {
-        if (command instanceof HeadObjectCommand && manifest.test(String(command.input.Key))) state.heads++;
-        return client.send(command, options);
-      },
-    },
-  };
-}
 
 /** `client`, failing the delete of `key` like a process dying there. */
 function dyingAtDelete(client: Sender, key: string): Sender {
@@ -80,12 +65,12 @@ describe.each(S3_SERVERS)('retention with many uploads and job checkpoints namin
       const uploadsBefore = await openUploads(s3.client, s3.bucket);
       expect(uploadsBefore).toHaveLength(JOBS);
 
-      const counting = countingManifestHeads(s3.client);
+      const counting = countingRequests(s3.client, HeadObjectCommand, /^r\/backups\/[^/]+\/manifest\.json$/);
       const policy = { storage: { ...storage, client: counting.client }, keepLast: 20, reserveMs: 3_000 };
       /** A run whose clock falls under the reserve once it has sent `allowed` manifest HEADs. */
       const run = async (allowed: number, dryRun = false): Promise<RetentionReport> => {
-        counting.state.heads = 0;
-        return applyRetention({ ...policy, dryRun }, { remainingMs: () => (counting.state.heads < allowed ? 60_000 : 2_000) });
+        counting.state.count = 0;
+        return applyRetention({ ...policy, dryRun }, { remainingMs: () => (counting.state.count < allowed ? 60_000 : 2_000) });
       };
       const untouched = async (): Promise<void> => {
         expect(await openUploads(s3.client, s3.bucket)).toEqual(uploadsBefore);
@@ -94,33 +79,33 @@ describe.each(S3_SERVERS)('retention with many uploads and job checkpoints namin
 
       // One run (a dry run: no pass object), cut among the uploads' HEADs (before: all 16 sent).
       const dry = await run(3, true);
-      expect(counting.state.heads).toBe(3);
+      expect(counting.state.count).toBe(3);
       expect(dry).toMatchObject({ stoppedBy: 'deadline', deleted: [], orphans: { cleaned: [], objects: 0, uploadsAborted: 0 }, left: { listings: ['backups/'] } });
       expect(dry.backupsPass).toBeUndefined();
       await untouched();
 
       // One run cut among the checkpoints' HEADs (after the eight uploads'): it saves a pass in its uploads phase.
       const first = await run(JOBS + 2);
-      expect(counting.state.heads).toBe(JOBS + 2);
+      expect(counting.state.count).toBe(JOBS + 2);
       expect(first).toMatchObject({ stoppedBy: 'deadline', deleted: [], orphans: { cleaned: [], objects: 0, uploadsAborted: 0 }, left: { listings: ['backups/'] }, backupsPass: { phase: 'uploads', after: '' } });
       expect(await readJson(s3.client, s3.bucket, PASS)).toMatchObject({ phase: 'uploads', after: '' });
       await untouched();
 
       // The pass, cut among the uploads' ids: it saves the last id handled.
       const second = await run(3);
-      expect(counting.state.heads).toBe(3);
+      expect(counting.state.count).toBe(3);
       expect(second).toMatchObject({ stoppedBy: 'deadline', deleted: [], orphans: { cleaned: [], uploadsAborted: 0 }, left: { listings: ['backups/'] }, backupsPass: { phase: 'uploads', after: ids[2] } });
       expect(await readJson(s3.client, s3.bucket, PASS)).toMatchObject({ phase: 'uploads', after: ids[2] });
 
       // The pass continues after it, and is cut among the checkpoints' HEADs.
       const third = await run(JOBS - 3 + 2);
-      expect(counting.state.heads).toBe(JOBS - 3 + 2);
+      expect(counting.state.count).toBe(JOBS - 3 + 2);
       expect(third).toMatchObject({ stoppedBy: 'deadline', deleted: [], orphans: { cleaned: [], uploadsAborted: 0 }, left: { listings: ['backups/'] }, backupsPass: { phase: 'uploads', after: ids.at(-1) } });
       await untouched();
 
       // With time enough, the next run HEADs the checkpoints' ids and ends the pass.
       const last = await run(Number.POSITIVE_INFINITY);
-      expect(counting.state.heads).toBe(JOBS);
+      expect(counting.state.count).toBe(JOBS);
       expect(last.stoppedBy).toBeUndefined();
       expect(last.backupsPass).toBeUndefined();
       expect(last).toMatchObject({ deleted: [], orphans: { cleaned: [], uploadsAborted: 0, leftAlone: [] }, left: { listings: [] } });

@@ -17,27 +17,12 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { applyRetention, redisStreamSource, streamBackup, type S3Target } from '../src/index.js';
 import { outboxApp } from './outbox-fixture.js';
-import { freshBucket, listAll, redisClient, S3_SERVERS, unique, type Sender } from './support.js';
+import { freshBucket, listAll, redisClient, S3_SERVERS, unique, countingRequests } from './support.js';
 
 const HOUR = 3_600_000;
 const HOURS = 8;
 /** Index GETs the clock allows before it falls under the reserve. */
 const ALLOWED = 3;
-
-/** `client`, counting the GETs of the stream's hourly indexes. */
-function countingIndexReads(client: Sender) {
-  const state = { gets: 0 };
-  const index = /^r\/streams\/orders\/t\d+\/.+\/index\.json$/;
-  return {
-    state,
-    client: {
-      async send(command: unknown, options?: unknown) {
-        if (command instanceof GetObjectCommand && index.test(String(command.input.Key))) state.gets++;
-        return client.send(command, options);
-      },
-    },
-  };
-}
 
 describe.each(S3_SERVERS)('retention sweeping a stream of many hours, the deadline reached among their index reads, on $name', (server) => {
   it('stops before the index read that would pass the reserve, saves its cursor there; the next run continues from it', async () => {
@@ -59,18 +44,18 @@ describe.each(S3_SERVERS)('retention sweeping a stream of many hours, the deadli
       expect(indexes).toHaveLength(HOURS);
       expect(keysBefore.filter((k) => k.endsWith('.ndjson.gz'))).toHaveLength(HOURS);
 
-      const counting = countingIndexReads(s3.client);
+      const counting = countingRequests(s3.client, GetObjectCommand, /^r\/streams\/orders\/t\d+\/.+\/index\.json$/);
       const policy = { storage: { ...storage, client: counting.client }, reserveMs: 3_000 };
-      const cut = await applyRetention(policy, { remainingMs: () => (counting.state.gets < ALLOWED ? 60_000 : 2_000) });
+      const cut = await applyRetention(policy, { remainingMs: () => (counting.state.count < ALLOWED ? 60_000 : 2_000) });
       // No index read started once the clock was under the reserve (before: all eight were read).
-      expect(counting.state.gets).toBe(ALLOWED);
+      expect(counting.state.count).toBe(ALLOWED);
       expect(cut).toMatchObject({ stoppedBy: 'deadline', left: { listings: ['streams/orders/t'] }, streamOrphans: { objects: 0, streamsLeft: 1, resumeAfter: { stream: 'orders', key: indexes[ALLOWED - 1] } } });
       expect(await listAll(s3.client, s3.bucket, 'r/streams/orders/t')).toEqual(keysBefore);
 
       // The next run, with time enough, starts after the cursor: only the other hours' indexes are read.
-      counting.state.gets = 0;
+      counting.state.count = 0;
       const next = await applyRetention(policy, { remainingMs: () => 60_000 });
-      expect(counting.state.gets).toBe(HOURS - ALLOWED);
+      expect(counting.state.count).toBe(HOURS - ALLOWED);
       expect(next.stoppedBy).toBeUndefined();
       expect(next).toMatchObject({ left: { listings: [] }, streamOrphans: { objects: 0, streamsLeft: 0 } });
       expect(next.streamOrphans.resumeAfter).toBeUndefined();

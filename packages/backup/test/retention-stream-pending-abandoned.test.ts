@@ -14,8 +14,8 @@
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyRetention, mongoSource, redisStreamSource, snapshotBackup, streamBackup, verifyBackup, type S3Target } from '../src/index.js';
-import { outboxApp } from './outbox-fixture.js';
+import { applyRetention, mongoSource, snapshotBackup, type S3Target } from '../src/index.js';
+import { pastHoursBelowKeptSnapshot } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, listAll, readJson, redisClient, S3_SERVERS, unique, type Sender } from './support.js';
 
 afterAll(closeMongo);
@@ -30,22 +30,10 @@ describe.each(S3_SERVERS)('retention with a stream while a job abandoned with st
     const redis = await redisClient();
     const key = unique('pab-outbox');
     const storage: S3Target = { client: s3.client, bucket: s3.bucket, prefix: 'r' };
-    let lag = 3 * HOUR;
     try {
-      const app = outboxApp(redis, key, 'orders', source, () => new Date(Date.now() - lag));
-      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
       const job = (name: string, client: Sender = s3.client) => snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: { ...storage, client }, stream: 'orders', job: name });
-      for (let i = 0; i < 4; i++) await app.put(`x${i}`, { phase: 'x', pad: 'x'.repeat(300) });
-      await stream.run();
-      lag = 2 * HOUR;
-      for (let i = 0; i < 4; i++) await app.put(`y${i}`, { phase: 'y', pad: 'y'.repeat(300) });
-      await stream.run();
-      lag = 0;
-      const kept = await job('a').run();
-      if (kept.status !== 'complete') throw new Error(`snapshot ${kept.status}`);
-      await verifyBackup({ backup: { storage, id: kept.backupId }, level: 'full' });
-      await app.put('z0', { phase: 'z' });
-      await stream.run();
+      // Two past hours below the start mark of the one snapshot retention keeps.
+      const keptId = await pastHoursBelowKeptSnapshot(redis, key, source, storage, job);
 
       // Job b's snapshot fails at its read of the stream's position, and b is never run again.
       let failed = false;
@@ -69,7 +57,7 @@ describe.each(S3_SERVERS)('retention with a stream while a job abandoned with st
       // Within abandonedCheckpointMs (here: a day before it ends): paused, the checkpoint kept.
       for (const ahead of [0, WEEK - 24 * HOUR]) {
         const paused = await applyRetention({ ...policy, now: () => Date.now() + ahead });
-        expect(paused).toMatchObject({ kept: [kept.backupId], streamObjects: 0, streamPruneLeftAlone: [startingB] });
+        expect(paused).toMatchObject({ kept: [keptId], streamObjects: 0, streamPruneLeftAlone: [startingB] });
         expect(paused.orphans.abandoned).toEqual([]);
         expect(paused.stoppedBy).toBeUndefined();
       }
@@ -84,7 +72,7 @@ describe.each(S3_SERVERS)('retention with a stream while a job abandoned with st
 
       // The next run prunes.
       const next = await applyRetention(policy);
-      expect(next).toMatchObject({ kept: [kept.backupId], streamPruneLeftAlone: [] });
+      expect(next).toMatchObject({ kept: [keptId], streamPruneLeftAlone: [] });
       expect(next.streamObjects).toBeGreaterThan(0);
       expect(before - (await objects())).toBe(next.streamObjects);
     } finally {

@@ -216,6 +216,23 @@ export async function pausedSink(server: (typeof S3_SERVERS)[number], bucket: st
 export type Sender = { send(command: unknown, options?: unknown): Promise<unknown> };
 
 /**
+ * `client`, counting in `state.count` the requests made with command class `kind` (e.g.
+ * `HeadObjectCommand`) whose `Key` matches `key`; a test drives a retention run's clock by it.
+ */
+export function countingRequests(client: Sender, kind: abstract new (...args: never[]) => unknown, key: RegExp) {
+  const state = { count: 0 };
+  return {
+    state,
+    client: {
+      async send(command: unknown, options?: unknown) {
+        if (command instanceof kind && key.test(String((command as { input?: { Key?: unknown } }).input?.Key))) state.count++;
+        return client.send(command, options);
+      },
+    },
+  };
+}
+
+/**
  * A client that makes the pages of `backups/` small and counts them (listings of `p/backups/`
  * itself: ids and unfinished uploads); `failDeleteAt` makes the n-th DeleteObject of a
  * backup's object fail like a process dying there (ids named `0000-…`, orphans, are not counted).
