@@ -174,7 +174,7 @@ describe('redisCluster(): an INCR applied, its reply lost with the connection', 
     expect(await once(main, `${key}:after`)).toEqual({ ok: true, value: 1 });
   }, 30_000);
 
-  // Known, not fixed (see the report): ioredis' own failover retry (`retryDelayOnFailover`, 100 ms
+  // Known, not fixed (packages/connections/README.md, the Redis Cluster resend note): ioredis' own failover retry (`retryDelayOnFailover`, 100 ms
   // by default) resends a command whose node connection closed under it while the Cluster is
   // still (or again) ready, applied or not; turning it off in the profile makes cold concurrent
   // writes fail (ioredis 6 recreates a connection on a MOVED that points back at it, closing the
