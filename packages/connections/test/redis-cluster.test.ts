@@ -128,9 +128,12 @@ describe('redis cluster handle', () => {
     const written = handle.run((cluster) => (++calls === 1 ? Promise.reject(refused) : cluster.set('steadyfn:conn:refused', 'v')));
     await expect(written).rejects.toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
     expect(calls).toBe(1);
-    // A read is, on a repaired client.
+    // A read is, on a repaired client. The key is written here, by this test: the refused write
+    // above never reached the server, and a fresh Cluster (CI's) holds nothing from earlier runs.
+    const key = `steadyfn:conn:refused:${randomUUID()}`;
+    await handle.run((cluster) => cluster.set(key, 'v'));
     let reads = 0;
-    const read = handle.read((cluster) => (++reads === 1 ? Promise.reject(refused) : cluster.get('steadyfn:conn:refused')));
+    const read = handle.read((cluster) => (++reads === 1 ? Promise.reject(refused) : cluster.get(key)));
     await expect(read).resolves.toBe('v');
     expect(reads).toBe(2);
   });
