@@ -4,7 +4,7 @@
  * with the sweeper's relay to the SQS at `SQS_ALT_ENDPOINT` (fauxqs) exactly as `relay.bench.ts`
  * does, then sends the same messages with the raw batch loop, `PROFILE_REPEAT` times each, and
  * prints per contender the client CPU per event, the Redis calls and SQS calls per 100 events.
- * `PROFILE_SQS=fake` and `PROFILE_REDIS_STATS=1` are described where they are read.
+ * `PROFILE_SQS=fake`, `PROFILE_REDIS_STATS=1` and `PROFILE_REDIS_PID` are described where they are read.
  * With `PROFILE_OUT=<dir>` it also writes a CPU profile (the inspector's, as `node --cpu-prof`
  * writes) of each contender's measured part only, without the recording; `PROFILE_ONLY=relay`
  * (or `raw`) runs one contender. Bundled, from packages/outbox:
@@ -16,7 +16,7 @@
  * Uses the shared Redis (`REDIS_URL`) under a fresh prefix, and a fresh queue; both removed after.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { redisLeaseStore } from '@steadyfn/lease';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -82,6 +82,18 @@ const serverStats = async (): Promise<{ usec: number; commands: number }> => {
   }
   return { usec, commands };
 };
+/**
+ * `PROFILE_REDIS_PID=<pid>` — the pid of that `redis-server` (Linux): also prints its CPU time
+ * per event relayed (user + system, from `/proc/<pid>/stat`, 10 ms ticks), the server's work on
+ * the same cores as the client and the SQS server. `INFO commandstats` times are wall time and
+ * grow with the machine's load; this does not.
+ */
+const REDIS_PID = process.env.PROFILE_REDIS_PID;
+const redisCpuUs = (): number => {
+  if (!REDIS_PID) return 0;
+  const fields = readFileSync(`/proc/${REDIS_PID}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+};
 const per100 = (n: number, events: number) => ((n * 100) / Math.max(1, events)).toFixed(2);
 
 async function record(prefix: string): Promise<void> {
@@ -106,6 +118,7 @@ for (let round = 0; round < REPEAT; round++) {
     const metrics = new MetricsRecorder();
     if (STATS) await redis.call('CONFIG', 'RESETSTAT');
     const t0 = performance.now();
+    const redis0 = redisCpuUs();
     const cpu0 = process.cpuUsage();
     await profiled(`relay-${round}`, () => sweep(
       { store, lease, sender: sqsSender({ client: meter.client, queueUrl, concurrency: CONCURRENCY }), metrics },
@@ -116,7 +129,8 @@ for (let round = 0; round < REPEAT; round++) {
     const ms = performance.now() - t0;
     const sent = metrics.snapshot().sent;
     const stats = STATS ? await serverStats() : undefined;
-    const server = stats ? `, Redis server time in scripts ${(stats.usec / sent).toFixed(2)} µs/event, commands run by them ${(stats.commands / sent).toFixed(2)} per event` : '';
+    const redisCpu = REDIS_PID ? `, redis-server CPU ${((redisCpuUs() - redis0) / sent).toFixed(1)} µs/event` : '';
+    const server = (stats ? `, Redis server time in scripts ${(stats.usec / sent).toFixed(2)} µs/event, commands run by them ${(stats.commands / sent).toFixed(2)} per event` : '') + redisCpu;
     console.log(`relay: ${sent}/${COUNT} sent, ${((sent / ms) * 1000).toFixed(0)} events/s, client CPU ${((cpu.user + cpu.system) / sent).toFixed(1)} µs/event, Redis calls per 100 events ${per100(r.calls.n, sent)}, SQS calls per 100 events ${Object.entries(meter.calls()).map(([k, v]) => `${k.replace(/Command$/, '')} ${per100(v, sent)}`).join(' + ')}, in flight ${meter.meanInFlight().toFixed(2)}${server}`);
     await dropPrefix(redis, prefix);
     await deleteQueue(client, queueUrl);

@@ -110,7 +110,7 @@ export interface LeasedRef {
 export interface SettleItem extends LeasedRef {
   /** Accepted: removed (or marked sent), each only if still pending at its seq. */
   sent: ReadonlyArray<StoredEvent>;
-  /** Not accepted: one more finished attempt on each that is still pending. */
+  /** Not accepted: one more finished attempt on each that is still pending. Events the `begin` of this round returned: a finished attempt ends a started one. */
   refused: ReadonlyArray<StoredEvent>;
   /**
    * The events of `refused` SQS never judged (see `StoredEvent.unjudged`): their finished

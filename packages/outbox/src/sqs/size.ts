@@ -20,7 +20,21 @@ export function attributeBytes(name: string, value: string, dataType = 'String')
 export function messageBytes(body: string, attributes?: Readonly<Record<string, string>>): number {
   let bytes = Buffer.byteLength(body, 'utf8');
   if (attributes !== undefined) {
-    for (const name of Object.keys(attributes)) bytes += attributeBytes(name, attributes[name]!);
+    for (const name of Object.keys(attributes)) bytes += nameAndTypeBytes(name) + Buffer.byteLength(attributes[name]!, 'utf8');
   }
   return bytes;
+}
+
+/** `String` in UTF-8. */
+const STRING_TYPE_BYTES = 6;
+/** Name + `String` bytes of names seen: every message of a relay carries the same few names (bounded like ids.ts's valid names). */
+const nameBytes = new Map<string, number>();
+
+function nameAndTypeBytes(name: string): number {
+  let n = nameBytes.get(name);
+  if (n === undefined) {
+    n = Buffer.byteLength(name, 'utf8') + STRING_TYPE_BYTES;
+    if (nameBytes.size < 1_024) nameBytes.set(name, n);
+  }
+  return n;
 }

@@ -21,8 +21,11 @@ import { luaScript, type LuaScript } from '@steadyfn/lease';
  * reply elements per event, is what the client saves: decoding a reply element costs ioredis
  * far more than its share of one `JSON.parse`. The numbers are below 2^53 and cjson's 14
  * digits (seq, attempt counters); a field the entry lacks is `''`. Counts a started attempt
- * on each event read (the two finished counters in one `HMGET`); drops ids whose stream entry
- * is gone.
+ * on each event read and drops ids whose stream entry is gone. The finished and unjudged
+ * counters (one `HMGET`) are read only when the event was begun before: they grow only in
+ * `settleScript`, for an event a `BEGIN` of the same round read (so after its `started`), and
+ * every script that clears them clears `started` with them — an event's first start finds
+ * them at 0, and the first attempt of every event (most of them) costs one command fewer.
  */
 export const BEGIN = luaScript(`local budget, force = tonumber(ARGV[1]), ARGV[2] == '1'
 local spent, read = 0, 0
@@ -46,15 +49,20 @@ for i = 0, #KEYS / 4 - 1 do
         spent = spent + #f[8]
         read = read + 1
         n = n + 1
-        local counts = redis.call('HMGET', attempts, id .. ':f', id .. ':u')
+        local started = redis.call('HINCRBY', attempts, id .. ':s', 1)
+        local finished, unjudged = 0, 0
+        if started > 1 then
+          local counts = redis.call('HMGET', attempts, id .. ':f', id .. ':u')
+          finished, unjudged = tonumber(counts[1]) or 0, tonumber(counts[2]) or 0
+        end
         meta[#meta + 1] = id
         meta[#meta + 1] = tonumber(f[4]) or f[4] or ''
         meta[#meta + 1] = f[6] or ''
         meta[#meta + 1] = f[10] or ''
-        meta[#meta + 1] = redis.call('HINCRBY', attempts, id .. ':s', 1)
-        meta[#meta + 1] = tonumber(counts[1]) or 0
+        meta[#meta + 1] = started
+        meta[#meta + 1] = finished
         meta[#meta + 1] = f[12] or ''
-        meta[#meta + 1] = tonumber(counts[2]) or 0
+        meta[#meta + 1] = unjudged
         out[#out + 1] = f[8]
       else
         redis.call('ZREM', set, id)
