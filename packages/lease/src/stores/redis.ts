@@ -249,15 +249,15 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     const signal = callOptions?.signal;
     const now = Date.now();
     const leaseMs = r.leaseMs;
-    const args = [1, redisKey(r.key), r.owner, String(leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(leaseMs + retainMs)];
-    return sendLuaScript(c, CLAIM_ONE, args, signal).then((reply) => claimOneReply(reply, leaseMs, now));
+    const args = [1, redisKey(r.key), r.owner, String(leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg];
+    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, leaseMs, now));
   };
 
   /** One settle: `SETTLE_ONE` by its SHA1, straight from the request (`EVAL` once per server, as the claim). */
   const settleOne = (c: RedisLeaseClient, r: SettleRequest, callOptions: CallOptions | undefined): Promise<boolean> => {
     const signal = callOptions?.signal;
     const args = [1, redisKey(r.key), ...settleArgs(r)];
-    return sendLuaScript(c, SETTLE_ONE, args, signal).then(settled);
+    return sendLuaScript(c, SETTLE_ONE, args, signal, settled);
   };
 
   /** A client from a getter: connect, then settle. */
