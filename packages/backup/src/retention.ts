@@ -285,7 +285,7 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
   const record = dryRun ? undefined : await PassRecord.read(loc, caps, policy, signal);
   if (record) {
     // Each policy of a scope keeps its own pass (retention-pass.ts): say when another one runs too.
-    report.otherPolicies = await record.others(now, o.abandonedCheckpointMs, signal);
+    report.otherPolicies = await record.others(now, o.abandonedCheckpointMs, budget, signal);
     const running = report.otherPolicies.filter((p) => !p.removed);
     if (running.length > 0) logOf(ctx).warn('retention: another policy runs passes over the same backups (its deletes apply too)', { job: job ?? null, stream: o.stream ?? null, policy: { keepLast: o.keepLast, keepMs: o.keepMs, pitrWindowMs: o.pitrWindowMs }, others: running });
   }
