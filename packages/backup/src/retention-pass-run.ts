@@ -229,7 +229,10 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         await persist();
         continue;
       }
-      if (!keptChecked && !(await keptStillStand(loc, kept, signal))) {
+      const stand = keptChecked || (await keptStillStand(loc, kept, budget, signal));
+      // A read the budget refused or the signal cut: the kept backups are checked again next run.
+      if (stand === 'stopped') return stopped();
+      if (!stand) {
         out.restarted = 'kept backup changed';
         Object.assign(state, newPass(o.now));
         await persist();
@@ -340,11 +343,21 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
   }
 }
 
-/** The summary's kept backups still have their manifest and are still verified. */
-async function keptStillStand(loc: S3Location, kept: Array<{ id: string }>, signal?: AbortSignal): Promise<boolean> {
+/**
+ * The summary's kept backups still have their manifest and are still verified. Each read (a
+ * manifest HEAD, a verification record GET) is asked of `budget` first, as one more page of
+ * `backups/` (`keepLast` can be large): `stopped` when it refused one, or when the signal cut a
+ * read (not a changed backup: the pass must not restart on it).
+ */
+async function keptStillStand(loc: S3Location, kept: Array<{ id: string }>, budget: DeleteBudget, signal?: AbortSignal): Promise<boolean | 'stopped'> {
+  const root = keys.backupsRoot(loc);
   for (const { id } of kept) {
+    if (!budget.allowsPage(root)) return 'stopped';
     if (!(await headObject(loc, keys.manifest(loc, id), signal))) return false;
-    if ((await readVerification(loc, id, signal).catch(() => undefined))?.ok !== true) return false;
+    if (!budget.allowsPage(root)) return 'stopped';
+    const verification = await readVerification(loc, id, signal).catch(() => undefined);
+    if (signal?.aborted) return 'stopped';
+    if (verification?.ok !== true) return false;
   }
   return true;
 }
