@@ -11,7 +11,7 @@
 import { BackupNotFoundError } from './errors.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { listJobCheckpoints, type JobCheckpoint } from './retention-checkpoints.js';
-import { cleanOrphanIds, deleteOrThrow, idOf, type OrphanOptions, type OrphanReport } from './retention-orphans.js';
+import { checkpointRecheck, cleanOrphanIds, deleteOrThrow, idOf, type OrphanOptions, type OrphanReport } from './retention-orphans.js';
 import { compareEntries, keepRulesWouldKeep, keptEntries, newPass, passThreshold, pitrKept, summarise, type PassPolicy, type PassRecord, type PassState } from './retention-pass.js';
 import type { Manifest } from './format/manifest.js';
 import type { StreamHolds, StreamPruneLeftAlone } from './retention-holds.js';
@@ -146,7 +146,8 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
   const out: PassOutcome = { kept: [], deleted: [], uncommitted: [], protected: {}, backupsLeft: 0 };
   const root = keys.backupsRoot(loc);
   const job = policy.job ?? undefined;
-  const orphanOptions: OrphanOptions = { ...o.orphans, budget, ...(signal ? { signal } : {}) };
+  // One re-read of the checkpoints before this run's first orphan delete, shared by every id it judges.
+  const orphanOptions: OrphanOptions = { ...o.orphans, budget, recheck: checkpointRecheck(), ...(signal ? { signal } : {}) };
   // The state as last stored (the one given was read from the pass object): after a signal
   // nothing more is written, and the report names this one, not the run's unsaved progress.
   let stored: PassState = structuredClone(state);
