@@ -13,8 +13,9 @@
  *   time (backup ids are UUIDv7: the run's start, ms), its objects' `LastModified` and its
  *   uploads' `Initiated` (moto answers a fixed 2010 date for `Initiated`: the id's time is what
  *   bounds an upload there);
- * - its manifest is still absent and no checkpoint names it when its turn comes (checked again
- *   just before its first delete).
+ * - its manifest is still absent when its turn comes (a HEAD just before its first delete), and
+ *   no checkpoint names it (the checkpoints read again once per run, just before the run's
+ *   first orphan delete: `CheckpointRecheck`).
  * The run's delete budget (retention-budget.ts: deadline, signal, `orphanBatchSize`, lease)
  * is asked before each delete and abort, and before each read (a page of a listing, a job
  * checkpoint's GET, a manifest's HEAD, as one more page); what it stops is left for the next
@@ -59,6 +60,28 @@ export interface OrphanOptions {
   caps: Pick<S3Capabilities, 'ifMatch'>;
   budget: DeleteBudget;
   signal?: AbortSignal;
+  /** The run's re-read of the job checkpoints before its first orphan delete, shared by every id it judges. @default one per `cleanOrphanIds` call */
+  recheck?: CheckpointRecheck;
+}
+
+/**
+ * The job checkpoints read again just before a run's first orphan delete (`checkpointRecheck`),
+ * then used for every later id of the run: `jobs/` is read at most twice per run (or per run of
+ * a pass), not once per orphan. A checkpoint that could name an id old enough to be cleaned was
+ * already there at the first read (a new snapshot names a new id, within the grace); the
+ * re-read catches one written since by a job resumed meanwhile, and the manifest HEAD before
+ * each id's first delete a commit.
+ */
+export interface CheckpointRecheck {
+  /** `undefined` until read; `null`: read, and one could not be read (no orphan is deleted). */
+  checkpoints?: JobCheckpoint[] | null;
+  /** Checkpoints (`key etag`) this run retired since: they no longer protect their id. */
+  retired: Set<string>;
+}
+
+/** A recheck not read yet. */
+export function checkpointRecheck(): CheckpointRecheck {
+  return { retired: new Set() };
 }
 
 /** Deletes one object; a failure is a `RetentionDeleteError` (nothing after it is deleted). */
@@ -153,6 +176,7 @@ export async function cleanOrphanIds(
   report: OrphanReport,
 ): Promise<number> {
   const { signal, budget, now } = options;
+  const recheck = options.recheck ?? checkpointRecheck();
   for (const [at, id] of ids.entries()) {
     // Reading an id's objects takes time too: nothing more starts once the deadline nears.
     if (!budget.allows(0, false)) return at;
@@ -171,6 +195,7 @@ export async function cleanOrphanIds(
       const retired = await retireAbandoned(loc, id, naming, newest, options, report);
       if (retired === 'stopped') return at;
       if (!retired) continue;
+      for (const c of naming) recheck.retired.add(`${c.key} ${c.etag}`);
     }
     if (now - newest < options.graceMs) {
       report.leftAlone.push({ id, reason: 'within the grace period' });
@@ -180,10 +205,15 @@ export async function cleanOrphanIds(
       report.cleaned.push(id);
       continue;
     }
-    // Just before the first delete: still no manifest, and no checkpoint names it (but those just retired).
-    const current = await listJobCheckpoints(loc, signal, budget);
-    if (budget.stoppedBy) return at;
-    if (!current || current.some((c) => c.backupId === id)) {
+    // Just before the run's first delete, the checkpoints again (once: `recheck`); before each
+    // id's first delete, its manifest. No checkpoint may name it (but those this run retired).
+    if (recheck.checkpoints === undefined) {
+      const current = await listJobCheckpoints(loc, signal, budget);
+      if (budget.stoppedBy) return at;
+      recheck.checkpoints = current ?? null;
+    }
+    const current = recheck.checkpoints;
+    if (!current || current.some((c) => c.backupId === id && !recheck.retired.has(`${c.key} ${c.etag}`))) {
       report.leftAlone.push({ id, reason: 'in progress (a checkpoint names it)' });
       continue;
     }

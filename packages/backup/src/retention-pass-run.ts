@@ -11,7 +11,7 @@
 import { BackupNotFoundError } from './errors.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { listJobCheckpoints, type JobCheckpoint } from './retention-checkpoints.js';
-import { cleanOrphanIds, deleteOrThrow, idOf, type OrphanOptions, type OrphanReport } from './retention-orphans.js';
+import { checkpointRecheck, cleanOrphanIds, deleteOrThrow, idOf, type OrphanOptions, type OrphanReport } from './retention-orphans.js';
 import { compareEntries, keepRulesWouldKeep, keptEntries, newPass, passThreshold, pitrKept, summarise, type PassPolicy, type PassRecord, type PassState } from './retention-pass.js';
 import type { Manifest } from './format/manifest.js';
 import type { StreamHolds, StreamPruneLeftAlone } from './retention-holds.js';
@@ -146,7 +146,8 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
   const out: PassOutcome = { kept: [], deleted: [], uncommitted: [], protected: {}, backupsLeft: 0 };
   const root = keys.backupsRoot(loc);
   const job = policy.job ?? undefined;
-  const orphanOptions: OrphanOptions = { ...o.orphans, budget, ...(signal ? { signal } : {}) };
+  // One re-read of the checkpoints before this run's first orphan delete, shared by every id it judges.
+  const orphanOptions: OrphanOptions = { ...o.orphans, budget, recheck: checkpointRecheck(), ...(signal ? { signal } : {}) };
   // The state as last stored (the one given was read from the pass object): after a signal
   // nothing more is written, and the report names this one, not the run's unsaved progress.
   let stored: PassState = structuredClone(state);
@@ -229,7 +230,10 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         await persist();
         continue;
       }
-      if (!keptChecked && !(await keptStillStand(loc, kept, signal))) {
+      const stand = keptChecked || (await keptStillStand(loc, kept, budget, signal));
+      // A read the budget refused or the signal cut: the kept backups are checked again next run.
+      if (stand === 'stopped') return stopped();
+      if (!stand) {
         out.restarted = 'kept backup changed';
         Object.assign(state, newPass(o.now));
         await persist();
@@ -340,11 +344,21 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
   }
 }
 
-/** The summary's kept backups still have their manifest and are still verified. */
-async function keptStillStand(loc: S3Location, kept: Array<{ id: string }>, signal?: AbortSignal): Promise<boolean> {
+/**
+ * The summary's kept backups still have their manifest and are still verified. Each read (a
+ * manifest HEAD, a verification record GET) is asked of `budget` first, as one more page of
+ * `backups/` (`keepLast` can be large): `stopped` when it refused one, or when the signal cut a
+ * read (not a changed backup: the pass must not restart on it).
+ */
+async function keptStillStand(loc: S3Location, kept: Array<{ id: string }>, budget: DeleteBudget, signal?: AbortSignal): Promise<boolean | 'stopped'> {
+  const root = keys.backupsRoot(loc);
   for (const { id } of kept) {
+    if (!budget.allowsPage(root)) return 'stopped';
     if (!(await headObject(loc, keys.manifest(loc, id), signal))) return false;
-    if ((await readVerification(loc, id, signal).catch(() => undefined))?.ok !== true) return false;
+    if (!budget.allowsPage(root)) return 'stopped';
+    const verification = await readVerification(loc, id, signal).catch(() => undefined);
+    if (signal?.aborted) return 'stopped';
+    if (verification?.ok !== true) return false;
   }
   return true;
 }

@@ -66,6 +66,7 @@ import { deleteObject, headObject, joinKey, listKeys, type S3Location } from './
 import { deleteIfUnchanged, putConditional } from './s3/conditional.js';
 import type { S3Capabilities } from './s3/probe.js';
 import type { StreamPruneLeftAlone } from './retention-holds.js';
+import type { DeleteBudget } from './retention-budget.js';
 
 /** A verified backup the summary holds: its id, end time (ms) and the stream its start mark names. */
 export interface PassEntry {
@@ -271,20 +272,23 @@ export class PassRecord {
    * The pass objects of other policies in this scope (`retention/backups-pass/<scope>/`): each
    * one not written for `abandonedMs` before `now` is deleted (`removed`), the others are
    * reported (another schedule with this scope runs its own pass). Keys not of this layout are
-   * left alone. The retention lease is held.
+   * left alone. The retention lease is held. Each page of the listing is asked of the run's
+   * `budget` (as a page of the folder) and each delete too: refused, the run is stopping
+   * (`budget.stoppedBy`), and what was listed so far is reported, the rest left for the next run.
    */
-  async others(now: number, abandonedMs: number, signal?: AbortSignal): Promise<OtherPolicy[]> {
+  async others(now: number, abandonedMs: number, budget: DeleteBudget, signal?: AbortSignal): Promise<OtherPolicy[]> {
     const own = passKey(this.loc, this.policy);
     const folder = own.slice(0, own.lastIndexOf('/') + 1);
-    const listed = await listKeys(this.loc, folder, signal ? { signal } : {});
+    const listed = await listKeys(this.loc, folder, { ...(signal ? { signal } : {}), gate: budget });
     const out: OtherPolicy[] = [];
     for (const { key, lastModified } of listed.keys) {
       const m = POLICY_NAME.exec(key.slice(folder.length));
       if (key === own || !m) continue;
       // A time the server does not give counts as now: never old enough.
       const savedAt = lastModified ?? now;
-      const removed = now - savedAt >= abandonedMs;
-      if (removed) await deleteObject(this.loc, key, signal);
+      // An abandoned one is removed only when the budget allows a delete (else next run).
+      const removed = now - savedAt >= abandonedMs && budget.allows(1, false);
+      if (removed) await budget.spend(false, () => deleteObject(this.loc, key, signal));
       out.push({ keepLast: Number(m[1]), keepMs: Number(m[2]), pitrWindowMs: Number(m[3]), savedAt: new Date(savedAt).toISOString(), removed });
     }
     return out;

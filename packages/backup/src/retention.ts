@@ -41,7 +41,7 @@ import { emptyStreamReport, sweepStreams, type StreamOrphanReport } from './rete
 import { sweepProbes, type ProbeLeftoverReport } from './retention-probes.js';
 import { logOf, type RunContext } from './context.js';
 import type { Manifest } from './format/manifest.js';
-import type { S3Location } from './s3/client.js';
+import { joinKey, type S3Location } from './s3/client.js';
 import { probeS3, type S3Capabilities } from './s3/probe.js';
 import { toLocation, keys, type S3Target } from './target.js';
 import { newPass, PassRecord, summarise, type OtherPolicy, type PassPolicy, type PassState } from './retention-pass.js';
@@ -285,7 +285,7 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
   const record = dryRun ? undefined : await PassRecord.read(loc, caps, policy, signal);
   if (record) {
     // Each policy of a scope keeps its own pass (retention-pass.ts): say when another one runs too.
-    report.otherPolicies = await record.others(now, o.abandonedCheckpointMs, signal);
+    report.otherPolicies = await record.others(now, o.abandonedCheckpointMs, budget, signal);
     const running = report.otherPolicies.filter((p) => !p.removed);
     if (running.length > 0) logOf(ctx).warn('retention: another policy runs passes over the same backups (its deletes apply too)', { job: job ?? null, stream: o.stream ?? null, policy: { keepLast: o.keepLast, keepMs: o.keepMs, pitrWindowMs: o.pitrWindowMs }, others: running });
   }
@@ -455,13 +455,20 @@ async function pruneStream(loc: S3Location, name: string, oldest: Manifest, held
   if (!checkpoint) return 0;
   let count = 0;
   let recorded = false;
+  // Each hour's index read is asked of the budget as one more page of the stream's listing (as
+  // the sweep's are: retention-streams.ts): a checkpoint can list very many hours.
+  const timelines = `${joinKey(loc.prefix, 'streams', encodeURIComponent(name))}/t`;
   for (const h of checkpoint.hours) {
     if (!isPruned(mark, h.timeline, h.lastSeq)) continue; // needed by the oldest kept snapshot (or by another job's backup)
-    if (!dryRun && budget.stoppedBy) {
+    if (!dryRun && (budget.stoppedBy || !budget.allowsPage(timelines))) {
       report.left.streamObjects += h.lastSeq - h.firstSeq + 1; // from the checkpoint: nothing more is read once stopped
       continue;
     }
     const index = await readHourIndex(loc, name, h.timeline, h.hour, signal);
+    // No index (a run killed, or a delete failed, after it deleted the index and before every
+    // object): nothing here is the policy's to delete. Its objects — below the mark, needed by no
+    // kept snapshot, and no index lists them — are the stream sweep's orphans once `orphanGraceMs`
+    // old (retention-streams.ts).
     if (!index) continue;
     if (!dryRun && !budget.allows(index.objects.length + 1, false)) {
       report.left.streamObjects += index.objects.length;
