@@ -91,7 +91,6 @@ describe('one lease, six built contenders SIGKILLed at random, redis-server (AOF
     const refused = settles.filter((s) => !s.ok).length;
     const errors = new Map<string, number>();
     for (const e of all.filter((x) => x.error)) errors.set(e.error!, (errors.get(e.error!) ?? 0) + 1);
-    const stopsAt: number[] = [];
     console.log(
       all
         .filter((e) => e.error === 'TimeoutError')
