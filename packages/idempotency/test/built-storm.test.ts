@@ -32,8 +32,8 @@ import { ask, errorKinds, sleep, startFleet, STACK, storm, type Fleet, type Stor
 const INSTANCES = 6;
 /** Concurrent callers of every key. */
 const CALLERS = 3;
-/** Short, so killed holders' keys are taken over within the test; long enough for a loaded attempt. */
-const LEASE_MS = 2_500;
+/** Short, so killed holders' keys are taken over within the test; long enough for a loaded attempt, and for a completion retried across a restart. */
+const LEASE_MS = 4_000;
 const DEADLINE_MS = 10_000;
 
 type LogLine = { key: string; pid: number; fence: number | null; effect?: boolean };
