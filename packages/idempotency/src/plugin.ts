@@ -92,6 +92,8 @@ export interface IdempotencyState {
   fingerprint?: string;
   /** Set while this invocation holds the record. */
   owner?: string;
+  /** When the lease this invocation claimed ends (epoch ms, this process's clock), with `owner`. */
+  leaseUntil?: number;
   /** What a batch claim found instead of claiming. */
   existing?: StoredRecord;
   /** Completion waits for `afterBatch`. */
@@ -251,9 +253,10 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
   // A plain `then`, not an async function: one promise fewer on every claim.
   const claimOne = (ctx: Context, state: IdempotencyState): Promise<ClaimResult> => {
     const owner = newOwner();
+    const until = leaseUntil(ctx, Date.now());
     let pending: Promise<ClaimResult>;
     try {
-      pending = Promise.resolve(store.claim({ key: state.key!, owner, fingerprint: state.fingerprint!, leaseUntil: leaseUntil(ctx, Date.now()) }, { signal: ctx.signal }));
+      pending = Promise.resolve(store.claim({ key: state.key!, owner, fingerprint: state.fingerprint!, leaseUntil: until }, { signal: ctx.signal }));
     } catch (error) {
       return Promise.reject(storeUnavailable(error));
     }
@@ -261,6 +264,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       (result) => {
         if (result.claimed) {
           state.owner = owner;
+          state.leaseUntil = until;
           // Known to the batch's other messages before any of them reads the claim's answer.
           state.batchClaims?.add(state.key!);
         }
@@ -312,7 +316,39 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       else if (isCompleteRequest(request)) remember(state.key!, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
     } catch (error) {
       logStoreFailure(ctx, error);
+      if ((error as { retryable?: unknown } | null)?.retryable !== false) void settleLater(ctx, request, state.leaseUntil ?? 0).catch(() => undefined);
     }
+  };
+
+  /**
+   * A completion (or release) whose store call failed, repeated in the background while the
+   * lease this invocation claimed lasts (backing off 50 ms → 500 ms), without holding the
+   * answer. A store that restarts under a completion — a Redis that keeps its data, reached
+   * through a client that fails at once while disconnected (the `@steadyfn/connections`
+   * profile) — would otherwise leave the record to expire, and the retry would run the
+   * function's effects again. Repeating is safe: the store settles only the owner's
+   * generation, so a completion applied before its answer was lost is refused the second time
+   * (and then read back). Timers are unref'd: an idle process is not kept alive for them.
+   */
+  const settleLater = async (ctx: Context, request: CompleteRequest | ReleaseRequest, until: number): Promise<void> => {
+    for (let delay = 50; Date.now() + delay < until; delay = Math.min(delay * 2, 500)) {
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      try {
+        const ok = isCompleteRequest(request) ? await store.complete(request) : await store.release(request);
+        if (ok && isCompleteRequest(request)) remember(request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
+        if (!ok && !(await appliedBefore(request))) lostLease(ctx);
+        return;
+      } catch (error) {
+        if ((error as { retryable?: unknown } | null)?.retryable === false) return;
+      }
+    }
+  };
+
+  /** Whether a settle whose answer was lost took effect: the record holds its result (or, for a release, is gone). */
+  const appliedBefore = async (request: CompleteRequest | ReleaseRequest): Promise<boolean> => {
+    const record = await store.get(request.key);
+    if (!isCompleteRequest(request)) return record === undefined;
+    return record?.status === 'completed' && record.fingerprint === request.fingerprint && record.result === request.result;
   };
 
   const lostLease = (ctx: Context): void => {
@@ -321,7 +357,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
 
   const logStoreFailure = (ctx: Context, error: unknown): void => {
     // The function's effects happened; failing now would make the provider run them again.
-    ctx.log.error('idempotency record could not be completed; it expires with its lease', {
+    ctx.log.error('idempotency record could not be completed; retried until its lease ends', {
       code: 'IDEMPOTENCY_STORE_UNAVAILABLE',
       cause: error instanceof Error ? error.name : typeof error,
     });

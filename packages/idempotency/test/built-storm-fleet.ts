@@ -1,0 +1,176 @@
+/**
+ * The fleet of the built-package storms (built-storm*.test.ts): function instances as child
+ * processes running fixtures/built-storm-worker.mjs on the dist bundles, and callers that send
+ * concurrent duplicate POSTs of a stream of keys and retry what the idempotency and connections
+ * READMEs call retryable until they get a 200, while the test's chaos runs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { eventually } from '../../../test/support/wait.js';
+
+const WORKER = fileURLToPath(new URL('./fixtures/built-storm-worker.mjs', import.meta.url));
+/** Every answer but a 200 that a caller may retry: the documented retryable codes. */
+export const RETRYABLE = new Set(['IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_STORE_UNAVAILABLE', 'CONNECTION_UNAVAILABLE', 'CONNECTION_LOST', 'DEADLINE_EXCEEDED']);
+/** A stack trace, or a source position, in a response or a log line. */
+export const STACK = /\n\s+at |at [\w.<>]+ \(.*:\d+:\d+\)|node:internal|\.m?js:\d+:\d+/;
+
+export type Answer = { id: string; statusCode?: number; body?: string; headers?: Record<string, string>; thrown?: string };
+
+export interface Instance {
+  child: ChildProcess;
+  pid: number;
+  /** Requests sent and not answered yet. */
+  pending: Map<string, (answer: Answer | undefined) => void>;
+  /** Functions started (begin seen) and not answered yet. */
+  running: number;
+  stderr: string[];
+  dead: boolean;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function startInstance(env: Record<string, string>, every: Instance[]): Promise<Instance> {
+  const child = spawn(process.execPath, ['--no-warnings', WORKER], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const instance: Instance = { child, pid: child.pid!, pending: new Map(), running: 0, stderr: [], dead: false };
+  every.push(instance);
+  createInterface({ input: child.stderr! }).on('line', (line) => instance.stderr.push(line));
+  // A request written to an instance just killed: its caller learns it as lost (exit handler).
+  child.stdin!.on('error', () => undefined);
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`instance exited before ready (${code ?? signal}): ${instance.stderr.join('\n').slice(0, 2000)}`)));
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      const message = JSON.parse(text) as Answer & { ready?: boolean; begin?: string };
+      if (message.ready) return resolve();
+      if (message.begin) return void instance.running++;
+      const settle = instance.pending.get(message.id);
+      instance.pending.delete(message.id);
+      if (message.statusCode !== undefined || message.thrown) instance.running = Math.max(0, instance.running - 1);
+      settle?.(message);
+    });
+  });
+  child.once('exit', () => {
+    instance.dead = true;
+    // A killed instance answers nothing: its callers learn it as a lost request.
+    for (const settle of instance.pending.values()) settle(undefined);
+    instance.pending.clear();
+  });
+  await ready;
+  return instance;
+}
+
+export function ask(instance: Instance, key: string): Promise<Answer | undefined> {
+  if (instance.dead) return Promise.resolve(undefined);
+  const id = randomUUID();
+  return new Promise((resolve) => {
+    instance.pending.set(id, resolve);
+    instance.child.stdin!.write(`${JSON.stringify({ id, key })}\n`);
+  });
+}
+
+export interface Fleet {
+  /** The live instances (replacements take the place of the killed). */
+  instances: Instance[];
+  /** Every instance ever started, killed ones included. */
+  every: Instance[];
+  /** SIGKILLs an instance while one of its functions runs (waits up to 20 s for one) and starts a replacement; the victim's pid. */
+  killMidInvocation(): Promise<number>;
+  stop(): void;
+}
+
+export async function startFleet(env: Record<string, string>, count: number): Promise<Fleet> {
+  const every: Instance[] = [];
+  const instances: Instance[] = [];
+  for (let i = 0; i < count; i++) instances.push(await startInstance(env, every));
+  return {
+    instances,
+    every,
+    async killMidInvocation() {
+      let victim: Instance | undefined;
+      await eventually(() => (victim = instances.find((i) => !i.dead && i.running > 0)) !== undefined, 20_000, 10);
+      victim!.child.kill('SIGKILL');
+      instances.splice(instances.indexOf(victim!), 1, await startInstance(env, every));
+      return victim!.pid;
+    },
+    stop() {
+      for (const instance of every) if (!instance.dead) instance.child.kill('SIGKILL');
+    },
+  };
+}
+
+export interface StormOutcome {
+  keys: string[];
+  /** The 200 bodies each key's callers got. */
+  answers: Map<string, string[]>;
+  /** Retryable answers by code. */
+  retried: Map<string, number>;
+  /** Answers outside the documented ones (or a caller that gave up). */
+  unexpected: unknown[];
+  /** Requests lost with a killed instance. */
+  lost: number;
+}
+
+/**
+ * Keys arrive every 150 ms, `callers` concurrent callers each, until `chaos` resolves and at
+ * least `minKeys` arrived; resolves when every caller has its answer.
+ */
+export async function storm(fleet: Fleet, callers: number, minKeys: number, chaos: () => Promise<void>): Promise<StormOutcome> {
+  const outcome: StormOutcome = { keys: [], answers: new Map(), retried: new Map(), unexpected: [], lost: 0 };
+  const caller = async (key: string): Promise<void> => {
+    for (let attempt = 0; attempt < 400; attempt++) {
+      const live = fleet.instances.filter((i) => !i.dead);
+      const answer = live.length ? await ask(live[Math.floor(Math.random() * live.length)]!, key) : undefined;
+      if (!answer) {
+        outcome.lost++;
+        await sleep(100);
+        continue;
+      }
+      if (answer.statusCode === 200) {
+        outcome.answers.set(key, [...(outcome.answers.get(key) ?? []), answer.body!]);
+        return;
+      }
+      let code: string | undefined;
+      try {
+        code = (JSON.parse(answer.body ?? '') as { code?: string }).code;
+      } catch {
+        code = undefined;
+      }
+      if (answer.thrown || !code || !RETRYABLE.has(code) || ![409, 503, 504].includes(answer.statusCode!) || STACK.test(answer.body ?? '')) {
+        outcome.unexpected.push({ key, answer });
+        return;
+      }
+      outcome.retried.set(code, (outcome.retried.get(code) ?? 0) + 1);
+      await sleep(100 + Math.random() * 200);
+    }
+    outcome.unexpected.push({ key, gaveUp: true });
+  };
+  const running: Promise<void>[] = [];
+  let chaosDone = false;
+  const arrivals = (async () => {
+    while (!chaosDone || outcome.keys.length < minKeys) {
+      const key = `order-${randomUUID()}`;
+      outcome.keys.push(key);
+      for (let c = 0; c < callers; c++) running.push(caller(key));
+      await sleep(150);
+    }
+  })();
+  try {
+    await chaos();
+  } finally {
+    chaosDone = true;
+  }
+  await arrivals;
+  await Promise.all(running);
+  return outcome;
+}
+
+/** Log lines grouped by their text without per-invocation ids, for the test's printout. */
+export function errorKinds(lines: string[]): string {
+  const kinds = new Map<string, number>();
+  for (const line of lines.filter((l) => /"level":"(error|warn)"/.test(l))) {
+    const kind = line.replace(/"(requestId|awsRequestId|traceId|time|ts|durationMs|idleMs|spanId|coldStart)":("[^"]*"|\d+|true|false),?/g, '');
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  return [...kinds].map(([k, n]) => `${n}× ${k}`).join('\n');
+}

@@ -1,0 +1,110 @@
+/**
+ * One lease contended by six processes on the BUILT packages (fixtures/built-contend-worker.mjs:
+ * `redisLeaseStore` on @steadyfn/connections' cached ioredis client, two claim loops each),
+ * while the test SIGKILLs contenders at random (a killed holder's lease must run out before
+ * anyone else gets the key) and SIGKILLs its own redis-server (`appendonly yes`,
+ * `appendfsync always`) twice and starts it again on the same port. From the contenders' log:
+ * no fence is handed out twice (claims and renewals, across the restarts); no settle succeeds
+ * once a later generation was handed out before it was sent (a stale holder is refused after a
+ * takeover, and some are); claims go on after every restart.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startRedis, type OwnServer } from '../../../test/support/servers.js';
+import { eventually } from '../../../test/support/wait.js';
+
+const WORKER = fileURLToPath(new URL('./fixtures/built-contend-worker.mjs', import.meta.url));
+const CONTENDERS = 6;
+const LEASE_MS = 400;
+
+type Entry = { pid: number; owner?: string; fence?: number; at?: number; claim?: boolean; renew?: boolean; from?: number; settle?: boolean; ok?: boolean; sentAt?: number; error?: string; message?: string };
+
+let server: (OwnServer & { url: string }) | undefined;
+let dir: string | undefined;
+const children: ChildProcess[] = [];
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await server?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('one lease, six built contenders SIGKILLed at random, redis-server (AOF always) restarted twice', () => {
+  it('no fence twice, no stale settle accepted, claims go on after each restart', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'steadyfn-lease-contend-'));
+    server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+    const log = join(dir, 'log.ndjson');
+    writeFileSync(log, '');
+    const env = { ...process.env, STORM_REDIS_URL: server.url, STORM_PREFIX: `contend:${randomUUID().slice(0, 8)}:`, STORM_KEY: 'the-lease', STORM_LEASE_MS: String(LEASE_MS), STORM_LOG: log, STORM_LANES: '2' };
+    const stderr: string[] = [];
+    const launch = (): ChildProcess => {
+      const child = spawn(process.execPath, ['--no-warnings', WORKER], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr!.on('data', (d) => stderr.push(String(d)));
+      children.push(child);
+      return child;
+    };
+    const live = Array.from({ length: CONTENDERS }, launch);
+    const entries = (): Entry[] =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Entry);
+    const claimsSince = (at: number) => entries().filter((e) => e.claim && e.at! > at).length;
+
+    let kills = 0;
+    const restartsAt: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      // Kill a contender that holds the lease right now, when one does (the last claim logged is unsettled).
+      const all = entries();
+      const lastClaim = all.filter((e) => e.claim).at(-1);
+      const holderAlive = lastClaim && !all.some((e) => e.settle && e.owner === lastClaim.owner) ? live.find((c) => c.pid === lastClaim.pid) : undefined;
+      const victim = holderAlive ?? live[Math.floor(Math.random() * live.length)]!;
+      victim.kill('SIGKILL');
+      kills++;
+      live.splice(live.indexOf(victim), 1, launch());
+      if (round === 2 || round === 5) {
+        await server.stop();
+        await sleep(200 + Math.random() * 400);
+        await server.start();
+        restartsAt.push(Date.now());
+        await eventually(() => claimsSince(restartsAt.at(-1)!) >= 3, 20_000, 50);
+      }
+      await sleep(500 + Math.random() * 500);
+    }
+    for (const child of live) child.kill('SIGKILL');
+    await Promise.all(live.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+
+    const all = entries();
+    const handedOut = all.filter((e) => (e.claim || (e.renew && e.ok)) && e.fence !== undefined).map((e) => ({ fence: e.fence!, at: e.at!, owner: e.owner! }));
+    const fences = handedOut.map((h) => h.fence);
+    const twice = fences.filter((f, i) => fences.indexOf(f) !== i);
+    const settles = all.filter((e) => e.settle);
+    // A settle accepted although a later generation had been handed out (and returned) before it was sent.
+    const stale = settles.filter((s) => s.ok && handedOut.some((h) => h.fence > s.fence! && h.owner !== s.owner && h.at < s.sentAt!));
+    const refused = settles.filter((s) => !s.ok).length;
+    const errors = new Map<string, number>();
+    for (const e of all.filter((x) => x.error)) errors.set(e.error!, (errors.get(e.error!) ?? 0) + 1);
+    console.log(
+      all
+        .filter((e) => e.error === 'TimeoutError')
+        .map((e) => `timeout at restart${restartsAt.map((r) => ` ${e.at! - r} ms`).join(',')}: ${e.message}`)
+        .join('\n'),
+    );
+    console.log(
+      `lease contend: ${handedOut.length} generations (fences 1…${Math.max(...fences)}), ${settles.length} settles (${refused} refused), ${kills} kills, ${restartsAt.length} restarts, errors ${JSON.stringify(Object.fromEntries(errors))}`,
+    );
+    expect(twice, 'fences handed out twice').toEqual([]);
+    expect(stale, 'settles accepted from a stale holder').toEqual([]);
+    expect(refused, 'some holders outlived their lease and were refused').toBeGreaterThan(0);
+    expect(restartsAt.length).toBe(2);
+    expect([...errors.keys()].filter((name) => name.startsWith('LEASE_')), 'lease errors other than the store being unreachable').toEqual([]);
+    expect(stderr.join(''), 'contender crashed').toBe('');
+  }, 55_000);
+});
