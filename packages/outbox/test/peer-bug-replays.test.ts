@@ -207,8 +207,8 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     const { box } = redisWriter(cluster, recordVerdicts(sqsSender({ client: sqs, queueUrl: url }), 'sweep', verdicts));
     for (let round = 0; round < 5 && (await box.sweep(runCtx())).found > 0; round++);
     for (let a = 0; a < aggregates; a++) expect(await pendingIn(cluster, `agg-${a}`)).toBe(0);
-    // Bounded by a stall (nothing handled for 30 s), not by the total time: on a loaded moto the
-    // loop needed 20–46 s here, and 60 s in all was once not enough (harness.ts, consume()).
+    // Bounded by a stall (nothing handled for 30 s), not by the total time: on a loaded machine
+    // moto's loop needed 20–61 s, and 60 s in all was not always enough (harness.ts, consume()).
     const consumed = await consume(sqs, url, cluster.client, cluster.prefix, () => allApplied(cluster, aggregates, perAggregate), { fifo: false, limitMs: 240_000, stallMs: 30_000 });
     expect(consumed.conflictingIds).toBe(0);
     for (let a = 0; a < aggregates; a++) {
