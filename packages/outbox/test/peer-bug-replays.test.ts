@@ -24,6 +24,7 @@ import { startSqsGate } from './sqs-gate.js';
 import { consume, sqsEvent } from './fault/harness.js';
 import { eventually } from '../../../test/support/wait.js';
 import { allApplied, appliedSeqs } from './fault/backends.js';
+import { recordVerdicts, whereMissing, type Verdicts } from './fault/diagnose.js';
 
 /** Tick events (as the fault harness's, whose inbox consumer reads them), with optional filler. */
 const events = { Tick: { aggregateType: 'tick', schema: z.object({ n: z.number().int(), pad: z.string().optional() }) } };
@@ -189,6 +190,7 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     // consumer applies every event once, in seq order per aggregate.
     const url = await queue();
     let n = 0;
+    const verdicts: Verdicts = new Map();
     const flaky = await proxied(url, (_call, entries) => {
       n++;
       if (n % 5 === 0) return { status: 503, type: 'ServiceUnavailable' };
@@ -197,18 +199,26 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     });
     const aggregates = 24;
     const perAggregate = 10;
-    const { write } = redisWriter(cluster, flaky);
+    const { write } = redisWriter(cluster, recordVerdicts(flaky, 'flush', verdicts));
     const jobs = Array.from({ length: aggregates }, (_, a) => async () => {
       for (let i = 0; i < perAggregate; i += 2) await write.invoke({ agg: `agg-${a}`, n: i + 1, count: 2 });
     });
     for (let i = 0; i < jobs.length; i += 8) await Promise.all(jobs.slice(i, i + 8).map((j) => j()));
-    const { box } = redisWriter(cluster, sqsSender({ client: sqs, queueUrl: url }));
+    const { box } = redisWriter(cluster, recordVerdicts(sqsSender({ client: sqs, queueUrl: url }), 'sweep', verdicts));
     for (let round = 0; round < 5 && (await box.sweep(runCtx())).found > 0; round++);
     for (let a = 0; a < aggregates; a++) expect(await pendingIn(cluster, `agg-${a}`)).toBe(0);
-    const consumed = await consume(sqs, url, cluster.client, cluster.prefix, () => allApplied(cluster, aggregates, perAggregate), { fifo: false, limitMs: 60_000 });
+    // Bounded by a stall (nothing handled for 30 s), not by the total time: on a loaded machine
+    // moto's loop needed 20–61 s, and 60 s in all was not always enough (harness.ts, consume()).
+    const consumed = await consume(sqs, url, cluster.client, cluster.prefix, () => allApplied(cluster, aggregates, perAggregate), { fifo: false, limitMs: 240_000, stallMs: 30_000 });
     expect(consumed.conflictingIds).toBe(0);
-    for (let a = 0; a < aggregates; a++) expect(await appliedSeqs(cluster, a)).toEqual(range(perAggregate));
-  }, 120_000); // consume() alone may take 60 s on a loaded machine (the default 30 s timed out at load ~16)
+    for (let a = 0; a < aggregates; a++) {
+      const applied = await appliedSeqs(cluster, a);
+      const missing = range(perAggregate).filter((seq) => !applied.includes(seq));
+      // On a failure, where the missing events were last seen (relay, store, queue, consumer, inbox).
+      const where = missing.length > 0 ? JSON.stringify(await whereMissing(cluster, sqs, url, consumed, verdicts, `agg-${a}`, missing), null, 1) : undefined;
+      expect(applied, where).toEqual(range(perAggregate));
+    }
+  }, 300_000); // consume() ends by itself within 240 s; a stall ends it after 30 s without progress
 
   it('dapr/dapr#8151: outbox enabled, state saved, but no message delivered to the broker', async () => {
     // Reported: the state transaction committed and nothing ever reached the broker. Ours: the

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Cluster, Redis } from 'ioredis';
-import { handler } from '@steadyfn/handler';
+import { handler, type Plugin } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
 import { inbox, outbox, redisOutbox } from '../../src/index.js';
 import type { RelayStore, Sender } from '../../src/relay/types.js';
@@ -113,12 +113,29 @@ export interface Consumed {
   conflictingIds: number;
   /** Order of first arrival per aggregate (FIFO check). */
   arrival: Map<string, number[]>;
+  /** Per `<aggregateId>#<seq>`: deliveries and what the consumer did with the last few (`ok`, or the failure's code). */
+  outcomes: Map<string, { deliveries: number; last: string[] }>;
+  /** Why the loop ended: `done()` held, nothing was applied for `stallMs`, or `limitMs` passed. */
+  endedBy: 'done' | 'stall' | 'limit';
+  /** `ReceiveMessage` calls made, and how long the loop ran (ms). */
+  receives: number;
+  ms: number;
 }
 
 /**
  * Consumes the queue through an inbox consumer (Redis idempotency store) whose effect — a
  * per-aggregate list of applied seqs — is written exactly-once by the Redis capture with the
- * inbox key. Stops when the queue stayed empty `quietPolls` times and `done()` holds.
+ * inbox key. Stops when the queue stayed empty 3 polls in a row and `done()` holds; gives up
+ * when no message was handled for `stallMs` (default: `limitMs`), or after `limitMs` in all.
+ *
+ * Bound it by `stallMs`, not by a tight `limitMs`: how long the loop needs is set by the SQS
+ * server's speed, not by the code under test. On moto each `ReceiveMessage` costs CPU in
+ * proportion to the messages in the queue, and its calls queue up behind every other test's;
+ * moto also hands out messages in queue order, so a failed event made visible again at once
+ * is handed out again in each receive (measured on a loaded machine with that: 33–60 receives
+ * of 300–1100 ms each, 20–61 s for 240 events, two runs in 40 cut off at 60 s with 24 and 73
+ * events still visible in the queue). A stall is what a lost or stuck event looks like;
+ * slowness with progress is not.
  */
 export async function consume(
   sqs: SQSClient,
@@ -126,29 +143,45 @@ export async function consume(
   redis: Redis | Cluster,
   prefix: string,
   done: () => Promise<boolean>,
-  options: { fifo: boolean; limitMs: number },
+  options: { fifo: boolean; limitMs: number; stallMs?: number },
 ): Promise<Consumed> {
   const idem = redisStore({ client: redis, prefix: `${prefix}idem:`, hashTag: 'scope' });
   const effects = outbox({ events, store: redisOutbox({ client: redis, prefix }) });
-  const consumed: Consumed = { deliveries: new Map(), idOf: new Map(), conflictingIds: 0, arrival: new Map() };
-  const apply = handler({ use: [inbox({ store: idem, consumer: 'harness', onGap: 'retry', maxGapRetries: 1000 }), effects] }, async (_input, ctx) => {
+  const started = Date.now();
+  const consumed: Consumed = { deliveries: new Map(), idOf: new Map(), conflictingIds: 0, arrival: new Map(), outcomes: new Map(), endedBy: 'limit', receives: 0, ms: 0 };
+  // Listed first, so its onError runs last and sees every failure's code (gap, in progress, not processed…).
+  const failures = new Map<string, string>();
+  const recorder: Plugin = { name: 'harness-outcomes', onError: (ctx, error) => void (ctx.trigger.kind === 'queue' && failures.set(ctx.trigger.messageId, error.code)) };
+  const apply = handler({ use: [recorder, inbox({ store: idem, consumer: 'harness', onGap: 'retry', maxGapRetries: 1000 }), effects] }, async (_input, ctx) => {
     const e = ctx.inbox.event;
     ctx.outbox.call('RPUSH', `${prefix}applied:{${e.aggregateId}}`, e.seq);
   });
-  const until = Date.now() + options.limitMs;
+  const until = started + options.limitMs;
+  const stallMs = options.stallMs ?? options.limitMs;
+  let progressAt = started;
   let quiet = 0;
   while (Date.now() < until) {
+    if (Date.now() - progressAt > stallMs) {
+      consumed.endedBy = 'stall';
+      break;
+    }
+    consumed.receives++;
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], AttributeNames: ['All'], VisibilityTimeout: 30 }));
     if (Messages.length === 0) {
-      if (++quiet >= 3 && (await done())) break;
+      if (++quiet >= 3 && (await done())) {
+        consumed.endedBy = 'done';
+        break;
+      }
       await new Promise((r) => setTimeout(r, 50));
       continue;
     }
     quiet = 0;
+    const slots = new Map<string, string>();
     for (const m of Messages) {
       const e = JSON.parse(m.Body!) as { id: string; aggregateId: string; seq: number };
       consumed.deliveries.set(e.id, (consumed.deliveries.get(e.id) ?? 0) + 1);
       const slot = `${e.aggregateId}#${e.seq}`;
+      slots.set(m.MessageId!, slot);
       const known = consumed.idOf.get(slot);
       if (known === undefined) {
         consumed.idOf.set(slot, e.id);
@@ -162,8 +195,25 @@ export async function consume(
     const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
     const ok = Messages.filter((m) => !failed.has(m.MessageId!));
     const again = Messages.filter((m) => failed.has(m.MessageId!));
+    for (const m of Messages) {
+      const slot = slots.get(m.MessageId!)!;
+      const outcome = consumed.outcomes.get(slot) ?? { deliveries: 0, last: [] };
+      outcome.deliveries++;
+      outcome.last = [...outcome.last, failed.has(m.MessageId!) ? (failures.get(m.MessageId!) ?? 'failed') : 'ok'].slice(-5);
+      consumed.outcomes.set(slot, outcome);
+    }
+    failures.clear();
+    if (ok.length > 0) progressAt = Date.now();
     if (ok.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-    if (again.length > 0) await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: again.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })) }));
+    // On a standard queue a failed message comes back after 1 s, not at once (Lambda's event
+    // source mapping leaves it for the whole visibility timeout): moto hands out the oldest
+    // visible messages first, so events waiting for a predecessor, made visible at once, took
+    // most of every receive (7 of 10, the same ones 50 times) and 10 of them would take all of
+    // it — no progress until their receive count reached maxGapRetries (harness-order.test.ts).
+    // A FIFO queue hands out a group's next message only after it, so it comes back at once.
+    const visibility = options.fifo ? 0 : 1;
+    if (again.length > 0) await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: again.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: visibility })) }));
   }
+  consumed.ms = Date.now() - started;
   return consumed;
 }
