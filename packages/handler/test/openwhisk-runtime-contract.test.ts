@@ -34,7 +34,7 @@ type Main = (params: unknown) => unknown;
 /** `serialize-error` as runner.js uses it, enough for the shapes here. */
 function serializeError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  return { name: error.name, message: error.message, stack: error.stack, ...error };
+  return { ...(error as object), name: error.name, message: error.message, stack: error.stack };
 }
 
 /** service.js `runCode` + `doRun` and runner.js `run` / `finalizeResult`, as read (see the header). */
@@ -124,7 +124,7 @@ describe('the action runtime contract, /openwhisk entry', () => {
     expect(remaining).toBeLessThanOrEqual(45_000);
     expect(seen!.requestId).toBe(body.activation_id);
     expect(seen!.functionName).toBe('/guest/demo/hello');
-    expect(seen!.trigger.transactionId).toBe(body.transaction_id);
+    expect(seen!.trigger.kind === 'direct' ? seen!.trigger.transactionId : undefined).toBe(body.transaction_id);
     const working = lines.find((l) => l.msg === 'working')!;
     expect(working).toMatchObject({ requestId: body.activation_id, transactionId: body.transaction_id, provider: 'openwhisk' });
   });
@@ -189,7 +189,7 @@ describe('the action runtime contract, /openwhisk entry', () => {
       // By now the other activation's doRun has rewritten every __OW_ variable.
       const current = currentContext()!;
       current.log.info('resumed', { who: input.who });
-      return { who: input.who, requestId: current.requestId, transactionId: ctx.trigger.transactionId, deadline: ctx.deadline, same: current === ctx, envNow: process.env.__OW_ACTIVATION_ID };
+      return { who: input.who, requestId: current.requestId, transactionId: ctx.trigger.kind === 'direct' ? ctx.trigger.transactionId : undefined, deadline: ctx.deadline, same: current === ctx, envNow: process.env.__OW_ACTIVATION_ID };
     });
     const da = Date.now() + 30_000;
     const db = Date.now() + 50_000;
