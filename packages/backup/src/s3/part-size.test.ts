@@ -37,6 +37,11 @@ describe('part-size schedule', () => {
   it('fits parts in flight in the memory budget, from the function memory', () => {
     expect(functionMemoryBytes({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' })).toBe(1024 * MIB);
     expect(defaultBudgetBytes({ FUNCTION_MEMORY_MB: '512' })).toBe(128 * MIB);
+    // No variable (Cloud Functions 2nd gen, OpenWhisk): the container's cgroup limit, when below the machine's.
+    expect(functionMemoryBytes({}, 256 * MIB)).toBe(256 * MIB);
+    expect(functionMemoryBytes({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' }, 256 * MIB)).toBe(1024 * MIB);
+    expect(functionMemoryBytes({}, 0)).toBe(functionMemoryBytes({}, Number.MAX_SAFE_INTEGER));
+    expect(functionMemoryBytes({}, 0)).toBeGreaterThan(256 * MIB);
     expect(maxPartFor(128 * MIB, 3)).toBe(Math.floor((128 * MIB) / 5));
     expect(maxPartFor(20 * MIB, 3)).toBe(0); // not even 5 MiB parts fit
   });

@@ -36,14 +36,28 @@ export interface PartPlan {
 /**
  * The function's memory in bytes: `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (Lambda, MB),
  * `FUNCTION_MEMORY_MB` (Cloud Functions 1st gen), `WEBSITE_MEMORY_LIMIT_MB` (Azure),
- * `__OW_MEMORY_LIMIT_MB` (OpenWhisk, when set by the runtime); else the machine's memory.
+ * `__OW_MEMORY_LIMIT_MB` (MB, when the deployment sets it: the OpenWhisk invoker does not);
+ * else the container's memory limit (the cgroup limit Node reports as
+ * `process.constrainedMemory()`: how Cloud Functions 2nd gen / Cloud Run and OpenWhisk's
+ * `docker run --memory` bound a function) when it is below the machine's memory; else the
+ * machine's memory (`os.totalmem()`, at most `os.freemem()` + 512 MiB).
+ *
+ * @param constrainedBytes the container limit in bytes, 0 or ≥ the machine's memory for none
+ *   (@default `process.constrainedMemory()`)
  */
-export function functionMemoryBytes(env: NodeJS.ProcessEnv = process.env): number {
+export function functionMemoryBytes(env: NodeJS.ProcessEnv = process.env, constrainedBytes: number = containerLimitBytes()): number {
   for (const name of ['AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'FUNCTION_MEMORY_MB', 'WEBSITE_MEMORY_LIMIT_MB', '__OW_MEMORY_LIMIT_MB']) {
     const mb = Number(env[name]);
     if (Number.isFinite(mb) && mb > 0) return Math.floor(mb * MIB);
   }
-  return Math.min(totalmem(), freemem() + 512 * MIB);
+  const machine = Math.min(totalmem(), freemem() + 512 * MIB);
+  return Number.isFinite(constrainedBytes) && constrainedBytes > 0 && constrainedBytes < totalmem() ? Math.min(constrainedBytes, machine) : machine;
+}
+
+/** The cgroup memory limit Node reads (bytes), or 0 where it has none or cannot say. */
+function containerLimitBytes(): number {
+  const read = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory;
+  return typeof read === 'function' ? (read.call(process) ?? 0) : 0;
 }
 
 /** Default budget: a quarter of the function's memory (the rest is the runtime, drivers and the user's code). */
