@@ -3,7 +3,7 @@
  * FerretDB through `mongoStore`), through the Lambda SQS adapter: every way its claim can come
  * back not claimed. Concurrent duplicate deliveries (SQS standard queues hand one message to
  * two consumers at once), a claimant killed before completing (lease expiry), one killed
- * between the event record's completion and the marker's, a redrive of an applied event, two
+ * between the event record's completion and the marker's (either order), a redrive of an applied event, two
  * different events with one (aggregate, seq), and a marker from a past retention period.
  * Each case ends with the aggregate's next event applied at its first delivery: no stall.
  */
@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
-import { mongoStore, redisStore, type IdempotencyStore } from '@steadyfn/idempotency';
+import { mongoStore, redisStore, scopeOf, storeKey, type IdempotencyStore } from '@steadyfn/idempotency';
 import { openMongo, openRedis, type MongoBackend, type RedisBackend } from '../test/support.js';
 import { prepareEvent, serializeEvent } from './envelope.js';
 import { inbox } from './inbox.js';
@@ -101,7 +101,7 @@ describe.each(backends)('inbox seq marker on $name', ({ open }) => {
     const codes = new Set<string>();
     for (let seq = 1; seq <= 6; seq++) {
       const body = envelope(agg, seq);
-      let answers = await Promise.all([a.deliver(body), b.deliver(body)]);
+      let answers: Array<string | undefined> = await Promise.all([a.deliver(body), b.deliver(body)]);
       // A copy that failed is redelivered by the queue until it is deleted.
       for (let attempt = 2; answers.some((x) => x !== undefined); attempt++) {
         for (const code of answers) if (code) codes.add(code);
@@ -143,6 +143,25 @@ describe.each(backends)('inbox seq marker on $name', ({ open }) => {
     expect(await live.deliver(one, 2)).toBe('INBOX_IN_PROGRESS');
     await sleep(450);
     expect(await live.deliver(one, 3)).toBeUndefined();
+    expect(await live.deliver(envelope(agg, 2))).toBeUndefined();
+    expect(seqs(applied)).toEqual([`${agg}#1`, `${agg}#2`]);
+  });
+
+  it('a claimant killed after completing the marker but not the event record: the redelivery is a duplicate, not applied twice', async () => {
+    const applied: string[] = [];
+    const consumer = `half-marker-${randomUUID()}`;
+    const agg = `o-${randomUUID()}`;
+    // Only the marker's completion (the second item) reaches the store before the process dies.
+    const half = instance(consumer, applied, { leaseMs: 300, store: (s) => ({ ...s, completeMany: async (items) => { await s.completeMany(items.slice(1)); throw new Error('killed'); } }) });
+    const live = instance(consumer, applied, { leaseMs: 300 });
+    const one = envelope(agg, 1);
+    await half.deliver(one);
+    expect(await live.deliver(one, 2)).toBe('INBOX_IN_PROGRESS');
+    await sleep(450);
+    expect(await live.deliver(one, 3)).toBeUndefined();
+    expect(live.lines.filter((l) => l.msg === 'inbox duplicate')).toHaveLength(1);
+    // The event record is now completed as well: a further copy is answered at once.
+    expect(await live.deliver(one, 4)).toBeUndefined();
     expect(await live.deliver(envelope(agg, 2))).toBeUndefined();
     expect(seqs(applied)).toEqual([`${agg}#1`, `${agg}#2`]);
   });
@@ -199,6 +218,23 @@ describe.each(backends)('inbox seq marker on $name', ({ open }) => {
     expect(applied).toEqual([`${agg}#1:${idOf(first)}`]);
     expect(slow.lines.filter((l) => l.msg === 'inbox record was taken over before completion')).toEqual([]);
     expect(await fast.deliver(envelope(agg, 2))).toBeUndefined();
+  });
+
+  it('a marker written before markers named their event (fingerprint "event"): held is retried, completed refuses another event with that seq', async () => {
+    const applied: string[] = [];
+    const consumer = `legacy-${randomUUID()}`;
+    const c = instance(consumer, applied);
+    const agg = `o-${randomUUID()}`;
+    const store = backend.store();
+    const markerKey = (seq: number) => storeKey(scopeOf(`inbox:${consumer}`), { kind: 'custom', value: `seq:order/${agg}#${seq}` });
+    // What the earlier version wrote: seq 1 applied, seq 2 still held by a running delivery.
+    const owner = randomUUID();
+    await store.claim({ key: markerKey(1), owner, fingerprint: 'event', leaseUntil: Date.now() + 60_000 });
+    await store.complete({ key: markerKey(1), owner, fingerprint: 'event', result: '1', expiresAt: Date.now() + 60_000 });
+    await store.claim({ key: markerKey(2), owner, fingerprint: 'event', leaseUntil: Date.now() + 60_000 });
+    expect(await c.deliver(envelope(agg, 1))).toBe('INBOX_SEQ_CONFLICT');
+    expect(await c.deliver(envelope(agg, 2))).toBe('INBOX_IN_PROGRESS');
+    expect(applied).toEqual([]);
   });
 
   it('a marker from a past retention period counts as absent: another event with that seq applies', async () => {
