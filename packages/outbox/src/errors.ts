@@ -101,6 +101,25 @@ export class SeqGapError extends SteadyError {
   }
 }
 
+/**
+ * Two different events carry one (aggregate, seq): the inbox's marker for that seq is held or
+ * completed by another event id, so applying this one would apply seq twice (and break the
+ * order the marker stands for). The producer broke the seq invariant — e.g. two outboxes (two
+ * stores, each with its own counter) writing one `aggregateType`/`aggregateId`. Terminal
+ * (HTTP 409): the queue dead-letters the message; its effect is not applied. Logged with
+ * `aggregate` and `seq` (no payload).
+ */
+export class SeqConflictError extends SteadyError {
+  override readonly name = 'SeqConflictError';
+  /**
+   * @param message - What happened, in words (no payload).
+   * @param conflict - The aggregate key (`<aggregateType>/<aggregateId>`) and the seq both events carry.
+   */
+  constructor(message: string, conflict: { aggregate: string; seq: number }) {
+    super('INBOX_SEQ_CONFLICT', message, { status: 409, retryable: false, expose: true, logFields: conflict });
+  }
+}
+
 /** Another delivery of the same event is being handled right now. HTTP 409, retryable: the queue delivers it again later and it is then a duplicate. */
 export class EventInProgressError extends SteadyError {
   override readonly name = 'EventInProgressError';

@@ -13,12 +13,12 @@
  * and embedded modes use it as the request key of the invocation's atomic write (a retry after
  * a crash between the write and the inbox completion writes nothing again).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
-import { scopeOf, storeKey, type IdempotencyStore } from '@steadyfn/idempotency';
+import { scopeOf, storeKey, type IdempotencyStore, type StoredRecord } from '@steadyfn/idempotency';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
-import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqGapError } from './errors.js';
+import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqConflictError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
 import type { S3Sender } from './sqs/claim-check.js';
 
@@ -80,7 +80,10 @@ export interface InboxState {
 }
 
 const OWNER = 'inbox';
+/** The event record's fingerprint (its key already names the event). Seq markers written by earlier versions carry it too (their event is unknown). */
 const FINGERPRINT = 'event';
+/** A seq marker's fingerprint: which event (id) holds or applied that seq of the aggregate. */
+const markerFingerprint = (event: EventEnvelope) => createHash('sha256').update(event.id).digest('base64url');
 
 /**
  * Creates the inbox plugin for a consumer function.
@@ -107,6 +110,43 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
 
   const unavailable = (error: unknown) => new OutboxUnavailableError('inbox: the store could not be reached', error);
+
+  /**
+   * The error for a seq marker another holder has: the same event's earlier delivery (its lease
+   * still runs — killed, or its completion half done) or a pre-fingerprint marker still in
+   * progress: retryable, the redelivery after the lease resolves it. Another event id: the
+   * producer gave two events one seq — terminal.
+   */
+  const markerTaken = (event: EventEnvelope, agg: string, record: StoredRecord): Error => {
+    const legacy = record.fingerprint === FINGERPRINT || record.fingerprint === '';
+    if (record.fingerprint === markerFingerprint(event) || (legacy && record.status === 'in_progress')) {
+      return new EventInProgressError('inbox: this event is being handled by another delivery; retry');
+    }
+    return new SeqConflictError(`inbox: event ${event.seq} of ${agg} was already taken by another event with the same seq`, { aggregate: agg, seq: event.seq });
+  };
+
+  /**
+   * A duplicate of an applied event: its marker must be completed too, or the aggregate's next
+   * event would wait for it (`maxGapRetries`). A kill between the event record's completion and
+   * the marker's leaves it held until its lease ends, then absent: the redelivery completes it
+   * (expiring with the event record); while it is held, the delivery is retried.
+   */
+  const restoreMarker = async (event: EventEnvelope, agg: string, seqKey: string, expiresAt: number, leaseUntil: number): Promise<void> => {
+    const owner = randomUUID();
+    const fingerprint = markerFingerprint(event);
+    try {
+      const marker = await store.claim({ key: seqKey, owner, fingerprint, leaseUntil });
+      if (marker.claimed) {
+        await store.complete({ key: seqKey, owner, fingerprint, result: '1', expiresAt });
+        return;
+      }
+      // Completed (by this event, or by another one with the same seq — a conflict, but this event is done): nothing to mend.
+      if (marker.record.status === 'completed') return;
+    } catch (error) {
+      throw unavailable(error);
+    }
+    throw new EventInProgressError(`inbox: event ${event.seq} of ${agg} was applied, its seq marker is still held; retry`);
+  };
 
   const readBody = async (ctx: Context): Promise<unknown> => {
     if (options.read) return options.read(ctx);
@@ -153,6 +193,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       }
       if (!claimed.claimed) {
         if (claimed.record.status === 'completed') {
+          await restoreMarker(event, agg, state.seqKey, claimed.record.expiresAt, leaseUntil);
           ctx.log.info('inbox duplicate', { consumer, eventId: event.id, aggregate: agg, seq: event.seq });
           ctx.inbox.duplicate = true;
           return { answer: { duplicate: true, eventId: event.id } };
@@ -178,11 +219,24 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
         }
       }
       // The seq marker is held with the same owner, so both complete (or release) together.
+      let marker;
       try {
-        await store.claim({ key: state.seqKey, owner: state.owner, fingerprint: FINGERPRINT, leaseUntil });
+        marker = await store.claim({ key: state.seqKey, owner: state.owner, fingerprint: markerFingerprint(event), leaseUntil });
       } catch (error) {
         await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
         throw unavailable(error);
+      }
+      if (!marker.claimed) {
+        if (marker.record.status === 'completed' && marker.record.fingerprint === markerFingerprint(event)) {
+          // This event was applied (its marker completes only after the function), but its own
+          // record was lost (a kill between the two writes): record it, answer the duplicate.
+          await store.complete({ key: state.eventKey, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt: marker.record.expiresAt }).catch(() => false);
+          ctx.log.info('inbox duplicate', { consumer, eventId: event.id, aggregate: agg, seq: event.seq });
+          ctx.inbox.duplicate = true;
+          return { answer: { duplicate: true, eventId: event.id } };
+        }
+        await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
+        throw markerTaken(event, agg, marker.record);
       }
       Object.assign(slot, state);
       Object.assign(ctx.inbox, { event, key: `inbox:${consumer}:${event.id}`, gap: state.gap });
@@ -194,7 +248,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       const results = await store
         .completeMany([
           { key: state.eventKey!, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
-          { key: state.seqKey!, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
+          { key: state.seqKey!, owner: state.owner, fingerprint: markerFingerprint(event), result: '1', expiresAt },
         ])
         .catch((error: unknown) => {
           // The effect happened: failing now would run it again. The key expires with its lease.

@@ -50,6 +50,7 @@ export {
   OutboxUnavailableError,
   TransitionError,
   SeqGapError,
+  SeqConflictError,
   MessageInvalidError,
   UnsupportedServerError,
   RedriveRefInvalidError,
