@@ -20,14 +20,14 @@
  * carries a stack; every instance answers 200 after the restarts (no dead cached client).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { eventually } from '../../../test/support/wait.js';
-import { ask, errorKinds, sleep, startFleet, STACK, storm, type Fleet, type StormOutcome } from './built-storm-fleet.js';
+import { expectCleanAnswers, joinedFailures, readLog, sleep, startFleet, storm, type Fleet } from './built-storm-fleet.js';
 
 const INSTANCES = 6;
 /** Concurrent callers of every key. */
@@ -35,8 +35,6 @@ const CALLERS = 3;
 /** Short, so killed holders' keys are taken over within the test; long enough for a loaded attempt, and for a completion retried across a restart. */
 const LEASE_MS = 4_000;
 const DEADLINE_MS = 10_000;
-
-type LogLine = { key: string; pid: number; fence: number | null; effect?: boolean };
 
 let server: (OwnServer & { url: string }) | undefined;
 let fleet: Fleet | undefined;
@@ -58,34 +56,10 @@ async function setUp(effect: 'joined' | 'plain'): Promise<{ env: Record<string, 
   return { env, fleet, server };
 }
 
-const readLog = (path: string): LogLine[] =>
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as LogLine);
-
 async function restart(redis: OwnServer): Promise<void> {
   await redis.stop();
   await sleep(200 + Math.random() * 600);
   await redis.start();
-}
-
-/** What both storms must show besides the effects. */
-async function expectCleanAnswers(fleet: Fleet, outcome: StormOutcome): Promise<void> {
-  const failures: string[] = [];
-  for (const key of outcome.keys) {
-    const bodies = outcome.answers.get(key) ?? [];
-    if (new Set(bodies).size !== 1 || bodies.length !== CALLERS) failures.push(`${key}: bodies ${JSON.stringify([...new Set(bodies)])}, ${bodies.length} answers`);
-  }
-  const after: Array<number | undefined> = [];
-  for (const instance of fleet.instances) after.push((await ask(instance, `after-${randomUUID()}`))?.statusCode);
-  const lines = fleet.every.flatMap((i) => i.stderr);
-  console.log(errorKinds(lines));
-  expect(outcome.unexpected, 'answers outside the documented retryable ones').toEqual([]);
-  expect(failures).toEqual([]);
-  expect(lines.filter((line) => STACK.test(line)), 'log lines with a stack').toEqual([]);
-  expect(after, 'every live instance answers after the restarts').toEqual(fleet.instances.map(() => 200));
-  expect(outcome.retried.get('IDEMPOTENCY_IN_PROGRESS') ?? 0, 'duplicates were told in progress').toBeGreaterThan(0);
 }
 
 describe('storm on the built packages, redis-server with appendfsync always SIGKILLed and restarted', () => {
@@ -105,18 +79,9 @@ describe('storm on the built packages, redis-server with appendfsync always SIGK
     });
     const settles = readLog(env.STORM_LOG!);
     const redis = new Redis(server.url);
-    const failures: string[] = [];
+    let failures: string[];
     try {
-      for (const key of outcome.keys) {
-        const charged = Number(await redis.get(`effects:${key}`));
-        const applied = await redis.lrange(`applied:${key}`, 0, -1);
-        const mine = settles.filter((s) => s.key === key);
-        const fences = mine.map((s) => s.fence);
-        if (charged !== 1 || applied.length !== 1) failures.push(`${key}: charged ${charged} times, applied ${JSON.stringify(applied)}, settle attempts ${JSON.stringify(mine)}`);
-        if (fences.includes(null)) failures.push(`${key}: an attempt had no joinable completion`);
-        if (new Set(fences).size !== fences.length) failures.push(`${key}: two attempts held one fence: ${JSON.stringify(mine)}`);
-        if (applied.length === 1 && Number(applied[0]!.split(':')[1]) !== Math.max(...(fences as number[]))) failures.push(`${key}: applied by ${applied[0]}, not by the highest fence`);
-      }
+      failures = await joinedFailures(outcome.keys, settles, async (key) => ({ charged: Number(await redis.get(`effects:${key}`)), applied: await redis.lrange(`applied:${key}`, 0, -1) }));
     } finally {
       redis.disconnect();
     }
@@ -126,7 +91,7 @@ describe('storm on the built packages, redis-server with appendfsync always SIGK
     );
     expect(failures).toEqual([]);
     expect(restarts).toBe(2);
-    await expectCleanAnswers(fleet, outcome);
+    await expectCleanAnswers(fleet, outcome, CALLERS);
   }, 55_000);
 
   it('plain effect then completion (the README first example), no instance killed: each key has one effect', async () => {
@@ -151,6 +116,6 @@ describe('storm on the built packages, redis-server with appendfsync always SIGK
     );
     expect(restarts).toBe(3);
     expect(failures, 'keys whose effect ran more than once').toEqual([]);
-    await expectCleanAnswers(fleet, outcome);
+    await expectCleanAnswers(fleet, outcome, CALLERS);
   }, 55_000);
 });
