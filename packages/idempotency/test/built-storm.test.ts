@@ -9,7 +9,9 @@
  *
  * 1. The effect joined to the completion (the README's "Completing inside another write"
  *    script), instances also SIGKILLed mid-invocation: every key is charged exactly once, by
- *    the attempt holding its highest fence; no two attempts of a key hold one fence.
+ *    the attempt holding its highest fence; no two attempts of a key hold one fence. The same
+ *    through the GCF entry behind the Functions Framework's HTTP server (getTestServer: real
+ *    HTTP requests), with one restart.
  * 2. The README's first example: an effect outside the store, then the plugin's completion.
  *    The README promises that with `appendfsync always` a restart keeps the claim and the
  *    first attempt completes once its client reconnects: every key's effect happens once.
@@ -47,10 +49,10 @@ afterEach(async () => {
   fleet = server = dir = undefined;
 });
 
-async function setUp(effect: 'joined' | 'plain'): Promise<{ env: Record<string, string>; fleet: Fleet; server: OwnServer & { url: string } }> {
+async function setUp(effect: 'joined' | 'plain', adapter: 'aws' | 'gcf' = 'aws'): Promise<{ env: Record<string, string>; fleet: Fleet; server: OwnServer & { url: string } }> {
   dir = mkdtempSync(join(tmpdir(), 'steadyfn-built-storm-'));
   server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
-  const env = { STORM_REDIS_URL: server.url, STORM_LOG: join(dir, 'log.ndjson'), STORM_LEASE_MS: String(LEASE_MS), STORM_DEADLINE_MS: String(DEADLINE_MS), STORM_PREFIX: `storm:${randomUUID().slice(0, 8)}:`, STORM_EFFECT: effect };
+  const env = { STORM_REDIS_URL: server.url, STORM_LOG: join(dir, 'log.ndjson'), STORM_LEASE_MS: String(LEASE_MS), STORM_DEADLINE_MS: String(DEADLINE_MS), STORM_PREFIX: `storm:${randomUUID().slice(0, 8)}:`, STORM_EFFECT: effect, STORM_ADAPTER: adapter };
   writeFileSync(env.STORM_LOG, '');
   fleet = await startFleet(env, INSTANCES);
   return { env, fleet, server };
@@ -62,37 +64,42 @@ async function restart(redis: OwnServer): Promise<void> {
   await redis.start();
 }
 
-describe('storm on the built packages, redis-server with appendfsync always SIGKILLed and restarted', () => {
-  it('joined effect, instances SIGKILLed mid-invocation: each key charged once, by its highest fence', async () => {
-    const { env, fleet, server } = await setUp('joined');
-    const killed: number[] = [];
-    let restarts = 0;
-    const outcome = await storm(fleet, CALLERS, 12, async () => {
-      for (let k = 0; k < 6; k++) {
-        killed.push(await fleet.killMidInvocation());
-        if (k % 3 === 1) {
-          await restart(server);
-          restarts++;
-        }
-        await sleep(300 + Math.random() * 400);
+/** The joined storm through `adapter`: instances SIGKILLed mid-invocation, `restartsWanted` redis restarts among six kills. */
+async function joinedStorm(adapter: 'aws' | 'gcf', restartsWanted: 1 | 2): Promise<void> {
+  const { env, fleet, server } = await setUp('joined', adapter);
+  const killed: number[] = [];
+  let restarts = 0;
+  const outcome = await storm(fleet, CALLERS, 12, async () => {
+    for (let k = 0; k < 6; k++) {
+      killed.push(await fleet.killMidInvocation());
+      if (restartsWanted === 2 ? k % 3 === 1 : k === 2) {
+        await restart(server);
+        restarts++;
       }
-    });
-    const settles = readLog(env.STORM_LOG!);
-    const redis = new Redis(server.url);
-    let failures: string[];
-    try {
-      failures = await joinedFailures(outcome.keys, settles, async (key) => ({ charged: Number(await redis.get(`effects:${key}`)), applied: await redis.lrange(`applied:${key}`, 0, -1) }));
-    } finally {
-      redis.disconnect();
+      await sleep(300 + Math.random() * 400);
     }
-    const takenOver = outcome.keys.filter((key) => settles.some((s) => s.key === key && (s.fence ?? 0) > 1)).length;
-    console.log(
-      `joined storm: ${outcome.keys.length} keys × ${CALLERS} callers, ${killed.length} instance kills, ${restarts} redis restarts, ${takenOver} keys settled by a takeover, ${outcome.lost} requests lost with a killed instance, retryable answers ${JSON.stringify(Object.fromEntries(outcome.retried))}, ${settles.length} settle attempts`,
-    );
-    expect(failures).toEqual([]);
-    expect(restarts).toBe(2);
-    await expectCleanAnswers(fleet, outcome, CALLERS);
-  }, 55_000);
+  });
+  const settles = readLog(env.STORM_LOG!);
+  const redis = new Redis(server.url);
+  let failures: string[];
+  try {
+    failures = await joinedFailures(outcome.keys, settles, async (key) => ({ charged: Number(await redis.get(`effects:${key}`)), applied: await redis.lrange(`applied:${key}`, 0, -1) }));
+  } finally {
+    redis.disconnect();
+  }
+  const takenOver = outcome.keys.filter((key) => settles.some((s) => s.key === key && (s.fence ?? 0) > 1)).length;
+  console.log(
+    `joined storm (${adapter}): ${outcome.keys.length} keys × ${CALLERS} callers, ${killed.length} instance kills, ${restarts} redis restarts, ${takenOver} keys settled by a takeover, ${outcome.lost} requests lost with a killed instance, retryable answers ${JSON.stringify(Object.fromEntries(outcome.retried))}, ${settles.length} settle attempts`,
+  );
+  expect(failures).toEqual([]);
+  expect(restarts).toBe(restartsWanted);
+  await expectCleanAnswers(fleet, outcome, CALLERS);
+}
+
+describe('storm on the built packages, redis-server with appendfsync always SIGKILLed and restarted', () => {
+  it('joined effect, instances SIGKILLed mid-invocation: each key charged once, by its highest fence', () => joinedStorm('aws', 2), 55_000);
+
+  it('the same through the GCF adapter (Functions Framework HTTP server), one restart', () => joinedStorm('gcf', 1), 55_000);
 
   it('plain effect then completion (the README first example), no instance killed: each key has one effect', async () => {
     const { env, fleet, server } = await setUp('plain');
