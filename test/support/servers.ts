@@ -156,8 +156,10 @@ const run = promisify(execFile);
 export interface OwnCluster {
   nodes: Array<{ host: string; port: number }>;
   ports: number[];
-  /** Kills the node on `port` (SIGKILL) and starts it again from its nodes.conf (its data is gone); resolves when every node reports cluster_state:ok. */
+  /** Kills the node on `port` (SIGKILL) and starts it again from its nodes.conf (its data is gone unless started with AOF); resolves when every node reports cluster_state:ok. */
   restart(port: number): Promise<void>;
+  /** Kills the node on `port` (SIGKILL) and leaves it down. */
+  kill(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -183,26 +185,27 @@ async function clusterPorts(): Promise<number[]> {
 
 /**
  * Three cluster-enabled redis-servers joined into one cluster (no replicas); each node can be
- * restarted. A node that cannot start (its port or bus port taken between the check and the
+ * restarted; `args` adds config to every node (e.g. `--appendonly yes --appendfsync always`:
+ * a restarted node keeps its data). A node that cannot start (its port or bus port taken between the check and the
  * bind, by another test's connection on a loaded machine) makes the whole start again on
  * other ports, up to three times.
  */
-export async function startRedisCluster(): Promise<OwnCluster> {
+export async function startRedisCluster(args: string[] = []): Promise<OwnCluster> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startClusterOn(await clusterPorts());
+      return await startClusterOn(await clusterPorts(), args);
     } catch (error) {
       if (attempt >= 3) throw error;
     }
   }
 }
 
-async function startClusterOn(ports: number[]): Promise<OwnCluster> {
+async function startClusterOn(ports: number[], args: string[]): Promise<OwnCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'steadyfn-cluster-'));
   const launch = (port: number): ChildProcess =>
     spawn(
       'redis-server',
-      ['--bind', '127.0.0.1', '--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir],
+      ['--bind', '127.0.0.1', '--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir, ...args],
       { stdio: 'ignore' },
     );
   const children = new Map(ports.map((port) => [port, launch(port)]));
@@ -230,7 +233,7 @@ async function startClusterOn(ports: number[]): Promise<OwnCluster> {
     await stop();
     throw error;
   }
-  return { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), ports, restart, stop };
+  return { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), ports, restart, kill: (port) => kill(children.get(port)!), stop };
 }
 
 /** Waits (up to 10 s) until the redis-server on `port` answers PING; fails at once when `child` exited. */

@@ -23,6 +23,11 @@ describe('isConnectionError / wasNotSent', () => {
     const clusterOffline = new Error("Cluster isn't ready and enableOfflineQueue options is false");
     expect(isConnectionError(clusterOffline)).toBe(true);
     expect(wasNotSent(clusterOffline)).toBe(false);
+    // A Cluster node down or restarting (CLUSTERDOWN, MOVED) until ioredis' redirection limit
+    // (test/cluster-down.test.ts gets it from a real one).
+    const redirections = new Error('Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down');
+    expect(isConnectionError(redirections)).toBe(true);
+    expect(wasNotSent(redirections)).toBe(false);
     const maxRetries = Object.assign(new Error('Reached the max retries per request limit (which is 0).'), { name: 'MaxRetriesPerRequestError' });
     expect(isConnectionError(maxRetries)).toBe(true);
     expect(wasNotSent(maxRetries)).toBe(false);

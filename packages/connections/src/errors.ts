@@ -38,8 +38,12 @@ const MONGO_NOT_SENT_NAMES = new Set(['MongoServerSelectionError', 'MongoPoolCle
 // Cluster's "Cluster isn't ready": besides refusing a command that finds no node connection, its
 // failover retry (`retryDelayOnFailover`) rejects with it, 100 ms later, a command written on a
 // connection that then closed — possibly applied (test/review-cluster-resend.test.ts).
+// A Cluster that could not route a command (a node down or restarting: CLUSTERDOWN, MOVED while
+// its slot map is refreshed) retries until `maxRedirections` and then rejects with a plain
+// "Too many Cluster redirections. Last error: …"; its earlier tries may include one written on a
+// connection that closed, so it proves nothing was sent no more than "Connection is closed".
 const REDIS_NOT_SENT = [/Stream isn't writeable/i];
-const REDIS_CONNECTION = [...REDIS_NOT_SENT, /Cluster isn't ready/i, /Connection is closed/i, /max retries per request/i, /socket hang up/i];
+const REDIS_CONNECTION = [...REDIS_NOT_SENT, /Cluster isn't ready/i, /Too many Cluster redirections/i, /Connection is closed/i, /max retries per request/i, /socket hang up/i];
 
 function* causes(err: unknown): Generator<Record<string, unknown>> {
   let current: unknown = err;
@@ -59,7 +63,8 @@ function nameOf(e: Record<string, unknown>): string {
  * True when `err` (or one of its first five causes) says the connection failed rather than
  * the operation: a socket code (`ECONNRESET`, `EPIPE`, `ECONNREFUSED`, `ETIMEDOUT`, …), a
  * MongoDB network, server selection or pool error, ioredis `Connection is closed`, `Stream isn't
- * writeable` or `Cluster isn't ready`.
+ * writeable`, `Cluster isn't ready` or `Too many Cluster redirections` (a Cluster node down or
+ * restarting).
  * @example
  * isConnectionError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })); // true
  */

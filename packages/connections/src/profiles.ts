@@ -67,6 +67,13 @@ export interface RedisProfile {
   connectTimeout: number;
   /** `boundedRetryStrategy`: 50, 100, 200, 400 ms, then give up. */
   retryStrategy: (times: number) => number | null;
+  /**
+   * 100 ms: while a restarted server loads its data (it accepts connections and answers INFO
+   * with `loading:1`), the ready check asks again every 100 ms instead of every
+   * `loading_eta_seconds` (at least 1 s), so a call that connected during the load goes on at
+   * most 100 ms after the server serves, not up to a second later.
+   */
+  maxLoadingRetryTime: number;
   /** `reconnectOnReadonly`: after a failover, reconnect and resend a command the old primary refused. */
   reconnectOnError: (err: Error) => boolean | 1 | 2;
 }
@@ -126,6 +133,7 @@ export function profileFor(provider: Provider = detectPlatform()): Profile {
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       connectTimeout: 3_000,
+      maxLoadingRetryTime: 100,
       retryStrategy: boundedRetryStrategy,
       reconnectOnError: reconnectOnReadonly,
     },

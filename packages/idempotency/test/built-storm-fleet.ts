@@ -8,6 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { eventually } from '../../../test/support/wait.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/built-storm-worker.mjs', import.meta.url));
@@ -173,4 +175,50 @@ export function errorKinds(lines: string[]): string {
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
   return [...kinds].map(([k, n]) => `${n}× ${k}`).join('\n');
+}
+
+/** One settle attempt (joined effect) or effect (plain) from STORM_LOG; `recordKey` is the store's key of the record. */
+export type LogLine = { key: string; pid: number; fence: number | null; effect?: boolean; recordKey?: string };
+
+export const readLog = (path: string): LogLine[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LogLine);
+
+/**
+ * The joined storm's verdict per key: charged once, applied once, by the attempt holding the
+ * highest fence, every attempt with a joinable completion and its own fence. `read` gives a key's
+ * count and application list (`recordKeys`: the store keys its attempts logged).
+ */
+export async function joinedFailures(keys: string[], settles: LogLine[], read: (key: string, recordKeys: string[]) => Promise<{ charged: number; applied: string[] }>): Promise<string[]> {
+  const failures: string[] = [];
+  for (const key of keys) {
+    const mine = settles.filter((s) => s.key === key);
+    const { charged, applied } = await read(key, [...new Set(mine.map((s) => s.recordKey).filter((k): k is string => k !== undefined))]);
+    const fences = mine.map((s) => s.fence);
+    if (charged !== 1 || applied.length !== 1) failures.push(`${key}: charged ${charged} times, applied ${JSON.stringify(applied)}, settle attempts ${JSON.stringify(mine)}`);
+    if (fences.includes(null)) failures.push(`${key}: an attempt had no joinable completion`);
+    if (new Set(fences).size !== fences.length) failures.push(`${key}: two attempts held one fence: ${JSON.stringify(mine)}`);
+    if (applied.length === 1 && Number(applied[0]!.split(':')[1]) !== Math.max(...(fences as number[]))) failures.push(`${key}: applied by ${applied[0]}, not by the highest fence`);
+  }
+  return failures;
+}
+
+/** What every built storm must show besides the effects. */
+export async function expectCleanAnswers(fleet: Fleet, outcome: StormOutcome, callers: number): Promise<void> {
+  const failures: string[] = [];
+  for (const key of outcome.keys) {
+    const bodies = outcome.answers.get(key) ?? [];
+    if (new Set(bodies).size !== 1 || bodies.length !== callers) failures.push(`${key}: bodies ${JSON.stringify([...new Set(bodies)])}, ${bodies.length} answers`);
+  }
+  const after: Array<number | undefined> = [];
+  for (const instance of fleet.instances) after.push((await ask(instance, `after-${randomUUID()}`))?.statusCode);
+  const lines = fleet.every.flatMap((i) => i.stderr);
+  console.log(errorKinds(lines));
+  expect(outcome.unexpected, 'answers outside the documented retryable ones').toEqual([]);
+  expect(failures).toEqual([]);
+  expect(lines.filter((line) => STACK.test(line)), 'log lines with a stack').toEqual([]);
+  expect(after, 'every live instance answers after the restarts').toEqual(fleet.instances.map(() => 200));
+  expect(outcome.retried.get('IDEMPOTENCY_IN_PROGRESS') ?? 0, 'duplicates were told in progress').toBeGreaterThan(0);
 }
