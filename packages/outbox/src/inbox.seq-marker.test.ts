@@ -119,12 +119,12 @@ describe.each(backends)('inbox seq marker on $name', ({ open }) => {
     const applied: string[] = [];
     const consumer = `killed-${randomUUID()}`;
     const agg = `o-${randomUUID()}`;
-    const killed = instance(consumer, [], { leaseMs: 300, store: (s) => ({ ...s, completeMany: async () => { throw new Error('killed before completing'); } }) });
-    const live = instance(consumer, applied, { leaseMs: 300 });
+    const killed = instance(consumer, [], { leaseMs: 2_000, store: (s) => ({ ...s, completeMany: async () => { throw new Error('killed before completing'); } }) });
+    const live = instance(consumer, applied, { leaseMs: 2_000 });
     const one = envelope(agg, 1);
     await killed.deliver(one);
     expect(await live.deliver(one, 2)).toBe('INBOX_IN_PROGRESS');
-    await sleep(450);
+    await sleep(2_300); // past the 2 s lease (room for a loaded machine between the kill and the first redelivery)
     expect(await live.deliver(one, 3)).toBeUndefined();
     expect(await live.deliver(envelope(agg, 2))).toBeUndefined();
     expect(seqs(applied)).toEqual([`${agg}#1`, `${agg}#2`]);
@@ -135,13 +135,13 @@ describe.each(backends)('inbox seq marker on $name', ({ open }) => {
     const consumer = `half-${randomUUID()}`;
     const agg = `o-${randomUUID()}`;
     // The event record's completion reaches the store, then the process dies (MongoDB writes the two records one by one).
-    const half = instance(consumer, applied, { leaseMs: 300, store: (s) => ({ ...s, completeMany: async (items) => { await s.completeMany(items.slice(0, 1)); throw new Error('killed'); } }) });
-    const live = instance(consumer, applied, { leaseMs: 300 });
+    const half = instance(consumer, applied, { leaseMs: 2_000, store: (s) => ({ ...s, completeMany: async (items) => { await s.completeMany(items.slice(0, 1)); throw new Error('killed'); } }) });
+    const live = instance(consumer, applied, { leaseMs: 2_000 });
     const one = envelope(agg, 1);
     await half.deliver(one);
     // The killed invocation's message comes back; until the marker's lease ends it is retried, never dropped as done.
     expect(await live.deliver(one, 2)).toBe('INBOX_IN_PROGRESS');
-    await sleep(450);
+    await sleep(2_300); // past the 2 s lease (room for a loaded machine between the kill and the first redelivery)
     expect(await live.deliver(one, 3)).toBeUndefined();
     expect(await live.deliver(envelope(agg, 2))).toBeUndefined();
     expect(seqs(applied)).toEqual([`${agg}#1`, `${agg}#2`]);
@@ -152,12 +152,12 @@ describe.each(backends)('inbox seq marker on $name', ({ open }) => {
     const consumer = `half-marker-${randomUUID()}`;
     const agg = `o-${randomUUID()}`;
     // Only the marker's completion (the second item) reaches the store before the process dies.
-    const half = instance(consumer, applied, { leaseMs: 300, store: (s) => ({ ...s, completeMany: async (items) => { await s.completeMany(items.slice(1)); throw new Error('killed'); } }) });
-    const live = instance(consumer, applied, { leaseMs: 300 });
+    const half = instance(consumer, applied, { leaseMs: 2_000, store: (s) => ({ ...s, completeMany: async (items) => { await s.completeMany(items.slice(1)); throw new Error('killed'); } }) });
+    const live = instance(consumer, applied, { leaseMs: 2_000 });
     const one = envelope(agg, 1);
     await half.deliver(one);
     expect(await live.deliver(one, 2)).toBe('INBOX_IN_PROGRESS');
-    await sleep(450);
+    await sleep(2_300); // past the 2 s lease (room for a loaded machine between the kill and the first redelivery)
     expect(await live.deliver(one, 3)).toBeUndefined();
     expect(live.lines.filter((l) => l.msg === 'inbox duplicate')).toHaveLength(1);
     // The event record is now completed as well: a further copy is answered at once.
