@@ -4,7 +4,7 @@
  * test may stop, kill and start again without touching the shared services (stopped by pid).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,10 +202,14 @@ export async function startRedisCluster(args: string[] = []): Promise<OwnCluster
 
 async function startClusterOn(ports: number[], args: string[]): Promise<OwnCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'steadyfn-cluster-'));
+  // One directory per node: with AOF on, nodes sharing a --dir share one appendonlydir/ (one
+  // manifest, one incr file), so a node loaded the others' writes and a start could exit(1)
+  // reading a manifest another node was rewriting (official CI, 2026-12-01).
+  for (const port of ports) mkdirSync(join(dir, String(port)));
   const launch = (port: number): ChildProcess =>
     spawn(
       'redis-server',
-      ['--bind', '127.0.0.1', '--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir, ...args],
+      ['--bind', '127.0.0.1', '--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--save', '', '--appendonly', 'no', '--dir', join(dir, String(port)), '--logfile', 'redis.log', ...args],
       { stdio: 'ignore' },
     );
   const children = new Map(ports.map((port) => [port, launch(port)]));
@@ -222,11 +226,11 @@ async function startClusterOn(ports: number[], args: string[]): Promise<OwnClust
   const restart = async (port: number): Promise<void> => {
     await kill(children.get(port)!);
     children.set(port, launch(port));
-    await waitForPing(port, children.get(port));
+    await waitForPing(port, children.get(port), join(dir, String(port), 'redis.log'));
     for (const p of ports) await waitForClusterOk(p);
   };
   try {
-    for (const port of ports) await waitForPing(port, children.get(port));
+    for (const port of ports) await waitForPing(port, children.get(port), join(dir, String(port), 'redis.log'));
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes'], { timeout: 30_000 });
     for (const port of ports) await waitForClusterOk(port);
   } catch (error) {
@@ -236,10 +240,14 @@ async function startClusterOn(ports: number[], args: string[]): Promise<OwnClust
   return { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), ports, restart, kill: (port) => kill(children.get(port)!), stop };
 }
 
-/** Waits (up to 10 s) until the redis-server on `port` answers PING; fails at once when `child` exited. */
-async function waitForPing(port: number, child?: ChildProcess): Promise<void> {
+/** Waits (up to 10 s) until the redis-server on `port` answers PING; fails at once when `child` exited, quoting the end of `logFile`. */
+async function waitForPing(port: number, child?: ChildProcess, logFile?: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`redis-server :${port} exited (${child.exitCode ?? child.signalCode}) before answering`);
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      // The server's own last log lines say why it exited (a port taken, a bad AOF …).
+      const log = logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+      throw new Error(`redis-server :${port} exited (${child.exitCode ?? child.signalCode}) before answering${log ? `; its log ends:\n${log}` : ''}`);
+    }
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {
