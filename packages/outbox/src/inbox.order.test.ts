@@ -5,33 +5,19 @@
  * that one delivery whatever order the queue handed them out in; a gap stops only its own
  * aggregate's later events in the batch.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler, type Plugin } from '@steadyfn/handler';
 import { mongoStore, redisStore } from '@steadyfn/idempotency';
-import { createQueue, drainQueue, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from '../test/support.js';
+import { createQueue, drainQueue, lambdaContext, openMongo, openRedis, sqsClient, sqsRecord, type MongoBackend, type RedisBackend } from '../test/support.js';
 import { prepareEvent, serializeEvent } from './envelope.js';
 import { inbox } from './inbox.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number() }) } };
 const envelope = (aggregateId: string, seq: number) => serializeEvent(prepareEvent(events, { type: 'OrderPaid', aggregateId, payload: { amountCents: seq } }, {}), seq);
-const lambda = () => ({ awsRequestId: randomUUID(), functionName: 'ship', getRemainingTimeInMillis: () => 30_000 });
+const lambda = () => lambdaContext('ship');
 type Answer = { batchItemFailures: Array<{ itemIdentifier: string }> };
-/** A standard-queue SQS record as Lambda's event source mapping hands it to the function. */
-const lambdaRecord = (messageId: string, body: string, receiptHandle = 'rh', attempt = '1') => ({
-  messageId,
-  receiptHandle,
-  body,
-  attributes: { ApproximateReceiveCount: attempt, SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders',
-  awsRegion: 'us-east-1',
-});
-
 describe('inbox: one aggregate in one standard-queue batch (moto SQS, Redis)', () => {
   let redis: RedisBackend;
   let sqs: SQSClient;
@@ -71,7 +57,7 @@ describe('inbox: one aggregate in one standard-queue batch (moto SQS, Redis)', (
 
   /** Runs the handler once on `messages` as a Lambda SQS batch, deletes what succeeded, and returns the failed bodies' seqs. */
   async function runOnce(main: ReturnType<typeof consumer>, messages: Message[]): Promise<number[]> {
-    const Records = messages.map((m) => lambdaRecord(m.MessageId!, m.Body!, m.ReceiptHandle!, m.Attributes?.ApproximateReceiveCount));
+    const Records = messages.map((m) => sqsRecord(m.Body!, { messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, attempt: Number(m.Attributes?.ApproximateReceiveCount ?? 1) }));
     const answer = (await main.aws({ Records }, lambda())) as Answer;
     const failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
     const done = messages.filter((m) => !failed.has(m.MessageId!));
@@ -138,7 +124,7 @@ describe('inbox: one aggregate in one standard-queue batch (FerretDB idempotency
       await new Promise((r) => setTimeout(r, 5));
       applied.push(`${ctx.inbox.event.aggregateId}#${ctx.inbox.event.seq}`);
     });
-    const batch = (bodies: string[]) => ({ Records: bodies.map((body) => lambdaRecord(randomUUID(), body)) });
+    const batch = (bodies: string[]) => ({ Records: bodies.map((body) => sqsRecord(body)) });
     const inOrder = (await ship.aws(batch([envelope('f-1', 1), envelope('f-1', 2), envelope('f-1', 3)]), lambda())) as Answer;
     const shuffled = (await ship.aws(batch([envelope('f-2', 2), envelope('f-2', 3), envelope('f-2', 1)]), lambda())) as Answer;
     expect(inOrder.batchItemFailures).toEqual([]);

@@ -12,31 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import { mongoStore, redisStore, scopeOf, storeKey, type IdempotencyStore } from '@steadyfn/idempotency';
-import { openMongo, openRedis, type MongoBackend, type RedisBackend } from '../test/support.js';
+import { lambdaContext, openMongo, openRedis, sqsEvent, type MongoBackend, type RedisBackend } from '../test/support.js';
 import { prepareEvent, serializeEvent } from './envelope.js';
 import { inbox } from './inbox.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number() }) } };
 const envelope = (aggregateId: string, seq: number) => serializeEvent(prepareEvent(events, { type: 'OrderPaid', aggregateId, payload: { amountCents: seq } }, {}), seq);
-const lambda = () => ({ awsRequestId: randomUUID(), functionName: 'ship', getRemainingTimeInMillis: () => 30_000 });
+const lambda = () => lambdaContext('ship');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A standard-queue SQS record as Lambda's event source mapping hands it over (one message, `attempt` = ApproximateReceiveCount). */
-const sqsEvent = (body: string, attempt = 1) => ({
-  Records: [
-    {
-      messageId: randomUUID(),
-      receiptHandle: 'rh',
-      body,
-      attributes: { ApproximateReceiveCount: String(attempt), SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders',
-      awsRegion: 'us-east-1',
-    },
-  ],
-});
-
 type Consumer = { deliver(body: string, attempt?: number): Promise<string | undefined>; lines: Array<Record<string, unknown>> };
 
 const backends: Array<{ name: string; open(): Promise<{ store(): IdempotencyStore; close(): Promise<void> }> }> = [
@@ -82,7 +65,7 @@ describe.each(backends)('inbox seq marker on $name', ({ open }) => {
       lines,
       async deliver(body, attempt = 1) {
         const before = lines.length;
-        const answer = (await fn.aws(sqsEvent(body, attempt), lambda())) as { batchItemFailures: unknown[] };
+        const answer = (await fn.aws(sqsEvent([body], { attempt }), lambda())) as { batchItemFailures: unknown[] };
         if (answer.batchItemFailures.length === 0) return undefined;
         const failed = lines.slice(before).find((l) => typeof l.code === 'string' && l.level !== 'info');
         return String(failed?.code ?? 'UNKNOWN');

@@ -3,12 +3,11 @@
  * the handler's Lambda SQS adapter: duplicates answered without running, effects exactly
  * once, seq gaps retried, partial batch responses, FIFO stopping at the first failure.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import { mongoStore, redisStore } from '@steadyfn/idempotency';
-import { openMongo, openRedis, type MongoBackend, type RedisBackend } from '../test/support.js';
+import { lambdaContext, openMongo, openRedis, sqsEvent, type MongoBackend, type RedisBackend } from '../test/support.js';
 import { prepareEvent, serializeEvent } from './envelope.js';
 import { inbox } from './inbox.js';
 import { outbox } from './plugin.js';
@@ -21,22 +20,7 @@ function envelope(aggregateId: string, seq: number, amountCents = 1) {
   return serializeEvent(prepareEvent(events, { type: 'OrderPaid', aggregateId, payload: { amountCents } }, { correlationId: 'corr-1' }), seq);
 }
 
-function sqsEvent(bodies: string[], fifo = false, attempt = 1) {
-  return {
-    Records: bodies.map((body) => ({
-      messageId: randomUUID(),
-      receiptHandle: 'rh',
-      body,
-      attributes: { ApproximateReceiveCount: String(attempt), SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:orders${fifo ? '.fifo' : ''}`,
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
-const lambda = () => ({ awsRequestId: randomUUID(), functionName: 'ship', getRemainingTimeInMillis: () => 30_000 });
+const lambda = () => lambdaContext('ship');
 
 describe('inbox on Redis', () => {
   let backend: RedisBackend;
@@ -138,7 +122,7 @@ describe('inbox on Redis', () => {
     await consumer('accepting', (e) => seen.push(e.seq), 'accept').aws(sqsEvent([envelope('o-4', 5)]), lambda());
     expect(seen).toEqual([5]);
     const late: number[] = [];
-    await consumer('patient', (e) => late.push(e.seq)).aws(sqsEvent([envelope('o-5', 3)], false, 10), lambda());
+    await consumer('patient', (e) => late.push(e.seq)).aws(sqsEvent([envelope('o-5', 3)], { attempt: 10 }), lambda());
     expect(late).toEqual([3]);
   });
 
@@ -148,7 +132,7 @@ describe('inbox on Redis', () => {
     });
     const standard = (await ship.aws(sqsEvent([envelope('ok-1', 1), envelope('bad', 1), envelope('ok-2', 1)]), lambda())) as { batchItemFailures: Array<{ itemIdentifier: string }> };
     expect(standard.batchItemFailures).toHaveLength(1);
-    const batch = sqsEvent([envelope('ok-3', 1), envelope('bad', 1), envelope('ok-4', 1)], true);
+    const batch = sqsEvent([envelope('ok-3', 1), envelope('bad', 1), envelope('ok-4', 1)], { fifo: true });
     const fifo = (await ship.aws(batch, lambda())) as { batchItemFailures: Array<{ itemIdentifier: string }> };
     expect(fifo.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([batch.Records[1]!.messageId, batch.Records[2]!.messageId]);
   });

@@ -169,3 +169,43 @@ export function scriptedSender(decide: (m: OutboundMessage) => 'sent' | 'retryab
   };
   return sender;
 }
+
+/** Options of {@link sqsRecord}. */
+export interface SqsRecordOptions {
+  /** ApproximateReceiveCount. @default 1 */
+  attempt?: number;
+  /** A FIFO queue's ARN (`orders.fifo`). @default false */
+  fifo?: boolean;
+  /** @default a random UUID */
+  messageId?: string;
+  /** @default 'rh' */
+  receiptHandle?: string;
+}
+
+/**
+ * One SQS record as Lambda's event source mapping hands it to the function (the shape of
+ * aws-lambda-go's events/testdata/sqs-event.json), for queue `orders`.
+ */
+export function sqsRecord(body: string, options: SqsRecordOptions = {}) {
+  return {
+    messageId: options.messageId ?? randomUUID(),
+    receiptHandle: options.receiptHandle ?? 'rh',
+    body,
+    attributes: { ApproximateReceiveCount: String(options.attempt ?? 1), SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:orders${options.fifo ? '.fifo' : ''}`,
+    awsRegion: 'us-east-1',
+  };
+}
+
+/** An SQS batch event of one record per body ({@link sqsRecord}). */
+export function sqsEvent(bodies: string[], options: Omit<SqsRecordOptions, 'messageId'> = {}) {
+  return { Records: bodies.map((body) => sqsRecord(body, options)) };
+}
+
+/** A Lambda context with 30 s left, for a function named `functionName`. */
+export function lambdaContext(functionName = 'ship') {
+  return { awsRequestId: randomUUID(), functionName, getRemainingTimeInMillis: () => 30_000 };
+}
