@@ -11,7 +11,7 @@
  * The server is this file's own (startRedis), stopped and started here, never the shared one.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseRecordUnreadableError, LeaseStoreUnavailableError, redisLeaseStore, type LeaseStore } from '../src/index.js';
 import { startRedis, type OwnServer } from '../../../test/support/servers.js';
@@ -28,7 +28,7 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-function client(options: ConstructorParameters<typeof Redis>[1] & object): Redis {
+function client(options: RedisOptions): Redis {
   // Reconnects every 50 ms while the server is down; its 'error' events are expected.
   const c = new Redis(server.url, { retryStrategy: () => 50, ...options });
   c.on('error', () => undefined);
