@@ -39,7 +39,7 @@ async function clusterState(port: number): Promise<string | undefined> {
 describe('redisCluster() while the cluster is down', () => {
   it('a read and a write fail with a typed, retryable 503 (CONNECTION_LOST / CONNECTION_UNAVAILABLE)', async () => {
     cluster = await startRedisCluster(['--cluster-node-timeout', '500']);
-    // A new Cluster client waits for cluster_state:ok until connectTimeoutMs: keep the rebuild short.
+    // A new Cluster client fails once clusterRetryStrategy gives up on cluster_state:ok (cluster-cold-down.test.ts); the bound is a backstop.
     const handle = redisCluster({ nodes: cluster.nodes, connectTimeoutMs: 2_000 });
     try {
       const key = `down:${randomUUID()}`;

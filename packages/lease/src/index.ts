@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export type { CallOptions, ClaimRequest, ClaimResult, DoneRecord, HeldRecord, LeaseRecord, LeaseStore, RenewRequest, RenewResult, SettleRequest } from './types.js';
-export { LeaseRecordUnreadableError, LeaseRequestError, LeaseStoreUnsupportedError } from './errors.js';
+export { LeaseRecordUnreadableError, LeaseRequestError, LeaseStoreUnavailableError, LeaseStoreUnsupportedError } from './errors.js';
 export { isInProcessLeaseStore, memoryLeaseStore } from './stores/memory.js';
 export type { MemoryLeaseStore, MemoryLeaseStoreOptions } from './stores/memory.js';
 export { redisLeaseStore } from './stores/redis.js';

@@ -13,6 +13,7 @@ import { commandView } from '../view.js';
 import { factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 import { closeRedis, connectRedis, loadIoredis } from './redis.js';
 import { useDriver } from './load.js';
+import { connectCluster } from './cluster-connect.js';
 
 /** Options of `redisCluster()`. */
 export interface RedisClusterClientOptions extends HandleOptions {
@@ -96,7 +97,9 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
       async create({ signal }) {
         const nodes = o.nodes ?? nodesFromEnv(process.env.REDIS_CLUSTER_NODES ?? '');
         const { Cluster } = await useDriver('redisCluster', 'ioredis', driver);
-        return connectRedis(new Cluster(nodes, settings), signal);
+        const cluster = new Cluster(nodes, settings);
+        // Not cluster.connect(): it stays pending when a master is down (see connectCluster).
+        return connectRedis(cluster, signal, () => connectCluster(cluster));
       },
       ping: (client) => Promise.all(client.nodes('master').map((node) => node.ping())),
       isReady: (client) => client.status === 'ready',

@@ -65,10 +65,12 @@ function isBare(err: unknown): boolean {
 /**
  * Connects a new ioredis client (single node or Cluster), or stops it and rethrows: a failed
  * client must not live on in the background with its reconnect timer. Stops when `signal` aborts.
+ * `connect` replaces `client.connect()` (a Cluster waits for its own end of the attempt, see `connectCluster`).
  */
 export async function connectRedis<T extends { on(event: 'error', listener: (err: unknown) => void): unknown; connect(): Promise<unknown>; disconnect(): void }>(
   client: T,
   signal: AbortSignal,
+  connect: () => Promise<unknown> = () => client.connect(),
 ): Promise<T> {
   // Errors reach callers through their commands; without a listener ioredis prints them.
   let lastError: unknown;
@@ -76,7 +78,7 @@ export async function connectRedis<T extends { on(event: 'error', listener: (err
   const stop = (): void => client.disconnect();
   signal.addEventListener('abort', stop, { once: true });
   try {
-    await client.connect();
+    await connect();
   } catch (err) {
     client.disconnect();
     // Once its retries end, ioredis rejects connect() with a bare "Connection is closed."; the

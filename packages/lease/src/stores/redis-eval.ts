@@ -63,9 +63,17 @@ export async function runLuaScript(client: LuaScriptClient, script: LuaScript, k
  * (once per server), with no async frames of its own. `args` is what follows the script:
  * the key count, the keys, then the arguments. `read` turns the reply into the result in the
  * same step that catches `NOSCRIPT` (one promise per call fewer than a `then` after it); an
- * error it throws rejects the call, and is never taken for `NOSCRIPT`. Rejects like `runLuaScript`.
+ * error it throws rejects the call, and is never taken for `NOSCRIPT`. Rejects like `runLuaScript`,
+ * with the driver's error passed through `fail` when given (in the same step: no promise more).
  */
-export function sendLuaScript<T = unknown>(client: LuaScriptClient, script: LuaScript, args: ReadonlyArray<string | number | Buffer>, signal: AbortSignal | undefined, read?: (reply: unknown) => T): Promise<T> {
+export function sendLuaScript<T = unknown>(
+  client: LuaScriptClient,
+  script: LuaScript,
+  args: ReadonlyArray<string | number | Buffer>,
+  signal: AbortSignal | undefined,
+  read?: (reply: unknown) => T,
+  fail?: (error: unknown) => unknown,
+): Promise<T> {
   let sent: Promise<unknown>;
   try {
     sent = raceSignal(client.evalsha(script.sha, ...args), signal);
@@ -73,9 +81,15 @@ export function sendLuaScript<T = unknown>(client: LuaScriptClient, script: LuaS
     sent = Promise.reject(error);
   }
   const retry = (error: unknown): Promise<T> => {
-    if (!isNoScript(error)) throw error;
+    if (!isNoScript(error)) throw fail === undefined ? error : fail(error);
     throwIfAborted(signal);
-    const again = raceSignal(client.eval(script.source, ...args), signal);
+    let again: Promise<unknown>;
+    try {
+      again = raceSignal(client.eval(script.source, ...args), signal);
+    } catch (error) {
+      again = Promise.reject(error);
+    }
+    if (fail !== undefined) again = again.catch((error: unknown) => Promise.reject(fail(error)));
     return (read === undefined ? again : again.then(read)) as Promise<T>;
   };
   return sent.then(read, retry) as Promise<T>;

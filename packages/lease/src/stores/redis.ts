@@ -16,6 +16,7 @@ import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption } from '@
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { runLuaScript, sendLuaScript, type LuaScript } from './redis-eval.js';
+import { redisStoreError } from './redis-unavailable.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { CLAIM, CLAIM_ONE, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE, parseValue } from './redis-scripts.js';
@@ -131,13 +132,23 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
 
   const redisKey = (key: string): string => prefix + key;
 
-  const run = (c: RedisLeaseClient, s: LuaScript, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> => runLuaScript(c, s, keys, args, { signal });
+  /** The getter's client; a getter that fails as the driver does (e.g. a raw `connect()`) is the store unavailable. */
+  const connected = async (signal: AbortSignal | undefined): Promise<RedisLeaseClient> => {
+    try {
+      return await abortable(Promise.resolve(getClient!()), signal);
+    } catch (error) {
+      throw redisStoreError(error);
+    }
+  };
+
+  const run = (c: RedisLeaseClient, s: LuaScript, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> =>
+    runLuaScript(c, s, keys, args, { signal }).catch((error: unknown) => Promise.reject(redisStoreError(error)));
 
   /** One call on a single server; one call per slot on a cluster (a script touches one slot), sent together. */
   const runBatch = async <T>(s: LuaScript, keys: string[], args: string[][], read: (reply: unknown, index: number) => T, signal: AbortSignal | undefined): Promise<T[]> => {
     if (keys.length === 0) return [];
     throwIfAborted(signal);
-    const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+    const c = fixed ?? (await connected(signal));
     const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => (await run(c, s, callKeys, callArgs, signal)) as unknown[];
     if (!c.isCluster) {
       const replies = await call(keys, args.flat());
@@ -250,25 +261,36 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     const now = Date.now();
     const leaseMs = r.leaseMs;
     const args = [1, redisKey(r.key), r.owner, String(leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg];
-    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, leaseMs, now));
+    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, leaseMs, now), redisStoreError);
   };
 
   /** One settle: `SETTLE_ONE` by its SHA1, straight from the request (`EVAL` once per server, as the claim). */
   const settleOne = (c: RedisLeaseClient, r: SettleRequest, callOptions: CallOptions | undefined): Promise<boolean> => {
     const signal = callOptions?.signal;
     const args = [1, redisKey(r.key), ...settleArgs(r)];
-    return sendLuaScript(c, SETTLE_ONE, args, signal, settled);
+    return sendLuaScript(c, SETTLE_ONE, args, signal, settled, redisStoreError);
   };
 
+  // The getter awaited in place, not through `connected`: an async frame less on every call.
   /** A client from a getter: connect, then settle. */
   const settleAfterConnect = async (r: SettleRequest, callOptions: CallOptions | undefined): Promise<boolean> => {
-    const c = await abortable(Promise.resolve(getClient!()), callOptions?.signal);
+    let c: RedisLeaseClient;
+    try {
+      c = await abortable(Promise.resolve(getClient!()), callOptions?.signal);
+    } catch (error) {
+      throw redisStoreError(error);
+    }
     return settleOne(c, r, callOptions);
   };
 
   /** A client from a getter: connect, then claim. */
   const claimAfterConnect = async (r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
-    const c = await abortable(Promise.resolve(getClient!()), callOptions?.signal);
+    let c: RedisLeaseClient;
+    try {
+      c = await abortable(Promise.resolve(getClient!()), callOptions?.signal);
+    } catch (error) {
+      throw redisStoreError(error);
+    }
     return claimOne(c, r, callOptions);
   };
 
@@ -305,7 +327,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       const r = checkRenew(request);
       const signal = callOptions?.signal;
       throwIfAborted(signal);
-      const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+      const c = fixed ?? (await connected(signal));
       const sentAt = Date.now();
       const reply = (await run(c, RENEW, [redisKey(r.key)], [r.owner, String(r.fence), String(r.leaseMs)], signal)) as [number, number?];
       return Number(reply[0]) === 1 ? { renewed: true, fence: Number(reply[1]), expiresAt: sentAt + r.leaseMs } : { renewed: false };
@@ -314,7 +336,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       const k = redisKey(checkGetKey(key));
       const signal = callOptions?.signal;
       throwIfAborted(signal);
-      const c = fixed ?? (await abortable(Promise.resolve(getClient!()), signal));
+      const c = fixed ?? (await connected(signal));
       const now = Date.now();
       const reply = (await run(c, READ, [k], [], signal)) as [string, number] | null;
       return reply ? recordOf(String(reply[0]), Number(reply[1]), now) : undefined;

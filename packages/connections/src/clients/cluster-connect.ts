@@ -1,0 +1,53 @@
+/**
+ * How a new ioredis Cluster's connect ends. ioredis 6 settles `Cluster#connect()` only for its
+ * first attempt up to reading the slot map (CLUSTER SLOTS): when no startup node answers it
+ * rejects, but when the attempt fails after that — its ready check (`enableReadyCheck`: CLUSTER
+ * INFO on a random node) finds `cluster_state:fail` or cannot reach that node, i.e. a master is
+ * down — it closes the Cluster and reconnects by `clusterRetryStrategy`, and every reconnect is a
+ * new `connect()` call whose outcome the first never gets. The first stays pending even after the
+ * strategy gives up (status `end`), so a cold connect with a master down waited out
+ * `connectTimeoutMs` (10 s) or the invocation's deadline. Here the attempt ends at the Cluster's
+ * own `ready` (an internal reconnect got through: a random ready check that hit the dead master
+ * before the others marked it failed) or `end` (the strategy gave up: with the profile's
+ * `boundedRetryStrategy` after 4 reconnects, 50 + 100 + 200 + 400 ms of waits).
+ */
+import type { Cluster } from 'ioredis';
+
+/**
+ * The cause of a Cluster connect that ended without the Cluster becoming ready: every attempt
+ * (the first and each `clusterRetryStrategy` reconnect) failed its ready check. `cause` is the last
+ * error a node reported (e.g. `ECONNREFUSED` from the master that is down), when there was one.
+ */
+export class ClusterNotReadyError extends Error {
+  override readonly name = 'ClusterNotReadyError';
+  constructor(cause: unknown) {
+    super('Redis Cluster did not become ready: its ready check (CLUSTER INFO) failed or reported cluster_state:fail until clusterRetryStrategy gave up', cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * Connects `cluster`: resolves when it is ready (after its first attempt or a reconnect), rejects
+ * as `connect()` does (no startup node answered) or with `ClusterNotReadyError` when it ends
+ * without becoming ready.
+ */
+export function connectCluster(cluster: Cluster): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let nodeError: unknown;
+    const onNodeError = (err: unknown): void => void (nodeError = err);
+    const onReady = (): void => done(resolve);
+    const onEnd = (): void => done(() => reject(new ClusterNotReadyError(nodeError)));
+    function done(settle: () => void): void {
+      cluster.off('node error', onNodeError);
+      cluster.off('ready', onReady);
+      cluster.off('end', onEnd);
+      settle();
+    }
+    cluster.on('node error', onNodeError);
+    cluster.once('ready', onReady);
+    cluster.once('end', onEnd);
+    cluster.connect().then(
+      () => done(resolve),
+      (err: unknown) => done(() => reject(err as Error)),
+    );
+  });
+}
