@@ -10,7 +10,7 @@
 import { currentAbortable, currentContext, toAbortSignal, type Abortable } from '@steadyfn/handler/internal';
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
 import { ClientLifecycle } from './lifecycle.js';
-import { REUSE, noteReconnect, noteRetry } from './records.js';
+import { REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
 import { register, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
 import { validateSpec } from './validate.js';
@@ -35,6 +35,14 @@ export function defineClient<T>(spec: ClientSpec<T>): ClientHandle<T> {
   return makeHandle(spec, 'defineClient');
 }
 
+/** What a handle calls on its client: `fn(client, arg)`. */
+type Send<T, A, R> = (client: T, arg: A) => R | Promise<R>;
+
+/** `run(fn)` as a `Send`: `fn` is the argument. */
+function callOn<T, R>(client: T, fn: (client: T) => R | Promise<R>): R | Promise<R> {
+  return fn(client);
+}
+
 /** `defineClient` with the factory's name in configuration errors (for the typed factories). */
 export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<T> {
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
@@ -44,6 +52,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
   const notSent = spec.wasNotSent ?? wasNotSent;
   // Commands racing their signals; one cut off by its signal leaves its client suspect: it may hang on a dead socket.
   const waiting = new Waiting((client) => life.distrust(client as T));
+  const { wallClock } = life;
 
   /** `obtain`, counting a rebuild in the caller's invocation record: per caller, not per shared check. */
   async function leaseFor(signal: AbortSignal | undefined): Promise<Lease<T>> {
@@ -58,38 +67,38 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
   }
 
   /** After a connection error: repeat once when that cannot apply `fn` twice, else CONNECTION_LOST. */
-  async function retry<R>(err: unknown, fn: (client: T) => R | Promise<R>, client: T, signal: Abortable | undefined, safe: boolean): Promise<R> {
+  async function retry<A, R>(err: unknown, fn: Send<T, A, R>, arg: A, client: T, signal: Abortable | undefined, safe: boolean): Promise<R> {
     // Whatever happens next, this client must prove itself before anyone uses it again.
     life.distrust(client);
     if (!safe && !notSent(err)) throw new ConnectionLostError(name, err);
     life.stats.retries++;
     noteRetry(name);
     const second = await leaseFor(signal && toAbortSignal(signal));
-    return attempt(fn, second.client, signal, safe, true);
+    return attempt(fn, arg, second.client, signal, safe, true);
   }
 
-  function failed<R>(err: unknown, fn: (client: T) => R | Promise<R>, client: T, signal: Abortable | undefined, safe: boolean, repeated: boolean): Promise<R> {
+  function failed<A, R>(err: unknown, fn: Send<T, A, R>, arg: A, client: T, signal: Abortable | undefined, safe: boolean, repeated: boolean): Promise<R> {
     if (!isConnErr(err)) return Promise.reject(err as Error);
-    if (!repeated) return retry(err, fn, client, signal, safe);
+    if (!repeated) return retry(err, fn, arg, client, signal, safe);
     life.distrust(client);
     return Promise.reject(new ConnectionLostError(name, err));
   }
 
   /**
-   * One attempt of `fn` on `client` (the warm path of every command: one promise), bounded by
+   * One attempt of `fn(client, arg)` (the warm path of every command: one promise), bounded by
    * `signal`. A call cut off by the signal leaves the client suspect: it may hang on a dead socket.
    */
-  function attempt<R>(fn: (client: T) => R | Promise<R>, client: T, signal: Abortable | undefined, safe: boolean, repeated: boolean): Promise<R> {
+  function attempt<A, R>(fn: Send<T, A, R>, arg: A, client: T, signal: Abortable | undefined, safe: boolean, repeated: boolean): Promise<R> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     let result: R | Promise<R>;
     try {
-      result = fn(client);
+      result = fn(client, arg);
     } catch (err) {
-      return failed(err, fn, client, signal, safe, repeated);
+      return failed(err, fn, arg, client, signal, safe, repeated);
     }
     // The idle clock was reset when the call started (`reusable`/`obtain`); a long call only makes the next check likelier.
     if (!(result instanceof Promise)) return Promise.resolve(result);
-    if (!signal) return result.catch((err: unknown) => failed(err, fn, client, signal, safe, repeated));
+    if (!signal) return result.catch((err: unknown) => failed(err, fn, arg, client, signal, safe, repeated));
     const waiter = waiting.add<R>(signal, client);
     result.then(
       (value) => waiter.settle(value),
@@ -97,22 +106,29 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
         // Cut off by its signal already: nothing awaits it any more, and its client was distrusted
         // then. Handling the late error (a retry, CONNECTION_LOST) would only leave a rejection
         // nobody handles — an unhandled rejection, which ends a Node process.
-        if (waiter.waiting) waiter.settle(failed(err, fn, client, signal, safe, repeated));
+        if (waiter.waiting) waiter.settle(failed(err, fn, arg, client, signal, safe, repeated));
       },
     );
     return waiter.promise;
   }
 
-  function run<R>(fn: (client: T) => R | Promise<R>, options?: RunOptions): Promise<R> {
+  /** `run`, calling `fn(client, arg)`: the command view passes its arguments as `arg` instead of a closure per call. */
+  function runWith<A, R>(fn: Send<T, A, R>, arg: A, options: RunOptions | undefined): Promise<R> {
+    // One clock read for both the answer bound of ctx.signal and the idle check, when the idle clock is the wall clock.
+    const at = wallClock ? Date.now() : undefined;
     // The running invocation's ctx.signal, raced without making its AbortSignal (same abort, same reason).
-    const signal = options?.signal ?? currentAbortable();
+    const signal = options?.signal ?? currentAbortable(at);
     const safe = options?.safe === true;
-    const client = life.reusable();
-    if (client !== undefined) return attempt(fn, client, signal, safe, false);
-    return leaseFor(signal && toAbortSignal(signal)).then((lease) => attempt(fn, lease.client, signal, safe, false));
+    const client = life.reusable(at);
+    if (client !== undefined) return attempt(fn, arg, client, signal, safe, false);
+    return leaseFor(signal && toAbortSignal(signal)).then((lease) => attempt(fn, arg, lease.client, signal, safe, false));
   }
 
-  const handle: ClientHandle<T> & { [REUSE]: () => Lease<T> | undefined } = {
+  function run<R>(fn: (client: T) => R | Promise<R>, options?: RunOptions): Promise<R> {
+    return runWith(callOn, fn, options);
+  }
+
+  const handle: ClientHandle<T> & { [REUSE]: () => Lease<T> | undefined; [RUN_WITH]: RunWith<T> } = {
     name,
     get: async (options) => (await acquire(options)).client,
     acquire,
@@ -126,6 +142,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
       return { ...stats, lastUsedAt: life.lastUsedAt, budget: stats.budget && { ...stats.budget } };
     },
     [REUSE]: () => life.reuse(),
+    [RUN_WITH]: runWith,
   };
   register(handle);
   return handle;

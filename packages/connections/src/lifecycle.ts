@@ -37,12 +37,15 @@ export class ClientLifecycle<T> {
   #nearLimit = false;
   readonly #closing = new Set<Promise<unknown>>();
   readonly #now: () => number;
+  /** Whether the idle clock is `Date.now` (no `spec.now`): a caller that has just read it may pass the time in. */
+  readonly wallClock: boolean;
 
   constructor(
     private readonly spec: ClientSpec<T>,
     private readonly settings: HandleSettings,
   ) {
     this.#now = spec.now ?? Date.now;
+    this.wallClock = spec.now === undefined;
   }
 
   log(): Logger {
@@ -186,14 +189,17 @@ export class ClientLifecycle<T> {
   }
 
   /**
-   * `reuse` without the lease (each command's path): the client, marked used now, or
+   * `reuse` without the lease (each command's path): the client, marked used at `at`, or
    * undefined when it needs a check or a connect first.
+   *
+   * @param at - The idle clock's time, read just now (only when it is `Date.now`: see `wallClock`).
+   * @default at this clock read now
    */
-  reusable(): T | undefined {
+  reusable(at?: number): T | undefined {
     const entry = this.current;
     const { spec } = this;
     if (!entry || this.suspect || this.#checking || (spec.isReady && !spec.isReady(entry.client))) return undefined;
-    const at = this.#now();
+    if (at === undefined) at = this.#now();
     if (spec.ping && this.lastUsedAt !== undefined && at - this.lastUsedAt > this.settings.idleThresholdMs) return undefined;
     this.lastUsedAt = at;
     return entry.client;

@@ -6,7 +6,7 @@
  * for the log unless it is written or read.
  */
 import { currentContext } from '@steadyfn/handler/internal';
-import type { AcquireState, Lease } from './spec.js';
+import type { AcquireState, Lease, RunOptions } from './spec.js';
 
 /**
  * The warm path of a handle made by `defineClient`: the cached client when it needs no
@@ -14,6 +14,16 @@ import type { AcquireState, Lease } from './spec.js';
  * of this package still has it.
  */
 export const REUSE: unique symbol = Symbol.for('steadyfn.connections.reuse') as never;
+
+/**
+ * `handle.run(fn)` as `fn(client, arg)`, for a caller that would otherwise make a closure per
+ * call to carry `arg` (the command view: one `send` per command, the arguments as `arg`).
+ * Registered like `REUSE`; a handle without it is used through `run`.
+ */
+export const RUN_WITH: unique symbol = Symbol.for('steadyfn.connections.runWith.v1') as never;
+
+/** What a handle's `[RUN_WITH]` is. */
+export type RunWith<T> = <A, R>(fn: (client: T, arg: A) => R | Promise<R>, arg: A, options: RunOptions | undefined) => Promise<R>;
 
 /** How one client was used during one invocation. */
 export interface UseRecord {
@@ -45,7 +55,10 @@ export class Uses {
 
   /** Anything but plain reuse: a connect, a check, a rebuild or a retry. */
   notable(): boolean {
-    if (!this.#records) return this.leases.some((l) => l.state !== 'reused');
+    if (!this.#records) {
+      for (const lease of this.leases) if (lease.state !== 'reused') return true;
+      return false;
+    }
     return this.#records.some((r) => r.state !== 'reused' || r.reconnects > 0 || r.retries > 0);
   }
 

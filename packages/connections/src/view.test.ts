@@ -4,7 +4,7 @@
  * the current client. Against a real redis-server: packages/connections/test/redis.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineClient } from './handle.js';
+import { defineClient, type ClientHandle } from './handle.js';
 import { closeAll } from './registry.js';
 import { commandView } from './view.js';
 
@@ -128,6 +128,34 @@ describe('commandView', () => {
     clients[0]!.status = 'end';
     await view.get('k');
     expect(view.multi()).toEqual({ client: 2, queued: [] });
+  });
+
+  it('over a handle of its own making (no internal run-with-arguments): commands go through its `run`, reads marked safe', async () => {
+    const { handle, clients } = setup();
+    const seen: Array<boolean | undefined> = [];
+    // Only the public ClientHandle members, as a wrapper written by the user would have them.
+    const wrapper: ClientHandle<FakeRedis> = {
+      name: handle.name,
+      get: (options) => handle.get(options),
+      acquire: (options) => handle.acquire(options),
+      read: (fn, options) => handle.read(fn, options),
+      peek: () => handle.peek(),
+      touch: () => handle.touch(),
+      close: () => handle.close(),
+      get stats() {
+        return handle.stats;
+      },
+      run: (fn, options) => {
+        seen.push(options?.safe);
+        return handle.run(fn, options);
+      },
+    };
+    const view = commandView(wrapper, await handle.get());
+    clients[0]!.failNext = 1;
+    await expect(view.get('k')).resolves.toBe('v:2');
+    await expect(view.set('k', 'v')).resolves.toBe('OK');
+    expect(seen).toEqual([true, undefined]);
+    expect(clients.map((c) => c.calls)).toEqual([[['get', ['k']]], [['get', ['k']], ['set', ['k', 'v']]]]);
   });
 
   it('is still an instance of the client class, and each command is one function', async () => {

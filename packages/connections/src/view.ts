@@ -3,6 +3,7 @@
  * command call goes through the handle, so a read broken by a connection error is sent
  * once more on a repaired client, and a write is never sent twice blindly.
  */
+import { RUN_WITH, type RunWith } from './records.js';
 import type { ClientHandle, RunOptions } from './spec.js';
 
 /**
@@ -64,13 +65,15 @@ export function commandView<T extends Commander>(handle: ClientHandle<T>, first:
     },
   });
   const commands = Object.create(members) as Methods;
+  // The handle's run taking the arguments as they are (no closure per call), when it has one.
+  const runWith = (handle as { [RUN_WITH]?: RunWith<T> })[RUN_WITH] ?? ((send, args, options) => handle.run((c) => send(c, args), options));
   for (const name of first.getBuiltinCommands()) {
     if (PASSED_THROUGH.has(name) || typeof (first as unknown as Methods)[name] !== 'function') continue;
     const options = readOnly.has(name) ? SAFE : UNSAFE;
     const send = (c: T, args: unknown[]): unknown => (c as unknown as Methods)[name]!(...args);
     commands[name] = (...args: unknown[]): unknown => {
       if (typeof args[args.length - 1] === 'function') return send(handle.peek() ?? first, args);
-      return handle.run((c) => send(c, args), options);
+      return runWith(send, args, options);
     };
   }
   // In front, an object of its own: the command prototype is then used as a prototype, which V8 keeps in fast mode.

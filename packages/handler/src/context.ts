@@ -47,16 +47,24 @@ let readReceived: (ctx: InvocationContext) => TraceContext | undefined;
  * What a store call made during the invocation `ctx` races: `ctx.signal`'s abort itself (same
  * moment, same reason) without making its AbortSignal, which only a read of `ctx.signal` does;
  * `ctx.signal` for a ctx this copy of the package did not make.
+ *
+ * @param now - `Date.now()` just read by the caller: the answer bound is judged at it (see `currentAbortable`).
  */
-export function abortableOf(ctx: object): Abortable | undefined {
-  return ctx instanceof InvocationContext ? readAbortable(ctx) : (ctx as { signal?: AbortSignal }).signal;
+export function abortableOf(ctx: object, now?: number): Abortable | undefined {
+  return ctx instanceof InvocationContext ? readAbortable(ctx, now) : (ctx as { signal?: AbortSignal }).signal;
 }
-let readAbortable: (ctx: InvocationContext) => Abortable;
+let readAbortable: (ctx: InvocationContext, now: number | undefined) => Abortable;
 
-/** `abortableOf` the running invocation (see `currentContext`), or undefined outside one. */
-export function currentAbortable(): Abortable | undefined {
+/**
+ * `abortableOf` the running invocation (see `currentContext`), or undefined outside one.
+ *
+ * @param now - `Date.now()` the caller has just read (it needs the time too, e.g. for an idle
+ *   check): the answer bound is judged at it, sparing a second clock read. Read it right before
+ *   the call, or leave it out.
+ */
+export function currentAbortable(now?: number): Abortable | undefined {
   const ctx = currentContext();
-  return ctx === undefined ? undefined : abortableOf(ctx);
+  return ctx === undefined ? undefined : abortableOf(ctx, now);
 }
 
 /** The `ctx` of every invocation: see `BaseContext` for its members. */
@@ -88,7 +96,7 @@ export class InvocationContext implements BaseContext {
 
   static {
     readReceived = (ctx) => incomingTrace(ctx.trigger, ctx.provider, ctx.#carried);
-    readAbortable = (ctx) => ctx.#deadline.abortable;
+    readAbortable = (ctx, now) => (now === undefined ? ctx.#deadline.abortable : ctx.#deadline.abortableAt(now));
     pluginStates = (ctx) => {
       const states = ctx.#states;
       // A state factory that threw fails the invocation inside the pipeline, where it is reported.

@@ -188,7 +188,7 @@ export class Deadline {
 
   /** `ctx.signal`: aborted at the answer bound, or when the caller goes away. */
   get signal(): AbortSignal {
-    return this.current().signal;
+    return this.current(this.finite ? Date.now() : 0).signal;
   }
 
   /**
@@ -196,26 +196,35 @@ export class Deadline {
    * same abort, at the same time, with the same reason, but no AbortController made for it.
    */
   get abortable(): Abortable {
-    return this.current();
+    return this.current(this.finite ? Date.now() : 0);
   }
 
   /**
-   * The source, made on first need, and aborted now if the answer bound has passed: the watch
-   * fires only when the event loop turns, so after synchronous work past the bound a store call
-   * would otherwise still be sent, or not, depending on whether the source was made before.
+   * `abortable`, judged at `now` (epoch ms the caller has just read from `Date.now()`), for a
+   * caller that needs the time itself: one clock read instead of two.
    */
-  private current(): SignalSource {
-    const source = this.source ?? this.makeSource();
-    if (!source.aborted && this.finite && this.answerAt <= Date.now()) source.abort(new DeadlineExceededError());
+  abortableAt(now: number): Abortable {
+    return this.current(now);
+  }
+
+  /**
+   * The source, made on first need, and aborted if the answer bound has passed at `now`: the
+   * watch fires only when the event loop turns, so after synchronous work past the bound a store
+   * call would otherwise still be sent, or not, depending on whether the source was made before.
+   */
+  private current(now: number): SignalSource {
+    const source = this.source;
+    if (source === undefined) return this.makeSource(now);
+    if (!source.aborted && this.finite && this.answerAt <= now) source.abort(new DeadlineExceededError());
     return source;
   }
 
-  private makeSource(): SignalSource {
+  private makeSource(now: number): SignalSource {
     const source = new SignalSource();
     this.source = source;
     if (this.finite) {
       // A deadline weeks away (past the longest timer) is watched like any other: the watch re-checks it.
-      if (this.answerAt <= Date.now()) source.abort(new DeadlineExceededError());
+      if (this.answerAt <= now) source.abort(new DeadlineExceededError());
       else if (!this.disposed) {
         // (After `dispose`, as for a signal made during the invocation, nothing aborts it at the
         // bound — a read past it still finds it aborted — and the watch does not hold it until then.)
