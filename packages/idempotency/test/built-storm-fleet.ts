@@ -192,7 +192,7 @@ export async function storm(fleet: Fleet, callers: number, minKeys: number, chao
 export function errorKinds(lines: string[]): string {
   const kinds = new Map<string, number>();
   for (const line of lines.filter((l) => /"level":"(error|warn)"/.test(l))) {
-    const kind = line.replace(/"(requestId|awsRequestId|transactionId|traceId|time|ts|durationMs|idleMs|spanId|coldStart)":("[^"]*"|\d+|true|false),?/g, '');
+    const kind = line.replace(/"(requestId|awsRequestId|transactionId|deliveryId|traceId|time|ts|durationMs|idleMs|spanId|coldStart)":("[^"]*"|\d+|true|false),?/g, '');
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
   return [...kinds].map(([k, n]) => `${n}× ${k}`).join('\n');
