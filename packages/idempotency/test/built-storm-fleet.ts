@@ -264,3 +264,29 @@ export async function expectReplays(fleet: Fleet, outcome: StormOutcome): Promis
   }
   expect(stuck, 'keys that do not replay after the storm').toEqual([]);
 }
+
+/** A plain effect's start (`effect`) or end (`effectEnd`) line from STORM_LOG (fixtures/storm-function.mjs), `at` in epoch ms. */
+export type EffectLine = LogLine & { at: number; effectEnd?: boolean };
+
+/**
+ * The plain effect's verdict per key: at least once, and never two at a time — each effect
+ * starts after every earlier one ended (its end line, or its instance's exit when it was
+ * killed in the middle), under a higher fence.
+ */
+export function plainFailures(keys: string[], lines: EffectLine[], fleet: Fleet): string[] {
+  const failures: string[] = [];
+  for (const key of keys) {
+    const starts = lines.filter((l) => l.key === key && l.effect).sort((a, b) => a.at - b.at);
+    if (starts.length === 0) failures.push(`${key}: no effect`);
+    let endedBy = Number.NEGATIVE_INFINITY;
+    let fence = Number.NEGATIVE_INFINITY;
+    for (const start of starts) {
+      if (start.at < endedBy) failures.push(`${key}: an effect started at ${start.at} while another ran until ${endedBy}: ${JSON.stringify(starts)}`);
+      if ((start.fence ?? Number.NEGATIVE_INFINITY) <= fence) failures.push(`${key}: effect fences not increasing: ${JSON.stringify(starts)}`);
+      fence = start.fence ?? fence;
+      const end = lines.find((l) => l.effectEnd && l.key === key && l.pid === start.pid && l.fence === start.fence)?.at ?? fleet.every.find((i) => i.pid === start.pid)?.exitedAt ?? Number.POSITIVE_INFINITY;
+      endedBy = Math.max(endedBy, end);
+    }
+  }
+  return failures;
+}

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis, type OwnServer } from '../../../test/support/servers.js';
-import { errorKinds, expectTypedOutcomes, joinedFailures, readLog, sleep, STACK, startFleet, type Fleet, type LogLine } from './built-storm-fleet.js';
+import { errorKinds, expectTypedOutcomes, joinedFailures, plainFailures, readLog, sleep, STACK, startFleet, type EffectLine, type Fleet } from './built-storm-fleet.js';
 import { freshOnEvery, queueStorm, redeliverAll, type QueueStormOutcome } from './built-queue-storm.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/built-storm-adapters-worker.mjs', import.meta.url));
@@ -108,31 +108,6 @@ async function joinedStorm(adapter: Adapter): Promise<void> {
   console.log(`joined queue storm, ${summary(adapter, outcome, killed)}, ${takenOver} keys settled by a takeover, ${settles.length} settle attempts`);
   expect(failures).toEqual([]);
   await expectClean(fleet, outcome);
-}
-
-type EffectLine = LogLine & { at: number; effectEnd?: boolean };
-
-/**
- * The plain effect's verdict per key: at least once, and never two at a time — each effect
- * starts after every earlier one ended (its end line, or its instance's exit when it was
- * killed in the middle), under a higher fence.
- */
-function plainFailures(keys: string[], lines: EffectLine[], fleet: Fleet): string[] {
-  const failures: string[] = [];
-  for (const key of keys) {
-    const starts = lines.filter((l) => l.key === key && l.effect).sort((a, b) => a.at - b.at);
-    if (starts.length === 0) failures.push(`${key}: no effect`);
-    let endedBy = Number.NEGATIVE_INFINITY;
-    let fence = Number.NEGATIVE_INFINITY;
-    for (const start of starts) {
-      if (start.at < endedBy) failures.push(`${key}: an effect started at ${start.at} while another ran until ${endedBy}: ${JSON.stringify(starts)}`);
-      if ((start.fence ?? Number.NEGATIVE_INFINITY) <= fence) failures.push(`${key}: effect fences not increasing: ${JSON.stringify(starts)}`);
-      fence = start.fence ?? fence;
-      const end = lines.find((l) => l.effectEnd && l.key === key && l.pid === start.pid && l.fence === start.fence)?.at ?? fleet.every.find((i) => i.pid === start.pid)?.exitedAt ?? Number.POSITIVE_INFINITY;
-      endedBy = Math.max(endedBy, end);
-    }
-  }
-  return failures;
 }
 
 describe('queue-trigger storms on the built packages: duplicates delivered to two instances at once, instances and redis-server SIGKILLed', () => {
