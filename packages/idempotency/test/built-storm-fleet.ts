@@ -246,12 +246,13 @@ export async function expectCleanAnswers(fleet: Fleet, outcome: StormOutcome, ca
 
 /**
  * For workers that report outcomes: every invocation that failed failed with a documented
- * retryable code (never `INTERNAL` or another 500), and no log line names `INTERNAL`.
+ * retryable code (`retryable`, default RETRYABLE; never `INTERNAL` or another 500), and no log
+ * line names `INTERNAL`.
  */
-export function expectTypedOutcomes(fleet: Fleet): void {
+export function expectTypedOutcomes(fleet: Fleet, retryable: ReadonlySet<string> = RETRYABLE): void {
   const outcomes = fleet.every.flatMap((i) => i.outcomes);
   expect(outcomes.length, 'the worker reports its outcomes').toBeGreaterThan(0);
-  expect(outcomes.filter((o) => !o.ok && !RETRYABLE.has(o.code ?? '')), 'failed invocations without a documented retryable code').toEqual([]);
+  expect(outcomes.filter((o) => !o.ok && !retryable.has(o.code ?? '')), 'failed invocations without a documented retryable code').toEqual([]);
   expect(fleet.every.flatMap((i) => i.stderr).filter((line) => line.includes('INTERNAL')), 'log lines naming INTERNAL').toEqual([]);
 }
 
