@@ -11,8 +11,9 @@
  * so every event's counter is 1 however often its function ran (a kill between the write and
  * the inbox completion runs it again after the lease; its write writes nothing). Every message
  * is deleted in the end, and redelivered afterwards it is a duplicate that does not run the
- * function; every failed invocation carries a retryable code (the idempotency ones, or the
- * inbox's `INBOX_IN_PROGRESS`), never INTERNAL; no log line has a stack.
+ * function; every failed invocation carries a documented retryable code (the idempotency and
+ * connections ones, the inbox's 409 `INBOX_IN_PROGRESS`, the outbox's 503
+ * `OUTBOX_STORE_UNAVAILABLE`), never INTERNAL; no log line has a stack.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -86,7 +87,7 @@ describe('inbox storm on the built packages: duplicates delivered to two instanc
     expect(failures).toEqual([]);
     expect(outcome.unexpected, 'answers outside the documented ones, or messages stuck on the queue').toEqual([]);
     expect(lines.filter((line) => STACK.test(line)), 'log lines with a stack').toEqual([]);
-    expectTypedOutcomes(instances, new Set([...RETRYABLE, 'INBOX_IN_PROGRESS']));
+    expectTypedOutcomes(instances, new Set([...RETRYABLE, 'INBOX_IN_PROGRESS', 'OUTBOX_STORE_UNAVAILABLE']));
     expect(instances.every.flatMap((i) => i.outcomes).filter((o) => o.code === 'INBOX_IN_PROGRESS').length, 'concurrent duplicates were told in progress').toBeGreaterThan(0);
     expect(await redeliverAll(instances, outcome.keys, BATCH), 'redeliveries after the storm that failed or ran again').toEqual([]);
     expect(await freshOnEvery(instances), 'instances that did not take a new message').toEqual([]);
