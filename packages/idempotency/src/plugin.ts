@@ -452,8 +452,11 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       }
       claims.forEach(({ state }, i) => {
         const result = results[i]!;
-        if (result.claimed) batchClaims.add(state.key!);
-        else {
+        if (result.claimed) {
+          batchClaims.add(state.key!);
+          // How long a completion that failed may be retried (`settleLater`), as for one message.
+          state.leaseUntil = claims[i]!.request.leaseUntil;
+        } else {
           delete state.owner;
           state.existing = result.record;
         }
@@ -523,6 +526,11 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         results = items.length === 1 ? [await settleOne(items[0]!.request)] : await store.completeMany(items.map((i) => i.request));
       } catch (error) {
         logStoreFailure(ctxs[0]!, error);
+        // As for one message: the effects happened, so the records are settled in the background
+        // while their leases last; else they expire in progress and a redelivery runs again.
+        if ((error as { retryable?: unknown } | null)?.retryable !== false) {
+          for (const { state, request } of items) void settleLater(ctxs[states.indexOf(state)] ?? ctxs[0]!, request, state.leaseUntil ?? 0).catch(() => undefined);
+        }
         return;
       }
       items.forEach(({ state, request }, i) => {

@@ -1,6 +1,7 @@
 /**
  * The fleet of the built-package storms (built-storm*.test.ts): function instances as child
- * processes running fixtures/built-storm-worker.mjs on the dist bundles, and callers that send
+ * processes running fixtures/built-storm-worker.mjs (or another worker of the same protocol,
+ * e.g. fixtures/built-storm-adapters-worker.mjs) on the dist bundles, and callers that send
  * concurrent duplicate POSTs of a stream of keys and retry what the idempotency and connections
  * READMEs call retryable until they get a 200, while the test's chaos runs.
  */
@@ -20,6 +21,9 @@ export const STACK = /\n\s+at |at [\w.<>]+ \(.*:\d+:\d+\)|node:internal|\.m?js:\
 
 export type Answer = { id: string; statusCode?: number; body?: string; headers?: Record<string, string>; thrown?: string };
 
+/** One invocation's end as a worker that reports outcomes says it (fixtures/storm-function.mjs): each message of a batch its own. */
+export type InvocationOutcome = { key: string; began: boolean; ok: boolean; code?: string; status?: number };
+
 export interface Instance {
   child: ChildProcess;
   pid: number;
@@ -29,13 +33,17 @@ export interface Instance {
   running: number;
   stderr: string[];
   dead: boolean;
+  /** When the process exited (epoch ms), once it has. */
+  exitedAt?: number;
+  /** The invocation outcomes it reported (workers that report them). */
+  outcomes: InvocationOutcome[];
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startInstance(env: Record<string, string>, every: Instance[]): Promise<Instance> {
-  const child = spawn(process.execPath, ['--no-warnings', WORKER], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  const instance: Instance = { child, pid: child.pid!, pending: new Map(), running: 0, stderr: [], dead: false };
+async function startInstance(env: Record<string, string>, every: Instance[], worker: string): Promise<Instance> {
+  const child = spawn(process.execPath, ['--no-warnings', worker], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const instance: Instance = { child, pid: child.pid!, pending: new Map(), running: 0, stderr: [], dead: false, outcomes: [] };
   every.push(instance);
   createInterface({ input: child.stderr! }).on('line', (line) => instance.stderr.push(line));
   // A request written to an instance just killed: its caller learns it as lost (exit handler).
@@ -43,17 +51,24 @@ async function startInstance(env: Record<string, string>, every: Instance[]): Pr
   const ready = new Promise<void>((resolve, reject) => {
     child.once('exit', (code, signal) => reject(new Error(`instance exited before ready (${code ?? signal}): ${instance.stderr.join('\n').slice(0, 2000)}`)));
     createInterface({ input: child.stdout! }).on('line', (text) => {
-      const message = JSON.parse(text) as Answer & { ready?: boolean; begin?: string };
+      const message = JSON.parse(text) as Answer & { ready?: boolean; begin?: string; outcome?: InvocationOutcome };
       if (message.ready) return resolve();
       if (message.begin) return void instance.running++;
+      // A worker reporting outcomes says which invocations ran the function (a batch runs several).
+      if (message.outcome) {
+        instance.outcomes.push(message.outcome);
+        if (message.outcome.began) instance.running = Math.max(0, instance.running - 1);
+        return;
+      }
       const settle = instance.pending.get(message.id);
       instance.pending.delete(message.id);
-      if (message.statusCode !== undefined || message.thrown) instance.running = Math.max(0, instance.running - 1);
+      if (instance.outcomes.length === 0 && (message.statusCode !== undefined || message.thrown)) instance.running = Math.max(0, instance.running - 1);
       settle?.(message);
     });
   });
   child.once('exit', () => {
     instance.dead = true;
+    instance.exitedAt = Date.now();
     // A killed instance answers nothing: its callers learn it as a lost request.
     for (const settle of instance.pending.values()) settle(undefined);
     instance.pending.clear();
@@ -63,11 +78,16 @@ async function startInstance(env: Record<string, string>, every: Instance[]): Pr
 }
 
 export function ask(instance: Instance, key: string): Promise<Answer | undefined> {
+  return send(instance, { key });
+}
+
+/** Sends one request line (`message` plus a fresh `id`); resolves to its answer, or undefined when the instance dies first. */
+export function send<A extends { id: string } = Answer>(instance: Instance, message: Record<string, unknown>): Promise<A | undefined> {
   if (instance.dead) return Promise.resolve(undefined);
   const id = randomUUID();
   return new Promise((resolve) => {
-    instance.pending.set(id, resolve);
-    instance.child.stdin!.write(`${JSON.stringify({ id, key })}\n`);
+    instance.pending.set(id, resolve as (answer: Answer | undefined) => void);
+    instance.child.stdin!.write(`${JSON.stringify({ ...message, id })}\n`);
   });
 }
 
@@ -81,10 +101,11 @@ export interface Fleet {
   stop(): void;
 }
 
-export async function startFleet(env: Record<string, string>, count: number): Promise<Fleet> {
+/** `count` instances of `worker` (default fixtures/built-storm-worker.mjs) with `env`. */
+export async function startFleet(env: Record<string, string>, count: number, worker: string = WORKER): Promise<Fleet> {
   const every: Instance[] = [];
   const instances: Instance[] = [];
-  for (let i = 0; i < count; i++) instances.push(await startInstance(env, every));
+  for (let i = 0; i < count; i++) instances.push(await startInstance(env, every, worker));
   return {
     instances,
     every,
@@ -92,7 +113,7 @@ export async function startFleet(env: Record<string, string>, count: number): Pr
       let victim: Instance | undefined;
       await eventually(() => (victim = instances.find((i) => !i.dead && i.running > 0)) !== undefined, 20_000, 10);
       victim!.child.kill('SIGKILL');
-      instances.splice(instances.indexOf(victim!), 1, await startInstance(env, every));
+      instances.splice(instances.indexOf(victim!), 1, await startInstance(env, every, worker));
       return victim!.pid;
     },
     stop() {
@@ -171,7 +192,7 @@ export async function storm(fleet: Fleet, callers: number, minKeys: number, chao
 export function errorKinds(lines: string[]): string {
   const kinds = new Map<string, number>();
   for (const line of lines.filter((l) => /"level":"(error|warn)"/.test(l))) {
-    const kind = line.replace(/"(requestId|awsRequestId|traceId|time|ts|durationMs|idleMs|spanId|coldStart)":("[^"]*"|\d+|true|false),?/g, '');
+    const kind = line.replace(/"(requestId|awsRequestId|transactionId|deliveryId|traceId|time|ts|durationMs|idleMs|spanId|coldStart)":("[^"]*"|\d+|true|false),?/g, '');
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
   return [...kinds].map(([k, n]) => `${n}× ${k}`).join('\n');
@@ -221,4 +242,52 @@ export async function expectCleanAnswers(fleet: Fleet, outcome: StormOutcome, ca
   expect(lines.filter((line) => STACK.test(line)), 'log lines with a stack').toEqual([]);
   expect(after, 'every live instance answers after the restarts').toEqual(fleet.instances.map(() => 200));
   expect(outcome.retried.get('IDEMPOTENCY_IN_PROGRESS') ?? 0, 'duplicates were told in progress').toBeGreaterThan(0);
+}
+
+/**
+ * For workers that report outcomes: every invocation that failed failed with a documented
+ * retryable code (`retryable`, default RETRYABLE; never `INTERNAL` or another 500), and no log
+ * line names `INTERNAL`.
+ */
+export function expectTypedOutcomes(fleet: Fleet, retryable: ReadonlySet<string> = RETRYABLE): void {
+  const outcomes = fleet.every.flatMap((i) => i.outcomes);
+  expect(outcomes.length, 'the worker reports its outcomes').toBeGreaterThan(0);
+  expect(outcomes.filter((o) => !o.ok && !retryable.has(o.code ?? '')), 'failed invocations without a documented retryable code').toEqual([]);
+  expect(fleet.every.flatMap((i) => i.stderr).filter((line) => line.includes('INTERNAL')), 'log lines naming INTERNAL').toEqual([]);
+}
+
+/** No key stuck after the storm: each key asked once more replays the body its callers got, at once. */
+export async function expectReplays(fleet: Fleet, outcome: StormOutcome): Promise<void> {
+  const stuck: unknown[] = [];
+  for (const key of outcome.keys) {
+    const answer = await ask(fleet.instances[0]!, key);
+    if (answer?.statusCode !== 200 || answer.body !== outcome.answers.get(key)?.[0]) stuck.push({ key, answer });
+  }
+  expect(stuck, 'keys that do not replay after the storm').toEqual([]);
+}
+
+/** A plain effect's start (`effect`) or end (`effectEnd`) line from STORM_LOG (fixtures/storm-function.mjs), `at` in epoch ms. */
+export type EffectLine = LogLine & { at: number; effectEnd?: boolean };
+
+/**
+ * The plain effect's verdict per key: at least once, and never two at a time — each effect
+ * starts after every earlier one ended (its end line, or its instance's exit when it was
+ * killed in the middle), under a higher fence.
+ */
+export function plainFailures(keys: string[], lines: EffectLine[], fleet: Fleet): string[] {
+  const failures: string[] = [];
+  for (const key of keys) {
+    const starts = lines.filter((l) => l.key === key && l.effect).sort((a, b) => a.at - b.at);
+    if (starts.length === 0) failures.push(`${key}: no effect`);
+    let endedBy = Number.NEGATIVE_INFINITY;
+    let fence = Number.NEGATIVE_INFINITY;
+    for (const start of starts) {
+      if (start.at < endedBy) failures.push(`${key}: an effect started at ${start.at} while another ran until ${endedBy}: ${JSON.stringify(starts)}`);
+      if ((start.fence ?? Number.NEGATIVE_INFINITY) <= fence) failures.push(`${key}: effect fences not increasing: ${JSON.stringify(starts)}`);
+      fence = start.fence ?? fence;
+      const end = lines.find((l) => l.effectEnd && l.key === key && l.pid === start.pid && l.fence === start.fence)?.at ?? fleet.every.find((i) => i.pid === start.pid)?.exitedAt ?? Number.POSITIVE_INFINITY;
+      endedBy = Math.max(endedBy, end);
+    }
+  }
+  return failures;
 }
