@@ -3,7 +3,8 @@
  * commit of each in test/fixtures/samples/SOURCES.md): AWS Lambda samples of aws-lambda-go and
  * the Powertools parser through the root entry and `@steadyfn/handler/aws`; Google Cloud
  * samples of google-cloudevents and the Functions Framework's own tests sent over HTTP to the
- * real Functions Framework. Then the same events broken the ways real senders break them:
+ * real Functions Framework; the Azure Functions library's own trigger metadata samples with
+ * the real `@azure/functions` objects; OpenWhisk feed params. Then the same events broken the ways real senders break them:
  * `null` where a member is normally absent, empty lists, odd headers and bodies.
  */
 import { readFileSync } from 'node:fs';
@@ -11,6 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { handler, httpResult, type Context } from '../src/index.js';
 import { handler as awsHandler } from '../src/aws.js';
 import { handler as gcpHandler } from '../src/gcp.js';
+import { handler as azureHandler } from '../src/azure.js';
+import { handler as owHandler } from '../src/openwhisk.js';
+import { HttpRequest, trigger, type FunctionTrigger } from '@azure/functions';
+import { invocationContext } from './support/azure.js';
 import { closeServers, serve, serveBackground } from './support/gcp-server.js';
 import { lambdaContext, logs, recorder, type Json } from './support/published.js';
 
@@ -425,5 +430,164 @@ describe("Google Cloud: the Functions Framework's own test requests", () => {
         expect(run.seen[0]!.ctx.deliveryId).toBe('testEventId');
       }
     }
+  });
+});
+
+/** Runs an Azure trigger through the root entry and `@steadyfn/handler/azure`; both must agree. */
+async function azure(input: unknown, triggerMetadata: Json, options: FunctionTrigger, extra: Json = {}) {
+  const runs: Array<{ seen: Seen; outcome: unknown }> = [];
+  for (const entry of ['root', 'azure'] as const) {
+    const { seen, fn } = recorder((_i, ctx) => ({ caller: ctx.principal?.id ?? null }));
+    const main = entry === 'root' ? handler({ logSink: () => undefined, ...extra }, fn) : azureHandler({ logSink: () => undefined, ...extra }, fn);
+    const given = input instanceof HttpRequest ? input.clone() : structuredClone(input);
+    const outcome = await Promise.resolve(main(given, invocationContext({ invocationId: 'c0ffee00-aaaa-4bbb-8ccc-ddddeeeeffff', functionName: 'sample', triggerMetadata }, options))).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error: (error as { code?: string }).code }),
+    );
+    runs.push({ seen, outcome });
+  }
+  expect(runs[1]!.outcome).toEqual(runs[0]!.outcome);
+  expect(runs[1]!.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId, s.ctx.principal])).toEqual(runs[0]!.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId, s.ctx.principal]));
+  return runs[0]!;
+}
+
+// Azure/azure-functions-nodejs-library test/converters/fromRpcTriggerMetadata.test.ts
+// (commit 8edd622e9564e56bd71031642624200295ccd1da): trigger metadata as the library converts
+// the host's, used as published (the expected values of its tests).
+describe('Azure Functions: the library\'s published trigger metadata', () => {
+  it('queueTrigger: id, dequeue count; the message the library parsed', async () => {
+    const meta = { queueTrigger: { name: 'world' }, dequeueCount: 1, expirationTime: '2022-09-01T05:06:39+00:00', id: '814b3b66-0200-4121-8ef3-405846a124bf', insertionTime: '2022-08-25T05:06:39+00:00', nextVisibleTime: '2022-08-25T05:16:40+00:00', popReceipt: 'AgAAAAMAAAAAAAAAY5ar20G42AE=', name: 'world' };
+    const { seen } = await azure({ name: 'world' }, meta, trigger.storageQueue({ queueName: 'helloworldqueue', connection: 'storage_APPSETTING' }));
+    expect(seen[0]!.input).toEqual({ name: 'world' });
+    expect(seen[0]!.ctx.trigger).toEqual({ kind: 'queue', source: 'azure-storage-queue', queue: 'helloworldqueue', messageId: '814b3b66-0200-4121-8ef3-405846a124bf', attempt: 1, attributes: {}, batchIndex: 0, batchSize: 1 });
+    expect(seen[0]!.ctx.deliveryId).toBe('814b3b66-0200-4121-8ef3-405846a124bf');
+  });
+
+  it('serviceBusTrigger on a topic subscription: message id, delivery count, userProperties as attributes', async () => {
+    const meta = {
+      messageReceiver: { path: 'helloWorldTopic/Subscriptions/helloWorldSub', receiveMode: 0 },
+      deliveryCount: 1,
+      lockToken: '00000000-0000-0000-0000-000000000000',
+      expiresAtUtc: '2022-09-08T05:06:39.775Z',
+      enqueuedTimeUtc: '2022-08-25T05:06:39.775Z',
+      messageId: 'a11f788b439b4c5daa6a9f173bf78d68',
+      contentType: 'text/plain',
+      sequenceNumber: 17,
+      userProperties: { $AzureWebJobsParentId: '4cad516d-0081-4fa8-8ddb-2f898c664d2b' },
+      name: 'world',
+    };
+    const { seen } = await azure('hello world', meta, trigger.serviceBusTopic({ topicName: 'helloWorldTopic', subscriptionName: 'helloWorldSub', connection: 'sb' }));
+    expect(seen[0]!.input).toBe('hello world');
+    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'queue', source: 'azure-service-bus', queue: 'helloWorldTopic/helloWorldSub', messageId: 'a11f788b439b4c5daa6a9f173bf78d68', attempt: 1, attributes: { $AzureWebJobsParentId: '4cad516d-0081-4fa8-8ddb-2f898c664d2b' } });
+    expect(seen[0]!.ctx.deliveryId).toBe('a11f788b439b4c5daa6a9f173bf78d68');
+  });
+
+  it('blobTrigger: container/name from blobTrigger, size from properties.length, the quoted ETag kept in the delivery id', async () => {
+    const meta = {
+      blobTrigger: 'helloworldcontainer/hello-at-2022-08-25T05-06-38Z',
+      uri: 'https://test.blob.core.windows.net/helloworldcontainer/hello-at-2022-08-25T05-06-38Z',
+      properties: { cacheControl: null, contentDisposition: null, contentEncoding: null, contentLanguage: null, length: 16, contentMD5: 'eCccQ+cRr78B979+7PwDNg==', contentType: 'application/octet-stream', eTag: '"0x8DA8657981E929A"', created: '2022-08-25T05:06:39+00:00', lastModified: '2022-08-25T05:06:39+00:00', blobType: 2, deletedTime: null },
+      metadata: { azureWebJobsParentId: '4cad516d-0081-4fa8-8ddb-2f898c664d2b' },
+      name: 'hello-at-2022-08-25T05-06-38Z',
+    };
+    const { seen } = await azure(Buffer.from('0123456789abcdef'), meta, trigger.storageBlob({ path: 'helloworldcontainer/{name}', connection: 'storage' }));
+    expect(seen[0]!.input).toEqual({ op: 'created', bucket: 'helloworldcontainer', key: 'hello-at-2022-08-25T05-06-38Z', size: 16, etag: '"0x8DA8657981E929A"', contentType: 'application/octet-stream', time: '2022-08-25T05:06:39+00:00' });
+    expect(seen[0]!.ctx.deliveryId).toBe('helloworldcontainer/hello-at-2022-08-25T05-06-38Z@"0x8DA8657981E929A"');
+  });
+});
+
+// Azure/azure-functions-nodejs-library test/http/extractHttpUserFromHeaders.test.ts (commit
+// 3d3a317d2670470de7d37dc73909d513653632dd): the client principals of its tests.
+describe('Azure Functions HTTP: the library\'s published client principals', () => {
+  const appService = {
+    auth_typ: 'aad',
+    claims: [
+      { typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', val: 'test@example.com' },
+      { typ: 'name', val: 'Example Test' },
+      { typ: 'nonce', val: '54b39eaa5596466f9336b9369e91d95e_20211117004911' },
+      { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: 'testId' },
+      { typ: 'preferred_username', val: 'test@example.com' },
+      { typ: 'ver', val: '2.0' },
+    ],
+    name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+    role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+  };
+  const staticWebApps = { userId: 'testId', userRoles: ['anonymous', 'authenticated'], identityProvider: 'aad', userDetails: 'test@example.com' };
+  const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64');
+  const request = (headers: Record<string, string>) => new HttpRequest({ method: 'GET', url: 'https://sample.azurewebsites.net/api/me?t=a&t=b', headers });
+
+  it('App Service: the -id/-idp headers and the claims; only under its opt-in', async () => {
+    const headers = { 'x-ms-client-principal-name': 'test@example.com', 'x-ms-client-principal-id': 'testId', 'x-ms-client-principal-idp': 'aad', 'x-ms-client-principal': b64(appService) };
+    const trusted = await azure(request(headers), {}, trigger.http({}), { trustIdentityHeaders: ['azure-app-service'] });
+    expect(trusted.seen[0]!.input).toEqual({ t: ['a', 'b'] });
+    expect(trusted.seen[0]!.ctx.principal).toMatchObject({ id: 'testId', issuer: 'aad', source: 'azure-app-service', claims: { name: 'Example Test', ver: '2.0' } });
+    expect(trusted.outcome).toMatchObject({ value: { status: 200, body: '{"caller":"testId"}' } });
+    const untrusted = await azure(request(headers), {}, trigger.http({}));
+    expect(untrusted.seen[0]!.ctx.principal).toBeUndefined();
+  });
+
+  it('Static Web Apps: userId, identityProvider, roles; a principal that is not JSON is nobody, not an error', async () => {
+    const swa = await azure(request({ 'x-ms-client-principal': b64(staticWebApps) }), {}, trigger.http({}), { trustIdentityHeaders: ['azure-static-web-apps'] });
+    expect(swa.seen[0]!.ctx.principal).toEqual({ id: 'testId', issuer: 'aad', source: 'azure-static-web-apps', claims: { userDetails: 'test@example.com' }, roles: ['anonymous', 'authenticated'] });
+    const junk = await azure(request({ 'x-ms-client-principal': b64('not json') }), {}, trigger.http({}), { trustIdentityHeaders: ['azure-static-web-apps', 'azure-app-service'] });
+    expect(junk.seen[0]!.ctx.principal).toBeUndefined();
+    expect(junk.outcome).toMatchObject({ value: { status: 200 } });
+  });
+});
+
+/** Runs OpenWhisk params through `main.openwhisk` and `@steadyfn/handler/openwhisk`; both must agree. */
+async function openwhisk(params: Json, result: (input: unknown, ctx: Context) => unknown = () => undefined) {
+  const runs: Array<{ seen: Seen; answer: unknown; lines: Json[] }> = [];
+  for (const entry of ['root', 'openwhisk'] as const) {
+    const { seen, fn } = recorder(result);
+    const { lines, logSink } = logs();
+    const answer = entry === 'root' ? await handler({ logSink, logLevel: 'debug' }, fn).openwhisk(structuredClone(params)) : await owHandler({ logSink, logLevel: 'debug' }, fn)(structuredClone(params));
+    runs.push({ seen, answer, lines });
+  }
+  expect(runs[1]!.answer).toEqual(runs[0]!.answer);
+  expect(runs[1]!.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId])).toEqual(runs[0]!.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId]));
+  return runs[0]!;
+}
+
+// apache/openwhisk-package-kafka README.md ("Using the events") and apache/openwhisk-package-cloudant
+// README.md: the params each feed fires with, broken the ways a damaged feed message would be.
+describe('OpenWhisk feeds: damaged params', () => {
+  const message = (offset: number, value: unknown) => ({ partition: 0, key: null, offset, topic: 'mytopic', value });
+
+  it('a Kafka batch with one damaged message (null, or no offset) fails whole with MALFORMED_EVENT naming it — it used to run as direct params', async () => {
+    for (const damaged of [null, { partition: 0, topic: 'mytopic', value: 'x' }]) {
+      const { seen, answer, lines } = await openwhisk({ messages: [message(5, 'a'), damaged, message(7, 'c')] });
+      expect(seen).toHaveLength(0);
+      expect(answer).toMatchObject({ error: { code: 'MALFORMED_EVENT', retryable: false, errors: [{ field: 'messages.1' }] } });
+      expect(warnings(lines)).toMatchObject([{ msg: 'invocation rejected', code: 'MALFORMED_EVENT' }]);
+    }
+  });
+
+  it('a Kafka message whose value is null is a tombstone (input null); a messages list without a feed message stays direct', async () => {
+    const { seen, answer } = await openwhisk({ messages: [message(5, null)] });
+    expect(seen[0]!.input).toBeNull();
+    expect(seen[0]!.ctx.deliveryId).toBe('mytopic/0/5');
+    expect(answer).toEqual({ processed: 1 });
+    for (const params of [{ messages: [] }, { messages: [{ text: 'hi' }] }]) {
+      const plain = await openwhisk(params);
+      expect(plain.seen[0]!.ctx.trigger).toEqual({ kind: 'direct', source: 'openwhisk' });
+      expect(warnings(plain.lines)).toHaveLength(0);
+    }
+  });
+
+  it('a Cloudant change with changes empty or null: direct, logged as the change it nearly was', async () => {
+    for (const changes of [[], null, [{}]]) {
+      const params = { dbname: 'examples', id: '6ca436c44074c4c2aa6a40c9a188b348', seq: '2-g1AAAAL9aJyV', changes };
+      const { seen, lines } = await openwhisk(params);
+      expect(seen[0]!.ctx.trigger).toEqual({ kind: 'direct', source: 'openwhisk', unrecognised: 'Cloudant change without changes[].rev' });
+      expect(seen[0]!.input).toEqual(params);
+      expect(warnings(lines)).toMatchObject([{ msg: 'event not recognised; running it as a direct invocation', shape: 'Cloudant change without changes[].rev' }]);
+    }
+  });
+
+  it('a Cloudant change with a numeric seq (CouchDB 1.x) is a change, its seq as text', async () => {
+    const { seen } = await openwhisk({ dbname: 'examples', id: 'doc-1', seq: 12, changes: [{ rev: '1-967a00dff5e02add41819138abb3284d' }] });
+    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', source: 'couchdb', op: 'insert', key: 'doc-1', sequence: '12' });
+    expect(seen[0]!.ctx.deliveryId).toBe('examples/doc-1@1-967a00dff5e02add41819138abb3284d');
   });
 });
