@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { handler, httpResult, type Context } from '../src/index.js';
+import { allow, authorized, handler, httpResult, type Context } from '../src/index.js';
 import { handler as awsHandler } from '../src/aws.js';
 import { handler as gcpHandler } from '../src/gcp.js';
 import { handler as azureHandler } from '../src/azure.js';
@@ -101,6 +101,39 @@ describe('AWS Lambda: aws-lambda-go events/testdata', () => {
       throw new Error('down');
     });
     expect(failed.answer).toEqual({ thrown: 'INTERNAL' });
+  });
+});
+
+describe('AWS Lambda: aws-lambda-go events/testdata, event sources and authorizers', () => {
+  it('kafka-event.json: base64 key and value as text, header byte arrays as text attributes and as bytes', async () => {
+    const { seen, answer } = await aws(sample('aws', 'lgo-kafka-event.json'));
+    expect(seen[0]!.input).toBe('8d5596b4-1813-4238-b24b-6dad8e3d1c0c');
+    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'stream', source: 'kafka', stream: 'AWSKafkaTopic', partition: '0', sequence: '0', key: '8d5596b4-1813-4238-b24b-6dad8e3d1c0c', time: '2020-07-18T01:29:09.700Z', attributes: { headerKey: 'headerValue' } });
+    expect(seen[0]!.ctx.trigger.kind === 'stream' && seen[0]!.ctx.trigger.headers).toEqual([{ key: 'headerKey', value: Buffer.from('headerValue') }]);
+    expect(seen[0]!.ctx.deliveryId).toBe('arn:aws:kafka:us-west-2:012345678901:cluster/ExampleMSKCluster/e9f754c6-d29a-4430-a7db-958a19fd2c54-4/AWSKafkaTopic/0/0');
+    expect(answer).toBeUndefined();
+  });
+
+  it('cloudwatch-alarm-sns-payload-single-metric.json: the alarm JSON in the SNS message as the input', async () => {
+    const { seen } = await aws(sample('aws', 'lgo-cloudwatch-alarm-sns-payload-single-metric.json'));
+    expect(seen[0]!.input).toMatchObject({ AlarmName: 'EXAMPLE', NewStateValue: 'ALARM', Trigger: { MetricName: 'NetworkOut', Threshold: 0 } });
+    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'notification', source: 'sns', topic: 'arn:aws:sns:EXAMPLE', subject: 'TestInvoke', messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e' });
+  });
+
+  it('apigw-custom-auth-request-type-request.json: a REQUEST authorizer, answered with an IAM policy', async () => {
+    const { seen, answer } = await aws(sample('aws', 'lgo-apigw-custom-auth-request-type-request.json'), () => allow('user-1'));
+    expect(seen[0]!.ctx.trigger).toEqual({ kind: 'authorizer', source: 'apigw-request', resource: 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/GET/request' });
+    expect(seen[0]!.input).toMatchObject({ type: 'REQUEST', method: 'GET', path: '/request', query: { QueryString1: 'queryValue1' }, stageVariables: { StageVar1: 'stageValue1' } });
+    expect((seen[0]!.input as Json).headers).toMatchObject({ headerauth1: 'headerValue1', 'content-type': 'application/x-www-form-urlencoded' });
+    expect(answer).toMatchObject({ principalId: 'user-1', policyDocument: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: ['arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/GET/request'] }] } });
+  });
+
+  it('apigw-v2-custom-authorizer-v2-request.json: an HTTP API 2.0 authorizer (mTLS), answered simply; a throw is Unauthorized', async () => {
+    const { seen, answer } = await aws(sample('aws', 'lgo-apigw-v2-custom-authorizer-v2-request.json'), () => authorized(true, { tenant: 'a' }));
+    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'authorizer', source: 'apigw-request-v2' });
+    expect(seen[0]!.input).toMatchObject({ identitySource: ['user1', '123'], method: 'POST', path: '/my/path', pathParameters: { parameter1: 'value1' } });
+    expect((seen[0]!.input as Json).headers).toMatchObject({ cookie: 'cookie1; cookie2' });
+    expect(answer).toEqual({ isAuthorized: true, context: { tenant: 'a' } });
   });
 });
 
