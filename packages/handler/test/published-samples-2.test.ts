@@ -114,6 +114,23 @@ describe('AWS Lambda: aws-lambda-go events/testdata, event sources and authorize
     expect(answer).toBeUndefined();
   });
 
+  it('sqs-event.json: typed attributes (the reserved list values ignored), receive count as attempt', async () => {
+    const { seen, answer } = await aws(sample('aws', 'lgo-sqs-event.json'));
+    expect(seen[0]!.input).toBe('Message Body');
+    expect(seen[0]!.ctx.trigger).toMatchObject({
+      kind: 'queue',
+      source: 'sqs',
+      queue: 'SQSQueue',
+      messageId: 'MessageID_1',
+      attempt: 2,
+      attributes: { Attribute1: 'AttributeValue1', Attribute2: '123' },
+      binaryAttributes: { Attribute3: Buffer.from('1100') },
+      attributeTypes: { Attribute1: 'String', Attribute2: 'Number', Attribute3: 'Binary' },
+    });
+    expect(seen[0]!.ctx.deliveryId).toBe('MessageID_1');
+    expect(answer).toEqual({ batchItemFailures: [] });
+  });
+
   it('cloudwatch-alarm-sns-payload-single-metric.json: the alarm JSON in the SNS message as the input', async () => {
     const { seen } = await aws(sample('aws', 'lgo-cloudwatch-alarm-sns-payload-single-metric.json'));
     expect(seen[0]!.input).toMatchObject({ AlarmName: 'EXAMPLE', NewStateValue: 'ALARM', Trigger: { MetricName: 'NetworkOut', Threshold: 0 } });
