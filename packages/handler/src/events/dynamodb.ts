@@ -113,8 +113,10 @@ export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: E
     const op = OPS[eventName];
     if (!op) throw malformed('DynamoDB Streams eventName is not INSERT, MODIFY or REMOVE', `${field}.eventName`, 'INSERT, MODIFY or REMOVE');
     const key = unmarshallItem(ddb.Keys, `${field}.dynamodb.Keys`);
-    const after = ddb.NewImage === undefined ? undefined : unmarshallItem(ddb.NewImage, `${field}.dynamodb.NewImage`);
-    const before = ddb.OldImage === undefined ? undefined : unmarshallItem(ddb.OldImage, `${field}.dynamodb.OldImage`);
+    // An image the record has not is absent in DynamoDB's own events, but `null` in events that
+    // a serialiser wrote (the .NET and Java event classes, hand-built test events): both are none.
+    const after = ddb.NewImage === undefined || ddb.NewImage === null ? undefined : unmarshallItem(ddb.NewImage, `${field}.dynamodb.NewImage`);
+    const before = ddb.OldImage === undefined || ddb.OldImage === null ? undefined : unmarshallItem(ddb.OldImage, `${field}.dynamodb.OldImage`);
     const trigger: ChangeTrigger = {
       kind: 'change',
       source: 'dynamodb-streams',

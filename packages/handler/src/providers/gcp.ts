@@ -204,7 +204,9 @@ function pubSubInvocation(envelope: Rec | undefined, fallbackId: string | undefi
   const attributes = propertiesAsText(message.attributes);
   // Present only when the subscription has a dead-letter policy.
   const attempt = Number(envelope?.deliveryAttempt ?? message.deliveryAttempt);
-  const queue = str(envelope?.subscription) ?? source;
+  // Without the subscription, the topic the source names; a raw push the framework converted
+  // without a topic in the path has the bare `//pubsub.googleapis.com/` source: no queue then.
+  const queue = str(envelope?.subscription) ?? (source !== undefined && /\/topics\/[^/]/.test(source) ? source : undefined);
   const data = message.data;
   return {
     trigger: withRawBody<QueueTrigger>(

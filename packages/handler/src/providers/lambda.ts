@@ -127,6 +127,9 @@ const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
   ['Kinesis Data Analytics output', (e) => typeof e.applicationArn === 'string' && Array.isArray(e.records)],
   ['Client VPN connection handler', (e) => typeof e['connection-id'] === 'string' && typeof e['endpoint-id'] === 'string'],
   ['IoT fleet provisioning hook', (e) => typeof e.claimCertificateId === 'string' && typeof e.templateArn === 'string'],
+  // Payload v1 is flat snake_case (`raw_path`, `is_base64_encoded`); v2 has `version: '2.0'` and a
+  // requestContext naming the service network, but no `requestContext.http`.
+  ['VPC Lattice', (e) => (typeof e.raw_path === 'string' && typeof e.method === 'string') || (isRec(e.requestContext) && typeof (e.requestContext as Rec).serviceNetworkArn === 'string')],
   ['Amazon MQ', (e) => (e.eventSource === 'aws:mq' || e.eventSource === 'aws:rmq') && (isRec(e.messages) || Array.isArray(e.messages) || isRec(e.rmqMessagesByQueue))],
 ];
 
@@ -138,7 +141,7 @@ const SHAPE_KEYS = new Set([
   'window', 'isFinalInvokeForWindow', 'awslogs', 'deliveryStreamArn', 'triggerSource', 'RequestType', 'getObjectContext', 'listObjectsContext',
   'headObjectContext', 'invocationSchemaVersion', 'CodePipeline.job', 'configRuleName', 'bot', 'currentIntent', 'sessionState', 'info', 'request',
   'clientId', 'messageVersion', 'SecretId', 'signatureVerified', 'Name', 'Records', 'authorizationToken', 'requestContext', 'source',
-  'applicationArn', 'connection-id', 'claimCertificateId', 'eventSource', 'EventSource',
+  'applicationArn', 'connection-id', 'claimCertificateId', 'eventSource', 'EventSource', 'raw_path',
 ]);
 
 function mayHaveShape(event: Rec): boolean {

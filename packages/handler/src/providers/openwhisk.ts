@@ -266,13 +266,16 @@ function webResult(res: HttpResponse, log: Logger): Rec {
 // ---------------------------------------------------------------------------------------------
 // Kafka / Message Hub feed
 
+const isKafkaMessage = (m: unknown): boolean => isRec(m) && Object.hasOwn(m, 'topic') && Object.hasOwn(m, 'partition') && Object.hasOwn(m, 'offset');
+
+/**
+ * One feed message makes it a Kafka batch: a damaged message beside it then fails the batch
+ * with a typed error (`messages.<i>`), instead of the whole batch reaching the function as if
+ * it were a direct invocation's params.
+ */
 function isKafkaBatch(params: Rec): params is Rec & { messages: unknown[] } {
   const messages = params.messages;
-  return (
-    Array.isArray(messages) &&
-    messages.length > 0 &&
-    messages.every((m) => isRec(m) && Object.hasOwn(m, 'topic') && Object.hasOwn(m, 'partition') && Object.hasOwn(m, 'offset'))
-  );
+  return Array.isArray(messages) && messages.some(isKafkaMessage);
 }
 
 const isFlag = (v: unknown): boolean => v === true || v === 'true';
@@ -284,8 +287,9 @@ function kafkaInvocations(params: Rec & { messages: unknown[] }, activationId: s
   // action only knows them when they are also bound as trigger or action parameters.
   const binaryValue = isFlag(params.isBinaryValue);
   const { messages } = params;
-  return messages.map((message, index): Invocation => {
-    const m = message as Rec;
+  // Array.from: a hole in the list is a message too (and a malformed one).
+  return Array.from(messages).map((message, index): Invocation => {
+    const m: Rec = isRec(message) ? message : {};
     const topic = str(m.topic);
     if (topic === undefined || topic === '' || !isPosition(m.partition) || !isPosition(m.offset)) {
       throw new MalformedEventError('Kafka message lacks a topic, partition or offset', [
@@ -454,12 +458,24 @@ class ActionResult implements ResultAnswer {
   }
 }
 
+/**
+ * For the log line of params that run as `direct`: the feed shape they nearly had. Only the
+ * Cloudant change is named (its `dbname`, `id` and `seq` are the feed's own); a `messages` list
+ * is a common params name, and one with a Kafka message in it is a Kafka batch.
+ */
+function unrecognisedShape(params: Rec): string | undefined {
+  if (typeof params.dbname === 'string' && typeof params.id === 'string' && 'seq' in params && 'changes' in params) return 'Cloudant change without changes[].rev';
+  return undefined;
+}
+
 async function runActivation(def: Definition, frame: Frame, params: Rec, activationId: string): Promise<Rec> {
   const answer = new ActionResult(def);
   const mark = scheduleMark(params);
+  const shape = mark ? undefined : unrecognisedShape(params);
+  if (shape) adapterLog(def, frame, activationId).warn('event not recognised; running it as a direct invocation', { shape });
   const trigger: Trigger = mark
     ? { kind: 'schedule', source: 'ow-alarm', ...(mark.schedule === undefined ? {} : { schedule: mark.schedule }) }
-    : { kind: 'direct', source: 'openwhisk' };
+    : { kind: 'direct', source: 'openwhisk', ...(shape ? { unrecognised: shape } : {}) };
   const outcome = await runInvocation(def, frame, stamped({
     trigger,
     requestId: activationId,
