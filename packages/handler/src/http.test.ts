@@ -93,6 +93,10 @@ describe('header and query helpers', () => {
     expect(parseQueryString('?a=1&a=2&b=%20x')).toEqual({ query: { a: '2', b: ' x' }, multiQuery: { a: ['1', '2'], b: [' x'] } });
     expect(queryFromObject({ a: '2' }, { a: ['1', '2'] })).toEqual({ query: { a: '2' }, multiQuery: { a: ['1', '2'] } });
   });
+  it('a null inside a multi-value list is no value, not the text "null" (API Gateway test console, hand-built events)', () => {
+    expect(queryFromObject({ a: 'x' }, { a: [null, 'x'], b: [null], c: ['1', null] })).toEqual({ query: { a: 'x', c: '1' }, multiQuery: { a: ['x'], c: ['1'] } });
+    expect(queryFromObject({ a: [null, 'y'] })).toEqual({ query: { a: 'y' }, multiQuery: { a: ['y'] } });
+  });
   it('keeps hostile names such as __proto__ as plain own fields without polluting prototypes', () => {
     const { query, multiQuery } = parseQueryString('__proto__=x&toString=y&toString=z');
     expect(Object.keys(query)).toEqual(['__proto__', 'toString']);
