@@ -45,7 +45,7 @@
  *
  *   npm run bench -- packages/outbox/bench/relay.bench.ts   (BENCH_ROUNDS, BENCH_SCALE; while iterating:
  *   BENCH_SERVERS=fauxqs, BENCH_MIXES='256 B,8 KiB', BENCH_EXTRAS=0 skips latency and recovery,
- *   BENCH_CONTENDERS=relay,raw runs only those (add relay-serial for the relay without its read-ahead), BENCH_VIEWS=distance (or loopback) runs one view,
+ *   BENCH_CONTENDERS=relay,raw runs only those, BENCH_VIEWS=distance (or loopback) runs one view,
  *   BENCH_SQS_DELAY_MS=5 a farther endpoint, BENCH_PHASES=1 times the relay's store and send calls)
  */
 import { randomUUID } from 'node:crypto';
@@ -67,8 +67,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const DELAY_MS = Number(process.env.BENCH_SQS_DELAY_MS ?? 3);
 const VIEWS = process.env.BENCH_VIEWS?.split(',') ?? ['loopback', 'distance'];
-// `relay-serial` runs only when BENCH_CONTENDERS names it.
-const onlyContenders = (all: Contender[]): Contender[] => [...all, 'relay-serial' as const].filter((n) => (process.env.BENCH_CONTENDERS ? process.env.BENCH_CONTENDERS.split(',').includes(n) : n !== 'relay-serial'));
+const onlyContenders = (all: Contender[]): Contender[] => all.filter((n) => !process.env.BENCH_CONTENDERS || process.env.BENCH_CONTENDERS.split(',').includes(n));
 
 const servers = benchServers();
 let redis: Redis;
@@ -170,7 +169,7 @@ test('relay vs naive relay vs raw batch loop vs sqs-producer, loopback; fill, fl
       const counts = countsOf(COUNTS, server.name, mix, SCALE, PER_AGGREGATE);
       const c = await measureCell(client, r, { counts, mix, rounds: ROUNDS, contenders: onlyContenders(['relay', 'naive', 'raw', 'raw-minimal', 'sqs-producer']) });
       for (const other of ['naive', 'raw', 'raw-minimal', 'sqs-producer'] as const) if (c.rate[other] > 0) vs[other].push(c.rate.relay / c.rate[other]);
-      rows.push(cellRow(server.name, mix, c, counts, onlyContenders(['raw-minimal', 'sqs-producer']).filter((n) => n !== 'relay')));
+      rows.push(cellRow(server.name, mix, c, counts, ['raw-minimal', 'sqs-producer']));
       console.log(rows.at(-1));
     }
     if (process.env.BENCH_EXTRAS === '0') {
@@ -233,7 +232,7 @@ test(`relay vs naive relay vs raw batch loop, SQS ${DELAY_MS} ms away each way`,
         const counts = countsOf(DISTANCE_COUNTS, server.name, mix, SCALE, PER_AGGREGATE);
         const c = await measureCell(client, r, { counts, mix, rounds: ROUNDS, contenders: onlyContenders(['relay', 'naive', 'raw']) });
         for (const other of ['naive', 'raw'] as const) if (c.rate[other] > 0) vs[other].push(c.rate.relay / c.rate[other]);
-        rows.push(cellRow(`${server.name}+${DELAY_MS}`, mix, c, counts, onlyContenders([]).filter((n) => n !== 'relay')));
+        rows.push(cellRow(`${server.name}+${DELAY_MS}`, mix, c, counts, []));
         console.log(rows.at(-1));
       }
     } finally {

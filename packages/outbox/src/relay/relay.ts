@@ -83,8 +83,8 @@ async function claimAll(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, opti
  * Reads every leased aggregate's head in one batch, within the round's byte budget;
  * quarantines one whose head is poison. `waiting` are those the budget left for the next round.
  */
-async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, options: RelayRunOptions, maxBytes: number): Promise<{ working: Working[]; waiting: AggregateRef[] }> {
-  const heads = await deps.store.begin(leased, { limit: options.maxEventsPerAggregate, maxBytes, signal: options.signal });
+async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, options: RelayRunOptions): Promise<{ working: Working[]; waiting: AggregateRef[] }> {
+  const heads = await deps.store.begin(leased, { limit: options.maxEventsPerAggregate, maxBytes: options.maxBytesPerRound ?? DEFAULT_MAX_BYTES_PER_ROUND, signal: options.signal });
   const waiting: AggregateRef[] = [];
   const out: Working[] = [];
   // One clock read for the round's pending-age metric, not one per event.
@@ -200,122 +200,35 @@ async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, option
   await deps.lease.settleMany(leases.map(({ key, owner, fence }) => ({ key, owner, fence })), signal ? { signal } : {}).catch(() => undefined);
 }
 
-/** One round of some aggregates: their leases claimed and their heads read (attempts begun), not sent yet. */
-interface Round {
-  leased: LeasedRef[];
-  working: Working[];
-  waiting: AggregateRef[];
-  /** Body bytes (UTF-8) the round holds. */
-  bytes: number;
-}
-
-/**
- * Claims and reads one round of `refs` within `maxBytes` of bodies. Undefined when nothing was
- * leased or read, or a store call failed (logged); every lease it claimed is then released.
- * Never throws, so a round read ahead never rejects unobserved.
- */
-async function readRound(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions, maxBytes: number): Promise<Round | undefined> {
-  let leased: LeasedRef[] = [];
-  try {
-    leased = await claimAll(deps, refs, options);
-    if (leased.length === 0) return undefined;
-    const { working, waiting } = await beginAll(deps, leased, options, maxBytes);
-    if (working.length > 0 || waiting.length > 0) {
-      let bytes = 0;
-      for (const w of working) for (const e of w.events) bytes += Buffer.byteLength(e.body);
-      return { leased, working, waiting, bytes };
-    }
-  } catch (error) {
-    deps.log?.warn('outbox relay stopped; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
-  }
-  await release(deps, leased.map((l) => l.lease), options);
-  return undefined;
-}
-
-/**
- * Sends a round, marks what SQS accepted and releases its leases. Returns the aggregates of the
- * next round: those the byte budget left unread first, then those whose whole read was accepted
- * and that have more behind it (a refusal waits for the next run); none after a store failure
- * (logged). Never throws.
- */
-async function finishRound(deps: RelayDeps, round: Round, options: RelayRunOptions): Promise<AggregateRef[]> {
-  let settled = new Set<HeldLease>();
-  try {
-    const drained = round.working.length > 0 ? await sendRound(deps, round.working, options) : [];
-    if (deps.store.settleReleasesLease) settled = new Set(round.working.map((w) => w.lease));
-    return [...round.waiting, ...drained.filter((w) => w.more).map((w) => w.ref)];
-  } catch (error) {
-    deps.log?.warn('outbox relay stopped; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
-    return [];
-  } finally {
-    await release(deps, round.leased.map((l) => l.lease).filter((l) => !settled.has(l)), options);
-  }
-}
-
-/** A chunk's first round: the queue checked readable, then read. */
-async function firstRound(deps: RelayDeps, chunk: ReadonlyArray<AggregateRef>, options: RelayRunOptions, maxBytes: number): Promise<Round | undefined> {
-  return chunk.length > 0 && (await queueReadable(deps, options)) ? readRound(deps, chunk, options, maxBytes) : undefined;
-}
-
-/**
- * Relays chunks of aggregates one after another, each in rounds until its heads are drained,
- * an aggregate is refused, or too little time is left; `take` gives the next chunk (undefined:
- * none left). Each round claims its aggregates' leases (one generation per round, so every mark
- * is fenced by a fresh token), reads, sends, marks and releases. Never throws for a store or
- * queue failure: what is not marked stays pending for the next flush or sweep.
- *
- * With `overlap`, the next chunk's first round is claimed and read while the current chunk's
- * last round is being sent and marked, so the store's round trips leave no gap in the sends.
- * Why that keeps every guarantee:
- * - Order per aggregate: it is read ahead only when the round in flight is its chunk's last (no
- *   aggregate of it has more to read, none waits on the budget), so no round of the same chunk
- *   can follow; a sweep's chunks are disjoint slices of one listing, and an aggregate listed
- *   twice would still be skipped, its lease held by the round in flight (claimed per round,
- *   under a fresh owner). Its events go out only after the round in flight has finished.
- * - Marks only after SQS accepted, fencing and poison: the round read ahead is sent, marked
- *   (fenced by its own leases), quarantined and released exactly as any round.
- * - Deadline: it is read only when a new round could start (`reserveMs` left, not aborted), and
- *   once read it is always sent: a send the deadline aborted is recorded as finished and
- *   unjudged, as for any round — never left as an unfinished attempt.
- * - Memory: it is read only when the round in flight holds at most half of `maxBytesPerRound`,
- *   within what that round left, so both together hold at most the budget (plus, as for any
- *   round, one event larger than what is left, read alone).
- * - Leases: its leases are held from its read until its own marks — at most the round in
- *   flight longer than a round's own; marks after a lease ran out are refused by the fence.
- */
-export async function relayChunks(deps: RelayDeps, take: () => ReadonlyArray<AggregateRef> | undefined, options: RelayRunOptions, overlap: boolean): Promise<void> {
-  const budget = options.maxBytesPerRound ?? DEFAULT_MAX_BYTES_PER_ROUND;
-  const stop = (): boolean => options.signal?.aborted === true || options.remainingMs() < options.reserveMs;
-  let ahead: Promise<Round | undefined> | undefined;
-  for (;;) {
-    let round: Round | undefined;
-    if (ahead) {
-      round = await ahead;
-      ahead = undefined;
-    } else {
-      if (stop()) return;
-      const chunk = take();
-      if (!chunk) return;
-      round = await firstRound(deps, chunk, options, budget);
-    }
-    for (let n = 0; round && n < 1000; n++) {
-      const last = round.waiting.length === 0 && round.working.every((w) => !w.more);
-      if (overlap && last && round.bytes <= budget / 2 && !stop()) {
-        const chunk = take();
-        if (chunk) ahead = firstRound(deps, chunk, options, budget - round.bytes);
-      }
-      const active = await finishRound(deps, round, options);
-      round = active.length > 0 && !stop() ? await readRound(deps, active, options, budget) : undefined;
-    }
-  }
-}
-
 /**
  * Relays what is pending for `refs`, in rounds, until their heads are drained, an aggregate
- * is refused, or too little time is left (`relayChunks` with one chunk). Never throws for a
- * store or queue failure: what is not marked stays pending for the next flush or sweep.
+ * is refused, or too little time is left. Each round claims the aggregates' leases (one
+ * generation per round, so every mark is fenced by a fresh token), reads, sends, marks and
+ * releases. Never throws for a store or queue failure: what is not marked stays pending for
+ * the next flush or sweep.
  */
 export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<void> {
-  let given = false;
-  await relayChunks(deps, () => (given ? undefined : ((given = true), refs)), options, false);
+  if (refs.length > 0 && !(await queueReadable(deps, options))) return;
+  let active: ReadonlyArray<AggregateRef> = refs;
+  for (let round = 0; active.length > 0 && round < 1000; round++) {
+    if (options.signal?.aborted || options.remainingMs() < options.reserveMs) break;
+    let leased: LeasedRef[] = [];
+    let settled = new Set<HeldLease>();
+    try {
+      leased = await claimAll(deps, active, options);
+      if (leased.length === 0) break;
+      const { working, waiting } = await beginAll(deps, leased, options);
+      if (working.length === 0 && waiting.length === 0) break;
+      const drained = working.length > 0 ? await sendRound(deps, working, options) : [];
+      if (deps.store.settleReleasesLease) settled = new Set(working.map((w) => w.lease));
+      // Those the byte budget left unread go first next round; then those whose whole read was
+      // accepted and that have more behind it. A refusal waits for the next run.
+      active = [...waiting, ...drained.filter((w) => w.more).map((w) => w.ref)];
+    } catch (error) {
+      deps.log?.warn('outbox relay stopped; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
+      break;
+    } finally {
+      await release(deps, leased.map((l) => l.lease).filter((l) => !settled.has(l)), options);
+    }
+  }
 }

@@ -5,8 +5,7 @@
  * deletes old sent events in bounded batches, under a lease so only one sweeper cleans.
  */
 import { randomUUID } from 'node:crypto';
-import type { AggregateRef } from './types.js';
-import { relayChunks, type RelayDeps, type RelayRunOptions } from './relay.js';
+import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
 
 /** How one sweep behaves. */
 export interface SweepOptions {
@@ -45,25 +44,21 @@ export interface SweepResult {
   pruned: number;
 }
 
-/**
- * Runs one sweep. Never throws for a store or queue failure: what is left waits for the next.
- * Each worker reads its next chunk while its current chunk's last round is being sent
- * (`relayChunks`: why that keeps order, fencing, the deadline and the byte budget); `overlap:
- * false` (internal, for the bench's comparison) reads only after the marks, as before.
- */
-export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions, internal: { overlap?: boolean } = {}): Promise<SweepResult> {
+/** Runs one sweep. Never throws for a store or queue failure: what is left waits for the next. */
+export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions): Promise<SweepResult> {
   const refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal });
   const parallel = Math.max(1, options.parallel ?? 4);
   const size = Math.max(1, Math.min(options.chunk, Math.ceil(refs.length / parallel)));
   let next = 0;
-  // Disjoint slices of the listing, taken by the workers in order.
-  const take = (): AggregateRef[] | undefined => {
-    if (next >= refs.length) return undefined;
-    const chunk = refs.slice(next, next + size);
-    next += size;
-    return chunk;
+  const worker = async (): Promise<void> => {
+    while (next < refs.length) {
+      if (run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
+      const chunk = refs.slice(next, next + size);
+      next += size;
+      await relayAggregates(deps, chunk, run);
+    }
   };
-  await Promise.all(Array.from({ length: parallel }, () => relayChunks(deps, take, run, internal.overlap ?? true)));
+  await Promise.all(Array.from({ length: parallel }, worker));
   let cleaned = 0;
   if (deps.store.cleanup && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
     const key = deps.store.cleanupLeaseKey ?? `${deps.store.kind}:cleanup`;
