@@ -12,7 +12,7 @@
  * checked against the formula: per read of `jobs/`, ⌈keys / 1,000⌉ LIST pages and one GET per
  * checkpoint. On both S3 servers (moto, gofakes3).
  */
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it } from 'vitest';
 import { applyRetention, type S3Target } from '../src/index.js';
