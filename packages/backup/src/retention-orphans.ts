@@ -217,6 +217,9 @@ export async function cleanOrphanIds(
       report.leftAlone.push({ id, reason: 'in progress (a checkpoint names it)' });
       continue;
     }
+    // That HEAD is asked of the budget as one more page of the id's listing (as the listing was):
+    // refused, nothing of the id is deleted and the next run judges it again.
+    if (!budget.allowsPage(`${keys.backup(loc, id)}/`)) return at;
     if (await headObject(loc, keys.manifest(loc, id), signal)) {
       report.leftAlone.push({ id, reason: 'committed meanwhile' });
       continue;

@@ -304,9 +304,14 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
       // Nor while a snapshot starts, or a job checkpoint or a manifest cannot be read (retention-holds.ts).
       if (state.heldBack && state.heldBack.length > 0) out.streamPruneLeftAlone = state.heldBack;
       else if (o.pruneStream && line && line.id !== '' && budget.stoppedBy === undefined && state.held !== undefined && state.heldBack !== undefined) {
-        const oldest = await readCandidate(loc, line.id, job, signal);
+        // The line's manifest (its start mark), read just before the prune's deletes: asked of the
+        // budget like a page of `backups/`, as the kept backups' reads are (keptStillStand); its
+        // verification record is not read (the prune needs the mark only). Refused, the pass stays
+        // at the end of its sweep and the next run prunes.
+        if (!budget.allowsPage(root)) return save();
+        const oldest = await lineManifest(loc, line.id, job, signal);
         if (oldest === 'stopped') return stopped();
-        if (typeof oldest === 'object') await o.pruneStream(oldest.manifest, state.held);
+        if (oldest) await o.pruneStream(oldest, state.held);
       }
       state.phase = 'uploads';
       state.after = '';
@@ -342,6 +347,17 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
     await record.end(signal);
     return out;
   }
+}
+
+/**
+ * The manifest of the pass's line (the oldest backup it keeps), for the stream's prune:
+ * undefined when it is gone, damaged or another job's (no prune this pass), `stopped` when the
+ * signal cut its read.
+ */
+async function lineManifest(loc: S3Location, id: string, job: string | undefined, signal?: AbortSignal): Promise<Manifest | undefined | 'stopped'> {
+  const manifest = await loadManifest(loc, id, signal).catch(() => undefined);
+  if (!manifest) return signal?.aborted ? 'stopped' : undefined;
+  return job !== undefined && manifest.job !== job ? undefined : manifest;
 }
 
 /**

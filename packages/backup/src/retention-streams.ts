@@ -64,7 +64,14 @@ export interface StreamOrphanReport {
    * whose lease a sink holds), `checkpointed meanwhile`, `never checkpointed, written within
    * the grace period`, `checkpoint unreadable`, `index unreadable`.
    */
-  leftAlone: Array<{ stream: string; reason: 'sink running' | 'checkpointed meanwhile' | 'never checkpointed, written within the grace period' | 'checkpoint unreadable' | 'index unreadable'; hour?: string }>;
+  leftAlone: Array<{
+    stream: string;
+    reason: 'sink running' | 'checkpointed meanwhile' | 'never checkpointed, written within the grace period' | 'checkpoint unreadable' | 'index unreadable';
+    hour?: string;
+    /** With `index unreadable`: the index's key (relative to `storage.prefix`) and the code of the typed error reading it gave (e.g. `BACKUP_CORRUPTED`). */
+    key?: string;
+    code?: string;
+  }>;
 }
 
 const OBJECT_PATH = /^t(\d+)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/(\d{12})_[^/]*\.ndjson\.gz$/;
@@ -220,11 +227,11 @@ async function sweepStream(loc: S3Location, name: string, folder: string, after:
 async function sweepPage(loc: S3Location, name: string, folder: string, checkpoint: StreamCheckpoint, listed: ListedKey[], options: SweepOptions, report: StreamOrphanReport): Promise<number> {
   const { signal, budget, now } = options;
   // Read once per hour of the page; read again just before each delete.
-  const indexed = async (o: Found): Promise<Set<string> | undefined> => {
+  const indexed = async (o: Found): Promise<Set<string> | BackupError> => {
     try {
       return new Set((await readHourIndex(loc, name, o.timeline, o.hour, signal))?.objects.map((e) => e.key) ?? []);
     } catch (error) {
-      if (error instanceof BackupError) return undefined;
+      if (error instanceof BackupError) return error;
       throw error;
     }
   };
@@ -242,8 +249,10 @@ async function sweepPage(loc: S3Location, name: string, folder: string, checkpoi
     // refused, the sweep stops before the hour's first key and continues there next run.
     if (!budget.allowsPage(`${folder}t`)) return objects[0]!.at;
     const index = await indexed(objects[0]!);
-    if (!index) {
-      report.leftAlone.push({ stream: name, reason: 'index unreadable', hour: new Date(objects[0]!.hour).toISOString() });
+    if (index instanceof BackupError) {
+      const key = index.problems[0]?.key;
+      const top = loc.prefix === '' ? '' : `${loc.prefix}/`;
+      report.leftAlone.push({ stream: name, reason: 'index unreadable', hour: new Date(objects[0]!.hour).toISOString(), ...(key ? { key: key.startsWith(top) ? key.slice(top.length) : key } : {}), code: index.code });
       continue;
     }
     const orphans: Found[] = [];
@@ -263,7 +272,8 @@ async function sweepPage(loc: S3Location, name: string, folder: string, checkpoi
         report.left += orphans.length - i;
         return o.at;
       }
-      if ((await indexed(o))?.has(o.key) !== false) continue; // listed meanwhile (or unreadable now): not an orphan
+      const again = await indexed(o);
+      if (again instanceof BackupError || again.has(o.key)) continue; // listed meanwhile (or unreadable now): not an orphan
       await budget.spend(true, () => deleteOrThrow(loc, o.key, signal));
       report.objects++;
     }

@@ -48,8 +48,9 @@ import { newPass, PassRecord, summarise, type OtherPolicy, type PassPolicy, type
 import { backupIdsPage, continuePass, entryOf, holdFor, readCandidate, type Candidate, type StreamMark } from './retention-pass-run.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
 import { isPruned, recordPruned } from './stream/pruned.js';
-import { readHourIndex } from './stream/objects.js';
+import { readHourIndex, type HourIndex } from './stream/objects.js';
 import { readStreamHolds, type StreamPruneLeftAlone } from './retention-holds.js';
+import { damagedHourIndex, isDamage, type DamagedObject } from './retention-damaged.js';
 
 /** Options of `applyRetention()`. */
 export interface RetentionOptions {
@@ -137,6 +138,14 @@ export interface RetentionReport {
    * at that mark instead (see the README).
    */
   streamPruneLeftAlone: StreamPruneLeftAlone[];
+  /**
+   * Objects this run met damaged (not JSON, another shape, another format version) and left
+   * alone, with what it did not do because of them — today a stream's hourly index below the
+   * prune's mark: that hour's objects are neither pruned nor swept (which ones it lists is
+   * unknown), and everything else is done as usual. Reported (and logged as a warning) by every
+   * run until the object is repaired or removed (see the README). Empty when none.
+   */
+  damaged: DamagedObject[];
   /** Backup ids without a manifest (an id whose manifest is damaged or of a newer format is in neither list: left alone). */
   uncommitted: string[];
   /** What was cleaned of those (orphans: abandoned runs, deletions that stopped part way), and what was left alone and why. */
@@ -278,7 +287,7 @@ interface RetainOptions {
 async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, budget: DeleteBudget, ctx: RunContext): Promise<RetentionReport> {
   const { job, dryRun, now } = o;
   const signal = ctx.signal;
-  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, streamPruneLeftAlone: [], otherPolicies: [], uncommitted: [], orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
+  const report: RetentionReport = { dryRun, kept: [], deleted: [], protected: {}, streamObjects: 0, streamPruneLeftAlone: [], damaged: [], otherPolicies: [], uncommitted: [], orphans: emptyOrphans(), streamOrphans: emptyStreamReport(), probeLeftovers: { objects: 0, uploadsAborted: 0, withinGrace: 0 }, left: { backups: 0, streamObjects: 0, orphanIds: 0, streamOrphans: 0, listings: [] } };
   const policy: PassPolicy = { keepLast: o.keepLast, keepMs: o.keepMs, pitrWindowMs: o.pitrWindowMs, job: job ?? null, stream: o.stream ?? null };
   const root = keys.backupsRoot(loc);
   // A pass over backups/ an earlier run could not finish continues where it stopped (retention-pass.ts).
@@ -373,6 +382,8 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
   const top = loc.prefix === '' ? '' : `${loc.prefix}/`;
   report.left.listings = budget.listingsCut.map((p) => p.slice(top.length));
   if (budget.stoppedBy) report.stoppedBy = budget.stoppedBy;
+  // Key, code and problem only (never the object's content): every run says it until it is repaired.
+  if (report.damaged.length > 0) logOf(ctx).warn('retention: damaged objects left alone', { damaged: report.damaged.map((d) => ({ key: d.key, code: d.code, problem: d.problem, leftAlone: d.leftAlone })) });
   logOf(ctx).info('retention applied', {
     dryRun,
     kept: report.kept.length,
@@ -464,7 +475,18 @@ async function pruneStream(loc: S3Location, name: string, oldest: Manifest, held
       report.left.streamObjects += h.lastSeq - h.firstSeq + 1; // from the checkpoint: nothing more is read once stopped
       continue;
     }
-    const index = await readHourIndex(loc, name, h.timeline, h.hour, signal);
+    const indexKey = `${keys.streamHour(loc, name, h.timeline, h.hour)}/index.json`;
+    let index: HourIndex | undefined;
+    try {
+      index = await readHourIndex(loc, name, h.timeline, h.hour, signal);
+    } catch (error) {
+      // Damaged (or of a newer format): which objects it lists is unknown, so none of its hour is
+      // deleted — reported, and every other hour pruned as usual (the sweep leaves the hour alone
+      // too: retention-streams.ts). A failed or aborted read still stops the run.
+      if (!isDamage(error) || signal?.aborted) throw error;
+      report.damaged.push(damagedHourIndex(loc, name, indexKey, h, error));
+      continue;
+    }
     // No index (a run killed, or a delete failed, after it deleted the index and before every
     // object): nothing here is the policy's to delete. Its objects — below the mark, needed by no
     // kept snapshot, and no index lists them — are the stream sweep's orphans once `orphanGraceMs`
@@ -481,7 +503,7 @@ async function pruneStream(loc: S3Location, name: string, oldest: Manifest, held
       await recordPruned(loc, name, lastObsolete(checkpoint.hours, mark), signal);
       recorded = true;
     }
-    await budget.spend(false, () => deleteOrThrow(loc, `${keys.streamHour(loc, name, h.timeline, h.hour)}/index.json`, signal));
+    await budget.spend(false, () => deleteOrThrow(loc, indexKey, signal));
     for (const o of index.objects) await budget.spend(false, () => deleteOrThrow(loc, o.key, signal));
   }
   return count;

@@ -1,0 +1,62 @@
+/**
+ * Stored objects a retention run met damaged — not JSON, not the shape this version writes, or
+ * of a format version it cannot read — and what it left alone because of them. Such an object
+ * is outside bytes (anyone with access to the bucket can change it) and stays damaged until
+ * someone repairs or removes it: one of them must not stop every later run, nor be taken for
+ * an absent one (which would make what it lists look unlisted). The run reports it
+ * (`RetentionReport.damaged`, and a warning in the log with the key and the code) and goes on
+ * with everything that does not depend on it.
+ */
+import { BackupCorruptedError, UnsupportedFormatError, type BackupError } from './errors.js';
+import type { S3Location } from './s3/client.js';
+
+/**
+ * A damaged object a retention run left alone, with what depends on it. Today only a stream's
+ * hourly index below every kept snapshot's mark (the prune's): its hour's objects are not
+ * deleted — which objects it lists is unknown — nor swept as orphans (the sweep leaves an hour
+ * whose index cannot be read alone too), and a restore that needs the hour fails with the same
+ * typed error (see the README).
+ */
+export interface DamagedObject {
+  /** Its key, relative to `storage.prefix` (e.g. `streams/orders/t1/2026/12/01/10/index.json`). */
+  key: string;
+  /** What it should be. */
+  what: 'hourly index';
+  /** The code of the typed error reading it gave: `BACKUP_CORRUPTED` (not JSON, another shape) or `BACKUP_FORMAT_UNSUPPORTED` (another `formatVersion`). */
+  code: 'BACKUP_CORRUPTED' | 'BACKUP_FORMAT_UNSUPPORTED';
+  /** What was expected of it. */
+  expected: string;
+  /** What is wrong with it (the first problem found: `not JSON`, a field and what it should be, `unknown format version`), never its content. */
+  problem: string;
+  /** The stream, the timeline and hour (ISO 8601) the index is of, and the object numbers its stream's checkpoint files under that hour. */
+  stream: string;
+  timeline: number;
+  hour: string;
+  firstSeq: number;
+  lastSeq: number;
+  /** What the run did not do because of it. */
+  leftAlone: 'prune of the hour';
+}
+
+/** Whether `error` says the object was read and is damaged (not a failed or aborted read: those still stop the run). */
+export function isDamage(error: unknown): error is BackupCorruptedError | UnsupportedFormatError {
+  return error instanceof BackupCorruptedError || error instanceof UnsupportedFormatError;
+}
+
+/** The report entry of a damaged hourly index of `stream` that the prune met (`fullKey` under the bucket). */
+export function damagedHourIndex(loc: S3Location, stream: string, fullKey: string, hour: { timeline: number; hour: number; firstSeq: number; lastSeq: number }, error: BackupError): DamagedObject {
+  const top = loc.prefix === '' ? '' : `${loc.prefix}/`;
+  return {
+    key: fullKey.startsWith(top) ? fullKey.slice(top.length) : fullKey,
+    what: 'hourly index',
+    code: error instanceof UnsupportedFormatError ? 'BACKUP_FORMAT_UNSUPPORTED' : 'BACKUP_CORRUPTED',
+    expected: 'a JSON hourly index of format version 1 listing the objects of its hour (name, timeline, hour, objects)',
+    problem: error.problems[0]?.message ?? error.code,
+    stream,
+    timeline: hour.timeline,
+    hour: new Date(hour.hour).toISOString(),
+    firstSeq: hour.firstSeq,
+    lastSeq: hour.lastSeq,
+    leftAlone: 'prune of the hour',
+  };
+}
