@@ -16,7 +16,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
-import { scopeOf, storeKey, type IdempotencyStore, type StoredRecord } from '@steadyfn/idempotency';
+import { scopeOf, storeKey, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from '@steadyfn/idempotency';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqConflictError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
@@ -76,6 +76,8 @@ export interface InboxState {
   owner?: string;
   eventKey?: string;
   seqKey?: string;
+  /** When the claims of the event record and its seq marker end (ms since the epoch): a failed completion is retried until then. */
+  leaseUntil?: number;
   gap: boolean;
 }
 
@@ -148,6 +150,40 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     throw new EventInProgressError(`inbox: event ${event.seq} of ${agg} was applied, its seq marker is still held; retry`);
   };
 
+  const retryable = (error: unknown): boolean => (error as { retryable?: unknown } | null)?.retryable !== false;
+  const lostLease = (ctx: Context, event: EventEnvelope): void => ctx.log.warn('inbox record was taken over before completion', { consumer, eventId: event.id });
+
+  /**
+   * The completion (or release) of the event record and its seq marker whose store call
+   * failed, repeated in the background while their lease lasts (backing off 50 ms → 500 ms),
+   * without holding the answer: a store that restarts under the completion (a Redis that keeps
+   * its data, reached through a client that fails at once while disconnected) would otherwise
+   * leave the record to expire in progress, and the redelivery would run the function's effect
+   * again. Repeating is safe: the store settles only the owner's generation, so a settle
+   * applied before its answer was lost is refused the second time (and then read back). Stops
+   * at a non-retryable error. Timers are unref'd: an idle process is not kept alive for them.
+   */
+  const settleLater = async (ctx: Context, event: EventEnvelope, requests: ReadonlyArray<CompleteRequest | ReleaseRequest>, until: number): Promise<void> => {
+    for (let delay = 50; Date.now() + delay < until; delay = Math.min(delay * 2, 500)) {
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      try {
+        const results = await store.completeMany(requests);
+        const refused = requests.filter((_, i) => !results[i]);
+        if (refused.length > 0 && !(await Promise.all(refused.map(appliedBefore))).every(Boolean)) lostLease(ctx, event);
+        return;
+      } catch (error) {
+        if (!retryable(error)) return;
+      }
+    }
+  };
+
+  /** Whether a settle whose answer was lost took effect: the record holds its result (or, for a release, is gone). */
+  const appliedBefore = async (request: CompleteRequest | ReleaseRequest): Promise<boolean> => {
+    const record = await store.get(request.key);
+    if (!('result' in request)) return record === undefined;
+    return record?.status === 'completed' && record.fingerprint === request.fingerprint && record.result === request.result;
+  };
+
   const readBody = async (ctx: Context): Promise<unknown> => {
     if (options.read) return options.read(ctx);
     const attributes = ctx.trigger.kind === 'queue' ? ctx.trigger.attributes : {};
@@ -183,8 +219,8 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     async before(ctx, slot) {
       const event = slot.event ?? (await readEvent(ctx));
       const agg = aggregateKey(event.aggregateType, event.aggregateId);
-      const state = { event, owner: randomUUID(), eventKey: eventKeyOf(event), seqKey: seqKeyOf(agg, event.seq), gap: false };
       const leaseUntil = Math.min(Date.now() + leaseMs, Number.isFinite(ctx.deadline) ? ctx.deadline : Number.POSITIVE_INFINITY);
+      const state = { event, owner: randomUUID(), eventKey: eventKeyOf(event), seqKey: seqKeyOf(agg, event.seq), leaseUntil, gap: false };
       let claimed;
       try {
         claimed = await store.claim({ key: state.eventKey, owner: state.owner, fingerprint: FINGERPRINT, leaseUntil });
@@ -245,21 +281,31 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       const event = state.event;
       if (!state.owner || !event) return;
       const expiresAt = Date.now() + retentionMs;
-      const results = await store
-        .completeMany([
-          { key: state.eventKey!, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
-          { key: state.seqKey!, owner: state.owner, fingerprint: markerFingerprint(event), result: '1', expiresAt },
-        ])
-        .catch((error: unknown) => {
-          // The effect happened: failing now would run it again. The key expires with its lease.
-          ctx.log.error('inbox record could not be completed', { consumer, eventId: event.id, cause: error instanceof Error ? error.name : typeof error });
-          return [true, true];
-        });
-      if (results.some((ok) => !ok)) ctx.log.warn('inbox record was taken over before completion', { consumer, eventId: event.id });
+      const requests = [
+        { key: state.eventKey!, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
+        { key: state.seqKey!, owner: state.owner, fingerprint: markerFingerprint(event), result: '1', expiresAt },
+      ];
+      let results: boolean[];
+      try {
+        results = await store.completeMany(requests);
+      } catch (error) {
+        // The effect happened: failing now would run it again. Completed in the background while the lease lasts.
+        ctx.log.error('inbox record could not be completed; retried until its lease ends', { consumer, eventId: event.id, cause: error instanceof Error ? error.name : typeof error });
+        if (retryable(error)) void settleLater(ctx, event, requests, state.leaseUntil ?? 0).catch(() => undefined);
+        return;
+      }
+      if (results.some((ok) => !ok)) lostLease(ctx, event);
     },
-    async onError(_ctx, _error, state) {
-      if (!state.owner) return;
-      await store.completeMany([{ key: state.eventKey!, owner: state.owner }, { key: state.seqKey!, owner: state.owner }]).catch(() => undefined);
+    async onError(ctx, _error, state) {
+      if (!state.owner || !state.event) return;
+      const requests = [
+        { key: state.eventKey!, owner: state.owner },
+        { key: state.seqKey!, owner: state.owner },
+      ];
+      // A release that failed only delays the redelivery until the lease ends; it is retried likewise.
+      await store.completeMany(requests).catch((error: unknown) => {
+        if (retryable(error)) void settleLater(ctx, state.event!, requests, state.leaseUntil ?? 0).catch(() => undefined);
+      });
     },
   };
 }
