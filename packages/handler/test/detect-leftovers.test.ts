@@ -53,6 +53,8 @@ describe('AWS events without a trigger kind: direct, and the shape named', () =>
     ['IoT 1-Click (iot-1-click-event.json)', () => sample('lgo-iot-1-click-event.json'), 'AWS IoT 1-Click'],
     // aws/aws-lambda-go events/testdata/appsync-batchinvoke.json
     ['AppSync BatchInvoke template (appsync-batchinvoke.json)', () => sample('lgo-appsync-batchinvoke.json'), 'AppSync resolver'],
+    // aws/aws-lambda-go events/testdata/lexv2-event.json (named before this change too: a guard).
+    ['Lex V2 (lexv2-event.json)', () => sample('lgo-lexv2-event.json'), 'Lex bot'],
     // A direct Lambda resolver with batching gets a list of the contexts it would get one by one
     // (AppSync developer guide, "Direct Lambda resolvers" → batching); each item here is
     // aws-powertools/powertools-lambda-typescript packages/parser/tests/events/appsync/no-identity.json.
