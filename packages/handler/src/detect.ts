@@ -42,10 +42,21 @@ export function isCloudEvent(value: unknown): boolean {
 }
 
 /**
+ * A CloudEvent attempt: it names its `specversion` (the one attribute only a CloudEvent has)
+ * but may lack `id`, `type` or `source` — the CloudEvent adapter answers it `MALFORMED_EVENT`
+ * naming them, as `@steadyfn/handler/gcp` does, instead of running it as a plain input.
+ */
+function isCloudEventAttempt(value: unknown): boolean {
+  return isObject(value) && !Array.isArray(value) && typeof value.specversion === 'string';
+}
+
+/**
  * Which provider made this call: from the arguments first (a Lambda context, an Azure
  * `InvocationContext`, an Express `req`/`res` pair, a background function's event context,
  * a CloudEvent), then from the environment
- * (`__OW_ACTIVATION_ID` / `__OW_ACTION_NAME` for OpenWhisk); `'direct'` otherwise.
+ * (`__OW_ACTIVATION_ID` / `__OW_ACTION_NAME` for OpenWhisk; `FUNCTION_SIGNATURE_TYPE=cloudevent`,
+ * the Functions Framework's setting for a CloudEvent function, makes a one-argument call a
+ * CloudEvent whatever its body); `'direct'` otherwise.
  */
 export function detectProvider(args: ReadonlyArray<unknown>, env: Env = process.env): Provider {
   const [first, second] = args;
@@ -57,6 +68,9 @@ export function detectProvider(args: ReadonlyArray<unknown>, env: Env = process.
     if (isBackgroundContext(second)) return 'gcp';
   }
   if (env.__OW_ACTIVATION_ID !== undefined || env.__OW_ACTION_NAME !== undefined) return 'openwhisk';
-  if (isCloudEvent(first)) return 'gcp';
+  if (isCloudEvent(first) || (args.length === 1 && isCloudEventAttempt(first))) return 'gcp';
+  // The Functions Framework hands a CloudEvent function the request body as it is when the
+  // request is not a CloudEvent (it rejects nothing): under that signature it is still one.
+  if (args.length === 1 && env.FUNCTION_SIGNATURE_TYPE?.toLowerCase() === 'cloudevent') return 'gcp';
   return 'direct';
 }

@@ -9,8 +9,8 @@ import { defineHandler, type HandlerFunction, type HandlerOptions, type PluginsA
 import { detectProvider, isBackgroundContext } from './detect.js';
 import { invokeAzure, type AzureInvocationContext } from './providers/azure.js';
 import { captureRawTriggerMetadata } from './providers/azure-raw.js';
-import { invokeDirect, type DirectOptions } from './providers/direct.js';
-import { invokeGcpBackground, invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
+import { invokeDirect, invokeUnplaced, type DirectOptions } from './providers/direct.js';
+import { gcfEventShape, invokeGcpBackground, invokeGcpEvent, invokeGcpHttp } from './providers/gcp.js';
 import { invokeLambda, type LambdaContext } from './providers/lambda.js';
 import { invokeOpenWhisk } from './providers/openwhisk.js';
 import type { Plugin } from './types.js';
@@ -83,7 +83,8 @@ export function handler<S extends ZodType | undefined = undefined, const P exten
       case 'openwhisk':
         return entries.openwhisk(args[0]);
       case 'direct':
-        return entries.invoke(args[0]);
+        // A Cloud Functions event that reached us as a plain argument is named in a warn line.
+        return invokeUnplaced(def, args[0], gcfEventShape(args[0]));
     }
   };
   // Not an async function: the entry's own promise is the answer (one promise fewer per call);

@@ -3,7 +3,7 @@
  * The input is the argument itself; a failure is thrown as a public (stackless) error.
  */
 import { toPublicError } from '../errors.js';
-import { runInvocation, type Definition } from '../invoke.js';
+import { adapterLogger, runInvocation, type Definition } from '../invoke.js';
 import { randomUUID } from '../internal/crypto.js';
 import { invalidOption } from '../internal/options.js';
 import type { Trigger, TriggerKind } from '../types.js';
@@ -51,4 +51,16 @@ export async function invokeDirect(def: Definition, input: unknown, options: Dir
   );
   if (outcome.ok) return outcome.value;
   throw toPublicError(outcome.error);
+}
+
+/**
+ * A one-argument call the root entry could not place: run as `direct`, and when `shape` names
+ * the provider event it looked like, logged (`warn`, `event not recognised…`) with
+ * `ctx.trigger.unrecognised` set, as the adapters do for an event they have no trigger for.
+ */
+export function invokeUnplaced(def: Definition, input: unknown, shape: string | undefined): Promise<unknown> {
+  if (shape === undefined) return invokeDirect(def, input);
+  const requestId = randomUUID();
+  adapterLogger(def, 'direct', requestId).warn('event not recognised; running it as a direct invocation', { shape });
+  return invokeDirect(def, input, { requestId, trigger: { kind: 'direct', source: 'direct', unrecognised: shape } });
 }

@@ -237,6 +237,20 @@ function isRawPubSubPush(body: Rec): boolean {
 }
 
 /**
+ * The Cloud Functions event a plain argument looks like, for the root entry's log line when it
+ * runs as `direct`: a legacy (background) event `{ eventId, eventType, data }` or
+ * `{ context, data }` — what the Functions Framework hands a CloudEvent function as it is when
+ * no converter knows its type — or a Pub/Sub push body it did not convert.
+ */
+export function gcfEventShape(input: unknown): string | undefined {
+  if (!isRec(input) || !('data' in input || 'message' in input)) return undefined;
+  const context = isRec(input.context) ? input.context : input;
+  if (typeof context.eventId === 'string' && typeof context.eventType === 'string') return 'Cloud Functions legacy event';
+  if (isRawPubSubPush(input)) return 'Pub/Sub push message';
+  return undefined;
+}
+
+/**
  * A CloudEvent as an invocation, with the trace context of its Distributed Tracing extension
  * (`traceparent` / `tracestate` attributes).
  */

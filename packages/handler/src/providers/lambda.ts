@@ -130,6 +130,14 @@ const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
   // Payload v1 is flat snake_case (`raw_path`, `is_base64_encoded`); v2 has `version: '2.0'` and a
   // requestContext naming the service network, but no `requestContext.http`.
   ['VPC Lattice', (e) => (typeof e.raw_path === 'string' && typeof e.method === 'string') || (isRec(e.requestContext) && typeof (e.requestContext as Rec).serviceNetworkArn === 'string')],
+  // aws/aws-lambda-go events/testdata/cognito-event.json: a Cognito Sync dataset sync.
+  ['Cognito Sync trigger', (e) => e.eventType === 'SyncTrigger' && isRec(e.datasetRecords)],
+  // aws/aws-lambda-go events/testdata/iot-button-event.json and iot-1-click-event.json.
+  ['AWS IoT button', (e) => typeof e.serialNumber === 'string' && typeof e.clickType === 'string'],
+  ['AWS IoT 1-Click', (e) => isRec(e.deviceEvent) && isRec(e.deviceInfo)],
+  // aws/aws-lambda-go events/testdata/appsync-invoke.json and appsync-batchinvoke.json: a
+  // resolver mapping template's `Invoke` / `BatchInvoke` request.
+  ['AppSync resolver', (e) => (e.operation === 'Invoke' || e.operation === 'BatchInvoke') && typeof e.version === 'string' && 'payload' in e],
   ['Amazon MQ', (e) => (e.eventSource === 'aws:mq' || e.eventSource === 'aws:rmq') && (isRec(e.messages) || Array.isArray(e.messages) || isRec(e.rmqMessagesByQueue))],
 ];
 
@@ -141,7 +149,8 @@ const SHAPE_KEYS = new Set([
   'window', 'isFinalInvokeForWindow', 'awslogs', 'deliveryStreamArn', 'triggerSource', 'RequestType', 'getObjectContext', 'listObjectsContext',
   'headObjectContext', 'invocationSchemaVersion', 'CodePipeline.job', 'configRuleName', 'bot', 'currentIntent', 'sessionState', 'info', 'request',
   'clientId', 'messageVersion', 'SecretId', 'signatureVerified', 'Name', 'Records', 'authorizationToken', 'requestContext', 'source',
-  'applicationArn', 'connection-id', 'claimCertificateId', 'eventSource', 'EventSource', 'raw_path',
+  'applicationArn', 'connection-id', 'claimCertificateId', 'eventSource', 'EventSource', 'raw_path', 'datasetRecords', 'clickType',
+  'deviceEvent', 'operation',
 ]);
 
 function mayHaveShape(event: Rec): boolean {
@@ -149,8 +158,21 @@ function mayHaveShape(event: Rec): boolean {
   return false;
 }
 
+/**
+ * An AppSync direct Lambda resolver with batching: a list of resolver contexts, each with
+ * `arguments` and `info.fieldName` (a plain array a caller passes has neither).
+ */
+function isAppSyncBatch(event: unknown): boolean {
+  return (
+    Array.isArray(event) &&
+    event.length > 0 &&
+    event.every((item) => isRec(item) && isRec(item.arguments) && isRec(item.info) && typeof item.info.fieldName === 'string')
+  );
+}
+
 /** For the log line of an event that runs as `direct`: the provider shape it looked like, if any. */
 export function unrecognisedShape(event: unknown): string | undefined {
+  if (isAppSyncBatch(event)) return 'AppSync batch resolver';
   if (!isRec(event) || !mayHaveShape(event)) return undefined;
   for (const [name, test] of KNOWN_SHAPES) if (test(event)) return name;
   if (Array.isArray(event.Records)) {
@@ -434,7 +456,8 @@ export function eventBridgeInvocation(kind: 'schedule' | 'eventbridge', event: R
       // The same tick of the same schedule is the same delivery, however often it is retried.
       deliveryId: time ? `${schedule ?? 'schedule'}@${time}` : id,
       // Scheduled rules send `{}`; a Scheduler input template may send the detail as JSON text.
-      payload: () => (event.detail === undefined ? {} : anyPayload(event.detail, 'auto', { field: 'detail', declaredJson: true })),
+      // A tick carries no data of its own, so a `null` detail is the same empty input as none.
+      payload: () => (event.detail === undefined || event.detail === null ? {} : anyPayload(event.detail, 'auto', { field: 'detail', declaredJson: true })),
     };
   }
   return {
