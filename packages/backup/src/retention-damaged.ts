@@ -11,25 +11,36 @@ import { BackupCorruptedError, UnsupportedFormatError, type BackupError } from '
 import type { S3Location } from './s3/client.js';
 
 /**
- * A damaged object a retention run left alone, with what depends on it. Today only a stream's
- * hourly index below every kept snapshot's mark (the prune's): its hour's objects are not
- * deleted — which objects it lists is unknown — nor swept as orphans (the sweep leaves an hour
- * whose index cannot be read alone too), and a restore that needs the hour fails with the same
- * typed error (see the README).
+ * A damaged object a retention run left alone, with what depends on it: a stream's hourly
+ * index below every kept snapshot's mark (`DamagedHourIndex`), or the checkpoint of the
+ * retention's `stream` (`DamagedStreamCheckpoint`). See the README.
  */
-export interface DamagedObject {
-  /** Its key, relative to `storage.prefix` (e.g. `streams/orders/t1/2026/12/01/10/index.json`). */
+export type DamagedObject = DamagedHourIndex | DamagedStreamCheckpoint;
+
+/** What every damaged object's entry says. */
+interface DamagedBase {
+  /** Its key, relative to `storage.prefix` (e.g. `streams/orders/checkpoint.json`). */
   key: string;
-  /** What it should be. */
-  what: 'hourly index';
   /** The code of the typed error reading it gave: `BACKUP_CORRUPTED` (not JSON, another shape) or `BACKUP_FORMAT_UNSUPPORTED` (another `formatVersion`). */
   code: 'BACKUP_CORRUPTED' | 'BACKUP_FORMAT_UNSUPPORTED';
   /** What was expected of it. */
   expected: string;
   /** What is wrong with it (the first problem found: `not JSON`, a field and what it should be, `unknown format version`), never its content. */
   problem: string;
-  /** The stream, the timeline and hour (ISO 8601) the index is of, and the object numbers its stream's checkpoint files under that hour. */
+  /** The stream it belongs to. */
   stream: string;
+}
+
+/**
+ * A stream's hourly index below every kept snapshot's mark (the prune's): its hour's objects
+ * are not deleted — which objects it lists is unknown — nor swept as orphans (the sweep leaves
+ * an hour whose index cannot be read alone too), and a restore that needs the hour fails with
+ * the same typed error.
+ */
+export interface DamagedHourIndex extends DamagedBase {
+  /** What it should be. */
+  what: 'hourly index';
+  /** The timeline and hour (ISO 8601) the index is of, and the object numbers its stream's checkpoint files under that hour. */
   timeline: number;
   hour: string;
   firstSeq: number;
@@ -38,25 +49,58 @@ export interface DamagedObject {
   leftAlone: 'prune of the hour';
 }
 
+/**
+ * The checkpoint of retention's `stream` (`streams/<name>/checkpoint.json`): where the stream
+ * stands and which hours hold its objects are unknown, so nothing of the stream is pruned
+ * (backups are still kept and deleted by the policy), the stream sweep leaves it alone
+ * (`checkpoint unreadable`), and the stream's sink and restores fail with the same typed error.
+ */
+export interface DamagedStreamCheckpoint extends DamagedBase {
+  /** What it should be. */
+  what: 'stream checkpoint';
+  /** What the run did not do because of it. */
+  leftAlone: 'prune of the stream';
+}
+
 /** Whether `error` says the object was read and is damaged (not a failed or aborted read: those still stop the run). */
 export function isDamage(error: unknown): error is BackupCorruptedError | UnsupportedFormatError {
   return error instanceof BackupCorruptedError || error instanceof UnsupportedFormatError;
 }
 
 /** The report entry of a damaged hourly index of `stream` that the prune met (`fullKey` under the bucket). */
-export function damagedHourIndex(loc: S3Location, stream: string, fullKey: string, hour: { timeline: number; hour: number; firstSeq: number; lastSeq: number }, error: BackupError): DamagedObject {
-  const top = loc.prefix === '' ? '' : `${loc.prefix}/`;
+export function damagedHourIndex(loc: S3Location, stream: string, fullKey: string, hour: { timeline: number; hour: number; firstSeq: number; lastSeq: number }, error: BackupError): DamagedHourIndex {
   return {
-    key: fullKey.startsWith(top) ? fullKey.slice(top.length) : fullKey,
+    ...base(loc, stream, fullKey, error, 'a JSON hourly index of format version 1 listing the objects of its hour (name, timeline, hour, objects)'),
     what: 'hourly index',
-    code: error instanceof UnsupportedFormatError ? 'BACKUP_FORMAT_UNSUPPORTED' : 'BACKUP_CORRUPTED',
-    expected: 'a JSON hourly index of format version 1 listing the objects of its hour (name, timeline, hour, objects)',
-    problem: error.problems[0]?.message ?? error.code,
-    stream,
     timeline: hour.timeline,
     hour: new Date(hour.hour).toISOString(),
     firstSeq: hour.firstSeq,
     lastSeq: hour.lastSeq,
     leftAlone: 'prune of the hour',
+  };
+}
+
+/** The report entry of the damaged checkpoint of retention's `stream` (`fullKey` under the bucket). */
+export function damagedStreamCheckpoint(loc: S3Location, stream: string, fullKey: string, error: BackupError): DamagedStreamCheckpoint {
+  return {
+    ...base(loc, stream, fullKey, error, 'a JSON stream checkpoint of format version 1 (name, position, timelines, the hours holding objects)'),
+    what: 'stream checkpoint',
+    leftAlone: 'prune of the stream',
+  };
+}
+
+/** Adds `entry` to `damaged` unless an entry of its key is there already (a run can read an object twice). */
+export function noteDamaged(damaged: DamagedObject[], entry: DamagedObject): void {
+  if (!damaged.some((d) => d.key === entry.key)) damaged.push(entry);
+}
+
+function base(loc: S3Location, stream: string, fullKey: string, error: BackupError, expected: string): DamagedBase {
+  const top = loc.prefix === '' ? '' : `${loc.prefix}/`;
+  return {
+    key: fullKey.startsWith(top) ? fullKey.slice(top.length) : fullKey,
+    code: error instanceof UnsupportedFormatError ? 'BACKUP_FORMAT_UNSUPPORTED' : 'BACKUP_CORRUPTED',
+    expected,
+    problem: error.problems[0]?.message ?? error.code,
+    stream,
   };
 }

@@ -24,7 +24,9 @@
  * follow one another (its lease), so it began after the job's last commit and reads a mark at
  * or past every mark of the job's backups, the oldest kept one's included.
  */
-import { readStreamCheckpoint } from './stream/checkpoint.js';
+import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
+import { keys } from './target.js';
+import { damagedStreamCheckpoint, isDamage, type DamagedStreamCheckpoint } from './retention-damaged.js';
 import type { S3Location } from './s3/client.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { listJobCheckpoints } from './retention-checkpoints.js';
@@ -52,10 +54,15 @@ export interface StreamPruneLeftAlone {
   backupId?: string;
 }
 
-/** The line the prune stays below (`held`), and what holds it back whole (`leftAlone`, empty when nothing does). */
+/**
+ * The line the prune stays below (`held`), and what holds it back whole (`leftAlone`, empty
+ * when nothing does). With the stream's checkpoint damaged, `damaged` says so and `held` is the
+ * stream's very start (timeline 1, object 0): nothing of it is below that line.
+ */
 export interface StreamHolds {
   held: HeldMark;
   leftAlone: StreamPruneLeftAlone[];
+  damaged?: DamagedStreamCheckpoint;
 }
 
 /** The older of two marks. */
@@ -69,17 +76,27 @@ export function olderMark(a: HeldMark, b: HeldMark): HeldMark {
  * `jobs/` listing or the read of a checkpoint (the run is stopping: it prunes nothing, as it
  * never prunes on part of the holds).
  * @param job - Retention's `job`: a snapshot of that job starting does not hold the prune back (see above).
- * @throws {BackupCorruptedError | UnsupportedFormatError} the stream's checkpoint cannot be read
+ * A damaged stream checkpoint (not JSON, another shape or format version) is not thrown: where
+ * the stream stands is unknown, so the prune is held at its start (`damaged`, see above).
+ * @throws the read's own error when the stream's checkpoint could not be read (a failed or aborted read, not a damaged object)
  */
 export async function readStreamHolds(loc: S3Location, stream: string, job: string | undefined, gate: DeleteBudget, signal?: AbortSignal): Promise<StreamHolds | undefined> {
-  const position = (await readStreamCheckpoint(loc, stream, signal))?.value;
-  let held: HeldMark = position ? { timeline: position.timeline, seq: position.seq } : { timeline: 1, seq: 0 };
+  let position: StreamCheckpoint | undefined;
+  let damaged: DamagedStreamCheckpoint | undefined;
+  try {
+    position = (await readStreamCheckpoint(loc, stream, signal))?.value;
+  } catch (error) {
+    if (!isDamage(error) || signal?.aborted) throw error;
+    damaged = damagedStreamCheckpoint(loc, stream, keys.streamCheckpoint(loc, stream), error);
+  }
+  let held: HeldMark = position && !damaged ? { timeline: position.timeline, seq: position.seq } : { timeline: 1, seq: 0 };
+  const withDamaged = damaged ? { damaged } : {};
   const checkpoints = await listJobCheckpoints(loc, signal, gate);
-  if (!checkpoints) return gate.stoppedBy ? undefined : { held, leftAlone: [{ stream, reason: 'job checkpoint unreadable' }] };
+  if (!checkpoints) return gate.stoppedBy ? undefined : { held, leftAlone: [{ stream, reason: 'job checkpoint unreadable' }], ...withDamaged };
   const leftAlone: StreamPruneLeftAlone[] = [];
   for (const c of checkpoints) {
     if (c.streamPending === stream && c.job !== job) leftAlone.push({ stream, reason: 'snapshot starting', job: c.job, backupId: c.backupId });
     else if (c.streamStart?.name === stream) held = olderMark(held, c.streamStart);
   }
-  return { held, leftAlone };
+  return { held, leftAlone, ...withDamaged };
 }

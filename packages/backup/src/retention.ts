@@ -49,8 +49,8 @@ import { backupIdsPage, continuePass, entryOf, holdFor, readCandidate, type Cand
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
 import { isPruned, recordPruned } from './stream/pruned.js';
 import { readHourIndex, type HourIndex } from './stream/objects.js';
-import { readStreamHolds, type StreamPruneLeftAlone } from './retention-holds.js';
-import { damagedHourIndex, isDamage, type DamagedObject } from './retention-damaged.js';
+import { readStreamHolds, type StreamHolds, type StreamPruneLeftAlone } from './retention-holds.js';
+import { damagedHourIndex, damagedStreamCheckpoint, isDamage, noteDamaged, type DamagedObject } from './retention-damaged.js';
 
 /** Options of `applyRetention()`. */
 export interface RetentionOptions {
@@ -140,10 +140,12 @@ export interface RetentionReport {
   streamPruneLeftAlone: StreamPruneLeftAlone[];
   /**
    * Objects this run met damaged (not JSON, another shape, another format version) and left
-   * alone, with what it did not do because of them — today a stream's hourly index below the
-   * prune's mark: that hour's objects are neither pruned nor swept (which ones it lists is
-   * unknown), and everything else is done as usual. Reported (and logged as a warning) by every
-   * run until the object is repaired or removed (see the README). Empty when none.
+   * alone, with what it did not do because of them: a stream's hourly index below the prune's
+   * mark (that hour's objects are neither pruned nor swept: which ones it lists is unknown), or
+   * the checkpoint of `stream` (nothing of the stream is pruned: where it stands and which hours
+   * hold objects is unknown; backups are still kept and deleted by the policy). Everything else
+   * is done as usual. Reported (and logged as a warning) by every run that reads the object,
+   * until it is repaired or removed (see the README). Empty when none.
    */
   damaged: DamagedObject[];
   /** Backup ids without a manifest (an id whose manifest is damaged or of a newer format is in neither list: left alone). */
@@ -298,11 +300,16 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
     const running = report.otherPolicies.filter((p) => !p.removed);
     if (running.length > 0) logOf(ctx).warn('retention: another policy runs passes over the same backups (its deletes apply too)', { job: job ?? null, stream: o.stream ?? null, policy: { keepLast: o.keepLast, keepMs: o.keepMs, pitrWindowMs: o.pitrWindowMs }, others: running });
   }
+  // A damaged stream checkpoint holds the prune at the stream's start (retention-holds.ts): reported.
+  const noted = (holds: StreamHolds | undefined): StreamHolds | undefined => {
+    if (holds?.damaged) noteDamaged(report.damaged, holds.damaged);
+    return holds;
+  };
   const orphanOptions = { graceMs: o.orphanGraceMs, now, dryRun, abandonedMs: o.abandonedCheckpointMs, leaseMs: o.leaseMs, caps };
   if (record?.saved) {
     const stream = o.stream;
     const pruneBelow = stream === undefined ? {} : { pruneStream: async (oldest: Manifest, held: StreamMark | null) => void (report.streamObjects = await pruneStream(loc, stream, oldest, held, false, budget, report, signal)) };
-    const readHolds = stream === undefined ? {} : { readHolds: () => readStreamHolds(loc, stream, job, budget, signal) };
+    const readHolds = stream === undefined ? {} : { readHolds: async () => noted(await readStreamHolds(loc, stream, job, budget, signal)) };
     const out = await continuePass(loc, record, { ...record.saved }, { policy, now, orphans: orphanOptions, budget, ...(signal ? { signal } : {}), ...pruneBelow, ...readHolds }, report.orphans);
     Object.assign(report, { kept: out.kept, deleted: out.deleted, uncommitted: out.uncommitted, protected: out.protected });
     if (out.streamPruneLeftAlone) report.streamPruneLeftAlone = out.streamPruneLeftAlone;
@@ -317,7 +324,7 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
     // With `stream`: the stream's position and the running snapshots' start marks, read
     // before any manifest (retention-holds.ts); then, with `job`, the oldest start mark other
     // jobs' backups have on it. The prune stays below all of them.
-    const holds = o.stream === undefined ? undefined : await readStreamHolds(loc, o.stream, job, budget, signal);
+    const holds = o.stream === undefined ? undefined : noted(await readStreamHolds(loc, o.stream, job, budget, signal));
     let held: StreamMark | null = holds ? holds.held : null;
     const hold = (m: Manifest): void => void (held = holdFor(held, m, o.stream));
     const unreadable = (id: string) => (): void => {
@@ -462,7 +469,17 @@ async function pruneStream(loc: S3Location, name: string, oldest: Manifest, held
   if (!own || own.name !== name) return 0;
   const mark = holdFor(held, oldest, name)!;
   // A stream that has never checkpointed (snapshots marked before its first sink ran) has nothing to prune.
-  const checkpoint = (await readStreamCheckpoint(loc, name, signal))?.value;
+  let checkpoint: StreamCheckpoint | undefined;
+  try {
+    checkpoint = (await readStreamCheckpoint(loc, name, signal))?.value;
+  } catch (error) {
+    // Damaged (or of a newer format): which hours hold objects is unknown, so none is deleted —
+    // reported (once: the holds' read may have met it), the backups handled as usual. A failed or
+    // aborted read still stops the run.
+    if (!isDamage(error) || signal?.aborted) throw error;
+    noteDamaged(report.damaged, damagedStreamCheckpoint(loc, name, keys.streamCheckpoint(loc, name), error));
+    return 0;
+  }
   if (!checkpoint) return 0;
   let count = 0;
   let recorded = false;
