@@ -7,41 +7,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { handler, type Context } from '../src/index.js';
-import { handler as awsHandler } from '../src/aws.js';
+import { handler } from '../src/index.js';
 import { handler as gcpHandler } from '../src/gcp.js';
 import { detectProvider } from '../src/detect.js';
 import { closeServers, serve } from './support/gcp-server.js';
-import { lambdaContext, logs, recorder, type Json } from './support/published.js';
+import { logs, NOT_RECOGNISED, recorder, runOnAwsEntries as aws, sample as published, type Json } from './support/published.js';
 
 afterAll(closeServers);
 
-function sample(name: string): Json {
-  return JSON.parse(readFileSync(new URL(`./fixtures/samples/aws/${name}`, import.meta.url), 'utf8')) as Json;
-}
-
-const NOT_RECOGNISED = 'event not recognised; running it as a direct invocation';
+const sample = (name: string): Json => published('aws', name);
 const warnings = (lines: Json[]) => lines.filter((l) => l.level === 'warn');
-
-/** Runs `event` through the root entry and `@steadyfn/handler/aws` with a Lambda context; both must agree. */
-async function aws(event: unknown, result: (input: unknown, ctx: Context) => unknown = () => undefined) {
-  const runs: Array<{ seen: ReturnType<typeof recorder>['seen']; answer: unknown; lines: Json[] }> = [];
-  for (const entry of ['root', 'aws'] as const) {
-    const { seen, fn } = recorder(result);
-    const { lines, logSink } = logs();
-    const main = entry === 'root' ? handler({ logSink, logLevel: 'debug' }, fn) : awsHandler({ logSink, logLevel: 'debug' }, fn);
-    const answer = await Promise.resolve(main(structuredClone(event), lambdaContext())).then(
-      (value) => value,
-      (error: unknown) => ({ thrown: (error as { code?: string }).code }),
-    );
-    runs.push({ seen, answer, lines });
-  }
-  const [root, entry] = runs as [(typeof runs)[0], (typeof runs)[0]];
-  expect(entry.answer).toEqual(root.answer);
-  expect(entry.seen.map((s) => [s.input, s.ctx.trigger])).toEqual(root.seen.map((s) => [s.input, s.ctx.trigger]));
-  expect(entry.lines.filter((l) => l.msg === NOT_RECOGNISED).map((l) => l.shape)).toEqual(root.lines.filter((l) => l.msg === NOT_RECOGNISED).map((l) => l.shape));
-  return root;
-}
 
 describe('AWS events without a trigger kind: direct, and the shape named', () => {
   const cases: Array<[string, () => unknown, string]> = [

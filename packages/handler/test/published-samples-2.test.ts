@@ -7,45 +7,19 @@
  * the real `@azure/functions` objects; OpenWhisk feed params. Then the same events broken the ways real senders break them:
  * `null` where a member is normally absent, empty lists, odd headers and bodies.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allow, authorized, handler, httpResult, type Context } from '../src/index.js';
-import { handler as awsHandler } from '../src/aws.js';
 import { handler as gcpHandler } from '../src/gcp.js';
 import { handler as azureHandler } from '../src/azure.js';
 import { handler as owHandler } from '../src/openwhisk.js';
 import { HttpRequest, trigger, type FunctionTrigger } from '@azure/functions';
 import { invocationContext } from './support/azure.js';
 import { closeServers, serve, serveBackground } from './support/gcp-server.js';
-import { lambdaContext, logs, recorder, type Json } from './support/published.js';
+import { logs, recorder, runOnAwsEntries as aws, sample, type Json } from './support/published.js';
 
 afterAll(closeServers);
 
-/** A published sample (test/fixtures/samples/<provider>/<name>), parsed fresh on every call. */
-function sample(provider: 'aws' | 'gcp', name: string): Json {
-  return JSON.parse(readFileSync(new URL(`./fixtures/samples/${provider}/${name}`, import.meta.url), 'utf8')) as Json;
-}
-
 type Seen = ReturnType<typeof recorder>['seen'];
-
-/** Runs `event` through the root entry and `@steadyfn/handler/aws`; both must agree. */
-async function aws(event: Json, result: (input: unknown, ctx: Context) => unknown = () => undefined) {
-  const runs: Array<{ seen: Seen; answer: unknown; lines: Json[] }> = [];
-  for (const entry of ['root', 'aws'] as const) {
-    const { seen, fn } = recorder(result);
-    const { lines, logSink } = logs();
-    const main = entry === 'root' ? handler({ logSink, logLevel: 'debug' }, fn) : awsHandler({ logSink, logLevel: 'debug' }, fn);
-    const answer = await Promise.resolve(main(structuredClone(event), lambdaContext())).then(
-      (value) => value,
-      (error: unknown) => ({ thrown: (error as { code?: string }).code }),
-    );
-    runs.push({ seen, answer, lines });
-  }
-  const [root, entry] = runs as [(typeof runs)[0], (typeof runs)[0]];
-  expect(entry.answer).toEqual(root.answer);
-  expect(entry.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId])).toEqual(root.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId]));
-  return root;
-}
 
 const warnings = (lines: Json[]) => lines.filter((l) => l.level === 'warn');
 

@@ -4,7 +4,9 @@
  * what the function saw, and a log sink that keeps parsed JSON lines.
  */
 import { readFileSync } from 'node:fs';
-import type { Context } from '../../src/index.js';
+import { expect } from 'vitest';
+import { handler, type Context } from '../../src/index.js';
+import { handler as awsHandler } from '../../src/aws.js';
 
 export type Json = Record<string, any>;
 
@@ -44,4 +46,37 @@ export function logs() {
 export function failWhenAsked(input: unknown): void {
   const text = typeof input === 'string' ? input : '';
   if ((typeof input === 'object' && input !== null && (input as Json).fail === true) || text.endsWith('-fails')) throw new Error('asked to fail');
+}
+
+/** A published sample as published (test/fixtures/samples/<provider>/<name>, see SOURCES.md there), parsed fresh on every call. */
+export function sample(provider: 'aws' | 'gcp', name: string): Json {
+  return JSON.parse(readFileSync(new URL(`../fixtures/samples/${provider}/${name}`, import.meta.url), 'utf8')) as Json;
+}
+
+/** The `warn` line of an event run as `direct` because no trigger recognised it. */
+export const NOT_RECOGNISED = 'event not recognised; running it as a direct invocation';
+
+/**
+ * Runs `event` through the root entry and `@steadyfn/handler/aws` with a Lambda context. Both
+ * must agree: the answer (or the thrown error's code), what the function saw (input, trigger,
+ * delivery id) and the shapes named in `event not recognised` warns. Returns the root entry's run.
+ */
+export async function runOnAwsEntries(event: unknown, result: (input: unknown, ctx: Context) => unknown = () => undefined) {
+  const runs: Array<{ seen: ReturnType<typeof recorder>['seen']; answer: unknown; lines: Json[] }> = [];
+  for (const entry of ['root', 'aws'] as const) {
+    const { seen, fn } = recorder(result);
+    const { lines, logSink } = logs();
+    const main = entry === 'root' ? handler({ logSink, logLevel: 'debug' }, fn) : awsHandler({ logSink, logLevel: 'debug' }, fn);
+    const answer = await Promise.resolve(main(structuredClone(event), lambdaContext())).then(
+      (value) => value,
+      (error: unknown) => ({ thrown: (error as { code?: string }).code }),
+    );
+    runs.push({ seen, answer, lines });
+  }
+  const [root, entry] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  expect(entry.answer).toEqual(root.answer);
+  expect(entry.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId])).toEqual(root.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId]));
+  const shapes = (lines: Json[]) => lines.filter((l) => l.msg === NOT_RECOGNISED).map((l) => l.shape);
+  expect(shapes(entry.lines)).toEqual(shapes(root.lines));
+  return root;
 }
