@@ -27,13 +27,29 @@ export function isEventGridEvent(value: unknown): value is Rec {
   return gridSchema || cloudEvent;
 }
 
+/**
+ * The ports at which a storage endpoint names its account in the first path segment even when
+ * its host is a name (Azurite and the other emulators: http://azurite:10000/devstoreaccount1/…).
+ * The list every Azure Storage SDK uses (PathStylePorts in @azure/storage-blob's constants).
+ */
+const PATH_STYLE_PORTS = new Set(['10000', '10001', '10002', '10003', '10004', '10100', '10101', '10102', '10103', '10104', '11000', '11001', '11002', '11003', '11004', '11100', '11101', '11102', '11103', '11104']);
+
+/**
+ * Whether a blob URL is path-style (`/<account>/<container>/<blob>`), by the Azure Storage SDKs'
+ * rule (`isIpEndpointStyle` of @azure/storage-blob): an IPv4 or IPv6 host, `localhost` or
+ * `host.docker.internal`, or a path-style port. Otherwise the account is in the host name.
+ */
+function pathStyle(url: URL): boolean {
+  const host = url.hostname;
+  return host.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host === 'localhost' || host === 'host.docker.internal' || PATH_STYLE_PORTS.has(url.port);
+}
+
 function blobLocation(data: Rec, subject: string | undefined, field: string): { container: string; name: string } {
   if (typeof data.url === 'string') {
     try {
       const url = new URL(data.url);
       const parts = url.pathname.split('/').slice(1);
-      // Azurite and other emulators put the account name first: http://127.0.0.1:10000/devstoreaccount1/container/blob
-      const offset = /^[\d.]+$|^localhost$/.test(url.hostname) ? 1 : 0;
+      const offset = pathStyle(url) ? 1 : 0;
       const container = parts[offset];
       const name = parts.slice(offset + 1).map(decodeURIComponent).join('/');
       if (container && name) return { container: decodeURIComponent(container), name };

@@ -47,6 +47,24 @@ describe('Event Grid trigger', () => {
     expect(seen[0]!.ctx.deliveryId).toBe('831e1650-001e-001b-66ab-eeb76e069631');
   });
 
+  it('reads the container from an emulator URL by the Azure SDKs\' path-style rule (an IP, localhost, or a path-style port such as Azurite\'s 10000 under any host name)', async () => {
+    const f = fixture('event-grid-blob-created.json');
+    const urls: Array<[string, string]> = [
+      ['http://127.0.0.1:10000/devstoreaccount1/photos/2025/summer%20photo%20(1).jpg', 'photos'],
+      ['http://azurite:10000/devstoreaccount1/photos/2025/summer%20photo%20(1).jpg', 'photos'],
+      ['http://localhost:10000/devstoreaccount1/photos/2025/summer%20photo%20(1).jpg', 'photos'],
+      ['http://[::1]:10000/devstoreaccount1/photos/2025/summer%20photo%20(1).jpg', 'photos'],
+      ['https://myaccount.blob.core.windows.net/photos/2025/summer%20photo%20(1).jpg', 'photos'],
+    ];
+    for (const [url, bucket] of urls) {
+      const event = structuredClone(f.event);
+      (Array.isArray(event) ? event[0] : event).data.url = url;
+      const { seen, fn } = recorder();
+      await handler({}, fn)(event, invocationContext(f.context, trigger.eventGrid({})));
+      expect(seen[0]!.input, url).toMatchObject({ bucket, key: '2025/summer photo (1).jpg' });
+    }
+  });
+
   it('reads a BlobDeleted event in the CloudEvents schema, percent-decoding the name', async () => {
     const f = fixture('event-grid-cloudevent-blob-deleted.json');
     const { seen, fn } = recorder();
