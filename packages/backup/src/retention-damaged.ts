@@ -12,10 +12,11 @@ import type { S3Location } from './s3/client.js';
 
 /**
  * A damaged object a retention run left alone, with what depends on it: a stream's hourly
- * index below every kept snapshot's mark (`DamagedHourIndex`), or the checkpoint of the
- * retention's `stream` (`DamagedStreamCheckpoint`). See the README.
+ * index below every kept snapshot's mark (`DamagedHourIndex`), the checkpoint of the
+ * retention's `stream` (`DamagedStreamCheckpoint`), or that stream's pruned record
+ * (`DamagedStreamPrunedRecord`). See the README.
  */
-export type DamagedObject = DamagedHourIndex | DamagedStreamCheckpoint;
+export type DamagedObject = DamagedHourIndex | DamagedStreamCheckpoint | DamagedStreamPrunedRecord;
 
 /** What every damaged object's entry says. */
 interface DamagedBase {
@@ -62,6 +63,21 @@ export interface DamagedStreamCheckpoint extends DamagedBase {
   leftAlone: 'prune of the stream';
 }
 
+/**
+ * The pruned record of retention's `stream` (`streams/<name>/pruned.json`: how far retention
+ * pruned it, which restores read to say a missing range was pruned, not lost). Met only when
+ * the prune has hours to delete: none is deleted (nothing deleted without a readable record to
+ * say so), the record is not written over (what it said is unknown: a new one could say less
+ * than was pruned), and backups are still kept and deleted by the policy. A restore that meets
+ * a pruned hour of the stream fails with the same typed error.
+ */
+export interface DamagedStreamPrunedRecord extends DamagedBase {
+  /** What it should be. */
+  what: 'stream pruned record';
+  /** What the run did not do because of it. */
+  leftAlone: 'prune of the stream';
+}
+
 /** Whether `error` says the object was read and is damaged (not a failed or aborted read: those still stop the run). */
 export function isDamage(error: unknown): error is BackupCorruptedError | UnsupportedFormatError {
   return error instanceof BackupCorruptedError || error instanceof UnsupportedFormatError;
@@ -85,6 +101,15 @@ export function damagedStreamCheckpoint(loc: S3Location, stream: string, fullKey
   return {
     ...base(loc, stream, fullKey, error, 'a JSON stream checkpoint of format version 1 (name, position, timelines, the hours holding objects)'),
     what: 'stream checkpoint',
+    leftAlone: 'prune of the stream',
+  };
+}
+
+/** The report entry of the damaged pruned record of retention's `stream` (`fullKey` under the bucket). */
+export function damagedStreamPrunedRecord(loc: S3Location, stream: string, fullKey: string, error: BackupError): DamagedStreamPrunedRecord {
+  return {
+    ...base(loc, stream, fullKey, error, 'a JSON stream pruned record of format version 1 (name, timeline, seq, prunedAt)'),
+    what: 'stream pruned record',
     leftAlone: 'prune of the stream',
   };
 }

@@ -47,10 +47,10 @@ import { toLocation, keys, type S3Target } from './target.js';
 import { newPass, PassRecord, summarise, type OtherPolicy, type PassPolicy, type PassState } from './retention-pass.js';
 import { backupIdsPage, continuePass, entryOf, holdFor, readCandidate, type Candidate, type StreamMark } from './retention-pass-run.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
-import { isPruned, recordPruned } from './stream/pruned.js';
+import { isPruned, readPruned, recordPruned } from './stream/pruned.js';
 import { readHourIndex, type HourIndex } from './stream/objects.js';
 import { readStreamHolds, type StreamHolds, type StreamPruneLeftAlone } from './retention-holds.js';
-import { damagedHourIndex, damagedStreamCheckpoint, isDamage, noteDamaged, type DamagedObject } from './retention-damaged.js';
+import { damagedHourIndex, damagedStreamCheckpoint, damagedStreamPrunedRecord, isDamage, noteDamaged, type DamagedObject } from './retention-damaged.js';
 
 /** Options of `applyRetention()`. */
 export interface RetentionOptions {
@@ -143,7 +143,9 @@ export interface RetentionReport {
    * alone, with what it did not do because of them: a stream's hourly index below the prune's
    * mark (that hour's objects are neither pruned nor swept: which ones it lists is unknown), or
    * the checkpoint of `stream` (nothing of the stream is pruned: where it stands and which hours
-   * hold objects is unknown; backups are still kept and deleted by the policy). Everything else
+   * hold objects is unknown; backups are still kept and deleted by the policy), or the pruned
+   * record of `stream`, met when the prune has hours to delete (nothing of the stream is pruned,
+   * the record is not written over; backups handled by the policy). Everything else
    * is done as usual. Reported (and logged as a warning) by every run that reads the object,
    * until it is repaired or removed (see the README). Empty when none.
    */
@@ -483,6 +485,7 @@ async function pruneStream(loc: S3Location, name: string, oldest: Manifest, held
   if (!checkpoint) return 0;
   let count = 0;
   let recorded = false;
+  let recordRead = false;
   // Each hour's index read is asked of the budget as one more page of the stream's listing (as
   // the sweep's are: retention-streams.ts): a checkpoint can list very many hours.
   const timelines = `${joinKey(loc.prefix, 'streams', encodeURIComponent(name))}/t`;
@@ -491,6 +494,21 @@ async function pruneStream(loc: S3Location, name: string, oldest: Manifest, held
     if (!dryRun && (budget.stoppedBy || !budget.allowsPage(timelines))) {
       report.left.streamObjects += h.lastSeq - h.firstSeq + 1; // from the checkpoint: nothing more is read once stopped
       continue;
+    }
+    if (!recordRead) {
+      // The pruned record, read before the first index (dry runs too): damaged (or of a newer
+      // format), nothing of the stream is deleted this run — a restore could not tell what it
+      // deleted from lost — and the record is not written over: what it said is unknown, and one
+      // saying less than was pruned would have restores call a pruned range lost. Reported; the
+      // backups handled as usual. A failed or aborted read still stops the run.
+      recordRead = true;
+      try {
+        await readPruned(loc, name, signal);
+      } catch (error) {
+        if (!isDamage(error) || signal?.aborted) throw error;
+        noteDamaged(report.damaged, damagedStreamPrunedRecord(loc, name, keys.streamPruned(loc, name), error));
+        return 0;
+      }
     }
     const indexKey = `${keys.streamHour(loc, name, h.timeline, h.hour)}/index.json`;
     let index: HourIndex | undefined;
