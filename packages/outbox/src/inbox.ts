@@ -151,7 +151,8 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   };
 
   const retryable = (error: unknown): boolean => (error as { retryable?: unknown } | null)?.retryable !== false;
-  const lostLease = (ctx: Context, event: EventEnvelope): void => ctx.log.warn('inbox record was taken over before completion', { consumer, eventId: event.id });
+  const lostLease = (ctx: Context, event: EventEnvelope, release: boolean): void =>
+    ctx.log.warn(release ? 'inbox record was taken over before its release' : 'inbox record was taken over before completion', { consumer, eventId: event.id });
 
   /**
    * The completion (or release) of the event record and its seq marker whose store call
@@ -169,7 +170,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       try {
         const results = await store.completeMany(requests);
         const refused = requests.filter((_, i) => !results[i]);
-        if (refused.length > 0 && !(await Promise.all(refused.map(appliedBefore))).every(Boolean)) lostLease(ctx, event);
+        if (refused.length > 0 && !(await Promise.all(refused.map(appliedBefore))).every(Boolean)) lostLease(ctx, event, !('result' in requests[0]!));
         return;
       } catch (error) {
         if (!retryable(error)) return;
@@ -294,7 +295,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
         if (retryable(error)) void settleLater(ctx, event, requests, state.leaseUntil ?? 0).catch(() => undefined);
         return;
       }
-      if (results.some((ok) => !ok)) lostLease(ctx, event);
+      if (results.some((ok) => !ok)) lostLease(ctx, event, false);
     },
     async onError(ctx, _error, state) {
       if (!state.owner || !state.event) return;
@@ -304,6 +305,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       ];
       // A release that failed only delays the redelivery until the lease ends; it is retried likewise.
       await store.completeMany(requests).catch((error: unknown) => {
+        ctx.log.warn('inbox record could not be released; retried until its lease ends', { consumer, eventId: state.event!.id, cause: error instanceof Error ? error.name : typeof error });
         if (retryable(error)) void settleLater(ctx, state.event!, requests, state.leaseUntil ?? 0).catch(() => undefined);
       });
     },

@@ -78,6 +78,7 @@ describe('an inbox release that fails while the store restarts', () => {
     // The function failed retryably: the message goes back to the queue.
     expect(await ship.aws({ Records: [sqsRecord(body, { messageId })] }, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: messageId }] });
     expect(redis.status, 'the release met the server down').not.toBe('ready');
+    expect(lines.some((l) => l.includes('inbox record could not be released; retried until its lease ends'))).toBe(true);
     expect(effects).toHaveLength(0);
     await restarted;
     await eventually(() => redis.status === 'ready', 5_000);
