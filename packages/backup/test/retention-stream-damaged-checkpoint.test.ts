@@ -16,11 +16,11 @@
  * policy (`keepLast: 1`) drops the first and the prune would reach every hour below the
  * second. On both S3 servers (moto, gofakes3), FerretDB and Redis 7.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyRetention, BackupCorruptedError, redisStreamSource, snapshotBackup, mongoSource, streamBackup, UnsupportedFormatError, verifyBackup, type S3Target } from '../src/index.js';
-import { outboxApp, pastHoursBelowKeptSnapshot } from './outbox-fixture.js';
-import { closeMongo, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, unique } from './support.js';
+import { applyRetention, BackupCorruptedError, redisStreamSource, streamBackup, UnsupportedFormatError } from '../src/index.js';
+import { damagedEntry, prunableStream, warningLog } from './damaged-stream-fixture.js';
+import { outboxApp } from './outbox-fixture.js';
+import { closeMongo, listAll, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
 
@@ -31,62 +31,35 @@ const DAMAGES = [
 
 describe.each(S3_SERVERS)('a damaged stream checkpoint, on $name', (server) => {
   it.each(DAMAGES)('a checkpoint $kind is reported and the stream left whole; backups are still pruned, run after run; the sink fails typed and overwrites nothing', async (damage) => {
-    const s3 = await freshBucket(server);
-    const redis = await redisClient();
-    const db = await freshDb('dmgcpsrc');
-    const key = unique('dmgcp-outbox');
-    const storage: S3Target = { client: s3.client, bucket: s3.bucket, prefix: 'r' };
+    const stream = await prunableStream(server, 'dmgcp');
+    const { s3, redis, key, storage, firstId, secondId, objects, policy } = stream;
     try {
-      const job = (name: string) => snapshotBackup({ source: mongoSource({ db, collections: ['orders'] }), target: storage, job: name, stream: 'orders' });
-      const firstId = await pastHoursBelowKeptSnapshot(redis, key, db, storage, job);
-      const second = await job('a').run();
-      expect(second.status).toBe('complete');
-      await verifyBackup({ backup: { storage, id: second.backupId }, level: 'full' });
-      const objects = await listAll(s3.client, s3.bucket, 'r/streams/orders/t');
-      expect(objects.filter((k) => k.endsWith('/index.json')).length).toBeGreaterThanOrEqual(3);
-
-      // Undamaged, this policy deletes the first backup and prunes the hours below the second (checked on a copy).
       const checkpointKey = 'r/streams/orders/checkpoint.json';
-      const planned = await applyRetention({ storage, keepLast: 1, stream: 'orders', dryRun: true });
-      expect(planned).toMatchObject({ deleted: [firstId], damaged: [] });
-      expect(planned.streamObjects).toBeGreaterThan(0);
+      await stream.put(checkpointKey, damage.body);
+      const expected = damagedEntry('streams/orders/checkpoint.json', 'stream checkpoint', damage);
 
-      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: checkpointKey, Body: damage.body }));
-      const body = async () => (await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: checkpointKey }))).Body!.transformToString();
-      const expected = {
-        key: 'streams/orders/checkpoint.json',
-        what: 'stream checkpoint',
-        code: damage.code,
-        expected: expect.stringContaining('format version 1'),
-        problem: expect.stringContaining(damage.problem),
-        stream: 'orders',
-        leftAlone: 'prune of the stream',
-      };
-
-      const policy = { storage, keepLast: 1, stream: 'orders', orphanGraceMs: 0 };
       // Before: every one of these runs rejected with the checkpoint's BackupCorruptedError / UnsupportedFormatError.
       const dry = await applyRetention({ ...policy, dryRun: true });
       expect(dry).toMatchObject({ deleted: [firstId], streamObjects: 0, damaged: [expected] });
 
-      const warnings: Array<{ message: string; fields: unknown }> = [];
-      const log = { info: () => undefined, error: () => undefined, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, fields }) };
+      const { warnings, log } = warningLog();
       const first = await applyRetention(policy, { log });
       expect(first.stoppedBy).toBeUndefined();
-      expect(first).toMatchObject({ kept: [second.backupId], deleted: [firstId], streamObjects: 0, damaged: [expected], streamPruneLeftAlone: [], left: { streamObjects: 0, listings: [] } });
+      expect(first).toMatchObject({ kept: [secondId], deleted: [firstId], streamObjects: 0, damaged: [expected], streamPruneLeftAlone: [], left: { streamObjects: 0, listings: [] } });
       expect(first.streamOrphans).toMatchObject({ objects: 0, indexes: 0, leftAlone: [{ stream: 'orders', reason: 'checkpoint unreadable' }] });
       expect(warnings).toEqual([{ message: 'retention: damaged objects left alone', fields: { damaged: [{ key: expected.key, code: damage.code, problem: expect.stringContaining(damage.problem), leftAlone: 'prune of the stream' }] } }]);
       // The content is never reported nor logged.
       expect(JSON.stringify([first.damaged, warnings])).not.toContain(damage.body);
       // The first backup is gone; every stream object and index stays, and the checkpoint is as it was put.
       expect(await listAll(s3.client, s3.bucket, `r/backups/${firstId}/`)).toEqual([]);
-      expect(await listAll(s3.client, s3.bucket, 'r/streams/orders/t')).toEqual(objects);
-      expect(await body()).toBe(damage.body);
+      expect(await stream.streamObjects()).toEqual(objects);
+      expect(await stream.read(checkpointKey)).toBe(damage.body);
 
       // Every later run says so again, deletes nothing of the stream, and does not fail.
       const again = await applyRetention(policy);
       expect(again.stoppedBy).toBeUndefined();
-      expect(again).toMatchObject({ kept: [second.backupId], deleted: [], streamObjects: 0, damaged: [expected] });
-      expect(await listAll(s3.client, s3.bucket, 'r/streams/orders/t')).toEqual(objects);
+      expect(again).toMatchObject({ kept: [secondId], deleted: [], streamObjects: 0, damaged: [expected] });
+      expect(await stream.streamObjects()).toEqual(objects);
 
       // The sink on it: the typed error naming the key (not a TypeError), nothing written over it.
       await outboxApp(redis, key, 'orders').put('w0', { phase: 'w' });
@@ -94,13 +67,10 @@ describe.each(S3_SERVERS)('a damaged stream checkpoint, on $name', (server) => {
       const error = await sink.run().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(damage.error);
       expect(error).toMatchObject({ code: damage.code, problems: [{ key: checkpointKey, message: expect.stringContaining(damage.problem) }] });
-      expect(await body()).toBe(damage.body);
-      expect(await listAll(s3.client, s3.bucket, 'r/streams/orders/t')).toEqual(objects);
+      expect(await stream.read(checkpointKey)).toBe(damage.body);
+      expect(await stream.streamObjects()).toEqual(objects);
     } finally {
-      await redis.del(key);
-      redis.disconnect();
-      await db.dropDatabase();
-      await s3.drop();
+      await stream.close();
     }
   });
 });

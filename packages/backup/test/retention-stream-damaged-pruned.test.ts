@@ -15,11 +15,10 @@
  * policy (`keepLast: 1`) drops the first and the prune would reach every hour below the
  * second. On both S3 servers (moto, gofakes3), FerretDB and Redis 7.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyRetention, snapshotBackup, mongoSource, verifyBackup, type S3Target } from '../src/index.js';
-import { pastHoursBelowKeptSnapshot } from './outbox-fixture.js';
-import { closeMongo, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, unique } from './support.js';
+import { applyRetention } from '../src/index.js';
+import { damagedEntry, prunableStream, warningLog } from './damaged-stream-fixture.js';
+import { closeMongo, listAll, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
 
@@ -30,67 +29,37 @@ const DAMAGES = [
 
 describe.each(S3_SERVERS)('a damaged stream pruned record, on $name', (server) => {
   it.each(DAMAGES)('a pruned record $kind is reported and the stream left whole, the record as it was; backups are still pruned, run after run', async (damage) => {
-    const s3 = await freshBucket(server);
-    const redis = await redisClient();
-    const db = await freshDb('dmgprsrc');
-    const key = unique('dmgpr-outbox');
-    const storage: S3Target = { client: s3.client, bucket: s3.bucket, prefix: 'r' };
+    const stream = await prunableStream(server, 'dmgpr');
+    const { s3, firstId, secondId, objects, policy } = stream;
     try {
-      const job = (name: string) => snapshotBackup({ source: mongoSource({ db, collections: ['orders'] }), target: storage, job: name, stream: 'orders' });
-      const firstId = await pastHoursBelowKeptSnapshot(redis, key, db, storage, job);
-      const second = await job('a').run();
-      expect(second.status).toBe('complete');
-      await verifyBackup({ backup: { storage, id: second.backupId }, level: 'full' });
-      const objects = await listAll(s3.client, s3.bucket, 'r/streams/orders/t');
-      expect(objects.filter((k) => k.endsWith('/index.json')).length).toBeGreaterThanOrEqual(3);
-
-      // Undamaged, this policy deletes the first backup and prunes the hours below the second (checked on a copy).
-      const planned = await applyRetention({ storage, keepLast: 1, stream: 'orders', dryRun: true });
-      expect(planned).toMatchObject({ deleted: [firstId], damaged: [] });
-      expect(planned.streamObjects).toBeGreaterThan(0);
-
       const prunedKey = 'r/streams/orders/pruned.json';
-      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: prunedKey, Body: damage.body }));
-      const body = async () => (await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: prunedKey }))).Body!.transformToString();
-      const expected = {
-        key: 'streams/orders/pruned.json',
-        what: 'stream pruned record',
-        code: damage.code,
-        expected: expect.stringContaining('format version 1'),
-        problem: expect.stringContaining(damage.problem),
-        stream: 'orders',
-        leftAlone: 'prune of the stream',
-      };
+      await stream.put(prunedKey, damage.body);
+      const expected = damagedEntry('streams/orders/pruned.json', 'stream pruned record', damage);
 
-      const policy = { storage, keepLast: 1, stream: 'orders', orphanGraceMs: 0 };
       const dry = await applyRetention({ ...policy, dryRun: true });
       expect(dry).toMatchObject({ deleted: [firstId], streamObjects: 0, damaged: [expected] });
 
       // Before: this run rejected with the record's BackupCorruptedError / UnsupportedFormatError.
-      const warnings: Array<{ message: string; fields: unknown }> = [];
-      const log = { info: () => undefined, error: () => undefined, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, fields }) };
+      const { warnings, log } = warningLog();
       const first = await applyRetention(policy, { log });
       expect(first.stoppedBy).toBeUndefined();
-      expect(first).toMatchObject({ kept: [second.backupId], deleted: [firstId], streamObjects: 0, damaged: [expected], streamPruneLeftAlone: [], left: { streamObjects: 0, listings: [] } });
+      expect(first).toMatchObject({ kept: [secondId], deleted: [firstId], streamObjects: 0, damaged: [expected], streamPruneLeftAlone: [], left: { streamObjects: 0, listings: [] } });
       expect(warnings).toEqual([{ message: 'retention: damaged objects left alone', fields: { damaged: [{ key: expected.key, code: damage.code, problem: expect.stringContaining(damage.problem), leftAlone: 'prune of the stream' }] } }]);
       // The content is never reported nor logged.
       expect(JSON.stringify([first.damaged, warnings])).not.toContain(damage.body);
       // The first backup is gone; every stream object and index stays, and the record is as it was put.
       expect(await listAll(s3.client, s3.bucket, `r/backups/${firstId}/`)).toEqual([]);
-      expect(await listAll(s3.client, s3.bucket, 'r/streams/orders/t')).toEqual(objects);
-      expect(await body()).toBe(damage.body);
+      expect(await stream.streamObjects()).toEqual(objects);
+      expect(await stream.read(prunedKey)).toBe(damage.body);
 
       // Every later run says so again, deletes nothing of the stream, and does not fail.
       const again = await applyRetention(policy);
       expect(again.stoppedBy).toBeUndefined();
-      expect(again).toMatchObject({ kept: [second.backupId], deleted: [], streamObjects: 0, damaged: [expected] });
-      expect(await listAll(s3.client, s3.bucket, 'r/streams/orders/t')).toEqual(objects);
-      expect(await body()).toBe(damage.body);
+      expect(again).toMatchObject({ kept: [secondId], deleted: [], streamObjects: 0, damaged: [expected] });
+      expect(await stream.streamObjects()).toEqual(objects);
+      expect(await stream.read(prunedKey)).toBe(damage.body);
     } finally {
-      await redis.del(key);
-      redis.disconnect();
-      await db.dropDatabase();
-      await s3.drop();
+      await stream.close();
     }
   });
 });

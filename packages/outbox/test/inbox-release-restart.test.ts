@@ -15,15 +15,13 @@
  * redelivery is made while the first claim's lease still runs, without a timed assertion.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler, RetryableError } from '@steadyfn/handler';
-import { redisStore } from '@steadyfn/idempotency';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { eventually } from '../../../test/support/wait.js';
 import { prepareEvent, serializeEvent } from '../src/envelope.js';
 import { inbox } from '../src/inbox.js';
+import { restartableRedis, type RestartableRedis } from './restartable-redis.js';
 import { lambdaContext, sqsRecord } from './support.js';
 
 const LEASE_MS = 20_000;
@@ -31,22 +29,15 @@ const LEASE_MS = 20_000;
 const TEST_TIMEOUT_MS = 18_000;
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number() }) } };
 
-let server: (OwnServer & { url: string }) | undefined;
-let client: Redis | undefined;
+let redisUnderTest: RestartableRedis | undefined;
 afterAll(async () => {
-  client?.disconnect();
-  await server?.dispose();
+  await redisUnderTest?.close();
 });
 
 describe('an inbox release that fails while the store restarts', () => {
   it('is retried until the store is back: the redelivery within the lease runs the function at once, the effect is applied once', async () => {
-    server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
-    const own = server;
-    client = new Redis(own.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
-    client.on('error', () => undefined);
-    const redis = client;
-    await eventually(() => redis.status === 'ready', 5_000);
-    const store = redisStore({ client: redis, prefix: `inbox-release:${randomUUID().slice(0, 8)}:` });
+    redisUnderTest = await restartableRedis('inbox-release');
+    const { server: own, client: redis, store } = redisUnderTest;
 
     const effects: string[] = [];
     const lines: string[] = [];
