@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { handler } from '@steadyfn/handler';
 import { idempotency, redisStore } from '@steadyfn/idempotency';
 import { redisLeaseStore } from '@steadyfn/lease';
-import { duplicateEvent, fresh, makeFloors, makePowertools, makeSteady } from './contenders.mjs';
+import { duplicateEvent, fresh, makeFloors, makeOneCommandSteady, makePowertools, makeSteady } from './contenders.mjs';
 import { BUILT_MARKER, floorsVersus, versusPowertools, warmUp } from './timing.mjs';
 
 const [url, warmMs = '2300'] = process.argv.slice(2);
@@ -41,6 +41,7 @@ try {
   const steady = makeSteady(modules, client);
   const steadyWarm = makeSteady(modules, client, true);
   const powertools = makePowertools(client);
+  const oneCommand = await makeOneCommandSteady(modules, client);
   // The duplicate path replays this record (written here, or already by the source-mode run).
   await steady(duplicateEvent);
   await powertools(duplicateEvent);
@@ -48,7 +49,8 @@ try {
   await warmUp(() => steady(duplicateEvent), () => powertools(duplicateEvent), ms);
   await warmUp(() => steadyWarm(duplicateEvent), () => powertools(duplicateEvent), ms / 2);
   await warmUp(() => steady(fresh()), () => powertools(fresh()), ms);
-  const result = await versusPowertools({ steady, steadyWarm, powertools, duplicateEvent, fresh });
+  await warmUp(oneCommand, () => powertools(duplicateEvent), ms / 2);
+  const result = await versusPowertools({ steady, steadyWarm, powertools, duplicateEvent, fresh, oneCommand });
   const floors = await floorsVersus(await makeFloors(client, redisLeaseStore));
   console.log(`${BUILT_MARKER}${JSON.stringify({ node: process.version, loaded, warmUpMs: ms, ...result, floors })}`);
 } finally {

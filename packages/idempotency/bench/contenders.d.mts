@@ -39,6 +39,8 @@ export declare function powertoolsClient(redis: Redis): {
   del: (keys: string[]) => Promise<number>;
 };
 export declare function makeSteady(modules: SteadyModules, redis: Redis, localCache?: boolean): (event: Event) => Promise<unknown>;
+/** The duplicate path with a one-command claim: a prototype, not a product path (see contenders.mjs). */
+export declare function makeOneCommandSteady(modules: SteadyModules, redis: Redis): Promise<() => Promise<unknown>>;
 export declare function makePowertools(redis: Redis): (event: Event) => Promise<unknown>;
 /** The duplicate path's floors against two bare commands (see contenders.mjs). */
 export declare function makeFloors(

@@ -54,6 +54,45 @@ export function makeSteady({ handler, idempotency, redisStore }, redis, localCac
   return (event) => main.aws(event, lambdaContext());
 }
 
+/**
+ * A prototype, not a product path, for the duplicate path only: the same handler and plugin as
+ * `makeSteady`, on a store whose claim is one bare `SET … NX GET` — what a duplicate of a
+ * completed record would cost if one bare command answered it. It takes any done record it reads
+ * as live (no TTL read, no fence check; its `expiresAt` is the end the server wrote, on the
+ * server's clock), which is exactly what the lease store's layout does not allow today (a record
+ * stays `retainMs` past its end); it refuses anything but a done record or an absent key. Its
+ * other calls are `redisStore`'s. Its record (a key of its own) is written first by `makeSteady`.
+ */
+export async function makeOneCommandSteady(modules, redis) {
+  const { handler, idempotency, redisStore } = modules;
+  const event = { orderId: 'dup-one-command', amount: 42 };
+  await makeSteady(modules, redis)(event);
+  const prefix = 'sf:';
+  const store = redisStore({ client: redis, prefix });
+  const oneCommand = {
+    ...store,
+    claim(request) {
+      const held = `h|1|3600000|${request.owner}|=${request.fingerprint}`;
+      return redis.set(prefix + request.key, held, 'PX', Math.max(1, request.leaseUntil - Date.now()) + 3_600_000, 'NX', 'GET').then((old) => {
+        if (old === null) return { claimed: true, fence: 1 };
+        // d|<generation>|<retainMs>|<ends>|=<fingerprint>|<result>
+        const retain = old.indexOf('|', 2);
+        const ends = old.indexOf('|', retain + 1);
+        const data = old.indexOf('|', ends + 1);
+        const bar = data < 0 ? -1 : old.indexOf('|', data + 2);
+        if (!old.startsWith('d|') || bar < 0) throw new Error('the one-command prototype answers done records only');
+        return { claimed: false, record: { status: 'completed', fingerprint: old.slice(data + 2, bar), result: old.slice(bar + 1), expiresAt: Number(old.slice(ends + 1, data)) } };
+      });
+    },
+  };
+  const main = handler({ name: 'bench', logSink: () => undefined, use: [idempotency({ store: oneCommand, ttlMs: 3_600_000, localCache: false })] }, work);
+  const run = () => main.aws(event, lambdaContext());
+  // It must replay what the real path replays, or it measures something else.
+  const replayed = JSON.stringify(await run());
+  if (replayed !== JSON.stringify(await work(event))) throw new Error(`the one-command prototype replayed ${replayed}`);
+  return run;
+}
+
 /** Powertools: makeIdempotent with its Redis persistence layer, one hour expiry. */
 export function makePowertools(redis) {
   const persistenceStore = new CachePersistenceLayer({ client: powertoolsClient(redis) });

@@ -29,6 +29,9 @@ export interface Versus {
   warm: Interleaved;
   dupCpu: CpuPair;
   firstCpu: CpuPair;
+  /** The duplicate path with a one-command claim (a prototype), when `oneCommand` was given. */
+  dupOneCommand?: Interleaved;
+  dupOneCommandCpu?: CpuPair;
 }
 export declare function versusPowertools<E>(contenders: {
   steady: (event: E) => Promise<unknown>;
@@ -36,6 +39,8 @@ export declare function versusPowertools<E>(contenders: {
   powertools: (event: E) => Promise<unknown>;
   duplicateEvent: E;
   fresh: () => E;
+  /** The duplicate path's one-command prototype (contenders.mjs `makeOneCommandSteady`). */
+  oneCommand?: () => Promise<unknown>;
 }): Promise<Versus>;
 export interface Floors {
   bare: Interleaved;

@@ -65,16 +65,21 @@ export async function cpuInterleaved(a, b, rounds, batch = 20) {
  * The measured comparison against Powertools, the same in both modes: the duplicate path, the
  * first-call path and the local-cache hit, wall time with calls interleaved one by one, then
  * CPU time with batches interleaved. Rounds: duplicate 3000 calls a side (CPU: 300 batches of
- * 20), first call 2000 (CPU: 100 batches), local-cache hit 2000.
+ * 20), first call 2000 (CPU: 100 batches), local-cache hit 2000; with `oneCommand`, the
+ * duplicate path's one-command prototype as many rounds as the duplicate path.
  */
-export async function versusPowertools({ steady, steadyWarm, powertools, duplicateEvent, fresh }) {
+export async function versusPowertools({ steady, steadyWarm, powertools, duplicateEvent, fresh, oneCommand }) {
   const dup = await interleaved(() => steady(duplicateEvent), () => powertools(duplicateEvent), 3000);
   const firstCall = await interleaved(() => steady(fresh()), () => powertools(fresh()), 2000);
   const warm = await interleaved(() => steadyWarm(duplicateEvent), () => powertools(duplicateEvent), 2000);
   // 300 batches a side: on a shared 2-core machine the p50 of 150 moved by a few hundredths run to run.
   const dupCpu = await cpuInterleaved(() => steady(duplicateEvent), () => powertools(duplicateEvent), 300);
   const firstCpu = await cpuInterleaved(() => steady(fresh()), () => powertools(fresh()), 100);
-  return { dup, firstCall, warm, dupCpu, firstCpu };
+  if (oneCommand === undefined) return { dup, firstCall, warm, dupCpu, firstCpu };
+  // The one-command prototype (contenders.mjs makeOneCommandSteady), as the duplicate path.
+  const dupOneCommand = await interleaved(oneCommand, () => powertools(duplicateEvent), 3000);
+  const dupOneCommandCpu = await cpuInterleaved(oneCommand, () => powertools(duplicateEvent), 300);
+  return { dup, firstCall, warm, dupCpu, firstCpu, dupOneCommand, dupOneCommandCpu };
 }
 
 /** The floors (contenders.mjs `makeFloors`) against two bare commands: wall 3000 calls a side, CPU 300 batches. */
