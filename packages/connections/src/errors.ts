@@ -2,33 +2,7 @@
  * Which failures are about the connection rather than the operation, and which of those
  * prove the operation never reached the server (so even a write may be sent again).
  */
-import { SteadyError } from '@steadyfn/handler/internal';
-
-/** Socket-level error codes: the connection broke, was refused or timed out. */
-const CONNECTION_CODES = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ENOTCONN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-  'ERR_SOCKET_CLOSED',
-  'ERR_STREAM_DESTROYED',
-]);
-
-/** Error classes of the MongoDB driver that mean the network, not the query, failed. */
-const MONGO_CONNECTION_NAMES = new Set([
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoServerSelectionError',
-  'MongoPoolClearedError',
-  'MongoTopologyClosedError',
-  'MongoNotConnectedError',
-]);
+import { connectionFailure, errorChain, errorName, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
 
 /** MongoDB errors raised before any byte of the operation was written. */
 const MONGO_NOT_SENT_NAMES = new Set(['MongoServerSelectionError', 'MongoPoolClearedError', 'MongoTopologyClosedError', 'MongoNotConnectedError']);
@@ -43,21 +17,15 @@ const MONGO_NOT_SENT_NAMES = new Set(['MongoServerSelectionError', 'MongoPoolCle
 // "Too many Cluster redirections. Last error: …"; its earlier tries may include one written on a
 // connection that closed, so it proves nothing was sent no more than "Connection is closed".
 const REDIS_NOT_SENT = [/Stream isn't writeable/i];
-const REDIS_CONNECTION = [...REDIS_NOT_SENT, /Cluster isn't ready/i, /Too many Cluster redirections/i, /Connection is closed/i, /max retries per request/i, /socket hang up/i];
 
-function* causes(err: unknown): Generator<Record<string, unknown>> {
-  let current: unknown = err;
-  // A short chain: drivers wrap at most a couple of times; a cycle must not loop.
-  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
-    yield current as Record<string, unknown>;
-    current = (current as { cause?: unknown }).cause;
-  }
-}
-
-function nameOf(e: Record<string, unknown>): string {
-  const ctorName = (e.constructor as { name?: unknown } | undefined)?.name;
-  return typeof e.name === 'string' && e.name !== 'Error' ? e.name : typeof ctorName === 'string' ? ctorName : '';
-}
+/**
+ * The kinds of the shared classifier (`@steadyfn/handler/internal`) that mean the connection
+ * failed. Not a Redis reply that the server cannot serve now (`LOADING`, `CLUSTERDOWN`): the
+ * connection answered. Nor, so far, a Cluster with no reachable node (`ClusterAllFailedError`,
+ * `None of startup nodes is available`, `Cluster is ended.`) or an ioredis `commandTimeout`
+ * (`Command timed out`): those still reach the caller as they are.
+ */
+const CONNECTION_KINDS: readonly ConnectionFailure[] = ['socket', 'mongo-network', 'redis-connection'];
 
 /**
  * True when `err` (or one of its first five causes) says the connection failed rather than
@@ -69,13 +37,7 @@ function nameOf(e: Record<string, unknown>): string {
  * isConnectionError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })); // true
  */
 export function isConnectionError(err: unknown): boolean {
-  for (const e of causes(err)) {
-    if (typeof e.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
-    if (MONGO_CONNECTION_NAMES.has(nameOf(e))) return true;
-    const message = typeof e.message === 'string' ? e.message : '';
-    if (REDIS_CONNECTION.some((re) => re.test(message))) return true;
-  }
-  return false;
+  return connectionFailure(err, CONNECTION_KINDS) !== undefined;
 }
 
 /**
@@ -84,9 +46,9 @@ export function isConnectionError(err: unknown): boolean {
  * `Stream isn't writeable`). Not a Cluster's `Cluster isn't ready`, which may follow a send.
  */
 export function wasNotSent(err: unknown): boolean {
-  for (const e of causes(err)) {
+  for (const e of errorChain(err)) {
     if (e.code === 'ECONNREFUSED') return true;
-    if (MONGO_NOT_SENT_NAMES.has(nameOf(e))) return true;
+    if (MONGO_NOT_SENT_NAMES.has(errorName(e))) return true;
     const message = typeof e.message === 'string' ? e.message : '';
     if (REDIS_NOT_SENT.some((re) => re.test(message))) return true;
   }

@@ -14,6 +14,7 @@
  */
 import type { Context, Plugin, SteadyError } from '@steadyfn/handler';
 import { checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, sleep, stringOption } from '@steadyfn/handler/internal';
+import { settleLater as retrySettle } from '@steadyfn/lease/internal';
 import { IdempotencyInProgressError, IdempotencyKeyMissingError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
 import { callerScope, fingerprintOf, resolveKey, runsWithoutKey, resolveKeyEarly, scopeOf, storeKey, type KeySource, type ResolvedKey, type ScopeSource } from './key.js';
 import { LocalCache, type LocalEntry } from './lru.js';
@@ -322,27 +323,20 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
 
   /**
    * A completion (or release) whose store call failed, repeated in the background while the
-   * lease this invocation claimed lasts (backing off 50 ms → 500 ms), without holding the
-   * answer. A store that restarts under a completion — a Redis that keeps its data, reached
-   * through a client that fails at once while disconnected (the `@steadyfn/connections`
-   * profile) — would otherwise leave the record to expire, and the retry would run the
-   * function's effects again. Repeating is safe: the store settles only the owner's
-   * generation, so a completion applied before its answer was lost is refused the second time
-   * (and then read back). Timers are unref'd: an idle process is not kept alive for them.
+   * lease this invocation claimed lasts (`settleLater` of `@steadyfn/lease/internal`: backing
+   * off 50 ms → 500 ms, stopping at a non-retryable error), without holding the answer. A store
+   * that restarts under a completion — a Redis that keeps its data, reached through a client
+   * that fails at once while disconnected (the `@steadyfn/connections` profile) — would
+   * otherwise leave the record to expire, and the retry would run the function's effects again.
+   * Repeating is safe: the store settles only the owner's generation, so a completion applied
+   * before its answer was lost is refused the second time (and then read back).
    */
-  const settleLater = async (ctx: Context, request: CompleteRequest | ReleaseRequest, until: number): Promise<void> => {
-    for (let delay = 50; Date.now() + delay < until; delay = Math.min(delay * 2, 500)) {
-      await new Promise((resolve) => setTimeout(resolve, delay).unref());
-      try {
-        const ok = isCompleteRequest(request) ? await store.complete(request) : await store.release(request);
-        if (ok && isCompleteRequest(request)) remember(request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
-        if (!ok && !(await appliedBefore(request))) lostLease(ctx);
-        return;
-      } catch (error) {
-        if ((error as { retryable?: unknown } | null)?.retryable === false) return;
-      }
-    }
-  };
+  const settleLater = (ctx: Context, request: CompleteRequest | ReleaseRequest, until: number): Promise<void> =>
+    retrySettle(async () => {
+      const ok = isCompleteRequest(request) ? await store.complete(request) : await store.release(request);
+      if (ok && isCompleteRequest(request)) remember(request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
+      if (!ok && !(await appliedBefore(request))) lostLease(ctx);
+    }, until);
 
   /** Whether a settle whose answer was lost took effect: the record holds its result (or, for a release, is gone). */
   const appliedBefore = async (request: CompleteRequest | ReleaseRequest): Promise<boolean> => {

@@ -1,9 +1,11 @@
 /**
- * `@steadyfn/lease/internal`: S3 helpers shared with the sibling packages (`@steadyfn/backup`)
- * so that none keeps a copy. Not part of the public API: it may change in any release.
+ * `@steadyfn/lease/internal`: helpers shared with the sibling packages so that none keeps a
+ * copy: S3's conditional PUT (`@steadyfn/backup`), and the background retry of a settle while
+ * its lease lasts (`@steadyfn/idempotency`, `@steadyfn/outbox`). Not part of the public API: it may change in any release.
  * Application code should not import it.
  *
  * @packageDocumentation
  */
 export { conditionalPut, isConditionalConflict, isNotFound, isPreconditionFailed, statusOf } from './stores/s3-client.js';
 export type { ConditionalPutRequest, ConditionalPutResult, S3LeaseClient } from './stores/s3-client.js';
+export { settleLater } from './settle-later.js';

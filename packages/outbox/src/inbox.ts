@@ -17,6 +17,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from '@steadyfn/idempotency';
+import { settleLater as retrySettle } from '@steadyfn/lease/internal';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqConflictError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
@@ -156,27 +157,20 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
 
   /**
    * The completion (or release) of the event record and its seq marker whose store call
-   * failed, repeated in the background while their lease lasts (backing off 50 ms → 500 ms),
+   * failed, repeated in the background while their lease lasts (`settleLater` of
+   * `@steadyfn/lease/internal`: backing off 50 ms → 500 ms, stopping at a non-retryable error),
    * without holding the answer: a store that restarts under the completion (a Redis that keeps
    * its data, reached through a client that fails at once while disconnected) would otherwise
    * leave the record to expire in progress, and the redelivery would run the function's effect
    * again. Repeating is safe: the store settles only the owner's generation, so a settle
-   * applied before its answer was lost is refused the second time (and then read back). Stops
-   * at a non-retryable error. Timers are unref'd: an idle process is not kept alive for them.
+   * applied before its answer was lost is refused the second time (and then read back).
    */
-  const settleLater = async (ctx: Context, event: EventEnvelope, requests: ReadonlyArray<CompleteRequest | ReleaseRequest>, until: number): Promise<void> => {
-    for (let delay = 50; Date.now() + delay < until; delay = Math.min(delay * 2, 500)) {
-      await new Promise((resolve) => setTimeout(resolve, delay).unref());
-      try {
-        const results = await store.completeMany(requests);
-        const refused = requests.filter((_, i) => !results[i]);
-        if (refused.length > 0 && !(await Promise.all(refused.map(appliedBefore))).every(Boolean)) lostLease(ctx, event, !('result' in requests[0]!));
-        return;
-      } catch (error) {
-        if (!retryable(error)) return;
-      }
-    }
-  };
+  const settleLater = (ctx: Context, event: EventEnvelope, requests: ReadonlyArray<CompleteRequest | ReleaseRequest>, until: number): Promise<void> =>
+    retrySettle(async () => {
+      const results = await store.completeMany(requests);
+      const refused = requests.filter((_, i) => !results[i]);
+      if (refused.length > 0 && !(await Promise.all(refused.map(appliedBefore))).every(Boolean)) lostLease(ctx, event, !('result' in requests[0]!));
+    }, until);
 
   /** Whether a settle whose answer was lost took effect: the record holds its result (or, for a release, is gone). */
   const appliedBefore = async (request: CompleteRequest | ReleaseRequest): Promise<boolean> => {

@@ -1,0 +1,108 @@
+/**
+ * One classifier for "this driver error is about the connection or the server's availability,
+ * not about the operation": socket codes, MongoDB network classes, ioredis' messages and
+ * classes, and Redis replies that say the server cannot serve now. Each package decides which
+ * kinds count for it (`@steadyfn/connections` retries or types a lost connection;
+ * `@steadyfn/lease` types an unreachable store).
+ */
+
+/** Why an error counts as a connection failure. */
+export type ConnectionFailure =
+  /** A socket error code (`ECONNRESET`, `ECONNREFUSED`, `ETIMEDOUT`, …) or Node's `socket hang up`. */
+  | 'socket'
+  /** A MongoDB driver class for a network, server selection or pool failure. */
+  | 'mongo-network'
+  /** ioredis: a closed or unwritable connection, a Cluster not ready or out of redirections, retries per request spent. */
+  | 'redis-connection'
+  /** ioredis Cluster: none of its nodes could be reached (`ClusterAllFailedError`, no startup node), or it was ended. */
+  | 'redis-cluster-down'
+  /** ioredis `commandTimeout`: no answer in time. */
+  | 'redis-timeout'
+  /** A Redis reply that the server cannot serve now: `CLUSTERDOWN`, `LOADING`, `MASTERDOWN`, `TRYAGAIN`. */
+  | 'redis-busy';
+
+/** Every kind, in the order `connectionFailure` checks them. */
+export const CONNECTION_FAILURES: readonly ConnectionFailure[] = ['socket', 'mongo-network', 'redis-connection', 'redis-cluster-down', 'redis-timeout', 'redis-busy'];
+
+/** Socket-level error codes: the connection broke, was refused or timed out. */
+const SOCKET_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ENOTCONN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ERR_SOCKET_CLOSED',
+  'ERR_STREAM_DESTROYED',
+]);
+
+/** Error classes of the MongoDB driver that mean the network, not the query, failed. */
+const MONGO_NETWORK_NAMES = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoPoolClearedError',
+  'MongoTopologyClosedError',
+  'MongoNotConnectedError',
+]);
+
+/** What each kind matches: error class names and message patterns. */
+const MATCHERS: Record<Exclude<ConnectionFailure, 'socket' | 'mongo-network'>, { names: ReadonlySet<string>; messages: readonly RegExp[] }> = {
+  'redis-connection': {
+    names: new Set(['MaxRetriesPerRequestError']),
+    messages: [/Stream isn't writeable/i, /Cluster isn't ready/i, /Too many Cluster redirections/i, /Connection is closed/i, /max retries per request/i],
+  },
+  'redis-cluster-down': {
+    names: new Set(['ClusterAllFailedError']),
+    messages: [/^None of startup nodes is available/, /^Cluster is ended/, /^Failed to refresh slots cache/],
+  },
+  'redis-timeout': { names: new Set(), messages: [/^Command timed out/] },
+  // A reply's message starts with its error code; anywhere else the word may be data.
+  'redis-busy': { names: new Set(), messages: [/^(?:CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN) /] },
+};
+
+/**
+ * `err` and its causes, at most five: drivers wrap a couple of times at most, and a cycle must
+ * not loop. Only objects are yielded.
+ */
+export function* errorChain(err: unknown): Generator<Record<string, unknown>> {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    yield current as Record<string, unknown>;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/** The error's class name: its `name`, or its constructor's name when `name` is the generic `Error`. */
+export function errorName(e: Record<string, unknown>): string {
+  const ctorName = (e.constructor as { name?: unknown } | undefined)?.name;
+  return typeof e.name === 'string' && e.name !== 'Error' ? e.name : typeof ctorName === 'string' ? ctorName : '';
+}
+
+function isKind(e: Record<string, unknown>, kind: ConnectionFailure): boolean {
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (kind === 'socket') return (typeof e.code === 'string' && SOCKET_CODES.has(e.code)) || /socket hang up/i.test(message);
+  if (kind === 'mongo-network') return MONGO_NETWORK_NAMES.has(errorName(e));
+  const { names, messages } = MATCHERS[kind];
+  return names.has(errorName(e)) || messages.some((re) => re.test(message));
+}
+
+/**
+ * Which connection failure `err` (or one of its first five causes) is, among `kinds`: the
+ * first of `kinds` found on the nearest error of the chain that has one; `undefined` when none
+ * is (an application error, a reply such as `WRONGTYPE`, `NOSCRIPT` or a duplicate key).
+ * @param kinds the kinds that count for the caller. @default every kind (`CONNECTION_FAILURES`)
+ * @example
+ * connectionFailure(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })); // 'socket'
+ * connectionFailure(new Error('LOADING Redis is loading the dataset in memory'), ['socket']); // undefined
+ */
+export function connectionFailure(err: unknown, kinds: readonly ConnectionFailure[] = CONNECTION_FAILURES): ConnectionFailure | undefined {
+  for (const e of errorChain(err)) {
+    for (const kind of kinds) if (isKind(e, kind)) return kind;
+  }
+  return undefined;
+}
