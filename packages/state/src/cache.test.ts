@@ -119,6 +119,37 @@ describe('defineState: load', () => {
     await expect(cache.get()).rejects.toMatchObject({ code: 'STATE_INVALID', failures: [{ source: 'n', field: 'n', kind: 'invalid' }] });
   });
 
+  it('validates with a schema that has async refinements and transforms, on every load', async () => {
+    // Each check runs once per load: a synchronous try first (cheaper for zod) would call the
+    // async refinement and drop its promise — a rejection nobody handles.
+    const clock = manualClock();
+    const m = memory({ limit: 3 });
+    let checks = 0;
+    const cache = defineState({
+      sources: { cfg: m.source },
+      schema: z.object({
+        cfg: z.object({
+          limit: z.number().refine(async (n) => {
+            checks++;
+            await new Promise((r) => setImmediate(r));
+            return n <= 5;
+          }, 'at most 5'),
+        }).transform(async (cfg) => ({ ...cfg, doubled: cfg.limit * 2 })),
+      }),
+      maxAgeMs: 1_000,
+      now: clock.now,
+      logger: quiet,
+    });
+    expect(await cache.get()).toEqual({ cfg: { limit: 3, doubled: 6 } });
+    m.set({ limit: 9 });
+    clock.advance(1_000);
+    await expect(cache.get()).rejects.toMatchObject({ code: 'STATE_INVALID', failures: [{ source: 'cfg', field: 'cfg.limit', kind: 'invalid', message: 'at most 5' }] });
+    m.set({ limit: 4 });
+    clock.advance(1_000);
+    expect(await cache.get()).toEqual({ cfg: { limit: 4, doubled: 8 } });
+    expect(checks).toBe(3);
+  });
+
   const invalid = (field: string) => expect.objectContaining({ name: 'ConfigurationError', code: 'CONFIG_INVALID', retryable: false, field });
 
   it('rejects bad options with a ConfigurationError naming the option', () => {

@@ -13,18 +13,25 @@ export function abortReason(signal: AbortSignal): unknown {
 
 /**
  * Freezes plain objects and arrays all the way down. Class instances (Date, ObjectId, Map,
- * Buffer) are left alone: freezing them can break their own methods.
+ * Buffer) are left alone: freezing them can break their own methods. A frozen object is taken
+ * as frozen all the way down (an unchanged source kept from the last state is not walked again).
  */
 export function deepFreeze<T>(value: T): T {
-  const stack: unknown[] = [value];
-  // Iterative, so a deep state cannot overflow the call stack.
+  if (typeof value !== 'object' || value === null) return value;
+  const stack: object[] = [value];
+  // Iterative, so a deep state cannot overflow the call stack. Only objects are pushed: a
+  // state is mostly strings and numbers, and each push and pop of one is work for nothing.
   while (stack.length > 0) {
-    const item = stack.pop();
-    if (typeof item !== 'object' || item === null || Object.isFrozen(item)) continue;
-    const proto = Object.getPrototypeOf(item);
-    if (!Array.isArray(item) && proto !== Object.prototype && proto !== null) continue;
+    const item = stack.pop()!;
+    if (Object.isFrozen(item)) continue;
+    if (!Array.isArray(item)) {
+      const proto = Object.getPrototypeOf(item);
+      if (proto !== Object.prototype && proto !== null) continue;
+    }
     Object.freeze(item);
-    for (const key of Object.keys(item)) stack.push((item as Record<string, unknown>)[key]);
+    for (const child of Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push(child);
+    }
   }
   return value;
 }

@@ -82,7 +82,8 @@ export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
       throw new SourceError(`object is larger than maxBytes (${result.ContentLength} > ${maxBytes})`);
     }
     const text = await result.Body.transformToString('utf-8');
-    if (Buffer.byteLength(text) > maxBytes) throw new SourceError(`object is larger than maxBytes (${maxBytes})`);
+    // Without a Content-Length the size is known only now (a checked Content-Length is the body's).
+    if (typeof result.ContentLength !== 'number' && Buffer.byteLength(text) > maxBytes) throw new SourceError(`object is larger than maxBytes (${maxBytes})`);
     const value = options.decode(text);
     return result.ETag ? { value, version: result.ETag } : { value };
   };
