@@ -19,8 +19,17 @@ import { eventually } from '../../../test/support/wait.js';
 import { ask, errorKinds, sleep, startFleet, STACK, storm, type Fleet } from './built-storm-fleet.js';
 
 const CALLERS = 3;
-/** FerretDB on SQLite under six processes stretches a claim-to-completion to seconds (storm.test.ts). */
-const LEASE_MS = 8_000;
+/**
+ * FerretDB on SQLite under six processes stretches a claim-to-completion to seconds
+ * (storm.test.ts), and a completion that met a restart lands only once the server is back and
+ * has worked off the callers' retries. No instance is killed here, so every attempt is alive
+ * and a takeover can only be a lease too short for the machine: at 8 s, on a loaded 2-core
+ * machine (load ~20), 7 of 69 keys were taken over after their lease ran out and ran their
+ * effect again, the completions retried in the background not yet landed (the README's
+ * time-based limit, not a lost claim). A key whose completion is never retried is still caught:
+ * it stays in progress until its lease ends, then runs again within the test.
+ */
+const LEASE_MS = 15_000;
 
 let server: (OwnServer & { uri: string }) | undefined;
 let fleet: Fleet | undefined;
@@ -79,5 +88,5 @@ describe.skipIf(!ferretdbAvailable())('storm on the built packages, FerretDB SIG
     expect(lines.filter((line) => STACK.test(line)), 'log lines with a stack').toEqual([]);
     expect(after, 'every live instance answers after the restarts').toEqual(running.instances.map(() => 200));
     expect(restarts).toBe(3);
-  }, 58_000);
+  }, 90_000);
 });

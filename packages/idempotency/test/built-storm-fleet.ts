@@ -104,8 +104,16 @@ export interface Fleet {
 /** `count` instances of `worker` (default fixtures/built-storm-worker.mjs) with `env`. */
 export async function startFleet(env: Record<string, string>, count: number, worker: string = WORKER): Promise<Fleet> {
   const every: Instance[] = [];
-  const instances: Instance[] = [];
-  for (let i = 0; i < count; i++) instances.push(await startInstance(env, every, worker));
+  // Started together: on a loaded 2-core machine one instance of a heavy worker (the GCF one
+  // imports the Functions Framework) takes 6–8 s to say ready, and one after another used most
+  // of a test's time before the storm began.
+  let instances: Instance[];
+  try {
+    instances = await Promise.all(Array.from({ length: count }, () => startInstance(env, every, worker)));
+  } catch (error) {
+    for (const instance of every) if (!instance.dead) instance.child.kill('SIGKILL');
+    throw error;
+  }
   return {
     instances,
     every,

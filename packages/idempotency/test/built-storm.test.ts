@@ -99,7 +99,7 @@ async function joinedStorm(adapter: 'aws' | 'gcf', restartsWanted: 1 | 2): Promi
 describe('storm on the built packages, redis-server with appendfsync always SIGKILLed and restarted', () => {
   it('joined effect, instances SIGKILLed mid-invocation: each key charged once, by its highest fence', () => joinedStorm('aws', 2), 55_000);
 
-  it('the same through the GCF adapter (Functions Framework HTTP server), one restart', () => joinedStorm('gcf', 1), 55_000);
+  it('the same through the GCF adapter (Functions Framework HTTP server), one restart', () => joinedStorm('gcf', 1), 150_000);
 
   it('plain effect then completion (the README first example), no instance killed: each key has one effect', async () => {
     const { env, fleet, server } = await setUp('plain');

@@ -78,6 +78,10 @@ describe('one lease, six built contenders SIGKILLed at random, redis-server (AOF
       }
       await sleep(500 + Math.random() * 500);
     }
+    // A holder that outlived its lease is refused; about a third of holders do, but a loaded
+    // machine settles few in eight rounds (13 settles, 2 refused, at load ~15): the contenders
+    // go on until one was refused (bounded), so the check below judges the store, not the load.
+    await eventually(() => entries().some((e) => e.settle && !e.ok), 15_000, 100).catch(() => undefined);
     for (const child of live) child.kill('SIGKILL');
     await Promise.all(live.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
 
@@ -107,5 +111,5 @@ describe('one lease, six built contenders SIGKILLed at random, redis-server (AOF
     // LEASE_STORE_UNAVAILABLE is the typed form of "the store is restarting"; any other lease code is a defect.
     expect([...errors.keys()].filter((name) => name.startsWith('LEASE_') && name !== 'LEASE_STORE_UNAVAILABLE'), 'lease errors other than the store being unreachable').toEqual([]);
     expect(stderr.join(''), 'contender crashed').toBe('');
-  }, 55_000);
+  }, 75_000);
 });
