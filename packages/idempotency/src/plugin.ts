@@ -331,12 +331,16 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
    * Repeating is safe: the store settles only the owner's generation, so a completion applied
    * before its answer was lost is refused the second time (and then read back).
    */
-  const settleLater = (ctx: Context, request: CompleteRequest | ReleaseRequest, until: number): Promise<void> =>
-    retrySettle(async () => {
+  const settleLater = async (ctx: Context, request: CompleteRequest | ReleaseRequest, until: number): Promise<void> => {
+    const settled = await retrySettle(async () => {
       const ok = isCompleteRequest(request) ? await store.complete(request) : await store.release(request);
       if (ok && isCompleteRequest(request)) remember(request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
       if (!ok && !(await appliedBefore(request))) lostLease(ctx);
     }, until);
+    // A release given up costs nothing (the record frees itself when the lease ends); a
+    // completion given up means a retry after the lease runs the function's effects again.
+    if (!settled && isCompleteRequest(request)) completionAbandoned(ctx);
+  };
 
   /** Whether a settle whose answer was lost took effect: the record holds its result (or, for a release, is gone). */
   const appliedBefore = async (request: CompleteRequest | ReleaseRequest): Promise<boolean> => {
@@ -347,6 +351,12 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
 
   const lostLease = (ctx: Context): void => {
     ctx.log.warn('idempotency record was taken over or expired before this invocation finished', { code: 'IDEMPOTENCY_LEASE_LOST' });
+  };
+
+  const completionAbandoned = (ctx: Context): void => {
+    ctx.log.error('idempotency record could not be completed before its lease ended; a retry will run the function again', {
+      code: 'IDEMPOTENCY_COMPLETION_ABANDONED',
+    });
   };
 
   const logStoreFailure = (ctx: Context, error: unknown): void => {

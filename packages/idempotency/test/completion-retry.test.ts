@@ -37,17 +37,21 @@ describe('a completion that meets a store outage', () => {
     await eventually(() => store.completes === 4);
     expect(await main.invoke({}, { deliveryId })).toEqual({ run: 1 });
     expect(runs).toBe(1);
-    expect(lines.join('\n')).not.toMatch(/LEASE_LOST|Connection is closed|at .*\.ts:/);
+    expect(lines.join('\n')).not.toMatch(/LEASE_LOST|COMPLETION_ABANDONED|Connection is closed|at .*\.ts:/);
   });
 
   it('gives up when the lease ends: the record expires and the retry runs (nothing else to do then)', async () => {
     const store = downForCompletions(memoryStore(), Number.POSITIVE_INFINITY);
+    const lines: string[] = [];
     let runs = 0;
-    const main = handler({ logSink: () => undefined, use: [idempotency({ store, ttlMs: 3_600_000, leaseMs: 400, localCache: false })] }, () => ({ run: ++runs }));
+    const main = handler({ logSink: (l) => lines.push(l), use: [idempotency({ store, ttlMs: 3_600_000, leaseMs: 400, localCache: false })] }, () => ({ run: ++runs }));
     const deliveryId = randomUUID();
     expect(await main.invoke({}, { deliveryId })).toEqual({ run: 1 });
     // Retried while the 400 ms lease lasts...
     await eventually(() => store.completes >= 2);
+    // ...and when it gives up, it says so: a second effect after this is explained in the logs.
+    await eventually(() => lines.some((l) => l.includes('IDEMPOTENCY_COMPLETION_ABANDONED')));
+    expect(String((JSON.parse(lines.find((l) => l.includes('IDEMPOTENCY_COMPLETION_ABANDONED'))!) as { level: unknown }).level).toLowerCase()).toBe('error');
     // ...and once it is over, the record is free again: a retry runs the function (told 409 until then).
     let again: unknown;
     await eventually(async () => {

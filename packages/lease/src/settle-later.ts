@@ -9,7 +9,9 @@ import { sleep } from '@steadyfn/handler/internal';
  * Runs `attempt` again in the background, without holding the caller's answer, while the lease
  * lasts: after 50 ms, then backing off (doubling) to 500 ms between tries, as long as a try
  * would start before `until`. Stops after the first try that resolves, or that throws an error
- * marked `retryable: false`; any other error is tried again. Never rejects.
+ * marked `retryable: false`; any other error is tried again. Never rejects: resolves `true` when
+ * a try resolved, `false` when it gave up (the lease ended, or a `retryable: false` error), so
+ * the caller can say that the settle was abandoned.
  *
  * Repeating a settle is safe when the store settles only the owner's generation: one applied
  * before its answer was lost is refused the second time, and `attempt` can then read back
@@ -19,15 +21,17 @@ import { sleep } from '@steadyfn/handler/internal';
  * are unref'd: an idle process is not kept alive for them.
  * @param attempt one try: the store call and what follows it (recording, reading back, logging).
  * @param until when the lease ends, in epoch milliseconds (`Date.now()` clock).
+ * @returns whether a try resolved (`false`: given up, the settle never reached the store).
  */
-export async function settleLater(attempt: () => Promise<void>, until: number): Promise<void> {
+export async function settleLater(attempt: () => Promise<void>, until: number): Promise<boolean> {
   for (let delay = 50; Date.now() + delay < until; delay = Math.min(delay * 2, 500)) {
     await sleep(delay);
     try {
       await attempt();
-      return;
+      return true;
     } catch (error) {
-      if ((error as { retryable?: unknown } | null)?.retryable === false) return;
+      if ((error as { retryable?: unknown } | null)?.retryable === false) return false;
     }
   }
+  return false;
 }

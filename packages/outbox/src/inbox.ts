@@ -165,12 +165,18 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
    * again. Repeating is safe: the store settles only the owner's generation, so a settle
    * applied before its answer was lost is refused the second time (and then read back).
    */
-  const settleLater = (ctx: Context, event: EventEnvelope, requests: ReadonlyArray<CompleteRequest | ReleaseRequest>, until: number): Promise<void> =>
-    retrySettle(async () => {
+  const settleLater = async (ctx: Context, event: EventEnvelope, requests: ReadonlyArray<CompleteRequest | ReleaseRequest>, until: number): Promise<void> => {
+    const settled = await retrySettle(async () => {
       const results = await store.completeMany(requests);
       const refused = requests.filter((_, i) => !results[i]);
       if (refused.length > 0 && !(await Promise.all(refused.map(appliedBefore))).every(Boolean)) lostLease(ctx, event, !('result' in requests[0]!));
     }, until);
+    // A release given up frees itself when the lease ends; a completion given up means the
+    // redelivery after the lease runs the effect again: said, so a second effect is explained.
+    if (!settled && 'result' in requests[0]!) {
+      ctx.log.error('inbox record could not be completed before its lease ended; a redelivery will run the effect again', { code: 'INBOX_COMPLETION_ABANDONED', consumer, eventId: event.id });
+    }
+  };
 
   /** Whether a settle whose answer was lost took effect: the record holds its result (or, for a release, is gone). */
   const appliedBefore = async (request: CompleteRequest | ReleaseRequest): Promise<boolean> => {
