@@ -14,6 +14,7 @@ import { factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type
 import { closeRedis, connectRedis, loadIoredis } from './redis.js';
 import { useDriver } from './load.js';
 import { connectCluster } from './cluster-connect.js';
+import { failLostReplies } from './cluster-replies.js';
 
 /** Options of `redisCluster()`. */
 export interface RedisClusterClientOptions extends HandleOptions {
@@ -98,6 +99,8 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
         const nodes = o.nodes ?? nodesFromEnv(process.env.REDIS_CLUSTER_NODES ?? '');
         const { Cluster } = await useDriver('redisCluster', 'ioredis', driver);
         const cluster = new Cluster(nodes, settings);
+        // A command written on a node connection that then closed is rejected, not resent by ioredis' failover retry.
+        failLostReplies(cluster);
         // Not cluster.connect(): it stays pending when a master is down (see connectCluster).
         return connectRedis(cluster, signal, () => connectCluster(cluster));
       },
