@@ -23,8 +23,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { closeAll, connections } from '../src/index.js';
 import { isConnectionError, wasNotSent } from '../src/errors.js';
-import { ReplyLostError } from '../src/clients/cluster-replies.js';
-import { redisCluster } from '../src/redis.js';
+import { ReplyLostError, redisCluster } from '../src/redis.js';
 
 const NODES = (process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003').split(',').map((hp) => {
   const [host, port] = hp.split(':');

@@ -71,6 +71,12 @@ const CLUSTER_KEYS = keysOf<RedisClusterClientOptions>({ ...HANDLE_KEYS, nodes: 
 /**
  * A cached ioredis Cluster client (the `ioredis` package must be installed).
  *
+ * A command written to a node connection that closes before its reply comes (a `CLIENT KILL`, a
+ * node restart) is rejected at once with `ReplyLostError` — the server may have applied it —
+ * instead of being sent again by ioredis' failover retry (`retryDelayOnFailover`), which plain
+ * ioredis does: on ctx a write then fails with `CONNECTION_LOST`, a read is sent once more.
+ * Commands not yet written when their node connection failed are still retried by ioredis.
+ *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
  *   `nodes` is not given and `REDIS_CLUSTER_NODES` is empty or malformed.
  * @example
