@@ -278,6 +278,16 @@ describe('redisCluster(): an INCR applied, its reply lost with its node connecti
     expect(main.handle.stats.retries).toBe(1);
   }, 30_000);
 
+  it("a QUIT whose reply is lost is not a lost write: the Cluster's quit() still resolves OK", async () => {
+    const handle = clusterHandle('resend-quit');
+    const cluster = await handle.get();
+    // A connection to every master, so each gets a QUIT.
+    await Promise.all(cluster.nodes('master').map((node) => node.ping()));
+    const sprung = (trap = { marker: Buffer.from('quit'), all: false, sprung: 0 });
+    expect(await cluster.quit()).toBe('OK');
+    expect(sprung.sprung).toBe(1);
+  }, 30_000);
+
   it('a command not yet written when its node connection fails is still sent by the failover retry, once', async () => {
     const handle = clusterHandle('resend-unwritten');
     const cluster = await handle.get();

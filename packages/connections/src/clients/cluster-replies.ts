@@ -42,16 +42,27 @@ export class ReplyLostError extends Error {
 
 type FlushOptions = { offlineQueue?: boolean; commandQueue?: boolean };
 type Flush = (this: Redis, error: Error, options?: FlushOptions) => void;
+/** A node connection's written, unanswered commands (ioredis' `commandQueue`, a Denque). */
+interface Written {
+  length: number;
+  peekAt(index: number): { command: { name: string } } | undefined;
+}
+
+/** Only `QUIT`s: a QUIT whose reply is lost did what it was for, and `Cluster#quit()` takes ioredis' own error as done. */
+function onlyQuits(written: Written): boolean {
+  for (let i = 0; i < written.length; i++) if (written.peekAt(i)?.command.name !== 'quit') return false;
+  return true;
+}
 
 /** Makes `node` reject its written, unanswered commands with `ReplyLostError` when its connection closes. */
 function splitFlush(node: Redis): void {
-  const target = node as unknown as { flushQueue?: Flush; commandQueue?: { length: number } };
+  const target = node as unknown as { flushQueue?: Flush; commandQueue?: Written };
   const flush = target.flushQueue;
   // An ioredis without these (none known) keeps its own behaviour.
-  if (typeof flush !== 'function' || target.commandQueue === undefined) return;
+  if (typeof flush !== 'function' || typeof target.commandQueue?.peekAt !== 'function') return;
   target.flushQueue = function (this: Redis, error: Error, options?: FlushOptions): void {
-    const written = (this as unknown as { commandQueue: { length: number } }).commandQueue.length;
-    if (error?.message !== CONNECTION_CLOSED || options?.commandQueue === false || written === 0) return flush.call(this, error, options);
+    const written = (this as unknown as { commandQueue: Written }).commandQueue;
+    if (error?.message !== CONNECTION_CLOSED || options?.commandQueue === false || written.length === 0 || onlyQuits(written)) return flush.call(this, error, options);
     // ioredis' order: the offline queue first, then the written commands.
     flush.call(this, error, { ...options, commandQueue: false });
     flush.call(this, new ReplyLostError(error), { ...options, offlineQueue: false, commandQueue: true });
