@@ -201,6 +201,19 @@ describe('plain ioredis Cluster: an INCR applied, its reply lost with its node c
     }
   }, 30_000);
 
+  it('a pipeline: the Cluster retries the whole pipeline on that error — applied twice', async () => {
+    const plain = await plainCluster();
+    try {
+      const key = `review-resend:${randomUUID()}`;
+      const sprung = (trap = { marker: Buffer.from(key), all: false, sprung: 0 });
+      expect(await plain.pipeline().incr(key).exec()).toEqual([[null, 2]]);
+      expect(sprung.sprung).toBe(1);
+      expect(await direct.get(key)).toBe('2');
+    } finally {
+      plain.disconnect();
+    }
+  }, 30_000);
+
   it("every node then unreachable: the failover retry rejects the applied INCR with \"Cluster isn't ready\", which does not prove it unsent", async () => {
     const plain = await plainCluster();
     try {
@@ -240,6 +253,18 @@ describe('redisCluster(): an INCR applied, its reply lost with its node connecti
     expect(await direct.get(key)).toBe('1');
     // The Cluster stays usable: the next command goes through (a new connection to that node).
     expect(await cluster.incr(key)).toBe(2);
+  }, 30_000);
+
+  it('a pipeline whose commands were written is not retried either: its result holds ReplyLostError; applied once', async () => {
+    const handle = clusterHandle('resend-pipeline');
+    const cluster = await handle.get();
+    const key = `review-resend:${randomUUID()}`;
+    const sprung = (trap = { marker: Buffer.from(key), all: false, sprung: 0 });
+    const results = await cluster.pipeline().incr(key).exec();
+    expect(sprung.sprung).toBe(1);
+    expect(results).toHaveLength(1);
+    expect(results![0]![0]).toBeInstanceOf(ReplyLostError);
+    expect(await direct.get(key)).toBe('1');
   }, 30_000);
 
   it('through ctx, only its node connection dies (the Cluster stays ready): CONNECTION_LOST, applied once, and the next invocation works', async () => {
