@@ -9,9 +9,11 @@ const MONGO_NOT_SENT_NAMES = new Set(['MongoServerSelectionError', 'MongoPoolCle
 
 // ioredis raises "Stream isn't writeable" before writing anything. "Connection is closed" is
 // also used to reject commands already written when a socket dies, so it proves nothing; so is a
-// Cluster's "Cluster isn't ready": besides refusing a command that finds no node connection, its
-// failover retry (`retryDelayOnFailover`) rejects with it, 100 ms later, a command written on a
-// connection that then closed — possibly applied (test/review-cluster-resend.test.ts).
+// Cluster's "Cluster isn't ready": besides refusing a command that finds no node connection, a
+// plain ioredis Cluster's failover retry (`retryDelayOnFailover`) rejects with it, 100 ms later, a
+// command written on a connection that then closed — possibly applied
+// (test/review-cluster-resend.test.ts; `redisCluster()` rejects those with `ReplyLostError`,
+// "Connection is closed after the command was written…", instead: clients/cluster-replies.ts).
 // A Cluster that could not route a command (a node down or restarting: CLUSTERDOWN, MOVED while
 // its slot map is refreshed) retries until `maxRedirections` and then rejects with a plain
 // "Too many Cluster redirections. Last error: …"; its earlier tries may include one written on a

@@ -14,6 +14,7 @@ import { factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type
 import { closeRedis, connectRedis, loadIoredis } from './redis.js';
 import { useDriver } from './load.js';
 import { connectCluster } from './cluster-connect.js';
+import { failLostReplies } from './cluster-replies.js';
 
 /** Options of `redisCluster()`. */
 export interface RedisClusterClientOptions extends HandleOptions {
@@ -70,6 +71,12 @@ const CLUSTER_KEYS = keysOf<RedisClusterClientOptions>({ ...HANDLE_KEYS, nodes: 
 /**
  * A cached ioredis Cluster client (the `ioredis` package must be installed).
  *
+ * A command written to a node connection that closes before its reply comes (a `CLIENT KILL`, a
+ * node restart) is rejected at once with `ReplyLostError` — the server may have applied it —
+ * instead of being sent again by ioredis' failover retry (`retryDelayOnFailover`), which plain
+ * ioredis does: on ctx a write then fails with `CONNECTION_LOST`, a read is sent once more.
+ * Commands not yet written when their node connection failed are still retried by ioredis.
+ *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
  *   `nodes` is not given and `REDIS_CLUSTER_NODES` is empty or malformed.
  * @example
@@ -98,6 +105,8 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
         const nodes = o.nodes ?? nodesFromEnv(process.env.REDIS_CLUSTER_NODES ?? '');
         const { Cluster } = await useDriver('redisCluster', 'ioredis', driver);
         const cluster = new Cluster(nodes, settings);
+        // A command written on a node connection that then closed is rejected, not resent by ioredis' failover retry.
+        failLostReplies(cluster);
         // Not cluster.connect(): it stays pending when a master is down (see connectCluster).
         return connectRedis(cluster, signal, () => connectCluster(cluster));
       },

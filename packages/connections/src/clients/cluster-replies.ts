@@ -1,0 +1,78 @@
+/**
+ * A Cluster command whose reply was lost with its node connection is not sent again by ioredis.
+ *
+ * How ioredis (5 and 6) ends the commands of a node connection that closes: the node's close
+ * handler (`lib/redis/event_handler.ts`, `closeHandler` → `close()`; a Cluster's node
+ * connections have no `retryStrategy`) calls `flushQueue(new Error("Connection is closed."))`,
+ * which rejects with that one error both the node's `offlineQueue` (commands not written yet:
+ * the node was still connecting) and its `commandQueue` (commands written to the socket whose
+ * reply had not come: the server may have applied them). The Cluster's wrapper of every
+ * command's `reject` (`Cluster#sendCommand`) gives the error to `handleError`, which, for exactly
+ * that message while the Cluster is `ready`, resends the command `retryDelayOnFailover` (100 ms)
+ * later (`connectionClosed` → `tryConnection`) — applied or not. It rejects with the same
+ * message, before writing anything, a command whose node connection is still connecting when the
+ * Cluster's offline queue is off (our profile), and that retry is what sends it once the node is
+ * ready: a cold Cluster's first commands depend on it, so it cannot be turned off.
+ *
+ * Here each node connection (the Cluster's `+node` event, emitted as the pool creates it,
+ * before any command goes to it) flushes its two queues apart: not-yet-written commands with
+ * ioredis' own error (retried, rerouted, as before), written ones with `ReplyLostError`, whose
+ * message is not the one `handleError` retries, so the command is rejected at once, like a
+ * single-node client's (`maxRetriesPerRequest: 0`, `autoResendUnfulfilledCommands: false`).
+ * The handle then repeats it only when it is a read or marked `safe`; a write is
+ * `CONNECTION_LOST`. test/review-cluster-resend.test.ts proves both sides on a real Cluster.
+ */
+import type { Cluster, Redis } from 'ioredis';
+
+/** The message ioredis rejects commands with when their connection closed (`CONNECTION_CLOSED_ERROR_MSG`). */
+const CONNECTION_CLOSED = 'Connection is closed.';
+
+/**
+ * A command written to a Cluster node connection that closed before its reply came: the server
+ * may have applied it, so it is not sent again. Its message starts with ioredis' "Connection is
+ * closed", so `isConnectionError` counts it (the client is repaired, a read repeated once);
+ * `wasNotSent` does not. `cause`: ioredis' error.
+ */
+export class ReplyLostError extends Error {
+  override readonly name = 'ReplyLostError';
+  constructor(cause: Error) {
+    super('Connection is closed after the command was written: its reply is lost and the server may have applied it, so it is not sent again', { cause });
+  }
+}
+
+type FlushOptions = { offlineQueue?: boolean; commandQueue?: boolean };
+type Flush = (this: Redis, error: Error, options?: FlushOptions) => void;
+/** A node connection's written, unanswered commands (ioredis' `commandQueue`, a Denque). */
+interface Written {
+  length: number;
+  peekAt(index: number): { command: { name: string } } | undefined;
+}
+
+/** Only `QUIT`s: a QUIT whose reply is lost did what it was for, and `Cluster#quit()` takes ioredis' own error as done. */
+function onlyQuits(written: Written): boolean {
+  for (let i = 0; i < written.length; i++) if (written.peekAt(i)?.command.name !== 'quit') return false;
+  return true;
+}
+
+/** Makes `node` reject its written, unanswered commands with `ReplyLostError` when its connection closes. */
+function splitFlush(node: Redis): void {
+  const target = node as unknown as { flushQueue?: Flush; commandQueue?: Written };
+  const flush = target.flushQueue;
+  // An ioredis without these (none known) keeps its own behaviour.
+  if (typeof flush !== 'function' || typeof target.commandQueue?.peekAt !== 'function') return;
+  target.flushQueue = function (this: Redis, error: Error, options?: FlushOptions): void {
+    const written = (this as unknown as { commandQueue: Written }).commandQueue;
+    if (error?.message !== CONNECTION_CLOSED || options?.commandQueue === false || written.length === 0 || onlyQuits(written)) return flush.call(this, error, options);
+    // ioredis' order: the offline queue first, then the written commands.
+    flush.call(this, error, { ...options, commandQueue: false });
+    flush.call(this, new ReplyLostError(error), { ...options, offlineQueue: false, commandQueue: true });
+  };
+}
+
+/**
+ * Applies `splitFlush` to every node connection `cluster` creates. Call it right after
+ * `new Cluster(…)` with `lazyConnect`, before `connect()`: the pool creates node connections then.
+ */
+export function failLostReplies(cluster: Cluster): void {
+  cluster.on('+node', splitFlush);
+}
