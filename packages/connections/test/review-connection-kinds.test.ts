@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type ClusterOptions } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { handler } from '@steadyfn/handler';
+import { handler, type SteadyHandler } from '@steadyfn/handler';
 import { closeAll, connections } from '../src/index.js';
 import { redis, redisCluster } from '../src/redis.js';
 import { apiGatewayV2 } from '../../../test/support/events.js';
@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 /** An HTTP invocation through the Lambda adapter (API Gateway v2 event), 8 s from its deadline. */
-async function call(main: { aws: (event: unknown, context: unknown) => Promise<unknown> }, input: Op): Promise<Answer> {
+async function call(main: SteadyHandler, input: Op): Promise<Answer> {
   const res = (await main.aws(apiGatewayV2(input), lambdaContext(8_000))) as { statusCode: number; body: string };
   return { status: res.statusCode, code: (JSON.parse(res.body) as { code?: string }).code };
 }
@@ -61,8 +61,10 @@ describe('ioredis commandTimeout: a server that stops answering', () => {
     // thaw check would find the server frozen before the function runs.
     const app = () => {
       const handle = redis({ name: `kinds-timeout-${randomUUID()}`, url: server!.url, options: { commandTimeout: 300 } });
-      const main = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], logSink: () => undefined }, (input: Op, ctx) =>
-        input.op === 'incr' ? ctx.redis.incr(input.key) : ctx.redis.get(input.key),
+      const main = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], logSink: () => undefined }, (raw: unknown, ctx) => {
+        const input = raw as Op;
+        return input.op === 'incr' ? ctx.redis.incr(input.key) : ctx.redis.get(input.key);
+      },
       );
       return { handle, main };
     };
@@ -102,7 +104,8 @@ describe('redisCluster(): every node dies under a warm client', () => {
     const cluster = await startRedisCluster();
     try {
       const handle = redisCluster({ name: `kinds-down-${randomUUID()}`, nodes: cluster.nodes, ...(options ? { options } : {}) });
-      const main = handler({ use: [connections({ redisCluster: handle }, { closeOnSigterm: false })], logSink: () => undefined }, async (input: Op, ctx) => {
+      const main = handler({ use: [connections({ redisCluster: handle }, { closeOnSigterm: false })], logSink: () => undefined }, async (raw: unknown, ctx) => {
+        const input = raw as Op;
         // Killed after the warm client passed its checks: the command meets the dying Cluster.
         if (input.killAll) await Promise.all(cluster.ports.map((port) => cluster.kill(port)));
         return input.op === 'incr' ? ctx.redisCluster.incr(input.key) : ctx.redisCluster.get(input.key);
