@@ -1,6 +1,13 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { MongoNetworkError, MongoServerSelectionError, MongoServerError, TopologyDescription } from 'mongodb';
 import { isConnectionError, wasNotSent } from './errors.js';
+
+const require = createRequire(import.meta.url);
+// Not exported from ioredis' root: what a Cluster that reaches none of its nodes rejects with.
+const ClusterAllFailedError = (require('ioredis/built/errors/ClusterAllFailedError.js') as { default: new (message: string, last?: Error) => Error }).default;
+// ioredis' own dependency: resolved from ioredis, not from this package.
+const { AbortError } = createRequire(require.resolve('ioredis'))('redis-errors') as { AbortError: new (message: string) => Error };
 
 const withCode = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
@@ -31,6 +38,24 @@ describe('isConnectionError / wasNotSent', () => {
     const maxRetries = Object.assign(new Error('Reached the max retries per request limit (which is 0).'), { name: 'MaxRetriesPerRequestError' });
     expect(isConnectionError(maxRetries)).toBe(true);
     expect(wasNotSent(maxRetries)).toBe(false);
+  });
+
+  it('ioredis: a Cluster with no reachable node and a commandTimeout are connection errors that do not prove the command unsent', () => {
+    // ioredis' own classes and messages (test/review-connection-kinds.test.ts gets the last two from real servers).
+    const down = [
+      new ClusterAllFailedError('Failed to refresh slots cache.', new Error('connect ECONNREFUSED 127.0.0.1:7000')),
+      new Error('None of startup nodes is available'),
+      new AbortError('Cluster is ended.'),
+      new Error('Command timed out'),
+    ];
+    for (const err of down) {
+      expect(isConnectionError(err), err.message).toBe(true);
+      // A timed-out command was written; "Cluster is ended." may end the failover retry of a written one.
+      expect(wasNotSent(err), err.message).toBe(false);
+    }
+    // A Redis reply the server cannot serve now is an answer, not a lost connection.
+    expect(isConnectionError(new Error('CLUSTERDOWN The cluster is down'))).toBe(false);
+    expect(isConnectionError(new Error('LOADING Redis is loading the dataset in memory'))).toBe(false);
   });
 
   it('MongoDB driver errors, by class', () => {

@@ -23,18 +23,23 @@ const REDIS_NOT_SENT = [/Stream isn't writeable/i];
 /**
  * The kinds of the shared classifier (`@steadyfn/handler/internal`) that mean the connection
  * failed. Not a Redis reply that the server cannot serve now (`LOADING`, `CLUSTERDOWN`): the
- * connection answered. Nor, so far, a Cluster with no reachable node (`ClusterAllFailedError`,
- * `None of startup nodes is available`, `Cluster is ended.`) or an ioredis `commandTimeout`
- * (`Command timed out`): those still reach the caller as they are.
+ * connection answered. A Cluster with no reachable node (`ClusterAllFailedError`, `None of
+ * startup nodes is available`, `Cluster is ended.`) and an ioredis `commandTimeout` (`Command
+ * timed out`) count: before, they reached the caller raw, an untyped 500
+ * (test/review-connection-kinds.test.ts). Neither proves the command unsent — a timed-out
+ * command was written and may have been applied, and `Cluster is ended.` can end ioredis'
+ * failover retry of a written one — so `wasNotSent` stays false for both: a write is never sent
+ * again, a read is repeated once, as after any lost reply.
  */
-const CONNECTION_KINDS: readonly ConnectionFailure[] = ['socket', 'mongo-network', 'redis-connection'];
+const CONNECTION_KINDS: readonly ConnectionFailure[] = ['socket', 'mongo-network', 'redis-connection', 'redis-cluster-down', 'redis-timeout'];
 
 /**
  * True when `err` (or one of its first five causes) says the connection failed rather than
  * the operation: a socket code (`ECONNRESET`, `EPIPE`, `ECONNREFUSED`, `ETIMEDOUT`, …), a
  * MongoDB network, server selection or pool error, ioredis `Connection is closed`, `Stream isn't
  * writeable`, `Cluster isn't ready` or `Too many Cluster redirections` (a Cluster node down or
- * restarting).
+ * restarting), a Cluster with no reachable node (`ClusterAllFailedError`, `None of startup nodes
+ * is available`, `Cluster is ended.`), or an ioredis `commandTimeout` (`Command timed out`).
  * @example
  * isConnectionError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })); // true
  */
@@ -45,7 +50,8 @@ export function isConnectionError(err: unknown): boolean {
 /**
  * True when the error proves the operation was never written to the server, so sending
  * it again cannot apply it twice: a refused connect, a client with no open connection (ioredis
- * `Stream isn't writeable`). Not a Cluster's `Cluster isn't ready`, which may follow a send.
+ * `Stream isn't writeable`). Not a Cluster's `Cluster isn't ready` or `Cluster is ended.`, which
+ * may follow a send, nor `Command timed out`: the command was written, and may have been applied.
  */
 export function wasNotSent(err: unknown): boolean {
   for (const e of errorChain(err)) {

@@ -77,7 +77,7 @@ export interface ClientSpec<T> {
   close?(client: T): unknown;
   /**
    * Which errors mean the connection failed rather than the operation.
-   * @default isConnectionError (socket codes, MongoDB network errors, ioredis' closed-connection messages)
+   * @default isConnectionError (socket codes, MongoDB network errors, ioredis' closed-connection messages, a Cluster with no reachable node, `commandTimeout`)
    */
   isConnectionError?(err: unknown): boolean;
   /**
