@@ -361,7 +361,9 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
 
   const logStoreFailure = (ctx: Context, error: unknown): void => {
     // The function's effects happened; failing now would make the provider run them again.
-    ctx.log.error('idempotency record could not be completed; retried until its lease ends', {
+    // A store error marked not retryable is not tried again: the line must not promise it.
+    const retried = (error as { retryable?: unknown } | null)?.retryable !== false;
+    ctx.log.error(retried ? 'idempotency record could not be completed; retried until its lease ends' : 'idempotency record could not be completed; the store refused it, not retried', {
       code: 'IDEMPOTENCY_STORE_UNAVAILABLE',
       cause: error instanceof Error ? error.name : typeof error,
     });

@@ -40,6 +40,27 @@ describe('a completion that meets a store outage', () => {
     expect(lines.join('\n')).not.toMatch(/LEASE_LOST|COMPLETION_ABANDONED|Connection is closed|at .*\.ts:/);
   });
 
+  it('a completion the store refuses as not retryable is not retried, and the log line does not promise it', async () => {
+    const base = memoryStore();
+    let completes = 0;
+    const store: IdempotencyStore = {
+      ...base,
+      async complete() {
+        completes++;
+        throw Object.assign(new Error('record refused'), { retryable: false });
+      },
+    };
+    const lines: string[] = [];
+    const main = handler({ logSink: (l) => lines.push(l), use: [idempotency({ store, ttlMs: 3_600_000, leaseMs: 60_000, localCache: false })] }, () => ({ ok: true }));
+    expect(await main.invoke({}, { deliveryId: randomUUID() })).toEqual({ ok: true });
+    const line = lines.find((l) => l.includes('IDEMPOTENCY_STORE_UNAVAILABLE'));
+    expect(line).toContain('not retried');
+    expect(line).not.toContain('retried until its lease ends');
+    // A retry would come after 50 ms; none does.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(completes).toBe(1);
+  });
+
   it('gives up when the lease ends: the record expires and the retry runs (nothing else to do then)', async () => {
     const store = downForCompletions(memoryStore(), Number.POSITIVE_INFINITY);
     const lines: string[] = [];

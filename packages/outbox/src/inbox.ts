@@ -291,7 +291,11 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
         results = await store.completeMany(requests);
       } catch (error) {
         // The effect happened: failing now would run it again. Completed in the background while the lease lasts.
-        ctx.log.error('inbox record could not be completed; retried until its lease ends', { consumer, eventId: event.id, cause: error instanceof Error ? error.name : typeof error });
+        ctx.log.error(retryable(error) ? 'inbox record could not be completed; retried until its lease ends' : 'inbox record could not be completed; the store refused it, not retried', {
+          consumer,
+          eventId: event.id,
+          cause: error instanceof Error ? error.name : typeof error,
+        });
         if (retryable(error)) void settleLater(ctx, event, requests, state.leaseUntil ?? 0).catch(() => undefined);
         return;
       }
@@ -305,7 +309,11 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       ];
       // A release that failed only delays the redelivery until the lease ends; it is retried likewise.
       await store.completeMany(requests).catch((error: unknown) => {
-        ctx.log.warn('inbox record could not be released; retried until its lease ends', { consumer, eventId: state.event!.id, cause: error instanceof Error ? error.name : typeof error });
+        ctx.log.warn(retryable(error) ? 'inbox record could not be released; retried until its lease ends' : 'inbox record could not be released; the store refused it, not retried', {
+          consumer,
+          eventId: state.event!.id,
+          cause: error instanceof Error ? error.name : typeof error,
+        });
         if (retryable(error)) void settleLater(ctx, state.event!, requests, state.leaseUntil ?? 0).catch(() => undefined);
       });
     },
