@@ -30,7 +30,7 @@ import { serverClock } from './mongodb-clock.js';
 import { docId, errorCode, recordOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
 import { topReader } from './mongodb-read.js';
-import { typedMongoCall as typed } from './mongodb-unavailable.js';
+import { typedCall } from './store-unavailable.js';
 import { insertAll, sweep } from './mongodb-write.js';
 
 /** One generation a call tries to write, for request `index`, and what it read of the key. */
@@ -422,7 +422,8 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
       return { deleted: result.deletedCount ?? 0 };
     },
   };
-  // Every call: a server that cannot be reached is a LeaseStoreUnavailableError (mongodb-unavailable.ts).
+  // Every call: a server that cannot be reached is a LeaseStoreUnavailableError (store-unavailable.ts).
+  const typed = <T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => typedCall('mongodb', signal, call);
   return {
     claim: (request, callOptions) => typed(callOptions?.signal, () => store.claim(request, callOptions)),
     claimMany: (requests, callOptions) => typed(callOptions?.signal, () => store.claimMany(requests, callOptions)),
