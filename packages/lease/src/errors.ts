@@ -59,14 +59,17 @@ export class LeaseRecordUnreadableError extends SteadyError {
  * The store's server could not be reached or could not serve: the driver's connection failed
  * (refused, reset, timed out), gave up retrying (ioredis `MaxRetriesPerRequestError`,
  * `Connection is closed`, `Stream isn't writeable`), or a Redis Cluster could not route the call
- * (`Cluster isn't ready`, `Too many Cluster redirections`, `CLUSTERDOWN`, `LOADING`). Code
+ * (`Cluster isn't ready`, `Too many Cluster redirections`, `CLUSTERDOWN`, `LOADING`), or the
+ * MongoDB driver failed to select a server or lost its connection (`MongoServerSelectionError`,
+ * `MongoNetworkError`, `MongoPoolClearedError`, …), or the S3 endpoint refused, reset or timed
+ * out the connection. Code
  * `LEASE_STORE_UNAVAILABLE`, HTTP 503, retryable: the same call may succeed once the server is
  * back. A claim or settle that failed so may or may not have been applied; read the key (`get`)
  * to know. The driver's error is the `cause`; the message names no key, owner or data.
  */
 export class LeaseStoreUnavailableError extends SteadyError {
   override readonly name = 'LeaseStoreUnavailableError';
-  /** The kind of store, e.g. `redis`. */
+  /** The kind of store: `redis`, `mongodb` or `s3`. */
   readonly store: string;
   constructor(store: string, cause: unknown) {
     super('LEASE_STORE_UNAVAILABLE', `the lease store (${store}) could not be reached`, { status: 503, retryable: true, expose: true, cause });

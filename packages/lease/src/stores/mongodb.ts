@@ -30,6 +30,7 @@ import { serverClock } from './mongodb-clock.js';
 import { docId, errorCode, recordOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
 import { topReader } from './mongodb-read.js';
+import { typedCall } from './store-unavailable.js';
 import { insertAll, sweep } from './mongodb-write.js';
 
 /** One generation a call tries to write, for request `index`, and what it read of the key. */
@@ -117,7 +118,12 @@ export interface MongoProbeResult extends ProbeResult {
   serverClock: boolean;
 }
 
-/** A lease store on a MongoDB-wire server. */
+/**
+ * A lease store on a MongoDB-wire server.
+ * @throws LeaseStoreUnavailableError (`LEASE_STORE_UNAVAILABLE`, 503, retryable) from every call
+ *   when the server cannot be reached (driver network, server-selection or pool errors, a refused
+ *   or reset socket; the driver's error is the `cause`). Other errors pass through unchanged.
+ */
 export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
   /**
    * Creates the index on (key, generation) and, where the server has TTL indexes, the TTL
@@ -142,6 +148,8 @@ export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
 /**
  * A lease store on MongoDB or FerretDB.
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
+ * @throws LeaseStoreUnavailableError from the store's calls when the server cannot be reached
+ *   (see `MongoLeaseStore`).
  * @example
  * ```ts
  * import { mongoLeaseStore } from '@steadyfn/lease';
@@ -353,7 +361,7 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
   const renewal = (r: RenewRequest, below: Below, serverNow: number): LeaseDocument =>
     generation(r.key, below.g, below.p, below.d === undefined ? { s: 'h', o: r.owner } : { s: 'h', o: r.owner, d: below.d }, serverNow + clock.uncertaintyMs() + r.leaseMs, serverNow);
 
-  return {
+  const store: MongoLeaseStore = {
     async claim(request, callOptions) {
       return (await claimBatch([checkClaim(request)], callOptions))[0]!;
     },
@@ -413,6 +421,19 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
       const result = (await abortable(col.deleteMany({ p: { $lt: cutoff } }), callOptions?.signal)) as { deletedCount?: number };
       return { deleted: result.deletedCount ?? 0 };
     },
+  };
+  // Every call: a server that cannot be reached is a LeaseStoreUnavailableError (store-unavailable.ts).
+  const typed = <T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => typedCall('mongodb', signal, call);
+  return {
+    claim: (request, callOptions) => typed(callOptions?.signal, () => store.claim(request, callOptions)),
+    claimMany: (requests, callOptions) => typed(callOptions?.signal, () => store.claimMany(requests, callOptions)),
+    settle: (request, callOptions) => typed(callOptions?.signal, () => store.settle(request, callOptions)),
+    settleMany: (requests, callOptions) => typed(callOptions?.signal, () => store.settleMany(requests, callOptions)),
+    renew: (request, callOptions) => typed(callOptions?.signal, () => store.renew(request, callOptions)),
+    get: (key, callOptions) => typed(callOptions?.signal, () => store.get(key, callOptions)),
+    ensureIndexes: (callOptions) => typed(callOptions?.signal, () => store.ensureIndexes(callOptions)),
+    probe: (callOptions) => typed(callOptions?.signal, () => store.probe(callOptions)),
+    purge: (callOptions) => typed(callOptions?.signal, () => store.purge(callOptions)),
   };
 }
 

@@ -21,6 +21,7 @@ import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, R
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { deleteObject, putConditional, putObject, readObject, statusOf, type S3LeaseClient } from './s3-client.js';
 import { DATE_RESOLUTION_MS, serverClock } from './s3-clock.js';
+import { typedCall } from './store-unavailable.js';
 
 export type { S3LeaseClient } from './s3-client.js';
 
@@ -97,6 +98,9 @@ const probes = new WeakMap<object, Map<string, Promise<{ conditionalWrites: true
 /**
  * A lease store on S3 or an S3-compatible server with conditional writes.
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
+ * @throws LeaseStoreUnavailableError (`LEASE_STORE_UNAVAILABLE`, 503, retryable) from the store's
+ *   calls when the endpoint cannot be reached (a refused, reset or timed-out socket; the SDK's
+ *   error is the `cause`). S3's answers and the caller's abort pass through unchanged.
  * @example
  * ```ts
  * // S3Client: from @aws-sdk/client-s3
@@ -225,7 +229,18 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
     },
     objectKey,
   };
-  return store;
+  // Every call: an endpoint that cannot be reached is a LeaseStoreUnavailableError (store-unavailable.ts).
+  const typed = <T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => typedCall('s3', signal, call);
+  return {
+    claim: (request, callOptions) => typed(callOptions?.signal, () => store.claim(request, callOptions)),
+    claimMany: (requests, callOptions) => typed(callOptions?.signal, () => store.claimMany(requests, callOptions)),
+    settle: (request, callOptions) => typed(callOptions?.signal, () => store.settle(request, callOptions)),
+    settleMany: (requests, callOptions) => typed(callOptions?.signal, () => store.settleMany(requests, callOptions)),
+    renew: (request, callOptions) => typed(callOptions?.signal, () => store.renew(request, callOptions)),
+    get: (key, callOptions) => typed(callOptions?.signal, () => store.get(key, callOptions)),
+    probe: (callOptions) => typed(callOptions?.signal, () => store.probe(callOptions)),
+    objectKey,
+  };
 }
 
 /** True when `write` is refused with 412 (or another 4xx a server uses for an unsupported condition). */

@@ -1,0 +1,37 @@
+/**
+ * Which errors of a MongoDB or S3 driver call mean the server could not be reached, rather than
+ * that it answered: those become `LeaseStoreUnavailableError`, the rest (a duplicate key, a
+ * conditional-write conflict, an unsupported server, an unreadable record, the caller's abort)
+ * pass through unchanged. (The Redis store's rule: `redis-unavailable.ts`.)
+ */
+import { connectionFailure, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
+import { LeaseStoreUnavailableError } from '../errors.js';
+
+/** The kinds of the shared classifier (`connectionFailure`) that mean "unreachable", per store. */
+const UNREACHABLE: Record<'mongodb' | 's3', readonly ConnectionFailure[]> = {
+  // A driver network, server selection or pool failure (`MongoNetworkError`, `MongoNetworkTimeoutError`,
+  // `MongoServerSelectionError`, `MongoPoolClearedError`, `MongoTopologyClosedError`, `MongoNotConnectedError`) or a socket code.
+  mongodb: ['mongo-network', 'socket'],
+  // A socket code of the SDK's HTTP handler (`ECONNREFUSED`, `ECONNRESET`, …) or `socket hang up`.
+  s3: ['socket'],
+};
+
+/**
+ * `error` as the caller of a `store` store should see it: a `LeaseStoreUnavailableError` (its
+ * `cause` the driver's error) when the error or one of its causes is of that store's
+ * unreachable kinds; otherwise `error` itself — including any `SteadyError` (already typed) and
+ * any error once the caller's `signal` has aborted.
+ */
+export function storeError(store: 'mongodb' | 's3', error: unknown, signal?: AbortSignal): unknown {
+  if (signal?.aborted || error instanceof SteadyError) return error;
+  return connectionFailure(error, UNREACHABLE[store]) !== undefined ? new LeaseStoreUnavailableError(store, error) : error;
+}
+
+/** Runs `call`, rejecting with `storeError(store, …)` of whatever it throws. */
+export async function typedCall<T>(store: 'mongodb' | 's3', signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw storeError(store, error, signal);
+  }
+}
