@@ -17,28 +17,21 @@ import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseRecordUnreadableError, LeaseStoreUnavailableError, mongoLeaseStore, type MongoLeaseStore } from '../src/index.js';
 import { ferretdbAvailable, startFerretDB, type OwnServer } from '../../../test/support/servers.js';
+import { leaseOperations, outcomes } from './support/operations.js';
 
 const SECRET_KEY = `unavailable:${randomUUID()}`;
 const SECRET_OWNER = `owner-${randomUUID()}`;
 const SECRET_DATA = `data-${randomUUID()}`;
 
 /** Every store operation once, each with its outcome (value or error). */
-async function everyOperation(store: MongoLeaseStore, fresh: MongoLeaseStore): Promise<Array<[string, unknown]>> {
-  const calls: Array<[string, () => Promise<unknown>]> = [
-    ['claim', () => store.claim({ key: SECRET_KEY, owner: SECRET_OWNER, leaseMs: 5_000, data: SECRET_DATA })],
-    ['claimMany', () => store.claimMany([{ key: SECRET_KEY, owner: SECRET_OWNER, leaseMs: 5_000 }])],
-    ['settle', () => store.settle({ key: SECRET_KEY, owner: SECRET_OWNER, fence: 1, data: SECRET_DATA, keepMs: 5_000 })],
-    ['settleMany', () => store.settleMany([{ key: SECRET_KEY, owner: SECRET_OWNER, fence: 1 }])],
-    ['renew', () => store.renew({ key: SECRET_KEY, owner: SECRET_OWNER, fence: 1, leaseMs: 5_000 })],
-    ['get', () => store.get(SECRET_KEY)],
+function everyOperation(store: MongoLeaseStore, fresh: MongoLeaseStore): Promise<Array<[string, unknown]>> {
+  return outcomes([
+    ...leaseOperations(store, { key: SECRET_KEY, owner: SECRET_OWNER, data: SECRET_DATA }),
     // `store` probed before the outage and keeps that result; a fresh store must probe the server.
     ['probe', () => fresh.probe()],
     ['purge', () => store.purge()],
     ['ensureIndexes', () => store.ensureIndexes()],
-  ];
-  const out: Array<[string, unknown]> = [];
-  for (const [name, call] of calls) out.push([name, await call().then((value) => ({ value }), (err: unknown) => err)]);
-  return out;
+  ]);
 }
 
 describe.skipIf(!ferretdbAvailable())('mongoLeaseStore on a raw driver client whose server is stopped (needs .services/bin/ferretdb-local)', () => {

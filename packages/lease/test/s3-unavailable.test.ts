@@ -10,6 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseStoreUnavailableError, s3LeaseStore, type LeaseStore } from '../src/index.js';
 import { freePort } from '../../../test/support/servers.js';
+import { leaseOperations } from './support/operations.js';
 
 const SECRET_KEY = `unavailable-${randomUUID()}`;
 const SECRET_OWNER = `owner-${randomUUID()}`;
@@ -32,15 +33,7 @@ describe('s3LeaseStore on an endpoint that refuses connections', () => {
 
   it('every operation is LEASE_STORE_UNAVAILABLE with the SDK error as cause, no key, owner, data or port in the message', async () => {
     const store: LeaseStore & { probe(): Promise<unknown> } = s3LeaseStore({ client, bucket: `b-${randomUUID().slice(0, 8)}`, prefix: `p-${randomUUID()}/` });
-    const calls: Array<[string, () => Promise<unknown>]> = [
-      ['claim', () => store.claim({ key: SECRET_KEY, owner: SECRET_OWNER, leaseMs: 5_000, data: SECRET_DATA })],
-      ['claimMany', () => store.claimMany([{ key: SECRET_KEY, owner: SECRET_OWNER, leaseMs: 5_000 }])],
-      ['settle', () => store.settle({ key: SECRET_KEY, owner: SECRET_OWNER, fence: 1, data: SECRET_DATA, keepMs: 5_000 })],
-      ['settleMany', () => store.settleMany([{ key: SECRET_KEY, owner: SECRET_OWNER, fence: 1 }])],
-      ['renew', () => store.renew({ key: SECRET_KEY, owner: SECRET_OWNER, fence: 1, leaseMs: 5_000 })],
-      ['get', () => store.get(SECRET_KEY)],
-      ['probe', () => store.probe()],
-    ];
+    const calls: Array<[string, () => Promise<unknown>]> = [...leaseOperations(store, { key: SECRET_KEY, owner: SECRET_OWNER, data: SECRET_DATA }), ['probe', () => store.probe()]];
     for (const [operation, call] of calls) {
       const err = await call().then((value) => ({ value }), (e: unknown) => e);
       expect(err, operation).toBeInstanceOf(LeaseStoreUnavailableError);

@@ -15,6 +15,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseRecordUnreadableError, LeaseStoreUnavailableError, redisLeaseStore, type LeaseStore } from '../src/index.js';
 import { startRedis, type OwnServer } from '../../../test/support/servers.js';
+import { leaseOperations, outcomes } from './support/operations.js';
 
 let server: OwnServer & { url: string };
 const clients: Redis[] = [];
@@ -41,19 +42,7 @@ const SECRET_OWNER = `owner-${randomUUID()}`;
 const SECRET_DATA = `data-${randomUUID()}`;
 
 /** Every store operation once, each with its outcome (value or error). */
-async function everyOperation(store: LeaseStore): Promise<Array<[string, unknown]>> {
-  const calls: Array<[string, () => Promise<unknown>]> = [
-    ['claim', () => store.claim({ key: SECRET_KEY, owner: SECRET_OWNER, leaseMs: 5_000, data: SECRET_DATA })],
-    ['claimMany', () => store.claimMany([{ key: SECRET_KEY, owner: SECRET_OWNER, leaseMs: 5_000 }])],
-    ['settle', () => store.settle({ key: SECRET_KEY, owner: SECRET_OWNER, fence: 1, data: SECRET_DATA, keepMs: 5_000 })],
-    ['settleMany', () => store.settleMany([{ key: SECRET_KEY, owner: SECRET_OWNER, fence: 1 }])],
-    ['renew', () => store.renew({ key: SECRET_KEY, owner: SECRET_OWNER, fence: 1, leaseMs: 5_000 })],
-    ['get', () => store.get(SECRET_KEY)],
-  ];
-  const out: Array<[string, unknown]> = [];
-  for (const [name, call] of calls) out.push([name, await call().then((value) => ({ value }), (err: unknown) => err)]);
-  return out;
-}
+const everyOperation = (store: LeaseStore): Promise<Array<[string, unknown]>> => outcomes(leaseOperations(store, { key: SECRET_KEY, owner: SECRET_OWNER, data: SECRET_DATA }));
 
 function expectUnavailable(outcomes: Array<[string, unknown]>, causeName: RegExp): void {
   for (const [operation, err] of outcomes) {

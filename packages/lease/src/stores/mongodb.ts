@@ -30,7 +30,7 @@ import { serverClock } from './mongodb-clock.js';
 import { docId, errorCode, recordOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
 import { topReader } from './mongodb-read.js';
-import { typedCall } from './store-unavailable.js';
+import { typedCall, typedOperations } from './store-unavailable.js';
 import { insertAll, sweep } from './mongodb-write.js';
 
 /** One generation a call tries to write, for request `index`, and what it read of the key. */
@@ -425,12 +425,7 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
   // Every call: a server that cannot be reached is a LeaseStoreUnavailableError (store-unavailable.ts).
   const typed = <T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => typedCall('mongodb', signal, call);
   return {
-    claim: (request, callOptions) => typed(callOptions?.signal, () => store.claim(request, callOptions)),
-    claimMany: (requests, callOptions) => typed(callOptions?.signal, () => store.claimMany(requests, callOptions)),
-    settle: (request, callOptions) => typed(callOptions?.signal, () => store.settle(request, callOptions)),
-    settleMany: (requests, callOptions) => typed(callOptions?.signal, () => store.settleMany(requests, callOptions)),
-    renew: (request, callOptions) => typed(callOptions?.signal, () => store.renew(request, callOptions)),
-    get: (key, callOptions) => typed(callOptions?.signal, () => store.get(key, callOptions)),
+    ...typedOperations('mongodb', store),
     ensureIndexes: (callOptions) => typed(callOptions?.signal, () => store.ensureIndexes(callOptions)),
     probe: (callOptions) => typed(callOptions?.signal, () => store.probe(callOptions)),
     purge: (callOptions) => typed(callOptions?.signal, () => store.purge(callOptions)),

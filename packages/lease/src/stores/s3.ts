@@ -21,7 +21,7 @@ import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, R
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { deleteObject, putConditional, putObject, readObject, statusOf, type S3LeaseClient } from './s3-client.js';
 import { DATE_RESOLUTION_MS, serverClock } from './s3-clock.js';
-import { typedCall } from './store-unavailable.js';
+import { typedCall, typedOperations } from './store-unavailable.js';
 
 export type { S3LeaseClient } from './s3-client.js';
 
@@ -230,15 +230,9 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
     objectKey,
   };
   // Every call: an endpoint that cannot be reached is a LeaseStoreUnavailableError (store-unavailable.ts).
-  const typed = <T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => typedCall('s3', signal, call);
   return {
-    claim: (request, callOptions) => typed(callOptions?.signal, () => store.claim(request, callOptions)),
-    claimMany: (requests, callOptions) => typed(callOptions?.signal, () => store.claimMany(requests, callOptions)),
-    settle: (request, callOptions) => typed(callOptions?.signal, () => store.settle(request, callOptions)),
-    settleMany: (requests, callOptions) => typed(callOptions?.signal, () => store.settleMany(requests, callOptions)),
-    renew: (request, callOptions) => typed(callOptions?.signal, () => store.renew(request, callOptions)),
-    get: (key, callOptions) => typed(callOptions?.signal, () => store.get(key, callOptions)),
-    probe: (callOptions) => typed(callOptions?.signal, () => store.probe(callOptions)),
+    ...typedOperations('s3', store),
+    probe: (callOptions) => typedCall('s3', callOptions?.signal, () => store.probe(callOptions)),
     objectKey,
   };
 }

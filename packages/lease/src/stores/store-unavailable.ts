@@ -6,6 +6,7 @@
  */
 import { connectionFailure, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
 import { LeaseStoreUnavailableError } from '../errors.js';
+import type { CallOptions, LeaseStore } from '../types.js';
 
 /** The kinds of the shared classifier (`connectionFailure`) that mean "unreachable", per store. */
 const UNREACHABLE: Record<'mongodb' | 's3', readonly ConnectionFailure[]> = {
@@ -34,4 +35,19 @@ export async function typedCall<T>(store: 'mongodb' | 's3', signal: AbortSignal 
   } catch (error) {
     throw storeError(store, error, signal);
   }
+}
+
+/**
+ * The six operations of `store`, each rejecting with `storeError(name, …)`: what the MongoDB and
+ * S3 stores hand out (each adds its own extra calls, wrapped with `typedCall`).
+ */
+export function typedOperations<Options extends CallOptions>(name: 'mongodb' | 's3', store: LeaseStore<Options>): LeaseStore<Options> {
+  return {
+    claim: (request, callOptions) => typedCall(name, callOptions?.signal, () => store.claim(request, callOptions)),
+    claimMany: (requests, callOptions) => typedCall(name, callOptions?.signal, () => store.claimMany(requests, callOptions)),
+    settle: (request, callOptions) => typedCall(name, callOptions?.signal, () => store.settle(request, callOptions)),
+    settleMany: (requests, callOptions) => typedCall(name, callOptions?.signal, () => store.settleMany(requests, callOptions)),
+    renew: (request, callOptions) => typedCall(name, callOptions?.signal, () => store.renew(request, callOptions)),
+    get: (key, callOptions) => typedCall(name, callOptions?.signal, () => store.get(key, callOptions)),
+  };
 }
