@@ -52,6 +52,8 @@ export function isConnectionError(err: unknown): boolean {
  * it again cannot apply it twice: a refused connect, a client with no open connection (ioredis
  * `Stream isn't writeable`). Not a Cluster's `Cluster isn't ready` or `Cluster is ended.`, which
  * may follow a send, nor `Command timed out`: the command was written, and may have been applied.
+ * (`redisCluster()` counts `Cluster isn't ready` too: its written commands never reach ioredis'
+ * failover retry — clients/cluster-replies.ts `clusterNotReadyUnsent`.)
  */
 export function wasNotSent(err: unknown): boolean {
   for (const e of errorChain(err)) {

@@ -103,13 +103,15 @@ describe('redis cluster handle', () => {
     await expect(main.invoke('k3')).resolves.toBe(true);
   });
 
-  it("a command the Cluster refused with \"Cluster isn't ready\" is a connection error, but not proof it was unsent: a read is repeated, a write is CONNECTION_LOST", async () => {
+  it("a command the Cluster refused with \"Cluster isn't ready\" is a connection error; alone it proves nothing, under redisCluster() it proves the command unsent: a read and a write are repeated once", async () => {
     // The kill above races the next invocation's first SET: when the SET finds no node connection
     // left (ioredis has dropped them, the Cluster is not reconnecting yet) it is refused with this
     // error, which used to surface as a 500 INTERNAL (4 of 30 runs of that case at load ~15).
     // A Cluster with no connection yet and no offline queue refuses a command the same way; but
     // ioredis' failover retry also rejects with it a command it had written (and the server may
-    // have applied): test/review-cluster-resend.test.ts.
+    // have applied): test/review-cluster-resend.test.ts — so `wasNotSent` alone says false. Under
+    // redisCluster() a written command gets ReplyLostError instead and is never retried, so there
+    // the error follows only commands never written (test/cluster-not-ready.test.ts).
     const nodes = (process.env.REDIS_CLUSTER_NODES ?? '').split(',').map((hostPort) => ({ host: hostPort.split(':')[0]!, port: Number(hostPort.split(':')[1]) }));
     const unconnected = new Cluster(nodes, { lazyConnect: true, enableOfflineQueue: false });
     const refused = await unconnected.set('steadyfn:conn:refused', 'v').then(
@@ -123,15 +125,13 @@ describe('redis cluster handle', () => {
 
     const handle = clusterHandle(`steadyfn-${randomUUID().slice(0, 8)}`);
     await handle.get();
-    // A write (not safe to repeat blindly) refused so is not sent again.
-    let calls = 0;
-    const written = handle.run((cluster) => (++calls === 1 ? Promise.reject(refused) : cluster.set('steadyfn:conn:refused', 'v')));
-    await expect(written).rejects.toMatchObject({ code: 'CONNECTION_LOST', retryable: true });
-    expect(calls).toBe(1);
-    // A read is, on a repaired client. The key is written here, by this test: the refused write
-    // above never reached the server, and a fresh Cluster (CI's) holds nothing from earlier runs.
+    // A write refused so was never sent: it is sent once more, on a repaired client.
     const key = `steadyfn:conn:refused:${randomUUID()}`;
-    await handle.run((cluster) => cluster.set(key, 'v'));
+    let calls = 0;
+    const written = handle.run((cluster) => (++calls === 1 ? Promise.reject(refused) : cluster.set(key, 'v')));
+    await expect(written).resolves.toBe('OK');
+    expect(calls).toBe(2);
+    // So is a read. The key is written here, by this test (a fresh Cluster, CI's, holds nothing from earlier runs).
     let reads = 0;
     const read = handle.read((cluster) => (++reads === 1 ? Promise.reject(refused) : cluster.get(key)));
     await expect(read).resolves.toBe('v');

@@ -23,6 +23,7 @@
  * `CONNECTION_LOST`. test/review-cluster-resend.test.ts proves both sides on a real Cluster.
  */
 import type { Cluster, Redis } from 'ioredis';
+import { errorChain } from '@steadyfn/handler/internal';
 
 /** The message ioredis rejects commands with when their connection closed (`CONNECTION_CLOSED_ERROR_MSG`). */
 const CONNECTION_CLOSED = 'Connection is closed.';
@@ -54,12 +55,22 @@ function onlyQuits(written: Written): boolean {
   return true;
 }
 
+/**
+ * Set when a node connection could not be split (an ioredis without `flushQueue`/`commandQueue`,
+ * none known): from then on a written command may again reach ioredis' failover retry, so
+ * "Cluster isn't ready" proves nothing in this process.
+ */
+let unsplit = false;
+
 /** Makes `node` reject its written, unanswered commands with `ReplyLostError` when its connection closes. */
 function splitFlush(node: Redis): void {
   const target = node as unknown as { flushQueue?: Flush; commandQueue?: Written };
   const flush = target.flushQueue;
   // An ioredis without these (none known) keeps its own behaviour.
-  if (typeof flush !== 'function' || typeof target.commandQueue?.peekAt !== 'function') return;
+  if (typeof flush !== 'function' || typeof target.commandQueue?.peekAt !== 'function') {
+    unsplit = true;
+    return;
+  }
   target.flushQueue = function (this: Redis, error: Error, options?: FlushOptions): void {
     const written = (this as unknown as { commandQueue: Written }).commandQueue;
     if (error?.message !== CONNECTION_CLOSED || options?.commandQueue === false || written.length === 0 || onlyQuits(written)) return flush.call(this, error, options);
@@ -75,4 +86,23 @@ function splitFlush(node: Redis): void {
  */
 export function failLostReplies(cluster: Cluster): void {
   cluster.on('+node', splitFlush);
+}
+
+/** The message ioredis rejects a Cluster command with when it would send it and the Cluster is not ready. */
+const NOT_READY = /^Cluster isn't ready/;
+
+/**
+ * Whether `err` proves a command of a Cluster made by `failLostReplies` was never written:
+ * "Cluster isn't ready". ioredis gives it only where it would send the command (`tryConnection`)
+ * and finds the Cluster not ready with its offline queue off — on a first try, after MOVED / ASK
+ * / TRYAGAIN / CLUSTERDOWN (the node did not run it), or on the failover retry of a command
+ * rejected with ioredis' "Connection is closed." With every node connection split, that last
+ * error reaches only commands never written (a written one gets `ReplyLostError`, which is not
+ * retried), so the command was not sent. False for anything else, and for every error once a
+ * node connection could not be split.
+ */
+export function clusterNotReadyUnsent(err: unknown): boolean {
+  if (unsplit) return false;
+  for (const e of errorChain(err)) if (typeof e.message === 'string' && NOT_READY.test(e.message)) return true;
+  return false;
 }

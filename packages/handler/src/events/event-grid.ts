@@ -4,8 +4,12 @@
  * Blob Storage events (`Microsoft.Storage.BlobCreated` / `BlobDeleted`) become `storage`
  * items, anything else a `notification` item, one per event.
  *
- * A blob's container and name are read from `data.url` (percent-decoded), else from the
- * subject `/blobServices/default/containers/<container>/blobs/<name>`.
+ * A blob's container and name are read from the subject
+ * `/blobServices/default/containers/<container>/blobs/<name>`, which carries the blob name as it
+ * is (not percent-encoded: Microsoft documents the format as `…/blobs/<blobname>`, and an event for
+ * a blob with a space or an emoji in its name has those characters in the subject). `data.url` is
+ * a URL, its path percent-encoded, so it is decoded; it is the source only when the subject does
+ * not name a blob or holds U+FFFD (a name the subject's sender could not encode).
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import { anyPayload, bytesPayload } from '../message.js';
@@ -44,22 +48,31 @@ function pathStyle(url: URL): boolean {
   return host.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host === 'localhost' || host === 'host.docker.internal' || PATH_STYLE_PORTS.has(url.port);
 }
 
-function blobLocation(data: Rec, subject: string | undefined, field: string): { container: string; name: string } {
-  if (typeof data.url === 'string') {
-    try {
-      const url = new URL(data.url);
-      const parts = url.pathname.split('/').slice(1);
-      const offset = pathStyle(url) ? 1 : 0;
-      const container = parts[offset];
-      const name = parts.slice(offset + 1).map(decodeURIComponent).join('/');
-      if (container && name) return { container: decodeURIComponent(container), name };
-    } catch {
-      // fall through to the subject
-    }
+const BLOB_SUBJECT = /^\/blobServices\/default\/containers\/([^/]+)\/blobs\/(.+)$/s;
+
+/** Container and name from `data.url`: the path after the account, each segment percent-decoded. */
+function fromUrl(value: unknown): { container: string; name: string } | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const url = new URL(value);
+    const parts = url.pathname.split('/').slice(1);
+    const offset = pathStyle(url) ? 1 : 0;
+    const container = parts[offset];
+    const name = parts.slice(offset + 1).map(decodeURIComponent).join('/');
+    return container && name ? { container: decodeURIComponent(container), name } : undefined;
+  } catch {
+    return undefined; // not a URL, or a path that is not valid percent-encoding
   }
-  const match = /^\/blobServices\/default\/containers\/([^/]+)\/blobs\/(.+)$/.exec(subject ?? '');
-  if (!match) throw malformed('Blob event names no blob (data.url or subject)', field, 'data.url or subject /blobServices/default/containers/<c>/blobs/<name>');
-  return { container: match[1]!, name: match[2]! };
+}
+
+function blobLocation(data: Rec, subject: string | undefined, field: string): { container: string; name: string } {
+  const match = BLOB_SUBJECT.exec(subject ?? '');
+  // The subject holds the name as it is, with no encoding to undo: the first choice.
+  if (match && !match[2]!.includes('\uFFFD')) return { container: match[1]!, name: match[2]! };
+  const url = fromUrl(data.url);
+  if (url) return url;
+  if (match) return { container: match[1]!, name: match[2]! };
+  throw malformed('Blob event names no blob (data.url or subject)', field, 'data.url or subject /blobServices/default/containers/<c>/blobs/<name>');
 }
 
 /** One Event Grid event as an item. */

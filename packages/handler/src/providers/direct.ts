@@ -7,6 +7,7 @@ import { adapterLogger, runInvocation, type Definition } from '../invoke.js';
 import { randomUUID } from '../internal/crypto.js';
 import { invalidOption } from '../internal/options.js';
 import type { Trigger, TriggerKind } from '../types.js';
+import { noteAssumedDirect } from './gcp.js';
 
 /** Options of `main.invoke(input, options)`: the identity and deadline a provider would give. */
 export interface DirectOptions {
@@ -59,8 +60,12 @@ export async function invokeDirect(def: Definition, input: unknown, options: Dir
  * `ctx.trigger.unrecognised` set, as the adapters do for an event they have no trigger for.
  */
 export function invokeUnplaced(def: Definition, input: unknown, shape: string | undefined): Promise<unknown> {
-  if (shape === undefined) return invokeDirect(def, input);
   const requestId = randomUUID();
+  if (shape === undefined) {
+    // On Cloud Functions the call may be a CloudEvent function's body: said once per handler.
+    noteAssumedDirect(def, requestId);
+    return invokeDirect(def, input, { requestId });
+  }
   adapterLogger(def, 'direct', requestId).warn('event not recognised; running it as a direct invocation', { shape });
   return invokeDirect(def, input, { requestId, trigger: { kind: 'direct', source: 'direct', unrecognised: shape } });
 }

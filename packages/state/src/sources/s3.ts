@@ -19,7 +19,12 @@ export interface S3ObjectOptions<T> {
   key: string;
   /** Turns the object's text into the value. */
   decode: (text: string) => T;
-  /** Objects larger than this fail to load instead of filling memory. Default 64 MiB. */
+  /**
+   * Objects larger than this many bytes fail to load (`SourceError`) instead of filling memory:
+   * refused by their Content-Length before the body is read, or, when the answer has none
+   * (chunked), as soon as the bytes read pass it (the rest is not read).
+   * @default 67108864 (64 MiB)
+   */
   maxBytes?: number;
   /** A missing object gives `undefined` instead of a load failure. */
   optional?: boolean;
@@ -36,6 +41,31 @@ interface GetObjectResult {
   ETag?: string;
   ContentLength?: number;
   Body?: { transformToString(encoding?: string): Promise<string>; destroy?: () => void };
+}
+
+/**
+ * The body as UTF-8 text, read chunk by chunk and abandoned (the stream destroyed) as soon as it
+ * passes `maxBytes`, so a body without a Content-Length cannot fill memory before it is refused.
+ */
+async function readText(body: NonNullable<GetObjectResult['Body']>, maxBytes: number): Promise<string> {
+  const tooLarge = () => new SourceError(`object is larger than maxBytes (${maxBytes})`);
+  if (typeof (body as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] !== 'function') {
+    const text = await body.transformToString('utf-8');
+    if (Buffer.byteLength(text) > maxBytes) throw tooLarge();
+    return text;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array | string>) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    size += bytes.byteLength;
+    if (size > maxBytes) {
+      body.destroy?.();
+      throw tooLarge();
+    }
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -81,9 +111,8 @@ export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
       result.Body.destroy?.();
       throw new SourceError(`object is larger than maxBytes (${result.ContentLength} > ${maxBytes})`);
     }
-    const text = await result.Body.transformToString('utf-8');
-    // Without a Content-Length the size is known only now (a checked Content-Length is the body's).
-    if (typeof result.ContentLength !== 'number' && Buffer.byteLength(text) > maxBytes) throw new SourceError(`object is larger than maxBytes (${maxBytes})`);
+    // Without a Content-Length (a chunked answer) the size is known only while reading: stop at maxBytes.
+    const text = await readText(result.Body, maxBytes);
     const value = options.decode(text);
     return result.ETag ? { value, version: result.ETag } : { value };
   };
