@@ -1,0 +1,216 @@
+/**
+ * Replays of bug reports filed against peer configuration caches (middy's ssm/appconfig
+ * middlewares, Powertools for AWS Lambda Parameters, hand-written SSM caches), run against
+ * @steadyfn/state on the real Redis. Each `it` names the report it replays and what went wrong
+ * there; the assertion is what a user of this package needs instead. The staleness contract runs
+ * on a hand-moved clock (`defineState({ now })`), so no assertion depends on time passing.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { StateError, defineState, redisKey } from '../src/index.js';
+import { startProxy, type Proxy } from '../../../test/support/proxy.js';
+import { logLines, manualClock, redisClient, unique, watchRedis, type RedisCommandLog } from './support.js';
+
+let writer: Redis;
+
+beforeAll(async () => {
+  writer = await redisClient();
+});
+
+afterAll(async () => {
+  writer?.disconnect();
+});
+
+/** A reader through a TCP proxy that can be cut: the store going down for real. */
+async function readerBehindProxy(): Promise<{ reader: Redis; proxy: Proxy }> {
+  const url = new URL(process.env.REDIS_URL!);
+  const proxy = await startProxy(url.hostname, Number(url.port));
+  const reader = await redisClient({ host: '127.0.0.1', port: proxy.port, failFast: true });
+  reader.on('error', () => undefined);
+  return { reader, proxy };
+}
+
+const configSchema = z.object({ config: z.object({ retries: z.number().int() }) });
+
+describe('peer config-cache bug replays (Redis)', () => {
+  it('middy#660 (https://github.com/middyjs/middy/issues/660): a parameter missing on the first fetch cached the error until expiry or redeploy, even after the parameter was added — here the failed load is not cached and the next invocation loads it', async () => {
+    const key = unique('missing-then-added');
+    const cache = defineState({ sources: { config: redisKey({ client: writer, key }) }, schema: configSchema, maxAgeMs: 3_600_000 });
+    const failed = await cache.get().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(StateError);
+    expect(failed).toMatchObject({ code: 'STATE_UNAVAILABLE', retryable: true });
+    await writer.set(key, JSON.stringify({ retries: 3 }));
+    // Within maxAgeMs of the failure, and nothing invalidated by hand.
+    expect(await cache.get()).toEqual({ config: { retries: 3 } });
+    await writer.del(key);
+  });
+
+  it('powertools-lambda-python#561/#567 (https://github.com/aws-powertools/powertools-lambda-python/pull/567), raise_on_transform_error: a value that failed its transform was served or cached as-is — here data that fails the schema is refused (STATE_INVALID), never cached, and the corrected data loads on the next call', async () => {
+    const key = unique('invalid-then-fixed');
+    await writer.set(key, JSON.stringify({ retries: 'three' }));
+    const cache = defineState({ sources: { config: redisKey({ client: writer, key }) }, schema: configSchema, maxAgeMs: 3_600_000 });
+    const failed = await cache.get().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toMatchObject({ code: 'STATE_INVALID' });
+    expect(JSON.stringify((failed as StateError).failures)).not.toContain('three'); // the value is not echoed
+    expect(cache.status().loaded).toBe(false);
+    await writer.set(key, JSON.stringify({ retries: 3 }));
+    expect(await cache.get()).toEqual({ config: { retries: 3 } });
+    await writer.del(key);
+  });
+
+  it('middy#660, second comment: clearing the cache when a refresh fails throws away a value that is still good — here, within staleIfErrorMs, the last good state is served while the store is down, and never past staleIfErrorMs', async () => {
+    const key = unique('store-down');
+    const versionKey = `${key}:v`;
+    await writer.set(key, JSON.stringify({ retries: 1 }));
+    await writer.set(versionKey, '1');
+    const { reader, proxy } = await readerBehindProxy();
+    const clock = manualClock();
+    const log = logLines();
+    const cache = defineState({
+      sources: { config: redisKey({ client: reader, key, versionKey }) },
+      schema: configSchema,
+      maxAgeMs: 1_000,
+      staleIfErrorMs: 60_000,
+      retryAfterErrorMs: 1_000,
+      timeoutMs: 5_000,
+      now: clock.now,
+      logger: log.logger,
+    });
+    const first = await cache.get();
+    expect(first).toEqual({ config: { retries: 1 } });
+    await proxy.cut(); // the store goes down
+    clock.advance(2_000); // stale: the next get revalidates, and the revalidation fails
+    expect(await cache.get()).toBe(first);
+    expect(log.entries().some((e) => e.level === 'warn' && String(e.msg).includes('last good state'))).toBe(true);
+    // Past staleIfErrorMs with the store still unreachable, the old state is no longer served.
+    clock.advance(120_000);
+    try {
+      await expect(cache.get()).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
+    } finally {
+      reader.disconnect();
+      await writer.del(key, versionKey);
+    }
+  });
+
+  it('middy#660 follow-up: after a failed refresh the cache must try again, not stay stale — here, once the store is back, the next revalidation after retryAfterErrorMs replaces the last good state with the new value', async () => {
+    const key = unique('recover');
+    const versionKey = `${key}:v`;
+    await writer.set(key, JSON.stringify({ retries: 1 }));
+    await writer.set(versionKey, '1');
+    const url = new URL(process.env.REDIS_URL!);
+    const proxy = await startProxy(url.hostname, Number(url.port));
+    // Reconnects on its own once the proxy listens again on the same port.
+    const reader = new Redis({ host: '127.0.0.1', port: proxy.port, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 50 });
+    reader.on('error', () => undefined);
+    const clock = manualClock();
+    const cache = defineState({
+      sources: { config: redisKey({ client: reader, key, versionKey }) },
+      schema: configSchema,
+      maxAgeMs: 1_000,
+      staleIfErrorMs: 600_000,
+      retryAfterErrorMs: 1_000,
+      timeoutMs: 5_000,
+      now: clock.now,
+      logger: logLines().logger,
+    });
+    let relay: Proxy | undefined;
+    try {
+      await new Promise<void>((resolve) => reader.once('ready', () => resolve()));
+      expect(await cache.get()).toEqual({ config: { retries: 1 } });
+      await proxy.cut();
+      clock.advance(2_000);
+      expect(await cache.get()).toEqual({ config: { retries: 1 } }); // served stale
+      expect(cache.status().lastError).toBeDefined();
+      relay = await listenAgain(proxy.port, url);
+      await writer.set(key, JSON.stringify({ retries: 7 }));
+      await writer.incr(versionKey);
+      await new Promise<void>((resolve) => (reader.status === 'ready' ? resolve() : reader.once('ready', () => resolve())));
+      clock.advance(1_500); // past retryAfterErrorMs
+      expect(await cache.get()).toEqual({ config: { retries: 7 } });
+      expect(cache.status().fresh).toBe(true);
+    } finally {
+      reader.disconnect();
+      await relay?.cut();
+      await writer.del(key, versionKey);
+    }
+  });
+
+  it('powertools-lambda-python#5482 (https://github.com/aws-powertools/powertools-lambda-python/issues/5482): force_fetch=True still returned the old cached value — here invalidate() makes the next get() read the store, even inside maxAgeMs', async () => {
+    const key = unique('force');
+    await writer.set(key, JSON.stringify({ retries: 1 }));
+    const cache = defineState({ sources: { config: redisKey({ client: writer, key }) }, schema: configSchema, maxAgeMs: 3_600_000 });
+    expect(await cache.get()).toEqual({ config: { retries: 1 } });
+    await writer.set(key, JSON.stringify({ retries: 2 }));
+    expect(await cache.get()).toEqual({ config: { retries: 1 } }); // inside maxAgeMs: cached, as promised
+    cache.invalidate();
+    expect(await cache.get()).toEqual({ config: { retries: 2 } });
+    await writer.del(key);
+  });
+
+  it('powertools-lambda-typescript#5623 (https://github.com/aws-powertools/powertools-lambda-typescript/pull/5623): calls that differed in options (decrypt, transform) shared a cache entry and got each other\'s value — here two states on the same key with different decoding each get their own value', async () => {
+    const key = unique('options');
+    await writer.set(key, JSON.stringify({ retries: 4 }));
+    const parsed = defineState({ sources: { config: redisKey({ client: writer, key }) }, schema: configSchema });
+    const text = defineState({ sources: { config: redisKey({ client: writer, key, decode: 'text' }) }, schema: z.object({ config: z.string() }) });
+    expect(await parsed.get()).toEqual({ config: { retries: 4 } });
+    expect(await text.get()).toEqual({ config: JSON.stringify({ retries: 4 }) });
+    await writer.del(key);
+  });
+
+  it('theburningmonk/lambda-config-demo#1 (https://github.com/theburningmonk/lambda-config-demo/issues/1): every concurrent caller fired its own getParameters while the first fetch was in flight — here 20 concurrent cold invocations share one load: one GET reaches Redis', async () => {
+    const key = unique('herd');
+    await writer.set(key, JSON.stringify({ retries: 5 }));
+    const reader = await redisClient();
+    let watch: RedisCommandLog | undefined;
+    try {
+      watch = await watchRedis(reader);
+      await watch.take();
+      const cache = defineState({ sources: { config: redisKey({ client: reader, key }) }, schema: configSchema });
+      const states = await Promise.all(Array.from({ length: 20 }, () => cache.get()));
+      expect(new Set(states).size).toBe(1);
+      expect(states[0]).toEqual({ config: { retries: 5 } });
+      const gets = (await watch.take()).filter((args) => args[0]?.toLowerCase() === 'get');
+      expect(gets).toHaveLength(1);
+    } finally {
+      await watch?.stop();
+      reader.disconnect();
+      await writer.del(key);
+    }
+  });
+});
+
+/** A plain TCP relay listening again on `port` (the cut proxy's), to the real Redis. */
+async function listenAgain(port: number, target: URL): Promise<Proxy> {
+  const { createServer, connect } = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((inbound) => {
+    const outbound = connect({ host: target.hostname, port: Number(target.port) });
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+    inbound.on('close', () => outbound.destroy());
+    outbound.on('close', () => inbound.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return {
+    port,
+    async cut() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
