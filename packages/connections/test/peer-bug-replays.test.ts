@@ -16,6 +16,7 @@ import { mongo } from '../src/mongodb.js';
 import { redis, type RedisHandle } from '../src/redis.js';
 import { s3 } from '../src/s3.js';
 import { requireService } from '../../../test/services/env.js';
+import { apiGatewayV2 } from '../../../test/support/events.js';
 import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { eventually } from '../../../test/support/wait.js';
 import { startProxy, type FaultProxy } from './support/proxy.js';
@@ -139,6 +140,31 @@ describe('ioredis reports', () => {
       // A while later, nothing the failed invocations asked for has arrived.
       await new Promise((r) => setTimeout(r, 500));
       expect(await admin.get(key)).toBe('1');
+      await admin.del(key);
+    });
+
+    it('langfuse PR #12574 (https://github.com/langfuse/langfuse/pull/12574) and mongodb-core#462: with the server hung, ioredis commands (no commandTimeout by default) waited until the function itself timed out — here the command gives up at the invocation\'s deadline with DEADLINE_EXCEEDED (504, retryable), and the invocation after the server recovers succeeds', async () => {
+      const key = `peer:conn:${run}:hung`;
+      const handle = redis({ url: own.url });
+      const main = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], logSink: () => undefined }, async (_input: unknown, ctx) => ({ value: await ctx.redis.get(key) }));
+      await admin.connect().catch(() => undefined);
+      await eventually(async () => admin.status === 'ready');
+      await admin.set(key, 'v');
+      const call = async (deadlineMs: number) => {
+        const deadline = Date.now() + deadlineMs;
+        const context = { awsRequestId: randomUUID(), functionName: 'orders', getRemainingTimeInMillis: () => deadline - Date.now() };
+        const res = (await main(apiGatewayV2({}), context)) as { statusCode: number; body: string };
+        return { status: res.statusCode, body: JSON.parse(res.body) as { code?: string; value?: string } };
+      };
+      expect(await call(10_000)).toMatchObject({ status: 200, body: { value: 'v' } });
+      own.freeze(); // accepts bytes, answers nothing
+      try {
+        // It answers: no hang until the provider kills the instance.
+        expect(await call(1_500)).toMatchObject({ status: 504, body: { code: 'DEADLINE_EXCEEDED' } });
+      } finally {
+        own.thaw();
+      }
+      expect(await call(10_000)).toMatchObject({ status: 200, body: { value: 'v' } });
       await admin.del(key);
     });
 

@@ -110,6 +110,22 @@ describe.each(REAL_BACKENDS)('peer lock bug replays on %s', (name) => {
     expect(record).toMatchObject({ state: 'held', fence: claim.fence });
     expect(Math.abs(record!.expiresAt - claim.expiresAt)).toBeLessThanOrEqual(1_000);
   });
+
+  it('ShedLock#1411 (https://github.com/lukas-krecan/ShedLock/issues/1411) and liquibase-mongodb PR #582 (https://github.com/liquibase/liquibase-mongodb/pull/582): racing acquirers got a DuplicateKey error, or several of 16 threads all got the lock and another owner could release it — here 16 concurrent claims, on a fresh key and on an expired one, give exactly one holder; the rest get its record, and none can release it', async () => {
+    const key = `peer:race:${randomUUID()}`;
+    for (const round of ['absent', 'expired'] as const) {
+      const owners = Array.from({ length: 16 }, () => randomUUID());
+      const results = await Promise.all(owners.map((owner) => backend.another().claim({ key, owner, leaseMs: round === 'absent' ? SHORT_MS : 60_000 })));
+      const winners = results.flatMap((r, i) => (r.claimed ? [{ owner: owners[i]!, fence: r.fence }] : []));
+      expect(winners, round).toHaveLength(1);
+      const winner = winners[0]!;
+      for (const r of results) if (!r.claimed) expect(r.record, round).toMatchObject({ state: 'held', owner: winner.owner, fence: winner.fence });
+      const loser = owners.find((o) => o !== winner.owner)!;
+      expect(await backend.store.settle({ key, owner: loser, fence: winner.fence }), round).toBe(false);
+      expect(await backend.store.get(key), round).toMatchObject({ state: 'held', owner: winner.owner });
+      if (round === 'absent') await ranOut(key);
+    }
+  });
 });
 
 describe('peer lock bug replays: a store that cannot be reached', () => {

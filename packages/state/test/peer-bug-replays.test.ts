@@ -184,6 +184,70 @@ describe('peer config-cache bug replays (Redis)', () => {
       await writer.del(key);
     }
   });
+
+  it('middy#660 (https://github.com/middyjs/middy/issues/660), on a reload: with staleIfErrorMs 0 a failed revalidation is thrown — and not remembered: once the data is back, the very next get() loads it without waiting for any expiry', async () => {
+    const key = unique('reload-failure');
+    const versionKey = `${key}:v`;
+    await writer.set(key, JSON.stringify({ retries: 1 }));
+    await writer.set(versionKey, '1');
+    const clock = manualClock();
+    const cache = defineState({ sources: { config: redisKey({ client: writer, key, versionKey }) }, schema: configSchema, maxAgeMs: 1_000, now: clock.now, logger: logLines().logger });
+    try {
+      expect(await cache.get()).toEqual({ config: { retries: 1 } });
+      await writer.del(key, versionKey); // the parameter disappears
+      clock.advance(1_500);
+      await expect(cache.get()).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
+      await writer.set(key, JSON.stringify({ retries: 2 }));
+      await writer.set(versionKey, '2');
+      // Same instant on the clock: nothing has expired since the failure.
+      expect(await cache.get()).toEqual({ config: { retries: 2 } });
+    } finally {
+      await writer.del(key, versionKey);
+    }
+  });
+
+  it('theburningmonk/lambda-config-demo#1 (https://github.com/theburningmonk/lambda-config-demo/issues/1), on expiry: 20 concurrent invocations that find the state stale share one revalidation — one GET of the version key, no reload', async () => {
+    const key = unique('stale-herd');
+    const versionKey = `${key}:v`;
+    await writer.set(key, JSON.stringify({ retries: 6 }));
+    await writer.set(versionKey, '1');
+    const reader = await redisClient();
+    const clock = manualClock();
+    let watch: RedisCommandLog | undefined;
+    try {
+      const cache = defineState({ sources: { config: redisKey({ client: reader, key, versionKey }) }, schema: configSchema, maxAgeMs: 1_000, now: clock.now });
+      const first = await cache.get();
+      watch = await watchRedis(reader);
+      await watch.take();
+      clock.advance(5_000);
+      const states = await Promise.all(Array.from({ length: 20 }, () => cache.get()));
+      for (const state of states) expect(state).toBe(first); // unchanged: the same frozen object
+      const commands = await watch.take();
+      expect(commands.map((c) => [c[0]!.toLowerCase(), c[1]])).toEqual([['get', versionKey]]);
+    } finally {
+      await watch?.stop();
+      reader.disconnect();
+      await writer.del(key, versionKey);
+    }
+  });
+
+  it('open-jii#1313 (https://github.com/Jan-IngenHousz-Institute/open-jii/pull/1313): a fetch that failed during a cold start was memoised and poisoned the instance for its lifetime — here a first load abandoned by its invocation\'s deadline leaves nothing behind, and the next invocation loads the state', async () => {
+    const key = unique('abandoned');
+    await writer.set(key, JSON.stringify({ retries: 8 }));
+    const url = new URL(process.env.REDIS_URL!);
+    const slow = await startProxy(url.hostname, Number(url.port), 150); // a store 300 ms away per round trip
+    const reader = await redisClient({ host: '127.0.0.1', port: slow.port });
+    try {
+      const cache = defineState({ sources: { config: redisKey({ client: reader, key }) }, schema: configSchema, maxAgeMs: 3_600_000 });
+      await expect(cache.get({ signal: AbortSignal.timeout(20) })).rejects.toBeDefined();
+      expect(cache.status().loaded).toBe(false);
+      expect(await cache.get()).toEqual({ config: { retries: 8 } });
+    } finally {
+      reader.disconnect();
+      await slow.cut();
+      await writer.del(key);
+    }
+  });
 });
 
 /** A plain TCP relay listening again on `port` (the cut proxy's), to the real Redis. */
