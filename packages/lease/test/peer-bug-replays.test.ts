@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LeaseStoreUnavailableError, redisLeaseStore } from '../src/index.js';
 import { startProxy } from '../../../test/support/proxy.js';
 import { eventually, openBackend, REAL_BACKENDS, type Backend } from './support/backends.js';
@@ -125,6 +125,43 @@ describe.each(REAL_BACKENDS)('peer lock bug replays on %s', (name) => {
       expect(await backend.store.get(key), round).toMatchObject({ state: 'held', owner: winner.owner });
       if (round === 'absent') await ranOut(key);
     }
+  });
+
+  it.each([-5 * 60_000, 5 * 60_000])('redis-lock#30 (https://github.com/errorception/redis-lock/issues/30) and node-redlock#17 (https://github.com/mike-marcacci/node-redlock/issues/17): lock timeouts computed on each server\'s own clock were inconsistent when a clock drifted or jumped (NTP blocked, then corrected) — here a claimant whose clock is %i ms off holds exactly leaseMs by the store\'s clock', async (skew) => {
+    const realNow = Date.now.bind(Date);
+    const key = `peer:skew:${randomUUID()}`;
+    const holder = randomUUID();
+    const skewed = backend.another();
+    const claim = await (async () => {
+      const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
+      try {
+        return await skewed.claim({ key, owner: holder, leaseMs: 60_000 });
+      } finally {
+        spy.mockRestore();
+      }
+    })();
+    if (!claim.claimed) throw new Error('not claimed');
+    // A rival on a true clock: still held (a writer 5 minutes slow must not write an end already past) ...
+    const rival = await backend.store.claim({ key, owner: randomUUID(), leaseMs: 60_000 });
+    expect(rival).toMatchObject({ claimed: false, record: { state: 'held', owner: holder, fence: claim.fence } });
+    // ... until about a minute from now on the rival's clock (not five minutes early or late).
+    if (!rival.claimed) {
+      expect(rival.record.expiresAt).toBeGreaterThan(realNow() + 50_000);
+      expect(rival.record.expiresAt).toBeLessThan(realNow() + 62_000);
+    }
+    // A short lease taken on a skewed clock ends by the store's clock, not minutes later.
+    const shortKey = `peer:skew-short:${randomUUID()}`;
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
+    let short;
+    try {
+      short = await skewed.claim({ key: shortKey, owner: randomUUID(), leaseMs: SHORT_MS });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(short.claimed).toBe(true);
+    expect(await backend.store.claim({ key: shortKey, owner: randomUUID(), leaseMs: 60_000 })).toMatchObject({ claimed: false });
+    await ranOut(shortKey);
+    expect((await backend.store.claim({ key: shortKey, owner: randomUUID(), leaseMs: 60_000 })).claimed).toBe(true);
   });
 });
 
