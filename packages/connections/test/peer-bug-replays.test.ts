@@ -222,6 +222,26 @@ describe('MongoDB driver reports (FerretDB behind a fault proxy)', () => {
     await (await handle.get()).db.collection(`peer_${run}`).drop().catch(() => undefined);
   });
 
+  it('mongoose#8359, without a thaw in between: a query on a silently dead pooled connection hung until the function timed out, and the next invocation hung again — here a query through the handle gives up at the deadline (504, retryable), and the next invocation, checked before use, succeeds', async () => {
+    let clock = 0;
+    const handle = mongo({ uri: viaProxy(), db: 'steadyfn_conn_peer', idleThresholdMs: 60_000, pingTimeoutMs: 300, now: () => clock });
+    const main = handler({ use: [connections({ mongo: handle }, { closeOnSigterm: false, logReused: true })], logSink: (line) => lines.push(line) }, async (input: unknown) =>
+      handle.read(async ({ db }) => (await db.collection<{ _id: string; n: number }>(`peer_${run}`).findOne({ _id: String(input) }))?.n ?? 0),
+    );
+    const call = async (deadlineMs: number) => {
+      const deadline = Date.now() + deadlineMs;
+      const context = { awsRequestId: randomUUID(), functionName: 'orders', getRemainingTimeInMillis: () => deadline - Date.now() };
+      const res = (await main(apiGatewayV2({}), context)) as { statusCode: number; body: string };
+      return { status: res.statusCode, body: JSON.parse(res.body) as unknown };
+    };
+    expect(await call(10_000)).toMatchObject({ status: 200 });
+    proxy.blackholeAll();
+    clock += 1_000; // well within the idle threshold: no thaw check would run
+    expect(await call(2_000)).toMatchObject({ status: 504, body: { code: 'DEADLINE_EXCEEDED' } });
+    clock += 1_000;
+    expect(await call(10_000)).toMatchObject({ status: 200 });
+  });
+
   it('mongoose#6409 "Guide for AWS Lambda" (https://github.com/Automattic/mongoose/issues/6409) and the Atlas "too many connections" reports: each concurrent cold start opened its own client and pool — here 20 concurrent cold invocations share one client, and the server sees no more sockets than the Lambda profile\'s pool plus its monitor', async () => {
     const before = proxy.accepted;
     const handle = mongo({ uri: viaProxy(), db: 'steadyfn_conn_peer', provider: 'aws' });
