@@ -8,7 +8,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { StateError, defineState, redisKey } from '../src/index.js';
+import { handler } from '@steadyfn/handler';
+import { StateError, defineState, redisKey, state } from '../src/index.js';
 import { startProxy, type Proxy } from '../../../test/support/proxy.js';
 import { logLines, manualClock, redisClient, unique, watchRedis, type RedisCommandLog } from './support.js';
 
@@ -245,6 +246,56 @@ describe('peer config-cache bug replays (Redis)', () => {
     } finally {
       reader.disconnect();
       await slow.cut();
+      await writer.del(key);
+    }
+  });
+
+  it('middy#661 (https://github.com/middyjs/middy/issues/661): two ssm middlewares on one function clobbered each other through a shared internal cache key, the second always undefined — here two state plugins on one handler, under two ctx keys, each give their own state', async () => {
+    const a = unique('two-a');
+    const b = unique('two-b');
+    await writer.set(a, JSON.stringify({ retries: 1 }));
+    await writer.set(b, JSON.stringify({ retries: 2 }));
+    try {
+      const config = defineState({ sources: { config: redisKey({ client: writer, key: a }) }, schema: configSchema, maxAgeMs: 3_600_000 });
+      const limits = defineState({ sources: { config: redisKey({ client: writer, key: b }) }, schema: configSchema, maxAgeMs: 1_000 });
+      const main = handler({ use: [state(config, { key: 'config' }), state(limits, { key: 'limits' })], logSink: () => undefined }, async (_input: unknown, ctx) => ({
+        config: ctx.config.config.retries,
+        limits: ctx.limits.config.retries,
+      }));
+      expect(await main.invoke({})).toEqual({ config: 1, limits: 2 });
+      expect(await main.invoke({})).toEqual({ config: 1, limits: 2 });
+    } finally {
+      await writer.del(a, b);
+    }
+  });
+
+  it('middy#558 (https://github.com/middyjs/middy/issues/558): state kept on the shared handler instance was clobbered by a concurrent invocation — here concurrent invocations share one frozen state: one that tries to change it fails, and the other still reads what the store holds', async () => {
+    const key = unique('shared');
+    await writer.set(key, JSON.stringify({ retries: 3, nested: { level: 1 } }));
+    try {
+      const cache = defineState({
+        sources: { config: redisKey({ client: writer, key }) },
+        schema: z.object({ config: z.object({ retries: z.number(), nested: z.object({ level: z.number() }) }) }),
+        maxAgeMs: 3_600_000,
+      });
+      const main = handler({ use: [state(cache)], logSink: () => undefined }, async (input: { mutate: boolean }, ctx) => {
+        if (input.mutate) {
+          try {
+            (ctx.state.config as { retries: number }).retries = 99;
+            (ctx.state.config.nested as { level: number }).level = 99;
+          } catch (error) {
+            return { refused: (error as Error).name };
+          }
+          return { refused: 'no' };
+        }
+        await new Promise((r) => setTimeout(r, 10));
+        return { retries: ctx.state.config.retries, level: ctx.state.config.nested.level };
+      });
+      const [mutator, reader] = await Promise.all([main.invoke({ mutate: true }), main.invoke({ mutate: false })]);
+      expect(mutator).toEqual({ refused: 'TypeError' });
+      expect(reader).toEqual({ retries: 3, level: 1 });
+      expect(await main.invoke({ mutate: false })).toEqual({ retries: 3, level: 1 });
+    } finally {
       await writer.del(key);
     }
   });
