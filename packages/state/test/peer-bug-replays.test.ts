@@ -278,8 +278,8 @@ describe('peer config-cache bug replays (Redis)', () => {
         schema: z.object({ config: z.object({ retries: z.number(), nested: z.object({ level: z.number() }) }) }),
         maxAgeMs: 3_600_000,
       });
-      const main = handler({ use: [state(cache)], logSink: () => undefined }, async (input: { mutate: boolean }, ctx) => {
-        if (input.mutate) {
+      const main = handler({ use: [state(cache)], logSink: () => undefined }, async (input: unknown, ctx) => {
+        if ((input as { mutate: boolean }).mutate) {
           try {
             (ctx.state.config as { retries: number }).retries = 99;
             (ctx.state.config.nested as { level: number }).level = 99;
