@@ -190,6 +190,47 @@ describe('ioredis reports', () => {
   });
 });
 
+describe('ioredis reports: a server out of connections', () => {
+  let full: OwnServer & { url: string };
+  const blockers: Redis[] = [];
+  beforeAll(async () => {
+    full = await startRedis(['--maxclients', '4']);
+  });
+  afterAll(async () => {
+    for (const b of blockers) b.disconnect();
+    await full?.dispose();
+  });
+
+  it('ioredis#1348 (https://github.com/redis/ioredis/issues/1348) and DownloadThisVideo#11 (https://github.com/shalvah/DownloadThisVideo/issues/11): a burst of Lambda instances ran Redis out of connections, and the client looped on "ERR max number of clients reached" — here the invocation answers 503 CONNECTION_UNAVAILABLE (retryable, no server detail), and once a connection frees up the next one succeeds', async () => {
+    // Every connection the server allows is taken by other instances.
+    for (let i = 0; i < 4; i++) {
+      const b = new Redis(full.url, { lazyConnect: true, retryStrategy: () => null });
+      b.on('error', () => undefined);
+      await b.connect();
+      await b.ping();
+      blockers.push(b);
+    }
+    const key = `peer:conn:${run}:maxclients`;
+    const handle = redis({ url: full.url });
+    const main = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], logSink: () => undefined }, async (_input: unknown, ctx) => ({ n: await ctx.redis.incr(key) }));
+    const call = async () => {
+      const deadline = Date.now() + 5_000;
+      const context = { awsRequestId: randomUUID(), functionName: 'orders', getRemainingTimeInMillis: () => deadline - Date.now() };
+      const res = (await main(apiGatewayV2({}), context)) as { statusCode: number; body: string };
+      return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
+    };
+    const refused = await call();
+    expect(refused).toMatchObject({ status: 503, body: { code: 'CONNECTION_UNAVAILABLE' } });
+    expect(JSON.stringify(refused.body)).not.toContain('max number of clients');
+    blockers.pop()!.disconnect(); // another instance goes away
+    await eventually(async () => {
+      const probe = await call();
+      return probe.status === 200;
+    }, 10_000, 100);
+    expect(await call()).toMatchObject({ status: 200 });
+  });
+});
+
 describe('MongoDB driver reports (FerretDB behind a fault proxy)', () => {
   let proxy: FaultProxy;
   beforeAll(async () => {
