@@ -9,9 +9,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
-import { StateError, defineState, redisKey, state } from '../src/index.js';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { StateError, defineState, redisKey, s3Json, state } from '../src/index.js';
 import { startProxy, type Proxy } from '../../../test/support/proxy.js';
-import { logLines, manualClock, redisClient, unique, watchRedis, type RedisCommandLog } from './support.js';
+import { createBucket, dropBucket, logLines, manualClock, redisClient, s3Client, unique, watchRedis, type RedisCommandLog } from './support.js';
 
 let writer: Redis;
 
@@ -297,6 +298,34 @@ describe('peer config-cache bug replays (Redis)', () => {
       expect(await main.invoke({ mutate: false })).toEqual({ retries: 3, level: 1 });
     } finally {
       await writer.del(key);
+    }
+  });
+});
+
+describe.each([
+  ['moto', 'S3_ENDPOINT'],
+  ['gofakes3', 'S3_ALT_ENDPOINT'],
+] as const)('peer config-cache bug replays (S3 on %s)', (_server, endpointVar) => {
+  it('powertools-lambda-java#1672 / #1981 (https://github.com/aws-powertools/powertools-lambda-java/issues/1981) and powertools-lambda-typescript#1363: the "nothing changed" answer (an empty AppConfig body) was returned as the configuration — here the 304 of a conditional GET keeps the cached state, the same object, and a changed object replaces it', async () => {
+    const s3 = s3Client(process.env[endpointVar]!);
+    const bucket = `peer-${unique('unchanged')}`.toLowerCase().slice(0, 60);
+    await createBucket(s3.client, bucket);
+    const clock = manualClock();
+    try {
+      await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'config.json', Body: JSON.stringify({ retries: 1 }) }));
+      const cache = defineState({ sources: { config: s3Json({ client: s3.client, bucket, key: 'config.json' }) }, schema: configSchema, maxAgeMs: 1_000, now: clock.now });
+      const first = await cache.get();
+      expect(first).toEqual({ config: { retries: 1 } });
+      s3.take();
+      clock.advance(2_000);
+      expect(await cache.get()).toBe(first); // unchanged: the value kept, not the empty answer
+      expect(s3.take()).toEqual([{ command: 'GetObjectCommand', status: 304 }]);
+      await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'config.json', Body: JSON.stringify({ retries: 2 }) }));
+      clock.advance(2_000);
+      expect(await cache.get()).toEqual({ config: { retries: 2 } });
+    } finally {
+      await dropBucket(s3.client, bucket);
+      s3.client.destroy();
     }
   });
 });
