@@ -163,6 +163,25 @@ describe.each(REAL_BACKENDS)('peer lock bug replays on %s', (name) => {
     await ranOut(shortKey);
     expect((await backend.store.claim({ key: shortKey, owner: randomUUID(), leaseMs: 60_000 })).claimed).toBe(true);
   });
+
+  it('redis-semaphore#20 (https://github.com/swarthy/redis-semaphore/issues/20) and amazon-dynamodb-lock-client#63 (https://github.com/awslabs/amazon-dynamodb-lock-client/issues/63): a background refresh timer kept running (or froze and resumed) across Lambda freezes — here holding a lease leaves no timer behind: the lease lives only as long as the store says, and is renewed only when asked', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    // Warm: the client is connected, anything it keeps for itself is in place.
+    const warm = `peer:timers-warm:${randomUUID()}`;
+    const warmOwner = randomUUID();
+    const w = await backend.store.claim({ key: warm, owner: warmOwner, leaseMs: 60_000 });
+    if (w.claimed) await backend.store.settle({ key: warm, owner: warmOwner, fence: w.fence });
+    const before = timers();
+    const key = `peer:timers:${randomUUID()}`;
+    const owner = randomUUID();
+    const claim = await backend.store.claim({ key, owner, leaseMs: 60_000 });
+    if (!claim.claimed) throw new Error('not claimed');
+    expect(timers()).toBeLessThanOrEqual(before);
+    const renewed = await backend.store.renew({ key, owner, fence: claim.fence, leaseMs: 60_000 });
+    expect(renewed.renewed).toBe(true);
+    expect(timers()).toBeLessThanOrEqual(before);
+    if (renewed.renewed) expect(await backend.store.settle({ key, owner, fence: renewed.fence })).toBe(true);
+  });
 });
 
 describe('peer lock bug replays: a store that cannot be reached', () => {
