@@ -111,6 +111,24 @@ describe('ioredis reports', () => {
     }
   });
 
+  it('ioredis#597 (https://github.com/redis/ioredis/issues/597): functions that quit() the cached client at the end of each invocation got "Connection is closed" in the next warm one — here the next invocation rebuilds it and succeeds', async () => {
+    const key = `peer:conn:${run}:quit`;
+    try {
+      const handle = redis({ url: process.env.REDIS_URL });
+      const main = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false, logReused: true })], logSink: (line) => lines.push(line) }, async (_input: unknown, ctx) => {
+        const n = await ctx.redis.incr(key);
+        await ctx.redis.quit(); // "so the function can finish": the peer advice
+        return n;
+      });
+      expect(await main.invoke('a')).toBe(1);
+      expect(await main.invoke('b')).toBe(2);
+      expect(await main.invoke('c')).toBe(3);
+      expect(await shared.get(key)).toBe('3');
+    } finally {
+      await shared.del(key);
+    }
+  });
+
   describe('against a redis-server this file stops', () => {
     let own: OwnServer & { url: string };
     let admin: Redis;
@@ -281,6 +299,21 @@ describe('MongoDB driver reports (FerretDB behind a fault proxy)', () => {
     expect(await call(2_000)).toMatchObject({ status: 504, body: { code: 'DEADLINE_EXCEEDED' } });
     clock += 1_000;
     expect(await call(10_000)).toMatchObject({ status: 200 });
+  });
+
+  it('mongodb/docs-worker-pool PR #840 (https://github.com/mongodb/docs-worker-pool/pull/840) and node-mongodb-native PR #2615: functions that close the cached MongoClient at the end of each invocation met a closed client ("Topology is closed") in the next warm one — here the next invocation, within the idle threshold, still succeeds', async () => {
+    const handle = mongo({ uri: viaProxy(), db: 'steadyfn_conn_peer', idleThresholdMs: 600_000 });
+    const main = handler({ use: [connections({ mongo: handle }, { closeOnSigterm: false, logReused: true })], logSink: (line) => lines.push(line) }, async (input, ctx) => {
+      const items = ctx.mongo.db.collection<{ _id: string; n: number }>(`peer_${run}`);
+      await items.updateOne({ _id: String(input) }, { $inc: { n: 1 } }, { upsert: true });
+      const n = (await items.findOne({ _id: String(input) }))?.n;
+      await ctx.mongo.client.close(); // "so the function can finish": the peer advice
+      return n;
+    });
+    const id = randomUUID();
+    expect(await main.invoke(id)).toBe(1);
+    expect(await main.invoke(id)).toBe(2);
+    expect(await main.invoke(id)).toBe(3);
   });
 
   it('mongoose#6409 "Guide for AWS Lambda" (https://github.com/Automattic/mongoose/issues/6409) and the Atlas "too many connections" reports: each concurrent cold start opened its own client and pool — here 20 concurrent cold invocations share one client, and the server sees no more sockets than the Lambda profile\'s pool plus its monitor', async () => {
