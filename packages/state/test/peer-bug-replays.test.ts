@@ -5,13 +5,16 @@
  * there; the assertion is what a user of this package needs instead. The staleness contract runs
  * on a hand-moved clock (`defineState({ now })`), so no assertion depends on time passing.
  */
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { StateError, defineState, redisKey, s3Json, state } from '../src/index.js';
+import { apiGatewayV2 } from '../../../test/support/events.js';
 import { startProxy, type Proxy } from '../../../test/support/proxy.js';
+import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { createBucket, dropBucket, logLines, manualClock, redisClient, s3Client, unique, watchRedis, type RedisCommandLog } from './support.js';
 
 let writer: Redis;
@@ -327,6 +330,47 @@ describe.each([
       await dropBucket(s3.client, bucket);
       s3.client.destroy();
     }
+  });
+});
+
+describe('peer config-cache bug replays: a hung store', () => {
+  let own: OwnServer & { url: string };
+  let client: Redis;
+  beforeAll(async () => {
+    own = await startRedis();
+    client = new Redis(own.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    client.on('error', () => undefined);
+    await client.connect();
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await own?.dispose();
+  });
+
+  it('middy#608 (https://github.com/middyjs/middy/issues/608) and aws-sdk-js-v3#2510: the function timed out because the parameter fetch hung — here a load from a hung store answers at the invocation\'s deadline (504 DEADLINE_EXCEEDED, retryable), outside an invocation at timeoutMs naming the source, and the next invocation after the store recovers loads the state', async () => {
+    await client.set('config', JSON.stringify({ retries: 9 }));
+    const cache = defineState({ sources: { config: redisKey({ client, key: 'config' }) }, schema: configSchema, maxAgeMs: 3_600_000, timeoutMs: 1_500 });
+    const main = handler({ use: [state(cache)], logSink: () => undefined }, async (_input: unknown, ctx) => ({ retries: ctx.state.config.retries }));
+    const call = async (deadlineMs: number) => {
+      const deadline = Date.now() + deadlineMs;
+      const context = { awsRequestId: randomUUID(), functionName: 'orders', getRemainingTimeInMillis: () => deadline - Date.now() };
+      const res = (await main(apiGatewayV2({}), context)) as { statusCode: number; body: string };
+      return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
+    };
+    own.freeze(); // accepts bytes, answers nothing
+    try {
+      expect(await call(1_200)).toMatchObject({ status: 504, body: { code: 'DEADLINE_EXCEEDED' } });
+      const outside = await cache.get().then(
+        () => undefined,
+        (error: unknown) => error as StateError,
+      );
+      expect(outside).toMatchObject({ code: 'STATE_UNAVAILABLE' });
+      expect(outside!.failures).toEqual([expect.objectContaining({ source: 'config', kind: 'load' })]);
+      expect(outside!.failures[0]!.message).toMatch(/timed out/);
+    } finally {
+      own.thaw();
+    }
+    expect(await call(10_000)).toMatchObject({ status: 200, body: { retries: 9 } });
   });
 });
 
