@@ -147,6 +147,39 @@ describe('peer config-cache bug replays (Redis)', () => {
     }
   });
 
+  it('powertools-lambda-python#561/#567, on a refresh: a refreshed value that failed its transform replaced the good one — here data that fails the schema on revalidation is refused, the last good state is served (staleIfErrorMs), and the corrected data is loaded on the next try even when the writer did not bump the version again', async () => {
+    const key = unique('invalid-refresh');
+    const versionKey = `${key}:v`;
+    await writer.set(key, JSON.stringify({ retries: 1 }));
+    await writer.set(versionKey, '1');
+    const clock = manualClock();
+    const log = logLines();
+    const cache = defineState({
+      sources: { config: redisKey({ client: writer, key, versionKey }) },
+      schema: configSchema,
+      maxAgeMs: 1_000,
+      staleIfErrorMs: 600_000,
+      retryAfterErrorMs: 1_000,
+      now: clock.now,
+      logger: log.logger,
+    });
+    try {
+      const good = await cache.get();
+      await writer.set(key, JSON.stringify({ retries: 'many' }));
+      await writer.incr(versionKey);
+      clock.advance(2_000);
+      expect(await cache.get()).toBe(good);
+      const warning = log.entries().find((e) => e.level === 'warn');
+      expect(JSON.stringify(warning)).toContain('config.retries');
+      expect(JSON.stringify(warning)).not.toContain('many');
+      await writer.set(key, JSON.stringify({ retries: 4 })); // fixed; version left at 2
+      clock.advance(1_500);
+      expect(await cache.get()).toEqual({ config: { retries: 4 } });
+    } finally {
+      await writer.del(key, versionKey);
+    }
+  });
+
   it('powertools-lambda-python#5482 (https://github.com/aws-powertools/powertools-lambda-python/issues/5482): force_fetch=True still returned the old cached value — here invalidate() makes the next get() read the store, even inside maxAgeMs', async () => {
     const key = unique('force');
     await writer.set(key, JSON.stringify({ retries: 1 }));
