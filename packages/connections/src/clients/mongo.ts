@@ -79,6 +79,9 @@ function profileUnlessInUri(profile: Partial<MongoClientOptions>, uri: string): 
 // Unknown keys are refused; `options` is the driver's and is not looked into.
 const MONGO_KEYS = keysOf<MongoClientHandleOptions>({ ...HANDLE_KEYS, uri: true, db: true, options: true, provider: true });
 
+/** Clients whose topology closed — by the handle, or by the function's own `client.close()`. */
+const closedClients = new WeakSet<MongoClient>();
+
 /**
  * A cached MongoDB client (the `mongodb` package must be installed; it is loaded when this is called).
  *
@@ -117,9 +120,12 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
         } finally {
           signal.removeEventListener('abort', stop);
         }
+        client.once('topologyClosed', () => closedClients.add(client));
         return { client, db: client.db(o.db) };
       },
       ping: ({ client }) => client.db('admin').command({ ping: 1 }),
+      // A closed MongoClient is not reconnected by the driver (MongoNotConnectedError): rebuilt at once, no ping.
+      isReady: ({ client }) => !closedClients.has(client),
       close: ({ client }) => client.close(),
       // current + available is the server's limit; servers that hide it give no reading.
       readBudget: async ({ client }) => {

@@ -44,9 +44,18 @@ const REDIS_SCHEMES = ['redis://', 'rediss://'];
 /** ioredis, loaded once for `redis()` and `redisCluster()`. */
 export const loadIoredis = driverLoader(() => import('ioredis'));
 
+/**
+ * Whether `quit()` or `disconnect()` was called on the client (by the function too): ioredis
+ * keeps `status` at `'ready'` until the socket has closed, a moment later, and a command sent
+ * in between fails with `Connection is closed.`
+ */
+export function closingRedis(client: object): boolean {
+  return (client as { manuallyClosing?: unknown }).manuallyClosing === true;
+}
+
 /** Closes politely when the connection is up (QUIT, at most 500 ms), at once otherwise. */
 export async function closeRedis(client: { status: string; quit(): Promise<unknown>; disconnect(): void }): Promise<void> {
-  if (client.status === 'ready') {
+  if (client.status === 'ready' && !closingRedis(client)) {
     await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500).unref?.())]);
   }
   client.disconnect();
@@ -127,7 +136,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
         return connectRedis(url ? new Redis(url, settings) : new Redis(settings), signal);
       },
       ping: (client) => client.ping(),
-      isReady: (client) => client.status === 'ready',
+      isReady: (client) => client.status === 'ready' && !closingRedis(client),
       close: closeRedis,
       readBudget: async (client) => parseRedisClientsInfo(await client.info('clients')),
     },
