@@ -314,6 +314,9 @@ export function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
  */
 const DIRECT_RESULT: ResultAnswer = {
   tooLarge(value) {
+    // A value that is not an object serialises to a short text, or to a string's: at most 6
+    // bytes per UTF-16 unit (`\uXXXX`) and its quotes. Only objects need serialising to know.
+    if (typeof value === 'string' ? value.length * 6 + 2 <= LAMBDA_RESPONSE_LIMIT_BYTES : typeof value !== 'object' || value === null) return undefined;
     let text: string | undefined;
     try {
       text = JSON.stringify(value);
