@@ -272,15 +272,17 @@ export function httpInvocation(def: Definition, kind: HttpKind, event: Rec, cont
 export function directInvocation(def: Definition, event: unknown, context: LambdaContext): Invocation {
   const shape = unrecognisedShape(event);
   if (shape) adapterLogger(def, 'aws', context.awsRequestId).warn('event not recognised; running it as a direct invocation', { shape });
-  return {
-    trigger: { kind: 'direct', source: 'lambda-invoke', ...(shape ? { unrecognised: shape } : {}) },
+  // Built member by member, not with conditional spreads: this is every direct call's hot path.
+  const invocation: Invocation = {
+    trigger: shape ? { kind: 'direct', source: 'lambda-invoke', unrecognised: shape } : { kind: 'direct', source: 'lambda-invoke' },
     requestId: context.awsRequestId,
     deliveryId: undefined,
     payload: () => event,
-    // Without plugins nothing can keep an oversized result (the runtime's own 413 fails the
-    // invocation as Function.ResponseSizeTooLarge): skip the extra serialisation on the hot path.
-    ...(def.use.length > 0 ? { result: DIRECT_RESULT } : {}),
   };
+  // Without plugins nothing can keep an oversized result (the runtime's own 413 fails the
+  // invocation as Function.ResponseSizeTooLarge): skip the extra serialisation on the hot path.
+  if (def.use.length > 0) invocation.result = DIRECT_RESULT;
+  return invocation;
 }
 
 /** An ALB target group with multi-value headers on sends (and reads only) `multiValueHeaders`. */
@@ -312,6 +314,9 @@ export function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
  */
 const DIRECT_RESULT: ResultAnswer = {
   tooLarge(value) {
+    // A value that is not an object serialises to a short text, or to a string's: at most 6
+    // bytes per UTF-16 unit (`\uXXXX`) and its quotes. Only objects need serialising to know.
+    if (typeof value === 'string' ? value.length * 6 + 2 <= LAMBDA_RESPONSE_LIMIT_BYTES : typeof value !== 'object' || value === null) return undefined;
     let text: string | undefined;
     try {
       text = JSON.stringify(value);
@@ -535,10 +540,31 @@ export function checkContext(context: unknown): asserts context is LambdaContext
   }
 }
 
-export async function invokeLambda(def: Definition, event: unknown, context: LambdaContext): Promise<unknown> {
-  checkContext(context);
-  const frame = frameFor(event, context);
-  const kind = classifyLambdaEvent(event);
+/** A direct invocation's answer: the function's value, or its error thrown as the public view. */
+function directAnswer(outcome: Outcome): unknown {
+  if (outcome.ok) return outcome.value;
+  return fail(outcome.error);
+}
+
+/**
+ * Runs one Lambda call. Not an async function: a direct invocation (the warm hot path) is one
+ * `then` on the core's promise, not a suspended frame of the whole dispatch below; anything
+ * thrown before the core runs is still a rejection.
+ */
+export function invokeLambda(def: Definition, event: unknown, context: LambdaContext): Promise<unknown> {
+  try {
+    checkContext(context);
+    const frame = frameFor(event, context);
+    const kind = classifyLambdaEvent(event);
+    if (kind === 'direct') return runInvocation(def, frame, directInvocation(def, event, context)).then(directAnswer);
+    return invokeLambdaEvent(def, frame, kind, event, context);
+  } catch (thrown) {
+    return Promise.reject(thrown as Error);
+  }
+}
+
+/** Every event kind but `direct`. */
+async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<LambdaEventKind, 'direct'>, event: unknown, context: LambdaContext): Promise<unknown> {
   switch (kind) {
     case 'authorizer':
       return runAuthorizer(def, frame, event as Rec, context);
@@ -591,11 +617,6 @@ export async function invokeLambda(def: Definition, event: unknown, context: Lam
     case 'eventbridge': {
       const outcome = await runInvocation(def, frame, eventBridgeInvocation(kind, event as Rec, context));
       if (outcome.ok || !reportsFailure(def, outcome)) return outcome.ok ? outcome.value : undefined;
-      return fail(outcome.error);
-    }
-    case 'direct': {
-      const outcome = await runInvocation(def, frame, directInvocation(def, event, context));
-      if (outcome.ok) return outcome.value;
       return fail(outcome.error);
     }
   }
