@@ -137,7 +137,7 @@ export async function cleanOrphans(loc: S3Location, uncommitted: string[], optio
   if (budget.stoppedBy) return stopBefore();
   // Each manifest HEAD is asked of the budget as one more page of `backups/` (very many uploads or
   // jobs must not spend the invocation past its reserve); stopped there, nothing is judged from
-  // the ids HEADed so far, and the run saves a pass that lists the uploads page by page (retention.ts).
+  // the ids HEADed so far, and the run saves a pass that lists the uploads page by page (retention-whole.ts).
   const root = keys.backupsRoot(loc);
   const unmanifested = async (id: string): Promise<boolean | 'stopped'> => {
     if (candidates.has(id)) return false;

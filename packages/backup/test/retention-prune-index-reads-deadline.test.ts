@@ -1,7 +1,7 @@
 /**
  * With `stream`, retention prunes the hours below every kept snapshot's start mark: for each
  * such hour its checkpoint lists, it reads the hour's index, then deletes the index and the
- * objects it lists (retention.ts, `pruneStream`). Those index reads were not asked of the run's
+ * objects it lists (retention-prune.ts, `pruneStream`). Those index reads were not asked of the run's
  * deadline budget (only the deletes were): a checkpoint listing many old hours had every index
  * read past the reserve. Now each is asked like a page of the stream's listing: the run stops
  * before the read that would pass the reserve, counts the hour's objects (from the checkpoint)

@@ -1,7 +1,7 @@
 /**
  * A damaged stream checkpoint (`streams/<name>/checkpoint.json`). With `stream`, retention reads
  * it for the stream's position (the line its prune stays below: retention-holds.ts) and for the
- * hours that hold objects (the prune: retention.ts, `pruneStream`). It is outside bytes; one
+ * hours that hold objects (the prune: retention-prune.ts, `pruneStream`). It is outside bytes; one
  * that is not JSON, or of another format version, made that read throw — so every later run
  * with `stream` failed, and nothing else (backups, orphans, other streams) was handled again.
  *

@@ -1,7 +1,7 @@
 /**
  * A damaged hourly index below every kept snapshot's mark. With `stream`, retention prunes the
  * hours no kept snapshot needs: for each it reads the hour's index and deletes the index and
- * the objects it lists (retention.ts, `pruneStream`). Such an index is outside bytes; one that
+ * the objects it lists (retention-prune.ts, `pruneStream`). Such an index is outside bytes; one that
  * is not JSON, or of another format version, made that read throw — so every later run with
  * `stream` failed, and nothing else (backups, other hours, orphans) was ever handled again.
  *

@@ -30,8 +30,8 @@ describe('idempotency(): unknown option keys', () => {
 
   it('accepts every documented option, and an unknown key holding undefined', () => {
     const all: Required<IdempotencyOptions> = { store, key: 'auto', required: true, ttlMs: 1000, leaseMs: 1000, onConcurrent: 'wait', cacheErrors: false, localCache: { maxEntries: 10, maxBytes: 1000 }, namespace: 'n', scope: 'principal' };
-    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('plugin.ts'), 'IdempotencyOptions'));
-    expect(Object.keys(all.localCache).sort()).toEqual(documentedOptionKeys(src('plugin.ts'), 'LocalCacheOptions'));
+    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('options.ts'), 'IdempotencyOptions'));
+    expect(Object.keys(all.localCache).sort()).toEqual(documentedOptionKeys(src('options.ts'), 'LocalCacheOptions'));
     expect(() => idempotency({ ...all, ttl: undefined } as never)).not.toThrow();
   });
 });

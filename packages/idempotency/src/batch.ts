@@ -1,0 +1,105 @@
+/**
+ * A batch's messages (an SQS batch, a stream's records): one claim round trip for all of them
+ * before any runs (`beforeBatch`), and one completion round trip once every one ran
+ * (`afterBatch`). A message whose key needs the validated input is claimed in `before`, as an
+ * invocation alone is (claim.ts), and completed here with the others.
+ */
+import type { Context } from '@steadyfn/handler';
+import { leaseUntil, resolveInto, storeUnavailable } from './claim.js';
+import { resolveKeyEarly, type ResolvedKey } from './key.js';
+import { remember } from './local.js';
+import type { Settings } from './options.js';
+import { newOwner } from './owner.js';
+import { lostLease, logStoreFailure, settleLater, settleOne } from './settle.js';
+import type { IdempotencyState } from './state.js';
+import { isCompleteRequest, type ClaimRequest, type ClaimResult, type CompleteRequest, type ReleaseRequest } from './types.js';
+
+/** The plugin's `beforeBatch`: claims every message's key in one store call (cached and repeated keys need none). */
+export async function claimBatch(s: Settings, ctxs: ReadonlyArray<Context>, states: ReadonlyArray<IdempotencyState>): Promise<void> {
+  const claims: Array<{ state: IdempotencyState; request: ClaimRequest }> = [];
+  const firstByKey = new Map<string, IdempotencyState>();
+  const batchClaims = new Set<string>();
+  const now = Date.now();
+  ctxs.forEach((ctx, i) => {
+    const state = states[i]!;
+    state.batch = true;
+    state.batchClaims = batchClaims;
+    let key: ResolvedKey | undefined;
+    try {
+      key = resolveKeyEarly(ctx, s.source);
+    } catch {
+      // A bad key fails this message alone, in `before`, not the whole batch.
+      key = undefined;
+    }
+    if (!key) {
+      // The key needs the validated input: `before` claims this one; `afterBatch` completes it.
+      state.keyInBefore = true;
+      return;
+    }
+    resolveInto(s, ctx, state, key);
+    const cached = s.local?.get(state.key!);
+    if (cached) {
+      state.existing = { status: 'completed', fingerprint: cached.fingerprint, result: cached.result, expiresAt: cached.expiresAt };
+      return;
+    }
+    const twin = firstByKey.get(state.key!);
+    if (twin) {
+      // The same message twice in one batch: the first runs, the second meets it running.
+      state.existing = { status: 'in_progress', fingerprint: twin.fingerprint!, leaseUntil: leaseUntil(s, ctx, now) };
+      return;
+    }
+    firstByKey.set(state.key!, state);
+    const owner = newOwner();
+    state.owner = owner;
+    claims.push({ state, request: { key: state.key!, owner, fingerprint: state.fingerprint!, leaseUntil: leaseUntil(s, ctx, now) } });
+  });
+  if (claims.length === 0) return;
+  const signal = ctxs[0]!.signal;
+  let results: ClaimResult[];
+  try {
+    results = claims.length === 1 ? [await s.store.claim(claims[0]!.request, { signal })] : await s.store.claimMany(claims.map((c) => c.request), { signal });
+  } catch (error) {
+    for (const { state } of claims) delete state.owner;
+    throw storeUnavailable(error);
+  }
+  claims.forEach(({ state }, i) => {
+    const result = results[i]!;
+    if (result.claimed) {
+      batchClaims.add(state.key!);
+      // How long a completion that failed may be retried (`settleLater`), as for one message.
+      state.leaseUntil = claims[i]!.request.leaseUntil;
+    } else {
+      delete state.owner;
+      state.existing = result.record;
+    }
+  });
+}
+
+/** The plugin's `afterBatch`: settles every record the batch holds (queued by `settle`, or released when its message never ran) in one store call. */
+export async function settleBatch(s: Settings, ctxs: ReadonlyArray<Context>, states: ReadonlyArray<IdempotencyState>): Promise<void> {
+  const items: Array<{ state: IdempotencyState; request: CompleteRequest | ReleaseRequest }> = [];
+  for (const state of states) {
+    if (!state?.batch || !state.owner || state.joined) continue;
+    // A message that never ran its hooks gives its record back.
+    const request = state.pending ?? { key: state.key!, owner: state.owner };
+    state.settled = true;
+    items.push({ state, request });
+  }
+  if (items.length === 0) return;
+  let results: boolean[];
+  try {
+    results = items.length === 1 ? [await settleOne(s, items[0]!.request)] : await s.store.completeMany(items.map((i) => i.request));
+  } catch (error) {
+    logStoreFailure(ctxs[0]!, error);
+    // As for one message: the effects happened, so the records are settled in the background
+    // while their leases last; else they expire in progress and a redelivery runs again.
+    if ((error as { retryable?: unknown } | null)?.retryable !== false) {
+      for (const { state, request } of items) void settleLater(s, ctxs[states.indexOf(state)] ?? ctxs[0]!, request, state.leaseUntil ?? 0).catch(() => undefined);
+    }
+    return;
+  }
+  items.forEach(({ state, request }, i) => {
+    if (results[i] && isCompleteRequest(request)) remember(s, state.key!, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
+  });
+  if (results.some((ok) => !ok)) lostLease(ctxs[0]!);
+}

@@ -1,0 +1,117 @@
+/**
+ * The claim and replay path: the record's key and fingerprint, one claim per invocation, and
+ * what an existing record answers (a replay, a 409, a 422, or a wait for the first invocation).
+ * Plain functions over the plugin's `Settings` and the invocation's state: nothing here
+ * allocates per call beyond what the claim itself needs.
+ */
+import type { Context, SteadyError } from '@steadyfn/handler';
+import { sleep } from '@steadyfn/handler/internal';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
+import { callerScope, fingerprintOf, scopeOf, storeKey, type ResolvedKey } from './key.js';
+import { remember } from './local.js';
+import type { Settings } from './options.js';
+import { newOwner } from './owner.js';
+import { decodeStored, replay } from './record.js';
+import type { IdempotencyState } from './state.js';
+import type { ClaimResult, StoredRecord } from './types.js';
+
+/** The records' scope: the namespace or the function name, hashed once per name (at most 64 kept). */
+function scopeFor(s: Settings, ctx: Context): string {
+  const name = s.namespace ?? ctx.functionName;
+  let scope = s.scopes.get(name);
+  if (scope === undefined) {
+    scope = scopeOf(name);
+    if (s.scopes.size < 64) s.scopes.set(name, scope);
+  }
+  return scope;
+}
+
+/** Sets the state's store key (scope, key, caller) and the payload's fingerprint. */
+export function resolveInto(s: Settings, ctx: Context, state: IdempotencyState, key: ResolvedKey): void {
+  state.key = storeKey(scopeFor(s, ctx), key, callerScope(ctx, s.scope));
+  state.fingerprint = fingerprintOf(ctx, key);
+}
+
+/** When a lease claimed now ends: `leaseMs` from now, capped by the invocation's deadline. */
+export function leaseUntil(s: Settings, ctx: Context, now: number): number {
+  return Math.min(ctx.deadline, now + s.leaseMs);
+}
+
+/** A store call's failure as the invocation's error. */
+export function storeUnavailable(error: unknown): SteadyError {
+  // A call cut off by the deadline is the deadline's error, not the store's.
+  return error instanceof Error && error.name === 'DeadlineExceededError' ? (error as SteadyError) : new IdempotencyStoreUnavailableError(error);
+}
+
+/** A completed record answers; an in-progress one is a 409 (or a wait); a different payload is a 422. */
+// Not async: a completed record is answered without another promise on the duplicate path.
+export function answerExisting(s: Settings, ctx: Context, state: IdempotencyState, record: StoredRecord): { answer: unknown } | Promise<void | { answer: unknown }> {
+  // An empty fingerprint is a record the store could not read: never replayed, never a 422.
+  if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
+  if (record.status === 'completed') {
+    remember(s, state.key!, { fingerprint: record.fingerprint, result: record.result, expiresAt: record.expiresAt });
+    return { answer: replay(decodeStored(record.result)) };
+  }
+  // Held by another message of this batch: its completion waits for `afterBatch`, which runs
+  // only once this message is done, so a wait would last until the deadline.
+  if (!s.waitForFirst || state.batchClaims?.has(state.key!)) throw new IdempotencyInProgressError();
+  return waitForCompletion(s, ctx, state);
+}
+
+/**
+ * Polls until the first invocation completes (replay) or gives its record up (run
+ * ourselves). Bounded by this invocation's deadline: `ctx.signal` aborts at the deadline less
+ * the handler's margin, whatever the first one's lease.
+ */
+async function waitForCompletion(s: Settings, ctx: Context, state: IdempotencyState): Promise<void | { answer: unknown }> {
+  const signal = ctx.signal;
+  let delay = 20;
+  for (let round = 0; round < 100_000 && !signal.aborted; round++) {
+    await sleep(delay, signal);
+    if (signal.aborted) break;
+    delay = Math.min(delay * 2, 250);
+    let record: StoredRecord | undefined;
+    try {
+      record = await s.store.get(state.key!, { signal });
+    } catch (error) {
+      throw storeUnavailable(error);
+    }
+    if (record === undefined) {
+      const claimed = await claimOne(s, ctx, state);
+      if (claimed.claimed) return;
+      record = claimed.record;
+    }
+    if (record.status === 'completed') return answerExisting(s, ctx, state, record);
+    if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
+    // Claimed meanwhile by another message of this batch (they run concurrently): see answerExisting.
+    if (state.batchClaims?.has(state.key!)) break;
+  }
+  throw new IdempotencyInProgressError();
+}
+
+/** Claims the state's key for this invocation (one store call); on success the state holds the record. */
+// A plain `then`, not an async function: one promise fewer on every claim.
+export function claimOne(s: Settings, ctx: Context, state: IdempotencyState): Promise<ClaimResult> {
+  const owner = newOwner();
+  const until = leaseUntil(s, ctx, Date.now());
+  let pending: Promise<ClaimResult>;
+  try {
+    pending = Promise.resolve(s.store.claim({ key: state.key!, owner, fingerprint: state.fingerprint!, leaseUntil: until }, { signal: ctx.signal }));
+  } catch (error) {
+    return Promise.reject(storeUnavailable(error));
+  }
+  return pending.then(
+    (result) => {
+      if (result.claimed) {
+        state.owner = owner;
+        state.leaseUntil = until;
+        // Known to the batch's other messages before any of them reads the claim's answer.
+        state.batchClaims?.add(state.key!);
+      }
+      return result;
+    },
+    (error: unknown) => {
+      throw storeUnavailable(error);
+    },
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * The options of `idempotency()`, checked once when the plugin is made, and the settings every
+ * hook reads from them (`Settings`: one object per plugin instance, never one per invocation).
+ */
+import type { SteadyError } from '@steadyfn/handler';
+import { checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import type { KeySource, ScopeSource } from './key.js';
+import { LocalCache } from './lru.js';
+import type { IdempotencyStore } from './types.js';
+
+/** Bounds of the in-memory cache of completed records. */
+export interface LocalCacheOptions {
+  /** Most completed records kept in memory. @default 1000 */
+  maxEntries?: number;
+  /** Most bytes of stored results kept in memory. @default 8388608 (8 MiB) */
+  maxBytes?: number;
+}
+
+/** Options of `idempotency()`. Durations are whole milliseconds. */
+export interface IdempotencyOptions {
+  /** Where records live: `redisStore(...)`, `mongoStore(...)`, or `memoryStore()` for tests. */
+  store: IdempotencyStore;
+  /** Where the key comes from; see `KeySource`. HTTP GET, HEAD, OPTIONS and TRACE never have one: they always run. @default 'auto' */
+  key?: KeySource;
+  /**
+   * When no key can be found (`key: 'header'` without the header, or a key function that
+   * returns nothing): `true` answers 400 `IDEMPOTENCY_KEY_MISSING`; `false` runs the
+   * function without idempotency.
+   * @default true
+   */
+  required?: boolean;
+  /** How long a completed result is replayed, in ms (e.g. `24 * 3_600_000`). Required. */
+  ttlMs: number;
+  /**
+   * Longest a running invocation holds its key, in ms; also capped by the invocation's
+   * deadline, so a killed attempt's key frees itself.
+   * @default 300000 (5 minutes)
+   */
+  leaseMs?: number;
+  /**
+   * A duplicate that arrives while the first is still running: `'reject'` answers 409 with
+   * `Retry-After` (retryable, so a queue redelivers it later); `'wait'` polls until the first
+   * finishes — up to the duplicate's own deadline (less the handler's margin), whatever the
+   * lease — and replays its result, or runs itself if the first gave its record up.
+   * @default 'reject'
+   */
+  onConcurrent?: 'reject' | 'wait';
+  /**
+   * Whether a failure is stored and replayed. `false` releases the record so a retry runs
+   * again. `true` stores terminal (non-retryable) errors; retryable ones are always released,
+   * since storing them would turn every retry into the same failure. A function decides per error.
+   * @default false
+   */
+  cacheErrors?: boolean | ((error: SteadyError) => boolean);
+  /** In-memory cache of completed records: a warm replay makes no store call. @default true */
+  localCache?: boolean | LocalCacheOptions;
+  /** Names the records' scope instead of the function name (e.g. to share records across deployments). @default the function name */
+  namespace?: string;
+  /**
+   * Whose records an HTTP request's key belongs to (see `ScopeSource`): `'principal'` keeps
+   * each authenticated caller's keys apart (`ctx.principal`, hashed into the store key), so a
+   * caller never gets another caller's stored answer; `'none'` shares keys across callers; a
+   * function names the scope. Queue, stream and event triggers are never scoped.
+   * @default 'principal'
+   * @example
+   * idempotency({ store, ttlMs: 86_400_000, scope: (ctx) => (ctx.input as { tenantId: string }).tenantId });
+   */
+  scope?: ScopeSource;
+}
+
+/** The checked options, shared by the hooks' modules (claim.ts, settle.ts, batch.ts) as one explicit argument. */
+export interface Settings {
+  readonly store: IdempotencyStore;
+  readonly source: KeySource;
+  readonly required: boolean;
+  readonly ttlMs: number;
+  readonly leaseMs: number;
+  readonly waitForFirst: boolean;
+  readonly cacheErrors: boolean | ((error: SteadyError) => boolean);
+  readonly namespace: string | undefined;
+  readonly scope: ScopeSource;
+  /** Undefined with `localCache: false`. */
+  readonly local: LocalCache | undefined;
+  /** Function name (or namespace) → its scope hash, at most 64 kept (see `scopeFor` in claim.ts). */
+  readonly scopes: Map<string, string>;
+}
+
+const DEFAULT_LEASE_MS = 5 * 60_000;
+// Unknown keys are refused: a typo or a pre-`…Ms` name (`ttl`) would leave the default in force.
+const OPTION_KEYS = keysOf<IdempotencyOptions>({
+  store: true,
+  key: true,
+  required: true,
+  ttlMs: true,
+  leaseMs: true,
+  onConcurrent: true,
+  cacheErrors: true,
+  localCache: true,
+  namespace: true,
+  scope: true,
+});
+const LOCAL_CACHE_KEYS = keysOf<LocalCacheOptions>({ maxEntries: true, maxBytes: true });
+
+/** Refuses a store missing one of the methods the hooks call, when the plugin is made rather than mid-invocation. */
+function checkStore(store: unknown): IdempotencyStore {
+  const s = store as Partial<IdempotencyStore> | null | undefined;
+  const methods = ['claim', 'claimMany', 'complete', 'release', 'completeMany', 'get'] as const;
+  if (typeof s !== 'object' || s === null || methods.some((m) => typeof s[m] !== 'function')) {
+    invalidOption('idempotency', 'store', 'an IdempotencyStore: redisStore(...), mongoStore(...) or memoryStore()', store);
+  }
+  return s as IdempotencyStore;
+}
+
+/** Checks `idempotency()`'s options (ConfigurationError `CONFIG_INVALID` on the first bad one) and fills in the defaults. */
+export function settingsOf(options: IdempotencyOptions): Settings {
+  if (typeof options !== 'object' || options === null) invalidOption('idempotency', 'options', 'an options object', options);
+  checkKnownKeys('idempotency', '', options, OPTION_KEYS);
+  checkKnownKeys('idempotency', 'localCache', options.localCache, LOCAL_CACHE_KEYS);
+  const store = checkStore(options.store);
+  const source = options.key ?? 'auto';
+  if (typeof source !== 'function') oneOfOption('idempotency', 'key', source, ['auto', 'header', 'input'] as const, 'auto');
+  const required = oneOfOption('idempotency', 'required', options.required, [true, false], true);
+  if (options.ttlMs === undefined) invalidOption('idempotency', 'ttlMs', 'a whole number of milliseconds ≥ 1', undefined);
+  const ttlMs = msOption('idempotency', 'ttlMs', options.ttlMs, 0);
+  const leaseMs = msOption('idempotency', 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS);
+  const waitForFirst = oneOfOption('idempotency', 'onConcurrent', options.onConcurrent, ['reject', 'wait'] as const, 'reject') === 'wait';
+  const cacheErrors = options.cacheErrors ?? false;
+  if (typeof cacheErrors !== 'boolean' && typeof cacheErrors !== 'function') invalidOption('idempotency', 'cacheErrors', 'a boolean or (error) => boolean', cacheErrors);
+  const namespace = options.namespace === undefined ? undefined : stringOption('idempotency', 'namespace', options.namespace);
+  const scope = options.scope ?? 'principal';
+  if (typeof scope !== 'function') oneOfOption('idempotency', 'scope', scope, ['principal', 'none'] as const, 'principal');
+  const cacheOptions = typeof options.localCache === 'object' && options.localCache !== null ? options.localCache : {};
+  const local =
+    options.localCache === false
+      ? undefined
+      : new LocalCache(
+          intOption('idempotency', 'localCache.maxEntries', cacheOptions.maxEntries, 1000, 1),
+          intOption('idempotency', 'localCache.maxBytes', cacheOptions.maxBytes, 8 * 1024 * 1024, 1),
+        );
+  return { store, source, required, ttlMs, leaseMs, waitForFirst, cacheErrors, namespace, scope, local, scopes: new Map<string, string>() };
+}

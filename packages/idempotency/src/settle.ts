@@ -1,0 +1,147 @@
+/**
+ * The settle path: completing (or releasing) the record once the function ran — now, in the
+ * background while the lease lasts when the store call failed, or through another write that
+ * joined the completion (`PendingCompletion`, join.ts) — and the log lines it says.
+ */
+import type { Context, SteadyError } from '@steadyfn/handler';
+import { settleLater as retrySettle } from '@steadyfn/lease/internal';
+import type { PendingCompletion } from './join.js';
+import { remember } from './local.js';
+import type { Settings } from './options.js';
+import { decodeStored, encodeStored, replay, replayTooLarge, resultStored, type StoredResult } from './record.js';
+import type { IdempotencyState } from './state.js';
+import { isCompleteRequest, type CompleteRequest, type ReleaseRequest } from './types.js';
+
+/** Whether a failure is stored and replayed (`cacheErrors`): retryable ones only when a function says so. */
+export function shouldCache(s: Settings, error: SteadyError): boolean {
+  if (typeof s.cacheErrors === 'function') return s.cacheErrors(error);
+  return s.cacheErrors && !error.retryable;
+}
+
+/**
+ * Completes (or releases) now, or queues it for `afterBatch`. Never throws: the effects
+ * already happened. No `ctx.signal` here: a completion is worth finishing even after the
+ * answer (the record then replays instead of running twice); the core stops waiting for it
+ * at the deadline.
+ */
+export async function settle(s: Settings, ctx: Context, state: IdempotencyState, stored: StoredResult | string | undefined): Promise<void> {
+  const owner = state.owner!;
+  state.settled = true;
+  let request: CompleteRequest | ReleaseRequest = { key: state.key!, owner };
+  if (stored !== undefined) {
+    try {
+      request = { key: state.key!, owner, fingerprint: state.fingerprint!, result: typeof stored === 'string' ? stored : encodeStored(stored), expiresAt: Date.now() + s.ttlMs };
+    } catch {
+      // Not storable as JSON: release, so a retry runs again rather than replaying nothing.
+      ctx.log.warn('idempotency result is not JSON-serialisable; record released', { code: 'IDEMPOTENCY_RESULT_NOT_STORABLE' });
+    }
+  }
+  if (state.batch) {
+    state.pending = request;
+    return;
+  }
+  try {
+    const ok = isCompleteRequest(request) ? await s.store.complete(request) : await s.store.release(request);
+    if (!ok) lostLease(ctx);
+    else if (isCompleteRequest(request)) remember(s, state.key!, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
+  } catch (error) {
+    logStoreFailure(ctx, error);
+    if ((error as { retryable?: unknown } | null)?.retryable !== false) void settleLater(s, ctx, request, state.leaseUntil ?? 0).catch(() => undefined);
+  }
+}
+
+/**
+ * A completion (or release) whose store call failed, repeated in the background while the
+ * lease this invocation claimed lasts (`settleLater` of `@steadyfn/lease/internal`: backing
+ * off 50 ms → 500 ms, stopping at a non-retryable error), without holding the answer. A store
+ * that restarts under a completion — a Redis that keeps its data, reached through a client
+ * that fails at once while disconnected (the `@steadyfn/connections` profile) — would
+ * otherwise leave the record to expire, and the retry would run the function's effects again.
+ * Repeating is safe: the store settles only the owner's generation, so a completion applied
+ * before its answer was lost is refused the second time (and then read back).
+ */
+export async function settleLater(s: Settings, ctx: Context, request: CompleteRequest | ReleaseRequest, until: number): Promise<void> {
+  const settled = await retrySettle(async () => {
+    const ok = isCompleteRequest(request) ? await s.store.complete(request) : await s.store.release(request);
+    if (ok && isCompleteRequest(request)) remember(s, request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
+    if (!ok && !(await appliedBefore(s, request))) lostLease(ctx);
+  }, until);
+  // A release given up costs nothing (the record frees itself when the lease ends); a
+  // completion given up means a retry after the lease runs the function's effects again.
+  if (!settled && isCompleteRequest(request)) completionAbandoned(ctx);
+}
+
+/** Whether a settle whose answer was lost took effect: the record holds its result (or, for a release, is gone). */
+async function appliedBefore(s: Settings, request: CompleteRequest | ReleaseRequest): Promise<boolean> {
+  const record = await s.store.get(request.key);
+  if (!isCompleteRequest(request)) return record === undefined;
+  return record?.status === 'completed' && record.fingerprint === request.fingerprint && record.result === request.result;
+}
+
+/** One completion (or release), as `completeMany` settles several. */
+export function settleOne(s: Settings, request: CompleteRequest | ReleaseRequest): Promise<boolean> {
+  return isCompleteRequest(request) ? s.store.complete(request) : s.store.release(request);
+}
+
+/** The store refused a settle: another invocation took the record over, or it expired. */
+export function lostLease(ctx: Context): void {
+  ctx.log.warn('idempotency record was taken over or expired before this invocation finished', { code: 'IDEMPOTENCY_LEASE_LOST' });
+}
+
+/** The background retries of a completion ran out with the lease. */
+function completionAbandoned(ctx: Context): void {
+  ctx.log.error('idempotency record could not be completed before its lease ended; a retry will run the function again', {
+    code: 'IDEMPOTENCY_COMPLETION_ABANDONED',
+  });
+}
+
+/** A settle's store call failed (logged, never thrown). */
+export function logStoreFailure(ctx: Context, error: unknown): void {
+  // The function's effects happened; failing now would make the provider run them again.
+  // A store error marked not retryable is not tried again: the line must not promise it.
+  const retried = (error as { retryable?: unknown } | null)?.retryable !== false;
+  ctx.log.error(retried ? 'idempotency record could not be completed; retried until its lease ends' : 'idempotency record could not be completed; the store refused it, not retried', {
+    code: 'IDEMPOTENCY_STORE_UNAVAILABLE',
+    cause: error instanceof Error ? error.name : typeof error,
+  });
+}
+
+/** `Joiner.completion` (state.ts): the pending completion `pendingCompletion(ctx, result)` hands to another write. */
+export function completionOf(s: Settings, state: IdempotencyState, result: unknown): PendingCompletion | undefined {
+  if (!state.owner || state.settled) return undefined;
+  let request: CompleteRequest;
+  const stored = resultStored(result);
+  try {
+    request = { key: state.key!, owner: state.owner, fingerprint: state.fingerprint!, result: encodeStored(stored), expiresAt: Date.now() + s.ttlMs };
+  } catch {
+    // Not storable as JSON: the plugin releases the record after the write, as without a join.
+    return undefined;
+  }
+  // Refused before the write carries it, as the plugin's own `after` would refuse it.
+  const tooLarge = replayTooLarge(result, stored);
+  if (tooLarge !== undefined) throw tooLarge;
+  const joinable = s.store.joinable?.(request);
+  return {
+    key: state.key!,
+    answer: request.result,
+    lease: joinable && { store: joinable.lease, settle: joinable.settle },
+    joined() {
+      if (state.settled) return;
+      state.settled = true;
+      state.joined = true;
+      joinable?.settled();
+      remember(s, request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
+    },
+  };
+}
+
+/**
+ * The first invocation's answer as a replay will give it: a plain value round-tripped through
+ * the record's JSON (a `Date` becomes its ISO text, `undefined` members and `Map` contents
+ * vanish; bytes come back as a `Buffer`), so one key never has two answers. An HTTP response is stored as rendered, so it
+ * is kept as it is; so is a value that could not be stored.
+ */
+export function firstAnswer(stored: StoredResult, text: string | undefined): { answer: unknown } | undefined {
+  if (stored.k !== 'v' || stored.v === undefined || text === undefined) return undefined;
+  return { answer: replay(decodeStored(text)) };
+}

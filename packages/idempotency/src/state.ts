@@ -1,0 +1,43 @@
+/**
+ * The plugin's per-invocation state (`IdempotencyState`): made by the core for each invocation
+ * and each message of a batch, and handed to every hook; never module state.
+ */
+import type { PendingCompletion } from './join.js';
+import type { CompleteRequest, ReleaseRequest, StoredRecord } from './types.js';
+
+/**
+ * The plugin's state for one invocation (made fresh by the core for each invocation and each
+ * message of a batch). Opaque to users.
+ */
+export interface IdempotencyState {
+  /** The store key, once resolved. */
+  key?: string;
+  fingerprint?: string;
+  /** Set while this invocation holds the record. */
+  owner?: string;
+  /** When the lease this invocation claimed ends (epoch ms, this process's clock), with `owner`. */
+  leaseUntil?: number;
+  /** What a batch claim found instead of claiming. */
+  existing?: StoredRecord;
+  /** Completion waits for `afterBatch`. */
+  batch: boolean;
+  /** In a batch, the key needs the validated input, so `before` claims it. */
+  keyInBefore: boolean;
+  /** Completion or release queued for `afterBatch`. */
+  pending?: CompleteRequest | ReleaseRequest;
+  /**
+   * In a batch, the keys its messages claimed (one set shared by the batch's states): a
+   * record held under one of them completes only in `afterBatch`, after every message ran.
+   */
+  batchClaims?: Set<string>;
+  settled: boolean;
+  /** Another write carried the completion (`PendingCompletion.joined`). */
+  joined?: boolean;
+  /** The plugin's side of `pendingCompletion` (one per plugin, shared by its states). */
+  readonly join: Joiner;
+}
+
+/** Builds `PendingCompletion`s for one plugin instance. */
+export interface Joiner {
+  completion(state: IdempotencyState, result: unknown): PendingCompletion | undefined;
+}
