@@ -1,0 +1,72 @@
+/**
+ * Fresh-eyes review of "a client the function closed itself is rebuilt on its next use"
+ * (3908096): the function's own quit() racing commands of a concurrent invocation on the same
+ * instance, on the shared Redis. QUIT is answered after every command written before it
+ * (Redis runs a connection's commands in order), so nothing written before it may be lost, and
+ * the QUIT itself must answer OK.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closeAll } from '../src/index.js';
+import { redis } from '../src/redis.js';
+import { requireService } from '../../../test/services/env.js';
+
+const run = randomUUID().slice(0, 8);
+const url = process.env.REDIS_URL ?? '';
+const shared = new Redis(url, { lazyConnect: true });
+
+beforeAll(async () => {
+  await requireService('redis');
+});
+
+afterEach(async () => {
+  await closeAll();
+});
+afterAll(() => shared.disconnect());
+
+async function outcome<T>(p: Promise<T>): Promise<{ value: T } | { code: unknown; message: string }> {
+  try {
+    return { value: await p };
+  } catch (err) {
+    return { code: (err as { code?: unknown }).code, message: (err as Error).message };
+  }
+}
+
+describe('quit() by one invocation while another has commands in flight', () => {
+  it('the write written before the QUIT answers its reply (applied once), the QUIT answers OK, and the next command runs on a rebuilt client', async () => {
+    const key = `review:closed:${run}:incr`;
+    try {
+      const handle = redis({ url });
+      const first = await handle.get();
+      const view = handle.contextValue(first);
+      // Invocation B's write, then invocation A's quit() (not awaited), then B's next command, all in one tick.
+      const incr = outcome(view.incr(key));
+      const quit = outcome(view.quit());
+      const next = outcome(view.get(key));
+      expect(await incr).toEqual({ value: 1 });
+      expect(await quit).toEqual({ value: 'OK' });
+      expect(await next).toEqual({ value: '1' });
+      expect(handle.peek()).not.toBe(first);
+      expect(await shared.get(key)).toBe('1');
+    } finally {
+      await shared.del(key);
+    }
+  });
+
+  it('disconnect() not awaited, then the next command at once: it runs on a rebuilt client', async () => {
+    const key = `review:closed:${run}:disc`;
+    try {
+      const handle = redis({ url });
+      const first = await handle.get();
+      const view = handle.contextValue(first);
+      expect(await view.incr(key)).toBe(1);
+      view.disconnect();
+      expect(await view.incr(key)).toBe(2);
+      expect(handle.peek()).not.toBe(first);
+      expect(await shared.get(key)).toBe('2');
+    } finally {
+      await shared.del(key);
+    }
+  });
+});
