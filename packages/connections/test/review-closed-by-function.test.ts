@@ -6,10 +6,10 @@
  * the QUIT itself must answer OK.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll } from '../src/index.js';
-import { redis } from '../src/redis.js';
+import { redis, redisCluster } from '../src/redis.js';
 import { requireService } from '../../../test/services/env.js';
 
 const run = randomUUID().slice(0, 8);
@@ -18,7 +18,12 @@ const shared = new Redis(url, { lazyConnect: true });
 
 beforeAll(async () => {
   await requireService('redis');
+  await requireService('redis-cluster');
 });
+
+function clusterNodes(): { host: string; port: number }[] {
+  return (process.env.REDIS_CLUSTER_NODES ?? '').split(',').map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1]) }));
+}
 
 afterEach(async () => {
   await closeAll();
@@ -67,6 +72,42 @@ describe('quit() by one invocation while another has commands in flight', () => 
       expect(await shared.get(key)).toBe('2');
     } finally {
       await shared.del(key);
+    }
+  });
+});
+
+describe('a Cluster client quit() by the function', () => {
+  // Found here: the rebuild that B's next command starts closed the quitting Cluster with
+  // disconnect() at once, which dropped B's INCR still waiting in a node connection that was
+  // connecting (redisCluster() connects the other masters lazily): CONNECTION_LOST, never applied.
+  it('writes in flight on every master before quit() answer once, quit() answers OK, and the next command runs on a rebuilt Cluster', async () => {
+    const admin = new Cluster(clusterNodes(), { lazyConnect: true });
+    const handle = redisCluster({ nodes: clusterNodes() });
+    const keys: string[] = [];
+    try {
+      await admin.connect();
+      const first = await handle.get();
+      // One key per master, so some INCR goes to a node connection not connected yet (status "wait").
+      const masters = new Set(first.nodes('master').map((n) => `${n.options.host}:${n.options.port}`));
+      for (let i = 0; masters.size > 0 && i < 10_000; i++) {
+        const key = `review:closed:${run}:cluster:${i}`;
+        const owner = first.slots[Number(await admin.call('cluster', 'keyslot', key))]?.[0];
+        if (owner && masters.delete(owner)) keys.push(key);
+      }
+      expect(masters.size).toBe(0);
+      expect(first.nodes('master').map((n) => n.status)).toContain('wait');
+      const view = handle.contextValue(first);
+      const incrs = keys.map((key) => outcome(view.incr(key)));
+      const quit = outcome(view.quit());
+      const next = outcome(view.get(keys[0]!));
+      for (const incr of incrs) expect(await incr).toEqual({ value: 1 });
+      expect(await quit).toEqual({ value: 'OK' });
+      expect(await next).toEqual({ value: '1' });
+      expect(handle.peek()).not.toBe(first);
+      for (const key of keys) expect(await admin.get(key)).toBe('1');
+    } finally {
+      if (keys.length) await Promise.all(keys.map((k) => admin.del(k))).catch(() => undefined);
+      admin.disconnect();
     }
   });
 });
