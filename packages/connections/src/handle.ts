@@ -81,7 +81,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     if (!isConnErr(err)) return Promise.reject(err as Error);
     if (!repeated) return retry(err, fn, arg, client, signal, safe);
     life.distrust(client);
-    return Promise.reject(new ConnectionLostError(name, err));
+    return Promise.reject(new ConnectionLostError(name, err, true));
   }
 
   /**
