@@ -49,7 +49,7 @@ describe('ctx.mongo.client.close() not awaited', () => {
       const before = randomUUID();
       const during = handle.run(({ db: d }) => d.collection('docs').insertOne({ _id: before as never })).then(
         () => 'ok',
-        (e: { code?: string }) => e.code ?? 'raw',
+        (e: { code?: string; name?: string; message?: string }) => e.code ?? `raw ${e.name}: ${e.message}`,
       );
       void first.client.close();
       const after = randomUUID();
