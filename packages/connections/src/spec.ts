@@ -71,7 +71,12 @@ export interface ClientSpec<T> {
   create(context: CreateContext): T | Promise<T>;
   /** One cheap round trip (`PING`, `{ ping: 1 }`), sent after the client idled past `idleThresholdMs`. Without it there is no thaw check. */
   ping?(client: T): Promise<unknown>;
-  /** The client's own view of its connection, without a round trip (ioredis `status === 'ready'`); `false` rebuilds it at once. */
+  /**
+   * The client's own view of its connection, without a round trip (ioredis `status === 'ready'`); `false` rebuilds it at once.
+   * Return `false` as soon as the client is closed or closing, also when the function closed it itself (`quit()`, `end()`,
+   * `close()`): without it such a client is found out only by the error of its next operation — a read is repeated on a
+   * rebuilt client, a write fails once with `CONNECTION_LOST` (test/review-closed-by-function.test.ts).
+   */
   isReady?(client: T): boolean;
   /** Releases the client's sockets; bounded by `closeTimeoutMs`. */
   close?(client: T): unknown;

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll } from '../src/index.js';
+import { closeAll, defineClient } from '../src/index.js';
 import { redis, redisCluster } from '../src/redis.js';
 import { requireService } from '../../../test/services/env.js';
 
@@ -108,6 +108,45 @@ describe('a Cluster client quit() by the function', () => {
     } finally {
       if (keys.length) await Promise.all(keys.map((k) => admin.del(k))).catch(() => undefined);
       admin.disconnect();
+    }
+  });
+});
+
+describe('a client the caller built (defineClient) that the function quit()s', () => {
+  const build = async (): Promise<Redis> => {
+    const c = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    await c.connect();
+    return c;
+  };
+
+  it('without isReady the handle cannot know: the next write fails once with CONNECTION_LOST (not applied), then a rebuilt client serves', async () => {
+    const key = `review:closed:${run}:own`;
+    try {
+      const handle = defineClient({ name: 'own-redis', create: build, close: (c) => c.disconnect() });
+      expect(await handle.run((c) => c.incr(key))).toBe(1);
+      await handle.run((c) => c.quit());
+      const err = await handle.run((c) => c.incr(key)).catch((e: unknown) => e as { code?: string });
+      expect(err).toMatchObject({ code: 'CONNECTION_LOST' });
+      expect(await handle.run((c) => c.incr(key))).toBe(2);
+    } finally {
+      await shared.del(key);
+    }
+  });
+
+  it("with isReady as the README says (status 'ready', not quitting) it is rebuilt at once", async () => {
+    const key = `review:closed:${run}:own-ready`;
+    try {
+      const handle = defineClient({
+        name: 'own-redis-ready',
+        create: build,
+        close: (c) => c.disconnect(),
+        isReady: (c) => c.status === 'ready' && !(c as unknown as { manuallyClosing?: boolean }).manuallyClosing,
+      });
+      expect(await handle.run((c) => c.incr(key))).toBe(1);
+      void handle.run((c) => c.quit());
+      expect(await handle.run((c) => c.incr(key))).toBe(2);
+    } finally {
+      await shared.del(key);
     }
   });
 });
