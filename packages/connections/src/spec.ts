@@ -176,6 +176,15 @@ export interface RunOptions extends WaitOptions {
    * @default false
    */
   safe?: boolean;
+  /**
+   * `fn` sends one operation. Only then does an error proving that operation unsent (a refused
+   * connect, ioredis `Stream isn't writeable`, a `redisCluster()`'s `Cluster isn't ready`, MongoDB
+   * server selection) let `fn` run once more when it is not `safe`: the error says nothing of the
+   * operations `fn` sent before the one that failed, and repeating `fn` would send those twice.
+   * The command methods of `ctx.redis` set it (one command each).
+   * @default false
+   */
+  single?: boolean;
 }
 
 /**

@@ -33,7 +33,7 @@ describe('ctx.mongo.client.close() not awaited', () => {
       const first = await handle.get();
       void first.client.close();
       const id = randomUUID();
-      await handle.run(({ db: d }) => d.collection('docs').insertOne({ _id: id as never, n: 1 }));
+      await handle.run(({ db: d }) => d.collection('docs').insertOne({ _id: id as never, n: 1 }), { single: true });
       expect(handle.peek()?.client).not.toBe(first.client);
       expect(await admin.db(db).collection('docs').countDocuments({ _id: id as never })).toBe(1);
     } finally {
@@ -47,13 +47,13 @@ describe('ctx.mongo.client.close() not awaited', () => {
     try {
       const first = await handle.get();
       const before = randomUUID();
-      const during = handle.run(({ db: d }) => d.collection('docs').insertOne({ _id: before as never })).then(
+      const during = handle.run(({ db: d }) => d.collection('docs').insertOne({ _id: before as never }), { single: true }).then(
         () => 'ok',
         (e: { code?: string; name?: string; message?: string }) => e.code ?? `raw ${e.name}: ${e.message}`,
       );
       void first.client.close();
       const after = randomUUID();
-      await handle.run(({ db: d }) => d.collection('docs').insertOne({ _id: after as never }));
+      await handle.run(({ db: d }) => d.collection('docs').insertOne({ _id: after as never }), { single: true });
       const outcome = await during;
       const stored = await admin.db(db).collection('docs').countDocuments({ _id: before as never });
       // Either it was applied and answered, or it answered a typed 503 — never a raw error, never applied twice (a duplicate _id would fail anyway, so count ≤ 1 is the check on the answer).
