@@ -208,8 +208,8 @@ export interface ClientHandle<T> {
   acquire(options?: WaitOptions): Promise<Lease<T>>;
   /**
    * Runs `fn` with the client. On a connection error the client is repaired, and `fn` runs
-   * once more if `safe` is set or the error proves nothing was sent. Other errors pass
-   * through unchanged.
+   * once more if `safe` is set, or if `single` is set and the error proves that one operation
+   * unsent. Other errors pass through unchanged.
    * @throws ConnectionLostError (`CONNECTION_LOST`, 503, retryable) after a connection error when repeating was not safe, or on the repeat.
    * @throws the signal's reason when the signal aborts before `fn` settles (the client is then checked before its next use).
    * @throws the errors of `get`.
