@@ -95,15 +95,25 @@ export class ConnectionUnavailableError extends SteadyError {
 
 /**
  * The connection broke during an operation that is not safe to send twice (a write the
- * caller did not mark `safe`), or during its one repeat. Code `CONNECTION_LOST`, HTTP 503,
- * retryable: it is not repeated here; the whole invocation may be.
+ * caller did not mark `safe`), or during its one repeat (`repeated`: the message says it was
+ * repeated once and failed again). Code `CONNECTION_LOST`, HTTP 503, retryable: it is not
+ * repeated here; the whole invocation may be.
  */
 export class ConnectionLostError extends SteadyError {
   override readonly name = 'ConnectionLostError';
   /** The handle's name. */
   readonly client: string;
-  constructor(client: string, cause: unknown) {
-    super('CONNECTION_LOST', `The ${client} connection was lost during an operation that is not safe to repeat`, {
+  /**
+   * @param client - The handle's name.
+   * @param cause - The driver's error (logged by class and code only).
+   * @param repeated - The operation had already been repeated once after a connection error.
+   * @default repeated false
+   */
+  constructor(client: string, cause: unknown, repeated = false) {
+    const detail = repeated
+      ? `The ${client} connection was lost again when the operation was repeated once after a connection error`
+      : `The ${client} connection was lost during an operation that is not safe to repeat`;
+    super('CONNECTION_LOST', detail, {
       status: 503,
       retryable: true,
       expose: true,

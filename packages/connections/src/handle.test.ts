@@ -199,11 +199,14 @@ describe('defineClient', () => {
     it('repeats even a write when the error proves it was never sent', async () => {
       const handle = defineClient(fake().spec);
       let calls = 0;
-      const result = await handle.run(() => {
-        calls++;
-        if (calls === 1) throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
-        return 'written';
-      });
+      const result = await handle.run(
+        () => {
+          calls++;
+          if (calls === 1) throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
+          return 'written';
+        },
+        { single: true },
+      );
       expect(result).toBe('written');
       expect(calls).toBe(2);
     });

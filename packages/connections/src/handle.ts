@@ -35,6 +35,15 @@ export function defineClient<T>(spec: ClientSpec<T>): ClientHandle<T> {
   return makeHandle(spec, 'defineClient');
 }
 
+/**
+ * When `fn` may run again after a connection error: `SAFE` always (`safe`), `ONE` when the error
+ * proves its one operation unsent (`single`), `NEVER` otherwise (it may have sent several).
+ */
+type Repeat = 0 | 1 | 2;
+const NEVER = 0;
+const ONE = 1;
+const SAFE = 2;
+
 /** What a handle calls on its client: `fn(client, arg)`. */
 type Send<T, A, R> = (client: T, arg: A) => R | Promise<R>;
 
@@ -66,29 +75,32 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     return got ? Promise.resolve(got) : leaseFor(options?.signal ?? currentContext()?.signal);
   }
 
-  /** After a connection error: repeat once when that cannot apply `fn` twice, else CONNECTION_LOST. */
-  async function retry<A, R>(err: unknown, fn: Send<T, A, R>, arg: A, client: T, signal: Abortable | undefined, safe: boolean): Promise<R> {
+  /**
+   * After a connection error: repeat once when that cannot apply `fn` twice, else CONNECTION_LOST.
+   * An error proving the failing operation unsent counts only when `fn` sends one (`ONE`).
+   */
+  async function retry<A, R>(err: unknown, fn: Send<T, A, R>, arg: A, client: T, signal: Abortable | undefined, safe: Repeat): Promise<R> {
     // Whatever happens next, this client must prove itself before anyone uses it again.
     life.distrust(client);
-    if (!safe && !notSent(err)) throw new ConnectionLostError(name, err);
+    if (safe !== SAFE && !(safe === ONE && notSent(err))) throw new ConnectionLostError(name, err);
     life.stats.retries++;
     noteRetry(name);
     const second = await leaseFor(signal && toAbortSignal(signal));
     return attempt(fn, arg, second.client, signal, safe, true);
   }
 
-  function failed<A, R>(err: unknown, fn: Send<T, A, R>, arg: A, client: T, signal: Abortable | undefined, safe: boolean, repeated: boolean): Promise<R> {
+  function failed<A, R>(err: unknown, fn: Send<T, A, R>, arg: A, client: T, signal: Abortable | undefined, safe: Repeat, repeated: boolean): Promise<R> {
     if (!isConnErr(err)) return Promise.reject(err as Error);
     if (!repeated) return retry(err, fn, arg, client, signal, safe);
     life.distrust(client);
-    return Promise.reject(new ConnectionLostError(name, err));
+    return Promise.reject(new ConnectionLostError(name, err, true));
   }
 
   /**
    * One attempt of `fn(client, arg)` (the warm path of every command: one promise), bounded by
    * `signal`. A call cut off by the signal leaves the client suspect: it may hang on a dead socket.
    */
-  function attempt<A, R>(fn: Send<T, A, R>, arg: A, client: T, signal: Abortable | undefined, safe: boolean, repeated: boolean): Promise<R> {
+  function attempt<A, R>(fn: Send<T, A, R>, arg: A, client: T, signal: Abortable | undefined, safe: Repeat, repeated: boolean): Promise<R> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     let result: R | Promise<R>;
     try {
@@ -118,7 +130,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     const at = wallClock ? Date.now() : undefined;
     // The running invocation's ctx.signal, raced without making its AbortSignal (same abort, same reason).
     const signal = options?.signal ?? currentAbortable(at);
-    const safe = options?.safe === true;
+    const safe: Repeat = options?.safe === true ? SAFE : options?.single === true ? ONE : NEVER;
     const client = life.reusable(at);
     if (client !== undefined) return attempt(fn, arg, client, signal, safe, false);
     return leaseFor(signal && toAbortSignal(signal)).then((lease) => attempt(fn, arg, lease.client, signal, safe, false));

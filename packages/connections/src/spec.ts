@@ -71,7 +71,12 @@ export interface ClientSpec<T> {
   create(context: CreateContext): T | Promise<T>;
   /** One cheap round trip (`PING`, `{ ping: 1 }`), sent after the client idled past `idleThresholdMs`. Without it there is no thaw check. */
   ping?(client: T): Promise<unknown>;
-  /** The client's own view of its connection, without a round trip (ioredis `status === 'ready'`); `false` rebuilds it at once. */
+  /**
+   * The client's own view of its connection, without a round trip (ioredis `status === 'ready'`); `false` rebuilds it at once.
+   * Return `false` as soon as the client is closed or closing, also when the function closed it itself (`quit()`, `end()`,
+   * `close()`): without it such a client is found out only by the error of its next operation — a read is repeated on a
+   * rebuilt client, a write fails once with `CONNECTION_LOST` (test/review-closed-by-function.test.ts).
+   */
   isReady?(client: T): boolean;
   /** Releases the client's sockets; bounded by `closeTimeoutMs`. */
   close?(client: T): unknown;
@@ -171,6 +176,15 @@ export interface RunOptions extends WaitOptions {
    * @default false
    */
   safe?: boolean;
+  /**
+   * `fn` sends one operation. Only then does an error proving that operation unsent (a refused
+   * connect, ioredis `Stream isn't writeable`, a `redisCluster()`'s `Cluster isn't ready`, MongoDB
+   * server selection) let `fn` run once more when it is not `safe`: the error says nothing of the
+   * operations `fn` sent before the one that failed, and repeating `fn` would send those twice.
+   * The command methods of `ctx.redis` set it (one command each).
+   * @default false
+   */
+  single?: boolean;
 }
 
 /**
@@ -194,8 +208,8 @@ export interface ClientHandle<T> {
   acquire(options?: WaitOptions): Promise<Lease<T>>;
   /**
    * Runs `fn` with the client. On a connection error the client is repaired, and `fn` runs
-   * once more if `safe` is set or the error proves nothing was sent. Other errors pass
-   * through unchanged.
+   * once more if `safe` is set, or if `single` is set and the error proves that one operation
+   * unsent. Other errors pass through unchanged.
    * @throws ConnectionLostError (`CONNECTION_LOST`, 503, retryable) after a connection error when repeating was not safe, or on the repeat.
    * @throws the signal's reason when the signal aborts before `fn` settles (the client is then checked before its next use).
    * @throws the errors of `get`.

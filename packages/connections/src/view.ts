@@ -37,7 +37,8 @@ interface Commander {
 const PASSED_THROUGH: ReadonlySet<string> = new Set(['multi', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe']);
 
 const SAFE: RunOptions = { safe: true };
-const UNSAFE: RunOptions = {};
+// One command per call: an error proving it unsent lets even a write be sent once more.
+const UNSAFE: RunOptions = { single: true };
 
 /**
  * Wraps a handle's client so that command methods run through `handle.run` (bounded by the

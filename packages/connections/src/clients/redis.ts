@@ -53,12 +53,27 @@ export function closingRedis(client: object): boolean {
   return (client as { manuallyClosing?: unknown }).manuallyClosing === true;
 }
 
-/** Closes politely when the connection is up (QUIT, at most 500 ms), at once otherwise. */
-export async function closeRedis(client: { status: string; quit(): Promise<unknown>; disconnect(): void }): Promise<void> {
-  if (client.status === 'ready' && !closingRedis(client)) {
-    await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500).unref?.())]);
+/** At most this long for a QUIT, ours or the function's own, before the sockets are dropped. */
+const QUIT_WAIT_MS = 500;
+
+/**
+ * Closes politely when the connection is up (QUIT, at most 500 ms), at once otherwise. A client
+ * the function is already closing (its own `quit()`, e.g. a Cluster whose node connections still
+ * hold commands of a concurrent invocation) is given the same 500 ms to end by itself first:
+ * `disconnect()` would drop the commands its QUIT lets the server answer.
+ */
+export async function closeRedis(client: { status: string; quit(): Promise<unknown>; disconnect(): void; once(event: 'end', listener: () => void): unknown }): Promise<void> {
+  const closing = closingRedis(client);
+  if (client.status === 'ready' && !closing) {
+    await Promise.race([client.quit().catch(() => undefined), delay(QUIT_WAIT_MS)]);
+  } else if (closing && client.status !== 'end') {
+    await Promise.race([new Promise<void>((resolve) => client.once('end', resolve)), delay(QUIT_WAIT_MS)]);
   }
   client.disconnect();
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }
 
 /** Whether ioredis options name a server themselves (otherwise ioredis falls back to 127.0.0.1:6379). */
