@@ -11,29 +11,16 @@
  * every reply, on current and new connections, as a node that hangs after reading would.
  */
 import { randomUUID } from 'node:crypto';
-import { Cluster } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler, type SteadyHandler } from '@steadyfn/handler';
-import { closeAll, connections } from '../src/index.js';
+import { connections } from '../src/index.js';
 import { redisCluster } from '../src/redis.js';
 import { apiGatewayV2 } from '../../../test/support/events.js';
-import { startClusterProxies, type ClusterProxies } from './support/cluster-proxy.js';
+import { useClusterProxies } from './support/cluster-proxy.js';
 
 /** The proxies: `muted` on one drops its node's replies while the node still reads every request. */
-let net: ClusterProxies;
-let direct: Cluster;
-
-beforeAll(async () => {
-  net = await startClusterProxies();
-  direct = net.direct;
-});
-afterEach(async () => {
-  net.reset();
-  await closeAll();
-});
-afterAll(async () => {
-  await net?.close();
-});
+const net = useClusterProxies();
+const { direct } = net;
 
 type Op = { op: 'incr' | 'get'; key: string };
 

@@ -18,28 +18,16 @@
  * one loopback proxy per node (ioredis `natMap`); never stopped.
  */
 import { randomUUID } from 'node:crypto';
-import { Cluster } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
-import { closeAll, connections } from '../src/index.js';
+import { connections } from '../src/index.js';
 import { isConnectionError, wasNotSent } from '../src/errors.js';
 import { redisCluster } from '../src/redis.js';
-import { startClusterProxies, type ClusterNodeProxy, type ClusterProxies } from './support/cluster-proxy.js';
+import { useClusterProxies, type ClusterNodeProxy } from './support/cluster-proxy.js';
 
 /** The proxies: `tripOn(proxy)` drops the next connection to that node and every other one, then refuses new ones. */
-let net: ClusterProxies;
-let direct: Cluster;
-beforeAll(async () => {
-  net = await startClusterProxies();
-  direct = net.direct;
-});
-afterEach(async () => {
-  net.reset();
-  await closeAll();
-});
-afterAll(async () => {
-  await net?.close();
-});
+const net = useClusterProxies();
+const { direct } = net;
 
 function clusterHandle(name: string) {
   return redisCluster({ name: `${name}-${randomUUID()}`, nodes: net.nodes, options: { natMap: net.natMap }, connectTimeoutMs: 2_000 });

@@ -18,27 +18,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
-import { closeAll, connections } from '../src/index.js';
+import { connections } from '../src/index.js';
 import { isConnectionError, wasNotSent } from '../src/errors.js';
 import { ReplyLostError, redisCluster } from '../src/redis.js';
-import { startClusterProxies, type ClusterNodeProxy, type ClusterProxies } from './support/cluster-proxy.js';
+import { useClusterProxies, type ClusterNodeProxy } from './support/cluster-proxy.js';
 
 /** The proxies: `trap(key)` drops the connection that sent the key when the server answers it. */
-let net: ClusterProxies;
-let direct: Cluster;
-beforeAll(async () => {
-  net = await startClusterProxies();
-  direct = net.direct;
-});
-afterAll(async () => {
-  await net?.close();
-});
-afterEach(async () => {
-  net.reset();
-  await closeAll();
-});
+const net = useClusterProxies();
+const { direct } = net;
 
 /** Our client through the proxies (every node address CLUSTER SLOTS answers goes through its proxy). */
 function clusterHandle(name: string) {

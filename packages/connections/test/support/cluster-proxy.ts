@@ -15,10 +15,14 @@
  * - `dropAll()`: every current connection of every proxy is dropped.
  *
  * Also a Cluster connected straight to the nodes (`direct`), to read what the servers hold.
+ * `useClusterProxies()` registers the file's hooks: started before its tests, every fault
+ * cleared and every handle closed (`closeAll`) after each, all closed after the last.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Cluster } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { clusterNodes } from '../../../../test/support/redis.js';
+import { closeAll } from '../../src/index.js';
 
 type Address = { host: string; port: number };
 
@@ -74,14 +78,29 @@ export interface ClusterProxies {
   proxyOf(key: string): Promise<ClusterNodeProxy>;
   /** Clears every fault: no trap, no trip, not refusing, no proxy refusing or muted. */
   reset(): void;
-  /** Quits `direct`, drops every connection and closes the proxies. */
+  /** Quits `direct`, drops every connection and closes the proxies (`useClusterProxies` calls it after the file's tests). */
   close(): Promise<void>;
 }
 
 type Pair = { client: Socket; upstream: Socket };
 type NodeProxy = ClusterNodeProxy & { pairs: Set<Pair>; server: Server; refused: number };
 
-export async function startClusterProxies(): Promise<ClusterProxies> {
+/**
+ * Call at the top of a test file. The proxies, `nodes`, `natMap` and `direct` are ready once its
+ * `beforeAll` ran (in the tests and their hooks).
+ */
+export function useClusterProxies(): ClusterProxies {
+  const net = clusterProxies();
+  beforeAll(() => net.start());
+  afterEach(async () => {
+    net.reset();
+    await closeAll();
+  });
+  afterAll(() => net.close());
+  return net;
+}
+
+function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
   const targets = clusterNodes(process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003');
   const proxies: NodeProxy[] = [];
   let trap: { marker: Buffer; all: boolean; sprung: number } | undefined;
@@ -95,7 +114,7 @@ export async function startClusterProxies(): Promise<ClusterProxies> {
       }
   };
 
-  const start = async (node: Address): Promise<NodeProxy> => {
+  const startNodeProxy = async (node: Address): Promise<NodeProxy> => {
     const pairs = new Set<Pair>();
     const server: Server = createServer((client) => {
       if (trip?.proxy === proxy) {
@@ -160,15 +179,24 @@ export async function startClusterProxies(): Promise<ClusterProxies> {
     return proxy;
   };
 
-  for (const node of targets) proxies.push(await start(node));
   const direct = new Cluster(targets, { lazyConnect: true });
-  await direct.connect();
+  const nodes: Address[] = [];
+  const natMap: Record<string, Address> = {};
 
-  const set: ClusterProxies = {
+  const set: ClusterProxies & { start(): Promise<void> } = {
     proxies,
-    nodes: proxies.map((p) => ({ host: '127.0.0.1', port: p.port })),
-    natMap: Object.fromEntries(proxies.map((p) => [`${p.node.host}:${p.node.port}`, { host: '127.0.0.1', port: p.port }])),
+    nodes,
+    natMap,
     direct,
+    async start() {
+      for (const node of targets) {
+        const p = await startNodeProxy(node);
+        proxies.push(p);
+        nodes.push({ host: '127.0.0.1', port: p.port });
+        natMap[`${node.host}:${node.port}`] = { host: '127.0.0.1', port: p.port };
+      }
+      await direct.connect();
+    },
     refusing: false,
     trap(marker, options = {}) {
       const armed = { marker: Buffer.from(marker), all: options.all ?? false, sprung: 0 };
@@ -196,7 +224,8 @@ export async function startClusterProxies(): Promise<ClusterProxies> {
       }
     },
     async close() {
-      await direct.quit();
+      if (direct.status === 'ready') await direct.quit();
+      else direct.disconnect();
       dropAll();
       for (const p of proxies) await new Promise<void>((resolve) => p.server.close(() => resolve()));
     },
