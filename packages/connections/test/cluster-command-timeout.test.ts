@@ -11,89 +11,16 @@
  * every reply, on current and new connections, as a node that hangs after reading would.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { Cluster } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler, type SteadyHandler } from '@steadyfn/handler';
-import { closeAll, connections } from '../src/index.js';
+import { connections } from '../src/index.js';
 import { redisCluster } from '../src/redis.js';
 import { apiGatewayV2 } from '../../../test/support/events.js';
+import { useClusterProxies } from './support/cluster-proxy.js';
 
-const NODES = (process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003').split(',').map((hp) => {
-  const [host, port] = hp.split(':');
-  return { host: host!, port: Number(port) };
-});
-
-interface MuteProxy {
-  port: number;
-  /** Replies from the node are dropped (requests still reach it). */
-  muted: boolean;
-  close(): Promise<void>;
-}
-
-async function startMuteProxy(target: { host: string; port: number }): Promise<MuteProxy> {
-  const pairs = new Set<{ client: Socket; upstream: Socket }>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(target);
-    const pair = { client, upstream };
-    pairs.add(pair);
-    for (const s of [client, upstream]) {
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        pairs.delete(pair);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on('data', (chunk: Buffer) => upstream.write(chunk));
-    upstream.on('data', (chunk: Buffer) => {
-      if (!proxy.muted) client.write(chunk);
-    });
-  });
-  const proxy: MuteProxy = {
-    port: 0,
-    muted: false,
-    close: () => {
-      for (const pair of pairs) {
-        pair.client.destroy();
-        pair.upstream.destroy();
-      }
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.port = (server.address() as { port: number }).port;
-  return proxy;
-}
-
-const proxies: MuteProxy[] = [];
-const natMap: Record<string, { host: string; port: number }> = {};
-let direct: Cluster;
-
-beforeAll(async () => {
-  for (const node of NODES) {
-    const p = await startMuteProxy(node);
-    proxies.push(p);
-    natMap[`${node.host}:${node.port}`] = { host: '127.0.0.1', port: p.port };
-  }
-  direct = new Cluster(NODES, { lazyConnect: true });
-  await direct.connect();
-});
-afterEach(async () => {
-  for (const p of proxies) p.muted = false;
-  await closeAll();
-});
-afterAll(async () => {
-  await direct?.quit();
-  for (const p of proxies) await p.close();
-});
-
-/** The proxy in front of the master serving `key`'s slot. */
-async function proxyOf(key: string): Promise<MuteProxy> {
-  const slot = Number(await direct.cluster('KEYSLOT', key));
-  const range = (await direct.cluster('SLOTS')).find(([from, to]) => from <= slot && slot <= to)!;
-  return proxies[NODES.findIndex((n) => n.port === range[2]![1])]!;
-}
+/** The proxies: `muted` on one drops its node's replies while the node still reads every request. */
+const net = useClusterProxies();
+const { direct } = net;
 
 type Op = { op: 'incr' | 'get'; key: string };
 
@@ -118,8 +45,8 @@ async function call(main: SteadyHandler, input: Op): Promise<{ status: number; c
 function app() {
   const handle = redisCluster({
     name: `cluster-timeout-${randomUUID()}`,
-    nodes: proxies.map((p) => ({ host: '127.0.0.1', port: p.port })),
-    options: { natMap, redisOptions: { commandTimeout: 300 } },
+    nodes: net.nodes,
+    options: { natMap: net.natMap, redisOptions: { commandTimeout: 300 } },
   });
   const main = handler({ use: [connections({ redisCluster: handle }, { closeOnSigterm: false })], logSink: () => undefined }, (raw: unknown, ctx) => {
     const input = raw as Op;
@@ -134,7 +61,7 @@ describe('redisCluster() with redisOptions.commandTimeout: the node of the key s
     const key = `cluster-timeout:${randomUUID()}`;
     expect(await call(writer.main, { op: 'incr', key })).toMatchObject({ status: 200, body: 1 });
 
-    const node = await proxyOf(key);
+    const node = await net.proxyOf(key);
     node.muted = true;
     const write = await call(writer.main, { op: 'incr', key });
     node.muted = false;
@@ -154,7 +81,7 @@ describe('redisCluster() with redisOptions.commandTimeout: the node of the key s
     await direct.set(key, 'v');
     expect(await call(reader.main, { op: 'get', key })).toMatchObject({ status: 200, body: 'v' });
 
-    const node = await proxyOf(key);
+    const node = await net.proxyOf(key);
     node.muted = true;
     const read = await call(reader.main, { op: 'get', key });
     node.muted = false;

@@ -18,116 +18,27 @@
  * one loopback proxy per node (ioredis `natMap`); never stopped.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { Cluster } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
-import { closeAll, connections } from '../src/index.js';
+import { connections } from '../src/index.js';
 import { isConnectionError, wasNotSent } from '../src/errors.js';
 import { redisCluster } from '../src/redis.js';
+import { useClusterProxies, type ClusterNodeProxy } from './support/cluster-proxy.js';
 
-const NODES = (process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003').split(',').map((hp) => {
-  const [host, port] = hp.split(':');
-  return { host: host!, port: Number(port) };
-});
-
-interface NodeProxy {
-  port: number;
-  pairs: Set<{ client: Socket; upstream: Socket }>;
-  close(): Promise<void>;
-}
-const proxies: NodeProxy[] = [];
-/** Every new connection to any node is dropped at once (the nodes unreachable). */
-let refusing = false;
-/** The next connection to this proxy is dropped, and with it every other one; then `refusing`. */
-let tripOn: NodeProxy | undefined;
-let tripped = 0;
-
-function dropAll(): void {
-  for (const p of proxies) for (const pair of p.pairs) {
-    pair.client.destroy();
-    pair.upstream.destroy();
-  }
-}
-
-async function startProxy(target: { host: string; port: number }): Promise<NodeProxy> {
-  const pairs = new Set<{ client: Socket; upstream: Socket }>();
-  const server: Server = createServer((client) => {
-    if (refusing || tripOn === proxy) {
-      if (tripOn === proxy) {
-        tripOn = undefined;
-        tripped++;
-        refusing = true;
-        dropAll();
-      }
-      client.destroy();
-      return;
-    }
-    const upstream = connect(target);
-    const pair = { client, upstream };
-    pairs.add(pair);
-    for (const s of [client, upstream]) {
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        pairs.delete(pair);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  const proxy: NodeProxy = {
-    port: 0,
-    pairs,
-    close: () => {
-      dropAll();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.port = (server.address() as { port: number }).port;
-  return proxy;
-}
-
-let direct: Cluster;
-const natMap: Record<string, { host: string; port: number }> = {};
-beforeAll(async () => {
-  for (const node of NODES) {
-    const p = await startProxy(node);
-    proxies.push(p);
-    natMap[`${node.host}:${node.port}`] = { host: '127.0.0.1', port: p.port };
-  }
-  direct = new Cluster(NODES, { lazyConnect: true });
-  await direct.connect();
-});
-afterEach(async () => {
-  refusing = false;
-  tripOn = undefined;
-  await closeAll();
-});
-afterAll(async () => {
-  await direct?.quit();
-  for (const p of proxies) await p.close();
-});
+/** The proxies: `tripOn(proxy)` drops the next connection to that node and every other one, then refuses new ones. */
+const net = useClusterProxies();
+const { direct } = net;
 
 function clusterHandle(name: string) {
-  return redisCluster({ name: `${name}-${randomUUID()}`, nodes: proxies.map((p) => ({ host: '127.0.0.1', port: p.port })), options: { natMap }, connectTimeoutMs: 2_000 });
-}
-
-/** The proxy in front of the master serving `key`'s slot. */
-async function proxyOf(key: string): Promise<NodeProxy> {
-  const slot = Number(await direct.cluster('KEYSLOT', key));
-  const range = (await direct.cluster('SLOTS')).find(([from, to]) => from <= slot && slot <= to)!;
-  return proxies[NODES.findIndex((n) => n.port === range[2]![1])]!;
+  return redisCluster({ name: `${name}-${randomUUID()}`, nodes: net.nodes, options: { natMap: net.natMap }, connectTimeoutMs: 2_000 });
 }
 
 /** A key on a master `cluster` has no connection to yet (its INCR goes to a connecting node). */
-async function keyOnUnconnectedMaster(): Promise<{ key: string; proxy: NodeProxy }> {
+async function keyOnUnconnectedMaster(): Promise<{ key: string; proxy: ClusterNodeProxy }> {
   for (let i = 0; i < 100; i++) {
     const key = `not-ready:${randomUUID()}`;
-    const proxy = await proxyOf(key);
-    if (proxy.pairs.size === 0) return { key, proxy };
+    const proxy = await net.proxyOf(key);
+    if (proxy.connections === 0) return { key, proxy };
   }
   throw new Error('every master already has a connection');
 }
@@ -143,12 +54,12 @@ describe("redisCluster(): an INCR never written meets \"Cluster isn't ready\"", 
     const handle = clusterHandle('not-ready-driver');
     const cluster = await handle.get();
     const { key, proxy } = await keyOnUnconnectedMaster();
-    tripOn = proxy;
+    const trip = net.tripOn(proxy);
     const { err } = (await settle(cluster.incr(key))) as { err?: Error };
-    expect(tripped).toBeGreaterThanOrEqual(1);
+    expect(trip.tripped).toBeGreaterThanOrEqual(1);
     expect(err?.message).toMatch(/^Cluster isn't ready/);
     expect(isConnectionError(err)).toBe(true);
-    refusing = false;
+    net.refusing = false;
     expect(await direct.get(key)).toBeNull();
   }, 30_000);
 
@@ -159,12 +70,12 @@ describe("redisCluster(): an INCR never written meets \"Cluster isn't ready\"", 
     );
     expect(await main.invoke({ key: `not-ready:{warm}:${randomUUID()}` }, { deadline: Date.now() + 20_000 })).toBe(1);
     const { key, proxy } = await keyOnUnconnectedMaster();
-    tripOn = proxy;
+    net.tripOn(proxy);
     const outcome = await main.invoke({ key }, { deadline: Date.now() + 20_000 }).then(
       (value) => ({ ok: true as const, value }),
       (err: unknown) => ({ ok: false as const, code: (err as { code?: string }).code }),
     );
-    refusing = false;
+    net.refusing = false;
     // Sent again on a rebuilt client, which cannot connect: not CONNECTION_LOST, which says "maybe applied".
     expect(outcome).toEqual({ ok: false, code: 'CONNECTION_UNAVAILABLE' });
     expect(handle.stats.retries).toBe(1);

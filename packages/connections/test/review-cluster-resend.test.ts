@@ -17,127 +17,21 @@
  * Cluster not ready.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Cluster } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
-import { closeAll, connections } from '../src/index.js';
+import { connections } from '../src/index.js';
 import { isConnectionError, wasNotSent } from '../src/errors.js';
 import { ReplyLostError, redisCluster } from '../src/redis.js';
+import { useClusterProxies, type ClusterNodeProxy } from './support/cluster-proxy.js';
 
-const NODES = (process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003').split(',').map((hp) => {
-  const [host, port] = hp.split(':');
-  return { host: host!, port: Number(port) };
-});
-
-/** A proxy in front of one node; `trap(marker, all)`: the next connection that sends `marker` is dropped when the server answers it (`all`: every connection of every proxy is then dropped). */
-interface TrapProxy {
-  port: number;
-  /** How many new connections this proxy still drops at once (its node unreachable for them). */
-  refuse: number;
-  /** How many connections it dropped at once. */
-  refused: number;
-  pairs: Set<{ client: Socket; upstream: Socket }>;
-  close(): Promise<void>;
-}
-const proxies: TrapProxy[] = [];
-let trap: { marker: Buffer; all: boolean; sprung: number } | undefined;
-/** How many new connections the proxies still drop at once (the nodes unreachable: the Cluster cannot reconnect). */
-let refusing = 0;
-
-function dropAll(): void {
-  for (const p of proxies) for (const pair of p.pairs) {
-    pair.client.destroy();
-    pair.upstream.destroy();
-  }
-}
-
-async function startTrapProxy(target: { host: string; port: number }): Promise<TrapProxy> {
-  const pairs = new Set<{ client: Socket; upstream: Socket }>();
-  const server: Server = createServer((client) => {
-    if (refusing > 0 || proxy.refuse > 0) {
-      if (refusing > 0) refusing--;
-      else proxy.refuse--;
-      proxy.refused++;
-      client.destroy();
-      return;
-    }
-    const upstream = connect(target);
-    const pair = { client, upstream };
-    pairs.add(pair);
-    let armed = false;
-    for (const s of [client, upstream]) {
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        pairs.delete(pair);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on('data', (chunk: Buffer) => {
-      if (trap !== undefined && chunk.includes(trap.marker)) armed = true;
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (armed && trap !== undefined) {
-        // The server has applied the command and answered: the answer never arrives.
-        trap.sprung++;
-        const all = trap.all;
-        trap = undefined;
-        client.destroy();
-        upstream.destroy();
-        if (all) {
-          // Every node unreachable until the test says otherwise: when ioredis' failover retry
-          // comes (100 ms after the drop) the Cluster is not ready, and it rejects the written
-          // INCR with "Cluster isn't ready".
-          refusing = Number.POSITIVE_INFINITY;
-          dropAll();
-        }
-        return;
-      }
-      client.write(chunk);
-    });
-  });
-  const proxy: TrapProxy = {
-    port: 0,
-    refuse: 0,
-    refused: 0,
-    pairs,
-    close: () => {
-      for (const pair of pairs) pair.client.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.port = (server.address() as { port: number }).port;
-  return proxy;
-}
-
-let direct: Cluster;
-const natMap: Record<string, { host: string; port: number }> = {};
-beforeAll(async () => {
-  for (const node of NODES) {
-    const p = await startTrapProxy(node);
-    proxies.push(p);
-    natMap[`${node.host}:${node.port}`] = { host: '127.0.0.1', port: p.port };
-  }
-  direct = new Cluster(NODES, { lazyConnect: true });
-  await direct.connect();
-});
-afterAll(async () => {
-  await direct?.quit();
-  for (const p of proxies) await p.close();
-});
-afterEach(async () => {
-  trap = undefined;
-  await closeAll();
-});
-
-const proxyNodes = () => proxies.map((p) => ({ host: '127.0.0.1', port: p.port }));
+/** The proxies: `trap(key)` drops the connection that sent the key when the server answers it. */
+const net = useClusterProxies();
+const { direct } = net;
 
 /** Our client through the proxies (every node address CLUSTER SLOTS answers goes through its proxy). */
 function clusterHandle(name: string) {
-  return redisCluster({ name, nodes: proxyNodes(), options: { natMap } });
+  return redisCluster({ name, nodes: net.nodes, options: { natMap: net.natMap } });
 }
 
 /** A function that INCRs (a write) or GETs (a read) `input.key` through ctx. */
@@ -151,21 +45,14 @@ function app(name: string, command: 'incr' | 'get' = 'incr') {
 
 /** Plain ioredis (no handle, no hook) with the profile's options that matter here, through the proxies. */
 async function plainCluster(): Promise<Cluster> {
-  const plain = new Cluster(proxyNodes(), {
-    natMap,
+  const plain = new Cluster(net.nodes, {
+    natMap: net.natMap,
     lazyConnect: true,
     enableOfflineQueue: false,
     redisOptions: { maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false },
   });
   await plain.connect();
   return plain;
-}
-
-/** The proxy in front of the master serving `key`'s slot. */
-async function proxyOf(key: string): Promise<TrapProxy> {
-  const slot = Number(await direct.cluster('KEYSLOT', key));
-  const range = (await direct.cluster('SLOTS')).find(([from, to]) => from <= slot && slot <= to)!;
-  return proxies[NODES.findIndex((n) => n.port === range[2]![1])]!;
 }
 
 async function once(main: ReturnType<typeof app>, key: string) {
@@ -183,15 +70,11 @@ const settle = (p: Promise<unknown>) =>
   );
 
 describe('plain ioredis Cluster: an INCR applied, its reply lost with its node connection', () => {
-  afterEach(() => {
-    refusing = 0;
-  });
-
   it('the Cluster stays ready: its failover retry (retryDelayOnFailover) sends the INCR again — applied twice', async () => {
     const plain = await plainCluster();
     try {
       const key = `review-resend:${randomUUID()}`;
-      const sprung = (trap = { marker: Buffer.from(key), all: false, sprung: 0 });
+      const sprung = net.trap(key);
       // The second send's reply comes back: the caller sees 2, as if its INCR had been applied once.
       expect(await plain.incr(key)).toBe(2);
       expect(sprung.sprung).toBe(1);
@@ -205,7 +88,7 @@ describe('plain ioredis Cluster: an INCR applied, its reply lost with its node c
     const plain = await plainCluster();
     try {
       const key = `review-resend:${randomUUID()}`;
-      const sprung = (trap = { marker: Buffer.from(key), all: false, sprung: 0 });
+      const sprung = net.trap(key);
       expect(await plain.pipeline().incr(key).exec()).toEqual([[null, 2]]);
       expect(sprung.sprung).toBe(1);
       expect(await direct.get(key)).toBe('2');
@@ -218,11 +101,14 @@ describe('plain ioredis Cluster: an INCR applied, its reply lost with its node c
     const plain = await plainCluster();
     try {
       const key = `review-resend:${randomUUID()}`;
-      const sprung = (trap = { marker: Buffer.from(key), all: true, sprung: 0 });
+      // Every node unreachable until the test says otherwise: when ioredis' failover retry
+      // comes (100 ms after the drop) the Cluster is not ready, and it rejects the written
+      // INCR with "Cluster isn't ready".
+      const sprung = net.trap(key, { all: true });
       const { err } = (await settle(plain.incr(key))) as { err?: Error };
       expect(sprung.sprung).toBe(1);
       expect(err?.message).toMatch(/^Cluster isn't ready/);
-      refusing = 0;
+      net.refusing = false;
       // The server applied it.
       expect(await direct.get(key)).toBe('1');
       expect(isConnectionError(err)).toBe(true);
@@ -234,16 +120,11 @@ describe('plain ioredis Cluster: an INCR applied, its reply lost with its node c
 });
 
 describe('redisCluster(): an INCR applied, its reply lost with its node connection', () => {
-  afterEach(() => {
-    refusing = 0;
-    for (const p of proxies) p.refuse = 0;
-  });
-
   it('the client rejects it at once with ReplyLostError: a connection error, not proof it was unsent; applied once', async () => {
     const handle = clusterHandle('resend-client');
     const cluster = await handle.get();
     const key = `review-resend:${randomUUID()}`;
-    const sprung = (trap = { marker: Buffer.from(key), all: false, sprung: 0 });
+    const sprung = net.trap(key);
     const { err } = (await settle(cluster.incr(key))) as { err?: Error };
     expect(sprung.sprung).toBe(1);
     expect(err).toBeInstanceOf(ReplyLostError);
@@ -259,7 +140,7 @@ describe('redisCluster(): an INCR applied, its reply lost with its node connecti
     const handle = clusterHandle('resend-pipeline');
     const cluster = await handle.get();
     const key = `review-resend:${randomUUID()}`;
-    const sprung = (trap = { marker: Buffer.from(key), all: false, sprung: 0 });
+    const sprung = net.trap(key);
     const results = await cluster.pipeline().incr(key).exec();
     expect(sprung.sprung).toBe(1);
     expect(results).toHaveLength(1);
@@ -271,7 +152,7 @@ describe('redisCluster(): an INCR applied, its reply lost with its node connecti
     const main = app('resend-one');
     expect(await once(main, `review-resend:{warm}:${randomUUID()}`)).toEqual({ ok: true, value: 1 });
     const key = `review-resend:${randomUUID()}`;
-    const sprung = (trap = { marker: Buffer.from(key), all: false, sprung: 0 });
+    const sprung = net.trap(key);
     expect(await once(main, key)).toEqual({ ok: false, code: 'CONNECTION_LOST' });
     expect(sprung.sprung).toBe(1);
     expect(await direct.get(key)).toBe('1');
@@ -282,12 +163,12 @@ describe('redisCluster(): an INCR applied, its reply lost with its node connecti
     const main = app('resend-unreachable');
     expect(await once(main, `review-resend:{warm}:${randomUUID()}`)).toEqual({ ok: true, value: 1 });
     const key = `review-resend:${randomUUID()}`;
-    const sprung = (trap = { marker: Buffer.from(key), all: true, sprung: 0 });
+    const sprung = net.trap(key, { all: true });
     const outcome = await once(main, key);
     expect(sprung.sprung).toBe(1);
     // Not CONNECTION_UNAVAILABLE: that is a resend that could not reconnect.
     expect(outcome).toEqual({ ok: false, code: 'CONNECTION_LOST' });
-    refusing = 0;
+    net.refusing = false;
     expect(await direct.get(key)).toBe('1');
     expect(await once(main, `${key}:after`)).toEqual({ ok: true, value: 1 });
   }, 30_000);
@@ -297,7 +178,7 @@ describe('redisCluster(): an INCR applied, its reply lost with its node connecti
     await direct.set(key, 'v');
     const main = app('resend-read', 'get');
     expect(await once(main, `review-resend:{warm}:${randomUUID()}`)).toEqual({ ok: true, value: null });
-    const sprung = (trap = { marker: Buffer.from(key), all: false, sprung: 0 });
+    const sprung = net.trap(key);
     expect(await once(main, key)).toEqual({ ok: true, value: 'v' });
     expect(sprung.sprung).toBe(1);
     expect(main.handle.stats.retries).toBe(1);
@@ -308,7 +189,7 @@ describe('redisCluster(): an INCR applied, its reply lost with its node connecti
     const cluster = await handle.get();
     // A connection to every master, so each gets a QUIT.
     await Promise.all(cluster.nodes('master').map((node) => node.ping()));
-    const sprung = (trap = { marker: Buffer.from('quit'), all: false, sprung: 0 });
+    const sprung = net.trap('quit');
     expect(await cluster.quit()).toBe('OK');
     expect(sprung.sprung).toBe(1);
   }, 30_000);
@@ -319,11 +200,11 @@ describe('redisCluster(): an INCR applied, its reply lost with its node connecti
     // A key on a master this new client has no connection to yet: its INCR waits in that node
     // connection's offline queue while it connects, and the connect is dropped.
     let key = '';
-    let target: TrapProxy | undefined;
+    let target: ClusterNodeProxy | undefined;
     for (let i = 0; i < 50 && target === undefined; i++) {
       key = `review-resend:${randomUUID()}`;
-      const p = await proxyOf(key);
-      if (p.pairs.size === 0) target = p;
+      const p = await net.proxyOf(key);
+      if (p.connections === 0) target = p;
     }
     expect(target).toBeDefined();
     target!.refuse = 1;

@@ -26,6 +26,18 @@ describe.each(REAL_BACKENDS)('peer lock bug replays on %s', (name) => {
 
   const ranOut = (key: string) => eventually(async () => (await backend.store.get(key)) === undefined, 15_000, 50);
 
+  /** `slow` claims `key` for SHORT_MS and its lease runs out; then `fast` takes it over, through another client. */
+  const takenOver = async (key: string) => {
+    const slow = randomUUID();
+    const first = await backend.store.claim({ key, owner: slow, leaseMs: SHORT_MS });
+    if (!first.claimed) throw new Error('not claimed');
+    await ranOut(key);
+    const fast = randomUUID();
+    const second = await backend.another().claim({ key, owner: fast, leaseMs: 60_000 });
+    if (!second.claimed) throw new Error('takeover not claimed');
+    return { slow, first, fast, second };
+  };
+
   it('node-redlock#313 and #65 (https://github.com/mike-marcacci/node-redlock/issues/313): releasing a lock that already expired hung retrying or threw "Unable to fully release" — here the late release answers, and the key is free with a higher fence', async () => {
     const key = `peer:expired-release:${randomUUID()}`;
     const owner = randomUUID();
@@ -41,13 +53,7 @@ describe.each(REAL_BACKENDS)('peer lock bug replays on %s', (name) => {
 
   it('node-redlock#42 and jedis-lock#2 (https://github.com/abelaska/jedis-lock/issues/2): a holder slower than its lock deleted the lock another client had acquired since — here its release after the takeover is refused and the new holder keeps the key', async () => {
     const key = `peer:stale-release:${randomUUID()}`;
-    const slow = randomUUID();
-    const first = await backend.store.claim({ key, owner: slow, leaseMs: SHORT_MS });
-    if (!first.claimed) throw new Error('not claimed');
-    await ranOut(key);
-    const fast = randomUUID();
-    const second = await backend.another().claim({ key, owner: fast, leaseMs: 60_000 });
-    if (!second.claimed) throw new Error('takeover not claimed');
+    const { slow, first, fast, second } = await takenOver(key);
     // The slow holder finishes and releases, or marks done: both refused.
     expect(await backend.store.settle({ key, owner: slow, fence: first.fence })).toBe(false);
     expect(await backend.store.settle({ key, owner: slow, fence: first.fence, data: 'late result', keepMs: 60_000 })).toBe(false);
@@ -62,13 +68,7 @@ describe.each(REAL_BACKENDS)('peer lock bug replays on %s', (name) => {
 
   it('redlock-rb#36 (https://github.com/leandromoreira/redlock-rb/issues/36): extending a lock that had expired and been taken by another "worked as if we always had the lock" — here the renewal is refused and the new holder\'s lease is untouched', async () => {
     const key = `peer:extend-expired:${randomUUID()}`;
-    const slow = randomUUID();
-    const first = await backend.store.claim({ key, owner: slow, leaseMs: SHORT_MS });
-    if (!first.claimed) throw new Error('not claimed');
-    await ranOut(key);
-    const fast = randomUUID();
-    const second = await backend.another().claim({ key, owner: fast, leaseMs: 60_000 });
-    if (!second.claimed) throw new Error('takeover not claimed');
+    const { slow, first, fast, second } = await takenOver(key);
     expect(await backend.store.renew({ key, owner: slow, fence: first.fence, leaseMs: 600_000 })).toEqual({ renewed: false });
     const record = await backend.store.get(key);
     expect(record).toMatchObject({ state: 'held', owner: fast, fence: second.fence });
