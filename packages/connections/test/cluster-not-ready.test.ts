@@ -23,7 +23,7 @@ import { handler } from '@steadyfn/handler';
 import { connections } from '../src/index.js';
 import { isConnectionError, wasNotSent } from '../src/errors.js';
 import { redisCluster } from '../src/redis.js';
-import { useClusterProxies, type ClusterNodeProxy } from './support/cluster-proxy.js';
+import { rejectionOf, useClusterProxies, type ClusterNodeProxy } from './support/cluster-proxy.js';
 
 /** The proxies: `tripOn(proxy)` drops the next connection to that node and every other one, then refuses new ones. */
 const net = useClusterProxies();
@@ -43,19 +43,13 @@ async function keyOnUnconnectedMaster(): Promise<{ key: string; proxy: ClusterNo
   throw new Error('every master already has a connection');
 }
 
-const settle = (p: Promise<unknown>) =>
-  p.then(
-    (value) => ({ value }),
-    (err: unknown) => ({ err: err as Error }),
-  );
-
 describe("redisCluster(): an INCR never written meets \"Cluster isn't ready\"", () => {
   it('the driver rejects it with "Cluster isn\'t ready" and the server never saw it', async () => {
     const handle = clusterHandle('not-ready-driver');
     const cluster = await handle.get();
     const { key, proxy } = await keyOnUnconnectedMaster();
     const trip = net.tripOn(proxy);
-    const { err } = (await settle(cluster.incr(key))) as { err?: Error };
+    const err = await rejectionOf(cluster.incr(key));
     expect(trip.tripped).toBeGreaterThanOrEqual(1);
     expect(err?.message).toMatch(/^Cluster isn't ready/);
     expect(isConnectionError(err)).toBe(true);

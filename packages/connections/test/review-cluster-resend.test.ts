@@ -23,7 +23,7 @@ import { handler } from '@steadyfn/handler';
 import { connections } from '../src/index.js';
 import { isConnectionError, wasNotSent } from '../src/errors.js';
 import { ReplyLostError, redisCluster } from '../src/redis.js';
-import { useClusterProxies, type ClusterNodeProxy } from './support/cluster-proxy.js';
+import { rejectionOf, useClusterProxies, type ClusterNodeProxy } from './support/cluster-proxy.js';
 
 /** The proxies: `trap(key)` drops the connection that sent the key when the server answers it. */
 const net = useClusterProxies();
@@ -63,12 +63,6 @@ async function once(main: ReturnType<typeof app>, key: string) {
   }
 }
 
-const settle = (p: Promise<unknown>) =>
-  p.then(
-    (value) => ({ value }),
-    (err: unknown) => ({ err: err as Error }),
-  );
-
 describe('plain ioredis Cluster: an INCR applied, its reply lost with its node connection', () => {
   it('the Cluster stays ready: its failover retry (retryDelayOnFailover) sends the INCR again — applied twice', async () => {
     const plain = await plainCluster();
@@ -105,7 +99,7 @@ describe('plain ioredis Cluster: an INCR applied, its reply lost with its node c
       // comes (100 ms after the drop) the Cluster is not ready, and it rejects the written
       // INCR with "Cluster isn't ready".
       const sprung = net.trap(key, { all: true });
-      const { err } = (await settle(plain.incr(key))) as { err?: Error };
+      const err = await rejectionOf(plain.incr(key));
       expect(sprung.sprung).toBe(1);
       expect(err?.message).toMatch(/^Cluster isn't ready/);
       net.refusing = false;
@@ -125,7 +119,7 @@ describe('redisCluster(): an INCR applied, its reply lost with its node connecti
     const cluster = await handle.get();
     const key = `review-resend:${randomUUID()}`;
     const sprung = net.trap(key);
-    const { err } = (await settle(cluster.incr(key))) as { err?: Error };
+    const err = await rejectionOf(cluster.incr(key));
     expect(sprung.sprung).toBe(1);
     expect(err).toBeInstanceOf(ReplyLostError);
     expect(err?.message).toMatch(/^Connection is closed after the command was written/);

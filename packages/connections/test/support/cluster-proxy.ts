@@ -232,3 +232,11 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
   };
   return set;
 }
+
+/** The error `p` rejects with, or `undefined` when it resolves: a command's outcome read without a try block. */
+export function rejectionOf(p: Promise<unknown>): Promise<Error | undefined> {
+  return p.then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  );
+}
