@@ -175,7 +175,8 @@ const SQS_REFUSED_IN_JSON = /[\uFFFE\uFFFF]/g;
  * Validates a draft against its declaration and fills in id (UUIDv7), occurredAt,
  * schemaVersion and the invocation's metadata. `seq` is left to the atomic write.
  *
- * @throws EventInvalidError for an undeclared type, a bad aggregate id or a payload the schema refuses.
+ * @throws EventInvalidError for an undeclared type, a bad aggregate id, a payload the schema refuses
+ *   or a payload that is `undefined` after parsing (the envelope could not carry it).
  */
 export function prepareEvent(declarations: EventDeclarations, draft: EventDraft, meta: EnvelopeMeta, now: number = Date.now()): PendingEvent {
   if (!isRecord(draft)) invalid('', 'must be an object', 'an event draft');
@@ -187,6 +188,9 @@ export function prepareEvent(declarations: EventDeclarations, draft: EventDraft,
     const issues = parsed.error.issues.map((issue) => ({ field: ['payload', ...issue.path.map(String)].join('.'), message: issue.message }));
     throw new EventInvalidError(`outbox: payload of ${draft.type} does not match its schema`, { issues });
   }
+  // JSON.stringify drops an undefined property: the envelope would go out without `payload`,
+  // which every consumer (parseEnvelope) refuses. `null` or `{}` says "no data".
+  if (parsed.data === undefined) invalid('payload', `of ${draft.type} is undefined, which JSON cannot carry (use null or {})`, 'a JSON value');
   const event: PendingEvent = {
     id: uuidv7({ msecs: now }),
     type: draft.type,

@@ -39,7 +39,8 @@ describe('a payload the envelope cannot carry (undefined)', () => {
       store: redisOutbox({ client: redis.client, prefix: `${redis.prefix}outbox:` }),
       relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url }), lease: redis.lease },
     });
-    const ping = handler({ use: [orders], logSink: () => undefined }, async (input: unknown, ctx) => {
+    const lines: string[] = [];
+    const ping = handler({ use: [orders], logSink: (line) => void lines.push(line) }, async (input: unknown, ctx) => {
       const { id, type, payload } = input as { id: string; type: 'Pinged' | 'Touched'; payload?: unknown };
       ctx.outbox.call('HSET', `${redis.prefix}order:{${id}}`, 'pinged', '1');
       ctx.outbox.add({ type, aggregateId: id, payload } as never);
@@ -53,7 +54,9 @@ describe('a payload the envelope cannot carry (undefined)', () => {
     for (const type of ['Pinged', 'Touched'] as const) {
       const id = `o-${randomUUID()}`;
       const failure = await ping.invoke({ id, type }, { deliveryId: randomUUID() }).then(() => undefined, (e: unknown) => e);
-      expect(failure).toMatchObject({ code: 'OUTBOX_EVENT_INVALID', retryable: false, issues: [{ field: 'payload' }] });
+      expect(failure).toMatchObject({ code: 'OUTBOX_EVENT_INVALID', retryable: false });
+      // The log names the field (the caller's 500 does not: the function's own bug).
+      expect(JSON.parse(lines.at(-1)!)).toMatchObject({ code: 'OUTBOX_EVENT_INVALID', issues: [{ field: 'payload' }] });
       // Nothing written: neither the state nor an event.
       expect(await redis.client.hget(`${redis.prefix}order:{${id}}`, 'pinged')).toBeNull();
     }

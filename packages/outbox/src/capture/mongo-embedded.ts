@@ -82,8 +82,13 @@ function checkAuthorUpdate(update: Record<string, unknown>): void {
     if (!(EMBEDDED_OPERATORS as readonly string[]).includes(op)) {
       throw new EventInvalidError(`outbox: update operator ${JSON.stringify(op)} is not supported in embedded mode (use ${EMBEDDED_OPERATORS.join(', ')})`, { issues: [{ field: `update.${op}`, message: 'unsupported operator' }] });
     }
-    for (const field of Object.keys(fields as object)) {
-      if (field.startsWith('_outbox')) throw new EventInvalidError(`outbox: the update may not touch ${field}: the outbox owns _outbox* fields`, { issues: [{ field: `update.${op}.${field}`, message: 'owned by the outbox' }] });
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      throw new EventInvalidError(`outbox: update operator ${op} must map field paths to values`, { issues: [{ field: `update.${op}`, message: 'must be an object of field paths' }] });
+    }
+    for (const [field, value] of Object.entries(fields)) {
+      // `$rename` writes where its value points: that path may not be the outbox's either.
+      const owned = field.startsWith('_outbox') || (op === '$rename' && typeof value === 'string' && value.startsWith('_outbox'));
+      if (owned) throw new EventInvalidError(`outbox: the update may not touch ${op === '$rename' ? `${field} → ${String(value)}` : field}: the outbox owns _outbox* fields`, { issues: [{ field: `update.${op}.${field}`, message: 'owned by the outbox' }] });
     }
   }
 }
