@@ -42,7 +42,9 @@ export interface OutboxContextBase<D extends EventDeclarations> {
    * schema now, written with the state change, sent after the commit.
    *
    * @returns the prepared event (its `id` is final; `seq` is assigned by the write).
-   * @throws EventInvalidError for an undeclared type, a bad aggregate id or a payload its schema refuses.
+   * @throws EventInvalidError for an undeclared type, a bad aggregate id, a payload its schema refuses
+   *   or that is `undefined` (JSON cannot carry it: use `null` or `{}`), or a key of the draft or its
+   *   `change` the outbox does not read (a typo, or a field it fills in itself such as `correlationId`).
    */
   add(draft: EventDraft<D>): PendingEvent;
   /** Events recorded so far and not yet written. */
