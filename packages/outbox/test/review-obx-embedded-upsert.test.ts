@@ -11,7 +11,7 @@
  * again; it did and its seq did not move → `{ matched: false }`, nothing written. FerretDB.
  */
 import { randomUUID } from 'node:crypto';
-import { handler } from '@steadyfn/handler';
+import { handler, SteadyError } from '@steadyfn/handler';
 import { mongoEmbeddedOutbox, outbox } from '@steadyfn/outbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -34,19 +34,22 @@ describe('embedded outbox: a conditional upsert of a document that exists in ano
       const { id } = input as { id: string };
       ctx.outbox.add({ type: 'Opened', aggregateId: id, payload: {} });
       const result = await ctx.outbox.updateOne({ _id: id, status: 'new' }, { $set: { status: 'open' }, $inc: { opened: 1 } }, { upsert: true });
-      return { matched: result.matched, upserted: result.upserted, seqs: result.events.map((e) => e.seq) };
+      // As the README's sample does: no match, nothing written — the function says so.
+      if (!result.matched) throw new SteadyError('ORDER_NOT_NEW', `order ${id} is not new`, { status: 409, retryable: false });
+      return { upserted: result.upserted, seqs: result.events.map((e) => e.seq) };
     });
     const doc = (id: string) => mongo.db.collection(collection).findOne({ _id: id as never }, { projection: { status: 1, opened: 1, _outboxSeq: 1, _outboxCount: 1 } });
 
-    await expect(open.invoke({ id: 'o-1' }, { deliveryId: randomUUID() })).resolves.toEqual({ matched: true, upserted: true, seqs: [1] });
+    const outcome = (id: string) => open.invoke({ id }, { deliveryId: randomUUID() }).catch((e: { code: string; retryable: boolean }) => ({ code: e.code, retryable: e.retryable }));
+    await expect(outcome('o-1')).resolves.toEqual({ upserted: true, seqs: [1] });
     // Now 'open', not 'new': the filter cannot match, and the upsert cannot insert.
-    await expect(open.invoke({ id: 'o-1' }, { deliveryId: randomUUID() })).resolves.toEqual({ matched: false, upserted: false, seqs: [] });
+    await expect(outcome('o-1')).resolves.toEqual({ code: 'ORDER_NOT_NEW', retryable: false });
     expect(await doc('o-1')).toEqual({ _id: 'o-1', status: 'open', opened: 1, _outboxSeq: 1, _outboxCount: 1 });
 
     // Upserts of one new document at once: one inserts, the others read again and match nothing (it is 'open').
-    const results = await Promise.all(Array.from({ length: 4 }, () => open.invoke({ id: 'o-2' }, { deliveryId: randomUUID() })));
-    expect(results.filter((r) => r.matched)).toEqual([{ matched: true, upserted: true, seqs: [1] }]);
-    expect(results.filter((r) => !r.matched)).toHaveLength(3);
+    const results = await Promise.all(Array.from({ length: 4 }, () => outcome('o-2')));
+    expect(results.filter((r) => 'seqs' in r)).toEqual([{ upserted: true, seqs: [1] }]);
+    expect(results.filter((r) => !('seqs' in r))).toEqual(Array.from({ length: 3 }, () => ({ code: 'ORDER_NOT_NEW', retryable: false })));
     expect(await doc('o-2')).toEqual({ _id: 'o-2', status: 'open', opened: 1, _outboxSeq: 1, _outboxCount: 1 });
   });
 });

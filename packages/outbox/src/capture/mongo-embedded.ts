@@ -237,13 +237,15 @@ export async function embeddedWrite(
       if (Date.now() > writeBy) throw new WriteConflictError('outbox: the write lease ran short before the write; nothing was written');
       // Registered before the update (a registration without events is dropped by the next sweep): a document with events is always found.
       if (registry && embedded.length > 0) await registry.collection.updateOne({ _id: id }, { $min: { p: now } }, { upsert: true });
-      let result;
+      let result: { matchedCount: number; upsertedCount?: number | null };
       try {
         result = await collection.updateOne(filter, mergeUpdate(write.update, outboxOps), { upsert: write.upsert === true });
       } catch (error) {
-        // Two upserts of a new document raced; the next round reads the winner.
-        if ((error as { code?: unknown }).code === 11000) continue;
-        throw error;
+        if ((error as { code?: unknown }).code !== 11000) throw error;
+        // An upsert that matched nothing found its _id taken: another upsert of a new document
+        // won the race, or the document existed and the filter did not match it. Judged below
+        // like any update that matched nothing (read again: moved → retry; else matched: false).
+        result = { matchedCount: 0, upsertedCount: 0 };
       }
       const upserted = (result.upsertedCount ?? 0) > 0;
       if (result.matchedCount > 0 || upserted) return { matched: true, duplicate: false, upserted, events: embedded.map((e) => ({ id: e.i, seq: e.s })) };
