@@ -40,7 +40,11 @@ describe('embedded outbox: a conditional upsert of a document that exists in ano
     });
     const doc = (id: string) => mongo.db.collection(collection).findOne({ _id: id as never }, { projection: { status: 1, opened: 1, _outboxSeq: 1, _outboxCount: 1 } });
 
-    const outcome = (id: string) => open.invoke({ id }, { deliveryId: randomUUID() }).catch((e: { code: string; retryable: boolean }) => ({ code: e.code, retryable: e.retryable }));
+    const outcome = (id: string): Promise<Record<string, unknown>> =>
+      open.invoke({ id }, { deliveryId: randomUUID() }).then(
+        (r) => r as Record<string, unknown>,
+        (e: { code: string; retryable: boolean }) => ({ code: e.code, retryable: e.retryable }),
+      );
     await expect(outcome('o-1')).resolves.toEqual({ upserted: true, seqs: [1] });
     // Now 'open', not 'new': the filter cannot match, and the upsert cannot insert.
     await expect(outcome('o-1')).resolves.toEqual({ code: 'ORDER_NOT_NEW', retryable: false });
