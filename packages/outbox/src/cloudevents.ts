@@ -15,11 +15,16 @@
  * | correlationId   | `correlationid` (extension)                            |
  * | causationId     | `causationid` (extension)                              |
  * | traceparent     | `traceparent` (Distributed Tracing extension)          |
- * | change, related, context | `outboxchange`, `outboxrelated`, `outboxcontext` (extensions holding JSON values) |
+ * | change, related, context | `outboxchange`, `outboxrelated`, `outboxcontext` (extensions: the object as JSON text) |
  *
+ * A context attribute may only hold a type of the CloudEvents type system (Boolean, Integer,
+ * String, Binary, URI, URI-reference, Timestamp; spec.md "Type System"): an object is not one,
+ * and a conformant SDK (sdk-go's `types.Validate`) refuses it, so the three objects travel as
+ * JSON text in a String. `fromCloudEvent` also reads the object form versions before 2026-12 wrote.
  * Specs: https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/spec.md,
  * extensions/sequence.md, extensions/distributed-tracing.md.
  */
+import { invalidOption } from '@steadyfn/handler/internal';
 import { parseEnvelope, type EventEnvelope } from './envelope.js';
 
 /** A CloudEvent in structured JSON mode. */
@@ -38,9 +43,12 @@ export interface CloudEvent {
   correlationid?: string;
   causationid?: string;
   traceparent?: string;
-  outboxchange?: unknown;
-  outboxrelated?: unknown;
-  outboxcontext?: unknown;
+  /** The envelope's `change`, as JSON text. */
+  outboxchange?: string;
+  /** The envelope's `related`, as JSON text. */
+  outboxrelated?: string;
+  /** The envelope's `context`, as JSON text. */
+  outboxcontext?: string;
 }
 
 const SEQ_DIGITS = 16;
@@ -48,10 +56,12 @@ const SEQ_DIGITS = 16;
 /**
  * Maps an envelope to a CloudEvent.
  *
- * @param source - The CloudEvents `source`, e.g. `/steadyfn/orders` or `urn:app:orders`.
+ * @param source - The CloudEvents `source`, e.g. `/steadyfn/orders` or `urn:app:orders` (required, non-empty).
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `source`) when `source` is not a non-empty string.
  * @example toCloudEvent(event, { source: '/shop/orders' }).sequence // '0000000000000003'
  */
 export function toCloudEvent(event: EventEnvelope, options: { source: string }): CloudEvent {
+  if (typeof options?.source !== 'string' || options.source === '') invalidOption('toCloudEvent', 'source', 'a non-empty URI-reference naming the producer (CloudEvents `source`)', options?.source);
   const ce: CloudEvent = {
     specversion: '1.0',
     id: event.id,
@@ -68,9 +78,9 @@ export function toCloudEvent(event: EventEnvelope, options: { source: string }):
   if (event.correlationId !== undefined) ce.correlationid = event.correlationId;
   if (event.causationId !== undefined) ce.causationid = event.causationId;
   if (event.traceparent !== undefined) ce.traceparent = event.traceparent;
-  if (event.change !== undefined) ce.outboxchange = event.change;
-  if (event.related !== undefined) ce.outboxrelated = event.related;
-  if (event.context !== undefined) ce.outboxcontext = event.context;
+  if (event.change !== undefined) ce.outboxchange = JSON.stringify(event.change);
+  if (event.related !== undefined) ce.outboxrelated = JSON.stringify(event.related);
+  if (event.context !== undefined) ce.outboxcontext = JSON.stringify(event.context);
   return ce;
 }
 
@@ -93,8 +103,22 @@ export function fromCloudEvent(ce: unknown): { ok: true; event: EventEnvelope } 
   if (c.correlationid !== undefined) envelope.correlationId = c.correlationid;
   if (c.causationid !== undefined) envelope.causationId = c.causationid;
   if (c.traceparent !== undefined) envelope.traceparent = c.traceparent;
-  if (c.outboxchange !== undefined) envelope.change = c.outboxchange;
-  if (c.outboxrelated !== undefined) envelope.related = c.outboxrelated;
-  if (c.outboxcontext !== undefined) envelope.context = c.outboxcontext;
+  for (const [attribute, field] of [['outboxchange', 'change'], ['outboxrelated', 'related'], ['outboxcontext', 'context']] as const) {
+    const value = fromJsonText(c[attribute]);
+    if (value === INVALID) return { ok: false, reason: `${attribute} is not JSON text` };
+    if (value !== undefined) envelope[field] = value;
+  }
   return parseEnvelope(envelope);
+}
+
+const INVALID = Symbol('invalid');
+
+/** An extension's JSON text parsed; an object (the form older versions wrote) as it is. */
+function fromJsonText(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return INVALID;
+  }
 }

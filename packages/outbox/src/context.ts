@@ -22,7 +22,16 @@ export interface CallerContextOptions {
   from: (ctx: Context) => unknown;
 }
 
-/** Copies the allow-listed primitive fields of `source`; objects, arrays and other fields never pass. */
+/** Longest caller-context string, in UTF-16 code units; longer ones are cut. */
+const MAX_CONTEXT_LENGTH = 1024;
+
+/** The first `max` code units of `text`, one fewer when the cut would split a surrogate pair. */
+function cutAt(text: string, max: number): string {
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
+/** Copies the allow-listed primitive fields of `source` (strings cut to 1,024 code units, whole characters); objects, arrays and other fields never pass. */
 export function pickContext(source: unknown, allow: ReadonlyArray<string>): CallerContext | undefined {
   if (!isRecord(source)) return undefined;
   const out: CallerContext = {};
@@ -30,7 +39,7 @@ export function pickContext(source: unknown, allow: ReadonlyArray<string>): Call
     if (!Object.hasOwn(source, name)) continue;
     const value = source[name];
     if (value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) out[name] = value;
-    else if (typeof value === 'string') out[name] = value.length > 1024 ? value.slice(0, 1024) : value;
+    else if (typeof value === 'string') out[name] = value.length > MAX_CONTEXT_LENGTH ? cutAt(value, MAX_CONTEXT_LENGTH) : value;
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }

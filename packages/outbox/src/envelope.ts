@@ -175,10 +175,13 @@ const SQS_REFUSED_IN_JSON = /[\uFFFE\uFFFF]/g;
  * Validates a draft against its declaration and fills in id (UUIDv7), occurredAt,
  * schemaVersion and the invocation's metadata. `seq` is left to the atomic write.
  *
- * @throws EventInvalidError for an undeclared type, a bad aggregate id or a payload the schema refuses.
+ * @throws EventInvalidError for an undeclared type, a bad aggregate id, a payload the schema refuses,
+ *   a payload that is `undefined` after parsing (the envelope could not carry it), or a key of the
+ *   draft (or of `change`) the outbox does not read — `correlationId` and the other fields it fills in included.
  */
 export function prepareEvent(declarations: EventDeclarations, draft: EventDraft, meta: EnvelopeMeta, now: number = Date.now()): PendingEvent {
   if (!isRecord(draft)) invalid('', 'must be an object', 'an event draft');
+  checkDraftKeys(draft, DRAFT_KEYS, '');
   const decl = Object.hasOwn(declarations, draft.type) ? declarations[draft.type] : undefined;
   if (!decl) invalid('type', `${JSON.stringify(String(draft.type)).slice(0, 80)} is not declared in the outbox's events`, 'a declared event type');
   const aggregateId = checkAggregateId(draft.aggregateId);
@@ -187,6 +190,9 @@ export function prepareEvent(declarations: EventDeclarations, draft: EventDraft,
     const issues = parsed.error.issues.map((issue) => ({ field: ['payload', ...issue.path.map(String)].join('.'), message: issue.message }));
     throw new EventInvalidError(`outbox: payload of ${draft.type} does not match its schema`, { issues });
   }
+  // JSON.stringify drops an undefined property: the envelope would go out without `payload`,
+  // which every consumer (parseEnvelope) refuses. `null` or `{}` says "no data".
+  if (parsed.data === undefined) invalid('payload', `of ${draft.type} is undefined, which JSON cannot carry (use null or {})`, 'a JSON value');
   const event: PendingEvent = {
     id: uuidv7({ msecs: now }),
     type: draft.type,
@@ -210,8 +216,29 @@ export function prepareEvent(declarations: EventDeclarations, draft: EventDraft,
 
 const OPS: ReadonlySet<string> = new Set<ChangeOp>(['insert', 'update', 'delete', 'manual']);
 
+/** The keys a draft may hold; the envelope's other fields the outbox fills in itself. */
+const DRAFT_KEYS: ReadonlySet<string> = new Set(['type', 'aggregateId', 'payload', 'change', 'related']);
+const CHANGE_KEYS: ReadonlySet<string> = new Set(['op', 'before', 'after']);
+
+/**
+ * Refuses a key the outbox would drop without a word (a typo, or an envelope field it fills in
+ * itself such as `correlationId`); a key holding `undefined` passes, as in options.
+ */
+function checkDraftKeys(value: Record<string, unknown>, known: ReadonlySet<string>, path: string): void {
+  for (const key of Object.keys(value)) {
+    if (known.has(key) || value[key] === undefined) continue;
+    const field = `${path}${key}`;
+    const filled = path === '' && ENVELOPE_KEYS.has(key);
+    invalid(field, filled ? 'is filled in by the outbox, not by the draft' : 'is not a field the outbox reads', `only ${[...known].join(', ')}`);
+  }
+}
+
+/** Envelope fields the outbox fills in (a draft that sets one would lose it). */
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['id', 'aggregateType', 'seq', 'occurredAt', 'schemaVersion', 'correlationId', 'causationId', 'traceparent', 'context']);
+
 function checkChange(change: EventChange): EventChange {
   if (!isRecord(change) || !OPS.has(change.op as string)) invalid('change.op', 'must be "insert", "update", "delete" or "manual"', 'a change op');
+  checkDraftKeys(change as unknown as Record<string, unknown>, CHANGE_KEYS, 'change.');
   const out: EventChange = { op: change.op };
   if (change.before !== undefined) out.before = change.before;
   if (change.after !== undefined) out.after = change.after;

@@ -21,6 +21,8 @@ export interface InvocationState {
   /** Aggregates the commit wrote, for the flush. */
   written: AggregateRef[];
   committed: boolean;
+  /** The outbox's write has run (its `after` or `onError` began): `ctx.outbox` stages nothing more. */
+  closed: boolean;
   /** Redis mode: preconditions and commands staged for the write. */
   redis: RedisStaging;
   /** Transaction mode: the session while the transaction runs. */
@@ -45,6 +47,7 @@ export function newInvocationState(): InvocationState {
     meta: undefined,
     written: [],
     committed: false,
+    closed: false,
     redis: { checks: [], commands: [] },
     session: undefined,
     applied: new Map(),

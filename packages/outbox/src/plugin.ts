@@ -20,7 +20,7 @@ import { invalidOption } from '@steadyfn/handler/internal';
 import { heldIdempotencyKey } from '@steadyfn/idempotency';
 import { envelopeMeta } from './context.js';
 import { aggregateKey, prepareEvent, type EnvelopeMeta, type EventDeclarations, type EventDraft } from './envelope.js';
-import { UnsupportedServerError } from './errors.js';
+import { EventInvalidError, UnsupportedServerError } from './errors.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
 import { checkOutboxOptions, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { partitionOf } from './capture/redis.js';
@@ -42,7 +42,11 @@ export interface OutboxContextBase<D extends EventDeclarations> {
    * schema now, written with the state change, sent after the commit.
    *
    * @returns the prepared event (its `id` is final; `seq` is assigned by the write).
-   * @throws EventInvalidError for an undeclared type, a bad aggregate id or a payload its schema refuses.
+   * @throws EventInvalidError for an undeclared type, a bad aggregate id, a payload its schema refuses
+   *   or that is `undefined` (JSON cannot carry it: use `null` or `{}`), or a key of the draft or its
+   *   `change` the outbox does not read (a typo, or a field it fills in itself such as `correlationId`),
+   *   or a call after the outbox's write ran (the function had returned: a promise it did not await);
+   *   `check`, `call` and `updateOne` refuse that too.
    */
   add(draft: EventDraft<D>): PendingEvent;
   /** Events recorded so far and not yet written. */
@@ -129,9 +133,22 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     await options.watchdog.arm({ outbox: name, keys }, { signal: state.ctx.signal });
   };
 
+  /**
+   * A call after the write ran would stage what nothing writes any more (Redis, transaction
+   * mode) or write after the invocation ended (embedded): a promise the function did not await.
+   */
+  const open = (state: InvocationState, what: string): void => {
+    if (state.closed || state.committed) {
+      throw new EventInvalidError(`outbox: ctx.outbox.${what} was called after the invocation's write (the function had returned or failed: a promise it did not await?); nothing was recorded`, {
+        issues: [{ field: what, message: 'called after the outbox wrote' }],
+      });
+    }
+  };
+
   const contextFor = (state: InvocationState): AnyModeContext<D> => {
     const base: AnyModeContext<D> = {
       add(draft) {
+        open(state, 'add');
         const event = prepareEvent(options.events, draft as EventDraft, metaOf(state));
         state.events.push(event);
         return event;
@@ -142,10 +159,17 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       metrics: () => state.metrics.snapshot(),
     };
     if (store.mode === 'redis') {
-      base.check = (check) => void state.redis.checks.push(check);
-      base.call = (...command) => void state.redis.commands.push(command);
+      base.check = (check) => {
+        open(state, 'check');
+        state.redis.checks.push(check);
+      };
+      base.call = (...command) => {
+        open(state, 'call');
+        state.redis.commands.push(command);
+      };
     } else if (store.mode === 'mongo-embedded') {
       base.updateOne = async (filter, update, updateOptions) => {
+        open(state, 'updateOne');
         if (state.events.length > 0) await armWatchdog(state);
         return embeddedUpdate(store, state, filter, update, updateOptions);
       };
@@ -196,6 +220,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       return next();
     },
     async after(_ctx, result, state) {
+      state.closed = true;
       if (state.committed) return;
       if (store.mode === 'redis') {
         if (state.events.length > 0) await armWatchdog(state);
@@ -209,6 +234,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       if (state.replay) throw state.replay;
     },
     async onError(_ctx, _error, state) {
+      state.closed = true;
       // Written before the failure (an embedded update, a commit before a later hook failed, an earlier attempt's events): they still go out.
       await flush(state);
     },

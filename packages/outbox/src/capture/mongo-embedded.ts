@@ -82,8 +82,13 @@ function checkAuthorUpdate(update: Record<string, unknown>): void {
     if (!(EMBEDDED_OPERATORS as readonly string[]).includes(op)) {
       throw new EventInvalidError(`outbox: update operator ${JSON.stringify(op)} is not supported in embedded mode (use ${EMBEDDED_OPERATORS.join(', ')})`, { issues: [{ field: `update.${op}`, message: 'unsupported operator' }] });
     }
-    for (const field of Object.keys(fields as object)) {
-      if (field.startsWith('_outbox')) throw new EventInvalidError(`outbox: the update may not touch ${field}: the outbox owns _outbox* fields`, { issues: [{ field: `update.${op}.${field}`, message: 'owned by the outbox' }] });
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      throw new EventInvalidError(`outbox: update operator ${op} must map field paths to values`, { issues: [{ field: `update.${op}`, message: 'must be an object of field paths' }] });
+    }
+    for (const [field, value] of Object.entries(fields)) {
+      // `$rename` writes where its value points: that path may not be the outbox's either.
+      const owned = field.startsWith('_outbox') || (op === '$rename' && typeof value === 'string' && value.startsWith('_outbox'));
+      if (owned) throw new EventInvalidError(`outbox: the update may not touch ${op === '$rename' ? `${field} → ${String(value)}` : field}: the outbox owns _outbox* fields`, { issues: [{ field: `update.${op}.${field}`, message: 'owned by the outbox' }] });
     }
   }
 }
@@ -232,13 +237,15 @@ export async function embeddedWrite(
       if (Date.now() > writeBy) throw new WriteConflictError('outbox: the write lease ran short before the write; nothing was written');
       // Registered before the update (a registration without events is dropped by the next sweep): a document with events is always found.
       if (registry && embedded.length > 0) await registry.collection.updateOne({ _id: id }, { $min: { p: now } }, { upsert: true });
-      let result;
+      let result: { matchedCount: number; upsertedCount?: number | null };
       try {
         result = await collection.updateOne(filter, mergeUpdate(write.update, outboxOps), { upsert: write.upsert === true });
       } catch (error) {
-        // Two upserts of a new document raced; the next round reads the winner.
-        if ((error as { code?: unknown }).code === 11000) continue;
-        throw error;
+        if ((error as { code?: unknown }).code !== 11000) throw error;
+        // An upsert that matched nothing found its _id taken: another upsert of a new document
+        // won the race, or the document existed and the filter did not match it. Judged below
+        // like any update that matched nothing (read again: moved → retry; else matched: false).
+        result = { matchedCount: 0, upsertedCount: 0 };
       }
       const upserted = (result.upsertedCount ?? 0) > 0;
       if (result.matchedCount > 0 || upserted) return { matched: true, duplicate: false, upserted, events: embedded.map((e) => ({ id: e.i, seq: e.s })) };

@@ -22,16 +22,22 @@ export function inboxOf(ctx: Context): InboxMember | undefined {
   return typeof member === 'object' && member !== null ? (member as InboxMember) : undefined;
 }
 
-/** The invocation's request key, or undefined (a plain HTTP request without `Idempotency-Key` or idempotency plugin). */
+/**
+ * The invocation's request key, or undefined (a plain HTTP request without `Idempotency-Key` or
+ * idempotency plugin). The inbox's and the idempotency plugin's keys are scoped already (the
+ * consumer; the namespace or function); the delivery id and the header are scoped here by the
+ * function name: one delivery id reaches several functions (an EventBridge event's targets, a
+ * schedule tick's, a Pub/Sub message's subscriptions), and each must write once, not one of them.
+ */
 export function defaultRequestKey(ctx: Context): string | undefined {
   const fromInbox = inboxOf(ctx)?.key;
   if (fromInbox) return fromInbox;
   const held = heldIdempotencyKey(ctx);
   if (held) return `idempotency:${held}`;
-  if (ctx.deliveryId) return `delivery:${ctx.deliveryId}`;
+  if (ctx.deliveryId) return `delivery:${JSON.stringify([ctx.functionName, ctx.deliveryId])}`;
   if (ctx.trigger.kind === 'http') {
     const header = ctx.trigger.request.headers['idempotency-key'];
-    if (header) return `http:${header}`;
+    if (header) return `http:${JSON.stringify([ctx.functionName, header])}`;
   }
   return undefined;
 }

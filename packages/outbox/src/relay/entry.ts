@@ -18,7 +18,13 @@ export type RelayContext = Pick<Context, 'signal' | 'remainingMs' | 'log'>;
 
 /** The relay entry points of one outbox. */
 export interface RelayEntries {
-  /** Relays aggregates pending longer than the grace period; call it from a schedule-triggered function. */
+  /**
+   * Relays aggregates pending longer than the grace period; call it from a schedule-triggered
+   * function. Once it has its list, a store or queue failure ends it early (warned), never throws.
+   *
+   * @throws OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, 503) when the store cannot list its pending aggregates.
+   * @throws ConfigurationError when the outbox has no `relay`.
+   */
   sweep(ctx: RelayContext): Promise<SweepResult & { metrics: OutboxMetrics }>;
   /** Relays the aggregates a watchdog message names (its consumer's body). */
   flushTargets(ctx: RelayContext, refs: ReadonlyArray<AggregateRef>): Promise<OutboxMetrics>;

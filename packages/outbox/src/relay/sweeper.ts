@@ -5,7 +5,9 @@
  * deletes old sent events in bounded batches, under a lease so only one sweeper cleans.
  */
 import { randomUUID } from 'node:crypto';
+import { describeCause, OutboxUnavailableError } from '../errors.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
+import type { AggregateRef } from './types.js';
 
 /** How one sweep behaves. */
 export interface SweepOptions {
@@ -44,9 +46,20 @@ export interface SweepResult {
   pruned: number;
 }
 
-/** Runs one sweep. Never throws for a store or queue failure: what is left waits for the next. */
+/**
+ * Runs one sweep. Once it has its list, never throws for a store or queue failure: what is left
+ * (unsent events, the cleanup, the pruning) waits for the next sweep, warned.
+ *
+ * @throws OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, 503, retryable) when the store
+ *   cannot list its pending aggregates: nothing was relayed.
+ */
 export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions): Promise<SweepResult> {
-  const refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal });
+  let refs: AggregateRef[];
+  try {
+    refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal });
+  } catch (error) {
+    throw new OutboxUnavailableError('outbox: the sweep could not list the pending aggregates; nothing was relayed', error);
+  }
   const parallel = Math.max(1, options.parallel ?? 4);
   const size = Math.max(1, Math.min(options.chunk, Math.ceil(refs.length / parallel)));
   let next = 0;
@@ -61,17 +74,10 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
   await Promise.all(Array.from({ length: parallel }, worker));
   let cleaned = 0;
   if (deps.store.cleanup && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
-    const key = deps.store.cleanupLeaseKey ?? `${deps.store.kind}:cleanup`;
-    const owner = randomUUID();
-    const claim = await deps.lease.claim({ key, owner, leaseMs: run.leaseMs }, { signal: run.signal });
-    if (claim.claimed) {
-      try {
-        cleaned = await deps.store.cleanup({ limit: options.cleanupLimit, olderThanMs: options.retainSentMs, signal: run.signal });
-      } finally {
-        const signal = run.releaseSignal ?? run.signal;
-        await deps.lease.settle({ key, owner, fence: claim.fence }, signal ? { signal } : {}).catch(() => false);
-      }
-    }
+    cleaned = await cleanup(deps, run, options).catch((error: unknown) => {
+      deps.log?.warn('outbox sent-event cleanup stopped; it goes on next sweep', { store: deps.store.kind, ...describeCause(error) });
+      return 0;
+    });
   }
   let pruned = 0;
   if (deps.store.prune && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
@@ -81,4 +87,18 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
     });
   }
   return { found: refs.length, cleaned, pruned };
+}
+
+/** Deletes old sent events under the outbox's cleanup lease (one sweeper cleans at a time). */
+async function cleanup(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions): Promise<number> {
+  const key = deps.store.cleanupLeaseKey ?? `${deps.store.kind}:cleanup`;
+  const owner = randomUUID();
+  const claim = await deps.lease.claim({ key, owner, leaseMs: run.leaseMs }, { signal: run.signal });
+  if (!claim.claimed) return 0;
+  try {
+    return await deps.store.cleanup!({ limit: options.cleanupLimit, olderThanMs: options.retainSentMs, signal: run.signal });
+  } finally {
+    const signal = run.releaseSignal ?? run.signal;
+    await deps.lease.settle({ key, owner, fence: claim.fence }, signal ? { signal } : {}).catch(() => false);
+  }
 }

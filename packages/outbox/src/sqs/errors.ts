@@ -52,6 +52,18 @@ export class SqsQueueAttributesError extends SteadyError {
 }
 
 /**
+ * The watchdog's delayed message could not be sent. It is sent before the commit (sent after,
+ * a crash in between would leave nothing to recover the events), so the write did not happen.
+ * Retryable unless SQS refused for good (the queue does not exist, access denied).
+ */
+export class WatchdogUnavailableError extends SteadyError {
+  override readonly name = 'WatchdogUnavailableError';
+  constructor(code: string, retryable: boolean, cause: unknown) {
+    super('OUTBOX_SQS_WATCHDOG_UNAVAILABLE', `outbox watchdog: the relay queue did not take the watchdog message (${code}); nothing was written`, { status: 503, retryable, expose: true, cause });
+  }
+}
+
+/**
  * A claim-check object does not match its pointer: the size or SHA-256 differ, the object is
  * gone, or the pointer is malformed. Terminal: the same message fails the same way again.
  */

@@ -6,7 +6,7 @@ export { sqsSender, type SqsSender, type SqsSenderOptions } from './sender.js';
 export type { OutboundMessage, SendReport, SentEntry, FailedEntry, SendOptions } from './types.js';
 export { resolveClaimCheck, CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, type S3Sender, type ClaimCheckOptions, type ClaimCheckPointer, type ReceivedMessage } from './claim-check.js';
 export { outboxWatchdog, parseWatchdogMessage, WATCHDOG_ATTRIBUTE, type OutboxWatchdogOptions, type WatchdogTarget } from './watchdog.js';
-export { SendFailureCode, SqsSendInputError, SqsQueueAttributesError, ClaimCheckError } from './errors.js';
+export { SendFailureCode, SqsSendInputError, SqsQueueAttributesError, ClaimCheckError, WatchdogUnavailableError } from './errors.js';
 export { messageBytes } from './size.js';
 export { findInvalidCharacter, type InvalidCharacter } from './chars.js';
 export { messageGroupId } from './ids.js';

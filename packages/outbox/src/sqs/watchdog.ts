@@ -7,6 +7,8 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { classifyCallError } from './classify.js';
+import { WatchdogUnavailableError } from './errors.js';
 import { MAX_DELAY_MS } from './limits.js';
 
 /** Message attribute marking a watchdog message; its value is the format version. */
@@ -59,14 +61,20 @@ export function outboxWatchdog(options: OutboxWatchdogOptions) {
      * Sends the delayed flush request. Call it before the commit: sent after, a crash in between
      * would leave nothing to recover the events.
      * @returns SQS's `MessageId`.
+     * @throws {WatchdogUnavailableError} `OUTBOX_SQS_WATCHDOG_UNAVAILABLE` (503) when SQS did not take the message.
      */
     async arm(target: WatchdogTarget, { signal }: { signal?: AbortSignal } = {}): Promise<string> {
       const body = JSON.stringify(checkTarget(target));
-      const answer = await client.send(
-        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, DelaySeconds: delaySeconds, MessageAttributes: { [WATCHDOG_ATTRIBUTE]: { DataType: 'String', StringValue: '1' } } }),
-        signal === undefined ? undefined : { abortSignal: signal },
-      );
-      return answer.MessageId!;
+      try {
+        const answer = await client.send(
+          new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, DelaySeconds: delaySeconds, MessageAttributes: { [WATCHDOG_ATTRIBUTE]: { DataType: 'String', StringValue: '1' } } }),
+          signal === undefined ? undefined : { abortSignal: signal },
+        );
+        return answer.MessageId!;
+      } catch (error) {
+        const verdict = classifyCallError(error);
+        throw new WatchdogUnavailableError(verdict.code, verdict.kind === 'retry' || signal?.aborted === true, error);
+      }
     },
   };
 }
