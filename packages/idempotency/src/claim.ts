@@ -92,26 +92,39 @@ async function waitForCompletion(s: Settings, ctx: Context, state: IdempotencySt
 /** Claims the state's key for this invocation (one store call); on success the state holds the record. */
 // A plain `then`, not an async function: one promise fewer on every claim.
 export function claimOne(s: Settings, ctx: Context, state: IdempotencyState): Promise<ClaimResult> {
+  return claimThen(s, ctx, state, (result) => result);
+}
+
+/**
+ * Claims the state's key, then answers: nothing when claimed (the function runs), else what the
+ * existing record answers (`answerExisting`) — in the claim's one reaction, not a second step
+ * after it (one promise fewer on a duplicate).
+ */
+export function claimOrAnswer(s: Settings, ctx: Context, state: IdempotencyState): Promise<void | { answer: unknown }> {
+  return claimThen(s, ctx, state, (result) => (result.claimed ? undefined : answerExisting(s, ctx, state, result.record)));
+}
+
+/** The claim, and `next` on its result in the same reaction (after the state took a successful claim). */
+function claimThen<T>(s: Settings, ctx: Context, state: IdempotencyState, next: (result: ClaimResult) => T): Promise<Awaited<T>> {
   const owner = newOwner();
   const until = leaseUntil(s, ctx, Date.now());
+  const request = { key: state.key!, owner, fingerprint: state.fingerprint!, leaseUntil: until };
+  const took = (result: ClaimResult): T => {
+    if (result.claimed) {
+      state.owner = owner;
+      state.leaseUntil = until;
+      // Known to the batch's other messages before any of them reads the claim's answer.
+      state.batchClaims?.add(state.key!);
+    }
+    return next(result);
+  };
   let pending: Promise<ClaimResult>;
   try {
-    pending = Promise.resolve(s.store.claim({ key: state.key!, owner, fingerprint: state.fingerprint!, leaseUntil: until }, { signal: ctx.signal }));
+    pending = Promise.resolve(s.store.claim(request, { signal: ctx.signal }));
   } catch (error) {
     return Promise.reject(storeUnavailable(error));
   }
-  return pending.then(
-    (result) => {
-      if (result.claimed) {
-        state.owner = owner;
-        state.leaseUntil = until;
-        // Known to the batch's other messages before any of them reads the claim's answer.
-        state.batchClaims?.add(state.key!);
-      }
-      return result;
-    },
-    (error: unknown) => {
-      throw storeUnavailable(error);
-    },
-  );
+  return pending.then(took, (error: unknown) => {
+    throw storeUnavailable(error);
+  }) as Promise<Awaited<T>>;
 }

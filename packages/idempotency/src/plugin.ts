@@ -19,7 +19,7 @@
  *   settle.ts   completion, release, join          batch.ts  a batch's one claim and one completion
  */
 import type { Context, Plugin } from '@steadyfn/handler';
-import { answerExisting, claimOne, resolveInto } from './claim.js';
+import { answerExisting, claimOrAnswer, resolveInto } from './claim.js';
 import { claimBatch, settleBatch } from './batch.js';
 import { IdempotencyKeyMissingError } from './errors.js';
 import { JOIN, isRequestAlreadyApplied, type Joinable } from './join.js';
@@ -52,7 +52,8 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
 
     beforeBatch: (ctxs, states) => claimBatch(s, ctxs, states),
 
-    async before(ctx, state) {
+    // Not async: a local-cache hit answers without a promise, and a duplicate's claim answers in its own reaction.
+    before(ctx, state) {
       expose(ctx, state);
       if (state.owner) return;
       if (state.existing) return answerExisting(s, ctx, state, state.existing);
@@ -66,9 +67,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
       resolveInto(s, ctx, state, key);
       const cached = fromLocal(s, state);
       if (cached) return cached;
-      const result = await claimOne(s, ctx, state);
-      if (result.claimed) return;
-      return answerExisting(s, ctx, state, result.record);
+      return claimOrAnswer(s, ctx, state);
     },
 
     async after(ctx, result, state) {

@@ -4,7 +4,7 @@
  * restart or a failover. Shared by every steadyfn package that scripts Redis (the lease store,
  * the outbox), so there is one copy of this rule.
  */
-import { nodeCrypto, raceSignal, throwIfAborted } from '@steadyfn/handler/internal';
+import { abortCallbacks, abortReasonOf, nodeCrypto, raceSignal, throwIfAborted, type Abortable } from '@steadyfn/handler/internal';
 
 /** A Lua script with the SHA1 `EVALSHA` names it by. */
 export interface LuaScript {
@@ -62,26 +62,28 @@ export async function runLuaScript(client: LuaScriptClient, script: LuaScript, k
  * `runLuaScript` for one call on a hot path: `EVALSHA` sent at once, `EVAL` only on `NOSCRIPT`
  * (once per server), with no async frames of its own. `args` is what follows the script:
  * the key count, the keys, then the arguments. `read` turns the reply into the result in the
- * same step that catches `NOSCRIPT` (one promise per call fewer than a `then` after it); an
- * error it throws rejects the call, and is never taken for `NOSCRIPT`. Rejects like `runLuaScript`,
- * with the driver's error passed through `fail` when given (in the same step: no promise more).
+ * same step that catches `NOSCRIPT` and stops racing `signal` (one reaction per call: a
+ * `raceSignal` and a `then` after it would be two); an error it throws rejects the call, and is
+ * never taken for `NOSCRIPT`. Rejects like `runLuaScript`, with the driver's error (and an abort's
+ * reason) passed through `fail` when given (in the same step: no promise more).
  */
 export function sendLuaScript<T = unknown>(
   client: LuaScriptClient,
   script: LuaScript,
   args: ReadonlyArray<string | number | Buffer>,
-  signal: AbortSignal | undefined,
+  signal: AbortSignal | Abortable | undefined,
   read?: (reply: unknown) => T,
   fail?: (error: unknown) => unknown,
 ): Promise<T> {
   let sent: Promise<unknown>;
   try {
-    sent = raceSignal(client.evalsha(script.sha, ...args), signal);
+    sent = client.evalsha(script.sha, ...args);
   } catch (error) {
     sent = Promise.reject(error);
   }
+  const failed = (error: unknown): unknown => (fail === undefined ? error : fail(error));
   const retry = (error: unknown): Promise<T> => {
-    if (!isNoScript(error)) throw fail === undefined ? error : fail(error);
+    if (!isNoScript(error)) throw failed(error);
     throwIfAborted(signal);
     let again: Promise<unknown>;
     try {
@@ -92,5 +94,38 @@ export function sendLuaScript<T = unknown>(
     if (fail !== undefined) again = again.catch((error: unknown) => Promise.reject(fail(error)));
     return (read === undefined ? again : again.then(read)) as Promise<T>;
   };
-  return sent.then(read, retry) as Promise<T>;
+  if (signal === undefined) return sent.then(read, retry) as Promise<T>;
+  if (signal.aborted) {
+    sent.catch(ignore);
+    return Promise.reject(failed(abortReasonOf(signal)));
+  }
+  // `raceSignal`'s race, with `read` and `retry` run in its one reaction.
+  const callbacks = abortCallbacks(signal);
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => {
+      sent.catch(ignore);
+      reject(failed(abortReasonOf(signal)));
+    };
+    callbacks.add(abort);
+    sent.then(
+      (reply) => {
+        callbacks.delete(abort);
+        try {
+          resolve(read === undefined ? (reply as T) : read(reply));
+        } catch (error) {
+          reject(error);
+        }
+      },
+      (error: unknown) => {
+        callbacks.delete(abort);
+        try {
+          resolve(retry(error));
+        } catch (thrown) {
+          reject(thrown);
+        }
+      },
+    );
+  });
 }
+
+const ignore = (): void => undefined;
