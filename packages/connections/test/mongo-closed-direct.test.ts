@@ -7,7 +7,9 @@
  * closed before it started) — before, a 500 with no code of ours. Here the invocation answers
  * 503 `CONNECTION_UNAVAILABLE` (retryable: nothing was sent) saying the function closed the
  * client, without the driver's message, a stack or the document; the document is not stored; and
- * the next invocation succeeds on a rebuilt client.
+ * the next invocation succeeds on a rebuilt client. An insert already written when `close()` comes
+ * (`MongoClientClosedError`: close() ends the operations of checked-out connections) answers 503
+ * `CONNECTION_LOST` instead: it may have been applied.
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
@@ -17,6 +19,7 @@ import { closeAll, connections, connectionsRecord } from '../src/index.js';
 import { mongo } from '../src/mongodb.js';
 import { requireService } from '../../../test/services/env.js';
 import { apiGatewayV2 } from '../../../test/support/events.js';
+import { startProxy } from './support/proxy.js';
 
 const db = `closed_direct_${randomUUID().slice(0, 8)}`;
 let admin: MongoClient;
@@ -125,5 +128,37 @@ describe('a concurrent invocation closes the MongoClient; this one inserts strai
     // The provider's retry of that invocation: applied once, on a rebuilt client.
     expect(await call(main, { action: 'insert', id, secret })).toMatchObject({ status: 200, body: { inserted: id } });
     expect(await admin.db(db).collection('docs').countDocuments({ _id: id as never })).toBe(1);
+  });
+
+  it('closed while the insert is written and awaiting its reply (a fault proxy holds the reply back): 503 CONNECTION_LOST, "may have been applied"; the next invocation succeeds', async () => {
+    const proxy = await startProxy(Number(new URL(process.env.MONGODB_URI!).port));
+    try {
+      // Command monitoring: the driver emits commandStarted just before it writes the command.
+      const handle = mongo({ uri: `mongodb://127.0.0.1:${proxy.port}/`, db, options: { monitorCommands: true } });
+      const gate = { before: Promise.resolve(), started: () => undefined };
+      const main = app(handle, gate);
+      expect((await call(main, { action: 'count', id: randomUUID() })).status).toBe(200);
+      const client = handle.peek()!.client;
+      const written = new Promise<void>((resolve) => client.on('commandStarted', (event) => event.commandName === 'insert' && resolve()));
+      proxy.blackholeAll(); // the connections stay open; nothing passes either way
+      const id = randomUUID();
+      const secret = `secret-${randomUUID()}`;
+      const inserting = call(main, { action: 'insert', id, secret });
+      await written;
+      // commandStarted comes before the write; the write and the start of the read are microtasks
+      // (no I/O: the bytes go into the socket's buffer), so one macrotask later the insert awaits
+      // its reply. A close() before that leaves the operation hanging (driver: its read has not
+      // begun, so nothing rejects it; the deadline would answer 504), which this test is not about.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect((await call(main, { action: 'close', awaited: false })).status).toBe(200);
+      const answer = await inserting;
+      expect(answer.status).toBe(503);
+      expect(answer.body).toMatchObject({ code: 'CONNECTION_LOST' });
+      expect(String(answer.body.detail)).toMatch(/closed by the function .* may have been applied/);
+      expectNothingLeaked(answer.raw, secret);
+      expect(await call(main, { action: 'count', id })).toMatchObject({ status: 200, body: { state: 'reconnected' } });
+    } finally {
+      await proxy.close();
+    }
   });
 });
