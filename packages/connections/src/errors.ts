@@ -27,9 +27,10 @@ const REDIS_NOT_SENT = [/Stream isn't writeable/i];
  * startup nodes is available`, `Cluster is ended.`) and an ioredis `commandTimeout` (`Command
  * timed out`) count: before, they reached the caller raw, an untyped 500
  * (test/review-connection-kinds.test.ts). Neither proves the command unsent — a timed-out
- * command was written and may have been applied, and `Cluster is ended.` can end ioredis'
- * failover retry of a written one — so `wasNotSent` stays false for both: a write is never sent
- * again, a read is repeated once, as after any lost reply.
+ * command was written and may have been applied, and `Cluster is ended.` can end a plain ioredis
+ * Cluster's failover retry of a written one — so `wasNotSent` stays false for both: a write is
+ * never sent again, a read is repeated once, as after any lost reply. (`redisCluster()` counts
+ * `Cluster is ended.` as unsent, like `Cluster isn't ready`: clusterNotReadyUnsent.)
  */
 const CONNECTION_KINDS: readonly ConnectionFailure[] = ['socket', 'mongo-network', 'redis-connection', 'redis-cluster-down', 'redis-timeout'];
 
@@ -52,8 +53,8 @@ export function isConnectionError(err: unknown): boolean {
  * it again cannot apply it twice: a refused connect, a client with no open connection (ioredis
  * `Stream isn't writeable`). Not a Cluster's `Cluster isn't ready` or `Cluster is ended.`, which
  * may follow a send, nor `Command timed out`: the command was written, and may have been applied.
- * (`redisCluster()` counts `Cluster isn't ready` too: its written commands never reach ioredis'
- * failover retry — clients/cluster-replies.ts `clusterNotReadyUnsent`.)
+ * (`redisCluster()` counts `Cluster isn't ready` and `Cluster is ended.` too: its written commands
+ * never reach ioredis' failover retry — clients/cluster-replies.ts `clusterNotReadyUnsent`.)
  */
 export function wasNotSent(err: unknown): boolean {
   for (const e of errorChain(err)) {
