@@ -9,7 +9,9 @@
  * client, without the driver's message, a stack or the document; the document is not stored; and
  * the next invocation succeeds on a rebuilt client. An insert already written when `close()` comes
  * (`MongoClientClosedError`: close() ends the operations of checked-out connections) answers 503
- * `CONNECTION_LOST` instead: it may have been applied.
+ * `CONNECTION_LOST` instead: it may have been applied. The same driver error from a client that is
+ * not the handle's stays the function's own (500 INTERNAL): the plugin claims only what it can
+ * attribute to a client it handed out.
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
@@ -160,5 +162,22 @@ describe('a concurrent invocation closes the MongoClient; this one inserts strai
     } finally {
       await proxy.close();
     }
+  });
+
+  it("a closed-client error from a MongoClient that is not the handle's (the function's own, closed by it) stays the function's error: 500 INTERNAL", async () => {
+    const handle = mongo({ uri: process.env.MONGODB_URI, db });
+    const own = new MongoClient(process.env.MONGODB_URI ?? '');
+    await own.connect();
+    await own.close();
+    const main = handler({ use: [connections({ mongo: handle }, { closeOnSigterm: false })], logSink: (line) => lines.push(line) }, async (_input: unknown, ctx) => {
+      await ctx.mongo.db.collection('docs').countDocuments({});
+      return own.db(db).collection('docs').insertOne({ _id: randomUUID() as never });
+    });
+    const deadline = Date.now() + 20_000;
+    const res = (await main(apiGatewayV2({}), { awsRequestId: randomUUID(), functionName: 'orders', getRemainingTimeInMillis: () => deadline - Date.now() })) as { statusCode: number; body: string };
+    // Nothing says ctx.mongo's client was closed (it was not): no claim that the function closed it.
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'INTERNAL' });
+    expect(lines.some((line) => line.includes('"cause":"MongoNotConnectedError"'))).toBe(true);
   });
 });
