@@ -27,9 +27,10 @@ const REDIS_NOT_SENT = [/Stream isn't writeable/i];
  * startup nodes is available`, `Cluster is ended.`) and an ioredis `commandTimeout` (`Command
  * timed out`) count: before, they reached the caller raw, an untyped 500
  * (test/review-connection-kinds.test.ts). Neither proves the command unsent — a timed-out
- * command was written and may have been applied, and `Cluster is ended.` can end ioredis'
- * failover retry of a written one — so `wasNotSent` stays false for both: a write is never sent
- * again, a read is repeated once, as after any lost reply.
+ * command was written and may have been applied, and `Cluster is ended.` can end a plain ioredis
+ * Cluster's failover retry of a written one — so `wasNotSent` stays false for both: a write is
+ * never sent again, a read is repeated once, as after any lost reply. (`redisCluster()` counts
+ * `Cluster is ended.` as unsent, like `Cluster isn't ready`: clusterNotReadyUnsent.)
  */
 const CONNECTION_KINDS: readonly ConnectionFailure[] = ['socket', 'mongo-network', 'redis-connection', 'redis-cluster-down', 'redis-timeout'];
 
@@ -52,8 +53,8 @@ export function isConnectionError(err: unknown): boolean {
  * it again cannot apply it twice: a refused connect, a client with no open connection (ioredis
  * `Stream isn't writeable`). Not a Cluster's `Cluster isn't ready` or `Cluster is ended.`, which
  * may follow a send, nor `Command timed out`: the command was written, and may have been applied.
- * (`redisCluster()` counts `Cluster isn't ready` too: its written commands never reach ioredis'
- * failover retry — clients/cluster-replies.ts `clusterNotReadyUnsent`.)
+ * (`redisCluster()` counts `Cluster isn't ready` and `Cluster is ended.` too: its written commands
+ * never reach ioredis' failover retry — clients/cluster-replies.ts `clusterNotReadyUnsent`.)
  */
 export function wasNotSent(err: unknown): boolean {
   for (const e of errorChain(err)) {
@@ -79,40 +80,76 @@ export const CONNECTION_DRIVER_MISSING = 'CONNECTION_DRIVER_MISSING';
 export const CONNECTION_DRIVER_LOAD_FAILED = 'CONNECTION_DRIVER_LOAD_FAILED';
 
 /**
+ * Who closed a client under an operation the function ran on it directly (on the ctx value, not
+ * through `run`): `'function'` — its own `close()`, in this invocation or a concurrent one;
+ * `'connections'` — this package (a rebuild after a failed check, `closeAll`, SIGTERM).
+ */
+export type ClosedBy = 'function' | 'connections';
+
+const CLOSERS: Record<ClosedBy, string> = {
+  function: 'the function (its own close(), in this or a concurrent invocation)',
+  connections: '@steadyfn/connections (a rebuild, closeAll or SIGTERM)',
+};
+
+/**
  * The client could not be connected or rebuilt (refused, timed out after
- * `connectTimeoutMs`). Code `CONNECTION_UNAVAILABLE`, HTTP 503, retryable: a later attempt may
- * find the server back. The driver's error is the `cause`, logged by class and code only.
+ * `connectTimeoutMs`), or — with `closedBy` — it was closed before an operation the function
+ * ran on it directly was sent, so nothing was sent (a `MongoClient` whose `close()` ended the
+ * operation's session, or which was closed before the operation started). Code
+ * `CONNECTION_UNAVAILABLE`, HTTP 503, retryable: a later attempt may find the server back, or
+ * gets a rebuilt client. The driver's error is the `cause`, logged by class and code only.
  */
 export class ConnectionUnavailableError extends SteadyError {
   override readonly name = 'ConnectionUnavailableError';
   /** The handle's name. */
   readonly client: string;
-  constructor(client: string, cause: unknown) {
-    super('CONNECTION_UNAVAILABLE', `Could not connect the ${client} client`, { status: 503, retryable: true, expose: true, cause });
+  /** Who closed the client, when it was closed under the operation; else undefined. */
+  readonly closedBy: ClosedBy | undefined;
+  /**
+   * @param client - The handle's name.
+   * @param cause - The driver's error (logged by class and code only).
+   * @param closedBy - Who closed the client before the operation was sent.
+   * @default closedBy undefined (a connect or rebuild failed)
+   */
+  constructor(client: string, cause: unknown, closedBy?: ClosedBy) {
+    const detail =
+      closedBy === undefined
+        ? `Could not connect the ${client} client`
+        : `The ${client} client was closed by ${CLOSERS[closedBy]} before this operation was sent: nothing was sent, and the next use gets a rebuilt client`;
+    super('CONNECTION_UNAVAILABLE', detail, { status: 503, retryable: true, expose: true, cause });
     this.client = client;
+    this.closedBy = closedBy;
   }
 }
 
 /**
  * The connection broke during an operation that is not safe to send twice (a write the
  * caller did not mark `safe`), or during its one repeat (`repeated`: the message says it was
- * repeated once and failed again). Code `CONNECTION_LOST`, HTTP 503, retryable: it is not
- * repeated here; the whole invocation may be.
+ * repeated once and failed again), or — with `closedBy` — the client was closed while an
+ * operation the function ran on it directly was in flight (it may have been applied). Code
+ * `CONNECTION_LOST`, HTTP 503, retryable: it is not repeated here; the whole invocation may be.
  */
 export class ConnectionLostError extends SteadyError {
   override readonly name = 'ConnectionLostError';
   /** The handle's name. */
   readonly client: string;
+  /** Who closed the client, when it was closed under the operation; else undefined. */
+  readonly closedBy: ClosedBy | undefined;
   /**
    * @param client - The handle's name.
    * @param cause - The driver's error (logged by class and code only).
    * @param repeated - The operation had already been repeated once after a connection error.
+   * @param closedBy - Who closed the client while the operation was in flight.
    * @default repeated false
+   * @default closedBy undefined (the connection broke)
    */
-  constructor(client: string, cause: unknown, repeated = false) {
-    const detail = repeated
-      ? `The ${client} connection was lost again when the operation was repeated once after a connection error`
-      : `The ${client} connection was lost during an operation that is not safe to repeat`;
+  constructor(client: string, cause: unknown, repeated = false, closedBy?: ClosedBy) {
+    const detail =
+      closedBy !== undefined
+        ? `The ${client} client was closed by ${CLOSERS[closedBy]} while this operation was in flight: it may have been applied`
+        : repeated
+          ? `The ${client} connection was lost again when the operation was repeated once after a connection error`
+          : `The ${client} connection was lost during an operation that is not safe to repeat`;
     super('CONNECTION_LOST', detail, {
       status: 503,
       retryable: true,
@@ -120,6 +157,7 @@ export class ConnectionLostError extends SteadyError {
       cause,
     });
     this.client = client;
+    this.closedBy = closedBy;
   }
 }
 

@@ -9,8 +9,9 @@
  */
 import { currentAbortable, currentContext, toAbortSignal, type Abortable } from '@steadyfn/handler/internal';
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
+import { closedErrorOf, type ClosedError } from './closed.js';
 import { ClientLifecycle } from './lifecycle.js';
-import { REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
+import { CLOSED_ERROR, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
 import { register, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
 import { validateSpec } from './validate.js';
@@ -52,8 +53,12 @@ function callOn<T, R>(client: T, fn: (client: T) => R | Promise<R>): R | Promise
   return fn(client);
 }
 
-/** `defineClient` with the factory's name in configuration errors (for the typed factories). */
-export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<T> {
+/**
+ * `defineClient` with the factory's name in configuration errors (for the typed factories).
+ * `closedByUser(client)`: whether the client's own user closed it (e.g. `MongoClient#close()`
+ * was called), for the message of a direct operation's error on it (`CLOSED_ERROR`).
+ */
+export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?: (client: T) => boolean): ClientHandle<T> {
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   const life = new ClientLifecycle(spec, settings);
@@ -140,7 +145,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     return runWith(callOn, fn, options);
   }
 
-  const handle: ClientHandle<T> & { [REUSE]: () => Lease<T> | undefined; [RUN_WITH]: RunWith<T> } = {
+  const handle: ClientHandle<T> & { [REUSE]: () => Lease<T> | undefined; [RUN_WITH]: RunWith<T>; [CLOSED_ERROR]: ClosedError<T> } = {
     name,
     get: async (options) => (await acquire(options)).client,
     acquire,
@@ -155,6 +160,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     },
     [REUSE]: () => life.reuse(),
     [RUN_WITH]: runWith,
+    [CLOSED_ERROR]: closedErrorOf(name, life, isConnErr, notSent, closedByUser),
   };
   register(handle);
   return handle;

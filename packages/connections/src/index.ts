@@ -38,4 +38,5 @@ export {
   isConnectionError,
   wasNotSent,
 } from './errors.js';
+export type { ClosedBy } from './errors.js';
 export type { HandleOptions } from './clients/options.js';

@@ -61,10 +61,19 @@ export class ClientLifecycle<T> {
     if (this.current?.client === client) this.suspect = true;
   }
 
+  /** Clients this lifecycle closed (or began to): not the function's doing. */
+  readonly #closedHere = new WeakSet<object>();
+
+  /** Whether `client` was closed here (a rebuild, `close()`), as opposed to by its user. */
+  closedHere(client: T): boolean {
+    return typeof client === 'object' && client !== null && this.#closedHere.has(client);
+  }
+
   /** Closes `client` in the background, bounded by `closeTimeoutMs`. */
   readonly closeClient = (client: T): void => {
     const close = this.spec.close;
     if (!close) return;
+    if (typeof client === 'object' && client !== null) this.#closedHere.add(client);
     const { name, closeTimeoutMs } = this.settings;
     const closed = withTimeout(
       Promise.resolve().then(() => close(client)),

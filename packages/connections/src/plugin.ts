@@ -7,7 +7,8 @@
 import type { Context, Plugin } from '@steadyfn/handler';
 import { checkKnownKeys, ConfigurationError, CONTEXT_MEMBERS, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
-import { REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
+import { CLOSED_ERROR, REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
+import type { ClosedError } from './closed.js';
 import { closeOnSigterm } from './shutdown.js';
 import type { ClientHandle, Lease } from './spec.js';
 
@@ -39,7 +40,7 @@ export interface ConnectionsPluginOptions {
 /** The per-invocation record: for each ctx member, how its client was obtained and used. */
 export type ConnectionsRecord = Record<string, UseRecord>;
 
-type AnyHandle = ClientHandle<unknown> & { contextValue?(client: unknown): unknown; [REUSE]?: () => Lease<unknown> | undefined };
+type AnyHandle = ClientHandle<unknown> & { contextValue?(client: unknown): unknown; [REUSE]?: () => Lease<unknown> | undefined; [CLOSED_ERROR]?: ClosedError<unknown> };
 
 /**
  * The record of the invocation `ctx` (from the `connections` plugin), built on demand;
@@ -135,6 +136,22 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
       if (leases.length === list.length) return opened(ctx, leases);
       // All at once: a cold start pays the slowest connect, not their sum.
       return Promise.all(list.map((handle, i) => leases[i] ?? handle.acquire())).then((all) => opened(ctx, all));
+    },
+    onError(ctx, error) {
+      // A driver error the function's own use of a ctx client raised (not through `run`, whose
+      // errors are typed already) reaches the handler as the untyped INTERNAL 500. When that
+      // client was closed under it (the function's own close() in a concurrent invocation, or a
+      // rebuild here), the handle that owns it types it as `run` would: CONNECTION_UNAVAILABLE when
+      // the error proves the operation unsent, else CONNECTION_LOST (503, retryable). A throw
+      // from onError replaces the invocation's error (handler() and toMiddy() alike); the other
+      // plugins' onError still see the INTERNAL one.
+      if (error.code !== 'INTERNAL') return;
+      const uses = usesOf(ctx);
+      if (!uses) return;
+      for (let i = 0; i < list.length; i++) {
+        const typed = list[i]![CLOSED_ERROR]?.(uses.leases[i]!.client, error.cause);
+        if (typed) throw typed;
+      }
     },
     finally(ctx) {
       // The idle clock starts when the invocation ends, not when it began.

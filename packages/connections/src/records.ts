@@ -22,6 +22,14 @@ export const REUSE: unique symbol = Symbol.for('steadyfn.connections.reuse') as 
  */
 export const RUN_WITH: unique symbol = Symbol.for('steadyfn.connections.runWith.v1') as never;
 
+/**
+ * `handle[CLOSED_ERROR](client, err)`: the typed error for `err`, thrown by the function's own
+ * use of `client` (its ctx value, not through `run`), when `client` was closed under it and `err`
+ * is a connection error; undefined otherwise. Registered like `REUSE`; the plugin's `onError`
+ * asks each handle in turn.
+ */
+export const CLOSED_ERROR: unique symbol = Symbol.for('steadyfn.connections.closedError.v1') as never;
+
 /** What a handle's `[RUN_WITH]` is. */
 export type RunWith<T> = <A, R>(fn: (client: T, arg: A) => R | Promise<R>, arg: A, options: RunOptions | undefined) => Promise<R>;
 
@@ -46,7 +54,8 @@ export class Uses {
   constructor(
     readonly keys: ReadonlyArray<string>,
     readonly names: ReadonlyArray<string>,
-    private readonly leases: ReadonlyArray<Lease<unknown>>,
+    /** The clients the invocation started with, in the order of `keys`. */
+    readonly leases: ReadonlyArray<Lease<unknown>>,
   ) {}
 
   get records(): UseRecord[] {

@@ -23,7 +23,7 @@ import { handler } from '@steadyfn/handler';
 import { connections } from '../src/index.js';
 import { isConnectionError, wasNotSent } from '../src/errors.js';
 import { redisCluster } from '../src/redis.js';
-import { rejectionOf, useClusterProxies, type ClusterNodeProxy } from './support/cluster-proxy.js';
+import { keyOnUnconnectedMaster, rejectionOf, useClusterProxies } from './support/cluster-proxy.js';
 
 /** The proxies: `tripOn(proxy)` drops the next connection to that node and every other one, then refuses new ones. */
 const net = useClusterProxies();
@@ -33,21 +33,11 @@ function clusterHandle(name: string) {
   return redisCluster({ name: `${name}-${randomUUID()}`, nodes: net.nodes, options: { natMap: net.natMap }, connectTimeoutMs: 2_000 });
 }
 
-/** A key on a master `cluster` has no connection to yet (its INCR goes to a connecting node). */
-async function keyOnUnconnectedMaster(): Promise<{ key: string; proxy: ClusterNodeProxy }> {
-  for (let i = 0; i < 100; i++) {
-    const key = `not-ready:${randomUUID()}`;
-    const proxy = await net.proxyOf(key);
-    if (proxy.connections === 0) return { key, proxy };
-  }
-  throw new Error('every master already has a connection');
-}
-
 describe("redisCluster(): an INCR never written meets \"Cluster isn't ready\"", () => {
   it('the driver rejects it with "Cluster isn\'t ready" and the server never saw it', async () => {
     const handle = clusterHandle('not-ready-driver');
     const cluster = await handle.get();
-    const { key, proxy } = await keyOnUnconnectedMaster();
+    const { key, proxy } = await keyOnUnconnectedMaster(net, 'not-ready');
     const trip = net.tripOn(proxy);
     const err = await rejectionOf(cluster.incr(key));
     expect(trip.tripped).toBeGreaterThanOrEqual(1);
@@ -63,7 +53,7 @@ describe("redisCluster(): an INCR never written meets \"Cluster isn't ready\"", 
       ctx.redisCluster.incr((input as { key: string }).key),
     );
     expect(await main.invoke({ key: `not-ready:{warm}:${randomUUID()}` }, { deadline: Date.now() + 20_000 })).toBe(1);
-    const { key, proxy } = await keyOnUnconnectedMaster();
+    const { key, proxy } = await keyOnUnconnectedMaster(net, 'not-ready');
     net.tripOn(proxy);
     const outcome = await main.invoke({ key }, { deadline: Date.now() + 20_000 }).then(
       (value) => ({ ok: true as const, value }),

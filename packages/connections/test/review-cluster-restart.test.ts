@@ -3,8 +3,10 @@
  * the cluster stays in one piece, but the client's socket to that node is dead. The next
  * invocations, within the idle threshold (no thaw check) and past it (thaw check), must answer
  * within the provider's deadline: a read repeated once on a repaired client, a write either
- * applied or refused with a retryable error — never a hang. The file's own 3-master cluster
- * (the shared one must not be restarted).
+ * applied or refused with a retryable error — never a hang. No clock is read: an answer other
+ * than 504 came before the handler's deadline answer, and the function reports whether its
+ * `ctx.signal` (aborted at the deadline minus the margin) had aborted when its commands settled.
+ * The file's own 3-master cluster (the shared one must not be restarted).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -39,15 +41,16 @@ describe('redisCluster(): a node restarted between warm invocations', () => {
     const handle = redisCluster({ nodes: cluster.nodes, name: `restart-${idleThresholdMs}`, idleThresholdMs });
     return handler({ use: [connections({ redisCluster: handle }, { closeOnSigterm: false })], logSink: () => undefined }, async (input: unknown, ctx) => {
       const { write } = (input ?? {}) as { write?: boolean };
-      if (write) return Promise.all(KEYS.map((k) => ctx.redisCluster.set(k, 'v')));
-      return Promise.all(KEYS.map((k) => ctx.redisCluster.get(k)));
+      const values = await Promise.all(KEYS.map((k) => (write ? ctx.redisCluster.set(k, 'v') : ctx.redisCluster.get(k))));
+      // Past the deadline the handler has answered 504 already; this says the commands settled before it.
+      return { values, late: ctx.signal.aborted };
     });
   };
 
   const invoke = async (main: ReturnType<typeof app>, write: boolean, deadlineMs: number) => {
-    const started = Date.now();
     const res = (await main.aws(apiGatewayV2({ write }), lambdaContext(deadlineMs))) as { statusCode: number; body: string };
-    return { status: res.statusCode, code: (JSON.parse(res.body) as { code?: string }).code, elapsedMs: Date.now() - started };
+    const body = JSON.parse(res.body) as { code?: string; late?: boolean };
+    return { status: res.statusCode, code: body.code, late: body.late };
   };
 
   it.each([
@@ -58,14 +61,14 @@ describe('redisCluster(): a node restarted between warm invocations', () => {
     expect(await invoke(main, true, 5_000)).toMatchObject({ status: 200 });
     for (const port of cluster.ports) {
       await cluster.restart(port);
+      // 200, not 504: answered before the 3 s deadline (less the margin), the read repeated on a repaired client.
       const read = await invoke(main, false, 3_000);
-      expect(read.elapsedMs).toBeLessThan(3_000);
-      expect(read, `read after :${port} restarted`).toMatchObject({ status: 200 });
+      expect(read, `read after :${port} restarted`).toMatchObject({ status: 200, late: false });
       const write = await invoke(main, true, 3_000);
-      expect(write.elapsedMs).toBeLessThan(3_000);
-      // A write is not repeated blindly: applied, or a retryable 503.
-      expect([200, 503]).toContain(write.status);
-      console.log(`after :${port} restarted: read ${read.status} in ${read.elapsedMs} ms, write ${write.status} ${write.code ?? ""} in ${write.elapsedMs} ms`);
+      // A write is not repeated blindly: applied (before the deadline), or a retryable 503 — never the 504 of a hang.
+      if (write.status === 200) expect(write.late).toBe(false);
+      else expect(write).toMatchObject({ status: 503 });
+      console.log(`after :${port} restarted: read ${read.status}, write ${write.status} ${write.code ?? ''}`);
       expect(await invoke(main, true, 3_000)).toMatchObject({ status: 200 });
     }
   }, 120_000);

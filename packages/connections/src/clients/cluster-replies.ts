@@ -88,21 +88,28 @@ export function failLostReplies(cluster: Cluster): void {
   cluster.on('+node', splitFlush);
 }
 
-/** The message ioredis rejects a Cluster command with when it would send it and the Cluster is not ready. */
-const NOT_READY = /^Cluster isn't ready/;
+/**
+ * The messages ioredis rejects a Cluster command with where it would send it (`tryConnection`,
+ * ioredis 5 and 6.0.0) and cannot: the Cluster is not ready (offline queue off), or it has ended
+ * (`quit()` / `disconnect()`; "Cluster is ended.", raised nowhere else). `Cluster#sendCommand`
+ * refuses a command sent to an ended Cluster before that, with "Connection is closed.", so "Cluster
+ * is ended." only ends a retry — the same retries as "Cluster isn't ready".
+ */
+const NOT_SENDABLE = /^Cluster isn't ready|^Cluster is ended\./;
 
 /**
  * Whether `err` proves a command of a Cluster made by `failLostReplies` was never written:
- * "Cluster isn't ready". ioredis gives it only where it would send the command (`tryConnection`)
- * and finds the Cluster not ready with its offline queue off — on a first try, after MOVED / ASK
- * / TRYAGAIN / CLUSTERDOWN (the node did not run it), or on the failover retry of a command
- * rejected with ioredis' "Connection is closed." With every node connection split, that last
- * error reaches only commands never written (a written one gets `ReplyLostError`, which is not
- * retried), so the command was not sent. False for anything else, and for every error once a
- * node connection could not be split.
+ * "Cluster isn't ready" or "Cluster is ended.". ioredis gives them only where it would send the
+ * command (`tryConnection`) and finds the Cluster not ready with its offline queue off, or ended
+ * — on a first try (not ready only), after MOVED / ASK / TRYAGAIN / CLUSTERDOWN (the node did not
+ * run it), or on the failover retry of a command rejected with ioredis' "Connection is closed."
+ * With every node connection split, that last error reaches only commands never written (a
+ * written one gets `ReplyLostError`, which is not retried), so the command was not sent
+ * (test/cluster-not-ready.test.ts, test/cluster-ended.test.ts). False for anything else, and for
+ * every error once a node connection could not be split.
  */
 export function clusterNotReadyUnsent(err: unknown): boolean {
   if (unsplit) return false;
-  for (const e of errorChain(err)) if (typeof e.message === 'string' && NOT_READY.test(e.message)) return true;
+  for (const e of errorChain(err)) if (typeof e.message === 'string' && NOT_SENDABLE.test(e.message)) return true;
   return false;
 }

@@ -107,6 +107,27 @@ function endedByClose(err: unknown): boolean {
 }
 
 /**
+ * Errors of the driver's own `close()` (mongodb 7) that the shared classifier does not know:
+ * `MongoServerClosedError` ("Server is closed") is thrown where an operation that had selected a
+ * server would check out a connection, found that server closed — nothing was written (unsent);
+ * `MongoClientClosedError` ("Operation interrupted because client was closed") ends an operation
+ * on a checked-out connection (`closeCheckedOutConnections`) — written, maybe applied.
+ */
+const CLOSED_UNSENT = 'MongoServerClosedError';
+const CLOSED_INTERRUPTED = 'MongoClientClosedError';
+
+function closedBeforeSend(err: unknown): boolean {
+  if (endedByClose(err)) return true;
+  for (const e of errorChain(err)) if (errorName(e) === CLOSED_UNSENT) return true;
+  return false;
+}
+
+function interruptedByClose(err: unknown): boolean {
+  for (const e of errorChain(err)) if (errorName(e) === CLOSED_INTERRUPTED) return true;
+  return false;
+}
+
+/**
  * A cached MongoDB client (the `mongodb` package must be installed; it is loaded when this is called).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
@@ -150,8 +171,8 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       ping: ({ client }) => client.db('admin').command({ ping: 1 }),
       // A closed (or closing) MongoClient is not reconnected by the driver (MongoNotConnectedError): rebuilt at once, no ping.
       isReady: ({ client }) => !closedClients.has(client) && !closingMongo(client),
-      isConnectionError: (err) => isConnectionError(err) || endedByClose(err),
-      wasNotSent: (err) => wasNotSent(err) || endedByClose(err),
+      isConnectionError: (err) => isConnectionError(err) || closedBeforeSend(err) || interruptedByClose(err),
+      wasNotSent: (err) => wasNotSent(err) || closedBeforeSend(err),
       close: ({ client }) => client.close(),
       // current + available is the server's limit; servers that hide it give no reading.
       readBudget: async ({ client }) => {
@@ -163,5 +184,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       },
     },
     'mongo',
+    // The function's own close() (awaited or not): the client's direct operations then fail with the driver's closed-client errors.
+    ({ client }) => closedClients.has(client) || closingMongo(client),
   );
 }

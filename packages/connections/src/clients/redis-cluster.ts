@@ -77,8 +77,9 @@ const CLUSTER_KEYS = keysOf<RedisClusterClientOptions>({ ...HANDLE_KEYS, nodes: 
  * instead of being sent again by ioredis' failover retry (`retryDelayOnFailover`), which plain
  * ioredis does: on ctx a write then fails with `CONNECTION_LOST`, a read is sent once more.
  * Commands not yet written when their node connection failed are still retried by ioredis; one
- * that then meets "Cluster isn't ready" was never sent, so the handle repeats even a write once
- * (after rebuilding the client: `CONNECTION_UNAVAILABLE` when the Cluster is still unreachable).
+ * that then meets "Cluster isn't ready" (or "Cluster is ended.": the function quit the Cluster
+ * meanwhile) was never sent, so the handle repeats even a write once (after rebuilding the
+ * client: `CONNECTION_UNAVAILABLE` when the Cluster is still unreachable).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
  *   `nodes` is not given and `REDIS_CLUSTER_NODES` is empty or malformed.
@@ -113,7 +114,7 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
         // Not cluster.connect(): it stays pending when a master is down (see connectCluster).
         return connectRedis(cluster, signal, () => connectCluster(cluster));
       },
-      // "Cluster isn't ready" follows only commands never written here (see clusterNotReadyUnsent): a write may be repeated.
+      // "Cluster isn't ready" and "Cluster is ended." follow only commands never written here (see clusterNotReadyUnsent): a write may be repeated.
       wasNotSent: (err) => wasNotSent(err) || clusterNotReadyUnsent(err),
       ping: (client) => Promise.all(client.nodes('master').map((node) => node.ping())),
       isReady: (client) => client.status === 'ready',

@@ -18,6 +18,7 @@
  * `useClusterProxies()` registers the file's hooks: started before its tests, every fault
  * cleared and every handle closed (`closeAll`) after each, all closed after the last.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
@@ -231,6 +232,16 @@ function clusterProxies(): ClusterProxies & { start(): Promise<void> } {
     },
   };
   return set;
+}
+
+/** A key (`prefix:<uuid>`) served by a master that has no connection through its proxy yet (a command for it goes to a connecting node connection), and that proxy. */
+export async function keyOnUnconnectedMaster(net: ClusterProxies, prefix: string): Promise<{ key: string; proxy: ClusterNodeProxy }> {
+  for (let i = 0; i < 100; i++) {
+    const key = `${prefix}:${randomUUID()}`;
+    const proxy = await net.proxyOf(key);
+    if (proxy.connections === 0) return { key, proxy };
+  }
+  throw new Error('every master already has a connection');
 }
 
 /** The error `p` rejects with, or `undefined` when it resolves: a command's outcome read without a try block. */
