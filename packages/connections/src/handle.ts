@@ -140,7 +140,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
     return runWith(callOn, fn, options);
   }
 
-  const handle: ClientHandle<T> & { [REUSE]: () => Lease<T> | undefined; [RUN_WITH]: RunWith<T> } = {
+  const handle: ClientHandle<T> & { [REUSE]: (at?: number) => Lease<T> | undefined; [RUN_WITH]: RunWith<T> } = {
     name,
     get: async (options) => (await acquire(options)).client,
     acquire,
@@ -153,7 +153,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string): ClientHandle<
       const { stats } = life;
       return { ...stats, lastUsedAt: life.lastUsedAt, budget: stats.budget && { ...stats.budget } };
     },
-    [REUSE]: () => life.reuse(),
+    [REUSE]: (at) => life.reuse(at),
     [RUN_WITH]: runWith,
   };
   register(handle);

@@ -5,7 +5,7 @@
  * are logged once per invocation.
  */
 import type { Context, Plugin } from '@steadyfn/handler';
-import { checkKnownKeys, ConfigurationError, CONTEXT_MEMBERS, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, ConfigurationError, CONTEXT_MEMBERS, extendingAt, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
 import { REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
 import { closeOnSigterm } from './shutdown.js';
@@ -39,7 +39,7 @@ export interface ConnectionsPluginOptions {
 /** The per-invocation record: for each ctx member, how its client was obtained and used. */
 export type ConnectionsRecord = Record<string, UseRecord>;
 
-type AnyHandle = ClientHandle<unknown> & { contextValue?(client: unknown): unknown; [REUSE]?: () => Lease<unknown> | undefined };
+type AnyHandle = ClientHandle<unknown> & { contextValue?(client: unknown): unknown; [REUSE]?: (at?: number) => Lease<unknown> | undefined };
 
 /**
  * The record of the invocation `ctx` (from the `connections` plugin), built on demand;
@@ -125,10 +125,12 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
         sigtermInstalled = true;
         if (sigterm) closeOnSigterm();
       }
-      // Warm: every client is cached and needs no check, so no promise at all.
+      // Warm: every client is cached and needs no check, so no promise at all. The idle checks
+      // use the time the handler has just read for its deadline check (no clock read of their own).
+      const at = extendingAt(ctx);
       const leases: Array<Lease<unknown>> = [];
       for (const handle of list) {
-        const lease = handle[REUSE]?.();
+        const lease = handle[REUSE]?.(at);
         if (!lease) break;
         leases.push(lease);
       }
