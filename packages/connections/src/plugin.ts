@@ -128,13 +128,15 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
       // Warm: every client is cached and needs no check, so no promise at all. The idle checks
       // use the time the handler has just read for its deadline check (no clock read of their own).
       const at = extendingAt(ctx);
-      const leases: Array<Lease<unknown>> = [];
-      for (const handle of list) {
-        const lease = handle[REUSE]?.(at);
+      // Of the handles' number, not grown by push (which reserves room for 17).
+      const leases = new Array<Lease<unknown>>(list.length);
+      let reused = 0;
+      while (reused < list.length) {
+        const lease = list[reused]![REUSE]?.(at);
         if (!lease) break;
-        leases.push(lease);
+        leases[reused++] = lease;
       }
-      if (leases.length === list.length) return opened(ctx, leases);
+      if (reused === list.length) return opened(ctx, leases);
       // All at once: a cold start pays the slowest connect, not their sum.
       return Promise.all(list.map((handle, i) => leases[i] ?? handle.acquire())).then((all) => opened(ctx, all));
     },

@@ -7,7 +7,7 @@
  */
 export { isRecord, str, setOwn, getOwn, type Rec } from './internal/record.js';
 export { sleep, withTimeout } from './internal/time.js';
-export { raceSignal, throwIfAborted, abortReasonOf, abortCallbacks, toAbortSignal, type Abortable } from './internal/signal.js';
+export { raceSignal, throwIfAborted, abortReasonOf, abortCallbacks, onAbort, toAbortSignal, type Abortable } from './internal/signal.js';
 // The running invocation and the logger, for packages that must not load the root entry's adapters.
 export { currentContext, currentAbortable, extendingAt } from './context.js';
 export { createLogger, type Logger } from './logger.js';
