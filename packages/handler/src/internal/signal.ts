@@ -119,9 +119,10 @@ export class SignalSource implements Abortable {
 
   /** `onAbort` on this source: the first callback is kept without a set; later ones go in it (after the first). */
   addCallback(callback: () => void): void {
+    if (callback === this.#first) return;
     if (this.#callbacks !== undefined) this.#callbacks.add(callback);
     else if (this.#first === undefined) this.#first = callback;
-    else if (this.#first !== callback) this.callbacks().add(callback);
+    else this.callbacks().add(callback);
   }
 
   get aborted(): boolean {
