@@ -25,6 +25,10 @@
  * loaded machine disturbs far less (for a real GET, CPU time leaves out the server's share).
  *
  *   pnpm vitest bench --run packages/connections/bench
+ *
+ * To compare two builds (a change against main), `built-ab.mjs` runs the GET and no-network
+ * pairs of both in one process, interleaved; `built-alloc.mjs` samples bytes allocated per
+ * warm invocation.
  */
 import { test } from 'vitest';
 import { Redis } from 'ioredis';

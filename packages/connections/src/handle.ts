@@ -145,7 +145,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?:
     return runWith(callOn, fn, options);
   }
 
-  const handle: ClientHandle<T> & { [REUSE]: () => Lease<T> | undefined; [RUN_WITH]: RunWith<T>; [CLOSED_ERROR]: ClosedError<T> } = {
+  const handle: ClientHandle<T> & { [REUSE]: (at?: number) => Lease<T> | undefined; [RUN_WITH]: RunWith<T>; [CLOSED_ERROR]: ClosedError<T> } = {
     name,
     get: async (options) => (await acquire(options)).client,
     acquire,
@@ -158,7 +158,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?:
       const { stats } = life;
       return { ...stats, lastUsedAt: life.lastUsedAt, budget: stats.budget && { ...stats.budget } };
     },
-    [REUSE]: () => life.reuse(),
+    [REUSE]: (at) => life.reuse(at),
     [RUN_WITH]: runWith,
     [CLOSED_ERROR]: closedErrorOf(name, life, isConnErr, notSent, closedByUser),
   };

@@ -190,10 +190,15 @@ export class ClientLifecycle<T> {
     return flight;
   }
 
-  /** The cached client when it needs no check and no connect: the warm path, without a promise. */
-  reuse(): Lease<T> | undefined {
+  /**
+   * The cached client when it needs no check and no connect: the warm path, without a promise.
+   *
+   * @param at - `Date.now()` just read by the caller (used only when the idle clock is `Date.now`).
+   * @default at this clock read now
+   */
+  reuse(at?: number): Lease<T> | undefined {
     const lastUsedAt = this.lastUsedAt;
-    const client = this.reusable();
+    const client = this.reusable(this.wallClock ? at : undefined);
     return client === undefined ? undefined : { client, state: 'reused', idleMs: lastUsedAt === undefined ? undefined : this.lastUsedAt! - lastUsedAt };
   }
 

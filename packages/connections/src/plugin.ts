@@ -5,7 +5,7 @@
  * are logged once per invocation.
  */
 import type { Context, Plugin } from '@steadyfn/handler';
-import { checkKnownKeys, ConfigurationError, CONTEXT_MEMBERS, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, ConfigurationError, CONTEXT_MEMBERS, extendingAt, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
 import { CLOSED_ERROR, REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
 import type { ClosedError } from './closed.js';
@@ -40,7 +40,7 @@ export interface ConnectionsPluginOptions {
 /** The per-invocation record: for each ctx member, how its client was obtained and used. */
 export type ConnectionsRecord = Record<string, UseRecord>;
 
-type AnyHandle = ClientHandle<unknown> & { contextValue?(client: unknown): unknown; [REUSE]?: () => Lease<unknown> | undefined; [CLOSED_ERROR]?: ClosedError<unknown> };
+type AnyHandle = ClientHandle<unknown> & { contextValue?(client: unknown): unknown; [REUSE]?: (at?: number) => Lease<unknown> | undefined; [CLOSED_ERROR]?: ClosedError<unknown> };
 
 /**
  * The record of the invocation `ctx` (from the `connections` plugin), built on demand;
@@ -126,14 +126,18 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
         sigtermInstalled = true;
         if (sigterm) closeOnSigterm();
       }
-      // Warm: every client is cached and needs no check, so no promise at all.
-      const leases: Array<Lease<unknown>> = [];
-      for (const handle of list) {
-        const lease = handle[REUSE]?.();
+      // Warm: every client is cached and needs no check, so no promise at all. The idle checks
+      // use the time the handler has just read for its deadline check (no clock read of their own).
+      const at = extendingAt(ctx);
+      // Of the handles' number, not grown by push (which reserves room for 17).
+      const leases = new Array<Lease<unknown>>(list.length);
+      let reused = 0;
+      while (reused < list.length) {
+        const lease = list[reused]![REUSE]?.(at);
         if (!lease) break;
-        leases.push(lease);
+        leases[reused++] = lease;
       }
-      if (leases.length === list.length) return opened(ctx, leases);
+      if (reused === list.length) return opened(ctx, leases);
       // All at once: a cold start pays the slowest connect, not their sum.
       return Promise.all(list.map((handle, i) => leases[i] ?? handle.acquire())).then((all) => opened(ctx, all));
     },

@@ -10,8 +10,8 @@ import type { AcquireState, Lease, RunOptions } from './spec.js';
 
 /**
  * The warm path of a handle made by `defineClient`: the cached client when it needs no
- * check, synchronously. A registered symbol, so a handle from the other build (ESM/CJS)
- * of this package still has it.
+ * check, synchronously; called with the time (`Date.now()`) when the caller has just read it.
+ * A registered symbol, so a handle from the other build (ESM/CJS) of this package still has it.
  */
 export const REUSE: unique symbol = Symbol.for('steadyfn.connections.reuse') as never;
 

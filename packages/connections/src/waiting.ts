@@ -2,12 +2,12 @@
  * Commands in flight under an AbortSignal, for `handle.run`: each command's promise is settled
  * by the driver's answer, or rejected with the signal's reason as soon as the signal aborts.
  * Each handle keeps its waiting commands in one linked list, and gives every signal they wait
- * on the same abort callback (through the handler's `abortCallbacks`), which rejects the
+ * on the same abort callback (through the handler's `onAbort`), which rejects the
  * commands whose signal has aborted. Joining and leaving the list is a few pointer writes;
  * nothing is allocated per signal. A set entry per command (a fresh closure, hashed on
  * insertion) cost about 0.04 µs more per command in the warm benches.
  */
-import { abortCallbacks, type Abortable } from '@steadyfn/handler/internal';
+import { onAbort, type Abortable } from '@steadyfn/handler/internal';
 
 /** A place in a handle's list of waiting commands (the list's head is one too). */
 interface Link {
@@ -71,7 +71,7 @@ export class Waiting {
 
   /** A new `Waiter` on `signal`, in the list until it settles. Call it only while `signal` has not aborted. */
   add<R>(signal: Abortable, subject: unknown): Waiter<R> {
-    abortCallbacks(signal).add(this.#aborted);
+    onAbort(signal, this.#aborted);
     const waiter = new Waiter<R>(signal, subject);
     const head = this.#head;
     const last = head.prev;

@@ -67,6 +67,17 @@ export function currentAbortable(now?: number): Abortable | undefined {
   return ctx === undefined ? undefined : abortableOf(ctx, now);
 }
 
+/**
+ * The time (epoch ms from `Date.now()`) at which the handler checked the deadline right before
+ * the `extend` hook now running on `ctx`; undefined outside a synchronous `extend` call, or for
+ * a ctx this copy of the package did not make. A plugin that needs the time in `extend` (an idle
+ * check) uses it instead of reading the clock again.
+ */
+export function extendingAt(ctx: object): number | undefined {
+  return ctx instanceof InvocationContext ? readExtendingAt(ctx) : undefined;
+}
+let readExtendingAt: (ctx: InvocationContext) => number | undefined;
+
 /** The `ctx` of every invocation: see `BaseContext` for its members. */
 export class InvocationContext implements BaseContext {
   readonly provider: Provider;
@@ -97,6 +108,7 @@ export class InvocationContext implements BaseContext {
   static {
     readReceived = (ctx) => incomingTrace(ctx.trigger, ctx.provider, ctx.#carried);
     readAbortable = (ctx, now) => (now === undefined ? ctx.#deadline.abortable : ctx.#deadline.abortableAt(now));
+    readExtendingAt = (ctx) => ctx.#deadline.extendingAt;
     pluginStates = (ctx) => {
       const states = ctx.#states;
       // A state factory that threw fails the invocation inside the pipeline, where it is reported.

@@ -7,9 +7,9 @@
  */
 export { isRecord, str, setOwn, getOwn, type Rec } from './internal/record.js';
 export { sleep, withTimeout } from './internal/time.js';
-export { raceSignal, throwIfAborted, abortReasonOf, abortCallbacks, toAbortSignal, type Abortable } from './internal/signal.js';
+export { raceSignal, throwIfAborted, abortReasonOf, abortCallbacks, onAbort, toAbortSignal, type Abortable } from './internal/signal.js';
 // The running invocation and the logger, for packages that must not load the root entry's adapters.
-export { currentContext, currentAbortable } from './context.js';
+export { currentContext, currentAbortable, extendingAt } from './context.js';
 export { createLogger, type Logger } from './logger.js';
 // The ctx members that belong to the handler: a plugin's extension must not name one.
 export { CONTEXT_MEMBERS } from './extend.js';

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, httpError, httpResult, isHttpResponse, type Context, type Plugin } from './index.js';
 import { runBatch } from './invoke.js';
+import { extendingAt } from './context.js';
 import { queueMessage, testDefinition, testFrame } from '../test/support/batch.js';
 import { advance, useFakeClock, useRealClock, watch } from '../test/support/clock.js';
 
@@ -426,5 +427,44 @@ describe('handler options', () => {
     expect(() => handler({ input: {} as never }, () => 1)).toThrow(config('input'));
     expect(() => handler({}, undefined as never)).toThrow(config('fn'));
     expect(() => handler({ deadlineMarginMs: -1 }, () => 1)).toThrow('handler(): option "deadlineMarginMs" must be a whole number of milliseconds ≥ 0; got -1');
+  });
+});
+
+describe('extendingAt (the time of the deadline check before a synchronous extend)', () => {
+  it('is the time read just before the extend hook while it runs, undefined in the other hooks, the function, and after an extend that threw', async () => {
+    const seen: Record<string, number | undefined> = {};
+    let before = 0;
+    let after = 0;
+    const timed: Plugin<any, any> = {
+      name: 'timed',
+      extend: (ctx) => {
+        seen.extend = extendingAt(ctx);
+        after = Date.now();
+      },
+      before: (ctx) => void (seen.before = extendingAt(ctx)),
+      finally: (ctx) => void (seen.finally = extendingAt(ctx)),
+    };
+    const main = handler({ use: [timed], ...silent }, (_input, ctx) => {
+      seen.fn = extendingAt(ctx);
+      return 'ok';
+    });
+    before = Date.now();
+    expect(await main.invoke({})).toBe('ok');
+    expect(seen.extend).toBeGreaterThanOrEqual(before);
+    expect(seen.extend).toBeLessThanOrEqual(after);
+    expect([seen.before, seen.fn, seen.finally]).toEqual([undefined, undefined, undefined]);
+
+    const throwing: Plugin<any, any> = {
+      name: 'throwing',
+      extend: () => {
+        throw new Error('extend failed');
+      },
+      onError: (ctx) => void (seen.onError = extendingAt(ctx)),
+    };
+    seen.onError = 1;
+    await expect(handler({ use: [throwing], ...silent }, () => 'never').invoke({})).rejects.toThrow();
+    expect(seen.onError).toBeUndefined();
+    // Outside an invocation's ctx (an object this package did not make): none.
+    expect(extendingAt({})).toBeUndefined();
   });
 });

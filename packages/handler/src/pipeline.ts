@@ -126,8 +126,14 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
         const state = states[entered];
         entered++;
         if (plugin.extend) {
-          deadline.check();
-          const added = plugin.extend(ctx, state);
+          // The check's clock read is handed to the hook (`extendingAt`) while it runs synchronously.
+          deadline.extendingAt = deadline.checkedNow();
+          let added: unknown;
+          try {
+            added = plugin.extend(ctx, state);
+          } finally {
+            deadline.extendingAt = undefined;
+          }
           // A value is used as it is: awaiting it would cost a turn of the microtask queue.
           extendContext(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added, plugin.name);
         }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SignalSource, abortCallbacks, raceSignal as abortable, throwIfAborted, toAbortSignal } from './signal.js';
+import { SignalSource, abortCallbacks, onAbort, raceSignal as abortable, throwIfAborted, toAbortSignal } from './signal.js';
 
 describe('abortable store calls', () => {
   it('settle like the work when the signal stays quiet', async () => {
@@ -103,3 +103,39 @@ describe('SignalSource (ctx.signal)', () => {
   });
 });
 
+describe('onAbort', () => {
+  it('on a source: each callback once, in the order added, whether the set was made before or after the first', () => {
+    const calls: string[] = [];
+    const first = (): void => void calls.push('first');
+    const second = (): void => void calls.push('second');
+    const source = new SignalSource();
+    onAbort(source, first);
+    onAbort(source, first);
+    abortCallbacks(source).add(() => calls.push('set'));
+    onAbort(source, second);
+    onAbort(source, first);
+    source.abort(new Error('deadline'));
+    expect(calls).toEqual(['first', 'set', 'second']);
+    // Run once: a second abort is ignored.
+    source.abort(new Error('again'));
+    expect(calls).toEqual(['first', 'set', 'second']);
+
+    const later: string[] = [];
+    const other = new SignalSource();
+    abortCallbacks(other.signal).add(() => later.push('via signal'));
+    onAbort(other, () => later.push('onAbort'));
+    other.abort(new Error('gone'));
+    expect(later).toEqual(['via signal', 'onAbort']);
+  });
+
+  it('on an AbortSignal: added to its callbacks, once', () => {
+    const controller = new AbortController();
+    const calls: string[] = [];
+    const callback = (): void => void calls.push('callback');
+    onAbort(controller.signal, callback);
+    onAbort(controller.signal, callback);
+    expect(abortCallbacks(controller.signal).size).toBe(1);
+    controller.abort();
+    expect(calls).toEqual(['callback']);
+  });
+});

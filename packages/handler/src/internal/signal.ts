@@ -61,6 +61,8 @@ export function abortCallbacks(signal: Abortable): Set<() => void> {
   const tagged = signal as Tagged;
   let callbacks = tagged[CALLBACKS];
   if (callbacks === undefined) {
+    // A source makes its set on first need and runs it itself: no listener.
+    if (signal instanceof SignalSource) return signal.callbacks();
     const set = new Set<() => void>();
     callbacks = set;
     tagged[CALLBACKS] = set;
@@ -72,6 +74,17 @@ export function abortCallbacks(signal: Abortable): Set<() => void> {
 function runAll(callbacks: Set<() => void>): void {
   for (const callback of callbacks) callback();
   callbacks.clear();
+}
+
+/**
+ * Adds `callback` to the callbacks run when `signal` aborts (`abortCallbacks`), for as long as
+ * the signal lives: nothing when it is there already. On `ctx.signal`'s source, the first one
+ * is kept without a set — a command through `ctx.redis` adds one per client — so an invocation
+ * that races its signal only through such callbacks makes no set at all.
+ */
+export function onAbort(signal: Abortable, callback: () => void): void {
+  if (signal instanceof SignalSource) signal.addCallback(callback);
+  else abortCallbacks(signal).add(callback);
 }
 
 /**
@@ -94,7 +107,23 @@ export class SignalSource implements Abortable {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown = undefined;
-  readonly [CALLBACKS] = new Set<() => void>();
+  /** The first callback added through `onAbort` while there is no set: run before the set's. */
+  #first: (() => void) | undefined = undefined;
+  /** Its abort callbacks (`abortCallbacks`), made on first need. */
+  #callbacks: Set<() => void> | undefined = undefined;
+
+  /** Its set of abort callbacks (what `abortCallbacks` gives for it and for its signal), made on first call. */
+  callbacks(): Set<() => void> {
+    return (this.#callbacks ??= new Set());
+  }
+
+  /** `onAbort` on this source: the first callback is kept without a set; later ones go in it (after the first). */
+  addCallback(callback: () => void): void {
+    if (callback === this.#first) return;
+    if (this.#callbacks !== undefined) this.#callbacks.add(callback);
+    else if (this.#first === undefined) this.#first = callback;
+    else this.callbacks().add(callback);
+  }
 
   get aborted(): boolean {
     return this.#aborted;
@@ -112,7 +141,7 @@ export class SignalSource implements Abortable {
       controller = new AbortController();
       this.#controller = controller;
       // Racing the signal uses the source's callbacks, which `abort` runs.
-      (controller.signal as Tagged)[CALLBACKS] = this[CALLBACKS];
+      (controller.signal as Tagged)[CALLBACKS] = this.callbacks();
       if (this.#aborted) controller.abort(this.#reason);
     }
     return controller.signal;
@@ -124,7 +153,10 @@ export class SignalSource implements Abortable {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
-    runAll(this[CALLBACKS]);
+    const first = this.#first;
+    this.#first = undefined;
+    first?.();
+    if (this.#callbacks !== undefined) runAll(this.#callbacks);
   }
 }
 
