@@ -8,27 +8,18 @@
  * consumed through the inbox.
  */
 import { randomUUID } from 'node:crypto';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
 import { inbox, outbox, redisOutbox, sqsSender } from '@steadyfn/outbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from './support.js';
+import { createQueue, drainQueue, useRedisAndSqs } from './support.js';
 
-let redis: RedisBackend;
-let sqs: SQSClient;
-beforeAll(async () => {
-  redis = await openRedis('redis');
-  sqs = await sqsClient('moto');
-});
-afterAll(async () => {
-  await redis?.close();
-  sqs?.destroy();
-});
+const servers = useRedisAndSqs();
 
 describe('caller context longer than 1,024 characters', () => {
   it('is cut at a character boundary: the consumer reads well-formed text', async () => {
+    const { redis, sqs } = servers;
     const queue = await createQueue(sqs);
     // 1,023 ASCII characters, then emoji: the 1,024th code unit is the first half of a pair.
     const note = `${'a'.repeat(1023)}${'😀'.repeat(10)}`;

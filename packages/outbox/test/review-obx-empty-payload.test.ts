@@ -9,27 +9,18 @@
  * written. Redis, flushed to a real queue on moto, consumed through the inbox.
  */
 import { randomUUID } from 'node:crypto';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
 import { inbox, outbox, redisOutbox, sqsSender } from '@steadyfn/outbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from './support.js';
+import { createQueue, drainQueue, useRedisAndSqs } from './support.js';
 
-let redis: RedisBackend;
-let sqs: SQSClient;
-beforeAll(async () => {
-  redis = await openRedis('redis');
-  sqs = await sqsClient('moto');
-});
-afterAll(async () => {
-  await redis?.close();
-  sqs?.destroy();
-});
+const servers = useRedisAndSqs();
 
 describe('a payload the envelope cannot carry (undefined)', () => {
   it('is refused by add, nothing written; a payload that is there goes through to the inbox', async () => {
+    const { redis, sqs } = servers;
     const queue = await createQueue(sqs);
     const orders = outbox({
       events: {

@@ -8,28 +8,20 @@
  * queue endpoint nobody listens on, then a real one on moto.
  */
 import { randomUUID } from 'node:crypto';
-import { SQSClient, type SQSClient as Client } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { outbox, outboxWatchdog, redisOutbox } from '@steadyfn/outbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from './support.js';
+import { createQueue, drainQueue, useRedisAndSqs } from './support.js';
 
-let redis: RedisBackend;
-let sqs: Client;
-beforeAll(async () => {
-  redis = await openRedis('redis');
-  sqs = await sqsClient('moto');
-});
-afterAll(async () => {
-  await redis?.close();
-  sqs?.destroy();
-});
+const servers = useRedisAndSqs();
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({}) } };
 
 describe('the watchdog queue cannot be reached before the commit', () => {
   it('fails the write typed, nothing written; with the queue back the write and its watchdog message go through', async () => {
+    const { redis, sqs } = servers;
     const prefix = `${redis.prefix}outbox:`;
     const unreachable = new SQSClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
     const pay = (watchdog: ReturnType<typeof outboxWatchdog>) =>

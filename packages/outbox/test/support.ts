@@ -13,6 +13,7 @@ import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
 import { SendMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { createQueue as createServerQueue, deleteQueue, receiveAll, sqsClient as serverClient, sqsServers, type ServerName } from './sqs-servers.js';
 import type { OutboundMessage, Sender, SendReport } from '../src/relay/types.js';
+import { afterAll, beforeAll } from 'vitest';
 
 export { eventually } from '../../../test/support/wait.js';
 export { clusterNodes };
@@ -208,4 +209,22 @@ export function sqsEvent(bodies: string[], options: Omit<SqsRecordOptions, 'mess
 /** A Lambda context with 30 s left, for a function named `functionName`. */
 export function lambdaContext(functionName = 'ship') {
   return { awsRequestId: randomUUID(), functionName, getRemainingTimeInMillis: () => 30_000 };
+}
+
+/**
+ * Registers the file's hooks for the common pair: one Redis backend (own prefix) and one moto SQS
+ * client, opened before the file's tests and closed after them. Read them inside a test
+ * (`const { redis, sqs } = servers;`), once the hooks have run.
+ */
+export function useRedisAndSqs(): { readonly redis: RedisBackend; readonly sqs: SQSClient } {
+  const servers = {} as { redis: RedisBackend; sqs: SQSClient };
+  beforeAll(async () => {
+    servers.redis = await openRedis('redis');
+    servers.sqs = await sqsClient('moto');
+  });
+  afterAll(async () => {
+    await servers.redis?.close();
+    servers.sqs?.destroy();
+  });
+  return servers;
 }
