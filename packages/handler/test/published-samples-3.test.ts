@@ -1,0 +1,395 @@
+/**
+ * More published sample events replayed as published (their data unchanged; repository, path
+ * and commit of each in test/fixtures/samples/SOURCES.md, third table of each provider):
+ * aws/aws-lambda-go `events/testdata` and the Powertools parser's test events through the root
+ * entry and `@steadyfn/handler/aws` (both must agree, see `runOnAwsEntries`); google-cloudevents
+ * `examples/binary` through the real Functions Framework. Table-driven: each row names the
+ * sample, what the function answers, and what the handler must make of it — the trigger kind
+ * and its key fields, the delivery id, and the answer in the provider's own shape (batch item
+ * failures naming the failed record, HTTP responses in the format of the request's
+ * integration). Samples of kinds the handler does not normalise must run as `direct` with the
+ * shape they look like logged, never as another kind.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { allow, handler, httpResult, type Context } from '../src/index.js';
+import { handler as gcpHandler } from '../src/gcp.js';
+import { closeServers, serve, serveBackground } from './support/gcp-server.js';
+import { logs, NOT_RECOGNISED, recorder, runOnAwsEntries, sample, type Json } from './support/published.js';
+
+afterAll(closeServers);
+
+type Run = Awaited<ReturnType<typeof runOnAwsEntries>>;
+type Answer = (input: unknown, ctx: Context) => unknown;
+
+/** Fails the record whose position in the batch is `index`. */
+const failAt =
+  (index: number): Answer =>
+  (_input, ctx) => {
+    if ('batchIndex' in ctx.trigger && ctx.trigger.batchIndex === index) throw new Error('asked to fail');
+  };
+
+const down: Answer = () => {
+  throw new Error('down');
+};
+
+const triggers = (run: Run) => run.seen.map((s) => s.ctx.trigger);
+const notRecognised = (run: Run) => run.lines.filter((l) => l.msg === NOT_RECOGNISED).map((l) => l.shape);
+
+interface AwsCase {
+  /** File under test/fixtures/samples/aws. */
+  file: string;
+  /** What the row checks. */
+  what: string;
+  /** What the function does with each record (default: answers nothing). */
+  answer?: Answer;
+  check: (run: Run) => void;
+}
+
+const QUEUE_CASES: AwsCase[] = [
+  {
+    file: 'pt-sqs-base.json',
+    what: 'SQS batch of two: text and JSON bodies, a Number attribute (its stray binaryValue ignored); the second failing is the only batch item failure',
+    answer: failAt(1),
+    check: (run) => {
+      expect(run.seen.map((s) => s.input)).toEqual(['Test message.', { message: 'foo1' }]);
+      expect(triggers(run)).toMatchObject([
+        { kind: 'queue', source: 'sqs', queue: 'my-queue', messageId: '059f36b4-87a3-44ab-83d2-661975830a7d', attempt: 1, attributes: { testAttr: '100' }, attributeTypes: { testAttr: 'Number' }, batchIndex: 0, batchSize: 2 },
+        { kind: 'queue', source: 'sqs', queue: 'my-queue', messageId: '2e1424d4-f796-459a-8184-9c92662be6da', attempt: 1, attributes: {}, batchIndex: 1, batchSize: 2 },
+      ]);
+      expect(triggers(run)[0]).not.toHaveProperty('binaryAttributes');
+      expect(run.seen.map((s) => s.ctx.deliveryId)).toEqual(['059f36b4-87a3-44ab-83d2-661975830a7d', '2e1424d4-f796-459a-8184-9c92662be6da']);
+      expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: '2e1424d4-f796-459a-8184-9c92662be6da' }] });
+    },
+  },
+  {
+    file: 'pt-sqs-sns-event-fifo.json',
+    what: 'SNS FIFO topic → SQS FIFO queue: the envelope unwrapped with its sequence number; the failure named by the SQS message id',
+    answer: down,
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ message: 'hello world', username: 'lessa' });
+      expect(triggers(run)[0]).toMatchObject({
+        kind: 'queue',
+        source: 'sqs',
+        queue: 'Test.fifo',
+        messageId: '69bc4bbd-ed69-4325-a434-85c3b428ceab',
+        sns: { topic: 'arn:aws:sns:eu-west-1:231436140809:Test.fifo', messageId: 'a7c9d2fa-77fa-5184-9de9-89391027cc7d', sequenceNumber: '10000000000000004000', time: '2022-10-14T13:35:25.419Z' },
+      });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('a7c9d2fa-77fa-5184-9de9-89391027cc7d');
+      expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: '69bc4bbd-ed69-4325-a434-85c3b428ceab' }] });
+    },
+  },
+  {
+    file: 'pt-sns-base.json',
+    what: 'SNS to Lambda: text message, a String and a Binary attribute (base64 decoded); a failure is thrown for Lambda to retry',
+    answer: down,
+    check: (run) => {
+      expect(run.seen[0]!.input).toBe('Hello from SNS!');
+      expect(triggers(run)[0]).toMatchObject({
+        kind: 'notification',
+        source: 'sns',
+        topic: 'arn:aws:sns:us-east-2:123456789012:ExampleTopic',
+        messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+        subject: 'TestInvoke',
+        time: '2019-01-02T12:45:07.000Z',
+        attributes: { Test: 'TestString' },
+        binaryAttributes: { TestBinary: Buffer.from('TestBinary', 'base64') },
+        attributeTypes: { Test: 'String', TestBinary: 'Binary' },
+      });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('95df01b4-ee98-5cb9-9903-4c221d41eb5e');
+      expect(run.answer).toEqual({ thrown: 'INTERNAL' });
+    },
+  },
+];
+
+const CHANGE_AND_STREAM_CASES: AwsCase[] = [
+  {
+    file: 'pt-dynamodb-base.json',
+    what: 'DynamoDB Streams INSERT then MODIFY (NEW_AND_OLD_IMAGES): plain images, the second failing is reported by its SequenceNumber',
+    answer: failAt(1),
+    check: (run) => {
+      expect(run.seen.map((s) => s.input)).toEqual([
+        { Message: 'New item!', Id: 101 },
+        { Message: 'This item has changed', Id: 101 },
+      ]);
+      expect(triggers(run)).toMatchObject([
+        { kind: 'change', source: 'dynamodb-streams', op: 'insert', key: { Id: 101 }, sequence: '111', time: '2023-09-06T10:45:55.000Z' },
+        { kind: 'change', source: 'dynamodb-streams', op: 'update', key: { Id: 101 }, sequence: '222', before: { Message: 'New item!', Id: 101 } },
+      ]);
+      expect(run.seen.map((s) => s.ctx.deliveryId)).toEqual(['eventsource_arn/111', 'source_arn/222']);
+      expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: '222' }] });
+    },
+  },
+  {
+    file: 'lgo-dynamodb-event.json',
+    what: 'DynamoDB Streams as the Go/Java event classes write it (every type member present, all but one null): each attribute is its one non-null member',
+    answer: failAt(1),
+    check: (run) => {
+      expect(run.seen).toHaveLength(2);
+      const sequence = '1405400000000002063282832';
+      expect(triggers(run)).toMatchObject([
+        { kind: 'change', source: 'dynamodb-streams', collection: 'Example-Table', op: 'insert', key: { val: 'data', key: 'binary' }, sequence, time: '2016-12-02T01:27:00.000Z' },
+        { kind: 'change', source: 'dynamodb-streams', collection: 'Example-Table', op: 'insert', key: { val: 'data', key: 'binary' }, sequence },
+      ]);
+      expect(run.seen[0]!.input).toEqual({ val: 'data', asdf1: Buffer.from('AAEqQQ==', 'base64'), asdf2: [Buffer.from('AAEqQQ==', 'base64'), Buffer.from('QSoBAA==', 'base64')], key: 'binary' });
+      expect(run.seen[1]!.input).toMatchObject({
+        b2: Buffer.from('test', 'base64'),
+        Boolean: true,
+        List: ['Cookies', 'Coffee', 3.14159],
+        Map: { Name: 'Joe', Age: 35 },
+        FloatNumber: 123.45,
+        IntegerNumber: 123,
+        NumberSet: [1234, 567.8],
+        Null: null,
+        String: 'Hello',
+        StringSet: ['Giraffe', 'Zebra'],
+        EmptyStringSet: [],
+      });
+      expect(run.seen[0]!.ctx.deliveryId).toBe(`arn:aws:dynamodb:us-east-1:123456789012:table/Example-Table/stream/2016-12-01T00:00:00.000/${sequence}`);
+      expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: sequence }] });
+    },
+  },
+  {
+    file: 'pt-kinesis-stream-one-record.json',
+    what: 'Kinesis: base64 JSON data parsed, partition key and shard; a failure named by its sequence number',
+    answer: down,
+    check: (run) => {
+      const sequence = '49590338271490256608559692538361571095921575989136588898';
+      expect(run.seen[0]!.input).toEqual({ message: 'test message', username: 'test' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'stream', source: 'kinesis', stream: 'lambda-stream', partition: 'shardId-000000000006', sequence, key: '1', time: '2018-12-17T22:10:50.987Z' });
+      expect(run.seen[0]!.ctx.deliveryId).toBe(`arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream/shardId-000000000006:${sequence}`);
+      expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: sequence }] });
+    },
+  },
+  {
+    file: 'pt-kafka-self-managed.json',
+    what: "self-managed Kafka as Powertools publishes it (eventSource 'aws:SelfManagedKafka'): a Kafka stream record, not a direct invocation",
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ key: 'value' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'stream', source: 'kafka', stream: 'mytopic', partition: '0', sequence: '15', key: 'recordKey', time: '2018-12-17T22:10:50.987Z', attributes: { headerKey: 'headerValue' } });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('b-2.demo-cluster-1.a1bcde.c1.kafka.us-east-1.amazonaws.com:9092,b-1.demo-cluster-1.a1bcde.c1.kafka.us-east-1.amazonaws.com:9092/mytopic/0/15');
+      expect(notRecognised(run)).toEqual([]);
+    },
+  },
+  {
+    file: 'pt-s3-eventbridge-created.json',
+    what: 'S3 Object Created via EventBridge: a storage object, keyed by bucket, key and sequencer',
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ op: 'created', bucket: 'example-bucket', key: 'IMG_m7fzo3.jpg', size: 184662, etag: '4e68adba0abe2dc8653dc3354e14c01d', time: '2023-03-08T17:50:14Z' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'storage', source: 's3', via: 'eventbridge', op: 'created', eventType: 'Object Created' });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('example-bucket/IMG_m7fzo3.jpg@006408CAD69598B05E');
+    },
+  },
+  {
+    file: 'lgo-kinesis-time-window-event.json',
+    what: 'Kinesis tumbling window: runs whole as direct (logged), the function answers { state, batchItemFailures } itself',
+    answer: (input) => ({ state: { seen: String((input as Json).Records.length) }, batchItemFailures: [] }),
+    check: (run) => {
+      expect(triggers(run)).toEqual([{ kind: 'direct', source: 'lambda-invoke', unrecognised: 'Kinesis or DynamoDB Streams tumbling window' }]);
+      expect(run.answer).toEqual({ state: { seen: '1' }, batchItemFailures: [] });
+    },
+  },
+];
+
+const HTTP_CASES: AwsCase[] = [
+  {
+    file: 'pt-apigw-http-no-auth.json',
+    what: 'HTTP API 2.0 without a body and with `authorizer.lambda: null`: the (empty) query as input, no principal, answered in the 2.0 format with cookies',
+    answer: () => httpResult({ status: 201, cookies: ['a=1', 'b=2'], body: { ok: true } }),
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({});
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'apigw-v2', request: { method: 'POST', path: '/lambda', sourceIp: '15.248.3.126', headers: { authorization: 'Bearer foo' } } });
+      expect(run.seen[0]!.ctx.principal).toBeUndefined();
+      expect(run.answer).toEqual({ statusCode: 201, headers: { 'content-type': 'application/json' }, cookies: ['a=1', 'b=2'], body: '{"ok":true}', isBase64Encoded: false });
+    },
+  },
+  {
+    file: 'pt-apigw-rest-no-auth.json',
+    what: 'REST API with both header maps and every identity field null: no principal; two cookies answered in multiValueHeaders',
+    answer: () => httpResult({ cookies: ['a=1', 'b=2'], body: 'ok' }),
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({});
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'apigw-v1', request: { method: 'POST', path: '/no-auth', query: {}, sourceIp: '15.248.3.126', headers: { 'x-forwarded-for': '15.248.3.126, 130.176.209.21' } } });
+      expect(run.seen[0]!.ctx.principal).toBeUndefined();
+      expect(run.answer).toEqual({ statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, multiValueHeaders: { 'set-cookie': ['a=1', 'b=2'] }, body: 'ok', isBase64Encoded: false });
+    },
+  },
+  {
+    file: 'pt-alb-base.json',
+    what: 'ALB with the headers map only: text body as text; answered in headers with a statusDescription',
+    answer: () => httpResult({ status: 201, body: { made: true } }),
+    check: (run) => {
+      expect(run.seen[0]!.input).toBe('Test');
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'alb', request: { method: 'GET', path: '/lambda', query: { query: '1234ABCD' }, sourceIp: '72.12.164.125' } });
+      expect(run.answer).toEqual({ statusCode: 201, statusDescription: '201 Created', headers: { 'content-type': 'application/json' }, body: '{"made":true}', isBase64Encoded: false });
+    },
+  },
+  {
+    file: 'lgo-alb-lambda-target-request-multivalue-headers.json',
+    what: 'ALB with multi-value headers enabled (empty body): the query as input; answered in multiValueHeaders only',
+    answer: (_input, ctx) => httpResult({ status: 404, headers: { 'x-seen': ctx.trigger.kind === 'http' ? (ctx.trigger.request.headers['x-myheader'] ?? '') : '' }, body: 'nope' }),
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ key: 'hello' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'alb', request: { method: 'GET', path: '/', multiQuery: { key: ['hello'] }, sourceIp: '72.21.198.67', rawBody: '' } });
+      expect(run.answer).toEqual({ statusCode: 404, statusDescription: '404 Not Found', multiValueHeaders: { 'x-seen': ['123'], 'content-type': ['text/plain; charset=utf-8'] }, body: 'nope', isBase64Encoded: false });
+    },
+  },
+  {
+    file: 'lgo-lambda-urls-request.json',
+    what: 'Function URL with IAM auth: text body, the IAM user as principal, a repeated query parameter kept whole',
+    answer: (input) => ({ echoed: input }),
+    check: (run) => {
+      expect(run.seen[0]!.input).toBe('Hello from client!');
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'function-url', request: { method: 'POST', path: '/my/path', multiQuery: { parameter1: ['value1', 'value2'], parameter2: ['value'] }, headers: { cookie: 'cookie1; cookie2' } } });
+      expect(run.seen[0]!.ctx.principal).toMatchObject({ id: 'arn:aws:iam::111122223333:user/example-user', source: 'aws-iam' });
+      expect(run.answer).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"echoed":"Hello from client!"}', isBase64Encoded: false });
+    },
+  },
+  {
+    file: 'lgo-apigw-v2-request-iam.json',
+    what: 'HTTP API with IAM auth by Cognito identity pool credentials: the identity id as principal, JSON body with CRLF',
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ a: 1 });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'apigw-v2', request: { method: 'GET', path: '/my/path', headers: { header1: 'value1' } } });
+      expect(run.seen[0]!.ctx.principal).toMatchObject({ id: 'us-east-1:3f291106-8703-466b-8f2b-3ecee1ca56ce', issuer: 'us-east-1:4f291106-8703-466b-8f2b-3ecee1ca56ce', source: 'cognito-identity' });
+      expect(run.answer).toEqual({ statusCode: 204, headers: {}, body: '', isBase64Encoded: false });
+    },
+  },
+  {
+    file: 'lgo-apigw-websocket-request.json',
+    what: 'WebSocket $connect with a Lambda authorizer: the route, connection and principal; a failure answers 500',
+    answer: down,
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ a: 1 });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'apigw-websocket', request: { method: 'CONNECT', path: '$connect' }, websocket: { connectionId: 'TWegAcC4EowCHnA=', routeKey: '$connect', eventType: 'CONNECT' } });
+      expect(run.seen[0]!.ctx.principal).toMatchObject({ id: 'admin', source: 'apigw-lambda-authorizer' });
+      expect(run.answer).toMatchObject({ statusCode: 500, headers: { 'content-type': 'application/problem+json' } });
+    },
+  },
+];
+
+const AUTHORIZER_CASES: AwsCase[] = [
+  {
+    file: 'pt-apigw-websocket-connect-authorizer.json',
+    what: 'WebSocket $connect REQUEST authorizer: an authorizer, not a WebSocket message; answered with an IAM policy for its methodArn',
+    answer: () => allow('user-1'),
+    check: (run) => {
+      const resource = 'arn:aws:execute-api:us-east-1:123456789012:abcdef123/default/$connect';
+      expect(triggers(run)).toEqual([{ kind: 'authorizer', source: 'apigw-request', resource }]);
+      expect(run.seen[0]!.input).toMatchObject({ type: 'REQUEST', query: { QueryString1: 'queryValue1' }, headers: { upgrade: 'websocket' } });
+      expect(run.answer).toMatchObject({ principalId: 'user-1', policyDocument: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [resource] }] } });
+    },
+  },
+  ...(
+    [
+      ['lgo-apigw-custom-auth-request.json', 'allow', 'arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/GET/'],
+      ['pt-apigw-rest-authorizer-token.json', 'Bearer foo', 'arn:aws:execute-api:eu-west-1:123456789012:puhdx84jy9/prod/POST/lambda-token'],
+    ] as const
+  ).map(
+    ([file, token, resource]): AwsCase => ({
+      file,
+      what: 'TOKEN authorizer: the token and methodArn; answered with an IAM policy',
+      answer: () => allow('user-1'),
+      check: (run) => {
+        expect(triggers(run)).toEqual([{ kind: 'authorizer', source: 'apigw-token', resource }]);
+        expect(run.seen[0]!.input).toMatchObject({ type: 'TOKEN', token, resource });
+        expect(run.answer).toMatchObject({ principalId: 'user-1', policyDocument: { Statement: [{ Effect: 'Allow', Resource: [resource] }] } });
+      },
+    }),
+  ),
+];
+
+/** Kinds the handler does not normalise: direct, the event whole as input, the shape logged. */
+const FALL_THROUGH_CASES: AwsCase[] = (
+  [
+    ['lgo-activemq-event.json', 'Amazon MQ'],
+    ['lgo-rabbitmq-event.json', 'Amazon MQ'],
+    ['lgo-kinesis-firehose-event.json', 'Kinesis Data Firehose transformation'],
+    ['pt-cloudwatch-logs-base.json', 'CloudWatch Logs subscription (awslogs)'],
+  ] as const
+).map(([file, shape]) => ({
+  file,
+  what: `not normalised: direct, logged as ${shape}, the function's own answer returned`,
+  answer: () => ({ handled: true }),
+  check: (run) => {
+    expect(triggers(run)).toEqual([{ kind: 'direct', source: 'lambda-invoke', unrecognised: shape }]);
+    expect(run.seen[0]!.input).toEqual(sample('aws', file));
+    expect(notRecognised(run)).toEqual([shape]);
+    expect(run.answer).toEqual({ handled: true });
+  },
+}));
+
+describe.each([
+  ['queues and notifications', QUEUE_CASES],
+  ['changes and streams', CHANGE_AND_STREAM_CASES],
+  ['HTTP', HTTP_CASES],
+  ['authorizers', AUTHORIZER_CASES],
+  ['kinds not normalised', FALL_THROUGH_CASES],
+])('AWS Lambda published samples: %s', (_group, cases) => {
+  it.each(cases.map((c) => [c.file, c.what, c] as const))('%s: %s', async (_file, _what, c) => {
+    c.check(await runOnAwsEntries(sample('aws', c.file), c.answer));
+  });
+});
+
+/**
+ * Sends `{ headers, body }` to a CloudEvent function and to a background function (the `event`
+ * signature), each wrapped by the root entry and by `@steadyfn/handler/gcp`.
+ */
+async function gcp(request: { headers: Record<string, string>; body: unknown }) {
+  const runs: Array<{ how: string; seen: ReturnType<typeof recorder>['seen']; status: number; lines: Json[] }> = [];
+  for (const entry of ['root', 'gcp'] as const) {
+    for (const signature of ['cloudEvent', 'event'] as const) {
+      const { seen, fn } = recorder();
+      const { lines, logSink } = logs();
+      const main = entry === 'root' ? handler({ logSink }, fn) : gcpHandler({ logSink }, fn);
+      const url = signature === 'cloudEvent' ? await serve('cloudEvent', main) : await serveBackground(main);
+      const res = await fetch(url, { method: 'POST', headers: request.headers, body: JSON.stringify(request.body) });
+      await res.arrayBuffer();
+      runs.push({ how: `${entry}/${signature}`, seen, status: res.status, lines });
+    }
+  }
+  return runs;
+}
+
+/** A google-cloudevents `examples/binary` data file as Eventarc pushes it: binary content mode. */
+function binaryMode(type: string, source: string, id: string, data: unknown, subject: string) {
+  return {
+    headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-type': type, 'ce-source': source, 'ce-id': id, 'ce-time': '2021-02-05T04:06:14.109Z', 'ce-subject': subject },
+    body: data,
+  };
+}
+
+describe('Google Cloud published samples: google-cloudevents examples through the Functions Framework', () => {
+  it('storage/StorageObjectData-simple.json: an object in a folder keeps its slash; size and generation from text', async () => {
+    const request = binaryMode('google.cloud.storage.object.v1.finalized', '//storage.googleapis.com/projects/_/buckets/sample-bucket', 'gcs-simple-1', sample('gcp', 'storage-object-simple.json'), 'objects/folder/Test.cs');
+    const runs = await gcp(request);
+    for (const run of runs) {
+      expect({ how: run.how, status: run.status }).toEqual({ how: run.how, status: 204 });
+      expect(run.seen[0]!.input).toEqual({ op: 'created', bucket: 'sample-bucket', key: 'folder/Test.cs', size: 352, etag: 'CNHZkbuF/ugCEAE=', contentType: 'text/plain', versionId: '1587627537231057', time: '2021-02-05T04:06:14.109Z' });
+      expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op: 'created', eventType: 'google.cloud.storage.object.v1.finalized' });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('gcs-simple-1');
+    }
+  });
+
+  it('firestore/DocumentEventData-complex.json: every Firestore value type as plain JSON; an empty oldValue is no document, so an insert', async () => {
+    const request = binaryMode('google.cloud.firestore.document.v1.written', '//firestore.googleapis.com/projects/project-id/databases/(default)', 'fs-complex-1', sample('gcp', 'firestore-document-complex.json'), 'documents/gcf-test/IH75dRdeYJKd4uuQiqch');
+    const runs = await gcp(request);
+    for (const run of runs) {
+      expect({ how: run.how, status: run.status }).toEqual({ how: run.how, status: 204 });
+      expect(run.seen[0]!.input).toEqual({
+        arrayValue: [1, 2],
+        booleanValue: true,
+        doubleValue: 5.5,
+        geoPointValue: { latitude: 51.4543, longitude: -0.9781 },
+        intValue: 50,
+        mapValue: { field1: 'x', field2: ['x', 1] },
+        nullValue: null,
+        referenceValue: 'projects/project-id/databases/(default)/documents/foo/bar/baz/qux',
+        stringValue: 'text',
+        timestampValue: '2020-04-23T14:23:53.241Z',
+      });
+      expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', source: 'firestore', collection: 'gcf-test', key: 'gcf-test/IH75dRdeYJKd4uuQiqch', op: 'insert' });
+      expect(run.seen[0]!.ctx.trigger).not.toHaveProperty('before');
+      expect(run.seen[0]!.ctx.deliveryId).toBe('fs-complex-1');
+    }
+  });
+});
