@@ -1,6 +1,7 @@
 /**
  * Kafka records as Lambda delivers them from Amazon MSK (`eventSource: 'aws:kafka'`) and
- * self-managed Apache Kafka (`'SelfManagedKafka'`): `records` maps `topic-partition` to the
+ * self-managed Apache Kafka (`'SelfManagedKafka'`; Powertools' published sample event writes
+ * `'aws:SelfManagedKafka'`, read the same): `records` maps `topic-partition` to the
  * records of that partition, keys and values base64, headers as lists of byte arrays.
  */
 import { isUtf8 } from 'node:buffer';
@@ -12,7 +13,7 @@ import type { StreamTrigger } from '../types.js';
 import { isoFromSeconds, malformed, needId, needRecord, needString, opt, rawBase64, streamDeliveryId, withRawBody, type EventItem, type ParseOptions } from './item.js';
 
 export function isLambdaKafkaEvent(event: Record<string, unknown>): boolean {
-  return (event.eventSource === 'aws:kafka' || event.eventSource === 'SelfManagedKafka') && isRecord(event.records);
+  return (event.eventSource === 'aws:kafka' || event.eventSource === 'SelfManagedKafka' || event.eventSource === 'aws:SelfManagedKafka') && isRecord(event.records);
 }
 
 /** A key as text when its bytes are UTF-8, else as base64. */
