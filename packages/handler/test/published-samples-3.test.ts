@@ -99,6 +99,26 @@ const QUEUE_CASES: AwsCase[] = [
       expect(run.answer).toEqual({ thrown: 'INTERNAL' });
     },
   },
+  {
+    file: 'pt-s3-sqs-event.json',
+    what: 'S3 notification delivered through SQS: a storage object; its failure named by the SQS message id',
+    answer: down,
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ op: 'created', bucket: 'xxx', key: 'test.pdf', size: 104681, etag: '2e3ad1e983318bbd8e73b080e2997980', versionId: 'yd3d4HaWOT2zguDLvIQLU6ptDTwKBnQV', time: '2023-04-12T20:43:38.021Z' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'storage', source: 's3', via: 'sqs', op: 'created', eventType: 'ObjectCreated:Put', bucket: 'xxx', key: 'test.pdf' });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('xxx/test.pdf@00643717F9F8B85354');
+      expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'ca3e7a89-c358-40e5-8aa0-5da01403c267' }] });
+    },
+  },
+  {
+    file: 'ptpy-eventbridge-scheduler.json',
+    what: "EventBridge Scheduler with its detail as the text '{}': a schedule tick keyed by schedule and time",
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({});
+      expect(triggers(run)).toEqual([{ kind: 'schedule', source: 'eventbridge-scheduler', scheduledTime: '2025-02-20T16:03:00Z', schedule: 'arn:aws:scheduler:us-east-1:123456789012:schedule/default/aaaaa' }]);
+      expect(run.seen[0]!.ctx.deliveryId).toBe('arn:aws:scheduler:us-east-1:123456789012:schedule/default/aaaaa@2025-02-20T16:03:00Z');
+    },
+  },
 ];
 
 const CHANGE_AND_STREAM_CASES: AwsCase[] = [
@@ -265,6 +285,48 @@ const HTTP_CASES: AwsCase[] = [
       expect(run.answer).toMatchObject({ statusCode: 500, headers: { 'content-type': 'application/problem+json' } });
     },
   },
+  {
+    file: 'lgo-apigw-restapi-openapi-request.json',
+    what: 'REST API (OpenAPI import, operationName): both header maps agree; a Lambda authorizer principal; two cookies in multiValueHeaders',
+    answer: () => httpResult({ cookies: ['a=1', 'b=2'], body: { ok: true } }),
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ a: 1 });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'apigw-v1', request: { method: 'POST', path: '/hello/world', query: { name: 'me' }, sourceIp: '192.168.196.186' } });
+      expect(run.seen[0]!.ctx.principal).toMatchObject({ id: 'admin', source: 'apigw-lambda-authorizer' });
+      expect(run.answer).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, multiValueHeaders: { 'set-cookie': ['a=1', 'b=2'] }, body: '{"ok":true}', isBase64Encoded: false });
+    },
+  },
+  ...(['lgo-apigw-v2-request-jwt-authorizer.json', 'lgo-apigw-v2-request-lambda-authorizer.json'] as const).map(
+    (file): AwsCase => ({
+      file,
+      what: 'HTTP API with a JWT without sub / a Lambda authorizer context without principalId: no principal, the request read whole',
+      check: (run) => {
+        expect(run.seen[0]!.input).toEqual({ a: 1 });
+        expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'apigw-v2', request: { method: 'GET', path: '/my/path', multiQuery: { parameter1: ['value1', 'value2'], parameter2: ['value'] } } });
+        expect(run.seen[0]!.ctx.principal).toBeUndefined();
+      },
+    }),
+  ),
+  {
+    file: 'lgo-apigw-websocket-request-send-message.json',
+    what: 'WebSocket $default MESSAGE: JSON body, connection id; no headers at all',
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ a: 1 });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'apigw-websocket', request: { method: 'MESSAGE', path: '$default', headers: {}, sourceIp: '49.105.91.154' }, websocket: { connectionId: 'R1kmxc2VNjMCFIA=', routeKey: '$default', eventType: 'MESSAGE' } });
+      expect(run.answer).toMatchObject({ statusCode: 204 });
+    },
+  },
+  {
+    file: 'ptpy-alb-multi-value-query-string.json',
+    what: 'ALB multi-value mode, a repeated query parameter: every value in the input; a failure answers 500 in multiValueHeaders with its statusDescription',
+    answer: down,
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ parameter1: ['value1', 'value2'], parameter2: 'value' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'alb', request: { method: 'GET', path: '/todos', multiQuery: { parameter1: ['value1', 'value2'], parameter2: ['value'] } } });
+      expect(run.answer).toMatchObject({ statusCode: 500, statusDescription: '500 Internal Server Error', multiValueHeaders: { 'content-type': ['application/problem+json'] }, isBase64Encoded: false });
+      expect(run.answer).not.toHaveProperty('headers');
+    },
+  },
 ];
 
 const AUTHORIZER_CASES: AwsCase[] = [
@@ -305,6 +367,8 @@ const FALL_THROUGH_CASES: AwsCase[] = (
     ['lgo-rabbitmq-event.json', 'Amazon MQ'],
     ['lgo-kinesis-firehose-event.json', 'Kinesis Data Firehose transformation'],
     ['pt-cloudwatch-logs-base.json', 'CloudWatch Logs subscription (awslogs)'],
+    // An event source mapping's on-failure destination record: batch info, no requestPayload.
+    ['ptpy-dynamodb-stream-invocation-record.json', 'Lambda destination record'],
   ] as const
 ).map(([file, shape]) => ({
   file,
