@@ -208,6 +208,30 @@ const CHANGE_AND_STREAM_CASES: AwsCase[] = [
       expect(run.answer).toEqual({ state: { seen: '1' }, batchItemFailures: [] });
     },
   },
+  {
+    file: 'ptpy-kafka-msk.json',
+    what: 'Amazon MSK with schema metadata, a key absent and a key null: three stream records in order; a failure stops the batch and is thrown (Kafka has no partial batch answer)',
+    answer: failAt(1),
+    check: (run) => {
+      expect(run.seen.map((s) => s.input)).toEqual([{ key: 'value' }, { key: 'value' }]);
+      expect(triggers(run)).toMatchObject([
+        { kind: 'stream', source: 'kafka', stream: 'mytopic', partition: '0', sequence: '15', key: 'recordKey', attributes: { headerKey: 'headerValue' }, batchIndex: 0, batchSize: 3 },
+        { kind: 'stream', source: 'kafka', stream: 'mytopic', partition: '0', sequence: '15', batchIndex: 1, batchSize: 3 },
+      ]);
+      expect(triggers(run)[1]).not.toHaveProperty('key');
+      expect(run.seen[0]!.ctx.deliveryId).toBe('arn:aws:kafka:us-east-1:0123456789019:cluster/SalesCluster/abcd1234-abcd-cafe-abab-9876543210ab-4/mytopic/0/15');
+      expect(run.answer).toEqual({ thrown: 'INTERNAL' });
+    },
+  },
+  {
+    file: 'ptpy-eventbridge-ec2.json',
+    what: 'EventBridge service event (EC2 state change, replayed from an archive): an event keyed by its id, detail as input',
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ instance_id: 'i-1234567890abcdef0', state: 'terminated' });
+      expect(triggers(run)).toEqual([{ kind: 'event', source: 'eventbridge', type: 'EC2 Instance State-change Notification', eventSource: 'aws.ec2', id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718', time: '2017-12-22T18:43:48Z' }]);
+      expect(run.seen[0]!.ctx.deliveryId).toBe('6a7e8feb-b491-4cf7-a9f1-bf3703467718');
+    },
+  },
 ];
 
 const HTTP_CASES: AwsCase[] = [
