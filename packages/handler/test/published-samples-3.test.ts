@@ -481,3 +481,28 @@ describe('Google Cloud published samples: google-cloudevents examples through th
     }
   });
 });
+
+describe("Google Cloud published samples: the Functions Framework's background-event test requests (test/middleware/background_event_to_cloudevent.ts)", () => {
+  it.each(['ff-bg-pubsub.json', 'ff-bg-legacy-pubsub.json'])('%s: a Pub/Sub message (resource as object or text) whose data is not UTF-8 is its bytes; keyed by the event id', async (file) => {
+    const runs = await gcp(sample('gcp', file) as { headers: Record<string, string>; body: unknown });
+    for (const run of runs) {
+      expect({ how: run.how, status: run.status }).toEqual({ how: run.how, status: 204 });
+      expect(run.seen[0]!.input).toEqual(Buffer.from('10', 'base64'));
+      expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', queue: '//pubsub.googleapis.com/projects/sample-project/topics/gcf-test', messageId: '1215011316659232', attributes: {} });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('1215011316659232');
+    }
+  });
+
+  it('ff-bg-firebase-auth.json: a Firebase Auth user.create is not normalised: an `event` keyed by the event id, with the user as input', async () => {
+    const runs = await gcp(sample('gcp', 'ff-bg-firebase-auth.json') as { headers: Record<string, string>; body: unknown });
+    for (const run of runs) {
+      expect({ how: run.how, status: run.status }).toEqual({ how: run.how, status: 204 });
+      expect(run.seen[0]!.input).toMatchObject({ email: 'test@nowhere.com', uid: 'UUpby3s4spZre6kHsgVSPetzQ8l2' });
+      expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'event', id: '1215011316659232' });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('1215011316659232');
+    }
+    // The Functions Framework converts the legacy event for a CloudEvent function (type, source, field names).
+    expect(runs.find((r) => r.how === 'root/cloudEvent')!.seen[0]!.ctx.trigger).toMatchObject({ type: 'google.firebase.auth.user.v1.created', eventSource: '//firebaseauth.googleapis.com/projects/my-project-id', subject: 'users/UUpby3s4spZre6kHsgVSPetzQ8l2' });
+    expect(runs.find((r) => r.how === 'root/event')!.seen[0]!.ctx.trigger).toMatchObject({ type: 'providers/firebase.auth/eventTypes/user.create', eventSource: 'projects/my-project-id' });
+  });
+});
