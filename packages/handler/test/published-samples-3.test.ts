@@ -10,6 +10,7 @@
  * integration). Samples of kinds the handler does not normalise must run as `direct` with the
  * shape they look like logged, never as another kind.
  */
+import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allow, handler, httpResult, type Context } from '../src/index.js';
 import { handler as gcpHandler } from '../src/gcp.js';
@@ -232,6 +233,21 @@ const CHANGE_AND_STREAM_CASES: AwsCase[] = [
       expect(run.seen[0]!.ctx.deliveryId).toBe('6a7e8feb-b491-4cf7-a9f1-bf3703467718');
     },
   },
+  {
+    file: 'pt-kinesis-stream-cloudwatch-logs.json',
+    what: 'Kinesis carrying gzipped CloudWatch Logs: the exact bytes (not UTF-8) as a Buffer; the second failing is the only batch item failure',
+    answer: failAt(1),
+    check: (run) => {
+      const inputs = run.seen.map((s) => s.input as Buffer);
+      expect(inputs.every((b) => Buffer.isBuffer(b))).toBe(true);
+      expect(JSON.parse(gunzipSync(inputs[0]!).toString('utf8'))).toMatchObject({ messageType: 'DATA_MESSAGE', logEvents: expect.any(Array) });
+      expect(triggers(run)).toMatchObject([
+        { kind: 'stream', source: 'kinesis', stream: 'pt-1488-KinesisStreamCloudWatchLogs-D8tHs0im0aJG', key: 'da10bf66b1f54bff5d96eae99149ad1f', sequence: '49635052289529725553291405521504870233219489715332317186' },
+        { kind: 'stream', source: 'kinesis', key: 'cf4c4c2c9a49bdfaf58d7dbbc2b06081', sequence: '49635052289529725553291405520881064510298312199003701250' },
+      ]);
+      expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49635052289529725553291405520881064510298312199003701250' }] });
+    },
+  },
 ];
 
 const HTTP_CASES: AwsCase[] = [
@@ -349,6 +365,25 @@ const HTTP_CASES: AwsCase[] = [
       expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'alb', request: { method: 'GET', path: '/todos', multiQuery: { parameter1: ['value1', 'value2'], parameter2: ['value'] } } });
       expect(run.answer).toMatchObject({ statusCode: 500, statusDescription: '500 Internal Server Error', multiValueHeaders: { 'content-type': ['application/problem+json'] }, isBase64Encoded: false });
       expect(run.answer).not.toHaveProperty('headers');
+    },
+  },
+  {
+    file: 'pt-apigw-rest-cognito-authorizer.json',
+    what: 'REST API behind a Cognito user pool authorizer: sub as principal id, iss as issuer; the Authorization header kept as data',
+    answer: (_input, ctx) => ({ caller: ctx.principal?.id ?? null }),
+    check: (run) => {
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'apigw-v1', request: { method: 'POST', path: '/cognito' } });
+      expect(run.seen[0]!.ctx.principal).toMatchObject({ id: 'd2f50444-0041-7036-aea2-a955fca33d37', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_y0bLG4i27', source: 'apigw-cognito', claims: { 'cognito:username': 'aamorosi' } });
+      expect(run.answer).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"caller":"d2f50444-0041-7036-aea2-a955fca33d37"}', isBase64Encoded: false });
+    },
+  },
+  {
+    file: 'pt-lambda-url-iam-authorizer.json',
+    what: 'Function URL (routeKey and stage $default, cognitoIdentity and authentication null): a Function URL, not an HTTP API; the IAM user as principal',
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ parameter1: ['value1', 'value2'], parameter2: 'value' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'function-url', request: { method: 'GET', path: '/my/path' } });
+      expect(run.seen[0]!.ctx.principal).toMatchObject({ id: 'arn:aws:iam::111122223333:user/example-user', source: 'aws-iam' });
     },
   },
 ];
