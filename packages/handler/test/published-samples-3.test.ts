@@ -10,10 +10,12 @@
  * integration). Samples of kinds the handler does not normalise must run as `direct` with the
  * shape they look like logged, never as another kind.
  */
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allow, handler, httpResult, type Context } from '../src/index.js';
 import { handler as gcpHandler } from '../src/gcp.js';
+import { handler as owHandler } from '../src/openwhisk.js';
 import { closeServers, serve, serveBackground } from './support/gcp-server.js';
 import { logs, NOT_RECOGNISED, recorder, runOnAwsEntries, sample, type Json } from './support/published.js';
 
@@ -539,5 +541,48 @@ describe("Google Cloud published samples: the Functions Framework's background-e
     // The Functions Framework converts the legacy event for a CloudEvent function (type, source, field names).
     expect(runs.find((r) => r.how === 'root/cloudEvent')!.seen[0]!.ctx.trigger).toMatchObject({ type: 'google.firebase.auth.user.v1.created', eventSource: '//firebaseauth.googleapis.com/projects/my-project-id', subject: 'users/UUpby3s4spZre6kHsgVSPetzQ8l2' });
     expect(runs.find((r) => r.how === 'root/event')!.seen[0]!.ctx.trigger).toMatchObject({ type: 'providers/firebase.auth/eventTypes/user.create', eventSource: 'projects/my-project-id' });
+  });
+});
+
+/** A docs/webactions.md params sample (test/fixtures/samples/openwhisk, see SOURCES.md). */
+function owSample(name: string): Json {
+  return JSON.parse(readFileSync(new URL(`./fixtures/samples/openwhisk/${name}`, import.meta.url), 'utf8')) as Json;
+}
+
+/** Runs OpenWhisk params through `@steadyfn/handler/openwhisk` and the root entry (detected from `__OW_ACTIVATION_ID`). */
+async function openwhisk(params: Json, answer: Answer) {
+  const runs: Array<{ entry: string; seen: ReturnType<typeof recorder>['seen']; result: unknown }> = [];
+  const saved = process.env.__OW_ACTIVATION_ID;
+  process.env.__OW_ACTIVATION_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+  try {
+    for (const [entry, make] of [['openwhisk', owHandler], ['root', handler]] as const) {
+      const { seen, fn } = recorder(answer);
+      const main = make({ logSink: () => undefined }, fn) as (p: unknown) => Promise<unknown>;
+      runs.push({ entry, seen, result: await main(structuredClone(params)) });
+    }
+  } finally {
+    if (saved === undefined) delete process.env.__OW_ACTIVATION_ID;
+    else process.env.__OW_ACTIVATION_ID = saved;
+  }
+  return runs;
+}
+
+describe('OpenWhisk published samples: the web action params shown in apache/openwhisk docs/webactions.md', () => {
+  it.each([
+    ['webactions-get.json', 'GET', 'ow-web', {}, {}],
+    ['webactions-get-query.json', 'GET', 'ow-web', { name: 'Jane' }, {}],
+    ['webactions-post-form.json', 'POST', 'ow-web', { name: 'Jane' }, {}],
+    ['webactions-post-json.json', 'POST', 'ow-web', { name: 'Jane' }, {}],
+    ['webactions-post-text.json', 'POST', 'ow-web', 'Jane', {}],
+    ['webactions-raw-post-json.json', 'POST', 'ow-web-raw', { name: 'Jane' }, { name: 'Jane' }],
+  ] as const)('%s: %s (%s): the input and query the function sees; a result answered as an HTTP response object', async (file, method, source, input, query) => {
+    const runs = await openwhisk(owSample(file), () => httpResult({ status: 201, body: { ok: true } }));
+    for (const run of runs) {
+      expect(run.seen).toHaveLength(1);
+      expect(run.seen[0]!.input).toEqual(input);
+      expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'http', source, request: { method, query } });
+      expect(run.seen[0]!.ctx.requestId).toBe('c0ffee00c0ffee00c0ffee00c0ffee00');
+      expect(run.result).toEqual({ statusCode: 201, headers: { 'content-type': 'application/json' }, body: { ok: true } });
+    }
   });
 });
