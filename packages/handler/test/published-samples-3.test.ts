@@ -430,6 +430,8 @@ const FALL_THROUGH_CASES: AwsCase[] = (
     ['pt-cloudwatch-logs-base.json', 'CloudWatch Logs subscription (awslogs)'],
     // An event source mapping's on-failure destination record: batch info, no requestPayload.
     ['ptpy-dynamodb-stream-invocation-record.json', 'Lambda destination record'],
+    ['lgo-cloudfront-request.json', 'CloudFront Lambda@Edge'],
+    ['lgo-s3-batch-job-event-request-2.0.json', 'S3 Batch Operations'],
   ] as const
 ).map(([file, shape]) => ({
   file,
