@@ -250,6 +250,24 @@ const CHANGE_AND_STREAM_CASES: AwsCase[] = [
       expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49635052289529725553291405520881064510298312199003701250' }] });
     },
   },
+  {
+    file: 'lgo-s3-glacier-event.json',
+    what: "S3 restore from Glacier ('s3:'-prefixed eventName, percent-encoded key): an update of the object, its key decoded",
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ op: 'updated', bucket: 'example-bucket', key: 'glacier-test.txt', size: 1024, etag: '0123456789abcdef0123456789abcdef', versionId: 'abcdeH0Xp66ep__QDjR76LK7Gc9X4wKO', time: '2023-05-10T15:00:00.123Z' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'storage', source: 's3', op: 'updated', eventType: 's3:ObjectRestore:Completed', key: 'glacier-test.txt' });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('example-bucket/glacier-test.txt@0A1B2C3D4E5F678901');
+    },
+  },
+  {
+    file: 'ptpy-s3-eventbridge-restore-completed.json',
+    what: 'S3 Object Restore Completed via EventBridge: an update, as the same restore through a notification',
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ op: 'updated', bucket: 'example-bucket', key: 'IMG_m7fzo3.jpg', size: 184662, etag: '4e68adba0abe2dc8653dc3354e14c01d', time: '2021-11-12T00:00:00Z' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'storage', source: 's3', via: 'eventbridge', op: 'updated', eventType: 'Object Restore Completed' });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('example-bucket/IMG_m7fzo3.jpg@006408CAD69598B05E');
+    },
+  },
 ];
 
 const HTTP_CASES: AwsCase[] = [
