@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { allow, handler, httpResult, type Context } from '../src/index.js';
+import { allow, authorized, handler, httpResult, type Context } from '../src/index.js';
 import { handler as gcpHandler } from '../src/gcp.js';
 import { handler as owHandler } from '../src/openwhisk.js';
 import { closeServers, serve, serveBackground } from './support/gcp-server.js';
@@ -418,6 +418,38 @@ const AUTHORIZER_CASES: AwsCase[] = [
       expect(triggers(run)).toEqual([{ kind: 'authorizer', source: 'apigw-request', resource }]);
       expect(run.seen[0]!.input).toMatchObject({ type: 'REQUEST', query: { QueryString1: 'queryValue1' }, headers: { upgrade: 'websocket' } });
       expect(run.answer).toMatchObject({ principalId: 'user-1', policyDocument: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [resource] }] } });
+    },
+  },
+  {
+    file: 'lgo-apigw-v2-custom-authorizer-v1-request.json',
+    what: 'HTTP API REQUEST authorizer, payload 1.0 (an authorizationToken beside type REQUEST): a REQUEST authorizer; a simple answer goes out as a policy, the only form 1.0 takes',
+    answer: () => authorized(true),
+    check: (run) => {
+      const resource = 'arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/request';
+      expect(triggers(run)).toEqual([{ kind: 'authorizer', source: 'apigw-request', resource }]);
+      expect(run.seen[0]!.input).toMatchObject({ type: 'REQUEST', identitySource: ['user1', '123'], method: 'GET', path: '/request', query: { QueryString1: 'queryValue1' }, headers: { headerauth1: 'headerValue1' } });
+      expect(run.answer).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Allow', Resource: [resource] }] } });
+    },
+  },
+  {
+    file: 'pt-apigw-http-authorizer-request.json',
+    what: 'HTTP API REQUEST authorizer, payload 2.0 (routeArn): answered simply',
+    answer: () => authorized(true),
+    check: (run) => {
+      expect(triggers(run)).toEqual([{ kind: 'authorizer', source: 'apigw-request-v2', resource: 'arn:aws:execute-api:eu-west-1:123456789012:lsw1ro4ipb/$default/POST/lambda' }]);
+      expect(run.seen[0]!.input).toMatchObject({ type: 'REQUEST', identitySource: ['Bearer foo'], method: 'POST', path: '/lambda', headers: { authorization: 'Bearer foo' } });
+      expect(run.answer).toEqual({ isAuthorized: true });
+    },
+  },
+  {
+    file: 'pt-apigw-rest-authorizer-request.json',
+    what: 'REST API REQUEST authorizer with both header maps and empty maps: answered with a policy',
+    answer: () => allow('user-1'),
+    check: (run) => {
+      const resource = 'arn:aws:execute-api:eu-west-1:123456789012:puhdx84jy9/prod/POST/lambda-request';
+      expect(triggers(run)).toEqual([{ kind: 'authorizer', source: 'apigw-request', resource }]);
+      expect(run.seen[0]!.input).toMatchObject({ type: 'REQUEST', method: 'POST', path: '/lambda-request', query: {}, headers: { authorization: 'Bearer foo' } });
+      expect(run.answer).toMatchObject({ principalId: 'user-1', policyDocument: { Statement: [{ Effect: 'Allow', Resource: [resource] }] } });
     },
   },
   ...(
