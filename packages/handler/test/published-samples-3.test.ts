@@ -122,6 +122,15 @@ const QUEUE_CASES: AwsCase[] = [
       expect(run.seen[0]!.ctx.deliveryId).toBe('arn:aws:scheduler:us-east-1:123456789012:schedule/default/aaaaa@2025-02-20T16:03:00Z');
     },
   },
+  {
+    file: 'jl-sqs-event-nobody.json',
+    what: 'SQS message with an empty body: the empty text, not a failure',
+    check: (run) => {
+      expect(run.seen[0]!.input).toBe('');
+      expect(triggers(run)[0]).toMatchObject({ kind: 'queue', source: 'sqs', queue: 'TestLambda', messageId: 'd9144555-9a4f-4ec3-99a0-fc4e625a8db2', attempt: 1 });
+      expect(run.answer).toEqual({ batchItemFailures: [] });
+    },
+  },
 ];
 
 const CHANGE_AND_STREAM_CASES: AwsCase[] = [
@@ -266,6 +275,30 @@ const CHANGE_AND_STREAM_CASES: AwsCase[] = [
       expect(run.seen[0]!.input).toEqual({ op: 'updated', bucket: 'example-bucket', key: 'IMG_m7fzo3.jpg', size: 184662, etag: '4e68adba0abe2dc8653dc3354e14c01d', time: '2021-11-12T00:00:00Z' });
       expect(triggers(run)[0]).toMatchObject({ kind: 'storage', source: 's3', via: 'eventbridge', op: 'updated', eventType: 'Object Restore Completed' });
       expect(run.seen[0]!.ctx.deliveryId).toBe('example-bucket/IMG_m7fzo3.jpg@006408CAD69598B05E');
+    },
+  },
+  {
+    file: 'jl-dynamo-event-roundtrip.json',
+    what: 'DynamoDB Streams as the Java event library round-trips it (creation times in exponent notation): insert, update, delete; the delete failing is reported alone',
+    answer: failAt(2),
+    check: (run) => {
+      expect(triggers(run)).toMatchObject([
+        { kind: 'change', op: 'insert', collection: 'ExampleTableWithStream', key: { Id: 101 }, sequence: '4421584500000000017450439091', time: '2015-04-09T00:00:00.000Z' },
+        { kind: 'change', op: 'update', sequence: '4421584500000000017450439092', before: { Message: 'New item!', Id: 101 }, time: '2021-11-01T02:40:07.123Z' },
+        { kind: 'change', op: 'delete', sequence: '4421584500000000017450439093', before: { Message: 'This item has changed', Id: 101 } },
+      ]);
+      expect(run.seen[2]!.input).toEqual({ Message: 'This item has changed', Id: 101 });
+      expect(run.answer).toEqual({ batchItemFailures: [{ itemIdentifier: '4421584500000000017450439093' }] });
+    },
+  },
+  {
+    file: 'jl-kinesis-event-roundtrip.json',
+    what: 'Kinesis as the Java event library round-trips it (an ARN without a stream name): text data, the stream name empty, the ARN still in the delivery id',
+    check: (run) => {
+      expect(run.seen[0]!.input).toBe('Hello, this is a test 123.');
+      expect(triggers(run)[0]).toMatchObject({ kind: 'stream', source: 'kinesis', stream: '', partition: 'shardId-000000000000', key: 'partitionKey-03', time: '2015-04-09T00:00:00.000Z' });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('arn:aws:kinesis:EXAMPLE/shardId-000000000000:49545115243490985018280067714973144582180062593244200961');
+      expect(run.answer).toEqual({ batchItemFailures: [] });
     },
   },
 ];
@@ -482,6 +515,7 @@ const FALL_THROUGH_CASES: AwsCase[] = (
     ['ptpy-dynamodb-stream-invocation-record.json', 'Lambda destination record'],
     ['lgo-cloudfront-request.json', 'CloudFront Lambda@Edge'],
     ['lgo-s3-batch-job-event-request-2.0.json', 'S3 Batch Operations'],
+    ['jl-lambda-destination-event.json', 'Lambda destination record'],
   ] as const
 ).map(([file, shape]) => ({
   file,
