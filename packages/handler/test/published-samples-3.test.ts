@@ -301,6 +301,15 @@ const CHANGE_AND_STREAM_CASES: AwsCase[] = [
       expect(run.answer).toEqual({ batchItemFailures: [] });
     },
   },
+  {
+    file: 'jl-kafka-event-roundtrip.json',
+    what: 'MSK as the Java event library writes it (a header value as base64 text, how Jackson writes byte[]): the header kept, as text and as bytes',
+    check: (run) => {
+      expect(run.seen[0]!.input).toBe('Hello from Kafka !!');
+      expect(triggers(run)[0]).toMatchObject({ kind: 'stream', source: 'kafka', stream: 'mytopic', partition: '0', sequence: '15', attributes: { headerKey: 'headerValue' }, headers: [{ key: 'headerKey', value: Buffer.from('headerValue') }] });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('arn:aws:kafka:us-east-1:123456789012:cluster/vpc-3432434/4834-3547-3455-9872-7929/mytopic/0/15');
+    },
+  },
 ];
 
 const HTTP_CASES: AwsCase[] = [
@@ -437,6 +446,16 @@ const HTTP_CASES: AwsCase[] = [
       expect(run.seen[0]!.input).toEqual({ parameter1: ['value1', 'value2'], parameter2: 'value' });
       expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'function-url', request: { method: 'GET', path: '/my/path' } });
       expect(run.seen[0]!.ctx.principal).toMatchObject({ id: 'arn:aws:iam::111122223333:user/example-user', source: 'aws-iam' });
+    },
+  },
+  {
+    file: 'jl-elb-event.json',
+    what: 'ALB with a header given twice in two casings (accept, Accept): one header holding both values; answered in headers',
+    answer: () => httpResult({ body: 'ok' }),
+    check: (run) => {
+      expect(run.seen[0]!.input).toBe('Hello from ELB');
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'alb', request: { method: 'GET', path: '/', headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8, application/json', cookie: 'name=value' } } });
+      expect(run.answer).toEqual({ statusCode: 200, statusDescription: '200 OK', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'ok', isBase64Encoded: false });
     },
   },
 ];
