@@ -131,6 +131,31 @@ const QUEUE_CASES: AwsCase[] = [
       expect(run.answer).toEqual({ batchItemFailures: [] });
     },
   },
+  {
+    file: 'jl-sns-event.json',
+    what: 'SNS as the Java event library writes it: JSON message parsed, subject and String attribute',
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ id: 42, name: 'Bob' });
+      expect(triggers(run)[0]).toMatchObject({ kind: 'notification', source: 'sns', topic: 'arn:aws:sns:eu-central-1:123456789012:TopicSendToMe', messageId: 'dc918f50-80c6-56a2-ba33-d8a9bbf013ab', subject: 'Test sns message', attributes: { name: 'Bob' } });
+    },
+  },
+  {
+    file: 'jl-cloudwatch-event.json',
+    what: 'EventBridge (CloudWatch Events) scheduled rule: a schedule tick keyed by rule and time',
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({});
+      expect(triggers(run)).toEqual([{ kind: 'schedule', source: 'eventbridge', scheduledTime: '2020-09-30T15:58:34.000Z', schedule: 'arn:aws:events:eu-central-1:123456789012:rule/demoschedule' }]);
+      expect(run.seen[0]!.ctx.deliveryId).toBe('arn:aws:events:eu-central-1:123456789012:rule/demoschedule@2020-09-30T15:58:34.000Z');
+    },
+  },
+  {
+    file: 'jl-s3-event.json',
+    what: 'S3 notification as the Java event library writes it (versionId empty text for an unversioned object): no versionId, a slash in the key kept',
+    check: (run) => {
+      expect(run.seen[0]!.input).toEqual({ op: 'created', bucket: 'example-bucket', key: 'test/key', size: 1024, etag: '0123456789abcdef0123456789abcdef', time: '1970-01-01T00:00:00.000Z' });
+      expect(run.seen[0]!.ctx.deliveryId).toBe('example-bucket/test/key@0A1B2C3D4E5F678901');
+    },
+  },
 ];
 
 const CHANGE_AND_STREAM_CASES: AwsCase[] = [
@@ -458,6 +483,15 @@ const HTTP_CASES: AwsCase[] = [
       expect(run.answer).toEqual({ statusCode: 200, statusDescription: '200 OK', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'ok', isBase64Encoded: false });
     },
   },
+  {
+    file: 'jl-apigw-websocket-event.json',
+    what: 'WebSocket $connect as the Java event library writes it (httpMethod GET beside eventType CONNECT): a WebSocket route, the Cognito identity as principal',
+    check: (run) => {
+      expect(run.seen[0]!.input).toBe('request body');
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'apigw-websocket', request: { method: 'CONNECT', path: '$connect', query: { param1: 'value1' } }, websocket: { connectionId: 'abc123=', eventType: 'CONNECT', routeKey: '$connect' } });
+      expect(run.seen[0]!.ctx.principal).toMatchObject({ id: 'us-east-1:identity-id', issuer: 'us-east-1:id-pool', source: 'cognito-identity' });
+    },
+  },
 ];
 
 const AUTHORIZER_CASES: AwsCase[] = [
@@ -549,7 +583,7 @@ const FALL_THROUGH_CASES: AwsCase[] = (
 }));
 
 describe.each([
-  ['queues and notifications', QUEUE_CASES],
+  ['queues, notifications, storage and schedules', QUEUE_CASES],
   ['changes and streams', CHANGE_AND_STREAM_CASES],
   ['HTTP', HTTP_CASES],
   ['authorizers', AUTHORIZER_CASES],
@@ -688,6 +722,20 @@ describe('OpenWhisk published samples: the web action params shown in apache/ope
       expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'http', source, request: { method, query } });
       expect(run.seen[0]!.ctx.requestId).toBe('c0ffee00c0ffee00c0ffee00c0ffee00');
       expect(run.result).toEqual({ statusCode: 201, headers: { 'content-type': 'application/json' }, body: { ok: true } });
+    }
+  });
+});
+
+describe('AWS Lambda published samples, as hand-built events vary them', () => {
+  it("lgo-s3-glacier-event.json with its 's3:'-prefixed eventName turned into a create and a delete: the op follows the name after the prefix", async () => {
+    for (const [eventName, op] of [
+      ['s3:ObjectCreated:Put', 'created'],
+      ['s3:ObjectRemoved:Delete', 'deleted'],
+    ] as const) {
+      const event = sample('aws', 'lgo-s3-glacier-event.json');
+      (event.Records as Json[])[0]!.eventName = eventName;
+      const run = await runOnAwsEntries(event);
+      expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'storage', op, eventType: eventName, key: 'glacier-test.txt' });
     }
   });
 });
