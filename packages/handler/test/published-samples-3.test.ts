@@ -492,6 +492,25 @@ const HTTP_CASES: AwsCase[] = [
       expect(run.seen[0]!.ctx.principal).toMatchObject({ id: 'us-east-1:identity-id', issuer: 'us-east-1:id-pool', source: 'cognito-identity' });
     },
   },
+  {
+    file: 'jl-apigw-http-event.json',
+    what: 'HTTP API 2.0 as the Java event library writes it (capitalised header names, a JWT without sub): text body, no principal',
+    check: (run) => {
+      expect(run.seen[0]!.input).toBe('Hello from Lambda!!');
+      expect(triggers(run)[0]).toMatchObject({ kind: 'http', source: 'apigw-v2', request: { method: 'POST', path: '/my/path', headers: { header1: 'value1', header2: 'value1,value2', cookie: 'cookie1; cookie2' } } });
+      expect(run.seen[0]!.ctx.principal).toBeUndefined();
+    },
+  },
+  {
+    file: 'jl-apigw-rest-event.json',
+    what: 'HTTP API payload 1.0 whose body is marked base64 but is not: a 400 naming the body, not a 500, and the function is not run',
+    check: (run) => {
+      expect(run.seen).toHaveLength(0);
+      expect(run.answer).toMatchObject({ statusCode: 400, headers: { 'content-type': 'application/problem+json' }, isBase64Encoded: false });
+      expect(JSON.parse((run.answer as Json).body as string)).toMatchObject({ code: 'MALFORMED_EVENT', errors: [{ field: 'body' }] });
+      expect(JSON.stringify(run.lines)).not.toContain('Hello from Lambda');
+    },
+  },
 ];
 
 const AUTHORIZER_CASES: AwsCase[] = [
@@ -536,6 +555,16 @@ const AUTHORIZER_CASES: AwsCase[] = [
       expect(triggers(run)).toEqual([{ kind: 'authorizer', source: 'apigw-request', resource }]);
       expect(run.seen[0]!.input).toMatchObject({ type: 'REQUEST', method: 'POST', path: '/lambda-request', query: {}, headers: { authorization: 'Bearer foo' } });
       expect(run.answer).toMatchObject({ principalId: 'user-1', policyDocument: { Statement: [{ Effect: 'Allow', Resource: [resource] }] } });
+    },
+  },
+  {
+    file: 'jl-apigw-auth-v2.json',
+    what: 'HTTP API 2.0 REQUEST authorizer with one header in two casings: one header holding both values; answered simply',
+    answer: () => authorized(true),
+    check: (run) => {
+      expect(triggers(run)).toEqual([{ kind: 'authorizer', source: 'apigw-request-v2', resource: 'arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/request' }]);
+      expect(run.seen[0]!.input).toMatchObject({ identitySource: ['user1', '123'], headers: { header1: 'value1, Value1', header2: 'value2', cookie: 'cookie1; cookie2' }, pathParameters: { parameter1: 'value1' } });
+      expect(run.answer).toEqual({ isAuthorized: true });
     },
   },
   ...(
