@@ -6,7 +6,7 @@
  * library passes them through), sets become `Set`s (not JSON), numbers beyond 2^53 throw, and
  * maps are built by plain assignment (an attribute named `__proto__` would set the prototype).
  * Here: `S` text, `N` a number when lossless else its exact text, `B` a `Buffer`, `SS`/`NS`/`BS`
- * arrays, `M`/`L` objects/arrays, `BOOL`, `NULL` → null.
+ * arrays, `M`/`L` objects/arrays, `BOOL`, `NULL` → null. A type member that is `null` is absent.
  */
 import { decodeBase64Strict } from '../internal/base64.js';
 import { isLosslessNumber } from '../internal/json.js';
@@ -40,7 +40,10 @@ function listOf(value: unknown, field: string): unknown[] {
 export function unmarshallAttribute(value: unknown, field: string, depth = 0): unknown {
   if (depth > MAX_ATTRIBUTE_DEPTH) throw malformed('DynamoDB attribute nested too deep', field, `at most ${MAX_ATTRIBUTE_DEPTH} levels`);
   if (!isRecord(value)) throw malformed('DynamoDB attribute value is not an object', field, 'a DynamoDB attribute value');
-  const keys = Object.keys(value);
+  // DynamoDB sends one member; the Go, Java and .NET event classes serialise all ten, every one
+  // but the set member null (aws-lambda-go events/testdata/dynamodb-event.json): a null member is none.
+  const all = Object.keys(value);
+  const keys = all.length === 1 ? all : all.filter((k) => value[k] !== null);
   if (keys.length !== 1) throw malformed('DynamoDB attribute value must have exactly one type', field, 'one of S, N, B, BOOL, NULL, M, L, SS, NS, BS');
   const type = keys[0]!;
   const v = value[type];

@@ -1,6 +1,7 @@
 /**
  * Kafka records as Lambda delivers them from Amazon MSK (`eventSource: 'aws:kafka'`) and
- * self-managed Apache Kafka (`'SelfManagedKafka'`): `records` maps `topic-partition` to the
+ * self-managed Apache Kafka (`'SelfManagedKafka'`; Powertools' published sample event writes
+ * `'aws:SelfManagedKafka'`, read the same): `records` maps `topic-partition` to the
  * records of that partition, keys and values base64, headers as lists of byte arrays.
  */
 import { isUtf8 } from 'node:buffer';
@@ -12,7 +13,7 @@ import type { StreamTrigger } from '../types.js';
 import { isoFromSeconds, malformed, needId, needRecord, needString, opt, rawBase64, streamDeliveryId, withRawBody, type EventItem, type ParseOptions } from './item.js';
 
 export function isLambdaKafkaEvent(event: Record<string, unknown>): boolean {
-  return (event.eventSource === 'aws:kafka' || event.eventSource === 'SelfManagedKafka') && isRecord(event.records);
+  return (event.eventSource === 'aws:kafka' || event.eventSource === 'SelfManagedKafka' || event.eventSource === 'aws:SelfManagedKafka') && isRecord(event.records);
 }
 
 /** A key as text when its bytes are UTF-8, else as base64. */
@@ -26,19 +27,27 @@ function keyText(value: unknown, field: string): string | undefined {
 /** One Kafka record header: its key and its value's exact bytes. */
 type KafkaHeader = NonNullable<StreamTrigger['headers']>[number];
 
+/** One header value: Lambda's list of byte numbers, or base64 text (how Jackson writes a Java `byte[]`). */
+function headerBytes(value: unknown): Buffer | undefined {
+  if (typeof value === 'string') return decodeBase64Strict(value);
+  if (!Array.isArray(value) || !value.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) return undefined;
+  return Buffer.from(value.map((b: number) => b & 0xff));
+}
+
 /**
  * Lambda's `headers`: a list of one-key objects `{ [key]: bytes[] }` in the record's order
- * (Java's signed bytes may be negative); a key may repeat. Entries that are not that shape
- * are skipped.
+ * (Java's signed bytes may be negative); a key may repeat. The Java event library's
+ * serialised events (aws-lambda-java-libs `kafka_event_roundtrip.json`) carry each value as
+ * base64 text instead, read the same. Entries that are neither shape are skipped.
  */
 function kafkaHeaders(value: unknown): KafkaHeader[] {
   const out: KafkaHeader[] = [];
   if (!Array.isArray(value)) return out;
   for (const entry of value) {
     if (!isRecord(entry)) continue;
-    for (const [key, bytes] of Object.entries(entry)) {
-      if (!Array.isArray(bytes) || !bytes.every((b) => Number.isInteger(b) && b >= -128 && b <= 255)) continue;
-      out.push({ key, value: Buffer.from(bytes.map((b: number) => b & 0xff)) });
+    for (const [key, raw] of Object.entries(entry)) {
+      const bytes = headerBytes(raw);
+      if (bytes) out.push({ key, value: bytes });
     }
   }
   return out;

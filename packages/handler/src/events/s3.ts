@@ -34,12 +34,18 @@ export function decodeS3Key(key: string, field: string): string {
 }
 
 function opOf(eventType: string): StorageObject['op'] {
-  if (eventType.startsWith('ObjectCreated') || eventType === 'Object Created') return 'created';
-  if (eventType.startsWith('ObjectRemoved') || eventType.startsWith('LifecycleExpiration') || eventType === 'Object Deleted') return 'deleted';
+  // S3 sends `ObjectCreated:Put`; hand-built events also write it as the notification
+  // configuration names it, `s3:ObjectCreated:Put` (aws-lambda-go's s3-glacier-event.json).
+  const name = eventType.startsWith('s3:') ? eventType.slice(3) : eventType;
+  if (name.startsWith('ObjectCreated') || name === 'Object Created') return 'created';
+  if (name.startsWith('ObjectRemoved') || name.startsWith('LifecycleExpiration') || name === 'Object Deleted') return 'deleted';
   return 'updated';
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** An empty versionId (the Java event library's for an unversioned object) is none. */
+const versionText = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** One change from the fields both S3 notification shapes carry (under different names). */
 function change(eventType: string, bucket: string, key: string, o: { size: unknown; etag: unknown; versionId: unknown; sequencer: unknown; time: unknown }): S3Change {
@@ -52,7 +58,7 @@ function change(eventType: string, bucket: string, key: string, o: { size: unkno
       key,
       ...opt('size', sizeOf(o.size)),
       ...opt('etag', text(o.etag)),
-      ...opt('versionId', text(o.versionId)),
+      ...opt('versionId', versionText(o.versionId)),
       ...opt('time', text(o.time)),
     },
   };

@@ -122,7 +122,12 @@ const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
   ['Amazon Connect contact flow', (e) => e.Name === 'ContactFlowEvent' && isRec(e.Details)],
   ['CloudFront Lambda@Edge', (e) => Array.isArray(e.Records) && isRec(e.Records[0]) && isRec((e.Records[0] as Rec).cf)],
   ['AppSync Lambda authorizer', (e) => typeof e.authorizationToken === 'string' && isRec(e.requestContext) && typeof (e.requestContext as Rec).apiId === 'string'],
-  ['Lambda destination record', (e) => isRec(e.requestContext) && typeof (e.requestContext as Rec).condition === 'string' && 'requestPayload' in e],
+  // An async invocation's destination record carries requestPayload; an event source mapping's
+  // on-failure record carries the batch it gave up on instead (Powertools' dynamoStreamLambdaInvocationEvent.json).
+  [
+    'Lambda destination record',
+    (e) => isRec(e.requestContext) && typeof (e.requestContext as Rec).condition === 'string' && ('requestPayload' in e || isRec(e.DDBStreamBatchInfo) || isRec(e.KinesisBatchInfo)),
+  ],
   ['CloudWatch alarm action', (e) => e.source === 'aws.cloudwatch' && isRec(e.alarmData)],
   ['Kinesis Data Analytics output', (e) => typeof e.applicationArn === 'string' && Array.isArray(e.records)],
   ['Client VPN connection handler', (e) => typeof e['connection-id'] === 'string' && typeof e['endpoint-id'] === 'string'],

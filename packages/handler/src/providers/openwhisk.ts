@@ -534,7 +534,10 @@ function invokedByAnotherNamespace(env: Record<string, string | undefined>): boo
   return !!activation && !!owner && activation !== owner;
 }
 
-export async function invokeOpenWhisk(def: Definition, params: unknown, env: Record<string, string | undefined> = process.env): Promise<Rec> {
+export async function invokeOpenWhisk(def: Definition, given: unknown, env: Record<string, string | undefined> = process.env): Promise<Rec> {
+  // No parameters: the runtime's service.js turns a null or absent `value` into `{}` (earlier
+  // versions passed it on as it came, so `main(undefined)`); either way it is an empty dictionary.
+  const params = given === undefined || given === null ? {} : given;
   // Synchronously, before any await: concurrent activations rewrite these variables.
   const activationId = env.__OW_ACTIVATION_ID || randomUUID();
   const transactionId = env.__OW_TRANSACTION_ID || undefined;
