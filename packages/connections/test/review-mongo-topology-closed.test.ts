@@ -20,30 +20,26 @@
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
 import { errorName } from '@steadyfn/handler/internal';
-import { MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MongoClient } from 'mongodb';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, connections, connectionsRecord } from '../src/index.js';
 import { mongo } from '../src/mongodb.js';
-import { requireService } from '../../../test/services/env.js';
 import { apiGatewayV2 } from '../../../test/support/events.js';
+import { useMongoAdmin } from './support/mongo-admin.js';
 import { startProxy, type FaultProxy } from './support/proxy.js';
 
 const db = `topology_closed_${randomUUID().slice(0, 8)}`;
 const lines: string[] = [];
 let ferretPort: number;
 
-beforeAll(async () => {
-  await requireService('mongodb');
+// Requires the service, and drops the file's database after its tests.
+useMongoAdmin({ drop: [db] });
+beforeAll(() => {
   ferretPort = Number(new URL(process.env.MONGODB_URI!).port);
 });
 afterEach(async () => {
   await closeAll();
   lines.length = 0;
-});
-afterAll(async () => {
-  const admin = new MongoClient(process.env.MONGODB_URI ?? '');
-  await admin.db(db).dropDatabase().catch(() => undefined);
-  await admin.close();
 });
 
 /** Resolves once `operations` operations of `client` wait in the driver's server-selection queue (a private field of mongodb 7: read, never written). */
@@ -57,7 +53,7 @@ async function waitingForServer(client: MongoClient, operations = 1): Promise<vo
 function driverErrorOf(p: Promise<unknown>): Promise<string | undefined> {
   return p.then(
     () => undefined,
-    (err: unknown) => errorName(err as Error),
+    (err: unknown) => errorName(err as Record<string, unknown>),
   );
 }
 
@@ -134,7 +130,7 @@ describe('MongoTopologyClosedError: the client closed while an operation waits f
       // of the test's own on the same client (not through the handle, which would distrust it)
       // meets the dropped connection first: the server is marked Unknown and the read's retry
       // waits for it. The insert then waits in server selection from its start.
-      const probe = client.db(db).collection('docs').countDocuments({}).catch((err: unknown) => errorName(err as Error));
+      const probe = client.db(db).collection('docs').countDocuments({}).catch((err: unknown) => errorName(err as Record<string, unknown>));
       await waitingForServer(client);
       const id = randomUUID();
       const inserting = call(main, { id });
