@@ -16,29 +16,20 @@
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
 import { MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, connections, connectionsRecord } from '../src/index.js';
 import { mongo } from '../src/mongodb.js';
-import { requireService } from '../../../test/services/env.js';
 import { apiGatewayV2 } from '../../../test/support/events.js';
+import { useMongoAdmin } from './support/mongo-admin.js';
 import { startProxy } from './support/proxy.js';
 
 const db = `closed_direct_${randomUUID().slice(0, 8)}`;
-let admin: MongoClient;
+const admin = useMongoAdmin({ drop: [db] });
 const lines: string[] = [];
 
-beforeAll(async () => {
-  await requireService('mongodb');
-  admin = new MongoClient(process.env.MONGODB_URI ?? '');
-  await admin.connect();
-});
 afterEach(async () => {
   await closeAll();
   lines.length = 0;
-});
-afterAll(async () => {
-  await admin?.db(db).dropDatabase().catch(() => undefined);
-  await admin?.close();
 });
 
 type Step = { action: 'insert'; id: string; secret: string } | { action: 'close'; awaited: boolean } | { action: 'count'; id: string };

@@ -4,25 +4,16 @@
  * FerretDB. The write must run once on a rebuilt client, never twice, never fail.
  */
 import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll } from '../src/index.js';
 import { mongo } from '../src/mongodb.js';
-import { requireService } from '../../../test/services/env.js';
+import { useMongoAdmin } from './support/mongo-admin.js';
 
 const run = randomUUID().slice(0, 8);
-let admin: MongoClient;
+const admin = useMongoAdmin();
 
-beforeAll(async () => {
-  await requireService('mongodb');
-  admin = new MongoClient(process.env.MONGODB_URI ?? '');
-  await admin.connect();
-});
 afterEach(async () => {
   await closeAll();
-});
-afterAll(async () => {
-  await admin?.close();
 });
 
 describe('ctx.mongo.client.close() not awaited', () => {

@@ -252,10 +252,8 @@ export class Deadline {
 
   /** Throws DEADLINE_EXCEEDED when the deadline (less the margin) has passed: called before each hook and before the function. */
   check(): void {
-    if (this.answerAt <= Date.now()) {
-      this.expireSignal();
-      throw new DeadlineExceededError();
-    }
+    // One implementation: the time it returns is dropped (V8 inlines the call; no extra clock read).
+    this.checkedNow();
   }
 
   /**
@@ -266,7 +264,7 @@ export class Deadline {
    */
   extendingAt: number | undefined = undefined;
 
-  /** `check`, returning the time it read (epoch ms). */
+  /** `check`, returning the time it read (epoch ms): one clock read, the same throw. */
   checkedNow(): number {
     const now = Date.now();
     if (this.answerAt <= now) {

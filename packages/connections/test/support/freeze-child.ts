@@ -11,6 +11,8 @@ import { redis } from '../../src/redis.js';
 
 const logged: string[] = [];
 const idleThresholdMs = Number(process.env.CHILD_IDLE_MS ?? 10_000);
+// With CHILD_DEADLINE_MS, each invocation gets a deadline that long after its line is read (after a thaw, not before).
+const deadlineMs = process.env.CHILD_DEADLINE_MS === undefined ? undefined : Number(process.env.CHILD_DEADLINE_MS);
 const logSink = (line: string): void => {
   logged.push(line);
 };
@@ -49,7 +51,7 @@ function record(): unknown {
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   logged.length = 0;
-  main.invoke(line).then(
+  main.invoke(line, deadlineMs === undefined ? undefined : { deadline: Date.now() + deadlineMs }).then(
     (value) => process.stdout.write(JSON.stringify({ ok: true, value, record: record() }) + '\n'),
     (err: { code?: string; message?: string }) => process.stdout.write(JSON.stringify({ ok: false, code: err.code, message: err.message, record: record() }) + '\n'),
   );

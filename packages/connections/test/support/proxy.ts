@@ -17,7 +17,12 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(targetPort: number): Promise<FaultProxy> {
+/**
+ * @param targetPort - The loopback port it forwards to.
+ * @param listenPort - Its own port; 0 (the default) picks a free one. A proxy closed and started
+ *   again on the same port brings a server back for the clients that were using it.
+ */
+export async function startProxy(targetPort: number, listenPort = 0): Promise<FaultProxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket; dead: boolean }>();
   let accepted = 0;
   const server: Server = createServer((client) => {
@@ -45,7 +50,7 @@ export async function startProxy(targetPort: number): Promise<FaultProxy> {
       if (!pair.dead) drop();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const address = server.address();
   if (typeof address !== 'object' || !address) throw new Error('proxy has no port');
   return {

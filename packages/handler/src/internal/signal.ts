@@ -107,22 +107,37 @@ export class SignalSource implements Abortable {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown = undefined;
-  /** The first callback added through `onAbort` while there is no set: run before the set's. */
+  /**
+   * The first callback added through `onAbort` while there is no set. Invariant: a callback is
+   * either here (and there is no set) or in the set, never both — the set, when made, takes it
+   * in first — so each runs once, however it was added, and deleting it from the set removes it.
+   */
   #first: (() => void) | undefined = undefined;
   /** Its abort callbacks (`abortCallbacks`), made on first need. */
   #callbacks: Set<() => void> | undefined = undefined;
 
   /** Its set of abort callbacks (what `abortCallbacks` gives for it and for its signal), made on first call. */
   callbacks(): Set<() => void> {
-    return (this.#callbacks ??= new Set());
+    return this.#callbacks ?? this.#makeCallbacks();
+  }
+
+  /** The set, made with the callback kept without one (if any) as its first member: same order, one place. */
+  #makeCallbacks(): Set<() => void> {
+    const set = new Set<() => void>();
+    const first = this.#first;
+    if (first !== undefined) {
+      set.add(first);
+      this.#first = undefined;
+    }
+    this.#callbacks = set;
+    return set;
   }
 
   /** `onAbort` on this source: the first callback is kept without a set; later ones go in it (after the first). */
   addCallback(callback: () => void): void {
-    if (callback === this.#first) return;
     if (this.#callbacks !== undefined) this.#callbacks.add(callback);
     else if (this.#first === undefined) this.#first = callback;
-    else this.callbacks().add(callback);
+    else if (callback !== this.#first) this.#makeCallbacks().add(callback);
   }
 
   get aborted(): boolean {
@@ -153,6 +168,7 @@ export class SignalSource implements Abortable {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    // At most one of the two holds callbacks (see `#first`).
     const first = this.#first;
     this.#first = undefined;
     first?.();
