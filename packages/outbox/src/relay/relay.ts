@@ -19,6 +19,10 @@
  * which is marked (it is on the queue) and put back in order by the consumer's `seq` check on
  * a standard queue — and never happens on a FIFO queue, where the sender puts at most one
  * message of a group in a call (`onePerGroupPerBatch`, its FIFO default).
+ *
+ * Quarantine after a send: only on an aggregate's first refused event, when SQS refused it as a
+ * sender fault. A sender fault behind an event refused retryably waits: quarantining from it
+ * would hold the earlier event too (a quarantined aggregate sends nothing until a redrive).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@steadyfn/handler';
@@ -162,7 +166,11 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
     }
     deps.metrics.sent += sent.length;
     deps.metrics.failed += refused.length;
-    const faulty = refused.find((e) => failures.get(e.id)?.senderFault === true);
+    // Only the first refused event can start a quarantine: a quarantined aggregate sends
+    // nothing until a redrive, so one taken on a later sender fault would also hold an earlier
+    // event that only needed a retry. That one is retried first (next flush or sweep), and the
+    // poison event, refused again once it heads the aggregate, is quarantined then.
+    const faulty = refused.length > 0 && failures.get(refused[0]!.id)?.senderFault === true ? refused[0] : undefined;
     if (faulty) {
       // SQS will never take it as it is: hold the aggregate from it on, in order.
       const code = failures.get(faulty.id)?.code ?? 'SenderFault';
