@@ -12,6 +12,7 @@ import { handler } from '@steadyfn/handler';
 import { aggregateKey, outbox, redisOutbox, sqsSender } from '@steadyfn/outbox';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { partitionKeys } from '../src/stores/redis-keys.js';
 import { startFaultProxy } from './fault-proxy.js';
 import { sqsClient as endpointClient, sqsServers } from './sqs-servers.js';
 import { createQueue, drainQueue, useRedisAndSqs } from './support.js';
@@ -72,5 +73,49 @@ describe('a retryable refusal before a sender fault of the same aggregate', () =
     expect(await box.redrive(runCtx(), held[0]!)).toMatchObject({ redriven: true });
     expect(await seqs()).toEqual([3]);
     expect(await store.relay.listQuarantined({ limit: 10 })).toEqual([]);
+  });
+
+  it('a poison event (attempt rule) behind one refused retryably: the earlier one is retried, then the poison one quarantined', async () => {
+    // The same order by the other road to a quarantine: event 2 is poison by its attempts
+    // (counted before the send), event 1 ahead of it is refused once with a server fault. Taken
+    // at once, the quarantine from 2 held 1 as well; it is now taken once 1 is on the queue.
+    const { redis, sqs } = servers;
+    const q = await createQueue(sqs);
+    cleanups.push(q.remove);
+    let firstRefused = false;
+    const proxy = await startFaultProxy(sqsServers().find((s) => s.name === 'moto')!.endpoint, (_call, entries) => {
+      const first = entries.find((e) => (JSON.parse(e.MessageBody) as { seq: number }).seq === 1);
+      if (!first || firstRefused) return undefined;
+      firstRefused = true;
+      return { failEach: [{ id: first.Id, code: 'InternalError', senderFault: false }] };
+    });
+    cleanups.push(proxy.close);
+    const client = endpointClient(proxy.endpoint);
+    cleanups.push(async () => client.destroy());
+    const prefix = `${redis.prefix}p2:`;
+    const store = redisOutbox({ client: redis.client, prefix });
+    const box = outbox({ events, store, relay: { sender: sqsSender({ client, queueUrl: q.url, retry: { retries: 0 } }), lease: redis.lease, flush: false, poison: { maxAttempts: 2, maxUnfinishedAttempts: 3 }, sweep: { graceMs: 0 } } });
+    const write = handler({ use: [box], logSink: () => undefined }, async (_input, ctx) => {
+      ctx.outbox.call('SET', `${prefix}state:{q-2}`, 'v1');
+      for (const n of [1, 2]) ctx.outbox.add({ type: 'Tick', aggregateId: 'q-2', payload: { n } });
+    });
+    const seqs = async () => (await drainQueue(sqs, q.url)).map((m) => (JSON.parse(m.Body!) as { seq: number }).seq);
+    await write.invoke({});
+    // Event 2 has two judged refusals behind it already: its next attempt makes it poison (maxAttempts 2).
+    const k = partitionKeys(prefix, 'q-2');
+    const entries = (await redis.client.xrange(k.events, '-', '+')) as Array<[string, string[]]>;
+    const second = entries.find(([, fields]) => fields[fields.indexOf('s') + 1] === '2')![0];
+    await redis.client.hset(k.attempts, `${second}:s`, 2, `${second}:f`, 2);
+
+    await box.sweep(runCtx());
+    expect(firstRefused).toBe(true);
+    expect(await seqs()).toEqual([]);
+    // The next sweep sends 1 (it only needed a retry); then 2 is held, from its seq.
+    await box.sweep(runCtx());
+    expect(await seqs()).toEqual([1]);
+    const held = (await store.relay.listQuarantined({ limit: 10 })).filter((e) => e.where === 'q-2');
+    expect(held).toEqual([expect.objectContaining({ aggregate: aggregateKey('tick', 'q-2'), fromSeq: 2, reason: expect.stringMatching(/^attempts: /) })]);
+    expect(await box.redrive(runCtx(), held[0]!)).toMatchObject({ redriven: true });
+    expect(await seqs()).toEqual([2]);
   });
 });
