@@ -4,7 +4,7 @@
  * joined the completion (`PendingCompletion`, join.ts) — and the log lines it says.
  */
 import type { Context, SteadyError } from '@steadyfn/handler';
-import { settleLater as retrySettle } from '@steadyfn/lease/internal';
+import { appliedBefore, settleLater as retrySettle } from '@steadyfn/lease/internal';
 import type { PendingCompletion } from './join.js';
 import { remember } from './local.js';
 import type { Settings } from './options.js';
@@ -64,18 +64,11 @@ export async function settleLater(s: Settings, ctx: Context, request: CompleteRe
   const settled = await retrySettle(async () => {
     const ok = isCompleteRequest(request) ? await s.store.complete(request) : await s.store.release(request);
     if (ok && isCompleteRequest(request)) remember(s, request.key, { fingerprint: request.fingerprint, result: request.result, expiresAt: request.expiresAt });
-    if (!ok && !(await appliedBefore(s, request))) lostLease(ctx);
+    if (!ok && !(await appliedBefore((key) => s.store.get(key), request))) lostLease(ctx);
   }, until);
   // A release given up costs nothing (the record frees itself when the lease ends); a
   // completion given up means a retry after the lease runs the function's effects again.
   if (!settled && isCompleteRequest(request)) completionAbandoned(ctx);
-}
-
-/** Whether a settle whose answer was lost took effect: the record holds its result (or, for a release, is gone). */
-async function appliedBefore(s: Settings, request: CompleteRequest | ReleaseRequest): Promise<boolean> {
-  const record = await s.store.get(request.key);
-  if (!isCompleteRequest(request)) return record === undefined;
-  return record?.status === 'completed' && record.fingerprint === request.fingerprint && record.result === request.result;
 }
 
 /** One completion (or release), as `completeMany` settles several. */

@@ -1,7 +1,8 @@
 /**
  * `@steadyfn/lease/internal`: helpers shared with the sibling packages so that none keeps a
  * copy: S3's conditional PUT (`@steadyfn/backup`), and the background retry of a settle while
- * its lease lasts (`@steadyfn/idempotency`, `@steadyfn/outbox`). Not part of the public API: it may change in any release.
+ * its lease lasts and the read-back of whether a refused settle was applied before
+ * (`@steadyfn/idempotency`, `@steadyfn/outbox`). Not part of the public API: it may change in any release.
  * Application code should not import it.
  *
  * @packageDocumentation
@@ -9,3 +10,5 @@
 export { conditionalPut, isConditionalConflict, isNotFound, isPreconditionFailed, statusOf } from './stores/s3-client.js';
 export type { ConditionalPutRequest, ConditionalPutResult, S3LeaseClient } from './stores/s3-client.js';
 export { settleLater } from './settle-later.js';
+export { appliedBefore } from './applied-before.js';
+export type { SettledRecordLike, SettleRequestLike } from './applied-before.js';

@@ -158,6 +158,25 @@ export class RedriveRefInvalidError extends SteadyError {
 }
 
 /**
+ * What `relayWatchdog(ctx, message)` or `flushTargets(ctx, refs)` was handed cannot name
+ * aggregates of this outbox: a watchdog message of this outbox whose `keys` is not an array of
+ * at most 100 `JSON.stringify([where, aggregate])` texts (what the watchdog writes), or a
+ * `flushTargets` ref that is not `{ where, aggregate, since? }`; a `where` of another outbox (a
+ * partition tag with braces, another collection) or an aggregate type this outbox does not
+ * declare. Checked before anything is read: nothing was relayed. HTTP 400, terminal; `field`
+ * names the value at fault (`keys`, `keys[2]`, `keys[2].aggregate`, `refs[0].where`, …).
+ */
+export class RelayTargetInvalidError extends SteadyError {
+  override readonly name = 'RelayTargetInvalidError';
+  /** The value at fault: `message`, `keys`, `keys[i]`, `keys[i].where`, `keys[i].aggregate`, `refs`, `refs[i]`, `refs[i].<field>`. */
+  readonly field: string;
+  constructor(entry: 'relayWatchdog' | 'flushTargets', field: string, message: string, expected: string) {
+    super('OUTBOX_RELAY_TARGET_INVALID', `${entry}(): ${message}`, { status: 400, retryable: false, expose: true, issues: [{ field, message, expected }] });
+    this.field = field;
+  }
+}
+
+/**
  * The server cannot give a guarantee this mode needs, found at run time (a MongoDB
  * deployment without transactions in transaction mode). Terminal.
  */

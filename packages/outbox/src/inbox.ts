@@ -17,7 +17,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from '@steadyfn/idempotency';
-import { settleLater as retrySettle } from '@steadyfn/lease/internal';
+import { appliedBefore, settleLater as retrySettle } from '@steadyfn/lease/internal';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqConflictError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
@@ -169,20 +169,14 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     const settled = await retrySettle(async () => {
       const results = await store.completeMany(requests);
       const refused = requests.filter((_, i) => !results[i]);
-      if (refused.length > 0 && !(await Promise.all(refused.map(appliedBefore))).every(Boolean)) lostLease(ctx, event, !('result' in requests[0]!));
+      // Refused: applied before its answer was lost (read back), or the record was taken over.
+      if (refused.length > 0 && !(await Promise.all(refused.map((r) => appliedBefore((key) => store.get(key), r)))).every(Boolean)) lostLease(ctx, event, !('result' in requests[0]!));
     }, until);
     // A release given up frees itself when the lease ends; a completion given up means the
     // redelivery after the lease runs the effect again: said, so a second effect is explained.
     if (!settled && 'result' in requests[0]!) {
       ctx.log.error('inbox record could not be completed before its lease ended; a redelivery will run the effect again', { code: 'INBOX_COMPLETION_ABANDONED', consumer, eventId: event.id });
     }
-  };
-
-  /** Whether a settle whose answer was lost took effect: the record holds its result (or, for a release, is gone). */
-  const appliedBefore = async (request: CompleteRequest | ReleaseRequest): Promise<boolean> => {
-    const record = await store.get(request.key);
-    if (!('result' in request)) return record === undefined;
-    return record?.status === 'completed' && record.fingerprint === request.fingerprint && record.result === request.result;
   };
 
   const readBody = async (ctx: Context): Promise<unknown> => {

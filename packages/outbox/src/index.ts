@@ -54,6 +54,7 @@ export {
   MessageInvalidError,
   UnsupportedServerError,
   RedriveRefInvalidError,
+  RelayTargetInvalidError,
 } from './errors.js';
 
 // The SQS layer: byte-exact batching sender, claim check, watchdog (src/sqs/README.md).

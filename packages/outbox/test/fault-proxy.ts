@@ -18,7 +18,9 @@ export type FaultRule = (call: number, entries: BatchEntry[]) =>
   /** Answer the whole call with this HTTP status and error type, without forwarding it. */
   | { status: number; type: string }
   /** Forward without these entries and report them in `Failed` with `code`: server faults, or sender faults with `senderFault`. */
-  | { failEntries: string[]; code: string; senderFault?: boolean };
+  | { failEntries: string[]; code: string; senderFault?: boolean }
+  /** Forward without these entries and report each in `Failed` with its own code: server and sender faults in one call. */
+  | { failEach: Array<{ id: string; code: string; senderFault: boolean }> };
 
 export interface FaultProxy {
   endpoint: string;
@@ -63,10 +65,11 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
           res.writeHead(decision.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${decision.type};Receiver` });
           return res.end(payload);
         }
-        if (decision && 'failEntries' in decision) {
-          const drop = new Set(decision.failEntries);
+        const each = decision && 'failEntries' in decision ? decision.failEntries.map((id) => ({ id, code: decision.code, senderFault: decision.senderFault === true })) : decision && 'failEach' in decision ? decision.failEach : undefined;
+        if (each) {
+          const drop = new Set(each.map((f) => f.id));
           json.Entries = json.Entries.filter((e) => !drop.has(e.Id));
-          injected = [...drop].map((Id) => ({ Id, SenderFault: decision.senderFault === true, Code: decision.code, Message: 'injected by the fault proxy' }));
+          injected = each.map((f) => ({ Id: f.id, SenderFault: f.senderFault, Code: f.code, Message: 'injected by the fault proxy' }));
           if (json.Entries.length === 0) {
             res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
             return res.end(JSON.stringify({ Successful: [], Failed: injected }));

@@ -59,13 +59,20 @@ describe('a flush against a queue that never answers', () => {
 
     // The flush stops reserveMs (3 s) before the deadline, 2.5 s before the handler's own 500 ms
     // margin: room for a loaded machine's late timers (with 1 s and 4 s there was 0.5 s).
-    const started = Date.now();
-    const deadline = started + 6_000;
+    // What happened, in order: the send reached the endpoint that never answers, the invocation
+    // answered, and a timer set for the handler's margin (500 ms before the deadline, when it
+    // would answer DEADLINE_EXCEEDED instead) fired — the relay stopped before it, on its reserve.
+    const order: string[] = [];
+    const onConnection = () => order.includes('send stalled') || order.push('send stalled');
+    stall.on('connection', onConnection);
+    const deadline = Date.now() + 6_000;
+    const margin = new Promise<void>((resolve) => setTimeout(() => resolve(void order.push('handler margin')), deadline - 500 - Date.now()));
     const answer = await main({ orderId: 'o-1' }, { awsRequestId: 'r-1', functionName: 'pay', getRemainingTimeInMillis: () => deadline - Date.now() });
-    const tookMs = Date.now() - started;
+    order.push('answered');
     expect(answer).toEqual({ paid: true });
-    // Stopped with reserveMs (3 000) left, before the handler's own margin (500) would answer DEADLINE_EXCEEDED.
-    expect(tookMs).toBeLessThan(5_500);
+    await margin;
+    stall.off('connection', onConnection);
+    expect(order).toEqual(['send stalled', 'answered', 'handler margin']);
     expect(await backend.client.hget(key, 'status')).toBe('paid');
     stalled.destroy();
 

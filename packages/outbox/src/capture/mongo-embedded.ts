@@ -23,7 +23,8 @@ import { sleep } from '@steadyfn/handler/internal';
 import { aggregateKey, serializeEvent, type PendingEvent } from '../envelope.js';
 import { EventInvalidError, OutboxFullError, UnsupportedServerError, WriteConflictError } from '../errors.js';
 import type { RelayLease } from '../relay/types.js';
-import { FIELDS, answerField, embeddedBytes, type CollectionLike, type EmbeddedEvent } from '../stores/mongo-shapes.js';
+import { FIELDS, answerField, type CollectionLike, type EmbeddedEvent } from '../stores/mongo-shapes.js';
+import { bsonSize, embeddedBytes } from '../stores/bson-size.js';
 
 /** Update operators an author's update may use (all run by FerretDB 1.24). */
 export const EMBEDDED_OPERATORS = ['$set', '$unset', '$inc', '$min', '$max', '$mul', '$push', '$addToSet', '$pop', '$pullAll', '$currentDate', '$setOnInsert', '$rename'] as const;
@@ -198,6 +199,7 @@ export async function embeddedWrite(
     }
   }
   const lockKey = `outbox-write:${collection.collectionName}:${String(id)}`;
+  const size = await bsonSize();
   return serialised(serialisation, lockKey, signal, async (writeBy) => {
     for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
       const state = await readState(collection, id, write.requestKey);
@@ -205,7 +207,8 @@ export async function embeddedWrite(
       const base = state.seq ?? 0;
       const now = new Date();
       const embedded: EmbeddedEvent[] = events.map((e, i) => ({ i: e.id, s: base + i + 1, t: e.type, e: serializeEvent(e, base + i + 1), c: now, ...(e.traceparent ? { p: e.traceparent } : {}) }));
-      const bytes = embedded.reduce((sum, e) => sum + embeddedBytes(e.e), 0);
+      // What MongoDB stores for them (BSON), the measure of maxPendingBytes.
+      const bytes = embedded.reduce((sum, e) => sum + embeddedBytes(e, size), 0);
       // More than a drained document takes: waiting cannot help, so not the retryable "full".
       if (embedded.length > limits.maxPendingEvents || bytes > limits.maxPendingBytes) {
         throw new EventInvalidError(`outbox: this update's ${embedded.length} event(s) of ${bytes} bytes exceed what one document holds (maxPendingEvents ${limits.maxPendingEvents}, maxPendingBytes ${limits.maxPendingBytes}); nothing was written`, {

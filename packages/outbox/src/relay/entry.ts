@@ -6,11 +6,12 @@
 import type { Context } from '@steadyfn/handler';
 import { DeadlineExceededError, invalidOption } from '@steadyfn/handler/internal';
 import type { ResolvedRelay } from '../options.js';
-import { parseWatchdogMessage } from '../sqs/watchdog.js';
+import { readWatchdogMessage } from '../sqs/watchdog.js';
 import { MetricsRecorder, type OutboxMetrics } from './metrics.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
 import { sweep, type SweepResult } from './sweeper.js';
 import { checkRedriveRef, redriveQuarantine, type RedriveResult } from './redrive.js';
+import { flushRefs, watchdogRefs } from './targets.js';
 import type { AggregateRef, QuarantineRef, RedriveOutcome, RelayStore } from './types.js';
 
 /** What the relay entry points need of the running function: its signal, time left and logger. */
@@ -26,12 +27,26 @@ export interface RelayEntries {
    * @throws ConfigurationError when the outbox has no `relay`.
    */
   sweep(ctx: RelayContext): Promise<SweepResult & { metrics: OutboxMetrics }>;
-  /** Relays the aggregates a watchdog message names (its consumer's body). */
+  /**
+   * Relays the aggregates `refs` names (`{ where, aggregate, since? }` each: `listPending`'s
+   * entries, or refs you hold yourself).
+   *
+   * @throws RelayTargetInvalidError (`OUTBOX_RELAY_TARGET_INVALID`, 400, naming the field) for
+   *   refs that are not an array of `{ where, aggregate, since? }` naming aggregates of this
+   *   outbox (another outbox's partition or collection, an undeclared aggregate type). Nothing is relayed.
+   * @throws ConfigurationError when the outbox has no `relay`.
+   */
   flushTargets(ctx: RelayContext, refs: ReadonlyArray<AggregateRef>): Promise<OutboxMetrics>;
   /**
    * The watchdog's consumer: relays the aggregates a watchdog message names (its body, as the
    * relay queue delivered it); a message naming none sweeps the whole outbox. Undefined when
    * the message is not this outbox's watchdog message.
+   *
+   * @throws RelayTargetInvalidError (`OUTBOX_RELAY_TARGET_INVALID`, 400, field `keys`, `keys[i]`,
+   *   `keys[i].where` or `keys[i].aggregate`) for this outbox's watchdog message whose keys cannot
+   *   name its aggregates (not at most 100 `JSON.stringify([where, aggregate])` texts, another
+   *   outbox's partition or collection, an undeclared aggregate type). Nothing is relayed.
+   * @throws ConfigurationError when the outbox has no `relay`.
    */
   relayWatchdog(ctx: RelayContext, message: unknown): Promise<OutboxMetrics | undefined>;
   /**
@@ -114,20 +129,17 @@ export function relayEntries(name: string, relay: ResolvedRelay | undefined, sto
       });
       return { ...result, metrics };
     },
-    flushTargets: (ctx, refs) => run(ctx, 'flushTargets()', (deps, options) => relayAggregates(deps, refs, options)),
+    async flushTargets(ctx, refs) {
+      requireRelay('flushTargets()');
+      const checked = flushRefs(refs, types, store);
+      return run(ctx, 'flushTargets()', (deps, options) => relayAggregates(deps, checked, options));
+    },
     async relayWatchdog(ctx, message) {
       requireRelay('relayWatchdog()');
-      const target = parseWatchdogMessage(message);
+      const target = readWatchdogMessage(message);
       if (!target || target.outbox !== name) return undefined;
-      const refs: AggregateRef[] = [];
-      for (const key of target.keys ?? []) {
-        try {
-          const [where, aggregate] = JSON.parse(key) as [unknown, unknown];
-          if (typeof where === 'string' && typeof aggregate === 'string') refs.push({ where, aggregate, since: 0 });
-        } catch {
-          // Not one of ours: skipped.
-        }
-      }
+      // Every key checked before any is relayed: a garbled or foreign one refuses the message.
+      const refs = watchdogRefs(target.keys, types, store);
       return run(ctx, 'relayWatchdog()', async (deps, options, r) => {
         if (refs.length > 0) await relayAggregates(deps, refs, options);
         else await sweep(deps, options, { ...r.sweep, graceMs: 0 });

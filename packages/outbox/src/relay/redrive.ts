@@ -46,22 +46,8 @@ export function checkRedriveRef(value: unknown, aggregateTypes: ReadonlySet<stri
     if (!REF_KEYS.has(key)) refuse(key, `"${key}" is not a field of a redrive reference; the fields are where, aggregate, fromSeq, quarantinedAt`, 'one of where, aggregate, fromSeq, quarantinedAt');
   }
   const { where, aggregate, fromSeq, quarantinedAt } = value as Record<string, unknown>;
-  if (typeof where !== 'string' || where.length === 0 || where.length > MAX_WHERE_LENGTH) {
-    refuse('where', '"where" must be the quarantined aggregate\'s partition or collection (a non-empty string)', 'a non-empty string of at most 1024 characters');
-  }
-  const types = [...aggregateTypes].join(', ');
-  const expectedAggregate = `"<aggregateType>/<aggregateId>" with an aggregate type of this outbox (${types})`;
-  const slash = typeof aggregate === 'string' ? aggregate.indexOf('/') : -1;
-  if (typeof aggregate !== 'string' || slash < 1 || !aggregateTypes.has(aggregate.slice(0, slash))) {
-    refuse('aggregate', `"aggregate" must name an aggregate of this outbox: ${expectedAggregate}`, expectedAggregate);
-  }
-  try {
-    checkAggregateId(aggregate.slice(slash + 1));
-  } catch {
-    refuse('aggregate', '"aggregate" must end in an aggregate id of 1-256 characters without control characters', expectedAggregate);
-  }
-  const issue = store.refIssue({ where, aggregate });
-  if (issue) refuse(issue.field, `"${issue.field}" cannot be this outbox's: expected ${issue.expected}`, issue.expected);
+  const problem = aggregateRefProblem(where, aggregate, aggregateTypes, store);
+  if (problem) refuse(problem.field, problem.message, problem.expected);
   // The quarantine's identity: without it, a reference read before a redrive (by someone
   // else) and a new quarantine of the aggregate would release that newer one.
   if (typeof fromSeq !== 'number' || !Number.isSafeInteger(fromSeq) || fromSeq < 1) {
@@ -70,7 +56,40 @@ export function checkRedriveRef(value: unknown, aggregateTypes: ReadonlySet<stri
   if (typeof quarantinedAt !== 'number' || !Number.isSafeInteger(quarantinedAt) || quarantinedAt < 0) {
     refuse('quarantinedAt', `"quarantinedAt" must be the epoch ms the quarantine was taken (an integer ≥ 0)${quarantinedAt === undefined ? MISSING : ''}`, 'an integer ≥ 0 (epoch ms)');
   }
-  return { where, aggregate, fromSeq, quarantinedAt };
+  return { where: where as string, aggregate: aggregate as string, fromSeq, quarantinedAt };
+}
+
+/** Why a reference's `where` and `aggregate` cannot name an aggregate of this outbox. */
+export interface AggregateRefProblem {
+  field: 'where' | 'aggregate';
+  message: string;
+  expected: string;
+}
+
+/**
+ * Why `where` and `aggregate` (outside input: a redrive reference, a watchdog message's key, a
+ * `flushTargets` ref) cannot name an aggregate of this outbox, judged from the text alone: not
+ * non-empty strings, an aggregate type the outbox does not declare, a bad aggregate id, or a
+ * `where` of another outbox (the store's `refIssue`). Undefined when they can.
+ */
+export function aggregateRefProblem(where: unknown, aggregate: unknown, aggregateTypes: ReadonlySet<string>, store: Pick<RelayStore, 'refIssue'>): AggregateRefProblem | undefined {
+  if (typeof where !== 'string' || where.length === 0 || where.length > MAX_WHERE_LENGTH) {
+    return { field: 'where', message: '"where" must be the aggregate\'s partition or collection (a non-empty string)', expected: 'a non-empty string of at most 1024 characters' };
+  }
+  const types = [...aggregateTypes].join(', ');
+  const expectedAggregate = `"<aggregateType>/<aggregateId>" with an aggregate type of this outbox (${types})`;
+  const slash = typeof aggregate === 'string' ? aggregate.indexOf('/') : -1;
+  if (typeof aggregate !== 'string' || slash < 1 || !aggregateTypes.has(aggregate.slice(0, slash))) {
+    return { field: 'aggregate', message: `"aggregate" must name an aggregate of this outbox: ${expectedAggregate}`, expected: expectedAggregate };
+  }
+  try {
+    checkAggregateId(aggregate.slice(slash + 1));
+  } catch {
+    return { field: 'aggregate', message: '"aggregate" must end in an aggregate id of 1-256 characters without control characters', expected: expectedAggregate };
+  }
+  const issue = store.refIssue({ where, aggregate });
+  if (issue) return { field: issue.field, message: `"${issue.field}" cannot be this outbox's: expected ${issue.expected}`, expected: issue.expected };
+  return undefined;
 }
 
 /** What `redrive()` answers: released and relayed, or why nothing was done. */

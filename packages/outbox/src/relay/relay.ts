@@ -19,6 +19,12 @@
  * which is marked (it is on the queue) and put back in order by the consumer's `seq` check on
  * a standard queue — and never happens on a FIFO queue, where the sender puts at most one
  * message of a group in a call (`onePerGroupPerBatch`, its FIFO default).
+ *
+ * Quarantine: only from an aggregate's first event not on the queue. A quarantined aggregate
+ * sends nothing until a redrive, so one taken from a later event would also hold an earlier one
+ * that only needed a retry. After a send, the first refused event is quarantined when SQS
+ * refused it as a sender fault; a poison event (the attempt rule) read behind sendable ones is
+ * quarantined once they were all accepted. Otherwise the next flush or sweep tries again.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@steadyfn/handler';
@@ -63,6 +69,12 @@ export interface RelayDeps {
 interface Working extends LeasedRef {
   events: StoredEvent[];
   more: boolean;
+  /**
+   * A poison event read behind `events` (the attempt rule): its quarantine is taken once every
+   * event before it was accepted — taken now, it would hold those too if SQS refused one of
+   * them retryably (a quarantined aggregate sends nothing until a redrive).
+   */
+  poison?: { fromSeq: number; reason: string };
 }
 
 /** Claims the aggregates' leases in one batch; those another relay holds are skipped (it sends them, in order). */
@@ -95,22 +107,27 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
     if (!head.quarantined && head.events.length === 0 && head.more) waiting.push(ref);
     if (head.quarantined || head.events.length === 0) continue;
     const sendable: StoredEvent[] = [];
-    let poisoned = false;
+    let poison: Working['poison'];
     for (const event of head.events) {
       deps.metrics.pendingSince(event.committedAt, now);
       const reason = poisonReason(event, options.poison);
       if (reason) {
-        const quarantinedAt = await deps.store.quarantine(ref, { fromSeq: event.seq, reason, lease, signal: options.signal });
-        deps.metrics.quarantined++;
-        deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: event.seq, quarantinedAt, reason, fence: lease.fence });
-        poisoned = true;
+        poison = { fromSeq: event.seq, reason };
         break;
       }
       sendable.push(event);
     }
-    if (sendable.length > 0) out.push({ ref, lease, events: sendable, more: head.more && !poisoned });
+    if (sendable.length > 0) out.push({ ref, lease, events: sendable, more: head.more && !poison, ...(poison ? { poison } : {}) });
+    else if (poison) await quarantine(deps, ref, lease, poison, options);
   }
   return { working: out, waiting };
+}
+
+/** Holds the aggregate from `fromSeq` on, and says so (the warning names a redrive reference). */
+async function quarantine(deps: RelayDeps, ref: AggregateRef, lease: HeldLease, entry: { fromSeq: number; reason: string; code?: string }, options: RelayRunOptions): Promise<void> {
+  const quarantinedAt = await deps.store.quarantine(ref, { fromSeq: entry.fromSeq, reason: entry.reason, lease, signal: options.signal });
+  deps.metrics.quarantined++;
+  deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: entry.fromSeq, quarantinedAt, reason: entry.code ? 'sender fault' : entry.reason, ...(entry.code ? { code: entry.code } : {}), fence: lease.fence });
 }
 
 /**
@@ -162,13 +179,18 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
     }
     deps.metrics.sent += sent.length;
     deps.metrics.failed += refused.length;
-    const faulty = refused.find((e) => failures.get(e.id)?.senderFault === true);
+    // Only the first refused event can start a quarantine: a quarantined aggregate sends
+    // nothing until a redrive, so one taken on a later sender fault would also hold an earlier
+    // event that only needed a retry. That one is retried first (next flush or sweep), and the
+    // poison event, refused again once it heads the aggregate, is quarantined then.
+    const faulty = refused.length > 0 && failures.get(refused[0]!.id)?.senderFault === true ? refused[0] : undefined;
     if (faulty) {
       // SQS will never take it as it is: hold the aggregate from it on, in order.
       const code = failures.get(faulty.id)?.code ?? 'SenderFault';
-      const quarantinedAt = await deps.store.quarantine(ref, { fromSeq: faulty.seq, reason: `sender fault: ${code}`, lease, signal: options.signal });
-      deps.metrics.quarantined++;
-      deps.log?.warn('outbox aggregate quarantined', { where: ref.where, aggregate: ref.aggregate, fromSeq: faulty.seq, quarantinedAt, reason: 'sender fault', code, fence: lease.fence });
+      await quarantine(deps, ref, lease, { fromSeq: faulty.seq, reason: `sender fault: ${code}`, code }, options);
+    } else if (refused.length === 0 && working[i]!.poison) {
+      // Everything before the poison event is on the queue: now it is held, from its seq on.
+      await quarantine(deps, ref, lease, working[i]!.poison!, options);
     }
     const now = Date.now();
     for (const e of refused) deps.metrics.pendingSince(e.committedAt, now);

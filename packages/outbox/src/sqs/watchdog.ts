@@ -94,6 +94,20 @@ function checkTarget(target: WatchdogTarget): { watchdog: 1; outbox: string; key
  * `undefined` when it is not one. Keys are absent when the whole outbox should be flushed.
  */
 export function parseWatchdogMessage(body: unknown): WatchdogTarget | undefined {
+  const message = readWatchdogMessage(body);
+  if (!message) return undefined;
+  const keys = Array.isArray(message.keys) ? message.keys.filter((k): k is string => typeof k === 'string') : undefined;
+  return keys !== undefined && keys.length > 0 ? { outbox: message.outbox, keys } : { outbox: message.outbox };
+}
+
+/** Most keys a watchdog message carries (`arm` sends none, "the whole outbox", beyond it). */
+export const MAX_WATCHDOG_KEYS = MAX_KEYS;
+
+/**
+ * A watchdog message's outbox and its `keys` as they came (not checked: the relay's consumer
+ * checks them against its outbox, `relay/targets.ts`); undefined when `body` is not a watchdog message.
+ */
+export function readWatchdogMessage(body: unknown): { outbox: string; keys: unknown } | undefined {
   let value = body;
   if (typeof value === 'string') {
     try {
@@ -103,6 +117,5 @@ export function parseWatchdogMessage(body: unknown): WatchdogTarget | undefined 
     }
   }
   if (!isRecord(value) || value.watchdog !== 1 || typeof value.outbox !== 'string' || value.outbox === '') return undefined;
-  const keys = Array.isArray(value.keys) ? value.keys.filter((k): k is string => typeof k === 'string') : undefined;
-  return keys !== undefined && keys.length > 0 ? { outbox: value.outbox, keys } : { outbox: value.outbox };
+  return { outbox: value.outbox, keys: value.keys };
 }

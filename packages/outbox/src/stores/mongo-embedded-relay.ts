@@ -18,7 +18,8 @@ import { serialised } from '../capture/mongo-embedded.js';
 import { aggregateKey } from '../envelope.js';
 import { readWithinBudget, spendBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
-import { embeddedBytes, FIELDS, quarantineMatches, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
+import { FIELDS, quarantineMatches, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
+import { bsonSize, embeddedBytes } from './bson-size.js';
 
 interface SideDoc {
   _id: string;
@@ -103,8 +104,9 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
       const all = docs.get(id)?.[FIELDS.events];
       return states[i]?.q || !Array.isArray(all) ? [] : all;
     });
-    // The round's byte budget, spent in order (relay/budget.ts); only what is taken is kept.
-    const counts = spendBudget(pending.map((events) => events.map((e) => e.e.length)), limit, budget);
+    // The round's byte budget, spent in order (relay/budget.ts) in UTF-8 bytes — as the other
+    // stores count a body, not in UTF-16 units (`length`); only what is taken is kept.
+    const counts = spendBudget(pending.map((events) => events.map((e) => Buffer.byteLength(e.e, 'utf8'))), limit, budget);
     return Promise.all(
       refs.map(async (ref, i): Promise<AggregateHead> => {
         const state = states[i];
@@ -139,6 +141,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     if (sent.length === 0) return 0;
     const ids = new Set(sent.map((e) => `${e.id}|${e.seq}`));
     const pending = await registry();
+    const size = await bsonSize();
     return serialised(await serialisation(), `outbox-write:${collectionName}:${id}`, signal, async () => {
       for (let attempt = 0; attempt < 5; attempt++) {
         const doc = await col.findOne({ _id: id }, { projection: { [FIELDS.events]: 1, [FIELDS.seq]: 1 } });
@@ -148,8 +151,10 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
         const rest = events.filter((e) => !ids.has(`${e.i}|${e.s}`));
         const update: Record<string, unknown> = {
           $pullAll: { [FIELDS.events]: pull },
-          $inc: { [FIELDS.count]: -pull.length, [FIELDS.bytes]: -pull.reduce((s, e) => s + embeddedBytes(e.e), 0) },
-          $set: { [FIELDS.fence]: lease.fence, ...(rest.length > 0 ? { [FIELDS.pendingSince]: rest[0]!.c } : {}) },
+          // Drained, the byte counter is set to 0 rather than decremented: a counter kept by
+          // another measure (before the BSON one) does not drift past a drain.
+          $inc: { [FIELDS.count]: -pull.length, ...(rest.length > 0 ? { [FIELDS.bytes]: -pull.reduce((s, e) => s + embeddedBytes(e, size), 0) } : {}) },
+          $set: { [FIELDS.fence]: lease.fence, ...(rest.length > 0 ? { [FIELDS.pendingSince]: rest[0]!.c } : { [FIELDS.bytes]: 0 }) },
         };
         if (rest.length === 0) update.$unset = { [FIELDS.pendingSince]: '' };
         const result = await col.updateOne({ _id: id, [FIELDS.seq]: doc?.[FIELDS.seq], [FIELDS.fence]: { $not: { $gt: lease.fence } } }, update);

@@ -24,7 +24,12 @@ export interface MongoEmbeddedOutboxOptions {
   aggregateType: string;
   /** Most events pending in one document. @default 1000 */
   maxPendingEvents?: number;
-  /** Most bytes of pending envelopes in one document; the rest of it must stay under 16 MiB minus this. @default 4194304 (4 MiB) */
+  /**
+   * Most bytes of pending events in one document, as MongoDB stores them: their BSON size
+   * (`BSON.calculateObjectSize` of the driver's `bson`: the envelope's UTF-8 bytes and every
+   * field beside it). The rest of the document must stay under 16 MiB minus this.
+   * @default 4194304 (4 MiB)
+   */
   maxPendingBytes?: number;
   /** Request keys remembered per document for exactly-once updates. @default 100 */
   maxAppliedKeys?: number;

@@ -79,10 +79,6 @@ export interface EmbeddedEvent {
   p?: string;
 }
 
-/** Bytes an embedded event adds to its document (the envelope text plus a fixed allowance for keys and the other fields). */
-export function embeddedBytes(envelope: string): number {
-  return Buffer.byteLength(envelope, 'utf8') + 96;
-}
 
 /** The field name an applied request key's answer is kept under (no `.` or `$`: base64url). */
 export function answerField(requestKey: string): string {
