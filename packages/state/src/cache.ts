@@ -194,7 +194,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   if (typeof options !== 'object' || options === null) invalidOption('defineState', 'options', 'an options object', options);
   checkKnownKeys('defineState', '', options, STATE_KEYS);
   const sources = options.sources;
-  const names = typeof sources === 'object' && sources !== null ? Object.keys(sources) : [];
+  const names = typeof sources === 'object' && sources !== null && !Array.isArray(sources) ? Object.keys(sources) : [];
   if (names.length === 0) invalidOption('defineState', 'sources', 'an object naming at least one source', sources);
   for (const name of names) {
     if (typeof sources[name]?.load !== 'function') invalidOption('defineState', `sources.${name}`, 'a source (an object with a load function)', sources[name]);
@@ -206,6 +206,11 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   const staleIfError = renamed(raw, 'staleIfErrorMs', 'staleIfError', 0);
   const retryAfterError = renamed(raw, 'retryAfterErrorMs', 'retryAfterError', 1_000);
   const timeoutMs = Math.max(1, duration('timeoutMs', options.timeoutMs, 10_000, false));
+  if (options.now !== undefined && typeof options.now !== 'function') invalidOption('defineState', 'now', 'a function () => epoch milliseconds', options.now);
+  const logger = options.logger as Partial<Logger> | undefined;
+  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
+    invalidOption('defineState', 'logger', 'a Logger (warn, error, … — e.g. createLogger() from @steadyfn/handler)', options.logger);
+  }
   const now = options.now ?? Date.now;
 
   let entry: Entry | undefined;

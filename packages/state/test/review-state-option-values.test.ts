@@ -118,7 +118,7 @@ describe('the values the README documents are still taken', () => {
     expect(() => envVars({ keys: ['REGION'], prefix: 'APP_', stripPrefix: false, env: {} })).not.toThrow();
     expect(() => custom({ load: () => 1, version: () => 1, description: 'x' })).not.toThrow();
     expect(() => defineState({ sources: { env }, now: () => 0, logger: undefined })).not.toThrow();
-    expect(() => hydrate({ snapshot: mongoSnapshot({ ...mongoTarget, orderField: 'at' }), events, initial: () => 0, reducer: (s: number) => s })).not.toThrow();
+    expect(() => hydrate({ snapshot: mongoSnapshot<number>({ ...mongoTarget, orderField: 'at' }), events, initial: () => 0, reducer: (s: number) => s })).not.toThrow();
     expect(() => redisStreamEvents({ client: redis, key: 'k', decode: (f) => f })).not.toThrow();
     expect(() => s3Snapshot({ ...s3Target, decode: (j) => j as never })).not.toThrow();
   });

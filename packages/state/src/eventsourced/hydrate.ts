@@ -3,9 +3,10 @@
  * folded through a reducer. As a state source, revalidation reads only the events after the
  * last one applied: none (one round trip) means unchanged.
  */
-import { checkKnownKeys, intOption, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { SourceError, describeFailure } from '../errors.js';
 import type { Loaded, StateSource } from '../types.js';
+import { functionOption } from '../options.js';
 import { abortReason } from '../util.js';
 import type { EventStore, SnapshotStore } from './types.js';
 
@@ -46,7 +47,8 @@ const HYDRATE_KEYS = keysOf<HydrateOptions<unknown, unknown, unknown>>({ snapsho
  * A state source rebuilt from history: the newest snapshot (or `initial()`), then every later
  * event through `reducer`. On revalidation only the events after the cached position are read
  * and applied. Use it under `defineState({ sources })` like any other source.
- * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`.
+ * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`, a `snapshot` or
+ *   `events` that is not a store, or an `initial` or `reducer` that is not a function.
  * @example
  * const cart = hydrate({ events: redisStreamEvents({ client: redis, key: 'cart:42' }), initial: () => ({ items: 0 }), reducer: (s, e: { add: number }) => ({ items: s.items + e.add }) });
  */
@@ -54,6 +56,14 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
   checkKnownKeys('hydrate', '', options, HYDRATE_KEYS);
   const pageSize = intOption('hydrate', 'pageSize', options.pageSize, 1_000, 1);
   const maxEvents = intOption('hydrate', 'maxEvents', options.maxEvents, 1_000_000, 1);
+  if (options.snapshot !== undefined && typeof (options.snapshot as Partial<SnapshotStore<S, P>> | null)?.read !== 'function') {
+    invalidOption('hydrate', 'snapshot', 'a snapshot store (s3Snapshot(), mongoSnapshot(), or an object with read(signal))', options.snapshot);
+  }
+  if (typeof (options.events as Partial<EventStore<E, P>> | null)?.readAfter !== 'function') {
+    invalidOption('hydrate', 'events', 'an event store (mongoEvents(), redisStreamEvents(), or an object with readAfter(after, limit, signal))', options.events);
+  }
+  functionOption('hydrate', 'initial', options.initial, 'a function () => the state before the first event', true);
+  functionOption('hydrate', 'reducer', options.reducer, 'a function (state, event) => next state', true);
   const { events, reducer } = options;
   const description = [options.snapshot?.description, events.description].filter(Boolean).join(' + ') || 'event-sourced state';
 

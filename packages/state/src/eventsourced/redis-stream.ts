@@ -1,6 +1,7 @@
 /** Events in a Redis stream, read with XRANGE after the snapshot's entry id, page by page. */
 import { checkKnownKeys, clientOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
 import type { ClientInput } from '../types.js';
+import { functionOption } from '../options.js';
 import { abortReason, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
 
@@ -27,6 +28,7 @@ export function redisStreamEvents<E = Record<string, string>>(options: RedisStre
   checkKnownKeys('redisStreamEvents', '', options, STREAM_KEYS);
   clientOption('redisStreamEvents', 'client', options.client, ['xrange'], 'an ioredis Redis or Cluster');
   stringOption('redisStreamEvents', 'key', options.key);
+  functionOption('redisStreamEvents', 'decode', options.decode, 'a function (fields, id) => event');
   const key = options.key;
   return {
     description: `redis stream ${key}`,

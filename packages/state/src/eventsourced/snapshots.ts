@@ -1,8 +1,10 @@
 /** Where the newest snapshot is kept: an S3 object, or the newest document of a MongoDB collection. */
-import { checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { MongoTarget } from '../sources/mongo.js';
+import { checkTarget } from '../sources/mongo.js';
 import { s3Object, type S3SourceOptions } from '../sources/s3.js';
+import { booleanOption, bytesOption, functionOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, parseJson, resolveClient } from '../util.js';
 import type { Snapshot, SnapshotStore } from './types.js';
 
@@ -27,6 +29,9 @@ const S3_SNAPSHOT_KEYS = keysOf<S3SnapshotOptions<unknown, unknown>>({ client: t
 /** The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means none yet. */
 export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): SnapshotStore<S, P> {
   checkKnownKeys('s3Snapshot', '', options, S3_SNAPSHOT_KEYS);
+  functionOption('s3Snapshot', 'decode', options.decode, 'a function (json) => { position, state }');
+  bytesOption('s3Snapshot', 'maxBytes', options.maxBytes);
+  booleanOption('s3Snapshot', 'optional', options.optional);
   const decode = options.decode ?? defaultDecode<S, P>;
   const source = s3Object<Snapshot<S, P> | undefined>({
     client: options.client,
@@ -63,7 +68,9 @@ const MONGO_SNAPSHOT_KEYS = keysOf<MongoSnapshotOptions>({ client: true, db: tru
 /** The newest snapshot document (highest position) of a MongoDB collection. None means replay from the start. */
 export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): SnapshotStore<S, P> {
   checkKnownKeys('mongoSnapshot', '', options, MONGO_SNAPSHOT_KEYS);
-  stringOption('mongoSnapshot', 'collection', options.collection);
+  checkTarget('mongoSnapshot', options);
+  recordOption('mongoSnapshot', 'filter', options.filter, 'a MongoDB filter object');
+  for (const field of ['positionField', 'stateField', 'orderField'] as const) optionalString('mongoSnapshot', field, options[field]);
   const positionField = options.positionField ?? 'position';
   const stateField = options.stateField ?? 'state';
   const orderField = options.orderField ?? positionField;

@@ -2,9 +2,10 @@
  * MongoDB sources: one document, or the result of a query. Revalidation reads one small
  * version (a field of the document, or a separate version document) instead of the data.
  */
-import { checkKnownKeys, intOption, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
+import { booleanOption, functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
 
 type Doc = Record<string, any>;
@@ -36,6 +37,16 @@ export interface MongoVersionDocument {
   filter: Doc;
   /** Field holding the version (number, string, Date or ObjectId); dotted paths allowed. */
   field: string;
+}
+
+/**
+ * Checks what every MongoDB factory takes: `client`, `db`, `collection` (returned).
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the field.
+ */
+export function checkTarget(owner: string, target: MongoTarget): string {
+  mongoClientOption(owner, target.client);
+  optionalString(owner, 'db', target.db);
+  return stringOption(owner, 'collection', target.collection);
 }
 
 async function collectionOf(target: MongoTarget, name = target.collection): Promise<MongoCollectionLike> {
@@ -80,7 +91,12 @@ const DOCUMENT_KEYS = keysOf<MongoDocumentOptions<unknown>>({ client: true, db: 
 /** One MongoDB document. */
 export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateSource<T> {
   checkKnownKeys('mongoDocument', '', options, DOCUMENT_KEYS);
-  const collectionName = stringOption('mongoDocument', 'collection', options.collection);
+  const collectionName = checkTarget('mongoDocument', options);
+  // Without a filter, findOne would read whichever document comes first.
+  recordOption('mongoDocument', 'filter', options.filter, 'a MongoDB filter object naming the one document (e.g. { _id: "pro" })', true);
+  recordOption('mongoDocument', 'projection', options.projection, 'a MongoDB projection object');
+  booleanOption('mongoDocument', 'optional', options.optional);
+  functionOption('mongoDocument', 'map', options.map, 'a function (document) => value');
   const versionField = options.versionField === undefined ? undefined : stringOption('mongoDocument', 'versionField', options.versionField);
   const what = `mongodb ${collectionName} document`;
   let projection = options.projection;
@@ -137,10 +153,22 @@ const VERSION_DOCUMENT_KEYS = keysOf<MongoVersionDocument>({ collection: true, f
 export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<T[]> {
   checkKnownKeys('mongoQuery', '', options, QUERY_KEYS);
   checkKnownKeys('mongoQuery', 'versionDocument', options.versionDocument, VERSION_DOCUMENT_KEYS);
-  const collectionName = stringOption('mongoQuery', 'collection', options.collection);
+  const collectionName = checkTarget('mongoQuery', options);
   const limit = intOption('mongoQuery', 'limit', options.limit, 10_000, 1);
+  recordOption('mongoQuery', 'filter', options.filter, 'a MongoDB filter object');
+  recordOption('mongoQuery', 'projection', options.projection, 'a MongoDB projection object');
+  recordOption('mongoQuery', 'sort', options.sort, 'an object of field: 1 | -1');
+  for (const [field, direction] of Object.entries(options.sort ?? {})) {
+    if (direction !== 1 && direction !== -1) invalidOption('mongoQuery', `sort.${field}`, '1 (ascending) or -1 (descending)', direction);
+  }
+  functionOption('mongoQuery', 'map', options.map, 'a function (document) => element');
   const version = options.versionDocument;
-  if (version) stringOption('mongoQuery', 'versionDocument.field', version.field);
+  if (version !== undefined) {
+    recordOption('mongoQuery', 'versionDocument', version, 'an object { collection?, filter, field }');
+    optionalString('mongoQuery', 'versionDocument.collection', version.collection);
+    recordOption('mongoQuery', 'versionDocument.filter', version.filter, 'a MongoDB filter object naming the version document', true);
+    stringOption('mongoQuery', 'versionDocument.field', version.field);
+  }
   const what = `mongodb ${collectionName} query`;
 
   // The version is read before the data, so the data is never older than its version: a

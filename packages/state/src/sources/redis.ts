@@ -2,9 +2,10 @@
  * Redis sources: a string key (JSON or text) and a hash. Revalidation reads one small version
  * (a version key, or a field of the hash) instead of the value.
  */
-import { checkKnownKeys, clientOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption, setOwn, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
+import { booleanOption } from '../options.js';
 import { abortReason, parseJson, resolveClient, sameVersion } from '../util.js';
 
 /** The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. */
@@ -41,6 +42,8 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
   const key = stringOption('redisKey', 'key', options.key);
   const versionKey = options.versionKey === undefined ? undefined : stringOption('redisKey', 'versionKey', options.versionKey);
   const decode = options.decode ?? 'json';
+  if (decode !== 'json' && decode !== 'text' && typeof decode !== 'function') invalidOption('redisKey', 'decode', '"json", "text", or a function (text) => value', decode);
+  booleanOption('redisKey', 'optional', options.optional);
   const what = `redis key ${key}`;
 
   const decodeText = (text: string | null): T => {
@@ -99,7 +102,8 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
   clientOption('redisHash', 'client', options.client, ['hgetall', 'hget'], 'an ioredis Redis or Cluster');
   const key = stringOption('redisHash', 'key', options.key);
   const versionField = options.versionField === undefined ? undefined : stringOption('redisHash', 'versionField', options.versionField);
-  const decode = options.decode ?? 'text';
+  const decode = oneOfOption('redisHash', 'decode', options.decode, ['text', 'json'], 'text');
+  booleanOption('redisHash', 'optional', options.optional);
   const what = `redis hash ${key}`;
 
   const load = async (signal: AbortSignal): Promise<Loaded<T>> => {

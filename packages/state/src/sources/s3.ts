@@ -5,6 +5,7 @@
 import { awsClientOption, checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
+import { booleanOption, bytesOption, functionOption } from '../options.js';
 import { abortReason, parseJson, parseNdjson, resolveClient } from '../util.js';
 
 /** An `S3Client` from `@aws-sdk/client-s3` fits. */
@@ -85,6 +86,9 @@ export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
   for (const field of ['bucket', 'key'] as const) {
     stringOption('s3Object', field, options[field]);
   }
+  functionOption('s3Object', 'decode', options.decode, 'a function (text) => value', true);
+  bytesOption('s3Object', 'maxBytes', options.maxBytes);
+  booleanOption('s3Object', 'optional', options.optional);
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const what = `s3://${options.bucket}/${options.key}`;
 
@@ -135,11 +139,15 @@ export type S3SourceOptions = Omit<S3ObjectOptions<unknown>, 'decode'>;
 /** An S3 object holding one JSON document. */
 export function s3Json<T = unknown>(options: S3SourceOptions): StateSource<T> {
   checkKnownKeys('s3Json', '', options, SOURCE_KEYS);
+  bytesOption('s3Json', 'maxBytes', options.maxBytes);
+  booleanOption('s3Json', 'optional', options.optional);
   return s3Object<T>({ ...options, decode: (text) => parseJson(text, 'the object') as T });
 }
 
 /** An S3 object holding newline-delimited JSON: the value is the array of its lines. */
 export function s3Ndjson<T = unknown>(options: S3SourceOptions): StateSource<T[]> {
   checkKnownKeys('s3Ndjson', '', options, SOURCE_KEYS);
+  bytesOption('s3Ndjson', 'maxBytes', options.maxBytes);
+  booleanOption('s3Ndjson', 'optional', options.optional);
   return s3Object<T[]>({ ...options, decode: (text) => parseNdjson(text, 'the object') as T[] });
 }
