@@ -59,7 +59,12 @@ export interface StateOptions<S extends SourceMap, Schema extends ZodType | unde
   staleIfError?: number;
   /** @deprecated The old name of `retryAfterErrorMs`; give one of the two. */
   retryAfterError?: number;
-  /** Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. Default 10 000. */
+  /**
+   * Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. A
+   * revalidation the last good state can stand in for (within `staleIfErrorMs`) also stops at
+   * half the time the invocation has left, so that state can still be served.
+   * @default 10000
+   */
   timeoutMs?: number;
   /** Where warnings go; defaults to the invocation's `ctx.log`. */
   logger?: Logger;
@@ -119,11 +124,8 @@ interface Flight {
   controller: AbortController;
   waiters: number;
   settled: boolean;
-}
-
-/** Why a load was stopped when every invocation waiting for it gave up. */
-class Abandoned extends Error {
-  override readonly name = 'Abandoned';
+  /** Every invocation waiting for it gave up (its deadline or signal), so it was stopped. */
+  abandoned: boolean;
 }
 
 type StepResult =
@@ -308,13 +310,29 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   }
   let fallbackLogger: Logger | undefined;
 
+  /**
+   * How long a load may take, in ms: `timeoutMs` — but a revalidation that the last good state
+   * can stand in for gets at most half the time the invocation has left, so a store that hangs
+   * fails it while there is still time to serve that state (otherwise every invocation would
+   * wait for the store until its own deadline when `timeoutMs` is longer than the function's).
+   */
+  function loadLimit(prev: Entry | undefined, ctx: StateCallContext | undefined): number {
+    const deadline = ctx?.deadline;
+    if (!prev || !withinStaleWindow(prev, now()) || typeof deadline !== 'number' || !Number.isFinite(deadline)) return timeoutMs;
+    return Math.max(1, Math.min(timeoutMs, Math.floor((deadline - Date.now()) / 2)));
+  }
+
   function startFlight(prev: Entry | undefined, ctx: StateCallContext | undefined): Flight {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new SourceError(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    const limit = loadLimit(prev, ctx);
+    const timer = setTimeout(
+      () => controller.abort(new SourceError(limit < timeoutMs ? `no answer within ${limit} ms, half the invocation's remaining time` : `timed out after ${limit} ms`)),
+      limit,
+    );
     // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
     timer.unref?.();
     const gen = generation;
-    const f: Flight = { promise: Promise.resolve(), controller, waiters: 0, settled: false };
+    const f: Flight = { promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false };
     f.promise = refresh(prev, controller.signal)
       .then(
         (next) => {
@@ -327,12 +345,15 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         },
         (thrown: unknown) => {
           const error = thrown instanceof SteadyError ? thrown : new StateError([{ source: '(state)', kind: 'load', field: '', message: describeFailure(thrown) }]);
-          if (controller.signal.reason instanceof Abandoned) throw error;
           const at = now();
-          if (gen === generation) {
+          // A revalidation every invocation gave up on failed too: for retryAfterErrorMs the last
+          // good state is served rather than another wait on a store that does not answer. (An
+          // abandoned first load leaves nothing behind: there is no state to serve.)
+          if (gen === generation && (!f.abandoned || prev)) {
             lastFailureAt = at;
             lastError = error;
           }
+          if (f.abandoned) throw error;
           if (prev && withinStaleWindow(prev, at)) {
             loggerFor(ctx).warn('serving the last good state: reload failed', {
               code: error.code,
@@ -382,7 +403,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
       f.waiters--;
       // Nobody waits any more: stop the load rather than leave it running after the response.
       if (f.waiters === 0 && !f.settled) {
-        f.controller.abort(new Abandoned('every waiting invocation gave up'));
+        f.abandoned = true;
+        f.controller.abort(new SourceError('stopped: every invocation waiting for it gave up (deadline or signal)'));
         // The next invocation starts afresh instead of joining a load that is being stopped.
         if (flight === f) flight = undefined;
       }

@@ -43,12 +43,14 @@ describe('a stale state whose store hangs, within staleIfErrorMs', () => {
     await client.set('{app}:config', JSON.stringify({ retries: 9 }));
     await client.set('{app}:config:v', '1');
     const clock = manualClock();
+    const log = logLines();
     const cache = defineState({
       sources: { config: redisKey({ client, key: '{app}:config', versionKey: '{app}:config:v' }) },
       schema,
       maxAgeMs: 1_000,
       staleIfErrorMs: 600_000,
       now: clock.now,
+      logger: log.logger,
     });
     const lines: Array<Record<string, unknown>> = [];
     const main = handler({ use: [state(cache)], logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }, async (_input: unknown, ctx) => ({
@@ -67,7 +69,7 @@ describe('a stale state whose store hangs, within staleIfErrorMs', () => {
     own.freeze(); // accepts bytes, answers nothing
     try {
       expect(await call()).toEqual({ status: 200, body: { retries: 9 } });
-      const warned = lines.find((l) => l.msg === 'serving the last good state: reload failed');
+      const warned = log.entries().find((l) => l.msg === 'serving the last good state: reload failed');
       expect(warned).toMatchObject({ level: 'warn', code: 'STATE_UNAVAILABLE', failures: [expect.objectContaining({ field: 'config' })] });
       expect(cache.status().lastError).toMatchObject({ code: 'STATE_UNAVAILABLE' });
       // Within retryAfterErrorMs: the last good state, and no new wait on the hung store.
