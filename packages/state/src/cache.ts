@@ -90,7 +90,7 @@ export interface StateStatus {
   loadedAt: number | undefined;
   /** When the stores last confirmed the current value: its load or its last successful revalidation. */
   confirmedAt: number | undefined;
-  /** True while `now - confirmedAt < maxAgeMs`: `get` asks no store. */
+  /** True while `0 ≤ now - confirmedAt < maxAgeMs`: `get` asks no store (a clock stepped back: false). */
   fresh: boolean;
   /** The failure of the last reload, while the last good state is served in its place. */
   lastError: StateError | SteadyError | undefined;
@@ -222,7 +222,11 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   // Bumped by invalidate(), so a load started before it cannot install its result after it.
   let generation = 0;
 
-  const withinStaleWindow = (e: Entry, at: number): boolean => at - e.confirmedAt < maxAge + staleIfError;
+  // Ages on a wall clock: one that stepped back gives a negative age, which is an unknown age —
+  // older than any bound — not a fresh state (it would be served for the whole step + maxAgeMs).
+  const since = (from: number, at: number): number => (at >= from ? at - from : Number.POSITIVE_INFINITY);
+  const isFresh = (e: Entry, at: number): boolean => since(e.confirmedAt, at) < maxAge;
+  const withinStaleWindow = (e: Entry, at: number): boolean => since(e.confirmedAt, at) < maxAge + staleIfError;
   // Sources whose last reload failed: the version kept with the last good state no longer
   // proves anything (a store that lost its data and was seeded again can hand the same
   // version back — `INCR` restarts at 1), so they are loaded in full until one succeeds.
@@ -415,9 +419,9 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     async get(ctx) {
       const at = now();
       const current = entry;
-      if (current && at - current.confirmedAt < maxAge) return current.value as DeepReadonly<StateOf<S, Schema>>;
+      if (current && isFresh(current, at)) return current.value as DeepReadonly<StateOf<S, Schema>>;
       // Right after a failed reload, serve the last good state without asking the stores yet.
-      if (current && lastFailureAt !== undefined && at - lastFailureAt < retryAfterError && withinStaleWindow(current, at)) {
+      if (current && lastFailureAt !== undefined && since(lastFailureAt, at) < retryAfterError && withinStaleWindow(current, at)) {
         return current.value as DeepReadonly<StateOf<S, Schema>>;
       }
       flight ??= startFlight(current, ctx);
@@ -437,7 +441,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         loaded: entry !== undefined,
         loadedAt: entry?.loadedAt,
         confirmedAt: entry?.confirmedAt,
-        fresh: entry !== undefined && at - entry.confirmedAt < maxAge,
+        fresh: entry !== undefined && isFresh(entry, at),
         lastError,
         versions: { ...entry?.versions },
       };
