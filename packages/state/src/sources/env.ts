@@ -2,6 +2,7 @@
  * Environment variables as a source. Reading them costs no round trip; revalidation re-reads
  * them (tests and some runtimes change `process.env` in place).
  */
+import { createHash } from 'node:crypto';
 import { checkKnownKeys, invalidOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
 import { booleanOption, recordOption } from '../options.js';
 import type { Loaded, StateSource } from '../types.js';
@@ -46,7 +47,8 @@ export function envVars(options: EnvVarsOptions): StateSource<Record<string, str
         if (key.startsWith(prefix) && key.length > prefix.length) setOwn(value, strip ? key.slice(prefix.length) : key, env[key]);
       }
     }
-    return { value, version: JSON.stringify(Object.entries(value)) };
+    // The version is a digest, never the values: status().versions ends up in health checks.
+    return { value, version: createHash('sha256').update(JSON.stringify(Object.entries(value))).digest('base64url') };
   };
 
   return {
