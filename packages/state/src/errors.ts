@@ -42,7 +42,13 @@ export class StateError extends SteadyError {
 function summarise(failures: ReadonlyArray<StateIssue>): string {
   const parts = failures.map((f) => `${f.field || f.source}: ${f.message}`);
   const text = `State could not be loaded (${failures.length} issue${failures.length === 1 ? '' : 's'}): ${parts.join('; ')}`;
-  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+  return text.length > MAX_MESSAGE ? `${cutAt(text, MAX_MESSAGE - 1)}…` : text;
+}
+
+/** The first `max` code units of `text`, one fewer when the cut would split a surrogate pair. */
+function cutAt(text: string, max: number): string {
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 /**
@@ -77,5 +83,5 @@ export function describeFailure(thrown: unknown): string {
 }
 
 function truncate(text: string): string {
-  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+  return text.length > 300 ? `${cutAt(text, 299)}…` : text;
 }
