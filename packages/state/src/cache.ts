@@ -62,7 +62,8 @@ export interface StateOptions<S extends SourceMap, Schema extends ZodType | unde
   /**
    * Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. A
    * revalidation the last good state can stand in for (within `staleIfErrorMs`) also stops at
-   * half the time the invocation has left, so that state can still be served.
+   * half the time the invocation has left, so that state can still be served. More than
+   * 2^31 − 1 (about 24.8 days, Node's longest timer): no bound of its own.
    * @default 10000
    */
   timeoutMs?: number;
@@ -132,6 +133,9 @@ type StepResult =
   | { name: string; status: 'unchanged' }
   | { name: string; status: 'loaded'; loaded: Loaded<unknown> }
   | { name: string; status: 'failed'; error: unknown };
+
+/** Node's longest timer (about 24.8 days); a longer delay fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration option in ms (≥ 0; `Infinity` where allowed), or `fallback` when undefined. */
 function duration(field: string, value: unknown, fallback: number, allowInfinity: boolean): number {
@@ -329,12 +333,16 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   function startFlight(prev: Entry | undefined, ctx: StateCallContext | undefined): Flight {
     const controller = new AbortController();
     const limit = loadLimit(prev, ctx);
-    const timer = setTimeout(
-      () => controller.abort(new SourceError(limit < timeoutMs ? `no answer within ${limit} ms, half the invocation's remaining time` : `timed out after ${limit} ms`)),
-      limit,
-    );
+    // Node fires a longer timer after 1 ms; a load that long is unbounded in practice.
+    const timer =
+      limit > MAX_TIMER_MS
+        ? undefined
+        : setTimeout(
+            () => controller.abort(new SourceError(limit < timeoutMs ? `no answer within ${limit} ms, half the invocation's remaining time` : `timed out after ${limit} ms`)),
+            limit,
+          );
     // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
-    timer.unref?.();
+    timer?.unref?.();
     const gen = generation;
     const f: Flight = { promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false };
     f.promise = refresh(prev, controller.signal)
@@ -371,7 +379,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         },
       )
       .finally(() => {
-        clearTimeout(timer);
+        if (timer) clearTimeout(timer);
         f.settled = true;
         if (flight === f) flight = undefined;
       });
@@ -383,7 +391,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   async function wait(f: Flight, ctx: StateCallContext | undefined): Promise<unknown> {
     const signal = ctx?.signal;
     const deadline = ctx?.deadline;
-    const timed = typeof deadline === 'number' && Number.isFinite(deadline);
+    // A deadline past Node's longest timer would fire after 1 ms: it is as good as none.
+    const timed = typeof deadline === 'number' && Number.isFinite(deadline) && deadline - Date.now() <= MAX_TIMER_MS;
     f.waiters++;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
