@@ -13,7 +13,7 @@
  */
 import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, SteadyError } from '@steadyfn/handler/internal';
 import type { ZodType, output } from 'zod';
-import { StateError, SourceError, describeFailure, type StateIssue } from './errors.js';
+import { StateError, SourceError, describeFailure, failuresForLog, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import { abortReason, deepFreeze, sameVersion } from './util.js';
@@ -369,7 +369,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
           if (prev && withinStaleWindow(prev, at)) {
             loggerFor(ctx).warn('serving the last good state: reload failed', {
               code: error.code,
-              failures: error instanceof StateError ? error.failures.map((f) => ({ field: f.field, message: f.message })) : undefined,
+              ...(error instanceof StateError ? failuresForLog(error.failures, (f) => ({ field: f.field, message: f.message })) : {}),
               ageMs: at - prev.confirmedAt,
               staleForMs: Math.max(0, at - prev.confirmedAt - maxAge),
             });

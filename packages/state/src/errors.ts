@@ -17,6 +17,19 @@ export interface StateIssue {
 
 const MAX_MESSAGE = 1_000;
 
+/** How many failures a log line lists; the rest are counted (`moreFailures`). */
+const LOGGED_FAILURES = 20;
+
+/**
+ * The failures as a log line carries them: the first 20, each through `pick`, and how many
+ * more there were — one per item of a large state that fails item by item would make a line of
+ * megabytes, past what log pipelines take in one event (CloudWatch: 256 KB).
+ */
+export function failuresForLog<T>(failures: ReadonlyArray<StateIssue>, pick: (failure: StateIssue) => T): { failures: T[]; moreFailures?: number } {
+  const listed = failures.slice(0, LOGGED_FAILURES).map(pick);
+  return failures.length > LOGGED_FAILURES ? { failures: listed, moreFailures: failures.length - LOGGED_FAILURES } : { failures: listed };
+}
+
 /**
  * The state could not be built. `code` is `STATE_UNAVAILABLE` when a source failed (retryable:
  * the store may be back soon) and `STATE_INVALID` when every source loaded but the schema
