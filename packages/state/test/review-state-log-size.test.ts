@@ -38,7 +38,7 @@ describe('log lines about a state that fails item by item', () => {
   });
 
   it('serving the last good state: the same bound', async () => {
-    let plans = validPlans();
+    let plans: Array<{ id: number; price: unknown }> = validPlans();
     const clock = manualClock();
     const log = logLines();
     const cache = defineState({ sources: { plans: custom({ load: () => plans }) }, schema, maxAgeMs: 1_000, staleIfErrorMs: 60_000, now: clock.now, logger: log.logger });
