@@ -37,9 +37,15 @@ export function failuresForLog<T>(failures: ReadonlyArray<StateIssue>, pick: (fa
  * HTTP caller never sees the layout of internal state (the error is not exposed).
  */
 export class StateError extends SteadyError {
+  /** Always `'StateError'`. */
   override readonly name = 'StateError';
+  /** Every failed source and every path the schema refused, at once (never a value). */
   readonly failures: ReadonlyArray<StateIssue>;
 
+  /**
+   * @param failures - What went wrong; any `kind: 'load'` makes it `STATE_UNAVAILABLE` (503), else `STATE_INVALID` (500).
+   * @param options - `cause`: the first source failure, kept off the answer and the logs.
+   */
   constructor(failures: ReadonlyArray<StateIssue>, options: { cause?: unknown } = {}) {
     const unavailable = failures.some((f) => f.kind === 'load');
     super(unavailable ? 'STATE_UNAVAILABLE' : 'STATE_INVALID', summarise(failures), {
@@ -69,7 +75,12 @@ function cutAt(text: string, max: number): string {
  * is its own and not a driver's.
  */
 export class SourceError extends Error {
+  /** Always `'SourceError'`. */
   override readonly name = 'SourceError';
+  /**
+   * @param message - The failure in the source's own words; never the data (URL credentials are scrubbed).
+   * @param path - Dotted path inside the source's value, when the failure is about one part of it.
+   */
   constructor(
     message: string,
     /** Path inside the source's value, when the failure is about one part of it (an NDJSON line). */

@@ -37,6 +37,7 @@ export interface HydrateOptions<S, E, P> {
 
 /** What hydration records as the source's version: the position of the last event applied. */
 export interface HydratedVersion<P> {
+  /** The store's position of the last event applied (`undefined`: none yet, the state is `initial()` or the snapshot's). */
   position: P | undefined;
 }
 

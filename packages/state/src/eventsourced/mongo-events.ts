@@ -23,7 +23,8 @@ const EVENTS_KEYS = keysOf<MongoEventsOptions<unknown>>({ client: true, db: true
 /**
  * Events from a MongoDB collection (FerretDB included), in `positionField` order, `limit` per
  * round trip.
- * @throws ConfigurationError (`CONFIG_INVALID`) when `collection` is not a non-empty string.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` that is not a MongoClient,
+ *   an empty `collection` or `positionField`, a `filter` that is not an object, a `map` that is not a function.
  */
 export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>): EventStore<E, P> {
   checkKnownKeys('mongoEvents', '', options, EVENTS_KEYS);

@@ -26,7 +26,10 @@ function defaultDecode<S, P>(json: unknown): Snapshot<S, P> {
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const S3_SNAPSHOT_KEYS = keysOf<S3SnapshotOptions<unknown, unknown>>({ client: true, bucket: true, key: true, maxBytes: true, optional: true, decode: true });
 
-/** The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means none yet. */
+/**
+ * The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means none yet.
+ * @throws ConfigurationError (`CONFIG_INVALID`) as `s3Object()`, or when `decode` is not a function.
+ */
 export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): SnapshotStore<S, P> {
   checkKnownKeys('s3Snapshot', '', options, S3_SNAPSHOT_KEYS);
   functionOption('s3Snapshot', 'decode', options.decode, 'a function (json) => { position, state }');
@@ -65,7 +68,11 @@ export interface MongoSnapshotOptions extends MongoTarget {
 
 const MONGO_SNAPSHOT_KEYS = keysOf<MongoSnapshotOptions>({ client: true, db: true, collection: true, filter: true, positionField: true, orderField: true, stateField: true });
 
-/** The newest snapshot document (highest position) of a MongoDB collection. None means replay from the start. */
+/**
+ * The newest snapshot document (highest position) of a MongoDB collection. None means replay from the start.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` that is not a MongoClient,
+ *   an empty `collection` or field name, a `filter` that is not an object.
+ */
 export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): SnapshotStore<S, P> {
   checkKnownKeys('mongoSnapshot', '', options, MONGO_SNAPSHOT_KEYS);
   checkTarget('mongoSnapshot', options);

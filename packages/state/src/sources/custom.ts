@@ -23,7 +23,10 @@ export interface CustomSourceOptions<T> {
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const CUSTOM_KEYS = keysOf<CustomSourceOptions<unknown>>({ load: true, version: true, description: true });
 
-/** A source from your own load function (and, optionally, a version function). */
+/**
+ * A source from your own load function (and, optionally, a version function).
+ * @throws ConfigurationError (`CONFIG_INVALID`) when `load` or `version` is not a function, or `description` not a string.
+ */
 export function custom<T>(options: CustomSourceOptions<T>): StateSource<T> {
   checkKnownKeys('custom', '', options, CUSTOM_KEYS);
   if (typeof options.load !== 'function') invalidOption('custom', 'load', 'a function (signal) => Promise<value>', options.load);

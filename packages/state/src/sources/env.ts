@@ -22,7 +22,11 @@ export interface EnvVarsOptions {
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const ENV_KEYS = keysOf<EnvVarsOptions>({ keys: true, prefix: true, stripPrefix: true, env: true });
 
-/** Environment variables, as an object of strings. Give `keys`, `prefix`, or both. */
+/**
+ * Environment variables, as an object of strings. Give `keys`, `prefix`, or both.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: neither `keys` nor `prefix`,
+ *   `keys` not a non-empty array of names, an empty `prefix` (it would read every variable), …
+ */
 export function envVars(options: EnvVarsOptions): StateSource<Record<string, string | undefined>> {
   checkKnownKeys('envVars', '', options, ENV_KEYS);
   if (!options.keys && options.prefix === undefined) invalidOption('envVars', 'keys', 'a list of names (or give prefix)', options.keys);

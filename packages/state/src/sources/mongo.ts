@@ -12,12 +12,15 @@ type Doc = Record<string, any>;
 
 /** The few driver calls these sources use; a `mongodb` `Collection` fits. */
 export interface MongoCollectionLike {
+  /** `Collection.find(filter, { sort, projection, limit, signal })`. */
   find(filter: any, options?: any): { toArray(): Promise<any[]> };
+  /** `Collection.findOne(filter, { projection, sort, signal })`: the document, or `null`. */
   findOne(filter: any, options?: any): Promise<any>;
 }
 
 /** A `mongodb` `MongoClient` fits. */
 export interface MongoClientLike {
+  /** The database `name` (default: the one in the connection string), for its collections. */
   db(name?: string): { collection(name: string): MongoCollectionLike };
 }
 
@@ -27,6 +30,7 @@ export interface MongoTarget {
   client: ClientInput<MongoClientLike>;
   /** Database name; defaults to the one in the connection string. */
   db?: string;
+  /** The collection's name (non-empty). */
   collection: string;
 }
 
@@ -34,6 +38,7 @@ export interface MongoTarget {
 export interface MongoVersionDocument {
   /** Defaults to the source's collection. */
   collection?: string;
+  /** Selects the one version document, e.g. `{ _id: 'plans' }`. */
   filter: Doc;
   /** Field holding the version (number, string, Date or ObjectId); dotted paths allowed. */
   field: string;
@@ -71,7 +76,9 @@ function includesPath(projection: Doc, path: string): boolean {
 
 /** Options of `mongoDocument()`: the filter of the one document, an optional version field and `map`. */
 export interface MongoDocumentOptions<T> extends MongoTarget {
+  /** Selects the one document, e.g. `{ _id: 'checkout' }` (required: without it the first document would do). */
   filter: Doc;
+  /** A MongoDB projection of the document (the version field is added to an inclusion projection). */
   projection?: Doc;
   /**
    * A field of the document that changes on every write (`$inc: { version: 1 }` or
@@ -88,7 +95,12 @@ export interface MongoDocumentOptions<T> extends MongoTarget {
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const DOCUMENT_KEYS = keysOf<MongoDocumentOptions<unknown>>({ client: true, db: true, collection: true, filter: true, projection: true, versionField: true, optional: true, map: true });
 
-/** One MongoDB document. */
+/**
+ * One MongoDB document: the value is the document (or `map(document)`); with `versionField`, a
+ * stale state costs one `findOne` of that field when nothing changed.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: no `filter`, a `client` that is
+ *   not a MongoClient (or a function returning one), an empty `db`/`collection`/`versionField`, …
+ */
 export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateSource<T> {
   checkKnownKeys('mongoDocument', '', options, DOCUMENT_KEYS);
   const collectionName = checkTarget('mongoDocument', options);
@@ -131,8 +143,14 @@ export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateS
 
 /** Options of `mongoQuery()`: filter, sort, projection, `limit` and an optional version document. */
 export interface MongoQueryOptions<T> extends MongoTarget {
+  /**
+   * The documents to read.
+   * @default {} (every document of the collection)
+   */
   filter?: Doc;
+  /** Their order: field → `1` (ascending) or `-1` (descending). Default: the store's natural order. */
   sort?: Record<string, 1 | -1>;
+  /** A MongoDB projection of each document. */
   projection?: Doc;
   /** Upper bound on documents read (default 10 000): the state lives in memory. More is a load failure. */
   limit?: number;
@@ -149,7 +167,12 @@ export interface MongoQueryOptions<T> extends MongoTarget {
 const QUERY_KEYS = keysOf<MongoQueryOptions<unknown>>({ client: true, db: true, collection: true, filter: true, sort: true, projection: true, limit: true, versionDocument: true, map: true });
 const VERSION_DOCUMENT_KEYS = keysOf<MongoVersionDocument>({ collection: true, filter: true, field: true });
 
-/** The documents a MongoDB query returns, as an array. */
+/**
+ * The documents a MongoDB query returns, as an array (at most `limit`; more fails the load).
+ * With `versionDocument`, a stale state costs one `findOne` of the version when nothing changed.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `limit` that is not an
+ *   integer ≥ 1, a `sort` direction other than 1/-1, a `versionDocument` without `filter`/`field`, …
+ */
 export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<T[]> {
   checkKnownKeys('mongoQuery', '', options, QUERY_KEYS);
   checkKnownKeys('mongoQuery', 'versionDocument', options.versionDocument, VERSION_DOCUMENT_KEYS);

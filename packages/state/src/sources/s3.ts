@@ -10,13 +10,17 @@ import { abortReason, parseJson, parseNdjson, resolveClient } from '../util.js';
 
 /** An `S3Client` from `@aws-sdk/client-s3` fits. */
 export interface S3Sender {
+  /** Sends a `GetObjectCommand`; `abortSignal` stops the request. */
   send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
 }
 
 /** Options of `s3Object()`: the client, bucket and key, and how the body decodes. */
 export interface S3ObjectOptions<T> {
+  /** An `S3Client`, or a function returning one. A client for another AWS service is refused. */
   client: ClientInput<S3Sender>;
+  /** The bucket's name (non-empty). */
   bucket: string;
+  /** The object's key (non-empty). */
   key: string;
   /** Turns the object's text into the value. */
   decode: (text: string) => T;
@@ -78,7 +82,12 @@ function statusOf(error: unknown): number | undefined {
 const SOURCE_KEYS = keysOf<S3SourceOptions>({ client: true, bucket: true, key: true, maxBytes: true, optional: true });
 const OBJECT_KEYS = keysOf<S3ObjectOptions<unknown>>({ client: true, bucket: true, key: true, decode: true, maxBytes: true, optional: true });
 
-/** An S3 object, decoded by your function. */
+/**
+ * An S3 object, decoded by your function. Revalidation is one conditional `GetObject`
+ * (`If-None-Match` with the ETag): 304 when unchanged, the new object otherwise.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a client for another service,
+ *   an empty `bucket`/`key`, a `decode` that is not a function, a `maxBytes` that is not a whole number ≥ 1, …
+ */
 export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
   checkKnownKeys('s3Object', '', options, OBJECT_KEYS);
   // A getter is judged at first use; a client given directly must be one for S3 (an SQSClient has a send too).
@@ -136,7 +145,10 @@ export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
 /** Options of `s3Json()` and `s3Ndjson()`: those of `s3Object()` without `decode`. */
 export type S3SourceOptions = Omit<S3ObjectOptions<unknown>, 'decode'>;
 
-/** An S3 object holding one JSON document. */
+/**
+ * An S3 object holding one JSON document (options of `s3Object()` without `decode`).
+ * @throws ConfigurationError (`CONFIG_INVALID`) as `s3Object()`.
+ */
 export function s3Json<T = unknown>(options: S3SourceOptions): StateSource<T> {
   checkKnownKeys('s3Json', '', options, SOURCE_KEYS);
   bytesOption('s3Json', 'maxBytes', options.maxBytes);
@@ -144,7 +156,10 @@ export function s3Json<T = unknown>(options: S3SourceOptions): StateSource<T> {
   return s3Object<T>({ ...options, decode: (text) => parseJson(text, 'the object') as T });
 }
 
-/** An S3 object holding newline-delimited JSON: the value is the array of its lines. */
+/**
+ * An S3 object holding newline-delimited JSON: the value is the array of its lines.
+ * @throws ConfigurationError (`CONFIG_INVALID`) as `s3Object()`.
+ */
 export function s3Ndjson<T = unknown>(options: S3SourceOptions): StateSource<T[]> {
   checkKnownKeys('s3Ndjson', '', options, SOURCE_KEYS);
   bytesOption('s3Ndjson', 'maxBytes', options.maxBytes);
