@@ -64,10 +64,18 @@ export function sameVersion(a: unknown, b: unknown): boolean {
   return keysA.every((key) => Object.hasOwn(b, key) && sameVersion((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
 
+/**
+ * The text without a leading UTF-8 byte order mark: editors and export tools on Windows write
+ * one, it is not part of the text, and RFC 8259 §8.1 lets a parser ignore it (JSON.parse does not).
+ */
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** JSON.parse with an error that says where, never echoing the text (V8's message quotes it). */
 export function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(withoutBom(text));
   } catch (error) {
     const at = /position (\d+)/.exec(error instanceof Error ? error.message : '');
     throw new SourceError(`${what} is not valid JSON${at ? ` (at character ${at[1]})` : ''}`);
@@ -77,7 +85,7 @@ export function parseJson(text: string, what: string): unknown {
 /** One JSON value per line; blank lines (and a final newline, and CRLF endings) are skipped. */
 export function parseNdjson(text: string, what: string): unknown[] {
   const out: unknown[] = [];
-  const lines = text.split('\n');
+  const lines = withoutBom(text).split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
     if (line.trim() === '') continue;
