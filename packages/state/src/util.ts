@@ -107,3 +107,47 @@ export function getPath(doc: unknown, path: string): unknown {
   }
   return at;
 }
+
+/**
+ * A copy of a state for a reducer to change: plain objects, arrays, Maps, Sets and Dates are
+ * copied (a reducer may change them in place, and the original is being served); every other
+ * class instance — BSON values (ObjectId, Long, Decimal128), your own classes — is kept as it
+ * is. `structuredClone` keeps no class: an ObjectId came back as `{ i0, i1, i2, i3 }`.
+ * Shared and cyclic references stay shared and cyclic in the copy.
+ */
+export function copyForUpdate<T>(value: T): T {
+  const copies = new Map<object, unknown>();
+  const copy = (item: unknown): unknown => {
+    if (typeof item !== 'object' || item === null) return item;
+    const done = copies.get(item);
+    if (done !== undefined) return done;
+    if (Array.isArray(item)) {
+      const out: unknown[] = [];
+      copies.set(item, out);
+      for (const element of item) out.push(copy(element));
+      return out;
+    }
+    if (item instanceof Map) {
+      const out = new Map();
+      copies.set(item, out);
+      for (const [k, v] of item) out.set(k, copy(v));
+      return out;
+    }
+    if (item instanceof Set) {
+      const out = new Set();
+      copies.set(item, out);
+      for (const v of item) out.add(copy(v));
+      return out;
+    }
+    if (item instanceof Date) return new Date(item.getTime());
+    const proto = Object.getPrototypeOf(item);
+    if (proto !== Object.prototype && proto !== null) return item;
+    const out: Record<string, unknown> = Object.create(proto);
+    copies.set(item, out);
+    for (const key of Object.keys(item)) {
+      Object.defineProperty(out, key, { value: copy((item as Record<string, unknown>)[key]), writable: true, enumerable: true, configurable: true });
+    }
+    return out;
+  };
+  return copy(value) as T;
+}

@@ -7,7 +7,7 @@ import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/hand
 import { SourceError, describeFailure } from '../errors.js';
 import type { Loaded, StateSource } from '../types.js';
 import { functionOption } from '../options.js';
-import { abortReason } from '../util.js';
+import { abortReason, copyForUpdate } from '../util.js';
 import type { EventStore, SnapshotStore } from './types.js';
 
 /** Options of `hydrate()`. */
@@ -20,7 +20,9 @@ export interface HydrateOptions<S, E, P> {
   initial: () => S;
   /**
    * The next state from a state and one event. It may change the state it is given: on
-   * revalidation it gets a copy (`structuredClone`) of the cached state, never the frozen one.
+   * revalidation it gets a copy of the cached state, never the frozen one: plain objects,
+   * arrays, Maps, Sets and Dates are copied; other class instances (ObjectId, Long, your own
+   * classes) are the same instances — replace them rather than change them in place.
    */
   reducer: (state: S, event: E) => S;
   /**
@@ -106,8 +108,9 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
       const { position } = known.version as HydratedVersion<P>;
       const first = await events.readAfter(position, pageSize, signal);
       if (first.length === 0) return 'unchanged';
-      // The cached state is frozen (and shared with running invocations): fold into a copy.
-      return replay(structuredClone(known.value), position, first, signal);
+      // The cached state is frozen (and shared with running invocations): fold into a copy that
+      // keeps BSON values and other class instances as they are (structuredClone would not).
+      return replay(copyForUpdate(known.value), position, first, signal);
     },
   };
 }
