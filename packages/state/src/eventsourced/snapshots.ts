@@ -12,6 +12,12 @@ type Doc = Record<string, any>;
 
 /** Options of `s3Snapshot()`: the object (`client`, `bucket`, `key`, `maxBytes`) and how to read it. */
 export interface S3SnapshotOptions<S, P> extends S3SourceOptions {
+  /**
+   * `true` (default): a missing object means no snapshot yet (every event is replayed from
+   * `initial()`). `false`: a missing object fails the load.
+   * @default true
+   */
+  optional?: boolean;
   /** Turns the parsed JSON into a snapshot. Default: the object is `{ "position": …, "state": … }`. */
   decode?: (json: unknown) => Snapshot<S, P>;
 }
@@ -27,7 +33,8 @@ function defaultDecode<S, P>(json: unknown): Snapshot<S, P> {
 const S3_SNAPSHOT_KEYS = keysOf<S3SnapshotOptions<unknown, unknown>>({ client: true, bucket: true, key: true, maxBytes: true, optional: true, decode: true });
 
 /**
- * The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means none yet.
+ * The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means
+ * none yet — or, with `optional: false`, fails the load.
  * @throws ConfigurationError (`CONFIG_INVALID`) as `s3Object()`, or when `decode` is not a function.
  */
 export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): SnapshotStore<S, P> {
@@ -41,7 +48,8 @@ export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): Sna
     bucket: options.bucket,
     key: options.key,
     ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
-    optional: true,
+    // A missing object is no snapshot yet — unless `optional: false` says one must exist.
+    optional: options.optional ?? true,
     decode: (text) => decode(parseJson(text, 'the snapshot')),
   });
   return {
