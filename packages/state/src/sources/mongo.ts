@@ -112,6 +112,13 @@ export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateS
   const versionField = options.versionField === undefined ? undefined : stringOption('mongoDocument', 'versionField', options.versionField);
   const what = `mongodb ${collectionName} document`;
   let projection = options.projection;
+  // An exclusion projection that drops the version field (or a parent of it) would keep null as
+  // the version while revalidation reads the real one: every stale state a full reload.
+  for (const [field, v] of Object.entries(projection ?? {})) {
+    if (versionField !== undefined && (v === 0 || v === false) && (field === versionField || versionField.startsWith(`${field}.`))) {
+      invalidOption('mongoDocument', `projection.${field}`, `left out: it drops the versionField "${versionField}", which revalidation compares`, v);
+    }
+  }
   // An inclusion projection must still bring the version field — unless it already does (the
   // field or a parent of it): MongoDB 4.4+ refuses `{ meta: 1, 'meta.v': 1 }` as a path collision.
   if (projection && versionField && Object.values(projection).some(isInclusion) && !includesPath(projection, versionField)) {
