@@ -13,7 +13,7 @@
  */
 import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, SteadyError } from '@steadyfn/handler/internal';
 import type { ZodType, output } from 'zod';
-import { StateError, SourceError, describeFailure, type StateIssue } from './errors.js';
+import { StateError, SourceError, describeFailure, failuresForLog, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import { abortReason, deepFreeze, sameVersion } from './util.js';
@@ -59,7 +59,13 @@ export interface StateOptions<S extends SourceMap, Schema extends ZodType | unde
   staleIfError?: number;
   /** @deprecated The old name of `retryAfterErrorMs`; give one of the two. */
   retryAfterError?: number;
-  /** Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. Default 10 000. */
+  /**
+   * Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. A
+   * revalidation the last good state can stand in for (within `staleIfErrorMs`) also stops at
+   * half the time the invocation has left, so that state can still be served. More than
+   * 2^31 − 1 (about 24.8 days, Node's longest timer): no bound of its own.
+   * @default 10000
+   */
   timeoutMs?: number;
   /** Where warnings go; defaults to the invocation's `ctx.log`. */
   logger?: Logger;
@@ -85,7 +91,7 @@ export interface StateStatus {
   loadedAt: number | undefined;
   /** When the stores last confirmed the current value: its load or its last successful revalidation. */
   confirmedAt: number | undefined;
-  /** True while `now - confirmedAt < maxAgeMs`: `get` asks no store. */
+  /** True while `0 ≤ now - confirmedAt < maxAgeMs`: `get` asks no store (a clock stepped back: false). */
   fresh: boolean;
   /** The failure of the last reload, while the last good state is served in its place. */
   lastError: StateError | SteadyError | undefined;
@@ -119,17 +125,17 @@ interface Flight {
   controller: AbortController;
   waiters: number;
   settled: boolean;
-}
-
-/** Why a load was stopped when every invocation waiting for it gave up. */
-class Abandoned extends Error {
-  override readonly name = 'Abandoned';
+  /** Every invocation waiting for it gave up (its deadline or signal), so it was stopped. */
+  abandoned: boolean;
 }
 
 type StepResult =
   | { name: string; status: 'unchanged' }
   | { name: string; status: 'loaded'; loaded: Loaded<unknown> }
   | { name: string; status: 'failed'; error: unknown };
+
+/** Node's longest timer (about 24.8 days); a longer delay fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration option in ms (≥ 0; `Infinity` where allowed), or `fallback` when undefined. */
 function duration(field: string, value: unknown, fallback: number, allowInfinity: boolean): number {
@@ -194,7 +200,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   if (typeof options !== 'object' || options === null) invalidOption('defineState', 'options', 'an options object', options);
   checkKnownKeys('defineState', '', options, STATE_KEYS);
   const sources = options.sources;
-  const names = typeof sources === 'object' && sources !== null ? Object.keys(sources) : [];
+  const names = typeof sources === 'object' && sources !== null && !Array.isArray(sources) ? Object.keys(sources) : [];
   if (names.length === 0) invalidOption('defineState', 'sources', 'an object naming at least one source', sources);
   for (const name of names) {
     if (typeof sources[name]?.load !== 'function') invalidOption('defineState', `sources.${name}`, 'a source (an object with a load function)', sources[name]);
@@ -206,6 +212,11 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   const staleIfError = renamed(raw, 'staleIfErrorMs', 'staleIfError', 0);
   const retryAfterError = renamed(raw, 'retryAfterErrorMs', 'retryAfterError', 1_000);
   const timeoutMs = Math.max(1, duration('timeoutMs', options.timeoutMs, 10_000, false));
+  if (options.now !== undefined && typeof options.now !== 'function') invalidOption('defineState', 'now', 'a function () => epoch milliseconds', options.now);
+  const logger = options.logger as Partial<Logger> | undefined;
+  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
+    invalidOption('defineState', 'logger', 'a Logger (warn, error, … — e.g. createLogger() from @steadyfn/handler)', options.logger);
+  }
   const now = options.now ?? Date.now;
 
   let entry: Entry | undefined;
@@ -215,7 +226,11 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   // Bumped by invalidate(), so a load started before it cannot install its result after it.
   let generation = 0;
 
-  const withinStaleWindow = (e: Entry, at: number): boolean => at - e.confirmedAt < maxAge + staleIfError;
+  // Ages on a wall clock: one that stepped back gives a negative age, which is an unknown age —
+  // older than any bound — not a fresh state (it would be served for the whole step + maxAgeMs).
+  const since = (from: number, at: number): number => (at >= from ? at - from : Number.POSITIVE_INFINITY);
+  const isFresh = (e: Entry, at: number): boolean => since(e.confirmedAt, at) < maxAge;
+  const withinStaleWindow = (e: Entry, at: number): boolean => since(e.confirmedAt, at) < maxAge + staleIfError;
   // Sources whose last reload failed: the version kept with the last good state no longer
   // proves anything (a store that lost its data and was seeded again can hand the same
   // version back — `INCR` restarts at 1), so they are loaded in full until one succeeds.
@@ -303,13 +318,33 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   }
   let fallbackLogger: Logger | undefined;
 
+  /**
+   * How long a load may take, in ms: `timeoutMs` — but a revalidation that the last good state
+   * can stand in for gets at most half the time the invocation has left, so a store that hangs
+   * fails it while there is still time to serve that state (otherwise every invocation would
+   * wait for the store until its own deadline when `timeoutMs` is longer than the function's).
+   */
+  function loadLimit(prev: Entry | undefined, ctx: StateCallContext | undefined): number {
+    const deadline = ctx?.deadline;
+    if (!prev || !withinStaleWindow(prev, now()) || typeof deadline !== 'number' || !Number.isFinite(deadline)) return timeoutMs;
+    return Math.max(1, Math.min(timeoutMs, Math.floor((deadline - Date.now()) / 2)));
+  }
+
   function startFlight(prev: Entry | undefined, ctx: StateCallContext | undefined): Flight {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new SourceError(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    const limit = loadLimit(prev, ctx);
+    // Node fires a longer timer after 1 ms; a load that long is unbounded in practice.
+    const timer =
+      limit > MAX_TIMER_MS
+        ? undefined
+        : setTimeout(
+            () => controller.abort(new SourceError(limit < timeoutMs ? `no answer within ${limit} ms, half the invocation's remaining time` : `timed out after ${limit} ms`)),
+            limit,
+          );
     // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
-    timer.unref?.();
+    timer?.unref?.();
     const gen = generation;
-    const f: Flight = { promise: Promise.resolve(), controller, waiters: 0, settled: false };
+    const f: Flight = { promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false };
     f.promise = refresh(prev, controller.signal)
       .then(
         (next) => {
@@ -322,16 +357,19 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         },
         (thrown: unknown) => {
           const error = thrown instanceof SteadyError ? thrown : new StateError([{ source: '(state)', kind: 'load', field: '', message: describeFailure(thrown) }]);
-          if (controller.signal.reason instanceof Abandoned) throw error;
           const at = now();
-          if (gen === generation) {
+          // A revalidation every invocation gave up on failed too: for retryAfterErrorMs the last
+          // good state is served rather than another wait on a store that does not answer. (An
+          // abandoned first load leaves nothing behind: there is no state to serve.)
+          if (gen === generation && (!f.abandoned || prev)) {
             lastFailureAt = at;
             lastError = error;
           }
+          if (f.abandoned) throw error;
           if (prev && withinStaleWindow(prev, at)) {
             loggerFor(ctx).warn('serving the last good state: reload failed', {
               code: error.code,
-              failures: error instanceof StateError ? error.failures.map((f) => ({ field: f.field, message: f.message })) : undefined,
+              ...(error instanceof StateError ? failuresForLog(error.failures, (f) => ({ field: f.field, message: f.message })) : {}),
               ageMs: at - prev.confirmedAt,
               staleForMs: Math.max(0, at - prev.confirmedAt - maxAge),
             });
@@ -341,7 +379,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         },
       )
       .finally(() => {
-        clearTimeout(timer);
+        if (timer) clearTimeout(timer);
         f.settled = true;
         if (flight === f) flight = undefined;
       });
@@ -353,7 +391,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   async function wait(f: Flight, ctx: StateCallContext | undefined): Promise<unknown> {
     const signal = ctx?.signal;
     const deadline = ctx?.deadline;
-    const timed = typeof deadline === 'number' && Number.isFinite(deadline);
+    // A deadline past Node's longest timer would fire after 1 ms: it is as good as none.
+    const timed = typeof deadline === 'number' && Number.isFinite(deadline) && deadline - Date.now() <= MAX_TIMER_MS;
     f.waiters++;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -377,7 +416,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
       f.waiters--;
       // Nobody waits any more: stop the load rather than leave it running after the response.
       if (f.waiters === 0 && !f.settled) {
-        f.controller.abort(new Abandoned('every waiting invocation gave up'));
+        f.abandoned = true;
+        f.controller.abort(new SourceError('stopped: every invocation waiting for it gave up (deadline or signal)'));
         // The next invocation starts afresh instead of joining a load that is being stopped.
         if (flight === f) flight = undefined;
       }
@@ -388,9 +428,9 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     async get(ctx) {
       const at = now();
       const current = entry;
-      if (current && at - current.confirmedAt < maxAge) return current.value as DeepReadonly<StateOf<S, Schema>>;
+      if (current && isFresh(current, at)) return current.value as DeepReadonly<StateOf<S, Schema>>;
       // Right after a failed reload, serve the last good state without asking the stores yet.
-      if (current && lastFailureAt !== undefined && at - lastFailureAt < retryAfterError && withinStaleWindow(current, at)) {
+      if (current && lastFailureAt !== undefined && since(lastFailureAt, at) < retryAfterError && withinStaleWindow(current, at)) {
         return current.value as DeepReadonly<StateOf<S, Schema>>;
       }
       flight ??= startFlight(current, ctx);
@@ -410,7 +450,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         loaded: entry !== undefined,
         loadedAt: entry?.loadedAt,
         confirmedAt: entry?.confirmedAt,
-        fresh: entry !== undefined && at - entry.confirmedAt < maxAge,
+        fresh: entry !== undefined && isFresh(entry, at),
         lastError,
         versions: { ...entry?.versions },
       };

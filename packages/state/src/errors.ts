@@ -17,6 +17,19 @@ export interface StateIssue {
 
 const MAX_MESSAGE = 1_000;
 
+/** How many failures a log line lists; the rest are counted (`moreFailures`). */
+const LOGGED_FAILURES = 20;
+
+/**
+ * The failures as a log line carries them: the first 20, each through `pick`, and how many
+ * more there were — one per item of a large state that fails item by item would make a line of
+ * megabytes, past what log pipelines take in one event (CloudWatch: 256 KB).
+ */
+export function failuresForLog<T>(failures: ReadonlyArray<StateIssue>, pick: (failure: StateIssue) => T): { failures: T[]; moreFailures?: number } {
+  const listed = failures.slice(0, LOGGED_FAILURES).map(pick);
+  return failures.length > LOGGED_FAILURES ? { failures: listed, moreFailures: failures.length - LOGGED_FAILURES } : { failures: listed };
+}
+
 /**
  * The state could not be built. `code` is `STATE_UNAVAILABLE` when a source failed (retryable:
  * the store may be back soon) and `STATE_INVALID` when every source loaded but the schema
@@ -24,9 +37,15 @@ const MAX_MESSAGE = 1_000;
  * HTTP caller never sees the layout of internal state (the error is not exposed).
  */
 export class StateError extends SteadyError {
+  /** Always `'StateError'`. */
   override readonly name = 'StateError';
+  /** Every failed source and every path the schema refused, at once (never a value). */
   readonly failures: ReadonlyArray<StateIssue>;
 
+  /**
+   * @param failures - What went wrong; any `kind: 'load'` makes it `STATE_UNAVAILABLE` (503), else `STATE_INVALID` (500).
+   * @param options - `cause`: the first source failure, kept off the answer and the logs.
+   */
   constructor(failures: ReadonlyArray<StateIssue>, options: { cause?: unknown } = {}) {
     const unavailable = failures.some((f) => f.kind === 'load');
     super(unavailable ? 'STATE_UNAVAILABLE' : 'STATE_INVALID', summarise(failures), {
@@ -42,7 +61,13 @@ export class StateError extends SteadyError {
 function summarise(failures: ReadonlyArray<StateIssue>): string {
   const parts = failures.map((f) => `${f.field || f.source}: ${f.message}`);
   const text = `State could not be loaded (${failures.length} issue${failures.length === 1 ? '' : 's'}): ${parts.join('; ')}`;
-  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+  return text.length > MAX_MESSAGE ? `${cutAt(text, MAX_MESSAGE - 1)}…` : text;
+}
+
+/** The first `max` code units of `text`, one fewer when the cut would split a surrogate pair. */
+function cutAt(text: string, max: number): string {
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 /**
@@ -50,7 +75,12 @@ function summarise(failures: ReadonlyArray<StateIssue>): string {
  * is its own and not a driver's.
  */
 export class SourceError extends Error {
+  /** Always `'SourceError'`. */
   override readonly name = 'SourceError';
+  /**
+   * @param message - The failure in the source's own words; never the data (URL credentials are scrubbed).
+   * @param path - Dotted path inside the source's value, when the failure is about one part of it.
+   */
   constructor(
     message: string,
     /** Path inside the source's value, when the failure is about one part of it (an NDJSON line). */
@@ -77,5 +107,5 @@ export function describeFailure(thrown: unknown): string {
 }
 
 function truncate(text: string): string {
-  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+  return text.length > 300 ? `${cutAt(text, 299)}…` : text;
 }

@@ -5,7 +5,7 @@
 import { checkKnownKeys, CONTEXT_MEMBERS, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import type { Plugin } from '@steadyfn/handler';
 import type { StateCache } from './cache.js';
-import { StateError } from './errors.js';
+import { StateError, failuresForLog } from './errors.js';
 import type { DeepReadonly } from './types.js';
 
 /** Options of the `state()` plugin. */
@@ -59,7 +59,7 @@ export function state<T, K extends string = 'state'>(
         if (error instanceof StateError) {
           ctx.log.error('state could not be loaded', {
             code: error.code,
-            failures: error.failures.map((f) => ({ source: f.source, kind: f.kind, field: f.field, message: f.message, ...(f.expected === undefined ? {} : { expected: f.expected }) })),
+            ...failuresForLog(error.failures, (f) => ({ source: f.source, kind: f.kind, field: f.field, message: f.message, ...(f.expected === undefined ? {} : { expected: f.expected }) })),
           });
         }
         throw error;

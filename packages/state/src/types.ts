@@ -4,6 +4,7 @@
 
 /** What a source returns: the value, and a version that identifies it cheaply (an ETag, a counter). */
 export interface Loaded<T> {
+  /** The source's value, before the schema (it is frozen once the state is built). */
   value: T;
   /**
    * Identifies this value so a later `revalidate` can ask "still the same?" in one round trip.
@@ -14,7 +15,9 @@ export interface Loaded<T> {
 
 /** The value and version the cache holds for a source, handed back to `revalidate`. */
 export interface Known<T> {
+  /** The value the state holds for this source (its raw value, before the schema). */
   value: T;
+  /** The version its last load or revalidation returned. */
   version: unknown;
 }
 

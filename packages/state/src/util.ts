@@ -64,10 +64,18 @@ export function sameVersion(a: unknown, b: unknown): boolean {
   return keysA.every((key) => Object.hasOwn(b, key) && sameVersion((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
 
+/**
+ * The text without a leading UTF-8 byte order mark: editors and export tools on Windows write
+ * one, it is not part of the text, and RFC 8259 §8.1 lets a parser ignore it (JSON.parse does not).
+ */
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** JSON.parse with an error that says where, never echoing the text (V8's message quotes it). */
 export function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(withoutBom(text));
   } catch (error) {
     const at = /position (\d+)/.exec(error instanceof Error ? error.message : '');
     throw new SourceError(`${what} is not valid JSON${at ? ` (at character ${at[1]})` : ''}`);
@@ -77,7 +85,7 @@ export function parseJson(text: string, what: string): unknown {
 /** One JSON value per line; blank lines (and a final newline, and CRLF endings) are skipped. */
 export function parseNdjson(text: string, what: string): unknown[] {
   const out: unknown[] = [];
-  const lines = text.split('\n');
+  const lines = withoutBom(text).split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
     if (line.trim() === '') continue;
@@ -98,4 +106,48 @@ export function getPath(doc: unknown, path: string): unknown {
     at = (at as Record<string, unknown>)[part];
   }
   return at;
+}
+
+/**
+ * A copy of a state for a reducer to change: plain objects, arrays, Maps, Sets and Dates are
+ * copied (a reducer may change them in place, and the original is being served); every other
+ * class instance — BSON values (ObjectId, Long, Decimal128), your own classes — is kept as it
+ * is. `structuredClone` keeps no class: an ObjectId came back as `{ i0, i1, i2, i3 }`.
+ * Shared and cyclic references stay shared and cyclic in the copy.
+ */
+export function copyForUpdate<T>(value: T): T {
+  const copies = new Map<object, unknown>();
+  const copy = (item: unknown): unknown => {
+    if (typeof item !== 'object' || item === null) return item;
+    const done = copies.get(item);
+    if (done !== undefined) return done;
+    if (Array.isArray(item)) {
+      const out: unknown[] = [];
+      copies.set(item, out);
+      for (const element of item) out.push(copy(element));
+      return out;
+    }
+    if (item instanceof Map) {
+      const out = new Map();
+      copies.set(item, out);
+      for (const [k, v] of item) out.set(k, copy(v));
+      return out;
+    }
+    if (item instanceof Set) {
+      const out = new Set();
+      copies.set(item, out);
+      for (const v of item) out.add(copy(v));
+      return out;
+    }
+    if (item instanceof Date) return new Date(item.getTime());
+    const proto = Object.getPrototypeOf(item);
+    if (proto !== Object.prototype && proto !== null) return item;
+    const out: Record<string, unknown> = Object.create(proto);
+    copies.set(item, out);
+    for (const key of Object.keys(item)) {
+      Object.defineProperty(out, key, { value: copy((item as Record<string, unknown>)[key]), writable: true, enumerable: true, configurable: true });
+    }
+    return out;
+  };
+  return copy(value) as T;
 }

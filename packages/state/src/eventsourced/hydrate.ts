@@ -3,10 +3,11 @@
  * folded through a reducer. As a state source, revalidation reads only the events after the
  * last one applied: none (one round trip) means unchanged.
  */
-import { checkKnownKeys, intOption, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { SourceError, describeFailure } from '../errors.js';
 import type { Loaded, StateSource } from '../types.js';
-import { abortReason } from '../util.js';
+import { functionOption } from '../options.js';
+import { abortReason, copyForUpdate } from '../util.js';
 import type { EventStore, SnapshotStore } from './types.js';
 
 /** Options of `hydrate()`. */
@@ -19,7 +20,9 @@ export interface HydrateOptions<S, E, P> {
   initial: () => S;
   /**
    * The next state from a state and one event. It may change the state it is given: on
-   * revalidation it gets a copy (`structuredClone`) of the cached state, never the frozen one.
+   * revalidation it gets a copy of the cached state, never the frozen one: plain objects,
+   * arrays, Maps, Sets and Dates are copied; other class instances (ObjectId, Long, your own
+   * classes) are the same instances — replace them rather than change them in place.
    */
   reducer: (state: S, event: E) => S;
   /**
@@ -36,6 +39,7 @@ export interface HydrateOptions<S, E, P> {
 
 /** What hydration records as the source's version: the position of the last event applied. */
 export interface HydratedVersion<P> {
+  /** The store's position of the last event applied (`undefined`: none yet, the state is `initial()` or the snapshot's). */
   position: P | undefined;
 }
 
@@ -46,7 +50,8 @@ const HYDRATE_KEYS = keysOf<HydrateOptions<unknown, unknown, unknown>>({ snapsho
  * A state source rebuilt from history: the newest snapshot (or `initial()`), then every later
  * event through `reducer`. On revalidation only the events after the cached position are read
  * and applied. Use it under `defineState({ sources })` like any other source.
- * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`.
+ * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`, a `snapshot` or
+ *   `events` that is not a store, or an `initial` or `reducer` that is not a function.
  * @example
  * const cart = hydrate({ events: redisStreamEvents({ client: redis, key: 'cart:42' }), initial: () => ({ items: 0 }), reducer: (s, e: { add: number }) => ({ items: s.items + e.add }) });
  */
@@ -54,6 +59,14 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
   checkKnownKeys('hydrate', '', options, HYDRATE_KEYS);
   const pageSize = intOption('hydrate', 'pageSize', options.pageSize, 1_000, 1);
   const maxEvents = intOption('hydrate', 'maxEvents', options.maxEvents, 1_000_000, 1);
+  if (options.snapshot !== undefined && typeof (options.snapshot as Partial<SnapshotStore<S, P>> | null)?.read !== 'function') {
+    invalidOption('hydrate', 'snapshot', 'a snapshot store (s3Snapshot(), mongoSnapshot(), or an object with read(signal))', options.snapshot);
+  }
+  if (typeof (options.events as Partial<EventStore<E, P>> | null)?.readAfter !== 'function') {
+    invalidOption('hydrate', 'events', 'an event store (mongoEvents(), redisStreamEvents(), or an object with readAfter(after, limit, signal))', options.events);
+  }
+  functionOption('hydrate', 'initial', options.initial, 'a function () => the state before the first event', true);
+  functionOption('hydrate', 'reducer', options.reducer, 'a function (state, event) => next state', true);
   const { events, reducer } = options;
   const description = [options.snapshot?.description, events.description].filter(Boolean).join(' + ') || 'event-sourced state';
 
@@ -95,8 +108,9 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
       const { position } = known.version as HydratedVersion<P>;
       const first = await events.readAfter(position, pageSize, signal);
       if (first.length === 0) return 'unchanged';
-      // The cached state is frozen (and shared with running invocations): fold into a copy.
-      return replay(structuredClone(known.value), position, first, signal);
+      // The cached state is frozen (and shared with running invocations): fold into a copy that
+      // keeps BSON values and other class instances as they are (structuredClone would not).
+      return replay(copyForUpdate(known.value), position, first, signal);
     },
   };
 }

@@ -1,6 +1,7 @@
 /** Events in a MongoDB collection, ordered by a position field, read page by page. */
-import { checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
-import type { MongoTarget } from '../sources/mongo.js';
+import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
+import { checkTarget, type MongoTarget } from '../sources/mongo.js';
+import { functionOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
 
@@ -22,11 +23,15 @@ const EVENTS_KEYS = keysOf<MongoEventsOptions<unknown>>({ client: true, db: true
 /**
  * Events from a MongoDB collection (FerretDB included), in `positionField` order, `limit` per
  * round trip.
- * @throws ConfigurationError (`CONFIG_INVALID`) when `collection` is not a non-empty string.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` that is not a MongoClient,
+ *   an empty `collection` or `positionField`, a `filter` that is not an object, a `map` that is not a function.
  */
 export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>): EventStore<E, P> {
   checkKnownKeys('mongoEvents', '', options, EVENTS_KEYS);
-  stringOption('mongoEvents', 'collection', options.collection);
+  checkTarget('mongoEvents', options);
+  recordOption('mongoEvents', 'filter', options.filter, 'a MongoDB filter object');
+  optionalString('mongoEvents', 'positionField', options.positionField);
+  functionOption('mongoEvents', 'map', options.map, 'a function (document) => event');
   const field = options.positionField ?? 'position';
   const filter = options.filter ?? {};
   const hasFilter = Object.keys(filter).length > 0;

@@ -1,11 +1,13 @@
 /** Events in a Redis stream, read with XRANGE after the snapshot's entry id, page by page. */
 import { checkKnownKeys, clientOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
 import type { ClientInput } from '../types.js';
+import { functionOption } from '../options.js';
 import { abortReason, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
 
 /** The one ioredis call used; an ioredis `Redis` or `Cluster` fits. */
 export interface RedisStreamReader {
+  /** `XRANGE key start end COUNT count`: entries as `[id, [field, value, …]]`. */
   xrange(key: string, start: string, end: string, countToken: 'COUNT', count: number): Promise<[id: string, fields: string[]][]>;
 }
 
@@ -22,11 +24,15 @@ export interface RedisStreamEventsOptions<E> {
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const STREAM_KEYS = keysOf<RedisStreamEventsOptions<unknown>>({ client: true, key: true, decode: true });
 
-/** Events from a Redis stream; positions are entry ids (`1700000000000-0`). */
+/**
+ * Events from a Redis stream; positions are entry ids (`1700000000000-0`).
+ * @throws ConfigurationError (`CONFIG_INVALID`) for a `client` without `xrange`, an empty `key`, or a `decode` that is not a function.
+ */
 export function redisStreamEvents<E = Record<string, string>>(options: RedisStreamEventsOptions<E>): EventStore<E, string> {
   checkKnownKeys('redisStreamEvents', '', options, STREAM_KEYS);
   clientOption('redisStreamEvents', 'client', options.client, ['xrange'], 'an ioredis Redis or Cluster');
   stringOption('redisStreamEvents', 'key', options.key);
+  functionOption('redisStreamEvents', 'decode', options.decode, 'a function (fields, id) => event');
   const key = options.key;
   return {
     description: `redis stream ${key}`,

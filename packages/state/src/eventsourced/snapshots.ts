@@ -1,8 +1,10 @@
 /** Where the newest snapshot is kept: an S3 object, or the newest document of a MongoDB collection. */
-import { checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { MongoTarget } from '../sources/mongo.js';
+import { checkTarget } from '../sources/mongo.js';
 import { s3Object, type S3SourceOptions } from '../sources/s3.js';
+import { booleanOption, bytesOption, functionOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, parseJson, resolveClient } from '../util.js';
 import type { Snapshot, SnapshotStore } from './types.js';
 
@@ -10,6 +12,12 @@ type Doc = Record<string, any>;
 
 /** Options of `s3Snapshot()`: the object (`client`, `bucket`, `key`, `maxBytes`) and how to read it. */
 export interface S3SnapshotOptions<S, P> extends S3SourceOptions {
+  /**
+   * `true` (default): a missing object means no snapshot yet (every event is replayed from
+   * `initial()`). `false`: a missing object fails the load.
+   * @default true
+   */
+  optional?: boolean;
   /** Turns the parsed JSON into a snapshot. Default: the object is `{ "position": …, "state": … }`. */
   decode?: (json: unknown) => Snapshot<S, P>;
 }
@@ -24,16 +32,24 @@ function defaultDecode<S, P>(json: unknown): Snapshot<S, P> {
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const S3_SNAPSHOT_KEYS = keysOf<S3SnapshotOptions<unknown, unknown>>({ client: true, bucket: true, key: true, maxBytes: true, optional: true, decode: true });
 
-/** The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means none yet. */
+/**
+ * The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means
+ * none yet — or, with `optional: false`, fails the load.
+ * @throws ConfigurationError (`CONFIG_INVALID`) as `s3Object()`, or when `decode` is not a function.
+ */
 export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): SnapshotStore<S, P> {
   checkKnownKeys('s3Snapshot', '', options, S3_SNAPSHOT_KEYS);
+  functionOption('s3Snapshot', 'decode', options.decode, 'a function (json) => { position, state }');
+  bytesOption('s3Snapshot', 'maxBytes', options.maxBytes);
+  booleanOption('s3Snapshot', 'optional', options.optional);
   const decode = options.decode ?? defaultDecode<S, P>;
   const source = s3Object<Snapshot<S, P> | undefined>({
     client: options.client,
     bucket: options.bucket,
     key: options.key,
     ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
-    optional: true,
+    // A missing object is no snapshot yet — unless `optional: false` says one must exist.
+    optional: options.optional ?? true,
     decode: (text) => decode(parseJson(text, 'the snapshot')),
   });
   return {
@@ -60,10 +76,16 @@ export interface MongoSnapshotOptions extends MongoTarget {
 
 const MONGO_SNAPSHOT_KEYS = keysOf<MongoSnapshotOptions>({ client: true, db: true, collection: true, filter: true, positionField: true, orderField: true, stateField: true });
 
-/** The newest snapshot document (highest position) of a MongoDB collection. None means replay from the start. */
+/**
+ * The newest snapshot document (highest position) of a MongoDB collection. None means replay from the start.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` that is not a MongoClient,
+ *   an empty `collection` or field name, a `filter` that is not an object.
+ */
 export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): SnapshotStore<S, P> {
   checkKnownKeys('mongoSnapshot', '', options, MONGO_SNAPSHOT_KEYS);
-  stringOption('mongoSnapshot', 'collection', options.collection);
+  checkTarget('mongoSnapshot', options);
+  recordOption('mongoSnapshot', 'filter', options.filter, 'a MongoDB filter object');
+  for (const field of ['positionField', 'stateField', 'orderField'] as const) optionalString('mongoSnapshot', field, options[field]);
   const positionField = options.positionField ?? 'position';
   const stateField = options.stateField ?? 'state';
   const orderField = options.orderField ?? positionField;

@@ -3,6 +3,7 @@
  */
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import type { Loaded, StateSource } from '../types.js';
+import { functionOption } from '../options.js';
 import { abortReason, sameVersion } from '../util.js';
 
 /** Options of `custom()`: `load(signal)`, and optionally `version(signal)` for cheap revalidation. */
@@ -22,10 +23,15 @@ export interface CustomSourceOptions<T> {
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const CUSTOM_KEYS = keysOf<CustomSourceOptions<unknown>>({ load: true, version: true, description: true });
 
-/** A source from your own load function (and, optionally, a version function). */
+/**
+ * A source from your own load function (and, optionally, a version function).
+ * @throws ConfigurationError (`CONFIG_INVALID`) when `load` or `version` is not a function, or `description` not a string.
+ */
 export function custom<T>(options: CustomSourceOptions<T>): StateSource<T> {
   checkKnownKeys('custom', '', options, CUSTOM_KEYS);
   if (typeof options.load !== 'function') invalidOption('custom', 'load', 'a function (signal) => Promise<value>', options.load);
+  functionOption('custom', 'version', options.version, 'a function (signal) => version');
+  if (options.description !== undefined && typeof options.description !== 'string') invalidOption('custom', 'description', 'a string', options.description);
   const { version } = options;
 
   const loadAt = async (known: unknown, signal: AbortSignal): Promise<Loaded<T>> => {

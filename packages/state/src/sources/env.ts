@@ -2,7 +2,9 @@
  * Environment variables as a source. Reading them costs no round trip; revalidation re-reads
  * them (tests and some runtimes change `process.env` in place).
  */
-import { checkKnownKeys, invalidOption, keysOf, setOwn } from '@steadyfn/handler/internal';
+import { createHash } from 'node:crypto';
+import { checkKnownKeys, invalidOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
+import { booleanOption, recordOption } from '../options.js';
 import type { Loaded, StateSource } from '../types.js';
 
 /** Options of `envVars()`: the names to read (`keys`), or a `prefix` (stripped unless `stripPrefix: false`). */
@@ -20,10 +22,23 @@ export interface EnvVarsOptions {
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const ENV_KEYS = keysOf<EnvVarsOptions>({ keys: true, prefix: true, stripPrefix: true, env: true });
 
-/** Environment variables, as an object of strings. Give `keys`, `prefix`, or both. */
+/**
+ * Environment variables, as an object of strings. Give `keys`, `prefix`, or both.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: neither `keys` nor `prefix`,
+ *   `keys` not a non-empty array of names, an empty `prefix` (it would read every variable), …
+ */
 export function envVars(options: EnvVarsOptions): StateSource<Record<string, string | undefined>> {
   checkKnownKeys('envVars', '', options, ENV_KEYS);
   if (!options.keys && options.prefix === undefined) invalidOption('envVars', 'keys', 'a list of names (or give prefix)', options.keys);
+  if (options.keys !== undefined) {
+    // A string would be read letter by letter (`R`, `E`, `G`…).
+    if (!Array.isArray(options.keys) || options.keys.length === 0) invalidOption('envVars', 'keys', 'a non-empty array of variable names', options.keys);
+    options.keys.forEach((key, i) => stringOption('envVars', `keys[${i}]`, key));
+  }
+  // An empty prefix would put every variable of the environment (secrets too) in the state.
+  if (options.prefix !== undefined) stringOption('envVars', 'prefix', options.prefix);
+  booleanOption('envVars', 'stripPrefix', options.stripPrefix);
+  recordOption('envVars', 'env', options.env, 'an object of variable names to strings (like process.env)');
   const strip = options.stripPrefix ?? true;
 
   const read = (): Loaded<Record<string, string | undefined>> => {
@@ -36,7 +51,8 @@ export function envVars(options: EnvVarsOptions): StateSource<Record<string, str
         if (key.startsWith(prefix) && key.length > prefix.length) setOwn(value, strip ? key.slice(prefix.length) : key, env[key]);
       }
     }
-    return { value, version: JSON.stringify(Object.entries(value)) };
+    // The version is a digest, never the values: status().versions ends up in health checks.
+    return { value, version: createHash('sha256').update(JSON.stringify(Object.entries(value))).digest('base64url') };
   };
 
   return {

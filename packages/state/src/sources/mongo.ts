@@ -2,21 +2,25 @@
  * MongoDB sources: one document, or the result of a query. Revalidation reads one small
  * version (a field of the document, or a separate version document) instead of the data.
  */
-import { checkKnownKeys, intOption, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
+import { booleanOption, functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
 
 type Doc = Record<string, any>;
 
 /** The few driver calls these sources use; a `mongodb` `Collection` fits. */
 export interface MongoCollectionLike {
+  /** `Collection.find(filter, { sort, projection, limit, signal })`. */
   find(filter: any, options?: any): { toArray(): Promise<any[]> };
+  /** `Collection.findOne(filter, { projection, sort, signal })`: the document, or `null`. */
   findOne(filter: any, options?: any): Promise<any>;
 }
 
 /** A `mongodb` `MongoClient` fits. */
 export interface MongoClientLike {
+  /** The database `name` (default: the one in the connection string), for its collections. */
   db(name?: string): { collection(name: string): MongoCollectionLike };
 }
 
@@ -26,6 +30,7 @@ export interface MongoTarget {
   client: ClientInput<MongoClientLike>;
   /** Database name; defaults to the one in the connection string. */
   db?: string;
+  /** The collection's name (non-empty). */
   collection: string;
 }
 
@@ -33,9 +38,20 @@ export interface MongoTarget {
 export interface MongoVersionDocument {
   /** Defaults to the source's collection. */
   collection?: string;
+  /** Selects the one version document, e.g. `{ _id: 'plans' }`. */
   filter: Doc;
   /** Field holding the version (number, string, Date or ObjectId); dotted paths allowed. */
   field: string;
+}
+
+/**
+ * Checks what every MongoDB factory takes: `client`, `db`, `collection` (returned).
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the field.
+ */
+export function checkTarget(owner: string, target: MongoTarget): string {
+  mongoClientOption(owner, target.client);
+  optionalString(owner, 'db', target.db);
+  return stringOption(owner, 'collection', target.collection);
 }
 
 async function collectionOf(target: MongoTarget, name = target.collection): Promise<MongoCollectionLike> {
@@ -60,7 +76,9 @@ function includesPath(projection: Doc, path: string): boolean {
 
 /** Options of `mongoDocument()`: the filter of the one document, an optional version field and `map`. */
 export interface MongoDocumentOptions<T> extends MongoTarget {
+  /** Selects the one document, e.g. `{ _id: 'checkout' }` (required: without it the first document would do). */
   filter: Doc;
+  /** A MongoDB projection of the document (the version field is added to an inclusion projection). */
   projection?: Doc;
   /**
    * A field of the document that changes on every write (`$inc: { version: 1 }` or
@@ -77,13 +95,30 @@ export interface MongoDocumentOptions<T> extends MongoTarget {
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const DOCUMENT_KEYS = keysOf<MongoDocumentOptions<unknown>>({ client: true, db: true, collection: true, filter: true, projection: true, versionField: true, optional: true, map: true });
 
-/** One MongoDB document. */
+/**
+ * One MongoDB document: the value is the document (or `map(document)`); with `versionField`, a
+ * stale state costs one `findOne` of that field when nothing changed.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: no `filter`, a `client` that is
+ *   not a MongoClient (or a function returning one), an empty `db`/`collection`/`versionField`, …
+ */
 export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateSource<T> {
   checkKnownKeys('mongoDocument', '', options, DOCUMENT_KEYS);
-  const collectionName = stringOption('mongoDocument', 'collection', options.collection);
+  const collectionName = checkTarget('mongoDocument', options);
+  // Without a filter, findOne would read whichever document comes first.
+  recordOption('mongoDocument', 'filter', options.filter, 'a MongoDB filter object naming the one document (e.g. { _id: "pro" })', true);
+  recordOption('mongoDocument', 'projection', options.projection, 'a MongoDB projection object');
+  booleanOption('mongoDocument', 'optional', options.optional);
+  functionOption('mongoDocument', 'map', options.map, 'a function (document) => value');
   const versionField = options.versionField === undefined ? undefined : stringOption('mongoDocument', 'versionField', options.versionField);
   const what = `mongodb ${collectionName} document`;
   let projection = options.projection;
+  // An exclusion projection that drops the version field (or a parent of it) would keep null as
+  // the version while revalidation reads the real one: every stale state a full reload.
+  for (const [field, v] of Object.entries(projection ?? {})) {
+    if (versionField !== undefined && (v === 0 || v === false) && (field === versionField || versionField.startsWith(`${field}.`))) {
+      invalidOption('mongoDocument', `projection.${field}`, `left out: it drops the versionField "${versionField}", which revalidation compares`, v);
+    }
+  }
   // An inclusion projection must still bring the version field — unless it already does (the
   // field or a parent of it): MongoDB 4.4+ refuses `{ meta: 1, 'meta.v': 1 }` as a path collision.
   if (projection && versionField && Object.values(projection).some(isInclusion) && !includesPath(projection, versionField)) {
@@ -115,8 +150,14 @@ export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateS
 
 /** Options of `mongoQuery()`: filter, sort, projection, `limit` and an optional version document. */
 export interface MongoQueryOptions<T> extends MongoTarget {
+  /**
+   * The documents to read.
+   * @default {} (every document of the collection)
+   */
   filter?: Doc;
+  /** Their order: field → `1` (ascending) or `-1` (descending). Default: the store's natural order. */
   sort?: Record<string, 1 | -1>;
+  /** A MongoDB projection of each document. */
   projection?: Doc;
   /** Upper bound on documents read (default 10 000): the state lives in memory. More is a load failure. */
   limit?: number;
@@ -133,14 +174,31 @@ export interface MongoQueryOptions<T> extends MongoTarget {
 const QUERY_KEYS = keysOf<MongoQueryOptions<unknown>>({ client: true, db: true, collection: true, filter: true, sort: true, projection: true, limit: true, versionDocument: true, map: true });
 const VERSION_DOCUMENT_KEYS = keysOf<MongoVersionDocument>({ collection: true, filter: true, field: true });
 
-/** The documents a MongoDB query returns, as an array. */
+/**
+ * The documents a MongoDB query returns, as an array (at most `limit`; more fails the load).
+ * With `versionDocument`, a stale state costs one `findOne` of the version when nothing changed.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `limit` that is not an
+ *   integer ≥ 1, a `sort` direction other than 1/-1, a `versionDocument` without `filter`/`field`, …
+ */
 export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<T[]> {
   checkKnownKeys('mongoQuery', '', options, QUERY_KEYS);
   checkKnownKeys('mongoQuery', 'versionDocument', options.versionDocument, VERSION_DOCUMENT_KEYS);
-  const collectionName = stringOption('mongoQuery', 'collection', options.collection);
+  const collectionName = checkTarget('mongoQuery', options);
   const limit = intOption('mongoQuery', 'limit', options.limit, 10_000, 1);
+  recordOption('mongoQuery', 'filter', options.filter, 'a MongoDB filter object');
+  recordOption('mongoQuery', 'projection', options.projection, 'a MongoDB projection object');
+  recordOption('mongoQuery', 'sort', options.sort, 'an object of field: 1 | -1');
+  for (const [field, direction] of Object.entries(options.sort ?? {})) {
+    if (direction !== 1 && direction !== -1) invalidOption('mongoQuery', `sort.${field}`, '1 (ascending) or -1 (descending)', direction);
+  }
+  functionOption('mongoQuery', 'map', options.map, 'a function (document) => element');
   const version = options.versionDocument;
-  if (version) stringOption('mongoQuery', 'versionDocument.field', version.field);
+  if (version !== undefined) {
+    recordOption('mongoQuery', 'versionDocument', version, 'an object { collection?, filter, field }');
+    optionalString('mongoQuery', 'versionDocument.collection', version.collection);
+    recordOption('mongoQuery', 'versionDocument.filter', version.filter, 'a MongoDB filter object naming the version document', true);
+    stringOption('mongoQuery', 'versionDocument.field', version.field);
+  }
   const what = `mongodb ${collectionName} query`;
 
   // The version is read before the data, so the data is never older than its version: a

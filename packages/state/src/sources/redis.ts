@@ -2,21 +2,27 @@
  * Redis sources: a string key (JSON or text) and a hash. Revalidation reads one small version
  * (a version key, or a field of the hash) instead of the value.
  */
-import { checkKnownKeys, clientOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption, setOwn, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
+import { booleanOption } from '../options.js';
 import { abortReason, parseJson, resolveClient, sameVersion } from '../util.js';
 
 /** The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. */
 export interface RedisReader {
+  /** `GET key`: the value, or `null` when the key does not exist. */
   get(key: string): Promise<string | null>;
+  /** `HGET key field`: the field's value, or `null`. */
   hget(key: string, field: string): Promise<string | null>;
+  /** `HGETALL key`: every field (`{}` when the hash does not exist). */
   hgetall(key: string): Promise<Record<string, string>>;
 }
 
 /** Options of `redisKey()`: the key, an optional version key, and how the value decodes. */
 export interface RedisKeyOptions<T> {
+  /** An ioredis `Redis` or `Cluster`, or a function returning one (e.g. `() => handle.get()`). */
   client: ClientInput<RedisReader>;
+  /** The string key holding the value (non-empty). */
   key: string;
   /**
    * A key whose value changes whenever `key` does (e.g. `INCR app:config:version` after each
@@ -34,13 +40,20 @@ export interface RedisKeyOptions<T> {
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const KEY_KEYS = keysOf<RedisKeyOptions<unknown>>({ client: true, key: true, versionKey: true, decode: true, optional: true });
 
-/** A Redis string key holding JSON (or text). */
+/**
+ * A Redis string key holding JSON (or text). With `versionKey`, a stale state costs one `GET`
+ * of the version when nothing changed.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` without `get`, an
+ *   empty `key`/`versionKey`, a `decode` other than `'json'`, `'text'` or a function, …
+ */
 export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<T> {
   checkKnownKeys('redisKey', '', options, KEY_KEYS);
   clientOption('redisKey', 'client', options.client, ['get'], 'an ioredis Redis or Cluster');
   const key = stringOption('redisKey', 'key', options.key);
   const versionKey = options.versionKey === undefined ? undefined : stringOption('redisKey', 'versionKey', options.versionKey);
   const decode = options.decode ?? 'json';
+  if (decode !== 'json' && decode !== 'text' && typeof decode !== 'function') invalidOption('redisKey', 'decode', '"json", "text", or a function (text) => value', decode);
+  booleanOption('redisKey', 'optional', options.optional);
   const what = `redis key ${key}`;
 
   const decodeText = (text: string | null): T => {
@@ -78,7 +91,9 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
 
 /** Options of `redisHash()`: the hash key, an optional version field, and how fields decode. */
 export interface RedisHashOptions {
+  /** An ioredis `Redis` or `Cluster`, or a function returning one (e.g. `() => handle.get()`). */
   client: ClientInput<RedisReader>;
+  /** The hash's key (non-empty). */
   key: string;
   /**
    * A field of the hash that changes on every write (`HINCRBY key version 1` in the same
@@ -93,13 +108,19 @@ export interface RedisHashOptions {
 
 const HASH_KEYS = keysOf<RedisHashOptions>({ client: true, key: true, versionField: true, decode: true, optional: true });
 
-/** A Redis hash, as an object of its fields. */
+/**
+ * A Redis hash, as an object of its fields. With `versionField`, a stale state costs one `HGET`
+ * when nothing changed.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` without
+ *   `hgetall`/`hget`, an empty `key`/`versionField`, a `decode` other than `'text'` or `'json'`, …
+ */
 export function redisHash<T extends Record<string, unknown> = Record<string, string>>(options: RedisHashOptions): StateSource<T> {
   checkKnownKeys('redisHash', '', options, HASH_KEYS);
   clientOption('redisHash', 'client', options.client, ['hgetall', 'hget'], 'an ioredis Redis or Cluster');
   const key = stringOption('redisHash', 'key', options.key);
   const versionField = options.versionField === undefined ? undefined : stringOption('redisHash', 'versionField', options.versionField);
-  const decode = options.decode ?? 'text';
+  const decode = oneOfOption('redisHash', 'decode', options.decode, ['text', 'json'], 'text');
+  booleanOption('redisHash', 'optional', options.optional);
   const what = `redis hash ${key}`;
 
   const load = async (signal: AbortSignal): Promise<Loaded<T>> => {

@@ -5,17 +5,22 @@
 import { awsClientOption, checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
+import { booleanOption, bytesOption, functionOption } from '../options.js';
 import { abortReason, parseJson, parseNdjson, resolveClient } from '../util.js';
 
 /** An `S3Client` from `@aws-sdk/client-s3` fits. */
 export interface S3Sender {
+  /** Sends a `GetObjectCommand`; `abortSignal` stops the request. */
   send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
 }
 
 /** Options of `s3Object()`: the client, bucket and key, and how the body decodes. */
 export interface S3ObjectOptions<T> {
+  /** An `S3Client`, or a function returning one. A client for another AWS service is refused. */
   client: ClientInput<S3Sender>;
+  /** The bucket's name (non-empty). */
   bucket: string;
+  /** The object's key (non-empty). */
   key: string;
   /** Turns the object's text into the value. */
   decode: (text: string) => T;
@@ -77,7 +82,12 @@ function statusOf(error: unknown): number | undefined {
 const SOURCE_KEYS = keysOf<S3SourceOptions>({ client: true, bucket: true, key: true, maxBytes: true, optional: true });
 const OBJECT_KEYS = keysOf<S3ObjectOptions<unknown>>({ client: true, bucket: true, key: true, decode: true, maxBytes: true, optional: true });
 
-/** An S3 object, decoded by your function. */
+/**
+ * An S3 object, decoded by your function. Revalidation is one conditional `GetObject`
+ * (`If-None-Match` with the ETag): 304 when unchanged, the new object otherwise.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a client for another service,
+ *   an empty `bucket`/`key`, a `decode` that is not a function, a `maxBytes` that is not a whole number ≥ 1, …
+ */
 export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
   checkKnownKeys('s3Object', '', options, OBJECT_KEYS);
   // A getter is judged at first use; a client given directly must be one for S3 (an SQSClient has a send too).
@@ -85,6 +95,9 @@ export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
   for (const field of ['bucket', 'key'] as const) {
     stringOption('s3Object', field, options[field]);
   }
+  functionOption('s3Object', 'decode', options.decode, 'a function (text) => value', true);
+  bytesOption('s3Object', 'maxBytes', options.maxBytes);
+  booleanOption('s3Object', 'optional', options.optional);
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const what = `s3://${options.bucket}/${options.key}`;
 
@@ -132,14 +145,24 @@ export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
 /** Options of `s3Json()` and `s3Ndjson()`: those of `s3Object()` without `decode`. */
 export type S3SourceOptions = Omit<S3ObjectOptions<unknown>, 'decode'>;
 
-/** An S3 object holding one JSON document. */
+/**
+ * An S3 object holding one JSON document (options of `s3Object()` without `decode`).
+ * @throws ConfigurationError (`CONFIG_INVALID`) as `s3Object()`.
+ */
 export function s3Json<T = unknown>(options: S3SourceOptions): StateSource<T> {
   checkKnownKeys('s3Json', '', options, SOURCE_KEYS);
+  bytesOption('s3Json', 'maxBytes', options.maxBytes);
+  booleanOption('s3Json', 'optional', options.optional);
   return s3Object<T>({ ...options, decode: (text) => parseJson(text, 'the object') as T });
 }
 
-/** An S3 object holding newline-delimited JSON: the value is the array of its lines. */
+/**
+ * An S3 object holding newline-delimited JSON: the value is the array of its lines.
+ * @throws ConfigurationError (`CONFIG_INVALID`) as `s3Object()`.
+ */
 export function s3Ndjson<T = unknown>(options: S3SourceOptions): StateSource<T[]> {
   checkKnownKeys('s3Ndjson', '', options, SOURCE_KEYS);
+  bytesOption('s3Ndjson', 'maxBytes', options.maxBytes);
+  booleanOption('s3Ndjson', 'optional', options.optional);
   return s3Object<T[]>({ ...options, decode: (text) => parseNdjson(text, 'the object') as T[] });
 }
