@@ -1,0 +1,69 @@
+/**
+ * More replays of bug reports filed against peer idempotency libraries, run against
+ * @steadyfn/idempotency through the real handler (Lambda adapter) and the real stores (Redis,
+ * Redis Cluster, FerretDB). Each `it` names the report and what went wrong there; the
+ * assertion is what our package must do instead. (peer-bug-replays.test.ts holds the first set.)
+ */
+import { randomUUID } from 'node:crypto';
+import { handler, type Context } from '@steadyfn/handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idempotency, type IdempotencyOptions } from '../src/index.js';
+import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+
+type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
+type Order = { orderId: string; userId: string };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(BACKENDS)('peer bug replays (2) on %s', (name) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await openBackend(name);
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  const make = (fnName: string, fn: (input: any, ctx: Context) => unknown, extra: Partial<IdempotencyOptions>) =>
+    handler({ name: fnName, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false, ...extra })] }, fn);
+  const call = async (main: ReturnType<typeof make>, body: unknown): Promise<LambdaHttp> => (await main.aws(httpEvent({ body }), lambdaContext())) as LambdaHttp;
+
+  it('powertools-lambda-typescript#5409 (docs PR #5419: "a persistence layer instance captures the IdempotencyConfig of the first operation that uses it and silently ignores subsequent ones"): two operations sharing one store keep their own key — the second is not keyed by the first one\'s expression', async () => {
+    const run = randomUUID();
+    const runs: string[] = [];
+    const byOrder = make(`by-order-${run}`, (o: Order) => (runs.push(`order:${o.orderId}/${o.userId}`), { by: 'order', ...o }), { key: (ctx) => (ctx.input as Order).orderId });
+    const byUser = make(`by-user-${run}`, (o: Order) => (runs.push(`user:${o.orderId}/${o.userId}`), { by: 'user', ...o }), { key: (ctx) => (ctx.input as Order).userId });
+    await call(byOrder, { orderId: 'o1', userId: 'u1' });
+    // Same order, other users: new keys for the user-keyed operation, so both run (keyed by
+    // order, the second would be answered as the first's key reused with another payload).
+    expect(JSON.parse((await call(byUser, { orderId: 'o1', userId: 'u2' })).body)).toEqual({ by: 'user', orderId: 'o1', userId: 'u2' });
+    const u3 = await call(byUser, { orderId: 'o1', userId: 'u3' });
+    expect(u3.statusCode).toBe(200);
+    expect(JSON.parse(u3.body)).toEqual({ by: 'user', orderId: 'o1', userId: 'u3' });
+    // The same user again: its key, replayed.
+    const again = await call(byUser, { orderId: 'o1', userId: 'u2' });
+    expect(again.headers['Idempotency-Replayed']).toBe('true');
+    // The order-keyed operation still keys by order: another order of the same user runs, the same order replays.
+    expect(JSON.parse((await call(byOrder, { orderId: 'o2', userId: 'u1' })).body)).toEqual({ by: 'order', orderId: 'o2', userId: 'u1' });
+    expect((await call(byOrder, { orderId: 'o1', userId: 'u1' })).headers['Idempotency-Replayed']).toBe('true');
+    expect(runs).toEqual(['order:o1/u1', 'user:o1/u2', 'user:o1/u3', 'order:o2/u1']);
+  });
+
+  it.each([false, true])('josipmusa/idempotency4j#24 ("expired entries not evicted") and powertools-lambda-python PR #245 (expired local-cache records): once ttlMs has passed, a completed record is no longer replayed — the request runs again (localCache %s)', async (localCache) => {
+    let runs = 0;
+    const main = make(`expiry-${randomUUID()}`, () => ({ run: ++runs }), { ttlMs: 1_500, localCache });
+    const orderId = randomUUID();
+    const first = await call(main, { orderId });
+    expect(JSON.parse(first.body)).toEqual({ run: 1 });
+    // Well past ttlMs (a FerretDB/MongoDB TTL monitor deletes only once a minute, so the read itself must check expiry).
+    await sleep(2_000);
+    const after = await call(main, { orderId });
+    expect(after.headers['Idempotency-Replayed']).toBeUndefined();
+    expect(JSON.parse(after.body)).toEqual({ run: 2 });
+    // The new run's record is replayed in turn.
+    const replay = await call(main, { orderId });
+    expect(replay.headers['Idempotency-Replayed']).toBe('true');
+    expect(JSON.parse(replay.body)).toEqual({ run: 2 });
+    expect(runs).toBe(2);
+  });
+});
