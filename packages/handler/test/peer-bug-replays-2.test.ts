@@ -5,9 +5,14 @@
  * what steadyfn must do instead. (peer-bug-replays.test.ts holds the first set.)
  */
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { HttpRequest, trigger } from '@azure/functions';
+import { afterAll, describe, expect, it } from 'vitest';
 import { handler, httpError } from '../src/index.js';
-import { lambdaContext, recorder, type Json } from './support/published.js';
+import { invocationContext } from './support/azure.js';
+import { closeServers, serve } from './support/gcp-server.js';
+import { lambdaContext, published, recorder, type Json } from './support/published.js';
+
+afterAll(closeServers);
 
 const quiet = { logSink: () => undefined };
 
@@ -90,5 +95,59 @@ describe('JSON media types with parameters or suffixes', () => {
     expect(seen).toHaveLength(0);
     expect(answer.statusCode).toBe(400);
     expect(JSON.parse(answer.body as string)).toMatchObject({ code: 'MALFORMED_EVENT' });
+  });
+});
+
+describe('Azure Functions HTTP bodies (the real @azure/functions HttpRequest)', () => {
+  const post = (body: string) =>
+    new HttpRequest({ method: 'POST', url: 'https://orders.azurewebsites.net/api/todos', headers: { 'content-type': 'application/json' }, body: { string: body } });
+  const context = () => invocationContext(published('azure', 'http-easy-auth.json').context, trigger.http({ methods: ['POST'], authLevel: 'anonymous' }));
+
+  it('Azure/azure-functions-host#346 ("req.body for a HTTP post request returns an object of type string for JSON array instead of type object"): a JSON array body reaches the function as an array', async () => {
+    const { seen, fn } = recorder();
+    const todos = [
+      { rowKey: '000123', item: 'Todo Item 1', completed: false },
+      { rowKey: '000124', item: 'Todo Item 2', completed: false },
+    ];
+    const answer = (await handler(quiet, fn)(post(JSON.stringify(todos, null, 4)), context())) as Json;
+    expect(answer.status).toBeLessThan(300);
+    expect(seen[0]!.input).toEqual(todos);
+  });
+
+  it('Azure/azure-functions-host#5301 ("req.body ... returns an object of type string and makes the properties undefined" — the body had a trailing comma): JSON text that does not parse under application/json is a 400 MALFORMED_EVENT naming body, and the function does not run on a string', async () => {
+    const { seen, fn } = recorder();
+    const answer = (await handler(quiet, fn)(post('{\n    "pattern": "test",\n    "flags": "g",\n    "input": "this is a test",\n}'), context())) as Json;
+    expect(seen).toHaveLength(0);
+    expect(answer.status).toBe(400);
+    const problem = JSON.parse(String(answer.body)) as Json;
+    expect(problem).toMatchObject({ code: 'MALFORMED_EVENT' });
+    expect(JSON.stringify(problem)).toContain('body');
+  });
+});
+
+describe('Functions Framework CloudEvents', () => {
+  it('GoogleCloudPlatform/functions-framework-dart#1 (the binary-mode Pub/Sub request the contract says to parse: ce-* headers, Content-Type application/json; charset=utf-8): the message data is decoded and its attributes and id kept', async () => {
+    const { seen, fn } = recorder();
+    const url = await serve('cloudEvent', handler(quiet, fn));
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'ce-specversion': '1.0',
+        'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
+        'ce-source': '//pubsub.googleapis.com/projects/my-project/topics/my-topic',
+        'ce-time': '2020-09-05T03:56:24Z',
+        'ce-id': '1234-1234-1234',
+      },
+      body: JSON.stringify({
+        subscription: 'projects/my-project/subscriptions/my-subscription',
+        message: { '@type': 'type.googleapis.com/google.pubsub.v1.PubsubMessage', attributes: { attr1: 'attr1-value' }, data: 'dGVzdCBtZXNzYWdlIDM=', messageId: '1234-1234-1234' },
+      }),
+    });
+    await res.arrayBuffer();
+    expect(res.status).toBeLessThan(300);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.input).toBe('test message 3');
+    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', attributes: { attr1: 'attr1-value' }, queue: 'projects/my-project/subscriptions/my-subscription' });
   });
 });
