@@ -7,9 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, trigger } from '@azure/functions';
 import { afterAll, describe, expect, it } from 'vitest';
-import { handler, httpError } from '../src/index.js';
+import { handler, httpError, httpResult } from '../src/index.js';
 import { invocationContext } from './support/azure.js';
 import { closeServers, serve } from './support/gcp-server.js';
+import { kinesisRecord } from './support/kinesis-aggregation.js';
 import { lambdaContext, published, recorder, type Json } from './support/published.js';
 
 afterAll(closeServers);
@@ -149,5 +150,44 @@ describe('Functions Framework CloudEvents', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.input).toBe('test message 3');
     expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', attributes: { attr1: 'attr1-value' }, queue: 'projects/my-project/subscriptions/my-subscription' });
+  });
+});
+
+describe('stream records that are not UTF-8 or not JSON', () => {
+  const records = () => [
+    kinesisRecord(Buffer.from('{"order":1}'), 'p', '49590338271490256608559692538361571095921575989136588801'),
+    kinesisRecord(Buffer.from([0xdb, 0xc8, 0xff, 0x00, 0x7b]), 'p', '49590338271490256608559692538361571095921575989136588802'),
+    kinesisRecord(Buffer.from('{"order":3}'), 'p', '49590338271490256608559692538361571095921575989136588803'),
+  ];
+
+  it('opensearch-project/data-prepper PR #6746 ("Drop Kinesis records with invalid UTF-8 bytes" instead of crashing the pipeline) and Nordstrom/hello-retail PR #68: with body "auto" a record that is not UTF-8 reaches the function as its exact bytes, and the batch goes on', async () => {
+    const { seen, fn } = recorder();
+    const answer = await handler(quiet, fn).aws({ Records: records() }, lambdaContext());
+    expect(seen.map((s) => s.input)).toEqual([{ order: 1 }, Buffer.from([0xdb, 0xc8, 0xff, 0x00, 0x7b]), { order: 3 }]);
+    expect(answer === undefined || (answer as Json).batchItemFailures?.length === 0).toBe(true);
+  });
+
+  it('Nordstrom/hello-retail PR #68 ("protect from kinesis payloads that fail decoding or parsing"), with body "json": the record that is not JSON is neither dropped nor fatal to the batch — the records before it run, it and those after it are reported from its sequence number, so the shard resumes there in order', async () => {
+    const { seen, fn } = recorder();
+    const answer = await handler({ ...quiet, body: 'json' }, fn).aws({ Records: records() }, lambdaContext());
+    expect(seen.map((s) => s.input)).toEqual([{ order: 1 }]);
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: '49590338271490256608559692538361571095921575989136588802' }] });
+  });
+});
+
+describe('multi-byte response bodies over a real HTTP server', () => {
+  it('aws/chalice PR #910 ("Fixed message truncation bug": Content-Length from the string length, not its UTF-8 bytes) and sst PR #3584: a body with multi-byte characters arrives whole through the Functions Framework', async () => {
+    const text = 'Grüße — 日本語のテキスト 🎉🎉 naïve café';
+    const url = await serve('http', handler(quiet, () => httpResult({ status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: text })));
+    const res = await fetch(`${url}/greeting`);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(res.status).toBe(200);
+    expect(bytes.toString('utf8')).toBe(text);
+    const length = res.headers.get('content-length');
+    if (length !== null) expect(Number(length)).toBe(Buffer.byteLength(text));
+    const json = { note: text, items: ['ü', '日', '🎉'] };
+    const jsonUrl = await serve('http', handler(quiet, () => json));
+    const jsonRes = await fetch(jsonUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(await jsonRes.json()).toEqual(json);
   });
 });
