@@ -5,12 +5,12 @@
  * assertion is what our package must do instead. (peer-bug-replays.test.ts holds the first set.)
  */
 import { randomUUID } from 'node:crypto';
-import { handler, type Context } from '@steadyfn/handler';
+import { handler, httpResult, type Context } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotency, type IdempotencyOptions } from '../src/index.js';
 import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
 
-type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
+type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string; cookies?: string[] };
 type Order = { orderId: string; userId: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,6 +47,31 @@ describe.each(BACKENDS)('peer bug replays (2) on %s', (name) => {
     expect(JSON.parse((await call(byOrder, { orderId: 'o2', userId: 'u1' })).body)).toEqual({ by: 'order', orderId: 'o2', userId: 'u1' });
     expect((await call(byOrder, { orderId: 'o1', userId: 'u1' })).headers['Idempotency-Replayed']).toBe('true');
     expect(runs).toEqual(['order:o1/u1', 'user:o1/u2', 'user:o1/u3', 'order:o2/u1']);
+  });
+
+  it('resonatehq/resonate#99 ("the first request gets 201, subsequent requests get 200") and VSN2015/concerns_on_rails PR #47 (a replayed 201 came back "without the Location the original response had"): a replay keeps the status, Location, ETag and every cookie, only adding Idempotency-Replayed', async () => {
+    let runs = 0;
+    const main = make(`created-${randomUUID()}`, (o: { orderId: string }) => {
+      runs++;
+      return httpResult({
+        status: 201,
+        headers: { location: `/orders/${o.orderId}`, etag: '"v1"', 'content-type': 'application/json' },
+        cookies: ['session=abc; Path=/; HttpOnly', 'cart=; Max-Age=0'],
+        body: { id: o.orderId, created: true },
+      });
+    }, {});
+    const key = randomUUID();
+    const send = async () => (await main.aws(httpEvent({ key, body: { orderId: 'o-77' } }), lambdaContext())) as LambdaHttp;
+    const first = await send();
+    const replay = await send();
+    expect(first.statusCode).toBe(201);
+    expect(first.headers['Idempotency-Replayed']).toBeUndefined();
+    expect(replay.headers['Idempotency-Replayed']).toBe('true');
+    const { 'Idempotency-Replayed': _marker, ...replayHeaders } = replay.headers;
+    expect({ ...replay, headers: replayHeaders }).toEqual(first);
+    expect(first.headers).toMatchObject({ location: '/orders/o-77', etag: '"v1"' });
+    expect(first.cookies).toEqual(['session=abc; Path=/; HttpOnly', 'cart=; Max-Age=0']);
+    expect(runs).toBe(1);
   });
 
   it.each([false, true])('josipmusa/idempotency4j#24 ("expired entries not evicted") and powertools-lambda-python PR #245 (expired local-cache records): once ttlMs has passed, a completed record is no longer replayed — the request runs again (localCache %s)', async (localCache) => {
