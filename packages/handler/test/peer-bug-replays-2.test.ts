@@ -5,6 +5,7 @@
  * what steadyfn must do instead. (peer-bug-replays.test.ts holds the first set.)
  */
 import { randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { HttpRequest, trigger } from '@azure/functions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handler, httpError, httpResult } from '../src/index.js';
@@ -189,5 +190,50 @@ describe('multi-byte response bodies over a real HTTP server', () => {
     const jsonUrl = await serve('http', handler(quiet, () => json));
     const jsonRes = await fetch(jsonUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(await jsonRes.json()).toEqual(json);
+  });
+});
+
+describe('Lambda Function URLs and compressed responses', () => {
+  /** A Lambda Function URL POST (payload 2.0, no httpMethod at the top), as the URL endpoint sends it. */
+  const functionUrlPost = (body: string): Json => ({
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', host: 'abcdefghijklmnopqrstuvwxyz234567.lambda-url.ap-northeast-1.on.aws' },
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'abcdefghijklmnopqrstuvwxyz234567',
+      domainName: 'abcdefghijklmnopqrstuvwxyz234567.lambda-url.ap-northeast-1.on.aws',
+      domainPrefix: 'abcdefghijklmnopqrstuvwxyz234567',
+      http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'curl/8.0.1' },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: '07/May/2023:10:11:12 +0000',
+      timeEpoch: 1683454272000,
+    },
+    body,
+    isBase64Encoded: false,
+  });
+
+  it('honojs/hono#1075 ("When sending a POST to the Lambda Function URL, it doesn\'t work": the method was read from httpMethod, absent there, so a GET with a body threw) — the POST and its JSON body reach the function', async () => {
+    const { seen, fn } = recorder((input) => ({ user: (input as Json).user }));
+    const answer = (await handler(quiet, fn).aws(functionUrlPost('{"user":"watany"}'), lambdaContext())) as Json;
+    expect(answer.statusCode).toBe(200);
+    expect(JSON.parse(answer.body as string)).toEqual({ user: 'watany' });
+    const t = seen[0]!.ctx.trigger;
+    expect(t.kind === 'http' ? t.request.method : undefined).toBe('POST');
+  });
+
+  it('honojs/hono PR #4696 (compressed bodies were judged by Content-Type alone and sent as text, corrupting them): a gzip-encoded JSON response is sent base64 and decodes to the same bytes', async () => {
+    const json = JSON.stringify({ items: Array.from({ length: 50 }, (_, i) => ({ i, name: `item-${i}` })) });
+    const gz = gzipSync(json);
+    const answer = (await handler(quiet, () => httpResult({ status: 200, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gz })).aws(
+      functionUrlPost('{}'),
+      lambdaContext(),
+    )) as Json;
+    expect(answer.isBase64Encoded).toBe(true);
+    expect(gunzipSync(Buffer.from(answer.body as string, 'base64')).toString()).toBe(json);
   });
 });
