@@ -15,6 +15,20 @@ type Order = { orderId: string; userId: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function sqsRecord(messageId: string, body: unknown): Record<string, unknown> {
+  return {
+    messageId,
+    receiptHandle: `rh-${randomUUID()}`,
+    body: JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: '1700000000001' },
+    messageAttributes: {},
+    md5OfBody: 'ignored',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:documents',
+    awsRegion: 'us-east-1',
+  };
+}
+
 describe.each(BACKENDS)('peer bug replays (2) on %s', (name) => {
   let backend: Backend;
   beforeAll(async () => {
@@ -72,6 +86,34 @@ describe.each(BACKENDS)('peer bug replays (2) on %s', (name) => {
     expect(first.headers).toMatchObject({ location: '/orders/o-77', etag: '"v1"' });
     expect(first.cookies).toEqual(['session=abc; Path=/; HttpOnly', 'cart=; Max-Age=0']);
     expect(runs).toBe(1);
+  });
+
+  it('aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws#904 ("Single upload produces multiple workflow executions": a batch that timed out returned no partial answer, SQS redelivered it whole, and messages already started ran again — one upload six times): here the batch is answered before the deadline with only the unfinished message failed, and a whole-batch redelivery replays the finished ones', async () => {
+    const runs = new Map<string, number>();
+    const DEADLINE_MS = 5_000;
+    const main = handler(
+      { name: `documents-${randomUUID()}`, logSink: silentSink(), deadlineMarginMs: 3_000, use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] },
+      async (input: { doc: string }) => {
+        const n = (runs.get(input.doc) ?? 0) + 1;
+        runs.set(input.doc, n);
+        if (input.doc === 'slow' && n === 1) await new Promise(() => {}); // never finishes in this invocation
+        return { started: `${input.doc}-execution` };
+      },
+    );
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const records = [sqsRecord(ids[0]!, { doc: 'a' }), sqsRecord(ids[1]!, { doc: 'slow' }), sqsRecord(ids[2]!, { doc: 'c' })];
+    const startedAt = Date.now();
+    expect(await main.aws({ Records: records }, lambdaContext(randomUUID(), 'documents', DEADLINE_MS))).toEqual({ batchItemFailures: [{ itemIdentifier: ids[1] }] });
+    // The whole batch comes back (as it did for the peer, whose timeout answered nothing). Until
+    // the first invocation's deadline its unfinished message may still be held; after it, it runs.
+    let again = (await main.aws({ Records: records }, lambdaContext())) as { batchItemFailures: Array<{ itemIdentifier: string }> };
+    while (again.batchItemFailures.length > 0 && Date.now() < startedAt + DEADLINE_MS + 5_000) {
+      expect(again.batchItemFailures).toEqual([{ itemIdentifier: ids[1] }]);
+      await sleep(100);
+      again = (await main.aws({ Records: records }, lambdaContext())) as typeof again;
+    }
+    expect(again).toEqual({ batchItemFailures: [] });
+    expect(Object.fromEntries(runs)).toEqual({ a: 1, slow: 2, c: 1 });
   });
 
   it.each([false, true])('josipmusa/idempotency4j#24 ("expired entries not evicted") and powertools-lambda-python PR #245 (expired local-cache records): once ttlMs has passed, a completed record is no longer replayed — the request runs again (localCache %s)', async (localCache) => {
