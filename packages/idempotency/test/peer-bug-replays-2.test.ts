@@ -116,6 +116,39 @@ describe.each(BACKENDS)('peer bug replays (2) on %s', (name) => {
     expect(Object.fromEntries(runs)).toEqual({ a: 1, slow: 2, c: 1 });
   });
 
+  it('cloudevents/sdk-javascript#489 ("parsing big integers in JSON data loses precision": 1524831183200260097 became 1524831183200260000) and n8n#26925: two requests whose ids differ only past 2^53 parse to the same number — keyed by input they stay two keys, so the second runs instead of replaying the first\'s answer', async () => {
+    let runs = 0;
+    const main = make(`bigint-${randomUUID()}`, () => ({ run: ++runs }), { key: 'input' });
+    const post = async (rawBody: string) => {
+      const event = httpEvent({}) as Record<string, unknown>;
+      return (await main.aws({ ...event, body: rawBody }, lambdaContext())) as LambdaHttp;
+    };
+    const tweet = await post('{"tweetId": 1524831183200260097}');
+    const other = await post('{"tweetId": 1524831183200260098}');
+    expect(JSON.parse(tweet.body)).toEqual({ run: 1 });
+    expect(other.headers['Idempotency-Replayed']).toBeUndefined();
+    expect(JSON.parse(other.body)).toEqual({ run: 2 });
+    // The same id again is the same key: replayed.
+    const again = await post('{"tweetId": 1524831183200260097}');
+    expect(again.headers['Idempotency-Replayed']).toBe('true');
+    expect(JSON.parse(again.body)).toEqual({ run: 1 });
+  });
+
+  it('cloudevents/sdk-javascript#489, with an Idempotency-Key: the key reused with a payload that differs only past 2^53 is refused as reused (422), not answered with the other payload\'s result', async () => {
+    let runs = 0;
+    const main = make(`bigint-key-${randomUUID()}`, () => ({ run: ++runs }), {});
+    const key = randomUUID();
+    const post = async (rawBody: string) => {
+      const event = httpEvent({ key }) as Record<string, unknown>;
+      return (await main.aws({ ...event, body: rawBody }, lambdaContext())) as LambdaHttp;
+    };
+    expect((await post('{"amountMinor": 9007199254740993}')).statusCode).toBe(200);
+    const reused = await post('{"amountMinor": 9007199254740992}');
+    expect(reused.statusCode).toBe(422);
+    expect(JSON.parse(reused.body)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(runs).toBe(1);
+  });
+
   it.each([false, true])('josipmusa/idempotency4j#24 ("expired entries not evicted") and powertools-lambda-python PR #245 (expired local-cache records): once ttlMs has passed, a completed record is no longer replayed — the request runs again (localCache %s)', async (localCache) => {
     let runs = 0;
     const main = make(`expiry-${randomUUID()}`, () => ({ run: ++runs }), { ttlMs: 1_500, localCache });
