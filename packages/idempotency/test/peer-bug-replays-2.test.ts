@@ -93,11 +93,12 @@ describe.each(BACKENDS)('peer bug replays (2) on %s', (name) => {
     const DEADLINE_MS = 5_000;
     const main = handler(
       { name: `documents-${randomUUID()}`, logSink: silentSink(), deadlineMarginMs: 3_000, use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] },
-      async (input: { doc: string }) => {
-        const n = (runs.get(input.doc) ?? 0) + 1;
-        runs.set(input.doc, n);
-        if (input.doc === 'slow' && n === 1) await new Promise(() => {}); // never finishes in this invocation
-        return { started: `${input.doc}-execution` };
+      async (input: unknown) => {
+        const { doc } = input as { doc: string };
+        const n = (runs.get(doc) ?? 0) + 1;
+        runs.set(doc, n);
+        if (doc === 'slow' && n === 1) await new Promise(() => {}); // never finishes in this invocation
+        return { started: `${doc}-execution` };
       },
     );
     const ids = [randomUUID(), randomUUID(), randomUUID()];
