@@ -237,3 +237,29 @@ describe('Lambda Function URLs and compressed responses', () => {
     expect(gunzipSync(Buffer.from(answer.body as string, 'base64')).toString()).toBe(json);
   });
 });
+
+describe('Functions Framework HTTP bodies', () => {
+  it('GoogleCloudPlatform/functions-framework-nodejs#99 ("Parsing body of requests without Content-Type header": req.body was {} and the bytes were gone): a POST without a content type reaches the function as its text, with its exact bytes', async () => {
+    const { seen, fn } = recorder();
+    const url = await serve('http', handler(quiet, fn));
+    // A byte body: fetch sends no Content-Type for it, as curl -H 'content-type: ' does.
+    const res = await fetch(url, { method: 'POST', body: new TextEncoder().encode('hi') });
+    await res.arrayBuffer();
+    expect(res.headers.get('content-type') ?? '').not.toContain('problem');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.input).toBe('hi');
+    const t = seen[0]!.ctx.trigger;
+    expect(t.kind === 'http' ? t.request.rawBytes?.toString() : undefined).toBe('hi');
+  });
+
+  it('googleapis/repo-automation-bots PR #2195 ("express server should save rawBody" — a webhook signature is over the exact bytes, indentation included): a JSON body parsed by the framework still arrives with its exact bytes', async () => {
+    const { seen, fn } = recorder();
+    const url = await serve('http', handler(quiet, fn));
+    const sent = '{\n    "action": "opened",\n    "issue": { "number": 1 }\n}\n';
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'issues' }, body: sent });
+    await res.arrayBuffer();
+    expect(seen[0]!.input).toEqual({ action: 'opened', issue: { number: 1 } });
+    const t = seen[0]!.ctx.trigger;
+    expect(t.kind === 'http' ? t.request.rawBytes?.toString('utf8') : undefined).toBe(sent);
+  });
+});
