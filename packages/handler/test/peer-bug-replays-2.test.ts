@@ -263,3 +263,22 @@ describe('Functions Framework HTTP bodies', () => {
     expect(t.kind === 'http' ? t.request.rawBytes?.toString('utf8') : undefined).toBe(sent);
   });
 });
+
+describe('Functions Framework HTTP bodies without a content type: bounds', () => {
+  it('functions-framework-nodejs#99, a GET without a body still runs with no body, and a body past 32 MiB without a content type is a 400 naming body, the function not run', async () => {
+    const { seen, fn } = recorder();
+    const url = await serve('http', handler(quiet, fn));
+    const get = await fetch(`${url}/ping`);
+    await get.arrayBuffer();
+    expect(get.status).toBeLessThan(300);
+    expect(seen).toHaveLength(1);
+    const t = seen[0]!.ctx.trigger;
+    expect(t.kind === 'http' ? t.request.rawBytes : 'not http').toBeUndefined();
+    const big = await fetch(url, { method: 'POST', body: new Uint8Array(32 * 1024 * 1024 + 1) });
+    expect(big.status).toBe(400);
+    const problem = (await big.json()) as Json;
+    expect(problem).toMatchObject({ code: 'MALFORMED_EVENT' });
+    expect(JSON.stringify(problem)).toContain('"body"');
+    expect(seen).toHaveLength(1);
+  });
+});
