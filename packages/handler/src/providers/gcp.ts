@@ -21,6 +21,7 @@ import { propertiesAsText } from '../events/attributes.js';
 import { parseJsonLossless } from '../internal/json.js';
 import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
 import { backgroundCloudEvent, isBackgroundContext } from './gcp-background.js';
+import { readUnparsedBody } from './gcp-unread-body.js';
 
 export { isBackgroundContext };
 
@@ -56,15 +57,17 @@ function gcpFrame(raw: unknown, signal?: AbortSignal, env: Record<string, string
   return frame;
 }
 
-function expressRequest(req: Rec): HttpRequest {
+function expressRequest(req: Rec, unread?: Buffer): HttpRequest {
   // Node joins a repeated header into one value (or keeps only the first, for the headers it
   // takes once); `headersDistinct` (Node ≥ 18.3) keeps every line, so a header sent twice is seen as twice.
   const multiHeaders = headerLists(isRec(req.headersDistinct) ? req.headersDistinct : req.headers);
   const headers = joinHeaderLists(headerLists(req.headers));
   // The framework keeps the exact bytes in rawBody; `body` is already parsed by body-parser.
   // Without the framework (plain Express), a raw parser's Buffer or a text parser's string.
+  // A body no parser took (no Content-Type) was read from the stream by the caller.
   let body: RequestBody = { rawBody: undefined, rawBytes: undefined };
-  if (Buffer.isBuffer(req.rawBody)) body = bodyFromBytes(req.rawBody);
+  if (unread !== undefined) body = bodyFromBytes(unread);
+  else if (Buffer.isBuffer(req.rawBody)) body = bodyFromBytes(req.rawBody);
   else if (Buffer.isBuffer(req.body)) body = bodyFromBytes(req.body);
   else if (typeof req.body === 'string') body = req.body === '' ? body : decodeBody(req.body, false);
   else if (isRec(req.body) && Object.keys(req.body).length > 0) body = decodeBody(req.body, false);
@@ -157,7 +160,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   let outcome: Outcome;
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
-    const request = expressRequest(req);
+    const request = expressRequest(req, await readUnparsedBody(req));
     outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request, def.body, httpAnswer(def)));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
