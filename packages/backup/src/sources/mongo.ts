@@ -32,7 +32,7 @@ export interface MongoDbLike {
 export interface MongoSourceOptions {
   /** The database to back up: a `Db`, or a function giving one (e.g. `async () => (await store.get()).db`). */
   db: ClientInput<MongoDbLike>;
-  /** Collections to back up. @default every collection except `system.*` */
+  /** Collections to back up (a non-empty list; an empty one is refused with `ConfigurationError`). @default every collection except `system.*` */
   collections?: string[];
   /** Documents per `find` batch. @default 1000 */
   batchSize?: number;
@@ -89,8 +89,10 @@ export function toEjson(value: unknown): string {
 export function mongoSource(options: MongoSourceOptions): SnapshotSource {
   checkKnownKeys('mongoSource', '', options, keysOf<MongoSourceOptions>({ db: true, collections: true, batchSize: true }));
   if (options === null || typeof options !== 'object' || options.db === undefined || options.db === null) invalidOption('mongoSource', 'db', 'a mongodb Db or a function giving one', options?.db);
-  if (options.collections !== undefined && (!Array.isArray(options.collections) || options.collections.some((c) => typeof c !== 'string' || c === ''))) {
-    invalidOption('mongoSource', 'collections', 'an array of collection names', options.collections);
+  // An empty list would make every run a complete backup of nothing, which retention then counts
+  // among the kept verified backups: leave `collections` out to back up every collection.
+  if (options.collections !== undefined && (!Array.isArray(options.collections) || options.collections.length === 0 || options.collections.some((c) => typeof c !== 'string' || c === ''))) {
+    invalidOption('mongoSource', 'collections', 'a non-empty array of collection names (leave it out for every collection)', options.collections);
   }
   const batchSize = intOption('mongoSource', 'batchSize', options.batchSize, 1000, 1, 100_000);
 
