@@ -84,7 +84,8 @@ export function toEjson(value: unknown): string {
  *
  * @example
  * const source = mongoSource({ db: async () => (await store.get()).db, collections: ['orders', 'customers'] });
- * @throws {ConfigurationError} `db` missing, `collections` not a list of names, `batchSize` out of range
+ * @throws {ConfigurationError} `db` missing, `collections` not a non-empty list of names, `batchSize` out of range;
+ *   when a run starts, `collections` naming a collection the database does not have
  */
 export function mongoSource(options: MongoSourceOptions): SnapshotSource {
   checkKnownKeys('mongoSource', '', options, keysOf<MongoSourceOptions>({ db: true, collections: true, batchSize: true }));
@@ -105,6 +106,10 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
       const listed = (await db.listCollections({}, { nameOnly: false }).toArray()) as Array<{ name: string; type?: string; options?: Record<string, unknown> }>;
       const byName = new Map(listed.filter((c) => c.type !== 'view' && !c.name.startsWith('system.')).map((c) => [c.name, c]));
       const names = options.collections ?? [...byName.keys()].sort();
+      // A typo (or a collection dropped since the job was written) is the job's configuration, not a
+      // failure of the source to retry: refuse it naming the collection, before anything is written.
+      const missing = names.filter((name) => !byName.has(name));
+      if (missing.length > 0) invalidOption('mongoSource', 'collections', `names of collections database "${db.databaseName}" has (it has no ${missing.map((m) => JSON.stringify(m)).join(', ')})`, options.collections);
       const datasets: DatasetInfo[] = [];
       for (const name of names) {
         const indexes = ((await db.collection(name).indexes()) as Array<Record<string, unknown>>).filter((i) => i.name !== '_id_').map(fromListed);
