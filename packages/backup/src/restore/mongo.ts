@@ -150,9 +150,14 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       const db = await resolveClient(options.db);
       const createOptions = EJSON.parse(JSON.stringify(dataset.options ?? {}), { relaxed: false }) as Record<string, unknown>;
       if (ferret) delete createOptions.validator;
-      if (Object.keys(createOptions).length > 0) {
-        const exists = (await db.listCollections({ name: rename(dataset.name) }, { nameOnly: true }).toArray()).length > 0;
-        if (!exists) await (db as unknown as { createCollection(n: string, o: unknown): Promise<unknown> }).createCollection(rename(dataset.name), createOptions);
+      // Created here even without options: an empty collection (no documents, no secondary index)
+      // is part of the backup, and nothing else below would create it.
+      const exists = (await db.listCollections({ name: rename(dataset.name) }, { nameOnly: true }).toArray()).length > 0;
+      if (!exists) {
+        await (db as unknown as { createCollection(n: string, o: unknown): Promise<unknown> }).createCollection(rename(dataset.name), createOptions).catch((error: unknown) => {
+          // Created by someone else in between (NamespaceExists): the restore goes on, as it would have.
+          if ((error as { code?: unknown }).code !== 48) throw error;
+        });
       }
       let ops: Array<Record<string, unknown>> = [];
       let bytes = 0;

@@ -22,7 +22,10 @@ export interface PointInTimeRestoreOptions {
   storage: S3Target;
   /** The stream backup (its `name`) whose changes are replayed. */
   stream: string;
-  /** The state to reproduce: a time (Date, ISO string or epoch ms). */
+  /**
+   * The state to reproduce: a time (Date, epoch ms, or an ISO string with its zone — `Z` or an
+   * offset; one without is refused with `ConfigurationError`, as it would be read in local time).
+   */
   at: Date | string | number;
   /** A MongoDB target (`mongoTarget(...)`): changes are applied as upserts and deletes by `_id`. */
   target: RestoreTarget;
@@ -43,9 +46,14 @@ export interface PointInTimeReport {
   objects: number;
 }
 
+/** An ISO date-time that says its zone: `Z` or an offset (`+01:00`, `-0500`). */
+const ZONED_ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
 function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): number {
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : typeof value === 'number' ? value : NaN;
-  if (!Number.isFinite(ms)) invalidOption(owner, field, 'a Date, an ISO time or epoch milliseconds', value);
+  // A string without a zone would be read in the machine's local time (UTC on a function, hours
+  // off on a laptop): a restore to another moment than the one written. It must say its zone.
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? (ZONED_ISO.test(value.trim()) ? Date.parse(value) : NaN) : typeof value === 'number' ? value : NaN;
+  if (!Number.isFinite(ms)) invalidOption(owner, field, 'a Date, an ISO time with its zone (Z or an offset, e.g. 2026-11-30T10:15:00Z) or epoch milliseconds', value);
   return ms;
 }
 
@@ -164,7 +172,7 @@ export interface RestoreStreamOptions {
   target: RestoreTarget;
   /** The timeline to replay. @default the current one */
   timeline?: number;
-  /** Apply changes up to this time. @default everything */
+  /** Apply changes up to this time (like `pointInTimeRestore`'s `at`: an ISO string must say its zone). @default everything */
   until?: Date | string | number;
 }
 

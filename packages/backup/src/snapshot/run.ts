@@ -4,6 +4,7 @@
  * nears, then commit the manifest with `If-None-Match: *`. A failed upload is aborted; a
  * deadline leaves a checkpoint that the next invocation continues from.
  */
+import { ConfigurationError } from '@steadyfn/handler';
 import { v7 as uuidv7 } from 'uuid';
 import { BackupError, FencedError, SourceChangedError, SourceReadError, StorageError, describeError } from '../errors.js';
 import { logOf, remaining, type RunContext } from '../context.js';
@@ -165,7 +166,8 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
     } else {
       const description = await options.source.describe(signal).catch((error: unknown) => {
         // A source that cannot be reached at the start is the source's failure, not the storage's.
-        if (error instanceof BackupError || signal?.aborted) throw error;
+        // A ConfigurationError (e.g. a collection the database lacks) is the job's, not the source's.
+        if (error instanceof BackupError || error instanceof ConfigurationError || signal?.aborted) throw error;
         throw new SourceReadError(`describing the source failed (${describeError(error)})`, error);
       });
       state = {
@@ -290,7 +292,7 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
     if (error instanceof FencedError) await lease.abandon();
     else await lease.release().catch(() => undefined);
     log.error('snapshot backup failed', { job: options.job, backupId: state?.backupId, error: describeError(error) });
-    if (error instanceof BackupError || aborted) throw error;
+    if (error instanceof BackupError || error instanceof ConfigurationError || aborted) throw error;
     throw new StorageError(`snapshot job "${options.job}" failed (${describeError(error)}); the upload was aborted`, error);
   }
 }

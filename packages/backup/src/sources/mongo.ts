@@ -32,7 +32,7 @@ export interface MongoDbLike {
 export interface MongoSourceOptions {
   /** The database to back up: a `Db`, or a function giving one (e.g. `async () => (await store.get()).db`). */
   db: ClientInput<MongoDbLike>;
-  /** Collections to back up. @default every collection except `system.*` */
+  /** Collections to back up (a non-empty list; an empty one is refused with `ConfigurationError`). @default every collection except `system.*` */
   collections?: string[];
   /** Documents per `find` batch. @default 1000 */
   batchSize?: number;
@@ -84,13 +84,16 @@ export function toEjson(value: unknown): string {
  *
  * @example
  * const source = mongoSource({ db: async () => (await store.get()).db, collections: ['orders', 'customers'] });
- * @throws {ConfigurationError} `db` missing, `collections` not a list of names, `batchSize` out of range
+ * @throws {ConfigurationError} `db` missing, `collections` not a non-empty list of names, `batchSize` out of range;
+ *   when a run starts, `collections` naming a collection the database does not have
  */
 export function mongoSource(options: MongoSourceOptions): SnapshotSource {
   checkKnownKeys('mongoSource', '', options, keysOf<MongoSourceOptions>({ db: true, collections: true, batchSize: true }));
   if (options === null || typeof options !== 'object' || options.db === undefined || options.db === null) invalidOption('mongoSource', 'db', 'a mongodb Db or a function giving one', options?.db);
-  if (options.collections !== undefined && (!Array.isArray(options.collections) || options.collections.some((c) => typeof c !== 'string' || c === ''))) {
-    invalidOption('mongoSource', 'collections', 'an array of collection names', options.collections);
+  // An empty list would make every run a complete backup of nothing, which retention then counts
+  // among the kept verified backups: leave `collections` out to back up every collection.
+  if (options.collections !== undefined && (!Array.isArray(options.collections) || options.collections.length === 0 || options.collections.some((c) => typeof c !== 'string' || c === ''))) {
+    invalidOption('mongoSource', 'collections', 'a non-empty array of collection names (leave it out for every collection)', options.collections);
   }
   const batchSize = intOption('mongoSource', 'batchSize', options.batchSize, 1000, 1, 100_000);
 
@@ -103,6 +106,10 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
       const listed = (await db.listCollections({}, { nameOnly: false }).toArray()) as Array<{ name: string; type?: string; options?: Record<string, unknown> }>;
       const byName = new Map(listed.filter((c) => c.type !== 'view' && !c.name.startsWith('system.')).map((c) => [c.name, c]));
       const names = options.collections ?? [...byName.keys()].sort();
+      // A typo (or a collection dropped since the job was written) is the job's configuration, not a
+      // failure of the source to retry: refuse it naming the collection, before anything is written.
+      const missing = names.filter((name) => !byName.has(name));
+      if (missing.length > 0) invalidOption('mongoSource', 'collections', `names of collections database "${db.databaseName}" has (it has no ${missing.map((m) => JSON.stringify(m)).join(', ')})`, options.collections);
       const datasets: DatasetInfo[] = [];
       for (const name of names) {
         const indexes = ((await db.collection(name).indexes()) as Array<Record<string, unknown>>).filter((i) => i.name !== '_id_').map(fromListed);
