@@ -4,7 +4,7 @@
  * its own deadline allows; when the last one gives up the shared work is aborted, so no
  * connect outlives the invocations that asked for it.
  */
-import { raceSignal } from '@steadyfn/handler/internal';
+import { fitsTimer, raceSignal } from '@steadyfn/handler/internal';
 
 export { raceSignal };
 
@@ -21,9 +21,10 @@ export function bounded<V>(
   onLate?: (value: V) => void,
 ): Promise<V> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(onTimeout()), ms);
+  // Past Node's longest timer (a far deadline) a timer would fire after 1 ms: no bound then.
+  const timer = fitsTimer(ms) ? setTimeout(() => controller.abort(onTimeout()), ms) : undefined;
   // A frozen or finishing instance must not be kept alive by this timer.
-  timer.unref?.();
+  timer?.unref?.();
   const follow = (): void => controller.abort(outer!.reason);
   if (outer?.aborted) follow();
   else outer?.addEventListener('abort', follow, { once: true });

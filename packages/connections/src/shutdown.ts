@@ -2,13 +2,13 @@
  * Graceful close on SIGTERM, which Cloud Functions / Cloud Run, OpenWhisk (container stop),
  * Azure and Lambda (when an extension is registered) send before stopping an instance.
  */
-import { checkKnownKeys, keysOf, msOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, keysOf, MAX_TIMER_MS, msOption } from '@steadyfn/handler/internal';
 import { closeAll } from './registry.js';
 
 /** Options of `closeOnSigterm`. */
 export interface SigtermOptions {
   /**
-   * Give up on closing after this many ms; Lambda allows 500 ms at most after SIGTERM.
+   * Give up on closing after this many ms; Lambda allows 500 ms at most after SIGTERM. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
    * @default 400
    */
   timeoutMs?: number | undefined;
@@ -26,13 +26,13 @@ const SIGTERM_KEYS = keysOf<SigtermOptions>({ timeoutMs: true });
  * The `connections` plugin installs it when it detects a platform.
  *
  * @returns A function that removes the listener.
- * @throws ConfigurationError (`CONFIG_INVALID`) when `timeoutMs` is not a whole number of ms ≥ 1.
+ * @throws ConfigurationError (`CONFIG_INVALID`) when `timeoutMs` is not a whole number of ms from 1 to 2147483647.
  * @example
  * closeOnSigterm({ timeoutMs: 300 });
  */
 export function closeOnSigterm(options: SigtermOptions = {}): () => void {
   checkKnownKeys('closeOnSigterm', '', options, SIGTERM_KEYS);
-  const timeoutMs = msOption('closeOnSigterm', 'timeoutMs', options.timeoutMs, 400);
+  const timeoutMs = msOption('closeOnSigterm', 'timeoutMs', options.timeoutMs, 400, 1, MAX_TIMER_MS);
   if (uninstall) return uninstall;
   const onSigterm = (): void => {
     remove();

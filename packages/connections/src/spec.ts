@@ -38,7 +38,7 @@ export interface BudgetOptions {
   shedRatio?: number;
   /**
    * Upper bound, in milliseconds, of the random wait before a reconnect while the server
-   * is near its limit; also the `Retry-After` given when shedding.
+   * is near its limit; also the `Retry-After` given when shedding. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
    * @default 1000
    */
   backoffMs?: number;
@@ -96,17 +96,17 @@ export interface ClientSpec<T> {
    */
   idleThresholdMs?: number;
   /**
-   * The thaw-check ping fails after this many ms and the client is rebuilt. Also bounded by the invocation's deadline.
+   * The thaw-check ping fails after this many ms and the client is rebuilt. Also bounded by the invocation's deadline. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
    * @default 1000
    */
   pingTimeoutMs?: number;
   /**
-   * `create` fails after this many ms (`CONNECTION_UNAVAILABLE`). Also bounded by the deadline of the invocations waiting for it.
+   * `create` fails after this many ms (`CONNECTION_UNAVAILABLE`). Also bounded by the deadline of the invocations waiting for it. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
    * @default 10000
    */
   connectTimeoutMs?: number;
   /**
-   * How long (ms) `close` waits for the client to close before dropping it.
+   * How long (ms) `close` waits for the client to close before dropping it. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
    * @default 2000
    */
   closeTimeoutMs?: number;

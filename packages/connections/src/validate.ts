@@ -3,7 +3,7 @@
  * cold start, in module scope) with a `ConfigurationError` naming the factory and the
  * option, instead of surfacing as a connection failure later.
  */
-import { checkKnownKeys, invalidOption, keysOf, msOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, keysOf, MAX_TIMER_MS, msOption, stringOption } from '@steadyfn/handler/internal';
 import type { BudgetOptions, ClientSpec } from './spec.js';
 
 /** Resolved handle settings (milliseconds). */
@@ -62,7 +62,7 @@ function budgetOption(owner: string, value: unknown): BudgetOptions | undefined 
   const budget = value as BudgetOptions;
   ratioOption(owner, 'budget.warnRatio', budget.warnRatio);
   ratioOption(owner, 'budget.shedRatio', budget.shedRatio);
-  msOption(owner, 'budget.backoffMs', budget.backoffMs, 0, 0);
+  msOption(owner, 'budget.backoffMs', budget.backoffMs, 0, 0, MAX_TIMER_MS);
   return budget;
 }
 
@@ -85,9 +85,9 @@ export function validateSpec(owner: string, spec: ClientSpec<unknown>): HandleSe
   return {
     name,
     idleThresholdMs: msOption(owner, 'idleThresholdMs', spec.idleThresholdMs, HANDLE_DEFAULTS.idleThresholdMs, 0),
-    pingTimeoutMs: msOption(owner, 'pingTimeoutMs', spec.pingTimeoutMs, HANDLE_DEFAULTS.pingTimeoutMs),
-    connectTimeoutMs: msOption(owner, 'connectTimeoutMs', spec.connectTimeoutMs, HANDLE_DEFAULTS.connectTimeoutMs),
-    closeTimeoutMs: msOption(owner, 'closeTimeoutMs', spec.closeTimeoutMs, HANDLE_DEFAULTS.closeTimeoutMs),
+    pingTimeoutMs: msOption(owner, 'pingTimeoutMs', spec.pingTimeoutMs, HANDLE_DEFAULTS.pingTimeoutMs, 1, MAX_TIMER_MS),
+    connectTimeoutMs: msOption(owner, 'connectTimeoutMs', spec.connectTimeoutMs, HANDLE_DEFAULTS.connectTimeoutMs, 1, MAX_TIMER_MS),
+    closeTimeoutMs: msOption(owner, 'closeTimeoutMs', spec.closeTimeoutMs, HANDLE_DEFAULTS.closeTimeoutMs, 1, MAX_TIMER_MS),
     budget: budgetOption(owner, spec.budget),
   };
 }

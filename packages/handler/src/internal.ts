@@ -6,7 +6,8 @@
  * @packageDocumentation
  */
 export { isRecord, str, setOwn, getOwn, type Rec } from './internal/record.js';
-export { sleep, withTimeout } from './internal/time.js';
+export { sleep, withTimeout, MAX_TIMER_MS, fitsTimer } from './internal/time.js';
+export { cutAt } from './internal/text.js';
 export { raceSignal, throwIfAborted, abortReasonOf, abortCallbacks, onAbort, toAbortSignal, type Abortable } from './internal/signal.js';
 // The running invocation and the logger, for packages that must not load the root entry's adapters.
 export { currentContext, currentAbortable, extendingAt } from './context.js';

@@ -9,7 +9,7 @@
  *   queue / event / tick    correlationId = the `correlationId` attribute, else the delivery id; causationId = delivery id
  */
 import type { Context } from '@steadyfn/handler';
-import { isRecord } from '@steadyfn/handler/internal';
+import { cutAt, isRecord } from '@steadyfn/handler/internal';
 import type { CallerContext, EnvelopeMeta, EventEnvelope } from './envelope.js';
 
 const ID_TOKEN = /^[\x21-\x7e]{1,128}$/;
@@ -24,12 +24,6 @@ export interface CallerContextOptions {
 
 /** Longest caller-context string, in UTF-16 code units; longer ones are cut. */
 const MAX_CONTEXT_LENGTH = 1024;
-
-/** The first `max` code units of `text`, one fewer when the cut would split a surrogate pair. */
-function cutAt(text: string, max: number): string {
-  const last = text.charCodeAt(max - 1);
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
-}
 
 /** Copies the allow-listed primitive fields of `source` (strings cut to 1,024 code units, whole characters); objects, arrays and other fields never pass. */
 export function pickContext(source: unknown, allow: ReadonlyArray<string>): CallerContext | undefined {

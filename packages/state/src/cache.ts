@@ -11,7 +11,7 @@
  *
  * Nothing runs in the background: a frozen instance would never finish it.
  */
-import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, SteadyError } from '@steadyfn/handler/internal';
+import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, MAX_TIMER_MS, SteadyError } from '@steadyfn/handler/internal';
 import type { ZodType, output } from 'zod';
 import { StateError, SourceError, describeFailure, failuresForLog, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
@@ -134,8 +134,6 @@ type StepResult =
   | { name: string; status: 'loaded'; loaded: Loaded<unknown> }
   | { name: string; status: 'failed'; error: unknown };
 
-/** Node's longest timer (about 24.8 days); a longer delay fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration option in ms (≥ 0; `Infinity` where allowed), or `fallback` when undefined. */
 function duration(field: string, value: unknown, fallback: number, allowInfinity: boolean): number {

@@ -1,5 +1,5 @@
 import { SteadyError } from '@steadyfn/handler/internal';
-import { scrubText } from '@steadyfn/handler/internal';
+import { cutAt, scrubText } from '@steadyfn/handler/internal';
 
 /** One thing wrong with the state: a source that failed to load, or a value the schema rejected. */
 export interface StateIssue {
@@ -62,12 +62,6 @@ function summarise(failures: ReadonlyArray<StateIssue>): string {
   const parts = failures.map((f) => `${f.field || f.source}: ${f.message}`);
   const text = `State could not be loaded (${failures.length} issue${failures.length === 1 ? '' : 's'}): ${parts.join('; ')}`;
   return text.length > MAX_MESSAGE ? `${cutAt(text, MAX_MESSAGE - 1)}…` : text;
-}
-
-/** The first `max` code units of `text`, one fewer when the cut would split a surrogate pair. */
-function cutAt(text: string, max: number): string {
-  const last = text.charCodeAt(max - 1);
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 /**

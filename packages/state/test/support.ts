@@ -4,6 +4,8 @@
  * middleware), plus a TCP proxy that can be cut to take a store "down" for real.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createConnection, type Socket } from 'node:net';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createLogger, type Logger } from '@steadyfn/handler';
 import { Redis } from 'ioredis';
@@ -51,15 +53,83 @@ export interface RedisCommandLog {
   stop(): Promise<void>;
 }
 
+/**
+ * One MONITOR line's arguments: `1700000000.123 [0 127.0.0.1:5000] "get" "k\"ey"` → the
+ * source (`127.0.0.1:5000`) and the unescaped arguments (Redis quotes each one, escaping `\\`,
+ * `\"`, `\n`, `\r`, `\t`, `\a`, `\b` and other bytes as `\xNN`).
+ */
+function parseMonitorLine(line: string): { source: string; args: string[] } | undefined {
+  const open = line.indexOf('[');
+  const close = line.indexOf(']', open);
+  if (open < 0 || close < 0) return undefined;
+  const source = line.slice(open + 1, close).split(' ')[1] ?? '';
+  const args: string[] = [];
+  const escapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b', '"': '"', '\\': '\\' };
+  let i = close + 1;
+  while (i < line.length) {
+    if (line[i] !== '"') {
+      i++;
+      continue;
+    }
+    // Bytes, then UTF-8: a non-ASCII key arrives as `\xNN` escapes of its UTF-8 bytes.
+    const bytes: number[] = [];
+    for (i++; i < line.length && line[i] !== '"'; i++) {
+      if (line[i] !== '\\') bytes.push(line.charCodeAt(i));
+      else if (line[i + 1] === 'x') {
+        bytes.push(parseInt(line.slice(i + 2, i + 4), 16));
+        i += 3;
+      } else bytes.push((escapes[line[++i]!] ?? line[i]!).charCodeAt(0));
+    }
+    args.push(Buffer.from(bytes).toString('utf8'));
+    i++;
+  }
+  return { source, args };
+}
+
+/**
+ * MONITOR on a raw socket of its own. ioredis's `monitor()` sets its "monitoring" state one
+ * microtask after MONITOR's `+OK`, so a feed line that arrives in the same read (any other
+ * client busy on the shared Redis) is taken for a command reply: "Command queue state
+ * error", and the test file dies. A bare socket has no command queue to confuse.
+ */
+async function rawMonitor(host: string, port: number, onLine: (line: string) => void): Promise<Socket> {
+  const socket = createConnection({ host, port });
+  await once(socket, 'connect');
+  socket.setEncoding('latin1');
+  let buffered = '';
+  let started = false;
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      for (let end = buffered.indexOf('\r\n'); end >= 0; end = buffered.indexOf('\r\n')) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        if (!started) {
+          if (line !== '+OK') return reject(new Error(`MONITOR refused: ${line}`));
+          started = true;
+          resolve();
+        } else if (line.startsWith('+')) onLine(line.slice(1));
+      }
+    });
+    socket.write('MONITOR\r\n');
+  });
+  // A socket error after the start must not crash the test file: the marker wait reports it.
+  socket.on('error', () => undefined);
+  return socket;
+}
+
 export async function watchRedis(client: Redis): Promise<RedisCommandLog> {
   const info = String(await client.call('CLIENT', 'INFO'));
   const addr = /(?:^| )addr=(\S+)/.exec(info)?.[1];
   if (!addr) throw new Error('CLIENT INFO gave no addr');
-  const monitor = await client.monitor();
   let seen: string[][] = [];
   const waiters = new Map<string, () => void>();
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source !== addr) return;
+  // The same server as `client` (as ioredis's `monitor()` duplicated its options); the test Redis has no password.
+  const monitor = await rawMonitor(client.options.host ?? '127.0.0.1', client.options.port ?? 6379, (line) => {
+    const parsed = parseMonitorLine(line);
+    if (!parsed || parsed.source !== addr) return;
+    const { args } = parsed;
     const [name, marker] = args;
     if (name?.toLowerCase() === 'echo' && marker && waiters.has(marker)) {
       waiters.get(marker)!();
@@ -87,7 +157,7 @@ export async function watchRedis(client: Redis): Promise<RedisCommandLog> {
       return out;
     },
     async stop() {
-      monitor.disconnect();
+      monitor.destroy();
     },
   };
 }

@@ -22,17 +22,17 @@ export interface HandleOptions {
    */
   idleThresholdMs?: number | undefined;
   /**
-   * The thaw-check ping fails after this many ms (the client is rebuilt); also bounded by the deadline.
+   * The thaw-check ping fails after this many ms (the client is rebuilt); also bounded by the deadline. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
    * @default 1000
    */
   pingTimeoutMs?: number | undefined;
   /**
-   * A connect fails after this many ms (`CONNECTION_UNAVAILABLE`); also bounded by the deadline.
+   * A connect fails after this many ms (`CONNECTION_UNAVAILABLE`); also bounded by the deadline. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
    * @default 10000
    */
   connectTimeoutMs?: number | undefined;
   /**
-   * How long (ms) closing one client may take before it is dropped.
+   * How long (ms) closing one client may take before it is dropped. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
    * @default 2000
    */
   closeTimeoutMs?: number | undefined;

@@ -22,11 +22,16 @@ export function invalidOption(owner: string, field: string, expected: string, go
   });
 }
 
-/** A whole number of milliseconds ≥ `min` (default 1), or `fallback` when undefined. */
-export function msOption(owner: string, field: string, value: unknown, fallback: number, min = 1): number {
+/**
+ * A whole number of milliseconds ≥ `min` (default 1) and ≤ `max` (default none), or `fallback`
+ * when undefined. Pass `MAX_TIMER_MS` as `max` for a duration that arms a timer: Node fires a
+ * longer one after 1 ms.
+ */
+export function msOption(owner: string, field: string, value: unknown, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    invalidOption(owner, field, `a whole number of milliseconds ≥ ${min}`, value);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const upTo = max === Number.MAX_SAFE_INTEGER ? '' : ` and ≤ ${max}`;
+    invalidOption(owner, field, `a whole number of milliseconds ≥ ${min}${upTo}`, value);
   }
   return value;
 }

@@ -4,7 +4,7 @@
  * relay run from the outbox's options and returns what it did.
  */
 import type { Context } from '@steadyfn/handler';
-import { DeadlineExceededError, invalidOption } from '@steadyfn/handler/internal';
+import { DeadlineExceededError, fitsTimer, invalidOption } from '@steadyfn/handler/internal';
 import type { ResolvedRelay } from '../options.js';
 import { readWatchdogMessage } from '../sqs/watchdog.js';
 import { MetricsRecorder, type OutboxMetrics } from './metrics.js';
@@ -79,7 +79,8 @@ export interface RelayEntries {
  */
 function reserveSignal(ctx: Pick<Context, 'signal' | 'remainingMs'>, reserveMs: number): AbortSignal {
   const ms = ctx.remainingMs() - reserveMs;
-  if (!Number.isFinite(ms)) return ctx.signal;
+  // Past Node's longest timer (a deadline weeks away) a timer would fire after 1 ms: no bound.
+  if (!fitsTimer(ms)) return ctx.signal;
   const early = new AbortController();
   const timer = setTimeout(() => early.abort(new DeadlineExceededError(`The outbox relay stopped with ${reserveMs} ms (reserveMs) left before the deadline`)), Math.max(0, ms));
   timer.unref?.();
