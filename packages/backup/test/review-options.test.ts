@@ -5,29 +5,9 @@
  * for S3's keys) failed at run time as a lease request error. Each must be a
  * `ConfigurationError` (`CONFIG_INVALID`) naming the field, before anything is sent.
  */
-import { ConfigurationError } from '@steadyfn/handler';
 import { describe, expect, it } from 'vitest';
+import { client, configError, db, storage } from './offline-options.js';
 import { mongoSource, mongoTarget, probeS3, restoreStream, snapshotBackup, streamBackup } from '../src/index.js';
-
-// A client that fails the test if anything is sent: every check here must happen first.
-const client = {
-  send: async () => {
-    throw new Error('nothing may be sent before the options are checked');
-  },
-};
-const storage = { client, bucket: 'backups' };
-const db = { databaseName: 'x', collection: () => ({}), command: async () => ({}), listCollections: () => ({ toArray: async () => [] }) };
-
-async function configError(work: () => unknown): Promise<ConfigurationError> {
-  try {
-    await work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as ConfigurationError).code).toBe('CONFIG_INVALID');
-    return error as ConfigurationError;
-  }
-  throw new Error('no ConfigurationError');
-}
 
 describe('options checked up front', () => {
   it('mongoTarget: collectionName must be a function', async () => {

@@ -11,29 +11,10 @@
  *
  * Each must be a `ConfigurationError` (`CONFIG_INVALID`) naming the field, before anything is sent.
  */
-import { ConfigurationError } from '@steadyfn/handler';
 import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '@steadyfn/handler';
+import { configError, db, storage } from './offline-options.js';
 import { mongoSource, mongoTarget, pointInTimeRestore, restoreStream } from '../src/index.js';
-
-// A client that fails the test if anything is sent: every check here must happen first.
-const client = {
-  send: async () => {
-    throw new Error('nothing may be sent before the options are checked');
-  },
-};
-const storage = { client, bucket: 'backups' };
-const db = { databaseName: 'x', collection: () => ({}), command: async () => ({}), listCollections: () => ({ toArray: async () => [] }) };
-
-async function configError(work: () => unknown): Promise<ConfigurationError> {
-  try {
-    await work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as ConfigurationError).code).toBe('CONFIG_INVALID');
-    return error as ConfigurationError;
-  }
-  throw new Error('no ConfigurationError');
-}
 
 describe('options a user gets wrong by accident', () => {
   it('mongoSource: an empty collections list is refused (it would back up nothing, as a complete backup)', async () => {

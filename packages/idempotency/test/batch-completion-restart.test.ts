@@ -14,7 +14,7 @@ import { handler } from '@steadyfn/handler';
 import { idempotency, redisStore } from '../src/index.js';
 import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { eventually } from '../../../test/support/wait.js';
-import { lambdaContext, silentSink } from './support.js';
+import { lambdaContext, silentSink, sqsRecord } from './support.js';
 
 let server: (OwnServer & { url: string }) | undefined;
 const clients: Redis[] = [];
@@ -23,19 +23,6 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-function sqsRecord(messageId: string, body: unknown): Record<string, unknown> {
-  return {
-    messageId,
-    receiptHandle: `rh-${randomUUID()}`,
-    body: JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: '1700000000001' },
-    messageAttributes: {},
-    md5OfBody: 'unchecked',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders',
-    awsRegion: 'us-east-1',
-  };
-}
 
 describe('a batch completion that fails while the store restarts', () => {
   it.each([1, 2])('is retried until the store is back (%i messages): the records complete, a redelivery replays', async (size) => {

@@ -8,26 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { handler, httpResult, type Context } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotency, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, sqsRecord, type Backend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string; cookies?: string[] };
 type Order = { orderId: string; userId: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function sqsRecord(messageId: string, body: unknown): Record<string, unknown> {
-  return {
-    messageId,
-    receiptHandle: `rh-${randomUUID()}`,
-    body: JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: '1700000000001' },
-    messageAttributes: {},
-    md5OfBody: 'ignored',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:documents',
-    awsRegion: 'us-east-1',
-  };
-}
 
 describe.each(BACKENDS)('peer bug replays (2) on %s', (name) => {
   let backend: Backend;
@@ -102,7 +89,7 @@ describe.each(BACKENDS)('peer bug replays (2) on %s', (name) => {
       },
     );
     const ids = [randomUUID(), randomUUID(), randomUUID()];
-    const records = [sqsRecord(ids[0]!, { doc: 'a' }), sqsRecord(ids[1]!, { doc: 'slow' }), sqsRecord(ids[2]!, { doc: 'c' })];
+    const records = [sqsRecord(ids[0]!, { doc: 'a' }, { queue: 'documents' }), sqsRecord(ids[1]!, { doc: 'slow' }, { queue: 'documents' }), sqsRecord(ids[2]!, { doc: 'c' }, { queue: 'documents' })];
     const startedAt = Date.now();
     expect(await main.aws({ Records: records }, lambdaContext(randomUUID(), 'documents', DEADLINE_MS))).toEqual({ batchItemFailures: [{ itemIdentifier: ids[1] }] });
     // The whole batch comes back (as it did for the peer, whose timeout answered nothing). Until

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { idempotency, parseIdempotencyKeyHeader, scopeOf, storeKey, type IdempotencyOptions, type IdempotencyStore } from '../src/index.js';
 import { killWorker, retryUntilTakenOver, shipRetry, startWorker, workerSuite } from './hang-worker.js';
-import { BACKENDS, counting, eventually, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, counting, eventually, httpEvent, lambdaContext, openBackend, silentSink, sqsRecord, type Backend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: boolean };
 
@@ -25,19 +25,6 @@ function deferred(): { promise: Promise<void>; resolve(): void } {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function sqsRecord(messageId: string, body: unknown): Record<string, unknown> {
-  return {
-    messageId,
-    receiptHandle: `rh-${randomUUID()}`,
-    body: JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: '1700000000001' },
-    messageAttributes: {},
-    md5OfBody: 'ignored',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders',
-    awsRegion: 'us-east-1',
-  };
-}
 
 /** A log sink that keeps the lines, to read the codes the plugin logged. */
 function recordingSink(): { sink: (line: string) => void; codes(): string[] } {

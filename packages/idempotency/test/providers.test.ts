@@ -9,23 +9,10 @@ import { InvocationContext, trigger } from '@azure/functions';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import { idempotency, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, counting, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, counting, lambdaContext, openBackend, silentSink, sqsRecord, type Backend } from './support.js';
 
 const Order = z.object({ orderId: z.string() });
 
-function sqsRecord(messageId: string, body: unknown, receiveCount = 1): Record<string, unknown> {
-  return {
-    messageId,
-    receiptHandle: `rh-${randomUUID()}`,
-    body: JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '1700000000000', SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: '1700000000001' },
-    messageAttributes: {},
-    md5OfBody: 'ignored',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders',
-    awsRegion: 'us-east-1',
-  };
-}
 
 function pubsubEvent(messageId: string, body: unknown, attempt: number): Record<string, unknown> {
   return {
@@ -117,7 +104,7 @@ describe.each(BACKENDS)('one idempotent function on four providers, %s store', (
     expect(store.calls).toEqual({ claimMany: 1, completeMany: 1 });
     // The visibility timeout ran out before the delete: messages 1 and 2 come back with a new one.
     const fresh = randomUUID();
-    const again = await main.aws({ Records: [sqsRecord(ids[1]!, { orderId: 'sqs-1' }, 2), sqsRecord(ids[2]!, { orderId: 'sqs-2' }, 2), sqsRecord(fresh, { orderId: 'sqs-3' })] }, lambdaContext());
+    const again = await main.aws({ Records: [sqsRecord(ids[1]!, { orderId: 'sqs-1' }, { receiveCount: 2 }), sqsRecord(ids[2]!, { orderId: 'sqs-2' }, { receiveCount: 2 }), sqsRecord(fresh, { orderId: 'sqs-3' })] }, lambdaContext());
     expect(again).toEqual({ batchItemFailures: [] });
     // Only the fresh message is left to complete: still one round trip, as a single complete.
     expect(store.calls).toEqual({ claimMany: 2, completeMany: 1, complete: 1 });

@@ -110,3 +110,22 @@ export function counting(store: IdempotencyStore): IdempotencyStore & { calls: R
 export function silentSink(): (line: string) => void {
   return () => undefined;
 }
+
+/**
+ * An SQS record as Lambda delivers it (the `Records[]` item of an SQS event), with `body` as
+ * JSON text. `queue` names the source queue in `eventSourceARN`; `receiveCount` is
+ * `ApproximateReceiveCount`.
+ */
+export function sqsRecord(messageId: string, body: unknown, options: { receiveCount?: number; queue?: string } = {}): Record<string, unknown> {
+  return {
+    messageId,
+    receiptHandle: `rh-${randomUUID()}`,
+    body: JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: String(options.receiveCount ?? 1), SentTimestamp: '1700000000000', SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: '1700000000001' },
+    messageAttributes: {},
+    md5OfBody: 'ignored',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:${options.queue ?? 'orders'}`,
+    awsRegion: 'us-east-1',
+  };
+}
