@@ -1,23 +1,24 @@
 /**
- * The BSON size of what the embedded outbox stores, measured by the `bson` library the
- * `mongodb` driver carries (`BSON.calculateObjectSize`): the bytes the server keeps, not a
- * count of characters. Loaded on first use, so `mongodb` stays an optional peer for users of
- * the Redis outbox; embedded mode runs only with it installed.
+ * The BSON size of what the embedded outbox stores, measured by the `bson` library (the one the
+ * `mongodb` driver is built on: `calculateObjectSize`): the bytes the server keeps, not a count
+ * of characters. `bson` is a dependency of this package, not the optional `mongodb` peer, so a
+ * bundler resolves it for a function that uses only the Redis outbox; it is loaded on first
+ * use, so such a function does not pay for it at cold start.
  */
 import type { EmbeddedEvent } from './mongo-shapes.js';
 
-/** `calculateObjectSize` of the driver's `bson`. */
+/** `calculateObjectSize` of `bson`. */
 export type BsonSize = (doc: object) => number;
 
 let loading: Promise<BsonSize> | undefined;
 
 /**
- * The driver's `BSON.calculateObjectSize`, imported from `mongodb` once.
+ * `bson`'s `calculateObjectSize`, imported once.
  *
- * @throws the import's error when `mongodb` is not installed (embedded mode cannot run then).
+ * @throws the import's error when `bson` cannot be loaded.
  */
 export function bsonSize(): Promise<BsonSize> {
-  loading ??= import('mongodb').then(({ BSON }) => (doc: object) => BSON.calculateObjectSize(doc));
+  loading ??= import('bson').then(({ calculateObjectSize }) => (doc: object) => calculateObjectSize(doc));
   // A failed import is retried next time (it may have been a transient resolution failure).
   loading.catch(() => (loading = undefined));
   return loading;
