@@ -28,6 +28,9 @@ export function mutate(doc: unknown, path: Path, replacement: unknown, remove: b
     node = next as Record<string, unknown>;
   }
   const last = path[path.length - 1]!;
+  // An earlier mutation made this branch an array: a member name of the sample (Azure's blob
+  // `properties.length`) is no index of it, and setting an array's `length` to a non-number throws.
+  if (Array.isArray(node) && !/^(0|[1-9][0-9]*)$/.test(String(last))) return copy;
   if (remove) delete node[last];
   else node[last] = replacement;
   return copy;
