@@ -20,6 +20,7 @@ import { headerLists, httpInput, joinHeaderLists, parseQueryString } from '../ht
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { joinedHeaders, renderError, type HttpResponse } from '../response.js';
+import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
 import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
 import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
@@ -323,8 +324,6 @@ function throwIfFailed(def: Definition, outcomes: Outcome[]): void {
   if (failed && !failed.ok) throw toPublicError(failed.error);
 }
 
-/** Statuses the Fetch `Response` the host builds cannot carry a body with. */
-const NULL_BODY = new Set([204, 205, 304]);
 
 const SAME_SITE: Readonly<Record<string, AzureCookie['sameSite']>> = { strict: 'Strict', lax: 'Lax', none: 'None' };
 const COOKIE_FIELDS = new Set(['name', 'value', 'domain', 'path', 'expires', 'maxAge', 'secure', 'httpOnly', 'sameSite']);
@@ -361,7 +360,7 @@ const AZURE_HTTP: HttpAnswer = {
 function toAzureHttp(res: HttpResponse): AzureHttpResponse {
   const out: AzureHttpResponse = { status: res.status, headers: joinedHeaders(res) };
   if (res.cookies.length > 0) out.cookies = res.cookies.map((line) => toAzureCookie(line)!);
-  if (res.body !== '' && !NULL_BODY.has(res.status)) out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
+  if (res.body !== '' && !NO_CONTENT_STATUSES.has(res.status)) out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
   return out;
 }
 
