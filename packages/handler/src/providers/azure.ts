@@ -329,6 +329,19 @@ const SAME_SITE: Readonly<Record<string, AzureCookie['sameSite']>> = { strict: '
 const COOKIE_FIELDS = new Set(['name', 'value', 'domain', 'path', 'expires', 'maxAge', 'secure', 'httpOnly', 'sameSite']);
 
 /**
+ * The earliest expiry the worker sends: `@azure/functions`' `toRpcHttpCookie` leaves out an
+ * `expires` whose time is 0 ms or less (`timeInMilliseconds && timeInMilliseconds >= 0`), which
+ * would turn the usual deletion (`Expires=Thu, 01 Jan 1970 00:00:00 GMT`) into a session cookie.
+ */
+const EARLIEST_SENT_EXPIRY_MS = 1_000;
+
+/** An expiry at or before the epoch as one still in the past the worker carries (1970-01-01T00:00:01Z). */
+function sendableExpiry(expires: Date): Date {
+  const ms = expires.getTime();
+  return ms <= 0 ? new Date(EARLIEST_SENT_EXPIRY_MS) : expires;
+}
+
+/**
  * A `Set-Cookie` line as the cookie object the worker takes, or undefined when that object
  * cannot say the same thing (an attribute it has no field for, such as `Partitioned`).
  */
@@ -340,7 +353,7 @@ export function toAzureCookie(line: string): AzureCookie | undefined {
   const cookie: AzureCookie = { name: parsed.name, value: parsed.value };
   if (parsed.domain !== undefined) cookie.domain = parsed.domain;
   if (parsed.path !== undefined) cookie.path = parsed.path;
-  if (parsed.expires !== undefined) cookie.expires = parsed.expires;
+  if (parsed.expires !== undefined) cookie.expires = sendableExpiry(parsed.expires);
   if (parsed.maxAge !== undefined) cookie.maxAge = parsed.maxAge;
   if (parsed.secure) cookie.secure = true;
   if (parsed.httpOnly) cookie.httpOnly = true;
