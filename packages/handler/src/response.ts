@@ -262,9 +262,10 @@ function hasHeader(headers: Record<string, unknown>, lower: string): boolean {
  */
 function isOpaqueValue(body: object): boolean {
   const b = body as Record<string, unknown>;
-  if (typeof b.then === 'function' || typeof b.pipe === 'function' || typeof b.getReader === 'function') return true;
-  if (body instanceof Map || body instanceof Set || body instanceof WeakMap || body instanceof WeakSet) return true;
-  return (typeof Blob === 'function' && body instanceof Blob) || (typeof Response === 'function' && body instanceof Response);
+  // Told by shape: a promise (`then`), a Node stream (`pipe`), a web stream (`getReader`), a Blob
+  // or fetch Response (`arrayBuffer`). Reading the global `Response` would load Node's fetch.
+  if (typeof b.then === 'function' || typeof b.pipe === 'function' || typeof b.getReader === 'function' || typeof b.arrayBuffer === 'function') return true;
+  return body instanceof Map || body instanceof Set || body instanceof WeakMap || body instanceof WeakSet;
 }
 
 /** The body as sent: its text (or base64) and the content type it implies when none was given. */
