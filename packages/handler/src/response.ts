@@ -24,7 +24,11 @@ export interface HttpResultInit {
   headers?: Record<string, HeaderValue>;
   /** `Set-Cookie` values, one cookie each (`'sid=abc; Path=/; HttpOnly'`); never folded into one line. */
   cookies?: ReadonlyArray<string>;
-  /** A string is sent as is (`text/plain` by default); bytes as binary (`application/octet-stream`); anything else as JSON. */
+  /**
+   * A string is sent as is (`text/plain` by default); bytes (any typed array, `DataView` or
+   * `ArrayBuffer`) as binary (`application/octet-stream`); anything else as JSON. A stream, `Blob`,
+   * fetch `Response`, `Map`, `Set` or promise is refused (`INVALID_HTTP_RESULT`): its JSON would not hold it.
+   */
   body?: unknown;
 }
 
@@ -250,13 +254,30 @@ function hasHeader(headers: Record<string, unknown>, lower: string): boolean {
   return false;
 }
 
+/**
+ * A value whose JSON says nothing of what it holds — `{}` for a web stream, a `Blob`, a fetch
+ * `Response`, a `Map`, a `Set` or a promise; a Node stream's internal state, buffered chunks
+ * included — so sending it as JSON would lose the data (or leak it). The core sends a response
+ * whole: a stream, or a value still to come, has no body to send.
+ */
+function isOpaqueValue(body: object): boolean {
+  const b = body as Record<string, unknown>;
+  // Told by shape: a promise (`then`), a Node stream (`pipe`), a web stream (`getReader`), a Blob
+  // or fetch Response (`arrayBuffer`). Reading the global `Response` would load Node's fetch.
+  if (typeof b.then === 'function' || typeof b.pipe === 'function' || typeof b.getReader === 'function' || typeof b.arrayBuffer === 'function') return true;
+  return body instanceof Map || body instanceof Set || body instanceof WeakMap || body instanceof WeakSet;
+}
+
 /** The body as sent: its text (or base64) and the content type it implies when none was given. */
 function encodeBody(body: unknown): { body: string; isBase64: boolean; type: string | undefined } {
   if (body === undefined || body === null) return { body: '', isBase64: false, type: undefined };
   if (typeof body === 'string') return { body, isBase64: false, type: 'text/plain; charset=utf-8' };
-  if (body instanceof Uint8Array) {
-    return { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64'), isBase64: true, type: 'application/octet-stream' };
+  // Bytes in any view (a Buffer, a DataView, an Int16Array) or a whole ArrayBuffer: those bytes.
+  if (ArrayBuffer.isView(body) || body instanceof ArrayBuffer) {
+    const bytes = body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return { body: bytes.toString('base64'), isBase64: true, type: 'application/octet-stream' };
   }
+  if (typeof body === 'object' && isOpaqueValue(body)) throw invalidHttpResult('body');
   let text: string | undefined;
   try {
     text = JSON.stringify(body);
@@ -276,7 +297,8 @@ function encodeBody(body: unknown): { body: string; isBase64: boolean; type: str
  *
  * @throws InvalidHttpResultError (`INVALID_HTTP_RESULT`, 500) when no HTTP response can carry
  *   the result: a status outside 200–599, a header name that is not a token, a header value or
- *   cookie with CR, LF or another control character, a body JSON cannot encode (a `BigInt`).
+ *   cookie with CR, LF or another control character, a body JSON cannot encode (a `BigInt`) or
+ *   whose JSON would not hold it (a stream, `Blob`, fetch `Response`, `Map`, `Set`, promise).
  */
 export function renderResult(value: unknown): HttpResponse {
   if (isHttpResponse(value)) return value;

@@ -3,6 +3,7 @@
  * `AWS_CLIENT_DEFAULTS`, closed with `destroy()`, and no thaw check (the SDK speaks HTTP,
  * opens a new socket when a kept-alive one is gone and retries socket errors itself).
  */
+import { ConfigurationError } from '@steadyfn/handler/internal';
 import { makeHandle } from '../handle.js';
 import type { ClientHandle } from '../spec.js';
 import { useDriver } from './load.js';
@@ -27,10 +28,50 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
     {
       ...handleOptions(o, owner),
       async create() {
-        return build(await useDriver(owner, pkg, driver), { ...AWS_CLIENT_DEFAULTS, ...o.config } as Config);
+        const client = build(await useDriver(owner, pkg, driver), { ...AWS_CLIENT_DEFAULTS, ...o.config } as Config);
+        try {
+          await checkResolvable(owner, client);
+        } catch (err) {
+          client.destroy();
+          throw err;
+        }
+        return client;
       },
       close: (client) => client.destroy(),
     },
     owner,
   );
+}
+
+/** The SDK's resolved configuration providers this checks (SDK v3 clients' `config`). */
+interface ResolvedConfig {
+  region?: unknown;
+  endpoint?: unknown;
+}
+
+/**
+ * Resolves the client's region and endpoint once, when it is built: the SDK checks neither in
+ * its constructor, so a client without a region (none in `config`, `AWS_REGION`,
+ * `AWS_DEFAULT_REGION` or the shared config file) or with an `endpoint` that is not a URL would
+ * fail every command with a bare `Error` / `TypeError` — a retryable `INTERNAL` whose log names
+ * nothing to fix. Each is a terminal `ConfigurationError` naming the option instead. Both are
+ * local (environment, shared config file, URL parse; the SDK memoises them), no round trip.
+ */
+async function checkResolvable(owner: string, client: object): Promise<void> {
+  const config = (client as { config?: ResolvedConfig }).config;
+  if (config === undefined) return;
+  for (const field of ['region', 'endpoint'] as const) {
+    const provider = config[field];
+    if (typeof provider !== 'function') continue;
+    try {
+      await (provider as () => Promise<unknown>)();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message.slice(0, 160) : String(err);
+      throw new ConfigurationError(`${owner}(): the AWS SDK cannot use option "config.${field}": ${reason}`, {
+        field: `config.${field}`,
+        expected: field === 'region' ? 'a region: config.region, AWS_REGION or AWS_DEFAULT_REGION' : 'an endpoint URL (https://…)',
+        cause: err,
+      });
+    }
+  }
 }

@@ -5,7 +5,7 @@
  */
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import type { Provider } from '@steadyfn/handler';
-import { ConfigurationError, errorChain, errorName, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { ConfigurationError, errorChain, errorName, invalidOption, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { isConnectionError, wasNotSent } from '../errors.js';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
@@ -128,6 +128,17 @@ function interruptedByClose(err: unknown): boolean {
 }
 
 /**
+ * MongoDB's naming restrictions for a database (manual, "Naming Restrictions"): none of
+ * `/ \ . " $`, a space or NUL (the characters the driver's `Db` refuses, and those the server
+ * refuses on Unix), and fewer than 64 bytes. Checked by the factory: otherwise the name fails
+ * later as a retryable connect or operation error that no retry can fix.
+ */
+function checkDatabaseName(db: string): void {
+  if (/[/\\. "$\u0000]/.test(db)) invalidOption('mongo', 'db', 'a MongoDB database name: no / \\ . " $, space or NUL', db);
+  if (Buffer.byteLength(db, 'utf8') >= 64) invalidOption('mongo', 'db', 'a MongoDB database name of fewer than 64 bytes', db);
+}
+
+/**
  * A cached MongoDB client (the `mongodb` package must be installed; it is loaded when this is called).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
@@ -140,7 +151,7 @@ function interruptedByClose(err: unknown): boolean {
 export function mongo(options?: MongoClientHandleOptions): MongoHandle {
   const o = factoryOptions('mongo', options, MONGO_KEYS);
   if (o.uri !== undefined) checkUrl('mongo', 'uri', 'option "uri"', o.uri, MONGO_SCHEMES);
-  if (o.db !== undefined) stringOption('mongo', 'db', o.db);
+  if (o.db !== undefined) checkDatabaseName(stringOption('mongo', 'db', o.db));
   const profile = profileFor(o.provider).mongo;
   const driver = loadMongodb();
   return makeHandle<MongoConnection>(

@@ -7,7 +7,7 @@ import type { Provider } from '@steadyfn/handler';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
 import type { ClientHandle } from '../spec.js';
-import { ConfigurationError, keysOf } from '@steadyfn/handler/internal';
+import { ConfigurationError, errorName, keysOf } from '@steadyfn/handler/internal';
 import { commandView } from '../view.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
@@ -115,6 +115,29 @@ export async function connectRedis<T extends { on(event: 'error', listener: (err
   return client;
 }
 
+/**
+ * Makes sure the connection is on the database asked for (`options.db`, or a URL's `/N` path).
+ * ioredis sends SELECT during its handshake but only emits a refusal as an 'error' event and
+ * goes on, connected to database 0 — so every command would silently use another keyspace.
+ * SELECT is sent once more (one round trip per connect, only for a database other than 0):
+ * a server that refuses it has no such database (or no SELECT at all), a configuration error.
+ */
+async function checkDatabase(client: Redis, field: 'options.db' | 'url'): Promise<void> {
+  const db = Number(client.options.db ?? 0);
+  if (db === 0) return;
+  try {
+    await client.select(db);
+  } catch (err) {
+    // A reply is the server's verdict on the index; anything else (a dropped socket) is a connect failure.
+    if (!(err instanceof Error) || errorName(err as unknown as Record<string, unknown>) !== 'ReplyError') throw err;
+    throw new ConfigurationError(`redis(): the server refused database ${db} (SELECT ${db}: ${err.message.slice(0, 120)})`, {
+      field,
+      expected: 'a database index the server has (0 to its `databases` setting − 1)',
+      cause: err,
+    });
+  }
+}
+
 // Unknown keys are refused; `options` is the driver's and is not looked into.
 const REDIS_KEYS = keysOf<RedisClientOptions>({ ...HANDLE_KEYS, url: true, options: true, provider: true });
 
@@ -148,7 +171,11 @@ export function redis(options?: RedisClientOptions): RedisHandle {
           });
         }
         const { Redis } = await useDriver('redis', 'ioredis', driver);
-        return connectRedis(url ? new Redis(url, settings) : new Redis(settings), signal);
+        const client = url ? new Redis(url, settings) : new Redis(settings);
+        return connectRedis(client, signal, async () => {
+          await client.connect();
+          await checkDatabase(client, o.options?.db !== undefined ? 'options.db' : 'url');
+        });
       },
       ping: (client) => client.ping(),
       isReady: (client) => client.status === 'ready' && !closingRedis(client),

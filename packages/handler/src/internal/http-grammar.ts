@@ -35,6 +35,13 @@ export function isFieldValue(value: string): boolean {
   return true;
 }
 
+/**
+ * Statuses whose response carries no content (RFC 9110 §15.3.5 204, §15.3.6 205, §15.4.5 304):
+ * a body given with one is left out, as the Fetch `Response` (Azure's worker) and akka-http
+ * (the OpenWhisk controller, which would fail the response with 500) require.
+ */
+export const NO_CONTENT_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
+
 // The IANA HTTP Status Code Registry's reason phrases (RFC 9110 §15 and the RFCs it cites).
 const REASONS: Readonly<Record<number, string>> = {
   200: 'OK', 201: 'Created', 202: 'Accepted', 203: 'Non-Authoritative Information', 204: 'No Content',

@@ -20,6 +20,7 @@ import { headerLists, httpInput, joinHeaderLists, parseQueryString } from '../ht
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { joinedHeaders, renderError, type HttpResponse } from '../response.js';
+import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
 import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
 import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
@@ -323,11 +324,22 @@ function throwIfFailed(def: Definition, outcomes: Outcome[]): void {
   if (failed && !failed.ok) throw toPublicError(failed.error);
 }
 
-/** Statuses the Fetch `Response` the host builds cannot carry a body with. */
-const NULL_BODY = new Set([204, 205, 304]);
 
 const SAME_SITE: Readonly<Record<string, AzureCookie['sameSite']>> = { strict: 'Strict', lax: 'Lax', none: 'None' };
 const COOKIE_FIELDS = new Set(['name', 'value', 'domain', 'path', 'expires', 'maxAge', 'secure', 'httpOnly', 'sameSite']);
+
+/**
+ * The earliest expiry the worker sends: `@azure/functions`' `toRpcHttpCookie` leaves out an
+ * `expires` whose time is 0 ms or less (`timeInMilliseconds && timeInMilliseconds >= 0`), which
+ * would turn the usual deletion (`Expires=Thu, 01 Jan 1970 00:00:00 GMT`) into a session cookie.
+ */
+const EARLIEST_SENT_EXPIRY_MS = 1_000;
+
+/** An expiry at or before the epoch as one still in the past the worker carries (1970-01-01T00:00:01Z). */
+function sendableExpiry(expires: Date): Date {
+  const ms = expires.getTime();
+  return ms <= 0 ? new Date(EARLIEST_SENT_EXPIRY_MS) : expires;
+}
 
 /**
  * A `Set-Cookie` line as the cookie object the worker takes, or undefined when that object
@@ -341,7 +353,7 @@ export function toAzureCookie(line: string): AzureCookie | undefined {
   const cookie: AzureCookie = { name: parsed.name, value: parsed.value };
   if (parsed.domain !== undefined) cookie.domain = parsed.domain;
   if (parsed.path !== undefined) cookie.path = parsed.path;
-  if (parsed.expires !== undefined) cookie.expires = parsed.expires;
+  if (parsed.expires !== undefined) cookie.expires = sendableExpiry(parsed.expires);
   if (parsed.maxAge !== undefined) cookie.maxAge = parsed.maxAge;
   if (parsed.secure) cookie.secure = true;
   if (parsed.httpOnly) cookie.httpOnly = true;
@@ -361,7 +373,7 @@ const AZURE_HTTP: HttpAnswer = {
 function toAzureHttp(res: HttpResponse): AzureHttpResponse {
   const out: AzureHttpResponse = { status: res.status, headers: joinedHeaders(res) };
   if (res.cookies.length > 0) out.cookies = res.cookies.map((line) => toAzureCookie(line)!);
-  if (res.body !== '' && !NULL_BODY.has(res.status)) out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
+  if (res.body !== '' && !NO_CONTENT_STATUSES.has(res.status)) out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
   return out;
 }
 

@@ -35,6 +35,7 @@ import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocati
 import type { Logger } from '../logger.js';
 import { checkJsonSize, InvalidHttpResultError, jsonBytesBound, renderError, type HttpResponse, type ResponseTooLargeError } from '../response.js';
 import { OPENWHISK_RESULT_LIMIT_BYTES } from '../internal/limits.js';
+import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { rawBase64, withRawBody } from '../events/item.js';
@@ -180,7 +181,8 @@ function webHeaders(res: HttpResponse): Record<string, string | string[]> {
 
 export function toOpenWhiskWebResult(res: HttpResponse): OpenWhiskWebResult {
   const result: OpenWhiskWebResult = { statusCode: res.status, headers: webHeaders(res) };
-  if (res.body === '') return result;
+  // A body with 204/304 makes the controller fail the response (akka-http: 500); 205 has none either.
+  if (res.body === '' || NO_CONTENT_STATUSES.has(res.status)) return result;
   const mediaType = parseMediaType(headerValue(res.headers, 'content-type'));
   if (mediaType === undefined) {
     // The controller assumes text/html for a string body without a content type.

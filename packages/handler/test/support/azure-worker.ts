@@ -19,12 +19,19 @@ interface Model {
   getInvocationModel(coreCtx: unknown): {
     getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
     invokeFunction(context: unknown, inputs: unknown[], handler: unknown): Promise<unknown>;
+    getResponse(context: unknown, result: unknown): Promise<Record<string, any>>;
   };
 }
 
 /** The worker: `invoke` runs one registered function with the host's trigger metadata and trigger `TypedData`; `uninstall` restores the loader. */
 export interface AzureWorker {
   invoke(name: string, invocationId: string, triggerMetadata: Record<string, unknown>, input: Record<string, unknown>): Promise<unknown>;
+  /**
+   * The same, then the library's `getResponse()`: the RPC `InvocationResponse` the worker sends
+   * the host (for an HTTP function, `returnValue.http` with the status, headers and cookies as
+   * `toRpcHttp` / `toRpcHttpCookie` convert them).
+   */
+  respond(name: string, invocationId: string, triggerMetadata: Record<string, unknown>, input: Record<string, unknown>): Promise<Record<string, any>>;
   uninstall(): void;
 }
 
@@ -47,20 +54,23 @@ export function installAzureWorker(): AzureWorker {
   };
   const hadRuntime = process.env.FUNCTIONS_WORKER_RUNTIME;
   process.env.FUNCTIONS_WORKER_RUNTIME = 'node';
+  const run = async (name: string, invocationId: string, triggerMetadata: Record<string, unknown>, input: Record<string, unknown>, respond: boolean): Promise<any> => {
+    const fn = registered.find((r) => r.metadata.name === name);
+    if (!fn || !model) throw new Error(`function ${name} is not registered`);
+    const bindingName = Object.entries(fn.metadata.bindings).find(([, b]) => b.direction === 'in')![0];
+    const coreCtx = {
+      invocationId,
+      request: { invocationId, triggerMetadata, inputData: [{ name: bindingName, data: input }] },
+      metadata: { name, bindings: fn.metadata.bindings },
+    };
+    const invocation = model.getInvocationModel(coreCtx);
+    const { context, inputs } = await invocation.getArguments();
+    const result = await invocation.invokeFunction(context, inputs, fn.callback);
+    return respond ? invocation.getResponse(context, result) : result;
+  };
   return {
-    async invoke(name, invocationId, triggerMetadata, input) {
-      const fn = registered.find((r) => r.metadata.name === name);
-      if (!fn || !model) throw new Error(`function ${name} is not registered`);
-      const bindingName = Object.entries(fn.metadata.bindings).find(([, b]) => b.direction === 'in')![0];
-      const coreCtx = {
-        invocationId,
-        request: { invocationId, triggerMetadata, inputData: [{ name: bindingName, data: input }] },
-        metadata: { name, bindings: fn.metadata.bindings },
-      };
-      const invocation = model.getInvocationModel(coreCtx);
-      const { context, inputs } = await invocation.getArguments();
-      return invocation.invokeFunction(context, inputs, fn.callback);
-    },
+    invoke: (name, invocationId, triggerMetadata, input) => run(name, invocationId, triggerMetadata, input, false),
+    respond: (name, invocationId, triggerMetadata, input) => run(name, invocationId, triggerMetadata, input, true),
     uninstall() {
       moduleWithLoad._load = originalLoad;
       if (hadRuntime === undefined) delete process.env.FUNCTIONS_WORKER_RUNTIME;
