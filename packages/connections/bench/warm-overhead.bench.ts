@@ -49,14 +49,22 @@ interface Results {
   cpu: Record<string, number>;
 }
 
+/** `names` rotated left by `round` places: round by round each name takes each place, and consecutive rounds never put one name twice in a row. */
+function rotated<T>(names: ReadonlyArray<T>, round: number): T[] {
+  return names.map((_, i) => names[(i + round) % names.length]!);
+}
+
 /** p50 (µs per call) of each variant, over `rounds` interleaved batches of `batch` calls: wall time, and CPU time (process.cpuUsage). */
 async function interleaved(variants: Record<string, Run>, rounds: number, batch: number): Promise<Results> {
   const names = Object.keys(variants);
   const wall: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const cpu: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < rounds; round++) {
-    // Alternate the order so neither variant always runs right after the other.
-    const order = round % 2 === 0 ? names : [...names].reverse();
+    // Rotate the order: every variant takes every place in turn, and none runs right after itself.
+    // Reversing it every other round ran the first and last variants twice in a row at the round
+    // boundaries (caches still warm from their own batch): in A/A runs of built-ab.mjs the first
+    // variant, a baseline, came out lower and the plugin's added cost about 0.5 µs higher.
+    const order = rotated(names, round);
     for (const name of order) {
       const run = variants[name]!;
       const cpuStart = process.cpuUsage();
