@@ -218,7 +218,14 @@ async function recover(
       }
     } catch (hookError) {
       if (hookError instanceof HookTimeoutError) hookTimedOut(ctx, plugin, 'onError');
-      else outcome = { ok: false, error: toSteadyError(hookError) };
+      else {
+        const replacement = toSteadyError(hookError);
+        // Only codes: the replaced error may be a 400 that a bug in the hook turned into a
+        // retryable 500, and without this line nothing would show what it was.
+        const replaced = outcome.ok ? undefined : outcome.error.code;
+        ctx.log.warn('plugin onError hook replaced the error', { plugin: plugin.name, code: replacement.code, replaced });
+        outcome = { ok: false, error: replacement };
+      }
     }
   }
   return outcome;
