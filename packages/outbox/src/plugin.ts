@@ -154,6 +154,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         return event;
       },
       get staged() {
+        // The invocation's own list, not a copy: transitions() takes a lost transition's event back from it.
         return state.events;
       },
       metrics: () => state.metrics.snapshot(),

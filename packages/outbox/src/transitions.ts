@@ -12,7 +12,7 @@
  */
 import type { Context, Plugin } from '@steadyfn/handler';
 import { checkKnownKeys, invalidOption, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
-import type { EventDeclarations, EventDraft } from './envelope.js';
+import type { EventDeclarations, EventDraft, PendingEvent } from './envelope.js';
 import { PreconditionFailedError, TransitionError } from './errors.js';
 import type { OutboxContextBase } from './plugin.js';
 import type { EmbeddedOutboxContext } from './modes/embedded-mode.js';
@@ -110,10 +110,11 @@ export function transitions<const T extends TransitionTable>(options: Transition
     const listed = outbox.updateOne ? 'mongo-embedded' : outbox.call && outbox.check ? 'redis' : 'mongo-transaction';
     if (listed !== options.store.mode) invalidOption(OWNER, 'store', `the store of the outbox listed before transitions() (a ${listed} store; this one is ${options.store.mode})`, undefined);
     const set = { [field]: to, ...(options.alsoSet?.(from, to) ?? {}) };
-    outbox.add(event);
+    const added = outbox.add(event);
     if (outbox.updateOne) {
       const result = await outbox.updateOne({ _id: id, [field]: from }, { $set: set });
       if (result.matched) return { duplicate: result.duplicate };
+      unstage(outbox, added);
       const current = await outbox.read!(id);
       throw conflict(id, from, to, { actual: current?.[field] });
     }
@@ -127,6 +128,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
     const collection = await options.collection!();
     const result = await collection.updateOne({ _id: id, [field]: from }, { $set: set }, { session: outbox.session });
     if (result.matchedCount > 0) return { duplicate: false };
+    unstage(outbox, added);
     const current = await collection.findOne({ _id: id }, { session: outbox.session });
     throw conflict(id, from, to, { actual: current?.[field] });
   };
@@ -164,6 +166,19 @@ function checkModeOptions(options: TransitionsOptions<TransitionTable>): void {
     }
     if (option !== needs && value !== undefined) invalidOption(OWNER, option, `left out: it is for ${option === 'redisKey' ? 'Redis' : 'transaction'} mode, and the store is ${mode}`, value);
   }
+}
+
+/**
+ * Takes a lost transition's event back out of the invocation's staged events. A function may
+ * catch the `TRANSITION_CONFLICT` (an aggregate already moved on is often an answer, not a
+ * failure): the event of a transition that did not happen must then be neither written with a
+ * later update of the function (embedded mode, transaction mode's commit) nor left staged for
+ * the outbox to refuse at the invocation's end. `staged` is the invocation's own list.
+ */
+function unstage(outbox: AnyOutbox, event: PendingEvent): void {
+  const staged = outbox.staged as PendingEvent[];
+  const at = staged.indexOf(event);
+  if (at >= 0) staged.splice(at, 1);
 }
 
 /** The label of a transition's check; the write's 409 names it (JSON-quoted). */
