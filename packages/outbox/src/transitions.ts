@@ -76,7 +76,7 @@ const OWNER = 'transitions';
  *
  * @throws ConfigurationError for an empty or inconsistent table, a missing or unknown `store`, the
  *   mode's option missing (`redisKey` for Redis, `collection` for transaction mode) or another
- *   mode's option given, or an unknown option key.
+ *   mode's option given, an `alsoSet` that is not a function, or an unknown option key.
  * @example
  * const flow = transitions({ table: { validated: ['paid'], paid: ['dispatched'], dispatched: [] }, store });
  * handler({ use: [inbox(...), orders, flow] }, async (_in, ctx) => {
@@ -94,6 +94,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
   checkModeOptions(options as unknown as TransitionsOptions<TransitionTable>);
   const field = stringOption(OWNER, 'field', options.field, 'status');
   if (field.startsWith('_outbox') || field.startsWith('$') || field.includes('.')) invalidOption(OWNER, 'field', 'a top-level field name not starting with _outbox or $', field);
+  if (options.alsoSet !== undefined && typeof options.alsoSet !== 'function') invalidOption(OWNER, 'alsoSet', 'a function (from, to) => the fields to set with the state', options.alsoSet);
 
   const allowed = (from: S, to: S) => Object.hasOwn(options.table, from) && options.table[from]!.includes(to);
 
