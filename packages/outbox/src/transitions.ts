@@ -44,7 +44,11 @@ export interface TransitionsOptions<T extends TransitionTable> {
   redisKey?: (aggregateId: string) => string;
   /** Transaction mode (required there): the collection of the aggregates. */
   collection?: () => CollectionLike | Promise<CollectionLike>;
-  /** Extra fields set with the state (e.g. `{ [`${to}At`]: new Date() }`). */
+  /**
+   * Extra fields set with the state (e.g. `{ [`${to}At`]: new Date() }`). In Redis mode each is
+   * a hash field: strings and numbers as they are, a `Date` as its ISO string, booleans as
+   * `true`/`false`, other values as JSON text.
+   */
   alsoSet?: (from: StateOf<T>, to: StateOf<T>) => Record<string, unknown>;
 }
 
@@ -122,7 +126,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
     if (outbox.call && outbox.check) {
       const key = options.redisKey!(id);
       outbox.check({ key, field, equals: from, label: labelOf(id, from) });
-      outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? v : JSON.stringify(v)]));
+      outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, hashValue(v)]));
       pending.push({ id, from, to });
       return { duplicate: false };
     }
@@ -180,6 +184,18 @@ function unstage(outbox: AnyOutbox, event: PendingEvent): void {
   const staged = outbox.staged as PendingEvent[];
   const at = staged.indexOf(event);
   if (at >= 0) staged.splice(at, 1);
+}
+
+/**
+ * A value of `alsoSet` as a Redis hash field: strings and numbers as they are, a `Date` as its
+ * ISO string (as the envelope writes one; `JSON.stringify` would keep its quotes, which
+ * `new Date()` cannot read back), booleans as `true`/`false`, anything else as JSON text.
+ */
+function hashValue(value: unknown): string | number {
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
 }
 
 /** The label of a transition's check; the write's 409 names it (JSON-quoted). */
