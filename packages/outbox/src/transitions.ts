@@ -54,7 +54,11 @@ export interface TransitionsOptions<T extends TransitionTable> {
 
 /** What a transition did. */
 export interface TransitionResult {
-  /** Already applied by an earlier delivery of the same step: nothing was written now. */
+  /**
+   * Already applied by an earlier delivery of the same step: nothing was written now. Always
+   * `false` in Redis mode, where the write runs after the function returns (a re-run's write
+   * then writes nothing, but the function cannot see it here).
+   */
   duplicate: boolean;
 }
 
