@@ -107,6 +107,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const leaseMs = msOption(OWNER, 'leaseMs', options.leaseMs, 300_000);
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
+  if (options.read !== undefined && typeof options.read !== 'function') invalidOption(OWNER, 'read', "a function (ctx) => the message body as the envelope's JSON", options.read);
   if (options.s3 !== undefined) awsClientOption(OWNER, 's3', options.s3, 'S3', 'an S3Client from @aws-sdk/client-s3 (to fetch claim-checked bodies)');
   const scope = scopeOf(`inbox:${consumer}`);
   const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });

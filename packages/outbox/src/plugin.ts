@@ -24,7 +24,7 @@ import { EventInvalidError, UnsupportedServerError } from './errors.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
 import { checkOutboxOptions, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { partitionOf } from './capture/redis.js';
-import { checkNothingLeft, embeddedRead, embeddedRecordAnswers, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
+import { checkNothingLeft, checkUpdateArguments, embeddedRead, embeddedRecordAnswers, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import { redisCommit, type RedisOutboxContext } from './modes/redis-mode.js';
 import { inboxOf } from './modes/request-key.js';
 import { transactionAround, type TransactionOutboxContext } from './modes/transaction-mode.js';
@@ -154,6 +154,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
         return event;
       },
       get staged() {
+        // The invocation's own list, not a copy: transitions() takes a lost transition's event back from it.
         return state.events;
       },
       metrics: () => state.metrics.snapshot(),
@@ -170,6 +171,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     } else if (store.mode === 'mongo-embedded') {
       base.updateOne = async (filter, update, updateOptions) => {
         open(state, 'updateOne');
+        checkUpdateArguments(filter, update, updateOptions ?? {});
         if (state.events.length > 0) await armWatchdog(state);
         return embeddedUpdate(store, state, filter, update, updateOptions);
       };

@@ -12,7 +12,7 @@
  */
 import type { Context, Plugin } from '@steadyfn/handler';
 import { checkKnownKeys, invalidOption, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
-import type { EventDeclarations, EventDraft } from './envelope.js';
+import type { EventDeclarations, EventDraft, PendingEvent } from './envelope.js';
 import { PreconditionFailedError, TransitionError } from './errors.js';
 import type { OutboxContextBase } from './plugin.js';
 import type { EmbeddedOutboxContext } from './modes/embedded-mode.js';
@@ -44,13 +44,21 @@ export interface TransitionsOptions<T extends TransitionTable> {
   redisKey?: (aggregateId: string) => string;
   /** Transaction mode (required there): the collection of the aggregates. */
   collection?: () => CollectionLike | Promise<CollectionLike>;
-  /** Extra fields set with the state (e.g. `{ [`${to}At`]: new Date() }`). */
+  /**
+   * Extra fields set with the state (e.g. `{ [`${to}At`]: new Date() }`). In Redis mode each is
+   * a hash field: strings and numbers as they are, a `Date` as its ISO string, booleans as
+   * `true`/`false`, other values as JSON text.
+   */
   alsoSet?: (from: StateOf<T>, to: StateOf<T>) => Record<string, unknown>;
 }
 
 /** What a transition did. */
 export interface TransitionResult {
-  /** Already applied by an earlier delivery of the same step: nothing was written now. */
+  /**
+   * Already applied by an earlier delivery of the same step: nothing was written now. Always
+   * `false` in Redis mode, where the write runs after the function returns (a re-run's write
+   * then writes nothing, but the function cannot see it here).
+   */
   duplicate: boolean;
 }
 
@@ -76,7 +84,7 @@ const OWNER = 'transitions';
  *
  * @throws ConfigurationError for an empty or inconsistent table, a missing or unknown `store`, the
  *   mode's option missing (`redisKey` for Redis, `collection` for transaction mode) or another
- *   mode's option given, or an unknown option key.
+ *   mode's option given, an `alsoSet` that is not a function, or an unknown option key.
  * @example
  * const flow = transitions({ table: { validated: ['paid'], paid: ['dispatched'], dispatched: [] }, store });
  * handler({ use: [inbox(...), orders, flow] }, async (_in, ctx) => {
@@ -94,6 +102,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
   checkModeOptions(options as unknown as TransitionsOptions<TransitionTable>);
   const field = stringOption(OWNER, 'field', options.field, 'status');
   if (field.startsWith('_outbox') || field.startsWith('$') || field.includes('.')) invalidOption(OWNER, 'field', 'a top-level field name not starting with _outbox or $', field);
+  if (options.alsoSet !== undefined && typeof options.alsoSet !== 'function') invalidOption(OWNER, 'alsoSet', 'a function (from, to) => the fields to set with the state', options.alsoSet);
 
   const allowed = (from: S, to: S) => Object.hasOwn(options.table, from) && options.table[from]!.includes(to);
 
@@ -110,23 +119,25 @@ export function transitions<const T extends TransitionTable>(options: Transition
     const listed = outbox.updateOne ? 'mongo-embedded' : outbox.call && outbox.check ? 'redis' : 'mongo-transaction';
     if (listed !== options.store.mode) invalidOption(OWNER, 'store', `the store of the outbox listed before transitions() (a ${listed} store; this one is ${options.store.mode})`, undefined);
     const set = { [field]: to, ...(options.alsoSet?.(from, to) ?? {}) };
-    outbox.add(event);
+    const added = outbox.add(event);
     if (outbox.updateOne) {
       const result = await outbox.updateOne({ _id: id, [field]: from }, { $set: set });
       if (result.matched) return { duplicate: result.duplicate };
+      unstage(outbox, added);
       const current = await outbox.read!(id);
       throw conflict(id, from, to, { actual: current?.[field] });
     }
     if (outbox.call && outbox.check) {
       const key = options.redisKey!(id);
       outbox.check({ key, field, equals: from, label: labelOf(id, from) });
-      outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? v : JSON.stringify(v)]));
+      outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, hashValue(v)]));
       pending.push({ id, from, to });
       return { duplicate: false };
     }
     const collection = await options.collection!();
     const result = await collection.updateOne({ _id: id, [field]: from }, { $set: set }, { session: outbox.session });
     if (result.matchedCount > 0) return { duplicate: false };
+    unstage(outbox, added);
     const current = await collection.findOne({ _id: id }, { session: outbox.session });
     throw conflict(id, from, to, { actual: current?.[field] });
   };
@@ -164,6 +175,31 @@ function checkModeOptions(options: TransitionsOptions<TransitionTable>): void {
     }
     if (option !== needs && value !== undefined) invalidOption(OWNER, option, `left out: it is for ${option === 'redisKey' ? 'Redis' : 'transaction'} mode, and the store is ${mode}`, value);
   }
+}
+
+/**
+ * Takes a lost transition's event back out of the invocation's staged events. A function may
+ * catch the `TRANSITION_CONFLICT` (an aggregate already moved on is often an answer, not a
+ * failure): the event of a transition that did not happen must then be neither written with a
+ * later update of the function (embedded mode, transaction mode's commit) nor left staged for
+ * the outbox to refuse at the invocation's end. `staged` is the invocation's own list.
+ */
+function unstage(outbox: AnyOutbox, event: PendingEvent): void {
+  const staged = outbox.staged as PendingEvent[];
+  const at = staged.indexOf(event);
+  if (at >= 0) staged.splice(at, 1);
+}
+
+/**
+ * A value of `alsoSet` as a Redis hash field: strings and numbers as they are, a `Date` as its
+ * ISO string (as the envelope writes one; `JSON.stringify` would keep its quotes, which
+ * `new Date()` cannot read back), booleans as `true`/`false`, anything else as JSON text.
+ */
+function hashValue(value: unknown): string | number {
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
 }
 
 /** The label of a transition's check; the write's 409 names it (JSON-quoted). */

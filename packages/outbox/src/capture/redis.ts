@@ -166,6 +166,12 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   const args: string[] = [''];
   const arg = (v: string): number => args.push(v);
 
+  // Keys and commands checked before the partition is read from the keys' hash tags: a
+  // missing or non-string key must be the typed error naming it, not a TypeError there.
+  write.checks.forEach((check, i) => {
+    if (typeof check?.key !== 'string' || check.key.length === 0) bad('check key must be a non-empty string', `checks.${i}.key`);
+  });
+  const commandArgs = write.commands.map((command, i) => checkCommand(command, i));
   const stateKeys = [...write.checks.map((c) => c.key), ...write.commands.map((c) => c[1])];
   const partition = partitionOf(stateKeys, client.isCluster);
   const pk = partitionKeys(prefix, partition);
@@ -183,15 +189,13 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
     plan.e.push([arg(agg), arg(event.id), arg(head), arg(tail), key(pk.aggregate(agg)), arg(event.type), arg(event.traceparent ?? '')]);
   }
   write.checks.forEach((check, i) => {
-    if (typeof check.key !== 'string' || check.key.length === 0) bad('check key must be a non-empty string', `checks.${i}.key`);
     const field = check.field === undefined ? 0 : arg(text(check.field, `checks.${i}.field`));
     if ('equals' in check) plan.c.push(['eq', key(check.key), field, arg(text(check.equals, `checks.${i}.equals`))]);
     else if ('absent' in check) plan.c.push(['absent', key(check.key), field, 0]);
     else plan.c.push(['exists', key(check.key), field, 0]);
   });
   write.commands.forEach((command, i) => {
-    const commandArgs = checkCommand(command, i);
-    plan.w.push([command[0], key(command[1]), ...commandArgs.map(arg)]);
+    plan.w.push([command[0], key(command[1]), ...commandArgs[i]!.map(arg)]);
   });
   const placed = (write.fragments ?? []).map((fragment) => {
     const keyStart = keys.length + 1;

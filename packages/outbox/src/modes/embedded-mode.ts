@@ -9,6 +9,7 @@
  * with an answer stops there (`RequestAlreadyAppliedError`): the idempotency plugin completes
  * its record with that answer and replays it, instead of the function going on.
  */
+import { isRecord, keysOf } from '@steadyfn/handler/internal';
 import { heldIdempotencyKey, pendingCompletion, RequestAlreadyAppliedError } from '@steadyfn/idempotency';
 import { embeddedWrite, recordAnswer, type EmbeddedResult } from '../capture/mongo-embedded.js';
 import { aggregateKey, type EventDeclarations } from '../envelope.js';
@@ -63,6 +64,33 @@ function requestKeyFor(state: InvocationState, id: string, given: string | null 
 function unreachable(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   return typeof name === 'string' && /^Mongo(ServerSelection|Network|NetworkTimeout|TopologyClosed|PoolCleared)Error$/.test(name);
+}
+
+const UPDATE_OPTIONS = keysOf<EmbeddedUpdateOptions>({ upsert: true, requestKey: true });
+
+function invalidArgument(field: string, expected: string): never {
+  throw new EventInvalidError(`outbox: ctx.outbox.updateOne: ${field} must be ${expected}; nothing was written`, { issues: [{ field, message: `must be ${expected}`, expected }] });
+}
+
+/**
+ * What `updateOne` takes, checked before anything is read or written: a wrong argument is a
+ * bug in the function — terminal, naming it — not a `TypeError` deep in the write (a
+ * retryable `INTERNAL` a queue would redeliver), and an option typo (`upsrt`) is not silently
+ * "no upsert". A key holding `undefined` passes, as in every options object of the package.
+ * Called before the watchdog is armed: a refused call sends nothing either.
+ *
+ * @throws EventInvalidError naming the argument (`filter`, `update`, `options`, `options.<key>`).
+ */
+export function checkUpdateArguments(filter: unknown, update: unknown, options: unknown): void {
+  if (!isRecord(filter)) invalidArgument('filter', 'an object naming the document by its _id, e.g. { _id: orderId }');
+  if (!isRecord(update)) invalidArgument('update', 'an object of update operators, e.g. { $set: { status: "paid" } }');
+  if (!isRecord(options)) invalidArgument('options', 'an object { upsert?, requestKey? } or left out');
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (!UPDATE_OPTIONS.includes(key)) invalidArgument(`options.${key}`, `left out: it is not an option of updateOne (the options are ${UPDATE_OPTIONS.join(', ')})`);
+    if (key === 'upsert' && typeof value !== 'boolean') invalidArgument('options.upsert', 'a boolean');
+    if (key === 'requestKey' && value !== null && (typeof value !== 'string' || value === '')) invalidArgument('options.requestKey', 'a non-empty string, or null for none');
+  }
 }
 
 /**

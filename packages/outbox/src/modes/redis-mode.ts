@@ -105,5 +105,6 @@ export async function redisCommit(store: RedisOutboxStore, state: InvocationStat
 /** The hash tag every staged key shares, when they carry one. */
 function partitionOfStaged(state: InvocationState): string | undefined {
   const first = state.redis.checks[0]?.key ?? state.redis.commands[0]?.[1];
-  return first === undefined ? undefined : hashTagOf(first);
+  // Not a string: the write refuses it, naming the field (capture/redis.ts).
+  return typeof first === 'string' ? hashTagOf(first) : undefined;
 }

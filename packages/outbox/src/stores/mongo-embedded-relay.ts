@@ -129,6 +129,15 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     );
   };
 
+  /**
+   * Whether a relay with a newer fencing token has marked the document: the caller's lease was
+   * taken over, and its settle answers -1 (lease lost), as the Redis store's does, so the relay
+   * neither counts its events sent nor quarantines the aggregate with its stale token — the
+   * new holder has sent what it read (a stale quarantine would hold every later event).
+   */
+  const fencedOut = async (col: CollectionLike, id: string, fence: number): Promise<boolean> => newerFence(await col.findOne({ _id: id }, { projection: { [FIELDS.fence]: 1 } }), fence);
+
+  /** -1 where the lease moved on (see `fencedOut`), else how many events were marked. */
   const settleOne = async (item: SettleItem, signal: AbortSignal | undefined): Promise<number> => {
     const { ref, sent, refused, lease } = item;
     const id = idOf(ref);
@@ -138,16 +147,17 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
       const unjudged = item.unjudged?.some((e) => e.id === refused[0]!.id) === true;
       await (await side()).updateOne({ _id: id, 't.seq': refused[0]!.seq }, { $inc: unjudged ? { 't.finished': 1, 't.unjudged': 1 } : { 't.finished': 1 } });
     }
-    if (sent.length === 0) return 0;
+    if (sent.length === 0) return (await fencedOut(col, id, lease.fence)) ? -1 : 0;
     const ids = new Set(sent.map((e) => `${e.id}|${e.seq}`));
     const pending = await registry();
     const size = await bsonSize();
     return serialised(await serialisation(), `outbox-write:${collectionName}:${id}`, signal, async () => {
       for (let attempt = 0; attempt < 5; attempt++) {
-        const doc = await col.findOne({ _id: id }, { projection: { [FIELDS.events]: 1, [FIELDS.seq]: 1 } });
+        const doc = await col.findOne({ _id: id }, { projection: { [FIELDS.events]: 1, [FIELDS.seq]: 1, [FIELDS.fence]: 1 } });
         const events: EmbeddedEvent[] = Array.isArray(doc?.[FIELDS.events]) ? doc[FIELDS.events] : [];
         const pull = events.filter((e) => ids.has(`${e.i}|${e.s}`));
-        if (pull.length === 0) return 0;
+        // Nothing left to mark: a newer holder may have sent and marked them — then this relay is fenced out.
+        if (pull.length === 0) return newerFence(doc, lease.fence) ? -1 : 0;
         const rest = events.filter((e) => !ids.has(`${e.i}|${e.s}`));
         const update: Record<string, unknown> = {
           $pullAll: { [FIELDS.events]: pull },
@@ -164,8 +174,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
           if (pending) await (rest.length === 0 ? pending.collection.deleteOne({ _id: id }) : pending.collection.updateOne({ _id: id }, { $set: { p: rest[0]!.c } }));
           return pull.length;
         }
-        const now = await col.findOne({ _id: id }, { projection: { [FIELDS.fence]: 1 } });
-        if (typeof now?.[FIELDS.fence] === 'number' && now[FIELDS.fence] > lease.fence) return 0;
+        if (await fencedOut(col, id, lease.fence)) return -1;
       }
       return 0;
     });
@@ -229,4 +238,10 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
       return docs.map((d) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, d._id), quarantinedAt: d.q!.at.getTime(), fromSeq: d.q!.fromSeq, reason: d.q!.reason }));
     },
   };
+}
+
+/** The document's last marking token is newer than `fence`. */
+function newerFence(doc: Record<string, unknown> | null | undefined, fence: number): boolean {
+  const marked = doc?.[FIELDS.fence];
+  return typeof marked === 'number' && marked > fence;
 }
