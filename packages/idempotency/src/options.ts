@@ -13,7 +13,7 @@ import type { IdempotencyStore } from './types.js';
 export interface LocalCacheOptions {
   /** Most completed records kept in memory. @default 1000 */
   maxEntries?: number;
-  /** Most bytes of stored results kept in memory. @default 8388608 (8 MiB) */
+  /** Most bytes of stored results kept in memory, counted as UTF-8. @default 8388608 (8 MiB) */
   maxBytes?: number;
 }
 
