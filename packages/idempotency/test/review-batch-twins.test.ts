@@ -24,7 +24,8 @@ describe.each(BACKENDS)('review: a completed message twice in one batch on %s', 
   });
 
   const make = (fnName: string, runs: string[], localCache: boolean) =>
-    handler({ name: fnName, body: 'json', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache })] }, async (input: { v: string }) => {
+    handler({ name: fnName, body: 'json', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache })] }, async (raw) => {
+      const input = raw as { v: string };
       runs.push(input.v);
       return { done: input.v };
     });

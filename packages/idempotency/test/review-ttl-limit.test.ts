@@ -42,7 +42,8 @@ describe('review: durations past what the lease stores keep', () => {
     let runs = 0;
     const main = handler(
       { name: `ttl-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 1e12, leaseMs: 1e12, localCache: false })] },
-      async (input: { id: string }) => {
+      async (raw) => {
+      const input = raw as { id: string };
         runs++;
         return { done: input.id };
       },

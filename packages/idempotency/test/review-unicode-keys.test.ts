@@ -44,7 +44,8 @@ describe('review: keys that differ only in lone surrogates', () => {
       const runs: string[] = [];
       const main = handler(
         { name: `uni-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache: false, key: (ctx) => (ctx.input as { id: string }).id })] },
-        async (input: { id: string }) => {
+        async (raw) => {
+      const input = raw as { id: string };
           runs.push(input.id);
           return { id: input.id };
         },
