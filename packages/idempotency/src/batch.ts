@@ -19,6 +19,7 @@ export async function claimBatch(s: Settings, ctxs: ReadonlyArray<Context>, stat
   const claims: Array<{ state: IdempotencyState; request: ClaimRequest }> = [];
   const firstByKey = new Map<string, IdempotencyState>();
   const batchClaims = new Set<string>();
+  const twins: Array<{ state: IdempotencyState; first: IdempotencyState }> = [];
   const now = Date.now();
   ctxs.forEach((ctx, i) => {
     const state = states[i]!;
@@ -44,8 +45,10 @@ export async function claimBatch(s: Settings, ctxs: ReadonlyArray<Context>, stat
     }
     const twin = firstByKey.get(state.key!);
     if (twin) {
-      // The same message twice in one batch: the first runs, the second meets it running.
+      // The same message twice in one batch: the first runs, the second meets it running —
+      // unless the first does not run (its record completed, or held elsewhere): see below.
       state.existing = { status: 'in_progress', fingerprint: twin.fingerprint!, leaseUntil: leaseUntil(s, ctx, now) };
+      twins.push({ state, first: twin });
       return;
     }
     firstByKey.set(state.key!, state);
@@ -73,6 +76,9 @@ export async function claimBatch(s: Settings, ctxs: ReadonlyArray<Context>, stat
       state.existing = result.record;
     }
   });
+  // A second copy whose first did not claim meets what the first met (a completed record
+  // replays both), not a run of this batch that is not happening.
+  for (const { state, first } of twins) if (!first.owner && first.existing) state.existing = first.existing;
 }
 
 /** The plugin's `afterBatch`: settles every record the batch holds (queued by `settle`, or released when its message never ran) in one store call. */

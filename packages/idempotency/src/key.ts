@@ -3,7 +3,7 @@
  * how keys are namespaced and hashed before they reach a store.
  */
 import type { Context, Principal, Trigger } from '@steadyfn/handler';
-import { jsonExactNumbers } from '@steadyfn/handler/internal';
+import { jsonExactNumbers, nodeCrypto } from '@steadyfn/handler/internal';
 import { IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError, IdempotencyScopeInvalidError } from './errors.js';
 import { canonicalHash, canonicalText, sha256 } from './fingerprint.js';
 
@@ -233,8 +233,21 @@ function inputKey(ctx: Context): ResolvedKey {
 
 /** A short hash naming the function, so two functions never share records. */
 export function scopeOf(namespace: string): string {
-  return sha256(`steadyfn-idempotency\0${namespace}`).slice(0, 16);
+  return keyHash(`steadyfn-idempotency\0${namespace}`).slice(0, 16);
 }
+
+/**
+ * SHA-256 (base64url) of a key's text, one hash per string. A well-formed string hashes as its
+ * UTF-8, as keys always have; one with a lone surrogate has no UTF-8 form (encoded, each would
+ * become U+FFFD, so `'\ud800'`, `'\udc00'` and `'\ufffd'` would share a record), so it hashes as
+ * the byte 0xFF — which no UTF-8 text contains — followed by its JSON text, which escapes them.
+ */
+function keyHash(text: string): string {
+  if ((text as string & { isWellFormed(): boolean }).isWellFormed()) return sha256(text);
+  return nodeCrypto().hash('sha256', Buffer.concat([LONE_SURROGATE_TAG, Buffer.from(JSON.stringify(text), 'utf8')]), 'base64url');
+}
+
+const LONE_SURROGATE_TAG = Buffer.from([0xff]);
 
 /**
  * Whose records an HTTP invocation's key belongs to:
@@ -296,8 +309,8 @@ const KIND_TAG: Record<KeyKind, string> = { header: 'h', delivery: 'd', input: '
  *   for anonymous callers, `scope: 'none'` and non-HTTP triggers.
  */
 export function storeKey(scope: string, key: ResolvedKey, caller?: string): string {
-  if (caller !== undefined) return `${scope}:${KIND_TAG[key.kind]}${sha256(`${caller}\0${key.value}`)}`;
-  return `${scope}:${KIND_TAG[key.kind]}${key.kind === 'input' ? key.value : sha256(key.value)}`;
+  if (caller !== undefined) return `${scope}:${KIND_TAG[key.kind]}${keyHash(`${caller}\0${key.value}`)}`;
+  return `${scope}:${KIND_TAG[key.kind]}${key.kind === 'input' ? key.value : keyHash(key.value)}`;
 }
 
 /** Delivery ids name one message, so its payload needs no separate check. */

@@ -9,8 +9,17 @@ export interface LocalEntry {
   expiresAt: number;
 }
 
+/**
+ * What an entry counts against `maxBytes`: its result's UTF-8 size, never less than the text
+ * takes in memory (1 byte a character for Latin-1, 2 otherwise); the UTF-16 length would count
+ * `€` or CJK text at half or a third of it.
+ */
+function sizeOf(entry: LocalEntry): number {
+  return Buffer.byteLength(entry.result, 'utf8');
+}
+
 export class LocalCache {
-  private readonly entries = new Map<string, LocalEntry>();
+  private readonly entries = new Map<string, { entry: LocalEntry; bytes: number }>();
   private bytes = 0;
 
   constructor(
@@ -23,31 +32,34 @@ export class LocalCache {
   }
 
   get(key: string, now = Date.now()): LocalEntry | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
+    const held = this.entries.get(key);
+    if (!held) return undefined;
     this.entries.delete(key);
-    if (entry.expiresAt <= now) {
-      this.bytes -= entry.result.length;
+    if (held.entry.expiresAt <= now) {
+      this.bytes -= held.bytes;
       return undefined;
     }
     // Re-inserting moves the entry to the most recently used end of the Map.
-    this.entries.set(key, entry);
-    return entry;
+    this.entries.set(key, held);
+    return held.entry;
   }
 
   set(key: string, entry: LocalEntry): void {
+    // The UTF-16 length is a lower bound of the size: a result too long by it is not measured.
     if (entry.result.length > this.maxBytes) return;
+    const bytes = sizeOf(entry);
+    if (bytes > this.maxBytes) return;
     const old = this.entries.get(key);
     if (old) {
       this.entries.delete(key);
-      this.bytes -= old.result.length;
+      this.bytes -= old.bytes;
     }
-    this.entries.set(key, entry);
-    this.bytes += entry.result.length;
+    this.entries.set(key, { entry, bytes });
+    this.bytes += bytes;
     for (const [oldest, value] of this.entries) {
       if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);
-      this.bytes -= value.result.length;
+      this.bytes -= value.bytes;
     }
   }
 

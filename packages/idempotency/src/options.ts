@@ -4,6 +4,7 @@
  */
 import type { SteadyError } from '@steadyfn/handler';
 import { checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { MAX_DURATION_MS } from '@steadyfn/lease/internal';
 import type { KeySource, ScopeSource } from './key.js';
 import { LocalCache } from './lru.js';
 import type { IdempotencyStore } from './types.js';
@@ -12,7 +13,7 @@ import type { IdempotencyStore } from './types.js';
 export interface LocalCacheOptions {
   /** Most completed records kept in memory. @default 1000 */
   maxEntries?: number;
-  /** Most bytes of stored results kept in memory. @default 8388608 (8 MiB) */
+  /** Most bytes of stored results kept in memory, counted as UTF-8. @default 8388608 (8 MiB) */
   maxBytes?: number;
 }
 
@@ -29,11 +30,15 @@ export interface IdempotencyOptions {
    * @default true
    */
   required?: boolean;
-  /** How long a completed result is replayed, in ms (e.g. `24 * 3_600_000`). Required. */
+  /**
+   * How long a completed result is replayed, in ms (e.g. `24 * 3_600_000`). Required; at most
+   * 10^12 (about 31 years), the longest keep time the lease stores accept.
+   */
   ttlMs: number;
   /**
    * Longest a running invocation holds its key, in ms; also capped by the invocation's
-   * deadline, so a killed attempt's key frees itself.
+   * deadline, so a killed attempt's key frees itself. At most 10^12 (about 31 years), the
+   * longest lease the lease stores accept.
    * @default 300000 (5 minutes)
    */
   leaseMs?: number;
@@ -120,9 +125,10 @@ export function settingsOf(options: IdempotencyOptions): Settings {
   const source = options.key ?? 'auto';
   if (typeof source !== 'function') oneOfOption('idempotency', 'key', source, ['auto', 'header', 'input'] as const, 'auto');
   const required = oneOfOption('idempotency', 'required', options.required, [true, false], true);
-  if (options.ttlMs === undefined) invalidOption('idempotency', 'ttlMs', 'a whole number of milliseconds ≥ 1', undefined);
-  const ttlMs = msOption('idempotency', 'ttlMs', options.ttlMs, 0);
-  const leaseMs = msOption('idempotency', 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS);
+  if (options.ttlMs === undefined) invalidOption('idempotency', 'ttlMs', `a whole number of milliseconds ≥ 1 and ≤ ${MAX_DURATION_MS}`, undefined);
+  // Longer ones pass here but every claim or completion would be refused by the lease store.
+  const ttlMs = msOption('idempotency', 'ttlMs', options.ttlMs, 0, 1, MAX_DURATION_MS);
+  const leaseMs = msOption('idempotency', 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 1, MAX_DURATION_MS);
   const waitForFirst = oneOfOption('idempotency', 'onConcurrent', options.onConcurrent, ['reject', 'wait'] as const, 'reject') === 'wait';
   const cacheErrors = options.cacheErrors ?? false;
   if (typeof cacheErrors !== 'boolean' && typeof cacheErrors !== 'function') invalidOption('idempotency', 'cacheErrors', 'a boolean or (error) => boolean', cacheErrors);

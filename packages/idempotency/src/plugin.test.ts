@@ -22,7 +22,7 @@ describe('idempotency options', () => {
     expect(() => idempotency({ store: {} as never, ttlMs: 3_600_000 })).toThrow(config('store'));
     expect(() => idempotency({ store: memoryStore(), ttlMs: 3_600_000, onConcurrent: 'later' as never })).toThrow(config('onConcurrent'));
     expect(() => idempotency({ store: memoryStore(), ttlMs: 3_600_000, key: 'body' as never })).toThrow(config('key'));
-    expect(() => idempotency({ store: memoryStore(), ttlMs: -1 })).toThrow('idempotency(): option "ttlMs" must be a whole number of milliseconds ≥ 1; got -1');
+    expect(() => idempotency({ store: memoryStore(), ttlMs: -1 })).toThrow('idempotency(): option "ttlMs" must be a whole number of milliseconds ≥ 1 and ≤ 1000000000000; got -1');
     expect(() => idempotency({ store: memoryStore(), ttlMs: 5_400_000, leaseMs: 30_000 })).not.toThrow();
   });
 

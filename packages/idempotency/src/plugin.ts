@@ -37,7 +37,7 @@ export type { IdempotencyState } from './state.js';
  * The idempotency plugin.
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid, e.g.
- *   `idempotency(): option "ttlMs" must be a whole number of milliseconds ≥ 1; got -1`.
+ *   `idempotency(): option "ttlMs" must be a whole number of milliseconds ≥ 1 and ≤ 1000000000000; got -1`.
  * @example
  * handler({ use: [idempotency({ store: redisStore({ client: redis }), ttlMs: 24 * 3_600_000 })] }, fn);
  */

@@ -30,7 +30,14 @@ export async function settle(s: Settings, ctx: Context, state: IdempotencyState,
   let request: CompleteRequest | ReleaseRequest = { key: state.key!, owner };
   if (stored !== undefined) {
     try {
-      request = { key: state.key!, owner, fingerprint: state.fingerprint!, result: typeof stored === 'string' ? stored : encodeStored(stored), expiresAt: Date.now() + s.ttlMs };
+      const result = typeof stored === 'string' ? stored : encodeStored(stored);
+      // Larger than the store keeps (a MongoDB document): its completion would only be refused,
+      // retried until the lease ends and the record meanwhile held. Released like the above.
+      if (s.store.maxResultBytes !== undefined && result.length > s.store.maxResultBytes / 3 && Buffer.byteLength(result, 'utf8') > s.store.maxResultBytes) {
+        ctx.log.warn('idempotency result is larger than the store keeps; record released', { code: 'IDEMPOTENCY_RESULT_NOT_STORABLE' });
+      } else {
+        request = { key: state.key!, owner, fingerprint: state.fingerprint!, result, expiresAt: Date.now() + s.ttlMs };
+      }
     } catch {
       // Not storable as JSON: release, so a retry runs again rather than replaying nothing.
       ctx.log.warn('idempotency result is not JSON-serialisable; record released', { code: 'IDEMPOTENCY_RESULT_NOT_STORABLE' });

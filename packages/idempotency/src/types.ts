@@ -116,6 +116,14 @@ export interface IdempotencyStore {
    * fence (then complete it the ordinary way). Optional: the stores of this package have it.
    */
   joinable?(request: CompleteRequest): JoinableSettle | undefined;
+  /**
+   * The largest encoded result (`CompleteRequest.result`, UTF-8 bytes) a record can keep, when
+   * the store has a limit below what a function can return: the plugin releases the record of a
+   * larger result (warning `IDEMPOTENCY_RESULT_NOT_STORABLE`) instead of sending a completion
+   * the store must refuse. `mongoStore` sets it (a document is at most 16 MiB of BSON);
+   * undefined: no limit checked.
+   */
+  readonly maxResultBytes?: number;
 }
 
 /** A completion as a lease settle, ready to be included in another write. */

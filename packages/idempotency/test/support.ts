@@ -89,7 +89,7 @@ export function httpEvent(init: { key?: string; body?: unknown; method?: string;
 export function counting(store: IdempotencyStore): IdempotencyStore & { calls: Record<string, number>; total(): number } {
   const calls: Record<string, number> = {};
   const wrap =
-    <K extends Exclude<keyof IdempotencyStore, 'joinable'>>(name: K) =>
+    <K extends Exclude<keyof IdempotencyStore, 'joinable' | 'maxResultBytes'>>(name: K) =>
     (...args: Parameters<IdempotencyStore[K]>) => {
       calls[name] = (calls[name] ?? 0) + 1;
       return (store[name] as (...a: unknown[]) => unknown)(...args);

@@ -11,4 +11,6 @@ export { conditionalPut, isConditionalConflict, isNotFound, isPreconditionFailed
 export type { ConditionalPutRequest, ConditionalPutResult, S3LeaseClient } from './stores/s3-client.js';
 export { settleLater } from './settle-later.js';
 export { appliedBefore } from './applied-before.js';
+// The longest lease or keep time a store accepts: a sibling's options must not take longer ones.
+export { MAX_DURATION_MS } from './validate.js';
 export type { SettledRecordLike, SettleRequestLike } from './applied-before.js';

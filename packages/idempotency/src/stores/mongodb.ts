@@ -9,6 +9,14 @@ import { mongoLeaseStore, type CallOptions, type MongoLeaseCollection } from '@s
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
 
+/**
+ * The largest result a record keeps: a MongoDB document is at most 16 MiB of BSON
+ * (https://www.mongodb.com/docs/manual/reference/limits/#mongodb-limit-BSON-Document-Size; FerretDB
+ * the same), and the record's other fields — its key twice (up to 1,024 characters each), owner,
+ * fingerprint and dates — take at most a few KiB of it; 64 KiB are left for them.
+ */
+const MAX_RESULT_BYTES = 16 * 1024 * 1024 - 64 * 1024;
+
 /** Options of `mongoStore()`. */
 export interface MongoStoreOptions {
   /** The collection holding records (a driver `Collection`), or a function returning it (e.g. from a cached client). */
@@ -51,6 +59,7 @@ export function mongoStore(options: MongoStoreOptions): MongoStore {
   const lease = mongoLeaseStore({ collection: options.collection, ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }) });
   return {
     ...idempotencyStoreOf(lease),
+    maxResultBytes: MAX_RESULT_BYTES,
     ensureIndexes: (callOptions) => lease.ensureIndexes(callOptions),
     purge: (callOptions) => lease.purge(callOptions),
   };
