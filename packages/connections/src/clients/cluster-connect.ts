@@ -12,6 +12,7 @@
  * `boundedRetryStrategy` after 4 reconnects, 50 + 100 + 200 + 400 ms of waits).
  */
 import type { Cluster } from 'ioredis';
+import { ConfigurationError, errorName } from '@steadyfn/handler/internal';
 
 /**
  * The cause of a Cluster connect that ended without the Cluster becoming ready: every attempt
@@ -47,7 +48,22 @@ export function connectCluster(cluster: Cluster): Promise<void> {
     cluster.once('end', onEnd);
     cluster.connect().then(
       () => done(resolve),
-      (err: unknown) => done(() => reject(err as Error)),
+      (err: unknown) => done(() => reject(standaloneServer(nodeError) ?? (err as Error))),
     );
+  });
+}
+
+/**
+ * A startup node that answered CLUSTER SLOTS with `ERR This instance has cluster support
+ * disabled` is a standalone Redis: no retry can fix that, so it is a terminal configuration
+ * error (with the server's reply, which carries no values) instead of a retryable outage.
+ */
+function standaloneServer(nodeError: unknown): ConfigurationError | undefined {
+  if (!(nodeError instanceof Error) || errorName(nodeError as unknown as Record<string, unknown>) !== 'ReplyError') return undefined;
+  if (!/cluster support disabled/i.test(nodeError.message)) return undefined;
+  return new ConfigurationError(`redisCluster(): a startup node is not a Redis Cluster node (CLUSTER SLOTS: ${nodeError.message.slice(0, 120)}); use redis() for a standalone server`, {
+    field: 'nodes',
+    expected: 'nodes of a Redis Cluster (cluster-enabled yes)',
+    cause: nodeError,
   });
 }

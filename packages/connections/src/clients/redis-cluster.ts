@@ -82,7 +82,8 @@ const CLUSTER_KEYS = keysOf<RedisClusterClientOptions>({ ...HANDLE_KEYS, nodes: 
  * client: `CONNECTION_UNAVAILABLE` when the Cluster is still unreachable).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
- *   `nodes` is not given and `REDIS_CLUSTER_NODES` is empty or malformed.
+ *   `nodes` is not given and `REDIS_CLUSTER_NODES` is empty or malformed, or a startup node is a standalone Redis
+ *   (`cluster support disabled`).
  * @example
  * const cluster = redisCluster({ nodes: [{ host: '10.0.0.1', port: 6379 }], options: { scaleReads: 'slave' } });
  */
