@@ -9,8 +9,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { installExample, type InstalledExample } from '../support/examples/install.js';
+import { describe, expect, it } from 'vitest';
+import { installExample } from '../support/examples/install.js';
 
 /** What dist/ holds after each build, per example. */
 const EXPECTED: Record<string, { esm: string[]; cjs: string[] }> = {
@@ -20,19 +20,19 @@ const EXPECTED: Record<string, { esm: string[]; cjs: string[] }> = {
   'azure-functions': { esm: ['host.json', 'index.mjs', 'package.json'], cjs: ['host.json', 'index.cjs', 'package.json'] },
 };
 
-const installed: InstalledExample[] = [];
-afterAll(() => installed.forEach((example) => example.dispose()));
-
 describe.each(Object.keys(EXPECTED))('examples/%s', (name) => {
   it('npm run build, then npm run build -- --format=cjs: dist/ holds the CommonJS bundle instead of the ESM one', async () => {
     const example = await installExample(name);
-    installed.push(example);
-    const dist = join(example.dir, 'dist');
-    await example.npmRun('build');
-    expect(readdirSync(dist).sort()).toEqual(EXPECTED[name]!.esm);
-    await example.npmRun('build', ['--format=cjs']);
-    expect(readdirSync(dist).sort()).toEqual(EXPECTED[name]!.cjs);
-    await example.npmRun('build');
-    expect(readdirSync(dist).sort()).toEqual(EXPECTED[name]!.esm);
+    try {
+      const dist = join(example.dir, 'dist');
+      await example.npmRun('build');
+      expect(readdirSync(dist).sort()).toEqual(EXPECTED[name]!.esm);
+      await example.npmRun('build', ['--format=cjs']);
+      expect(readdirSync(dist).sort()).toEqual(EXPECTED[name]!.cjs);
+      await example.npmRun('build');
+      expect(readdirSync(dist).sort()).toEqual(EXPECTED[name]!.esm);
+    } finally {
+      example.dispose(); // here, under the test's timeout: removing an installed example takes a while on a loaded machine
+    }
   }, 600_000);
 });
