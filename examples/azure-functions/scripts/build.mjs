@@ -2,11 +2,14 @@
 // dist/ then holds the bundle, host.json and a package.json whose `main` is the bundle and whose
 // only dependency is @azure/functions, which stays out of the bundle (the registrations must
 // reach the copy the worker loads): publish it with `func azure functionapp publish <app>` from dist/.
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const format = process.argv.includes('--format=cjs') ? 'cjs' : 'esm';
 const main = format === 'esm' ? 'index.mjs' : 'index.cjs';
+// dist/ is emptied first: a bundle of the other format left beside this one would be deployed
+// with it for nothing.
+rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: ['src/functions/orders.mjs'],
   bundle: true,

@@ -2,11 +2,14 @@
 // dist/ then holds the bundle and a package.json naming only the Functions Framework, which
 // stays out of the bundle (functions register with the instance the platform serves them
 // from): deploy with `gcloud functions deploy … --source=dist`.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const format = process.argv.includes('--format=cjs') ? 'cjs' : 'esm';
 const main = format === 'esm' ? 'index.mjs' : 'index.cjs';
+// dist/ is emptied first: a bundle of the other format left beside this one would be deployed
+// with it for nothing.
+rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: ['index.mjs'],
   bundle: true,

@@ -1,8 +1,12 @@
 // Bundles the functions into one file for deployment: `npm run build` (ESM, dist/index.mjs) or
 // `npm run build -- --format=cjs` (dist/index.cjs). Either runs as handler `index.<name>`.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const format = process.argv.includes('--format=cjs') ? 'cjs' : 'esm';
+// dist/ is emptied first: a bundle of the other format left beside this one would be deployed
+// with it (and on Lambda, index.mjs is resolved before index.cjs).
+rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: ['index.mjs'],
   bundle: true,
