@@ -9,7 +9,7 @@
  * Left as is, on purpose: `maxBatchBytes` above 1 MiB (the service limit is per service and has
  * moved before; a `BatchRequestTooLong` answer lowers it for the sender's life — see
  * test/review2/options.test.ts) and `claimCheck.thresholdBytes: 0` (the TSDoc gives it a meaning:
- * every message larger than 0 bytes, i.e. all of them).
+ * every message larger than 0 bytes, i.e. all of them — test/review-claim-check-threshold-zero.test.ts).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';

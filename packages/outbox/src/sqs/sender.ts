@@ -245,7 +245,7 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     const { signal } = sendOptions;
     const maxMessageBytes = await readMax(signal);
     const report: SendReport = { sent: [], failed: [], batches: 0, bytes: 0, fill: { entries: 0, bytes: 0 }, retries: 0, splits: 0 };
-    const claimThresholdBytes = claimCheck === undefined ? undefined : Math.min(claimCheck.thresholdBytes || maxMessageBytes, maxMessageBytes);
+    const claimThresholdBytes = claimCheck === undefined ? undefined : Math.min(claimCheck.thresholdBytes ?? maxMessageBytes, maxMessageBytes);
     const ctx = { fifo: o.fifo, maxMessageBytes, claimThresholdBytes, invalidCharacters: o.invalidCharacters };
 
     // Groups whose earlier message failed: their later messages are not sent in this call.
