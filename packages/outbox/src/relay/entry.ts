@@ -106,7 +106,7 @@ export function depsOf(relay: ResolvedRelay, store: RelayStore, metrics: Metrics
   return { store, lease: relay.lease, sender: relay.sender, metrics, log: ctx.log };
 }
 
-const CTX_EXPECTED = "the running function's ctx: { signal: AbortSignal, remainingMs(): number, log } (pass the handler's ctx)";
+const CTX_EXPECTED = "the running function's ctx: { signal: AbortSignal, remainingMs(): number, log? } (pass the handler's ctx)";
 
 /**
  * Every entry point needs the running function's `ctx` (deadline, abort, logger): without it the
@@ -115,7 +115,8 @@ const CTX_EXPECTED = "the running function's ctx: { signal: AbortSignal, remaini
 function checkRelayContext(entry: string, ctx: unknown): asserts ctx is RelayContext {
   const c = ctx as Record<string, unknown> | null | undefined;
   const log = isRecord(c) ? (c.log as Record<string, unknown> | undefined) : undefined;
-  if (isRecord(c) && c.signal instanceof AbortSignal && typeof c.remainingMs === 'function' && isRecord(log) && typeof log.warn === 'function') return;
+  // `log` may be left out (the relay's warnings are then dropped), as the relay has always allowed.
+  if (isRecord(c) && c.signal instanceof AbortSignal && typeof c.remainingMs === 'function' && (log === undefined || (isRecord(log) && typeof log.warn === 'function'))) return;
   const got = c === null ? 'null' : c === undefined ? 'undefined' : typeof c !== 'object' ? typeof c : 'an object without them';
   throw new ConfigurationError(`outbox.${entry}(): argument "ctx" must be ${CTX_EXPECTED}; got ${got}`, { field: 'ctx', expected: CTX_EXPECTED });
 }
