@@ -122,7 +122,8 @@ export function aggregateKey(aggregateType: string, aggregateId: string): string
 
 /** Longest `aggregateId`, `type` and ids we accept (they travel in attributes and keys). */
 export const MAX_ID_LENGTH = 256;
-const AGGREGATE_TYPE = /^[A-Za-z0-9._-]{1,64}$/;
+/** An aggregate type name: 1-64 characters of A-Z a-z 0-9 . _ - (declarations, envelopes, the embedded store's `aggregateType`). */
+export const AGGREGATE_TYPE = /^[A-Za-z0-9._-]{1,64}$/;
 const TYPE_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function invalid(field: string, message: string, expected: string): never {

@@ -29,7 +29,11 @@ export interface InboxOptions {
   store: IdempotencyStore;
   /** This consumer's name: part of every key, so consumers sharing a store never collide. */
   consumer: string;
-  /** How long a handled event is remembered: at least the queue's retention plus its DLQ's. @default 1209600000 (14 days) */
+  /**
+   * How long a handled event is remembered, counted from its completion: at least the queue's
+   * retention plus its DLQ's. `leaseMs` bounds the handling before the completion, so the two
+   * cover different times and either may be the longer. @default 1209600000 (14 days)
+   */
   retentionMs?: number;
   /** Longest one event's handling may hold its key (a crashed consumer's key frees after it). @default 300000 */
   leaseMs?: number;
@@ -39,8 +43,9 @@ export interface InboxOptions {
    */
   onGap?: 'retry' | 'accept';
   /**
-   * With `onGap: 'retry'`, an event delivered this many times is handled anyway (its
-   * predecessor is lost or outlived the retention); a warning is logged. @default 10
+   * With `onGap: 'retry'`, an event is handled anyway on its `maxGapRetries`-th delivery (the
+   * queue's receive count, `ctx.trigger.attempt`, reaching it: deliveries before it are retried;
+   * its predecessor is lost or outlived the retention); a warning is logged. @default 10
    */
   maxGapRetries?: number;
   /**

@@ -4,7 +4,7 @@
  * relay run from the outbox's options and returns what it did.
  */
 import type { Context } from '@steadyfn/handler';
-import { DeadlineExceededError, fitsTimer, invalidOption } from '@steadyfn/handler/internal';
+import { ConfigurationError, DeadlineExceededError, fitsTimer, invalidOption, isRecord } from '@steadyfn/handler/internal';
 import type { ResolvedRelay } from '../options.js';
 import { readWatchdogMessage } from '../sqs/watchdog.js';
 import { MetricsRecorder, type OutboxMetrics } from './metrics.js';
@@ -24,7 +24,7 @@ export interface RelayEntries {
    * function. Once it has its list, a store or queue failure ends it early (warned), never throws.
    *
    * @throws OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, 503) when the store cannot list its pending aggregates.
-   * @throws ConfigurationError when the outbox has no `relay`.
+   * @throws ConfigurationError when the outbox has no `relay`, or `ctx` is not the running function's ctx (`signal`, `remainingMs()`, `log`): `CONFIG_INVALID`, field `ctx`; nothing is read or sent.
    */
   sweep(ctx: RelayContext): Promise<SweepResult & { metrics: OutboxMetrics }>;
   /**
@@ -34,7 +34,7 @@ export interface RelayEntries {
    * @throws RelayTargetInvalidError (`OUTBOX_RELAY_TARGET_INVALID`, 400, naming the field) for
    *   refs that are not an array of `{ where, aggregate, since? }` naming aggregates of this
    *   outbox (another outbox's partition or collection, an undeclared aggregate type). Nothing is relayed.
-   * @throws ConfigurationError when the outbox has no `relay`.
+   * @throws ConfigurationError when the outbox has no `relay`, or `ctx` is not the running function's ctx (`signal`, `remainingMs()`, `log`): `CONFIG_INVALID`, field `ctx`; nothing is read or sent.
    */
   flushTargets(ctx: RelayContext, refs: ReadonlyArray<AggregateRef>): Promise<OutboxMetrics>;
   /**
@@ -46,7 +46,7 @@ export interface RelayEntries {
    *   `keys[i].where` or `keys[i].aggregate`) for this outbox's watchdog message whose keys cannot
    *   name its aggregates (not at most 100 `JSON.stringify([where, aggregate])` texts, another
    *   outbox's partition or collection, an undeclared aggregate type). Nothing is relayed.
-   * @throws ConfigurationError when the outbox has no `relay`.
+   * @throws ConfigurationError when the outbox has no `relay`, or `ctx` is not the running function's ctx (`signal`, `remainingMs()`, `log`): `CONFIG_INVALID`, field `ctx`; nothing is read or sent.
    */
   relayWatchdog(ctx: RelayContext, message: unknown): Promise<OutboxMetrics | undefined>;
   /**
@@ -64,7 +64,7 @@ export interface RelayEntries {
    *   reference that cannot be this outbox's: not `{ where, aggregate, fromSeq, quarantinedAt }` (the quarantine's identity is required), an
    *   unknown key, another outbox's partition or collection, an undeclared aggregate type, an
    *   aggregate never at that `where`. Nothing is released or sent.
-   * @throws ConfigurationError when the outbox has no `relay`.
+   * @throws ConfigurationError when the outbox has no `relay`, or `ctx` is not the running function's ctx (`signal`, `remainingMs()`, `log`): `CONFIG_INVALID`, field `ctx`; nothing is read or sent.
    * @example await orders.redrive(ctx, { where: 'o-42', aggregate: 'order/o-42', fromSeq: 3, quarantinedAt: 1764586800000 })
    */
   redrive(ctx: RelayContext, ref: QuarantineRef): Promise<RedriveResult<OutboxMetrics>>;
@@ -106,6 +106,21 @@ export function depsOf(relay: ResolvedRelay, store: RelayStore, metrics: Metrics
   return { store, lease: relay.lease, sender: relay.sender, metrics, log: ctx.log };
 }
 
+const CTX_EXPECTED = "the running function's ctx: { signal: AbortSignal, remainingMs(): number, log? } (pass the handler's ctx)";
+
+/**
+ * Every entry point needs the running function's `ctx` (deadline, abort, logger): without it the
+ * run would fail deep inside with an untyped `TypeError`. Checked before anything is read or sent.
+ */
+function checkRelayContext(entry: string, ctx: unknown): asserts ctx is RelayContext {
+  const c = ctx as Record<string, unknown> | null | undefined;
+  const log = isRecord(c) ? (c.log as Record<string, unknown> | undefined) : undefined;
+  // `log` may be left out (the relay's warnings are then dropped), as the relay has always allowed.
+  if (isRecord(c) && c.signal instanceof AbortSignal && typeof c.remainingMs === 'function' && (log === undefined || (isRecord(log) && typeof log.warn === 'function'))) return;
+  const got = c === null ? 'null' : c === undefined ? 'undefined' : typeof c !== 'object' ? typeof c : 'an object without them';
+  throw new ConfigurationError(`outbox.${entry}(): argument "ctx" must be ${CTX_EXPECTED}; got ${got}`, { field: 'ctx', expected: CTX_EXPECTED });
+}
+
 /**
  * The entry points of the outbox named `name`, whose events declare `aggregateTypes`; each
  * throws `ConfigurationError` when the outbox has no `relay`.
@@ -124,6 +139,7 @@ export function relayEntries(name: string, relay: ResolvedRelay | undefined, sto
   };
   return {
     async sweep(ctx) {
+      checkRelayContext('sweep', ctx);
       let result: SweepResult = { found: 0, cleaned: 0, pruned: 0 };
       const metrics = await run(ctx, 'sweep()', async (deps, options, r) => {
         result = await sweep(deps, options, r.sweep);
@@ -131,11 +147,13 @@ export function relayEntries(name: string, relay: ResolvedRelay | undefined, sto
       return { ...result, metrics };
     },
     async flushTargets(ctx, refs) {
+      checkRelayContext('flushTargets', ctx);
       requireRelay('flushTargets()');
       const checked = flushRefs(refs, types, store);
       return run(ctx, 'flushTargets()', (deps, options) => relayAggregates(deps, checked, options));
     },
     async relayWatchdog(ctx, message) {
+      checkRelayContext('relayWatchdog', ctx);
       requireRelay('relayWatchdog()');
       const target = readWatchdogMessage(message);
       if (!target || target.outbox !== name) return undefined;
@@ -147,6 +165,7 @@ export function relayEntries(name: string, relay: ResolvedRelay | undefined, sto
       });
     },
     async redrive(ctx, ref) {
+      checkRelayContext('redrive', ctx);
       requireRelay('redrive()');
       const checked = checkRedriveRef(ref, types, store);
       let outcome = 'not-quarantined' as RedriveOutcome;

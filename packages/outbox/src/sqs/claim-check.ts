@@ -51,7 +51,8 @@ export interface ClaimCheckOptions {
   prefix?: string;
   /**
    * Store in S3 every message whose size (body + attributes, as SQS counts it) exceeds this,
-   * even when the queue would take it. @default the queue's `MaximumMessageSize`
+   * even when the queue would take it; `0` stores every message (no payload on the queue).
+   * @default the queue's `MaximumMessageSize`
    */
   thresholdBytes?: number;
 }

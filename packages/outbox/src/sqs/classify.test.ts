@@ -64,9 +64,9 @@ describe('sqsSender options and input', () => {
     expect(() => sqsSender(options as never)).toThrow(expect.objectContaining({ name: 'ConfigurationError', code: 'CONFIG_INVALID', field, retryable: false }));
   });
 
-  it('reads the queue kind from the URL unless told', () => {
+  it('reads the queue kind from the URL; a fifo given must agree with it (test/review-sqs-sender-fifo.test.ts)', () => {
     expect(sqsSender({ client, queueUrl: `${queueUrl}.fifo`, maxMessageBytes: 1024 }).fifo).toBe(true);
-    expect(sqsSender({ client, queueUrl, maxMessageBytes: 1024, fifo: true }).fifo).toBe(true);
+    expect(sqsSender({ client, queueUrl: `${queueUrl}.fifo`, maxMessageBytes: 1024, fifo: true }).fifo).toBe(true);
   });
 
   it('throws a typed input error before sending when messages are not { id, body }', async () => {

@@ -40,7 +40,10 @@ export interface SqsSenderOptions {
    * @default 1_048_576
    */
   maxBatchBytes?: number;
-  /** FIFO queue? Default: the URL ends in `.fifo` (SQS requires that suffix for FIFO queues). */
+  /**
+   * FIFO queue? Default: the URL ends in `.fifo` (SQS requires that suffix for FIFO queues). A
+   * value that disagrees with the URL is refused (`ConfigurationError`, field `fifo`).
+   */
   fifo?: boolean;
   /**
    * At most one message of a group per batch, so no later message of a group can be accepted in
@@ -116,6 +119,12 @@ function validateOptions(options: SqsSenderOptions) {
   }
   const maxBatchBytes = intOption(OWNER, 'maxBatchBytes', options.maxBatchBytes, SERVICE_MAX_BATCH_BYTES, SERVICE_MIN_MESSAGE_BYTES);
   if (options.fifo !== undefined && typeof options.fifo !== 'boolean') invalidOption(OWNER, 'fifo', 'a boolean', options.fifo);
+  // SQS names every FIFO queue with the `.fifo` suffix: a `fifo` that disagrees with the URL
+  // would send FIFO fields to a standard queue (or leave them out for a FIFO one) — every send fails.
+  const urlIsFifo = /\.fifo$/.test(new URL(queueUrl).pathname);
+  if (options.fifo !== undefined && options.fifo !== urlIsFifo) {
+    invalidOption(OWNER, 'fifo', urlIsFifo ? 'true or left out: the queue URL ends in .fifo (a FIFO queue)' : 'false or left out: the queue URL does not end in .fifo (SQS FIFO queue names end in .fifo)', options.fifo);
+  }
   if (options.onePerGroupPerBatch !== undefined && typeof options.onePerGroupPerBatch !== 'boolean') invalidOption(OWNER, 'onePerGroupPerBatch', 'a boolean', options.onePerGroupPerBatch);
   const invalidCharacters = oneOfOption(OWNER, 'invalidCharacters', options.invalidCharacters, ['reject', 'base64'] as const, 'reject');
   const claim = options.claimCheck;
@@ -137,7 +146,7 @@ function validateOptions(options: SqsSenderOptions) {
   if (typeof retry.factor !== 'number' || !(retry.factor >= 1)) invalidOption(OWNER, 'retry.factor', 'a number ≥ 1', retry.factor);
   if (retry.maxTimeoutMs < retry.minTimeoutMs) invalidOption(OWNER, 'retry.maxTimeoutMs', `an integer ≥ retry.minTimeoutMs (${retry.minTimeoutMs})`, retry.maxTimeoutMs);
   const concurrency = intOption(OWNER, 'concurrency', options.concurrency, 4, 1, 64);
-  return { client, queueUrl, maxBatchBytes, invalidCharacters, retry, concurrency, fifo: options.fifo ?? /\.fifo$/.test(new URL(queueUrl).pathname) };
+  return { client, queueUrl, maxBatchBytes, invalidCharacters, retry, concurrency, fifo: urlIsFifo };
 }
 
 /** The ordering group of a message as `Prepared.group` holds it; `undefined` when it has none (or an unusable one). */
@@ -236,7 +245,7 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     const { signal } = sendOptions;
     const maxMessageBytes = await readMax(signal);
     const report: SendReport = { sent: [], failed: [], batches: 0, bytes: 0, fill: { entries: 0, bytes: 0 }, retries: 0, splits: 0 };
-    const claimThresholdBytes = claimCheck === undefined ? undefined : Math.min(claimCheck.thresholdBytes || maxMessageBytes, maxMessageBytes);
+    const claimThresholdBytes = claimCheck === undefined ? undefined : Math.min(claimCheck.thresholdBytes ?? maxMessageBytes, maxMessageBytes);
     const ctx = { fifo: o.fifo, maxMessageBytes, claimThresholdBytes, invalidCharacters: o.invalidCharacters };
 
     // Groups whose earlier message failed: their later messages are not sent in this call.

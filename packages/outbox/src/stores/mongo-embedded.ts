@@ -12,6 +12,7 @@ import { checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, o
 import type { EmbeddedLimits, PendingRegistry, WriteSerialisation } from '../capture/mongo-embedded.js';
 import type { RelayLease, RelayStore } from '../relay/types.js';
 import { embeddedRelayStore } from './mongo-embedded-relay.js';
+import { AGGREGATE_TYPE } from '../envelope.js';
 import { dbGetter, FIELDS, isFerretDB, type CollectionLike, type DbOption } from './mongo-shapes.js';
 
 /** Options of `mongoEmbeddedOutbox`. */
@@ -20,7 +21,7 @@ export interface MongoEmbeddedOutboxOptions {
   db: DbOption;
   /** The collection of the aggregates; each document's `_id` (a string) is its aggregate id. */
   collection: string;
-  /** The aggregate type of every document (and every event) of this collection. */
+  /** The aggregate type of every document (and every event) of this collection: 1-64 characters of A-Z a-z 0-9 . _ -. */
   aggregateType: string;
   /** Most events pending in one document. @default 1000 */
   maxPendingEvents?: number;
@@ -96,6 +97,8 @@ export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoE
   checkKnownKeys(OWNER, '', options, OPTION_KEYS);
   const collectionName = stringOption(OWNER, 'collection', options.collection);
   const aggregateType = stringOption(OWNER, 'aggregateType', options.aggregateType);
+  // Checked here, not left to outbox(): there a bad name would be reported against the event declarations.
+  if (!AGGREGATE_TYPE.test(aggregateType)) invalidOption(OWNER, 'aggregateType', 'an aggregate type name of 1-64 characters of A-Z a-z 0-9 . _ -', aggregateType);
   const limits: EmbeddedLimits = {
     maxPendingEvents: intOption(OWNER, 'maxPendingEvents', options.maxPendingEvents, 1000, 1, 100_000),
     maxPendingBytes: intOption(OWNER, 'maxPendingBytes', options.maxPendingBytes, 4 * 1024 * 1024, 1024, 12 * 1024 * 1024),
