@@ -32,18 +32,33 @@ interface Finished {
   injected: Record<string, number>;
 }
 
-function relayProcess(role: 'sweep' | 'flush', target: FaultTarget, queueUrl: string, seed: number): Promise<Finished> {
+interface RelayProcess {
+  /** Resolves once the child has loaded and is waiting at the start barrier. */
+  ready: Promise<void>;
+  /** Lets the child start relaying. */
+  go: () => void;
+  finished: Promise<Finished>;
+}
+
+/**
+ * A relay child held at a start barrier: on a loaded machine one child could otherwise load,
+ * relay everything and finish before the other had started, and the two would never race.
+ */
+function relayProcess(role: 'sweep' | 'flush', target: FaultTarget, queueUrl: string, seed: number): RelayProcess {
   const child = spawn(process.execPath, ['--experimental-transform-types', '--conditions=steadyfn-source', '--no-warnings', CHILD], {
     cwd: fileURLToPath(new URL('.', import.meta.url)),
-    env: { ...process.env, RELAY_ROLE: role, RELAY_BACKEND: target.backend, RELAY_PREFIX: target.prefix, RELAY_DB: target.db, RELAY_QUEUE_URL: queueUrl, RELAY_SQS: 'fauxqs', RELAY_SEED: String(seed), RELAY_LEASE_MS: '5000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RELAY_ROLE: role, RELAY_BACKEND: target.backend, RELAY_PREFIX: target.prefix, RELAY_DB: target.db, RELAY_QUEUE_URL: queueUrl, RELAY_SQS: 'fauxqs', RELAY_SEED: String(seed), RELAY_LEASE_MS: '5000', RELAY_BARRIER: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
-  return new Promise((resolve, reject) => {
+  let started!: () => void;
+  const ready = new Promise<void>((resolve) => (started = resolve));
+  const finished = new Promise<Finished>((resolve, reject) => {
     const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`${role} child did not finish: ${stderr.slice(0, 2000)}`))), 1_200_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const msg = JSON.parse(line) as Partial<Finished>;
+      const msg = JSON.parse(line) as Partial<Finished> & { started?: boolean };
+      if (msg.started) started();
       if (msg.finished) {
         clearTimeout(timer);
         resolve(msg as Finished);
@@ -51,6 +66,9 @@ function relayProcess(role: 'sweep' | 'flush', target: FaultTarget, queueUrl: st
     });
     child.on('exit', (code) => code !== 0 && reject(new Error(`${role} child exited (${code}): ${stderr.slice(0, 2000)}`)));
   });
+  // A child that dies while loading rejects `finished`; `ready` must not wait for it forever.
+  void finished.catch(() => started());
+  return { ready, go: () => child.stdin!.end('go\n'), finished };
 }
 
 describe.each(RUNS)('flush and sweeper in two processes on %s (FIFO: %s)', (backend, fifo) => {
@@ -72,7 +90,10 @@ describe.each(RUNS)('flush and sweeper in two processes on %s (FIFO: %s)', (back
     const startedAt = Date.now();
     const total = await side.record(AGGREGATES, PER_AGGREGATE);
     const seed = 20261130 + (fifo ? 1 : 0) + FAULT_BACKENDS.indexOf(backend) * 2;
-    const [sweeper, flusher] = await Promise.all([relayProcess('sweep', target, queue.url, seed), relayProcess('flush', target, queue.url, seed + 100)]);
+    const children = [relayProcess('sweep', target, queue.url, seed), relayProcess('flush', target, queue.url, seed + 100)];
+    await Promise.all(children.map((c) => c.ready));
+    for (const c of children) c.go();
+    const [sweeper, flusher] = await Promise.all(children.map((c) => c.finished));
     expect(await side.store.listPending({ limit: 10, before: Date.now() + 60_000 })).toEqual([]);
     // Every fault was injected at least once, and the processes met aggregates the other held.
     for (const kind of Object.keys(sweeper.injected)) expect(sweeper.injected[kind]! + (flusher.injected[kind] ?? 0)).toBeGreaterThan(0);

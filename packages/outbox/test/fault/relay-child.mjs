@@ -9,7 +9,8 @@
 //                    from two processes, race on the same aggregates
 //
 // Env: RELAY_BACKEND, RELAY_PREFIX, RELAY_DB, RELAY_QUEUE_URL, RELAY_SQS (moto | fauxqs),
-// RELAY_LEASE_MS. Runs the TypeScript sources: node --experimental-transform-types
+// RELAY_LEASE_MS; RELAY_BARRIER=1: after saying `started`, wait for a line on stdin before relaying
+// (so two processes start racing together, not one after the other finished). Runs the TypeScript sources: node --experimental-transform-types
 // --conditions=steadyfn-source.
 import '../../../../test/support/register-ts.mjs';
 
@@ -52,6 +53,7 @@ if (role === 'kill-mid-batch') {
   const sender = faultySender(inner, { wholeCall: 0.05, partial: 0.15, afterSendBeforeMark: 0.05 }, random);
   const deps = { store, lease: side.lease, sender, metrics };
   say({ started: true });
+  if (process.env.RELAY_BARRIER === '1') await new Promise((resolve) => process.stdin.once('data', resolve));
   let quiet = 0;
   for (let pass = 0; pass < 2_000 && quiet < 3; pass++) {
     const pending = await side.store.listPending({ limit: 100_000, before: Date.now() + 60_000 });
