@@ -11,10 +11,15 @@ export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new SourceError('aborted');
 }
 
+// Objects deepFreeze froze all the way down. Only these are skipped: an object that is merely
+// frozen (Object.freeze of a loader's result) may still hold writable objects.
+const frozenDeep = new WeakSet<object>();
+
 /**
  * Freezes plain objects and arrays all the way down. Class instances (Date, ObjectId, Map,
- * Buffer) are left alone: freezing them can break their own methods. A frozen object is taken
- * as frozen all the way down (an unchanged source kept from the last state is not walked again).
+ * Buffer) are left alone: freezing them can break their own methods. An object this function
+ * already froze all the way down is not walked again (an unchanged source kept from the last
+ * state); one frozen elsewhere, at its top only, is.
  */
 export function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
@@ -23,12 +28,14 @@ export function deepFreeze<T>(value: T): T {
   // state is mostly strings and numbers, and each push and pop of one is work for nothing.
   while (stack.length > 0) {
     const item = stack.pop()!;
-    if (Object.isFrozen(item)) continue;
+    if (frozenDeep.has(item)) continue;
     if (!Array.isArray(item)) {
       const proto = Object.getPrototypeOf(item);
       if (proto !== Object.prototype && proto !== null) continue;
     }
     Object.freeze(item);
+    // Marked as it is frozen: its children are on the stack, and a cycle is walked once.
+    frozenDeep.add(item);
     for (const child of Object.values(item)) {
       if (typeof child === 'object' && child !== null) stack.push(child);
     }

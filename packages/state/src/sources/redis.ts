@@ -18,6 +18,25 @@ export interface RedisReader {
   hgetall(key: string): Promise<Record<string, string>>;
 }
 
+/** The part of a key Redis Cluster hashes to its slot: the first non-empty `{…}`, else the whole key. */
+function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+/**
+ * Whether two commands on these keys are answered in the order they were sent: always on one
+ * connection (a `Redis`); on an ioredis `Cluster` only when the keys (with its string
+ * `keyPrefix`) share a hash tag, so they live in one slot.
+ */
+function sameNode(client: RedisReader, a: string, b: string): boolean {
+  const cluster = client as { isCluster?: unknown; options?: { keyPrefix?: unknown } };
+  if (cluster.isCluster !== true) return true;
+  const prefix = cluster.options?.keyPrefix ?? '';
+  return typeof prefix === 'string' && hashTag(prefix + a) === hashTag(prefix + b);
+}
+
 /** Options of `redisKey()`: the key, an optional version key, and how the value decodes. */
 export interface RedisKeyOptions<T> {
   /** An ioredis `Redis` or `Cluster`, or a function returning one (e.g. `() => handle.get()`). */
@@ -28,7 +47,8 @@ export interface RedisKeyOptions<T> {
    * A key whose value changes whenever `key` does (e.g. `INCR app:config:version` after each
    * write). With it, a stale state costs one `GET` of this key when nothing changed. Writers
    * should write the value first and bump the version after; in Redis Cluster give both keys
-   * the same hash tag (`{app}:config`, `{app}:config:v`) so they live on one node.
+   * the same hash tag (`{app}:config`, `{app}:config:v`) so they live on one node (otherwise
+   * the value is asked only once the version has answered: a load costs a round trip more).
    */
   versionKey?: string;
   /** `json` (default), `text`, or a function from the stored text. */
@@ -70,8 +90,15 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
     const client = await resolveClient(options.client);
     if (signal.aborted) throw abortReason(signal);
     if (versionKey === undefined) return { value: decodeText(await client.get(key)) };
-    // Both commands go out together; the version is read first, so the value is never older
-    // than the version recorded with it (a write in between only causes one extra reload).
+    // The version is read first, so the value is never older than the version recorded with it
+    // (a write in between only causes one extra reload). On one connection both commands go out
+    // together and are answered in order; on a Cluster, keys without a common hash tag may live
+    // on two nodes, either of which may answer first: the value is asked once the version is in.
+    if (!sameNode(client, key, versionKey)) {
+      const version = await client.get(versionKey);
+      if (signal.aborted) throw abortReason(signal);
+      return { value: decodeText(await client.get(key)), version };
+    }
     const [version, text] = await Promise.all([client.get(versionKey), client.get(key)]);
     return { value: decodeText(text), version };
   };
