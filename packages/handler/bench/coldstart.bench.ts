@@ -10,6 +10,8 @@
  *             ioredis + zod; and the same with the client from @steadyfn/connections/redis
  *   peer:     @middy/core + @aws-lambda-powertools/idempotency (CachePersistenceLayer and its
  *             middy middleware) + @redis/client (the client Powertools' docs use) + zod
+ *   floor:    zod + ioredis called directly, a hand-written SET NX claim: no library code, the
+ *             lowest steadyfn ÷ peer can go (printed as floor ÷ peer, and steadyfn ÷ floor)
  *
  * Method, for a shared and loaded machine:
  * - every cell is a fresh `node` process (V8's compile cache off: NODE_COMPILE_CACHE is
@@ -38,7 +40,7 @@ import { build } from 'esbuild';
 import { Redis } from 'ioredis';
 import { test } from 'vitest';
 import { recordBench } from '../../../test/support/bench-results.js';
-import { library, ourApp, ourConnectionsApp, peerApp } from './coldstart/apps.js';
+import { floorApp, library, ourApp, ourConnectionsApp, peerApp } from './coldstart/apps.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = join(here, '../..');
@@ -82,6 +84,7 @@ function cells(prefix: string): Record<string, { source: string; invoke: boolean
     'steadyfn root': { source: ourApp('@steadyfn/handler', prefix), invoke: true },
     'steadyfn /aws, connections': { source: ourConnectionsApp('@steadyfn/handler/aws', prefix), invoke: true },
     peer: { source: peerApp(), invoke: true },
+    floor: { source: floorApp(prefix), invoke: true },
     zod: { source: library(['zod']), invoke: false },
     ioredis: { source: library(['ioredis']), invoke: false },
     '@redis/client': { source: library(['@redis/client']), invoke: false },
@@ -182,6 +185,9 @@ test('cold start: fresh processes, steadyfn against middy + Powertools idempoten
       for (const ours of ['steadyfn /aws', 'steadyfn root', 'steadyfn /aws, connections']) {
         console.log(`[bench] ${mode.padEnd(9)} ${`${ours} ÷ peer`.padEnd(36)} ${metrics.map((m) => `${m} ${spread(paired(ours, 'peer', mode, m), 2)}×`).join('; ')} (goal ≤ ${goal}×)`);
       }
+      // The floor (zod + ioredis, no steadyfn code): what the goal can reach at best, and our own share above it.
+      console.log(`[bench] ${mode.padEnd(9)} ${'floor ÷ peer'.padEnd(36)} ${metrics.map((m) => `${m} ${spread(paired('floor', 'peer', mode, m), 2)}×`).join('; ')} (the lowest steadyfn ÷ peer can be)`);
+      console.log(`[bench] ${mode.padEnd(9)} ${'steadyfn /aws ÷ floor'.padEnd(36)} ${metrics.map((m) => `${m} ${spread(paired('steadyfn /aws', 'floor', mode, m), 2)}×`).join('; ')} (steadyfn's own share)`);
       for (const ours of ['steadyfn libs /aws', 'steadyfn libs root']) {
         console.log(`[bench] ${mode.padEnd(9)} ${`${ours} ÷ peer libs`.padEnd(36)} ${(['import CPU', 'import wall'] as Metric[]).map((m) => `${m} ${spread(paired(ours, 'peer libs', mode, m), 2)}×`).join('; ')}`);
       }

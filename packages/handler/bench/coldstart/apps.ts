@@ -40,6 +40,33 @@ export const close = () => closeAll();
 `;
 
 /**
+ * The floor: the same function with neither library — zod and ioredis called directly, the
+ * record keyed on a SHA-256 of the whole event (both libraries hash the event), claimed with a
+ * SET NX and completed with a SET of the result. No steadyfn code at all: steadyfn ÷ peer
+ * cannot go below floor ÷ peer, so the bench prints both (and steadyfn ÷ floor, our own share).
+ */
+export const floorApp = (prefix: Prefix): string => `
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+const redis = new Redis(process.env.REDIS_URL);
+const Order = z.object({ orderId: z.string(), amount: z.number() });
+export const main = async (event) => {
+  const order = Order.parse(event);
+  const key = '${prefix}floor:' + createHash('sha256').update(JSON.stringify(event)).digest('base64url');
+  if ((await redis.set(key, '{"status":"INPROGRESS"}', 'PX', 3_600_000, 'NX')) === null) {
+    const record = JSON.parse((await redis.get(key)) ?? '{}');
+    if (record.status !== 'COMPLETED') throw new Error('already in progress');
+    return record.result;
+  }
+  const result = { charged: order.amount };
+  await redis.set(key, JSON.stringify({ status: 'COMPLETED', result }), 'PX', 3_600_000);
+  return result;
+};
+export const close = () => redis.disconnect();
+`;
+
+/**
  * The peer as Powertools' docs write it: middy, its idempotency middleware over
  * CachePersistenceLayer with the client its docs use (\`@redis/client\`; its other example,
  * Valkey GLIDE, is a native addon), the same zod. Its keys start with the function name
