@@ -1,6 +1,10 @@
 /**
  * Firestore (`google.cloud.firestore.document.v1.*`) and Firebase Realtime Database
- * (`google.firebase.database.ref.v1.*`) CloudEvents as `change` items.
+ * (`google.firebase.database.ref.v1.*`) CloudEvents as `change` items. A Realtime Database event
+ * may also be typed `google.firebase.database.document.v1.*`: the name the Java, .NET, PHP and
+ * Ruby Functions Frameworks give a legacy `providers/google.firebase.database/eventTypes/ref.*`
+ * they convert, and the one the Functions Framework conformance suite sends
+ * (functions-framework-conformance `events/generate/data/firebase-db1-cloudevent-input.json`).
  *
  * Firestore sends `DocumentEventData` { value, oldValue, updateMask } as protobuf by default
  * and as JSON when the trigger asks for `application/json`. JSON documents are decoded to
@@ -19,7 +23,7 @@ import type { ChangeTrigger } from '../types.js';
 import { malformed, needString, opt, type EventItem } from './item.js';
 
 const FIRESTORE = /^google\.cloud\.firestore\.document\.v1\.(created|updated|deleted|written)(\.withAuthContext)?$/;
-const RTDB = /^google\.firebase\.database\.ref\.v1\.(created|updated|deleted|written)$/;
+const RTDB = /^google\.firebase\.database\.(?:ref|document)\.v1\.(created|updated|deleted|written)$/;
 /** Firestore maps and arrays nest at most 20 levels. */
 const MAX_DEPTH = 64;
 
