@@ -33,7 +33,7 @@ function isFullFidelity(raw: Rec): boolean {
 function deletedItem(id: string, partitionKey: unknown): Rec {
   const out: Rec = {};
   if (isRecord(partitionKey)) for (const [name, value] of Object.entries(partitionKey)) setOwn(out, name, value);
-  setOwn(out, 'id', id);
+  setOwn<unknown>(out, 'id', id);
   return out;
 }
 
