@@ -208,7 +208,11 @@ export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
       multiHeaders.cookie = event.cookies.map(String);
       headers.cookie = multiHeaders.cookie.join('; ');
     }
-    const { query, multiQuery } = parseQueryString(str(event.rawQueryString));
+    // `rawQueryString` keeps repeated names apart; `queryStringParameters` joins them with commas.
+    // An event whose raw text is empty but whose map is not (Powertools' published
+    // lambdaFunctionUrlEventWithHeaders.json, hand-built test events) still has that query.
+    const raw = str(event.rawQueryString);
+    const { query, multiQuery } = raw ? parseQueryString(raw) : queryFromObject(event.queryStringParameters);
     const request: HttpRequest = {
       method: (str(http.method) ?? 'GET').toUpperCase(),
       path: str(event.rawPath) ?? str(http.path) ?? '/',
