@@ -40,11 +40,13 @@ describe('Cosmos DB all-versions-and-deletes: a delete carries its id only in me
     expect(seen[2]!.ctx.trigger).not.toHaveProperty('before');
   });
 
-  it('a delete whose current is null (the library type: current: T | null) is a delete too', async () => {
+  // `current: null` is what the library's type allows; `current: {}` is what the Cosmos DB Java
+  // SDK's own full-fidelity test reads for a delete (azure-sdk-for-java: `get("current")` isEmpty).
+  it.each([null, {}])('a delete whose current is %j is a delete too, keyed by metadata.id', async (current) => {
     const { seen, fn } = recorder();
-    const entry = { current: null, metadata: { operationType: 'delete', lsn: 17, crts: 1735689600, previousImageLSN: 16, timeToLiveExpired: true, id: 'o-2', partitionKey: { customerId: 'c-8' } } };
+    const entry = { current, metadata: { operationType: 'delete', lsn: 17, crts: 1735689600, previousImageLSN: 16, timeToLiveExpired: true, id: 'o-2', partitionKey: { customerId: 'c-8' } } };
     await handler({ logSink: () => undefined }, fn)([entry], invocationContext(context, options));
-    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', op: 'delete', key: 'o-2', sequence: '17' });
+    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'change', op: 'delete', key: 'o-2', sequence: '17', time: '2025-01-01T00:00:00.000Z' });
     expect(seen[0]!.input).toEqual({ id: 'o-2', customerId: 'c-8' });
   });
 });
