@@ -72,6 +72,19 @@ function isTumblingWindow(event: Rec): boolean {
   return isRec(event.window) && typeof event.isFinalInvokeForWindow === 'boolean' && Array.isArray(event.Records);
 }
 
+/**
+ * EventBridge Pipes with an SQS source invoke a Lambda target with a JSON array of SQS records,
+ * "even if the batch size is 1", not `{ Records }`, and read a `{ batchItemFailures }` answer as
+ * the partial batch failure (Amazon EventBridge User Guide, "Amazon EventBridge Pipes batching
+ * and concurrency" and "Amazon Simple Queue Service as a source in EventBridge Pipes"). Such an
+ * array is read as the SQS batch it carries; any other value is returned as it is.
+ */
+export function pipesEvent(event: unknown): unknown {
+  if (!Array.isArray(event) || event.length === 0) return event;
+  const sqs = event.every((r) => isRec(r) && r.eventSource === 'aws:sqs' && typeof r.messageId === 'string' && typeof r.body === 'string');
+  return sqs ? { Records: event } : event;
+}
+
 export function classifyLambdaEvent(event: unknown): LambdaEventKind {
   if (!isRec(event) || isTumblingWindow(event)) return 'direct';
   // Before HTTP: a REQUEST authorizer event has httpMethod and requestContext too.
@@ -564,9 +577,10 @@ export function invokeLambda(def: Definition, event: unknown, context: LambdaCon
   try {
     checkContext(context);
     const frame = frameFor(event, context);
-    const kind = classifyLambdaEvent(event);
+    const read = pipesEvent(event);
+    const kind = classifyLambdaEvent(read);
     if (kind === 'direct') return runInvocation(def, frame, directInvocation(def, event, context)).then(directAnswer);
-    return invokeLambdaEvent(def, frame, kind, event, context);
+    return invokeLambdaEvent(def, frame, kind, read, context);
   } catch (thrown) {
     return Promise.reject(thrown as Error);
   }
