@@ -73,16 +73,19 @@ function isTumblingWindow(event: Rec): boolean {
 }
 
 /**
- * EventBridge Pipes with an SQS source invoke a Lambda target with a JSON array of SQS records,
- * "even if the batch size is 1", not `{ Records }`, and read a `{ batchItemFailures }` answer as
- * the partial batch failure (Amazon EventBridge User Guide, "Amazon EventBridge Pipes batching
- * and concurrency" and "Amazon Simple Queue Service as a source in EventBridge Pipes"). Such an
- * array is read as the SQS batch it carries; any other value is returned as it is.
+ * EventBridge Pipes with an SQS or a DynamoDB stream source invoke a Lambda target with a JSON
+ * array of the records the event source mapping wraps in `{ Records }` ("even if the batch size
+ * is 1"), and read a `{ batchItemFailures }` answer as the partial batch failure (Amazon
+ * EventBridge User Guide, "Amazon EventBridge Pipes batching and concurrency", "Amazon Simple
+ * Queue Service as a source…", "Amazon DynamoDB stream as a source…"). Such an array is read
+ * as the batch it carries; any other value is returned as it is. (A Kinesis source sends its
+ * records flattened, without the `kinesis` member, and is not read here.)
  */
 export function pipesEvent(event: unknown): unknown {
   if (!Array.isArray(event) || event.length === 0) return event;
   const sqs = event.every((r) => isRec(r) && r.eventSource === 'aws:sqs' && typeof r.messageId === 'string' && typeof r.body === 'string');
-  return sqs ? { Records: event } : event;
+  const dynamodb = !sqs && event.every((r) => isDynamoDbStreamRecord(r) && isRec((r as Rec).dynamodb));
+  return sqs || dynamodb ? { Records: event } : event;
 }
 
 export function classifyLambdaEvent(event: unknown): LambdaEventKind {
