@@ -3,10 +3,13 @@
  * In latest-version mode each document is the item as it is now, with system properties
  * (`id`, `_rid`, `_etag`, `_ts`, `_lsn`); inserts and updates look the same (`op: 'upsert'`)
  * and deletes are not delivered. In all-versions-and-deletes mode each entry is
- * `{ current, previous, metadata: { operationType, lsn } }` and `op` is exact.
+ * `{ current, previous?, metadata: { operationType, lsn, crts } }` and `op` is exact; a delete
+ * carries no item at all, only `metadata.id` and `metadata.partitionKey` (Azure Cosmos DB docs
+ * "Change feed modes", All versions and deletes mode, "Parse the response object"), so its
+ * input is `{ ...partitionKey, id }` unless a `previous` image came along.
  * `ctx.deliveryId` is `<account>/<database>/<container>/<id>@<lsn>` (see `cosmosItems`).
  */
-import { isRecord, type Rec } from '../internal/record.js';
+import { isRecord, setOwn, type Rec } from '../internal/record.js';
 import type { ChangeTrigger } from '../types.js';
 import { idText, isoFromSeconds, malformed, opt, streamDeliveryId, type EventItem } from './item.js';
 
@@ -15,6 +18,24 @@ export function isCosmosDocumentList(trigger: unknown): boolean {
 }
 
 const OPS: Record<string, ChangeTrigger['op']> = { create: 'insert', replace: 'update', delete: 'delete' };
+
+/**
+ * Whether a change feed entry is in the all-versions-and-deletes shape: `metadata` beside
+ * `current` / `previous`, or — a delete, which has neither — `metadata.operationType` on an
+ * entry without the `_lsn` every latest-version document has.
+ */
+function isFullFidelity(raw: Rec): boolean {
+  if (!isRecord(raw.metadata)) return false;
+  return 'current' in raw || 'previous' in raw || (!('_lsn' in raw) && typeof raw.metadata.operationType === 'string');
+}
+
+/** What is known of an item deleted in all-versions-and-deletes mode: its partition key values and id. */
+function deletedItem(id: string, partitionKey: unknown): Rec {
+  const out: Rec = {};
+  if (isRecord(partitionKey)) for (const [name, value] of Object.entries(partitionKey)) setOwn(out, name, value);
+  setOwn<unknown>(out, 'id', id);
+  return out;
+}
 
 /**
  * @param container - the trigger's container, `ctx.trigger.collection`.
@@ -27,17 +48,19 @@ export function cosmosItems(documents: unknown, container: string, scope?: strin
   return Array.from(documents).map((raw, index): EventItem => {
     const field = `documents.${index}`;
     if (!isRecord(raw)) throw malformed('Cosmos DB change is not a document', field, 'a document');
-    const fullFidelity = isRecord(raw.metadata) && ('current' in raw || 'previous' in raw);
+    const fullFidelity = isFullFidelity(raw);
     const meta: Rec = fullFidelity ? (raw.metadata as Rec) : {};
     const current = fullFidelity ? (isRecord(raw.current) ? raw.current : undefined) : raw;
     const previous = fullFidelity && isRecord(raw.previous) ? raw.previous : undefined;
     const doc = current ?? previous;
-    const id = doc && typeof doc.id === 'string' ? doc.id : undefined;
+    // A delete names the item only in its metadata.
+    const id = doc && typeof doc.id === 'string' ? doc.id : typeof meta.id === 'string' ? meta.id : undefined;
     if (id === undefined) throw malformed('Cosmos DB document has no id', `${field}.id`, 'string');
     const lsn = idText(fullFidelity ? meta.lsn : raw._lsn) ?? idText(doc?._lsn);
     const operation = typeof meta.operationType === 'string' ? meta.operationType.toLowerCase() : undefined;
     const op: ChangeTrigger['op'] = operation ? (OPS[operation] ?? 'upsert') : 'upsert';
-    const ts = isoFromSeconds(doc?._ts);
+    // `crts`, the conflict-resolved time, has the format of `_ts`.
+    const ts = isoFromSeconds(doc?._ts) ?? isoFromSeconds(meta.crts);
     const trigger: ChangeTrigger = {
       kind: 'change',
       source: 'cosmosdb',
@@ -51,7 +74,7 @@ export function cosmosItems(documents: unknown, container: string, scope?: strin
       batchSize: documents.length,
     };
     const etag = doc && typeof doc._etag === 'string' ? doc._etag : undefined;
-    const input = op === 'delete' ? (previous ?? { id }) : current;
+    const input = op === 'delete' ? (previous ?? deletedItem(id, meta.partitionKey)) : current;
     return { trigger, deliveryId: streamDeliveryId(scope, `${id}@${lsn ?? etag ?? ''}`), payload: () => input };
   });
 }

@@ -1,13 +1,18 @@
 /**
  * Firestore (`google.cloud.firestore.document.v1.*`) and Firebase Realtime Database
- * (`google.firebase.database.ref.v1.*`) CloudEvents as `change` items.
+ * (`google.firebase.database.ref.v1.*`) CloudEvents as `change` items. A Realtime Database event
+ * may also be typed `google.firebase.database.document.v1.*`: the name the Java, .NET, PHP and
+ * Ruby Functions Frameworks give a legacy `providers/google.firebase.database/eventTypes/ref.*`
+ * they convert, and the one the Functions Framework conformance suite sends
+ * (functions-framework-conformance `events/generate/data/firebase-db1-cloudevent-input.json`).
  *
  * Firestore sends `DocumentEventData` { value, oldValue, updateMask } as protobuf by default
  * and as JSON when the trigger asks for `application/json`. JSON documents are decoded to
  * plain values (integers as numbers when lossless, else their exact text; bytes as `Buffer`;
  * timestamps and references as text; geo points as `{ latitude, longitude }`). Protobuf data is
  * handed over as the bytes (`ctx.trigger.encoding === 'protobuf'`): decode it with the
- * `DocumentEventData` type from googleapis/google-cloudevents, or use a JSON trigger.
+ * `DocumentEventData` type from googleapis/google-cloudevents, or use a JSON trigger. The op of
+ * a `written` event is read from which documents the bytes carry (`protobufDocuments`).
  *
  * Realtime Database events carry `{ data, delta }`: the value before and the change; the value
  * after is `delta` applied to `data` (a null member removes that child), as firebase-functions does.
@@ -19,7 +24,7 @@ import type { ChangeTrigger } from '../types.js';
 import { malformed, needString, opt, type EventItem } from './item.js';
 
 const FIRESTORE = /^google\.cloud\.firestore\.document\.v1\.(created|updated|deleted|written)(\.withAuthContext)?$/;
-const RTDB = /^google\.firebase\.database\.ref\.v1\.(created|updated|deleted|written)$/;
+const RTDB = /^google\.firebase\.database\.(?:ref|document)\.v1\.(created|updated|deleted|written)$/;
 /** Firestore maps and arrays nest at most 20 levels. */
 const MAX_DEPTH = 64;
 
@@ -107,6 +112,47 @@ function stripPrefix(subject: string | undefined, prefix: string): string | unde
   return subject?.startsWith(prefix) ? subject.slice(prefix.length) : undefined;
 }
 
+/**
+ * Which documents a protobuf `DocumentEventData` carries: its top-level fields 1 (`value`, the
+ * document after; "not populated for delete events") and 2 (`old_value`, before; "only
+ * populated for update and delete events"), googleapis/google-cloudevents
+ * `proto/google/events/cloud/firestore/v1/data.proto`. A field present but empty is an empty
+ * `Document`, no document, as `oldValue: {}` is in JSON. Only the top level is walked; the
+ * documents stay bytes. `undefined` when the bytes are not a well-formed message.
+ */
+function protobufDocuments(bytes: Uint8Array): { value: boolean; oldValue: boolean } | undefined {
+  let pos = 0;
+  // A base-128 varint as a number: lengths and tags here stay far below 2^53.
+  const varint = (): number | undefined => {
+    let result = 0;
+    for (let shift = 0; shift < 64 && pos < bytes.length; shift += 7) {
+      const byte = bytes[pos++]!;
+      result += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return result;
+    }
+    return undefined;
+  };
+  const found = { value: false, oldValue: false };
+  while (pos < bytes.length) {
+    const tag = varint();
+    if (tag === undefined) return undefined;
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
+    if (wire === 0) {
+      if (varint() === undefined) return undefined;
+    } else if (wire === 1 || wire === 5) {
+      pos += wire === 1 ? 8 : 4;
+    } else if (wire === 2) {
+      const length = varint();
+      if (length === undefined || length > bytes.length - pos) return undefined;
+      pos += length;
+      if (length > 0 && field === 1) found.value = true;
+      if (length > 0 && field === 2) found.oldValue = true;
+    } else return undefined;
+  }
+  return pos === bytes.length ? found : undefined;
+}
+
 /** The change item of a Firestore CloudEvent; `data` is the decoded JSON or the protobuf bytes. */
 export function firestoreItem(ce: Rec, data: unknown): EventItem {
   const type = needString(ce.type, 'type');
@@ -118,7 +164,11 @@ export function firestoreItem(ce: Rec, data: unknown): EventItem {
   const base = { kind: 'change' as const, source: 'firestore', collection: parentOf(path), key: path, sequence: undefined, ...opt('time', time), batchIndex: 0, batchSize: 1 };
   if (Buffer.isBuffer(data) || data instanceof Uint8Array) {
     const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data);
-    const trigger: ChangeTrigger = { ...base, op: opFrom(verb, {}, {}), encoding: 'protobuf' };
+    // A `written` event is a create, an update or a delete by the documents it carries; bytes
+    // that do not parse as a message are taken for an update, as before.
+    const docs = protobufDocuments(bytes);
+    const op = docs ? opFrom(verb, docs.oldValue ? {} : undefined, docs.value ? {} : undefined) : opFrom(verb, {}, {});
+    const trigger: ChangeTrigger = { ...base, op, encoding: 'protobuf' };
     return { trigger, deliveryId: id, payload: () => bytes };
   }
   if (!isRecord(data)) throw malformed('Firestore event data is not a DocumentEventData', 'data', 'DocumentEventData as JSON, or protobuf bytes');

@@ -24,6 +24,7 @@ import {
   eventBridgeInvocation,
   frameFor,
   httpInvocation,
+  pipesEvent,
   sqsInvocations,
   withRequestId,
   type HttpKind,
@@ -56,8 +57,10 @@ function items(list: EventItem[], context: LambdaContext): Invocation[] {
 export function lambdaRequest(def: Definition, event: unknown, context: LambdaContext): LambdaRequest {
   checkContext(context);
   const frame = frameFor(event, context);
-  const kind = classifyLambdaEvent(event);
-  const e = (isRec(event) ? event : {}) as Rec;
+  // An EventBridge Pipes array of SQS records is read as the SQS batch it carries.
+  const read = pipesEvent(event);
+  const kind = classifyLambdaEvent(read);
+  const e = (isRec(read) ? read : {}) as Rec;
   const records = Array.isArray(e.Records) ? (e.Records as unknown[]) : [];
   let invocation: Invocation;
   try {

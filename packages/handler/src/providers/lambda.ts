@@ -72,6 +72,22 @@ function isTumblingWindow(event: Rec): boolean {
   return isRec(event.window) && typeof event.isFinalInvokeForWindow === 'boolean' && Array.isArray(event.Records);
 }
 
+/**
+ * EventBridge Pipes with an SQS or a DynamoDB stream source invoke a Lambda target with a JSON
+ * array of the records the event source mapping wraps in `{ Records }` ("even if the batch size
+ * is 1"), and read a `{ batchItemFailures }` answer as the partial batch failure (Amazon
+ * EventBridge User Guide, "Amazon EventBridge Pipes batching and concurrency", "Amazon Simple
+ * Queue Service as a source…", "Amazon DynamoDB stream as a source…"). Such an array is read
+ * as the batch it carries; any other value is returned as it is. (A Kinesis source sends its
+ * records flattened, without the `kinesis` member, and is not read here.)
+ */
+export function pipesEvent(event: unknown): unknown {
+  if (!Array.isArray(event) || event.length === 0) return event;
+  const sqs = event.every((r) => isRec(r) && r.eventSource === 'aws:sqs' && typeof r.messageId === 'string' && typeof r.body === 'string');
+  const dynamodb = !sqs && event.every((r) => isDynamoDbStreamRecord(r) && isRec((r as Rec).dynamodb));
+  return sqs || dynamodb ? { Records: event } : event;
+}
+
 export function classifyLambdaEvent(event: unknown): LambdaEventKind {
   if (!isRec(event) || isTumblingWindow(event)) return 'direct';
   // Before HTTP: a REQUEST authorizer event has httpMethod and requestContext too.
@@ -208,7 +224,11 @@ export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
       multiHeaders.cookie = event.cookies.map(String);
       headers.cookie = multiHeaders.cookie.join('; ');
     }
-    const { query, multiQuery } = parseQueryString(str(event.rawQueryString));
+    // `rawQueryString` keeps repeated names apart; `queryStringParameters` joins them with commas.
+    // An event whose raw text is empty but whose map is not (Powertools' published
+    // lambdaFunctionUrlEventWithHeaders.json, hand-built test events) still has that query.
+    const raw = str(event.rawQueryString);
+    const { query, multiQuery } = raw ? parseQueryString(raw) : queryFromObject(event.queryStringParameters);
     const request: HttpRequest = {
       method: (str(http.method) ?? 'GET').toUpperCase(),
       path: str(event.rawPath) ?? str(http.path) ?? '/',
@@ -560,9 +580,10 @@ export function invokeLambda(def: Definition, event: unknown, context: LambdaCon
   try {
     checkContext(context);
     const frame = frameFor(event, context);
-    const kind = classifyLambdaEvent(event);
+    const read = pipesEvent(event);
+    const kind = classifyLambdaEvent(read);
     if (kind === 'direct') return runInvocation(def, frame, directInvocation(def, event, context)).then(directAnswer);
-    return invokeLambdaEvent(def, frame, kind, event, context);
+    return invokeLambdaEvent(def, frame, kind, read, context);
   } catch (thrown) {
     return Promise.reject(thrown as Error);
   }

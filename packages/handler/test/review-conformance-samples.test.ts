@@ -1,0 +1,102 @@
+/**
+ * The Functions Framework conformance suite's event inputs
+ * (GoogleCloudPlatform/functions-framework-conformance `events/generate/data/*-input.json`,
+ * unchanged in test/fixtures/samples/gcp/ffc-*.json; paths and commits in SOURCES.md there),
+ * sent as the suite sends them — a structured CloudEvent, or a legacy event the framework
+ * converts — to a CloudEvent function and to a background function (the `event` signature) of
+ * the real Functions Framework, through the root entry and `@steadyfn/handler/gcp`. Every way
+ * must give the same trigger, input and delivery id.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { handler, type Context } from '../src/index.js';
+import { handler as gcpHandler } from '../src/gcp.js';
+import { closeServers, serve, serveBackground } from './support/gcp-server.js';
+import { recorder, sample } from './support/published.js';
+
+afterAll(closeServers);
+
+async function everyWay(file: string) {
+  const fixture = sample('gcp', file);
+  const contentType = typeof fixture.specversion === 'string' ? 'application/cloudevents+json' : 'application/json';
+  const runs: Array<{ how: string; status: number; seen: Array<{ input: unknown; ctx: Context }> }> = [];
+  for (const entry of ['root', 'gcp'] as const) {
+    for (const signature of ['cloudEvent', 'event'] as const) {
+      const { seen, fn } = recorder();
+      const main = entry === 'root' ? handler({ logSink: () => undefined }, fn) : gcpHandler({ logSink: () => undefined }, fn);
+      const url = signature === 'cloudEvent' ? await serve('cloudEvent', main) : await serveBackground(main);
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify(fixture) });
+      await res.arrayBuffer();
+      runs.push({ how: `${entry}/${signature}`, status: res.status, seen });
+    }
+  }
+  const view = (r: (typeof runs)[0]) => ({ status: r.status, seen: r.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId]) });
+  for (const run of runs.slice(1)) expect({ how: run.how, ...view(run) }).toEqual({ how: run.how, ...view(runs[0]!) });
+  expect(runs[0]!.status).toBe(204);
+  expect(runs[0]!.seen).toHaveLength(1);
+  return runs[0]!.seen[0]!;
+}
+
+const ID = 'aaaaaa-1111-bbbb-2222-cccccccccccc';
+const rtdb = { kind: 'change', source: 'firebase-rtdb', collection: 'gcf-test', key: 'gcf-test/xyz', sequence: undefined, batchIndex: 0, batchSize: 1 };
+
+describe('Functions Framework conformance inputs: Realtime Database', () => {
+  it('firebase-db1-legacy-input.json (legacy ref.write, converted by the framework): an insert of the delta', async () => {
+    const { input, ctx } = await everyWay('ffc-firebase-db1-legacy-input.json');
+    expect(input).toEqual({ grandchild: 'other' });
+    expect(ctx.trigger).toEqual({ ...rtdb, op: 'insert', time: '2020-09-29T11:32:00.000Z' });
+    expect(ctx.deliveryId).toBe(ID);
+  });
+
+  it('firebase-db2-cloudevent-input.json (document.v1.written): an update, the old value as before', async () => {
+    const { input, ctx } = await everyWay('ffc-firebase-db2-cloudevent-input.json');
+    expect(input).toEqual({ grandchild: 'other changed' });
+    expect(ctx.trigger).toEqual({ ...rtdb, op: 'update', before: { grandchild: 'other' }, time: '2020-09-29T11:32:00.000Z' });
+  });
+
+  it('firebase-db5-cloudevent-input.json: the delta merged into the nested value, siblings kept', async () => {
+    const { input, ctx } = await everyWay('ffc-firebase-db5-cloudevent-input.json');
+    expect(input).toEqual({ deeply: { abc: 'def', nested: { text: 'This is deeply nested', text2: 'Second value' } }, grandchild: 'other changed' });
+    expect(ctx.trigger).toMatchObject({ ...rtdb, op: 'update' });
+  });
+
+  it('firebase-db8-cloudevent-input.json (ref.v1.written): a delta several levels down', async () => {
+    const { input, ctx } = await everyWay('ffc-firebase-db8-cloudevent-input.json');
+    expect(input).toEqual({ 'gcf-test': { abc: 10, child1: 'value1', xyz: { deeply: { abc: 12 }, grandchild: 'other changed' } }, 'not-gcf-test': 'Foo' });
+    expect(ctx.trigger).toMatchObject({ ...rtdb, op: 'update' });
+  });
+
+  it.each(['ffc-firebase-dbdelete1-cloudevent-input.json', 'ffc-firebase-dbdelete1-legacy-input.json'])('%s: a delete, the value as it was', async (file) => {
+    const { input, ctx } = await everyWay(file);
+    expect(input).toEqual({ grandchild: 'other changed' });
+    expect(ctx.trigger).toMatchObject({ ...rtdb, op: 'delete', before: { grandchild: 'other changed' } });
+    expect(ctx.deliveryId).toBe(ID);
+  });
+
+  it('firebase-dbdelete2-cloudevent-input.json: a deleted number is the input', async () => {
+    const { input, ctx } = await everyWay('ffc-firebase-dbdelete2-cloudevent-input.json');
+    expect(input).toBe(10);
+    expect(ctx.trigger).toMatchObject({ ...rtdb, op: 'delete', before: 10 });
+  });
+});
+
+describe('Functions Framework conformance inputs: Pub/Sub and Cloud Storage', () => {
+  it('legacy_pubsub-cloudevent-input.json: text data decoded, attributes, the subscription as the queue', async () => {
+    const { input, ctx } = await everyWay('ffc-legacy_pubsub-cloudevent-input.json');
+    expect(input).toBe('This is a sample message');
+    expect(ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', messageId: ID, attributes: { attribute1: 'value1' } });
+    expect(ctx.deliveryId).toBe(ID);
+  });
+
+  it('pubsub_binary-cloudevent-input.json: the exact bytes in rawBody', async () => {
+    const { ctx } = await everyWay('ffc-pubsub_binary-cloudevent-input.json');
+    expect(ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', messageId: ID });
+    expect((ctx.trigger as { rawBody?: unknown }).rawBody).toEqual(Buffer.from([1, 2, 3, 4]));
+  });
+
+  it('legacy_storage_change-legacy-input.json (object.change of a deleted object): a deletion', async () => {
+    const { input, ctx } = await everyWay('ffc-legacy_storage_change-legacy-input.json');
+    expect(input).toEqual({ op: 'deleted', bucket: 'sample-bucket', key: 'MyFile', size: 0, etag: 'COu8mb3Dn+kCEAE=', versionId: '1588778055917163', time: '2020-09-29T11:32:00.000Z' });
+    expect(ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op: 'deleted', bucket: 'sample-bucket', key: 'MyFile' });
+    expect(ctx.deliveryId).toBe(ID);
+  });
+});
