@@ -2,7 +2,8 @@
  * Message payloads (queue, stream and notification bodies) as the function receives them,
  * chosen by the handler's `body` option:
  *
- * - `'auto'` (default): bytes that are not UTF-8 stay a `Buffer`; text is parsed as JSON when
+ * - `'auto'` (default): bytes that are not text stay a `Buffer` — not UTF-8, or UTF-8 with
+ *   control characters no text carries (`CONTROL_BYTES`); text is parsed as JSON when
  *   the message says it is JSON, or when parsing loses nothing (every number keeps its exact
  *   value: `'89e7073266'` and `'12345678901234567890'` stay text); otherwise the text.
  * - `'json'`: always parsed as JSON; a payload that is not JSON is a terminal `MALFORMED_EVENT`.
@@ -66,14 +67,23 @@ export function textPayload(text: string, mode: BodyMode, options: PayloadOption
   }
 }
 
-/** A payload received as bytes under `mode`: not-UTF-8 bytes stay bytes in `'auto'`. */
+/**
+ * C0 control characters (and DEL) that text does not carry: all but tab, line feed, form feed,
+ * carriage return and escape (terminal colours in log lines). Bytes such as Pub/Sub's published
+ * `01 02 03 04` sample are valid UTF-8, but binary: `'auto'` keeps them as bytes.
+ */
+const CONTROL_BYTES = /[\x00-\x08\x0B\x0E-\x1A\x1C-\x1F\x7F]/;
+
+/** A payload received as bytes under `mode`: in `'auto'`, bytes that are not text stay bytes. */
 export function bytesPayload(bytes: Buffer, mode: BodyMode, options: PayloadOptions): unknown {
   if (mode === 'bytes') return bytes;
   if (!isUtf8(bytes)) {
     if (mode === 'auto') return bytes;
     throw malformed(options.field, 'Payload bytes are not UTF-8 text', 'UTF-8 text');
   }
-  return textPayload(bytes.toString('utf8'), mode, options);
+  const text = bytes.toString('utf8');
+  if (mode === 'auto' && CONTROL_BYTES.test(text)) return bytes;
+  return textPayload(text, mode, options);
 }
 
 /** A payload handed over as base64 (Pub/Sub, Kinesis, Kafka), decoded strictly. */

@@ -388,7 +388,7 @@ describe('Google Cloud: google-cloudevents examples through the Functions Framew
 
   it('pubsub/MessagePublishedData-simple.json and -text.json: message id, attributes, data decoded', async () => {
     const cases = [
-      ['pubsub-message-simple.json', 'projects/test-project', Buffer.from('AQIDBA==', 'base64').toString('utf8'), {}],
+      ['pubsub-message-simple.json', 'projects/test-project', Buffer.from('AQIDBA==', 'base64'), {}],
       ['pubsub-message-text.json', 'projects/my-project', 'test message 3', { attr1: 'attr1-value' }],
     ] as const;
     for (const [file, project, input, attributes] of cases) {
