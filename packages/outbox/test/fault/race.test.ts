@@ -90,10 +90,10 @@ describe.each(RUNS)('flush and sweeper in two processes on %s (FIFO: %s)', (back
     const startedAt = Date.now();
     const total = await side.record(AGGREGATES, PER_AGGREGATE);
     const seed = 20261130 + (fifo ? 1 : 0) + FAULT_BACKENDS.indexOf(backend) * 2;
-    const children = [relayProcess('sweep', target, queue.url, seed), relayProcess('flush', target, queue.url, seed + 100)];
+    const children = [relayProcess('sweep', target, queue.url, seed), relayProcess('flush', target, queue.url, seed + 100)] as const;
     await Promise.all(children.map((c) => c.ready));
     for (const c of children) c.go();
-    const [sweeper, flusher] = await Promise.all(children.map((c) => c.finished));
+    const [sweeper, flusher] = await Promise.all([children[0].finished, children[1].finished]);
     expect(await side.store.listPending({ limit: 10, before: Date.now() + 60_000 })).toEqual([]);
     // Every fault was injected at least once, and the processes met aggregates the other held.
     for (const kind of Object.keys(sweeper.injected)) expect(sweeper.injected[kind]! + (flusher.injected[kind] ?? 0)).toBeGreaterThan(0);
