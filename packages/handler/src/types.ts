@@ -72,6 +72,23 @@ export interface QueueTrigger {
   /** How many times this message has been delivered, when the provider says (1 = first). */
   attempt?: number;
   /**
+   * The group the message is ordered in, when it has one: an SQS `MessageGroupId` (FIFO queues,
+   * and standard queues with fair queuing), a Pub/Sub `orderingKey` (non-empty). Left out
+   * otherwise. See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-additional-fifo-queue-recommendations.html
+   * and https://cloud.google.com/pubsub/docs/ordering.
+   */
+  groupId?: string;
+  /**
+   * SQS FIFO only: the `SequenceNumber` SQS gave the message, a decimal text of up to 128 bits
+   * (kept as text: beyond `Number.MAX_SAFE_INTEGER`), increasing within a message group.
+   */
+  sequenceNumber?: string;
+  /**
+   * SQS FIFO only: the `MessageDeduplicationId` — the sender's, or the SHA-256 of the body
+   * SQS derived with content-based deduplication.
+   */
+  deduplicationId?: string;
+  /**
    * Message attributes or properties whose value is text, exactly as sent: SQS and SNS
    * `String` and `Number` attributes (a number stays its decimal text, never a JS number),
    * Pub/Sub attributes, Service Bus application properties (numbers and booleans as their

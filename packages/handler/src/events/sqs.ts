@@ -17,6 +17,14 @@ export interface SqsParseOptions extends ParseOptions {
   snsEnvelope?: 'unwrap' | 'keep' | undefined;
 }
 
+/** SQS's ordering attributes (`Records[].attributes`), each left out when absent or empty. */
+function orderingOf(attrs: Rec): Pick<QueueTrigger, 'groupId' | 'sequenceNumber' | 'deduplicationId'> {
+  const groupId = str(attrs.MessageGroupId);
+  const sequenceNumber = str(attrs.SequenceNumber);
+  const deduplicationId = str(attrs.MessageDeduplicationId);
+  return { ...(groupId ? { groupId } : {}), ...(sequenceNumber ? { sequenceNumber } : {}), ...(deduplicationId ? { deduplicationId } : {}) };
+}
+
 /**
  * The item of SQS record `record` (at `Records.<batch.index>`, `messageId` already checked). A
  * malformed message attribute or SNS envelope part does not throw here: the item's payload
@@ -52,6 +60,7 @@ export function sqsMessageItem(record: Rec, messageId: string, batch: { index: n
     queue: arn.split(':').pop() ?? '',
     messageId,
     ...(Number.isFinite(receiveCount) && receiveCount > 0 ? { attempt: receiveCount } : {}),
+    ...orderingOf(attrs),
     ...sink.result(),
     ...(notification ? { sns: notification.sns } : {}),
     batchIndex: index,

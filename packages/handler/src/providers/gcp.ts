@@ -211,6 +211,8 @@ function pubSubInvocation(envelope: Rec | undefined, fallbackId: string | undefi
   // without a topic in the path has the bare `//pubsub.googleapis.com/` source: no queue then.
   const queue = str(envelope?.subscription) ?? (source !== undefined && /\/topics\/[^/]/.test(source) ? source : undefined);
   const data = message.data;
+  // Set only by publishers with message ordering on (an empty key is "no key").
+  const groupId = str(message.orderingKey) ?? str(message.ordering_key);
   return {
     trigger: withRawBody<QueueTrigger>(
       {
@@ -219,6 +221,7 @@ function pubSubInvocation(envelope: Rec | undefined, fallbackId: string | undefi
         ...(queue ? { queue } : {}),
         messageId,
         ...(Number.isInteger(attempt) && attempt > 0 ? { attempt } : {}),
+        ...(groupId ? { groupId } : {}),
         attributes,
         batchIndex: 0,
         batchSize: 1,
