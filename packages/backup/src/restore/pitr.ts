@@ -24,7 +24,8 @@ export interface PointInTimeRestoreOptions {
   stream: string;
   /**
    * The state to reproduce: a time (Date, epoch ms, or an ISO string with its zone — `Z` or an
-   * offset; one without is refused with `ConfigurationError`, as it would be read in local time).
+   * offset; one without is refused with `ConfigurationError`, as it would be read in local time,
+   * and so is a day the calendar lacks, such as `2026-02-29`, or epoch ms past a `Date`'s range).
    */
   at: Date | string | number;
   /** A MongoDB target (`mongoTarget(...)`): changes are applied as upserts and deletes by `_id`. */
@@ -47,13 +48,25 @@ export interface PointInTimeReport {
 }
 
 /** An ISO date-time that says its zone: `Z` or an offset (`+01:00`, `-0500`). */
-const ZONED_ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ZONED_ISO = /^(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/** A date written as an ISO string that the calendar has (`Date.parse` rolls 2026-02-30 over to 2 March). */
+function onCalendar(text: string): boolean {
+  const match = ZONED_ISO.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
+}
+
+/** The largest epoch milliseconds a Date holds (either side of 1970). */
+const MAX_DATE_MS = 8.64e15;
 
 function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): number {
   // A string without a zone would be read in the machine's local time (UTC on a function, hours
-  // off on a laptop): a restore to another moment than the one written. It must say its zone.
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? (ZONED_ISO.test(value.trim()) ? Date.parse(value) : NaN) : typeof value === 'number' ? value : NaN;
-  if (!Number.isFinite(ms)) invalidOption(owner, field, 'a Date, an ISO time with its zone (Z or an offset, e.g. 2026-11-30T10:15:00Z) or epoch milliseconds', value);
+  // off on a laptop): a restore to another moment than the one written. It must say its zone,
+  // and name a day the calendar has.
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? (onCalendar(value.trim()) ? Date.parse(value) : NaN) : typeof value === 'number' ? value : NaN;
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) invalidOption(owner, field, 'a Date, an ISO time with its zone (Z or an offset, e.g. 2026-11-30T10:15:00Z) on a real calendar day, or epoch milliseconds', value);
   return ms;
 }
 
