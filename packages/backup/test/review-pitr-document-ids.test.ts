@@ -38,7 +38,8 @@ describe.each(S3_SERVERS)('point-in-time restore of documents whose _id is not a
     const alone = await freshDb('pitridstr');
     try {
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'pitr' };
-      const orders = source.collection<Record<string, unknown>>('orders');
+      // Documents with _ids of any type.
+      const orders = source.collection<{ _id: any; [field: string]: any }>('orders');
       const a = new ObjectId();
       const b = new ObjectId();
       const created = [
@@ -55,9 +56,9 @@ describe.each(S3_SERVERS)('point-in-time restore of documents whose _id is not a
 
       // After the snapshot: a updated, b deleted, 42 updated, c inserted.
       const c = new ObjectId();
-      await orders.updateOne({ _id: a }, { $set: { total: 2 } });
-      await orders.deleteOne({ _id: b });
-      await orders.updateOne({ _id: 42 }, { $set: { total: 2 } });
+      await orders.updateOne({ _id: a } as never, { $set: { total: 2 } });
+      await orders.deleteOne({ _id: b } as never);
+      await orders.updateOne({ _id: 42 } as never, { $set: { total: 2 } });
       await orders.insertOne({ _id: c, total: 1 });
       await new Promise((r) => setTimeout(r, 5));
       const changes = [
