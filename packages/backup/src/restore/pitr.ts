@@ -3,7 +3,8 @@
  * the streamed changes after its start position up to the target time. And `restoreStream`:
  * a timeline replayed from its first object (state from the stream alone, deletes included).
  */
-import { checkKnownKeys, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
+import { streamNameOption } from '../stream/name.js';
 import { BackupError, PitrTargetError, RestoreUnsupportedError, StorageError, beforeWriting, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
@@ -108,7 +109,7 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
 async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): Promise<PointInTimeReport> {
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
   checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true }));
-  const stream = stringOption('pointInTimeRestore', 'stream', options.stream);
+  const stream = streamNameOption('pointInTimeRestore', 'stream', options.stream);
   const at = toTime(options.at);
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('pointInTimeRestore', 'target', 'a restore target', options.target);
   if (typeof options.target.applyChanges !== 'function') throw new RestoreUnsupportedError('point-in-time restore applies document changes: use a MongoDB target');
@@ -205,7 +206,7 @@ export async function restoreStream(options: RestoreStreamOptions, ctx: RunConte
 async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
   if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, until? }', options);
   checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, until: true }));
-  const stream = stringOption('restoreStream', 'stream', options.stream);
+  const stream = streamNameOption('restoreStream', 'stream', options.stream);
   if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
   const given = toLocation('restoreStream', options.storage, 'storage');
   if (options.timeline !== undefined && !(Number.isSafeInteger(options.timeline) && options.timeline >= 1)) invalidOption('restoreStream', 'timeline', 'a timeline number (an integer ≥ 1)', options.timeline);
