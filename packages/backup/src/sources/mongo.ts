@@ -143,6 +143,10 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
     read(dataset, resume, signal) {
       return readCollection(options.db, dataset.name, resume, batchSize, signal);
     },
+
+    async owns(description) {
+      return description.kind === 'mongodb' && description.database === (await resolveClient(options.db)).databaseName;
+    },
   };
 }
 
