@@ -38,6 +38,7 @@
  * retention-report.ts (what the run returns and logs).
  */
 import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
+import { streamNameOption } from './stream/name.js';
 import { storageErrorOf } from './errors.js';
 import { takeJobLease } from './job-lease.js';
 import { deleteBudget, type DeleteBudget } from './retention-budget.js';
@@ -165,7 +166,7 @@ export async function applyRetention(options: RetentionOptions, ctx: RunContext 
   const keepMs = msOption('applyRetention', 'keepMs', options.keepMs, 0, 0);
   const pitrWindowMs = msOption('applyRetention', 'pitrWindowMs', options.pitrWindowMs, 0, 0);
   const job = options.job === undefined ? undefined : stringOption('applyRetention', 'job', options.job);
-  const stream = options.stream === undefined ? undefined : stringOption('applyRetention', 'stream', options.stream);
+  const stream = options.stream === undefined ? undefined : streamNameOption('applyRetention', 'stream', options.stream);
   const dryRun = options.dryRun === true;
   const orphanGraceMs = msOption('applyRetention', 'orphanGraceMs', options.orphanGraceMs, 86_400_000, 0);
   const orphanBatchSize = intOption('applyRetention', 'orphanBatchSize', options.orphanBatchSize, 1000, 1, 1_000_000);

@@ -9,7 +9,7 @@ import { EJSON } from 'bson';
 import { checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { IndexConflictError, RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
 import { ferretdbProblem, parseDocument } from '../format/records.js';
-import { mongoEngine, toEjson, type MongoDbLike } from '../sources/mongo.js';
+import { RAW_DOCUMENTS, mongoEngine, toEjson, type MongoDbLike } from '../sources/mongo.js';
 import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
 import { FERRETDB_UNKEPT_OPTIONS, fromListed, indexConflicts, type IndexDefinition } from './mongo-indexes.js';
@@ -232,7 +232,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
 
     async *readBack(dataset, signal) {
       const collection = await collectionFor(dataset.name);
-      for await (const doc of collection.find({}, { batchSize: 1000, ...(signal ? { signal } : {}) }) as AsyncIterable<unknown>) yield toEjson(doc);
+      for await (const doc of collection.find({}, { batchSize: 1000, ...RAW_DOCUMENTS, ...(signal ? { signal } : {}) }) as AsyncIterable<unknown>) yield toEjson(doc);
     },
 
     async readIndexes(dataset, signal) {

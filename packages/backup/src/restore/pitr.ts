@@ -3,7 +3,8 @@
  * the streamed changes after its start position up to the target time. And `restoreStream`:
  * a timeline replayed from its first object (state from the stream alone, deletes included).
  */
-import { checkKnownKeys, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
+import { streamNameOption } from '../stream/name.js';
 import { BackupError, PitrTargetError, RestoreUnsupportedError, StorageError, beforeWriting, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
@@ -24,7 +25,8 @@ export interface PointInTimeRestoreOptions {
   stream: string;
   /**
    * The state to reproduce: a time (Date, epoch ms, or an ISO string with its zone — `Z` or an
-   * offset; one without is refused with `ConfigurationError`, as it would be read in local time).
+   * offset; one without is refused with `ConfigurationError`, as it would be read in local time,
+   * and so is a day the calendar lacks, such as `2026-02-29`, or epoch ms past a `Date`'s range).
    */
   at: Date | string | number;
   /** A MongoDB target (`mongoTarget(...)`): changes are applied as upserts and deletes by `_id`. */
@@ -47,13 +49,25 @@ export interface PointInTimeReport {
 }
 
 /** An ISO date-time that says its zone: `Z` or an offset (`+01:00`, `-0500`). */
-const ZONED_ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ZONED_ISO = /^(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/** A date written as an ISO string that the calendar has (`Date.parse` rolls 2026-02-30 over to 2 March). */
+function onCalendar(text: string): boolean {
+  const match = ZONED_ISO.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
+}
+
+/** The largest epoch milliseconds a Date holds (either side of 1970). */
+const MAX_DATE_MS = 8.64e15;
 
 function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): number {
   // A string without a zone would be read in the machine's local time (UTC on a function, hours
-  // off on a laptop): a restore to another moment than the one written. It must say its zone.
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? (ZONED_ISO.test(value.trim()) ? Date.parse(value) : NaN) : typeof value === 'number' ? value : NaN;
-  if (!Number.isFinite(ms)) invalidOption(owner, field, 'a Date, an ISO time with its zone (Z or an offset, e.g. 2026-11-30T10:15:00Z) or epoch milliseconds', value);
+  // off on a laptop): a restore to another moment than the one written. It must say its zone,
+  // and name a day the calendar has.
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? (onCalendar(value.trim()) ? Date.parse(value) : NaN) : typeof value === 'number' ? value : NaN;
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) invalidOption(owner, field, 'a Date, an ISO time with its zone (Z or an offset, e.g. 2026-11-30T10:15:00Z) on a real calendar day, or epoch milliseconds', value);
   return ms;
 }
 
@@ -95,7 +109,7 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
 async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): Promise<PointInTimeReport> {
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
   checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true }));
-  const stream = stringOption('pointInTimeRestore', 'stream', options.stream);
+  const stream = streamNameOption('pointInTimeRestore', 'stream', options.stream);
   const at = toTime(options.at);
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('pointInTimeRestore', 'target', 'a restore target', options.target);
   if (typeof options.target.applyChanges !== 'function') throw new RestoreUnsupportedError('point-in-time restore applies document changes: use a MongoDB target');
@@ -192,7 +206,7 @@ export async function restoreStream(options: RestoreStreamOptions, ctx: RunConte
 async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
   if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, until? }', options);
   checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, until: true }));
-  const stream = stringOption('restoreStream', 'stream', options.stream);
+  const stream = streamNameOption('restoreStream', 'stream', options.stream);
   if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
   const given = toLocation('restoreStream', options.storage, 'storage');
   if (options.timeline !== undefined && !(Number.isSafeInteger(options.timeline) && options.timeline >= 1)) invalidOption('restoreStream', 'timeline', 'a timeline number (an integer ≥ 1)', options.timeline);

@@ -5,6 +5,7 @@
  * deadline leaves a checkpoint that the next invocation continues from.
  */
 import { ConfigurationError } from '@steadyfn/handler';
+import { invalidOption } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
 import { BackupError, FencedError, SourceChangedError, SourceReadError, StorageError, describeError } from '../errors.js';
 import { logOf, remaining, type RunContext } from '../context.js';
@@ -161,6 +162,13 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
     const previous = opened.value;
     resumed = previous !== undefined;
     if (previous) {
+      // The job name alone keys the checkpoint: another source under the same name (the default
+      // job of a MongoDB and a Redis backup, two databases) must not continue this backup.
+      const ours = previous.description.kind === options.source.kind && (options.source.owns === undefined || (await options.source.owns(previous.description)));
+      if (!ours) {
+        const theirs = previous.description.database === undefined ? previous.description.datasets.map((d) => d.name).join(', ') : `database ${previous.description.database}`;
+        invalidOption('snapshotBackup', 'job', `a job name no other source on this target uses (jobs/${options.job}/ holds a checkpoint of a ${previous.description.kind} backup of ${theirs}: give each snapshotBackup its own job)`, options.job);
+      }
       state = { ...previous, fence: lease.fence(), owner: lease.owner };
       strayParts = await reconcile(loc, state, capabilities.serverChecksums);
     } else {

@@ -74,6 +74,14 @@ export async function mongoEngine(db: MongoDbLike, signal?: AbortSignal): Promis
   return info.ferretdbVersion !== undefined ? { engine: 'ferretdb', version: `${info.version ?? 'unknown'} (FerretDB ${info.ferretdbVersion})` } : { engine: 'mongodb', version: info.version ?? 'unknown' };
 }
 
+/**
+ * Cursor options that read documents as the server holds them. The driver's defaults turn
+ * int32, int64 and double into JS numbers (a double `5.0` was then written as an int32, an int64
+ * `7` too) and regular expressions into JS `RegExp`s (the `x`, `l` and `u` options lost, `s`
+ * failing the read): every read whose documents are written out uses these.
+ */
+export const RAW_DOCUMENTS = { promoteValues: false, promoteLongs: false, bsonRegExp: true } as const;
+
 /** Canonical Extended JSON v2 of a value (the manifest's and the segments' encoding). */
 export function toEjson(value: unknown): string {
   return EJSON.stringify(value, { relaxed: false });
@@ -135,6 +143,10 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
     read(dataset, resume, signal) {
       return readCollection(options.db, dataset.name, resume, batchSize, signal);
     },
+
+    async owns(description) {
+      return description.kind === 'mongodb' && description.database === (await resolveClient(options.db)).databaseName;
+    },
   };
 }
 
@@ -145,7 +157,7 @@ async function* readCollection(input: ClientInput<MongoDbLike>, name: string, re
   // the last _id's type bracket by range, and every later bracket, still in one scan (on
   // FerretDB each query is a full scan, so a query per bracket would cost one scan each).
   const filter = resume === undefined ? {} : afterFilter(resume);
-  const cursor = collection.find(filter, { sort: { _id: 1 }, batchSize, ...(signal ? { signal } : {}) });
+  const cursor = collection.find(filter, { sort: { _id: 1 }, batchSize, ...RAW_DOCUMENTS, ...(signal ? { signal } : {}) });
   try {
     for await (const doc of readAhead(cursor as AsyncIterable<Record<string, unknown>>, 2 * batchSize)) {
       const line = toEjson(doc);

@@ -188,6 +188,10 @@ export function redisSource(options: RedisSourceOptions): SnapshotSource {
       );
     },
 
+    async owns(description) {
+      return description.kind === 'redis' && description.datasets.length === 1 && description.datasets[0]!.name === `keyspace:${pattern}`;
+    },
+
     notes() {
       const out: string[] = [];
       if (expiredDuringBackup > 0) out.push(`${expiredDuringBackup} keys expired or were deleted between SCAN and DUMP (not in the backup)`);

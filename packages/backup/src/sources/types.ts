@@ -52,6 +52,13 @@ export interface SnapshotSource {
   read(dataset: DatasetInfo, resume: unknown, signal?: AbortSignal, history?: AsyncIterable<string>): AsyncIterable<SnapshotRecord>;
   /** Warnings found while reading in this process (keys that expired between SCAN and DUMP…). */
   notes?(): string[];
+  /**
+   * Whether a backup `describe` gave `description` for (a job checkpoint's) is this source's:
+   * another database, or a Redis source of another pattern, under the same job name on one
+   * target is not, and its checkpoint is not resumed. No I/O beyond resolving the client.
+   * Without it, only `kind` is compared.
+   */
+  owns?(description: SourceDescription): Promise<boolean>;
 }
 
 /** A value, or a function giving it (sync or async): how clients are passed (e.g. `() => handle.get()` from `@steadyfn/connections`). */

@@ -2,7 +2,8 @@
  * `streamBackup()`: a continuous copy of every change (outbox events, SQS messages, Redis
  * stream entries, watermark-tailed documents) into S3, run inside a function.
  */
-import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, msOption, keysOf } from '@steadyfn/handler/internal';
+import { streamNameOption } from './name.js';
 import type { RunContext } from '../context.js';
 import { toLocation, type S3Target } from '../target.js';
 import { appendRecords, runStream, type StreamResult, type StreamRunOptions } from './run.js';
@@ -83,8 +84,7 @@ const BUFFER_KEYS = keysOf<NonNullable<StreamBackupOptions['buffer']>>({ maxByte
 export function streamBackup(options: StreamBackupOptions): StreamJob {
   if (options === null || typeof options !== 'object') invalidOption(OWNER, 'options', 'an object', options);
   checkKnownKeys(OWNER, '', options, KEYS);
-  const name = stringOption(OWNER, 'name', options.name);
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) invalidOption(OWNER, 'name', 'letters, digits, ".", "_" or "-"', name);
+  const name = streamNameOption(OWNER, 'name', options.name);
   if (options.source !== undefined && (typeof options.source !== 'object' || typeof options.source.pull !== 'function')) invalidOption(OWNER, 'source', 'a stream source', options.source);
   const loc = toLocation(OWNER, options.target);
   if (options.buffer !== undefined && (options.buffer === null || typeof options.buffer !== 'object')) invalidOption(OWNER, 'buffer', 'an object { maxBytes?, maxMs? }', options.buffer);

@@ -132,7 +132,9 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
   const log = logOf(ctx);
   const open = await openStream(options, ctx);
   const { state } = open;
-  const lastRunAt = state.updatedAt;
+  // When the stream last ran, for the source's gap checks (SQS retention); once a gap broke the
+  // timeline in this run, the stream runs now: the next pulls must not report the same gap again.
+  let lastRunAt = state.updatedAt;
   const result: StreamResult = { name: options.name, objects: 0, records: 0, timeline: state.timeline, timelineBroken: false, snapshotRequired: false, stoppedEarly: false };
   let buffer: StreamRecord[] = [];
   let bufferBytes = 0;
@@ -165,12 +167,12 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
       const returnBy = Math.min((buffer.length > 0 ? bufferStarted : pullStarted) + options.maxMs, pullStarted + remaining(ctx) - options.reserveMs);
       const batch = await typed('source', `stream "${options.name}": reading the source`, () => options.source.pull({ position: pulledPosition, state: pulledState, lastRunAt, returnBy }, options.maxRecords, ctx.signal), ctx.signal);
       if (batch.gap) {
-        // What was pulled before the gap was seen goes to the old timeline; then a new one starts.
-        if (buffer.length > 0) await flush(open, options.name, buffer, pulledState, ctx.signal);
-        buffer = [];
-        bufferBytes = 0;
+        // What was pulled before the gap was seen goes to the old timeline (acknowledged, like any
+        // object written: SQS deletes its messages); then a new one starts.
+        if (buffer.length > 0) await commit();
         log.warn('stream backup timeline broken', { name: options.name, timeline: state.timeline, reason: batch.gap });
         await breakTimeline(open, options, batch.gap);
+        lastRunAt = state.updatedAt;
         result.timelineBroken = true;
       }
       if (batch.records.length > 0) {

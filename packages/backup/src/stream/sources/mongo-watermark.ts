@@ -9,7 +9,7 @@
  *   two pulls are not).
  */
 import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysOf } from '@steadyfn/handler/internal';
-import { toEjson, type MongoDbLike } from '../../sources/mongo.js';
+import { RAW_DOCUMENTS, toEjson, type MongoDbLike } from '../../sources/mongo.js';
 import { resolveClient, type ClientInput } from '../../sources/types.js';
 import type { PulledBatch, StreamRecord, StreamSource } from '../types.js';
 
@@ -75,7 +75,7 @@ export function mongoWatermarkSource(options: MongoWatermarkSourceOptions): Stre
       const limit = Math.min(max, batchSize);
       const docs = (await db
         .collection(collection)
-        .find(filter, { sort: { [field]: 1, _id: 1 }, limit: limit + seen.size, ...(signal ? { signal } : {}) })
+        .find(filter, { sort: { [field]: 1, _id: 1 }, limit: limit + seen.size, ...RAW_DOCUMENTS, ...(signal ? { signal } : {}) })
         .toArray()) as Array<Record<string, unknown>>;
       const records: StreamRecord[] = [];
       for (const doc of docs) {

@@ -25,6 +25,11 @@ export interface OutboxEnvelope {
   causationId?: string;
   traceparent?: string;
   schemaVersion?: number;
+  /**
+   * The changed document. Point-in-time restore applies it to the document with the image's own
+   * `_id` (`after._id`, for a delete `before._id`; Extended JSON keeps an ObjectId one), else
+   * with `aggregateId` as `_id`.
+   */
   change?: { op: 'insert' | 'update' | 'delete' | 'manual'; before?: unknown; after?: unknown };
   related?: Record<string, unknown>;
   context?: Record<string, string | number | boolean | null>;
@@ -60,13 +65,27 @@ function invalidAt(position: string, problem: string): SourceRecordInvalidError 
   return new SourceRecordInvalidError(`the source record at position ${position} is not an outbox envelope (${problem}); nothing of its batch was archived`, [{ key: position, message: problem }]);
 }
 
+/**
+ * The `_id` an image (`change.after`, or `change.before` of a delete) gives, deserialized, or
+ * undefined when it has none. `aggregateId` is a string: an ObjectId (or number) `_id` is only
+ * known from the image, given as Extended JSON (`{ "$oid": … }`).
+ */
+function imageId(image: unknown): { value: unknown } | undefined {
+  if (image === null || typeof image !== 'object' || Array.isArray(image) || !Object.hasOwn(image, '_id')) return undefined;
+  const { _id } = EJSON.deserialize({ _id: (image as { _id: unknown })._id }, { relaxed: false }) as { _id: unknown };
+  return _id === undefined || _id === null ? undefined : { value: _id };
+}
+
 /** The streamed record for one envelope at `position`. */
 export function envelopeRecord(envelope: OutboxEnvelope, position: string): StreamRecord {
-  const base = { id: envelope.id, position, time: new Date(envelope.occurredAt).toISOString(), namespace: envelope.aggregateType, key: toEjson(envelope.aggregateId), payload: envelope };
   const change = envelope.change;
+  // The document a change is: the image's own _id when it has one (the restore finds and writes
+  // it by that), else the aggregate id.
+  const id = imageId(change?.op === 'delete' ? change.before : change?.after);
+  const base = { id: envelope.id, position, time: new Date(envelope.occurredAt).toISOString(), namespace: envelope.aggregateType, key: toEjson(id ? id.value : envelope.aggregateId), payload: envelope };
   if (change?.op === 'delete') return { ...base, op: 'delete' };
   if (change && change.after !== undefined) {
-    // The after image may be plain JSON or EJSON; store it canonical, with the aggregate id as _id.
+    // The after image may be plain JSON or EJSON; store it canonical, with the aggregate id as _id unless it has its own.
     const after = EJSON.deserialize(change.after as Record<string, unknown>, { relaxed: false }) as Record<string, unknown>;
     return { ...base, op: 'upsert', doc: toEjson({ _id: envelope.aggregateId, ...after }) };
   }
@@ -97,7 +116,7 @@ export function envelopesToBatch(items: Array<{ envelope: unknown; position: str
     try {
       records.push(envelopeRecord(envelope as OutboxEnvelope, position));
     } catch {
-      throw invalidAt(position, '"change.after" is not an Extended JSON document');
+      throw invalidAt(position, (envelope as OutboxEnvelope).change?.op === 'delete' ? '"change.before._id" is not Extended JSON' : '"change.after" is not an Extended JSON document');
     }
   }
   while (seqs.size > MAX_TRACKED) seqs.delete(seqs.keys().next().value!);

@@ -92,7 +92,11 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
           break;
         }
       }
-      records.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+      // By sent time, keeping the order SQS delivered within a millisecond (the sort is stable): a
+      // FIFO group's messages sent in one SendMessageBatch (an outbox relay's) share a
+      // SentTimestamp, and a tie broken by MessageId (random) reordered them.
+      const sentOf = (r: StreamRecord): string => r.position.slice(0, 15);
+      records.sort((a, b) => (sentOf(a) < sentOf(b) ? -1 : sentOf(a) > sentOf(b) ? 1 : 0));
       if (options.envelopes) {
         const batch = envelopesToBatch(records.map((r) => ({ envelope: r.payload, position: r.position })), from.state, drained);
         const gaps = [gap, batch.gap].filter((g): g is string => g !== undefined);
