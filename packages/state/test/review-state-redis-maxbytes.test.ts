@@ -81,7 +81,7 @@ describe('redisKey({ maxBytes })', () => {
     expect(first).toEqual({ value: 'small', version: '1' });
     await redis.set(k, JSON.stringify('y'.repeat(100)));
     await redis.set(v, '2');
-    await expect(source.revalidate!(first, signal())).rejects.toThrow(/larger than maxBytes/);
+    await expect(source.revalidate!({ value: first.value, version: first.version }, signal())).rejects.toThrow(/larger than maxBytes/);
     expect((await redisKey({ client: redis, key: unique('absent'), optional: true, maxBytes: 10 }).load(signal())).value).toBeUndefined();
     await expect(redisKey({ client: redis, key: unique('absent'), maxBytes: 10 }).load(signal())).rejects.toThrow('key does not exist');
   });
