@@ -422,7 +422,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
               const at = now();
               loggerFor(ctx).warn('serving the last good state: reload failed', {
                 code: 'STATE_UNAVAILABLE',
-                failures: [{ field: '', message: `the shared reload had not finished within ${limit} ms, half this invocation's remaining time` }],
+                failures: [{ field: '', message: `the shared reload had not finished within ${limit} ms, this invocation's own limit (half its remaining time, at most timeoutMs)` }],
                 waitedMs: Date.now() - started,
                 ageMs: at - fallback.confirmedAt,
                 staleForMs: Math.max(0, at - fallback.confirmedAt - maxAge),
