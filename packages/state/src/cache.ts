@@ -62,7 +62,8 @@ export interface StateOptions<S extends SourceMap, Schema extends ZodType | unde
   /**
    * Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. A
    * revalidation the last good state can stand in for (within `staleIfErrorMs`) also stops at
-   * half the time the invocation has left, so that state can still be served. More than
+   * half the time the invocation that started it has left, so that state can still be served;
+   * an invocation that joins it with less time left is served that state at half of its own. More than
    * 2^31 − 1 (about 24.8 days, Node's longest timer): no bound of its own.
    * @default 10000
    */
@@ -386,13 +387,22 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     return f;
   }
 
-  async function wait(f: Flight, ctx: StateCallContext | undefined): Promise<unknown> {
+  /**
+   * Waits for `f` within this invocation's own signal and deadline. `fallback`: the last good
+   * state, given to an invocation that joined a flight another one started while that state may
+   * stand in (within `staleIfErrorMs`). The flight's time limit was the starter's; the joiner
+   * stops waiting at its own limit (`loadLimit`: half the time it has left) and is served that
+   * state with the warning, as the starter would be when the flight fails — rather than waiting
+   * to its deadline for `DEADLINE_EXCEEDED`. The flight goes on for the other waiters.
+   */
+  async function wait(f: Flight, ctx: StateCallContext | undefined, fallback?: Entry): Promise<unknown> {
     const signal = ctx?.signal;
     const deadline = ctx?.deadline;
     // A deadline past Node's longest timer would fire after 1 ms: it is as good as none.
     const timed = typeof deadline === 'number' && Number.isFinite(deadline) && deadline - Date.now() <= MAX_TIMER_MS;
     f.waiters++;
     let timer: NodeJS.Timeout | undefined;
+    let fallbackTimer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     try {
       if (!signal && !timed) return await f.promise;
@@ -405,11 +415,28 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         if (timed) {
           timer = setTimeout(() => reject(new DeadlineExceededError()), Math.max(0, deadline - Date.now()));
           timer.unref?.();
+          if (fallback) {
+            const started = Date.now();
+            const limit = loadLimit(fallback, ctx);
+            fallbackTimer = setTimeout(() => {
+              const at = now();
+              loggerFor(ctx).warn('serving the last good state: reload failed', {
+                code: 'STATE_UNAVAILABLE',
+                failures: [{ field: '', message: `the shared reload had not finished within ${limit} ms, this invocation's own limit (half its remaining time, at most timeoutMs)` }],
+                waitedMs: Date.now() - started,
+                ageMs: at - fallback.confirmedAt,
+                staleForMs: Math.max(0, at - fallback.confirmedAt - maxAge),
+              });
+              resolve(fallback.value);
+            }, limit);
+            fallbackTimer.unref?.();
+          }
         }
         f.promise.then(resolve, reject);
       });
     } finally {
       if (timer) clearTimeout(timer);
+      if (fallbackTimer) clearTimeout(fallbackTimer);
       if (signal && onAbort) signal.removeEventListener('abort', onAbort);
       f.waiters--;
       // Nobody waits any more: stop the load rather than leave it running after the response.
@@ -431,8 +458,11 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
       if (current && lastFailureAt !== undefined && since(lastFailureAt, at) < retryAfterError && withinStaleWindow(current, at)) {
         return current.value as DeepReadonly<StateOf<S, Schema>>;
       }
+      // Joining a flight another invocation started: its time limit is not this one's.
+      const joined = flight !== undefined;
       flight ??= startFlight(current, ctx);
-      return (await wait(flight, ctx)) as DeepReadonly<StateOf<S, Schema>>;
+      const fallback = joined && current && withinStaleWindow(current, at) ? current : undefined;
+      return (await wait(flight, ctx, fallback)) as DeepReadonly<StateOf<S, Schema>>;
     },
     invalidate() {
       generation++;

@@ -150,20 +150,20 @@ describe('hydrate', () => {
     expect(fromSnapshot.value).toEqual(fullState);
     expect(replayed.value).toEqual(fullState);
     expect(fromSnapshot.version).toEqual({ position: streamIds.at(-1) });
-    // XRANGE from just after the snapshot's entry id, in bounded pages.
-    expect(commands).toEqual(
+    // XRANGE from just after the snapshot's entry id, in bounded pages (each in one script that
+    // also checks the stream was not trimmed past that position).
+    expect(commands.map(([name, , ...args]) => [name, ...args])).toEqual(
       [BEFORE_SNAPSHOT - 1, BEFORE_SNAPSHOT + 2_499, BEFORE_SNAPSHOT + 4_999, BEFORE_SNAPSHOT + 7_499, BEFORE_SNAPSHOT + 9_999].map((i) => [
-        'xrange',
+        'eval',
+        '1',
         streamKey,
         `(${streamIds[i]}`,
-        '+',
-        'COUNT',
         '2500',
       ]),
     );
   });
 
-  it('as a state source: one XRANGE when no event arrived, and only the new events when some did', async () => {
+  it('as a state source: one read (XRANGE in a script) when no event arrived, and only the new events when some did', async () => {
     const key = unique('stream-live');
     const first = makeEvents(30, 7);
     for (const e of first) await redis.xadd(key, '*', 'type', e.type, 'sku', e.sku, 'qty', String(e.qty), 'cents', String(e.cents));
@@ -180,7 +180,7 @@ describe('hydrate', () => {
 
       clock.advance(1_000);
       expect(await cache.get()).toBe(before);
-      expect((await redisLog.take()).map((c) => c[0])).toEqual(['xrange']);
+      expect((await redisLog.take()).map((c) => c[0])).toEqual(['eval']);
 
       const more = makeEvents(5, 8);
       for (const e of more) await redis.xadd(key, '*', 'type', e.type, 'sku', e.sku, 'qty', String(e.qty), 'cents', String(e.cents));
@@ -190,7 +190,7 @@ describe('hydrate', () => {
       expect(after.cart).toEqual(fold([...first, ...more]));
       // The cached state was not touched by the mutating reducer.
       expect(before.cart).toEqual(fold(first));
-      expect((await redisLog.take()).map((c) => c[0])).toEqual(['xrange']);
+      expect((await redisLog.take()).map((c) => c[0])).toEqual(['eval']);
     } finally {
       await redis.del(key);
     }

@@ -1,19 +1,36 @@
-/** Events in a Redis stream, read with XRANGE after the snapshot's entry id, page by page. */
+/**
+ * Events in a Redis stream, read with XRANGE after the snapshot's entry id, page by page. On a
+ * client with `eval` each page is one Lua script that also reads the stream's `XINFO STREAM`
+ * counters, so a stream trimmed (or XDEL'd) past the position read after fails the load instead
+ * of silently skipping the events that are gone.
+ */
 import { checkKnownKeys, clientOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
 import type { ClientInput } from '../types.js';
+import { SourceError } from '../errors.js';
 import { functionOption } from '../options.js';
 import { abortReason, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
 
-/** The one ioredis call used; an ioredis `Redis` or `Cluster` fits. */
+type StreamEntry = [id: string, fields: string[]];
+
+/** The ioredis calls used; an ioredis `Redis` or `Cluster` fits. */
 export interface RedisStreamReader {
-  /** `XRANGE key start end COUNT count`: entries as `[id, [field, value, …]]`. */
-  xrange(key: string, start: string, end: string, countToken: 'COUNT', count: number): Promise<[id: string, fields: string[]][]>;
+  /** `XRANGE key start end COUNT count`: entries as `[id, [field, value, …]]`. Used when there is no `eval`. */
+  xrange(key: string, start: string, end: string, countToken: 'COUNT', count: number): Promise<StreamEntry[]>;
+  /**
+   * `EVAL script numkeys key… arg…`. When present (ioredis has it), each page is read by one
+   * script on the stream's key (one slot: fine on a Cluster) that checks no event after the
+   * position was deleted; without it, pages are read with `xrange` and nothing is checked.
+   */
+  eval?(script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>;
 }
 
 /** Options of `redisStreamEvents()`. */
 export interface RedisStreamEventsOptions<E> {
-  /** An ioredis client (anything with `xrange`), or a function returning one. */
+  /**
+   * An ioredis client (anything with `xrange`; with `eval` too, trimmed streams are detected),
+   * or a function returning one.
+   */
   client: ClientInput<RedisStreamReader>;
   /** The stream's key. */
   key: string;
@@ -25,7 +42,71 @@ export interface RedisStreamEventsOptions<E> {
 const STREAM_KEYS = keysOf<RedisStreamEventsOptions<unknown>>({ client: true, key: true, decode: true });
 
 /**
- * Events from a Redis stream; positions are entry ids (`1700000000000-0`).
+ * One page and, read atomically with it, the counters that tell whether entries were removed
+ * (Redis ≥ 7.0; older servers have none of them and are not checked). Only those counters and
+ * the page are returned — not XINFO's first and last entries. A missing key: no counters, no entries.
+ */
+const READ_PAGE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {{}, {}} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local facts = {}
+for i = 1, #info, 2 do
+  local name = info[i]
+  if name == 'length' or name == 'entries-added' or name == 'max-deleted-entry-id' or name == 'recorded-first-entry-id' or name == 'last-generated-id' then
+    local value = info[i + 1]
+    if type(value) == 'number' then value = string.format('%d', value) end
+    facts[#facts + 1] = name
+    facts[#facts + 1] = value
+  end
+end
+return {facts, redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])}
+`;
+
+/** A stream entry id (`ms-seq`, or `ms` for `ms-0`) as a pair that compares in stream order; undefined when not one. */
+function parseId(id: string): [bigint, bigint] | undefined {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(id);
+  return match ? [BigInt(match[1]!), BigInt(match[2] ?? '0')] : undefined;
+}
+
+/** Whether entry id `a` comes after `b` (false when either is not an id). */
+function isAfter(a: string | undefined, b: string): boolean {
+  const x = a === undefined ? undefined : parseId(a);
+  const y = parseId(b);
+  if (!x || !y) return false;
+  return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
+}
+
+/**
+ * Why events after `after` are gone, or undefined when every one is still in the stream (or the
+ * server does not say: before Redis 7.0). Trims remove the oldest entries and move the first
+ * entry (`recorded-first-entry-id`); XDEL raises `max-deleted-entry-id`; `entries-added` minus
+ * `length` counts both. A stream whose first entry is past the position, after removals, no
+ * longer shows whether the removed entries all came before it, so that is refused too.
+ */
+function lostEvents(facts: ReadonlyArray<string>, after: string | undefined): string | undefined {
+  const info = new Map<string, string>();
+  for (let i = 0; i + 1 < facts.length; i += 2) info.set(facts[i]!, facts[i + 1]!);
+  const added = info.get('entries-added');
+  const length = info.get('length');
+  if (added === undefined || length === undefined || !info.has('max-deleted-entry-id')) return undefined;
+  if (!/^\d+$/.test(added) || !/^\d+$/.test(length) || BigInt(added) <= BigInt(length)) return undefined; // nothing was ever removed
+  const from = after ?? '0-0';
+  const maxDeleted = info.get('max-deleted-entry-id');
+  if (isAfter(maxDeleted, from)) return `entry ${maxDeleted} was deleted`;
+  if (BigInt(length) === 0n) {
+    const last = info.get('last-generated-id');
+    return isAfter(last, from) ? `the stream is empty; entries up to ${last} were removed` : undefined;
+  }
+  const first = info.get('recorded-first-entry-id');
+  return isAfter(first, from) ? `it was trimmed: its first entry is now ${first}` : undefined;
+}
+
+/**
+ * Events from a Redis stream; positions are entry ids (`1700000000000-0`). With a client that has
+ * `eval` (an ioredis `Redis` or `Cluster`) on Redis ≥ 7.0, a stream that no longer holds every
+ * event after the position read after — the snapshot's, the last one applied, or the start when
+ * there is no snapshot — fails the load with a `SourceError` (the state is `STATE_UNAVAILABLE`):
+ * events trimmed away (`XTRIM`, `XADD … MAXLEN|MINID`) or deleted (`XDEL`) cannot be replayed.
  * @throws ConfigurationError (`CONFIG_INVALID`) for a `client` without `xrange`, an empty `key`, or a `decode` that is not a function.
  */
 export function redisStreamEvents<E = Record<string, string>>(options: RedisStreamEventsOptions<E>): EventStore<E, string> {
@@ -40,7 +121,17 @@ export function redisStreamEvents<E = Record<string, string>>(options: RedisStre
       const client = await resolveClient(options.client);
       if (signal.aborted) throw abortReason(signal);
       // `(id` is exclusive (Redis 6.2+): the entry at the snapshot's position is not read again.
-      const entries = await client.xrange(key, after === undefined ? '-' : `(${after}`, '+', 'COUNT', limit);
+      const start = after === undefined ? '-' : `(${after}`;
+      let entries: StreamEntry[];
+      if (typeof client.eval === 'function') {
+        const [facts, page] = (await client.eval(READ_PAGE, 1, key, start, limit)) as [string[], StreamEntry[]];
+        const lost = lostEvents(facts, after);
+        if (lost !== undefined) {
+          const where = after === undefined ? 'the start of the stream (no snapshot)' : `position ${after}`;
+          throw new SourceError(`events after ${where} are no longer in the stream (${lost}): the state cannot be rebuilt from it — write a newer snapshot, at an entry the stream still holds`);
+        }
+        entries = page;
+      } else entries = await client.xrange(key, start, '+', 'COUNT', limit);
       return entries.map(([id, flat]) => {
         const fields: Record<string, string> = {};
         for (let i = 0; i + 1 < flat.length; i += 2) setOwn(fields, flat[i]!, flat[i + 1]!);

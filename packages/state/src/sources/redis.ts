@@ -1,11 +1,12 @@
 /**
  * Redis sources: a string key (JSON or text) and a hash. Revalidation reads one small version
- * (a version key, or a field of the hash) instead of the value.
+ * (a version key, or a field of the hash) instead of the value. With `maxBytes`, the value's
+ * size is checked on the server (a Lua script, on clients with `eval`) before it is sent.
  */
 import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption, setOwn, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
-import { booleanOption } from '../options.js';
+import { booleanOption, bytesOption } from '../options.js';
 import { abortReason, parseJson, resolveClient, sameVersion } from '../util.js';
 
 /** The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. */
@@ -16,7 +17,30 @@ export interface RedisReader {
   hget(key: string, field: string): Promise<string | null>;
   /** `HGETALL key`: every field (`{}` when the hash does not exist). */
   hgetall(key: string): Promise<Record<string, string>>;
+  /**
+   * `EVAL script numkeys key… arg…`, used only with `maxBytes`: the size is checked on the server
+   * and a value over the limit is never sent. Without it the value is read, then counted.
+   */
+  eval?(script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>;
 }
+
+/** `{size}` when the string is larger than ARGV[1] bytes, else `{size, value}` (value nil: no key). */
+const GET_WITHIN = `
+local size = redis.call('STRLEN', KEYS[1])
+if size > tonumber(ARGV[1]) then return {size} end
+return {size, redis.call('GET', KEYS[1])}
+`;
+
+/** `{size}` when the field names and values add up to more than ARGV[1] bytes, else `{size, {field, value, …}}`. */
+const HGETALL_WITHIN = `
+local flat = redis.call('HGETALL', KEYS[1])
+local size = 0
+for i = 1, #flat do size = size + #flat[i] end
+if size > tonumber(ARGV[1]) then return {size} end
+return {size, flat}
+`;
+
+const tooLarge = (size: number, maxBytes: number) => new SourceError(`value is larger than maxBytes (${size} > ${maxBytes})`);
 
 /** The part of a key Redis Cluster hashes to its slot: the first non-empty `{…}`, else the whole key. */
 function hashTag(key: string): string {
@@ -55,16 +79,26 @@ export interface RedisKeyOptions<T> {
   decode?: 'json' | 'text' | ((text: string) => T);
   /** A missing key gives `undefined` instead of a load failure. */
   optional?: boolean;
+  /**
+   * Values larger than this many bytes (`STRLEN`) fail to load (`SourceError`) instead of filling
+   * memory. On a client with `eval` (an ioredis `Redis` or `Cluster`) the length is checked on the
+   * server in the same step as the `GET`, and a value over the limit is never sent; on a reader
+   * without `eval` the value is read, then counted. Without it, values of any size are loaded.
+   * @default no limit
+   * @example redisKey({ client: redis, key: 'app:config', maxBytes: 1_048_576 }) // 1 MiB
+   */
+  maxBytes?: number;
 }
 
 // Unknown keys are refused: a typo would leave the default in force without a word.
-const KEY_KEYS = keysOf<RedisKeyOptions<unknown>>({ client: true, key: true, versionKey: true, decode: true, optional: true });
+const KEY_KEYS = keysOf<RedisKeyOptions<unknown>>({ client: true, key: true, versionKey: true, decode: true, optional: true, maxBytes: true });
 
 /**
  * A Redis string key holding JSON (or text). With `versionKey`, a stale state costs one `GET`
  * of the version when nothing changed.
  * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` without `get`, an
- *   empty `key`/`versionKey`, a `decode` other than `'json'`, `'text'` or a function, …
+ *   empty `key`/`versionKey`, a `decode` other than `'json'`, `'text'` or a function, a `maxBytes`
+ *   that is not a whole number ≥ 1, …
  */
 export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<T> {
   checkKnownKeys('redisKey', '', options, KEY_KEYS);
@@ -74,7 +108,22 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
   const decode = options.decode ?? 'json';
   if (decode !== 'json' && decode !== 'text' && typeof decode !== 'function') invalidOption('redisKey', 'decode', '"json", "text", or a function (text) => value', decode);
   booleanOption('redisKey', 'optional', options.optional);
+  bytesOption('redisKey', 'maxBytes', options.maxBytes);
+  const maxBytes = options.maxBytes;
   const what = `redis key ${key}`;
+
+  /** `GET key`, within `maxBytes` when given. */
+  const getValue = async (client: RedisReader): Promise<string | null> => {
+    if (maxBytes === undefined) return client.get(key);
+    if (typeof client.eval !== 'function') {
+      const text = await client.get(key);
+      if (text !== null && Buffer.byteLength(text) > maxBytes) throw tooLarge(Buffer.byteLength(text), maxBytes);
+      return text;
+    }
+    const [size, text] = (await client.eval(GET_WITHIN, 1, key, maxBytes)) as [number, (string | null)?];
+    if (size > maxBytes) throw tooLarge(size, maxBytes);
+    return text ?? null;
+  };
 
   const decodeText = (text: string | null): T => {
     if (text === null) {
@@ -89,7 +138,7 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
   const load = async (signal: AbortSignal): Promise<Loaded<T>> => {
     const client = await resolveClient(options.client);
     if (signal.aborted) throw abortReason(signal);
-    if (versionKey === undefined) return { value: decodeText(await client.get(key)) };
+    if (versionKey === undefined) return { value: decodeText(await getValue(client)) };
     // The version is read first, so the value is never older than the version recorded with it
     // (a write in between only causes one extra reload). On one connection both commands go out
     // together and are answered in order; on a Cluster, keys without a common hash tag may live
@@ -97,9 +146,9 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
     if (!sameNode(client, key, versionKey)) {
       const version = await client.get(versionKey);
       if (signal.aborted) throw abortReason(signal);
-      return { value: decodeText(await client.get(key)), version };
+      return { value: decodeText(await getValue(client)), version };
     }
-    const [version, text] = await Promise.all([client.get(versionKey), client.get(key)]);
+    const [version, text] = await Promise.all([client.get(versionKey), getValue(client)]);
     return { value: decodeText(text), version };
   };
 
@@ -131,15 +180,26 @@ export interface RedisHashOptions {
   decode?: 'text' | 'json';
   /** A missing (empty) hash gives `{}` instead of a load failure. */
   optional?: boolean;
+  /**
+   * Hashes whose field names and values add up to more than this many bytes fail to load
+   * (`SourceError`) instead of filling memory. On a client with `eval` (an ioredis `Redis` or
+   * `Cluster`) the bytes are counted on the server in the same step as the `HGETALL`, and a hash
+   * over the limit is never sent; on a reader without `eval` it is read, then counted. Without
+   * it, hashes of any size are loaded.
+   * @default no limit
+   * @example redisHash({ client: redis, key: 'flags:checkout', versionField: 'version', maxBytes: 65_536 }) // 64 KiB
+   */
+  maxBytes?: number;
 }
 
-const HASH_KEYS = keysOf<RedisHashOptions>({ client: true, key: true, versionField: true, decode: true, optional: true });
+const HASH_KEYS = keysOf<RedisHashOptions>({ client: true, key: true, versionField: true, decode: true, optional: true, maxBytes: true });
 
 /**
  * A Redis hash, as an object of its fields. With `versionField`, a stale state costs one `HGET`
  * when nothing changed.
  * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` without
- *   `hgetall`/`hget`, an empty `key`/`versionField`, a `decode` other than `'text'` or `'json'`, …
+ *   `hgetall`/`hget`, an empty `key`/`versionField`, a `decode` other than `'text'` or `'json'`, a
+ *   `maxBytes` that is not a whole number ≥ 1, …
  */
 export function redisHash<T extends Record<string, unknown> = Record<string, string>>(options: RedisHashOptions): StateSource<T> {
   checkKnownKeys('redisHash', '', options, HASH_KEYS);
@@ -148,13 +208,32 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
   const versionField = options.versionField === undefined ? undefined : stringOption('redisHash', 'versionField', options.versionField);
   const decode = oneOfOption('redisHash', 'decode', options.decode, ['text', 'json'], 'text');
   booleanOption('redisHash', 'optional', options.optional);
+  bytesOption('redisHash', 'maxBytes', options.maxBytes);
+  const maxBytes = options.maxBytes;
   const what = `redis hash ${key}`;
+
+  /** `HGETALL key`, within `maxBytes` when given. */
+  const getFields = async (client: RedisReader): Promise<Record<string, string>> => {
+    if (maxBytes === undefined) return client.hgetall(key);
+    if (typeof client.eval !== 'function') {
+      const fields = await client.hgetall(key);
+      let size = 0;
+      for (const [name, text] of Object.entries(fields)) size += Buffer.byteLength(name) + Buffer.byteLength(text);
+      if (size > maxBytes) throw tooLarge(size, maxBytes);
+      return fields;
+    }
+    const [size, flat = []] = (await client.eval(HGETALL_WITHIN, 1, key, maxBytes)) as [number, string[]?];
+    if (size > maxBytes) throw tooLarge(size, maxBytes);
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) setOwn(fields, flat[i]!, flat[i + 1]!);
+    return fields;
+  };
 
   const load = async (signal: AbortSignal): Promise<Loaded<T>> => {
     const client = await resolveClient(options.client);
     if (signal.aborted) throw abortReason(signal);
-    // HGETALL reads value and version field atomically.
-    const fields = await client.hgetall(key);
+    // HGETALL (or the script around it) reads value and version field atomically.
+    const fields = await getFields(client);
     const names = Object.keys(fields);
     if (names.length === 0 && !options.optional) throw new SourceError('hash does not exist');
     const value: Record<string, unknown> = {};
