@@ -101,12 +101,20 @@ function lostEvents(facts: ReadonlyArray<string>, after: string | undefined): st
   return isAfter(first, from) ? `it was trimmed: its first entry is now ${first}` : undefined;
 }
 
+/** The server will not run the script for this client: an ACL without it (`NOPERM`), or no EVAL at all. */
+function scriptRefused(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return /^NOPERM\b/.test(message) || /^ERR unknown command .?eval/i.test(message);
+}
+
 /**
  * Events from a Redis stream; positions are entry ids (`1700000000000-0`). With a client that has
  * `eval` (an ioredis `Redis` or `Cluster`) on Redis ≥ 7.0, a stream that no longer holds every
  * event after the position read after — the snapshot's, the last one applied, or the start when
  * there is no snapshot — fails the load with a `SourceError` (the state is `STATE_UNAVAILABLE`):
  * events trimmed away (`XTRIM`, `XADD … MAXLEN|MINID`) or deleted (`XDEL`) cannot be replayed.
+ * A client the server refuses EVAL to (an ACL user without `@scripting`: `NOPERM`) reads with
+ * XRANGE alone from then on, unchecked, as a client without `eval` does.
  * @throws ConfigurationError (`CONFIG_INVALID`) for a `client` without `xrange`, an empty `key`, or a `decode` that is not a function.
  */
 export function redisStreamEvents<E = Record<string, string>>(options: RedisStreamEventsOptions<E>): EventStore<E, string> {
@@ -115,6 +123,9 @@ export function redisStreamEvents<E = Record<string, string>>(options: RedisStre
   stringOption('redisStreamEvents', 'key', options.key);
   functionOption('redisStreamEvents', 'decode', options.decode, 'a function (fields, id) => event');
   const key = options.key;
+  // Set once the server refused the script to this client (an ACL without @scripting, a managed
+  // Redis without EVAL): pages are then read with XRANGE alone, unchecked, as before the check.
+  let unscripted = false;
   return {
     description: `redis stream ${key}`,
     async readAfter(after, limit, signal) {
@@ -123,8 +134,13 @@ export function redisStreamEvents<E = Record<string, string>>(options: RedisStre
       // `(id` is exclusive (Redis 6.2+): the entry at the snapshot's position is not read again.
       const start = after === undefined ? '-' : `(${after}`;
       let entries: StreamEntry[];
-      if (typeof client.eval === 'function') {
-        const [facts, page] = (await client.eval(READ_PAGE, 1, key, start, limit)) as [string[], StreamEntry[]];
+      const read = unscripted || typeof client.eval !== 'function' ? undefined : await client.eval(READ_PAGE, 1, key, start, limit).catch((error: unknown) => {
+        if (!scriptRefused(error)) throw error;
+        unscripted = true;
+        return undefined;
+      });
+      if (read !== undefined) {
+        const [facts, page] = read as [string[], StreamEntry[]];
         const lost = lostEvents(facts, after);
         if (lost !== undefined) {
           const where = after === undefined ? 'the start of the stream (no snapshot)' : `position ${after}`;
