@@ -158,7 +158,7 @@ export class SourceReadError extends BackupError {
 /**
  * A record of a stream source is not what the source promises (an `envelopeField` or SQS body
  * that is not an outbox envelope: not JSON, a missing or mistyped field, an `occurredAt` that is
- * not a time, a `change.after` that is not Extended JSON). Nothing of its batch was archived
+ * not an ISO time with its zone (`Z` or an offset: one without would be read in local time), a `change.after` that is not Extended JSON). Nothing of its batch was archived
  * and the checkpoint did not move; `problems` gives its position (never its content). Code
  * `BACKUP_SOURCE_RECORD_INVALID`; not retryable as is: remove or fix the record, or archive the
  * source without envelopes.
