@@ -7,7 +7,7 @@
  */
 import { EJSON } from 'bson';
 import { checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
-import { IndexConflictError, RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
+import { IndexBuildError, IndexConflictError, RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
 import { ferretdbProblem, parseDocument } from '../format/records.js';
 import { RAW_DOCUMENTS, mongoEngine, toEjson, type MongoDbLike } from '../sources/mongo.js';
 import { resolveClient, type ClientInput } from '../sources/types.js';
@@ -33,6 +33,17 @@ export interface MongoTargetOptions {
 }
 
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Whether a failed index build is a unique index meeting duplicate values: MongoDB's
+ * `DuplicateKey` (11000), or FerretDB's `InternalError` naming the UNIQUE constraint of its
+ * backend (FerretDB 1.x on SQLite or PostgreSQL answers a failed unique build so).
+ */
+function duplicateKeyBuild(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === 11000 || code === 11001) return true;
+  return code === 1 && typeof message === 'string' && /unique constraint|duplicate key/i.test(message);
+}
 
 /**
  * A MongoDB (or FerretDB) restore target.
@@ -198,6 +209,13 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
         try {
           await collection.createIndex(key, { ...indexOptions, name: index.name });
         } catch (error) {
+          if (indexOptions.unique === true && duplicateKeyBuild(error)) {
+            throw new IndexBuildError(
+              `unique index ${index.name} on ${rename(dataset.name)} cannot be built: the collection holds documents with the same ${Object.keys(key).join(', ')} (documents the backup does not have were in the target before the restore). The data was written; remove the clashing documents or restore into an empty collection, then restore again`,
+              [{ key: rename(dataset.name), message: `unique index ${index.name}` }],
+              error,
+            );
+          }
           throw new RestoreApplyError(`creating index ${index.name} on ${rename(dataset.name)} failed (${describeError(error)})`, error);
         }
       }
