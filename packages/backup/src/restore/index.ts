@@ -57,6 +57,13 @@ export interface RestoreReport {
   /** Time checking the backup before writing, and applying it (ms). */
   checkMs: number;
   applyMs: number;
+  /**
+   * What the restore did not do as asked, or found: the backup's own warnings, metadata skipped
+   * (`unsupportedMetadata: 'skip'`), and a target that was not empty — per restored MongoDB
+   * collection that already held documents (estimated count), or a Redis database without
+   * `keyPrefix` that held keys — whose other documents or keys the restore kept (it merges; it
+   * never deletes).
+   */
   warnings: string[];
 }
 
@@ -184,5 +191,7 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
     ctx.signal,
   );
   logOf(ctx).info('restore complete', { backupId: report.backupId, records: report.records, checkMs: report.checkMs, applyMs: report.applyMs });
+  // Names and counts only (collections, keys held): never a document or a value.
+  if (report.warnings.length > 0) logOf(ctx).warn('restore warnings', { backupId: report.backupId, warnings: report.warnings });
   return report;
 }

@@ -133,6 +133,14 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       maxBatch = Math.min(batchSize, hello.maxWriteBatchSize ?? 100_000);
       await checkIndexes(manifest, signal);
       const warnings: string[] = [];
+      // A restore merges into what is there: say which restored collections were not empty
+      // (estimated count: collection metadata, no scan).
+      for (const dataset of manifest.datasets) {
+        const name = rename(dataset.name);
+        if ((await db.listCollections({ name }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray()).length === 0) continue;
+        const held = await (await collectionFor(dataset.name)).estimatedDocumentCount(signal ? { signal } : {});
+        if (held > 0) warnings.push(`collection ${name} already held ${held} document(s) before the restore: documents the backup has are replaced by _id, the others are kept`);
+      }
       if (!ferret) return { warnings };
       const problems: Array<{ key: string; message: string }> = [];
       for (const dataset of manifest.datasets) {

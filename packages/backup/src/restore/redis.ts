@@ -159,7 +159,16 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
           );
         }
       }
-      return { warnings: [] };
+      // A restore merges into what is there: say so when the target was not empty. Cheap only
+      // without a prefix (DBSIZE per master); under a prefix the keys are not counted.
+      const warnings: string[] = [];
+      if (prefix === '') {
+        const masters = typeof client.nodes === 'function' ? client.nodes('master') : [client];
+        let keys = 0;
+        for (const node of masters) keys += Number(await node.call('DBSIZE'));
+        if (keys > 0) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
+      }
+      return { warnings };
     },
 
     check(_dataset, line) {
