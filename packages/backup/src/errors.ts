@@ -123,6 +123,22 @@ export class IndexConflictError extends BackupError {
   }
 }
 
+/**
+ * A unique index of the backup could not be built on the restored collection: the target
+ * already held documents (not in the backup, other `_id`s) with the same unique value as
+ * restored ones. Found after the data was written (the target holds the backup's documents and
+ * its own); a retry as is fails the same way. `problems` name each index (`key`: the target
+ * collection, `message`: the index). Remove the clashing documents or restore into an empty
+ * collection (`collectionName`, or drop it first), then restore again. Code
+ * `RESTORE_INDEX_BUILD_FAILED`; not retryable.
+ */
+export class IndexBuildError extends BackupError {
+  override readonly name = 'IndexBuildError';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem>, cause?: unknown) {
+    super('RESTORE_INDEX_BUILD_FAILED', message, { problems, cause });
+  }
+}
+
 /** Another runner holds the backup job's lease. Retryable: the next tick (or the lease's expiry) lets one through. Code `BACKUP_LEASE_HELD`. */
 export class LeaseHeldError extends BackupError {
   override readonly name = 'LeaseHeldError';
@@ -158,7 +174,7 @@ export class SourceReadError extends BackupError {
 /**
  * A record of a stream source is not what the source promises (an `envelopeField` or SQS body
  * that is not an outbox envelope: not JSON, a missing or mistyped field, an `occurredAt` that is
- * not a time, a `change.after` that is not Extended JSON). Nothing of its batch was archived
+ * not an ISO time with its zone (`Z` or an offset: one without would be read in local time), a `change.after` that is not Extended JSON). Nothing of its batch was archived
  * and the checkpoint did not move; `problems` gives its position (never its content). Code
  * `BACKUP_SOURCE_RECORD_INVALID`; not retryable as is: remove or fix the record, or archive the
  * source without envelopes.

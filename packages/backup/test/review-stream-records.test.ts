@@ -24,7 +24,7 @@ const envelope = (seq: number, extra: Record<string, unknown> = {}) => ({
 
 const BAD: Array<[string, string]> = [
   ['not JSON', '{not json'],
-  ['"occurredAt" is not a time', JSON.stringify(envelope(2, { occurredAt: 'yesterday' }))],
+  ['"occurredAt" is not an ISO time with its zone (Z or an offset)', JSON.stringify(envelope(2, { occurredAt: 'yesterday' }))],
   ['"seq" is not a whole number ≥ 0', JSON.stringify(envelope(2, { seq: 'two' }))],
   ['"change.after" is not an Extended JSON document', JSON.stringify(envelope(2, { change: { op: 'update', after: { total: { $numberDecimal: 5 } } } }))],
 ];
@@ -64,6 +64,6 @@ describe('a malformed outbox entry', () => {
     const job = streamBackup({ name: 'pushed', target: { client: s3.client, bucket: s3.bucket, prefix: unique('push') } });
     const error = await job.append([envelope(1), envelope(2, { occurredAt: 'not a time' })] as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SourceRecordInvalidError);
-    expect(error).toMatchObject({ problems: [{ key: 'e2', message: '"occurredAt" is not a time' }] });
+    expect(error).toMatchObject({ problems: [{ key: 'e2', message: '"occurredAt" is not an ISO time with its zone (Z or an offset)' }] });
   });
 });

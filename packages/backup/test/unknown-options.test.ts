@@ -200,7 +200,7 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
   });
 
   it('restore() refuses a misspelt key, and one in backup and backup.storage; accepts every documented option', async () => {
-    const backup = { storage, id: 'latest' };
+    const backup = { storage, id: 'latest', job: 'nightly' };
     await expectRefusedAsync(() => restore({ backup, target, spoolByte: 0 } as never), 'restore', 'spoolByte', ['backup, target, spoolBytes']);
     await expectRefusedAsync(() => restore({ backup: { ...backup, backupId: 'x' }, target } as never), 'restore', 'backup.backupId', ['an option of "backup"', 'storage, id']);
     await expectRefusedAsync(() => restore({ backup: { ...backup, storage: { ...storage, prefx: 'p' } }, target } as never), 'restore', 'backup.storage.prefx', ['client, bucket, prefix']);

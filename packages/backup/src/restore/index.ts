@@ -5,7 +5,7 @@
  * spooled and written from the spool (up to `spoolBytes`); a larger backup is read a second
  * time, pinned to the objects that were checked.
  */
-import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { BackupChangedError, BackupNotFoundError, RestoreApplyError, RestoreUnsupportedError, beforeWriting, describeError, storageErrorOf, withStorageErrors } from '../errors.js';
 import { SteadyError } from '@steadyfn/handler/internal';
 import { logOf, type RunContext } from '../context.js';
@@ -14,14 +14,25 @@ import { probeS3 } from '../s3/probe.js';
 import type { S3Location } from '../s3/client.js';
 import { toLocation, type S3Target } from '../target.js';
 import { checkData, datasetLines } from './check-data.js';
-import { checkPartBody, checkPinsHold, fetchPart, latestBackupId, loadManifest, type PartReader } from './load.js';
+import { checkPartBody, checkPinsHold, fetchPart, latestManifest, loadManifest, type PartReader } from './load.js';
 import { PartSpool } from './spool.js';
 import type { RestoreTarget } from './targets.js';
 
-/** Which backup: its id, or `'latest'` (the newest with a manifest). */
+/** Which backup: its id, or `'latest'` (the newest with a manifest), optionally of one job. */
 export interface BackupRef {
   storage: S3Target;
   id: string | 'latest';
+  /**
+   * The snapshot job (`snapshotBackup({ job })`) the backup must come from. With `'latest'`,
+   * the newest backup of that job — on a prefix shared by several jobs (a MongoDB and a Redis
+   * one), `'latest'` alone is the newest of any job. With an id, a backup of another job is
+   * refused (`BackupNotFoundError`).
+   * @default any job
+   * @example
+   * await restore({ backup: { storage, id: 'latest', job: 'orders' }, target: mongoTarget({ db }) });
+   * @throws {ConfigurationError} not a non-empty string
+   */
+  job?: string;
 }
 
 /** Options of `restore()`. */
@@ -57,20 +68,36 @@ export interface RestoreReport {
   /** Time checking the backup before writing, and applying it (ms). */
   checkMs: number;
   applyMs: number;
+  /**
+   * What the restore did not do as asked, or found: the backup's own warnings, metadata skipped
+   * (`unsupportedMetadata: 'skip'`), and a target that was not empty — per restored MongoDB
+   * collection that already held documents (estimated count), or a Redis database without
+   * `keyPrefix` that held keys — whose other documents or keys the restore kept (it merges; it
+   * never deletes).
+   */
   warnings: string[];
 }
 
 /** Resolves the storage location (probed) and the backup id. */
 export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSignal): Promise<{ loc: S3Location; manifest: Manifest }> {
   if (ref === null || typeof ref !== 'object') invalidOption(owner, 'backup', 'an object { storage, id }', ref);
-  checkKnownKeys(owner, 'backup', ref, keysOf<BackupRef>({ storage: true, id: true }));
+  checkKnownKeys(owner, 'backup', ref, keysOf<BackupRef>({ storage: true, id: true, job: true }));
   const given = toLocation(owner, ref.storage, 'backup.storage');
   if (typeof ref.id !== 'string' || ref.id === '') invalidOption(owner, 'backup.id', "a backup id or 'latest'", ref.id);
+  const job = ref.job === undefined ? undefined : stringOption(owner, 'backup.job', ref.job);
   const { client } = await probeS3(given, signal);
   const loc = { ...given, client };
-  const id = ref.id === 'latest' ? await latestBackupId(loc, signal) : ref.id;
-  if (id === undefined) throw new BackupNotFoundError(`no committed backup under s3://${loc.bucket}/${loc.prefix}`);
-  return { loc, manifest: await loadManifest(loc, id, signal) };
+  const where = `s3://${loc.bucket}/${loc.prefix}`;
+  if (ref.id === 'latest') {
+    const found = await latestManifest(loc, job, signal);
+    if (found === undefined) throw new BackupNotFoundError(`no committed backup${job === undefined ? '' : ` of job "${job}"`} under ${where}`);
+    return { loc, manifest: found };
+  }
+  const manifest = await loadManifest(loc, ref.id, signal);
+  if (job !== undefined && manifest.job !== job) {
+    throw new BackupNotFoundError(`backup ${ref.id} is of job "${manifest.job}", not "${job}"`, [{ key: ref.id, message: `job "${manifest.job}"` }]);
+  }
+  return { loc, manifest };
 }
 
 /**
@@ -164,6 +191,7 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
  * @throws {UnsupportedFormatError} an unknown manifest format version
  * @throws {RestoreUnsupportedError} records or metadata the target cannot store (nothing written)
  * @throws {IndexConflictError} a MongoDB target's existing indexes clash with the backup's (nothing written)
+ * @throws {IndexBuildError} a unique index of the backup cannot be built on the restored data: the target already held other documents with the same unique value (not retryable; the data was written)
  * @throws {RestoreApplyError} a write to the target failed after the checks passed (retryable: the restore is idempotent)
  * @throws {BackupChangedError} a segment was replaced or deleted after it was checked (`written` says whether the target was touched)
  * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written)
@@ -183,5 +211,7 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
     ctx.signal,
   );
   logOf(ctx).info('restore complete', { backupId: report.backupId, records: report.records, checkMs: report.checkMs, applyMs: report.applyMs });
+  // Names and counts only (collections, keys held): never a document or a value.
+  if (report.warnings.length > 0) logOf(ctx).warn('restore warnings', { backupId: report.backupId, warnings: report.warnings });
   return report;
 }

@@ -35,11 +35,33 @@ export async function loadManifest(loc: S3Location, backupId: string, signal?: A
   return manifest;
 }
 
-/** The newest backup with a manifest, optionally only among `ids`; undefined when none. */
+/** The newest backup with a manifest; undefined when none. */
 export async function latestBackupId(loc: S3Location, signal?: AbortSignal): Promise<string | undefined> {
   const ids = await listBackupIds(loc, signal);
   for (let i = ids.length - 1; i >= 0; i--) {
     if (await headObject(loc, keys.manifest(loc, ids[i]!), signal)) return ids[i];
+  }
+  return undefined;
+}
+
+/**
+ * The manifest of the newest backup (of `job`, when given: each newer manifest is read to
+ * learn its job); undefined when none.
+ *
+ * @throws {BackupCorruptedError | UnsupportedFormatError} the chosen manifest (or a newer one read for its job) is damaged
+ */
+export async function latestManifest(loc: S3Location, job: string | undefined, signal?: AbortSignal): Promise<Manifest | undefined> {
+  if (job === undefined) {
+    const id = await latestBackupId(loc, signal);
+    return id === undefined ? undefined : loadManifest(loc, id, signal);
+  }
+  const ids = await listBackupIds(loc, signal);
+  for (let i = ids.length - 1; i >= 0; i--) {
+    const manifest = await loadManifest(loc, ids[i]!, signal).catch((error: unknown) => {
+      if (error instanceof BackupNotFoundError) return undefined;
+      throw error;
+    });
+    if (manifest?.job === job) return manifest;
   }
   return undefined;
 }

@@ -7,7 +7,7 @@
  */
 import { EJSON } from 'bson';
 import { checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
-import { IndexConflictError, RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
+import { IndexBuildError, IndexConflictError, RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
 import { ferretdbProblem, parseDocument } from '../format/records.js';
 import { RAW_DOCUMENTS, mongoEngine, toEjson, type MongoDbLike } from '../sources/mongo.js';
 import { resolveClient, type ClientInput } from '../sources/types.js';
@@ -33,6 +33,17 @@ export interface MongoTargetOptions {
 }
 
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Whether a failed index build is a unique index meeting duplicate values: MongoDB's
+ * `DuplicateKey` (11000), or FerretDB's `InternalError` naming the UNIQUE constraint of its
+ * backend (FerretDB 1.x on SQLite or PostgreSQL answers a failed unique build so).
+ */
+function duplicateKeyBuild(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === 11000 || code === 11001) return true;
+  return code === 1 && typeof message === 'string' && /unique constraint|duplicate key/i.test(message);
+}
 
 /**
  * A MongoDB (or FerretDB) restore target.
@@ -122,6 +133,14 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       maxBatch = Math.min(batchSize, hello.maxWriteBatchSize ?? 100_000);
       await checkIndexes(manifest, signal);
       const warnings: string[] = [];
+      // A restore merges into what is there: say which restored collections were not empty
+      // (estimated count: collection metadata, no scan).
+      for (const dataset of manifest.datasets) {
+        const name = rename(dataset.name);
+        if ((await db.listCollections({ name }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray()).length === 0) continue;
+        const held = await (await collectionFor(dataset.name)).estimatedDocumentCount(signal ? { signal } : {});
+        if (held > 0) warnings.push(`collection ${name} already held ${held} document(s) before the restore: documents the backup has are replaced by _id, the others are kept`);
+      }
       if (!ferret) return { warnings };
       const problems: Array<{ key: string; message: string }> = [];
       for (const dataset of manifest.datasets) {
@@ -198,6 +217,13 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
         try {
           await collection.createIndex(key, { ...indexOptions, name: index.name });
         } catch (error) {
+          if (indexOptions.unique === true && duplicateKeyBuild(error)) {
+            throw new IndexBuildError(
+              `unique index ${index.name} on ${rename(dataset.name)} cannot be built: the collection holds documents with the same ${Object.keys(key).join(', ')} (documents the backup does not have were in the target before the restore). The data was written; remove the clashing documents or restore into an empty collection, then restore again`,
+              [{ key: rename(dataset.name), message: `unique index ${index.name}` }],
+              error,
+            );
+          }
           throw new RestoreApplyError(`creating index ${index.name} on ${rename(dataset.name)} failed (${describeError(error)})`, error);
         }
       }

@@ -11,6 +11,7 @@ import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
 import type { S3Location } from '../s3/client.js';
 import type { IndexedObject } from '../stream/objects.js';
+import { zonedIsoMs } from '../format/zoned-time.js';
 import { toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
 import { restoreManifest, type RestoreReport } from './index.js';
@@ -48,17 +49,6 @@ export interface PointInTimeReport {
   objects: number;
 }
 
-/** An ISO date-time that says its zone: `Z` or an offset (`+01:00`, `-0500`). */
-const ZONED_ISO = /^(\d{4})-(\d{2})-(\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
-
-/** A date written as an ISO string that the calendar has (`Date.parse` rolls 2026-02-30 over to 2 March). */
-function onCalendar(text: string): boolean {
-  const match = ZONED_ISO.exec(text);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
-}
-
 /** The largest epoch milliseconds a Date holds (either side of 1970). */
 const MAX_DATE_MS = 8.64e15;
 
@@ -66,7 +56,7 @@ function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): num
   // A string without a zone would be read in the machine's local time (UTC on a function, hours
   // off on a laptop): a restore to another moment than the one written. It must say its zone,
   // and name a day the calendar has.
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? (onCalendar(value.trim()) ? Date.parse(value) : NaN) : typeof value === 'number' ? value : NaN;
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? zonedIsoMs(value) : typeof value === 'number' ? value : NaN;
   if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) invalidOption(owner, field, 'a Date, an ISO time with its zone (Z or an offset, e.g. 2026-11-30T10:15:00Z) on a real calendar day, or epoch milliseconds', value);
   return ms;
 }

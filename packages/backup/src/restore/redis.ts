@@ -5,7 +5,7 @@
  * node). A DUMP payload newer than the target's RDB version is refused before anything is
  * written (restore a `typed` backup there instead).
  */
-import { checkKnownKeys, intOption, invalidOption, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
 import { parseRedisRecord, streamFields, type RedisRecord } from '../format/records.js';
 import { decodeBytes, encodeBytes, rdbVersionOf } from '../sources/redis-values.js';
@@ -24,7 +24,7 @@ function patternsOf(manifest: Manifest): string[] {
 export interface RedisTargetOptions {
   /** An ioredis `Redis` or `Cluster`, or a function giving one. */
   client: ClientInput<RedisLike>;
-  /** Prepended to every key (drills restore under a scratch prefix). @default '' */
+  /** Prepended to every key (drills restore under a scratch prefix); `''` is no prefix. @default '' */
   keyPrefix?: string;
   /** Commands per pipeline (single server) or in flight (Cluster). @default 500 */
   batchSize?: number;
@@ -119,7 +119,9 @@ function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buf
 export function redisTarget(options: RedisTargetOptions): RestoreTarget {
   checkKnownKeys('redisTarget', '', options, keysOf<RedisTargetOptions>({ client: true, keyPrefix: true, batchSize: true }));
   if (options === null || typeof options !== 'object' || !options.client) invalidOption('redisTarget', 'client', 'an ioredis Redis or Cluster, or a function giving one', options?.client);
-  const prefix = options.keyPrefix === undefined ? '' : stringOption('redisTarget', 'keyPrefix', options.keyPrefix);
+  // '' (the default, spelled out) is no prefix: keys are restored under their own names.
+  if (options.keyPrefix !== undefined && typeof options.keyPrefix !== 'string') invalidOption('redisTarget', 'keyPrefix', "a string ('' for none)", options.keyPrefix);
+  const prefix = options.keyPrefix ?? '';
   const batchSize = intOption('redisTarget', 'batchSize', options.batchSize, 500, 1, 100_000);
   const prefixBytes = Buffer.from(prefix);
 
@@ -157,7 +159,16 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
           );
         }
       }
-      return { warnings: [] };
+      // A restore merges into what is there: say so when the target was not empty. Cheap only
+      // without a prefix (DBSIZE per master); under a prefix the keys are not counted.
+      const warnings: string[] = [];
+      if (prefix === '') {
+        const masters = typeof client.nodes === 'function' ? client.nodes('master') : [client];
+        let keys = 0;
+        for (const node of masters) keys += Number(await node.call('DBSIZE'));
+        if (keys > 0) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
+      }
+      return { warnings };
     },
 
     check(_dataset, line) {

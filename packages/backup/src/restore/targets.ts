@@ -37,7 +37,7 @@ export interface ScratchMarker {
 /** A restore target. Build one with `mongoTarget()` or `redisTarget()`. */
 export interface RestoreTarget {
   readonly kind: 'mongodb' | 'redis';
-  /** Reads what the target supports; throws `RestoreUnsupportedError` when the backup cannot go there. Writes nothing. */
+  /** Reads what the target supports; throws `RestoreUnsupportedError` when the backup cannot go there. Writes nothing. Warns of a target that is not empty (the restore merges into it). */
   prepare(manifest: Manifest, signal?: AbortSignal): Promise<{ warnings: string[] }>;
   /** Why this record cannot be stored here, or undefined. Called for every record before anything is written. */
   check(dataset: ManifestDataset, line: string): string | undefined;

@@ -148,7 +148,7 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
     result.records += buffer.length;
     // In S3 and checkpointed: the source may forget them (SQS deletes; a FIFO group then
     // delivers its next messages).
-    await typed('source', `stream "${options.name}": acknowledging records to the source`, async () => options.source.ack?.(buffer, ctx.signal), ctx.signal);
+    await typed('source', `stream "${options.name}": acknowledging records to the source`, async () => options.source.ack?.(buffer, ctx.signal, logOf(ctx)), ctx.signal);
     buffer = [];
     bufferBytes = 0;
   };

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { BackupCorruptedError } from '../errors.js';
+import type { LogLike } from '../context.js';
 import { firstIssue } from '../format/stored.js';
 
 /** One streamed record, as stored (one NDJSON line of a stream object). */
@@ -66,6 +67,9 @@ export interface StreamSource {
    * waits for records (SQS long polling) returns what it has by then, `drained: false`.
    */
   pull(from: { position: string | null; state: unknown; lastRunAt: string | undefined; returnBy?: number }, max: number, signal?: AbortSignal): Promise<PulledBatch>;
-  /** Called once records are safely in S3 (SQS deletes its messages here). */
-  ack?(records: StreamRecord[], signal?: AbortSignal): Promise<void>;
+  /**
+   * Called once records are safely in S3 (SQS deletes its messages here). `log` is the run's
+   * (`ctx.log`): what could not be acknowledged is logged there, without record contents.
+   */
+  ack?(records: StreamRecord[], signal?: AbortSignal, log?: LogLike): Promise<void>;
 }

@@ -6,6 +6,7 @@
  */
 import { EJSON } from 'bson';
 import { SourceRecordInvalidError } from '../../errors.js';
+import { zonedIsoMs } from '../../format/zoned-time.js';
 import { toEjson } from '../../sources/mongo.js';
 import type { PulledBatch, StreamRecord } from '../types.js';
 
@@ -20,6 +21,7 @@ export interface OutboxEnvelope {
   aggregateId: string;
   seq: number;
   payload: unknown;
+  /** When the event happened: an ISO date-time with its zone (`Z` or an offset); one without is refused (`SourceRecordInvalidError`). */
   occurredAt: string;
   correlationId?: string;
   causationId?: string;
@@ -48,7 +50,8 @@ function envelopeProblem(value: unknown): string | undefined {
   const v = value as Partial<OutboxEnvelope>;
   for (const field of ['id', 'aggregateType', 'aggregateId', 'occurredAt'] as const) if (typeof v[field] !== 'string') return `"${field}" is not a string`;
   if (!Number.isSafeInteger(v.seq) || v.seq! < 0) return '"seq" is not a whole number ≥ 0';
-  if (!Number.isFinite(Date.parse(v.occurredAt!))) return '"occurredAt" is not a time';
+  // Read as written, never in the machine's local time (as a point-in-time restore's `at`).
+  if (!Number.isFinite(zonedIsoMs(v.occurredAt!))) return '"occurredAt" is not an ISO time with its zone (Z or an offset)';
   return undefined;
 }
 
@@ -82,7 +85,7 @@ export function envelopeRecord(envelope: OutboxEnvelope, position: string): Stre
   // The document a change is: the image's own _id when it has one (the restore finds and writes
   // it by that), else the aggregate id.
   const id = imageId(change?.op === 'delete' ? change.before : change?.after);
-  const base = { id: envelope.id, position, time: new Date(envelope.occurredAt).toISOString(), namespace: envelope.aggregateType, key: toEjson(id ? id.value : envelope.aggregateId), payload: envelope };
+  const base = { id: envelope.id, position, time: new Date(zonedIsoMs(envelope.occurredAt)).toISOString(), namespace: envelope.aggregateType, key: toEjson(id ? id.value : envelope.aggregateId), payload: envelope };
   if (change?.op === 'delete') return { ...base, op: 'delete' };
   if (change && change.after !== undefined) {
     // The after image may be plain JSON or EJSON; store it canonical, with the aggregate id as _id unless it has its own.

@@ -6,6 +6,7 @@
  * is its sent time and id.
  */
 import { checkKnownKeys, intOption, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
+import pRetry, { AbortError } from 'p-retry';
 import type { S3Sender } from '../../s3/client.js';
 import type { PulledBatch, StreamRecord, StreamSource } from '../types.js';
 import { envelopesToBatch } from './outbox.js';
@@ -26,6 +27,45 @@ export interface SqsSourceOptions {
    * reads as a gap. @default false
    */
   envelopes?: boolean;
+}
+
+/** An entry of `DeleteMessageBatch`'s `Failed` list. */
+interface DeleteFailure {
+  Id?: string;
+  Code?: string;
+  SenderFault?: boolean;
+}
+
+/**
+ * Deletes `entries`, then deletes again those SQS listed under `Failed` on its own side
+ * (`SenderFault: false`), with backoff (p-retry, 3 retries); an entry that failed by the
+ * sender's fault (an invalid receipt handle) is not retried. Resolves to what still failed.
+ */
+async function retryFailedDeletes<E extends { Id: string }>(entries: E[], deleteBatch: (batch: E[]) => Promise<DeleteFailure[]>, signal?: AbortSignal): Promise<DeleteFailure[]> {
+  const permanent: DeleteFailure[] = [];
+  let transient: DeleteFailure[] = [];
+  let pending = entries;
+  const left = new Error('deletes failed on the server side');
+  await pRetry(
+    async () => {
+      let failed: DeleteFailure[];
+      try {
+        failed = await deleteBatch(pending);
+      } catch (error) {
+        // The request itself failed: the run's error, as before (typed by the stream run).
+        throw new AbortError(error as Error);
+      }
+      permanent.push(...failed.filter((f) => f.SenderFault === true));
+      transient = failed.filter((f) => f.SenderFault !== true);
+      pending = pending.filter((e) => transient.some((f) => f.Id === e.Id));
+      if (pending.length > 0) throw left;
+    },
+    { retries: 3, minTimeout: 100, maxTimeout: 1000, ...(signal ? { signal } : {}) },
+  ).catch((error: unknown) => {
+    // Retries spent: what is left is reported (logged), not thrown: the records are archived.
+    if (error !== left) throw error;
+  });
+  return [...permanent, ...transient];
 }
 
 interface Received {
@@ -104,16 +144,29 @@ export function sqsSource(options: SqsSourceOptions): StreamSource {
       }
       return { records, drained, ...(gap ? { gap } : {}) };
     },
-    async ack(records, signal) {
+    async ack(records, signal, log) {
       const { DeleteMessageBatchCommand } = await sdk();
+      const stillFailed: DeleteFailure[] = [];
       for (let i = 0; i < records.length; i += 10) {
         const entries = records
           .slice(i, i + 10)
           .map((r, n) => ({ Id: String(n), ReceiptHandle: handles.get(r.position) }))
           .filter((e): e is { Id: string; ReceiptHandle: string } => e.ReceiptHandle !== undefined);
-        if (entries.length > 0) await options.client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }), signal ? { abortSignal: signal } : undefined);
+        if (entries.length > 0) {
+          const deleteBatch = async (batch: typeof entries): Promise<DeleteFailure[]> => {
+            const out = (await options.client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch }), signal ? { abortSignal: signal } : undefined)) as { Failed?: DeleteFailure[] };
+            return out.Failed ?? [];
+          };
+          stillFailed.push(...(await retryFailedDeletes(entries, deleteBatch, signal)));
+        }
         for (const r of records.slice(i, i + 10)) handles.delete(r.position);
       }
-    },
-  };
+      if (stillFailed.length > 0) {
+        // Ids (the entry's place in its batch), codes and fault only: never a body or receipt handle.
+        log?.warn('sqsSource: messages archived but not deleted; they come back after the visibility timeout and are archived again (a restore drops the repeats by id)', {
+          notDeleted: stillFailed.length,
+          failures: stillFailed.slice(0, 10).map((f) => ({ id: f.Id, code: f.Code, senderFault: f.SenderFault })),
+        });
+      }
+    },  };
 }

@@ -1,0 +1,49 @@
+/**
+ * Review follow-up: restoring into a collection that already holds a document which clashes
+ * with a unique index of the backup (another `_id`, the same unique value). The data is
+ * written, then the index build fails — and that was a retryable `RestoreApplyError`, though
+ * running the restore again can never build the index. It must be a terminal typed error
+ * (`IndexBuildError`, `RESTORE_INDEX_BUILD_FAILED`, not retryable) naming the collection and
+ * the index. On FerretDB, which supports unique indexes (and answers a failed build with an
+ * `InternalError` naming the UNIQUE constraint, not MongoDB's `DuplicateKey` 11000).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Db } from 'mongodb';
+import { BackupError, mongoSource, mongoTarget, restore, snapshotBackup } from '../src/index.js';
+import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
+
+afterAll(closeMongo);
+
+describe('mongoTarget: a unique index the target data cannot satisfy', () => {
+  it('is a terminal IndexBuildError naming the collection and the index', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source: Db = await freshDb('uqsrc');
+    const target: Db = await freshDb('uqdst');
+    try {
+      await source.collection<{ _id: number; email: string }>('users').insertMany([
+        { _id: 1, email: 'a@example.com' },
+        { _id: 2, email: 'b@example.com' },
+      ]);
+      await source.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'uq' };
+      const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run();
+      expect(done.status).toBe('complete');
+
+      // The target already holds another document with a's email, and no index that clashes.
+      await target.collection<{ _id: string; email: string }>('users').insertOne({ _id: 'older', email: 'a@example.com' });
+      const error = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target }) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BackupError);
+      expect((error as BackupError).name).toBe('IndexBuildError');
+      expect((error as BackupError).code).toBe('RESTORE_INDEX_BUILD_FAILED');
+      expect((error as BackupError).retryable).toBe(false);
+      expect((error as BackupError).problems).toEqual([expect.objectContaining({ key: 'users', message: expect.stringContaining('email_unique') })]);
+      expect((error as Error).message).toMatch(/users/);
+      expect((error as Error).message).toMatch(/email_unique/);
+    } finally {
+      await s3.drop();
+    }
+  });
+});
