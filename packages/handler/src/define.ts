@@ -61,7 +61,10 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   /**
    * How message bodies (queue, stream, notification) and HTTP bodies reach the function:
    * `'auto'` parses JSON only when nothing is lost (or the message says it is JSON) and keeps
-   * bytes that are not UTF-8 as a `Buffer`; `'json'` always parses (else a terminal
+   * bytes that are not UTF-8 as a `Buffer` — and, for a message received as bytes (Pub/Sub,
+   * Kinesis, Kafka, Event Grid `data_base64`, a `Buffer` from Azure), UTF-8 bytes holding a
+   * control character other than tab, line feed, form feed, carriage return and escape (DEL
+   * included) too; `'json'` always parses (else a terminal
    * `MALFORMED_EVENT`); `'text'` gives the UTF-8 text; `'bytes'` the exact bytes.
    * @default 'auto'
    */

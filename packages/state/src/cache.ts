@@ -393,7 +393,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
    * stand in (within `staleIfErrorMs`). The flight's time limit was the starter's; the joiner
    * stops waiting at its own limit (`loadLimit`: half the time it has left) and is served that
    * state with the warning, as the starter would be when the flight fails — rather than waiting
-   * to its deadline for `DEADLINE_EXCEEDED`. The flight goes on for the other waiters.
+   * to its deadline for `DEADLINE_EXCEEDED`. The flight goes on for the other waiters. A state
+   * that has left `staleIfErrorMs` by then is not served: the joiner waits on, as without one.
    */
   async function wait(f: Flight, ctx: StateCallContext | undefined, fallback?: Entry): Promise<unknown> {
     const signal = ctx?.signal;
@@ -420,6 +421,9 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
             const limit = loadLimit(fallback, ctx);
             fallbackTimer = setTimeout(() => {
               const at = now();
+              // The state may stand in only while it is within staleIfErrorMs now, as the
+              // starter checks when its reload fails; outside it, wait on as if there were none.
+              if (!withinStaleWindow(fallback, at)) return;
               loggerFor(ctx).warn('serving the last good state: reload failed', {
                 code: 'STATE_UNAVAILABLE',
                 failures: [{ field: '', message: `the shared reload had not finished within ${limit} ms, this invocation's own limit (half its remaining time, at most timeoutMs)` }],

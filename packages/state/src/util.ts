@@ -6,6 +6,15 @@ export async function resolveClient<C>(input: ClientInput<C>): Promise<C> {
   return typeof input === 'function' ? await (input as () => C | Promise<C>)() : input;
 }
 
+/**
+ * The server will not run a script for this client: an ACL without `@scripting` (`NOPERM`), or
+ * no EVAL at all (a managed Redis that leaves it out). Callers then read without the script.
+ */
+export function scriptRefused(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return /^NOPERM\b/.test(message) || /^ERR unknown command .?eval/i.test(message);
+}
+
 /** The error a source rejects with when its signal aborted: the signal's own reason. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new SourceError('aborted');

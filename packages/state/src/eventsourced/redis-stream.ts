@@ -8,7 +8,7 @@ import { checkKnownKeys, clientOption, keysOf, setOwn, stringOption } from '@ste
 import type { ClientInput } from '../types.js';
 import { SourceError } from '../errors.js';
 import { functionOption } from '../options.js';
-import { abortReason, resolveClient } from '../util.js';
+import { abortReason, resolveClient, scriptRefused } from '../util.js';
 import type { EventStore } from './types.js';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -99,12 +99,6 @@ function lostEvents(facts: ReadonlyArray<string>, after: string | undefined): st
   }
   const first = info.get('recorded-first-entry-id');
   return isAfter(first, from) ? `it was trimmed: its first entry is now ${first}` : undefined;
-}
-
-/** The server will not run the script for this client: an ACL without it (`NOPERM`), or no EVAL at all. */
-function scriptRefused(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : '';
-  return /^NOPERM\b/.test(message) || /^ERR unknown command .?eval/i.test(message);
 }
 
 /**

@@ -7,7 +7,7 @@ import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption, setOw
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { booleanOption, bytesOption } from '../options.js';
-import { abortReason, parseJson, resolveClient, sameVersion } from '../util.js';
+import { abortReason, parseJson, resolveClient, sameVersion, scriptRefused } from '../util.js';
 
 /** The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. */
 export interface RedisReader {
@@ -41,6 +41,22 @@ return {size, flat}
 `;
 
 const tooLarge = (size: number, maxBytes: number) => new SourceError(`value is larger than maxBytes (${size} > ${maxBytes})`);
+
+/**
+ * Runs a `maxBytes` script on `key`, or gives `undefined` when it cannot: a reader without
+ * `eval`, or one the server refused the script to (an ACL without `@scripting`: `NOPERM`), which
+ * `refused` then remembers for this source. The caller reads, then counts, instead.
+ */
+async function withinScript(client: RedisReader, script: string, key: string, maxBytes: number, refused: { scriptRefused: boolean }): Promise<unknown> {
+  if (refused.scriptRefused || typeof client.eval !== 'function') return undefined;
+  try {
+    return await client.eval(script, 1, key, maxBytes);
+  } catch (error) {
+    if (!scriptRefused(error)) throw error;
+    refused.scriptRefused = true;
+    return undefined;
+  }
+}
 
 /** The part of a key Redis Cluster hashes to its slot: the first non-empty `{…}`, else the whole key. */
 function hashTag(key: string): string {
@@ -83,7 +99,9 @@ export interface RedisKeyOptions<T> {
    * Values larger than this many bytes (`STRLEN`) fail to load (`SourceError`) instead of filling
    * memory. On a client with `eval` (an ioredis `Redis` or `Cluster`) the length is checked on the
    * server in the same step as the `GET`, and a value over the limit is never sent; on a reader
-   * without `eval` the value is read, then counted. Without it, values of any size are loaded.
+   * without `eval`, or a client the server refuses EVAL to (an ACL user without `@scripting`:
+   * `NOPERM`, remembered by the source), the value is read, then counted. Without it, values of
+   * any size are loaded.
    * @default no limit
    * @example redisKey({ client: redis, key: 'app:config', maxBytes: 1_048_576 }) // 1 MiB
    */
@@ -113,14 +131,16 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
   const what = `redis key ${key}`;
 
   /** `GET key`, within `maxBytes` when given. */
+  const refused = { scriptRefused: false };
   const getValue = async (client: RedisReader): Promise<string | null> => {
     if (maxBytes === undefined) return client.get(key);
-    if (typeof client.eval !== 'function') {
+    const answer = await withinScript(client, GET_WITHIN, key, maxBytes, refused);
+    if (answer === undefined) {
       const text = await client.get(key);
       if (text !== null && Buffer.byteLength(text) > maxBytes) throw tooLarge(Buffer.byteLength(text), maxBytes);
       return text;
     }
-    const [size, text] = (await client.eval(GET_WITHIN, 1, key, maxBytes)) as [number, (string | null)?];
+    const [size, text] = answer as [number, (string | null)?];
     if (size > maxBytes) throw tooLarge(size, maxBytes);
     return text ?? null;
   };
@@ -184,8 +204,9 @@ export interface RedisHashOptions {
    * Hashes whose field names and values add up to more than this many bytes fail to load
    * (`SourceError`) instead of filling memory. On a client with `eval` (an ioredis `Redis` or
    * `Cluster`) the bytes are counted on the server in the same step as the `HGETALL`, and a hash
-   * over the limit is never sent; on a reader without `eval` it is read, then counted. Without
-   * it, hashes of any size are loaded.
+   * over the limit is never sent; on a reader without `eval`, or a client the server refuses
+   * EVAL to (an ACL user without `@scripting`: `NOPERM`, remembered by the source), it is read,
+   * then counted. Without it, hashes of any size are loaded.
    * @default no limit
    * @example redisHash({ client: redis, key: 'flags:checkout', versionField: 'version', maxBytes: 65_536 }) // 64 KiB
    */
@@ -213,16 +234,18 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
   const what = `redis hash ${key}`;
 
   /** `HGETALL key`, within `maxBytes` when given. */
+  const refused = { scriptRefused: false };
   const getFields = async (client: RedisReader): Promise<Record<string, string>> => {
     if (maxBytes === undefined) return client.hgetall(key);
-    if (typeof client.eval !== 'function') {
+    const answer = await withinScript(client, HGETALL_WITHIN, key, maxBytes, refused);
+    if (answer === undefined) {
       const fields = await client.hgetall(key);
       let size = 0;
       for (const [name, text] of Object.entries(fields)) size += Buffer.byteLength(name) + Buffer.byteLength(text);
       if (size > maxBytes) throw tooLarge(size, maxBytes);
       return fields;
     }
-    const [size, flat = []] = (await client.eval(HGETALL_WITHIN, 1, key, maxBytes)) as [number, string[]?];
+    const [size, flat = []] = answer as [number, string[]?];
     if (size > maxBytes) throw tooLarge(size, maxBytes);
     const fields: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) setOwn(fields, flat[i]!, flat[i + 1]!);
