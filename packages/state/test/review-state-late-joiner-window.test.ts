@@ -9,49 +9,8 @@
  * The clock of the contract is the cache's `now` (a manual clock here), so no test timing.
  */
 import { describe, expect, it } from 'vitest';
-import { custom, defineState } from '../src/index.js';
-import { logLines, manualClock } from './support.js';
-
-/** A source whose reloads wait until `release()` (or their abort); `started(n)` resolves once n loads began. */
-function gatedSource() {
-  let gate: { promise: Promise<void>; open: () => void } | undefined;
-  let version = 1;
-  let started = 0;
-  let wake: (() => void) | undefined;
-  const source = custom({
-    load: async (signal) => {
-      started++;
-      wake?.();
-      if (gate) {
-        await new Promise<void>((resolve, reject) => {
-          gate!.promise.then(resolve, reject);
-          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-        });
-      }
-      return { version };
-    },
-  });
-  return {
-    source,
-    close() {
-      let open!: () => void;
-      gate = { promise: new Promise<void>((resolve) => (open = resolve)), open };
-    },
-    release(next: number) {
-      version = next;
-      gate?.open();
-      gate = undefined;
-    },
-    started(n: number): Promise<void> {
-      if (started >= n) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        wake = () => {
-          if (started >= n) resolve();
-        };
-      });
-    },
-  };
-}
+import { defineState } from '../src/index.js';
+import { gatedSource, logLines, manualClock } from './support.js';
 
 describe('a late joiner whose last good state leaves staleIfErrorMs while it waits', () => {
   it('is not served that state (DEADLINE_EXCEEDED at its own deadline); the starter still gets the new state', async () => {

@@ -9,50 +9,8 @@
  * while the revalidation goes on for the invocation that started it.
  */
 import { describe, expect, it } from 'vitest';
-import { custom, defineState } from '../src/index.js';
-import { logLines, manualClock } from './support.js';
-
-/** A source whose reloads wait until `release()` (or their abort), counting the loads. */
-function gatedSource() {
-  let gate: { promise: Promise<void>; open: () => void } | undefined;
-  let version = 1;
-  let started = 0;
-  let wake: (() => void) | undefined;
-  const source = custom({
-    load: async (signal) => {
-      started++;
-      wake?.();
-      if (gate) {
-        await new Promise<void>((resolve, reject) => {
-          gate!.promise.then(resolve, reject);
-          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-        });
-      }
-      return { version };
-    },
-  });
-  return {
-    source,
-    close() {
-      let open!: () => void;
-      gate = { promise: new Promise<void>((resolve) => (open = resolve)), open };
-    },
-    release(next: number) {
-      version = next;
-      gate?.open();
-      gate = undefined;
-    },
-    /** Resolves once `n` loads have started. */
-    started(n: number): Promise<void> {
-      if (started >= n) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        wake = () => {
-          if (started >= n) resolve();
-        };
-      });
-    },
-  };
-}
+import { defineState } from '../src/index.js';
+import { gatedSource, logLines, manualClock } from './support.js';
 
 describe('two concurrent invocations with different deadlines share one revalidation', () => {
   it('the joiner with less time left is served the last good state (within staleIfErrorMs) instead of DEADLINE_EXCEEDED; the starter gets the new state', async () => {

@@ -7,33 +7,30 @@
  * still holds. Against the shared Redis 7, with an ACL user of this test's own (removed
  * afterwards).
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisHash, redisKey } from '../src/index.js';
-import { redisClient, unique } from './support.js';
+import { noScriptingUser, redisClient, unique } from './support.js';
 
 const signal = () => new AbortController().signal;
 
 let admin: Redis;
 let limited: Redis;
-const user = unique('no-scripting-maxbytes').replace(/[^A-Za-z0-9_-]/g, '_');
-const password = 'pw-' + user;
+let removeUser: (() => Promise<void>) | undefined;
 const stringKey = unique('maxbytes-string');
 const hashKey = unique('maxbytes-hash');
 
 beforeAll(async () => {
   admin = await redisClient();
-  await admin.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '&*', '+@all', '-@scripting');
-  const url = new URL(process.env.REDIS_URL!);
-  limited = new Redis({ host: url.hostname, port: Number(url.port), username: user, password, lazyConnect: true, maxRetriesPerRequest: 1 });
-  await limited.connect();
+  const user = await noScriptingUser(admin, 'no-scripting-maxbytes');
+  limited = user.client;
+  removeUser = user.remove;
   await admin.set(stringKey, JSON.stringify({ plan: 'pro' }));
   await admin.hset(hashKey, { version: '3', color: 'blue' });
 });
 
 afterAll(async () => {
-  await limited?.quit().catch(() => undefined);
-  await admin?.call('ACL', 'DELUSER', user).catch(() => undefined);
+  await removeUser?.();
   await admin?.del(stringKey, hashKey);
   await admin?.quit();
 });

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '@steadyfn/handler';
 import { Redis } from 'ioredis';
 import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
+import { custom } from '../src/index.js';
 
 /** Unique per test run, so concurrent runs never share keys, collections or buckets. */
 export const runId = `st${process.pid.toString(36)}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -280,4 +281,70 @@ export async function openWatchedStores(bucket: string): Promise<WatchedStores> 
   const s3 = s3Client();
   await createBucket(s3.client, bucket);
   return { redis, redisLog, mongo, db: mongo.client.db(TEST_DB), s3 };
+}
+
+// ---------------------------------------------------------------- shared fixtures of the review tests
+
+/**
+ * A Redis user of the caller's own whose ACL leaves out `@scripting` (EVAL answers NOPERM), and
+ * a client logged in as it. `remove()` deletes the user (call it in afterAll).
+ */
+export async function noScriptingUser(admin: Redis, name: string): Promise<{ client: Redis; remove(): Promise<void> }> {
+  const user = unique(name).replace(/[^A-Za-z0-9_-]/g, '_');
+  const password = `pw-${user}`;
+  await admin.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '&*', '+@all', '-@scripting');
+  const url = new URL(process.env.REDIS_URL!);
+  const client = new Redis({ host: url.hostname, port: Number(url.port), username: user, password, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  return {
+    client,
+    async remove() {
+      await client.quit().catch(() => undefined);
+      await admin.call('ACL', 'DELUSER', user).catch(() => undefined);
+    },
+  };
+}
+
+/** A `custom` source whose reloads wait until `release()` (or their abort), counting the loads. */
+export function gatedSource() {
+  let gate: { promise: Promise<void>; open: () => void } | undefined;
+  let version = 1;
+  let started = 0;
+  let wake: (() => void) | undefined;
+  const source = custom({
+    load: async (signal) => {
+      started++;
+      wake?.();
+      if (gate) {
+        await new Promise<void>((resolve, reject) => {
+          gate!.promise.then(resolve, reject);
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      }
+      return { version };
+    },
+  });
+  return {
+    source,
+    /** Makes the next loads wait. */
+    close() {
+      let open!: () => void;
+      gate = { promise: new Promise<void>((resolve) => (open = resolve)), open };
+    },
+    /** Lets waiting loads finish, returning `next` as the version. */
+    release(next: number) {
+      version = next;
+      gate?.open();
+      gate = undefined;
+    },
+    /** Resolves once `n` loads have started. */
+    started(n: number): Promise<void> {
+      if (started >= n) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        wake = () => {
+          if (started >= n) resolve();
+        };
+      });
+    },
+  };
 }
