@@ -264,6 +264,10 @@ function serviceBusInvocations(
   const ids: unknown[] = (many ? (meta.messageIdArray as unknown[]) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
+  // Session-enabled entities: the session is the message's FIFO group. The host's own text
+  // first, as for ids: the worker turns a numeric-looking one into a (rounded) number.
+  const rawSessions = many ? rawTexts(raw, 'sessionIdArray') : [rawText(raw, 'sessionId')];
+  const sessions: unknown[] = (many ? list(meta.sessionIdArray) : [meta.sessionId]).map((s, i) => rawSessions?.[i] ?? s);
   // Extension v5 names them applicationProperties; v4 called them userProperties. The host's own
   // JSON first: the library camel-cases the property names and rounds longs past 2^53.
   const parsed = many ? list(meta.applicationPropertiesArray ?? meta.userPropertiesArray) : [meta.applicationProperties ?? meta.userProperties];
@@ -277,6 +281,7 @@ function serviceBusInvocations(
       ]);
     }
     const attempt = asCount(counts[index]);
+    const groupId = asText(sessions[index]);
     return {
       trigger: withRawBody<QueueTrigger>(
         {
@@ -285,6 +290,7 @@ function serviceBusInvocations(
           ...(queue ? { queue } : {}),
           messageId,
           ...(attempt ? { attempt } : {}),
+          ...(groupId ? { groupId } : {}),
           attributes: propertiesAsText(props[index]),
           batchIndex: index,
           batchSize: bodies.length,
