@@ -32,7 +32,9 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   name?: string;
   /**
    * Invocation timeout in ms where the provider gives no clock to read (Azure: set it to your
-   * `functionTimeout`).
+   * `functionTimeout`). An Azure HTTP trigger's deadline is at most 230000 ms from the start
+   * whatever this says: the most Azure's load balancer waits for an HTTP answer (Azure docs,
+   * "Function app timeout duration").
    * @default 300000 (5 minutes, the Consumption plan's default)
    */
   timeoutMs?: number;

@@ -4,7 +4,8 @@
  * batch) and `app.timer`.
  *
  * Azure gives no remaining-time clock, so the deadline is `timeoutMs` (your
- * `functionTimeout`) from the start. A failed message is thrown: the host redelivers it
+ * `functionTimeout`) from the start — for an HTTP trigger at most 230 s, the most the load
+ * balancer in front waits for an answer. A failed message is thrown: the host redelivers it
  * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
  * queue. A Service Bus batch settles as one: one failed message redelivers all of them.
  *
@@ -152,11 +153,20 @@ async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> {
   };
 }
 
-function frameFor(def: Definition, trigger: unknown, context: unknown, view: AzureInvocationContext): Frame {
+/**
+ * How long an HTTP-triggered function has to answer, in ms, whatever `functionTimeout` says:
+ * "Regardless of the function app timeout setting, 230 seconds is the maximum amount of time
+ * that an HTTP triggered function can take to respond to a request" (the Azure Load Balancer's
+ * idle timeout; Azure docs "Function app timeout duration", HTTP trigger "Limits").
+ */
+const AZURE_HTTP_RESPONSE_TIMEOUT_MS = 230_000;
+
+function frameFor(def: Definition, trigger: unknown, context: unknown, view: AzureInvocationContext, http: boolean): Frame {
   return {
     provider: 'azure',
     functionName: view.functionName,
-    deadline: Date.now() + def.timeoutMs,
+    // Azure gives no clock: `timeoutMs` (the functionTimeout), and at most 230 s for HTTP.
+    deadline: Date.now() + (http ? Math.min(def.timeoutMs, AZURE_HTTP_RESPONSE_TIMEOUT_MS) : def.timeoutMs),
     raw: { trigger, context },
   };
 }
@@ -392,8 +402,8 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
     ...(isRec(given.triggerMetadata) ? { triggerMetadata: given.triggerMetadata } : {}),
     ...(isRec(given.options) ? { options: given.options as AzureInvocationContext['options'] } : {}),
   };
-  const frame = frameFor(def, trigger, context, ctx);
   const kind = classifyAzureTrigger(trigger, ctx);
+  const frame = frameFor(def, trigger, context, ctx, kind === 'http');
   const host = takeRawInvocation(ctx.invocationId);
   const raw = host?.triggerMetadata;
   const data = host?.triggerData;
