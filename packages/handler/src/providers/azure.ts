@@ -124,10 +124,16 @@ function headersOf(raw: unknown): Record<string, string[]> {
   return headerLists(raw);
 }
 
+/**
+ * The query as the client sent it: the URL's query string. `HttpRequest.query` is built from the
+ * host's `RpcHttp.query` map, whose values are ASP.NET's `StringValues.ToString()` — a repeated
+ * parameter joined with "," (`t=a&t=b` → `'a,b'`) and an empty one left out
+ * (azure-functions-host `ToRpcHttp`) — so it is read only when the URL has no query (a request
+ * built by hand with `query` alone).
+ */
 function queryOf(req: Rec, url: URL): { query: Record<string, string>; multiQuery: Record<string, string[]> } {
-  // The host may hand the query over on its own (`HttpRequest.query`), not only in the URL.
   const q = req.query;
-  if (q instanceof URLSearchParams) return parseQueryString(q.toString());
+  if (url.search === '' && q instanceof URLSearchParams) return parseQueryString(q.toString());
   return parseQueryString(url.search);
 }
 
