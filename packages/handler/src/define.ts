@@ -67,7 +67,9 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * Kinesis, Kafka, Event Grid `data_base64`, a `Buffer` from Azure), UTF-8 bytes holding a
    * control character other than tab, line feed, form feed, carriage return and escape (DEL
    * included) too; `'json'` always parses (else a terminal
-   * `MALFORMED_EVENT`); `'text'` gives the UTF-8 text; `'bytes'` the exact bytes.
+   * `MALFORMED_EVENT`); `'text'` gives the UTF-8 text; `'bytes'` the exact bytes. An HTTP body
+   * under a textual type with a declared charset other than UTF-8 is decoded with that charset
+   * (`'auto'` and `'text'`).
    * @default 'auto'
    */
   body?: BodyMode;

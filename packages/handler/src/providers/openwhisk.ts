@@ -40,6 +40,7 @@ import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { rawBase64, withRawBody } from '../events/item.js';
 import { decodeBase64Strict } from '../internal/base64.js';
+import { decodeCharset } from '../internal/text.js';
 import { valueTooDeep, MAX_JSON_DEPTH } from '../internal/json.js';
 import type { HttpRequest, Trigger } from '../types.js';
 
@@ -224,15 +225,7 @@ export function toOpenWhiskWebResult(res: HttpResponse): OpenWhiskWebResult {
  * UTF-8. UTF-8 without a charset or with one Node does not know.
  */
 function textOf(bytes: Buffer, charset: string | undefined): string {
-  if (charset !== undefined) {
-    try {
-      const decoder = new TextDecoder(charset, { ignoreBOM: true });
-      if (decoder.encoding !== 'utf-8') return decoder.decode(bytes);
-    } catch {
-      // a label the WHATWG Encoding Standard does not know: UTF-8, as without one
-    }
-  }
-  return bytes.toString('utf8');
+  return decodeCharset(bytes, charset) ?? bytes.toString('utf8');
 }
 
 function notJsonError(): SteadyError {
