@@ -32,7 +32,9 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   name?: string;
   /**
    * Invocation timeout in ms where the provider gives no clock to read (Azure: set it to your
-   * `functionTimeout`).
+   * `functionTimeout`). An Azure HTTP trigger's deadline is at most 230000 ms from the start
+   * whatever this says: the most Azure's load balancer waits for an HTTP answer (Azure docs,
+   * "Function app timeout duration").
    * @default 300000 (5 minutes, the Consumption plan's default)
    */
   timeoutMs?: number;
@@ -65,7 +67,9 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * Kinesis, Kafka, Event Grid `data_base64`, a `Buffer` from Azure), UTF-8 bytes holding a
    * control character other than tab, line feed, form feed, carriage return and escape (DEL
    * included) too; `'json'` always parses (else a terminal
-   * `MALFORMED_EVENT`); `'text'` gives the UTF-8 text; `'bytes'` the exact bytes.
+   * `MALFORMED_EVENT`); `'text'` gives the UTF-8 text; `'bytes'` the exact bytes. An HTTP body
+   * under a textual type with a declared charset other than UTF-8 is decoded with that charset
+   * (`'auto'` and `'text'`).
    * @default 'auto'
    */
   body?: BodyMode;

@@ -6,7 +6,8 @@ import { isUtf8 } from 'node:buffer';
 import { MalformedEventError } from './errors.js';
 import { decodeBase64Strict } from './internal/base64.js';
 import { jsonTextTooDeep, parseJsonLossless, valueTooDeep, MAX_JSON_DEPTH } from './internal/json.js';
-import { isTextualContentType } from './internal/media-type.js';
+import { isTextualContentType, parseMediaType } from './internal/media-type.js';
+import { decodeCharset } from './internal/text.js';
 import { getOwn, setOwn } from './internal/record.js';
 import type { BodyMode } from './message.js';
 import type { HttpRequest } from './types.js';
@@ -129,12 +130,14 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto'): unknow
   const semi = type.indexOf(';');
   const essence = (semi === -1 ? type : type.slice(0, semi)).trim();
   if (mode === 'bytes') return request.rawBytes ?? Buffer.from(body, 'utf8');
-  if (mode === 'text') return checkedText(request, body);
+  // Text in a declared charset other than UTF-8 (RFC 9110 §8.3.2) is the text that charset names.
+  const declared = request.rawBytes === undefined || essence.includes('json') ? undefined : decodeCharset(request.rawBytes, parseMediaType(type)?.charsetName);
+  if (mode === 'text') return declared ?? checkedText(request, body);
   if (mode === 'json' || essence.includes('json')) return parseJsonBody(checkedText(request, body));
   // Without a content type, JSON is taken only when nothing is lost; anything else stays text.
   if (type === '') return /^\s*[[{]/.test(body) ? (parseJsonLossless(body)?.value ?? body) : body;
   if (essence === 'application/x-www-form-urlencoded') return formFields(body);
-  if (isTextualContentType(type)) return body;
+  if (isTextualContentType(type)) return declared ?? body;
   // A request built by hand may lack the bytes; its text is all there is.
   return request.rawBytes ?? Buffer.from(body, 'utf8');
 }

@@ -7,7 +7,8 @@
  *   the message says it is JSON, or when parsing loses nothing (every number keeps its exact
  *   value: `'89e7073266'` and `'12345678901234567890'` stay text); otherwise the text.
  * - `'json'`: always parsed as JSON; a payload that is not JSON is a terminal `MALFORMED_EVENT`.
- * - `'text'`: the UTF-8 text; bytes that are not UTF-8 are a terminal `MALFORMED_EVENT`.
+ * - `'text'`: the UTF-8 text; bytes that are not UTF-8 are a terminal `MALFORMED_EVENT` (an
+ *   HTTP body in a declared charset other than UTF-8 is decoded with it instead: http.ts).
  * - `'bytes'`: the exact bytes as a `Buffer` (text is encoded as UTF-8).
  */
 import { isUtf8 } from 'node:buffer';

@@ -73,9 +73,11 @@ export interface QueueTrigger {
   attempt?: number;
   /**
    * The group the message is ordered in, when it has one: an SQS `MessageGroupId` (FIFO queues,
-   * and standard queues with fair queuing), a Pub/Sub `orderingKey` (non-empty). Left out
-   * otherwise. See https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-additional-fifo-queue-recommendations.html
-   * and https://cloud.google.com/pubsub/docs/ordering.
+   * and standard queues with fair queuing), a Pub/Sub `orderingKey` (non-empty), a Service Bus
+   * `SessionId` (session-enabled queues and subscriptions, byte-exact). Left out otherwise. See
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-additional-fifo-queue-recommendations.html,
+   * https://cloud.google.com/pubsub/docs/ordering and
+   * https://learn.microsoft.com/azure/service-bus-messaging/message-sessions.
    */
   groupId?: string;
   /**

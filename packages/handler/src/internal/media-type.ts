@@ -13,6 +13,8 @@ export interface MediaType {
   essence: string;
   /** Whether a `charset=` parameter is present (any value). */
   charset: boolean;
+  /** The `charset` parameter's value, unquoted (`Shift_JIS`, `utf-8`); undefined without one. */
+  charsetName?: string;
 }
 
 /**
@@ -27,13 +29,19 @@ export function parseMediaType(value: string | undefined): MediaType | undefined
   const essence = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
   const slash = essence.indexOf('/');
   if (slash <= 0 || slash === essence.length - 1) return undefined;
+  let charsetName: string | undefined;
   let charset = false;
   if (semi !== -1) {
     for (const param of value.slice(semi + 1).split(';')) {
-      if (param.trim().toLowerCase().startsWith('charset=')) charset = true;
+      const p = param.trim();
+      if (!p.toLowerCase().startsWith('charset=')) continue;
+      charset = true;
+      charsetName ??= p.slice('charset='.length).trim().replace(/^"(.*)"$/, '$1');
     }
   }
-  return { type: essence.slice(0, slash), subtype: essence.slice(slash + 1), essence, charset };
+  const mt: MediaType = { type: essence.slice(0, slash), subtype: essence.slice(slash + 1), essence, charset };
+  if (charsetName) mt.charsetName = charsetName;
+  return mt;
 }
 
 /** `application/json` or any `+json` type (RFC 6839). */

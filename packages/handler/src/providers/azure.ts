@@ -4,7 +4,8 @@
  * batch) and `app.timer`.
  *
  * Azure gives no remaining-time clock, so the deadline is `timeoutMs` (your
- * `functionTimeout`) from the start. A failed message is thrown: the host redelivers it
+ * `functionTimeout`) from the start — for an HTTP trigger at most 230 s, the most the load
+ * balancer in front waits for an answer. A failed message is thrown: the host redelivers it
  * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
  * queue. A Service Bus batch settles as one: one failed message redelivers all of them.
  *
@@ -123,10 +124,16 @@ function headersOf(raw: unknown): Record<string, string[]> {
   return headerLists(raw);
 }
 
+/**
+ * The query as the client sent it: the URL's query string. `HttpRequest.query` is built from the
+ * host's `RpcHttp.query` map, whose values are ASP.NET's `StringValues.ToString()` — a repeated
+ * parameter joined with "," (`t=a&t=b` → `'a,b'`) and an empty one left out
+ * (azure-functions-host `ToRpcHttp`) — so it is read only when the URL has no query (a request
+ * built by hand with `query` alone).
+ */
 function queryOf(req: Rec, url: URL): { query: Record<string, string>; multiQuery: Record<string, string[]> } {
-  // The host may hand the query over on its own (`HttpRequest.query`), not only in the URL.
   const q = req.query;
-  if (q instanceof URLSearchParams) return parseQueryString(q.toString());
+  if (url.search === '' && q instanceof URLSearchParams) return parseQueryString(q.toString());
   return parseQueryString(url.search);
 }
 
@@ -152,11 +159,20 @@ async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> {
   };
 }
 
-function frameFor(def: Definition, trigger: unknown, context: unknown, view: AzureInvocationContext): Frame {
+/**
+ * How long an HTTP-triggered function has to answer, in ms, whatever `functionTimeout` says:
+ * "Regardless of the function app timeout setting, 230 seconds is the maximum amount of time
+ * that an HTTP triggered function can take to respond to a request" (the Azure Load Balancer's
+ * idle timeout; Azure docs "Function app timeout duration", HTTP trigger "Limits").
+ */
+const AZURE_HTTP_RESPONSE_TIMEOUT_MS = 230_000;
+
+function frameFor(def: Definition, trigger: unknown, context: unknown, view: AzureInvocationContext, http: boolean): Frame {
   return {
     provider: 'azure',
     functionName: view.functionName,
-    deadline: Date.now() + def.timeoutMs,
+    // Azure gives no clock: `timeoutMs` (the functionTimeout), and at most 230 s for HTTP.
+    deadline: Date.now() + (http ? Math.min(def.timeoutMs, AZURE_HTTP_RESPONSE_TIMEOUT_MS) : def.timeoutMs),
     raw: { trigger, context },
   };
 }
@@ -264,6 +280,10 @@ function serviceBusInvocations(
   const ids: unknown[] = (many ? (meta.messageIdArray as unknown[]) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
+  // Session-enabled entities: the session is the message's FIFO group. The host's own text
+  // first, as for ids: the worker turns a numeric-looking one into a (rounded) number.
+  const rawSessions = many ? rawTexts(raw, 'sessionIdArray') : [rawText(raw, 'sessionId')];
+  const sessions: unknown[] = (many ? list(meta.sessionIdArray) : [meta.sessionId]).map((s, i) => rawSessions?.[i] ?? s);
   // Extension v5 names them applicationProperties; v4 called them userProperties. The host's own
   // JSON first: the library camel-cases the property names and rounds longs past 2^53.
   const parsed = many ? list(meta.applicationPropertiesArray ?? meta.userPropertiesArray) : [meta.applicationProperties ?? meta.userProperties];
@@ -277,6 +297,7 @@ function serviceBusInvocations(
       ]);
     }
     const attempt = asCount(counts[index]);
+    const groupId = asText(sessions[index]);
     return {
       trigger: withRawBody<QueueTrigger>(
         {
@@ -285,6 +306,7 @@ function serviceBusInvocations(
           ...(queue ? { queue } : {}),
           messageId,
           ...(attempt ? { attempt } : {}),
+          ...(groupId ? { groupId } : {}),
           attributes: propertiesAsText(props[index]),
           batchIndex: index,
           batchSize: bodies.length,
@@ -386,8 +408,8 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
     ...(isRec(given.triggerMetadata) ? { triggerMetadata: given.triggerMetadata } : {}),
     ...(isRec(given.options) ? { options: given.options as AzureInvocationContext['options'] } : {}),
   };
-  const frame = frameFor(def, trigger, context, ctx);
   const kind = classifyAzureTrigger(trigger, ctx);
+  const frame = frameFor(def, trigger, context, ctx, kind === 'http');
   const host = takeRawInvocation(ctx.invocationId);
   const raw = host?.triggerMetadata;
   const data = host?.triggerData;

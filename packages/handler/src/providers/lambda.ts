@@ -77,15 +77,30 @@ function isTumblingWindow(event: Rec): boolean {
  * array of the records the event source mapping wraps in `{ Records }` ("even if the batch size
  * is 1"), and read a `{ batchItemFailures }` answer as the partial batch failure (Amazon
  * EventBridge User Guide, "Amazon EventBridge Pipes batching and concurrency", "Amazon Simple
- * Queue Service as a source…", "Amazon DynamoDB stream as a source…"). Such an array is read
- * as the batch it carries; any other value is returned as it is. (A Kinesis source sends its
- * records flattened, without the `kinesis` member, and is not read here.)
+ * Queue Service as a source…", "Amazon DynamoDB stream as a source…"). A Kinesis source sends
+ * its records flattened: the fields of the mapping's `kinesis` member beside the record's own
+ * ("Amazon Kinesis stream as a source…"); they are put back under `kinesis`. Such an array is
+ * read as the batch it carries; any other value is returned as it is.
  */
 export function pipesEvent(event: unknown): unknown {
   if (!Array.isArray(event) || event.length === 0) return event;
   const sqs = event.every((r) => isRec(r) && r.eventSource === 'aws:sqs' && typeof r.messageId === 'string' && typeof r.body === 'string');
   const dynamodb = !sqs && event.every((r) => isDynamoDbStreamRecord(r) && isRec((r as Rec).dynamodb));
-  return sqs || dynamodb ? { Records: event } : event;
+  if (sqs || dynamodb) return { Records: event };
+  const kinesis = event.every((r) => isKinesisRecord(r) && !Object.hasOwn(r as Rec, 'kinesis') && typeof (r as Rec).sequenceNumber === 'string' && typeof (r as Rec).data === 'string');
+  return kinesis ? { Records: event.map((r) => nestedKinesisRecord(r as Rec)) } : event;
+}
+
+/** The members of a Kinesis record's `kinesis` object, as the event source mapping nests them. */
+const KINESIS_MEMBERS: ReadonlySet<string> = new Set(['kinesisSchemaVersion', 'partitionKey', 'sequenceNumber', 'data', 'approximateArrivalTimestamp']);
+
+/** A flattened Pipes Kinesis record as the event source mapping sends it: `{ kinesis: {…}, eventID, … }`. */
+function nestedKinesisRecord(flat: Rec): Rec {
+  const kinesis: Rec = {};
+  const record: Rec = {};
+  for (const [name, value] of Object.entries(flat)) setOwn(KINESIS_MEMBERS.has(name) ? kinesis : record, name, value);
+  record.kinesis = kinesis;
+  return record;
 }
 
 export function classifyLambdaEvent(event: unknown): LambdaEventKind {

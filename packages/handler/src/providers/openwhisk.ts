@@ -40,6 +40,7 @@ import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { rawBase64, withRawBody } from '../events/item.js';
 import { decodeBase64Strict } from '../internal/base64.js';
+import { decodeCharset } from '../internal/text.js';
 import { valueTooDeep, MAX_JSON_DEPTH } from '../internal/json.js';
 import type { HttpRequest, Trigger } from '../types.js';
 
@@ -49,8 +50,10 @@ export interface OpenWhiskWebResult {
   /** A list sends the header once per value (the controller's `headersFromJson`); `set-cookie` is always one line per cookie. */
   headers: Record<string, string | string[]>;
   /**
-   * Text for textual media types; base64 for binary ones (the controller decodes it);
-   * a parsed JSON value for JSON media types. Absent for an empty body.
+   * Text for textual media types (bytes the function returned are decoded with the type's
+   * `charset`, UTF-8 by default: the controller sends this text as UTF-8, labelled so);
+   * base64 for binary ones (the controller decodes it); a parsed JSON value for JSON media
+   * types. Absent for an empty body.
    */
   body?: unknown;
 }
@@ -209,9 +212,20 @@ export function toOpenWhiskWebResult(res: HttpResponse): OpenWhiskWebResult {
   if (isBinaryMedia(mediaType)) {
     result.body = res.isBase64 ? res.body : Buffer.from(res.body, 'utf8').toString('base64');
   } else {
-    result.body = res.isBase64 ? Buffer.from(res.body, 'base64').toString('utf8') : res.body;
+    result.body = res.isBase64 ? textOf(Buffer.from(res.body, 'base64'), mediaType.charsetName) : res.body;
   }
   return result;
+}
+
+/**
+ * Bytes under a textual type as the text they stand for in the declared `charset`. The
+ * controller takes only a string there and sends it as UTF-8, labelled `charset=UTF-8`
+ * (`interpretHttpResponse`: akka-http's `MediaType.parse` drops the charset, and
+ * `ContentType(mediaType, () => UTF-8)` sets its own), so the client gets the same text in
+ * UTF-8. UTF-8 without a charset or with one Node does not know.
+ */
+function textOf(bytes: Buffer, charset: string | undefined): string {
+  return decodeCharset(bytes, charset) ?? bytes.toString('utf8');
 }
 
 function notJsonError(): SteadyError {

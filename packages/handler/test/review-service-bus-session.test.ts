@@ -1,0 +1,59 @@
+/**
+ * Review finding: a message from a session-enabled Service Bus queue or subscription
+ * (`isSessionsEnabled: true`) is ordered within its session — Service Bus's FIFO group, as an
+ * SQS `MessageGroupId` or a Pub/Sub `orderingKey` is — but `ctx.trigger.groupId` was left out,
+ * although the host sends the session id with every message: `SessionId` for one message,
+ * `SessionIdArray` for `cardinality: 'many'` (WebJobs Service Bus extension
+ * `ServiceBusTriggerBindingStrategy`: every binding-data member, with `Array` appended for a
+ * batch; Azure docs "Azure Service Bus trigger", message metadata `SessionId`).
+ *
+ * Driven through `@azure/functions`' own conversion of the host's RPC invocation
+ * (test/support/azure-worker.ts): the library camel-cases the names and parses every string it
+ * can as JSON, so a numeric session id arrives rounded unless the host's text is kept.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { installAzureWorker } from './support/azure-worker.js';
+import type { Context } from '../src/index.js';
+
+const worker = installAzureWorker();
+afterAll(() => worker.uninstall());
+
+async function registered(name: string, cardinality: 'one' | 'many'): Promise<Context[]> {
+  const { app } = await import('@azure/functions');
+  const { handler } = await import('../src/index.js');
+  const seen: Context[] = [];
+  const main = handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx));
+  app.serviceBusQueue(name, { connection: 'ServiceBusConnection', queueName: name, isSessionsEnabled: true, cardinality, handler: main as never });
+  return seen;
+}
+
+describe('Azure Service Bus sessions: the session id is the message group', () => {
+  it('one message: SessionId as groupId, byte-exact even when it looks like a number', async () => {
+    const seen = await registered('sessions-one', 'one');
+    await worker.invoke('sessions-one', 'inv-s1', { MessageId: { string: 'm-1' }, DeliveryCount: { json: '1' }, SessionId: { string: 'order-42' } }, { string: '{"n":1}' });
+    await worker.invoke('sessions-one', 'inv-s2', { MessageId: { string: 'm-2' }, DeliveryCount: { json: '1' }, SessionId: { string: '12345678901234567890' } }, { string: '{"n":2}' });
+    expect(seen.map((c) => c.trigger)).toEqual([
+      expect.objectContaining({ kind: 'queue', source: 'azure-service-bus', messageId: 'm-1', groupId: 'order-42' }),
+      expect.objectContaining({ kind: 'queue', source: 'azure-service-bus', messageId: 'm-2', groupId: '12345678901234567890' }),
+    ]);
+  });
+
+  it('a batch: each message its own SessionIdArray entry', async () => {
+    const seen = await registered('sessions-many', 'many');
+    await worker.invoke(
+      'sessions-many',
+      'inv-s3',
+      { MessageIdArray: { json: '["m-3","m-4"]' }, DeliveryCountArray: { json: '[1,2]' }, SessionIdArray: { json: '["cart-7","cart-7"]' } },
+      { json: '[{"n":3},{"n":4}]' },
+    );
+    expect(seen.map((c) => c.trigger.kind === 'queue' && c.trigger.groupId)).toEqual(['cart-7', 'cart-7']);
+  });
+
+  it('a queue without sessions (no SessionId, or null ones in a batch): no groupId', async () => {
+    const seen = await registered('no-sessions', 'many');
+    await worker.invoke('no-sessions', 'inv-s4', { MessageIdArray: { json: '["m-5"]' }, SessionIdArray: { json: '[null]' } }, { json: '[{"n":5}]' });
+    const one = await registered('no-sessions-one', 'one');
+    await worker.invoke('no-sessions-one', 'inv-s5', { MessageId: { string: 'm-6' } }, { string: 'x' });
+    for (const c of [...seen, ...one]) expect(c.trigger).not.toHaveProperty('groupId');
+  });
+});
