@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { handler, httpResult } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotency } from '../src/index.js';
+import { canonicalHash, idempotency, scopeOf, storeKey } from '../src/index.js';
 import { httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
 
 /** An API Gateway HTTP API (v2) POST with a query string. */
@@ -29,10 +29,10 @@ describe('review: the query string is part of the request an idempotency key sta
     await backend?.close();
   });
 
-  const transfers = () => {
+  const transfers = (name = `transfers-${randomUUID()}`) => {
     const made: string[] = [];
     const main = handler(
-      { name: `transfers-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache: false })] },
+      { name, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache: false })] },
       async (_input, ctx) => {
         const to = ctx.trigger.kind === 'http' ? ctx.trigger.request.query.to : undefined;
         made.push(to ?? '?');
@@ -56,6 +56,22 @@ describe('review: the query string is part of the request an idempotency key sta
     expect(retry.statusCode).toBe(201);
     expect(JSON.parse(retry.body)).toEqual({ to: 'alice' });
     expect(made).toEqual(['alice']);
+  });
+
+  it('a record an earlier version wrote (its fingerprint without the query) still replays for the same key, for its ttlMs', async () => {
+    const name = `transfers-${randomUUID()}`;
+    const { main, made } = transfers(name);
+    const key = randomUUID();
+    const record = storeKey(scopeOf(name), { kind: 'header', value: key });
+    const owner = randomUUID();
+    const legacy = canonicalHash(['POST', '/orders', { amount: 100 }]);
+    expect(await backend.store.claim({ key: record, owner, fingerprint: legacy, leaseUntil: Date.now() + 10_000 })).toMatchObject({ claimed: true });
+    const answer = JSON.stringify({ k: 'h', s: 201, h: { 'content-type': 'application/json' }, b: JSON.stringify({ to: 'alice' }) });
+    expect(await backend.store.complete({ key: record, owner, fingerprint: legacy, result: answer, expiresAt: Date.now() + 60_000 })).toBe(true);
+    const retry = (await main.aws(withQuery('to=alice', { key, body: { amount: 100 } }), lambdaContext())) as { statusCode: number; body: string };
+    expect(retry.statusCode).toBe(201);
+    expect(JSON.parse(retry.body)).toEqual({ to: 'alice' });
+    expect(made).toEqual([]);
   });
 
   it('without a key (the input hash): two queries are two requests, each run once and replayed', async () => {
