@@ -45,8 +45,8 @@ describe('review: a batch claim on Redis Cluster with one master down', () => {
     // A long node timeout: the live masters go on serving their slots while one is down.
     cluster = await startRedisCluster(['--cluster-node-timeout', '60000']);
     const [victim, survivor] = cluster.ports as [number, number];
-    // No offline queue: a command for the dead master fails at once, as through @steadyfn/connections.
-    client = new Cluster(cluster.nodes, { redisOptions: { enableOfflineQueue: false, maxRetriesPerRequest: 0 } });
+    // No retries: a command for the dead master fails at once (connection refused), as through @steadyfn/connections.
+    client = new Cluster(cluster.nodes, { redisOptions: { maxRetriesPerRequest: 0 } });
     const prefix = 'idem:';
     const store = redisStore({ client, prefix });
     const name = `partial-batch-${randomUUID()}`;
@@ -59,9 +59,10 @@ describe('review: a batch claim on Redis Cluster with one master down', () => {
     }
     const ids = [...elsewhere, ...onVictim];
     const runs = new Map<string, number>();
-    const main = handler({ name, logSink: silentSink(), use: [idempotency({ store, ttlMs: 3_600_000, leaseMs: 120_000, localCache: false })] }, async (input: { id: string }) => {
-      runs.set(input.id, (runs.get(input.id) ?? 0) + 1);
-      return { done: input.id };
+    const main = handler({ name, logSink: silentSink(), use: [idempotency({ store, ttlMs: 3_600_000, leaseMs: 120_000, localCache: false })] }, async (input) => {
+      const id = (input as { id: string }).id;
+      runs.set(id, (runs.get(id) ?? 0) + 1);
+      return { done: id };
     });
     const batch = () => ({ Records: ids.map((id) => sqsRecord(id, { id })) });
     await main.aws(batch(), lambdaContext()); // every connection made while all masters are up
