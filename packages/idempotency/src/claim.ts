@@ -7,12 +7,12 @@
 import type { Context, SteadyError } from '@steadyfn/handler';
 import { sleep } from '@steadyfn/handler/internal';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
-import { callerScope, fingerprintOf, scopeOf, storeKey, type ResolvedKey } from './key.js';
+import { callerScope, fingerprintOf, legacyFingerprintOf, scopeOf, storeKey, type ResolvedKey } from './key.js';
 import { remember } from './local.js';
 import type { Settings } from './options.js';
 import { newOwner } from './owner.js';
 import { decodeStored, replay } from './record.js';
-import type { IdempotencyState } from './state.js';
+import { sameRequest, type IdempotencyState } from './state.js';
 import type { ClaimResult, StoredRecord } from './types.js';
 
 /** The records' scope: the namespace or the function name, hashed once per name (at most 64 kept). */
@@ -30,6 +30,8 @@ function scopeFor(s: Settings, ctx: Context): string {
 export function resolveInto(s: Settings, ctx: Context, state: IdempotencyState, key: ResolvedKey): void {
   state.key = storeKey(scopeFor(s, ctx), key, callerScope(ctx, s.scope));
   state.fingerprint = fingerprintOf(ctx, key);
+  const legacy = legacyFingerprintOf(ctx, key);
+  if (legacy !== undefined) state.legacyFingerprint = legacy;
 }
 
 /** When a lease claimed now ends: `leaseMs` from now, capped by the invocation's deadline. */
@@ -47,7 +49,7 @@ export function storeUnavailable(error: unknown): SteadyError {
 // Not async: a completed record is answered without another promise on the duplicate path.
 export function answerExisting(s: Settings, ctx: Context, state: IdempotencyState, record: StoredRecord): { answer: unknown } | Promise<void | { answer: unknown }> {
   // An empty fingerprint is a record the store could not read: never replayed, never a 422.
-  if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
+  if (!sameRequest(state, record.fingerprint) && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
   if (record.status === 'completed') {
     remember(s, state.key!, { fingerprint: record.fingerprint, result: record.result, expiresAt: record.expiresAt });
     return { answer: replay(decodeStored(record.result)) };
@@ -82,7 +84,7 @@ async function waitForCompletion(s: Settings, ctx: Context, state: IdempotencySt
       record = claimed.record;
     }
     if (record.status === 'completed') return answerExisting(s, ctx, state, record);
-    if (record.fingerprint !== state.fingerprint && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
+    if (!sameRequest(state, record.fingerprint) && record.fingerprint !== '') throw new IdempotencyKeyReusedError();
     // Claimed meanwhile by another message of this batch (they run concurrently): see answerExisting.
     if (state.batchClaims?.has(state.key!)) break;
   }

@@ -53,7 +53,9 @@ export interface Joinable {
  * The running invocation's pending completion, when an `idempotency()` plugin holds its record
  * and has not completed it; `result` is what the function returned (on HTTP, the rendered
  * response the plugins receive). Undefined otherwise (no idempotency plugin, a duplicate being
- * replayed, a result that cannot be stored as JSON).
+ * replayed, a result that cannot be stored as JSON, or one larger than the store keeps —
+ * `IdempotencyStore.maxResultBytes`, 16 MiB less 64 KiB on `mongoStore`): then write without
+ * it, and the plugin releases the record after the write (warning `IDEMPOTENCY_RESULT_NOT_STORABLE`).
  *
  * @throws ResponseTooLargeError (`RESPONSE_TOO_LARGE`) when `result` is an HTTP response its
  *   replay could not send: within the provider's limit, but over it with the

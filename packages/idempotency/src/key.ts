@@ -30,8 +30,9 @@ export type KeyFunction = (ctx: Context) => string | undefined | null;
  * `'header'`: HTTP calls must send `Idempotency-Key`; other triggers use `ctx.deliveryId`.
  * `'input'`: always a hash of the input: for a queue message, stream record or notification
  * whose trigger carries the payload as delivered (`ctx.trigger.rawBody`), of those exact
- * bytes or text — see `messageBodyHash`; for HTTP, of the method, path and validated body
- * (with the exact value of any number a JSON parse rounds); otherwise of the validated input.
+ * bytes or text — see `messageBodyHash`; for HTTP, of the method, path, query parameters and
+ * validated body (with the exact value of any number a JSON parse rounds); otherwise of the
+ * validated input.
  */
 export type KeySource = 'auto' | 'header' | 'input' | KeyFunction;
 
@@ -222,6 +223,36 @@ function inputHash(ctx: Context): string {
   }
   const { method, path, rawBody } = trigger.request;
   const exact = rawBody === undefined ? undefined : jsonExactNumbers(rawBody);
+  const query = queryOf(trigger.request);
+  // Five members, where a request without a query has three or four: the two never meet.
+  if (query !== undefined) return canonicalHash([method, path, ctx.input, exact ?? null, query]);
+  return canonicalHash(exact === undefined ? [method, path, ctx.input] : [method, path, ctx.input, exact]);
+}
+
+/**
+ * Every value of every query parameter, or undefined when there is none. A POST with a body
+ * has only the body as `ctx.input`, so its query (`?to=alice`, `?dry=1`) is counted here:
+ * otherwise two requests that differ only in it would be one request to the key. Parameter
+ * order does not count (names are sorted); the order of one name's repeated values does.
+ */
+function queryOf(request: { multiQuery?: Record<string, string[]> }): Record<string, string[]> | undefined {
+  const query = request.multiQuery;
+  if (query === undefined) return undefined;
+  for (const _ in query) return query;
+  return undefined;
+}
+
+/**
+ * The fingerprint versions before the query counted gave a header or custom key's request with
+ * a query string (its method, path and input only); undefined when it would be the same as
+ * `fingerprintOf`'s. A record such a version wrote is still matched by it, so a retry across the
+ * upgrade replays rather than being refused as another request (for at most `ttlMs`).
+ */
+export function legacyFingerprintOf(ctx: Context, key: ResolvedKey): string | undefined {
+  const trigger = ctx.trigger;
+  if ((key.kind !== 'header' && key.kind !== 'custom') || trigger.kind !== 'http' || queryOf(trigger.request) === undefined) return undefined;
+  const { method, path, rawBody } = trigger.request;
+  const exact = rawBody === undefined ? undefined : jsonExactNumbers(rawBody);
   return canonicalHash(exact === undefined ? [method, path, ctx.input] : [method, path, ctx.input, exact]);
 }
 
@@ -317,10 +348,10 @@ export function storeKey(scope: string, key: ResolvedKey, caller?: string): stri
 const DELIVERY_FINGERPRINT = 'delivery';
 
 /**
- * What a repeated key must match: the validated input (and, for HTTP, the method and path; for
- * HTTP and messages with a raw JSON body, the exact value of any number the JSON parse
- * rounded), so the same key sent with a different request is refused with 422. An input key
- * is its own fingerprint.
+ * What a repeated key must match: the validated input (and, for HTTP, the method, path and
+ * query parameters; for HTTP and messages with a raw JSON body, the exact value of any number
+ * the JSON parse rounded), so the same key sent with a different request is refused with 422.
+ * An input key is its own fingerprint.
  */
 export function fingerprintOf(ctx: Context, key: ResolvedKey): string {
   if (key.kind === 'delivery') return DELIVERY_FINGERPRINT;

@@ -6,7 +6,7 @@ import { IdempotencyKeyReusedError } from './errors.js';
 import type { LocalEntry } from './lru.js';
 import type { Settings } from './options.js';
 import { decodeStored, replay } from './record.js';
-import type { IdempotencyState } from './state.js';
+import { sameRequest, type IdempotencyState } from './state.js';
 
 /** Keeps a completed record for warm replays (nothing with `localCache: false`). */
 export function remember(s: Settings, key: string, entry: LocalEntry): void {
@@ -17,6 +17,6 @@ export function remember(s: Settings, key: string, entry: LocalEntry): void {
 export function fromLocal(s: Settings, state: IdempotencyState): { answer: unknown } | undefined {
   const hit = s.local?.get(state.key!);
   if (!hit) return undefined;
-  if (hit.fingerprint !== state.fingerprint) throw new IdempotencyKeyReusedError();
+  if (!sameRequest(state, hit.fingerprint)) throw new IdempotencyKeyReusedError();
   return { answer: replay(decodeStored(hit.result)) };
 }

@@ -18,6 +18,13 @@ export function shouldCache(s: Settings, error: SteadyError): boolean {
   return s.cacheErrors && !error.retryable;
 }
 
+/** Whether an encoded result is larger than the store keeps (`IdempotencyStore.maxResultBytes`, UTF-8 bytes). */
+function overStoreLimit(s: Settings, result: string): boolean {
+  const max = s.store.maxResultBytes;
+  // A UTF-16 unit is at most 3 bytes of UTF-8: a text that short is not measured.
+  return max !== undefined && result.length > max / 3 && Buffer.byteLength(result, 'utf8') > max;
+}
+
 /**
  * Completes (or releases) now, or queues it for `afterBatch`. Never throws: the effects
  * already happened. No `ctx.signal` here: a completion is worth finishing even after the
@@ -33,7 +40,7 @@ export async function settle(s: Settings, ctx: Context, state: IdempotencyState,
       const result = typeof stored === 'string' ? stored : encodeStored(stored);
       // Larger than the store keeps (a MongoDB document): its completion would only be refused,
       // retried until the lease ends and the record meanwhile held. Released like the above.
-      if (s.store.maxResultBytes !== undefined && result.length > s.store.maxResultBytes / 3 && Buffer.byteLength(result, 'utf8') > s.store.maxResultBytes) {
+      if (overStoreLimit(s, result)) {
         ctx.log.warn('idempotency result is larger than the store keeps; record released', { code: 'IDEMPOTENCY_RESULT_NOT_STORABLE' });
       } else {
         request = { key: state.key!, owner, fingerprint: state.fingerprint!, result, expiresAt: Date.now() + s.ttlMs };
@@ -120,6 +127,9 @@ export function completionOf(s: Settings, state: IdempotencyState, result: unkno
   // Refused before the write carries it, as the plugin's own `after` would refuse it.
   const tooLarge = replayTooLarge(result, stored);
   if (tooLarge !== undefined) throw tooLarge;
+  // Larger than the store keeps: a write carrying it would fail on the store's limit and take the
+  // function's effects with it. Not offered; the plugin's own `after` releases the record and warns.
+  if (overStoreLimit(s, request.result)) return undefined;
   const joinable = s.store.joinable?.(request);
   return {
     key: state.key!,

@@ -13,6 +13,8 @@ export interface IdempotencyState {
   /** The store key, once resolved. */
   key?: string;
   fingerprint?: string;
+  /** The fingerprint versions before the query counted gave this request, when it differs (`legacyFingerprintOf`). */
+  legacyFingerprint?: string;
   /** Set while this invocation holds the record. */
   owner?: string;
   /** When the lease this invocation claimed ends (epoch ms, this process's clock), with `owner`. */
@@ -40,4 +42,9 @@ export interface IdempotencyState {
 /** Builds `PendingCompletion`s for one plugin instance. */
 export interface Joiner {
   completion(state: IdempotencyState, result: unknown): PendingCompletion | undefined;
+}
+
+/** Whether a record's fingerprint is this invocation's request (or its fingerprint as an earlier version wrote it). */
+export function sameRequest(state: IdempotencyState, fingerprint: string): boolean {
+  return fingerprint === state.fingerprint || (state.legacyFingerprint !== undefined && fingerprint === state.legacyFingerprint);
 }

@@ -115,6 +115,8 @@ export interface LeaseStore<Options extends CallOptions = CallOptions> {
   /**
    * `claim` for several distinct keys, batched (per Redis Cluster slot, one read and one
    * write round for MongoDB); one result per request, in order. Each key is decided on its own.
+   * @throws the store's error when a call fails; on Redis Cluster, what the other slots' calls
+   *   claimed is released first (best effort), so a batch that failed holds no key.
    */
   claimMany(requests: ReadonlyArray<ClaimRequest>, options?: Options): Promise<ClaimResult[]>;
   /**

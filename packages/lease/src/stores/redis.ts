@@ -144,8 +144,20 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const run = (c: RedisLeaseClient, s: LuaScript, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> =>
     runLuaScript(c, s, keys, args, { signal }).catch((error: unknown) => Promise.reject(redisStoreError(error)));
 
-  /** One call on a single server; one call per slot on a cluster (a script touches one slot), sent together. */
-  const runBatch = async <T>(s: LuaScript, keys: string[], args: string[][], read: (reply: unknown, index: number) => T, signal: AbortSignal | undefined): Promise<T[]> => {
+  /**
+   * One call on a single server; one call per slot on a cluster (a script touches one slot), sent
+   * together. When a slot's call fails, the others are still waited for and `undo` is given what
+   * they answered (undefined where nothing was answered) before the first failure is thrown: a
+   * batch claim that fails on one master must not keep what it claimed on the others.
+   */
+  const runBatch = async <T>(
+    s: LuaScript,
+    keys: string[],
+    args: string[][],
+    read: (reply: unknown, index: number) => T,
+    signal: AbortSignal | undefined,
+    undo?: (answered: ReadonlyArray<T | undefined>) => Promise<unknown>,
+  ): Promise<T[]> => {
     if (keys.length === 0) return [];
     throwIfAborted(signal);
     const c = fixed ?? (await connected(signal));
@@ -165,7 +177,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       else bySlot.set(slot, [i]);
     });
     const out = new Array<T>(keys.length);
-    await Promise.all(
+    const calls = await Promise.allSettled(
       [...bySlot.values()].map(async (indexes) => {
         const replies = await call(indexes.map((i) => keys[i]!), indexes.flatMap((i) => args[i]!));
         indexes.forEach((index, j) => {
@@ -173,6 +185,12 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
         });
       }),
     );
+    const failed = calls.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+    if (failed) {
+      // Best effort: what cannot be undone now ends with its lease.
+      if (undo) await undo(out).catch(() => undefined);
+      throw failed.reason;
+    }
     return out;
   };
 
@@ -200,20 +218,27 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     throw new LeaseRecordUnreadableError();
   };
 
+  /** Releases what a refused or failed batch claim took (no signal: the one it had may have ended it). */
+  const releaseClaimed = (checked: ClaimRequest[], replies: ReadonlyArray<[unknown, unknown, unknown] | undefined>): Promise<unknown> => {
+    const claimed = checked.flatMap((r, i) => (Number(replies[i]?.[0]) === 1 ? [{ key: r.key, owner: r.owner, fence: Number(replies[i]![1]) }] : []));
+    return claimed.length > 0 ? settleChecked(claimed) : Promise.resolve();
+  };
+
   const claimChecked = async (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
     const now = Date.now();
     const replies = await runBatch(
       CLAIM,
       checked.map((r) => redisKey(r.key)),
       checked.map((r) => [r.owner, String(r.leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(r.leaseMs + retainMs)]),
-      (reply) => reply as [number, unknown, unknown],
+      (reply) => reply as [unknown, unknown, unknown],
       callOptions?.signal,
+      // A cluster slot's call failed (its master down): the batch fails, so the other slots' claims are given back.
+      (answered) => releaseClaimed(checked, answered),
     );
     if (replies.some(([tag]) => Number(tag) < 0)) {
       // A key another program wrote: the script that met it wrote nothing; release what the
       // other slots' scripts (a cluster) claimed, so the refused batch holds no key.
-      const claimed = checked.flatMap((r, i) => (Number(replies[i]![0]) === 1 ? [{ key: r.key, owner: r.owner, fence: Number(replies[i]![1]) }] : []));
-      if (claimed.length > 0) await settleChecked(claimed, callOptions);
+      await releaseClaimed(checked, replies);
       throw new LeaseRecordUnreadableError();
     }
     return replies.map((reply) => claimReply(reply, now));

@@ -1,0 +1,85 @@
+/**
+ * Review, replaying pathosDev/actor-ts#609 ("Idempotency request fingerprint omits the query
+ * string, so the 'same key, different request' 422 guard silently passes") and theam/facility#187
+ * ("POST idempotency ignores query parameters that change request behavior": a `?dry=1`
+ * validation followed by the live request was replayed, the write never made). A POST whose
+ * body is its input keeps its query parameters out of `ctx.input`, and the fingerprint (and the
+ * input key) hashed only the method, the path and that input: `POST /transfers?to=alice` and
+ * `?to=mallory` with one body and one `Idempotency-Key` were one request — the second replayed
+ * alice's answer, its own transfer never made, instead of the documented 422. Without a key
+ * (`'auto'` falls back to the input hash) the second was answered alice's replay too. On Redis.
+ */
+import { randomUUID } from 'node:crypto';
+import { handler, httpResult } from '@steadyfn/handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalHash, idempotency, scopeOf, storeKey } from '../src/index.js';
+import { httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+
+/** An API Gateway HTTP API (v2) POST with a query string. */
+function withQuery(query: string, init: Parameters<typeof httpEvent>[0]): Record<string, unknown> {
+  return { ...httpEvent(init), rawQueryString: query };
+}
+
+describe('review: the query string is part of the request an idempotency key stands for (Redis)', () => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await openBackend('redis');
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  const transfers = (name = `transfers-${randomUUID()}`) => {
+    const made: string[] = [];
+    const main = handler(
+      { name, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache: false })] },
+      async (_input, ctx) => {
+        const to = ctx.trigger.kind === 'http' ? ctx.trigger.request.query.to : undefined;
+        made.push(to ?? '?');
+        return httpResult({ status: 201, body: { to } });
+      },
+    );
+    return { main, made };
+  };
+
+  it('one Idempotency-Key, one body, another query: 422 IDEMPOTENCY_KEY_REUSED, not the first one\'s replay', async () => {
+    const { main, made } = transfers();
+    const key = randomUUID();
+    const first = (await main.aws(withQuery('to=alice', { key, body: { amount: 100 } }), lambdaContext())) as { statusCode: number; body: string };
+    expect(first.statusCode).toBe(201);
+    const second = (await main.aws(withQuery('to=mallory', { key, body: { amount: 100 } }), lambdaContext())) as { statusCode: number; body: string };
+    expect(second.statusCode).toBe(422);
+    expect(JSON.parse(second.body)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(made).toEqual(['alice']);
+    // The same request again is still a replay.
+    const retry = (await main.aws(withQuery('to=alice', { key, body: { amount: 100 } }), lambdaContext())) as { statusCode: number; headers?: Record<string, string>; body: string };
+    expect(retry.statusCode).toBe(201);
+    expect(JSON.parse(retry.body)).toEqual({ to: 'alice' });
+    expect(made).toEqual(['alice']);
+  });
+
+  it('a record an earlier version wrote (its fingerprint without the query) still replays for the same key, for its ttlMs', async () => {
+    const name = `transfers-${randomUUID()}`;
+    const { main, made } = transfers(name);
+    const key = randomUUID();
+    const record = storeKey(scopeOf(name), { kind: 'header', value: key });
+    const owner = randomUUID();
+    const legacy = canonicalHash(['POST', '/orders', { amount: 100 }]);
+    expect(await backend.store.claim({ key: record, owner, fingerprint: legacy, leaseUntil: Date.now() + 10_000 })).toMatchObject({ claimed: true });
+    const answer = JSON.stringify({ k: 'h', s: 201, h: { 'content-type': 'application/json' }, b: JSON.stringify({ to: 'alice' }) });
+    expect(await backend.store.complete({ key: record, owner, fingerprint: legacy, result: answer, expiresAt: Date.now() + 60_000 })).toBe(true);
+    const retry = (await main.aws(withQuery('to=alice', { key, body: { amount: 100 } }), lambdaContext())) as { statusCode: number; body: string };
+    expect(retry.statusCode).toBe(201);
+    expect(JSON.parse(retry.body)).toEqual({ to: 'alice' });
+    expect(made).toEqual([]);
+  });
+
+  it('without a key (the input hash): two queries are two requests, each run once and replayed', async () => {
+    const { main, made } = transfers();
+    const ask = async (query: string) => JSON.parse(((await main.aws(withQuery(query, { body: { amount: 100 } }), lambdaContext())) as { body: string }).body) as unknown;
+    expect(await ask('to=alice&note=x')).toEqual({ to: 'alice' });
+    expect(await ask('to=mallory&note=x')).toEqual({ to: 'mallory' });
+    expect(await ask('note=x&to=alice')).toEqual({ to: 'alice' });
+    expect(made).toEqual(['alice', 'mallory']);
+  });
+});
