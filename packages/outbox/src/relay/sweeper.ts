@@ -38,7 +38,7 @@ export const DEFAULT_SWEEP: SweepOptions = { graceMs: 5_000, maxAggregates: 1_00
 
 /** What one sweep did. */
 export interface SweepResult {
-  /** Aggregates found pending past the grace period. */
+  /** Aggregates found pending past the grace period (quarantined ones are not listed). */
   found: number;
   /** Sent events deleted by the cleanup. */
   cleaned: number;
