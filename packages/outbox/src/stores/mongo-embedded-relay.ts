@@ -184,17 +184,21 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
   /**
    * Pending documents oldest first, at most `limit`, without the quarantined ones (the relay
    * sends nothing of them until a redrive, so they must not take the places of those it can
-   * relay): candidates are read in pages of `limit` (`page(skip)`, ordered by time then `_id`)
-   * and checked against the side collection by `_id`, until `limit` are found or they end.
+   * relay): candidates are read in pages of `limit` (`page(skip)`, oldest first, by the index)
+   * and checked against the side collection by `_id`, until `limit` are found or they end. One
+   * that moved between pages (written or marked meanwhile) is listed once.
    */
   const unquarantined = async (limit: number, page: (skip: number) => Promise<Array<{ id: string; since: Date }>>): Promise<AggregateRef[]> => {
     const out: AggregateRef[] = [];
+    const seen = new Set<string>();
     for (let skip = 0; out.length < limit; skip += limit) {
       const found = await page(skip);
       if (found.length === 0) break;
       const held = await readMany(await side(), found.map((f) => f.id), { q: 1 });
       for (const f of found) {
-        if (out.length < limit && !(held.get(f.id) as SideDoc | undefined)?.q) out.push({ where: collectionName, aggregate: aggregateKey(aggregateType, f.id), since: f.since.getTime() });
+        if (out.length >= limit || seen.has(f.id) || (held.get(f.id) as SideDoc | undefined)?.q) continue;
+        seen.add(f.id);
+        out.push({ where: collectionName, aggregate: aggregateKey(aggregateType, f.id), since: f.since.getTime() });
       }
       if (found.length < limit) break;
     }
@@ -204,7 +208,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
   /** FerretDB: the pending documents are the registry's entries (kept under the documents' write leases), no scan of the collection. */
   const listRegistered = (pending: PendingRegistry, limit: number, before: number): Promise<AggregateRef[]> =>
     unquarantined(limit, async (skip) => {
-      const found = (await pending.collection.find({ p: { $lte: new Date(before) } }).sort({ p: 1, _id: 1 }).skip(skip).limit(limit).toArray()) as Array<{ _id: string; p: Date }>;
+      const found = (await pending.collection.find({ p: { $lte: new Date(before) } }).sort({ p: 1 }).skip(skip).limit(limit).toArray()) as Array<{ _id: string; p: Date }>;
       return found.map((f) => ({ id: f._id, since: f.p }));
     });
 
@@ -228,7 +232,7 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
       return unquarantined(limit, async (skip) => {
         const docs = await col
           .find({ [FIELDS.pendingSince]: { $lte: new Date(before) } }, { projection: { _id: 1, [FIELDS.pendingSince]: 1 } })
-          .sort({ [FIELDS.pendingSince]: 1, _id: 1 })
+          .sort({ [FIELDS.pendingSince]: 1 })
           .skip(skip)
           .limit(limit)
           .toArray();
