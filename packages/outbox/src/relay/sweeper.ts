@@ -13,7 +13,7 @@ import type { AggregateRef } from './types.js';
 export interface SweepOptions {
   /** Only aggregates whose oldest pending event is at least this old (the flush's turn first). @default 5000 */
   graceMs: number;
-  /** Most aggregates looked at per sweep. @default 1000 */
+  /** Most aggregates looked at per sweep (quarantined ones are not listed, so not counted). @default 1000 */
   maxAggregates: number;
   /**
    * Most aggregates relayed together: one lease batch, one read, one send call and one mark
@@ -38,7 +38,7 @@ export const DEFAULT_SWEEP: SweepOptions = { graceMs: 5_000, maxAggregates: 1_00
 
 /** What one sweep did. */
 export interface SweepResult {
-  /** Aggregates found pending past the grace period. */
+  /** Aggregates found pending past the grace period (quarantined ones are not listed). */
   found: number;
   /** Sent events deleted by the cleanup. */
   cleaned: number;

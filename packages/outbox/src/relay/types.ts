@@ -136,7 +136,11 @@ export interface RelayStore {
   readonly kind: string;
   /** The lease key of an aggregate: in the same slot / database as its events. */
   leaseKey(ref: AggregateRef): string;
-  /** Aggregates with pending events committed before `before` (epoch ms), oldest first, at most `limit`. */
+  /**
+   * Aggregates with pending events committed before `before` (epoch ms), oldest first, at most
+   * `limit` — quarantined ones left out (nothing of them is relayed until a redrive; listed,
+   * they would take the places of aggregates the sweep can relay).
+   */
   listPending(options: { limit: number; before: number } & StoreCallOptions): Promise<AggregateRef[]>;
   /**
    * Reads each aggregate's head — up to `limit` events each, in seq order — and counts one

@@ -245,7 +245,12 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
     // Aggregates are `type/id`: a key without a slash cannot be one of theirs.
     cleanupLeaseKey: `outbox-relay:${name}:cleanup`,
     async listPending({ limit, before }) {
-      const docs = (await (await outbox()).find({ p: true, c: { $lte: new Date(before) } }, { projection: { a: 1, c: 1 } }).sort({ c: 1 }).limit(limit * 10).toArray()) as EventDoc[];
+      // Quarantined aggregates are left out: the relay sends nothing of them until a redrive,
+      // and listed they would take the places of those it can relay. `_state` holds a document
+      // only for an aggregate quarantined at some time, so this read stays small.
+      const held = ((await (await state()).find({ q: { $exists: true } }, { projection: { _id: 1 } }).toArray()) as Array<{ _id: string }>).map((d) => d._id);
+      const filter = { p: true, c: { $lte: new Date(before) }, ...(held.length > 0 ? { a: { $nin: held } } : {}) };
+      const docs = (await (await outbox()).find(filter, { projection: { a: 1, c: 1 } }).sort({ c: 1 }).limit(limit * 10).toArray()) as EventDoc[];
       const seen = new Map<string, AggregateRef>();
       for (const d of docs) if (!seen.has(d.a) && seen.size < limit) seen.set(d.a, { where: name, aggregate: d.a, since: d.c.getTime() });
       return [...seen.values()];

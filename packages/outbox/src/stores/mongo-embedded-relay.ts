@@ -3,7 +3,8 @@
  * attempts and a quarantine — lives in a side collection `<collection>_outbox`, one small
  * document per aggregate, written only by the aggregate's relay lease holder (or a redrive).
  *
- *   listPending  MongoDB: find({ _outboxPendingSince ≤ t }) by its index, oldest first.
+ *   listPending  MongoDB: find({ _outboxPendingSince ≤ t }) by its index, oldest first, the
+ *                quarantined ones (side collection, by `_id`) left out.
  *                FerretDB (no index use for anything but `_id`): the pending registry
  *                `<collection>_outbox_pending`, which holds only documents with pending events
  *                (each entry's `p` kept under the document's write lease, like the document)
@@ -180,11 +181,36 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     });
   };
 
-  /** FerretDB: the pending documents are the registry's entries (kept under the documents' write leases), no scan of the collection. */
-  const listRegistered = async (pending: PendingRegistry, limit: number, before: number): Promise<AggregateRef[]> => {
-    const found = (await pending.collection.find({ p: { $lte: new Date(before) } }).sort({ p: 1 }).limit(limit).toArray()) as Array<{ _id: string; p: Date }>;
-    return found.map((f) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, f._id), since: f.p.getTime() }));
+  /**
+   * Pending documents oldest first, at most `limit`, without the quarantined ones (the relay
+   * sends nothing of them until a redrive, so they must not take the places of those it can
+   * relay): candidates are read in pages of `limit` (`page(skip)`, oldest first, by the index)
+   * and checked against the side collection by `_id`, until `limit` are found or they end. One
+   * that moved between pages (written or marked meanwhile) is listed once.
+   */
+  const unquarantined = async (limit: number, page: (skip: number) => Promise<Array<{ id: string; since: Date }>>): Promise<AggregateRef[]> => {
+    const out: AggregateRef[] = [];
+    const seen = new Set<string>();
+    for (let skip = 0; out.length < limit; skip += limit) {
+      const found = await page(skip);
+      if (found.length === 0) break;
+      const held = await readMany(await side(), found.map((f) => f.id), { q: 1 });
+      for (const f of found) {
+        if (out.length >= limit || seen.has(f.id) || (held.get(f.id) as SideDoc | undefined)?.q) continue;
+        seen.add(f.id);
+        out.push({ where: collectionName, aggregate: aggregateKey(aggregateType, f.id), since: f.since.getTime() });
+      }
+      if (found.length < limit) break;
+    }
+    return out;
   };
+
+  /** FerretDB: the pending documents are the registry's entries (kept under the documents' write leases), no scan of the collection. */
+  const listRegistered = (pending: PendingRegistry, limit: number, before: number): Promise<AggregateRef[]> =>
+    unquarantined(limit, async (skip) => {
+      const found = (await pending.collection.find({ p: { $lte: new Date(before) } }).sort({ p: 1 }).skip(skip).limit(limit).toArray()) as Array<{ _id: string; p: Date }>;
+      return found.map((f) => ({ id: f._id, since: f.p }));
+    });
 
   /** A registration whose document holds no pending event (its write did not match): dropped, under the write lease. */
   const dropStale = async (id: string, signal: AbortSignal | undefined): Promise<void> => {
@@ -202,12 +228,16 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     async listPending({ limit, before }) {
       const pending = await registry();
       if (pending) return listRegistered(pending, limit, before);
-      const docs = await (await collection())
-        .find({ [FIELDS.pendingSince]: { $lte: new Date(before) } }, { projection: { _id: 1, [FIELDS.pendingSince]: 1 } })
-        .sort({ [FIELDS.pendingSince]: 1 })
-        .limit(limit)
-        .toArray();
-      return docs.map((d: Record<string, unknown>) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, String(d._id)), since: (d[FIELDS.pendingSince] as Date).getTime() }));
+      const col = await collection();
+      return unquarantined(limit, async (skip) => {
+        const docs = await col
+          .find({ [FIELDS.pendingSince]: { $lte: new Date(before) } }, { projection: { _id: 1, [FIELDS.pendingSince]: 1 } })
+          .sort({ [FIELDS.pendingSince]: 1 })
+          .skip(skip)
+          .limit(limit)
+          .toArray();
+        return docs.map((d: Record<string, unknown>) => ({ id: String(d._id), since: d[FIELDS.pendingSince] as Date }));
+      });
     },
     begin: (items, { limit, maxBytes }) => beginMany(items.map((i) => i.ref), limit, maxBytes),
     settle: (items, callOptions) => Promise.all(items.map((item) => settleOne(item, callOptions?.signal))),

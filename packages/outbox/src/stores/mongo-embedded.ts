@@ -32,7 +32,11 @@ export interface MongoEmbeddedOutboxOptions {
    * @default 4194304 (4 MiB)
    */
   maxPendingBytes?: number;
-  /** Request keys remembered per document for exactly-once updates. @default 100 */
+  /**
+   * Request keys remembered per document for exactly-once updates (the oldest is dropped when a
+   * write adds one more). A retry whose key was dropped — more than this many later writes to the
+   * same document came first — is applied again. @default 100
+   */
   maxAppliedKeys?: number;
   /**
    * Largest answer, in bytes, kept beside an applied request key when an idempotency plugin

@@ -231,12 +231,27 @@ return #ids`);
  * One partition's pending aggregates for the sweeper, and whether it holds anything at all.
  * KEYS: pending, sent, quarantine, live. ARGV: before (ms), limit. Reply: `{ holds, live,
  * aggregate, since, … }` — `holds` 1 when pending, sent or quarantine has entries; `live` 1
- * when the partition was written within its listing TTL.
+ * when the partition was written within its listing TTL. Quarantined aggregates are skipped
+ * (the relay sends nothing of them until a redrive): the pending set is read in pages of
+ * `limit` until `limit` others are found or it ends, so however many aggregates are held, they
+ * never take the places of those the sweep can relay.
  */
-export const STATUS = luaScript(`local found = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+export const STATUS = luaScript(`local limit = tonumber(ARGV[2])
 local holds = (redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('HLEN', KEYS[3])) > 0 and 1 or 0
 local out = {holds, redis.call('EXISTS', KEYS[4])}
-for _, v in ipairs(found) do out[#out + 1] = v end
+local listed, offset = 0, 0
+while listed < limit do
+  local page = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', offset, limit)
+  for i = 1, #page, 2 do
+    if listed < limit and redis.call('HEXISTS', KEYS[3], page[i]) == 0 then
+      out[#out + 1] = page[i]
+      out[#out + 1] = page[i + 1]
+      listed = listed + 1
+    end
+  end
+  if #page < 2 * limit then break end
+  offset = offset + limit
+end
 return out`);
 
 /**
