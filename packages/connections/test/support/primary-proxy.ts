@@ -24,7 +24,7 @@ export interface PrimaryProxy {
 
 /** Splits a stream of wire messages (int32 length first) into whole messages. */
 function framer(onMessage: (message: Buffer) => void): (chunk: Buffer) => void {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   return (chunk) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (pending.length >= 4) {
