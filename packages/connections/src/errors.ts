@@ -55,6 +55,10 @@ export function isConnectionError(err: unknown): boolean {
  * may follow a send, nor `Command timed out`: the command was written, and may have been applied.
  * (`redisCluster()` counts `Cluster isn't ready` and `Cluster is ended.` too: its written commands
  * never reach ioredis' failover retry — clients/cluster-replies.ts `clusterNotReadyUnsent`.)
+ * A MongoDB error proves it only where the driver does not retry writes (a standalone, or
+ * `retryWrites=false`): on a replica set or sharded cluster the driver (mongodb 7) throws its
+ * retry's error — a server selection timeout, a cleared pool — after a first attempt that may have
+ * been applied; `mongo()` then counts no error as proof.
  */
 export function wasNotSent(err: unknown): boolean {
   for (const e of errorChain(err)) {

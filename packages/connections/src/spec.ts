@@ -179,7 +179,9 @@ export interface RunOptions extends WaitOptions {
   /**
    * `fn` sends one operation. Only then does an error proving that operation unsent (a refused
    * connect, ioredis `Stream isn't writeable`, a `redisCluster()`'s `Cluster isn't ready`, MongoDB
-   * server selection) let `fn` run once more when it is not `safe`: the error says nothing of the
+   * server selection on a standalone — where the driver retries writes itself, a replica set or a
+   * sharded cluster, its error may be its retry's, so `mongo()` counts none there) let `fn` run
+   * once more when it is not `safe`: the error says nothing of the
    * operations `fn` sent before the one that failed, and repeating `fn` would send those twice.
    * The command methods of `ctx.redis` set it (one command each).
    * @default false

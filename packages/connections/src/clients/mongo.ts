@@ -122,6 +122,17 @@ function closedBeforeSend(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Server types a retryable write goes to (the driver's `supportsRetryableWrites`: not a
+ * standalone). On such a deployment, with `retryWrites` on (the default), the driver sends a
+ * write a second time after a network error, and what it throws then is the second attempt's
+ * error (mongodb 7 `executeOperation`: a server selection that timed out, a pool cleared, a
+ * refused connect, the client closed) — not the first attempt's, as the retryable-writes spec
+ * asks. So no error of such a client proves a write unsent: the first attempt may have been
+ * applied, its reply lost (test/review-mongo-retry-selection.test.ts).
+ */
+const RETRYING_SERVER_TYPES = new Set(['RSPrimary', 'Mongos', 'LoadBalancer']);
+
 function interruptedByClose(err: unknown): boolean {
   for (const e of errorChain(err)) if (errorName(e) === CLOSED_INTERRUPTED) return true;
   return false;
@@ -154,6 +165,8 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
   if (o.db !== undefined) checkDatabaseName(stringOption('mongo', 'db', o.db));
   const profile = profileFor(o.provider).mongo;
   const driver = loadMongodb();
+  /** Whether a client of this handle met a server the driver retries writes on (see `RETRYING_SERVER_TYPES`). */
+  let retriesWrites = false;
   return makeHandle<MongoConnection>(
     {
       ...handleOptions(o, 'mongo'),
@@ -165,6 +178,12 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
         checkUrl('mongo', 'uri', 'MONGODB_URI', uri, MONGO_SCHEMES);
         const { MongoClient } = await useDriver('mongo', 'mongodb', driver);
         const client = newClient(MongoClient, uri, { ...profileUnlessInUri(profile, uri), ...o.options });
+        if (client.options.retryWrites !== false) {
+          // Before connect(): the first descriptions come during it. A deployment's kind does not change, so this stays set.
+          client.on('serverDescriptionChanged', (event) => {
+            if (RETRYING_SERVER_TYPES.has(event.newDescription.type)) retriesWrites = true;
+          });
+        }
         // Closing a connecting client makes connect() fail at once: the deadline stops a server selection that would wait 5 s.
         const stop = (): void => void client.close().catch(() => undefined);
         signal.addEventListener('abort', stop, { once: true });
@@ -183,7 +202,8 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       // A closed (or closing) MongoClient is not reconnected by the driver (MongoNotConnectedError): rebuilt at once, no ping.
       isReady: ({ client }) => !closedClients.has(client) && !closingMongo(client),
       isConnectionError: (err) => isConnectionError(err) || closedBeforeSend(err) || interruptedByClose(err),
-      wasNotSent: (err) => wasNotSent(err) || closedBeforeSend(err),
+      // Where the driver retries writes, its error may be the retry's, after a first attempt that was applied.
+      wasNotSent: (err) => !retriesWrites && (wasNotSent(err) || closedBeforeSend(err)),
       close: ({ client }) => client.close(),
       // current + available is the server's limit; servers that hide it give no reading.
       readBudget: async ({ client }) => {
