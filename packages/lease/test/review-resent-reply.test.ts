@@ -6,9 +6,7 @@
  * request — not mistake the effect of its first run for someone else's: a claim answered
  * `claimed: false` with the caller's own record leaves the key held by nobody who knows it until
  * the lease runs out (node-redlock#48-style "lock acquired but reported as failed").
- * Shown on the shared Redis behind a proxy that loses the one reply. (A renewal cannot be
- * told from a second renewal with its spent fence, which the store contract refuses: a resent
- * renewal answers `renewed: false` — see the README's Limits.)
+ * Shown on the shared Redis behind a proxy that loses the one reply.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Socket } from 'node:net';
@@ -87,6 +85,19 @@ describe('redisLeaseStore on new Redis(url): a reply lost, the command resent by
     const record = await store().get(key);
     expect(record).toMatchObject({ state: 'held', owner });
     expect(claim).toMatchObject({ claimed: true, fence: record!.fence });
+  });
+
+  it('renew: renewed, with the fence the key holds', async () => {
+    const key = randomUUID();
+    const owner = randomUUID();
+    const claim = await store().claim({ key, owner, leaseMs: 60_000 });
+    if (!claim.claimed) throw new Error('not claimed');
+    const lost = proxy.loseNextReply();
+    const renewed = await store().renew({ key, owner, fence: claim.fence, leaseMs: 60_000 });
+    await lost;
+    const record = await store().get(key);
+    expect(record).toMatchObject({ state: 'held', owner });
+    expect(renewed).toMatchObject({ renewed: true, fence: record!.fence });
   });
 
   it('settle: true, the key released', async () => {

@@ -62,8 +62,7 @@ end
 
 /**
  * Claims each key: ARGV per key = owner, leaseMs, payload, retainMs, leaseMs + retainMs.
- * Reply per key: {1, fence, pttl} claimed (or already held by this owner: the claim's own first
- * run, its reply lost and the command resent by ioredis); {0, value, pttl} live record; {-1} a key this store
+ * Reply per key: {1, fence, pttl} claimed; {0, value, pttl} live record; {-1} a key this store
  * did not write (another value, a fence past `LAST_FENCE`, or another type: left alone) — and
  * then nothing is written for any key of the call, the others answering {-2}.
  */
@@ -97,13 +96,7 @@ for i = 1, #KEYS do
     reply = {-2}
   elseif value and states[i] ~= 'f' then
     local ttl = redis.call('PTTL', key)
-    if ttl > retains[i] then
-      if states[i] == 'h' and string.match(value, '^h|%d+|%d+|([^|]*)|') == ARGV[b + 1] then
-        reply = {1, fence, ttl}
-      else
-        reply = {0, value, ttl}
-      end
-    end
+    if ttl > retains[i] then reply = {0, value, ttl} end
   end
   if not reply then
     local nextFence = string.format('%d', fence + 1)
@@ -135,12 +128,7 @@ if value then
   if not s or tonumber(f) > ${LAST_FENCE} then return -1 end
   if s ~= 'f' then
     local ttl = redis.call('PTTL', KEYS[1])
-    if ttl > tonumber(r) then
-      -- Held by this very owner (one per claim): this claim's own first run, its reply lost and
-      -- the command sent again by ioredis after reconnecting (autoResendUnfulfilledCommands).
-      if s == 'h' and string.match(value, '^h|%d+|%d+|([^|]*)|') == ARGV[1] then return tonumber(f) end
-      return string.format('%d', ttl) .. ':' .. value
-    end
+    if ttl > tonumber(r) then return string.format('%d', ttl) .. ':' .. value end
   end
   fence = tonumber(f)
 end
@@ -148,39 +136,16 @@ local nextFence = string.format('%d', fence + 1)
 redis.call('SET', KEYS[1], 'h|' .. nextFence .. '|' .. ARGV[4] .. '|' .. ARGV[1] .. '|' .. ARGV[3], 'PX', string.format('%d', tonumber(ARGV[2]) + tonumber(ARGV[4])))
 return fence + 1`);
 
-/**
- * The store's own settles only (not the fragment a caller's script includes, whose other writes
- * must not run twice): whether the key already is what settling generation `fence` with `mode`
- * and `data` makes of it — generation fence + 1, done with `data` or released. Only the holder of
- * generation `fence` can have written that (a takeover makes fence + 1 held, a settle after it
- * fence + 2): it is this settle's own first run, whose reply was lost and which ioredis sent again
- * after reconnecting (`autoResendUnfulfilledCommands`, on by default). Answered 1, writing nothing.
- */
-const SETTLED_FRAGMENT = `local function steadyfn_lease_settled(key, fence, mode, data)
-  local value = redis.pcall('GET', key)
-  if type(value) ~= 'string' then return 0 end
-  local s, f = string.match(value, '^([hdf])|(%d+)|')
-  if not f or f ~= string.format('%d', tonumber(fence) + 1) then return 0 end
-  if mode == 'd' and s == 'd' and string.match(value, '^d|%d+|%d+|%d*|=(.*)$') == data then return 1 end
-  if mode == 'r' and s == 'f' then return 1 end
-  return 0
-end
-local function settle_once(key, owner, fence, mode, data, keepMs)
-  if ${SETTLE_FUNCTION}(key, owner, fence, mode, data, keepMs) == 1 then return 1 end
-  return steadyfn_lease_settled(key, fence, mode, data)
-end
-`;
-
 /** Settles each key: ARGV per key = owner, fence, mode, data, keepMs. Reply: 1 or 0 per key. */
-export const SETTLE = script(`${SETTLE_FRAGMENT}${SETTLED_FRAGMENT}local out = {}
+export const SETTLE = script(`${SETTLE_FRAGMENT}local out = {}
 for i = 1, #KEYS do
   local b = (i - 1) * 5
-  out[i] = settle_once(KEYS[i], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5])
+  out[i] = ${SETTLE_FUNCTION}(KEYS[i], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5])
 end
 return out`);
 
 /** Settles one key: ARGV = owner, fence, mode, data, keepMs. Reply: 1 or 0 (an integer, not a one-entry array). */
-export const SETTLE_ONE = script(`${SETTLE_FRAGMENT}${SETTLED_FRAGMENT}return settle_once(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])`);
+export const SETTLE_ONE = script(`${SETTLE_FRAGMENT}return ${SETTLE_FUNCTION}(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])`);
 
 /**
  * Renews one key: ARGV = owner, fence, leaseMs. If the key is held by `owner` at generation
