@@ -7,7 +7,7 @@
 import type { Context, SteadyError } from '@steadyfn/handler';
 import { sleep } from '@steadyfn/handler/internal';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
-import { callerScope, fingerprintOf, legacyFingerprintOf, scopeOf, storeKey, type ResolvedKey } from './key.js';
+import { callerScope, fingerprintsOf, scopeOf, storeKey, type ResolvedKey } from './key.js';
 import { remember } from './local.js';
 import type { Settings } from './options.js';
 import { newOwner } from './owner.js';
@@ -29,8 +29,8 @@ function scopeFor(s: Settings, ctx: Context): string {
 /** Sets the state's store key (scope, key, caller) and the payload's fingerprint. */
 export function resolveInto(s: Settings, ctx: Context, state: IdempotencyState, key: ResolvedKey): void {
   state.key = storeKey(scopeFor(s, ctx), key, callerScope(ctx, s.scope));
-  state.fingerprint = fingerprintOf(ctx, key);
-  const legacy = legacyFingerprintOf(ctx, key);
+  const { fingerprint, legacy } = fingerprintsOf(ctx, key);
+  state.fingerprint = fingerprint;
   if (legacy !== undefined) state.legacyFingerprint = legacy;
 }
 

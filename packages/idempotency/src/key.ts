@@ -221,12 +221,23 @@ function inputHash(ctx: Context): string {
     const exact = text === undefined ? undefined : jsonExactNumbers(text);
     return canonicalHash(exact === undefined ? ctx.input : [ctx.input, exact]);
   }
-  const { method, path, rawBody } = trigger.request;
-  const exact = rawBody === undefined ? undefined : jsonExactNumbers(rawBody);
+  const parts = requestParts(ctx, trigger.request);
   const query = queryOf(trigger.request);
-  // Five members, where a request without a query has three or four: the two never meet.
-  if (query !== undefined) return canonicalHash([method, path, ctx.input, exact ?? null, query]);
-  return canonicalHash(exact === undefined ? [method, path, ctx.input] : [method, path, ctx.input, exact]);
+  return canonicalHash(query === undefined ? parts : withQuery(parts, query));
+}
+
+type HttpTriggerRequest = Extract<Trigger, { kind: 'http' }>['request'];
+
+/** An HTTP request's method, path and validated input, and the exact numbers of its JSON body where a parse rounds some. */
+function requestParts(ctx: Context, request: HttpTriggerRequest): unknown[] {
+  const { method, path, rawBody } = request;
+  const exact = rawBody === undefined ? undefined : jsonExactNumbers(rawBody);
+  return exact === undefined ? [method, path, ctx.input] : [method, path, ctx.input, exact];
+}
+
+/** `requestParts` with the query: five members, where a request without a query has three or four, so the two never meet. */
+function withQuery(parts: unknown[], query: Record<string, string[]>): unknown[] {
+  return [parts[0], parts[1], parts[2], parts[3] ?? null, query];
 }
 
 /**
@@ -240,20 +251,6 @@ function queryOf(request: { multiQuery?: Record<string, string[]> }): Record<str
   if (query === undefined) return undefined;
   for (const _ in query) return query;
   return undefined;
-}
-
-/**
- * The fingerprint versions before the query counted gave a header or custom key's request with
- * a query string (its method, path and input only); undefined when it would be the same as
- * `fingerprintOf`'s. A record such a version wrote is still matched by it, so a retry across the
- * upgrade replays rather than being refused as another request (for at most `ttlMs`).
- */
-export function legacyFingerprintOf(ctx: Context, key: ResolvedKey): string | undefined {
-  const trigger = ctx.trigger;
-  if ((key.kind !== 'header' && key.kind !== 'custom') || trigger.kind !== 'http' || queryOf(trigger.request) === undefined) return undefined;
-  const { method, path, rawBody } = trigger.request;
-  const exact = rawBody === undefined ? undefined : jsonExactNumbers(rawBody);
-  return canonicalHash(exact === undefined ? [method, path, ctx.input] : [method, path, ctx.input, exact]);
 }
 
 /** A message with its payload as delivered is keyed by that payload; anything else by `inputHash`. */
@@ -354,7 +351,22 @@ const DELIVERY_FINGERPRINT = 'delivery';
  * An input key is its own fingerprint.
  */
 export function fingerprintOf(ctx: Context, key: ResolvedKey): string {
-  if (key.kind === 'delivery') return DELIVERY_FINGERPRINT;
-  if (key.kind === 'input') return key.value;
-  return inputHash(ctx);
+  return fingerprintsOf(ctx, key).fingerprint;
+}
+
+/**
+ * `fingerprintOf`, and for a header or custom key's HTTP request with a query string the
+ * fingerprint versions before the query counted gave it (method, path and input only) as
+ * `legacy`. A record such a version wrote is still matched by it, so a retry across the
+ * upgrade replays rather than being refused as another request (for at most `ttlMs`). The
+ * body is scanned once for both.
+ */
+export function fingerprintsOf(ctx: Context, key: ResolvedKey): { fingerprint: string; legacy?: string } {
+  if (key.kind === 'delivery') return { fingerprint: DELIVERY_FINGERPRINT };
+  if (key.kind === 'input') return { fingerprint: key.value };
+  const trigger = ctx.trigger;
+  const query = trigger.kind === 'http' ? queryOf(trigger.request) : undefined;
+  if (trigger.kind !== 'http' || query === undefined) return { fingerprint: inputHash(ctx) };
+  const parts = requestParts(ctx, trigger.request);
+  return { fingerprint: canonicalHash(withQuery(parts, query)), legacy: canonicalHash(parts) };
 }

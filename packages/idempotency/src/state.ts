@@ -13,7 +13,7 @@ export interface IdempotencyState {
   /** The store key, once resolved. */
   key?: string;
   fingerprint?: string;
-  /** The fingerprint versions before the query counted gave this request, when it differs (`legacyFingerprintOf`). */
+  /** The fingerprint versions before the query counted gave this request, when it differs (`fingerprintsOf`). */
   legacyFingerprint?: string;
   /** Set while this invocation holds the record. */
   owner?: string;
