@@ -130,14 +130,16 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto'): unknow
   const semi = type.indexOf(';');
   const essence = (semi === -1 ? type : type.slice(0, semi)).trim();
   if (mode === 'bytes') return request.rawBytes ?? Buffer.from(body, 'utf8');
-  // Text in a declared charset other than UTF-8 (RFC 9110 §8.3.2) is the text that charset names.
-  const declared = request.rawBytes === undefined || essence.includes('json') ? undefined : decodeCharset(request.rawBytes, parseMediaType(type)?.charsetName);
-  if (mode === 'text') return declared ?? checkedText(request, body);
-  if (mode === 'json' || essence.includes('json')) return parseJsonBody(checkedText(request, body));
+  const json = essence.includes('json');
+  // Text in a declared charset other than UTF-8 (RFC 9110 §8.3.2) is the text that charset names
+  // (JSON is UTF-8 only: RFC 8259 §8.1). Decoded only where a text is answered.
+  const declared = (): string | undefined => (request.rawBytes === undefined || json ? undefined : decodeCharset(request.rawBytes, parseMediaType(type)?.charsetName));
+  if (mode === 'text') return declared() ?? checkedText(request, body);
+  if (mode === 'json' || json) return parseJsonBody(checkedText(request, body));
   // Without a content type, JSON is taken only when nothing is lost; anything else stays text.
   if (type === '') return /^\s*[[{]/.test(body) ? (parseJsonLossless(body)?.value ?? body) : body;
   if (essence === 'application/x-www-form-urlencoded') return formFields(body);
-  if (isTextualContentType(type)) return declared ?? body;
+  if (isTextualContentType(type)) return declared() ?? body;
   // A request built by hand may lack the bytes; its text is all there is.
   return request.rawBytes ?? Buffer.from(body, 'utf8');
 }
