@@ -196,6 +196,28 @@ describe('changesets', () => {
     }
   }, 60_000);
 
+  it('the pending changesets release versions every provider example\'s @steadyfn ranges accept', () => {
+    // The examples are copied by users and installed from npm with their own ranges: a first
+    // release that came out as 0.0.1 for a package the examples ask ^0.1.0 of would fail their
+    // `npm install`.
+    const pending = Object.fromEntries(
+      readdirSync(join(root, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md').map((f) => [f.slice(0, -3), readFileSync(join(root, '.changeset', f), 'utf8')]),
+    );
+    const after = versionWith(pending);
+    const examples = readdirSync(join(root, 'examples')).filter((name) => existsSync(join(root, 'examples', name, 'package.json')));
+    let checked = 0;
+    for (const name of examples) {
+      const manifest = JSON.parse(readFileSync(join(root, 'examples', name, 'package.json'), 'utf8')) as PackedManifest;
+      for (const [field, sibling, range] of siblingRanges(manifest)) {
+        if (range.startsWith('workspace:')) continue; // the demo runs from this checkout
+        checked += 1;
+        const released = after.get(sibling)?.version;
+        expect(released !== undefined && semver.satisfies(released, range), `examples/${name} ${field} ${sibling}@"${range}" accepts the release ${released}`).toBe(true);
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  }, 60_000);
+
   it('a minor release of every package keeps every sibling range satisfied and unchanged', () => {
     const bumps = Object.fromEntries([...before.keys()].map((name) => [name, 'minor']));
     const after = versionWith({ all: changeset(bumps) });
