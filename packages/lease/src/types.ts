@@ -23,8 +23,12 @@ export interface ClaimRequest {
   /** The record's name. 1–1,024 characters, no NUL, no unpaired surrogates (well-formed Unicode). */
   key: string;
   /**
-   * A token naming this attempt, unique per claim (e.g. `crypto.randomUUID()`); only its
-   * holder can settle. 1–128 printable ASCII characters, no `|` and no space.
+   * A token naming this attempt, unique per claim (e.g. `crypto.randomUUID()`, a fresh one for
+   * each attempt, a retry after `claimed: false` included); only its holder can settle. 1–128
+   * printable ASCII characters, no `|` and no space. The Redis store answers a claim that finds
+   * the key held, live, by this token with this `data` as the claim's own (its first run's reply
+   * lost and the command resent by ioredis): `claimed: true` with that generation's fence and
+   * lease — so a token reused across attempts with the same `data` would be read as one claim.
    */
   owner: string;
   /** How long the claim holds the key, judged by the store's clock. Whole milliseconds ≥ 1. */
@@ -130,7 +134,10 @@ export interface LeaseStore<Options extends CallOptions = CallOptions> {
   /**
    * Extends the lease if `owner` still holds generation `fence` (under the same rule as
    * `settle`: a lease that ran out without a takeover can still be renewed), in one atomic
-   * step. The lease then ends `leaseMs` after the call was sent, or later.
+   * step. The lease then ends `leaseMs` after the call was sent, or later. A renewal applied
+   * whose reply was lost and that the driver sent again (ioredis's default on Redis) meets its
+   * own spent fence and answers `renewed: false`; the key then reads as held by `owner` at the
+   * next fence — `get` it before giving the work up.
    */
   renew(request: RenewRequest, options?: Options): Promise<RenewResult>;
   /** The live record of `key`, or `undefined` when there is none (absent, released, expired). */

@@ -136,16 +136,43 @@ local nextFence = string.format('%d', fence + 1)
 redis.call('SET', KEYS[1], 'h|' .. nextFence .. '|' .. ARGV[4] .. '|' .. ARGV[1] .. '|' .. ARGV[3], 'PX', string.format('%d', tonumber(ARGV[2]) + tonumber(ARGV[4])))
 return fence + 1`);
 
-/** Settles each key: ARGV per key = owner, fence, mode, data, keepMs. Reply: 1 or 0 per key. */
-export const SETTLE = script(`${SETTLE_FRAGMENT}local out = {}
+/**
+ * The store's own settles only (`SETTLE`, `SETTLE_ONE`; not `SETTLE_FRAGMENT`, which a caller's
+ * script includes and whose other writes must not run twice): `steadyfn_lease_settle_once`
+ * settles as `steadyfn_lease_settle` does, and when that refuses, answers 1 (writing nothing)
+ * if the key already is what this settle makes of it — generation fence + 1, done with `data`
+ * (mode `d`) or released (mode `r`). Only the holder of generation `fence` writes generation
+ * fence + 1 done or released (a takeover makes fence + 1 held; a settle after a takeover, fence
+ * + 2): this settle's own first run, whose reply was lost and which ioredis sent again after
+ * reconnecting (`autoResendUnfulfilledCommands`, on by default). A done or released value keeps
+ * no owner, so this holds while fences increase (`retainMs` > 0); a release with `retainMs` 0
+ * deletes the key and leaves nothing to recognise (answered 0).
+ */
+const SETTLED_FRAGMENT = `local function steadyfn_lease_settle_once(key, owner, fence, mode, data, keepMs)
+  if ${SETTLE_FUNCTION}(key, owner, fence, mode, data, keepMs) == 1 then return 1 end
+  local value = redis.pcall('GET', key)
+  if type(value) ~= 'string' then return 0 end
+  local s, f = string.match(value, '^([hdf])|(%d+)|')
+  if not f or f ~= string.format('%d', tonumber(fence) + 1) then return 0 end
+  if mode == 'd' and s == 'd' and string.match(value, '^d|%d+|%d+|%d*|=(.*)$') == data then return 1 end
+  if mode == 'r' and s == 'f' then return 1 end
+  return 0
+end
+`;
+
+/**
+ * Settles each key: ARGV per key = owner, fence, mode, data, keepMs. Reply: 1 or 0 per key (1
+ * also when the key already is what this settle makes of it: see `SETTLED_FRAGMENT`).
+ */
+export const SETTLE = script(`${SETTLE_FRAGMENT}${SETTLED_FRAGMENT}local out = {}
 for i = 1, #KEYS do
   local b = (i - 1) * 5
-  out[i] = ${SETTLE_FUNCTION}(KEYS[i], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5])
+  out[i] = steadyfn_lease_settle_once(KEYS[i], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5])
 end
 return out`);
 
-/** Settles one key: ARGV = owner, fence, mode, data, keepMs. Reply: 1 or 0 (an integer, not a one-entry array). */
-export const SETTLE_ONE = script(`${SETTLE_FRAGMENT}return ${SETTLE_FUNCTION}(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])`);
+/** Settles one key as `SETTLE` does: ARGV = owner, fence, mode, data, keepMs. Reply: 1 or 0 (an integer, not a one-entry array). */
+export const SETTLE_ONE = script(`${SETTLE_FRAGMENT}${SETTLED_FRAGMENT}return steadyfn_lease_settle_once(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])`);
 
 /**
  * Renews one key: ARGV = owner, fence, leaseMs. If the key is held by `owner` at generation

@@ -85,7 +85,11 @@ export interface RedisSettleCall {
 
 /** A lease store on Redis, with the pieces another script needs to settle atomically. */
 export interface RedisLeaseStore extends LeaseStore {
-  /** The settle as a Lua fragment another script can include (e.g. an outbox write). */
+  /**
+   * The settle as a Lua fragment another script can include (e.g. an outbox write). Unlike the
+   * store's own `settle`, `steadyfn_lease_settle` answers 0 to a resend of a settle it applied
+   * (the script's other writes must not run twice): read the key to tell.
+   */
   readonly settleFragment: RedisSettleFragment;
   /**
    * The KEYS entry and ARGV for settling `request` inside your own script.
@@ -108,6 +112,14 @@ export interface RedisLeaseStore extends LeaseStore {
 
 /**
  * A lease store on Redis ≥ 6.2 or Redis Cluster through ioredis.
+ *
+ * A command ioredis sends again after a reconnect (`autoResendUnfulfilledCommands`, on by
+ * default), its first run applied and its reply lost, is answered as that first run would have
+ * been: a claim (`claim` or `claimMany`, alike) finding the key held, live, by its own `owner`
+ * with its own `data` answers `claimed: true` with the fence the key holds and the lease that run
+ * set (nothing written, no new fence, not extended); a settle finding generation fence + 1 done
+ * with its `data` (or released) answers `true`. A resent renewal cannot be told from a second
+ * renewal with its spent fence: it answers `renewed: false` (the README's Redis section).
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  * @example
  * ```ts
@@ -205,7 +217,21 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     return held;
   };
 
-  const claimReply = (reply: unknown, now: number): ClaimResult => {
+  /**
+   * What a live record the claim script found answers `r` — the one judgment of `claim` and
+   * `claimMany` alike. Held by `r.owner` with `r.data`: this claim's own first run, whose reply
+   * was lost and which ioredis sent again after reconnecting (`autoResendUnfulfilledCommands`,
+   * on by default), so claimed — with the generation that run made (no new fence) and the lease
+   * it set, as the key's TTL and the record's own `retainMs` tell (not extended). Owner tokens
+   * are one per claim attempt (`ClaimRequest.owner`), so nobody else's claim reads so; the same
+   * owner with other data is another attempt reusing its token, refused like any holder.
+   */
+  const answerLive = (r: ClaimRequest, record: LeaseRecord): ClaimResult =>
+    record.state === 'held' && record.owner === r.owner && record.data === r.data
+      ? { claimed: true, fence: record.fence, expiresAt: record.expiresAt }
+      : { claimed: false, record };
+
+  const claimReply = (reply: unknown, r: ClaimRequest, now: number): ClaimResult => {
     // Integers read with Number(): ioredis's `stringNumbers` option hands them over as strings.
     const [t, a, b] = reply as [unknown, unknown, unknown];
     const tag = Number(t);
@@ -213,14 +239,28 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     if (tag === 0) {
       const record = recordOf(String(a), Number(b), now);
       // The script found it live; the reply is read a moment later.
-      if (record) return { claimed: false, record };
+      if (record) return answerLive(r, record);
     }
     throw new LeaseRecordUnreadableError();
   };
 
-  /** Releases what a refused or failed batch claim took (no signal: the one it had may have ended it). */
+  /**
+   * Releases what a refused or failed batch claim took (no signal: the one it had may have
+   * ended it): each key it answers claimed, its own first run's (`answerLive`) included.
+   */
   const releaseClaimed = (checked: ClaimRequest[], replies: ReadonlyArray<[unknown, unknown, unknown] | undefined>): Promise<unknown> => {
-    const claimed = checked.flatMap((r, i) => (Number(replies[i]?.[0]) === 1 ? [{ key: r.key, owner: r.owner, fence: Number(replies[i]![1]) }] : []));
+    const now = Date.now();
+    const claimed = checked.flatMap((r, i) => {
+      const reply = replies[i];
+      if (reply === undefined || Number(reply[0]) < 0) return [];
+      let result: ClaimResult;
+      try {
+        result = claimReply(reply, r, now);
+      } catch {
+        return [];
+      }
+      return result.claimed ? [{ key: r.key, owner: r.owner, fence: result.fence }] : [];
+    });
     return claimed.length > 0 ? settleChecked(claimed) : Promise.resolve();
   };
 
@@ -241,7 +281,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       await releaseClaimed(checked, replies);
       throw new LeaseRecordUnreadableError();
     }
-    return replies.map((reply) => claimReply(reply, now));
+    return replies.map((reply, i) => claimReply(reply, checked[i]!, now));
   };
 
   const settled = (reply: unknown): boolean => Number(reply) === 1;
@@ -259,19 +299,19 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     );
 
   /** A single claim's reply (see `CLAIM_ONE`): the fence, `<pttl>:<value>` for a live record, or -1. */
-  const claimOneReply = (reply: unknown, leaseMs: number, now: number): ClaimResult => {
+  const claimOneReply = (reply: unknown, r: ClaimRequest, now: number): ClaimResult => {
     // An integer reply is a number, or a string of digits with ioredis's `stringNumbers`
     // option; a live record's reply always holds a ':'.
     const colon = typeof reply === 'string' ? reply.indexOf(':') : -1;
     if (colon < 0) {
       const fence = typeof reply === 'number' || typeof reply === 'string' ? Number(reply) : Number.NaN;
       // Another program's key (-1): the script wrote nothing.
-      if (fence >= 1) return { claimed: true, fence, expiresAt: now + leaseMs };
+      if (fence >= 1) return { claimed: true, fence, expiresAt: now + r.leaseMs };
     } else {
       // The script found it live; the reply is read a moment later.
       const text = reply as string;
       const record = colon > 0 ? recordOf(text.slice(colon + 1), Number(text.slice(0, colon)), now) : undefined;
-      if (record) return { claimed: false, record };
+      if (record) return answerLive(r, record);
     }
     throw new LeaseRecordUnreadableError();
   };
@@ -286,7 +326,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     const now = Date.now();
     const leaseMs = r.leaseMs;
     const args = [1, redisKey(r.key), r.owner, String(leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg];
-    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, leaseMs, now), redisStoreError);
+    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, r, now), redisStoreError);
   };
 
   /** One settle: `SETTLE_ONE` by its SHA1, straight from the request (`EVAL` once per server, as the claim). */

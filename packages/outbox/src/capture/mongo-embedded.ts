@@ -134,10 +134,11 @@ export async function serialised<T>(serialisation: WriteSerialisation, key: stri
   if (serialisation.mode === 'server') return work(Number.POSITIVE_INFINITY);
   const lease = serialisation.lease;
   if (!lease) throw new UnsupportedServerError('outbox: this server does not apply a filtered update atomically (FerretDB); embedded mode needs the "writeLease" option (a @steadyfn/lease MongoDB store) to serialise writers of one document');
-  const owner = randomUUID();
   const giveUpAt = Date.now() + serialisation.waitMs;
   let delay = 5;
   for (;;) {
+    // A token per attempt, as the lease asks (a Redis lease reads a claim meeting its own token as its own resent claim).
+    const owner = randomUUID();
     const claimedAt = Date.now();
     const claim = await lease.claim({ key, owner, leaseMs: serialisation.leaseMs }, { signal });
     if (claim.claimed) {

@@ -124,9 +124,10 @@ export async function releaseQuarantine(store: RelayStore, lease: LeaseStore, re
   const { signal } = options;
   const call = signal ? { signal } : {};
   const key = redriveLeaseKey(store, ref);
-  const owner = randomUUID();
   for (let wait = FIRST_WAIT_MS; ; wait = Math.min(wait * 2, MAX_WAIT_MS)) {
     throwIfAborted(signal);
+    // A token per attempt, as the lease asks: a Redis lease reads a claim meeting its own token as its own resent claim.
+    const owner = randomUUID();
     const claim = await lease.claim({ key, owner, leaseMs: options.leaseMs }, call);
     if (claim.claimed) {
       try {
