@@ -20,8 +20,7 @@ import { MalformedEventError, toPublicError, type FieldIssue } from '../errors.j
 import { headerLists, httpInput, joinHeaderLists, parseQueryString } from '../http.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
-import { joinedHeaders, renderError, type HttpResponse } from '../response.js';
-import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
+import { joinedHeaders, renderError, sentResponse, type HttpResponse } from '../response.js';
 import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
 import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
@@ -392,10 +391,11 @@ const AZURE_HTTP: HttpAnswer = {
   unsendable: (res) => (res.cookies.every((line) => toAzureCookie(line) !== undefined) ? undefined : 'cookies'),
 };
 
-function toAzureHttp(res: HttpResponse): AzureHttpResponse {
+function toAzureHttp(rendered: HttpResponse): AzureHttpResponse {
+  const res = sentResponse(rendered);
   const out: AzureHttpResponse = { status: res.status, headers: joinedHeaders(res) };
   if (res.cookies.length > 0) out.cookies = res.cookies.map((line) => toAzureCookie(line)!);
-  if (res.body !== '' && !NO_CONTENT_STATUSES.has(res.status)) out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
+  if (res.body !== '') out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
   return out;
 }
 

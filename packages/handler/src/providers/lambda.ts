@@ -10,7 +10,7 @@ import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, 
 import { statusLine } from '../internal/http-grammar.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
-import { checkJsonSize, headerEntries, joinedHeaders, jsonBytesBound, renderError, type HttpResponse, type ResponseTooLargeError } from '../response.js';
+import { checkJsonSize, headerEntries, joinedHeaders, jsonBytesBound, renderError, sentResponse, type HttpResponse, type ResponseTooLargeError } from '../response.js';
 import { ALB_RESPONSE_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, WEBSOCKET_MESSAGE_LIMIT_BYTES } from '../internal/limits.js';
 import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../types.js';
 import { anyPayload } from '../message.js';
@@ -388,7 +388,8 @@ function multiValueHeaders(res: HttpResponse, onlyRepeated: boolean): Record<str
  * take `cookies`; REST APIs (v1) and WebSocket routes take repeated headers and cookies in `multiValueHeaders`; an
  * ALB takes `statusDescription`, and `multiValueHeaders` only when the target group has them on.
  */
-export function formatHttp(kind: HttpKind, event: Rec, res: HttpResponse): Rec {
+export function formatHttp(kind: HttpKind, event: Rec, rendered: HttpResponse): Rec {
+  const res = sentResponse(rendered);
   const out: Rec = { statusCode: res.status };
   if (kind === 'apigw-v2' || kind === 'function-url') {
     out.headers = joinedHeaders(res);
