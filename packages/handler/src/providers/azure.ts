@@ -26,9 +26,9 @@ import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js'
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
 import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
-import { rawBodyOf, withRawBody, type EventItem } from '../events/item.js';
+import { idText, rawBodyOf, withRawBody, type EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
-import { lazyTriggerBodies, rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
+import { lazyTriggerBodies, rawInteger, rawIntegers, rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
 import { takeRawInvocation } from './azure-raw.js';
 import { propertiesAsText } from '../events/attributes.js';
 
@@ -279,6 +279,9 @@ function serviceBusInvocations(
   const ids: unknown[] = (many ? (meta.messageIdArray as unknown[]) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
+  // The host's own int64 first: the library rounds a JSON one past 2^53 (partitioned entities).
+  const rawSequences = many ? rawIntegers(raw, 'sequenceNumberArray') : [rawInteger(raw, 'sequenceNumber')];
+  const sequences: unknown[] = (many ? list(meta.sequenceNumberArray) : [meta.sequenceNumber]).map((n, i) => rawSequences?.[i] ?? n);
   // Session-enabled entities: the session is the message's FIFO group. The host's own text
   // first, as for ids: the worker turns a numeric-looking one into a (rounded) number.
   const rawSessions = many ? rawTexts(raw, 'sessionIdArray') : [rawText(raw, 'sessionId')];
@@ -297,6 +300,7 @@ function serviceBusInvocations(
     }
     const attempt = asCount(counts[index]);
     const groupId = asText(sessions[index]);
+    const sequenceNumber = idText(sequences[index]);
     return {
       trigger: withRawBody<QueueTrigger>(
         {
@@ -306,6 +310,7 @@ function serviceBusInvocations(
           messageId,
           ...(attempt ? { attempt } : {}),
           ...(groupId ? { groupId } : {}),
+          ...(sequenceNumber ? { sequenceNumber } : {}),
           attributes: propertiesAsText(props[index]),
           batchIndex: index,
           batchSize: bodies.length,
