@@ -40,7 +40,11 @@ export interface HttpRequest {
    * Every adapter sets it; optional only so that hand-built requests (tests) need not.
    */
   rawBytes?: Buffer | undefined;
-  /** Source IP when the provider reports it. */
+  /**
+   * The client's IP address when the provider reports it: API Gateway / Function URL
+   * `sourceIp`; for an ALB and an OpenWhisk web action the first `X-Forwarded-For` address
+   * (left out without one).
+   */
   sourceIp?: string;
 }
 

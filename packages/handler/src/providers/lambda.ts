@@ -6,7 +6,7 @@
  * and direct invocation. The clock is `context.getRemainingTimeInMillis()`.
  */
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
-import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, queryFromObject } from '../http.js';
+import { decodeBody, forwardedClient, headerLists, httpInput, joinHeaderLists, parseQueryString, queryFromObject } from '../http.js';
 import { statusLine } from '../internal/http-grammar.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
@@ -284,7 +284,7 @@ export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
     rawBytes,
   };
   // An ALB reports the client only in X-Forwarded-For (client first, then proxies).
-  const ip = kind === 'alb' ? headers['x-forwarded-for']?.split(',')[0]?.trim() : str(identity.sourceIp);
+  const ip = kind === 'alb' ? forwardedClient(headers) : str(identity.sourceIp);
   if (ip) request.sourceIp = ip;
   return request;
 }

@@ -28,7 +28,7 @@
  */
 import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
-import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
+import { decodeBody, forwardedClient, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
 import { isJsonMediaType as isJsonFamily, parseMediaType, type MediaType } from '../internal/media-type.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
@@ -149,6 +149,9 @@ function webInvocation(params: Rec, activationId: string, def: Definition): Invo
     rawBody: body.rawBody,
     rawBytes: body.rawBytes,
   };
+  // The controller passes the client's address only in the edge proxy's X-Forwarded-For.
+  const ip = forwardedClient(headers);
+  if (ip) request.sourceIp = ip;
   return {
     trigger: { kind: 'http', source: raw ? 'ow-web-raw' : 'ow-web', request },
     requestId: activationId,
