@@ -7,11 +7,15 @@
  * function answered differently per provider. Run with the published sample of each event
  * source (test/fixtures/aws/published).
  */
-import { describe, expect, it } from 'vitest';
+import { request as httpRequest } from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HttpRequest, trigger } from '@azure/functions';
 import { handler, httpResult } from '../src/index.js';
 import { invocationContext } from './support/azure.js';
 import { controllerParams } from './fixtures/openwhisk/controller.js';
+import { closeServers, serve } from './support/gcp-server.js';
+
+afterAll(closeServers);
 import { lambdaContext, published, type Json } from './support/published.js';
 
 const SOURCES = ['apigw-rest-post.json', 'apigw-http-v2.json', 'function-url-post.json', 'alb-multi-value.json', 'alb-headers-only.json'];
@@ -59,5 +63,24 @@ describe('the same statuses on Azure and OpenWhisk: no content-length either (on
     expect(answer.body).toBeUndefined();
     expect(Object.keys(answer.headers).map((n) => n.toLowerCase())).not.toContain('content-length');
     expect(answer.headers.etag).toBe('"v1"');
+  });
+});
+
+describe('the Functions Framework (a real server): the same statuses arrive without content', () => {
+  it.each([204, 205, 304])('%i: no body bytes, no Content-Length but a 205\'s 0, the ETag kept', async (status) => {
+    const url = new URL(await serve('http', handler({ logSink: () => undefined }, () => httpResult({ status, headers: { etag: '"v1"', 'content-length': '11' }, body: { id: 1 } }))));
+    const got = await new Promise<{ status: number | undefined; headers: Record<string, unknown>; bytes: number }>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/', method: 'GET' }, (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, bytes }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(got.status).toBe(status);
+    expect(got.bytes).toBe(0);
+    expect(got.headers['content-length']).toBe(status === 205 ? '0' : undefined);
+    expect(got.headers.etag).toBe('"v1"');
   });
 });
