@@ -106,7 +106,9 @@ function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body']
  * `gcpResponseLimitBytes` option). Headers are not counted (the quota names the data sent;
  * Cloud Run limits headers apart).
  */
-function gcfTooLarge(res: HttpResponse, limit: number): ResponseTooLargeError | undefined {
+function gcfTooLarge(rendered: HttpResponse, limit: number): ResponseTooLargeError | undefined {
+  // What is sent: a 204/205/304 goes without its body.
+  const res = sentResponse(rendered);
   // At most 3 UTF-8 bytes per UTF-16 unit, fewer bytes than characters in base64.
   if (res.body.length * 3 <= limit) return undefined;
   const size = res.isBase64 ? Buffer.byteLength(res.body, 'base64') : Buffer.byteLength(res.body, 'utf8');

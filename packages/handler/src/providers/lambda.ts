@@ -340,7 +340,7 @@ function albMultiValue(event: Rec): boolean {
 export function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
   const limit = kind === 'alb' ? ALB_RESPONSE_LIMIT_BYTES : LAMBDA_RESPONSE_LIMIT_BYTES;
   const tooLarge = (res: HttpResponse): ResponseTooLargeError | undefined =>
-    (kind === 'apigw-websocket' ? checkJsonSize(res.body, WEBSOCKET_MESSAGE_LIMIT_BYTES) : undefined) ??
+    (kind === 'apigw-websocket' ? checkJsonSize(sentResponse(res).body, WEBSOCKET_MESSAGE_LIMIT_BYTES) : undefined) ??
     (jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(formatHttp(kind, event, res)), limit));
   if (kind !== 'alb' || albMultiValue(event)) return { tooLarge };
   return { unsendable: (res) => (res.cookies.length > 1 ? 'cookies' : undefined), tooLarge };
