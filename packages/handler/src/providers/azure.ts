@@ -186,8 +186,10 @@ function asText(value: unknown): string {
   return '';
 }
 
+/** A delivery count: a number, its decimal text, or an int64 the worker handed over as a protobuf Long (`idText`). */
 function asCount(value: unknown): number | undefined {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'number' ? value : NaN;
+  const text = typeof value === 'number' ? undefined : typeof value === 'string' ? value : idText(value);
+  const n = text !== undefined && text.trim() !== '' ? Number(text) : typeof value === 'number' ? value : NaN;
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
