@@ -43,6 +43,17 @@ export function headerLists(input: unknown): Record<string, string[]> {
 }
 
 /**
+ * The client's address from a proxy's `X-Forwarded-For` (joined headers, lower-case names):
+ * its first hop — the client, then each proxy — trimmed; undefined when the header is absent
+ * or its first hop empty. For providers that report the client only there (an ALB, the
+ * OpenWhisk edge nginx).
+ */
+export function forwardedClient(headers: Readonly<Record<string, string>>): string | undefined {
+  const first = Object.hasOwn(headers, 'x-forwarded-for') ? headers['x-forwarded-for']!.split(',')[0]!.trim() : '';
+  return first === '' ? undefined : first;
+}
+
+/**
  * One value per header from all of its values, joined as each header's rules say: `cookie`
  * with `; ` (RFC 6265 §5.4), `set-cookie` never (a comma is part of its syntax: the first
  * value is kept, every value is in `multiHeaders`), any other with `, ` (RFC 9110 §5.3).

@@ -4,7 +4,7 @@
  * receive and every provider adapter only maps to its own shape.
  */
 import { SteadyError, toProblem } from './errors.js';
-import { isFieldName, isFieldValue } from './internal/http-grammar.js';
+import { isFieldName, isFieldValue, NO_CONTENT_STATUSES } from './internal/http-grammar.js';
 
 const HTTP_RESULT = Symbol.for('steadyfn.httpResult');
 const RENDERED = Symbol.for('steadyfn.httpResponse');
@@ -332,6 +332,20 @@ export function renderError(error: SteadyError): HttpResponse {
   const problem = toProblem(error);
   problem.status = status;
   return { [RENDERED]: true, status, headers, cookies: [], body: JSON.stringify(problem), isBase64: false };
+}
+
+/**
+ * `res` as every adapter sends it: for a status with no content (204, 205, 304 — RFC 9110
+ * §15.3.5, §15.3.6, §15.4.5) without its body and without a `Content-Length` (§8.6: never with
+ * a 204; a 304's would have to be the 200's, which the function did not send) in any spelling,
+ * so API Gateway, Function URLs, ALB, Azure, the OpenWhisk controller and the Functions
+ * Framework all answer alike; any other response as it is.
+ */
+export function sentResponse(res: HttpResponse): HttpResponse {
+  if (!NO_CONTENT_STATUSES.has(res.status)) return res;
+  const headers: Record<string, string | ReadonlyArray<string>> = {};
+  for (const [name, value] of Object.entries(res.headers)) if (name.toLowerCase() !== 'content-length') headers[name] = value;
+  return { [RENDERED]: true, status: res.status, headers, cookies: res.cookies, body: '', isBase64: false };
 }
 
 /** Each header with its values as a list, for adapters that send one line per value. */

@@ -40,7 +40,11 @@ export interface HttpRequest {
    * Every adapter sets it; optional only so that hand-built requests (tests) need not.
    */
   rawBytes?: Buffer | undefined;
-  /** Source IP when the provider reports it. */
+  /**
+   * The client's IP address when the provider reports it: API Gateway / Function URL
+   * `sourceIp`; for an ALB and an OpenWhisk web action the first `X-Forwarded-For` address
+   * (left out without one).
+   */
   sourceIp?: string;
 }
 
@@ -81,8 +85,13 @@ export interface QueueTrigger {
    */
   groupId?: string;
   /**
-   * SQS FIFO only: the `SequenceNumber` SQS gave the message, a decimal text of up to 128 bits
-   * (kept as text: beyond `Number.MAX_SAFE_INTEGER`), increasing within a message group.
+   * Where the message sits in its queue's order, as decimal text (kept as text: beyond
+   * `Number.MAX_SAFE_INTEGER`): SQS FIFO — the `SequenceNumber` SQS gave the message (up to 128
+   * bits), increasing within a message group; Azure Service Bus — the message's
+   * `SequenceNumber` trigger metadata (`SequenceNumberArray` for a batch), a 64-bit integer the
+   * broker assigns, unique within the entity (partitioned entities: the partition in the top 16
+   * bits). Left out when the provider sends none. See
+   * https://learn.microsoft.com/azure/service-bus-messaging/message-sequencing.
    */
   sequenceNumber?: string;
   /**

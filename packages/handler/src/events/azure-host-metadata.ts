@@ -6,6 +6,7 @@
  * parsers (Event Hubs).
  */
 import { isRecord, type Rec } from '../internal/record.js';
+import { idText } from './item.js';
 
 function entry(meta: Rec | undefined, camelName: string): unknown {
   if (!meta) return undefined;
@@ -44,6 +45,37 @@ export function rawTexts(meta: Rec | undefined, camelName: string): Array<string
     }
   }
   return undefined;
+}
+
+/** An integer's text (JSON number literal or decimal string), or undefined. */
+const INTEGER = /^-?\d+$/;
+
+/**
+ * The exact decimal text of an int64 the host sent for one metadata value (Service Bus
+ * `SequenceNumber`): `TypedData.int` (a number, or a protobuf Long), or a JSON / string
+ * integer literal read as its text (the library's `JSON.parse` rounds past 2^53).
+ */
+export function rawInteger(meta: Rec | undefined, camelName: string): string | undefined {
+  const data = entry(meta, camelName);
+  if (!isRecord(data)) return undefined;
+  if (data.int !== undefined && data.int !== null) return idText(data.int);
+  const text = typeof data.json === 'string' ? data.json.trim() : typeof data.string === 'string' ? data.string : undefined;
+  return text !== undefined && INTEGER.test(text) ? text : undefined;
+}
+
+/** The same for a metadata list (`SequenceNumberArray`): `collectionSint64`, or a JSON list of integers, each as its exact text. */
+export function rawIntegers(meta: Rec | undefined, camelName: string): Array<string | undefined> | undefined {
+  const data = entry(meta, camelName);
+  if (!isRecord(data)) return undefined;
+  const collection = isRecord(data.collectionSint64) ? data.collectionSint64.sint64 : undefined;
+  if (Array.isArray(collection)) return collection.map((n) => idText(n));
+  if (typeof data.json !== 'string') return undefined;
+  try {
+    if (!Array.isArray(JSON.parse(data.json))) return undefined;
+  } catch {
+    return undefined;
+  }
+  return arrayElementTexts(data.json)?.map((text) => (INTEGER.test(text) ? text : undefined));
 }
 
 type SourceReviver = (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown;

@@ -47,13 +47,26 @@ export function needList(value: unknown, field: string, what = 'a list'): unknow
 
 /**
  * An identity (sequence number, offset, partition) as text, byte-exact: a string as it is; a
- * number only when the event itself carries it as a JSON number (Kafka offsets), as its decimal.
+ * number only when the event itself carries it as a JSON number (Kafka offsets), as its decimal;
+ * a protobuf int64 (`{ low, high, unsigned }`) as its decimal.
  */
 export function idText(value: unknown): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value;
   if (typeof value === 'number' && Number.isInteger(value)) return String(value);
   if (typeof value === 'bigint') return value.toString();
-  return undefined;
+  return longText(value);
+}
+
+/**
+ * A protobuf int64 as the `long` package decodes it (`{ low, high, unsigned }`, 32-bit halves):
+ * what the Azure Functions Node.js worker 3.16 hands over for int64 trigger metadata such as
+ * Service Bus and Event Hubs sequence numbers (Azure/azure-functions-nodejs-worker#844), as
+ * exact decimal text; undefined for anything else.
+ */
+function longText(value: unknown): string | undefined {
+  if (!isRecord(value) || !Number.isInteger(value.low) || !Number.isInteger(value.high)) return undefined;
+  const bits = (BigInt.asUintN(32, BigInt(value.high as number)) << 32n) | BigInt.asUintN(32, BigInt(value.low as number));
+  return (value.unsigned === true ? bits : BigInt.asIntN(64, bits)).toString();
 }
 
 /** An identity at `field`, or a typed error. */

@@ -20,16 +20,15 @@ import { MalformedEventError, toPublicError, type FieldIssue } from '../errors.j
 import { headerLists, httpInput, joinHeaderLists, parseQueryString } from '../http.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
-import { joinedHeaders, renderError, type HttpResponse } from '../response.js';
-import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
+import { joinedHeaders, renderError, sentResponse, type HttpResponse } from '../response.js';
 import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
 import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
 import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
 import { eventHubsItems, isEventHubsMetadata } from '../events/event-hubs.js';
-import { rawBodyOf, withRawBody, type EventItem } from '../events/item.js';
+import { idText, rawBodyOf, withRawBody, type EventItem } from '../events/item.js';
 import { anyPayload } from '../message.js';
-import { lazyTriggerBodies, rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
+import { lazyTriggerBodies, rawInteger, rawIntegers, rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
 import { takeRawInvocation } from './azure-raw.js';
 import { propertiesAsText } from '../events/attributes.js';
 
@@ -187,8 +186,10 @@ function asText(value: unknown): string {
   return '';
 }
 
+/** A delivery count: a number, its decimal text, or an int64 the worker handed over as a protobuf Long (`idText`). */
 function asCount(value: unknown): number | undefined {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'number' ? value : NaN;
+  const text = typeof value === 'number' ? undefined : typeof value === 'string' ? value : idText(value);
+  const n = text !== undefined && text.trim() !== '' ? Number(text) : typeof value === 'number' ? value : NaN;
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
@@ -280,6 +281,9 @@ function serviceBusInvocations(
   const ids: unknown[] = (many ? (meta.messageIdArray as unknown[]) : [meta.messageId]).map((id, i) => rawIds?.[i] ?? id);
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const counts: unknown[] = many ? list(meta.deliveryCountArray) : [meta.deliveryCount];
+  // The host's own int64 first: the library rounds a JSON one past 2^53 (partitioned entities).
+  const rawSequences = many ? rawIntegers(raw, 'sequenceNumberArray') : [rawInteger(raw, 'sequenceNumber')];
+  const sequences: unknown[] = (many ? list(meta.sequenceNumberArray) : [meta.sequenceNumber]).map((n, i) => rawSequences?.[i] ?? n);
   // Session-enabled entities: the session is the message's FIFO group. The host's own text
   // first, as for ids: the worker turns a numeric-looking one into a (rounded) number.
   const rawSessions = many ? rawTexts(raw, 'sessionIdArray') : [rawText(raw, 'sessionId')];
@@ -298,6 +302,7 @@ function serviceBusInvocations(
     }
     const attempt = asCount(counts[index]);
     const groupId = asText(sessions[index]);
+    const sequenceNumber = idText(sequences[index]);
     return {
       trigger: withRawBody<QueueTrigger>(
         {
@@ -307,6 +312,7 @@ function serviceBusInvocations(
           messageId,
           ...(attempt ? { attempt } : {}),
           ...(groupId ? { groupId } : {}),
+          ...(sequenceNumber ? { sequenceNumber } : {}),
           attributes: propertiesAsText(props[index]),
           batchIndex: index,
           batchSize: bodies.length,
@@ -392,10 +398,11 @@ const AZURE_HTTP: HttpAnswer = {
   unsendable: (res) => (res.cookies.every((line) => toAzureCookie(line) !== undefined) ? undefined : 'cookies'),
 };
 
-function toAzureHttp(res: HttpResponse): AzureHttpResponse {
+function toAzureHttp(rendered: HttpResponse): AzureHttpResponse {
+  const res = sentResponse(rendered);
   const out: AzureHttpResponse = { status: res.status, headers: joinedHeaders(res) };
   if (res.cookies.length > 0) out.cookies = res.cookies.map((line) => toAzureCookie(line)!);
-  if (res.body !== '' && !NO_CONTENT_STATUSES.has(res.status)) out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
+  if (res.body !== '') out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
   return out;
 }
 

@@ -11,7 +11,7 @@ import { MalformedEventError, toPublicError } from '../errors.js';
 import { bodyFromBytes, decodeBody, headerLists, httpInput, joinHeaderLists, queryFromObject, type RequestBody } from '../http.js';
 import { isRecord as isRec, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
-import { headerEntries, ResponseTooLargeError, type HttpResponse } from '../response.js';
+import { headerEntries, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
 import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
 import { anyPayload, base64Payload } from '../message.js';
 import { cloudStorageItem, isCloudStorageEvent } from '../events/gcs.js';
@@ -106,7 +106,9 @@ function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body']
  * `gcpResponseLimitBytes` option). Headers are not counted (the quota names the data sent;
  * Cloud Run limits headers apart).
  */
-function gcfTooLarge(res: HttpResponse, limit: number): ResponseTooLargeError | undefined {
+function gcfTooLarge(rendered: HttpResponse, limit: number): ResponseTooLargeError | undefined {
+  // What is sent: a 204/205/304 goes without its body.
+  const res = sentResponse(rendered);
   // At most 3 UTF-8 bytes per UTF-16 unit, fewer bytes than characters in base64.
   if (res.body.length * 3 <= limit) return undefined;
   const size = res.isBase64 ? Buffer.byteLength(res.body, 'base64') : Buffer.byteLength(res.body, 'utf8');
@@ -127,7 +129,8 @@ function httpAnswer(def: Definition): HttpAnswer {
   return limit === GCF_RESPONSE_LIMIT_BYTES ? GCF_HTTP : gcfHttp(limit);
 }
 
-function writeResponse(response: ExpressResponse, out: HttpResponse): void {
+function writeResponse(response: ExpressResponse, rendered: HttpResponse): void {
+  const out = sentResponse(rendered);
   response.status(out.status);
   // `setHeader`, not Express' `set`: `set` rewrites Content-Type (adds a charset, reads a
   // bare word such as `html` as a file extension); the function's headers go out as given.

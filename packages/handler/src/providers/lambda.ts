@@ -6,11 +6,11 @@
  * and direct invocation. The clock is `context.getRemainingTimeInMillis()`.
  */
 import { MalformedEventError, toPublicError, type SteadyError } from '../errors.js';
-import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, queryFromObject } from '../http.js';
+import { decodeBody, forwardedClient, headerLists, httpInput, joinHeaderLists, parseQueryString, queryFromObject } from '../http.js';
 import { statusLine } from '../internal/http-grammar.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
-import { checkJsonSize, headerEntries, joinedHeaders, jsonBytesBound, renderError, type HttpResponse, type ResponseTooLargeError } from '../response.js';
+import { checkJsonSize, headerEntries, joinedHeaders, jsonBytesBound, renderError, sentResponse, type HttpResponse, type ResponseTooLargeError } from '../response.js';
 import { ALB_RESPONSE_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, WEBSOCKET_MESSAGE_LIMIT_BYTES } from '../internal/limits.js';
 import type { AuthorizerTrigger, HttpRequest, Outcome, StreamTrigger } from '../types.js';
 import { anyPayload } from '../message.js';
@@ -284,7 +284,7 @@ export function httpRequestFromEvent(kind: HttpKind, event: Rec): HttpRequest {
     rawBytes,
   };
   // An ALB reports the client only in X-Forwarded-For (client first, then proxies).
-  const ip = kind === 'alb' ? headers['x-forwarded-for']?.split(',')[0]?.trim() : str(identity.sourceIp);
+  const ip = kind === 'alb' ? forwardedClient(headers) : str(identity.sourceIp);
   if (ip) request.sourceIp = ip;
   return request;
 }
@@ -340,7 +340,7 @@ function albMultiValue(event: Rec): boolean {
 export function httpAnswer(kind: HttpKind, event: Rec): HttpAnswer {
   const limit = kind === 'alb' ? ALB_RESPONSE_LIMIT_BYTES : LAMBDA_RESPONSE_LIMIT_BYTES;
   const tooLarge = (res: HttpResponse): ResponseTooLargeError | undefined =>
-    (kind === 'apigw-websocket' ? checkJsonSize(res.body, WEBSOCKET_MESSAGE_LIMIT_BYTES) : undefined) ??
+    (kind === 'apigw-websocket' ? checkJsonSize(sentResponse(res).body, WEBSOCKET_MESSAGE_LIMIT_BYTES) : undefined) ??
     (jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(formatHttp(kind, event, res)), limit));
   if (kind !== 'alb' || albMultiValue(event)) return { tooLarge };
   return { unsendable: (res) => (res.cookies.length > 1 ? 'cookies' : undefined), tooLarge };
@@ -388,7 +388,8 @@ function multiValueHeaders(res: HttpResponse, onlyRepeated: boolean): Record<str
  * take `cookies`; REST APIs (v1) and WebSocket routes take repeated headers and cookies in `multiValueHeaders`; an
  * ALB takes `statusDescription`, and `multiValueHeaders` only when the target group has them on.
  */
-export function formatHttp(kind: HttpKind, event: Rec, res: HttpResponse): Rec {
+export function formatHttp(kind: HttpKind, event: Rec, rendered: HttpResponse): Rec {
+  const res = sentResponse(rendered);
   const out: Rec = { statusCode: res.status };
   if (kind === 'apigw-v2' || kind === 'function-url') {
     out.headers = joinedHeaders(res);

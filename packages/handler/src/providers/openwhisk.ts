@@ -28,14 +28,13 @@
  */
 import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
-import { decodeBody, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
+import { decodeBody, forwardedClient, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
 import { isJsonMediaType as isJsonFamily, parseMediaType, type MediaType } from '../internal/media-type.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import type { Logger } from '../logger.js';
-import { checkJsonSize, InvalidHttpResultError, jsonBytesBound, renderError, type HttpResponse, type ResponseTooLargeError } from '../response.js';
+import { checkJsonSize, InvalidHttpResultError, jsonBytesBound, renderError, sentResponse, type HttpResponse, type ResponseTooLargeError } from '../response.js';
 import { OPENWHISK_RESULT_LIMIT_BYTES } from '../internal/limits.js';
-import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { couchDbItem, isCouchDbChange } from '../events/couchdb.js';
 import { rawBase64, withRawBody } from '../events/item.js';
@@ -150,6 +149,9 @@ function webInvocation(params: Rec, activationId: string, def: Definition): Invo
     rawBody: body.rawBody,
     rawBytes: body.rawBytes,
   };
+  // The controller passes the client's address only in the edge proxy's X-Forwarded-For.
+  const ip = forwardedClient(headers);
+  if (ip) request.sourceIp = ip;
   return {
     trigger: { kind: 'http', source: raw ? 'ow-web-raw' : 'ow-web', request },
     requestId: activationId,
@@ -182,10 +184,11 @@ function webHeaders(res: HttpResponse): Record<string, string | string[]> {
   return headers;
 }
 
-export function toOpenWhiskWebResult(res: HttpResponse): OpenWhiskWebResult {
-  const result: OpenWhiskWebResult = { statusCode: res.status, headers: webHeaders(res) };
+export function toOpenWhiskWebResult(rendered: HttpResponse): OpenWhiskWebResult {
   // A body with 204/304 makes the controller fail the response (akka-http: 500); 205 has none either.
-  if (res.body === '' || NO_CONTENT_STATUSES.has(res.status)) return result;
+  const res = sentResponse(rendered);
+  const result: OpenWhiskWebResult = { statusCode: res.status, headers: webHeaders(res) };
+  if (res.body === '') return result;
   const mediaType = parseMediaType(headerValue(res.headers, 'content-type'));
   if (mediaType === undefined) {
     // The controller assumes text/html for a string body without a content type.
