@@ -46,12 +46,16 @@ describe.each(sqsServers().map((s) => s.name))('a store outage after SQS accepte
     // The real sender; the store goes away once SQS has accepted (during the outage runs).
     const real = sqsSender({ client: sqs, queueUrl: q.url, retry: { retries: 0 } });
     let outage = false;
+    let down = false;
     const sender: Sender = {
       fifo: real.fifo,
       maxMessageBytes: (o) => real.maxMessageBytes(o),
       async send(messages, options) {
         const report = await real.send(messages, options);
-        if (outage && report.sent.length > 0) await proxy.close();
+        if (outage && report.sent.length > 0) {
+          down = true;
+          await proxy.close();
+        }
         return report;
       },
     };
@@ -74,7 +78,8 @@ describe.each(sqsServers().map((s) => s.name))('a store outage after SQS accepte
       outage = true;
       quarantined += (await box.sweep(ctx())).metrics.quarantined;
       outage = false;
-      proxy = await startProxy(redisPort, port);
+      if (down) proxy = await startProxy(redisPort, port);
+      down = false;
       // The next scheduled run comes after this run's lease (held: its release failed too) ran out.
       await sleep(LEASE_MS * 2);
     }
