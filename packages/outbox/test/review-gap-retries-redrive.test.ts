@@ -14,6 +14,7 @@ import { memoryStore } from '@steadyfn/idempotency';
 import { inbox } from '@steadyfn/outbox';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectOptionRefused } from '../../../test/support/config-errors.js';
 import { deleteQueue, suffix, sqsServers } from './sqs-servers.js';
 import { lambdaContext, sqsClient, sqsRecord } from './support.js';
 
@@ -57,4 +58,20 @@ describe.each(sqsServers().map((s) => s.name))('inbox gap retries against the re
     expect(((await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }))).Messages ?? []).length).toBe(0);
     expect(warnings.join('\n')).toContain('maxReceiveCount');
   }, 30_000);
+});
+
+describe('inbox({ queue }) is checked up front', () => {
+  it.each([
+    ['queue', 'not an object'],
+    ['queue.queueUrl', { client: undefined as never, queueUrl: '' }],
+  ])('a bad %s is CONFIG_INVALID naming it', async (field, queue) => {
+    const sqs = await sqsClient('moto');
+    cleanups.push(async () => sqs.destroy());
+    const value = typeof queue === 'object' ? { ...queue, client: sqs } : queue;
+    expectOptionRefused(() => inbox({ store: memoryStore(), consumer: 'c', queue: value as never }), 'inbox', field, []);
+  });
+
+  it('an unknown key of queue is refused with its path', () => {
+    expectOptionRefused(() => inbox({ store: memoryStore(), consumer: 'c', queue: { queueUrl: 'https://x', client: {} as never, url: 'x' } as never }), 'inbox', 'queue.url', []);
+  });
 });
