@@ -22,6 +22,7 @@ import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqConflictError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
 import type { S3Sender } from './sqs/claim-check.js';
+import { receiveLimitOf, type InboxQueueOptions } from './inbox-redrive.js';
 
 /** Options of `inbox()`. */
 export interface InboxOptions {
@@ -45,9 +46,21 @@ export interface InboxOptions {
   /**
    * With `onGap: 'retry'`, an event is handled anyway on its `maxGapRetries`-th delivery (the
    * queue's receive count, `ctx.trigger.attempt`, reaching it: deliveries before it are retried;
-   * its predecessor is lost or outlived the retention); a warning is logged. @default 10
+   * its predecessor is lost or outlived the retention); a warning is logged. Keep it at most the
+   * queue's redrive `maxReceiveCount`: SQS dead-letters a message after that many receives, so a
+   * larger value never gets to handle it — or give `queue`, and the inbox takes the event on the
+   * queue's last receive when that comes first. @default 10
    */
   maxGapRetries?: number;
+  /**
+   * The queue this consumer reads (`{ client: SQSClient, queueUrl }`). With it, the first seq gap
+   * reads the queue's `RedrivePolicy` (`GetQueueAttributes`, once; needs
+   * `sqs:GetQueueAttributes`): when its `maxReceiveCount` is below `maxGapRetries`, the event is
+   * handled on receive `maxReceiveCount` instead of going to the DLQ unhandled, and the warning
+   * `inbox maxGapRetries is above the queue's maxReceiveCount` is logged once. A policy that cannot
+   * be read is warned about and `maxGapRetries` applies as configured. Default: not read.
+   */
+  queue?: InboxQueueOptions;
   /**
    * Client for the claim-check bucket: a message the relay's sender stored in S3 (attribute
    * `steadyfn.claimCheck`) is fetched and verified against the pointer's size and SHA-256
@@ -104,7 +117,7 @@ const markerFingerprint = (event: EventEnvelope) => createHash('sha256').update(
  */
 export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> & { readonly consumer: string } {
   if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object { store, consumer }', options);
-  checkKnownKeys(OWNER, '', options, keysOf<InboxOptions>({ store: true, consumer: true, retentionMs: true, leaseMs: true, onGap: true, maxGapRetries: true, s3: true, read: true }));
+  checkKnownKeys(OWNER, '', options, keysOf<InboxOptions>({ store: true, consumer: true, retentionMs: true, leaseMs: true, onGap: true, maxGapRetries: true, queue: true, s3: true, read: true }));
   const store = options.store;
   if (typeof store?.claim !== 'function' || typeof store.completeMany !== 'function') invalidOption(OWNER, 'store', 'an idempotency store: redisStore(...) or mongoStore(...)', store);
   const consumer = stringOption(OWNER, 'consumer', options.consumer);
@@ -112,6 +125,18 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const leaseMs = msOption(OWNER, 'leaseMs', options.leaseMs, 300_000);
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
+  const receiveLimit = receiveLimitOf(OWNER, options.queue);
+  let cappedNoted = false;
+  /** The delivery on which a gap is accepted: `maxGapRetries`, or the queue's last receive before its DLQ when that is earlier. */
+  const gapLimit = async (ctx: Context): Promise<number> => {
+    const receives = receiveLimit ? await receiveLimit(ctx.log, ctx.signal) : undefined;
+    if (receives === undefined || receives >= maxGapRetries) return maxGapRetries;
+    if (!cappedNoted) {
+      cappedNoted = true;
+      ctx.log.warn("inbox maxGapRetries is above the queue's maxReceiveCount; a gap is accepted on the queue's last receive", { consumer, maxGapRetries, maxReceiveCount: receives });
+    }
+    return receives;
+  };
   if (options.read !== undefined && typeof options.read !== 'function') invalidOption(OWNER, 'read', "a function (ctx) => the message body as the envelope's JSON", options.read);
   if (options.s3 !== undefined) awsClientOption(OWNER, 's3', options.s3, 'S3', 'an S3Client from @aws-sdk/client-s3 (to fetch claim-checked bodies)');
   const scope = scopeOf(`inbox:${consumer}`);
@@ -247,7 +272,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
         }
         if (previous?.status !== 'completed') {
           const attempt = ctx.trigger.kind === 'queue' ? (ctx.trigger.attempt ?? 1) : 1;
-          if (onGap === 'retry' && attempt < maxGapRetries) {
+          if (onGap === 'retry' && attempt < (await gapLimit(ctx))) {
             await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
             throw new SeqGapError(`inbox: event ${event.seq} of ${agg} arrived before ${event.seq - 1} was handled; retry later`, { aggregate: agg, expectedSeq: event.seq - 1, gotSeq: event.seq });
           }

@@ -9,6 +9,7 @@ export type { OutboxPlugin, OutboxContextBase, OutboxContextOf } from './plugin.
 export type { OutboxOptions, RelayOptions, Watchdog } from './options.js';
 export { inbox, inboxCleanup } from './inbox.js';
 export type { InboxOptions, InboxContext, InboxState, InboxCleanupOptions } from './inbox.js';
+export type { InboxQueueOptions } from './inbox-redrive.js';
 export { transitions } from './transitions.js';
 export type { TransitionsOptions, TransitionContext, TransitionResult } from './transitions.js';
 

@@ -25,6 +25,16 @@
  * that only needed a retry. After a send, the first refused event is quarantined when SQS
  * refused it as a sender fault; a poison event (the attempt rule) read behind sendable ones is
  * quarantined once they were all accepted. Otherwise the next flush or sweep tries again.
+ *
+ * Marks that meet a store outage: SQS answered the round but the store could not take its
+ * marks (nor, then, the leases' release). Left like that, each event's attempt would stay
+ * "begun, never finished" — a crash to `maxUnfinishedAttempts` — so three runs meeting a
+ * flapping store would quarantine healthy events SQS took every time. The round's verdicts are
+ * kept in this process (per relay store, bounded) with its leases still held, and the next
+ * relay run here settles them first, with the same lease tokens: the marks land, the attempts
+ * end, the leases are released. A newer holder (the lease ran out and another relay took the
+ * aggregate) fences them out; what a process never gets to settle (killed, or no run after the
+ * outage) still counts as one unfinished attempt, as a crash does.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@steadyfn/handler';
@@ -64,6 +74,42 @@ export interface RelayDeps {
   sender: Sender;
   metrics: MetricsRecorder;
   log?: Logger | undefined;
+}
+
+/** Rounds whose marks failed after the send, per relay store: settled first by the next run in this process. */
+const unsettled = new WeakMap<RelayStore, SettleItem[]>();
+/** Most aggregates' verdicts kept per store (the oldest dropped: they count as a crash would). */
+const MAX_UNSETTLED = 1_000;
+
+/** Raised by a round whose marks failed: its leases stay held for the replay. */
+class MarksFailed extends Error {
+  constructor(readonly items: ReadonlyArray<SettleItem>, override readonly cause: unknown) {
+    super('outbox relay marks failed');
+  }
+}
+
+function keepUnsettled(store: RelayStore, items: ReadonlyArray<SettleItem>): void {
+  const kept = [...(unsettled.get(store) ?? []), ...items];
+  unsettled.set(store, kept.slice(Math.max(0, kept.length - MAX_UNSETTLED)));
+}
+
+/** Settles the rounds an earlier run here could not mark (see the file's comment). Never throws. */
+async function settleKept(deps: RelayDeps, options: RelayRunOptions): Promise<void> {
+  const items = unsettled.get(deps.store);
+  if (!items || items.length === 0) return;
+  unsettled.delete(deps.store);
+  const signal = options.releaseSignal ?? options.signal;
+  let marked: number[];
+  try {
+    marked = await deps.store.settle(items, { signal });
+  } catch (error) {
+    keepUnsettled(deps.store, items);
+    deps.log?.warn('outbox relay could not yet mark rounds SQS accepted earlier; kept for the next run', { store: deps.store.kind, aggregates: items.length, ...describeCause(error) });
+    return;
+  }
+  if (!deps.store.settleReleasesLease) await release(deps, items.map((i) => i.lease), options);
+  const fenced = marked.filter((m) => m === -1).length;
+  deps.log?.info('outbox relay marked rounds SQS accepted before a store outage', { store: deps.store.kind, aggregates: items.length, fenced });
 }
 
 interface Working extends LeasedRef {
@@ -167,7 +213,14 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
   // With the invocation's signal, not the run's: a send the deadline reserve aborted is still
   // recorded (reserveMs is the time for it) as finished and unjudged — else it would count as
   // a crash, and three deadline-bound sweeps through an outage would quarantine the aggregate.
-  const marked = await deps.store.settle(items, { signal: options.releaseSignal ?? options.signal });
+  let marked: number[];
+  try {
+    marked = await deps.store.settle(items, { signal: options.releaseSignal ?? options.signal });
+  } catch (error) {
+    // SQS answered; only the store is missing. Kept for the next run here, leases held for it.
+    keepUnsettled(deps.store, items);
+    throw new MarksFailed(items, error);
+  }
   const drained: Working[] = [];
   for (let i = 0; i < items.length; i++) {
     const { ref, lease, sent, refused } = items[i]!;
@@ -230,6 +283,7 @@ async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, option
  * the next flush or sweep.
  */
 export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<void> {
+  await settleKept(deps, options);
   if (refs.length > 0 && !(await queueReadable(deps, options))) return;
   let active: ReadonlyArray<AggregateRef> = refs;
   for (let round = 0; active.length > 0 && round < 1000; round++) {
@@ -247,6 +301,11 @@ export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<Aggre
       // accepted and that have more behind it. A refusal waits for the next run.
       active = [...waiting, ...drained.filter((w) => w.more).map((w) => w.ref)];
     } catch (error) {
+      if (error instanceof MarksFailed) {
+        settled = new Set(error.items.map((i) => i.lease));
+        deps.log?.warn('outbox relay could not mark what SQS accepted; the next run here marks it (leases kept until then)', { store: deps.store.kind, aggregates: error.items.length, ...describeCause(error.cause) });
+        break;
+      }
       deps.log?.warn('outbox relay stopped; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
       break;
     } finally {

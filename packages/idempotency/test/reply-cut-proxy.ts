@@ -1,0 +1,73 @@
+/**
+ * A loopback TCP proxy in front of a MongoDB-wire server that can cut a connection the way a
+ * network drop after a command does: the command reached the server and ran, its reply never
+ * reaches the client (the connection is reset instead). One-shot rules, matched in order on
+ * the bytes of a request: `cut` resets that connection when the request is answered; a function
+ * runs (and is awaited) before the request is forwarded — a competing write placed exactly
+ * between a client's read and its write. Every other request is forwarded as is.
+ * (`packages/connections/test/support/proxy.ts` resets or blackholes every connection at once,
+ * by time; this cut has to land after one chosen command, which timing cannot place.)
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export interface ReplyCutProxy {
+  port: number;
+  /** Adds a one-shot rule for the next request containing `pattern` (after the earlier rules fired). */
+  on(pattern: string, action: 'cut' | (() => Promise<void>)): void;
+  /** Connections cut so far. */
+  readonly cuts: number;
+  close(): Promise<void>;
+}
+
+export async function startReplyCutProxy(targetPort: number): Promise<ReplyCutProxy> {
+  const sockets = new Set<Socket>();
+  const rules: Array<{ pattern: Buffer; action: 'cut' | (() => Promise<void>) }> = [];
+  let cuts = 0;
+  const server: Server = createServer((client) => {
+    const upstream = connect({ host: '127.0.0.1', port: targetPort });
+    sockets.add(client).add(upstream);
+    let cutOnReply = false;
+    // Requests are forwarded in order, each after the rule it matched (if any) has run.
+    let forwarding = Promise.resolve();
+    client.on('data', (chunk: Buffer) => {
+      const rule = rules[0]?.pattern && chunk.includes(rules[0].pattern) ? rules.shift() : undefined;
+      forwarding = forwarding.then(async () => {
+        if (rule?.action === 'cut') cutOnReply = true;
+        else if (rule) await rule.action();
+        upstream.write(chunk);
+      });
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!cutOnReply) return void client.write(chunk);
+      cuts++;
+      client.resetAndDestroy();
+      upstream.destroy();
+    });
+    const drop = (): void => {
+      sockets.delete(client);
+      sockets.delete(upstream);
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) {
+      s.on('error', drop);
+      s.on('close', drop);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('proxy has no port');
+  return {
+    port: address.port,
+    on(pattern, action) {
+      rules.push({ pattern: Buffer.from(pattern, 'utf8'), action });
+    },
+    get cuts() {
+      return cuts;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
