@@ -223,14 +223,14 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
   it('dapr/dapr#8151: outbox enabled, state saved, but no message delivered to the broker', async () => {
     // Reported: the state transaction committed and nothing ever reached the broker. Ours: the
     // invocation that commits sends its events before it returns (no poller, no sleep) — on
-    // FerretDB's embedded outbox to a FIFO queue, group = aggregate type/id, dedup id = event id.
+    // FerretDB's embedded outbox to a FIFO queue, group = aggregate, dedup id = event id.
     const url = await queue(true);
     const { write } = embeddedWriter(sqsSender({ client: sqs, queueUrl: url }), 'd8151');
     await write.invoke({ agg: 'order-1', count: 2 });
     const got = await receiveAll(sqs, url, 2, 3_000);
     expect(got.map((m) => parse(m).seq)).toEqual([1, 2]);
     for (const m of got) {
-      expect(m.Attributes?.MessageGroupId).toBe('tick/order-1');
+      expect(m.Attributes?.MessageGroupId).toBe('order-1');
       expect(m.Attributes?.MessageDeduplicationId).toBe(parse(m).id);
     }
   });

@@ -9,13 +9,8 @@
  *   traceparent         the envelope's W3C trace context (`traceAttributes` of @steadyfn/handler:
  *                       the name a steadyfn consumer reads into its `ctx.traceparent`)
  *
- * `groupKey` is the aggregate, `aggregateType/aggregateId` (`order/42`): on a FIFO queue the
- * sender makes it the `MessageGroupId` (`sha256:<base64url>` of it when SQS would refuse it:
- * over 128 characters, or a character outside printable ASCII without space) and the event id
- * the `MessageDeduplicationId`. The type is part of it so that `order/42` and `invoice/42`,
- * two aggregates, are two groups and never hold each other's head of line. (Releases before
- * this used the aggregate id alone: an event sent then is in group `42`; see the README,
- * "Order (head of line)", for what keeps order across that change.)
+ * `groupKey` is the aggregate id: on a FIFO queue the sender makes it the `MessageGroupId`
+ * (hashed when SQS would refuse it) and the event id the `MessageDeduplicationId`.
  */
 import { traceAttributes } from '@steadyfn/handler/tracing';
 import type { OutboundMessage, StoredEvent } from './types.js';
@@ -44,5 +39,5 @@ export function toMessage(event: StoredEvent): OutboundMessage {
     const trace = traceAttributes(event);
     for (const name of Object.keys(trace)) attributes[name] = trace[name]!.StringValue;
   }
-  return { id: event.id, groupKey: event.aggregate, body: event.body, attributes };
+  return { id: event.id, groupKey: event.aggregateId, body: event.body, attributes };
 }

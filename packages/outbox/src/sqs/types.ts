@@ -11,7 +11,7 @@ export interface OutboundMessage {
    */
   id: string;
   /**
-   * The ordering group (the outbox passes the aggregate, `aggregateType/aggregateId`). On FIFO queues it becomes the `MessageGroupId` (as is when SQS accepts it,
+   * Aggregate id. On FIFO queues it becomes the `MessageGroupId` (as is when SQS accepts it,
    * else a stable `sha256:` hash, see `messageGroupId`). On both queue kinds a failed message
    * stops the later messages of its group in the same call. Required on FIFO queues.
    */
