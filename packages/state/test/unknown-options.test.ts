@@ -98,7 +98,7 @@ describe('state factories: unknown option keys', () => {
   it('s3Object() (and so s3Json, s3Ndjson, s3Snapshot) refuses a client for another AWS service, or none', () => {
     // The shape of an SQSClient from @aws-sdk/client-sqs (not a dependency of this package): a send and config.serviceId.
     const sqsLike = { send: async () => ({}), config: { serviceId: 'SQS' } };
-    expectOptionRefused(() => s3Json({ client: sqsLike, bucket: 'b', key: 'k' }), 's3Object', 'client', ['got a client for SQS']);
+    expectOptionRefused(() => s3Json({ client: sqsLike, bucket: 'b', key: 'k' }), 's3Json', 'client', ['got a client for SQS']);
     expectOptionRefused(() => s3Object({ client: undefined as never, bucket: 'b', key: 'k', decode: String }), 's3Object', 'client', ['an S3Client']);
     expect(() => s3Json({ client: () => s3, bucket: 'b', key: 'k' })).not.toThrow();
   });

@@ -18,7 +18,12 @@ import { checkPartBody, checkPinsHold, fetchPart, latestManifest, loadManifest, 
 import { PartSpool } from './spool.js';
 import type { RestoreTarget } from './targets.js';
 
-/** Which backup: its id, or `'latest'` (the newest with a manifest), optionally of one job. */
+/**
+ * Which backup: its id, or `'latest'` (the newest with a manifest), optionally of one job. A
+ * damaged newest manifest makes `'latest'` fail (`BackupCorruptedError`, or
+ * `UnsupportedFormatError` for an unknown format) rather than pick an older backup; the error
+ * names the newest older backup whose manifest reads.
+ */
 export interface BackupRef {
   storage: S3Target;
   id: string | 'latest';

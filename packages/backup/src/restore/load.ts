@@ -2,7 +2,7 @@
  * Finding and reading a snapshot backup: the catalog (one prefix per backup id, ids are
  * UUIDv7 so they sort by time), the manifest, and the parts of its segments by byte range.
  */
-import { BackupChangedError, BackupCorruptedError, BackupError, BackupIncompleteError, BackupNotFoundError } from '../errors.js';
+import { BackupChangedError, BackupCorruptedError, BackupError, BackupIncompleteError, BackupNotFoundError, UnsupportedFormatError } from '../errors.js';
 import { sha256 } from '../format/content-hash.js';
 import { parseManifest, type Manifest, type ManifestPart } from '../format/manifest.js';
 import { gunzipLines } from '../format/ndjson.js';
@@ -44,24 +44,55 @@ export async function latestBackupId(loc: S3Location, signal?: AbortSignal): Pro
   return undefined;
 }
 
+/** Whether a manifest failed to load because it is damaged or of an unknown format (not missing, not a failed read). */
+function unreadable(error: unknown): error is BackupCorruptedError | UnsupportedFormatError {
+  return error instanceof BackupCorruptedError || error instanceof UnsupportedFormatError;
+}
+
+/**
+ * The error for `'latest'` when the newest backup's manifest (`id`) is damaged: the same class
+ * and problems, naming the newest older backup (of `job`, when given) whose manifest loads, to
+ * pass by id. `'latest'` never falls back on its own: that would restore older data than asked
+ * for, and let a drill of `'latest'` pass while the newest backup is broken.
+ */
+async function latestUnreadable(loc: S3Location, ids: string[], index: number, job: string | undefined, error: BackupCorruptedError | UnsupportedFormatError, signal?: AbortSignal): Promise<BackupError> {
+  let older: Manifest | undefined;
+  for (let i = index - 1; i >= 0 && older === undefined; i--) {
+    const manifest = await loadManifest(loc, ids[i]!, signal).catch((e: unknown) => {
+      if (e instanceof BackupNotFoundError || unreadable(e)) return undefined;
+      throw e;
+    });
+    if (manifest !== undefined && (job === undefined || manifest.job === job)) older = manifest;
+  }
+  const which = job === undefined ? "'latest'" : `'latest' of job "${job}"`;
+  const instead = older === undefined
+    ? `no older backup${job === undefined ? '' : ` of job "${job}"`} has a readable manifest`
+    : `the newest older backup with a readable manifest is ${older.backupId} (job "${older.job}"): pass its id to restore or verify it instead`;
+  const message = `${which} cannot be chosen: the manifest of backup ${ids[index]!}, the newest under the prefix${job === undefined ? '' : ' (its job cannot be read)'}, is damaged or of an unknown format; nothing was restored; ${instead}`;
+  const Kind = error instanceof UnsupportedFormatError ? UnsupportedFormatError : BackupCorruptedError;
+  return new Kind(message, error.problems);
+}
+
 /**
  * The manifest of the newest backup (of `job`, when given: each newer manifest is read to
  * learn its job); undefined when none.
  *
- * @throws {BackupCorruptedError | UnsupportedFormatError} the chosen manifest (or a newer one read for its job) is damaged
+ * @throws {BackupCorruptedError | UnsupportedFormatError} the chosen manifest (or a newer one read for its job) is damaged; the message names the newest older backup whose manifest loads
  */
 export async function latestManifest(loc: S3Location, job: string | undefined, signal?: AbortSignal): Promise<Manifest | undefined> {
-  if (job === undefined) {
-    const id = await latestBackupId(loc, signal);
-    return id === undefined ? undefined : loadManifest(loc, id, signal);
-  }
   const ids = await listBackupIds(loc, signal);
   for (let i = ids.length - 1; i >= 0; i--) {
-    const manifest = await loadManifest(loc, ids[i]!, signal).catch((error: unknown) => {
-      if (error instanceof BackupNotFoundError) return undefined;
+    // Without a job, a HEAD finds the newest committed backup; only that manifest is read.
+    if (job === undefined && !(await headObject(loc, keys.manifest(loc, ids[i]!), signal))) continue;
+    let manifest: Manifest | undefined;
+    try {
+      manifest = await loadManifest(loc, ids[i]!, signal);
+    } catch (error) {
+      if (error instanceof BackupNotFoundError) continue;
+      if (unreadable(error)) throw await latestUnreadable(loc, ids, i, job, error, signal);
       throw error;
-    });
-    if (manifest?.job === job) return manifest;
+    }
+    if (job === undefined || manifest.job === job) return manifest;
   }
   return undefined;
 }

@@ -3,7 +3,7 @@ import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { MongoTarget } from '../sources/mongo.js';
 import { checkTarget } from '../sources/mongo.js';
-import { s3Object, type S3SourceOptions } from '../sources/s3.js';
+import { s3Source, type S3SourceOptions } from '../sources/s3.js';
 import { booleanOption, bytesOption, functionOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, parseJson, resolveClient } from '../util.js';
 import type { Snapshot, SnapshotStore } from './types.js';
@@ -43,7 +43,7 @@ export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): Sna
   bytesOption('s3Snapshot', 'maxBytes', options.maxBytes);
   booleanOption('s3Snapshot', 'optional', options.optional);
   const decode = options.decode ?? defaultDecode<S, P>;
-  const source = s3Object<Snapshot<S, P> | undefined>({
+  const source = s3Source<Snapshot<S, P> | undefined>('s3Snapshot', {
     client: options.client,
     bucket: options.bucket,
     key: options.key,

@@ -90,14 +90,19 @@ const OBJECT_KEYS = keysOf<S3ObjectOptions<unknown>>({ client: true, bucket: tru
  */
 export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
   checkKnownKeys('s3Object', '', options, OBJECT_KEYS);
+  return s3Source('s3Object', options);
+}
+
+/** `s3Object()` once its keys are checked, its option errors naming `owner` (the function called: `s3Json`, `s3Snapshot`, …). Internal. */
+export function s3Source<T>(owner: string, options: S3ObjectOptions<T>): StateSource<T> {
   // A getter is judged at first use; a client given directly must be one for S3 (an SQSClient has a send too).
-  if (typeof options.client !== 'function') awsClientOption('s3Object', 'client', options.client, 'S3', 'an S3Client from @aws-sdk/client-s3, or a function returning one');
+  if (typeof options.client !== 'function') awsClientOption(owner, 'client', options.client, 'S3', 'an S3Client from @aws-sdk/client-s3, or a function returning one');
   for (const field of ['bucket', 'key'] as const) {
-    stringOption('s3Object', field, options[field]);
+    stringOption(owner, field, options[field]);
   }
-  functionOption('s3Object', 'decode', options.decode, 'a function (text) => value', true);
-  bytesOption('s3Object', 'maxBytes', options.maxBytes);
-  booleanOption('s3Object', 'optional', options.optional);
+  functionOption(owner, 'decode', options.decode, 'a function (text) => value', true);
+  bytesOption(owner, 'maxBytes', options.maxBytes);
+  booleanOption(owner, 'optional', options.optional);
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const what = `s3://${options.bucket}/${options.key}`;
 
@@ -151,9 +156,7 @@ export type S3SourceOptions = Omit<S3ObjectOptions<unknown>, 'decode'>;
  */
 export function s3Json<T = unknown>(options: S3SourceOptions): StateSource<T> {
   checkKnownKeys('s3Json', '', options, SOURCE_KEYS);
-  bytesOption('s3Json', 'maxBytes', options.maxBytes);
-  booleanOption('s3Json', 'optional', options.optional);
-  return s3Object<T>({ ...options, decode: (text) => parseJson(text, 'the object') as T });
+  return s3Source<T>('s3Json', { ...options, decode: (text) => parseJson(text, 'the object') as T });
 }
 
 /**
@@ -162,7 +165,5 @@ export function s3Json<T = unknown>(options: S3SourceOptions): StateSource<T> {
  */
 export function s3Ndjson<T = unknown>(options: S3SourceOptions): StateSource<T[]> {
   checkKnownKeys('s3Ndjson', '', options, SOURCE_KEYS);
-  bytesOption('s3Ndjson', 'maxBytes', options.maxBytes);
-  booleanOption('s3Ndjson', 'optional', options.optional);
-  return s3Object<T[]>({ ...options, decode: (text) => parseNdjson(text, 'the object') as T[] });
+  return s3Source<T[]>('s3Ndjson', { ...options, decode: (text) => parseNdjson(text, 'the object') as T[] });
 }
