@@ -9,6 +9,8 @@
  * claimed. It answers as the Redis store answers a failed batch: it gives back whatever this
  * owner holds and throws `LeaseStoreUnavailableError` — `claim` the same as `claimMany`. So
  * after the throw every key is free for the next delivery, which claims it at the next fence.
+ * `settleMany` read the same error the same way (answered settled, nothing written): it must
+ * fail instead.
  */
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
@@ -90,4 +92,17 @@ describe('mongoLeaseStore: a claim whose insert the network cuts (FerretDB behin
       });
     }
   }
+
+  // The same reading in the settle path: a settleMany whose insertMany never reached the server answered `true` for every key.
+  it('settleMany: the insert never reached the server → LEASE_STORE_UNAVAILABLE, never "settled" for a record still held', async () => {
+    const { cutStore, check } = await stores();
+    const keys = ['order-1', 'order-2', 'order-3'];
+    const owner = `first-${randomUUID()}`;
+    const claims = await cutStore.claimMany(keys.map((key) => ({ key, owner, leaseMs: 60_000 })));
+    proxy.on(INSERT, 'drop');
+    const outcome = await settle(cutStore.settleMany(claims.map((c, i) => ({ key: keys[i]!, owner, fence: c.claimed ? c.fence : 0, data: 'sent', keepMs: 60_000 }))));
+    if (outcome.value) for (const [i, ok] of outcome.value.entries()) if (ok) expect(await check.get(keys[i]!)).toMatchObject({ state: 'done', data: 'sent' });
+    expect(outcome.error).toBeInstanceOf(LeaseStoreUnavailableError);
+    for (const key of keys) expect(await check.get(key)).toMatchObject({ state: 'held', owner, fence: 1 });
+  });
 });
