@@ -14,7 +14,7 @@ import { handler } from '@steadyfn/handler';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotency, mongoStore, scopeOf, storeKey } from '../src/index.js';
-import { startReplyCutProxy, type ReplyCutProxy } from './reply-cut-proxy.js';
+import { startReplyCutProxy, type ReplyCutProxy } from '../../../test/support/reply-cut-proxy.js';
 import { lambdaContext, openBackend, silentSink, sqsRecord, type Backend } from './support.js';
 
 let backend: Backend;

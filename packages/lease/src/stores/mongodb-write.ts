@@ -4,6 +4,7 @@
  * counts or upserted ids.
  */
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
+import { unreachableMongo } from './store-unavailable.js';
 import { DUPLICATE_KEY, errorCode, writeErrorsOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 
 /** Most documents per insertMany. */
@@ -11,7 +12,9 @@ const INSERT_CHUNK = 100;
 
 /**
  * Inserts each document; true where it was inserted, false where its `_id` existed. Any other
- * failure rejects (then some of the documents may have been inserted: their leases free them).
+ * failure rejects, a network error included: then each document may or may not have been
+ * inserted (or may still be), and the caller must not read it as either (a claim gives back
+ * what its owner holds, see `claimBatch` in mongodb.ts).
  * `perOperationErrors`: the probe found that the server reports each duplicate of a batch on
  * its own; otherwise documents go one insert each.
  */
@@ -41,18 +44,42 @@ export async function insertAll(
       out.push(...(await abortable(Promise.all(chunk.map(single)), signal)));
       continue;
     }
-    const inserted = chunk.map(() => true);
     try {
       await abortable(col.insertMany(chunk, { ordered: false, ...session }), signal);
+      out.push(...chunk.map(() => true));
     } catch (error) {
-      const errors = writeErrorsOf(error);
-      // Only one duplicate-key error per failed insert is a verdict; anything else is a failure to report.
-      if (!errors || errors.some((e) => e.code !== DUPLICATE_KEY || e.index < 0 || e.index >= chunk.length)) throw error;
-      for (const e of errors) inserted[e.index] = false;
+      const inserted = verdicts(error, chunk.length);
+      if (!inserted) throw error;
+      out.push(...inserted);
     }
-    out.push(...inserted);
   }
   return out;
+}
+
+/**
+ * What a failed `insertMany` of `count` documents (unordered) says of each: false where the
+ * server reported a duplicate `_id`, true for the rest — or undefined when the error does not
+ * say, and the outcome of every document is unknown. Only the server's answer to the whole
+ * batch says: a `MongoBulkWriteError` whose own code is a duplicate key (the driver's
+ * `handleWriteError`), listing one duplicate-key error per failed insert, with no write concern
+ * error. The driver wraps a network error (a connection reset before or after the server ran
+ * the insert) in a `MongoBulkWriteError` too, with an empty `writeErrors` list (or the list of
+ * an earlier batch): that is not "all inserted".
+ */
+function verdicts(error: unknown, count: number): boolean[] | undefined {
+  const errors = writeErrorsOf(error);
+  if (!errors || errors.length === 0 || errorCode(error) !== DUPLICATE_KEY || unreachableMongo(error) || hasWriteConcernError(error)) return undefined;
+  const inserted = new Array<boolean>(count).fill(true);
+  for (const e of errors) {
+    if (e.code !== DUPLICATE_KEY || e.index < 0 || e.index >= count || !inserted[e.index]) return undefined;
+    inserted[e.index] = false;
+  }
+  return inserted;
+}
+
+function hasWriteConcernError(error: unknown): boolean {
+  const result = (error as { result?: { hasWriteConcernError?: () => unknown } } | null)?.result;
+  return typeof result?.hasWriteConcernError === 'function' && Boolean(result.hasWriteConcernError());
 }
 
 /** Deletes, in the background, superseded generations written before `before` (housekeeping only). */

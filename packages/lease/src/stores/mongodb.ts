@@ -122,7 +122,10 @@ export interface MongoProbeResult extends ProbeResult {
  * A lease store on a MongoDB-wire server.
  * @throws LeaseStoreUnavailableError (`LEASE_STORE_UNAVAILABLE`, 503, retryable) from every call
  *   when the server cannot be reached (driver network, server-selection or pool errors, a refused
- *   or reset socket; the driver's error is the `cause`). Other errors pass through unchanged.
+ *   or reset socket, a `MongoBulkWriteError` wrapped around one; the driver's error is the
+ *   `cause`). A `claim` or `claimMany` that throws holds no key: it first releases what its owner
+ *   holds of what it claimed or sent (what it cannot reach ends with its lease). Other errors
+ *   pass through unchanged.
  */
 export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
   /**
@@ -236,8 +239,29 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
   /** What a claim reports when it cannot decide yet: held, by nobody known, for a moment. */
   const undecided = (fence: number): ClaimResult => ({ claimed: false, record: { state: 'held', fence, owner: '', expiresAt: Date.now() + 1000 } });
 
+  /**
+   * Claims each request (`claim` is a batch of one). A call that throws holds no key, as the
+   * Redis store's failed batch (`releaseClaimed`): an insert that fails other than by a
+   * duplicate `_id` — a connection reset before the server saw it, or after it ran it and
+   * before its reply — has an unknown outcome, so every generation this call claimed or sent is
+   * given back (released, where this owner holds it) before the error is thrown; what cannot be
+   * given back (the server still unreachable, an insert landing later) ends with its lease.
+   * Inside a transaction nothing is given back: the transaction's abort undoes its inserts.
+   */
   const claimBatch = async (requests: ClaimRequest[], options: MongoCallOptions | undefined): Promise<ClaimResult[]> => {
     if (requests.length === 0) return [];
+    const taken: Change[] = [];
+    try {
+      return await claimRounds(requests, taken, options);
+    } catch (error) {
+      // Best effort, without the caller's signal (it may be what ended the call).
+      if (taken.length > 0 && !options?.session?.inTransaction()) await settleBatch(taken, undefined).catch(() => undefined);
+      throw error;
+    }
+  };
+
+  /** The rounds of `claimBatch`; `taken` collects every generation sent and not refused as a duplicate. */
+  const claimRounds = async (requests: ClaimRequest[], taken: Change[], options: MongoCallOptions | undefined): Promise<ClaimResult[]> => {
     const { col, probed } = await ready(options?.signal);
     const results = new Array<ClaimResult | undefined>(requests.length);
     const lastFence = new Array<number>(requests.length).fill(0);
@@ -280,7 +304,11 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
       } else if (attempts.length > 0) {
         const sentAt = performance.now();
         const sentAtLocal = Date.now();
+        const sent = attempts.map((a) => ({ key: a.doc.k, owner: a.doc.o!, fence: a.doc.g }));
+        taken.push(...sent);
         const inserted = await write(col, probed, attempts, now, options);
+        // Refused as duplicates: another's generation, nothing to give back.
+        taken.splice(taken.length - sent.length, sent.length, ...sent.filter((_, j) => inserted[j]));
         attempts.forEach((a, j) => {
           if (!inserted[j]) return next.push(a.index);
           // For the holder, the lease ends leaseMs after it sent the claim: never later than the store's end.

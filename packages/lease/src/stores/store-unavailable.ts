@@ -25,7 +25,19 @@ const UNREACHABLE: Record<'mongodb' | 's3', readonly ConnectionFailure[]> = {
  */
 export function storeError(store: 'mongodb' | 's3', error: unknown, signal?: AbortSignal): unknown {
   if (signal?.aborted || error instanceof SteadyError) return error;
-  return connectionFailure(error, UNREACHABLE[store]) !== undefined ? new LeaseStoreUnavailableError(store, error) : error;
+  const unreachable = store === 'mongodb' ? unreachableMongo(error) : connectionFailure(error, UNREACHABLE.s3) !== undefined;
+  return unreachable ? new LeaseStoreUnavailableError(store, error) : error;
+}
+
+/**
+ * The MongoDB driver could not reach the server: `error` or one of its causes is of the
+ * unreachable kinds, or it is a `MongoBulkWriteError` the driver wrapped around such an error
+ * (it keeps the network error as `errorResponse`, not as `cause`, and lists no write errors).
+ */
+export function unreachableMongo(error: unknown): boolean {
+  if (connectionFailure(error, UNREACHABLE.mongodb) !== undefined) return true;
+  const wrapped = (error as { errorResponse?: unknown } | null)?.errorResponse;
+  return wrapped instanceof Error && connectionFailure(wrapped, UNREACHABLE.mongodb) !== undefined;
 }
 
 /** Runs `call`, rejecting with `storeError(store, …)` of whatever it throws. */

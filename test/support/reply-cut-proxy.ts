@@ -1,8 +1,10 @@
 /**
  * A loopback TCP proxy in front of a MongoDB-wire server that can cut a connection the way a
- * network drop after a command does: the command reached the server and ran, its reply never
- * reaches the client (the connection is reset instead). One-shot rules, matched in order on
- * the bytes of a request: `cut` resets that connection when the request is answered; a function
+ * network drop does: `cut` — the command reached the server and ran, its reply never reaches
+ * the client (the connection is reset instead); `drop` — the connection is reset before the
+ * command is forwarded, so the server never sees it. One-shot rules, matched in order on the
+ * bytes of a request: `cut` resets that connection when the request is answered, `drop` resets
+ * it at once (the request is not forwarded); a function
  * runs (and is awaited) before the request is forwarded — a competing write placed exactly
  * between a client's read and its write. Every other request is forwarded as is.
  * (`packages/connections/test/support/proxy.ts` resets or blackholes every connection at once,
@@ -13,15 +15,18 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export interface ReplyCutProxy {
   port: number;
   /** Adds a one-shot rule for the next request containing `pattern` (after the earlier rules fired). */
-  on(pattern: string, action: 'cut' | (() => Promise<void>)): void;
-  /** Connections cut so far. */
+  on(pattern: string, action: Action): void;
+  /** Connections cut (or dropped) so far. */
   readonly cuts: number;
   close(): Promise<void>;
 }
 
+/** `cut`: forward, then reset instead of replying; `drop`: reset without forwarding; a function: run it, then forward. */
+export type Action = 'cut' | 'drop' | (() => Promise<void>);
+
 export async function startReplyCutProxy(targetPort: number): Promise<ReplyCutProxy> {
   const sockets = new Set<Socket>();
-  const rules: Array<{ pattern: Buffer; action: 'cut' | (() => Promise<void>) }> = [];
+  const rules: Array<{ pattern: Buffer; action: Action }> = [];
   let cuts = 0;
   const server: Server = createServer((client) => {
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
@@ -32,6 +37,12 @@ export async function startReplyCutProxy(targetPort: number): Promise<ReplyCutPr
     client.on('data', (chunk: Buffer) => {
       const rule = rules[0]?.pattern && chunk.includes(rules[0].pattern) ? rules.shift() : undefined;
       forwarding = forwarding.then(async () => {
+        if (rule?.action === 'drop') {
+          cuts++;
+          client.resetAndDestroy();
+          upstream.destroy();
+          return;
+        }
         if (rule?.action === 'cut') cutOnReply = true;
         else if (rule) await rule.action();
         upstream.write(chunk);
