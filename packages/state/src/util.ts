@@ -120,6 +120,16 @@ export function parseNdjson(text: string, what: string): unknown[] {
   return out;
 }
 
+/**
+ * A loaded value with its version, or without one when the version is not there (`null` or
+ * `undefined`: a version key never written, a hash or document without the field, no version
+ * document). A missing version is no version: read again as "missing", it would prove nothing
+ * and keep the first value for ever, so such a source is loaded in full each time it is stale.
+ */
+export function versioned<T>(value: T, version: unknown): { value: T; version?: unknown } {
+  return version === null || version === undefined ? { value } : { value, version };
+}
+
 /** Reads a dotted path (`meta.version`) from a document. */
 export function getPath(doc: unknown, path: string): unknown {
   let at: unknown = doc;
