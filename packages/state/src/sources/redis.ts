@@ -269,9 +269,10 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
       let decoded: unknown = text;
       if (decode === 'json') {
         try {
-          decoded = JSON.parse(text);
-        } catch {
-          throw new SourceError(`field ${name} is not valid JSON`, name);
+          // Where it goes wrong, never the text (and a byte order mark skipped), as for a key.
+          decoded = parseJson(text, `field ${name}`);
+        } catch (error) {
+          throw new SourceError((error as Error).message, name);
         }
       }
       setOwn(value, name, decoded);
