@@ -8,11 +8,13 @@ interface Closable {
 }
 
 const KEY = Symbol.for('steadyfn.connections.registry');
-const holder = globalThis as typeof globalThis & { [KEY]?: Set<Closable> };
+const FORGOTTEN = Symbol.for('steadyfn.connections.forgotten');
+const holder = globalThis as typeof globalThis & { [KEY]?: Set<Closable>; [FORGOTTEN]?: WeakSet<Closable> };
 const handles: Set<Closable> = (holder[KEY] ??= new Set());
 
-// Handles `forget()` took out: they are not put back when they connect again.
-const forgotten = new WeakSet<Closable>();
+// Handles `forget()` took out: they are not put back when they connect again (on globalThis too:
+// `forget` from one copy of the package may be given a handle of the other).
+const forgotten: WeakSet<Closable> = (holder[FORGOTTEN] ??= new WeakSet());
 
 /**
  * Puts a handle in the process-wide set `closeAll()` and SIGTERM close while it has a client or
