@@ -12,7 +12,7 @@ import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js'
 import { closedErrorOf, type ClosedError } from './closed.js';
 import { ClientLifecycle } from './lifecycle.js';
 import { CLOSED_ERROR, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
-import { register, unregister } from './registry.js';
+import { hold, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
 import { validateSpec } from './validate.js';
 import { Waiting } from './waiting.js';
@@ -61,7 +61,8 @@ function callOn<T, R>(client: T, fn: (client: T) => R | Promise<R>): R | Promise
 export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?: (client: T) => boolean): ClientHandle<T> {
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
-  const life = new ClientLifecycle(spec, settings);
+  // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
+  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held));
   const isConnErr = spec.isConnectionError ?? isConnectionError;
   const notSent = spec.wasNotSent ?? wasNotSent;
   // Commands racing their signals; one cut off by its signal leaves its client suspect: it may hang on a dead socket.
@@ -162,11 +163,14 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?:
     [RUN_WITH]: runWith,
     [CLOSED_ERROR]: closedErrorOf(name, life, isConnErr, notSent, closedByUser),
   };
-  register(handle);
   return handle;
 }
 
-/** Stops tracking a handle for `closeAll` and `closeOnSigterm` (it stays usable; close it yourself). */
+/**
+ * Stops tracking a handle for `closeAll` and `closeOnSigterm`, also after it connects again (it
+ * stays usable; close it yourself). A handle is tracked only while it has a client or a connect
+ * under way, so a handle closed with `close()` needs no `forget` to be let go.
+ */
 export function forget(handle: ClientHandle<unknown>): void {
   unregister(handle);
 }

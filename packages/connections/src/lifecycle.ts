@@ -40,9 +40,15 @@ export class ClientLifecycle<T> {
   /** Whether the idle clock is `Date.now` (no `spec.now`): a caller that has just read it may pass the time in. */
   readonly wallClock: boolean;
 
+  /**
+   * @param onHeld - Told whether this lifecycle has a client or a connect under way, each time
+   *   that may have changed (a connect starting or settling, `close()`): the registry of
+   *   `closeAll()` holds the handle only then.
+   */
   constructor(
     private readonly spec: ClientSpec<T>,
     private readonly settings: HandleSettings,
+    private readonly onHeld: (held: boolean) => void = () => undefined,
   ) {
     this.#now = spec.now ?? Date.now;
     this.wallClock = spec.now === undefined;
@@ -146,9 +152,11 @@ export class ClientLifecycle<T> {
       return entry;
     });
     this.#connecting = flight;
+    this.onHeld(true);
     // Whatever the outcome, the next caller starts afresh: a failure is never cached.
     const clear = (): void => {
       if (this.#connecting === flight) this.#connecting = undefined;
+      this.#release();
     };
     flight.promise.then(clear, clear);
     return flight;
@@ -250,6 +258,12 @@ export class ClientLifecycle<T> {
     if (this.current) this.discard(this.current);
     this.lastUsedAt = undefined;
     this.suspect = false;
+    this.#release();
     await Promise.all([...this.#closing]);
+  }
+
+  /** Lets the registry go of the handle once it has no client and no connect under way. */
+  #release(): void {
+    if (this.current === undefined && this.#connecting === undefined) this.onHeld(false);
   }
 }

@@ -8,16 +8,27 @@ interface Closable {
 }
 
 const KEY = Symbol.for('steadyfn.connections.registry');
-const holder = globalThis as typeof globalThis & { [KEY]?: Set<Closable> };
+const FORGOTTEN = Symbol.for('steadyfn.connections.forgotten');
+const holder = globalThis as typeof globalThis & { [KEY]?: Set<Closable>; [FORGOTTEN]?: WeakSet<Closable> };
 const handles: Set<Closable> = (holder[KEY] ??= new Set());
 
-/** Adds a handle to the process-wide set `closeAll()` and SIGTERM close. */
-export function register(handle: Closable): void {
-  handles.add(handle);
+// Handles `forget()` took out: they are not put back when they connect again (on globalThis too:
+// `forget` from one copy of the package may be given a handle of the other).
+const forgotten: WeakSet<Closable> = (holder[FORGOTTEN] ??= new WeakSet());
+
+/**
+ * Puts a handle in the process-wide set `closeAll()` and SIGTERM close while it has a client or
+ * a connect under way (`held`), and takes it out once it has neither: a handle made per tenant
+ * and closed after use is not kept for ever. A forgotten handle is never put back.
+ */
+export function hold(handle: Closable, held: boolean): void {
+  if (held && !forgotten.has(handle)) handles.add(handle);
+  else handles.delete(handle);
 }
 
-/** Removes a handle from that set. */
+/** Removes a handle from that set for good (`forget()`). */
 export function unregister(handle: Closable): void {
+  forgotten.add(handle);
   handles.delete(handle);
 }
 

@@ -306,7 +306,9 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     }
     if (issues.length > 0) {
       const firstFailure = results.find((r) => r.status === 'failed');
-      throw new StateError(issues, firstFailure ? { cause: firstFailure.error } : {});
+      // A source's own terminal error (no address, no driver) is not cured by a retry.
+      const terminal = results.some((r) => r.status === 'failed' && r.error instanceof SteadyError && !r.error.retryable);
+      throw new StateError(issues, firstFailure ? { cause: firstFailure.error, terminal } : {});
     }
     if (value === raw) value = { ...raw };
     return { raw, versions, value: deepFreeze(value), loadedAt: startedAt, confirmedAt: startedAt };

@@ -1,4 +1,4 @@
-import { SteadyError } from '@steadyfn/handler/internal';
+import { ConfigurationError, SteadyError } from '@steadyfn/handler/internal';
 import { cutAt, scrubText } from '@steadyfn/handler/internal';
 
 /** One thing wrong with the state: a source that failed to load, or a value the schema rejected. */
@@ -34,7 +34,9 @@ export function failuresForLog<T>(failures: ReadonlyArray<StateIssue>, pick: (fa
  * The state could not be built. `code` is `STATE_UNAVAILABLE` when a source failed (retryable:
  * the store may be back soon) and `STATE_INVALID` when every source loaded but the schema
  * rejected the data. `failures` names each source and path; it is kept out of `issues` so an
- * HTTP caller never sees the layout of internal state (the error is not exposed).
+ * HTTP caller never sees the layout of internal state (the error is not exposed). Retryable,
+ * unless a source failed with a terminal error of its own (a `ConfigurationError`, e.g. from a
+ * `@steadyfn/connections` handle with no address or no driver): a deploy fixes that, not a retry.
  */
 export class StateError extends SteadyError {
   /** Always `'StateError'`. */
@@ -45,12 +47,13 @@ export class StateError extends SteadyError {
   /**
    * @param failures - What went wrong; any `kind: 'load'` makes it `STATE_UNAVAILABLE` (503), else `STATE_INVALID` (500).
    * @param options - `cause`: the first source failure, kept off the answer and the logs.
+   *   `terminal`: a source failed with a terminal error (not retryable); default false.
    */
-  constructor(failures: ReadonlyArray<StateIssue>, options: { cause?: unknown } = {}) {
+  constructor(failures: ReadonlyArray<StateIssue>, options: { cause?: unknown; terminal?: boolean } = {}) {
     const unavailable = failures.some((f) => f.kind === 'load');
     super(unavailable ? 'STATE_UNAVAILABLE' : 'STATE_INVALID', summarise(failures), {
       status: unavailable ? 503 : 500,
-      retryable: true,
+      retryable: options.terminal !== true,
       expose: false,
       cause: options.cause,
     });
@@ -88,10 +91,12 @@ export class SourceError extends Error {
  * A short, payload-free description of anything thrown by a store client or a custom source:
  * its class and code (`MongoServerSelectionError`, `Error ECONNREFUSED`), never its message —
  * driver and fetch messages carry values and credentials (`https://user:pass@host`). A
- * `SourceError` is our own words and is kept, with any URL credentials scrubbed.
+ * `SourceError` or a `ConfigurationError` is our own words and is kept, with any URL
+ * credentials scrubbed.
  */
 export function describeFailure(thrown: unknown): string {
-  if (thrown instanceof SourceError) return truncate(scrubText(thrown.message));
+  // A configuration error's message is written to name the option, never a value: it says what to fix.
+  if (thrown instanceof SourceError || thrown instanceof ConfigurationError) return truncate(scrubText(thrown.message));
   if (thrown instanceof Error) {
     const code = (thrown as { code?: unknown }).code;
     const name = thrown.name || 'Error';

@@ -1,4 +1,5 @@
 import { SourceError } from './errors.js';
+import { jsonErrorOffset } from './json-where.js';
 import type { ClientInput } from './types.js';
 
 /** A client given as an instance or as a function returning one (a connections handle). */
@@ -88,13 +89,18 @@ function withoutBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** JSON.parse with an error that says where, never echoing the text (V8's message quotes it). */
+/**
+ * JSON.parse with an error that says where (the offset of the first wrong character, from 0,
+ * after a byte order mark), never echoing the text (V8's message quotes it).
+ */
 export function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(withoutBom(text));
   } catch (error) {
-    const at = /position (\d+)/.exec(error instanceof Error ? error.message : '');
-    throw new SourceError(`${what} is not valid JSON${at ? ` (at character ${at[1]})` : ''}`);
+    // V8 names the position of some errors only (an unexpected token is quoted instead): find it then.
+    const named = /position (\d+)/.exec(error instanceof Error ? error.message : '');
+    const at = named ? Number(named[1]) : jsonErrorOffset(withoutBom(text));
+    throw new SourceError(`${what} is not valid JSON${at === undefined ? '' : ` (at character ${at})`}`);
   }
 }
 
@@ -112,6 +118,16 @@ export function parseNdjson(text: string, what: string): unknown[] {
     }
   }
   return out;
+}
+
+/**
+ * A loaded value with its version, or without one when the version is not there (`null` or
+ * `undefined`: a version key never written, a hash or document without the field, no version
+ * document). A missing version is no version: read again as "missing", it would prove nothing
+ * and keep the first value for ever, so such a source is loaded in full each time it is stale.
+ */
+export function versioned<T>(value: T, version: unknown): { value: T; version?: unknown } {
+  return version === null || version === undefined ? { value } : { value, version };
 }
 
 /** Reads a dotted path (`meta.version`) from a document. */

@@ -121,6 +121,28 @@ export function checkUrl(owner: string, field: string, from: string, value: unkn
   return value as string;
 }
 
+const WHOLE = /^\d+$/;
+
+/**
+ * The database of a Redis URL (its `/N` path, or a `?db=N` query, which ioredis reads too) and
+ * `options.db` must be whole numbers ≥ 0: anything else made ioredis send `SELECT NaN`, whose
+ * refusal escaped as an unhandled rejection (which ends a Node process) on every connect.
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `url` or `options.db`) naming `from`, never the URL.
+ */
+export function checkRedisDatabase(owner: string, url: string | undefined, from: string, db: unknown): void {
+  const expected = 'a database number, a whole number ≥ 0';
+  if (db !== undefined && !(typeof db === 'number' && Number.isInteger(db) && db >= 0)) {
+    throw new ConfigurationError(`${owner}(): option "options.db" must be ${expected}; got ${typeof db === 'number' ? db : typeof db}`, { field: 'options.db', expected });
+  }
+  if (url === undefined || url.startsWith('/') || !URL.canParse(url)) return;
+  const parsed = new URL(url);
+  const path = parsed.pathname.split('/')[1] ?? '';
+  const query = parsed.searchParams.get('db');
+  if ((path !== '' && !WHOLE.test(path)) || (query !== null && !WHOLE.test(query))) {
+    throw new ConfigurationError(`${owner}(): ${from} must name ${expected} (a /N path or ?db=N); got one that is not (value not shown)`, { field: 'url', expected });
+  }
+}
+
 /** Parses Redis `INFO clients` into connections in use and the server's limit. */
 export function parseRedisClientsInfo(info: string): { used: number; limit: number } | undefined {
   const used = /^connected_clients:(\d+)/m.exec(info)?.[1];

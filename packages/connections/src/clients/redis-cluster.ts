@@ -20,7 +20,9 @@ import { wasNotSent } from '../errors.js';
 /** Options of `redisCluster()`. */
 export interface RedisClusterClientOptions extends HandleOptions {
   /**
-   * Startup nodes: `{ host, port }` objects, `"host:port"` strings or ports.
+   * Startup nodes: `{ host, port }` objects, `"host:port"` strings, `redis://` URLs or ports (1 to
+   * 65535). One that cannot be an address is a `ConfigurationError` (field `nodes.<i>`) when
+   * `redisCluster()` is called.
    * @default process.env.REDIS_CLUSTER_NODES ("host:port,host:port")
    */
   nodes?: ClusterNode[] | undefined;
@@ -66,6 +68,23 @@ export function nodesFromEnv(raw: string): ClusterNode[] {
   return nodes;
 }
 
+const isPort = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65_535;
+
+/** Whether a startup node of option `nodes` can be an address: a port, `"host:port"`, a `redis://` URL, or `{ host?, port? }`. */
+function validNode(node: unknown): boolean {
+  if (typeof node === 'number') return isPort(node);
+  if (typeof node === 'string') {
+    if (node === '') return false;
+    const url = node.includes('://') ? node : `redis://${node}`;
+    if (!URL.canParse(url)) return false;
+    const { hostname, port } = new URL(url);
+    return hostname !== '' && (port === '' || isPort(Number(port)));
+  }
+  if (typeof node !== 'object' || node === null) return false;
+  const { host, port } = node as { host?: unknown; port?: unknown };
+  return (host === undefined || (typeof host === 'string' && host !== '')) && (port === undefined || isPort(port));
+}
+
 // Unknown keys are refused; `options` is the driver's and is not looked into.
 const CLUSTER_KEYS = keysOf<RedisClusterClientOptions>({ ...HANDLE_KEYS, nodes: true, options: true, provider: true });
 
@@ -92,6 +111,13 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
   if (o.nodes !== undefined && (!Array.isArray(o.nodes) || o.nodes.length === 0)) {
     throw new ConfigurationError('redisCluster(): option "nodes" must be a non-empty array of { host, port }', { field: 'nodes', expected: 'a non-empty array of { host, port }' });
   }
+  // A node that cannot be an address is a deploy's to fix: terminal now, not a retryable failure at every connect.
+  o.nodes?.forEach((node, i) => {
+    if (!validNode(node)) {
+      const expected = 'a port (1 to 65535), "host:port", a redis:// URL, or { host, port }';
+      throw new ConfigurationError(`redisCluster(): option "nodes.${i}" must be ${expected}; got one that is not (value not shown)`, { field: `nodes.${i}`, expected });
+    }
+  });
   const { enableOfflineQueue, retryStrategy, ...perNode } = profileFor(o.provider).redis;
   const settings: ClusterOptions = {
     enableOfflineQueue,

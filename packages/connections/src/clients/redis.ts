@@ -10,7 +10,7 @@ import type { ClientHandle } from '../spec.js';
 import { ConfigurationError, errorName, keysOf } from '@steadyfn/handler/internal';
 import { commandView } from '../view.js';
 import { driverLoader, useDriver } from './load.js';
-import { checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
+import { checkRedisDatabase, checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 
 /** Options of `redis()`. */
 export interface RedisClientOptions extends HandleOptions {
@@ -144,7 +144,8 @@ const REDIS_KEYS = keysOf<RedisClientOptions>({ ...HANDLE_KEYS, url: true, optio
 /**
  * A cached ioredis client (the `ioredis` package must be installed; it is loaded when this is called).
  *
- * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option, e.g. a `url` that is not `redis://`/`rediss://`; at
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option, e.g. a `url` that is not `redis://`/`rediss://`,
+ *   or a database (`options.db`, the URL's `/N` path or `?db=N`) that is not a whole number ≥ 0; at
  *   first use (terminal, as the invocation's error) for such a `REDIS_URL`, for no address at all (no `url`, no
  *   `REDIS_URL`, no `options.host`/`port`/`path`/`sentinels`), or when `ioredis` is missing
  *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
@@ -155,6 +156,7 @@ const REDIS_KEYS = keysOf<RedisClientOptions>({ ...HANDLE_KEYS, url: true, optio
 export function redis(options?: RedisClientOptions): RedisHandle {
   const o = factoryOptions('redis', options, REDIS_KEYS);
   if (o.url !== undefined) checkUrl('redis', 'url', 'option "url"', o.url, REDIS_SCHEMES, true, true);
+  checkRedisDatabase('redis', o.url, 'option "url"', o.options?.db);
   const settings: RedisOptions = { ...profileFor(o.provider).redis, ...o.options, lazyConnect: true };
   const driver = loadIoredis();
   let view: Redis | undefined;
@@ -163,8 +165,10 @@ export function redis(options?: RedisClientOptions): RedisHandle {
       ...handleOptions(o, 'redis'),
       async create({ signal }) {
         const url = o.url ?? process.env.REDIS_URL;
-        if (url !== undefined) checkUrl('redis', 'url', 'REDIS_URL', url, REDIS_SCHEMES, true, true);
-        else if (!hasAddress(o.options)) {
+        if (url !== undefined) {
+          checkUrl('redis', 'url', 'REDIS_URL', url, REDIS_SCHEMES, true, true);
+          if (o.url === undefined) checkRedisDatabase('redis', url, 'REDIS_URL', undefined);
+        } else if (!hasAddress(o.options)) {
           throw new ConfigurationError('redis(): no Redis address: pass option "url", set REDIS_URL, or give options.host/port/path', {
             field: 'url',
             expected: 'a redis:// or rediss:// URL',

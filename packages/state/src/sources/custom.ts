@@ -4,7 +4,7 @@
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import type { Loaded, StateSource } from '../types.js';
 import { functionOption } from '../options.js';
-import { abortReason, sameVersion } from '../util.js';
+import { abortReason, sameVersion, versioned } from '../util.js';
 
 /** Options of `custom()`: `load(signal)`, and optionally `version(signal)` for cheap revalidation. */
 export interface CustomSourceOptions<T> {
@@ -14,6 +14,8 @@ export interface CustomSourceOptions<T> {
    * Reads a cheap version of the value (an ETag, a counter, a timestamp). With it, a stale
    * state costs one `version` call when nothing changed; without it, `load` runs again.
    * It is read before the value, so the value is never older than the version kept with it.
+   * An answer of `null` or `undefined` (an API without an ETag) is no version: `load` then runs
+   * each time the state is stale.
    */
   version?: (signal: AbortSignal) => unknown | Promise<unknown>;
   /** Shown in error messages, e.g. `https://config.example/flags`. */
@@ -37,7 +39,7 @@ export function custom<T>(options: CustomSourceOptions<T>): StateSource<T> {
   const loadAt = async (known: unknown, signal: AbortSignal): Promise<Loaded<T>> => {
     if (signal.aborted) throw abortReason(signal);
     const value = await options.load(signal);
-    return version ? { value, version: known ?? null } : { value };
+    return version ? versioned(value, known) : { value };
   };
 
   const source: StateSource<T> = {

@@ -6,7 +6,7 @@ import { checkKnownKeys, intOption, invalidOption, keysOf, stringOption } from '
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { booleanOption, functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
-import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
+import { abortReason, getPath, resolveClient, sameVersion, versioned } from '../util.js';
 
 type Doc = Record<string, any>;
 
@@ -63,7 +63,7 @@ async function readVersion(target: MongoTarget, version: MongoVersionDocument, s
   const collection = await collectionOf(target, version.collection ?? target.collection);
   if (signal.aborted) throw abortReason(signal);
   const doc = await collection.findOne(version.filter, { projection: { _id: 0, [version.field]: 1 }, signal });
-  // No version document yet is a version too ("none"); its creation is a change.
+  // No version document (or field) yet: null, which the sources keep as no version at all.
   return doc === null ? null : (getPath(doc, version.field) ?? null);
 }
 
@@ -84,6 +84,8 @@ export interface MongoDocumentOptions<T> extends MongoTarget {
    * A field of the document that changes on every write (`$inc: { version: 1 }` or
    * `$currentDate`). With it, a stale state costs one `findOne` of that field alone. An
    * inclusion `projection` that does not already bring it (or a parent of it) gets it added.
+   * While the document (or its field) is not there there is no version: the document is read in
+   * full each time the state is stale.
    */
   versionField?: string;
   /** A missing document gives `null` instead of a load failure. */
@@ -131,10 +133,10 @@ export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateS
     const doc: Doc | null = await collection.findOne(options.filter, projection ? { projection, signal } : { signal });
     if (doc === null) {
       if (!options.optional) throw new SourceError('no document matches the filter');
-      return versionField === undefined ? { value: null as T } : { value: null as T, version: null };
+      return { value: null as T };
     }
     const value = options.map ? options.map(doc) : (doc as T);
-    return versionField === undefined ? { value } : { value, version: getPath(doc, versionField) ?? null };
+    return versionField === undefined ? { value } : versioned(value, getPath(doc, versionField));
   };
 
   const source: StateSource<T> = { description: what, load };
@@ -164,7 +166,9 @@ export interface MongoQueryOptions<T> extends MongoTarget {
   /**
    * A document whose field every writer bumps after changing the queried documents. With it,
    * a stale state costs one `findOne` of that field. (A query has no single version of its
-   * own: counting and maximising fields cannot see every delete-and-insert.)
+   * own: counting and maximising fields cannot see every delete-and-insert.) While that document
+   * (or its field) is not there there is no version: the query runs in full each time the state
+   * is stale.
    */
   versionDocument?: MongoVersionDocument;
   /** Turns each stored document into an element of the value. */
@@ -212,7 +216,7 @@ export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<
     const docs: Doc[] = await collection.find(options.filter ?? {}, findOptions).toArray();
     if (docs.length > limit) throw new SourceError(`the query matches more than ${limit} documents (raise limit)`);
     const value = options.map ? docs.map((doc) => options.map!(doc)) : (docs as T[]);
-    return version ? { value, version: known } : { value };
+    return version ? versioned(value, known) : { value };
   };
   const load = async (signal: AbortSignal): Promise<Loaded<T[]>> =>
     loadAt(version ? await readVersion(options, version, signal) : undefined, signal);

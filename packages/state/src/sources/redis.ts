@@ -7,7 +7,7 @@ import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption, setOw
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { booleanOption, bytesOption } from '../options.js';
-import { abortReason, parseJson, resolveClient, sameVersion, scriptRefused } from '../util.js';
+import { abortReason, parseJson, resolveClient, sameVersion, scriptRefused, versioned } from '../util.js';
 
 /** The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. */
 export interface RedisReader {
@@ -89,6 +89,8 @@ export interface RedisKeyOptions<T> {
    * should write the value first and bump the version after; in Redis Cluster give both keys
    * the same hash tag (`{app}:config`, `{app}:config:v`) so they live on one node (otherwise
    * the value is asked only once the version has answered: a load costs a round trip more).
+   * While this key does not exist there is no version: the value is read in full each time the
+   * state is stale.
    */
   versionKey?: string;
   /** `json` (default), `text`, or a function from the stored text. */
@@ -166,10 +168,10 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
     if (!sameNode(client, key, versionKey)) {
       const version = await client.get(versionKey);
       if (signal.aborted) throw abortReason(signal);
-      return { value: decodeText(await getValue(client)), version };
+      return versioned(decodeText(await getValue(client)), version);
     }
     const [version, text] = await Promise.all([client.get(versionKey), getValue(client)]);
-    return { value: decodeText(text), version };
+    return versioned(decodeText(text), version);
   };
 
   const source: StateSource<T> = { description: what, load };
@@ -193,7 +195,9 @@ export interface RedisHashOptions {
   key: string;
   /**
    * A field of the hash that changes on every write (`HINCRBY key version 1` in the same
-   * MULTI as the write). With it, a stale state costs one `HGET` when nothing changed.
+   * MULTI as the write). With it, a stale state costs one `HGET` when nothing changed. While the
+   * hash has no such field there is no version: the hash is read in full each time the state is
+   * stale.
    */
   versionField?: string;
   /** `text` (default): field values as strings; `json`: each field value parsed as JSON. */
@@ -265,14 +269,15 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
       let decoded: unknown = text;
       if (decode === 'json') {
         try {
-          decoded = JSON.parse(text);
-        } catch {
-          throw new SourceError(`field ${name} is not valid JSON`, name);
+          // Where it goes wrong, never the text (and a byte order mark skipped), as for a key.
+          decoded = parseJson(text, `field ${name}`);
+        } catch (error) {
+          throw new SourceError((error as Error).message, name);
         }
       }
       setOwn(value, name, decoded);
     }
-    return versionField === undefined ? { value: value as T } : { value: value as T, version: fields[versionField] ?? null };
+    return versionField === undefined ? { value: value as T } : versioned(value as T, fields[versionField]);
   };
 
   const source: StateSource<T> = { description: what, load };
