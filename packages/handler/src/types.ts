@@ -163,16 +163,31 @@ export interface SnsNotification {
   sequenceNumber?: string;
 }
 
-/** A schedule tick (EventBridge rule or Scheduler, Cloud Scheduler, Azure timer, OpenWhisk alarm). */
+/**
+ * A schedule tick (EventBridge rule or Scheduler, Cloud Scheduler through an HTTP target or as a
+ * `google.cloud.scheduler.job.v1.executed` CloudEvent, Azure timer, OpenWhisk alarm).
+ */
 export interface ScheduleTrigger {
   kind: 'schedule';
-  /** `eventbridge`, `eventbridge-scheduler`, `cloud-scheduler`, `azure-timer`, `ow-alarm`. */
+  /** `eventbridge`, `eventbridge-scheduler`, `cloud-scheduler` (HTTP target or CloudEvent), `azure-timer`, `ow-alarm`. */
   source: string;
   /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
   transactionId?: string;
-  /** The time the schedule fired for (ISO 8601), when the provider says. */
+  /**
+   * The time the schedule fired for (ISO 8601, as the provider wrote it), when the provider
+   * says: the EventBridge event `time`; Cloud Scheduler's `X-CloudScheduler-ScheduleTime` header
+   * (HTTP target) or the CloudEvent `time`; the Azure occurrence being run
+   * (`scheduleStatus.next`). OpenWhisk alarms carry none.
+   */
   scheduledTime?: string;
-  /** Rule, job or schedule name/ARN when known. */
+  /**
+   * Rule, job or schedule name/ARN when known: the EventBridge rule or Scheduler schedule ARN
+   * (`resources[0]`); Cloud Scheduler's `X-CloudScheduler-JobName` header (HTTP target), or for
+   * the CloudEvent the job's resource name from its `source`
+   * (`//cloudscheduler.googleapis.com/projects/<p>/locations/<l>/jobs/<job>` →
+   * `projects/<p>/locations/<l>/jobs/<job>`); the Azure function's name; the OpenWhisk
+   * `__steadyfn_schedule` mark.
+   */
   schedule?: string;
 }
 

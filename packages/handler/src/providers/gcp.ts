@@ -39,6 +39,12 @@ interface ExpressResponse {
 
 export const PUBSUB_PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
 
+/** The CloudEvent a Cloud Scheduler job sends when it runs (googleapis/google-cloudevents `cloud/scheduler/v1/events.proto`). */
+export const SCHEDULER_EXECUTED = 'google.cloud.scheduler.job.v1.executed';
+
+/** The host part of a Cloud Scheduler CloudEvent `source`, before the job's resource name. */
+const SCHEDULER_SOURCE_PREFIX = '//cloudscheduler.googleapis.com/';
+
 function positiveSeconds(raw: string | undefined): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   const seconds = Number(raw);
@@ -317,6 +323,7 @@ function cloudEventWork(ce: Rec, options: ParseOptions): Invocation {
   if (isCloudStorageEvent(type)) return itemInvocation(cloudStorageItem(ce, jsonData(eventData(ce))));
   if (isFirestoreEvent(type)) return itemInvocation(firestoreItem(ce, firestoreData(ce)));
   if (isRealtimeDatabaseEvent(type)) return itemInvocation(realtimeDatabaseItem(ce, jsonData(eventData(ce))));
+  if (type === SCHEDULER_EXECUTED) return schedulerInvocation(ce, id, source);
   const time = str(ce.time);
   const subject = str(ce.subject);
   return {
@@ -325,6 +332,25 @@ function cloudEventWork(ce: Rec, options: ParseOptions): Invocation {
     // CloudEvents are unique by source + id; producers redeliver with the same pair.
     deliveryId: id,
     payload: () => eventData(ce),
+  };
+}
+
+/**
+ * A Cloud Scheduler job's CloudEvent as the schedule tick it is, as under an HTTP target: the
+ * job's resource name (`projects/<p>/locations/<l>/jobs/<job>`, from the `source`
+ * `//cloudscheduler.googleapis.com/projects/…/jobs/<job>`) and the event `time`. The input is the
+ * event's data as it came (`{ customData }`, base64), as an EventBridge schedule's is its `detail`.
+ */
+function schedulerInvocation(ce: Rec, id: string, source: string): Invocation {
+  const job = source.startsWith(SCHEDULER_SOURCE_PREFIX) ? source.slice(SCHEDULER_SOURCE_PREFIX.length) : source;
+  const time = str(ce.time);
+  return {
+    trigger: { kind: 'schedule', source: 'cloud-scheduler', ...(time ? { scheduledTime: time } : {}), schedule: job },
+    requestId: randomUUID(),
+    // The same tick of the same job, however often Eventarc redelivers it (as for HTTP targets).
+    deliveryId: time ? `${job}@${time}` : id,
+    // A job without data sends none: `{}`, as an HTTP target's empty body.
+    payload: () => eventData(ce) ?? {},
   };
 }
 
