@@ -189,6 +189,34 @@ export interface ScheduleTrigger {
    * `__steadyfn_schedule` mark.
    */
   schedule?: string;
+  /**
+   * Azure timer: the host's `isPastDue` — `true` when this run started later than its
+   * occurrence (the app was down or busy, or it is the catch-up run after a restart), else
+   * `false`. Left out on the other providers: EventBridge, Cloud Scheduler and OpenWhisk alarms
+   * do not say whether a tick is late (read `scheduledTime` against the clock there). See
+   * https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#usage.
+   */
+  pastDue?: boolean;
+  /**
+   * Azure timer: the schedule monitor's status as the host sent it (`scheduleStatus`), when the
+   * monitor is on (`useMonitor`, the default for schedules longer than a minute) and the host
+   * sent one; left out otherwise, and on the other providers.
+   */
+  scheduleStatus?: TimerScheduleStatus;
+}
+
+/**
+ * An Azure timer's schedule status (the Node.js programming model's `TimerScheduleStatus`):
+ * times as the host wrote them (ISO 8601 with offset). A field the host left out or sent as
+ * something other than text is left out.
+ */
+export interface TimerScheduleStatus {
+  /** The last occurrence recorded as run. */
+  last?: string;
+  /** The next occurrence: while a tick runs, the occurrence being run (also `scheduledTime`). */
+  next?: string;
+  /** When the monitor last updated this status. */
+  lastUpdated?: string;
 }
 
 /** A CloudEvent or EventBridge event of a type the wrapper has no richer trigger for. */

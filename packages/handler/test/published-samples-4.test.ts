@@ -88,7 +88,7 @@ describe('Azure timer (Azure/azure-functions-python-worker#858 payload)', () => 
     const fn = handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx));
     const timer = { schedule: {}, scheduleStatus: { last: '2016-10-04T10:15:00+00:00', lastUpdated: '2016-10-04T10:16:00+00:00', next: '2016-10-04T10:20:00+00:00' }, isPastDue: true };
     await fn(timer, invocationContext({ invocationId: 'inv-t1', functionName: 'every5', triggerMetadata: {} }, trigger.timer({ schedule: '0 */5 * * * *' })));
-    expect(seen[0]!.trigger).toEqual({ kind: 'schedule', source: 'azure-timer', schedule: 'every5', scheduledTime: '2016-10-04T10:20:00+00:00' });
+    expect(seen[0]!.trigger).toMatchObject({ kind: 'schedule', source: 'azure-timer', schedule: 'every5', scheduledTime: '2016-10-04T10:20:00+00:00', pastDue: true });
     expect(seen[0]!.deliveryId).toBe('every5@2016-10-04T10:20:00+00:00');
   });
 });

@@ -21,7 +21,7 @@ import { headerLists, httpInput, joinHeaderLists, parseQueryString } from '../ht
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { joinedHeaders, renderError, sentResponse, type HttpResponse } from '../response.js';
-import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
+import type { HttpRequest, Outcome, QueueTrigger, TimerScheduleStatus } from '../types.js';
 import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
 import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
@@ -339,8 +339,22 @@ function timerInvocation(trigger: unknown, context: AzureInvocationContext): Inv
   const at = next ? Date.parse(next) : NaN;
   const tick = next && Number.isFinite(at) && at <= Date.now() + TIMER_EARLY_MS ? next : undefined;
   const schedule = context.functionName;
+  const pastDue = isRec(trigger) && typeof trigger.isPastDue === 'boolean' ? trigger.isPastDue : undefined;
+  const scheduleStatus: TimerScheduleStatus = {};
+  for (const name of ['last', 'next', 'lastUpdated'] as const) {
+    const value = str(status[name]);
+    if (value !== undefined) scheduleStatus[name] = value;
+  }
+  const withStatus = Object.keys(scheduleStatus).length > 0;
   return {
-    trigger: { kind: 'schedule', source: 'azure-timer', schedule, ...(tick ? { scheduledTime: tick } : {}) },
+    trigger: {
+      kind: 'schedule',
+      source: 'azure-timer',
+      schedule,
+      ...(tick ? { scheduledTime: tick } : {}),
+      ...(pastDue === undefined ? {} : { pastDue }),
+      ...(withStatus ? { scheduleStatus } : {}),
+    },
     requestId: context.invocationId,
     deliveryId: tick ? `${schedule}@${tick}` : context.invocationId,
     payload: () => ({}),
