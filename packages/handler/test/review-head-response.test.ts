@@ -36,8 +36,9 @@ describe('HEAD: no content, the GET headers', () => {
       const get = (await main.aws(asHead(published('aws', file)), lambdaContext())) as Json;
       expect(get.statusCode).toBe(200);
       expect(get.body).toBe('');
-      expect(JSON.stringify(get.headers ?? get.multiValueHeaders)).toContain('"v7"');
-      expect(JSON.stringify(get.headers ?? get.multiValueHeaders)).toContain('application/json');
+      const headers = JSON.stringify(get.headers ?? get.multiValueHeaders);
+      expect(headers).toContain('v7');
+      expect(headers).toContain('application/json');
     });
   }
 

@@ -412,8 +412,8 @@ const AZURE_HTTP: HttpAnswer = {
   unsendable: (res) => (res.cookies.every((line) => toAzureCookie(line) !== undefined) ? undefined : 'cookies'),
 };
 
-function toAzureHttp(rendered: HttpResponse): AzureHttpResponse {
-  const res = sentResponse(rendered);
+function toAzureHttp(rendered: HttpResponse, method: string | undefined): AzureHttpResponse {
+  const res = sentResponse(rendered, method);
   const out: AzureHttpResponse = { status: res.status, headers: joinedHeaders(res) };
   if (res.cookies.length > 0) out.cookies = res.cookies.map((line) => toAzureCookie(line)!);
   if (res.body !== '') out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
@@ -450,7 +450,7 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
     } catch (thrown) {
       res = renderError(thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request'));
     }
-    return toAzureHttp(res);
+    return toAzureHttp(res, isRec(trigger) ? str(trigger.method) : undefined);
   }
   let invocations: Invocation[];
   let batch = false;

@@ -112,31 +112,32 @@ function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body']
  * `gcpResponseLimitBytes` option). Headers are not counted (the quota names the data sent;
  * Cloud Run limits headers apart).
  */
-function gcfTooLarge(rendered: HttpResponse, limit: number): ResponseTooLargeError | undefined {
-  // What is sent: a 204/205/304 goes without its body.
-  const res = sentResponse(rendered);
+function gcfTooLarge(rendered: HttpResponse, limit: number, method: string | undefined): ResponseTooLargeError | undefined {
+  // What is sent: a 204/205/304, and any answer to HEAD, goes without its body.
+  const res = sentResponse(rendered, method);
   // At most 3 UTF-8 bytes per UTF-16 unit, fewer bytes than characters in base64.
   if (res.body.length * 3 <= limit) return undefined;
   const size = res.isBase64 ? Buffer.byteLength(res.body, 'base64') : Buffer.byteLength(res.body, 'utf8');
   return size > limit ? new ResponseTooLargeError(size, limit) : undefined;
 }
 
-/** How an HTTP answer goes out through the Functions Framework: whole, and within `limit` bytes of body. */
-function gcfHttp(limit: number): HttpAnswer {
-  return { tooLarge: (res) => gcfTooLarge(res, limit) };
+/** How an HTTP answer to a `method` request goes out through the Functions Framework: whole, and within `limit` bytes of body. */
+function gcfHttp(limit: number, method?: string): HttpAnswer {
+  return { tooLarge: (res) => gcfTooLarge(res, limit, method) };
 }
 
 /** The answer of the default limit (2nd gen's), shared: most definitions keep it. */
 const GCF_HTTP = gcfHttp(GCF_RESPONSE_LIMIT_BYTES);
 
-/** The HTTP answer for `def`'s response limit. */
-function httpAnswer(def: Definition): HttpAnswer {
+/** The HTTP answer for `def`'s response limit, to a request of `method` (a HEAD answer has no body to count). */
+function httpAnswer(def: Definition, method: string): HttpAnswer {
   const limit = def.gcpResponseLimitBytes ?? GCF_RESPONSE_LIMIT_BYTES;
+  if (method === 'HEAD') return gcfHttp(limit, method);
   return limit === GCF_RESPONSE_LIMIT_BYTES ? GCF_HTTP : gcfHttp(limit);
 }
 
-function writeResponse(response: ExpressResponse, rendered: HttpResponse): void {
-  const out = sentResponse(rendered);
+function writeResponse(response: ExpressResponse, rendered: HttpResponse, method: string | undefined): void {
+  const out = sentResponse(rendered, method);
   response.status(out.status);
   // `setHeader`, not Express' `set`: `set` rewrites Content-Type (adds a charset, reads a
   // bare word such as `html` as a file extension); the function's headers go out as given.
@@ -170,7 +171,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req, await readUnparsedBody(req));
-    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request, def.body, httpAnswer(def)));
+    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request, def.body, httpAnswer(def, request.method)));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
   } finally {
@@ -178,7 +179,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   }
   // The function (through ctx.raw) may have answered already; a second answer would throw.
   if (response.headersSent) return;
-  writeResponse(response, responseOf(outcome));
+  writeResponse(response, responseOf(outcome), isRec(req) ? str(req.method) : undefined);
 }
 
 /** CloudEvent `data` as a value: structured mode may carry bytes as `data_base64`. */
