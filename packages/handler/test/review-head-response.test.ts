@@ -58,6 +58,16 @@ describe('HEAD: no content, the GET headers', () => {
     expect((await res.arrayBuffer()).byteLength).toBe(0);
   });
 
+  it('Cloud Functions (real server): a HEAD keeps the Content-Length of the GET body', async () => {
+    const url = await serve('http', handler({ logSink: () => undefined }, () => 'héllo'));
+    const get = await fetch(url);
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(await get.text()).toBe('héllo');
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(get.headers.get('content-length'));
+    expect(head.headers.get('content-length')).toBe('6');
+  });
+
   it('Azure: the HttpResponseInit has no body', async () => {
     const main = handler({ logSink: () => undefined }, withEtag);
     const answer = (await main(
