@@ -13,6 +13,7 @@ import { isRecord as isRec, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { headerEntries, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
 import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
+import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
 import { anyPayload, base64Payload } from '../message.js';
 import { cloudStorageItem, isCloudStorageEvent } from '../events/gcs.js';
 import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatabaseItem } from '../events/firebase.js';
@@ -144,6 +145,12 @@ function writeResponse(response: ExpressResponse, rendered: HttpResponse, method
   // A list sends one header line per value; cookies are one `Set-Cookie` line each.
   for (const [name, values] of headerEntries(out)) response.setHeader(name, values.length === 1 ? values[0]! : [...values]);
   if (out.cookies.length > 0) response.setHeader('set-cookie', [...out.cookies]);
+  // A HEAD answer keeps the Content-Length a GET would get (RFC 9110 §9.3.2, §8.6), as Express
+  // sets it when handed the body, unless the function set its own.
+  const ownLength = Object.keys(out.headers).some((name) => name.toLowerCase() === 'content-length');
+  if (method?.toUpperCase() === 'HEAD' && !NO_CONTENT_STATUSES.has(out.status) && rendered.body !== '' && !ownLength) {
+    response.setHeader('content-length', String(Buffer.byteLength(rendered.body, rendered.isBase64 ? 'base64' : 'utf8')));
+  }
   if (out.body === '') {
     if (typeof response.end === 'function') response.end();
     else response.send('');
