@@ -54,6 +54,7 @@ export type {
   StorageObject,
   StorageTrigger,
   StreamTrigger,
+  TimerScheduleStatus,
   Trigger,
   TriggerKind,
   TriggerSchema,

@@ -337,12 +337,18 @@ export function renderError(error: SteadyError): HttpResponse {
 /**
  * `res` as every adapter sends it: for a status with no content (204, 205, 304 — RFC 9110
  * §15.3.5, §15.3.6, §15.4.5) without its body and without a `Content-Length` (§8.6: never with
- * a 204; a 304's would have to be the 200's, which the function did not send) in any spelling,
- * so API Gateway, Function URLs, ALB, Azure, the OpenWhisk controller and the Functions
- * Framework all answer alike; any other response as it is.
+ * a 204; a 304's would have to be the 200's, which the function did not send) in any spelling;
+ * in answer to a HEAD request (`method`, the request's method in any case) without its body
+ * but with every header a GET would get, a `Content-Length` the function set included (RFC 9110
+ * §9.3.2: no content in a response to HEAD); so API Gateway, Function URLs, ALB, Azure, the
+ * OpenWhisk controller and the Functions Framework all answer alike, and the size checks
+ * measure what is sent. Any other response as it is.
  */
-export function sentResponse(res: HttpResponse): HttpResponse {
-  if (!NO_CONTENT_STATUSES.has(res.status)) return res;
+export function sentResponse(res: HttpResponse, method?: string): HttpResponse {
+  if (!NO_CONTENT_STATUSES.has(res.status)) {
+    if (res.body === '' || method === undefined || method.toUpperCase() !== 'HEAD') return res;
+    return { [RENDERED]: true, status: res.status, headers: res.headers, cookies: res.cookies, body: '', isBase64: false };
+  }
   const headers: Record<string, string | ReadonlyArray<string>> = {};
   for (const [name, value] of Object.entries(res.headers)) if (name.toLowerCase() !== 'content-length') headers[name] = value;
   return { [RENDERED]: true, status: res.status, headers, cookies: res.cookies, body: '', isBase64: false };

@@ -163,17 +163,60 @@ export interface SnsNotification {
   sequenceNumber?: string;
 }
 
-/** A schedule tick (EventBridge rule or Scheduler, Cloud Scheduler, Azure timer, OpenWhisk alarm). */
+/**
+ * A schedule tick (EventBridge rule or Scheduler, Cloud Scheduler through an HTTP target or as a
+ * `google.cloud.scheduler.job.v1.executed` CloudEvent, Azure timer, OpenWhisk alarm).
+ */
 export interface ScheduleTrigger {
   kind: 'schedule';
-  /** `eventbridge`, `eventbridge-scheduler`, `cloud-scheduler`, `azure-timer`, `ow-alarm`. */
+  /** `eventbridge`, `eventbridge-scheduler`, `cloud-scheduler` (HTTP target or CloudEvent), `azure-timer`, `ow-alarm`. */
   source: string;
   /** OpenWhisk: the activation's transaction id (`__OW_TRANSACTION_ID`), under which the controller and invoker log it; also on every log line as `transactionId`. Undefined on other providers. */
   transactionId?: string;
-  /** The time the schedule fired for (ISO 8601), when the provider says. */
+  /**
+   * The time the schedule fired for (ISO 8601, as the provider wrote it), when the provider
+   * says: the EventBridge event `time`; Cloud Scheduler's `X-CloudScheduler-ScheduleTime` header
+   * (HTTP target) or the CloudEvent `time`; the Azure occurrence being run
+   * (`scheduleStatus.next`). OpenWhisk alarms carry none.
+   */
   scheduledTime?: string;
-  /** Rule, job or schedule name/ARN when known. */
+  /**
+   * Rule, job or schedule name/ARN when known: the EventBridge rule or Scheduler schedule ARN
+   * (`resources[0]`); Cloud Scheduler's `X-CloudScheduler-JobName` header (HTTP target), or for
+   * the CloudEvent the job's resource name from its `source`
+   * (`//cloudscheduler.googleapis.com/projects/<p>/locations/<l>/jobs/<job>` →
+   * `projects/<p>/locations/<l>/jobs/<job>`); the Azure function's name; the OpenWhisk
+   * `__steadyfn_schedule` mark.
+   */
   schedule?: string;
+  /**
+   * Azure timer: the host's `isPastDue` — `true` when this run started later than its
+   * occurrence (the app was down or busy, or it is the catch-up run after a restart), else
+   * `false`. Left out on the other providers: EventBridge, Cloud Scheduler and OpenWhisk alarms
+   * do not say whether a tick is late (read `scheduledTime` against the clock there). See
+   * https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#usage.
+   */
+  pastDue?: boolean;
+  /**
+   * Azure timer: the schedule monitor's status as the host sent it (`scheduleStatus`), when the
+   * monitor is on (`useMonitor`, the default for schedules longer than a minute) and the host
+   * sent one; left out otherwise, and on the other providers.
+   */
+  scheduleStatus?: TimerScheduleStatus;
+}
+
+/**
+ * An Azure timer's schedule status (the Node.js programming model's `TimerScheduleStatus`):
+ * times as the host wrote them (ISO 8601 with offset). A field the host left out or sent as
+ * something other than text is left out.
+ */
+export interface TimerScheduleStatus {
+  /** The last occurrence recorded as run. */
+  last?: string;
+  /** The next occurrence: while a tick runs, the occurrence being run (also `scheduledTime`). */
+  next?: string;
+  /** When the monitor last updated this status. */
+  lastUpdated?: string;
 }
 
 /** A CloudEvent or EventBridge event of a type the wrapper has no richer trigger for. */

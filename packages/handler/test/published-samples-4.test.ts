@@ -70,14 +70,15 @@ describe('Google Cloud (google-cloudevents testdata, as CloudEvents through the 
     expect(seen[0]!.ctx.deliveryId).toBe('message-id');
   });
 
-  it('Cloud Scheduler job executed: an event (its data as input), the CloudEvent id as delivery id', async () => {
+  it('Cloud Scheduler job executed: a schedule tick of the job (its data as input), named job@time', async () => {
     const data = sample('gcp', 'scheduler-job-simple.json');
     const source = '//cloudscheduler.googleapis.com/projects/my-project/locations/us-central1/jobs/my-job';
     const { status, seen } = await post({ specversion: '1.0', id: '8116c1c4-1', source, type: 'google.cloud.scheduler.job.v1.executed', datacontenttype: 'application/json', time: '2021-02-05T04:06:14.109Z', data });
     expect(status).toBe(204);
     expect(seen[0]!.input).toEqual(data);
-    expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'event', type: 'google.cloud.scheduler.job.v1.executed', eventSource: source, id: '8116c1c4-1' });
-    expect(seen[0]!.ctx.deliveryId).toBe('8116c1c4-1');
+    const job = 'projects/my-project/locations/us-central1/jobs/my-job';
+    expect(seen[0]!.ctx.trigger).toEqual({ kind: 'schedule', source: 'cloud-scheduler', schedule: job, scheduledTime: '2021-02-05T04:06:14.109Z' });
+    expect(seen[0]!.ctx.deliveryId).toBe(`${job}@2021-02-05T04:06:14.109Z`);
   });
 });
 
@@ -87,7 +88,7 @@ describe('Azure timer (Azure/azure-functions-python-worker#858 payload)', () => 
     const fn = handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx));
     const timer = { schedule: {}, scheduleStatus: { last: '2016-10-04T10:15:00+00:00', lastUpdated: '2016-10-04T10:16:00+00:00', next: '2016-10-04T10:20:00+00:00' }, isPastDue: true };
     await fn(timer, invocationContext({ invocationId: 'inv-t1', functionName: 'every5', triggerMetadata: {} }, trigger.timer({ schedule: '0 */5 * * * *' })));
-    expect(seen[0]!.trigger).toEqual({ kind: 'schedule', source: 'azure-timer', schedule: 'every5', scheduledTime: '2016-10-04T10:20:00+00:00' });
+    expect(seen[0]!.trigger).toMatchObject({ kind: 'schedule', source: 'azure-timer', schedule: 'every5', scheduledTime: '2016-10-04T10:20:00+00:00', pastDue: true });
     expect(seen[0]!.deliveryId).toBe('every5@2016-10-04T10:20:00+00:00');
   });
 });

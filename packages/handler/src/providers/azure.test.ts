@@ -404,7 +404,14 @@ describe('Azure timer trigger', () => {
     await main(structuredClone(f.timer), invocationContext(f.context, timer()));
     const { input, ctx } = seen[0]!;
     expect(input).toEqual({});
-    expect(ctx.trigger).toEqual({ kind: 'schedule', source: 'azure-timer', schedule: 'purgeExpired', scheduledTime: '2025-03-15T02:00:00+00:00' });
+    expect(ctx.trigger).toEqual({
+      kind: 'schedule',
+      source: 'azure-timer',
+      schedule: 'purgeExpired',
+      scheduledTime: '2025-03-15T02:00:00+00:00',
+      pastDue: false,
+      scheduleStatus: { last: '2025-03-15T01:55:00+00:00', next: '2025-03-15T02:00:00+00:00', lastUpdated: '2025-03-15T01:55:00+00:00' },
+    });
     expect(ctx.deliveryId).toBe('purgeExpired@2025-03-15T02:00:00+00:00');
   });
 
@@ -417,8 +424,11 @@ describe('Azure timer trigger', () => {
     await main({ ...structuredClone(f.timer), scheduleStatus: null }, invocationContext(f.context, timer()));
     for (const ctx of seen) {
       expect(ctx.deliveryId).toBe('c4d2e6f8-1a3b-4c5d-9e7f-0a2b4c6d8e1f');
-      expect(ctx.trigger).toEqual({ kind: 'schedule', source: 'azure-timer', schedule: 'purgeExpired' });
+      expect(ctx.trigger).toMatchObject({ kind: 'schedule', source: 'azure-timer', schedule: 'purgeExpired', pastDue: false });
+      expect(ctx.trigger).not.toHaveProperty('scheduledTime');
     }
+    expect(seen[0]!.trigger).toHaveProperty('scheduleStatus.next', ahead.scheduleStatus.next);
+    expect(seen[1]!.trigger).not.toHaveProperty('scheduleStatus');
     expect(seen).toHaveLength(2);
   });
 });

@@ -21,7 +21,7 @@ import { headerLists, httpInput, joinHeaderLists, parseQueryString } from '../ht
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { joinedHeaders, renderError, sentResponse, type HttpResponse } from '../response.js';
-import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
+import type { HttpRequest, Outcome, QueueTrigger, TimerScheduleStatus } from '../types.js';
 import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
 import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
@@ -339,8 +339,22 @@ function timerInvocation(trigger: unknown, context: AzureInvocationContext): Inv
   const at = next ? Date.parse(next) : NaN;
   const tick = next && Number.isFinite(at) && at <= Date.now() + TIMER_EARLY_MS ? next : undefined;
   const schedule = context.functionName;
+  const pastDue = isRec(trigger) && typeof trigger.isPastDue === 'boolean' ? trigger.isPastDue : undefined;
+  const scheduleStatus: TimerScheduleStatus = {};
+  for (const name of ['last', 'next', 'lastUpdated'] as const) {
+    const value = str(status[name]);
+    if (value !== undefined) scheduleStatus[name] = value;
+  }
+  const withStatus = Object.keys(scheduleStatus).length > 0;
   return {
-    trigger: { kind: 'schedule', source: 'azure-timer', schedule, ...(tick ? { scheduledTime: tick } : {}) },
+    trigger: {
+      kind: 'schedule',
+      source: 'azure-timer',
+      schedule,
+      ...(tick ? { scheduledTime: tick } : {}),
+      ...(pastDue === undefined ? {} : { pastDue }),
+      ...(withStatus ? { scheduleStatus } : {}),
+    },
     requestId: context.invocationId,
     deliveryId: tick ? `${schedule}@${tick}` : context.invocationId,
     payload: () => ({}),
@@ -398,8 +412,8 @@ const AZURE_HTTP: HttpAnswer = {
   unsendable: (res) => (res.cookies.every((line) => toAzureCookie(line) !== undefined) ? undefined : 'cookies'),
 };
 
-function toAzureHttp(rendered: HttpResponse): AzureHttpResponse {
-  const res = sentResponse(rendered);
+function toAzureHttp(rendered: HttpResponse, method: string | undefined): AzureHttpResponse {
+  const res = sentResponse(rendered, method);
   const out: AzureHttpResponse = { status: res.status, headers: joinedHeaders(res) };
   if (res.cookies.length > 0) out.cookies = res.cookies.map((line) => toAzureCookie(line)!);
   if (res.body !== '') out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
@@ -436,7 +450,7 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
     } catch (thrown) {
       res = renderError(thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request'));
     }
-    return toAzureHttp(res);
+    return toAzureHttp(res, isRec(trigger) ? str(trigger.method) : undefined);
   }
   let invocations: Invocation[];
   let batch = false;

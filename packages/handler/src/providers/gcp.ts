@@ -13,6 +13,7 @@ import { isRecord as isRec, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
 import { headerEntries, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
 import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
+import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
 import { anyPayload, base64Payload } from '../message.js';
 import { cloudStorageItem, isCloudStorageEvent } from '../events/gcs.js';
 import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatabaseItem } from '../events/firebase.js';
@@ -38,6 +39,12 @@ interface ExpressResponse {
 }
 
 export const PUBSUB_PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
+
+/** The CloudEvent a Cloud Scheduler job sends when it runs (googleapis/google-cloudevents `cloud/scheduler/v1/events.proto`). */
+export const SCHEDULER_EXECUTED = 'google.cloud.scheduler.job.v1.executed';
+
+/** The host part of a Cloud Scheduler CloudEvent `source`, before the job's resource name. */
+const SCHEDULER_SOURCE_PREFIX = '//cloudscheduler.googleapis.com/';
 
 function positiveSeconds(raw: string | undefined): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
@@ -106,37 +113,44 @@ function httpInvocation(req: Rec, request: HttpRequest, mode: Definition['body']
  * `gcpResponseLimitBytes` option). Headers are not counted (the quota names the data sent;
  * Cloud Run limits headers apart).
  */
-function gcfTooLarge(rendered: HttpResponse, limit: number): ResponseTooLargeError | undefined {
-  // What is sent: a 204/205/304 goes without its body.
-  const res = sentResponse(rendered);
+function gcfTooLarge(rendered: HttpResponse, limit: number, method: string | undefined): ResponseTooLargeError | undefined {
+  // What is sent: a 204/205/304, and any answer to HEAD, goes without its body.
+  const res = sentResponse(rendered, method);
   // At most 3 UTF-8 bytes per UTF-16 unit, fewer bytes than characters in base64.
   if (res.body.length * 3 <= limit) return undefined;
   const size = res.isBase64 ? Buffer.byteLength(res.body, 'base64') : Buffer.byteLength(res.body, 'utf8');
   return size > limit ? new ResponseTooLargeError(size, limit) : undefined;
 }
 
-/** How an HTTP answer goes out through the Functions Framework: whole, and within `limit` bytes of body. */
-function gcfHttp(limit: number): HttpAnswer {
-  return { tooLarge: (res) => gcfTooLarge(res, limit) };
+/** How an HTTP answer to a `method` request goes out through the Functions Framework: whole, and within `limit` bytes of body. */
+function gcfHttp(limit: number, method?: string): HttpAnswer {
+  return { tooLarge: (res) => gcfTooLarge(res, limit, method) };
 }
 
 /** The answer of the default limit (2nd gen's), shared: most definitions keep it. */
 const GCF_HTTP = gcfHttp(GCF_RESPONSE_LIMIT_BYTES);
 
-/** The HTTP answer for `def`'s response limit. */
-function httpAnswer(def: Definition): HttpAnswer {
+/** The HTTP answer for `def`'s response limit, to a request of `method` (a HEAD answer has no body to count). */
+function httpAnswer(def: Definition, method: string): HttpAnswer {
   const limit = def.gcpResponseLimitBytes ?? GCF_RESPONSE_LIMIT_BYTES;
+  if (method === 'HEAD') return gcfHttp(limit, method);
   return limit === GCF_RESPONSE_LIMIT_BYTES ? GCF_HTTP : gcfHttp(limit);
 }
 
-function writeResponse(response: ExpressResponse, rendered: HttpResponse): void {
-  const out = sentResponse(rendered);
+function writeResponse(response: ExpressResponse, rendered: HttpResponse, method: string | undefined): void {
+  const out = sentResponse(rendered, method);
   response.status(out.status);
   // `setHeader`, not Express' `set`: `set` rewrites Content-Type (adds a charset, reads a
   // bare word such as `html` as a file extension); the function's headers go out as given.
   // A list sends one header line per value; cookies are one `Set-Cookie` line each.
   for (const [name, values] of headerEntries(out)) response.setHeader(name, values.length === 1 ? values[0]! : [...values]);
   if (out.cookies.length > 0) response.setHeader('set-cookie', [...out.cookies]);
+  // A HEAD answer keeps the Content-Length a GET would get (RFC 9110 §9.3.2, §8.6), as Express
+  // sets it when handed the body, unless the function set its own.
+  const ownLength = Object.keys(out.headers).some((name) => name.toLowerCase() === 'content-length');
+  if (method?.toUpperCase() === 'HEAD' && !NO_CONTENT_STATUSES.has(out.status) && rendered.body !== '' && !ownLength) {
+    response.setHeader('content-length', String(Buffer.byteLength(rendered.body, rendered.isBase64 ? 'base64' : 'utf8')));
+  }
   if (out.body === '') {
     if (typeof response.end === 'function') response.end();
     else response.send('');
@@ -164,7 +178,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req, await readUnparsedBody(req));
-    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request, def.body, httpAnswer(def)));
+    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request, def.body, httpAnswer(def, request.method)));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
   } finally {
@@ -172,7 +186,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   }
   // The function (through ctx.raw) may have answered already; a second answer would throw.
   if (response.headersSent) return;
-  writeResponse(response, responseOf(outcome));
+  writeResponse(response, responseOf(outcome), isRec(req) ? str(req.method) : undefined);
 }
 
 /** CloudEvent `data` as a value: structured mode may carry bytes as `data_base64`. */
@@ -317,6 +331,7 @@ function cloudEventWork(ce: Rec, options: ParseOptions): Invocation {
   if (isCloudStorageEvent(type)) return itemInvocation(cloudStorageItem(ce, jsonData(eventData(ce))));
   if (isFirestoreEvent(type)) return itemInvocation(firestoreItem(ce, firestoreData(ce)));
   if (isRealtimeDatabaseEvent(type)) return itemInvocation(realtimeDatabaseItem(ce, jsonData(eventData(ce))));
+  if (type === SCHEDULER_EXECUTED) return schedulerInvocation(ce, id, source);
   const time = str(ce.time);
   const subject = str(ce.subject);
   return {
@@ -325,6 +340,25 @@ function cloudEventWork(ce: Rec, options: ParseOptions): Invocation {
     // CloudEvents are unique by source + id; producers redeliver with the same pair.
     deliveryId: id,
     payload: () => eventData(ce),
+  };
+}
+
+/**
+ * A Cloud Scheduler job's CloudEvent as the schedule tick it is, as under an HTTP target: the
+ * job's resource name (`projects/<p>/locations/<l>/jobs/<job>`, from the `source`
+ * `//cloudscheduler.googleapis.com/projects/…/jobs/<job>`) and the event `time`. The input is the
+ * event's data as it came (`{ customData }`, base64), as an EventBridge schedule's is its `detail`.
+ */
+function schedulerInvocation(ce: Rec, id: string, source: string): Invocation {
+  const job = source.startsWith(SCHEDULER_SOURCE_PREFIX) ? source.slice(SCHEDULER_SOURCE_PREFIX.length) : source;
+  const time = str(ce.time);
+  return {
+    trigger: { kind: 'schedule', source: 'cloud-scheduler', ...(time ? { scheduledTime: time } : {}), schedule: job },
+    requestId: randomUUID(),
+    // The same tick of the same job, however often Eventarc redelivers it (as for HTTP targets).
+    deliveryId: time ? `${job}@${time}` : id,
+    // A job without data sends none: `{}`, as an HTTP target's empty body.
+    payload: () => eventData(ce) ?? {},
   };
 }
 

@@ -383,13 +383,23 @@ function multiValueHeaders(res: HttpResponse, onlyRepeated: boolean): Record<str
   return any ? out : undefined;
 }
 
+/** The HTTP method of the request `event` carries (a WebSocket route has none). */
+function requestMethod(kind: HttpKind, event: Rec): string | undefined {
+  if (kind === 'apigw-websocket') return undefined;
+  if (kind === 'apigw-v2' || kind === 'function-url') {
+    const http = isRec(event.requestContext) && isRec(event.requestContext.http) ? event.requestContext.http : undefined;
+    return str(http?.method);
+  }
+  return str(event.httpMethod);
+}
+
 /**
  * The rendered response in the event source's answer shape: HTTP API (v2) and Function URLs
  * take `cookies`; REST APIs (v1) and WebSocket routes take repeated headers and cookies in `multiValueHeaders`; an
  * ALB takes `statusDescription`, and `multiValueHeaders` only when the target group has them on.
  */
 export function formatHttp(kind: HttpKind, event: Rec, rendered: HttpResponse): Rec {
-  const res = sentResponse(rendered);
+  const res = sentResponse(rendered, requestMethod(kind, event));
   const out: Rec = { statusCode: res.status };
   if (kind === 'apigw-v2' || kind === 'function-url') {
     out.headers = joinedHeaders(res);

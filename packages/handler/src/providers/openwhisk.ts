@@ -156,7 +156,7 @@ function webInvocation(params: Rec, activationId: string, def: Definition): Invo
     trigger: { kind: 'http', source: raw ? 'ow-web-raw' : 'ow-web', request },
     requestId: activationId,
     deliveryId: undefined,
-    http: openWhiskHttp(resultLimit(def)),
+    http: openWhiskHttp(resultLimit(def), request.method),
     payload: () => {
       if (tooDeep) {
         throw new MalformedEventError(`Request body is JSON nested deeper than ${MAX_JSON_DEPTH} levels`, [
@@ -184,9 +184,10 @@ function webHeaders(res: HttpResponse): Record<string, string | string[]> {
   return headers;
 }
 
-export function toOpenWhiskWebResult(rendered: HttpResponse): OpenWhiskWebResult {
-  // A body with 204/304 makes the controller fail the response (akka-http: 500); 205 has none either.
-  const res = sentResponse(rendered);
+export function toOpenWhiskWebResult(rendered: HttpResponse, method?: string): OpenWhiskWebResult {
+  // A body with 204/304 makes the controller fail the response (akka-http: 500); 205 has none
+  // either, nor does any answer to HEAD.
+  const res = sentResponse(rendered, method);
   const result: OpenWhiskWebResult = { statusCode: res.status, headers: webHeaders(res) };
   if (res.body === '') return result;
   const mediaType = parseMediaType(headerValue(res.headers, 'content-type'));
@@ -259,27 +260,27 @@ function resultLimit(def: Definition): number {
  * A result whose status the controller refuses is the invocation's error `INVALID_HTTP_RESULT`,
  * one larger than the invoker accepts `RESPONSE_TOO_LARGE` (plugins see either).
  */
-function openWhiskHttp(limit: number): HttpAnswer {
+function openWhiskHttp(limit: number, method: string): HttpAnswer {
   return {
     unsendable: (res) => (isOpenWhiskStatus(res.status) ? undefined : 'status'),
-    tooLarge: (res) => (jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(sentWebResult(res)), limit)),
+    tooLarge: (res) => (jsonBytesBound(res) <= limit ? undefined : checkJsonSize(JSON.stringify(sentWebResult(res, method)), limit)),
   };
 }
 
-/** The action result for a sendable response: 5xx responses go under `error`. */
-function sentWebResult(res: HttpResponse): Rec {
-  const result = toOpenWhiskWebResult(res);
+/** The action result for a sendable response to a `method` request: 5xx responses go under `error`. */
+function sentWebResult(res: HttpResponse, method: string | undefined): Rec {
+  const result = toOpenWhiskWebResult(res, method);
   return res.status >= 500 ? { error: result } : { ...result };
 }
 
 /** 5xx responses go under `error` so the activation is recorded as failed; the controller still sends the same response. */
-function webResult(res: HttpResponse, log: Logger): Rec {
+function webResult(res: HttpResponse, log: Logger, method: string | undefined): Rec {
   if (!isOpenWhiskStatus(res.status)) {
     // An error whose status the controller refuses (e.g. 499): the documented 500 instead.
     log.error('HTTP result cannot be sent', { code: 'INVALID_HTTP_RESULT', field: 'status' });
     res = renderError(new InvalidHttpResultError('status'));
   }
-  return sentWebResult(res);
+  return sentWebResult(res, method);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -570,6 +571,7 @@ export async function invokeOpenWhisk(def: Definition, given: unknown, env: Reco
   if (invokedByAnotherNamespace(env)) frame.callerSetIdentity = true;
   if (transactionId !== undefined) frame.logFields = { transactionId };
   const web = isRec(params) && typeof params.__ow_method === 'string';
+  const method = isRec(params) ? str(params.__ow_method) : undefined;
   const log = (): Logger => adapterLog(def, frame, activationId);
   try {
     if (!isRec(params)) {
@@ -581,10 +583,10 @@ export async function invokeOpenWhisk(def: Definition, given: unknown, env: Reco
         invocation = stamped(webInvocation(params, activationId, def), frame);
       } catch (thrown) {
         // A body the request cannot be read from (junk in base64, JSON too deep): a 400 like the other providers.
-        if (thrown instanceof MalformedEventError) return webResult(renderError(thrown), log());
+        if (thrown instanceof MalformedEventError) return webResult(renderError(thrown), log(), method);
         throw thrown;
       }
-      return webResult(await runHttpInvocation(def, frame, invocation), log());
+      return webResult(await runHttpInvocation(def, frame, invocation), log(), method);
     }
     if (isKafkaBatch(params)) return await runKafka(def, frame, params, activationId);
     if (isCouchDbChange(params)) return await runChange(def, frame, params, activationId);
@@ -593,6 +595,6 @@ export async function invokeOpenWhisk(def: Definition, given: unknown, env: Reco
     // Only a defect in this adapter gets here; the runtime must still receive a result.
     const error = new SteadyError('INTERNAL', 'Internal error', { status: 500, retryable: true, expose: false, cause: thrown });
     log().error('openwhisk adapter failed', { code: error.code });
-    return web ? webResult(renderError(error), log()) : { error: toErrorSummary(error) };
+    return web ? webResult(renderError(error), log(), method) : { error: toErrorSummary(error) };
   }
 }
