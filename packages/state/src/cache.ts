@@ -16,7 +16,7 @@ import type { ZodType, output } from 'zod';
 import { StateError, SourceError, describeFailure, failuresForLog, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
-import { abortReason, deepFreeze, sameVersion } from './util.js';
+import { abortReason, deepFreeze, sameVersion, withJsonPosition } from './util.js';
 import { isDeepStrictEqual } from 'node:util';
 
 /** The sources of a state, by name: each name is a top-level key of the state. */
@@ -250,7 +250,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
       }
       return { name, status: 'loaded', loaded };
     } catch (error) {
-      return { name, status: 'failed', error };
+      return { name, status: 'failed', error: await withJsonPosition(error) };
     }
   }
 

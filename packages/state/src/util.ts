@@ -1,5 +1,5 @@
+import type { ParseError } from 'jsonc-parser';
 import { SourceError } from './errors.js';
-import { jsonErrorOffset } from './json-where.js';
 import type { ClientInput } from './types.js';
 
 /** A client given as an instance or as a function returning one (a connections handle). */
@@ -90,18 +90,54 @@ function withoutBom(text: string): string {
 }
 
 /**
+ * The text of a JSON failure V8 raised without a position, until `withJsonPosition` finds the
+ * position. Kept beside the error, never on it, so the text cannot reach a log.
+ */
+const unplaced = new WeakMap<SourceError, { text: string; what: string }>();
+
+/**
  * JSON.parse with an error that says where (the offset of the first wrong character, from 0,
- * after a byte order mark), never echoing the text (V8's message quotes it).
+ * after a byte order mark), never echoing the text (V8's message quotes it). V8 names the
+ * position of some failures only; for the others (an unexpected token) the error is thrown
+ * without one and `withJsonPosition` adds it on the asynchronous failure path.
+ * @throws SourceError `<what> is not valid JSON (at character N)`.
  */
 export function parseJson(text: string, what: string): unknown {
+  const body = withoutBom(text);
   try {
-    return JSON.parse(withoutBom(text));
+    return JSON.parse(body);
   } catch (error) {
-    // V8 names the position of some errors only (an unexpected token is quoted instead): find it then.
     const named = /position (\d+)/.exec(error instanceof Error ? error.message : '');
-    const at = named ? Number(named[1]) : jsonErrorOffset(withoutBom(text));
-    throw new SourceError(`${what} is not valid JSON${at === undefined ? '' : ` (at character ${at})`}`);
+    if (named) throw new SourceError(`${what} is not valid JSON (at character ${named[1]})`);
+    const thrown = new SourceError(`${what} is not valid JSON`);
+    unplaced.set(thrown, { text: body, what });
+    throw thrown;
   }
+}
+
+/** `error` (a failure of `parseJson`) placed at `path` inside the source's value, keeping what `withJsonPosition` needs. */
+export function jsonErrorAt(error: unknown, path: string): unknown {
+  if (!(error instanceof SourceError)) return error;
+  const placed = new SourceError(error.message, path);
+  const pending = unplaced.get(error);
+  if (pending) unplaced.set(placed, pending);
+  return placed;
+}
+
+/**
+ * `error` with the offset of the first wrong character when it is a `parseJson` failure V8
+ * gave no position for; anything else is returned as it is. The position comes from
+ * jsonc-parser in strict JSON mode (no comments, no trailing commas), loaded only here so it
+ * costs nothing at start-up.
+ */
+export async function withJsonPosition(error: unknown): Promise<unknown> {
+  const pending = error instanceof SourceError ? unplaced.get(error) : undefined;
+  if (!pending) return error;
+  const { parse } = await import('jsonc-parser');
+  const errors: ParseError[] = [];
+  parse(pending.text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const at = errors[0]?.offset;
+  return at === undefined ? error : new SourceError(`${pending.what} is not valid JSON (at character ${at})`, (error as SourceError).path);
 }
 
 /** One JSON value per line; blank lines (and a final newline, and CRLF endings) are skipped. */

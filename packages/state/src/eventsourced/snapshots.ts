@@ -5,7 +5,7 @@ import type { MongoTarget } from '../sources/mongo.js';
 import { checkTarget } from '../sources/mongo.js';
 import { s3Source, type S3SourceOptions } from '../sources/s3.js';
 import { booleanOption, bytesOption, functionOption, optionalString, recordOption } from '../options.js';
-import { abortReason, getPath, parseJson, resolveClient } from '../util.js';
+import { abortReason, getPath, parseJson, resolveClient, withJsonPosition } from '../util.js';
 import type { Snapshot, SnapshotStore } from './types.js';
 
 type Doc = Record<string, any>;
@@ -54,7 +54,13 @@ export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): Sna
   });
   return {
     description: `snapshot ${source.description}`,
-    read: async (signal) => (await source.load(signal)).value,
+    read: async (signal) => {
+      try {
+        return (await source.load(signal)).value;
+      } catch (error) {
+        throw await withJsonPosition(error);
+      }
+    },
   };
 }
 

@@ -7,7 +7,7 @@ import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption, setOw
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { booleanOption, bytesOption } from '../options.js';
-import { abortReason, parseJson, resolveClient, sameVersion, scriptRefused, versioned } from '../util.js';
+import { abortReason, jsonErrorAt, parseJson, resolveClient, sameVersion, scriptRefused, versioned } from '../util.js';
 
 /** The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. */
 export interface RedisReader {
@@ -272,7 +272,7 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
           // Where it goes wrong, never the text (and a byte order mark skipped), as for a key.
           decoded = parseJson(text, `field ${name}`);
         } catch (error) {
-          throw new SourceError((error as Error).message, name);
+          throw jsonErrorAt(error, name);
         }
       }
       setOwn(value, name, decoded);
