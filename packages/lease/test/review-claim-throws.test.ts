@@ -139,15 +139,26 @@ describe('redisLeaseStore (Redis Cluster): a claim whose reply is lost after the
     await Promise.all((proxies ?? []).map((p) => p.close()));
   });
 
+  /** The proxy in front of the master serving `key` (the store's prefix added): the one whose reply is cut. */
+  const proxyOf = async (key: string): Promise<ReplyCutProxy[]> => {
+    const slot = Number(await direct.cluster('KEYSLOT', prefix + key));
+    const ranges = (await direct.cluster('SLOTS')) as Array<[number, number, [string, number]]>;
+    const port = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2][1];
+    const index = clusterNodes().findIndex((n) => n.port === Number(port));
+    if (index < 0) throw new Error(`no master serves ${key}`);
+    return [proxies[index]!];
+  };
+
   it('claim: LEASE_STORE_UNAVAILABLE, the key not held, a second owner claims it at once', async () => {
     await ready(cluster);
-    await claimCut(redisLeaseStore({ client: cluster, prefix }), redisLeaseStore({ client: direct, prefix }), proxies, [randomUUID()], false);
+    const key = randomUUID();
+    await claimCut(redisLeaseStore({ client: cluster, prefix }), redisLeaseStore({ client: direct, prefix }), await proxyOf(key), [key], false);
   });
 
   it('claimMany over several slots, one slot\'s reply lost: no key held (that slot\'s included)', async () => {
     await ready(cluster);
     const keys = Array.from({ length: 6 }, () => randomUUID());
-    await claimCut(redisLeaseStore({ client: cluster, prefix }), redisLeaseStore({ client: direct, prefix }), proxies, keys, true, keys[2]);
+    await claimCut(redisLeaseStore({ client: cluster, prefix }), redisLeaseStore({ client: direct, prefix }), await proxyOf(keys[2]!), keys, true, keys[2]);
   });
 });
 
