@@ -263,6 +263,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const claimFailed = (checked: ClaimRequest[], error: unknown): Promise<never> => giveBackClaims(checked).then(() => Promise.reject(redisStoreError(error)));
 
   const claimChecked = async (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
+    if (checked.length === 0) return [];
     const signal = callOptions?.signal;
     throwIfAborted(signal);
     const c = fixed ?? (await connected(signal));
