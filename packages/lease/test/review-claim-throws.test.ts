@@ -106,6 +106,50 @@ describe('redisLeaseStore (single Redis): a claim whose reply is lost after the 
   });
 });
 
+describe('redisLeaseStore (single Redis): a claim aborted while in flight, its connection then closed', () => {
+  let proxy: ReplyCutProxy;
+  let direct: Redis;
+  const prefix = `review-claim-throws:${randomUUID()}:`;
+
+  beforeAll(async () => {
+    await requireService('redis');
+    proxy = await startReplyCutProxy(Number(new URL(process.env.REDIS_URL!).port || 6379));
+    direct = new Redis(process.env.REDIS_URL!);
+  });
+  afterAll(async () => {
+    if (direct) await dropPrefix(direct, prefix);
+    direct?.disconnect();
+    await proxy?.close();
+  });
+
+  // The abort answers the call (its give-back run once); the driver's later "Connection is closed"
+  // must not start a second give-back whose rejection nobody awaits (vitest fails the file on it).
+  it('rejects with the abort reason, gives back, and leaves no unhandled rejection', async () => {
+    const client = new Redis({ host: '127.0.0.1', port: proxy.port, lazyConnect: true, ...PROFILE });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const store = redisLeaseStore({ client, prefix });
+      await store.claim({ key: `warm:${randomUUID()}`, owner: 'w', leaseMs: 1_000 });
+      const key = randomUUID();
+      const controller = new AbortController();
+      const reason = new Error('deadline');
+      proxy.on(key, async () => {
+        controller.abort(reason);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        client.disconnect(true);
+      });
+      const error = await failure(store.claim({ key, owner: `first-${randomUUID()}`, leaseMs: 600_000 }, { signal: controller.signal }));
+      expect(error).toBe(reason);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const second = await redisLeaseStore({ client: direct, prefix }).claim({ key, owner: `second-${randomUUID()}`, leaseMs: 60_000 });
+      expect(second.claimed).toBe(true);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
 describe('redisLeaseStore (Redis Cluster): a claim whose reply is lost after the node applied it', () => {
   let proxies: ReplyCutProxy[];
   let cluster: Cluster;
