@@ -113,7 +113,10 @@ export function sendLuaScript<T = unknown>(
   // `raceSignal`'s race, with `read` and `retry` run in its one reaction.
   const callbacks = abortCallbacks(signal);
   return new Promise<T>((resolve, reject) => {
+    // Answered by the abort: a failure arriving later is not passed to `fail` again (its promise would go unawaited).
+    let aborted = false;
     const abort = (): void => {
+      aborted = true;
       sent.catch(ignore);
       const answer = failed(abortReasonOf(signal));
       if (answer instanceof Promise) resolve(answer as Promise<T>);
@@ -131,6 +134,7 @@ export function sendLuaScript<T = unknown>(
       },
       (error: unknown) => {
         callbacks.delete(abort);
+        if (aborted) return;
         try {
           resolve(retry(error));
         } catch (thrown) {
