@@ -108,25 +108,44 @@ export interface RenewRequest {
  */
 export type RenewResult = { renewed: true; fence: number; expiresAt: number } | { renewed: false };
 
-/** The primitive every store implements. */
+/**
+ * The primitive every store implements.
+ *
+ * **A claim or claimMany that throws holds nothing it wrote.** A claim can fail after the store
+ * applied it (its reply lost with the connection, a cluster slot's call failed, an abort); before
+ * it throws, the store gives back every key still held by the request's `owner` with its `data`
+ * (released, as its holder's settle would), so the next claim takes the key at once. If the
+ * give-back itself cannot reach the store (it tries for up to 2 s), the records stay held until
+ * their lease ends — never longer. Owner tokens are one per claim attempt, so no one else's
+ * record is touched. (The S3 store claims with one conditional PUT per key and has no give-back
+ * yet: a PUT whose reply is lost may leave its key held until the lease ends.)
+ */
 export interface LeaseStore<Options extends CallOptions = CallOptions> {
   /**
    * Takes the key if nobody holds it and it is not done (absent, released, or its lease or
    * keep time has run out), in one atomic step per key.
-   * @throws LeaseRequestError for a malformed request; the driver's error when the store fails.
+   * @throws LeaseRequestError for a malformed request; `LeaseStoreUnavailableError` (code
+   *   `LEASE_STORE_UNAVAILABLE`) when the store cannot be reached, its reply lost included;
+   *   `signal.reason` on an abort. A claim that throws holds nothing it wrote (see above).
    */
   claim(request: ClaimRequest, options?: Options): Promise<ClaimResult>;
   /**
    * `claim` for several distinct keys, batched (per Redis Cluster slot, one read and one
    * write round for MongoDB); one result per request, in order. Each key is decided on its own.
-   * @throws the store's error when a call fails; on Redis Cluster, what the other slots' calls
-   *   claimed is released first (best effort), so a batch that failed holds no key.
+   * @throws as `claim`; a batch that throws holds none of its keys (on Redis Cluster, the other
+   *   slots' calls are waited for and what they claimed is given back too), within the same
+   *   bound: what cannot be given back ends with its lease.
    */
   claimMany(requests: ReadonlyArray<ClaimRequest>, options?: Options): Promise<ClaimResult[]>;
   /**
    * Settles the key if `owner` still holds generation `fence` of it (nobody took it over,
    * settled or released it since; a lease that ran out without a takeover can still be
-   * settled). `true` if it did.
+   * settled). `true` if it did — also for a settle sent again after its first send was applied
+   * and its reply lost: a key that already is generation `fence + 1`, done with this `data` (or
+   * released, without), answers `true` and nothing is written (Redis: while `retainMs` > 0;
+   * Redis and MongoDB — the S3 store answers `false`).
+   * @throws LeaseRequestError for a malformed request; `LeaseStoreUnavailableError` when the
+   *   store cannot be reached — the settle may have been applied: send it again, or `get` the key.
    */
   settle(request: SettleRequest, options?: Options): Promise<boolean>;
   /** `settle` for several distinct keys, batched; one boolean per request, in order. */

@@ -9,19 +9,14 @@
  * The lease needs the fence its claim returned; a request that does not carry it is matched
  * to the claims this process made (by key and owner), else to the record's holder.
  *
- * A claim (or batch claim) that fails may still have claimed some of its keys: on MongoDB a
- * batch inserts one generation per key and reads again the keys whose insert lost a race, so a
- * connection dropped after some inserts landed fails the call with those records held. Every
- * claim owner is new (one per message), so the failed call gives back by owner token whatever
- * it finds held by its owners (at most `GIVE_BACK_MS`, never throwing: a record it cannot reach
- * is left to its lease), and then rethrows the claim's error.
+ * A claim (or batch claim) that fails holds nothing it wrote: the lease store gives back what
+ * its owner holds before it throws (the `LeaseStore` contract, on every store), so this adapter
+ * passes the error on as is.
  */
 import { LeaseRequestError, type LeaseRecord, type LeaseStore, type SettleRequest } from '@steadyfn/lease';
 import { isCompleteRequest, type ClaimRequest, type ClaimResult, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord, type StoreCallOptions } from '../types.js';
 
 const FINGERPRINT = /^[A-Za-z0-9_-]*$/;
-/** How long a failed claim spends giving back what it may have claimed before it rethrows. */
-const GIVE_BACK_MS = 5_000;
 /** Claims this process remembers the fence of, until they are settled. */
 const MAX_REMEMBERED = 10_000;
 
@@ -117,22 +112,6 @@ export function idempotencyStoreOf(lease: LeaseStore): IdempotencyStore {
     return out;
   };
 
-  /**
-   * After a failed claim: releases each key still held by its request's owner (a fresh owner
-   * per claim, so nobody else's record), bounded by `GIVE_BACK_MS` and the caller's signal.
-   */
-  const giveBack = async (requests: ReadonlyArray<ClaimRequest>, options: StoreCallOptions | undefined): Promise<void> => {
-    const bound = AbortSignal.timeout(GIVE_BACK_MS);
-    const signal = options?.signal && !options.signal.aborted ? AbortSignal.any([options.signal, bound]) : bound;
-    await settleAll(requests.map((r) => ({ key: r.key, owner: r.owner })), { signal }).catch(() => undefined);
-  };
-
-  /** The claim's error, after giving back what the failed claim may hold. */
-  const failedClaim = (requests: ReadonlyArray<ClaimRequest>, options: StoreCallOptions | undefined) => async (error: unknown): Promise<never> => {
-    await giveBack(requests, options);
-    throw error;
-  };
-
   /** One record: straight to the lease when this process knows the fence (the usual case). */
   function settleOne(request: CompleteRequest | ReleaseRequest, options?: StoreCallOptions): Promise<boolean> {
     const known = request.fence ?? knownFence(request.key, request.owner);
@@ -158,12 +137,12 @@ export function idempotencyStoreOf(lease: LeaseStore): IdempotencyStore {
         return Promise.reject(error);
       }
       // A plain `then`, not an async function: one promise fewer on the duplicate path.
-      return pending.then((result) => remember(request, resultOf(result)), failedClaim([request], options));
+      return pending.then((result) => remember(request, resultOf(result)));
     },
     async claimMany(requests, options) {
       if (requests.length === 0) return [];
       const now = Date.now();
-      const results = await lease.claimMany(requests.map((r) => claimOf(r, now)), options).catch(failedClaim(requests, options));
+      const results = await lease.claimMany(requests.map((r) => claimOf(r, now)), options);
       return results.map((r, i) => remember(requests[i]!, resultOf(r)));
     },
     complete: settleOne,

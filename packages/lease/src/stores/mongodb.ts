@@ -32,6 +32,7 @@ import { probeServer, type ProbeResult } from './mongodb-probe.js';
 import { topReader } from './mongodb-read.js';
 import { typedCall, typedOperations } from './store-unavailable.js';
 import { insertAll, sweep } from './mongodb-write.js';
+import { giveBack } from './give-back.js';
 
 /** One generation a call tries to write, for request `index`, and what it read of the key. */
 interface Attempt {
@@ -254,8 +255,8 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
     try {
       return await claimRounds(requests, taken, options);
     } catch (error) {
-      // Best effort, without the caller's signal (it may be what ended the call).
-      if (taken.length > 0 && !options?.session?.inTransaction()) await settleBatch(taken, undefined).catch(() => undefined);
+      // Best effort and bounded (give-back.ts), without the caller's signal (it may be what ended the call).
+      if (taken.length > 0 && !options?.session?.inTransaction()) await giveBack((signal) => typedCall('mongodb', undefined, () => settleBatch(taken, { signal })));
       throw error;
     }
   };
@@ -329,12 +330,18 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
    * this owner, so only whether n + 1 exists is in question, and no generation n + 1 written
    * since can have been deleted yet. Otherwise it reads the key first (by `_id` from
    * generation n when that is young). Resolves, per request, to the generation written and
-   * when it was sent, or undefined.
+   * when it was sent, `true` when the key's top generation already is n + 1 as `applied` judges
+   * it (this very change, its earlier send landed and its reply was lost), or undefined.
    */
-  const changeBatch = async <R extends Change>(requests: R[], next: (r: R, below: Below, serverNow: number) => LeaseDocument, options: MongoCallOptions | undefined): Promise<Array<Written | undefined>> => {
+  const changeBatch = async <R extends Change>(
+    requests: R[],
+    next: (r: R, below: Below, serverNow: number) => LeaseDocument,
+    options: MongoCallOptions | undefined,
+    applied?: (r: R, top: LeaseDocument) => boolean,
+  ): Promise<Array<Written | true | undefined>> => {
     if (requests.length === 0) return [];
     const { col, probed } = await ready(options?.signal);
-    const results: Array<Written | undefined> = requests.map(() => undefined);
+    const results: Array<Written | true | undefined> = requests.map(() => undefined);
     const writeAll = async (attempts: Attempt[], now: number): Promise<void> => {
       const sentAt = performance.now();
       const sentAtLocal = Date.now();
@@ -362,6 +369,10 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
       for (const index of pending) {
         const r = requests[index]!;
         const { top, seen } = found.get(r.key)!;
+        if (top && applied && top.g === r.fence + 1 && applied(r, top)) {
+          results[index] = true;
+          continue;
+        }
         // Still ours: the top generation is the caller's, held by its owner, and not about to be purged.
         if (!top || top.g !== r.fence || top.s !== 'h' || top.o !== r.owner || !actionable(top, now)) continue;
         attempts.push({ index, doc: next(r, { g: top.g, p: top.p.getTime(), ...(top.d === undefined ? {} : { d: top.d }) }, now), seen });
@@ -376,8 +387,20 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
     return results;
   };
 
+  /**
+   * A settle answers `true` also when the key already is what it makes of it — generation
+   * fence + 1, written by its owner, done with its `data` (or released, without): only the
+   * holder of generation `fence` writes that generation done or released (a takeover writes it
+   * held), so it is this settle's own earlier send, whose insert landed and whose reply was lost
+   * (the caller sending it again after `LEASE_STORE_UNAVAILABLE`) — as the Redis store's
+   * `SETTLE` / `SETTLE_ONE` answer a resend. Nothing is written then.
+   */
   const settleBatch = async (requests: SettleRequest[], options: MongoCallOptions | undefined): Promise<boolean[]> =>
-    (await changeBatch(requests, (r, below, now) => successor(r, below.g, below.p, now), options)).map((written) => written !== undefined);
+    (await changeBatch(requests, (r, below, now) => successor(r, below.g, below.p, now), options, settledAs)).map((written) => written !== undefined);
+
+  /** The key's top generation `top` (one above the request's fence) is what settle `r` writes. */
+  const settledAs = (r: SettleRequest, top: LeaseDocument): boolean =>
+    top.o === r.owner && (r.data === undefined ? top.s === 'f' && top.d === undefined : top.s === 'd' && top.d === r.data);
 
   /** The generation a settle writes on top of generation `g` (purge base `p`). */
   const successor = (r: SettleRequest, g: number, p: number, serverNow: number): LeaseDocument =>
@@ -405,7 +428,7 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
     async renew(request, callOptions): Promise<RenewResult> {
       const r = checkRenew(request);
       const written = (await changeBatch([r], renewal, callOptions))[0];
-      if (!written) return { renewed: false };
+      if (written === undefined || written === true) return { renewed: false };
       grants.add(written.doc, written.sentAt);
       // For the holder, the lease ends leaseMs after it sent the renewal: never later than the store's end.
       return { renewed: true, fence: written.doc.g, expiresAt: written.sentAtLocal + r.leaseMs };

@@ -65,7 +65,9 @@ export async function runLuaScript(client: LuaScriptClient, script: LuaScript, k
  * same step that catches `NOSCRIPT` and stops racing `signal` (one reaction per call: a
  * `raceSignal` and a `then` after it would be two); an error it throws rejects the call, and is
  * never taken for `NOSCRIPT`. Rejects like `runLuaScript`, with the driver's error (and an abort's
- * reason) passed through `fail` when given (in the same step: no promise more).
+ * reason) passed through `fail` when given (in the same step: no promise more). `fail` may return
+ * a promise instead (e.g. one that undoes what the call may have done, then rejects): the call
+ * then settles as that promise does. The reply's path is the same either way.
  */
 export function sendLuaScript<T = unknown>(
   client: LuaScriptClient,
@@ -82,8 +84,17 @@ export function sendLuaScript<T = unknown>(
     sent = Promise.reject(error);
   }
   const failed = (error: unknown): unknown => (fail === undefined ? error : fail(error));
+  /** `fail`'s promise, or a rejection with what it answered. */
+  const failure = (error: unknown): Promise<T> => {
+    const answer = failed(error);
+    return answer instanceof Promise ? answer : Promise.reject(answer);
+  };
   const retry = (error: unknown): Promise<T> => {
-    if (!isNoScript(error)) throw failed(error);
+    if (!isNoScript(error)) {
+      const answer = failed(error);
+      if (answer instanceof Promise) return answer as Promise<T>;
+      throw answer;
+    }
     throwIfAborted(signal);
     let again: Promise<unknown>;
     try {
@@ -91,20 +102,25 @@ export function sendLuaScript<T = unknown>(
     } catch (error) {
       again = Promise.reject(error);
     }
-    if (fail !== undefined) again = again.catch((error: unknown) => Promise.reject(fail(error)));
+    if (fail !== undefined) again = again.catch(failure);
     return (read === undefined ? again : again.then(read)) as Promise<T>;
   };
   if (signal === undefined) return sent.then(read, retry) as Promise<T>;
   if (signal.aborted) {
     sent.catch(ignore);
-    return Promise.reject(failed(abortReasonOf(signal)));
+    return failure(abortReasonOf(signal));
   }
   // `raceSignal`'s race, with `read` and `retry` run in its one reaction.
   const callbacks = abortCallbacks(signal);
   return new Promise<T>((resolve, reject) => {
+    // Answered by the abort: a failure arriving later is not passed to `fail` again (its promise would go unawaited).
+    let aborted = false;
     const abort = (): void => {
+      aborted = true;
       sent.catch(ignore);
-      reject(failed(abortReasonOf(signal)));
+      const answer = failed(abortReasonOf(signal));
+      if (answer instanceof Promise) resolve(answer as Promise<T>);
+      else reject(answer);
     };
     callbacks.add(abort);
     sent.then(
@@ -118,6 +134,7 @@ export function sendLuaScript<T = unknown>(
       },
       (error: unknown) => {
         callbacks.delete(abort);
+        if (aborted) return;
         try {
           resolve(retry(error));
         } catch (thrown) {

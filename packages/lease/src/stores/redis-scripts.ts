@@ -175,6 +175,28 @@ return out`);
 export const SETTLE_ONE = script(`${SETTLE_FRAGMENT}${SETTLED_FRAGMENT}return steadyfn_lease_settle_once(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])`);
 
 /**
+ * Gives back what a failed claim wrote (`give-back.ts`): ARGV per key = owner, payload (as the
+ * claim sent them). A key held by exactly that owner with exactly that payload — the claim's own
+ * generation, whatever its fence — is released as its holder's settle would release it
+ * (`steadyfn_lease_settle`, mode `r`: generation + 1, or deleted with `retainMs` 0); anything
+ * else (free, done, another owner's, another program's value — a fence past `LAST_FENCE`
+ * included) is left alone. Reply: 1 or 0 per key.
+ */
+export const GIVE_BACK = script(`${SETTLE_FRAGMENT}local out = {}
+for i = 1, #KEYS do
+  local b = (i - 1) * 2
+  local value = redis.pcall('GET', KEYS[i])
+  out[i] = 0
+  if type(value) == 'string' then
+    local f, rest = string.match(value, '^h|(%d+)|%d+|(.*)$')
+    if f and tonumber(f) <= ${LAST_FENCE} and rest == ARGV[b + 1] .. '|' .. ARGV[b + 2] then
+      out[i] = ${SETTLE_FUNCTION}(KEYS[i], ARGV[b + 1], f, 'r', '', '0')
+    end
+  end
+end
+return out`);
+
+/**
  * Renews one key: ARGV = owner, fence, leaseMs. If the key is held by `owner` at generation
  * `fence`, it becomes generation fence + 1, held by the same owner with the same payload, for
  * leaseMs (plus its retainMs). Reply: {1, new fence} or {0}.

@@ -17,9 +17,10 @@ import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { runLuaScript, sendLuaScript, type LuaScript } from './redis-eval.js';
 import { redisStoreError } from './redis-unavailable.js';
+import { giveBack } from './give-back.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
-import { CLAIM, CLAIM_ONE, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE, parseValue } from './redis-scripts.js';
+import { CLAIM, CLAIM_ONE, GIVE_BACK, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE, parseValue } from './redis-scripts.js';
 
 /**
  * The client the store calls: an ioredis `Redis` or `Cluster` satisfies it. Structural, so
@@ -120,6 +121,10 @@ export interface RedisLeaseStore extends LeaseStore {
  * set (nothing written, no new fence, not extended); a settle finding generation fence + 1 done
  * with its `data` (or released) answers `true`. A resent renewal cannot be told from a second
  * renewal with its spent fence: it answers `renewed: false` (the README's Redis section).
+ *
+ * A claim that throws instead (a client that does not resend: its reply lost, a cluster slot's
+ * call failed, an abort) holds nothing it wrote: before it rejects, every key still held by the
+ * request's owner with its data is released (`GIVE_BACK`), for up to 2 s (`LeaseStore`).
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  * @example
  * ```ts
@@ -158,21 +163,19 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
 
   /**
    * One call on a single server; one call per slot on a cluster (a script touches one slot), sent
-   * together. When a slot's call fails, the others are still waited for and `undo` is given what
-   * they answered (undefined where nothing was answered) before the first failure is thrown: a
-   * batch claim that fails on one master must not keep what it claimed on the others.
+   * together. When a slot's call fails, the others are still waited for before the first failure
+   * is thrown: a batch claim that fails on one master gives back what it claimed on the others
+   * (`giveBackClaims`) only once they have answered.
    */
   const runBatch = async <T>(
+    c: RedisLeaseClient,
     s: LuaScript,
     keys: string[],
     args: string[][],
     read: (reply: unknown, index: number) => T,
     signal: AbortSignal | undefined,
-    undo?: (answered: ReadonlyArray<T | undefined>) => Promise<unknown>,
   ): Promise<T[]> => {
     if (keys.length === 0) return [];
-    throwIfAborted(signal);
-    const c = fixed ?? (await connected(signal));
     const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => (await run(c, s, callKeys, callArgs, signal)) as unknown[];
     if (!c.isCluster) {
       const replies = await call(keys, args.flat());
@@ -198,11 +201,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       }),
     );
     const failed = calls.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-    if (failed) {
-      // Best effort: what cannot be undone now ends with its lease.
-      if (undo) await undo(out).catch(() => undefined);
-      throw failed.reason;
-    }
+    if (failed) throw failed.reason;
     return out;
   };
 
@@ -244,41 +243,49 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     throw new LeaseRecordUnreadableError();
   };
 
+  /** A claim's payload argument: `=<data>`, or empty. */
+  const payload = (r: ClaimRequest): string => (r.data === undefined ? '' : `=${r.data}`);
+
   /**
-   * Releases what a refused or failed batch claim took (no signal: the one it had may have
-   * ended it): each key it answers claimed, its own first run's (`answerLive`) included.
+   * The one give-back of `claim` and `claimMany` (see `give-back.ts`): before a claim that
+   * failed throws, each key still held by its request's owner with its request's data — what
+   * the claim wrote, its reply lost or its batch refused or failed on another slot — is released
+   * (`GIVE_BACK`), whatever the claim's replies said. Bounded and never throws: what the server
+   * cannot be reached for ends with its lease.
    */
-  const releaseClaimed = (checked: ClaimRequest[], replies: ReadonlyArray<[unknown, unknown, unknown] | undefined>): Promise<unknown> => {
-    const now = Date.now();
-    const claimed = checked.flatMap((r, i) => {
-      const reply = replies[i];
-      if (reply === undefined || Number(reply[0]) < 0) return [];
-      let result: ClaimResult;
-      try {
-        result = claimReply(reply, r, now);
-      } catch {
-        return [];
-      }
-      return result.claimed ? [{ key: r.key, owner: r.owner, fence: result.fence }] : [];
+  const giveBackClaims = (checked: ClaimRequest[]): Promise<void> =>
+    giveBack(async (signal) => {
+      const c = fixed ?? (await connected(signal));
+      await runBatch(c, GIVE_BACK, checked.map((r) => redisKey(r.key)), checked.map((r) => [r.owner, payload(r)]), () => undefined, signal);
     });
-    return claimed.length > 0 ? settleChecked(claimed) : Promise.resolve();
-  };
+
+  /** `error` as the claim's caller sees it, once what the claim of `checked` wrote is given back. */
+  const claimFailed = (checked: ClaimRequest[], error: unknown): Promise<never> => giveBackClaims(checked).then(() => Promise.reject(redisStoreError(error)));
 
   const claimChecked = async (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
+    if (checked.length === 0) return [];
+    const signal = callOptions?.signal;
+    throwIfAborted(signal);
+    const c = fixed ?? (await connected(signal));
     const now = Date.now();
-    const replies = await runBatch(
-      CLAIM,
-      checked.map((r) => redisKey(r.key)),
-      checked.map((r) => [r.owner, String(r.leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg, String(r.leaseMs + retainMs)]),
-      (reply) => reply as [unknown, unknown, unknown],
-      callOptions?.signal,
-      // A cluster slot's call failed (its master down): the batch fails, so the other slots' claims are given back.
-      (answered) => releaseClaimed(checked, answered),
-    );
+    let replies: Array<[unknown, unknown, unknown]>;
+    try {
+      replies = await runBatch(
+        c,
+        CLAIM,
+        checked.map((r) => redisKey(r.key)),
+        checked.map((r) => [r.owner, String(r.leaseMs), payload(r), retainArg, String(r.leaseMs + retainMs)]),
+        (reply) => reply as [unknown, unknown, unknown],
+        signal,
+      );
+    } catch (error) {
+      // A slot's call failed (its master down, its reply lost): the others' claims, and its own if it ran, are given back.
+      return claimFailed(checked, error);
+    }
     if (replies.some(([tag]) => Number(tag) < 0)) {
-      // A key another program wrote: the script that met it wrote nothing; release what the
-      // other slots' scripts (a cluster) claimed, so the refused batch holds no key.
-      await releaseClaimed(checked, replies);
+      // A key another program wrote: the script that met it wrote nothing; what the other
+      // slots' scripts (a cluster) claimed is given back, so the refused batch holds no key.
+      await giveBackClaims(checked);
       throw new LeaseRecordUnreadableError();
     }
     return replies.map((reply, i) => claimReply(reply, checked[i]!, now));
@@ -289,14 +296,13 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const settleArgs = (r: SettleRequest): RedisSettleCall['args'] =>
     r.data === undefined ? [r.owner, String(r.fence), 'r', '', '0'] : [r.owner, String(r.fence), 'd', r.data, String(r.keepMs)];
 
-  const settleChecked = (checked: SettleRequest[], callOptions?: CallOptions): Promise<boolean[]> =>
-    runBatch(
-      SETTLE,
-      checked.map((r) => redisKey(r.key)),
-      checked.map(settleArgs),
-      (reply) => Number(reply) === 1,
-      callOptions?.signal,
-    );
+  const settleChecked = async (checked: SettleRequest[], callOptions?: CallOptions): Promise<boolean[]> => {
+    const signal = callOptions?.signal;
+    if (checked.length === 0) return [];
+    throwIfAborted(signal);
+    const c = fixed ?? (await connected(signal));
+    return runBatch(c, SETTLE, checked.map((r) => redisKey(r.key)), checked.map(settleArgs), settled, signal);
+  };
 
   /** A single claim's reply (see `CLAIM_ONE`): the fence, `<pttl>:<value>` for a live record, or -1. */
   const claimOneReply = (reply: unknown, r: ClaimRequest, now: number): ClaimResult => {
@@ -325,8 +331,9 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     const signal = callOptions?.signal;
     const now = Date.now();
     const leaseMs = r.leaseMs;
-    const args = [1, redisKey(r.key), r.owner, String(leaseMs), r.data === undefined ? '' : `=${r.data}`, retainArg];
-    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, r, now), redisStoreError);
+    const args = [1, redisKey(r.key), r.owner, String(leaseMs), payload(r), retainArg];
+    // A failed send (its reply lost, the connection cut, an abort) may have claimed: given back before it rejects.
+    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, r, now), (error) => claimFailed([r], error));
   };
 
   /** One settle: `SETTLE_ONE` by its SHA1, straight from the request (`EVAL` once per server, as the claim). */
