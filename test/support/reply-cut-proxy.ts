@@ -6,7 +6,10 @@
  * bytes of a request: `cut` resets that connection when the request is answered, `drop` resets
  * it at once (the request is not forwarded); a function
  * runs (and is awaited) before the request is forwarded — a competing write placed exactly
- * between a client's read and its write. Every other request is forwarded as is.
+ * between a client's read and its write. `fail500` (HTTP servers, e.g. S3) forwards the request
+ * and, once the server has answered it, replies `500 InternalError` instead of the server's
+ * answer and closes the connection — a 5xx after the server applied the request, which the AWS
+ * SDK retries. Every other request is forwarded as is.
  * (`packages/connections/test/support/proxy.ts` resets or blackholes every connection at once,
  * by time; this cut has to land after one chosen command, which timing cannot place.)
  */
@@ -21,8 +24,16 @@ export interface ReplyCutProxy {
   close(): Promise<void>;
 }
 
-/** `cut`: forward, then reset instead of replying; `drop`: reset without forwarding; a function: run it, then forward. */
-export type Action = 'cut' | 'drop' | (() => Promise<void>);
+/**
+ * `cut`: forward, then reset instead of replying; `drop`: reset without forwarding; `fail500`:
+ * forward, then answer HTTP 500 (an S3 `InternalError`) instead of the server's reply and close;
+ * a function: run it, then forward.
+ */
+export type Action = 'cut' | 'drop' | 'fail500' | (() => Promise<void>);
+
+const INTERNAL_ERROR =
+  '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
+const HTTP_500 = `HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(INTERNAL_ERROR)}\r\nConnection: close\r\n\r\n${INTERNAL_ERROR}`;
 
 export async function startReplyCutProxy(targetPort: number): Promise<ReplyCutProxy> {
   const sockets = new Set<Socket>();
@@ -32,6 +43,7 @@ export async function startReplyCutProxy(targetPort: number): Promise<ReplyCutPr
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
     sockets.add(client).add(upstream);
     let cutOnReply = false;
+    let failOnReply: boolean | 'answered' = false;
     // Requests are forwarded in order, each after the rule it matched (if any) has run.
     let forwarding = Promise.resolve();
     client.on('data', (chunk: Buffer) => {
@@ -44,11 +56,20 @@ export async function startReplyCutProxy(targetPort: number): Promise<ReplyCutPr
           return;
         }
         if (rule?.action === 'cut') cutOnReply = true;
+        else if (rule?.action === 'fail500') failOnReply = true;
         else if (rule) await rule.action();
         upstream.write(chunk);
       });
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (failOnReply === 'answered') return; // the rest of the server's reply, dropped
+      if (failOnReply) {
+        failOnReply = 'answered';
+        cuts++;
+        // The connection closes once the 500 is flushed ('close' → drop, below).
+        client.end(HTTP_500);
+        return;
+      }
       if (!cutOnReply) return void client.write(chunk);
       cuts++;
       client.resetAndDestroy();

@@ -6,6 +6,7 @@
 // From the internal entry: the root entry would load every provider adapter.
 import { SteadyError, errorFacts } from '@steadyfn/handler/internal';
 import { statusOf } from './s3/client.js';
+import { summary } from './error-summary.js';
 
 export { ConfigurationError } from '@steadyfn/handler/internal';
 
@@ -17,13 +18,6 @@ export interface BackupProblem {
   message: string;
   /** Part number inside a segment, when the problem is one part. */
   part?: number;
-}
-
-function summary(message: string, problems: ReadonlyArray<BackupProblem>): string {
-  if (problems.length === 0) return message;
-  const listed = problems.slice(0, 5).map((p) => `${p.key}${p.part === undefined ? '' : ` part ${p.part}`}: ${p.message}`);
-  const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
-  return `${message}: ${listed.join('; ')}${more}`;
 }
 
 /** Base class: a backup problem with the list of objects at fault. */
@@ -287,8 +281,9 @@ export class VerificationFailedError extends BackupError {
   override readonly name = 'VerificationFailedError';
   /** The report that was written (or would have been), with every check. */
   readonly report: unknown;
-  constructor(message: string, problems: ReadonlyArray<BackupProblem>, report: unknown) {
-    super('BACKUP_VERIFY_FAILED', message, { problems });
+  /** @param cause the error that stopped verification before any check ran (e.g. `BackupCorruptedError` for a damaged manifest), if one did */
+  constructor(message: string, problems: ReadonlyArray<BackupProblem>, report: unknown, cause?: unknown) {
+    super('BACKUP_VERIFY_FAILED', message, { problems, ...(cause === undefined ? {} : { cause }) });
     this.report = report;
   }
 }

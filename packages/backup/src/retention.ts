@@ -41,6 +41,7 @@ import { checkKnownKeys, intOption, invalidOption, msOption, stringOption, keysO
 import { streamNameOption } from './stream/name.js';
 import { storageErrorOf } from './errors.js';
 import { takeJobLease } from './job-lease.js';
+import { retentionNow } from './retention-clock.js';
 import { deleteBudget, type DeleteBudget } from './retention-budget.js';
 import { sweepStreams } from './retention-streams.js';
 import { sweepProbes } from './retention-probes.js';
@@ -122,7 +123,11 @@ export interface RetentionOptions {
   reserveMs?: number;
   /** The retention lease's duration (ms), renewed every third of it while the run lasts. @default 300000 */
   leaseMs?: number;
-  /** The clock (tests). */
+  /**
+   * The clock (tests: a `now` later than S3's stands for time having passed), epoch ms.
+   * @default `Date.now()`, capped at S3's clock (the `Date` header of a GET, plus its 1 s
+   *   resolution and the round trip): a runner whose clock runs ahead does not delete early.
+   */
   now?: () => number;
 }
 
@@ -173,12 +178,14 @@ export async function applyRetention(options: RetentionOptions, ctx: RunContext 
   const abandonedCheckpointMs = msOption('applyRetention', 'abandonedCheckpointMs', options.abandonedCheckpointMs, 604_800_000, 0);
   const reserveMs = msOption('applyRetention', 'reserveMs', options.reserveMs, 5_000, 0);
   const leaseMs = msOption('applyRetention', 'leaseMs', options.leaseMs, 300_000, 1000);
-  const now = (options.now ?? Date.now)();
+  if (options.now !== undefined && typeof options.now !== 'function') invalidOption('applyRetention', 'now', 'a function returning epoch ms', options.now);
   const signal = ctx.signal;
   const { client, capabilities } = await probeS3(given, signal);
   const loc = { ...given, client };
   const lease = dryRun ? undefined : await takeJobLease(loc, { key: keys.retentionLease(), label: 'retention', leaseMs }, signal);
   try {
+    // A runner whose clock runs ahead of S3's must not delete early (retention-clock.ts).
+    const now = options.now ? options.now() : await retentionNow(loc, signal);
     const budget = deleteBudget({ ctx, reserveMs, batchSize: orphanBatchSize, lease });
     return await retain(loc, capabilities, { keepLast, keepMs, pitrWindowMs, job, stream, dryRun, orphanGraceMs, abandonedCheckpointMs, leaseMs, now }, budget, ctx);
   } catch (error) {

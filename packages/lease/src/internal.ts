@@ -1,14 +1,14 @@
 /**
  * `@steadyfn/lease/internal`: helpers shared with the sibling packages so that none keeps a
- * copy: S3's conditional PUT (`@steadyfn/backup`), and the background retry of a settle while
+ * copy: S3's conditional PUT and a read that returns S3's clock (`@steadyfn/backup`), and the background retry of a settle while
  * its lease lasts and the read-back of whether a refused settle was applied before
  * (`@steadyfn/idempotency`, `@steadyfn/outbox`). Not part of the public API: it may change in any release.
  * Application code should not import it.
  *
  * @packageDocumentation
  */
-export { conditionalPut, isConditionalConflict, isNotFound, isPreconditionFailed, statusOf } from './stores/s3-client.js';
-export type { ConditionalPutRequest, ConditionalPutResult, S3LeaseClient } from './stores/s3-client.js';
+export { conditionalPut, isConditionalConflict, isNotFound, isPreconditionFailed, readObject, statusOf } from './stores/s3-client.js';
+export type { ClockReading, ConditionalPutRequest, ConditionalPutResult, ReadResult, S3LeaseClient } from './stores/s3-client.js';
 export { settleLater } from './settle-later.js';
 export { appliedBefore } from './applied-before.js';
 // The longest lease or keep time a store accepts: a sibling's options must not take longer ones.

@@ -2,13 +2,14 @@
  * A JSON object in S3 that only its current writer may replace: every write is conditional on
  * the ETag of the previous one (`If-Match`), the first on nothing being there
  * (`If-None-Match: *`). A refused write means another runner replaced it (fencing), so the
- * writer stops. Writes are serialised; a state saved while a write is in flight is written
+ * writer stops — unless the object holds exactly the bytes refused: the SDK resent a PUT whose
+ * applied first attempt lost its reply, and the write is taken as done (with the ETag read). Writes are serialised; a state saved while a write is in flight is written
  * next (only the newest state matters).
  */
 import type { z } from 'zod';
 import { FencedError } from '../errors.js';
 import { getStored } from '../format/stored.js';
-import type { S3Location } from './client.js';
+import { getObject, type S3Location } from './client.js';
 import { deleteIfUnchanged, putConditional } from './conditional.js';
 import type { S3Capabilities } from './probe.js';
 
@@ -57,9 +58,17 @@ export async function openChainedObject<S extends z.ZodType>(
       const write = tail.then(async () => {
         pending = undefined;
         if (failure) throw failure;
-        const result = await putConditional(loc, caps, key, etag, latest, signal ? { signal } : {});
-        if (!result.written) throw (failure = new FencedError(`${key} was replaced by another runner`));
-        etag = result.etag;
+        const body = latest;
+        const result = await putConditional(loc, caps, key, etag, body, signal ? { signal } : {});
+        if (result.written) {
+          etag = result.etag;
+          return;
+        }
+        // Refused: another runner replaced it — or the SDK resent this very PUT after its applied
+        // first attempt lost its reply (a reset socket, a 5xx), and the retry met our own ETag.
+        const current = await getObject(loc, key, signal ? { signal } : {});
+        if (current?.etag === undefined || current.body.toString('utf8') !== body) throw (failure = new FencedError(`${key} was replaced by another runner`));
+        etag = current.etag;
       });
       pending = write;
       tail = write.catch((error: unknown) => {

@@ -10,6 +10,7 @@
  */
 import { checkKnownKeys, invalidOption, oneOfOption, keysOf } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
+import { messageWithoutProblems } from '../error-summary.js';
 import { BackupError, RestoreTargetRefusedError, RestoreTargetUnavailableError, VerificationFailedError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import { putObject } from '../s3/client.js';
@@ -111,7 +112,8 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
   try {
     opened = await openBackup('verifyBackup', options.backup, signal);
   } catch (error) {
-    if (error instanceof BackupError) throw new VerificationFailedError(`verification of backup ${String(options.backup?.id)} failed: ${error.code}`, error.problems, { level, error: error.code });
+    // The inner message carries what to do instead (for 'latest' with a damaged newest manifest: the newest older readable backup).
+    if (error instanceof BackupError) throw new VerificationFailedError(`verification of backup ${String(options.backup?.id)} failed: ${error.code}: ${messageWithoutProblems(error)}`, error.problems, { level, error: error.code }, error);
     throw error;
   }
   const { loc, manifest } = opened;

@@ -12,6 +12,14 @@
  *
  * Expiry is judged by S3's clock (the `Date` header; see `s3-clock.ts`). A 409
  * `ConditionalRequestConflict` (a concurrent conditional write, as AWS documents) reads again.
+ *
+ * A PUT the SDK resent: the first attempt was applied but its reply was lost (a reset socket,
+ * a 5xx after applying), so the retry is refused (412) by the ETag the first attempt changed.
+ * The read that follows every refused or conflicting PUT compares the object with the body
+ * this call sent: the same bytes (owner token, generation, state, data and expiry to the ms)
+ * are its own write, answered as the applied first attempt is — claimed with its fence,
+ * settled, renewed with the new fence — not as "held by someone else" (by the caller's own
+ * token) or "not settled". Anything else is answered as a refusal, as before.
  * The object stays after it stops being live, so fences keep growing for as long as it exists.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
@@ -101,6 +109,9 @@ const probes = new WeakMap<object, Map<string, Promise<{ conditionalWrites: true
  * @throws LeaseStoreUnavailableError (`LEASE_STORE_UNAVAILABLE`, 503, retryable) from the store's
  *   calls when the endpoint cannot be reached (a refused, reset or timed-out socket; the SDK's
  *   error is the `cause`). S3's answers and the caller's abort pass through unchanged.
+ * A conditional PUT the SDK resent after its applied first attempt lost its reply (a reset
+ * socket, a 5xx) is recognised by its body on the read after the 412, and answered as applied:
+ * `claimed` with its fence, settled, `renewed` with the new fence (see the module comment).
  * @example
  * ```ts
  * // S3Client: from @aws-sdk/client-s3
@@ -144,10 +155,10 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
   };
 
   /** The record, its ETag, S3's "now" (at most 1 s behind) and when the read was sent (local). */
-  const read = async (key: string, signal: AbortSignal | undefined): Promise<{ record: StoredLease | undefined; etag: string | undefined; now: number; sentAt: number }> => {
+  const read = async (key: string, signal: AbortSignal | undefined): Promise<{ text: string | undefined; record: StoredLease | undefined; etag: string | undefined; now: number; sentAt: number }> => {
     await probe(signal);
     const found = await readObject(client, bucket, objectKey(key), signal);
-    return { record: found.text === undefined ? undefined : parse(found.text), etag: found.etag, now: clock.nowOf(found.clock), sentAt: found.clock.sentAt };
+    return { text: found.text, record: found.text === undefined ? undefined : parse(found.text), etag: found.etag, now: clock.nowOf(found.clock), sentAt: found.clock.sentAt };
   };
 
   const live = (record: StoredLease | undefined, now: number): LeaseRecord | undefined => {
@@ -162,15 +173,22 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
 
   const claim = async (r: ClaimRequest, signal: AbortSignal | undefined): Promise<ClaimResult> => {
     let fence = 0;
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const { record, etag, now, sentAt } = await read(r.key, signal);
+    // The last PUT not answered written, and the answer it gets if it was applied (resent by the SDK).
+    let sent: { body: string; answer: ClaimResult } | undefined;
+    for (let round = 0; ; round++) {
+      const { text, record, etag, now, sentAt } = await read(r.key, signal);
+      if (sent !== undefined && text === sent.body) return sent.answer;
+      if (round === MAX_ROUNDS) break;
       const holder = live(record, now);
       if (holder) return { claimed: false, record: holder };
       fence = (record?.g ?? 0) + 1;
       const next: StoredLease = { v: 1, s: 'h', g: fence, o: r.owner, e: now + DATE_RESOLUTION_MS + r.leaseMs, ...(r.data === undefined ? {} : { d: r.data }) };
-      const outcome = await putConditional(client, bucket, objectKey(r.key), etag, JSON.stringify(next), signal);
+      const body = JSON.stringify(next);
       // For the holder, the lease ends leaseMs after it sent the read its claim is based on.
-      if (outcome === 'written') return { claimed: true, fence, expiresAt: sentAt + r.leaseMs };
+      const answer: ClaimResult = { claimed: true, fence, expiresAt: sentAt + r.leaseMs };
+      const outcome = await putConditional(client, bucket, objectKey(r.key), etag, body, signal);
+      if (outcome === 'written') return answer;
+      sent = { body, answer };
       if (outcome === 'conflict') await backoff(round, signal);
     }
     // Lost every round to other writers: held, by nobody known, for a moment.
@@ -179,16 +197,21 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
 
   /** Writes the generation after the caller's, if the caller still holds generation `fence`. */
   const change = async (r: { key: string; owner: string; fence: number }, next: (held: StoredLease, now: number) => StoredLease, signal: AbortSignal | undefined): Promise<{ g: number; sentAt: number } | undefined> => {
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      const { record, etag, now, sentAt } = await read(r.key, signal);
+    // The last PUT not answered written, and the answer it gets if it was applied (resent by the SDK).
+    let sent: { body: string; answer: { g: number; sentAt: number } } | undefined;
+    for (let round = 0; ; round++) {
+      const { text, record, etag, now, sentAt } = await read(r.key, signal);
+      if (sent !== undefined && text === sent.body) return sent.answer;
+      if (round === MAX_ROUNDS) return undefined;
       // The holder of this generation may change it even after its lease ran out, if nobody took over.
       if (!record || record.s !== 'h' || record.g !== r.fence || record.o !== r.owner) return undefined;
       const written = next(record, now);
-      const outcome = await putConditional(client, bucket, objectKey(r.key), etag, JSON.stringify(written), signal);
+      const body = JSON.stringify(written);
+      const outcome = await putConditional(client, bucket, objectKey(r.key), etag, body, signal);
       if (outcome === 'written') return { g: written.g, sentAt };
+      sent = { body, answer: { g: written.g, sentAt } };
       if (outcome === 'conflict') await backoff(round, signal);
     }
-    return undefined;
   };
 
   const store: S3LeaseStore = {
