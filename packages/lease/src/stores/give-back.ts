@@ -9,24 +9,24 @@ import { LeaseStoreUnavailableError } from '../errors.js';
 
 /** How long a failed claim spends giving back what it wrote before it throws, in milliseconds. */
 export const GIVE_BACK_MS = 2_000;
-/** The first pause between give-back attempts while the store is unreachable; doubles, up to 400 ms. */
-const FIRST_PAUSE_MS = 20;
 
 /**
- * Runs `attempt` (with a signal that aborts at the bound) until it resolves, retrying while it
- * fails with `LeaseStoreUnavailableError` (a client reconnecting after the cut that failed the
- * claim, its offline queue off) and the bound has not passed. Never throws.
+ * Runs `attempt` (with a signal that aborts at the bound) until it resolves, retried with
+ * p-retry (20 ms doubling to 400 ms, jittered) while it fails with `LeaseStoreUnavailableError`
+ * (a client reconnecting after the cut that failed the claim, its offline queue off) and the
+ * bound has not passed. Never throws. p-retry is loaded here, on the failure path only.
  */
 export async function giveBack(attempt: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
   const signal = AbortSignal.timeout(GIVE_BACK_MS);
-  const deadline = performance.now() + GIVE_BACK_MS;
-  for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, 400)) {
-    try {
-      await attempt(signal);
-      return;
-    } catch (error) {
-      if (!(error instanceof LeaseStoreUnavailableError) || signal.aborted || performance.now() + pause >= deadline) return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, pause));
-  }
+  const { default: pRetry } = await import('p-retry');
+  await pRetry(() => attempt(signal), {
+    retries: Number.POSITIVE_INFINITY,
+    minTimeout: 20,
+    factor: 2,
+    maxTimeout: 400,
+    randomize: true,
+    maxRetryTime: GIVE_BACK_MS,
+    signal,
+    shouldRetry: ({ error }) => error instanceof LeaseStoreUnavailableError,
+  }).catch(() => undefined);
 }
