@@ -35,8 +35,14 @@ describe.each(BACKENDS)('safe HTTP methods on %s', (name) => {
     const { store, call } = balanceApi();
     const first = await call(method);
     const second = await call(method);
-    expect(JSON.parse(first.body)).toEqual({ balance: 1 });
-    expect(JSON.parse(second.body)).toEqual({ balance: 2 });
+    if (method === 'HEAD') {
+      // A HEAD answer carries no content (RFC 9110 §9.3.2): its two runs show in the GET after them.
+      expect([first.body ?? '', second.body ?? '']).toEqual(['', '']);
+      expect(JSON.parse((await call('GET')).body)).toEqual({ balance: 3 });
+    } else {
+      expect(JSON.parse(first.body)).toEqual({ balance: 1 });
+      expect(JSON.parse(second.body)).toEqual({ balance: 2 });
+    }
     expect(second.headers['Idempotency-Replayed']).toBeUndefined();
     expect(store.total()).toBe(0);
   });
