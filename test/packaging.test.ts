@@ -35,13 +35,31 @@ describe.each(packages)('package %s', (dir) => {
 
   it('declares a consumer-ready manifest', () => {
     expect(manifest.sideEffects).toBe(false);
-    // process.getBuiltinModule (how node:crypto is loaded without Web Crypto) arrived in Node.js 22.3.
-    expect(manifest.engines?.node).toBe('>=22.3');
+    // Node.js 22.12: the first that loads an ES module through require() unflagged, which the
+    // CommonJS builds do for ESM-only dependencies (see the next test); it also has
+    // process.getBuiltinModule (22.3), how node:crypto is loaded without Web Crypto.
+    expect(manifest.engines?.node).toBe('>=22.12');
     expect(manifest.files).toContain('dist');
     for (const sdk of ['ioredis', 'mongodb', '@aws-sdk/client-s3', '@aws-sdk/client-sqs']) {
       expect(manifest.dependencies?.[sdk], `${sdk} must be a peer dependency`).toBeUndefined();
     }
     expect(existsSync(`${pkgDir}/README.md`)).toBe(true);
+  });
+
+  it('declares a Node.js whose require() loads the ESM-only dependencies its CommonJS build requires', () => {
+    const required = new Set<string>();
+    for (const file of readdirSync(`${pkgDir}/dist`).filter((f) => f.endsWith('.cjs'))) {
+      for (const [, spec] of readFileSync(`${pkgDir}/dist/${file}`, 'utf8').matchAll(/require\(["']([^"'.][^"']*)["']\)/g)) {
+        const name = spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!;
+        if (existsSync(`${pkgDir}/node_modules/${name}/package.json`)) required.add(name);
+      }
+    }
+    const esmOnly = [...required].filter((name) => {
+      const dep = JSON.parse(readFileSync(`${pkgDir}/node_modules/${name}/package.json`, 'utf8')) as { type?: string; main?: string; exports?: unknown };
+      return dep.type === 'module' && !JSON.stringify(dep.exports ?? {}).includes('"require"') && !(dep.main ?? '').endsWith('.cjs');
+    });
+    // require(esm) needs Node.js 22.12 (unflagged there); before it these builds throw ERR_REQUIRE_ESM.
+    if (esmOnly.length > 0) expect(manifest.engines?.node, `${manifest.name} requires ESM-only ${esmOnly.join(', ')}`).toMatch(/^>=22\.(1[2-9]|[2-9]\d)/);
   });
 
   it('builds ESM, CJS and types for both, for every entry', () => {
