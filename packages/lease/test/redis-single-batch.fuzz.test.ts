@@ -49,17 +49,21 @@ type KeyState =
   | { kind: 'string'; value: string; ttl: boolean }
   | { kind: 'hash' };
 
+// Weighted so every kind of answer counted in `seen` comes up in 120 runs, for certain in practice.
+// With equal weights a live record held by someone else came up in ~3.6 % of runs (by the weights),
+// so about one CI run in 20 met none on one of the four targets and failed. Weighted, the rarest
+// kind (live) came up in 11-22 of 120 runs in 12 measured runs: missing it is about 1 in 10^7.
 const KEY_STATE: fc.Arbitrary<KeyState> = fc.oneof(
   fc.constant({ kind: 'absent' as const }),
-  fc.record({
+  { weight: 3, arbitrary: fc.record({
     kind: fc.constant('lease' as const),
     state: fc.constantFrom('h' as const, 'd' as const, 'f' as const),
     fence: FENCE,
     retain: RETAIN,
     owner: OWNER,
     data: fc.option(DATA, { nil: undefined }),
-    ttl: fc.constantFrom('live' as const, 'over' as const, 'none' as const),
-  }),
+    ttl: fc.oneof({ weight: 2, arbitrary: fc.constant('live' as const) }, fc.constantFrom('over' as const, 'none' as const)),
+  }) },
   fc.record({
     kind: fc.constant('string' as const),
     value: fc.oneof(
@@ -81,8 +85,8 @@ const CLAIM_REQUEST = fc.record({
 
 /** How the settle request is formed from what the key held and what the claim answered. */
 const SETTLE_PLAN = fc.record({
-  owner: fc.constantFrom('claimer' as const, 'recorded' as const, 'other' as const),
-  fence: fc.constantFrom('claimed' as const, 'recorded' as const, 'next' as const, 'one' as const),
+  owner: fc.oneof({ weight: 2, arbitrary: fc.constant('claimer' as const) }, fc.constantFrom('recorded' as const, 'other' as const)),
+  fence: fc.oneof({ weight: 2, arbitrary: fc.constant('claimed' as const) }, fc.constantFrom('recorded' as const, 'next' as const, 'one' as const)),
   data: fc.option(DATA, { nil: undefined }),
   keepMs: fc.constantFrom(20_000, 60_000, 86_400_000),
 });
@@ -246,7 +250,7 @@ describe.each(['redis', 'cluster', 'own-noscript', 'string-numbers'] as Target[]
       }),
       { numRuns: NUM_RUNS },
     );
-    for (const [what, count] of Object.entries(seen)) expect(count, what).toBeGreaterThan(0);
+    for (const [what, count] of Object.entries(seen)) expect(count, `${what} (met: ${JSON.stringify(seen)})`).toBeGreaterThan(0);
   });
 
   it('refuse, on both paths, a record whose fence is past 15 digits, and leave it alone', async () => {
