@@ -190,6 +190,15 @@ export interface ScheduleTrigger {
    */
   schedule?: string;
   /**
+   * The schedule's cron expression, when the provider tells the function: the Azure timer
+   * binding's `schedule` (an NCRONTAB expression, six fields from seconds, e.g.
+   * `0 0 3 * * *`). Left out when that `schedule` is a TimeSpan (`00:05:00`) or an app
+   * setting name (`%Setting%`, resolved by the host, not the function), and on the other
+   * providers: EventBridge sends the rule's ARN, Cloud Scheduler the job's name, OpenWhisk
+   * alarms nothing. Written as the span's `faas.cron`.
+   */
+  cron?: string;
+  /**
    * Azure timer: the host's `isPastDue` — `true` when this run started later than its
    * occurrence (the app was down or busy, or it is the catch-up run after a restart), else
    * `false`. Left out on the other providers: EventBridge, Cloud Scheduler and OpenWhisk alarms

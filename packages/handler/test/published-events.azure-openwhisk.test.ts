@@ -64,7 +64,7 @@ describe('Azure Functions', () => {
   it('a timer without a schedule monitor (scheduleStatus null): a schedule tick named by the invocation', async () => {
     const f = published('azure', 'timer-no-monitor.json');
     const { seen } = await azureBoth(f.timer, f.context, trigger.timer({ schedule: '0 0 3 * * *' }));
-    expect(seen[0]!.ctx.trigger).toEqual({ kind: 'schedule', source: 'azure-timer', schedule: 'nightly', pastDue: false });
+    expect(seen[0]!.ctx.trigger).toEqual({ kind: 'schedule', source: 'azure-timer', schedule: 'nightly', cron: '0 0 3 * * *', pastDue: false });
     expect(seen[0]!.ctx.deliveryId).toBe('dd44ee55-ff66-4077-8188-229900112233');
     expect(seen[0]!.input).toEqual({});
   });

@@ -32,6 +32,7 @@ describe('Azure timer: isPastDue and scheduleStatus on the schedule trigger', ()
       kind: 'schedule',
       source: 'azure-timer',
       schedule: 'every5',
+      cron: '0 */5 * * * *',
       scheduledTime: '2016-10-04T10:20:00+00:00',
       pastDue: true,
       scheduleStatus: { last: '2016-10-04T10:15:00+00:00', next: '2016-10-04T10:20:00+00:00', lastUpdated: '2016-10-04T10:16:00+00:00' },
@@ -40,6 +41,6 @@ describe('Azure timer: isPastDue and scheduleStatus on the schedule trigger', ()
 
   it('a tick on time without a schedule monitor (scheduleStatus null): pastDue false, no scheduleStatus', async () => {
     const [ctx] = await both({ schedule: { adjustForDST: true }, scheduleStatus: null, isPastDue: false }, 'nightly');
-    expect(ctx!.trigger).toEqual({ kind: 'schedule', source: 'azure-timer', schedule: 'nightly', pastDue: false });
+    expect(ctx!.trigger).toEqual({ kind: 'schedule', source: 'azure-timer', schedule: 'nightly', cron: '0 */5 * * * *', pastDue: false });
   });
 });

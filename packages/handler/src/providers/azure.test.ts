@@ -408,6 +408,7 @@ describe('Azure timer trigger', () => {
       kind: 'schedule',
       source: 'azure-timer',
       schedule: 'purgeExpired',
+      cron: '0 */5 * * * *',
       scheduledTime: '2025-03-15T02:00:00+00:00',
       pastDue: false,
       scheduleStatus: { last: '2025-03-15T01:55:00+00:00', next: '2025-03-15T02:00:00+00:00', lastUpdated: '2025-03-15T01:55:00+00:00' },

@@ -327,6 +327,15 @@ function serviceBusInvocations(
   return { invocations, many };
 }
 
+/** Five to seven fields of cron characters; not a TimeSpan (`00:05:00`) or an unresolved `%Setting%`. */
+const CRON_EXPRESSION = /^[0-9A-Za-z*?/,#-]+(?:\s+[0-9A-Za-z*?/,#-]+){4,6}$/;
+
+/** The timer binding's `schedule` when it is a cron (NCRONTAB) expression, trimmed; else undefined. */
+function cronExpression(schedule: string | undefined): string | undefined {
+  const text = schedule?.trim();
+  return text && CRON_EXPRESSION.test(text) ? text : undefined;
+}
+
 /** Slack for a timer that fires a little before its occurrence (clock skew). */
 const TIMER_EARLY_MS = 5_000;
 
@@ -346,11 +355,13 @@ function timerInvocation(trigger: unknown, context: AzureInvocationContext): Inv
     if (value !== undefined) scheduleStatus[name] = value;
   }
   const withStatus = Object.keys(scheduleStatus).length > 0;
+  const cron = cronExpression(triggerOption(context, 'schedule'));
   return {
     trigger: {
       kind: 'schedule',
       source: 'azure-timer',
       schedule,
+      ...(cron ? { cron } : {}),
       ...(tick ? { scheduledTime: tick } : {}),
       ...(pastDue === undefined ? {} : { pastDue }),
       ...(withStatus ? { scheduleStatus } : {}),

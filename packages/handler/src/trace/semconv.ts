@@ -94,7 +94,10 @@ export function invocationAttributes(ctx: Context): Attributes {
     if (trigger.kind === 'stream') attributes['messaging.destination.partition.id'] = trigger.partition;
   } else if (trigger.kind === 'schedule') {
     attributes['faas.time'] = trigger.scheduledTime;
-    attributes['faas.cron'] = trigger.schedule;
+    // `faas.cron` is the schedule period as a cron expression; the schedule's name or ARN has
+    // no attribute in the conventions, so it goes under the wrapper's own namespace.
+    attributes['faas.cron'] = trigger.cron;
+    attributes['steadyfn.schedule'] = trigger.schedule;
   } else if (trigger.kind === 'change' || trigger.kind === 'storage') {
     attributes['faas.document.collection'] = trigger.kind === 'change' ? trigger.collection : trigger.bucket;
     attributes['faas.document.operation'] = trigger.op;
