@@ -413,7 +413,9 @@ describe('defineClient under a deadline (signals)', () => {
         throw err;
       }
     });
-    const answer = await main.invoke({}, { deadline: Date.now() + 300 }).catch((e: unknown) => e);
+    // 1 s: at 300 ms a pause of 250 ms before the function started (a loaded machine) answered
+    // DEADLINE_EXCEEDED without running it, and nothing was caught.
+    const answer = await main.invoke({}, { deadline: Date.now() + 1_000 }).catch((e: unknown) => e);
     expect(answer).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     expect(caught).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     expect([signal?.aborted, signal?.reason]).toEqual([true, caught]);

@@ -117,7 +117,8 @@ describe('ctx.signal, read here or there', () => {
       await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
       return 'late';
     });
-    expect(await outcome(main.invoke({}, { deadline: Date.now() + 150 }))).toMatchObject({ ok: false, code: 'DEADLINE_EXCEEDED' });
+    // 1 s: at 150 ms a pause of 130 ms before the before hook (a loaded machine) left nothing kept.
+    expect(await outcome(main.invoke({}, { deadline: Date.now() + 1_000 }))).toMatchObject({ ok: false, code: 'DEADLINE_EXCEEDED' });
     expect(inFn).toBe(kept.signal);
     expect(kept.signal?.aborted).toBe(true);
     expect((kept.signal?.reason as { code?: string }).code).toBe('DEADLINE_EXCEEDED');
@@ -135,7 +136,9 @@ describe('ctx.signal, read here or there', () => {
     let saved: { signal: AbortSignal } | undefined;
     const keep: Plugin = { name: 'keep-ctx', before: (ctx) => void (saved = ctx) };
     const main = handler({ use: [keep], deadlineMarginMs: 10, logSink: () => undefined }, (_input, ctx) => ({ during: ctx.signal }));
-    const deadline = Date.now() + 200;
+    // Room for two invocations and their awaits before the bound, however loaded the machine (at
+    // 200 ms a pause of 190 ms anywhere in them read the signal past the bound).
+    const deadline = Date.now() + 1_000;
     const { during } = (await main.invoke({}, { deadline })) as { during: AbortSignal };
     const after = saved!.signal;
     expect(after).toBe(during);
@@ -205,7 +208,10 @@ describe('the shared deadline watch under many invocations', () => {
       await sleep(5_000);
     });
     const now = Date.now();
-    const settledDuring = outcome(main.invoke({ wait: released }, { deadline: now + 100 }));
+    // Its bound is far past first's (at 50 ms): a watch timer that fires late on a loaded machine
+    // (here 40 ms was enough) would otherwise expire both in one firing, and this one would answer
+    // DEADLINE_EXCEEDED instead of the value released during it.
+    const settledDuring = outcome(main.invoke({ wait: released }, { deadline: now + 2_000 }));
     expect(await outcome(first.invoke({}, { deadline: now + 60 }))).toMatchObject({ ok: false, code: 'DEADLINE_EXCEEDED' });
     expect(await Promise.all(started)).toEqual([
       { ok: false, code: 'DEADLINE_EXCEEDED', retryable: true },

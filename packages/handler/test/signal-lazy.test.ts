@@ -6,9 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler, type Context, type Plugin } from '../src/index.js';
 import { bundleChild } from '../../../test/support/bundle.js';
+import { advance, useFakeClock, useRealClock, watch } from './support/clock.js';
 
 const silent = { logSink: () => undefined };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -21,6 +22,12 @@ function readSignal(ctx: Context): { aborted: boolean; code: unknown } {
 }
 
 describe('ctx.signal made on first read', () => {
+  // On a fake clock (support/clock.ts): the function starts before the 150 ms answer bound and
+  // reads the signal when the test moves the clock. On the real clock a pause of 150 ms on a
+  // loaded machine before the function started was answered DEADLINE_EXCEEDED without running it.
+  beforeEach(useFakeClock);
+  afterEach(useRealClock);
+
   it('read first by the function after the answer bound: already aborted with DEADLINE_EXCEEDED (no plugins)', async () => {
     let seen: unknown;
     const main = handler({ deadlineMarginMs: 50, ...silent }, async (_input, ctx) => {
@@ -28,9 +35,10 @@ describe('ctx.signal made on first read', () => {
       seen = readSignal(ctx);
       return 'late';
     });
-    const error = await main.aws({}, lambdaContext(200)).catch((e: { code: string }) => e);
-    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
-    await sleep(400);
+    const call = watch(main.aws({}, lambdaContext(200)));
+    await advance(150);
+    expect(call.error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await advance(250);
     expect(seen).toEqual({ aborted: true, code: 'DEADLINE_EXCEEDED' });
   });
 
@@ -54,9 +62,10 @@ describe('ctx.signal made on first read', () => {
       signals.add(ctx.signal);
       seen.push({ hook: 'fn', ...readSignal(ctx) });
     });
-    const error = await main.aws({}, lambdaContext(200)).catch((e: { code: string }) => e);
-    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
-    await sleep(400);
+    const call = watch(main.aws({}, lambdaContext(200)));
+    await advance(150);
+    expect(call.error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await advance(250);
     expect(seen).toEqual([
       { hook: 'onError', aborted: true, code: 'DEADLINE_EXCEEDED' },
       { hook: 'finally', aborted: true, code: 'DEADLINE_EXCEEDED' },
@@ -73,8 +82,12 @@ describe('ctx.signal made on first read', () => {
       early = readSignal(ctx);
       await sleep(400);
     });
-    const error = await main.aws({}, lambdaContext(200)).catch((e: { code: string }) => e);
-    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    const call = watch(main.aws({}, lambdaContext(200)));
+    await advance(149);
+    expect(call.settled).toBe(false);
+    expect(signal!.aborted).toBe(false);
+    await advance(1);
+    expect(call.error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     expect(early).toEqual({ aborted: false, code: undefined });
     expect({ aborted: signal!.aborted, code: (signal!.reason as { code: string }).code }).toEqual({ aborted: true, code: 'DEADLINE_EXCEEDED' });
   });
