@@ -171,6 +171,12 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     }
   };
 
+  /** The client for a batch call, `renew` or `get`, once `signal` is checked: the fixed one, or the getter's. */
+  const clientFor = (signal: AbortSignal | undefined): RedisLeaseClient | Promise<RedisLeaseClient> => {
+    throwIfAborted(signal);
+    return fixed ?? connected(signal);
+  };
+
   const run = (c: RedisLeaseClient, s: LuaScript, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> =>
     runLuaScript(c, s, keys, args, { signal }).catch((error: unknown) => Promise.reject(redisStoreError(error)));
 
@@ -284,8 +290,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const claimChecked = async (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
     if (checked.length === 0) return [];
     const signal = callOptions?.signal;
-    throwIfAborted(signal);
-    const c = fixed ?? (await connected(signal));
+    const c = await clientFor(signal);
     const now = Date.now();
     // In the tick the command is handed to ioredis (runBatch sends it before its first await).
     const unsent = watchSend(c);
@@ -320,8 +325,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const settleChecked = async (checked: SettleRequest[], callOptions?: CallOptions): Promise<boolean[]> => {
     const signal = callOptions?.signal;
     if (checked.length === 0) return [];
-    throwIfAborted(signal);
-    const c = fixed ?? (await connected(signal));
+    const c = await clientFor(signal);
     return runBatch(c, SETTLE, checked.map((r) => redisKey(r.key)), checked.map(settleArgs), settled, signal);
   };
 
@@ -420,8 +424,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     async renew(request, callOptions) {
       const r = checkRenew(request);
       const signal = callOptions?.signal;
-      throwIfAborted(signal);
-      const c = fixed ?? (await connected(signal));
+      const c = await clientFor(signal);
       const sentAt = Date.now();
       const reply = (await run(c, RENEW, [redisKey(r.key)], [r.owner, String(r.fence), String(r.leaseMs)], signal)) as [number, number?];
       return Number(reply[0]) === 1 ? { renewed: true, fence: Number(reply[1]), expiresAt: sentAt + r.leaseMs } : { renewed: false };
@@ -429,8 +432,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     async get(key, callOptions) {
       const k = redisKey(checkGetKey(key));
       const signal = callOptions?.signal;
-      throwIfAborted(signal);
-      const c = fixed ?? (await connected(signal));
+      const c = await clientFor(signal);
       const now = Date.now();
       const reply = (await run(c, READ, [k], [], signal)) as [string, number] | null;
       return reply ? recordOf(String(reply[0]), Number(reply[1]), now) : undefined;
