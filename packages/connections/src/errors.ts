@@ -2,23 +2,7 @@
  * Which failures are about the connection rather than the operation, and which of those
  * prove the operation never reached the server (so even a write may be sent again).
  */
-import { connectionFailure, errorChain, errorName, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
-
-/** MongoDB errors raised before any byte of the operation was written. */
-const MONGO_NOT_SENT_NAMES = new Set(['MongoServerSelectionError', 'MongoPoolClearedError', 'MongoTopologyClosedError', 'MongoNotConnectedError']);
-
-// ioredis raises "Stream isn't writeable" before writing anything. "Connection is closed" is
-// also used to reject commands already written when a socket dies, so it proves nothing; so is a
-// Cluster's "Cluster isn't ready": besides refusing a command that finds no node connection, a
-// plain ioredis Cluster's failover retry (`retryDelayOnFailover`) rejects with it, 100 ms later, a
-// command written on a connection that then closed — possibly applied
-// (test/review-cluster-resend.test.ts; `redisCluster()` rejects those with `ReplyLostError`,
-// "Connection is closed after the command was written…", instead: clients/cluster-replies.ts).
-// A Cluster that could not route a command (a node down or restarting: CLUSTERDOWN, MOVED while
-// its slot map is refreshed) retries until `maxRedirections` and then rejects with a plain
-// "Too many Cluster redirections. Last error: …"; its earlier tries may include one written on a
-// connection that closed, so it proves nothing was sent no more than "Connection is closed".
-const REDIS_NOT_SENT = [/Stream isn't writeable/i];
+import { connectionFailure, SteadyError, wasNotSent as sharedWasNotSent, type ConnectionFailure } from '@steadyfn/handler/internal';
 
 /**
  * The kinds of the shared classifier (`@steadyfn/handler/internal`) that mean the connection
@@ -51,23 +35,21 @@ export function isConnectionError(err: unknown): boolean {
 /**
  * True when the error proves the operation was never written to the server, so sending
  * it again cannot apply it twice: a refused connect, a client with no open connection (ioredis
- * `Stream isn't writeable`). Not a Cluster's `Cluster isn't ready` or `Cluster is ended.`, which
- * may follow a send, nor `Command timed out`: the command was written, and may have been applied.
+ * `Stream isn't writeable`), a MongoDB server selection or pool error. Not `Connection is closed`,
+ * a Cluster's `Cluster isn't ready` or `Cluster is ended.`, `MaxRetriesPerRequestError` nor
+ * `Command timed out`: each may follow a command that was written, and may have been applied.
  * (`redisCluster()` counts `Cluster isn't ready` and `Cluster is ended.` too: its written commands
  * never reach ioredis' failover retry — clients/cluster-replies.ts `clusterNotReadyUnsent`.)
  * A MongoDB error proves it only where the driver does not retry writes (a standalone, or
  * `retryWrites=false`): on a replica set or sharded cluster the driver (mongodb 7) throws its
  * retry's error — a server selection timeout, a cleared pool — after a first attempt that may have
- * been applied; `mongo()` then counts no error as proof.
+ * been applied; `mongo()` then counts no error as proof. The one rule, shared with
+ * `@steadyfn/lease` (`wasNotSent` of `@steadyfn/handler/internal`).
+ * @example
+ * wasNotSent(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' })); // true
  */
 export function wasNotSent(err: unknown): boolean {
-  for (const e of errorChain(err)) {
-    if (e.code === 'ECONNREFUSED') return true;
-    if (MONGO_NOT_SENT_NAMES.has(errorName(e))) return true;
-    const message = typeof e.message === 'string' ? e.message : '';
-    if (REDIS_NOT_SENT.some((re) => re.test(message))) return true;
-  }
-  return false;
+  return sharedWasNotSent(err);
 }
 
 /**

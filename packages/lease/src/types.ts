@@ -117,8 +117,10 @@ export type RenewResult = { renewed: true; fence: number; expiresAt: number } | 
  * (released, as its holder's settle would), so the next claim takes the key at once. If the
  * give-back itself cannot reach the store (it tries for up to 2 s), the records stay held until
  * their lease ends — never longer. Owner tokens are one per claim attempt, so no one else's
- * record is touched. (The S3 store claims with one conditional PUT per key and has no give-back
- * yet: a PUT whose reply is lost may leave its key held until the lease ends.)
+ * record is touched. (The S3 store gives back a key only where its object is exactly the body
+ * the failed claim sent — that owner token, generation and expiry — by writing the next
+ * generation, released, with `If-Match`.) A claim that provably never reached the store (see
+ * each store) wrote nothing: it throws at once.
  */
 export interface LeaseStore<Options extends CallOptions = CallOptions> {
   /**

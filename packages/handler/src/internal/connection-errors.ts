@@ -3,7 +3,9 @@
  * not about the operation": socket codes, MongoDB network classes, ioredis' messages and
  * classes, and Redis replies that say the server cannot serve now. Each package decides which
  * kinds count for it (`@steadyfn/connections` retries or types a lost connection;
- * `@steadyfn/lease` types an unreachable store).
+ * `@steadyfn/lease` types an unreachable store). And `wasNotSent`: which of them prove the
+ * operation was never written (`@steadyfn/connections` may then send a write again;
+ * `@steadyfn/lease` skips giving back a claim that cannot have been applied).
  */
 
 /** Why an error counts as a connection failure. */
@@ -105,4 +107,47 @@ export function connectionFailure(err: unknown, kinds: readonly ConnectionFailur
     for (const kind of kinds) if (isKind(e, kind)) return kind;
   }
   return undefined;
+}
+
+/** MongoDB errors raised before any byte of the operation was written. */
+const MONGO_NOT_SENT_NAMES = new Set(['MongoServerSelectionError', 'MongoPoolClearedError', 'MongoTopologyClosedError', 'MongoNotConnectedError']);
+
+// ioredis raises "Stream isn't writeable" before writing anything. "Connection is closed" is
+// also used to reject commands already written when a socket dies, so it proves nothing; so is a
+// Cluster's "Cluster isn't ready": besides refusing a command that finds no node connection, a
+// plain ioredis Cluster's failover retry (`retryDelayOnFailover`) rejects with it, 100 ms later, a
+// command written on a connection that then closed — possibly applied
+// (packages/connections/test/review-cluster-resend.test.ts; `redisCluster()` rejects those with
+// `ReplyLostError` instead: packages/connections/src/clients/cluster-replies.ts).
+// A Cluster that could not route a command (a node down or restarting: CLUSTERDOWN, MOVED while
+// its slot map is refreshed) retries until `maxRedirections` and then rejects with a plain
+// "Too many Cluster redirections. Last error: …"; its earlier tries may include one written on a
+// connection that closed, so it proves nothing was sent no more than "Connection is closed".
+// `MaxRetriesPerRequestError` neither: ioredis flushes with it the commands written on a
+// connection that closed as well as those still waiting in its offline queue.
+const REDIS_NOT_SENT = [/Stream isn't writeable/i];
+
+/**
+ * True when the error proves the operation was never written to the server, so sending
+ * it again cannot apply it twice: a refused connect, a client with no open connection (ioredis
+ * `Stream isn't writeable`). Not a Cluster's `Cluster isn't ready` or `Cluster is ended.`, which
+ * may follow a send, nor `Command timed out`: the command was written, and may have been applied.
+ * (`redisCluster()` of `@steadyfn/connections` counts `Cluster isn't ready` and `Cluster is ended.`
+ * too: its written commands never reach ioredis' failover retry — `clusterNotReadyUnsent`.)
+ * A MongoDB error proves it only where the driver does not retry writes (a standalone, or
+ * `retryWrites=false`): on a replica set or sharded cluster the driver (mongodb 7) throws its
+ * retry's error — a server selection timeout, a cleared pool — after a first attempt that may have
+ * been applied; `mongo()` then counts no error as proof. Looks at `err` and its first causes.
+ * @example
+ * wasNotSent(new Error("Stream isn't writeable and enableOfflineQueue options is false")); // true
+ * wasNotSent(new Error('Connection is closed.')); // false
+ */
+export function wasNotSent(err: unknown): boolean {
+  for (const e of errorChain(err)) {
+    if (e.code === 'ECONNREFUSED') return true;
+    if (MONGO_NOT_SENT_NAMES.has(errorName(e))) return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (REDIS_NOT_SENT.some((re) => re.test(message))) return true;
+  }
+  return false;
 }

@@ -18,6 +18,7 @@ import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/inter
 import { runLuaScript, sendLuaScript, type LuaScript } from './redis-eval.js';
 import { redisStoreError } from './redis-unavailable.js';
 import { giveBack } from './give-back.js';
+import { watchSend } from './redis-unsent.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { CLAIM, CLAIM_ONE, GIVE_BACK, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE, parseValue } from './redis-scripts.js';
@@ -31,6 +32,13 @@ export interface RedisLeaseClient {
   readonly isCluster: boolean;
   /** ioredis's options: a `keyPrefix` there is prepended to every key sent, so it decides a key's cluster slot too. */
   readonly options?: { readonly keyPrefix?: string | Uint8Array | undefined };
+  /**
+   * ioredis' connection state (`ready`, `reconnecting`, `end`, …) and its `ready` event: with
+   * them, a claim sent while the client was not connected, and failed by ioredis before it became
+   * ready, is known never to have been written, so no give-back is sent for it.
+   */
+  readonly status?: string;
+  on?(event: 'ready', listener: () => void): unknown;
   evalsha(...args: any[]): Promise<unknown>;
   eval(...args: any[]): Promise<unknown>;
 }
@@ -124,7 +132,12 @@ export interface RedisLeaseStore extends LeaseStore {
  *
  * A claim that throws instead (a client that does not resend: its reply lost, a cluster slot's
  * call failed, an abort) holds nothing it wrote: before it rejects, every key still held by the
- * request's owner with its data is released (`GIVE_BACK`), for up to 2 s (`LeaseStore`).
+ * request's owner with its data is released (`GIVE_BACK`), for up to 2 s (`LeaseStore`). A claim
+ * that provably never reached the server wrote nothing, and rejects with
+ * `LeaseStoreUnavailableError` at once, sending no give-back: on a single server (not a Cluster),
+ * ioredis refused it before writing (`Stream isn't writeable…`, its offline queue off), or it was
+ * sent while the client was not connected and ioredis dropped it from its offline queue
+ * (`MaxRetriesPerRequestError`, `Connection is closed.`) before the client became ready again.
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  * @example
  * ```ts
@@ -156,6 +169,12 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     } catch (error) {
       throw redisStoreError(error);
     }
+  };
+
+  /** The client for a batch call, `renew` or `get`, once `signal` is checked: the fixed one, or the getter's. */
+  const clientFor = (signal: AbortSignal | undefined): RedisLeaseClient | Promise<RedisLeaseClient> => {
+    throwIfAborted(signal);
+    return fixed ?? connected(signal);
   };
 
   const run = (c: RedisLeaseClient, s: LuaScript, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> =>
@@ -259,15 +278,22 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       await runBatch(c, GIVE_BACK, checked.map((r) => redisKey(r.key)), checked.map((r) => [r.owner, payload(r)]), () => undefined, signal);
     });
 
-  /** `error` as the claim's caller sees it, once what the claim of `checked` wrote is given back. */
-  const claimFailed = (checked: ClaimRequest[], error: unknown): Promise<never> => giveBackClaims(checked).then(() => Promise.reject(redisStoreError(error)));
+  /**
+   * `error` as the claim's caller sees it, once what the claim of `checked` wrote is given back —
+   * at once when `unsent` (from `watchSend`) proves the claim never reached the server: it wrote
+   * nothing, and the server is not there to give back to. Never skipped after the caller's abort:
+   * the command may still be waiting in ioredis' offline queue, to be written on reconnect.
+   */
+  const claimFailed = (checked: ClaimRequest[], error: unknown, unsent: (error: unknown) => boolean, signal: AbortSignal | undefined): Promise<never> =>
+    signal?.aborted !== true && unsent(error) ? Promise.reject(redisStoreError(error)) : giveBackClaims(checked).then(() => Promise.reject(redisStoreError(error)));
 
   const claimChecked = async (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
     if (checked.length === 0) return [];
     const signal = callOptions?.signal;
-    throwIfAborted(signal);
-    const c = fixed ?? (await connected(signal));
+    const c = await clientFor(signal);
     const now = Date.now();
+    // In the tick the command is handed to ioredis (runBatch sends it before its first await).
+    const unsent = watchSend(c);
     let replies: Array<[unknown, unknown, unknown]>;
     try {
       replies = await runBatch(
@@ -280,7 +306,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       );
     } catch (error) {
       // A slot's call failed (its master down, its reply lost): the others' claims, and its own if it ran, are given back.
-      return claimFailed(checked, error);
+      return claimFailed(checked, error, unsent, signal);
     }
     if (replies.some(([tag]) => Number(tag) < 0)) {
       // A key another program wrote: the script that met it wrote nothing; what the other
@@ -299,8 +325,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const settleChecked = async (checked: SettleRequest[], callOptions?: CallOptions): Promise<boolean[]> => {
     const signal = callOptions?.signal;
     if (checked.length === 0) return [];
-    throwIfAborted(signal);
-    const c = fixed ?? (await connected(signal));
+    const c = await clientFor(signal);
     return runBatch(c, SETTLE, checked.map((r) => redisKey(r.key)), checked.map(settleArgs), settled, signal);
   };
 
@@ -333,7 +358,8 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     const leaseMs = r.leaseMs;
     const args = [1, redisKey(r.key), r.owner, String(leaseMs), payload(r), retainArg];
     // A failed send (its reply lost, the connection cut, an abort) may have claimed: given back before it rejects.
-    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, r, now), (error) => claimFailed([r], error));
+    const unsent = watchSend(c);
+    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, r, now), (error) => claimFailed([r], error, unsent, signal));
   };
 
   /** One settle: `SETTLE_ONE` by its SHA1, straight from the request (`EVAL` once per server, as the claim). */
@@ -398,8 +424,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     async renew(request, callOptions) {
       const r = checkRenew(request);
       const signal = callOptions?.signal;
-      throwIfAborted(signal);
-      const c = fixed ?? (await connected(signal));
+      const c = await clientFor(signal);
       const sentAt = Date.now();
       const reply = (await run(c, RENEW, [redisKey(r.key)], [r.owner, String(r.fence), String(r.leaseMs)], signal)) as [number, number?];
       return Number(reply[0]) === 1 ? { renewed: true, fence: Number(reply[1]), expiresAt: sentAt + r.leaseMs } : { renewed: false };
@@ -407,8 +432,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     async get(key, callOptions) {
       const k = redisKey(checkGetKey(key));
       const signal = callOptions?.signal;
-      throwIfAborted(signal);
-      const c = fixed ?? (await connected(signal));
+      const c = await clientFor(signal);
       const now = Date.now();
       const reply = (await run(c, READ, [k], [], signal)) as [string, number] | null;
       return reply ? recordOf(String(reply[0]), Number(reply[1]), now) : undefined;

@@ -20,6 +20,7 @@
  * are its own write, answered as the applied first attempt is — claimed with its fence,
  * settled, renewed with the new fence — not as "held by someone else" (by the caller's own
  * token) or "not settled". Anything else is answered as a refusal, as before.
+ * A claim that throws gives back what it may have written: see `claimAll`.
  * The object stays after it stops being live, so fences keep growing for as long as it exists.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
@@ -30,6 +31,7 @@ import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '..
 import { deleteObject, putConditional, putObject, readObject, statusOf, type S3LeaseClient } from './s3-client.js';
 import { DATE_RESOLUTION_MS, serverClock } from './s3-clock.js';
 import { typedCall, typedOperations } from './store-unavailable.js';
+import { giveBack } from './give-back.js';
 
 export type { S3LeaseClient } from './s3-client.js';
 
@@ -112,6 +114,10 @@ const probes = new WeakMap<object, Map<string, Promise<{ conditionalWrites: true
  * A conditional PUT the SDK resent after its applied first attempt lost its reply (a reset
  * socket, a 5xx) is recognised by its body on the read after the 412, and answered as applied:
  * `claimed` with its fence, settled, `renewed` with the new fence (see the module comment).
+ * A `claim` or `claimMany` that throws holds nothing it wrote: each key whose object is exactly a
+ * body the call sent is released (the next generation, by `If-Match`) before it throws, for up
+ * to 2 s (`claimAll`). A claim finding the key held, live, by its own `owner` answers
+ * `claimed: false` with that record, as the MongoDB-wire and memory stores do.
  * @example
  * ```ts
  * // S3Client: from @aws-sdk/client-s3
@@ -171,7 +177,14 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
   /** A 409 means another conditional write was in progress: give it a moment. */
   const backoff = (round: number, signal: AbortSignal | undefined): Promise<void> => sleep(25 * 2 ** round + Math.random() * 25, signal);
 
-  const claim = async (r: ClaimRequest, signal: AbortSignal | undefined): Promise<ClaimResult> => {
+  /** A released record, the generation after `g`: what a holder's release writes, and a failed claim's give-back. */
+  const released = (g: number, now: number): StoredLease => ({ v: 1, s: 'f', g: g + 1, o: '', e: now });
+
+  /**
+   * One claim; every body it hands to a PUT is added to `sent` first (a PUT that throws, or is
+   * answered after the server applied it, may have written it).
+   */
+  const claimOne = async (r: ClaimRequest, signal: AbortSignal | undefined, sentBodies: Set<string>): Promise<ClaimResult> => {
     let fence = 0;
     // The last PUT not answered written, and the answer it gets if it was applied (resent by the SDK).
     let sent: { body: string; answer: ClaimResult } | undefined;
@@ -186,6 +199,7 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
       const body = JSON.stringify(next);
       // For the holder, the lease ends leaseMs after it sent the read its claim is based on.
       const answer: ClaimResult = { claimed: true, fence, expiresAt: sentAt + r.leaseMs };
+      sentBodies.add(body);
       const outcome = await putConditional(client, bucket, objectKey(r.key), etag, body, signal);
       if (outcome === 'written') return answer;
       sent = { body, answer };
@@ -193,6 +207,41 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
     }
     // Lost every round to other writers: held, by nobody known, for a moment.
     return { claimed: false, record: { state: 'held', fence, owner: '', expiresAt: Date.now() + 1000 } };
+  };
+
+  /**
+   * Releases `key` if its object is exactly one of `bodies` (a body a failed call sent: its own
+   * owner token, generation and expiry to the ms, so nobody else's record): a PUT of the next
+   * generation, released, by `If-Match` on the ETag read — the holder's own release. Anything
+   * else there (no object, another's record, a later generation) is left alone. Not a
+   * conditional DELETE: gofakes3 ignores `If-Match` on DeleteObject, and a delete would restart
+   * the key's fences at 1.
+   */
+  const giveBackKey = async (key: string, bodies: ReadonlySet<string>, signal: AbortSignal): Promise<void> => {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const { text, record, etag, now } = await read(key, signal);
+      if (text === undefined || !bodies.has(text) || record === undefined) return;
+      const outcome = await putConditional(client, bucket, objectKey(key), etag, JSON.stringify(released(record.g, now)), signal);
+      // Refused: the object changed since the read (its release resent and applied, a takeover): read again.
+      if (outcome === 'written') return;
+      if (outcome === 'conflict') await backoff(round, signal);
+    }
+  };
+
+  /**
+   * Claims each request. A call that throws (a PUT's reply lost, the endpoint unreachable, an
+   * abort) holds nothing it wrote: every key it sent a PUT for — the ones claimed included — is
+   * given back (`giveBackKey`) before the first error is thrown, bounded and without the
+   * caller's signal (`give-back.ts`). A claim that failed before sending any PUT gives back nothing.
+   */
+  const claimAll = async (requests: ClaimRequest[], signal: AbortSignal | undefined): Promise<ClaimResult[]> => {
+    const sent = requests.map(() => new Set<string>());
+    const outcomes = await Promise.allSettled(requests.map((r, i) => claimOne(r, signal, sent[i]!)));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed === undefined) return outcomes.map((o) => (o as PromiseFulfilledResult<ClaimResult>).value);
+    const toGiveBack = requests.map((r, i) => ({ key: r.key, bodies: sent[i]! })).filter((k) => k.bodies.size > 0);
+    if (toGiveBack.length > 0) await giveBack((bound) => typedCall('s3', undefined, () => Promise.all(toGiveBack.map((k) => giveBackKey(k.key, k.bodies, bound)))));
+    throw failed.reason;
   };
 
   /** Writes the generation after the caller's, if the caller still holds generation `fence`. */
@@ -216,11 +265,12 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
 
   const store: S3LeaseStore = {
     async claim(request, callOptions) {
-      return claim(fit(checkClaim(request), 'request.key'), callOptions?.signal);
+      const [result] = await claimAll([fit(checkClaim(request), 'request.key')], callOptions?.signal);
+      return result!;
     },
     async claimMany(requests, callOptions) {
       const checked = checkBatch(requests, checkClaim).map((r, i) => fit(r, `requests[${i}].key`));
-      return Promise.all(checked.map((r) => claim(r, callOptions?.signal)));
+      return claimAll(checked, callOptions?.signal);
     },
     async settle(request, callOptions) {
       const r = fit(checkSettle(request), 'request.key');
@@ -228,7 +278,7 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
         r,
         (held, now) =>
           r.data === undefined
-            ? { v: 1, s: 'f', g: held.g + 1, o: '', e: now }
+            ? released(held.g, now)
             : { v: 1, s: 'd', g: held.g + 1, o: r.owner, e: now + DATE_RESOLUTION_MS + r.keepMs!, d: r.data },
         callOptions?.signal,
       );

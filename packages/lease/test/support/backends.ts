@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { requireService } from '../../../../test/services/env.js';
 import { clusterNodes, dropPrefix } from '../../../../test/support/redis.js';
 import { eventually } from '../../../../test/support/wait.js';
@@ -107,9 +107,10 @@ export async function openBackend(name: BackendName, options: { retainMs?: numbe
   };
 }
 
-/** An S3 client for a local server (path-style, test credentials, checksums only when required). */
-export function s3Client(endpoint: string): S3Client {
+/** An S3 client for a local server (path-style, test credentials, checksums only when required); `extra` adds options (e.g. `maxAttempts`). */
+export function s3Client(endpoint: string, extra: S3ClientConfig = {}): S3Client {
   return new S3Client({
+    ...extra,
     endpoint,
     region: process.env.AWS_REGION ?? 'us-east-1',
     forcePathStyle: true,
