@@ -2,9 +2,17 @@ import type { ParseError } from 'jsonc-parser';
 import { SourceError } from './errors.js';
 import type { ClientInput } from './types.js';
 
-/** A client given as an instance or as a function returning one (a connections handle). */
-export async function resolveClient<C>(input: ClientInput<C>): Promise<C> {
-  return typeof input === 'function' ? await (input as () => C | Promise<C>)() : input;
+/**
+ * A client given as an instance or as a function returning one (a connections handle). What a
+ * function returns goes through `check` (the factory's own client check, run up front on an
+ * instance), so a wrong kind of client is the same terminal `ConfigurationError` either way
+ * rather than a retryable `TypeError` at its first call.
+ */
+export async function resolveClient<C>(input: ClientInput<C>, check?: (client: unknown) => void): Promise<C> {
+  if (typeof input !== 'function') return input;
+  const client = await (input as () => C | Promise<C>)();
+  check?.(client);
+  return client;
 }
 
 /**
