@@ -2,9 +2,17 @@ import type { ParseError } from 'jsonc-parser';
 import { SourceError } from './errors.js';
 import type { ClientInput } from './types.js';
 
-/** A client given as an instance or as a function returning one (a connections handle). */
-export async function resolveClient<C>(input: ClientInput<C>): Promise<C> {
-  return typeof input === 'function' ? await (input as () => C | Promise<C>)() : input;
+/**
+ * A client given as an instance or as a function returning one (a connections handle). What a
+ * function returns goes through `check` (the factory's own client check, run up front on an
+ * instance), so a wrong kind of client is the same terminal `ConfigurationError` either way
+ * rather than a retryable `TypeError` at its first call.
+ */
+export async function resolveClient<C>(input: ClientInput<C>, check?: (client: unknown) => void): Promise<C> {
+  if (typeof input !== 'function') return input;
+  const client = await (input as () => C | Promise<C>)();
+  check?.(client);
+  return client;
 }
 
 /**
@@ -90,10 +98,30 @@ function withoutBom(text: string): string {
 }
 
 /**
- * The text of a JSON failure V8 raised without a position, until `withJsonPosition` finds the
- * position. Kept beside the error, never on it, so the text cannot reach a log.
+ * The text of a JSON failure V8 raised without a position, and the failure's words without it,
+ * until `withJsonPosition` finds the position. Kept beside the error, never on it, so the text
+ * cannot reach a log.
  */
-const unplaced = new WeakMap<SourceError, { text: string; what: string }>();
+const unplaced = new WeakMap<SourceError, { text: string; message: string }>();
+
+/**
+ * `JSON.parse(text)`, failing with `<message> (at character N)`: the offset in `text` of the
+ * first wrong character, from 0 — V8's own when its message names one, else found later by
+ * `withJsonPosition` (the error is thrown as `<message>` until then). Never echoes the text
+ * (V8's message quotes it). The one place both JSON and NDJSON failures are placed.
+ * @throws SourceError as above.
+ */
+function parsePlaced(text: string, message: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const named = /position (\d+)/.exec(error instanceof Error ? error.message : '');
+    if (named) throw new SourceError(`${message} (at character ${named[1]})`);
+    const thrown = new SourceError(message);
+    unplaced.set(thrown, { text, message });
+    throw thrown;
+  }
+}
 
 /**
  * JSON.parse with an error that says where (the offset of the first wrong character, from 0,
@@ -103,16 +131,7 @@ const unplaced = new WeakMap<SourceError, { text: string; what: string }>();
  * @throws SourceError `<what> is not valid JSON (at character N)`.
  */
 export function parseJson(text: string, what: string): unknown {
-  const body = withoutBom(text);
-  try {
-    return JSON.parse(body);
-  } catch (error) {
-    const named = /position (\d+)/.exec(error instanceof Error ? error.message : '');
-    if (named) throw new SourceError(`${what} is not valid JSON (at character ${named[1]})`);
-    const thrown = new SourceError(`${what} is not valid JSON`);
-    unplaced.set(thrown, { text: body, what });
-    throw thrown;
-  }
+  return parsePlaced(withoutBom(text), `${what} is not valid JSON`);
 }
 
 /** `error` (a failure of `parseJson`) placed at `path` inside the source's value, keeping what `withJsonPosition` needs. */
@@ -125,10 +144,10 @@ export function jsonErrorAt(error: unknown, path: string): unknown {
 }
 
 /**
- * `error` with the offset of the first wrong character when it is a `parseJson` failure V8
- * gave no position for; anything else is returned as it is. The position comes from
- * jsonc-parser in strict JSON mode (no comments, no trailing commas), loaded only here so it
- * costs nothing at start-up.
+ * `error` with the offset of the first wrong character when it is a `parseJson` or
+ * `parseNdjson` failure V8 gave no position for; anything else is returned as it is. The
+ * position comes from jsonc-parser in strict JSON mode (no comments, no trailing commas), loaded
+ * only here so it costs nothing at start-up.
  */
 export async function withJsonPosition(error: unknown): Promise<unknown> {
   const pending = error instanceof SourceError ? unplaced.get(error) : undefined;
@@ -137,21 +156,21 @@ export async function withJsonPosition(error: unknown): Promise<unknown> {
   const errors: ParseError[] = [];
   parse(pending.text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const at = errors[0]?.offset;
-  return at === undefined ? error : new SourceError(`${pending.what} is not valid JSON (at character ${at})`, (error as SourceError).path);
+  return at === undefined ? error : new SourceError(`${pending.message} (at character ${at})`, (error as SourceError).path);
 }
 
-/** One JSON value per line; blank lines (and a final newline, and CRLF endings) are skipped. */
+/**
+ * One JSON value per line; blank lines (and a final newline, and CRLF endings) are skipped.
+ * @throws SourceError `<what>: line L is not valid JSON (at character N)`: L from 1, N the offset
+ *   within the line from 0 (after a byte order mark on line 1), placed as by `parseJson`.
+ */
 export function parseNdjson(text: string, what: string): unknown[] {
   const out: unknown[] = [];
   const lines = withoutBom(text).split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
     if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      throw new SourceError(`${what}: line ${i + 1} is not valid JSON`);
-    }
+    out.push(parsePlaced(line, `${what}: line ${i + 1} is not valid JSON`));
   }
   return out;
 }

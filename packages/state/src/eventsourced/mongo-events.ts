@@ -1,7 +1,7 @@
 /** Events in a MongoDB collection, ordered by a position field, read page by page. */
 import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
 import { checkTarget, type MongoTarget } from '../sources/mongo.js';
-import { functionOption, optionalString, recordOption } from '../options.js';
+import { functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
 
@@ -38,7 +38,7 @@ export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>)
   return {
     description: `mongodb ${options.collection} events`,
     async readAfter(after, limit, signal) {
-      const client = await resolveClient(options.client);
+      const client = await resolveClient(options.client, (c) => mongoClientOption('mongoEvents', c));
       if (signal.aborted) throw abortReason(signal);
       const collection = client.db(options.db).collection(options.collection);
       const range = after === undefined ? {} : { [field]: { $gt: after } };

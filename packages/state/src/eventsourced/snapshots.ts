@@ -4,7 +4,7 @@ import { SourceError } from '../errors.js';
 import type { MongoTarget } from '../sources/mongo.js';
 import { checkTarget } from '../sources/mongo.js';
 import { s3Source, type S3SourceOptions } from '../sources/s3.js';
-import { booleanOption, bytesOption, functionOption, optionalString, recordOption } from '../options.js';
+import { booleanOption, bytesOption, functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, parseJson, resolveClient, withJsonPosition } from '../util.js';
 import type { Snapshot, SnapshotStore } from './types.js';
 
@@ -98,7 +98,7 @@ export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): Sna
   return {
     description: `snapshot mongodb ${options.collection}`,
     async read(signal) {
-      const client = await resolveClient(options.client);
+      const client = await resolveClient(options.client, (c) => mongoClientOption('mongoSnapshot', c));
       if (signal.aborted) throw abortReason(signal);
       const collection = client.db(options.db).collection(options.collection);
       const doc: Doc | null = await collection.findOne(options.filter ?? {}, { sort: { [orderField]: -1 }, signal });

@@ -54,13 +54,13 @@ export function checkTarget(owner: string, target: MongoTarget): string {
   return stringOption(owner, 'collection', target.collection);
 }
 
-async function collectionOf(target: MongoTarget, name = target.collection): Promise<MongoCollectionLike> {
-  const client = await resolveClient(target.client);
+async function collectionOf(owner: string, target: MongoTarget, name = target.collection): Promise<MongoCollectionLike> {
+  const client = await resolveClient(target.client, (c) => mongoClientOption(owner, c));
   return client.db(target.db).collection(name);
 }
 
-async function readVersion(target: MongoTarget, version: MongoVersionDocument, signal: AbortSignal): Promise<unknown> {
-  const collection = await collectionOf(target, version.collection ?? target.collection);
+async function readVersion(owner: string, target: MongoTarget, version: MongoVersionDocument, signal: AbortSignal): Promise<unknown> {
+  const collection = await collectionOf(owner, target, version.collection ?? target.collection);
   if (signal.aborted) throw abortReason(signal);
   const doc = await collection.findOne(version.filter, { projection: { _id: 0, [version.field]: 1 }, signal });
   // No version document (or field) yet: null, which the sources keep as no version at all.
@@ -128,7 +128,7 @@ export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateS
   }
 
   const load = async (signal: AbortSignal): Promise<Loaded<T>> => {
-    const collection = await collectionOf(options);
+    const collection = await collectionOf('mongoDocument', options);
     if (signal.aborted) throw abortReason(signal);
     const doc: Doc | null = await collection.findOne(options.filter, projection ? { projection, signal } : { signal });
     if (doc === null) {
@@ -142,7 +142,7 @@ export function mongoDocument<T = Doc>(options: MongoDocumentOptions<T>): StateS
   const source: StateSource<T> = { description: what, load };
   if (versionField !== undefined) {
     source.revalidate = async (known, signal) => {
-      const version = await readVersion(options, { filter: options.filter, field: versionField }, signal);
+      const version = await readVersion('mongoDocument', options, { filter: options.filter, field: versionField }, signal);
       if (sameVersion(version, known.version)) return 'unchanged';
       return load(signal);
     };
@@ -208,7 +208,7 @@ export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<
   // The version is read before the data, so the data is never older than its version: a
   // write in between costs one extra reload later, never a missed change.
   const loadAt = async (known: unknown, signal: AbortSignal): Promise<Loaded<T[]>> => {
-    const collection = await collectionOf(options);
+    const collection = await collectionOf('mongoQuery', options);
     if (signal.aborted) throw abortReason(signal);
     const findOptions: Doc = { limit: limit + 1, signal };
     if (options.sort) findOptions.sort = options.sort;
@@ -219,12 +219,12 @@ export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<
     return version ? versioned(value, known) : { value };
   };
   const load = async (signal: AbortSignal): Promise<Loaded<T[]>> =>
-    loadAt(version ? await readVersion(options, version, signal) : undefined, signal);
+    loadAt(version ? await readVersion('mongoQuery', options, version, signal) : undefined, signal);
 
   const source: StateSource<T[]> = { description: what, load };
   if (version) {
     source.revalidate = async (known, signal) => {
-      const current = await readVersion(options, version, signal);
+      const current = await readVersion('mongoQuery', options, version, signal);
       if (sameVersion(current, known.version)) return 'unchanged';
       return loadAt(current, signal);
     };

@@ -158,7 +158,7 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
   };
 
   const load = async (signal: AbortSignal): Promise<Loaded<T>> => {
-    const client = await resolveClient(options.client);
+    const client = await resolveClient(options.client, (c) => clientOption('redisKey', 'client', c, ['get'], 'an ioredis Redis or Cluster'));
     if (signal.aborted) throw abortReason(signal);
     if (versionKey === undefined) return { value: decodeText(await getValue(client)) };
     // The version is read first, so the value is never older than the version recorded with it
@@ -177,7 +177,7 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
   const source: StateSource<T> = { description: what, load };
   if (versionKey !== undefined) {
     source.revalidate = async (known, signal) => {
-      const client = await resolveClient(options.client);
+      const client = await resolveClient(options.client, (c) => clientOption('redisKey', 'client', c, ['get'], 'an ioredis Redis or Cluster'));
       if (signal.aborted) throw abortReason(signal);
       const version = await client.get(versionKey);
       if (sameVersion(version, known.version)) return 'unchanged';
@@ -257,7 +257,7 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
   };
 
   const load = async (signal: AbortSignal): Promise<Loaded<T>> => {
-    const client = await resolveClient(options.client);
+    const client = await resolveClient(options.client, (c) => clientOption('redisHash', 'client', c, ['hgetall', 'hget'], 'an ioredis Redis or Cluster'));
     if (signal.aborted) throw abortReason(signal);
     // HGETALL (or the script around it) reads value and version field atomically.
     const fields = await getFields(client);
@@ -283,7 +283,7 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
   const source: StateSource<T> = { description: what, load };
   if (versionField !== undefined) {
     source.revalidate = async (known, signal) => {
-      const client = await resolveClient(options.client);
+      const client = await resolveClient(options.client, (c) => clientOption('redisHash', 'client', c, ['hgetall', 'hget'], 'an ioredis Redis or Cluster'));
       if (signal.aborted) throw abortReason(signal);
       const version = await client.hget(key, versionField);
       if (sameVersion(version, known.version)) return 'unchanged';

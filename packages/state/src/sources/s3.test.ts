@@ -89,7 +89,7 @@ describe('s3Ndjson and s3Object', () => {
     const cache = defineState({ sources: { rows: s3Ndjson({ client: s3.client, bucket, key }) } });
     const error = (await cache.get().catch((e: unknown) => e)) as StateError;
     expect(error.failures).toEqual([
-      { source: 'rows', kind: 'load', field: 'rows', message: `s3://${bucket}/${key}: the object: line 2 is not valid JSON` },
+      { source: 'rows', kind: 'load', field: 'rows', message: `s3://${bucket}/${key}: the object: line 2 is not valid JSON (at character 1)` },
     ]);
   });
 

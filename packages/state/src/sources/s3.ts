@@ -2,7 +2,7 @@
  * S3 sources: a JSON or NDJSON object. Revalidation is a conditional GET on the ETag
  * (`If-None-Match`): 304 when unchanged, or the new object in the same round trip.
  */
-import { awsClientOption, checkKnownKeys, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, ConfigurationError, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { booleanOption, bytesOption, functionOption } from '../options.js';
@@ -16,7 +16,11 @@ export interface S3Sender {
 
 /** Options of `s3Object()`: the client, bucket and key, and how the body decodes. */
 export interface S3ObjectOptions<T> {
-  /** An `S3Client`, or a function returning one. A client for another AWS service is refused. */
+  /**
+   * An `S3Client`, or a function returning one. A client for another AWS service is refused up
+   * front; what a function returns is checked at each load, and anything else (a Redis, a
+   * MongoClient, an object without `send`) fails it with a terminal `ConfigurationError`.
+   */
   client: ClientInput<S3Sender>;
   /** The bucket's name (non-empty). */
   bucket: string;
@@ -78,6 +82,33 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+const CLIENT_EXPECTED = 'an S3Client from @aws-sdk/client-s3, or a function returning one';
+
+/** What a client getter returned, in words for an error: its kind or class, never its contents. */
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  const record = value as Record<string, unknown>;
+  // The likeliest mix-ups, by their methods: ioredis's classes name themselves EventEmitter.
+  if (typeof record.hgetall === 'function') return 'a Redis client (it has no send method)';
+  if (typeof record.db === 'function') return 'a MongoClient (it has no send method)';
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? `an instance of ${name} without send` : 'an object without send';
+}
+
+/**
+ * The client a getter returned, once it is known to be one for S3. A Redis or a MongoClient (a
+ * handle mixed up) would otherwise fail every load with a retryable `TypeError`.
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `client`): terminal, a deploy fixes it.
+ */
+function returnedClient(owner: string, client: unknown): S3Sender {
+  if (!isRecord(client) || typeof client.send !== 'function') {
+    throw new ConfigurationError(`${owner}(): option "client" must be ${CLIENT_EXPECTED}; its function returned ${kindOf(client)}`, { field: 'client', expected: CLIENT_EXPECTED });
+  }
+  awsClientOption(owner, 'client', client, 'S3', CLIENT_EXPECTED);
+  return client as unknown as S3Sender;
+}
+
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const SOURCE_KEYS = keysOf<S3SourceOptions>({ client: true, bucket: true, key: true, maxBytes: true, optional: true });
 const OBJECT_KEYS = keysOf<S3ObjectOptions<unknown>>({ client: true, bucket: true, key: true, decode: true, maxBytes: true, optional: true });
@@ -95,8 +126,8 @@ export function s3Object<T>(options: S3ObjectOptions<T>): StateSource<T> {
 
 /** `s3Object()` once its keys are checked, its option errors naming `owner` (the function called: `s3Json`, `s3Snapshot`, …). Internal. */
 export function s3Source<T>(owner: string, options: S3ObjectOptions<T>): StateSource<T> {
-  // A getter is judged at first use; a client given directly must be one for S3 (an SQSClient has a send too).
-  if (typeof options.client !== 'function') awsClientOption(owner, 'client', options.client, 'S3', 'an S3Client from @aws-sdk/client-s3, or a function returning one');
+  // A client given directly must be one for S3 (an SQSClient has a send too); what a getter returns is judged at each load.
+  if (typeof options.client !== 'function') awsClientOption(owner, 'client', options.client, 'S3', CLIENT_EXPECTED);
   for (const field of ['bucket', 'key'] as const) {
     stringOption(owner, field, options[field]);
   }
@@ -107,7 +138,7 @@ export function s3Source<T>(owner: string, options: S3ObjectOptions<T>): StateSo
   const what = `s3://${options.bucket}/${options.key}`;
 
   const get = async (etag: string | undefined, signal: AbortSignal): Promise<Loaded<T> | 'unchanged'> => {
-    const client = await resolveClient(options.client);
+    const client = returnedClient(owner, await resolveClient(options.client));
     const input: Record<string, unknown> = { Bucket: options.bucket, Key: options.key };
     if (etag !== undefined) input.IfNoneMatch = etag;
     const command = await getObjectCommand(input);
