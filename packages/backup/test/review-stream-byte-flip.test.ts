@@ -156,7 +156,7 @@ describe.each(S3_SERVERS)('one byte changed in stream objects, hourly indexes an
           else expect((planned as { deleted: string[] }).deleted, label).not.toContain(newest);
         }
       }
-      await expect(verifyBackup({ backup: { storage, id: newest }, level: 'full' })).resolves.toMatchObject({ ok: true });
+      await expect(verifyBackup({ backup: { storage, id: newest! }, level: 'full' })).resolves.toMatchObject({ ok: true });
       expect((await applyRetention({ storage, keepLast: 1, dryRun: true })).deleted).toEqual([older]);
     } finally {
       await Promise.all([source.dropDatabase(), s3.drop()]);
