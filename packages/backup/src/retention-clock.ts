@@ -5,12 +5,9 @@
  * objects minutes early; the job leases already judge expiry by S3's clock alone
  * (`@steadyfn/lease`'s S3 store), and objects' `LastModified` is S3's too.
  */
-import { readObject } from '@steadyfn/lease/internal';
-import { joinKey, type S3Location } from './s3/client.js';
+import { DATE_RESOLUTION_MS, readS3Clock } from './s3-clock.js';
+import type { S3Location } from './s3/client.js';
 import { keys } from './target.js';
-
-/** S3's `Date` header has 1-second resolution (RFC 7231 IMF-fixdate): the server's time is up to this much later. */
-const DATE_RESOLUTION_MS = 1000;
 
 /**
  * Now, in epoch ms: `Date.now()`, capped at the latest S3's clock can be — the `Date` header of
@@ -20,7 +17,7 @@ const DATE_RESOLUTION_MS = 1000;
  * @throws the SDK's error when the GET fails (other than a 404)
  */
 export async function retentionNow(loc: S3Location, signal?: AbortSignal): Promise<number> {
-  const { clock } = await readObject(loc.client, loc.bucket, joinKey(loc.prefix, keys.retentionLease()), signal);
+  const clock = await readS3Clock(loc, keys.retentionLease(), signal);
   const local = Date.now();
   if (clock.date === undefined) return local;
   return Math.min(local, clock.date + DATE_RESOLUTION_MS + Math.max(0, clock.receivedAt - clock.sentAt));

@@ -20,19 +20,20 @@
  * that old: sinks write single PUTs, so no sink of this package makes them. A stream without a
  * checkpoint (its first sink died before its first checkpoint) is swept by its own rule
  * (retention-uncheckpointed.ts: everything old, under the stream's lease); one whose
- * checkpoint or an index cannot be read is left alone (`leftAlone`). Objects an index lists
+ * checkpoint or an index cannot be read is left alone (`leftAlone`), and so is an hour whose
+ * index lists a key S3 does not hold (a damaged index: the object an entry meant looks unlisted). Objects an index lists
  * are the retention policy's (`stream` option), never this sweep's. Every delete asks the
  * run's budget first.
  */
 import { BackupError } from './errors.js';
 import { abortOrThrow, deleteOrThrow } from './retention-orphans.js';
 import type { DeleteBudget } from './retention-budget.js';
-import { joinKey, listKeys, listPage, type ListedKey, type S3Location } from './s3/client.js';
+import { headObject, joinKey, listKeys, listPage, type ListedKey, type S3Location } from './s3/client.js';
 import { clearCursor, readCursor, saveCursor, type SweepCursor } from './retention-cursor.js';
 import { listUploads } from './s3/multipart.js';
 import { sweepUncheckpointed, type StreamKeys } from './retention-uncheckpointed.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
-import { readHourIndex } from './stream/objects.js';
+import { hourIndexKey, readHourIndex } from './stream/objects.js';
 
 /** What the stream sweep did (or, in a dry run, would do). */
 export interface StreamOrphanReport {
@@ -62,13 +63,16 @@ export interface StreamOrphanReport {
   /**
    * Streams (or hours) not swept, and why: `sink running` (a stream that never checkpointed
    * whose lease a sink holds), `checkpointed meanwhile`, `never checkpointed, written within
-   * the grace period`, `checkpoint unreadable`, `index unreadable`.
+   * the grace period`, `checkpoint unreadable`, `index unreadable`, `index lists a missing
+   * object` (an hour whose index names a key S3 does not hold — damaged, e.g. one byte of an
+   * entry's key changed: the object it meant would look unlisted — so none of its unlisted
+   * objects is taken for an orphan).
    */
   leftAlone: Array<{
     stream: string;
-    reason: 'sink running' | 'checkpointed meanwhile' | 'never checkpointed, written within the grace period' | 'checkpoint unreadable' | 'index unreadable';
+    reason: 'sink running' | 'checkpointed meanwhile' | 'never checkpointed, written within the grace period' | 'checkpoint unreadable' | 'index unreadable' | 'index lists a missing object';
     hour?: string;
-    /** With `index unreadable`: the index's key (relative to `storage.prefix`) and the code of the typed error reading it gave (e.g. `BACKUP_CORRUPTED`). */
+    /** With `index unreadable` and `index lists a missing object`: the index's key (relative to `storage.prefix`) and the code of the typed error reading it gave (e.g. `BACKUP_CORRUPTED`). */
     key?: string;
     code?: string;
   }>;
@@ -93,6 +97,12 @@ function parseObjectKey(key: string, relative: string, at: number): Found | unde
   if (!m) return undefined;
   const [, t, y, mo, d, h, seq] = m;
   return { key, at, timeline: Number(t), hour: Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h)), seq: Number(seq), lastModified: undefined };
+}
+
+/** The first key `index` lists that is neither in `listed` (this page's keys) nor found by a HEAD; undefined when S3 holds them all. */
+async function firstMissing(loc: S3Location, index: Set<string>, listed: Set<string>, signal?: AbortSignal): Promise<string | undefined> {
+  for (const key of index) if (!listed.has(key) && !(await headObject(loc, key, signal))) return key;
+  return undefined;
 }
 
 /** An object no live sink can still list (see the module comment). */
@@ -262,6 +272,15 @@ async function sweepPage(loc: S3Location, name: string, folder: string, checkpoi
       // A time the server does not give counts as now: never old enough.
       else if (now - (o.lastModified ?? now) < options.graceMs) report.withinGrace++;
       else orphans.push(o);
+    }
+    // An index that lists a key S3 does not hold does not describe the hour (a changed byte in
+    // an entry's key leaves valid JSON): the object it meant looks unlisted, and is no orphan.
+    const gone = orphans.length > 0 ? await firstMissing(loc, index, new Set(listed.map((k) => k.key)), signal) : undefined;
+    if (gone !== undefined) {
+      const key = hourIndexKey(loc, name, objects[0]!.timeline, objects[0]!.hour);
+      const top = loc.prefix === '' ? '' : `${loc.prefix}/`;
+      report.leftAlone.push({ stream: name, reason: 'index lists a missing object', hour: new Date(objects[0]!.hour).toISOString(), key: key.startsWith(top) ? key.slice(top.length) : key });
+      continue;
     }
     if (options.dryRun) {
       report.objects += orphans.length;

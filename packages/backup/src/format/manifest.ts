@@ -69,7 +69,12 @@ export const sourceServerSchema = z.object({
 });
 
 export const markSchema = z.object({
-  /** Wall-clock time of the runner (ISO). */
+  /**
+   * Wall-clock time of the runner (ISO). In `end`, never earlier than S3's clock (its `Date`
+   * header, read once every segment was written) since this version: retention and
+   * point-in-time restore judge a backup by it. Manifests written before may carry a runner's
+   * clock that was behind.
+   */
   time: z.string(),
   /** The source server's clock (ISO), when it reports one. */
   serverTime: z.string().optional(),

@@ -17,6 +17,7 @@ import { deleteObject, getObject, type S3Location } from '../s3/client.js';
 import { putIfAbsent } from '../s3/conditional.js';
 import { abortUpload, completeUpload, listParts } from '../s3/multipart.js';
 import { probeS3 } from '../s3/probe.js';
+import { notBeforeS3 } from '../s3-clock.js';
 import type { SourceDescription } from '../sources/types.js';
 import { snapshotCheckpointSchema, type SnapshotCheckpoint } from './checkpoint.js';
 import { keys } from '../target.js';
@@ -254,7 +255,9 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
       },
       consistency: 'fuzzy',
       start: current.start,
-      end: await mark(options, loc, signal),
+      // Not earlier than S3's clock now that every segment is written: a runner whose clock is
+      // behind would otherwise date the backup in the past, and retention would judge it older.
+      end: await mark(options, loc, signal, keys.jobLease(options.job)),
       encoding: current.description.kind === 'mongodb' ? 'ejson-canonical-v2' : 'redis-v1',
       compression: 'gzip-member-per-part',
       datasets: current.datasets.map((ds) => manifestDataset(ds, current.description.datasets.find((d) => d.name === ds.name)!)),
@@ -305,10 +308,15 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
   }
 }
 
-async function mark(options: ResolvedSnapshotOptions, loc: S3Location, signal?: AbortSignal): Promise<PositionMark> {
+/**
+ * The source's and the stream's positions now, and the time: the runner's clock, or — given
+ * `clockKey`, a key whose GET reads S3's clock (see s3-clock.ts) — never earlier than S3's.
+ */
+async function mark(options: ResolvedSnapshotOptions, loc: S3Location, signal?: AbortSignal, clockKey?: string): Promise<PositionMark> {
   const serverTime = await options.source.serverTime(signal).catch(() => undefined);
   const stream = options.stream === undefined ? undefined : await streamMark(loc, options.stream, signal);
-  return { time: new Date().toISOString(), ...(serverTime ? { serverTime } : {}), ...(stream ? { stream } : {}) };
+  const time = clockKey === undefined ? Date.now() : await notBeforeS3(loc, clockKey, signal);
+  return { time: new Date(time).toISOString(), ...(serverTime ? { serverTime } : {}), ...(stream ? { stream } : {}) };
 }
 
 async function commitManifest(loc: S3Location, caps: { ifNoneMatch: boolean }, body: ManifestBody, signal?: AbortSignal): Promise<void> {
