@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyRetention, BackupError, mongoSource, mongoTarget, redisStreamSource, restoreStream, snapshotBackup, streamBackup, verifyBackup } from '../src/index.js';
 import { hourIndexSchema } from '../src/stream/objects.js';
 import { outboxApp } from './outbox-fixture.js';
-import { closeMongo, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
+import { clearOfHourEnd, closeMongo, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
 
@@ -65,6 +65,7 @@ describe.each(S3_SERVERS)('one byte changed in stream objects, hourly indexes an
     const job = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage });
     const restoreInto = () => restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }) });
     try {
+      await clearOfHourEnd(); // its objects must fall in one hour
       const app = outboxApp(redis, key, 'orders');
       for (let run = 0; run < 3; run++) {
         for (let i = 0; i < 5; i++) await app.put(`k${run}-${i}`, { n: i, run });

@@ -124,6 +124,18 @@ export async function redisCluster(): Promise<Cluster> {
 
 // ------------------------------------------------------------------ invocations
 
+/**
+ * Waits, when less than `marginMs` are left in the current UTC hour, until the next hour has
+ * begun. A stream object is filed under the hour of its first record (the Redis stream id's
+ * time), so a test that writes a few objects and expects them in one hourly index must not
+ * straddle an hour's end (a run whose few seconds of writes crossed one would find two indexes).
+ */
+export async function clearOfHourEnd(marginMs = 60_000): Promise<void> {
+  const HOUR_MS = 3_600_000;
+  const left = HOUR_MS - (Date.now() % HOUR_MS);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 1_000));
+}
+
 /** A handler-like context with a deadline `ms` from now. */
 export function deadlineIn(ms: number, requestId?: string): RunContext {
   const deadline = Date.now() + ms;
