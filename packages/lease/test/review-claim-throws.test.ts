@@ -27,6 +27,7 @@ import { requireService } from '../../../test/services/env.js';
 import { startReplyCutProxy, type ReplyCutProxy } from '../../../test/support/reply-cut-proxy.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
 import { failLostReplies } from '../../connections/src/clients/cluster-replies.js';
+import { failure } from './support/operations.js';
 
 /** The options of `@steadyfn/connections`' Redis profile that decide what a lost reply does. */
 const PROFILE = { enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false } as const;
@@ -35,16 +36,6 @@ const PROFILE = { enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResend
 async function ready(client: Redis | Cluster): Promise<void> {
   for (let i = 0; i < 100 && client.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 50));
   expect(client.status).toBe('ready');
-}
-
-/** The call's error (it must throw). */
-async function failure(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('the call did not throw');
 }
 
 /**

@@ -19,18 +19,9 @@ import { LeaseStoreUnavailableError, s3LeaseStore, type S3LeaseStore } from '../
 import { requireService } from '../../../test/services/env.js';
 import { startReplyCutProxy, type ReplyCutProxy } from '../../../test/support/reply-cut-proxy.js';
 import { s3Client } from './support/backends.js';
+import { failure } from './support/operations.js';
 
 const PREFIX = 'leases/';
-
-/** The call's error (it must throw). */
-async function failure(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('the call did not throw');
-}
 
 describe.each([
   ['s3', 'S3_ENDPOINT', true],

@@ -26,6 +26,7 @@ import { requireService } from '../../../test/services/env.js';
 import { freePort, startRedis } from '../../../test/support/servers.js';
 import { startReplyCutProxy, type ReplyCutProxy } from '../../../test/support/reply-cut-proxy.js';
 import { dropPrefix } from '../../../test/support/redis.js';
+import { failure } from './support/operations.js';
 
 /** The options of `@steadyfn/connections`' Redis profile. */
 const PROFILE = { enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false } as const;
@@ -50,16 +51,6 @@ function countGiveBacks(client: Redis): { readonly count: number } {
       return count;
     },
   };
-}
-
-/** The call's error (it must throw). */
-async function failure(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('the call did not throw');
 }
 
 function expectUnavailable(error: unknown): void {

@@ -1,7 +1,7 @@
 /**
  * The six operations every lease store has, called once each with one key, owner and data, for
  * the tests that check what each operation answers (an unreachable server: store-unavailable,
- * mongo-store-unavailable, s3-unavailable).
+ * mongo-store-unavailable, s3-unavailable), and `failure`: a call's error.
  */
 import type { LeaseStore } from '../../src/index.js';
 
@@ -29,4 +29,14 @@ export async function outcomes(calls: Array<[string, () => Promise<unknown>]>): 
   const out: Array<[string, unknown]> = [];
   for (const [name, call] of calls) out.push([name, await call().then((value) => ({ value }), (err: unknown) => err)]);
   return out;
+}
+
+/** The call's error; throws when the call does not throw. */
+export async function failure(call: Promise<unknown>): Promise<unknown> {
+  try {
+    await call;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('the call did not throw');
 }
