@@ -138,7 +138,7 @@ export function s3Source<T>(owner: string, options: S3ObjectOptions<T>): StateSo
   const what = `s3://${options.bucket}/${options.key}`;
 
   const get = async (etag: string | undefined, signal: AbortSignal): Promise<Loaded<T> | 'unchanged'> => {
-    const client = returnedClient(owner, await resolveClient(options.client));
+    const client = await resolveClient(options.client, (c) => returnedClient(owner, c));
     const input: Record<string, unknown> = { Bucket: options.bucket, Key: options.key };
     if (etag !== undefined) input.IfNoneMatch = etag;
     const command = await getObjectCommand(input);
