@@ -11,7 +11,10 @@ export interface StateIssue {
   field: string;
   /** What went wrong, in words; never the value itself. */
   message: string;
-  /** What the schema expected there, when it says. */
+  /**
+   * What was expected there, when known: the schema's words (`number`) for `invalid`, or for
+   * `load` the type a Redis key should hold (`a string`, `a hash`, `a stream`) when it held another.
+   */
   expected?: string;
 }
 
@@ -77,11 +80,14 @@ export class SourceError extends Error {
   /**
    * @param message - The failure in the source's own words; never the data (URL credentials are scrubbed).
    * @param path - Dotted path inside the source's value, when the failure is about one part of it.
+   * @param expected - What the store should have held there (`a hash`), copied to the failure's `expected`.
    */
   constructor(
     message: string,
     /** Path inside the source's value, when the failure is about one part of it (an NDJSON line). */
     readonly path: string = '',
+    /** What the store should have held (`a string`, `a hash`, `a stream`), when it held another. */
+    readonly expected?: string,
   ) {
     super(message);
   }

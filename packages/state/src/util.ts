@@ -24,6 +24,35 @@ export function scriptRefused(error: unknown): boolean {
   return /^NOPERM\b/.test(message) || /^ERR unknown command .?eval/i.test(message);
 }
 
+/**
+ * Whether `error`, or one of its first five causes, is a Redis `WRONGTYPE` reply: a key holding
+ * another type than the command reads. Told by the reply's words, whatever the class: ioredis'
+ * `ReplyError` on a `Redis` or a `Cluster`, the error of a script that read the key, or an older
+ * Redis (< 7) wrapping it in `ERR Error running script …: WRONGTYPE …`.
+ */
+export function isWrongType(error: unknown): boolean {
+  let at = error;
+  for (let depth = 0; depth < 6 && at instanceof Error; depth++) {
+    if (/\bWRONGTYPE\b/.test(at.message)) return true;
+    at = at.cause;
+  }
+  return false;
+}
+
+/**
+ * `call`'s result, or, when Redis answers `WRONGTYPE`, a `SourceError` naming `what` (`the key
+ * app:config`) and the type `expected` there (`a string`) instead of the bare driver error.
+ * @throws SourceError as above; any other failure as it is.
+ */
+export async function expectingType<T>(call: Promise<T>, what: string, expected: string): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (!isWrongType(error)) throw error;
+    throw new SourceError(`${what} holds another type of value (WRONGTYPE); expected ${expected}`, '', expected);
+  }
+}
+
 /** The error a source rejects with when its signal aborted: the signal's own reason. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new SourceError('aborted');
