@@ -40,6 +40,12 @@ export function failuresForLog<T>(failures: ReadonlyArray<StateIssue>, pick: (fa
  * HTTP caller never sees the layout of internal state (the error is not exposed). Retryable,
  * unless a source failed with a terminal error of its own (a `ConfigurationError`, e.g. from a
  * `@steadyfn/connections` handle with no address or no driver): a deploy fixes that, not a retry.
+ *
+ * `STATE_INVALID` is retryable on purpose: the message being handled is not at fault, and an
+ * operator fixes the stored state without a deploy. Terminal, it would be acknowledged and
+ * dropped under the handler's `terminalErrors: 'ack'` (every message arriving while the state is
+ * bad, lost); retryable, the queue redelivers it until the state is fixed or its redrive policy
+ * (`maxReceiveCount`) moves it to the dead-letter queue.
  */
 export class StateError extends SteadyError {
   /** Always `'StateError'`. */
