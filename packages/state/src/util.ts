@@ -53,6 +53,36 @@ export async function expectingType<T>(call: Promise<T>, what: string, expected:
   }
 }
 
+// A byte order mark is kept as a character (ignoreBOM), as Buffer#toString keeps it: parseJson and parseNdjson skip it.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * `bytes` as UTF-8 text, refusing bytes that are not UTF-8 rather than reading U+FFFD in their
+ * place (a Latin-1 file, damaged bytes) — the value would otherwise differ silently from what was
+ * written. The offset is where decoding first fails, from 0; the bytes are never quoted.
+ * @throws SourceError `<what> is not valid UTF-8 (at byte N)`, `expected` `UTF-8 text`.
+ */
+export function decodeUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    // The longest prefix that decodes (a sequence cut at its end is not yet an error, with
+    // stream): the first failure is at its end. Only on this failure path.
+    let low = 0;
+    let high = bytes.length;
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+        low = mid;
+      } catch {
+        high = mid - 1;
+      }
+    }
+    throw new SourceError(`${what} is not valid UTF-8 (at byte ${low})`, '', 'UTF-8 text');
+  }
+}
+
 /** The error a source rejects with when its signal aborted: the signal's own reason. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new SourceError('aborted');
