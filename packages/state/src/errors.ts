@@ -101,7 +101,8 @@ export class SourceError extends Error {
 
 /**
  * A short, payload-free description of anything thrown by a store client or a custom source:
- * its class and code (`MongoServerSelectionError`, `Error ECONNREFUSED`), never its message —
+ * its class and code (`MongoServerSelectionError`, `Error ECONNREFUSED`, a Redis reply's
+ * `ReplyError NOPERM`), never its message —
  * driver and fetch messages carry values and credentials (`https://user:pass@host`). A
  * `SourceError` or a `ConfigurationError` is our own words and is kept, with any URL
  * credentials scrubbed.
@@ -110,11 +111,21 @@ export function describeFailure(thrown: unknown): string {
   // A configuration error's message is written to name the option, never a value: it says what to fix.
   if (thrown instanceof SourceError || thrown instanceof ConfigurationError) return truncate(scrubText(thrown.message));
   if (thrown instanceof Error) {
-    const code = (thrown as { code?: unknown }).code;
+    const code = (thrown as { code?: unknown }).code ?? replyCode(thrown);
     const name = thrown.name || 'Error';
     return typeof code === 'string' || typeof code === 'number' ? `${name} ${code}` : name;
   }
   return typeof thrown === 'string' ? 'a thrown string' : 'unknown failure';
+}
+
+/**
+ * The error code of a Redis error reply (ioredis' `ReplyError`, on a `Redis` or a `Cluster`,
+ * carries none of its own): the reply's first word, upper-case by the RESP convention (`NOPERM`,
+ * `OOM`, `LOADING`, `READONLY`) — never the rest, which may name keys.
+ */
+function replyCode(error: Error): string | undefined {
+  if (error.name !== 'ReplyError') return undefined;
+  return /^([A-Z][A-Z_]{1,31})(?:\s|$)/.exec(error.message)?.[1];
 }
 
 function truncate(text: string): string {
