@@ -116,7 +116,8 @@ describe('defineState: load', () => {
 
   it('says STATE_INVALID when every source loaded but the schema refused', async () => {
     const cache = defineState({ sources: { n: memory('x').source }, schema: z.object({ n: z.number() }), logger: quiet });
-    await expect(cache.get()).rejects.toMatchObject({ code: 'STATE_INVALID', failures: [{ source: 'n', field: 'n', kind: 'invalid' }] });
+    // Retryable on purpose (see StateError): terminal, `terminalErrors: 'ack'` would drop every message while the state is bad.
+    await expect(cache.get()).rejects.toMatchObject({ code: 'STATE_INVALID', retryable: true, failures: [{ source: 'n', field: 'n', kind: 'invalid' }] });
   });
 
   it('validates with a schema that has async refinements and transforms, on every load', async () => {

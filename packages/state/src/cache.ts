@@ -258,7 +258,9 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     const description = sources[name]!.description;
     const path = error instanceof SourceError && error.path ? `${name}.${error.path}` : name;
     const message = describeFailure(error);
-    return { source: name, kind: 'load', field: path, message: description ? `${description}: ${message}` : message };
+    const issue: StateIssue = { source: name, kind: 'load', field: path, message: description ? `${description}: ${message}` : message };
+    if (error instanceof SourceError && error.expected !== undefined) issue.expected = error.expected;
+    return issue;
   }
 
   async function refresh(prev: Entry | undefined, signal: AbortSignal): Promise<Entry> {

@@ -11,7 +11,10 @@ export interface StateIssue {
   field: string;
   /** What went wrong, in words; never the value itself. */
   message: string;
-  /** What the schema expected there, when it says. */
+  /**
+   * What was expected there, when known: the schema's words (`number`) for `invalid`, or for
+   * `load` the type a Redis key should hold (`a string`, `a hash`, `a stream`) when it held another.
+   */
   expected?: string;
 }
 
@@ -37,6 +40,12 @@ export function failuresForLog<T>(failures: ReadonlyArray<StateIssue>, pick: (fa
  * HTTP caller never sees the layout of internal state (the error is not exposed). Retryable,
  * unless a source failed with a terminal error of its own (a `ConfigurationError`, e.g. from a
  * `@steadyfn/connections` handle with no address or no driver): a deploy fixes that, not a retry.
+ *
+ * `STATE_INVALID` is retryable on purpose: the message being handled is not at fault, and an
+ * operator fixes the stored state without a deploy. Terminal, it would be acknowledged and
+ * dropped under the handler's `terminalErrors: 'ack'` (every message arriving while the state is
+ * bad, lost); retryable, the queue redelivers it until the state is fixed or its redrive policy
+ * (`maxReceiveCount`) moves it to the dead-letter queue.
  */
 export class StateError extends SteadyError {
   /** Always `'StateError'`. */
@@ -77,11 +86,14 @@ export class SourceError extends Error {
   /**
    * @param message - The failure in the source's own words; never the data (URL credentials are scrubbed).
    * @param path - Dotted path inside the source's value, when the failure is about one part of it.
+   * @param expected - What the store should have held there (`a hash`), copied to the failure's `expected`.
    */
   constructor(
     message: string,
     /** Path inside the source's value, when the failure is about one part of it (an NDJSON line). */
     readonly path: string = '',
+    /** What the store should have held (`a string`, `a hash`, `a stream`), when it held another. */
+    readonly expected?: string,
   ) {
     super(message);
   }
@@ -89,7 +101,8 @@ export class SourceError extends Error {
 
 /**
  * A short, payload-free description of anything thrown by a store client or a custom source:
- * its class and code (`MongoServerSelectionError`, `Error ECONNREFUSED`), never its message —
+ * its class and code (`MongoServerSelectionError`, `Error ECONNREFUSED`, a Redis reply's
+ * `ReplyError NOPERM`), never its message —
  * driver and fetch messages carry values and credentials (`https://user:pass@host`). A
  * `SourceError` or a `ConfigurationError` is our own words and is kept, with any URL
  * credentials scrubbed.
@@ -98,11 +111,21 @@ export function describeFailure(thrown: unknown): string {
   // A configuration error's message is written to name the option, never a value: it says what to fix.
   if (thrown instanceof SourceError || thrown instanceof ConfigurationError) return truncate(scrubText(thrown.message));
   if (thrown instanceof Error) {
-    const code = (thrown as { code?: unknown }).code;
+    const code = (thrown as { code?: unknown }).code ?? replyCode(thrown);
     const name = thrown.name || 'Error';
     return typeof code === 'string' || typeof code === 'number' ? `${name} ${code}` : name;
   }
   return typeof thrown === 'string' ? 'a thrown string' : 'unknown failure';
+}
+
+/**
+ * The error code of a Redis error reply (ioredis' `ReplyError`, on a `Redis` or a `Cluster`,
+ * carries none of its own): the reply's first word, upper-case by the RESP convention (`NOPERM`,
+ * `OOM`, `LOADING`, `READONLY`) — never the rest, which may name keys.
+ */
+function replyCode(error: Error): string | undefined {
+  if (error.name !== 'ReplyError') return undefined;
+  return /^([A-Z][A-Z_]{1,31})(?:\s|$)/.exec(error.message)?.[1];
 }
 
 function truncate(text: string): string {

@@ -1,9 +1,10 @@
 /** Fuzz the parsers that read outside input (S3 bodies, Redis hash fields) and the freezing of states. */
+import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourceError } from './errors.js';
 import { redisHash } from './sources/redis.js';
-import { deepFreeze, parseJson, parseNdjson, sameVersion } from './util.js';
+import { decodeUtf8, deepFreeze, parseJson, parseNdjson, sameVersion } from './util.js';
 
 const signal = new AbortController().signal;
 /** JSON with object keys sorted, so key order does not count as a difference. */
@@ -14,6 +15,35 @@ const canonical = (v: unknown): string =>
 const json = fc.jsonValue();
 
 describe('parsers (fuzz)', () => {
+  it('decodeUtf8 reads UTF-8 as Buffer does, and refuses any other bytes at the end of their longest decodable prefix', () => {
+    const bytes = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.string({ unit: 'grapheme', maxLength: 20 }).map((t) => new Uint8Array(Buffer.from(t, 'utf8'))));
+    fc.assert(
+      fc.property(bytes, (input) => {
+        const buffer = Buffer.from(input);
+        if (isUtf8(buffer)) {
+          expect(decodeUtf8(input, 'x')).toBe(buffer.toString('utf8'));
+          return;
+        }
+        const thrown = (() => {
+          try {
+            decodeUtf8(input, 'x');
+          } catch (error) {
+            return error;
+          }
+          return undefined;
+        })();
+        expect(thrown).toBeInstanceOf(SourceError);
+        const at = Number(/^x is not valid UTF-8 \(at byte (\d+)\)$/.exec((thrown as SourceError).message)?.[1]);
+        // The bytes before the offset decode (possibly ending in a cut sequence); one more do not,
+        // or, at the very end, the last sequence is cut short.
+        const decoder = () => new TextDecoder('utf-8', { fatal: true });
+        expect(() => decoder().decode(input.subarray(0, at), { stream: true })).not.toThrow();
+        if (at < input.length) expect(() => decoder().decode(input.subarray(0, at + 1), { stream: true })).toThrow();
+        else expect(() => decoder().decode(input)).toThrow();
+      }),
+    );
+  });
+
   it('parseNdjson round-trips any list of JSON values, whatever the line endings and blank lines', () => {
     fc.assert(
       fc.property(fc.array(json, { maxLength: 20 }), fc.constantFrom('\n', '\r\n'), fc.array(fc.nat(20), { maxLength: 5 }), (values, eol, blanks) => {

@@ -24,6 +24,65 @@ export function scriptRefused(error: unknown): boolean {
   return /^NOPERM\b/.test(message) || /^ERR unknown command .?eval/i.test(message);
 }
 
+/**
+ * Whether `error`, or one of its first five causes, is a Redis `WRONGTYPE` reply: a key holding
+ * another type than the command reads. Told by the reply's words, whatever the class: ioredis'
+ * `ReplyError` on a `Redis` or a `Cluster`, the error of a script that read the key, or an older
+ * Redis (< 7) wrapping it in `ERR Error running script …: WRONGTYPE …`.
+ */
+export function isWrongType(error: unknown): boolean {
+  let at = error;
+  for (let depth = 0; depth < 6 && at instanceof Error; depth++) {
+    if (/\bWRONGTYPE\b/.test(at.message)) return true;
+    at = at.cause;
+  }
+  return false;
+}
+
+/**
+ * `call`'s result, or, when Redis answers `WRONGTYPE`, a `SourceError` naming `what` (`the key
+ * app:config`) and the type `expected` there (`a string`) instead of the bare driver error.
+ * @throws SourceError as above; any other failure as it is.
+ */
+export async function expectingType<T>(call: Promise<T>, what: string, expected: string): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (!isWrongType(error)) throw error;
+    throw new SourceError(`${what} holds another type of value (WRONGTYPE); expected ${expected}`, '', expected);
+  }
+}
+
+// A byte order mark is kept as a character (ignoreBOM), as Buffer#toString keeps it: parseJson and parseNdjson skip it.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * `bytes` as UTF-8 text, refusing bytes that are not UTF-8 rather than reading U+FFFD in their
+ * place (a Latin-1 file, damaged bytes) — the value would otherwise differ silently from what was
+ * written. The offset is where decoding first fails, from 0; the bytes are never quoted.
+ * @throws SourceError `<what> is not valid UTF-8 (at byte N)`, `expected` `UTF-8 text`.
+ */
+export function decodeUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    // The longest prefix that decodes (a sequence cut at its end is not yet an error, with
+    // stream): the first failure is at its end. Only on this failure path.
+    let low = 0;
+    let high = bytes.length;
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+        low = mid;
+      } catch {
+        high = mid - 1;
+      }
+    }
+    throw new SourceError(`${what} is not valid UTF-8 (at byte ${low})`, '', 'UTF-8 text');
+  }
+}
+
 /** The error a source rejects with when its signal aborted: the signal's own reason. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new SourceError('aborted');

@@ -8,7 +8,7 @@ import { checkKnownKeys, clientOption, keysOf, setOwn, stringOption } from '@ste
 import type { ClientInput } from '../types.js';
 import { SourceError } from '../errors.js';
 import { functionOption } from '../options.js';
-import { abortReason, resolveClient, scriptRefused } from '../util.js';
+import { abortReason, expectingType, resolveClient, scriptRefused } from '../util.js';
 import type { EventStore } from './types.js';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -128,11 +128,12 @@ export function redisStreamEvents<E = Record<string, string>>(options: RedisStre
       // `(id` is exclusive (Redis 6.2+): the entry at the snapshot's position is not read again.
       const start = after === undefined ? '-' : `(${after}`;
       let entries: StreamEntry[];
-      const read = unscripted || typeof client.eval !== 'function' ? undefined : await client.eval(READ_PAGE, 1, key, start, limit).catch((error: unknown) => {
+      const scripted = unscripted || typeof client.eval !== 'function' ? undefined : client.eval(READ_PAGE, 1, key, start, limit).catch((error: unknown) => {
         if (!scriptRefused(error)) throw error;
         unscripted = true;
         return undefined;
       });
+      const read = scripted && (await expectingType(scripted, `the stream ${key}`, 'a stream'));
       if (read !== undefined) {
         const [facts, page] = read as [string[], StreamEntry[]];
         const lost = lostEvents(facts, after);
@@ -141,7 +142,7 @@ export function redisStreamEvents<E = Record<string, string>>(options: RedisStre
           throw new SourceError(`events after ${where} are no longer in the stream (${lost}): the state cannot be rebuilt from it — write a newer snapshot, at an entry the stream still holds`);
         }
         entries = page;
-      } else entries = await client.xrange(key, start, '+', 'COUNT', limit);
+      } else entries = await expectingType(client.xrange(key, start, '+', 'COUNT', limit), `the stream ${key}`, 'a stream');
       return entries.map(([id, flat]) => {
         const fields: Record<string, string> = {};
         for (let i = 0; i + 1 < flat.length; i += 2) setOwn(fields, flat[i]!, flat[i + 1]!);

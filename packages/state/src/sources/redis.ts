@@ -7,7 +7,7 @@ import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption, setOw
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { booleanOption, bytesOption } from '../options.js';
-import { abortReason, jsonErrorAt, parseJson, resolveClient, sameVersion, scriptRefused, versioned } from '../util.js';
+import { abortReason, expectingType, jsonErrorAt, parseJson, resolveClient, sameVersion, scriptRefused, versioned } from '../util.js';
 
 /** The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. */
 export interface RedisReader {
@@ -134,7 +134,9 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
 
   /** `GET key`, within `maxBytes` when given. */
   const refused = { scriptRefused: false };
-  const getValue = async (client: RedisReader): Promise<string | null> => {
+  const getValue = (client: RedisReader): Promise<string | null> => expectingType(readValue(client), `the key ${key}`, 'a string');
+  const getVersion = (client: RedisReader, name: string): Promise<string | null> => expectingType(client.get(name), `the version key ${name}`, 'a string');
+  const readValue = async (client: RedisReader): Promise<string | null> => {
     if (maxBytes === undefined) return client.get(key);
     const answer = await withinScript(client, GET_WITHIN, key, maxBytes, refused);
     if (answer === undefined) {
@@ -166,11 +168,11 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
     // together and are answered in order; on a Cluster, keys without a common hash tag may live
     // on two nodes, either of which may answer first: the value is asked once the version is in.
     if (!sameNode(client, key, versionKey)) {
-      const version = await client.get(versionKey);
+      const version = await getVersion(client, versionKey);
       if (signal.aborted) throw abortReason(signal);
       return versioned(decodeText(await getValue(client)), version);
     }
-    const [version, text] = await Promise.all([client.get(versionKey), getValue(client)]);
+    const [version, text] = await Promise.all([getVersion(client, versionKey), getValue(client)]);
     return versioned(decodeText(text), version);
   };
 
@@ -179,7 +181,7 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
     source.revalidate = async (known, signal) => {
       const client = await resolveClient(options.client, (c) => clientOption('redisKey', 'client', c, ['get'], 'an ioredis Redis or Cluster'));
       if (signal.aborted) throw abortReason(signal);
-      const version = await client.get(versionKey);
+      const version = await getVersion(client, versionKey);
       if (sameVersion(version, known.version)) return 'unchanged';
       return load(signal);
     };
@@ -239,7 +241,8 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
 
   /** `HGETALL key`, within `maxBytes` when given. */
   const refused = { scriptRefused: false };
-  const getFields = async (client: RedisReader): Promise<Record<string, string>> => {
+  const getFields = (client: RedisReader): Promise<Record<string, string>> => expectingType(readFields(client), `the hash ${key}`, 'a hash');
+  const readFields = async (client: RedisReader): Promise<Record<string, string>> => {
     if (maxBytes === undefined) return client.hgetall(key);
     const answer = await withinScript(client, HGETALL_WITHIN, key, maxBytes, refused);
     if (answer === undefined) {
@@ -285,7 +288,7 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
     source.revalidate = async (known, signal) => {
       const client = await resolveClient(options.client, (c) => clientOption('redisHash', 'client', c, ['hgetall', 'hget'], 'an ioredis Redis or Cluster'));
       if (signal.aborted) throw abortReason(signal);
-      const version = await client.hget(key, versionField);
+      const version = await expectingType(client.hget(key, versionField), `the hash ${key}`, 'a hash');
       if (sameVersion(version, known.version)) return 'unchanged';
       return load(signal);
     };

@@ -6,7 +6,7 @@ import { awsClientOption, checkKnownKeys, ConfigurationError, isRecord, keysOf, 
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { booleanOption, bytesOption, functionOption } from '../options.js';
-import { abortReason, parseJson, parseNdjson, resolveClient } from '../util.js';
+import { abortReason, decodeUtf8, parseJson, parseNdjson, resolveClient } from '../util.js';
 
 /** An `S3Client` from `@aws-sdk/client-s3` fits. */
 export interface S3Sender {
@@ -49,17 +49,21 @@ function getObjectCommand(input: Record<string, unknown>): Promise<unknown> {
 interface GetObjectResult {
   ETag?: string;
   ContentLength?: number;
-  Body?: { transformToString(encoding?: string): Promise<string>; destroy?: () => void };
+  Body?: { transformToString(encoding?: string): Promise<string>; transformToByteArray?: () => Promise<Uint8Array>; destroy?: () => void };
 }
 
 /**
  * The body as UTF-8 text, read chunk by chunk and abandoned (the stream destroyed) as soon as it
  * passes `maxBytes`, so a body without a Content-Length cannot fill memory before it is refused.
+ * Bytes that are not UTF-8 fail it (`decodeUtf8`) rather than reading as U+FFFD.
  */
 async function readText(body: NonNullable<GetObjectResult['Body']>, maxBytes: number): Promise<string> {
   const tooLarge = () => new SourceError(`object is larger than maxBytes (${maxBytes})`);
   if (typeof (body as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] !== 'function') {
-    const text = await body.transformToString('utf-8');
+    // A body of another SDK shape: its bytes when it gives them, else its text as it decodes it.
+    const bytes = typeof body.transformToByteArray === 'function' ? await body.transformToByteArray() : undefined;
+    if (bytes && bytes.byteLength > maxBytes) throw tooLarge();
+    const text = bytes ? decodeUtf8(bytes, 'the object') : await body.transformToString('utf-8');
     if (Buffer.byteLength(text) > maxBytes) throw tooLarge();
     return text;
   }
@@ -74,7 +78,7 @@ async function readText(body: NonNullable<GetObjectResult['Body']>, maxBytes: nu
     }
     chunks.push(bytes);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeUtf8(Buffer.concat(chunks), 'the object');
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -138,7 +142,7 @@ export function s3Source<T>(owner: string, options: S3ObjectOptions<T>): StateSo
   const what = `s3://${options.bucket}/${options.key}`;
 
   const get = async (etag: string | undefined, signal: AbortSignal): Promise<Loaded<T> | 'unchanged'> => {
-    const client = returnedClient(owner, await resolveClient(options.client));
+    const client = await resolveClient(options.client, (c) => returnedClient(owner, c));
     const input: Record<string, unknown> = { Bucket: options.bucket, Key: options.key };
     if (etag !== undefined) input.IfNoneMatch = etag;
     const command = await getObjectCommand(input);
