@@ -248,12 +248,17 @@ function deaggregateOption(value: unknown): KinesisDeaggregate | false | undefin
  *   `handler(): option "deadlineMarginMs" must be a whole number of milliseconds ≥ 0; got -1`.
  */
 export function defineHandler(options: unknown, fn: unknown): Definition {
+  // The function first: an entry point that names the factory itself (OpenWhisk `--main handler`
+  // finds a top-level `handler` binding before the export) calls it with the event as `options`,
+  // whose fields must not be quoted back as unknown options (a password parameter, a token).
+  if (typeof fn !== 'function') {
+    invalidOption('handler', 'fn', 'the function to wrap (handler(options, fn); an entry point naming handler itself calls it with the event)', fn);
+  }
   if (typeof options !== 'object' || options === null) invalidOption('handler', 'options', 'an options object', options);
   const o = options as Record<string, unknown>;
   // An option handler() does not know is a typo or an old name (`timeout` for `timeoutMs`):
   // ignoring it would leave the default in force without a word (on Azure, a 5-minute deadline).
   checkKnownKeys('handler', '', o, OPTIONS);
-  if (typeof fn !== 'function') invalidOption('handler', 'fn', 'the function to wrap', fn);
   const input = o.input;
   if (input !== undefined && typeof (input as { safeParseAsync?: unknown } | null)?.safeParseAsync !== 'function') {
     invalidOption('handler', 'input', 'a zod schema', input);

@@ -29,7 +29,8 @@
 import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
 import { decodeBody, forwardedClient, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
-import { isJsonMediaType as isJsonFamily, parseMediaType, type MediaType } from '../internal/media-type.js';
+import { isJsonMediaType as isJsonFamily, parseMediaType } from '../internal/media-type.js';
+import { isOpenWhiskBinaryMedia } from './openwhisk-media.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import type { Logger } from '../logger.js';
@@ -59,36 +60,6 @@ export interface OpenWhiskWebResult {
 
 /** The parameter that marks an activation as an alarm tick (set it in `trigger_payload` or on the trigger). */
 export const OPENWHISK_SCHEDULE_PARAM = '__steadyfn_schedule';
-
-// ---------------------------------------------------------------------------------------------
-// Media types. The controller decides "binary or text" with akka-http's media-type registry:
-// registered types keep their class; an unregistered type is text only when it carries a
-// charset parameter. These are the registered textual types (text/* and application/*).
-
-const TEXT_SUBTYPES = new Set([
-  'asp', 'cache-manifest', 'calendar', 'css', 'csv', 'event-stream', 'html', 'markdown', 'mcf', 'plain', 'richtext',
-  'tab-separated-values', 'uri-list', 'vnd.wap.wml', 'vnd.wap.wmlscript', 'x-asm', 'x-c', 'x-component', 'x-h',
-  'x-java-source', 'x-pascal', 'x-script', 'x-scriptcsh', 'x-scriptelisp', 'x-scriptksh', 'x-scriptlisp', 'x-scriptperl',
-  'x-scriptperl-module', 'x-scriptphyton', 'x-scriptrexx', 'x-scriptscheme', 'x-scriptsh', 'x-scripttcl', 'x-scripttcsh',
-  'x-scriptzsh', 'x-server-parsed-html', 'x-setext', 'x-sgml', 'x-speech', 'x-uuencode', 'x-vcalendar', 'x-vcard', 'xml',
-]);
-const APPLICATION_TEXT_SUBTYPES = new Set([
-  'atom+xml', 'base64', 'javascript', 'json', 'json-patch+json', 'merge-patch+json', 'problem+json', 'problem+xml',
-  'rss+xml', 'soap+xml', 'vnd.api+json', 'vnd.google-earth.kml+xml', 'x-latex', 'x-vrml', 'x-www-form-urlencoded',
-  'xhtml+xml', 'xml', 'xml-dtd',
-]);
-const ALWAYS_BINARY = new Set(['image', 'audio', 'video', 'font', 'message', 'multipart']);
-
-/** Whether the controller treats this media type as binary (base64 in `__ow_body` and in results). */
-function isBinaryMedia(mt: MediaType | undefined): boolean {
-  // A request without a content type reaches akka-http as octet-stream: binary.
-  if (!mt) return true;
-  if (ALWAYS_BINARY.has(mt.type)) return true;
-  if (mt.charset) return false;
-  if (mt.type === 'text') return !TEXT_SUBTYPES.has(mt.subtype);
-  if (mt.type === 'application') return !APPLICATION_TEXT_SUBTYPES.has(mt.subtype);
-  return true;
-}
 
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}\s*$/;
 
@@ -135,7 +106,7 @@ function webInvocation(params: Rec, activationId: string, def: Definition): Invo
     if (parsedJson) body = { rawBody: given === undefined ? undefined : JSON.stringify(given), rawBytes: undefined };
     else {
       const text = given as string;
-      const base64 = (isBinaryMedia(mediaType) || (raw && mediaType?.essence === 'application/json')) && BASE64.test(text);
+      const base64 = (isOpenWhiskBinaryMedia(mediaType) || (raw && mediaType?.essence === 'application/json')) && BASE64.test(text);
       body = decodeBody(text, base64);
     }
   }
@@ -213,7 +184,7 @@ export function toOpenWhiskWebResult(rendered: HttpResponse, method?: string): O
     result.body = asValue ? value : Buffer.from(res.body, 'utf8').toString('base64');
     return result;
   }
-  if (isBinaryMedia(mediaType)) {
+  if (isOpenWhiskBinaryMedia(mediaType)) {
     result.body = res.isBase64 ? res.body : Buffer.from(res.body, 'utf8').toString('base64');
   } else {
     result.body = res.isBase64 ? textOf(Buffer.from(res.body, 'base64'), mediaType.charsetName) : res.body;
