@@ -195,8 +195,8 @@ describe('redisLeaseStore: a claim that may have been written is still given bac
       await check.connect();
       const store = redisLeaseStore({ client, prefix });
       await store.claim(request());
-      // A fresh server: the give-back's script loaded now (its EVALSHA must not meet NOSCRIPT, whose
-      // EVAL fallback a timed-out call never sends).
+      // A fresh server: the give-back's script loaded now (the give-back is sent by EVAL anyway since
+      // review-claim-timeout.test.ts; loaded, this test does not depend on that).
       await client.script('LOAD', GIVE_BACK.source);
       const giveBacks = countGiveBacks(client);
       const r = request();

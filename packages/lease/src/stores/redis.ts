@@ -138,6 +138,8 @@ export interface RedisLeaseStore extends LeaseStore {
  * ioredis refused it before writing (`Stream isn't writeable…`, its offline queue off), or it was
  * sent while the client was not connected and ioredis dropped it from its offline queue
  * (`MaxRetriesPerRequestError`, `Connection is closed.`) before the client became ready again.
+ * The give-back goes on the claim's own client, by `EVAL`: a claim that timed out (`commandTimeout`)
+ * and runs later runs before it, never after (`giveBackClaims`).
  * @throws ConfigurationError (from `@steadyfn/handler`) for bad options.
  * @example
  * ```ts
@@ -181,6 +183,15 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     runLuaScript(c, s, keys, args, { signal }).catch((error: unknown) => Promise.reject(redisStoreError(error)));
 
   /**
+   * `run`, with the script's source (`EVAL`) every time: the give-back's. A give-back may be
+   * answered only after it timed out (a paused server, a stalled link); its `EVALSHA` would then
+   * answer `NOSCRIPT` unheard — no `EVAL` follows a rejected call — and, the give-back's script
+   * running only on failures, it is usually not loaded. Sent whole, whenever it runs it releases.
+   */
+  const runSource = (c: RedisLeaseClient, s: LuaScript, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> =>
+    abortable(c.eval(s.source, keys.length, ...keys, ...args), signal).catch((error: unknown) => Promise.reject(redisStoreError(error)));
+
+  /**
    * One call on a single server; one call per slot on a cluster (a script touches one slot), sent
    * together. When a slot's call fails, the others are still waited for before the first failure
    * is thrown: a batch claim that fails on one master gives back what it claimed on the others
@@ -193,9 +204,10 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     args: string[][],
     read: (reply: unknown, index: number) => T,
     signal: AbortSignal | undefined,
+    send: typeof run = run,
   ): Promise<T[]> => {
     if (keys.length === 0) return [];
-    const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => (await run(c, s, callKeys, callArgs, signal)) as unknown[];
+    const call = async (callKeys: string[], callArgs: string[]): Promise<unknown[]> => (await send(c, s, callKeys, callArgs, signal)) as unknown[];
     if (!c.isCluster) {
       const replies = await call(keys, args.flat());
       return keys.map((_, i) => read(replies[i], i));
@@ -271,11 +283,22 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
    * the claim wrote, its reply lost or its batch refused or failed on another slot — is released
    * (`GIVE_BACK`), whatever the claim's replies said. Bounded and never throws: what the server
    * cannot be reached for ends with its lease.
+   *
+   * Sent on the claim's own client `c`, whole (`runSource`), so that it runs after the claim
+   * whenever the claim runs. A failed claim (`Command timed out`, an abort) may still be queued
+   * in that client — written, unanswered, or in ioredis' offline queue — and be applied later.
+   * ioredis writes one client's commands in the order they are sent (after a reconnect: the
+   * unanswered ones again, then the offline queue, `readyHandler`), and Redis runs one
+   * connection's commands in order; a Cluster client routes both by one slot map, and follows a
+   * node's in-order `MOVED`/`ASK` replies in order. Another client (a getter's next one) has no
+   * such order: its give-back could run first, find nothing, and the claim then hold the key.
+   * Only once `c` has ended (its queues flushed: nothing of the claim is written from it any
+   * more) is the getter's current client used.
    */
-  const giveBackClaims = (checked: ClaimRequest[]): Promise<void> =>
+  const giveBackClaims = (checked: ClaimRequest[], c: RedisLeaseClient): Promise<void> =>
     giveBack(async (signal) => {
-      const c = fixed ?? (await connected(signal));
-      await runBatch(c, GIVE_BACK, checked.map((r) => redisKey(r.key)), checked.map((r) => [r.owner, payload(r)]), () => undefined, signal);
+      const on = c.status === 'end' && getClient !== undefined ? await connected(signal) : c;
+      await runBatch(on, GIVE_BACK, checked.map((r) => redisKey(r.key)), checked.map((r) => [r.owner, payload(r)]), () => undefined, signal, runSource);
     });
 
   /**
@@ -284,8 +307,8 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
    * nothing, and the server is not there to give back to. Never skipped after the caller's abort:
    * the command may still be waiting in ioredis' offline queue, to be written on reconnect.
    */
-  const claimFailed = (checked: ClaimRequest[], error: unknown, unsent: (error: unknown) => boolean, signal: AbortSignal | undefined): Promise<never> =>
-    signal?.aborted !== true && unsent(error) ? Promise.reject(redisStoreError(error)) : giveBackClaims(checked).then(() => Promise.reject(redisStoreError(error)));
+  const claimFailed = (c: RedisLeaseClient, checked: ClaimRequest[], error: unknown, unsent: (error: unknown) => boolean, signal: AbortSignal | undefined): Promise<never> =>
+    signal?.aborted !== true && unsent(error) ? Promise.reject(redisStoreError(error)) : giveBackClaims(checked, c).then(() => Promise.reject(redisStoreError(error)));
 
   const claimChecked = async (checked: ClaimRequest[], callOptions?: CallOptions): Promise<ClaimResult[]> => {
     if (checked.length === 0) return [];
@@ -306,12 +329,12 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
       );
     } catch (error) {
       // A slot's call failed (its master down, its reply lost): the others' claims, and its own if it ran, are given back.
-      return claimFailed(checked, error, unsent, signal);
+      return claimFailed(c, checked, error, unsent, signal);
     }
     if (replies.some(([tag]) => Number(tag) < 0)) {
       // A key another program wrote: the script that met it wrote nothing; what the other
       // slots' scripts (a cluster) claimed is given back, so the refused batch holds no key.
-      await giveBackClaims(checked);
+      await giveBackClaims(checked, c);
       throw new LeaseRecordUnreadableError();
     }
     return replies.map((reply, i) => claimReply(reply, checked[i]!, now));
@@ -359,7 +382,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
     const args = [1, redisKey(r.key), r.owner, String(leaseMs), payload(r), retainArg];
     // A failed send (its reply lost, the connection cut, an abort) may have claimed: given back before it rejects.
     const unsent = watchSend(c);
-    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, r, now), (error) => claimFailed([r], error, unsent, signal));
+    return sendLuaScript(c, CLAIM_ONE, args, signal, (reply) => claimOneReply(reply, r, now), (error) => claimFailed(c, [r], error, unsent, signal));
   };
 
   /** One settle: `SETTLE_ONE` by its SHA1, straight from the request (`EVAL` once per server, as the claim). */
