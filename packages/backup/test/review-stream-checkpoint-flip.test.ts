@@ -10,6 +10,8 @@
  *   writes nothing over it, or afterwards no object number of the timeline is written twice
  *   and the stream restores every record (none skipped);
  * - retention (`keepLast: 1`, `stream`) deletes no stream object a kept snapshot still needs.
+ * A checkpoint without a self-checksum (written before there was one) is still read, checked
+ * for consistency only, and saved with one by the next sink run.
  * Every edit is tried (soft assertions: one failure does not hide the next).
  * On both S3 servers (moto, gofakes3); Redis 7 as the source, FerretDB as source and target.
  */
@@ -109,6 +111,45 @@ describe.each(S3_SERVERS)('an edited stream checkpoint ($name)', (server) => {
       }
     }
   }, 600_000);
+
+  it('a checkpoint without a self-checksum (written before it existed) is still read, and saved with one; an inconsistent one is refused', async () => {
+    await clearOfHourEnd();
+    const s3 = await freshBucket(server);
+    const key = unique('legacyckpt');
+    const target = await freshDb('legacyckpt');
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'fc' };
+    const checkpointKey = 'fc/streams/orders/checkpoint.json';
+    const job = () => streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage });
+    const restoreInto = () => restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }) });
+    try {
+      const app = outboxApp(redis, key, 'orders');
+      for (let run = 0; run < 2; run++) {
+        for (let i = 0; i < 5; i++) await app.put(`k${run}-${i}`, { n: i, run });
+        await job().run();
+      }
+      const { selfChecksum, ...legacy } = JSON.parse(await text(s3.client, s3.bucket, checkpointKey)) as StreamCheckpoint;
+      expect(selfChecksum).toMatchObject({ algorithm: 'sha256' });
+      // Inconsistent (an hour's range past the last object written): refused, typed, by all three.
+      const inconsistent = JSON.stringify({ ...legacy, hours: [{ ...legacy.hours[0]!, lastSeq: 3 }] });
+      await put(s3.client, s3.bucket, checkpointKey, inconsistent);
+      await expect(restoreInto()).rejects.toMatchObject({ code: 'BACKUP_CORRUPTED', problems: [{ key: checkpointKey, message: expect.stringContaining('hours[0].lastSeq') }] });
+      await expect(job().run()).rejects.toMatchObject({ code: 'BACKUP_CORRUPTED' });
+      expect(await text(s3.client, s3.bucket, checkpointKey)).toBe(inconsistent);
+      const report = await applyRetention({ storage, stream: 'orders', keepLast: 1 });
+      expect(report.damaged).toEqual([expect.objectContaining({ key: 'streams/orders/checkpoint.json', code: 'BACKUP_CORRUPTED' })]);
+
+      await put(s3.client, s3.bucket, checkpointKey, JSON.stringify(legacy));
+      expect((await restoreInto()).changes).toBe(10);
+      await target.dropDatabase();
+      for (let i = 0; i < 5; i++) await app.put(`k2-${i}`, { n: i, run: 2 });
+      await job().run();
+      expect(JSON.parse(await text(s3.client, s3.bucket, checkpointKey))).toMatchObject({ seq: 3, selfChecksum: { algorithm: 'sha256' } });
+      expect((await restoreInto()).changes).toBe(15);
+    } finally {
+      await redis.del(key);
+      await Promise.all([target.dropDatabase(), s3.drop()]);
+    }
+  }, 300_000);
 
   it("retention: an hour's lastSeq edited below a kept snapshot's mark deletes no object that snapshot needs", async () => {
     const stream = await prunableStream(server, 'flipret');
