@@ -5,7 +5,7 @@
  * rest, as a manifest ends with) and read back through its schema, that checksum and the
  * cross-checks of `checkpoint-consistency.ts`: a damaged, edited or foreign object is refused
  * with a typed error before the sink resumes from it, a restore follows it or retention prunes by it.
- * A checkpoint without a self-checksum (written before 0.x of this change) is still read, with
+ * A checkpoint without a self-checksum (written before there was one) is still read, with
  * the cross-checks only; the next save writes it with one.
  */
 import { z } from 'zod';
