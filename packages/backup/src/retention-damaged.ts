@@ -99,7 +99,7 @@ export function damagedHourIndex(loc: S3Location, stream: string, fullKey: strin
 /** The report entry of the damaged checkpoint of retention's `stream` (`fullKey` under the bucket). */
 export function damagedStreamCheckpoint(loc: S3Location, stream: string, fullKey: string, error: BackupError): DamagedStreamCheckpoint {
   return {
-    ...base(loc, stream, fullKey, error, 'a JSON stream checkpoint of format version 1 (name, position, timelines, the hours holding objects)'),
+    ...base(loc, stream, fullKey, error, 'a JSON stream checkpoint of format version 1 (name, position, timelines, the hours holding objects), matching its self-checksum, its members consistent'),
     what: 'stream checkpoint',
     leftAlone: 'prune of the stream',
   };

@@ -11,6 +11,7 @@ import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, Send
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqsSource, streamBackup } from '../src/index.js';
+import { serializeStreamCheckpoint, type StreamCheckpoint } from '../src/stream/checkpoint.js';
 import { requireService } from '../../../test/services/env.js';
 import { closeMongo, freshBucket, S3_SERVERS, unique } from './support.js';
 
@@ -33,9 +34,10 @@ describe.each(S3_SERVERS)('a stream run after an idle longer than the queue’s 
       expect(await job.run()).toMatchObject({ records: 1, timeline: 1 });
       // The stream last ran two minutes ago (the queue keeps messages 60 s): its checkpoint says so.
       const key = 'idle/streams/q/checkpoint.json';
-      const checkpoint = JSON.parse(await (await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))).Body!.transformToString()) as { updatedAt: string };
+      const checkpoint = JSON.parse(await (await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))).Body!.transformToString()) as StreamCheckpoint;
       checkpoint.updatedAt = new Date(Date.now() - 120_000).toISOString();
-      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: JSON.stringify(checkpoint) }));
+      // Sealed again (a new self-checksum), as a sink two minutes ago would have written it.
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: serializeStreamCheckpoint(checkpoint) }));
 
       for (let i = 1; i <= 5; i++) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ n: i }) }));
       const run = await job.run();

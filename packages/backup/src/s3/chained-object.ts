@@ -28,19 +28,21 @@ export interface ChainedObject<T> {
 }
 
 /**
- * Reads the object at `key` (undefined when absent), checked against `stored.schema`, and
- * returns a writer chained to it.
+ * Reads the object at `key` (undefined when absent), checked against `stored.schema` — or by
+ * `stored.parse` when given (a self-checksummed object) — and returns a writer chained to it,
+ * which writes values as `stored.serialize` gives them (default `JSON.stringify`).
  * @throws {BackupCorruptedError | UnsupportedFormatError} the object is not what the schema says
  */
 export async function openChainedObject<S extends z.ZodType>(
   loc: S3Location,
   caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>,
   key: string,
-  stored: { schema: S; what: string; version?: number },
+  stored: { schema: S; what: string; version?: number; parse?: (text: string, key: string) => z.infer<S>; serialize?: (value: z.infer<S>) => string },
   signal?: AbortSignal,
 ): Promise<{ value: z.infer<S> | undefined; object: ChainedObject<z.infer<S>> }> {
   type T = z.infer<S>;
-  const found = await getStored(loc, key, stored.schema, { what: stored.what, ...(stored.version === undefined ? {} : { version: stored.version }) }, signal);
+  const found = stored.parse ? await readWith(loc, key, stored.parse, signal) : await getStored(loc, key, stored.schema, { what: stored.what, ...(stored.version === undefined ? {} : { version: stored.version }) }, signal);
+  const serialize = stored.serialize ?? ((value: T) => JSON.stringify(value));
   let etag = found?.etag;
   let tail: Promise<void> = Promise.resolve();
   let pending: Promise<void> | undefined;
@@ -53,7 +55,7 @@ export async function openChainedObject<S extends z.ZodType>(
     },
     save(value, signal) {
       if (failure) return Promise.reject(failure);
-      latest = JSON.stringify(value);
+      latest = serialize(value);
       if (pending) return pending;
       const write = tail.then(async () => {
         pending = undefined;
@@ -88,4 +90,9 @@ export async function openChainedObject<S extends z.ZodType>(
     },
   };
   return { value: found?.value, object };
+}
+
+async function readWith<T>(loc: S3Location, key: string, parse: (text: string, key: string) => T, signal?: AbortSignal): Promise<{ value: T; etag: string } | undefined> {
+  const found = await getObject(loc, key, signal ? { signal } : {});
+  return found ? { value: parse(found.body.toString('utf8'), key), etag: found.etag } : undefined;
 }

@@ -16,7 +16,7 @@ import { probeS3, type S3Capabilities } from '../s3/probe.js';
 import { keys } from '../target.js';
 import { hourOf, writeStreamObject } from './objects.js';
 import type { StreamRecord, StreamSource } from './types.js';
-import { streamCheckpointSchema, type StreamCheckpoint } from './checkpoint.js';
+import { parseStreamCheckpoint, serializeStreamCheckpoint, streamCheckpointSchema, type StreamCheckpoint } from './checkpoint.js';
 
 export type { StreamCheckpoint } from './checkpoint.js';
 
@@ -63,7 +63,8 @@ async function openStream(options: StreamRunOptions, ctx: RunContext): Promise<O
   let opened: { value: StreamCheckpoint | undefined; object: ChainedObject<StreamCheckpoint> };
   try {
     const key = keys.streamCheckpoint(loc, options.name);
-    opened = await typed('storage', `stream "${options.name}": reading the checkpoint`, () => openChainedObject(loc, capabilities, key, { schema: streamCheckpointSchema, what: `stream "${options.name}" checkpoint`, version: 1 }, ctx.signal), ctx.signal);
+    const what = `stream "${options.name}" checkpoint`;
+    opened = await typed('storage', `stream "${options.name}": reading the checkpoint`, () => openChainedObject(loc, capabilities, key, { schema: streamCheckpointSchema, what, version: 1, parse: (text, at) => parseStreamCheckpoint(text, at, what), serialize: serializeStreamCheckpoint }, ctx.signal), ctx.signal);
   } catch (error) {
     await lease.release().catch(() => undefined);
     throw error;
