@@ -51,5 +51,5 @@ export type { RetentionOptions, RetentionReport } from './retention.js';
 export type { ProbeLeftoverReport } from './retention-probes.js';
 export type { OrphanReport } from './retention-orphans.js';
 export type { StreamOrphanReport } from './retention-streams.js';
-export type { DamagedObject, DamagedHourIndex, DamagedStreamCheckpoint, DamagedStreamPrunedRecord } from './retention-damaged.js';
+export type { DamagedObject, DamagedHourIndex, DamagedStreamCheckpoint, DamagedStreamPrunedRecord, DamagedVerificationRecord } from './retention-damaged.js';
 export type { StopReason } from './retention-budget.js';

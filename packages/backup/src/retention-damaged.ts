@@ -13,10 +13,11 @@ import type { S3Location } from './s3/client.js';
 /**
  * A damaged object a retention run left alone, with what depends on it: a stream's hourly
  * index below every kept snapshot's mark (`DamagedHourIndex`), the checkpoint of the
- * retention's `stream` (`DamagedStreamCheckpoint`), or that stream's pruned record
- * (`DamagedStreamPrunedRecord`). See the README.
+ * retention's `stream` (`DamagedStreamCheckpoint`), that stream's pruned record
+ * (`DamagedStreamPrunedRecord`), or a backup's verification record
+ * (`DamagedVerificationRecord`). See the README.
  */
-export type DamagedObject = DamagedHourIndex | DamagedStreamCheckpoint | DamagedStreamPrunedRecord;
+export type DamagedObject = DamagedHourIndex | DamagedStreamCheckpoint | DamagedStreamPrunedRecord | DamagedVerificationRecord;
 
 /** What every damaged object's entry says. */
 interface DamagedBase {
@@ -28,6 +29,10 @@ interface DamagedBase {
   expected: string;
   /** What is wrong with it (the first problem found: `not JSON`, a field and what it should be, `unknown format version`), never its content. */
   problem: string;
+}
+
+/** What the entry of a damaged stream object says besides. */
+interface DamagedStreamBase extends DamagedBase {
   /** The stream it belongs to. */
   stream: string;
 }
@@ -38,7 +43,7 @@ interface DamagedBase {
  * an hour whose index cannot be read alone too), and a restore that needs the hour fails with
  * the same typed error.
  */
-export interface DamagedHourIndex extends DamagedBase {
+export interface DamagedHourIndex extends DamagedStreamBase {
   /** What it should be. */
   what: 'hourly index';
   /** The timeline and hour (ISO 8601) the index is of, and the object numbers its stream's checkpoint files under that hour. */
@@ -56,7 +61,7 @@ export interface DamagedHourIndex extends DamagedBase {
  * (backups are still kept and deleted by the policy), the stream sweep leaves it alone
  * (`checkpoint unreadable`), and the stream's sink and restores fail with the same typed error.
  */
-export interface DamagedStreamCheckpoint extends DamagedBase {
+export interface DamagedStreamCheckpoint extends DamagedStreamBase {
   /** What it should be. */
   what: 'stream checkpoint';
   /** What the run did not do because of it. */
@@ -71,11 +76,29 @@ export interface DamagedStreamCheckpoint extends DamagedBase {
  * than was pruned), and backups are still kept and deleted by the policy. A restore that meets
  * a pruned hour of the stream fails with the same typed error.
  */
-export interface DamagedStreamPrunedRecord extends DamagedBase {
+export interface DamagedStreamPrunedRecord extends DamagedStreamBase {
   /** What it should be. */
   what: 'stream pruned record';
   /** What the run did not do because of it. */
   leftAlone: 'prune of the stream';
+}
+
+/**
+ * A backup's verification record (`backups/<id>/verification.json`) that cannot be read: whether
+ * the backup was verified is unknown, so it is **held** — never deleted (by the policy: it may
+ * be a verified backup `keepMs` or `keepLast` would keep), never taken as the newest verified
+ * backup or a point-in-time base (it may not be verified), and not counted when the policy
+ * draws the line of what it deletes (every other backup is kept or deleted as it would be
+ * without it). Its start mark on the stream holds the stream's prune, as a kept backup's does.
+ * `verifyBackup` of it (`full` or `drill`) writes a good record again.
+ */
+export interface DamagedVerificationRecord extends DamagedBase {
+  /** What it should be. */
+  what: 'verification record';
+  /** The backup it belongs to. */
+  backupId: string;
+  /** What the run did not do because of it. */
+  leftAlone: 'backup held';
 }
 
 /** Whether `error` says the object was read and is damaged (not a failed or aborted read: those still stop the run). */
@@ -86,7 +109,7 @@ export function isDamage(error: unknown): error is BackupCorruptedError | Unsupp
 /** The report entry of a damaged hourly index of `stream` that the prune met (`fullKey` under the bucket). */
 export function damagedHourIndex(loc: S3Location, stream: string, fullKey: string, hour: { timeline: number; hour: number; firstSeq: number; lastSeq: number }, error: BackupError): DamagedHourIndex {
   return {
-    ...base(loc, stream, fullKey, error, 'a JSON hourly index of format version 1 listing the objects of its hour (name, timeline, hour, objects)'),
+    ...streamBase(loc, stream, fullKey, error, 'a JSON hourly index of format version 1 listing the objects of its hour (name, timeline, hour, objects)'),
     what: 'hourly index',
     timeline: hour.timeline,
     hour: new Date(hour.hour).toISOString(),
@@ -99,7 +122,7 @@ export function damagedHourIndex(loc: S3Location, stream: string, fullKey: strin
 /** The report entry of the damaged checkpoint of retention's `stream` (`fullKey` under the bucket). */
 export function damagedStreamCheckpoint(loc: S3Location, stream: string, fullKey: string, error: BackupError): DamagedStreamCheckpoint {
   return {
-    ...base(loc, stream, fullKey, error, 'a JSON stream checkpoint of format version 1 (name, position, timelines, the hours holding objects), matching its self-checksum, its members consistent'),
+    ...streamBase(loc, stream, fullKey, error, 'a JSON stream checkpoint of format version 1 (name, position, timelines, the hours holding objects), matching its self-checksum, its members consistent'),
     what: 'stream checkpoint',
     leftAlone: 'prune of the stream',
   };
@@ -108,9 +131,19 @@ export function damagedStreamCheckpoint(loc: S3Location, stream: string, fullKey
 /** The report entry of the damaged pruned record of retention's `stream` (`fullKey` under the bucket). */
 export function damagedStreamPrunedRecord(loc: S3Location, stream: string, fullKey: string, error: BackupError): DamagedStreamPrunedRecord {
   return {
-    ...base(loc, stream, fullKey, error, 'a JSON stream pruned record of format version 1 (name, timeline, seq, prunedAt)'),
+    ...streamBase(loc, stream, fullKey, error, 'a JSON stream pruned record of format version 1 (name, timeline, seq, prunedAt)'),
     what: 'stream pruned record',
     leftAlone: 'prune of the stream',
+  };
+}
+
+/** The report entry of the damaged verification record of backup `backupId` (`fullKey` under the bucket). */
+export function damagedVerificationRecord(loc: S3Location, backupId: string, fullKey: string, error: BackupError): DamagedVerificationRecord {
+  return {
+    ...base(loc, fullKey, error, 'a JSON verification record (backupId, level, ok, at, problems)'),
+    what: 'verification record',
+    backupId,
+    leftAlone: 'backup held',
   };
 }
 
@@ -119,13 +152,16 @@ export function noteDamaged(damaged: DamagedObject[], entry: DamagedObject): voi
   if (!damaged.some((d) => d.key === entry.key)) damaged.push(entry);
 }
 
-function base(loc: S3Location, stream: string, fullKey: string, error: BackupError, expected: string): DamagedBase {
+function base(loc: S3Location, fullKey: string, error: BackupError, expected: string): DamagedBase {
   const top = loc.prefix === '' ? '' : `${loc.prefix}/`;
   return {
     key: fullKey.startsWith(top) ? fullKey.slice(top.length) : fullKey,
     code: error instanceof UnsupportedFormatError ? 'BACKUP_FORMAT_UNSUPPORTED' : 'BACKUP_CORRUPTED',
     expected,
     problem: error.problems[0]?.message ?? error.code,
-    stream,
   };
+}
+
+function streamBase(loc: S3Location, stream: string, fullKey: string, error: BackupError, expected: string): DamagedStreamBase {
+  return { ...base(loc, fullKey, error, expected), stream };
 }

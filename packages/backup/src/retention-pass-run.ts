@@ -10,6 +10,7 @@
  */
 import { BackupNotFoundError } from './errors.js';
 import type { DeleteBudget } from './retention-budget.js';
+import { damagedVerificationRecord, isDamage, noteDamaged, type DamagedObject, type DamagedVerificationRecord } from './retention-damaged.js';
 import { listJobCheckpoints, type JobCheckpoint } from './retention-checkpoints.js';
 import { checkpointRecheck, cleanOrphanIds, deleteOrThrow, idOf, type OrphanOptions, type OrphanReport } from './retention-orphans.js';
 import { compareEntries, keepRulesWouldKeep, keptEntries, newPass, passThreshold, pitrKept, summarise, type PassPolicy, type PassRecord, type PassState } from './retention-pass.js';
@@ -27,6 +28,12 @@ export interface Candidate {
   manifest: Manifest;
   verified: boolean;
   endedAt: number;
+  /**
+   * Its verification record is damaged (not JSON, another shape): the backup is held — never
+   * deleted, never the newest verified backup or the point-in-time base, not counted when the
+   * line of the policy's deletes is drawn — and reported in `damaged` (`verified` is false).
+   */
+  held?: DamagedVerificationRecord;
 }
 
 /** A page of backup ids (S3's order) after `after` (`StartAfter` past every key under it), and whether more follow. */
@@ -44,7 +51,7 @@ export async function backupIdsPage(loc: S3Location, after: string, signal?: Abo
  * the read of its manifest or verification record (the invocation is ending, at its deadline or
  * otherwise: nothing is known of the backup, and the caller stops the run as the budget does
  * for a signal), else the
- * candidate. `other` is given the manifest of another job's backup (retention of one `job`
+ * candidate (`held`, not verified, when its verification record is damaged: retention-damaged.ts). `other` is given the manifest of another job's backup (retention of one `job`
  * never deletes it, and the stream objects past its start mark stay: see `holdFor`);
  * `unreadable` is called for a manifest that cannot be read (damaged, a newer format, a failed
  * read — not one the signal aborted): the stream is then not pruned (retention-holds.ts).
@@ -68,6 +75,8 @@ export async function readCandidate(loc: S3Location, id: string, job: string | u
   } catch (error) {
     // Its verification record's read cut by the signal: a stop too (the run is ending), not a failure.
     if (signal?.aborted) return 'stopped';
+    // Damaged (outside bytes, until someone repairs it): the backup is held, the run goes on. A failed read still stops it.
+    if (isDamage(error)) return { id, manifest, verified: false, endedAt: Date.parse(manifest.end.time), held: damagedVerificationRecord(loc, id, keys.verification(loc, id), error) };
     throw error;
   }
   return { id, manifest, verified: verification?.ok === true, endedAt: Date.parse(manifest.end.time) };
@@ -105,6 +114,8 @@ export interface PassOutcome {
   deleted: string[];
   uncommitted: string[];
   protected: { newestVerified?: string; pitrBase?: string };
+  /** Verification records met damaged (their backups held, never deleted). */
+  damaged: DamagedObject[];
   /** Backups below the line this run met and did not start on. */
   backupsLeft: number;
   /** Where the pass continues next run (undefined: it ended). */
@@ -143,7 +154,7 @@ export interface PassRunOptions {
  */
 export async function continuePass(loc: S3Location, record: PassRecord, state: PassState, o: PassRunOptions, orphans: OrphanReport): Promise<PassOutcome> {
   const { budget, signal, policy } = o;
-  const out: PassOutcome = { kept: [], deleted: [], uncommitted: [], protected: {}, backupsLeft: 0 };
+  const out: PassOutcome = { kept: [], deleted: [], uncommitted: [], protected: {}, damaged: [], backupsLeft: 0 };
   const root = keys.backupsRoot(loc);
   const job = policy.job ?? undefined;
   // One re-read of the checkpoints before this run's first orphan delete, shared by every id it judges.
@@ -205,6 +216,7 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         const c = await readCandidate(loc, id, job, signal);
         if (c === 'stopped') return stopped();
         if (c === 'uncommitted') out.uncommitted.push(id);
+        else if (c !== 'skip' && c.held) noteDamaged(out.damaged, c.held); // not in the summary: never kept as verified, nor the line
         else if (c !== 'skip' && c.verified) summarise(state.summary, entryOf(c), policy, state.startedAt);
         state.after = id;
       }
@@ -269,7 +281,12 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
           out.uncommitted.push(id);
           if (!(await orphan(id))) return save();
         } else if (c !== 'skip') {
-          if (!line || compareEntries(c, line) >= 0) {
+          if (c.held) {
+            // Its verification record damaged: held wherever it is (its start mark holds the prune, as a kept backup's does).
+            noteDamaged(out.damaged, c.held);
+            hold(c.manifest);
+            out.kept.push(id);
+          } else if (!line || compareEntries(c, line) >= 0) {
             // A kept backup's start mark holds the prune too (it may be older than the line's: overlapping jobs).
             hold(c.manifest);
             out.kept.push(id);
@@ -364,7 +381,8 @@ async function lineManifest(loc: S3Location, id: string, job: string | undefined
  * The summary's kept backups still have their manifest and are still verified. Each read (a
  * manifest HEAD, a verification record GET) is asked of `budget` first, as one more page of
  * `backups/` (`keepLast` can be large): `stopped` when it refused one, or when the signal cut a
- * read (not a changed backup: the pass must not restart on it).
+ * read (not a changed backup: the pass must not restart on it); false when one is gone, no
+ * longer verified, or its record is damaged or unreadable.
  */
 async function keptStillStand(loc: S3Location, kept: Array<{ id: string }>, budget: DeleteBudget, signal?: AbortSignal): Promise<boolean | 'stopped'> {
   const root = keys.backupsRoot(loc);
@@ -372,6 +390,8 @@ async function keptStillStand(loc: S3Location, kept: Array<{ id: string }>, budg
     if (!budget.allowsPage(root)) return 'stopped';
     if (!(await headObject(loc, keys.manifest(loc, id), signal))) return false;
     if (!budget.allowsPage(root)) return 'stopped';
+    // A record damaged since the summary was drawn (or a failed read): no longer known verified,
+    // so the pass starts again, and the new one holds that backup (`readCandidate`).
     const verification = await readVerification(loc, id, signal).catch(() => undefined);
     if (signal?.aborted) return 'stopped';
     if (verification?.ok !== true) return false;

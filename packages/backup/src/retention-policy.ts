@@ -1,7 +1,8 @@
 /**
  * Policy selection (`applyRetention()`): which backups the policy keeps — the newest
  * `keepLast` verified ones, every verified one newer than `keepMs`, the newest verified one
- * and the point-in-time base — and deleting those older than the oldest kept one, manifest
+ * and the point-in-time base, and every held one (its verification record damaged: never
+ * deleted, never counted as verified) — and deleting those older than the oldest kept one, manifest
  * first, a backup's objects all or none under the deadline; then, with `stream`, the prune
  * below every kept backup's start mark (retention-prune.ts).
  */
@@ -47,8 +48,10 @@ export async function applyPolicy(loc: S3Location, candidates: Candidate[], veri
       report.protected.pitrBase = base.id;
     }
   }
+  // The line is drawn from what the rules keep; a held backup (its verification record damaged)
+  // is kept wherever it is, and moves the line neither way (the rest goes as without it).
   const oldestKept = candidates.find((c) => keep.has(c.id))!;
-  const doomed = candidates.filter((c) => !keep.has(c.id) && (c.endedAt < oldestKept.endedAt || (c.endedAt === oldestKept.endedAt && c.id < oldestKept.id)));
+  const doomed = candidates.filter((c) => !keep.has(c.id) && !c.held && (c.endedAt < oldestKept.endedAt || (c.endedAt === oldestKept.endedAt && c.id < oldestKept.id)));
   report.kept = candidates.filter((c) => !doomed.includes(c)).map((c) => c.id);
 
   for (const [at, c] of doomed.entries()) {

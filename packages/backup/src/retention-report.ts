@@ -38,7 +38,9 @@ export interface RetentionReport {
    * the checkpoint of `stream` (nothing of the stream is pruned: where it stands and which hours
    * hold objects is unknown; backups are still kept and deleted by the policy), or the pruned
    * record of `stream`, met when the prune has hours to delete (nothing of the stream is pruned,
-   * the record is not written over; backups handled by the policy). Everything else
+   * the record is not written over; backups handled by the policy), or a backup's verification
+   * record (the backup is held: never deleted, never the newest verified one or the
+   * point-in-time base, not counted when the line of the deletes is drawn; listed in `kept`). Everything else
    * is done as usual. Reported (and logged as a warning) by every run that reads the object,
    * until it is repaired or removed (see the README). Empty when none.
    */

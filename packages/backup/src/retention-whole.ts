@@ -11,6 +11,7 @@ import { newPass, summarise, type PassPolicy, type PassRecord, type PassState } 
 import { backupIdsPage, entryOf, holdFor, readCandidate, type Candidate, type StreamMark } from './retention-pass-run.js';
 import { applyPolicy, type RetainOptions } from './retention-policy.js';
 import { noted, type RetentionReport } from './retention-report.js';
+import { noteDamaged } from './retention-damaged.js';
 import type { Manifest } from './format/manifest.js';
 import type { S3Location } from './s3/client.js';
 import { keys } from './target.js';
@@ -62,6 +63,8 @@ export async function retainWhole(run: RetainRun, record: PassRecord | undefined
       if (c === 'uncommitted') report.uncommitted.push(id);
       else if (c !== 'skip') {
         candidates.push(c);
+        // A damaged verification record: the backup is held (applyPolicy), and reported.
+        if (c.held) noteDamaged(report.damaged, c.held);
         if (c.verified) summarise(pass.summary, entryOf(c), policy, now);
       }
       pass.after = id;

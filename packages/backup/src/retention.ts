@@ -5,6 +5,10 @@
  *   (`pitrWindowMs`) starts from (the newest verified snapshot that ended before the window);
  * - deletes only backups older than the oldest one it keeps (unverified ones included: they
  *   were superseded without ever being proven);
+ * - holds a backup whose verification record is damaged (not JSON, another shape): never
+ *   deleted, never the newest verified backup or the point-in-time base, not counted when the
+ *   line above is drawn, reported in `damaged` — the rest of the policy applies as without it
+ *   (retention-damaged.ts);
  * - deletes the manifest first (the backup stops existing), then its verification record and
  *   segments; a failed delete throws `RetentionDeleteError` and nothing after it is deleted;
  * - with `stream`, also deletes stream objects (index first) that only the deleted backups needed:
@@ -56,6 +60,7 @@ import { readStreamHolds } from './retention-holds.js';
 import type { RetainOptions } from './retention-policy.js';
 import { pruneStream } from './retention-prune.js';
 import { emptyReport, finishReport, noted, type RetentionReport } from './retention-report.js';
+import { noteDamaged } from './retention-damaged.js';
 import { retainWhole } from './retention-whole.js';
 
 export type { RetentionReport } from './retention-report.js';
@@ -218,6 +223,7 @@ async function retain(loc: S3Location, caps: S3Capabilities, o: RetainOptions, b
     const readHolds = stream === undefined ? {} : { readHolds: async () => noted(report, await readStreamHolds(loc, stream, job, budget, signal)) };
     const out = await continuePass(loc, record, { ...record.saved }, { policy, now, orphans: orphanOptions, budget, ...(signal ? { signal } : {}), ...pruneBelow, ...readHolds }, report.orphans);
     Object.assign(report, { kept: out.kept, deleted: out.deleted, uncommitted: out.uncommitted, protected: out.protected });
+    for (const d of out.damaged) noteDamaged(report.damaged, d);
     if (out.streamPruneLeftAlone) report.streamPruneLeftAlone = out.streamPruneLeftAlone;
     report.left.backups = out.backupsLeft;
     if (out.saved) report.backupsPass = { phase: out.saved.phase, after: out.saved.after, startedAt: new Date(out.saved.startedAt).toISOString(), ...(out.restarted ? { restarted: out.restarted } : {}) };
