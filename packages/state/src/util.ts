@@ -83,6 +83,16 @@ export function decodeUtf8(bytes: Uint8Array, what: string): string {
   }
 }
 
+/**
+ * A store's reply as text: a string as it is (a client that decoded the reply itself), bytes
+ * through `decodeUtf8` — the Redis sources read bytes where the client can, so that bytes that
+ * are not UTF-8 fail the load instead of reading as U+FFFD.
+ * @throws SourceError `<what> is not valid UTF-8 (at byte N)`, `expected` `UTF-8 text`.
+ */
+export function textOf(reply: string | Uint8Array, what: string): string {
+  return typeof reply === 'string' ? reply : decodeUtf8(reply, what);
+}
+
 /** The error a source rejects with when its signal aborted: the signal's own reason. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new SourceError('aborted');
@@ -193,10 +203,10 @@ export function parseJson(text: string, what: string): unknown {
   return parsePlaced(withoutBom(text), `${what} is not valid JSON`);
 }
 
-/** `error` (a failure of `parseJson`) placed at `path` inside the source's value, keeping what `withJsonPosition` needs. */
+/** `error` (a failure of `parseJson` or `decodeUtf8`) placed at `path` inside the source's value, keeping its `expected` and what `withJsonPosition` needs. */
 export function jsonErrorAt(error: unknown, path: string): unknown {
   if (!(error instanceof SourceError)) return error;
-  const placed = new SourceError(error.message, path);
+  const placed = new SourceError(error.message, path, error.expected);
   const pending = unplaced.get(error);
   if (pending) unplaced.set(placed, pending);
   return placed;

@@ -2,27 +2,43 @@
  * Events in a Redis stream, read with XRANGE after the snapshot's entry id, page by page. On a
  * client with `eval` each page is one Lua script that also reads the stream's `XINFO STREAM`
  * counters, so a stream trimmed (or XDEL'd) past the position read after fails the load instead
- * of silently skipping the events that are gone.
+ * of silently skipping the events that are gone. Entries are read as bytes where the client can
+ * (ioredis' `…Buffer` commands) and decoded here, so bytes that are not UTF-8 fail the load
+ * rather than reading as U+FFFD.
  */
 import { checkKnownKeys, clientOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
 import type { ClientInput } from '../types.js';
 import { SourceError } from '../errors.js';
 import { functionOption } from '../options.js';
-import { abortReason, expectingType, resolveClient, scriptRefused } from '../util.js';
+import { abortReason, expectingType, resolveClient, scriptRefused, textOf } from '../util.js';
 import type { EventStore } from './types.js';
 
 type StreamEntry = [id: string, fields: string[]];
+/** An entry as the reader gave it: strings, or bytes from the `…Buffer` commands. */
+type RawEntry = [id: string | Uint8Array, fields: Array<string | Uint8Array>];
 
-/** The ioredis calls used; an ioredis `Redis` or `Cluster` fits. */
+/**
+ * The ioredis calls used; an ioredis `Redis` or `Cluster` fits. The `…Buffer` methods are
+ * optional: with them entries are read as bytes and checked to be UTF-8 (bytes that are not fail
+ * the load, `expected: 'UTF-8 text'`); a reader without them is read as strings, as its client
+ * decoded them (with U+FFFD in place of bytes that are not UTF-8, for ioredis' string commands).
+ */
 export interface RedisStreamReader {
   /** `XRANGE key start end COUNT count`: entries as `[id, [field, value, …]]`. Used when there is no `eval`. */
   xrange(key: string, start: string, end: string, countToken: 'COUNT', count: number): Promise<StreamEntry[]>;
+  /** `xrange` with the reply as bytes (ioredis `xrangeBuffer`): used instead of `xrange` when present. */
+  xrangeBuffer?(key: string, start: string, end: string, countToken: 'COUNT', count: number): Promise<Array<[id: Uint8Array, fields: Uint8Array[]]>>;
   /**
    * `EVAL script numkeys key… arg…`. When present (ioredis has it), each page is read by one
    * script on the stream's key (one slot: fine on a Cluster) that checks no event after the
    * position was deleted; without it, pages are read with `xrange` and nothing is checked.
    */
   eval?(script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>;
+  /**
+   * `eval` with bulk replies as bytes (ioredis has `evalBuffer` at runtime on a `Redis` and a
+   * `Cluster`, though its typings leave it out): used instead of `eval` when present.
+   */
+  evalBuffer?(script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>;
 }
 
 /** Options of `redisStreamEvents()`. */
@@ -127,25 +143,39 @@ export function redisStreamEvents<E = Record<string, string>>(options: RedisStre
       if (signal.aborted) throw abortReason(signal);
       // `(id` is exclusive (Redis 6.2+): the entry at the snapshot's position is not read again.
       const start = after === undefined ? '-' : `(${after}`;
-      let entries: StreamEntry[];
-      const scripted = unscripted || typeof client.eval !== 'function' ? undefined : client.eval(READ_PAGE, 1, key, start, limit).catch((error: unknown) => {
+      let entries: RawEntry[];
+      // Bytes when the client can give them: each entry is checked to be UTF-8 below.
+      const evaluate =
+        typeof client.evalBuffer === 'function'
+          ? client.evalBuffer.bind(client)
+          : typeof client.eval === 'function'
+            ? client.eval.bind(client)
+            : undefined;
+      const scripted = unscripted || evaluate === undefined ? undefined : evaluate(READ_PAGE, 1, key, start, limit).catch((error: unknown) => {
         if (!scriptRefused(error)) throw error;
         unscripted = true;
         return undefined;
       });
       const read = scripted && (await expectingType(scripted, `the stream ${key}`, 'a stream'));
       if (read !== undefined) {
-        const [facts, page] = read as [string[], StreamEntry[]];
-        const lost = lostEvents(facts, after);
+        const [facts, page] = read as [Array<string | Uint8Array>, RawEntry[]];
+        const lost = lostEvents(facts.map((fact) => textOf(fact, 'XINFO STREAM')), after);
         if (lost !== undefined) {
           const where = after === undefined ? 'the start of the stream (no snapshot)' : `position ${after}`;
           throw new SourceError(`events after ${where} are no longer in the stream (${lost}): the state cannot be rebuilt from it — write a newer snapshot, at an entry the stream still holds`);
         }
         entries = page;
-      } else entries = await expectingType(client.xrange(key, start, '+', 'COUNT', limit), `the stream ${key}`, 'a stream');
-      return entries.map(([id, flat]) => {
+      } else {
+        const page = typeof client.xrangeBuffer === 'function' ? client.xrangeBuffer(key, start, '+', 'COUNT', limit) : client.xrange(key, start, '+', 'COUNT', limit);
+        entries = await expectingType<RawEntry[]>(page, `the stream ${key}`, 'a stream');
+      }
+      return entries.map(([rawId, flat]) => {
+        const id = textOf(rawId, 'an entry id');
         const fields: Record<string, string> = {};
-        for (let i = 0; i + 1 < flat.length; i += 2) setOwn(fields, flat[i]!, flat[i + 1]!);
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          const name = textOf(flat[i]!, `entry ${id}: a field name`);
+          setOwn(fields, name, textOf(flat[i + 1]!, `entry ${id}: field ${name}`));
+        }
         return { position: id, event: options.decode ? options.decode(fields, id) : (fields as E) };
       });
     },

@@ -1,15 +1,22 @@
 /**
  * Redis sources: a string key (JSON or text) and a hash. Revalidation reads one small version
  * (a version key, or a field of the hash) instead of the value. With `maxBytes`, the value's
- * size is checked on the server (a Lua script, on clients with `eval`) before it is sent.
+ * size is checked on the server (a Lua script, on clients with `eval`) before it is sent. Values
+ * are read as bytes where the client can (ioredis' `…Buffer` commands) and decoded here, so bytes
+ * that are not UTF-8 fail the load rather than reading as U+FFFD.
  */
 import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption, setOwn, stringOption } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { ClientInput, Loaded, StateSource } from '../types.js';
 import { booleanOption, bytesOption } from '../options.js';
-import { abortReason, expectingType, jsonErrorAt, parseJson, resolveClient, sameVersion, scriptRefused, versioned } from '../util.js';
+import { abortReason, expectingType, jsonErrorAt, parseJson, resolveClient, sameVersion, scriptRefused, textOf, versioned } from '../util.js';
 
-/** The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. */
+/**
+ * The few ioredis calls these sources use; an ioredis `Redis` or `Cluster` fits. The `…Buffer`
+ * methods are optional: with them values are read as bytes and checked to be UTF-8 (bytes that
+ * are not fail the load, `expected: 'UTF-8 text'`); a reader without them is read as strings, as
+ * its client decoded them (with U+FFFD in place of bytes that are not UTF-8, for ioredis' string commands).
+ */
 export interface RedisReader {
   /** `GET key`: the value, or `null` when the key does not exist. */
   get(key: string): Promise<string | null>;
@@ -17,12 +24,30 @@ export interface RedisReader {
   hget(key: string, field: string): Promise<string | null>;
   /** `HGETALL key`: every field (`{}` when the hash does not exist). */
   hgetall(key: string): Promise<Record<string, string>>;
+  /** `GET key` as bytes (ioredis `getBuffer`): used instead of `get` for the value when present. */
+  getBuffer?(key: string): Promise<Uint8Array | null>;
+  /**
+   * `HGETALL key` with values as bytes (ioredis `hgetallBuffer`): used instead of `hgetall` when
+   * present. Field names come decoded by the client (ioredis decodes them as UTF-8 with U+FFFD).
+   */
+  hgetallBuffer?(key: string): Promise<Record<string, Uint8Array>>;
   /**
    * `EVAL script numkeys key… arg…`, used only with `maxBytes`: the size is checked on the server
    * and a value over the limit is never sent. Without it the value is read, then counted.
    */
   eval?(script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>;
+  /**
+   * `eval` with bulk replies as bytes (ioredis has `evalBuffer` at runtime on a `Redis` and a
+   * `Cluster`, though its typings leave it out): used instead of `eval` when present.
+   */
+  evalBuffer?(script: string, numKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>;
 }
+
+/** A reply as a string or as bytes, whichever the reader gave. */
+type Reply = string | Uint8Array;
+
+/** The size in bytes of a reply. */
+const byteSize = (reply: Reply): number => (typeof reply === 'string' ? Buffer.byteLength(reply) : reply.byteLength);
 
 /** `{size}` when the string is larger than ARGV[1] bytes, else `{size, value}` (value nil: no key). */
 const GET_WITHIN = `
@@ -48,9 +73,10 @@ const tooLarge = (size: number, maxBytes: number) => new SourceError(`value is l
  * `refused` then remembers for this source. The caller reads, then counts, instead.
  */
 async function withinScript(client: RedisReader, script: string, key: string, maxBytes: number, refused: { scriptRefused: boolean }): Promise<unknown> {
-  if (refused.scriptRefused || typeof client.eval !== 'function') return undefined;
+  if (refused.scriptRefused || (typeof client.evalBuffer !== 'function' && typeof client.eval !== 'function')) return undefined;
   try {
-    return await client.eval(script, 1, key, maxBytes);
+    // Bytes when the client can give them, so the caller checks they are UTF-8.
+    return await (typeof client.evalBuffer === 'function' ? client.evalBuffer(script, 1, key, maxBytes) : client.eval!(script, 1, key, maxBytes));
   } catch (error) {
     if (!scriptRefused(error)) throw error;
     refused.scriptRefused = true;
@@ -134,26 +160,29 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
 
   /** `GET key`, within `maxBytes` when given. */
   const refused = { scriptRefused: false };
-  const getValue = (client: RedisReader): Promise<string | null> => expectingType(readValue(client), `the key ${key}`, 'a string');
+  const getValue = (client: RedisReader): Promise<Reply | null> => expectingType(readValue(client), `the key ${key}`, 'a string');
   const getVersion = (client: RedisReader, name: string): Promise<string | null> => expectingType(client.get(name), `the version key ${name}`, 'a string');
-  const readValue = async (client: RedisReader): Promise<string | null> => {
-    if (maxBytes === undefined) return client.get(key);
+  const readValue = async (client: RedisReader): Promise<Reply | null> => {
+    // Bytes when the client can give them: decodeText checks they are UTF-8.
+    const get = (): Promise<Reply | null> => (typeof client.getBuffer === 'function' ? client.getBuffer(key) : client.get(key));
+    if (maxBytes === undefined) return get();
     const answer = await withinScript(client, GET_WITHIN, key, maxBytes, refused);
     if (answer === undefined) {
-      const text = await client.get(key);
-      if (text !== null && Buffer.byteLength(text) > maxBytes) throw tooLarge(Buffer.byteLength(text), maxBytes);
-      return text;
+      const value = await get();
+      if (value !== null && byteSize(value) > maxBytes) throw tooLarge(byteSize(value), maxBytes);
+      return value;
     }
-    const [size, text] = answer as [number, (string | null)?];
+    const [size, value] = answer as [number, (Reply | null)?];
     if (size > maxBytes) throw tooLarge(size, maxBytes);
-    return text ?? null;
+    return value ?? null;
   };
 
-  const decodeText = (text: string | null): T => {
-    if (text === null) {
+  const decodeText = (value: Reply | null): T => {
+    if (value === null) {
       if (options.optional) return undefined as T;
       throw new SourceError('key does not exist');
     }
+    const text = textOf(value, 'the value');
     if (decode === 'text') return text as T;
     if (decode === 'json') return parseJson(text, 'the value') as T;
     return decode(text);
@@ -241,21 +270,23 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
 
   /** `HGETALL key`, within `maxBytes` when given. */
   const refused = { scriptRefused: false };
-  const getFields = (client: RedisReader): Promise<Record<string, string>> => expectingType(readFields(client), `the hash ${key}`, 'a hash');
-  const readFields = async (client: RedisReader): Promise<Record<string, string>> => {
-    if (maxBytes === undefined) return client.hgetall(key);
+  const getFields = (client: RedisReader): Promise<Record<string, Reply>> => expectingType(readFields(client), `the hash ${key}`, 'a hash');
+  const readFields = async (client: RedisReader): Promise<Record<string, Reply>> => {
+    // Values as bytes when the client can give them: load checks they are UTF-8.
+    const getAll = (): Promise<Record<string, Reply>> => (typeof client.hgetallBuffer === 'function' ? client.hgetallBuffer(key) : client.hgetall(key));
+    if (maxBytes === undefined) return getAll();
     const answer = await withinScript(client, HGETALL_WITHIN, key, maxBytes, refused);
     if (answer === undefined) {
-      const fields = await client.hgetall(key);
+      const fields = await getAll();
       let size = 0;
-      for (const [name, text] of Object.entries(fields)) size += Buffer.byteLength(name) + Buffer.byteLength(text);
+      for (const [name, value] of Object.entries(fields)) size += Buffer.byteLength(name) + byteSize(value);
       if (size > maxBytes) throw tooLarge(size, maxBytes);
       return fields;
     }
-    const [size, flat = []] = answer as [number, string[]?];
+    const [size, flat = []] = answer as [number, Reply[]?];
     if (size > maxBytes) throw tooLarge(size, maxBytes);
-    const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) setOwn(fields, flat[i]!, flat[i + 1]!);
+    const fields: Record<string, Reply> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) setOwn(fields, textOf(flat[i]!, 'a field name'), flat[i + 1]!);
     return fields;
   };
 
@@ -267,20 +298,20 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
     const names = Object.keys(fields);
     if (names.length === 0 && !options.optional) throw new SourceError('hash does not exist');
     const value: Record<string, unknown> = {};
+    let version: string | undefined;
     for (const name of names) {
-      const text = fields[name]!;
-      let decoded: unknown = text;
-      if (decode === 'json') {
-        try {
-          // Where it goes wrong, never the text (and a byte order mark skipped), as for a key.
-          decoded = parseJson(text, `field ${name}`);
-        } catch (error) {
-          throw jsonErrorAt(error, name);
-        }
+      let decoded: unknown;
+      try {
+        // Where it goes wrong, never the text (and a byte order mark skipped), as for a key.
+        const text = textOf(fields[name]!, `field ${name}`);
+        if (name === versionField) version = text;
+        decoded = decode === 'json' ? parseJson(text, `field ${name}`) : text;
+      } catch (error) {
+        throw jsonErrorAt(error, name);
       }
       setOwn(value, name, decoded);
     }
-    return versionField === undefined ? { value: value as T } : versioned(value as T, fields[versionField]);
+    return versionField === undefined ? { value: value as T } : versioned(value as T, version);
   };
 
   const source: StateSource<T> = { description: what, load };
