@@ -52,6 +52,27 @@ const EDITS: Array<{ what: string; edit: (c: StreamCheckpoint, ids: string[]) =>
   { what: 'position moved back to the start', edit: (c) => void (c.position = '0-1') },
 ];
 
+/** A fresh bucket and database, a Redis stream key, and the sink and restore over them (prefix `fc`). */
+async function checkpointRig(server: (typeof S3_SERVERS)[number], redis: Redis, name: string) {
+  const s3 = await freshBucket(server);
+  const key = unique(name);
+  const target = await freshDb(name);
+  const storage = { client: s3.client, bucket: s3.bucket, prefix: 'fc' };
+  return {
+    s3,
+    key,
+    target,
+    storage,
+    checkpointKey: 'fc/streams/orders/checkpoint.json',
+    job: () => streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage }),
+    restoreInto: () => restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }) }),
+    cleanup: async () => {
+      await redis.del(key);
+      await Promise.all([target.dropDatabase(), s3.drop()]);
+    },
+  };
+}
+
 describe.each(S3_SERVERS)('an edited stream checkpoint ($name)', (server) => {
   let redis: Redis;
   beforeAll(async () => {
@@ -62,13 +83,7 @@ describe.each(S3_SERVERS)('an edited stream checkpoint ($name)', (server) => {
   it('restore and the resuming sink refuse typed, or lose, skip and duplicate nothing', async () => {
     await clearOfHourEnd(); // every stream's objects must fall in one hour
     for (const { what, edit } of EDITS) {
-      const s3 = await freshBucket(server);
-      const key = unique('flipckpt');
-      const target = await freshDb('flipckpt');
-      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'fc' };
-      const checkpointKey = 'fc/streams/orders/checkpoint.json';
-      const job = () => streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage });
-      const restoreInto = () => restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }) });
+      const { s3, key, target, checkpointKey, job, restoreInto, cleanup } = await checkpointRig(server, redis, 'flipckpt');
       try {
         const app = outboxApp(redis, key, 'orders');
         for (let run = 0; run < 3; run++) {
@@ -106,21 +121,14 @@ describe.each(S3_SERVERS)('an edited stream checkpoint ($name)', (server) => {
         const after: unknown = await restoreInto().catch((e: unknown) => e);
         expect.soft(after, `${what}: after the sink resumed, every record restores`).toMatchObject({ changes: 20 });
       } finally {
-        await redis.del(key);
-        await Promise.all([target.dropDatabase(), s3.drop()]);
+        await cleanup();
       }
     }
   }, 600_000);
 
   it('a checkpoint without a self-checksum (written before it existed) is still read, and saved with one; an inconsistent one is refused', async () => {
     await clearOfHourEnd();
-    const s3 = await freshBucket(server);
-    const key = unique('legacyckpt');
-    const target = await freshDb('legacyckpt');
-    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'fc' };
-    const checkpointKey = 'fc/streams/orders/checkpoint.json';
-    const job = () => streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage });
-    const restoreInto = () => restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }) });
+    const { s3, key, target, storage, checkpointKey, job, restoreInto, cleanup } = await checkpointRig(server, redis, 'legacyckpt');
     try {
       const app = outboxApp(redis, key, 'orders');
       for (let run = 0; run < 2; run++) {
@@ -146,8 +154,7 @@ describe.each(S3_SERVERS)('an edited stream checkpoint ($name)', (server) => {
       expect(JSON.parse(await text(s3.client, s3.bucket, checkpointKey))).toMatchObject({ seq: 3, selfChecksum: { algorithm: 'sha256' } });
       expect((await restoreInto()).changes).toBe(15);
     } finally {
-      await redis.del(key);
-      await Promise.all([target.dropDatabase(), s3.drop()]);
+      await cleanup();
     }
   }, 300_000);
 

@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseStoreUnavailableError, mongoLeaseStore, redisLeaseStore, type ClaimRequest, type LeaseStore, type MongoLeaseStore } from '../src/index.js';
 import { requireService } from '../../../test/services/env.js';
 import { startReplyCutProxy, type ReplyCutProxy } from '../../../test/support/reply-cut-proxy.js';
+import { proxiedRedis } from './support/proxied-redis.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
 import { failLostReplies } from '../../connections/src/clients/cluster-replies.js';
 import { failure } from './support/operations.js';
@@ -98,24 +99,12 @@ describe('redisLeaseStore (single Redis): a claim whose reply is lost after the 
 });
 
 describe('redisLeaseStore (single Redis): a claim aborted while in flight, its connection then closed', () => {
-  let proxy: ReplyCutProxy;
-  let direct: Redis;
-  const prefix = `review-claim-throws:${randomUUID()}:`;
-
-  beforeAll(async () => {
-    await requireService('redis');
-    proxy = await startReplyCutProxy(Number(new URL(process.env.REDIS_URL!).port || 6379));
-    direct = new Redis(process.env.REDIS_URL!);
-  });
-  afterAll(async () => {
-    if (direct) await dropPrefix(direct, prefix);
-    direct?.disconnect();
-    await proxy?.close();
-  });
+  const rig = proxiedRedis('review-claim-throws');
 
   // The abort answers the call (its give-back run once); the driver's later "Connection is closed"
   // must not start a second give-back whose rejection nobody awaits (vitest fails the file on it).
   it('rejects with the abort reason, gives back, and leaves no unhandled rejection', async () => {
+    const { proxy, direct, prefix } = rig;
     const client = new Redis({ host: '127.0.0.1', port: proxy.port, lazyConnect: true, ...PROFILE });
     client.on('error', () => undefined);
     await client.connect();

@@ -14,14 +14,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseStoreUnavailableError, redisLeaseStore, type ClaimRequest } from '../src/index.js';
 import { GIVE_BACK } from '../src/stores/redis-scripts.js';
 import { clusterSlot } from '../src/stores/redis-slot.js';
-import { requireService } from '../../../test/services/env.js';
 import { startRedis, startRedisCluster } from '../../../test/support/servers.js';
-import { startReplyCutProxy, type ReplyCutProxy } from '../../../test/support/reply-cut-proxy.js';
-import { dropPrefix } from '../../../test/support/redis.js';
+import { proxiedRedis } from './support/proxied-redis.js';
 import { failure } from './support/operations.js';
 
 const request = (key: string = randomUUID()): ClaimRequest => ({ key, owner: `o-${randomUUID()}`, leaseMs: 600_000, data: 'd' });
@@ -96,22 +94,10 @@ describe('redisLeaseStore: a timed-out claim applied after its give-back is give
 });
 
 describe('redisLeaseStore: the give-back goes behind the claim, on the claim’s client', () => {
-  let proxy: ReplyCutProxy;
-  let direct: Redis;
-  const prefix = `review-timeout:${randomUUID()}:`;
-
-  beforeAll(async () => {
-    await requireService('redis');
-    proxy = await startReplyCutProxy(Number(new URL(process.env.REDIS_URL!).port || 6379));
-    direct = new Redis(process.env.REDIS_URL!);
-  });
-  afterAll(async () => {
-    if (direct) await dropPrefix(direct, prefix);
-    direct?.disconnect();
-    await proxy?.close();
-  });
+  const rig = proxiedRedis('review-timeout');
 
   it('a getter returning another client for the give-back: the stalled claim, applied later, is still given back', async () => {
+    const { proxy, direct, prefix } = rig;
     const stalled = new Redis({ host: '127.0.0.1', port: proxy.port, lazyConnect: true, commandTimeout: 300 });
     stalled.on('error', () => undefined);
     const other = new Redis(process.env.REDIS_URL!);

@@ -19,13 +19,11 @@
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseStoreUnavailableError, redisLeaseStore, type ClaimRequest } from '../src/index.js';
 import { GIVE_BACK } from '../src/stores/redis-scripts.js';
-import { requireService } from '../../../test/services/env.js';
 import { freePort, startRedis } from '../../../test/support/servers.js';
-import { startReplyCutProxy, type ReplyCutProxy } from '../../../test/support/reply-cut-proxy.js';
-import { dropPrefix } from '../../../test/support/redis.js';
+import { proxiedRedis } from './support/proxied-redis.js';
 import { failure } from './support/operations.js';
 
 /** The options of `@steadyfn/connections`' Redis profile. */
@@ -123,26 +121,15 @@ describe('redisLeaseStore: a claim that never reached the server gives nothing b
 });
 
 describe('redisLeaseStore: a claim that may have been written is still given back', () => {
-  let proxy: ReplyCutProxy;
-  let direct: Redis;
-  const prefix = `review-unsent:${randomUUID()}:`;
-
-  beforeAll(async () => {
-    await requireService('redis');
-    proxy = await startReplyCutProxy(Number(new URL(process.env.REDIS_URL!).port || 6379));
-    direct = new Redis(process.env.REDIS_URL!);
+  const rig = proxiedRedis('review-unsent', async (direct, prefix) => {
     // Every script loaded, so a cut reply is the claim's own, not a NOSCRIPT before it.
     const warm = redisLeaseStore({ client: direct, prefix });
     await warm.claim({ key: `warm:${randomUUID()}`, owner: 'w', leaseMs: 1_000 });
     await warm.claimMany([{ key: `warm:${randomUUID()}`, owner: 'w', leaseMs: 1_000 }]);
   });
-  afterAll(async () => {
-    if (direct) await dropPrefix(direct, prefix);
-    direct?.disconnect();
-    await proxy?.close();
-  });
 
   it('reply lost after the server applied it, rejected with MaxRetriesPerRequestError: given back, the key free', async () => {
+    const { proxy, direct, prefix } = rig;
     const client = new Redis({ host: '127.0.0.1', port: proxy.port, lazyConnect: true, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false });
     client.on('error', () => undefined);
     try {
@@ -164,6 +151,7 @@ describe('redisLeaseStore: a claim that may have been written is still given bac
   });
 
   it('sent while reconnecting, written once ready, its reply lost: given back, the key free', async () => {
+    const { proxy, direct, prefix } = rig;
     const client = new Redis({ host: '127.0.0.1', port: proxy.port, lazyConnect: true, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, retryStrategy: () => 50 });
     client.on('error', () => undefined);
     try {
@@ -186,6 +174,7 @@ describe('redisLeaseStore: a claim that may have been written is still given bac
   });
 
   it('server paused (SIGSTOP), the claim written and timed out: a give-back is sent after it and frees the key', async () => {
+    const { prefix } = rig;
     const server = await startRedis();
     const client = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, ...PROFILE, commandTimeout: 300 });
     client.on('error', () => undefined);
