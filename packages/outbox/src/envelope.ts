@@ -4,7 +4,7 @@
  * the README; `schemaVersion` versions the payload, `ENVELOPE_VERSION` this shape.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { checkKnownKeys, invalidOption, isRecord, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, isRecord, keysOf, toFieldIssues } from '@steadyfn/handler/internal';
 import { EventInvalidError } from './errors.js';
 import { findInvalidCharacter } from './sqs/chars.js';
 
@@ -188,8 +188,7 @@ export function prepareEvent(declarations: EventDeclarations, draft: EventDraft,
   const aggregateId = checkAggregateId(draft.aggregateId);
   const parsed = decl.schema.safeParse(draft.payload);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ field: ['payload', ...issue.path.map(String)].join('.'), message: issue.message }));
-    throw new EventInvalidError(`outbox: payload of ${draft.type} does not match its schema`, { issues });
+    throw new EventInvalidError(`outbox: payload of ${draft.type} does not match its schema`, { issues: toFieldIssues(parsed.error.issues, 'payload') });
   }
   // JSON.stringify drops an undefined property: the envelope would go out without `payload`,
   // which every consumer (parseEnvelope) refuses. `null` or `{}` says "no data".

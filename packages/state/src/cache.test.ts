@@ -107,7 +107,7 @@ describe('defineState: load', () => {
     expect(stateError.failures).toEqual([
       { source: 'secrets', kind: 'load', field: 'secrets', message: 'memory: Error' },
       expect.objectContaining({ source: 'flags', kind: 'invalid', field: 'flags.maxItems', expected: 'number' }),
-      expect.objectContaining({ source: 'limits', kind: 'invalid', field: 'limits.rps' }),
+      expect.objectContaining({ source: 'limits', kind: 'invalid', field: 'limits.rps', expected: 'number <= 5' }),
     ]);
     expect(stateError.message).toContain('flags.maxItems');
     // Nothing of the state is exposed to HTTP callers.

@@ -11,7 +11,7 @@
  *
  * Nothing runs in the background: a frozen instance would never finish it.
  */
-import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, MAX_TIMER_MS, SteadyError } from '@steadyfn/handler/internal';
+import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, MAX_TIMER_MS, SteadyError, toFieldIssues } from '@steadyfn/handler/internal';
 import type { ZodType, output } from 'zod';
 import { StateError, SourceError, describeFailure, failuresForLog, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
@@ -294,16 +294,13 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
       const parsed = await schema.safeParseAsync(raw);
       if (parsed.success) value = parsed.data;
       else {
-        for (const issue of parsed.error.issues) {
-          const path = issue.path.map((p) => (typeof p === 'symbol' ? p.toString() : String(p)));
-          const source = path[0] ?? '(root)';
+        const fields = toFieldIssues(parsed.error.issues);
+        parsed.error.issues.forEach((issue, i) => {
+          const head = issue.path[0];
+          const source = head === undefined ? '(root)' : typeof head === 'symbol' ? head.toString() : String(head);
           // A source that failed to load has no value to judge; its load failure says enough.
-          if (failed.has(source)) continue;
-          const out: StateIssue = { source, kind: 'invalid', field: path.join('.'), message: issue.message };
-          const expected = (issue as { expected?: unknown }).expected;
-          if (typeof expected === 'string') out.expected = expected;
-          issues.push(out);
-        }
+          if (!failed.has(source)) issues.push({ source, kind: 'invalid', ...fields[i]! });
+        });
       }
     }
     if (issues.length > 0) {

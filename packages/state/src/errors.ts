@@ -12,8 +12,10 @@ export interface StateIssue {
   /** What went wrong, in words; never the value itself. */
   message: string;
   /**
-   * What was expected there, when known: the schema's words (`number`) for `invalid`, or for
-   * `load` the type a Redis key should hold (`a string`, `a hash`, `a stream`) when it held another.
+   * What was expected there, when known: for `invalid`, the schema's words (`number`,
+   * `"on" | "off"`, `number <= 5`, `string in email format`; as the handler's `VALIDATION_FAILED`
+   * issues); for `load`, the type a Redis key should hold (`a string`, `a hash`, `a stream`) when
+   * it held another, or `UTF-8 text`.
    */
   expected?: string;
 }
