@@ -1,4 +1,4 @@
-import { ConfigurationError, SteadyError } from '@steadyfn/handler/internal';
+import { ConfigurationError, connectionFailure, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
 import { cutAt, scrubText } from '@steadyfn/handler/internal';
 
 /** One thing wrong with the state: a source that failed to load, or a value the schema rejected. */
@@ -104,7 +104,9 @@ export class SourceError extends Error {
 /**
  * A short, payload-free description of anything thrown by a store client or a custom source:
  * its class and code (`MongoServerSelectionError`, `Error ECONNREFUSED`, a Redis reply's
- * `ReplyError NOPERM`), never its message —
+ * `ReplyError NOPERM`), or for ioredis' code-less connection errors the kind in our words
+ * (`Error (Redis connection closed or not writable)`, `Error (Redis command timed out)`), never
+ * its message —
  * driver and fetch messages carry values and credentials (`https://user:pass@host`). A
  * `SourceError` or a `ConfigurationError` is our own words and is kept, with any URL
  * credentials scrubbed.
@@ -115,10 +117,24 @@ export function describeFailure(thrown: unknown): string {
   if (thrown instanceof Error) {
     const code = (thrown as { code?: unknown }).code ?? replyCode(thrown);
     const name = thrown.name || 'Error';
-    return typeof code === 'string' || typeof code === 'number' ? `${name} ${code}` : name;
+    if (typeof code === 'string' || typeof code === 'number') return `${name} ${code}`;
+    const kind = connectionFailure(thrown);
+    const words = kind === undefined ? undefined : CONNECTION_WORDS[kind];
+    return words === undefined ? name : `${name} (${words})`;
   }
   return typeof thrown === 'string' ? 'a thrown string' : 'unknown failure';
 }
+
+/**
+ * A connection failure the driver throws as a bare `Error` (ioredis: no code, the meaning only
+ * in a message that is never kept), in our words. Socket errors carry a code and MongoDB's
+ * classes name themselves, so they need none.
+ */
+const CONNECTION_WORDS: Partial<Record<ConnectionFailure, string>> = {
+  'redis-connection': 'Redis connection closed or not writable',
+  'redis-cluster-down': 'no Redis Cluster node reachable',
+  'redis-timeout': 'Redis command timed out',
+};
 
 /**
  * The error code of a Redis error reply (ioredis' `ReplyError`, on a `Redis` or a `Cluster`,
