@@ -151,7 +151,7 @@ describe('AWS queue, schedule, event and stream samples', () => {
     expect(run.seen[1]!.ctx.trigger).toEqual({ kind: 'change', source: 'dynamodb-streams', collection: 'ExampleTableWithStream', op: 'update', key: { Id: 101 }, sequence: '4421584500000000017450439092', before: { Message: 'New item!', Id: 101 }, time: '2015-04-09T00:00:00.000Z', batchIndex: 1, batchSize: 3 });
     expect(run.seen.map((s) => s.ctx.deliveryId)).toEqual(['4421584500000000017450439091', '4421584500000000017450439092', '4421584500000000017450439093'].map((n) => `${table}/${n}`));
     expect(run.answer).toEqual({ batchItemFailures: [] });
-    const failed = await runOnAwsEntries(event, (input, ctx) => {
+    const failed = await runOnAwsEntries(event, (_input, ctx) => {
       if ((ctx.trigger as { op: string }).op === 'update') throw new Error('down');
     });
     expect(failed.seen).toHaveLength(2);
