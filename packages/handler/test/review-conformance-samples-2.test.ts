@@ -116,4 +116,25 @@ describe('Functions Framework conformance inputs: legacy Storage, Pub/Sub and Fi
     expect((ctx.trigger as { before?: unknown }).before).toBeUndefined();
     expect(ctx.deliveryId).toBe(ID);
   });
+
+  it('storage-cloudevent-input.json (object.v1.finalized): a creation of folder/Test.cs, its size a number', async () => {
+    const { input, ctx } = await everyWay('ffc-storage-cloudevent-input.json');
+    expect(input).toMatchObject({ op: 'created', bucket: 'some-bucket', key: 'folder/Test.cs', size: 352, etag: 'CNHZkbuF/ugCEAE=', contentType: 'text/plain' });
+    expect(ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op: 'created', bucket: 'some-bucket', key: 'folder/Test.cs' });
+    expect(ctx.deliveryId).toBe(ID);
+  });
+
+  it('legacy_storage_change-cloudevent-input.json (finalized, but resourceState not_exists and a timeDeleted): the deletion the legacy form of the same event is', async () => {
+    const { input, ctx } = await everyWay('ffc-legacy_storage_change-cloudevent-input.json');
+    expect(input).toMatchObject({ op: 'deleted', bucket: 'sample-bucket', key: 'MyFile' });
+    expect(ctx.trigger).toMatchObject({ kind: 'storage', source: 'cloud-storage', op: 'deleted', bucket: 'sample-bucket', key: 'MyFile' });
+    expect(ctx.deliveryId).toBe(ID);
+  });
+
+  it('pubsub_text-cloudevent-input.json: the text message, its attributes, the subscription as the queue, keyed by messageId', async () => {
+    const { input, ctx } = await everyWay('ffc-pubsub_text-cloudevent-input.json');
+    expect(input).toBe('test message 3');
+    expect(ctx.trigger).toMatchObject({ kind: 'queue', source: 'pubsub', messageId: ID, attributes: { attr1: 'attr1-value' } });
+    expect(ctx.deliveryId).toBe(ID);
+  });
 });
