@@ -49,7 +49,7 @@ export function failWhenAsked(input: unknown): void {
 }
 
 /** A published sample as published (test/fixtures/samples/<provider>/<name>, see SOURCES.md there), parsed fresh on every call. */
-export function sample(provider: 'aws' | 'gcp', name: string): Json {
+export function sample(provider: 'aws' | 'gcp' | 'azure', name: string): Json {
   return JSON.parse(readFileSync(new URL(`../fixtures/samples/${provider}/${name}`, import.meta.url), 'utf8')) as Json;
 }
 

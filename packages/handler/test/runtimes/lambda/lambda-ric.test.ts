@@ -24,6 +24,8 @@ const packageDir = join(here, '../../..');
 const require = createRequire(join(packageDir, 'package.json'));
 
 const fixture = (name: string): Json => JSON.parse(readFileSync(join(packageDir, 'test/fixtures/aws', name), 'utf8')) as Json;
+/** A published sample event as published (test/fixtures/samples/aws, sources in SOURCES.md there). */
+const publishedSample = (name: string): Json => JSON.parse(readFileSync(join(packageDir, 'test/fixtures/samples/aws', name), 'utf8')) as Json;
 
 let api: RuntimeApi;
 let runtime: ChildProcess | undefined;
@@ -421,6 +423,54 @@ describe('aws-lambda-ric running a steadyfn handler', () => {
       const ok = await api.invoke({ route: 'large', bytes: 6_000_000 }, { requestId: 'ric-size-7' });
       expect(ok.outcome).toBe('response');
       expect(((ok.body as Json).text as string).length).toBe(6_000_000);
+    });
+  });
+
+  describe('published sample events (aws-powertools, aws-lambda-go, aws-lambda-java-libs; the function reports what it saw)', () => {
+    it('REST API POST with IAM auth (Powertools TypeScript apigw-rest/iam-auth.json): the caller\'s ARN, cookies in multiValueHeaders', async () => {
+      const result = await api.invoke(publishedSample('pt-apigw-rest-iam-auth.json'), { requestId: 'ric-sample-1' });
+      expect(result.outcome).toBe('response');
+      const res = result.body as Json;
+      expect(res).toMatchObject({ statusCode: 201, isBase64Encoded: false, multiValueHeaders: { 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'] } });
+      expect(JSON.parse(res.body as string)).toEqual({
+        input: {},
+        kind: 'http',
+        source: 'apigw-v1',
+        deliveryId: null,
+        principal: { id: 'arn:aws:sts::123456789012:assumed-role/Admin/aamorosi', source: 'aws-iam', claims: { accountId: '123456789012', caller: 'ABCAXZWZ5ZDPNIH6C6ODK:aamorosi', user: 'ABCAXZWZ5ZDPNIH6C6ODK:aamorosi' } },
+        method: 'POST',
+        path: '/iam',
+        query: {},
+        sourceIp: '15.248.3.126',
+      });
+    });
+
+    it('ALB without multi-value headers (aws-lambda-go alb-lambda-target-request-headers-only.json): the query as input; one cookie fits `headers`, two are refused', async () => {
+      const result = await api.invoke(publishedSample('lgo-alb-lambda-target-request-headers-only.json'), { requestId: 'ric-sample-2' });
+      expect(result.outcome).toBe('response');
+      const res = result.body as Json;
+      // Two cookies cannot go in an ALB single-value `headers` map (the ALB keeps only the last).
+      expect(res).toMatchObject({ statusCode: 500, statusDescription: '500 Internal Server Error', isBase64Encoded: false });
+      expect(res.multiValueHeaders).toBeUndefined();
+      expect(JSON.parse(res.body as string)).toMatchObject({ code: 'INVALID_HTTP_RESULT' });
+    });
+
+    it('SQS message with a pretty-printed JSON body (aws-lambda-java-libs sqs_event_product.json): the object, keyed by messageId', async () => {
+      const result = await api.invoke(publishedSample('jl-sqs-event-product.json'), { requestId: 'ric-sample-3' });
+      expect(result.outcome).toBe('response');
+      expect(result.body).toEqual({ batchItemFailures: [] });
+      const line = await untilLogged((l) => l.msg === 'sample seen' && l.deliveryId === 'd9144555-9a4f-4ec3-99a0-34ce359b4b54');
+      expect(line).toMatchObject({ input: { id: 1234, name: 'Product1234', price: 450 }, kind: 'queue', source: 'sqs' });
+    });
+
+    it('DynamoDB stream INSERT, MODIFY, REMOVE (aws-lambda-java-libs ddb/dynamo_event.json): the MODIFY fails, its SequenceNumber is the batch item failure', async () => {
+      const result = await api.invoke(publishedSample('jl-dynamo-event.json'), { requestId: 'ric-sample-4' });
+      expect(result.outcome).toBe('response');
+      expect(result.body).toEqual({ batchItemFailures: [{ itemIdentifier: '4421584500000000017450439092' }] });
+      const stream = 'arn:aws:dynamodb:eu-central-1:123456789012:table/ExampleTableWithStream/stream/2015-06-27T00:48:05.899';
+      expect(await untilLogged((l) => l.msg === 'sample seen' && l.deliveryId === `${stream}/4421584500000000017450439091`)).toMatchObject({ input: { Message: 'New item!', Id: 101 }, kind: 'change' });
+      // The REMOVE after the failed MODIFY never ran: Lambda retries from the failure.
+      expect(logLines().some((l) => l.msg === 'sample seen' && l.deliveryId === `${stream}/4421584500000000017450439093`)).toBe(false);
     });
   });
 

@@ -84,7 +84,27 @@ const large = handler({ use: [recorder] }, (input, ctx) => {
   return ctx.trigger.kind === 'http' ? httpResult({ body: text }) : { text };
 });
 
+// Published sample events (test/fixtures/samples): the function reports what it saw; a stream
+// record that updates an item fails, so the batch answer names it.
+const samples = handler({}, (input, ctx) => {
+  if (ctx.trigger.kind === 'change' && ctx.trigger.op === 'update') throw new Error('update refused');
+  const seen = { input, kind: ctx.trigger.kind, source: ctx.trigger.source, deliveryId: ctx.deliveryId ?? null, principal: ctx.principal ?? null };
+  ctx.log.info('sample seen', seen);
+  if (ctx.trigger.kind !== 'http') return seen;
+  const { method, path, query, sourceIp } = ctx.trigger.request;
+  return httpResult({ status: 201, cookies: ['a=1; Path=/', 'b=2; Path=/'], body: { ...seen, method, path, query, sourceIp } });
+});
+const SAMPLE_SOURCES = new Set([
+  'arn:aws:sqs:eu-central-1:123456789012:TestLambda',
+  'arn:aws:dynamodb:eu-central-1:123456789012:table/ExampleTableWithStream/stream/2015-06-27T00:48:05.899',
+]);
+const isSample = (event) =>
+  SAMPLE_SOURCES.has(event?.Records?.[0]?.eventSourceARN) ||
+  event?.requestContext?.apiId === 'puhdx84jy9' ||
+  event?.requestContext?.elb?.targetGroupArn?.endsWith(':targetgroup/lambda-target/abcdefg') === true;
+
 const route = (event) => {
+  if (isSample(event)) return samples;
   if (event?.headers?.['x-bytes'] !== undefined || event?.route === 'large' || event?.requestContext?.routeKey === 'large') return large;
   if (event?.Records?.[0]?.eventSourceARN?.endsWith(':stream/kpl-orders')) return kplOrders;
   const kind = event?.headers?.['x-route'];
