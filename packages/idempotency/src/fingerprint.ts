@@ -1,13 +1,17 @@
 /**
  * A canonical hash of any value: equal JSON (whatever the key order) hashes equal, and
  * different values hash differently. For JSON values the canonical text is itself JSON
- * (keys sorted), so it is injective; other values get `#`-tagged forms JSON cannot produce. Iterative, so hostile nesting cannot overflow the
- * stack; cycles, BigInt, dates and bytes are encoded instead of throwing.
+ * (keys sorted), so it is injective; other values get `#`-tagged forms JSON cannot produce. An
+ * object with a `toJSON()` (a `URL`, a class keeping its value in private fields) counts as the
+ * value that returns, as JSON writes it: its own fields may not hold its value at all.
+ * Iterative, so hostile nesting cannot overflow the stack; cycles, BigInt, dates and bytes are
+ * encoded instead of throwing.
  */
 // Not an ESM import of node:crypto: its namespace loads Web Crypto (~15 ms of a cold start).
 import { nodeCrypto } from '@steadyfn/handler/internal';
 
-type Step = { value: unknown } | { text: string } | { leave: object };
+/** `json`: the value is already a `toJSON()` result, whose own `toJSON` JSON does not call again. */
+type Step = { value: unknown; json?: true } | { text: string } | { leave: object };
 
 /**
  * The SHA-256 (base64url, 43 characters) of `value`'s canonical text: the same for equal JSON
@@ -176,6 +180,15 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
       write(`#x${Buffer.from(obj).toString('base64')};`);
       continue;
     }
+    if (!step.json) {
+      const json = jsonValueOf(obj);
+      if (json !== obj) {
+        // What JSON writes for it; the object stays an ancestor while its value is written.
+        ancestors.add(obj);
+        stack.push({ leave: obj }, { value: json, json: true });
+        continue;
+      }
+    }
     ancestors.add(obj);
     let open: string;
     let close: string;
@@ -223,5 +236,19 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
     write(open);
     stack.push({ leave: obj }, { text: close });
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+}
+
+/**
+ * `obj.toJSON('')` when it has one (what `JSON.stringify` writes in its place), else `obj`
+ * itself; `obj` too when `toJSON` throws, so hashing never fails on it.
+ */
+function jsonValueOf(obj: object): unknown {
+  const toJSON = (obj as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON !== 'function') return obj;
+  try {
+    return (toJSON as (key: string) => unknown).call(obj, '');
+  } catch {
+    return obj;
   }
 }

@@ -96,11 +96,25 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         await settle(s, ctx, state, error.answer);
         return { answer: replay(decodeStored(error.answer)) };
       }
-      await settle(s, ctx, state, shouldCache(s, error) ? errorStored(error) : undefined);
+      const cache = shouldCache(s, error);
+      if (!cache && error.code === 'DEADLINE_EXCEEDED') {
+        // Answered at the deadline with the function perhaps still running (a call that does not
+        // listen to ctx.signal): its effects may still happen, so the record is not released for
+        // a retry to run alongside it. Its lease ends at the deadline (leaseUntil), as after a crash.
+        leaveToLease(state);
+        return;
+      }
+      await settle(s, ctx, state, cache ? errorStored(error) : undefined);
     },
 
     afterBatch: (ctxs, _outcomes, states) => settleBatch(s, ctxs, states),
   };
+}
+
+/** Settles nothing for this record, now or in `afterBatch`: it is freed when its lease ends. */
+function leaveToLease(state: IdempotencyState): void {
+  state.settled = true;
+  delete state.owner;
 }
 
 /** Makes the state reachable from `ctx` for `pendingCompletion` while this plugin may hold the record. */

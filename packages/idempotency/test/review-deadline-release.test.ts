@@ -1,0 +1,79 @@
+/**
+ * Review, replaying the Powertools reports on in-progress records and Lambda's remaining time
+ * (powertools-lambda-python#1038, #4759): an invocation answered `DEADLINE_EXCEEDED` (504, at
+ * `deadline − deadlineMarginMs`) while its function was still running — awaiting a call that
+ * ignores `ctx.signal` — released its record in `onError` as if the function had failed. A retry
+ * arriving between that answer and the deadline (a client retrying its 504 at once, a queue
+ * redelivering) then claimed the key and ran alongside the first, both making the effect. The
+ * record is now left to its lease, which ends at the invocation's deadline: the retry meets it
+ * in progress (409 `IDEMPOTENCY_IN_PROGRESS`) until then, and takes it over once the deadline
+ * has passed, as after a crash. The same for a batch's message. On Redis and Redis Cluster.
+ */
+import { randomUUID } from 'node:crypto';
+import { handler } from '@steadyfn/handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idempotency, scopeOf, storeKey } from '../src/index.js';
+import { lambdaContext, openBackend, silentSink, sqsRecord, type Backend, type BackendName } from './support.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const name of ['redis', 'cluster'] as BackendName[]) {
+  describe(`review: a function still running at its deadline keeps its record until the deadline (${name})`, () => {
+    let backend: Backend;
+    beforeAll(async () => {
+      backend = await openBackend(name);
+    });
+    afterAll(async () => {
+      await backend?.close();
+    });
+
+    it('a retry right after the 504 is IDEMPOTENCY_IN_PROGRESS, not a second run alongside the first; after the deadline it takes over', async () => {
+      let started = 0;
+      const main = handler(
+        { name: `slow-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache: false })] },
+        async () => {
+          started++;
+          await sleep(2_300); // a call that does not listen to ctx.signal
+          return { ok: true };
+        },
+      );
+      const deliveryId = randomUUID();
+      const deadline = Date.now() + 2_500;
+      const first = await main.invoke({ a: 1 }, { deliveryId, deadline }).catch((e: unknown) => e);
+      expect(first).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+      // Answered deadlineMarginMs (500 ms) before the deadline; the function is still running.
+      expect(started).toBe(1);
+      if (Date.now() < deadline - 150) {
+        const retry = await main.invoke({ a: 1 }, { deliveryId, deadline: Date.now() + 30_000 }).catch((e: unknown) => e);
+        expect(retry).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+        expect(started).toBe(1);
+      }
+      // Once the deadline passed the lease has ended: the next retry runs (not leaseMs, 5 minutes, later).
+      await sleep(Math.max(0, deadline - Date.now()) + 50);
+      expect(await main.invoke({ a: 1 }, { deliveryId, deadline: Date.now() + 30_000 })).toEqual({ ok: true });
+      expect(started).toBe(2);
+    });
+
+    it('a batch: the message still running at the deadline stays held until then; the message that finished is completed', async () => {
+      const fn = `slow-batch-${randomUUID()}`;
+      const main = handler({ name: fn, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache: false })] }, async (input: unknown) => {
+        if ((input as { slow?: boolean }).slow) await sleep(2_300);
+        return { done: true };
+      });
+      const slow = randomUUID();
+      const fast = randomUUID();
+      const remainingMs = 2_500;
+      const startedAt = Date.now();
+      await main.aws({ Records: [sqsRecord(slow, { slow: true }), sqsRecord(fast, { slow: false })] }, lambdaContext(randomUUID(), 'orders', remainingMs)).catch((e: unknown) => e);
+      const deadline = startedAt + remainingMs;
+      const slowKey = storeKey(scopeOf(fn), { kind: 'delivery', value: slow });
+      const fastKey = storeKey(scopeOf(fn), { kind: 'delivery', value: fast });
+      expect(await backend.store.get(fastKey)).toMatchObject({ status: 'completed' });
+      if (Date.now() < deadline - 150) {
+        const held = await backend.store.get(slowKey);
+        expect(held).toMatchObject({ status: 'in_progress' });
+        expect((held as { leaseUntil: number }).leaseUntil).toBeLessThanOrEqual(deadline + 100);
+      }
+    });
+  });
+}
