@@ -167,24 +167,54 @@ export class ClientLifecycle<T> {
     return { client, state, idleMs };
   }
 
-  /** Pings `entry`; on failure builds a new client. Concurrent callers share one check. */
+  /**
+   * A ping of the cached client cut off by a deadline before it was answered: when it was sent
+   * (wall clock) and the client it was sent to. Cleared when any ping of that client is answered.
+   */
+  #unanswered: { entry: Entry<T>; since: number } | undefined;
+
+  /**
+   * Pings `entry`; on failure builds a new client. Concurrent callers share one check. A ping cut
+   * off by a deadline gives no verdict, but its time unanswered counts: the next check waits only
+   * what is left of `pingTimeoutMs` since it was sent, so deadlines shorter than `pingTimeoutMs`
+   * cannot keep a dead client for good.
+   */
   #revalidate(entry: Entry<T>, idleMs: number | undefined): Flight<Lease<T>> {
     if (this.#checking) return this.#checking;
     const { name, pingTimeoutMs } = this.settings;
     const ping = this.spec.ping;
     const flight = new Flight<Lease<T>>(async (signal) => {
-      if (ping) {
+      if (this.#unanswered?.entry !== entry) this.#unanswered = undefined;
+      const sentAt = Date.now();
+      const since = this.#unanswered?.since ?? sentAt;
+      const left = pingTimeoutMs - (sentAt - since);
+      if (ping && left > 0) {
         this.stats.pings++;
+        const answer = Promise.resolve().then(() => ping(entry.client));
+        // An answer, even after its waiters left, clears the time unanswered.
+        answer.then(
+          () => {
+            if (this.#unanswered?.entry === entry && this.#unanswered.since <= sentAt) this.#unanswered = undefined;
+          },
+          () => undefined,
+        );
         try {
-          await bounded(() => ping(entry.client), pingTimeoutMs, () => new TimeoutError(`${name} ping timed out after ${pingTimeoutMs} ms`), signal);
+          await bounded(() => answer, left, () => new TimeoutError(`${name} ping timed out after ${pingTimeoutMs} ms`), signal);
           this.suspect = false;
           return this.#lease(entry.client, 'revalidated', idleMs);
         } catch (err) {
-          // Cut off by the deadline: no verdict on the client, so it is checked again next time.
-          if (signal.aborted && err === signal.reason) throw err;
+          // Cut off by the deadline: no verdict on the client, so it is checked again next time, from the time it has waited.
+          if (signal.aborted && err === signal.reason) {
+            this.#unanswered ??= { entry, since };
+            throw err;
+          }
           this.stats.pingFailures++;
         }
+      } else if (ping) {
+        // Pings unanswered for pingTimeoutMs in all, across deadlines: a failed check.
+        this.stats.pingFailures++;
       }
+      if (this.#unanswered?.entry === entry) this.#unanswered = undefined;
       this.discard(entry);
       this.stats.reconnects++;
       const fresh = await this.connect(true).wait(signal);

@@ -42,7 +42,9 @@ const UNSAFE: RunOptions = { single: true };
 
 /**
  * Wraps a handle's client so that command methods run through `handle.run` (bounded by the
- * running invocation's signal), with `safe` set for read-only commands. Other members
+ * running invocation's signal), with `safe` set for read-only commands. Command methods are the
+ * builtin commands, their twins with replies as bytes (`getBuffer`, …) and `call` /
+ * `callBuffer` (a read when their first argument names a read-only command). Other members
  * (pipeline, multi, Pub/Sub, status, on, …) are the current client's own. A call with a Node-style
  * callback is passed through unchanged. `redis()` and `redisCluster()` put this view on ctx.
  *
@@ -68,15 +70,26 @@ export function commandView<T extends Commander>(handle: ClientHandle<T>, first:
   const commands = Object.create(members) as Methods;
   // The handle's run taking the arguments as they are (no closure per call), when it has one.
   const runWith = (handle as { [RUN_WITH]?: RunWith<T> })[RUN_WITH] ?? ((send, args, options) => handle.run((c) => send(c, args), options));
-  for (const name of first.getBuiltinCommands()) {
-    if (PASSED_THROUGH.has(name) || typeof (first as unknown as Methods)[name] !== 'function') continue;
-    const options = readOnly.has(name) ? SAFE : UNSAFE;
-    const send = (c: T, args: unknown[]): unknown => (c as unknown as Methods)[name]!(...args);
-    commands[name] = (...args: unknown[]): unknown => {
+  const wrap = (method: string, optionsOf: (args: unknown[]) => RunOptions): void => {
+    if (typeof (first as unknown as Methods)[method] !== 'function') return;
+    const send = (c: T, args: unknown[]): unknown => (c as unknown as Methods)[method]!(...args);
+    commands[method] = (...args: unknown[]): unknown => {
       if (typeof args[args.length - 1] === 'function') return send(handle.peek() ?? first, args);
-      return runWith(send, args, options);
+      return runWith(send, args, optionsOf(args));
     };
+  };
+  for (const name of first.getBuiltinCommands()) {
+    if (PASSED_THROUGH.has(name)) continue;
+    const options = readOnly.has(name) ? SAFE : UNSAFE;
+    const fixed = (): RunOptions => options;
+    wrap(name, fixed);
+    // Its twin with replies as bytes (`getBuffer`, `hgetallBuffer`, …): the same command.
+    wrap(`${name}Buffer`, fixed);
   }
+  // The generic `call('GET', key)`: one command, named by its first argument.
+  const byName = (args: unknown[]): RunOptions => (typeof args[0] === 'string' && readOnly.has(args[0].toLowerCase()) ? SAFE : UNSAFE);
+  wrap('call', byName);
+  wrap('callBuffer', byName);
   // In front, an object of its own: the command prototype is then used as a prototype, which V8 keeps in fast mode.
   return Object.create(commands) as T;
 }

@@ -86,6 +86,28 @@ function isBare(err: unknown): boolean {
   return err instanceof Error && err.constructor === Error && (err as { code?: unknown }).code === undefined;
 }
 
+/** Commands whose arguments hold a password: `AUTH [user] password`, `HELLO 3 AUTH user password`. */
+const CREDENTIAL_COMMANDS: ReadonlySet<string> = new Set(['auth', 'hello']);
+
+/**
+ * `err` (and the errors it carries: `cause`, a Cluster's `lastNodeError`) without the arguments of
+ * an AUTH or HELLO command: ioredis puts the command a reply answered on its `ReplyError`
+ * (`command: { name: 'hello', args: ['3', 'AUTH', user, password] }`), and the error stays the
+ * connect error's `cause`, which loggers print. The arguments are replaced in place.
+ */
+function withoutCredentials(err: unknown): unknown {
+  let at: unknown = err;
+  for (let depth = 0; depth < 5 && typeof at === 'object' && at !== null; depth++) {
+    const command = (at as { command?: { name?: unknown; args?: unknown } }).command;
+    if (typeof command === 'object' && command !== null && typeof command.name === 'string' && CREDENTIAL_COMMANDS.has(command.name.toLowerCase())) {
+      command.args = ['(redacted)'];
+    }
+    const next = at as { cause?: unknown; lastNodeError?: unknown };
+    at = next.cause ?? next.lastNodeError;
+  }
+  return err;
+}
+
 /**
  * Connects a new ioredis client (single node or Cluster), or stops it and rethrows: a failed
  * client must not live on in the background with its reconnect timer. Stops when `signal` aborts.
@@ -108,7 +130,7 @@ export async function connectRedis<T extends { on(event: 'error', listener: (err
     // Once its retries end, ioredis rejects connect() with a bare "Connection is closed."; the
     // reason (ECONNREFUSED, an AUTH the server refused) came as an 'error' event. Keep that one
     // as the cause, so the log's class and code say why.
-    throw isBare(err) && lastError !== undefined ? lastError : err;
+    throw withoutCredentials(isBare(err) && lastError !== undefined ? lastError : err);
   } finally {
     signal.removeEventListener('abort', stop);
   }

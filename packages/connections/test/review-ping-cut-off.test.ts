@@ -1,0 +1,72 @@
+/**
+ * A silently dead socket (a NAT mapping or firewall state gone while the instance was frozen:
+ * bytes vanish, nothing answers, TCP keepalive would take hours) on a function whose deadline
+ * leaves less than `pingTimeoutMs` (default 1 000 ms) — a 1 s Lambda timeout with the default
+ * 500 ms margin. The command on the dead socket is cut off by the deadline and the client
+ * distrusted; each later thaw check (PING) is cut off by the deadline too, and a cut-off check
+ * gave no verdict, so the dead client was kept for good and every invocation failed with
+ * DEADLINE_EXCEEDED. A ping's time unanswered now counts across invocations: once it reaches
+ * `pingTimeoutMs`, the client is rebuilt. Real Redis (REDIS_URL) behind a fault proxy.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { handler, type Context } from '@steadyfn/handler';
+import { closeAll, connections, connectionsRecord } from '../src/index.js';
+import { redis } from '../src/redis.js';
+import { startProxy, type FaultProxy } from './support/proxy.js';
+
+const port = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379').port);
+let proxy: FaultProxy;
+let direct: Redis;
+beforeAll(async () => {
+  proxy = await startProxy(port);
+  direct = new Redis(port);
+});
+afterAll(async () => {
+  await proxy.close();
+  await direct.quit();
+});
+afterEach(async () => {
+  await closeAll();
+});
+
+describe('a silently dead socket under deadlines shorter than pingTimeoutMs', () => {
+  it('is rebuilt after a few invocations, each answered within its deadline, instead of failing every invocation', async () => {
+    const key = `review-ping-cut:${randomUUID()}`;
+    await direct.set(key, 'v');
+    const handle = redis({ url: `redis://127.0.0.1:${proxy.port}`, name: 'ping-cut' });
+    const main = handler(
+      { use: [connections({ redis: handle }, { closeOnSigterm: false })], deadlineMarginMs: 100, logSink: () => undefined },
+      async (_input, ctx: Context<{ redis: Redis }>) => ({ value: await ctx.redis.get(key), state: connectionsRecord(ctx)?.redis?.state }),
+    );
+    expect(await main.invoke({}, { deadline: Date.now() + 5_000 })).toEqual({ value: 'v', state: 'new' });
+    const accepted = proxy.accepted;
+    proxy.blackholeAll();
+    const outcomes: unknown[] = [];
+    for (let i = 0; i < 8; i++) {
+      // The next invocation arrives from I/O, as on a platform (not in the same burst of microtasks).
+      await new Promise((resolve) => setImmediate(resolve));
+      const started = Date.now();
+      let outcome: unknown;
+      try {
+        outcome = await main.invoke({}, { deadline: started + 600 });
+      } catch (err) {
+        outcome = (err as { code?: unknown }).code;
+      }
+      // Every answer within its own deadline (the handler's answer bound is 500 ms).
+      expect(Date.now() - started).toBeLessThan(600);
+      outcomes.push(outcome);
+      if (typeof outcome === 'object') break;
+    }
+    // The first ones fail typed (the command on the dead socket, the checks cut off), then a rebuilt client answers.
+    expect(outcomes.slice(0, -1).every((o) => o === 'DEADLINE_EXCEEDED')).toBe(true);
+    expect(outcomes.at(-1)).toEqual({ value: 'v', state: 'reconnected' });
+    // Measured: 4 (the command, a check cut off, a check that fails once 1 000 ms have passed unanswered, the rebuilt client).
+    expect(outcomes.length).toBeLessThanOrEqual(5);
+    // One failed check; its rebuild (and at most one more, when a deadline cut the first) went through the proxy.
+    expect(handle.stats.pingFailures).toBe(1);
+    expect(proxy.accepted - accepted).toBeGreaterThanOrEqual(1);
+    expect(proxy.accepted - accepted).toBeLessThanOrEqual(2);
+  });
+});
