@@ -5,14 +5,14 @@
  */
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { streamNameOption } from '../stream/name.js';
-import { BackupError, PitrTargetError, RestoreUnsupportedError, StorageError, beforeWriting, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
+import { BackupCorruptedError, BackupError, PitrTargetError, UnsupportedFormatError, RestoreUnsupportedError, StorageError, beforeWriting, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
 import type { S3Location } from '../s3/client.js';
 import type { IndexedObject } from '../stream/objects.js';
 import { zonedIsoMs } from '../format/zoned-time.js';
-import { toLocation, type S3Target } from '../target.js';
+import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
 import { restoreManifest, type RestoreReport } from './index.js';
 import { assertNoGap, changeOf, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
@@ -61,8 +61,19 @@ function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): num
   return ms;
 }
 
-/** The newest snapshot with a stream mark on `stream` whose end is at or before `at`. */
-async function pickSnapshot(loc: S3Location, stream: string, at: number, options: { job?: string; verifiedOnly: boolean }, signal?: AbortSignal): Promise<Manifest | undefined> {
+/** A verification record that could not be read as one (its key under the bucket, the error's code). */
+interface DamagedRecord {
+  key: string;
+  code: string;
+}
+
+/**
+ * The newest snapshot with a stream mark on `stream` whose end is at or before `at`, and the
+ * keys of the damaged verification records passed over on the way (those snapshots count as
+ * not verified, as retention holds them but never takes one as the point-in-time base).
+ */
+async function pickSnapshot(loc: S3Location, stream: string, at: number, options: { job?: string; verifiedOnly: boolean }, signal?: AbortSignal): Promise<{ manifest: Manifest | undefined; damaged: DamagedRecord[] }> {
+  const damaged: DamagedRecord[] = [];
   const ids = await listBackupIds(loc, signal);
   for (let i = ids.length - 1; i >= 0; i--) {
     const manifest = await loadManifest(loc, ids[i]!, signal).catch((error: unknown) => {
@@ -74,10 +85,25 @@ async function pickSnapshot(loc: S3Location, stream: string, at: number, options
     if (!manifest || manifest.start.stream?.name !== stream || manifest.end.stream?.name !== stream) continue;
     if (options.job !== undefined && manifest.job !== options.job) continue;
     if (Date.parse(manifest.end.time) > at) continue;
-    if (options.verifiedOnly && !(await readVerification(loc, manifest.backupId, signal))?.ok) continue;
-    return manifest;
+    if (options.verifiedOnly && !(await verifiedOrDamaged(loc, manifest.backupId, damaged, signal))) continue;
+    return { manifest, damaged };
   }
-  return undefined;
+  return { manifest: undefined, damaged };
+}
+
+/**
+ * Whether a passed `full` or `drill` verification is recorded for the backup. A damaged record
+ * (not JSON, another shape or format) leaves that unknown: not verified, its key added to
+ * `damaged`. A failed read (`StorageError`) or an aborted one still throws.
+ */
+async function verifiedOrDamaged(loc: S3Location, backupId: string, damaged: DamagedRecord[], signal?: AbortSignal): Promise<boolean> {
+  try {
+    return (await readVerification(loc, backupId, signal))?.ok === true;
+  } catch (error) {
+    if (signal?.aborted || !(error instanceof BackupCorruptedError || error instanceof UnsupportedFormatError)) throw error;
+    damaged.push({ key: keys.verification(loc, backupId), code: error.code });
+    return false;
+  }
 }
 
 /**
@@ -109,8 +135,11 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const signal = ctx.signal;
 
   const checkpoint = await loadStreamCheckpoint(loc, stream, signal);
-  const snapshot = await pickSnapshot(loc, stream, at, { ...(options.job ? { job: options.job } : {}), verifiedOnly: !options.allowUnverified }, signal);
-  if (!snapshot) throw new PitrTargetError(`no ${options.allowUnverified ? '' : 'verified '}snapshot marked with stream "${stream}" ended at or before ${new Date(at).toISOString()}`);
+  const { manifest: snapshot, damaged } = await pickSnapshot(loc, stream, at, { ...(options.job ? { job: options.job } : {}), verifiedOnly: !options.allowUnverified }, signal);
+  const unknown = damaged.length === 0 ? '' : ` (damaged verification record(s), not counted as verified until verifyBackup at 'full' or 'drill' writes a new one: ${damaged.slice(0, 10).map((d) => d.key).join(', ')}${damaged.length > 10 ? ` and ${damaged.length - 10} more` : ''})`;
+  if (!snapshot) throw new PitrTargetError(`no ${options.allowUnverified ? '' : 'verified '}snapshot marked with stream "${stream}" ended at or before ${new Date(at).toISOString()}${unknown}`);
+  // Keys and the class of damage only, never the record's content.
+  if (damaged.length > 0) logOf(ctx).warn('point-in-time restore passed over snapshots whose verification record is damaged', { damaged, used: snapshot.backupId });
   const mark = snapshot.start.stream!;
   if (checkpoint.coveredUntil === null || Date.parse(checkpoint.coveredUntil) < at || mark.timeline > checkpoint.timeline) {
     throw new PitrTargetError(`${new Date(at).toISOString()} is past the last streamed change of "${stream}" (covered until ${checkpoint.coveredUntil ?? 'nothing yet'})`);
