@@ -14,7 +14,10 @@ import type { IndexedObject } from '../stream/objects.js';
 import { zonedIsoMs } from '../format/zoned-time.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
-import { restoreManifest, type RestoreReport } from './index.js';
+import { DEFAULT_SPOOL_BYTES, restoreManifest, type RestoreReport } from './index.js';
+import { parseDocument } from '../format/records.js';
+import { toEjson } from '../sources/mongo.js';
+import type { StreamRecord } from '../stream/types.js';
 import { assertNoGap, changeOf, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
 import { readVerification } from '../verify/record.js';
@@ -149,15 +152,15 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // against the target too (FerretDB's limits), as the snapshot's records are.
   const objects = await timelineObjects(loc, checkpoint, mark.timeline, mark.seq, signal);
   await beforeWriting(`point-in-time restore: preparing the target`, () => options.target.prepare(snapshot, signal), signal);
-  await checkChanges(loc, objects, options.target, at, signal);
+  const last = await checkChanges(loc, objects, options.target, at, signal);
 
-  const report = await restoreManifest(loc, snapshot, options.target, signal);
-  const applied = await replayObjects(
-    loc,
-    objects,
-    (records) => options.target.applyChanges!(records.map(changeOf).filter((c): c is ChangeToApply => c !== undefined), signal),
-    { until: at, ...(signal ? { signal } : {}) },
-  );
+  // Every document is written once, in its state at `at`: a snapshot document a change replaces
+  // is left to that change, and of a document's changes only the last is applied. No earlier
+  // state is written, so a run again (after a kill, or alongside another run to the same `at`)
+  // never meets a unique value a later change moved to another document.
+  const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
+  const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined);
+  const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), signal), { until: at, ...(signal ? { signal } : {}) });
   logOf(ctx).info('point-in-time restore complete', { backupId: snapshot.backupId, at: new Date(at).toISOString(), changes: applied.records });
   return { snapshot: report, at: new Date(at).toISOString(), timeline: mark.timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
 }
@@ -165,12 +168,14 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
 /**
  * Reads every stream object (checked) and every change up to `until` that the apply will write
  * (per batch, only the last change of a document counts, as `applyChanges` does) against the
- * target's limits. Writes nothing. The target must have been prepared.
+ * target's limits. Writes nothing. The target must have been prepared. Resolves to the id of
+ * each document's last change (`<namespace>\u0000<_id as canonical EJSON>` → event id).
  * @throws {RestoreUnsupportedError} a change the target cannot store (up to 20 listed)
  */
-async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined): Promise<Map<string, string>> {
   const unsupported: BackupProblem[] = [];
   let unsupportedCount = 0;
+  const lastOf = new Map<string, string>();
   await replayObjects(
     loc,
     objects,
@@ -179,7 +184,9 @@ async function checkChanges(loc: S3Location, objects: IndexedObject[], target: R
       const last = new Map<string, { id: string; change: ChangeToApply }>();
       for (const record of records) {
         const change = changeOf(record);
-        if (change) last.set(`${change.namespace}\u0000${change.id}`, { id: record.id, change });
+        if (!change) continue;
+        last.set(`${change.namespace}\u0000${change.id}`, { id: record.id, change });
+        lastOf.set(`${change.namespace}\u0000${change.id}`, record.id);
       }
       for (const { id, change } of last.values()) {
         if (change.op !== 'upsert' || change.doc === undefined) continue;
@@ -195,6 +202,17 @@ async function checkChanges(loc: S3Location, objects: IndexedObject[], target: R
     { ...(until === undefined ? {} : { until }), ...(signal ? { signal } : {}) },
   );
   if (unsupportedCount > 0) throw new RestoreUnsupportedError(`${unsupportedCount} streamed change(s) cannot be stored by the target; nothing was written`, unsupported);
+  return lastOf;
+}
+
+/** The changes of `records` that are the last (up to the target time) of their document, from `checkChanges`'s map. */
+function lastChanges(records: StreamRecord[], last: Map<string, string>): ChangeToApply[] {
+  const out: ChangeToApply[] = [];
+  for (const record of records) {
+    const change = changeOf(record);
+    if (change && last.get(`${change.namespace}\u0000${change.id}`) === record.id) out.push(change);
+  }
+  return out;
 }
 
 /** Options of `restoreStream()`. */
@@ -238,8 +256,9 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   const objects = await timelineObjects(loc, checkpoint, timeline, 0, ctx.signal);
   // No snapshot here: the target is prepared for an empty MongoDB backup (it reads what the server supports).
   await beforeWriting(`restoreStream: preparing the target`, () => options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal), ctx.signal);
-  await checkChanges(loc, objects, options.target, until, ctx.signal);
-  const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(records.map(changeOf).filter((c): c is ChangeToApply => c !== undefined), ctx.signal), {
+  const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
+  // Of a document's changes only the last is applied: no earlier state is written (see restoreAt).
+  const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), ctx.signal), {
     ...(until === undefined ? {} : { until }),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
