@@ -4,7 +4,8 @@
  * ("restores are idempotent: run again") — when the collection has a unique index. The second
  * run restores the snapshot first: a snapshot document whose unique value a later change moved
  * to another document (A's email changed from x to y, then B created with x) meets the value B
- * holds. On FerretDB (:27117), which keeps unique indexes; both S3 servers.
+ * holds. And two runs to the same `at` at once. On FerretDB (:27117), which keeps unique
+ * indexes; both S3 servers.
  */
 import { EJSON } from 'bson';
 import type { Db } from 'mongodb';
@@ -32,6 +33,7 @@ describe.each(S3_SERVERS)('a point-in-time restore run again into its target, wi
     const s3 = await freshBucket(server);
     const source = await freshDb('prusrc');
     const target = await freshDb('prudst');
+    const twice = await freshDb('prutwo');
     try {
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'pru' };
       const users = source.collection<{ _id: number; email: string }>('users');
@@ -59,8 +61,13 @@ describe.each(S3_SERVERS)('a point-in-time restore run again into its target, wi
       const again = await pointInTimeRestore({ storage, stream: 'users', at, target: mongoTarget({ db: target }) }).catch((e: unknown) => e);
       expect(again).not.toBeInstanceOf(Error);
       expect(await dump(target)).toEqual(await dump(source));
+
+      // Two runs to the same `at` at once into a new target: both complete, the state is the one at `at`.
+      const both = await Promise.allSettled([0, 1].map(() => pointInTimeRestore({ storage, stream: 'users', at, target: mongoTarget({ db: twice }) })));
+      expect(both.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(await dump(twice)).toEqual(await dump(source));
     } finally {
-      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), twice.dropDatabase(), s3.drop()]);
     }
   });
 });
