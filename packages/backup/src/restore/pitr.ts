@@ -158,7 +158,8 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // is left to that change, and of a document's changes only the last is applied. No earlier
   // state is written, so a run again (after a kill, or alongside another run to the same `at`)
   // never meets a unique value a later change moved to another document.
-  const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
+  const changed = new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))));
+  const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
   const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined);
   const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), signal), { until: at, ...(signal ? { signal } : {}) });
   logOf(ctx).info('point-in-time restore complete', { backupId: snapshot.backupId, at: new Date(at).toISOString(), changes: applied.records });
