@@ -9,7 +9,7 @@ import { checkKnownKeys, intOption, invalidOption, keysOf, stringOption } from '
 import { BackupChangedError, BackupNotFoundError, RestoreApplyError, RestoreUnsupportedError, beforeWriting, describeError, storageErrorOf, withStorageErrors } from '../errors.js';
 import { SteadyError } from '@steadyfn/handler/internal';
 import { logOf, type RunContext } from '../context.js';
-import type { Manifest } from '../format/manifest.js';
+import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
 import type { S3Location } from '../s3/client.js';
 import { toLocation, type S3Target } from '../target.js';
@@ -111,7 +111,15 @@ export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSi
  *
  * @throws {BackupChangedError} a segment changed after it was checked (see `written`)
  */
-export async function restoreManifest(loc: S3Location, manifest: Manifest, target: RestoreTarget, signal?: AbortSignal, spoolBytes = DEFAULT_SPOOL_BYTES): Promise<RestoreReport> {
+export async function restoreManifest(
+  loc: S3Location,
+  manifest: Manifest,
+  target: RestoreTarget,
+  signal?: AbortSignal,
+  spoolBytes = DEFAULT_SPOOL_BYTES,
+  /** Checked records not to write (a point-in-time restore writes those documents in their later state); counted as restored. */
+  skip?: (dataset: ManifestDataset, line: string) => boolean,
+): Promise<RestoreReport> {
   const checkStarted = Date.now();
   const { warnings } = await beforeWriting(`restore of backup ${manifest.backupId}: preparing the target`, () => target.prepare(manifest, signal), signal);
   const size = manifest.datasets.reduce((s, d) => s + d.segments.reduce((t, g) => t + g.bytes, 0), 0);
@@ -135,18 +143,21 @@ export async function restoreManifest(loc: S3Location, manifest: Manifest, targe
     const applyStarted = Date.now();
     const datasets: RestoreReport['datasets'] = [];
     let given = 0;
-    const counted = async function* (lines: AsyncIterable<string>): AsyncGenerator<string> {
+    let skipped = 0;
+    const counted = async function* (dataset: ManifestDataset, lines: AsyncIterable<string>): AsyncGenerator<string> {
       for await (const line of lines) {
         given++;
-        yield line;
+        if (skip?.(dataset, line)) skipped++;
+        else yield line;
       }
     };
     try {
       for (const dataset of manifest.datasets) {
         signal?.throwIfAborted();
-        const records = await target.apply(dataset, counted(datasetLines(loc, dataset, signal, read)), signal);
+        skipped = 0;
+        const records = await target.apply(dataset, counted(dataset, datasetLines(loc, dataset, signal, read)), signal);
         await target.finish(dataset, signal);
-        datasets.push({ name: dataset.name, records });
+        datasets.push({ name: dataset.name, records: records + skipped });
       }
     } catch (error) {
       if (error instanceof BackupChangedError && given > 0) {

@@ -5,16 +5,19 @@
  */
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { streamNameOption } from '../stream/name.js';
-import { BackupError, PitrTargetError, RestoreUnsupportedError, StorageError, beforeWriting, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
+import { BackupCorruptedError, BackupError, PitrTargetError, UnsupportedFormatError, RestoreUnsupportedError, StorageError, beforeWriting, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
 import { probeS3 } from '../s3/probe.js';
 import type { S3Location } from '../s3/client.js';
 import type { IndexedObject } from '../stream/objects.js';
 import { zonedIsoMs } from '../format/zoned-time.js';
-import { toLocation, type S3Target } from '../target.js';
+import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
-import { restoreManifest, type RestoreReport } from './index.js';
+import { DEFAULT_SPOOL_BYTES, restoreManifest, type RestoreReport } from './index.js';
+import { parseDocument } from '../format/records.js';
+import { toEjson } from '../sources/mongo.js';
+import type { StreamRecord } from '../stream/types.js';
 import { assertNoGap, changeOf, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
 import { readVerification } from '../verify/record.js';
@@ -61,8 +64,19 @@ function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): num
   return ms;
 }
 
-/** The newest snapshot with a stream mark on `stream` whose end is at or before `at`. */
-async function pickSnapshot(loc: S3Location, stream: string, at: number, options: { job?: string; verifiedOnly: boolean }, signal?: AbortSignal): Promise<Manifest | undefined> {
+/** A verification record that could not be read as one (its key under the bucket, the error's code). */
+interface DamagedRecord {
+  key: string;
+  code: string;
+}
+
+/**
+ * The newest snapshot with a stream mark on `stream` whose end is at or before `at`, and the
+ * keys of the damaged verification records passed over on the way (those snapshots count as
+ * not verified, as retention holds them but never takes one as the point-in-time base).
+ */
+async function pickSnapshot(loc: S3Location, stream: string, at: number, options: { job?: string; verifiedOnly: boolean }, signal?: AbortSignal): Promise<{ manifest: Manifest | undefined; damaged: DamagedRecord[] }> {
+  const damaged: DamagedRecord[] = [];
   const ids = await listBackupIds(loc, signal);
   for (let i = ids.length - 1; i >= 0; i--) {
     const manifest = await loadManifest(loc, ids[i]!, signal).catch((error: unknown) => {
@@ -74,10 +88,25 @@ async function pickSnapshot(loc: S3Location, stream: string, at: number, options
     if (!manifest || manifest.start.stream?.name !== stream || manifest.end.stream?.name !== stream) continue;
     if (options.job !== undefined && manifest.job !== options.job) continue;
     if (Date.parse(manifest.end.time) > at) continue;
-    if (options.verifiedOnly && !(await readVerification(loc, manifest.backupId, signal))?.ok) continue;
-    return manifest;
+    if (options.verifiedOnly && !(await verifiedOrDamaged(loc, manifest.backupId, damaged, signal))) continue;
+    return { manifest, damaged };
   }
-  return undefined;
+  return { manifest: undefined, damaged };
+}
+
+/**
+ * Whether a passed `full` or `drill` verification is recorded for the backup. A damaged record
+ * (not JSON, another shape or format) leaves that unknown: not verified, its key added to
+ * `damaged`. A failed read (`StorageError`) or an aborted one still throws.
+ */
+async function verifiedOrDamaged(loc: S3Location, backupId: string, damaged: DamagedRecord[], signal?: AbortSignal): Promise<boolean> {
+  try {
+    return (await readVerification(loc, backupId, signal))?.ok === true;
+  } catch (error) {
+    if (signal?.aborted || !(error instanceof BackupCorruptedError || error instanceof UnsupportedFormatError)) throw error;
+    damaged.push({ key: keys.verification(loc, backupId), code: error.code });
+    return false;
+  }
 }
 
 /**
@@ -109,8 +138,11 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const signal = ctx.signal;
 
   const checkpoint = await loadStreamCheckpoint(loc, stream, signal);
-  const snapshot = await pickSnapshot(loc, stream, at, { ...(options.job ? { job: options.job } : {}), verifiedOnly: !options.allowUnverified }, signal);
-  if (!snapshot) throw new PitrTargetError(`no ${options.allowUnverified ? '' : 'verified '}snapshot marked with stream "${stream}" ended at or before ${new Date(at).toISOString()}`);
+  const { manifest: snapshot, damaged } = await pickSnapshot(loc, stream, at, { ...(options.job ? { job: options.job } : {}), verifiedOnly: !options.allowUnverified }, signal);
+  const unknown = damaged.length === 0 ? '' : ` (damaged verification record(s), not counted as verified until verifyBackup at 'full' or 'drill' writes a new one: ${damaged.slice(0, 10).map((d) => d.key).join(', ')}${damaged.length > 10 ? ` and ${damaged.length - 10} more` : ''})`;
+  if (!snapshot) throw new PitrTargetError(`no ${options.allowUnverified ? '' : 'verified '}snapshot marked with stream "${stream}" ended at or before ${new Date(at).toISOString()}${unknown}`);
+  // Keys and the class of damage only, never the record's content.
+  if (damaged.length > 0) logOf(ctx).warn('point-in-time restore passed over snapshots whose verification record is damaged', { damaged, used: snapshot.backupId });
   const mark = snapshot.start.stream!;
   if (checkpoint.coveredUntil === null || Date.parse(checkpoint.coveredUntil) < at || mark.timeline > checkpoint.timeline) {
     throw new PitrTargetError(`${new Date(at).toISOString()} is past the last streamed change of "${stream}" (covered until ${checkpoint.coveredUntil ?? 'nothing yet'})`);
@@ -120,15 +152,16 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // against the target too (FerretDB's limits), as the snapshot's records are.
   const objects = await timelineObjects(loc, checkpoint, mark.timeline, mark.seq, signal);
   await beforeWriting(`point-in-time restore: preparing the target`, () => options.target.prepare(snapshot, signal), signal);
-  await checkChanges(loc, objects, options.target, at, signal);
+  const last = await checkChanges(loc, objects, options.target, at, signal);
 
-  const report = await restoreManifest(loc, snapshot, options.target, signal);
-  const applied = await replayObjects(
-    loc,
-    objects,
-    (records) => options.target.applyChanges!(records.map(changeOf).filter((c): c is ChangeToApply => c !== undefined), signal),
-    { until: at, ...(signal ? { signal } : {}) },
-  );
+  // Every document is written once, in its state at `at`: a snapshot document a change replaces
+  // is left to that change, and of a document's changes only the last is applied. No earlier
+  // state is written, so a run again (after a kill, or alongside another run to the same `at`)
+  // never meets a unique value a later change moved to another document.
+  const changed = new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))));
+  const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
+  const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined);
+  const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), signal), { until: at, ...(signal ? { signal } : {}) });
   logOf(ctx).info('point-in-time restore complete', { backupId: snapshot.backupId, at: new Date(at).toISOString(), changes: applied.records });
   return { snapshot: report, at: new Date(at).toISOString(), timeline: mark.timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
 }
@@ -136,12 +169,14 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
 /**
  * Reads every stream object (checked) and every change up to `until` that the apply will write
  * (per batch, only the last change of a document counts, as `applyChanges` does) against the
- * target's limits. Writes nothing. The target must have been prepared.
+ * target's limits. Writes nothing. The target must have been prepared. Resolves to the id of
+ * each document's last change (`<namespace>\u0000<_id as canonical EJSON>` → event id).
  * @throws {RestoreUnsupportedError} a change the target cannot store (up to 20 listed)
  */
-async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined): Promise<Map<string, string>> {
   const unsupported: BackupProblem[] = [];
   let unsupportedCount = 0;
+  const lastOf = new Map<string, string>();
   await replayObjects(
     loc,
     objects,
@@ -150,7 +185,9 @@ async function checkChanges(loc: S3Location, objects: IndexedObject[], target: R
       const last = new Map<string, { id: string; change: ChangeToApply }>();
       for (const record of records) {
         const change = changeOf(record);
-        if (change) last.set(`${change.namespace}\u0000${change.id}`, { id: record.id, change });
+        if (!change) continue;
+        last.set(`${change.namespace}\u0000${change.id}`, { id: record.id, change });
+        lastOf.set(`${change.namespace}\u0000${change.id}`, record.id);
       }
       for (const { id, change } of last.values()) {
         if (change.op !== 'upsert' || change.doc === undefined) continue;
@@ -166,6 +203,17 @@ async function checkChanges(loc: S3Location, objects: IndexedObject[], target: R
     { ...(until === undefined ? {} : { until }), ...(signal ? { signal } : {}) },
   );
   if (unsupportedCount > 0) throw new RestoreUnsupportedError(`${unsupportedCount} streamed change(s) cannot be stored by the target; nothing was written`, unsupported);
+  return lastOf;
+}
+
+/** The changes of `records` that are the last (up to the target time) of their document, from `checkChanges`'s map. */
+function lastChanges(records: StreamRecord[], last: Map<string, string>): ChangeToApply[] {
+  const out: ChangeToApply[] = [];
+  for (const record of records) {
+    const change = changeOf(record);
+    if (change && last.get(`${change.namespace}\u0000${change.id}`) === record.id) out.push(change);
+  }
+  return out;
 }
 
 /** Options of `restoreStream()`. */
@@ -209,8 +257,9 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   const objects = await timelineObjects(loc, checkpoint, timeline, 0, ctx.signal);
   // No snapshot here: the target is prepared for an empty MongoDB backup (it reads what the server supports).
   await beforeWriting(`restoreStream: preparing the target`, () => options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal), ctx.signal);
-  await checkChanges(loc, objects, options.target, until, ctx.signal);
-  const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(records.map(changeOf).filter((c): c is ChangeToApply => c !== undefined), ctx.signal), {
+  const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
+  // Of a document's changes only the last is applied: no earlier state is written (see restoreAt).
+  const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), ctx.signal), {
     ...(until === undefined ? {} : { until }),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });

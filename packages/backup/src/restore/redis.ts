@@ -73,7 +73,10 @@ function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buf
   }
   const type = record.t;
   const out: Array<Array<string | Buffer | number>> = [];
-  if (record.c === 0) out.push(['DEL', key]);
+  // Chunk 0 replaces the key. A string's chunk 0 (offset 0) is a SET, not DEL + SETRANGE: an
+  // empty string is a key Redis holds, and `SETRANGE k 0 ""` creates none.
+  const setsString = type === 'string' && record.c === 0 && record.v[0]?.[0] === '0';
+  if (record.c === 0 && !setsString) out.push(['DEL', key]);
   const elements = record.v.map((element) => {
     if (element.length !== ARITY[type]) throw new TypeError(`a ${type} element has ${element.length} parts`);
     return element.map(decodeBytes) as [Buffer, Buffer];
@@ -86,7 +89,10 @@ function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buf
   if (elements.length > 0) {
     switch (type) {
       case 'string':
-        for (const [offset, bytes] of elements) out.push(['SETRANGE', key, Number(whole(offset, 'offset', /^\d{1,15}$/)), bytes]);
+        elements.forEach(([offset, bytes], i) => {
+          const at = Number(whole(offset, 'offset', /^\d{1,15}$/));
+          out.push(setsString && i === 0 ? ['SET', key, bytes] : ['SETRANGE', key, at, bytes]);
+        });
         break;
       case 'hash':
         out.push(['HSET', key, ...elements.flat()]);
@@ -104,6 +110,10 @@ function commandsFor(record: RedisRecord, key: Buffer): Array<Array<string | Buf
         for (const [id, fields] of elements) out.push(['XADD', key, whole(id, 'entry id', /^\d+-\d+$/), ...streamFields(fields).map(decodeBytes)]);
         break;
     }
+  } else if (type === 'stream' && record.c === 0) {
+    // A stream whose entries were all deleted or trimmed is still a key: one entry added and
+    // trimmed away in the same command leaves it empty (its last id is not in the backup).
+    out.push(['XADD', key, 'MAXLEN', '0', '0-1', 'steadyfn', '']);
   }
   if (record.ttl > 0) out.push(['PEXPIREAT', key, record.ttl]);
   return out;
