@@ -197,7 +197,7 @@ describe.each(RUNS)('a relay storm of five processes on %s (%s queue on %s)', (b
 
       const delivered = await drainQueue(sqs, queue.url, 3);
       const bodies = delivered.map((m) => JSON.parse(m.Body!) as { id: string; aggregateId: string; seq: number });
-      const log = (await shared.lrange(logKey, 0, -1)).map((l) => JSON.parse(l) as { k: 'B' | 'A'; pid: number; e?: Array<[string, string, number]>; ids?: string[] });
+      const log = (await shared.lrange(logKey, 0, -1)).map((l) => JSON.parse(l) as { k: 'B' | 'A'; pid: number; call?: string; e?: Array<[string, string, number]>; ids?: string[] });
       const acceptedIds = new Set(log.flatMap((l) => (l.k === 'A' ? l.ids! : [])));
 
       const problems: string[] = [];
@@ -236,8 +236,20 @@ describe.each(RUNS)('a relay storm of five processes on %s (%s queue on %s)', (b
           }
         }
       }
+      // On a standard queue the sender may put k and k+1 in one call (onePerGroupPerBatch is off
+      // there): SQS refusing k one by one and taking k+1 lets k+1 through first (README, "Order").
+      // Counted, not failed: the inbox restores that order through seq.
+      const callOf = new Map(log.filter((l) => l.k === 'A').map((l) => [l.call!, new Set(l.ids!)]));
+      let overtaken = 0;
+      for (const entry of log) {
+        if (entry.k !== 'B') continue;
+        const took = callOf.get(entry.call!) ?? new Set<string>();
+        const slots = new Map(entry.e!.map(([id, agg, seq]) => [`${agg}#${seq}`, id]));
+        for (const [id, agg, seq] of entry.e!) if (took.has(id) && slots.has(`${agg}#${seq - 1}`) && !took.has(slots.get(`${agg}#${seq - 1}`)!)) overtaken++;
+      }
+      if (fifo) expect(overtaken).toBe(0);
       expect(stalled.fenced, 'the stalled relay reported its lease lost before its marks').toBeGreaterThan(0);
-      console.info(`storm on ${backend} ${kind} ${server}: ${bodies.length} deliveries of ${Object.values(committed).reduce((s, n) => s + n, 0)} committed events, ${log.filter((l) => l.k === 'B').length} SendMessageBatch calls, killer killed ${killedAgain ? 'twice' : 'once'}, ${Date.now() - began} ms (${phases.splice(0).join(', ')})`);
+      console.info(`storm on ${backend} ${kind} ${server}: ${bodies.length} deliveries of ${Object.values(committed).reduce((s, n) => s + n, 0)} committed events, ${log.filter((l) => l.k === 'B').length} SendMessageBatch calls, ${overtaken} events accepted in a call that refused their predecessor, killer killed ${killedAgain ? 'twice' : 'once'}, ${Date.now() - began} ms (${phases.splice(0).join(', ')})`);
       expect(problems.slice(0, 20)).toEqual([]);
     } finally {
       await queue.remove();

@@ -46,13 +46,15 @@ const logKey = env.STORM_LOG;
 const log = (entry) => logClient.rpush(logKey, JSON.stringify({ ...entry, pid: process.pid }));
 
 let accepted = 0;
+let calls = 0;
 let stalled;
 /** An SQSClient (so sqsSender takes it) that logs each SendMessageBatch before and after. */
 class LoggingSQS extends SQSClient {
   async send(command, options) {
     if (command.constructor.name !== 'SendMessageBatchCommand') return super.send(command, options);
     const byId = new Map(command.input.Entries.map((e) => [e.Id, JSON.parse(e.MessageBody)]));
-    await log({ k: 'B', e: [...byId.values()].map((b) => [b.id, b.aggregateId, b.seq]) });
+    const call = `${process.pid}-${++calls}`;
+    await log({ k: 'B', call, e: [...byId.values()].map((b) => [b.id, b.aggregateId, b.seq]) });
     // Faults SQS itself gives: a whole call that fails (throttled), and entries it refuses one by one (retryable).
     if (Math.random() < 0.05) throw Object.assign(new Error('injected throttling'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
     const refused = command.input.Entries.filter(() => Math.random() < 0.15);
@@ -60,7 +62,7 @@ class LoggingSQS extends SQSClient {
     const answer = kept.length === 0 ? { Successful: [], Failed: [] } : await super.send(new command.constructor({ ...command.input, Entries: kept }), options);
     answer.Failed = [...(answer.Failed ?? []), ...refused.map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false, Message: 'injected' }))];
     const ok = (answer.Successful ?? []).map((s) => byId.get(s.Id));
-    await log({ k: 'A', ids: ok.map((b) => b.id) });
+    await log({ k: 'A', call, ids: ok.map((b) => b.id) });
     if (ok.length > 0) {
       accepted++;
       if (env.STORM_KILL_AFTER && accepted >= Number(env.STORM_KILL_AFTER)) {
