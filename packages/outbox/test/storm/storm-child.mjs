@@ -148,7 +148,10 @@ if (role === 'writer') {
   let failures = 0;
   let stop = false;
   process.stdin.once('data', () => (stop = true));
-  for (let w = 0; w < Number(env.STORM_WRITES) * 4 && (w < Number(env.STORM_WRITES) || !stop); w++) {
+  // A writer that is to die in a flush writes until it does (or is stopped); the others at most 4 × STORM_WRITES.
+  const cap = env.STORM_KILL_AFTER ? Infinity : Number(env.STORM_WRITES) * 4;
+  for (let w = 0; w < cap && (w < Number(env.STORM_WRITES) || !stop); w++) {
+    if (w % 25 === 0) say({ progress: w, accepted, failures });
     const agg = `a-${Math.floor(Math.random() * aggs)}`;
     const n = 1 + Math.floor(Math.random() * 3);
     for (let attempt = 0; ; attempt++) {
