@@ -8,29 +8,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpRequest, InvocationContext, trigger, type FunctionTrigger } from '@azure/functions';
-import { invocationContext } from './support/azure.js';
+import { azureBoth, invocationContext } from './support/azure.js';
 import { handler, httpResult, type Context } from '../src/index.js';
 import { ControllerRefused, controllerHeaders, controllerHttp, controllerParams, controllerStatus } from './fixtures/openwhisk/controller.js';
 import { handler as azureHandler } from '../src/azure.js';
 import { handler as owHandler } from '../src/openwhisk.js';
 import { failWhenAsked, logs, published, recorder, type Json } from './support/published.js';
-
-/** Runs the trigger through the root and `@steadyfn/handler/azure`; both must agree. */
-async function azureBoth(input: unknown, context: Json, options: FunctionTrigger, result: (input: unknown, ctx: Context) => unknown = () => undefined) {
-  const runs: Array<{ seen: ReturnType<typeof recorder>['seen']; outcome: unknown }> = [];
-  for (const entry of ['root', 'azure'] as const) {
-    const { seen, fn } = recorder(result);
-    const main = entry === 'root' ? handler({ logSink: () => undefined }, fn) : azureHandler({ logSink: () => undefined }, fn);
-    const outcome = await Promise.resolve(main(structuredClone(input), invocationContext(context, options))).then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error: (error as { code?: string }).code }),
-    );
-    runs.push({ seen, outcome });
-  }
-  expect(runs[1]!.outcome).toEqual(runs[0]!.outcome);
-  expect(runs[1]!.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId])).toEqual(runs[0]!.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId]));
-  return runs[0]!;
-}
 
 describe('Azure Functions', () => {
   it('an Event Grid batch (array): a blob event as storage (name percent-decoded), another as notification', async () => {

@@ -9,36 +9,10 @@
  * entry and `@steadyfn/handler/gcp`; every way must give the same trigger, input and delivery id.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { handler, type Context } from '../src/index.js';
-import { handler as gcpHandler } from '../src/gcp.js';
-import { closeServers, serve, serveBackground } from './support/gcp-server.js';
-import { recorder, sample } from './support/published.js';
+import { closeServers } from './support/gcp-server.js';
+import { CONFORMANCE_ID as ID, CONFORMANCE_RTDB as rtdb, everyWay } from './support/conformance.js';
 
 afterAll(closeServers);
-
-async function everyWay(file: string, signatures: ReadonlyArray<'cloudEvent' | 'event'> = ['cloudEvent', 'event']) {
-  const fixture = sample('gcp', file);
-  const contentType = typeof fixture.specversion === 'string' ? 'application/cloudevents+json' : 'application/json';
-  const runs: Array<{ how: string; status: number; seen: Array<{ input: unknown; ctx: Context }> }> = [];
-  for (const entry of ['root', 'gcp'] as const) {
-    for (const signature of signatures) {
-      const { seen, fn } = recorder();
-      const main = entry === 'root' ? handler({ logSink: () => undefined }, fn) : gcpHandler({ logSink: () => undefined }, fn);
-      const url = signature === 'cloudEvent' ? await serve('cloudEvent', main) : await serveBackground(main);
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify(fixture) });
-      await res.arrayBuffer();
-      runs.push({ how: `${entry}/${signature}`, status: res.status, seen });
-    }
-  }
-  const view = (r: (typeof runs)[0]) => ({ status: r.status, seen: r.seen.map((s) => [s.input, s.ctx.trigger, s.ctx.deliveryId]) });
-  for (const run of runs.slice(1)) expect({ how: run.how, ...view(run) }).toEqual({ how: run.how, ...view(runs[0]!) });
-  expect(runs[0]!.status).toBe(204);
-  expect(runs[0]!.seen).toHaveLength(1);
-  return runs[0]!.seen[0]!;
-}
-
-const ID = 'aaaaaa-1111-bbbb-2222-cccccccccccc';
-const rtdb = { kind: 'change', source: 'firebase-rtdb', collection: 'gcf-test', key: 'gcf-test/xyz', sequence: undefined, batchIndex: 0, batchSize: 1 };
 
 describe('Functions Framework conformance inputs: legacy Realtime Database writes', () => {
   it('firebase-db3-legacy-input.json: a number written where there was nothing is an insert of that number', async () => {
