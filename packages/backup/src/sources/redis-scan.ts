@@ -10,8 +10,9 @@
  *
  * A resume is only valid on the same servers with the same slots: a master restarted (its
  * `run_id`), replaced or resharded since the backup began has other cursors, and keys could be
- * missed. The topology recorded when the backup began is compared before reading:
- * `SourceChangedError` when it differs.
+ * missed. The topology recorded when the backup began is compared before reading, and the
+ * topology at the start of a run again once the keyspace is read (a restart during the run,
+ * hidden by the client's reconnection): `SourceChangedError` when it differs.
  */
 import { z } from 'zod';
 import { BackupCorruptedError, SourceChangedError } from '../errors.js';
@@ -107,13 +108,8 @@ export async function* scanKeyspace(options: ScanOptions, resume: unknown, histo
     from = parsed.data;
   }
   const masters = await mastersOf(client);
-  if (options.topology) {
-    const now = await topologyOf(client, masters);
-    if (JSON.stringify(now) !== JSON.stringify(options.topology)) {
-      const changed = [...now.filter((t) => !options.topology!.includes(t)), ...options.topology.filter((t) => !now.includes(t)).map((t) => `gone: ${t}`)];
-      throw new SourceChangedError(`the Redis servers changed since the backup began (a restart, a failover or a resharding): ${changed.slice(0, 4).join('; ')}`);
-    }
-  }
+  const begun = await topologyOf(client, masters);
+  if (options.topology) sameTopology(options.topology, begun, 'since the backup began');
   const seen = new KeySet();
   if (history) for await (const line of history) seen.add(keyOfLine(line));
 
@@ -178,6 +174,18 @@ export async function* scanKeyspace(options: ScanOptions, resume: unknown, histo
     }
     from = undefined;
   }
+  // A master restarted while this run scanned (its client reconnected by itself) answered the
+  // rest of the SCAN with another hash table's cursor: keys were skipped. Checked once the
+  // keyspace is read, before the backup can be committed (a run stopped earlier is checked by
+  // the next one, at its start).
+  sameTopology(begun, await topologyOf(client, masters), 'during the scan');
+}
+
+/** @throws {SourceChangedError} `now` is not `before` (a master's run_id, address or slots) */
+function sameTopology(before: string[], now: string[], when: string): void {
+  if (JSON.stringify(now) === JSON.stringify(before)) return;
+  const changed = [...now.filter((t) => !before.includes(t)), ...before.filter((t) => !now.includes(t)).map((t) => `gone: ${t}`)];
+  throw new SourceChangedError(`the Redis servers changed ${when} (a restart, a failover or a resharding): ${changed.slice(0, 4).join('; ')}`);
 }
 
 /**
