@@ -57,6 +57,14 @@ export class Flight<V> {
     this.promise.catch(() => undefined);
   }
 
+  /**
+   * Whether every waiter gave up and the work was aborted: it may take a few microtasks more to
+   * settle, but it can only fail with a previous waiter's reason, so it must not be joined.
+   */
+  get aborted(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
   /** Waits for the work; with `signal`, gives up (rejecting with its reason) when it aborts. */
   wait(signal: AbortSignal | undefined): Promise<V> {
     if (!signal) {

@@ -134,9 +134,23 @@ export class ClientLifecycle<T> {
     }
   }
 
-  /** Single flight: every caller during one connect gets the same client or the same error. */
+  /** A connect under way that can still be joined (not aborted: every waiter of it gave up). */
+  get #joinableConnect(): Flight<Entry<T>> | undefined {
+    return this.#connecting?.aborted ? undefined : this.#connecting;
+  }
+
+  /** A thaw check under way that can still be joined (not aborted). */
+  get #joinableCheck(): Flight<Lease<T>> | undefined {
+    return this.#checking?.aborted ? undefined : this.#checking;
+  }
+
+  /**
+   * Single flight: every caller during one connect gets the same client or the same error. An
+   * aborted connect (its waiters all gave up) is never joined: the caller starts its own.
+   */
   connect(reconnect: boolean): Flight<Entry<T>> {
-    if (this.#connecting) return this.#connecting;
+    const joinable = this.#joinableConnect;
+    if (joinable) return joinable;
     const flight = new Flight<Entry<T>>(async (signal) => {
       if (reconnect && this.#nearLimit) {
         // Many instances reconnecting at once is how a connection storm starts: spread them.
@@ -145,6 +159,11 @@ export class ClientLifecycle<T> {
       }
       const client = await this.#create(signal);
       await this.#checkBudget(client, signal);
+      if (signal.aborted) {
+        // Given up meanwhile, and maybe replaced by a newer connect: this client is nobody's.
+        this.closeClient(client);
+        throw signal.reason;
+      }
       this.stats.connects++;
       const entry = { client };
       this.current = entry;
@@ -180,7 +199,8 @@ export class ClientLifecycle<T> {
    * cannot keep a dead client for good.
    */
   #revalidate(entry: Entry<T>, idleMs: number | undefined): Flight<Lease<T>> {
-    if (this.#checking) return this.#checking;
+    const joinable = this.#joinableCheck;
+    if (joinable) return joinable;
     const { name, pingTimeoutMs } = this.settings;
     const ping = this.spec.ping;
     const flight = new Flight<Lease<T>>(async (signal) => {
@@ -260,11 +280,12 @@ export class ClientLifecycle<T> {
   /** A connected, checked client, waiting at most until `signal` aborts. */
   async obtain(signal: AbortSignal | undefined): Promise<Lease<T>> {
     if (signal?.aborted) throw signal.reason;
-    if (this.#checking) return this.#checking.wait(signal);
+    const checking = this.#joinableCheck;
+    if (checking) return checking.wait(signal);
     const entry = this.current;
     const idleMs = this.lastUsedAt === undefined ? undefined : this.#now() - this.lastUsedAt;
     if (!entry) {
-      const joined = this.#connecting !== undefined;
+      const joined = this.#joinableConnect !== undefined;
       const wasUsed = this.lastUsedAt !== undefined;
       const fresh = await this.connect(wasUsed).wait(signal);
       if (!joined && wasUsed) this.stats.reconnects++;

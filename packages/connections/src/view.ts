@@ -44,7 +44,8 @@ const UNSAFE: RunOptions = { single: true };
  * Wraps a handle's client so that command methods run through `handle.run` (bounded by the
  * running invocation's signal), with `safe` set for read-only commands. Command methods are the
  * builtin commands, their twins with replies as bytes (`getBuffer`, …) and `call` /
- * `callBuffer` (a read when their first argument names a read-only command). Other members
+ * `callBuffer` / `send_command` (ioredis' alias of `call`; a read when their first argument
+ * names a read-only command). Other members
  * (pipeline, multi, Pub/Sub, status, on, …) are the current client's own. A call with a Node-style
  * callback is passed through unchanged. `redis()` and `redisCluster()` put this view on ctx.
  *
@@ -90,6 +91,8 @@ export function commandView<T extends Commander>(handle: ClientHandle<T>, first:
   const byName = (args: unknown[]): RunOptions => (typeof args[0] === 'string' && readOnly.has(args[0].toLowerCase()) ? SAFE : UNSAFE);
   wrap('call', byName);
   wrap('callBuffer', byName);
+  // ioredis' deprecated alias of `call` (untyped, still used by code written for node_redis).
+  wrap('send_command', byName);
   // In front, an object of its own: the command prototype is then used as a prototype, which V8 keeps in fast mode.
   return Object.create(commands) as T;
 }
