@@ -11,26 +11,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler, type Context } from '@steadyfn/handler';
-import { closeAll, connections } from '../src/index.js';
+import { connections } from '../src/index.js';
 import { redis } from '../src/redis.js';
-import { startProxy, type FaultProxy } from './support/proxy.js';
+import { proxiedRedis } from './support/proxied-redis.js';
 
-const port = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379').port);
-let proxy: FaultProxy;
-let direct: Redis;
-beforeAll(async () => {
-  proxy = await startProxy(port);
-  direct = new Redis(port);
-});
-afterAll(async () => {
-  await proxy.close();
-  await direct.quit();
-});
-afterEach(async () => {
-  await closeAll();
-});
+const rig = proxiedRedis();
 
 type Call = (r: Redis, key: string) => Promise<unknown>;
 
@@ -45,7 +32,7 @@ async function outcomeOf(main: { invoke(input: unknown, options: { deadline: num
 }
 
 function functionOf(name: string, call: Call, key: string, margin = 500) {
-  const handle = redis({ url: `redis://127.0.0.1:${proxy.port}`, name });
+  const handle = redis({ url: `redis://127.0.0.1:${rig.proxy.port}`, name });
   const main = handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], deadlineMarginMs: margin, logSink: () => undefined }, async (_input, ctx: Context<{ redis: Redis }>) => {
     const value = await call(ctx.redis, key);
     return Buffer.isBuffer(value) ? value.toString() : value;
@@ -63,25 +50,25 @@ const READS: Array<[string, Call]> = [
 describe('ctx.redis Buffer twins and call() after a connection reset between invocations', () => {
   it.each(READS)('%s, a read, is sent once more on a rebuilt connection and answers, as get does', async (name, call) => {
     const key = `review-buffer:${randomUUID()}`;
-    await direct.set(key, 'v');
-    await direct.hset(`${key}:h`, 'f', 'v');
+    await rig.direct.set(key, 'v');
+    await rig.direct.hset(`${key}:h`, 'f', 'v');
     const { main } = functionOf(`read-${name}`, call, key);
     const expected = name === 'hgetallBuffer' ? '{"f":"v"}' : 'v';
     expect(await main.invoke({}, { deadline: Date.now() + 5_000 })).toBe(expected);
     // Reset, and the next invocation at once: the command goes out on the reset socket.
-    proxy.resetAll();
+    rig.proxy.resetAll();
     expect(await outcomeOf(main, Date.now() + 5_000)).toBe(expected);
   });
 
   it.each<[string, Call, (key: string) => Promise<string | null>]>([
-    ['incr', (r, k) => r.incr(k), (k) => direct.get(k)],
-    ['hincrbyfloatBuffer', (r, k) => r.hincrbyfloatBuffer(k, 'f', 1), (k) => direct.hget(k, 'f')],
-    ["call('INCR')", (r, k) => r.call('INCR', k), (k) => direct.get(k)],
+    ['incr', (r, k) => r.incr(k), (k) => rig.direct.get(k)],
+    ['hincrbyfloatBuffer', (r, k) => r.hincrbyfloatBuffer(k, 'f', 1), (k) => rig.direct.hget(k, 'f')],
+    ["call('INCR')", (r, k) => r.call('INCR', k), (k) => rig.direct.get(k)],
   ])('%s, a write, is never sent twice: its answer is the count or a typed 503 CONNECTION_LOST', async (name, call, counter) => {
     const key = `review-buffer:${randomUUID()}`;
     const { main } = functionOf(`write-${name}`, call, key);
     await main.invoke({}, { deadline: Date.now() + 5_000 });
-    proxy.resetAll();
+    rig.proxy.resetAll();
     const outcome = await outcomeOf(main, Date.now() + 5_000);
     const count = Number(await counter(key));
     if (typeof outcome === 'object') expect(outcome).toEqual({ code: 'CONNECTION_LOST', retryable: true });
@@ -93,10 +80,10 @@ describe('ctx.redis Buffer twins and call() after a connection reset between inv
 describe('a Buffer twin cut off by the deadline on a silently dead socket', () => {
   it('leaves the client checked before its next use: the next invocation runs on a rebuilt client', async () => {
     const key = `review-buffer:${randomUUID()}`;
-    await direct.set(key, 'v');
+    await rig.direct.set(key, 'v');
     const { main, handle } = functionOf('dead-getBuffer', (r, k) => r.getBuffer(k), key, 100);
     expect(await main.invoke({}, { deadline: Date.now() + 5_000 })).toBe('v');
-    proxy.blackholeAll();
+    rig.proxy.blackholeAll();
     const first = Date.now();
     expect(await outcomeOf(main, first + 1_500)).toEqual({ code: 'DEADLINE_EXCEEDED', retryable: true });
     expect(Date.now() - first).toBeLessThan(3_000); // bounded by its deadline (answered at 1 400 ms), with slack for a loaded machine

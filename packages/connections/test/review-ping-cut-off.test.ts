@@ -10,39 +10,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler, type Context } from '@steadyfn/handler';
-import { closeAll, connections, connectionsRecord } from '../src/index.js';
+import { connections, connectionsRecord } from '../src/index.js';
 import { redis } from '../src/redis.js';
-import { startProxy, type FaultProxy } from './support/proxy.js';
+import { proxiedRedis } from './support/proxied-redis.js';
 
-const port = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379').port);
-let proxy: FaultProxy;
-let direct: Redis;
-beforeAll(async () => {
-  proxy = await startProxy(port);
-  direct = new Redis(port);
-});
-afterAll(async () => {
-  await proxy.close();
-  await direct.quit();
-});
-afterEach(async () => {
-  await closeAll();
-});
+const rig = proxiedRedis();
 
 describe('a silently dead socket under deadlines shorter than pingTimeoutMs', () => {
   it('is rebuilt after a few invocations, each answered within its deadline, instead of failing every invocation', async () => {
     const key = `review-ping-cut:${randomUUID()}`;
-    await direct.set(key, 'v');
-    const handle = redis({ url: `redis://127.0.0.1:${proxy.port}`, name: 'ping-cut' });
+    await rig.direct.set(key, 'v');
+    const handle = redis({ url: `redis://127.0.0.1:${rig.proxy.port}`, name: 'ping-cut' });
     const main = handler(
       { use: [connections({ redis: handle }, { closeOnSigterm: false })], deadlineMarginMs: 100, logSink: () => undefined },
       async (_input, ctx: Context<{ redis: Redis }>) => ({ value: await ctx.redis.get(key), state: connectionsRecord(ctx)?.redis?.state }),
     );
     expect(await main.invoke({}, { deadline: Date.now() + 5_000 })).toEqual({ value: 'v', state: 'new' });
-    const accepted = proxy.accepted;
-    proxy.blackholeAll();
+    const accepted = rig.proxy.accepted;
+    rig.proxy.blackholeAll();
     const outcomes: unknown[] = [];
     for (let i = 0; i < 8; i++) {
       // The next invocation arrives from I/O, as on a platform (not in the same burst of microtasks).
@@ -70,7 +57,7 @@ describe('a silently dead socket under deadlines shorter than pingTimeoutMs', ()
     expect(outcomes.length).toBeLessThanOrEqual(6);
     // One failed check; its rebuild (and more only when a deadline cut a connect) went through the proxy.
     expect(handle.stats.pingFailures).toBe(1);
-    expect(proxy.accepted - accepted).toBeGreaterThanOrEqual(1);
-    expect(proxy.accepted - accepted).toBeLessThanOrEqual(3);
+    expect(rig.proxy.accepted - accepted).toBeGreaterThanOrEqual(1);
+    expect(rig.proxy.accepted - accepted).toBeLessThanOrEqual(3);
   });
 });

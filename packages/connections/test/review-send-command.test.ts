@@ -8,26 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler, type Context } from '@steadyfn/handler';
-import { closeAll, connections } from '../src/index.js';
+import { connections } from '../src/index.js';
 import { redis } from '../src/redis.js';
-import { startProxy, type FaultProxy } from './support/proxy.js';
+import { proxiedRedis } from './support/proxied-redis.js';
 
-const port = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379').port);
-let proxy: FaultProxy;
-let direct: Redis;
-beforeAll(async () => {
-  proxy = await startProxy(port);
-  direct = new Redis(port);
-});
-afterAll(async () => {
-  await proxy.close();
-  await direct.quit();
-});
-afterEach(async () => {
-  await closeAll();
-});
+const rig = proxiedRedis();
 
 type SendCommand = (command: string, ...args: unknown[]) => Promise<unknown>;
 const sendCommand = (r: Redis, ...args: [string, ...unknown[]]): Promise<unknown> => (r as unknown as { send_command: SendCommand }).send_command(...args);
@@ -42,7 +29,7 @@ async function outcomeOf(main: { invoke(input: unknown, options: { deadline: num
 }
 
 function functionOf(name: string, command: string, key: string) {
-  const handle = redis({ url: `redis://127.0.0.1:${proxy.port}`, name });
+  const handle = redis({ url: `redis://127.0.0.1:${rig.proxy.port}`, name });
   return handler({ use: [connections({ redis: handle }, { closeOnSigterm: false })], logSink: () => undefined }, async (_input, ctx: Context<{ redis: Redis }>) =>
     sendCommand(ctx.redis, command, key),
   );
@@ -51,10 +38,10 @@ function functionOf(name: string, command: string, key: string) {
 describe("ctx.redis.send_command (ioredis' alias of call) after a connection reset between invocations", () => {
   it("send_command('GET'), a read, is sent once more on a rebuilt connection and answers, as call('GET') does", async () => {
     const key = `review-send-command:${randomUUID()}`;
-    await direct.set(key, 'v');
+    await rig.direct.set(key, 'v');
     const main = functionOf('send-command-read', 'GET', key);
     expect(await outcomeOf(main)).toBe('v');
-    proxy.resetAll();
+    rig.proxy.resetAll();
     expect(await outcomeOf(main)).toBe('v');
   });
 
@@ -62,9 +49,9 @@ describe("ctx.redis.send_command (ioredis' alias of call) after a connection res
     const key = `review-send-command:${randomUUID()}`;
     const main = functionOf('send-command-write', 'INCR', key);
     expect(await outcomeOf(main)).toBe(1);
-    proxy.resetAll();
+    rig.proxy.resetAll();
     const outcome = await outcomeOf(main);
-    const count = Number(await direct.get(key));
+    const count = Number(await rig.direct.get(key));
     if (typeof outcome === 'object') expect(outcome).toEqual({ code: 'CONNECTION_LOST', retryable: true });
     else expect(outcome).toBe(count);
     expect(count).toBeLessThanOrEqual(2);
