@@ -3,25 +3,13 @@
  * UploadPart is slowed down (`SLOW_PART_MS`) so the kill lands mid-backup. Prints
  * `part <n>` to stdout as each part upload returns.
  */
-import { UploadPartCommand } from '@aws-sdk/client-s3';
 import { MongoClient } from 'mongodb';
 import { mongoSource, snapshotBackup } from '../../src/index.js';
-import { s3Client } from '../s3-client.js';
+import { slowPartsClient } from './slow-parts-client.js';
 
 async function main(): Promise<void> {
   const env = process.env;
-  const s3 = s3Client(env.CHILD_S3_ENDPOINT!);
-  const slowMs = Number(env.SLOW_PART_MS ?? 0);
-  const client = {
-    async send(command: { input: { PartNumber?: number } }, options?: unknown) {
-      const out = await s3.send(command as never, options as never);
-      if (command instanceof UploadPartCommand) {
-        process.stdout.write(`part ${command.input.PartNumber}\n`);
-        await new Promise((r) => setTimeout(r, slowMs));
-      }
-      return out;
-    },
-  };
+  const client = slowPartsClient(env.CHILD_S3_ENDPOINT!, Number(env.SLOW_PART_MS ?? 0));
   const mongo = await MongoClient.connect(env.MONGODB_URI!);
   const job = snapshotBackup({
     source: mongoSource({ db: mongo.db(env.CHILD_DB!), batchSize: 200 }),
