@@ -11,6 +11,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeServers } from './support/gcp-server.js';
 import { CONFORMANCE_ID as ID, CONFORMANCE_RTDB as rtdb, everyWay } from './support/conformance.js';
+import { FIRESTORE_COMPLEX_DOCUMENT } from './support/published.js';
 
 afterAll(closeServers);
 
@@ -74,18 +75,7 @@ describe('Functions Framework conformance inputs: legacy Storage, Pub/Sub and Fi
 
   it('firestore_complex-legacy-input.json (document.write, oldValue {}): an insert — no document before — with every Firestore value type decoded', async () => {
     const { input, ctx } = await everyWay('ffc-firestore_complex-legacy-input.json');
-    expect(input).toEqual({
-      arrayValue: [1, 2],
-      booleanValue: true,
-      doubleValue: 5.5,
-      geoPointValue: { latitude: 51.4543, longitude: -0.9781 },
-      intValue: 50,
-      mapValue: { field1: 'x', field2: ['x', 1] },
-      nullValue: null,
-      referenceValue: 'projects/project-id/databases/(default)/documents/foo/bar/baz/qux',
-      stringValue: 'text',
-      timestampValue: '2020-04-23T14:23:53.241Z',
-    });
+    expect(input).toEqual(FIRESTORE_COMPLEX_DOCUMENT);
     expect(ctx.trigger).toMatchObject({ kind: 'change', source: 'firestore', collection: 'gcf-test', key: 'gcf-test/IH75dRdeYJKd4uuQiqch', op: 'insert', time: '2020-09-29T11:32:00.000Z' });
     expect((ctx.trigger as { before?: unknown }).before).toBeUndefined();
     expect(ctx.deliveryId).toBe(ID);

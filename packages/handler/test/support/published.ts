@@ -80,3 +80,21 @@ export async function runOnAwsEntries(event: unknown, result: (input: unknown, c
   expect(shapes(entry.lines)).toEqual(shapes(root.lines));
   return root;
 }
+
+/**
+ * The document Google's complex Firestore samples hold (the Functions Framework's
+ * `firestore_complex-legacy-input.json` and google-cloudevents' `DocumentEventData-complex.json`):
+ * every Firestore value type, decoded to plain JSON as the function sees it.
+ */
+export const FIRESTORE_COMPLEX_DOCUMENT = Object.freeze({
+  arrayValue: [1, 2],
+  booleanValue: true,
+  doubleValue: 5.5,
+  geoPointValue: { latitude: 51.4543, longitude: -0.9781 },
+  intValue: 50,
+  mapValue: { field1: 'x', field2: ['x', 1] },
+  nullValue: null,
+  referenceValue: 'projects/project-id/databases/(default)/documents/foo/bar/baz/qux',
+  stringValue: 'text',
+  timestampValue: '2020-04-23T14:23:53.241Z',
+});
