@@ -37,6 +37,9 @@ export class ClientLifecycle<T> {
   #nearLimit = false;
   readonly #closing = new Set<Promise<unknown>>();
   readonly #now: () => number;
+  /** Whether a connect of this lifecycle succeeded since it was created or last closed: the next connect is then a rebuild. */
+  #hadClient = false;
+
   /** Whether the idle clock is `Date.now` (no `spec.now`): a caller that has just read it may pass the time in. */
   readonly wallClock: boolean;
 
@@ -165,6 +168,7 @@ export class ClientLifecycle<T> {
         throw signal.reason;
       }
       this.stats.connects++;
+      this.#hadClient = true;
       const entry = { client };
       this.current = entry;
       this.suspect = false;
@@ -286,10 +290,11 @@ export class ClientLifecycle<T> {
     const idleMs = this.lastUsedAt === undefined ? undefined : this.#now() - this.lastUsedAt;
     if (!entry) {
       const joined = this.#joinableConnect !== undefined;
-      const wasUsed = this.lastUsedAt !== undefined;
-      const fresh = await this.connect(wasUsed).wait(signal);
-      if (!joined && wasUsed) this.stats.reconnects++;
-      return this.#lease(fresh.client, wasUsed ? 'reconnected' : 'new', idleMs);
+      // A rebuild only when this instance had a client: a first connect that failed and is tried again is still `new`.
+      const hadClient = this.#hadClient;
+      const fresh = await this.connect(hadClient).wait(signal);
+      if (!joined && hadClient) this.stats.reconnects++;
+      return this.#lease(fresh.client, hadClient ? 'reconnected' : 'new', idleMs);
     }
     if (this.spec.isReady && !this.spec.isReady(entry.client)) {
       // The client already knows its socket is gone: no ping needed to decide.
@@ -308,6 +313,7 @@ export class ClientLifecycle<T> {
     if (pending) await pending.promise.then((entry) => this.discard(entry), () => undefined);
     if (this.current) this.discard(this.current);
     this.lastUsedAt = undefined;
+    this.#hadClient = false;
     this.suspect = false;
     this.#release();
     await Promise.all([...this.#closing]);

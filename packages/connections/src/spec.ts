@@ -152,7 +152,7 @@ export interface ClientStats {
 /** A client and how it was obtained. */
 export interface Lease<T> {
   client: T;
-  /** `new` (first client of this instance), `reused`, `revalidated` (idle past the threshold, ping answered) or `reconnected` (rebuilt). */
+  /** `new` (first client of this instance, even after connects that failed), `reused`, `revalidated` (idle past the threshold, ping answered) or `reconnected` (rebuilt). */
   state: AcquireState;
   /** Milliseconds since the client was last used; undefined for a client never used before. */
   idleMs: number | undefined;
