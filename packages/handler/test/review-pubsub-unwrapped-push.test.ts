@@ -91,6 +91,19 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
     expect(acked.text).toBe('');
   });
 
+  it('keeps the trace context: the traceparent header, else the googclient_traceparent attribute written as a header', async () => {
+    const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const TS = 'congo=t61rcWkgMzE';
+    const seen: Array<[string, string | undefined]> = [];
+    const url = await serve('http', handler({ logSink: () => undefined }, (_input, ctx) => void seen.push([ctx.traceparent, ctx.tracestate])));
+    await request(url).post('/').set(METADATA).set({ traceparent: TP, tracestate: TS }).send('x');
+    await request(url).post('/').set(METADATA).set({ googclient_traceparent: TP, googclient_tracestate: TS }).send('x');
+    expect(seen).toEqual([
+      [TP, TS],
+      [TP, TS],
+    ]);
+  });
+
   it('without write metadata (no x-goog-pubsub-* headers) the push cannot be told from a plain request: it stays http', async () => {
     const seen: Context[] = [];
     const url = await serve('http', handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx)));
