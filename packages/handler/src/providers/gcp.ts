@@ -11,7 +11,7 @@ import { MalformedEventError, toPublicError } from '../errors.js';
 import { bodyFromBytes, decodeBody, headerLists, httpInput, joinHeaderLists, queryFromObject, type RequestBody } from '../http.js';
 import { isRecord as isRec, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
-import { headerEntries, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
+import { headerEntries, renderResult, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
 import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
 import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
 import { anyPayload, base64Payload } from '../message.js';
@@ -23,6 +23,7 @@ import { parseJsonLossless } from '../internal/json.js';
 import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
 import { backgroundCloudEvent, isBackgroundContext } from './gcp-background.js';
 import { readUnparsedBody } from './gcp-unread-body.js';
+import { unwrappedPushInvocation } from './gcp-push.js';
 
 export { isBackgroundContext };
 
@@ -175,10 +176,13 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   };
   response.once?.('close', onClose);
   let outcome: Outcome;
+  let push = false;
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req, await readUnparsedBody(req));
-    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), httpInvocation(req, request, def.body, httpAnswer(def, request.method)));
+    const pushed = unwrappedPushInvocation(req, request, def.body);
+    push = pushed !== undefined;
+    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), pushed ?? httpInvocation(req, request, def.body, httpAnswer(def, request.method)));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
   } finally {
@@ -186,7 +190,18 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   }
   // The function (through ctx.raw) may have answered already; a second answer would throw.
   if (response.headersSent) return;
-  writeResponse(response, responseOf(outcome), isRec(req) ? str(req.method) : undefined);
+  writeResponse(response, push ? pushResponse(def, outcome) : responseOf(outcome), isRec(req) ? str(req.method) : undefined);
+}
+
+/**
+ * The answer to a Pub/Sub push delivered over HTTP: the same decision a CloudEvent delivery's
+ * failure gets (`reportsFailure`), as HTTP. A failure to report is its problem+json (non-2xx,
+ * so Pub/Sub redelivers, then dead-letters); anything else — done, or a terminal failure under
+ * `terminalErrors: 'ack'` — is `204`, which acknowledges the message. The result itself is not
+ * sent: Pub/Sub reads only the status.
+ */
+function pushResponse(def: Definition, outcome: Outcome): HttpResponse {
+  return reportsFailure(def, outcome) ? responseOf(outcome) : renderResult(undefined);
 }
 
 /** CloudEvent `data` as a value: structured mode may carry bytes as `data_base64`. */
