@@ -27,7 +27,7 @@ describe.each(S3_SERVERS)('a restore killed with SIGKILL, on $name', (server) =>
     const tmp = mkdtempSync(join(tmpdir(), 'spoolkill-'));
     const { file, dir } = bundleChild(new URL('./child/restore-child.ts', import.meta.url).href);
     try {
-      await source.collection('orders').insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: i, v: `v${i}` })));
+      await source.collection<{ _id: number; v: string }>('orders').insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: i, v: `v${i}` })));
       expect(await snapshotBackup({ source: mongoSource({ db: source }), target: { client: s3.client, bucket: s3.bucket, prefix: 'sp' } }).run()).toMatchObject({ status: 'complete' });
       const env = { TMPDIR: tmp, CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_PREFIX: 'sp', CHILD_DB: targetName };
 
