@@ -101,10 +101,10 @@ export async function writeStreamObject(
     if (existing?.metadata.sha256 !== digest) throw new StorageError(`stream object ${key} exists with other content`);
   }
   const entry: IndexedObject = { key, timeline, seq, prev, first: first.position, last: last.position, minTime: times[0]!, maxTime: times.at(-1)!, count: records.length, bytes: body.length, sha256: digest };
-  const repeated = await changeIndex(loc, caps, name, timeline, hour, signal, (objects) => {
-    const repeats = objects.some((o) => o.seq === seq && o.key !== key);
-    return { repeated: repeats, objects: objects.some((o) => o.key === key) ? undefined : [...objects, entry] };
-  });
+  const repeated = await changeIndex(loc, caps, name, timeline, hour, signal, (objects) => ({
+    repeated: objects.some((o) => isRepeatOf(o, entry)),
+    objects: objects.some((o) => o.key === key) ? undefined : [...objects, entry],
+  }));
   return { entry, hour, repeated };
 }
 
@@ -115,9 +115,23 @@ export async function writeStreamObject(
  */
 export async function dropRepeats(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, name: string, hour: number, entry: IndexedObject, signal?: AbortSignal): Promise<void> {
   await changeIndex(loc, caps, name, entry.timeline, hour, signal, (objects) => {
-    const kept = objects.filter((o) => o.seq !== entry.seq || o.key === entry.key);
+    const kept = objects.filter((o) => !isRepeatOf(o, entry));
     return { repeated: false, objects: kept.length !== objects.length && kept.some((o) => o.key === entry.key) ? kept : undefined };
   });
+}
+
+/** The object number a stream object's key starts with (NaN for another key). */
+function seqOfKey(key: string): number {
+  return Number(/(\d{12})_[^/]*\.ndjson\.gz$/.exec(key)?.[1] ?? NaN);
+}
+
+/**
+ * Whether `o` is another sink's object of `entry`'s number: another key, the same number (in
+ * its entry and its key) and the same previous position (both sinks continued one checkpoint).
+ * An entry a damaged index gives another number or position is never taken for one.
+ */
+function isRepeatOf(o: Pick<IndexedObject, 'key' | 'seq' | 'prev'>, entry: Pick<IndexedObject, 'key' | 'seq' | 'prev'>): boolean {
+  return o.key !== entry.key && o.seq === entry.seq && o.prev === entry.prev && seqOfKey(o.key) === o.seq && seqOfKey(entry.key) === entry.seq;
 }
 
 /** Reads the hour's index and writes back the entries `change` gives (none: nothing to write), conditionally, retried when another writer came first. */
@@ -145,12 +159,13 @@ async function changeIndex(
 
 /**
  * `objects` (entries of one timeline) without the repeats of an object number that are off the
- * chain: of the entries of number `n`, those whose last position the entries of `n + 1`
- * continue from (all of them from one position), or — for the checkpoint's last object — the
- * checkpoint's position. When none of them is found on the chain (the next object in another
- * hour's index), all are kept: a restore drops a repeat's records by event id.
+ * chain: an entry is dropped only when another entry of its number (see `isRepeatOf`) is on the
+ * chain — its last position is the one the entries of `n + 1` continue from (all of them from
+ * one position), or, for the checkpoint's last object, the checkpoint's position — and it is
+ * not. Otherwise all are kept (the next object in another hour's index; an index whose damage
+ * gave an entry another number): a restore drops a repeat's records by event id.
  */
-export function withoutRepeats<T extends Pick<IndexedObject, 'timeline' | 'seq' | 'prev' | 'last'>>(objects: T[], checkpoint?: { timeline: number; seq: number; position: string | null }): T[] {
+export function withoutRepeats<T extends Pick<IndexedObject, 'key' | 'timeline' | 'seq' | 'prev' | 'last'>>(objects: T[], checkpoint?: { timeline: number; seq: number; position: string | null }): T[] {
   const bySeq = new Map<number, T[]>();
   for (const o of objects) bySeq.set(o.seq, [...(bySeq.get(o.seq) ?? []), o]);
   if (bySeq.size === objects.length) return objects;
@@ -159,10 +174,7 @@ export function withoutRepeats<T extends Pick<IndexedObject, 'timeline' | 'seq' 
     const next = new Set((bySeq.get(o.seq + 1) ?? []).map((n) => n.prev));
     return next.size === 1 && next.has(o.last);
   };
-  return objects.filter((o) => {
-    const same = bySeq.get(o.seq)!;
-    return same.length === 1 || onChain(o) || !same.some(onChain);
-  });
+  return objects.filter((o) => onChain(o) || !bySeq.get(o.seq)!.some((x) => isRepeatOf(x, o) && onChain(x)));
 }
 
 /** The key of an hour's index object. */
