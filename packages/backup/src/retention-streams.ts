@@ -8,7 +8,8 @@
  * A key under `streams/<name>/t<timeline>/<yyyy>/<mm>/<dd>/<hh>/` is an **orphan** when
  * - it is a stream object by its name (`<seq>_<first>_<last>_<sha>.ndjson.gz`; any other key is
  *   left alone), and not listed in that hour's index (`index.json`, read again just before
- *   the delete), and
+ *   the delete; an entry repeating an object number off the chain, a dead sink's, does not
+ *   count: see `withoutRepeats`), and
  * - no live sink can still list it: its timeline is older than the checkpoint's, or it is the
  *   checkpoint's timeline and its object number is at most the checkpoint's `seq`. A sink (it
  *   holds the stream's lease) only ever writes object `seq + 1` of the current timeline, lists
@@ -33,7 +34,7 @@ import { clearCursor, readCursor, saveCursor, type SweepCursor } from './retenti
 import { listUploads } from './s3/multipart.js';
 import { sweepUncheckpointed, type StreamKeys } from './retention-uncheckpointed.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from './stream/checkpoint.js';
-import { hourIndexKey, readHourIndex } from './stream/objects.js';
+import { hourIndexKey, readHourIndex, withoutRepeats } from './stream/objects.js';
 
 /** What the stream sweep did (or, in a dry run, would do). */
 export interface StreamOrphanReport {
@@ -239,7 +240,8 @@ async function sweepPage(loc: S3Location, name: string, folder: string, checkpoi
   // Read once per hour of the page; read again just before each delete.
   const indexed = async (o: Found): Promise<Set<string> | BackupError> => {
     try {
-      return new Set((await readHourIndex(loc, name, o.timeline, o.hour, signal))?.objects.map((e) => e.key) ?? []);
+      // An entry repeating an object number off the chain (a dead sink's) does not keep its object.
+      return new Set(withoutRepeats((await readHourIndex(loc, name, o.timeline, o.hour, signal))?.objects ?? [], checkpoint).map((e) => e.key));
     } catch (error) {
       if (error instanceof BackupError) return error;
       throw error;

@@ -7,7 +7,9 @@
  * snapshot plus the stream reproduces was out of reach until someone re-verified it. The
  * damaged record now counts as not verified (as in retention): the restore uses the newest
  * older verified snapshot, and logs a warning with the key; with none, `PitrTargetError`
- * names the damaged record. FerretDB (:27117), both S3 servers.
+ * names the damaged record. A damaged newer manifest was passed over silently: it is now
+ * logged the same way (its key and the error's code, never its content). FerretDB (:27117),
+ * both S3 servers.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { EJSON } from 'bson';
@@ -86,6 +88,54 @@ describe.each(S3_SERVERS)('point-in-time restore past a damaged verification rec
       expect(await none.listCollections().toArray()).toEqual([]);
     } finally {
       await Promise.all([source.dropDatabase(), target.dropDatabase(), none.dropDatabase(), s3.drop()]);
+    }
+  });
+
+  it('passes over a damaged manifest with a warning naming its key and the error code (never its content)', async () => {
+    const s3 = await freshBucket(server);
+    const source = await freshDb('pdmsrc');
+    const target = await freshDb('pdmdst');
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'pdm' };
+      const orders = source.collection<{ _id: string; v: number }>('orders');
+      const stream = streamBackup({ name: 'orders', target: storage });
+      const put = async (id: string, seq: number) => {
+        const doc = { _id: id, v: seq };
+        await orders.replaceOne({ _id: id }, doc, { upsert: true });
+        const e = envelope(id, seq, doc);
+        await stream.append([e]);
+        return e.occurredAt;
+      };
+      const job = snapshotBackup({ source: mongoSource({ db: source }), target: storage, stream: 'orders' });
+      const snap = async () => {
+        const done = await job.run();
+        if (done.status !== 'complete') throw new Error('snapshot did not complete');
+        await verifyBackup({ backup: { storage, id: done.backupId }, level: 'full' });
+        return done.backupId;
+      };
+      for (const id of ['a', 'b']) await put(id, 1);
+      const older = await snap();
+      await pause(5);
+      await put('a', 2);
+      const newer = await snap();
+      await pause(5);
+      const at = await put('c', 1);
+
+      const manifestKey = `pdm/backups/${newer}/manifest.json`;
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: manifestKey, Body: '{"formatVersion": 1, "secretValue": "hunter' }));
+      const warnings: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+      const log = { debug() {}, info() {}, error() {}, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, ...(fields ? { fields } : {}) }) };
+
+      const report = await pointInTimeRestore({ storage, stream: 'orders', at, target: mongoTarget({ db: target }) }, { log });
+      expect(report.snapshot.backupId).toBe(older);
+      expect(await dump(target)).toEqual(await dump(source));
+      const logged = JSON.stringify(warnings);
+      expect(logged, 'warnings').toContain(`backups/${newer}/manifest.json`);
+      expect(logged).toContain('BACKUP_CORRUPTED');
+      expect(logged).not.toContain('hunter');
+      expect(logged).not.toContain('secretValue');
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
     }
   });
 });

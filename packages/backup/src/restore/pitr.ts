@@ -64,7 +64,7 @@ function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): num
   return ms;
 }
 
-/** A verification record that could not be read as one (its key under the bucket, the error's code). */
+/** A manifest or verification record that could not be read as one (its key under the bucket, the error's code). */
 interface DamagedRecord {
   key: string;
   code: string;
@@ -72,15 +72,18 @@ interface DamagedRecord {
 
 /**
  * The newest snapshot with a stream mark on `stream` whose end is at or before `at`, and the
- * keys of the damaged verification records passed over on the way (those snapshots count as
- * not verified, as retention holds them but never takes one as the point-in-time base).
+ * keys of the damaged manifests and verification records passed over on the way (a damaged
+ * manifest is no candidate; a snapshot with a damaged verification record counts as not
+ * verified, as retention holds it but never takes it as the point-in-time base).
  */
 async function pickSnapshot(loc: S3Location, stream: string, at: number, options: { job?: string; verifiedOnly: boolean }, signal?: AbortSignal): Promise<{ manifest: Manifest | undefined; damaged: DamagedRecord[] }> {
   const damaged: DamagedRecord[] = [];
   const ids = await listBackupIds(loc, signal);
   for (let i = ids.length - 1; i >= 0; i--) {
     const manifest = await loadManifest(loc, ids[i]!, signal).catch((error: unknown) => {
-      // Missing, damaged or of an unknown format: not a candidate. An S3 failure is not an answer.
+      // Missing, damaged or of an unknown format: not a candidate (the last two reported, like a
+      // damaged verification record). An S3 failure is not an answer.
+      if (!signal?.aborted && (error instanceof BackupCorruptedError || error instanceof UnsupportedFormatError)) damaged.push({ key: keys.manifest(loc, ids[i]!), code: error.code });
       if (error instanceof BackupError) return undefined;
       if (signal?.aborted) throw signal.reason ?? error;
       throw new StorageError(`reading the manifest of backup ${ids[i]!} failed (${describeError(error)})`, error);
@@ -139,10 +142,10 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
 
   const checkpoint = await loadStreamCheckpoint(loc, stream, signal);
   const { manifest: snapshot, damaged } = await pickSnapshot(loc, stream, at, { ...(options.job ? { job: options.job } : {}), verifiedOnly: !options.allowUnverified }, signal);
-  const unknown = damaged.length === 0 ? '' : ` (damaged verification record(s), not counted as verified until verifyBackup at 'full' or 'drill' writes a new one: ${damaged.slice(0, 10).map((d) => d.key).join(', ')}${damaged.length > 10 ? ` and ${damaged.length - 10} more` : ''})`;
+  const unknown = damaged.length === 0 ? '' : ` (damaged records passed over — a snapshot whose manifest is damaged is no candidate, one whose verification record is damaged is not counted as verified until verifyBackup at 'full' or 'drill' writes a new one: ${damaged.slice(0, 10).map((d) => d.key).join(', ')}${damaged.length > 10 ? ` and ${damaged.length - 10} more` : ''})`;
   if (!snapshot) throw new PitrTargetError(`no ${options.allowUnverified ? '' : 'verified '}snapshot marked with stream "${stream}" ended at or before ${new Date(at).toISOString()}${unknown}`);
   // Keys and the class of damage only, never the record's content.
-  if (damaged.length > 0) logOf(ctx).warn('point-in-time restore passed over snapshots whose verification record is damaged', { damaged, used: snapshot.backupId });
+  if (damaged.length > 0) logOf(ctx).warn('point-in-time restore passed over snapshots whose manifest or verification record is damaged', { damaged, used: snapshot.backupId });
   const mark = snapshot.start.stream!;
   if (checkpoint.coveredUntil === null || Date.parse(checkpoint.coveredUntil) < at || mark.timeline > checkpoint.timeline) {
     throw new PitrTargetError(`${new Date(at).toISOString()} is past the last streamed change of "${stream}" (covered until ${checkpoint.coveredUntil ?? 'nothing yet'})`);

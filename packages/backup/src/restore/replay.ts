@@ -8,7 +8,7 @@ import { BackupIncompleteError, BackupNotFoundError, StreamPrunedError, Timeline
 import { isPruned, readPruned } from '../stream/pruned.js';
 import type { S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
-import { readHourIndex, readStreamObject, type IndexedObject } from '../stream/objects.js';
+import { readHourIndex, readStreamObject, withoutRepeats, type IndexedObject } from '../stream/objects.js';
 import { readStreamCheckpoint, type StreamCheckpoint } from '../stream/checkpoint.js';
 import type { StreamRecord } from '../stream/types.js';
 import type { ChangeToApply } from './targets.js';
@@ -31,14 +31,15 @@ export async function loadStreamCheckpoint(loc: S3Location, name: string, signal
  */
 export async function timelineObjects(loc: S3Location, checkpoint: StreamCheckpoint, timeline: number, afterSeq: number, signal?: AbortSignal): Promise<IndexedObject[]> {
   const hours = checkpoint.hours.filter((h) => h.timeline === timeline && h.lastSeq > afterSeq);
-  const found: IndexedObject[] = [];
+  let found: IndexedObject[] = [];
   for (const h of hours) {
     const index = await readHourIndex(loc, checkpoint.name, timeline, h.hour, signal);
     if (!index) await throwIfPruned(loc, checkpoint, timeline, hours, signal);
     if (!index) throw new BackupIncompleteError(`stream "${checkpoint.name}": an hourly index is missing`, [{ key: `${keys.streamHour(loc, checkpoint.name, timeline, h.hour)}/index.json`, message: 'missing' }]);
     found.push(...index.objects.filter((o) => o.timeline === timeline && o.seq > afterSeq));
   }
-  found.sort((a, b) => a.seq - b.seq || a.key.localeCompare(b.key));
+  // A number listed twice (a sink killed after its entry, before its checkpoint): the entry on the chain.
+  found = withoutRepeats(found, checkpoint).sort((a, b) => a.seq - b.seq || a.key.localeCompare(b.key));
   const last = timeline === checkpoint.timeline ? checkpoint.seq : Math.max(afterSeq, ...found.map((o) => o.seq));
   const present = new Set(found.map((o) => o.seq));
   const missing: number[] = [];

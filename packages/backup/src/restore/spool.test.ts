@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PartSpool } from './spool.js';
+import { PartSpool, removeStaleSpools } from './spool.js';
 
 describe('PartSpool', () => {
   it('gives back each part as kept, and removes its file when closed', async () => {
@@ -32,6 +33,24 @@ describe('PartSpool', () => {
       expect(await PartSpool.open(join(dir, 'file'))).toBeUndefined();
       expect(await PartSpool.open(join(dir, 'missing'))).toBeUndefined();
       expect(readdirSync(dir)).toEqual(['file']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes the spools of an earlier process with this pid, keeps its own, other hosts’ and other names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spoolstale-'));
+    try {
+      const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+      const earlier = `steadyfn-restore-${host}.${process.pid}.00000000-aaaaaa`;
+      const otherHost = `steadyfn-restore-ffffffff.${process.pid}.00000000-bbbbbb`;
+      for (const name of [earlier, otherHost, 'steadyfn-restore-cccccc']) mkdirSync(join(dir, name));
+      const own = (await PartSpool.open(dir))!;
+      const mine = readdirSync(dir).filter((d) => ![otherHost, 'steadyfn-restore-cccccc'].includes(d));
+      expect(mine).toHaveLength(1);
+      await removeStaleSpools(dir);
+      expect(readdirSync(dir).sort()).toEqual([...mine, otherHost, 'steadyfn-restore-cccccc'].sort());
+      await own.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

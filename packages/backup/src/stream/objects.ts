@@ -5,6 +5,16 @@
  * SHA-256 — and it is written with `If-None-Match: *`, so a retried write of the same records
  * adopts the existing object instead of making a second one. Each hour has an index object
  * listing its objects (position and event-time ranges), so a restore never lists a prefix.
+ *
+ * A sink killed after listing object `n` but before its checkpoint moved past it leaves that
+ * entry behind; the next sink reads the source again from the checkpoint, maybe into other
+ * buffer boundaries (another key), and lists its own object `n` too. Once its checkpoint is
+ * saved (chained by ETag: only one of two sinks continuing the same checkpoint can save), its
+ * entry is the one on the chain, and it removes the other entries of `n` from the index
+ * (`dropRepeats`). Indexes that still list a number twice (a kill between that checkpoint and
+ * the removal, or an index of an older version) are read without the repeats off the chain
+ * (`withoutRepeats`): the entry whose last position the next object continues from (or the
+ * checkpoint's position, for its last object) is the one kept.
  */
 import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
@@ -63,7 +73,9 @@ export function hourOf(time: string): number {
 
 /**
  * Writes `records` as object `seq` of `timeline` and lists it in its hour's index. Resolves to
- * the index entry (the existing object's, when the same object was written before).
+ * the index entry (the existing object's, when the same object was written before), its hour,
+ * and whether the index already listed object `seq` under another key (`repeated`: a dead
+ * sink's entry, to remove with `dropRepeats` once the checkpoint names this one).
  */
 export async function writeStreamObject(
   loc: S3Location,
@@ -74,7 +86,7 @@ export async function writeStreamObject(
   prev: string | null,
   records: StreamRecord[],
   signal?: AbortSignal,
-): Promise<IndexedObject> {
+): Promise<{ entry: IndexedObject; hour: number; repeated: boolean }> {
   const body = gzipSync(Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8'));
   const digest = sha256(body).toString('hex');
   const first = records[0]!;
@@ -89,22 +101,80 @@ export async function writeStreamObject(
     if (existing?.metadata.sha256 !== digest) throw new StorageError(`stream object ${key} exists with other content`);
   }
   const entry: IndexedObject = { key, timeline, seq, prev, first: first.position, last: last.position, minTime: times[0]!, maxTime: times.at(-1)!, count: records.length, bytes: body.length, sha256: digest };
-  await addToIndex(loc, caps, name, timeline, hour, entry, signal);
-  return entry;
+  const repeated = await changeIndex(loc, caps, name, timeline, hour, signal, (objects) => ({
+    repeated: objects.some((o) => isRepeatOf(o, entry)),
+    objects: objects.some((o) => o.key === key) ? undefined : [...objects, entry],
+  }));
+  return { entry, hour, repeated };
 }
 
-async function addToIndex(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, name: string, timeline: number, hour: number, entry: IndexedObject, signal?: AbortSignal): Promise<void> {
+/**
+ * Removes from `hour`'s index every other entry of `entry`'s object number: call it only once
+ * the stream's checkpoint names `entry` (its chained save succeeded), which makes the others a
+ * dead sink's.
+ */
+export async function dropRepeats(loc: S3Location, caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>, name: string, hour: number, entry: IndexedObject, signal?: AbortSignal): Promise<void> {
+  await changeIndex(loc, caps, name, entry.timeline, hour, signal, (objects) => {
+    const kept = objects.filter((o) => !isRepeatOf(o, entry));
+    return { repeated: false, objects: kept.length !== objects.length && kept.some((o) => o.key === entry.key) ? kept : undefined };
+  });
+}
+
+/** The object number a stream object's key starts with (NaN for another key). */
+function seqOfKey(key: string): number {
+  return Number(/(\d{12})_[^/]*\.ndjson\.gz$/.exec(key)?.[1] ?? NaN);
+}
+
+/**
+ * Whether `o` is another sink's object of `entry`'s number: another key, the same number (in
+ * its entry and its key) and the same previous position (both sinks continued one checkpoint).
+ * An entry a damaged index gives another number or position is never taken for one.
+ */
+function isRepeatOf(o: Pick<IndexedObject, 'key' | 'seq' | 'prev'>, entry: Pick<IndexedObject, 'key' | 'seq' | 'prev'>): boolean {
+  return o.key !== entry.key && o.seq === entry.seq && o.prev === entry.prev && seqOfKey(o.key) === o.seq && seqOfKey(entry.key) === entry.seq;
+}
+
+/** Reads the hour's index and writes back the entries `change` gives (none: nothing to write), conditionally, retried when another writer came first. */
+async function changeIndex(
+  loc: S3Location,
+  caps: Pick<S3Capabilities, 'ifMatch' | 'ifNoneMatch'>,
+  name: string,
+  timeline: number,
+  hour: number,
+  signal: AbortSignal | undefined,
+  change: (objects: IndexedObject[]) => { repeated: boolean; objects: IndexedObject[] | undefined },
+): Promise<boolean> {
   const key = hourIndexKey(loc, name, timeline, hour);
   for (let attempt = 0; attempt < 8; attempt++) {
     const found = await getStored(loc, key, hourIndexSchema, { what: 'hourly index', version: 1 }, signal);
     const index: HourIndex = found?.value ?? { formatVersion: 1, name, timeline, hour: new Date(hour).toISOString(), objects: [] };
-    if (index.objects.some((o) => o.key === entry.key)) return;
-    index.objects.push(entry);
-    index.objects.sort((a, b) => a.seq - b.seq || a.key.localeCompare(b.key));
+    const { repeated, objects } = change(index.objects);
+    if (!objects) return repeated;
+    index.objects = objects.sort((a, b) => a.seq - b.seq || a.key.localeCompare(b.key));
     const result = await putConditional(loc, caps, key, found?.etag, JSON.stringify(index), signal ? { signal } : {});
-    if (result.written) return;
+    if (result.written) return repeated;
   }
   throw new StorageError(`the hourly index ${key} kept changing under concurrent writers`);
+}
+
+/**
+ * `objects` (entries of one timeline) without the repeats of an object number that are off the
+ * chain: an entry is dropped only when another entry of its number (see `isRepeatOf`) is on the
+ * chain — its last position is the one the entries of `n + 1` continue from (all of them from
+ * one position), or, for the checkpoint's last object, the checkpoint's position — and it is
+ * not. Otherwise all are kept (the next object in another hour's index; an index whose damage
+ * gave an entry another number): a restore drops a repeat's records by event id.
+ */
+export function withoutRepeats<T extends Pick<IndexedObject, 'key' | 'timeline' | 'seq' | 'prev' | 'last'>>(objects: T[], checkpoint?: { timeline: number; seq: number; position: string | null }): T[] {
+  const bySeq = new Map<number, T[]>();
+  for (const o of objects) bySeq.set(o.seq, [...(bySeq.get(o.seq) ?? []), o]);
+  if (bySeq.size === objects.length) return objects;
+  const onChain = (o: T): boolean => {
+    if (checkpoint && checkpoint.timeline === o.timeline && checkpoint.seq === o.seq) return o.last === checkpoint.position;
+    const next = new Set((bySeq.get(o.seq + 1) ?? []).map((n) => n.prev));
+    return next.size === 1 && next.has(o.last);
+  };
+  return objects.filter((o) => onChain(o) || !bySeq.get(o.seq)!.some((x) => isRepeatOf(x, o) && onChain(x)));
 }
 
 /** The key of an hour's index object. */
