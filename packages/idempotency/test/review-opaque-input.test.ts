@@ -9,11 +9,11 @@
  * record is claimed and before the function runs. On Redis and FerretDB.
  */
 import { randomUUID } from 'node:crypto';
-import { handler } from '@steadyfn/handler';
+import { handler, httpResult } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { canonicalHash, idempotency } from '../src/index.js';
-import { counting, openBackend, silentSink, type Backend, type BackendName } from './support.js';
+import { counting, httpEvent, lambdaContext, openBackend, silentSink, type Backend, type BackendName } from './support.js';
 
 /** An API token kept in a private field, with no `toJSON()`: JSON writes it as `{}`. */
 class Token {
@@ -105,30 +105,36 @@ describe('review: input values JSON writes as {} do not share one input key', ()
         expect(ran).toEqual(['^a+$', '^b+$']);
       });
 
-      it("key 'input': an input it cannot see is a typed 500 naming the field; nothing is claimed and nothing runs", async () => {
+      it("an input it cannot see is a terminal IDEMPOTENCY_INPUT_UNHASHABLE naming the field (key 'input', and an HTTP request's header key); nothing is claimed and nothing runs", async () => {
         const store = counting(backend.store);
         const ran: string[] = [];
-        const main = handler(
-          {
-            name: `tokens-${randomUUID()}`,
-            logSink: silentSink(),
-            input: z.object({ token: z.string().transform((s) => new Token(s)) }),
-            use: [idempotency({ store, ttlMs: 60_000, key: 'input', localCache: false })],
-          },
-          async (input) => {
-            ran.push(input.token.reveal());
-            return { ok: true };
-          },
-        );
-        await expect(main.invoke({ token: 'tok-a' })).rejects.toMatchObject({
-          code: 'IDEMPOTENCY_INPUT_UNHASHABLE',
-          status: 500,
-          retryable: false,
-          issues: [{ field: 'input.token' }],
-        });
-        await expect(main.invoke({ token: 'tok-b' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_INPUT_UNHASHABLE' });
+        const lines: string[] = [];
+        const tokens = (key?: 'input') =>
+          handler(
+            {
+              name: `tokens-${randomUUID()}`,
+              logSink: (line) => lines.push(line),
+              input: z.object({ token: z.string().transform((s) => new Token(s)) }),
+              use: [idempotency({ store, ttlMs: 60_000, localCache: false, ...(key ? { key } : {}) })],
+            },
+            async (input) => {
+              ran.push(input.token.reveal());
+              return httpResult({ status: 201, body: { ok: true } });
+            },
+          );
+        const byInput = tokens('input');
+        await expect(byInput.invoke({ token: 'tok-a' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_INPUT_UNHASHABLE', retryable: false });
+        await expect(byInput.invoke({ token: 'tok-b' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_INPUT_UNHASHABLE', retryable: false });
+        const res = (await tokens().aws(httpEvent({ key: randomUUID(), body: { token: 'tok-c' } }), lambdaContext())) as { statusCode: number; body: string };
+        expect(res.statusCode).toBe(500);
+        expect(JSON.parse(res.body)).toMatchObject({ code: 'IDEMPOTENCY_INPUT_UNHASHABLE' });
         expect(ran).toEqual([]);
         expect(store.total()).toBe(0);
+        // The log names the field under the input (not under the hashed [method, path, input] array), never the value.
+        const failed = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.code === 'IDEMPOTENCY_INPUT_UNHASHABLE');
+        expect(failed).toHaveLength(3);
+        for (const line of failed) expect(line.issues).toEqual([{ field: 'input.token', expected: expect.stringContaining('toJSON()') }]);
+        expect(lines.join('\n')).not.toMatch(/tok-[abc]/);
       });
     });
   }
