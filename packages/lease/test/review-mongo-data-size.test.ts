@@ -66,6 +66,15 @@ describe('MongoDB-wire store: data past one document', () => {
     expect(error).toMatchObject({ code: 'LEASE_REQUEST_INVALID', field: 'request.data' });
   });
 
+  it('a batch claim of maxDataBytes under the longest key (1,024 three-byte characters) fits one document', async () => {
+    const k = '€'.repeat(1024);
+    const owner = token();
+    const largest = 'z'.repeat(MAX_DATA_BYTES);
+    const [claim] = await backend.store.claimMany([{ key: k, owner, leaseMs: 60_000, data: largest }]);
+    expect(claim).toMatchObject({ claimed: true, fence: 1 });
+    expect((await backend.store.get(k))?.data === largest).toBe(true);
+  }, 60_000);
+
   it('a settle with too much data is refused and leaves the holder holding; maxDataBytes itself is stored and read back', async () => {
     expect(backend.mongoStore!.maxDataBytes).toBe(MAX_DATA_BYTES);
     const k = key().padEnd(1024, 'k');
