@@ -14,17 +14,19 @@
 import { nodeCrypto } from '@steadyfn/handler/internal';
 import { IdempotencyInputUnhashableError } from './errors.js';
 
-/** Where a value sits under the root: its key in its parent, and the parent's place. */
-interface At {
-  up: At | undefined;
-  key: string | number;
+/**
+ * A value to write. `json`: it is already a `toJSON()` result, whose own `toJSON` JSON does not
+ * call again. `up` and `key`: its parent's step and its key there (none at the root) — its
+ * place, for the error that refuses it, kept without allocating more than the step itself.
+ */
+interface ValueStep {
+  value: unknown;
+  json?: true;
+  up?: ValueStep;
+  key?: string | number;
 }
 
-/**
- * `json`: the value is already a `toJSON()` result, whose own `toJSON` JSON does not call again.
- * `at`: its place, for the error that refuses it (undefined at the root).
- */
-type Step = { value: unknown; json?: true; at?: At } | { text: string } | { leave: object };
+type Step = ValueStep | { text: string } | { leave: object };
 
 /**
  * The SHA-256 (base64url, 43 characters) of `value`'s canonical text: the same for equal JSON
@@ -205,13 +207,13 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
       if (json !== obj) {
         // What JSON writes for it; the object stays an ancestor while its value is written.
         ancestors.add(obj);
-        stack.push({ leave: obj }, { value: json, json: true, at: step.at });
+        stack.push({ leave: obj }, { value: json, json: true, up: step.up, key: step.key });
         continue;
       }
     }
     if (obj instanceof Number || obj instanceof String || obj instanceof Boolean || obj instanceof BigInt || obj instanceof Symbol) {
       // As JSON writes a boxed primitive: its primitive value (a boxed BigInt or Symbol as the primitive is here).
-      stack.push({ value: obj.valueOf(), json: true, at: step.at });
+      stack.push({ value: obj.valueOf(), json: true, up: step.up, key: step.key });
       continue;
     }
     ancestors.add(obj);
@@ -225,7 +227,7 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
       for (let i = 0; i < obj.length; i++) {
         const item: unknown = obj[i];
         if (i > 0) children.push({ text: ',' });
-        children.push(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? { text: 'null' } : { value: item, at: { up: step.at, key: i } });
+        children.push(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? { text: 'null' } : { value: item, up: step, key: i });
       }
     } else if (obj instanceof Map) {
       open = '#M[';
@@ -235,8 +237,8 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
       for (const [k, item] of obj) {
         if (!first) children.push({ text: ',' });
         first = false;
-        const at: At = { up: step.at, key: typeof k === 'string' || typeof k === 'number' ? k : i };
-        children.push({ value: k, at }, { text: '=>' }, { value: item, at });
+        const key = typeof k === 'string' || typeof k === 'number' ? k : i;
+        children.push({ value: k, up: step, key }, { text: '=>' }, { value: item, up: step, key });
         i++;
       }
     } else if (obj instanceof Set) {
@@ -247,20 +249,20 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
       for (const item of obj) {
         if (!first) children.push({ text: ',' });
         first = false;
-        children.push({ value: item, at: { up: step.at, key: i++ } });
+        children.push({ value: item, up: step, key: i++ });
       }
     } else {
       open = '{';
       close = '}';
       const record = obj as Record<string, unknown>;
       const keys = sortedKeys(record);
-      if (keys.length === 0) refuseOpaque(obj, step.at);
+      if (keys.length === 0) refuseOpaque(obj, step);
       let first = true;
       for (const key of keys) {
         const item = record[key];
         // As JSON does: properties without a JSON value are left out.
         if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-        children.push({ text: `${first ? '' : ','}${JSON.stringify(key)}:` }, { value: item, at: { up: step.at, key } });
+        children.push({ text: `${first ? '' : ','}${JSON.stringify(key)}:` }, { value: item, up: step, key });
         first = false;
       }
     }
@@ -276,16 +278,16 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
  * A plain object — `{}`, a null-prototype object, a plain object from another realm (whose
  * prototype is a root prototype) — is `{}` indeed, and passes.
  */
-function refuseOpaque(obj: object, at: At | undefined): void {
+function refuseOpaque(obj: object, at: ValueStep): void {
   const proto = Object.getPrototypeOf(obj) as object | null;
   if (proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null) return;
   throw new IdempotencyInputUnhashableError(pathOf(at), typeNameOf(proto));
 }
 
-/** The dotted path of a place (`auth.0.token`), empty for the root. */
-function pathOf(at: At | undefined): string {
+/** The dotted path of a step's value (`auth.0.token`), empty for the root. */
+function pathOf(step: ValueStep): string {
   const keys: Array<string | number> = [];
-  for (let a = at; a !== undefined; a = a.up) keys.push(a.key);
+  for (let s: ValueStep | undefined = step; s?.key !== undefined; s = s.up) keys.push(s.key);
   return keys.reverse().join('.');
 }
 
