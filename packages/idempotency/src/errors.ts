@@ -124,7 +124,7 @@ export class IdempotencyInputUnhashableError extends SteadyError {
     super('IDEMPOTENCY_INPUT_UNHASHABLE', 'The input holds a value no idempotency key can be computed from', {
       status: 500,
       retryable: false,
-      issues: [{ field, message: `A ${typeName} with no own fields and no toJSON(): its value cannot be seen`, expected: HASHABLE_EXPECTED }],
+      issues: [{ field, message: `${typeName} instance with no own fields and no toJSON(): its value cannot be seen`, expected: HASHABLE_EXPECTED }],
     });
     this.typeName = typeName;
   }
