@@ -99,6 +99,37 @@ export class IdempotencyKeyAmbiguousError extends SteadyError {
   }
 }
 
+/** What `canonicalHash` can count a value by. */
+export const HASHABLE_EXPECTED = 'JSON data, a Date, Map, Set, RegExp or bytes, or an object with its own fields or a toJSON()';
+
+/**
+ * 500 `IDEMPOTENCY_INPUT_UNHASHABLE`: the input (or a value given to `canonicalHash`) holds an
+ * object whose value cannot be seen — an instance of a class keeping its state in private
+ * fields with no `toJSON()`, a `WeakMap`, a `Promise`, an `Error` — which JSON writes as `{}`.
+ * Hashed as `{}`, two different inputs would share one key and the second be answered the
+ * first one's replay, so it is refused: give the class a `toJSON()` or map it to plain data in
+ * the input schema. A defect of the input's shape, the same on every retry: terminal, and
+ * thrown before any record is claimed. The issue names the field (`input.token`) and the
+ * value's type, never the value.
+ */
+export class IdempotencyInputUnhashableError extends SteadyError {
+  override readonly name = 'IdempotencyInputUnhashableError';
+  /** The name of the refused value's class (`Token`), or `object`. */
+  readonly typeName: string;
+  /**
+   * @param field - dotted path of the value (`input.auth.0.token`); empty for the root.
+   * @param typeName - the name of its class, or `object`.
+   */
+  constructor(field: string, typeName: string) {
+    super('IDEMPOTENCY_INPUT_UNHASHABLE', 'The input holds a value no idempotency key can be computed from', {
+      status: 500,
+      retryable: false,
+      issues: [{ field, message: `${typeName} instance with no own fields and no toJSON(): its value cannot be seen`, expected: HASHABLE_EXPECTED }],
+    });
+    this.typeName = typeName;
+  }
+}
+
 /** 503 `IDEMPOTENCY_STORE_UNAVAILABLE`: the store could not be reached before the function ran. Retryable. */
 export class IdempotencyStoreUnavailableError extends SteadyError {
   override readonly name = 'IdempotencyStoreUnavailableError';

@@ -3,15 +3,30 @@
  * different values hash differently. For JSON values the canonical text is itself JSON
  * (keys sorted), so it is injective; other values get `#`-tagged forms JSON cannot produce. An
  * object with a `toJSON()` (a `URL`, a class keeping its value in private fields) counts as the
- * value that returns, as JSON writes it: its own fields may not hold its value at all.
- * Iterative, so hostile nesting cannot overflow the stack; cycles, BigInt, dates and bytes are
- * encoded instead of throwing.
+ * value that returns, as JSON writes it: its own fields may not hold its value at all. A boxed
+ * primitive counts as its primitive, as JSON writes it. Iterative, so hostile nesting cannot
+ * overflow the stack; cycles, BigInt, dates, regular expressions and bytes are encoded instead
+ * of throwing. An object whose value cannot be seen at all (a class instance with no own fields
+ * and no `toJSON()`: private fields, a `WeakMap`, an `Error`) is refused rather than hashed as
+ * `{}`, where any two such values would meet.
  */
 // Not an ESM import of node:crypto: its namespace loads Web Crypto (~15 ms of a cold start).
 import { nodeCrypto } from '@steadyfn/handler/internal';
+import { IdempotencyInputUnhashableError } from './errors.js';
 
-/** `json`: the value is already a `toJSON()` result, whose own `toJSON` JSON does not call again. */
-type Step = { value: unknown; json?: true } | { text: string } | { leave: object };
+/**
+ * A value to write. `json`: it is already a `toJSON()` result, whose own `toJSON` JSON does not
+ * call again. `up` and `key`: its parent's step and its key there (none at the root) — its
+ * place, for the error that refuses it, kept without allocating more than the step itself.
+ */
+interface ValueStep {
+  value: unknown;
+  json?: true;
+  up?: ValueStep;
+  key?: string | number;
+}
+
+type Step = ValueStep | { text: string } | { leave: object };
 
 /**
  * The SHA-256 (base64url, 43 characters) of `value`'s canonical text: the same for equal JSON
@@ -19,6 +34,8 @@ type Step = { value: unknown; json?: true } | { text: string } | { leave: object
  * custom `key` function to hash part of the input the same way.
  * @example
  * canonicalHash({ b: 1, a: 2 }) === canonicalHash({ a: 2, b: 1 }); // true
+ * @throws IdempotencyInputUnhashableError when `value` holds an object whose value cannot be
+ *   seen (see the module comment), naming its place (`auth.0.token`; empty for the root).
  */
 export function canonicalHash(value: unknown): string {
   // One-shot hashing of the joined text is several times cheaper than a streaming Hash for
@@ -31,7 +48,7 @@ export function sha256(text: string): string {
   return nodeCrypto().hash('sha256', text, 'base64url');
 }
 
-/** The canonical text itself (for tests and debugging). */
+/** The canonical text itself (for tests and debugging). @throws IdempotencyInputUnhashableError as `canonicalHash`. */
 export function canonicalText(value: unknown): string {
   const fast = plainJsonText(value, 0);
   if (fast !== undefined) return fast;
@@ -172,6 +189,11 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
       write(`#d${obj.getTime()}`);
       continue;
     }
+    if (obj instanceof RegExp) {
+      // `/source/flags`: flags are letters after the last `/`, so the pair is told apart; quoted, so it ends where its text does.
+      write(`#r${JSON.stringify(String(obj))}`);
+      continue;
+    }
     if (ArrayBuffer.isView(obj)) {
       write(`#x${Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString('base64')};`);
       continue;
@@ -185,9 +207,14 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
       if (json !== obj) {
         // What JSON writes for it; the object stays an ancestor while its value is written.
         ancestors.add(obj);
-        stack.push({ leave: obj }, { value: json, json: true });
+        stack.push({ leave: obj }, { value: json, json: true, up: step.up, key: step.key });
         continue;
       }
+    }
+    if (obj instanceof Number || obj instanceof String || obj instanceof Boolean || obj instanceof BigInt || obj instanceof Symbol) {
+      // As JSON writes a boxed primitive: its primitive value (a boxed BigInt or Symbol as the primitive is here).
+      stack.push({ value: obj.valueOf(), json: true, up: step.up, key: step.key });
+      continue;
     }
     ancestors.add(obj);
     let open: string;
@@ -200,42 +227,77 @@ function writeCanonical(root: unknown, write: (text: string) => void): void {
       for (let i = 0; i < obj.length; i++) {
         const item: unknown = obj[i];
         if (i > 0) children.push({ text: ',' });
-        children.push(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? { text: 'null' } : { value: item });
+        children.push(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? { text: 'null' } : { value: item, up: step, key: i });
       }
     } else if (obj instanceof Map) {
       open = '#M[';
       close = ']';
       let first = true;
+      let i = 0;
       for (const [k, item] of obj) {
         if (!first) children.push({ text: ',' });
         first = false;
-        children.push({ value: k }, { text: '=>' }, { value: item });
+        const key = typeof k === 'string' || typeof k === 'number' ? k : i;
+        children.push({ value: k, up: step, key }, { text: '=>' }, { value: item, up: step, key });
+        i++;
       }
     } else if (obj instanceof Set) {
       open = '#S[';
       close = ']';
       let first = true;
+      let i = 0;
       for (const item of obj) {
         if (!first) children.push({ text: ',' });
         first = false;
-        children.push({ value: item });
+        children.push({ value: item, up: step, key: i++ });
       }
     } else {
       open = '{';
       close = '}';
       const record = obj as Record<string, unknown>;
+      const keys = sortedKeys(record);
+      if (keys.length === 0) refuseOpaque(obj, step);
       let first = true;
-      for (const key of sortedKeys(record)) {
+      for (const key of keys) {
         const item = record[key];
         // As JSON does: properties without a JSON value are left out.
         if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-        children.push({ text: `${first ? '' : ','}${JSON.stringify(key)}:` }, { value: item });
+        children.push({ text: `${first ? '' : ','}${JSON.stringify(key)}:` }, { value: item, up: step, key });
         first = false;
       }
     }
     write(open);
     stack.push({ leave: obj }, { text: close });
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+}
+
+/**
+ * Throws for an object with no own fields, no `toJSON()` and a class of its own: whatever it
+ * holds (private fields, internal slots) JSON writes as `{}`, so it cannot be told from another.
+ * A plain object — `{}`, a null-prototype object, a plain object from another realm (whose
+ * prototype is a root prototype) — is `{}` indeed, and passes.
+ */
+function refuseOpaque(obj: object, at: ValueStep): void {
+  const proto = Object.getPrototypeOf(obj) as object | null;
+  if (proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null) return;
+  throw new IdempotencyInputUnhashableError(pathOf(at), typeNameOf(proto));
+}
+
+/** The dotted path of a step's value (`auth.0.token`), empty for the root. */
+function pathOf(step: ValueStep): string {
+  const keys: Array<string | number> = [];
+  for (let s: ValueStep | undefined = step; s?.key !== undefined; s = s.up) keys.push(s.key);
+  return keys.reverse().join('.');
+}
+
+/** The name of the class whose prototype `proto` is (code, not data), or `object`. */
+function typeNameOf(proto: object): string {
+  try {
+    const name: unknown = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && /^[\w$]{1,64}$/.test(name) ? name : 'object';
+  } catch {
+    return 'object';
   }
 }
 

@@ -4,6 +4,7 @@ export type { PendingCompletion } from './join.js';
 export type { IdempotencyOptions, IdempotencyState, LocalCacheOptions } from './plugin.js';
 export {
   IdempotencyInProgressError,
+  IdempotencyInputUnhashableError,
   IdempotencyKeyAmbiguousError,
   IdempotencyKeyInvalidError,
   IdempotencyKeyMissingError,

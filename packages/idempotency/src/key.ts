@@ -4,7 +4,7 @@
  */
 import type { Context, Principal, Trigger } from '@steadyfn/handler';
 import { jsonExactNumbers, nodeCrypto } from '@steadyfn/handler/internal';
-import { IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError, IdempotencyScopeInvalidError } from './errors.js';
+import { IdempotencyInputUnhashableError, IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError, IdempotencyScopeInvalidError } from './errors.js';
 import { canonicalHash, canonicalText, sha256 } from './fingerprint.js';
 
 /** The request header a client sends its key in (lower case, as the handler normalises headers). */
@@ -213,17 +213,37 @@ function bodyText(body: string | Buffer | undefined): string | undefined {
  * it; and where the JSON body holds numbers a plain parse rounds (`12345678901234567891` and
  * `…892` both read as `…7000`), their exact values too, so two requests the function cannot
  * tell apart are still two requests. The same for a message whose raw body is JSON.
+ *
+ * @throws IdempotencyInputUnhashableError when the input holds a value that cannot be seen, its field under `input`.
  */
 function inputHash(ctx: Context): string {
   const trigger = ctx.trigger;
   if (trigger.kind !== 'http') {
     const text = bodyText(messageBodyOf(trigger));
     const exact = text === undefined ? undefined : jsonExactNumbers(text);
-    return canonicalHash(exact === undefined ? ctx.input : [ctx.input, exact]);
+    return exact === undefined ? hashOfInput(ctx.input, false) : hashOfInput([ctx.input, exact], true);
   }
   const parts = requestParts(ctx, trigger.request);
   const query = queryOf(trigger.request);
-  return canonicalHash(query === undefined ? parts : withQuery(parts, query));
+  return hashOfInput(query === undefined ? parts : withQuery(parts, query), true);
+}
+
+/**
+ * `canonicalHash(value)`, where `value` is the input itself or (`inWrapper`) an array holding
+ * it with request parts that are plain data: a value it refuses can only be in the input, so
+ * the error names its field under `input` (`input.token`), not under the array.
+ */
+function hashOfInput(value: unknown, inWrapper: boolean): string {
+  try {
+    return canonicalHash(value);
+  } catch (error) {
+    if (!(error instanceof IdempotencyInputUnhashableError)) throw error;
+    const field = error.issues?.[0]?.field ?? '';
+    const dot = field.indexOf('.');
+    // In the array the input is one member (`2.token`): its index is dropped.
+    const inInput = !inWrapper ? field : dot < 0 ? '' : field.slice(dot + 1);
+    throw new IdempotencyInputUnhashableError(inInput === '' ? 'input' : `input.${inInput}`, error.typeName);
+  }
 }
 
 type HttpTriggerRequest = Extract<Trigger, { kind: 'http' }>['request'];
@@ -368,5 +388,5 @@ export function fingerprintsOf(ctx: Context, key: ResolvedKey): { fingerprint: s
   const query = trigger.kind === 'http' ? queryOf(trigger.request) : undefined;
   if (trigger.kind !== 'http' || query === undefined) return { fingerprint: inputHash(ctx) };
   const parts = requestParts(ctx, trigger.request);
-  return { fingerprint: canonicalHash(withQuery(parts, query)), legacy: canonicalHash(parts) };
+  return { fingerprint: hashOfInput(withQuery(parts, query), true), legacy: hashOfInput(parts, true) };
 }

@@ -108,6 +108,22 @@ export function checkBatch<R extends { key: string }>(requests: ReadonlyArray<R>
   });
 }
 
+/**
+ * A checker (`checkClaim`, `checkSettle`) that also refuses `data` longer than `maxBytes` of
+ * UTF-8, for a store whose record has a size limit (a MongoDB document: 16 MiB).
+ */
+export function withDataLimit<R extends { data?: string }>(check: (request: R, field?: string) => R, maxBytes: number, store: string): (request: R, field?: string) => R {
+  return (request, field = 'request') => {
+    const checked = check(request, field);
+    const data = checked.data;
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: only long data is measured.
+    if (data !== undefined && data.length * 3 > maxBytes && Buffer.byteLength(data, 'utf8') > maxBytes) {
+      throw new LeaseRequestError(`${field}.data`, `at most ${maxBytes} bytes of UTF-8 on ${store}`);
+    }
+    return checked;
+  };
+}
+
 /** The key alone, checked (for `get`). */
 export function checkGetKey(key: string): string {
   return checkKey(key, 'key', '');

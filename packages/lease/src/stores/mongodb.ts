@@ -25,7 +25,7 @@ import { ConfigurationError } from '@steadyfn/handler/internal';
 import { LeaseStoreUnsupportedError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewRequest, RenewResult, SettleRequest } from '../types.js';
-import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
+import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle, withDataLimit } from '../validate.js';
 import { serverClock } from './mongodb-clock.js';
 import { docId, errorCode, recordOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
@@ -130,6 +130,12 @@ export interface MongoProbeResult extends ProbeResult {
  */
 export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
   /**
+   * The most `data` a claim or settle may carry, in UTF-8 bytes: 16 MiB less 16 KiB, what one
+   * document (at most 16 MiB of BSON on MongoDB) leaves beside the key, owner and dates. More is
+   * refused before anything is sent (`LeaseRequestError` naming `request.data`).
+   */
+  readonly maxDataBytes: number;
+  /**
    * Creates the index on (key, generation) and, where the server has TTL indexes, the TTL
    * index that deletes records `retainMs` after they end. Run once at deploy time.
    * `{ ttl: false }` on servers without TTL indexes (FerretDB): call `purge()` on a schedule.
@@ -148,6 +154,17 @@ export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
    */
   purge(options?: CallOptions): Promise<{ deleted: number }>;
 }
+
+/**
+ * The most data a record's document holds: a document is at most 16 MiB of BSON
+ * (https://www.mongodb.com/docs/manual/reference/limits/#mongodb-limit-BSON-Document-Size; the
+ * driver refuses a larger `insertMany`, its serializer anything past 17 MiB, which FerretDB would
+ * otherwise store), and its other fields — the key twice (at most 1,024 characters, 3 KiB of
+ * UTF-8, each), the owner and three dates — take under 8 KiB; 16 KiB are left for them.
+ */
+const MAX_DATA_BYTES = 16 * 1024 * 1024 - 16 * 1024;
+const checkSizedClaim = withDataLimit(checkClaim, MAX_DATA_BYTES, 'a MongoDB-wire store (one document)');
+const checkSizedSettle = withDataLimit(checkSettle, MAX_DATA_BYTES, 'a MongoDB-wire store (one document)');
 
 /**
  * A lease store on MongoDB or FerretDB.
@@ -413,17 +430,18 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
     generation(r.key, below.g, below.p, below.d === undefined ? { s: 'h', o: r.owner } : { s: 'h', o: r.owner, d: below.d }, serverNow + clock.uncertaintyMs() + r.leaseMs, serverNow);
 
   const store: MongoLeaseStore = {
+    maxDataBytes: MAX_DATA_BYTES,
     async claim(request, callOptions) {
-      return (await claimBatch([checkClaim(request)], callOptions))[0]!;
+      return (await claimBatch([checkSizedClaim(request)], callOptions))[0]!;
     },
     async claimMany(requests, callOptions) {
-      return claimBatch(checkBatch(requests, checkClaim), callOptions);
+      return claimBatch(checkBatch(requests, checkSizedClaim), callOptions);
     },
     async settle(request, callOptions) {
-      return (await settleBatch([checkSettle(request)], callOptions))[0]!;
+      return (await settleBatch([checkSizedSettle(request)], callOptions))[0]!;
     },
     async settleMany(requests, callOptions) {
-      return settleBatch(checkBatch(requests, checkSettle), callOptions);
+      return settleBatch(checkBatch(requests, checkSizedSettle), callOptions);
     },
     async renew(request, callOptions): Promise<RenewResult> {
       const r = checkRenew(request);
@@ -477,6 +495,7 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
   const typed = <T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => typedCall('mongodb', signal, call);
   return {
     ...typedOperations('mongodb', store),
+    maxDataBytes: MAX_DATA_BYTES,
     ensureIndexes: (callOptions) => typed(callOptions?.signal, () => store.ensureIndexes(callOptions)),
     probe: (callOptions) => typed(callOptions?.signal, () => store.probe(callOptions)),
     purge: (callOptions) => typed(callOptions?.signal, () => store.purge(callOptions)),
