@@ -7,7 +7,9 @@
  *   unchanged sources are kept, changed ones replaced, and the result validated again;
  * - a failed reload: the last good state is served while it is younger than
  *   `maxAgeMs + staleIfErrorMs`, with a warning; after that the failure is thrown. A source
- *   whose reload failed is loaded in full next time, not revalidated by the version kept.
+ *   whose reload failed is loaded in full next time, not revalidated by the version kept —
+ *   until a reload succeeds as a whole (one that failed on another source or the schema does
+ *   not count).
  *
  * Nothing runs in the background: a frozen instance would never finish it.
  */
@@ -263,7 +265,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     return issue;
   }
 
-  async function refresh(prev: Entry | undefined, signal: AbortSignal): Promise<Entry> {
+  async function refresh(prev: Entry | undefined, signal: AbortSignal, gen: number): Promise<Entry> {
     const startedAt = now();
     const results = await Promise.all(names.map((name) => step(name, prev, signal)));
 
@@ -273,10 +275,17 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
       if (r.status === 'failed') {
         failed.add(r.name);
         issues.push(loadIssue(r.name, r.error));
-        unconfirmed.add(r.name);
-      } else unconfirmed.delete(r.name);
+        if (gen === generation) unconfirmed.add(r.name);
+      }
     }
+    // A source's version is trusted again only once the state read with it is installed: a
+    // source read in full in a round that failed elsewhere (another source, the schema) leaves
+    // the last good state, and the version kept with it, as they were — still unproven.
+    const confirm = (): void => {
+      if (gen === generation) for (const r of results) if (r.status !== 'failed') unconfirmed.delete(r.name);
+    };
     if (prev && issues.length === 0 && results.every((r) => r.status === 'unchanged')) {
+      confirm();
       return { ...prev, confirmedAt: startedAt };
     }
 
@@ -310,6 +319,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
       throw new StateError(issues, firstFailure ? { cause: firstFailure.error, terminal } : {});
     }
     if (value === raw) value = { ...raw };
+    confirm();
     return { raw, versions, value: deepFreeze(value), loadedAt: startedAt, confirmedAt: startedAt };
   }
 
@@ -345,7 +355,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     timer?.unref?.();
     const gen = generation;
     const f: Flight = { promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false };
-    f.promise = refresh(prev, controller.signal)
+    f.promise = refresh(prev, controller.signal, gen)
       .then(
         (next) => {
           if (gen === generation) {
