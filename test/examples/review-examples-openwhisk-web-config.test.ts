@@ -45,6 +45,13 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => example?.dispose());
 
+it('examples/openwhisk/index.js takes on a web action exactly the configuration manifest.yaml binds', () => {
+  const index = readFileSync(join(root, 'examples/openwhisk/index.js'), 'utf8');
+  const listed = /const BOUND = \[([^\]]*)\]/.exec(index)?.[1];
+  expect(listed, 'index.js declares BOUND').toBeDefined();
+  expect([...listed!.matchAll(/'([A-Z0-9_]+)'/g)].map((m) => m[1]).sort()).toEqual([...BOUND].sort());
+});
+
 describe.concurrent.each([
   { variant: 'zipped with its node_modules (npm run zip)', build: false },
   { variant: 'bundled with esbuild as CommonJS, sent as code', build: true },
