@@ -179,8 +179,8 @@ it('examples/glue keeps two uploads that differ only in their extension apart: a
     await env.s3.send(new PutObjectCommand({ Bucket: env.id, Key: 'uploads/teapot.png', Body: png, ContentType: 'image/png' }));
     await env.s3.send(new PutObjectCommand({ Bucket: env.id, Key: 'uploads/teapot.jpg', Body: jpeg, ContentType: 'image/jpeg' }));
     const count = (bodies: string[], text: string) => bodies.filter((b) => b.includes(text)).length;
-    await mapQueue(env.sqs, env.uploads.url, env.uploads.arn, lambda(fns.makeThumbnail), (bodies) => count(bodies, 'uploads/teapot.') >= 2);
-    await mapQueue(env.sqs, env.thumbnails.url, env.thumbnails.arn, lambda(fns.recordThumbnail), (bodies) => count(bodies, 'thumbnails/') >= 2);
+    await mapQueue(env.sqs, env.uploads.url, env.uploads.arn, lambda(fns.makeThumbnail), (bodies) => count(bodies, '"Records"') >= 2);
+    await mapQueue(env.sqs, env.thumbnails.url, env.thumbnails.arn, lambda(fns.recordThumbnail), (bodies) => count(bodies, '"Records"') >= 2);
     await mapQueue(env.sqs, env.events.url, env.events.arn, lambda(fns.indexImage), (bodies) => bodies.length >= 1);
     const documents = await env.search().find().toArray();
     expect(documents.map((d) => d.source).sort()).toEqual(['uploads/teapot.jpg', 'uploads/teapot.png']);
