@@ -6,6 +6,10 @@
 // Parameters given at init time (`-e` / `init: true`), which the runtime exports to the
 // environment, work the same way and win.
 const CONFIG = ['REDIS_URL', 'ORDER_EVENTS_QUEUE_URL', 'BACKUP_BUCKET', 'ORDERS_PREFIX', 'OUTBOX_SWEEP_GRACE_MS', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL'];
+// What manifest.yaml binds to the package. On a web action these are the only parameters a
+// request cannot set (`final` protects the bound ones, and passes any other request parameter
+// through), so they are the only configuration a web activation takes from its parameters.
+const BOUND = ['REDIS_URL', 'ORDER_EVENTS_QUEUE_URL', 'BACKUP_BUCKET', 'ORDERS_PREFIX', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
 
 let app;
 
@@ -20,8 +24,12 @@ function action(name) {
   // rejection would put its stack into the activation record.
   return async function (params) {
     const input = {};
+    const web = typeof params?.__ow_method === 'string';
     for (const [key, value] of Object.entries(params ?? {})) {
       if (!CONFIG.includes(key)) input[key] = value;
+      // Any other configuration name in a web activation may be the HTTP client's: dropped, so
+      // a request can neither redirect the AWS clients nor make this container's start fail.
+      else if (web && !BOUND.includes(key)) continue;
       else if (process.env[key] === undefined && typeof value === 'string') process.env[key] = value;
     }
     let functions;

@@ -5,6 +5,7 @@
  * thumbnail a Redis record with its event (outbox), the event a search document in MongoDB
  * (inbox). Unbundled (ESM) and the `npm run build` bundles in ESM and CommonJS.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -159,3 +160,34 @@ describe.concurrent.each([
     }
   }, 240_000);
 });
+
+it('examples/glue keeps two uploads that differ only in their extension apart: a thumbnail, a record and a search document each', async () => {
+  const env = await setUp('same-name');
+  let fns: Record<(typeof FUNCTIONS)[number], LambdaFunction> | undefined;
+  try {
+    const started = await Promise.all(FUNCTIONS.map((name) => startLambda(taskRoots.src!, `index.${name}`, env.env)));
+    fns = Object.fromEntries(FUNCTIONS.map((name, i) => [name, started[i]])) as NonNullable<typeof fns>;
+    const lambda = (fn: LambdaFunction) => async (event: unknown) => {
+      const result = await fn.invoke(event);
+      expect(result.outcome, fn.output()).toBe('response');
+      return result.body as Json;
+    };
+    // The same picture as PNG and as JPEG (encoded with the example's own Jimp).
+    const png = readFileSync(join(example.dir, 'samples/red-teapot.png'));
+    const toJpeg = "import { createJimp } from '@jimp/core'; import jpeg from '@jimp/js-jpeg'; import png from '@jimp/js-png'; const J = createJimp({ formats: [png, jpeg] }); const i = await J.read(Buffer.from(process.argv[1], 'base64')); process.stdout.write((await i.getBuffer('image/jpeg')).toString('base64'));";
+    const jpeg = Buffer.from(execFileSync(process.execPath, ['--input-type=module', '-e', toJpeg, png.toString('base64')], { cwd: example.dir, encoding: 'utf8' }), 'base64');
+    await env.s3.send(new PutObjectCommand({ Bucket: env.id, Key: 'uploads/teapot.png', Body: png, ContentType: 'image/png' }));
+    await env.s3.send(new PutObjectCommand({ Bucket: env.id, Key: 'uploads/teapot.jpg', Body: jpeg, ContentType: 'image/jpeg' }));
+    const count = (bodies: string[], text: string) => bodies.filter((b) => b.includes(text)).length;
+    await mapQueue(env.sqs, env.uploads.url, env.uploads.arn, lambda(fns.makeThumbnail), (bodies) => count(bodies, '"Records"') >= 2);
+    await mapQueue(env.sqs, env.thumbnails.url, env.thumbnails.arn, lambda(fns.recordThumbnail), (bodies) => count(bodies, '"Records"') >= 2);
+    await mapQueue(env.sqs, env.events.url, env.events.arn, lambda(fns.indexImage), (bodies) => bodies.length >= 1);
+    const documents = await env.search().find().toArray();
+    expect(documents.map((d) => d.source).sort()).toEqual(['uploads/teapot.jpg', 'uploads/teapot.png']);
+    expect(new Set(documents.map((d) => d.thumbnail.key)).size).toBe(2);
+    for (const d of documents) expect(await env.object(d.thumbnail.key)).toBeDefined();
+  } finally {
+    if (fns) await Promise.all(Object.values(fns).map((f) => f.stop()));
+    await env.dispose();
+  }
+}, 240_000);

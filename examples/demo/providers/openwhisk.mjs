@@ -10,9 +10,17 @@ export const runtime = 'Apache OpenWhisk: require()d actions, web-action and ala
 
 export async function open(stores) {
   const actions = createRequire(import.meta.url)('../../openwhisk/index.js');
-  // A container has no configuration in its environment: it arrives as bound parameters.
-  const bound = { REDIS_URL: process.env.REDIS_URL, ...stores.env };
-  for (const key of Object.keys(bound)) delete process.env[key];
+  // A container has no configuration in its environment: what the manifest binds arrives as
+  // bound parameters; the names it does not bind (the local S3 endpoint, the sweep's grace)
+  // as init-time parameters, which the runtime exports to the environment (the web action
+  // takes no other configuration from its parameters: examples/openwhisk/README.md).
+  const config = { REDIS_URL: process.env.REDIS_URL, ...stores.env };
+  const INIT = ['AWS_ENDPOINT_URL', 'OUTBOX_SWEEP_GRACE_MS'];
+  const bound = Object.fromEntries(Object.entries(config).filter(([key]) => !INIT.includes(key)));
+  for (const key of Object.keys(config)) {
+    if (INIT.includes(key) && config[key] !== undefined) process.env[key] = config[key];
+    else delete process.env[key];
+  }
   const activate = async (name, params) => {
     process.env.__OW_ACTIVATION_ID = randomUUID().replace(/-/g, '');
     process.env.__OW_ACTION_NAME = `/guest/orders/${name}`;

@@ -10,13 +10,17 @@ import { thumbnail } from './thumbnail.mjs';
 const UPLOADS = 'uploads/';
 const THUMBNAILS = 'thumbnails/';
 
-/** `uploads/red-teapot.png` → the image's id, its title and its thumbnail's key. */
+/**
+ * `uploads/red-teapot.png` → the image's id, its title and its thumbnail's key. The thumbnail
+ * keeps the upload's whole name (a PNG whatever its extension says), so two uploads never
+ * share one: `teapot.jpg` and `teapot.png` are two images.
+ */
 function imageOf(sourceKey) {
-  const name = sourceKey.slice(UPLOADS.length).replace(/\.[a-z0-9]+$/i, '');
+  const file = sourceKey.slice(UPLOADS.length);
   return {
     imageId: `img-${canonicalHash(sourceKey).slice(0, 20)}`,
-    title: name.replace(/[-_./]+/g, ' ').trim(),
-    thumbnailKey: `${THUMBNAILS}${name}.png`,
+    title: file.replace(/\.[a-z0-9]+$/i, '').replace(/[-_./]+/g, ' ').trim(),
+    thumbnailKey: `${THUMBNAILS}${file}`,
   };
 }
 
