@@ -226,10 +226,11 @@ function droppedByJson(value: unknown): string | undefined {
   const kind = (v: unknown): string | undefined => (v === undefined ? 'undefined' : typeof v === 'function' ? 'a function' : typeof v === 'symbol' ? 'a symbol' : undefined);
   const own = kind(value);
   if (own !== undefined) return own;
-  const toJSON = typeof value === 'object' && value !== null ? (value as { toJSON?: unknown }).toJSON : undefined;
-  if (typeof toJSON !== 'function') return undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
   let converted: string | undefined;
   try {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON !== 'function') return undefined;
     converted = kind((toJSON as (key: string) => unknown).call(value, 'payload'));
   } catch {
     return undefined; // the write's JSON.stringify throws it again: "cannot be serialised as JSON"

@@ -40,6 +40,11 @@ describe('a payload JSON turns into nothing', () => {
       symbol: Symbol('s'),
       'toJSON → undefined': { toJSON: () => undefined },
       'toJSON → function': { toJSON: () => () => 1 },
+      'toJSON getter throws': Object.defineProperty({}, 'toJSON', {
+        get() {
+          throw new Error('no');
+        },
+      }),
       money: new Money(250),
       date: new Date(0),
     };
@@ -58,6 +63,10 @@ describe('a payload JSON turns into nothing', () => {
       expect(JSON.parse(lines.at(-1)!)).toMatchObject({ code: 'OUTBOX_EVENT_INVALID', issues: [{ field: 'payload' }] });
       expect(await redis.client.hget(`${redis.prefix}order:{${id}}`, 'touched')).toBeNull();
     }
+    // A toJSON that cannot be read: the write's JSON.stringify reports it (not serialisable), nothing written.
+    const broken = `o-${randomUUID()}`;
+    await expect(touch.invoke({ id: broken, kind: 'toJSON getter throws' }, { deliveryId: randomUUID() })).rejects.toMatchObject({ code: 'OUTBOX_EVENT_INVALID' });
+    expect(await redis.client.hget(`${redis.prefix}order:{${broken}}`, 'touched')).toBeNull();
     expect(await drainQueue(sqs, queue.url)).toEqual([]);
 
     const id = `o-${randomUUID()}`;
