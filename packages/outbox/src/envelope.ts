@@ -177,7 +177,8 @@ const SQS_REFUSED_IN_JSON = /[\uFFFE\uFFFF]/g;
  * schemaVersion and the invocation's metadata. `seq` is left to the atomic write.
  *
  * @throws EventInvalidError for an undeclared type, a bad aggregate id, a payload the schema refuses,
- *   a payload that is `undefined` after parsing (the envelope could not carry it), or a key of the
+ *   a payload that is `undefined` after parsing or that `JSON.stringify` leaves out (a function, a symbol,
+ *   an object whose `toJSON()` gives one of them: the envelope could not carry it), or a key of the
  *   draft (or of `change`) the outbox does not read — `correlationId` and the other fields it fills in included.
  */
 export function prepareEvent(declarations: EventDeclarations, draft: EventDraft, meta: EnvelopeMeta, now: number = Date.now()): PendingEvent {
@@ -190,9 +191,11 @@ export function prepareEvent(declarations: EventDeclarations, draft: EventDraft,
   if (!parsed.success) {
     throw new EventInvalidError(`outbox: payload of ${draft.type} does not match its schema`, { issues: toFieldIssues(parsed.error.issues, 'payload') });
   }
-  // JSON.stringify drops an undefined property: the envelope would go out without `payload`,
-  // which every consumer (parseEnvelope) refuses. `null` or `{}` says "no data".
+  // JSON.stringify drops a property whose value it turns into nothing: the envelope would go
+  // out without `payload`, which every consumer (parseEnvelope) refuses. `null` or `{}` says "no data".
   if (parsed.data === undefined) invalid('payload', `of ${draft.type} is undefined, which JSON cannot carry (use null or {})`, 'a JSON value');
+  const dropped = droppedByJson(parsed.data);
+  if (dropped !== undefined) invalid('payload', `of ${draft.type} is ${dropped}, which JSON.stringify leaves out (use null or {})`, 'a JSON value');
   const event: PendingEvent = {
     id: uuidv7({ msecs: now }),
     type: draft.type,
@@ -212,6 +215,27 @@ export function prepareEvent(declarations: EventDeclarations, draft: EventDraft,
   }
   if (meta.context !== undefined && Object.keys(meta.context).length > 0) event.context = meta.context;
   return event;
+}
+
+/**
+ * What `JSON.stringify` leaves out as a property value (so `payload` would be missing): a
+ * function, a symbol, or an object whose `toJSON()` gives `undefined`, a function or a symbol.
+ * Plain data is not stringified here; only a `toJSON` is called (once more than the write does).
+ */
+function droppedByJson(value: unknown): string | undefined {
+  const kind = (v: unknown): string | undefined => (v === undefined ? 'undefined' : typeof v === 'function' ? 'a function' : typeof v === 'symbol' ? 'a symbol' : undefined);
+  const own = kind(value);
+  if (own !== undefined) return own;
+  if (typeof value !== 'object' || value === null) return undefined;
+  let converted: string | undefined;
+  try {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON !== 'function') return undefined;
+    converted = kind((toJSON as (key: string) => unknown).call(value, 'payload'));
+  } catch {
+    return undefined; // the write's JSON.stringify throws it again: "cannot be serialised as JSON"
+  }
+  return converted === undefined ? undefined : `an object whose toJSON() gives ${converted}`;
 }
 
 const OPS: ReadonlySet<string> = new Set<ChangeOp>(['insert', 'update', 'delete', 'manual']);
