@@ -11,7 +11,7 @@
  * logged the same way (its key and the error's code, never its content). FerretDB (:27117),
  * both S3 servers.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EJSON } from 'bson';
 import type { Db } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,35 @@ const envelope = (id: string, seq: number, after: Record<string, unknown>): Outb
 const dump = async (db: Db): Promise<string[]> => (await db.collection('orders').find({}).toArray()).map((d) => EJSON.stringify(d, { relaxed: false })).sort();
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A MongoDB source whose changes are streamed: `put` writes a document and appends its change (returning its time), `snap` takes a verified snapshot. */
+function history(storage: { client: S3Client; bucket: string; prefix: string }, source: Db) {
+  const orders = source.collection<{ _id: string; v: number }>('orders');
+  const stream = streamBackup({ name: 'orders', target: storage });
+  const job = snapshotBackup({ source: mongoSource({ db: source }), target: storage, stream: 'orders' });
+  return {
+    async put(id: string, seq: number): Promise<string> {
+      const doc = { _id: id, v: seq };
+      await orders.replaceOne({ _id: id }, doc, { upsert: true });
+      const e = envelope(id, seq, doc);
+      await stream.append([e]);
+      return e.occurredAt;
+    },
+    async snap(): Promise<string> {
+      const done = await job.run();
+      if (done.status !== 'complete') throw new Error('snapshot did not complete');
+      await verifyBackup({ backup: { storage, id: done.backupId }, level: 'full' });
+      return done.backupId;
+    },
+  };
+}
+
+/** A logger keeping its warnings. */
+function warningLog() {
+  const warnings: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+  const log = { debug() {}, info() {}, error() {}, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, ...(fields ? { fields } : {}) }) };
+  return { warnings, log };
+}
+
 describe.each(S3_SERVERS)('point-in-time restore past a damaged verification record on $name', (server) => {
   it('uses the older verified snapshot (warning logged); with none, PitrTargetError names the record', async () => {
     const s3 = await freshBucket(server);
@@ -42,22 +71,7 @@ describe.each(S3_SERVERS)('point-in-time restore past a damaged verification rec
     const none = await freshDb('pdvnone');
     try {
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'pdv' };
-      const orders = source.collection<{ _id: string; v: number }>('orders');
-      const stream = streamBackup({ name: 'orders', target: storage });
-      const put = async (id: string, seq: number) => {
-        const doc = { _id: id, v: seq };
-        await orders.replaceOne({ _id: id }, doc, { upsert: true });
-        const e = envelope(id, seq, doc);
-        await stream.append([e]);
-        return e.occurredAt;
-      };
-      const job = snapshotBackup({ source: mongoSource({ db: source }), target: storage, stream: 'orders' });
-      const snap = async () => {
-        const done = await job.run();
-        if (done.status !== 'complete') throw new Error('snapshot did not complete');
-        await verifyBackup({ backup: { storage, id: done.backupId }, level: 'full' });
-        return done.backupId;
-      };
+      const { put, snap } = history(storage, source);
       for (const id of ['a', 'b', 'c']) await put(id, 1);
       const older = await snap();
       await pause(5);
@@ -70,8 +84,7 @@ describe.each(S3_SERVERS)('point-in-time restore past a damaged verification rec
 
       const recordKey = `pdv/backups/${newer}/verification.json`;
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: recordKey, Body: '{"ok": tru' }));
-      const warnings: Array<{ message: string; fields?: Record<string, unknown> }> = [];
-      const log = { debug() {}, info() {}, error() {}, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, ...(fields ? { fields } : {}) }) };
+      const { warnings, log } = warningLog();
 
       const report = await pointInTimeRestore({ storage, stream: 'orders', at, target: mongoTarget({ db: target }) }, { log });
       expect(report.snapshot.backupId).toBe(older);
@@ -97,22 +110,7 @@ describe.each(S3_SERVERS)('point-in-time restore past a damaged verification rec
     const target = await freshDb('pdmdst');
     try {
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'pdm' };
-      const orders = source.collection<{ _id: string; v: number }>('orders');
-      const stream = streamBackup({ name: 'orders', target: storage });
-      const put = async (id: string, seq: number) => {
-        const doc = { _id: id, v: seq };
-        await orders.replaceOne({ _id: id }, doc, { upsert: true });
-        const e = envelope(id, seq, doc);
-        await stream.append([e]);
-        return e.occurredAt;
-      };
-      const job = snapshotBackup({ source: mongoSource({ db: source }), target: storage, stream: 'orders' });
-      const snap = async () => {
-        const done = await job.run();
-        if (done.status !== 'complete') throw new Error('snapshot did not complete');
-        await verifyBackup({ backup: { storage, id: done.backupId }, level: 'full' });
-        return done.backupId;
-      };
+      const { put, snap } = history(storage, source);
       for (const id of ['a', 'b']) await put(id, 1);
       const older = await snap();
       await pause(5);
@@ -123,8 +121,7 @@ describe.each(S3_SERVERS)('point-in-time restore past a damaged verification rec
 
       const manifestKey = `pdm/backups/${newer}/manifest.json`;
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: manifestKey, Body: '{"formatVersion": 1, "secretValue": "hunter' }));
-      const warnings: Array<{ message: string; fields?: Record<string, unknown> }> = [];
-      const log = { debug() {}, info() {}, error() {}, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, ...(fields ? { fields } : {}) }) };
+      const { warnings, log } = warningLog();
 
       const report = await pointInTimeRestore({ storage, stream: 'orders', at, target: mongoTarget({ db: target }) }, { log });
       expect(report.snapshot.backupId).toBe(older);

@@ -11,46 +11,27 @@
  * The server is this file's own on a free port (killed and started again here), never the
  * shared one.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineState, redisHash, redisKey } from '../src/index.js';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
-import { logLines } from './support.js';
+import { logLines, ownRedis } from './support.js';
 
-let server: OwnServer & { url: string };
-let writer: Redis;
-let reader: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  writer = new Redis(server.url, { maxRetriesPerRequest: 1 });
-  reader = new Redis(server.url, { maxRetriesPerRequest: 1 });
-  // Reconnect attempts while the server is down are expected.
-  writer.on('error', () => undefined);
-  reader.on('error', () => undefined);
-});
-
-afterAll(async () => {
-  writer?.disconnect();
-  reader?.disconnect();
-  await server?.dispose();
-});
+const rig = ownRedis();
 
 /** What a deploy script does for each key: the value, then the version bumped after it. */
 async function seedConfig(value: unknown): Promise<void> {
-  await writer.set('{app}:config', JSON.stringify(value));
-  await writer.incr('{app}:config:v');
+  await rig.writer.set('{app}:config', JSON.stringify(value));
+  await rig.writer.incr('{app}:config:v');
 }
 async function seedFlags(maxItems: number): Promise<void> {
-  await writer.multi().hset('{app}:flags', 'maxItems', String(maxItems)).hincrby('{app}:flags', 'version', 1).exec();
+  await rig.writer.multi().hset('{app}:flags', 'maxItems', String(maxItems)).hincrby('{app}:flags', 'version', 1).exec();
 }
 
 function defineApp(clock: () => number, extra: { schema?: boolean } = {}) {
   return defineState({
     sources: {
-      config: redisKey({ client: reader, key: '{app}:config', versionKey: '{app}:config:v' }),
-      flags: redisHash({ client: reader, key: '{app}:flags', versionField: 'version' }),
+      config: redisKey({ client: rig.reader, key: '{app}:config', versionKey: '{app}:config:v' }),
+      flags: redisHash({ client: rig.reader, key: '{app}:flags', versionField: 'version' }),
     },
     ...(extra.schema
       ? { schema: z.object({ config: z.object({ currency: z.string() }), flags: z.object({ maxItems: z.coerce.number().int().positive() }) }).loose() }
@@ -65,15 +46,15 @@ function defineApp(clock: () => number, extra: { schema?: boolean } = {}) {
 
 describe('a Redis store seeded again key by key after losing its data', () => {
   it('a source read in full during a reload that failed on another source is still read in full next time', async () => {
-    await writer.flushall();
+    await rig.writer.flushall();
     let clock = 0;
     const app = defineApp(() => clock);
     await seedConfig({ currency: 'EUR' });
     await seedFlags(10);
     expect(await app.get()).toEqual({ config: { currency: 'EUR' }, flags: { maxItems: '10', version: '1' } });
 
-    await server.stop();
-    await server.start();
+    await rig.server.stop();
+    await rig.server.start();
     clock += 2_000;
     // The store is empty: both sources fail, the last good state is served.
     expect((await app.get()).config).toEqual({ currency: 'EUR' });
@@ -85,8 +66,8 @@ describe('a Redis store seeded again key by key after losing its data', () => {
     expect((await app.get()).config).toEqual({ currency: 'EUR' });
 
     await seedFlags(20);
-    expect(await writer.get('{app}:config:v')).toBe('1');
-    expect(await writer.hget('{app}:flags', 'version')).toBe('1');
+    expect(await rig.writer.get('{app}:config:v')).toBe('1');
+    expect(await rig.writer.hget('{app}:flags', 'version')).toBe('1');
     clock += 2_000;
     expect(await app.get()).toEqual({ config: { currency: 'CHF' }, flags: { maxItems: '20', version: '1' } });
     // And it stays so on the next revalidations.
@@ -95,15 +76,15 @@ describe('a Redis store seeded again key by key after losing its data', () => {
   });
 
   it('a source read in full during a reload the schema refused is still read in full next time', async () => {
-    await writer.flushall();
+    await rig.writer.flushall();
     let clock = 0;
     const app = defineApp(() => clock, { schema: true });
     await seedConfig({ currency: 'EUR' });
     await seedFlags(10);
     expect((await app.get()).config).toEqual({ currency: 'EUR' });
 
-    await server.stop();
-    await server.start();
+    await rig.server.stop();
+    await rig.server.start();
     clock += 2_000;
     expect((await app.get()).config).toEqual({ currency: 'EUR' });
 

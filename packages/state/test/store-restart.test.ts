@@ -8,42 +8,23 @@
  * The server is this file's own on a free port (killed and started again here), never the
  * shared one.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineState, redisKey } from '../src/index.js';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
-import { logLines } from './support.js';
+import { logLines, ownRedis } from './support.js';
 
-let server: OwnServer & { url: string };
-let writer: Redis;
-let reader: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  writer = new Redis(server.url, { maxRetriesPerRequest: 1 });
-  reader = new Redis(server.url, { maxRetriesPerRequest: 1 });
-  // Reconnect attempts while the server is down are expected.
-  writer.on('error', () => undefined);
-  reader.on('error', () => undefined);
-});
-
-afterAll(async () => {
-  writer?.disconnect();
-  reader?.disconnect();
-  await server?.dispose();
-});
+const rig = ownRedis();
 
 /** What a deploy script does: the value, then the version bumped after it. */
 async function seed(value: unknown): Promise<void> {
-  await writer.set('{app}:config', JSON.stringify(value));
-  await writer.incr('{app}:config:v');
+  await rig.writer.set('{app}:config', JSON.stringify(value));
+  await rig.writer.incr('{app}:config:v');
 }
 
 describe('a Redis store that lost its data and was seeded again', () => {
   it('a version number that comes back after the loss is not taken for the version the state was loaded at', async () => {
     let clock = 0;
     const settings = defineState({
-      sources: { config: redisKey({ client: reader, key: '{app}:config', versionKey: '{app}:config:v' }) },
+      sources: { config: redisKey({ client: rig.reader, key: '{app}:config', versionKey: '{app}:config:v' }) },
       maxAgeMs: 1_000,
       staleIfErrorMs: 60_000,
       retryAfterErrorMs: 0,
@@ -53,14 +34,14 @@ describe('a Redis store that lost its data and was seeded again', () => {
     await seed({ currency: 'EUR' });
     expect(await settings.get()).toEqual({ config: { currency: 'EUR' } });
 
-    await server.stop();
-    await server.start();
+    await rig.server.stop();
+    await rig.server.start();
     clock += 2_000;
     // The store is empty: the reload fails and the last good state is served (staleIfErrorMs).
     expect(await settings.get()).toEqual({ config: { currency: 'EUR' } });
 
     await seed({ currency: 'CHF' });
-    expect(await writer.get('{app}:config:v')).toBe('1');
+    expect(await rig.writer.get('{app}:config:v')).toBe('1');
     clock += 2_000;
     expect(await settings.get()).toEqual({ config: { currency: 'CHF' } });
   });

@@ -10,7 +10,9 @@ import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObje
 import { createLogger, type Logger } from '@steadyfn/handler';
 import { Redis } from 'ioredis';
 import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
+import { afterAll, beforeAll } from 'vitest';
 import { requireService } from '../../../test/services/env.js';
+import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { custom } from '../src/index.js';
 
 /** Unique per test run, so concurrent runs never share keys, collections or buckets. */
@@ -23,6 +25,38 @@ export function unique(name: string): string {
 export const TEST_DB = 'steadyfn_state_test';
 
 // ---------------------------------------------------------------- Redis
+
+/** A file's own redis-server (never the shared one) and two clients to it; see `ownRedis`. */
+export interface OwnRedisRig {
+  server: OwnServer & { url: string };
+  /** Seeds keys, as a deploy script would. */
+  writer: Redis;
+  /** The client the state sources read with. */
+  reader: Redis;
+}
+
+/**
+ * A redis-server of this test file on a free port, which its tests may kill and start again,
+ * with a writer and a reader client (one retry per command, reconnect errors expected while it
+ * is down). Registers `beforeAll` / `afterAll`; read the rig's fields inside tests.
+ */
+export function ownRedis(): OwnRedisRig {
+  const rig = {} as OwnRedisRig;
+  beforeAll(async () => {
+    rig.server = await startRedis();
+    rig.writer = new Redis(rig.server.url, { maxRetriesPerRequest: 1 });
+    rig.reader = new Redis(rig.server.url, { maxRetriesPerRequest: 1 });
+    // Reconnect attempts while the server is down are expected.
+    rig.writer.on('error', () => undefined);
+    rig.reader.on('error', () => undefined);
+  });
+  afterAll(async () => {
+    rig.writer?.disconnect();
+    rig.reader?.disconnect();
+    await rig.server?.dispose();
+  });
+  return rig;
+}
 
 export interface RedisOptions {
   host?: string;
