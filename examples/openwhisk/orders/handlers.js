@@ -34,7 +34,9 @@ const createOrder = handler(
     const totalCents = lines.reduce((sum, line) => sum + line.qty * line.priceCents, 0);
     // The order id comes from the customer and the Idempotency-Key, so a retry after a crash
     // lands on the same order, whose write the outbox then refuses to repeat.
-    const header = parseIdempotencyKeyHeader(ctx.trigger.request.headers['idempotency-key']);
+    // The idempotency plugin has already refused a request without one valid Idempotency-Key.
+    const header = ctx.trigger.kind === 'http' ? parseIdempotencyKeyHeader(ctx.trigger.request.headers['idempotency-key'] ?? '') : undefined;
+    if (!header?.ok) throw new TerminalError('IDEMPOTENCY_KEY_MISSING', 'An order needs one valid Idempotency-Key header');
     const orderId = `o-${canonicalHash([order.customerId, header.key]).slice(0, 20)}`;
     const placedAt = new Date().toISOString();
     const record = { status: 'placed', customerId: order.customerId, lines: JSON.stringify(lines), totalCents, placedAt };
