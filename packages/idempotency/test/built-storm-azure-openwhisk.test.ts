@@ -21,15 +21,9 @@
  * retryable one (never INTERNAL) without a stack; every key replays afterwards (none stuck) and
  * every instance answers a new key.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
-import { expectCleanAnswers, expectReplays, expectTypedOutcomes, joinedFailures, plainFailures, readLog, sleep, startFleet, storm, type EffectLine, type Fleet } from './built-storm-fleet.js';
+import { describe, expect, it } from 'vitest';
+import { expectCleanAnswers, expectReplays, expectTypedOutcomes, joinedFailuresAt, killsAndRestarts, plainFailures, readLog, stormRig, storm, type EffectLine } from './built-storm-fleet.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/built-storm-adapters-worker.mjs', import.meta.url));
 const INSTANCES = 4;
@@ -38,56 +32,23 @@ const CALLERS = 3;
 const LEASE_MS = 4_000;
 const DEADLINE_MS = 10_000;
 
-let server: (OwnServer & { url: string }) | undefined;
-let fleet: Fleet | undefined;
-let dir: string | undefined;
-
-afterEach(async () => {
-  fleet?.stop();
-  await server?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  fleet = server = dir = undefined;
-});
+const start = stormRig('built-storm-adapters', { leaseMs: LEASE_MS, deadlineMs: DEADLINE_MS });
 
 type Adapter = 'azure-http' | 'openwhisk-web';
 
 /** Starts the fleet and runs the storm with four mid-invocation kills and one redis restart (after the second kill). */
 async function run(adapter: Adapter, effect: 'joined' | 'plain') {
-  dir = mkdtempSync(join(tmpdir(), 'steadyfn-built-storm-adapters-'));
-  server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
-  const own = server;
-  const env = { STORM_REDIS_URL: own.url, STORM_LOG: join(dir, 'log.ndjson'), STORM_LEASE_MS: String(LEASE_MS), STORM_DEADLINE_MS: String(DEADLINE_MS), STORM_PREFIX: `storm:${randomUUID().slice(0, 8)}:`, STORM_EFFECT: effect, STORM_ADAPTER: adapter };
-  writeFileSync(env.STORM_LOG, '');
-  fleet = await startFleet(env, INSTANCES, WORKER);
-  const instances = fleet;
-  const killed: number[] = [];
-  let restarts = 0;
-  const outcome = await storm(instances, CALLERS, 12, async () => {
-    for (let k = 0; k < 4; k++) {
-      killed.push(await instances.killMidInvocation());
-      if (k === 1) {
-        await own.stop();
-        await sleep(200 + Math.random() * 600);
-        await own.start();
-        restarts++;
-      }
-      await sleep(300 + Math.random() * 400);
-    }
-  });
-  expect(restarts).toBe(1);
-  return { env, fleet: instances, server: own, outcome, killed };
+  const { env, fleet, server } = await start(INSTANCES, { STORM_EFFECT: effect, STORM_ADAPTER: adapter }, WORKER);
+  const { chaos, killed, restarts } = killsAndRestarts({ fleet, server }, 4, (k) => k === 1);
+  const outcome = await storm(fleet, CALLERS, 12, chaos);
+  expect(restarts()).toBe(1);
+  return { env, fleet, server, outcome, killed };
 }
 
 async function joinedStorm(adapter: Adapter): Promise<void> {
   const { env, fleet: instances, server: own, outcome, killed } = await run(adapter, 'joined');
   const settles = readLog(env.STORM_LOG);
-  const redis = new Redis(own.url);
-  let failures: string[];
-  try {
-    failures = await joinedFailures(outcome.keys, settles, async (key) => ({ charged: Number(await redis.get(`effects:${key}`)), applied: await redis.lrange(`applied:${key}`, 0, -1) }));
-  } finally {
-    redis.disconnect();
-  }
+  const failures = await joinedFailuresAt(own.url, outcome.keys, settles);
   const takenOver = outcome.keys.filter((key) => settles.some((s) => s.key === key && (s.fence ?? 0) > 1)).length;
   console.log(
     `joined storm (${adapter}): ${outcome.keys.length} keys × ${CALLERS} callers, ${killed.length} instance kills, 1 redis restart, ${takenOver} keys settled by a takeover, ${outcome.lost} requests lost with a killed instance, retryable answers ${JSON.stringify(Object.fromEntries(outcome.retried))}, ${settles.length} settle attempts`,

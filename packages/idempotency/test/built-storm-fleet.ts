@@ -8,9 +8,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
-import { expect } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect } from 'vitest';
+import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 import { eventually } from '../../../test/support/wait.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/built-storm-worker.mjs', import.meta.url));
@@ -130,6 +134,75 @@ export async function startFleet(env: Record<string, string>, count: number, wor
   };
 }
 
+/** What `stormRig`'s `start` set up: the fleet, the env it runs with, its own redis-server. */
+export interface StormRig {
+  env: Record<string, string> & { STORM_LOG: string; STORM_REDIS_URL: string };
+  fleet: Fleet;
+  server: OwnServer & { url: string };
+}
+
+/**
+ * The parts of one storm, all disposed after each test of the calling file (an `afterEach` is
+ * registered here): its own redis-server (`appendonly yes`, `appendfsync always`, so a SIGKILL
+ * loses no acknowledged write), a fresh log file (`STORM_LOG`) and a fleet of `count` instances
+ * of `worker` with `STORM_REDIS_URL`, `STORM_LOG`, `STORM_LEASE_MS`, `STORM_DEADLINE_MS`, a
+ * fresh `STORM_PREFIX` and `extra` in their environment.
+ */
+export function stormRig(label: string, times: { leaseMs: number; deadlineMs: number }): (count: number, extra?: Record<string, string>, worker?: string) => Promise<StormRig> {
+  let server: (OwnServer & { url: string }) | undefined;
+  let fleet: Fleet | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    fleet?.stop();
+    await server?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    fleet = server = dir = undefined;
+  });
+  return async (count, extra = {}, worker = WORKER) => {
+    dir = mkdtempSync(join(tmpdir(), `steadyfn-${label}-`));
+    server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+    const env: StormRig['env'] = {
+      STORM_REDIS_URL: server.url,
+      STORM_LOG: join(dir, 'log.ndjson'),
+      STORM_LEASE_MS: String(times.leaseMs),
+      STORM_DEADLINE_MS: String(times.deadlineMs),
+      STORM_PREFIX: `storm:${randomUUID().slice(0, 8)}:`,
+      ...extra,
+    };
+    writeFileSync(env.STORM_LOG, '');
+    fleet = await startFleet(env, count, worker);
+    return { env, fleet, server };
+  };
+}
+
+/** SIGKILLs `server` and starts it again on its port after 200–800 ms. */
+export async function restartServer(server: OwnServer): Promise<void> {
+  await server.stop();
+  await sleep(200 + Math.random() * 600);
+  await server.start();
+}
+
+/**
+ * The chaos most storms run: `kills` instances SIGKILLed mid-invocation 300–700 ms apart, the
+ * redis-server restarted (`restartServer`) after each kill whose index `restartAfter` accepts.
+ * `killed` (the victims' pids) and `restarts` fill in as it runs.
+ */
+export function killsAndRestarts(rig: Pick<StormRig, 'fleet' | 'server'>, kills: number, restartAfter: (kill: number) => boolean): { chaos: () => Promise<void>; killed: number[]; restarts: () => number } {
+  const killed: number[] = [];
+  let restarts = 0;
+  const chaos = async (): Promise<void> => {
+    for (let k = 0; k < kills; k++) {
+      killed.push(await rig.fleet.killMidInvocation());
+      if (restartAfter(k)) {
+        await restartServer(rig.server);
+        restarts++;
+      }
+      await sleep(300 + Math.random() * 400);
+    }
+  };
+  return { chaos, killed, restarts: () => restarts };
+}
+
 export interface StormOutcome {
   keys: string[];
   /** The 200 bodies each key's callers got. */
@@ -220,6 +293,16 @@ export const readLog = (path: string): LogLine[] =>
  * highest fence, every attempt with a joinable completion and its own fence. `read` gives a key's
  * count and application list (`recordKeys`: the store keys its attempts logged).
  */
+/** `joinedFailures` of the fixture's joined effect, read from the redis-server at `url` (`effects:<key>`, `applied:<key>`). */
+export async function joinedFailuresAt(url: string, keys: string[], settles: LogLine[]): Promise<string[]> {
+  const redis = new Redis(url);
+  try {
+    return await joinedFailures(keys, settles, async (key) => ({ charged: Number(await redis.get(`effects:${key}`)), applied: await redis.lrange(`applied:${key}`, 0, -1) }));
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export async function joinedFailures(keys: string[], settles: LogLine[], read: (key: string, recordKeys: string[]) => Promise<{ charged: number; applied: string[] }>): Promise<string[]> {
   const failures: string[] = [];
   for (const key of keys) {

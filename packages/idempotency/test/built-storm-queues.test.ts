@@ -18,15 +18,10 @@
  * without running the function; every failed invocation carries a documented retryable code
  * (never INTERNAL); no log line has a stack.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
-import { errorKinds, expectTypedOutcomes, joinedFailures, plainFailures, readLog, sleep, STACK, startFleet, type EffectLine, type Fleet } from './built-storm-fleet.js';
+import { describe, expect, it } from 'vitest';
+import type { OwnServer } from '../../../test/support/servers.js';
+import { errorKinds, expectTypedOutcomes, joinedFailuresAt, killsAndRestarts, plainFailures, readLog, STACK, stormRig, type EffectLine, type Fleet } from './built-storm-fleet.js';
 import { freshOnEvery, queueStorm, redeliverAll, type QueueStormOutcome } from './built-queue-storm.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/built-storm-adapters-worker.mjs', import.meta.url));
@@ -36,44 +31,17 @@ const BATCH = 3;
 const LEASE_MS = 4_000;
 const DEADLINE_MS = 10_000;
 
-let server: (OwnServer & { url: string }) | undefined;
-let fleet: Fleet | undefined;
-let dir: string | undefined;
-
-afterEach(async () => {
-  fleet?.stop();
-  await server?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  fleet = server = dir = undefined;
-});
+const start = stormRig('built-storm-queues', { leaseMs: LEASE_MS, deadlineMs: DEADLINE_MS });
 
 type Adapter = 'lambda-sqs' | 'azure-servicebus';
 
 /** Starts the fleet and runs the queue with four mid-invocation kills and one redis restart (after the second kill). */
 async function run(adapter: Adapter, effect: 'joined' | 'plain'): Promise<{ env: Record<string, string>; fleet: Fleet; server: OwnServer & { url: string }; outcome: QueueStormOutcome; killed: number[] }> {
-  dir = mkdtempSync(join(tmpdir(), 'steadyfn-built-storm-queues-'));
-  server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
-  const own = server;
-  const env = { STORM_REDIS_URL: own.url, STORM_LOG: join(dir, 'log.ndjson'), STORM_LEASE_MS: String(LEASE_MS), STORM_DEADLINE_MS: String(DEADLINE_MS), STORM_PREFIX: `storm:${randomUUID().slice(0, 8)}:`, STORM_EFFECT: effect, STORM_ADAPTER: adapter };
-  writeFileSync(env.STORM_LOG, '');
-  fleet = await startFleet(env, INSTANCES, WORKER);
-  const instances = fleet;
-  const killed: number[] = [];
-  let restarts = 0;
-  const outcome = await queueStorm(instances, 12, BATCH, async () => {
-    for (let k = 0; k < 4; k++) {
-      killed.push(await instances.killMidInvocation());
-      if (k === 1) {
-        await own.stop();
-        await sleep(200 + Math.random() * 600);
-        await own.start();
-        restarts++;
-      }
-      await sleep(300 + Math.random() * 400);
-    }
-  });
-  expect(restarts).toBe(1);
-  return { env, fleet: instances, server: own, outcome, killed };
+  const { env, fleet, server } = await start(INSTANCES, { STORM_EFFECT: effect, STORM_ADAPTER: adapter }, WORKER);
+  const { chaos, killed, restarts } = killsAndRestarts({ fleet, server }, 4, (k) => k === 1);
+  const outcome = await queueStorm(fleet, 12, BATCH, chaos);
+  expect(restarts()).toBe(1);
+  return { env, fleet, server, outcome, killed };
 }
 
 /** What every queue storm must show besides the effects. */
@@ -97,13 +65,7 @@ function summary(adapter: Adapter, outcome: QueueStormOutcome, killed: number[])
 async function joinedStorm(adapter: Adapter): Promise<void> {
   const { env, fleet, server, outcome, killed } = await run(adapter, 'joined');
   const settles = readLog(env.STORM_LOG!);
-  const redis = new Redis(server.url);
-  let failures: string[];
-  try {
-    failures = await joinedFailures(outcome.keys, settles, async (key) => ({ charged: Number(await redis.get(`effects:${key}`)), applied: await redis.lrange(`applied:${key}`, 0, -1) }));
-  } finally {
-    redis.disconnect();
-  }
+  const failures = await joinedFailuresAt(server.url, outcome.keys, settles);
   const takenOver = outcome.keys.filter((key) => settles.some((s) => s.key === key && (s.fence ?? 0) > 1)).length;
   console.log(`joined queue storm, ${summary(adapter, outcome, killed)}, ${takenOver} keys settled by a takeover, ${settles.length} settle attempts`);
   expect(failures).toEqual([]);

@@ -21,15 +21,9 @@
  * CONNECTION_UNAVAILABLE / CONNECTION_LOST, 504 DEADLINE_EXCEEDED) without a stack; no log line
  * carries a stack; every instance answers 200 after the restarts (no dead cached client).
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../../../test/support/wait.js';
-import { expectCleanAnswers, joinedFailures, readLog, sleep, startFleet, storm, type Fleet } from './built-storm-fleet.js';
+import { expectCleanAnswers, joinedFailuresAt, killsAndRestarts, readLog, restartServer, sleep, storm, stormRig } from './built-storm-fleet.js';
 
 const INSTANCES = 6;
 /** Concurrent callers of every key. */
@@ -38,61 +32,22 @@ const CALLERS = 3;
 const LEASE_MS = 4_000;
 const DEADLINE_MS = 10_000;
 
-let server: (OwnServer & { url: string }) | undefined;
-let fleet: Fleet | undefined;
-let dir: string | undefined;
-
-afterEach(async () => {
-  fleet?.stop();
-  await server?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  fleet = server = dir = undefined;
-});
-
-async function setUp(effect: 'joined' | 'plain', adapter: 'aws' | 'gcf' = 'aws'): Promise<{ env: Record<string, string>; fleet: Fleet; server: OwnServer & { url: string } }> {
-  dir = mkdtempSync(join(tmpdir(), 'steadyfn-built-storm-'));
-  server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
-  const env = { STORM_REDIS_URL: server.url, STORM_LOG: join(dir, 'log.ndjson'), STORM_LEASE_MS: String(LEASE_MS), STORM_DEADLINE_MS: String(DEADLINE_MS), STORM_PREFIX: `storm:${randomUUID().slice(0, 8)}:`, STORM_EFFECT: effect, STORM_ADAPTER: adapter };
-  writeFileSync(env.STORM_LOG, '');
-  fleet = await startFleet(env, INSTANCES);
-  return { env, fleet, server };
-}
-
-async function restart(redis: OwnServer): Promise<void> {
-  await redis.stop();
-  await sleep(200 + Math.random() * 600);
-  await redis.start();
-}
+const start = stormRig('built-storm', { leaseMs: LEASE_MS, deadlineMs: DEADLINE_MS });
+const setUp = (effect: 'joined' | 'plain', adapter: 'aws' | 'gcf' = 'aws') => start(INSTANCES, { STORM_EFFECT: effect, STORM_ADAPTER: adapter });
 
 /** The joined storm through `adapter`: instances SIGKILLed mid-invocation, `restartsWanted` redis restarts among six kills. */
 async function joinedStorm(adapter: 'aws' | 'gcf', restartsWanted: 1 | 2): Promise<void> {
   const { env, fleet, server } = await setUp('joined', adapter);
-  const killed: number[] = [];
-  let restarts = 0;
-  const outcome = await storm(fleet, CALLERS, 12, async () => {
-    for (let k = 0; k < 6; k++) {
-      killed.push(await fleet.killMidInvocation());
-      if (restartsWanted === 2 ? k % 3 === 1 : k === 2) {
-        await restart(server);
-        restarts++;
-      }
-      await sleep(300 + Math.random() * 400);
-    }
-  });
+  const { chaos, killed, restarts } = killsAndRestarts({ fleet, server }, 6, (k) => (restartsWanted === 2 ? k % 3 === 1 : k === 2));
+  const outcome = await storm(fleet, CALLERS, 12, chaos);
   const settles = readLog(env.STORM_LOG!);
-  const redis = new Redis(server.url);
-  let failures: string[];
-  try {
-    failures = await joinedFailures(outcome.keys, settles, async (key) => ({ charged: Number(await redis.get(`effects:${key}`)), applied: await redis.lrange(`applied:${key}`, 0, -1) }));
-  } finally {
-    redis.disconnect();
-  }
+  const failures = await joinedFailuresAt(server.url, outcome.keys, settles);
   const takenOver = outcome.keys.filter((key) => settles.some((s) => s.key === key && (s.fence ?? 0) > 1)).length;
   console.log(
-    `joined storm (${adapter}): ${outcome.keys.length} keys × ${CALLERS} callers, ${killed.length} instance kills, ${restarts} redis restarts, ${takenOver} keys settled by a takeover, ${outcome.lost} requests lost with a killed instance, retryable answers ${JSON.stringify(Object.fromEntries(outcome.retried))}, ${settles.length} settle attempts`,
+    `joined storm (${adapter}): ${outcome.keys.length} keys × ${CALLERS} callers, ${killed.length} instance kills, ${restarts()} redis restarts, ${takenOver} keys settled by a takeover, ${outcome.lost} requests lost with a killed instance, retryable answers ${JSON.stringify(Object.fromEntries(outcome.retried))}, ${settles.length} settle attempts`,
   );
   expect(failures).toEqual([]);
-  expect(restarts).toBe(restartsWanted);
+  expect(restarts()).toBe(restartsWanted);
   await expectCleanAnswers(fleet, outcome, CALLERS);
 }
 
@@ -108,7 +63,7 @@ describe('storm on the built packages, redis-server with appendfsync always SIGK
       for (let r = 0; r < 3; r++) {
         // Restart while functions run, between their claims and their completions.
         await eventually(() => fleet.instances.some((i) => i.running > 0), 20_000, 5);
-        await restart(server);
+        await restartServer(server);
         restarts++;
         await sleep(700 + Math.random() * 400);
       }

@@ -16,15 +16,10 @@
  * connections ones, the inbox's 409 `INBOX_IN_PROGRESS`, the outbox's 503
  * `OUTBOX_STORE_UNAVAILABLE`), never INTERNAL; no log line has a stack.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
-import { errorKinds, expectTypedOutcomes, readLog, RETRYABLE, sleep, STACK, startFleet, type Fleet } from '../../idempotency/test/built-storm-fleet.js';
+import { describe, expect, it } from 'vitest';
+import { errorKinds, expectTypedOutcomes, readLog, RETRYABLE, sleep, STACK, killsAndRestarts, stormRig } from '../../idempotency/test/built-storm-fleet.js';
 import { freshOnEvery, queueStorm, redeliverAll } from '../../idempotency/test/built-queue-storm.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/built-inbox-storm-worker.mjs', import.meta.url));
@@ -34,16 +29,7 @@ const BATCH = 3;
 const LEASE_MS = 4_000;
 const DEADLINE_MS = 10_000;
 
-let server: (OwnServer & { url: string }) | undefined;
-let fleet: Fleet | undefined;
-let dir: string | undefined;
-
-afterEach(async () => {
-  fleet?.stop();
-  await server?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  fleet = server = dir = undefined;
-});
+const start = stormRig('built-inbox-storm', { leaseMs: LEASE_MS, deadlineMs: DEADLINE_MS });
 
 /** The events whose effect counter is not 1, with their function runs from `log`. */
 async function appliedOnce(url: string, keys: string[], log: string): Promise<string[]> {
@@ -63,35 +49,17 @@ async function appliedOnce(url: string, keys: string[], log: string): Promise<st
 
 describe('inbox storm on the built packages: duplicates delivered to two instances at once, instances and redis-server SIGKILLed', () => {
   it('SQS batch through the Lambda adapter, effect written through the inbox key: each event applied exactly once', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'steadyfn-built-inbox-storm-'));
-    server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
-    const own = server;
-    const env = { STORM_REDIS_URL: own.url, STORM_LOG: join(dir, 'log.ndjson'), STORM_LEASE_MS: String(LEASE_MS), STORM_DEADLINE_MS: String(DEADLINE_MS), STORM_PREFIX: `storm:${randomUUID().slice(0, 8)}:` };
-    writeFileSync(env.STORM_LOG, '');
-    fleet = await startFleet(env, INSTANCES, WORKER);
-    const instances = fleet;
-    const killed: number[] = [];
-    let restarts = 0;
-    const outcome = await queueStorm(instances, 12, BATCH, async () => {
-      for (let k = 0; k < 4; k++) {
-        killed.push(await instances.killMidInvocation());
-        if (k === 1) {
-          await own.stop();
-          await sleep(200 + Math.random() * 600);
-          await own.start();
-          restarts++;
-        }
-        await sleep(300 + Math.random() * 400);
-      }
-    });
+    const { env, fleet: instances, server: own } = await start(INSTANCES, {}, WORKER);
+    const { chaos, killed, restarts } = killsAndRestarts({ fleet: instances, server: own }, 4, (k) => k === 1);
+    const outcome = await queueStorm(instances, 12, BATCH, chaos);
     const failures = await appliedOnce(own.url, outcome.keys, env.STORM_LOG);
     const runs = readLog(env.STORM_LOG).filter((l) => l.effect);
     const lines = instances.every.flatMap((i) => i.stderr);
     console.log(
-      `inbox storm: ${outcome.keys.length} events (each delivered to two instances at once), ${outcome.deliveries} message deliveries, ${outcome.failedDeliveries} failed and redelivered, ${outcome.lost} batches lost with ${killed.length} killed instances, ${restarts} redis restart, ${runs.length} function runs`,
+      `inbox storm: ${outcome.keys.length} events (each delivered to two instances at once), ${outcome.deliveries} message deliveries, ${outcome.failedDeliveries} failed and redelivered, ${outcome.lost} batches lost with ${killed.length} killed instances, ${restarts()} redis restart, ${runs.length} function runs`,
     );
     console.log(errorKinds(lines));
-    expect(restarts).toBe(1);
+    expect(restarts()).toBe(1);
     expect(failures).toEqual([]);
     expect(outcome.unexpected, 'answers outside the documented ones, or messages stuck on the queue').toEqual([]);
     expect(lines.filter((line) => STACK.test(line)), 'log lines with a stack').toEqual([]);
