@@ -20,11 +20,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeaseStoreUnavailableError, mongoLeaseStore, redisLeaseStore, type ClaimRequest, type LeaseStore, type MongoLeaseStore } from '../src/index.js';
+import { LeaseStoreUnavailableError, redisLeaseStore, type ClaimRequest, type LeaseStore } from '../src/index.js';
 import { requireService } from '../../../test/services/env.js';
 import { startReplyCutProxy, type ReplyCutProxy } from '../../../test/support/reply-cut-proxy.js';
+import { INSERT, proxiedMongo } from './support/proxied-mongo.js';
 import { proxiedRedis } from './support/proxied-redis.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
 import { failLostReplies } from '../../connections/src/clients/cluster-replies.js';
@@ -189,43 +189,17 @@ describe('redisLeaseStore (Redis Cluster): a claim whose reply is lost after the
 });
 
 describe('mongoLeaseStore (FerretDB): a settle whose insert landed and whose reply was lost, sent again', () => {
-  /** The bytes of an `insert` command's first field (BSON string element named `insert`). */
-  const INSERT = '\u0002insert\u0000';
-  let proxy: ReplyCutProxy;
-  let proxied: MongoClient;
-  let direct: MongoClient;
-
-  beforeAll(async () => {
-    await requireService('mongodb');
-    const target = new URL(process.env.MONGODB_URI!);
-    proxy = await startReplyCutProxy(Number(target.port));
-    proxied = await new MongoClient(`mongodb://127.0.0.1:${proxy.port}/?directConnection=true`, { serverSelectionTimeoutMS: 5_000 }).connect();
-    direct = await new MongoClient(process.env.MONGODB_URI!).connect();
-  });
-  afterAll(async () => {
-    await proxied?.close().catch(() => undefined);
-    await direct?.close();
-    await proxy?.close();
-  });
-
-  async function stores(): Promise<{ cutStore: MongoLeaseStore; check: MongoLeaseStore }> {
-    const name = `settle${randomUUID().replaceAll('-', '')}`;
-    const cutStore = mongoLeaseStore({ collection: proxied.db('lease_claim_throws').collection(name) });
-    const check = mongoLeaseStore({ collection: direct.db('lease_claim_throws').collection(name) });
-    await cutStore.probe();
-    await check.probe();
-    return { cutStore, check };
-  }
+  const rig = proxiedMongo('lease_claim_throws');
 
   for (const done of [true, false]) {
     it(`settle (${done ? 'done' : 'release'}): the first send fails as LEASE_STORE_UNAVAILABLE, its resend answers true`, async () => {
-      const { cutStore, check } = await stores();
+      const { cutStore, check } = await rig.stores();
       const key = `order-${randomUUID()}`;
       const owner = `first-${randomUUID()}`;
       const claim = await cutStore.claim({ key, owner, leaseMs: 60_000 });
       if (!claim.claimed) throw new Error('not claimed');
       const settle = done ? { key, owner, fence: claim.fence, data: 'sent', keepMs: 60_000 } : { key, owner, fence: claim.fence };
-      proxy.on(INSERT, 'cut');
+      rig.proxy.on(INSERT, 'cut');
       expect(await failure(cutStore.settle(settle))).toBeInstanceOf(LeaseStoreUnavailableError);
       // The insert landed: the key is generation fence + 1, done (or released).
       expect(await check.get(key)).toEqual(done ? expect.objectContaining({ state: 'done', fence: claim.fence + 1, data: 'sent' }) : undefined);

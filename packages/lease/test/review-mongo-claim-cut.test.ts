@@ -13,41 +13,12 @@
  * fail instead.
  */
 import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeaseStoreUnavailableError, mongoLeaseStore, type ClaimResult, type MongoLeaseStore } from '../src/index.js';
-import { startReplyCutProxy, type ReplyCutProxy } from '../../../test/support/reply-cut-proxy.js';
-
-/** The bytes of an `insert` command's first field (BSON string element named `insert`). */
-const INSERT = '\u0002insert\u0000';
+import { describe, expect, it } from 'vitest';
+import { LeaseStoreUnavailableError, type ClaimResult } from '../src/index.js';
+import { INSERT, proxiedMongo } from './support/proxied-mongo.js';
 
 describe('mongoLeaseStore: a claim whose insert the network cuts (FerretDB behind a resetting proxy)', () => {
-  let proxy: ReplyCutProxy;
-  let proxied: MongoClient;
-  let direct: MongoClient;
-
-  beforeAll(async () => {
-    const target = new URL(process.env.MONGODB_URI!);
-    proxy = await startReplyCutProxy(Number(target.port));
-    proxied = await new MongoClient(`mongodb://127.0.0.1:${proxy.port}/?directConnection=true`, { serverSelectionTimeoutMS: 5_000 }).connect();
-    direct = await new MongoClient(process.env.MONGODB_URI!).connect();
-  });
-
-  afterAll(async () => {
-    await proxied?.close().catch(() => undefined);
-    await direct?.close();
-    await proxy?.close();
-  });
-
-  /** A store through the proxy and one straight to the server, on a fresh collection; both probed (the probe inserts too). */
-  async function stores(): Promise<{ cutStore: MongoLeaseStore; check: MongoLeaseStore }> {
-    const name = `cut${randomUUID().replaceAll('-', '')}`;
-    const cutStore = mongoLeaseStore({ collection: proxied.db('lease_claim_cut').collection(name) });
-    const check = mongoLeaseStore({ collection: direct.db('lease_claim_cut').collection(name) });
-    await cutStore.probe();
-    await check.probe();
-    return { cutStore, check };
-  }
+  const rig = proxiedMongo('lease_claim_cut');
 
   /** The call's outcome: its results, or its error. */
   async function settle<T>(call: Promise<T>): Promise<{ value?: T; error?: unknown }> {
@@ -63,14 +34,14 @@ describe('mongoLeaseStore: a claim whose insert the network cuts (FerretDB behin
     for (const many of [true, false]) {
       const call = many ? 'claimMany' : 'claim';
       it(`${call}: ${how} → LEASE_STORE_UNAVAILABLE, nothing held by the owner, the next delivery claims every key at the next fence`, async () => {
-        const { cutStore, check } = await stores();
+        const { cutStore, check } = await rig.stores();
         const keys = many ? ['order-1', 'order-2', 'order-3'] : ['order-1'];
         const owner = `first-${randomUUID()}`;
         const requests = keys.map((key) => ({ key, owner, leaseMs: 60_000, data: 'delivery-1' }));
-        const cutsBefore = proxy.cuts;
-        proxy.on(INSERT, mode);
+        const cutsBefore = rig.proxy.cuts;
+        rig.proxy.on(INSERT, mode);
         const outcome = await settle<ClaimResult[]>(many ? cutStore.claimMany(requests) : cutStore.claim(requests[0]!).then((r) => [r]));
-        expect(proxy.cuts).toBe(cutsBefore + 1);
+        expect(rig.proxy.cuts).toBe(cutsBefore + 1);
 
         // Never a claim the server does not hold: every key answered claimed is held by the owner, read straight from the server.
         if (outcome.value) {
@@ -95,11 +66,11 @@ describe('mongoLeaseStore: a claim whose insert the network cuts (FerretDB behin
 
   // The same reading in the settle path: a settleMany whose insertMany never reached the server answered `true` for every key.
   it('settleMany: the insert never reached the server → LEASE_STORE_UNAVAILABLE, never "settled" for a record still held', async () => {
-    const { cutStore, check } = await stores();
+    const { cutStore, check } = await rig.stores();
     const keys = ['order-1', 'order-2', 'order-3'];
     const owner = `first-${randomUUID()}`;
     const claims = await cutStore.claimMany(keys.map((key) => ({ key, owner, leaseMs: 60_000 })));
-    proxy.on(INSERT, 'drop');
+    rig.proxy.on(INSERT, 'drop');
     const outcome = await settle(cutStore.settleMany(claims.map((c, i) => ({ key: keys[i]!, owner, fence: c.claimed ? c.fence : 0, data: 'sent', keepMs: 60_000 }))));
     if (outcome.value) for (const [i, ok] of outcome.value.entries()) if (ok) expect(await check.get(keys[i]!)).toMatchObject({ state: 'done', data: 'sent' });
     expect(outcome.error).toBeInstanceOf(LeaseStoreUnavailableError);
