@@ -7,23 +7,12 @@
  * Against moto (S3).
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireService } from '../../../test/services/env.js';
+import { describe, expect, it } from 'vitest';
 import { defineState, s3Ndjson, StateError } from '../src/index.js';
-import { createBucket, dropBucket, s3Client, unique, type S3RequestLog } from './support.js';
+import { ownBucket, unique } from './support.js';
 
-let s3: S3RequestLog;
-const bucket = unique('ndjsonpos').toLowerCase();
-
-beforeAll(async () => {
-  await requireService('s3');
-  s3 = s3Client();
-  await createBucket(s3.client, bucket);
-});
-
-afterAll(async () => {
-  if (s3) await dropBucket(s3.client, bucket).catch(() => undefined);
-});
+const rig = ownBucket('ndjsonpos');
+const { bucket } = rig;
 
 // [body, the broken line (from 1), the offset of its first wrong character within the line]
 const broken: Array<[string, number, number]> = [
@@ -38,8 +27,8 @@ const broken: Array<[string, number, number]> = [
 describe('a broken NDJSON line is reported by line and position, not quoted', () => {
   it.each(broken)('s3Ndjson %j', async (body, line, at) => {
     const key = `${unique('obj')}.ndjson`;
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-    const error = await defineState({ sources: { rows: s3Ndjson({ client: s3.client, bucket, key }) } })
+    await rig.s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    const error = await defineState({ sources: { rows: s3Ndjson({ client: rig.s3.client, bucket, key }) } })
       .get()
       .then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(StateError);

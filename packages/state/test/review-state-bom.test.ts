@@ -6,57 +6,40 @@
  * ignore it); it is skipped now. Against moto (S3) and the shared Redis.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireService } from '../../../test/services/env.js';
+import { describe, expect, it } from 'vitest';
 import { defineState, redisKey, s3Json, s3Ndjson } from '../src/index.js';
-import { createBucket, dropBucket, redisClient, s3Client, unique, type S3RequestLog } from './support.js';
+import { ownBucket, unique } from './support.js';
 
 const BOM = '\uFEFF';
-let s3: S3RequestLog;
-let redis: Redis;
-const bucket = unique('bom').toLowerCase();
-const redisKeys: string[] = [];
-
-beforeAll(async () => {
-  await Promise.all([requireService('s3'), requireService('redis')]);
-  s3 = s3Client();
-  await createBucket(s3.client, bucket);
-  redis = await redisClient();
-});
-
-afterAll(async () => {
-  if (s3) await dropBucket(s3.client, bucket).catch(() => undefined);
-  if (redisKeys.length) await redis?.del(...redisKeys);
-  redis?.disconnect();
-});
+const rig = ownBucket('bom', { redis: true });
+const { bucket, redisKeys } = rig;
 
 describe('a UTF-8 byte order mark before the JSON', () => {
   it('s3Json', async () => {
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'config.json', Body: Buffer.from(`${BOM}{"retries":3}`, 'utf8') }));
-    const cache = defineState({ sources: { config: s3Json({ client: s3.client, bucket, key: 'config.json' }) } });
+    await rig.s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'config.json', Body: Buffer.from(`${BOM}{"retries":3}`, 'utf8') }));
+    const cache = defineState({ sources: { config: s3Json({ client: rig.s3.client, bucket, key: 'config.json' }) } });
     expect(await cache.get()).toEqual({ config: { retries: 3 } });
   });
 
   it('s3Ndjson', async () => {
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'plans.ndjson', Body: Buffer.from(`${BOM}{"id":1}\r\n{"id":2}\r\n`, 'utf8') }));
-    const cache = defineState({ sources: { plans: s3Ndjson({ client: s3.client, bucket, key: 'plans.ndjson' }) } });
+    await rig.s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'plans.ndjson', Body: Buffer.from(`${BOM}{"id":1}\r\n{"id":2}\r\n`, 'utf8') }));
+    const cache = defineState({ sources: { plans: s3Ndjson({ client: rig.s3.client, bucket, key: 'plans.ndjson' }) } });
     expect(await cache.get()).toEqual({ plans: [{ id: 1 }, { id: 2 }] });
   });
 
   it('redisKey (json)', async () => {
     const key = unique('bom');
     redisKeys.push(key);
-    await redis.set(key, `${BOM}{"retries":4}`);
-    const cache = defineState({ sources: { config: redisKey({ client: redis, key }) } });
+    await rig.redis.set(key, `${BOM}{"retries":4}`);
+    const cache = defineState({ sources: { config: redisKey({ client: rig.redis, key }) } });
     expect(await cache.get()).toEqual({ config: { retries: 4 } });
   });
 
   it('a mark inside the text is still refused (only the leading one is not text)', async () => {
     const key = unique('bom-inside');
     redisKeys.push(key);
-    await redis.set(key, `{"retries":${BOM}4}`);
-    const cache = defineState({ sources: { config: redisKey({ client: redis, key }) } });
+    await rig.redis.set(key, `{"retries":${BOM}4}`);
+    const cache = defineState({ sources: { config: redisKey({ client: rig.redis, key }) } });
     await expect(cache.get()).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE' });
   });
 });

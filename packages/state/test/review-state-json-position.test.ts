@@ -6,29 +6,12 @@
  * in a file of thousands of lines. Against moto (S3) and the shared Redis.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireService } from '../../../test/services/env.js';
+import { describe, expect, it } from 'vitest';
 import { defineState, redisKey, s3Json, StateError } from '../src/index.js';
-import { createBucket, dropBucket, redisClient, s3Client, unique, type S3RequestLog } from './support.js';
+import { ownBucket, unique } from './support.js';
 
-let s3: S3RequestLog;
-let redis: Redis;
-const bucket = unique('jsonpos').toLowerCase();
-const redisKeys: string[] = [];
-
-beforeAll(async () => {
-  await Promise.all([requireService('s3'), requireService('redis')]);
-  s3 = s3Client();
-  await createBucket(s3.client, bucket);
-  redis = await redisClient();
-});
-
-afterAll(async () => {
-  if (s3) await dropBucket(s3.client, bucket).catch(() => undefined);
-  if (redisKeys.length) await redis?.del(...redisKeys);
-  redis?.disconnect();
-});
+const rig = ownBucket('jsonpos', { redis: true });
+const { bucket, redisKeys } = rig;
 
 async function failureOf(load: () => Promise<unknown>): Promise<string> {
   const error = await load().then(() => undefined, (e: unknown) => e);
@@ -48,8 +31,8 @@ const broken: Array<[string, number]> = [
 describe('a broken JSON body is reported by position, not quoted', () => {
   it.each(broken)('s3Json %j', async (body, at) => {
     const key = `${unique('obj')}.json`;
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-    const message = await failureOf(() => defineState({ sources: { config: s3Json({ client: s3.client, bucket, key }) } }).get());
+    await rig.s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    const message = await failureOf(() => defineState({ sources: { config: s3Json({ client: rig.s3.client, bucket, key }) } }).get());
     expect(message).toContain(`is not valid JSON (at character ${at})`);
     expect(message).not.toContain('hunter2');
   });
@@ -57,8 +40,8 @@ describe('a broken JSON body is reported by position, not quoted', () => {
   it.each(broken)('redisKey %j', async (body, at) => {
     const key = unique('key');
     redisKeys.push(key);
-    await redis.set(key, body);
-    const message = await failureOf(() => defineState({ sources: { config: redisKey({ client: redis, key }) } }).get());
+    await rig.redis.set(key, body);
+    const message = await failureOf(() => defineState({ sources: { config: redisKey({ client: rig.redis, key }) } }).get());
     expect(message).toContain(`(at character ${at})`);
     expect(message).not.toContain('hunter2');
   });

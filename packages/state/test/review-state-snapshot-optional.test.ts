@@ -6,23 +6,12 @@
  * state). `optional: false` now fails the load naming the object; the default stays a missing
  * object meaning no snapshot yet. Against moto.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireService } from '../../../test/services/env.js';
+import { describe, expect, it } from 'vitest';
 import { defineState, hydrate, s3Snapshot, type EventStore } from '../src/index.js';
-import { createBucket, dropBucket, s3Client, unique, type S3RequestLog } from './support.js';
+import { ownBucket } from './support.js';
 
-let s3: S3RequestLog;
-const bucket = unique('snap-optional').toLowerCase();
-
-beforeAll(async () => {
-  await requireService('s3');
-  s3 = s3Client();
-  await createBucket(s3.client, bucket);
-});
-
-afterAll(async () => {
-  if (s3) await dropBucket(s3.client, bucket).catch(() => undefined);
-});
+const rig = ownBucket('snap-optional');
+const { bucket } = rig;
 
 /** Events kept in memory: 1 … 3, positions 1 … 3. */
 const events: EventStore<number, number> = {
@@ -34,7 +23,7 @@ const sum = (snapshotOptional: boolean | undefined) =>
   defineState({
     sources: {
       total: hydrate({
-        snapshot: s3Snapshot<number, number>({ client: s3.client, bucket, key: 'missing.json', ...(snapshotOptional === undefined ? {} : { optional: snapshotOptional }) }),
+        snapshot: s3Snapshot<number, number>({ client: rig.s3.client, bucket, key: 'missing.json', ...(snapshotOptional === undefined ? {} : { optional: snapshotOptional }) }),
         events,
         initial: () => 0,
         reducer: (total, n) => total + n,

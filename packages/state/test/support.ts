@@ -279,6 +279,38 @@ export async function dropBucket(client: S3Client, bucket: string): Promise<void
   await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
 
+/** What `ownBucket` set up; read `s3` and `redis` inside tests (set once `beforeAll` ran). */
+export interface OwnBucketRig {
+  s3: S3RequestLog;
+  /** The bucket, created on the shared S3 before the file's tests and dropped after them. */
+  bucket: string;
+  /** With `redis: true`: a client to the shared Redis. */
+  redis: Redis;
+  /** Keys a test wrote on the shared Redis: deleted after the file's tests. */
+  redisKeys: string[];
+}
+
+/**
+ * A bucket of the test file's own on the shared S3 (`unique(name)`), and with `redis: true`
+ * a client to the shared Redis; registers `beforeAll` (which also requires the services) and
+ * `afterAll` (which drops the bucket and the listed keys).
+ */
+export function ownBucket(name: string, options: { redis?: boolean } = {}): OwnBucketRig {
+  const rig = { bucket: unique(name).toLowerCase(), redisKeys: [] as string[] } as OwnBucketRig;
+  beforeAll(async () => {
+    await Promise.all([requireService('s3'), ...(options.redis ? [requireService('redis')] : [])]);
+    rig.s3 = s3Client();
+    await createBucket(rig.s3.client, rig.bucket);
+    if (options.redis) rig.redis = await redisClient();
+  });
+  afterAll(async () => {
+    if (rig.s3) await dropBucket(rig.s3.client, rig.bucket).catch(() => undefined);
+    if (rig.redisKeys.length) await rig.redis?.del(...rig.redisKeys);
+    rig.redis?.disconnect();
+  });
+  return rig;
+}
+
 /** A clock for the staleness contract that tests move by hand. */
 export function manualClock(start = 1_000_000): { now: () => number; advance(ms: number): void } {
   let t = start;
