@@ -1,11 +1,14 @@
 /**
  * What `s3()` and `sqs()` share: an AWS SDK v3 client built once per instance with
- * `AWS_CLIENT_DEFAULTS`, closed with `destroy()`, and no thaw check (the SDK speaks HTTP,
- * opens a new socket when a kept-alive one is gone and retries socket errors itself).
+ * `AWS_CLIENT_DEFAULTS`, closed with `destroy()`, and no thaw ping (the SDK speaks HTTP, opens a
+ * new socket when a kept-alive one is gone and retries socket errors itself). Its idle kept-alive
+ * sockets are closed before a request that comes after it idled past `idleThresholdMs`.
  */
+import type { Socket } from 'node:net';
 import { ConfigurationError } from '@steadyfn/handler/internal';
 import { makeHandle } from '../handle.js';
 import type { ClientHandle } from '../spec.js';
+import { HANDLE_DEFAULTS } from '../validate.js';
 import { useDriver } from './load.js';
 import { AWS_CLIENT_DEFAULTS, factoryOptions, handleOptions, type HandleOptions } from './options.js';
 
@@ -35,6 +38,7 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
           client.destroy();
           throw err;
         }
+        closeStaleSockets(client, o.idleThresholdMs ?? HANDLE_DEFAULTS.idleThresholdMs, o.now ?? Date.now);
         return client;
       },
       close: (client) => client.destroy(),
@@ -73,5 +77,53 @@ async function checkResolvable(owner: string, client: object): Promise<void> {
         cause: err,
       });
     }
+  }
+}
+
+/** The parts of an SDK v3 client `closeStaleSockets` uses (all public: `middlewareStack`, `HttpHandler#httpHandlerConfigs`). */
+interface SdkClient {
+  middlewareStack?: { add(middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: { step: 'build'; name: string; override: boolean }): void };
+  config?: { requestHandler?: { httpHandlerConfigs?(): { httpAgent?: unknown; httpsAgent?: unknown } } };
+}
+
+/**
+ * Before a request that comes more than `idleMs` after the client's last one started or ended,
+ * closes the client's idle kept-alive sockets (those of its Node `http(s).Agent`s waiting for
+ * reuse; never one in use), so the request opens a new one. The SDK's Node handler has no socket
+ * timeout by default: a kept-alive socket that died silently while the instance was frozen (a NAT
+ * mapping or firewall state expired; nothing sent a reset) would take the request and wait for an
+ * answer until the invocation's deadline (test/review-aws-idle-sockets.test.ts). No round trip:
+ * within `idleMs` the request reuses its socket as before. A request handler without Node agents
+ * (a fetch handler) is left alone.
+ *
+ * @param now - The handle's clock (epoch ms), as for its own idle time.
+ */
+function closeStaleSockets(client: object, idleMs: number, now: () => number): void {
+  const sdk = client as SdkClient;
+  if (sdk.middlewareStack === undefined) return;
+  let lastActive: number | undefined;
+  sdk.middlewareStack.add(
+    (next) => async (args) => {
+      const at = now();
+      if (lastActive !== undefined && at - lastActive > idleMs) closeFreeSockets(sdk);
+      lastActive = at;
+      try {
+        return await next(args);
+      } finally {
+        lastActive = now();
+      }
+    },
+    // The build step runs once per send, before the retry middleware (finalizeRequest).
+    { step: 'build', name: 'steadyfnCloseStaleSockets', override: true },
+  );
+}
+
+/** Destroys the sockets the client's agents keep alive for reuse (`Agent#freeSockets`); Node skips destroyed ones. */
+function closeFreeSockets(client: SdkClient): void {
+  const configs = client.config?.requestHandler?.httpHandlerConfigs?.();
+  for (const agent of [configs?.httpAgent, configs?.httpsAgent]) {
+    const free = (agent as { freeSockets?: unknown } | undefined)?.freeSockets;
+    if (typeof free !== 'object' || free === null) continue;
+    for (const sockets of Object.values(free as Record<string, Socket[] | undefined>)) for (const socket of sockets ?? []) socket.destroy();
   }
 }

@@ -1,8 +1,9 @@
 /**
- * `s3()`: an S3Client built once per instance. There is no thaw check: the SDK speaks HTTP,
+ * `s3()`: an S3Client built once per instance. There is no thaw ping: the SDK speaks HTTP,
  * opens a new socket when a kept-alive one is gone, and retries ECONNRESET itself, so a
- * ping would only add a round trip. A client that still fails with a connection error is
- * rebuilt before its next use.
+ * ping would only add a round trip. After the client idled past `idleThresholdMs`, its idle
+ * kept-alive sockets (maybe silently dead after a freeze) are closed before the next request.
+ * A client that still fails with a connection error is rebuilt before its next use.
  */
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { ClientHandle } from '../spec.js';

@@ -1,6 +1,7 @@
 /**
- * `sqs()`: an SQSClient built once per instance. Like S3 it has no thaw check (HTTP; the
- * SDK reconnects and retries socket errors itself).
+ * `sqs()`: an SQSClient built once per instance. Like S3 it has no thaw ping (HTTP; the
+ * SDK reconnects and retries socket errors itself); after it idled past `idleThresholdMs`, its
+ * idle kept-alive sockets are closed before the next request.
  */
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { ClientHandle } from '../spec.js';
