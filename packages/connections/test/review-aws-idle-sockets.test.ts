@@ -17,12 +17,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ListQueuesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { closeAll, connections } from '../src/index.js';
 import { s3 } from '../src/s3.js';
 import { sqs } from '../src/sqs.js';
 import { requireService } from '../../../test/services/env.js';
+import { eventually } from '../../../test/support/wait.js';
 import { startProxy, type FaultProxy } from './support/proxy.js';
 
 const region = 'us-east-1';
@@ -82,6 +83,22 @@ describe('an AWS client whose kept-alive socket went silently dead while the ins
     clock += 600_000;
     proxy.blackholeAll();
     await expect(invoke()).resolves.toBe('listed');
+    expect(proxy.accepted).toBe(2);
+  });
+
+  it('a socket in use is never closed: a long poll in flight when a request after the threshold comes answers normally', async () => {
+    await requireService('sqs-alt');
+    const proxy = await proxyTo('SQS_ALT_ENDPOINT');
+    let clock = 0;
+    const url = (await (await sqs({ name: 'review-sqs-setup', config: { endpoint: process.env.SQS_ALT_ENDPOINT, region } }).get()).send(new CreateQueueCommand({ QueueName: `review-idle-${randomUUID().slice(0, 8)}` }))).QueueUrl!;
+    // maxAttempts 1: the SDK would otherwise send a poll whose socket was closed once more, and hide it.
+    const queue = sqs({ name: 'review-sqs-in-use', now: () => clock, config: { endpoint: `http://127.0.0.1:${proxy.port}`, region, maxAttempts: 1 } });
+    const client = await queue.get();
+    const poll = client.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 2 })); // an empty queue: answers after 2 s
+    await eventually(() => proxy.accepted === 1); // the poll holds its socket
+    clock += 600_000; // and started longer ago than the threshold
+    await expect(client.send(new ListQueuesCommand({}))).resolves.toBeDefined();
+    await expect(poll).resolves.toMatchObject({ $metadata: { httpStatusCode: 200 } });
     expect(proxy.accepted).toBe(2);
   });
 });
