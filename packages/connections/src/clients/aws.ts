@@ -31,7 +31,8 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
     {
       ...handleOptions(o, owner),
       async create() {
-        const client = build(await useDriver(owner, pkg, driver), { ...AWS_CLIENT_DEFAULTS, ...o.config } as Config);
+        const sdk = await useDriver(owner, pkg, driver);
+        const client = buildClient(owner, () => build(sdk, { ...AWS_CLIENT_DEFAULTS, ...o.config } as Config));
         try {
           await checkResolvable(owner, client);
         } catch (err) {
@@ -45,6 +46,28 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
     },
     owner,
   );
+}
+
+const REGION_EXPECTED = 'a region: config.region, AWS_REGION or AWS_DEFAULT_REGION';
+
+/**
+ * Runs the SDK client's constructor. It does no I/O, so what it throws is about the configuration
+ * — `config.region: ''` gives "Region is missing" — and is a terminal `ConfigurationError` carrying
+ * the SDK's message (field `config.region` when it is about the region, else `config`), not a
+ * retryable `CONNECTION_UNAVAILABLE` on every invocation.
+ */
+function buildClient<C>(owner: string, build: () => C): C {
+  try {
+    return build();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.slice(0, 160) : String(err);
+    const region = /region/i.test(reason);
+    throw new ConfigurationError(`${owner}(): the AWS SDK rejected option "config${region ? '.region' : ''}": ${reason}`, {
+      field: region ? 'config.region' : 'config',
+      expected: region ? REGION_EXPECTED : 'a configuration the AWS SDK accepts',
+      cause: err,
+    });
+  }
 }
 
 /** The SDK's resolved configuration providers this checks (SDK v3 clients' `config`). */
@@ -73,7 +96,7 @@ async function checkResolvable(owner: string, client: object): Promise<void> {
       const reason = err instanceof Error ? err.message.slice(0, 160) : String(err);
       throw new ConfigurationError(`${owner}(): the AWS SDK cannot use option "config.${field}": ${reason}`, {
         field: `config.${field}`,
-        expected: field === 'region' ? 'a region: config.region, AWS_REGION or AWS_DEFAULT_REGION' : 'an endpoint URL (https://…)',
+        expected: field === 'region' ? REGION_EXPECTED : 'an endpoint URL (https://…)',
         cause: err,
       });
     }
