@@ -5,7 +5,8 @@
  * then failed with a bare `Error` ("Region is missing") or `TypeError` (`ERR_INVALID_URL`),
  * which the invocation answered as the retryable `INTERNAL`, logged as `"cause":"Error"` with
  * nothing an operator could act on. They are the same terminal `CONFIG_INVALID` as the other
- * factories' bad configuration now, at first use, naming the option, and nothing is sent.
+ * factories' bad configuration now, at first use, naming the option, and nothing is sent. So is
+ * a `config` the SDK's constructor throws on (`region: ''`), which was `CONNECTION_UNAVAILABLE`.
  */
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
@@ -66,6 +67,16 @@ describe('AWS clients with a configuration the SDK cannot use', () => {
     const { outcome, lines } = await run(s3({ name: 'review-s3-endpoint', config: { endpoint: 'not a url', region: 'us-east-1' } }), new ListBucketsCommand({}));
     expect(outcome).toMatchObject({ code: 'CONFIG_INVALID', retryable: false });
     expect(lines.find((l) => l.msg === 'invocation failed')).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.endpoint' });
+  });
+
+  it.each([
+    ['s3', () => s3({ name: 'review-s3-empty-region', config: { region: '', endpoint: process.env.S3_ENDPOINT, forcePathStyle: true } }), new ListBucketsCommand({})],
+    ['sqs', () => sqs({ name: 'review-sqs-empty-region', config: { region: '', endpoint: process.env.SQS_ENDPOINT } }), new ListQueuesCommand({})],
+  ] as const)('%s(): an empty config.region (the SDK constructor throws "Region is missing") is a terminal CONFIG_INVALID naming config.region, not a retryable CONNECTION_UNAVAILABLE', async (_name, make, command) => {
+    const { outcome, lines } = await run(make(), command);
+    expect(outcome).toMatchObject({ code: 'CONFIG_INVALID', retryable: false });
+    expect(lines.find((l) => l.msg === 'invocation failed')).toMatchObject({ code: 'CONFIG_INVALID', field: 'config.region' });
+    expect(lines.find((l) => l.msg === 'connections: client cannot be created')?.reason).toMatch(/Region is missing/);
   });
 
   it('a usable configuration still sends (moto)', async () => {

@@ -1,11 +1,14 @@
 /**
  * What `s3()` and `sqs()` share: an AWS SDK v3 client built once per instance with
- * `AWS_CLIENT_DEFAULTS`, closed with `destroy()`, and no thaw check (the SDK speaks HTTP,
- * opens a new socket when a kept-alive one is gone and retries socket errors itself).
+ * `AWS_CLIENT_DEFAULTS`, closed with `destroy()`, and no thaw ping (the SDK speaks HTTP, opens a
+ * new socket when a kept-alive one is gone and retries socket errors itself). Its idle kept-alive
+ * sockets are closed before a request that comes after it idled past `idleThresholdMs`.
  */
+import type { Socket } from 'node:net';
 import { ConfigurationError } from '@steadyfn/handler/internal';
 import { makeHandle } from '../handle.js';
 import type { ClientHandle } from '../spec.js';
+import { HANDLE_DEFAULTS } from '../validate.js';
 import { useDriver } from './load.js';
 import { AWS_CLIENT_DEFAULTS, factoryOptions, handleOptions, type HandleOptions } from './options.js';
 
@@ -28,19 +31,43 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
     {
       ...handleOptions(o, owner),
       async create() {
-        const client = build(await useDriver(owner, pkg, driver), { ...AWS_CLIENT_DEFAULTS, ...o.config } as Config);
+        const sdk = await useDriver(owner, pkg, driver);
+        const client = buildClient(owner, () => build(sdk, { ...AWS_CLIENT_DEFAULTS, ...o.config } as Config));
         try {
           await checkResolvable(owner, client);
         } catch (err) {
           client.destroy();
           throw err;
         }
+        closeStaleSockets(client, o.idleThresholdMs ?? HANDLE_DEFAULTS.idleThresholdMs, o.now ?? Date.now);
         return client;
       },
       close: (client) => client.destroy(),
     },
     owner,
   );
+}
+
+const REGION_EXPECTED = 'a region: config.region, AWS_REGION or AWS_DEFAULT_REGION';
+
+/**
+ * Runs the SDK client's constructor. It does no I/O, so what it throws is about the configuration
+ * — `config.region: ''` gives "Region is missing" — and is a terminal `ConfigurationError` carrying
+ * the SDK's message (field `config.region` when it is about the region, else `config`), not a
+ * retryable `CONNECTION_UNAVAILABLE` on every invocation.
+ */
+function buildClient<C>(owner: string, build: () => C): C {
+  try {
+    return build();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.slice(0, 160) : String(err);
+    const region = /region/i.test(reason);
+    throw new ConfigurationError(`${owner}(): the AWS SDK rejected option "config${region ? '.region' : ''}": ${reason}`, {
+      field: region ? 'config.region' : 'config',
+      expected: region ? REGION_EXPECTED : 'a configuration the AWS SDK accepts',
+      cause: err,
+    });
+  }
 }
 
 /** The SDK's resolved configuration providers this checks (SDK v3 clients' `config`). */
@@ -69,9 +96,57 @@ async function checkResolvable(owner: string, client: object): Promise<void> {
       const reason = err instanceof Error ? err.message.slice(0, 160) : String(err);
       throw new ConfigurationError(`${owner}(): the AWS SDK cannot use option "config.${field}": ${reason}`, {
         field: `config.${field}`,
-        expected: field === 'region' ? 'a region: config.region, AWS_REGION or AWS_DEFAULT_REGION' : 'an endpoint URL (https://…)',
+        expected: field === 'region' ? REGION_EXPECTED : 'an endpoint URL (https://…)',
         cause: err,
       });
     }
+  }
+}
+
+/** The parts of an SDK v3 client `closeStaleSockets` uses (all public: `middlewareStack`, `HttpHandler#httpHandlerConfigs`). */
+interface SdkClient {
+  middlewareStack?: { add(middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: { step: 'build'; name: string; override: boolean }): void };
+  config?: { requestHandler?: { httpHandlerConfigs?(): { httpAgent?: unknown; httpsAgent?: unknown } } };
+}
+
+/**
+ * Before a request that comes more than `idleMs` after the client's last one started or ended,
+ * closes the client's idle kept-alive sockets (those of its Node `http(s).Agent`s waiting for
+ * reuse; never one in use), so the request opens a new one. The SDK's Node handler has no socket
+ * timeout by default: a kept-alive socket that died silently while the instance was frozen (a NAT
+ * mapping or firewall state expired; nothing sent a reset) would take the request and wait for an
+ * answer until the invocation's deadline (test/review-aws-idle-sockets.test.ts). No round trip:
+ * within `idleMs` the request reuses its socket as before. A request handler without Node agents
+ * (a fetch handler) is left alone.
+ *
+ * @param now - The handle's clock (epoch ms), as for its own idle time.
+ */
+function closeStaleSockets(client: object, idleMs: number, now: () => number): void {
+  const sdk = client as SdkClient;
+  if (sdk.middlewareStack === undefined) return;
+  let lastActive: number | undefined;
+  sdk.middlewareStack.add(
+    (next) => async (args) => {
+      const at = now();
+      if (lastActive !== undefined && at - lastActive > idleMs) closeFreeSockets(sdk);
+      lastActive = at;
+      try {
+        return await next(args);
+      } finally {
+        lastActive = now();
+      }
+    },
+    // The build step runs once per send, before the retry middleware (finalizeRequest).
+    { step: 'build', name: 'steadyfnCloseStaleSockets', override: true },
+  );
+}
+
+/** Destroys the sockets the client's agents keep alive for reuse (`Agent#freeSockets`); Node skips destroyed ones. */
+function closeFreeSockets(client: SdkClient): void {
+  const configs = client.config?.requestHandler?.httpHandlerConfigs?.();
+  for (const agent of [configs?.httpAgent, configs?.httpsAgent]) {
+    const free = (agent as { freeSockets?: unknown } | undefined)?.freeSockets;
+    if (typeof free !== 'object' || free === null) continue;
+    for (const sockets of Object.values(free as Record<string, Socket[] | undefined>)) for (const socket of sockets ?? []) socket.destroy();
   }
 }

@@ -21,7 +21,7 @@ export interface MongoClientHandleOptions extends HandleOptions {
    */
   uri?: string | undefined;
   /**
-   * Database for `db`.
+   * Database for `db`. A name MongoDB cannot have is a `ConfigurationError` (field `db`; one in the URI's path: field `uri`, at first use).
    * @default the one named in the URI, else `test` (the driver's default)
    */
   db?: string | undefined;
@@ -145,15 +145,36 @@ function interruptedByClose(err: unknown): boolean {
  * later as a retryable connect or operation error that no retry can fix.
  */
 function checkDatabaseName(db: string): void {
-  if (/[/\\. "$\u0000]/.test(db)) invalidOption('mongo', 'db', 'a MongoDB database name: no / \\ . " $, space or NUL', db);
-  if (Buffer.byteLength(db, 'utf8') >= 64) invalidOption('mongo', 'db', 'a MongoDB database name of fewer than 64 bytes', db);
+  const expected = databaseNameProblem(db);
+  if (expected !== undefined) invalidOption('mongo', 'db', expected, db);
+}
+
+/** What a database name breaks of the restrictions above (as the `expected` of an error), or undefined. */
+function databaseNameProblem(db: string): string | undefined {
+  if (/[/\\. "$\u0000]/.test(db)) return 'a MongoDB database name: no / \\ . " $, space or NUL';
+  if (Buffer.byteLength(db, 'utf8') >= 64) return 'a MongoDB database name of fewer than 64 bytes';
+  return undefined;
+}
+
+/**
+ * The same restrictions for the database the URI names (its path, as the driver parsed and
+ * decoded it), when option `db` does not replace it; checked before the connect. Otherwise `/a.b`
+ * made `client.db()` throw after the connect (a retryable `CONNECTION_UNAVAILABLE`, and the
+ * connected client left open), and `/a$b` failed the first operation as a retryable `INTERNAL`.
+ * The URI is not repeated (it may hold a password).
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `uri`).
+ */
+function checkUriDatabase(dbName: string, from: string): void {
+  const expected = databaseNameProblem(dbName);
+  if (expected === undefined) return;
+  throw new ConfigurationError(`mongo(): the database named in ${from} (its path) must be ${expected}; got one that is not (value not shown). Fix the URI, or pass option "db"`, { field: 'uri', expected });
 }
 
 /**
  * A cached MongoDB client (the `mongodb` package must be installed; it is loaded when this is called).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
- *   there is no URI, the driver rejects the URI or options, or `mongodb` is missing (`CONNECTION_DRIVER_MISSING`) or cannot
+ *   there is no URI, the driver rejects the URI or options, the URI names a database MongoDB cannot have, or `mongodb` is missing (`CONNECTION_DRIVER_MISSING`) or cannot
  *   load (`CONNECTION_DRIVER_LOAD_FAILED`).
  * @example
  * const store = mongo({ db: 'shop', options: { appName: 'orders' } });
@@ -178,6 +199,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
         checkUrl('mongo', 'uri', 'MONGODB_URI', uri, MONGO_SCHEMES);
         const { MongoClient } = await useDriver('mongo', 'mongodb', driver);
         const client = newClient(MongoClient, uri, { ...profileUnlessInUri(profile, uri), ...o.options });
+        if (o.db === undefined) checkUriDatabase(client.options.dbName, o.uri === undefined ? 'MONGODB_URI' : 'option "uri"');
         if (client.options.retryWrites !== false) {
           // Before connect(): the first descriptions come during it. A deployment's kind does not change, so this stays set.
           client.on('serverDescriptionChanged', (event) => {
@@ -187,8 +209,10 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
         // Closing a connecting client makes connect() fail at once: the deadline stops a server selection that would wait 5 s.
         const stop = (): void => void client.close().catch(() => undefined);
         signal.addEventListener('abort', stop, { once: true });
+        let db: Db;
         try {
           await client.connect();
+          db = client.db(o.db); // after checkUriDatabase / checkDatabaseName it does not throw; if it did, the client is closed
         } catch (err) {
           await client.close().catch(() => undefined);
           throw err;
@@ -196,7 +220,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
           signal.removeEventListener('abort', stop);
         }
         client.once('topologyClosed', () => closedClients.add(client));
-        return { client, db: client.db(o.db) };
+        return { client, db };
       },
       ping: ({ client }) => client.db('admin').command({ ping: 1 }),
       // A closed (or closing) MongoClient is not reconnected by the driver (MongoNotConnectedError): rebuilt at once, no ping.

@@ -18,6 +18,7 @@ export interface HandleOptions {
   name?: string | undefined;
   /**
    * A client unused for longer than this (ms) is pinged before its next use; 0 pings before every use.
+   * (`s3()`, `sqs()`: no ping; a request this long after the client's last one closes its idle kept-alive sockets first.)
    * @default 10000
    */
   idleThresholdMs?: number | undefined;

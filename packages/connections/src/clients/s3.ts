@@ -1,8 +1,9 @@
 /**
- * `s3()`: an S3Client built once per instance. There is no thaw check: the SDK speaks HTTP,
+ * `s3()`: an S3Client built once per instance. There is no thaw ping: the SDK speaks HTTP,
  * opens a new socket when a kept-alive one is gone, and retries ECONNRESET itself, so a
- * ping would only add a round trip. A client that still fails with a connection error is
- * rebuilt before its next use.
+ * ping would only add a round trip. After the client idled past `idleThresholdMs`, its idle
+ * kept-alive sockets (maybe silently dead after a freeze) are closed before the next request.
+ * A client that still fails with a connection error is rebuilt before its next use.
  */
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { ClientHandle } from '../spec.js';
@@ -30,8 +31,8 @@ const S3_KEYS = keysOf<S3HandleOptions>({ ...HANDLE_KEYS, config: true });
 /**
  * A cached S3Client (the `@aws-sdk/client-s3` package must be installed; it is loaded when this is called).
  *
- * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal) when the SDK finds no region or
- *   cannot parse `config.endpoint` (`CONFIG_INVALID`), or when `@aws-sdk/client-s3` is missing
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal) when the SDK finds no region,
+ *   cannot parse `config.endpoint` or its constructor refuses `config` (`CONFIG_INVALID`), or when `@aws-sdk/client-s3` is missing
  *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
  * @example
  * const files = s3({ config: { region: 'eu-west-1' } });

@@ -1,6 +1,7 @@
 /**
- * `sqs()`: an SQSClient built once per instance. Like S3 it has no thaw check (HTTP; the
- * SDK reconnects and retries socket errors itself).
+ * `sqs()`: an SQSClient built once per instance. Like S3 it has no thaw ping (HTTP; the
+ * SDK reconnects and retries socket errors itself); after it idled past `idleThresholdMs`, its
+ * idle kept-alive sockets are closed before the next request.
  */
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { ClientHandle } from '../spec.js';
@@ -28,8 +29,8 @@ const SQS_KEYS = keysOf<SqsHandleOptions>({ ...HANDLE_KEYS, config: true });
 /**
  * A cached SQSClient (the `@aws-sdk/client-sqs` package must be installed; it is loaded when this is called).
  *
- * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal) when the SDK finds no region or
- *   cannot parse `config.endpoint` (`CONFIG_INVALID`), or when `@aws-sdk/client-sqs` is missing
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal) when the SDK finds no region,
+ *   cannot parse `config.endpoint` or its constructor refuses `config` (`CONFIG_INVALID`), or when `@aws-sdk/client-sqs` is missing
  *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
  * @example
  * const queue = sqs({ config: { endpoint: process.env.SQS_ENDPOINT } });
