@@ -65,6 +65,11 @@ describe.concurrent.each([
       const started = await Promise.all(FUNCTIONS.map((fn) => startCloudFunction(source, fn, services.env)));
       fns = Object.fromEntries(FUNCTIONS.map((fn, i) => [fn, started[i]])) as Fns;
       await runOrdersScenario(services, deployment(fns), expect);
+      // Cloud Functions sends every method to an HTTP function: createOrder answers only POST.
+      const get = await fetch(`${fns.createOrder.url}orders?items=tea-42`);
+      expect(get.status).toBe(405);
+      expect(get.headers.get('allow')).toBe('POST');
+      expect(await get.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
     } finally {
       if (fns) await Promise.all(Object.values(fns).map((f) => f.stop()));
       await services.dispose();

@@ -21,6 +21,8 @@ const NewOrder = z.object({
 export const createOrder = handler(
   {
     name: 'create-order',
+    // Only POST places an order: a GET (a link preview, a crawler) is answered 405.
+    methods: ['POST'],
     input: NewOrder,
     use: [idempotency({ store: records, ttlMs: 86_400_000, key: 'header' }), state(catalog), orders],
   },

@@ -6,6 +6,7 @@ export {
   SteadyError,
   ValidationError,
   MalformedEventError,
+  MethodNotAllowedError,
   DeadlineExceededError,
   RetryableError,
   TerminalError,

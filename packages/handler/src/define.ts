@@ -172,6 +172,26 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * @see https://cloud.google.com/functions/quotas-1st-gen
    */
   gcpResponseLimitBytes?: number;
+  /**
+   * The HTTP methods the function answers. A request with any other method is answered
+   * `405 Method Not Allowed` (`METHOD_NOT_ALLOWED`, terminal) with an `Allow` header listing
+   * these (RFC 9110 §15.5.6, §10.2.1) before any plugin runs or the input is read — so a
+   * `GET` that a link preview or crawler sends to a function that creates orders never
+   * reaches it (its query parameters would otherwise be the input), and no idempotency record
+   * is claimed for it. `HEAD` is answered wherever `GET` is (RFC 9110 §9.3.2). Methods are
+   * compared in upper case. List `OPTIONS` when a plugin of yours answers CORS preflights.
+   * Only HTTP triggers are checked (API Gateway WebSocket routes are not: their "method" is
+   * the event type); every other trigger runs as before.
+   * @default undefined (every method reaches the function)
+   * @throws ConfigurationError (`CONFIG_INVALID`, field `methods`) not a non-empty array of
+   *   method names (RFC 9110 tokens)
+   * @example
+   * ```ts
+   * export const createOrder = handler({ methods: ['POST'], input: order }, placeOrder);
+   * ```
+   * @see https://www.rfc-editor.org/rfc/rfc9110#name-405-method-not-allowed
+   */
+  methods?: ReadonlyArray<string>;
 }
 
 /** The validated input type for schema `S`. */
@@ -212,7 +232,21 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   snsEnvelope: true,
   openwhiskResultLimitBytes: true,
   gcpResponseLimitBytes: true,
+  methods: true,
 });
+
+/** An HTTP method name: an RFC 9110 token (§5.6.2). */
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function methodsOption(value: unknown): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((m) => typeof m === 'string' && METHOD.test(m))) {
+    return invalidOption('handler', 'methods', "a non-empty array of HTTP method names, e.g. ['POST']", value);
+  }
+  const methods = new Set((value as string[]).map((m) => m.toUpperCase()));
+  if (methods.has('GET')) methods.add('HEAD');
+  return methods;
+}
 
 function checkPlugins(use: unknown): ReadonlyArray<Plugin<any, any>> {
   if (use === undefined) return [];
@@ -286,6 +320,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     snsEnvelope: oneOfOption('handler', 'snsEnvelope', o.snsEnvelope, ['unwrap', 'keep'] as const, 'unwrap'),
     openwhiskResultLimitBytes: intOption('handler', 'openwhiskResultLimitBytes', o.openwhiskResultLimitBytes, OPENWHISK_RESULT_LIMIT_BYTES, 1),
     gcpResponseLimitBytes: intOption('handler', 'gcpResponseLimitBytes', o.gcpResponseLimitBytes, GCF_RESPONSE_LIMIT_BYTES, 1),
+    methods: methodsOption(o.methods),
     ...planPlugins(use),
   };
 }

@@ -141,6 +141,29 @@ export class ValidationError extends SteadyError {
   }
 }
 
+/**
+ * An HTTP request whose method the function does not answer (the `methods` option of
+ * `handler()`): `405 Method Not Allowed`, code `METHOD_NOT_ALLOWED`, terminal, with an `Allow`
+ * header listing `allowed` and one issue on field `method` (RFC 9110 §15.5.6). The method
+ * received is not quoted: it is the caller's text.
+ */
+export class MethodNotAllowedError extends SteadyError {
+  override readonly name = 'MethodNotAllowedError';
+  /** The methods the function answers, as the `Allow` header lists them. */
+  readonly allowed: ReadonlyArray<string>;
+  constructor(allowed: ReadonlyArray<string>) {
+    const list = allowed.join(', ');
+    super('METHOD_NOT_ALLOWED', `This function answers ${list} only`, {
+      status: 405,
+      retryable: false,
+      expose: true,
+      headers: { allow: list },
+      issues: [{ field: 'method', message: 'method not allowed', expected: `one of ${list}` }],
+    });
+    this.allowed = allowed;
+  }
+}
+
 /** The provider event itself could not be understood (not the user's schema). Terminal. */
 export class MalformedEventError extends SteadyError {
   override readonly name = 'MalformedEventError';

@@ -107,6 +107,8 @@ export interface Definition {
   openwhiskResultLimitBytes?: number | undefined;
   /** Cloud Functions HTTP: the largest response body in bytes (`gcpResponseLimitBytes`). Optional so hand-built definitions need not set it. */
   gcpResponseLimitBytes?: number | undefined;
+  /** HTTP: the methods answered (upper case, `HEAD` added with `GET`); others get 405. Undefined: every method. Optional so hand-built definitions need not set it. */
+  methods?: ReadonlySet<string> | undefined;
   /** Indexes in `use` of the plugins with a `state` factory. */
   stateful: ReadonlyArray<number>;
   /** Indexes in `use` of the plugins with a `wrap` hook, outermost first. */

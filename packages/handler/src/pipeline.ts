@@ -10,7 +10,7 @@
  */
 import { ended, pluginStates, trackConcurrently, type InvocationContext } from './context.js';
 import { HookTimeoutError, type Deadline } from './deadline.js';
-import { ConfigurationError, DeadlineExceededError, SteadyError, ValidationError, toSteadyError } from './errors.js';
+import { ConfigurationError, DeadlineExceededError, MethodNotAllowedError, SteadyError, ValidationError, toSteadyError } from './errors.js';
 import { extendContext } from './extend.js';
 import { toFieldIssues } from './internal/issues.js';
 import { errorFacts } from './internal/scrub.js';
@@ -79,8 +79,30 @@ function answerOf(inv: Invocation, value: unknown): unknown {
   return value;
 }
 
+/**
+ * `METHOD_NOT_ALLOWED` for an HTTP request whose method the `methods` option leaves out (not a
+ * WebSocket route: its method is the event type); undefined otherwise.
+ */
+function refusedMethod(methods: ReadonlySet<string>, inv: Invocation): MethodNotAllowedError | undefined {
+  const trigger = inv.trigger;
+  if (trigger.kind !== 'http' || trigger.websocket !== undefined || methods.has(trigger.request.method.toUpperCase())) return undefined;
+  return new MethodNotAllowedError([...methods]);
+}
+
+/** An invocation answered before any plugin or the function: logged and ended like any failure. */
+function refused(ctx: InvocationContext, deadline: Deadline, error: SteadyError): Promise<Outcome> {
+  logFailure(ctx, error);
+  if (deadline.owner === ctx) deadline.dispose();
+  ended(ctx, false);
+  return Promise.resolve({ ok: false, error });
+}
+
 /** Runs one invocation through its plugins and function; `prepared`: what a batch already did for it (extend, validation). */
 export function runPipeline(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline, prepared?: Prepared): Promise<Outcome> {
+  if (def.methods !== undefined) {
+    const error = refusedMethod(def.methods, inv);
+    if (error !== undefined) return refused(ctx, deadline, error);
+  }
   return def.use.length === 0 && prepared === undefined ? runBare(def, ctx, inv, deadline) : runOnion(def, ctx, inv, deadline, prepared);
 }
 
