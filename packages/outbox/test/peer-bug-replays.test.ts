@@ -5,50 +5,30 @@
  * drives the real thing: `@steadyfn/handler` functions with the outbox (and inbox) on Redis,
  * the Redis Cluster and FerretDB (embedded mode), sending to moto (standard and FIFO queues),
  * with faults injected through test/fault-proxy.ts (per-entry and whole-call SQS failures) and
- * test/sqs-gate.ts (SQS unreachable). Sizes are small (tens to hundreds of events).
+ * test/sqs-gate.ts (SQS unreachable). Sizes are small (tens to hundreds of events). More reports:
+ * peer-bug-replays-2.test.ts; the rig both share (writer, queues, proxied senders) is in support.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SetQueueAttributesCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler, type Plugin } from '@steadyfn/handler';
 import { mongoStore } from '@steadyfn/idempotency';
 import { inbox, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, redisOutbox, type Sender } from '../src/index.js';
 import { sqsSender } from '../src/sqs/index.js';
 import { aggregateKey } from '../src/envelope.js';
 import { partitionKeys, partitionsKey } from '../src/stores/redis-keys.js';
-import { createQueue, drainQueue, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from './support.js';
+import { arrival, createQueue, drainQueue, filler, openMongo, openRedis, parseDelivered as parse, pendingIn, range, redisWriter, replayQueues, runCtx, sqsClient, tickEvents as events, type Delivered, type MongoBackend, type RedisBackend } from './support.js';
 import { receiveAll, sqsClient as endpointClient, sqsServers } from './sqs-servers.js';
-import { startFaultProxy, type FaultRule } from './fault-proxy.js';
+import type { FaultRule } from './fault-proxy.js';
 import { startSqsGate } from './sqs-gate.js';
 import { consume, sqsEvent } from './fault/harness.js';
 import { eventually } from '../../../test/support/wait.js';
 import { allApplied, appliedSeqs } from './fault/backends.js';
 import { recordVerdicts, whereMissing, type Verdicts } from './fault/diagnose.js';
 
-/** Tick events (as the fault harness's, whose inbox consumer reads them), with optional filler. */
-const events = { Tick: { aggregateType: 'tick', schema: z.object({ n: z.number().int(), pad: z.string().optional() }) } };
-
-interface Delivered {
-  id: string;
-  aggregateId: string;
-  seq: number;
-}
-const parse = (m: Message): Delivered => JSON.parse(m.Body!) as Delivered;
-/** Seqs per aggregate id, in the order the queue handed them out. */
-function arrival(messages: Message[]): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const e of messages.map(parse)) out.set(e.aggregateId, [...(out.get(e.aggregateId) ?? []), e.seq]);
-  return out;
-}
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
-/** What a schedule-triggered sweeper function passes to `sweep(ctx)`. */
-const runCtx = () => ({ signal: new AbortController().signal, remainingMs: () => 60_000, log: quietLog as never });
 const lambdaCtx = () => ({ awsRequestId: randomUUID(), functionName: 'consumer', getRemainingTimeInMillis: () => 30_000 });
-/** `tick` events of `body` bytes of filler each. */
-const filler = (bytes: number) => 'x'.repeat(bytes);
 
 describe('peer bug reports replayed through @steadyfn/outbox', () => {
   let redis: RedisBackend;
@@ -66,33 +46,7 @@ describe('peer bug reports replayed through @steadyfn/outbox', () => {
     await Promise.all([redis?.close(), cluster?.close(), mongo?.close()]);
   });
 
-  const queue = async (fifo = false): Promise<string> => {
-    const q = await createQueue(sqs, { fifo });
-    cleanups.push(q.remove);
-    return q.url;
-  };
-  /** A sender through a fault-injecting proxy in front of moto. */
-  const proxied = async (url: string, rule: FaultRule, options: { onePerGroupPerBatch?: boolean } = {}): Promise<Sender> => {
-    const proxy = await startFaultProxy(motoEndpoint(), rule);
-    cleanups.push(proxy.close);
-    return sqsSender({ client: endpointClient(proxy.endpoint), queueUrl: url, retry: { retries: 0 }, ...options });
-  };
-
-  /**
-   * A Redis-mode writer: `write({ agg, n, count })` records `count` Tick events of aggregate
-   * `agg` (payload n, n+1, …) with a state change on the same hash tag, in one script, then flushes.
-   */
-  const redisWriter = (b: RedisBackend, sender: Sender, relay: { flush?: boolean; leaseMs?: number; reserveMs?: number; maxEventsPerAggregate?: number; sweep?: Record<string, number> } = {}, mark?: 'sent') => {
-    const store = redisOutbox({ client: b.client, prefix: b.prefix, ...(mark ? { mark } : {}) });
-    const box = outbox({ events, store, relay: { sender, lease: b.lease, ...relay, sweep: { graceMs: 0, ...relay.sweep } } });
-    const write = handler({ input: z.object({ agg: z.string(), n: z.number().int().default(1), count: z.number().int().default(1), pad: z.number().int().default(0) }), use: [box] }, async ({ agg, n, count, pad }, ctx) => {
-      ctx.outbox.call('HINCRBY', `${b.prefix}state:{${agg}}`, 'n', count);
-      for (let i = 0; i < count; i++) ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: n + i, ...(pad > 0 ? { pad: filler(pad) } : {}) } });
-      return { recorded: count };
-    });
-    return { box, write, store };
-  };
-  const pendingIn = (b: RedisBackend, agg: string) => b.client.xlen(partitionKeys(b.prefix, agg).events);
+  const { queue, proxied } = replayQueues(() => sqs, cleanups);
 
   /** An embedded-mode writer on FerretDB: `write({ agg, count })` updates document `agg` with its events in one update. */
   const embeddedWriter = (sender: Sender, collection: string, relay: { flush?: boolean; sweep?: Record<string, number> } = {}, caps: { maxPendingBytes?: number } = {}) => {

@@ -13,7 +13,14 @@ import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
 import { SendMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { createQueue as createServerQueue, deleteQueue, receiveAll, sqsClient as serverClient, sqsServers, type ServerName } from './sqs-servers.js';
 import type { OutboundMessage, Sender, SendReport } from '../src/relay/types.js';
+import type { RelayContext } from '../src/relay/entry.js';
 import { afterAll, beforeAll } from 'vitest';
+import { z } from 'zod';
+import { handler } from '@steadyfn/handler';
+import { outbox, redisOutbox } from '../src/index.js';
+import { sqsSender, type SqsSenderOptions } from '../src/sqs/index.js';
+import { partitionKeys } from '../src/stores/redis-keys.js';
+import { startFaultProxy, type FaultRule } from './fault-proxy.js';
 
 export { eventually } from '../../../test/support/wait.js';
 export { clusterNodes };
@@ -227,4 +234,76 @@ export function useRedisAndSqs(): { readonly redis: RedisBackend; readonly sqs: 
     servers.sqs?.destroy();
   });
   return servers;
+}
+
+// ---- Peer bug replays (peer-bug-replays*.test.ts) ------------------------------------------
+
+/** Tick events (as the fault harness's, whose inbox consumer reads them), with optional filler. */
+export const tickEvents = { Tick: { aggregateType: 'tick', schema: z.object({ n: z.number().int(), pad: z.string().optional() }) } };
+
+/** What a replay reads back of a delivered event. */
+export interface Delivered {
+  id: string;
+  aggregateId: string;
+  seq: number;
+}
+export const parseDelivered = (m: Message): Delivered => JSON.parse(m.Body!) as Delivered;
+/** Seqs per aggregate id, in the order the queue handed them out. */
+export function arrival(messages: Message[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const e of messages.map(parseDelivered)) out.set(e.aggregateId, [...(out.get(e.aggregateId) ?? []), e.seq]);
+  return out;
+}
+/** 1, 2, …, n. */
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
+/** What a schedule-triggered sweeper function passes to `sweep(ctx)`. */
+export const runCtx = (): RelayContext => ({ signal: new AbortController().signal, remainingMs: () => 60_000, log: quietLog as never });
+/** `bytes` of filler for a tick's `pad`. */
+export const filler = (bytes: number): string => 'x'.repeat(bytes);
+
+/** Relay options a replay's Redis writer takes. */
+export interface ReplayRelay {
+  flush?: boolean;
+  leaseMs?: number;
+  reserveMs?: number;
+  maxEventsPerAggregate?: number;
+  sweep?: Record<string, number>;
+  poison?: { maxAttempts?: number; maxUnfinishedAttempts?: number };
+}
+
+/**
+ * A Redis-mode writer: `write({ agg, n, count })` records `count` Tick events of aggregate
+ * `agg` (payload n, n+1, …) with a state change on the same hash tag, in one script, then flushes.
+ */
+export function redisWriter(b: RedisBackend, sender: Sender, relay: ReplayRelay = {}, mark?: 'sent') {
+  const store = redisOutbox({ client: b.client, prefix: b.prefix, ...(mark ? { mark } : {}) });
+  const box = outbox({ events: tickEvents, store, relay: { sender, lease: b.lease, ...relay, sweep: { graceMs: 0, ...relay.sweep } } });
+  const write = handler({ input: z.object({ agg: z.string(), n: z.number().int().default(1), count: z.number().int().default(1), pad: z.number().int().default(0) }), use: [box] }, async ({ agg, n, count, pad }, ctx) => {
+    ctx.outbox.call('HINCRBY', `${b.prefix}state:{${agg}}`, 'n', count);
+    for (let i = 0; i < count; i++) ctx.outbox.add({ type: 'Tick', aggregateId: agg, payload: { n: n + i, ...(pad > 0 ? { pad: filler(pad) } : {}) } });
+    return { recorded: count };
+  });
+  return { box, write, store };
+}
+/** Events of aggregate `agg` still pending in a Redis-mode outbox. */
+export const pendingIn = (b: RedisBackend, agg: string): Promise<number> => b.client.xlen(partitionKeys(b.prefix, agg).events);
+
+/**
+ * Queues on `sqs()` removed by the caller's `cleanups`, and senders through a fault-injecting
+ * proxy (test/fault-proxy.ts) in front of moto.
+ */
+export function replayQueues(sqs: () => SQSClient, cleanups: Array<() => Promise<void>>) {
+  return {
+    async queue(fifo = false): Promise<string> {
+      const q = await createQueue(sqs(), { fifo });
+      cleanups.push(q.remove);
+      return q.url;
+    },
+    async proxied(url: string, rule: FaultRule, options: Omit<SqsSenderOptions, 'client' | 'queueUrl'> = {}): Promise<Sender> {
+      const proxy = await startFaultProxy(sqsServers().find((s) => s.name === 'moto')!.endpoint, rule);
+      cleanups.push(proxy.close);
+      return sqsSender({ client: serverClient(proxy.endpoint), queueUrl: url, retry: { retries: 0 }, ...options });
+    },
+  };
 }
