@@ -15,7 +15,7 @@ import { extendContext } from './extend.js';
 import { toFieldIssues } from './internal/issues.js';
 import { errorFacts } from './internal/scrub.js';
 import type { Definition, HttpAnswer, Invocation } from './invoke.js';
-import { InvalidHttpResultError, passedSizeCheck, renderResult, type HttpResponse } from './response.js';
+import { InvalidHttpResultError, isHttpResponse, passedSizeCheck, renderResult, type HttpResponse } from './response.js';
 import type { Context, EarlyAnswer, InputSchema, Outcome, Plugin } from './types.js';
 
 /** What a batch did for a message before its pipeline runs (extend and validation happen before `beforeBatch`). */
@@ -100,7 +100,10 @@ function runWrapped(def: Definition, ctx: Context, input: unknown, inv: Invocati
     const index = wrappers[k]!;
     try {
       deadline.check();
-      return deadline.race(Promise.resolve(def.use[index]!.wrap!(ctx, () => dispatch(k + 1), states[index])));
+      const pending = deadline.race(Promise.resolve(def.use[index]!.wrap!(ctx, () => dispatch(k + 1), states[index])));
+      // An outer wrap's next() resolves to the rendered response too when this wrap replaced
+      // the result (the outermost one's is rendered, and checked, below).
+      return k === 0 || !inv.http ? pending : pending.then((value) => (isHttpResponse(value) ? value : answerOf(inv, value)));
     } catch (thrown) {
       return Promise.reject(thrown);
     }
