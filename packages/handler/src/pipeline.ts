@@ -194,7 +194,8 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
   if (finishing !== undefined) await finishing;
   if (!outcome.ok) logFailure(ctx, outcome.error);
   if (deadline.owner === ctx) deadline.dispose();
-  ended(ctx, answeredLate(outcome));
+  // Cut-off work may still run even when an onError recovered from the deadline or replaced its error.
+  ended(ctx, deadline.cutOff || answeredLate(outcome));
   return outcome;
 }
 
