@@ -76,7 +76,9 @@ function statesAt(ctxs: ReadonlyArray<InvocationContext>, index: number): unknow
 export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArray<Invocation>, ordered: boolean): Promise<Outcome[]> {
   const deadline = new Deadline(frame.deadline, def.deadlineMarginMs, frame.signal);
   const coldStart = takeColdStart();
-  const log = def.logger.child({ provider: frame.provider, coldStart });
+  // The batch's own lines carry the provider call's id and platform ids, as each message's do.
+  const batchLog = def.logger.child({ fn: def.name ?? frame.functionName, provider: frame.provider, requestId: frame.requestId, coldStart });
+  const log = frame.logFields === undefined ? batchLog : batchLog.child(frame.logFields);
   try {
     const ctxs = invs.map((inv) => createContext(def, frame, inv, deadline, coldStart));
     // Messages run side by side: each must find its own ctx.
