@@ -38,8 +38,14 @@ async function prepare(def: Definition, ctx: InvocationContext, inv: Invocation,
       const plugin = def.use[i]!;
       prepared.entered++;
       if (!plugin.extend) continue;
-      deadline.check();
-      const added = plugin.extend(ctx, states[i]);
+      // The check's clock read is handed to the hook (`extendingAt`) while it runs synchronously.
+      deadline.extendingAt = deadline.checkedNow();
+      let added: unknown;
+      try {
+        added = plugin.extend(ctx, states[i]);
+      } finally {
+        deadline.extendingAt = undefined;
+      }
       extendContext(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added, plugin.name);
     }
   } catch (thrown) {
