@@ -148,7 +148,10 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
         const result = plugin.afterBatch(ctxs, outcomes, statesAt(ctxs, i));
         if (isThenable(result)) await deadline.raceCleanup(Promise.resolve(result));
       } catch (hookError) {
-        const code = hookError instanceof HookTimeoutError ? hookError.code : toSteadyError(hookError).code;
+        const cutOff = hookError instanceof HookTimeoutError;
+        // The hook goes on running after the batch ends: it must not see a later invocation as its own.
+        if (cutOff) trackConcurrently();
+        const code = cutOff ? hookError.code : toSteadyError(hookError).code;
         log.warn('plugin afterBatch hook failed', { plugin: plugin.name, code });
       }
     }
