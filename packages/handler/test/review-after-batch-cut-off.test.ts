@@ -30,9 +30,9 @@ describe('an afterBatch cut off at the cleanup bound', () => {
         return late.then(() => undefined);
       },
     };
-    const main = handler({ use: [settle], deadlineMarginMs: 80, logLevel: 'warn', logSink: (l) => lines.push(l) }, () => undefined);
-    // Answer bound 20 ms from now, cleanup bound 60 ms: the hook waits for the gate, so it is cut off.
-    const answer = await main.aws({ Records: [sqsRecord('m1', {})] }, { awsRequestId: 'batch', functionName: 'f', getRemainingTimeInMillis: () => 100 });
+    const main = handler({ use: [settle], deadlineMarginMs: 200, logLevel: 'warn', logSink: (l) => lines.push(l) }, () => undefined);
+    // Answer bound 100 ms from now, cleanup bound 200 ms: the hook waits for the gate, so it is cut off.
+    const answer = await main.aws({ Records: [sqsRecord('m1', {})] }, { awsRequestId: 'batch', functionName: 'f', getRemainingTimeInMillis: () => 300 });
     expect(answer).toEqual({ batchItemFailures: [] });
     expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(expect.objectContaining({ msg: 'plugin afterBatch hook failed', plugin: 'settle', code: 'PLUGIN_HOOK_TIMEOUT' }));
     const next = handler({ logSink: () => undefined }, async () => {
