@@ -38,8 +38,14 @@ async function prepare(def: Definition, ctx: InvocationContext, inv: Invocation,
       const plugin = def.use[i]!;
       prepared.entered++;
       if (!plugin.extend) continue;
-      deadline.check();
-      const added = plugin.extend(ctx, states[i]);
+      // The check's clock read is handed to the hook (`extendingAt`) while it runs synchronously.
+      deadline.extendingAt = deadline.checkedNow();
+      let added: unknown;
+      try {
+        added = plugin.extend(ctx, states[i]);
+      } finally {
+        deadline.extendingAt = undefined;
+      }
       extendContext(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added, plugin.name);
     }
   } catch (thrown) {
@@ -76,7 +82,9 @@ function statesAt(ctxs: ReadonlyArray<InvocationContext>, index: number): unknow
 export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArray<Invocation>, ordered: boolean): Promise<Outcome[]> {
   const deadline = new Deadline(frame.deadline, def.deadlineMarginMs, frame.signal);
   const coldStart = takeColdStart();
-  const log = def.logger.child({ provider: frame.provider, coldStart });
+  // The batch's own lines carry the provider call's id and platform ids, as each message's do.
+  const batchLog = def.logger.child({ fn: def.name ?? frame.functionName, provider: frame.provider, requestId: frame.requestId, coldStart });
+  const log = frame.logFields === undefined ? batchLog : batchLog.child(frame.logFields);
   try {
     const ctxs = invs.map((inv) => createContext(def, frame, inv, deadline, coldStart));
     // Messages run side by side: each must find its own ctx.
@@ -140,7 +148,10 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
         const result = plugin.afterBatch(ctxs, outcomes, statesAt(ctxs, i));
         if (isThenable(result)) await deadline.raceCleanup(Promise.resolve(result));
       } catch (hookError) {
-        const code = hookError instanceof HookTimeoutError ? hookError.code : toSteadyError(hookError).code;
+        const cutOff = hookError instanceof HookTimeoutError;
+        // The hook goes on running after the batch ends: it must not see a later invocation as its own.
+        if (cutOff) trackConcurrently();
+        const code = cutOff ? hookError.code : toSteadyError(hookError).code;
         log.warn('plugin afterBatch hook failed', { plugin: plugin.name, code });
       }
     }

@@ -101,6 +101,7 @@ class Race extends Watched {
   expire(): void {
     if (this.deadline === undefined) this.reject(new HookTimeoutError());
     else {
+      this.deadline.cutOff = true;
       this.deadline.expireSignal();
       this.reject(new DeadlineExceededError());
     }
@@ -175,6 +176,12 @@ export class Deadline {
   readonly finite: boolean;
   /** The context that disposes of this deadline when it ends; a batch disposes of its own. */
   owner: object | undefined;
+  /**
+   * Set when a race was cut off at the answer bound: work it raced (the function, a hook) may
+   * still be running, whatever the outcome became after (an `onError` may recover from
+   * `DEADLINE_EXCEEDED` or replace it).
+   */
+  cutOff = false;
 
   constructor(
     readonly at: number,

@@ -28,10 +28,18 @@ export const CONTEXT_MEMBERS: ReadonlySet<string> = new Set([
 /**
  * Puts the members `added` (what `plugin`'s `extend` returned) on `ctx`.
  *
- * @throws ConfigurationError (`CONFIG_INVALID`, field `use.<plugin>.extend`) when `added` names a core ctx member.
+ * @throws ConfigurationError (`CONFIG_INVALID`, field `use.<plugin>.extend`) when `added` names a
+ *   core ctx member, or has an own `__proto__` member (an object parsed from JSON keeps one), which
+ *   `Object.assign` would turn into ctx's prototype, taking every core member with it.
  */
 export function extendContext(ctx: object, added: unknown, plugin: string): void {
   if (typeof added !== 'object' || added === null) return;
+  if (Object.hasOwn(added, '__proto__')) {
+    throw new ConfigurationError(`plugin "${plugin}": extend returned an object with its own "__proto__" member (parsed from JSON?), which would replace ctx's prototype; leave it out`, {
+      field: `use.${plugin}.extend`,
+      expected: 'an object without an own "__proto__" member',
+    });
+  }
   for (const name in added) {
     if (CONTEXT_MEMBERS.has(name)) {
       throw new ConfigurationError(`plugin "${plugin}": extend returned the ctx member "${name}", which belongs to the handler; give it another name`, {

@@ -61,6 +61,12 @@ export interface Frame {
   functionName: string;
   /** Epoch ms; Infinity when the provider gives no clock. */
   deadline: number;
+  /**
+   * The provider call's id (Lambda `awsRequestId`, Azure `invocationId`, OpenWhisk activation
+   * id): the `requestId` of the log lines about a batch as a whole (a `beforeBatch` or
+   * `afterBatch` that failed), whose messages each have their own.
+   */
+  requestId?: string;
   raw: unknown;
   /** Aborted when the caller goes away (an HTTP client that disconnects); aborts `ctx.signal` too. */
   signal?: AbortSignal;

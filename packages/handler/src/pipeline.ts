@@ -15,7 +15,7 @@ import { extendContext } from './extend.js';
 import { toFieldIssues } from './internal/issues.js';
 import { errorFacts } from './internal/scrub.js';
 import type { Definition, HttpAnswer, Invocation } from './invoke.js';
-import { InvalidHttpResultError, passedSizeCheck, renderResult, type HttpResponse } from './response.js';
+import { InvalidHttpResultError, isHttpResponse, passedSizeCheck, renderResult, type HttpResponse } from './response.js';
 import type { Context, EarlyAnswer, InputSchema, Outcome, Plugin } from './types.js';
 
 /** What a batch did for a message before its pipeline runs (extend and validation happen before `beforeBatch`). */
@@ -122,7 +122,10 @@ function runWrapped(def: Definition, ctx: Context, input: unknown, inv: Invocati
     const index = wrappers[k]!;
     try {
       deadline.check();
-      return deadline.race(Promise.resolve(def.use[index]!.wrap!(ctx, () => dispatch(k + 1), states[index])));
+      const pending = deadline.race(Promise.resolve(def.use[index]!.wrap!(ctx, () => dispatch(k + 1), states[index])));
+      // An outer wrap's next() resolves to the rendered response too when this wrap replaced
+      // the result (the outermost one's is rendered, and checked, below).
+      return k === 0 || !inv.http ? pending : pending.then((value) => (isHttpResponse(value) ? value : answerOf(inv, value)));
     } catch (thrown) {
       return Promise.reject(thrown);
     }
@@ -213,7 +216,8 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
   if (finishing !== undefined) await finishing;
   if (!outcome.ok) logFailure(ctx, outcome.error);
   if (deadline.owner === ctx) deadline.dispose();
-  ended(ctx, answeredLate(outcome));
+  // Cut-off work may still run even when an onError recovered from the deadline or replaced its error.
+  ended(ctx, deadline.cutOff || answeredLate(outcome));
   return outcome;
 }
 

@@ -574,7 +574,9 @@ export interface BatchOrder {
 
 /**
  * Runs the rest of the onion (inner `wrap`s, then the function and, for HTTP, the rendering
- * of its result) and resolves to that result. It may be called more than once — each call runs
+ * of its result) and resolves to that result — on HTTP the rendered `HttpResponse`, also when
+ * an inner `wrap` returned another value (rendered then, and rejecting with
+ * `INVALID_HTTP_RESULT` when it cannot be sent). It may be called more than once — each call runs
  * the function again with the same ctx (e.g. MongoDB `withTransaction` retrying its callback);
  * it rejects with whatever the function threw, as thrown, or with `DEADLINE_EXCEEDED`.
  */

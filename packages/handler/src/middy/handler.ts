@@ -68,9 +68,14 @@ export function steadyHandler<Added extends object = {}, E = any, R = any>(
     if (!steady) return Promise.reject(noMiddleware('steadyHandler()'));
     steady.wrapped = true;
     const ctx = steady.ctx as unknown as Context<Added>;
+    // A rejection, never a throw: a wrap's `next()` returns a promise (`next().finally(…)`).
     const call = (): Promise<unknown> => {
-      steady.deadline.check();
-      return steady.deadline.race(Promise.resolve(fn(event, context, ctx)));
+      try {
+        steady.deadline.check();
+        return steady.deadline.race(Promise.resolve(fn(event, context, ctx)));
+      } catch (thrown) {
+        return Promise.reject(thrown);
+      }
     };
     return inContext(steady, () => runWraps(steady, call)) as Promise<R>;
   };

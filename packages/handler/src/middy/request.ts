@@ -141,5 +141,6 @@ export async function finish(steady: SteadyRequest, outcome: Outcome): Promise<v
     }
   }
   steady.deadline.dispose();
-  ended(steady.ctx, !outcome.ok && outcome.error instanceof DeadlineExceededError);
+  // Cut-off work may still run even when an onError recovered from the deadline or replaced its error.
+  ended(steady.ctx, steady.deadline.cutOff || (!outcome.ok && outcome.error instanceof DeadlineExceededError));
 }

@@ -173,6 +173,7 @@ function frameFor(def: Definition, trigger: unknown, context: unknown, view: Azu
     // Azure gives no clock: `timeoutMs` (the functionTimeout), and at most 230 s for HTTP.
     deadline: Date.now() + (http ? Math.min(def.timeoutMs, AZURE_HTTP_RESPONSE_TIMEOUT_MS) : def.timeoutMs),
     raw: { trigger, context },
+    requestId: view.invocationId,
   };
 }
 

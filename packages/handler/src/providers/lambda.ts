@@ -543,6 +543,7 @@ export function frameFor(event: unknown, context: LambdaContext): Frame {
     functionName: str(context.functionName) ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'lambda',
     deadline: Number.isFinite(remaining) ? Date.now() + remaining : Number.POSITIVE_INFINITY,
     raw: { event, context },
+    requestId: str(context.awsRequestId),
   };
 }
 

@@ -538,6 +538,7 @@ export async function invokeOpenWhisk(def: Definition, given: unknown, env: Reco
     functionName: env.__OW_ACTION_NAME || 'action',
     deadline: Number.isFinite(deadlineMs) && deadlineMs > 0 ? deadlineMs : Number.POSITIVE_INFINITY,
     raw: params,
+    requestId: activationId,
   };
   if (invokedByAnotherNamespace(env)) frame.callerSetIdentity = true;
   if (transactionId !== undefined) frame.logFields = { transactionId };
