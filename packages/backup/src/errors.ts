@@ -250,6 +250,25 @@ export class RestoreTargetRefusedError extends BackupError {
   }
 }
 
+/**
+ * Another restore holds the target's restore lock (the same MongoDB database, or the same Redis
+ * database and `keyPrefix`): this restore wrote nothing. Names the backup the other restore
+ * writes and until when its lock runs (it is renewed while that restore writes; a killed
+ * restore's lock runs out by itself). Code `RESTORE_TARGET_BUSY`; retryable once it ends.
+ */
+export class RestoreTargetBusyError extends BackupError {
+  override readonly name = 'RestoreTargetBusyError';
+  /** The backup the restore holding the lock writes, when its lock says. */
+  readonly heldFor: string | undefined;
+  /** Until when the lock runs, unless renewed (epoch ms, this process's clock). */
+  readonly heldUntil: number;
+  constructor(message: string, heldFor: string | undefined, heldUntil: number) {
+    super('RESTORE_TARGET_BUSY', message, { retryable: true });
+    this.heldFor = heldFor;
+    this.heldUntil = heldUntil;
+  }
+}
+
 /** Where retention pruned a stream: every object of a timeline before `timeline`, and of `timeline` up to object `seq`. */
 export interface PrunedThrough {
   timeline: number;

@@ -4,7 +4,7 @@
  * (each renewal moves the fence on), released when it stops. A renewal refused because
  * another runner took the job over is reported through `failure()`, and the job stops.
  */
-import { s3LeaseStore } from '@steadyfn/lease';
+import { s3LeaseStore, type LeaseRecord, type LeaseStore } from '@steadyfn/lease';
 import { v7 as uuidv7 } from 'uuid';
 import { FencedError, LeaseHeldError } from './errors.js';
 import type { S3Location } from './s3/client.js';
@@ -29,13 +29,28 @@ export interface JobLease {
  */
 export async function takeJobLease(loc: S3Location, job: { key: string; label: string; leaseMs: number }, signal?: AbortSignal): Promise<JobLease> {
   const leases = s3LeaseStore({ client: loc.client, bucket: loc.bucket, prefix: loc.prefix ? `${loc.prefix}/` : '' });
+  return holdLease(leases, job, signal, (record) => {
+    const until = record.state === 'held' ? ` until ${new Date(record.expiresAt).toISOString()}` : '';
+    return new LeaseHeldError(`${job.label} is held by another runner${until}`);
+  });
+}
+
+/**
+ * Takes `job.key` in `leases` for `job.leaseMs` (with `job.data` while held) and keeps it:
+ * renewed every third of the lease until released or abandoned. Shared by the job leases
+ * above and the restore target lock (restore/lock.ts).
+ * @throws whatever `refused` makes of the record holding the key
+ */
+export async function holdLease(
+  leases: LeaseStore,
+  job: { key: string; label: string; leaseMs: number; data?: string },
+  signal: AbortSignal | undefined,
+  refused: (record: LeaseRecord) => Error,
+): Promise<JobLease> {
   // A fresh token per run: a provider's request id may repeat across retries of one event.
   const owner = uuidv7();
-  const claim = await leases.claim({ key: job.key, owner, leaseMs: job.leaseMs }, signal ? { signal } : {});
-  if (!claim.claimed) {
-    const until = claim.record.state === 'held' ? ` until ${new Date(claim.record.expiresAt).toISOString()}` : '';
-    throw new LeaseHeldError(`${job.label} is held by another runner${until}`);
-  }
+  const claim = await leases.claim({ key: job.key, owner, leaseMs: job.leaseMs, ...(job.data === undefined ? {} : { data: job.data }) }, signal ? { signal } : {});
+  if (!claim.claimed) throw refused(claim.record);
   let fence = claim.fence;
   let failure: unknown;
   let renewing: Promise<void> = Promise.resolve();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import { handler } from '@steadyfn/handler';
+import { mongoLeaseStore } from '@steadyfn/lease';
 import {
   PitrTargetError,
   TimelineGapError,
@@ -17,6 +18,7 @@ import {
   mongoTarget,
   pointInTimeRestore,
   redisStreamSource,
+  restoreStatus,
   snapshotBackup,
   streamBackup,
   verifyBackup,
@@ -99,9 +101,19 @@ describe.each(S3_SERVERS)('point-in-time restore, drills and retention on $name'
     await streamEveryMinute.aws(tick(new Date().toISOString()), lambdaContext('s2'));
 
     const db = await freshDb('pitr');
+    // Another restore holds the target's lock (its lease in the target, as restore() takes it):
+    // the point-in-time restore is refused before writing anything, and runs once it is released.
+    const lockStore = mongoLeaseStore({ collection: db.collection('steadyfn_restore_lock') });
+    const other = await lockStore.claim({ key: 'restore', owner: 'other-restore', leaseMs: 60_000, data: JSON.stringify({ backupId: 'other-backup', startedAt: new Date().toISOString() }) });
+    if (!other.claimed) throw new Error('lock not claimed');
+    const busy = await pointInTimeRestore({ storage: storage(), stream: 'orders', at: atT, target: mongoTarget({ db }) }).catch((e: unknown) => e);
+    expect(busy).toMatchObject({ code: 'RESTORE_TARGET_BUSY', heldFor: 'other-backup' });
+    expect(await dump(db)).toEqual([]);
+    await lockStore.settle({ key: 'restore', owner: 'other-restore', fence: other.fence });
     const report = await pointInTimeRestore({ storage: storage(), stream: 'orders', at: atT, target: mongoTarget({ db }) });
     expect(report.snapshot.backupId).toBe(firstBackup);
     expect(await dump(db)).toEqual(stateAtT);
+    expect(await restoreStatus(mongoTarget({ db }))).toEqual({ complete: true });
     // And to the last drain: the source as it is.
     const now = await freshDb('pitrnow');
     await pointInTimeRestore({ storage: storage(), stream: 'orders', at: drainedAt, target: mongoTarget({ db: now }) });

@@ -204,7 +204,7 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
     await expectRefusedAsync(() => restore({ backup, target, spoolByte: 0 } as never), 'restore', 'spoolByte', ['backup, target, spoolBytes']);
     await expectRefusedAsync(() => restore({ backup: { ...backup, backupId: 'x' }, target } as never), 'restore', 'backup.backupId', ['an option of "backup"', 'storage, id']);
     await expectRefusedAsync(() => restore({ backup: { ...backup, storage: { ...storage, prefx: 'p' } }, target } as never), 'restore', 'backup.storage.prefx', ['client, bucket, prefix']);
-    const all: Required<RestoreOptions> = { backup, target, spoolBytes: 0 };
+    const all: Required<RestoreOptions> = { backup, target, spoolBytes: 0, lockMs: 60_000 };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/index.ts'), 'RestoreOptions'));
     expect(Object.keys(backup).sort()).toEqual(documentedOptionKeys(src('restore/index.ts'), 'BackupRef'));
     await expectAcceptedAsync(() => restore(all));

@@ -17,6 +17,7 @@ import { checkData, datasetLines } from './check-data.js';
 import { checkPartBody, checkPinsHold, fetchPart, latestManifest, loadManifest, type PartReader } from './load.js';
 import { PartSpool } from './spool.js';
 import type { RestoreTarget } from './targets.js';
+import { DEFAULT_LOCK_MS, TargetLock } from './lock.js';
 
 /**
  * Which backup: its id, or `'latest'` (the newest with a manifest), optionally of one job. A
@@ -56,6 +57,14 @@ export interface RestoreOptions {
    * @default 268435456 (256 MiB)
    */
   spoolBytes?: number;
+  /**
+   * How long the target's restore lock runs without a renewal (ms). The lock is renewed every
+   * third of it while the restore writes, and released when it ends; a killed restore's lock
+   * runs out after `lockMs`, and another restore into the target is refused until then
+   * (`RestoreTargetBusyError`).
+   * @default 60000
+   */
+  lockMs?: number;
 }
 
 /** Default `spoolBytes`: 256 MiB of compressed parts (Lambda's `/tmp` is at least 512 MB). */
@@ -78,7 +87,8 @@ export interface RestoreReport {
    * (`unsupportedMetadata: 'skip'`), and a target that was not empty — per restored MongoDB
    * collection that already held documents (estimated count), or a Redis database without
    * `keyPrefix` that held keys — whose other documents or keys the restore kept (it merges; it
-   * never deletes).
+   * never deletes), and an earlier restore into the target that did not finish (its
+   * partial-restore marker was there).
    */
   warnings: string[];
 }
@@ -119,6 +129,8 @@ export async function restoreManifest(
   spoolBytes = DEFAULT_SPOOL_BYTES,
   /** Checked records not to write (a point-in-time restore writes those documents in their later state); counted as restored. */
   skip?: (dataset: ManifestDataset, line: string) => boolean,
+  /** The target's lock (`restore`, point-in-time restores): taken after the checks, before the first write; the caller ends it. Drills take none. */
+  lock?: TargetLock,
 ): Promise<RestoreReport> {
   const checkStarted = Date.now();
   const { warnings } = await beforeWriting(`restore of backup ${manifest.backupId}: preparing the target`, () => target.prepare(manifest, signal), signal);
@@ -140,6 +152,7 @@ export async function restoreManifest(
     const read: PartReader = spooled
       ? async (segment, part) => checkPartBody(segment, part, (await spool.get(segment.key, part.number)) ?? Buffer.alloc(0))
       : (segment, part) => fetchPart(loc, segment, part, signal, checked.pins.get(segment.key));
+    const lockWarnings = (await lock?.take(manifest.backupId, signal)) ?? [];
     const applyStarted = Date.now();
     const datasets: RestoreReport['datasets'] = [];
     let given = 0;
@@ -154,6 +167,7 @@ export async function restoreManifest(
     try {
       for (const dataset of manifest.datasets) {
         signal?.throwIfAborted();
+        lock?.checkHeld();
         skipped = 0;
         const records = await target.apply(dataset, counted(dataset, datasetLines(loc, dataset, signal, read)), signal);
         await target.finish(dataset, signal);
@@ -184,7 +198,7 @@ export async function restoreManifest(
       reads: spooled ? 1 : 2,
       checkMs: applyStarted - checkStarted,
       applyMs: Date.now() - applyStarted,
-      warnings: [...manifest.warnings, ...warnings],
+      warnings: [...manifest.warnings, ...warnings, ...lockWarnings],
     };
   } finally {
     await spool?.close();
@@ -199,6 +213,11 @@ export async function restoreManifest(
  * read, up to `spoolBytes`), or read again pinned to the checked objects, every part's
  * SHA-256 checked again before any of its records is written.
  *
+ * Before its first write it takes the target's restore lock (in the target: see `restoreStatus`)
+ * and marks the target incomplete; it releases the lock when it ends and removes the mark only
+ * when it completes. A restore finding an earlier restore's mark (it failed or was killed) says
+ * so in `warnings` and goes on.
+ *
  * @example
  * const report = await restore({ backup: { storage: { client: s3, bucket: 'backups', prefix: 'shop' }, id: 'latest' }, target: mongoTarget({ db }) });
  * @throws {BackupNotFoundError} no such backup (no manifest)
@@ -211,21 +230,31 @@ export async function restoreManifest(
  * @throws {RestoreApplyError} a write to the target failed after the checks passed (retryable: the restore is idempotent)
  * @throws {BackupChangedError} a segment was replaced or deleted after it was checked (`written` says whether the target was touched)
  * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written)
+ * @throws {RestoreTargetBusyError} another restore holds the target's lock (nothing was written; retryable)
+ * @throws {FencedError} this restore was paused past `lockMs` and another took the target over (it stopped between datasets)
  * @throws {ConfigurationError} an invalid option
  */
 export async function restore(options: RestoreOptions, ctx: RunContext = {}): Promise<RestoreReport> {
   if (options === null || typeof options !== 'object') invalidOption('restore', 'options', 'an object { backup, target }', options);
-  checkKnownKeys('restore', '', options, keysOf<RestoreOptions>({ backup: true, target: true, spoolBytes: true }));
+  checkKnownKeys('restore', '', options, keysOf<RestoreOptions>({ backup: true, target: true, spoolBytes: true, lockMs: true }));
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('restore', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', options.target);
   const spoolBytes = intOption('restore', 'spoolBytes', options.spoolBytes, DEFAULT_SPOOL_BYTES, 0);
-  const report = await withStorageErrors(
-    'restore: reading the backup',
-    async () => {
-      const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal);
-      return restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes);
-    },
-    ctx.signal,
-  );
+  const lock = new TargetLock(options.target, intOption('restore', 'lockMs', options.lockMs, DEFAULT_LOCK_MS, 1000));
+  let completed = false;
+  let report: RestoreReport;
+  try {
+    report = await withStorageErrors(
+      'restore: reading the backup',
+      async () => {
+        const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal);
+        return restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes, undefined, lock);
+      },
+      ctx.signal,
+    );
+    completed = true;
+  } finally {
+    await lock.end(completed);
+  }
   logOf(ctx).info('restore complete', { backupId: report.backupId, records: report.records, checkMs: report.checkMs, applyMs: report.applyMs });
   // Names and counts only (collections, keys held): never a document or a value.
   if (report.warnings.length > 0) logOf(ctx).warn('restore warnings', { backupId: report.backupId, warnings: report.warnings });

@@ -14,6 +14,7 @@ import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
 import { FERRETDB_UNKEPT_OPTIONS, fromListed, indexConflicts, type IndexDefinition } from './mongo-indexes.js';
 import type { ManifestDataset } from '../format/manifest.js';
+import { RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION, mongoLockPlace } from './lock.js';
 import { SCRATCH_MARKER_COLLECTION, clearScratch, dropCollection, readScratchMarker, writeScratchMarker } from './mongo-scratch.js';
 
 /** Options of `mongoTarget()`. */
@@ -131,6 +132,14 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       ferret = (await mongoEngine(db, signal)).engine === 'ferretdb';
       const hello = (await db.command({ hello: 1 }, signal ? { signal } : undefined)) as { maxWriteBatchSize?: number };
       maxBatch = Math.min(batchSize, hello.maxWriteBatchSize ?? 100_000);
+      // The restore lock's own collections (lock.ts) are never written by a restore.
+      const reserved = manifest.datasets.filter((d) => [RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION].includes(rename(d.name)));
+      if (reserved.length > 0) {
+        throw new RestoreUnsupportedError(
+          `backup ${manifest.backupId} would restore into the target's restore-lock collections; nothing was written (map them elsewhere with collectionName)`,
+          reserved.map((d) => ({ key: d.name, message: `restores into ${rename(d.name)}` })),
+        );
+      }
       await checkIndexes(manifest, signal);
       const warnings: string[] = [];
       // A restore merges into what is there: say which restored collections were not empty
@@ -273,6 +282,8 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       for (const dataset of manifest.datasets) await dropCollection(db, rename(dataset.name), signal);
       await dropCollection(db, SCRATCH_MARKER_COLLECTION, signal);
     },
+
+    lock: mongoLockPlace(() => resolveClient(options.db)),
 
     scratchCollections: (manifest) => manifest.datasets.map((d) => rename(d.name)),
     markScratch: async (marker) => writeScratchMarker(await resolveClient(options.db), marker),

@@ -15,6 +15,7 @@ import { zonedIsoMs } from '../format/zoned-time.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
 import { DEFAULT_SPOOL_BYTES, restoreManifest, type RestoreReport } from './index.js';
+import { DEFAULT_LOCK_MS, TargetLock } from './lock.js';
 import { parseDocument } from '../format/records.js';
 import { toEjson } from '../sources/mongo.js';
 import type { StreamRecord } from '../stream/types.js';
@@ -123,6 +124,7 @@ async function verifiedOrDamaged(loc: S3Location, backupId: string, damaged: Dam
  * @throws {BackupIncompleteError} a stream object is missing
  * @throws {BackupCorruptedError} a snapshot part or stream object fails its checksum
  * @throws {RestoreUnsupportedError} a snapshot record or a streamed change the target cannot store (nothing written)
+ * @throws {RestoreTargetBusyError} another restore holds the target's lock (taken as `restore()` takes it, held through the replay; nothing was written)
  */
 export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx: RunContext = {}): Promise<PointInTimeReport> {
   return withStorageErrors('pointInTimeRestore: reading the backups', () => restoreAt(options, ctx), ctx.signal);
@@ -163,8 +165,20 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // never meets a unique value a later change moved to another document.
   const changed = new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))));
   const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
-  const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined);
-  const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), signal), { until: at, ...(signal ? { signal } : {}) });
+  // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
+  const lock = new TargetLock(options.target, DEFAULT_LOCK_MS);
+  let completed = false;
+  let report: RestoreReport;
+  let applied: Awaited<ReturnType<typeof replayObjects>>;
+  try {
+    report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
+    lock.checkHeld();
+    applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), signal), { until: at, ...(signal ? { signal } : {}) });
+    lock.checkHeld();
+    completed = true;
+  } finally {
+    await lock.end(completed);
+  }
   logOf(ctx).info('point-in-time restore complete', { backupId: snapshot.backupId, at: new Date(at).toISOString(), changes: applied.records });
   return { snapshot: report, at: new Date(at).toISOString(), timeline: mark.timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
 }
@@ -239,6 +253,7 @@ export interface RestoreStreamOptions {
  * @throws {BackupIncompleteError} an object of the timeline is missing
  * @throws {StreamPrunedError} retention pruned objects of the timeline (no kept snapshot needed them)
  * @throws {TimelineGapError} the timeline broke before `until`
+ * @throws {RestoreTargetBusyError} another restore holds the target's lock (taken before the first change is applied, as `restore()` takes it; nothing was written). Its partial-restore marker names the backup `stream <name>`; an earlier unfinished restore's marker is logged as a warning to `ctx.log`
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
   return withStorageErrors('restoreStream: reading the stream', () => replayStream(options, ctx), ctx.signal);
@@ -262,9 +277,21 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   await beforeWriting(`restoreStream: preparing the target`, () => options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal), ctx.signal);
   const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
   // Of a document's changes only the last is applied: no earlier state is written (see restoreAt).
-  const applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), ctx.signal), {
-    ...(until === undefined ? {} : { until }),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  // The target's lock (lock.ts) is held from before the first write to the end.
+  const lock = new TargetLock(options.target, DEFAULT_LOCK_MS);
+  let completed = false;
+  let applied: Awaited<ReturnType<typeof replayObjects>>;
+  try {
+    const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
+    if (lockWarnings.length > 0) logOf(ctx).warn('restoreStream warnings', { stream, warnings: lockWarnings });
+    applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), ctx.signal), {
+      ...(until === undefined ? {} : { until }),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    lock.checkHeld();
+    completed = true;
+  } finally {
+    await lock.end(completed);
+  }
   return { timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
 }

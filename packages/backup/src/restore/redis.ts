@@ -14,6 +14,7 @@ import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { Manifest } from '../format/manifest.js';
 import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnder, writeRedisScratchMarker } from './redis-scratch.js';
 import type { RestoreTarget, ScratchMarker } from './targets.js';
+import { isRestoreLockKey, redisLockPlace, redisRestoreKeys } from './lock.js';
 
 /** The key patterns (under the prefix) a restore of `manifest` writes: its datasets' `SCAN` patterns. */
 function patternsOf(manifest: Manifest): string[] {
@@ -134,6 +135,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
   const prefix = options.keyPrefix ?? '';
   const batchSize = intOption('redisTarget', 'batchSize', options.batchSize, 500, 1, 100_000);
   const prefixBytes = Buffer.from(prefix);
+  const reserved = redisRestoreKeys(prefix);
+  const reservedKeys = [Buffer.from(reserved.lock), Buffer.from(reserved.marker)];
 
   async function send(client: RedisLike, commands: Array<Array<string | Buffer | number>>): Promise<void> {
     try {
@@ -176,6 +179,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
         const masters = typeof client.nodes === 'function' ? client.nodes('master') : [client];
         let keys = 0;
         for (const node of masters) keys += Number(await node.call('DBSIZE'));
+        // Not the target's own restore lock and marker (lock.ts): one key each (slots may differ).
+        for (const key of [reserved.lock, reserved.marker]) keys -= Number(await client.call('EXISTS', key));
         if (keys > 0) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
       }
       return { warnings };
@@ -184,7 +189,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
     check(_dataset, line) {
       // Everything apply will do with the record, without doing it: a record that does not
       // turn into commands is refused now, before anything is written.
-      commandsFor(parseRedisRecord(line), Buffer.alloc(0));
+      const record = parseRedisRecord(line);
+      commandsFor(record, Buffer.alloc(0));
       return undefined;
     },
 
@@ -194,8 +200,13 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       let applied = 0;
       for await (const line of lines) {
         const record = parseRedisRecord(line);
-        batch.push(...commandsFor(record, Buffer.concat([prefixBytes, decodeBytes(record.k)])));
+        const name = decodeBytes(record.k);
+        const key = Buffer.concat([prefixBytes, name]);
         applied++;
+        // A restore lock or marker (lock.ts; a backup of a database a restore once wrote may hold
+        // one), and the target's own, are never written: the record is counted, not written.
+        if (isRestoreLockKey(name) || reservedKeys.some((r) => r.equals(key))) continue;
+        batch.push(...commandsFor(record, key));
         if (batch.length >= batchSize) {
           // Stops between pipelines once the signal aborts (the restore is idempotent: run it again).
           signal?.throwIfAborted();
@@ -239,6 +250,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       await unlinkUnder(client, prefix, patternsOf(manifest), signal);
       await client.call('DEL', scratchMarkerKey(prefix));
     },
+
+    lock: redisLockPlace(() => resolveClient(options.client), prefix),
 
     // The drill marker (redis-scratch.ts): kept only under a scratch prefix.
     ...(prefix === ''

@@ -5,6 +5,7 @@
  * (`finish`: indexes after data).
  */
 import type { Manifest, ManifestDataset } from '../format/manifest.js';
+import type { LeaseRecord, LeaseStore } from '@steadyfn/lease';
 import type { IndexDefinition } from './mongo-indexes.js';
 
 /** One change of a streamed record, as a point-in-time restore applies it. */
@@ -32,6 +33,34 @@ export interface ScratchMarker {
   startedAt: string;
   /** The target's collections (or key namespaces) the drill restores into. */
   collections: string[];
+}
+
+/**
+ * A restore that started writing into a target and has not completed (restore/lock.ts): kept
+ * in the target from the restore's first write until it completes, so it outlives a killed or
+ * failed restore.
+ */
+export interface RestoreMarker {
+  backupId: string;
+  /** ISO time the restore took the target's lock (just before its first write). */
+  startedAt: string;
+}
+
+/**
+ * Where a target keeps its restore lock and its partial-restore marker, in the target itself
+ * (MongoDB: the collections `steadyfn_restore_lock` and `steadyfn_restore_marker`; Redis: the
+ * keys `steadyfn:restore-lock:<keyPrefix>` and `steadyfn:restore-marker:<keyPrefix>`).
+ */
+export interface RestoreLockPlace {
+  /** The lease store holding the lock, and the lock's key in it. */
+  leases(): Promise<LeaseStore>;
+  readonly key: string;
+  /** The lock's live record (undefined: free), read without creating anything in the target. */
+  readLock(signal?: AbortSignal): Promise<LeaseRecord | undefined>;
+  /** The marker a restore left, or undefined (none, or not a marker's shape). */
+  readMarker(signal?: AbortSignal): Promise<RestoreMarker | undefined>;
+  writeMarker(marker: RestoreMarker, signal?: AbortSignal): Promise<void>;
+  clearMarker(signal?: AbortSignal): Promise<void>;
 }
 
 /** A restore target. Build one with `mongoTarget()` or `redisTarget()`. */
@@ -65,4 +94,6 @@ export interface RestoreTarget {
   readScratchMarker?(signal?: AbortSignal): Promise<ScratchMarker | undefined>;
   /** Drops the collections `marker` lists, then the marker. */
   clearScratch?(marker: ScratchMarker, signal?: AbortSignal): Promise<void>;
+  /** Where `restore()` and point-in-time restores lock the target and mark it incomplete while they write. Without it, a restore takes no lock. */
+  readonly lock?: RestoreLockPlace;
 }

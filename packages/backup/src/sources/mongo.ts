@@ -9,6 +9,7 @@
  * later type (in BSON sort order) by `$type`. `_id`s of types FerretDB has no `$type` alias for
  * (MinKey, MaxKey, symbol, JavaScript) are not reached by a resume: keep `_id`s to the common types.
  */
+import { RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION } from '../restore/lock.js';
 import { EJSON } from 'bson';
 import { z } from 'zod';
 import { BackupCorruptedError } from '../errors.js';
@@ -28,11 +29,14 @@ export interface MongoDbLike {
   listCollections(filter?: Record<string, unknown>, options?: Record<string, unknown>): { toArray(): Promise<any[]> };
 }
 
+/** A restore target's own lock collections (restore/lock.ts): never backed up by default. */
+const RESTORE_LOCK_NAMES = [RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION];
+
 /** Options of `mongoSource()`. */
 export interface MongoSourceOptions {
   /** The database to back up: a `Db`, or a function giving one (e.g. `async () => (await store.get()).db`). */
   db: ClientInput<MongoDbLike>;
-  /** Collections to back up (a non-empty list; an empty one is refused with `ConfigurationError`). @default every collection except `system.*` */
+  /** Collections to back up (a non-empty list; an empty one is refused with `ConfigurationError`). @default every collection except `system.*` and a restore target's own lock collections (`steadyfn_restore_lock`, `steadyfn_restore_marker`) */
   collections?: string[];
   /** Documents per `find` batch. @default 1000 */
   batchSize?: number;
@@ -112,7 +116,7 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
       const db = await resolveClient(options.db);
       const { engine, version } = await mongoEngine(db, signal);
       const listed = (await db.listCollections({}, { nameOnly: false }).toArray()) as Array<{ name: string; type?: string; options?: Record<string, unknown> }>;
-      const byName = new Map(listed.filter((c) => c.type !== 'view' && !c.name.startsWith('system.')).map((c) => [c.name, c]));
+      const byName = new Map(listed.filter((c) => c.type !== 'view' && !c.name.startsWith('system.') && !RESTORE_LOCK_NAMES.includes(c.name)).map((c) => [c.name, c]));
       const names = options.collections ?? [...byName.keys()].sort();
       // A typo (or a collection dropped since the job was written) is the job's configuration, not a
       // failure of the source to retry: refuse it naming the collection, before anything is written.

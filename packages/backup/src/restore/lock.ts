@@ -1,0 +1,225 @@
+/**
+ * The restore target lock and the partial-restore marker, both kept in the target itself so two
+ * restores into one target exclude each other whatever bucket they read:
+ *
+ * - the lock: a `@steadyfn/lease` lease (MongoDB: `mongoLeaseStore` on the collection
+ *   `steadyfn_restore_lock`; Redis: `redisLeaseStore`, the key
+ *   `steadyfn:restore-lock:<keyPrefix>`), taken after the backup was checked and before the first
+ *   write, renewed every third of `lockMs` while the restore writes, released when it ends
+ *   (completed or failed). A killed restore's lock runs out after `lockMs`.
+ * - the marker (MongoDB: the one document of `steadyfn_restore_marker`, the collection dropped
+ *   when it is removed; Redis: the key
+ *   `steadyfn:restore-marker:<keyPrefix>`): written once the lock is held, before the first
+ *   write, and removed only when a restore completes — so a killed or failed restore leaves it,
+ *   and the next restore reports it and replaces it with its own.
+ *
+ * The Redis keys lie outside the prefix (`~` in front when the prefix would start them), so a
+ * dataset's pattern under a non-empty prefix never matches them.
+ */
+import { mongoLeaseStore, redisLeaseStore, type LeaseStore, type MongoLeaseCollection, type RedisLeaseClient } from '@steadyfn/lease';
+import { RestoreApplyError, RestoreTargetBusyError, FencedError, beforeWriting, describeError } from '../errors.js';
+import { holdLease, type JobLease } from '../job-lease.js';
+import type { MongoDbLike } from '../sources/mongo.js';
+import { dropCollection } from './mongo-scratch.js';
+import type { RedisLike } from '../sources/redis.js';
+import type { RestoreLockPlace, RestoreMarker, RestoreTarget } from './targets.js';
+import { invalidOption } from '@steadyfn/handler/internal';
+
+/** The MongoDB collections of the lock and the marker: never a restored collection. */
+export const RESTORE_LOCK_COLLECTION = 'steadyfn_restore_lock';
+export const RESTORE_MARKER_COLLECTION = 'steadyfn_restore_marker';
+const LOCK_KEY = 'restore';
+const MARKER_ID = 'restore';
+
+/** Default `lockMs`: how long a restore's lock runs without a renewal (a killed restore's lock runs out after it). */
+export const DEFAULT_LOCK_MS = 60_000;
+
+/** The Redis key `<base><prefix>`, `~` in front when it would start with the prefix (not empty). */
+function outsidePrefix(base: string, prefix: string): string {
+  const key = `${base}${prefix}`;
+  return prefix !== '' && key.startsWith(prefix) ? `~${key}` : key;
+}
+
+/** The Redis keys of the lock and the marker of a target with `keyPrefix` `prefix`. */
+export function redisRestoreKeys(prefix: string): { lock: string; marker: string } {
+  return { lock: outsidePrefix('steadyfn:restore-lock:', prefix), marker: outsidePrefix('steadyfn:restore-marker:', prefix) };
+}
+
+/** Whether a Redis key (as backed up) is a restore lock or marker of some target. */
+export function isRestoreLockKey(key: Buffer): boolean {
+  return /^~?steadyfn:restore-(?:lock|marker):/.test(key.toString('latin1'));
+}
+
+function markerOf(found: unknown): RestoreMarker | undefined {
+  const { backupId, startedAt } = (found ?? {}) as Record<string, unknown>;
+  return typeof backupId === 'string' && typeof startedAt === 'string' ? { backupId, startedAt } : undefined;
+}
+
+/** A MongoDB target's lock place (its database). */
+export function mongoLockPlace(db: () => Promise<MongoDbLike>): RestoreLockPlace {
+  let leases: LeaseStore | undefined;
+  const markers = async () => (await db()).collection(RESTORE_MARKER_COLLECTION);
+  const store = (): LeaseStore => (leases ??= mongoLeaseStore({ collection: async () => (await db()).collection(RESTORE_LOCK_COLLECTION) as MongoLeaseCollection }));
+  return {
+    key: LOCK_KEY,
+    leases: async () => store(),
+    async readLock(signal) {
+      // No collection, no lock: the store's first call would create it (its probe inserts).
+      const found = await (await db()).listCollections({ name: RESTORE_LOCK_COLLECTION }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray();
+      return found.length === 0 ? undefined : store().get(LOCK_KEY, signal ? { signal } : {});
+    },
+    readMarker: async () => markerOf(await (await markers()).findOne({ _id: MARKER_ID })),
+    writeMarker: async (marker) => void (await (await markers()).replaceOne({ _id: MARKER_ID }, { _id: MARKER_ID, ...marker }, { upsert: true })),
+    // Dropped whole: a completed restore leaves only the lock's collection.
+    clearMarker: async (signal) => dropCollection(await db(), RESTORE_MARKER_COLLECTION, signal),
+  };
+}
+
+/** A Redis target's lock place (its database, per `keyPrefix`). */
+export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string): RestoreLockPlace {
+  const keys = redisRestoreKeys(prefix);
+  let leases: LeaseStore | undefined;
+  return {
+    key: keys.lock,
+    async leases() {
+      leases ??= redisLeaseStore({ client: async () => (await client()) as unknown as RedisLeaseClient, prefix: '' });
+      return leases;
+    },
+    async readLock(signal) {
+      return (await this.leases()).get(keys.lock, signal ? { signal } : {});
+    },
+    async readMarker() {
+      const raw = await (await client()).call('GET', keys.marker);
+      if (typeof raw !== 'string') return undefined;
+      try {
+        return markerOf(JSON.parse(raw));
+      } catch {
+        return undefined;
+      }
+    },
+    writeMarker: async (marker) => void (await (await client()).call('SET', keys.marker, JSON.stringify(marker))),
+    clearMarker: async () => void (await (await client()).call('DEL', keys.marker)),
+  };
+}
+
+/** A target's lock for one restore: taken once, before the first write; ended by the caller. */
+export class TargetLock {
+  private held: JobLease | undefined;
+  private readonly place: RestoreLockPlace | undefined;
+
+  constructor(
+    target: RestoreTarget,
+    private readonly lockMs: number,
+  ) {
+    this.place = target.lock;
+  }
+
+  /**
+   * Takes the lock and writes the marker (nothing else is written before). Resolves to the
+   * warnings of an earlier restore that did not finish.
+   * @throws {RestoreTargetBusyError} another restore holds the target
+   */
+  async take(backupId: string, signal?: AbortSignal): Promise<string[]> {
+    const place = this.place;
+    if (!place || this.held) return [];
+    const startedAt = new Date().toISOString();
+    const leases = await beforeWriting('restore: locking the target', () => place.leases(), signal);
+    this.held = await holdLease(leases, { key: place.key, label: 'the restore target', leaseMs: this.lockMs, data: JSON.stringify({ backupId, startedAt }) }, signal, (record) => busy(record));
+    try {
+      return await beforeWriting(
+        'restore: marking the target',
+        async () => {
+          const earlier = await place.readMarker(signal);
+          await place.writeMarker({ backupId, startedAt }, signal);
+          return earlier ? [`the previous restore into this target (backup ${earlier.backupId}, started ${earlier.startedAt}) did not finish: the target held part of it before this restore`] : [];
+        },
+        signal,
+      );
+    } catch (error) {
+      await this.end(false);
+      throw error;
+    }
+  }
+
+  /** @throws {FencedError} the lock ran out (the restore was paused past `lockMs`) and another restore took it */
+  checkHeld(): void {
+    const failure = this.held?.failure();
+    if (failure instanceof FencedError) throw new FencedError('restore: another restore took the target lock over (this one was paused past lockMs); it stopped between datasets. Restore again');
+  }
+
+  /**
+   * Ends the lock: a completed restore removes the marker first. A failed one leaves the
+   * marker; releasing its lock is best effort (it runs out by itself).
+   * @throws {RestoreApplyError} the marker of a completed restore could not be removed (the data is written; restore again to clear it)
+   */
+  async end(completed: boolean): Promise<void> {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    if (completed) {
+      try {
+        await this.place!.clearMarker();
+      } catch (error) {
+        await held.release().catch(() => undefined);
+        throw new RestoreApplyError(`the restore was written but its partial-restore marker could not be removed (${describeError(error)}); restore again`, error);
+      }
+      await held.release();
+      return;
+    }
+    await held.release().catch(() => undefined);
+  }
+}
+
+function busy(record: { state: string; expiresAt: number; data?: string }): RestoreTargetBusyError {
+  let backupId: string | undefined;
+  try {
+    backupId = markerOf(JSON.parse(record.data ?? ''))?.backupId;
+  } catch {
+    backupId = undefined;
+  }
+  const until = new Date(record.expiresAt).toISOString();
+  return new RestoreTargetBusyError(`another restore${backupId ? ` of backup ${backupId}` : ''} holds the target until ${until} (renewed while it writes); nothing was written`, backupId, record.expiresAt);
+}
+
+/** What `restoreStatus()` found in a target. */
+export interface RestoreStatus {
+  /** No restore is running and none left its marker: the last restore into the target (if any) completed. */
+  complete: boolean;
+  /** The restore that started writing and has not completed (it is running, failed or was killed). */
+  incomplete?: RestoreMarker;
+  /** The restore holding the target's lock now, and until when (ISO; renewed while it writes). */
+  locked?: { backupId?: string; until: string };
+}
+
+/**
+ * Whether a restore target holds a complete restore: reads its restore lock and its
+ * partial-restore marker (never the data). `complete: false` with `incomplete` and no
+ * `locked`: a restore of that backup died or failed while writing — the target holds part of
+ * it; restore again. With `locked`: a restore is writing now. Writes nothing to the target's
+ * data (on MongoDB, where the lock collection exists, the lease store's first read probes that
+ * collection with a few inserts it removes again).
+ *
+ * @example
+ * const status = await restoreStatus(mongoTarget({ db }));
+ * if (!status.complete) console.warn('restore of', status.incomplete?.backupId, 'not finished');
+ * @throws {ConfigurationError} a target without a lock place (not `mongoTarget` / `redisTarget`)
+ * @throws {RestoreTargetUnavailableError | RestoreTargetRefusedError} the target could not be read
+ */
+export async function restoreStatus(target: RestoreTarget, ctx: { signal?: AbortSignal } = {}): Promise<RestoreStatus> {
+  const place = target?.lock;
+  if (!place) invalidOption('restoreStatus', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', target);
+  return beforeWriting(
+    'restoreStatus: reading the target',
+    async () => {
+      const record = await place.readLock(ctx.signal);
+      const incomplete = await place.readMarker(ctx.signal);
+      let locked: RestoreStatus['locked'];
+      if (record?.state === 'held') {
+        const held = busy(record);
+        locked = { ...(held.heldFor ? { backupId: held.heldFor } : {}), until: new Date(record.expiresAt).toISOString() };
+      }
+      return { complete: !incomplete && !locked, ...(incomplete ? { incomplete } : {}), ...(locked ? { locked } : {}) };
+    },
+    ctx.signal,
+  );
+}

@@ -1,0 +1,215 @@
+/**
+ * The restore target lock and the partial-restore marker (src/restore/lock.ts), on the real
+ * servers: FerretDB (:27117), an own Redis server (its whole database is the test's), moto S3.
+ * A restore is held inside its apply by an S3 client that stops the second read of a part
+ * (`spoolBytes: 0`: the first read is the check, the second the write) until the test lets it go.
+ */
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { Db } from 'mongodb';
+import { RestoreApplyError, RestoreTargetBusyError, StorageError, mongoSource, mongoTarget, redisSource, redisTarget, restore, restoreStatus, snapshotBackup } from '../src/index.js';
+import { startRedis } from '../../../test/support/servers.js';
+import { closeMongo, freshBucket, freshDb, S3_SERVERS, type Sender } from './support.js';
+
+afterAll(closeMongo);
+
+/** `client`, with the `at`-th GET of a segment part stopped until `go()` (or failed, with `fail`). */
+function gatedClient(client: Sender, at: number, fail = false) {
+  let gets = 0;
+  let reached!: () => void;
+  let go!: () => void;
+  const atGate = new Promise<void>((r) => (reached = r));
+  const open = new Promise<void>((r) => (go = r));
+  return {
+    reached: atGate,
+    go,
+    client: {
+      async send(command: unknown, options?: unknown) {
+        if (command instanceof GetObjectCommand && String(command.input.Key).endsWith('.ndjson.gz') && ++gets === at) {
+          reached();
+          if (fail) throw Object.assign(new Error('injected read failure'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+          await open;
+        }
+        return client.send(command, options);
+      },
+    },
+  };
+}
+
+async function backupOf(source: Db, storage: { client: Sender; bucket: string; prefix: string }, value: string): Promise<string> {
+  await source.collection('orders').deleteMany({});
+  await source.collection<{ _id: number; v: string }>('orders').insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i, v: `${value}${i}` })));
+  const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage as never }).run();
+  if (done.status !== 'complete') throw new Error('backup did not complete');
+  return done.backupId;
+}
+
+describe('restore target lock, MongoDB (FerretDB)', () => {
+  it('a second restore into a locked target is refused (RESTORE_TARGET_BUSY, naming the backup and until when); the data is the first backup’s', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source = await freshDb('locksrc');
+    const target = await freshDb('lockdst');
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'lk' };
+      const a = await backupOf(source, storage, 'a');
+      const b = await backupOf(source, storage, 'b');
+      const gate = gatedClient(s3.client, 2);
+      const first = restore({ backup: { storage: { ...storage, client: gate.client }, id: a }, target: mongoTarget({ db: target }), spoolBytes: 0 });
+      first.catch(() => undefined);
+      await gate.reached;
+
+      const status = await restoreStatus(mongoTarget({ db: target }));
+      expect(status.complete).toBe(false);
+      expect(status.incomplete?.backupId).toBe(a);
+      expect(status.locked?.backupId).toBe(a);
+
+      const second = await restore({ backup: { storage, id: b }, target: mongoTarget({ db: target }) }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(second).toBeInstanceOf(RestoreTargetBusyError);
+      const busy = second as RestoreTargetBusyError;
+      expect(busy.code).toBe('RESTORE_TARGET_BUSY');
+      expect(busy.retryable).toBe(true);
+      expect(busy.heldFor).toBe(a);
+      expect(busy.message).toContain(`backup ${a}`);
+      expect(busy.message).toContain(new Date(busy.heldUntil).toISOString());
+
+      gate.go();
+      const report = await first;
+      expect(report.records).toBe(50);
+      expect(report.warnings).toEqual([]);
+      const docs = await target.collection<{ _id: number; v: string }>('orders').find().sort({ _id: 1 }).toArray();
+      expect(docs.map((d) => d.v)).toEqual(Array.from({ length: 50 }, (_, i) => `a${i}`));
+      expect(await restoreStatus(mongoTarget({ db: target }))).toEqual({ complete: true });
+
+      // Released: the other restore runs now.
+      expect((await restore({ backup: { storage, id: b }, target: mongoTarget({ db: target }) })).records).toBe(50);
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
+    }
+  }, 120_000);
+
+  it('a failed restore releases the lock and leaves its marker; the retry warns, runs at once and clears it; no lock record is backed up', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source = await freshDb('lockfsrc');
+    const target = await freshDb('lockfdst');
+    const again = await freshDb('lockfagain');
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'lf' };
+      const a = await backupOf(source, storage, 'a');
+      // The target's writes fail (a driver error the target does not type itself): after the lock and the marker.
+      let failing = true;
+      const db = new Proxy(target, {
+        get(t, prop, receiver) {
+          if (prop !== 'collection') return Reflect.get(t, prop, receiver);
+          return (name: string) => {
+            const collection = t.collection(name);
+            if (name !== 'orders') return collection;
+            return new Proxy(collection, {
+              get(c, p, r) {
+                if (p === 'insertMany' && failing) return async () => Promise.reject(Object.assign(new Error('injected'), { name: 'MongoServerError', code: 2 }));
+                const value = Reflect.get(c, p, r);
+                return typeof value === 'function' ? value.bind(c) : value;
+              },
+            });
+          };
+        },
+      });
+      await expect(restore({ backup: { storage, id: a }, target: mongoTarget({ db }) })).rejects.toBeInstanceOf(RestoreApplyError);
+      const status = await restoreStatus(mongoTarget({ db: target }));
+      expect(status).toMatchObject({ complete: false, incomplete: { backupId: a } });
+      expect(status.locked).toBeUndefined();
+
+      // A backup of the half-restored database lists no lock record as data.
+      const copy = await snapshotBackup({ source: mongoSource({ db: target }), target: { ...storage, prefix: 'copy' } }).run();
+      if (copy.status !== 'complete') throw new Error('backup did not complete');
+      const names = (await target.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+      expect(names).toEqual(expect.arrayContaining(['steadyfn_restore_lock', 'steadyfn_restore_marker']));
+      const copied = await restore({ backup: { storage: { ...storage, prefix: 'copy' }, id: 'latest' }, target: mongoTarget({ db: again }) });
+      expect(copied.datasets.map((d) => d.name)).not.toEqual(expect.arrayContaining(['steadyfn_restore_lock']));
+      expect(copied.datasets.map((d) => d.name).filter((n) => n.startsWith('steadyfn_'))).toEqual([]);
+
+      failing = false;
+      const retry = await restore({ backup: { storage, id: a }, target: mongoTarget({ db }) });
+      expect(retry.records).toBe(50);
+      expect(retry.warnings).toEqual([expect.stringContaining(`the previous restore into this target (backup ${a}`)]);
+      expect(retry.warnings[0]).toMatch(/did not finish/);
+      expect(await restoreStatus(mongoTarget({ db: target }))).toEqual({ complete: true });
+      expect(await target.collection('orders').countDocuments()).toBe(50);
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), again.dropDatabase(), s3.drop()]);
+    }
+  }, 120_000);
+
+  it('refuses a backup that would restore into the lock collections (nothing written); restoreStatus of an untouched target creates nothing', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source = await freshDb('lockrsrc');
+    const target = await freshDb('lockrdst');
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'lr' };
+      await backupOf(source, storage, 'a');
+      const error = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target, collectionName: () => 'steadyfn_restore_marker' }) }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'RESTORE_UNSUPPORTED' });
+      // A target no restore wrote: complete, and asking created nothing there.
+      expect(await restoreStatus(mongoTarget({ db: target }))).toEqual({ complete: true });
+      expect(await target.listCollections().toArray()).toEqual([]);
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
+    }
+  }, 60_000);
+});
+
+describe('restore target lock, Redis (own server)', () => {
+  it('locks per keyPrefix; a failed restore’s marker is reported, not counted as data, and cleared by the next', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const server = await startRedis();
+    const redis = new Redis(server.url, { maxRetriesPerRequest: 2 });
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'rl' };
+      await redis.set('k:1', 'a1');
+      await redis.hset('k:2', 'f', 'a2');
+      const done = await snapshotBackup({ source: redisSource({ client: redis, pattern: 'k:*' }), target: storage }).run();
+      if (done.status !== 'complete') throw new Error('backup did not complete');
+
+      // Held in its apply under prefix 'one:': another restore there is refused, one under 'two:' runs.
+      const gate = gatedClient(s3.client, 2);
+      const first = restore({ backup: { storage: { ...storage, client: gate.client }, id: done.backupId }, target: redisTarget({ client: redis, keyPrefix: 'one:' }), spoolBytes: 0 });
+      first.catch(() => undefined);
+      await gate.reached;
+      const busy = await restore({ backup: { storage, id: done.backupId }, target: redisTarget({ client: redis, keyPrefix: 'one:' }) }).catch((e: unknown) => e);
+      expect(busy).toBeInstanceOf(RestoreTargetBusyError);
+      expect((busy as RestoreTargetBusyError).heldFor).toBe(done.backupId);
+      expect((await restore({ backup: { storage, id: done.backupId }, target: redisTarget({ client: redis, keyPrefix: 'two:' }) })).records).toBe(2);
+      gate.go();
+      expect((await first).records).toBe(2);
+      expect(await redis.get('one:k:1')).toBe('a1');
+
+      // No prefix: a restore that fails in its apply (the write's read of S3) leaves its marker only.
+      await redis.flushdb();
+      const failing = gatedClient(s3.client, 2, true);
+      await expect(restore({ backup: { storage: { ...storage, client: failing.client }, id: done.backupId }, target: redisTarget({ client: redis }), spoolBytes: 0 })).rejects.toBeInstanceOf(StorageError);
+      expect(await restoreStatus(redisTarget({ client: redis }))).toEqual({ complete: false, incomplete: { backupId: done.backupId, startedAt: expect.any(String) } });
+      expect(await redis.exists('steadyfn:restore-marker:')).toBe(1);
+
+      // A backup of the database now holds the marker key; restoring it never writes it over.
+      const whole = await snapshotBackup({ source: redisSource({ client: redis }), target: { ...storage, prefix: 'whole' } }).run();
+      if (whole.status !== 'complete') throw new Error('backup did not complete');
+
+      const next = await restore({ backup: { storage, id: done.backupId }, target: redisTarget({ client: redis }) });
+      // The marker (and the lock's record) are not counted as keys the target held.
+      expect(next.warnings).toEqual([expect.stringMatching(new RegExp(`previous restore into this target \\(backup ${done.backupId}.*did not finish`))]);
+      expect(await restoreStatus(redisTarget({ client: redis }))).toEqual({ complete: true });
+      expect(await redis.exists('steadyfn:restore-marker:')).toBe(0);
+
+      const fromWhole = await restore({ backup: { storage: { ...storage, prefix: 'whole' }, id: 'latest' }, target: redisTarget({ client: redis, keyPrefix: 'w:' }) });
+      expect(fromWhole.records).toBeGreaterThan(0);
+      expect(await redis.exists('w:steadyfn:restore-marker:')).toBe(0);
+    } finally {
+      redis.disconnect();
+      await server.stop();
+      await s3.drop();
+    }
+  }, 120_000);
+});
