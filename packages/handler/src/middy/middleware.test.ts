@@ -172,7 +172,9 @@ describe('events on middy', () => {
     for (const option of ['methods', 'input', 'timeoutMs', 'use']) {
       expect(() => toMiddy({ name: 'x' }, { [option]: ['POST'] } as never)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: option }));
     }
-    expect(() => toMiddy({ name: 'x' }, { name: 'orders', deadlineMarginMs: 100, logLevel: 'warn', body: 'json', snsEnvelope: 'keep', logSink: () => undefined })).not.toThrow();
+    expect(() =>
+      toMiddy({ name: 'x' }, { name: 'orders', deadlineMarginMs: 100, logLevel: 'warn', body: 'json', snsEnvelope: 'keep', logSink: () => undefined, principal: () => 'u1', trustIdentityHeaders: ['alb-oidc'] }),
+    ).not.toThrow();
   });
 });
 
