@@ -20,8 +20,9 @@ describe('an option handler() does not know', () => {
     expectOptionRefused(() => handler({ logsink: () => undefined } as never, () => undefined), 'handler', 'logsink');
   });
 
-  it('toMiddy() options go through the same check', () => {
-    expectOptionRefused(() => toMiddy({ name: 'p' }, { timeoutMs: 1000, margin: 5 } as never), 'handler', 'margin');
+  it('toMiddy() options go through the same check, and a handler() option toMiddy does not take is refused too', () => {
+    expectOptionRefused(() => toMiddy({ name: 'p' }, { deadlineMarginMs: 100, margin: 5 } as never), 'toMiddy', 'margin');
+    expectOptionRefused(() => toMiddy({ name: 'p' }, { timeoutMs: 1000 } as never), 'toMiddy', 'timeoutMs');
   });
 
   it('every documented option, and an undefined one, is accepted', () => {

@@ -168,6 +168,13 @@ describe('events on middy', () => {
     await expect(middy(steadyHandler(async () => 1))(httpEvent(), lambdaContext() as never)).rejects.toMatchObject({ code: 'MIDDY_NO_CONTEXT' });
     expect(() => toMiddy({ name: '' })).toThrow(ConfigurationError);
     expect(() => toMiddy({ name: 'x', before: 1 as never })).toThrow(/use\.0\.before/);
+    // A handler() option middy does its own way would be ignored: refused, named.
+    for (const option of ['methods', 'input', 'timeoutMs', 'use']) {
+      expect(() => toMiddy({ name: 'x' }, { [option]: ['POST'] } as never)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: option }));
+    }
+    expect(() =>
+      toMiddy({ name: 'x' }, { name: 'orders', deadlineMarginMs: 100, logLevel: 'warn', body: 'json', snsEnvelope: 'keep', logSink: () => undefined, principal: () => 'u1', trustIdentityHeaders: ['alb-oidc'] }),
+    ).not.toThrow();
   });
 });
 

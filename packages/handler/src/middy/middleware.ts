@@ -18,6 +18,7 @@ import { ConfigurationError, toSteadyError } from '../errors.js';
 import { defineHandler, type HandlerOptions } from '../define.js';
 import { HookTimeoutError } from '../deadline.js';
 import { extendContext } from '../extend.js';
+import { checkKnownKeys, keysOf } from '../internal/option-keys.js';
 import { hookTimedOut } from '../pipeline.js';
 import type { Plugin } from '../types.js';
 import {
@@ -39,7 +40,10 @@ import {
  * middleware of a chain builds the ctx with its options; the others' apply to nothing else,
  * so give them to the first (or the same to each).
  */
-export type MiddyOptions = Pick<HandlerOptions<undefined, []>, 'name' | 'deadlineMarginMs' | 'logSink' | 'logLevel' | 'body' | 'snsEnvelope'>;
+export type MiddyOptions = Pick<HandlerOptions<undefined, []>, 'name' | 'deadlineMarginMs' | 'logSink' | 'logLevel' | 'body' | 'snsEnvelope' | 'principal' | 'trustIdentityHeaders'>;
+
+// keysOf: fails to compile when MiddyOptions gains an option this list lacks.
+const MIDDY_OPTIONS = keysOf<MiddyOptions>({ name: true, deadlineMarginMs: true, logSink: true, logLevel: true, body: true, snsEnvelope: true, principal: true, trustIdentityHeaders: true });
 
 /** A middy middleware object (`MiddlewareObj` of `@middy/core`), typed structurally. */
 export interface MiddyMiddleware {
@@ -61,7 +65,9 @@ function answerEarly(request: MiddyRequestLike, value: unknown): unknown {
  * built from the Lambda event and context by the first steadyfn middleware; the function reads
  * it with `steadyContext(context)`, or receives it from `steadyHandler(fn)`.
  *
- * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid plugin or option, as `handler()` does.
+ * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid plugin or option, as `handler()`
+ *   does — also for a `handler()` option middy has its own way to do (`input`, `use`, `methods`,
+ *   `timeoutMs`, …): under middy it would be ignored.
  * @example
  * import middy from '@middy/core';
  * export const main = middy()
@@ -70,6 +76,8 @@ function answerEarly(request: MiddyRequestLike, value: unknown): unknown {
  *   .handler(steadyHandler(async (event, context, ctx) => ({ statusCode: 200, body: 'ok' })));
  */
 export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): MiddyMiddleware {
+  // An option of handler() that toMiddy does not take (from JavaScript) would be ignored without a word.
+  checkKnownKeys('toMiddy', '', options, MIDDY_OPTIONS);
   // The same checks as handler(): a plugin without a name, a hook that is not a function, a bad option.
   const def = defineHandler({ ...options, use: [plugin] }, () => undefined);
   const own = Symbol(`steadyfn:${plugin.name}`);
