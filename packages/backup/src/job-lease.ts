@@ -21,7 +21,16 @@ export interface JobLease {
   release(): Promise<void>;
   /** Stops renewing without releasing (the lease runs out by itself). */
   abandon(): Promise<void>;
+  /**
+   * Renews now (after any renewal in flight) and resolves once the renewal is confirmed.
+   * @throws {FencedError} the lease was lost (or, with `retryUntilExpiry`, may have run out)
+   * @throws the renewal's error (a store error), or the earlier failure
+   */
+  renewNow(): Promise<void>;
 }
+
+/** The longest lease `holdLease` keeps: its renewal interval must fit a timer (2^31−1 ms). */
+export const MAX_LEASE_MS = 2 ** 31 - 1;
 
 /**
  * Takes the lease at `key` (relative to the target's prefix) for `leaseMs`.
@@ -39,6 +48,11 @@ export async function takeJobLease(loc: S3Location, job: { key: string; label: s
  * Takes `job.key` in `leases` for `job.leaseMs` (with `job.data` while held) and keeps it:
  * renewed every third of the lease until released or abandoned. Shared by the job leases
  * above and the restore target lock (restore/lock.ts).
+ *
+ * A job lease stops renewing at its first failure (`failure()` holds it; the job stops). With
+ * `retryUntilExpiry` (the restore lock), a renewal that throws is retried on the next tick
+ * instead; once the lease may have run out without a confirmed renewal (`leaseMs` after the
+ * last confirmed claim or renewal was asked for), `failure()` is a `FencedError`.
  * @throws whatever `refused` makes of the record holding the key
  */
 export async function holdLease(
@@ -46,26 +60,41 @@ export async function holdLease(
   job: { key: string; label: string; leaseMs: number; data?: string },
   signal: AbortSignal | undefined,
   refused: (record: LeaseRecord) => Error,
+  retryUntilExpiry = false,
 ): Promise<JobLease> {
   // A fresh token per run: a provider's request id may repeat across retries of one event.
   const owner = uuidv7();
+  // Measured from before the request: the store's clock started the lease no earlier.
+  let confirmedUntil = Date.now() + job.leaseMs;
   const claim = await leases.claim({ key: job.key, owner, leaseMs: job.leaseMs, ...(job.data === undefined ? {} : { data: job.data }) }, signal ? { signal } : {});
   if (!claim.claimed) throw refused(claim.record);
   let fence = claim.fence;
   let failure: unknown;
   let renewing: Promise<void> = Promise.resolve();
-  const renewal = setInterval(() => {
-    renewing = renewing.then(async () => {
-      if (failure) return;
-      try {
-        const renewed = await leases.renew({ key: job.key, owner, fence, leaseMs: job.leaseMs });
-        if (renewed.renewed) fence = renewed.fence;
-        else failure = new FencedError(`${job.label}: lease lost to another runner`);
-      } catch (error) {
-        failure ??= error;
-      }
-    });
-  }, Math.max(500, Math.floor(job.leaseMs / 3)));
+  const ranOut = (): void => {
+    if (retryUntilExpiry && !failure && Date.now() >= confirmedUntil) failure = new FencedError(`${job.label}: lease may have run out (its renewals failed for leaseMs)`);
+  };
+  const renewOnce = async (): Promise<void> => {
+    ranOut();
+    if (failure) return;
+    const asked = Date.now();
+    try {
+      const renewed = await leases.renew({ key: job.key, owner, fence, leaseMs: job.leaseMs });
+      if (renewed.renewed) {
+        fence = renewed.fence;
+        confirmedUntil = asked + job.leaseMs;
+      } else failure = new FencedError(`${job.label}: lease lost to another runner`);
+    } catch (error) {
+      if (!retryUntilExpiry) failure ??= error;
+      else ranOut();
+    }
+  };
+  const renewal = setInterval(
+    () => {
+      renewing = renewing.then(renewOnce);
+    },
+    Math.min(MAX_LEASE_MS, Math.max(500, Math.floor(job.leaseMs / 3))),
+  );
   renewal.unref?.();
   const stop = async (): Promise<void> => {
     clearInterval(renewal);
@@ -74,11 +103,32 @@ export async function holdLease(
   return {
     owner,
     fence: () => fence,
-    failure: () => failure,
+    failure: () => {
+      ranOut();
+      return failure;
+    },
     async release() {
       await stop();
       if (!(failure instanceof FencedError)) await leases.settle({ key: job.key, owner, fence });
     },
     abandon: stop,
+    async renewNow() {
+      renewing = renewing.then(async () => {
+        if (failure) return;
+        const asked = Date.now();
+        const renewed = await leases.renew({ key: job.key, owner, fence, leaseMs: job.leaseMs });
+        if (!renewed.renewed) failure = new FencedError(`${job.label}: lease lost to another runner`);
+        else {
+          fence = renewed.fence;
+          confirmedUntil = asked + job.leaseMs;
+        }
+      });
+      const done = renewing;
+      // The chain goes on after a throwing renewal (the ticks retry or record it themselves).
+      renewing = renewing.catch(() => undefined);
+      await done;
+      ranOut();
+      if (failure) throw failure;
+    },
   };
 }

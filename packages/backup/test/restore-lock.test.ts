@@ -4,38 +4,14 @@
  * A restore is held inside its apply by an S3 client that stops the second read of a part
  * (`spoolBytes: 0`: the first read is the check, the second the write) until the test lets it go.
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import { RestoreApplyError, RestoreTargetBusyError, StorageError, mongoSource, mongoTarget, redisSource, redisTarget, restore, restoreStatus, snapshotBackup } from '../src/index.js';
 import { startRedis } from '../../../test/support/servers.js';
-import { closeMongo, freshBucket, freshDb, S3_SERVERS, type Sender } from './support.js';
+import { closeMongo, freshBucket, freshDb, gatedClient, S3_SERVERS, type Sender } from './support.js';
 
 afterAll(closeMongo);
-
-/** `client`, with the `at`-th GET of a segment part stopped until `go()` (or failed, with `fail`). */
-function gatedClient(client: Sender, at: number, fail = false) {
-  let gets = 0;
-  let reached!: () => void;
-  let go!: () => void;
-  const atGate = new Promise<void>((r) => (reached = r));
-  const open = new Promise<void>((r) => (go = r));
-  return {
-    reached: atGate,
-    go,
-    client: {
-      async send(command: unknown, options?: unknown) {
-        if (command instanceof GetObjectCommand && String(command.input.Key).endsWith('.ndjson.gz') && ++gets === at) {
-          reached();
-          if (fail) throw Object.assign(new Error('injected read failure'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
-          await open;
-        }
-        return client.send(command, options);
-      },
-    },
-  };
-}
 
 async function backupOf(source: Db, storage: { client: Sender; bucket: string; prefix: string }, value: string): Promise<string> {
   await source.collection('orders').deleteMany({});

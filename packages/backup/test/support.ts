@@ -270,3 +270,26 @@ export function smallPages(client: Sender) {
     },
   };
 }
+
+/** `client`, with the `at`-th GET of a segment part stopped until `go()` (or failed, with `fail`). */
+export function gatedClient(client: Sender, at: number, fail = false) {
+  let gets = 0;
+  let reached!: () => void;
+  let go!: () => void;
+  const atGate = new Promise<void>((r) => (reached = r));
+  const open = new Promise<void>((r) => (go = r));
+  return {
+    reached: atGate,
+    go,
+    client: {
+      async send(command: unknown, options?: unknown) {
+        if (command instanceof GetObjectCommand && String(command.input.Key).endsWith('.ndjson.gz') && ++gets === at) {
+          reached();
+          if (fail) throw Object.assign(new Error('injected read failure'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+          await open;
+        }
+        return client.send(command, options);
+      },
+    },
+  };
+}

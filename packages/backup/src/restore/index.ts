@@ -18,6 +18,7 @@ import { checkPartBody, checkPinsHold, fetchPart, latestManifest, loadManifest, 
 import { PartSpool } from './spool.js';
 import type { RestoreTarget } from './targets.js';
 import { DEFAULT_LOCK_MS, TargetLock } from './lock.js';
+import { MAX_LEASE_MS } from '../job-lease.js';
 
 /**
  * Which backup: its id, or `'latest'` (the newest with a manifest), optionally of one job. A
@@ -61,7 +62,8 @@ export interface RestoreOptions {
    * How long the target's restore lock runs without a renewal (ms). The lock is renewed every
    * third of it while the restore writes, and released when it ends; a killed restore's lock
    * runs out after `lockMs`, and another restore into the target is refused until then
-   * (`RestoreTargetBusyError`).
+   * (`RestoreTargetBusyError`). A renewal that fails is retried until the lock may have run
+   * out; then the restore stops (`FencedError`). An integer from 1000 to 2147483647 (2^31−1).
    * @default 60000
    */
   lockMs?: number;
@@ -93,14 +95,15 @@ export interface RestoreReport {
   warnings: string[];
 }
 
-/** Resolves the storage location (probed) and the backup id. */
-export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSignal): Promise<{ loc: S3Location; manifest: Manifest }> {
+/** Resolves the storage location (probed) and the backup id; `beforeRead` runs once the options are valid and the storage probed, before the manifest is read. */
+export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSignal, beforeRead?: () => Promise<void>): Promise<{ loc: S3Location; manifest: Manifest }> {
   if (ref === null || typeof ref !== 'object') invalidOption(owner, 'backup', 'an object { storage, id }', ref);
   checkKnownKeys(owner, 'backup', ref, keysOf<BackupRef>({ storage: true, id: true, job: true }));
   const given = toLocation(owner, ref.storage, 'backup.storage');
   if (typeof ref.id !== 'string' || ref.id === '') invalidOption(owner, 'backup.id', "a backup id or 'latest'", ref.id);
   const job = ref.job === undefined ? undefined : stringOption(owner, 'backup.job', ref.job);
   const { client } = await probeS3(given, signal);
+  await beforeRead?.();
   const loc = { ...given, client };
   const where = `s3://${loc.bucket}/${loc.prefix}`;
   if (ref.id === 'latest') {
@@ -159,6 +162,8 @@ export async function restoreManifest(
     let skipped = 0;
     const counted = async function* (dataset: ManifestDataset, lines: AsyncIterable<string>): AsyncGenerator<string> {
       for await (const line of lines) {
+        // Per record, not only per dataset (a Redis backup is one dataset): cheap, no I/O.
+        lock?.checkHeld();
         given++;
         if (skip?.(dataset, line)) skipped++;
         else yield line;
@@ -231,7 +236,7 @@ export async function restoreManifest(
  * @throws {BackupChangedError} a segment was replaced or deleted after it was checked (`written` says whether the target was touched)
  * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (nothing was written; retryable)
- * @throws {FencedError} this restore was paused past `lockMs` and another took the target over (it stopped between datasets)
+ * @throws {FencedError} this restore lost the target lock (paused past `lockMs`, or its renewals failed for `lockMs`): it stopped between datasets, or before completing (its marker stays)
  * @throws {ConfigurationError} an invalid option
  */
 export async function restore(options: RestoreOptions, ctx: RunContext = {}): Promise<RestoreReport> {
@@ -239,14 +244,16 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
   checkKnownKeys('restore', '', options, keysOf<RestoreOptions>({ backup: true, target: true, spoolBytes: true, lockMs: true }));
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('restore', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', options.target);
   const spoolBytes = intOption('restore', 'spoolBytes', options.spoolBytes, DEFAULT_SPOOL_BYTES, 0);
-  const lock = new TargetLock(options.target, intOption('restore', 'lockMs', options.lockMs, DEFAULT_LOCK_MS, 1000));
+  const lock = new TargetLock(options.target, intOption('restore', 'lockMs', options.lockMs, DEFAULT_LOCK_MS, 1000, MAX_LEASE_MS));
   let completed = false;
   let report: RestoreReport;
   try {
     report = await withStorageErrors(
       'restore: reading the backup',
       async () => {
-        const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal);
+        // Fail fast while another restore holds the target, once the options are valid and before
+        // the backup is read (the claim before the first write decides).
+        const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal, () => lock.checkFree(ctx.signal));
         return restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes, undefined, lock);
       },
       ctx.signal,

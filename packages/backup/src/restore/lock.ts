@@ -10,8 +10,10 @@
  * - the marker (MongoDB: the one document of `steadyfn_restore_marker`, the collection dropped
  *   when it is removed; Redis: the key
  *   `steadyfn:restore-marker:<keyPrefix>`): written once the lock is held, before the first
- *   write, and removed only when a restore completes — so a killed or failed restore leaves it,
- *   and the next restore reports it and replaces it with its own.
+ *   write, and removed only when a restore completes (after a fresh renewal confirmed its lock,
+ *   and only if the marker is still its own) — so a killed or failed restore leaves it, and the
+ *   next restore reports it and replaces it with its own. A renewal that fails is retried until
+ *   the lock may have run out; then the restore counts it as lost (`FencedError`).
  *
  * The Redis keys lie outside the prefix (`~` in front when the prefix would start them), so a
  * dataset's pattern under a non-empty prefix never matches them.
@@ -70,10 +72,18 @@ export function mongoLockPlace(db: () => Promise<MongoDbLike>): RestoreLockPlace
     },
     readMarker: async () => markerOf(await (await markers()).findOne({ _id: MARKER_ID })),
     writeMarker: async (marker) => void (await (await markers()).replaceOne({ _id: MARKER_ID }, { _id: MARKER_ID, ...marker }, { upsert: true })),
-    // Dropped whole: a completed restore leaves only the lock's collection.
-    clearMarker: async (signal) => dropCollection(await db(), RESTORE_MARKER_COLLECTION, signal),
+    // Only this restore's marker (no transactions on FerretDB: a filtered delete, then the
+    // collection dropped when empty, so a completed restore leaves only the lock's collection).
+    async clearMarker(marker, signal) {
+      const collection = await markers();
+      await collection.deleteOne({ _id: MARKER_ID, backupId: marker.backupId, startedAt: marker.startedAt });
+      if ((await collection.countDocuments({}, { limit: 1 })) === 0) await dropCollection(await db(), RESTORE_MARKER_COLLECTION, signal);
+    },
   };
 }
+
+const CLEAR_MARKER_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+const markerJson = (marker: RestoreMarker): string => JSON.stringify({ backupId: marker.backupId, startedAt: marker.startedAt });
 
 /** A Redis target's lock place (its database, per `keyPrefix`). */
 export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string): RestoreLockPlace {
@@ -97,14 +107,16 @@ export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string)
         return undefined;
       }
     },
-    writeMarker: async (marker) => void (await (await client()).call('SET', keys.marker, JSON.stringify(marker))),
-    clearMarker: async () => void (await (await client()).call('DEL', keys.marker)),
+    writeMarker: async (marker) => void (await (await client()).call('SET', keys.marker, markerJson(marker))),
+    // Compare-and-delete in one script on one key (Cluster-safe): only this restore's marker.
+    clearMarker: async (marker) => void (await (await client()).call('EVAL', CLEAR_MARKER_SCRIPT, 1, keys.marker, markerJson(marker))),
   };
 }
 
 /** A target's lock for one restore: taken once, before the first write; ended by the caller. */
 export class TargetLock {
   private held: JobLease | undefined;
+  private marker: RestoreMarker | undefined;
   private readonly place: RestoreLockPlace | undefined;
 
   constructor(
@@ -123,8 +135,13 @@ export class TargetLock {
     const place = this.place;
     if (!place || this.held) return [];
     const startedAt = new Date().toISOString();
-    const leases = await beforeWriting('restore: locking the target', () => place.leases(), signal);
-    this.held = await holdLease(leases, { key: place.key, label: 'the restore target', leaseMs: this.lockMs, data: JSON.stringify({ backupId, startedAt }) }, signal, (record) => busy(record));
+    // A refused or failed claim (no insert rights, NOPERM) is the target's error, typed as such.
+    this.held = await beforeWriting(
+      'restore: locking the target',
+      async () => holdLease(await place.leases(), { key: place.key, label: 'the restore target', leaseMs: this.lockMs, data: JSON.stringify({ backupId, startedAt }) }, signal, (record) => busy(record), true),
+      signal,
+    );
+    this.marker = { backupId, startedAt };
     try {
       return await beforeWriting(
         'restore: marking the target',
@@ -141,10 +158,23 @@ export class TargetLock {
     }
   }
 
-  /** @throws {FencedError} the lock ran out (the restore was paused past `lockMs`) and another restore took it */
+  /**
+   * Fails fast, before the backup is read, when another restore holds the target now (a cheap
+   * read; the claim in `take` still decides).
+   * @throws {RestoreTargetBusyError} another restore holds the target
+   * @throws {RestoreTargetUnavailableError | RestoreTargetRefusedError} the lock could not be read
+   */
+  async checkFree(signal?: AbortSignal): Promise<void> {
+    const place = this.place;
+    if (!place) return;
+    const record = await beforeWriting('restore: reading the target lock', () => place.readLock(signal), signal);
+    if (record?.state === 'held') throw busy(record);
+  }
+
+  /** @throws {FencedError} the lock may have run out (renewals failed or the restore was paused past `lockMs`) or another restore took it */
   checkHeld(): void {
     const failure = this.held?.failure();
-    if (failure instanceof FencedError) throw new FencedError('restore: another restore took the target lock over (this one was paused past lockMs); it stopped between datasets. Restore again');
+    if (failure instanceof FencedError) throw new FencedError('restore: this restore lost the target lock (paused past lockMs, or its renewals failed for lockMs) and stopped writing; another restore may hold it. Restore again');
   }
 
   /**
@@ -157,8 +187,16 @@ export class TargetLock {
     if (!held) return;
     this.held = undefined;
     if (completed) {
+      // A fresh renewal, not a cached flag: a restore that lost its lock leaves the marker.
       try {
-        await this.place!.clearMarker();
+        await held.renewNow();
+      } catch (error) {
+        await held.abandon();
+        if (error instanceof FencedError) throw new FencedError('restore: this restore lost the target lock before it completed (paused past lockMs, or its renewals failed); its marker stays. Restore again');
+        throw new RestoreApplyError(`the restore was written but its lock could not be confirmed (${describeError(error)}), so its partial-restore marker stays; restore again`, error);
+      }
+      try {
+        await this.place!.clearMarker(this.marker!);
       } catch (error) {
         await held.release().catch(() => undefined);
         throw new RestoreApplyError(`the restore was written but its partial-restore marker could not be removed (${describeError(error)}); restore again`, error);
@@ -211,8 +249,11 @@ export async function restoreStatus(target: RestoreTarget, ctx: { signal?: Abort
   return beforeWriting(
     'restoreStatus: reading the target',
     async () => {
-      const record = await place.readLock(ctx.signal);
+      const first = await place.readLock(ctx.signal);
       const incomplete = await place.readMarker(ctx.signal);
+      // Read again after the marker: a restore that took the lock and wrote its marker in
+      // between is reported as running, not as died.
+      const record = first?.state === 'held' || !incomplete ? first : await place.readLock(ctx.signal);
       let locked: RestoreStatus['locked'];
       if (record?.state === 'held') {
         const held = busy(record);

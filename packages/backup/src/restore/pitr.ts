@@ -141,6 +141,8 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const { client } = await probeS3(given, ctx.signal);
   const loc = { ...given, client };
   const signal = ctx.signal;
+  // Fail fast while another restore holds the target (the claim before the first write decides).
+  await new TargetLock(options.target, DEFAULT_LOCK_MS).checkFree(signal);
 
   const checkpoint = await loadStreamCheckpoint(loc, stream, signal);
   const { manifest: snapshot, damaged } = await pickSnapshot(loc, stream, at, { ...(options.job ? { job: options.job } : {}), verifiedOnly: !options.allowUnverified }, signal);
@@ -173,7 +175,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   try {
     report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
     lock.checkHeld();
-    applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), signal), { until: at, ...(signal ? { signal } : {}) });
+    applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), signal)), { until: at, ...(signal ? { signal } : {}) });
     lock.checkHeld();
     completed = true;
   } finally {
@@ -269,6 +271,8 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   const until = options.until === undefined ? undefined : toTime(options.until, 'restoreStream', 'until');
   const { client } = await probeS3(given, ctx.signal);
   const loc = { ...given, client };
+  // Fail fast while another restore holds the target (the claim before the first write decides).
+  await new TargetLock(options.target, DEFAULT_LOCK_MS).checkFree(ctx.signal);
   const checkpoint = await loadStreamCheckpoint(loc, stream, ctx.signal);
   const timeline = options.timeline ?? checkpoint.timeline;
   if (until !== undefined) assertNoGap(checkpoint, timeline, until);
@@ -284,7 +288,7 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   try {
     const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
     if (lockWarnings.length > 0) logOf(ctx).warn('restoreStream warnings', { stream, warnings: lockWarnings });
-    applied = await replayObjects(loc, objects, (records) => options.target.applyChanges!(lastChanges(records, last), ctx.signal), {
+    applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), ctx.signal)), {
       ...(until === undefined ? {} : { until }),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });

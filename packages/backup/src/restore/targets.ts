@@ -41,6 +41,7 @@ export interface ScratchMarker {
  * failed restore.
  */
 export interface RestoreMarker {
+  /** The restored backup's id (`restore()`, `restorePointInTime()`), or `stream <name>` for `restoreStream()`. */
   backupId: string;
   /** ISO time the restore took the target's lock (just before its first write). */
   startedAt: string;
@@ -59,8 +60,14 @@ export interface RestoreLockPlace {
   readLock(signal?: AbortSignal): Promise<LeaseRecord | undefined>;
   /** The marker a restore left, or undefined (none, or not a marker's shape). */
   readMarker(signal?: AbortSignal): Promise<RestoreMarker | undefined>;
+  /** Writes `marker` (replacing any earlier one); called only while the lock is held, before the first write. */
   writeMarker(marker: RestoreMarker, signal?: AbortSignal): Promise<void>;
-  clearMarker(signal?: AbortSignal): Promise<void>;
+  /**
+   * Removes the marker only if it is still `marker` (compare-and-delete: MongoDB a filtered
+   * `deleteOne`, the collection dropped when empty; Redis one script on the one key). Called
+   * when a restore completes, after a fresh renewal confirmed its lock.
+   */
+  clearMarker(marker: RestoreMarker, signal?: AbortSignal): Promise<void>;
 }
 
 /** A restore target. Build one with `mongoTarget()` or `redisTarget()`. */
