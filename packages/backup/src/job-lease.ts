@@ -74,16 +74,21 @@ export async function holdLease(
   const ranOut = (): void => {
     if (retryUntilExpiry && !failure && Date.now() >= confirmedUntil) failure = new FencedError(`${job.label}: lease may have run out (its renewals failed for leaseMs)`);
   };
+  /** One renewal; a refusal is the lease lost (`failure`), a store error is thrown. */
+  const renew = async (): Promise<void> => {
+    const asked = Date.now();
+    const renewed = await leases.renew({ key: job.key, owner, fence, leaseMs: job.leaseMs });
+    if (!renewed.renewed) failure = new FencedError(`${job.label}: lease lost to another runner`);
+    else {
+      fence = renewed.fence;
+      confirmedUntil = asked + job.leaseMs;
+    }
+  };
   const renewOnce = async (): Promise<void> => {
     ranOut();
     if (failure) return;
-    const asked = Date.now();
     try {
-      const renewed = await leases.renew({ key: job.key, owner, fence, leaseMs: job.leaseMs });
-      if (renewed.renewed) {
-        fence = renewed.fence;
-        confirmedUntil = asked + job.leaseMs;
-      } else failure = new FencedError(`${job.label}: lease lost to another runner`);
+      await renew();
     } catch (error) {
       if (!retryUntilExpiry) failure ??= error;
       else ranOut();
@@ -114,14 +119,7 @@ export async function holdLease(
     abandon: stop,
     async renewNow() {
       renewing = renewing.then(async () => {
-        if (failure) return;
-        const asked = Date.now();
-        const renewed = await leases.renew({ key: job.key, owner, fence, leaseMs: job.leaseMs });
-        if (!renewed.renewed) failure = new FencedError(`${job.label}: lease lost to another runner`);
-        else {
-          fence = renewed.fence;
-          confirmedUntil = asked + job.leaseMs;
-        }
+        if (!failure) await renew();
       });
       const done = renewing;
       // The chain goes on after a throwing renewal (the ticks retry or record it themselves).

@@ -12,9 +12,8 @@ import { batchLanes, ordersBatches } from './batch-order.js';
 import { createContext, pluginStates, runAs, takeColdStart, trackConcurrently, type InvocationContext } from './context.js';
 import { Deadline, HookTimeoutError } from './deadline.js';
 import { SteadyError, toSteadyError } from './errors.js';
-import { extendContext } from './extend.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
-import { inputOf, isThenable, runPipeline, type Prepared } from './pipeline.js';
+import { inputOf, isThenable, runExtend, runPipeline, type Prepared } from './pipeline.js';
 import type { Outcome } from './types.js';
 
 /**
@@ -38,15 +37,8 @@ async function prepare(def: Definition, ctx: InvocationContext, inv: Invocation,
       const plugin = def.use[i]!;
       prepared.entered++;
       if (!plugin.extend) continue;
-      // The check's clock read is handed to the hook (`extendingAt`) while it runs synchronously.
-      deadline.extendingAt = deadline.checkedNow();
-      let added: unknown;
-      try {
-        added = plugin.extend(ctx, states[i]);
-      } finally {
-        deadline.extendingAt = undefined;
-      }
-      extendContext(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added, plugin.name);
+      const pending = runExtend(ctx, plugin, states[i], deadline);
+      if (pending !== undefined) await pending;
     }
   } catch (thrown) {
     prepared.failed = { thrown };

@@ -97,6 +97,26 @@ function refused(ctx: InvocationContext, deadline: Deadline, error: SteadyError)
   return Promise.resolve({ ok: false, error });
 }
 
+/**
+ * Runs `plugin`'s `extend` (the deadline check's clock read handed to it as `extendingAt` while
+ * it runs synchronously) and puts what it returned on `ctx`. A promise only when the hook
+ * returned one: a value is used as it is, as awaiting it would cost a turn of the microtask queue.
+ */
+export function runExtend(ctx: Context, plugin: Plugin<any, any>, state: unknown, deadline: Deadline): Promise<void> | undefined {
+  deadline.extendingAt = deadline.checkedNow();
+  let added: unknown;
+  try {
+    added = plugin.extend!(ctx, state);
+  } finally {
+    deadline.extendingAt = undefined;
+  }
+  if (!isThenable(added)) {
+    extendContext(ctx, added, plugin.name);
+    return undefined;
+  }
+  return deadline.race(Promise.resolve(added)).then((value) => extendContext(ctx, value, plugin.name));
+}
+
 /** Runs one invocation through its plugins and function; `prepared`: what a batch already did for it (extend, validation). */
 export function runPipeline(def: Definition, ctx: InvocationContext, inv: Invocation, deadline: Deadline, prepared?: Prepared): Promise<Outcome> {
   if (def.methods !== undefined) {
@@ -151,16 +171,8 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
         const state = states[entered];
         entered++;
         if (plugin.extend) {
-          // The check's clock read is handed to the hook (`extendingAt`) while it runs synchronously.
-          deadline.extendingAt = deadline.checkedNow();
-          let added: unknown;
-          try {
-            added = plugin.extend(ctx, state);
-          } finally {
-            deadline.extendingAt = undefined;
-          }
-          // A value is used as it is: awaiting it would cost a turn of the microtask queue.
-          extendContext(ctx, isThenable(added) ? await deadline.race(Promise.resolve(added)) : added, plugin.name);
+          const pending = runExtend(ctx, plugin, state, deadline);
+          if (pending !== undefined) await pending;
         }
       }
     }

@@ -138,7 +138,7 @@ export class TargetLock {
     // A refused or failed claim (no insert rights, NOPERM) is the target's error, typed as such.
     this.held = await beforeWriting(
       'restore: locking the target',
-      async () => holdLease(await place.leases(), { key: place.key, label: 'the restore target', leaseMs: this.lockMs, data: JSON.stringify({ backupId, startedAt }) }, signal, (record) => busy(record), true),
+      async () => holdLease(await place.leases(), { key: place.key, label: 'the restore target', leaseMs: this.lockMs, data: markerJson({ backupId, startedAt }) }, signal, (record) => busy(record), true),
       signal,
     );
     this.marker = { backupId, startedAt };
