@@ -222,7 +222,7 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
   it('pointInTimeRestore() refuses a misspelt key and one in storage; accepts every documented option', async () => {
     await expectRefusedAsync(() => pointInTimeRestore({ storage, stream: 'o', at: 0, target, allowUnverfied: true } as never), 'pointInTimeRestore', 'allowUnverfied', ['storage, stream, at, target, job, allowUnverified']);
     await expectRefusedAsync(() => pointInTimeRestore({ storage: { ...storage, prefx: 'p' }, stream: 'o', at: 0, target } as never), 'pointInTimeRestore', 'storage.prefx', ['an option of "storage"']);
-    const all: Required<PointInTimeRestoreOptions> = { storage, stream: 'o', at: new Date(), target, job: 'nightly', allowUnverified: true };
+    const all: Required<PointInTimeRestoreOptions> = { storage, stream: 'o', at: new Date(), target, job: 'nightly', allowUnverified: true, lockMs: 60_000 };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/pitr.ts'), 'PointInTimeRestoreOptions'));
     await expectAcceptedAsync(() => pointInTimeRestore(all));
   });
@@ -230,7 +230,7 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
   it('restoreStream() refuses a misspelt key and one in storage; accepts every documented option', async () => {
     await expectRefusedAsync(() => restoreStream({ storage, stream: 'o', target, untill: 0 } as never), 'restoreStream', 'untill', ['storage, stream, target, timeline, until']);
     await expectRefusedAsync(() => restoreStream({ storage: { ...storage, client: s3, bucket: 'b', region: 'x' }, stream: 'o', target } as never), 'restoreStream', 'storage.region');
-    const all: Required<RestoreStreamOptions> = { storage, stream: 'o', target, timeline: 1, until: Date.now() };
+    const all: Required<RestoreStreamOptions> = { storage, stream: 'o', target, timeline: 1, until: Date.now(), lockMs: 60_000 };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/pitr.ts'), 'RestoreStreamOptions'));
     await expectAcceptedAsync(() => restoreStream(all));
   });

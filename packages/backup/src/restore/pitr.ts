@@ -3,7 +3,8 @@
  * the streamed changes after its start position up to the target time. And `restoreStream`:
  * a timeline replayed from its first object (state from the stream alone, deletes included).
  */
-import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
+import { MAX_LEASE_MS } from '../job-lease.js';
 import { streamNameOption } from '../stream/name.js';
 import { BackupCorruptedError, BackupError, PitrTargetError, UnsupportedFormatError, RestoreUnsupportedError, StorageError, beforeWriting, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
@@ -40,6 +41,16 @@ export interface PointInTimeRestoreOptions {
   job?: string;
   /** Use snapshots that no `verifyBackup` has passed yet. @default false (verified only) */
   allowUnverified?: boolean;
+  /**
+   * How long the target's restore lock runs without a renewal (ms), as `restore()`'s `lockMs`:
+   * renewed every third of it while the restore writes, released when it ends; a killed
+   * restore's lock runs out after it, and another restore into the target is refused until then
+   * (`RestoreTargetBusyError`). An integer from 1000 to 2147483647 (2^31−1).
+   * @default 60000
+   * @example
+   * lockMs: 5 * 60_000 // a restore that may pause for minutes (a frozen instance)
+   */
+  lockMs?: number;
 }
 
 /** What a point-in-time restore did. */
@@ -132,7 +143,8 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
 
 async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): Promise<PointInTimeReport> {
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
-  checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true }));
+  checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true, lockMs: true }));
+  const lockMs = intOption('pointInTimeRestore', 'lockMs', options.lockMs, DEFAULT_LOCK_MS, 1000, MAX_LEASE_MS);
   const stream = streamNameOption('pointInTimeRestore', 'stream', options.stream);
   const at = toTime(options.at);
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('pointInTimeRestore', 'target', 'a restore target', options.target);
@@ -142,7 +154,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const loc = { ...given, client };
   const signal = ctx.signal;
   // Fail fast while another restore holds the target (the claim before the first write decides).
-  await new TargetLock(options.target, DEFAULT_LOCK_MS).checkFree(signal);
+  await new TargetLock(options.target, lockMs).checkFree(signal);
 
   const checkpoint = await loadStreamCheckpoint(loc, stream, signal);
   const { manifest: snapshot, damaged } = await pickSnapshot(loc, stream, at, { ...(options.job ? { job: options.job } : {}), verifiedOnly: !options.allowUnverified }, signal);
@@ -168,7 +180,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const changed = new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))));
   const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
   // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
-  const lock = new TargetLock(options.target, DEFAULT_LOCK_MS);
+  const lock = new TargetLock(options.target, lockMs);
   let completed = false;
   let report: RestoreReport;
   let applied: Awaited<ReturnType<typeof replayObjects>>;
@@ -245,6 +257,12 @@ export interface RestoreStreamOptions {
   timeline?: number;
   /** Apply changes up to this time (like `pointInTimeRestore`'s `at`: an ISO string must say its zone). @default everything */
   until?: Date | string | number;
+  /**
+   * How long the target's restore lock runs without a renewal (ms): see
+   * `PointInTimeRestoreOptions.lockMs`. An integer from 1000 to 2147483647 (2^31−1).
+   * @default 60000
+   */
+  lockMs?: number;
 }
 
 /**
@@ -263,7 +281,8 @@ export async function restoreStream(options: RestoreStreamOptions, ctx: RunConte
 
 async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
   if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, until? }', options);
-  checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, until: true }));
+  checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, until: true, lockMs: true }));
+  const lockMs = intOption('restoreStream', 'lockMs', options.lockMs, DEFAULT_LOCK_MS, 1000, MAX_LEASE_MS);
   const stream = streamNameOption('restoreStream', 'stream', options.stream);
   if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
   const given = toLocation('restoreStream', options.storage, 'storage');
@@ -272,7 +291,7 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   const { client } = await probeS3(given, ctx.signal);
   const loc = { ...given, client };
   // Fail fast while another restore holds the target (the claim before the first write decides).
-  await new TargetLock(options.target, DEFAULT_LOCK_MS).checkFree(ctx.signal);
+  await new TargetLock(options.target, lockMs).checkFree(ctx.signal);
   const checkpoint = await loadStreamCheckpoint(loc, stream, ctx.signal);
   const timeline = options.timeline ?? checkpoint.timeline;
   if (until !== undefined) assertNoGap(checkpoint, timeline, until);
@@ -282,7 +301,7 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
   // Of a document's changes only the last is applied: no earlier state is written (see restoreAt).
   // The target's lock (lock.ts) is held from before the first write to the end.
-  const lock = new TargetLock(options.target, DEFAULT_LOCK_MS);
+  const lock = new TargetLock(options.target, lockMs);
   let completed = false;
   let applied: Awaited<ReturnType<typeof replayObjects>>;
   try {
