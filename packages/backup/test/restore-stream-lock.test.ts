@@ -17,6 +17,8 @@ describe('restore target lock on the stream paths (FerretDB target, moto)', () =
     const redis = await redisClient();
     const s3 = await freshBucket(S3_SERVERS[0]!);
     const key = unique('stream-lock');
+    const base = await freshDb('streamlockbase');
+    const target = await freshDb('streamlock');
     try {
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'sl' };
       const app = outboxApp(redis, key, 'orders');
@@ -25,11 +27,10 @@ describe('restore target lock on the stream paths (FerretDB target, moto)', () =
 
       // A first replay elsewhere counts the object reads: half of them are the apply pass.
       const counted = countingRequests(s3.client, GetObjectCommand, /\.ndjson\.gz$/);
-      const baseline = await restoreStream({ storage: { ...storage, client: counted.client as never }, stream: 'orders', target: mongoTarget({ db: await freshDb('streamlockbase') }) });
+      const baseline = await restoreStream({ storage: { ...storage, client: counted.client as never }, stream: 'orders', target: mongoTarget({ db: base }) });
       expect(baseline.changes).toBe(5);
       expect(counted.state.count).toBe(2 * baseline.objects);
 
-      const target = await freshDb('streamlock');
       const gate = gatedClient(s3.client, baseline.objects + 1);
       const lockMs = 5000;
       const first = restoreStream({ storage: { ...storage, client: gate.client as never }, stream: 'orders', target: mongoTarget({ db: target }), lockMs });
@@ -59,6 +60,7 @@ describe('restore target lock on the stream paths (FerretDB target, moto)', () =
     } finally {
       await redis.del(key);
       redis.disconnect();
+      await Promise.all([base.dropDatabase(), target.dropDatabase()]);
       await s3.drop();
     }
   }, 60_000);
@@ -71,12 +73,14 @@ describe('restore target lock on the stream paths (FerretDB target, moto)', () =
   ] as const)('%s refuses lockMs %s (CONFIG_INVALID, naming lockMs) before it reads anything', async (fn, lockMs) => {
     const reads = { count: 0 };
     const storage = { client: { send: async () => (reads.count++, {}) } as never, bucket: 'b', prefix: '' };
-    const target = mongoTarget({ db: await freshDb('lockmsrefused') });
+    const db = await freshDb('lockmsrefused');
+    const target = mongoTarget({ db });
     const error = await (fn === 'restoreStream' ? restoreStream({ storage, stream: 'orders', target, lockMs }) : pointInTimeRestore({ storage, stream: 'orders', at: new Date(), target, lockMs })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as ConfigurationError).code).toBe('CONFIG_INVALID');
     expect((error as Error).message).toContain('lockMs');
     expect((error as Error).message).toContain('an integer from 1000 to 2147483647');
     expect(reads.count).toBe(0);
+    await db.dropDatabase();
   });
 });
