@@ -66,7 +66,8 @@ export interface StateOptions<S extends SourceMap, Schema extends ZodType | unde
    * revalidation the last good state can stand in for (within `staleIfErrorMs`) also stops at
    * half the time the invocation that started it has left, so that state can still be served;
    * an invocation that joins it with less time left is served that state at half of its own. More than
-   * 2^31 − 1 (about 24.8 days, Node's longest timer): no bound of its own.
+   * 2^31 − 1 (about 24.8 days, Node's longest timer): no bound of its own. At least 1 (0 is
+   * refused: it is not "no bound").
    * @default 10000
    */
   timeoutMs?: number;
@@ -138,11 +139,11 @@ type StepResult =
   | { name: string; status: 'failed'; error: unknown };
 
 
-/** A duration option in ms (≥ 0; `Infinity` where allowed), or `fallback` when undefined. */
-function duration(field: string, value: unknown, fallback: number, allowInfinity: boolean): number {
+/** A duration option in ms (≥ `min`; `Infinity` where allowed), or `fallback` when undefined. */
+function duration(field: string, value: unknown, fallback: number, allowInfinity: boolean, min = 0): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowInfinity && !Number.isFinite(value))) {
-    invalidOption('defineState', field, `a number of milliseconds ≥ 0${allowInfinity ? ' (or Infinity)' : ''}`, value);
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!allowInfinity && !Number.isFinite(value))) {
+    invalidOption('defineState', field, `a number of milliseconds ≥ ${min}${allowInfinity ? ' (or Infinity)' : ''}`, value);
   }
   return value;
 }
@@ -212,7 +213,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   const maxAge = renamed(raw, 'maxAgeMs', 'maxAge', 60_000);
   const staleIfError = renamed(raw, 'staleIfErrorMs', 'staleIfError', 0);
   const retryAfterError = renamed(raw, 'retryAfterErrorMs', 'retryAfterError', 1_000);
-  const timeoutMs = Math.max(1, duration('timeoutMs', options.timeoutMs, 10_000, false));
+  // Under 1 ms every load would time out: 0 is no way to ask for "no bound" (a longer one is).
+  const timeoutMs = duration('timeoutMs', options.timeoutMs, 10_000, false, 1);
   if (options.now !== undefined && typeof options.now !== 'function') invalidOption('defineState', 'now', 'a function () => epoch milliseconds', options.now);
   const logger = options.logger as Partial<Logger> | undefined;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
