@@ -228,6 +228,10 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   let lastError: StateError | SteadyError | undefined;
   // Bumped by invalidate(), so a load started before it cannot install its result after it.
   let generation = 0;
+  // Rounds in the order they started, and the last one installed: an abandoned round that an
+  // abort could not stop (an async schema) must not replace what a later round installed.
+  let rounds = 0;
+  let installed = 0;
 
   // Ages on a wall clock: one that stepped back gives a negative age, which is an unknown age —
   // older than any bound — not a fresh state (it would be served for the whole step + maxAgeMs).
@@ -356,11 +360,13 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
     timer?.unref?.();
     const gen = generation;
+    const round = ++rounds;
     const f: Flight = { promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false };
     f.promise = refresh(prev, controller.signal, gen)
       .then(
         (next) => {
-          if (gen === generation) {
+          if (gen === generation && round > installed) {
+            installed = round;
             entry = next;
             lastFailureAt = undefined;
             lastError = undefined;
@@ -373,7 +379,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
           // A revalidation every invocation gave up on failed too: for retryAfterErrorMs the last
           // good state is served rather than another wait on a store that does not answer. (An
           // abandoned first load leaves nothing behind: there is no state to serve.)
-          if (gen === generation && (!f.abandoned || prev)) {
+          if (gen === generation && round > installed && (!f.abandoned || prev)) {
             lastFailureAt = at;
             lastError = error;
           }
