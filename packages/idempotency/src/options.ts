@@ -3,7 +3,7 @@
  * hook reads from them (`Settings`: one object per plugin instance, never one per invocation).
  */
 import type { SteadyError } from '@steadyfn/handler';
-import { checkKnownKeys, intOption, invalidOption, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { MAX_DURATION_MS } from '@steadyfn/lease/internal';
 import type { KeySource, ScopeSource } from './key.js';
 import { LocalCache } from './lru.js';
@@ -57,7 +57,11 @@ export interface IdempotencyOptions {
    * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);
-  /** In-memory cache of completed records: a warm replay makes no store call. @default true */
+  /**
+   * In-memory cache of completed records: a warm replay makes no store call. Any other value
+   * than a boolean or an options object is refused (`CONFIG_INVALID`).
+   * @default true
+   */
   localCache?: boolean | LocalCacheOptions;
   /** Names the records' scope instead of the function name (e.g. to share records across deployments). @default the function name */
   namespace?: string;
@@ -120,6 +124,11 @@ function checkStore(store: unknown): IdempotencyStore {
 export function settingsOf(options: IdempotencyOptions): Settings {
   if (typeof options !== 'object' || options === null) invalidOption('idempotency', 'options', 'an options object', options);
   checkKnownKeys('idempotency', '', options, OPTION_KEYS);
+  // Anything else (`'false'` from an environment variable, `0`, `null`) would leave the cache on.
+  const localCache: unknown = options.localCache;
+  if (localCache !== undefined && typeof localCache !== 'boolean' && !isRecord(localCache)) {
+    invalidOption('idempotency', 'localCache', 'true, false or { maxEntries?, maxBytes? }', localCache);
+  }
   checkKnownKeys('idempotency', 'localCache', options.localCache, LOCAL_CACHE_KEYS);
   const store = checkStore(options.store);
   const source = options.key ?? 'auto';
@@ -135,7 +144,7 @@ export function settingsOf(options: IdempotencyOptions): Settings {
   const namespace = options.namespace === undefined ? undefined : stringOption('idempotency', 'namespace', options.namespace);
   const scope = options.scope ?? 'principal';
   if (typeof scope !== 'function') oneOfOption('idempotency', 'scope', scope, ['principal', 'none'] as const, 'principal');
-  const cacheOptions = typeof options.localCache === 'object' && options.localCache !== null ? options.localCache : {};
+  const cacheOptions = isRecord(localCache) ? (localCache as LocalCacheOptions) : {};
   const local =
     options.localCache === false
       ? undefined

@@ -66,7 +66,8 @@ export interface StateOptions<S extends SourceMap, Schema extends ZodType | unde
    * revalidation the last good state can stand in for (within `staleIfErrorMs`) also stops at
    * half the time the invocation that started it has left, so that state can still be served;
    * an invocation that joins it with less time left is served that state at half of its own. More than
-   * 2^31 − 1 (about 24.8 days, Node's longest timer): no bound of its own.
+   * 2^31 − 1 (about 24.8 days, Node's longest timer): no bound of its own. At least 1 (0 is
+   * refused: it is not "no bound").
    * @default 10000
    */
   timeoutMs?: number;
@@ -138,11 +139,11 @@ type StepResult =
   | { name: string; status: 'failed'; error: unknown };
 
 
-/** A duration option in ms (≥ 0; `Infinity` where allowed), or `fallback` when undefined. */
-function duration(field: string, value: unknown, fallback: number, allowInfinity: boolean): number {
+/** A duration option in ms (≥ `min`; `Infinity` where allowed), or `fallback` when undefined. */
+function duration(field: string, value: unknown, fallback: number, allowInfinity: boolean, min = 0): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowInfinity && !Number.isFinite(value))) {
-    invalidOption('defineState', field, `a number of milliseconds ≥ 0${allowInfinity ? ' (or Infinity)' : ''}`, value);
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!allowInfinity && !Number.isFinite(value))) {
+    invalidOption('defineState', field, `a number of milliseconds ≥ ${min}${allowInfinity ? ' (or Infinity)' : ''}`, value);
   }
   return value;
 }
@@ -212,7 +213,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   const maxAge = renamed(raw, 'maxAgeMs', 'maxAge', 60_000);
   const staleIfError = renamed(raw, 'staleIfErrorMs', 'staleIfError', 0);
   const retryAfterError = renamed(raw, 'retryAfterErrorMs', 'retryAfterError', 1_000);
-  const timeoutMs = Math.max(1, duration('timeoutMs', options.timeoutMs, 10_000, false));
+  // Under 1 ms every load would time out: 0 is no way to ask for "no bound" (a longer one is).
+  const timeoutMs = duration('timeoutMs', options.timeoutMs, 10_000, false, 1);
   if (options.now !== undefined && typeof options.now !== 'function') invalidOption('defineState', 'now', 'a function () => epoch milliseconds', options.now);
   const logger = options.logger as Partial<Logger> | undefined;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
@@ -226,6 +228,10 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   let lastError: StateError | SteadyError | undefined;
   // Bumped by invalidate(), so a load started before it cannot install its result after it.
   let generation = 0;
+  // Rounds in the order they started, and the last one installed: an abandoned round that an
+  // abort could not stop (an async schema) must not replace what a later round installed.
+  let rounds = 0;
+  let installed = 0;
 
   // Ages on a wall clock: one that stepped back gives a negative age, which is an unknown age —
   // older than any bound — not a fresh state (it would be served for the whole step + maxAgeMs).
@@ -354,11 +360,13 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
     timer?.unref?.();
     const gen = generation;
+    const round = ++rounds;
     const f: Flight = { promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false };
     f.promise = refresh(prev, controller.signal, gen)
       .then(
         (next) => {
-          if (gen === generation) {
+          if (gen === generation && round > installed) {
+            installed = round;
             entry = next;
             lastFailureAt = undefined;
             lastError = undefined;
@@ -371,7 +379,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
           // A revalidation every invocation gave up on failed too: for retryAfterErrorMs the last
           // good state is served rather than another wait on a store that does not answer. (An
           // abandoned first load leaves nothing behind: there is no state to serve.)
-          if (gen === generation && (!f.abandoned || prev)) {
+          if (gen === generation && round > installed && (!f.abandoned || prev)) {
             lastFailureAt = at;
             lastError = error;
           }
