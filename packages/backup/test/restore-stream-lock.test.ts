@@ -19,6 +19,7 @@ describe('restore target lock on the stream paths (FerretDB target, moto)', () =
     const key = unique('stream-lock');
     const base = await freshDb('streamlockbase');
     const target = await freshDb('streamlock');
+    let release = (): Promise<unknown> => Promise.resolve();
     try {
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'sl' };
       const app = outboxApp(redis, key, 'orders');
@@ -35,6 +36,8 @@ describe('restore target lock on the stream paths (FerretDB target, moto)', () =
       const lockMs = 5000;
       const first = restoreStream({ storage: { ...storage, client: gate.client as never }, stream: 'orders', target: mongoTarget({ db: target }), lockMs });
       first.catch(() => undefined);
+      // A failed assertion before the gate opens must not leave the restore held (and renewing) during cleanup.
+      release = () => (gate.go(), first.catch(() => undefined));
       await gate.reached;
 
       const held = await restoreStatus(mongoTarget({ db: target }));
@@ -58,6 +61,7 @@ describe('restore target lock on the stream paths (FerretDB target, moto)', () =
       expect(await restoreStatus(mongoTarget({ db: target }))).toEqual({ complete: true });
       expect(await target.collection('orders').countDocuments()).toBe(5);
     } finally {
+      await release();
       await redis.del(key);
       redis.disconnect();
       await Promise.all([base.dropDatabase(), target.dropDatabase()]);
