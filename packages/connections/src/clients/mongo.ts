@@ -52,6 +52,24 @@ interface ServerStatus {
 const MONGO_SCHEMES = ['mongodb://', 'mongodb+srv://'];
 const loadMongodb = driverLoader(() => import('mongodb'));
 
+/** The driver's file options it reads in `connect()`, before any network I/O. */
+const TLS_FILE_OPTIONS = ['tlsCAFile', 'tlsCRLFile', 'tlsCertificateKeyFile'] as const;
+
+/**
+ * A `connect()` that failed because the driver could not read a file named by `tlsCAFile`,
+ * `tlsCRLFile` or `tlsCertificateKeyFile` (a Node `fs` error whose `path` is that option's value:
+ * `ENOENT`, `EACCES`, `EISDIR`) is the deployment's configuration, not the server's: a terminal
+ * `ConfigurationError` naming the option and the OS code (not the path), instead of a retryable
+ * `CONNECTION_UNAVAILABLE` on every invocation. Anything else: undefined.
+ */
+function unreadableTlsFile(err: unknown, options: Partial<Record<(typeof TLS_FILE_OPTIONS)[number], unknown>>): ConfigurationError | undefined {
+  const e = err as { path?: unknown; syscall?: unknown; code?: unknown } | null;
+  if (e === null || typeof e !== 'object' || typeof e.path !== 'string' || typeof e.code !== 'string') return undefined;
+  const option = TLS_FILE_OPTIONS.find((name) => options[name] === e.path);
+  if (option === undefined) return undefined;
+  return new ConfigurationError(`mongo(): cannot read the file named by option "${option}" (${e.code}); path not shown`, { field: option, expected: 'the path of a readable file', cause: err });
+}
+
 /**
  * Builds the client. The driver rejects some options in the constructor; that is a
  * configuration error, reported by class only (its message may quote the URI).
@@ -174,7 +192,7 @@ function checkUriDatabase(dbName: string, from: string): void {
  * A cached MongoDB client (the `mongodb` package must be installed; it is loaded when this is called).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
- *   there is no URI, the driver rejects the URI or options, the URI names a database MongoDB cannot have, or `mongodb` is missing (`CONNECTION_DRIVER_MISSING`) or cannot
+ *   there is no URI, the driver rejects the URI or options, the URI names a database MongoDB cannot have, a `tlsCAFile` / `tlsCRLFile` / `tlsCertificateKeyFile` cannot be read (field: that option; the path is not shown), or `mongodb` is missing (`CONNECTION_DRIVER_MISSING`) or cannot
  *   load (`CONNECTION_DRIVER_LOAD_FAILED`).
  * @example
  * const store = mongo({ db: 'shop', options: { appName: 'orders' } });
@@ -215,7 +233,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
           db = client.db(o.db); // after checkUriDatabase / checkDatabaseName it does not throw; if it did, the client is closed
         } catch (err) {
           await client.close().catch(() => undefined);
-          throw err;
+          throw unreadableTlsFile(err, client.options) ?? err;
         } finally {
           signal.removeEventListener('abort', stop);
         }
