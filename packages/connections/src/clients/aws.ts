@@ -40,6 +40,7 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
           throw err;
         }
         closeStaleSockets(client, o.idleThresholdMs ?? HANDLE_DEFAULTS.idleThresholdMs, o.now ?? Date.now);
+        typeMissingCredentials(owner, client);
         return client;
       },
       close: (client) => client.destroy(),
@@ -105,7 +106,7 @@ async function checkResolvable(owner: string, client: object): Promise<void> {
 
 /** The parts of an SDK v3 client `closeStaleSockets` uses (all public: `middlewareStack`, `HttpHandler#httpHandlerConfigs`). */
 interface SdkClient {
-  middlewareStack?: { add(middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: { step: 'build'; name: string; override: boolean }): void };
+  middlewareStack?: { add(middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: { step: 'initialize' | 'build'; name: string; override: boolean }): void };
   config?: { requestHandler?: { httpHandlerConfigs?(): { httpAgent?: unknown; httpsAgent?: unknown } } };
 }
 
@@ -149,4 +150,48 @@ function closeFreeSockets(client: SdkClient): void {
     if (typeof free !== 'object' || free === null) continue;
     for (const sockets of Object.values(free as Record<string, Socket[] | undefined>)) for (const socket of sockets ?? []) socket.destroy();
   }
+}
+
+/** Container credential variables: with one set, the SDK's chain asks a remote endpoint (a fetch that may fail transiently). */
+const REMOTE_CREDENTIAL_VARIABLES = ['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI'] as const;
+
+/**
+ * True when `err` is the SDK default chain's last link — a `CredentialsProviderError` "Could not
+ * load credentials from any providers" with `tryNextLink: false` — and the chain asked no remote
+ * endpoint: no container credential variable is set and instance metadata is disabled
+ * (`AWS_EC2_METADATA_DISABLED=true`). The chain (`@smithy/core` `chain`) ends with that same error
+ * after an instance or container metadata fetch that failed (a timeout, a refused connect, a
+ * throttle), and keeps nothing of the earlier failure; that case stays the SDK's error, retryable.
+ */
+function noCredentialsAnywhere(err: unknown): boolean {
+  const e = err as { name?: unknown; tryNextLink?: unknown; message?: unknown } | null;
+  if (e === null || typeof e !== 'object' || e.name !== 'CredentialsProviderError' || e.tryNextLink !== false) return false;
+  if (typeof e.message !== 'string' || !e.message.startsWith('Could not load credentials from any providers')) return false;
+  return process.env.AWS_EC2_METADATA_DISABLED?.toLowerCase() === 'true' && REMOTE_CREDENTIAL_VARIABLES.every((name) => !process.env[name]);
+}
+
+/**
+ * Makes a command that fails because the SDK found no credentials anywhere (`noCredentialsAnywhere`)
+ * a terminal `ConfigurationError` (`CONFIG_INVALID`, field `config.credentials`) saying so, instead of
+ * the SDK's error, which an invocation answered as the retryable `INTERNAL` on every attempt. The
+ * message names where the SDK looks, no value. Any other error is the SDK's, unchanged.
+ */
+function typeMissingCredentials(owner: string, client: object): void {
+  const sdk = client as SdkClient;
+  if (sdk.middlewareStack === undefined) return;
+  sdk.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (!noCredentialsAnywhere(err)) throw err;
+        throw new ConfigurationError(
+          `${owner}(): could not find AWS credentials: none in config.credentials, the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), the shared config and credentials files, a web identity token or a credential process, and instance metadata is disabled`,
+          { field: 'config.credentials', expected: 'AWS credentials: config.credentials, environment variables, a profile, or a role of the runtime', cause: err },
+        );
+      }
+    },
+    // Initialize step: wraps the serialize step, where the SDK resolves the credentials (httpAuthSchemeMiddleware).
+    { step: 'initialize', name: 'steadyfnTypeMissingCredentials', override: true },
+  );
 }

@@ -6,7 +6,7 @@
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import type { Provider } from '@steadyfn/handler';
 import { ConfigurationError, errorChain, errorName, invalidOption, keysOf, stringOption } from '@steadyfn/handler/internal';
-import { isConnectionError, wasNotSent } from '../errors.js';
+import { CONNECTION_DRIVER_MISSING, isConnectionError, wasNotSent } from '../errors.js';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
 import type { ClientHandle } from '../spec.js';
@@ -51,6 +51,44 @@ interface ServerStatus {
 
 const MONGO_SCHEMES = ['mongodb://', 'mongodb+srv://'];
 const loadMongodb = driverLoader(() => import('mongodb'));
+
+/** The driver's file options it reads in `connect()`, before any network I/O. */
+const TLS_FILE_OPTIONS = ['tlsCAFile', 'tlsCRLFile', 'tlsCertificateKeyFile'] as const;
+
+/**
+ * A `connect()` that failed because the driver could not read a file named by `tlsCAFile`,
+ * `tlsCRLFile` or `tlsCertificateKeyFile` (a Node `fs` error whose `path` is that option's value:
+ * `ENOENT`, `EACCES`, `EISDIR`) is the deployment's configuration, not the server's: a terminal
+ * `ConfigurationError` naming the option and the OS code (not the path), instead of a retryable
+ * `CONNECTION_UNAVAILABLE` on every invocation. Anything else: undefined.
+ */
+function unreadableTlsFile(err: unknown, options: Partial<Record<(typeof TLS_FILE_OPTIONS)[number], unknown>>): ConfigurationError | undefined {
+  const e = err as { path?: unknown; syscall?: unknown; code?: unknown } | null;
+  if (e === null || typeof e !== 'object' || typeof e.path !== 'string' || typeof e.code !== 'string') return undefined;
+  const option = TLS_FILE_OPTIONS.find((name) => options[name] === e.path);
+  if (option === undefined) return undefined;
+  return new ConfigurationError(`mongo(): cannot read the file named by option "${option}" (${e.code}); path not shown`, { field: option, expected: 'the path of a readable file', cause: err });
+}
+
+/**
+ * A `connect()` that failed because an optional package the driver needs for the URI's options is
+ * not installed — `authMechanism=MONGODB-AWS` without `@aws-sdk/credential-providers`: the driver's
+ * `MongoAWSError` / `MongoMissingDependencyError` "Optional module `…` not found" — is a terminal
+ * `ConfigurationError` (`CONNECTION_DRIVER_MISSING`) naming the package, not a retryable
+ * `CONNECTION_UNAVAILABLE`: installing it is the only fix. Anything else: undefined.
+ */
+function missingOptionalModule(err: unknown): ConfigurationError | undefined {
+  const e = err as { name?: unknown; message?: unknown } | null;
+  if (e === null || typeof e !== 'object' || (e.name !== 'MongoAWSError' && e.name !== 'MongoMissingDependencyError') || typeof e.message !== 'string') return undefined;
+  const pkg = /Optional module [`'"](@?[\w./-]+)[`'"] not found/.exec(e.message)?.[1];
+  if (pkg === undefined) return undefined;
+  return new ConfigurationError(`mongo(): the MongoDB driver needs the optional "${pkg}" package for the URI's options (e.g. authMechanism=MONGODB-AWS); install it next to mongodb and keep it in your bundle`, {
+    field: 'driver',
+    expected: `the ${pkg} package installed`,
+    code: CONNECTION_DRIVER_MISSING,
+    cause: err,
+  });
+}
 
 /**
  * Builds the client. The driver rejects some options in the constructor; that is a
@@ -174,7 +212,7 @@ function checkUriDatabase(dbName: string, from: string): void {
  * A cached MongoDB client (the `mongodb` package must be installed; it is loaded when this is called).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
- *   there is no URI, the driver rejects the URI or options, the URI names a database MongoDB cannot have, or `mongodb` is missing (`CONNECTION_DRIVER_MISSING`) or cannot
+ *   there is no URI, the driver rejects the URI or options, the URI names a database MongoDB cannot have, a `tlsCAFile` / `tlsCRLFile` / `tlsCertificateKeyFile` cannot be read (field: that option; the path is not shown), or `mongodb` or an optional package its options need (`@aws-sdk/credential-providers` for `authMechanism=MONGODB-AWS`) is missing (`CONNECTION_DRIVER_MISSING`) or cannot
  *   load (`CONNECTION_DRIVER_LOAD_FAILED`).
  * @example
  * const store = mongo({ db: 'shop', options: { appName: 'orders' } });
@@ -215,7 +253,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
           db = client.db(o.db); // after checkUriDatabase / checkDatabaseName it does not throw; if it did, the client is closed
         } catch (err) {
           await client.close().catch(() => undefined);
-          throw err;
+          throw unreadableTlsFile(err, client.options) ?? missingOptionalModule(err) ?? err;
         } finally {
           signal.removeEventListener('abort', stop);
         }

@@ -32,7 +32,8 @@ const S3_KEYS = keysOf<S3HandleOptions>({ ...HANDLE_KEYS, config: true });
  * A cached S3Client (the `@aws-sdk/client-s3` package must be installed; it is loaded when this is called).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal) when the SDK finds no region,
- *   cannot parse `config.endpoint` or its constructor refuses `config` (`CONFIG_INVALID`), or when `@aws-sdk/client-s3` is missing
+ *   cannot parse `config.endpoint` or its constructor refuses `config` (`CONFIG_INVALID`),
+ *   from a command when the SDK finds no credentials anywhere and instance metadata is disabled (`CONFIG_INVALID`, field `config.credentials`), or when `@aws-sdk/client-s3` is missing
  *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
  * @example
  * const files = s3({ config: { region: 'eu-west-1' } });

@@ -30,7 +30,8 @@ const SQS_KEYS = keysOf<SqsHandleOptions>({ ...HANDLE_KEYS, config: true });
  * A cached SQSClient (the `@aws-sdk/client-sqs` package must be installed; it is loaded when this is called).
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal) when the SDK finds no region,
- *   cannot parse `config.endpoint` or its constructor refuses `config` (`CONFIG_INVALID`), or when `@aws-sdk/client-sqs` is missing
+ *   cannot parse `config.endpoint` or its constructor refuses `config` (`CONFIG_INVALID`),
+ *   from a command when the SDK finds no credentials anywhere and instance metadata is disabled (`CONFIG_INVALID`, field `config.credentials`), or when `@aws-sdk/client-sqs` is missing
  *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
  * @example
  * const queue = sqs({ config: { endpoint: process.env.SQS_ENDPOINT } });
