@@ -11,7 +11,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { handler } from '../src/index.js';
-import { ASSUMED_DIRECT } from '../src/providers/gcp.js';
+import { ASSUMED_DIRECT } from '../src/providers/assumed-direct.js';
 import { closeServers, serve } from './support/gcp-server.js';
 import { logs, recorder, type Json } from './support/published.js';
 

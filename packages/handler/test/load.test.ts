@@ -3,10 +3,11 @@
  * `validateHeaderName` / `STATUS_CODES` were most of the handler's load time), and none builds
  * the ESM namespace of `node:crypto`, whose lazy getters load Web Crypto. Checked in fresh Node
  * processes against dist/, for ESM and CommonJS. zod (a peer dependency) is loaded only by the
- * `schemas` entry: a bundle of any other entry holds none of it.
+ * `schemas` entry: a bundle of any other entry holds none of it. A provider entry loaded from
+ * node_modules (no bundler to drop what it does not use) loads no other provider's adapter.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -80,5 +81,28 @@ describe('the provider entries stay lean', () => {
     for (const marker of ['MIDDY_WRAP_NOT_RUN', 'opentelemetry.js.api.1', 'powertoolsLogSink', 'messaging.batch.message_count']) expect(code).not.toContain(marker);
     // The trace context every ctx carries is in (it is small).
     expect(code).toContain('TRACEPARENT_INVALID');
+  });
+});
+
+/** The source files (as tsup names them in its `// src/…` markers) in every dist file an ESM entry imports, transitively. */
+function sourcesLoadedBy(entry: string): Set<string> {
+  const files = new Set<string>();
+  const pending = [`${entry}.js`];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    for (const m of readFileSync(`${dist}${file}`, 'utf8').matchAll(/(?:from|import)\s*"\.\/([^"]+)"/g)) pending.push(m[1]!);
+  }
+  const sources = new Set<string>();
+  for (const file of files) for (const m of readFileSync(`${dist}${file}`, 'utf8').matchAll(/^\/\/ (src\/[^\s]+)/gm)) sources.add(m[1]!);
+  return sources;
+}
+
+describe('a provider entry loaded unbundled', () => {
+  const ADAPTERS = { aws: 'src/providers/lambda.ts', gcp: 'src/providers/gcp.ts', azure: 'src/providers/azure.ts', openwhisk: 'src/providers/openwhisk.ts' };
+  it.each(Object.keys(ADAPTERS))('%s loads its own adapter and no other provider\'s', (entry) => {
+    const sources = sourcesLoadedBy(entry);
+    for (const [provider, adapter] of Object.entries(ADAPTERS)) expect(sources.has(adapter), `${entry} loads ${adapter}`).toBe(provider === entry);
   });
 });

@@ -7,7 +7,7 @@ import { adapterLogger, runInvocation, type Definition } from '../invoke.js';
 import { randomUUID } from '../internal/crypto.js';
 import { invalidOption } from '../internal/options.js';
 import type { Trigger, TriggerKind } from '../types.js';
-import { noteAssumedDirect } from './gcp.js';
+import { noteAssumedDirect } from './assumed-direct.js';
 
 /** Options of `main.invoke(input, options)`: the identity and deadline a provider would give. */
 export interface DirectOptions {
