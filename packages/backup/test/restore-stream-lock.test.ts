@@ -1,12 +1,12 @@
 /**
  * The restore target lock on the stream paths (`restoreStream`, `pointInTimeRestore`), on the
  * real servers: Redis (:16379, the outbox stream), FerretDB (:27117, the target), moto S3.
- * A `restoreStream` is held inside its apply by an S3 client that stops a read of a stream
- * object in the apply pass (each object is read twice: the check, then the apply).
+ * A `restoreStream` (or `pointInTimeRestore`) is held inside its apply by an S3 client that stops
+ * a read of a stream object in the apply pass (each object is read twice: the check, then the apply).
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigurationError, RestoreTargetBusyError, mongoTarget, pointInTimeRestore, redisStreamSource, restoreStatus, restoreStream, streamBackup } from '../src/index.js';
+import { ConfigurationError, RestoreTargetBusyError, mongoSource, mongoTarget, pointInTimeRestore, redisStreamSource, restoreStatus, restoreStream, snapshotBackup, streamBackup } from '../src/index.js';
 import { outboxApp } from './outbox-fixture.js';
 import { closeMongo, countingRequests, freshBucket, freshDb, gatedClient, redisClient, S3_SERVERS, unique } from './support.js';
 
@@ -65,6 +65,63 @@ describe('restore target lock on the stream paths (FerretDB target, moto)', () =
       await redis.del(key);
       redis.disconnect();
       await Promise.all([base.dropDatabase(), target.dropDatabase()]);
+      await s3.drop();
+    }
+  }, 60_000);
+
+  it('pointInTimeRestore holds its own lock for its lockMs, through the replay; the lock ends with it', async () => {
+    const redis = await redisClient();
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const key = unique('pitr-lock');
+    const source = await freshDb('pitrlocksrc');
+    const base = await freshDb('pitrlockbase');
+    const target = await freshDb('pitrlock');
+    let release = (): Promise<unknown> => Promise.resolve();
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'pl' };
+      const app = outboxApp(redis, key, 'orders', source);
+      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+      for (let i = 0; i < 5; i++) await app.put(`o${i}`, { n: i });
+      await stream.run();
+      const snapshot = await snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage, stream: 'orders' }).run();
+      if (snapshot.status !== 'complete') throw new Error('snapshot did not complete');
+      for (let i = 3; i < 8; i++) await app.put(`o${i}`, { n: i, later: true });
+      const at = Date.now();
+      await stream.run();
+
+      // A first point-in-time restore elsewhere counts the data reads: the last one is of the replay's apply pass.
+      const counted = countingRequests(s3.client, GetObjectCommand, /\.ndjson\.gz$/);
+      const baseline = await pointInTimeRestore({ storage: { ...storage, client: counted.client as never }, stream: 'orders', at, target: mongoTarget({ db: base }), allowUnverified: true });
+      expect(baseline.snapshot.backupId).toBe(snapshot.backupId);
+      expect(baseline.changes).toBeGreaterThan(0);
+
+      const gate = gatedClient(s3.client, counted.state.count);
+      const lockMs = 5000;
+      const first = pointInTimeRestore({ storage: { ...storage, client: gate.client as never }, stream: 'orders', at, target: mongoTarget({ db: target }), allowUnverified: true, lockMs });
+      first.catch(() => undefined);
+      // A failed assertion before the gate opens must not leave the restore held (and renewing) during cleanup.
+      release = () => (gate.go(), first.catch(() => undefined));
+      await gate.reached;
+
+      const held = await restoreStatus(mongoTarget({ db: target }));
+      expect(held).toMatchObject({ complete: false, incomplete: { backupId: snapshot.backupId }, locked: { backupId: snapshot.backupId } });
+      // Held for lockMs (5 s, renewed every third of it), not the 60 s default: the store's clock is this machine's.
+      const left = Date.parse(held.locked!.until) - Date.now();
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThan(10_000);
+
+      gate.go();
+      const report = await first;
+      expect(report.changes).toBe(baseline.changes);
+      expect(await restoreStatus(mongoTarget({ db: target }))).toEqual({ complete: true });
+      const docs = (db: typeof target) => db.collection('orders').find().sort({ _id: 1 }).toArray();
+      expect(await docs(target)).toEqual(await docs(base));
+      expect(await target.collection('orders').countDocuments()).toBe(8);
+    } finally {
+      await release();
+      await redis.del(key);
+      redis.disconnect();
+      await Promise.all([source.dropDatabase(), base.dropDatabase(), target.dropDatabase()]);
       await s3.drop();
     }
   }, 60_000);

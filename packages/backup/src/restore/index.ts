@@ -17,8 +17,7 @@ import { checkData, datasetLines } from './check-data.js';
 import { checkPartBody, checkPinsHold, fetchPart, latestManifest, loadManifest, type PartReader } from './load.js';
 import { PartSpool } from './spool.js';
 import type { RestoreTarget } from './targets.js';
-import { DEFAULT_LOCK_MS, TargetLock } from './lock.js';
-import { MAX_LEASE_MS } from '../job-lease.js';
+import { TargetLock, lockMsOption } from './lock.js';
 
 /**
  * Which backup: its id, or `'latest'` (the newest with a manifest), optionally of one job. A
@@ -244,7 +243,7 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
   checkKnownKeys('restore', '', options, keysOf<RestoreOptions>({ backup: true, target: true, spoolBytes: true, lockMs: true }));
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('restore', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', options.target);
   const spoolBytes = intOption('restore', 'spoolBytes', options.spoolBytes, DEFAULT_SPOOL_BYTES, 0);
-  const lock = new TargetLock(options.target, intOption('restore', 'lockMs', options.lockMs, DEFAULT_LOCK_MS, 1000, MAX_LEASE_MS));
+  const lock = new TargetLock(options.target, lockMsOption('restore', options.lockMs));
   let completed = false;
   let report: RestoreReport;
   try {

@@ -20,12 +20,12 @@
  */
 import { mongoLeaseStore, redisLeaseStore, type LeaseStore, type MongoLeaseCollection, type RedisLeaseClient } from '@steadyfn/lease';
 import { RestoreApplyError, RestoreTargetBusyError, FencedError, beforeWriting, describeError } from '../errors.js';
-import { holdLease, type JobLease } from '../job-lease.js';
+import { MAX_LEASE_MS, holdLease, type JobLease } from '../job-lease.js';
 import type { MongoDbLike } from '../sources/mongo.js';
 import { dropCollection } from './mongo-scratch.js';
 import type { RedisLike } from '../sources/redis.js';
 import type { RestoreLockPlace, RestoreMarker, RestoreTarget } from './targets.js';
-import { invalidOption } from '@steadyfn/handler/internal';
+import { intOption, invalidOption } from '@steadyfn/handler/internal';
 
 /** The MongoDB collections of the lock and the marker: never a restored collection. */
 export const RESTORE_LOCK_COLLECTION = 'steadyfn_restore_lock';
@@ -35,6 +35,16 @@ const MARKER_ID = 'restore';
 
 /** Default `lockMs`: how long a restore's lock runs without a renewal (a killed restore's lock runs out after it). */
 export const DEFAULT_LOCK_MS = 60_000;
+
+/**
+ * A restore's `lockMs` option, checked: an integer of milliseconds from 1000 to `MAX_LEASE_MS`
+ * (2^31−1), `DEFAULT_LOCK_MS` (60,000) when `value` is undefined.
+ * @param owner the function whose option it is (`restore`, `pointInTimeRestore`, `restoreStream`), named in the error
+ * @throws {ConfigurationError} `CONFIG_INVALID` naming `lockMs`: not an integer in that range
+ */
+export function lockMsOption(owner: string, value: unknown): number {
+  return intOption(owner, 'lockMs', value, DEFAULT_LOCK_MS, 1000, MAX_LEASE_MS);
+}
 
 /** The Redis key `<base><prefix>`, `~` in front when it would start with the prefix (not empty). */
 function outsidePrefix(base: string, prefix: string): string {

@@ -3,8 +3,7 @@
  * the streamed changes after its start position up to the target time. And `restoreStream`:
  * a timeline replayed from its first object (state from the stream alone, deletes included).
  */
-import { checkKnownKeys, intOption, invalidOption, keysOf } from '@steadyfn/handler/internal';
-import { MAX_LEASE_MS } from '../job-lease.js';
+import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { streamNameOption } from '../stream/name.js';
 import { BackupCorruptedError, BackupError, PitrTargetError, UnsupportedFormatError, RestoreUnsupportedError, StorageError, beforeWriting, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
@@ -16,7 +15,7 @@ import { zonedIsoMs } from '../format/zoned-time.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
 import { DEFAULT_SPOOL_BYTES, restoreManifest, type RestoreReport } from './index.js';
-import { DEFAULT_LOCK_MS, TargetLock } from './lock.js';
+import { TargetLock, lockMsOption } from './lock.js';
 import { parseDocument } from '../format/records.js';
 import { toEjson } from '../sources/mongo.js';
 import type { StreamRecord } from '../stream/types.js';
@@ -144,7 +143,7 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
 async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): Promise<PointInTimeReport> {
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
   checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true, lockMs: true }));
-  const lockMs = intOption('pointInTimeRestore', 'lockMs', options.lockMs, DEFAULT_LOCK_MS, 1000, MAX_LEASE_MS);
+  const lockMs = lockMsOption('pointInTimeRestore', options.lockMs);
   const stream = streamNameOption('pointInTimeRestore', 'stream', options.stream);
   const at = toTime(options.at);
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('pointInTimeRestore', 'target', 'a restore target', options.target);
@@ -282,7 +281,7 @@ export async function restoreStream(options: RestoreStreamOptions, ctx: RunConte
 async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
   if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, until? }', options);
   checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, until: true, lockMs: true }));
-  const lockMs = intOption('restoreStream', 'lockMs', options.lockMs, DEFAULT_LOCK_MS, 1000, MAX_LEASE_MS);
+  const lockMs = lockMsOption('restoreStream', options.lockMs);
   const stream = streamNameOption('restoreStream', 'stream', options.stream);
   if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
   const given = toLocation('restoreStream', options.storage, 'storage');

@@ -37,7 +37,12 @@ export interface RedisLike {
 export interface RedisSourceOptions {
   /** An ioredis `Redis` or `Cluster`, or a function giving one. */
   client: ClientInput<RedisLike>;
-  /** `SCAN … MATCH` pattern. @default '*' */
+  /**
+   * `SCAN … MATCH` pattern. Whatever it matches, the restore locks and partial-restore markers a
+   * restore writes into a Redis target (`steadyfn:restore-lock:<keyPrefix>`,
+   * `steadyfn:restore-marker:<keyPrefix>`, `~` in front when the prefix would start them) are
+   * skipped: never in the backup. @default '*'
+   */
   pattern?: string;
   /** `SCAN … COUNT` hint. @default 500 */
   scanCount?: number;
