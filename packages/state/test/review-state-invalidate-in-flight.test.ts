@@ -9,6 +9,7 @@
  * Pure logic: a loader whose every call is answered by hand, and a hand-moved clock.
  */
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { defineState, type StateSource } from '../src/index.js';
 import { logLines, manualClock } from './support.js';
 
@@ -148,5 +149,68 @@ describe('review: get() waiting on a load that was in flight when invalidate() w
     }
     await settle();
     expect(store.calls.every((c) => c.signal.aborted)).toBe(true);
+  });
+
+  it('a round an abort cannot stop (an async schema) that finishes after the invalidate installs nothing', async () => {
+    let current = 1;
+    const source: StateSource<number> = { load: async () => ({ value: current }) };
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inSchema = new Promise<void>((resolve) => (entered = resolve));
+    let left!: () => void;
+    const outOfSchema = new Promise<void>((resolve) => (left = resolve));
+    const schema = z.object({
+      n: z.number().refine(async (n) => {
+        if (n === 1) {
+          entered();
+          await gate;
+          left();
+        }
+        return true;
+      }),
+    });
+    const cache = defineState({ sources: { n: source }, schema, now: manualClock().now });
+    const old = cache.get();
+    await inSchema;
+    current = 2;
+    cache.invalidate();
+    expect(await old).toEqual({ n: 2 });
+
+    // The old round, read before the write, finishes its schema now: the state stays the new one.
+    release();
+    await outOfSchema;
+    await settle();
+    expect(await cache.get()).toEqual({ n: 2 });
+    expect(cache.status().versions).toEqual({});
+  });
+
+  it('…nor when nothing was loaded after the invalidate', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inSchema = new Promise<void>((resolve) => (entered = resolve));
+    let left!: () => void;
+    const outOfSchema = new Promise<void>((resolve) => (left = resolve));
+    const schema = z.object({
+      n: z.number().refine(async () => {
+        entered();
+        await gate;
+        left();
+        return true;
+      }),
+    });
+    const cache = defineState({ sources: { n: { load: async () => ({ value: 1, version: 1 }) } }, schema, now: manualClock().now });
+    const giveUp = new AbortController();
+    const old = cache.get({ signal: giveUp.signal });
+    await inSchema;
+    // Its only waiter gives up first, so no round starts after the invalidate.
+    giveUp.abort(new Error('gave up'));
+    await expect(old).rejects.toThrow('gave up');
+    cache.invalidate();
+    release();
+    await outOfSchema;
+    await settle();
+    expect(cache.status()).toMatchObject({ loaded: false, versions: {} });
   });
 });
