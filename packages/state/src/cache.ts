@@ -107,10 +107,20 @@ export interface StateStatus {
 export interface StateCache<T> {
   /**
    * The current state: from memory while fresh, otherwise after a revalidation or load that
-   * concurrent callers share. Rejects with a `StateError` naming each failed source and path.
+   * concurrent callers share. Rejects with a `StateError` naming each failed source and path,
+   * or `DEADLINE_EXCEEDED` (or `ctx.signal`'s reason) when the invocation stops waiting. A call
+   * still waiting when `invalidate()` is called is served by a load started after it (see there).
    */
   get(ctx?: StateCallContext): Promise<DeepReadonly<T>>;
-  /** Drops the state; the next `get` loads every source in full (as on a cold start). */
+  /**
+   * Drops the state; the next `get` loads every source in full (as on a cold start). Call it
+   * after writing the stores yourself: every `get` that returns after it is served state loaded
+   * after it, never a value read before it. A load or revalidation in flight is stopped and
+   * nothing it read is installed or served — not its value, nor, when it fails, the last good
+   * state from before the invalidate; the calls waiting on it move at once to one new full load,
+   * shared with later calls. That load is bounded by `timeoutMs` like any other, and each call
+   * still by its own `ctx.deadline` and `ctx.signal` (not restarted).
+   */
   invalidate(): void;
   /** What is loaded, when it was confirmed, and the last reload's failure. */
   status(): StateStatus;
@@ -125,6 +135,8 @@ interface Entry {
 }
 
 interface Flight {
+  /** Its round: rounds are numbered in the order they start. */
+  round: number;
   promise: Promise<unknown>;
   controller: AbortController;
   waiters: number;
@@ -132,6 +144,9 @@ interface Flight {
   /** Every invocation waiting for it gave up (its deadline or signal), so it was stopped. */
   abandoned: boolean;
 }
+
+/** What `wait` answers when the round it waited for no longer stands (see `wait`). */
+const SUPERSEDED = Symbol('superseded');
 
 type StepResult =
   | { name: string; status: 'unchanged' }
@@ -226,12 +241,15 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   let flight: Flight | undefined;
   let lastFailureAt: number | undefined;
   let lastError: StateError | SteadyError | undefined;
-  // Bumped by invalidate(), so a load started before it cannot install its result after it.
-  let generation = 0;
-  // Rounds in the order they started, and the last one installed: an abandoned round that an
-  // abort could not stop (an async schema) must not replace what a later round installed.
+  // Rounds numbered in the order they started, and the newest one whose outcome stands: the
+  // last one installed, or the last invalidate() — which counts as a round that installed
+  // nothing. Only a newer round installs, records its failure or touches `unconfirmed`: an
+  // abandoned round that an abort could not stop (an async schema) must not replace what a later
+  // round installed, nor a load started before invalidate() install its result after it.
   let rounds = 0;
   let installed = 0;
+  // Waiters to tell at once that invalidate() made the round they wait for an old one.
+  const onInvalidate = new Set<() => void>();
 
   // Ages on a wall clock: one that stepped back gives a negative age, which is an unknown age —
   // older than any bound — not a fresh state (it would be served for the whole step + maxAgeMs).
@@ -271,7 +289,7 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     return issue;
   }
 
-  async function refresh(prev: Entry | undefined, signal: AbortSignal, gen: number): Promise<Entry> {
+  async function refresh(prev: Entry | undefined, signal: AbortSignal, round: number): Promise<Entry> {
     const startedAt = now();
     const results = await Promise.all(names.map((name) => step(name, prev, signal)));
 
@@ -281,17 +299,14 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
       if (r.status === 'failed') {
         failed.add(r.name);
         issues.push(loadIssue(r.name, r.error));
-        if (gen === generation) unconfirmed.add(r.name);
+        if (round > installed) unconfirmed.add(r.name);
       }
     }
-    // A source's version is trusted again only once the state read with it is installed: a
-    // source read in full in a round that failed elsewhere (another source, the schema) leaves
-    // the last good state, and the version kept with it, as they were — still unproven.
-    const confirm = (): void => {
-      if (gen === generation) for (const r of results) if (r.status !== 'failed') unconfirmed.delete(r.name);
-    };
+    // A source's version is trusted again only once the state read with it is installed (then
+    // every source was read: `unconfirmed` is cleared there): a source read in full in a round
+    // that failed elsewhere (another source, the schema) leaves the last good state, and the
+    // version kept with it, as they were — still unproven.
     if (prev && issues.length === 0 && results.every((r) => r.status === 'unchanged')) {
-      confirm();
       return { ...prev, confirmedAt: startedAt };
     }
 
@@ -325,7 +340,6 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
       throw new StateError(issues, firstFailure ? { cause: firstFailure.error, terminal } : {});
     }
     if (value === raw) value = { ...raw };
-    confirm();
     return { raw, versions, value: deepFreeze(value), loadedAt: startedAt, confirmedAt: startedAt };
   }
 
@@ -359,15 +373,15 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
           );
     // A frozen instance must not be kept alive by this timer; it is cleared when the load settles.
     timer?.unref?.();
-    const gen = generation;
     const round = ++rounds;
-    const f: Flight = { promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false };
-    f.promise = refresh(prev, controller.signal, gen)
+    const f: Flight = { round, promise: Promise.resolve(), controller, waiters: 0, settled: false, abandoned: false };
+    f.promise = refresh(prev, controller.signal, round)
       .then(
         (next) => {
-          if (gen === generation && round > installed) {
+          if (round > installed) {
             installed = round;
             entry = next;
+            unconfirmed.clear();
             lastFailureAt = undefined;
             lastError = undefined;
           }
@@ -379,11 +393,12 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
           // A revalidation every invocation gave up on failed too: for retryAfterErrorMs the last
           // good state is served rather than another wait on a store that does not answer. (An
           // abandoned first load leaves nothing behind: there is no state to serve.)
-          if (gen === generation && round > installed && (!f.abandoned || prev)) {
+          if (round > installed && (!f.abandoned || prev)) {
             lastFailureAt = at;
             lastError = error;
           }
-          if (f.abandoned) throw error;
+          // Nobody is served this round's outcome: its waiters gave up, or moved on to a newer round.
+          if (f.abandoned || round < installed) throw error;
           if (prev && withinStaleWindow(prev, at)) {
             loggerFor(ctx).warn('serving the last good state: reload failed', {
               code: error.code,
@@ -414,8 +429,11 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
    * state with the warning, as the starter would be when the flight fails — rather than waiting
    * to its deadline for `DEADLINE_EXCEEDED`. The flight goes on for the other waiters. A state
    * that has left `staleIfErrorMs` by then is not served: the joiner waits on, as without one.
+   * `SUPERSEDED`: a newer round's outcome stands — invalidate() was called (the waiter is told at
+   * once), or a round started after `f` installed before this wait could return —: `get` serves
+   * the caller again, from that newer round.
    */
-  async function wait(f: Flight, ctx: StateCallContext | undefined, fallback?: Entry): Promise<unknown> {
+  async function wait(f: Flight, ctx: StateCallContext | undefined, fallback?: Entry): Promise<{ value: unknown } | typeof SUPERSEDED> {
     const signal = ctx?.signal;
     const deadline = ctx?.deadline;
     // A deadline past Node's longest timer would fire after 1 ms: it is as good as none.
@@ -424,9 +442,11 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     let timer: NodeJS.Timeout | undefined;
     let fallbackTimer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
+    let onSuperseded: (() => void) | undefined;
     try {
-      if (!signal && !timed) return await f.promise;
-      return await new Promise<unknown>((resolve, reject) => {
+      const outcome = await new Promise<{ value: unknown } | { error: unknown } | typeof SUPERSEDED>((resolve, reject) => {
+        onSuperseded = () => resolve(SUPERSEDED);
+        onInvalidate.add(onSuperseded);
         if (signal) {
           onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new DeadlineExceededError());
           if (signal.aborted) return onAbort();
@@ -450,17 +470,25 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
                 ageMs: at - fallback.confirmedAt,
                 staleForMs: Math.max(0, at - fallback.confirmedAt - maxAge),
               });
-              resolve(fallback.value);
+              resolve({ value: fallback.value });
             }, limit);
             fallbackTimer.unref?.();
           }
         }
-        f.promise.then(resolve, reject);
+        f.promise.then(
+          (value) => resolve({ value }),
+          (error: unknown) => resolve({ error }),
+        );
       });
+      // A newer round stood by the time `f` settled and this line ran (an invalidate() in between).
+      if (outcome === SUPERSEDED || f.round < installed) return SUPERSEDED;
+      if ('error' in outcome) throw outcome.error;
+      return outcome;
     } finally {
       if (timer) clearTimeout(timer);
       if (fallbackTimer) clearTimeout(fallbackTimer);
       if (signal && onAbort) signal.removeEventListener('abort', onAbort);
+      if (onSuperseded) onInvalidate.delete(onSuperseded);
       f.waiters--;
       // Nobody waits any more: stop the load rather than leave it running after the response.
       if (f.waiters === 0 && !f.settled) {
@@ -474,26 +502,34 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
 
   return {
     async get(ctx) {
-      const at = now();
-      const current = entry;
-      if (current && isFresh(current, at)) return current.value as DeepReadonly<StateOf<S, Schema>>;
-      // Right after a failed reload, serve the last good state without asking the stores yet.
-      if (current && lastFailureAt !== undefined && since(lastFailureAt, at) < retryAfterError && withinStaleWindow(current, at)) {
-        return current.value as DeepReadonly<StateOf<S, Schema>>;
+      // Again after an invalidate() that came while waiting: served from a round started after it.
+      for (;;) {
+        const at = now();
+        const current = entry;
+        if (current && isFresh(current, at)) return current.value as DeepReadonly<StateOf<S, Schema>>;
+        // Right after a failed reload, serve the last good state without asking the stores yet.
+        if (current && lastFailureAt !== undefined && since(lastFailureAt, at) < retryAfterError && withinStaleWindow(current, at)) {
+          return current.value as DeepReadonly<StateOf<S, Schema>>;
+        }
+        // Joining a flight another invocation started: its time limit is not this one's.
+        const joined = flight !== undefined;
+        flight ??= startFlight(current, ctx);
+        const fallback = joined && current && withinStaleWindow(current, at) ? current : undefined;
+        const outcome = await wait(flight, ctx, fallback);
+        if (outcome !== SUPERSEDED) return outcome.value as DeepReadonly<StateOf<S, Schema>>;
       }
-      // Joining a flight another invocation started: its time limit is not this one's.
-      const joined = flight !== undefined;
-      flight ??= startFlight(current, ctx);
-      const fallback = joined && current && withinStaleWindow(current, at) ? current : undefined;
-      return (await wait(flight, ctx, fallback)) as DeepReadonly<StateOf<S, Schema>>;
     },
     invalidate() {
-      generation++;
+      // A round of its own, newer than every round started so far: none of them installs now.
+      installed = ++rounds;
       entry = undefined;
       unconfirmed.clear();
       lastFailureAt = undefined;
       lastError = undefined;
+      // Its waiters move to a round started after this call; nobody is left to use its result.
+      flight?.controller.abort(new SourceError('stopped: invalidate() was called while it ran'));
       flight = undefined;
+      for (const wake of [...onInvalidate]) wake();
     },
     status() {
       const at = now();
