@@ -8,13 +8,14 @@
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@steadyfn/handler';
-import { awsClientOption, checkKnownKeys, invalidOption, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, invalidOption, isRecord, keysOf } from '@steadyfn/handler/internal';
+import { queueUrlOption } from './sqs/queue-url.js';
 
 /** `inbox({ queue })`: the queue the consumer reads, to read its redrive policy. */
 export interface InboxQueueOptions {
   /** An `SQSClient` (`@aws-sdk/client-sqs`) allowed `sqs:GetQueueAttributes` on the queue. */
   client: SQSClient;
-  /** The URL of the queue this consumer is triggered by. */
+  /** The URL (`http:` or `https:`) of the queue this consumer is triggered by. */
   queueUrl: string;
 }
 
@@ -27,7 +28,7 @@ export function receiveLimitOf(owner: string, queue: unknown): ReceiveLimit | un
   if (!isRecord(queue)) invalidOption(owner, 'queue', 'an object { client, queueUrl }', queue);
   checkKnownKeys(owner, 'queue', queue, keysOf<InboxQueueOptions>({ client: true, queueUrl: true }));
   awsClientOption(owner, 'queue.client', queue.client, 'SQS', 'an SQSClient from @aws-sdk/client-sqs (to read the queue\'s RedrivePolicy)');
-  const queueUrl = stringOption(owner, 'queue.queueUrl', queue.queueUrl);
+  const { queueUrl } = queueUrlOption(owner, 'queue.queueUrl', queue.queueUrl);
   const client = queue.client as SQSClient;
   let known: Promise<number | undefined> | undefined;
   return (log, signal) => {

@@ -61,9 +61,12 @@ export function prepareMessage(message: OutboundMessage, index: number, ctx: Pre
     delaySeconds = Math.ceil(message.delayMs / 1000);
   }
   const attributes: Record<string, string> = {};
-  const given = message.attributes ?? {};
+  const given: unknown = message.attributes === undefined ? {} : message.attributes;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    return fail(id, SendFailureCode.invalidMessage, 'attributes must be an object of attribute name → non-empty string');
+  }
   for (const name of Object.keys(given)) {
-    const value = given[name];
+    const value = (given as Record<string, unknown>)[name];
     const problem = attributeNameProblem(name);
     if (problem !== undefined) return fail(id, SendFailureCode.invalidMessage, `attribute name ${JSON.stringify(name.slice(0, 64))} ${problem}`);
     if (name === CLAIM_CHECK_ATTRIBUTE || name === CONTENT_ENCODING_ATTRIBUTE) return fail(id, SendFailureCode.invalidMessage, `attribute name "${name}" is reserved by the sender`);

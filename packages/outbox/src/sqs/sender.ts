@@ -14,6 +14,7 @@ import { MAX_BATCH_ENTRIES, SERVICE_MAX_BATCH_BYTES, SERVICE_MAX_MESSAGE_BYTES, 
 import { packBatches } from './pack.js';
 import { messageGroupId } from './ids.js';
 import { prepareMessage, type Prepared } from './prepare.js';
+import { queueUrlOption } from './queue-url.js';
 import { messageBytes } from './size.js';
 import type { FailedEntry, OutboundMessage, SendOptions, SendReport } from './types.js';
 
@@ -111,8 +112,7 @@ function validateOptions(options: SqsSenderOptions) {
   checkKnownKeys(OWNER, 'retry', options.retry, keysOf<NonNullable<SqsSenderOptions['retry']>>({ retries: true, factor: true, minTimeoutMs: true, maxTimeoutMs: true }));
   const { client } = options;
   awsClientOption(OWNER, 'client', client, 'SQS', 'an SQSClient from @aws-sdk/client-sqs');
-  const queueUrl = stringOption(OWNER, 'queueUrl', options.queueUrl);
-  if (!/^https?:\/\//.test(queueUrl)) invalidOption(OWNER, 'queueUrl', 'a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)', queueUrl);
+  const { queueUrl, fifo: urlIsFifo } = queueUrlOption(OWNER, 'queueUrl', options.queueUrl);
   const max = options.maxMessageBytes;
   if (max !== undefined && max !== 'auto' && (typeof max !== 'number' || !Number.isInteger(max) || max < SERVICE_MIN_MESSAGE_BYTES || max > SERVICE_MAX_MESSAGE_BYTES)) {
     invalidOption(OWNER, 'maxMessageBytes', `'auto' or an integer from ${SERVICE_MIN_MESSAGE_BYTES} to ${SERVICE_MAX_MESSAGE_BYTES} (bytes)`, max);
@@ -121,7 +121,6 @@ function validateOptions(options: SqsSenderOptions) {
   if (options.fifo !== undefined && typeof options.fifo !== 'boolean') invalidOption(OWNER, 'fifo', 'a boolean', options.fifo);
   // SQS names every FIFO queue with the `.fifo` suffix: a `fifo` that disagrees with the URL
   // would send FIFO fields to a standard queue (or leave them out for a FIFO one) — every send fails.
-  const urlIsFifo = /\.fifo$/.test(new URL(queueUrl).pathname);
   if (options.fifo !== undefined && options.fifo !== urlIsFifo) {
     invalidOption(OWNER, 'fifo', urlIsFifo ? 'true or left out: the queue URL ends in .fifo (a FIFO queue)' : 'false or left out: the queue URL does not end in .fifo (SQS FIFO queue names end in .fifo)', options.fifo);
   }

@@ -10,6 +10,7 @@ import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, ke
 import { classifyCallError } from './classify.js';
 import { WatchdogUnavailableError } from './errors.js';
 import { MAX_DELAY_MS } from './limits.js';
+import { queueUrlOption } from './queue-url.js';
 
 /** Message attribute marking a watchdog message; its value is the format version. */
 export const WATCHDOG_ATTRIBUTE = 'steadyfn.outboxWatchdog';
@@ -25,7 +26,7 @@ export interface WatchdogTarget {
 /** Options of {@link outboxWatchdog}. */
 export interface OutboxWatchdogOptions {
   client: SQSClient;
-  /** URL of the relay queue: a standard queue (FIFO queues take no per-message delay). */
+  /** URL of the relay queue (`http:` or `https:`): a standard queue (FIFO queues take no per-message delay). */
   queueUrl: string;
   /**
    * How long after sending the message becomes visible, in milliseconds; rounded up to whole
@@ -41,7 +42,7 @@ const MAX_KEYS = 100;
 /**
  * Creates a watchdog for one relay queue.
  *
- * @throws {ConfigurationError} for invalid options, an unknown option key, or a `.fifo` queue URL.
+ * @throws {ConfigurationError} for invalid options, an unknown option key, a `queueUrl` that is not an `http(s)` URL, or a `.fifo` queue URL (`CONFIG_INVALID`, naming the option).
  * @example
  * const watchdog = outboxWatchdog({ client: sqs, queueUrl: relayQueueUrl, delayMs: 20_000 });
  * await watchdog.arm({ outbox: 'orders', keys: [orderId] }, { signal: ctx.signal }); // before commit
@@ -53,8 +54,8 @@ export function outboxWatchdog(options: OutboxWatchdogOptions) {
   checkKnownKeys('outboxWatchdog', '', options, keysOf<OutboxWatchdogOptions>({ client: true, queueUrl: true, delayMs: true }));
   const { client } = options;
   awsClientOption('outboxWatchdog', 'client', client, 'SQS', 'an SQSClient from @aws-sdk/client-sqs');
-  const queueUrl = stringOption('outboxWatchdog', 'queueUrl', options.queueUrl);
-  if (/\.fifo$/.test(queueUrl)) invalidOption('outboxWatchdog', 'queueUrl', 'a standard queue URL (FIFO queues take no per-message DelaySeconds)', queueUrl);
+  const { queueUrl, fifo } = queueUrlOption('outboxWatchdog', 'queueUrl', options.queueUrl);
+  if (fifo) invalidOption('outboxWatchdog', 'queueUrl', 'a standard queue URL (FIFO queues take no per-message DelaySeconds)', queueUrl);
   const delaySeconds = Math.ceil(intOption('outboxWatchdog', 'delayMs', options.delayMs, 30_000, 0, MAX_DELAY_MS) / 1000);
   return {
     /**
@@ -82,6 +83,7 @@ export function outboxWatchdog(options: OutboxWatchdogOptions) {
 function checkTarget(target: WatchdogTarget): { watchdog: 1; outbox: string; keys?: string[] } {
   if (!isRecord(target)) invalidOption('outboxWatchdog.arm', 'target', 'an object { outbox, keys? }', target);
   const outbox = stringOption('outboxWatchdog.arm', 'target.outbox', target.outbox);
+  if (target.keys !== undefined && !Array.isArray(target.keys)) invalidOption('outboxWatchdog.arm', 'target.keys', 'an array of non-empty strings (≤ 1024 characters each)', target.keys);
   if (target.keys === undefined || target.keys.length === 0 || target.keys.length > MAX_KEYS) return { watchdog: 1, outbox };
   if (!Array.isArray(target.keys) || !target.keys.every((k) => typeof k === 'string' && k !== '' && k.length <= 1024)) {
     invalidOption('outboxWatchdog.arm', 'target.keys', 'an array of non-empty strings (≤ 1024 characters each)', target.keys);
