@@ -50,4 +50,20 @@ describe('store factories: unknown option keys', () => {
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('stores/mongodb.ts'), 'MongoStoreOptions'));
     expect(() => mongoStore(all)).not.toThrow();
   });
+
+  it('mongoStore() names itself, not the lease store it is built on, for a bad collection or retainMs', () => {
+    for (const [options, field] of [
+      [{ collection: 5 }, 'collection'],
+      [{ collection: noClient, retainMs: 5 }, 'retainMs'],
+      [{ collection: noClient, retainMs: '1h' }, 'retainMs'],
+    ] as const) {
+      let thrown: unknown;
+      try {
+        mongoStore(options as never);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({ code: 'CONFIG_INVALID', issues: [{ field }], message: expect.stringMatching(new RegExp(`^mongoStore\\(\\): option "${field}"`)) });
+    }
+  });
 });

@@ -5,7 +5,8 @@
  * are not atomic. See the lease package's README for the layout.
  */
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
-import { mongoLeaseStore, type CallOptions, type MongoLeaseCollection } from '@steadyfn/lease';
+import type { CallOptions, MongoLeaseCollection } from '@steadyfn/lease';
+import { mongoLeaseStoreOf } from '@steadyfn/lease/internal';
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
 
@@ -56,7 +57,8 @@ export interface MongoStore extends IdempotencyStore {
 export function mongoStore(options: MongoStoreOptions): MongoStore {
   if (typeof options !== 'object' || options === null) invalidOption('mongoStore', 'options', 'an object', options);
   checkKnownKeys('mongoStore', '', options, keysOf<MongoStoreOptions>({ collection: true, retainMs: true }));
-  const lease = mongoLeaseStore({ collection: options.collection, ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }) });
+  // Built under this factory's name: an option error names mongoStore(), which the user called.
+  const lease = mongoLeaseStoreOf('mongoStore', { collection: options.collection, ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }) });
   return {
     ...idempotencyStoreOf(lease),
     maxResultBytes: MAX_RESULT_BYTES,

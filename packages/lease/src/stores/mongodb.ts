@@ -181,13 +181,21 @@ const checkSizedSettle = withDataLimit(checkSettle, MAX_DATA_BYTES, 'a MongoDB-w
  * ```
  */
 export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStore {
-  if (typeof options !== 'object' || options === null) invalidOption('mongoLeaseStore', 'options', 'an object', options);
-  checkKnownKeys('mongoLeaseStore', '', options, keysOf<MongoLeaseStoreOptions>({ collection: true, retainMs: true, reads: true }));
+  return mongoLeaseStoreOf('mongoLeaseStore', options);
+}
+
+/**
+ * `mongoLeaseStore()` built for a sibling's factory (`owner`, e.g. `mongoStore` of
+ * `@steadyfn/idempotency`), so an option error names the function the user called.
+ */
+export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions): MongoLeaseStore {
+  if (typeof options !== 'object' || options === null) invalidOption(owner, 'options', 'an object', options);
+  checkKnownKeys(owner, '', options, keysOf<MongoLeaseStoreOptions>({ collection: true, retainMs: true, reads: true }));
   const source = options.collection;
   const isCollection = typeof source === 'object' && source !== null && typeof source.find === 'function' && typeof source.insertOne === 'function';
-  if (typeof source !== 'function' && !isCollection) invalidOption('mongoLeaseStore', 'collection', 'a MongoDB Collection, or a function returning one', source);
-  const retainMs = msOption('mongoLeaseStore', 'retainMs', options.retainMs, 3_600_000, MIN_RETAIN_MS);
-  const reads = oneOfOption('mongoLeaseStore', 'reads', options.reads, ['auto', 'by-id', 'query'], 'auto');
+  if (typeof source !== 'function' && !isCollection) invalidOption(owner, 'collection', 'a MongoDB Collection, or a function returning one', source);
+  const retainMs = msOption(owner, 'retainMs', options.retainMs, 3_600_000, MIN_RETAIN_MS);
+  const reads = oneOfOption(owner, 'reads', options.reads, ['auto', 'by-id', 'query'], 'auto');
   const getCollection = typeof source === 'function' ? source : () => source;
 
   let current: MongoLeaseCollection | undefined;
@@ -471,7 +479,7 @@ export function mongoLeaseStore(options: MongoLeaseStoreOptions): MongoLeaseStor
         const code = errorCode(error);
         if (code !== undefined && NOT_SUPPORTED.has(code)) return { ttl: false };
         if (code !== undefined && INDEX_CONFLICT.has(code)) {
-          throw new ConfigurationError(`mongoLeaseStore(): option "retainMs" (${retainMs} ms) differs from the TTL index steadyfn_lease_purge already on the collection; drop that index or use the retainMs it was made with`, {
+          throw new ConfigurationError(`${owner}(): option "retainMs" (${retainMs} ms) differs from the TTL index steadyfn_lease_purge already on the collection; drop that index or use the retainMs it was made with`, {
             field: 'retainMs',
             expected: 'the retainMs the existing TTL index was made with',
             cause: error,
