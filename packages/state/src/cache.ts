@@ -119,7 +119,9 @@ export interface StateCache<T> {
    * nothing it read is installed or served — not its value, nor, when it fails, the last good
    * state from before the invalidate; the calls waiting on it move at once to one new full load,
    * shared with later calls. That load is bounded by `timeoutMs` like any other, and each call
-   * still by its own `ctx.deadline` and `ctx.signal` (not restarted).
+   * still by its own `ctx.deadline` and `ctx.signal` (not restarted; a call whose deadline has
+   * passed by then starts no new load). A call moved 8 times — invalidations faster than a load
+   * finishes, or a source whose load calls `invalidate()` — gives up with `STATE_UNAVAILABLE`.
    */
   invalidate(): void;
   /** What is loaded, when it was confirmed, and the last reload's failure. */
@@ -147,6 +149,13 @@ interface Flight {
 
 /** What `wait` answers when the round it waited for no longer stands (see `wait`). */
 const SUPERSEDED = Symbol('superseded');
+
+/**
+ * How many times `invalidate()` may move one `get()` to a newer load before it gives up
+ * (`STATE_UNAVAILABLE`): invalidations coming faster than a load finishes, or a source whose
+ * load calls `invalidate()` itself, would otherwise hold the call for good.
+ */
+const MAX_MOVES = 8;
 
 type StepResult =
   | { name: string; status: 'unchanged' }
@@ -503,7 +512,16 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   return {
     async get(ctx) {
       // Again after an invalidate() that came while waiting: served from a round started after it.
-      for (;;) {
+      for (let moves = 0; ; moves++) {
+        if (moves > 0) {
+          if (moves >= MAX_MOVES) {
+            const message = `invalidate() was called ${moves} times while this call waited; no load could finish`;
+            throw new StateError(names.map((name) => ({ source: name, kind: 'load' as const, field: name, message })));
+          }
+          // A caller whose signal or deadline has ended by now does not start another load.
+          if (ctx?.signal?.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new DeadlineExceededError();
+          if (ctx?.deadline !== undefined && ctx.deadline <= Date.now()) throw new DeadlineExceededError();
+        }
         const at = now();
         const current = entry;
         if (current && isFresh(current, at)) return current.value as DeepReadonly<StateOf<S, Schema>>;

@@ -214,3 +214,37 @@ describe('review: get() waiting on a load that was in flight when invalidate() w
     expect(cache.status()).toMatchObject({ loaded: false, versions: {} });
   });
 });
+
+describe('review: invalidate() again and again while get() waits', () => {
+  it('a source whose load calls invalidate() makes get() give up after 8 loads, not load for good', async () => {
+    let loads = 0;
+    // eslint-disable-next-line prefer-const
+    let cache: ReturnType<typeof defineState<{ n: StateSource<number> }>>;
+    const source: StateSource<number> = {
+      load: async () => {
+        loads++;
+        cache.invalidate();
+        return { value: loads, version: loads };
+      },
+    };
+    cache = defineState({ sources: { n: source }, now: manualClock().now });
+    await expect(cache.get()).rejects.toMatchObject({ code: 'STATE_UNAVAILABLE', failures: [{ source: 'n', kind: 'load', message: expect.stringContaining('invalidate() was called 8 times') }] });
+    expect(loads).toBe(8);
+  });
+
+  it('a moved call whose deadline has passed starts no new load', async () => {
+    const store = answeredByHand();
+    const cache = defineState({ sources: { n: store.source }, now: manualClock().now });
+    const deadline = Date.now() + 50;
+    const waiting = cache.get({ deadline });
+    await store.received(1);
+    // Block the event loop past the deadline, so the invalidate finds the call still waiting with its time gone.
+    while (Date.now() <= deadline) {
+      /* spin */
+    }
+    cache.invalidate();
+    await expect(waiting).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await settle();
+    expect(store.calls).toHaveLength(1);
+  });
+});
