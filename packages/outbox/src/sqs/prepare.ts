@@ -61,7 +61,8 @@ export function prepareMessage(message: OutboundMessage, index: number, ctx: Pre
     delaySeconds = Math.ceil(message.delayMs / 1000);
   }
   const attributes: Record<string, string> = {};
-  const given: unknown = message.attributes === undefined ? {} : message.attributes;
+  // null counts as none (as it did before), like undefined: a JS caller's `attributes: null`.
+  const given: unknown = message.attributes ?? {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     return fail(id, SendFailureCode.invalidMessage, 'attributes must be an object of attribute name → non-empty string');
   }

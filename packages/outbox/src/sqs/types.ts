@@ -21,8 +21,8 @@ export interface OutboundMessage {
   /**
    * String message attributes, sent as is (`DataType: "String"`). Put the event id and `seq`
    * here on standard queues, where no dedup id carries them. At most 10 with the sender's own
-   * markers; they count toward the message size. Anything but such an object (an array, a
-   * string, `null`) fails the message as `OUTBOX_SQS_INVALID_MESSAGE`.
+   * markers; they count toward the message size. `null` counts as none; anything else but such
+   * an object (an array, a string, a number) fails the message as `OUTBOX_SQS_INVALID_MESSAGE`.
    */
   attributes?: Readonly<Record<string, string>>;
   /**
