@@ -51,6 +51,10 @@ describe('store factories: unknown option keys', () => {
     expect(() => mongoStore(all)).not.toThrow();
   });
 
+  it('redisStore() names itself, not the lease store it is built on, for a prefix that is not a string', () => {
+    expect(() => redisStore({ client: noClient, prefix: 5 } as never)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^redisStore\(\): option "prefix"/) }));
+  });
+
   it('mongoStore() names itself, not the lease store it is built on, for a bad collection or retainMs', () => {
     for (const [options, field] of [
       [{ collection: 5 }, 'collection'],

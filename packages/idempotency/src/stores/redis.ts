@@ -41,6 +41,8 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   if (typeof options !== 'object' || options === null) invalidOption('redisStore', 'options', 'an object', options);
   checkKnownKeys('redisStore', '', options, keysOf<RedisStoreOptions>({ client: true, prefix: true, hashTag: true }));
   clientOption('redisStore', 'client', options.client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster');
+  // Checked here too, so the error names redisStore(), which the user called, not the lease store.
+  if (options.prefix !== undefined && typeof options.prefix !== 'string') invalidOption('redisStore', 'prefix', 'a string', options.prefix);
   const tagScope = oneOfOption<'scope' | false>('redisStore', 'hashTag', options.hashTag, ['scope', false], false) === 'scope';
   const store = idempotencyStoreOf(redisLeaseStore({ client: options.client, prefix: options.prefix ?? 'idem:' }));
   if (!tagScope) return store;
