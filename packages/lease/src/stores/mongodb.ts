@@ -163,8 +163,8 @@ export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
  * UTF-8, each), the owner and three dates — take under 8 KiB; 16 KiB are left for them.
  */
 const MAX_DATA_BYTES = 16 * 1024 * 1024 - 16 * 1024;
-const checkSizedClaim = withDataLimit(checkClaim, MAX_DATA_BYTES, 'a MongoDB-wire store (one document)');
-const checkSizedSettle = withDataLimit(checkSettle, MAX_DATA_BYTES, 'a MongoDB-wire store (one document)');
+const checkSizedClaim = /* @__PURE__ */ withDataLimit(checkClaim, MAX_DATA_BYTES, 'a MongoDB-wire store (one document)');
+const checkSizedSettle = /* @__PURE__ */ withDataLimit(checkSettle, MAX_DATA_BYTES, 'a MongoDB-wire store (one document)');
 
 /**
  * A lease store on MongoDB or FerretDB.
