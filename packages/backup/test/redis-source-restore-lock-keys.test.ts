@@ -1,9 +1,11 @@
 /**
- * `redisSource` never backs up a restore lock or partial-restore marker (src/restore/lock.ts):
- * keys a restore wrote into a database that is itself backed up (`pattern: '*'`). Held by the
- * real `TargetLock` (so the keys are the ones a restore writes, every shape: no prefix, a prefix,
- * and a prefix the key would start with, `~` in front) on an own Redis server and an own Redis
- * Cluster (their whole keyspace is the test's), then read back from the backup's data in S3.
+ * `redisSource` never backs up a restore lock or partial-restore marker (src/restore/lock.ts),
+ * nor a drill's scratch marker (src/restore/redis-scratch.ts): keys a restore or a drill wrote
+ * into a database that is itself backed up (`pattern: '*'`). Held by the real `TargetLock` and
+ * written by the real target's `markScratch` (so the keys are the ones a restore or drill writes,
+ * every shape: no prefix, a prefix, and a prefix the key would start with, `~` in front) on an
+ * own Redis server and an own Redis Cluster (their whole keyspace is the test's), then read back
+ * from the backup's data in S3.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -11,6 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { Cluster, Redis } from 'ioredis';
 import { parseManifest, redisSource, redisTarget, snapshotBackup } from '../src/index.js';
 import { TargetLock, redisRestoreKeys } from '../src/restore/lock.js';
+import { scratchMarkerKey } from '../src/restore/redis-scratch.js';
 import { decodeBytes } from '../src/sources/redis-values.js';
 import { startRedis, startRedisCluster } from '../../../test/support/servers.js';
 import { freshBucket, S3_SERVERS } from './support.js';
@@ -42,7 +45,7 @@ describe.each([
   { kind: 'Redis', connect: ownRedis },
   { kind: 'Redis Cluster', connect: ownCluster },
 ])("redisSource pattern '*' on $kind", ({ connect }) => {
-  it('backs up the data keys and none of the restore locks and markers', async () => {
+  it('backs up the data keys and none of the restore locks and markers, nor drill markers', async () => {
     const client = await connect();
     const s3 = await freshBucket(S3_SERVERS[0]!);
     const locks: TargetLock[] = [];
@@ -55,8 +58,14 @@ describe.each([
         locks.push(lock);
         const keys = redisRestoreKeys(keyPrefix);
         reserved.push(keys.lock, keys.marker);
+        // A drill's marker: only a target with a prefix keeps one.
+        if (keyPrefix !== '') {
+          await redisTarget({ client, keyPrefix }).markScratch!({ drillId: `d-${keyPrefix}`, backupId: 'b', storage: 's3://x/y', startedAt: new Date().toISOString(), collections: ['*'] });
+          reserved.push(scratchMarkerKey(keyPrefix));
+        }
       }
       expect(reserved).toContain('~steadyfn:restore-lock:steadyfn:');
+      expect(reserved).toContain('~steadyfn:drill-marker:steadyfn:');
       for (const key of reserved) expect(await client.exists(key)).toBe(1);
 
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'lockkeys' };
