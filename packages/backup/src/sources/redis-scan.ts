@@ -13,7 +13,7 @@
  * missed. The topology recorded when the backup began is compared before reading, and the
  * topology at the start of a run again once the keyspace is read (a restart during the run,
  * hidden by the client's reconnection): `SourceChangedError` when it differs.
-*
+ *
  * Restore locks and partial-restore markers (`steadyfn:restore-lock:…`, `steadyfn:restore-marker:…`:
  * restore/lock.ts) and drill scratch markers (`steadyfn:drill-marker:…`: restore/redis-scratch.ts),
  * `~` in front for some prefixes, are skipped whatever the pattern: they are a restore's or a
