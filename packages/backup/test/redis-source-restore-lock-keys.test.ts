@@ -1,16 +1,19 @@
 /**
- * `redisSource` never backs up a restore lock or partial-restore marker (src/restore/lock.ts):
- * keys a restore wrote into a database that is itself backed up (`pattern: '*'`). Held by the
- * real `TargetLock` (so the keys are the ones a restore writes, every shape: no prefix, a prefix,
- * and a prefix the key would start with, `~` in front) on an own Redis server and an own Redis
- * Cluster (their whole keyspace is the test's), then read back from the backup's data in S3.
+ * `redisSource` never backs up a restore lock or partial-restore marker (src/restore/lock.ts),
+ * nor a drill's scratch marker (src/restore/redis-scratch.ts): keys a restore or a drill wrote
+ * into a database that is itself backed up (`pattern: '*'`). Held by the real `TargetLock` and
+ * written by the real target's `markScratch` (so the keys are the ones a restore or drill writes,
+ * every shape: no prefix, a prefix, and a prefix the key would start with, `~` in front) on an
+ * own Redis server and an own Redis Cluster (their whole keyspace is the test's), then read back
+ * from the backup's data in S3. Nor does `redisTarget`'s "already held keys" warning count them.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
 import { Cluster, Redis } from 'ioredis';
-import { parseManifest, redisSource, redisTarget, snapshotBackup } from '../src/index.js';
+import { parseManifest, redisSource, redisTarget, restore, snapshotBackup } from '../src/index.js';
 import { TargetLock, redisRestoreKeys } from '../src/restore/lock.js';
+import { scratchMarkerKey } from '../src/restore/redis-scratch.js';
 import { decodeBytes } from '../src/sources/redis-values.js';
 import { startRedis, startRedisCluster } from '../../../test/support/servers.js';
 import { freshBucket, S3_SERVERS } from './support.js';
@@ -42,7 +45,7 @@ describe.each([
   { kind: 'Redis', connect: ownRedis },
   { kind: 'Redis Cluster', connect: ownCluster },
 ])("redisSource pattern '*' on $kind", ({ connect }) => {
-  it('backs up the data keys and none of the restore locks and markers', async () => {
+  it('backs up the data keys and none of the restore locks and markers, nor drill markers', async () => {
     const client = await connect();
     const s3 = await freshBucket(S3_SERVERS[0]!);
     const locks: TargetLock[] = [];
@@ -55,8 +58,14 @@ describe.each([
         locks.push(lock);
         const keys = redisRestoreKeys(keyPrefix);
         reserved.push(keys.lock, keys.marker);
+        // A drill's marker: only a target with a prefix keeps one.
+        if (keyPrefix !== '') {
+          await redisTarget({ client, keyPrefix }).markScratch!({ drillId: `d-${keyPrefix}`, backupId: 'b', storage: 's3://x/y', startedAt: new Date().toISOString(), collections: ['*'] });
+          reserved.push(scratchMarkerKey(keyPrefix));
+        }
       }
       expect(reserved).toContain('~steadyfn:restore-lock:steadyfn:');
+      expect(reserved).toContain('~steadyfn:drill-marker:steadyfn:');
       for (const key of reserved) expect(await client.exists(key)).toBe(1);
 
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'lockkeys' };
@@ -75,6 +84,34 @@ describe.each([
       expect([...new Set(backedUp)].sort()).toEqual([...DATA_KEYS].sort());
       expect(done.records).toBe(DATA_KEYS.length);
       expect(manifest.datasets.reduce((n, d) => n + d.count, 0)).toBe(DATA_KEYS.length);
+    } finally {
+      for (const lock of locks) await lock.end(false);
+      await s3.drop();
+    }
+  }, 120_000);
+
+  it("a restore without a prefix does not count other restores' locks and markers, nor drill markers, as keys already held", async () => {
+    const client = await connect();
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const locks: TargetLock[] = [];
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'prepare' };
+      await client.set('d:1', 'v');
+      expect((await snapshotBackup({ source: redisSource({ client, pattern: 'd:*' }), target: storage }).run()).status).toBe('complete');
+      await client.del('d:1');
+      // Only bookkeeping left: other prefixes' restores hold their locks, a drill marked its scratch.
+      for (const keyPrefix of ['app:', 'steadyfn:']) {
+        const lock = new TargetLock(redisTarget({ client, keyPrefix }), 60_000);
+        await lock.take(`held-${keyPrefix}`);
+        locks.push(lock);
+        await redisTarget({ client, keyPrefix }).markScratch!({ drillId: `d-${keyPrefix}`, backupId: 'b', storage: 's3://x/y', startedAt: new Date().toISOString(), collections: ['*'] });
+      }
+      const held = (warnings: string[]) => warnings.filter((w) => /already held/.test(w));
+      expect(held((await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client }) })).warnings)).toEqual([]);
+
+      // User data is still counted, and only it: the restored key and one more.
+      await client.set('other:1', 'kept');
+      expect(held((await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client }) })).warnings)).toEqual([expect.stringContaining('held 2 key(s)')]);
     } finally {
       for (const lock of locks) await lock.end(false);
       await s3.drop();

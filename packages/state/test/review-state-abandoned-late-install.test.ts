@@ -6,31 +6,16 @@
  * A round now installs its result only when no round started after it has installed one.
  */
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { defineState, type StateSource } from '../src/index.js';
-import { manualClock } from './support.js';
+import { gatedSchema, manualClock } from './support.js';
 
 describe('review: an abandoned reload that finishes late does not replace a newer state', () => {
   it('the newer state stays after the older round finishes its async schema', async () => {
     const clock = manualClock();
     let current = 1;
     const source: StateSource<number> = { load: async () => ({ value: current }) };
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let entered!: () => void;
-    const inSchema = new Promise<void>((resolve) => (entered = resolve));
-    let left!: () => void;
-    const outOfSchema = new Promise<void>((resolve) => (left = resolve));
-    const schema = z.object({
-      n: z.number().refine(async (n) => {
-        if (n === 2) {
-          entered();
-          await gate;
-          left();
-        }
-        return true;
-      }),
-    });
+    // Only round A (it reads 2) is held in its schema.
+    const { schema, release, inSchema, outOfSchema } = gatedSchema((n) => n === 2);
     const cache = defineState({ sources: { n: source }, schema, maxAgeMs: 1_000, now: clock.now });
     expect(await cache.get()).toEqual({ n: 1 });
 

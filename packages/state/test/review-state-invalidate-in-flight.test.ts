@@ -9,9 +9,8 @@
  * Pure logic: a loader whose every call is answered by hand, and a hand-moved clock.
  */
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { defineState, type StateSource } from '../src/index.js';
-import { logLines, manualClock } from './support.js';
+import { gatedSchema, logLines, manualClock } from './support.js';
 
 /** A source whose calls each read `data` when they arrive, then wait until the test answers them. */
 function answeredByHand() {
@@ -154,22 +153,8 @@ describe('review: get() waiting on a load that was in flight when invalidate() w
   it('a round an abort cannot stop (an async schema) that finishes after the invalidate installs nothing', async () => {
     let current = 1;
     const source: StateSource<number> = { load: async () => ({ value: current }) };
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let entered!: () => void;
-    const inSchema = new Promise<void>((resolve) => (entered = resolve));
-    let left!: () => void;
-    const outOfSchema = new Promise<void>((resolve) => (left = resolve));
-    const schema = z.object({
-      n: z.number().refine(async (n) => {
-        if (n === 1) {
-          entered();
-          await gate;
-          left();
-        }
-        return true;
-      }),
-    });
+    // Only the old round (it reads 1) is held in its schema.
+    const { schema, release, inSchema, outOfSchema } = gatedSchema((n) => n === 1);
     const cache = defineState({ sources: { n: source }, schema, now: manualClock().now });
     const old = cache.get();
     await inSchema;
@@ -186,20 +171,7 @@ describe('review: get() waiting on a load that was in flight when invalidate() w
   });
 
   it('…nor when nothing was loaded after the invalidate', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let entered!: () => void;
-    const inSchema = new Promise<void>((resolve) => (entered = resolve));
-    let left!: () => void;
-    const outOfSchema = new Promise<void>((resolve) => (left = resolve));
-    const schema = z.object({
-      n: z.number().refine(async () => {
-        entered();
-        await gate;
-        left();
-        return true;
-      }),
-    });
+    const { schema, release, inSchema, outOfSchema } = gatedSchema();
     const cache = defineState({ sources: { n: { load: async () => ({ value: 1, version: 1 }) } }, schema, now: manualClock().now });
     const giveUp = new AbortController();
     const old = cache.get({ signal: giveUp.signal });

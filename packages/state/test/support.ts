@@ -10,6 +10,7 @@ import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObje
 import { createLogger, type Logger } from '@steadyfn/handler';
 import { Redis } from 'ioredis';
 import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
+import { z } from 'zod';
 import { afterAll, beforeAll } from 'vitest';
 import { requireService } from '../../../test/services/env.js';
 import { startRedis, type OwnServer } from '../../../test/support/servers.js';
@@ -413,4 +414,29 @@ export function gatedSource() {
       });
     },
   };
+}
+
+/**
+ * A schema of the state `{ n: number }` whose async `refine` holds each value `holds` picks (every
+ * value by default) until `release()`: a round held in its schema, which an abort cannot stop.
+ * `inSchema` resolves when a held value reaches the refine, `outOfSchema` once it has passed it.
+ */
+export function gatedSchema(holds: (n: number) => boolean = () => true) {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let entered!: () => void;
+  const inSchema = new Promise<void>((resolve) => (entered = resolve));
+  let left!: () => void;
+  const outOfSchema = new Promise<void>((resolve) => (left = resolve));
+  const schema = z.object({
+    n: z.number().refine(async (n) => {
+      if (holds(n)) {
+        entered();
+        await gate;
+        left();
+      }
+      return true;
+    }),
+  });
+  return { schema, release, inSchema, outOfSchema };
 }

@@ -23,6 +23,7 @@ import { RestoreApplyError, RestoreTargetBusyError, FencedError, beforeWriting, 
 import { MAX_LEASE_MS, holdLease, type JobLease } from '../job-lease.js';
 import type { MongoDbLike } from '../sources/mongo.js';
 import { dropCollection } from './mongo-scratch.js';
+import { isScratchMarkerKey } from './redis-scratch.js';
 import type { RedisLike } from '../sources/redis.js';
 import type { RestoreLockPlace, RestoreMarker, RestoreTarget } from './targets.js';
 import { intOption, invalidOption } from '@steadyfn/handler/internal';
@@ -60,6 +61,15 @@ export function redisRestoreKeys(prefix: string): { lock: string; marker: string
 /** Whether a Redis key (as backed up) is a restore lock or marker of some target. */
 export function isRestoreLockKey(key: Buffer): boolean {
   return /^~?steadyfn:restore-(?:lock|marker):/.test(key.toString('latin1'));
+}
+
+/**
+ * Whether a Redis key (as backed up) is steadyfn's bookkeeping rather than data: a restore lock
+ * or marker of some target (`isRestoreLockKey`), or a drill's scratch marker of some prefix
+ * (redis-scratch.ts). `redisSource` never backs these up.
+ */
+export function isBookkeepingKey(key: Buffer): boolean {
+  return isRestoreLockKey(key) || isScratchMarkerKey(key);
 }
 
 function markerOf(found: unknown): RestoreMarker | undefined {

@@ -12,6 +12,8 @@
  * `~steadyfn:drill-marker:<prefix>` for a prefix that key would start with), so no dataset's
  * pattern under the prefix ever matches it: the drill's read-back and the emptiness check
  * never see it. A target without a prefix keeps no marker (its drop removes nothing either).
+ * `redisSource` skips it whatever its pattern (`isBookkeepingKey`, lock.ts): it is a drill's
+ * bookkeeping in a database that may also be backed up, not data.
  */
 import type { RedisLike } from '../sources/redis.js';
 import type { ScratchMarker } from './targets.js';
@@ -20,6 +22,11 @@ import type { ScratchMarker } from './targets.js';
 export function scratchMarkerKey(prefix: string): string {
   const key = `steadyfn:drill-marker:${prefix}`;
   return key.startsWith(prefix) ? `~${key}` : key;
+}
+
+/** Whether a Redis key (as backed up) is a drill's marker (`scratchMarkerKey`) of some prefix. */
+export function isScratchMarkerKey(key: Buffer): boolean {
+  return /^~?steadyfn:drill-marker:/.test(key.toString('latin1'));
 }
 
 /** `pattern` under `prefix`, the prefix's glob characters escaped. */

@@ -14,11 +14,28 @@ import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { Manifest } from '../format/manifest.js';
 import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnder, writeRedisScratchMarker } from './redis-scratch.js';
 import type { RestoreTarget, ScratchMarker } from './targets.js';
-import { isRestoreLockKey, redisLockPlace, redisRestoreKeys } from './lock.js';
+import { isBookkeepingKey, isRestoreLockKey, redisLockPlace, redisRestoreKeys } from './lock.js';
 
 /** The key patterns (under the prefix) a restore of `manifest` writes: its datasets' `SCAN` patterns. */
 function patternsOf(manifest: Manifest): string[] {
   return manifest.datasets.map((d) => String(d.options?.pattern ?? '*'));
+}
+
+/**
+ * How many keys of `node` are steadyfn's bookkeeping, not data: restore locks and markers of any
+ * prefix and drill markers (`isBookkeepingKey`), found by one `SCAN … MATCH *steadyfn:*` (a key
+ * `SCAN` returns twice is counted once).
+ */
+async function bookkeepingKeysOn(node: RedisLike, signal?: AbortSignal): Promise<number> {
+  const found = new Set<string>();
+  let cursor = '0';
+  do {
+    signal?.throwIfAborted();
+    const [next, keys] = (await node.callBuffer('SCAN', cursor, 'MATCH', '*steadyfn:*', 'COUNT', 1000)) as [Buffer, Buffer[]];
+    cursor = next.toString();
+    for (const key of keys) if (isBookkeepingKey(key)) found.add(key.toString('latin1'));
+  } while (cursor !== '0');
+  return found.size;
 }
 
 /** Options of `redisTarget()`. */
@@ -155,7 +172,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
   return {
     kind: 'redis',
 
-    async prepare(manifest) {
+    async prepare(manifest, signal) {
       if (manifest.source.kind !== 'redis') throw new RestoreUnsupportedError(`backup ${manifest.backupId} is a ${manifest.source.kind} backup; this target is Redis`);
       const hasDump = manifest.datasets.some((d) => d.encoding !== 'typed' && d.count > 0);
       const source = manifest.source.rdbVersion;
@@ -172,15 +189,17 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
           );
         }
       }
-      // A restore merges into what is there: say so when the target was not empty. Cheap only
+      // A restore merges into what is there: say so when the target held data. Counted only
       // without a prefix (DBSIZE per master); under a prefix the keys are not counted.
       const warnings: string[] = [];
       if (prefix === '') {
         const masters = typeof client.nodes === 'function' ? client.nodes('master') : [client];
         let keys = 0;
-        for (const node of masters) keys += Number(await node.call('DBSIZE'));
-        // Not the target's own restore lock and marker (lock.ts): one key each (slots may differ).
-        for (const key of [reserved.lock, reserved.marker]) keys -= Number(await client.call('EXISTS', key));
+        for (const node of masters) {
+          const size = Number(await node.call('DBSIZE'));
+          // Not data: restore locks and markers (this target's and other prefixes'), drill markers.
+          if (size > 0) keys += size - (await bookkeepingKeysOn(node, signal));
+        }
         if (keys > 0) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
       }
       return { warnings };

@@ -13,16 +13,17 @@
  * missed. The topology recorded when the backup began is compared before reading, and the
  * topology at the start of a run again once the keyspace is read (a restart during the run,
  * hidden by the client's reconnection): `SourceChangedError` when it differs.
-*
- * Restore locks and partial-restore markers (`steadyfn:restore-lock:…`, `steadyfn:restore-marker:…`,
- * `~` in front for some prefixes: restore/lock.ts) are skipped whatever the pattern: they are a
- * restore's bookkeeping in a database that is also backed up, not its data.
+ *
+ * Restore locks and partial-restore markers (`steadyfn:restore-lock:…`, `steadyfn:restore-marker:…`:
+ * restore/lock.ts) and drill scratch markers (`steadyfn:drill-marker:…`: restore/redis-scratch.ts),
+ * `~` in front for some prefixes, are skipped whatever the pattern: they are a restore's or a
+ * drill's bookkeeping in a database that is also backed up, not its data.
  */
 import { z } from 'zod';
 import { BackupCorruptedError, SourceChangedError } from '../errors.js';
 import { firstIssue } from '../format/stored.js';
 import { KeySet } from './key-set.js';
-import { isRestoreLockKey } from '../restore/lock.js';
+import { isBookkeepingKey } from '../restore/lock.js';
 import type { RedisLike } from './redis.js';
 import { decodeBytes, encodeBytes } from './redis-values.js';
 import { WHOLE_VALUE, exportTyped, valueDigest, type TypedExportLimits } from './redis-typed.js';
@@ -165,8 +166,8 @@ export async function* scanKeyspace(options: ScanOptions, resume: unknown, histo
       const [next, found] = (await node.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', scanCount)) as [Buffer, Buffer[]];
       cursor = next.toString();
       const keys = found.filter((k) => {
-        // A restore's lock or partial-restore marker (a restore into this database wrote it): not data.
-        if (isRestoreLockKey(k)) return false;
+        // A restore's lock or partial-restore marker, or a drill's scratch marker (a restore or drill into this database wrote it): not data.
+        if (isBookkeepingKey(k)) return false;
         if (inner && inner.key === keyId(k)) return true;
         if (seen.add(k)) return true;
         options.onRepeat();

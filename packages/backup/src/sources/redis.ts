@@ -40,8 +40,9 @@ export interface RedisSourceOptions {
   /**
    * `SCAN … MATCH` pattern. Whatever it matches, the restore locks and partial-restore markers a
    * restore writes into a Redis target (`steadyfn:restore-lock:<keyPrefix>`,
-   * `steadyfn:restore-marker:<keyPrefix>`, `~` in front when the prefix would start them) are
-   * skipped: never in the backup. @default '*'
+   * `steadyfn:restore-marker:<keyPrefix>`) and the marker a drill writes for its scratch
+   * prefix (`steadyfn:drill-marker:<keyPrefix>`), `~` in front when the prefix would start them,
+   * are skipped: never in the backup. @default '*'
    */
   pattern?: string;
   /** `SCAN … COUNT` hint. @default 500 */

@@ -83,12 +83,14 @@ export function outboxWatchdog(options: OutboxWatchdogOptions) {
 function checkTarget(target: WatchdogTarget): { watchdog: 1; outbox: string; keys?: string[] } {
   if (!isRecord(target)) invalidOption('outboxWatchdog.arm', 'target', 'an object { outbox, keys? }', target);
   const outbox = stringOption('outboxWatchdog.arm', 'target.outbox', target.outbox);
-  if (target.keys !== undefined && !Array.isArray(target.keys)) invalidOption('outboxWatchdog.arm', 'target.keys', 'an array of non-empty strings (≤ 1024 characters each)', target.keys);
-  if (target.keys === undefined || target.keys.length === 0 || target.keys.length > MAX_KEYS) return { watchdog: 1, outbox };
-  if (!Array.isArray(target.keys) || !target.keys.every((k) => typeof k === 'string' && k !== '' && k.length <= 1024)) {
-    invalidOption('outboxWatchdog.arm', 'target.keys', 'an array of non-empty strings (≤ 1024 characters each)', target.keys);
+  // Read once: every check below is of the same value (a getter could answer differently).
+  const keys: unknown = target.keys;
+  if (keys !== undefined && !Array.isArray(keys)) invalidOption('outboxWatchdog.arm', 'target.keys', 'an array of non-empty strings (≤ 1024 characters each)', keys);
+  if (keys === undefined || keys.length === 0 || keys.length > MAX_KEYS) return { watchdog: 1, outbox };
+  if (!keys.every((k): k is string => typeof k === 'string' && k !== '' && k.length <= 1024)) {
+    invalidOption('outboxWatchdog.arm', 'target.keys', 'an array of non-empty strings (≤ 1024 characters each)', keys);
   }
-  return { watchdog: 1, outbox, keys: [...new Set(target.keys)] };
+  return { watchdog: 1, outbox, keys: [...new Set(keys)] };
 }
 
 /**
