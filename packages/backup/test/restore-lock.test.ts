@@ -185,11 +185,13 @@ describe('restore target lock, Redis (own server)', () => {
       const line = (k: string, v: string) => JSON.stringify({ k, t: 'string', ttl: -1, c: 0, v: [['0', v]] });
       const older = async function* () {
         yield line('steadyfn:restore-marker:', JSON.stringify({ backupId: 'older', startedAt: new Date().toISOString() }));
+        yield line('steadyfn:drill-marker:scratch:', JSON.stringify({ at: new Date().toISOString() }));
         yield line('k:3', 'a3');
       };
-      expect(await redisTarget({ client: redis, keyPrefix: 'w:' }).apply({} as never, older())).toBe(2);
+      expect(await redisTarget({ client: redis, keyPrefix: 'w:' }).apply({} as never, older())).toBe(3);
       expect(await redis.get('w:k:3')).toBe('a3');
       expect(await redis.exists('w:steadyfn:restore-marker:')).toBe(0);
+      expect(await redis.exists('w:steadyfn:drill-marker:scratch:')).toBe(0);
     } finally {
       redis.disconnect();
       await server.stop();

@@ -14,7 +14,7 @@ import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { Manifest } from '../format/manifest.js';
 import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnder, writeRedisScratchMarker } from './redis-scratch.js';
 import type { RestoreTarget, ScratchMarker } from './targets.js';
-import { isBookkeepingKey, isRestoreLockKey, redisLockPlace, redisRestoreKeys } from './lock.js';
+import { isBookkeepingKey, redisLockPlace, redisRestoreKeys } from './lock.js';
 
 /** The key patterns (under the prefix) a restore of `manifest` writes: its datasets' `SCAN` patterns. */
 function patternsOf(manifest: Manifest): string[] {
@@ -227,9 +227,10 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
         const name = decodeBytes(record.k);
         const key = Buffer.concat([prefixBytes, name]);
         applied++;
-        // A restore lock or marker (lock.ts; a backup of a database a restore once wrote may hold
-        // one), and the target's own, are never written: the record is counted, not written.
-        if (isRestoreLockKey(name) || reservedKeys.some((r) => r.equals(key))) continue;
+        // A restore lock or marker, or a drill marker (lock.ts; a backup an earlier version made of
+        // a database a restore or drill once wrote may hold one), and the target's own, are never
+        // written: the record is counted, not written.
+        if (isBookkeepingKey(name) || reservedKeys.some((r) => r.equals(key))) continue;
         batch.push(...commandsFor(record, key));
         if (batch.length >= batchSize) {
           // Stops between pipelines once the signal aborts (the restore is idempotent: run it again).
