@@ -352,9 +352,10 @@ export interface RedisOutboxOptions extends RedisRelayStoreOptions {
  * The Redis outbox: state commands and events in one Lua script; on Redis Cluster every key
  * of a write shares a hash tag (see `streamKeyFor`). An aggregate's `seq`, pending entries and
  * relay lease live in the partition (hash tag) of the write that records it: write one
- * aggregate's events always under the same tag — not checked by the write; the consumer's inbox
- * refuses a second numbering with `INBOX_SEQ_CONFLICT` (README, "An aggregate lives in one
- * partition").
+ * aggregate's events always under the same tag. The write checks it against the aggregate's
+ * home partition (`<prefix>home:<aggregate>`, recorded by its first write; on a cluster claimed
+ * before the write, one extra round trip) and refuses another tag with a 409
+ * `OUTBOX_AGGREGATE_PARTITION`, writing nothing (README, "An aggregate lives in one partition").
  *
  * @example outbox({ events, store: redisOutbox({ client: redis }), relay })
  * @throws ConfigurationError for a prefix with braces, a bad option, or an unknown option key.
