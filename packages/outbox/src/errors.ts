@@ -57,6 +57,35 @@ export class WriteConflictError extends SteadyError {
   }
 }
 
+/**
+ * A Redis-mode write would record events of an aggregate (`<aggregateType>/<aggregateId>`)
+ * under a second hash tag: the aggregate's *home* partition — where its `seq`, pending entries
+ * and relay lease are kept — is recorded (by its first write, or claimed by a first write in
+ * progress) as another partition. Numbering it again in this write's partition would restart
+ * its `seq` at 1 and lose its order (the inbox refuses the second numbering). Nothing was
+ * written. HTTP 409, terminal: the same write fails again; write the aggregate's events under
+ * its home tag. `aggregate`, `home` and `partition` are logged (no payload).
+ */
+export class AggregatePartitionError extends SteadyError {
+  override readonly name = 'AggregatePartitionError';
+  /** The aggregate key, `<aggregateType>/<aggregateId>`. */
+  readonly aggregate: string;
+  /** The hash tag recorded as the aggregate's home partition. */
+  readonly home: string;
+  /** The hash tag of the refused write (`default`: keys without a tag, standalone Redis). */
+  readonly partition: string;
+  constructor(aggregate: string, home: string, partition: string) {
+    super(
+      'OUTBOX_AGGREGATE_PARTITION',
+      `outbox: aggregate ${aggregate} lives in partition {${home}}; this write is in partition {${partition}} — write an aggregate's events always under one hash tag; nothing was written`,
+      { status: 409, retryable: false, expose: true, logFields: { aggregate, home, partition } },
+    );
+    this.aggregate = aggregate;
+    this.home = home;
+    this.partition = partition;
+  }
+}
+
 /** The outbox store could not be reached or answered an error: nothing is known to be written. Retryable. */
 export class OutboxUnavailableError extends SteadyError {
   override readonly name = 'OutboxUnavailableError';

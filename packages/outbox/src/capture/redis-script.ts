@@ -7,7 +7,7 @@
  * `#!lua` shebang (Redis 7) makes a server over `maxmemory` refuse the script before it runs.
  *
  * KEYS: 1 seq hash, 2 events stream, 3 pending set, then the aggregates' sets, the state
- * keys, the request marker, the partition's listing keys and each fragment's keys. ARGV[1]:
+ * keys, the request marker, the aggregates' home keys (single server), the partition's listing keys and each fragment's keys. ARGV[1]:
  * the plan (JSON of indexes); every value is its own ARGV entry, passed through byte for byte.
  *
  *   plan.r   the request marker [key, value, ttl]: present → `{'APPLIED', value}`, nothing
@@ -15,9 +15,16 @@
  *   plan.g   how the partition is listed for the sweeper: [1, list, tag] SADD in this script
  *            (single server); [2, live, ttl] refuse with `{'UNLISTED'}` when the partition's
  *            `live` marker is gone, else renew it; [3, live, ttl] set it (Redis Cluster)
+ *   plan.p   the write's partition tag (ARGV index)
+ *   plan.h   single server: the aggregates' home keys [homeKey, aggregate] (see `redis-home.ts`):
+ *            one recording another partition refuses with `{'HOME', aggregate, home}`; an
+ *            absent one is set to `0 <tag>` with the write
+ *   plan.d   Redis Cluster: [aggregate, deadline ms] of the home claims made before the write:
+ *            an aggregate this partition has not numbered yet, past its deadline (server time),
+ *            refuses with `{'HOMESTALE'}` (the claim may have been taken over)
  *
  * Returns `{'OK', seq, streamId, …}` (two per event, in order), or `{'APPLIED', value}`,
- * `{'UNLISTED'}`, `{'FAILED', i}` (check i), `{'TYPE', i, type}` (command i meets a key of the
+ * `{'UNLISTED'}`, `{'HOME', aggregate, home}`, `{'HOMESTALE'}`, `{'FAILED', i}` (check i), `{'TYPE', i, type}` (command i meets a key of the
  * wrong type), `{'VALUE', i}` (command i: not an integer or out of range), `{'FRAGMENT', name, …}`.
  */
 import { luaScript, type LuaScript } from '@steadyfn/lease';
@@ -51,6 +58,25 @@ if plan.r then
   if prior then return {'APPLIED', prior} end
 end
 if plan.g and plan.g[1] == 2 and redis.call('EXISTS', KEYS[plan.g[2]]) == 0 then return {'UNLISTED'} end
+local homes = {}
+if plan.h then
+  for _, h in ipairs(plan.h) do
+    local v = redis.call('GET', KEYS[h[1]])
+    if v then
+      local home = string.match(v, '^%d+ (.*)$') or v
+      if home ~= ARGV[plan.p] then return {'HOME', ARGV[h[2]], home} end
+    else
+      homes[#homes + 1] = KEYS[h[1]]
+    end
+  end
+end
+if plan.d then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  for _, d in ipairs(plan.d) do
+    if now > tonumber(ARGV[d[2]]) and redis.call('HEXISTS', KEYS[1], ARGV[d[1]]) == 0 then return {'HOMESTALE'} end
+  end
+end
 local types = {}
 local function typeof(k)
   local t = types[k]
@@ -129,6 +155,7 @@ end
 
 const WRITES = `
 if plan.r then redis.call('SET', KEYS[plan.r[1]], ARGV[plan.r[2]], 'PX', ARGV[plan.r[3]]) end
+for _, k in ipairs(homes) do redis.call('SET', k, '0 ' .. ARGV[plan.p]) end
 if plan.g then
   if plan.g[1] == 1 then redis.call('SADD', KEYS[plan.g[2]], ARGV[plan.g[3]])
   else redis.call('SET', KEYS[plan.g[2]], '1', 'PX', ARGV[plan.g[3]]) end

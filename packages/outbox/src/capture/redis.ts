@@ -6,10 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { checkAggregateId, serializeEvent, aggregateKey, type PendingEvent } from '../envelope.js';
-import { OutboxUnavailableError, PreconditionFailedError, EventInvalidError } from '../errors.js';
+import { AggregatePartitionError, OutboxUnavailableError, PreconditionFailedError, EventInvalidError } from '../errors.js';
 import { runLuaScript } from '@steadyfn/lease';
 import type { RedisLike } from '../stores/redis-client.js';
-import { DEFAULT_PARTITION, hashTagOf, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
+import { DEFAULT_PARTITION, hashTagOf, homeKey, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
+import { claimHome, confirmedHomes } from './redis-home.js';
 import { captureScript, type ScriptFragment } from './redis-script.js';
 import { isRedisScore } from './redis-score.js';
 
@@ -33,7 +34,11 @@ export interface RedisWrite {
   checks: ReadonlyArray<RedisCheck>;
   /** The state commands, run in order after every check passed. */
   commands: ReadonlyArray<RedisCommand>;
-  /** The events appended to the aggregate's outbox stream, each given the next `seq`. */
+  /**
+   * The events appended to the aggregate's outbox stream, each given the next `seq`. Each
+   * aggregate's home partition (recorded by its first write) must be this write's partition,
+   * else the write is refused (`AggregatePartitionError`, nothing written).
+   */
   events: ReadonlyArray<PendingEvent>;
   /** Lua joined into the same script (an idempotency or inbox completion). */
   fragments?: ReadonlyArray<ScriptFragment>;
@@ -149,6 +154,8 @@ function envelopeAround(event: PendingEvent): [string, string] {
  *
  * @throws PreconditionFailedError when a check fails or a command would fail at run time (nothing written).
  * @throws EventInvalidError for a command the write does not support or keys across hash tags.
+ * @throws AggregatePartitionError when an event's aggregate lives in another partition (its
+ *   home, recorded by its first write; see `redis-home.ts`): nothing written.
  * @throws OutboxUnavailableError when Redis cannot be reached or refuses the script (e.g. OOM).
  */
 export async function redisWrite(client: RedisLike, prefix: string, write: RedisWrite): Promise<RedisWriteResult> {
@@ -178,15 +185,32 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   key(pk.seq);
   key(pk.events);
   key(pk.pending);
-  const plan: { c: Array<[string, number, number, number]>; w: Array<Array<string | number>>; e: number[][]; r?: [number, number, number]; g?: [number, number, number] } = { c: [], w: [], e: [] };
+  const plan: {
+    c: Array<[string, number, number, number]>;
+    w: Array<Array<string | number>>;
+    e: number[][];
+    r?: [number, number, number];
+    g?: [number, number, number];
+    p?: number;
+    h?: Array<[number, number]>;
+    d?: Array<[number, number]>;
+  } = { c: [], w: [], e: [] };
   if (write.requestKey) {
     const marker = pk.applied(createHash('sha256').update(write.requestKey.key).digest('base64url'));
     plan.r = [key(marker), arg(write.requestKey.answer ?? '1'), arg(String(Math.max(1, write.requestKey.ttlMs)))];
   }
+  const aggregates = new Map<string, number>();
   for (const event of write.events) {
     const agg = aggregateKey(event.aggregateType, checkAggregateId(event.aggregateId));
     const [head, tail] = envelopeAround(event);
-    plan.e.push([arg(agg), arg(event.id), arg(head), arg(tail), key(pk.aggregate(agg)), arg(event.type), arg(event.traceparent ?? '')]);
+    const aggArg = arg(agg);
+    if (!aggregates.has(agg)) aggregates.set(agg, aggArg);
+    plan.e.push([aggArg, arg(event.id), arg(head), arg(tail), key(pk.aggregate(agg)), arg(event.type), arg(event.traceparent ?? '')]);
+  }
+  // The aggregates' home partitions: checked and claimed in the script on one server.
+  if (aggregates.size > 0) {
+    plan.p = arg(partition);
+    if (!client.isCluster) plan.h = [...aggregates].map(([agg, aggArg]) => [key(homeKey(prefix, agg)), aggArg]);
   }
   write.checks.forEach((check, i) => {
     const field = check.field === undefined ? 0 : arg(text(check.field, `checks.${i}.field`));
@@ -210,6 +234,21 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   const listing = write.events.length === 0 ? undefined : client.isCluster ? ([2, key(pk.live), arg(ttl)] as [number, number, number]) : ([1, key(partitionsKey(prefix)), arg(partition)] as [number, number, number]);
   if (listing) plan.g = listing;
 
+  // On a cluster the home keys are on other slots: claimed before the script (once every
+  // argument is checked), the script checking each claim's deadline (`redis-home.ts`); not for
+  // an aggregate this process already numbered in this partition (its home is fixed for good).
+  const claims: Array<{ agg: string; value: string; deadlineArg: number }> = [];
+  const confirmed = client.isCluster ? confirmedHomes(client, prefix) : undefined;
+  const unclaimed = confirmed ? [...aggregates].filter(([agg]) => !confirmed.has(agg, partition)) : [];
+  if (unclaimed.length > 0) {
+    const found = await Promise.all(unclaimed.map(([agg]) => claimHome(client, prefix, partition, agg)));
+    plan.d = unclaimed.map(([agg, aggArg], i) => {
+      const deadlineArg = arg(String(found[i]!.deadline));
+      claims.push({ agg, value: found[i]!.value, deadlineArg });
+      return [aggArg, deadlineArg];
+    });
+  }
+
   const script = captureScript(placed);
   const send = async (): Promise<unknown> => {
     args[0] = JSON.stringify(plan);
@@ -219,16 +258,32 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
       throw new OutboxUnavailableError('outbox: the Redis atomic write was refused or could not be sent; nothing was written', error);
     }
   };
-  let reply = await send();
+  // Redis Cluster: a home claim whose window passed before the script ran (a slow first write)
+  // is renewed, and the write sent again.
+  const sendClaimed = async (): Promise<unknown> => {
+    let reply = await send();
+    for (let renewals = 0; renewals < 3 && Array.isArray(reply) && reply[0] === 'HOMESTALE'; renewals++) {
+      const renewed = await Promise.all(claims.map((claim) => claimHome(client, prefix, partition, claim.agg, claim.value)));
+      claims.forEach((claim, i) => {
+        claim.value = renewed[i]!.value;
+        args[claim.deadlineArg - 1] = String(renewed[i]!.deadline);
+      });
+      reply = await send();
+    }
+    return reply;
+  };
+  let reply = await sendClaimed();
   if (Array.isArray(reply) && reply[0] === 'UNLISTED') {
     // First write to this partition since it was last pruned: list it, then write (and set `live`).
     await listPartition(client, prefix, partition);
     plan.g = [3, listing![1], listing![2]];
-    reply = await send();
+    reply = await sendClaimed();
     // A sweeper pruning at the same moment may have dropped it again: it must be listed now.
     if (Array.isArray(reply) && reply[0] === 'OK' && Number(await unavailable(client.call('SISMEMBER', partitionsKey(prefix), partition))) === 0) await listPartition(client, prefix, partition);
   }
-  return readReply(reply, write, partition);
+  const result = readReply(reply, write, partition);
+  if (!result.duplicate) for (const claim of claims) confirmed?.add(claim.agg, partition);
+  return result;
 }
 
 function unavailable<T>(pending: Promise<T>): Promise<T> {
@@ -244,6 +299,8 @@ async function listPartition(client: RedisLike, prefix: string, partition: strin
 function readReply(reply: unknown, write: RedisWrite, partition: string): RedisWriteResult {
   const parts = Array.isArray(reply) ? reply : [];
   const status = String(parts[0]);
+  if (status === 'HOME') throw new AggregatePartitionError(String(parts[1]), String(parts[2]), partition);
+  if (status === 'HOMESTALE') throw new OutboxUnavailableError('outbox: the home partition claim of an aggregate kept expiring before the write ran; nothing was written');
   if (status === 'APPLIED') return { partition, events: [], duplicate: true, applied: String(parts[1]), extra: [] };
   if (status === 'OK') {
     const events: WrittenEvent[] = write.events.map((event, i) => ({

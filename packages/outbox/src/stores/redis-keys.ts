@@ -16,6 +16,8 @@
  *   <prefix>{tag}:live           Redis Cluster: present (with a TTL each write renews) while the
  *                                partition is in the partition list
  *   <prefix>partitions           set of partition tags, for the sweeper (its own slot on a cluster)
+ *   <prefix>home:<agg>           string `<ms> <tag>`: the aggregate's home partition, claimed by its first
+ *                                write (`ms`: server time of a Redis Cluster claim, `0` on one server)
  */
 import { ConfigurationError } from '../errors.js';
 
@@ -96,4 +98,12 @@ export function partitionsKey(prefix: string): string {
  */
 export function streamKeyFor(stateKey: string, prefix: string = DEFAULT_REDIS_PREFIX): string {
   return partitionKeys(prefix, hashTagOf(stateKey) ?? DEFAULT_PARTITION).events;
+}
+
+/**
+ * The key recording an aggregate's home partition (`<ms> <tag>`): the one partition its events
+ * may be written in. Outside every partition (its own slot on a cluster).
+ */
+export function homeKey(prefix: string, aggregate: string): string {
+  return `${prefix}home:${aggregate}`;
 }

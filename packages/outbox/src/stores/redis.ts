@@ -13,6 +13,7 @@
  *   prune       drop partitions that hold nothing (and, on a cluster, were not written within
  *               `partitionTtlMs`) from the partition list
  */
+import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
 import { runLuaScript, type LuaScript } from '@steadyfn/lease';
@@ -22,6 +23,7 @@ import { checkPrefix, DEFAULT_REDIS_PREFIX, partitionKeys, partitionsKey } from 
 import { spendBudget } from '../relay/budget.js';
 import { BEGIN, BEGIN_FIELDS, CLEANUP, HEAD_SIZES, IN_USE, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
+import { ConfigurationError } from '../errors.js';
 
 /** Options of the Redis relay store. */
 export interface RedisRelayStoreOptions {
@@ -34,9 +36,33 @@ export interface RedisRelayStoreOptions {
   /**
    * A `@steadyfn/lease` Redis store (the relay's lease): its settle fragment is included in
    * the mark script, so marking and releasing the lease are one atomic step and a relay that
-   * lost its lease marks nothing. Set by `outbox()` from `relay.lease`.
+   * lost its lease marks nothing. Set by `outbox()` from `relay.lease`. It must keep its keys
+   * on this store's server and database (any client object): the first `begin` checks it and
+   * throws a `ConfigurationError` (`field: 'relay.lease'`) otherwise — the mark script would
+   * find no lease, mark nothing, and the events would be sent again every lease.
    */
   lease?: RelayLease;
+}
+
+/**
+ * Whether `lease`'s keys are on `client`'s server and database: a probe key claimed through the
+ * lease store (10 s), looked for through `client`, then removed. Three round trips, once per store.
+ */
+async function leaseSeesSameKeys(client: RedisLike, lease: RelayLease & Required<Pick<RelayLease, 'settleCall'>>): Promise<boolean> {
+  const key = `outbox-lease-probe:${randomUUID()}`;
+  const owner = randomUUID();
+  const claim = await lease.claim({ key, owner, leaseMs: 10_000 });
+  if (!claim.claimed) return true;
+  const redisKey = lease.settleCall({ key, owner, fence: claim.fence }).key;
+  let seen = false;
+  try {
+    seen = Number(await client.call('EXISTS', redisKey)) === 1;
+    return seen;
+  } finally {
+    // Seen: removed outright (a released lease key would be kept for the store's retainMs).
+    if (seen) await client.call('DEL', redisKey).catch(() => undefined);
+    else await lease.settle({ key, owner, fence: claim.fence }).catch(() => undefined);
+  }
 }
 
 /**
@@ -123,6 +149,25 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
   const SETTLE = settleScript(settleLease?.settleFragment);
   /** Partitions the last `listPending` found holding nothing: candidates for `prune`. */
   let idle: string[] = [];
+  /** The lease store's settle runs in this store's scripts: checked once that it sees the same keys (a failed probe is tried again). */
+  let leaseChecked: Promise<void> | undefined;
+  const checkLease = (client: RedisLike): Promise<void> | undefined => {
+    if (!settleLease) return undefined;
+    leaseChecked ??= leaseSeesSameKeys(client, settleLease as RelayLease & Required<Pick<RelayLease, 'settleCall'>>).then(
+      (same) => {
+        if (same) return;
+        throw new ConfigurationError(
+          'outbox(): option "relay.lease" is a Redis lease store on another server or database than the outbox\'s client: the outbox marks events and releases their lease in one script on its own server, which would find no lease and mark nothing (every event sent again each lease); give it a redisLeaseStore on the outbox\'s Redis server and database',
+          { field: 'relay.lease', expected: "a Redis lease store on the outbox client's server and database (or a MongoDB lease store)" },
+        );
+      },
+      (error: unknown) => {
+        leaseChecked = undefined;
+        throw error;
+      },
+    );
+    return leaseChecked;
+  };
 
   const run = (client: RedisLike, script: LuaScript, keys: string[], args: Array<string | number>, signal?: AbortSignal): Promise<unknown> => runLuaScript(client, script, keys, args, { signal });
 
@@ -179,6 +224,7 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
    */
   const begin = async (items: ReadonlyArray<LeasedRef>, limit: number, budget: number, signal: AbortSignal | undefined): Promise<AggregateHead[]> => {
     const client = await getClient();
+    await checkLease(client);
     const groups = groupsOf(items, client.isCluster);
     const out = new Array<AggregateHead>(items.length);
     if (groups.length <= 1) {
@@ -352,9 +398,10 @@ export interface RedisOutboxOptions extends RedisRelayStoreOptions {
  * The Redis outbox: state commands and events in one Lua script; on Redis Cluster every key
  * of a write shares a hash tag (see `streamKeyFor`). An aggregate's `seq`, pending entries and
  * relay lease live in the partition (hash tag) of the write that records it: write one
- * aggregate's events always under the same tag — not checked by the write; the consumer's inbox
- * refuses a second numbering with `INBOX_SEQ_CONFLICT` (README, "An aggregate lives in one
- * partition").
+ * aggregate's events always under the same tag. The write checks it against the aggregate's
+ * home partition (`<prefix>home:<aggregate>`, recorded by its first write; on a cluster claimed
+ * before the write, one extra round trip) and refuses another tag with a 409
+ * `OUTBOX_AGGREGATE_PARTITION`, writing nothing (README, "An aggregate lives in one partition").
  *
  * @example outbox({ events, store: redisOutbox({ client: redis }), relay })
  * @throws ConfigurationError for a prefix with braces, a bad option, or an unknown option key.

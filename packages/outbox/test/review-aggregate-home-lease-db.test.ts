@@ -1,0 +1,65 @@
+/**
+ * `relay.lease` on another Redis database (or server) than the outbox's client: the mark script
+ * runs the lease's settle on the outbox's server, found no lease there and marked nothing — the
+ * event SQS accepted stayed pending, its lease left to run out, and it was sent again every
+ * lease, for good. The relay store now checks once, at its first round, that the lease store
+ * sees its keys, and refuses with CONFIG_INVALID (`field: 'relay.lease'`) before anything is
+ * begun or sent. A lease store on the same server and database through another client object
+ * works as before. Real Redis (db 0 and db 5) and Redis Cluster.
+ */
+import { Cluster, Redis } from 'ioredis';
+import { redisLeaseStore } from '@steadyfn/lease';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisRelayStore } from '../src/stores/redis.js';
+import { clusterNodes, openRedis, pendingIn, redisWriter, scriptedSender, type RedisBackend } from './support.js';
+
+const url = () => new URL(process.env.REDIS_URL!);
+const onDb = (db: number) => new Redis({ host: url().hostname, port: Number(url().port), db, maxRetriesPerRequest: 2 });
+const leased = (where: string) => [{ ref: { where, aggregate: `tick/${where}`, since: 0 }, lease: { key: `k-${where}`, owner: 'o', fence: 1 } }];
+
+async function countKeys(client: Redis | Cluster, pattern: string): Promise<number> {
+  let n = 0;
+  for (const node of client instanceof Cluster ? client.nodes('master') : [client]) n += (await node.keys(pattern)).length;
+  return n;
+}
+
+describe.each(['redis', 'cluster'] as const)('relay lease store on another Redis than the outbox (%s)', (name) => {
+  let backend: RedisBackend;
+  let other: Redis;
+  let same: Redis | Cluster;
+  beforeAll(async () => {
+    backend = await openRedis(name);
+    // Standalone outbox: its server's db 5. Cluster outbox: the standalone server.
+    other = onDb(name === 'redis' ? 5 : 0);
+    same = name === 'redis' ? onDb(0) : new Cluster(clusterNodes(), { redisOptions: { maxRetriesPerRequest: 2 } });
+  });
+  afterAll(async () => {
+    const keys = await other.keys(`${backend.prefix}*`);
+    if (keys.length > 0) await other.del(...keys);
+    other.disconnect();
+    same.disconnect();
+    await backend.close();
+  });
+
+  it('refuses with CONFIG_INVALID at the first round; nothing is sent, the event stays pending', async () => {
+    const lease = redisLeaseStore({ client: other, prefix: `${backend.prefix}lease:` });
+    const store = redisRelayStore({ client: backend.client, prefix: backend.prefix }).withLease!(lease);
+    await expect(store.begin(leased('b-1'), { limit: 10, maxBytes: 1 << 20 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.lease' });
+    const sender = scriptedSender();
+    const { write } = redisWriter({ ...backend, lease }, sender, { flush: true, leaseMs: 1000 });
+    await expect(write.invoke({ agg: 'a-1' })).resolves.toEqual({ recorded: 1 });
+    expect(sender.accepted).toHaveLength(0);
+    expect(await pendingIn(backend, 'a-1')).toBe(1);
+  });
+
+  it('a lease store on the same server and database through another client sends and marks', async () => {
+    const lease = redisLeaseStore({ client: same, prefix: `${backend.prefix}lease:` });
+    const sender = scriptedSender();
+    const { write } = redisWriter({ ...backend, lease }, sender, { flush: true });
+    await write.invoke({ agg: 'a-2' });
+    expect(sender.accepted).toHaveLength(1);
+    expect(await pendingIn(backend, 'a-2')).toBe(0);
+    // The probe's key is removed.
+    expect(await countKeys(backend.client, `${backend.prefix}lease:outbox-lease-probe:*`)).toBe(0);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * An aggregate's events written under two hash tags were each numbered from 1 in their own
+ * partition (seq, pending entries, lease per partition): the consumer's inbox refused the
+ * second numbering later with INBOX_SEQ_CONFLICT. The write now refuses it up front with
+ * OUTBOX_AGGREGATE_PARTITION and writes nothing: the aggregate's home partition is recorded by
+ * its first write (in the capture script on one server; claimed before the script on a
+ * cluster). Real Redis and Redis Cluster.
+ */
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { prepareEvent, type EventDeclarations } from '../src/envelope.js';
+import { redisWrite } from '../src/capture/redis.js';
+import { HOME_TAKEOVER_MS } from '../src/capture/redis-home.js';
+import { homeKey, partitionKeys } from '../src/stores/redis-keys.js';
+import { clusterNodes, openRedis, type RedisBackend } from './support.js';
+
+const events: EventDeclarations = {
+  OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number().int() }) },
+};
+const meta = { correlationId: 'c-1', causationId: 'm-1' };
+const paid = (id: string) => prepareEvent(events, { type: 'OrderPaid', aggregateId: id, payload: { amountCents: 100 } }, meta);
+
+describe.each(['redis', 'cluster'] as const)('an aggregate lives in one partition on %s', (name) => {
+  let backend: RedisBackend;
+  let other: Redis | Cluster;
+  beforeAll(async () => {
+    backend = await openRedis(name);
+    other = name === 'redis' ? new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 2 }) : new Cluster(clusterNodes(), { redisOptions: { maxRetriesPerRequest: 2 } });
+  });
+  afterAll(async () => {
+    other?.disconnect();
+    await backend?.close();
+  });
+
+  const pay = (client: Redis | Cluster, tag: string, id: string) =>
+    redisWrite(client, backend.prefix, { checks: [], commands: [['HSET', `${backend.prefix}order:{${tag}}`, 'status', 'paid']], events: [paid(id)] });
+
+  it('refuses a second hash tag with OUTBOX_AGGREGATE_PARTITION and writes nothing; the home tag goes on', async () => {
+    const { client, prefix } = backend;
+    expect((await pay(client, 'a-1', 'o-1')).events[0]!.seq).toBe(1);
+    const error = await pay(client, 'b-1', 'o-1').then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', status: 409, retryable: false, aggregate: 'order/o-1', home: 'a-1', partition: 'b-1' });
+    expect((error as Error).message).toContain('{a-1}');
+    expect((error as Error).message).toContain('{b-1}');
+    expect((error as Error).message).not.toContain('amountCents');
+    const b = partitionKeys(prefix, 'b-1');
+    expect(await client.exists(`${prefix}order:{b-1}`, b.events, b.seq, b.pending, b.aggregate('order/o-1'))).toBe(0);
+    expect(await client.hget(partitionKeys(prefix, 'a-1').seq, 'order/o-1')).toBe('1');
+    // The home tag keeps working, numbering on.
+    expect((await pay(client, 'a-1', 'o-1')).events[0]!.seq).toBe(2);
+    // Another aggregate is free to live under the second tag.
+    expect((await pay(client, 'b-1', 'o-2')).events[0]!.seq).toBe(1);
+  });
+
+  it('of two first writes under two tags at once, exactly one wins (50 rounds, two clients)', async () => {
+    const { client, prefix } = backend;
+    for (let round = 0; round < 50; round++) {
+      const id = `race-${round}`;
+      const results = await Promise.allSettled([pay(client, `x-${round}`, id), pay(other, `y-${round}`, id)]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost[0]!.reason).toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION' });
+      const loser = results[0]!.status === 'rejected' ? `x-${round}` : `y-${round}`;
+      const keys = partitionKeys(prefix, loser);
+      expect(await client.exists(`${prefix}order:{${loser}}`, keys.events, keys.seq)).toBe(0);
+    }
+  });
+
+  it('a write refused by a precondition leaves the aggregate free for another tag', async () => {
+    const { client, prefix } = backend;
+    const refused = redisWrite(client, prefix, { checks: [{ key: `${prefix}order:{p-1}`, exists: true }], commands: [], events: [paid('o-3')] });
+    await expect(refused).rejects.toMatchObject({ code: 'OUTBOX_PRECONDITION_FAILED' });
+    if (name === 'redis') {
+      // One server: the claim is part of the write's script, so a refused write claims nothing.
+      expect(await client.exists(homeKey(prefix, 'order/o-3'))).toBe(0);
+    } else {
+      // Cluster: the claim was made before the script. Within HOME_TAKEOVER_MS it still holds
+      // (it could be a first write in flight)…
+      await expect(pay(client, 'q-1', 'o-3')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'p-1' });
+      // …and once older (its time moved back, as if HOME_TAKEOVER_MS had passed) it is stale: its
+      // partition never numbered the aggregate, so another tag takes it over.
+      const [value] = [await client.get(homeKey(prefix, 'order/o-3'))];
+      const ms = Number(value!.split(' ')[0]);
+      await client.set(homeKey(prefix, 'order/o-3'), `${ms - HOME_TAKEOVER_MS - 1000} p-1`);
+    }
+    expect((await pay(client, 'q-1', 'o-3')).events[0]!.seq).toBe(1);
+    await expect(pay(client, 'p-1', 'o-3')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'q-1' });
+  });
+
+  it('an old home that numbered the aggregate is never taken over', async () => {
+    const { client, prefix } = backend;
+    await pay(client, 'h-1', 'o-4');
+    await client.set(homeKey(prefix, 'order/o-4'), `1000 h-1`);
+    await expect(pay(client, 'h-2', 'o-4')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'h-1' });
+    expect(await client.exists(partitionKeys(prefix, 'h-2').seq)).toBe(0);
+    expect((await pay(client, 'h-1', 'o-4')).events[0]!.seq).toBe(2);
+  });
+
+  it('a warm write of an aggregate this process numbered is one round trip; its first is two on a cluster (the claim)', async () => {
+    const { client, prefix } = backend;
+    let calls = 0;
+    const counted = {
+      isCluster: name === 'cluster',
+      evalsha: (...a: unknown[]) => (calls++, (client.evalsha as (...x: unknown[]) => Promise<unknown>)(...a)),
+      eval: (...a: unknown[]) => (calls++, (client.eval as (...x: unknown[]) => Promise<unknown>)(...a)),
+      call: (...a: unknown[]) => (calls++, (client.call as (...x: unknown[]) => Promise<unknown>)(...a)),
+    };
+    const write = () => redisWrite(counted, prefix, { checks: [], commands: [['HSET', `${prefix}order:{w-1}`, 'status', 'paid']], events: [paid('o-6')] });
+    await write(); // lists the partition (cluster) and loads the scripts
+    await write();
+    calls = 0;
+    await write();
+    expect(calls).toBe(1);
+    // The remembered home skips only the claim of its own partition: another tag is still refused.
+    await expect(redisWrite(counted, prefix, { checks: [], commands: [['HSET', `${prefix}order:{w-2}`, 'status', 'paid']], events: [paid('o-6')] })).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'w-1' });
+    calls = 0;
+    await redisWrite(counted, prefix, { checks: [], commands: [['HSET', `${prefix}order:{w-1}`, 'status', 'paid']], events: [paid('o-7')] });
+    expect(calls).toBe(name === 'cluster' ? 2 : 1);
+  });
+
+  it.skipIf(name === 'cluster')('untagged (partition default) then tagged is refused (one server only: a cluster refuses untagged keys)', async () => {
+    const { client, prefix } = backend;
+    const untagged = await redisWrite(client, prefix, { checks: [], commands: [['SET', `${prefix}plain`, 'v']], events: [paid('o-5')] });
+    expect(untagged.partition).toBe('default');
+    await expect(pay(client, 'o-5', 'o-5')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'default', partition: 'o-5' });
+    expect(await client.exists(`${prefix}order:{o-5}`, partitionKeys(prefix, 'o-5').events)).toBe(0);
+  });
+});
