@@ -48,6 +48,7 @@ export {
   OutboxFullError,
   PreconditionFailedError,
   WriteConflictError,
+  AggregatePartitionError,
   OutboxUnavailableError,
   TransitionError,
   SeqGapError,

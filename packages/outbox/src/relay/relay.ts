@@ -38,7 +38,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@steadyfn/handler';
-import { describeCause } from '../errors.js';
+import { ConfigurationError, describeCause } from '../errors.js';
 import { DEFAULT_MAX_BYTES_PER_ROUND } from './budget.js';
 import { toMessage } from './message.js';
 import type { MetricsRecorder } from './metrics.js';
@@ -304,6 +304,12 @@ export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<Aggre
       if (error instanceof MarksFailed) {
         settled = new Set(error.items.map((i) => i.lease));
         deps.log?.warn('outbox relay could not mark what SQS accepted; the next run here marks it (leases kept until then)', { store: deps.store.kind, aggregates: error.items.length, ...describeCause(error.cause) });
+        break;
+      }
+      if (error instanceof ConfigurationError) {
+        // A misconfiguration (e.g. relay.lease on another Redis) fails every run alike: said at
+        // error level, with our own message (it names options, never values of events).
+        deps.log?.error('outbox relay is misconfigured; pending events stay until it is fixed', { store: deps.store.kind, code: error.code, field: error.field, reason: error.message });
         break;
       }
       deps.log?.warn('outbox relay stopped; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
