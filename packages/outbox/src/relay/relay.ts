@@ -281,24 +281,11 @@ async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, option
  * generation per round, so every mark is fenced by a fresh token), reads, sends, marks and
  * releases. Never throws for a store or queue failure: what is not marked stays pending for
  * the next flush or sweep.
- *
- * Two lanes for large events: a round whose budget one aggregate took whole while others waited
- * (events so large that a round holds one aggregate) kept one `SendMessageBatch` in flight —
- * that aggregate's batches go out one after another — and none while it read and marked. The
- * aggregates left are then relayed in two lanes at once, disjoint halves each within half the
- * budget: one lane's store work overlaps the other's call, the bodies held stay within the
- * budget, and per aggregate order, leases and fencing are those of one lane.
  */
 export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<void> {
   await settleKept(deps, options);
   if (refs.length > 0 && !(await queueReadable(deps, options))) return;
-  await relayRounds(deps, refs, options, true);
-}
-
-/** The rounds of one lane; with `mayFork`, hands what is left to two lanes (see `relayAggregates`). */
-async function relayRounds(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions, mayFork: boolean): Promise<void> {
   let active: ReadonlyArray<AggregateRef> = refs;
-  let fork = false;
   for (let round = 0; active.length > 0 && round < 1000; round++) {
     if (options.signal?.aborted || options.remainingMs() < options.reserveMs) break;
     let leased: LeasedRef[] = [];
@@ -313,7 +300,6 @@ async function relayRounds(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, o
       // Those the byte budget left unread go first next round; then those whose whole read was
       // accepted and that have more behind it. A refusal waits for the next run.
       active = [...waiting, ...drained.filter((w) => w.more).map((w) => w.ref)];
-      fork = mayFork && working.length === 1 && waiting.length > 0 && active.length > 1;
     } catch (error) {
       if (error instanceof MarksFailed) {
         settled = new Set(error.items.map((i) => i.lease));
@@ -324,11 +310,6 @@ async function relayRounds(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, o
       break;
     } finally {
       await release(deps, leased.map((l) => l.lease).filter((l) => !settled.has(l)), options);
-    }
-    if (fork) {
-      const half = { ...options, maxBytesPerRound: Math.max(1, Math.floor((options.maxBytesPerRound ?? DEFAULT_MAX_BYTES_PER_ROUND) / 2)) };
-      await Promise.all([0, 1].map((lane) => relayRounds(deps, active.filter((_, i) => i % 2 === lane), half, false)));
-      return;
     }
   }
 }
