@@ -63,8 +63,11 @@ export class WriteConflictError extends SteadyError {
  * and relay lease are kept — is recorded (by its first write, or claimed by a first write in
  * progress) as another partition. Numbering it again in this write's partition would restart
  * its `seq` at 1 and lose its order (the inbox refuses the second numbering). Nothing was
- * written. HTTP 409, terminal: the same write fails again; write the aggregate's events under
- * its home tag. `aggregate`, `home` and `partition` are logged (no payload).
+ * written. HTTP 409. Terminal when the home partition numbered the aggregate: the same write
+ * fails again; write the aggregate's events under its home tag. Retryable (`claimOnly: true`)
+ * on Redis Cluster when the home is only *claimed* by a first write that has not numbered the
+ * aggregate yet — that write may still fail, and its claim is taken over after 60 s.
+ * `aggregate`, `home`, `partition` and `claimOnly` are logged (no payload).
  */
 export class AggregatePartitionError extends SteadyError {
   override readonly name = 'AggregatePartitionError';
@@ -74,15 +77,24 @@ export class AggregatePartitionError extends SteadyError {
   readonly home: string;
   /** The hash tag of the refused write (`default`: keys without a tag, standalone Redis). */
   readonly partition: string;
-  constructor(aggregate: string, home: string, partition: string) {
+  /** Redis Cluster: the home is only claimed by a first write that has not numbered the aggregate yet (retryable). */
+  readonly claimOnly: boolean;
+  /**
+   * @param details.claimOnly - The home is a claim not confirmed yet (retryable). @default false
+   */
+  constructor(aggregate: string, home: string, partition: string, details: { claimOnly?: boolean } = {}) {
+    const claimOnly = details.claimOnly === true;
     super(
       'OUTBOX_AGGREGATE_PARTITION',
-      `outbox: aggregate ${aggregate} lives in partition {${home}}; this write is in partition {${partition}} — write an aggregate's events always under one hash tag; nothing was written`,
-      { status: 409, retryable: false, expose: true, logFields: { aggregate, home, partition } },
+      claimOnly
+        ? `outbox: aggregate ${aggregate} is being claimed by a first write in partition {${home}}; this write is in partition {${partition}} — write an aggregate's events always under one hash tag; nothing was written (retry: that claim may not hold)`
+        : `outbox: aggregate ${aggregate} lives in partition {${home}}; this write is in partition {${partition}} — write an aggregate's events always under one hash tag; nothing was written`,
+      { status: 409, retryable: claimOnly, expose: true, logFields: { aggregate, home, partition, claimOnly } },
     );
     this.aggregate = aggregate;
     this.home = home;
     this.partition = partition;
+    this.claimOnly = claimOnly;
   }
 }
 

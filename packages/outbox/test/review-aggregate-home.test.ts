@@ -78,7 +78,8 @@ describe.each(['redis', 'cluster'] as const)('an aggregate lives in one partitio
     } else {
       // Cluster: the claim was made before the script. Within HOME_TAKEOVER_MS it still holds
       // (it could be a first write in flight)…
-      await expect(pay(client, 'q-1', 'o-3')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'p-1' });
+      // …refusing with the code, retryable: the claim is not confirmed (that write may yet fail)…
+      await expect(pay(client, 'q-1', 'o-3')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'p-1', retryable: true, claimOnly: true });
       // …and once older (its time moved back, as if HOME_TAKEOVER_MS had passed) it is stale: its
       // partition never numbered the aggregate, so another tag takes it over.
       const [value] = [await client.get(homeKey(prefix, 'order/o-3'))];
@@ -86,7 +87,28 @@ describe.each(['redis', 'cluster'] as const)('an aggregate lives in one partitio
       await client.set(homeKey(prefix, 'order/o-3'), `${ms - HOME_TAKEOVER_MS - 1000} p-1`);
     }
     expect((await pay(client, 'q-1', 'o-3')).events[0]!.seq).toBe(1);
-    await expect(pay(client, 'p-1', 'o-3')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'q-1' });
+    // Numbered in its home now: the refusal is terminal.
+    await expect(pay(client, 'p-1', 'o-3')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'q-1', retryable: false, claimOnly: false });
+  });
+
+  it('a request already applied answers as a duplicate, even for an aggregate whose home is elsewhere (split before homes were recorded)', async () => {
+    const { client, prefix } = backend;
+    const write = () =>
+      redisWrite(client, prefix, { checks: [], commands: [['HSET', `${prefix}order:{r-1}`, 'status', 'paid']], events: [paid('o-8')], requestKey: { key: `req-${prefix}o-8`, ttlMs: 60_000, answer: 'first' } });
+    expect((await write()).events[0]!.seq).toBe(1);
+    // As an aggregate split across two tags before this check: numbered in r-2 too, its home there.
+    await client.hset(partitionKeys(prefix, 'r-2').seq, 'order/o-8', '1');
+    await client.set(homeKey(prefix, 'order/o-8'), '1000 r-2');
+    // A fresh process (no remembered home): the replay is the duplicate it is, not a 409.
+    const fresh = name === 'redis' ? new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 2 }) : new Cluster(clusterNodes(), { redisOptions: { maxRetriesPerRequest: 2 } });
+    try {
+      const replay = await redisWrite(fresh, prefix, { checks: [], commands: [['HSET', `${prefix}order:{r-1}`, 'status', 'paid']], events: [paid('o-8')], requestKey: { key: `req-${prefix}o-8`, ttlMs: 60_000 } });
+      expect(replay).toMatchObject({ duplicate: true, applied: 'first', events: [] });
+      // Without the request key it is refused.
+      await expect(pay(fresh, 'r-1', 'o-8')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'r-2' });
+    } finally {
+      fresh.disconnect();
+    }
   });
 
   it('an old home that numbered the aggregate is never taken over', async () => {

@@ -203,11 +203,16 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
           // Not data: restore locks and markers (this target's and other prefixes'), drill markers.
           // Looked for only in a small keyspace: in a big one a few such keys do not change what
           // the warning says, and a whole-keyspace SCAN for it would cost a round trip per 1,000 keys.
-          if (size > 0) keys += size <= BOOKKEEPING_SCAN_MAX_KEYS ? size - (await bookkeepingKeysOn(node, signal)) : size;
+          // Clamped: another restore may take its lock between DBSIZE and the SCAN.
+          if (size > 0) keys += size <= BOOKKEEPING_SCAN_MAX_KEYS ? Math.max(0, size - (await bookkeepingKeysOn(node, signal))) : size;
         }
         if (keys > 0) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
       }
       return { warnings };
+    },
+
+    skips(_dataset, line) {
+      return isBookkeepingKey(decodeBytes(parseRedisRecord(line).k));
     },
 
     check(_dataset, line) {

@@ -77,6 +77,13 @@ export interface RestoreTarget {
   prepare(manifest: Manifest, signal?: AbortSignal): Promise<{ warnings: string[] }>;
   /** Why this record cannot be stored here, or undefined. Called for every record before anything is written. */
   check(dataset: ManifestDataset, line: string): string | undefined;
+  /**
+   * Whether `apply` counts this record but never writes it: steadyfn's own bookkeeping that a
+   * backup made by an earlier version may hold (Redis restore locks and markers, drill markers;
+   * `isBookkeepingKey`). A drill leaves such records out of the backup's side of its comparison.
+   * Absent: every record is written.
+   */
+  skips?(dataset: ManifestDataset, line: string): boolean;
   /** Writes the records of `dataset`; resolves to the number applied. Once `signal` aborts, starts no further batch and rejects with its reason (the batch in flight settles first). */
   apply(dataset: ManifestDataset, lines: AsyncIterable<string>, signal?: AbortSignal): Promise<number>;
   /** Creates indexes (after data). */

@@ -11,11 +11,14 @@
  *   the other is refused before it writes. A claim made by a write that then writes nothing (a
  *   failed precondition, a crash) must not pin the aggregate for good, so a claim is only
  *   *confirmed* by the aggregate's `seq` in the claimed partition: the claiming write's script
- *   refuses to number the aggregate later than `HOME_WINDOW_MS` after the claim (server time),
- *   and a claim older than `HOME_TAKEOVER_MS` whose partition holds no `seq` for the aggregate
- *   may be taken over (compare-and-set) by a write under another tag. Writes under the home tag
- *   renew the claim's time (at most every `HOME_WINDOW_MS / 2`, in the same script). Safe while
- *   the cluster nodes' clocks differ by less than `HOME_TAKEOVER_MS - HOME_WINDOW_MS` (50 s).
+ *   refuses to number the aggregate later than `HOME_WINDOW_MS + HOME_SKEW_MS` after the claim
+ *   (server time), and a claim older than `HOME_TAKEOVER_MS` whose partition holds no `seq` for
+ *   the aggregate may be taken over (compare-and-set) by a write under another tag. A claim of
+ *   the same partition (by a write that does not know the home yet) renews the claim's time, at
+ *   most every `HOME_WINDOW_MS / 2`. Writes keep working, and stay safe, while the nodes' clocks
+ *   differ by less than `HOME_TAKEOVER_MS - HOME_WINDOW_MS - HOME_SKEW_MS` (30 s). A refusal
+ *   by a claim that is not confirmed yet is retryable (that write may fail, or its claim be
+ *   taken over); by a home that numbered the aggregate, terminal.
  *   Once a write numbered an aggregate, its home is fixed for good (`seq` is never deleted): the
  *   process remembers it (`confirmedHomes`, up to `CONFIRMED_HOMES_MAX` per client and prefix)
  *   and its later writes of that aggregate in that partition claim nothing (no extra round trip).
@@ -27,7 +30,17 @@ import { homeKey, partitionKeys } from '../stores/redis-keys.js';
 
 /** Redis Cluster: how long after its claim (server ms) a first write may number the aggregate. */
 export const HOME_WINDOW_MS = 10_000;
-/** Redis Cluster: how old an unconfirmed claim (no `seq` in its partition) must be to be taken over. */
+/**
+ * Redis Cluster: how far apart the clocks of the node holding a home key and the node of the
+ * write may be. The write's script compares its own node's time with a deadline taken from the
+ * home key's node, so it allows this much on top of the window.
+ */
+export const HOME_SKEW_MS = 20_000;
+/**
+ * Redis Cluster: how old an unconfirmed claim (no `seq` in its partition) must be to be taken
+ * over. Above the window plus twice the skew allowance, so a write that found the claim in time
+ * has run (or been refused) before anyone can take it over.
+ */
 export const HOME_TAKEOVER_MS = 60_000;
 
 /**
@@ -107,11 +120,12 @@ export async function claimHome(client: RedisLike, prefix: string, partition: st
     const value = String(reply[0]);
     const now = Number(reply[1]);
     const { ms, home } = parseHome(value);
-    if (home === partition) return { value, deadline: ms + HOME_WINDOW_MS };
-    if (now - ms <= HOME_TAKEOVER_MS) throw new AggregatePartitionError(aggregate, home, partition);
-    // An old claim of another partition: the aggregate lives there when that partition numbered it.
-    const numbered = Number(await client.call('HEXISTS', partitionKeys(prefix, home).seq, aggregate).catch(unavailable));
-    if (numbered === 1) throw new AggregatePartitionError(aggregate, home, partition);
+    if (home === partition) return { value, deadline: ms + HOME_WINDOW_MS + HOME_SKEW_MS };
+    // Another partition's claim: the aggregate lives there for good once that partition numbered
+    // it (terminal); a younger claim not yet confirmed may still fail or be taken over (retryable).
+    const numbered = Number(await client.call('HEXISTS', partitionKeys(prefix, home).seq, aggregate).catch(unavailable)) === 1;
+    if (numbered) throw new AggregatePartitionError(aggregate, home, partition);
+    if (now - ms <= HOME_TAKEOVER_MS) throw new AggregatePartitionError(aggregate, home, partition, { claimOnly: true });
     expected = value;
   }
   throw new OutboxUnavailableError('outbox: the home partition of an aggregate kept changing while this write claimed it; nothing was written');

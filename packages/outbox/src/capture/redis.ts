@@ -195,8 +195,8 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
     h?: Array<[number, number]>;
     d?: Array<[number, number]>;
   } = { c: [], w: [], e: [] };
-  if (write.requestKey) {
-    const marker = pk.applied(createHash('sha256').update(write.requestKey.key).digest('base64url'));
+  const marker = write.requestKey ? pk.applied(createHash('sha256').update(write.requestKey.key).digest('base64url')) : undefined;
+  if (write.requestKey && marker) {
     plan.r = [key(marker), arg(write.requestKey.answer ?? '1'), arg(String(Math.max(1, write.requestKey.ttlMs)))];
   }
   const aggregates = new Map<string, number>();
@@ -241,7 +241,18 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   const confirmed = client.isCluster ? confirmedHomes(client, prefix) : undefined;
   const unclaimed = confirmed ? [...aggregates].filter(([agg]) => !confirmed.has(agg, partition)) : [];
   if (unclaimed.length > 0) {
-    const found = await Promise.all(unclaimed.map(([agg]) => claimHome(client, prefix, partition, agg)));
+    let found: Array<{ value: string; deadline: number }>;
+    try {
+      found = await Promise.all(unclaimed.map(([agg]) => claimHome(client, prefix, partition, agg)));
+    } catch (error) {
+      // A request already applied answers as a duplicate, as the script would (it checks its
+      // marker first): its home may have been refused only for an aggregate split before homes were recorded.
+      if (error instanceof AggregatePartitionError && marker !== undefined) {
+        const prior = await unavailable(client.call('GET', marker));
+        if (prior !== null && prior !== undefined) return { partition, events: [], duplicate: true, applied: String(prior), extra: [] };
+      }
+      throw error;
+    }
     plan.d = unclaimed.map(([agg, aggArg], i) => {
       const deadlineArg = arg(String(found[i]!.deadline));
       claims.push({ agg, value: found[i]!.value, deadlineArg });
@@ -300,7 +311,7 @@ function readReply(reply: unknown, write: RedisWrite, partition: string): RedisW
   const parts = Array.isArray(reply) ? reply : [];
   const status = String(parts[0]);
   if (status === 'HOME') throw new AggregatePartitionError(String(parts[1]), String(parts[2]), partition);
-  if (status === 'HOMESTALE') throw new OutboxUnavailableError('outbox: the home partition claim of an aggregate kept expiring before the write ran; nothing was written');
+  if (status === 'HOMESTALE') throw new OutboxUnavailableError('outbox: the home partition claim of an aggregate kept expiring before the write ran (are the cluster nodes\' clocks more than 30 s apart?); nothing was written');
   if (status === 'APPLIED') return { partition, events: [], duplicate: true, applied: String(parts[1]), extra: [] };
   if (status === 'OK') {
     const events: WrittenEvent[] = write.events.map((event, i) => ({

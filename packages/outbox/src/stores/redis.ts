@@ -48,11 +48,12 @@ export interface RedisRelayStoreOptions {
  * Whether `lease`'s keys are on `client`'s server and database: a probe key claimed through the
  * lease store (10 s), looked for through `client`, then removed. Three round trips, once per store.
  */
-async function leaseSeesSameKeys(client: RedisLike, lease: RelayLease & Required<Pick<RelayLease, 'settleCall'>>): Promise<boolean> {
+async function leaseSeesSameKeys(client: RedisLike, lease: RelayLease & Required<Pick<RelayLease, 'settleCall'>>): Promise<boolean | undefined> {
   const key = `outbox-lease-probe:${randomUUID()}`;
   const owner = randomUUID();
   const claim = await lease.claim({ key, owner, leaseMs: 10_000 });
-  if (!claim.claimed) return true;
+  // Not claimed (a fresh random key): nothing learnt — undefined, probed again next round.
+  if (!claim.claimed) return undefined;
   const redisKey = lease.settleCall({ key, owner, fence: claim.fence }).key;
   let seen = false;
   try {
@@ -155,7 +156,8 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
     if (!settleLease) return undefined;
     leaseChecked ??= leaseSeesSameKeys(client, settleLease as RelayLease & Required<Pick<RelayLease, 'settleCall'>>).then(
       (same) => {
-        if (same) return;
+        if (same === undefined) leaseChecked = undefined;
+        if (same !== false) return;
         throw new ConfigurationError(
           'outbox(): option "relay.lease" is a Redis lease store on another server or database than the outbox\'s client: the outbox marks events and releases their lease in one script on its own server, which would find no lease and mark nothing (every event sent again each lease); give it a redisLeaseStore on the outbox\'s Redis server and database',
           { field: 'relay.lease', expected: "a Redis lease store on the outbox client's server and database (or a MongoDB lease store)" },
