@@ -109,7 +109,10 @@ export interface StateCache<T> {
    * The current state: from memory while fresh, otherwise after a revalidation or load that
    * concurrent callers share. Rejects with a `StateError` naming each failed source and path,
    * or `DEADLINE_EXCEEDED` (or `ctx.signal`'s reason) when the invocation stops waiting. A call
-   * still waiting when `invalidate()` is called is served by a load started after it (see there).
+   * whose signal or deadline has already ended starts no load (and records no failed reload): a
+   * stale state is then served to it, with the warning, only past its deadline and within
+   * `staleIfErrorMs`; otherwise it rejects as above. A call still waiting when `invalidate()` is
+   * called is served by a load started after it (see there).
    */
   get(ctx?: StateCallContext): Promise<DeepReadonly<T>>;
   /**
@@ -509,6 +512,16 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     }
   }
 
+  /**
+   * Why a caller has stopped waiting by now — its signal aborted (its reason), or its deadline
+   * passed (`DEADLINE_EXCEEDED`) — or undefined while it still has time.
+   */
+  function ended(ctx: StateCallContext | undefined): { by: 'signal' | 'deadline'; error: unknown } | undefined {
+    if (ctx?.signal?.aborted) return { by: 'signal', error: ctx.signal.reason instanceof Error ? ctx.signal.reason : new DeadlineExceededError() };
+    if (ctx?.deadline !== undefined && ctx.deadline <= Date.now()) return { by: 'deadline', error: new DeadlineExceededError() };
+    return undefined;
+  }
+
   return {
     async get(ctx) {
       // Again after an invalidate() that came while waiting: served from a round started after it.
@@ -519,8 +532,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
             throw new StateError(names.map((name) => ({ source: name, kind: 'load' as const, field: name, message })));
           }
           // A caller whose signal or deadline has ended by now does not start another load.
-          if (ctx?.signal?.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new DeadlineExceededError();
-          if (ctx?.deadline !== undefined && ctx.deadline <= Date.now()) throw new DeadlineExceededError();
+          const gone = ended(ctx);
+          if (gone) throw gone.error;
         }
         const at = now();
         const current = entry;
@@ -528,6 +541,23 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         // Right after a failed reload, serve the last good state without asking the stores yet.
         if (current && lastFailureAt !== undefined && since(lastFailureAt, at) < retryAfterError && withinStaleWindow(current, at)) {
           return current.value as DeepReadonly<StateOf<S, Schema>>;
+        }
+        // A caller whose signal or deadline ended before any load starts starts none: it would be
+        // stopped at once and count as a failed reload, and `retryAfterErrorMs` would then keep
+        // every other caller on the last good state. It is answered as if that reload had failed
+        // on its time: past its deadline, the last good state within staleIfErrorMs.
+        const stop = flight === undefined ? ended(ctx) : undefined;
+        if (stop) {
+          if (stop.by === 'deadline' && current && withinStaleWindow(current, at)) {
+            loggerFor(ctx).warn('serving the last good state: reload failed', {
+              code: 'STATE_UNAVAILABLE',
+              failures: [{ field: '', message: "the invocation's deadline had passed before a reload could start" }],
+              ageMs: at - current.confirmedAt,
+              staleForMs: Math.max(0, at - current.confirmedAt - maxAge),
+            });
+            return current.value as DeepReadonly<StateOf<S, Schema>>;
+          }
+          throw stop.error;
         }
         // Joining a flight another invocation started: its time limit is not this one's.
         const joined = flight !== undefined;
