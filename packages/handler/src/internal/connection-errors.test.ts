@@ -12,6 +12,7 @@ import {
   MongoNotConnectedError,
   MongoServerError,
   MongoServerSelectionError,
+  MongoWriteConcernError,
   MongoTopologyClosedError,
   type TopologyDescription,
 } from 'mongodb';
@@ -26,6 +27,10 @@ const ClusterAllFailedError = (require('ioredis/built/errors/ClusterAllFailedErr
 
 const withCode = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 const reply = (message: string): Error => new (ReplyError as ErrorClass)(message);
+const labelled = (error: MongoServerError, label: string): MongoServerError => {
+  error.addErrorLabel(label);
+  return error;
+};
 
 const table: Array<[string, unknown, ConnectionFailure | undefined]> = [
   // Socket errors, as Node raises them (with the errno code).
@@ -61,6 +66,22 @@ const table: Array<[string, unknown, ConnectionFailure | undefined]> = [
   ['CLUSTERDOWN reply', reply('CLUSTERDOWN The cluster is down'), 'redis-busy'],
   ['MASTERDOWN reply', reply('MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to no'), 'redis-busy'],
   ['TRYAGAIN reply', reply('TRYAGAIN Multiple keys request during rehashing of slot'), 'redis-busy'],
+  // MongoDB replies: the server cannot serve now (the retryable-writes specification's codes).
+  ['NotWritablePrimary', new MongoServerError({ message: 'not primary', code: 10107, codeName: 'NotWritablePrimary' }), 'mongo-busy'],
+  ['PrimarySteppedDown', new MongoServerError({ message: 'primary stepped down', code: 189 }), 'mongo-busy'],
+  ['InterruptedDueToReplStateChange', new MongoServerError({ message: 'operation was interrupted', code: 11602 }), 'mongo-busy'],
+  ['ShutdownInProgress', new MongoServerError({ message: 'The server is in quiesce mode and will shut down', code: 91 }), 'mongo-busy'],
+  ['InterruptedAtShutdown', new MongoServerError({ message: 'interrupted at shutdown', code: 11600 }), 'mongo-busy'],
+  [
+    'write concern error, primary stepped down',
+    new MongoWriteConcernError({ writeConcernError: { code: 189, errmsg: 'primary stepped down while waiting for replication' } } as never),
+    'mongo-busy',
+  ],
+  [
+    'a RetryableWriteError label on another code',
+    labelled(new MongoServerError({ message: 'transient', code: 262 }), 'RetryableWriteError'),
+    'mongo-busy',
+  ],
   // Through causes.
   ['wrapped ECONNRESET', new Error('query failed', { cause: withCode('read ECONNRESET', 'ECONNRESET') }), 'socket'],
   // Not connection failures: the server answered.
@@ -70,6 +91,9 @@ const table: Array<[string, unknown, ConnectionFailure | undefined]> = [
   ['MOVED reply', reply('MOVED 3999 127.0.0.1:6381'), undefined],
   ['a reply naming LOADING mid-text', reply('ERR value LOADING is not allowed'), undefined],
   ['duplicate key', new MongoServerError({ message: 'E11000 duplicate key error collection: db.c index: _id_ dup key', code: 11000 }), undefined],
+  ['ExceededTimeLimit (the caller maxTimeMS)', new MongoServerError({ message: 'operation exceeded time limit', code: 262 }), undefined],
+  ['document validation failure', new MongoServerError({ message: 'Document failed validation', code: 121 }), undefined],
+  ['a plain error with a busy code', Object.assign(new Error('not primary'), { code: 10107 }), undefined],
   ['an application error', new Error('order not found'), undefined],
   ['an abort', new DOMException('This operation was aborted', 'AbortError'), undefined],
   ['a string', 'ECONNRESET', undefined],
@@ -88,7 +112,7 @@ describe('connectionFailure', () => {
     // A kind found deeper in the chain still counts when the nearer error's kind is not named.
     const wrapped = Object.assign(reply('CLUSTERDOWN The cluster is down'), { cause: withCode('read ECONNRESET', 'ECONNRESET') });
     expect(connectionFailure(wrapped, ['socket'])).toBe('socket');
-    expect(CONNECTION_FAILURES).toHaveLength(6);
+    expect(CONNECTION_FAILURES).toHaveLength(7);
   });
 
   it('follows at most five causes, and a cycle ends', () => {

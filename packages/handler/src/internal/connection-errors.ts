@@ -21,10 +21,17 @@ export type ConnectionFailure =
   /** ioredis `commandTimeout`: no answer in time. */
   | 'redis-timeout'
   /** A Redis reply that the server cannot serve now: `CLUSTERDOWN`, `LOADING`, `MASTERDOWN`, `TRYAGAIN`. */
-  | 'redis-busy';
+  | 'redis-busy'
+  /**
+   * A MongoDB server reply that it cannot serve now: not (or no longer) the primary, shutting
+   * down, interrupted by a replica-set state change, or a shard it could not reach (the
+   * retryable-reads / retryable-writes specifications' codes), or any error the server or driver
+   * labelled `RetryableWriteError`.
+   */
+  | 'mongo-busy';
 
 /** Every kind, in the order `connectionFailure` checks them. */
-export const CONNECTION_FAILURES: readonly ConnectionFailure[] = ['socket', 'mongo-network', 'redis-connection', 'redis-cluster-down', 'redis-timeout', 'redis-busy'];
+export const CONNECTION_FAILURES: readonly ConnectionFailure[] = ['socket', 'mongo-network', 'redis-connection', 'redis-cluster-down', 'redis-timeout', 'redis-busy', 'mongo-busy'];
 
 /** Socket-level error codes: the connection broke, was refused or timed out. */
 const SOCKET_CODES = new Set([
@@ -52,8 +59,31 @@ const MONGO_NETWORK_NAMES = new Set([
   'MongoNotConnectedError',
 ]);
 
+/**
+ * MongoDB server error codes that say the server cannot serve now, not that the operation is
+ * wrong: HostUnreachable 6, HostNotFound 7, NetworkTimeout 89, ShutdownInProgress 91,
+ * PrimarySteppedDown 189, SocketException 9001, LegacyNotPrimary 10058, NotWritablePrimary 10107,
+ * InterruptedAtShutdown 11600, InterruptedDueToReplStateChange 11602, NotPrimaryNoSecondaryOk
+ * 13435, NotPrimaryOrSecondary 13436 — the retryable-writes specification's retryable codes
+ * (github.com/mongodb/specifications, source/retryable-writes) and the SDAM "not writable
+ * primary" / "node is recovering" codes. Not ExceededTimeLimit 262 (the caller's own `maxTimeMS`
+ * can raise it) nor a duplicate key, a validation failure or a write conflict.
+ */
+const MONGO_BUSY_CODES = new Set([6, 7, 89, 91, 189, 9001, 10058, 10107, 11600, 11602, 13435, 13436]);
+
+/** A MongoDB driver error (its class name starts with `Mongo`) with a busy code or a `RetryableWriteError` label. */
+function isMongoBusy(e: Record<string, unknown>): boolean {
+  if (!errorName(e).startsWith('Mongo')) return false;
+  if (typeof e.code === 'number' && MONGO_BUSY_CODES.has(e.code)) return true;
+  // A write concern error keeps its code in the reply's writeConcernError.
+  const concern = (e.result as { writeConcernError?: { code?: unknown } } | undefined)?.writeConcernError;
+  if (typeof concern?.code === 'number' && MONGO_BUSY_CODES.has(concern.code)) return true;
+  const hasLabel = e.hasErrorLabel;
+  return typeof hasLabel === 'function' && (hasLabel as (label: string) => boolean).call(e, 'RetryableWriteError') === true;
+}
+
 /** What each kind matches: error class names and message patterns. */
-const MATCHERS: Record<Exclude<ConnectionFailure, 'socket' | 'mongo-network'>, { names: ReadonlySet<string>; messages: readonly RegExp[] }> = {
+const MATCHERS: Record<Exclude<ConnectionFailure, 'socket' | 'mongo-network' | 'mongo-busy'>, { names: ReadonlySet<string>; messages: readonly RegExp[] }> = {
   'redis-connection': {
     names: new Set(['MaxRetriesPerRequestError']),
     messages: [/Stream isn't writeable/i, /Cluster isn't ready/i, /Too many Cluster redirections/i, /Connection is closed/i, /max retries per request/i],
@@ -89,6 +119,7 @@ function isKind(e: Record<string, unknown>, kind: ConnectionFailure): boolean {
   const message = typeof e.message === 'string' ? e.message : '';
   if (kind === 'socket') return (typeof e.code === 'string' && SOCKET_CODES.has(e.code)) || /socket hang up/i.test(message);
   if (kind === 'mongo-network') return MONGO_NETWORK_NAMES.has(errorName(e));
+  if (kind === 'mongo-busy') return isMongoBusy(e);
   const { names, messages } = MATCHERS[kind];
   return names.has(errorName(e)) || messages.some((re) => re.test(message));
 }

@@ -11,8 +11,10 @@ import type { CallOptions, LeaseStore } from '../types.js';
 /** The kinds of the shared classifier (`connectionFailure`) that mean "unreachable", per store. */
 const UNREACHABLE: Record<'mongodb' | 's3', readonly ConnectionFailure[]> = {
   // A driver network, server selection or pool failure (`MongoNetworkError`, `MongoNetworkTimeoutError`,
-  // `MongoServerSelectionError`, `MongoPoolClearedError`, `MongoTopologyClosedError`, `MongoNotConnectedError`) or a socket code.
-  mongodb: ['mongo-network', 'socket'],
+  // `MongoServerSelectionError`, `MongoPoolClearedError`, `MongoTopologyClosedError`, `MongoNotConnectedError`), a socket code,
+  // or a server reply that it cannot serve now (`NotWritablePrimary`, `PrimarySteppedDown`, `ShutdownInProgress`,
+  // `InterruptedDueToReplStateChange`, …: a replica-set election or a restart), as a Redis `LOADING` or `MASTERDOWN` is for the Redis store.
+  mongodb: ['mongo-network', 'socket', 'mongo-busy'],
   // A socket code of the SDK's HTTP handler (`ECONNREFUSED`, `ECONNRESET`, …) or `socket hang up`.
   s3: ['socket'],
 };
