@@ -16,7 +16,7 @@
  */
 import { randomUUID } from '../internal/crypto.js';
 import { parseSetCookie } from 'set-cookie-parser';
-import { MalformedEventError, toPublicError, type FieldIssue } from '../errors.js';
+import { ConfigurationError, MalformedEventError, toPublicError, type FieldIssue } from '../errors.js';
 import { headerLists, httpInput, joinHeaderLists, parseQueryString } from '../http.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
@@ -81,7 +81,7 @@ const DECLARED: Record<string, AzureKind> = {
   cosmosdbtrigger: 'cosmosdb',
 };
 
-type AzureRequest = Rec & { arrayBuffer(): Promise<ArrayBuffer> };
+type AzureRequest = Rec & { arrayBuffer(): Promise<ArrayBuffer>; clone?: () => AzureRequest; bodyUsed?: boolean };
 
 function isAzureHttpRequest(v: unknown): v is AzureRequest {
   return isRec(v) && typeof v.method === 'string' && typeof v.url === 'string' && typeof (v as Rec).arrayBuffer === 'function';
@@ -136,14 +136,25 @@ function queryOf(req: Rec, url: URL): { query: Record<string, string>; multiQuer
   return parseQueryString(url.search);
 }
 
+/** The body was read before the handler ran (a `preInvocation` hook, another wrapper): the app's fault, not the client's. */
+function bodyUsed(): ConfigurationError {
+  return new ConfigurationError('Azure HTTP request body was already read before the handler ran: read request.clone() in hooks, or pass a new HttpRequest on', {
+    field: 'request.body',
+    expected: 'an unread request body',
+    code: 'AZURE_BODY_USED',
+  });
+}
+
 /** Decodes as the request's own `text()` does (a leading byte order mark is dropped). */
 const utf8 = new TextDecoder();
 
 async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> {
   const url = new URL(String(req.url), 'http://localhost');
   const { query, multiQuery } = queryOf(req, url);
-  // The body is a stream that can be read once: read the bytes, and take the text from them.
-  const bytes = Buffer.from(await req.arrayBuffer());
+  // The body is a stream that can be read once (nodejs-library#79): read the bytes of a clone,
+  // so the request in ctx.raw keeps its body (`formData()`, `text()`), and take the text from them.
+  if (req.bodyUsed === true) throw bodyUsed();
+  const bytes = Buffer.from(await (typeof req.clone === 'function' ? req.clone() : req).arrayBuffer());
   const text = bytes.length === 0 ? '' : utf8.decode(bytes);
   const multiHeaders = headersOf(req.headers);
   return {
@@ -460,7 +471,11 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
       });
       res = responseOf(outcome);
     } catch (thrown) {
-      res = renderError(thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request'));
+      if (thrown instanceof ConfigurationError) {
+        const issues = (thrown.issues ?? []).map(({ field, expected }) => ({ field, expected }));
+        adapterLogger(def, 'azure', ctx.invocationId).error('invocation failed', { trigger: 'http', code: thrown.code, retryable: false, issues });
+      }
+      res = renderError(thrown instanceof MalformedEventError || thrown instanceof ConfigurationError ? thrown : new MalformedEventError('Could not read the HTTP request'));
     }
     return toAzureHttp(res, isRec(trigger) ? str(trigger.method) : undefined);
   }
