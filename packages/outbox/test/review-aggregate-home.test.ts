@@ -190,6 +190,26 @@ describe.each(['redis', 'cluster'] as const)('an aggregate lives in one partitio
     expect(await client.hget(partitionKeys(prefix, 't-2').seq, 'order/o-10')).toBe('1');
   });
 
+  it('a write of two aggregates, one living elsewhere, is refused whole; the other is held only as a first write that wrote nothing is', async () => {
+    const { client, prefix } = backend;
+    await pay(client, 'm-2', 'o-12');
+    const both = redisWrite(client, prefix, { checks: [], commands: [['HSET', `${prefix}order:{m-1}`, 'status', 'paid']], events: [paid('o-11'), paid('o-12')] });
+    await expect(both).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', aggregate: 'order/o-12', home: 'm-2', retryable: false });
+    const m1 = partitionKeys(prefix, 'm-1');
+    expect(await client.exists(`${prefix}order:{m-1}`, m1.events, m1.seq)).toBe(0);
+    if (name === 'redis') {
+      // One server: the script refused before claiming anything.
+      expect(await client.exists(homeKey(prefix, 'order/o-11'))).toBe(0);
+    } else {
+      // Cluster: o-11's claim (made alongside, before the script) holds as an unconfirmed
+      // claim: another tag is refused retryably until HOME_TAKEOVER_MS, then takes it over.
+      await expect(pay(client, 'm-3', 'o-11')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'm-1', retryable: true, claimOnly: true });
+      const ms = Number((await client.get(homeKey(prefix, 'order/o-11')))!.split(' ')[0]);
+      await client.set(homeKey(prefix, 'order/o-11'), `${ms - HOME_TAKEOVER_MS - 1000} m-1`);
+    }
+    expect((await pay(client, 'm-3', 'o-11')).events[0]!.seq).toBe(1);
+  });
+
   it.skipIf(name === 'cluster')('untagged (partition default) then tagged is refused (one server only: a cluster refuses untagged keys)', async () => {
     const { client, prefix } = backend;
     const untagged = await redisWrite(client, prefix, { checks: [], commands: [['SET', `${prefix}plain`, 'v']], events: [paid('o-5')] });
