@@ -72,6 +72,24 @@ describe.each(['redis', 'cluster'] as const)('relay lease store on another Redis
     expect(await pendingIn(backend, 'a-3')).toBe(1);
   });
 
+  it('a sweep over many aggregates says it once and stops: no lease claimed chunk after chunk', async () => {
+    const lease = redisLeaseStore({ client: other, prefix: `${backend.prefix}lease:` });
+    const sender = scriptedSender();
+    const { write, box } = redisWriter({ ...backend, prefix: `${backend.prefix}sw:`, lease }, sender, { flush: false, sweep: { chunk: 2, parallel: 2 } });
+    for (let a = 0; a < 12; a++) await write.invoke({ agg: `s-${a}` });
+    const errors: string[] = [];
+    let claims = 0;
+    const claim = lease.claim.bind(lease);
+    lease.claim = (...a: Parameters<typeof claim>) => (claims++, claim(...a));
+    const log = { debug() {}, info() {}, warn() {}, error: (msg: string) => void errors.push(msg), child() { return log; } };
+    const result = await box.sweep({ signal: new AbortController().signal, remainingMs: () => 60_000, log: log as never });
+    expect(result.found).toBe(12);
+    expect(sender.accepted).toHaveLength(0);
+    expect(errors.filter((m) => m.includes('misconfigured'))).toHaveLength(1);
+    // The first chunk of each parallel worker at most: not every chunk of the sweep.
+    expect(claims).toBeLessThanOrEqual(2 * 2);
+  });
+
   it('a lease store on the same server and database through another client sends and marks', async () => {
     const lease = redisLeaseStore({ client: same, prefix: `${backend.prefix}lease:` });
     const sender = scriptedSender();

@@ -63,12 +63,14 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
   const parallel = Math.max(1, options.parallel ?? 4);
   const size = Math.max(1, Math.min(options.chunk, Math.ceil(refs.length / parallel)));
   let next = 0;
+  // A misconfiguration fails every chunk alike: said once, and the chunks after it are not begun.
+  const shared: RelayRunOptions = { ...run, misconfigured: run.misconfigured ?? { seen: false } };
   const worker = async (): Promise<void> => {
     while (next < refs.length) {
-      if (run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
+      if (shared.misconfigured!.seen || run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
       const chunk = refs.slice(next, next + size);
       next += size;
-      await relayAggregates(deps, chunk, run);
+      await relayAggregates(deps, chunk, shared);
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
