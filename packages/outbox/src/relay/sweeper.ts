@@ -5,7 +5,7 @@
  * deletes old sent events in bounded batches, under a lease so only one sweeper cleans.
  */
 import { randomUUID } from 'node:crypto';
-import { describeCause, OutboxUnavailableError } from '../errors.js';
+import { ConfigurationError, describeCause, OutboxUnavailableError } from '../errors.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
 import type { AggregateRef } from './types.js';
 
@@ -58,6 +58,8 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
   try {
     refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal });
   } catch (error) {
+    // A misconfiguration (a store getter returning what is not a client) is said as such, not as an outage.
+    if (error instanceof ConfigurationError) throw error;
     throw new OutboxUnavailableError('outbox: the sweep could not list the pending aggregates; nothing was relayed', error);
   }
   const parallel = Math.max(1, options.parallel ?? 4);
