@@ -10,8 +10,10 @@
 import { Cluster, Redis } from 'ioredis';
 import { redisLeaseStore } from '@steadyfn/lease';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler } from '@steadyfn/handler';
+import { outbox, redisOutbox } from '../src/index.js';
 import { redisRelayStore } from '../src/stores/redis.js';
-import { clusterNodes, openRedis, pendingIn, redisWriter, scriptedSender, type RedisBackend } from './support.js';
+import { clusterNodes, openRedis, pendingIn, redisWriter, scriptedSender, tickEvents, type RedisBackend } from './support.js';
 
 const url = () => new URL(process.env.REDIS_URL!);
 const onDb = (db: number) => new Redis({ host: url().hostname, port: Number(url().port), db, maxRetriesPerRequest: 2 });
@@ -50,6 +52,42 @@ describe.each(['redis', 'cluster'] as const)('relay lease store on another Redis
     await expect(write.invoke({ agg: 'a-1' })).resolves.toEqual({ recorded: 1 });
     expect(sender.accepted).toHaveLength(0);
     expect(await pendingIn(backend, 'a-1')).toBe(1);
+  });
+
+  it('says so once per run at error level (code, field, the option named; no event values), the write still answers', async () => {
+    const lease = redisLeaseStore({ client: other, prefix: `${backend.prefix}lease:` });
+    const lines: string[] = [];
+    const box = outbox({ events: tickEvents, store: redisOutbox({ client: backend.client, prefix: backend.prefix }), relay: { sender: scriptedSender(), lease, sweep: { graceMs: 0 } } });
+    const write = handler({ name: 'pay', logLevel: 'info', logSink: (line) => void lines.push(line), use: [box] }, async (_input, ctx) => {
+      ctx.outbox.call('HINCRBY', `${backend.prefix}state:{a-3}`, 'n', 1);
+      ctx.outbox.add({ type: 'Tick', aggregateId: 'a-3', payload: { n: 424242 } });
+      return { ok: true };
+    });
+    await expect(write.invoke({})).resolves.toEqual({ ok: true });
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => String(r.msg ?? r.message).includes('misconfigured'));
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ level: 'error', code: 'CONFIG_INVALID', field: 'relay.lease' });
+    expect(String(records[0]!.reason)).toContain('relay.lease');
+    expect(lines.join('\n')).not.toContain('424242');
+    expect(await pendingIn(backend, 'a-3')).toBe(1);
+  });
+
+  it('a sweep over many aggregates says it once and stops: no lease claimed chunk after chunk', async () => {
+    const lease = redisLeaseStore({ client: other, prefix: `${backend.prefix}lease:` });
+    const sender = scriptedSender();
+    const { write, box } = redisWriter({ ...backend, prefix: `${backend.prefix}sw:`, lease }, sender, { flush: false, sweep: { chunk: 2, parallel: 2 } });
+    for (let a = 0; a < 12; a++) await write.invoke({ agg: `s-${a}` });
+    const errors: string[] = [];
+    let claims = 0;
+    const claim = lease.claim.bind(lease);
+    lease.claim = (...a: Parameters<typeof claim>) => (claims++, claim(...a));
+    const log = { debug() {}, info() {}, warn() {}, error: (msg: string) => void errors.push(msg), child() { return log; } };
+    const result = await box.sweep({ signal: new AbortController().signal, remainingMs: () => 60_000, log: log as never });
+    expect(result.found).toBe(12);
+    expect(sender.accepted).toHaveLength(0);
+    expect(errors.filter((m) => m.includes('misconfigured'))).toHaveLength(1);
+    // The first chunk of each parallel worker at most: not every chunk of the sweep.
+    expect(claims).toBeLessThanOrEqual(2 * 2);
   });
 
   it('a lease store on the same server and database through another client sends and marks', async () => {

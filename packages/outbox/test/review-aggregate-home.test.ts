@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { prepareEvent, type EventDeclarations } from '../src/envelope.js';
 import { redisWrite } from '../src/capture/redis.js';
-import { HOME_TAKEOVER_MS } from '../src/capture/redis-home.js';
+import { HOME_SKEW_MS, HOME_TAKEOVER_MS, HOME_WINDOW_MS } from '../src/capture/redis-home.js';
 import { homeKey, partitionKeys } from '../src/stores/redis-keys.js';
 import { clusterNodes, openRedis, type RedisBackend } from './support.js';
 
@@ -140,6 +140,74 @@ describe.each(['redis', 'cluster'] as const)('an aggregate lives in one partitio
     calls = 0;
     await redisWrite(counted, prefix, { checks: [], commands: [['HSET', `${prefix}order:{w-1}`, 'status', 'paid']], events: [paid('o-7')] });
     expect(calls).toBe(name === 'cluster' ? 2 : 1);
+  });
+
+  /**
+   * A client whose first claim of `agg`'s home is answered as if made `ageMs` ago (the key
+   * backdated to match): the write's script then runs past the claim's window, as a first write
+   * stalled that long would. `meanwhile` runs before the claim's answer is handed back.
+   */
+  const slowFirstClaim = (agg: string, ageMs: number, meanwhile: () => Promise<unknown> = async () => undefined) => {
+    const { client, prefix } = backend;
+    let aged = false;
+    const claims: string[] = [];
+    const wrap = (method: 'evalsha' | 'eval') => async (...a: unknown[]) => {
+      const reply = await (client[method] as (...x: unknown[]) => Promise<unknown>)(...a);
+      if (a[2] !== homeKey(prefix, agg)) return reply;
+      claims.push(String((reply as unknown[])[0]));
+      if (aged) return reply;
+      aged = true;
+      const [value, now] = reply as [string, number];
+      const old = `${Number(value.split(' ')[0]) - ageMs} ${value.slice(value.indexOf(' ') + 1)}`;
+      await client.set(homeKey(prefix, agg), old);
+      await meanwhile();
+      return [old, now];
+    };
+    return { claims, client: { isCluster: true, evalsha: wrap('evalsha'), eval: wrap('eval'), call: (...a: unknown[]) => (client.call as (...x: unknown[]) => Promise<unknown>)(...a) } };
+  };
+
+  it.skipIf(name === 'redis')('cluster: a first write whose claim window passed before its script ran renews the claim and writes', async () => {
+    const { client, prefix } = backend;
+    const slow = slowFirstClaim('order/o-9', HOME_WINDOW_MS + HOME_SKEW_MS + 1000);
+    const written = await redisWrite(slow.client, prefix, { checks: [], commands: [['HSET', `${prefix}order:{s-1}`, 'status', 'paid']], events: [paid('o-9')] });
+    expect(written.events[0]!.seq).toBe(1);
+    // The stale claim, then its renewal (a fresh claim of the same partition).
+    expect(slow.claims).toHaveLength(2);
+    expect(slow.claims[1]).toMatch(/ s-1$/);
+    expect(Number(slow.claims[1]!.split(' ')[0])).toBeGreaterThan(Number(slow.claims[0]!.split(' ')[0]) - HOME_WINDOW_MS);
+    expect(await client.get(homeKey(prefix, 'order/o-9'))).toBe(slow.claims[1]);
+    // Another tag is refused for good now.
+    await expect(pay(other, 's-2', 'o-9')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 's-1', retryable: false });
+  });
+
+  it.skipIf(name === 'redis')('cluster: a stalled first write whose claim was taken over and numbered meanwhile is refused for good; nothing written', async () => {
+    const { client, prefix } = backend;
+    const slow = slowFirstClaim('order/o-10', HOME_TAKEOVER_MS + 1000, () => pay(other, 't-2', 'o-10'));
+    const refused = redisWrite(slow.client, prefix, { checks: [], commands: [['HSET', `${prefix}order:{t-1}`, 'status', 'paid']], events: [paid('o-10')] });
+    await expect(refused).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 't-2', partition: 't-1', retryable: false });
+    const t1 = partitionKeys(prefix, 't-1');
+    expect(await client.exists(`${prefix}order:{t-1}`, t1.events, t1.seq)).toBe(0);
+    expect(await client.hget(partitionKeys(prefix, 't-2').seq, 'order/o-10')).toBe('1');
+  });
+
+  it('a write of two aggregates, one living elsewhere, is refused whole; the other is held only as a first write that wrote nothing is', async () => {
+    const { client, prefix } = backend;
+    await pay(client, 'm-2', 'o-12');
+    const both = redisWrite(client, prefix, { checks: [], commands: [['HSET', `${prefix}order:{m-1}`, 'status', 'paid']], events: [paid('o-11'), paid('o-12')] });
+    await expect(both).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', aggregate: 'order/o-12', home: 'm-2', retryable: false });
+    const m1 = partitionKeys(prefix, 'm-1');
+    expect(await client.exists(`${prefix}order:{m-1}`, m1.events, m1.seq)).toBe(0);
+    if (name === 'redis') {
+      // One server: the script refused before claiming anything.
+      expect(await client.exists(homeKey(prefix, 'order/o-11'))).toBe(0);
+    } else {
+      // Cluster: o-11's claim (made alongside, before the script) holds as an unconfirmed
+      // claim: another tag is refused retryably until HOME_TAKEOVER_MS, then takes it over.
+      await expect(pay(client, 'm-3', 'o-11')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 'm-1', retryable: true, claimOnly: true });
+      const ms = Number((await client.get(homeKey(prefix, 'order/o-11')))!.split(' ')[0]);
+      await client.set(homeKey(prefix, 'order/o-11'), `${ms - HOME_TAKEOVER_MS - 1000} m-1`);
+    }
+    expect((await pay(client, 'm-3', 'o-11')).events[0]!.seq).toBe(1);
   });
 
   it.skipIf(name === 'cluster')('untagged (partition default) then tagged is refused (one server only: a cluster refuses untagged keys)', async () => {

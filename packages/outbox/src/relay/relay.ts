@@ -66,6 +66,12 @@ export interface RelayRunOptions {
   signal?: AbortSignal | undefined;
   /** Bounds releasing the leases once the run stops (the invocation's `ctx.signal`). @default signal */
   releaseSignal?: AbortSignal | undefined;
+  /**
+   * Shared by the `relayAggregates` calls of one run (a sweep's chunks): set by the first that
+   * meets a misconfiguration (`ConfigurationError`, which fails every call alike), which alone
+   * logs it; the calls after it start nothing.
+   */
+  misconfigured?: { seen: boolean } | undefined;
 }
 
 export interface RelayDeps {
@@ -283,6 +289,7 @@ async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, option
  * the next flush or sweep.
  */
 export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<void> {
+  if (options.misconfigured?.seen) return;
   await settleKept(deps, options);
   if (refs.length > 0 && !(await queueReadable(deps, options))) return;
   let active: ReadonlyArray<AggregateRef> = refs;
@@ -308,7 +315,9 @@ export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<Aggre
       }
       if (error instanceof ConfigurationError) {
         // A misconfiguration (e.g. relay.lease on another Redis) fails every run alike: said at
-        // error level, with our own message (it names options, never values of events).
+        // error level, with our own message (it names options, never values of events); once a run.
+        if (options.misconfigured?.seen) break;
+        if (options.misconfigured) options.misconfigured.seen = true;
         deps.log?.error('outbox relay is misconfigured; pending events stay until it is fixed', { store: deps.store.kind, code: error.code, field: error.field, reason: error.message });
         break;
       }

@@ -5,7 +5,7 @@
  * deletes old sent events in bounded batches, under a lease so only one sweeper cleans.
  */
 import { randomUUID } from 'node:crypto';
-import { describeCause, OutboxUnavailableError } from '../errors.js';
+import { ConfigurationError, describeCause, OutboxUnavailableError } from '../errors.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
 import type { AggregateRef } from './types.js';
 
@@ -58,17 +58,21 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
   try {
     refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal });
   } catch (error) {
+    // A misconfiguration (a store getter returning what is not a client) is said as such, not as an outage.
+    if (error instanceof ConfigurationError) throw error;
     throw new OutboxUnavailableError('outbox: the sweep could not list the pending aggregates; nothing was relayed', error);
   }
   const parallel = Math.max(1, options.parallel ?? 4);
   const size = Math.max(1, Math.min(options.chunk, Math.ceil(refs.length / parallel)));
   let next = 0;
+  // A misconfiguration fails every chunk alike: said once, and the chunks after it are not begun.
+  const shared: RelayRunOptions = { ...run, misconfigured: run.misconfigured ?? { seen: false } };
   const worker = async (): Promise<void> => {
     while (next < refs.length) {
-      if (run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
+      if (shared.misconfigured!.seen || run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
       const chunk = refs.slice(next, next + size);
       next += size;
-      await relayAggregates(deps, chunk, run);
+      await relayAggregates(deps, chunk, shared);
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));

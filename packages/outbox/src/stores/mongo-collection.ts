@@ -20,6 +20,7 @@
  * relay that lost its lease commits no mark. With a lease store that cannot join (Redis), the
  * marks are conditional on (id, seq) alone and the lease is released after them.
  */
+import { checkedGetter } from './getter.js';
 import { checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { readWithinBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
@@ -119,7 +120,7 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
   const appliedTtlMs = msOption('mongoTransactionOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
   clientOption('mongoTransactionOutbox', 'client', options.client, ['startSession'], 'a MongoClient (transactions start on it)');
   const getDb = dbGetter('mongoTransactionOutbox', options.db);
-  const getClient = typeof options.client === 'function' ? async () => (options.client as () => MongoClientLike)() : async () => options.client as MongoClientLike;
+  const getClient = checkedGetter<MongoClientLike>('mongoTransactionOutbox', 'client', options.client, ['startSession'], 'a MongoClient (transactions start on it)');
   const outbox = async () => (await getDb()).collection(name);
   const counters = async () => (await getDb()).collection(`${name}_seq`);
   const state = async () => (await getDb()).collection(`${name}_state`);

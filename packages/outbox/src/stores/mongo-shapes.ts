@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { clientOption } from '@steadyfn/handler/internal';
+import { checkedGetter } from './getter.js';
 
 /** A collection, as the outbox uses it. */
 export interface CollectionLike {
@@ -42,7 +43,7 @@ export interface Database {
  */
 export function dbGetter(owner: string, option: DbOption): () => Promise<Database> {
   clientOption(owner, 'db', option, ['collection', 'command'], 'a MongoDB Db (client.db(name))');
-  return typeof option === 'function' ? async () => (await option()) as Database : async () => option as Database;
+  return checkedGetter<Database>(owner, 'db', option, ['collection', 'command'], 'a MongoDB Db (client.db(name))');
 }
 
 /** The fields the embedded outbox keeps in the author's document. */

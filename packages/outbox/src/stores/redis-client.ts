@@ -2,6 +2,7 @@
  * The slice of ioredis the Redis outbox calls, structural so the package's types import no
  * driver. Scripts run through `@steadyfn/lease`'s `runLuaScript` (one EVALSHA-then-EVAL rule).
  */
+import { checkedGetter } from './getter.js';
 
 /** An ioredis `Redis` or `Cluster` (or anything with the same methods). */
 export interface RedisLike {
@@ -14,10 +15,13 @@ export interface RedisLike {
 /** A client, or a function returning one (e.g. a cached getter from `@steadyfn/connections`). */
 export type RedisClientOption = RedisLike | (() => RedisLike | Promise<RedisLike>);
 
-/** Resolves a `RedisClientOption` to its client. */
-export function clientGetter(option: RedisClientOption): () => Promise<RedisLike> {
-  if (typeof option === 'function') return async () => option();
-  return async () => option;
+/**
+ * Resolves a `RedisClientOption` to its client; a getter's result is checked at each use.
+ *
+ * @throws ConfigurationError (field `client`) when the getter returns what is not a client.
+ */
+export function clientGetter(option: RedisClientOption, owner = 'redisOutbox'): () => Promise<RedisLike> {
+  return checkedGetter<RedisLike>(owner, 'client', option, ['evalsha', 'eval', 'call'], 'an ioredis Redis or Cluster');
 }
 
 /**

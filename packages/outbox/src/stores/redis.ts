@@ -144,7 +144,7 @@ export type RedisRelayStore = RelayStore & { partitions(): Promise<string[]> };
 export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStore {
   checkKnownKeys('redisRelayStore', '', options, keysOf<RedisRelayStoreOptions>({ client: true, prefix: true, mark: true, lease: true }));
   const prefix = checkPrefix('redisRelayStore', options.prefix ?? DEFAULT_REDIS_PREFIX);
-  const getClient = clientGetter(options.client);
+  const getClient = clientGetter(options.client, 'redisRelayStore');
   const mode = oneOfOption('redisRelayStore', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const settleLease = options.lease?.settleFragment && options.lease.settleCall ? options.lease : undefined;
   const SETTLE = settleScript(settleLease?.settleFragment);
