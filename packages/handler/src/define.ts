@@ -94,6 +94,8 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * throwing. Turn it on only together with `ReportBatchItemFailures` on the event source
    * mapping (provisioned mode): without it Lambda reads that answer as a success and the
    * failed records are skipped. Off, a failure is thrown and Lambda retries the whole batch.
+   * An EventBridge Pipes array of Kafka records is always answered by throwing: Pipes retries
+   * the entire batch and reads no partial answer for a Kafka source.
    * @default false
    * @see https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
    */

@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { decodeBase64Strict } from '../internal/base64.js';
-import { isRecord, str } from '../internal/record.js';
+import { getOwn, isRecord, setOwn, str } from '../internal/record.js';
 import { AttributeSink, type TypedAttributes } from './attributes.js';
 import { base64Payload } from '../message.js';
 import type { StreamTrigger } from '../types.js';
@@ -14,6 +14,62 @@ import { isoFromSeconds, malformed, needId, needRecord, needString, opt, rawBase
 
 export function isLambdaKafkaEvent(event: Record<string, unknown>): boolean {
   return (event.eventSource === 'aws:kafka' || event.eventSource === 'SelfManagedKafka' || event.eventSource === 'aws:SelfManagedKafka') && isRecord(event.records);
+}
+
+/** The members EventBridge Pipes adds to each Kafka record: the mapping event's own, and `eventSourceKey` (the record's `records` key). */
+const PIPES_MEMBERS: ReadonlySet<string> = new Set(['eventSource', 'eventSourceArn', 'bootstrapServers', 'eventSourceKey']);
+
+/** A Kafka partition or offset: a whole number, or its decimal text (Pipes writes `partition` as text). */
+function isKafkaPosition(value: unknown): boolean {
+  return (typeof value === 'number' && Number.isInteger(value) && value >= 0) || (typeof value === 'string' && /^[0-9]+$/.test(value));
+}
+
+/**
+ * One element of an EventBridge Pipes Kafka array as documented: `eventSource` `'aws:kafka'`
+ * with an `eventSourceArn`, or `'SelfManagedKafka'` with `bootstrapServers`; `eventSourceKey`
+ * and `topic` as text; `partition` and `offset` whole numbers or their decimal text.
+ */
+function isPipesKafkaRecord(value: unknown): value is Record<string, unknown> {
+  if (!isRecord(value)) return false;
+  const cluster = value.eventSource === 'aws:kafka' ? value.eventSourceArn : value.eventSource === 'SelfManagedKafka' ? value.bootstrapServers : undefined;
+  return (
+    typeof cluster === 'string' &&
+    typeof value.eventSourceKey === 'string' &&
+    typeof value.topic === 'string' &&
+    isKafkaPosition(value.partition) &&
+    isKafkaPosition(value.offset)
+  );
+}
+
+/**
+ * EventBridge Pipes with an Amazon MSK or self-managed Kafka source send a Lambda target a JSON
+ * array of records, each carrying the mapping event's `eventSource` and `eventSourceArn` /
+ * `bootstrapServers` and its `topic-partition` as `eventSourceKey` (Amazon EventBridge User
+ * Guide, "Amazon Managed Streaming for Apache Kafka topic as a source" and "Self managed Apache
+ * Kafka stream as a source", Example events). Returns the event source mapping's event for
+ * them — `{ eventSource, eventSourceArn | bootstrapServers, records: { [eventSourceKey]: [...] } }`,
+ * each partition's records in the array's order — or undefined when `records` is not such an
+ * array (an element of another shape, or of another source or cluster).
+ */
+export function pipesKafkaEvent(records: readonly unknown[]): Record<string, unknown> | undefined {
+  const first = records[0];
+  if (!isPipesKafkaRecord(first)) return undefined;
+  const groups: Record<string, unknown[]> = {};
+  for (const element of records) {
+    if (!isPipesKafkaRecord(element)) return undefined;
+    if (element.eventSource !== first.eventSource || element.eventSourceArn !== first.eventSourceArn || element.bootstrapServers !== first.bootstrapServers) return undefined;
+    const record: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(element)) if (!PIPES_MEMBERS.has(name)) setOwn(record, name, value);
+    const key = element.eventSourceKey as string;
+    const list = getOwn(groups, key);
+    if (list) list.push(record);
+    else setOwn(groups, key, [record]);
+  }
+  const event: Record<string, unknown> = { eventSource: first.eventSource };
+  if (typeof first.eventSourceArn === 'string') event.eventSourceArn = first.eventSourceArn;
+  if (typeof first.bootstrapServers === 'string') event.bootstrapServers = first.bootstrapServers;
+  event.records = groups;
+  return event;
 }
 
 /** A key as text when its bytes are UTF-8, else as base64. */

@@ -17,7 +17,7 @@ import { anyPayload } from '../message.js';
 import { authorizerItem, isAuthorizerEvent, renderAuthorizerAnswer, unauthorizedError } from '../events/authorizer.js';
 import { dynamoDbStreamItems, isDynamoDbStreamRecord } from '../events/dynamodb.js';
 import type { EventItem } from '../events/item.js';
-import { isLambdaKafkaEvent, lambdaKafkaItems } from '../events/kafka.js';
+import { isLambdaKafkaEvent, lambdaKafkaItems, pipesKafkaEvent } from '../events/kafka.js';
 import { isKinesisRecord, kinesisItems } from '../events/kinesis.js';
 import { isS3EventBridgeEvent, isS3Record, s3ChangesInBody, s3EventBridgeChange, s3Items, s3NotificationChanges } from '../events/s3.js';
 import { isSnsRecord, snsItems } from '../events/sns.js';
@@ -79,8 +79,12 @@ function isTumblingWindow(event: Rec): boolean {
  * EventBridge User Guide, "Amazon EventBridge Pipes batching and concurrency", "Amazon Simple
  * Queue Service as a source…", "Amazon DynamoDB stream as a source…"). A Kinesis source sends
  * its records flattened: the fields of the mapping's `kinesis` member beside the record's own
- * ("Amazon Kinesis stream as a source…"); they are put back under `kinesis`. Such an array is
- * read as the batch it carries; any other value is returned as it is.
+ * ("Amazon Kinesis stream as a source…"); they are put back under `kinesis`. An Amazon MSK or
+ * self-managed Kafka source sends each record with the mapping event's `eventSource`,
+ * `eventSourceArn` / `bootstrapServers` and its `topic-partition` as `eventSourceKey`; they are
+ * grouped back into `{ eventSource, …, records: { "topic-partition": [...] } }` (Pipes reads no
+ * partial answer for Kafka: see invokeLambda). Such an array is read as the batch it carries;
+ * any other value is returned as it is.
  */
 export function pipesEvent(event: unknown): unknown {
   if (!Array.isArray(event) || event.length === 0) return event;
@@ -88,7 +92,8 @@ export function pipesEvent(event: unknown): unknown {
   const dynamodb = !sqs && event.every((r) => isDynamoDbStreamRecord(r) && isRec((r as Rec).dynamodb));
   if (sqs || dynamodb) return { Records: event };
   const kinesis = event.every((r) => isKinesisRecord(r) && !Object.hasOwn(r as Rec, 'kinesis') && typeof (r as Rec).sequenceNumber === 'string' && typeof (r as Rec).data === 'string');
-  return kinesis ? { Records: event.map((r) => nestedKinesisRecord(r as Rec)) } : event;
+  if (kinesis) return { Records: event.map((r) => nestedKinesisRecord(r as Rec)) };
+  return pipesKafkaEvent(event) ?? event;
 }
 
 /** The members of a Kinesis record's `kinesis` object, as the event source mapping nests them. */
@@ -610,14 +615,14 @@ export function invokeLambda(def: Definition, event: unknown, context: LambdaCon
     const read = pipesEvent(event);
     const kind = classifyLambdaEvent(read);
     if (kind === 'direct') return runInvocation(def, frame, directInvocation(def, event, context)).then(directAnswer);
-    return invokeLambdaEvent(def, frame, kind, read, context);
+    return invokeLambdaEvent(def, frame, kind, read, context, read !== event);
   } catch (thrown) {
     return Promise.reject(thrown as Error);
   }
 }
 
-/** Every event kind but `direct`. */
-async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<LambdaEventKind, 'direct'>, event: unknown, context: LambdaContext): Promise<unknown> {
+/** Every event kind but `direct`. `pipes`: `event` was read from an EventBridge Pipes array (see pipesEvent). */
+async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<LambdaEventKind, 'direct'>, event: unknown, context: LambdaContext, pipes: boolean): Promise<unknown> {
   switch (kind) {
     case 'authorizer':
       return runAuthorizer(def, frame, event as Rec, context);
@@ -661,8 +666,10 @@ async function invokeLambdaEvent(def: Definition, frame: Frame, kind: Exclude<La
     case 'kafka': {
       // Partition order holds: records run in order and stop at the first failure. Thrown (Lambda
       // retries the whole batch), or named per partition when the mapping reports item failures.
+      // EventBridge Pipes reads no partial answer for a Kafka source (only SQS, Kinesis and
+      // DynamoDB) and retries the entire batch on an error: it would take one for a success.
       const items = readBatch(() => lambdaKafkaItems(event as Rec, def));
-      if (!def.kafkaBatchItemFailures) return runThrowingBatch(def, frame, items, context, true);
+      if (pipes || !def.kafkaBatchItemFailures) return runThrowingBatch(def, frame, items, context, true);
       const invocations = items.map((item) => withRequestId(item, context));
       return runStreamBatch(def, frame, invocations, invocations.map(kafkaIdentifier)) satisfies Promise<KafkaBatchResponse>;
     }
