@@ -109,9 +109,9 @@ export interface StateCache<T> {
    * The current state: from memory while fresh, otherwise after a revalidation or load that
    * concurrent callers share. Rejects with a `StateError` naming each failed source and path,
    * or `DEADLINE_EXCEEDED` (or `ctx.signal`'s reason) when the invocation stops waiting. A call
-   * whose signal or deadline has already ended starts no load (and records no failed reload): a
-   * stale state is then served to it, with the warning, only past its deadline and within
-   * `staleIfErrorMs`; otherwise it rejects as above. A call still waiting when `invalidate()` is
+   * whose signal or deadline has already ended starts no load, waits on none in flight (and
+   * records no failed reload): a fresh state is served to it; a stale one, with the warning, only
+   * past its deadline and within `staleIfErrorMs`; otherwise it rejects as above. A call still waiting when `invalidate()` is
    * called is served by a load started after it (see there).
    */
   get(ctx?: StateCallContext): Promise<DeepReadonly<T>>;
@@ -531,9 +531,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
             const message = `invalidate() was called ${moves} times while this call waited; no load could finish`;
             throw new StateError(names.map((name) => ({ source: name, kind: 'load' as const, field: name, message })));
           }
-          // A caller whose signal or deadline has ended by now does not start another load.
-          const gone = ended(ctx);
-          if (gone) throw gone.error;
+          // A caller whose signal or deadline has ended by now starts no other load (`stop`
+          // below), but is still served a state that is fresh by now.
         }
         const at = now();
         const current = entry;
@@ -542,11 +541,12 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
         if (current && lastFailureAt !== undefined && since(lastFailureAt, at) < retryAfterError && withinStaleWindow(current, at)) {
           return current.value as DeepReadonly<StateOf<S, Schema>>;
         }
-        // A caller whose signal or deadline ended before any load starts starts none: it would be
-        // stopped at once and count as a failed reload, and `retryAfterErrorMs` would then keep
-        // every other caller on the last good state. It is answered as if that reload had failed
-        // on its time: past its deadline, the last good state within staleIfErrorMs.
-        const stop = flight === undefined ? ended(ctx) : undefined;
+        // A caller whose signal or deadline has ended starts no load: it would be stopped at once
+        // and count as a failed reload, and `retryAfterErrorMs` would then keep every other caller
+        // on the last good state. Nor does it join one in flight (it would stop waiting at once).
+        // It is answered as if a reload had failed on its time: past its deadline, the last good
+        // state within staleIfErrorMs — whether or not another caller's load is in flight.
+        const stop = ended(ctx);
         if (stop) {
           if (stop.by === 'deadline' && current && withinStaleWindow(current, at)) {
             loggerFor(ctx).warn('serving the last good state: reload failed', {

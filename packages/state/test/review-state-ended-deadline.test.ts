@@ -122,4 +122,26 @@ describe('review: a get() whose signal or deadline ended before it was called, o
     expect(await starter).toEqual({ config: { version: 2 } });
     expect(cache.status().lastError).toBeUndefined();
   });
+
+  it('a passed deadline is answered the same whether or not another call\'s revalidation is in flight: the last good state with the warning, the revalidation goes on', async () => {
+    const { gated, log, cache } = await staleGated(600_000);
+    const starter = cache.get({ deadline: Date.now() + 60_000 });
+    await gated.started(2);
+    // Before: it joined the revalidation and was rejected with DEADLINE_EXCEEDED at once, while
+    // the same call with no revalidation in flight was served the last good state.
+    expect(await cache.get({ deadline: Date.now() - 1 })).toEqual({ config: { version: 1 } });
+    expect(log.entries().find((l) => l.msg === WARNING)).toMatchObject({ code: 'STATE_UNAVAILABLE', failures: [{ message: expect.stringContaining('deadline had passed') }] });
+    gated.release(2);
+    expect(await starter).toEqual({ config: { version: 2 } });
+    expect(cache.status().lastError).toBeUndefined();
+  });
+
+  it('a passed deadline outside staleIfErrorMs, with a revalidation in flight: DEADLINE_EXCEEDED, the revalidation goes on', async () => {
+    const { gated, cache } = await staleGated(0);
+    const starter = cache.get({ deadline: Date.now() + 60_000 });
+    await gated.started(2);
+    await expect(cache.get({ deadline: Date.now() - 1 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    gated.release(2);
+    expect(await starter).toEqual({ config: { version: 2 } });
+  });
 });

@@ -69,10 +69,14 @@ describe('manifest', () => {
         } catch (error) {
           return typed(error);
         }
-        // Accepted only if the change left the same content (whitespace between tokens).
-        return JSON.stringify((parsed as { backupId: string }).backupId) === JSON.stringify(body.backupId) && changed.replace(/\s/g, '') === text.replace(/\s/g, '');
+        // Accepted only if the change left the same content: whitespace between tokens, or a 0
+        // written -0 (`"offset": 0` → `"offset":-0`: the same number, 0 in the checksummed canonical JSON).
+        const bare = (t: string) => t.replace(/\s/g, '');
+        return JSON.stringify((parsed as { backupId: string }).backupId) === JSON.stringify(body.backupId) && bare(changed).replace(/([:[,])-0(?=[,\]}])/g, '$10') === bare(text);
       }),
-      { numRuns: 2000 },
+      // The one change of this manifest that leaves its content equal other than in whitespace
+      // (found by trying every printable character at every position): a space before a 0 made "-".
+      { numRuns: 2000, examples: [[text.indexOf('"offset": 0') + '"offset":'.length, '-'.charCodeAt(0)]] },
     );
   });
 

@@ -10,6 +10,7 @@
  * (MinKey, MaxKey, symbol, JavaScript) are not reached by a resume: keep `_id`s to the common types.
  */
 import { RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION } from '../restore/lock.js';
+import { SCRATCH_MARKER_COLLECTION } from '../restore/mongo-scratch.js';
 import { EJSON } from 'bson';
 import { z } from 'zod';
 import { BackupCorruptedError } from '../errors.js';
@@ -29,14 +30,18 @@ export interface MongoDbLike {
   listCollections(filter?: Record<string, unknown>, options?: Record<string, unknown>): { toArray(): Promise<any[]> };
 }
 
-/** A restore target's own lock collections (restore/lock.ts): never backed up by default. */
-const RESTORE_LOCK_NAMES = [RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION];
+/**
+ * steadyfn's bookkeeping, never backed up by default: a restore target's own lock collections
+ * (restore/lock.ts) and a drill's scratch marker (restore/mongo-scratch.ts; a drill's kept
+ * scratch holds it with the restored data), as `redisSource` skips their Redis keys.
+ */
+const RESTORE_LOCK_NAMES = [RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION, SCRATCH_MARKER_COLLECTION];
 
 /** Options of `mongoSource()`. */
 export interface MongoSourceOptions {
   /** The database to back up: a `Db`, or a function giving one (e.g. `async () => (await store.get()).db`). */
   db: ClientInput<MongoDbLike>;
-  /** Collections to back up (a non-empty list; an empty one is refused with `ConfigurationError`). @default every collection except `system.*` and a restore target's own lock collections (`steadyfn_restore_lock`, `steadyfn_restore_marker`) */
+  /** Collections to back up (a non-empty list; an empty one is refused with `ConfigurationError`). @default every collection except `system.*`, a restore target's own lock collections (`steadyfn_restore_lock`, `steadyfn_restore_marker`) and a drill's scratch marker (`steadyfn_drill_marker`) */
   collections?: string[];
   /** Documents per `find` batch. @default 1000 */
   batchSize?: number;

@@ -26,10 +26,11 @@ import type { Cluster, Redis } from 'ioredis';
 import { errorChain } from '@steadyfn/handler/internal';
 
 /** The message ioredis rejects commands with when their connection closed (`CONNECTION_CLOSED_ERROR_MSG`). */
-const CONNECTION_CLOSED = 'Connection is closed.';
+export const CONNECTION_CLOSED = 'Connection is closed.';
 
 /**
- * A command written to a Cluster node connection that closed before its reply came: the server
+ * A command written to a Cluster node connection (or a `redis()` client's connection, see
+ * redis-replies.ts) that closed before its reply came: the server
  * may have applied it, so it is not sent again. Its message starts with ioredis' "Connection is
  * closed", so `isConnectionError` counts it (the client is repaired, a read repeated once);
  * `wasNotSent` does not. `cause`: ioredis' error.

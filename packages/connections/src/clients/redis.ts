@@ -9,6 +9,7 @@ import { profileFor } from '../profiles.js';
 import type { ClientHandle } from '../spec.js';
 import { ConfigurationError, errorName, keysOf } from '@steadyfn/handler/internal';
 import { commandView } from '../view.js';
+import { failDroppedReplies } from './redis-replies.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkRedisDatabase, checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 
@@ -198,6 +199,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
         }
         const { Redis } = await useDriver('redis', 'ioredis', driver);
         const client = url ? new Redis(url, settings) : new Redis(settings);
+        failDroppedReplies(client);
         return connectRedis(client, signal, async () => {
           await client.connect();
           await checkDatabase(client, o.options?.db !== undefined ? 'options.db' : 'url');
