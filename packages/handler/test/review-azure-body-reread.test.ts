@@ -48,4 +48,15 @@ describe.each([
     expect(line).toMatchObject({ level: 'error', provider: 'azure', requestId: 'b0d7-0001', issues: [{ field: 'request.body' }] });
     expect(JSON.stringify(lines)).not.toContain('a-1');
   });
+
+  it('a body a hook locked (took a reader of) without reading is AZURE_BODY_USED too, not the client\'s 400', async () => {
+    let ran = false;
+    const main = make({ logSink: () => undefined }, () => (ran = true));
+    const req = new HttpRequest({ method: 'POST', url: 'https://files.azurewebsites.net/api/orders', headers: { 'content-type': 'application/json' }, body: { string: '{"sku":"a-1"}' } });
+    req.body!.getReader();
+    const res = (await main(req, context())) as Json;
+    expect(ran).toBe(false);
+    expect(res.status).toBe(500);
+    expect(JSON.parse(String(res.body))).toMatchObject({ code: 'AZURE_BODY_USED' });
+  });
 });

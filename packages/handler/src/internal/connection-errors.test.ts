@@ -91,7 +91,7 @@ const table: Array<[string, unknown, ConnectionFailure | undefined]> = [
   ['MOVED reply', reply('MOVED 3999 127.0.0.1:6381'), undefined],
   ['a reply naming LOADING mid-text', reply('ERR value LOADING is not allowed'), undefined],
   ['duplicate key', new MongoServerError({ message: 'E11000 duplicate key error collection: db.c index: _id_ dup key', code: 11000 }), undefined],
-  ['ExceededTimeLimit (the caller maxTimeMS)', new MongoServerError({ message: 'operation exceeded time limit', code: 262 }), undefined],
+  ['ExceededTimeLimit (a time limit, not availability)', new MongoServerError({ message: 'operation exceeded time limit', code: 262 }), undefined],
   ['document validation failure', new MongoServerError({ message: 'Document failed validation', code: 121 }), undefined],
   ['a plain error with a busy code', Object.assign(new Error('not primary'), { code: 10107 }), undefined],
   ['an application error', new Error('order not found'), undefined],

@@ -66,8 +66,11 @@ const MONGO_NETWORK_NAMES = new Set([
  * InterruptedAtShutdown 11600, InterruptedDueToReplStateChange 11602, NotPrimaryNoSecondaryOk
  * 13435, NotPrimaryOrSecondary 13436 — the retryable-writes specification's retryable codes
  * (github.com/mongodb/specifications, source/retryable-writes) and the SDAM "not writable
- * primary" / "node is recovering" codes. Not ExceededTimeLimit 262 (the caller's own `maxTimeMS`
- * can raise it) nor a duplicate key, a validation failure or a write conflict.
+ * primary" / "node is recovering" codes, but not its ExceededTimeLimit 262 and
+ * ReadConcernMajorityNotAvailableYet 134, which are about a time limit or a read concern more than
+ * the server's availability. Never a duplicate key, a validation failure or a write conflict.
+ * (The driver puts a write concern error's code on the error itself: `MongoWriteConcernError`,
+ * `MongoBulkWriteError`.)
  */
 const MONGO_BUSY_CODES = new Set([6, 7, 89, 91, 189, 9001, 10058, 10107, 11600, 11602, 13435, 13436]);
 
@@ -75,9 +78,6 @@ const MONGO_BUSY_CODES = new Set([6, 7, 89, 91, 189, 9001, 10058, 10107, 11600, 
 function isMongoBusy(e: Record<string, unknown>): boolean {
   if (!errorName(e).startsWith('Mongo')) return false;
   if (typeof e.code === 'number' && MONGO_BUSY_CODES.has(e.code)) return true;
-  // A write concern error keeps its code in the reply's writeConcernError.
-  const concern = (e.result as { writeConcernError?: { code?: unknown } } | undefined)?.writeConcernError;
-  if (typeof concern?.code === 'number' && MONGO_BUSY_CODES.has(concern.code)) return true;
   const hasLabel = e.hasErrorLabel;
   return typeof hasLabel === 'function' && (hasLabel as (label: string) => boolean).call(e, 'RetryableWriteError') === true;
 }

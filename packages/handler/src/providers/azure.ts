@@ -81,7 +81,7 @@ const DECLARED: Record<string, AzureKind> = {
   cosmosdbtrigger: 'cosmosdb',
 };
 
-type AzureRequest = Rec & { arrayBuffer(): Promise<ArrayBuffer>; clone?: () => AzureRequest; bodyUsed?: boolean };
+type AzureRequest = Rec & { arrayBuffer(): Promise<ArrayBuffer>; clone?: () => AzureRequest; bodyUsed?: boolean; body?: { locked?: boolean } | null };
 
 function isAzureHttpRequest(v: unknown): v is AzureRequest {
   return isRec(v) && typeof v.method === 'string' && typeof v.url === 'string' && typeof (v as Rec).arrayBuffer === 'function';
@@ -153,8 +153,11 @@ async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> {
   const { query, multiQuery } = queryOf(req, url);
   // The body is a stream that can be read once (nodejs-library#79): read the bytes of a clone,
   // so the request in ctx.raw keeps its body (`formData()`, `text()`), and take the text from them.
-  if (req.bodyUsed === true) throw bodyUsed();
-  const bytes = Buffer.from(await (typeof req.clone === 'function' ? req.clone() : req).arrayBuffer());
+  // A body read or locked (a reader taken) before the handler is the app's, not the client's fault.
+  if (req.bodyUsed === true || req.body?.locked === true) throw bodyUsed();
+  // No body (GET, HEAD): nothing to keep, no clone. A clone copies the buffered body once more.
+  const source = typeof req.clone === 'function' && req.body != null ? req.clone() : req;
+  const bytes = Buffer.from(await source.arrayBuffer());
   const text = bytes.length === 0 ? '' : utf8.decode(bytes);
   const multiHeaders = headersOf(req.headers);
   return {

@@ -7,7 +7,7 @@
  * driver's own error classes stand for the server's replies here (pure classification); the
  * unreachable-server path runs against a real FerretDB in test/mongo-store-unavailable.test.ts.
  */
-import { MongoBulkWriteError, MongoServerError, MongoWriteConcernError } from 'mongodb';
+import { MongoBulkWriteError, MongoNetworkError, MongoServerError, MongoWriteConcernError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { LeaseStoreUnavailableError } from '../errors.js';
 import { storeError } from './store-unavailable.js';
@@ -44,5 +44,20 @@ describe('storeError(mongodb)', () => {
     controller.abort();
     const busy = server(10107, 'NotWritablePrimary');
     expect(storeError('mongodb', busy, controller.signal)).toBe(busy);
+  });
+
+  it('inside a transaction an error labelled for a retry reaches withTransaction as the driver error (it retries only its own labelled errors)', () => {
+    const election = server(11602, 'InterruptedDueToReplStateChange');
+    election.addErrorLabel('TransientTransactionError');
+    expect(storeError('mongodb', election)).toBe(election);
+    const lost = new MongoNetworkError('connection 4 to 127.0.0.1:27017 closed');
+    lost.addErrorLabel('TransientTransactionError');
+    expect(storeError('mongodb', lost)).toBe(lost);
+    const commit = server(189, 'PrimarySteppedDown');
+    commit.addErrorLabel('UnknownTransactionCommitResult');
+    expect(storeError('mongodb', commit)).toBe(commit);
+    // The same errors outside a transaction (no label) are typed.
+    expect(storeError('mongodb', server(11602, 'InterruptedDueToReplStateChange'))).toBeInstanceOf(LeaseStoreUnavailableError);
+    expect(storeError('mongodb', new MongoNetworkError('connection 4 to 127.0.0.1:27017 closed'))).toBeInstanceOf(LeaseStoreUnavailableError);
   });
 });

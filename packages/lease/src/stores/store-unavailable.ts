@@ -4,7 +4,7 @@
  * conditional-write conflict, an unsupported server, an unreadable record, the caller's abort)
  * pass through unchanged. (The Redis store's rule: `redis-unavailable.ts`.)
  */
-import { connectionFailure, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
+import { connectionFailure, errorChain, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
 import { LeaseStoreUnavailableError } from '../errors.js';
 import type { CallOptions, LeaseStore } from '../types.js';
 
@@ -20,13 +20,32 @@ const UNREACHABLE: Record<'mongodb' | 's3', readonly ConnectionFailure[]> = {
 };
 
 /**
+ * The labels with which the MongoDB driver's `withTransaction` runs its callback or commit again
+ * (mongodb `sessions.js`): only on a `MongoError` carrying one — so an error inside a transaction
+ * (an election, a lost connection: the server or driver labels them) must reach it as it is.
+ */
+const TRANSACTION_RETRY_LABELS = ['TransientTransactionError', 'UnknownTransactionCommitResult'];
+
+/** `error` or one of its first causes carries a label with which `withTransaction` retries. */
+function retriedByTransaction(error: unknown): boolean {
+  for (const e of errorChain(error)) {
+    const has = e.hasErrorLabel;
+    if (typeof has === 'function' && TRANSACTION_RETRY_LABELS.some((label) => (has as (l: string) => unknown).call(e, label) === true)) return true;
+  }
+  return false;
+}
+
+/**
  * `error` as the caller of a `store` store should see it: a `LeaseStoreUnavailableError` (its
  * `cause` the driver's error) when the error or one of its causes is of that store's
- * unreachable kinds; otherwise `error` itself — including any `SteadyError` (already typed) and
- * any error once the caller's `signal` has aborted.
+ * unreachable kinds; otherwise `error` itself — including any `SteadyError` (already typed), any
+ * error once the caller's `signal` has aborted, and a MongoDB error labelled
+ * `TransientTransactionError` or `UnknownTransactionCommitResult` (a call in a transaction: the
+ * driver's `withTransaction` retries only on the driver's own error with that label).
  */
 export function storeError(store: 'mongodb' | 's3', error: unknown, signal?: AbortSignal): unknown {
   if (signal?.aborted || error instanceof SteadyError) return error;
+  if (store === 'mongodb' && retriedByTransaction(error)) return error;
   const unreachable = store === 'mongodb' ? unreachableMongo(error) : connectionFailure(error, UNREACHABLE.s3) !== undefined;
   return unreachable ? new LeaseStoreUnavailableError(store, error) : error;
 }
