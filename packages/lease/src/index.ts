@@ -15,5 +15,6 @@ export type { LuaScript, LuaScriptClient } from './stores/redis-eval.js';
 export type { RedisLeaseClient, RedisLeaseStore, RedisLeaseStoreOptions, RedisSettleCall, RedisSettleFragment } from './stores/redis.js';
 export { mongoLeaseStore } from './stores/mongodb.js';
 export type { MongoCallOptions, MongoLeaseCollection, MongoLeaseSession, MongoLeaseStore, MongoLeaseStoreOptions, MongoProbeResult } from './stores/mongodb.js';
+export type { MongoPurgeOptions, MongoPurgeResult } from './stores/mongodb-purge.js';
 export { s3LeaseStore } from './stores/s3.js';
 export type { S3LeaseClient, S3LeaseStore, S3LeaseStoreOptions } from './stores/s3.js';

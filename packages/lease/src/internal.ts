@@ -12,6 +12,7 @@ export type { ClockReading, ConditionalPutRequest, ConditionalPutResult, ReadRes
 export { settleLater } from './settle-later.js';
 // mongoLeaseStore() whose option errors name the sibling's factory the user called.
 export { mongoLeaseStoreOf } from './stores/mongodb.js';
+export { purgeBoundsOf } from './stores/mongodb-purge.js';
 export { appliedBefore } from './applied-before.js';
 // The longest lease or keep time a store accepts: a sibling's options must not take longer ones.
 export { MAX_DURATION_MS } from './validate.js';

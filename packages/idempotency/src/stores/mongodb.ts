@@ -5,7 +5,7 @@
  * are not atomic. See the lease package's README for the layout.
  */
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
-import type { CallOptions, MongoLeaseCollection } from '@steadyfn/lease';
+import type { CallOptions, MongoLeaseCollection, MongoPurgeOptions, MongoPurgeResult } from '@steadyfn/lease';
 import { mongoLeaseStoreOf } from '@steadyfn/lease/internal';
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
@@ -38,8 +38,14 @@ export interface MongoStore extends IdempotencyStore {
    * without them (FerretDB): call `purge()` on a schedule instead.
    */
   ensureIndexes(options?: CallOptions): Promise<{ ttl: boolean }>;
-  /** Deletes records that expired more than `retainMs` ago (what the TTL index does on MongoDB). */
-  purge(options?: CallOptions): Promise<{ deleted: number }>;
+  /**
+   * Deletes records that expired more than `retainMs` ago (what the TTL index does on MongoDB),
+   * in batches: `batchSize` (default 500, at most 1,000) per delete, at most `maxDeletes`
+   * (default 10,000) per call, `more: true` when expired records are left (call it again), and
+   * no further batch once `signal` aborts. See `@steadyfn/lease`'s `MongoLeaseStore.purge`.
+   * @throws ConfigurationError (`CONFIG_INVALID`, naming `batchSize` or `maxDeletes`) before anything is sent.
+   */
+  purge(options?: MongoPurgeOptions): Promise<MongoPurgeResult>;
 }
 
 /**

@@ -28,6 +28,7 @@ import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, R
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle, withDataLimit } from '../validate.js';
 import { serverClock } from './mongodb-clock.js';
 import { docId, errorCode, recordOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
+import { purgeBoundsOf, purgeInBatches, type MongoPurgeOptions, type MongoPurgeResult } from './mongodb-purge.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
 import { topReader } from './mongodb-read.js';
 import { typedCall, typedOperations } from './store-unavailable.js';
@@ -150,9 +151,22 @@ export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
   probe(options?: CallOptions): Promise<MongoProbeResult>;
   /**
    * Deletes records that ended more than `retainMs` ago (what the TTL index does on MongoDB):
-   * for servers without TTL indexes. Costs a collection scan on FerretDB.
+   * for servers without TTL indexes. Bounded: it reads up to `batchSize` `_id`s of expired
+   * records, deletes them, and repeats, stopping after `maxDeletes` (`more: true` when expired
+   * records are left: a schedule calls it again) and before the next batch once `signal`
+   * aborts. Only generations whose `p` is older than the server's time less its clock
+   * uncertainty and `retainMs` are deleted. On FerretDB 1.24 no index serves the read (it does
+   * not push a range filter down; there is no index on `p` there): each batch scans the
+   * collection, a shorter hold than one delete of everything.
+   * @returns how many records it deleted, and whether expired ones are left.
+   * @throws ConfigurationError (`CONFIG_INVALID`, naming `batchSize` or `maxDeletes`) before anything is sent.
+   * @example
+   * ```ts
+   * // a schedule on FerretDB
+   * const { deleted, more } = await leases.purge({ batchSize: 500, maxDeletes: 10_000, signal: ctx.signal });
+   * ```
    */
-  purge(options?: CallOptions): Promise<{ deleted: number }>;
+  purge(options?: MongoPurgeOptions): Promise<MongoPurgeResult>;
 }
 
 /**
@@ -493,10 +507,11 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
       return { ...probed, serverClock: clock.fromServer() };
     },
     async purge(callOptions) {
+      const bounds = purgeBoundsOf('purge', callOptions);
       const { col } = await ready(callOptions?.signal);
+      // Fixed for the whole call: a later batch never deletes more than the first could have.
       const cutoff = new Date(clock.now() - clock.uncertaintyMs() - retainMs);
-      const result = (await abortable(col.deleteMany({ p: { $lt: cutoff } }), callOptions?.signal)) as { deletedCount?: number };
-      return { deleted: result.deletedCount ?? 0 };
+      return purgeInBatches(col, cutoff, bounds, callOptions?.signal);
     },
   };
   // Every call: a server that cannot be reached is a LeaseStoreUnavailableError (store-unavailable.ts).

@@ -45,6 +45,20 @@ describe('inboxCleanup on FerretDB', () => {
     expect(await inboxCleanup({ store })).toBe(0);
   });
 
+  it('is bounded: batchSize records per delete, at most maxDeletes per call, the rest on the next run', async () => {
+    const collection = mongo.db.collection<{ _id: string; k: string; e: Date; p: Date; c: Date }>('inbox-bounded');
+    const past = new Date(Date.now() - 3 * 3_600_000);
+    await collection.insertMany(Array.from({ length: 7 }, (_, i) => ({ _id: `old:${i}#1`, k: `old:${i}`, g: 1, s: 'd', o: 'a', d: 'x', e: past, p: past, c: past })));
+    const sent: unknown[] = [];
+    const store = mongoStore({ collection });
+    const watched = { purge: (options?: Parameters<typeof store.purge>[0]) => (sent.push(options), store.purge(options)) };
+    expect(await inboxCleanup({ store: watched, batchSize: 2, maxDeletes: 5 })).toBe(5);
+    expect(sent).toEqual([{ batchSize: 2, maxDeletes: 5 }]);
+    expect(await collection.countDocuments({})).toBe(2);
+    expect(await inboxCleanup({ store, batchSize: 2, maxDeletes: 5 })).toBe(2);
+    await expect(inboxCleanup({ store, maxDeletes: 0 })).rejects.toMatchObject({ name: 'ConfigurationError', code: 'CONFIG_INVALID', field: 'maxDeletes' });
+  });
+
   it('refuses a collection where the store goes, naming the option', async () => {
     await expect(inboxCleanup({ collection: mongo.db.collection('inbox') } as never)).rejects.toMatchObject({ name: 'ConfigurationError', field: 'store' });
   });
