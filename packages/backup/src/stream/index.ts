@@ -72,7 +72,7 @@ const BUFFER_KEYS = keysOf<NonNullable<StreamBackupOptions['buffer']>>({ maxByte
  * @example
  * const archive = streamBackup({
  *   name: 'orders',
- *   source: redisStreamSource({ client: redis, key: 'outbox:orders', envelopeField: 'envelope' }),
+ *   source: redisStreamSource({ client: redis, key: 'outbox:{orders}:events', envelopeField: 'e' }),
  *   target: { client: s3, bucket: 'backups', prefix: 'shop' },
  *   buffer: { maxBytes: 8 * 1024 * 1024, maxMs: 60_000 },
  * });

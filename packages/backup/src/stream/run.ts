@@ -193,6 +193,10 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
       const full = bufferBytes >= options.maxBytes || (buffer.length > 0 && Date.now() - bufferStarted >= options.maxMs);
       if (buffer.length > 0 && (full || batch.drained)) await commit();
       if (batch.drained && batch.records.length === 0) {
+        // What the source learned on a pull that found nothing (a Redis stream's removal
+        // counter) is checkpointed too: dropped, the next run would take entries removed in
+        // between as its new base and miss the gap.
+        state.sourceState = pulledState;
         state.coveredUntil = new Date(pullStarted - options.coverageLagMs).toISOString();
         state.updatedAt = new Date().toISOString();
         await typed('storage', `stream "${options.name}": saving the checkpoint`, () => open.checkpoint.save(state, ctx.signal), ctx.signal);

@@ -1,7 +1,7 @@
 /**
  * A Redis stream as a streaming source: entries read with `XRANGE` after the checkpointed id.
- * Entries hold either an outbox envelope (field `envelope`, JSON: see `outboxRedisStream`) or
- * arbitrary fields (archived as events). Entries trimmed or deleted before they were archived
+ * Entries hold either an outbox envelope (JSON in `envelopeField`: `@steadyfn/outbox`'s
+ * `redisOutbox` writes field `e` of `outbox:{<tag>}:events`) or arbitrary fields (archived as events). Entries trimmed or deleted before they were archived
  * are a gap: `XINFO STREAM`'s `entries-added` − `length` (Redis ≥ 7.0) counts removals, and
  * more removals than archived entries since the stream backup started means some were lost.
  */
@@ -9,6 +9,7 @@ import { checkKnownKeys, intOption, invalidOption, stringOption, keysOf } from '
 import type { RedisLike } from '../../sources/redis.js';
 import { resolveClient, type ClientInput } from '../../sources/types.js';
 import type { PulledBatch, StreamSource } from '../types.js';
+import { SourceRecordInvalidError } from '../../errors.js';
 import { envelopesToBatch, parseEnvelopeText } from './outbox.js';
 
 /** Options of `redisStreamSource()`. */
@@ -16,7 +17,11 @@ export interface RedisStreamSourceOptions {
   client: ClientInput<RedisLike>;
   /** The stream's key. */
   key: string;
-  /** Entries hold outbox envelopes in this field (JSON). Without it, entries are archived as events. */
+  /**
+   * Entries hold outbox envelopes in this field (JSON; `e` for `@steadyfn/outbox`'s `redisOutbox`). An
+   * entry without it is a `SourceRecordInvalidError` naming the fields it has. Without it, entries
+   * are archived as events.
+   */
   envelopeField?: string;
   /** Entries per read. @default 1000 */
   count?: number;
@@ -47,11 +52,23 @@ function fieldsOf(flat: string[]): Record<string, string> {
   return out;
 }
 
+/** The envelope text in `field` of an entry; an entry without that field names the fields it has. */
+function envelopeOf(fields: Record<string, string>, field: string, position: string): unknown {
+  if (!Object.hasOwn(fields, field)) {
+    const has = Object.keys(fields).slice(0, 20).map((name) => (name.length > 64 ? `${name.slice(0, 64)}…` : name)).join(', ');
+    throw new SourceRecordInvalidError(
+      `the source record at position ${position} is not an outbox envelope (no field "${field}": the entry has ${has || 'no fields'}; @steadyfn/outbox's Redis streams keep the envelope in field "e"); nothing of its batch was archived`,
+      [{ key: position, message: `no field "${field}"` }],
+    );
+  }
+  return parseEnvelopeText(fields[field], position);
+}
+
 /**
  * A Redis stream source.
  *
  * @example
- * const source = redisStreamSource({ client: redis, key: 'outbox:events', envelopeField: 'envelope' });
+ * const source = redisStreamSource({ client: redis, key: 'outbox:{orders}:events', envelopeField: 'e' });
  * @throws {ConfigurationError} a missing client or key
  */
 export function redisStreamSource(options: RedisStreamSourceOptions): StreamSource {
@@ -85,7 +102,7 @@ export function redisStreamSource(options: RedisStreamSourceOptions): StreamSour
       let batch: PulledBatch;
       if (envelopeField) {
         batch = envelopesToBatch(
-          entries.map(([id, flat]) => ({ envelope: parseEnvelopeText(fieldsOf(flat)[envelopeField], padStreamId(id)), position: padStreamId(id) })),
+          entries.map(([id, flat]) => ({ envelope: envelopeOf(fieldsOf(flat), envelopeField, padStreamId(id)), position: padStreamId(id) })),
           previous.outbox,
           drained,
         );
