@@ -78,3 +78,30 @@ export function clientOption(owner: string, field: string, value: unknown, metho
   if (typeof object === 'object' && object !== null && methods.every((m) => typeof object[m] === 'function')) return;
   invalidOption(owner, field, expected, value);
 }
+
+/**
+ * What a client option's getter returned, checked as `clientOption` checks a value: the getter
+ * is called at use, so a getter returning the wrong thing (a `@steadyfn/connections` handle, a
+ * `MongoClient` for a `Db`, a function) is a configuration error there, before anything is
+ * written — not a `TypeError` deep in a call that would read as retryable.
+ *
+ * @returns `value`, typed.
+ * @throws ConfigurationError (`CONFIG_INVALID`, `field`) when `value` is a function or lacks `methods`.
+ */
+export function gotClient<T>(owner: string, field: string, value: unknown, methods: ReadonlyArray<string>, what: string): T {
+  if (typeof value === 'function') invalidOption(owner, field, `${what}, or a function returning one (the function returned a function)`, value);
+  clientOption(owner, field, value, methods, what);
+  return value as T;
+}
+
+/**
+ * A client option given as a value or a getter, resolved: a value as it is (check it with
+ * `clientOption` when the store is made), a getter's result checked at each use (`gotClient`).
+ *
+ * @throws ConfigurationError from the returned function, as `gotClient`.
+ */
+export function checkedGetter<T>(owner: string, field: string, option: unknown, methods: ReadonlyArray<string>, what: string): () => Promise<T> {
+  if (typeof option !== 'function') return async () => option as T;
+  const get = option as () => unknown;
+  return async () => gotClient<T>(owner, field, await get(), methods, what);
+}

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { clientOption } from '@steadyfn/handler/internal';
-import { checkedGetter } from './getter.js';
+import { checkedGetter } from '@steadyfn/handler/internal';
 
 /** A collection, as the outbox uses it. */
 export interface CollectionLike {

@@ -2,7 +2,7 @@
  * The slice of ioredis the Redis outbox calls, structural so the package's types import no
  * driver. Scripts run through `@steadyfn/lease`'s `runLuaScript` (one EVALSHA-then-EVAL rule).
  */
-import { checkedGetter } from './getter.js';
+import { checkedGetter } from '@steadyfn/handler/internal';
 
 /** An ioredis `Redis` or `Cluster` (or anything with the same methods). */
 export interface RedisLike {
