@@ -17,3 +17,18 @@ export function expectOptionRefused(make: () => unknown, owner: string, field: s
   expect((thrown as Error).message).toContain(`${owner}(): option "${field}"`);
   for (const text of mentions) expect((thrown as Error).message).toContain(text);
 }
+
+/**
+ * Awaits `call`, which must reject with a `ConfigurationError` (`CONFIG_INVALID`) for option
+ * `field` of `owner()` whose message contains each of `mentions`: an option checked at use (a
+ * getter's result) rather than when the store is made.
+ */
+export async function expectOptionRejected(call: () => Promise<unknown>, owner: string, field: string, mentions: string[] = []): Promise<void> {
+  const thrown = await call().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(thrown).toMatchObject({ name: 'ConfigurationError', code: 'CONFIG_INVALID', field, retryable: false });
+  expect((thrown as Error).message).toContain(`${owner}(): option "${field}"`);
+  for (const text of mentions) expect((thrown as Error).message).toContain(text);
+}

@@ -57,7 +57,7 @@ function items(list: EventItem[], context: LambdaContext): Invocation[] {
 export function lambdaRequest(def: Definition, event: unknown, context: LambdaContext): LambdaRequest {
   checkContext(context);
   const frame = frameFor(event, context);
-  // An EventBridge Pipes array of SQS records is read as the SQS batch it carries.
+  // An EventBridge Pipes array (of SQS, DynamoDB stream, Kinesis or Kafka records) is read as the batch it carries.
   const read = pipesEvent(event);
   const kind = classifyLambdaEvent(read);
   const e = (isRec(read) ? read : {}) as Rec;
