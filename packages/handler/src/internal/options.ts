@@ -88,7 +88,7 @@ export function clientOption(owner: string, field: string, value: unknown, metho
  * @returns `value`, typed.
  * @throws ConfigurationError (`CONFIG_INVALID`, `field`) when `value` is a function or lacks `methods`.
  */
-export function gotClient<T>(owner: string, field: string, value: unknown, methods: ReadonlyArray<string>, what: string): T {
+function gotClient<T>(owner: string, field: string, value: unknown, methods: ReadonlyArray<string>, what: string): T {
   if (typeof value === 'function') invalidOption(owner, field, `${what}, or a function returning one (the function returned a function)`, value);
   clientOption(owner, field, value, methods, what);
   return value as T;

@@ -20,7 +20,7 @@
  *   - the top generation is deleted (purge, TTL index) no sooner than `retainMs` after it
  *     ended, and nobody builds on a top generation within ACT_MARGIN_MS of that moment.
  */
-import { checkKnownKeys, gotClient, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
+import { checkedGetter, checkKnownKeys, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
 import { ConfigurationError } from '@steadyfn/handler/internal';
 import { LeaseStoreUnsupportedError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
@@ -211,10 +211,7 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
   const retainMs = msOption(owner, 'retainMs', options.retainMs, 3_600_000, MIN_RETAIN_MS);
   const reads = oneOfOption(owner, 'reads', options.reads, ['auto', 'by-id', 'query'], 'auto');
   // A getter's result is checked at each use (a connections handle, a Db or MongoClient: CONFIG_INVALID, not a TypeError).
-  const getCollection =
-    typeof source === 'function'
-      ? (): Promise<MongoLeaseCollection> => Promise.resolve(source()).then((c) => gotClient<MongoLeaseCollection>(owner, 'collection', c, ['find', 'insertOne'], 'a MongoDB Collection'))
-      : () => source;
+  const getCollection = checkedGetter<MongoLeaseCollection>(owner, 'collection', source, ['find', 'insertOne'], 'a MongoDB Collection');
 
   let current: MongoLeaseCollection | undefined;
   const grants = grantMemory();

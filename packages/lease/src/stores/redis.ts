@@ -12,7 +12,7 @@
  *   get                  Lua: GET + PTTL
  */
 import { clusterSlot } from './redis-slot.js';
-import { checkKnownKeys, clientOption, gotClient, invalidOption, keysOf, msOption } from '@steadyfn/handler/internal';
+import { checkedGetter, checkKnownKeys, clientOption, invalidOption, keysOf, msOption } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
 import { runLuaScript, sendLuaScript, type LuaScript } from './redis-eval.js';
@@ -160,10 +160,7 @@ export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStor
   const retainMs = msOption('redisLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
   const retainArg = String(retainMs);
   // A getter's result is checked at each use (a connections handle, a function: CONFIG_INVALID, not a TypeError).
-  const getClient =
-    typeof client === 'function'
-      ? (): Promise<RedisLeaseClient> => Promise.resolve(client()).then((c) => gotClient<RedisLeaseClient>('redisLeaseStore', 'client', c, ['evalsha', 'eval'], 'an ioredis Redis or Cluster'))
-      : undefined;
+  const getClient = typeof client === 'function' ? checkedGetter<RedisLeaseClient>('redisLeaseStore', 'client', client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster') : undefined;
   const fixed = typeof client === 'function' ? undefined : client;
 
   const redisKey = (key: string): string => prefix + key;

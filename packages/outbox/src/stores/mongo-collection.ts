@@ -20,8 +20,7 @@
  * relay that lost its lease commits no mark. With a lease store that cannot join (Redis), the
  * marks are conditional on (id, seq) alone and the lease is released after them.
  */
-import { checkedGetter } from '@steadyfn/handler/internal';
-import { checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { checkedGetter, checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { readWithinBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { dbGetter, isFerretDB, quarantineMatches, type CollectionLike, type DbOption } from './mongo-shapes.js';

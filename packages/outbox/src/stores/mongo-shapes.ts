@@ -4,8 +4,7 @@
  * outbox's document fields.
  */
 import { createHash } from 'node:crypto';
-import { clientOption } from '@steadyfn/handler/internal';
-import { checkedGetter } from '@steadyfn/handler/internal';
+import { checkedGetter, clientOption } from '@steadyfn/handler/internal';
 
 /** A collection, as the outbox uses it. */
 export interface CollectionLike {
