@@ -48,6 +48,7 @@ function deployment(fns: Fns): OrdersDeployment {
       return undefined;
     },
     tick,
+    logs: (fn) => fns[fn].output().slice(-3000),
   };
 }
 

@@ -4,20 +4,31 @@
  * example's installed dependencies, one process per function.
  */
 import { join } from 'node:path';
-import { freePort, startChild, waitForHttp, type Child } from './processes.js';
+import { freePort, startChild, waitForOutput, type Child } from './processes.js';
 
 export interface CloudFunction extends Child {
   url: string;
 }
 
-/** Serves `target` from `source` (a folder with package.json `main`); the framework comes from `frameworkFrom`'s node_modules. */
+/**
+ * Serves `target` from `source` (a folder with package.json `main`); the framework comes from
+ * `frameworkFrom`'s node_modules. Ready when the framework prints the URL it listens on (it does
+ * so only after its own bind); a port taken by another process meanwhile is retried on another.
+ */
 export async function startCloudFunction(source: string, target: string, env: NodeJS.ProcessEnv, frameworkFrom = source): Promise<CloudFunction> {
-  const port = await freePort();
   const cli = join(frameworkFrom, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
-  const child = startChild([cli, `--target=${target}`, `--source=${source}`, `--port=${port}`], source, { ...env, FUNCTION_TARGET: target, K_SERVICE: target, CLOUD_RUN_TIMEOUT_SECONDS: '120' });
-  const url = `http://127.0.0.1:${port}/`;
-  await waitForHttp(url, child);
-  return { ...child, url };
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    // NODE_ENV other than production: the framework prints "URL: http://localhost:<port>/" once it listens.
+    const child = startChild([cli, `--target=${target}`, `--source=${source}`, `--port=${port}`], source, { ...env, NODE_ENV: 'test', FUNCTION_TARGET: target, K_SERVICE: target, CLOUD_RUN_TIMEOUT_SECONDS: '120' });
+    try {
+      await waitForOutput(`URL: http://localhost:${port}/`, child);
+      return { ...child, url: `http://127.0.0.1:${port}/` };
+    } catch (error) {
+      await child.stop();
+      if (attempt >= 3) throw error;
+    }
+  }
 }
 
 /** A Cloud Scheduler tick as a Pub/Sub push CloudEvent (binary content mode). */

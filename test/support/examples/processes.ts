@@ -24,16 +24,21 @@ export function startChild(args: string[], cwd: string, env: NodeJS.ProcessEnv):
   };
 }
 
-/** Polls `url` until a server answers (any status), or throws with the child's output. */
-export async function waitForHttp(url: string, child: Child & { exited: Promise<number | null> }, timeoutMs = 20_000): Promise<void> {
+/**
+ * Waits until the child prints `line` (a server's own "listening on <port>" line), or throws with
+ * its output when it exits or `timeoutMs` passes. Polling the port instead would also succeed when
+ * another process took it between `freePort()` and the child's bind: requests would then reach
+ * that process (on a loaded machine, another test's server).
+ */
+export async function waitForOutput(line: string, child: Child & { exited: Promise<number | null> }, timeoutMs = 20_000): Promise<void> {
   let exited = false;
   void child.exited.then(() => (exited = true));
   const until = Date.now() + timeoutMs;
   while (Date.now() < until && !exited) {
-    if (await fetch(url, { method: 'OPTIONS' }).then(() => true, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (child.output().includes(line)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`nothing answered at ${url}: ${child.output().slice(-3000)}`);
+  throw new Error(`no "${line}" from the process (${exited ? 'it exited' : 'timed out'}): ${child.output().slice(-3000)}`);
 }
 
 export { freePort };
