@@ -34,6 +34,14 @@ describe('AWS events without a trigger kind: direct, and the shape named', () =>
     // (AppSync developer guide, "Direct Lambda resolvers" → batching); each item here is
     // aws-powertools/powertools-lambda-typescript packages/parser/tests/events/appsync/no-identity.json.
     ['AppSync direct resolver batch (a list of no-identity.json contexts)', () => [sample('pt-appsync-no-identity.json'), sample('pt-appsync-no-identity.json')], 'AppSync batch resolver'],
+    // aws-powertools/powertools-lambda-typescript packages/parser/tests/events/activeMQEvent.json:
+    // the Lambda developer guide's ActiveMQ event, whose eventSource is `aws:amq` (aws-lambda-go's
+    // activemq-event.json writes `aws:mq`).
+    ['ActiveMQ event source mapping (activeMQEvent.json, aws:amq)', () => sample('pt-activemq-event.json'), 'Amazon MQ'],
+    // EventBridge User Guide, eb-pipes-mq.md, Example events: Pipes hands the target a JSON array
+    // of the broker's messages, each with the mapping event's eventSource and eventSourceArn.
+    ['EventBridge Pipes ActiveMQ array (eb-pipes-mq.md)', () => sample('ebpipes-activemq.json'), 'Amazon MQ (EventBridge Pipes)'],
+    ['EventBridge Pipes RabbitMQ array (eb-pipes-mq.md)', () => sample('ebpipes-rabbitmq.json'), 'Amazon MQ (EventBridge Pipes)'],
   ];
   for (const [name, event, shape] of cases) {
     it(`${name}: direct, logged as ${shape}`, async () => {
@@ -47,7 +55,8 @@ describe('AWS events without a trigger kind: direct, and the shape named', () =>
 
   it('a plain array or object the caller passes stays a silent direct invocation', async () => {
     const appSyncLike = sample('pt-appsync-no-identity.json');
-    for (const given of [[1, 2, 3], [{ arguments: { id: 'a' } }], [appSyncLike, { id: 'not a context' }], [], { orders: [{ id: 'o-1' }], operation: 'sum' }, { clickType: 'SINGLE' }]) {
+    const mq = (sample('ebpipes-activemq.json') as unknown as Json[])[0]!;
+    for (const given of [[1, 2, 3], [{ arguments: { id: 'a' } }], [appSyncLike, { id: 'not a context' }], [mq, { id: 'not a message' }], [{ ...mq, data: 1 }], [], { orders: [{ id: 'o-1' }], operation: 'sum' }, { clickType: 'SINGLE' }]) {
       const { seen, lines } = await aws(given);
       expect(seen[0]!.input).toEqual(given);
       expect(seen[0]!.ctx.trigger).toEqual({ kind: 'direct', source: 'lambda-invoke' });

@@ -84,7 +84,8 @@ function isTumblingWindow(event: Rec): boolean {
  * `eventSourceArn` / `bootstrapServers` and its `topic-partition` as `eventSourceKey`; they are
  * grouped back into `{ eventSource, …, records: { "topic-partition": [...] } }` (Pipes reads no
  * partial answer for Kafka: see invokeLambda). Such an array is read as the batch it carries;
- * any other value is returned as it is.
+ * any other value is returned as it is — an Amazon MQ source's array too, which then runs as
+ * `direct` like the mapping's Amazon MQ event, named in the log line (see unrecognisedShape).
  */
 export function pipesEvent(event: unknown): unknown {
   if (!Array.isArray(event) || event.length === 0) return event;
@@ -179,7 +180,9 @@ const KNOWN_SHAPES: ReadonlyArray<[string, (event: Rec) => boolean]> = [
   // aws/aws-lambda-go events/testdata/appsync-invoke.json and appsync-batchinvoke.json: a
   // resolver mapping template's `Invoke` / `BatchInvoke` request.
   ['AppSync resolver', (e) => (e.operation === 'Invoke' || e.operation === 'BatchInvoke') && typeof e.version === 'string' && 'payload' in e],
-  ['Amazon MQ', (e) => (e.eventSource === 'aws:mq' || e.eventSource === 'aws:rmq') && (isRec(e.messages) || Array.isArray(e.messages) || isRec(e.rmqMessagesByQueue))],
+  // ActiveMQ is `aws:amq` in the Lambda developer guide ("Using Lambda with Amazon MQ") and
+  // Powertools' activeMQEvent.json, `aws:mq` in aws-lambda-go's activemq-event.json.
+  ['Amazon MQ', (e) => isAmazonMqSource(e.eventSource) && (isRec(e.messages) || Array.isArray(e.messages) || isRec(e.rmqMessagesByQueue))],
 ];
 
 /**
@@ -211,9 +214,25 @@ function isAppSyncBatch(event: unknown): boolean {
   );
 }
 
+/** An Amazon MQ event source: ActiveMQ (`aws:amq`, or `aws:mq` as aws-lambda-go's sample writes it) or RabbitMQ (`aws:rmq`). */
+function isAmazonMqSource(value: unknown): boolean {
+  return value === 'aws:amq' || value === 'aws:mq' || value === 'aws:rmq';
+}
+
+/**
+ * EventBridge Pipes with an Amazon MQ source: a JSON array of the broker's messages, each with
+ * the mapping event's `eventSource` and its base64 `data` (Amazon EventBridge User Guide, "Amazon
+ * MQ message broker as a source in EventBridge Pipes", Example events). Like the event source
+ * mapping's Amazon MQ event, it has no trigger kind: it runs as `direct`, named.
+ */
+function isPipesAmazonMq(event: unknown): boolean {
+  return Array.isArray(event) && event.length > 0 && event.every((m) => isRec(m) && isAmazonMqSource(m.eventSource) && typeof m.data === 'string');
+}
+
 /** For the log line of an event that runs as `direct`: the provider shape it looked like, if any. */
 export function unrecognisedShape(event: unknown): string | undefined {
   if (isAppSyncBatch(event)) return 'AppSync batch resolver';
+  if (isPipesAmazonMq(event)) return 'Amazon MQ (EventBridge Pipes)';
   if (!isRec(event) || !mayHaveShape(event)) return undefined;
   for (const [name, test] of KNOWN_SHAPES) if (test(event)) return name;
   if (Array.isArray(event.Records)) {
