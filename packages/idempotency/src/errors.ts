@@ -8,7 +8,7 @@ import type { FieldIssue } from '@steadyfn/handler';
 import { SteadyError } from '@steadyfn/handler/internal';
 
 /** What a client-sent key may be. */
-export const KEY_EXPECTED = '1 to 255 printable ASCII characters, bare or as a quoted structured-field string';
+export const KEY_EXPECTED = '1 to 255 printable ASCII characters, bare or as a quoted structured-field string (with optional parameters)';
 
 /**
  * 409 `IDEMPOTENCY_IN_PROGRESS`: a duplicate arrived while the first invocation still runs.

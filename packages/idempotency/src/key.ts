@@ -6,11 +6,15 @@ import type { Context, Principal, Trigger } from '@steadyfn/handler';
 import { jsonExactNumbers, nodeCrypto } from '@steadyfn/handler/internal';
 import { IdempotencyInputUnhashableError, IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError, IdempotencyScopeInvalidError } from './errors.js';
 import { canonicalHash, canonicalText, sha256 } from './fingerprint.js';
+import { scanParameters } from './sf-parameters.js';
 
 /** The request header a client sends its key in (lower case, as the handler normalises headers). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Longest key accepted from a client (as Stripe); keys are hashed, so this only bounds abuse. */
 export const MAX_KEY_LENGTH = 255;
+
+/** Longest `Idempotency-Key` field value read: a quoted key at its longest with every character escaped, and room for parameters. */
+const MAX_HEADER_LENGTH = 1024;
 
 /**
  * Returns the key for this invocation, or undefined when there is none (see `required`). An
@@ -53,18 +57,22 @@ export interface ResolvedKey {
 export type HeaderParse = { ok: true; key: string } | { ok: false; reason: string; ambiguous?: true };
 
 /**
- * The IETF draft sends the key as a structured-field string (`"8e03…"`); Stripe and most
- * clients send it bare. Both are accepted; anything else is a typed 400. A comma outside a
+ * The IETF draft sends the key as a structured-field Item whose value is a String
+ * (`"8e03…"`); Stripe and most clients send it bare. Both are accepted; anything else is a
+ * typed 400. Parameters after a quoted key (`"8e03…";v=1`, RFC 9651 §3.1.2) are parsed by the
+ * RFC grammar and ignored: the key is the string alone, and malformed parameters are a 400. A
+ * bare key is taken whole, `;` included (it is no structured field). A comma outside a
  * quoted key separates two keys (RFC 9110 §5.3 joins repeated headers with `, `): ambiguous.
  *
  * @example
  * parseIdempotencyKeyHeader('"8e03978e"'); // { ok: true, key: '8e03978e' }
+ * parseIdempotencyKeyHeader('"8e03978e";p=1'); // { ok: true, key: '8e03978e' }
  * parseIdempotencyKeyHeader('a, b');       // { ok: false, reason: 'More than one key', ambiguous: true }
  */
 export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
   const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
   if (value.length === 0) return { ok: false, reason: 'Empty' };
-  if (value.length > MAX_KEY_LENGTH * 2 + 2) return { ok: false, reason: 'Too long' };
+  if (value.length > MAX_HEADER_LENGTH) return { ok: false, reason: 'Too long' };
   let key = '';
   if (value.startsWith('"')) {
     let i = 1;
@@ -86,8 +94,12 @@ export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
       }
     }
     if (!closed) return { ok: false, reason: 'Unterminated quoted key' };
-    if (i !== value.length - 1) {
-      if (value.slice(i + 1).trimStart().startsWith(',')) return { ok: false, reason: 'More than one key', ambiguous: true };
+    // The draft's key is an Item: its parameters (`"k";p=1`) are read by the RFC grammar and
+    // ignored, as a recipient ignores parameters it does not know; they are not part of the key.
+    const params = scanParameters(value, i + 1);
+    if (!params.ok) return params;
+    if (params.end !== value.length) {
+      if (value.slice(params.end).trimStart().startsWith(',')) return { ok: false, reason: 'More than one key', ambiguous: true };
       return { ok: false, reason: 'Text after the quoted key' };
     }
   } else {

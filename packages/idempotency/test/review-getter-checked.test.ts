@@ -12,8 +12,9 @@ const handle = { name: 'redis', get: async () => ({}), acquire: async () => ({})
 
 describe('idempotency store getters', () => {
   it('a getter returning a connections handle is CONFIG_INVALID naming client / collection', async () => {
-    // The Redis store is the lease store built for it: its errors name redisLeaseStore.
-    await expectOptionRejected(() => redisStore({ client: (() => handle) as never }).get('k'), 'redisLeaseStore', 'client', ['handle.get()']);
+    // Both name the function the user called, not the lease store built for it.
+    await expectOptionRejected(() => redisStore({ client: (() => handle) as never }).get('k'), 'redisStore', 'client', ['handle.get()']);
+    await expectOptionRejected(() => redisStore({ client: (() => handle) as never, hashTag: 'scope' }).get('s:k'), 'redisStore', 'client', ['handle.get()']);
     await expectOptionRejected(() => mongoStore({ collection: (() => handle) as never }).get('k'), 'mongoStore', 'collection');
   });
 });

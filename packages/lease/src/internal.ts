@@ -10,8 +10,9 @@
 export { conditionalPut, isConditionalConflict, isNotFound, isPreconditionFailed, readObject, statusOf } from './stores/s3-client.js';
 export type { ClockReading, ConditionalPutRequest, ConditionalPutResult, ReadResult, S3LeaseClient } from './stores/s3-client.js';
 export { settleLater } from './settle-later.js';
-// mongoLeaseStore() whose option errors name the sibling's factory the user called.
+// mongoLeaseStore() / redisLeaseStore() whose option errors name the sibling's factory the user called.
 export { mongoLeaseStoreOf } from './stores/mongodb.js';
+export { redisLeaseStoreOf } from './stores/redis.js';
 export { purgeBoundsOf } from './stores/mongodb-purge.js';
 export { appliedBefore } from './applied-before.js';
 // The longest lease or keep time a store accepts: a sibling's options must not take longer ones.

@@ -4,7 +4,8 @@
  * leases judged by the key's TTL on the server).
  */
 import { checkKnownKeys, clientOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
-import { redisLeaseStore, type RedisLeaseClient } from '@steadyfn/lease';
+import type { RedisLeaseClient } from '@steadyfn/lease';
+import { redisLeaseStoreOf } from '@steadyfn/lease/internal';
 import type { IdempotencyStore } from '../types.js';
 import { idempotencyStoreOf } from './lease.js';
 
@@ -44,7 +45,7 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   // Checked here too, so the error names redisStore(), which the user called, not the lease store.
   if (options.prefix !== undefined && typeof options.prefix !== 'string') invalidOption('redisStore', 'prefix', 'a string', options.prefix);
   const tagScope = oneOfOption<'scope' | false>('redisStore', 'hashTag', options.hashTag, ['scope', false], false) === 'scope';
-  const store = idempotencyStoreOf(redisLeaseStore({ client: options.client, prefix: options.prefix ?? 'idem:' }));
+  const store = idempotencyStoreOf(redisLeaseStoreOf('redisStore', { client: options.client, prefix: options.prefix ?? 'idem:' }));
   if (!tagScope) return store;
   // `scope:id` → `{scope}:id`: the scope alone decides the slot.
   const tagged = (key: string): string => {

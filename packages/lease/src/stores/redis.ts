@@ -151,16 +151,25 @@ export interface RedisLeaseStore extends LeaseStore {
  * ```
  */
 export function redisLeaseStore(options: RedisLeaseStoreOptions): RedisLeaseStore {
-  if (typeof options !== 'object' || options === null) invalidOption('redisLeaseStore', 'options', 'an object', options);
-  checkKnownKeys('redisLeaseStore', '', options, keysOf<RedisLeaseStoreOptions>({ client: true, prefix: true, retainMs: true }));
+  return redisLeaseStoreOf('redisLeaseStore', options);
+}
+
+/**
+ * `redisLeaseStore()` built for a sibling's factory (`owner`, e.g. `redisStore` of
+ * `@steadyfn/idempotency`), so an option error — when the store is made, or a getter's result
+ * checked at use — names the function the user called.
+ */
+export function redisLeaseStoreOf(owner: string, options: RedisLeaseStoreOptions): RedisLeaseStore {
+  if (typeof options !== 'object' || options === null) invalidOption(owner, 'options', 'an object', options);
+  checkKnownKeys(owner, '', options, keysOf<RedisLeaseStoreOptions>({ client: true, prefix: true, retainMs: true }));
   const client = options.client;
-  clientOption('redisLeaseStore', 'client', client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster');
+  clientOption(owner, 'client', client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster');
   const prefix = options.prefix ?? 'lease:';
-  if (typeof prefix !== 'string') invalidOption('redisLeaseStore', 'prefix', 'a string', prefix);
-  const retainMs = msOption('redisLeaseStore', 'retainMs', options.retainMs, 3_600_000, 0);
+  if (typeof prefix !== 'string') invalidOption(owner, 'prefix', 'a string', prefix);
+  const retainMs = msOption(owner, 'retainMs', options.retainMs, 3_600_000, 0);
   const retainArg = String(retainMs);
   // A getter's result is checked at each use (a connections handle, a function: CONFIG_INVALID, not a TypeError).
-  const getClient = typeof client === 'function' ? checkedGetter<RedisLeaseClient>('redisLeaseStore', 'client', client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster') : undefined;
+  const getClient = typeof client === 'function' ? checkedGetter<RedisLeaseClient>(owner, 'client', client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster') : undefined;
   const fixed = typeof client === 'function' ? undefined : client;
 
   const redisKey = (key: string): string => prefix + key;
