@@ -6,14 +6,20 @@
  * The typed errors (`SqsQueueAttributesError`, `WatchdogUnavailableError`) now carry it as
  * `sqsCode` — a name, never a value — and it is a field of the relay's warning and of the
  * handler's failure line. moto and fauxqs, a queue URL that does not exist.
+ *
+ * The same blindness one step later (sqsmover#22, spring-cloud-aws#1605: "failed, no idea
+ * why"): a queue deleted after the sender read its attributes (a warm function), access revoked,
+ * throttling past the retries — SQS refused the round's `SendMessageBatch` calls and the relay
+ * logged nothing but `failed: n` in the invocation's `outbox` record. It now warns once per
+ * round with the count and the codes.
  */
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { outbox, outboxWatchdog, redisOutbox, sqsSender } from '../src/index.js';
 import { suffix, sqsServers } from './sqs-servers.js';
-import { openRedis, sqsClient, type RedisBackend } from './support.js';
+import { createQueue, openRedis, sqsClient, type RedisBackend } from './support.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({}) } };
 
@@ -77,5 +83,27 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
     });
     await expect(pay.invoke({}, { deliveryId: `wd-${name}` })).rejects.toMatchObject({ code: 'OUTBOX_SQS_WATCHDOG_UNAVAILABLE' });
     expect(lines.filter((l) => l.code === 'OUTBOX_SQS_WATCHDOG_UNAVAILABLE')).toEqual([expect.objectContaining({ sqsCode: 'NonExistentQueue' })]);
+  });
+
+  it('a queue deleted after the sender read its attributes: the round warns with the count and SQS\'s code', async () => {
+    const queue = await createQueue(sqs);
+    const store = redisOutbox({ client: redis.client, prefix: `${redis.prefix}${name}:gone:outbox:` });
+    const orders = outbox({ events, store, relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url, retry: { retries: 0 } }), lease: redis.lease } });
+    const lines: Array<Record<string, unknown>> = [];
+    const pay = handler({ use: [orders], logLevel: 'info', logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }, async (input: unknown, ctx) => {
+      const { id } = input as { id: string };
+      ctx.outbox.call('HSET', `${redis.prefix}${name}:order:{${id}}`, 'status', 'paid');
+      ctx.outbox.add({ type: 'OrderPaid', aggregateId: id, payload: {} });
+      ctx.outbox.add({ type: 'OrderPaid', aggregateId: id, payload: {} });
+    });
+    await pay.invoke({ id: 'o-3' }, { deliveryId: `g1-${name}` });
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url }));
+    await pay.invoke({ id: 'o-4' }, { deliveryId: `g2-${name}` });
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([
+      expect.objectContaining({ msg: 'outbox relay: SQS did not take some events; they stay pending for the next flush or sweep', store: 'redis', failed: 2, codes: 'NonExistentQueue' }),
+    ]);
+    expect(lines.find((l) => l.msg === 'outbox')).toMatchObject({ sent: 2 });
+    expect(lines.findLast((l) => l.msg === 'outbox')).toMatchObject({ sent: 0, failed: 2, quarantined: 0 });
   });
 });
