@@ -228,9 +228,18 @@ export class UnsupportedServerError extends SteadyError {
   }
 }
 
-/** Class name and driver code of a thrown value, for logs: never its message (drivers put values in messages). */
-export function describeCause(error: unknown): { cause: string; causeCode?: string | number } {
+/**
+ * Class name and driver code of a thrown value, for logs: never its message (drivers put values
+ * in messages). The SQS layer's errors add SQS's own code (`sqsCode`: `NonExistentQueue`,
+ * `AccessDenied`, …), which tells a missing queue from a permission problem.
+ */
+export function describeCause(error: unknown): { cause: string; causeCode?: string | number; sqsCode?: string } {
   const cause = error instanceof Error ? error.name : typeof error;
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' || typeof code === 'number' ? { cause, causeCode: code } : { cause };
+  const sqsCode = (error as { sqsCode?: unknown } | null)?.sqsCode;
+  return {
+    cause,
+    ...(typeof code === 'string' || typeof code === 'number' ? { causeCode: code } : {}),
+    ...(typeof sqsCode === 'string' ? { sqsCode } : {}),
+  };
 }

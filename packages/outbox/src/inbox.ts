@@ -378,7 +378,9 @@ export interface InboxCleanupOptions {
  * `batchSize` records per delete and at most `maxDeletes` per call, so a backlog is worked
  * off over several runs of the schedule rather than by one long delete.
  *
- * @returns how many records were deleted (at most `maxDeletes`).
+ * @returns how many records were deleted (at most `maxDeletes`). Whether expired records are
+ *   left (it stopped at `maxDeletes`) is what the store's own `purge()` answers as `more`: call
+ *   `store.purge({ batchSize, maxDeletes, signal })` instead when the caller needs it.
  * @throws ConfigurationError when `store` is not a store with `purge()` (a `mongoStore`), for
  *   a `batchSize` or `maxDeletes` out of range, or for an unknown option key.
  */

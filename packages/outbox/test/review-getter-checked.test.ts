@@ -61,4 +61,12 @@ describe('a store getter returning the wrong thing', () => {
     expect(await redis.client.exists(`${redis.prefix}order:{o-3}`)).toBe(0);
     expect(await write(() => handle.get()).invoke({})).toEqual({ ok: true });
   });
+
+  it('redis client: the sweep\'s refusal names redisOutbox, the function the user called (it named the internal redisRelayStore)', async () => {
+    const handle = { name: 'redis', acquire: async () => redis.client, get: async () => redis.client };
+    const box = outbox({ events, store: redisOutbox({ client: (() => handle) as never, prefix: redis.prefix }), relay: { sender: scriptedSender(), lease: redis.lease } });
+    const failure = await box.sweep(runCtx()).then(() => undefined, (e: unknown) => e as { code?: unknown; field?: unknown; message?: unknown });
+    expect(failure).toMatchObject({ code: 'CONFIG_INVALID', field: 'client' });
+    expect(failure?.message).toMatch(/^redisOutbox\(\)/);
+  });
 });

@@ -204,6 +204,7 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
   const accepted = new Set<string>();
   for (const s of report.sent) accepted.add(s.id);
   const failures = new Map(report.failed.map((f) => [f.id, f]));
+  if (report.failed.length > 0) warnFailed(deps, report);
   // Per aggregate in one pass: accepted (to mark), refused, and of those the ones SQS never judged.
   const items: SettleItem[] = working.map((w) => {
     const item = { ref: w.ref, lease: w.lease, sent: [] as StoredEvent[], refused: [] as StoredEvent[], unjudged: [] as StoredEvent[] };
@@ -256,6 +257,17 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
     if (refused.length === 0) drained.push(working[i]!);
   }
   return drained;
+}
+
+/**
+ * Says why SQS did not take some of a round's events — once per round, with their count and
+ * the distinct codes (SQS's own, `NonExistentQueue`, `AccessDenied`, `ThrottlingException`…, or
+ * the sender's `OUTBOX_SQS_…`): without it an operator saw only `failed` in the `outbox` record.
+ * Codes are names, never values.
+ */
+function warnFailed(deps: RelayDeps, report: SendReport): void {
+  const codes = [...new Set(report.failed.map((f) => f.code))].slice(0, 10).join(',');
+  deps.log?.warn('outbox relay: SQS did not take some events; they stay pending for the next flush or sweep', { store: deps.store.kind, failed: report.failed.length, codes });
 }
 
 /**

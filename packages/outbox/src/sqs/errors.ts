@@ -46,8 +46,16 @@ export class SqsSendInputError extends SteadyError {
  */
 export class SqsQueueAttributesError extends SteadyError {
   override readonly name = 'SqsQueueAttributesError';
+  /**
+   * SQS's own error code, as `SendReport.failed` entries carry it (the `AWS.SimpleQueueService.`
+   * prefix and an `Exception` suffix removed): `NonExistentQueue` (the queue does not exist),
+   * `AccessDenied`, `ThrottlingException`…, or a network error's code (`ECONNREFUSED`). Also a
+   * log field (`logFields.sqsCode`): a name, never a value.
+   */
+  readonly sqsCode: string;
   constructor(code: string, retryable: boolean, cause: unknown) {
-    super('OUTBOX_SQS_QUEUE_ATTRIBUTES', `sqsSender: could not read the queue's attributes (${code})`, { status: 503, retryable, expose: false, cause });
+    super('OUTBOX_SQS_QUEUE_ATTRIBUTES', `sqsSender: could not read the queue's attributes (${code})`, { status: 503, retryable, expose: false, cause, logFields: { sqsCode: code } });
+    this.sqsCode = code;
   }
 }
 
@@ -58,8 +66,11 @@ export class SqsQueueAttributesError extends SteadyError {
  */
 export class WatchdogUnavailableError extends SteadyError {
   override readonly name = 'WatchdogUnavailableError';
+  /** SQS's own error code (`NonExistentQueue`, `AccessDenied`, …; see {@link SqsQueueAttributesError.sqsCode}), also `logFields.sqsCode`. */
+  readonly sqsCode: string;
   constructor(code: string, retryable: boolean, cause: unknown) {
-    super('OUTBOX_SQS_WATCHDOG_UNAVAILABLE', `outbox watchdog: the relay queue did not take the watchdog message (${code}); nothing was written`, { status: 503, retryable, expose: true, cause });
+    super('OUTBOX_SQS_WATCHDOG_UNAVAILABLE', `outbox watchdog: the relay queue did not take the watchdog message (${code}); nothing was written`, { status: 503, retryable, expose: true, cause, logFields: { sqsCode: code } });
+    this.sqsCode = code;
   }
 }
 

@@ -142,10 +142,15 @@ export type RedisRelayStore = RelayStore & { partitions(): Promise<string[]> };
  * @example redisRelayStore({ client: redis, prefix: 'outbox:' })
  */
 export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStore {
-  checkKnownKeys('redisRelayStore', '', options, keysOf<RedisRelayStoreOptions>({ client: true, prefix: true, mark: true, lease: true }));
-  const prefix = checkPrefix('redisRelayStore', options.prefix ?? DEFAULT_REDIS_PREFIX);
-  const getClient = clientGetter(options.client, 'redisRelayStore');
-  const mode = oneOfOption('redisRelayStore', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
+  return relayStoreOf(options, 'redisRelayStore');
+}
+
+/** `redisRelayStore`, its errors naming `owner`: the function the user called (`redisOutbox` builds one). */
+function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRelayStore {
+  checkKnownKeys(owner, '', options, keysOf<RedisRelayStoreOptions>({ client: true, prefix: true, mark: true, lease: true }));
+  const prefix = checkPrefix(owner, options.prefix ?? DEFAULT_REDIS_PREFIX);
+  const getClient = clientGetter(options.client, owner);
+  const mode = oneOfOption(owner, 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const settleLease = options.lease?.settleFragment && options.lease.settleCall ? options.lease : undefined;
   const SETTLE = settleScript(settleLease?.settleFragment);
   /** Partitions the last `listPending` found holding nothing: candidates for `prune`. */
@@ -324,7 +329,7 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
     settle: (items, callOptions) => settle(items, callOptions?.signal),
     settleReleasesLease: settleLease !== undefined,
     withLease(lease) {
-      return lease.settleFragment && lease.settleCall ? redisRelayStore({ ...options, lease }) : this;
+      return lease.settleFragment && lease.settleCall ? relayStoreOf({ ...options, lease }, owner) : this;
     },
     async quarantine(ref, { fromSeq, reason, signal }) {
       const k = partitionKeys(prefix, ref.where);
@@ -416,5 +421,5 @@ export function redisOutbox(options: RedisOutboxOptions): RedisOutboxStore {
   oneOfOption('redisOutbox', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const appliedTtlMs = msOption('redisOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
   const partitionTtlMs = msOption('redisOutbox', 'partitionTtlMs', options.partitionTtlMs, 3_600_000, 1_000);
-  return { mode: 'redis', prefix, appliedTtlMs, partitionTtlMs, client: clientGetter(options.client), relay: redisRelayStore({ client: options.client, prefix, mark: options.mark, lease: options.lease }) };
+  return { mode: 'redis', prefix, appliedTtlMs, partitionTtlMs, client: clientGetter(options.client), relay: relayStoreOf({ client: options.client, prefix, mark: options.mark, lease: options.lease }, 'redisOutbox') };
 }
