@@ -17,6 +17,9 @@ export interface OutboxApp {
   state: Map<string, Record<string, unknown>>;
 }
 
+/** The field `@steadyfn/outbox`'s `redisOutbox` keeps the envelope in (`redisStreamSource`'s `envelopeField`). */
+export const OUTBOX_ENVELOPE_FIELD = 'e';
+
 /** `clock` gives each event's `occurredAt` (the stream files objects by it: tests put events in past hours). */
 export function outboxApp(redis: Redis, streamKey: string, collection: string, db?: Db, clock: () => Date = () => new Date()): OutboxApp {
   const seqs = new Map<string, number>();
@@ -25,7 +28,8 @@ export function outboxApp(redis: Redis, streamKey: string, collection: string, d
     const seq = (seqs.get(id) ?? 0) + 1;
     seqs.set(id, seq);
     const envelope: OutboxEnvelope = { id: uuidv7(), type: change?.op === 'delete' ? 'Deleted' : 'Saved', aggregateType: collection, aggregateId: id, seq, payload: {}, occurredAt: clock().toISOString(), schemaVersion: 1, ...(change ? { change } : {}) };
-    await redis.xadd(streamKey, '*', 'envelope', JSON.stringify(envelope));
+    // The fields `redisOutbox` writes: aggregate, seq, event id, the envelope in `e`, type, traceparent.
+    await redis.xadd(streamKey, '*', 'a', `${collection}/${id}`, 's', String(seq), 'i', envelope.id, OUTBOX_ENVELOPE_FIELD, JSON.stringify(envelope), 't', envelope.type, 'p', '');
     return envelope;
   }
   return {
@@ -55,7 +59,7 @@ export async function pastHoursBelowKeptSnapshot(redis: Redis, streamKey: string
   const HOUR = 3_600_000;
   let lag = 3 * HOUR;
   const app = outboxApp(redis, streamKey, 'orders', db, () => new Date(Date.now() - lag));
-  const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key: streamKey, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+  const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key: streamKey, envelopeField: OUTBOX_ENVELOPE_FIELD }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
   for (let i = 0; i < 4; i++) await app.put(`x${i}`, { phase: 'x', pad: 'x'.repeat(300) });
   await stream.run();
   lag = 2 * HOUR;

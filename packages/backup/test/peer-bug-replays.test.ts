@@ -318,7 +318,7 @@ describe.each(S3_SERVERS)('peer bug reports, streams and point-in-time restore, 
     cleanup.push(() => db.dropDatabase(), () => redis.del(key));
     const loc = { client: s3.client, bucket: s3.bucket, prefix: unique(name) };
     const app = outboxApp(redis, key, 'items', db);
-    const stream = streamBackup({ name: 'items', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 5 }), target: loc, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+    const stream = streamBackup({ name: 'items', source: redisStreamSource({ client: redis, key, envelopeField: 'e', count: 5 }), target: loc, buffer: { maxBytes: 1024, maxMs: 60_000 } });
     const nightly = snapshotBackup({ source: mongoSource({ db, collections: ['items'] }), target: loc, stream: 'items' });
     const verifiedSnapshot = async () => (await verifiedBackups(nightly, loc, 1))[0]!;
     const scratch = async (label: string) => {
@@ -707,7 +707,7 @@ describe.each(S3_SERVERS)('peer bug reports, S3 compatibility, on $name', (serve
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'defaults' };
       const app = outboxApp(redis, key, 'items', db);
       for (let i = 0; i < 20; i++) await app.put(`d${i}`, { n: i });
-      const stream = streamBackup({ name: 'items', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage });
+      const stream = streamBackup({ name: 'items', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage });
       await stream.run();
       const ids = await verifiedBackups(snapshotBackup({ source: mongoSource({ db, collections: ['items'] }), target: storage, stream: 'items' }), storage, 2);
       await restore({ backup: { storage, id: ids[1]! }, target: mongoTarget({ db: target }) });

@@ -57,7 +57,7 @@ describe.each(S3_SERVERS)('point-in-time restore, drills and retention on $name'
     key = unique('pitr-outbox');
     app = outboxApp(redis, key, 'orders', source);
     snapshotNightly = handler({}, snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage(), stream: 'orders', job: 'nightly' }));
-    streamEveryMinute = handler({}, streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage(), buffer: { maxBytes: 16 * 1024, maxMs: 60_000 } }));
+    streamEveryMinute = handler({}, streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage(), buffer: { maxBytes: 16 * 1024, maxMs: 60_000 } }));
   });
   afterAll(async () => {
     await redis.del(key);

@@ -24,7 +24,7 @@ describe('restore target lock on the stream paths (FerretDB target, moto)', () =
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'sl' };
       const app = outboxApp(redis, key, 'orders');
       for (let i = 0; i < 5; i++) await app.put(`o${i}`, { n: i });
-      await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } }).run();
+      await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } }).run();
 
       // A first replay elsewhere counts the object reads: half of them are the apply pass.
       const counted = countingRequests(s3.client, GetObjectCommand, /\.ndjson\.gz$/);
@@ -80,7 +80,7 @@ describe('restore target lock on the stream paths (FerretDB target, moto)', () =
     try {
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'pl' };
       const app = outboxApp(redis, key, 'orders', source);
-      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
       for (let i = 0; i < 5; i++) await app.put(`o${i}`, { n: i });
       await stream.run();
       const snapshot = await snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage, stream: 'orders' }).run();

@@ -58,7 +58,7 @@ describe.each(S3_SERVERS)('retention listings under a deadline, on $name', (serv
     try {
       const app = outboxApp(redis, key, 'orders');
       for (let i = 0; i < 20; i++) await app.put(`a${i}`, { n: i });
-      await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage }).run();
+      await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage }).run();
       const real = await listAll(s3.client, s3.bucket, `${folder}t`);
       expect(real).toHaveLength(2); // object 1 and its hour's index (checkpoint: seq 1)
 

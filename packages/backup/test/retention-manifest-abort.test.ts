@@ -62,7 +62,7 @@ async function history(server: (typeof S3_SERVERS)[number], prefix: string) {
   try {
     let lag = 3 * HOUR;
     const app = outboxApp(redis, key, 'orders', source, () => new Date(Date.now() - lag));
-    const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+    const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
     const snapshot = async (): Promise<string> => {
       const r = await snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage, stream: 'orders', job: 'a' }).run();
       if (r.status !== 'complete') throw new Error(`snapshot ${r.status}`);

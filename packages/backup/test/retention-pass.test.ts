@@ -138,7 +138,7 @@ describe.each(S3_SERVERS)('retention of a bucket one run cannot read whole, on $
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'p' };
     try {
       const app = outboxApp(redis, key, 'orders', source);
-      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
       const snapshot = snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage, stream: 'orders' });
       const ids: string[] = [];
       for (let round = 0; round < 3; round++) {

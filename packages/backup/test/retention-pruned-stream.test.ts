@@ -34,7 +34,7 @@ describe.each(S3_SERVERS)('restoreStream of a range retention pruned, on $name',
   it('is a StreamPrunedError naming the pruned range; the kept timeline still restores', async () => {
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'pruned' };
     const app = outboxApp(redis, key, 'orders', source);
-    const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+    const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
     const snapshot = snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage, stream: 'orders' });
     const verifiedSnapshot = async (): Promise<string> => {
       const r = (await snapshot.run()) as SnapshotResult;

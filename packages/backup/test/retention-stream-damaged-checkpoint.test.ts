@@ -63,7 +63,7 @@ describe.each(S3_SERVERS)('a damaged stream checkpoint, on $name', (server) => {
 
       // The sink on it: the typed error naming the key (not a TypeError), nothing written over it.
       await outboxApp(redis, key, 'orders').put('w0', { phase: 'w' });
-      const sink = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage });
+      const sink = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage });
       const error = await sink.run().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(damage.error);
       expect(error).toMatchObject({ code: damage.code, problems: [{ key: checkpointKey, message: expect.stringContaining(damage.problem) }] });

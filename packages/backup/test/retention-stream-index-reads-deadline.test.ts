@@ -33,7 +33,7 @@ describe.each(S3_SERVERS)('retention sweeping a stream of many hours, the deadli
     let lag = 0;
     try {
       const app = outboxApp(redis, key, 'orders', undefined, () => new Date(Date.now() - lag));
-      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
       for (let h = HOURS; h >= 1; h--) {
         lag = h * HOUR;
         await app.put(`e${h}`, { pad: 'x'.repeat(100) });

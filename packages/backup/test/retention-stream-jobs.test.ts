@@ -34,7 +34,7 @@ async function withHistory(server: (typeof S3_SERVERS)[number], prefix: string, 
   const storage = { client: s3.client, bucket: s3.bucket, prefix };
   try {
     const app = outboxApp(redis, key, 'orders', source);
-    const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+    const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
     const verified = async (job: string): Promise<string> => {
       const r = (await snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage, stream: 'orders', job }).run()) as SnapshotResult;
       if (r.status !== 'complete') throw new Error('snapshot did not complete');

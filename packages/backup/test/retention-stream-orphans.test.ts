@@ -44,7 +44,7 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
     const key = unique('sweep');
     const name = 'orders';
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'stream' };
-    const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
+    const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'e', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
     const events = new Set<string>();
     try {
       const app = outboxApp(redis, key, 'orders');
@@ -118,7 +118,7 @@ describe.each(S3_SERVERS)('retention sweeps stream orphans, on $name', (server) 
         return out;
       },
     };
-    const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 5 }), target: { ...storage, client: racing }, buffer: { maxBytes: 2 * 1024, maxMs: 60_000 }, maxRecords: 5 });
+    const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'e', count: 5 }), target: { ...storage, client: racing }, buffer: { maxBytes: 2 * 1024, maxMs: 60_000 }, maxRecords: 5 });
     const events = new Set<string>();
     try {
       const app = outboxApp(redis, key, 'orders');

@@ -35,7 +35,7 @@ async function scenario(server: (typeof S3_SERVERS)[number], pass: boolean): Pro
   let lag = 3 * HOUR;
   try {
     const app = outboxApp(redis, key, 'orders', source, () => new Date(Date.now() - lag));
-    const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+    const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
     const job = (name: string) => snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage, stream: 'orders', job: name });
     const complete = (r: SnapshotResult): string => {
       if (r.status !== 'complete') throw new Error(`snapshot ${r.status}`);

@@ -76,7 +76,7 @@ async function scenario(server: (typeof S3_SERVERS)[number], variant: Variant, p
   let lag = 3 * HOUR;
   try {
     const app = outboxApp(redis, key, 'orders', source, () => new Date(Date.now() - lag));
-    const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
+    const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } });
     const job = (name: string, target: S3Target = storage) => snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target, stream: 'orders', job: name });
     const complete = (r: SnapshotResult): string => {
       if (r.status !== 'complete') throw new Error(`snapshot ${r.status}`);
@@ -184,7 +184,7 @@ describe.each(S3_SERVERS)("retention of job a with a stream while job b's snapsh
     try {
       const app = outboxApp(redis, key, 'orders', source);
       for (let i = 0; i < 3; i++) await app.put(`x${i}`, { phase: 'x' });
-      await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage }).run();
+      await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage }).run();
       // The first read of the stream's checkpoint (the start mark) fails once.
       let failed = false;
       const failing = {

@@ -44,7 +44,7 @@ describe.each(S3_SERVERS)('the stream sweep meeting a delete S3 refuses mid-page
     try {
       const app = outboxApp(redis, key, 'orders');
       for (let i = 0; i < 3; i++) await app.put(`a${i}`, { n: i });
-      await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage }).run();
+      await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage }).run();
       const listed = await listAll(s3.client, s3.bucket, 'p/streams/orders/t');
       expect(listed).toHaveLength(2); // object 1 and its hour's index
       const hour = listed[0]!.slice(0, listed[0]!.lastIndexOf('/') + 1);

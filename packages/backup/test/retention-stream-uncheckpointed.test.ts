@@ -68,7 +68,7 @@ describe.each(S3_SERVERS)('retention sweeps streams that never checkpointed, on 
       // The next sink reads 50 events (10 more arrived: other buffer boundaries, another key) and
       // archives each once; its index lists only its own object.
       for (let i = 0; i < 10; i++) events.add((await app.put(`b${i}`, { n: i })).id);
-      const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
+      const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'e', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
       await job.run();
       const checkpoint = await loadStreamCheckpoint(storage as never, name);
       expect(checkpoint.seq).toBe(1);

@@ -30,7 +30,7 @@ describe.each(S3_SERVERS)('point-in-time restore with S3 failing, on $name', (se
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'p' };
     try {
       const app = outboxApp(redis, key, 'orders', db);
-      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage });
+      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage });
       const snapshot = snapshotBackup({ source: mongoSource({ db }), target: storage, stream: 'orders' });
       const ids: string[] = [];
       for (let round = 0; round < 2; round++) {

@@ -89,7 +89,7 @@ describe.each(S3_SERVERS)('stream storm ($name)', (server) => {
       expect(outcomes.filter((o) => o === 'done').length).toBeGreaterThan(0);
 
       // A last sink drains the stream.
-      const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250, leaseMs: 1500 });
+      const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'e', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250, leaseMs: 1500 });
       await whenLeaseFree(() => job.run({ requestId: 'drain' }));
 
       const check = async () => {

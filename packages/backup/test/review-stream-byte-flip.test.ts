@@ -65,7 +65,7 @@ describe.each(S3_SERVERS)('one byte changed in stream objects, hourly indexes an
     const key = unique('flipstream');
     const target = await freshDb('flipstream');
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'fs' };
-    const job = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage });
+    const job = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage });
     const restoreInto = () => restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }) });
     try {
       await clearOfHourEnd(); // its objects must fall in one hour

@@ -64,7 +64,7 @@ async function checkpointRig(server: (typeof S3_SERVERS)[number], redis: Redis, 
     target,
     storage,
     checkpointKey: 'fc/streams/orders/checkpoint.json',
-    job: () => streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage }),
+    job: () => streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage }),
     restoreInto: () => restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }) }),
     cleanup: async () => {
       await redis.del(key);
@@ -167,7 +167,7 @@ describe.each(S3_SERVERS)('an edited stream checkpoint ($name)', (server) => {
       const mark = (JSON.parse(await stream.read(checkpointKey)) as StreamCheckpoint).seq;
       // One more object, after the mark: the kept snapshot's point-in-time restore needs it.
       await outboxApp(source, key, 'orders').put('after', { phase: 'after' });
-      await streamBackup({ name: 'orders', source: redisStreamSource({ client: source, key, envelopeField: 'envelope' }), target: storage }).run();
+      await streamBackup({ name: 'orders', source: redisStreamSource({ client: source, key, envelopeField: 'e' }), target: storage }).run();
       const needed = await stream.streamObjects();
       const checkpoint = JSON.parse(await stream.read(checkpointKey)) as StreamCheckpoint;
       expect(checkpoint.seq).toBe(mark + 1);

@@ -43,6 +43,28 @@ describe('stream runs that archive nothing (Redis stream source)', () => {
     await redis.del(key);
   });
 
+  it('reports an unarchived entry deleted from a stream whose archived entries are kept (max-deleted-entry-id)', async () => {
+    const key = unique('kept');
+    const job = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key }), target: storage(), buffer: { maxBytes: 1024, maxMs: 60_000 } });
+    for (let i = 0; i < 3; i++) await redis.xadd(key, '*', 'f', `a${i}`);
+    expect(await job.run()).toMatchObject({ records: 3, timelineBroken: false });
+    // Archived entries deleted: no gap.
+    const [[archived]] = (await redis.xrange(key, '-', '+', 'COUNT', 1)) as [[string, string[]]];
+    await redis.xdel(key, archived);
+    await redis.xadd(key, '*', 'f', 'b0');
+    expect(await job.run()).toMatchObject({ records: 1, timelineBroken: false });
+    // One of two new entries deleted before it was archived: fewer removals than archived
+    // entries, but still a gap.
+    const lost = await redis.xadd(key, '*', 'f', 'c0');
+    await redis.xadd(key, '*', 'f', 'c1');
+    await redis.xdel(key, lost!);
+    expect(await job.run()).toMatchObject({ records: 1, timelineBroken: true });
+    // Reported once: the next run, with nothing new removed, goes on.
+    await redis.xadd(key, '*', 'f', 'd0');
+    expect(await job.run()).toMatchObject({ records: 1, timelineBroken: false });
+    await redis.del(key);
+  });
+
   it('names the envelope field an entry lacks, and the fields it has', async () => {
     const key = unique('no-field');
     await redis.xadd(key, '*', 'a', 'order/o1', 'e', envelope('01a24319-35e1-7149-8e56-cbe377b0662f'));

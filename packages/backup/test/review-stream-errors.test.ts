@@ -37,14 +37,14 @@ describe.each(S3_SERVERS)('stream backup failures are typed, on $name', (server)
     const down = new Redis({ port: await closedPort(), host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
     down.on('error', () => undefined);
     try {
-      const failing = streamBackup({ name: 's', source: redisStreamSource({ client: down, key, envelopeField: 'envelope' }), target: storage });
+      const failing = streamBackup({ name: 's', source: redisStreamSource({ client: down, key, envelopeField: 'e' }), target: storage });
       const error = await failing.run().catch((e: unknown) => e);
       expect(error).toMatchObject({ name: 'SourceReadError', code: 'BACKUP_SOURCE_FAILED', retryable: true });
       expect(String((error as Error).message)).not.toContain('127.0.0.1');
       // The lease was released: a run with a working source goes at once.
       const app = outboxApp(redis, key, 'orders');
       for (let i = 0; i < 5; i++) await app.put(`a${i}`, { n: i });
-      expect(await streamBackup({ name: 's', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage }).run()).toMatchObject({ records: 5, objects: 1 });
+      expect(await streamBackup({ name: 's', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage }).run()).toMatchObject({ records: 5, objects: 1 });
     } finally {
       down.disconnect();
       await redis.del(key);
@@ -68,7 +68,7 @@ describe.each(S3_SERVERS)('stream backup failures are typed, on $name', (server)
     try {
       const app = outboxApp(redis, key, 'orders');
       for (let i = 0; i < 5; i++) await app.put(`a${i}`, { n: i });
-      const source = redisStreamSource({ client: redis, key, envelopeField: 'envelope' });
+      const source = redisStreamSource({ client: redis, key, envelopeField: 'e' });
       const error = await streamBackup({ name: 's', source, target: { ...storage, client: failingPuts } }).run().catch((e: unknown) => e);
       expect(error).toMatchObject({ name: 'StorageError', code: 'BACKUP_STORAGE_FAILED', retryable: true });
       expect(String((error as Error).message)).not.toContain('AKIA-secret');

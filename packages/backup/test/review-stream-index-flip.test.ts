@@ -35,7 +35,7 @@ describe.each(S3_SERVERS)('one byte changed in an hourly index entry\'s key ($na
     const key = unique('flipidx');
     const target = await freshDb('flipidx');
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'fx' };
-    const job = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage });
+    const job = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage });
     try {
       await clearOfHourEnd(); // its objects must fall in one hour
       const app = outboxApp(redis, key, 'orders');

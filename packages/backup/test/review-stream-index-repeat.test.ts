@@ -34,7 +34,7 @@ describe.each(S3_SERVERS)('a sink killed after its index entry, on $name', (serv
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'stream' };
     const folder = `stream/streams/${name}/`;
     const events = new Set<string>();
-    const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
+    const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'e', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
     try {
       const app = outboxApp(redis, key, 'orders');
       const put = async (n: number, tag: string) => {

@@ -45,9 +45,9 @@ describe('a malformed outbox entry', () => {
     const key = `${unique('outbox')}`;
     const prefix = unique('p');
     try {
-      await redis.xadd(key, '1-1', 'envelope', JSON.stringify(envelope(1)));
-      await redis.xadd(key, '2-1', 'envelope', text);
-      const job = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: { client: s3.client, bucket: s3.bucket, prefix }, buffer: { maxBytes: 1024 * 1024, maxMs: 1 } });
+      await redis.xadd(key, '1-1', 'e', JSON.stringify(envelope(1)));
+      await redis.xadd(key, '2-1', 'e', text);
+      const job = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: { client: s3.client, bucket: s3.bucket, prefix }, buffer: { maxBytes: 1024 * 1024, maxMs: 1 } });
       for (let attempt = 0; attempt < 2; attempt++) {
         const error = await job.run().catch((e: unknown) => e);
         expect(error).toBeInstanceOf(SourceRecordInvalidError);

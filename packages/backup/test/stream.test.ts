@@ -78,7 +78,7 @@ describe.each(S3_SERVERS)('stream backup on $name', (server) => {
       expect(await checkpointSeq()).toBe(8);
       await leaseRunsOut(storage, keys.streamLease(name));
 
-      const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'envelope', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
+      const job = streamBackup({ name, source: redisStreamSource({ client: redis, key, envelopeField: 'e', count: 250 }), target: storage, buffer: { maxBytes: 64 * 1024, maxMs: 60_000 }, maxRecords: 250 });
       const result = await job.run({ requestId: 'final' });
       expect(result.timelineBroken).toBe(false);
 
@@ -112,7 +112,7 @@ describe.each(S3_SERVERS)('stream backup on $name', (server) => {
     try {
       const app = outboxApp(redis, key, 'orders');
       for (let i = 0; i < 20; i++) await app.put(`a${i}`, { n: i });
-      const job = streamBackup({ name: 'g', source: redisStreamSource({ client: redis, key, envelopeField: 'envelope' }), target: storage, onTimelineBroken: (info) => void broken.push(info) });
+      const job = streamBackup({ name: 'g', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, onTimelineBroken: (info) => void broken.push(info) });
       expect((await job.run()).timelineBroken).toBe(false);
       for (let i = 0; i < 20; i++) await app.put(`b${i}`, { n: i });
       await redis.xtrim(key, 'MAXLEN', 5); // 15 unarchived events are gone

@@ -64,6 +64,11 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
   let maxBatch = batchSize;
   const skipped = new Set<string>();
 
+  // A drill's marker (mongo-scratch.ts) that a backup made by an earlier version holds as a
+  // dataset: steadyfn's bookkeeping, never restored (counted, with a warning). Written into a
+  // drill's scratch it would replace that drill's own marker; into a database, name it a scratch.
+  const bookkeeping = (dataset: ManifestDataset): boolean => dataset.name === SCRATCH_MARKER_COLLECTION;
+
   async function collectionFor(name: string): Promise<any> {
     return (await resolveClient(options.db)).collection(rename(name));
   }
@@ -145,6 +150,10 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       // A restore merges into what is there: say which restored collections were not empty
       // (estimated count: collection metadata, no scan).
       for (const dataset of manifest.datasets) {
+        if (bookkeeping(dataset)) {
+          warnings.push(`dataset ${dataset.name} (a drill's marker an earlier version backed up) skipped: its ${dataset.count} record(s) are counted, not written`);
+          continue;
+        }
         const name = rename(dataset.name);
         if ((await db.listCollections({ name }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray()).length === 0) continue;
         const held = await (await collectionFor(dataset.name)).estimatedDocumentCount(signal ? { signal } : {});
@@ -168,12 +177,21 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       return { warnings };
     },
 
+    skips(dataset) {
+      return bookkeeping(dataset);
+    },
+
     check(_dataset, line) {
       if (!ferret) return undefined;
       return ferretdbProblem(parseDocument(line));
     },
 
     async apply(dataset, lines, signal) {
+      if (bookkeeping(dataset)) {
+        let counted = 0;
+        for await (const _line of lines) counted++;
+        return counted;
+      }
       const collection = await collectionFor(dataset.name);
       const db = await resolveClient(options.db);
       const createOptions = EJSON.parse(JSON.stringify(dataset.options ?? {}), { relaxed: false }) as Record<string, unknown>;
@@ -217,6 +235,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
     },
 
     async finish(dataset: ManifestDataset, signal?: AbortSignal) {
+      if (bookkeeping(dataset)) return;
       const collection = await collectionFor(dataset.name);
       for (const index of dataset.indexes ?? []) {
         signal?.throwIfAborted();
@@ -266,6 +285,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
     },
 
     async *readBack(dataset, signal) {
+      if (bookkeeping(dataset)) return;
       const collection = await collectionFor(dataset.name);
       for await (const doc of collection.find({}, { batchSize: 1000, ...RAW_DOCUMENTS, ...(signal ? { signal } : {}) }) as AsyncIterable<unknown>) yield toEjson(doc);
     },
@@ -279,13 +299,13 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
     async drop(manifest, signal) {
       const db = await resolveClient(options.db);
       // A collection that is not there is fine; any other failure is the drill's to report.
-      for (const dataset of manifest.datasets) await dropCollection(db, rename(dataset.name), signal);
+      for (const dataset of manifest.datasets) if (!bookkeeping(dataset)) await dropCollection(db, rename(dataset.name), signal);
       await dropCollection(db, SCRATCH_MARKER_COLLECTION, signal);
     },
 
     lock: mongoLockPlace(() => resolveClient(options.db)),
 
-    scratchCollections: (manifest) => manifest.datasets.map((d) => rename(d.name)),
+    scratchCollections: (manifest) => manifest.datasets.filter((d) => !bookkeeping(d)).map((d) => rename(d.name)),
     markScratch: async (marker) => writeScratchMarker(await resolveClient(options.db), marker),
     readScratchMarker: async () => readScratchMarker(await resolveClient(options.db)),
     clearScratch: async (marker, signal) => clearScratch(await resolveClient(options.db), marker, signal),

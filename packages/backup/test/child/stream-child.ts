@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const redis = new Redis(env.REDIS_URL!);
   const job = streamBackup({
     name: env.CHILD_STREAM!,
-    source: redisStreamSource({ client: redis, key: env.CHILD_KEY!, envelopeField: 'envelope', count: 250 }),
+    source: redisStreamSource({ client: redis, key: env.CHILD_KEY!, envelopeField: 'e', count: 250 }),
     target: { client, bucket: env.CHILD_BUCKET!, prefix: 'stream' },
     buffer: { maxBytes: 64 * 1024, maxMs: 60_000 },
     maxRecords: 250,

@@ -2,8 +2,11 @@
  * A Redis stream as a streaming source: entries read with `XRANGE` after the checkpointed id.
  * Entries hold either an outbox envelope (JSON in `envelopeField`: `@steadyfn/outbox`'s
  * `redisOutbox` writes field `e` of `outbox:{<tag>}:events`) or arbitrary fields (archived as events). Entries trimmed or deleted before they were archived
- * are a gap: `XINFO STREAM`'s `entries-added` − `length` (Redis ≥ 7.0) counts removals, and
- * more removals than archived entries since the stream backup started means some were lost.
+ * are a gap, checked with `XINFO STREAM` (Redis ≥ 7.0) after each read: a `max-deleted-entry-id`
+ * past the last archived id, new since the previous read and not one just read, is an entry
+ * deleted before it was archived; trims (which do not move `max-deleted-entry-id`) are counted:
+ * `entries-added` − `length` counts removals, and more removals than archived entries since the
+ * stream backup started means some were lost.
  */
 import { checkKnownKeys, intOption, invalidOption, stringOption, keysOf } from '@steadyfn/handler/internal';
 import type { RedisLike } from '../../sources/redis.js';
@@ -44,6 +47,8 @@ interface RedisStreamState {
   outbox?: unknown;
   /** Entries removed from the stream when we started, and entries archived since. */
   counter?: { removedBase: number; archived: number };
+  /** `XINFO STREAM`'s `max-deleted-entry-id` at the previous read, padded (Redis ≥ 7.0). */
+  deleted?: string;
 }
 
 function fieldsOf(flat: string[]): Record<string, string> {
@@ -62,6 +67,23 @@ function envelopeOf(fields: Record<string, string>, field: string, position: str
     );
   }
   return parseEnvelopeText(fields[field], position);
+}
+
+/** `XRANGE` and `XINFO STREAM` in one `MULTI`; the info is null where `XINFO STREAM` fails (no stream yet). */
+async function readAtOnce(client: RedisLike, key: string, start: string, limit: number): Promise<[Array<[string, string[]]>, unknown[] | null]> {
+  const pipeline = client.pipeline();
+  pipeline.call('MULTI');
+  pipeline.call('XRANGE', key, start, '+', 'COUNT', limit);
+  pipeline.call('XINFO', 'STREAM', key);
+  pipeline.call('EXEC');
+  const replies = await pipeline.exec();
+  const failed = replies?.find(([error]) => error !== null)?.[0];
+  if (failed) throw failed;
+  const results = replies?.[3]?.[1];
+  if (!Array.isArray(results)) throw new Error(`the read of stream ${key} was not executed`);
+  const [entries, info] = results as [unknown, unknown];
+  if (entries instanceof Error) throw entries;
+  return [entries as Array<[string, string[]]>, Array.isArray(info) ? info : null];
 }
 
 /**
@@ -83,21 +105,32 @@ export function redisStreamSource(options: RedisStreamSourceOptions): StreamSour
     async pull(from, max, _signal): Promise<PulledBatch> {
       const client = await resolveClient(options.client);
       const previous = (from.state as RedisStreamState | undefined) ?? {};
-      // Entries removed (trimmed or deleted) = entries ever added − length. More removed since
-      // we started than we archived means some were removed before we saw them: a gap.
-      const info = (await client.call('XINFO', 'STREAM', key).catch(() => null)) as unknown[] | null;
-      const fields = info ? fieldsOf(info.map((v) => (Array.isArray(v) ? '' : String(v)))) : {};
-      const removed = fields['entries-added'] !== undefined && fields.length !== undefined ? Number(fields['entries-added']) - Number(fields.length) : undefined;
-      let counter = previous.counter ?? (removed === undefined ? undefined : { removedBase: removed, archived: 0 });
-      let gap: string | undefined;
-      if (counter && removed !== undefined && removed - counter.removedBase > counter.archived) {
-        gap = `stream ${key} lost ${removed - counter.removedBase - counter.archived} entries before they were archived (trimmed or deleted)`;
-        counter = { removedBase: removed - counter.archived, archived: counter.archived };
-      }
       const start = from.position === null ? '-' : `(${unpadStreamId(from.position)}`;
       const limit = Math.min(max, count);
-      const entries = (await client.call('XRANGE', key, start, '+', 'COUNT', limit)) as Array<[string, string[]]>;
+      // One transaction: the entries and the stream's counters at the same moment, so an entry
+      // is either among those read or removed before the read (never removed in between).
+      const [entries, info] = await readAtOnce(client, key, start, limit);
       const drained = entries.length < limit;
+      const fields = info ? fieldsOf(info.map((v) => (Array.isArray(v) ? '' : String(v)))) : {};
+      const gaps: string[] = [];
+      // Deleted (XDEL): the latest deleted id past the last archived one, not seen at the previous
+      // read and not among the entries just read, was deleted before it was archived. The first
+      // read only takes the base (removals before the backup started are not its gap).
+      const maxDeleted = fields['max-deleted-entry-id'] ? padStreamId(fields['max-deleted-entry-id']) : undefined;
+      if (
+        maxDeleted !== undefined && previous.deleted !== undefined && maxDeleted > previous.deleted &&
+        (from.position === null || maxDeleted > from.position) && !entries.some(([id]) => padStreamId(id) === maxDeleted)
+      ) {
+        gaps.push(`stream ${key} lost entries before they were archived (deleted: entry ${unpadStreamId(maxDeleted)} is past the last archived ${from.position === null ? 'none' : unpadStreamId(from.position)})`);
+      }
+      // Removed (trimmed or deleted) = entries ever added − length. More removed since we started
+      // than we archived means some were removed before we saw them: a gap.
+      const removed = fields['entries-added'] !== undefined && fields.length !== undefined ? Number(fields['entries-added']) - Number(fields.length) : undefined;
+      let counter = previous.counter ?? (removed === undefined ? undefined : { removedBase: removed, archived: 0 });
+      if (counter && removed !== undefined && removed - counter.removedBase > counter.archived) {
+        if (gaps.length === 0) gaps.push(`stream ${key} lost ${removed - counter.removedBase - counter.archived} entries before they were archived (trimmed or deleted)`);
+        counter = { removedBase: removed - counter.archived, archived: counter.archived };
+      }
       if (counter) counter = { ...counter, archived: counter.archived + entries.length };
       let batch: PulledBatch;
       if (envelopeField) {
@@ -112,8 +145,9 @@ export function redisStreamSource(options: RedisStreamSourceOptions): StreamSour
           drained,
         };
       }
-      const state: RedisStreamState = { ...(batch.state === undefined ? {} : { outbox: batch.state }), ...(counter ? { counter } : {}) };
-      const gaps = [gap, batch.gap].filter((g): g is string => g !== undefined);
+      const deleted = maxDeleted ?? previous.deleted;
+      const state: RedisStreamState = { ...(batch.state === undefined ? {} : { outbox: batch.state }), ...(counter ? { counter } : {}), ...(deleted === undefined ? {} : { deleted }) };
+      if (batch.gap !== undefined) gaps.push(batch.gap);
       return { records: batch.records, drained, state, ...(gaps.length > 0 ? { gap: gaps.join('; ') } : {}) };
     },
   };
