@@ -4,9 +4,9 @@
  */
 import type { Context, Principal, Trigger } from '@steadyfn/handler';
 import { jsonExactNumbers, nodeCrypto } from '@steadyfn/handler/internal';
+import { parseItem, parseList, type List } from 'structured-headers';
 import { IdempotencyInputUnhashableError, IdempotencyKeyAmbiguousError, IdempotencyKeyInvalidError, IdempotencyScopeInvalidError } from './errors.js';
 import { canonicalHash, canonicalText, sha256 } from './fingerprint.js';
-import { scanParameters } from './sf-parameters.js';
 
 /** The request header a client sends its key in (lower case, as the handler normalises headers). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -59,10 +59,11 @@ export type HeaderParse = { ok: true; key: string } | { ok: false; reason: strin
 /**
  * The IETF draft sends the key as a structured-field Item whose value is a String
  * (`"8e03…"`); Stripe and most clients send it bare. Both are accepted; anything else is a
- * typed 400. Parameters after a quoted key (`"8e03…";v=1`, RFC 9651 §3.1.2) are parsed by the
- * RFC grammar and ignored: the key is the string alone, and malformed parameters are a 400. A
- * bare key is taken whole, `;` included (it is no structured field). A comma outside a
- * quoted key separates two keys (RFC 9110 §5.3 joins repeated headers with `, `): ambiguous.
+ * typed 400. A value that starts with `"` is parsed as an RFC 9651 structured field by the
+ * `structured-headers` package: its parameters (`"8e03…";v=1`, §3.1.2) are ignored — the key
+ * is the string alone — and a malformed one is a 400. A bare key is taken whole, `;` included
+ * (it is no structured field). A comma outside a quoted key separates two keys (RFC 9110 §5.3
+ * joins repeated headers with `, `): ambiguous.
  *
  * @example
  * parseIdempotencyKeyHeader('"8e03978e"'); // { ok: true, key: '8e03978e' }
@@ -75,33 +76,9 @@ export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
   if (value.length > MAX_HEADER_LENGTH) return { ok: false, reason: 'Too long' };
   let key = '';
   if (value.startsWith('"')) {
-    let i = 1;
-    let closed = false;
-    for (; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      if (c === 0x5c) {
-        const next = value[i + 1];
-        if (next !== '"' && next !== '\\') return { ok: false, reason: 'Bad escape in quoted key' };
-        key += next;
-        i++;
-      } else if (c === 0x22) {
-        closed = true;
-        break;
-      } else if (c < 0x20 || c > 0x7e) {
-        return { ok: false, reason: 'Not printable ASCII' };
-      } else {
-        key += value[i];
-      }
-    }
-    if (!closed) return { ok: false, reason: 'Unterminated quoted key' };
-    // The draft's key is an Item: its parameters (`"k";p=1`) are read by the RFC grammar and
-    // ignored, as a recipient ignores parameters it does not know; they are not part of the key.
-    const params = scanParameters(value, i + 1);
-    if (!params.ok) return params;
-    if (params.end !== value.length) {
-      if (value.slice(params.end).trimStart().startsWith(',')) return { ok: false, reason: 'More than one key', ambiguous: true };
-      return { ok: false, reason: 'Text after the quoted key' };
-    }
+    const quoted = structuredKey(value);
+    if (!quoted.ok) return quoted;
+    key = quoted.key;
   } else {
     for (let i = 0; i < value.length; i++) {
       const c = value.charCodeAt(i);
@@ -113,6 +90,39 @@ export function parseIdempotencyKeyHeader(raw: string): HeaderParse {
   if (key.length === 0) return { ok: false, reason: 'Empty' };
   if (key.length > MAX_KEY_LENGTH) return { ok: false, reason: 'Too long' };
   return { ok: true, key };
+}
+
+/**
+ * A field value that starts with `"`, read as the draft's Item: parsed as a List so a second
+ * key after a comma is seen as one (ambiguous); its one member must be a String, whose
+ * parameters are ignored. A value that is no List but begins with a whole Item and a comma is
+ * a quoted key joined with a key that is no structured field (`"k1", 8e03-…`): ambiguous too.
+ * Reasons are fixed texts: the parser's messages can quote the value.
+ */
+function structuredKey(value: string): HeaderParse {
+  let members: List;
+  try {
+    members = parseList(value);
+  } catch {
+    return startsWithItemAndComma(value) ? { ok: false, reason: 'More than one key', ambiguous: true } : { ok: false, reason: 'Not a structured-field String' };
+  }
+  if (members.length !== 1) return { ok: false, reason: 'More than one key', ambiguous: true };
+  const bare = members[0]![0];
+  if (typeof bare !== 'string') return { ok: false, reason: 'Not a structured-field String' };
+  return { ok: true, key: bare };
+}
+
+/** Whether some text before a comma in `value` is a whole structured-field Item (parameters included). */
+function startsWithItemAndComma(value: string): boolean {
+  for (let comma = value.indexOf(','); comma >= 0; comma = value.indexOf(',', comma + 1)) {
+    try {
+      parseItem(value.slice(0, comma).replace(/[ \t]+$/, ''));
+      return true;
+    } catch {
+      // Not an Item yet: the comma may sit inside a quoted parameter.
+    }
+  }
+  return false;
 }
 
 /** RFC 9110 §9.2.1 safe methods: they change nothing, so there is nothing to do only once. */
