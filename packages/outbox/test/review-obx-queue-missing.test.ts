@@ -11,7 +11,8 @@
  * why"): a queue deleted after the sender read its attributes (a warm function), access revoked,
  * throttling past the retries — SQS refused the round's `SendMessageBatch` calls and the relay
  * logged nothing but `failed: n` in the invocation's `outbox` record. It now warns once per
- * round with the count and the codes.
+ * flush, and once per sweep over all its chunks (not once per chunk: an outage fails every chunk
+ * alike), with the count and the codes.
  */
 import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
@@ -88,7 +89,7 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
   it('a queue deleted after the sender read its attributes: the round warns with the count and SQS\'s code', async () => {
     const queue = await createQueue(sqs);
     const store = redisOutbox({ client: redis.client, prefix: `${redis.prefix}${name}:gone:outbox:` });
-    const orders = outbox({ events, store, relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url, retry: { retries: 0 } }), lease: redis.lease } });
+    const orders = outbox({ events, store, relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url, retry: { retries: 0 } }), lease: redis.lease, sweep: { graceMs: 0 } } });
     const lines: Array<Record<string, unknown>> = [];
     const pay = handler({ use: [orders], logLevel: 'info', logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }, async (input: unknown, ctx) => {
       const { id } = input as { id: string };
@@ -101,9 +102,18 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
     await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url }));
     await pay.invoke({ id: 'o-4' }, { deliveryId: `g2-${name}` });
     expect(lines.filter((l) => l.level === 'warn')).toEqual([
-      expect.objectContaining({ msg: 'outbox relay: SQS did not take some events; they stay pending for the next flush or sweep', store: 'redis', failed: 2, codes: 'NonExistentQueue' }),
+      expect.objectContaining({ msg: 'outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', store: 'redis', failed: 2, codes: 'NonExistentQueue' }),
     ]);
     expect(lines.find((l) => l.msg === 'outbox')).toMatchObject({ sent: 2 });
     expect(lines.findLast((l) => l.msg === 'outbox')).toMatchObject({ sent: 0, failed: 2, quarantined: 0 });
+
+    // Three more aggregates left pending; a sweep relays the four in four chunks (one per
+    // aggregate at the default parallelism) and says it once, for all of them.
+    for (const id of ['o-5', 'o-6', 'o-7']) await pay.invoke({ id }, { deliveryId: `g-${id}-${name}` });
+    const { ctx, warnings } = relayContext();
+    expect((await orders.sweep(ctx)).metrics).toMatchObject({ sent: 0, failed: 8, quarantined: 0 });
+    expect(warnings).toEqual([
+      { msg: 'outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', fields: { store: 'redis', failed: 8, codes: 'NonExistentQueue' } },
+    ]);
   });
 });

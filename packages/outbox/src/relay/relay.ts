@@ -72,6 +72,18 @@ export interface RelayRunOptions {
    * logs it; the calls after it start nothing.
    */
   misconfigured?: { seen: boolean } | undefined;
+  /**
+   * Shared by the `relayAggregates` calls of one run (a sweep's chunks): the events SQS gave a
+   * verdict against or never got, tallied so the run says so once (`warnUnsent`), not once per
+   * round or chunk — an outage fails them all alike. Without it, each call tallies and warns for itself.
+   */
+  unsent?: UnsentTally | undefined;
+}
+
+/** Events of a run that were not sent, and their distinct codes (SQS's own or the sender's). */
+export interface UnsentTally {
+  failed: number;
+  codes: Set<string>;
 }
 
 export interface RelayDeps {
@@ -187,24 +199,29 @@ async function quarantine(deps: RelayDeps, ref: AggregateRef, lease: HeldLease, 
  * one that fails every message unjudged: SQS gave no verdict, so the attempt must end as
  * finished-but-unjudged, not stay "unfinished" like a crash.
  */
-async function sendAll(deps: RelayDeps, working: ReadonlyArray<Working>, options: RelayRunOptions): Promise<SendReport> {
+async function sendAll(deps: RelayDeps, working: ReadonlyArray<Working>, options: RelayRunOptions): Promise<{ report: SendReport; threw: boolean }> {
   const messages = working.flatMap((w) => w.events.map(toMessage));
   try {
-    return await deps.sender.send(messages, { signal: options.signal });
+    return { report: await deps.sender.send(messages, { signal: options.signal }), threw: false };
   } catch (error) {
     deps.log?.warn('outbox relay send failed without a verdict; the events stay pending', { store: deps.store.kind, ...describeCause(error) });
-    return { sent: [], failed: messages.map((m) => ({ id: m.id, code: 'SendFailed', senderFault: false, retryable: true, judged: false })), batches: 0, fill: { entries: 0, bytes: 0 }, retries: 0 };
+    const failed = messages.map((m) => ({ id: m.id, code: 'SendFailed', senderFault: false, retryable: true, judged: false }));
+    return { report: { sent: [], failed, batches: 0, fill: { entries: 0, bytes: 0 }, retries: 0 }, threw: true };
   }
 }
 
 /** Sends one round for the working aggregates and settles them in one batch. Returns those whose every event was accepted. */
 async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, options: RelayRunOptions): Promise<Working[]> {
-  const report = await sendAll(deps, working, options);
+  const { report, threw } = await sendAll(deps, working, options);
   deps.metrics.addReport(report);
   const accepted = new Set<string>();
   for (const s of report.sent) accepted.add(s.id);
   const failures = new Map(report.failed.map((f) => [f.id, f]));
-  if (report.failed.length > 0) warnFailed(deps, report);
+  // A sender that threw was warned about above, with its cause: not counted again as unsent.
+  if (!threw && options.unsent) {
+    options.unsent.failed += report.failed.length;
+    for (const f of report.failed) options.unsent.codes.add(f.code);
+  }
   // Per aggregate in one pass: accepted (to mark), refused, and of those the ones SQS never judged.
   const items: SettleItem[] = working.map((w) => {
     const item = { ref: w.ref, lease: w.lease, sent: [] as StoredEvent[], refused: [] as StoredEvent[], unjudged: [] as StoredEvent[] };
@@ -260,14 +277,16 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
 }
 
 /**
- * Says why SQS did not take some of a round's events — once per round, with their count and
- * the distinct codes (SQS's own, `NonExistentQueue`, `AccessDenied`, `ThrottlingException`…, or
- * the sender's `OUTBOX_SQS_…`): without it an operator saw only `failed` in the `outbox` record.
- * Codes are names, never values.
+ * Says, once per run (a flush, or a sweep over all its chunks), that some events were not sent:
+ * their count and distinct codes — SQS's own (`NonExistentQueue`, `AccessDenied`,
+ * `ThrottlingException`…), the sender's (`OUTBOX_SQS_…`), or why no verdict came (`Aborted`,
+ * `ECONNREFUSED`). Without it an operator saw only `failed` in the `outbox` record. Codes are
+ * names, never values; at most 10.
  */
-function warnFailed(deps: RelayDeps, report: SendReport): void {
-  const codes = [...new Set(report.failed.map((f) => f.code))].slice(0, 10).join(',');
-  deps.log?.warn('outbox relay: SQS did not take some events; they stay pending for the next flush or sweep', { store: deps.store.kind, failed: report.failed.length, codes });
+export function warnUnsent(log: Logger | undefined, store: string, tally: UnsentTally): void {
+  if (tally.failed === 0) return;
+  const codes = [...tally.codes].slice(0, 10).join(',');
+  log?.warn('outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', { store, failed: tally.failed, codes });
 }
 
 /**
@@ -300,8 +319,19 @@ async function release(deps: RelayDeps, leases: ReadonlyArray<HeldLease>, option
  * releases. Never throws for a store or queue failure: what is not marked stays pending for
  * the next flush or sweep.
  */
-export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<void> {
-  if (options.misconfigured?.seen) return;
+export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, run: RelayRunOptions): Promise<void> {
+  if (run.misconfigured?.seen) return;
+  // A call of its own (a flush) tallies what was not sent and says it once at its end; a
+  // sweep's chunks share the sweep's tally, said once by the sweep.
+  const options: RelayRunOptions = run.unsent ? run : { ...run, unsent: { failed: 0, codes: new Set() } };
+  try {
+    await relayRounds(deps, refs, options);
+  } finally {
+    if (!run.unsent) warnUnsent(deps.log, deps.store.kind, options.unsent!);
+  }
+}
+
+async function relayRounds(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<void> {
   await settleKept(deps, options);
   if (refs.length > 0 && !(await queueReadable(deps, options))) return;
   let active: ReadonlyArray<AggregateRef> = refs;

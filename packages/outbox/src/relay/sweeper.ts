@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConfigurationError, describeCause, OutboxUnavailableError } from '../errors.js';
-import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
+import { relayAggregates, warnUnsent, type RelayDeps, type RelayRunOptions } from './relay.js';
 import type { AggregateRef } from './types.js';
 
 /** How one sweep behaves. */
@@ -66,7 +66,8 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
   const size = Math.max(1, Math.min(options.chunk, Math.ceil(refs.length / parallel)));
   let next = 0;
   // A misconfiguration fails every chunk alike: said once, and the chunks after it are not begun.
-  const shared: RelayRunOptions = { ...run, misconfigured: run.misconfigured ?? { seen: false } };
+  // Events not sent (an outage fails every chunk alike too): tallied over the chunks, said once.
+  const shared: RelayRunOptions = { ...run, misconfigured: run.misconfigured ?? { seen: false }, unsent: run.unsent ?? { failed: 0, codes: new Set() } };
   const worker = async (): Promise<void> => {
     while (next < refs.length) {
       if (shared.misconfigured!.seen || run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
@@ -75,7 +76,11 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
       await relayAggregates(deps, chunk, shared);
     }
   };
-  await Promise.all(Array.from({ length: parallel }, worker));
+  try {
+    await Promise.all(Array.from({ length: parallel }, worker));
+  } finally {
+    if (!run.unsent) warnUnsent(deps.log, deps.store.kind, shared.unsent!);
+  }
   let cleaned = 0;
   if (deps.store.cleanup && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
     cleaned = await cleanup(deps, run, options).catch((error: unknown) => {
