@@ -12,7 +12,8 @@
  * throttling past the retries — SQS refused the round's `SendMessageBatch` calls and the relay
  * logged nothing but `failed: n` in the invocation's `outbox` record. It now warns once per
  * flush, and once per sweep over all its chunks (not once per chunk: an outage fails every chunk
- * alike), with the count and the codes.
+ * alike), with the count and the codes. "The queue cannot be read" is said once per sweep too, and
+ * the chunks after it are not begun (every chunk would ask the same queue).
  */
 import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
@@ -53,13 +54,16 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
     expect(failure).toMatchObject({ code: 'OUTBOX_SQS_QUEUE_ATTRIBUTES', retryable: false, sqsCode: 'NonExistentQueue', logFields: { sqsCode: 'NonExistentQueue' } });
   });
 
-  it("the relay's warning names SQS's code, and nothing is quarantined", async () => {
+  it("the relay's warning names SQS's code, once per sweep over all its chunks, and nothing is quarantined", async () => {
     const store = redisOutbox({ client: redis.client, prefix: `${redis.prefix}${name}:outbox:` });
-    const write = handler({ use: [outbox({ events, store })], logSink: () => undefined }, async (_input, ctx) => {
-      ctx.outbox.call('HSET', `${redis.prefix}${name}:order:{o-1}`, 'status', 'paid');
-      ctx.outbox.add({ type: 'OrderPaid', aggregateId: 'o-1', payload: {} });
+    const write = handler({ use: [outbox({ events, store })], logSink: () => undefined }, async (input: unknown, ctx) => {
+      const { id } = input as { id: string };
+      ctx.outbox.call('HSET', `${redis.prefix}${name}:order:{${id}}`, 'status', 'paid');
+      ctx.outbox.add({ type: 'OrderPaid', aggregateId: id, payload: {} });
     });
-    await write.invoke({}, { deliveryId: `w-${name}` });
+    // Four aggregates pending: four chunks at the default parallelism, each of which would have
+    // found the queue unreadable and said so.
+    for (const id of ['o-1', 'o-1b', 'o-1c', 'o-1d']) await write.invoke({ id }, { deliveryId: `w-${id}-${name}` });
     const orders = outbox({ events, store, relay: { sender: sqsSender({ client: sqs, queueUrl: missingUrl }), lease: redis.lease, sweep: { graceMs: 0 } } });
     const { ctx, warnings } = relayContext();
     expect((await orders.sweep(ctx)).metrics).toMatchObject({ sent: 0, quarantined: 0 });

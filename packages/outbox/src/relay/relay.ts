@@ -73,6 +73,12 @@ export interface RelayRunOptions {
    */
   misconfigured?: { seen: boolean } | undefined;
   /**
+   * Shared by the `relayAggregates` calls of one run (a sweep's chunks): set by the first that
+   * finds the queue unreadable, which alone warns; the calls after it start nothing (every
+   * chunk would ask the same queue, and an outage fails them all alike).
+   */
+  queueUnreadable?: { seen: boolean } | undefined;
+  /**
    * Shared by the `relayAggregates` calls of one run (a sweep's chunks): the events SQS gave a
    * verdict against or never got, tallied so the run says so once (`warnUnsent`), not once per
    * round or chunk — an outage fails them all alike. Without it, each call tallies and warns for itself.
@@ -300,6 +306,8 @@ async function queueReadable(deps: RelayDeps, options: RelayRunOptions): Promise
     await deps.sender.maxMessageBytes?.(options.signal ? { signal: options.signal } : {});
     return true;
   } catch (error) {
+    if (options.queueUnreadable?.seen) return false;
+    if (options.queueUnreadable) options.queueUnreadable.seen = true;
     deps.log?.warn('outbox relay stopped: the queue cannot be read; pending events stay for the next flush or sweep', { store: deps.store.kind, ...describeCause(error) });
     return false;
   }
@@ -333,7 +341,7 @@ export async function relayAggregates(deps: RelayDeps, refs: ReadonlyArray<Aggre
 
 async function relayRounds(deps: RelayDeps, refs: ReadonlyArray<AggregateRef>, options: RelayRunOptions): Promise<void> {
   await settleKept(deps, options);
-  if (refs.length > 0 && !(await queueReadable(deps, options))) return;
+  if (refs.length > 0 && (options.queueUnreadable?.seen || !(await queueReadable(deps, options)))) return;
   let active: ReadonlyArray<AggregateRef> = refs;
   for (let round = 0; active.length > 0 && round < 1000; round++) {
     if (options.signal?.aborted || options.remainingMs() < options.reserveMs) break;

@@ -67,10 +67,16 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
   let next = 0;
   // A misconfiguration fails every chunk alike: said once, and the chunks after it are not begun.
   // Events not sent (an outage fails every chunk alike too): tallied over the chunks, said once.
-  const shared: RelayRunOptions = { ...run, misconfigured: run.misconfigured ?? { seen: false }, unsent: run.unsent ?? { failed: 0, codes: new Set() } };
+  // A queue that cannot be read likewise: said once, the chunks after it not begun.
+  const shared: RelayRunOptions = {
+    ...run,
+    misconfigured: run.misconfigured ?? { seen: false },
+    queueUnreadable: run.queueUnreadable ?? { seen: false },
+    unsent: run.unsent ?? { failed: 0, codes: new Set() },
+  };
   const worker = async (): Promise<void> => {
     while (next < refs.length) {
-      if (shared.misconfigured!.seen || run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
+      if (shared.misconfigured!.seen || shared.queueUnreadable!.seen || run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
       const chunk = refs.slice(next, next + size);
       next += size;
       await relayAggregates(deps, chunk, shared);
