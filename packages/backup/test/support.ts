@@ -163,13 +163,17 @@ export async function verifiedBackups(job: SnapshotJob, storage: S3Target, count
 
 // ------------------------------------------------------------------ leases of dead runners
 
-/** Retries `work` while it is refused with `LeaseHeldError` (a dead runner's lease lasting), up to ~15 s. */
+/**
+ * Retries `work` every 500 ms while it is refused with `LeaseHeldError` (a dead runner's lease
+ * lasting), for up to 60 s: bounded by time, generously, not by a count of attempts.
+ */
 export async function whenLeaseFree<T>(work: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
+  const until = Date.now() + 60_000;
+  for (;;) {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof LeaseHeldError) || attempt > 30) throw error;
+      if (!(error instanceof LeaseHeldError) || Date.now() > until) throw error;
       await new Promise((r) => setTimeout(r, 500));
     }
   }
