@@ -14,7 +14,7 @@ import { EJSON } from 'bson';
 import { LeaseHeldError, StorageError, mongoSource, mongoTarget, restore, snapshotBackup, type SnapshotCheckpoint } from '../src/index.js';
 import { bundleChild } from '../../../test/support/bundle.js';
 import { runChild } from './run-child.js';
-import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, noise, openUploads, readJson, S3_SERVERS, whenLeaseFree } from './support.js';
 
 // Test documents with _ids of any type.
 type Doc = { _id: any; [field: string]: any };
@@ -92,14 +92,7 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
       for (const number of [known + 1, known + 8]) {
         await (s3.client as S3Client).send(new UploadPartCommand({ Bucket: s3.bucket, Key: current.key, UploadId: current.uploadId, PartNumber: number, Body: Buffer.alloc(5 * MIB, 7) }));
       }
-      let resumed: Awaited<ReturnType<typeof job.run>> | undefined;
-      for (let attempt = 0; attempt < 20 && !resumed; attempt++) {
-        resumed = await job.run({ requestId: 'next' }).catch(async (error: unknown) => {
-          if (!(error instanceof LeaseHeldError)) throw error;
-          await new Promise((r) => setTimeout(r, 500));
-          return undefined;
-        });
-      }
+      const resumed = await whenLeaseFree(() => job.run({ requestId: 'next' }));
       expect(resumed).toMatchObject({ status: 'complete', backupId: checkpoint.backupId, resumed: true, records: DOCS });
       expect((resumed as { strayParts: number }).strayParts).toBeGreaterThanOrEqual(2);
       await restore({ backup: { storage, id: checkpoint.backupId }, target: mongoTarget({ db: target }) });

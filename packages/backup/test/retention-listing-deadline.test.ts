@@ -5,8 +5,9 @@
  * position saved (`retention/streams-cursor.json`): the next run continues after the last key
  * handled, and a run that reaches the end removes the cursor, so the one after starts over. A
  * listing that cannot be judged in part (`backups/`: the policy needs every backup) deletes
- * nothing when cut. The deadline is a clock that moves ten seconds per page of the listing
- * under test, so where a run stops is exact.
+ * nothing when cut. The deadline is a clock that moves 100 seconds per page of the listing
+ * under test (the reserve: 30 s), so where a run stops is exact: the real time of a page (twice
+ * it is kept back too) matters only past 25 s, however slow the machine.
  */
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,12 +75,12 @@ describe.each(S3_SERVERS)('retention listings under a deadline, on $name', (serv
       const orphans = made.filter((k) => /\/000000000001_/.test(k));
 
       const counting = countingLists(s3.client, `${folder}t`);
-      const options = { storage: { ...storage, client: counting.client }, now: later, reserveMs: 3_000, orphanBatchSize: 1_000_000 };
-      // 28 s left, 10 s per page of the stream, 3 s kept back: pages 1 and 2 are swept whole; page 3
-      // is listed (8 s left) but the read of its first hour's index (asked like a page) would end
+      const options = { storage: { ...storage, client: counting.client }, now: later, reserveMs: 30_000, orphanBatchSize: 1_000_000 };
+      // 280 s left, 100 s per page of the stream, 30 s kept back: pages 1 and 2 are swept whole; page 3
+      // is listed (80 s left) but the read of its first hour's index (asked like a page) would end
       // past the reserve, so the run stops there, before judging that hour (its orphans are not
       // counted in `left`); page 4 is never asked for.
-      const first = await applyRetention(options, { remainingMs: () => 28_000 - 10_000 * counting.seen.length });
+      const first = await applyRetention(options, { remainingMs: () => 280_000 - 100_000 * counting.seen.length });
       expect(counting.seen).toHaveLength(3);
       expect(first.stoppedBy).toBe('deadline');
       const cut = made[1_999]!; // the last key of page 2: the first orphan of page 3 is made[2_000]
@@ -99,7 +100,7 @@ describe.each(S3_SERVERS)('retention listings under a deadline, on $name', (serv
       expect(none).toMatchObject({ stoppedBy: 'deadline', left: { listings: ['retention/backups-pass/all/', 'backups/'] }, streamOrphans: { objects: 0, streamsLeft: 1 } });
 
       // The next run starts after the cursor: pages 3 and 4 (the last 1,500 and the real hour).
-      const second = await applyRetention(options, { remainingMs: () => 28_000 - 10_000 * counting.seen.length });
+      const second = await applyRetention(options, { remainingMs: () => 280_000 - 100_000 * counting.seen.length });
       expect(counting.seen).toHaveLength(2);
       expect(counting.seen[0]).toBe(cut);
       expect(second.stoppedBy).toBeUndefined();
@@ -133,8 +134,8 @@ describe.each(S3_SERVERS)('retention listings under a deadline, on $name', (serv
       // 1,100 more ids without a manifest (recent: within the grace), so backups/ takes two pages.
       await putAll(s3.client, s3.bucket, Array.from({ length: 1_100 }, (_, i) => `ids/backups/zz-${String(i).padStart(5, '0')}/part`));
       const counting = countingLists(s3.client, 'ids/backups/');
-      const options = { storage: { ...storage, client: counting.client }, keepLast: 1, reserveMs: 3_000 };
-      const cut = await applyRetention(options, { remainingMs: () => 13_000 - 10_000 * counting.seen.length });
+      const options = { storage: { ...storage, client: counting.client }, keepLast: 1, reserveMs: 30_000 };
+      const cut = await applyRetention(options, { remainingMs: () => 130_000 - 100_000 * counting.seen.length });
       expect(counting.seen).toHaveLength(1);
       expect(cut).toMatchObject({ stoppedBy: 'deadline', deleted: [], kept: [], left: { listings: ['backups/'] } });
       expect(await listAll(s3.client, s3.bucket, `ids/backups/${ids[0]}/`)).toHaveLength(3);

@@ -35,7 +35,9 @@ describe.each(S3_SERVERS)('retention sweeps streams that never checkpointed, on 
     try {
       const app = outboxApp(redis, key, 'orders');
       for (let i = 0; i < 40; i++) events.add((await app.put(`a${i % 7}`, { n: i, pad: 'x'.repeat(200) })).id);
-      const sink = await pausedSink(server, s3.bucket, name, key, { pauseAfter });
+      // Its lease (6 s, renewed every 2 s) must not run out while this test judges it alive: a
+      // 1.5 s one left a busy machine 1 s for a late renewal before retention could take it.
+      const sink = await pausedSink(server, s3.bucket, name, key, { pauseAfter, leaseMs: 6_000 });
       const written = (await listAll(s3.client, s3.bucket, folder)).filter((k) => !k.endsWith('lease.json'));
       expect(written.filter((k) => k.endsWith('.ndjson.gz'))).toHaveLength(1);
       expect(written.filter((k) => k.endsWith('index.json'))).toHaveLength(pauseAfter === 'index' ? 1 : 0);

@@ -163,13 +163,17 @@ export async function verifiedBackups(job: SnapshotJob, storage: S3Target, count
 
 // ------------------------------------------------------------------ leases of dead runners
 
-/** Retries `work` while it is refused with `LeaseHeldError` (a dead runner's lease lasting), up to ~15 s. */
+/**
+ * Retries `work` every 500 ms while it is refused with `LeaseHeldError` (a dead runner's lease
+ * lasting), for up to 60 s: bounded by time, generously, not by a count of attempts.
+ */
 export async function whenLeaseFree<T>(work: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
+  const until = Date.now() + 60_000;
+  for (;;) {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof LeaseHeldError) || attempt > 30) throw error;
+      if (!(error instanceof LeaseHeldError) || Date.now() > until) throw error;
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -191,14 +195,16 @@ export async function leaseRunsOut(storage: { client: S3Client; bucket: string; 
  * Starts `test/child/stream-child.ts` (bundled once per call) as a sink of stream `name`
  * reading the Redis stream `key` under prefix `stream`, and resolves once it has paused after
  * its `killAt`-th object (or, with `pauseAfter: 'index'`, that object's hourly index) —
- * alive, its lease renewed. `kill()` SIGKILLs it and resolves when it is gone.
+ * alive, its lease renewed. `kill()` SIGKILLs it and resolves when it is gone. `leaseMs`
+ * (default 1500) is the sink's lease: a test that needs the paused sink judged alive takes a
+ * longer one, so a renewal late on a busy machine cannot let the lease run out meanwhile.
  */
-export async function pausedSink(server: (typeof S3_SERVERS)[number], bucket: string, name: string, key: string, options: { killAt?: number; pauseAfter?: 'object' | 'index' } = {}): Promise<{ kill(): Promise<void> }> {
+export async function pausedSink(server: (typeof S3_SERVERS)[number], bucket: string, name: string, key: string, options: { killAt?: number; pauseAfter?: 'object' | 'index'; leaseMs?: number } = {}): Promise<{ kill(): Promise<void> }> {
   const { spawn } = await import('node:child_process');
   const { rmSync } = await import('node:fs');
   const { bundleChild } = await import('../../../test/support/bundle.js');
   const { file, dir } = bundleChild(new URL('./child/stream-child.ts', import.meta.url).href);
-  const env = { ...process.env, CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: bucket, CHILD_STREAM: name, CHILD_KEY: key, KILL_AT: String(options.killAt ?? 1), PAUSE_AFTER: options.pauseAfter ?? 'object' };
+  const env = { ...process.env, CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: bucket, CHILD_STREAM: name, CHILD_KEY: key, KILL_AT: String(options.killAt ?? 1), PAUSE_AFTER: options.pauseAfter ?? 'object', CHILD_LEASE_MS: String(options.leaseMs ?? 1500) };
   const child = spawn(process.execPath, [file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   try {

@@ -5,6 +5,7 @@
  * kill lands between an object and its checkpoint however slow the machine is. The lease
  * keeps being renewed meanwhile, as a live sink's would. With `PAUSE_AFTER=index` it stops
  * after the `KILL_AT`-th object's hourly index instead (listed, not yet checkpointed).
+ * `CHILD_LEASE_MS` sets the stream's `leaseMs` (default 1500; renewed every third of it).
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     target: { client, bucket: env.CHILD_BUCKET!, prefix: 'stream' },
     buffer: { maxBytes: 64 * 1024, maxMs: 60_000 },
     maxRecords: 250,
-    leaseMs: 1500,
+    leaseMs: Number(env.CHILD_LEASE_MS ?? 1500),
   });
   await job.run({ requestId: `child-${process.pid}` });
   process.stdout.write('done\n');
