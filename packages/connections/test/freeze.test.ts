@@ -29,8 +29,10 @@ let child: ChildProcessWithoutNullStreams;
 let answers: Answer[];
 let waiting: Array<(a: Answer) => void>;
 
-// The idle threshold of the child; a freeze in these tests lasts longer than this.
-const IDLE_MS = 200;
+// The idle threshold of the child; a freeze in these tests lasts longer than this. Between two
+// invocations that are not frozen the child must idle less than this to be `reused`: with 200 ms
+// a child or test worker descheduled that long on a loaded machine was `revalidated` instead.
+const IDLE_MS = 2_000;
 
 beforeAll(async () => {
   server = await startRedis();
@@ -106,7 +108,7 @@ async function pingCalls(): Promise<number> {
 async function freeze(whileFrozen: () => Promise<void>): Promise<void> {
   child.kill('SIGSTOP');
   await whileFrozen();
-  await sleep(IDLE_MS * 2);
+  await sleep(IDLE_MS + 1_000);
   child.kill('SIGCONT');
 }
 

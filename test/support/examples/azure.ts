@@ -4,7 +4,7 @@
  * `@azure/functions-core` module and invokes them with `@azure/functions` objects.
  */
 import { fileURLToPath } from 'node:url';
-import { startChild, type Child } from './processes.js';
+import { startChild, waitForMatch, type Child } from './processes.js';
 
 export interface AzureApp extends Child {
   functions(): Promise<Array<{ name: string; bindings: Record<string, any> }>>;
@@ -16,14 +16,13 @@ const worker = fileURLToPath(new URL('./azure-worker.mjs', import.meta.url));
 /** Loads `entry` (the app's main) with `appDir`'s node_modules, as the worker does. */
 export async function startAzureApp(appDir: string, entry: string, env: NodeJS.ProcessEnv): Promise<AzureApp> {
   const child = startChild([worker, entry, appDir], appDir, env);
-  let port: number | undefined;
-  for (let i = 0; i < 200 && port === undefined; i++) {
-    port = Number(/AZURE_WORKER_LISTENING (\d+)/.exec(child.output())?.[1]) || undefined;
-    if (port === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (port === undefined) {
+  let port: string | undefined;
+  try {
+    // Loading the app can take long on a loaded machine: waited for up to START_MS, not 200 polls.
+    port = (await waitForMatch(/AZURE_WORKER_LISTENING (\d+)/, child))[1];
+  } catch (error) {
     await child.stop();
-    throw new Error(`the app did not load: ${child.output().slice(-3000)}`);
+    throw new Error(`the app did not load: ${(error as Error).message}`);
   }
   const base = `http://127.0.0.1:${port}`;
   return {

@@ -4,7 +4,7 @@
  * example's installed dependencies, one process per function.
  */
 import { join } from 'node:path';
-import { freePort, startChild, waitForOutput, type Child } from './processes.js';
+import { freePort, START_MS, startChild, waitForOutput, type Child } from './processes.js';
 
 export interface CloudFunction extends Child {
   url: string;
@@ -13,7 +13,10 @@ export interface CloudFunction extends Child {
 /**
  * Serves `target` from `source` (a folder with package.json `main`); the framework comes from
  * `frameworkFrom`'s node_modules. Ready when the framework prints the URL it listens on (it does
- * so only after its own bind); a port taken by another process meanwhile is retried on another.
+ * so only after its own bind); a process that exited first (a port taken by another process
+ * meanwhile) is started again on another port. One that is only slow to load is waited for (up to
+ * START_MS), never restarted: on a loaded machine loading took over 20 s, and each restart began
+ * the loading again.
  */
 export async function startCloudFunction(source: string, target: string, env: NodeJS.ProcessEnv, frameworkFrom = source): Promise<CloudFunction> {
   const cli = join(frameworkFrom, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
@@ -21,12 +24,14 @@ export async function startCloudFunction(source: string, target: string, env: No
     const port = await freePort();
     // NODE_ENV other than production: the framework prints "URL: http://localhost:<port>/" once it listens.
     const child = startChild([cli, `--target=${target}`, `--source=${source}`, `--port=${port}`], source, { ...env, NODE_ENV: 'test', FUNCTION_TARGET: target, K_SERVICE: target, CLOUD_RUN_TIMEOUT_SECONDS: '120' });
+    let exited = false;
+    void child.exited.then(() => (exited = true));
     try {
-      await waitForOutput(`URL: http://localhost:${port}/`, child);
+      await waitForOutput(`URL: http://localhost:${port}/`, child, START_MS);
       return { ...child, url: `http://127.0.0.1:${port}/` };
     } catch (error) {
       await child.stop();
-      if (attempt >= 3) throw error;
+      if (!exited || attempt >= 3) throw error;
     }
   }
 }

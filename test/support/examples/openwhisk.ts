@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { controllerParams } from '../../../packages/handler/test/fixtures/openwhisk/controller.js';
 import { root } from '../consumer.js';
-import { startChild, type Child } from './processes.js';
+import { startChild, waitForMatch, type Child } from './processes.js';
 
 export interface ActionContainer extends Child {
   /** `/run` with the activation's parameters; the action's result (the proxy's HTTP status must be 200). */
@@ -31,12 +31,14 @@ export async function startAction(code: string, main: string, actionName: string
   // A container sees the invoker's environment, not this test runner's.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('__OW_') && !k.startsWith('STEADYFN_') && !k.startsWith('AWS_') && !k.endsWith('_URL')));
   const child = startChild([join(image, 'action-proxy.cjs')], image, { ...env, STEADYFN_LOG_LEVEL: 'warn' });
-  let port: number | undefined;
-  for (let i = 0; i < 200 && port === undefined; i++) {
-    port = Number(/ACTION_PROXY_LISTENING (\d+)/.exec(child.output())?.[1]) || undefined;
-    if (port === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+  let port: string | undefined;
+  try {
+    // Up to START_MS (it was 200 polls), and no longer than the proxy lives.
+    port = (await waitForMatch(/ACTION_PROXY_LISTENING (\d+)/, child))[1];
+  } catch (error) {
+    await child.stop();
+    throw new Error(`the action container did not start: ${(error as Error).message}`);
   }
-  if (port === undefined) throw new Error(`the action container did not start: ${child.output()}`);
   const url = `http://127.0.0.1:${port}`;
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

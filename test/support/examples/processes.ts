@@ -25,20 +25,33 @@ export function startChild(args: string[], cwd: string, env: NodeJS.ProcessEnv):
 }
 
 /**
+ * How long a provider's runtime may take to load an app and print its listening line. Generous:
+ * on a loaded machine, with a test starting 5 to 15 of them at once, loading took over 20 s; a
+ * process that exits is reported at once, so only a hung one waits this long.
+ */
+export const START_MS = 120_000;
+
+/**
  * Waits until the child prints `line` (a server's own "listening on <port>" line), or throws with
  * its output when it exits or `timeoutMs` passes. Polling the port instead would also succeed when
  * another process took it between `freePort()` and the child's bind: requests would then reach
  * that process (on a loaded machine, another test's server).
  */
-export async function waitForOutput(line: string, child: Child & { exited: Promise<number | null> }, timeoutMs = 20_000): Promise<void> {
+export async function waitForOutput(line: string, child: Child & { exited: Promise<number | null> }, timeoutMs = START_MS): Promise<void> {
+  await waitForMatch(new RegExp(line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), child, timeoutMs);
+}
+
+/** As {@link waitForOutput}, for a line only a pattern names (a port the child chose): the match. */
+export async function waitForMatch(pattern: RegExp, child: Child & { exited: Promise<number | null> }, timeoutMs = START_MS): Promise<RegExpExecArray> {
   let exited = false;
   void child.exited.then(() => (exited = true));
   const until = Date.now() + timeoutMs;
   while (Date.now() < until && !exited) {
-    if (child.output().includes(line)) return;
+    const match = pattern.exec(child.output());
+    if (match) return match;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`no "${line}" from the process (${exited ? 'it exited' : 'timed out'}): ${child.output().slice(-3000)}`);
+  throw new Error(`no ${pattern} from the process (${exited ? 'it exited' : 'timed out'}): ${child.output().slice(-3000)}`);
 }
 
 export { freePort };
