@@ -42,7 +42,9 @@ describe.each(S3_SERVERS)('stream storm ($name)', (server) => {
     const events = new Set<string>();
     const target = await freshDb('stormstream');
     const { file, dir } = bundleChild(new URL('./child/stream-child.ts', import.meta.url).href);
-    const env = { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_STREAM: name, CHILD_KEY: key, KILL_AT: '1000000' };
+    const env = { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_STREAM: name, CHILD_KEY: key, KILL_AT: '1000000', CHILD_LEASE_MS: '6000' };
+    // Racers hold a 6 s lease (renewed every 2 s): a renewal late by a second on a busy machine
+    // must not hand a live racer's stream to another (its next write fenced, not a refusal).
     let writing = true;
     try {
       const app = outboxApp(redis, key, 'orders');

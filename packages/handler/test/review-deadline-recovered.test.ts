@@ -31,9 +31,11 @@ async function lateWorkAfter(onError: Plugin['onError'], expected: { resolves: u
     late = gate.then(() => currentContext()?.requestId);
     await late;
   });
-  const answer = slow.invoke(null, { requestId: 'slow', deadline: Date.now() + 20 });
+  // 300 ms: time enough for the function to start on a slow machine (it must, or nothing is proven).
+  const answer = slow.invoke(null, { requestId: 'slow', deadline: Date.now() + 300 });
   if ('resolves' in expected) await expect(answer).resolves.toEqual(expected.resolves);
   else await expect(answer).rejects.toMatchObject({ code: expected.code });
+  expect(late, 'the cut-off function started').toBeDefined();
   const quick = handler({ logSink: silent }, async () => {
     release();
     await late;
@@ -88,8 +90,9 @@ describe('an onError that handles DEADLINE_EXCEEDED', () => {
       }),
     ).use(toMiddy(fallback, { logSink: silent, deadlineMarginMs: 40 }));
     const event = { ...(JSON.parse(readFileSync(new URL('./fixtures/aws/apigw-v2-post.json', import.meta.url), 'utf8')) as object), isBase64Encoded: false, body: '{}' };
-    const context = { awsRequestId: 'slow', functionName: 'f', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:f', memoryLimitInMB: '128', logGroupName: 'g', logStreamName: 's', getRemainingTimeInMillis: () => 60, callbackWaitsForEmptyEventLoop: true };
+    const context = { awsRequestId: 'slow', functionName: 'f', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:f', memoryLimitInMB: '128', logGroupName: 'g', logStreamName: 's', getRemainingTimeInMillis: () => 340, callbackWaitsForEmptyEventLoop: true };
     await expect(slow(event, context as never)).resolves.toMatchObject({ statusCode: 200, body: 'fallback' });
+    expect(late, 'the cut-off function started').toBeDefined();
     const quick = handler({ logSink: silent }, async () => {
       release();
       await late;
