@@ -110,7 +110,7 @@ describe.concurrent.each([
     } finally {
       await action.stop();
     }
-  }, 60_000);
+  }, 180_000);
 });
 
 it('examples/openwhisk/index.js takes on a web action exactly the configuration manifest.yaml binds', () => {
@@ -146,5 +146,5 @@ describe.concurrent.each([
       await action.stop();
       await services.dispose();
     }
-  }, 120_000);
+  }, 240_000);
 });

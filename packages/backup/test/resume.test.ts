@@ -79,10 +79,11 @@ describe.each(S3_SERVERS)('resume and exclusion on $name', (server) => {
     const { file, dir } = bundleChild(new URL('./child/snapshot-child.ts', import.meta.url).href);
     try {
       // Parts 1-3 are in S3; the checkpoint knows some of them.
-      const { output, killed, errors } = await runChild(file, { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName, SLOW_PART_MS: '400', CHILD_LEASE_MS: '5000' }, /part 3\n/);
+      const { output, killed, errors } = await runChild(file, { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_DB: source.databaseName, SLOW_PART_MS: '400', CHILD_LEASE_MS: '10000' }, /part 3\n/);
       expect({ killed, errors }).toEqual({ killed: true, errors: [] });
       expect(output).not.toMatch(/done/);
-      // The dead runner's lease (5 s) is still held: a new runner is refused until it expires.
+      // The dead runner's lease (10 s, renewed every third: at least 6.6 s left at the kill) is still
+      // held: a new runner is refused until it expires.
       const job = snapshotBackup({ source: mongoSource({ db: source, batchSize: 250 }), target: storage, ...common });
       await expect(job.run({ requestId: 'too-early' })).rejects.toBeInstanceOf(LeaseHeldError);
       const checkpoint = (await readJson<SnapshotCheckpoint>(s3.client, s3.bucket, 'killed/jobs/snapshot/checkpoint.json'))!;

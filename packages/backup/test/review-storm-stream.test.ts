@@ -82,11 +82,16 @@ describe.each(S3_SERVERS)('stream storm ($name)', (server) => {
         // It is killed as soon as it paused: a paused sink renews its lease, so keeping it alive
         // until the racers end would refuse every racer attempt (on a slow machine it can win the
         // lease before any racer finished once).
+        // Refused while a racer holds the stream, it tries again (for up to 60 s) until it paused:
+        // the scenario must happen, not merely may.
         (async () => {
           await new Promise((r) => setTimeout(r, 3000));
-          const sink = await pausedSink(server, s3.bucket, name, key, { killAt: 1, pauseAfter: 'index' }).catch((e: Error) => e);
-          if (!(sink instanceof Error)) await sink.kill();
-          return sink;
+          for (const until = Date.now() + 60_000; ; ) {
+            const sink = await pausedSink(server, s3.bucket, name, key, { killAt: 1, pauseAfter: 'index' }).catch((e: Error) => e);
+            if (!(sink instanceof Error)) return sink.kill();
+            if (!/LeaseHeldError/.test(sink.message) || Date.now() > until) throw sink;
+            await new Promise((r) => setTimeout(r, 300));
+          }
         })(),
       ]);
       writing = false;

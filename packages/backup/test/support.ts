@@ -207,6 +207,8 @@ export async function pausedSink(server: (typeof S3_SERVERS)[number], bucket: st
   const env = { ...process.env, CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: bucket, CHILD_STREAM: name, CHILD_KEY: key, KILL_AT: String(options.killAt ?? 1), PAUSE_AFTER: options.pauseAfter ?? 'object', CHILD_LEASE_MS: String(options.leaseMs ?? 1500) };
   const child = spawn(process.execPath, [file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => void (errors += chunk.toString()));
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';
@@ -214,7 +216,8 @@ export async function pausedSink(server: (typeof S3_SERVERS)[number], bucket: st
         out += chunk.toString();
         if (out.includes('waiting\n')) resolve();
       });
-      child.on('exit', () => reject(new Error(`the sink exited before it paused: ${out}`)));
+      // Its stderr says why (`child failed: LeaseHeldError BACKUP_LEASE_HELD` when another holds the stream).
+      child.on('exit', () => reject(new Error(`the sink exited before it paused: ${out} ${errors.split('\n').filter((l) => l.startsWith('child failed')).join(' ')}`)));
     });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });

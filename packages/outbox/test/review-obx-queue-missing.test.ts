@@ -73,6 +73,27 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
         fields: { store: 'redis', cause: 'SqsQueueAttributesError', causeCode: 'OUTBOX_SQS_QUEUE_ATTRIBUTES', sqsCode: 'NonExistentQueue' },
       },
     ]);
+
+    // One chunk of one aggregate after another (parallel 1, chunk 1): the chunks after the first are not begun, so the
+    // queue is asked once, not once per chunk.
+    const counted = await sqsClient(name);
+    let asked = 0;
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetQueueAttributesCommand') asked++;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    try {
+      const serial = outbox({ events, store, relay: { sender: sqsSender({ client: counted, queueUrl: missingUrl }), lease: redis.lease, sweep: { graceMs: 0, parallel: 1, chunk: 1 } } });
+      const second = relayContext();
+      expect((await serial.sweep(second.ctx)).metrics).toMatchObject({ sent: 0, quarantined: 0 });
+      expect(second.warnings.map((w) => w.msg)).toEqual(['outbox relay stopped: the queue cannot be read; pending events stay for the next flush or sweep']);
+      expect(asked, 'GetQueueAttributes calls').toBe(1);
+    } finally {
+      counted.destroy();
+    }
   });
 
   it("the watchdog's failure carries SQS's code, on the error and on the handler's failure line", async () => {

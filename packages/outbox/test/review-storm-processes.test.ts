@@ -9,7 +9,7 @@
  * accepted and they left the store, and only then lets its relay mark (the late mark must be
  * fenced). Every relaying process's SQS client fails 5 % of its calls (throttling) and refuses
  * 15 % of the entries one by one (retryable). On Redis the store is this test's own `redis-server` (`appendfsync always`),
- * SIGKILLed and started again mid-storm. Redis, Redis Cluster and the embedded outbox on
+ * SIGKILLed and started again mid-storm, once the staller has reported (sweepers still racing). Redis, Redis Cluster and the embedded outbox on
  * FerretDB; FIFO and standard queues on moto and fauxqs.
  *
  * Checked once everything is drained, from the stores, the queue and a log of every

@@ -30,8 +30,10 @@ export async function startCloudFunction(source: string, target: string, env: No
       await waitForOutput(`URL: http://localhost:${port}/`, child, START_MS);
       return { ...child, url: `http://127.0.0.1:${port}/` };
     } catch (error) {
+      // Judged before stop(): once stopped, every child has exited.
+      const died = exited;
       await child.stop();
-      if (!exited || attempt >= 3) throw error;
+      if (!died || attempt >= 3) throw error;
     }
   }
 }

@@ -74,8 +74,9 @@ export interface RelayRunOptions {
   misconfigured?: { seen: boolean } | undefined;
   /**
    * Shared by the `relayAggregates` calls of one run (a sweep's chunks): set by the first that
-   * finds the queue unreadable, which alone warns; the calls after it start nothing (every
-   * chunk would ask the same queue, and an outage fails them all alike).
+   * finds the queue unreadable, which alone warns; the calls after it begin no attempt (they
+   * still settle what an earlier run kept) — every chunk would ask the same queue, and an
+   * outage fails them all alike.
    */
   queueUnreadable?: { seen: boolean } | undefined;
   /**
