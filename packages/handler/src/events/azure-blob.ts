@@ -1,8 +1,9 @@
 /**
  * The Azure Blob Storage trigger (`app.storageBlob`): the host hands over the blob's content
  * and, in trigger metadata, `blobTrigger` (`container/name`), `uri` and `properties`. It fires
- * for new and changed blobs, so `op` is `created`. `ctx.deliveryId` is `container/name@etag`:
- * the host keeps a receipt per blob ETag and runs a blob again only when it changed.
+ * for new and changed blobs, so `op` is `created`. `ctx.deliveryId` is `container/name@<version>`:
+ * the host keeps a receipt per blob ETag and runs a blob again only when it changed, so the id
+ * names the version — the ETag, or what stands in for it when the host sends none (see `versionOf`).
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import type { StorageObject, StorageTrigger } from '../types.js';
@@ -10,6 +11,25 @@ import { malformed, opt, sizeOf, type EventItem } from './item.js';
 
 export function isBlobTriggerMetadata(meta: Rec): boolean {
   return typeof meta.blobTrigger === 'string';
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * The blob version the delivery id names. The ETag when the host sends it as text (Storage
+ * extension 4.x: `"0x8D…"`). Extension 5.x sends `BlobProperties` (Azure.Storage.Blobs) as
+ * Json.NET serialises it: its `ETag`, an `Azure.ETag` struct with no public member, arrives as
+ * `{}`. Then the version id (blob versioning on), else the last-modified time (to the second)
+ * with the content MD5 the service keeps (`contentHash`; 4.x `contentMD5`) — both change when
+ * the blob is written again, and stay the same when the host runs one version again.
+ */
+function versionOf(props: Rec, etag: string | undefined): string {
+  if (etag !== undefined) return etag;
+  const versionId = text(props.versionId);
+  if (versionId !== undefined) return versionId;
+  const modified = text(props.lastModified) ?? '';
+  const hash = text(props.contentHash) ?? text(props.contentMD5);
+  return hash === undefined ? modified : `${modified}/${hash}`;
 }
 
 export function blobTriggerItem(content: unknown, meta: Rec): EventItem {
@@ -45,5 +65,5 @@ export function blobTriggerItem(content: unknown, meta: Rec): EventItem {
     batchIndex: 0,
     batchSize: 1,
   };
-  return { trigger, deliveryId: `${path}@${etag ?? ''}`, payload: () => ({ ...object }) };
+  return { trigger, deliveryId: `${path}@${versionOf(props, etag)}`, payload: () => ({ ...object }) };
 }
