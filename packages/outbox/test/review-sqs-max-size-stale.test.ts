@@ -17,9 +17,10 @@
  * way (checked here on every run): moto refuses the whole `SendMessageBatch` call
  * (`InvalidParameterValue`) where SQS and fauxqs refuse the oversized entry alone (its `Failed`
  * list, `SenderFault`, `InvalidParameterValue`); moto counts body characters, without
- * attributes (ASCII bodies here, so characters are bytes).
+ * attributes (ASCII bodies here, so characters are bytes). Both also let a deleted queue's name
+ * be reused at once (SQS makes you wait 60 s), which the recreated case uses.
  */
-import { GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsSender, type SqsSender } from '../src/index.js';
 import { createBucket, createQueue, deleteQueue, receiveAll, s3Client, sqsClient, sqsServers } from './sqs-servers.js';
@@ -148,6 +149,21 @@ describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a wa
     expect(report.sent.map((s) => s.id)).toEqual(['r1', 'r2']);
     expect(asked).toBe(2);
     expect((await receiveAll(sqs, url, 3)).map((m) => m.Body!.split(':')[0]).sort()).toEqual(['r1', 'r2', 'warm']);
+  });
+
+  it('recreated: the queue deleted and created again under its name with a smaller limit', async () => {
+    const url = await queue(4_096);
+    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-re/` }, retry: { retries: 0 } });
+    asked = 0;
+    await warm(sender);
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+    // Same name, same URL (SQS itself makes you wait 60 s before reusing a name; both servers do not).
+    const again = await sqs.send(new CreateQueueCommand({ QueueName: url.slice(url.lastIndexOf('/') + 1), Attributes: { MaximumMessageSize: '1024' } }));
+    expect(again.QueueUrl).toBe(url);
+    const report = await sender.send([{ id: 'a1', body: body(3_000, 'a1') }]);
+    expect(report.failed).toEqual([]);
+    expect(report.sent).toMatchObject([{ id: 'a1', claimCheck: { key: `${name}-re/a1` } }]);
+    expect(asked).toBe(2);
   });
 
   it('lowered, and the attributes cannot be read again: the refused message stays pending (no sender fault), not quarantined', async () => {
