@@ -138,6 +138,18 @@ describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a wa
     expect(asked).toBe(3);
   });
 
+  it('lowered under concurrent sends (the parallel rounds of a sweep): one re-read between them', async () => {
+    const url = await queue(4_096);
+    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-par/` }, retry: { retries: 0 } });
+    asked = 0;
+    await warm(sender);
+    await setMax(url, 1_024);
+    const reports = await Promise.all(['p', 'q', 'r'].map((k) => sender.send([{ id: `${k}1`, groupKey: k, body: body(3_000, `${k}1`) }])));
+    expect(reports.flatMap((r) => r.failed)).toEqual([]);
+    expect(reports.flatMap((r) => r.sent.map((s) => s.claimCheck?.key))).toEqual([`${name}-par/p1`, `${name}-par/q1`, `${name}-par/r1`]);
+    expect(asked, 'the first send, then one re-read shared by the three').toBe(2);
+  });
+
   it('raised: a message the cached limit refused is sent once the limit is re-read', async () => {
     const url = await queue(1_024);
     const sender = sqsSender({ client: sqs, queueUrl: url, retry: { retries: 0 } });
