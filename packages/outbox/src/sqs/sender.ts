@@ -302,6 +302,7 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
       blocked,
       counters,
     );
+    if (report.failed.length === firstFailure) return [];
     // Ids are unique past the duplicates (which are never sent again): the first occurrence's place.
     const indexOf = new Map<string, number>();
     messages.forEach((m, i) => (indexOf.has(m.id) ? undefined : indexOf.set(m.id, i)));
