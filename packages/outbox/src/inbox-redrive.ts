@@ -1,7 +1,7 @@
 /**
  * The inbox's view of its queue's redrive policy: how many receives a message gets before SQS
  * moves it to the dead-letter queue (`RedrivePolicy.maxReceiveCount`, read with
- * `GetQueueAttributes` once and cached, as `sqsSender` reads `MaximumMessageSize`). A message
+ * `GetQueueAttributes` once and cached, as `sqsSender` caches `MaximumMessageSize`). A message
  * carries no trace of it, so the inbox can only learn it from the queue: `inbox({ queue })`.
  * (SQS developer guide, "Using dead-letter queues": a message is moved once its receive count
  * exceeds `maxReceiveCount`, so its last delivery is receive number `maxReceiveCount`.)

@@ -15,6 +15,7 @@ import { packBatches } from './pack.js';
 import { messageGroupId } from './ids.js';
 import { prepareMessage, type Prepared } from './prepare.js';
 import { queueUrlOption } from './queue-url.js';
+import { mayBeStaleLimit, toResend, type FirstPassFailure } from './stale-limit.js';
 import { messageBytes } from './size.js';
 import type { FailedEntry, OutboundMessage, SendOptions, SendReport } from './types.js';
 
@@ -30,7 +31,16 @@ export interface SqsSenderOptions {
   /**
    * Largest message the queue takes, in bytes as SQS counts them (body + attributes). `'auto'`
    * reads the queue's `MaximumMessageSize` with `GetQueueAttributes` on the first `send()` and
-   * caches it for the life of the sender (one call per cold start when created at module scope).
+   * caches it (one call per cold start when created at module scope). The cached value is read
+   * again only when a `send()` meets a size refusal it may explain — the queue's limit changed
+   * while the instance was warm (SetQueueAttributes, or the queue recreated): SQS refused a
+   * message larger than 1 KiB for its size (`InvalidParameterValue`, `BatchRequestTooLong`), or
+   * the sender found one larger than the cached limit. Then, at most once per `send()`, the limit
+   * is re-read and kept, and if it changed, the refused messages (and those of their groups held
+   * behind them) are sent again against it: claim-checked when it is lower, sent as they are when
+   * higher. Only a message still too large under the fresh limit fails as the sender fault it is
+   * (`OUTBOX_SQS_MESSAGE_TOO_LARGE`); when the re-read fails, the refused messages fail as no
+   * sender fault (`judged: false`), so the relay keeps them pending. A number is never re-read.
    * @default 'auto'
    */
   maxMessageBytes?: number | 'auto';
@@ -87,7 +97,7 @@ export interface SqsSender {
   send(messages: ReadonlyArray<OutboundMessage>, options?: SendOptions): Promise<SendReport>;
   /** Whether the queue is FIFO, as the sender treats it. */
   readonly fifo: boolean;
-  /** The queue's message size limit in bytes (reads it when `'auto'` and not read yet). */
+  /** The queue's message size limit in bytes as the sender holds it (reads it when `'auto'` and not read yet; see `SqsSenderOptions.maxMessageBytes` for when it is read again). */
   maxMessageBytes(options?: SendOptions): Promise<number>;
 }
 
@@ -152,6 +162,13 @@ function validateOptions(options: SqsSenderOptions) {
 function groupOf(message: OutboundMessage, fifo: boolean): string | undefined {
   if (typeof message.groupKey !== 'string' || message.groupKey === '') return undefined;
   return fifo ? messageGroupId(message.groupKey) : message.groupKey;
+}
+
+/** Sums for `SendReport.fill`, over every pass of one `send()`. */
+interface Counters {
+  entries: number;
+  bytes: number;
+  limitBytes: number;
 }
 
 interface ClaimRun {
@@ -239,11 +256,23 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     return queueMax;
   };
 
-  const send = async (messages: ReadonlyArray<OutboundMessage>, sendOptions: SendOptions = {}): Promise<SendReport> => {
-    checkInput(messages);
-    const { signal } = sendOptions;
-    const maxMessageBytes = await readMax(signal);
-    const report: SendReport = { sent: [], failed: [], batches: 0, bytes: 0, fill: { entries: 0, bytes: 0 }, retries: 0, splits: 0 };
+  /**
+   * Re-reads the limit after a refusal the cached one may explain. Concurrent sends that used
+   * the same cached value share one `GetQueueAttributes`; a fixed `maxMessageBytes` is never re-read.
+   */
+  const rereadMax = (used: Promise<number>, signal?: AbortSignal): Promise<number> | undefined => {
+    if (typeof options.maxMessageBytes === 'number') return undefined;
+    if (queueMax === used) queueMax = undefined;
+    return readMax(signal);
+  };
+
+  /**
+   * One pass over `messages` against `maxMessageBytes`: prepares, claim-checks, packs and
+   * delivers them, recording every outcome in `report`. Returns this pass's failures with the
+   * input position, group and whether a stale limit could explain each.
+   */
+  const pass = async (messages: ReadonlyArray<OutboundMessage>, maxMessageBytes: number, signal: AbortSignal | undefined, report: SendReport, counters: Counters): Promise<FirstPassFailure[]> => {
+    const firstFailure = report.failed.length;
     const claimThresholdBytes = claimCheck === undefined ? undefined : Math.min(claimCheck.thresholdBytes ?? maxMessageBytes, maxMessageBytes);
     const ctx = { fifo: o.fifo, maxMessageBytes, claimThresholdBytes, invalidCharacters: o.invalidCharacters };
 
@@ -266,7 +295,6 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
 
     const sendable = ready;
     const batches = packBatches(sendable, { maxEntries: MAX_BATCH_ENTRIES, maxBytes: batchBytes.value, onePerGroup: options.onePerGroupPerBatch ?? o.fifo });
-    const counters = { entries: 0, bytes: 0, limitBytes: 0 };
     await deliverBatches(
       batches.map((b) => b.map((i) => sendable[i]!)),
       { client: o.client, queueUrl: o.queueUrl, fifo: o.fifo, retry: o.retry, limit: calls, signal, batchBytes },
@@ -274,8 +302,64 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
       blocked,
       counters,
     );
+    if (report.failed.length === firstFailure) return [];
+    // Ids are unique past the duplicates (which are never sent again): the first occurrence's place.
+    const indexOf = new Map<string, number>();
+    messages.forEach((m, i) => (indexOf.has(m.id) ? undefined : indexOf.set(m.id, i)));
+    const bytesOf = new Map(sendable.map((p) => [p.id, p.bytes]));
+    return report.failed.slice(firstFailure).map((failure) => {
+      const index = indexOf.get(failure.id)!;
+      return { failure, index, group: groupOf(messages[index]!, o.fifo), suspect: mayBeStaleLimit(failure, bytesOf.get(failure.id)) };
+    });
+  };
+
+  const send = async (messages: ReadonlyArray<OutboundMessage>, sendOptions: SendOptions = {}): Promise<SendReport> => {
+    checkInput(messages);
+    const { signal } = sendOptions;
+    const cached = readMax(signal);
+    const maxMessageBytes = await cached;
+    const report: SendReport = { sent: [], failed: [], batches: 0, bytes: 0, fill: { entries: 0, bytes: 0 }, retries: 0, splits: 0 };
+    const counters: Counters = { entries: 0, bytes: 0, limitBytes: 0 };
+    const failures = await pass(messages, maxMessageBytes, signal, report, counters);
+    // A size refusal the cached limit may explain: re-read it, at most once per send().
+    if (failures.some((f) => f.suspect) && signal?.aborted !== true) await resendUnderFreshLimit(messages, failures, maxMessageBytes, cached, signal, report, counters);
     if (report.batches > 0) report.fill = { entries: counters.entries / (report.batches * MAX_BATCH_ENTRIES), bytes: counters.bytes / counters.limitBytes };
     return report;
+  };
+
+  /**
+   * Re-reads the queue's limit; when it changed, sends again (one more pass, against the fresh
+   * limit) the messages a size refusal held back, replacing their failures in `report`. When
+   * the limit cannot be read, those failures are no longer the sender's fault: nothing judged
+   * them under the queue's real limit, so they stay pending instead of being quarantined.
+   */
+  const resendUnderFreshLimit = async (messages: ReadonlyArray<OutboundMessage>, failures: FirstPassFailure[], used: number, cached: Promise<number>, signal: AbortSignal | undefined, report: SendReport, counters: Counters): Promise<void> => {
+    const again = rereadMax(cached, signal);
+    if (again === undefined) return;
+    let fresh: number;
+    try {
+      fresh = await again;
+    } catch (error) {
+      const code = error instanceof SqsQueueAttributesError ? error.sqsCode : 'Unknown';
+      const retryable = error instanceof SqsQueueAttributesError ? error.retryable : true;
+      for (const f of failures) {
+        if (!f.suspect) continue;
+        Object.assign(f.failure, { senderFault: false, retryable, judged: false, message: `refused for its size under the cached MaximumMessageSize, and the queue's attributes could not be read again (${code})` });
+      }
+      return;
+    }
+    if (fresh === used) return;
+    const resend = toResend(failures);
+    if (resend.length === 0) return;
+    const dropped = new Set(resend.map((f) => f.failure));
+    report.failed.splice(0, report.failed.length, ...report.failed.filter((f) => !dropped.has(f)));
+    await pass(
+      resend.map((f) => messages[f.index]!),
+      fresh,
+      signal,
+      report,
+      counters,
+    );
   };
 
   return { send, fifo: o.fifo, maxMessageBytes: (opts = {}) => readMax(opts.signal) };

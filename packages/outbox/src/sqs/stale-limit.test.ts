@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { SendFailureCode } from './errors.js';
+import { mayBeStaleLimit, toResend, type FirstPassFailure } from './stale-limit.js';
+
+const failure = (index: number, code: string, group?: string, suspect = false): FirstPassFailure => ({
+  failure: { id: `m${index}`, code, senderFault: code !== SendFailureCode.groupBlocked, retryable: false, judged: true },
+  index,
+  group,
+  suspect,
+});
+
+describe('stale-limit', () => {
+  it('a size refusal is a suspect only above the smallest queue limit; other sender faults never', () => {
+    const refused = { id: 'a', code: 'AWS.SimpleQueueService.InvalidParameterValue', senderFault: true, retryable: false, judged: true };
+    expect(mayBeStaleLimit(refused, 1_025)).toBe(true);
+    expect(mayBeStaleLimit(refused, 1_024)).toBe(false);
+    expect(mayBeStaleLimit({ ...refused, senderFault: false }, 5_000)).toBe(false);
+    expect(mayBeStaleLimit({ ...refused, code: 'InvalidMessageContents' }, 5_000)).toBe(false);
+    expect(mayBeStaleLimit({ ...refused, code: SendFailureCode.tooLarge }, undefined)).toBe(true);
+  });
+
+  it('resends suspects and what waited behind them in their group, in input order; not past another failure of the group', () => {
+    const resend = toResend([
+      failure(4, SendFailureCode.groupBlocked, 'a'),
+      failure(1, 'InvalidParameterValue', 'a', true),
+      failure(2, 'InternalError', 'b'),
+      failure(3, 'InvalidParameterValue', 'b', true),
+      failure(5, SendFailureCode.groupBlocked, 'b'),
+      failure(6, SendFailureCode.duplicateId, 'c'),
+      failure(7, SendFailureCode.tooLarge, undefined, true),
+    ]);
+    expect(resend.map((f) => f.index)).toEqual([1, 4, 7]);
+  });
+});

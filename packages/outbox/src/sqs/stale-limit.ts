@@ -1,0 +1,61 @@
+/**
+ * A size refusal a stale `MaximumMessageSize` could explain. The sender reads the queue's limit
+ * once and caches it; the queue's owner may change it later (SetQueueAttributes, or the queue
+ * recreated with another limit) while a warm instance keeps the old value. Then:
+ * - lowered: SQS refuses the messages between the two limits (`InvalidParameterValue`,
+ *   "Message must be shorter than … bytes", per entry or — moto — for the whole call, which the
+ *   sender bisects down to the entry; `BatchRequestTooLong` for a lone entry);
+ * - raised: the sender itself refuses messages the queue now takes (`OUTBOX_SQS_MESSAGE_TOO_LARGE`).
+ * Either way the message may be fine under the queue's current limit, so it is no sender fault
+ * yet: the sender re-reads the limit (once per `send()`) and sends again what such a refusal
+ * held back. Pure: which failures to send again, no I/O.
+ */
+import { normaliseCode } from './classify.js';
+import { SendFailureCode } from './errors.js';
+import { SERVICE_MIN_MESSAGE_BYTES } from './limits.js';
+import type { FailedEntry } from './types.js';
+
+/** Codes SQS refuses an oversized message with (SendMessageBatch per entry, or a call for one entry). */
+const SIZE_REFUSALS = new Set(['InvalidParameterValue', 'BatchRequestTooLong']);
+
+/**
+ * Whether `failure` could be a refusal for size under a stale cached limit: the sender's own
+ * `OUTBOX_SQS_MESSAGE_TOO_LARGE`, or SQS's sender-fault size refusal of a message larger than
+ * the smallest limit a queue can have (`bytes`: its size as sent; a smaller one was refused for
+ * something else).
+ */
+export function mayBeStaleLimit(failure: FailedEntry, bytes: number | undefined): boolean {
+  if (failure.code === SendFailureCode.tooLarge) return true;
+  return failure.senderFault && SIZE_REFUSALS.has(normaliseCode(failure.code)) && bytes !== undefined && bytes > SERVICE_MIN_MESSAGE_BYTES;
+}
+
+/** One failure of the first pass, with where its message was in the input. */
+export interface FirstPassFailure {
+  failure: FailedEntry;
+  index: number;
+  group: string | undefined;
+  /** `mayBeStaleLimit` said so. */
+  suspect: boolean;
+}
+
+/**
+ * The failures to send again under the fresh limit, in input order: every suspect, and every
+ * `OUTBOX_SQS_GROUP_BLOCKED` message held behind one — unless an earlier message of the same
+ * group failed for another reason (it stays failed, so what follows it in its group waits too).
+ */
+export function toResend(failures: ReadonlyArray<FirstPassFailure>): FirstPassFailure[] {
+  const out: FirstPassFailure[] = [];
+  const stuck = new Set<string>();
+  const resent = new Set<string>();
+  for (const f of [...failures].sort((a, b) => a.index - b.index)) {
+    if (f.failure.code === SendFailureCode.duplicateId) continue;
+    const g = f.group;
+    if (g !== undefined && stuck.has(g)) continue;
+    const heldBehindResent = f.failure.code === SendFailureCode.groupBlocked && g !== undefined && resent.has(g);
+    if (f.suspect || heldBehindResent) {
+      out.push(f);
+      if (g !== undefined) resent.add(g);
+    } else if (g !== undefined) stuck.add(g);
+  }
+  return out;
+}

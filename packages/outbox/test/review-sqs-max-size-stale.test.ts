@@ -1,0 +1,218 @@
+/**
+ * Known defect (closing notes 29–31): `sqsSender({ maxMessageBytes: 'auto' })` read the queue's
+ * `MaximumMessageSize` once and kept it for the life of the warm instance. Lowered while the
+ * instance was warm (SetQueueAttributes, or the queue recreated smaller), batches were packed
+ * against the stale, larger limit: SQS refused the messages between the two limits as the
+ * sender's fault (`InvalidParameterValue`, "Message must be shorter than … bytes"), so the relay
+ * quarantined their aggregates — even with a claim check configured, which would have carried
+ * them through S3 under the fresh limit. Raised, the sender refused itself
+ * (`OUTBOX_SQS_MESSAGE_TOO_LARGE`) messages the queue now takes.
+ *
+ * Now a size refusal that a stale limit could explain makes the sender re-read the attributes,
+ * once per `send()`, and send again only what was refused (and what waited behind it in its
+ * group) against the fresh limit; only a message still too large under it is a sender fault.
+ * The normal path asks `GetQueueAttributes` no more than before.
+ *
+ * Both servers enforce a limit lowered with SetQueueAttributes on the next send, each its own
+ * way (checked here on every run): moto refuses the whole `SendMessageBatch` call
+ * (`InvalidParameterValue`) where SQS and fauxqs refuse the oversized entry alone (its `Failed`
+ * list, `SenderFault`, `InvalidParameterValue`); moto counts body characters, without
+ * attributes (ASCII bodies here, so characters are bytes). Both also let a deleted queue's name
+ * be reused at once (SQS makes you wait 60 s), which the recreated case uses.
+ */
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqsSender, type SqsSender } from '../src/index.js';
+import { createBucket, createQueue, deleteQueue, receiveAll, s3Client, sqsClient, sqsServers } from './sqs-servers.js';
+import { openRedis, pendingIn, redisWriter, type RedisBackend } from './support.js';
+
+const s3 = s3Client();
+let bucket = '';
+let redis: RedisBackend;
+beforeAll(async () => {
+  [bucket, redis] = await Promise.all([createBucket(s3, 'obx-stale-max'), openRedis('redis')]);
+});
+afterAll(async () => {
+  await redis?.close();
+  s3.destroy();
+});
+
+const body = (bytes: number, tag: string): string => `${tag}:${'x'.repeat(bytes - tag.length - 1)}`;
+
+describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a warm sender ($name)', ({ name, endpoint }) => {
+  let sqs: SQSClient;
+  let asked = 0;
+  const queues: string[] = [];
+  beforeAll(() => {
+    sqs = sqsClient(endpoint, 3);
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetQueueAttributesCommand') asked++;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(queues.map((q) => deleteQueue(sqs, q)));
+    sqs.destroy();
+  });
+
+  const queue = async (maxBytes: number, fifo = false): Promise<string> => {
+    const url = await createQueue(sqs, `obx-stale-${name}`, { maxBytes, fifo });
+    queues.push(url);
+    return url;
+  };
+  const setMax = async (queueUrl: string, maxBytes: number): Promise<void> => {
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { MaximumMessageSize: String(maxBytes) } }));
+    // The server took it (read back): what follows is about the sender's cache, not the server.
+    const read = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['MaximumMessageSize'] }));
+    expect(read.Attributes?.MaximumMessageSize).toBe(String(maxBytes));
+    asked--;
+  };
+  /** A first send on the warm sender: reads and caches the queue's limit. */
+  const warm = async (sender: SqsSender, groupKey?: string): Promise<void> => {
+    expect((await sender.send([{ id: 'warm', body: 'warm', ...(groupKey === undefined ? {} : { groupKey }) }])).sent).toHaveLength(1);
+  };
+
+  it('the server enforces a lowered limit (what the sender then meets); a fixed maxMessageBytes is never re-read', async () => {
+    const url = await queue(4_096);
+    const sender = sqsSender({ client: sqs, queueUrl: url, maxMessageBytes: 4_096, retry: { retries: 0 } });
+    await setMax(url, 1_024);
+    const report = await sender.send([{ id: 'big', body: body(3_000, 'big') }]);
+    expect(report.failed).toMatchObject([{ id: 'big', code: 'InvalidParameterValue', senderFault: true, judged: true }]);
+  });
+
+  it('lowered: a claim-checked sender re-reads the limit once and sends the refused message through S3, in its group order (FIFO)', async () => {
+    const url = await queue(4_096, true);
+    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}/` }, retry: { retries: 0 } });
+    asked = 0;
+    await warm(sender, 'w');
+    await setMax(url, 1_024);
+    const report = await sender.send([
+      { id: 'a1', groupKey: 'a', body: body(3_000, 'a1') },
+      { id: 'a2', groupKey: 'a', body: body(100, 'a2') },
+      { id: 'b1', groupKey: 'b', body: body(200, 'b1') },
+    ]);
+    expect(report.failed).toEqual([]);
+    expect(report.sent.map((s) => s.id).sort()).toEqual(['a1', 'a2', 'b1']);
+    expect(report.sent.find((s) => s.id === 'a1')?.claimCheck).toMatchObject({ bucket, key: `${name}/a1`, size: 3_000 });
+    expect(asked, 'GetQueueAttributes: the first send, then once after the refusal').toBe(2);
+    const got = await receiveAll(sqs, url, 4);
+    const groupA = got.filter((m) => m.Attributes?.MessageGroupId === 'a').map((m) => (m.MessageAttributes?.['steadyfn.claimCheck'] ? 'a1 (pointer)' : m.Body!.split(':')[0]));
+    expect(groupA).toEqual(['a1 (pointer)', 'a2']);
+    expect(got).toHaveLength(4);
+
+    // The fresh limit is kept: the next send claim-checks up front, with no further read.
+    const next = await sender.send([{ id: 'c1', groupKey: 'c', body: body(2_000, 'c1') }]);
+    expect(next.sent).toMatchObject([{ id: 'c1', claimCheck: { key: `${name}/c1` } }]);
+    expect(next.splits).toBe(0);
+    expect(asked).toBe(2);
+  });
+
+  it('lowered, no claim check: a message still too large under the fresh limit is the sender fault it is, once re-read', async () => {
+    const url = await queue(4_096);
+    const sender = sqsSender({ client: sqs, queueUrl: url, retry: { retries: 0 } });
+    asked = 0;
+    await warm(sender);
+    await setMax(url, 1_024);
+    const report = await sender.send([
+      { id: 'a1', groupKey: 'a', body: body(3_000, 'a1') },
+      { id: 'a2', groupKey: 'a', body: body(100, 'a2') },
+      { id: 'b1', groupKey: 'b', body: body(900, 'b1') },
+    ]);
+    const tooLarge = expect.objectContaining({ id: 'a1', code: 'OUTBOX_SQS_MESSAGE_TOO_LARGE', senderFault: true, judged: true, message: expect.stringContaining('the queue takes 1024') });
+    if (name === 'moto') {
+      // moto refuses the whole call; bisected, a1 is refused alone and a2 waits behind it.
+      expect(report.sent.map((s) => s.id)).toEqual(['b1']);
+      expect(report.failed).toEqual([tooLarge, expect.objectContaining({ id: 'a2', code: 'OUTBOX_SQS_GROUP_BLOCKED', senderFault: false, retryable: true })]);
+    } else {
+      // fauxqs, like SQS, judges each entry: a2 (same batch, a standard queue) was taken beside
+      // the refused a1 — the gap onePerGroupPerBatch closes; the inbox's seq check restores order.
+      expect(report.sent.map((s) => s.id).sort()).toEqual(['a2', 'b1']);
+      expect(report.failed).toEqual([tooLarge]);
+    }
+    expect(asked).toBe(2);
+    // Bounded: the next oversized message is refused up front against the fresh limit, no read.
+    expect((await sender.send([{ id: 'd1', body: body(2_000, 'd1') }])).failed).toMatchObject([{ id: 'd1', code: 'OUTBOX_SQS_MESSAGE_TOO_LARGE' }]);
+    expect(asked).toBe(3);
+  });
+
+  it('lowered under concurrent sends (the parallel rounds of a sweep): one re-read between them', async () => {
+    const url = await queue(4_096);
+    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-par/` }, retry: { retries: 0 } });
+    asked = 0;
+    await warm(sender);
+    await setMax(url, 1_024);
+    const reports = await Promise.all(['p', 'q', 'r'].map((k) => sender.send([{ id: `${k}1`, groupKey: k, body: body(3_000, `${k}1`) }])));
+    expect(reports.flatMap((r) => r.failed)).toEqual([]);
+    expect(reports.flatMap((r) => r.sent.map((s) => s.claimCheck?.key))).toEqual([`${name}-par/p1`, `${name}-par/q1`, `${name}-par/r1`]);
+    expect(asked, 'the first send, then one re-read shared by the three').toBe(2);
+  });
+
+  it('raised: a message the cached limit refused is sent once the limit is re-read', async () => {
+    const url = await queue(1_024);
+    const sender = sqsSender({ client: sqs, queueUrl: url, retry: { retries: 0 } });
+    asked = 0;
+    await warm(sender);
+    await setMax(url, 4_096);
+    const report = await sender.send([{ id: 'r1', groupKey: 'r', body: body(3_000, 'r1') }, { id: 'r2', groupKey: 'r', body: body(100, 'r2') }]);
+    expect(report.failed).toEqual([]);
+    expect(report.sent.map((s) => s.id)).toEqual(['r1', 'r2']);
+    expect(asked).toBe(2);
+    expect((await receiveAll(sqs, url, 3)).map((m) => m.Body!.split(':')[0]).sort()).toEqual(['r1', 'r2', 'warm']);
+  });
+
+  it('recreated: the queue deleted and created again under its name with a smaller limit', async () => {
+    const url = await queue(4_096);
+    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-re/` }, retry: { retries: 0 } });
+    asked = 0;
+    await warm(sender);
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+    // Same name, same URL (SQS itself makes you wait 60 s before reusing a name; both servers do not).
+    const again = await sqs.send(new CreateQueueCommand({ QueueName: url.slice(url.lastIndexOf('/') + 1), Attributes: { MaximumMessageSize: '1024' } }));
+    expect(again.QueueUrl).toBe(url);
+    const report = await sender.send([{ id: 'a1', body: body(3_000, 'a1') }]);
+    expect(report.failed).toEqual([]);
+    expect(report.sent).toMatchObject([{ id: 'a1', claimCheck: { key: `${name}-re/a1` } }]);
+    expect(asked).toBe(2);
+  });
+
+  it('lowered, and the attributes cannot be read again: the refused message stays pending (no sender fault), not quarantined', async () => {
+    const url = await queue(4_096);
+    let reads = 0;
+    const denying = sqsClient(endpoint, 1);
+    denying.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetQueueAttributesCommand' && ++reads > 1) throw Object.assign(new Error('denied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    try {
+      const sender = sqsSender({ client: denying, queueUrl: url, retry: { retries: 0 } });
+      await warm(sender);
+      await setMax(url, 1_024);
+      const report = await sender.send([{ id: 'a1', groupKey: 'a', body: body(3_000, 'a1') }]);
+      expect(report.failed).toMatchObject([{ id: 'a1', code: 'InvalidParameterValue', senderFault: false, retryable: false, judged: false, message: expect.stringContaining('(AccessDenied)') }]);
+      expect(reads).toBe(2);
+    } finally {
+      denying.destroy();
+    }
+  });
+
+  it('the relay between two flushes of one warm function: the event is claim-checked, not quarantined', async () => {
+    const url = await queue(8_192);
+    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-relay/` }, retry: { retries: 0 } });
+    const { write, store } = redisWriter(redis, sender);
+    const agg = `stale-${name}`;
+    await write.invoke({ agg, n: 1 });
+    await setMax(url, 1_024);
+    await write.invoke({ agg, n: 2, count: 2, pad: 3_000 });
+    expect(await store.relay.listQuarantined({ limit: 100 })).not.toContainEqual(expect.objectContaining({ where: agg }));
+    expect(await pendingIn(redis, agg)).toBe(0);
+    const got = await receiveAll(sqs, url, 3);
+    const seqs = got.map((m) => [m.MessageAttributes?.['steadyfn.seq']?.StringValue, m.MessageAttributes?.['steadyfn.claimCheck']?.StringValue ?? '-']);
+    expect(seqs.sort()).toEqual([['1', '-'], ['2', '1'], ['3', '1']]);
+  });
+});
