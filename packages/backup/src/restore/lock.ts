@@ -226,35 +226,35 @@ export class TargetLock {
     if (!held) return;
     this.held = undefined;
     if (!completed) {
-      // A fresh renewal gives the drop its margin; a failed one just releases (best effort).
-      const asked = Date.now();
-      const renewed = await held.renewNow().then(
-        () => true,
-        () => false,
-      );
-      if (renewed && (await this.removeLock(held, asked))) return;
+      // Only where the lock could be dropped: a fresh renewal gives the drop its margin; a failed one just releases (best effort).
+      if (this.removable(Date.now())) {
+        const asked = Date.now();
+        const renewed = await held.renewNow().then(
+          () => true,
+          () => false,
+        );
+        if (renewed && (await this.removeLock(held, asked))) return;
+      }
       await held.release().catch(() => undefined);
       return;
     }
     const asked = Date.now();
-    {
-      // A fresh renewal, not a cached flag: a restore that lost its lock leaves the marker.
-      try {
-        await held.renewNow();
-      } catch (error) {
-        await held.abandon();
-        if (error instanceof FencedError) throw new FencedError('restore: this restore lost the target lock before it completed (paused past lockMs, or its renewals failed); its marker stays. Restore again');
-        throw new RestoreApplyError(`the restore was written but its lock could not be confirmed (${describeError(error)}), so its partial-restore marker stays; restore again`, error);
-      }
-      try {
-        await this.place!.clearMarker(this.marker!);
-      } catch (error) {
-        await held.release().catch(() => undefined);
-        throw new RestoreApplyError(`the restore was written but its partial-restore marker could not be removed (${describeError(error)}); restore again`, error);
-      }
-      if (await this.removeLock(held, asked)) return;
-      await held.release();
+    // A fresh renewal, not a cached flag: a restore that lost its lock leaves the marker.
+    try {
+      await held.renewNow();
+    } catch (error) {
+      await held.abandon();
+      if (error instanceof FencedError) throw new FencedError('restore: this restore lost the target lock before it completed (paused past lockMs, or its renewals failed); its marker stays. Restore again');
+      throw new RestoreApplyError(`the restore was written but its lock could not be confirmed (${describeError(error)}), so its partial-restore marker stays; restore again`, error);
     }
+    try {
+      await this.place!.clearMarker(this.marker!);
+    } catch (error) {
+      await held.release().catch(() => undefined);
+      throw new RestoreApplyError(`the restore was written but its partial-restore marker could not be removed (${describeError(error)}); restore again`, error);
+    }
+    if (await this.removeLock(held, asked)) return;
+    await held.release();
   }
 
   /**
