@@ -102,7 +102,9 @@ describe('restore target lock, MongoDB (FerretDB)', () => {
       const copy = await snapshotBackup({ source: mongoSource({ db: target }), target: { ...storage, prefix: 'copy' } }).run();
       if (copy.status !== 'complete') throw new Error('backup did not complete');
       const names = (await target.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
-      expect(names).toEqual(expect.arrayContaining(['steadyfn_restore_lock', 'steadyfn_restore_marker']));
+      // The marker stays; the failed restore dropped its lock's collection (it held the lock).
+      expect(names).toContain('steadyfn_restore_marker');
+      expect(names).not.toContain('steadyfn_restore_lock');
       const copied = await restore({ backup: { storage: { ...storage, prefix: 'copy' }, id: 'latest' }, target: mongoTarget({ db: again }) });
       expect(copied.datasets.map((d) => d.name)).not.toEqual(expect.arrayContaining(['steadyfn_restore_lock']));
       expect(copied.datasets.map((d) => d.name).filter((n) => n.startsWith('steadyfn_'))).toEqual([]);
@@ -118,6 +120,34 @@ describe('restore target lock, MongoDB (FerretDB)', () => {
       await Promise.all([source.dropDatabase(), target.dropDatabase(), again.dropDatabase(), s3.drop()]);
     }
   }, 120_000);
+
+  it('a completed restore removes its lock collection (no stray collection in the target); the lock still excludes a restore that runs after it', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source = await freshDb('lockgsrc');
+    const target = await freshDb('lockgdst');
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'lg' };
+      const a = await backupOf(source, storage, 'a');
+      const names = async () => (await target.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
+      expect((await restore({ backup: { storage, id: a }, target: mongoTarget({ db: target }) })).records).toBe(50);
+      expect(await names()).toEqual(['orders']);
+
+      // After that removal a restore takes the lock anew: held in its apply, it excludes another.
+      const gate = gatedClient(s3.client, 2);
+      const held = restore({ backup: { storage: { ...storage, client: gate.client }, id: a }, target: mongoTarget({ db: target }), spoolBytes: 0 });
+      held.catch(() => undefined);
+      await gate.reached;
+      expect((await restoreStatus(mongoTarget({ db: target }))).locked?.backupId).toBe(a);
+      const busy = await restore({ backup: { storage, id: a }, target: mongoTarget({ db: target }) }).catch((e: unknown) => e);
+      expect(busy).toBeInstanceOf(RestoreTargetBusyError);
+      gate.go();
+      expect((await held).records).toBe(50);
+      expect(await names()).toEqual(['orders']);
+      expect(await restoreStatus(mongoTarget({ db: target }))).toEqual({ complete: true });
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
+    }
+  }, 60_000);
 
   it('refuses a backup that would restore into the lock collections (nothing written); restoreStatus of an untouched target creates nothing', async () => {
     const s3 = await freshBucket(S3_SERVERS[0]!);

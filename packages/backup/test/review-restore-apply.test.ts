@@ -1,22 +1,23 @@
 /**
  * Review (try-to-break) findings on the MongoDB restore target's apply pipeline, on FerretDB:
  * a batch write that fails while the next records are still being read (a part downloading)
- * must surface as `RestoreApplyError` from `apply()` — never as an unhandled rejection, which
+ * must surface as a typed error from `apply()` — never as an unhandled rejection, which
  * crashes a Node process (the default `--unhandled-rejections=throw`) instead of failing the
- * restore with a typed, retryable error.
+ * restore with a typed error. (The failure here is a unique index refusing a document:
+ * `IndexBuildError`, not retryable; any other write failure is a retryable `RestoreApplyError`.)
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
 import { EJSON } from 'bson';
 import type { Db } from 'mongodb';
-import { RestoreApplyError, mongoSource, mongoTarget, snapshotBackup } from '../src/index.js';
+import { IndexBuildError, mongoSource, mongoTarget, snapshotBackup } from '../src/index.js';
 import { loadManifest } from '../src/restore/load.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
 
 describe('mongoTarget apply', () => {
-  it('a batch that fails while the next part is read is a RestoreApplyError, not an unhandled rejection', async () => {
+  it('a batch that fails while the next part is read is a typed error (IndexBuildError here), not an unhandled rejection', async () => {
     const s3 = await freshBucket(S3_SERVERS[0]!);
     const source: Db = await freshDb('applysrc');
     const target: Db = await freshDb('applydst');
@@ -43,7 +44,7 @@ describe('mongoTarget apply', () => {
         await delay(1500);
         yield EJSON.stringify({ _id: 2, email: 'b@example.com' }, { relaxed: false });
       }
-      await expect(restoreTarget.apply(manifest.datasets[0]!, lines())).rejects.toBeInstanceOf(RestoreApplyError);
+      await expect(restoreTarget.apply(manifest.datasets[0]!, lines())).rejects.toBeInstanceOf(IndexBuildError);
       await delay(50);
       expect(unhandled).toEqual([]);
     } finally {

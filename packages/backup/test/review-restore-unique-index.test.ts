@@ -9,7 +9,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
-import { BackupError, mongoSource, mongoTarget, restore, snapshotBackup } from '../src/index.js';
+import { BackupError, mongoSource, mongoTarget, restore, restoreStatus, snapshotBackup } from '../src/index.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
@@ -44,6 +44,38 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
       expect((error as Error).message).toMatch(/email_unique/);
     } finally {
       await s3.drop();
+    }
+  });
+
+  it('the target already has the same unique index: the same terminal IndexBuildError (was a retryable RESTORE_APPLY_FAILED naming only the driver code), no message payload', async () => {
+    // Peer replay (mongorestore reports duplicate-key failures of secondary unique indexes as
+    // generic insertion errors): here the clash is met by the write itself, not the index build.
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source: Db = await freshDb('uqsrc2');
+    const target: Db = await freshDb('uqdst2');
+    try {
+      await source.collection<{ _id: number; email: string }>('users').insertMany(Array.from({ length: 20 }, (_, i) => ({ _id: i, email: `u${i}@example.com` })));
+      await source.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'uq2' };
+      const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run();
+      expect(done.status).toBe('complete');
+
+      await target.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      await target.collection<{ _id: string; email: string }>('users').insertOne({ _id: 'older', email: 'u7@example.com' });
+      const error = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target, batchSize: 5 }) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BackupError);
+      expect((error as BackupError).code).toBe('RESTORE_INDEX_BUILD_FAILED');
+      expect((error as BackupError).retryable).toBe(false);
+      expect((error as BackupError).problems).toEqual([expect.objectContaining({ key: 'users', message: expect.stringContaining('email_unique') })]);
+      expect((error as Error).message).not.toContain('u7@example.com');
+      // The target's own document is kept, and the restore is reported unfinished.
+      expect(await target.collection('users').findOne({ _id: 'older' as never })).toEqual({ _id: 'older', email: 'u7@example.com' });
+      expect((await restoreStatus(mongoTarget({ db: target }))).complete).toBe(false);
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
     }
   });
 });

@@ -6,7 +6,9 @@
  *   `steadyfn_restore_lock`; Redis: `redisLeaseStore`, the key
  *   `steadyfn:restore-lock:<keyPrefix>`), taken after the backup was checked and before the first
  *   write, renewed every third of `lockMs` while the restore writes, released when it ends
- *   (completed or failed). A killed restore's lock runs out after `lockMs`.
+ *   (completed or failed). A killed restore's lock runs out after `lockMs`. On MongoDB a
+ *   restore that ends while safely holding the lock drops the lock's collection instead of
+ *   releasing it (`removable` below), so the target keeps no collection of steadyfn's.
  * - the marker (MongoDB: the one document of `steadyfn_restore_marker`, the collection dropped
  *   when it is removed; Redis: the key
  *   `steadyfn:restore-marker:<keyPrefix>`): written once the lock is held, before the first
@@ -90,6 +92,9 @@ export function mongoLockPlace(db: () => Promise<MongoDbLike>): RestoreLockPlace
       const found = await (await db()).listCollections({ name: RESTORE_LOCK_COLLECTION }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray();
       return found.length === 0 ? undefined : store().get(LOCK_KEY, signal ? { signal } : {});
     },
+    // Dropped while this restore still holds the lock: the drop is one step, so a claim reads
+    // either the live lock (refused) or no collection (it claims generation 1 anew).
+    removeLock: async (signal) => dropCollection(await db(), RESTORE_LOCK_COLLECTION, signal),
     readMarker: async () => markerOf(await (await markers()).findOne({ _id: MARKER_ID })),
     writeMarker: async (marker) => void (await (await markers()).replaceOne({ _id: MARKER_ID }, { _id: MARKER_ID, ...marker }, { upsert: true })),
     // Only this restore's marker (no transactions on FerretDB: a filtered delete, then the
@@ -133,10 +138,21 @@ export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string)
   };
 }
 
+/**
+ * How long a claim of the lock may still land after it read the lock (`@steadyfn/lease`'s
+ * MongoDB store: sent within `SEND_WINDOW_MS` = 10 s of its read, delivered within
+ * `DELIVERY_MS` = 20 s). A claim that read the lock before this restore took it lands no later.
+ */
+const CLAIM_IN_FLIGHT_MS = 30_000;
+/** The store's assumed longest delivery of a request (`DELIVERY_MS`): the drop must land while the lock is still held. */
+const DROP_DELIVERY_MS = 20_000;
+
 /** A target's lock for one restore: taken once, before the first write; ended by the caller. */
 export class TargetLock {
   private held: JobLease | undefined;
   private marker: RestoreMarker | undefined;
+  /** The generation the claim took (1: the target had no lock record) and when it returned (`performance.now()`). */
+  private claimed: { fence: number; at: number } | undefined;
   private readonly place: RestoreLockPlace | undefined;
 
   constructor(
@@ -162,6 +178,7 @@ export class TargetLock {
       signal,
     );
     this.marker = { backupId, startedAt };
+    this.claimed = { fence: this.held.fence(), at: performance.now() };
     try {
       return await beforeWriting(
         'restore: marking the target',
@@ -199,32 +216,78 @@ export class TargetLock {
 
   /**
    * Ends the lock: a completed restore removes the marker first. A failed one leaves the
-   * marker; releasing its lock is best effort (it runs out by itself).
+   * marker; releasing its lock is best effort (it runs out by itself). Either way, where the
+   * target can remove its lock records (MongoDB) and that is safe (`removable`), the lock's
+   * collection is dropped instead of the lock being released.
    * @throws {RestoreApplyError} the marker of a completed restore could not be removed (the data is written; restore again to clear it)
    */
   async end(completed: boolean): Promise<void> {
     const held = this.held;
     if (!held) return;
     this.held = undefined;
-    if (completed) {
-      // A fresh renewal, not a cached flag: a restore that lost its lock leaves the marker.
-      try {
-        await held.renewNow();
-      } catch (error) {
-        await held.abandon();
-        if (error instanceof FencedError) throw new FencedError('restore: this restore lost the target lock before it completed (paused past lockMs, or its renewals failed); its marker stays. Restore again');
-        throw new RestoreApplyError(`the restore was written but its lock could not be confirmed (${describeError(error)}), so its partial-restore marker stays; restore again`, error);
+    if (!completed) {
+      // Only where the lock could be dropped: a fresh renewal gives the drop its margin; a failed one just releases (best effort).
+      if (this.removable(Date.now())) {
+        const asked = Date.now();
+        const renewed = await held.renewNow().then(
+          () => true,
+          () => false,
+        );
+        if (renewed && (await this.removeLock(held, asked))) return;
       }
-      try {
-        await this.place!.clearMarker(this.marker!);
-      } catch (error) {
-        await held.release().catch(() => undefined);
-        throw new RestoreApplyError(`the restore was written but its partial-restore marker could not be removed (${describeError(error)}); restore again`, error);
-      }
-      await held.release();
+      await held.release().catch(() => undefined);
       return;
     }
-    await held.release().catch(() => undefined);
+    const asked = Date.now();
+    // A fresh renewal, not a cached flag: a restore that lost its lock leaves the marker.
+    try {
+      await held.renewNow();
+    } catch (error) {
+      await held.abandon();
+      if (error instanceof FencedError) throw new FencedError('restore: this restore lost the target lock before it completed (paused past lockMs, or its renewals failed); its marker stays. Restore again');
+      throw new RestoreApplyError(`the restore was written but its lock could not be confirmed (${describeError(error)}), so its partial-restore marker stays; restore again`, error);
+    }
+    try {
+      await this.place!.clearMarker(this.marker!);
+    } catch (error) {
+      await held.release().catch(() => undefined);
+      throw new RestoreApplyError(`the restore was written but its partial-restore marker could not be removed (${describeError(error)}); restore again`, error);
+    }
+    if (await this.removeLock(held, asked)) return;
+    await held.release();
+  }
+
+  /**
+   * Whether dropping the lock's records now cannot take the lock from another restore: this
+   * restore holds it (renewed at `renewedAsked`, with at least `DROP_DELIVERY_MS` of the lease
+   * left, so the drop lands before it could run out and be taken), and no claim that read an
+   * older record can still land (its insert would make a lock nobody else sees): either the
+   * claim took generation 1 — every claim that found no record tries generation 1, refused
+   * while it exists, and after the drop the target is as before that claim — or it returned
+   * more than `CLAIM_IN_FLIGHT_MS` ago. Otherwise (after a killed restore's stale lock, within
+   * 30 s) the lock is released and its collection stays: a later restore drops it (after the
+   * store's retention, 1 hour, its claim starts at generation 1 again).
+   */
+  private removable(renewedAsked: number): boolean {
+    const claimed = this.claimed;
+    if (!claimed || !this.place?.removeLock) return false;
+    if (renewedAsked + this.lockMs - Date.now() < DROP_DELIVERY_MS) return false;
+    return claimed.fence === 1 || performance.now() - claimed.at > CLAIM_IN_FLIGHT_MS;
+  }
+
+  /** Drops the lock's records when `removable`; false (nothing dropped, renewals still stopped only on success) otherwise or when the drop fails. */
+  private async removeLock(held: JobLease, renewedAsked: number): Promise<boolean> {
+    if (!this.removable(renewedAsked)) return false;
+    await held.abandon();
+    // Checked again after the renewal in flight settled: it may have found the lock lost.
+    if (held.failure() || !this.removable(renewedAsked)) return false;
+    try {
+      await this.place!.removeLock!();
+      return true;
+    } catch {
+      // Not dropped (or unknown): release instead; the records stay, as before.
+      return false;
+    }
   }
 }
 

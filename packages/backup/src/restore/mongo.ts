@@ -119,13 +119,44 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
     } catch (error) {
       throw new RestoreApplyError(`writing to ${String(collection.collectionName)} failed (${describeError(error)})`, error);
     }
-    for (const index of await insertNew(collection, existing)) {
-      // Written again by someone else in between: replace it.
-      const doc = existing[index]!;
-      await collection.replaceOne({ _id: doc._id }, doc, { upsert: true }).catch((error: unknown) => {
-        throw new RestoreApplyError(`writing to ${String(collection.collectionName)} failed (${describeError(error)})`, error);
-      });
+    // Written again by someone else in between, or refused by another unique key: replace it.
+    for (const index of await insertNew(collection, existing)) await replaceDoc(collection, existing[index]!);
+  }
+
+  /**
+   * Upserts one document by `_id`. A duplicate key once may be an insert of the same `_id`
+   * racing the upsert; twice, it is a unique index on another key that a document of the
+   * target already holds the same value of.
+   * @throws {IndexBuildError} a unique index refuses the document (not retryable)
+   * @throws {RestoreApplyError} any other failure
+   */
+  async function replaceDoc(collection: any, doc: Record<string, unknown>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await collection.replaceOne({ _id: doc._id }, doc, { upsert: true });
+        return;
+      } catch (error) {
+        if (!duplicateKeyBuild(error)) throw new RestoreApplyError(`writing to ${String(collection.collectionName)} failed (${describeError(error)})`, error);
+        if (attempt >= 1) throw await uniqueClash(collection, error);
+      }
     }
+  }
+
+  /** The typed error of a document that a unique index of the target refuses (named from the target's unique indexes; FerretDB does not name the index). No value of the document is in it. */
+  async function uniqueClash(collection: any, error: unknown): Promise<IndexBuildError> {
+    const name = String(collection.collectionName);
+    let unique: string[] = [];
+    try {
+      unique = ((await collection.indexes()) as Array<{ name?: unknown; unique?: unknown }>).filter((i) => i.unique === true && i.name !== '_id_').map((i) => String(i.name));
+    } catch {
+      unique = [];
+    }
+    const which = unique.length > 0 ? `unique index ${unique.join(', ')}` : 'a unique index';
+    return new IndexBuildError(
+      `writing to ${name} failed: ${which} refuses a document of the backup, as another document of the target holds the same value (documents the backup does not have were in the target before the restore). Part of the data was written; remove the clashing documents or restore into an empty collection, then restore again`,
+      [{ key: name, message: which }],
+      error,
+    );
   }
 
   return {

@@ -68,6 +68,14 @@ export interface RestoreLockPlace {
    * when a restore completes, after a fresh renewal confirmed its lock.
    */
   clearMarker(marker: RestoreMarker, signal?: AbortSignal): Promise<void>;
+  /**
+   * Removes the lock's records from the target (MongoDB: drops the collection
+   * `steadyfn_restore_lock`), so a restore leaves no collection of its own behind. Called only
+   * by the restore holding the lock, right after a fresh renewal, in place of releasing it, and
+   * only when no other restore can be about to build on an older record (restore/lock.ts).
+   * Absent: the lock is released and its records stay (Redis: they expire by themselves).
+   */
+  removeLock?(signal?: AbortSignal): Promise<void>;
 }
 
 /** A restore target. Build one with `mongoTarget()` or `redisTarget()`. */
