@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiGatewayV2 } from '../support/events.js';
 import { deploymentDir, installExample, type InstalledExample } from '../support/examples/install.js';
 import { mapQueue, startLambda, type LambdaFunction } from '../support/examples/lambda.js';
+import { startAllOrNone } from '../support/examples/processes.js';
 import { lowerCaseKeys, ordersEnv, runOrdersScenario, type OrdersDeployment, type OrdersEnv } from '../support/examples/orders.js';
 
 const FUNCTIONS = ['createOrder', 'orderEvents', 'sweepOutbox', 'backupOrders', 'restoreDrill'] as const;
@@ -45,7 +46,7 @@ beforeAll(async () => {
 afterAll(() => example?.dispose());
 
 async function startAll(taskRoot: string, module: string, env: NodeJS.ProcessEnv): Promise<Fns> {
-  const started = await Promise.all(FUNCTIONS.map((name) => startLambda(taskRoot, `${module}.${name}`, env)));
+  const started = await startAllOrNone(FUNCTIONS.map((name) => startLambda(taskRoot, `${module}.${name}`, env)));
   return Object.fromEntries(FUNCTIONS.map((name, i) => [name, started[i]])) as Fns;
 }
 

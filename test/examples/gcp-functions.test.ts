@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploymentDir, installExample, type InstalledExample } from '../support/examples/install.js';
 import { schedulerTick, startCloudFunction, type CloudFunction } from '../support/examples/gcp.js';
+import { startAllOrNone } from '../support/examples/processes.js';
 import { lowerCaseKeys, ordersEnv, runOrdersScenario, type OrdersDeployment } from '../support/examples/orders.js';
 
 const FUNCTIONS = ['createOrder', 'pullOrderEvents', 'sweepOutbox', 'backupOrders', 'restoreDrill'] as const;
@@ -63,7 +64,7 @@ describe.concurrent.each([
     try {
       await example.npmRun('seed', [], services.env);
       const source = sources[build ?? 'src']!;
-      const started = await Promise.all(FUNCTIONS.map((fn) => startCloudFunction(source, fn, services.env)));
+      const started = await startAllOrNone(FUNCTIONS.map((fn) => startCloudFunction(source, fn, services.env)));
       fns = Object.fromEntries(FUNCTIONS.map((fn, i) => [fn, started[i]])) as Fns;
       await runOrdersScenario(services, deployment(fns), expect);
       // Cloud Functions sends every method to an HTTP function: createOrder answers only POST.

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from '../services/env.js';
 import { deploymentDir, installExample, type InstalledExample } from '../support/examples/install.js';
 import { deleteMessages, mapQueue, receive, sqsRecordOf, startLambda, type LambdaFunction } from '../support/examples/lambda.js';
+import { startAllOrNone } from '../support/examples/processes.js';
 
 type Json = Record<string, any>;
 const FUNCTIONS = ['makeThumbnail', 'recordThumbnail', 'indexImage'] as const;
@@ -114,7 +115,7 @@ describe.concurrent.each([
     const env = await setUp(build ?? 'src');
     let fns: Record<(typeof FUNCTIONS)[number], LambdaFunction> | undefined;
     try {
-      const started = await Promise.all(FUNCTIONS.map((name) => startLambda(taskRoots[build ?? 'src']!, `index.${name}`, env.env)));
+      const started = await startAllOrNone(FUNCTIONS.map((name) => startLambda(taskRoots[build ?? 'src']!, `index.${name}`, env.env)));
       fns = Object.fromEntries(FUNCTIONS.map((name, i) => [name, started[i]])) as NonNullable<typeof fns>;
       const lambda = (fn: LambdaFunction) => async (event: unknown) => {
         const result = await fn.invoke(event);
@@ -165,7 +166,7 @@ it('examples/glue keeps two uploads that differ only in their extension apart: a
   const env = await setUp('same-name');
   let fns: Record<(typeof FUNCTIONS)[number], LambdaFunction> | undefined;
   try {
-    const started = await Promise.all(FUNCTIONS.map((name) => startLambda(taskRoots.src!, `index.${name}`, env.env)));
+    const started = await startAllOrNone(FUNCTIONS.map((name) => startLambda(taskRoots.src!, `index.${name}`, env.env)));
     fns = Object.fromEntries(FUNCTIONS.map((name, i) => [name, started[i]])) as NonNullable<typeof fns>;
     const lambda = (fn: LambdaFunction) => async (event: unknown) => {
       const result = await fn.invoke(event);

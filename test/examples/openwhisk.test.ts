@@ -24,6 +24,7 @@ import { controllerHttp } from '../../packages/handler/test/fixtures/openwhisk/c
 import { root } from '../support/consumer.js';
 import { installExample, type InstalledExample } from '../support/examples/install.js';
 import { alarmParams, startAction, webActionParams, type ActionContainer } from '../support/examples/openwhisk.js';
+import { startAllOrNone } from '../support/examples/processes.js';
 import { lowerCaseKeys, ORDER, ORDER_TOTAL, ordersEnv, runOrdersScenario, type OrdersDeployment } from '../support/examples/orders.js';
 
 const ACTIONS = ['createOrder', 'pullOrderEvents', 'sweepOutbox', 'backupOrders', 'restoreDrill'] as const;
@@ -88,7 +89,7 @@ describe.concurrent.each([
     let actions: Actions | undefined;
     try {
       await example.npmRun('seed', [], services.env);
-      const started = await Promise.all(ACTIONS.map((name) => startAction(code[build ? 'bundle' : 'zip'], name, name, !build)));
+      const started = await startAllOrNone(ACTIONS.map((name) => startAction(code[build ? 'bundle' : 'zip'], name, name, !build)));
       actions = Object.fromEntries(ACTIONS.map((name, i) => [name, started[i]])) as Actions;
       await runOrdersScenario(services, deployment(actions, bound), expect);
     } finally {

@@ -23,6 +23,15 @@ afterAll(closeMongo);
 
 /** About 10 MiB of incompressible documents: two 5 MiB segments and a small one. */
 const DOCS = 2_500;
+/**
+ * Every lease of the storm: the children's job lease, retention's own, and the job lease
+ * retention takes to retire a checkpoint. A lease is renewed every third of it, so a renewal
+ * may come up to two thirds late before another process takes the lease over and fences its
+ * live holder, which this test counts as a failure. 3 s left 2 s, which a loaded machine can
+ * exceed; 6 s leaves 4 s (as the stream storm's racers). Longer would also keep the job blocked
+ * longer after each SIGKILL: at 9 s, under CPU stress, no run completed during the storm.
+ */
+const LEASE_MS = 6_000;
 
 async function digest(db: Db): Promise<string[]> {
   const docs = await db.collection('blobs').find({}).sort({ _id: 1 }).toArray();
@@ -48,7 +57,7 @@ describe.each(S3_SERVERS)('snapshot storm ($name)', (server) => {
     const prefix = 'storm';
     const storage = { client: s3.client, bucket: s3.bucket, prefix };
     const { file, dir } = bundleChild(new URL('./child/storm-child.ts', import.meta.url).href);
-    const env = { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_PREFIX: prefix, CHILD_DB: source.databaseName, SLOW_PART_MS: '700', CHILD_LEASE_MS: '3000', CHILD_DEADLINE_MS: '2500', CHILD_FOR_MS: '20000' };
+    const env = { CHILD_S3_ENDPOINT: process.env[server.env]!, CHILD_BUCKET: s3.bucket, CHILD_PREFIX: prefix, CHILD_DB: source.databaseName, SLOW_PART_MS: '700', CHILD_LEASE_MS: String(LEASE_MS), CHILD_DEADLINE_MS: '2500', CHILD_FOR_MS: '20000' };
     const targets: Db[] = [];
     const verified = new Set<string>();
     const deleted = new Set<string>();
@@ -66,7 +75,7 @@ describe.each(S3_SERVERS)('snapshot storm ($name)', (server) => {
             else sideErrors.push(`verify ${id}: ${JSON.stringify(v)}`);
           }
           try {
-            const report = await applyRetention({ storage, keepLast: 2, orphanGraceMs: 20_000, leaseMs: 3000 });
+            const report = await applyRetention({ storage, keepLast: 2, orphanGraceMs: 20_000, leaseMs: LEASE_MS });
             for (const id of report.deleted) deleted.add(id);
             if (report.protected.newestVerified) protectedIds.add(report.protected.newestVerified);
           } catch (error) {
@@ -98,13 +107,13 @@ describe.each(S3_SERVERS)('snapshot storm ($name)', (server) => {
       console.log(server.name, runs.join('|'));
 
       // Drive the job to a last complete backup, then retention with no orphan grace.
-      const job = snapshotBackup({ job: 'storm', source: mongoSource({ db: source, batchSize: 200 }), target: storage, partSizeBytes: 5 * 1024 * 1024, segmentBytes: 5 * 1024 * 1024, leaseMs: 3000 });
+      const job = snapshotBackup({ job: 'storm', source: mongoSource({ db: source, batchSize: 200 }), target: storage, partSizeBytes: 5 * 1024 * 1024, segmentBytes: 5 * 1024 * 1024, leaseMs: LEASE_MS });
       const last = await whenLeaseFree(() => job.run({ requestId: 'last' }));
       expect(last.status).toBe('complete');
       const lastId = (last as { backupId: string }).backupId;
       await verifyBackup({ backup: { storage, id: lastId }, level: 'full' });
       verified.add(lastId);
-      const final = await whenLeaseFree(() => applyRetention({ storage, keepLast: 2, orphanGraceMs: 0, leaseMs: 3000 }));
+      const final = await whenLeaseFree(() => applyRetention({ storage, keepLast: 2, orphanGraceMs: 0, leaseMs: LEASE_MS }));
       for (const id of final.deleted) deleted.add(id);
       expect(final.protected.newestVerified).toBe(lastId);
       for (const id of protectedIds) expect(deleted.has(id) && id === lastId).toBe(false);

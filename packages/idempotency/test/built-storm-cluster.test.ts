@@ -90,5 +90,7 @@ describe('storm on the built packages, Redis Cluster masters (AOF always) SIGKIL
     expect(failures).toEqual([]);
     expect(restarted).toHaveLength(2);
     await expectCleanAnswers(own, outcome, CALLERS);
-  }, 60_000);
+    // Legitimately slow (a cluster started, six instances, masters restarted from AOF-always
+    // files): up to 18.7 s in CI, 39 s here under CPU stress. 60 s left under 3× on a slower machine.
+  }, 120_000);
 });

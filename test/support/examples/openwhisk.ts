@@ -44,8 +44,15 @@ export async function startAction(code: string, main: string, actionName: string
     const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
-  const init = await post('/init', { value: { name: actionName, main, code, binary } });
-  if (init.status !== 200) throw new Error(`/init failed (${init.status}): ${JSON.stringify(init.body)} ${child.output()}`);
+  // A container whose /init fails (or cannot be reached) is stopped, not left running.
+  const init = await post('/init', { value: { name: actionName, main, code, binary } }).catch(async (error: unknown) => {
+    await child.stop();
+    throw error;
+  });
+  if (init.status !== 200) {
+    await child.stop();
+    throw new Error(`/init failed (${init.status}): ${JSON.stringify(init.body)} ${child.output()}`);
+  }
   return {
     ...child,
     async run(params, deadlineMs = 120_000) {

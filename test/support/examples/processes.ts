@@ -54,4 +54,18 @@ export async function waitForMatch(pattern: RegExp, child: Child & { exited: Pro
   throw new Error(`no ${pattern} from the process (${exited ? 'it exited' : 'timed out'}): ${child.output().slice(-3000)}`);
 }
 
+/**
+ * Starts a test's processes side by side, as `Promise.all` would, but when a start fails, every
+ * start that succeeded is stopped before the first failure is thrown. With `Promise.all` they went
+ * on running (holding their ports, reading the test's queues) until the test worker exited. Waits
+ * for every start to settle: each is bounded (START_MS) and stops its own process when it fails.
+ */
+export async function startAllOrNone<T extends Pick<Child, 'stop'>>(starts: ReadonlyArray<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (!failed) return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+  await Promise.allSettled(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])));
+  throw failed.reason;
+}
+
 export { freePort };
