@@ -59,6 +59,21 @@ describe('Azure blob trigger, Storage extension 5.x: Properties.ETag arrives as 
     for (const id of ids) expect(id).toMatch(/^myblob\/output-metadata\.json@.+/);
   });
 
+  it('with no content MD5 (a block upload), the size keys two writes of one second apart; with versioning on, the version id names the version', async () => {
+    const seen = await registered('blob-no-md5-v5');
+    const noHash = PROPERTIES.replace('"SK/c+G9WfXJNIQ3lT17FkA=="', 'null');
+    expect(noHash).not.toBe(PROPERTIES);
+    const grown = noHash.replace('"ContentLength": 377', '"ContentLength": 378');
+    expect(grown).not.toBe(noHash);
+    const versioned = PROPERTIES.replace('"VersionId": null', '"VersionId": "2023-05-31T13:28:51.1234567Z"');
+    expect(versioned).not.toBe(PROPERTIES);
+    for (const [i, props] of [noHash, noHash, grown, versioned].entries()) await worker.invoke('blob-no-md5-v5', `inv-n${i}`, metadata(props), content);
+    const ids = seen.map((c) => c.deliveryId);
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).not.toBe(ids[0]);
+    expect(ids[3]).toBe('myblob/output-metadata.json@2023-05-31T13:28:51.1234567Z');
+  });
+
   it('reads the rest of the 5.x properties: size, type and time, and leaves etag out rather than an object', async () => {
     const seen = await registered('blob-props-v5');
     await worker.invoke('blob-props-v5', 'inv-b4', metadata(PROPERTIES), content);

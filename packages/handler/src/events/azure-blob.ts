@@ -19,17 +19,20 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v !==
  * The blob version the delivery id names. The ETag when the host sends it as text (Storage
  * extension 4.x: `"0x8D…"`). Extension 5.x sends `BlobProperties` (Azure.Storage.Blobs) as
  * Json.NET serialises it: its `ETag`, an `Azure.ETag` struct with no public member, arrives as
- * `{}`. Then the version id (blob versioning on), else the last-modified time (to the second)
- * with the content MD5 the service keeps (`contentHash`; 4.x `contentMD5`) — both change when
- * the blob is written again, and stay the same when the host runs one version again.
+ * `{}`. Then the version id (blob versioning on), else the last-modified time (to the second),
+ * the size, and the content MD5 when the service keeps one (`contentHash`; 4.x `contentMD5`;
+ * uploads in blocks often have none) — they change when the blob is written again, and stay the
+ * same when the host runs one version again. Two writes within one second, of the same size and
+ * with no MD5, still share an id.
  */
 function versionOf(props: Rec, etag: string | undefined): string {
   if (etag !== undefined) return etag;
   const versionId = text(props.versionId);
   if (versionId !== undefined) return versionId;
   const modified = text(props.lastModified) ?? '';
+  const size = sizeOf(props.contentLength) ?? sizeOf(props.length);
   const hash = text(props.contentHash) ?? text(props.contentMD5);
-  return hash === undefined ? modified : `${modified}/${hash}`;
+  return [modified, ...(size === undefined ? [] : [String(size)]), ...(hash === undefined ? [] : [hash])].join('/');
 }
 
 export function blobTriggerItem(content: unknown, meta: Rec): EventItem {
