@@ -11,7 +11,10 @@
  * Now a size refusal that a stale limit could explain makes the sender re-read the attributes,
  * once per `send()`, and send again only what was refused (and what waited behind it in its
  * group) against the fresh limit; only a message still too large under it is a sender fault.
- * The normal path asks `GetQueueAttributes` no more than before.
+ * The normal path asks `GetQueueAttributes` no more than before. Review of that fix: a send
+ * aborted after the first pass, a limit change still propagating (SQS refuses a message within
+ * the limit GetQueueAttributes answers) and a failed re-read each left refused events judged
+ * sender faults or dropped the cached limit; now they stay pending and the limit is kept.
  *
  * Both servers enforce a limit lowered with SetQueueAttributes on the next send, each its own
  * way (checked here on every run): moto refuses the whole `SendMessageBatch` call
@@ -196,8 +199,133 @@ describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a wa
       const report = await sender.send([{ id: 'a1', groupKey: 'a', body: body(3_000, 'a1') }]);
       expect(report.failed).toMatchObject([{ id: 'a1', code: 'InvalidParameterValue', senderFault: false, retryable: false, judged: false, message: expect.stringContaining('(AccessDenied)') }]);
       expect(reads).toBe(2);
+      // The limit cached before the failed re-read is kept: later sends (and the relay's
+      // readability check) go on with it instead of throwing while GetQueueAttributes fails.
+      expect(await sender.maxMessageBytes()).toBe(4_096);
+      expect((await sender.send([{ id: 's1', body: body(500, 's1') }])).sent).toMatchObject([{ id: 's1' }]);
+      expect(reads).toBe(2);
     } finally {
       denying.destroy();
+    }
+  });
+
+  it('lowered, and the send aborted once SQS had refused the message: it stays pending (no sender fault), not quarantined', async () => {
+    const url = await queue(4_096);
+    const controller = new AbortController();
+    let armed = false;
+    const aborting = sqsClient(endpoint, 1);
+    aborting.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        // The deadline comes right after SQS answered a call: after the first pass, before any re-read.
+        if (armed && context.commandName === 'SendMessageBatchCommand') controller.abort();
+        return out;
+      },
+      { step: 'initialize' },
+    );
+    try {
+      const sender = sqsSender({ client: aborting, queueUrl: url, retry: { retries: 0 } });
+      await warm(sender);
+      await setMax(url, 1_024);
+      armed = true;
+      // fauxqs refuses a1 and takes b1 in one call; moto refuses the call, then (bisected) a1 alone, then takes b1.
+      const report = await sender.send([{ id: 'a1', groupKey: 'a', body: body(3_000, 'a1') }, { id: 'b1', groupKey: 'b', body: body(200, 'b1') }], { signal: controller.signal });
+      expect(controller.signal.aborted).toBe(true);
+      expect(report.sent.map((s) => s.id)).toEqual(['b1']);
+      expect(report.failed).toMatchObject([{ id: 'a1', code: 'InvalidParameterValue', senderFault: false, retryable: true, judged: false }]);
+    } finally {
+      aborting.destroy();
+    }
+  });
+
+  /**
+   * SQS documents that a SetQueueAttributes change can take up to 60 s to propagate: for that
+   * long SendMessage may enforce the new limit while GetQueueAttributes still answers the old
+   * one (or the other way round). Neither server lags, so the client rewrites the limit
+   * GetQueueAttributes answers while `lagging` is set, as a replica not yet updated would.
+   */
+  const laggingClient = (): { client: SQSClient; reads: () => number; lag: (maxBytes: number | undefined) => void } => {
+    let reported: number | undefined;
+    let reads = 0;
+    const client = sqsClient(endpoint, 3);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName !== 'GetQueueAttributesCommand') return out;
+        reads++;
+        const attributes = (out.output as { Attributes?: Record<string, string> }).Attributes;
+        if (reported !== undefined && attributes?.MaximumMessageSize !== undefined) attributes.MaximumMessageSize = String(reported);
+        return out;
+      },
+      { step: 'initialize' },
+    );
+    return { client, reads: () => reads, lag: (maxBytes) => (reported = maxBytes) };
+  };
+
+  it('lowered, not yet propagated to GetQueueAttributes: SQS refused a message within the limit it reads, so it is retried later, no sender fault', async () => {
+    const url = await queue(4_096);
+    const lagging = laggingClient();
+    try {
+      const sender = sqsSender({ client: lagging.client, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-lag/` }, retry: { retries: 0 } });
+      await warm(sender);
+      lagging.lag(4_096);
+      await setMax(url, 1_024);
+      const report = await sender.send([{ id: 'a1', groupKey: 'a', body: body(3_000, 'a1') }, { id: 'b1', groupKey: 'b', body: body(200, 'b1') }]);
+      expect(report.sent.map((s) => s.id)).toEqual(['b1']);
+      expect(report.failed).toMatchObject([{ id: 'a1', code: 'InvalidParameterValue', senderFault: false, retryable: true, judged: true, message: expect.stringContaining('propagat') }]);
+      expect(lagging.reads(), 'the first send, then one re-read').toBe(2);
+      // Propagated: the next send meets the refusal again, reads the new limit and claim-checks a1.
+      lagging.lag(undefined);
+      const next = await sender.send([{ id: 'a1', groupKey: 'a', body: body(3_000, 'a1') }]);
+      expect(next.failed).toEqual([]);
+      expect(next.sent).toMatchObject([{ id: 'a1', claimCheck: { key: `${name}-lag/a1` } }]);
+      expect(lagging.reads()).toBe(3);
+    } finally {
+      lagging.client.destroy();
+    }
+  });
+
+  it('raised, GetQueueAttributes ahead of SendMessage: SQS refuses the message sent again under the fresh limit; retried later, no sender fault', async () => {
+    const url = await queue(1_024);
+    const lagging = laggingClient();
+    try {
+      const sender = sqsSender({ client: lagging.client, queueUrl: url, retry: { retries: 0 } });
+      await warm(sender);
+      lagging.lag(4_096);
+      // The sender refuses r1 against its cached 1 024, reads 4 096, sends r1 again: SQS refuses it.
+      const report = await sender.send([{ id: 'r1', groupKey: 'r', body: body(3_000, 'r1') }]);
+      expect(report.sent).toEqual([]);
+      expect(report.failed).toMatchObject([{ id: 'r1', code: 'InvalidParameterValue', senderFault: false, retryable: true, judged: true }]);
+      expect(lagging.reads()).toBe(2);
+    } finally {
+      lagging.client.destroy();
+    }
+  });
+
+  it('the relay while a lowered limit propagates: the refused events stay pending (one re-read, no loop), then go through S3 on the next flush', async () => {
+    const url = await queue(8_192);
+    const lagging = laggingClient();
+    try {
+      const sender = sqsSender({ client: lagging.client, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-relaylag/` }, retry: { retries: 0 } });
+      const { write, store } = redisWriter(redis, sender);
+      const agg = `stale-lag-${name}`;
+      await write.invoke({ agg, n: 1 });
+      lagging.lag(8_192);
+      await setMax(url, 1_024);
+      const before = lagging.reads();
+      await write.invoke({ agg, n: 2, count: 2, pad: 3_000 });
+      expect(lagging.reads() - before, 'one re-read in the flush: a refusal ends the run for the aggregate').toBe(1);
+      expect(await store.relay.listQuarantined({ limit: 100 })).not.toContainEqual(expect.objectContaining({ where: agg }));
+      expect(await pendingIn(redis, agg)).toBe(2);
+      lagging.lag(undefined);
+      await write.invoke({ agg, n: 4 });
+      expect(await store.relay.listQuarantined({ limit: 100 })).not.toContainEqual(expect.objectContaining({ where: agg }));
+      expect(await pendingIn(redis, agg)).toBe(0);
+      const got = await receiveAll(sqs, url, 4);
+      const seqs = got.map((m) => [m.MessageAttributes?.['steadyfn.seq']?.StringValue, m.MessageAttributes?.['steadyfn.claimCheck']?.StringValue ?? '-']);
+      expect(seqs.sort()).toEqual([['1', '-'], ['2', '1'], ['3', '1'], ['4', '-']]);
+    } finally {
+      lagging.client.destroy();
     }
   });
 

@@ -15,7 +15,7 @@ import { packBatches } from './pack.js';
 import { messageGroupId } from './ids.js';
 import { prepareMessage, type Prepared } from './prepare.js';
 import { queueUrlOption } from './queue-url.js';
-import { mayBeStaleLimit, toResend, type FirstPassFailure } from './stale-limit.js';
+import { acquit, mayBeStaleLimit, refusedBySqs, toResend, type FirstPassFailure } from './stale-limit.js';
 import { messageBytes } from './size.js';
 import type { FailedEntry, OutboundMessage, SendOptions, SendReport } from './types.js';
 
@@ -39,8 +39,12 @@ export interface SqsSenderOptions {
    * is re-read and kept, and if it changed, the refused messages (and those of their groups held
    * behind them) are sent again against it: claim-checked when it is lower, sent as they are when
    * higher. Only a message still too large under the fresh limit fails as the sender fault it is
-   * (`OUTBOX_SQS_MESSAGE_TOO_LARGE`); when the re-read fails, the refused messages fail as no
-   * sender fault (`judged: false`), so the relay keeps them pending. A number is never re-read.
+   * (`OUTBOX_SQS_MESSAGE_TOO_LARGE`). When the re-read fails, or the send was aborted before it,
+   * the refused messages fail as no sender fault (`judged: false`), so the relay keeps them
+   * pending; a failed re-read keeps the cached limit for later sends. When SQS refuses for its
+   * size a message within the limit just read — a change takes up to 60 s to reach every SQS
+   * server — it fails as no sender fault, `retryable` and `judged` (sent again on a later run;
+   * `relay.poison.maxAttempts` bounds it). A number is never re-read.
    * @default 'auto'
    */
   maxMessageBytes?: number | 'auto';
@@ -241,29 +245,36 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
   const calls = pLimit(o.concurrency);
   let queueMax: Promise<number> | undefined = typeof options.maxMessageBytes === 'number' ? Promise.resolve(options.maxMessageBytes) : undefined;
 
-  const readMax = (signal?: AbortSignal): Promise<number> => {
-    queueMax ??= o.client
+  /**
+   * The cached limit, or a `GetQueueAttributes` shared by every caller until it settles. When it
+   * fails, the cache goes back to `previous` (a re-read's last known limit; nothing on a first read).
+   */
+  const readMax = (signal?: AbortSignal, previous?: Promise<number>): Promise<number> => {
+    if (queueMax !== undefined) return queueMax;
+    const reading: Promise<number> = o.client
       .send(new GetQueueAttributesCommand({ QueueUrl: o.queueUrl, AttributeNames: ['MaximumMessageSize'] }), signal === undefined ? undefined : { abortSignal: signal })
       .then((answer) => {
         const value = Number(answer.Attributes?.MaximumMessageSize);
         return Number.isInteger(value) && value >= SERVICE_MIN_MESSAGE_BYTES ? value : SERVICE_MAX_MESSAGE_BYTES;
       })
       .catch((error: unknown) => {
-        queueMax = undefined;
+        if (queueMax === reading) queueMax = previous;
         const verdict = classifyCallError(error);
         throw new SqsQueueAttributesError(errorCode(error), verdict.kind === 'retry', error);
       });
-    return queueMax;
+    queueMax = reading;
+    return reading;
   };
 
   /**
    * Re-reads the limit after a refusal the cached one may explain. Concurrent sends that used
-   * the same cached value share one `GetQueueAttributes`; a fixed `maxMessageBytes` is never re-read.
+   * the same cached value share one `GetQueueAttributes`; a fixed `maxMessageBytes` is never
+   * re-read. A failed re-read keeps the cached value, so later sends go on with it.
    */
   const rereadMax = (used: Promise<number>, signal?: AbortSignal): Promise<number> | undefined => {
     if (typeof options.maxMessageBytes === 'number') return undefined;
     if (queueMax === used) queueMax = undefined;
-    return readMax(signal);
+    return readMax(signal, used);
   };
 
   /**
@@ -321,8 +332,12 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     const report: SendReport = { sent: [], failed: [], batches: 0, bytes: 0, fill: { entries: 0, bytes: 0 }, retries: 0, splits: 0 };
     const counters: Counters = { entries: 0, bytes: 0, limitBytes: 0 };
     const failures = await pass(messages, maxMessageBytes, signal, report, counters);
-    // A size refusal the cached limit may explain: re-read it, at most once per send().
-    if (failures.some((f) => f.suspect) && signal?.aborted !== true) await resendUnderFreshLimit(messages, failures, maxMessageBytes, cached, signal, report, counters);
+    // A size refusal the cached limit may explain: re-read it, at most once per send(). Aborted,
+    // no re-read: nothing judged the suspects under the queue's real limit, so no sender fault.
+    if (failures.some((f) => f.suspect)) {
+      if (signal?.aborted === true) acquit(failures, (f) => f.suspect, { retryable: true, judged: false, message: `refused for its size under the cached MaximumMessageSize (${maxMessageBytes} bytes); the send was aborted before the limit could be read again` });
+      else await resendUnderFreshLimit(messages, failures, maxMessageBytes, cached, signal, report, counters);
+    }
     if (report.batches > 0) report.fill = { entries: counters.entries / (report.batches * MAX_BATCH_ENTRIES), bytes: counters.bytes / counters.limitBytes };
     return report;
   };
@@ -332,6 +347,10 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
    * limit) the messages a size refusal held back, replacing their failures in `report`. When
    * the limit cannot be read, those failures are no longer the sender's fault: nothing judged
    * them under the queue's real limit, so they stay pending instead of being quarantined.
+   * When SQS refuses for its size a message within the limit just read (the limit unchanged
+   * on the first pass, or any on the second), the change has not reached every SQS server yet
+   * (up to 60 s): no sender fault, retried later (`judged`, so `relay.poison.maxAttempts`
+   * still bounds a message SQS keeps refusing).
    */
   const resendUnderFreshLimit = async (messages: ReadonlyArray<OutboundMessage>, failures: FirstPassFailure[], used: number, cached: Promise<number>, signal: AbortSignal | undefined, report: SendReport, counters: Counters): Promise<void> => {
     const again = rereadMax(cached, signal);
@@ -342,24 +361,23 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     } catch (error) {
       const code = error instanceof SqsQueueAttributesError ? error.sqsCode : 'Unknown';
       const retryable = error instanceof SqsQueueAttributesError ? error.retryable : true;
-      for (const f of failures) {
-        if (!f.suspect) continue;
-        Object.assign(f.failure, { senderFault: false, retryable, judged: false, message: `refused for its size under the cached MaximumMessageSize, and the queue's attributes could not be read again (${code})` });
-      }
+      acquit(failures, (f) => f.suspect, { retryable, judged: false, message: `refused for its size under the cached MaximumMessageSize, and the queue's attributes could not be read again (${code})` });
       return;
     }
-    if (fresh === used) return;
+    const unpropagated = { retryable: true, judged: true, message: `SQS refused it for its size, yet the queue's MaximumMessageSize reads ${fresh} bytes, which it fits: a limit change not yet propagated (up to 60 s); sent again later` };
+    if (fresh === used) return acquit(failures, refusedBySqs, unpropagated);
     const resend = toResend(failures);
     if (resend.length === 0) return;
     const dropped = new Set(resend.map((f) => f.failure));
     report.failed.splice(0, report.failed.length, ...report.failed.filter((f) => !dropped.has(f)));
-    await pass(
+    const second = await pass(
       resend.map((f) => messages[f.index]!),
       fresh,
       signal,
       report,
       counters,
     );
+    acquit(second, refusedBySqs, unpropagated);
   };
 
   return { send, fifo: o.fifo, maxMessageBytes: (opts = {}) => readMax(opts.signal) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SendFailureCode } from './errors.js';
-import { mayBeStaleLimit, toResend, type FirstPassFailure } from './stale-limit.js';
+import { acquit, mayBeStaleLimit, refusedBySqs, toResend, type FirstPassFailure } from './stale-limit.js';
 
 const failure = (index: number, code: string, group?: string, suspect = false): FirstPassFailure => ({
   failure: { id: `m${index}`, code, senderFault: code !== SendFailureCode.groupBlocked, retryable: false, judged: true },
@@ -30,5 +30,17 @@ describe('stale-limit', () => {
       failure(7, SendFailureCode.tooLarge, undefined, true),
     ]);
     expect(resend.map((f) => f.index)).toEqual([1, 4, 7]);
+  });
+
+  it("tells SQS's own size refusals from the sender's; acquits only the failures selected, keeping their code", () => {
+    const failures = [failure(1, 'InvalidParameterValue', 'a', true), failure(2, SendFailureCode.tooLarge, 'b', true), failure(3, 'InvalidParameterValue', 'c'), failure(4, SendFailureCode.groupBlocked, 'a')];
+    expect(failures.map(refusedBySqs)).toEqual([true, false, false, false]);
+    acquit(failures, refusedBySqs, { retryable: true, judged: true, message: 'later' });
+    expect(failures.map((f) => f.failure)).toEqual([
+      { id: 'm1', code: 'InvalidParameterValue', senderFault: false, retryable: true, judged: true, message: 'later' },
+      { id: 'm2', code: SendFailureCode.tooLarge, senderFault: true, retryable: false, judged: true },
+      { id: 'm3', code: 'InvalidParameterValue', senderFault: true, retryable: false, judged: true },
+      { id: 'm4', code: SendFailureCode.groupBlocked, senderFault: false, retryable: false, judged: true },
+    ]);
   });
 });

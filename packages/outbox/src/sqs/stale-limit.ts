@@ -8,7 +8,9 @@
  * - raised: the sender itself refuses messages the queue now takes (`OUTBOX_SQS_MESSAGE_TOO_LARGE`).
  * Either way the message may be fine under the queue's current limit, so it is no sender fault
  * yet: the sender re-reads the limit (once per `send()`) and sends again what such a refusal
- * held back. Pure: which failures to send again, no I/O.
+ * held back. A change can also take up to 60 s to reach every SQS server: meanwhile SQS may
+ * refuse a message that fits the limit `GetQueueAttributes` answers — not the message's fault
+ * either. Pure: which failures to send again or acquit, no I/O.
  */
 import { normaliseCode } from './classify.js';
 import { SendFailureCode } from './errors.js';
@@ -58,4 +60,21 @@ export function toResend(failures: ReadonlyArray<FirstPassFailure>): FirstPassFa
     } else if (g !== undefined) stuck.add(g);
   }
   return out;
+}
+
+/**
+ * Whether SQS itself refused the suspect `f` for its size, as opposed to the sender's own check
+ * (`OUTBOX_SQS_MESSAGE_TOO_LARGE`): the sender had packed it within the limit it held.
+ */
+export function refusedBySqs(f: FirstPassFailure): boolean {
+  return f.suspect && f.failure.code !== SendFailureCode.tooLarge;
+}
+
+/**
+ * Rewrites, in place, the failures `which` selects as no sender fault (the relay keeps them
+ * pending instead of quarantining them), with `verdict`'s `retryable`, `judged` and `message`;
+ * their `code` stays.
+ */
+export function acquit(failures: ReadonlyArray<FirstPassFailure>, which: (f: FirstPassFailure) => boolean, verdict: Pick<FailedEntry, 'retryable' | 'judged' | 'message'>): void {
+  for (const f of failures) if (which(f)) Object.assign(f.failure, { senderFault: false, ...verdict });
 }
