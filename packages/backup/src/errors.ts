@@ -121,7 +121,8 @@ export class IndexConflictError extends BackupError {
  * A unique index of the backup could not be built on the restored collection: the target
  * already held documents (not in the backup, other `_id`s) with the same unique value as
  * restored ones. Found after the data was written (the target holds the backup's documents and
- * its own); a retry as is fails the same way. `problems` name each index (`key`: the target
+ * its own), or — the target collection already has the index — when a document it refused is
+ * written again after the collection's last batch and still refused; a retry as is fails the same way. `problems` name each index (`key`: the target
  * collection, `message`: the index). Remove the clashing documents or restore into an empty
  * collection (`collectionName`, or drop it first), then restore again. Code
  * `RESTORE_INDEX_BUILD_FAILED`; not retryable.

@@ -78,4 +78,36 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
       await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
     }
   });
+
+  it('a unique value that moved in the target since the backup: the refused document is written again after the last batch, and the restore completes (was a terminal IndexBuildError)', async () => {
+    // In-place restore over a live database: the backup has {1, a} and {2, b}; the target now has
+    // {2, a}. With one document per batch, 1 is refused (2 holds a) until 2's batch moves it to b.
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source: Db = await freshDb('uqsrc3');
+    const target: Db = await freshDb('uqdst3');
+    try {
+      await source.collection<{ _id: number; email: string }>('users').insertMany([
+        { _id: 1, email: 'a@example.com' },
+        { _id: 2, email: 'b@example.com' },
+      ]);
+      await source.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'uq3' };
+      const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run();
+      expect(done.status).toBe('complete');
+
+      await target.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      await target.collection<{ _id: number; email: string }>('users').insertOne({ _id: 2, email: 'a@example.com' });
+      // The target really enforces the index: {1, a} is refused while 2 holds a.
+      await expect(target.collection<{ _id: number; email: string }>('users').insertOne({ _id: 1, email: 'a@example.com' })).rejects.toThrow();
+
+      await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target, batchSize: 1 }) });
+      expect(await target.collection('users').find({}).sort({ _id: 1 }).toArray()).toEqual([
+        { _id: 1, email: 'a@example.com' },
+        { _id: 2, email: 'b@example.com' },
+      ]);
+      expect((await restoreStatus(mongoTarget({ db: target }))).complete).toBe(true);
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
+    }
+  });
 });
