@@ -377,6 +377,23 @@ export function targetErrorOf(error: unknown, what: string): unknown {
     : new RestoreTargetUnavailableError(`${what}: the target could not be reached (${facts}); nothing was written`, error);
 }
 
+/** Driver errors of a target that could not be reached (MongoDB: no connection, no server selected, a network timeout, a closed client). */
+const UNREACHABLE_NAMES = /^Mongo(?:Network|NetworkTimeout|ServerSelection|TopologyClosed|PoolClosed)Error$/;
+
+/**
+ * Whether a restore failed because its target could not be reached: a
+ * `RestoreTargetUnavailableError`, or a typed error (e.g. `RestoreApplyError`) whose cause is a
+ * MongoDB driver error of no connection, no server selected, a network timeout or a closed
+ * client. Any other error (a refusal, a server's answer, a Redis error) is false.
+ */
+export function targetUnreachable(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof RestoreTargetUnavailableError) return true;
+    if (!(e instanceof SteadyError)) return typeof (e as { name?: unknown }).name === 'string' && UNREACHABLE_NAMES.test((e as { name: string }).name);
+  }
+  return false;
+}
+
 /** Runs target work that comes before any write; driver errors become `targetErrorOf`'s typed errors (a call the signal ended passes unchanged). */
 export async function beforeWriting<T>(what: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   try {

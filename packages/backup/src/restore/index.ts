@@ -245,6 +245,7 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
   const spoolBytes = intOption('restore', 'spoolBytes', options.spoolBytes, DEFAULT_SPOOL_BYTES, 0);
   const lock = new TargetLock(options.target, lockMsOption('restore', options.lockMs));
   let completed = false;
+  let failure: unknown;
   let report: RestoreReport;
   try {
     report = await withStorageErrors(
@@ -258,8 +259,11 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
       ctx.signal,
     );
     completed = true;
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
-    await lock.end(completed);
+    await lock.end(completed, failure);
   }
   logOf(ctx).info('restore complete', { backupId: report.backupId, records: report.records, checkMs: report.checkMs, applyMs: report.applyMs });
   // Names and counts only (collections, keys held): never a document or a value.
