@@ -121,7 +121,8 @@ export class IndexConflictError extends BackupError {
  * A unique index of the backup could not be built on the restored collection: the target
  * already held documents (not in the backup, other `_id`s) with the same unique value as
  * restored ones. Found after the data was written (the target holds the backup's documents and
- * its own); a retry as is fails the same way. `problems` name each index (`key`: the target
+ * its own), or — the target collection already has the index — when a document it refused is
+ * written again after the collection's last batch and still refused; a retry as is fails the same way. `problems` name each index (`key`: the target
  * collection, `message`: the index). Remove the clashing documents or restore into an empty
  * collection (`collectionName`, or drop it first), then restore again. Code
  * `RESTORE_INDEX_BUILD_FAILED`; not retryable.
@@ -374,6 +375,23 @@ export function targetErrorOf(error: unknown, what: string): unknown {
   return refused
     ? new RestoreTargetRefusedError(`${what}: the target refused it (${facts}); nothing was written`, error)
     : new RestoreTargetUnavailableError(`${what}: the target could not be reached (${facts}); nothing was written`, error);
+}
+
+/** Driver errors of a target that could not be reached (MongoDB: no connection, no server selected, a network timeout, a closed client). */
+const UNREACHABLE_NAMES = /^Mongo(?:Network|NetworkTimeout|ServerSelection|TopologyClosed|PoolClosed)Error$/;
+
+/**
+ * Whether a restore failed because its target could not be reached: a
+ * `RestoreTargetUnavailableError`, or a typed error (e.g. `RestoreApplyError`) whose cause is a
+ * MongoDB driver error of no connection, no server selected, a network timeout or a closed
+ * client. Any other error (a refusal, a server's answer, a Redis error) is false.
+ */
+export function targetUnreachable(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== null && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof RestoreTargetUnavailableError) return true;
+    if (!(e instanceof SteadyError)) return typeof (e as { name?: unknown }).name === 'string' && UNREACHABLE_NAMES.test((e as { name: string }).name);
+  }
+  return false;
 }
 
 /** Runs target work that comes before any write; driver errors become `targetErrorOf`'s typed errors (a call the signal ended passes unchanged). */

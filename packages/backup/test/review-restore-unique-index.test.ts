@@ -9,10 +9,38 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
-import { BackupError, mongoSource, mongoTarget, restore, restoreStatus, snapshotBackup } from '../src/index.js';
+import { BackupError, RestoreApplyError, mongoSource, mongoTarget, restore, restoreStatus, snapshotBackup } from '../src/index.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
+
+/**
+ * `db` whose `users` collection refuses every insert and replace as a duplicate key (`extra`
+ * added to a replace's error): as when another writer keeps writing the same `_id`, or, with
+ * `keyPattern`, as MongoDB names the unique index that refused it.
+ */
+function duplicatingReplace(db: Db, extra: Record<string, unknown>): Db {
+  return new Proxy(db, {
+    get(t, prop, receiver) {
+      if (prop !== 'collection') return Reflect.get(t, prop, receiver);
+      return (name: string) => {
+        const collection = t.collection(name);
+        if (name !== 'users') return collection;
+        return new Proxy(collection, {
+          get(c, p, r) {
+            if (p === 'insertMany') {
+              return async (docs: unknown[]) =>
+                Promise.reject(Object.assign(new Error('E11000 duplicate key error'), { name: 'MongoBulkWriteError', code: 11000, writeErrors: docs.map((_, index) => ({ index, code: 11000 })) }));
+            }
+            if (p === 'replaceOne') return async () => Promise.reject(Object.assign(new Error('E11000 duplicate key error'), { name: 'MongoServerError', code: 11000, ...extra }));
+            const value = Reflect.get(c, p, r);
+            return typeof value === 'function' ? value.bind(c) : value;
+          },
+        });
+      };
+    },
+  });
+}
 
 describe('mongoTarget: a unique index the target data cannot satisfy', () => {
   it('is a terminal IndexBuildError naming the collection and the index', async () => {
@@ -74,6 +102,89 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
       // The target's own document is kept, and the restore is reported unfinished.
       expect(await target.collection('users').findOne({ _id: 'older' as never })).toEqual({ _id: 'older', email: 'u7@example.com' });
       expect((await restoreStatus(mongoTarget({ db: target }))).complete).toBe(false);
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
+    }
+  });
+
+  it('a unique value that moved in the target since the backup: the refused document is written again after the last batch, and the restore completes (was a terminal IndexBuildError)', async () => {
+    // In-place restore over a live database: the backup has {1, a} and {2, b}; the target now has
+    // {2, a}. With one document per batch, 1 is refused (2 holds a) until 2's batch moves it to b.
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source: Db = await freshDb('uqsrc3');
+    const target: Db = await freshDb('uqdst3');
+    try {
+      await source.collection<{ _id: number; email: string }>('users').insertMany([
+        { _id: 1, email: 'a@example.com' },
+        { _id: 2, email: 'b@example.com' },
+      ]);
+      await source.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'uq3' };
+      const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run();
+      expect(done.status).toBe('complete');
+
+      await target.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      await target.collection<{ _id: number; email: string }>('users').insertOne({ _id: 2, email: 'a@example.com' });
+      // The target really enforces the index: {1, a} is refused while 2 holds a.
+      await expect(target.collection<{ _id: number; email: string }>('users').insertOne({ _id: 1, email: 'a@example.com' })).rejects.toThrow();
+
+      await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target, batchSize: 1 }) });
+      expect(await target.collection('users').find({}).sort({ _id: 1 }).toArray()).toEqual([
+        { _id: 1, email: 'a@example.com' },
+        { _id: 2, email: 'b@example.com' },
+      ]);
+      expect((await restoreStatus(mongoTarget({ db: target }))).complete).toBe(true);
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
+    }
+  });
+
+  it('a document refused twice on a collection without a secondary unique index (an _id race) is a retryable RestoreApplyError, not IndexBuildError', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source: Db = await freshDb('uqsrc4');
+    const target: Db = await freshDb('uqdst4');
+    try {
+      await source.collection<{ _id: number; email: string }>('users').insertMany([{ _id: 1, email: 'a@example.com' }]);
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'uq4' };
+      const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run();
+      expect(done.status).toBe('complete');
+      // Every insert and replace of the target's users meets a duplicate; the target has no secondary unique index.
+      const error = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: duplicatingReplace(target, {}) }) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(RestoreApplyError);
+      expect((error as BackupError).retryable).toBe(true);
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
+    }
+  });
+
+  it("a still-refused document names only the index of the driver error's keyPattern (MongoDB gives it; FerretDB does not)", async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source: Db = await freshDb('uqsrc5');
+    const target: Db = await freshDb('uqdst5');
+    try {
+      await source.collection<{ _id: number; email: string; handle: string }>('users').insertMany([{ _id: 1, email: 'a@example.com', handle: 'a' }]);
+      await source.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      await source.collection('users').createIndex({ handle: 1 }, { unique: true, name: 'handle_unique' });
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'uq5' };
+      const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run();
+      expect(done.status).toBe('complete');
+      await target.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      await target.collection('users').createIndex({ handle: 1 }, { unique: true, name: 'handle_unique' });
+      const error = await restore({
+        backup: { storage, id: 'latest' },
+        target: mongoTarget({ db: duplicatingReplace(target, { keyPattern: { handle: 1 }, keyValue: { handle: 'a' } }) }),
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BackupError);
+      expect((error as BackupError).code).toBe('RESTORE_INDEX_BUILD_FAILED');
+      expect((error as BackupError).problems).toEqual([{ key: 'users', message: 'unique index handle_unique' }]);
+      expect((error as Error).message).not.toContain('email_unique');
+      expect((error as Error).message).not.toContain('a@example.com');
     } finally {
       await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
     }

@@ -21,7 +21,7 @@
  * dataset's pattern under a non-empty prefix never matches them.
  */
 import { mongoLeaseStore, redisLeaseStore, type LeaseStore, type MongoLeaseCollection, type RedisLeaseClient } from '@steadyfn/lease';
-import { RestoreApplyError, RestoreTargetBusyError, FencedError, beforeWriting, describeError } from '../errors.js';
+import { RestoreApplyError, RestoreTargetBusyError, FencedError, beforeWriting, describeError, targetUnreachable } from '../errors.js';
 import { MAX_LEASE_MS, holdLease, type JobLease } from '../job-lease.js';
 import type { MongoDbLike } from '../sources/mongo.js';
 import { dropCollection } from './mongo-scratch.js';
@@ -139,13 +139,24 @@ export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string)
 }
 
 /**
- * How long a claim of the lock may still land after it read the lock (`@steadyfn/lease`'s
- * MongoDB store: sent within `SEND_WINDOW_MS` = 10 s of its read, delivered within
- * `DELIVERY_MS` = 20 s). A claim that read the lock before this restore took it lands no later.
+ * Copies of `@steadyfn/lease`'s MongoDB store constants (packages/lease/src/stores/mongodb.ts;
+ * neither is exported through `@steadyfn/lease/internal`): `DELIVERY_MS`, the longest
+ * delivery of a request it assumes, and `FAST_SETTLE_MS` (`SUPERSEDED_GRACE_MS` − `DELIVERY_MS`
+ * − 5 s), how long after its last grant a holder inserts its next generation (renewal or
+ * settle) without reading first.
  */
-const CLAIM_IN_FLIGHT_MS = 30_000;
+const LEASE_DELIVERY_MS = 20_000;
+const LEASE_FAST_SETTLE_MS = 35_000;
+/**
+ * How long an insert of the lock's next generation based on a record older than this
+ * restore's claim may still land after the claim returned: a claim sends it within
+ * `SEND_WINDOW_MS` (10 s) of its read, and the paused previous holder's no-read renewal within
+ * `FAST_SETTLE_MS` (35 s) of its grant, which came before this restore's claim; either is
+ * delivered within `DELIVERY_MS` (20 s). After the drop, such an insert would succeed.
+ */
+const CLAIM_IN_FLIGHT_MS = LEASE_FAST_SETTLE_MS + LEASE_DELIVERY_MS;
 /** The store's assumed longest delivery of a request (`DELIVERY_MS`): the drop must land while the lock is still held. */
-const DROP_DELIVERY_MS = 20_000;
+const DROP_DELIVERY_MS = LEASE_DELIVERY_MS;
 
 /** A target's lock for one restore: taken once, before the first write; ended by the caller. */
 export class TargetLock {
@@ -190,7 +201,7 @@ export class TargetLock {
         signal,
       );
     } catch (error) {
-      await this.end(false);
+      await this.end(false, error);
       throw error;
     }
   }
@@ -218,16 +229,19 @@ export class TargetLock {
    * Ends the lock: a completed restore removes the marker first. A failed one leaves the
    * marker; releasing its lock is best effort (it runs out by itself). Either way, where the
    * target can remove its lock records (MongoDB) and that is safe (`removable`), the lock's
-   * collection is dropped instead of the lock being released.
+   * collection is dropped instead of the lock being released — except after a restore that
+   * failed because the target could not be reached (`failure`: `targetUnreachable`), which
+   * only releases (best effort), so it waits for one driver timeout, not two.
+   * @param failure what the failed restore threw (unused when `completed`)
    * @throws {RestoreApplyError} the marker of a completed restore could not be removed (the data is written; restore again to clear it)
    */
-  async end(completed: boolean): Promise<void> {
+  async end(completed: boolean, failure?: unknown): Promise<void> {
     const held = this.held;
     if (!held) return;
     this.held = undefined;
     if (!completed) {
       // Only where the lock could be dropped: a fresh renewal gives the drop its margin; a failed one just releases (best effort).
-      if (this.removable(Date.now())) {
+      if (!targetUnreachable(failure) && this.removable(Date.now())) {
         const asked = Date.now();
         const renewed = await held.renewNow().then(
           () => true,
@@ -264,8 +278,9 @@ export class TargetLock {
    * older record can still land (its insert would make a lock nobody else sees): either the
    * claim took generation 1 — every claim that found no record tries generation 1, refused
    * while it exists, and after the drop the target is as before that claim — or it returned
-   * more than `CLAIM_IN_FLIGHT_MS` ago. Otherwise (after a killed restore's stale lock, within
-   * 30 s) the lock is released and its collection stays: a later restore drops it (after the
+   * more than `CLAIM_IN_FLIGHT_MS` (55 s) ago, so neither another claim nor the previous
+   * holder's no-read renewal can still land. Otherwise (after a killed or paused restore's
+   * stale lock, within 55 s) the lock is released and its collection stays: a later restore drops it (after the
    * store's retention, 1 hour, its claim starts at generation 1 again).
    */
   private removable(renewedAsked: number): boolean {

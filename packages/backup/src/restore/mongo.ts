@@ -46,6 +46,19 @@ function duplicateKeyBuild(error: unknown): boolean {
   return code === 1 && typeof message === 'string' && /unique constraint|duplicate key/i.test(message);
 }
 
+/** The key pattern of the index a duplicate-key error names (MongoDB gives `keyPattern`; FerretDB does not). Never its `keyValue`. */
+function keyPatternOf(error: unknown): Record<string, unknown> | undefined {
+  const pattern = (error as { keyPattern?: unknown } | undefined)?.keyPattern;
+  return pattern !== null && typeof pattern === 'object' ? (pattern as Record<string, unknown>) : undefined;
+}
+
+/** Whether an index key (as listed) is the key pattern of a duplicate-key error: the same fields in the same order. */
+function sameKey(key: unknown, pattern: Record<string, unknown>): boolean {
+  if (key === null || typeof key !== 'object') return false;
+  const fields = Object.keys(key as Record<string, unknown>);
+  return fields.join('\u0000') === Object.keys(pattern).join('\u0000') && fields.every((f) => String((key as Record<string, unknown>)[f]) === String(pattern[f]));
+}
+
 /**
  * A MongoDB (or FerretDB) restore target.
  *
@@ -109,9 +122,12 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
   /**
    * Inserts the batch unordered; documents that already exist (duplicate `_id`) are deleted
    * and inserted again. Idempotent like an upsert by `_id`, but two statements per batch
-   * (FerretDB runs a bulk upsert as one slow statement per document).
+   * (FerretDB runs a bulk upsert as one slow statement per document). A document a secondary
+   * unique index refuses is added to `refused`, to be written again after the collection's last
+   * batch (`writeRefused`): the value may belong to a document of the backup that a later batch
+   * moves to another value.
    */
-  async function writeBatch(collection: any, docs: Array<Record<string, unknown>>): Promise<void> {
+  async function writeBatch(collection: any, docs: Array<Record<string, unknown>>, refused: Array<Record<string, unknown>>): Promise<void> {
     const existing = (await insertNew(collection, docs)).map((i) => docs[i]!);
     if (existing.length === 0) return;
     try {
@@ -120,40 +136,80 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       throw new RestoreApplyError(`writing to ${String(collection.collectionName)} failed (${describeError(error)})`, error);
     }
     // Written again by someone else in between, or refused by another unique key: replace it.
-    for (const index of await insertNew(collection, existing)) await replaceDoc(collection, existing[index]!);
+    for (const index of await insertNew(collection, existing)) {
+      const doc = existing[index]!;
+      if ((await replaceDoc(collection, doc)) !== undefined) refused.push(doc);
+    }
+  }
+
+  /**
+   * Writes again, once, the documents a unique index refused while the collection's batches
+   * were written (`writeBatch`).
+   * @throws {IndexBuildError} a unique index still refuses one or more of them (not retryable)
+   * @throws {RestoreApplyError} any other failure
+   */
+  async function writeRefused(collection: any, refused: Array<Record<string, unknown>>): Promise<void> {
+    const clashes: unknown[] = [];
+    for (const doc of refused) {
+      const clash = await replaceDoc(collection, doc);
+      if (clash !== undefined) clashes.push(clash);
+    }
+    if (clashes.length > 0) throw await uniqueClash(collection, clashes.length, clashes[0]);
   }
 
   /**
    * Upserts one document by `_id`. A duplicate key once may be an insert of the same `_id`
-   * racing the upsert; twice, it is a unique index on another key that a document of the
-   * target already holds the same value of.
-   * @throws {IndexBuildError} a unique index refuses the document (not retryable)
-   * @throws {RestoreApplyError} any other failure
+   * racing the upsert, and is retried; twice, it is a secondary unique index (named by the
+   * error's `keyPattern` where the server gives one) that another document of the target holds
+   * the same value of: resolves to that error. Where the collection has no secondary unique
+   * index, a second duplicate is an `_id` race too.
+   * @returns undefined when written, or the duplicate-key error of a secondary unique index
+   * @throws {RestoreApplyError} any other failure, or a second duplicate of `_id` (retryable)
    */
-  async function replaceDoc(collection: any, doc: Record<string, unknown>): Promise<void> {
+  async function replaceDoc(collection: any, doc: Record<string, unknown>): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       try {
         await collection.replaceOne({ _id: doc._id }, doc, { upsert: true });
-        return;
+        return undefined;
       } catch (error) {
         if (!duplicateKeyBuild(error)) throw new RestoreApplyError(`writing to ${String(collection.collectionName)} failed (${describeError(error)})`, error);
-        if (attempt >= 1) throw await uniqueClash(collection, error);
+        if (attempt < 1) continue;
+        const pattern = keyPatternOf(error);
+        const idOnly = pattern !== undefined && Object.keys(pattern).join() === '_id';
+        if (idOnly || (await uniqueIndexes(collection)).length === 0) {
+          throw new RestoreApplyError(`writing to ${String(collection.collectionName)} failed: a document's _id was written by someone else twice while the restore replaced it (${describeError(error)}); restore again`, error);
+        }
+        return error;
       }
     }
   }
 
-  /** The typed error of a document that a unique index of the target refuses (named from the target's unique indexes; FerretDB does not name the index). No value of the document is in it. */
-  async function uniqueClash(collection: any, error: unknown): Promise<IndexBuildError> {
-    const name = String(collection.collectionName);
-    let unique: string[] = [];
+  /** The target collection's unique indexes besides `_id_` (none when they cannot be listed). */
+  async function uniqueIndexes(collection: any): Promise<Array<{ name: string; key: unknown }>> {
     try {
-      unique = ((await collection.indexes()) as Array<{ name?: unknown; unique?: unknown }>).filter((i) => i.unique === true && i.name !== '_id_').map((i) => String(i.name));
+      return ((await collection.indexes()) as Array<{ name?: unknown; key?: unknown; unique?: unknown }>)
+        .filter((i) => i.unique === true && i.name !== '_id_')
+        .map((i) => ({ name: String(i.name), key: i.key }));
     } catch {
-      unique = [];
+      return [];
     }
-    const which = unique.length > 0 ? `unique index ${unique.join(', ')}` : 'a unique index';
+  }
+
+  /**
+   * The typed error of `count` documents that a unique index of the target still refuses after
+   * the collection's other documents were written: the index the error's `keyPattern` names,
+   * else every secondary unique index of the target (FerretDB does not name the index). No value
+   * of a document is in it.
+   */
+  async function uniqueClash(collection: any, count: number, error: unknown): Promise<IndexBuildError> {
+    const name = String(collection.collectionName);
+    const unique = await uniqueIndexes(collection);
+    const pattern = keyPatternOf(error);
+    const named = pattern ? unique.filter((i) => sameKey(i.key, pattern)) : [];
+    const names = (named.length > 0 ? named : unique).map((i) => i.name);
+    const which = names.length === 1 ? `unique index ${names[0]}` : names.length > 1 ? `unique index ${names.join(' or ')}` : 'a unique index';
     return new IndexBuildError(
-      `writing to ${name} failed: ${which} refuses a document of the backup, as another document of the target holds the same value (documents the backup does not have were in the target before the restore). Part of the data was written; remove the clashing documents or restore into an empty collection, then restore again`,
+      `writing to ${name} failed: ${which} refuses ${count} document(s) of the backup, written again after every other document of the collection: other documents of the target hold the same values (most likely documents the backup does not have, kept by a restore into a non-empty collection). The rest of the data was written; remove the clashing documents or restore into an empty collection, then restore again`,
       [{ key: name, message: which }],
       error,
     );
@@ -240,6 +296,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       let bytes = 0;
       let applied = 0;
       let writing: Promise<void> | undefined;
+      const refused: Array<Record<string, unknown>> = [];
       const flush = async (): Promise<void> => {
         const batch = ops;
         ops = [];
@@ -248,7 +305,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
         // A restore under a deadline stops between batches: whole batches of the verified backup are
         // in the target, and running the restore again (idempotent) completes it.
         signal?.throwIfAborted();
-        writing = writeBatch(collection, batch);
+        writing = writeBatch(collection, batch, refused);
         // Handled here so a failure while the next records are read (a part downloading) is not an
         // unhandled rejection, which ends the process; the next flush (or the end) awaits it and throws.
         writing.catch(() => undefined);
@@ -262,6 +319,9 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       }
       if (ops.length > 0) await flush();
       await writing;
+      // After the last batch: a value a refused document met may have moved with a later batch.
+      signal?.throwIfAborted();
+      await writeRefused(collection, refused);
       return applied;
     },
 
@@ -301,6 +361,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       for (const change of last.values()) byCollection.set(change.namespace, [...(byCollection.get(change.namespace) ?? []), change]);
       for (const [name, list] of byCollection) {
         const collection = await collectionFor(name);
+        const refused: Array<Record<string, unknown>> = [];
         for (let i = 0; i < list.length; i += maxBatch) {
           signal?.throwIfAborted();
           const slice = list.slice(i, i + maxBatch);
@@ -310,8 +371,9 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
             throw new RestoreApplyError(`applying streamed changes to ${rename(name)} failed (${describeError(error)})`, error);
           }
           const docs = slice.filter((c) => c.op === 'upsert').map((c) => ({ ...parseDocument(c.doc!), _id: EJSON.parse(c.id, { relaxed: false }) }));
-          if (docs.length > 0) await writeBatch(collection, docs);
+          if (docs.length > 0) await writeBatch(collection, docs, refused);
         }
+        await writeRefused(collection, refused);
       }
     },
 

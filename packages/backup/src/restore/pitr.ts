@@ -181,6 +181,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
   const lock = new TargetLock(options.target, lockMs);
   let completed = false;
+  let failure: unknown;
   let report: RestoreReport;
   let applied: Awaited<ReturnType<typeof replayObjects>>;
   try {
@@ -189,8 +190,11 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
     applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), signal)), { until: at, ...(signal ? { signal } : {}) });
     lock.checkHeld();
     completed = true;
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
-    await lock.end(completed);
+    await lock.end(completed, failure);
   }
   logOf(ctx).info('point-in-time restore complete', { backupId: snapshot.backupId, at: new Date(at).toISOString(), changes: applied.records });
   return { snapshot: report, at: new Date(at).toISOString(), timeline: mark.timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
@@ -302,6 +306,7 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   // The target's lock (lock.ts) is held from before the first write to the end.
   const lock = new TargetLock(options.target, lockMs);
   let completed = false;
+  let failure: unknown;
   let applied: Awaited<ReturnType<typeof replayObjects>>;
   try {
     const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
@@ -312,8 +317,11 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
     });
     lock.checkHeld();
     completed = true;
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
-    await lock.end(completed);
+    await lock.end(completed, failure);
   }
   return { timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
 }
