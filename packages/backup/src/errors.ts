@@ -122,7 +122,10 @@ export class IndexConflictError extends BackupError {
  * already held documents (not in the backup, other `_id`s) with the same unique value as
  * restored ones. Found after the data was written (the target holds the backup's documents and
  * its own), or — the target collection already has the index — when a document it refused is
- * written again after the collection's last batch and still refused; a retry as is fails the same way. `problems` name each index (`key`: the target
+ * written again after the collection's last batch (point-in-time: after the snapshot's
+ * collection, or after each batch of up to 2,000 streamed changes; not across the two) and still
+ * refused, or at once when more than 1,000 documents (or 16 MiB) of a collection are refused
+ * ("at least N documents"); a retry as is fails the same way. `problems` name each index (`key`: the target
  * collection, `message`: the index). Remove the clashing documents or restore into an empty
  * collection (`collectionName`, or drop it first), then restore again. Code
  * `RESTORE_INDEX_BUILD_FAILED`; not retryable.

@@ -17,9 +17,10 @@ afterAll(closeMongo);
 /**
  * `db` whose `users` collection refuses every insert and replace as a duplicate key (`extra`
  * added to a replace's error): as when another writer keeps writing the same `_id`, or, with
- * `keyPattern`, as MongoDB names the unique index that refused it.
+ * `keyPattern`, as MongoDB names the unique index that refused it. `calls` counts the calls of
+ * each method of that collection.
  */
-function duplicatingReplace(db: Db, extra: Record<string, unknown>): Db {
+function duplicatingReplace(db: Db, extra: Record<string, unknown>, calls: Record<string, number> = {}): Db {
   return new Proxy(db, {
     get(t, prop, receiver) {
       if (prop !== 'collection') return Reflect.get(t, prop, receiver);
@@ -28,6 +29,7 @@ function duplicatingReplace(db: Db, extra: Record<string, unknown>): Db {
         if (name !== 'users') return collection;
         return new Proxy(collection, {
           get(c, p, r) {
+            if (typeof p === 'string') calls[p] = (calls[p] ?? 0) + 1;
             if (p === 'insertMany') {
               return async (docs: unknown[]) =>
                 Promise.reject(Object.assign(new Error('E11000 duplicate key error'), { name: 'MongoBulkWriteError', code: 11000, writeErrors: docs.map((_, index) => ({ index, code: 11000 })) }));
@@ -165,7 +167,7 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
     const source: Db = await freshDb('uqsrc5');
     const target: Db = await freshDb('uqdst5');
     try {
-      await source.collection<{ _id: number; email: string; handle: string }>('users').insertMany([{ _id: 1, email: 'a@example.com', handle: 'a' }]);
+      await source.collection<{ _id: number; email: string; handle: string }>('users').insertMany([{ _id: 1, email: 'a@example.com', handle: 'handle-of-a' }]);
       await source.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
       await source.collection('users').createIndex({ handle: 1 }, { unique: true, name: 'handle_unique' });
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'uq5' };
@@ -175,7 +177,7 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
       await target.collection('users').createIndex({ handle: 1 }, { unique: true, name: 'handle_unique' });
       const error = await restore({
         backup: { storage, id: 'latest' },
-        target: mongoTarget({ db: duplicatingReplace(target, { keyPattern: { handle: 1 }, keyValue: { handle: 'a' } }) }),
+        target: mongoTarget({ db: duplicatingReplace(target, { keyPattern: { handle: 1 }, keyValue: { handle: 'handle-of-a' } }) }),
       }).then(
         () => undefined,
         (e: unknown) => e,
@@ -184,7 +186,98 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
       expect((error as BackupError).code).toBe('RESTORE_INDEX_BUILD_FAILED');
       expect((error as BackupError).problems).toEqual([{ key: 'users', message: 'unique index handle_unique' }]);
       expect((error as Error).message).not.toContain('email_unique');
-      expect((error as Error).message).not.toContain('a@example.com');
+      // The value the injected error carries (its keyValue, the document's handle) is in no message or problem.
+      expect((error as Error).message).not.toContain('handle-of-a');
+      expect(JSON.stringify((error as BackupError).problems)).not.toContain('handle-of-a');
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
+    }
+  });
+
+  it('a target holding a copy of the data under other _ids: one document past the 1,000 held to write again is an IndexBuildError at once, naming the index, no value (was: every document held, each written again, then named)', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source: Db = await freshDb('uqsrc6');
+    const target: Db = await freshDb('uqdst6');
+    try {
+      await source.collection<{ _id: number; handle: string }>('users').insertMany(Array.from({ length: 1001 }, (_, i) => ({ _id: i, handle: `h${i}` })));
+      await source.collection('users').createIndex({ handle: 1 }, { unique: true, name: 'handle_unique' });
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'uq6' };
+      const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run();
+      expect(done.status).toBe('complete');
+      await target.collection('users').createIndex({ handle: 1 }, { unique: true, name: 'handle_unique' });
+      // Every document of the backup is refused by handle_unique (MongoDB names it by keyPattern).
+      const calls: Record<string, number> = {};
+      const error = await restore({
+        backup: { storage, id: 'latest' },
+        target: mongoTarget({ db: duplicatingReplace(target, { keyPattern: { handle: 1 }, keyValue: { handle: 'h7' } }, calls), batchSize: 1000 }),
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BackupError);
+      expect((error as BackupError).code).toBe('RESTORE_INDEX_BUILD_FAILED');
+      expect((error as BackupError).retryable).toBe(false);
+      expect((error as BackupError).problems).toEqual([{ key: 'users', message: 'unique index handle_unique' }]);
+      expect((error as Error).message).toMatch(/at least 1001 documents/);
+      expect((error as Error).message).not.toContain('h7');
+      // Thrown at the 1,001st refused document: two replace attempts each, none written again;
+      // the keyPattern names a secondary unique index, so no index listing per document.
+      expect(calls.replaceOne).toBe(2 * 1001);
+      expect(calls.indexes ?? 0).toBeLessThanOrEqual(2);
+    } finally {
+      await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
+    }
+  });
+
+  it('documents refused by different unique indexes: the error names every one of them (was: only the first clash\'s)', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const source: Db = await freshDb('uqsrc7');
+    const target: Db = await freshDb('uqdst7');
+    try {
+      await source.collection<{ _id: number; email: string; handle: string }>('users').insertMany([
+        { _id: 1, email: 'a@example.com', handle: 'a' },
+        { _id: 2, email: 'b@example.com', handle: 'b' },
+      ]);
+      await source.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      await source.collection('users').createIndex({ handle: 1 }, { unique: true, name: 'handle_unique' });
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'uq7' };
+      const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run();
+      expect(done.status).toBe('complete');
+      await target.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
+      await target.collection('users').createIndex({ handle: 1 }, { unique: true, name: 'handle_unique' });
+      // Other documents of the target hold 1's email and 2's handle.
+      await target.collection<{ _id: string; email: string; handle: string }>('users').insertMany([
+        { _id: 'x', email: 'a@example.com', handle: 'x' },
+        { _id: 'y', email: 'y@example.com', handle: 'b' },
+      ]);
+      // MongoDB names the index by keyPattern; FerretDB does not: add it as MongoDB would.
+      const named = new Proxy(target, {
+        get(t, prop, receiver) {
+          if (prop !== 'collection') return Reflect.get(t, prop, receiver);
+          return (name: string) => {
+            const collection = t.collection(name);
+            return new Proxy(collection, {
+              get(c, p, r) {
+                if (p === 'replaceOne') {
+                  return async (filter: { _id: unknown }, doc: unknown, options: unknown) =>
+                    c.replaceOne(filter as never, doc as never, options as never).catch((e: unknown) => {
+                      throw Object.assign(e as object, { keyPattern: Number(filter._id) === 1 ? { email: 1 } : { handle: 1 } });
+                    });
+                }
+                const value = Reflect.get(c, p, r);
+                return typeof value === 'function' ? value.bind(c) : value;
+              },
+            });
+          };
+        },
+      }) as Db;
+      const error = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: named }) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BackupError);
+      expect((error as BackupError).code).toBe('RESTORE_INDEX_BUILD_FAILED');
+      expect(((error as BackupError).problems ?? []).map((p) => p.message).sort()).toEqual(['unique index email_unique', 'unique index handle_unique']);
     } finally {
       await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
     }

@@ -230,7 +230,7 @@ export async function restoreManifest(
  * @throws {UnsupportedFormatError} an unknown manifest format version
  * @throws {RestoreUnsupportedError} records or metadata the target cannot store (nothing written)
  * @throws {IndexConflictError} a MongoDB target's existing indexes clash with the backup's (nothing written)
- * @throws {IndexBuildError} a unique index of the backup cannot be built on the restored data, or (the target already has it) still refuses a document of the backup written again after the collection's last batch: the target already held other documents with the same unique value (not retryable; the data, or part of it, was written)
+ * @throws {IndexBuildError} a unique index of the backup cannot be built on the restored data, or (the target already has it) still refuses a document of the backup written again after the collection's last batch, or refuses more than 1,000 documents (16 MiB) of a collection (thrown at once): the target already held other documents with the same unique value (not retryable; the data, or part of it, was written)
  * @throws {RestoreApplyError} a write to the target failed after the checks passed (retryable: the restore is idempotent)
  * @throws {BackupChangedError} a segment was replaced or deleted after it was checked (`written` says whether the target was touched)
  * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written)

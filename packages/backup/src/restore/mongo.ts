@@ -5,7 +5,7 @@
  * it does not support (TTL indexes, validators) are refused before anything is written, and so
  * are existing indexes of the target that clash with the backup's (`IndexConflictError`).
  */
-import { EJSON } from 'bson';
+import { EJSON, calculateObjectSize } from 'bson';
 import { checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { IndexBuildError, IndexConflictError, RestoreApplyError, RestoreUnsupportedError, describeError } from '../errors.js';
 import { ferretdbProblem, parseDocument } from '../format/records.js';
@@ -34,6 +34,25 @@ export interface MongoTargetOptions {
 }
 
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * At most this many documents a unique index refused are held per collection (or per
+ * `applyChanges` call) to be written again after its last batch; one more fails the restore at
+ * once with `IndexBuildError`. A target holding a copy of the data under other `_id`s refuses
+ * every document: this bounds the memory and the round trips spent before it says so.
+ */
+const MAX_REFUSED_DOCS = 1000;
+/** At most this many bytes (the refused documents' BSON size) held so; more fails the same way. */
+const MAX_REFUSED_BYTES = 16 * 1024 * 1024;
+
+/** Documents a unique index refused, held to be written again: their total BSON size and the driver errors' key patterns. */
+interface Refused {
+  docs: Array<Record<string, unknown>>;
+  bytes: number;
+  errors: unknown[];
+}
+
+const noneRefused = (): Refused => ({ docs: [], bytes: 0, errors: [] });
 
 /**
  * Whether a failed index build is a unique index meeting duplicate values: MongoDB's
@@ -126,8 +145,9 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
    * unique index refuses is added to `refused`, to be written again after the collection's last
    * batch (`writeRefused`): the value may belong to a document of the backup that a later batch
    * moves to another value.
+   * @throws {IndexBuildError} more than `MAX_REFUSED_DOCS` documents (or `MAX_REFUSED_BYTES`) refused so
    */
-  async function writeBatch(collection: any, docs: Array<Record<string, unknown>>, refused: Array<Record<string, unknown>>): Promise<void> {
+  async function writeBatch(collection: any, docs: Array<Record<string, unknown>>, refused: Refused): Promise<void> {
     const existing = (await insertNew(collection, docs)).map((i) => docs[i]!);
     if (existing.length === 0) return;
     try {
@@ -138,7 +158,14 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
     // Written again by someone else in between, or refused by another unique key: replace it.
     for (const index of await insertNew(collection, existing)) {
       const doc = existing[index]!;
-      if ((await replaceDoc(collection, doc)) !== undefined) refused.push(doc);
+      const clash = await replaceDoc(collection, doc);
+      if (clash === undefined) continue;
+      refused.docs.push(doc);
+      refused.bytes += calculateObjectSize(doc);
+      refused.errors.push(clash);
+      if (refused.docs.length > MAX_REFUSED_DOCS || refused.bytes > MAX_REFUSED_BYTES) {
+        throw await uniqueClash(collection, refused.docs.length, refused.errors, true);
+      }
     }
   }
 
@@ -148,13 +175,13 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
    * @throws {IndexBuildError} a unique index still refuses one or more of them (not retryable)
    * @throws {RestoreApplyError} any other failure
    */
-  async function writeRefused(collection: any, refused: Array<Record<string, unknown>>): Promise<void> {
+  async function writeRefused(collection: any, refused: Refused): Promise<void> {
     const clashes: unknown[] = [];
-    for (const doc of refused) {
+    for (const doc of refused.docs) {
       const clash = await replaceDoc(collection, doc);
       if (clash !== undefined) clashes.push(clash);
     }
-    if (clashes.length > 0) throw await uniqueClash(collection, clashes.length, clashes[0]);
+    if (clashes.length > 0) throw await uniqueClash(collection, clashes.length, clashes);
   }
 
   /**
@@ -162,7 +189,8 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
    * racing the upsert, and is retried; twice, it is a secondary unique index (named by the
    * error's `keyPattern` where the server gives one) that another document of the target holds
    * the same value of: resolves to that error. Where the collection has no secondary unique
-   * index, a second duplicate is an `_id` race too.
+   * index, a second duplicate is an `_id` race too (the indexes are listed only when the error has
+   * no `keyPattern`: one other than `{ _id: 1 }` already proves a secondary unique index).
    * @returns undefined when written, or the duplicate-key error of a secondary unique index
    * @throws {RestoreApplyError} any other failure, or a second duplicate of `_id` (retryable)
    */
@@ -176,7 +204,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
         if (attempt < 1) continue;
         const pattern = keyPatternOf(error);
         const idOnly = pattern !== undefined && Object.keys(pattern).join() === '_id';
-        if (idOnly || (await uniqueIndexes(collection)).length === 0) {
+        if (idOnly || (pattern === undefined && (await uniqueIndexes(collection)).length === 0)) {
           throw new RestoreApplyError(`writing to ${String(collection.collectionName)} failed: a document's _id was written by someone else twice while the restore replaced it (${describeError(error)}); restore again`, error);
         }
         return error;
@@ -196,23 +224,25 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
   }
 
   /**
-   * The typed error of `count` documents that a unique index of the target still refuses after
-   * the collection's other documents were written: the index the error's `keyPattern` names,
-   * else every secondary unique index of the target (FerretDB does not name the index). No value
-   * of a document is in it.
+   * The typed error of `count` documents that a unique index of the target refuses: still after
+   * the collection's other documents were written, or (`overflow`) more than the restore holds to
+   * write again (`MAX_REFUSED_DOCS`, `MAX_REFUSED_BYTES`), thrown at once. Names the indexes the
+   * errors' `keyPattern`s name (every one met), else every secondary unique index of the target
+   * (FerretDB does not name the index). No value of a document is in it.
    */
-  async function uniqueClash(collection: any, count: number, error: unknown): Promise<IndexBuildError> {
+  async function uniqueClash(collection: any, count: number, errors: unknown[], overflow = false): Promise<IndexBuildError> {
     const name = String(collection.collectionName);
     const unique = await uniqueIndexes(collection);
-    const pattern = keyPatternOf(error);
-    const named = pattern ? unique.filter((i) => sameKey(i.key, pattern)) : [];
-    const names = (named.length > 0 ? named : unique).map((i) => i.name);
-    const which = names.length === 1 ? `unique index ${names[0]}` : names.length > 1 ? `unique index ${names.join(' or ')}` : 'a unique index';
-    return new IndexBuildError(
-      `writing to ${name} failed: ${which} refuses ${count} document(s) of the backup, written again after every other document of the collection: other documents of the target hold the same values (most likely documents the backup does not have, kept by a restore into a non-empty collection). The rest of the data was written; remove the clashing documents or restore into an empty collection, then restore again`,
-      [{ key: name, message: which }],
-      error,
-    );
+    const patterns = errors.map(keyPatternOf).filter((p): p is Record<string, unknown> => p !== undefined);
+    const named = unique.filter((i) => patterns.some((p) => sameKey(i.key, p)));
+    const names = named.length > 0 ? named.map((i) => i.name) : [];
+    const which =
+      names.length === 1 ? `unique index ${names[0]}` : names.length > 1 ? `unique indexes ${names.join(', ')}` : unique.length > 0 ? `unique index ${unique.map((i) => i.name).join(' or ')}` : 'a unique index';
+    const problems = names.length > 0 ? names.map((n) => ({ key: name, message: `unique index ${n}` })) : [{ key: name, message: which }];
+    const message = overflow
+      ? `writing to ${name} failed: ${which} refused at least ${count} documents of the backup (more than the ${MAX_REFUSED_DOCS} documents or ${MAX_REFUSED_BYTES / 1024 / 1024} MiB a restore holds to write again after the collection's last batch): other documents of the target hold the same values (most likely a copy of the data under other _ids). The restore stopped; the documents written so far stay. Remove the clashing documents or restore into an empty collection, then restore again`
+      : `writing to ${name} failed: ${which} refuses ${count} document(s) of the backup, written again after every other document of the collection: other documents of the target hold the same values (most likely documents the backup does not have, kept by a restore into a non-empty collection). The rest of the data was written; remove the clashing documents or restore into an empty collection, then restore again`;
+    return new IndexBuildError(message, problems, errors[0]);
   }
 
   return {
@@ -296,14 +326,15 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       let bytes = 0;
       let applied = 0;
       let writing: Promise<void> | undefined;
-      const refused: Array<Record<string, unknown>> = [];
+      const refused = noneRefused();
       const flush = async (): Promise<void> => {
         const batch = ops;
         ops = [];
         bytes = 0;
         await writing;
         // A restore under a deadline stops between batches: whole batches of the verified backup are
-        // in the target, and running the restore again (idempotent) completes it.
+        // in the target but for the documents in `refused` (deleted, not yet written again: the
+        // restore is incomplete and its marker stays), and running it again (idempotent) completes it.
         signal?.throwIfAborted();
         writing = writeBatch(collection, batch, refused);
         // Handled here so a failure while the next records are read (a part downloading) is not an
@@ -361,7 +392,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       for (const change of last.values()) byCollection.set(change.namespace, [...(byCollection.get(change.namespace) ?? []), change]);
       for (const [name, list] of byCollection) {
         const collection = await collectionFor(name);
-        const refused: Array<Record<string, unknown>> = [];
+        const refused = noneRefused();
         for (let i = 0; i < list.length; i += maxBatch) {
           signal?.throwIfAborted();
           const slice = list.slice(i, i + maxBatch);
@@ -373,6 +404,8 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
           const docs = slice.filter((c) => c.op === 'upsert').map((c) => ({ ...parseDocument(c.doc!), _id: EJSON.parse(c.id, { relaxed: false }) }));
           if (docs.length > 0) await writeBatch(collection, docs, refused);
         }
+        // Per call (one replay batch, up to 2,000 records): a unique value that moved between a
+        // snapshot document and a streamed one, or between two calls, is not retried across them.
         await writeRefused(collection, refused);
       }
     },
