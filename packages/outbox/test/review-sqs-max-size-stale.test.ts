@@ -14,7 +14,9 @@
  * The normal path asks `GetQueueAttributes` no more than before. Review of that fix: a send
  * aborted after the first pass, a limit change still propagating (SQS refuses a message within
  * the limit GetQueueAttributes answers) and a failed re-read each left refused events judged
- * sender faults or dropped the cached limit; now they stay pending and the limit is kept.
+ * sender faults or dropped the cached limit; now they stay pending and the limit is kept. Its
+ * review: a re-read in flight was the cache, so concurrent sends and the relay's readability
+ * check waited on it and threw when it failed; an aborted send acquitted a fixed limit's refusals.
  *
  * Both servers enforce a limit lowered with SetQueueAttributes on the next send, each its own
  * way (checked here on every run): moto refuses the whole `SendMessageBatch` call
@@ -206,6 +208,70 @@ describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a wa
       expect(reads).toBe(2);
     } finally {
       denying.destroy();
+    }
+  });
+
+  it('a re-read in flight and then failing: a concurrent send and the relay\'s readability check go on with the cached limit', async () => {
+    const url = await queue(4_096);
+    let reads = 0;
+    let reached!: () => void;
+    const rereadStarted = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held = sqsClient(endpoint, 1);
+    held.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetQueueAttributesCommand' && ++reads > 1) {
+          // The re-read hangs until the concurrent callers below have asked, then fails.
+          reached();
+          await released;
+          throw Object.assign(new Error('denied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    try {
+      const sender = sqsSender({ client: held, queueUrl: url, retry: { retries: 0 } });
+      await warm(sender);
+      await setMax(url, 1_024);
+      const refused = sender.send([{ id: 'a1', body: body(3_000, 'a1') }]);
+      await rereadStarted;
+      // Asked while the re-read is in flight: neither may wait on it, nor fail with it.
+      const limit = sender.maxMessageBytes().then((v) => v, (error: unknown) => error);
+      const other = sender.send([{ id: 's1', body: body(500, 's1') }]).then((r) => r, (error: unknown) => error);
+      release();
+      expect(await limit).toBe(4_096);
+      expect(await other).toMatchObject({ sent: [{ id: 's1' }], failed: [] });
+      expect((await refused).failed).toMatchObject([{ id: 'a1', senderFault: false, judged: false }]);
+      expect(reads).toBe(2);
+    } finally {
+      held.destroy();
+    }
+  });
+
+  it('a fixed maxMessageBytes and the send aborted once SQS refused the message: still the sender fault it is (never re-read, nothing to wait for)', async () => {
+    const url = await queue(4_096);
+    const controller = new AbortController();
+    const aborting = sqsClient(endpoint, 1);
+    aborting.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'SendMessageBatchCommand') controller.abort();
+        return out;
+      },
+      { step: 'initialize' },
+    );
+    try {
+      const sender = sqsSender({ client: aborting, queueUrl: url, maxMessageBytes: 4_096, retry: { retries: 0 } });
+      await setMax(url, 1_024);
+      // As above: fauxqs refuses a1 and takes b1 in one call; moto refuses the call, then (bisected) a1 alone, then takes b1.
+      const report = await sender.send([{ id: 'a1', groupKey: 'a', body: body(3_000, 'a1') }, { id: 'b1', groupKey: 'b', body: body(200, 'b1') }], { signal: controller.signal });
+      expect(controller.signal.aborted).toBe(true);
+      expect(report.sent.map((s) => s.id)).toEqual(['b1']);
+      expect(report.failed).toMatchObject([{ id: 'a1', code: 'InvalidParameterValue', senderFault: true, judged: true }]);
+    } finally {
+      aborting.destroy();
     }
   });
 

@@ -41,10 +41,12 @@ export interface SqsSenderOptions {
    * higher. Only a message still too large under the fresh limit fails as the sender fault it is
    * (`OUTBOX_SQS_MESSAGE_TOO_LARGE`). When the re-read fails, or the send was aborted before it,
    * the refused messages fail as no sender fault (`judged: false`), so the relay keeps them
-   * pending; a failed re-read keeps the cached limit for later sends. When SQS refuses for its
+   * pending; until the re-read succeeds, other sends and `maxMessageBytes()` go on with the cached
+   * limit (a failed re-read keeps it). When SQS refuses for its
    * size a message within the limit just read — a change takes up to 60 s to reach every SQS
    * server — it fails as no sender fault, `retryable` and `judged` (sent again on a later run;
-   * `relay.poison.maxAttempts` bounds it). A number is never re-read.
+   * `relay.poison.maxAttempts` bounds it). A number is never re-read, and what SQS refuses
+   * under it stays a sender fault even when the send was aborted.
    * @default 'auto'
    */
   maxMessageBytes?: number | 'auto';
@@ -245,36 +247,57 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
   const calls = pLimit(o.concurrency);
   let queueMax: Promise<number> | undefined = typeof options.maxMessageBytes === 'number' ? Promise.resolve(options.maxMessageBytes) : undefined;
 
-  /**
-   * The cached limit, or a `GetQueueAttributes` shared by every caller until it settles. When it
-   * fails, the cache goes back to `previous` (a re-read's last known limit; nothing on a first read).
-   */
-  const readMax = (signal?: AbortSignal, previous?: Promise<number>): Promise<number> => {
-    if (queueMax !== undefined) return queueMax;
-    const reading: Promise<number> = o.client
+  /** One `GetQueueAttributes` for `MaximumMessageSize`; a failure becomes {@link SqsQueueAttributesError}. */
+  const fetchMax = (signal?: AbortSignal): Promise<number> =>
+    o.client
       .send(new GetQueueAttributesCommand({ QueueUrl: o.queueUrl, AttributeNames: ['MaximumMessageSize'] }), signal === undefined ? undefined : { abortSignal: signal })
       .then((answer) => {
         const value = Number(answer.Attributes?.MaximumMessageSize);
         return Number.isInteger(value) && value >= SERVICE_MIN_MESSAGE_BYTES ? value : SERVICE_MAX_MESSAGE_BYTES;
       })
       .catch((error: unknown) => {
-        if (queueMax === reading) queueMax = previous;
         const verdict = classifyCallError(error);
         throw new SqsQueueAttributesError(errorCode(error), verdict.kind === 'retry', error);
       });
+
+  /** The cached limit, or the first read shared by every caller until it settles (a failed one is not cached). */
+  const readMax = (signal?: AbortSignal): Promise<number> => {
+    if (queueMax !== undefined) return queueMax;
+    const reading: Promise<number> = fetchMax(signal).catch((error: unknown) => {
+      if (queueMax === reading) queueMax = undefined;
+      throw error;
+    });
     queueMax = reading;
     return reading;
   };
 
+  /** The re-read in flight and the cached value it would replace; `undefined` when none is. */
+  let rereading: { replaces: Promise<number>; reading: Promise<number> } | undefined;
+
   /**
    * Re-reads the limit after a refusal the cached one may explain. Concurrent sends that used
    * the same cached value share one `GetQueueAttributes`; a fixed `maxMessageBytes` is never
-   * re-read. A failed re-read keeps the cached value, so later sends go on with it.
+   * re-read. Meanwhile every other caller (`send()`, `maxMessageBytes()`) goes on with the cached
+   * value: it is replaced only once the re-read succeeds, and kept when it fails.
    */
   const rereadMax = (used: Promise<number>, signal?: AbortSignal): Promise<number> | undefined => {
     if (typeof options.maxMessageBytes === 'number') return undefined;
-    if (queueMax === used) queueMax = undefined;
-    return readMax(signal, used);
+    if (rereading?.replaces === used) return rereading.reading;
+    // Another send's re-read already replaced `used`: its fresh value.
+    if (queueMax !== used) return readMax(signal);
+    const reading: Promise<number> = fetchMax(signal).then(
+      (value) => {
+        if (rereading?.reading === reading) rereading = undefined;
+        if (queueMax === used) queueMax = reading;
+        return value;
+      },
+      (error: unknown) => {
+        if (rereading?.reading === reading) rereading = undefined;
+        throw error;
+      },
+    );
+    rereading = { replaces: used, reading };
+    return reading;
   };
 
   /**
@@ -335,8 +358,10 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     // A size refusal the cached limit may explain: re-read it, at most once per send(). Aborted,
     // no re-read: nothing judged the suspects under the queue's real limit, so no sender fault.
     if (failures.some((f) => f.suspect)) {
-      if (signal?.aborted === true) acquit(failures, (f) => f.suspect, { retryable: true, judged: false, message: `refused for its size under the cached MaximumMessageSize (${maxMessageBytes} bytes); the send was aborted before the limit could be read again` });
-      else await resendUnderFreshLimit(messages, failures, maxMessageBytes, cached, signal, report, counters);
+      if (signal?.aborted === true) {
+        // A fixed limit is never re-read: the refusal stands as it was judged.
+        if (typeof options.maxMessageBytes !== 'number') acquit(failures, (f) => f.suspect, { retryable: true, judged: false, message: `refused for its size under the cached MaximumMessageSize (${maxMessageBytes} bytes); the send was aborted before the limit could be read again` });
+      } else await resendUnderFreshLimit(messages, failures, maxMessageBytes, cached, signal, report, counters);
     }
     if (report.batches > 0) report.fill = { entries: counters.entries / (report.batches * MAX_BATCH_ENTRIES), bytes: counters.bytes / counters.limitBytes };
     return report;
