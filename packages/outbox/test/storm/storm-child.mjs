@@ -112,7 +112,8 @@ if (env.STORM_BACKEND === 'ferretdb') {
 /** The staller waits until another process got `ok` accepted and the events left the store. */
 async function takenOver(ok) {
   const ids = new Set(ok.map((b) => b.id));
-  for (let i = 0; i < 600; i++) {
+  // Bounded by the clock, not a count of polls (each reads the whole log: slower as it grows).
+  for (const giveUpAt = Date.now() + 150_000; Date.now() < giveUpAt; ) {
     await sleep(100);
     const entries = (await logClient.lrange(logKey, 0, -1)).map((l) => JSON.parse(l));
     const again = entries.some((e) => e.k === 'A' && e.pid !== process.pid && e.ids.some((id) => ids.has(id)));
@@ -135,7 +136,7 @@ const orders = outbox({
   name: 'storm',
   events,
   store,
-  relay: { sender: sqsSender({ client: sqs, queueUrl: env.STORM_QUEUE_URL, retry: { retries: 0 } }), lease, leaseMs: 3_000, maxEventsPerAggregate: 5, sweep: { graceMs: 0, chunk: 1, parallel: 2 } },
+  relay: { sender: sqsSender({ client: sqs, queueUrl: env.STORM_QUEUE_URL, retry: { retries: 0 } }), lease, leaseMs: Number(env.STORM_LEASE_MS ?? 3_000), maxEventsPerAggregate: 5, sweep: { graceMs: 0, chunk: 1, parallel: 2 } },
 });
 
 say({ started: true });
