@@ -12,7 +12,7 @@
  * sender itself never sends; an attribute of an unknown `DataType`), and moto refuses the first
  * per entry ("Value 901 for parameter DelaySeconds is invalid…") and the second for the whole
  * call, which the sender bisects down to the entry. fauxqs deviates: it takes both (checked by
- * hand on 1.x: no validation of either), so it cannot give such a refusal; its size refusal
+ * hand against the fauxqs of test/services: it validates neither), so it cannot give such a refusal; its size refusal
  * (per entry, "Message must be shorter than … bytes") is covered by
  * review-sqs-max-size-stale.test.ts on both servers.
  */
