@@ -28,6 +28,11 @@ describe('stale-limit', () => {
     expect(refusalReason('InvalidParameterValue', "The message attribute 'k' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.")).toBe('other');
     expect(refusalReason('InvalidParameterValue', undefined)).toBeUndefined();
     expect(refusalReason('InvalidParameterValue', ' ')).toBeUndefined();
+    // The SDK's stand-ins when the answer had no message, and SQS's preamble without a reason: no verdict.
+    expect(refusalReason('InvalidParameterValue', 'InvalidParameterValue')).toBeUndefined();
+    expect(refusalReason('InvalidParameterValue', 'AWS.SimpleQueueService.InvalidParameterValue')).toBeUndefined();
+    expect(refusalReason('InvalidParameterValue', 'UnknownError')).toBeUndefined();
+    expect(refusalReason('InvalidParameterValue', 'One or more parameters are invalid.')).toBeUndefined();
     const refused = { id: 'a', code: 'InvalidParameterValue', senderFault: true, retryable: false, judged: true };
     expect(mayBeStaleLimit(refused, 5_000, 'other')).toBe(false);
     expect(mayBeStaleLimit(refused, 5_000, 'size')).toBe(true);

@@ -30,16 +30,21 @@ const SIZE_TEXT = /(?:shorter|longer|smaller|less) than [\d,]+ ?bytes|too (?:lon
 /**
  * What SQS refused a message for, as far as its answer tells: `'size'`, `'other'` (its text
  * names another reason: an `InvalidParameterValue` for a parameter's value, say), or
- * `undefined` when it gave no text. Only this verdict is kept: SQS's text may quote the
+ * `undefined` when its text names no reason. Only this verdict is kept: SQS's text may quote the
  * message's values, so it never reaches a report or a log.
  * @param code SQS's code, normalised (`normaliseCode`)
  * @param text SQS's message for the entry (its `Failed` entry's `Message`, or the refused call's)
  */
 export function refusalReason(code: string, text: string | undefined): RefusalReason | undefined {
   if (code === 'BatchRequestTooLong') return 'size';
-  if (typeof text !== 'string' || text.trim() === '') return undefined;
-  return SIZE_TEXT.test(text) ? 'size' : 'other';
+  const said = typeof text === 'string' ? text.trim() : '';
+  // No reason given: no text, the SDK's stand-in for one (the code itself, `UnknownError`), or SQS's preamble alone.
+  if (said === '' || normaliseCode(said) === code || NO_REASON.test(said)) return undefined;
+  return SIZE_TEXT.test(said) ? 'size' : 'other';
 }
+
+/** Texts that name no reason. */
+const NO_REASON = /^(?:unknown(?:error)?|one or more parameters are invalid\.?)$/i;
 
 /** What SQS refused a message for (`refusalReason`). */
 export type RefusalReason = 'size' | 'other';
