@@ -12,6 +12,9 @@ export type { ClockReading, ConditionalPutRequest, ConditionalPutResult, ReadRes
 export { settleLater } from './settle-later.js';
 // mongoLeaseStore() / redisLeaseStore() whose option errors name the sibling's factory the user called.
 export { mongoLeaseStoreOf } from './stores/mongodb.js';
+// The MongoDB store's timing assumptions, for a sibling that must wait out its requests in flight
+// (`@steadyfn/backup`'s restore lock drops the lock's collection only past them).
+export { DELIVERY_MS, FAST_SETTLE_MS } from './stores/mongodb.js';
 export { redisLeaseStoreOf } from './stores/redis.js';
 export { purgeBoundsOf } from './stores/mongodb-purge.js';
 export { appliedBefore } from './applied-before.js';

@@ -1,8 +1,9 @@
 /**
  * The inbox's view of its queue's redrive policy: how many receives a message gets before SQS
  * moves it to the dead-letter queue (`RedrivePolicy.maxReceiveCount`, read with
- * `GetQueueAttributes` once and cached, as `sqsSender` caches `MaximumMessageSize`). A message
- * carries no trace of it, so the inbox can only learn it from the queue: `inbox({ queue })`.
+ * `GetQueueAttributes` and kept for `RECEIVE_LIMIT_MAX_AGE_MS`, read again before a gap is
+ * accepted on it, as `sqsSender` re-reads `MaximumMessageSize` on the refusal a stale one would
+ * cause). A message carries no trace of it, so the inbox can only learn it from the queue: `inbox({ queue })`.
  * (SQS developer guide, "Using dead-letter queues": a message is moved once its receive count
  * exceeds `maxReceiveCount`, so its last delivery is receive number `maxReceiveCount`.)
  */
@@ -19,8 +20,21 @@ export interface InboxQueueOptions {
   queueUrl: string;
 }
 
-/** The receive limit reader: `undefined` when the queue has no redrive policy or it could not be read. */
-export type ReceiveLimit = (log: Logger, signal: AbortSignal | undefined) => Promise<number | undefined>;
+/**
+ * How long a `RedrivePolicy` read is used before a gap reads it again, in milliseconds: the
+ * window SQS itself takes to propagate an attribute change (up to 60 s), so a policy changed on a
+ * warm instance (a DLQ added or removed, `maxReceiveCount` changed) is seen within about twice that.
+ */
+export const RECEIVE_LIMIT_MAX_AGE_MS = 60_000;
+
+/**
+ * The receive limit reader: the queue's `maxReceiveCount`, or `undefined` when the queue has no
+ * redrive policy or it was never read. A value older than `RECEIVE_LIMIT_MAX_AGE_MS` is read
+ * again; with `readSince` (a `performance.now()` reading), so is one read before it — the
+ * caller is about to act on the value and wants it confirmed. Concurrent callers share one read.
+ * A read that fails is warned about and the last value read (if any) is kept.
+ */
+export type ReceiveLimit = (log: Logger, signal: AbortSignal | undefined, readSince?: number) => Promise<number | undefined>;
 
 /** Checks `inbox({ queue })` and gives its reader, or `undefined` when the option is left out. */
 export function receiveLimitOf(owner: string, queue: unknown): ReceiveLimit | undefined {
@@ -30,18 +44,32 @@ export function receiveLimitOf(owner: string, queue: unknown): ReceiveLimit | un
   awsClientOption(owner, 'queue.client', queue.client, 'SQS', 'an SQSClient from @aws-sdk/client-sqs (to read the queue\'s RedrivePolicy)');
   const { queueUrl } = queueUrlOption(owner, 'queue.queueUrl', queue.queueUrl);
   const client = queue.client as SQSClient;
-  let known: Promise<number | undefined> | undefined;
-  return (log, signal) => {
-    known ??= client
+  /** The last policy read and when (`performance.now()` when its read was sent). */
+  let known: { receives: number | undefined; at: number } | undefined;
+  let reading: Promise<number | undefined> | undefined;
+  const read = (log: Logger, signal: AbortSignal | undefined): Promise<number | undefined> => {
+    const at = performance.now();
+    const current: Promise<number | undefined> = client
       .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }), signal === undefined ? undefined : { abortSignal: signal })
-      .then((answer) => maxReceiveCountOf(answer.Attributes?.RedrivePolicy))
+      .then((answer) => {
+        const receives = maxReceiveCountOf(answer.Attributes?.RedrivePolicy);
+        if (known === undefined || known.at <= at) known = { receives, at };
+        return receives;
+      })
       .catch((error: unknown) => {
-        // Not cached: the next gap asks again. Meanwhile maxGapRetries applies as configured.
-        known = undefined;
-        log.warn('inbox could not read the queue\'s RedrivePolicy; maxGapRetries applies as configured', { cause: error instanceof Error ? error.name : typeof error });
-        return undefined;
+        // Not cached as read: the next gap asks again. Meanwhile the last value read applies, or maxGapRetries as configured.
+        log.warn(`inbox could not read the queue's RedrivePolicy; ${known ? 'the last one read applies' : 'maxGapRetries applies as configured'}`, { cause: error instanceof Error ? error.name : typeof error });
+        return known?.receives;
+      })
+      .finally(() => {
+        if (reading === current) reading = undefined;
       });
-    return known;
+    reading = current;
+    return current;
+  };
+  return (log, signal, readSince) => {
+    if (known !== undefined && performance.now() - known.at < RECEIVE_LIMIT_MAX_AGE_MS && (readSince === undefined || known.at >= readSince)) return Promise.resolve(known.receives);
+    return reading ?? read(log, signal);
   };
 }
 

@@ -53,12 +53,14 @@ export interface InboxOptions {
    */
   maxGapRetries?: number;
   /**
-   * The queue this consumer reads (`{ client: SQSClient, queueUrl }`). With it, the first seq gap
-   * reads the queue's `RedrivePolicy` (`GetQueueAttributes`, once; needs
-   * `sqs:GetQueueAttributes`): when its `maxReceiveCount` is below `maxGapRetries`, the event is
-   * handled on receive `maxReceiveCount` instead of going to the DLQ unhandled, and the warning
-   * `inbox maxGapRetries is above the queue's maxReceiveCount` is logged once. A policy that cannot
-   * be read is warned about and `maxGapRetries` applies as configured. Default: not read.
+   * The queue this consumer reads (`{ client: SQSClient, queueUrl }`). With it, a seq gap reads
+   * the queue's `RedrivePolicy` (`GetQueueAttributes`; needs `sqs:GetQueueAttributes`), kept for
+   * 60 s (`RECEIVE_LIMIT_MAX_AGE_MS`; a gap after that reads it again): when its
+   * `maxReceiveCount` is below `maxGapRetries`, the event is handled on receive `maxReceiveCount`
+   * instead of going to the DLQ unhandled — the policy read again first, so a raised count or a
+   * removed DLQ is not acted on stale — and the warning `inbox maxGapRetries is above the queue's
+   * maxReceiveCount` is logged once per count read. A policy that cannot be read is warned about
+   * and the last one read applies, else `maxGapRetries` as configured. Default: not read.
    */
   queue?: InboxQueueOptions;
   /**
@@ -126,13 +128,22 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
   const receiveLimit = receiveLimitOf(OWNER, options.queue);
-  let cappedNoted = false;
-  /** The delivery on which a gap is accepted: `maxGapRetries`, or the queue's last receive before its DLQ when that is earlier. */
-  const gapLimit = async (ctx: Context): Promise<number> => {
-    const receives = receiveLimit ? await receiveLimit(ctx.log, ctx.signal) : undefined;
+  /** The `maxReceiveCount` the cap warning was last logged for: logged again when the policy changes. */
+  let cappedNoted: number | undefined;
+  /**
+   * The delivery on which a gap is accepted: `maxGapRetries`, or the queue's last receive before
+   * its DLQ when that is earlier. Before a gap is accepted on the queue's limit (delivery
+   * `attempt` reached it), the policy is read again unless this call just read it: a warm
+   * instance's value may predate a raised `maxReceiveCount` or a removed DLQ, and accepting now
+   * would skip the retries the queue still gives.
+   */
+  const gapLimit = async (ctx: Context, attempt: number): Promise<number> => {
+    const asked = performance.now();
+    let receives = receiveLimit ? await receiveLimit(ctx.log, ctx.signal) : undefined;
+    if (receiveLimit && receives !== undefined && receives < maxGapRetries && attempt >= receives) receives = await receiveLimit(ctx.log, ctx.signal, asked);
     if (receives === undefined || receives >= maxGapRetries) return maxGapRetries;
-    if (!cappedNoted) {
-      cappedNoted = true;
+    if (cappedNoted !== receives) {
+      cappedNoted = receives;
       ctx.log.warn("inbox maxGapRetries is above the queue's maxReceiveCount; a gap is accepted on the queue's last receive", { consumer, maxGapRetries, maxReceiveCount: receives });
     }
     return receives;
@@ -272,7 +283,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
         }
         if (previous?.status !== 'completed') {
           const attempt = ctx.trigger.kind === 'queue' ? (ctx.trigger.attempt ?? 1) : 1;
-          if (onGap === 'retry' && attempt < (await gapLimit(ctx))) {
+          if (onGap === 'retry' && attempt < (await gapLimit(ctx, attempt))) {
             await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
             throw new SeqGapError(`inbox: event ${event.seq} of ${agg} arrived before ${event.seq - 1} was handled; retry later`, { aggregate: agg, expectedSeq: event.seq - 1, gotSeq: event.seq });
           }

@@ -50,6 +50,26 @@ describe('options are validated up front', () => {
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: { ...memoryLeaseStore() } } }))).toMatchObject({ field: 'relay.lease' });
   });
 
+  it('relay.leaseMs below twice the embedded store\'s writeWaitMs, where writers take the write lease (FerretDB), is refused naming both', () => {
+    // A round's marks wait up to writeWaitMs for the document's write lease: a lease the wait can
+    // use up runs out before the marks round after round (each holder fenced by the next).
+    const relay = { sender: { fifo: false, send: async () => ({}) as never }, lease: memoryLeaseStore(), allowInProcessLease: true };
+    const writeLease = memoryLeaseStore();
+    const embedded = (options: Record<string, unknown> = {}) => mongoEmbeddedOutbox({ db: () => ({}) as never, collection: 'c', aggregateType: 'a', writeLease, ...options });
+    const refused = configError(() => outbox({ events, store: embedded({ writeWaitMs: 20_000 }), relay: { ...relay, leaseMs: 10_000 } }));
+    expect(refused).toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.leaseMs' });
+    expect(refused.message).toMatch(/^outbox\(\): option "relay\.leaseMs" must be at least 40000 ms, twice mongoEmbeddedOutbox's "writeWaitMs" \(20000 ms\).*; got 10000$/);
+    // The default wait (2 s) asks 4 s; the defaults (30 s, 2 s) and exactly twice pass.
+    expect(configError(() => outbox({ events, store: embedded(), relay: { ...relay, leaseMs: 3_999 } }))).toMatchObject({ field: 'relay.leaseMs' });
+    expect(() => outbox({ events, store: embedded(), relay })).not.toThrow();
+    expect(() => outbox({ events, store: embedded({ writeWaitMs: 5_000 }), relay: { ...relay, leaseMs: 10_000 } })).not.toThrow();
+    expect(configError(() => outbox({ events, store: embedded({ writeWaitMs: 20_000, atomicity: 'lease' }), relay }))).toMatchObject({ field: 'relay.leaseMs' });
+    // Writers that never wait: MongoDB's atomic updates, or no write lease to wait for.
+    expect(() => outbox({ events, store: embedded({ writeWaitMs: 20_000, atomicity: 'server' }), relay: { ...relay, leaseMs: 1_000 } })).not.toThrow();
+    expect(() => outbox({ events, store: mongoEmbeddedOutbox({ db: () => ({}) as never, collection: 'c', aggregateType: 'a', writeWaitMs: 20_000 }), relay: { ...relay, leaseMs: 1_000 } })).not.toThrow();
+    expect(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, leaseMs: 100 } })).not.toThrow();
+  });
+
   it('stores and inbox validate theirs', () => {
     expect(configError(() => redisOutbox({ client: redis, prefix: 'a{b}' }))).toMatchObject({ field: 'prefix' });
     expect(configError(() => redisOutbox({ client: redis, appliedTtlMs: 0 }))).toMatchObject({ field: 'appliedTtlMs' });

@@ -33,7 +33,13 @@ export interface RelayOptions {
   allowInProcessLease?: boolean;
   /** Send right after the commit, in the same invocation. @default true */
   flush?: boolean;
-  /** An aggregate's relay lease, judged by the store's clock. @default 30000 */
+  /**
+   * An aggregate's relay lease, judged by the store's clock, in milliseconds. With
+   * `mongoEmbeddedOutbox` on FerretDB (writers serialised by `writeLease`) at least twice the
+   * store's `writeWaitMs`: a round's marks wait up to that long for the document's write lease
+   * (`outbox()` refuses less: `CONFIG_INVALID`, field `relay.leaseMs`).
+   * @default 30000
+   */
   leaseMs?: number;
   /** Most events read from one aggregate per round. @default 50 */
   maxEventsPerAggregate?: number;
@@ -157,6 +163,25 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
       pruneLimit: intOption(OWNER, 'relay.sweep.pruneLimit', sweep.pruneLimit, DEFAULT_SWEEP.pruneLimit!, 0, 1_000_000),
     },
   };
+}
+
+/**
+ * `relay.leaseMs` against the store's writers. In embedded mode where writers take the
+ * document's write lease (FerretDB), a relay round's marks wait up to the store's `writeWaitMs`
+ * for it — on a loaded machine, most of it — and the relay's lease must also cover the claim,
+ * the reads, the SQS send and the marks themselves. With a lease that the wait alone can use up,
+ * it runs out before the marks round after round: each holder is fenced by the next, which sends
+ * the events again and meets the same wait (a livelock; seen in the relay storm test). So the
+ * wait may take at most half the lease: `relay.leaseMs` ≥ 2 × `writeWaitMs`. No store where
+ * writers never wait (Redis, transaction mode, `atomicity: 'server'`) is concerned.
+ * @throws {ConfigurationError} `CONFIG_INVALID`, field `relay.leaseMs`, naming `writeWaitMs` and the least lease it allows.
+ */
+export function checkRelayLease(relay: ResolvedRelay | undefined, store: OutboxStore): void {
+  if (relay === undefined || store.mode !== 'mongo-embedded' || store.writeWaitMs === undefined) return;
+  const least = 2 * store.writeWaitMs;
+  if (relay.leaseMs >= least) return;
+  const expected = `at least ${least} ms, twice mongoEmbeddedOutbox's "writeWaitMs" (${store.writeWaitMs} ms): a relay round's marks wait up to writeWaitMs for the document's write lease, and the relay's lease must outlast that wait and the round's claim, reads, SQS send and marks — raise relay.leaseMs, lower writeWaitMs, or give atomicity: 'server' on MongoDB`;
+  throw new ConfigurationError(`${OWNER}(): option "relay.leaseMs" must be ${expected}; got ${relay.leaseMs}`, { field: 'relay.leaseMs', expected });
 }
 
 /** Validates the top-level options (the store validates its own). */

@@ -22,7 +22,7 @@ import { envelopeMeta } from './context.js';
 import { aggregateKey, prepareEvent, type EnvelopeMeta, type EventDeclarations, type EventDraft } from './envelope.js';
 import { EventInvalidError, UnsupportedServerError } from './errors.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
-import { checkOutboxOptions, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
+import { checkOutboxOptions, checkRelayLease, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { partitionOf } from './capture/redis.js';
 import { checkNothingLeft, checkUpdateArguments, embeddedRead, embeddedRecordAnswers, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import { redisCommit, type RedisOutboxContext } from './modes/redis-mode.js';
@@ -102,6 +102,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
   const { name } = checkOutboxOptions(options);
   const relay: ResolvedRelay | undefined = resolveRelay(options.relay);
   const store = options.store as OutboxStore;
+  checkRelayLease(relay, store);
   // Marks join the lease's own settle where the store can (Redis: one script; transaction mode: one transaction).
   const relayStore = relay && store.relay.withLease ? store.relay.withLease(relay.lease) : store.relay;
   let misorderNoted = false;

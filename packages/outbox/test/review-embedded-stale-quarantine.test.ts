@@ -58,7 +58,8 @@ function pausedSender(faultSeq: number) {
 describe('embedded outbox: a relay that lost its lease mid-batch', () => {
   it('takes no quarantine and marks nothing once a newer holder has marked', async () => {
     const collection = `orders_${randomUUID().slice(0, 8)}`;
-    const store = mongoEmbeddedOutbox({ db: mongo.db, collection, aggregateType: 'order', writeLease: mongo.lease });
+    // writeWaitMs 100: a relay lease of 200 ms (run out on purpose) must be at least twice it.
+    const store = mongoEmbeddedOutbox({ db: mongo.db, collection, aggregateType: 'order', writeLease: mongo.lease, writeWaitMs: 100 });
     const a = pausedSender(2);
     const accepted: number[] = [];
     const b: Sender = { fifo: false, send: async (messages) => (messages.forEach((m) => accepted.push(seqOf(m))), report([...messages])) };

@@ -39,11 +39,13 @@ const AGGS = 4;
 const WRITES: Record<string, number> = { redis: 25, cluster: 20, ferretdb: 12 };
 /**
  * The relay's lease per backend. On FerretDB a round's marks wait for the document's write lease
- * (writers serialised, `writeWaitMs` 20 s in the child): with 3 s, a loaded machine let the lease
- * run out before the marks in round after round, every holder fenced by the next, and the staller
- * was never taken over within 60 s (seen once in CI). Redis marks do not wait.
+ * (writers serialised, up to `writeWaitMs`): with a 3 s lease and a 20 s wait, a loaded machine let
+ * the lease run out before the marks in round after round, every holder fenced by the next, and
+ * the staller was never taken over within 60 s (seen once in CI). `outbox()` now refuses a
+ * relay lease below twice `writeWaitMs`: 10 s here with a 5 s wait. Redis marks do not wait.
  */
 const LEASE_MS: Record<string, number> = { redis: 3_000, cluster: 3_000, ferretdb: 10_000 };
+const WRITE_WAIT_MS = 5_000;
 
 type Backend = 'redis' | 'cluster' | 'ferretdb';
 const RUNS: Array<[Backend, 'fifo' | 'standard', ServerName]> = [
@@ -135,7 +137,7 @@ describe.each(RUNS)('a relay storm of five processes on %s (%s queue on %s)', (b
     let storeClient: Redis | undefined;
     let relay: RelayStore;
     let lastSeq: (agg: string) => Promise<number>;
-    const env: Record<string, string> = { STORM_BACKEND: backend, STORM_QUEUE_URL: queue.url, STORM_SQS_ENDPOINT: sqsServers().find((s) => s.name === server)!.endpoint, STORM_LOG: logKey, STORM_AGGS: String(AGGS), STORM_WRITES: String(WRITES[backend]), STORM_LEASE_MS: String(LEASE_MS[backend]) };
+    const env: Record<string, string> = { STORM_BACKEND: backend, STORM_QUEUE_URL: queue.url, STORM_SQS_ENDPOINT: sqsServers().find((s) => s.name === server)!.endpoint, STORM_LOG: logKey, STORM_AGGS: String(AGGS), STORM_WRITES: String(WRITES[backend]), STORM_LEASE_MS: String(LEASE_MS[backend]), STORM_WRITE_WAIT_MS: String(WRITE_WAIT_MS) };
     try {
       if (backend === 'ferretdb') {
         mongo = await openMongo();

@@ -9,6 +9,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LeaseStore } from '@steadyfn/lease';
+import { DELIVERY_MS, FAST_SETTLE_MS } from '@steadyfn/lease/internal';
 import { RestoreApplyError, RestoreTargetUnavailableError } from '../errors.js';
 import { TargetLock } from './lock.js';
 import type { RestoreTarget } from './targets.js';
@@ -70,6 +71,20 @@ describe('TargetLock.end after taking over an older lock record (fence > 1)', ()
     [40_000, ['claim', 'settle']],
     [56_000, ['claim', 'renew', 'removeLock']],
   ])('%i ms after the claim: %j', async (after, expected) => {
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    const { target, calls } = fakeTarget(3);
+    const lock = new TargetLock(target, 120_000);
+    await lock.take('b1');
+    vi.advanceTimersByTime(after);
+    await lock.end(false, new Error('a failure'));
+    expect(calls).toEqual(expected);
+  });
+
+  // The wait is the lease store's own timing (`@steadyfn/lease/internal`), not a copy of it.
+  it.each([
+    [FAST_SETTLE_MS + DELIVERY_MS - 1_000, ['claim', 'settle']],
+    [FAST_SETTLE_MS + DELIVERY_MS + 1_000, ['claim', 'renew', 'removeLock']],
+  ])('the lease store\'s FAST_SETTLE_MS + DELIVERY_MS decide: %i ms after the claim: %j', async (after, expected) => {
     vi.useFakeTimers({ toFake: ['Date', 'performance'] });
     const { target, calls } = fakeTarget(3);
     const lock = new TargetLock(target, 120_000);

@@ -29,6 +29,10 @@ import { isScratchMarkerKey } from './redis-scratch.js';
 import type { RedisLike } from '../sources/redis.js';
 import type { RestoreLockPlace, RestoreMarker, RestoreTarget } from './targets.js';
 import { intOption, invalidOption } from '@steadyfn/handler/internal';
+// The lease's MongoDB store's own timing assumptions (not copies): `DELIVERY_MS`, the longest
+// delivery of a request it assumes, and `FAST_SETTLE_MS`, how long after its last grant a holder
+// inserts its next generation (renewal or settle) without reading first.
+import { DELIVERY_MS, FAST_SETTLE_MS } from '@steadyfn/lease/internal';
 
 /** The MongoDB collections of the lock and the marker: never a restored collection. */
 export const RESTORE_LOCK_COLLECTION = 'steadyfn_restore_lock';
@@ -139,24 +143,15 @@ export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string)
 }
 
 /**
- * Copies of `@steadyfn/lease`'s MongoDB store constants (packages/lease/src/stores/mongodb.ts;
- * neither is exported through `@steadyfn/lease/internal`): `DELIVERY_MS`, the longest
- * delivery of a request it assumes, and `FAST_SETTLE_MS` (`SUPERSEDED_GRACE_MS` − `DELIVERY_MS`
- * − 5 s), how long after its last grant a holder inserts its next generation (renewal or
- * settle) without reading first.
- */
-const LEASE_DELIVERY_MS = 20_000;
-const LEASE_FAST_SETTLE_MS = 35_000;
-/**
  * How long an insert of the lock's next generation based on a record older than this
  * restore's claim may still land after the claim returned: a claim sends it within
  * `SEND_WINDOW_MS` (10 s) of its read, and the paused previous holder's no-read renewal within
  * `FAST_SETTLE_MS` (35 s) of its grant, which came before this restore's claim; either is
  * delivered within `DELIVERY_MS` (20 s). After the drop, such an insert would succeed.
  */
-const CLAIM_IN_FLIGHT_MS = LEASE_FAST_SETTLE_MS + LEASE_DELIVERY_MS;
+const CLAIM_IN_FLIGHT_MS = FAST_SETTLE_MS + DELIVERY_MS;
 /** The store's assumed longest delivery of a request (`DELIVERY_MS`): the drop must land while the lock is still held. */
-const DROP_DELIVERY_MS = LEASE_DELIVERY_MS;
+const DROP_DELIVERY_MS = DELIVERY_MS;
 
 /** A target's lock for one restore: taken once, before the first write; ended by the caller. */
 export class TargetLock {

@@ -72,6 +72,11 @@ export const DELIVERY_MS = 20_000;
 const ACT_MARGIN_MS = SEND_WINDOW_MS + DELIVERY_MS;
 /** A superseded generation is kept at least this long after it was written. */
 export const SUPERSEDED_GRACE_MS = 60_000;
+/**
+ * A settle or renewal sent this soon (35 s) after its claim's insert needs no read (see
+ * `changeBatch`): the holder inserts its next generation on what it wrote.
+ */
+export const FAST_SETTLE_MS = SUPERSEDED_GRACE_MS - DELIVERY_MS - 5_000;
 /** Smallest `retainMs`: a top generation must outlive the act margin plus the grace. */
 export const MIN_RETAIN_MS = 120_000;
 /** A generation younger than this can be built on after reading it by `_id` alone. */
@@ -526,8 +531,6 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
   };
 }
 
-/** A settle or renewal sent this soon after its claim's insert needs no read (see `changeBatch`). */
-const FAST_SETTLE_MS = SUPERSEDED_GRACE_MS - DELIVERY_MS - 5_000;
 const MAX_GRANTS = 10_000;
 
 /** The claims (and renewals) this store won, remembered until settled (bounded; the oldest are forgotten). */

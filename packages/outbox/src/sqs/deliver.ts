@@ -14,6 +14,7 @@ import pRetry from 'p-retry';
 import { classifyCallError, isRetryableEntry, normaliseCode } from './classify.js';
 import { SendFailureCode } from './errors.js';
 import type { Prepared } from './prepare.js';
+import { refusalReason, type RefusalReason } from './stale-limit.js';
 import type { FailedEntry, SendReport, SentEntry } from './types.js';
 
 /** p-retry settings, durations in milliseconds. */
@@ -34,6 +35,11 @@ export interface DeliveryContext {
   signal: AbortSignal | undefined;
   /** Current batch byte limit; lowered when SQS answers `BatchRequestTooLong`. */
   batchBytes: { value: number };
+  /**
+   * Filled in: for each message SQS refused as a sender fault, what its answer's text says it was
+   * refused for (`refusalReason`; absent when SQS gave no text). The text itself is not kept.
+   */
+  refusedFor?: Map<string, RefusalReason>;
 }
 
 /** Groups with a message that failed for good: group → that message's id and input index. */
@@ -95,6 +101,11 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
     report.failed.push({ id: e.id, ...f });
     blockGroup(blocked, e.group, e.id, e.index);
   };
+  /** Keeps what SQS's text says a refusal was for (not the text: it may quote the message's values). */
+  const noteReason = (e: Prepared, code: string, text: unknown): void => {
+    const reason = refusalReason(code, typeof text === 'string' ? text : undefined);
+    if (reason !== undefined && ctx.refusedFor !== undefined && !settled.has(e)) ctx.refusedFor.set(e.id, reason);
+  };
   // Only later messages of the group wait behind a failed one.
   const isBlocked = (e: Prepared): boolean => e.group !== undefined && (blocked.get(e.group)?.index ?? Infinity) < e.index;
   const blockedFailure = (e: Prepared): void =>
@@ -125,6 +136,7 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
         return [];
       }
       if (live.length === 1) {
+        noteReason(live[0]!, verdict.code, (error as { message?: unknown } | null)?.message);
         failed(live[0]!, { code: verdict.code, senderFault: true, retryable: false, judged: true, message: `SQS refused the message (${verdict.code})` });
         return [];
       }
@@ -149,7 +161,10 @@ export async function deliverBatches(batches: ReadonlyArray<ReadonlyArray<Prepar
         again.push(e);
         codes.set(e, code);
         judged.add(e);
-      } else failed(e, { code, senderFault: true, retryable: false, judged: true, message: `SQS refused the message (${code})` });
+      } else {
+        noteReason(e, code, bad.Message);
+        failed(e, { code, senderFault: true, retryable: false, judged: true, message: `SQS refused the message (${code})` });
+      }
     }
     // An entry SQS did not answer for at all is not known to be sent: try it again.
     for (const e of byId.values()) again.push(e);

@@ -15,7 +15,7 @@ import { packBatches } from './pack.js';
 import { messageGroupId } from './ids.js';
 import { prepareMessage, type Prepared } from './prepare.js';
 import { queueUrlOption } from './queue-url.js';
-import { acquit, mayBeStaleLimit, refusedBySqs, toResend, type FirstPassFailure } from './stale-limit.js';
+import { acquit, mayBeStaleLimit, refusedBySqs, toResend, type FirstPassFailure, type RefusalReason } from './stale-limit.js';
 import { messageBytes } from './size.js';
 import type { FailedEntry, OutboundMessage, SendOptions, SendReport } from './types.js';
 
@@ -34,7 +34,9 @@ export interface SqsSenderOptions {
    * caches it (one call per cold start when created at module scope). The cached value is read
    * again only when a `send()` meets a size refusal it may explain — the queue's limit changed
    * while the instance was warm (SetQueueAttributes, or the queue recreated): SQS refused a
-   * message larger than 1 KiB for its size (`InvalidParameterValue`, `BatchRequestTooLong`), or
+   * message larger than 1 KiB for its size (`InvalidParameterValue` whose text says so, or no
+   * text; `BatchRequestTooLong`) — an `InvalidParameterValue` whose text names another reason
+   * is a sender fault at once — or
    * the sender found one larger than the cached limit. Then, at most once per `send()`, the limit
    * is re-read and kept, and if it changed, the refused messages (and those of their groups held
    * behind them) are sent again against it: claim-checked when it is lower, sent as they are when
@@ -328,10 +330,12 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     if (claimCheck !== undefined) await storeClaims(ready, { claimCheck, prefix, maxMessageBytes, concurrency: o.concurrency, early }, signal);
 
     const sendable = ready;
+    // What SQS's answers say each refusal was for: a size refusal may be a stale limit's, another never is.
+    const refusedFor = new Map<string, RefusalReason>();
     const batches = packBatches(sendable, { maxEntries: MAX_BATCH_ENTRIES, maxBytes: batchBytes.value, onePerGroup: options.onePerGroupPerBatch ?? o.fifo });
     await deliverBatches(
       batches.map((b) => b.map((i) => sendable[i]!)),
-      { client: o.client, queueUrl: o.queueUrl, fifo: o.fifo, retry: o.retry, limit: calls, signal, batchBytes },
+      { client: o.client, queueUrl: o.queueUrl, fifo: o.fifo, retry: o.retry, limit: calls, signal, batchBytes, refusedFor },
       report,
       blocked,
       counters,
@@ -343,7 +347,7 @@ export function sqsSender(options: SqsSenderOptions): SqsSender {
     const bytesOf = new Map(sendable.map((p) => [p.id, p.bytes]));
     return report.failed.slice(firstFailure).map((failure) => {
       const index = indexOf.get(failure.id)!;
-      return { failure, index, group: groupOf(messages[index]!, o.fifo), suspect: mayBeStaleLimit(failure, bytesOf.get(failure.id)) };
+      return { failure, index, group: groupOf(messages[index]!, o.fifo), suspect: mayBeStaleLimit(failure, bytesOf.get(failure.id), refusedFor.get(failure.id)) };
     });
   };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SendFailureCode } from './errors.js';
-import { acquit, mayBeStaleLimit, refusedBySqs, toResend, type FirstPassFailure } from './stale-limit.js';
+import { acquit, mayBeStaleLimit, refusalReason, refusedBySqs, toResend, type FirstPassFailure } from './stale-limit.js';
 
 const failure = (index: number, code: string, group?: string, suspect = false): FirstPassFailure => ({
   failure: { id: `m${index}`, code, senderFault: code !== SendFailureCode.groupBlocked, retryable: false, judged: true },
@@ -17,6 +17,26 @@ describe('stale-limit', () => {
     expect(mayBeStaleLimit({ ...refused, senderFault: false }, 5_000)).toBe(false);
     expect(mayBeStaleLimit({ ...refused, code: 'InvalidMessageContents' }, 5_000)).toBe(false);
     expect(mayBeStaleLimit({ ...refused, code: SendFailureCode.tooLarge }, undefined)).toBe(true);
+  });
+
+  it("SQS's text tells a size refusal from another InvalidParameterValue; without a text the code alone decides", () => {
+    // SQS, moto and fauxqs alike; moto's DelaySeconds refusal; BatchRequestTooLong is about size by its code.
+    expect(refusalReason('InvalidParameterValue', 'One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes.')).toBe('size');
+    expect(refusalReason('BatchRequestTooLong', 'Batch requests cannot be longer than 1048576 bytes. You have sent 1048577 bytes.')).toBe('size');
+    expect(refusalReason('BatchRequestTooLong', undefined)).toBe('size');
+    expect(refusalReason('InvalidParameterValue', 'Value 901 for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.')).toBe('other');
+    expect(refusalReason('InvalidParameterValue', "The message attribute 'k' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.")).toBe('other');
+    expect(refusalReason('InvalidParameterValue', undefined)).toBeUndefined();
+    expect(refusalReason('InvalidParameterValue', ' ')).toBeUndefined();
+    // The SDK's stand-ins when the answer had no message, and SQS's preamble without a reason: no verdict.
+    expect(refusalReason('InvalidParameterValue', 'InvalidParameterValue')).toBeUndefined();
+    expect(refusalReason('InvalidParameterValue', 'AWS.SimpleQueueService.InvalidParameterValue')).toBeUndefined();
+    expect(refusalReason('InvalidParameterValue', 'UnknownError')).toBeUndefined();
+    expect(refusalReason('InvalidParameterValue', 'One or more parameters are invalid.')).toBeUndefined();
+    const refused = { id: 'a', code: 'InvalidParameterValue', senderFault: true, retryable: false, judged: true };
+    expect(mayBeStaleLimit(refused, 5_000, 'other')).toBe(false);
+    expect(mayBeStaleLimit(refused, 5_000, 'size')).toBe(true);
+    expect(mayBeStaleLimit(refused, 5_000, undefined)).toBe(true);
   });
 
   it('resends suspects and what waited behind them in their group, in input order; not past another failure of the group', () => {

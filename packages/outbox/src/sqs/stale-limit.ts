@@ -10,7 +10,8 @@
  * yet: the sender re-reads the limit (once per `send()`) and sends again what such a refusal
  * held back. A change can also take up to 60 s to reach every SQS server: meanwhile SQS may
  * refuse a message that fits the limit `GetQueueAttributes` answers — not the message's fault
- * either. Pure: which failures to send again or acquit, no I/O.
+ * either. SQS's text tells a size refusal from another `InvalidParameterValue` (`refusalReason`):
+ * only the first may be a stale limit's. Pure: which failures to send again or acquit, no I/O.
  */
 import { normaliseCode } from './classify.js';
 import { SendFailureCode } from './errors.js';
@@ -21,13 +22,43 @@ import type { FailedEntry } from './types.js';
 const SIZE_REFUSALS = new Set(['InvalidParameterValue', 'BatchRequestTooLong']);
 
 /**
+ * SQS's words for a size refusal: "Message must be shorter than 262144 bytes." (SQS, moto and
+ * fauxqs, per entry or for the call), "Batch requests cannot be longer than … bytes".
+ */
+const SIZE_TEXT = /(?:shorter|longer|smaller|less) than [\d,]+ ?bytes|too (?:long|large|big)|exceed/i;
+
+/**
+ * What SQS refused a message for, as far as its answer tells: `'size'`, `'other'` (its text
+ * names another reason: an `InvalidParameterValue` for a parameter's value, say), or
+ * `undefined` when its text names no reason. Only this verdict is kept: SQS's text may quote the
+ * message's values, so it never reaches a report or a log.
+ * @param code SQS's code, normalised (`normaliseCode`)
+ * @param text SQS's message for the entry (its `Failed` entry's `Message`, or the refused call's)
+ */
+export function refusalReason(code: string, text: string | undefined): RefusalReason | undefined {
+  if (code === 'BatchRequestTooLong') return 'size';
+  const said = typeof text === 'string' ? text.trim() : '';
+  // No reason given: no text, the SDK's stand-in for one (the code itself, `UnknownError`), or SQS's preamble alone.
+  if (said === '' || normaliseCode(said) === code || NO_REASON.test(said)) return undefined;
+  return SIZE_TEXT.test(said) ? 'size' : 'other';
+}
+
+/** Texts that name no reason. */
+const NO_REASON = /^(?:unknown(?:error)?|one or more parameters are invalid\.?)$/i;
+
+/** What SQS refused a message for (`refusalReason`). */
+export type RefusalReason = 'size' | 'other';
+
+/**
  * Whether `failure` could be a refusal for size under a stale cached limit: the sender's own
  * `OUTBOX_SQS_MESSAGE_TOO_LARGE`, or SQS's sender-fault size refusal of a message larger than
  * the smallest limit a queue can have (`bytes`: its size as sent; a smaller one was refused for
- * something else).
+ * something else) — unless SQS's text named another reason (`reason` `'other'`): that one is
+ * the sender fault it is, whatever the message's size. Without a text, the code alone decides.
  */
-export function mayBeStaleLimit(failure: FailedEntry, bytes: number | undefined): boolean {
+export function mayBeStaleLimit(failure: FailedEntry, bytes: number | undefined, reason?: RefusalReason): boolean {
   if (failure.code === SendFailureCode.tooLarge) return true;
+  if (reason === 'other') return false;
   return failure.senderFault && SIZE_REFUSALS.has(normaliseCode(failure.code)) && bytes !== undefined && bytes > SERVICE_MIN_MESSAGE_BYTES;
 }
 

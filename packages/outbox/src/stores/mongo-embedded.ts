@@ -56,7 +56,12 @@ export interface MongoEmbeddedOutboxOptions {
   writeLease?: RelayLease;
   /** The write lease's length. @default 10000 */
   writeLeaseMs?: number;
-  /** How long a writer waits for the write lease before a retryable 503. @default 2000 */
+  /**
+   * How long a writer waits for the write lease before a retryable 503, in milliseconds. The
+   * relay's marks wait for it too, so `outbox()` refuses a `relay.leaseMs` below twice this
+   * (`CONFIG_INVALID`, field `relay.leaseMs`) where writers take the write lease.
+   * @default 2000
+   */
   writeWaitMs?: number;
 }
 
@@ -65,6 +70,13 @@ export interface MongoEmbeddedOutboxStore {
   readonly mode: 'mongo-embedded';
   readonly aggregateType: string;
   readonly limits: EmbeddedLimits;
+  /**
+   * How long a write — a relay round's marks included — may wait for another writer's write
+   * lease, in milliseconds: `writeWaitMs` where writers may take one (`atomicity` `'lease'`, or
+   * `'auto'` with a `writeLease`: FerretDB), `undefined` where they never wait (`'server'`, or no
+   * `writeLease`). `outbox()` checks `relay.leaseMs` against it.
+   */
+  readonly writeWaitMs: number | undefined;
   collection(): Promise<CollectionLike>;
   /** How writers are serialised on this server (decided on first use). */
   serialisation(): Promise<WriteSerialisation>;
@@ -133,6 +145,7 @@ export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoE
     mode: 'mongo-embedded',
     aggregateType,
     limits,
+    writeWaitMs: atomicity === 'server' || options.writeLease === undefined ? undefined : waitMs,
     collection,
     serialisation,
     registry,

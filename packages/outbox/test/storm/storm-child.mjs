@@ -91,7 +91,7 @@ if (env.STORM_BACKEND === 'ferretdb') {
   const mongo = await new MongoClient(env.MONGODB_URI, { maxPoolSize: 20 }).connect();
   const db = mongo.db(env.STORM_DB);
   lease = mongoLeaseStore({ collection: db.collection('leases') });
-  store = mongoEmbeddedOutbox({ db, collection: 'ticks', aggregateType: 'tick', writeLease: lease, writeWaitMs: 20_000 });
+  store = mongoEmbeddedOutbox({ db, collection: 'ticks', aggregateType: 'tick', writeLease: lease, writeWaitMs: Number(env.STORM_WRITE_WAIT_MS ?? 5_000) });
   pendingIds = async (agg) => ((await db.collection('ticks').findOne({ _id: agg }))?._outbox ?? []).map((e) => e.id ?? e.i);
   stateWrite = async (ctx, agg) => {
     const r = await ctx.outbox.updateOne({ _id: agg }, { $inc: { n: 1 } }, { upsert: true });
