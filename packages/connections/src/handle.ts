@@ -11,7 +11,7 @@ import { currentAbortable, currentContext, toAbortSignal, type Abortable } from 
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
 import { closedErrorOf, type ClosedError } from './closed.js';
 import { ClientLifecycle } from './lifecycle.js';
-import { CLOSED_ERROR, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
+import { CLOSED_ERROR, CUT_OFF, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
 import { hold, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
 import { validateSpec } from './validate.js';
@@ -146,7 +146,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?:
     return runWith(callOn, fn, options);
   }
 
-  const handle: ClientHandle<T> & { [REUSE]: (at?: number) => Lease<T> | undefined; [RUN_WITH]: RunWith<T>; [CLOSED_ERROR]: ClosedError<T> } = {
+  const handle: ClientHandle<T> & { [REUSE]: (at?: number) => Lease<T> | undefined; [RUN_WITH]: RunWith<T>; [CLOSED_ERROR]: ClosedError<T>; [CUT_OFF]: (client: T) => void } = {
     name,
     get: async (options) => (await acquire(options)).client,
     acquire,
@@ -162,6 +162,13 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?:
     [REUSE]: (at) => life.reuse(at),
     [RUN_WITH]: runWith,
     [CLOSED_ERROR]: closedErrorOf(name, life, isConnErr, notSent, closedByUser),
+    // The function's own driver call (ctx.mongo, not through `run`) may have hung on a dead
+    // socket until the deadline: nothing else would check the client before the next use within
+    // the idle threshold, and every invocation would hang on it again. Only a client with a thaw
+    // check: without one, suspecting it means rebuilding it blindly.
+    [CUT_OFF]: (client) => {
+      if (spec.ping) life.distrust(client);
+    },
   };
   return handle;
 }

@@ -1,0 +1,61 @@
+/**
+ * The function's own driver call — `ctx.mongo`, not through `handle.run` — on a silently dead
+ * pooled connection (a NAT mapping or firewall state gone: bytes vanish, nothing answers) within
+ * the idle threshold, so no thaw check runs. The call hangs until the invocation's deadline
+ * (504 DEADLINE_EXCEEDED, as it should); but the client was trusted as before, so the next
+ * invocation took the next dead pooled connection and hung again, until the driver's own monitor
+ * noticed (its heartbeat timed out and the pool was cleared: measured, the next invocation
+ * answered after ~12 s, so every invocation of a function with a shorter timeout failed with
+ * 504 meanwhile) — mongoose#8359, mongodb-core#462: queries "hung until the function timed
+ * out", over and over. Now an invocation cut off by its deadline leaves its clients to be
+ * checked (one ping) before their next use. FerretDB behind a fault proxy.
+ */
+import { randomUUID } from 'node:crypto';
+import { handler } from '@steadyfn/handler';
+import type { MongoClient, Db } from 'mongodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closeAll, connections, connectionsRecord } from '../src/index.js';
+import { mongo } from '../src/mongodb.js';
+import { requireService } from '../../../test/services/env.js';
+import { eventually } from '../../../test/support/wait.js';
+import { startProxy, type FaultProxy } from './support/proxy.js';
+
+let proxy: FaultProxy;
+beforeAll(async () => {
+  await requireService('mongodb');
+  proxy = await startProxy(Number(new URL(process.env.MONGODB_URI!).port));
+});
+afterAll(async () => {
+  await proxy?.close();
+});
+afterEach(async () => {
+  await closeAll();
+});
+
+describe('an invocation cut off by its deadline inside its own ctx.mongo call', () => {
+  it('leaves the client to be checked: the next invocation within the idle threshold runs on a rebuilt client instead of hanging on the next dead pooled connection', async () => {
+    let clock = 0; // the idle clock: invocations come 1 s apart, well within the idle threshold
+    const handle = mongo({ uri: `mongodb://127.0.0.1:${proxy.port}/`, db: 'steadyfn_conn_cutoff', provider: 'aws', pingTimeoutMs: 300, options: { minPoolSize: 3 }, now: () => clock });
+    const main = handler({ use: [connections({ mongo: handle }, { closeOnSigterm: false })], logSink: () => undefined }, async (_input: unknown, ctx) => {
+      const found = await (ctx.mongo as { db: Db; client: MongoClient }).db.collection<{ _id: string }>('c').findOne({ _id: randomUUID() });
+      return { found, state: connectionsRecord(ctx)?.mongo?.state };
+    });
+    const call = async (deadlineMs: number): Promise<unknown> => {
+      try {
+        return await main.invoke({}, { deadline: Date.now() + deadlineMs });
+      } catch (err) {
+        return (err as { code?: unknown }).code;
+      }
+    };
+    expect(await call(20_000)).toEqual({ found: null, state: 'new' });
+    // The pool filled to 3 connections (minPoolSize), plus the monitor's: every one of them dies.
+    await eventually(() => proxy.accepted >= 4, 20_000);
+    proxy.blackholeAll();
+    clock += 1_000;
+    expect(await call(3_000)).toBe('DEADLINE_EXCEEDED');
+    clock += 1_000;
+    // Before: the next dead pooled connection, `reused`, hanging until the driver's monitor cleared the pool.
+    expect(await call(20_000)).toEqual({ found: null, state: 'reconnected' });
+    expect(handle.stats).toMatchObject({ pingFailures: 1, reconnects: 1 });
+  }, 60_000);
+});
