@@ -57,8 +57,11 @@ function callOn<T, R>(client: T, fn: (client: T) => R | Promise<R>): R | Promise
  * `defineClient` with the factory's name in configuration errors (for the typed factories).
  * `closedByUser(client)`: whether the client's own user closed it (e.g. `MongoClient#close()`
  * was called), for the message of a direct operation's error on it (`CLOSED_ERROR`).
+ * `onCutOff(client)`: for a client without a thaw check, what to do when an invocation that used
+ * it was cut off by its deadline (`CUT_OFF`; e.g. close the idle kept-alive sockets of an AWS
+ * client, which may be as dead as the one its request hung on).
  */
-export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?: (client: T) => boolean): ClientHandle<T> {
+export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?: (client: T) => boolean, onCutOff?: (client: T) => void): ClientHandle<T> {
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
@@ -165,9 +168,10 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?:
     // The function's own driver call (ctx.mongo, not through `run`) may have hung on a dead
     // socket until the deadline: nothing else would check the client before the next use within
     // the idle threshold, and every invocation would hang on it again. Only a client with a thaw
-    // check: without one, suspecting it means rebuilding it blindly.
+    // check: without one, suspecting it would mean rebuilding it blindly; its factory may say what to do instead.
     [CUT_OFF]: (client) => {
       if (spec.ping) life.distrust(client);
+      else onCutOff?.(client);
     },
   };
   return handle;

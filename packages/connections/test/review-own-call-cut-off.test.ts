@@ -9,13 +9,20 @@
  * 504 meanwhile) — mongoose#8359, mongodb-core#462: queries "hung until the function timed
  * out", over and over. Now an invocation cut off by its deadline leaves its clients to be
  * checked (one ping) before their next use. FerretDB behind a fault proxy.
+ *
+ * The same for `ctx.files.send` (S3, no thaw check): a request hung on a dead kept-alive socket
+ * until the deadline, and the next invocation took the client's next idle kept-alive socket,
+ * dead too (one 504 per socket). Now the cut-off closes the client's idle kept-alive sockets.
+ * gofakes3 (it keeps connections alive) behind a fault proxy.
  */
 import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { handler } from '@steadyfn/handler';
 import type { MongoClient, Db } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, connections, connectionsRecord } from '../src/index.js';
 import { mongo } from '../src/mongodb.js';
+import { s3 } from '../src/s3.js';
 import { requireService } from '../../../test/services/env.js';
 import { eventually } from '../../../test/support/wait.js';
 import { startProxy, type FaultProxy } from './support/proxy.js';
@@ -57,5 +64,32 @@ describe('an invocation cut off by its deadline inside its own ctx.mongo call', 
     // Before: the next dead pooled connection, `reused`, hanging until the driver's monitor cleared the pool.
     expect(await call(20_000)).toEqual({ found: null, state: 'reconnected' });
     expect(handle.stats).toMatchObject({ pingFailures: 1, reconnects: 1 });
+  }, 60_000);
+});
+
+describe('an invocation cut off by its deadline inside its own ctx.files.send (S3)', () => {
+  it('closes the client\'s other idle kept-alive sockets: the next invocation within the idle threshold opens a new one instead of hanging on the next dead one', async () => {
+    await requireService('s3-alt');
+    const s3Proxy = await startProxy(Number(new URL(process.env.S3_ALT_ENDPOINT!).port));
+    try {
+      const bucket = `review-cutoff-${randomUUID().slice(0, 8)}`;
+      const files = s3({ name: 'review-s3-cutoff', now: () => 0, config: { endpoint: `http://127.0.0.1:${s3Proxy.port}`, forcePathStyle: true, region: 'us-east-1' } });
+      const main = handler({ use: [connections({ files }, { closeOnSigterm: false })], logSink: () => undefined }, async (input: unknown, ctx) => {
+        // Several requests at once: the client keeps several sockets alive afterwards.
+        await Promise.all(Array.from({ length: Number(input) }, (_, i) => ctx.files.send(new PutObjectCommand({ Bucket: bucket, Key: `k${i}`, Body: 'x' }))));
+        return 'stored';
+      });
+      const call = (n: number, deadlineMs: number) => main.invoke(n, { deadline: Date.now() + deadlineMs }).catch((err: unknown) => (err as { code?: unknown }).code);
+      await (await files.get()).send(new CreateBucketCommand({ Bucket: bucket }));
+      expect(await call(3, 20_000)).toBe('stored');
+      expect(s3Proxy.accepted).toBeGreaterThanOrEqual(2); // at least two sockets kept alive
+      s3Proxy.blackholeAll();
+      expect(await call(1, 3_000)).toBe('DEADLINE_EXCEEDED');
+      // Before: the next idle kept-alive socket, dead too: DEADLINE_EXCEEDED again, once per socket.
+      expect(await call(1, 3_000)).toBe('stored');
+    } finally {
+      await closeAll();
+      await s3Proxy.close();
+    }
   }, 60_000);
 });

@@ -2,7 +2,8 @@
  * What `s3()` and `sqs()` share: an AWS SDK v3 client built once per instance with
  * `AWS_CLIENT_DEFAULTS`, closed with `destroy()`, and no thaw ping (the SDK speaks HTTP, opens a
  * new socket when a kept-alive one is gone and retries socket errors itself). Its idle kept-alive
- * sockets are closed before a request that comes after it idled past `idleThresholdMs`.
+ * sockets are closed before a request that comes after it idled past `idleThresholdMs`, and when
+ * an invocation that used it was cut off by its deadline.
  */
 import type { Socket } from 'node:net';
 import { ConfigurationError } from '@steadyfn/handler/internal';
@@ -46,6 +47,12 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
       close: (client) => client.destroy(),
     },
     owner,
+    undefined,
+    // A request of the function's own hung on a kept-alive socket until the deadline: the client's
+    // other idle kept-alive sockets went through the same network and may be as dead (the SDK's
+    // Node handler has no socket timeout), so the next request, even within the idle threshold,
+    // opens a new one instead of hanging on the next of them.
+    (client) => closeFreeSockets(client as SdkClient),
   );
 }
 
