@@ -14,6 +14,11 @@
  * until the deadline, and the next invocation took the client's next idle kept-alive socket,
  * dead too (one 504 per socket). Now the cut-off closes the client's idle kept-alive sockets.
  * gofakes3 (it keeps connections alive) behind a fault proxy.
+ *
+ * And for `ctx.cache.pipeline().exec()` (Redis): a pipeline is the client's own, not a command of
+ * the view (which distrusts a client whose command was cut off), so a function that only used
+ * pipelines hung on the same dead socket in every invocation until one came after the idle
+ * threshold. The shared Redis behind a fault proxy.
  */
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -22,6 +27,7 @@ import type { MongoClient, Db } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, connections, connectionsRecord } from '../src/index.js';
 import { mongo } from '../src/mongodb.js';
+import { redis } from '../src/redis.js';
 import { s3 } from '../src/s3.js';
 import { requireService } from '../../../test/services/env.js';
 import { eventually } from '../../../test/support/wait.js';
@@ -90,6 +96,33 @@ describe('an invocation cut off by its deadline inside its own ctx.files.send (S
     } finally {
       await closeAll();
       await s3Proxy.close();
+    }
+  }, 60_000);
+});
+
+describe('an invocation cut off by its deadline inside its own ctx.redis.pipeline().exec()', () => {
+  it('leaves the client to be checked: the next invocation within the idle threshold runs on a rebuilt client instead of hanging on the same dead socket', async () => {
+    const redisProxy = await startProxy(Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379').port));
+    try {
+      const key = `review-cutoff:${randomUUID()}`;
+      let clock = 0;
+      // A pipeline is the client's own (not a command of the view, which distrusts a client whose command was cut off).
+      const cache = redis({ url: `redis://127.0.0.1:${redisProxy.port}`, name: 'review-redis-cutoff', pingTimeoutMs: 300, now: () => clock });
+      const main = handler({ use: [connections({ cache }, { closeOnSigterm: false })], logSink: () => undefined }, async (_input: unknown, ctx) => {
+        const replies = await ctx.cache.pipeline().incr(key).get(key).exec();
+        return { value: replies?.[1]?.[1], state: connectionsRecord(ctx)?.cache?.state };
+      });
+      const call = (deadlineMs: number) => main.invoke({}, { deadline: Date.now() + deadlineMs }).catch((err: unknown) => (err as { code?: unknown }).code);
+      expect(await call(20_000)).toEqual({ value: '1', state: 'new' });
+      redisProxy.blackholeAll();
+      clock += 1_000;
+      expect(await call(2_000)).toBe('DEADLINE_EXCEEDED');
+      clock += 1_000;
+      // Before: `reused`, the same dead socket, DEADLINE_EXCEEDED again, on every invocation until one idled past the threshold.
+      expect(await call(20_000)).toEqual({ value: '2', state: 'reconnected' });
+    } finally {
+      await closeAll();
+      await redisProxy.close();
     }
   }, 60_000);
 });
