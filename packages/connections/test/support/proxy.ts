@@ -28,7 +28,7 @@ export interface FaultProxy {
  *   again on the same port brings a server back for the clients that were using it.
  */
 export async function startProxy(targetPort: number, listenPort = 0): Promise<FaultProxy> {
-  const pairs = new Set<{ client: Socket; upstream: Socket; dead: boolean }>();
+  const pairs = new Set<{ client: Socket; upstream: Socket; dead: boolean; halfOpen: boolean }>();
   let accepted = 0;
   const server: Server = createServer((client) => {
     accepted++;
