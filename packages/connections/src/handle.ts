@@ -11,7 +11,7 @@ import { currentAbortable, currentContext, toAbortSignal, type Abortable } from 
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
 import { closedErrorOf, type ClosedError } from './closed.js';
 import { ClientLifecycle } from './lifecycle.js';
-import { CLOSED_ERROR, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
+import { CLOSED_ERROR, CUT_OFF, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
 import { hold, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
 import { validateSpec } from './validate.js';
@@ -57,8 +57,11 @@ function callOn<T, R>(client: T, fn: (client: T) => R | Promise<R>): R | Promise
  * `defineClient` with the factory's name in configuration errors (for the typed factories).
  * `closedByUser(client)`: whether the client's own user closed it (e.g. `MongoClient#close()`
  * was called), for the message of a direct operation's error on it (`CLOSED_ERROR`).
+ * `onCutOff(client)`: for a client without a thaw check, what to do when an invocation that used
+ * it was cut off by its deadline (`CUT_OFF`; e.g. close the idle kept-alive sockets of an AWS
+ * client, which may be as dead as the one its request hung on).
  */
-export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?: (client: T) => boolean): ClientHandle<T> {
+export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?: (client: T) => boolean, onCutOff?: (client: T) => void): ClientHandle<T> {
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
@@ -146,7 +149,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?:
     return runWith(callOn, fn, options);
   }
 
-  const handle: ClientHandle<T> & { [REUSE]: (at?: number) => Lease<T> | undefined; [RUN_WITH]: RunWith<T>; [CLOSED_ERROR]: ClosedError<T> } = {
+  const handle: ClientHandle<T> & { [REUSE]: (at?: number) => Lease<T> | undefined; [RUN_WITH]: RunWith<T>; [CLOSED_ERROR]: ClosedError<T>; [CUT_OFF]: (client: T) => void } = {
     name,
     get: async (options) => (await acquire(options)).client,
     acquire,
@@ -162,6 +165,14 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?:
     [REUSE]: (at) => life.reuse(at),
     [RUN_WITH]: runWith,
     [CLOSED_ERROR]: closedErrorOf(name, life, isConnErr, notSent, closedByUser),
+    // The function's own driver call (ctx.mongo, not through `run`) may have hung on a dead
+    // socket until the deadline: nothing else would check the client before the next use within
+    // the idle threshold, and every invocation would hang on it again. Only a client with a thaw
+    // check: without one, suspecting it would mean rebuilding it blindly; its factory may say what to do instead.
+    [CUT_OFF]: (client) => {
+      if (spec.ping) life.distrust(client);
+      else onCutOff?.(client);
+    },
   };
   return handle;
 }

@@ -7,7 +7,7 @@
 import type { Context, Plugin } from '@steadyfn/handler';
 import { checkKnownKeys, ConfigurationError, CONTEXT_MEMBERS, extendingAt, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
-import { CLOSED_ERROR, REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
+import { CLOSED_ERROR, CUT_OFF, REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
 import type { ClosedError } from './closed.js';
 import { closeOnSigterm } from './shutdown.js';
 import type { ClientHandle, Lease } from './spec.js';
@@ -40,7 +40,7 @@ export interface ConnectionsPluginOptions {
 /** The per-invocation record: for each ctx member, how its client was obtained and used. */
 export type ConnectionsRecord = Record<string, UseRecord>;
 
-type AnyHandle = ClientHandle<unknown> & { contextValue?(client: unknown): unknown; [REUSE]?: (at?: number) => Lease<unknown> | undefined; [CLOSED_ERROR]?: ClosedError<unknown> };
+type AnyHandle = ClientHandle<unknown> & { contextValue?(client: unknown): unknown; [REUSE]?: (at?: number) => Lease<unknown> | undefined; [CLOSED_ERROR]?: ClosedError<unknown>; [CUT_OFF]?: (client: unknown) => void };
 
 /**
  * The record of the invocation `ctx` (from the `connections` plugin), built on demand;
@@ -142,6 +142,7 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
       return Promise.all(list.map((handle, i) => leases[i] ?? handle.acquire())).then((all) => opened(ctx, all));
     },
     onError(ctx, error) {
+      // A DEADLINE_EXCEEDED invocation leaves its clients to be checked before their next use (below).
       // A driver error the function's own use of a ctx client raised (not through `run`, whose
       // errors are typed already) reaches the handler as the untyped INTERNAL 500. When that
       // client was closed under it (the function's own close() in a concurrent invocation, or a
@@ -149,9 +150,15 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
       // the error proves the operation unsent, else CONNECTION_LOST (503, retryable). A throw
       // from onError replaces the invocation's error (handler() and toMiddy() alike); the other
       // plugins' onError still see the INTERNAL one.
-      if (error.code !== 'INTERNAL') return;
       const uses = usesOf(ctx);
       if (!uses) return;
+      if (error.code === 'DEADLINE_EXCEEDED') {
+        // Cut off by the deadline, maybe inside a driver call of its own on a silently dead socket
+        // (ctx.mongo within the idle threshold): each client is checked before its next use.
+        for (let i = 0; i < list.length; i++) list[i]![CUT_OFF]?.(uses.leases[i]!.client);
+        return;
+      }
+      if (error.code !== 'INTERNAL') return;
       for (let i = 0; i < list.length; i++) {
         const typed = list[i]![CLOSED_ERROR]?.(uses.leases[i]!.client, error.cause);
         if (typed) throw typed;

@@ -30,6 +30,14 @@ export const RUN_WITH: unique symbol = Symbol.for('steadyfn.connections.runWith.
  */
 export const CLOSED_ERROR: unique symbol = Symbol.for('steadyfn.connections.closedError.v1') as never;
 
+/**
+ * `handle[CUT_OFF](client)`: the invocation that used `client` (its ctx value) was cut off by its
+ * deadline, maybe while an operation of the function's own hung on a silently dead socket. A
+ * handle with a thaw check then checks `client` before its next use. Registered like `REUSE`;
+ * the plugin's `onError` tells each handle of a `DEADLINE_EXCEEDED` invocation.
+ */
+export const CUT_OFF: unique symbol = Symbol.for('steadyfn.connections.cutOff.v1') as never;
+
 /** What a handle's `[RUN_WITH]` is. */
 export type RunWith<T> = <A, R>(fn: (client: T, arg: A) => R | Promise<R>, arg: A, options: RunOptions | undefined) => Promise<R>;
 

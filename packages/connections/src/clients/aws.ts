@@ -2,7 +2,8 @@
  * What `s3()` and `sqs()` share: an AWS SDK v3 client built once per instance with
  * `AWS_CLIENT_DEFAULTS`, closed with `destroy()`, and no thaw ping (the SDK speaks HTTP, opens a
  * new socket when a kept-alive one is gone and retries socket errors itself). Its idle kept-alive
- * sockets are closed before a request that comes after it idled past `idleThresholdMs`.
+ * sockets are closed before a request that comes after it idled past `idleThresholdMs`, and when
+ * an invocation that used it was cut off by its deadline.
  */
 import type { Socket } from 'node:net';
 import { ConfigurationError } from '@steadyfn/handler/internal';
@@ -40,12 +41,19 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
           throw err;
         }
         closeStaleSockets(client, o.idleThresholdMs ?? HANDLE_DEFAULTS.idleThresholdMs, o.now ?? Date.now);
+        closeSocketsAfterReset(client);
         typeMissingCredentials(owner, client);
         return client;
       },
       close: (client) => client.destroy(),
     },
     owner,
+    undefined,
+    // A request of the function's own hung on a kept-alive socket until the deadline: the client's
+    // other idle kept-alive sockets went through the same network and may be as dead (the SDK's
+    // Node handler has no socket timeout), so the next request, even within the idle threshold,
+    // opens a new one instead of hanging on the next of them.
+    (client) => closeFreeSockets(client as SdkClient),
   );
 }
 
@@ -106,7 +114,7 @@ async function checkResolvable(owner: string, client: object): Promise<void> {
 
 /** The parts of an SDK v3 client `closeStaleSockets` uses (all public: `middlewareStack`, `HttpHandler#httpHandlerConfigs`). */
 interface SdkClient {
-  middlewareStack?: { add(middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: { step: 'initialize' | 'build'; name: string; override: boolean }): void };
+  middlewareStack?: { add(middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: { step: 'initialize' | 'build' | 'deserialize'; name: string; override: boolean }): void };
   config?: { requestHandler?: { httpHandlerConfigs?(): { httpAgent?: unknown; httpsAgent?: unknown } } };
 }
 
@@ -139,6 +147,35 @@ function closeStaleSockets(client: object, idleMs: number, now: () => number): v
     },
     // The build step runs once per send, before the retry middleware (finalizeRequest).
     { step: 'build', name: 'steadyfnCloseStaleSockets', override: true },
+  );
+}
+
+/** Errors of a request written to a kept-alive socket the peer no longer knows (`socket hang up` is `ECONNRESET`). */
+const RESET_CODES: ReadonlySet<unknown> = new Set(['ECONNRESET', 'EPIPE']);
+
+/**
+ * After an attempt failed with a reset (`ECONNRESET`, `EPIPE`), closes the client's idle kept-alive
+ * sockets before the SDK's retry. A server restarted (or a NAT/load balancer that dropped its state)
+ * while the instance was frozen leaves every kept-alive socket half-open, not just the one the
+ * attempt took: each retry took the next of them and met the same reset, so with as many idle
+ * sockets as `maxAttempts` the request failed (aws-sdk-js-v3#3905, "ECONNRESET triggers retries;
+ * but the retry is not successful"), within the idle threshold where `closeStaleSockets` does not
+ * act. The retry now opens a new socket. Sockets in use are never closed.
+ */
+function closeSocketsAfterReset(client: object): void {
+  const sdk = client as SdkClient;
+  if (sdk.middlewareStack === undefined) return;
+  sdk.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (RESET_CODES.has((err as { code?: unknown } | null)?.code)) closeFreeSockets(sdk);
+        throw err;
+      }
+    },
+    // The deserialize step wraps each attempt's HTTP request, inside the retry middleware (finalizeRequest).
+    { step: 'deserialize', name: 'steadyfnCloseSocketsAfterReset', override: true },
   );
 }
 

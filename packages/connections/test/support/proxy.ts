@@ -14,6 +14,11 @@ export interface FaultProxy {
   resetAll(): void;
   /** Current connections stop forwarding in both directions and stay open. */
   blackholeAll(): void;
+  /**
+   * Current connections become half-open, as after a server restart the client did not see (its
+   * instance was frozen): nothing is forwarded, and the client's next write is answered with a reset.
+   */
+  halfOpenAll(): void;
   close(): Promise<void>;
 }
 
@@ -23,12 +28,12 @@ export interface FaultProxy {
  *   again on the same port brings a server back for the clients that were using it.
  */
 export async function startProxy(targetPort: number, listenPort = 0): Promise<FaultProxy> {
-  const pairs = new Set<{ client: Socket; upstream: Socket; dead: boolean }>();
+  const pairs = new Set<{ client: Socket; upstream: Socket; dead: boolean; halfOpen: boolean }>();
   let accepted = 0;
   const server: Server = createServer((client) => {
     accepted++;
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
-    const pair = { client, upstream, dead: false };
+    const pair = { client, upstream, dead: false, halfOpen: false };
     pairs.add(pair);
     const drop = (): void => {
       pairs.delete(pair);
@@ -36,7 +41,10 @@ export async function startProxy(targetPort: number, listenPort = 0): Promise<Fa
       upstream.destroy();
     };
     client.on('data', (chunk) => {
-      if (!pair.dead) upstream.write(chunk);
+      if (pair.halfOpen) {
+        pairs.delete(pair);
+        client.resetAndDestroy();
+      } else if (!pair.dead) upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
       if (!pair.dead) client.write(chunk);
@@ -67,6 +75,13 @@ export async function startProxy(targetPort: number, listenPort = 0): Promise<Fa
     },
     blackholeAll() {
       for (const pair of pairs) pair.dead = true;
+    },
+    halfOpenAll() {
+      for (const pair of pairs) {
+        pair.dead = true;
+        pair.halfOpen = true;
+        pair.upstream.destroy();
+      }
     },
     async close() {
       for (const pair of pairs) {
