@@ -2,7 +2,7 @@
 import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
 import { checkTarget, type MongoTarget } from '../sources/mongo.js';
 import { functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
-import { abortReason, getPath, resolveClient } from '../util.js';
+import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
 import type { EventStore } from './types.js';
 
 type Doc = Record<string, any>;
@@ -41,10 +41,25 @@ export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>)
       const client = await resolveClient(options.client, (c) => mongoClientOption('mongoEvents', c));
       if (signal.aborted) throw abortReason(signal);
       const collection = client.db(options.db).collection(options.collection);
-      const range = after === undefined ? {} : { [field]: { $gt: after } };
+      // From the event at `after` itself (`$gte`), one more than the page: a second event at that
+      // position — two writers that took the same next position, without a unique index — is
+      // then seen, and refused by hydrate, rather than skipped by `$gt` at a page boundary.
+      const range = after === undefined ? {} : { [field]: { $gte: after } };
       const query = hasFilter ? (after === undefined ? filter : { $and: [filter, range] }) : range;
-      const docs: Doc[] = await collection.find(query, { sort: { [field]: 1 }, limit, signal }).toArray();
-      return docs.map((doc) => ({ position: getPath(doc, field) as P, event: options.map ? options.map(doc) : (doc as E) }));
+      const docs: Doc[] = await collection.find(query, { sort: { [field]: 1 }, limit: after === undefined ? limit : limit + 1, signal }).toArray();
+      const events = docs.map((doc) => ({ position: getPath(doc, field) as P, event: options.map ? options.map(doc) : (doc as E) }));
+      // The event at `after` was applied already (or is the snapshot's): drop it once. A second
+      // one stays first in the page, where hydrate finds it read again after `after`.
+      if (after !== undefined && events.length > 0 && samePosition(events[0]!.position, after)) events.shift();
+      return events.slice(0, limit);
     },
   };
+}
+
+/** Whether a stored position is the one read after: as versions compare (Long, ObjectId, Date), or numerically (a Long against a number). */
+function samePosition(stored: unknown, after: unknown): boolean {
+  if (sameVersion(stored, after)) return true;
+  const number = (x: unknown): number | undefined => (typeof x === 'number' ? x : typeof (x as { toNumber?: unknown } | null)?.toNumber === 'function' ? (x as { toNumber(): number }).toNumber() : undefined);
+  const a = number(stored);
+  return a !== undefined && a === number(after);
 }
