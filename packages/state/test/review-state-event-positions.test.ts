@@ -15,7 +15,7 @@
  * another kind than the one before, or (numbers, Dates) not greater fails the load with a
  * `SourceError` naming the positions (never an event's contents). Against FerretDB.
  */
-import type { Db } from 'mongodb';
+import { Long, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineState, hydrate, mongoEvents, StateError, type EventStore } from '../src/index.js';
 import { TEST_DB, manualClock, mongoClient, unique, type MongoCommandLog } from './support.js';
@@ -127,6 +127,9 @@ describe('hydrate(): event positions that do not increase', () => {
     expect((await failureOf(load([1, 3, 2]))).failures[0]!.message).toMatch(/position 2 came after position 3 \(positions must increase/);
     expect((await failureOf(load([1, '2']))).failures[0]!.message).toMatch(/position 2 \(a string\) came after position 1 \(a number\)/);
     expect((await failureOf(load([new Date(2), new Date(1)]))).failures[0]!.message).toMatch(/came after .* \(positions must increase/);
+    // Numbers of any kind are one kind, in one order (a Long past 2^53 exactly); a 64-bit counter may follow a snapshot's number.
+    expect((await load([Long.fromNumber(1), 2, Long.fromString('9007199254740993'), Long.fromString('9007199254740994')])).total).toBe(4);
+    expect((await failureOf(load([Long.fromString('9007199254740994'), Long.fromString('9007199254740993')]))).failures[0]!.message).toMatch(/position 9007199254740993 came after position 9007199254740994/);
     // Strings are not ordered here (a store's order of strings is its own: Redis ids, collations).
     expect((await load(['b', 'a'])).total).toBe(2);
   });

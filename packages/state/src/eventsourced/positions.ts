@@ -9,6 +9,7 @@ import { sameVersion } from '../util.js';
 
 /** The kind of a position, in words: compared between neighbours (a store's order across kinds is its own). */
 function kindOf(position: unknown): string {
+  if (typeof position === 'bigint' || numericBson(position) !== undefined) return 'a number';
   if (typeof position !== 'object' || position === null) return `a ${typeof position}`;
   const name = (Object.getPrototypeOf(position) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
   return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
@@ -16,7 +17,7 @@ function kindOf(position: unknown): string {
 
 /** A position in words for a message: numbers, strings, bigints and Dates as they are; anything else by its kind. */
 export function describePosition(position: unknown): string {
-  if (typeof position === 'number' || typeof position === 'bigint') return String(position);
+  if (typeof position === 'number' || typeof position === 'bigint' || typeof numericBson(position) !== 'undefined') return String(position);
   if (typeof position === 'string') return position.length <= 64 ? position : `${position.slice(0, 64)}…`;
   if (position instanceof Date) return Number.isNaN(position.getTime()) ? 'an invalid Date' : position.toISOString();
   const hex = (position as { toHexString?: unknown } | null)?.toHexString;
@@ -24,12 +25,23 @@ export function describePosition(position: unknown): string {
   return kindOf(position);
 }
 
-/** -1, 0, 1 for numbers, bigints and Dates of one kind; undefined for what has no order known here (strings: a store's own). */
+/**
+ * A BSON number as a JS one: a Long or Timestamp as a bigint (exact past 2^53), an Int32 or
+ * Double as a number; undefined for anything else (a Decimal128 is a number with no order here).
+ */
+function numericBson(x: unknown): number | bigint | null | undefined {
+  const type = (x as { _bsontype?: unknown } | null)?._bsontype;
+  if (type === 'Long' || type === 'Timestamp') return BigInt(String(x));
+  if (type === 'Int32' || type === 'Double') return Number((x as { valueOf(): unknown }).valueOf());
+  return type === 'Decimal128' ? null : undefined;
+}
+
+/** -1, 0, 1 for numbers (numbers, bigints, BSON numbers, mixed) and for Dates; undefined for what has no order known here (strings: a store's own). */
 function order(a: unknown, b: unknown): number | undefined {
-  const value = (x: unknown): number | bigint | undefined => (typeof x === 'number' || typeof x === 'bigint' ? x : x instanceof Date ? x.getTime() : undefined);
-  const x = value(a);
-  const y = value(b);
-  if (x === undefined || y === undefined || typeof x !== typeof y) return undefined;
+  const date = (x: unknown): number | undefined => (x instanceof Date ? x.getTime() : undefined);
+  const number = (x: unknown): number | bigint | undefined => (typeof x === 'number' || typeof x === 'bigint' ? x : (numericBson(x) ?? undefined));
+  const [x, y] = date(a) !== undefined || date(b) !== undefined ? [date(a), date(b)] : [number(a), number(b)];
+  if (x === undefined || y === undefined) return undefined;
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
