@@ -1,6 +1,8 @@
 /** Events in a MongoDB collection, ordered by a position field, read page by page. */
 import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
-import { checkTarget, type MongoTarget } from '../sources/mongo.js';
+import { SourceError } from '../errors.js';
+import { checkTarget, type MongoCollectionLike, type MongoTarget } from '../sources/mongo.js';
+import { describePosition, kindOf, order } from './positions.js';
 import { functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
 import type { EventStore } from './types.js';
@@ -35,6 +37,25 @@ export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>)
   const field = options.positionField ?? 'position';
   const filter = options.filter ?? {};
   const hasFilter = Object.keys(filter).length > 0;
+  /**
+   * Refuses a collection whose newest event is before `after`, or of another kind (a string
+   * snapshot position over number positions: MongoDB compares within a type only, so `$gte` found
+   * nothing) — written anew or restored from an older backup, or a snapshot of other events —
+   * rather than reading no event until its positions pass `after`. Asked only when not even the
+   * event at `after` is there (no round trip when nothing changed). Strings are not ordered here.
+   */
+  const checkNotBehind = async (collection: MongoCollectionLike, after: unknown, signal: AbortSignal): Promise<void> => {
+    const newest: Doc | null = await collection.findOne(filter, { sort: { [field]: -1 }, projection: { _id: 0, [field]: 1 }, signal });
+    const last = newest === null ? undefined : getPath(newest, field);
+    if (last === undefined || last === null) return;
+    const otherKind = kindOf(last) !== kindOf(after);
+    if (!otherKind && order(last, after) !== -1) return;
+    const newestAt = `position ${describePosition(last)}${otherKind ? ` (${kindOf(last)})` : ''}`;
+    const afterAt = `position ${describePosition(after)}${otherKind ? ` (${kindOf(after)})` : ''}`;
+    throw new SourceError(
+      `the newest event is at ${newestAt}, ${otherKind ? 'of another kind than' : 'before'} ${afterAt} read after: the collection was written anew or restored from an older backup, or the snapshot is of other events; no event would be read until positions pass it`,
+    );
+  };
   return {
     description: `mongodb ${options.collection} events`,
     async readAfter(after, limit, signal) {
@@ -51,6 +72,8 @@ export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>)
       // The event at `after` was applied already (or is the snapshot's): drop it once. A second
       // one stays first in the page, where hydrate finds it read again after `after`.
       if (after !== undefined && events.length > 0 && samePosition(events[0]!.position, after)) events.shift();
+      // Not even the event at `after` (applied, or the snapshot's): is the newest event before it?
+      if (after !== undefined && docs.length === 0) await checkNotBehind(collection, after, signal);
       return events.slice(0, limit);
     },
   };

@@ -8,7 +8,7 @@ import { SourceError } from '../errors.js';
 import { sameVersion } from '../util.js';
 
 /** The kind of a position, in words: compared between neighbours (a store's order across kinds is its own). */
-function kindOf(position: unknown): string {
+export function kindOf(position: unknown): string {
   if (typeof position === 'bigint' || numericBson(position) !== undefined) return 'a number';
   if (typeof position !== 'object' || position === null) return `a ${typeof position}`;
   const name = (Object.getPrototypeOf(position) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
@@ -37,7 +37,7 @@ function numericBson(x: unknown): number | bigint | null | undefined {
 }
 
 /** -1, 0, 1 for numbers (numbers, bigints, BSON numbers, mixed) and for Dates; undefined for what has no order known here (strings: a store's own). */
-function order(a: unknown, b: unknown): number | undefined {
+export function order(a: unknown, b: unknown): number | undefined {
   const date = (x: unknown): number | undefined => (x instanceof Date ? x.getTime() : undefined);
   const number = (x: unknown): number | bigint | undefined => (typeof x === 'number' || typeof x === 'bigint' ? x : (numericBson(x) ?? undefined));
   const [x, y] = date(a) !== undefined || date(b) !== undefined ? [date(a), date(b)] : [number(a), number(b)];
