@@ -99,6 +99,22 @@ describe('hydrate(): event positions that do not increase', () => {
     expect((await loadOnce(collection, 2)).total).toBe(111);
   });
 
+  it('a revalidation maps only the new events (the event at the last position, read again to see a second one there, is not mapped)', async () => {
+    const collection = await eventsIn([
+      { seq: 1, add: 1 },
+      { seq: 2, add: 10 },
+    ]);
+    const mapped: number[] = [];
+    const clock = manualClock();
+    const events = mongoEvents<Added>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq', map: (doc) => (mapped.push(doc.seq), { add: doc.add }) });
+    const cache = defineState({ sources: { total: hydrate({ events, initial: () => 0, reducer: sum }) }, maxAgeMs: 1_000, now: clock.now });
+    expect((await cache.get()).total).toBe(11);
+    await db.collection(collection).insertOne({ seq: 3, add: 100 });
+    clock.advance(1_000);
+    expect((await cache.get()).total).toBe(111);
+    expect(mapped).toEqual([1, 2, 3]);
+  });
+
   it('an event store of your own whose read is inclusive: the revalidation fails instead of applying the last event again', async () => {
     const stored = [
       { position: 1, event: { add: 1 } },

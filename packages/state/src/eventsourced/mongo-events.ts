@@ -68,13 +68,12 @@ export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>)
       const range = after === undefined ? {} : { [field]: { $gte: after } };
       const query = hasFilter ? (after === undefined ? filter : { $and: [filter, range] }) : range;
       const docs: Doc[] = await collection.find(query, { sort: { [field]: 1 }, limit: after === undefined ? limit : limit + 1, signal }).toArray();
-      const events = docs.map((doc) => ({ position: getPath(doc, field) as P, event: options.map ? options.map(doc) : (doc as E) }));
-      // The event at `after` was applied already (or is the snapshot's): drop it once. A second
-      // one stays first in the page, where hydrate finds it read again after `after`.
-      if (after !== undefined && events.length > 0 && samePosition(events[0]!.position, after)) events.shift();
+      // The event at `after` was applied already (or is the snapshot's): dropped once, before
+      // `map` sees it. A second one stays first in the page, where hydrate finds it read again.
+      const page = after !== undefined && docs.length > 0 && samePosition(getPath(docs[0], field), after) ? docs.slice(1) : docs;
       // Not even the event at `after` (applied, or the snapshot's): is the newest event before it?
       if (after !== undefined && docs.length === 0) await checkNotBehind(collection, after, signal);
-      return events.slice(0, limit);
+      return page.slice(0, limit).map((doc) => ({ position: getPath(doc, field) as P, event: options.map ? options.map(doc) : (doc as E) }));
     },
   };
 }
