@@ -35,6 +35,6 @@ describe('envVars(): the version in status() cannot confirm a guess of the value
     const [first, again, other] = await Promise.all([a.load(signal), a.load(signal), b.load(signal)]);
     expect(again.version).toBe(first.version);
     expect(other.version).not.toBe(first.version);
-    expect(await a.revalidate!(first, signal)).toBe('unchanged');
+    expect(await a.revalidate!({ value: first.value, version: first.version }, signal)).toBe('unchanged');
   });
 });
