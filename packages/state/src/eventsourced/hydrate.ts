@@ -8,6 +8,7 @@ import { SourceError, describeFailure } from '../errors.js';
 import type { Loaded, StateSource } from '../types.js';
 import { functionOption } from '../options.js';
 import { abortReason, copyForUpdate } from '../util.js';
+import { checkNextPosition } from './positions.js';
 import type { EventStore, SnapshotStore } from './types.js';
 
 /** Options of `hydrate()`. */
@@ -76,7 +77,8 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
     let applied = 0;
     for (;;) {
       if (page.length > pageSize) throw new SourceError(`the event store returned more than ${pageSize} events for one page`);
-      for (const stored of page) {
+      for (const [i, stored] of page.entries()) {
+        checkNextPosition(position, stored.position, i === 0);
         try {
           state = reducer(state, stored.event);
         } catch (error) {

@@ -102,6 +102,14 @@ function isAfter(a: string | undefined, b: string): boolean {
 function lostEvents(facts: ReadonlyArray<string>, after: string | undefined): string | undefined {
   const info = new Map<string, string>();
   for (let i = 0; i + 1 < facts.length; i += 2) info.set(facts[i]!, facts[i + 1]!);
+  // A stream whose last id is before the position — written anew after it was lost (ids
+  // restart), or another stream than the snapshot's — would hand no event after it until its ids
+  // pass it: every event in between skipped. Written anew, it has removed nothing, so this comes
+  // before the removal counters.
+  const lastId = info.get('last-generated-id');
+  if (after !== undefined && isAfter(after, lastId ?? '')) {
+    return `its last entry is ${lastId}, before that position: the stream was written anew, or the snapshot is of another stream`;
+  }
   const added = info.get('entries-added');
   const length = info.get('length');
   if (added === undefined || length === undefined || !info.has('max-deleted-entry-id')) return undefined;

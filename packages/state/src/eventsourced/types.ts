@@ -29,8 +29,10 @@ export interface EventStore<E, P> {
   /** Names the store in errors and logs (no secrets). */
   readonly description?: string;
   /**
-   * Up to `limit` events with a position after `after` (all from the start when undefined),
-   * in position order.
+   * Up to `limit` events with a position strictly after `after` (all from the start when
+   * undefined), in position order. Hydration checks the positions: a missing one, one equal to
+   * the one before (or to `after`), one of another kind, or a number or Date not greater fails
+   * the load.
    */
   readAfter(after: P | undefined, limit: number, signal: AbortSignal): Promise<StoredEvent<E, P>[]>;
 }

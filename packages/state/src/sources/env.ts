@@ -2,7 +2,7 @@
  * Environment variables as a source. Reading them costs no round trip; revalidation re-reads
  * them (tests and some runtimes change `process.env` in place).
  */
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { checkKnownKeys, invalidOption, keysOf, setOwn, stringOption } from '@steadyfn/handler/internal';
 import { booleanOption, recordOption } from '../options.js';
 import type { Loaded, StateSource } from '../types.js';
@@ -40,6 +40,10 @@ export function envVars(options: EnvVarsOptions): StateSource<Record<string, str
   booleanOption('envVars', 'stripPrefix', options.stripPrefix);
   recordOption('envVars', 'env', options.env, 'an object of variable names to strings (like process.env)');
   const strip = options.stripPrefix ?? true;
+  // The version is compared only within this instance: keyed by a random key of this source, so
+  // a digest read from status() (a health check) cannot confirm a guess of the values — an
+  // unkeyed SHA-256 of `[["REGION","eu-west-1"]]` could be computed by anyone, value by value.
+  const versionKey = randomBytes(32);
 
   const read = (): Loaded<Record<string, string | undefined>> => {
     const env = options.env ?? process.env;
@@ -51,8 +55,8 @@ export function envVars(options: EnvVarsOptions): StateSource<Record<string, str
         if (key.startsWith(prefix) && key.length > prefix.length) setOwn(value, strip ? key.slice(prefix.length) : key, env[key]);
       }
     }
-    // The version is a digest, never the values: status().versions ends up in health checks.
-    return { value, version: createHash('sha256').update(JSON.stringify(Object.entries(value))).digest('base64url') };
+    // The version is a keyed digest, never the values: status().versions ends up in health checks.
+    return { value, version: createHmac('sha256', versionKey).update(JSON.stringify(Object.entries(value))).digest('base64url') };
   };
 
   return {

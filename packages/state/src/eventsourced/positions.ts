@@ -1,0 +1,72 @@
+/**
+ * Checks that the positions of the events hydration applies increase: an event store that
+ * returns one twice, one without a position, or positions out of order would otherwise change
+ * the state without a word (an event applied twice, or skipped at a page boundary; a page read
+ * again "after undefined", from the start). Messages name positions, never an event's contents.
+ */
+import { SourceError } from '../errors.js';
+import { sameVersion } from '../util.js';
+
+/** The kind of a position, in words: compared between neighbours (a store's order across kinds is its own). */
+export function kindOf(position: unknown): string {
+  if (typeof position === 'bigint' || numericBson(position) !== undefined) return 'a number';
+  if (typeof position !== 'object' || position === null) return `a ${typeof position}`;
+  const name = (Object.getPrototypeOf(position) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+/** A position in words for a message: numbers, strings, bigints and Dates as they are; anything else by its kind. */
+export function describePosition(position: unknown): string {
+  if (typeof position === 'number' || typeof position === 'bigint' || typeof numericBson(position) !== 'undefined') return String(position);
+  if (typeof position === 'string') return position.length <= 64 ? position : `${position.slice(0, 64)}…`;
+  if (position instanceof Date) return Number.isNaN(position.getTime()) ? 'an invalid Date' : position.toISOString();
+  const hex = (position as { toHexString?: unknown } | null)?.toHexString;
+  if (typeof hex === 'function') return String(hex.call(position));
+  return kindOf(position);
+}
+
+/**
+ * A BSON number as a JS one: a Long or Timestamp as a bigint (exact past 2^53), an Int32 or
+ * Double as a number; undefined for anything else (a Decimal128 is a number with no order here).
+ */
+function numericBson(x: unknown): number | bigint | null | undefined {
+  const type = (x as { _bsontype?: unknown } | null)?._bsontype;
+  if (type === 'Long' || type === 'Timestamp') return BigInt(String(x));
+  if (type === 'Int32' || type === 'Double') return Number((x as { valueOf(): unknown }).valueOf());
+  return type === 'Decimal128' ? null : undefined;
+}
+
+/** -1, 0, 1 for numbers (numbers, bigints, BSON numbers, mixed) and for Dates; undefined for what has no order known here (strings: a store's own). */
+export function order(a: unknown, b: unknown): number | undefined {
+  const date = (x: unknown): number | undefined => (x instanceof Date ? x.getTime() : undefined);
+  const number = (x: unknown): number | bigint | undefined => (typeof x === 'number' || typeof x === 'bigint' ? x : (numericBson(x) ?? undefined));
+  const [x, y] = date(a) !== undefined || date(b) !== undefined ? [date(a), date(b)] : [number(a), number(b)];
+  if (x === undefined || y === undefined) return undefined;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const RULE = 'positions must increase: give the store a unique index on the position, and read strictly after it';
+
+/**
+ * Checks `position`, the next event's, against `previous` (the last applied, or the position the
+ * read started after: the snapshot's, or undefined at the start).
+ * @param first - Whether this is the first event of a read after `previous` (its read was inclusive, then).
+ * @throws SourceError naming both positions when the position is missing, equal to `previous`,
+ *   of another kind, or (numbers, bigints, Dates) not greater.
+ */
+export function checkNextPosition(previous: unknown, position: unknown, first: boolean): void {
+  const where = previous === undefined ? 'the start' : `position ${describePosition(previous)}`;
+  if (position === undefined || position === null) {
+    throw new SourceError(`an event has no position (${first ? 'the first event read after' : 'the event after'} ${where}; ${RULE})`);
+  }
+  if (previous === undefined) return;
+  const p = describePosition(position);
+  if (sameVersion(previous, position) || order(previous, position) === 0) {
+    // Two events at one position, or a read that was not strictly after `previous` (the first of a read).
+    throw new SourceError(`an event at position ${p} came after ${where}${first ? ', where the read started' : ''}: two events at one position, or a read not strictly after it (${RULE})`);
+  }
+  if (kindOf(previous) !== kindOf(position)) {
+    throw new SourceError(`position ${p} (${kindOf(position)}) came after ${where} (${kindOf(previous)}): ${RULE}, of one kind`);
+  }
+  if (order(previous, position) === 1) throw new SourceError(`position ${p} came after ${where} (${RULE})`);
+}
