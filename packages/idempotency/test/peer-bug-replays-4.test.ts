@@ -115,6 +115,24 @@ describe.each(BACKENDS)('peer bug replays (4) on %s', (name) => {
     expect(JSON.parse(replay.body)).toEqual({ run: 1 });
   });
 
+  it('LerianStudio/midaz#1799 ("cleanup uses raw header value instead of internal key, leaving stale locks"): after a failure the record released is the one claimed (its namespaced store key, not the key as sent), so the retry runs at once instead of 409 until the lease ends', async () => {
+    let runs = 0;
+    const main = make(
+      () => {
+        runs++;
+        if (runs === 1) throw new Error('downstream failed');
+        return { run: runs };
+      },
+      { namespace: `ledger-${randomUUID()}` },
+    );
+    const key = randomUUID();
+    expect((await call(main, { key, body: { amount: 1 } })).statusCode).toBe(500);
+    const retry = await call(main, { key, body: { amount: 1 } });
+    expect(retry.statusCode).toBe(200);
+    expect(JSON.parse(retry.body)).toEqual({ run: 2 });
+    expect(runs).toBe(2);
+  });
+
   it('paveg/hono-idempotency#92 ("completed record with undefined response causes irrecoverable 409", indistinguishable from a running request): a completed record whose answer cannot be read is a terminal 500 IDEMPOTENCY_RECORD_CORRUPT — not 409 in progress, not run again, the stored text not shown', async () => {
     let runs = 0;
     const garbage = '{"k":"v","v":"secret-token-123"'; // cut short
