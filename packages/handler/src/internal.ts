@@ -22,6 +22,7 @@ export { parseMediaType, isJsonMediaType, isTextualContentType, type MediaType }
 export { isFieldName, isFieldValue, statusLine } from './internal/http-grammar.js';
 export { scrubText, errorFacts } from './internal/scrub.js';
 export { connectionFailure, errorChain, errorName, wasNotSent, CONNECTION_FAILURES, type ConnectionFailure } from './internal/connection-errors.js';
+export { rejectDroppedWrites } from './internal/redis-dropped.js';
 export { nodeCrypto, randomUUID } from './internal/crypto.js';
 export { decodeBase64Strict } from './internal/base64.js';
 export { MAX_JSON_DEPTH, jsonTextTooDeep, valueTooDeep, parseJsonLossless, isLosslessNumber, jsonExactNumbers } from './internal/json.js';

@@ -22,7 +22,7 @@
  * ioredis' flushes (kind `redis-connection`). A Cluster proves neither: its failover retry
  * (`retryDelayOnFailover`) may end, with any of these messages, a command one of its nodes wrote.
  */
-import { connectionFailure, wasNotSent } from '@steadyfn/handler/internal';
+import { connectionFailure, rejectDroppedWrites, wasNotSent } from '@steadyfn/handler/internal';
 
 /** The slice of an ioredis `Redis` read here (structural; a client without it proves nothing by its state). */
 export interface RedisStatusClient {
@@ -64,4 +64,19 @@ export function watchSend(client: RedisStatusClient): (error: unknown) => boolea
   const counter = readyCount(client as RedisStatusClient & { on(event: 'ready', listener: () => void): unknown });
   const at = counter.count;
   return (error) => wasNotSent(error) || (counter.count === at && connectionFailure(error, ['redis-connection']) !== undefined);
+}
+
+/** The message ioredis rejects commands with when their connection closed (`CONNECTION_CLOSED_ERROR_MSG`). */
+const CONNECTION_CLOSED = 'Connection is closed.';
+
+/**
+ * `client`, made to reject the commands its dropped connection had written when it has
+ * `autoResendUnfulfilledCommands: false` (`rejectDroppedWrites`): ioredis before 6.1.0 drops
+ * them unsettled (redis/ioredis#2193), so a claim or settle whose reply a reset lost would wait
+ * for its signal — for ever without one — instead of failing as "may have been applied" (a
+ * claim then given back). Costs a WeakSet lookup per client seen.
+ */
+export function watchDropped<C>(client: C): C {
+  rejectDroppedWrites(client, () => new Error(CONNECTION_CLOSED));
+  return client;
 }

@@ -18,7 +18,7 @@ import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/inter
 import { runLuaScript, sendLuaScript, type LuaScript } from './redis-eval.js';
 import { redisStoreError } from './redis-unavailable.js';
 import { giveBack } from './give-back.js';
-import { watchSend } from './redis-unsent.js';
+import { watchDropped, watchSend } from './redis-unsent.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { CLAIM, CLAIM_ONE, GIVE_BACK, HOLDS_FUNCTION, READ, RENEW, SETTLE, SETTLE_FRAGMENT, SETTLE_FUNCTION, SETTLE_ONE, parseValue } from './redis-scripts.js';
@@ -171,13 +171,14 @@ export function redisLeaseStoreOf(owner: string, options: RedisLeaseStoreOptions
   // A getter's result is checked at each use (a connections handle, a function: CONFIG_INVALID, not a TypeError).
   const getClient = typeof client === 'function' ? checkedGetter<RedisLeaseClient>(owner, 'client', client, ['evalsha', 'eval'], 'an ioredis Redis or Cluster') : undefined;
   const fixed = typeof client === 'function' ? undefined : client;
+  if (fixed !== undefined) watchDropped(fixed);
 
   const redisKey = (key: string): string => prefix + key;
 
   /** The getter's client; a getter that fails as the driver does (e.g. a raw `connect()`) is the store unavailable. */
   const connected = async (signal: AbortSignal | undefined): Promise<RedisLeaseClient> => {
     try {
-      return await abortable(Promise.resolve(getClient!()), signal);
+      return watchDropped(await abortable(Promise.resolve(getClient!()), signal));
     } catch (error) {
       throw redisStoreError(error);
     }
@@ -407,7 +408,7 @@ export function redisLeaseStoreOf(owner: string, options: RedisLeaseStoreOptions
   const settleAfterConnect = async (r: SettleRequest, callOptions: CallOptions | undefined): Promise<boolean> => {
     let c: RedisLeaseClient;
     try {
-      c = await abortable(Promise.resolve(getClient!()), callOptions?.signal);
+      c = watchDropped(await abortable(Promise.resolve(getClient!()), callOptions?.signal));
     } catch (error) {
       throw redisStoreError(error);
     }
@@ -418,7 +419,7 @@ export function redisLeaseStoreOf(owner: string, options: RedisLeaseStoreOptions
   const claimAfterConnect = async (r: ClaimRequest, callOptions: CallOptions | undefined): Promise<ClaimResult> => {
     let c: RedisLeaseClient;
     try {
-      c = await abortable(Promise.resolve(getClient!()), callOptions?.signal);
+      c = watchDropped(await abortable(Promise.resolve(getClient!()), callOptions?.signal));
     } catch (error) {
       throw redisStoreError(error);
     }
