@@ -62,4 +62,24 @@ describe('inbox with claim-checked events (moto SQS + S3)', () => {
     const result = (await tampered.aws({ Records: [record] }, lambda())) as { batchItemFailures: unknown[] };
     expect(result.batchItemFailures).toHaveLength(1);
   });
+
+  it('a claim-checked message reaching an inbox without `s3` is logged naming the option, not as a malformed pointer', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const pointer = JSON.stringify({ claimCheck: 1, bucket, key: 'claims/x', size: 1, sha256: 'a'.repeat(64) });
+    const record = {
+      messageId: randomUUID(),
+      receiptHandle: 'rh',
+      body: pointer,
+      attributes: { ApproximateReceiveCount: '1' },
+      messageAttributes: { 'steadyfn.claimCheck': { stringValue: '1', dataType: 'String' } },
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:1:q',
+      awsRegion: 'us-east-1',
+    };
+    const consume = handler({ use: [inbox({ store: memoryStore(), consumer: 'no-s3' })], logSink: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }, async () => undefined);
+    const result = (await consume.aws({ Records: [record] }, { awsRequestId: randomUUID(), functionName: 'reader', getRemainingTimeInMillis: () => 30_000 })) as { batchItemFailures: unknown[] };
+    expect(result.batchItemFailures).toHaveLength(1);
+    expect(lines.find((l) => l.code === 'OUTBOX_SQS_CLAIM_CHECK_INVALID')).toMatchObject({ field: 's3' });
+  });
 });

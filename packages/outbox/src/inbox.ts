@@ -20,7 +20,7 @@ import { scopeOf, storeKey, type CompleteRequest, type IdempotencyStore, type Re
 import { appliedBefore, purgeBoundsOf, settleLater as retrySettle } from '@steadyfn/lease/internal';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqConflictError, SeqGapError } from './errors.js';
-import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, resolveClaimCheck } from './sqs/claim-check.js';
+import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, missingS3, resolveClaimCheck } from './sqs/claim-check.js';
 import type { S3Sender } from './sqs/claim-check.js';
 import { receiveLimitOf, type InboxQueueOptions } from './inbox-redrive.js';
 
@@ -225,6 +225,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     if (options.read) return options.read(ctx);
     const attributes = ctx.trigger.kind === 'queue' ? ctx.trigger.attributes : {};
     if (attributes[CLAIM_CHECK_ATTRIBUTE] === undefined && attributes[CONTENT_ENCODING_ATTRIBUTE] === undefined) return ctx.input;
+    if (attributes[CLAIM_CHECK_ATTRIBUTE] !== undefined && options.s3 === undefined) throw missingS3(OWNER);
     return resolveClaimCheck({ body: ctx.input, attributes }, { ...(options.s3 ? { s3: options.s3 } : {}), signal: ctx.signal });
   };
 

@@ -244,7 +244,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     finally(ctx, _outcome, state) {
       if (inboxOf(ctx)?.duplicate) state.metrics.inboxDuplicates++;
       const m = state.metrics.snapshot();
-      if (m.recorded + m.sent + m.failed + m.inboxDuplicates > 0) ctx.log.info('outbox', { outbox: name, ...m });
+      if (m.recorded + m.sent + m.failed + m.held + m.inboxDuplicates > 0) ctx.log.info('outbox', { outbox: name, ...m });
     },
     ...entries,
   };

@@ -67,7 +67,8 @@ export interface TransitionContext<S extends string> {
   /**
    * Moves `aggregateId` from `from` to `to` and records `event`, in one atomic write.
    * In Redis mode the write happens when the function returns (a lost race then fails the
-   * invocation with the same 409).
+   * invocation with the same 409); a second transition of the same aggregate in the invocation
+   * is judged against the state the earlier one leaves (refused at once from any other state).
    *
    * @throws TransitionError `TRANSITION_ILLEGAL` (409) when the table does not allow it;
    *   `TRANSITION_CONFLICT` (409) when the aggregate is no longer in `from`.
@@ -129,7 +130,16 @@ export function transitions<const T extends TransitionTable>(options: Transition
     }
     if (outbox.call && outbox.check) {
       const key = options.redisKey!(id);
-      outbox.check({ key, field, equals: from, label: labelOf(id, from) });
+      // The write checks every precondition against the state before any of its commands, so a
+      // second transition of the aggregate in this invocation is judged here, against the state
+      // the earlier one leaves: from its `to` on, it needs no check of its own (the earlier
+      // one's covers it); from another state it cannot happen, whatever the server holds.
+      const earlier = pending.findLast((p) => p.id === id);
+      if (earlier && earlier.to !== from) {
+        unstage(outbox, added);
+        throw new TransitionError('TRANSITION_CONFLICT', `transition of ${id} from "${from}" to "${to}" refused: this invocation already moves it to "${earlier.to}"`, { from, to, actual: earlier.to });
+      }
+      if (!earlier) outbox.check({ key, field, equals: from, label: labelOf(id, from) });
       outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, hashValue(v)]));
       pending.push({ id, from, to });
       return { duplicate: false };

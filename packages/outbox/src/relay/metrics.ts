@@ -19,6 +19,11 @@ export interface OutboxMetrics {
   quarantined: number;
   /** Aggregates skipped because another relay held their lease. */
   leased: number;
+  /**
+   * Aggregates skipped because they are quarantined: their pending events — a flush's own
+   * included — wait for a redrive (`listQuarantined` names them).
+   */
+  held: number;
   /** `SendMessageBatch` calls. */
   batches: number;
   /** Mean entries per batch / 10 (0-1). */
@@ -39,6 +44,7 @@ export class MetricsRecorder {
   retries = 0;
   quarantined = 0;
   leased = 0;
+  held = 0;
   inboxDuplicates = 0;
   private batches = 0;
   private entries = 0;
@@ -67,6 +73,7 @@ export class MetricsRecorder {
       retries: this.retries,
       quarantined: this.quarantined,
       leased: this.leased,
+      held: this.held,
       batches: this.batches,
       fillEntries: this.batches === 0 ? 0 : this.entries / this.batches,
       fillBytes: this.batches === 0 ? 0 : this.bytes / this.batches,

@@ -176,6 +176,8 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
     const { ref, lease } = leased[i]!;
     const head = heads[i]!;
     if (!head.quarantined && head.events.length === 0 && head.more) waiting.push(ref);
+    // Quarantined: nothing is sent until a redrive, a flush's own events included — counted, so the record says so.
+    if (head.quarantined) deps.metrics.held++;
     if (head.quarantined || head.events.length === 0) continue;
     const sendable: StoredEvent[] = [];
     let poison: Working['poison'];

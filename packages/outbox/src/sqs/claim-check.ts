@@ -169,6 +169,20 @@ export function parsePointer(body: unknown): ClaimCheckPointer {
  */
 const RESOLVE_KEYS = ['s3', 'signal'];
 
+/**
+ * A claim-checked message read without an S3 client: names the reader's own option (`owner`:
+ * `resolveClaimCheck`, or `inbox` for the consumer plugin) and logs `field: 's3'`, so the
+ * failure is not taken for a malformed pointer.
+ */
+export function missingS3(owner: string): ClaimCheckError {
+  return new ClaimCheckError(
+    'OUTBOX_SQS_CLAIM_CHECK_INVALID',
+    `${owner}(): option "s3" is required for a claim-checked message (attribute ${CLAIM_CHECK_ATTRIBUTE}): an S3Client that reads the producer's claim-check bucket`,
+    undefined,
+    { field: 's3' },
+  );
+}
+
 export async function resolveClaimCheck(message: ReceivedMessage, options: { s3?: S3Sender; signal?: AbortSignal } = {}): Promise<string> {
   checkKnownKeys('resolveClaimCheck', '', options, RESOLVE_KEYS);
   if (options.s3 !== undefined) awsClientOption('resolveClaimCheck', 's3', options.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
@@ -178,7 +192,7 @@ export async function resolveClaimCheck(message: ReceivedMessage, options: { s3?
     return attributeOf(message, CONTENT_ENCODING_ATTRIBUTE) === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text;
   }
   const pointer = parsePointer(body);
-  if (options.s3 === undefined) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_INVALID', 'resolveClaimCheck(): option "s3" is required for a claim-check message');
+  if (options.s3 === undefined) throw missingS3('resolveClaimCheck');
   const { GetObjectCommand } = await loadS3();
   let stored: Uint8Array;
   try {

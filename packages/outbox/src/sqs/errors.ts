@@ -81,7 +81,11 @@ export class WatchdogUnavailableError extends SteadyError {
 export class ClaimCheckError extends SteadyError {
   override readonly name = 'ClaimCheckError';
   /** `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` (size or hash), `OUTBOX_SQS_CLAIM_CHECK_MISSING` (no object), `OUTBOX_SQS_CLAIM_CHECK_INVALID` (pointer). */
-  constructor(code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID', message: string, cause?: unknown) {
-    super(code, message, { status: 500, retryable: false, expose: false, ...(cause === undefined ? {} : { cause }) });
+  /**
+   * @param logFields - Logged with the failure (a queue consumer's log shows the code, not the
+   *   message): `{ field: 's3' }` when the reader was given no S3 client for a claim-checked message.
+   */
+  constructor(code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID', message: string, cause?: unknown, logFields?: Record<string, string>) {
+    super(code, message, { status: 500, retryable: false, expose: false, ...(cause === undefined ? {} : { cause }), ...(logFields === undefined ? {} : { logFields }) });
   }
 }

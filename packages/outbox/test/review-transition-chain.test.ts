@@ -1,0 +1,73 @@
+/**
+ * New-user trial finding: two transitions of one aggregate in one invocation
+ * (`validated → paid`, then `paid → dispatched`) worked in embedded mode but failed in Redis
+ * mode with `TRANSITION_CONFLICT` "lost: it is no longer "paid"" — no race: the write checks
+ * every precondition against the state before any of its commands, so the second check read
+ * `validated`. A chained transition is now judged against the state the invocation's earlier
+ * transition leaves: from its `to` it passes (one check, of the first `from`), from another
+ * state it is refused at once, and a function that catches that refusal writes nothing of it.
+ */
+import { randomUUID } from 'node:crypto';
+import { handler } from '@steadyfn/handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { outbox, redisOutbox, streamKeyFor, transitions } from '../src/index.js';
+import { openRedis, type RedisBackend } from './support.js';
+
+const events = {
+  OrderPaid: { aggregateType: 'order', schema: z.object({}) },
+  OrderDispatched: { aggregateType: 'order', schema: z.object({}) },
+};
+const table = { validated: ['paid'], paid: ['dispatched'], dispatched: [] } as const;
+
+describe('Redis transitions: two of one aggregate in one invocation', () => {
+  let redis: RedisBackend;
+  beforeAll(async () => {
+    redis = await openRedis('redis');
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+
+  const setup = async () => {
+    const id = `o-${randomUUID().slice(0, 8)}`;
+    const key = `${redis.prefix}order:{${id}}`;
+    await redis.client.hset(key, 'status', 'validated');
+    const store = redisOutbox({ client: redis.client, prefix: redis.prefix });
+    const orders = outbox({ events, store });
+    const flow = transitions({ table, store, redisKey: (aggregateId) => `${redis.prefix}order:{${aggregateId}}` });
+    const pending = async () => (await redis.client.xrange(streamKeyFor(key, redis.prefix), '-', '+')).map(([, fields]) => fields[fields.indexOf('t') + 1]);
+    return { id, key, orders, flow, pending };
+  };
+
+  it('validated → paid → dispatched: both applied, both events written in order', async () => {
+    const { id, key, orders, flow, pending } = await setup();
+    const run = handler({ use: [orders, flow], logSink: () => undefined }, async (_input, ctx) => {
+      await ctx.transition(id, 'validated', 'paid', { type: 'OrderPaid', aggregateId: id, payload: {} });
+      await ctx.transition(id, 'paid', 'dispatched', { type: 'OrderDispatched', aggregateId: id, payload: {} });
+      return 'ok';
+    });
+    await expect(run.invoke({})).resolves.toBe('ok');
+    expect(await redis.client.hget(key, 'status')).toBe('dispatched');
+    expect(await pending()).toEqual(['OrderPaid', 'OrderDispatched']);
+    // The chain's one check is the first `from`: run again, the aggregate is no longer validated.
+    await expect(run.invoke({})).rejects.toMatchObject({ code: 'TRANSITION_CONFLICT' });
+  });
+
+  it('a second transition from a state the first does not leave is refused at once; caught, nothing of it is written', async () => {
+    const { id, key, orders, flow, pending } = await setup();
+    const run = handler({ use: [orders, flow], logSink: () => undefined }, async (_input, ctx) => {
+      await ctx.transition(id, 'validated', 'paid', { type: 'OrderPaid', aggregateId: id, payload: {} });
+      try {
+        await ctx.transition(id, 'validated', 'paid', { type: 'OrderPaid', aggregateId: id, payload: {} });
+      } catch (error) {
+        return (error as { code?: string; message?: string }).code + ': ' + (error as Error).message;
+      }
+      return 'both';
+    });
+    const answer = await run.invoke({});
+    expect(answer).toMatch(/^TRANSITION_CONFLICT: .*already moves it to "paid"/);
+    expect(await redis.client.hget(key, 'status')).toBe('paid');
+    expect(await pending()).toEqual(['OrderPaid']);
+  });
+});
