@@ -637,7 +637,7 @@ export interface Plugin<Added extends object = {}, State = undefined> {
   beforeBatch?(ctxs: ReadonlyArray<Context<Added>>, states: ReadonlyArray<State>): void | Promise<void>;
   /**
    * Per message of an unordered batch (a standard SQS queue, an SNS or S3 record batch, a
-   * Service Bus batch — not FIFO queues or streams, which run in order already), after `extend`, validation
+   * Service Bus batch without sessions — not FIFO queues, Service Bus sessions or streams, which run in order already), after `extend`, validation
    * and `beforeBatch`: names the ordering group the message belongs to (an aggregate) and its
    * place in it. Messages of one group run one after another in ascending `seq` (those without
    * `seq` after them, in arrival order); different groups, and messages without a group, run
