@@ -7,11 +7,11 @@
  * CloudEvent is thrown, so the framework answers non-2xx and Pub/Sub redelivers.
  */
 import { randomUUID } from '../internal/crypto.js';
-import { MalformedEventError, toPublicError } from '../errors.js';
+import { MalformedEventError, SteadyError, toPublicError } from '../errors.js';
 import { bodyFromBytes, decodeBody, headerLists, httpInput, joinHeaderLists, queryFromObject, type RequestBody } from '../http.js';
 import { isRecord as isRec, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
-import { headerEntries, renderResult, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
+import { headerEntries, renderError, renderResult, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
 import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
 import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
 import { anyPayload, base64Payload } from '../message.js';
@@ -201,8 +201,16 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
  * sent: Pub/Sub reads only the status.
  */
 function pushResponse(def: Definition, outcome: Outcome): HttpResponse {
-  return reportsFailure(def, outcome) ? responseOf(outcome) : renderResult(undefined);
+  if (outcome.ok || !reportsFailure(def, outcome)) return renderResult(undefined);
+  const error = outcome.error;
+  // An error made with a status Pub/Sub takes for an acknowledgement (`httpError(202, …)`, a
+  // SteadyError with `status: 200`) must still redeliver the message: it is answered 500.
+  if (!PUSH_ACK_STATUSES.has(error.status)) return responseOf(outcome);
+  return renderError(new SteadyError(error.code, error.message, { status: 500, retryable: error.retryable, expose: error.expose, issues: error.issues, headers: error.headers, cause: error }));
 }
+
+/** The statuses Pub/Sub push takes for an acknowledgement (https://cloud.google.com/pubsub/docs/push). */
+const PUSH_ACK_STATUSES: ReadonlySet<number> = new Set([102, 200, 201, 202, 204]);
 
 /** CloudEvent `data` as a value: structured mode may carry bytes as `data_base64`. */
 function eventData(ce: Rec): unknown {
