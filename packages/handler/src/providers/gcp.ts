@@ -176,13 +176,14 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   };
   response.once?.('close', onClose);
   let outcome: Outcome;
-  let push = false;
+  let delivery: 'push' | 'schedule' | undefined;
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req, await readUnparsedBody(req));
     const pushed = unwrappedPushInvocation(req, request, def.body);
-    push = pushed !== undefined;
-    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), pushed ?? httpInvocation(req, request, def.body, httpAnswer(def, request.method)));
+    const invocation = pushed ?? httpInvocation(req, request, def.body, httpAnswer(def, request.method));
+    delivery = pushed ? 'push' : invocation.trigger.kind === 'schedule' ? 'schedule' : undefined;
+    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), invocation);
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
   } finally {
@@ -190,22 +191,26 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   }
   // The function (through ctx.raw) may have answered already; a second answer would throw.
   if (response.headersSent) return;
-  writeResponse(response, push ? pushResponse(def, outcome) : responseOf(outcome), isRec(req) ? str(req.method) : undefined);
+  writeResponse(response, delivery ? deliveryResponse(def, outcome, delivery) : responseOf(outcome), isRec(req) ? str(req.method) : undefined);
 }
 
 /**
- * The answer to a Pub/Sub push delivered over HTTP: the same decision a CloudEvent delivery's
- * failure gets (`reportsFailure`), as HTTP. A failure to report is its problem+json (non-2xx,
- * so Pub/Sub redelivers, then dead-letters); anything else — done, or a terminal failure under
- * `terminalErrors: 'ack'` — is `204`, which acknowledges the message. The result itself is not
- * sent: Pub/Sub reads only the status.
+ * The answer to a delivery over HTTP that its sender retries by status: a Pub/Sub push, or a
+ * Cloud Scheduler HTTP target's tick. It follows the decision a CloudEvent delivery's failure
+ * gets (`reportsFailure`): a failure to report is its problem+json with a status the sender
+ * does not take for success (non-2xx, so Pub/Sub redelivers and then dead-letters, and Cloud
+ * Scheduler retries under the job's retry config); a terminal failure under `terminalErrors:
+ * 'ack'` is `204`, which acknowledges it. A push's result is not sent either (Pub/Sub reads
+ * only the status); a tick's is rendered as any HTTP result.
  */
-function pushResponse(def: Definition, outcome: Outcome): HttpResponse {
-  if (outcome.ok || !reportsFailure(def, outcome)) return renderResult(undefined);
+function deliveryResponse(def: Definition, outcome: Outcome, delivery: 'push' | 'schedule'): HttpResponse {
+  if (outcome.ok) return delivery === 'push' ? renderResult(undefined) : responseOf(outcome);
+  if (!reportsFailure(def, outcome)) return renderResult(undefined);
   const error = outcome.error;
-  // An error made with a status Pub/Sub takes for an acknowledgement (`httpError(202, …)`, a
-  // SteadyError with `status: 200`) must still redeliver the message: it is answered 500.
-  if (!PUSH_ACK_STATUSES.has(error.status)) return responseOf(outcome);
+  // An error made with a status the sender takes for success (`httpError(202, …)`, a
+  // SteadyError with `status: 200`) must still be retried: it is answered 500.
+  const success = delivery === 'push' ? PUSH_ACK_STATUSES.has(error.status) : error.status >= 200 && error.status <= 299;
+  if (!success) return responseOf(outcome);
   return renderError(new SteadyError(error.code, error.message, { status: 500, retryable: error.retryable, expose: error.expose, issues: error.issues, headers: error.headers, cause: error }));
 }
 
