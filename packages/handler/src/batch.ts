@@ -105,7 +105,10 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
     const runOne = (i: number, stopped?: SteadyError): Promise<Outcome> => {
       const ctx = ctxs[i]!;
       const own = prepared?.[i];
-      if (own && stopped) own.batchError ??= stopped;
+      if (own && stopped) {
+        own.batchError ??= stopped;
+        own.notRun = true;
+      }
       return runAs(ctx, runPipeline, def, ctx, invs[i]!, deadline, own);
     };
     let outcomes: Outcome[];

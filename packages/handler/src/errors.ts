@@ -95,8 +95,14 @@ export class SteadyError extends Error {
    */
   static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
     if (typeof value !== 'object' || value === null) return false;
-    if (Object.prototype.isPrototypeOf.call(this.prototype, value)) return true;
-    const chain = brandedChain(value);
+    let chain: readonly string[] | undefined;
+    try {
+      if (Object.prototype.isPrototypeOf.call(this.prototype, value)) return true;
+      chain = brandedChain(value);
+    } catch {
+      // A thrown Proxy whose traps throw (or a revoked one) cannot be read: it is not ours.
+      return false;
+    }
     if (chain === undefined) return false;
     const own = classChainOf(this);
     const offset = chain.length - own.length;
@@ -288,34 +294,42 @@ export function httpError(status: number, code: string, message: string, options
 
 /**
  * Anything thrown that is not a SteadyError is an unexpected failure: retryable (the
- * platform's retry is the safe default for an unknown cause) and never exposed.
+ * platform's retry is the safe default for an unknown cause) and never exposed. Total: a thrown
+ * value that throws when read (a Proxy whose traps throw, a revoked Proxy, a getter that
+ * throws) is such a failure too, kept without it as `cause` (nothing could read it safely).
  */
 export function toSteadyError(thrown: unknown): SteadyError {
   if (thrown instanceof SteadyError) return thrown;
-  if (isSteadyErrorLike(thrown)) {
-    return new SteadyError(thrown.code, thrown.message, {
-      status: thrown.status,
-      retryable: thrown.retryable,
-      expose: thrown.expose,
-      issues: thrown.issues,
-      headers: thrown.headers,
-      cause: thrown,
-    });
+  let like: SteadyErrorFields | undefined;
+  try {
+    like = steadyErrorFields(thrown);
+    // What the failure log reads of a cause (its class and code): a value that throws there is not kept.
+    if (typeof thrown === 'object' && thrown !== null) void [Object.getPrototypeOf(thrown), (thrown as Error).name, (thrown as { code?: unknown }).code];
+  } catch {
+    return new SteadyError('INTERNAL', 'Internal error', { status: 500, retryable: true, expose: false });
   }
+  if (like) return new SteadyError(like.code, like.message, { ...like.options, cause: thrown });
   return new SteadyError('INTERNAL', 'Internal error', { status: 500, retryable: true, expose: false, cause: thrown });
 }
 
-/** Errors from another copy of this package (two versions installed) are still ours. */
-function isSteadyErrorLike(value: unknown): value is SteadyError {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return (
-    typeof v.code === 'string' &&
-    typeof v.status === 'number' &&
-    typeof v.retryable === 'boolean' &&
-    typeof v.expose === 'boolean' &&
-    typeof v.message === 'string'
-  );
+interface SteadyErrorFields {
+  code: string;
+  message: string;
+  options: Pick<SteadyErrorOptions, 'status' | 'retryable' | 'expose' | 'issues' | 'headers'>;
+}
+
+/**
+ * Errors from another copy of this package (two versions installed) are still ours: their
+ * fields, each read once (a getter answers the same value everywhere it is used). Throws when
+ * `value` throws as it is read.
+ */
+function steadyErrorFields(value: unknown): SteadyErrorFields | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { code, status, retryable, expose, message, issues, headers } = value as Record<string, unknown>;
+  if (typeof code !== 'string' || typeof status !== 'number' || typeof retryable !== 'boolean' || typeof expose !== 'boolean' || typeof message !== 'string') {
+    return undefined;
+  }
+  return { code, message, options: { status, retryable, expose, issues: issues as SteadyError['issues'], headers: headers as SteadyError['headers'] } };
 }
 
 /** RFC 9457 problem details, as sent to HTTP callers. */

@@ -28,6 +28,11 @@ export interface Prepared {
   input?: { ok: true; value: unknown } | { ok: false; thrown: unknown };
   /** Fails the message after extend: a `beforeBatch` that threw, or an ordered batch that stopped before it. */
   batchError?: SteadyError;
+  /**
+   * Not run: an earlier message it is ordered after failed. An `onError` answer does not
+   * recover it — it must fail, so the queue redelivers it after the one that failed.
+   */
+  notRun?: true;
 }
 
 /** Whether `value` is a promise or promise-like (has a `then` method). */
@@ -221,7 +226,7 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
     }
     outcome = { ok: true, value };
   } catch (thrown) {
-    outcome = await recover(def, ctx, inv, deadline, states, entered, toSteadyError(thrown));
+    outcome = await recover(def, ctx, inv, deadline, states, entered, toSteadyError(thrown), prepared?.notRun !== true);
   }
   // Sync `finally` hooks (or none) leave nothing to await: no turn of the microtask queue.
   const finishing = runFinally(def, ctx, deadline, states, entered, outcome);
@@ -233,7 +238,11 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
   return outcome;
 }
 
-/** `onError` in reverse; the first `{ answer }` recovers. Each is cut off at the cleanup bound. */
+/**
+ * `onError` in reverse; the first `{ answer }` recovers, unless the message may not be
+ * (`recoverable` false: a message an ordered batch did not run), where every hook still runs and
+ * answers are ignored. Each is cut off at the cleanup bound.
+ */
 async function recover(
   def: Definition,
   ctx: Context,
@@ -242,6 +251,7 @@ async function recover(
   states: unknown[],
   entered: number,
   error: SteadyError,
+  recoverable: boolean,
 ): Promise<Outcome> {
   let outcome: Outcome = { ok: false, error };
   for (let i = entered - 1; i >= 0; i--) {
@@ -250,7 +260,7 @@ async function recover(
     try {
       const result = plugin.onError(ctx, error, states[i]);
       const recovered = isThenable(result) ? await deadline.raceCleanup(Promise.resolve(result)) : result;
-      if (isAnswer(recovered)) {
+      if (isAnswer(recovered) && recoverable) {
         outcome = { ok: true, value: answerOf(inv, recovered.answer) };
         break;
       }

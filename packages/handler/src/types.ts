@@ -623,7 +623,11 @@ export interface Plugin<Added extends object = {}, State = undefined> {
   wrap?(ctx: Context<Added>, next: Next, state: State): Promise<unknown>;
   /** After the function succeeded (with the rendered response for HTTP); return `{ answer }` to replace its result. */
   after?(ctx: Context<Added>, result: unknown, state: State): void | EarlyAnswer | Promise<void | EarlyAnswer>;
-  /** After the function (or a hook) failed; return `{ answer }` to recover. */
+  /**
+   * After the function (or a hook) failed; return `{ answer }` to recover — except for a
+   * message an ordered batch did not run (`NOT_PROCESSED`), whose answer is ignored so the queue
+   * redelivers it.
+   */
   onError?(ctx: Context<Added>, error: SteadyError, state: State): void | EarlyAnswer | Promise<void | EarlyAnswer>;
   /** Always, last; cannot change the outcome. A throw here is logged, not raised. */
   finally?(ctx: Context<Added>, outcome: Outcome, state: State): void | Promise<void>;
@@ -637,12 +641,13 @@ export interface Plugin<Added extends object = {}, State = undefined> {
   beforeBatch?(ctxs: ReadonlyArray<Context<Added>>, states: ReadonlyArray<State>): void | Promise<void>;
   /**
    * Per message of an unordered batch (a standard SQS queue, an SNS or S3 record batch, a
-   * Service Bus batch — not FIFO queues or streams, which run in order already), after `extend`, validation
+   * Service Bus batch without sessions — not FIFO queues, Service Bus sessions or streams, which run in order already), after `extend`, validation
    * and `beforeBatch`: names the ordering group the message belongs to (an aggregate) and its
    * place in it. Messages of one group run one after another in ascending `seq` (those without
    * `seq` after them, in arrival order); different groups, and messages without a group, run
    * concurrently. When a message fails, the later messages of its group are not run and fail
-   * with the retryable `NOT_PROCESSED` (their `onError` and `finally` still run), so the queue
+   * with the retryable `NOT_PROCESSED` (their `onError` and `finally` still run; an `onError`
+   * answer does not recover them), so the queue
    * redelivers them — the same rule as a FIFO batch, per group. The first plugin (in `use`
    * order) that returns a group decides; `undefined` leaves the decision to the next plugin. A
    * throw, or an answer that is not `{ group: non-empty string, seq?: finite number }`, is

@@ -11,7 +11,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { handler, TerminalError, type Context } from '../src/index.js';
+import { handler, httpError, SteadyError, TerminalError, type Context } from '../src/index.js';
 import { handler as gcpHandler } from '../src/gcp.js';
 import { closeServers, serve } from './support/gcp-server.js';
 
@@ -114,5 +114,27 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
       ['http', undefined],
       ['http', undefined],
     ]);
+  });
+
+  it('a failure made with a status Pub/Sub takes for an ack (200, 201, 202, 204) is still a nack: 500, its code kept', async () => {
+    let status = 200;
+    const url = await serve('http', handler({ logSink: () => undefined }, () => {
+      throw httpError(status, 'NOT_YET', 'Come back later', { retryable: true });
+    }));
+    const push = () => request(url).post('/').set(METADATA).set('content-type', 'application/json').send('{"a":1}');
+    for (status of [200, 201, 202, 204]) {
+      const res = await push();
+      expect(res.status).toBe(500);
+      expect(JSON.parse(res.text)).toMatchObject({ code: 'NOT_YET', status: 500 });
+    }
+    // A terminal one under terminalErrors: 'fail' (the default) is reported too.
+    const terminal = await serve('http', handler({ logSink: () => undefined }, () => {
+      throw new SteadyError('ALREADY_SETTLED', 'Settled', { status: 200, retryable: false });
+    }));
+    const res = await request(terminal).post('/').set(METADATA).set('content-type', 'application/json').send('{"a":1}');
+    expect(res.status).toBe(500);
+    // A plain HTTP request (no Pub/Sub metadata) keeps the status the error chose.
+    const plain = await request(terminal).post('/').set('content-type', 'application/json').send('{"a":1}');
+    expect(plain.status).toBe(200);
   });
 });

@@ -56,4 +56,29 @@ describe('Azure Service Bus sessions: the session id is the message group', () =
     await worker.invoke('no-sessions-one', 'inv-s5', { MessageId: { string: 'm-6' } }, { string: 'x' });
     for (const c of [...seen, ...one]) expect(c.trigger).not.toHaveProperty('groupId');
   });
+
+  it('a session batch runs in order and stops at the first failure (FIFO, as a FIFO SQS batch)', async () => {
+    const { app } = await import('@azure/functions');
+    const { handler, RetryableError } = await import('../src/index.js');
+    const events: string[] = [];
+    const main = handler({ logSink: () => undefined }, async (input: unknown, ctx) => {
+      const id = ctx.trigger.kind === 'queue' ? ctx.trigger.messageId : '?';
+      events.push(`start ${id}`);
+      // Yield: a message run side by side with this one would start before this one ends.
+      await new Promise((resolve) => setImmediate(resolve));
+      events.push(`end ${id}`);
+      if ((input as { n: number }).n === 8) throw new RetryableError('DOWNSTREAM_BUSY', 'busy');
+    });
+    app.serviceBusQueue('sessions-order', { connection: 'ServiceBusConnection', queueName: 'sessions-order', isSessionsEnabled: true, cardinality: 'many', handler: main as never });
+    await expect(
+      worker.invoke(
+        'sessions-order',
+        'inv-s6',
+        { MessageIdArray: { json: '["m-7","m-8","m-9"]' }, SessionIdArray: { json: '["cart-9","cart-9","cart-9"]' } },
+        { json: '[{"n":7},{"n":8},{"n":9}]' },
+      ),
+    ).rejects.toMatchObject({ code: 'DOWNSTREAM_BUSY' });
+    // m-9 is not run after m-8 failed: the host redelivers the whole batch, in order.
+    expect(events).toEqual(['start m-7', 'end m-7', 'start m-8', 'end m-8']);
+  });
 });

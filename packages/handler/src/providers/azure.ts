@@ -7,7 +7,7 @@
  * `functionTimeout`) from the start — for an HTTP trigger at most 230 s, the most the load
  * balancer in front waits for an answer. A failed message is thrown: the host redelivers it
  * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
- * queue. A Service Bus batch settles as one: one failed message redelivers all of them.
+ * queue. A Service Bus batch settles as one: one failed message redelivers all of them; a session batch runs in order.
  *
  * Inside the worker, ids, properties and `trigger.rawBody` come from the host's own RPC data
  * (kept by azure-raw.ts before `@azure/functions` parses every JSON string it can): one
@@ -484,7 +484,7 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
   }
   let invocations: Invocation[];
   let batch = false;
-  // Event Hubs partitions and the Cosmos DB change feed are ordered: stop at the first failure.
+  // Event Hubs partitions, the Cosmos DB change feed and Service Bus sessions are ordered: stop at the first failure.
   let ordered = false;
   try {
     switch (kind) {
@@ -493,6 +493,9 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
         break;
       case 'service-bus':
         ({ invocations, many: batch } = serviceBusInvocations(trigger, ctx, def.body, raw, data));
+        // A session is Service Bus's FIFO group (a session receiver's batch comes from one
+        // session, in order): run it in order and stop at the first failure, as a FIFO SQS batch.
+        ordered = invocations.some((inv) => inv.trigger.kind === 'queue' && inv.trigger.groupId !== undefined);
         break;
       case 'timer':
         invocations = [timerInvocation(trigger, ctx)];

@@ -7,11 +7,11 @@
  * CloudEvent is thrown, so the framework answers non-2xx and Pub/Sub redelivers.
  */
 import { randomUUID } from '../internal/crypto.js';
-import { MalformedEventError, toPublicError } from '../errors.js';
+import { MalformedEventError, SteadyError, toPublicError } from '../errors.js';
 import { bodyFromBytes, decodeBody, headerLists, httpInput, joinHeaderLists, queryFromObject, type RequestBody } from '../http.js';
 import { isRecord as isRec, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
-import { headerEntries, renderResult, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
+import { headerEntries, renderError, renderResult, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
 import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
 import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
 import { anyPayload, base64Payload } from '../message.js';
@@ -176,13 +176,14 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   };
   response.once?.('close', onClose);
   let outcome: Outcome;
-  let push = false;
+  let delivery: 'push' | 'schedule' | undefined;
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req, await readUnparsedBody(req));
     const pushed = unwrappedPushInvocation(req, request, def.body);
-    push = pushed !== undefined;
-    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), pushed ?? httpInvocation(req, request, def.body, httpAnswer(def, request.method)));
+    const invocation = pushed ?? httpInvocation(req, request, def.body, httpAnswer(def, request.method));
+    delivery = pushed ? 'push' : invocation.trigger.kind === 'schedule' ? 'schedule' : undefined;
+    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), invocation);
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
   } finally {
@@ -190,19 +191,31 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   }
   // The function (through ctx.raw) may have answered already; a second answer would throw.
   if (response.headersSent) return;
-  writeResponse(response, push ? pushResponse(def, outcome) : responseOf(outcome), isRec(req) ? str(req.method) : undefined);
+  writeResponse(response, delivery ? deliveryResponse(def, outcome, delivery) : responseOf(outcome), isRec(req) ? str(req.method) : undefined);
 }
 
 /**
- * The answer to a Pub/Sub push delivered over HTTP: the same decision a CloudEvent delivery's
- * failure gets (`reportsFailure`), as HTTP. A failure to report is its problem+json (non-2xx,
- * so Pub/Sub redelivers, then dead-letters); anything else — done, or a terminal failure under
- * `terminalErrors: 'ack'` — is `204`, which acknowledges the message. The result itself is not
- * sent: Pub/Sub reads only the status.
+ * The answer to a delivery over HTTP that its sender retries by status: a Pub/Sub push, or a
+ * Cloud Scheduler HTTP target's tick. It follows the decision a CloudEvent delivery's failure
+ * gets (`reportsFailure`): a failure to report is its problem+json with a status the sender
+ * does not take for success (non-2xx, so Pub/Sub redelivers and then dead-letters, and Cloud
+ * Scheduler retries under the job's retry config); a terminal failure under `terminalErrors:
+ * 'ack'` is `204`, which acknowledges it. A push's result is not sent either (Pub/Sub reads
+ * only the status); a tick's is rendered as any HTTP result.
  */
-function pushResponse(def: Definition, outcome: Outcome): HttpResponse {
-  return reportsFailure(def, outcome) ? responseOf(outcome) : renderResult(undefined);
+function deliveryResponse(def: Definition, outcome: Outcome, delivery: 'push' | 'schedule'): HttpResponse {
+  if (outcome.ok) return delivery === 'push' ? renderResult(undefined) : responseOf(outcome);
+  if (!reportsFailure(def, outcome)) return renderResult(undefined);
+  const error = outcome.error;
+  // An error made with a status the sender takes for success (`httpError(202, …)`, a
+  // SteadyError with `status: 200`) must still be retried: it is answered 500.
+  const success = delivery === 'push' ? PUSH_ACK_STATUSES.has(error.status) : error.status >= 200 && error.status <= 299;
+  if (!success) return responseOf(outcome);
+  return renderError(new SteadyError(error.code, error.message, { status: 500, retryable: error.retryable, expose: error.expose, issues: error.issues, headers: error.headers, cause: error }));
 }
+
+/** The statuses Pub/Sub push takes for an acknowledgement (https://cloud.google.com/pubsub/docs/push). */
+const PUSH_ACK_STATUSES: ReadonlySet<number> = new Set([102, 200, 201, 202, 204]);
 
 /** CloudEvent `data` as a value: structured mode may carry bytes as `data_base64`. */
 function eventData(ce: Rec): unknown {
