@@ -36,13 +36,29 @@ describe.each(BACKENDS)('peer bug replays (4) on %s', (name) => {
 
   it('powertools-lambda-typescript#5714 ("overwrites live records when recovering an orphan": a recovering caller wrote over the record from a stale snapshot): after a lease ran out, eight retries at once take it over once — one runs, the rest are told it is in progress or replay it — and the timed-out attempt writes nothing', async () => {
     const gate = deferred();
+    const firstDone = deferred();
     let runs = 0;
-    const main = make(async () => {
-      const run = ++runs;
-      if (run === 1) await gate.promise; // the first attempt outlives its deadline
-      else await sleep(200); // the takeover is still running while its rivals claim
-      return { run };
-    });
+    // The store as the plugin sees it, each write recorded (and its promise kept) to wait on.
+    const writes: Array<{ at: 'complete' | 'release' | 'completeMany'; done: Promise<unknown> }> = [];
+    const store = Object.create(backend.store) as IdempotencyStore;
+    for (const at of ['complete', 'release', 'completeMany'] as const) {
+      (store as any)[at] = (...args: unknown[]) => {
+        const done = (backend.store as any)[at](...args) as Promise<unknown>;
+        writes.push({ at, done: done.catch(() => undefined) });
+        return done;
+      };
+    }
+    const main = make(
+      async () => {
+        const run = ++runs;
+        if (run === 1) {
+          await gate.promise; // the first attempt outlives its deadline
+          firstDone.resolve();
+        } else await sleep(200); // the takeover is still running while its rivals claim
+        return { run };
+      },
+      { store },
+    );
     const key = randomUUID();
     const DEADLINE_MS = 2_500;
     const startedAt = Date.now();
@@ -62,8 +78,14 @@ describe.each(BACKENDS)('peer bug replays (4) on %s', (name) => {
       for (const a of answers) expect([200, 409]).toContain(a.statusCode);
     }
     expect(runs).toBe(2);
+    const writesBefore = writes.length;
     gate.resolve(); // the timed-out attempt finishes: nothing of it is written
-    await sleep(100);
+    await firstDone.promise;
+    // A settle chained on the late result starts within the turns after it: let them run, then
+    // wait for every store write started meanwhile to finish.
+    await new Promise((r) => setImmediate(r));
+    await Promise.all(writes.map((w) => w.done));
+    expect(writes.slice(writesBefore).map((w) => w.at)).toEqual([]);
     const later = await call(main, { key, body: { sku: 'lamp' } });
     expect(later.headers['Idempotency-Replayed']).toBe('true');
     expect(JSON.parse(later.body)).toEqual({ run: 2 });
@@ -73,17 +95,23 @@ describe.each(BACKENDS)('peer bug replays (4) on %s', (name) => {
   it('powertools-lambda-typescript#5678 and powertools-lambda-python#8386: an in-progress record with no execution deadline was taken for an orphan, so an overlapping call ran too — here a call with no deadline holds its key for leaseMs', async () => {
     const gate = deferred();
     let runs = 0;
-    const main = make(async () => {
-      const run = ++runs;
-      await gate.promise;
-      return { run };
-    });
+    const LEASE_MS = 30_000;
+    const main = make(
+      async () => {
+        const run = ++runs;
+        await gate.promise;
+        return { run };
+      },
+      { leaseMs: LEASE_MS },
+    );
     const order = { orderId: randomUUID() };
     // main.invoke without a deadline option: ctx.deadline is +Infinity.
     const first = main.invoke(order);
     await eventually(() => runs === 1);
     await expect(main.invoke(order)).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
-    await sleep(300);
+    // Still held after 1% of the lease (a lease ended at once, or soon, by the missing deadline
+    // would be taken over here); the other 99% (29.7 s) leaves room for any stall of a loaded machine.
+    await sleep(LEASE_MS / 100);
     await expect(main.invoke(order)).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
     expect(runs).toBe(1);
     gate.resolve();
@@ -102,9 +130,12 @@ describe.each(BACKENDS)('peer bug replays (4) on %s', (name) => {
     });
     const key = randomUUID();
     const requestId = randomUUID();
-    const pending = Array.from({ length: 6 }, () => call(main, { key, body: { amount: 5 } }, lambdaContext(requestId)));
+    let answered = 0;
+    const pending = Array.from({ length: 6 }, () => call(main, { key, body: { amount: 5 } }, lambdaContext(requestId)).finally(() => answered++));
     await eventually(() => runs === 1);
-    await sleep(200);
+    // The five duplicates answer while the first still runs: open its gate only then.
+    await eventually(() => answered === 5, 20_000);
+    expect(runs).toBe(1);
     gate.resolve();
     const answers = await Promise.all(pending);
     expect(runs).toBe(1);

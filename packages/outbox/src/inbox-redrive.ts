@@ -28,11 +28,19 @@ export interface InboxQueueOptions {
 export const RECEIVE_LIMIT_MAX_AGE_MS = 60_000;
 
 /**
+ * After a `RedrivePolicy` read failed (access denied, throttled, the endpoint down), how long no
+ * read is tried again, in milliseconds: the last value read (if any) applies meanwhile, so a
+ * batch of gaps on a warm instance does not send one failing `GetQueueAttributes` per message.
+ */
+export const RECEIVE_LIMIT_RETRY_AFTER_MS = 10_000;
+
+/**
  * The receive limit reader: the queue's `maxReceiveCount`, or `undefined` when the queue has no
  * redrive policy or it was never read. A value older than `RECEIVE_LIMIT_MAX_AGE_MS` is read
  * again; with `readSince` (a `performance.now()` reading), so is one read before it — the
  * caller is about to act on the value and wants it confirmed. Concurrent callers share one read.
- * A read that fails is warned about and the last value read (if any) is kept.
+ * A read that fails is warned about and the last value read (if any) is kept, without a read
+ * for `RECEIVE_LIMIT_RETRY_AFTER_MS`; one cut short by the caller's own `signal` is neither.
  */
 export type ReceiveLimit = (log: Logger, signal: AbortSignal | undefined, readSince?: number) => Promise<number | undefined>;
 
@@ -47,6 +55,8 @@ export function receiveLimitOf(owner: string, queue: unknown): ReceiveLimit | un
   /** The last policy read and when (`performance.now()` when its read was sent). */
   let known: { receives: number | undefined; at: number } | undefined;
   let reading: Promise<number | undefined> | undefined;
+  /** When the last read failed (`performance.now()`), until a read succeeds: none is tried for `RECEIVE_LIMIT_RETRY_AFTER_MS`. */
+  let failedAt: number | undefined;
   const read = (log: Logger, signal: AbortSignal | undefined): Promise<number | undefined> => {
     const at = performance.now();
     const current: Promise<number | undefined> = client
@@ -54,10 +64,15 @@ export function receiveLimitOf(owner: string, queue: unknown): ReceiveLimit | un
       .then((answer) => {
         const receives = maxReceiveCountOf(answer.Attributes?.RedrivePolicy);
         if (known === undefined || known.at <= at) known = { receives, at };
+        failedAt = undefined;
         return receives;
       })
       .catch((error: unknown) => {
-        // Not cached as read: the next gap asks again. Meanwhile the last value read applies, or maxGapRetries as configured.
+        // Not cached as read. Meanwhile the last value read applies, or maxGapRetries as configured.
+        // Cut short by this invocation's own signal (its deadline): not the queue's failure — not
+        // warned, and the next gap reads again.
+        if (signal?.aborted) return known?.receives;
+        failedAt = performance.now();
         log.warn(`inbox could not read the queue's RedrivePolicy; ${known ? 'the last one read applies' : 'maxGapRetries applies as configured'}`, { cause: error instanceof Error ? error.name : typeof error });
         return known?.receives;
       })
@@ -68,6 +83,7 @@ export function receiveLimitOf(owner: string, queue: unknown): ReceiveLimit | un
     return current;
   };
   return (log, signal, readSince) => {
+    if (failedAt !== undefined && performance.now() - failedAt < RECEIVE_LIMIT_RETRY_AFTER_MS) return Promise.resolve(known?.receives);
     if (known !== undefined && performance.now() - known.at < RECEIVE_LIMIT_MAX_AGE_MS && (readSince === undefined || known.at >= readSince)) return Promise.resolve(known.receives);
     return reading ?? read(log, signal);
   };

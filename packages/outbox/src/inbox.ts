@@ -60,7 +60,9 @@ export interface InboxOptions {
    * instead of going to the DLQ unhandled — the policy read again first, so a raised count or a
    * removed DLQ is not acted on stale — and the warning `inbox maxGapRetries is above the queue's
    * maxReceiveCount` is logged once per count read. A policy that cannot be read is warned about
-   * and the last one read applies, else `maxGapRetries` as configured. Default: not read.
+   * and the last one read applies, else `maxGapRetries` as configured; no read is tried again for
+   * 10 s after (`RECEIVE_LIMIT_RETRY_AFTER_MS`). A read cut short by the invocation's own signal
+   * (its deadline) is not warned about. Default: not read.
    */
   queue?: InboxQueueOptions;
   /**

@@ -149,4 +149,26 @@ describe('hydrate(): event positions that do not increase', () => {
     // Strings are not ordered here (a store's order of strings is its own: Redis ids, collations).
     expect((await load(['b', 'a'])).total).toBe(2);
   });
+
+  it('a store of your own that keeps the snapshot position as a string over number event positions still loads; events of two kinds after it still fail', async () => {
+    // Exact past 2^53: the snapshot keeps "2" (a string), readAfter parses it and returns numbers.
+    const stored = [
+      { position: 3, event: { add: 100 } },
+      { position: 4, event: { add: 1000 } },
+    ];
+    const events = (page: unknown[] = stored.map((e) => e.position)): EventStore<Added, unknown> => ({
+      description: 'ledger',
+      readAfter: async (after) => page.filter((p) => Number(p) > Number(after ?? 0)).map((position) => ({ position, event: { add: Number(position) === 3 ? 100 : 1000 } })),
+    });
+    const snapshot = { description: 'snapshot', read: async () => ({ state: 11, position: '2' as unknown }) };
+    const load = (store: EventStore<Added, unknown>) => defineState({ sources: { total: hydrate({ snapshot, events: store, initial: () => 0, reducer: sum }) } }).get();
+    expect((await load(events())).total).toBe(1111);
+    // Between consecutive events, a kind change is still refused.
+    expect((await failureOf(load(events([3, '4'])))).failures[0]!.message).toMatch(/position 4 \(a string\) came after position 3 \(a number\): consecutive events' positions must be of one kind/);
+    // Of one kind, the snapshot's position is still compared with the first event's.
+    const numberSnapshot = { read: async () => ({ state: 11, position: 3 as unknown }) };
+    const inclusive: EventStore<Added, unknown> = { readAfter: async () => [{ position: 3, event: { add: 100 } }] };
+    const error = await failureOf(defineState({ sources: { total: hydrate({ snapshot: numberSnapshot, events: inclusive, initial: () => 0, reducer: sum }) } }).get());
+    expect(error.failures[0]!.message).toMatch(/an event at position 3 came after position 3, where the read started/);
+  });
 });

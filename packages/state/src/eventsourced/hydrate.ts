@@ -78,7 +78,8 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
     for (;;) {
       if (page.length > pageSize) throw new SourceError(`the event store returned more than ${pageSize} events for one page`);
       for (const [i, stored] of page.entries()) {
-        checkNextPosition(position, stored.position, i === 0);
+        // Kinds are compared between events; the snapshot's (or the cached) position only when of one kind.
+        checkNextPosition(position, stored.position, i === 0, i > 0 || applied > 0);
         try {
           state = reducer(state, stored.event);
         } catch (error) {
