@@ -31,7 +31,7 @@ describe.each(S3_SERVERS)('a source whose datasets share a name, on $name', (ser
 
   it('fails the run before anything is written', async () => {
     const db = await freshDb('dupds');
-    await db.collection('orders').insertMany([{ _id: 1 }, { _id: 2 }]);
+    await db.collection<{ _id: number }>('orders').insertMany([{ _id: 1 }, { _id: 2 }]);
     const base = mongoSource({ db });
     // A custom source (or a wrapper) describing one dataset twice.
     const source: SnapshotSource = Object.create(base, {
