@@ -77,7 +77,12 @@ export interface RetentionOptions {
    * verified one (the earliest point the window can be restored from). @default 0
    */
   pitrWindowMs?: number;
-  /** Only backups of this job are considered. @default every job */
+  /**
+   * Only backups of this job are considered. Without it the policy counts the backups of every
+   * job under the prefix together (`keepLast: 1` keeps one backup in all): on a prefix shared by
+   * jobs of different sources, run retention once per job with `job`, or one job's backups can
+   * all be deleted. @default every job
+   */
   job?: string;
   /**
    * Prune this stream's objects that no kept snapshot needs: those older than the start mark of

@@ -3,7 +3,7 @@
  * what was expected and what was given).
  */
 import { checkKnownKeys, intOption, invalidOption, keysOf, msOption, stringOption } from '@steadyfn/handler/internal';
-import { streamNameOption } from '../stream/name.js';
+import { writtenStreamNameOption } from '../stream/name.js';
 import type { SnapshotSource } from '../sources/types.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import type { S3Location } from '../s3/client.js';
@@ -79,7 +79,7 @@ export function resolveSnapshotOptions(options: SnapshotBackupOptions): Resolved
   const job = stringOption(OWNER, 'job', options.job, 'snapshot');
   // S3 keys are at most 1,024 bytes: the job's checkpoint key (its longest) must fit with the prefix.
   if (Buffer.byteLength(keys.jobCheckpoint(loc, job)) > 1024) invalidOption(OWNER, 'job', 'a name whose S3 keys fit 1,024 bytes with the prefix (URL-encoded, under jobs/<job>/)', job);
-  const stream = options.stream === undefined ? undefined : streamNameOption(OWNER, 'stream', options.stream);
+  const stream = options.stream === undefined ? undefined : writtenStreamNameOption(OWNER, 'stream', options.stream, loc);
   const partsInFlight = intOption(OWNER, 'partsInFlight', options.partsInFlight, 3, 1, 64);
   const budgetBytes = intOption(OWNER, 'memoryBudgetBytes', options.memoryBudgetBytes, defaultBudgetBytes(), 1);
   const maxPartBytes = maxPartFor(budgetBytes, partsInFlight);

@@ -179,6 +179,10 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
         if (error instanceof BackupError || error instanceof ConfigurationError || signal?.aborted) throw error;
         throw new SourceReadError(`describing the source failed (${describeError(error)})`, error);
       });
+      // A dataset's name keys its segments (data/<dataset>/<n>.ndjson.gz): a second dataset of
+      // the same name would overwrite the first's objects, under a manifest listing both.
+      const twice = description.datasets.map((d) => d.name).find((name, i, names) => names.indexOf(name) !== i);
+      if (twice !== undefined) invalidOption('snapshotBackup', 'source', `a source whose datasets have distinct names (each names its segments' S3 keys; ${JSON.stringify(twice)} is there twice)`, options.source.kind);
       state = {
         formatVersion: 1,
         job: options.job,

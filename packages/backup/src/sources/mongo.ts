@@ -41,7 +41,7 @@ const RESTORE_LOCK_NAMES = [RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION, 
 export interface MongoSourceOptions {
   /** The database to back up: a `Db`, or a function giving one (e.g. `async () => (await store.get()).db`). */
   db: ClientInput<MongoDbLike>;
-  /** Collections to back up (a non-empty list; an empty one is refused with `ConfigurationError`). @default every collection except `system.*`, a restore target's own lock collections (`steadyfn_restore_lock`, `steadyfn_restore_marker`) and a drill's scratch marker (`steadyfn_drill_marker`) */
+  /** Collections to back up (a non-empty list of distinct names; an empty one, or one naming a collection twice, is refused with `ConfigurationError`). @default every collection except `system.*`, a restore target's own lock collections (`steadyfn_restore_lock`, `steadyfn_restore_marker`) and a drill's scratch marker (`steadyfn_drill_marker`) */
   collections?: string[];
   /** Documents per `find` batch. @default 1000 */
   batchSize?: number;
@@ -101,7 +101,7 @@ export function toEjson(value: unknown): string {
  *
  * @example
  * const source = mongoSource({ db: async () => (await store.get()).db, collections: ['orders', 'customers'] });
- * @throws {ConfigurationError} `db` missing, `collections` not a non-empty list of names, `batchSize` out of range;
+ * @throws {ConfigurationError} `db` missing, `collections` not a non-empty list of distinct names, `batchSize` out of range;
  *   when a run starts, `collections` naming a collection the database does not have
  */
 export function mongoSource(options: MongoSourceOptions): SnapshotSource {
@@ -112,6 +112,8 @@ export function mongoSource(options: MongoSourceOptions): SnapshotSource {
   if (options.collections !== undefined && (!Array.isArray(options.collections) || options.collections.length === 0 || options.collections.some((c) => typeof c !== 'string' || c === ''))) {
     invalidOption('mongoSource', 'collections', 'a non-empty array of collection names (leave it out for every collection)', options.collections);
   }
+  // Each collection is a dataset whose name keys its segments: one named twice would be read twice into the same objects.
+  if (options.collections !== undefined && new Set(options.collections).size !== options.collections.length) invalidOption('mongoSource', 'collections', 'a list of distinct collection names', options.collections);
   const batchSize = intOption('mongoSource', 'batchSize', options.batchSize, 1000, 1, 100_000);
 
   return {

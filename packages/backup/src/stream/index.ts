@@ -3,7 +3,7 @@
  * stream entries, watermark-tailed documents) into S3, run inside a function.
  */
 import { checkKnownKeys, intOption, invalidOption, msOption, keysOf } from '@steadyfn/handler/internal';
-import { streamNameOption } from './name.js';
+import { streamNameOption, writtenStreamNameOption } from './name.js';
 import type { RunContext } from '../context.js';
 import { toLocation, type S3Target } from '../target.js';
 import { appendRecords, runStream, type StreamResult, type StreamRunOptions } from './run.js';
@@ -84,9 +84,10 @@ const BUFFER_KEYS = keysOf<NonNullable<StreamBackupOptions['buffer']>>({ maxByte
 export function streamBackup(options: StreamBackupOptions): StreamJob {
   if (options === null || typeof options !== 'object') invalidOption(OWNER, 'options', 'an object', options);
   checkKnownKeys(OWNER, '', options, KEYS);
-  const name = streamNameOption(OWNER, 'name', options.name);
+  streamNameOption(OWNER, 'name', options.name);
   if (options.source !== undefined && (typeof options.source !== 'object' || typeof options.source.pull !== 'function')) invalidOption(OWNER, 'source', 'a stream source', options.source);
   const loc = toLocation(OWNER, options.target);
+  const name = writtenStreamNameOption(OWNER, 'name', options.name, loc);
   if (options.buffer !== undefined && (options.buffer === null || typeof options.buffer !== 'object')) invalidOption(OWNER, 'buffer', 'an object { maxBytes?, maxMs? }', options.buffer);
   checkKnownKeys(OWNER, 'buffer', options.buffer, BUFFER_KEYS);
   if (options.onTimelineBroken !== undefined && typeof options.onTimelineBroken !== 'function') invalidOption(OWNER, 'onTimelineBroken', 'a function ({ name, timeline, reason }) => void', options.onTimelineBroken);

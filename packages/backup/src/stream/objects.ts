@@ -60,10 +60,28 @@ export const hourIndexSchema = z.object({
 });
 export type HourIndex = z.infer<typeof hourIndexSchema>;
 
+/** The longest a position gets in an object's key (ASCII only: `safe`). */
+const POSITION_KEY_CHARS = 48;
+
 /** Characters safe in a key; positions are shortened to keep names readable. */
 function safe(position: string): string {
   const cleaned = position.replace(/[^A-Za-z0-9-]/g, '_');
-  return cleaned.length > 48 ? cleaned.slice(-48) : cleaned;
+  return cleaned.length > POSITION_KEY_CHARS ? cleaned.slice(-POSITION_KEY_CHARS) : cleaned;
+}
+
+/** The key of object `seq` of `timeline`, filed under `hour`, from `first` to `last` (positions). */
+function objectKey(loc: S3Location, name: string, timeline: number, hour: number, seq: number, first: string, last: string, digest: string): string {
+  return `${keys.streamHour(loc, name, timeline, hour)}/${String(seq).padStart(12, '0')}_${safe(first)}_${safe(last)}_${digest.slice(0, 12)}.ndjson.gz`;
+}
+
+/**
+ * The bytes of the longest key a stream writes under `loc` (an object's, in the worst case: a
+ * 10-digit timeline, a 12-digit object number, both positions at their longest), to check a
+ * name against S3's 1,024-byte keys when the job is defined, not at its first write.
+ */
+export function longestStreamKeyBytes(loc: S3Location, name: string): number {
+  const longest = 'x'.repeat(POSITION_KEY_CHARS);
+  return Buffer.byteLength(objectKey(loc, name, 9_999_999_999, Date.UTC(9999, 11, 31, 23), 999_999_999_999, longest, longest, '0'.repeat(64)));
 }
 
 /** The hour (epoch ms, UTC) an object is filed under. */
@@ -93,8 +111,7 @@ export async function writeStreamObject(
   const last = records.at(-1)!;
   const times = records.map((r) => r.time).sort();
   const hour = hourOf(first.time);
-  const prefix = keys.streamHour(loc, name, timeline, hour);
-  const key = `${prefix}/${String(seq).padStart(12, '0')}_${safe(first.position)}_${safe(last.position)}_${digest.slice(0, 12)}.ndjson.gz`;
+  const key = objectKey(loc, name, timeline, hour, seq, first.position, last.position, digest);
   const written = await putIfAbsent(loc, caps, key, body, { contentType: 'application/gzip', metadata: { sha256: digest }, ...(signal ? { signal } : {}) });
   if (!written.written) {
     const existing = await headObject(loc, key, signal);

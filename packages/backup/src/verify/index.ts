@@ -11,7 +11,7 @@
 import { checkKnownKeys, invalidOption, oneOfOption, keysOf } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
 import { messageWithoutProblems } from '../error-summary.js';
-import { BackupError, RestoreTargetRefusedError, RestoreTargetUnavailableError, VerificationFailedError, withStorageErrors, type BackupProblem } from '../errors.js';
+import { BackupError, RestoreTargetRefusedError, RestoreTargetUnavailableError, VerificationFailedError, describeError, withStorageErrors, type BackupProblem } from '../errors.js';
 import { logOf, type RunContext } from '../context.js';
 import { putObject } from '../s3/client.js';
 import { keys } from '../target.js';
@@ -118,9 +118,15 @@ async function verify(options: VerifyBackupOptions, ctx: RunContext): Promise<Ve
   }
   const { loc, manifest } = opened;
   const fail = async (problems: BackupProblem[], report: unknown): Promise<never> => {
-    await writeVerification(loc, { backupId: manifest.backupId, level, ok: false, at: new Date().toISOString(), problems: problems.map((p) => `${p.key}: ${p.message}`) }).catch(() => undefined);
-    log.error('backup verification failed', { backupId: manifest.backupId, level, problems: problems.length });
-    throw new VerificationFailedError(`backup ${manifest.backupId} failed ${level} verification`, problems, report);
+    // Retention and point-in-time restore trust a backup by its record: a failing verdict that
+    // could not be written leaves an earlier passing one in place, which must not go unsaid.
+    const unrecorded = await writeVerification(loc, { backupId: manifest.backupId, level, ok: false, at: new Date().toISOString(), problems: problems.map((p) => `${p.key}: ${p.message}`) }).then(
+      () => undefined,
+      (error: unknown) => describeError(error),
+    );
+    log.error('backup verification failed', { backupId: manifest.backupId, level, problems: problems.length, ...(unrecorded === undefined ? {} : { verdictNotRecorded: unrecorded }) });
+    const note = unrecorded === undefined ? '' : ` (its verdict could not be recorded in ${keys.verification(loc, manifest.backupId)}: ${unrecorded}; an earlier passing verification there still makes retention and point-in-time restore trust the backup)`;
+    throw new VerificationFailedError(`backup ${manifest.backupId} failed ${level} verification${note}`, problems, report);
   };
   const guard = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
