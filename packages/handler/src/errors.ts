@@ -91,7 +91,8 @@ function brandedChain(value: unknown): readonly string[] | undefined {
 export class SteadyError extends Error {
   /**
    * `value instanceof this class`, across copies of the package: made by this class in this
-   * copy, or branded by any copy with a lineage that ends with this class's lineage.
+   * copy, or branded by any copy with a lineage that ends with this class's lineage. A value
+   * that throws when read (a revoked Proxy, a Proxy whose traps throw) answers false: never throws.
    */
   static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
     if (typeof value !== 'object' || value === null) return false;
@@ -304,7 +305,8 @@ export function toSteadyError(thrown: unknown): SteadyError {
   try {
     like = steadyErrorFields(thrown);
     // What the failure log reads of a cause (its class and code): a value that throws there is not kept.
-    if (typeof thrown === 'object' && thrown !== null) void [Object.getPrototypeOf(thrown), (thrown as Error).name, (thrown as { code?: unknown }).code];
+    // A function is an object too (a revoked Proxy of one is `typeof` 'function').
+    if ((typeof thrown === 'object' && thrown !== null) || typeof thrown === 'function') void [Object.getPrototypeOf(thrown), (thrown as Error).name, (thrown as { code?: unknown }).code];
   } catch {
     return new SteadyError('INTERNAL', 'Internal error', { status: 500, retryable: true, expose: false });
   }

@@ -241,7 +241,7 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
 /**
  * `onError` in reverse; the first `{ answer }` recovers, unless the message may not be
  * (`recoverable` false: a message an ordered batch did not run), where every hook still runs and
- * answers are ignored. Each is cut off at the cleanup bound.
+ * neither an answer nor a thrown replacement changes its `NOT_PROCESSED`. Each is cut off at the cleanup bound.
  */
 async function recover(
   def: Definition,
@@ -271,6 +271,12 @@ async function recover(
         // Only codes: the replaced error may be a 400 that a bug in the hook turned into a
         // retryable 500, and without this line nothing would show what it was.
         const replaced = outcome.ok ? undefined : outcome.error.code;
+        if (!recoverable) {
+          // A message the batch never ran stays NOT_PROCESSED: a terminal replacement would
+          // have it acknowledged (`terminalErrors: 'ack'`) and deleted unrun.
+          ctx.log.warn('plugin onError hook failed: the message was not run and stays NOT_PROCESSED', { plugin: plugin.name, code: replacement.code });
+          continue;
+        }
         ctx.log.warn('plugin onError hook replaced the error', { plugin: plugin.name, code: replacement.code, replaced });
         outcome = { ok: false, error: replacement };
       }

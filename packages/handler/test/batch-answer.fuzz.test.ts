@@ -20,13 +20,13 @@ type Json = Record<string, any>;
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/aws/${name}`, import.meta.url), 'utf8')) as { Records: Json[] };
 const context = { awsRequestId: 'req', functionName: 'f', getRemainingTimeInMillis: () => 60_000 };
 
-type Behaviour = { kind: 'ok' } | { kind: 'retryable' } | { kind: 'terminal' } | { kind: 'thrown'; value: unknown } | { kind: 'unreadable' };
+type Behaviour = { kind: 'ok' } | { kind: 'retryable' } | { kind: 'terminal' } | { kind: 'thrown'; value: unknown } | { kind: 'unreadable'; target: 'object' | 'function' };
 const behaviour: fc.Arbitrary<Behaviour> = fc.oneof(
   fc.constant<Behaviour>({ kind: 'ok' }),
   fc.constant<Behaviour>({ kind: 'retryable' }),
   fc.constant<Behaviour>({ kind: 'terminal' }),
-  // A value that throws when read (a revoked Proxy): an unexpected failure like any other.
-  fc.constant<Behaviour>({ kind: 'unreadable' }),
+  // A value that throws when read (a revoked Proxy, of an object or of a function): an unexpected failure like any other.
+  fc.constantFrom<Behaviour>({ kind: 'unreadable', target: 'object' }, { kind: 'unreadable', target: 'function' }),
   // Anything but a value shaped like another copy's SteadyError (a typed error by design).
   fc.anything({ withNullPrototype: true, withMap: true, withSet: true, withBigInt: true, withDate: true, withTypedArray: true }).map((value) => ({ kind: 'thrown' as const, value })),
 );
@@ -39,7 +39,7 @@ function act(b: Behaviour): void {
   if (b.kind === 'terminal') throw new TerminalError('ORDER_INVALID', 'invalid');
   if (b.kind === 'thrown') throw b.value;
   if (b.kind === 'unreadable') {
-    const { proxy, revoke } = Proxy.revocable({}, {});
+    const { proxy, revoke } = Proxy.revocable(b.target === 'function' ? function thrower() {} : {}, {});
     revoke();
     throw proxy;
   }

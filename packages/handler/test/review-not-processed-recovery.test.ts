@@ -5,11 +5,12 @@
  * made the batch run through `beforeBatch`, an `onError` answer recovered it: a fallback plugin
  * that answers retryable failures from a cache had the FIFO queue delete messages the function
  * never ran. Without batch hooks the same batch reported them. Such a message cannot be
- * recovered: every `onError` still runs, and its answer is ignored.
+ * recovered: every `onError` still runs, and its answer is ignored. Nor can a hook that throws
+ * replace its error: a terminal replacement with `terminalErrors: 'ack'` had SQS delete it unrun.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { handler, TerminalError, type Plugin } from '../src/index.js';
+import { handler, RetryableError, TerminalError, type Plugin } from '../src/index.js';
 import { sqsRecord } from './support/sqs.js';
 
 const fifo = JSON.parse(readFileSync(new URL('./fixtures/aws/sqs-fifo-batch.json', import.meta.url), 'utf8')) as { Records: Array<{ messageId: string }> };
@@ -50,6 +51,29 @@ describe('a message an ordered batch did not run is not recovered by onError', (
     const answer = await main.aws({ Records: [sqsRecord('a1', {}), sqsRecord('b1', {}), sqsRecord('a2', {})] }, context);
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'a1' }, { itemIdentifier: 'a2' }] });
     expect(seen).toEqual(['ORDER_INVALID', 'NOT_PROCESSED']);
+  });
+
+  it('FIFO SQS with terminalErrors ack: an onError that throws a TerminalError does not get a message that was not run acknowledged', async () => {
+    const lines: string[] = [];
+    const seen: string[] = [];
+    // A hook that turns every error it does not know into a terminal one (its own throw, a bug).
+    const replacer: Plugin = {
+      name: 'replacer',
+      onError: (_ctx, error) => {
+        seen.push(error.code);
+        if (error.code !== 'DOWNSTREAM_BUSY') throw new TerminalError('REPLACED', 'replacement text 93');
+      },
+    };
+    const main = handler({ use: [batchHooks, replacer], terminalErrors: 'ack', logLevel: 'warn', logSink: (l) => lines.push(l) }, (_input, ctx) => {
+      if (ctx.trigger.kind === 'queue' && ctx.trigger.batchIndex === 0) throw new RetryableError('DOWNSTREAM_BUSY', 'busy');
+    });
+    const answer = await main.aws(structuredClone(fifo), context);
+    // Acknowledged, the never-run messages would be deleted by SQS.
+    expect(answer).toEqual({ batchItemFailures: fifo.Records.map((r) => ({ itemIdentifier: r.messageId })) });
+    expect(seen).toEqual(['DOWNSTREAM_BUSY', 'NOT_PROCESSED', 'NOT_PROCESSED', 'NOT_PROCESSED']);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('plugin onError hook failed'))).toHaveLength(fifo.Records.length - 1);
+    expect(lines.join('\n')).not.toContain('replacement text 93');
   });
 
   it('a failure of the function itself is still recovered by an onError answer', async () => {

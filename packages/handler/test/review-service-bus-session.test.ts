@@ -10,10 +10,14 @@
  * Driven through `@azure/functions`' own conversion of the host's RPC invocation
  * (test/support/azure-worker.ts): the library camel-cases the names and parses every string it
  * can as JSON, so a numeric session id arrives rounded unless the host's text is kept.
+ *
+ * Second finding: ordering was decided by a SessionId on any message, but a sender may set one
+ * on a queue without sessions; the binding's `isSessionsEnabled` decides when the context has
+ * trigger options.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { installAzureWorker } from './support/azure-worker.js';
-import type { Context } from '../src/index.js';
+import type { Context, Plugin } from '../src/index.js';
 
 const worker = installAzureWorker();
 afterAll(() => worker.uninstall());
@@ -80,5 +84,35 @@ describe('Azure Service Bus sessions: the session id is the message group', () =
     ).rejects.toMatchObject({ code: 'DOWNSTREAM_BUSY' });
     // m-9 is not run after m-8 failed: the host redelivers the whole batch, in order.
     expect(events).toEqual(['start m-7', 'end m-7', 'start m-8', 'end m-8']);
+  });
+
+  it('a SessionId on a queue without sessions (isSessionsEnabled false): the batch runs side by side, batchOrder applies', async () => {
+    const { app } = await import('@azure/functions');
+    const { handler, RetryableError } = await import('../src/index.js');
+    const events: string[] = [];
+    const ordering: Plugin = { name: 'aggregate', batchOrder: (ctx) => (ctx.trigger.kind === 'queue' && ctx.trigger.messageId.startsWith('o-') ? { group: 'g', seq: -Number(ctx.trigger.messageId.slice(2)) } : undefined) };
+    const main = handler({ use: [ordering], logSink: () => undefined }, async (input: unknown, ctx) => {
+      const id = ctx.trigger.kind === 'queue' ? ctx.trigger.messageId : '?';
+      events.push(`start ${id}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      events.push(`end ${id}`);
+      if ((input as { n: number }).n === 11) throw new RetryableError('DOWNSTREAM_BUSY', 'busy');
+    });
+    // A sender may set SessionId (also a partition key) on a queue without sessions; Azure delivers it.
+    app.serviceBusQueue('no-sessions-id', { connection: 'ServiceBusConnection', queueName: 'no-sessions-id', isSessionsEnabled: false, cardinality: 'many', handler: main as never });
+    await expect(
+      worker.invoke(
+        'no-sessions-id',
+        'inv-s7',
+        { MessageIdArray: { json: '["m-10","m-11","m-12"]' }, SessionIdArray: { json: '["cart-1","cart-1","cart-1"]' } },
+        { json: '[{"n":10},{"n":11},{"n":12}]' },
+      ),
+    ).rejects.toMatchObject({ code: 'DOWNSTREAM_BUSY' });
+    // Side by side, as before sessions were ordered: m-12 ran although m-11 failed.
+    expect(events.slice(0, 3).sort()).toEqual(['start m-10', 'start m-11', 'start m-12']);
+    events.length = 0;
+    await worker.invoke('no-sessions-id', 'inv-s8', { MessageIdArray: { json: '["o-1","o-2","o-3"]' }, SessionIdArray: { json: '["cart-2","cart-2","cart-2"]' } }, { json: '[{"n":1},{"n":2},{"n":3}]' });
+    // batchOrder's descending seq, one after another: not ignored as in a session batch.
+    expect(events).toEqual(['start o-3', 'end o-3', 'start o-2', 'end o-2', 'start o-1', 'end o-1']);
   });
 });

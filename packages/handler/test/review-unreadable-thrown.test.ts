@@ -3,7 +3,9 @@
  * the wrapper: `instanceof SteadyError` (its `Symbol.hasInstance` reads the prototype and the
  * brand) threw from `toSteadyError`, so an SQS batch was rejected whole (every message, the
  * ones that had succeeded too, retried), an HTTP call rejected (API Gateway's bare 502), and the
- * trap's own message reached the runtime as `errorMessage`; nothing was logged. Such a value is
+ * trap's own message reached the runtime as `errorMessage`; nothing was logged. A revoked Proxy
+ * of a function (`typeof` 'function') was kept as the cause and threw in the failure log the
+ * same way. Such a value is
  * an unexpected failure like any other: `INTERNAL`, retryable, its message never shown.
  */
 import { readFileSync } from 'node:fs';
@@ -18,6 +20,13 @@ function unreadable(): Array<[string, () => unknown]> {
   return [
     ['a Proxy whose get trap throws', () => new Proxy({}, { get: () => { throw new Error(SECRET); } })],
     ['a revoked Proxy', () => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return proxy; }],
+    // typeof 'function': kept as the cause, `cause instanceof Error` threw in the failure log.
+    ['a revoked Proxy of a function', () => { const { proxy, revoke } = Proxy.revocable(function thrower() {}, {}); revoke(); return proxy; }],
+    // Read once when converted, kept as the cause: the failure log's second read must not throw.
+    ['an Error whose name throws from its second read', () => {
+      let reads = 0;
+      return new Proxy(new Error('x'), { get: (target, key, receiver) => { if (key === 'name' && ++reads > 1) throw new Error(SECRET); return Reflect.get(target, key, receiver) as unknown; } });
+    }],
     ['a Proxy of an Error whose getPrototypeOf trap throws', () => new Proxy(new Error('x'), { getPrototypeOf: () => { throw new Error(SECRET); } })],
   ];
 }

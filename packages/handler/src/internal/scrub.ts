@@ -21,11 +21,16 @@ export function scrubText(text: string): string {
 /**
  * What may be logged about a thrown value that came from a driver or a user-supplied source:
  * its class name and its `code`, never its message (messages carry values and secrets).
+ * Never throws: a value that throws when read gives only its `typeof`.
  */
 export function errorFacts(thrown: unknown): { cause: string; causeCode?: string | number } {
-  if (thrown instanceof Error) {
-    const code = (thrown as { code?: unknown }).code;
-    return typeof code === 'string' || typeof code === 'number' ? { cause: thrown.name, causeCode: code } : { cause: thrown.name };
+  try {
+    if (thrown instanceof Error) {
+      const code = (thrown as { code?: unknown }).code;
+      return typeof code === 'string' || typeof code === 'number' ? { cause: thrown.name, causeCode: code } : { cause: thrown.name };
+    }
+  } catch {
+    // A value that throws when read (a revoked Proxy, a trap or getter that throws): its type only.
   }
   return { cause: typeof thrown };
 }

@@ -7,7 +7,7 @@
  * `functionTimeout`) from the start — for an HTTP trigger at most 230 s, the most the load
  * balancer in front waits for an answer. A failed message is thrown: the host redelivers it
  * and, past `maxDequeueCount` / `MaxDeliveryCount`, moves it to the poison / dead-letter
- * queue. A Service Bus batch settles as one: one failed message redelivers all of them; a session batch runs in order.
+ * queue. A Service Bus batch settles as one: one failed message redelivers all of them; a session batch (`isSessionsEnabled: true`) runs in order.
  *
  * Inside the worker, ids, properties and `trigger.rawBody` come from the host's own RPC data
  * (kept by azure-raw.ts before `@azure/functions` parses every JSON string it can): one
@@ -208,9 +208,19 @@ function asCount(value: unknown): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
+function triggerOptions(context: AzureInvocationContext): Record<string, unknown> | undefined {
+  return isRec(context.options) && isRec(context.options.trigger) ? context.options.trigger : undefined;
+}
+
 function triggerOption(context: AzureInvocationContext, name: string): string | undefined {
-  const trigger = isRec(context.options) && isRec(context.options.trigger) ? context.options.trigger : undefined;
+  const trigger = triggerOptions(context);
   return trigger ? str(trigger[name]) : undefined;
+}
+
+/** A boolean trigger option: `true` only when set to `true`; `undefined` when the context gives no trigger options. */
+function triggerFlag(context: AzureInvocationContext, name: string): boolean | undefined {
+  const trigger = triggerOptions(context);
+  return trigger ? trigger[name] === true : undefined;
 }
 
 /**
@@ -495,7 +505,9 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
         ({ invocations, many: batch } = serviceBusInvocations(trigger, ctx, def.body, raw, data));
         // A session is Service Bus's FIFO group (a session receiver's batch comes from one
         // session, in order): run it in order and stop at the first failure, as a FIFO SQS batch.
-        ordered = invocations.some((inv) => inv.trigger.kind === 'queue' && inv.trigger.groupId !== undefined);
+        // The binding's `isSessionsEnabled` says so: a sender may set SessionId on a queue
+        // without sessions (Azure delivers it). Only without trigger options, a SessionId does.
+        ordered = triggerFlag(ctx, 'isSessionsEnabled') ?? invocations.some((inv) => inv.trigger.kind === 'queue' && inv.trigger.groupId !== undefined);
         break;
       case 'timer':
         invocations = [timerInvocation(trigger, ctx)];
