@@ -8,6 +8,7 @@
  * what came after it — deletes of what is already gone are no-ops, a backup left
  * half-deleted has no manifest and is cleaned as an orphan).
  */
+import { noteJob } from './retention-jobs.js';
 import { BackupNotFoundError } from './errors.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { damagedVerificationRecord, isDamage, noteDamaged, type DamagedObject, type DamagedVerificationRecord } from './retention-damaged.js';
@@ -215,6 +216,8 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         if (!budget.allowsPage(root)) return save();
         const c = await readCandidate(loc, id, job, signal);
         if (c === 'stopped') return stopped();
+        // Without `job`, a backup of a second job refuses the run before any delete (retention-jobs.ts).
+        if (job === undefined && typeof c === 'object') state.seenJob = noteJob(state.seenJob ?? null, c.manifest.job);
         if (c === 'uncommitted') out.uncommitted.push(id);
         else if (c !== 'skip' && c.held) noteDamaged(out.damaged, c.held); // not in the summary: never kept as verified, nor the line
         else if (c !== 'skip' && c.verified) summarise(state.summary, entryOf(c), policy, state.startedAt);
@@ -277,6 +280,8 @@ export async function continuePass(loc: S3Location, record: PassRecord, state: P
         if (!budget.allowsPage(root)) return save();
         const c = await readCandidate(loc, id, job, signal, hold, unreadable(id));
         if (c === 'stopped') return stopped();
+        // One committed after the read phase passed its id, of another job: refused before its delete.
+        if (job === undefined && typeof c === 'object') state.seenJob = noteJob(state.seenJob ?? null, c.manifest.job);
         if (c === 'uncommitted') {
           out.uncommitted.push(id);
           if (!(await orphan(id))) return save();

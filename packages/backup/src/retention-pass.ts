@@ -122,6 +122,12 @@ export interface PassState {
    * not prune the stream.
    */
   heldBack?: StreamPruneLeftAlone[] | undefined;
+  /**
+   * Without `job`: the job of every backup the pass has read (null: none yet). A backup of
+   * another job refuses the run (retention-jobs.ts). A pass without `job` saved before it was
+   * recorded (`read`, `sweep`) is not continued: a new one starts.
+   */
+  seenJob?: string | null | undefined;
 }
 
 const entrySchema = z.object({ id: z.string().min(1), endedAt: z.number(), stream: z.string().nullable() });
@@ -138,6 +144,7 @@ const passSchema = z.object({
   heldBack: z
     .array(z.object({ stream: z.string(), reason: z.enum(['snapshot starting', 'job checkpoint unreadable', 'manifest unreadable']), job: z.string().optional(), backupId: z.string().optional() }))
     .optional(),
+  seenJob: z.string().nullable().optional(),
   savedAt: z.string(),
 });
 
@@ -199,7 +206,7 @@ export interface OtherPolicy {
 
 /** A new pass's state. */
 export function newPass(startedAt: number): PassState {
-  return { phase: 'read', after: '', startedAt, summary: { top: [], oldestRecent: null, pitrBase: null, pitrFirst: null } };
+  return { phase: 'read', after: '', startedAt, summary: { top: [], oldestRecent: null, pitrBase: null, pitrFirst: null }, seenJob: null };
 }
 
 /**
@@ -241,8 +248,10 @@ export class PassRecord {
       const same = v.root === loc.prefix && JSON.stringify(v.policy) === JSON.stringify(policy);
       // Saved before `pitrFirst` was kept: its line may be past the window's earliest snapshot.
       const drawnWithoutFirst = v.summary.pitrFirst === undefined && policy.pitrWindowMs > 0 && v.phase !== 'uploads';
+      // Without `job`, saved before the jobs it read were recorded: a backup of another job may be behind it.
+      const jobsUnknown = policy.job === null && v.seenJob === undefined && v.phase !== 'uploads';
       const summary = { ...v.summary, pitrFirst: v.summary.pitrFirst ?? null };
-      return new PassRecord(loc, caps, policy, found.etag, same && !drawnWithoutFirst ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary, ...(v.held !== undefined ? { held: v.held } : {}), ...(v.heldBack !== undefined ? { heldBack: v.heldBack.map(withoutUndefined) } : {}) } : undefined);
+      return new PassRecord(loc, caps, policy, found.etag, same && !drawnWithoutFirst && !jobsUnknown ? { phase: v.phase, after: v.after, startedAt: v.startedAt, summary, ...(v.held !== undefined ? { held: v.held } : {}), ...(v.heldBack !== undefined ? { heldBack: v.heldBack.map(withoutUndefined) } : {}), ...(v.seenJob !== undefined ? { seenJob: v.seenJob } : {}) } : undefined);
     } catch (error) {
       if (!(error instanceof BackupError)) throw error;
       return new PassRecord(loc, caps, policy, (await headObject(loc, key, signal))?.etag, undefined);

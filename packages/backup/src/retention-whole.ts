@@ -4,6 +4,7 @@
  * the ids without a manifest (orphan handling, retention-orphans.ts). A run stopped before it
  * read them all deletes none and saves what it read as the first part of a pass.
  */
+import { refuseMixedJobs } from './retention-jobs.js';
 import { cleanOrphans, type OrphanOptions } from './retention-orphans.js';
 import type { DeleteBudget } from './retention-budget.js';
 import { readStreamHolds } from './retention-holds.js';
@@ -46,6 +47,8 @@ export async function retainWhole(run: RetainRun, record: PassRecord | undefined
   const unreadable = (id: string) => (): void => {
     if (o.stream !== undefined) report.streamPruneLeftAlone.push({ stream: o.stream, reason: 'manifest unreadable', backupId: id });
   };
+  // Without `job`: the jobs whose backups were read (more than one refuses the run, retention-jobs.ts).
+  const jobs = new Set<string>();
   let complete = false;
   reading: for (;;) {
     if (!budget.allowsPage(root)) break;
@@ -62,6 +65,7 @@ export async function retainWhole(run: RetainRun, record: PassRecord | undefined
       }
       if (c === 'uncommitted') report.uncommitted.push(id);
       else if (c !== 'skip') {
+        if (job === undefined) jobs.add(c.manifest.job);
         candidates.push(c);
         // A damaged verification record: the backup is held (applyPolicy), and reported.
         if (c.held) noteDamaged(report.damaged, c.held);
@@ -74,6 +78,9 @@ export async function retainWhole(run: RetainRun, record: PassRecord | undefined
       break;
     }
   }
+  // Before any of the policy's deletes, whether it read every backup or saves a pass.
+  refuseMixedJobs(jobs);
+  pass.seenJob = jobs.size === 1 ? [...jobs][0]! : null;
   if (complete) {
     candidates.sort((a, b) => a.endedAt - b.endedAt || a.id.localeCompare(b.id));
     const verified = candidates.filter((c) => c.verified);

@@ -32,6 +32,9 @@
  * - removes what killed start-up probes left under `.probe/` (retention-probes.ts);
  * - runs under a lease (`retention/lease.json`, `@steadyfn/lease`'s S3 store): one retention
  *   run at a time, and a run that lost its lease stops before its next delete;
+ * - without `job`, refuses before any delete a prefix holding backups of more than one job
+ *   (`ConfigurationError` on `job`; retention-jobs.ts): one policy over them all could delete
+ *   one job's only backups;
  * - `dryRun` returns the plan and deletes nothing (and takes no lease).
  * Keep S3 lifecycle expiration rules off this prefix: they delete without knowing which backup
  * is the last good one (see README).
@@ -78,10 +81,14 @@ export interface RetentionOptions {
    */
   pitrWindowMs?: number;
   /**
-   * Only backups of this job are considered. Without it the policy counts the backups of every
-   * job under the prefix together (`keepLast: 1` keeps one backup in all): on a prefix shared by
-   * jobs of different sources, run retention once per job with `job`, or one job's backups can
-   * all be deleted. @default every job
+   * Only backups of this job are considered. Without it the prefix must hold the backups of one
+   * job only: when backups of more than one job are found, the run is refused before any
+   * delete (`ConfigurationError`, `CONFIG_INVALID`, field `job`, naming the jobs found; a dry
+   * run too), since one policy over all of them could delete a job's only backups. On a prefix
+   * shared by several jobs, run retention once per job with `job`.
+   * @default the prefix's one job
+   * @example
+   * for (const job of ['orders', 'cache']) await applyRetention({ storage, job, keepLast: 7 });
    */
   job?: string;
   /**
@@ -170,7 +177,7 @@ const RETENTION_KEYS = keysOf<RetentionOptions>({
  * @throws {RetentionDeleteError} a delete failed (permissions, a 5xx): the run stops there
  * @throws {LeaseHeldError} another retention run holds the lease (nothing was deleted)
  * @throws {FencedError} the lease was lost during the run: it stopped before its next delete
- * @throws {ConfigurationError} an invalid option
+ * @throws {ConfigurationError} an invalid option, or no `job` on a prefix holding backups of more than one job (field `job`; nothing deleted)
  * @throws the signal's reason, when `ctx.signal` aborted during a call (between deletes, and during the read of a backup's manifest or verification record, the run returns `stoppedBy: 'signal'` instead)
  */
 export async function applyRetention(options: RetentionOptions, ctx: RunContext = {}): Promise<RetentionReport> {

@@ -214,8 +214,9 @@ describe.each(S3_SERVERS)('peer bug reports, snapshots, on $name', (server) => {
   it('wal-g/wal-g#636: retention deleted the newest backup after an upgrade — ours never deletes the newest verified one', async () => {
     // After a PostgreSQL upgrade the new backups' names sorted before the old ones, and
     // `delete retain 1` removed the newest. Here the "upgrade" is a new job name and a new
-    // source: whatever the names, the newest verified backup is kept, and an unverified newer
-    // one does not count as the one to keep.
+    // source: retention over both jobs at once is refused (it could delete one job's only
+    // backups); per job, whatever the names, the newest verified backup is kept, and an
+    // unverified newer one does not count as the one to keep.
     const loc = storage();
     const upgraded = await freshDb('upgraded');
     try {
@@ -224,10 +225,14 @@ describe.each(S3_SERVERS)('peer bug reports, snapshots, on $name', (server) => {
       const fresh = await verifiedBackups(snapshotBackup({ source: mongoSource({ db: upgraded }), target: loc, job: 'aa-new-cluster' }), loc, 1);
       const unverified = await snapshotBackup({ source: mongoSource({ db: upgraded }), target: loc, job: 'aa-new-cluster' }).run();
       if (unverified.status !== 'complete') throw new Error('snapshot did not complete');
-      const applied = await applyRetention({ storage: loc, keepLast: 1 });
+      await expect(applyRetention({ storage: loc, keepLast: 1 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'job' });
+      const applied = await applyRetention({ storage: loc, keepLast: 1, job: 'aa-new-cluster' });
       expect(applied.protected.newestVerified).toBe(fresh[0]);
-      expect(applied.deleted.sort()).toEqual([...old].sort());
+      expect(applied.deleted).toEqual([]);
       expect(applied.kept.sort()).toEqual([fresh[0], unverified.backupId].sort());
+      const retired = await applyRetention({ storage: loc, keepLast: 1, job: 'zz-old-cluster' });
+      expect(retired.deleted).toEqual([old[0]]);
+      expect(retired.protected.newestVerified).toBe(old[1]);
       const target = await freshDb('upgradedrestore');
       await restore({ backup: { storage: loc, id: fresh[0]! }, target: mongoTarget({ db: target }) });
       expect(await dump(target)).toEqual(await dump(upgraded));

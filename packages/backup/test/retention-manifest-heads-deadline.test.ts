@@ -27,8 +27,12 @@ import { closeMongo, freshBucket, freshDb, listAll, openUploads, readJson, S3_SE
 afterAll(closeMongo);
 
 const JOBS = 8;
-/** The pass object of `keepLast: 20` over every job (retention-pass.ts: one per scope and policy). */
-const PASS = 'r/retention/backups-pass/all/keepLast=20&keepMs=0&pitrWindowMs=0.json';
+/**
+ * The pass object of `keepLast: 20` of job j0 (retention-pass.ts: one per scope and policy;
+ * retention without `job` refuses a prefix of several jobs' backups). Orphan handling — the
+ * uploads' and checkpoints' HEADs — is of the whole prefix whatever the job.
+ */
+const PASS = 'r/retention/backups-pass/job=j0/keepLast=20&keepMs=0&pitrWindowMs=0.json';
 
 /** `client`, failing the delete of `key` like a process dying there. */
 function dyingAtDelete(client: Sender, key: string): Sender {
@@ -66,7 +70,7 @@ describe.each(S3_SERVERS)('retention with many uploads and job checkpoints namin
       expect(uploadsBefore).toHaveLength(JOBS);
 
       const counting = countingRequests(s3.client, HeadObjectCommand, /^r\/backups\/[^/]+\/manifest\.json$/);
-      const policy = { storage: { ...storage, client: counting.client }, keepLast: 20, reserveMs: 3_000 };
+      const policy = { storage: { ...storage, client: counting.client }, keepLast: 20, job: 'j0', reserveMs: 3_000 };
       /** A run whose clock falls under the reserve once it has sent `allowed` manifest HEADs. */
       const run = async (allowed: number, dryRun = false): Promise<RetentionReport> => {
         counting.state.count = 0;

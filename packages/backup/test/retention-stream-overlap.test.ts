@@ -1,11 +1,13 @@
 /**
- * Retention of the whole prefix (no `job`) with `stream`, where two jobs' snapshots on the
+ * Retention with `stream` of each of two jobs (`job`; without it, a prefix holding two jobs'
+ * backups is refused: retention-shared-prefix-jobs.test.ts), where their snapshots on the
  * stream overlap: job b's snapshot reads its start mark, is checkpointed by a deadline, job a's
  * snapshot starts and commits, and b then resumes and commits — b ends after a, yet its start
- * mark is older. The oldest kept backup (by end time) is a, and the stream was pruned below a's
- * mark only: the objects between b's mark and a's were deleted although b is kept, and a
- * point-in-time restore from b failed with BACKUP_STREAM_PRUNED (reviewer's finding). Every
- * kept backup's start mark now holds the prune. The stream's hours are made by events whose
+ * mark is older. Retention of the whole prefix once pruned below a's mark only (the oldest
+ * kept by end time): the objects between b's mark and a's were deleted although b is kept, and
+ * a point-in-time restore from b failed with BACKUP_STREAM_PRUNED (reviewer's finding). Run per
+ * job, a's retention stays below b's older mark (every other job's backup holds the prune), and
+ * b's restore works. The stream's hours are made by events whose
  * `occurredAt` lies three and two hours back (objects are filed by their first event's time),
  * as in retention-stream-running.test.ts. In one run and in a pass over runs (pages of three
  * ids of `backups/`, a clock that moves ten seconds a page). On both S3 servers (moto,
@@ -70,20 +72,25 @@ async function scenario(server: (typeof S3_SERVERS)[number], pass: boolean): Pro
     await stream.run();
     const before = await objects();
 
-    // The whole prefix keeps both snapshots (the newest two).
-    const policy = { keepLast: 2, stream: 'orders' };
-    let reports: RetentionReport[];
-    if (!pass) reports = [await applyRetention({ storage, ...policy })];
-    else {
-      for (let i = 0; i < 4; i++) await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `p/backups/zzzz-${i}/part-1`, Body: 'x' }));
-      const small = smallPages(s3.client);
-      reports = [];
-      do {
-        small.state.pages = 0;
-        reports.push(await applyRetention({ storage: { ...storage, client: small.client }, ...policy, reserveMs: 3_000 }, { remainingMs: () => 22_999 - 10_000 * small.state.pages }));
-        expect(reports.length).toBeLessThan(15);
-      } while (reports.at(-1)!.backupsPass);
-      expect(reports.some((r) => r.backupsPass?.phase === 'sweep')).toBe(true);
+    // The whole prefix holds two jobs' backups: refused (retention-jobs.ts), nothing deleted.
+    await expect(applyRetention({ storage, keepLast: 2, stream: 'orders' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'job' });
+    expect(await objects()).toBe(before);
+    // Once per job: each keeps its snapshot, and a's prune stays below b's older mark.
+    const policy = { keepLast: 1, stream: 'orders' };
+    const reports: RetentionReport[] = [];
+    if (pass) for (let i = 0; i < 4; i++) await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `p/backups/zzzz-${i}/part-1`, Body: 'x' }));
+    for (const name of ['a', 'b']) {
+      if (!pass) reports.push(await applyRetention({ storage, ...policy, job: name }));
+      else {
+        const small = smallPages(s3.client);
+        const runs = reports.length;
+        do {
+          small.state.pages = 0;
+          reports.push(await applyRetention({ storage: { ...storage, client: small.client }, ...policy, job: name, reserveMs: 3_000 }, { remainingMs: () => 22_999 - 10_000 * small.state.pages }));
+          expect(reports.length - runs).toBeLessThan(15);
+        } while (reports.at(-1)!.backupsPass);
+        expect(reports.slice(runs).some((r) => r.backupsPass?.phase === 'sweep')).toBe(true);
+      }
     }
     expect(reports.flatMap((r) => r.deleted)).toEqual([]);
     expect(reports.flatMap((r) => r.kept)).toEqual(expect.arrayContaining([a1, b1]));
@@ -110,7 +117,7 @@ async function scenario(server: (typeof S3_SERVERS)[number], pass: boolean): Pro
   }
 }
 
-describe.each(S3_SERVERS)('retention of the whole prefix with a stream two jobs overlap on, on $name', (server) => {
+describe.each(S3_SERVERS)('retention of each job with a stream two jobs overlap on, on $name', (server) => {
   it("keeps the stream objects a kept snapshot that started before the oldest kept one's start mark needs (one run)", async () => {
     await scenario(server, false);
   }, 120_000);

@@ -334,7 +334,7 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
     }
   }, 300_000);
 
-  it('two schedules on one prefix (every job, and job a) with their passes interleaved: each run deletes only what its own complete run plans at that moment', async () => {
+  it('two schedules on one prefix (job b, and job a) with their passes interleaved: each run deletes only what its own complete run plans at that moment', async () => {
     const s3 = await freshBucket(server);
     const db = await freshDb('revscopes');
     const storage = { client: s3.client, bucket: s3.bucket, prefix: 'p' };
@@ -345,7 +345,8 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
       const ids: string[] = [];
       for (let i = 0; i < 4; i++) ids.push(...(await verifiedBackups(ofA, storage, 1)), ...(await verifiedBackups(ofB, storage, 1)));
       const small = smallPages(s3.client);
-      const schedules: Array<Omit<RetentionOptions, 'storage'>> = [{ keepLast: 3 }, { keepLast: 1, job: 'a' }];
+      // (Without `job` a prefix of two jobs' backups is refused: retention-shared-prefix-jobs.test.ts.)
+      const schedules: Array<Omit<RetentionOptions, 'storage'>> = [{ keepLast: 3, job: 'b' }, { keepLast: 1, job: 'a' }];
       const running = [true, true];
       const passes = [0, 0];
       const deleted: string[] = [];
@@ -369,7 +370,7 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
       expect((await applyRetention({ storage, ...schedules[1]!, dryRun: true })).deleted).toEqual([]);
       const left = (await listAll(s3.client, s3.bucket, 'p/backups/')).filter((k) => k.endsWith('/manifest.json')).map((k) => k.split('/')[2]!);
       expect(left).toContain(ids[6]); // the newest of job a
-      expect(left).toContain(ids[7]); // the newest of all
+      expect(left).toContain(ids[7]); // the newest of job b
     } finally {
       await Promise.all([db.dropDatabase(), s3.drop()]);
     }
@@ -381,7 +382,8 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
     try {
       const caps = (await probeS3(storage)).capabilities;
       const entry = { id: '01a00000-0000-7000-8000-000000000001', endedAt: 1_000, stream: 'orders' };
-      const older = (pitrWindowMs: number) => ({
+      // `seenJob` recorded (the pitrFirst rule alone); a pass without `job` saved before it was is discarded (below).
+      const older = (pitrWindowMs: number, seenJob: { seenJob?: null } = { seenJob: null }) => ({
         formatVersion: 1,
         root: 'p',
         policy: { keepLast: 1, keepMs: 0, pitrWindowMs, job: null, stream: 'orders' },
@@ -389,6 +391,7 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
         after: '',
         startedAt: 2_000,
         summary: { top: [entry], oldestRecent: null, pitrBase: null },
+        ...seenJob,
         savedAt: new Date().toISOString(),
       });
       const key = 'p/retention/backups-pass/stream=orders.json';
@@ -398,6 +401,9 @@ describe.each(S3_SERVERS)('review: retention passes across runs, on $name', (ser
         if (pitrWindowMs === 0) expect(record.saved).toMatchObject({ phase: 'sweep', summary: { top: [entry], pitrFirst: null } });
         else expect(record.saved).toBeUndefined();
       }
+      // Without `seenJob` (the jobs it read unknown: another job's backups may be behind it): a new pass.
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: JSON.stringify(older(0, {})) }));
+      expect((await PassRecord.read(storage, caps, { keepLast: 1, keepMs: 0, pitrWindowMs: 0, job: null, stream: 'orders' })).saved).toBeUndefined();
       // Saved at the key of an earlier release (one object per scope): continued at the
       // per-policy key, the old object removed at the first write.
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: JSON.stringify(older(0)) }));
