@@ -31,6 +31,7 @@ export const RECEIVE_LIMIT_MAX_AGE_MS = 60_000;
  * After a `RedrivePolicy` read failed (access denied, throttled, the endpoint down), how long no
  * read is tried again, in milliseconds: the last value read (if any) applies meanwhile, so a
  * batch of gaps on a warm instance does not send one failing `GetQueueAttributes` per message.
+ * The read confirming the value just before a gap is accepted on it is still sent.
  */
 export const RECEIVE_LIMIT_RETRY_AFTER_MS = 10_000;
 
@@ -40,7 +41,8 @@ export const RECEIVE_LIMIT_RETRY_AFTER_MS = 10_000;
  * again; with `readSince` (a `performance.now()` reading), so is one read before it — the
  * caller is about to act on the value and wants it confirmed. Concurrent callers share one read.
  * A read that fails is warned about and the last value read (if any) is kept, without a read
- * for `RECEIVE_LIMIT_RETRY_AFTER_MS`; one cut short by the caller's own `signal` is neither.
+ * for `RECEIVE_LIMIT_RETRY_AFTER_MS` (except a confirming one, with `readSince`); one cut short
+ * by the caller's own `signal` is neither.
  */
 export type ReceiveLimit = (log: Logger, signal: AbortSignal | undefined, readSince?: number) => Promise<number | undefined>;
 
@@ -83,7 +85,8 @@ export function receiveLimitOf(owner: string, queue: unknown): ReceiveLimit | un
     return current;
   };
   return (log, signal, readSince) => {
-    if (failedAt !== undefined && performance.now() - failedAt < RECEIVE_LIMIT_RETRY_AFTER_MS) return Promise.resolve(known?.receives);
+    // A confirming read (`readSince`: a gap is about to be accepted on the value) is not held back by the pause.
+    if (readSince === undefined && failedAt !== undefined && performance.now() - failedAt < RECEIVE_LIMIT_RETRY_AFTER_MS) return Promise.resolve(known?.receives);
     if (known !== undefined && performance.now() - known.at < RECEIVE_LIMIT_MAX_AGE_MS && (readSince === undefined || known.at >= readSince)) return Promise.resolve(known.receives);
     return reading ?? read(log, signal);
   };

@@ -158,6 +158,12 @@ export function transitions<const T extends TransitionTable>(options: Transition
     extend(ctx, pending) {
       return { transition: (id, from, to, event) => run(ctx, pending, id, from as S, to as S, event) };
     },
+    wrap(_ctx, next, pending) {
+      // Each run of the function (a plugin listed before this one may run it again) starts from
+      // nothing, as the outbox's own checks and commands do: an earlier run's transitions are not this one's.
+      pending.length = 0;
+      return next();
+    },
     onError(_ctx, error, pending) {
       // Redis mode checks `from` when the function returns: report that as the transition's 409.
       // Only the transition's own check: another precondition of the function that failed

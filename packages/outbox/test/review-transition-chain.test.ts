@@ -8,7 +8,7 @@
  * state it is refused at once, and a function that catches that refusal writes nothing of it.
  */
 import { randomUUID } from 'node:crypto';
-import { handler } from '@steadyfn/handler';
+import { handler, type Plugin } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { outbox, redisOutbox, streamKeyFor, transitions } from '../src/index.js';
@@ -69,5 +69,54 @@ describe('Redis transitions: two of one aggregate in one invocation', () => {
     expect(answer).toMatch(/^TRANSITION_CONFLICT: .*already moves it to "paid"/);
     expect(await redis.client.hget(key, 'status')).toBe('paid');
     expect(await pending()).toEqual(['OrderPaid']);
+  });
+
+  // Review finding: the chain's pending transitions outlived a run. A plugin listed before the
+  // outbox that runs the function again (the first attempt throws) saw the first run's
+  // transition: repeating it was a false TRANSITION_CONFLICT, and one from its `to` skipped its
+  // check (the outbox had dropped the first run's), writing with no `from` precondition.
+  const retryOnce = (between: () => Promise<unknown> = async () => undefined): Plugin => ({
+    name: 'retry-once',
+    async wrap(_ctx, next) {
+      try {
+        return await next();
+      } catch {
+        await between();
+        return next();
+      }
+    },
+  });
+
+  it('a re-run by a plugin before the outbox: the retry repeats the transition and it is applied', async () => {
+    const { id, key, orders, flow, pending } = await setup();
+    let runs = 0;
+    const run = handler({ use: [retryOnce(), orders, flow], logSink: () => undefined }, async (_input, ctx) => {
+      runs++;
+      await ctx.transition(id, 'validated', 'paid', { type: 'OrderPaid', aggregateId: id, payload: {} });
+      if (runs === 1) throw new Error('transient');
+      return 'ok';
+    });
+    await expect(run.invoke({})).resolves.toBe('ok');
+    expect(await redis.client.hget(key, 'status')).toBe('paid');
+    expect(await pending()).toEqual(['OrderPaid']);
+  });
+
+  it("a re-run's transition from the earlier run's `to` keeps its own precondition: a change between attempts is a 409", async () => {
+    const { id, key, orders, flow, pending } = await setup();
+    let runs = 0;
+    // Between the attempts another writer moves the aggregate on, to `dispatched`.
+    const use = [retryOnce(() => redis.client.hset(key, 'status', 'dispatched')), orders, flow];
+    const run = handler({ use, logSink: () => undefined }, async (_input, ctx) => {
+      runs++;
+      if (runs === 1) {
+        await ctx.transition(id, 'validated', 'paid', { type: 'OrderPaid', aggregateId: id, payload: {} });
+        throw new Error('transient');
+      }
+      await ctx.transition(id, 'paid', 'dispatched', { type: 'OrderDispatched', aggregateId: id, payload: {} });
+      return 'ok';
+    });
+    await expect(run.invoke({})).rejects.toMatchObject({ code: 'TRANSITION_CONFLICT', message: expect.stringMatching(/from "paid" to "dispatched" lost/) });
+    expect(await redis.client.hget(key, 'status')).toBe('dispatched');
+    expect(await pending()).toEqual([]);
   });
 });

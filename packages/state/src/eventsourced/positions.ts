@@ -54,7 +54,9 @@ const RULE = 'positions must increase: give the store a unique index on the posi
  * @param previousIsEvent - Whether `previous` is an event's position read in this replay. When it
  *   is not (the snapshot's, or the cached state's from an earlier load), a position of another
  *   kind is not compared with it: a store of your own may keep the snapshot's position as a
- *   string ("2", exact past 2^53) while its events' are numbers; of one kind, it is.
+ *   string ("2", exact past 2^53) while its events' are numbers; of one kind, it is. Even then
+ *   the two are refused when they are one position written two ways (same text, or integers of
+ *   any form — numbers, bigints, BSON Longs, decimal strings — equal) or integers not increasing.
  * @throws SourceError naming both positions when the position is missing, equal to `previous`,
  *   of another kind than the event before it, or (numbers, bigints, Dates) not greater.
  */
@@ -65,9 +67,17 @@ export function checkNextPosition(previous: unknown, position: unknown, first: b
   }
   if (previous === undefined) return;
   const otherKind = kindOf(previous) !== kindOf(position);
-  if (otherKind && !previousIsEvent) return;
   const p = describePosition(position);
-  if (sameVersion(previous, position) || order(previous, position) === 0) {
+  if (otherKind && !previousIsEvent) {
+    // The snapshot's position of another kind than its events' ("2" over numbers) has no order
+    // known here, but one written two ways is still one position (a read not strictly after it),
+    // and two integers, whatever their forms, are ordered.
+    const [a, b] = [integerOf(previous), integerOf(position)];
+    const same = a !== undefined && b !== undefined ? a === b : textOf(previous) !== undefined && textOf(previous) === textOf(position);
+    if (!same && (a === undefined || b === undefined || a < b)) return;
+    if (!same) throw new SourceError(`position ${p} came after ${where}, where the read started (${RULE})`);
+  }
+  if (sameVersion(previous, position) || order(previous, position) === 0 || (otherKind && !previousIsEvent)) {
     // Two events at one position, or a read that was not strictly after `previous` (the first of a read).
     throw new SourceError(`an event at position ${p} came after ${where}${first ? ', where the read started' : ''}: two events at one position, or a read not strictly after it (${RULE})`);
   }
@@ -75,4 +85,25 @@ export function checkNextPosition(previous: unknown, position: unknown, first: b
     throw new SourceError(`position ${p} (${kindOf(position)}) came after ${where} (${kindOf(previous)}): consecutive events' positions must be of one kind (${RULE})`);
   }
   if (order(previous, position) === 1) throw new SourceError(`position ${p} came after ${where} (${RULE})`);
+}
+
+/**
+ * An integer-like position as a bigint: an integer number, a bigint, a BSON Long, Timestamp or
+ * Int32, or a string of decimal digits (a store's own exact form past 2^53); undefined otherwise.
+ */
+function integerOf(position: unknown): bigint | undefined {
+  if (typeof position === 'string') return /^-?\d+$/.test(position) ? BigInt(position) : undefined;
+  const value = typeof position === 'number' || typeof position === 'bigint' ? position : numericBson(position);
+  if (typeof value === 'bigint') return value;
+  return typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : undefined;
+}
+
+/** A position's own text (`String(position)`), or undefined when it has none (`[object …]`, or String() throws). */
+function textOf(position: unknown): string | undefined {
+  try {
+    const text = String(position);
+    return text.startsWith('[object ') ? undefined : text;
+  } catch {
+    return undefined;
+  }
 }
