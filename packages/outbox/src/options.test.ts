@@ -4,6 +4,8 @@ import { outbox } from './plugin.js';
 import { inbox } from './inbox.js';
 import { mongoEmbeddedOutbox } from './stores/mongo-embedded.js';
 import { redisOutbox } from './stores/redis.js';
+import { mongoTransactionOutbox } from './stores/mongo-collection.js';
+import { sqsSender } from './sqs/sender.js';
 import { memoryStore } from '@steadyfn/idempotency';
 import { memoryLeaseStore } from '@steadyfn/lease';
 
@@ -80,6 +82,29 @@ describe('options are validated up front', () => {
     expect(configError(() => inbox({ store: memoryStore(), consumer: '' }))).toMatchObject({ field: 'consumer' });
     expect(configError(() => inbox({ store: memoryStore(), consumer: 'c', retentionMs: 1.5 }))).toMatchObject({ field: 'retentionMs' });
     expect(configError(() => inbox({ store: memoryStore(), consumer: 'c', onGap: 'skip' as never }))).toMatchObject({ field: 'onGap' });
+  });
+
+  it('names S3 and MongoDB would refuse at the first use are refused up front: the claim-check bucket, the collections', () => {
+    // Before, only "a non-empty string" was asked: the first large event failed in S3
+    // (InvalidBucketName), the first write in the driver (an untyped MongoInvalidArgumentError).
+    const client = { send: async () => ({}) };
+    const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/q';
+    for (const bucket of ['Orders', 'my_bucket', 'ab', 'a'.repeat(64), 'orders..large', '-orders', 'orders.', '192.168.1.1']) {
+      const refused = configError(() => sqsSender({ client: client as never, queueUrl, claimCheck: { s3: client, bucket } }));
+      expect(refused, bucket).toMatchObject({ code: 'CONFIG_INVALID', field: 'claimCheck.bucket' });
+      expect(refused.message).toMatch(/^sqsSender\(\): option "claimCheck\.bucket" must be an S3 bucket name: 3-63 characters of a-z 0-9 \. -/);
+    }
+    for (const bucket of ['orders-large-events', 'a.b.c', 'abc', 'a'.repeat(63), 'logs--usw2-az1--x-s3']) {
+      expect(() => sqsSender({ client: client as never, queueUrl, claimCheck: { s3: client, bucket } }), bucket).not.toThrow();
+    }
+    for (const collection of ['orders$x', 'system.orders', '.orders', 'orders.', 'a..b', 'o\u0000x']) {
+      const refused = configError(() => mongoEmbeddedOutbox({ db: () => ({}) as never, collection, aggregateType: 'a' }));
+      expect(refused, collection).toMatchObject({ code: 'CONFIG_INVALID', field: 'collection' });
+      expect(refused.message).toMatch(/^mongoEmbeddedOutbox\(\): option "collection" must be a MongoDB collection name/);
+      expect(configError(() => mongoTransactionOutbox({ client: { startSession: () => ({}) } as never, db: () => ({}) as never, collection }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'collection' });
+    }
+    expect(() => mongoEmbeddedOutbox({ db: () => ({}) as never, collection: 'shop.orders-2026_a', aggregateType: 'a' })).not.toThrow();
+    expect(() => mongoTransactionOutbox({ client: { startSession: () => ({}) } as never, db: () => ({}) as never })).not.toThrow();
   });
 
   it('a relay entry point without a relay is a configuration error', async () => {
