@@ -52,12 +52,14 @@ describe('options are validated up front', () => {
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: { ...memoryLeaseStore() } } }))).toMatchObject({ field: 'relay.lease' });
   });
 
-  it('relay.leaseMs below twice the embedded store\'s writeWaitMs, where writers take the write lease (FerretDB), is refused naming both', () => {
+  it('relay.leaseMs below twice the embedded store\'s writeWaitMs, where writers take the write lease (FerretDB), is refused naming both', async () => {
     // A round's marks wait up to writeWaitMs for the document's write lease: a lease the wait can
     // use up runs out before the marks round after round (each holder fenced by the next).
     const relay = { sender: { fifo: false, send: async () => ({}) as never }, lease: memoryLeaseStore(), allowInProcessLease: true };
     const writeLease = memoryLeaseStore();
-    const embedded = (options: Record<string, unknown> = {}) => mongoEmbeddedOutbox({ db: () => ({}) as never, collection: 'c', aggregateType: 'a', writeLease, ...options });
+    // A Db double answering buildInfo as FerretDB or MongoDB does (what atomicity 'auto' asks).
+    const server = (ferret: boolean) => () => ({ collection: () => ({}), command: async () => (ferret ? { version: '7.0.77', ferretdb: { version: 'v2' } } : { version: '7.0.14' }) }) as never;
+    const embedded = (options: Record<string, unknown> = {}) => mongoEmbeddedOutbox({ db: server(true), collection: 'c', aggregateType: 'a', writeLease, atomicity: 'lease', ...options });
     const refused = configError(() => outbox({ events, store: embedded({ writeWaitMs: 20_000 }), relay: { ...relay, leaseMs: 10_000 } }));
     expect(refused).toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.leaseMs' });
     expect(refused.message).toMatch(/^outbox\(\): option "relay\.leaseMs" must be at least 40000 ms, twice mongoEmbeddedOutbox's "writeWaitMs" \(20000 ms\).*; got 10000$/);
@@ -65,11 +67,22 @@ describe('options are validated up front', () => {
     expect(configError(() => outbox({ events, store: embedded(), relay: { ...relay, leaseMs: 3_999 } }))).toMatchObject({ field: 'relay.leaseMs' });
     expect(() => outbox({ events, store: embedded(), relay })).not.toThrow();
     expect(() => outbox({ events, store: embedded({ writeWaitMs: 5_000 }), relay: { ...relay, leaseMs: 10_000 } })).not.toThrow();
-    expect(configError(() => outbox({ events, store: embedded({ writeWaitMs: 20_000, atomicity: 'lease' }), relay }))).toMatchObject({ field: 'relay.leaseMs' });
     // Writers that never wait: MongoDB's atomic updates, or no write lease to wait for.
     expect(() => outbox({ events, store: embedded({ writeWaitMs: 20_000, atomicity: 'server' }), relay: { ...relay, leaseMs: 1_000 } })).not.toThrow();
     expect(() => outbox({ events, store: mongoEmbeddedOutbox({ db: () => ({}) as never, collection: 'c', aggregateType: 'a', writeWaitMs: 20_000 }), relay: { ...relay, leaseMs: 1_000 } })).not.toThrow();
     expect(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, leaseMs: 100 } })).not.toThrow();
+
+    // atomicity 'auto' (the default) with a writeLease: the server decides. Before, outbox()
+    // refused such a lease up front even on MongoDB, where 'auto' never takes the write lease.
+    const auto = (ferret: boolean) => mongoEmbeddedOutbox({ db: server(ferret), collection: 'c', aggregateType: 'a', writeLease, writeWaitMs: 20_000 });
+    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000 };
+    const onMongo = outbox({ events, store: auto(false), relay: { ...relay, leaseMs: 10_000 } });
+    await expect(onMongo.flushTargets(ctx, [])).resolves.toBeDefined();
+    // On FerretDB it is refused once the server is known, before anything is read or sent.
+    const onFerret = outbox({ events, store: auto(true), relay: { ...relay, leaseMs: 10_000 } });
+    const late = await onFerret.flushTargets(ctx, []).then(() => undefined, (e: unknown) => e);
+    expect(late).toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.leaseMs', message: expect.stringMatching(/^outbox\(\): option "relay\.leaseMs" must be at least 40000 ms/) });
+    await expect(outbox({ events, store: auto(true), relay: { ...relay, leaseMs: 40_000 } }).flushTargets(ctx, [])).resolves.toBeDefined();
   });
 
   it('stores and inbox validate theirs', () => {

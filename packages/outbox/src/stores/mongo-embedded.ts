@@ -63,7 +63,10 @@ export interface MongoEmbeddedOutboxOptions {
   /**
    * How long a writer waits for the write lease before a retryable 503, in milliseconds. The
    * relay's marks wait for it too, so `outbox()` refuses a `relay.leaseMs` below twice this
-   * (`CONFIG_INVALID`, field `relay.leaseMs`) where writers take the write lease.
+   * (`CONFIG_INVALID`, field `relay.leaseMs`) where writers take the write lease: with
+   * `atomicity: 'lease'` when `outbox()` is called; with `'auto'` once the server is known
+   * (FerretDB), at the first `ctx.outbox.updateOne` or relay entry point, before anything is
+   * written or sent — on MongoDB, where writers never wait, such a lease is fine.
    * @default 2000
    */
   writeWaitMs?: number;
@@ -81,6 +84,11 @@ export interface MongoEmbeddedOutboxStore {
    * `writeLease`). `outbox()` checks `relay.leaseMs` against it.
    */
   readonly writeWaitMs: number | undefined;
+  /**
+   * The `atomicity` option: with `'auto'` whether writers take the write lease is known only
+   * once `serialisation()` has asked the server (FerretDB: they do; MongoDB: they never do).
+   */
+  readonly atomicity: 'auto' | 'server' | 'lease';
   collection(): Promise<CollectionLike>;
   /** How writers are serialised on this server (decided on first use). */
   serialisation(): Promise<WriteSerialisation>;
@@ -150,6 +158,7 @@ export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoE
     aggregateType,
     limits,
     writeWaitMs: atomicity === 'server' || options.writeLease === undefined ? undefined : waitMs,
+    atomicity,
     collection,
     serialisation,
     registry,
