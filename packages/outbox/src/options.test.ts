@@ -75,7 +75,7 @@ describe('options are validated up front', () => {
     // atomicity 'auto' (the default) with a writeLease: the server decides. Before, outbox()
     // refused such a lease up front even on MongoDB, where 'auto' never takes the write lease.
     const auto = (ferret: boolean) => mongoEmbeddedOutbox({ db: server(ferret), collection: 'c', aggregateType: 'a', writeLease, writeWaitMs: 20_000 });
-    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000 };
+    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000, log: { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as never };
     const onMongo = outbox({ events, store: auto(false), relay: { ...relay, leaseMs: 10_000 } });
     await expect(onMongo.flushTargets(ctx, [])).resolves.toBeDefined();
     // On FerretDB it is refused once the server is known, before anything is read or sent.

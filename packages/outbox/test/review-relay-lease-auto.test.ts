@@ -46,7 +46,7 @@ describe("relay.leaseMs with atomicity 'auto' on FerretDB", () => {
     });
     await expect(pay.invoke({ id: 'o-1' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     expect(await mongo.db.collection(collection).countDocuments()).toBe(0);
-    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000 };
+    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000, log: { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as never };
     await expect(short.sweep(ctx)).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.leaseMs', message: expect.stringContaining('option "relay.leaseMs" must be at least 10000 ms') });
 
     // Twice the wait: written and relayed through the same store.
