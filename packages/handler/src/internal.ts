@@ -14,7 +14,7 @@ export { currentContext, currentAbortable, extendingAt } from './context.js';
 export { createLogger, type Logger } from './logger.js';
 // The ctx members that belong to the handler: a plugin's extension must not name one.
 export { CONTEXT_MEMBERS } from './extend.js';
-export { invalidOption, msOption, intOption, oneOfOption, stringOption, clientOption, checkedGetter } from './internal/options.js';
+export { invalidOption, msOption, intOption, oneOfOption, stringOption, clientOption, checkedGetter, s3BucketOption, mongoCollectionOption } from './internal/options.js';
 export { keysOf, checkKnownKeys } from './internal/option-keys.js';
 export { awsClientOption, serviceIdOf } from './internal/aws-client.js';
 export { toFieldIssues, issuePath, type ZodLikeIssue } from './internal/issues.js';

@@ -4,6 +4,8 @@ import { outbox } from './plugin.js';
 import { inbox } from './inbox.js';
 import { mongoEmbeddedOutbox } from './stores/mongo-embedded.js';
 import { redisOutbox } from './stores/redis.js';
+import { mongoTransactionOutbox } from './stores/mongo-collection.js';
+import { sqsSender } from './sqs/sender.js';
 import { memoryStore } from '@steadyfn/idempotency';
 import { memoryLeaseStore } from '@steadyfn/lease';
 
@@ -50,12 +52,14 @@ describe('options are validated up front', () => {
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: { ...memoryLeaseStore() } } }))).toMatchObject({ field: 'relay.lease' });
   });
 
-  it('relay.leaseMs below twice the embedded store\'s writeWaitMs, where writers take the write lease (FerretDB), is refused naming both', () => {
+  it('relay.leaseMs below twice the embedded store\'s writeWaitMs, where writers take the write lease (FerretDB), is refused naming both', async () => {
     // A round's marks wait up to writeWaitMs for the document's write lease: a lease the wait can
     // use up runs out before the marks round after round (each holder fenced by the next).
     const relay = { sender: { fifo: false, send: async () => ({}) as never }, lease: memoryLeaseStore(), allowInProcessLease: true };
     const writeLease = memoryLeaseStore();
-    const embedded = (options: Record<string, unknown> = {}) => mongoEmbeddedOutbox({ db: () => ({}) as never, collection: 'c', aggregateType: 'a', writeLease, ...options });
+    // A Db double answering buildInfo as FerretDB or MongoDB does (what atomicity 'auto' asks).
+    const server = (ferret: boolean) => () => ({ collection: () => ({}), command: async () => (ferret ? { version: '7.0.77', ferretdb: { version: 'v2' } } : { version: '7.0.14' }) }) as never;
+    const embedded = (options: Record<string, unknown> = {}) => mongoEmbeddedOutbox({ db: server(true), collection: 'c', aggregateType: 'a', writeLease, atomicity: 'lease', ...options });
     const refused = configError(() => outbox({ events, store: embedded({ writeWaitMs: 20_000 }), relay: { ...relay, leaseMs: 10_000 } }));
     expect(refused).toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.leaseMs' });
     expect(refused.message).toMatch(/^outbox\(\): option "relay\.leaseMs" must be at least 40000 ms, twice mongoEmbeddedOutbox's "writeWaitMs" \(20000 ms\).*; got 10000$/);
@@ -63,11 +67,22 @@ describe('options are validated up front', () => {
     expect(configError(() => outbox({ events, store: embedded(), relay: { ...relay, leaseMs: 3_999 } }))).toMatchObject({ field: 'relay.leaseMs' });
     expect(() => outbox({ events, store: embedded(), relay })).not.toThrow();
     expect(() => outbox({ events, store: embedded({ writeWaitMs: 5_000 }), relay: { ...relay, leaseMs: 10_000 } })).not.toThrow();
-    expect(configError(() => outbox({ events, store: embedded({ writeWaitMs: 20_000, atomicity: 'lease' }), relay }))).toMatchObject({ field: 'relay.leaseMs' });
     // Writers that never wait: MongoDB's atomic updates, or no write lease to wait for.
     expect(() => outbox({ events, store: embedded({ writeWaitMs: 20_000, atomicity: 'server' }), relay: { ...relay, leaseMs: 1_000 } })).not.toThrow();
     expect(() => outbox({ events, store: mongoEmbeddedOutbox({ db: () => ({}) as never, collection: 'c', aggregateType: 'a', writeWaitMs: 20_000 }), relay: { ...relay, leaseMs: 1_000 } })).not.toThrow();
     expect(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay, leaseMs: 100 } })).not.toThrow();
+
+    // atomicity 'auto' (the default) with a writeLease: the server decides. Before, outbox()
+    // refused such a lease up front even on MongoDB, where 'auto' never takes the write lease.
+    const auto = (ferret: boolean) => mongoEmbeddedOutbox({ db: server(ferret), collection: 'c', aggregateType: 'a', writeLease, writeWaitMs: 20_000 });
+    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000, log: { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as never };
+    const onMongo = outbox({ events, store: auto(false), relay: { ...relay, leaseMs: 10_000 } });
+    await expect(onMongo.flushTargets(ctx, [])).resolves.toBeDefined();
+    // On FerretDB it is refused once the server is known, before anything is read or sent.
+    const onFerret = outbox({ events, store: auto(true), relay: { ...relay, leaseMs: 10_000 } });
+    const late = await onFerret.flushTargets(ctx, []).then(() => undefined, (e: unknown) => e);
+    expect(late).toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.leaseMs', message: expect.stringMatching(/^outbox\(\): option "relay\.leaseMs" must be at least 40000 ms/) });
+    await expect(outbox({ events, store: auto(true), relay: { ...relay, leaseMs: 40_000 } }).flushTargets(ctx, [])).resolves.toBeDefined();
   });
 
   it('stores and inbox validate theirs', () => {
@@ -80,6 +95,29 @@ describe('options are validated up front', () => {
     expect(configError(() => inbox({ store: memoryStore(), consumer: '' }))).toMatchObject({ field: 'consumer' });
     expect(configError(() => inbox({ store: memoryStore(), consumer: 'c', retentionMs: 1.5 }))).toMatchObject({ field: 'retentionMs' });
     expect(configError(() => inbox({ store: memoryStore(), consumer: 'c', onGap: 'skip' as never }))).toMatchObject({ field: 'onGap' });
+  });
+
+  it('names S3 and MongoDB would refuse at the first use are refused up front: the claim-check bucket, the collections', () => {
+    // Before, only "a non-empty string" was asked: the first large event failed in S3
+    // (InvalidBucketName), the first write in the driver (an untyped MongoInvalidArgumentError).
+    const client = { send: async () => ({}) };
+    const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/q';
+    for (const bucket of ['Orders', 'my_bucket', 'ab', 'a'.repeat(64), 'orders..large', '-orders', 'orders.', '192.168.1.1']) {
+      const refused = configError(() => sqsSender({ client: client as never, queueUrl, claimCheck: { s3: client, bucket } }));
+      expect(refused, bucket).toMatchObject({ code: 'CONFIG_INVALID', field: 'claimCheck.bucket' });
+      expect(refused.message).toMatch(/^sqsSender\(\): option "claimCheck\.bucket" must be an S3 bucket name: 3-63 characters of a-z 0-9 \. -/);
+    }
+    for (const bucket of ['orders-large-events', 'a.b.c', 'abc', 'a'.repeat(63), 'logs--usw2-az1--x-s3']) {
+      expect(() => sqsSender({ client: client as never, queueUrl, claimCheck: { s3: client, bucket } }), bucket).not.toThrow();
+    }
+    for (const collection of ['orders$x', 'system.orders', '.orders', 'orders.', 'a..b', 'o\u0000x']) {
+      const refused = configError(() => mongoEmbeddedOutbox({ db: () => ({}) as never, collection, aggregateType: 'a' }));
+      expect(refused, collection).toMatchObject({ code: 'CONFIG_INVALID', field: 'collection' });
+      expect(refused.message).toMatch(/^mongoEmbeddedOutbox\(\): option "collection" must be a MongoDB collection name/);
+      expect(configError(() => mongoTransactionOutbox({ client: { startSession: () => ({}) } as never, db: () => ({}) as never, collection }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'collection' });
+    }
+    expect(() => mongoEmbeddedOutbox({ db: () => ({}) as never, collection: 'shop.orders-2026_a', aggregateType: 'a' })).not.toThrow();
+    expect(() => mongoTransactionOutbox({ client: { startSession: () => ({}) } as never, db: () => ({}) as never })).not.toThrow();
   });
 
   it('a relay entry point without a relay is a configuration error', async () => {

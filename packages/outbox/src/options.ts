@@ -36,8 +36,10 @@ export interface RelayOptions {
   /**
    * An aggregate's relay lease, judged by the store's clock, in milliseconds. With
    * `mongoEmbeddedOutbox` on FerretDB (writers serialised by `writeLease`) at least twice the
-   * store's `writeWaitMs`: a round's marks wait up to that long for the document's write lease
-   * (`outbox()` refuses less: `CONFIG_INVALID`, field `relay.leaseMs`).
+   * store's `writeWaitMs`: a round's marks wait up to that long for the document's write lease.
+   * Less is refused (`CONFIG_INVALID`, field `relay.leaseMs`): by `outbox()` with `atomicity:
+   * 'lease'`; with `'auto'` (the default) once the server turns out to be FerretDB, at the first
+   * `ctx.outbox.updateOne` or relay entry point, before anything is written or sent.
    * @default 30000
    */
   leaseMs?: number;
@@ -173,15 +175,45 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
  * it runs out before the marks round after round: each holder is fenced by the next, which sends
  * the events again and meets the same wait (a livelock; seen in the relay storm test). So the
  * wait may take at most half the lease: `relay.leaseMs` ≥ 2 × `writeWaitMs`. No store where
- * writers never wait (Redis, transaction mode, `atomicity: 'server'`) is concerned.
+ * writers never wait (Redis, transaction mode, `atomicity: 'server'`) is concerned. With
+ * `atomicity: 'auto'` pass `decided`, the store's `serialisation()` mode once known: before
+ * that nothing is refused (MongoDB: writers never wait).
  * @throws {ConfigurationError} `CONFIG_INVALID`, field `relay.leaseMs`, naming `writeWaitMs` and the least lease it allows.
  */
-export function checkRelayLease(relay: ResolvedRelay | undefined, store: OutboxStore): void {
+export function checkRelayLease(relay: ResolvedRelay | undefined, store: OutboxStore, decided?: 'server' | 'lease'): void {
   if (relay === undefined || store.mode !== 'mongo-embedded' || store.writeWaitMs === undefined) return;
   const least = 2 * store.writeWaitMs;
   if (relay.leaseMs >= least) return;
+  // `atomicity: 'auto'` takes the write lease only on FerretDB: until the server is known
+  // (`decided`), nothing is refused — on MongoDB such a lease is fine.
+  if ((decided ?? (store.atomicity === 'lease' ? 'lease' : undefined)) !== 'lease') return;
   const expected = `at least ${least} ms, twice mongoEmbeddedOutbox's "writeWaitMs" (${store.writeWaitMs} ms): a relay round's marks wait up to writeWaitMs for the document's write lease, and the relay's lease must outlast that wait and the round's claim, reads, SQS send and marks — raise relay.leaseMs, lower writeWaitMs, or give atomicity: 'server' on MongoDB`;
   throw new ConfigurationError(`${OWNER}(): option "relay.leaseMs" must be ${expected}; got ${relay.leaseMs}`, { field: 'relay.leaseMs', expected });
+}
+
+/**
+ * The part of `checkRelayLease` that needs the server: with `atomicity: 'auto'` and a
+ * `writeLease`, a `relay.leaseMs` under twice `writeWaitMs` is refused once `serialisation()`
+ * finds FerretDB (writers take the write lease), and accepted for good on MongoDB. Returns what
+ * to await before a write or a relay run; a failed probe refuses nothing (the write or the
+ * relay meets the same failure and reports it).
+ * @throws {ConfigurationError} from the returned function, as `checkRelayLease`.
+ */
+export function relayLeaseJudge(relay: ResolvedRelay | undefined, store: OutboxStore): () => Promise<void> {
+  if (relay === undefined || store.mode !== 'mongo-embedded' || store.atomicity !== 'auto' || store.writeWaitMs === undefined || relay.leaseMs >= 2 * store.writeWaitMs) {
+    return async () => undefined;
+  }
+  let judged = false;
+  return async () => {
+    if (judged) return;
+    const decided = await store.serialisation().then(
+      (s) => s.mode,
+      () => undefined,
+    );
+    if (decided === undefined) return;
+    checkRelayLease(relay, store, decided);
+    judged = true;
+  };
 }
 
 /** Validates the top-level options (the store validates its own). */

@@ -22,7 +22,7 @@ import { envelopeMeta } from './context.js';
 import { aggregateKey, prepareEvent, type EnvelopeMeta, type EventDeclarations, type EventDraft } from './envelope.js';
 import { EventInvalidError, UnsupportedServerError } from './errors.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
-import { checkOutboxOptions, checkRelayLease, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
+import { checkOutboxOptions, checkRelayLease, relayLeaseJudge, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { partitionOf } from './capture/redis.js';
 import { checkNothingLeft, checkUpdateArguments, embeddedRead, embeddedRecordAnswers, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import { redisCommit, type RedisOutboxContext } from './modes/redis-mode.js';
@@ -103,6 +103,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
   const relay: ResolvedRelay | undefined = resolveRelay(options.relay);
   const store = options.store as OutboxStore;
   checkRelayLease(relay, store);
+  const judgeLease = relayLeaseJudge(relay, store);
   // Marks join the lease's own settle where the store can (Redis: one script; transaction mode: one transaction).
   const relayStore = relay && store.relay.withLease ? store.relay.withLease(relay.lease) : store.relay;
   let misorderNoted = false;
@@ -173,6 +174,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       base.updateOne = async (filter, update, updateOptions) => {
         open(state, 'updateOne');
         checkUpdateArguments(filter, update, updateOptions ?? {});
+        await judgeLease();
         if (state.events.length > 0) await armWatchdog(state);
         return embeddedUpdate(store, state, filter, update, updateOptions);
       };
@@ -199,7 +201,7 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     state.ctx.log.warn('outbox: list idempotency() before outbox() in `use`, so its completion joins the outbox write', { code: 'OUTBOX_PLUGIN_ORDER' });
   };
 
-  const entries = relayEntries(name, relay, relayStore, Object.values(options.events).map((d) => d.aggregateType));
+  const entries = relayEntries(name, relay, relayStore, Object.values(options.events).map((d) => d.aggregateType), judgeLease);
   const plugin: OutboxPlugin<D, S> = {
     name: `outbox:${name}`,
     state: newInvocationState,

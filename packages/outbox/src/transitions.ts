@@ -13,7 +13,8 @@
 import type { Context, Plugin } from '@steadyfn/handler';
 import { checkKnownKeys, invalidOption, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
 import type { EventDeclarations, EventDraft, PendingEvent } from './envelope.js';
-import { PreconditionFailedError, TransitionError } from './errors.js';
+import { TransitionError } from './errors.js';
+import { CHECK_FAILURE, type CheckFailure, type RedisCheck } from './capture/redis.js';
 import type { OutboxContextBase } from './plugin.js';
 import type { EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import type { RedisOutboxContext } from './modes/redis-mode.js';
@@ -71,7 +72,8 @@ export interface TransitionContext<S extends string> {
    * is judged against the state the earlier one leaves (refused at once from any other state).
    *
    * @throws TransitionError `TRANSITION_ILLEGAL` (409) when the table does not allow it;
-   *   `TRANSITION_CONFLICT` (409) when the aggregate is no longer in `from`.
+   *   `TRANSITION_CONFLICT` (409) when the aggregate is no longer in `from`, or has no state
+   *   (no document or hash, or no `field` in it: the message names the aggregate and `from`).
    */
   transition(aggregateId: string, from: S, to: S, event: EventDraft<EventDeclarations>): Promise<TransitionResult>;
 }
@@ -107,9 +109,14 @@ export function transitions<const T extends TransitionTable>(options: Transition
 
   const allowed = (from: S, to: S) => Object.hasOwn(options.table, from) && options.table[from]!.includes(to);
 
-  const conflict = (id: string, from: string, to: string, found: { actual: unknown } | undefined) => {
-    const actual = typeof found?.actual === 'string' ? found.actual : undefined;
-    const now = found === undefined ? `no longer "${from}"` : found.actual === undefined ? 'missing' : `"${String(found.actual)}"`;
+  // `found`: the state read (undefined: the aggregate or its state field does not exist), or
+  // `differs` when only "another state" is known (Redis: the script does not return the value).
+  const conflict = (id: string, from: string, to: string, found: { actual: unknown } | 'differs') => {
+    if (found !== 'differs' && (found.actual === undefined || found.actual === null)) {
+      return new TransitionError('TRANSITION_CONFLICT', `transition of ${id} from "${from}" to "${to}" refused: aggregate ${id} has no state (it does not exist, or has no "${field}"); expected "${from}"`, { from, to });
+    }
+    const actual = found !== 'differs' && typeof found.actual === 'string' ? found.actual : undefined;
+    const now = found === 'differs' ? `no longer "${from}"` : `"${String(found.actual)}"`;
     return new TransitionError('TRANSITION_CONFLICT', `transition of ${id} from "${from}" to "${to}" lost: it is ${now}`, { from, to, actual });
   };
 
@@ -139,7 +146,12 @@ export function transitions<const T extends TransitionTable>(options: Transition
         unstage(outbox, added);
         throw new TransitionError('TRANSITION_CONFLICT', `transition of ${id} from "${from}" to "${to}" refused: this invocation already moves it to "${earlier.to}"`, { from, to, actual: earlier.to });
       }
-      if (!earlier) outbox.check({ key, field, equals: from, label: labelOf(id, from) });
+      if (!earlier) {
+        // The write fails this check with the transition's own 409 (not an outbox precondition
+        // error that an onError hook would have to replace, logging a warning per lost race).
+        const onFailure = (failure: CheckFailure) => conflict(id, from, to, failure.why === 'missing' ? { actual: undefined } : 'differs');
+        outbox.check({ key, field, equals: from, label: labelOf(id, from), [CHECK_FAILURE]: onFailure } as RedisCheck);
+      }
       outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, hashValue(v)]));
       pending.push({ id, from, to });
       return { duplicate: false };
@@ -163,15 +175,6 @@ export function transitions<const T extends TransitionTable>(options: Transition
       // nothing, as the outbox's own checks and commands do: an earlier run's transitions are not this one's.
       pending.length = 0;
       return next();
-    },
-    onError(_ctx, error, pending) {
-      // Redis mode checks `from` when the function returns: report that as the transition's 409.
-      // Only the transition's own check: another precondition of the function that failed
-      // keeps its own error (the aggregate may well still be in `from`).
-      if (pending.length > 0 && error instanceof PreconditionFailedError) {
-        const t = pending.find((p) => error.message.includes(JSON.stringify(labelOf(p.id, p.from))));
-        if (t) throw conflict(t.id, t.from, t.to, undefined);
-      }
     },
   };
 }

@@ -105,3 +105,29 @@ export function checkedGetter<T>(owner: string, field: string, option: unknown, 
   const get = option as () => unknown;
   return async () => gotClient<T>(owner, field, await get(), methods, what);
 }
+
+/**
+ * An S3 bucket name as S3 names new buckets (general purpose and directory buckets): 3-63
+ * characters of a-z 0-9 . -, starting and ending with a letter or digit, no `..`, not shaped
+ * like an IP address. A name S3 cannot hold is refused when the factory is called rather than
+ * at the first upload (`InvalidBucketName`, or `NoSuchBucket` from an S3-compatible server).
+ */
+export function s3BucketOption(owner: string, field: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) || value.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(value)) {
+    invalidOption(owner, field, 'an S3 bucket name: 3-63 characters of a-z 0-9 . -, starting and ending with a letter or digit, no "..", not an IP address', value);
+  }
+  return value;
+}
+
+/**
+ * A MongoDB collection name, or `fallback` when undefined: non-empty, no `$` and no NUL
+ * character, not starting with `system.`, no leading or trailing `.` and no `..` (what the
+ * driver and the server refuse at the first use).
+ */
+export function mongoCollectionOption(owner: string, field: string, value: unknown, fallback?: string): string {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'string' || value === '' || value.includes('$') || value.includes('\u0000') || value.startsWith('system.') || value.startsWith('.') || value.endsWith('.') || value.includes('..')) {
+    invalidOption(owner, field, 'a MongoDB collection name: non-empty, without "$", NUL or "..", not starting with "system." nor starting or ending with "."', value);
+  }
+  return value;
+}

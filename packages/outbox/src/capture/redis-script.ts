@@ -24,7 +24,7 @@
  *            refuses with `{'HOMESTALE'}` (the claim may have been taken over)
  *
  * Returns `{'OK', seq, streamId, …}` (two per event, in order), or `{'APPLIED', value}`,
- * `{'UNLISTED'}`, `{'HOME', aggregate, home}`, `{'HOMESTALE'}`, `{'FAILED', i}` (check i), `{'TYPE', i, type}` (command i meets a key of the
+ * `{'UNLISTED'}`, `{'HOME', aggregate, home}`, `{'HOMESTALE'}`, `{'FAILED', i, why, type?}` (check i: `why` is `nokey`, `nofield`, `differs`, `present` or `type` with the key's type), `{'TYPE', i, type}` (command i meets a key of the
  * wrong type), `{'VALUE', i}` (command i: not an integer or out of range), `{'FRAGMENT', name, …}`.
  */
 import { luaScript, type LuaScript } from '@steadyfn/lease';
@@ -91,20 +91,21 @@ for i, c in ipairs(plan.c) do
   local t = typeof(key)
   local cur
   if c[3] > 0 then
-    if t ~= 'hash' and t ~= 'none' then return {'FAILED', i} end
+    if t ~= 'hash' and t ~= 'none' then return {'FAILED', i, 'type', t} end
     cur = redis.call('HGET', key, ARGV[c[3]])
   elseif c[1] == 'eq' then
-    if t ~= 'string' and t ~= 'none' then return {'FAILED', i} end
+    if t ~= 'string' and t ~= 'none' then return {'FAILED', i, 'type', t} end
     cur = redis.call('GET', key)
   else
     cur = t ~= 'none'
   end
+  local missing = t == 'none' and 'nokey' or 'nofield'
   if c[1] == 'eq' then
-    if cur ~= ARGV[c[4]] then return {'FAILED', i} end
+    if cur ~= ARGV[c[4]] then return {'FAILED', i, cur and 'differs' or missing} end
   elseif c[1] == 'absent' then
-    if cur then return {'FAILED', i} end
+    if cur then return {'FAILED', i, 'present'} end
   elseif not cur then
-    return {'FAILED', i}
+    return {'FAILED', i, missing}
   end
 end
 local NEED = {HSET = 'hash', HDEL = 'hash', HINCRBY = 'hash', SADD = 'set', SREM = 'set', ZADD = 'zset', ZREM = 'zset', RPUSH = 'list', LPUSH = 'list', INCRBY = 'string'}

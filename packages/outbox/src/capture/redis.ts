@@ -14,6 +14,20 @@ import { claimHome, confirmedHomes } from './redis-home.js';
 import { captureScript, type ScriptFragment } from './redis-script.js';
 import { isRedisScore } from './redis-score.js';
 
+/**
+ * Why a check failed, as the write's script found it: `missing` (the key, or its hash field,
+ * does not exist), `type` (the key holds another type), `differs` (another value), `present`
+ * (an `absent` check's key or field exists).
+ */
+export type CheckFailure = { why: 'missing' | 'differs' | 'present' } | { why: 'type'; type: string };
+
+/**
+ * Internal: a check carrying this function fails with the error it returns instead of
+ * `PreconditionFailedError` (`transitions()` turns its check into its own `TRANSITION_CONFLICT`
+ * at the source, rather than replacing the error in an `onError` hook).
+ */
+export const CHECK_FAILURE: unique symbol = Symbol('steadyfn.outbox.checkFailure');
+
 /** A precondition on state, checked before anything is written. */
 export type RedisCheck =
   | { key: string; field?: string; equals: string; label?: string }
@@ -324,7 +338,12 @@ function readReply(reply: unknown, write: RedisWrite, partition: string): RedisW
   }
   if (status === 'FAILED') {
     const check = write.checks[Number(parts[1]) - 1];
-    throw new PreconditionFailedError(`outbox: precondition ${check?.label ? JSON.stringify(check.label) : `#${parts[1]}`} does not hold; nothing was written`);
+    const why = String(parts[2]);
+    const failure: CheckFailure = why === 'type' ? { why, type: String(parts[3]) } : { why: why === 'nokey' || why === 'nofield' ? 'missing' : why === 'present' ? 'present' : 'differs' };
+    const own = (check as { [CHECK_FAILURE]?: (failure: CheckFailure) => Error } | undefined)?.[CHECK_FAILURE];
+    if (typeof own === 'function') throw own(failure);
+    const found = { nokey: 'its key does not exist', nofield: 'its hash field does not exist', differs: 'the value differs', present: 'it exists', type: `its key holds a ${String(parts[3])}` }[why] ?? 'it failed';
+    throw new PreconditionFailedError(`outbox: precondition ${check?.label ? JSON.stringify(check.label) : `#${parts[1]}`} does not hold (${found}); nothing was written`);
   }
   if (status === 'TYPE' || status === 'VALUE') {
     const command = write.commands[Number(parts[1]) - 1];

@@ -123,9 +123,10 @@ function checkRelayContext(entry: string, ctx: unknown): asserts ctx is RelayCon
 
 /**
  * The entry points of the outbox named `name`, whose events declare `aggregateTypes`; each
- * throws `ConfigurationError` when the outbox has no `relay`.
+ * throws `ConfigurationError` when the outbox has no `relay`, or when `ready` (awaited before
+ * anything is read or sent) throws it.
  */
-export function relayEntries(name: string, relay: ResolvedRelay | undefined, store: RelayStore, aggregateTypes: Iterable<string>): RelayEntries {
+export function relayEntries(name: string, relay: ResolvedRelay | undefined, store: RelayStore, aggregateTypes: Iterable<string>, ready: () => Promise<void> = async () => undefined): RelayEntries {
   const types = new Set(aggregateTypes);
   const requireRelay = (what: string): ResolvedRelay => {
     if (!relay) invalidOption('outbox', 'relay', `an object { sender, lease } (${what} relays events)`, undefined);
@@ -133,6 +134,8 @@ export function relayEntries(name: string, relay: ResolvedRelay | undefined, sto
   };
   const run = async (ctx: RelayContext, what: string, work: (deps: RelayDeps, options: RelayRunOptions, r: ResolvedRelay) => Promise<void>): Promise<OutboxMetrics> => {
     const r = requireRelay(what);
+    // Options judged only once the server is known (relay.leaseMs against FerretDB's write lease).
+    await ready();
     const metrics = new MetricsRecorder();
     await work(depsOf(r, store, metrics, ctx), runOptionsOf(r, ctx), r);
     return metrics.snapshot();

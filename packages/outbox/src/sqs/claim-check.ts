@@ -45,7 +45,11 @@ export interface ClaimCheckOptions {
    * no service (a test double) is accepted.
    */
   s3: S3Sender;
-  /** Bucket; give it a lifecycle rule longer than the queue's retention plus its DLQ's. */
+  /**
+   * Bucket; give it a lifecycle rule longer than the queue's retention plus its DLQ's. An S3
+   * bucket name (3-63 characters of a-z 0-9 . -, starting and ending with a letter or digit):
+   * another is refused by `sqsSender()` (`CONFIG_INVALID`, field `claimCheck.bucket`).
+   */
   bucket: string;
   /** Key prefix; the key is prefix + message id. @default 'claims/' */
   prefix?: string;

@@ -4,7 +4,7 @@
  * them, reporting every message as sent or failed — never "probably sent".
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption, s3BucketOption } from '@steadyfn/handler/internal';
 import pLimit from 'p-limit';
 import { CLAIM_CHECK_ATTRIBUTE, pointerBody, storeClaimCheck, type ClaimCheckOptions } from './claim-check.js';
 import { classifyCallError, errorCode } from './classify.js';
@@ -148,7 +148,7 @@ function validateOptions(options: SqsSenderOptions) {
   if (claim !== undefined) {
     if (typeof claim !== 'object' || claim === null) invalidOption(OWNER, 'claimCheck', 'an object { s3, bucket, prefix?, thresholdBytes? }', claim);
     awsClientOption(OWNER, 'claimCheck.s3', claim.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
-    stringOption(OWNER, 'claimCheck.bucket', claim.bucket);
+    s3BucketOption(OWNER, 'claimCheck.bucket', claim.bucket);
     if (claim.prefix !== undefined && typeof claim.prefix !== 'string') invalidOption(OWNER, 'claimCheck.prefix', 'a string', claim.prefix);
     intOption(OWNER, 'claimCheck.thresholdBytes', claim.thresholdBytes, 0, 0, SERVICE_MAX_MESSAGE_BYTES);
   }

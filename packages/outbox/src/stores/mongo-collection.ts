@@ -20,7 +20,7 @@
  * relay that lost its lease commits no mark. With a lease store that cannot join (Redis), the
  * marks are conditional on (id, seq) alone and the lease is released after them.
  */
-import { checkedGetter, checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { checkedGetter, checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, mongoCollectionOption, oneOfOption } from '@steadyfn/handler/internal';
 import { readWithinBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { dbGetter, isFerretDB, quarantineMatches, type CollectionLike, type DbOption } from './mongo-shapes.js';
@@ -53,7 +53,11 @@ export interface MongoTransactionOutboxOptions {
   client: MongoClientLike | (() => MongoClientLike | Promise<MongoClientLike>);
   /** The database holding the outbox collections (the function's own data may live anywhere on the same cluster). */
   db: DbOption;
-  /** Outbox collection name. @default 'outbox' */
+  /**
+   * Outbox collection name (`<name>_seq`, `<name>_state` and `<name>_applied` beside it): a
+   * MongoDB collection name — no `$`, NUL or `..`, not `system.*`, no leading or trailing `.`;
+   * another is refused (`CONFIG_INVALID`, field `collection`). @default 'outbox'
+   */
   collection?: string;
   /** After SQS accepted an event: delete it (default) or keep it, marked sent, until cleanup. */
   mark?: 'delete' | 'sent';
@@ -114,7 +118,7 @@ const WITHOUT_BODY = { e: 0 } as const;
 export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): MongoTransactionOutboxStore {
   if (!isRecord(options)) invalidOption('mongoTransactionOutbox', 'options', 'an object { client, db }', options);
   checkKnownKeys('mongoTransactionOutbox', '', options, keysOf<MongoTransactionOutboxOptions>({ client: true, db: true, collection: true, mark: true, appliedTtlMs: true, lease: true }));
-  const name = stringOption('mongoTransactionOutbox', 'collection', options.collection, 'outbox');
+  const name = mongoCollectionOption('mongoTransactionOutbox', 'collection', options.collection, 'outbox');
   const mode = oneOfOption('mongoTransactionOutbox', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const appliedTtlMs = msOption('mongoTransactionOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
   clientOption('mongoTransactionOutbox', 'client', options.client, ['startSession'], 'a MongoClient (transactions start on it)');

@@ -8,7 +8,7 @@
  *   <collection>_outbox_pending   FerretDB only: `{ _id, p }` per document with pending events, so
  *                                 a sweep reads the pending documents, not the whole collection
  */
-import { checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { checkKnownKeys, intOption, invalidOption, isRecord, keysOf, mongoCollectionOption, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import type { EmbeddedLimits, PendingRegistry, WriteSerialisation } from '../capture/mongo-embedded.js';
 import type { RelayLease, RelayStore } from '../relay/types.js';
 import { embeddedRelayStore } from './mongo-embedded-relay.js';
@@ -19,7 +19,11 @@ import { dbGetter, FIELDS, isFerretDB, type CollectionLike, type DbOption } from
 export interface MongoEmbeddedOutboxOptions {
   /** The database (a driver `Db`) or a getter. */
   db: DbOption;
-  /** The collection of the aggregates; each document's `_id` (a string) is its aggregate id. */
+  /**
+   * The collection of the aggregates; each document's `_id` (a string) is its aggregate id.
+   * A MongoDB collection name — no `$`, NUL or `..`, not `system.*`, no leading or trailing
+   * `.`; another is refused (`CONFIG_INVALID`, field `collection`).
+   */
   collection: string;
   /** The aggregate type of every document (and every event) of this collection: 1-64 characters of A-Z a-z 0-9 . _ -. */
   aggregateType: string;
@@ -59,7 +63,10 @@ export interface MongoEmbeddedOutboxOptions {
   /**
    * How long a writer waits for the write lease before a retryable 503, in milliseconds. The
    * relay's marks wait for it too, so `outbox()` refuses a `relay.leaseMs` below twice this
-   * (`CONFIG_INVALID`, field `relay.leaseMs`) where writers take the write lease.
+   * (`CONFIG_INVALID`, field `relay.leaseMs`) where writers take the write lease: with
+   * `atomicity: 'lease'` when `outbox()` is called; with `'auto'` once the server is known
+   * (FerretDB), at the first `ctx.outbox.updateOne` or relay entry point, before anything is
+   * written or sent — on MongoDB, where writers never wait, such a lease is fine.
    * @default 2000
    */
   writeWaitMs?: number;
@@ -77,6 +84,11 @@ export interface MongoEmbeddedOutboxStore {
    * `writeLease`). `outbox()` checks `relay.leaseMs` against it.
    */
   readonly writeWaitMs: number | undefined;
+  /**
+   * The `atomicity` option: with `'auto'` whether writers take the write lease is known only
+   * once `serialisation()` has asked the server (FerretDB: they do; MongoDB: they never do).
+   */
+  readonly atomicity: 'auto' | 'server' | 'lease';
   collection(): Promise<CollectionLike>;
   /** How writers are serialised on this server (decided on first use). */
   serialisation(): Promise<WriteSerialisation>;
@@ -111,7 +123,7 @@ const OPTION_KEYS = keysOf<MongoEmbeddedOutboxOptions>({
 export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoEmbeddedOutboxStore {
   if (!isRecord(options)) invalidOption(OWNER, 'options', 'an object { db, collection, aggregateType }', options);
   checkKnownKeys(OWNER, '', options, OPTION_KEYS);
-  const collectionName = stringOption(OWNER, 'collection', options.collection);
+  const collectionName = mongoCollectionOption(OWNER, 'collection', options.collection);
   const aggregateType = stringOption(OWNER, 'aggregateType', options.aggregateType);
   // Checked here, not left to outbox(): there a bad name would be reported against the event declarations.
   if (!AGGREGATE_TYPE.test(aggregateType)) invalidOption(OWNER, 'aggregateType', 'an aggregate type name of 1-64 characters of A-Z a-z 0-9 . _ -', aggregateType);
@@ -146,6 +158,7 @@ export function mongoEmbeddedOutbox(options: MongoEmbeddedOutboxOptions): MongoE
     aggregateType,
     limits,
     writeWaitMs: atomicity === 'server' || options.writeLease === undefined ? undefined : waitMs,
+    atomicity,
     collection,
     serialisation,
     registry,

@@ -27,7 +27,7 @@ const double = { send: async () => ({}) };
 
 describe('a client of the wrong AWS service is refused up front', () => {
   it('claimCheck.s3 given an SQSClient; client given an S3Client', () => {
-    expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, claimCheck: { s3: sqs as never, bucket: 'b' } }), 'sqsSender', 'claimCheck.s3', ['an S3Client', 'a client for SQS']);
+    expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, claimCheck: { s3: sqs as never, bucket: 'claims-b' } }), 'sqsSender', 'claimCheck.s3', ['an S3Client', 'a client for SQS']);
     expectOptionRefused(() => sqsSender({ client: s3 as never, queueUrl }), 'sqsSender', 'client', ['an SQSClient', 'a client for S3']);
     expectOptionRefused(() => outboxWatchdog({ client: s3 as never, queueUrl }), 'outboxWatchdog', 'client', ['a client for S3']);
     expectOptionRefused(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', s3: sqs as never }), 'inbox', 's3', ['a client for SQS']);
@@ -38,8 +38,8 @@ describe('a client of the wrong AWS service is refused up front', () => {
   });
 
   it('the right clients, and test doubles that name no service, are accepted', () => {
-    expect(() => sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'b' } })).not.toThrow();
-    expect(() => sqsSender({ client: double as never, queueUrl, claimCheck: { s3: double, bucket: 'b' } })).not.toThrow();
+    expect(() => sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'claims-b' } })).not.toThrow();
+    expect(() => sqsSender({ client: double as never, queueUrl, claimCheck: { s3: double, bucket: 'claims-b' } })).not.toThrow();
     expect(() => outboxWatchdog({ client: double as never, queueUrl })).not.toThrow();
     expect(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', s3: double })).not.toThrow();
   });

@@ -54,7 +54,7 @@ describe('an option key a factory does not know is a ConfigurationError naming i
 
   it('sqsSender() with its claimCheck and retry, outboxWatchdog()', () => {
     expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, maxMessageSize: 1024 } as never), 'sqsSender', 'maxMessageSize');
-    expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'b', threshold: 5 } } as never), 'sqsSender', 'claimCheck.threshold', ['s3, bucket, prefix, thresholdBytes']);
+    expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'claims-b', threshold: 5 } } as never), 'sqsSender', 'claimCheck.threshold', ['s3, bucket, prefix, thresholdBytes']);
     expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, retry: { retries: 1, maxTimeout: 5 } } as never), 'sqsSender', 'retry.maxTimeout', ['"maxTimeoutMs"']);
     expectOptionRefused(() => outboxWatchdog({ client: sqs, queueUrl, delay: 1000 } as never), 'outboxWatchdog', 'delay', ['"delayMs"']);
   });
@@ -78,7 +78,7 @@ describe('an option key a factory does not know is a ConfigurationError naming i
         extra: undefined,
       } as never),
     ).not.toThrow();
-    expect(() => sqsSender({ client: sqs, queueUrl, maxMessageBytes: 'auto', maxBatchBytes: 262_144, fifo: false, onePerGroupPerBatch: true, invalidCharacters: 'base64', claimCheck: { s3, bucket: 'b', prefix: 'c/', thresholdBytes: 1 }, retry: { retries: 1, factor: 2, minTimeoutMs: 1, maxTimeoutMs: 2 }, concurrency: 1 })).not.toThrow();
+    expect(() => sqsSender({ client: sqs, queueUrl, maxMessageBytes: 'auto', maxBatchBytes: 262_144, fifo: false, onePerGroupPerBatch: true, invalidCharacters: 'base64', claimCheck: { s3, bucket: 'claims-b', prefix: 'c/', thresholdBytes: 1 }, retry: { retries: 1, factor: 2, minTimeoutMs: 1, maxTimeoutMs: 2 }, concurrency: 1 })).not.toThrow();
     expect(() => mongoEmbeddedOutbox({ db, collection: 'c', aggregateType: 'order', maxPendingEvents: 1, maxPendingBytes: 2048, maxAppliedKeys: 1, maxAnswerBytes: 0, atomicity: 'server', writeLeaseMs: 1000, writeWaitMs: 0 })).not.toThrow();
     expect(() => mongoTransactionOutbox({ client: mongo, db, collection: 'x', mark: 'sent', appliedTtlMs: 1000 })).not.toThrow();
     expect(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', retentionMs: 1000, leaseMs: 1000, onGap: 'accept', maxGapRetries: 1, s3, read: () => ({}) })).not.toThrow();

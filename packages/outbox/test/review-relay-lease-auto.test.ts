@@ -1,0 +1,62 @@
+/**
+ * `relay.leaseMs` against `writeWaitMs` with `atomicity: 'auto'` (the default) and a
+ * `writeLease`, on the real FerretDB: `outbox()` no longer refuses such a lease up front (on
+ * MongoDB, where 'auto' never takes the write lease, it is fine — it was refused there too);
+ * it is refused once the server turns out to take the write lease, on the relay's own path —
+ * the function's `ctx.outbox.updateOne` before it writes, and a relay entry point before it
+ * reads or sends. The relay harnesses that call `relayAggregates` directly skip this check;
+ * this test goes through `outbox()` and a real relay run instead.
+ */
+import { randomUUID } from 'node:crypto';
+import { handler } from '@steadyfn/handler';
+import { memoryLeaseStore } from '@steadyfn/lease';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { mongoEmbeddedOutbox, outbox } from '../src/index.js';
+import { openMongo, type MongoBackend } from './support.js';
+
+const events = { OrderPaid: { aggregateType: 'order', schema: z.object({}) } };
+
+describe("relay.leaseMs with atomicity 'auto' on FerretDB", () => {
+  let mongo: MongoBackend;
+  beforeAll(async () => {
+    mongo = await openMongo();
+  });
+  afterAll(async () => {
+    await mongo?.close();
+  });
+
+  it('is refused at the first write and relay run, before anything is written or sent; a long enough lease relays', async () => {
+    const collection = `orders_${randomUUID().slice(0, 8)}`;
+    const store = mongoEmbeddedOutbox({ db: mongo.db, collection, aggregateType: 'order', writeLease: mongo.lease, writeWaitMs: 5_000 });
+    const sent: string[] = [];
+    // The check is the subject here, not SQS: a sender that records what reaches it.
+    const sender = {
+      fifo: false,
+      send: async (entries: ReadonlyArray<{ id: string }>) => {
+        sent.push(...entries.map((e) => e.id));
+        return { sent: entries.map((e) => ({ id: e.id })), failed: [], batches: 1, fill: { entries: 0.1, bytes: 0 }, retries: 0 };
+      },
+    };
+    const relay = { sender: sender as never, lease: memoryLeaseStore(), allowInProcessLease: true };
+    const short = outbox({ events, store, relay: { ...relay, leaseMs: 9_999 } });
+    const pay = handler({ input: z.object({ id: z.string() }), use: [short] }, async ({ id }, ctx) => {
+      ctx.outbox.add({ type: 'OrderPaid', aggregateId: id, payload: {} });
+      return ctx.outbox.updateOne({ _id: id }, { $set: { status: 'paid' } }, { upsert: true });
+    });
+    await expect(pay.invoke({ id: 'o-1' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(await mongo.db.collection(collection).countDocuments()).toBe(0);
+    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000, log: { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as never };
+    await expect(short.sweep(ctx)).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.leaseMs', message: expect.stringContaining('option "relay.leaseMs" must be at least 10000 ms') });
+
+    // Twice the wait: written and relayed through the same store.
+    const enough = outbox({ events, store, relay: { ...relay, leaseMs: 10_000 } });
+    const ok = handler({ input: z.object({ id: z.string() }), use: [enough] }, async ({ id }, ctx) => {
+      ctx.outbox.add({ type: 'OrderPaid', aggregateId: id, payload: {} });
+      return ctx.outbox.updateOne({ _id: id }, { $set: { status: 'paid' } }, { upsert: true });
+    });
+    await expect(ok.invoke({ id: 'o-2' })).resolves.toMatchObject({ matched: true });
+    expect(sent).toHaveLength(1);
+    expect(await mongo.db.collection(collection).findOne({ _id: 'o-2' as never })).toMatchObject({ status: 'paid', _outboxCount: 0 });
+  });
+});
