@@ -32,6 +32,16 @@ export function logOf(ctx: RunContext | undefined): LogLike {
   return ctx?.log ?? silent;
 }
 
+/**
+ * The least `reserveMs` a job accepts (ms). A job stops starting work once `remainingMs()` falls
+ * under its reserve and spends the reserve on its closing S3 writes (a checkpoint, a stream's
+ * object, index and checkpoint, the lease's release): with less, those writes run past the
+ * deadline, and with `0` a job whose `remainingMs()` stops at 0 (the handler's) never stops by
+ * itself at all — a stream on a source that never goes quiet pulls forever. It is also more than
+ * the handler's default `deadlineMarginMs` (500), so a job stops before the handler's signal does.
+ */
+export const MIN_RESERVE_MS = 1_000;
+
 /** Milliseconds left (Infinity without a deadline). */
 export function remaining(ctx: RunContext | undefined): number {
   return ctx?.remainingMs ? ctx.remainingMs() : Number.POSITIVE_INFINITY;
