@@ -46,3 +46,16 @@ export const MIN_RESERVE_MS = 1_000;
 export function remaining(ctx: RunContext | undefined): number {
   return ctx?.remainingMs ? ctx.remainingMs() : Number.POSITIVE_INFINITY;
 }
+
+/**
+ * Warns (on `ctx.log`) when a run starts with no more time than its reserve: it stops before its
+ * first piece of work, and so does every run of a function whose timeout is not longer than
+ * `reserveMs` (Lambda's default timeout, 3 s, is under every job's default reserve) — each one
+ * "checkpointed" or "stopped by the deadline" having done nothing. Nothing else changes.
+ * @param what - The job, as the log names it (e.g. `snapshot job "orders"`).
+ */
+export function warnUnderReserve(ctx: RunContext | undefined, reserveMs: number, what: string): void {
+  const left = remaining(ctx);
+  if (left > reserveMs) return;
+  logOf(ctx).warn(`${what}: the invocation has no time past reserveMs: it stops before any work; give the function a timeout longer than reserveMs (or a smaller reserveMs)`, { remainingMs: Math.max(0, Math.floor(left)), reserveMs });
+}

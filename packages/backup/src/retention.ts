@@ -52,7 +52,7 @@ import { retentionNow } from './retention-clock.js';
 import { deleteBudget, type DeleteBudget } from './retention-budget.js';
 import { sweepStreams } from './retention-streams.js';
 import { sweepProbes } from './retention-probes.js';
-import { MIN_RESERVE_MS, logOf, type RunContext } from './context.js';
+import { MIN_RESERVE_MS, logOf, warnUnderReserve, type RunContext } from './context.js';
 import type { Manifest } from './format/manifest.js';
 import type { S3Location } from './s3/client.js';
 import { probeS3, type S3Capabilities } from './s3/probe.js';
@@ -197,6 +197,7 @@ export async function applyRetention(options: RetentionOptions, ctx: RunContext 
   const reserveMs = msOption('applyRetention', 'reserveMs', options.reserveMs, 5_000, MIN_RESERVE_MS);
   const leaseMs = msOption('applyRetention', 'leaseMs', options.leaseMs, 300_000, 1000);
   if (options.now !== undefined && typeof options.now !== 'function') invalidOption('applyRetention', 'now', 'a function returning epoch ms', options.now);
+  warnUnderReserve(ctx, reserveMs, 'retention');
   const signal = ctx.signal;
   const { client, capabilities } = await probeS3(given, signal);
   const loc = { ...given, client };

@@ -41,7 +41,8 @@ export interface SnapshotBackupOptions {
   /**
    * Time kept free before the deadline for in-flight parts and the checkpoint (ms, at least 1,000:
    * less is refused with `ConfigurationError`, as the checkpoint and the lease's release would run
-   * past the deadline). @default 10000
+   * past the deadline). The function's timeout must be longer: a run that starts with no more
+   * time does nothing and warns on `ctx.log`. @default 10000
    */
   reserveMs?: number;
 }

@@ -31,7 +31,8 @@ export interface StreamBackupOptions {
   /**
    * Time kept free before the deadline to write what was pulled (ms, at least 1,000: less is
    * refused with `ConfigurationError`; with `0` a run whose `remainingMs()` stops at 0, as the
-   * handler's does, never stopped pulling). @default 5000
+   * handler's does, never stopped pulling). The function's timeout must be longer: a run that
+   * starts with no more time pulls nothing and warns on `ctx.log`. @default 5000
    */
   reserveMs?: number;
   /**

@@ -7,7 +7,7 @@
  * A gap reported by the source ends the timeline: later objects go to a new timeline, and a
  * new snapshot is needed before point-in-time restore can reach past the gap.
  */
-import { logOf, remaining, type RunContext } from '../context.js';
+import { logOf, remaining, warnUnderReserve, type RunContext } from '../context.js';
 import { BackupError, StorageError, describeError, sourceErrorOf } from '../errors.js';
 import { takeJobLease, type JobLease } from '../job-lease.js';
 import { openChainedObject, type ChainedObject } from '../s3/chained-object.js';
@@ -136,6 +136,7 @@ async function breakTimeline(open: OpenStream, options: StreamRunOptions, reason
 /** Drains the source into objects until it is empty or the deadline nears. */
 export async function runStream(options: StreamRunOptions, ctx: RunContext = {}): Promise<StreamResult> {
   const log = logOf(ctx);
+  warnUnderReserve(ctx, options.reserveMs, `stream "${options.name}"`);
   const open = await openStream(options, ctx);
   const { state } = open;
   // When the stream last ran, for the source's gap checks (SQS retention); once a gap broke the
