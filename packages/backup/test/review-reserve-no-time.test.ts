@@ -20,7 +20,8 @@ function ctxWithin(ms: number): { ctx: { remainingMs: () => number; log: LogLike
   return { ctx: { remainingMs: () => Math.max(0, deadline - Date.now()), log }, warnings };
 }
 
-const noTime = (warnings: Array<{ message: string }>) => warnings.filter((w) => w.message.includes('no time past reserveMs'));
+type Warning = { message: string; fields?: Record<string, unknown> };
+const noTime = (warnings: Warning[]): Warning[] => warnings.filter((w) => w.message.includes('no time past reserveMs'));
 
 describe('a run with no time past its reserve says so', () => {
   let redis: Redis | undefined;
