@@ -32,7 +32,30 @@ export function logOf(ctx: RunContext | undefined): LogLike {
   return ctx?.log ?? silent;
 }
 
+/**
+ * The least `reserveMs` a job accepts (ms). A job stops starting work once `remainingMs()` falls
+ * under its reserve and spends the reserve on its closing S3 writes (a checkpoint, a stream's
+ * object, index and checkpoint, the lease's release): with less, those writes run past the
+ * deadline, and with `0` a job whose `remainingMs()` stops at 0 (the handler's) never stops by
+ * itself at all — a stream on a source that never goes quiet pulls forever. It is also more than
+ * the handler's default `deadlineMarginMs` (500), so a job stops before the handler's signal does.
+ */
+export const MIN_RESERVE_MS = 1_000;
+
 /** Milliseconds left (Infinity without a deadline). */
 export function remaining(ctx: RunContext | undefined): number {
   return ctx?.remainingMs ? ctx.remainingMs() : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Warns (on `ctx.log`) when a run starts with no more time than its reserve: it stops before its
+ * first piece of work, and so does every run of a function whose timeout is not longer than
+ * `reserveMs` (Lambda's default timeout, 3 s, is under every job's default reserve) — each one
+ * "checkpointed" or "stopped by the deadline" having done nothing. Nothing else changes.
+ * @param what - The job, as the log names it (e.g. `snapshot job "orders"`).
+ */
+export function warnUnderReserve(ctx: RunContext | undefined, reserveMs: number, what: string): void {
+  const left = remaining(ctx);
+  if (left > reserveMs) return;
+  logOf(ctx).warn(`${what}: the invocation has no time past reserveMs: it stops before any work; give the function a timeout longer than reserveMs (or a smaller reserveMs)`, { remainingMs: Math.max(0, Math.floor(left)), reserveMs });
 }

@@ -170,6 +170,21 @@ export class SourceReadError extends BackupError {
 }
 
 /**
+ * The source refused the job's credentials: authentication failed (MongoDB `AuthenticationFailed`,
+ * Redis `WRONGPASS`/`NOAUTH`) or the user lacks a permission (MongoDB `Unauthorized`, Redis
+ * `NOPERM`). A retry as is fails the same way, so a scheduled job is not retried: fix the
+ * credentials or permissions. Nothing was written past what the run had checkpointed. The
+ * message carries the driver error's class and code only (never the user name or address).
+ * Code `BACKUP_SOURCE_REFUSED`; not retryable.
+ */
+export class SourceRefusedError extends BackupError {
+  override readonly name = 'SourceRefusedError';
+  constructor(message: string, cause?: unknown) {
+    super('BACKUP_SOURCE_REFUSED', message, { cause });
+  }
+}
+
+/**
  * A record of a stream source is not what the source promises (an `envelopeField` or SQS body
  * that is not an outbox envelope: not JSON, a missing or mistyped field, an `occurredAt` that is
  * not an ISO time with its zone (`Z` or an offset: one without would be read in local time), a `change.after` that is not Extended JSON). Nothing of its batch was archived
@@ -355,6 +370,29 @@ const MONGO_REFUSED_CODES = new Set([13, 18]);
 const MONGO_TRANSIENT_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 /** Redis reply prefixes of the same: a bad password or user, no AUTH given, an ACL denial. */
 const REDIS_REFUSED = /^(?:WRONGPASS|NOAUTH|NOPERM)\b/;
+
+/**
+ * The code of an authentication or permission refusal a retry does not change (MongoDB code 13
+ * or 18; the first word of a Redis `WRONGPASS`/`NOAUTH`/`NOPERM` reply), else undefined.
+ */
+function credentialRefusal(error: unknown): string | undefined {
+  const e = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof e.code === 'number' && MONGO_REFUSED_CODES.has(e.code)) return String(e.code);
+  return typeof e.message === 'string' ? REDIS_REFUSED.exec(e.message)?.[0] : undefined;
+}
+
+/**
+ * A failure reading a source as a typed error: an authentication or permission refusal is a
+ * terminal `SourceRefusedError`, anything else a retryable `SourceReadError` (class and code only).
+ */
+export function sourceErrorOf(error: unknown, what: string): SourceReadError | SourceRefusedError {
+  const described = describeError(error) || 'an error';
+  const refusal = credentialRefusal(error);
+  if (refusal === undefined) return new SourceReadError(`${what} failed (${described})`, error);
+  // Redis reply errors have no code: the reply's first word is its code, never the rest.
+  const facts = described.includes(refusal) ? described : `${described} ${refusal}`;
+  return new SourceRefusedError(`${what} failed: the source refused the credentials (${facts}); fix them or the user's permissions`, error);
+}
 
 /**
  * A driver error met before the target was written to, as a typed error: an answer the server

@@ -52,7 +52,7 @@ import { retentionNow } from './retention-clock.js';
 import { deleteBudget, type DeleteBudget } from './retention-budget.js';
 import { sweepStreams } from './retention-streams.js';
 import { sweepProbes } from './retention-probes.js';
-import { logOf, type RunContext } from './context.js';
+import { MIN_RESERVE_MS, logOf, warnUnderReserve, type RunContext } from './context.js';
 import type { Manifest } from './format/manifest.js';
 import type { S3Location } from './s3/client.js';
 import { probeS3, type S3Capabilities } from './s3/probe.js';
@@ -135,6 +135,7 @@ export interface RetentionOptions {
    * `ctx.remainingMs()` is under this plus twice the expected time of the deletes it would
    * start (a backup's are started together, so no backup is left half-deleted by the
    * deadline). The run then returns with `stoppedBy: 'deadline'` and counts of what is left.
+   * At least 1,000 (less is refused with `ConfigurationError`: the run's last writes need it).
    * @default 5000
    */
   reserveMs?: number;
@@ -193,9 +194,10 @@ export async function applyRetention(options: RetentionOptions, ctx: RunContext 
   const orphanGraceMs = msOption('applyRetention', 'orphanGraceMs', options.orphanGraceMs, 86_400_000, 0);
   const orphanBatchSize = intOption('applyRetention', 'orphanBatchSize', options.orphanBatchSize, 1000, 1, 1_000_000);
   const abandonedCheckpointMs = msOption('applyRetention', 'abandonedCheckpointMs', options.abandonedCheckpointMs, 604_800_000, 0);
-  const reserveMs = msOption('applyRetention', 'reserveMs', options.reserveMs, 5_000, 0);
+  const reserveMs = msOption('applyRetention', 'reserveMs', options.reserveMs, 5_000, MIN_RESERVE_MS);
   const leaseMs = msOption('applyRetention', 'leaseMs', options.leaseMs, 300_000, 1000);
   if (options.now !== undefined && typeof options.now !== 'function') invalidOption('applyRetention', 'now', 'a function returning epoch ms', options.now);
+  warnUnderReserve(ctx, reserveMs, 'retention');
   const signal = ctx.signal;
   const { client, capabilities } = await probeS3(given, signal);
   const loc = { ...given, client };

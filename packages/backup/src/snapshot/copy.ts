@@ -3,7 +3,7 @@
  * segment after segment. Stops starting parts when told to (the deadline nears); the part
  * being built is then dropped and its records are read again on resume.
  */
-import { BackupError, SourceReadError, describeError } from '../errors.js';
+import { BackupError, sourceErrorOf } from '../errors.js';
 import { ContentHash } from '../format/content-hash.js';
 import { GzipPartEncoder } from '../format/gzip-part.js';
 import { PartBuffers } from '../format/part-buffers.js';
@@ -34,7 +34,7 @@ export interface CopyContext {
   failure: () => unknown;
 }
 
-/** The source's records; a failure reading them becomes a `SourceReadError` (class and code only). */
+/** The source's records; a failure reading them becomes a `SourceReadError`, or a `SourceRefusedError` for refused credentials (class and code only). */
 async function* fromSource<T>(records: AsyncIterable<T>, dataset: string): AsyncGenerator<T> {
   const iterator = records[Symbol.asyncIterator]();
   let finished = false;
@@ -47,7 +47,7 @@ async function* fromSource<T>(records: AsyncIterable<T>, dataset: string): Async
         finished = true;
         // Our own refusals (a damaged resume point, a changed Cluster) keep their class.
         if (error instanceof BackupError) throw error;
-        throw new SourceReadError(`reading ${dataset} from the source failed (${describeError(error)})`, error);
+        throw sourceErrorOf(error, `reading ${dataset} from the source`);
       }
       if (next.done) {
         finished = true;

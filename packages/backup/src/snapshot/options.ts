@@ -4,6 +4,7 @@
  */
 import { checkKnownKeys, intOption, invalidOption, keysOf, msOption, stringOption } from '@steadyfn/handler/internal';
 import { writtenStreamNameOption } from '../stream/name.js';
+import { MIN_RESERVE_MS } from '../context.js';
 import type { SnapshotSource } from '../sources/types.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import type { S3Location } from '../s3/client.js';
@@ -37,7 +38,12 @@ export interface SnapshotBackupOptions {
   compressionLevel?: number;
   /** How long the job's lease lasts without renewal (it is renewed every third of it). @default 120000 */
   leaseMs?: number;
-  /** Time kept free before the deadline for in-flight parts and the checkpoint. @default 10000 */
+  /**
+   * Time kept free before the deadline for in-flight parts and the checkpoint (ms, at least 1,000:
+   * less is refused with `ConfigurationError`, as the checkpoint and the lease's release would run
+   * past the deadline). The function's timeout must be longer: a run that starts with no more
+   * time does nothing and warns on `ctx.log`. @default 10000
+   */
   reserveMs?: number;
 }
 
@@ -91,6 +97,6 @@ export function resolveSnapshotOptions(options: SnapshotBackupOptions): Resolved
   const segmentBytes = intOption(OWNER, 'segmentBytes', options.segmentBytes, 1024 * MIB, MIN_PART_BYTES);
   const compressionLevel = intOption(OWNER, 'compressionLevel', options.compressionLevel, 6, 1, 9);
   const leaseMs = msOption(OWNER, 'leaseMs', options.leaseMs, 120_000, 1000);
-  const reserveMs = msOption(OWNER, 'reserveMs', options.reserveMs, 10_000, 0);
+  const reserveMs = msOption(OWNER, 'reserveMs', options.reserveMs, 10_000, MIN_RESERVE_MS);
   return { source, loc, job, stream, plan: { basePartBytes, maxPartBytes, partsInFlight, budgetBytes }, segmentBytes, compressionLevel, leaseMs, reserveMs };
 }

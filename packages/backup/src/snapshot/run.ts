@@ -7,8 +7,8 @@
 import { ConfigurationError } from '@steadyfn/handler';
 import { invalidOption } from '@steadyfn/handler/internal';
 import { v7 as uuidv7 } from 'uuid';
-import { BackupError, FencedError, SourceChangedError, SourceReadError, StorageError, describeError } from '../errors.js';
-import { logOf, remaining, type RunContext } from '../context.js';
+import { BackupError, FencedError, SourceChangedError, StorageError, describeError, sourceErrorOf } from '../errors.js';
+import { logOf, remaining, warnUnderReserve, type RunContext } from '../context.js';
 import { ContentHash } from '../format/content-hash.js';
 import { MANIFEST_FORMAT_VERSION, parseManifest, segmentChecksum, serializeManifest, type ManifestBody, type ManifestDataset, type PositionMark } from '../format/manifest.js';
 import { takeJobLease } from '../job-lease.js';
@@ -138,6 +138,7 @@ export async function runSnapshot(options: ResolvedSnapshotOptions, ctx: RunCont
 async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promise<SnapshotResult> {
   const started = Date.now();
   const log = logOf(ctx);
+  warnUnderReserve(ctx, options.reserveMs, `snapshot job "${options.job}"`);
   const signal = ctx.signal;
   const { client, capabilities } = await probeS3(options.loc, signal);
   const loc: S3Location = { ...options.loc, client };
@@ -177,7 +178,7 @@ async function runOnce(options: ResolvedSnapshotOptions, ctx: RunContext): Promi
         // A source that cannot be reached at the start is the source's failure, not the storage's.
         // A ConfigurationError (e.g. a collection the database lacks) is the job's, not the source's.
         if (error instanceof BackupError || error instanceof ConfigurationError || signal?.aborted) throw error;
-        throw new SourceReadError(`describing the source failed (${describeError(error)})`, error);
+        throw sourceErrorOf(error, 'describing the source');
       });
       // A dataset's name keys its segments (data/<dataset>/<n>.ndjson.gz): a second dataset of
       // the same name would overwrite the first's objects, under a manifest listing both.

@@ -4,7 +4,7 @@
  */
 import { checkKnownKeys, intOption, invalidOption, msOption, keysOf } from '@steadyfn/handler/internal';
 import { streamNameOption, writtenStreamNameOption } from './name.js';
-import type { RunContext } from '../context.js';
+import { MIN_RESERVE_MS, type RunContext } from '../context.js';
 import { toLocation, type S3Target } from '../target.js';
 import { appendRecords, runStream, type StreamResult, type StreamRunOptions } from './run.js';
 import { envelopesToBatch, type OutboxEnvelope } from './sources/outbox.js';
@@ -28,7 +28,12 @@ export interface StreamBackupOptions {
   maxRecords?: number;
   /** How long the stream's lease lasts. @default 60000 */
   leaseMs?: number;
-  /** Time kept free before the deadline. @default 5000 */
+  /**
+   * Time kept free before the deadline to write what was pulled (ms, at least 1,000: less is
+   * refused with `ConfigurationError`; with `0` a run whose `remainingMs()` stops at 0, as the
+   * handler's does, never stopped pulling). The function's timeout must be longer: a run that
+   * starts with no more time pulls nothing and warns on `ctx.log`. @default 5000
+   */
   reserveMs?: number;
   /**
    * How far behind the drain time the stream counts as complete (`coveredUntil`), for sources
@@ -99,7 +104,7 @@ export function streamBackup(options: StreamBackupOptions): StreamJob {
     maxMs: msOption(OWNER, 'buffer.maxMs', options.buffer?.maxMs, 60_000),
     maxRecords: intOption(OWNER, 'maxRecords', options.maxRecords, 1000, 1, 100_000),
     leaseMs: msOption(OWNER, 'leaseMs', options.leaseMs, 60_000, 1000),
-    reserveMs: msOption(OWNER, 'reserveMs', options.reserveMs, 5_000, 0),
+    reserveMs: msOption(OWNER, 'reserveMs', options.reserveMs, 5_000, MIN_RESERVE_MS),
     coverageLagMs: msOption(OWNER, 'coverageLagMs', options.coverageLagMs, 0, 0),
     ...(options.onTimelineBroken ? { onTimelineBroken: options.onTimelineBroken } : {}),
   };

@@ -7,8 +7,8 @@
  * A gap reported by the source ends the timeline: later objects go to a new timeline, and a
  * new snapshot is needed before point-in-time restore can reach past the gap.
  */
-import { logOf, remaining, type RunContext } from '../context.js';
-import { BackupError, SourceReadError, StorageError, describeError } from '../errors.js';
+import { logOf, remaining, warnUnderReserve, type RunContext } from '../context.js';
+import { BackupError, StorageError, describeError, sourceErrorOf } from '../errors.js';
 import { takeJobLease, type JobLease } from '../job-lease.js';
 import { openChainedObject, type ChainedObject } from '../s3/chained-object.js';
 import type { S3Location } from '../s3/client.js';
@@ -78,7 +78,7 @@ async function openStream(options: StreamRunOptions, ctx: RunContext): Promise<O
 
 /**
  * Runs a call to the source (`source`) or to S3 (`storage`); any other failure than a typed one
- * becomes `SourceReadError` or `StorageError` (class and code only: driver messages may carry
+ * becomes `SourceReadError` (`SourceRefusedError` for refused credentials) or `StorageError` (class and code only: driver messages may carry
  * addresses or secrets). A call the signal ended rejects with the signal's reason.
  */
 async function typed<T>(kind: 'source' | 'storage', what: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -87,8 +87,8 @@ async function typed<T>(kind: 'source' | 'storage', what: string, work: () => Pr
   } catch (error) {
     if (signal?.aborted) throw signal.reason ?? error;
     if (error instanceof BackupError) throw error;
-    const message = `${what} failed (${describeError(error)})`;
-    throw kind === 'source' ? new SourceReadError(message, error) : new StorageError(message, error);
+    if (kind === 'source') throw sourceErrorOf(error, what);
+    throw new StorageError(`${what} failed (${describeError(error)})`, error);
   }
 }
 
@@ -136,6 +136,7 @@ async function breakTimeline(open: OpenStream, options: StreamRunOptions, reason
 /** Drains the source into objects until it is empty or the deadline nears. */
 export async function runStream(options: StreamRunOptions, ctx: RunContext = {}): Promise<StreamResult> {
   const log = logOf(ctx);
+  warnUnderReserve(ctx, options.reserveMs, `stream "${options.name}"`);
   const open = await openStream(options, ctx);
   const { state } = open;
   // When the stream last ran, for the source's gap checks (SQS retention); once a gap broke the

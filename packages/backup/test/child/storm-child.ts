@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     partsInFlight: 1,
     memoryBudgetBytes: 64 * 1024 * 1024,
     leaseMs: Number(env.CHILD_LEASE_MS ?? 3000),
-    reserveMs: 200,
+    reserveMs: 1_000,
   });
   const until = Date.now() + Number(env.CHILD_FOR_MS ?? 10_000);
   for (let i = 0; Date.now() < until; i++) {
