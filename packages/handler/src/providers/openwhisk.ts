@@ -29,8 +29,8 @@
 import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
 import { decodeBody, forwardedClient, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
-import { isJsonMediaType as isJsonFamily, parseMediaType } from '../internal/media-type.js';
-import { isOpenWhiskBinaryMedia } from './openwhisk-media.js';
+import { parseMediaType } from '../internal/media-type.js';
+import { isOpenWhiskBinaryMedia, isOpenWhiskJsonMedia as isJsonFamily, isOpenWhiskLegacyJson } from './openwhisk-media.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import type { Logger } from '../logger.js';
@@ -106,7 +106,7 @@ function webInvocation(params: Rec, activationId: string, def: Definition): Invo
     if (parsedJson) body = { rawBody: given === undefined ? undefined : JSON.stringify(given), rawBytes: undefined };
     else {
       const text = given as string;
-      const base64 = (isOpenWhiskBinaryMedia(mediaType) || (raw && mediaType?.essence === 'application/json')) && BASE64.test(text);
+      const base64 = (isOpenWhiskBinaryMedia(mediaType) || (raw && isOpenWhiskLegacyJson(mediaType))) && BASE64.test(text);
       body = decodeBody(text, base64);
     }
   }
