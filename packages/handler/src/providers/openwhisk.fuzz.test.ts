@@ -168,7 +168,8 @@ describe('OpenWhisk adapter (fuzz)', () => {
   });
 
   it('gets any returned body to the client unchanged, text or bytes, under every media type', async () => {
-    const types = Object.keys(BINARY_MEDIA).filter((t) => t !== '' && !t.startsWith('multipart'));
+    // Bytes under a charset other than UTF-8 are decoded with it (test/review-openwhisk-response-charset.test.ts).
+    const types = Object.keys(BINARY_MEDIA).filter((t) => t !== '' && !t.startsWith('multipart') && !/charset=(?!utf-8)/i.test(t));
     // Text, and text that is JSON or nearly so (spacing, big integers, 1e400, NaN, -0).
     const text = fc.oneof(
       fc.string({ unit: 'grapheme', minLength: 1 }),
