@@ -43,6 +43,20 @@ describe('binary bodies', () => {
     for (const type of binary) expect([type, isTextualContentType(type)]).toEqual([type, false]);
   });
 
+  it('reads a quoted parameter value as one value, even when it holds ";" (RFC 9110 §5.6.4)', () => {
+    // No charset parameter here: `charset=…` is inside another parameter's quoted value.
+    const bytes = Buffer.from([0xff, 0x80, 0x00, 0x7f]);
+    const octets = 'application/octet-stream; note="a;charset=utf-8"';
+    expect(isTextualContentType(octets)).toBe(false);
+    expect(httpInput(request({ headers: { 'content-type': octets }, rawBody: bytes.toString('utf8'), rawBytes: bytes }))).toBe(bytes);
+    // UTF-8 text: a `charset=latin1` inside a quoted value must not make it Latin-1.
+    const utf8 = Buffer.from('café', 'utf8');
+    expect(httpInput(request({ headers: { 'content-type': 'text/plain; title="x;charset=latin1"' }, rawBody: 'café', rawBytes: utf8 }))).toBe('café');
+    // The real charset after a quoted value that holds ";" is still read.
+    const latin1 = Buffer.from('café', 'latin1');
+    expect(httpInput(request({ headers: { 'content-type': 'text/plain; title="a;b"; charset=latin1' }, rawBody: latin1.toString('utf8'), rawBytes: latin1 }))).toBe('café');
+  });
+
   it('gives the exact bytes as a Buffer for a binary content type, and keeps text, JSON and forms as they were', () => {
     const bytes = binaryBody();
     for (const type of ['application/octet-stream', 'image/png', 'application/pdf', 'multipart/form-data; boundary=xyz']) {

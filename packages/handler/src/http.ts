@@ -127,8 +127,12 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
  * one, the form fields of a urlencoded body, the text of a textual body, the exact bytes (a
  * `Buffer`) of a binary one, and the query parameters when there is no body. An unparseable
  * JSON body is a typed 400.
+ *
+ * `textDecoded`: the provider has already decoded the body to text (the OpenWhisk controller
+ * reads every textual body as UTF-8), so `rawBytes` are that text's UTF-8 and a declared
+ * `charset` is not applied to them again.
  */
-export function httpInput(request: HttpRequest, mode: BodyMode = 'auto'): unknown {
+export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDecoded = false): unknown {
   const body = request.rawBody;
   if (body === undefined || body === '') {
     // Bytes with no text (a lone byte order mark, which Azure's text decoder drops) are still a binary body.
@@ -144,7 +148,7 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto'): unknow
   const json = essence.includes('json');
   // Text in a declared charset other than UTF-8 (RFC 9110 §8.3.2) is the text that charset names
   // (JSON is UTF-8 only: RFC 8259 §8.1). Decoded only where a text is answered.
-  const declared = (): string | undefined => (request.rawBytes === undefined || json ? undefined : decodeCharset(request.rawBytes, parseMediaType(type)?.charsetName));
+  const declared = (): string | undefined => (request.rawBytes === undefined || json || textDecoded ? undefined : decodeCharset(request.rawBytes, parseMediaType(type)?.charsetName));
   if (mode === 'text') return declared() ?? checkedText(request, body);
   if (mode === 'json' || json) return parseJsonBody(checkedText(request, body));
   // Without a content type, JSON is taken only when nothing is lost; anything else stays text.

@@ -3,7 +3,9 @@
  * and every adapter.
  */
 
-/** A parsed `Content-Type`: `type/subtype` in lower case, and whether a `charset` parameter is given. */
+import { parse as parseContentType } from 'content-type';
+
+/** A parsed `Content-Type`: `type/subtype` in lower case, its `charset`, and its other parameters. */
 export interface MediaType {
   /** Top-level type, e.g. `application`. */
   type: string;
@@ -15,31 +17,39 @@ export interface MediaType {
   charset: boolean;
   /** The `charset` parameter's value, unquoted (`Shift_JIS`, `utf-8`); undefined without one. */
   charsetName?: string;
+  /**
+   * Every parameter other than `charset`, by lower-cased name, values unquoted (the first of a
+   * repeated name); empty when there is none. `profile` of `application/ld+json; profile="…"`.
+   */
+  params: Readonly<Record<string, string>>;
 }
 
 /**
- * Parses a `Content-Type` value; undefined when it is absent or has no `type/subtype`.
+ * Parses a `Content-Type` value (RFC 9110 §8.3.1, with jshttp's `content-type` parser: a
+ * quoted parameter value may hold `;`, `=` and escaped quotes); undefined when it is absent or
+ * has no `type/subtype`. Lenient like the servers in front of a function: a parameter without
+ * a value is skipped, never an error.
  *
  * @example
- * parseMediaType('Application/JSON; charset=utf-8'); // { type: 'application', subtype: 'json', essence: 'application/json', charset: true }
+ * parseMediaType('Application/JSON; charset=utf-8'); // { type: 'application', subtype: 'json', essence: 'application/json', charset: true, charsetName: 'utf-8', params: {} }
+ * parseMediaType('text/plain; x="a;charset=latin1"'); // charset: false, params: { x: 'a;charset=latin1' }
  */
 export function parseMediaType(value: string | undefined): MediaType | undefined {
   if (!value) return undefined;
-  const semi = value.indexOf(';');
-  const essence = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
+  const { type: essence, parameters } = parseContentType(value);
   const slash = essence.indexOf('/');
   if (slash <= 0 || slash === essence.length - 1) return undefined;
-  let charsetName: string | undefined;
+  const params: Record<string, string> = {};
   let charset = false;
-  if (semi !== -1) {
-    for (const param of value.slice(semi + 1).split(';')) {
-      const p = param.trim();
-      if (!p.toLowerCase().startsWith('charset=')) continue;
+  let charsetName: string | undefined;
+  // `parameters` has no prototype: its keys are the header's own.
+  for (const [name, v] of Object.entries(parameters)) {
+    if (name === 'charset') {
       charset = true;
-      charsetName ??= p.slice('charset='.length).trim().replace(/^"(.*)"$/, '$1');
-    }
+      charsetName = v.trim() || undefined;
+    } else Object.defineProperty(params, name, { value: v, enumerable: true, writable: true, configurable: true });
   }
-  const mt: MediaType = { type: essence.slice(0, slash), subtype: essence.slice(slash + 1), essence, charset };
+  const mt: MediaType = { type: essence.slice(0, slash), subtype: essence.slice(slash + 1), essence, charset, params };
   if (charsetName) mt.charsetName = charsetName;
   return mt;
 }
@@ -65,11 +75,9 @@ const TEXTUAL_SUBTYPE = /^x-www-form-urlencoded|javascript|ecmascript|graphql|ya
  * octet-stream, multipart) is binary. A request without a content type counts as text.
  */
 export function isTextualContentType(contentType: string | undefined): boolean {
-  const value = (contentType ?? '').toLowerCase();
-  const semi = value.indexOf(';');
-  const essence = (semi === -1 ? value : value.slice(0, semi)).trim();
+  const { type: essence, parameters } = parseContentType(contentType ?? '');
   if (essence === '') return true;
-  if (semi !== -1 && value.slice(semi + 1).split(';').some((p) => p.trim().startsWith('charset='))) return true;
+  if (parameters.charset !== undefined) return true;
   // Anything naming JSON is parsed as JSON by `httpInput`, so it is text here too.
   if (essence.includes('json')) return true;
   const slash = essence.indexOf('/');

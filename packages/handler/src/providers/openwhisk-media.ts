@@ -9,7 +9,7 @@
  * otherwise (`customBinary`); every `multipart/*` is binary. The tables below are that
  * registry (akka/akka-http `MediaType.scala`, `object MediaTypes`; keys are lower-cased).
  */
-import type { MediaType } from '../internal/media-type.js';
+import { isJsonMediaType, type MediaType } from '../internal/media-type.js';
 
 function registry(byType: Record<string, string>): ReadonlySet<string> {
   return new Set(Object.entries(byType).flatMap(([type, subtypes]) => subtypes.trim().split(/\s+/).map((sub) => `${type}/${sub}`)));
@@ -59,4 +59,24 @@ export function isOpenWhiskBinaryMedia(mt: MediaType | undefined): boolean {
   if (REGISTERED_TEXT.has(mt.essence)) return false;
   if (REGISTERED_BINARY.has(mt.essence)) return true;
   return !mt.charset;
+}
+
+/**
+ * Whether the controller reads this media type as JSON (`WhiskWebActionsApi.isJsonFamily`:
+ * `mt == application/json || mt.value.endsWith("+json")`): `application/json` or a `+json`
+ * type, with no parameter other than `charset`. akka-http's parser takes `charset` out of the
+ * media type and keeps every other parameter in its `value`, so `application/json; v=2` and
+ * `application/ld+json; profile="…"` are not JSON to the controller: a request body under them
+ * is text or base64 in `__ow_body` by the type's class, and a result body must be a string.
+ */
+export function isOpenWhiskJsonMedia(mt: MediaType | undefined): boolean {
+  return isJsonMediaType(mt) && Object.keys(mt!.params).length === 0;
+}
+
+/**
+ * `application/json` exactly (no parameter but `charset`): the type whose raw request body the
+ * controller still base64-encodes "for legacy" although it is textual.
+ */
+export function isOpenWhiskLegacyJson(mt: MediaType | undefined): boolean {
+  return mt?.essence === 'application/json' && Object.keys(mt.params).length === 0;
 }

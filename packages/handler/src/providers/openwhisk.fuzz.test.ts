@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINARY_MEDIA, controllerHttp, controllerParams, invokerRecord } from '../../test/fixtures/openwhisk/controller.js';
+import { BINARY_MEDIA, controllerHttp, controllerParams, invokerRecord, isJsonFamily } from '../../test/fixtures/openwhisk/controller.js';
 import { handler, httpResult, type Context } from '../index.js';
 
 type Result = Record<string, any>;
@@ -168,7 +168,8 @@ describe('OpenWhisk adapter (fuzz)', () => {
   });
 
   it('gets any returned body to the client unchanged, text or bytes, under every media type', async () => {
-    const types = Object.keys(BINARY_MEDIA).filter((t) => t !== '' && !t.startsWith('multipart'));
+    // Bytes under a charset other than UTF-8 are decoded with it (test/review-openwhisk-response-charset.test.ts).
+    const types = Object.keys(BINARY_MEDIA).filter((t) => t !== '' && !t.startsWith('multipart') && !/charset=(?!utf-8)/i.test(t));
     // Text, and text that is JSON or nearly so (spacing, big integers, 1e400, NaN, -0).
     const text = fc.oneof(
       fc.string({ unit: 'grapheme', minLength: 1 }),
@@ -184,7 +185,9 @@ describe('OpenWhisk adapter (fuzz)', () => {
         const result = (await handler(quiet, () => httpResult({ headers: { 'content-type': contentType }, body }))({ __ow_method: 'get', __ow_headers: {}, __ow_path: '' })) as Result;
         const sent = controllerHttp(result);
         expect(sent.status).toBe(200);
-        const expected = typeof body === 'string' || BINARY_MEDIA[contentType] || contentType.includes('json') ? Buffer.from(body) : Buffer.from(Buffer.from(body).toString('utf8'));
+        // Bytes pass under a binary type and, base64 by the controller's legacy rule, under a type
+        // it reads as JSON; under any other textual type (`application/json; v=2` too) they are text.
+        const expected = typeof body === 'string' || BINARY_MEDIA[contentType] || isJsonFamily(contentType) ? Buffer.from(body) : Buffer.from(Buffer.from(body).toString('utf8'));
         if (typeof body === 'string' && contentType.includes('+json') && sent.body.toString() !== body) {
           // A JSON value under a +json type is pretty-printed by the controller: same JSON, other spacing.
           expect(JSON.parse(sent.body.toString())).toEqual(JSON.parse(body));

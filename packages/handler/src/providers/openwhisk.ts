@@ -29,8 +29,8 @@
 import { randomUUID } from '../internal/crypto.js';
 import { MalformedEventError, SteadyError, toErrorSummary } from '../errors.js';
 import { decodeBody, forwardedClient, headerLists, httpInput, joinHeaderLists, parseQueryString, type RequestBody } from '../http.js';
-import { isJsonMediaType as isJsonFamily, parseMediaType } from '../internal/media-type.js';
-import { isOpenWhiskBinaryMedia } from './openwhisk-media.js';
+import { parseMediaType } from '../internal/media-type.js';
+import { isOpenWhiskBinaryMedia, isOpenWhiskJsonMedia as isJsonFamily, isOpenWhiskLegacyJson } from './openwhisk-media.js';
 import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
 import { adapterLogger, reportsFailure, runBatch, runHttpInvocation, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation, type ResultAnswer } from '../invoke.js';
 import type { Logger } from '../logger.js';
@@ -99,6 +99,8 @@ function webInvocation(params: Rec, activationId: string, def: Definition): Invo
   // media types; raw application/json), the UTF-8 of the text it hands over otherwise, and
   // none for a JSON body the controller parsed (its text is re-serialised from the value).
   let body: RequestBody = { rawBody: undefined, rawBytes: undefined };
+  // Text the controller passed as text it has decoded already (as UTF-8, whatever the charset).
+  let textDecoded = false;
   // The controller has parsed a JSON body already, at any depth: refuse what no other provider
   // would take (re-serialising it would overflow the stack) with the same 400.
   const tooDeep = parsedJson ? valueTooDeep(given) : merged && valueTooDeep(params);
@@ -106,8 +108,9 @@ function webInvocation(params: Rec, activationId: string, def: Definition): Invo
     if (parsedJson) body = { rawBody: given === undefined ? undefined : JSON.stringify(given), rawBytes: undefined };
     else {
       const text = given as string;
-      const base64 = (isOpenWhiskBinaryMedia(mediaType) || (raw && mediaType?.essence === 'application/json')) && BASE64.test(text);
+      const base64 = (isOpenWhiskBinaryMedia(mediaType) || (raw && isOpenWhiskLegacyJson(mediaType))) && BASE64.test(text);
       body = decodeBody(text, base64);
+      textDecoded = !base64;
     }
   }
   const request: HttpRequest = {
@@ -134,10 +137,10 @@ function webInvocation(params: Rec, activationId: string, def: Definition): Invo
           { field: 'body', message: 'Nested too deep', expected: `JSON at most ${MAX_JSON_DEPTH} levels deep` },
         ]);
       }
-      if (raw) return httpInput(request, mode);
+      if (raw) return httpInput(request, mode, textDecoded);
       if (merged) return withoutOwFields(params); // query and object/form body, merged by the controller
       if (parsedJson) return given;
-      return httpInput(request, mode);
+      return httpInput(request, mode, textDecoded);
     },
   };
 }
