@@ -163,6 +163,23 @@ const RESET_CODES: ReadonlySet<unknown> = new Set(['ECONNRESET', 'EPIPE']);
  * act. The retry now opens a new socket. Sockets in use are never closed.
  */
 function closeSocketsAfterReset(client: object): void {
+  addErrorMiddleware(client, 'deserialize', 'steadyfnCloseSocketsAfterReset', (err) => {
+    if (RESET_CODES.has((err as { code?: unknown } | null)?.code)) closeFreeSockets(client as SdkClient);
+    return err;
+  });
+}
+
+/**
+ * Adds to the client's middleware stack (when it has one) a middleware that passes each result
+ * through and throws what `onError` returns for each error: the same error after a side effect,
+ * or a typed one in its place.
+ *
+ * @param step - `deserialize` wraps each attempt's HTTP request, inside the retry middleware
+ *   (finalizeRequest); `initialize` wraps the whole command, with its retries and the serialize
+ *   step, where the SDK resolves the credentials (httpAuthSchemeMiddleware).
+ * @param name - The middleware's name in the stack (`override: true`: added once per name).
+ */
+function addErrorMiddleware(client: object, step: 'initialize' | 'deserialize', name: string, onError: (err: unknown) => unknown): void {
   const sdk = client as SdkClient;
   if (sdk.middlewareStack === undefined) return;
   sdk.middlewareStack.add(
@@ -170,12 +187,10 @@ function closeSocketsAfterReset(client: object): void {
       try {
         return await next(args);
       } catch (err) {
-        if (RESET_CODES.has((err as { code?: unknown } | null)?.code)) closeFreeSockets(sdk);
-        throw err;
+        throw onError(err);
       }
     },
-    // The deserialize step wraps each attempt's HTTP request, inside the retry middleware (finalizeRequest).
-    { step: 'deserialize', name: 'steadyfnCloseSocketsAfterReset', override: true },
+    { step, name, override: true },
   );
 }
 
@@ -214,21 +229,12 @@ function noCredentialsAnywhere(err: unknown): boolean {
  * message names where the SDK looks, no value. Any other error is the SDK's, unchanged.
  */
 function typeMissingCredentials(owner: string, client: object): void {
-  const sdk = client as SdkClient;
-  if (sdk.middlewareStack === undefined) return;
-  sdk.middlewareStack.add(
-    (next) => async (args) => {
-      try {
-        return await next(args);
-      } catch (err) {
-        if (!noCredentialsAnywhere(err)) throw err;
-        throw new ConfigurationError(
+  addErrorMiddleware(client, 'initialize', 'steadyfnTypeMissingCredentials', (err) =>
+    noCredentialsAnywhere(err)
+      ? new ConfigurationError(
           `${owner}(): could not find AWS credentials: none in config.credentials, the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), the shared config and credentials files, a web identity token or a credential process, and instance metadata is disabled`,
           { field: 'config.credentials', expected: 'AWS credentials: config.credentials, environment variables, a profile, or a role of the runtime', cause: err },
-        );
-      }
-    },
-    // Initialize step: wraps the serialize step, where the SDK resolves the credentials (httpAuthSchemeMiddleware).
-    { step: 'initialize', name: 'steadyfnTypeMissingCredentials', override: true },
+        )
+      : err,
   );
 }
