@@ -60,8 +60,17 @@ function callOn<T, R>(client: T, fn: (client: T) => R | Promise<R>): R | Promise
  * `onCutOff(client)`: for a client without a thaw check, what to do when an invocation that used
  * it was cut off by its deadline (`CUT_OFF`; e.g. close the idle kept-alive sockets of an AWS
  * client, which may be as dead as the one its request hung on).
+ * `isDriverNetworkErr(err)`: whether `err` is a failed connection only this handle's driver raises
+ * (`mongo()`: `MongoNetworkError`, …), typed as `run` would type it when the function's direct
+ * use of the client raised it (`CLOSED_ERROR`).
  */
-export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?: (client: T) => boolean, onCutOff?: (client: T) => void): ClientHandle<T> {
+export function makeHandle<T>(
+  spec: ClientSpec<T>,
+  owner: string,
+  closedByUser?: (client: T) => boolean,
+  onCutOff?: (client: T) => void,
+  isDriverNetworkErr?: (err: unknown) => boolean,
+): ClientHandle<T> {
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
@@ -164,7 +173,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?:
     },
     [REUSE]: (at) => life.reuse(at),
     [RUN_WITH]: runWith,
-    [CLOSED_ERROR]: closedErrorOf(name, life, isConnErr, notSent, closedByUser),
+    [CLOSED_ERROR]: closedErrorOf(name, life, isConnErr, notSent, closedByUser, isDriverNetworkErr),
     // The function's own driver call (ctx.mongo, not through `run`) may have hung on a dead
     // socket until the deadline: nothing else would check the client before the next use within
     // the idle threshold, and every invocation would hang on it again. Only a client with a thaw

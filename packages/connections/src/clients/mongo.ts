@@ -161,6 +161,22 @@ function closedBeforeSend(err: unknown): boolean {
 }
 
 /**
+ * The MongoDB driver's errors for a connection that failed under an operation or could not be
+ * made: a reset or closed socket, a socket timeout, no server selectable, a pool cleared by a
+ * network error. Only this driver raises them, so one from the function's direct use of
+ * `ctx.mongo` is this handle's: a retryable `CONNECTION_LOST` (`CONNECTION_UNAVAILABLE` when it
+ * proves the operation unsent), like a Redis command's, not the handler's `INTERNAL`. Not the
+ * closed-client errors (`MongoNotConnectedError`, `MongoTopologyClosedError`): those are typed
+ * only on a client this package or the function closed, never on a MongoClient of its own.
+ */
+const DRIVER_NETWORK_NAMES: ReadonlySet<string> = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoPoolClearedError']);
+
+function driverNetworkError(err: unknown): boolean {
+  for (const e of errorChain(err)) if (DRIVER_NETWORK_NAMES.has(errorName(e))) return true;
+  return false;
+}
+
+/**
  * Server types a retryable write goes to (the driver's `supportsRetryableWrites`: not a
  * standalone). On such a deployment, with `retryWrites` on (the default), the driver sends a
  * write a second time after a network error, and what it throws then is the second attempt's
@@ -279,5 +295,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
     'mongo',
     // The function's own close() (awaited or not): the client's direct operations then fail with the driver's closed-client errors.
     ({ client }) => closedClients.has(client) || closingMongo(client),
+    undefined,
+    driverNetworkError,
   );
 }
