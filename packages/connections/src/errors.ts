@@ -66,6 +66,14 @@ export const CONNECTION_DRIVER_MISSING = 'CONNECTION_DRIVER_MISSING';
 export const CONNECTION_DRIVER_LOAD_FAILED = 'CONNECTION_DRIVER_LOAD_FAILED';
 
 /**
+ * Code of the `ConfigurationError` (terminal, HTTP 500) raised when a Redis server refuses the
+ * connection's credentials (`WRONGPASS`, `NOAUTH`, `ERR invalid password`): a wrong or missing
+ * password or ACL user is the deployment's configuration; retrying cannot fix it. Its message and
+ * log name the option (`field`) and the server's refusal in fixed words, never the password.
+ */
+export const CONNECTION_AUTH_FAILED = 'CONNECTION_AUTH_FAILED';
+
+/**
  * Who closed a client under an operation the function ran on it directly (on the ctx value, not
  * through `run`): `'function'` — its own `close()`, in this invocation or a concurrent one;
  * `'connections'` — this package (a rebuild after a failed check, `closeAll`, SIGTERM).

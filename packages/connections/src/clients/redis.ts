@@ -10,6 +10,7 @@ import type { ClientHandle } from '../spec.js';
 import { ConfigurationError, errorName, keysOf } from '@steadyfn/handler/internal';
 import { commandView } from '../view.js';
 import { failDroppedReplies } from './redis-replies.js';
+import { authRefused } from './redis-auth.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkRedisDatabase, checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 
@@ -113,11 +114,17 @@ function withoutCredentials(err: unknown): unknown {
  * Connects a new ioredis client (single node or Cluster), or stops it and rethrows: a failed
  * client must not live on in the background with its reconnect timer. Stops when `signal` aborts.
  * `connect` replaces `client.connect()` (a Cluster waits for its own end of the attempt, see `connectCluster`).
+ * Credentials the server refuses are a terminal `ConfigurationError` (`CONNECTION_AUTH_FAILED`,
+ * see `authRefused`) naming `auth.field`, not a retryable connect failure.
+ *
+ * @param auth - The factory and the option holding the credentials, for that error.
+ * @default auth { owner: 'redis', field: 'url' }
  */
 export async function connectRedis<T extends { on(event: 'error', listener: (err: unknown) => void): unknown; connect(): Promise<unknown>; disconnect(): void }>(
   client: T,
   signal: AbortSignal,
   connect: () => Promise<unknown> = () => client.connect(),
+  auth: { owner: string; field: string } = { owner: 'redis', field: 'url' },
 ): Promise<T> {
   // Errors reach callers through their commands; without a listener ioredis prints them.
   let lastError: unknown;
@@ -131,7 +138,8 @@ export async function connectRedis<T extends { on(event: 'error', listener: (err
     // Once its retries end, ioredis rejects connect() with a bare "Connection is closed."; the
     // reason (ECONNREFUSED, an AUTH the server refused) came as an 'error' event. Keep that one
     // as the cause, so the log's class and code say why.
-    throw withoutCredentials(isBare(err) && lastError !== undefined ? lastError : err);
+    const reason = withoutCredentials(isBare(err) && lastError !== undefined ? lastError : err);
+    throw authRefused(auth.owner, auth.field, reason) ?? reason;
   } finally {
     signal.removeEventListener('abort', stop);
   }
@@ -200,10 +208,16 @@ export function redis(options?: RedisClientOptions): RedisHandle {
         const { Redis } = await useDriver('redis', 'ioredis', driver);
         const client = url ? new Redis(url, settings) : new Redis(settings);
         failDroppedReplies(client);
-        return connectRedis(client, signal, async () => {
-          await client.connect();
-          await checkDatabase(client, o.options?.db !== undefined ? 'options.db' : 'url');
-        });
+        const field = o.options?.password !== undefined || o.options?.username !== undefined ? 'options.password' : 'url';
+        return connectRedis(
+          client,
+          signal,
+          async () => {
+            await client.connect();
+            await checkDatabase(client, o.options?.db !== undefined ? 'options.db' : 'url');
+          },
+          { owner: 'redis', field },
+        );
       },
       ping: (client) => client.ping(),
       isReady: (client) => client.status === 'ready' && !closingRedis(client),
