@@ -48,12 +48,15 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
       close: (client) => client.destroy(),
     },
     owner,
-    undefined,
-    // A request of the function's own hung on a kept-alive socket until the deadline: the client's
-    // other idle kept-alive sockets went through the same network and may be as dead (the SDK's
-    // Node handler has no socket timeout), so the next request, even within the idle threshold,
-    // opens a new one instead of hanging on the next of them.
-    (client) => closeFreeSockets(client as SdkClient),
+    {
+      // A request of the function's own hung on a kept-alive socket until the deadline: the client's
+      // other idle kept-alive sockets went through the same network and may be as dead (the SDK's
+      // Node handler has no socket timeout), so the next request, even within the idle threshold,
+      // opens a new one instead of hanging on the next of them.
+      onCutOff: (client) => closeFreeSockets(client as SdkClient),
+      // Only when a request was in flight: a client the function did not use keeps its sockets.
+      inFlight: (client) => hasSocketsInUse(client as SdkClient),
+    },
   );
 }
 
@@ -194,10 +197,30 @@ function addErrorMiddleware(client: object, step: 'initialize' | 'deserialize', 
   );
 }
 
+/** The client's Node agents (none for a request handler without them, e.g. a fetch handler). */
+function agentsOf(client: SdkClient): unknown[] {
+  const configs = client.config?.requestHandler?.httpHandlerConfigs?.();
+  return [configs?.httpAgent, configs?.httpsAgent];
+}
+
+/**
+ * Whether a request of the client holds a socket (`Agent#sockets`: in use, not kept alive for
+ * reuse). Without Node agents, true: nothing tells.
+ */
+function hasSocketsInUse(client: SdkClient): boolean {
+  let agents = 0;
+  for (const agent of agentsOf(client)) {
+    const inUse = (agent as { sockets?: unknown } | undefined)?.sockets;
+    if (typeof inUse !== 'object' || inUse === null) continue;
+    agents++;
+    for (const sockets of Object.values(inUse as Record<string, Socket[] | undefined>)) if ((sockets?.length ?? 0) > 0) return true;
+  }
+  return agents === 0;
+}
+
 /** Destroys the sockets the client's agents keep alive for reuse (`Agent#freeSockets`); Node skips destroyed ones. */
 function closeFreeSockets(client: SdkClient): void {
-  const configs = client.config?.requestHandler?.httpHandlerConfigs?.();
-  for (const agent of [configs?.httpAgent, configs?.httpsAgent]) {
+  for (const agent of agentsOf(client)) {
     const free = (agent as { freeSockets?: unknown } | undefined)?.freeSockets;
     if (typeof free !== 'object' || free === null) continue;
     for (const sockets of Object.values(free as Record<string, Socket[] | undefined>)) for (const socket of sockets ?? []) socket.destroy();

@@ -176,6 +176,16 @@ function driverNetworkError(err: unknown): boolean {
   return false;
 }
 
+/** Connections each client has checked out of its pool: an operation holds one from before it is written until its answer. */
+const checkedOut = new WeakMap<MongoClient, number>();
+
+/** Keeps `checkedOut` for `client` from the pool's events (CMAP: emitted without `monitorCommands`). */
+function countCheckedOut(client: MongoClient): void {
+  checkedOut.set(client, 0);
+  client.on('connectionCheckedOut', () => checkedOut.set(client, (checkedOut.get(client) ?? 0) + 1));
+  client.on('connectionCheckedIn', () => checkedOut.set(client, Math.max(0, (checkedOut.get(client) ?? 0) - 1)));
+}
+
 /**
  * Server types a retryable write goes to (the driver's `supportsRetryableWrites`: not a
  * standalone). On such a deployment, with `retryWrites` on (the default), the driver sends a
@@ -274,6 +284,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
           signal.removeEventListener('abort', stop);
         }
         client.once('topologyClosed', () => closedClients.add(client));
+        countCheckedOut(client);
         return { client, db };
       },
       ping: ({ client }) => client.db('admin').command({ ping: 1 }),
@@ -293,9 +304,11 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       },
     },
     'mongo',
-    // The function's own close() (awaited or not): the client's direct operations then fail with the driver's closed-client errors.
-    ({ client }) => closedClients.has(client) || closingMongo(client),
-    undefined,
-    driverNetworkError,
+    {
+      // The function's own close() (awaited or not): the client's direct operations then fail with the driver's closed-client errors.
+      closedByUser: ({ client }) => closedClients.has(client) || closingMongo(client),
+      isDriverNetworkErr: driverNetworkError,
+      inFlight: ({ client }) => (checkedOut.get(client) ?? 0) > 0,
+    },
   );
 }

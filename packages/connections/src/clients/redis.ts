@@ -83,6 +83,17 @@ function hasAddress(options: RedisOptions | undefined): boolean {
   return options !== undefined && (options.host !== undefined || options.port !== undefined || options.path !== undefined || options.sentinels !== undefined);
 }
 
+/**
+ * Whether commands were written to the client's connection and await their replies (ioredis'
+ * `commandQueue`; the offline queue holds none written). A pipeline of the function's own that
+ * hung on a dead socket until the deadline leaves its commands there. Unknown (another ioredis
+ * shape): true.
+ */
+function commandsInFlight(client: Redis): boolean {
+  const queue = (client as { commandQueue?: { length?: unknown } }).commandQueue;
+  return typeof queue?.length !== 'number' || queue.length > 0;
+}
+
 /** A plain `Error` without a code: says nothing an operator can act on. */
 function isBare(err: unknown): boolean {
   return err instanceof Error && err.constructor === Error && (err as { code?: unknown }).code === undefined;
@@ -225,6 +236,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
       readBudget: async (client) => parseRedisClientsInfo(await client.info('clients')),
     },
     'redis',
+    { inFlight: commandsInFlight },
   );
   return Object.assign(handle, {
     contextValue: (client: Redis) => (view ??= commandView(handle, client)),
