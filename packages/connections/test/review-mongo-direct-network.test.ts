@@ -65,7 +65,7 @@ describe("a connection that fails under the function's own ctx.mongo call", () =
     for (const text of [lost.raw, ...lines]) expect(text).not.toContain('s3cret-value');
     const next = await call(main, 'c');
     expect(next).toMatchObject({ status: 200, body: { inserted: 'c', state: 'revalidated' } });
-    expect(await admin.db(db).collection('docs').countDocuments({ _id: 'c' })).toBe(1);
+    expect(await admin.db(db).collection<{ _id: string }>('docs').countDocuments({ _id: 'c' })).toBe(1);
   });
 
   it('server gone before the insert is sent (server selection fails): 503 CONNECTION_UNAVAILABLE, nothing stored', async () => {
@@ -87,6 +87,6 @@ describe("a connection that fails under the function's own ctx.mongo call", () =
     expect(gone.status).toBe(503);
     expect(gone.body).toMatchObject({ code: 'CONNECTION_UNAVAILABLE' });
     expect(failureLog()).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', retryable: true, cause: 'MongoServerSelectionError' });
-    expect(await admin.db(db).collection('docs').countDocuments({ _id: 'e' })).toBe(0);
+    expect(await admin.db(db).collection<{ _id: string }>('docs').countDocuments({ _id: 'e' })).toBe(0);
   });
 });

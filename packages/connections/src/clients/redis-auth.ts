@@ -45,8 +45,9 @@ function refusal(err: unknown): Refusal | undefined {
   const lastNodeError = (err as { lastNodeError?: unknown } | null)?.lastNodeError;
   for (const chain of [err, lastNodeError]) {
     for (const e of errorChain(chain)) {
-      if (errorName(e) !== 'ReplyError' || typeof e.message !== 'string') continue;
-      const found = AUTH_REFUSALS.find(([pattern]) => pattern.test(e.message));
+      const message = e.message;
+      if (errorName(e) !== 'ReplyError' || typeof message !== 'string') continue;
+      const found = AUTH_REFUSALS.find(([pattern]) => pattern.test(message));
       if (found) return found[1];
     }
   }
