@@ -31,9 +31,10 @@ describe('an invocation cut off by its deadline while no client had an operation
     await requireService('s3-alt');
     s3Proxy = await startProxy(Number(new URL(process.env.S3_ALT_ENDPOINT!).port));
     const bucket = `cut-off-unused-${randomUUID().slice(0, 8)}`;
-    const cache = redis({ url: process.env.REDIS_URL, name: `cut-off-unused-redis-${randomUUID()}` });
-    const store = mongo({ uri: process.env.MONGODB_URI, db: 'steadyfn_cut_off_unused', name: `cut-off-unused-mongo-${randomUUID()}` });
-    const files = s3({ name: `cut-off-unused-s3-${randomUUID()}`, config: { endpoint: `http://127.0.0.1:${s3Proxy.port}`, forcePathStyle: true, region: 'us-east-1' } });
+    // A still idle clock: under load no idle threshold passes between the invocations, only the cut-off counts.
+    const cache = redis({ url: process.env.REDIS_URL, name: `cut-off-unused-redis-${randomUUID()}`, now: () => 0 });
+    const store = mongo({ uri: process.env.MONGODB_URI, db: 'steadyfn_cut_off_unused', name: `cut-off-unused-mongo-${randomUUID()}`, now: () => 0 });
+    const files = s3({ name: `cut-off-unused-s3-${randomUUID()}`, now: () => 0, config: { endpoint: `http://127.0.0.1:${s3Proxy.port}`, forcePathStyle: true, region: 'us-east-1' } });
     const main = handler({ use: [connections({ cache, store, files }, { closeOnSigterm: false })], deadlineMarginMs: 100, logSink: () => undefined }, async (input: unknown, ctx) => {
       if (input === 'hang') return new Promise(() => undefined); // hangs on something that is none of the clients
       await Promise.all([ctx.cache.get('k'), ctx.store.db.command({ ping: 1 }), ctx.files.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'x' }))]);
