@@ -67,7 +67,8 @@ export const CONNECTION_DRIVER_LOAD_FAILED = 'CONNECTION_DRIVER_LOAD_FAILED';
 
 /**
  * Code of the `ConfigurationError` (terminal, HTTP 500) raised when a Redis server refuses the
- * connection's credentials (`WRONGPASS`, `NOAUTH`, `ERR invalid password`): a wrong or missing
+ * connection's credentials (`WRONGPASS`, `NOAUTH`, `ERR invalid password`), or a MongoDB server
+ * (`AuthenticationFailed`, code 18): a wrong or missing
  * password or ACL user is the deployment's configuration; retrying cannot fix it. Its message and
  * log name the option (`field`) and the server's refusal in fixed words, never the password.
  */

@@ -1,7 +1,7 @@
 /**
  * A Redis Cluster password the nodes refuse, on a `redisCluster()` handle used directly: the
  * connect error is the terminal `CONNECTION_AUTH_FAILED` naming where the password is set
- * (test/review-redis-auth.test.ts; before, the retryable `CONNECTION_UNAVAILABLE`); ioredis puts the AUTH/HELLO command it sent (with
+ * (test/review-auth-refused.test.ts; before, the retryable `CONNECTION_UNAVAILABLE`); ioredis puts the AUTH/HELLO command it sent (with
  * the password) on each node's `ReplyError`, which a Cluster's connect error carries as its
  * `lastNodeError` and which stays in the cause chain. The password must appear in no part of the
  * error: message, causes, `lastNodeError`, command args (as `util.inspect` prints them, and as

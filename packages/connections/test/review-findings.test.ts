@@ -70,7 +70,7 @@ describe('redis(): why a connect failed', () => {
     expect(lines.find((l) => l.msg === 'invocation failed')).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', causeCode: 'ECONNREFUSED' });
   });
 
-  it('a password the server refuses (no such user on the shared Redis): terminal CONNECTION_AUTH_FAILED (test/review-redis-auth.test.ts), the cause is the ReplyError, the password in no log', async () => {
+  it('a password the server refuses (no such user on the shared Redis): terminal CONNECTION_AUTH_FAILED (test/review-auth-refused.test.ts), the cause is the ReplyError, the password in no log', async () => {
     const { handler } = await import('@steadyfn/handler');
     const lines: string[] = [];
     const url = new URL(process.env.REDIS_URL!);

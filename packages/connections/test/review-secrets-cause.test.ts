@@ -2,7 +2,7 @@
  * A Redis password the server refuses, on a handle used directly (`await cache.get()`, the
  * README's way for a client only some invocations need, or a script): the error is the terminal
  * `CONNECTION_AUTH_FAILED` (before, the retryable `CONNECTION_UNAVAILABLE`;
- * test/review-redis-auth.test.ts) with the driver's error as its `cause` — and ioredis puts the command
+ * test/review-auth-refused.test.ts) with the driver's error as its `cause` — and ioredis puts the command
  * it sent on that error (`command: { name: 'hello', args: ['3', 'AUTH', user, password] }`, or
  * `auth` with the password), so the password was printed by any `console.error(err)` or logger
  * that shows causes. The password must appear in no error (causes included, as `util.inspect`

@@ -10,6 +10,7 @@ import { CONNECTION_DRIVER_MISSING, isConnectionError, wasNotSent } from '../err
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
 import type { ClientHandle } from '../spec.js';
+import { mongoAuthRefused } from './auth-refused.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, type HandleOptions } from './options.js';
 
@@ -239,7 +240,7 @@ function checkUriDatabase(dbName: string, from: string): void {
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
  *   there is no URI, the driver rejects the URI or options, the URI names a database MongoDB cannot have, a `tlsCAFile` / `tlsCRLFile` / `tlsCertificateKeyFile` cannot be read (field: that option; the path is not shown), or `mongodb` or an optional package its options need (`@aws-sdk/credential-providers` for `authMechanism=MONGODB-AWS`) is missing (`CONNECTION_DRIVER_MISSING`) or cannot
- *   load (`CONNECTION_DRIVER_LOAD_FAILED`).
+ *   load (`CONNECTION_DRIVER_LOAD_FAILED`), or the server refuses the credentials (`CONNECTION_AUTH_FAILED`, field `uri` or `options.auth`).
  * @example
  * const store = mongo({ db: 'shop', options: { appName: 'orders' } });
  * const order = await store.read(({ db }) => db.collection('orders').findOne({ _id: 42 }));
@@ -279,7 +280,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
           db = client.db(o.db); // after checkUriDatabase / checkDatabaseName it does not throw; if it did, the client is closed
         } catch (err) {
           await client.close().catch(() => undefined);
-          throw unreadableTlsFile(err, client.options) ?? missingOptionalModule(err) ?? err;
+          throw unreadableTlsFile(err, client.options) ?? missingOptionalModule(err) ?? mongoAuthRefused(o.options?.auth !== undefined ? 'options.auth' : 'uri', err) ?? err;
         } finally {
           signal.removeEventListener('abort', stop);
         }

@@ -10,7 +10,7 @@ import type { ClientHandle } from '../spec.js';
 import { ConfigurationError, errorName, keysOf } from '@steadyfn/handler/internal';
 import { commandView } from '../view.js';
 import { failDroppedReplies } from './redis-replies.js';
-import { authRefused } from './redis-auth.js';
+import { authRefused } from './auth-refused.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkRedisDatabase, checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 
@@ -189,8 +189,9 @@ const REDIS_KEYS = keysOf<RedisClientOptions>({ ...HANDLE_KEYS, url: true, optio
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option, e.g. a `url` that is not `redis://`/`rediss://`,
  *   or a database (`options.db`, the URL's `/N` path or `?db=N`) that is not a whole number ≥ 0; at
  *   first use (terminal, as the invocation's error) for such a `REDIS_URL`, for no address at all (no `url`, no
- *   `REDIS_URL`, no `options.host`/`port`/`path`/`sentinels`), or when `ioredis` is missing
- *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
+ *   `REDIS_URL`, no `options.host`/`port`/`path`/`sentinels`), when `ioredis` is missing
+ *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`), or when the
+ *   server refuses the credentials (`CONNECTION_AUTH_FAILED`, field `url` or `options.password`).
  * @example
  * const cache = redis({ url: process.env.REDIS_URL, options: { commandTimeout: 500 } });
  * const value = await cache.read((r) => r.get('k'));

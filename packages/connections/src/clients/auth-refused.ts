@@ -1,9 +1,10 @@
 /**
- * A Redis server that refuses the connection's credentials: a configuration error, not a server
- * that is down. ioredis sends AUTH (or HELLO … AUTH) in its handshake and the refusal ends the
- * connect; before, it reached the function as a retryable `CONNECTION_UNAVAILABLE` whose log named
- * only `ReplyError`, so a queue message was retried until its dead-letter queue and no operator
- * was told the password is wrong.
+ * A server that refuses the connection's credentials: a configuration error, not a server that is
+ * down. ioredis sends AUTH (or HELLO … AUTH) in its handshake, the MongoDB driver authenticates
+ * each new connection, and the refusal ends the connect; before, it reached the function as a
+ * retryable `CONNECTION_UNAVAILABLE` whose log named only `ReplyError` / `MongoServerError`, so a
+ * queue message was retried until its dead-letter queue and no operator was told the password is
+ * wrong.
  */
 import { ConfigurationError, errorChain, errorName } from '@steadyfn/handler/internal';
 import { CONNECTION_AUTH_FAILED } from '../errors.js';
@@ -32,7 +33,7 @@ interface Refusal {
  * (`refused: 'WRONGPASS'`): the message is not logged, and the option alone does not tell a wrong
  * password from a missing one.
  */
-class AuthRefusedError extends ConfigurationError {
+export class AuthRefusedError extends ConfigurationError {
   override readonly logFields: Readonly<Record<string, string>>;
   constructor(message: string, details: ConstructorParameters<typeof ConfigurationError>[1], refused: string) {
     super(message, details);
@@ -77,4 +78,23 @@ export function authRefused(owner: string, field: string, err: unknown): Configu
     },
     found.refused,
   );
+}
+
+/**
+ * A terminal `ConfigurationError` (`CONNECTION_AUTH_FAILED`) when `err` (or one of its causes) is
+ * the MongoDB server's refusal of the credentials — a `MongoServerError` with code 18
+ * (`AuthenticationFailed`: wrong password, unknown user, wrong `authSource`, a mechanism the
+ * server does not offer) — naming `field`, logged with `refused: 'AuthenticationFailed'`; the
+ * server's message is not repeated. Else undefined.
+ */
+export function mongoAuthRefused(field: string, err: unknown): ConfigurationError | undefined {
+  for (const e of errorChain(err)) {
+    if (errorName(e) !== 'MongoServerError' || (e as { code?: unknown }).code !== 18) continue;
+    return new AuthRefusedError(
+      `mongo(): the MongoDB server refused the credentials (AuthenticationFailed, code 18); check the user, password, authSource and authMechanism in ${field === 'uri' ? 'the URI (or MONGODB_URI)' : `option "${field}"`}`,
+      { field, expected: 'a user and password the server accepts, with the right authSource and authMechanism', code: CONNECTION_AUTH_FAILED, cause: err },
+      'AuthenticationFailed',
+    );
+  }
+  return undefined;
 }

@@ -5,13 +5,16 @@
  * a queue retried the message until its dead-letter queue, and the log did not say the password
  * was wrong. Now it is a terminal `ConfigurationError` with the stable code
  * `CONNECTION_AUTH_FAILED`, naming the option that holds the credentials, and no password in the
- * error, its message or the log.
+ * error, its message or the log. The same for `mongo()` against the shared FerretDB (its
+ * refusal is `MongoServerError` code 18, AuthenticationFailed).
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, connections, CONNECTION_AUTH_FAILED } from '../src/index.js';
 import { redis, type RedisClientOptions } from '../src/redis.js';
+import { mongo } from '../src/mongodb.js';
+import { requireService } from '../../../test/services/env.js';
 import { startRedis, type OwnServer } from '../../../test/support/servers.js';
 
 const password = `pw-${randomUUID()}`;
@@ -69,5 +72,18 @@ describe('credentials the Redis server refuses', () => {
 
   it('the right password connects (the server is reachable: the refusals above are about credentials)', async () => {
     expect(await invoke({ url: `redis://:${password}@127.0.0.1:${server!.port}` })).toEqual({ value: 'PONG' });
+  });
+});
+
+describe('credentials the MongoDB server refuses', () => {
+  it('a wrong user and password in the URI: terminal CONNECTION_AUTH_FAILED naming uri, no password anywhere', async () => {
+    await requireService('mongodb');
+    const url = new URL(process.env.MONGODB_URI!);
+    const main = handler({ use: [connections({ db: mongo({ uri: `mongodb://app:${wrong}@${url.host}/`, name: `auth-refused-${randomUUID()}` }) }, { closeOnSigterm: false })], logSink: (line) => lines.push(line) }, () => 'unreachable');
+    const err = (await main.invoke({}).then(() => undefined, (e: unknown) => e)) as { code?: string; retryable?: boolean; message?: string };
+    expect(err).toMatchObject({ code: CONNECTION_AUTH_FAILED, retryable: false });
+    const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'invocation failed');
+    expect(failed).toMatchObject({ code: CONNECTION_AUTH_FAILED, retryable: false, field: 'uri', refused: 'AuthenticationFailed', cause: 'MongoServerError' });
+    for (const text of [err.message ?? '', JSON.stringify(err), ...lines]) expect(text).not.toContain(wrong);
   });
 });
