@@ -66,6 +66,15 @@ export const CONNECTION_DRIVER_MISSING = 'CONNECTION_DRIVER_MISSING';
 export const CONNECTION_DRIVER_LOAD_FAILED = 'CONNECTION_DRIVER_LOAD_FAILED';
 
 /**
+ * Code of the `ConfigurationError` (terminal, HTTP 500) raised when a Redis server refuses the
+ * connection's credentials (`WRONGPASS`, `NOAUTH`, `ERR invalid password`), or a MongoDB server
+ * (`AuthenticationFailed`, code 18): a wrong or missing
+ * password or ACL user is the deployment's configuration; retrying cannot fix it. Its message and
+ * log name the option (`field`) and the server's refusal in fixed words, never the password.
+ */
+export const CONNECTION_AUTH_FAILED = 'CONNECTION_AUTH_FAILED';
+
+/**
  * Who closed a client under an operation the function ran on it directly (on the ctx value, not
  * through `run`): `'function'` — its own `close()`, in this invocation or a concurrent one;
  * `'connections'` — this package (a rebuild after a failed check, `closeAll`, SIGTERM).
@@ -112,7 +121,9 @@ export class ConnectionUnavailableError extends SteadyError {
  * The connection broke during an operation that is not safe to send twice (a write the
  * caller did not mark `safe`), or during its one repeat (`repeated`: the message says it was
  * repeated once and failed again), or — with `closedBy` — the client was closed while an
- * operation the function ran on it directly was in flight (it may have been applied). Code
+ * operation the function ran on it directly was in flight (it may have been applied), or — with
+ * `direct` — the connection broke under an operation the function ran on the client directly
+ * (`ctx.mongo.db…`, not through `run`; it is the function's code, not repeated here). Code
  * `CONNECTION_LOST`, HTTP 503, retryable: it is not repeated here; the whole invocation may be.
  */
 export class ConnectionLostError extends SteadyError {
@@ -126,16 +137,20 @@ export class ConnectionLostError extends SteadyError {
    * @param cause - The driver's error (logged by class and code only).
    * @param repeated - The operation had already been repeated once after a connection error.
    * @param closedBy - Who closed the client while the operation was in flight.
+   * @param direct - The operation was the function's own, run on the client directly (not through `run`).
    * @default repeated false
    * @default closedBy undefined (the connection broke)
+   * @default direct false
    */
-  constructor(client: string, cause: unknown, repeated = false, closedBy?: ClosedBy) {
+  constructor(client: string, cause: unknown, repeated = false, closedBy?: ClosedBy, direct = false) {
     const detail =
       closedBy !== undefined
         ? `The ${client} client was closed by ${CLOSERS[closedBy]} while this operation was in flight: it may have been applied`
         : repeated
           ? `The ${client} connection was lost again when the operation was repeated once after a connection error`
-          : `The ${client} connection was lost during an operation that is not safe to repeat`;
+          : direct
+            ? `The ${client} connection was lost during an operation the function ran on the client directly: it may have been applied, and was not repeated`
+            : `The ${client} connection was lost during an operation that is not safe to repeat`;
     super('CONNECTION_LOST', detail, {
       status: 503,
       retryable: true,

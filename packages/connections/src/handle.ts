@@ -53,15 +53,36 @@ function callOn<T, R>(client: T, fn: (client: T) => R | Promise<R>): R | Promise
   return fn(client);
 }
 
-/**
- * `defineClient` with the factory's name in configuration errors (for the typed factories).
- * `closedByUser(client)`: whether the client's own user closed it (e.g. `MongoClient#close()`
- * was called), for the message of a direct operation's error on it (`CLOSED_ERROR`).
- * `onCutOff(client)`: for a client without a thaw check, what to do when an invocation that used
- * it was cut off by its deadline (`CUT_OFF`; e.g. close the idle kept-alive sockets of an AWS
- * client, which may be as dead as the one its request hung on).
- */
-export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?: (client: T) => boolean, onCutOff?: (client: T) => void): ClientHandle<T> {
+/** What a typed factory adds to its handle (`makeHandle`). */
+export interface HandleExtras<T> {
+  /**
+   * Whether the client's own user closed it (e.g. `MongoClient#close()` was called), for the
+   * message of a direct operation's error on it (`CLOSED_ERROR`).
+   */
+  closedByUser?: ((client: T) => boolean) | undefined;
+  /**
+   * For a client without a thaw check, what to do when an invocation that used it was cut off by
+   * its deadline with an operation in flight (`CUT_OFF`; e.g. close the idle kept-alive sockets of
+   * an AWS client, which may be as dead as the one its request hung on).
+   */
+  onCutOff?: ((client: T) => void) | undefined;
+  /**
+   * Whether `err` is a failed connection only this handle's driver raises (`mongo()`:
+   * `MongoNetworkError`, …), typed as `run` would type it when the function's direct use of the
+   * client raised it (`CLOSED_ERROR`).
+   */
+  isDriverNetworkErr?: ((err: unknown) => boolean) | undefined;
+  /**
+   * Whether the client has an operation in flight (written, no answer yet). At a deadline cut-off
+   * a client without one is left as it is: nothing of it can hang on a dead socket, so no ping
+   * and no closed sockets. Without it, every client is treated as having one.
+   */
+  inFlight?: ((client: T) => boolean) | undefined;
+}
+
+/** `defineClient` with the factory's name in configuration errors (for the typed factories), and their `extras`. */
+export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: HandleExtras<T> = {}): ClientHandle<T> {
+  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight } = extras;
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
@@ -164,12 +185,14 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, closedByUser?:
     },
     [REUSE]: (at) => life.reuse(at),
     [RUN_WITH]: runWith,
-    [CLOSED_ERROR]: closedErrorOf(name, life, isConnErr, notSent, closedByUser),
+    [CLOSED_ERROR]: closedErrorOf(name, life, isConnErr, notSent, closedByUser, isDriverNetworkErr),
     // The function's own driver call (ctx.mongo, not through `run`) may have hung on a dead
     // socket until the deadline: nothing else would check the client before the next use within
     // the idle threshold, and every invocation would hang on it again. Only a client with a thaw
     // check: without one, suspecting it would mean rebuilding it blindly; its factory may say what to do instead.
+    // A client with nothing in flight (the function hung elsewhere) cannot hang on a socket: left as it is.
     [CUT_OFF]: (client) => {
+      if (inFlight !== undefined && !inFlight(client)) return;
       if (spec.ping) life.distrust(client);
       else onCutOff?.(client);
     },

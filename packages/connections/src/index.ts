@@ -33,6 +33,7 @@ export {
   ConnectionBudgetError,
   ConnectionLostError,
   ConnectionUnavailableError,
+  CONNECTION_AUTH_FAILED,
   CONNECTION_DRIVER_LOAD_FAILED,
   CONNECTION_DRIVER_MISSING,
   isConnectionError,

@@ -8,15 +8,22 @@ import { closeAll } from './registry.js';
 /** Options of `closeOnSigterm`. */
 export interface SigtermOptions {
   /**
-   * Give up on closing after this many ms; Lambda allows 500 ms at most after SIGTERM. At most 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
-   * @default 400
+   * Give up on closing after this many ms, then raise SIGTERM again. The default fits Lambda's
+   * shutdown phase, the tightest of the platforms: Lambda sends SIGTERM to the runtime only when an
+   * extension is registered, and reserves the runtime up to 300 ms of the phase when the extensions
+   * are external (the phase is 2,000 ms; the rest is theirs) and 500 ms with an internal extension,
+   * then ends it with SIGKILL. Cloud Run / Cloud Functions (10 s), Azure and OpenWhisk allow longer:
+   * raise it there if closing takes longer (a MongoClient with many pooled connections), by calling
+   * this at module scope, before the plugin installs its own (the first install is kept). At most
+   * 2147483647 (2^31−1, Node's longest timer), or `ConfigurationError`.
+   * @default 300
    */
   timeoutMs?: number | undefined;
 }
 
 let uninstall: (() => void) | undefined;
 
-// Unknown keys are refused: `timeout` would leave the 400 ms default in force.
+// Unknown keys are refused: `timeout` would leave the 300 ms default in force.
 const SIGTERM_KEYS = keysOf<SigtermOptions>({ timeoutMs: true });
 
 /**
@@ -28,11 +35,11 @@ const SIGTERM_KEYS = keysOf<SigtermOptions>({ timeoutMs: true });
  * @returns A function that removes the listener.
  * @throws ConfigurationError (`CONFIG_INVALID`) when `timeoutMs` is not a whole number of ms from 1 to 2147483647.
  * @example
- * closeOnSigterm({ timeoutMs: 300 });
+ * closeOnSigterm({ timeoutMs: 2_000 }); // Cloud Run: 10 s between SIGTERM and SIGKILL
  */
 export function closeOnSigterm(options: SigtermOptions = {}): () => void {
   checkKnownKeys('closeOnSigterm', '', options, SIGTERM_KEYS);
-  const timeoutMs = msOption('closeOnSigterm', 'timeoutMs', options.timeoutMs, 400, 1, MAX_TIMER_MS);
+  const timeoutMs = msOption('closeOnSigterm', 'timeoutMs', options.timeoutMs, 300, 1, MAX_TIMER_MS);
   if (uninstall) return uninstall;
   const onSigterm = (): void => {
     remove();

@@ -1,6 +1,7 @@
 /**
  * A Redis Cluster password the nodes refuse, on a `redisCluster()` handle used directly: the
- * connect error is `CONNECTION_UNAVAILABLE`; ioredis puts the AUTH/HELLO command it sent (with
+ * connect error is the terminal `CONNECTION_AUTH_FAILED` naming where the password is set
+ * (test/review-auth-refused.test.ts; before, the retryable `CONNECTION_UNAVAILABLE`); ioredis puts the AUTH/HELLO command it sent (with
  * the password) on each node's `ReplyError`, which a Cluster's connect error carries as its
  * `lastNodeError` and which stays in the cause chain. The password must appear in no part of the
  * error: message, causes, `lastNodeError`, command args (as `util.inspect` prints them, and as
@@ -36,16 +37,16 @@ afterEach(async () => {
 
 describe('a password the Redis Cluster nodes refuse, on a redisCluster() handle used directly', () => {
   it.each([
-    ['in the node URLs', () => redisCluster({ nodes: cluster.ports.map((p) => `redis://default:${SECRET}@127.0.0.1:${p}`), name: 'cluster-url' })],
-    ['in redisOptions.password', () => redisCluster({ nodes: cluster.nodes, options: { redisOptions: { password: SECRET } }, name: 'cluster-option' })],
-  ])('%s: CONNECTION_UNAVAILABLE, and the password in no part of the error', async (_label, make) => {
+    ['in the node URLs', () => redisCluster({ nodes: cluster.ports.map((p) => `redis://default:${SECRET}@127.0.0.1:${p}`), name: 'cluster-url' }), 'nodes'],
+    ['in redisOptions.password', () => redisCluster({ nodes: cluster.nodes, options: { redisOptions: { password: SECRET } }, name: 'cluster-option' }), 'options.redisOptions.password'],
+  ])('%s: CONNECTION_AUTH_FAILED naming where it is set, and the password in no part of the error', async (_label, make, field) => {
     const error = await make()
       .get()
       .then(
         () => undefined,
         (err: unknown) => err,
       );
-    expect(error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', retryable: true });
+    expect(error).toMatchObject({ code: 'CONNECTION_AUTH_FAILED', retryable: false, field });
     const printed = inspect(error, { depth: 10, showHidden: true });
     // The refusal is the reason (an operator acts on it)...
     expect(printed).toMatch(/WRONGPASS|NOAUTH|invalid password/i);

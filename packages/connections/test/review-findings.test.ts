@@ -70,7 +70,7 @@ describe('redis(): why a connect failed', () => {
     expect(lines.find((l) => l.msg === 'invocation failed')).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', causeCode: 'ECONNREFUSED' });
   });
 
-  it('a password the server refuses (no such user on the shared Redis): the cause is the ReplyError, the password in no log', async () => {
+  it('a password the server refuses (no such user on the shared Redis): terminal CONNECTION_AUTH_FAILED (test/review-auth-refused.test.ts), the cause is the ReplyError, the password in no log', async () => {
     const { handler } = await import('@steadyfn/handler');
     const lines: string[] = [];
     const url = new URL(process.env.REDIS_URL!);
@@ -78,9 +78,9 @@ describe('redis(): why a connect failed', () => {
     url.password = 'review-secret-pw';
     const cache = redis({ url: url.toString(), name: 'authed' });
     const main = handler({ use: [connections({ cache })], logSink: (line) => void lines.push(line) }, () => 'unreachable');
-    await expect(main.invoke({})).rejects.toMatchObject({ code: 'CONNECTION_UNAVAILABLE' });
+    await expect(main.invoke({})).rejects.toMatchObject({ code: 'CONNECTION_AUTH_FAILED', retryable: false });
     const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'invocation failed');
-    expect(failed).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', cause: 'ReplyError' });
+    expect(failed).toMatchObject({ code: 'CONNECTION_AUTH_FAILED', field: 'url', refused: 'WRONGPASS', cause: 'ReplyError' });
     expect(lines.join('\n')).not.toContain('review-secret-pw');
   });
 });

@@ -4,7 +4,7 @@
  * `providers/*.test.ts`; these run through `main.invoke`, `main.aws` and `runBatch`.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler, httpError, httpResult, isHttpResponse, type Context, type Plugin } from './index.js';
+import { handler, httpError, httpResult, isHttpResponse, SteadyError, type Context, type Plugin } from './index.js';
 import { runBatch } from './invoke.js';
 import { extendingAt } from './context.js';
 import { queueMessage, testDefinition, testFrame } from '../test/support/batch.js';
@@ -467,4 +467,38 @@ describe('extendingAt (the time of the deadline check before a synchronous exten
     // Outside an invocation's ctx (an object this package did not make): none.
     expect(extendingAt({})).toBeUndefined();
   });
+});
+
+describe('the failure log reads a hostile cause safely', () => {
+  const revoked = (): object => {
+    const r = Proxy.revocable({}, {});
+    r.revoke();
+    return r.proxy;
+  };
+  class CauseGetterThrows extends SteadyError {
+    override get cause(): unknown {
+      throw new Error('getter');
+    }
+  }
+  const cases: Array<[string, () => SteadyError]> = [
+    ['a revoked Proxy as cause', () => new SteadyError('TEAPOT', 'no', { status: 418, retryable: false, expose: true, cause: revoked() })],
+    ['a cause getter that throws', () => new CauseGetterThrows('TEAPOT', 'no', { status: 418, retryable: false, expose: true })],
+  ];
+  for (const [name, make] of cases) {
+    it(`${name}: the invocation still fails with the error's own code, and is logged without a cause`, async () => {
+      const lines: Array<Record<string, unknown>> = [];
+      const plugin: Plugin<any, any> = { name: 'p', before: () => undefined };
+      for (const use of [[], [plugin]]) {
+        lines.length = 0;
+        const main = handler({ use, logLevel: 'debug', logSink: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }, () => {
+          throw make();
+        });
+        await expect(main.invoke({})).rejects.toMatchObject({ code: 'TEAPOT' });
+        const failed = lines.filter((l) => l.msg === 'invocation rejected');
+        expect(failed).toHaveLength(1);
+        expect(failed[0]).toMatchObject({ code: 'TEAPOT' });
+        expect(failed[0]).not.toHaveProperty('cause');
+      }
+    });
+  }
 });

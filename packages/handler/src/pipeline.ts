@@ -13,7 +13,7 @@ import { HookTimeoutError, type Deadline } from './deadline.js';
 import { ConfigurationError, DeadlineExceededError, MethodNotAllowedError, SteadyError, ValidationError, toSteadyError } from './errors.js';
 import { extendContext } from './extend.js';
 import { toFieldIssues } from './internal/issues.js';
-import { errorFacts } from './internal/scrub.js';
+import { causeFacts } from './internal/scrub.js';
 import type { Definition, HttpAnswer, Invocation } from './invoke.js';
 import { InvalidHttpResultError, isHttpResponse, passedSizeCheck, renderResult, type HttpResponse } from './response.js';
 import type { Context, EarlyAnswer, InputSchema, Outcome, Plugin } from './types.js';
@@ -374,8 +374,9 @@ function logFailure(ctx: Context, error: SteadyError): void {
   // paths and what was expected, never the messages (a refinement's may quote a value).
   else if (error.issues !== undefined && error.issues.length > 0) fields.issues = loggedIssues(error.issues);
   // The cause's class and code help an operator. Its message is not logged: drivers put
-  // values in messages (a duplicate key, a password in a connection string).
-  if (error.cause instanceof Error) Object.assign(fields, errorFacts(error.cause));
+  // values in messages (a duplicate key, a password in a connection string). Read safely: a cause
+  // that throws when read (a revoked Proxy) must not turn the answer into a raw rejection.
+  Object.assign(fields, causeFacts(error));
   // Facts the error declares safe to log; they never replace the fields above.
   if (error.logFields !== undefined) for (const [name, value] of Object.entries(error.logFields)) if (!(name in fields)) fields[name] = value;
   // The error may choose its level (an expected, retried failure is not an alert); one made

@@ -48,12 +48,15 @@ export function awsClientHandle<M, C extends { destroy(): void }, Config extends
       close: (client) => client.destroy(),
     },
     owner,
-    undefined,
-    // A request of the function's own hung on a kept-alive socket until the deadline: the client's
-    // other idle kept-alive sockets went through the same network and may be as dead (the SDK's
-    // Node handler has no socket timeout), so the next request, even within the idle threshold,
-    // opens a new one instead of hanging on the next of them.
-    (client) => closeFreeSockets(client as SdkClient),
+    {
+      // A request of the function's own hung on a kept-alive socket until the deadline: the client's
+      // other idle kept-alive sockets went through the same network and may be as dead (the SDK's
+      // Node handler has no socket timeout), so the next request, even within the idle threshold,
+      // opens a new one instead of hanging on the next of them.
+      onCutOff: (client) => closeFreeSockets(client as SdkClient),
+      // Only when a request was in flight: a client the function did not use keeps its sockets.
+      inFlight: (client) => hasSocketsInUse(client as SdkClient),
+    },
   );
 }
 
@@ -163,6 +166,23 @@ const RESET_CODES: ReadonlySet<unknown> = new Set(['ECONNRESET', 'EPIPE']);
  * act. The retry now opens a new socket. Sockets in use are never closed.
  */
 function closeSocketsAfterReset(client: object): void {
+  addErrorMiddleware(client, 'deserialize', 'steadyfnCloseSocketsAfterReset', (err) => {
+    if (RESET_CODES.has((err as { code?: unknown } | null)?.code)) closeFreeSockets(client as SdkClient);
+    return err;
+  });
+}
+
+/**
+ * Adds to the client's middleware stack (when it has one) a middleware that passes each result
+ * through and throws what `onError` returns for each error: the same error after a side effect,
+ * or a typed one in its place.
+ *
+ * @param step - `deserialize` wraps each attempt's HTTP request, inside the retry middleware
+ *   (finalizeRequest); `initialize` wraps the whole command, with its retries and the serialize
+ *   step, where the SDK resolves the credentials (httpAuthSchemeMiddleware).
+ * @param name - The middleware's name in the stack (`override: true`: added once per name).
+ */
+function addErrorMiddleware(client: object, step: 'initialize' | 'deserialize', name: string, onError: (err: unknown) => unknown): void {
   const sdk = client as SdkClient;
   if (sdk.middlewareStack === undefined) return;
   sdk.middlewareStack.add(
@@ -170,19 +190,37 @@ function closeSocketsAfterReset(client: object): void {
       try {
         return await next(args);
       } catch (err) {
-        if (RESET_CODES.has((err as { code?: unknown } | null)?.code)) closeFreeSockets(sdk);
-        throw err;
+        throw onError(err);
       }
     },
-    // The deserialize step wraps each attempt's HTTP request, inside the retry middleware (finalizeRequest).
-    { step: 'deserialize', name: 'steadyfnCloseSocketsAfterReset', override: true },
+    { step, name, override: true },
   );
+}
+
+/** The client's Node agents (none for a request handler without them, e.g. a fetch handler). */
+function agentsOf(client: SdkClient): unknown[] {
+  const configs = client.config?.requestHandler?.httpHandlerConfigs?.();
+  return [configs?.httpAgent, configs?.httpsAgent];
+}
+
+/**
+ * Whether a request of the client holds a socket (`Agent#sockets`: in use, not kept alive for
+ * reuse). Without Node agents, true: nothing tells.
+ */
+function hasSocketsInUse(client: SdkClient): boolean {
+  let agents = 0;
+  for (const agent of agentsOf(client)) {
+    const inUse = (agent as { sockets?: unknown } | undefined)?.sockets;
+    if (typeof inUse !== 'object' || inUse === null) continue;
+    agents++;
+    for (const sockets of Object.values(inUse as Record<string, Socket[] | undefined>)) if ((sockets?.length ?? 0) > 0) return true;
+  }
+  return agents === 0;
 }
 
 /** Destroys the sockets the client's agents keep alive for reuse (`Agent#freeSockets`); Node skips destroyed ones. */
 function closeFreeSockets(client: SdkClient): void {
-  const configs = client.config?.requestHandler?.httpHandlerConfigs?.();
-  for (const agent of [configs?.httpAgent, configs?.httpsAgent]) {
+  for (const agent of agentsOf(client)) {
     const free = (agent as { freeSockets?: unknown } | undefined)?.freeSockets;
     if (typeof free !== 'object' || free === null) continue;
     for (const sockets of Object.values(free as Record<string, Socket[] | undefined>)) for (const socket of sockets ?? []) socket.destroy();
@@ -214,21 +252,12 @@ function noCredentialsAnywhere(err: unknown): boolean {
  * message names where the SDK looks, no value. Any other error is the SDK's, unchanged.
  */
 function typeMissingCredentials(owner: string, client: object): void {
-  const sdk = client as SdkClient;
-  if (sdk.middlewareStack === undefined) return;
-  sdk.middlewareStack.add(
-    (next) => async (args) => {
-      try {
-        return await next(args);
-      } catch (err) {
-        if (!noCredentialsAnywhere(err)) throw err;
-        throw new ConfigurationError(
+  addErrorMiddleware(client, 'initialize', 'steadyfnTypeMissingCredentials', (err) =>
+    noCredentialsAnywhere(err)
+      ? new ConfigurationError(
           `${owner}(): could not find AWS credentials: none in config.credentials, the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), the shared config and credentials files, a web identity token or a credential process, and instance metadata is disabled`,
           { field: 'config.credentials', expected: 'AWS credentials: config.credentials, environment variables, a profile, or a role of the runtime', cause: err },
-        );
-      }
-    },
-    // Initialize step: wraps the serialize step, where the SDK resolves the credentials (httpAuthSchemeMiddleware).
-    { step: 'initialize', name: 'steadyfnTypeMissingCredentials', override: true },
+        )
+      : err,
   );
 }

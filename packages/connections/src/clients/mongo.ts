@@ -10,6 +10,7 @@ import { CONNECTION_DRIVER_MISSING, isConnectionError, wasNotSent } from '../err
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
 import type { ClientHandle } from '../spec.js';
+import { mongoAuthRefused } from './auth-refused.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, type HandleOptions } from './options.js';
 
@@ -161,6 +162,32 @@ function closedBeforeSend(err: unknown): boolean {
 }
 
 /**
+ * The MongoDB driver's errors for a connection that failed under an operation or could not be
+ * made: a reset or closed socket, a socket timeout, no server selectable, a pool cleared by a
+ * network error. Only this driver raises them, so one from the function's direct use of
+ * `ctx.mongo` is this handle's: a retryable `CONNECTION_LOST` (`CONNECTION_UNAVAILABLE` when it
+ * proves the operation unsent), like a Redis command's, not the handler's `INTERNAL`. Not the
+ * closed-client errors (`MongoNotConnectedError`, `MongoTopologyClosedError`): those are typed
+ * only on a client this package or the function closed, never on a MongoClient of its own.
+ */
+const DRIVER_NETWORK_NAMES: ReadonlySet<string> = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoPoolClearedError']);
+
+function driverNetworkError(err: unknown): boolean {
+  for (const e of errorChain(err)) if (DRIVER_NETWORK_NAMES.has(errorName(e))) return true;
+  return false;
+}
+
+/** Connections each client has checked out of its pool: an operation holds one from before it is written until its answer. */
+const checkedOut = new WeakMap<MongoClient, number>();
+
+/** Keeps `checkedOut` for `client` from the pool's events (CMAP: emitted without `monitorCommands`). */
+function countCheckedOut(client: MongoClient): void {
+  checkedOut.set(client, 0);
+  client.on('connectionCheckedOut', () => checkedOut.set(client, (checkedOut.get(client) ?? 0) + 1));
+  client.on('connectionCheckedIn', () => checkedOut.set(client, Math.max(0, (checkedOut.get(client) ?? 0) - 1)));
+}
+
+/**
  * Server types a retryable write goes to (the driver's `supportsRetryableWrites`: not a
  * standalone). On such a deployment, with `retryWrites` on (the default), the driver sends a
  * write a second time after a network error, and what it throws then is the second attempt's
@@ -213,7 +240,7 @@ function checkUriDatabase(dbName: string, from: string): void {
  *
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option; at first use (terminal, as the invocation's error) when
  *   there is no URI, the driver rejects the URI or options, the URI names a database MongoDB cannot have, a `tlsCAFile` / `tlsCRLFile` / `tlsCertificateKeyFile` cannot be read (field: that option; the path is not shown), or `mongodb` or an optional package its options need (`@aws-sdk/credential-providers` for `authMechanism=MONGODB-AWS`) is missing (`CONNECTION_DRIVER_MISSING`) or cannot
- *   load (`CONNECTION_DRIVER_LOAD_FAILED`).
+ *   load (`CONNECTION_DRIVER_LOAD_FAILED`), or the server refuses the credentials (`CONNECTION_AUTH_FAILED`, field `uri` or `options.auth`).
  * @example
  * const store = mongo({ db: 'shop', options: { appName: 'orders' } });
  * const order = await store.read(({ db }) => db.collection('orders').findOne({ _id: 42 }));
@@ -253,11 +280,12 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
           db = client.db(o.db); // after checkUriDatabase / checkDatabaseName it does not throw; if it did, the client is closed
         } catch (err) {
           await client.close().catch(() => undefined);
-          throw unreadableTlsFile(err, client.options) ?? missingOptionalModule(err) ?? err;
+          throw unreadableTlsFile(err, client.options) ?? missingOptionalModule(err) ?? mongoAuthRefused(o.options?.auth !== undefined ? 'options.auth' : 'uri', err) ?? err;
         } finally {
           signal.removeEventListener('abort', stop);
         }
         client.once('topologyClosed', () => closedClients.add(client));
+        countCheckedOut(client);
         return { client, db };
       },
       ping: ({ client }) => client.db('admin').command({ ping: 1 }),
@@ -277,7 +305,11 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       },
     },
     'mongo',
-    // The function's own close() (awaited or not): the client's direct operations then fail with the driver's closed-client errors.
-    ({ client }) => closedClients.has(client) || closingMongo(client),
+    {
+      // The function's own close() (awaited or not): the client's direct operations then fail with the driver's closed-client errors.
+      closedByUser: ({ client }) => closedClients.has(client) || closingMongo(client),
+      isDriverNetworkErr: driverNetworkError,
+      inFlight: ({ client }) => (checkedOut.get(client) ?? 0) > 0,
+    },
   );
 }

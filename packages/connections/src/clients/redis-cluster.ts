@@ -139,7 +139,8 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
         // A command written on a node connection that then closed is rejected, not resent by ioredis' failover retry.
         failLostReplies(cluster);
         // Not cluster.connect(): it stays pending when a master is down (see connectCluster).
-        return connectRedis(cluster, signal, () => connectCluster(cluster));
+        const inOptions = o.options?.redisOptions?.password !== undefined || o.options?.redisOptions?.username !== undefined;
+        return connectRedis(cluster, signal, () => connectCluster(cluster), { owner: 'redisCluster', field: inOptions ? 'options.redisOptions.password' : 'nodes' });
       },
       // "Cluster isn't ready" and "Cluster is ended." follow only commands never written here (see clusterNotReadyUnsent): a write may be repeated.
       wasNotSent: (err) => wasNotSent(err) || clusterNotReadyUnsent(err),

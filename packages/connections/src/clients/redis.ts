@@ -10,6 +10,7 @@ import type { ClientHandle } from '../spec.js';
 import { ConfigurationError, errorName, keysOf } from '@steadyfn/handler/internal';
 import { commandView } from '../view.js';
 import { failDroppedReplies } from './redis-replies.js';
+import { authRefused } from './auth-refused.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkRedisDatabase, checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 
@@ -82,6 +83,17 @@ function hasAddress(options: RedisOptions | undefined): boolean {
   return options !== undefined && (options.host !== undefined || options.port !== undefined || options.path !== undefined || options.sentinels !== undefined);
 }
 
+/**
+ * Whether commands were written to the client's connection and await their replies (ioredis'
+ * `commandQueue`; the offline queue holds none written). A pipeline of the function's own that
+ * hung on a dead socket until the deadline leaves its commands there. Unknown (another ioredis
+ * shape): true.
+ */
+function commandsInFlight(client: Redis): boolean {
+  const queue = (client as { commandQueue?: { length?: unknown } }).commandQueue;
+  return typeof queue?.length !== 'number' || queue.length > 0;
+}
+
 /** A plain `Error` without a code: says nothing an operator can act on. */
 function isBare(err: unknown): boolean {
   return err instanceof Error && err.constructor === Error && (err as { code?: unknown }).code === undefined;
@@ -113,11 +125,17 @@ function withoutCredentials(err: unknown): unknown {
  * Connects a new ioredis client (single node or Cluster), or stops it and rethrows: a failed
  * client must not live on in the background with its reconnect timer. Stops when `signal` aborts.
  * `connect` replaces `client.connect()` (a Cluster waits for its own end of the attempt, see `connectCluster`).
+ * Credentials the server refuses are a terminal `ConfigurationError` (`CONNECTION_AUTH_FAILED`,
+ * see `authRefused`) naming `auth.field`, not a retryable connect failure.
+ *
+ * @param auth - The factory and the option holding the credentials, for that error.
+ * @default auth { owner: 'redis', field: 'url' }
  */
 export async function connectRedis<T extends { on(event: 'error', listener: (err: unknown) => void): unknown; connect(): Promise<unknown>; disconnect(): void }>(
   client: T,
   signal: AbortSignal,
   connect: () => Promise<unknown> = () => client.connect(),
+  auth: { owner: string; field: string } = { owner: 'redis', field: 'url' },
 ): Promise<T> {
   // Errors reach callers through their commands; without a listener ioredis prints them.
   let lastError: unknown;
@@ -131,7 +149,8 @@ export async function connectRedis<T extends { on(event: 'error', listener: (err
     // Once its retries end, ioredis rejects connect() with a bare "Connection is closed."; the
     // reason (ECONNREFUSED, an AUTH the server refused) came as an 'error' event. Keep that one
     // as the cause, so the log's class and code say why.
-    throw withoutCredentials(isBare(err) && lastError !== undefined ? lastError : err);
+    const reason = withoutCredentials(isBare(err) && lastError !== undefined ? lastError : err);
+    throw authRefused(auth.owner, auth.field, reason) ?? reason;
   } finally {
     signal.removeEventListener('abort', stop);
   }
@@ -170,8 +189,9 @@ const REDIS_KEYS = keysOf<RedisClientOptions>({ ...HANDLE_KEYS, url: true, optio
  * @throws ConfigurationError (`CONFIG_INVALID`) for an invalid option, e.g. a `url` that is not `redis://`/`rediss://`,
  *   or a database (`options.db`, the URL's `/N` path or `?db=N`) that is not a whole number ≥ 0; at
  *   first use (terminal, as the invocation's error) for such a `REDIS_URL`, for no address at all (no `url`, no
- *   `REDIS_URL`, no `options.host`/`port`/`path`/`sentinels`), or when `ioredis` is missing
- *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`).
+ *   `REDIS_URL`, no `options.host`/`port`/`path`/`sentinels`), when `ioredis` is missing
+ *   (`CONNECTION_DRIVER_MISSING`) or cannot load (`CONNECTION_DRIVER_LOAD_FAILED`), or when the
+ *   server refuses the credentials (`CONNECTION_AUTH_FAILED`, field `url` or `options.password`).
  * @example
  * const cache = redis({ url: process.env.REDIS_URL, options: { commandTimeout: 500 } });
  * const value = await cache.read((r) => r.get('k'));
@@ -200,10 +220,16 @@ export function redis(options?: RedisClientOptions): RedisHandle {
         const { Redis } = await useDriver('redis', 'ioredis', driver);
         const client = url ? new Redis(url, settings) : new Redis(settings);
         failDroppedReplies(client);
-        return connectRedis(client, signal, async () => {
-          await client.connect();
-          await checkDatabase(client, o.options?.db !== undefined ? 'options.db' : 'url');
-        });
+        const field = o.options?.password !== undefined || o.options?.username !== undefined ? 'options.password' : 'url';
+        return connectRedis(
+          client,
+          signal,
+          async () => {
+            await client.connect();
+            await checkDatabase(client, o.options?.db !== undefined ? 'options.db' : 'url');
+          },
+          { owner: 'redis', field },
+        );
       },
       ping: (client) => client.ping(),
       isReady: (client) => client.status === 'ready' && !closingRedis(client),
@@ -211,6 +237,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
       readBudget: async (client) => parseRedisClientsInfo(await client.info('clients')),
     },
     'redis',
+    { inFlight: commandsInFlight },
   );
   return Object.assign(handle, {
     contextValue: (client: Redis) => (view ??= commandView(handle, client)),

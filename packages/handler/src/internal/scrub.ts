@@ -34,3 +34,22 @@ export function errorFacts(thrown: unknown): { cause: string; causeCode?: string
   }
   return { cause: typeof thrown };
 }
+
+/**
+ * `errorFacts` of `error.cause` when that is an `Error`; `{}` when there is none, it is not an
+ * `Error`, or reading it throws (a getter that throws, a revoked Proxy whose `instanceof` check
+ * throws). Never throws: the failure log reads a cause the function chose, which may be hostile.
+ *
+ * @example
+ * causeFacts(new SteadyError('X', 'm', { status: 500, retryable: true, expose: false, cause: err })); // { cause: 'MongoNetworkError' }
+ */
+export function causeFacts(error: unknown): { cause?: string; causeCode?: string | number } {
+  let cause: unknown;
+  try {
+    cause = (error as { cause?: unknown } | null)?.cause;
+    if (!(cause instanceof Error)) return {};
+  } catch {
+    return {};
+  }
+  return errorFacts(cause);
+}
