@@ -96,7 +96,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         await settle(s, ctx, state, error.answer);
         return { answer: replay(decodeStored(error.answer)) };
       }
-      const cache = shouldCache(s, error);
+      const cache = shouldCache(s, ctx, error);
       if (!cache && error.code === 'DEADLINE_EXCEEDED') {
         // Answered at the deadline with the function perhaps still running (a call that does not
         // listen to ctx.signal): its effects may still happen, so the record is not released for
