@@ -53,9 +53,10 @@ export interface IdempotencyOptions {
   /**
    * Whether a failure is stored and replayed. `false` releases the record so a retry runs
    * again. `true` stores terminal (non-retryable) errors; retryable ones are always released,
-   * since storing them would turn every retry into the same failure. A function decides per error;
-   * one that throws counts as `false` (the record released, the function's own error answered,
-   * warning `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged).
+   * since storing them would turn every retry into the same failure. A function decides per error,
+   * synchronously; one that throws or returns anything but a boolean (a Promise: it cannot be
+   * `async`) counts as `false` (the record released, the function's own error answered, warning
+   * `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged).
    * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);

@@ -4,10 +4,12 @@
  * retry got `409 IDEMPOTENCY_IN_PROGRESS` until the lease ended (up to `leaseMs`, 5 minutes by
  * default), and the caller was told `500 INTERNAL` instead of the function's own error. It now
  * counts as "do not cache": the record is released, the function's error answered, and a
- * warning `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged (without the thrown message).
+ * warning `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged (without the thrown message). The same for
+ * one that returns no boolean: an `async` predicate's Promise counted as `true`, so every error
+ * — retryable ones included — was stored and replayed for `ttlMs`.
  */
 import { randomUUID } from 'node:crypto';
-import { handler, TerminalError } from '@steadyfn/handler';
+import { handler, RetryableError, TerminalError } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotency } from '../src/index.js';
 import { BACKENDS, httpEvent, lambdaContext, openBackend, sqsRecord, type Backend } from './support.js';
@@ -26,12 +28,13 @@ describe.each(BACKENDS)('review: a cacheErrors function that throws, on %s', (na
     await backend?.close();
   });
 
-  function make(lines: string[], fail: (input: unknown) => boolean) {
+  function make(lines: string[], fail: (input: unknown) => boolean, cacheErrors: (error: { code: string }) => boolean = predicate, retryable = false) {
     let runs = 0;
     const main = handler(
-      { name: `cet-${randomUUID()}`, logLevel: 'warn', logSink: (line) => lines.push(line), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache: false, cacheErrors: predicate })] },
+      { name: `cet-${randomUUID()}`, logLevel: 'warn', logSink: (line) => lines.push(line), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache: false, cacheErrors })] },
       async (input) => {
         runs++;
+        if (fail(input) && retryable) throw new RetryableError('UPSTREAM_DOWN', 'Upstream down');
         if (fail(input)) throw new TerminalError('OUT_OF_STOCK', 'Out of stock', { status: 409 });
         return { ok: true };
       },
@@ -67,5 +70,21 @@ describe.each(BACKENDS)('review: a cacheErrors function that throws, on %s', (na
     expect(runs()).toBe(3);
     const warnings = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.code === 'IDEMPOTENCY_CACHE_ERRORS_FAILED');
     expect(warnings.map((w) => w.errorCode)).toEqual(['OUT_OF_STOCK', 'OUT_OF_STOCK']);
+  });
+
+  it('an async cacheErrors function (a Promise, not a boolean) stores nothing: a retryable failure still runs again', async () => {
+    const lines: string[] = [];
+    // JavaScript callers only: TypeScript refuses a function returning a Promise here.
+    const asyncPredicate = (async () => true) as unknown as (error: { code: string }) => boolean;
+    const { main, runs } = make(lines, () => true, asyncPredicate, true);
+    const key = randomUUID();
+    for (let i = 1; i <= 2; i++) {
+      const res = (await main.aws(httpEvent({ key, body: { sku: 'tea-42' } }), lambdaContext())) as { statusCode: number; headers: Record<string, string>; body: string };
+      expect(JSON.parse(res.body).code).toBe('UPSTREAM_DOWN');
+      expect(res.headers['Idempotency-Replayed']).toBeUndefined();
+      expect(runs()).toBe(i);
+    }
+    const warnings = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.code === 'IDEMPOTENCY_CACHE_ERRORS_FAILED');
+    expect(warnings.map((w) => w.msg)).toEqual([expect.stringContaining('returned a Promise'), expect.stringContaining('returned a Promise')]);
   });
 });
