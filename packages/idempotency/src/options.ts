@@ -56,7 +56,9 @@ export interface IdempotencyOptions {
    * since storing them would turn every retry into the same failure. A function decides per error,
    * synchronously; one that throws or returns anything but a boolean (a Promise: it cannot be
    * `async`) counts as `false` (the record released, the function's own error answered, warning
-   * `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged).
+   * `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged). The deadline's `504 DEADLINE_EXCEEDED` is never
+   * stored, whatever a function says: the function may still be running, its record is left to
+   * its lease.
    * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);
