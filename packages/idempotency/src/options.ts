@@ -53,7 +53,12 @@ export interface IdempotencyOptions {
   /**
    * Whether a failure is stored and replayed. `false` releases the record so a retry runs
    * again. `true` stores terminal (non-retryable) errors; retryable ones are always released,
-   * since storing them would turn every retry into the same failure. A function decides per error.
+   * since storing them would turn every retry into the same failure. A function decides per error,
+   * synchronously; one that throws or returns anything but a boolean (a Promise: it cannot be
+   * `async`) counts as `false` (the record released, the function's own error answered, warning
+   * `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged). The deadline's `504 DEADLINE_EXCEEDED` is never
+   * stored, whatever a function says: the function may still be running, its record is left to
+   * its lease.
    * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);
@@ -63,7 +68,11 @@ export interface IdempotencyOptions {
    * @default true
    */
   localCache?: boolean | LocalCacheOptions;
-  /** Names the records' scope instead of the function name (e.g. to share records across deployments). @default the function name */
+  /**
+   * Names the records' scope instead of the function name (e.g. to share records across
+   * deployments). A non-blank string: empty or whitespace only is refused (`CONFIG_INVALID`).
+   * @default the function name
+   */
   namespace?: string;
   /**
    * Whose records an HTTP request's key belongs to (see `ScopeSource`): `'principal'` keeps
@@ -131,19 +140,27 @@ export function settingsOf(options: IdempotencyOptions): Settings {
   }
   checkKnownKeys('idempotency', 'localCache', options.localCache, LOCAL_CACHE_KEYS);
   const store = checkStore(options.store);
-  const source = options.key ?? 'auto';
-  if (typeof source !== 'function') oneOfOption('idempotency', 'key', source, ['auto', 'header', 'input'] as const, 'auto');
+  // `null` is refused like every other option's, not read as the default: `key: null` or
+  // `scope: null` would otherwise read as "no key" / "no scope" and get 'auto' / 'principal'.
+  const source = options.key === undefined ? 'auto' : options.key;
+  if (typeof source !== 'function' && source !== 'auto' && source !== 'header' && source !== 'input') {
+    invalidOption('idempotency', 'key', '"auto", "header", "input" or a function (ctx) => string | undefined', source);
+  }
   const required = oneOfOption('idempotency', 'required', options.required, [true, false], true);
   if (options.ttlMs === undefined) invalidOption('idempotency', 'ttlMs', `a whole number of milliseconds ≥ 1 and ≤ ${MAX_DURATION_MS}`, undefined);
   // Longer ones pass here but every claim or completion would be refused by the lease store.
   const ttlMs = msOption('idempotency', 'ttlMs', options.ttlMs, 0, 1, MAX_DURATION_MS);
   const leaseMs = msOption('idempotency', 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 1, MAX_DURATION_MS);
   const waitForFirst = oneOfOption('idempotency', 'onConcurrent', options.onConcurrent, ['reject', 'wait'] as const, 'reject') === 'wait';
-  const cacheErrors = options.cacheErrors ?? false;
+  const cacheErrors = options.cacheErrors === undefined ? false : options.cacheErrors;
   if (typeof cacheErrors !== 'boolean' && typeof cacheErrors !== 'function') invalidOption('idempotency', 'cacheErrors', 'a boolean or (error) => boolean', cacheErrors);
   const namespace = options.namespace === undefined ? undefined : stringOption('idempotency', 'namespace', options.namespace);
-  const scope = options.scope ?? 'principal';
-  if (typeof scope !== 'function') oneOfOption('idempotency', 'scope', scope, ['principal', 'none'] as const, 'principal');
+  // A blank one (an unset variable padded with spaces) would scope records to nothing anyone meant.
+  if (namespace !== undefined && namespace.trim() === '') invalidOption('idempotency', 'namespace', 'a non-blank string', namespace);
+  const scope = options.scope === undefined ? 'principal' : options.scope;
+  if (typeof scope !== 'function' && scope !== 'principal' && scope !== 'none') {
+    invalidOption('idempotency', 'scope', '"principal", "none" or a function (ctx) => string | undefined', scope);
+  }
   const cacheOptions = isRecord(localCache) ? (localCache as LocalCacheOptions) : {};
   const local =
     options.localCache === false

@@ -96,14 +96,16 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         await settle(s, ctx, state, error.answer);
         return { answer: replay(decodeStored(error.answer)) };
       }
-      const cache = shouldCache(s, error);
-      if (!cache && error.code === 'DEADLINE_EXCEEDED') {
+      if (error.code === 'DEADLINE_EXCEEDED') {
         // Answered at the deadline with the function perhaps still running (a call that does not
         // listen to ctx.signal): its effects may still happen, so the record is not released for
         // a retry to run alongside it. Its lease ends at the deadline (leaseUntil), as after a crash.
+        // Nor is the 504 stored, whatever `cacheErrors` says: the outcome is unknown, and a stored
+        // 504 would answer every retry for ttlMs that the request failed while it went on to succeed.
         leaveToLease(state);
         return;
       }
+      const cache = shouldCache(s, ctx, error);
       await settle(s, ctx, state, cache ? errorStored(error) : undefined);
     },
 

@@ -12,10 +12,29 @@ import { decodeStored, encodeStored, replay, replayTooLarge, resultStored, type 
 import type { IdempotencyState } from './state.js';
 import { isCompleteRequest, type CompleteRequest, type ReleaseRequest } from './types.js';
 
-/** Whether a failure is stored and replayed (`cacheErrors`): retryable ones only when a function says so. */
-export function shouldCache(s: Settings, error: SteadyError): boolean {
-  if (typeof s.cacheErrors === 'function') return s.cacheErrors(error);
-  return s.cacheErrors && !error.retryable;
+/**
+ * Whether a failure is stored and replayed (`cacheErrors`): retryable ones only when a function
+ * says so. A `cacheErrors` function that throws, or returns anything but a boolean (a Promise
+ * from an `async` one, which would otherwise count as `true` and store every error), counts as
+ * `false` with a warning `IDEMPOTENCY_CACHE_ERRORS_FAILED` (the thrown value's class, never its
+ * message): the record is released and the function's own error answered, rather than the hook
+ * failing with the record left held — every retry a 409 until the lease ends — and the caller
+ * told `500 INTERNAL`.
+ */
+export function shouldCache(s: Settings, ctx: Context, error: SteadyError): boolean {
+  if (typeof s.cacheErrors !== 'function') return s.cacheErrors && !error.retryable;
+  let decided: unknown;
+  try {
+    decided = s.cacheErrors(error);
+  } catch (thrown) {
+    const cause = thrown instanceof Error ? thrown.name : typeof thrown;
+    ctx.log.warn('idempotency cacheErrors function threw; the error is not stored and the record released', { code: 'IDEMPOTENCY_CACHE_ERRORS_FAILED', errorCode: error.code, cause });
+    return false;
+  }
+  if (typeof decided === 'boolean') return decided;
+  const got = decided instanceof Promise ? 'a Promise' : typeof decided;
+  ctx.log.warn(`idempotency cacheErrors function returned ${got}, not a boolean; the error is not stored and the record released`, { code: 'IDEMPOTENCY_CACHE_ERRORS_FAILED', errorCode: error.code });
+  return false;
 }
 
 /** Whether an encoded result is larger than the store keeps (`IdempotencyStore.maxResultBytes`, UTF-8 bytes). */
