@@ -8,7 +8,7 @@ import { SourceError, describeFailure } from '../errors.js';
 import type { Loaded, StateSource } from '../types.js';
 import { functionOption } from '../options.js';
 import { abortReason, copyForUpdate } from '../util.js';
-import { checkNextPosition } from './positions.js';
+import { checkNextPosition, describePosition, EventsGoneError, laterPosition, samePosition } from './positions.js';
 import type { EventStore, SnapshotStore } from './types.js';
 
 /** Options of `hydrate()`. */
@@ -50,7 +50,11 @@ const HYDRATE_KEYS = keysOf<HydrateOptions<unknown, unknown, unknown>>({ snapsho
 /**
  * A state source rebuilt from history: the newest snapshot (or `initial()`), then every later
  * event through `reducer`. On revalidation only the events after the cached position are read
- * and applied. Use it under `defineState({ sources })` like any other source.
+ * and applied. Use it under `defineState({ sources })` like any other source. A store that holds
+ * no event at all any more (`mongoEvents`, `redisStreamEvents`: an emptied collection, a stream
+ * key gone) is judged against the snapshot on revalidation: at the position applied last,
+ * unchanged; newer, loaded from it; otherwise a failure (events applied were lost), so the next
+ * try loads in full, as a cold start would.
  * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`, a `snapshot` or
  *   `events` that is not a store, or an `initial` or `reducer` that is not a function.
  * @example
@@ -97,19 +101,56 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
     return { value: state, version };
   };
 
+  /** The events after the snapshot's position (or all): none when the store holds none at all (every event archived up to it). */
+  const readFirst = async (position: P | undefined, signal: AbortSignal): Promise<ReadonlyArray<{ position: P; event: E }>> => {
+    try {
+      return await events.readAfter(position, pageSize, signal);
+    } catch (error) {
+      if (error instanceof EventsGoneError) return [];
+      throw error;
+    }
+  };
+
+  const load = async (signal: AbortSignal): Promise<Loaded<S>> => {
+    const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
+    if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
+    const position = snap?.position;
+    if (signal.aborted) throw abortReason(signal);
+    return replay(snap ? snap.state : options.initial(), position, await readFirst(position, signal), signal);
+  };
+
+  /**
+   * The store holds no event at all, not even the one at `position` applied last. The snapshot
+   * tells an archive from a loss: at `position` (every event archived up to it, its own
+   * included), nothing changed; newer (events archived up to a snapshot written since), the
+   * state is loaded from it; otherwise events this instance applied are gone — the store emptied
+   * or restored from an older backup — and a cold start would load an older state: it fails, as
+   * a store behind the position does, and the next try loads in full.
+   */
+  const afterEventsGone = async (position: P | undefined, signal: AbortSignal): Promise<Loaded<S> | 'unchanged'> => {
+    const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
+    if (snap !== undefined && snap.position !== undefined) {
+      if (samePosition(snap.position, position)) return 'unchanged';
+      if (laterPosition(snap.position, position)) return replay(snap.state, snap.position, await readFirst(snap.position, signal), signal);
+    }
+    const where = snap === undefined ? 'there is no snapshot' : `the snapshot is at position ${describePosition(snap.position)}`;
+    throw new SourceError(
+      `no event is left in the store, not even the one at position ${describePosition(position)} applied last, and ${where}: the events were removed past the snapshot (the store emptied, or restored from an older backup), so the state is loaded in full`,
+    );
+  };
+
   return {
     description,
-    async load(signal) {
-      const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
-      if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
-      const position = snap?.position;
-      if (signal.aborted) throw abortReason(signal);
-      const first = await events.readAfter(position, pageSize, signal);
-      return replay(snap ? snap.state : options.initial(), position, first, signal);
-    },
+    load,
     async revalidate(known, signal) {
       const { position } = known.version as HydratedVersion<P>;
-      const first = await events.readAfter(position, pageSize, signal);
+      let first: ReadonlyArray<{ position: P; event: E }>;
+      try {
+        first = await events.readAfter(position, pageSize, signal);
+      } catch (error) {
+        if (error instanceof EventsGoneError) return afterEventsGone(position, signal);
+        throw error;
+      }
       if (first.length === 0) return 'unchanged';
       // The cached state is frozen (and shared with running invocations): fold into a copy that
       // keeps BSON values and other class instances as they are (structuredClone would not).
