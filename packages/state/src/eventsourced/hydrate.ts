@@ -32,7 +32,9 @@ export interface HydrateOptions<S, E, P> {
    */
   pageSize?: number;
   /**
-   * More events than this after the snapshot is a load failure (write snapshots more often).
+   * More events than this after the snapshot (on a revalidation, after the last one applied) is
+   * a load failure (write snapshots more often). Reads ask for at most one event past it, and the
+   * reducer sees none past it.
    * @default 1000000
    */
   maxEvents?: number;
@@ -75,12 +77,18 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
   const { events, reducer } = options;
   const description = [options.snapshot?.description, events.description].filter(Boolean).join(' + ') || 'event-sourced state';
 
-  /** Applies `first` (already read) and then every later page. */
+  // Each read asks for at most one event past `maxEvents`: enough to tell "more", never a page more.
+  const firstLimit = Math.min(pageSize, maxEvents + 1);
+
+  /** Applies `first` (already read, asked for `firstLimit`) and then every later page. */
   const replay = async (state: S, position: P | undefined, first: ReadonlyArray<{ position: P; event: E }>, signal: AbortSignal): Promise<Loaded<S>> => {
     let page = first;
+    let asked = firstLimit;
     let applied = 0;
     for (;;) {
-      if (page.length > pageSize) throw new SourceError(`the event store returned more than ${pageSize} events for one page`);
+      if (page.length > asked) throw new SourceError(`the event store returned more than the ${asked} events asked for one page`);
+      // Refused before the reducer sees any event of a page that goes past the bound.
+      if (applied + page.length > maxEvents) throw new SourceError(`more than ${maxEvents} events after the snapshot (raise maxEvents or write snapshots more often)`);
       for (const [i, stored] of page.entries()) {
         // Kinds are compared between events; the snapshot's (or the cached) position only when of one kind.
         checkNextPosition(position, stored.position, i === 0, i > 0 || applied > 0);
@@ -92,10 +100,10 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
         position = stored.position;
       }
       applied += page.length;
-      if (page.length < pageSize) break;
-      if (applied >= maxEvents) throw new SourceError(`more than ${maxEvents} events after the snapshot (raise maxEvents or write snapshots more often)`);
+      if (page.length < asked) break;
       if (signal.aborted) throw abortReason(signal);
-      page = await events.readAfter(position, pageSize, signal);
+      asked = Math.min(pageSize, maxEvents + 1 - applied);
+      page = await events.readAfter(position, asked, signal);
     }
     const version: HydratedVersion<P> = { position };
     return { value: state, version };
@@ -104,7 +112,7 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
   /** The events after the snapshot's position (or all): none when the store holds none at all (every event archived up to it). */
   const readFirst = async (position: P | undefined, signal: AbortSignal): Promise<ReadonlyArray<{ position: P; event: E }>> => {
     try {
-      return await events.readAfter(position, pageSize, signal);
+      return await events.readAfter(position, firstLimit, signal);
     } catch (error) {
       if (error instanceof EventsGoneError) return [];
       throw error;
@@ -146,7 +154,7 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
       const { position } = known.version as HydratedVersion<P>;
       let first: ReadonlyArray<{ position: P; event: E }>;
       try {
-        first = await events.readAfter(position, pageSize, signal);
+        first = await events.readAfter(position, firstLimit, signal);
       } catch (error) {
         if (error instanceof EventsGoneError) return afterEventsGone(position, signal);
         throw error;
