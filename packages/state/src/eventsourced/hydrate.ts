@@ -137,7 +137,8 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
    */
   const afterEventsGone = async (position: P | undefined, signal: AbortSignal): Promise<Loaded<S> | 'unchanged'> => {
     const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
-    if (snap !== undefined && snap.position !== undefined) {
+    if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
+    if (snap !== undefined) {
       if (samePosition(snap.position, position)) return 'unchanged';
       if (laterPosition(snap.position, position)) return replay(snap.state, snap.position, await readFirst(snap.position, signal), signal);
     }
