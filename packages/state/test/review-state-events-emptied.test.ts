@@ -87,7 +87,7 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(111);
     expect(warnings(log)).toMatchObject([
-      { failures: [expect.objectContaining({ field: 'total', message: expect.stringMatching(/no event is left in the store, not even the one at position 3 applied last, and the snapshot is at position 1/) })] },
+      { failures: [expect.objectContaining({ field: 'total', message: expect.stringMatching(/the event at position 3, applied last, is no longer in the store \(nor any other event\), and the snapshot is at position 1/) })] },
     ]);
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(1);
@@ -117,6 +117,49 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
     expect(warnings(log)).toEqual([]);
   });
 
+  it('MongoDB: events up to a newer snapshot archived, later ones kept — loaded from the snapshot, not the later events folded onto the old state', async () => {
+    const collection = await eventsIn([1, 2, 3]);
+    const snapshot = movableSnapshot<number>(undefined);
+    const { cache, clock, log } = mongoCache(collection, snapshot.store);
+    expect((await cache.get()).total).toBe(111);
+
+    // Events 4 and 5 written, folded into a snapshot at 5, archived up to it; event 6 written.
+    await db.collection(collection).insertMany([4, 5, 6].map((seq) => ({ seq, add: 10 ** (seq - 1) })));
+    snapshot.move({ position: 5, state: 11_111 });
+    await db.collection(collection).deleteMany({ seq: { $lte: 5 } });
+    clock.advance(1_000);
+    expect((await cache.get()).total).toBe(111_111);
+    expect(warnings(log)).toEqual([]);
+
+    // The snapshot's own event archived with it while this instance stood at it: only the new ones are read.
+    const atSnapshot = await eventsIn([1, 2, 3]);
+    const held = movableSnapshot<number>({ position: 3, state: 111 });
+    const second = mongoCache(atSnapshot, held.store);
+    expect((await second.cache.get()).total).toBe(111);
+    await db.collection(atSnapshot).insertOne({ seq: 4, add: 1_000 });
+    await db.collection(atSnapshot).deleteMany({ seq: { $lte: 3 } });
+    second.clock.advance(1_000);
+    expect((await second.cache.get()).total).toBe(1_111);
+    expect(warnings(second.log)).toEqual([]);
+  });
+
+  it('MongoDB: events this instance applied archived past the snapshot, later ones kept — stale with the warning, then loaded in full', async () => {
+    const collection = await eventsIn([1, 2, 3]);
+    const { store } = movableSnapshot<number>({ position: 1, state: 1 });
+    const { cache, clock, log } = mongoCache(collection, store);
+    expect((await cache.get()).total).toBe(111);
+
+    await db.collection(collection).insertOne({ seq: 4, add: 1_000 });
+    await db.collection(collection).deleteMany({ seq: { $lte: 3 } });
+    clock.advance(1_000);
+    expect((await cache.get()).total).toBe(111);
+    expect(warnings(log)).toMatchObject([
+      { failures: [expect.objectContaining({ message: expect.stringMatching(/the event at position 3, applied last, is no longer in the store \(the next is at position 4\), and the snapshot is at position 1/) })] },
+    ]);
+    clock.advance(1_000);
+    expect((await cache.get()).total).toBe(1_001);
+  });
+
   it('Redis: the stream key gone under a warm instance (no snapshot) — stale with the warning, then initial(), as a cold start', async () => {
     const key = unique('emptied-stream');
     keys.push(key);
@@ -136,7 +179,7 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(11);
     expect(warnings(log)).toMatchObject([
-      { failures: [expect.objectContaining({ field: 'total', message: expect.stringMatching(/no event is left in the store, not even the one at position 2-0 applied last, and there is no snapshot/) })] },
+      { failures: [expect.objectContaining({ field: 'total', message: expect.stringMatching(/the event at position 2-0, applied last, is no longer in the store \(nor any other event\), and there is no snapshot/) })] },
     ]);
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(0);

@@ -52,11 +52,11 @@ const HYDRATE_KEYS = keysOf<HydrateOptions<unknown, unknown, unknown>>({ snapsho
 /**
  * A state source rebuilt from history: the newest snapshot (or `initial()`), then every later
  * event through `reducer`. On revalidation only the events after the cached position are read
- * and applied. Use it under `defineState({ sources })` like any other source. A store that holds
- * no event at all any more (`mongoEvents`, `redisStreamEvents`: an emptied collection, a stream
- * key gone) is judged against the snapshot on revalidation: at the position applied last,
- * unchanged; newer, loaded from it; otherwise a failure (events applied were lost), so the next
- * try loads in full, as a cold start would.
+ * and applied. Use it under `defineState({ sources })` like any other source. When the event
+ * applied last is no longer in the store (`mongoEvents`: archived, the collection emptied;
+ * `redisStreamEvents`: the key gone), revalidation judges it against the snapshot: at that
+ * position, only the later events are applied; newer, the state is loaded from it; otherwise it
+ * fails (events applied were removed), so the next try loads in full, as a cold start would.
  * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`, a `snapshot` or
  *   `events` that is not a store, or an `initial` or `reducer` that is not a function.
  * @example
@@ -114,7 +114,7 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
     try {
       return await events.readAfter(position, firstLimit, signal);
     } catch (error) {
-      if (error instanceof EventsGoneError) return [];
+      if (error instanceof EventsGoneError) return error.page as ReadonlyArray<{ position: P; event: E }>;
       throw error;
     }
   };
@@ -128,23 +128,25 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
   };
 
   /**
-   * The store holds no event at all, not even the one at `position` applied last. The snapshot
-   * tells an archive from a loss: at `position` (every event archived up to it, its own
-   * included), nothing changed; newer (events archived up to a snapshot written since), the
-   * state is loaded from it; otherwise events this instance applied are gone — the store emptied
-   * or restored from an older backup — and a cold start would load an older state: it fails, as
-   * a store behind the position does, and the next try loads in full.
+   * The event at `position`, applied last, is no longer in the store (`page`: the events after
+   * it, none when the store holds none at all). The snapshot tells an archive from a loss: at
+   * `position` (every event archived up to it, its own included), the page is all that is new;
+   * newer (events archived up to a snapshot written since), the state is loaded from it;
+   * otherwise events this instance applied are gone — archived past the snapshot, the store
+   * emptied or restored from an older backup — and a cold start would load another state: it
+   * fails, as a store behind the position does, and the next try loads in full.
    */
-  const afterEventsGone = async (position: P | undefined, signal: AbortSignal): Promise<Loaded<S> | 'unchanged'> => {
+  const afterEventsGone = async (known: unknown, position: P | undefined, page: ReadonlyArray<{ position: P; event: E }>, signal: AbortSignal): Promise<Loaded<S> | 'unchanged'> => {
     const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
     if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
     if (snap !== undefined) {
-      if (samePosition(snap.position, position)) return 'unchanged';
+      if (samePosition(snap.position, position)) return page.length === 0 ? 'unchanged' : replay(copyForUpdate(known as S), position, page, signal);
       if (laterPosition(snap.position, position)) return replay(snap.state, snap.position, await readFirst(snap.position, signal), signal);
     }
     const where = snap === undefined ? 'there is no snapshot' : `the snapshot is at position ${describePosition(snap.position)}`;
+    const next = page.length === 0 ? 'nor any other event' : `the next is at position ${describePosition(page[0]!.position)}`;
     throw new SourceError(
-      `no event is left in the store, not even the one at position ${describePosition(position)} applied last, and ${where}: the events were removed past the snapshot (the store emptied, or restored from an older backup), so the state is loaded in full`,
+      `the event at position ${describePosition(position)}, applied last, is no longer in the store (${next}), and ${where}: events were removed past the snapshot (archived past it, the store emptied or restored from an older backup), so the state is loaded in full`,
     );
   };
 
@@ -157,7 +159,7 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
       try {
         first = await events.readAfter(position, firstLimit, signal);
       } catch (error) {
-        if (error instanceof EventsGoneError) return afterEventsGone(position, signal);
+        if (error instanceof EventsGoneError) return afterEventsGone(known.value, position, error.page as ReadonlyArray<{ position: P; event: E }>, signal);
         throw error;
       }
       if (first.length === 0) return 'unchanged';

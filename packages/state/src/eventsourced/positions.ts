@@ -134,14 +134,17 @@ export function samePosition(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Thrown by `mongoEvents` and `redisStreamEvents` when the store holds no event at all any more —
- * not even the one at the position read after (an emptied collection, a stream key gone). Read
- * after a snapshot's position that is no events (every event archived up to it); read after the
- * event a warm instance applied last, `hydrate` compares with the snapshot to tell an archive
- * from events lost.
+ * Thrown by `mongoEvents` and `redisStreamEvents` when the event at the position read after is no
+ * longer in the store: `page` holds the events after it (none when the store holds no event at
+ * all — an emptied collection, a stream key gone). Read after a snapshot's position that is the
+ * page (events archived up to the snapshot, its own included); read after the event a warm
+ * instance applied last, `hydrate` compares with the snapshot to tell an archive from events lost.
  */
-export class EventsGoneError extends SourceError {
-  constructor(readonly after: unknown) {
-    super(`the store holds no event at all, not even the one at position ${describePosition(after)}`);
+export class EventsGoneError<E = unknown, P = unknown> extends SourceError {
+  constructor(
+    readonly after: unknown,
+    readonly page: ReadonlyArray<{ position: P; event: E }> = [],
+  ) {
+    super(`the event at position ${describePosition(after)} is no longer in the store${page.length === 0 ? ', nor any other' : ''}`);
   }
 }
