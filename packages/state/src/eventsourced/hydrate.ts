@@ -8,7 +8,7 @@ import { SourceError, describeFailure } from '../errors.js';
 import type { Loaded, StateSource } from '../types.js';
 import { functionOption } from '../options.js';
 import { abortReason, copyForUpdate } from '../util.js';
-import { checkNextPosition } from './positions.js';
+import { checkNextPosition, describePosition, EventsGoneError, laterPosition, samePosition } from './positions.js';
 import type { EventStore, SnapshotStore } from './types.js';
 
 /** Options of `hydrate()`. */
@@ -32,7 +32,9 @@ export interface HydrateOptions<S, E, P> {
    */
   pageSize?: number;
   /**
-   * More events than this after the snapshot is a load failure (write snapshots more often).
+   * More events than this after the snapshot (on a revalidation, after the last one applied) is
+   * a load failure (write snapshots more often). Reads ask for at most one event past it, and the
+   * reducer sees none past it.
    * @default 1000000
    */
   maxEvents?: number;
@@ -50,7 +52,11 @@ const HYDRATE_KEYS = keysOf<HydrateOptions<unknown, unknown, unknown>>({ snapsho
 /**
  * A state source rebuilt from history: the newest snapshot (or `initial()`), then every later
  * event through `reducer`. On revalidation only the events after the cached position are read
- * and applied. Use it under `defineState({ sources })` like any other source.
+ * and applied. Use it under `defineState({ sources })` like any other source. When the event
+ * applied last is no longer in the store (`mongoEvents`: archived, the collection emptied;
+ * `redisStreamEvents`: the key gone), revalidation judges it against the snapshot: at that
+ * position, only the later events are applied; newer, the state is loaded from it; otherwise it
+ * fails (events applied were removed), so the next try loads in full, as a cold start would.
  * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`, a `snapshot` or
  *   `events` that is not a store, or an `initial` or `reducer` that is not a function.
  * @example
@@ -71,12 +77,18 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
   const { events, reducer } = options;
   const description = [options.snapshot?.description, events.description].filter(Boolean).join(' + ') || 'event-sourced state';
 
-  /** Applies `first` (already read) and then every later page. */
+  // Each read asks for at most one event past `maxEvents`: enough to tell "more", never a page more.
+  const firstLimit = Math.min(pageSize, maxEvents + 1);
+
+  /** Applies `first` (already read, asked for `firstLimit`) and then every later page. */
   const replay = async (state: S, position: P | undefined, first: ReadonlyArray<{ position: P; event: E }>, signal: AbortSignal): Promise<Loaded<S>> => {
     let page = first;
+    let asked = firstLimit;
     let applied = 0;
     for (;;) {
-      if (page.length > pageSize) throw new SourceError(`the event store returned more than ${pageSize} events for one page`);
+      if (page.length > asked) throw new SourceError(`the event store returned more than the ${asked} events asked for one page`);
+      // Refused before the reducer sees any event of a page that goes past the bound.
+      if (applied + page.length > maxEvents) throw new SourceError(`more than ${maxEvents} events after the snapshot (raise maxEvents or write snapshots more often)`);
       for (const [i, stored] of page.entries()) {
         // Kinds are compared between events; the snapshot's (or the cached) position only when of one kind.
         checkNextPosition(position, stored.position, i === 0, i > 0 || applied > 0);
@@ -88,28 +100,68 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
         position = stored.position;
       }
       applied += page.length;
-      if (page.length < pageSize) break;
-      if (applied >= maxEvents) throw new SourceError(`more than ${maxEvents} events after the snapshot (raise maxEvents or write snapshots more often)`);
+      if (page.length < asked) break;
       if (signal.aborted) throw abortReason(signal);
-      page = await events.readAfter(position, pageSize, signal);
+      asked = Math.min(pageSize, maxEvents + 1 - applied);
+      page = await events.readAfter(position, asked, signal);
     }
     const version: HydratedVersion<P> = { position };
     return { value: state, version };
   };
 
+  /** The events after the snapshot's position (or all): none when the store holds none at all (every event archived up to it). */
+  const readFirst = async (position: P | undefined, signal: AbortSignal): Promise<ReadonlyArray<{ position: P; event: E }>> => {
+    try {
+      return await events.readAfter(position, firstLimit, signal);
+    } catch (error) {
+      if (error instanceof EventsGoneError) return error.page as ReadonlyArray<{ position: P; event: E }>;
+      throw error;
+    }
+  };
+
+  const load = async (signal: AbortSignal): Promise<Loaded<S>> => {
+    const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
+    if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
+    const position = snap?.position;
+    if (signal.aborted) throw abortReason(signal);
+    return replay(snap ? snap.state : options.initial(), position, await readFirst(position, signal), signal);
+  };
+
+  /**
+   * The event at `position`, applied last, is no longer in the store (`page`: the events after
+   * it, none when the store holds none at all). The snapshot tells an archive from a loss: at
+   * `position` (every event archived up to it, its own included), the page is all that is new;
+   * newer (events archived up to a snapshot written since), the state is loaded from it;
+   * otherwise events this instance applied are gone — archived past the snapshot, the store
+   * emptied or restored from an older backup — and a cold start would load another state: it
+   * fails, as a store behind the position does, and the next try loads in full.
+   */
+  const afterEventsGone = async (known: unknown, position: P | undefined, page: ReadonlyArray<{ position: P; event: E }>, signal: AbortSignal): Promise<Loaded<S> | 'unchanged'> => {
+    const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
+    if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
+    if (snap !== undefined) {
+      if (samePosition(snap.position, position)) return page.length === 0 ? 'unchanged' : replay(copyForUpdate(known as S), position, page, signal);
+      if (laterPosition(snap.position, position)) return replay(snap.state, snap.position, await readFirst(snap.position, signal), signal);
+    }
+    const where = snap === undefined ? 'there is no snapshot' : `the snapshot is at position ${describePosition(snap.position)}`;
+    const next = page.length === 0 ? 'nor any other event' : `the next is at position ${describePosition(page[0]!.position)}`;
+    throw new SourceError(
+      `the event at position ${describePosition(position)}, applied last, is no longer in the store (${next}), and ${where}: events this instance applied were removed (${snap === undefined ? 'archived' : 'archived past the snapshot'}, the store emptied or restored from an older backup), so the state is loaded in full`,
+    );
+  };
+
   return {
     description,
-    async load(signal) {
-      const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
-      if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
-      const position = snap?.position;
-      if (signal.aborted) throw abortReason(signal);
-      const first = await events.readAfter(position, pageSize, signal);
-      return replay(snap ? snap.state : options.initial(), position, first, signal);
-    },
+    load,
     async revalidate(known, signal) {
       const { position } = known.version as HydratedVersion<P>;
-      const first = await events.readAfter(position, pageSize, signal);
+      let first: ReadonlyArray<{ position: P; event: E }>;
+      try {
+        first = await events.readAfter(position, firstLimit, signal);
+      } catch (error) {
+        if (error instanceof EventsGoneError) return afterEventsGone(known.value, position, error.page as ReadonlyArray<{ position: P; event: E }>, signal);
+        throw error;
+      }
       if (first.length === 0) return 'unchanged';
       // The cached state is frozen (and shared with running invocations): fold into a copy that
       // keeps BSON values and other class instances as they are (structuredClone would not).

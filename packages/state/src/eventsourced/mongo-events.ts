@@ -2,7 +2,7 @@
 import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import { checkTarget, type MongoCollectionLike, type MongoTarget } from '../sources/mongo.js';
-import { describePosition, kindOf, order } from './positions.js';
+import { describePosition, EventsGoneError, kindOf, order } from './positions.js';
 import { functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
 import type { EventStore } from './types.js';
@@ -43,10 +43,13 @@ export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>)
    * nothing) — written anew or restored from an older backup, or a snapshot of other events —
    * rather than reading no event until its positions pass `after`. Asked only when not even the
    * event at `after` is there (no round trip when nothing changed). Strings are not ordered here.
+   * No event at all: `EventsGoneError` (no events), which `hydrate` judges against the snapshot.
    */
   const checkNotBehind = async (collection: MongoCollectionLike, after: unknown, signal: AbortSignal): Promise<void> => {
     const newest: Doc | null = await collection.findOne(filter, { sort: { [field]: -1 }, projection: { _id: 0, [field]: 1 }, signal });
-    const last = newest === null ? undefined : getPath(newest, field);
+    // No event at all: hydrate tells an archive up to the snapshot from events lost.
+    if (newest === null) throw new EventsGoneError(after);
+    const last = getPath(newest, field);
     if (last === undefined || last === null) return;
     const otherKind = kindOf(last) !== kindOf(after);
     if (!otherKind && order(last, after) !== -1) return;
@@ -70,10 +73,14 @@ export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>)
       const docs: Doc[] = await collection.find(query, { sort: { [field]: 1 }, limit: after === undefined ? limit : limit + 1, signal }).toArray();
       // The event at `after` was applied already (or is the snapshot's): dropped once, before
       // `map` sees it. A second one stays first in the page, where hydrate finds it read again.
-      const page = after !== undefined && docs.length > 0 && samePosition(getPath(docs[0], field), after) ? docs.slice(1) : docs;
+      const atAfter = after !== undefined && docs.length > 0 && samePosition(getPath(docs[0], field), after);
+      const page = atAfter ? docs.slice(1) : docs;
       // Not even the event at `after` (applied, or the snapshot's): is the newest event before it?
       if (after !== undefined && docs.length === 0) await checkNotBehind(collection, after, signal);
-      return page.slice(0, limit).map((doc) => ({ position: getPath(doc, field) as P, event: options.map ? options.map(doc) : (doc as E) }));
+      const events = page.slice(0, limit).map((doc) => ({ position: getPath(doc, field) as P, event: options.map ? options.map(doc) : (doc as E) }));
+      // The event at `after` is gone but later ones are there: hydrate judges it against the snapshot.
+      if (after !== undefined && !atAfter) throw new EventsGoneError(after, events);
+      return events;
     },
   };
 }

@@ -107,3 +107,44 @@ function textOf(position: unknown): string | undefined {
     return undefined;
   }
 }
+
+/** A stream entry id (`ms-seq`, or `ms` for `ms-0`) as a pair that compares in stream order; undefined when not one. */
+function parseId(id: string): [bigint, bigint] | undefined {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(id);
+  return match ? [BigInt(match[1]!), BigInt(match[2] ?? '0')] : undefined;
+}
+
+/** Whether Redis stream entry id `a` comes after `b` (false when either is not an id). */
+export function isAfter(a: string | undefined, b: string): boolean {
+  const x = a === undefined ? undefined : parseId(a);
+  const y = parseId(b);
+  if (!x || !y) return false;
+  return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
+}
+
+/** Whether position `a` is known to come after `b`: numbers and Dates (`order`), or Redis stream entry ids. */
+export function laterPosition(a: unknown, b: unknown): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return isAfter(a, b);
+  return order(a, b) === 1;
+}
+
+/** Whether `a` and `b` are one position (as versions compare, or numerically: a Long and a number). */
+export function samePosition(a: unknown, b: unknown): boolean {
+  return sameVersion(a, b) || order(a, b) === 0;
+}
+
+/**
+ * Thrown by `mongoEvents` and `redisStreamEvents` when the event at the position read after is no
+ * longer in the store: `page` holds the events after it (none when the store holds no event at
+ * all — an emptied collection, a stream key gone). Read after a snapshot's position that is the
+ * page (events archived up to the snapshot, its own included); read after the event a warm
+ * instance applied last, `hydrate` compares with the snapshot to tell an archive from events lost.
+ */
+export class EventsGoneError<E = unknown, P = unknown> extends SourceError {
+  constructor(
+    readonly after: unknown,
+    readonly page: ReadonlyArray<{ position: P; event: E }> = [],
+  ) {
+    super(`the event at position ${describePosition(after)} is no longer in the store${page.length === 0 ? ', nor any other' : ''}`);
+  }
+}

@@ -11,6 +11,7 @@ import type { ClientInput } from '../types.js';
 import { SourceError } from '../errors.js';
 import { functionOption } from '../options.js';
 import { abortReason, expectingType, resolveClient, scriptRefused, textOf } from '../util.js';
+import { EventsGoneError, isAfter } from './positions.js';
 import type { EventStore } from './types.js';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -77,20 +78,6 @@ for i = 1, #info, 2 do
 end
 return {facts, redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])}
 `;
-
-/** A stream entry id (`ms-seq`, or `ms` for `ms-0`) as a pair that compares in stream order; undefined when not one. */
-function parseId(id: string): [bigint, bigint] | undefined {
-  const match = /^(\d+)(?:-(\d+))?$/.exec(id);
-  return match ? [BigInt(match[1]!), BigInt(match[2] ?? '0')] : undefined;
-}
-
-/** Whether entry id `a` comes after `b` (false when either is not an id). */
-function isAfter(a: string | undefined, b: string): boolean {
-  const x = a === undefined ? undefined : parseId(a);
-  const y = parseId(b);
-  if (!x || !y) return false;
-  return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
-}
 
 /**
  * Why events after `after` are gone, or undefined when every one is still in the stream (or the
@@ -167,6 +154,8 @@ export function redisStreamEvents<E = Record<string, string>>(options: RedisStre
       const read = scripted && (await expectingType(scripted, `the stream ${key}`, 'a stream'));
       if (read !== undefined) {
         const [facts, page] = read as [Array<string | Uint8Array>, RawEntry[]];
+        // No key (no counters): not even the entry at the position is there. hydrate judges that.
+        if (facts.length === 0 && after !== undefined) throw new EventsGoneError(after);
         const lost = lostEvents(facts.map((fact) => textOf(fact, 'XINFO STREAM')), after);
         if (lost !== undefined) {
           const where = after === undefined ? 'the start of the stream (no snapshot)' : `position ${after}`;
