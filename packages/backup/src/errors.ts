@@ -404,11 +404,11 @@ export function targetErrorOf(error: unknown, what: string): unknown {
   if (error instanceof SteadyError) return error;
   const e = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown; hasErrorLabel?: (label: string) => boolean };
   const label = (name: string): boolean => typeof e.hasErrorLabel === 'function' && e.hasErrorLabel(name);
+  // A credential refusal (the same test as a source's), or any other answer the server gave on purpose.
   const refused =
+    credentialRefusal(error) !== undefined ||
     (e.name === 'MongoServerError' && !label('RetryableWriteError') && !label('ResetPool') && !(typeof e.code === 'number' && MONGO_TRANSIENT_CODES.has(e.code))) ||
-    (typeof e.code === 'number' && MONGO_REFUSED_CODES.has(e.code)) ||
-    (e.name === 'ReplyError' && typeof e.message === 'string' && !/^(?:LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/.test(e.message)) ||
-    (typeof e.message === 'string' && REDIS_REFUSED.test(e.message));
+    (e.name === 'ReplyError' && typeof e.message === 'string' && !/^(?:LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN)\b/.test(e.message));
   const described = describeError(error) || 'an error';
   // Redis reply errors have no code: the reply's first word (e.g. WRONGPASS) is its code, never the rest.
   const replyCode = e.name === 'ReplyError' && typeof e.message === 'string' ? /^[A-Z]+\b/.exec(e.message)?.[0] : undefined;

@@ -18,7 +18,7 @@
  *                                                              keepLast=<n>&keepMs=<ms>&pitrWindowMs=<ms>)
  * ```
  */
-import { awsClientOption, checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, invalidOption, keysOf, s3BucketOption } from '@steadyfn/handler/internal';
 import { joinKey, type S3Location, type S3Sender } from './s3/client.js';
 
 /** Where backups are written. */
@@ -29,6 +29,16 @@ export interface S3Target {
    * SDK's default CRC checksums; the start-up probe also detects that and falls back.
    */
   client: S3Sender;
+  /**
+   * An S3 bucket name under S3's current rule (3-63 characters of a-z 0-9 . -, starting and
+   * ending with a letter or digit, no `..`, not an IP address; directory buckets and access point
+   * aliases are such names), or an access point ARN: `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`,
+   * a Multi-Region Access Point `arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`, or an
+   * S3 on Outposts access point (`arn:<partition>:s3-outposts:…:outpost/<op-…>/accesspoint/<name>`),
+   * partition `aws`, `aws-cn` or `aws-us-gov`. Anything else is refused (`CONFIG_INVALID`,
+   * field `<path>.bucket`) — legacy us-east-1 names from before March 2018 with capitals or `_`
+   * included.
+   */
   bucket: string;
   /** Key prefix, without leading or trailing slash. @default '' */
   prefix?: string;
@@ -49,10 +59,11 @@ export function toLocation(owner: string, target: unknown, path = 'target'): S3L
   const t = target as Partial<S3Target>;
   // An SQSClient has a send too: refused by its config.serviceId, not at the first write.
   awsClientOption(owner, `${path}.client`, t.client, 'S3', 'an S3Client (an object with send())');
-  if (typeof t.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(t.bucket)) invalidOption(owner, `${path}.bucket`, 'an S3 bucket name', t.bucket);
+  // The job lease is an s3LeaseStore on the same bucket: the same rule, access points included.
+  const bucket = s3BucketOption(owner, `${path}.bucket`, t.bucket, { accessPoints: true });
   const prefix = t.prefix ?? '';
   if (typeof prefix !== 'string' || prefix.startsWith('/') || prefix.endsWith('/')) invalidOption(owner, `${path}.prefix`, 'a key prefix without leading or trailing slash', prefix);
-  return { client: t.client, bucket: t.bucket, prefix };
+  return { client: t.client, bucket, prefix };
 }
 
 /** Keys of the layout above. */

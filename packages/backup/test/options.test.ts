@@ -26,6 +26,11 @@ describe('option validation', () => {
   it('snapshotBackup', () => {
     const source = mongoSource({ db });
     expect(configError(() => snapshotBackup({ source, target: { ...target, bucket: 'Bad_Bucket' } })).field).toBe('target.bucket');
+    // The shared rule (@steadyfn/handler's s3BucketOption): an IP-shaped name and `..` were let
+    // through; an access point ARN is accepted (S3 routes every object request through it).
+    expect(configError(() => snapshotBackup({ source, target: { ...target, bucket: '10.0.0.1' } })).message).toMatch(/^snapshotBackup\(\): option "target\.bucket" must be an S3 bucket name: 3-63 characters/);
+    expect(configError(() => snapshotBackup({ source, target: { ...target, bucket: 'backups..x' } })).field).toBe('target.bucket');
+    expect(() => snapshotBackup({ source, target: { ...target, bucket: 'arn:aws:s3:eu-west-1:123456789012:accesspoint/backups' } })).not.toThrow();
     expect(configError(() => snapshotBackup({ source, target, leaseMs: 500 })).message).toBe('snapshotBackup(): option "leaseMs" must be a whole number of milliseconds ≥ 1000; got 500');
     expect(configError(() => snapshotBackup({ source, target, partSizeBytes: 1024 })).field).toBe('partSizeBytes');
     expect(configError(() => snapshotBackup({ source, target, memoryBudgetBytes: 10 * 1024 * 1024 })).message).toMatch(/memoryBudgetBytes" must be at least 25 MiB for 3 parts in flight/);

@@ -89,6 +89,11 @@ describe.each(['s3', 's3-alt'] as const)('S3 lease store on %s', (name) => {
     const { client } = backend.s3!;
     expect(() => s3LeaseStore({ client: {} as never, bucket: 'b-ok' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: 'client' }));
     expect(() => s3LeaseStore({ client, bucket: 'Not_A_Bucket' })).toThrow(expect.objectContaining({ field: 'bucket' }));
+    // The shared rule (@steadyfn/handler's s3BucketOption): an IP-shaped name and `..` were let through here.
+    expect(() => s3LeaseStore({ client, bucket: '192.168.1.1' })).toThrow(expect.objectContaining({ field: 'bucket' }));
+    expect(() => s3LeaseStore({ client, bucket: 'jobs..leases' })).toThrow(expect.objectContaining({ field: 'bucket' }));
+    // Access points route the conditional writes too: their ARNs are accepted (the probe judges the target).
+    expect(() => s3LeaseStore({ client, bucket: 'arn:aws:s3:us-east-1:123456789012:accesspoint/jobs' })).not.toThrow();
     expect(() => s3LeaseStore({ client, bucket: 'b-ok', prefix: 7 as never })).toThrow(expect.objectContaining({ field: 'prefix' }));
   });
 });

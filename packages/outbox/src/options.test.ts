@@ -107,16 +107,22 @@ describe('options are validated up front', () => {
       expect(refused, bucket).toMatchObject({ code: 'CONFIG_INVALID', field: 'claimCheck.bucket' });
       expect(refused.message).toMatch(/^sqsSender\(\): option "claimCheck\.bucket" must be an S3 bucket name: 3-63 characters of a-z 0-9 \. -/);
     }
-    for (const bucket of ['orders-large-events', 'a.b.c', 'abc', 'a'.repeat(63), 'logs--usw2-az1--x-s3']) {
+    // An access point ARN is what the SDK takes as Bucket too (it was refused as "not a bucket name").
+    const arns = ['arn:aws:s3:us-east-1:123456789012:accesspoint/claims', 'arn:aws:s3::123456789012:accesspoint/abc.mrap', 'arn:aws:s3-outposts:us-west-2:123456789012:outpost/op-01ac5d28a6a232904/accesspoint/claims'];
+    for (const bucket of ['orders-large-events', 'a.b.c', 'abc', 'a'.repeat(63), 'logs--usw2-az1--x-s3', ...arns]) {
       expect(() => sqsSender({ client: client as never, queueUrl, claimCheck: { s3: client, bucket } }), bucket).not.toThrow();
     }
-    for (const collection of ['orders$x', 'system.orders', '.orders', 'orders.', 'a..b', 'o\u0000x']) {
+    for (const collection of ['orders$x', 'system.orders', '.orders', 'o\u0000x', '']) {
       const refused = configError(() => mongoEmbeddedOutbox({ db: () => ({}) as never, collection, aggregateType: 'a' }));
       expect(refused, collection).toMatchObject({ code: 'CONFIG_INVALID', field: 'collection' });
       expect(refused.message).toMatch(/^mongoEmbeddedOutbox\(\): option "collection" must be a MongoDB collection name/);
       expect(configError(() => mongoTransactionOutbox({ client: { startSession: () => ({}) } as never, db: () => ({}) as never, collection }))).toMatchObject({ code: 'CONFIG_INVALID', field: 'collection' });
     }
-    expect(() => mongoEmbeddedOutbox({ db: () => ({}) as never, collection: 'shop.orders-2026_a', aggregateType: 'a' })).not.toThrow();
+    // The server's rule, no stricter: a trailing dot and `..` are names MongoDB and FerretDB take.
+    for (const collection of ['shop.orders-2026_a', 'orders.', 'a..b']) {
+      expect(() => mongoEmbeddedOutbox({ db: () => ({}) as never, collection, aggregateType: 'a' }), collection).not.toThrow();
+      expect(() => mongoTransactionOutbox({ client: { startSession: () => ({}) } as never, db: () => ({}) as never, collection }), collection).not.toThrow();
+    }
     expect(() => mongoTransactionOutbox({ client: { startSession: () => ({}) } as never, db: () => ({}) as never })).not.toThrow();
   });
 

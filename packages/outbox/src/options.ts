@@ -195,9 +195,12 @@ export function checkRelayLease(relay: ResolvedRelay | undefined, store: OutboxS
  * The part of `checkRelayLease` that needs the server: with `atomicity: 'auto'` and a
  * `writeLease`, a `relay.leaseMs` under twice `writeWaitMs` is refused once `serialisation()`
  * finds FerretDB (writers take the write lease), and accepted for good on MongoDB. Returns what
- * to await before a write or a relay run; a failed probe refuses nothing (the write or the
- * relay meets the same failure and reports it).
+ * to await before a write, a flush or a relay run. It judges the very `serialisation()` value
+ * they use (the store keeps the first answer for good), and a failed probe fails the call with
+ * the probe's error: nothing goes on un-judged — before, the write asked the server again, could
+ * get FerretDB's answer and write and relay with the too-short lease.
  * @throws {ConfigurationError} from the returned function, as `checkRelayLease`.
+ * @throws the probe's error (the server's `buildInfo` failed) from the returned function.
  */
 export function relayLeaseJudge(relay: ResolvedRelay | undefined, store: OutboxStore): () => Promise<void> {
   if (relay === undefined || store.mode !== 'mongo-embedded' || store.atomicity !== 'auto' || store.writeWaitMs === undefined || relay.leaseMs >= 2 * store.writeWaitMs) {
@@ -206,12 +209,7 @@ export function relayLeaseJudge(relay: ResolvedRelay | undefined, store: OutboxS
   let judged = false;
   return async () => {
     if (judged) return;
-    const decided = await store.serialisation().then(
-      (s) => s.mode,
-      () => undefined,
-    );
-    if (decided === undefined) return;
-    checkRelayLease(relay, store, decided);
+    checkRelayLease(relay, store, (await store.serialisation()).mode);
     judged = true;
   };
 }

@@ -24,7 +24,7 @@ import { EventInvalidError, UnsupportedServerError } from './errors.js';
 import { newInvocationState, resetAttempt, type InvocationState } from './invocation.js';
 import { checkOutboxOptions, checkRelayLease, relayLeaseJudge, resolveRelay, type OutboxOptions, type ResolvedRelay } from './options.js';
 import { partitionOf } from './capture/redis.js';
-import { checkNothingLeft, checkUpdateArguments, embeddedRead, embeddedRecordAnswers, embeddedUpdate, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
+import { checkNothingLeft, checkUpdateArguments, embeddedRead, embeddedRecordAnswers, embeddedUpdate, writeFailure, type EmbeddedOutboxContext } from './modes/embedded-mode.js';
 import { redisCommit, type RedisOutboxContext } from './modes/redis-mode.js';
 import { inboxOf } from './modes/request-key.js';
 import { transactionAround, type TransactionOutboxContext } from './modes/transaction-mode.js';
@@ -113,6 +113,8 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
     const written = state.written;
     state.written = [];
     if (!relay?.flush || written.length === 0) return;
+    // The write judged the lease already; judged here too, so no path relays un-judged.
+    await judgeLease();
     await relayAggregates(depsOf(relay, relayStore, state.metrics, state.ctx), written, runOptionsOf(relay, state.ctx));
   };
 
@@ -174,7 +176,10 @@ export function outbox<const D extends EventDeclarations, S extends OutboxStore>
       base.updateOne = async (filter, update, updateOptions) => {
         open(state, 'updateOne');
         checkUpdateArguments(filter, update, updateOptions ?? {});
-        await judgeLease();
+        // A failed server probe fails the write (nothing is written un-judged).
+        await judgeLease().catch((error: unknown) => {
+          throw writeFailure(error);
+        });
         if (state.events.length > 0) await armWatchdog(state);
         return embeddedUpdate(store, state, filter, update, updateOptions);
       };

@@ -74,6 +74,9 @@ export interface TransitionContext<S extends string> {
    * @throws TransitionError `TRANSITION_ILLEGAL` (409) when the table does not allow it;
    *   `TRANSITION_CONFLICT` (409) when the aggregate is no longer in `from`, or has no state
    *   (no document or hash, or no `field` in it: the message names the aggregate and `from`).
+   *   A refused transition, and one whose write throws (embedded and transaction mode: the
+   *   error passes unchanged), takes its event back: a function that catches the error and
+   *   writes again never writes or relays it.
    */
   transition(aggregateId: string, from: S, to: S, event: EventDraft<EventDeclarations>): Promise<TransitionResult>;
 }
@@ -129,7 +132,13 @@ export function transitions<const T extends TransitionTable>(options: Transition
     const set = { [field]: to, ...(options.alsoSet?.(from, to) ?? {}) };
     const added = outbox.add(event);
     if (outbox.updateOne) {
-      const result = await outbox.updateOne({ _id: id, [field]: from }, { $set: set });
+      // A write that throws (a server error, the outbox's CONFIG_INVALID, an unreachable server)
+      // wrote nothing: its event is taken back, or a function that catches the error would have
+      // it written — and relayed — with its next update of the aggregate.
+      const result = await outbox.updateOne({ _id: id, [field]: from }, { $set: set }).catch((error: unknown) => {
+        unstage(outbox, added);
+        throw error;
+      });
       if (result.matched) return { duplicate: result.duplicate };
       unstage(outbox, added);
       const current = await outbox.read!(id);
@@ -156,8 +165,16 @@ export function transitions<const T extends TransitionTable>(options: Transition
       pending.push({ id, from, to });
       return { duplicate: false };
     }
-    const collection = await options.collection!();
-    const result = await collection.updateOne({ _id: id, [field]: from }, { $set: set }, { session: outbox.session });
+    // As in embedded mode: a failed update's event is taken back (the transaction may still commit).
+    let collection: CollectionLike;
+    let result: { matchedCount: number };
+    try {
+      collection = await options.collection!();
+      result = await collection.updateOne({ _id: id, [field]: from }, { $set: set }, { session: outbox.session });
+    } catch (error) {
+      unstage(outbox, added);
+      throw error;
+    }
     if (result.matchedCount > 0) return { duplicate: false };
     unstage(outbox, added);
     const current = await collection.findOne({ _id: id }, { session: outbox.session });

@@ -59,4 +59,57 @@ describe("relay.leaseMs with atomicity 'auto' on FerretDB", () => {
     expect(sent).toHaveLength(1);
     expect(await mongo.db.collection(collection).findOne({ _id: 'o-2' as never })).toMatchObject({ status: 'paid', _outboxCount: 0 });
   });
+
+  it('a failed server probe fails the write (retryable) or the relay run: neither goes on un-judged', async () => {
+    // Before, the judge let a failed buildInfo through: the write asked again, found FerretDB,
+    // wrote in lease mode and its flush relayed with the too-short lease; a relay entry point
+    // relayed the same way. The write and the relay are real; only the first probe fails.
+    const collection = `orders_${randomUUID().slice(0, 8)}`;
+    const failingOnce = () => {
+      let failed = false;
+      return new Proxy(mongo.db, {
+        get(target, prop) {
+          if (prop === 'command' && !failed) {
+            return async () => {
+              failed = true;
+              throw Object.assign(new Error('connection reset'), { name: 'MongoNetworkError' });
+            };
+          }
+          const value = Reflect.get(target, prop, target) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    };
+    const sent: string[] = [];
+    const sender = {
+      fifo: false,
+      send: async (entries: ReadonlyArray<{ id: string }>) => {
+        sent.push(...entries.map((e) => e.id));
+        return { sent: entries.map((e) => ({ id: e.id })), failed: [], batches: 1, fill: { entries: 0.1, bytes: 0 }, retries: 0 };
+      },
+    };
+    const relay = { sender: sender as never, lease: memoryLeaseStore(), allowInProcessLease: true };
+    const storeOn = (db: typeof mongo.db) => mongoEmbeddedOutbox({ db, collection, aggregateType: 'order', writeLease: mongo.lease, writeWaitMs: 5_000 });
+    const outboxOn = (db: typeof mongo.db, leaseMs: number, flush = true) => outbox({ events, store: storeOn(db), relay: { ...relay, leaseMs, flush } });
+    const payWith = (o: ReturnType<typeof outboxOn>) =>
+      handler({ input: z.object({ id: z.string() }), use: [o], logSink: () => undefined }, async ({ id }, ctx) => {
+        ctx.outbox.add({ type: 'OrderPaid', aggregateId: id, payload: {} });
+        return ctx.outbox.updateOne({ _id: id }, { $set: { status: 'paid' } }, { upsert: true });
+      });
+
+    const pay = payWith(outboxOn(failingOnce(), 9_999));
+    await expect(pay.invoke({ id: 'o-1' })).rejects.toMatchObject({ code: 'OUTBOX_STORE_UNAVAILABLE', retryable: true });
+    await expect(pay.invoke({ id: 'o-1' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(await mongo.db.collection(collection).countDocuments()).toBe(0);
+    expect(sent).toEqual([]);
+
+    // An event written with a long enough lease (no flush), then a short-lease relay entry point.
+    await expect(payWith(outboxOn(mongo.db, 10_000, false)).invoke({ id: 'o-2' })).resolves.toMatchObject({ matched: true });
+    const short = outboxOn(failingOnce(), 9_999);
+    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000, log: { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as never };
+    await expect(short.sweep(ctx)).rejects.toMatchObject({ code: 'OUTBOX_STORE_UNAVAILABLE', retryable: true, message: expect.stringContaining('nothing was relayed') });
+    await expect(short.sweep(ctx)).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.leaseMs' });
+    expect(sent).toEqual([]);
+    expect(await mongo.db.collection(collection).findOne({ _id: 'o-2' as never })).toMatchObject({ _outboxCount: 1 });
+  });
 });

@@ -106,28 +106,80 @@ export function checkedGetter<T>(owner: string, field: string, option: unknown, 
   return async () => gotClient<T>(owner, field, await get(), methods, what);
 }
 
+/** A bucket name under S3's current naming rule (see `s3BucketOption`). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const PARTITION = '(?:aws|aws-cn|aws-us-gov)';
+const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d{1,2}';
+const ACCOUNT = '\\d{12}';
+const ACCESS_POINT_NAME = '[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])';
 /**
- * An S3 bucket name as S3 names new buckets (general purpose and directory buckets): 3-63
- * characters of a-z 0-9 . -, starting and ending with a letter or digit, no `..`, not shaped
- * like an IP address. A name S3 cannot hold is refused when the factory is called rather than
- * at the first upload (`InvalidBucketName`, or `NoSuchBucket` from an S3-compatible server).
+ * The ARNs AWS SDK v3 takes as `Bucket` for object requests: an access point
+ * (`arn:aws:s3:us-east-1:123456789012:accesspoint/claims`), a Multi-Region Access Point
+ * (`arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap`) and an S3 on Outposts access point
+ * (`arn:aws:s3-outposts:us-east-1:123456789012:outpost/op-01ac5d28a6a232904/accesspoint/claims`).
  */
-export function s3BucketOption(owner: string, field: string, value: unknown): string {
-  if (typeof value !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value) || value.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(value)) {
-    invalidOption(owner, field, 'an S3 bucket name: 3-63 characters of a-z 0-9 . -, starting and ending with a letter or digit, no "..", not an IP address', value);
-  }
-  return value;
+const ACCESS_POINT_ARN = new RegExp(
+  `^arn:${PARTITION}:(?:s3:${REGION}:${ACCOUNT}:accesspoint/${ACCESS_POINT_NAME}` +
+    `|s3::${ACCOUNT}:accesspoint/[a-z0-9]+\\.mrap` +
+    `|s3-outposts:${REGION}:${ACCOUNT}:outpost/op-[0-9a-f]{17}/accesspoint/${ACCESS_POINT_NAME})$`,
+);
+
+/**
+ * Where an S3 client sends object requests: a bucket name, or with `accessPoints` an access point
+ * ARN. A value S3 cannot route is refused when the factory is called rather than at the first
+ * request (`InvalidBucketName`, `NoSuchBucket` from an S3-compatible server, or the SDK's
+ * "Invalid ARN").
+ *
+ * Accepted:
+ * - a bucket name under S3's current rule (general purpose buckets since 2018, directory buckets
+ *   `…--x-s3`, access point aliases `…-s3alias`): 3-63 characters of a-z 0-9 . -, starting and
+ *   ending with a letter or digit, no `..`, not shaped like an IPv4 address;
+ * - with `accessPoints: true`, an access point ARN, partition `aws`, `aws-cn` or `aws-us-gov`:
+ *   `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`, a Multi-Region Access Point
+ *   `arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`, or an S3 on Outposts access point
+ *   `arn:<partition>:s3-outposts:<region>:<account>:outpost/<op-…>/accesspoint/<name>` (account:
+ *   12 digits; name: 3-50 characters of a-z 0-9 -, starting and ending with a letter or digit).
+ *
+ * Refused: anything else — among them the legacy names S3 allowed in us-east-1 before March 2018
+ * (capitals, `_`, up to 255 characters: not reachable with virtual-hosted-style requests), bucket
+ * ARNs (`arn:aws:s3:::bucket`: the SDK refuses them as `Bucket`) and S3 Object Lambda access
+ * point ARNs (no `PutObject`). The reserved prefixes and suffixes of bucket creation (`xn--`,
+ * `sthree-`, `--ol-s3`, …) are not checked: S3 never created such a bucket.
+ *
+ * @param owner - The factory, for the error: `sqsSender`.
+ * @param field - The option, for the error: `claimCheck.bucket`.
+ * @param options.accessPoints - Whether an access point ARN is accepted (every object request
+ *   of the caller is one S3 routes through access points). @default false
+ * @returns The value, unchanged.
+ * @throws {ConfigurationError} `CONFIG_INVALID` naming `field` and what is expected.
+ * @example s3BucketOption('sqsSender', 'claimCheck.bucket', options.bucket, { accessPoints: true })
+ */
+export function s3BucketOption(owner: string, field: string, value: unknown, options: { accessPoints?: boolean } = {}): string {
+  const name = typeof value === 'string' && BUCKET_NAME.test(value) && !value.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(value);
+  if (name || (options.accessPoints === true && typeof value === 'string' && ACCESS_POINT_ARN.test(value))) return value as string;
+  const bucket = 'an S3 bucket name: 3-63 characters of a-z 0-9 . -, starting and ending with a letter or digit, no "..", not an IP address';
+  return invalidOption(owner, field, options.accessPoints === true ? `${bucket}; or an S3 access point ARN (arn:aws:s3:<region>:<account>:accesspoint/<name>, a Multi-Region Access Point arn:aws:s3::<account>:accesspoint/<alias>.mrap, or an S3 on Outposts access point)` : bucket, value);
 }
 
 /**
- * A MongoDB collection name, or `fallback` when undefined: non-empty, no `$` and no NUL
- * character, not starting with `system.`, no leading or trailing `.` and no `..` (what the
- * driver and the server refuse at the first use).
+ * A MongoDB collection name, or `fallback` when undefined, under the server's rule: non-empty, not
+ * starting with `.`, no NUL character, no `$`, and not in the reserved `system.` namespace. Dots
+ * elsewhere are allowed (`shop.orders`, `orders.`, `a..b`: the server takes them). The server's
+ * one `$` exception, `oplog.$main` (replication's, refused by FerretDB), is refused too: the
+ * stores derive names from the collection's (`<name>_outbox`), and with a `$` those are names
+ * the server refuses. The driver checks nothing: without this a bad name failed at the first
+ * write.
+ *
+ * @param owner - The factory, for the error: `mongoEmbeddedOutbox`.
+ * @param field - The option, for the error: `collection`.
+ * @returns The name (or `fallback`).
+ * @throws {ConfigurationError} `CONFIG_INVALID` naming `field` and what is expected.
+ * @example mongoCollectionOption('mongoTransactionOutbox', 'collection', options.collection, 'outbox')
  */
 export function mongoCollectionOption(owner: string, field: string, value: unknown, fallback?: string): string {
   if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'string' || value === '' || value.includes('$') || value.includes('\u0000') || value.startsWith('system.') || value.startsWith('.') || value.endsWith('.') || value.includes('..')) {
-    invalidOption(owner, field, 'a MongoDB collection name: non-empty, without "$", NUL or "..", not starting with "system." nor starting or ending with "."', value);
+  if (typeof value !== 'string' || value === '' || value.startsWith('.') || value.includes('\u0000') || value.includes('$') || value.startsWith('system.')) {
+    invalidOption(owner, field, 'a MongoDB collection name: non-empty, without "$" or NUL, not starting with "." nor "system."', value);
   }
   return value;
 }

@@ -24,7 +24,7 @@
  * The object stays after it stops being live, so fences keep growing for as long as it exists.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
-import { awsClientOption, checkKnownKeys, invalidOption, keysOf, randomUUID, sleep, stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, invalidOption, keysOf, randomUUID, s3BucketOption, sleep } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError, LeaseRequestError, LeaseStoreUnsupportedError } from '../errors.js';
 import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewResult } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
@@ -39,6 +39,18 @@ export type { S3LeaseClient } from './s3-client.js';
 export interface S3LeaseStoreOptions {
   /** An `S3Client` from `@aws-sdk/client-s3` (an optional peer dependency of this package), or anything with its `send`. */
   client: S3LeaseClient;
+  /**
+   * An S3 bucket name under S3's current rule (3-63 characters of a-z 0-9 . -, starting and
+   * ending with a letter or digit, no `..`, not an IP address; directory buckets and access point
+   * aliases are such names), or an access point ARN: `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`,
+   * a Multi-Region Access Point `arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`, or an
+   * S3 on Outposts access point (`arn:<partition>:s3-outposts:…:outpost/<op-…>/accesspoint/<name>`),
+   * partition `aws`, `aws-cn` or `aws-us-gov`. Anything else is refused by `s3LeaseStore()` (`CONFIG_INVALID`,
+   * field `bucket`) — legacy us-east-1 names from before March 2018 with capitals or `_`
+   * included.
+   * Through an access point the conditional writes go too; the first use's probe refuses a
+   * target that ignores them.
+   */
   bucket: string;
   /**
    * Prepended to every key to make the object key (the store adds no `/`).
@@ -131,8 +143,8 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
   const client = options.client;
   // An SQSClient has a send too: refused by its config.serviceId.
   awsClientOption('s3LeaseStore', 'client', client, 'S3', 'an S3Client (an object with send())');
-  const bucket = stringOption('s3LeaseStore', 'bucket', options.bucket);
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) invalidOption('s3LeaseStore', 'bucket', 'an S3 bucket name', bucket);
+  // Access points route every object request, the conditional ones (If-None-Match, If-Match) included.
+  const bucket = s3BucketOption('s3LeaseStore', 'bucket', options.bucket, { accessPoints: true });
   const prefix = options.prefix ?? 'lease/';
   if (typeof prefix !== 'string') invalidOption('s3LeaseStore', 'prefix', 'a string', prefix);
   const clock = serverClock();

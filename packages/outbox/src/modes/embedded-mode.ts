@@ -66,6 +66,14 @@ function unreachable(error: unknown): boolean {
   return typeof name === 'string' && /^Mongo(ServerSelection|Network|NetworkTimeout|TopologyClosed|PoolCleared)Error$/.test(name);
 }
 
+/**
+ * What a failure before or during an embedded write is reported as: a server that could not be
+ * reached is the retryable `OutboxUnavailableError` (`OUTBOX_UNAVAILABLE`), anything else itself.
+ */
+export function writeFailure(error: unknown): unknown {
+  return unreachable(error) ? new OutboxUnavailableError('outbox: the MongoDB server could not be reached; nothing was written', error) : error;
+}
+
 const UPDATE_OPTIONS = keysOf<EmbeddedUpdateOptions>({ upsert: true, requestKey: true });
 
 function invalidArgument(field: string, expected: string): never {
@@ -104,7 +112,7 @@ export async function embeddedUpdate(store: MongoEmbeddedOutboxStore, state: Inv
   const events = state.events;
   const result = await embeddedWrite(await store.collection(), store.aggregateType, { filter, update, upsert: options.upsert, requestKey }, events, store.limits, await store.serialisation(), state.ctx.signal, await store.registry()).catch(
     (error: unknown) => {
-      throw unreachable(error) ? new OutboxUnavailableError('outbox: the MongoDB server could not be reached; nothing was written', error) : error;
+      throw writeFailure(error);
     },
   );
   if (requestKey !== undefined && result.matched) {

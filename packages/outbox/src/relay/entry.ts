@@ -4,7 +4,8 @@
  * relay run from the outbox's options and returns what it did.
  */
 import type { Context } from '@steadyfn/handler';
-import { ConfigurationError, DeadlineExceededError, fitsTimer, invalidOption, isRecord } from '@steadyfn/handler/internal';
+import { ConfigurationError, DeadlineExceededError, fitsTimer, invalidOption, isRecord, SteadyError } from '@steadyfn/handler/internal';
+import { OutboxUnavailableError } from '../errors.js';
 import type { ResolvedRelay } from '../options.js';
 import { readWatchdogMessage } from '../sqs/watchdog.js';
 import { MetricsRecorder, type OutboxMetrics } from './metrics.js';
@@ -25,6 +26,7 @@ export interface RelayEntries {
    *
    * @throws OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, 503) when the store cannot list its pending aggregates.
    * @throws ConfigurationError when the outbox has no `relay`, or `ctx` is not the running function's ctx (`signal`, `remainingMs()`, `log`): `CONFIG_INVALID`, field `ctx`; nothing is read or sent.
+   * @throws ConfigurationError `CONFIG_INVALID`, field `relay.leaseMs`, when the lease is too short for the server's write lease (see `RelayOptions.leaseMs`), and OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, retryable) when that server could not be asked (`atomicity: 'auto'`); nothing is read or sent.
    */
   sweep(ctx: RelayContext): Promise<SweepResult & { metrics: OutboxMetrics }>;
   /**
@@ -35,6 +37,7 @@ export interface RelayEntries {
    *   refs that are not an array of `{ where, aggregate, since? }` naming aggregates of this
    *   outbox (another outbox's partition or collection, an undeclared aggregate type). Nothing is relayed.
    * @throws ConfigurationError when the outbox has no `relay`, or `ctx` is not the running function's ctx (`signal`, `remainingMs()`, `log`): `CONFIG_INVALID`, field `ctx`; nothing is read or sent.
+   * @throws ConfigurationError `CONFIG_INVALID`, field `relay.leaseMs`, when the lease is too short for the server's write lease (see `RelayOptions.leaseMs`), and OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, retryable) when that server could not be asked (`atomicity: 'auto'`); nothing is read or sent.
    */
   flushTargets(ctx: RelayContext, refs: ReadonlyArray<AggregateRef>): Promise<OutboxMetrics>;
   /**
@@ -47,6 +50,7 @@ export interface RelayEntries {
    *   name its aggregates (not at most 100 `JSON.stringify([where, aggregate])` texts, another
    *   outbox's partition or collection, an undeclared aggregate type). Nothing is relayed.
    * @throws ConfigurationError when the outbox has no `relay`, or `ctx` is not the running function's ctx (`signal`, `remainingMs()`, `log`): `CONFIG_INVALID`, field `ctx`; nothing is read or sent.
+   * @throws ConfigurationError `CONFIG_INVALID`, field `relay.leaseMs`, when the lease is too short for the server's write lease (see `RelayOptions.leaseMs`), and OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, retryable) when that server could not be asked (`atomicity: 'auto'`); nothing is read or sent.
    */
   relayWatchdog(ctx: RelayContext, message: unknown): Promise<OutboxMetrics | undefined>;
   /**
@@ -65,6 +69,7 @@ export interface RelayEntries {
    *   unknown key, another outbox's partition or collection, an undeclared aggregate type, an
    *   aggregate never at that `where`. Nothing is released or sent.
    * @throws ConfigurationError when the outbox has no `relay`, or `ctx` is not the running function's ctx (`signal`, `remainingMs()`, `log`): `CONFIG_INVALID`, field `ctx`; nothing is read or sent.
+   * @throws ConfigurationError `CONFIG_INVALID`, field `relay.leaseMs`, when the lease is too short for the server's write lease (see `RelayOptions.leaseMs`), and OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, retryable) when that server could not be asked (`atomicity: 'auto'`); nothing is read or sent.
    * @example await orders.redrive(ctx, { where: 'o-42', aggregate: 'order/o-42', fromSeq: 3, quarantinedAt: 1764586800000 })
    */
   redrive(ctx: RelayContext, ref: QuarantineRef): Promise<RedriveResult<OutboxMetrics>>;
@@ -124,7 +129,8 @@ function checkRelayContext(entry: string, ctx: unknown): asserts ctx is RelayCon
 /**
  * The entry points of the outbox named `name`, whose events declare `aggregateTypes`; each
  * throws `ConfigurationError` when the outbox has no `relay`, or when `ready` (awaited before
- * anything is read or sent) throws it.
+ * anything is read or sent) throws it; another failure of `ready` is a retryable
+ * `OutboxUnavailableError`.
  */
 export function relayEntries(name: string, relay: ResolvedRelay | undefined, store: RelayStore, aggregateTypes: Iterable<string>, ready: () => Promise<void> = async () => undefined): RelayEntries {
   const types = new Set(aggregateTypes);
@@ -134,8 +140,11 @@ export function relayEntries(name: string, relay: ResolvedRelay | undefined, sto
   };
   const run = async (ctx: RelayContext, what: string, work: (deps: RelayDeps, options: RelayRunOptions, r: ResolvedRelay) => Promise<void>): Promise<OutboxMetrics> => {
     const r = requireRelay(what);
-    // Options judged only once the server is known (relay.leaseMs against FerretDB's write lease).
-    await ready();
+    // Options judged only once the server is known (relay.leaseMs against FerretDB's write lease):
+    // a failed probe stops the run before anything is read or sent, never lets it go on un-judged.
+    await ready().catch((error: unknown) => {
+      throw error instanceof SteadyError ? error : new OutboxUnavailableError('outbox: the store\'s server could not be asked what it is (buildInfo); nothing was relayed', error);
+    });
     const metrics = new MetricsRecorder();
     await work(depsOf(r, store, metrics, ctx), runOptionsOf(r, ctx), r);
     return metrics.snapshot();

@@ -46,9 +46,15 @@ export interface ClaimCheckOptions {
    */
   s3: S3Sender;
   /**
-   * Bucket; give it a lifecycle rule longer than the queue's retention plus its DLQ's. An S3
-   * bucket name (3-63 characters of a-z 0-9 . -, starting and ending with a letter or digit):
-   * another is refused by `sqsSender()` (`CONFIG_INVALID`, field `claimCheck.bucket`).
+   * Bucket; give it a lifecycle rule longer than the queue's retention plus its DLQ's.
+   * An S3 bucket name under S3's current rule (3-63 characters of a-z 0-9 . -, starting and
+   * ending with a letter or digit, no `..`, not an IP address; directory buckets and access point
+   * aliases are such names), or an access point ARN: `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`,
+   * a Multi-Region Access Point `arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`, or an
+   * S3 on Outposts access point (`arn:<partition>:s3-outposts:…:outpost/<op-…>/accesspoint/<name>`),
+   * partition `aws`, `aws-cn` or `aws-us-gov`. Anything else is refused by `sqsSender()` (`CONFIG_INVALID`,
+   * field `claimCheck.bucket`) — legacy us-east-1 names from before March 2018 with capitals or `_`
+   * included.
    */
   bucket: string;
   /** Key prefix; the key is prefix + message id. @default 'claims/' */

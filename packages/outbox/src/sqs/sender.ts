@@ -148,7 +148,7 @@ function validateOptions(options: SqsSenderOptions) {
   if (claim !== undefined) {
     if (typeof claim !== 'object' || claim === null) invalidOption(OWNER, 'claimCheck', 'an object { s3, bucket, prefix?, thresholdBytes? }', claim);
     awsClientOption(OWNER, 'claimCheck.s3', claim.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
-    s3BucketOption(OWNER, 'claimCheck.bucket', claim.bucket);
+    s3BucketOption(OWNER, 'claimCheck.bucket', claim.bucket, { accessPoints: true });
     if (claim.prefix !== undefined && typeof claim.prefix !== 'string') invalidOption(OWNER, 'claimCheck.prefix', 'a string', claim.prefix);
     intOption(OWNER, 'claimCheck.thresholdBytes', claim.thresholdBytes, 0, 0, SERVICE_MAX_MESSAGE_BYTES);
   }

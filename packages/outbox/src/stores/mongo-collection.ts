@@ -55,8 +55,8 @@ export interface MongoTransactionOutboxOptions {
   db: DbOption;
   /**
    * Outbox collection name (`<name>_seq`, `<name>_state` and `<name>_applied` beside it): a
-   * MongoDB collection name — no `$`, NUL or `..`, not `system.*`, no leading or trailing `.`;
-   * another is refused (`CONFIG_INVALID`, field `collection`). @default 'outbox'
+   * MongoDB collection name under the server's rule — non-empty, no `$` or NUL, not starting
+   * with `.`, not `system.*` (`orders.` and `a..b` are taken); another is refused (`CONFIG_INVALID`, field `collection`). @default 'outbox'
    */
   collection?: string;
   /** After SQS accepted an event: delete it (default) or keep it, marked sent, until cleanup. */

@@ -21,8 +21,9 @@ export interface MongoEmbeddedOutboxOptions {
   db: DbOption;
   /**
    * The collection of the aggregates; each document's `_id` (a string) is its aggregate id.
-   * A MongoDB collection name — no `$`, NUL or `..`, not `system.*`, no leading or trailing
-   * `.`; another is refused (`CONFIG_INVALID`, field `collection`).
+   * A MongoDB collection name under the server's rule — non-empty, no `$` or NUL, not starting
+   * with `.`, not `system.*` (`orders.` and `a..b` are taken); another is refused
+   * (`CONFIG_INVALID`, field `collection`).
    */
   collection: string;
   /** The aggregate type of every document (and every event) of this collection: 1-64 characters of A-Z a-z 0-9 . _ -. */
