@@ -81,19 +81,34 @@ export function authRefused(owner: string, field: string, err: unknown): Configu
 }
 
 /**
+ * The MongoDB server's refusal of the credentials in `e`, as `[refused, said]` (fixed text), or
+ * undefined: a `MongoServerError` with code 18 (`AuthenticationFailed`: wrong password, unknown
+ * user, wrong `authSource`, a mechanism the server does not offer), or MongoDB Atlas' own refusal,
+ * code 8000 `AtlasError` whose message starts with "bad auth" (`bad auth : Authentication
+ * failed.`) — not its other 8000 errors (a quota, an action the user may not do).
+ */
+function mongoRefusal(e: Record<string, unknown>): readonly [string, string] | undefined {
+  if (errorName(e) !== 'MongoServerError') return undefined;
+  if (e.code === 18) return ['AuthenticationFailed', 'AuthenticationFailed, code 18'];
+  const message = typeof e.message === 'string' ? e.message : typeof e.errmsg === 'string' ? e.errmsg : '';
+  if (e.code === 8000 && e.codeName === 'AtlasError' && /^bad auth\b/i.test(message)) return ['AtlasError bad auth', 'Atlas "bad auth", code 8000'];
+  return undefined;
+}
+
+/**
  * A terminal `ConfigurationError` (`CONNECTION_AUTH_FAILED`) when `err` (or one of its causes) is
- * the MongoDB server's refusal of the credentials — a `MongoServerError` with code 18
- * (`AuthenticationFailed`: wrong password, unknown user, wrong `authSource`, a mechanism the
- * server does not offer) — naming `field`, logged with `refused: 'AuthenticationFailed'`; the
- * server's message is not repeated. Else undefined.
+ * the MongoDB server's refusal of the credentials (see `mongoRefusal`: code 18, or Atlas' code
+ * 8000 "bad auth") — naming `field`, logged with `refused: 'AuthenticationFailed'` or
+ * `'AtlasError bad auth'`; the server's message is not repeated. Else undefined.
  */
 export function mongoAuthRefused(field: string, err: unknown): ConfigurationError | undefined {
   for (const e of errorChain(err)) {
-    if (errorName(e) !== 'MongoServerError' || (e as { code?: unknown }).code !== 18) continue;
+    const found = mongoRefusal(e);
+    if (found === undefined) continue;
     return new AuthRefusedError(
-      `mongo(): the MongoDB server refused the credentials (AuthenticationFailed, code 18); check the user, password, authSource and authMechanism in ${field === 'uri' ? 'the URI (or MONGODB_URI)' : `option "${field}"`}`,
+      `mongo(): the MongoDB server refused the credentials (${found[1]}); check the user, password, authSource and authMechanism in ${field === 'uri' ? 'the URI (or MONGODB_URI)' : `option "${field}"`}`,
       { field, expected: 'a user and password the server accepts, with the right authSource and authMechanism', code: CONNECTION_AUTH_FAILED, cause: err },
-      'AuthenticationFailed',
+      found[0],
     );
   }
   return undefined;
