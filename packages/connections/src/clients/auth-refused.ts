@@ -12,14 +12,15 @@ import { CONNECTION_AUTH_FAILED } from '../errors.js';
 /**
  * The server's replies to credentials it refuses, by their first word: `WRONGPASS` (Redis 6+:
  * wrong password, unknown or disabled ACL user), `NOAUTH` (a password is required and none was
- * sent), `ERR invalid password` (Redis < 6) and `ERR AUTH <password> called without any password
- * configured` (a password sent to a server without one). None of them quotes the password.
+ * sent) and `ERR invalid password` (Redis < 6). None of them quotes the password. A password sent
+ * to a server that has none ("ERR AUTH <password> called without any password configured for the
+ * default user", or "… no password is set") is not a refusal: ioredis prints a warning to the
+ * console and carries on, and the connection works.
  */
 const AUTH_REFUSALS: ReadonlyArray<readonly [RegExp, Refusal]> = [
   [/^WRONGPASS\b/, { refused: 'WRONGPASS', said: 'wrong password, or unknown or disabled user' }],
   [/^NOAUTH\b/, { refused: 'NOAUTH', said: 'the server requires a password and none was sent' }],
   [/^ERR invalid password\b/, { refused: 'ERR invalid password', said: 'wrong password' }],
-  [/^ERR AUTH .* called without any password configured/, { refused: 'ERR no password configured', said: 'a password was sent to a server that has none' }],
 ];
 
 /** A refusal: the reply's first words (logged as `refused`) and what they mean, both fixed text. */
