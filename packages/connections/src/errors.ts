@@ -96,7 +96,10 @@ const CLOSERS: Record<ClosedBy, string> = {
  */
 export class ConnectionUnavailableError extends SteadyError {
   override readonly name = 'ConnectionUnavailableError';
-  /** The handle's name. */
+  /**
+   * The handle's name; for a MongoDB driver error that names no server, from the function's own
+   * call with several `mongo()` handles, every handle it may concern joined by " or ".
+   */
   readonly client: string;
   /** Who closed the client, when it was closed under the operation; else undefined. */
   readonly closedBy: ClosedBy | undefined;
@@ -128,7 +131,10 @@ export class ConnectionUnavailableError extends SteadyError {
  */
 export class ConnectionLostError extends SteadyError {
   override readonly name = 'ConnectionLostError';
-  /** The handle's name. */
+  /**
+   * The handle's name; for a MongoDB driver error that names no server, from the function's own
+   * call with several `mongo()` handles, every handle it may concern joined by " or ".
+   */
   readonly client: string;
   /** Who closed the client, when it was closed under the operation; else undefined. */
   readonly closedBy: ClosedBy | undefined;
@@ -149,7 +155,7 @@ export class ConnectionLostError extends SteadyError {
         : repeated
           ? `The ${client} connection was lost again when the operation was repeated once after a connection error`
           : direct
-            ? `The ${client} connection was lost during an operation the function ran on the client directly: it may have been applied, and was not repeated`
+            ? `The ${client} connection was lost during an operation the function ran on the client directly: it may have been applied, and this package did not repeat it`
             : `The ${client} connection was lost during an operation that is not safe to repeat`;
     super('CONNECTION_LOST', detail, {
       status: 503,
@@ -168,7 +174,10 @@ export class ConnectionLostError extends SteadyError {
  */
 export class ConnectionBudgetError extends SteadyError {
   override readonly name = 'ConnectionBudgetError';
-  /** The handle's name. */
+  /**
+   * The handle's name; for a MongoDB driver error that names no server, from the function's own
+   * call with several `mongo()` handles, every handle it may concern joined by " or ".
+   */
   readonly client: string;
   constructor(client: string, used: number, limit: number, retryAfterSeconds: number) {
     super('CONNECTION_BUDGET_EXHAUSTED', `The ${client} server uses ${used} of ${limit} connections; not opening more`, {

@@ -9,7 +9,7 @@
  */
 import { currentAbortable, currentContext, toAbortSignal, type Abortable } from '@steadyfn/handler/internal';
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
-import { closedErrorOf, type ClosedError } from './closed.js';
+import { closedErrorOf, type ClosedError, type DriverErrorOwner } from './closed.js';
 import { ClientLifecycle } from './lifecycle.js';
 import { CLOSED_ERROR, CUT_OFF, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
 import { hold, unregister } from './registry.js';
@@ -68,10 +68,11 @@ export interface HandleExtras<T> {
   onCutOff?: ((client: T) => void) | undefined;
   /**
    * Whether `err` is a failed connection only this handle's driver raises (`mongo()`:
-   * `MongoNetworkError`, …), typed as `run` would type it when the function's direct use of the
-   * client raised it (`CLOSED_ERROR`).
+   * `MongoNetworkError`, …) that `client` may have raised: `'yes'` when it names one of the
+   * client's servers, `'maybe'` when it names none, false otherwise. Typed as `run` would type it
+   * when the function's direct use of the client raised it (`CLOSED_ERROR`).
    */
-  isDriverNetworkErr?: ((err: unknown) => boolean) | undefined;
+  isDriverNetworkErr?: ((err: unknown, client: T) => DriverErrorOwner) | undefined;
   /**
    * Whether the client has an operation in flight (written, no answer yet). At a deadline cut-off
    * a client without one is left as it is: nothing of it can hang on a dead socket, so no ping

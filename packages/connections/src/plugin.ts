@@ -8,7 +8,7 @@ import type { Context, Plugin } from '@steadyfn/handler';
 import { checkKnownKeys, ConfigurationError, CONTEXT_MEMBERS, extendingAt, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import { detectPlatform } from './profiles.js';
 import { CLOSED_ERROR, CUT_OFF, REUSE, Uses, openUses, usesOf, type UseRecord } from './records.js';
-import type { ClosedError } from './closed.js';
+import { attributeClosed, type ClosedError, type ClosedVerdict } from './closed.js';
 import { closeOnSigterm } from './shutdown.js';
 import type { ClientHandle, Lease } from './spec.js';
 
@@ -159,10 +159,15 @@ export function connections<const M extends Record<string, ClientHandle<any>>>(
         return;
       }
       if (error.code !== 'INTERNAL') return;
+      // Each mongo() handle may own a driver network error: attributed to the one whose servers
+      // it names, else to all it may concern (each checked before its next use, none misnamed).
+      const verdicts: ClosedVerdict[] = [];
       for (let i = 0; i < list.length; i++) {
-        const typed = list[i]![CLOSED_ERROR]?.(uses.leases[i]!.client, error.cause);
-        if (typed) throw typed;
+        const verdict = list[i]![CLOSED_ERROR]?.(uses.leases[i]!.client, error.cause);
+        if (verdict) verdicts.push(verdict);
       }
+      const typed = attributeClosed(verdicts, error.cause);
+      if (typed) throw typed;
     },
     finally(ctx) {
       // The idle clock starts when the invocation ends, not when it began.

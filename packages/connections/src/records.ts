@@ -23,12 +23,13 @@ export const REUSE: unique symbol = Symbol.for('steadyfn.connections.reuse') as 
 export const RUN_WITH: unique symbol = Symbol.for('steadyfn.connections.runWith.v1') as never;
 
 /**
- * `handle[CLOSED_ERROR](client, err)`: the typed error for `err`, thrown by the function's own
- * use of `client` (its ctx value, not through `run`), when `client` was closed under it and `err`
- * is a connection error; undefined otherwise. Registered like `REUSE`; the plugin's `onError`
- * asks each handle in turn.
+ * `handle[CLOSED_ERROR](client, err)`: what `err`, thrown by the function's own use of `client`
+ * (its ctx value, not through `run`), is — a connection error on a client closed under it, or a
+ * driver network error that may be this client's — as a `ClosedVerdict`; undefined otherwise.
+ * Registered like `REUSE` (v2: returns a verdict); the plugin's `onError` asks each handle and
+ * attributes the error (`attributeClosed`).
  */
-export const CLOSED_ERROR: unique symbol = Symbol.for('steadyfn.connections.closedError.v1') as never;
+export const CLOSED_ERROR: unique symbol = Symbol.for('steadyfn.connections.closedError.v2') as never;
 
 /**
  * `handle[CUT_OFF](client)`: the invocation that used `client` (its ctx value) was cut off by its

@@ -11,7 +11,7 @@
 import { batchLanes, ordersBatches } from './batch-order.js';
 import { createContext, pluginStates, runAs, takeColdStart, trackConcurrently, type InvocationContext } from './context.js';
 import { Deadline, HookTimeoutError } from './deadline.js';
-import { SteadyError, toSteadyError } from './errors.js';
+import { ConfigurationError, SteadyError, toSteadyError } from './errors.js';
 import type { Definition, Frame, Invocation } from './invoke.js';
 import { inputOf, isThenable, runExtend, runPipeline, type Prepared } from './pipeline.js';
 import type { Outcome } from './types.js';
@@ -123,7 +123,7 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
         }
         const outcome = await runOne(i);
         outcomes[i] = outcome;
-        if (!outcome.ok && !(def.terminalErrors === 'ack' && !outcome.error.retryable)) stopped = true;
+        if (!outcome.ok && !acknowledgedFailure(def, outcome.error)) stopped = true;
       }
     };
     if (ordered) {
@@ -154,4 +154,17 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
   } finally {
     deadline.dispose();
   }
+}
+
+/**
+ * Whether a message that failed with `error` is acknowledged (`terminalErrors: 'ack'`) rather than
+ * reported failed: only a terminal error that is the message's own (invalid input, a
+ * `TerminalError`). A `ConfigurationError` — a missing or wrong option, a driver not installed,
+ * credentials the server refuses (`CONNECTION_AUTH_FAILED`) — is the deployment's: every message
+ * meets it until the deployment is fixed (a credential rotation window), so it stays reported
+ * failed and the queue keeps the message for its redrive policy (dead-letter queue) instead of
+ * dropping every message it sees.
+ */
+export function acknowledgedFailure(def: Pick<Definition, 'terminalErrors'>, error: SteadyError): boolean {
+  return def.terminalErrors === 'ack' && !error.retryable && !(error instanceof ConfigurationError);
 }

@@ -47,7 +47,11 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   /**
    * A message that failed with a terminal (non-retryable) error: `'fail'` reports it failed
    * so the provider's redrive moves it to the dead-letter queue — nothing is lost; `'ack'`
-   * acknowledges it after logging, for messages that are safe to drop.
+   * acknowledges it after logging, for messages that are safe to drop (poison messages: invalid
+   * input, a `TerminalError`). A `ConfigurationError` (a wrong or missing option, a driver not
+   * installed, credentials the server refuses: `CONNECTION_AUTH_FAILED`) is the deployment's
+   * fault, not the message's: it is reported failed under both, so a misconfiguration or a
+   * credential rotation window does not drop every message.
    * @default 'fail'
    */
   terminalErrors?: 'fail' | 'ack';

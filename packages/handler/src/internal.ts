@@ -21,7 +21,7 @@ export { toFieldIssues, issuePath, type ZodLikeIssue } from './internal/issues.j
 export { parseMediaType, isJsonMediaType, isTextualContentType, type MediaType } from './internal/media-type.js';
 export { isFieldName, isFieldValue, statusLine } from './internal/http-grammar.js';
 export { scrubText, errorFacts } from './internal/scrub.js';
-export { connectionFailure, errorChain, errorName, wasNotSent, CONNECTION_FAILURES, type ConnectionFailure } from './internal/connection-errors.js';
+export { connectionFailure, errorChain, errorName, wasNotSent, CONNECTION_FAILURES, MONGO_DRIVER_NETWORK_NAMES, type ConnectionFailure } from './internal/connection-errors.js';
 export { rejectDroppedWrites } from './internal/redis-dropped.js';
 export { nodeCrypto, randomUUID } from './internal/crypto.js';
 export { decodeBase64Strict } from './internal/base64.js';

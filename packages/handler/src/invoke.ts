@@ -5,6 +5,7 @@
  * into their own results.
  */
 import { createContext, invocationLogger, runAs, takeColdStart } from './context.js';
+import { acknowledgedFailure } from './batch.js';
 import { Deadline } from './deadline.js';
 import { toFieldIssues } from './internal/issues.js';
 import { createLogger, type Logger, type LogLevel, type LogRecordSink, type LogSink } from './logger.js';
@@ -166,10 +167,14 @@ export async function runHttpInvocation(def: Definition, frame: Frame, inv: Invo
   return responseOf(await runInvocation(def, frame, inv.http ? inv : { ...inv, http: {} }));
 }
 
-/** Whether the provider should be told this outcome failed (so it redelivers or dead-letters). */
+/**
+ * Whether the provider should be told this outcome failed (so it redelivers or dead-letters):
+ * every failure but a terminal one of the message's own under `terminalErrors: 'ack'`
+ * (`acknowledgedFailure`; a `ConfigurationError` is always reported).
+ */
 export function reportsFailure(def: Definition, outcome: Outcome): boolean {
   if (outcome.ok) return false;
-  return outcome.error.retryable || def.terminalErrors === 'fail';
+  return !acknowledgedFailure(def, outcome.error);
 }
 
 export { runBatch, NotProcessedError } from './batch.js';

@@ -12,14 +12,15 @@ import { CONNECTION_AUTH_FAILED } from '../errors.js';
 /**
  * The server's replies to credentials it refuses, by their first word: `WRONGPASS` (Redis 6+:
  * wrong password, unknown or disabled ACL user), `NOAUTH` (a password is required and none was
- * sent), `ERR invalid password` (Redis < 6) and `ERR AUTH <password> called without any password
- * configured` (a password sent to a server without one). None of them quotes the password.
+ * sent) and `ERR invalid password` (Redis < 6). None of them quotes the password. A password sent
+ * to a server that has none ("ERR AUTH <password> called without any password configured for the
+ * default user", or "… no password is set") is not a refusal: ioredis prints a warning to the
+ * console and carries on, and the connection works.
  */
 const AUTH_REFUSALS: ReadonlyArray<readonly [RegExp, Refusal]> = [
   [/^WRONGPASS\b/, { refused: 'WRONGPASS', said: 'wrong password, or unknown or disabled user' }],
   [/^NOAUTH\b/, { refused: 'NOAUTH', said: 'the server requires a password and none was sent' }],
   [/^ERR invalid password\b/, { refused: 'ERR invalid password', said: 'wrong password' }],
-  [/^ERR AUTH .* called without any password configured/, { refused: 'ERR no password configured', said: 'a password was sent to a server that has none' }],
 ];
 
 /** A refusal: the reply's first words (logged as `refused`) and what they mean, both fixed text. */
@@ -81,19 +82,34 @@ export function authRefused(owner: string, field: string, err: unknown): Configu
 }
 
 /**
+ * The MongoDB server's refusal of the credentials in `e`, as `[refused, said]` (fixed text), or
+ * undefined: a `MongoServerError` with code 18 (`AuthenticationFailed`: wrong password, unknown
+ * user, wrong `authSource`, a mechanism the server does not offer), or MongoDB Atlas' own refusal,
+ * code 8000 `AtlasError` whose message starts with "bad auth" (`bad auth : Authentication
+ * failed.`) — not its other 8000 errors (a quota, an action the user may not do).
+ */
+function mongoRefusal(e: Record<string, unknown>): readonly [string, string] | undefined {
+  if (errorName(e) !== 'MongoServerError') return undefined;
+  if (e.code === 18) return ['AuthenticationFailed', 'AuthenticationFailed, code 18'];
+  const message = typeof e.message === 'string' ? e.message : typeof e.errmsg === 'string' ? e.errmsg : '';
+  if (e.code === 8000 && e.codeName === 'AtlasError' && /^bad auth\b/i.test(message)) return ['AtlasError bad auth', 'Atlas "bad auth", code 8000'];
+  return undefined;
+}
+
+/**
  * A terminal `ConfigurationError` (`CONNECTION_AUTH_FAILED`) when `err` (or one of its causes) is
- * the MongoDB server's refusal of the credentials — a `MongoServerError` with code 18
- * (`AuthenticationFailed`: wrong password, unknown user, wrong `authSource`, a mechanism the
- * server does not offer) — naming `field`, logged with `refused: 'AuthenticationFailed'`; the
- * server's message is not repeated. Else undefined.
+ * the MongoDB server's refusal of the credentials (see `mongoRefusal`: code 18, or Atlas' code
+ * 8000 "bad auth") — naming `field`, logged with `refused: 'AuthenticationFailed'` or
+ * `'AtlasError bad auth'`; the server's message is not repeated. Else undefined.
  */
 export function mongoAuthRefused(field: string, err: unknown): ConfigurationError | undefined {
   for (const e of errorChain(err)) {
-    if (errorName(e) !== 'MongoServerError' || (e as { code?: unknown }).code !== 18) continue;
+    const found = mongoRefusal(e);
+    if (found === undefined) continue;
     return new AuthRefusedError(
-      `mongo(): the MongoDB server refused the credentials (AuthenticationFailed, code 18); check the user, password, authSource and authMechanism in ${field === 'uri' ? 'the URI (or MONGODB_URI)' : `option "${field}"`}`,
+      `mongo(): the MongoDB server refused the credentials (${found[1]}); check the user, password, authSource and authMechanism in ${field === 'uri' ? 'the URI (or MONGODB_URI)' : `option "${field}"`}`,
       { field, expected: 'a user and password the server accepts, with the right authSource and authMechanism', code: CONNECTION_AUTH_FAILED, cause: err },
-      'AuthenticationFailed',
+      found[0],
     );
   }
   return undefined;

@@ -5,7 +5,8 @@
  */
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import type { Provider } from '@steadyfn/handler';
-import { ConfigurationError, errorChain, errorName, invalidOption, keysOf, stringOption } from '@steadyfn/handler/internal';
+import { ConfigurationError, errorChain, errorName, invalidOption, keysOf, MONGO_DRIVER_NETWORK_NAMES, stringOption } from '@steadyfn/handler/internal';
+import type { DriverErrorOwner } from '../closed.js';
 import { CONNECTION_DRIVER_MISSING, isConnectionError, wasNotSent } from '../errors.js';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
@@ -163,18 +164,48 @@ function closedBeforeSend(err: unknown): boolean {
 
 /**
  * The MongoDB driver's errors for a connection that failed under an operation or could not be
- * made: a reset or closed socket, a socket timeout, no server selectable, a pool cleared by a
- * network error. Only this driver raises them, so one from the function's direct use of
- * `ctx.mongo` is this handle's: a retryable `CONNECTION_LOST` (`CONNECTION_UNAVAILABLE` when it
- * proves the operation unsent), like a Redis command's, not the handler's `INTERNAL`. Not the
+ * made (`MONGO_DRIVER_NETWORK_NAMES`). Only this driver raises them, so one from the function's
+ * direct use of `ctx.mongo` is a retryable `CONNECTION_LOST` (`CONNECTION_UNAVAILABLE` when it
+ * proves the operation unsent), like a Redis command's, not the handler's `INTERNAL` — but only
+ * for the client that raised it: with several `mongo()` handles (or a MongoClient of the
+ * function's own) the error is tied to a client by the server address it names (`address` of a
+ * pool error, "connection N to HOST closed / timed out", a server selection error's
+ * `reason.servers`): `'yes'` when that is one of `client`'s servers, false when it is none of
+ * them, `'maybe'` when the error names no server (a reset: "read ECONNRESET"). Not the
  * closed-client errors (`MongoNotConnectedError`, `MongoTopologyClosedError`): those are typed
  * only on a client this package or the function closed, never on a MongoClient of its own.
  */
-const DRIVER_NETWORK_NAMES: ReadonlySet<string> = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoPoolClearedError']);
+function driverNetworkError(err: unknown, client: MongoClient): DriverErrorOwner {
+  let network = false;
+  for (const e of errorChain(err)) {
+    if (!MONGO_DRIVER_NETWORK_NAMES.has(errorName(e))) continue;
+    network = true;
+    const named = serversNamed(e);
+    if (named.length > 0) {
+      const mine = serversOf(client);
+      return named.some((address) => mine.has(address)) ? 'yes' : false;
+    }
+  }
+  return network ? 'maybe' : false;
+}
 
-function driverNetworkError(err: unknown): boolean {
-  for (const e of errorChain(err)) if (DRIVER_NETWORK_NAMES.has(errorName(e))) return true;
-  return false;
+/** The server addresses (`host:port`, lower case) a driver error names; none when it names none. */
+function serversNamed(e: Record<string, unknown>): string[] {
+  if (typeof e.address === 'string') return [e.address.toLowerCase()];
+  const servers = (e.reason as { servers?: unknown } | null | undefined)?.servers;
+  if (servers instanceof Map) return [...servers.keys()].filter((k): k is string => typeof k === 'string').map((k) => k.toLowerCase());
+  const message = typeof e.message === 'string' ? e.message : '';
+  const host = /^connection \S+ to (\S+) (?:closed|timed out)$/.exec(message)?.[1];
+  return host === undefined ? [] : [host.toLowerCase()];
+}
+
+/** The addresses of `client`'s servers: those its topology knows, and the URI's seed list. */
+function serversOf(client: MongoClient): Set<string> {
+  const out = new Set<string>();
+  const known = (client as unknown as { topology?: { description?: { servers?: unknown } } }).topology?.description?.servers;
+  if (known instanceof Map) for (const k of known.keys()) if (typeof k === 'string') out.add(k.toLowerCase());
+  for (const host of client.options.hosts ?? []) out.add(String(host).toLowerCase());
+  return out;
 }
 
 /** Connections each client has checked out of its pool: an operation holds one from before it is written until its answer. */
@@ -308,7 +339,7 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
     {
       // The function's own close() (awaited or not): the client's direct operations then fail with the driver's closed-client errors.
       closedByUser: ({ client }) => closedClients.has(client) || closingMongo(client),
-      isDriverNetworkErr: driverNetworkError,
+      isDriverNetworkErr: (err, { client }) => driverNetworkError(err, client),
       inFlight: ({ client }) => (checkedOut.get(client) ?? 0) > 0,
     },
   );

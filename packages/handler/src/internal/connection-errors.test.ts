@@ -105,6 +105,14 @@ describe('connectionFailure', () => {
     expect(connectionFailure(error)).toBe(kind);
   });
 
+  it("the driver's PoolClearedOnNetworkError (a connection interrupted after a monitor timeout) is mongo-network", () => {
+    // mongodb/lib/cmap/errors.js: not exported from the package root; built from a pool as the driver does.
+    const { PoolClearedOnNetworkError } = require('mongodb/lib/cmap/errors.js') as { PoolClearedOnNetworkError: new (pool: unknown) => Error };
+    const error = new PoolClearedOnNetworkError({ address: '127.0.0.1:27017', serverError: undefined });
+    expect(error.name).toBe('PoolClearedOnNetworkError');
+    expect(connectionFailure(error)).toBe('mongo-network');
+  });
+
   it('counts only the kinds the caller names', () => {
     const loading = reply('LOADING Redis is loading the dataset in memory');
     expect(connectionFailure(loading, ['socket', 'mongo-network', 'redis-connection'])).toBeUndefined();

@@ -49,15 +49,23 @@ const SOCKET_CODES = new Set([
   'ERR_STREAM_DESTROYED',
 ]);
 
-/** Error classes of the MongoDB driver that mean the network, not the query, failed. */
-const MONGO_NETWORK_NAMES = new Set([
+/**
+ * Error classes (their `name`) the MongoDB driver raises for a connection that failed under an
+ * operation or could not be made: a reset or closed socket, a socket timeout, no server
+ * selectable, a pool cleared by a network error (`MongoPoolClearedError`) or after the server's
+ * monitor timed out (`PoolClearedOnNetworkError`, mongodb 6.x/7.x `lib/cmap/errors.js`). Not the
+ * closed-client errors (see `MONGO_NETWORK_NAMES`).
+ */
+export const MONGO_DRIVER_NETWORK_NAMES: ReadonlySet<string> = new Set([
   'MongoNetworkError',
   'MongoNetworkTimeoutError',
   'MongoServerSelectionError',
   'MongoPoolClearedError',
-  'MongoTopologyClosedError',
-  'MongoNotConnectedError',
+  'PoolClearedOnNetworkError',
 ]);
+
+/** Error classes of the MongoDB driver that mean the network, not the query, failed: the above, and a closed client's. */
+const MONGO_NETWORK_NAMES: ReadonlySet<string> = new Set([...MONGO_DRIVER_NETWORK_NAMES, 'MongoTopologyClosedError', 'MongoNotConnectedError']);
 
 /**
  * MongoDB server error codes that say the server cannot serve now, not that the operation is
