@@ -145,12 +145,17 @@ export interface LeaseStore<Options extends CallOptions = CallOptions> {
    * settled). `true` if it did — also for a settle sent again after its first send was applied
    * and its reply lost: a key that already is generation `fence + 1`, done with this `data` (or
    * released, without), answers `true` and nothing is written (Redis: while `retainMs` > 0;
-   * Redis and MongoDB — the S3 store answers `false`).
+   * on MongoDB-wire and S3 stores, by the same `owner`).
    * @throws LeaseRequestError for a malformed request; `LeaseStoreUnavailableError` when the
    *   store cannot be reached — the settle may have been applied: send it again, or `get` the key.
    */
   settle(request: SettleRequest, options?: Options): Promise<boolean>;
-  /** `settle` for several distinct keys, batched; one boolean per request, in order. */
+  /**
+   * `settle` for several distinct keys, batched; one boolean per request, in order.
+   * @throws as `settle`. A call that throws has finished every write it started (each cluster
+   *   slot's, each S3 key's): the keys it settled are settled, and the batch sent again answers
+   *   `true` for them.
+   */
   settleMany(requests: ReadonlyArray<SettleRequest>, options?: Options): Promise<boolean[]>;
   /**
    * Extends the lease if `owner` still holds generation `fence` (under the same rule as

@@ -32,11 +32,19 @@ describe('memory lease store', () => {
     expect(await store.claim({ key: 'k', owner: 'c', leaseMs: 100 })).toMatchObject({ claimed: true, fence: 1 });
   });
 
-  it('forgets the oldest records beyond maxRecords', async () => {
-    const store = memoryLeaseStore({ maxRecords: 2 });
+  it('beyond maxRecords forgets the oldest records no longer live, never a live lease or done record', async () => {
+    const c = clock();
+    const store = memoryLeaseStore({ now: c.now, maxRecords: 2 });
     for (const key of ['a', 'b', 'c']) await store.claim({ key, owner: 'o', leaseMs: 10_000 });
-    expect(await store.get('a')).toBeUndefined();
-    expect(await store.get('c')).toMatchObject({ state: 'held' });
+    // All live: nothing forgotten, so nobody else takes 'a' while its holder runs.
+    expect(await store.get('a')).toMatchObject({ state: 'held', owner: 'o', fence: 1 });
+    expect(await store.claim({ key: 'a', owner: 'p', leaseMs: 10_000 })).toMatchObject({ claimed: false, record: { owner: 'o' } });
+    await store.settle({ key: 'b', owner: 'o', fence: 1, data: 'r', keepMs: 60_000 });
+    c.advance(10_000);
+    // 'a' and 'c' ended, 'b' is done for a minute: the oldest ended ones go, the done record stays.
+    await store.claim({ key: 'd', owner: 'o', leaseMs: 10_000 });
+    expect(await store.get('b')).toMatchObject({ state: 'done', data: 'r' });
+    expect(await store.claim({ key: 'a', owner: 'p', leaseMs: 10_000 })).toMatchObject({ claimed: true, fence: 1 });
   });
 
   it('is branded in-process (kept by a spread wrapper); nothing else is', () => {

@@ -34,7 +34,12 @@ export interface MemoryLeaseStoreOptions {
   now?: () => number;
   /** As the Redis store's `retainMs`: how long a generation is remembered after it stops being live. @default 3_600_000 */
   retainMs?: number;
-  /** Most records kept; the oldest are forgotten beyond it. @default 100_000 */
+  /**
+   * Most records kept: beyond it, the oldest-written records that are no longer live are
+   * forgotten (their fences start again at 1). A live lease or done record is never forgotten;
+   * while all are live the store holds more.
+   * @default 100_000
+   */
   maxRecords?: number;
 }
 
@@ -76,10 +81,22 @@ export function memoryLeaseStore(options: MemoryLeaseStoreOptions = {}): MemoryL
     return entry;
   };
 
+  /**
+   * Writes `entry` as the key's newest. Beyond `maxRecords`, forgets the oldest-written records
+   * that are no longer live (released, or past their lease or keep time), never a live one: a
+   * live lease forgotten would let the next claim take the key at fence 1 while its holder runs
+   * (two holders), and a done record forgotten would let its work run again. While every record
+   * is live, the store holds more than `maxRecords`.
+   */
   const put = (key: string, entry: Entry): void => {
     entries.delete(key);
     entries.set(key, entry);
-    if (entries.size > maxRecords) entries.delete(entries.keys().next().value!);
+    if (entries.size <= maxRecords) return;
+    const at = now();
+    for (const [k, e] of entries) {
+      if (entries.size <= maxRecords) break;
+      if (e.state === 'f' || e.liveUntil <= at) entries.delete(k);
+    }
   };
 
   const view = (entry: Entry, at: number): LeaseRecord | undefined => {

@@ -31,6 +31,14 @@ export function isNotFound(error: unknown): boolean {
   return statusOf(error) === 404 || name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchUpload';
 }
 
+/**
+ * The object is absent — 404 for the key, not `NoSuchBucket`: a bucket that is gone (deleted,
+ * misnamed) holds no lease to read as free and loses no race; its error passes through.
+ */
+function isMissingObject(error: unknown): boolean {
+  return isNotFound(error) && (error as Error | null)?.name !== 'NoSuchBucket';
+}
+
 /** The condition of a conditional write failed: 412 `PreconditionFailed`. */
 export function isPreconditionFailed(error: unknown): boolean {
   return statusOf(error) === 412 || (error as Error | null)?.name === 'PreconditionFailed';
@@ -64,7 +72,7 @@ function dateOf(headers: Record<string, string> | undefined): number | undefined
   return Number.isFinite(parsed) ? parsed : undefined;
 }
 
-/** GETs `key`, with the server's `Date` header read from the answer (a 404 carries one too). */
+/** GETs `key`, with the server's `Date` header read from the answer (a 404 carries one too). @throws the SDK's error for anything but a missing key (`NoSuchBucket` included). */
 export async function readObject(client: S3LeaseClient, bucket: string, key: string, signal: AbortSignal | undefined): Promise<ReadResult> {
   throwIfAborted(signal);
   const { GetObjectCommand } = await raceSignal(loadSdk(), signal);
@@ -89,7 +97,7 @@ export async function readObject(client: S3LeaseClient, bucket: string, key: str
     const text = out.Body ? await out.Body.transformToString() : '';
     return { text, etag: out.ETag, clock: { date, sentAt, receivedAt: Date.now() } };
   } catch (error) {
-    if (isNotFound(error)) return { text: undefined, etag: undefined, clock: { date, sentAt, receivedAt: Date.now() } };
+    if (isMissingObject(error)) return { text: undefined, etag: undefined, clock: { date, sentAt, receivedAt: Date.now() } };
     throw error;
   }
 }
@@ -131,7 +139,7 @@ export type ConditionalPutResult = { outcome: 'written'; etag: string } | { outc
  * `PutObject` with `If-None-Match` / `If-Match` (S3 conditional writes,
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html) and reads
  * the answer as written, refused or a conflict. `@aws-sdk/client-s3` is loaded on first use.
- * @throws the SDK's error for anything else (a missing bucket, access denied, a network fault); the signal's reason when it aborts.
+ * @throws the SDK's error for anything else (a missing bucket — `NoSuchBucket`, with `If-Match` too —, access denied, a network fault); the signal's reason when it aborts.
  */
 export async function conditionalPut(client: S3LeaseClient, request: ConditionalPutRequest, signal: AbortSignal | undefined): Promise<ConditionalPutResult> {
   throwIfAborted(signal);
@@ -139,7 +147,7 @@ export async function conditionalPut(client: S3LeaseClient, request: Conditional
     const etag = await putObject(client, request.bucket, request.key, request.body, signal, request, request);
     return { outcome: 'written', etag };
   } catch (error) {
-    if (isPreconditionFailed(error) || (request.ifMatch !== undefined && isNotFound(error))) return { outcome: 'refused' };
+    if (isPreconditionFailed(error) || (request.ifMatch !== undefined && isMissingObject(error))) return { outcome: 'refused' };
     if (isConditionalConflict(error)) return { outcome: 'conflict', error };
     throw error;
   }

@@ -26,7 +26,7 @@
  */
 import { awsClientOption, checkKnownKeys, invalidOption, keysOf, randomUUID, s3BucketOption, sleep } from '@steadyfn/handler/internal';
 import { LeaseRecordUnreadableError, LeaseRequestError, LeaseStoreUnsupportedError } from '../errors.js';
-import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewResult } from '../types.js';
+import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewResult, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle } from '../validate.js';
 import { deleteObject, putConditional, putObject, readObject, statusOf, type S3LeaseClient } from './s3-client.js';
 import { DATE_RESOLUTION_MS, serverClock } from './s3-clock.js';
@@ -189,8 +189,22 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
   /** A 409 means another conditional write was in progress: give it a moment. */
   const backoff = (round: number, signal: AbortSignal | undefined): Promise<void> => sleep(25 * 2 ** round + Math.random() * 25, signal);
 
-  /** A released record, the generation after `g`: what a holder's release writes, and a failed claim's give-back. */
-  const released = (g: number, now: number): StoredLease => ({ v: 1, s: 'f', g: g + 1, o: '', e: now });
+  /**
+   * A released record, the generation after `g`, naming who released it (`owner`): what a
+   * holder's release writes, and a failed claim's give-back. The owner lets a release sent
+   * again be recognised (`settledAs`); a released record is never live, so nobody reads it as held.
+   */
+  const released = (g: number, owner: string, now: number): StoredLease => ({ v: 1, s: 'f', g: g + 1, o: owner, e: now });
+
+  /**
+   * Whether `record` is what settle `r` writes: generation `fence + 1`, by `r.owner`, done with
+   * its `data` (or released without). Only the holder of generation `fence` writes that (a
+   * takeover writes `fence + 1` held; objects stay, so fences do not repeat): this settle's own
+   * earlier send, whose answer was lost — the caller sending it again after an error, or the
+   * rest of a `settleMany` one of whose keys threw.
+   */
+  const settledAs = (r: SettleRequest, record: StoredLease): boolean =>
+    record.g === r.fence + 1 && record.o === r.owner && (r.data === undefined ? record.s === 'f' && record.d === undefined : record.s === 'd' && record.d === r.data);
 
   /**
    * One claim; every body it hands to a PUT is added to `sent` first (a PUT that throws, or is
@@ -233,7 +247,7 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const { text, record, etag, now } = await read(key, signal);
       if (text === undefined || !bodies.has(text) || record === undefined) return;
-      const outcome = await putConditional(client, bucket, objectKey(key), etag, JSON.stringify(released(record.g, now)), signal);
+      const outcome = await putConditional(client, bucket, objectKey(key), etag, JSON.stringify(released(record.g, record.o, now)), signal);
       // Refused: the object changed since the read (its release resent and applied, a takeover): read again.
       if (outcome === 'written') return;
       if (outcome === 'conflict') await backoff(round, signal);
@@ -257,7 +271,12 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
   };
 
   /** Writes the generation after the caller's, if the caller still holds generation `fence`. */
-  const change = async (r: { key: string; owner: string; fence: number }, next: (held: StoredLease, now: number) => StoredLease, signal: AbortSignal | undefined): Promise<{ g: number; sentAt: number } | undefined> => {
+  const change = async (
+    r: { key: string; owner: string; fence: number },
+    next: (held: StoredLease, now: number) => StoredLease,
+    signal: AbortSignal | undefined,
+    already?: (record: StoredLease) => boolean,
+  ): Promise<{ g: number; sentAt: number } | undefined> => {
     // The last PUT not answered written, and the answer it gets if it was applied (resent by the SDK).
     let sent: { body: string; answer: { g: number; sentAt: number } } | undefined;
     for (let round = 0; ; round++) {
@@ -265,7 +284,10 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
       if (sent !== undefined && text === sent.body) return sent.answer;
       if (round === MAX_ROUNDS) return undefined;
       // The holder of this generation may change it even after its lease ran out, if nobody took over.
-      if (!record || record.s !== 'h' || record.g !== r.fence || record.o !== r.owner) return undefined;
+      if (!record || record.s !== 'h' || record.g !== r.fence || record.o !== r.owner) {
+        // Already what this change writes (a settle sent again after its first send applied): answered as applied, nothing written.
+        return record !== undefined && already?.(record) ? { g: record.g, sentAt } : undefined;
+      }
       const written = next(record, now);
       const body = JSON.stringify(written);
       const outcome = await putConditional(client, bucket, objectKey(r.key), etag, body, signal);
@@ -290,15 +312,21 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
         r,
         (held, now) =>
           r.data === undefined
-            ? released(held.g, now)
+            ? released(held.g, r.owner, now)
             : { v: 1, s: 'd', g: held.g + 1, o: r.owner, e: now + DATE_RESOLUTION_MS + r.keepMs!, d: r.data },
         callOptions?.signal,
+        (record) => settledAs(r, record),
       );
       return done !== undefined;
     },
     async settleMany(requests, callOptions) {
       const checked = checkBatch(requests, checkSettle).map((r, i) => fit(r, `requests[${i}].key`));
-      return Promise.all(checked.map((r) => store.settle(r, callOptions)));
+      // Every settle runs to its end before the call answers: one that throws does not leave the
+      // others writing after the caller has its error (and perhaps sent them again).
+      const outcomes = await Promise.allSettled(checked.map((r) => store.settle(r, callOptions)));
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      return outcomes.map((o) => (o as PromiseFulfilledResult<boolean>).value);
     },
     async renew(request, callOptions): Promise<RenewResult> {
       const r = fit(checkRenew(request), 'request.key');

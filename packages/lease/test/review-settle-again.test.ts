@@ -1,0 +1,57 @@
+/**
+ * A settle sent again after its first send was applied (its answer lost: the caller saw
+ * LEASE_STORE_UNAVAILABLE, or another key of its settleMany threw) answers what it did, on every
+ * real store — the README's "A settle sent again answers what it did" — and a settleMany that
+ * rejects has finished every write before it rejects.
+ */
+import { randomUUID } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBackend, token, type Backend } from './support/backends.js';
+
+describe.each(['redis', 'cluster', 'mongodb', 's3', 's3-alt'] as const)('a settle sent again on %s', (name) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await openBackend(name);
+  }, 30_000);
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  it('answers true for a done or released key it settled, false for a stale holder', async () => {
+    const store = backend.store;
+    for (const data of ['result', undefined]) {
+      const k = `again:${randomUUID()}`;
+      const owner = token();
+      const claim = await store.claim({ key: k, owner, leaseMs: 30_000 });
+      if (!claim.claimed) throw new Error('not claimed');
+      const request = { key: k, owner, fence: claim.fence, ...(data === undefined ? {} : { data, keepMs: 30_000 }) };
+      await expect(store.settle(request)).resolves.toBe(true);
+      await expect(store.settle(request)).resolves.toBe(true);
+      await expect(store.settleMany([request])).resolves.toEqual([true]);
+      // Another data's settle of that generation is still refused, and another owner's where the
+      // record names who settled (MongoDB-wire, S3; a Redis value done or released keeps no owner).
+      if (name !== 'redis' && name !== 'cluster') await expect(store.settle({ ...request, owner: token() })).resolves.toBe(false);
+      if (data !== undefined) await expect(store.settle({ ...request, data: 'other' })).resolves.toBe(false);
+      await expect(store.settle({ ...request, fence: claim.fence + 1 })).resolves.toBe(false);
+    }
+  });
+
+  it.runIf(name === 's3' || name === 's3-alt')('settleMany with one unreadable key: settles the rest, and sent again answers them true', async () => {
+    const { client, bucket } = backend.s3!;
+    const good = `again:${randomUUID()}`;
+    const foreign = `again:${randomUUID()}`;
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: backend.s3Store!.objectKey(foreign), Body: '{"not":"a lease"}' }));
+    const owner = token();
+    const claim = await backend.store.claim({ key: good, owner, leaseMs: 30_000 });
+    if (!claim.claimed) throw new Error('not claimed');
+    const batch = [
+      { key: good, owner, fence: claim.fence, data: 'r', keepMs: 30_000 },
+      { key: foreign, owner, fence: 1, data: 'r', keepMs: 30_000 },
+    ];
+    await expect(backend.store.settleMany(batch)).rejects.toMatchObject({ code: 'LEASE_RECORD_UNREADABLE' });
+    // Every write of the batch is over once it rejected: the good key is done.
+    await expect(backend.store.get(good)).resolves.toMatchObject({ state: 'done', data: 'r', fence: claim.fence + 1 });
+    await expect(backend.store.settleMany([batch[0]!])).resolves.toEqual([true]);
+  });
+});
