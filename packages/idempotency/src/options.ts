@@ -55,8 +55,10 @@ export interface IdempotencyOptions {
    * again. `true` stores terminal (non-retryable) errors; retryable ones are always released,
    * since storing them would turn every retry into the same failure. A function decides per error,
    * synchronously; one that throws or returns anything but a boolean (a Promise: it cannot be
-   * `async`) counts as `false` (the record released, the function's own error answered, warning
-   * `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged). The deadline's `504 DEADLINE_EXCEEDED` is never
+   * `async`; a truthy value such as `1` or `'yes'` too) counts as `false` (the record released,
+   * the function's own error answered, warning `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged: each
+   * time for one that throws, once per plugin instance for one that returns no boolean). A
+   * rejected Promise from an `async` one is caught, never an unhandled rejection. The deadline's `504 DEADLINE_EXCEEDED` is never
    * stored, whatever a function says: the function may still be running, its record is left to
    * its lease.
    * @default false
@@ -101,6 +103,8 @@ export interface Settings {
   readonly local: LocalCache | undefined;
   /** Function name (or namespace) → its scope hash, at most 64 kept (see `scopeFor` in claim.ts). */
   readonly scopes: Map<string, string>;
+  /** Configuration bugs already warned about, so each is logged once per plugin instance (`shouldCache`). */
+  readonly noted: { cacheErrorsNotBoolean: boolean };
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -169,5 +173,5 @@ export function settingsOf(options: IdempotencyOptions): Settings {
           intOption('idempotency', 'localCache.maxEntries', cacheOptions.maxEntries, 1000, 1),
           intOption('idempotency', 'localCache.maxBytes', cacheOptions.maxBytes, 8 * 1024 * 1024, 1),
         );
-  return { store, source, required, ttlMs, leaseMs, waitForFirst, cacheErrors, namespace, scope, local, scopes: new Map<string, string>() };
+  return { store, source, required, ttlMs, leaseMs, waitForFirst, cacheErrors, namespace, scope, local, scopes: new Map<string, string>(), noted: { cacheErrorsNotBoolean: false } };
 }
