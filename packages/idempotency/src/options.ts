@@ -60,7 +60,9 @@ export interface IdempotencyOptions {
    * time for one that throws, once per plugin instance for one that returns no boolean). A
    * rejected Promise from an `async` one is caught, never an unhandled rejection. The deadline's `504 DEADLINE_EXCEEDED` is never
    * stored, whatever a function says: the function may still be running, its record is left to
-   * its lease.
+   * its lease. Nor is `503 NOT_PROCESSED`, the core's error for a message of an ordered batch (an
+   * SQS FIFO queue) that never ran after an earlier one failed: its record is released, so its
+   * redelivery runs it.
    * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);

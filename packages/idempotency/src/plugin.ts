@@ -105,7 +105,10 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         leaveToLease(state);
         return;
       }
-      const cache = shouldCache(s, ctx, error);
+      // `NOT_PROCESSED`: a message of an ordered batch (an SQS FIFO queue) that never ran because
+      // an earlier one failed. Never stored, whatever `cacheErrors` says: the record is released,
+      // so its redelivery runs it rather than replaying NOT_PROCESSED until `ttlMs` ends.
+      const cache = error.code !== 'NOT_PROCESSED' && shouldCache(s, ctx, error);
       await settle(s, ctx, state, cache ? errorStored(error) : undefined);
     },
 
