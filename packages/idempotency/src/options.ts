@@ -75,7 +75,8 @@ export interface IdempotencyOptions {
   localCache?: boolean | LocalCacheOptions;
   /**
    * Names the records' scope instead of the function name (e.g. to share records across
-   * deployments). A non-blank string: empty or whitespace only is refused (`CONFIG_INVALID`).
+   * deployments). A non-blank string without leading or trailing whitespace: empty, whitespace
+   * only or padded (`' orders'`) is refused (`CONFIG_INVALID`).
    * @default the function name
    */
   namespace?: string;
@@ -162,8 +163,12 @@ export function settingsOf(options: IdempotencyOptions): Settings {
   const cacheErrors = options.cacheErrors === undefined ? false : options.cacheErrors;
   if (typeof cacheErrors !== 'boolean' && typeof cacheErrors !== 'function') invalidOption('idempotency', 'cacheErrors', 'a boolean or (error) => boolean', cacheErrors);
   const namespace = options.namespace === undefined ? undefined : stringOption('idempotency', 'namespace', options.namespace);
-  // A blank one (an unset variable padded with spaces) would scope records to nothing anyone meant.
-  if (namespace !== undefined && namespace.trim() === '') invalidOption('idempotency', 'namespace', 'a non-blank string', namespace);
+  // A blank one (an unset variable padded with spaces) would scope records to nothing anyone
+  // meant; a padded one (' orders', from a template or a .env line) to another scope than the
+  // 'orders' every other deployment names: each would run the other's retries again.
+  if (namespace !== undefined && (namespace.trim() === '' || namespace.trim() !== namespace)) {
+    invalidOption('idempotency', 'namespace', 'a non-blank string without leading or trailing whitespace', namespace);
+  }
   const scope = options.scope === undefined ? 'principal' : options.scope;
   if (typeof scope !== 'function' && scope !== 'principal' && scope !== 'none') {
     invalidOption('idempotency', 'scope', '"principal", "none" or a function (ctx) => string | undefined', scope);
