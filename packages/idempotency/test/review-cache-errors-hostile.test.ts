@@ -64,7 +64,7 @@ describe('review: a cacheErrors function that rejects, or throws or returns a ho
     process.on('unhandledRejection', listener);
     try {
       // JavaScript callers only: TypeScript refuses a function returning a Promise here.
-      const rejecting = (async (e: SteadyError) => (e.details as { kind: string }).kind === 'x') as unknown as (error: SteadyError) => boolean;
+      const rejecting = (async (e: SteadyError) => (e as unknown as { details: { kind: string } }).details.kind === 'x') as unknown as (error: SteadyError) => boolean;
       const { lines } = await twice(rejecting);
       await turns(5);
       expect(unhandled).toEqual([]);
