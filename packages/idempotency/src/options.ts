@@ -55,10 +55,15 @@ export interface IdempotencyOptions {
    * again. `true` stores terminal (non-retryable) errors; retryable ones are always released,
    * since storing them would turn every retry into the same failure. A function decides per error,
    * synchronously; one that throws or returns anything but a boolean (a Promise: it cannot be
-   * `async`) counts as `false` (the record released, the function's own error answered, warning
-   * `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged). The deadline's `504 DEADLINE_EXCEEDED` is never
-   * stored, whatever a function says: the function may still be running, its record is left to
-   * its lease.
+   * `async`; a truthy value such as `1` or `'yes'` too) counts as `false` (the record released,
+   * the function's own error answered, warning `IDEMPOTENCY_CACHE_ERRORS_FAILED` logged: each
+   * time for one that throws, once per plugin instance for one that returns no boolean). A
+   * rejected Promise from an `async` one is caught, never an unhandled rejection.
+   * `504 DEADLINE_EXCEEDED` is never stored, whatever a function says: at the handler's cut-off
+   * the function may still be running, so its record is left to its lease; one the function
+   * threw itself (a mapped gRPC status) releases it. Nor is `503 NOT_PROCESSED`, the core's
+   * error for a message of an ordered batch (an SQS FIFO queue) that never ran after an earlier
+   * one failed: its record is released, so its redelivery runs it.
    * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);
@@ -70,7 +75,8 @@ export interface IdempotencyOptions {
   localCache?: boolean | LocalCacheOptions;
   /**
    * Names the records' scope instead of the function name (e.g. to share records across
-   * deployments). A non-blank string: empty or whitespace only is refused (`CONFIG_INVALID`).
+   * deployments). A non-blank string without leading or trailing whitespace: empty, whitespace
+   * only or padded (`' orders'`) is refused (`CONFIG_INVALID`).
    * @default the function name
    */
   namespace?: string;
@@ -101,6 +107,8 @@ export interface Settings {
   readonly local: LocalCache | undefined;
   /** Function name (or namespace) → its scope hash, at most 64 kept (see `scopeFor` in claim.ts). */
   readonly scopes: Map<string, string>;
+  /** Configuration bugs already warned about, so each is logged once per plugin instance (`shouldCache`). */
+  readonly noted: { cacheErrorsNotBoolean: boolean };
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -155,8 +163,12 @@ export function settingsOf(options: IdempotencyOptions): Settings {
   const cacheErrors = options.cacheErrors === undefined ? false : options.cacheErrors;
   if (typeof cacheErrors !== 'boolean' && typeof cacheErrors !== 'function') invalidOption('idempotency', 'cacheErrors', 'a boolean or (error) => boolean', cacheErrors);
   const namespace = options.namespace === undefined ? undefined : stringOption('idempotency', 'namespace', options.namespace);
-  // A blank one (an unset variable padded with spaces) would scope records to nothing anyone meant.
-  if (namespace !== undefined && namespace.trim() === '') invalidOption('idempotency', 'namespace', 'a non-blank string', namespace);
+  // A blank one (an unset variable padded with spaces) would scope records to nothing anyone
+  // meant; a padded one (' orders', from a template or a .env line) to another scope than the
+  // 'orders' every other deployment names: each would run the other's retries again.
+  if (namespace !== undefined && (namespace.trim() === '' || namespace.trim() !== namespace)) {
+    invalidOption('idempotency', 'namespace', 'a non-blank string without leading or trailing whitespace', namespace);
+  }
   const scope = options.scope === undefined ? 'principal' : options.scope;
   if (typeof scope !== 'function' && scope !== 'principal' && scope !== 'none') {
     invalidOption('idempotency', 'scope', '"principal", "none" or a function (ctx) => string | undefined', scope);
@@ -169,5 +181,5 @@ export function settingsOf(options: IdempotencyOptions): Settings {
           intOption('idempotency', 'localCache.maxEntries', cacheOptions.maxEntries, 1000, 1),
           intOption('idempotency', 'localCache.maxBytes', cacheOptions.maxBytes, 8 * 1024 * 1024, 1),
         );
-  return { store, source, required, ttlMs, leaseMs, waitForFirst, cacheErrors, namespace, scope, local, scopes: new Map<string, string>() };
+  return { store, source, required, ttlMs, leaseMs, waitForFirst, cacheErrors, namespace, scope, local, scopes: new Map<string, string>(), noted: { cacheErrorsNotBoolean: false } };
 }

@@ -85,6 +85,7 @@ describe.each(BACKENDS)('review: a cacheErrors function that throws, on %s', (na
       expect(runs()).toBe(i);
     }
     const warnings = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.code === 'IDEMPOTENCY_CACHE_ERRORS_FAILED');
-    expect(warnings.map((w) => w.msg)).toEqual([expect.stringContaining('returned a Promise'), expect.stringContaining('returned a Promise')]);
+    // A configuration bug, the same on every call: said once per plugin instance, not per invocation.
+    expect(warnings.map((w) => w.msg)).toEqual([expect.stringContaining('returned a Promise')]);
   });
 });
