@@ -9,7 +9,8 @@ import type { Loaded, StateSource } from '../types.js';
 import { functionOption } from '../options.js';
 import { abortReason, copyForUpdate } from '../util.js';
 import { checkNextPosition, describePosition, isGone, laterPosition, samePosition } from './positions.js';
-import type { EventStore, SnapshotStore } from './types.js';
+import { SNAPSHOT_IF_CHANGED, type SnapshotIfChanged } from './snapshots.js';
+import type { EventStore, Snapshot, SnapshotStore } from './types.js';
 
 /** Options of `hydrate()`. */
 export interface HydrateOptions<S, E, P> {
@@ -60,7 +61,8 @@ const HYDRATE_KEYS = keysOf<HydrateOptions<unknown, unknown, unknown>>({ snapsho
  * `mongoEvents` and `redisStreamEvents` tell "gone" by a non-enumerable tag on the array
  * `readAfter` returns (still the events); a store of yours wrapping one returns a new array and is
  * read without this comparison. While the snapshot's own event stays archived and nothing is
- * appended, each revalidation reads the snapshot again (a snapshot store has no cheaper check).
+ * appended, each revalidation reads the snapshot again (`s3Snapshot`: a conditional GET by its
+ * ETag once confirmed at that position — a 304 without body until it changes).
  * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`, a `snapshot` or
  *   `events` that is not a store, or an `initial` or `reducer` that is not a function.
  * @example
@@ -128,6 +130,22 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
     return replay(snap ? snap.state : options.initial(), position, first, signal, snap ? 'the snapshot' : 'the start');
   };
 
+  // The snapshot's tag (s3Snapshot: its ETag) when it was found at the position applied last:
+  // while that position's event stays archived, it is read again only if it changed.
+  let confirmed: { position: P | undefined; tag: string } | undefined;
+
+  /** The snapshot (`unchanged`: the one confirmed at `position` before, not read again), and the tag it was read with. */
+  const snapshotAgain = async (position: P | undefined, signal: AbortSignal): Promise<{ snap: Snapshot<S, P> | undefined; unchanged?: true; tag?: string }> => {
+    const store = options.snapshot;
+    if (store === undefined) return { snap: undefined };
+    const ifChanged = (store as { [SNAPSHOT_IF_CHANGED]?: SnapshotIfChanged<S, P> })[SNAPSHOT_IF_CHANGED];
+    if (typeof ifChanged !== 'function') return { snap: await store.read(signal) };
+    const known = confirmed !== undefined && samePosition(confirmed.position, position) ? confirmed.tag : undefined;
+    const result = await ifChanged.call(store, known, signal);
+    if (result === 'unchanged') return { snap: { position: position as P, state: undefined as S }, unchanged: true };
+    return typeof result.tag === 'string' ? { snap: result.snapshot, tag: result.tag } : { snap: result.snapshot };
+  };
+
   /**
    * The event at `position`, applied last, is no longer in the store (`page`: the events after
    * it, none when the store holds none at all). The snapshot tells an archive from a loss: at
@@ -138,10 +156,13 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
    * fails, as a store behind the position does, and the next try loads in full.
    */
   const afterEventsGone = async (known: unknown, position: P | undefined, page: ReadonlyArray<{ position: P; event: E }>, signal: AbortSignal): Promise<Loaded<S> | 'unchanged'> => {
-    const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
+    const { snap, unchanged, tag } = await snapshotAgain(position, signal);
     if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
     if (snap !== undefined) {
-      if (samePosition(snap.position, position)) return page.length === 0 ? 'unchanged' : replay(copyForUpdate(known as S), position, page, signal, 'the snapshot');
+      if (unchanged || samePosition(snap.position, position)) {
+        if (tag !== undefined) confirmed = { position, tag };
+        return page.length === 0 ? 'unchanged' : replay(copyForUpdate(known as S), position, page, signal, 'the snapshot');
+      }
       if (laterPosition(snap.position, position)) return replay(snap.state, snap.position, await events.readAfter(snap.position, firstLimit, signal), signal, 'the snapshot');
     }
     const where = snap === undefined ? 'there is no snapshot' : `the snapshot is at position ${describePosition(snap.position)}`;
