@@ -168,7 +168,7 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
     const where = snap === undefined ? 'there is no snapshot' : `the snapshot is at position ${describePosition(snap.position)}`;
     const next = page.length === 0 ? 'nor any other event' : `the next is at position ${describePosition(page[0]!.position)}`;
     throw new SourceError(
-      `the event at position ${describePosition(position)}, applied last, is no longer in the store (${next}), and ${where}: events this instance applied were removed (${snap === undefined ? 'archived' : 'archived past the snapshot'}, the store emptied or restored from an older backup), so the state is loaded in full`,
+      `the event at position ${describePosition(position)}, the last the cached state includes, is no longer in the store (${next}), and ${where}: events this instance applied were removed (${snap === undefined ? 'archived' : 'archived past the snapshot'}, the store emptied or restored from an older backup), so the state is loaded in full`,
     );
   };
 
