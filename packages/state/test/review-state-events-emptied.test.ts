@@ -87,7 +87,7 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(111);
     expect(warnings(log)).toMatchObject([
-      { failures: [expect.objectContaining({ field: 'total', message: expect.stringMatching(/the event at position 3, applied last, is no longer in the store \(nor any other event\), and the snapshot is at position 1/) })] },
+      { failures: [expect.objectContaining({ field: 'total', message: expect.stringMatching(/the event at position 3, the last the cached state includes, is no longer in the store \(nor any other event\), and the snapshot is at position 1/) })] },
     ]);
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(1);
@@ -154,7 +154,7 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(111);
     expect(warnings(log)).toMatchObject([
-      { failures: [expect.objectContaining({ message: expect.stringMatching(/the event at position 3, applied last, is no longer in the store \(the next is at position 4\), and the snapshot is at position 1/) })] },
+      { failures: [expect.objectContaining({ message: expect.stringMatching(/the event at position 3, the last the cached state includes, is no longer in the store \(the next is at position 4\), and the snapshot is at position 1/) })] },
     ]);
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(1_001);
@@ -179,7 +179,7 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(11);
     expect(warnings(log)).toMatchObject([
-      { failures: [expect.objectContaining({ field: 'total', message: expect.stringMatching(/the event at position 2-0, applied last, is no longer in the store \(nor any other event\), and there is no snapshot/) })] },
+      { failures: [expect.objectContaining({ field: 'total', message: expect.stringMatching(/the event at position 2-0, the last the cached state includes, is no longer in the store \(nor any other event\), and there is no snapshot/) })] },
     ]);
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(0);

@@ -55,7 +55,7 @@ describe('hydrate(): maxEvents', () => {
     const { result, reduced } = loadOnce(await events(5), 3, 4);
     const error = await result.then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(StateError);
-    expect((error as StateError).failures[0]!.message).toMatch(/more than 4 events after the snapshot/);
+    expect((error as StateError).failures[0]!.message).toMatch(/more than 4 events after the start \(raise maxEvents/);
     expect(reduced()).toBeLessThanOrEqual(4);
   });
 

@@ -8,8 +8,9 @@ import { SourceError, describeFailure } from '../errors.js';
 import type { Loaded, StateSource } from '../types.js';
 import { functionOption } from '../options.js';
 import { abortReason, copyForUpdate } from '../util.js';
-import { checkNextPosition, describePosition, EventsGoneError, laterPosition, samePosition } from './positions.js';
-import type { EventStore, SnapshotStore } from './types.js';
+import { checkNextPosition, describePosition, isGone, laterPosition, samePosition } from './positions.js';
+import { SNAPSHOT_IF_CHANGED, type SnapshotIfChanged } from './snapshots.js';
+import type { EventStore, Snapshot, SnapshotStore } from './types.js';
 
 /** Options of `hydrate()`. */
 export interface HydrateOptions<S, E, P> {
@@ -57,6 +58,11 @@ const HYDRATE_KEYS = keysOf<HydrateOptions<unknown, unknown, unknown>>({ snapsho
  * `redisStreamEvents`: the key gone), revalidation judges it against the snapshot: at that
  * position, only the later events are applied; newer, the state is loaded from it; otherwise it
  * fails (events applied were removed), so the next try loads in full, as a cold start would.
+ * `mongoEvents` and `redisStreamEvents` tell "gone" by a non-enumerable tag on the array
+ * `readAfter` returns (still the events); a store of yours wrapping one returns a new array and is
+ * read without this comparison. While the snapshot's own event stays archived and nothing is
+ * appended, each revalidation reads the snapshot again (`s3Snapshot`: a conditional GET by its
+ * ETag once confirmed at that position — a 304 without body until it changes).
  * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`, a `snapshot` or
  *   `events` that is not a store, or an `initial` or `reducer` that is not a function.
  * @example
@@ -80,15 +86,18 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
   // Each read asks for at most one event past `maxEvents`: enough to tell "more", never a page more.
   const firstLimit = Math.min(pageSize, maxEvents + 1);
 
-  /** Applies `first` (already read, asked for `firstLimit`) and then every later page. */
-  const replay = async (state: S, position: P | undefined, first: ReadonlyArray<{ position: P; event: E }>, signal: AbortSignal): Promise<Loaded<S>> => {
+  /**
+   * Applies `first` (already read, asked for `firstLimit`) and then every later page.
+   * @param from - Where the read started, in words for the `maxEvents` message.
+   */
+  const replay = async (state: S, position: P | undefined, first: ReadonlyArray<{ position: P; event: E }>, signal: AbortSignal, from: string): Promise<Loaded<S>> => {
     let page = first;
     let asked = firstLimit;
     let applied = 0;
     for (;;) {
       if (page.length > asked) throw new SourceError(`the event store returned more than the ${asked} events asked for one page`);
       // Refused before the reducer sees any event of a page that goes past the bound.
-      if (applied + page.length > maxEvents) throw new SourceError(`more than ${maxEvents} events after the snapshot (raise maxEvents or write snapshots more often)`);
+      if (applied + page.length > maxEvents) throw new SourceError(`more than ${maxEvents} events after ${from} (raise maxEvents or write snapshots more often)`);
       for (const [i, stored] of page.entries()) {
         // Kinds are compared between events; the snapshot's (or the cached) position only when of one kind.
         checkNextPosition(position, stored.position, i === 0, i > 0 || applied > 0);
@@ -104,19 +113,11 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
       if (signal.aborted) throw abortReason(signal);
       asked = Math.min(pageSize, maxEvents + 1 - applied);
       page = await events.readAfter(position, asked, signal);
+      // The event just applied was removed while this replay read on (archived up to it).
+      if (isGone(page)) throw new SourceError(`the event at position ${describePosition(position)}, just applied, is no longer in the store: removed while the state was read (archived up to it?)`);
     }
     const version: HydratedVersion<P> = { position };
     return { value: state, version };
-  };
-
-  /** The events after the snapshot's position (or all): none when the store holds none at all (every event archived up to it). */
-  const readFirst = async (position: P | undefined, signal: AbortSignal): Promise<ReadonlyArray<{ position: P; event: E }>> => {
-    try {
-      return await events.readAfter(position, firstLimit, signal);
-    } catch (error) {
-      if (error instanceof EventsGoneError) return error.page as ReadonlyArray<{ position: P; event: E }>;
-      throw error;
-    }
   };
 
   const load = async (signal: AbortSignal): Promise<Loaded<S>> => {
@@ -124,7 +125,25 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
     if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
     const position = snap?.position;
     if (signal.aborted) throw abortReason(signal);
-    return replay(snap ? snap.state : options.initial(), position, await readFirst(position, signal), signal);
+    // A page marked gone (the snapshot's own event archived, or no event at all) is read as it is.
+    const first = await events.readAfter(position, firstLimit, signal);
+    return replay(snap ? snap.state : options.initial(), position, first, signal, snap ? 'the snapshot' : 'the start');
+  };
+
+  // The snapshot's tag (s3Snapshot: its ETag) when it was found at the position applied last:
+  // while that position's event stays archived, it is read again only if it changed.
+  let confirmed: { position: P | undefined; tag: string } | undefined;
+
+  /** The snapshot (`unchanged`: the one confirmed at `position` before, not read again), and the tag it was read with. */
+  const snapshotAgain = async (position: P | undefined, signal: AbortSignal): Promise<{ snap: Snapshot<S, P> | undefined; unchanged?: true; tag?: string }> => {
+    const store = options.snapshot;
+    if (store === undefined) return { snap: undefined };
+    const ifChanged = (store as { [SNAPSHOT_IF_CHANGED]?: SnapshotIfChanged<S, P> })[SNAPSHOT_IF_CHANGED];
+    if (typeof ifChanged !== 'function') return { snap: await store.read(signal) };
+    const known = confirmed !== undefined && samePosition(confirmed.position, position) ? confirmed.tag : undefined;
+    const result = await ifChanged.call(store, known, signal);
+    if (result === 'unchanged') return { snap: { position: position as P, state: undefined as S }, unchanged: true };
+    return typeof result.tag === 'string' ? { snap: result.snapshot, tag: result.tag } : { snap: result.snapshot };
   };
 
   /**
@@ -137,16 +156,19 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
    * fails, as a store behind the position does, and the next try loads in full.
    */
   const afterEventsGone = async (known: unknown, position: P | undefined, page: ReadonlyArray<{ position: P; event: E }>, signal: AbortSignal): Promise<Loaded<S> | 'unchanged'> => {
-    const snap = options.snapshot ? await options.snapshot.read(signal) : undefined;
+    const { snap, unchanged, tag } = await snapshotAgain(position, signal);
     if (snap !== undefined && snap.position === undefined) throw new SourceError('the snapshot has no position');
     if (snap !== undefined) {
-      if (samePosition(snap.position, position)) return page.length === 0 ? 'unchanged' : replay(copyForUpdate(known as S), position, page, signal);
-      if (laterPosition(snap.position, position)) return replay(snap.state, snap.position, await readFirst(snap.position, signal), signal);
+      if (unchanged || samePosition(snap.position, position)) {
+        if (tag !== undefined) confirmed = { position, tag };
+        return page.length === 0 ? 'unchanged' : replay(copyForUpdate(known as S), position, page, signal, 'the snapshot');
+      }
+      if (laterPosition(snap.position, position)) return replay(snap.state, snap.position, await events.readAfter(snap.position, firstLimit, signal), signal, 'the snapshot');
     }
     const where = snap === undefined ? 'there is no snapshot' : `the snapshot is at position ${describePosition(snap.position)}`;
     const next = page.length === 0 ? 'nor any other event' : `the next is at position ${describePosition(page[0]!.position)}`;
     throw new SourceError(
-      `the event at position ${describePosition(position)}, applied last, is no longer in the store (${next}), and ${where}: events this instance applied were removed (${snap === undefined ? 'archived' : 'archived past the snapshot'}, the store emptied or restored from an older backup), so the state is loaded in full`,
+      `the event at position ${describePosition(position)}, the last the cached state includes, is no longer in the store (${next}), and ${where}: events this instance applied were removed (${snap === undefined ? 'archived' : 'archived past the snapshot'}, the store emptied or restored from an older backup), so the state is loaded in full`,
     );
   };
 
@@ -155,17 +177,13 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
     load,
     async revalidate(known, signal) {
       const { position } = known.version as HydratedVersion<P>;
-      let first: ReadonlyArray<{ position: P; event: E }>;
-      try {
-        first = await events.readAfter(position, firstLimit, signal);
-      } catch (error) {
-        if (error instanceof EventsGoneError) return afterEventsGone(known.value, position, error.page as ReadonlyArray<{ position: P; event: E }>, signal);
-        throw error;
-      }
+      const first = await events.readAfter(position, firstLimit, signal);
+      // Marked by mongoEvents / redisStreamEvents only (a store wrapping one returns a new array).
+      if (isGone(first)) return afterEventsGone(known.value, position, first, signal);
       if (first.length === 0) return 'unchanged';
       // The cached state is frozen (and shared with running invocations): fold into a copy that
       // keeps BSON values and other class instances as they are (structuredClone would not).
-      return replay(copyForUpdate(known.value), position, first, signal);
+      return replay(copyForUpdate(known.value), position, first, signal, `the last position applied (${describePosition(position)})`);
     },
   };
 }

@@ -2,9 +2,9 @@
 import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import { checkTarget, type MongoCollectionLike, type MongoTarget } from '../sources/mongo.js';
-import { describePosition, EventsGoneError, kindOf, order } from './positions.js';
+import { describePosition, kindOf, markGone, order, samePosition } from './positions.js';
 import { functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
-import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
+import { abortReason, getPath, resolveClient } from '../util.js';
 import type { EventStore } from './types.js';
 
 type Doc = Record<string, any>;
@@ -43,12 +43,12 @@ export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>)
    * nothing) — written anew or restored from an older backup, or a snapshot of other events —
    * rather than reading no event until its positions pass `after`. Asked only when not even the
    * event at `after` is there (no round trip when nothing changed). Strings are not ordered here.
-   * No event at all: `EventsGoneError` (no events), which `hydrate` judges against the snapshot.
+   * No event at all: a page marked gone (no events), which `hydrate` judges against the snapshot.
    */
   const checkNotBehind = async (collection: MongoCollectionLike, after: unknown, signal: AbortSignal): Promise<void> => {
     const newest: Doc | null = await collection.findOne(filter, { sort: { [field]: -1 }, projection: { _id: 0, [field]: 1 }, signal });
     // No event at all: hydrate tells an archive up to the snapshot from events lost.
-    if (newest === null) throw new EventsGoneError(after);
+    if (newest === null) return;
     const last = getPath(newest, field);
     if (last === undefined || last === null) return;
     const otherKind = kindOf(last) !== kindOf(after);
@@ -78,17 +78,10 @@ export function mongoEvents<E = Doc, P = number>(options: MongoEventsOptions<E>)
       // Not even the event at `after` (applied, or the snapshot's): is the newest event before it?
       if (after !== undefined && docs.length === 0) await checkNotBehind(collection, after, signal);
       const events = page.slice(0, limit).map((doc) => ({ position: getPath(doc, field) as P, event: options.map ? options.map(doc) : (doc as E) }));
-      // The event at `after` is gone but later ones are there: hydrate judges it against the snapshot.
-      if (after !== undefined && !atAfter) throw new EventsGoneError(after, events);
+      // The event at `after` is gone (later ones there, or none): hydrate judges it against the snapshot.
+      if (after !== undefined && !atAfter) return markGone(events);
       return events;
     },
   };
 }
 
-/** Whether a stored position is the one read after: as versions compare (Long, ObjectId, Date), or numerically (a Long against a number). */
-function samePosition(stored: unknown, after: unknown): boolean {
-  if (sameVersion(stored, after)) return true;
-  const number = (x: unknown): number | undefined => (typeof x === 'number' ? x : typeof (x as { toNumber?: unknown } | null)?.toNumber === 'function' ? (x as { toNumber(): number }).toNumber() : undefined);
-  const a = number(stored);
-  return a !== undefined && a === number(after);
-}

@@ -122,9 +122,18 @@ export function isAfter(a: string | undefined, b: string): boolean {
   return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
 }
 
-/** Whether position `a` is known to come after `b`: numbers and Dates (`order`), or Redis stream entry ids. */
+/** An ObjectId's 24 hex digits (which sort as the ObjectIds do: time, then the rest), or undefined. */
+function objectIdHex(x: unknown): string | undefined {
+  if ((x as { _bsontype?: unknown } | null)?._bsontype !== 'ObjectId') return undefined;
+  const hex = String((x as { toHexString(): unknown }).toHexString()).toLowerCase();
+  return /^[0-9a-f]{24}$/.test(hex) ? hex : undefined;
+}
+
+/** Whether position `a` is known to come after `b`: numbers and Dates (`order`), ObjectIds (in MongoDB's order), or Redis stream entry ids. */
 export function laterPosition(a: unknown, b: unknown): boolean {
   if (typeof a === 'string' && typeof b === 'string') return isAfter(a, b);
+  const [x, y] = [objectIdHex(a), objectIdHex(b)];
+  if (x !== undefined && y !== undefined) return x > y;
   return order(a, b) === 1;
 }
 
@@ -133,18 +142,23 @@ export function samePosition(a: unknown, b: unknown): boolean {
   return sameVersion(a, b) || order(a, b) === 0;
 }
 
+// A registered symbol: one tag across copies of this package (an ESM and a CJS one) in a bundle.
+const GONE = Symbol.for('@steadyfn/state.eventsGone');
+
 /**
- * Thrown by `mongoEvents` and `redisStreamEvents` when the event at the position read after is no
- * longer in the store: `page` holds the events after it (none when the store holds no event at
- * all — an emptied collection, a stream key gone). Read after a snapshot's position that is the
- * page (events archived up to the snapshot, its own included); read after the event a warm
- * instance applied last, `hydrate` compares with the snapshot to tell an archive from events lost.
+ * Marks `page`, read by `mongoEvents` or `redisStreamEvents` after a position whose event is no
+ * longer in the store (none when the store holds no event at all), for `hydrate` to judge against
+ * the snapshot. The tag is a non-enumerable symbol on the array itself: `readAfter` still returns
+ * the events it documents, and a store of yours wrapping one of these (upcasting events with
+ * `map`, copying the page) returns a new array without it — read as any page — rather than
+ * passing on a signal about events it has not seen.
  */
-export class EventsGoneError<E = unknown, P = unknown> extends SourceError {
-  constructor(
-    readonly after: unknown,
-    readonly page: ReadonlyArray<{ position: P; event: E }> = [],
-  ) {
-    super(`the event at position ${describePosition(after)} is no longer in the store${page.length === 0 ? ', nor any other' : ''}`);
-  }
+export function markGone<T>(page: T[]): T[] {
+  Object.defineProperty(page, GONE, { value: true });
+  return page;
+}
+
+/** Whether `page` was marked by `markGone` (the event at the position read after is gone). */
+export function isGone(page: unknown): boolean {
+  return Array.isArray(page) && (page as unknown as Record<symbol, unknown>)[GONE] === true;
 }

@@ -11,7 +11,7 @@ import type { ClientInput } from '../types.js';
 import { SourceError } from '../errors.js';
 import { functionOption } from '../options.js';
 import { abortReason, expectingType, resolveClient, scriptRefused, textOf } from '../util.js';
-import { EventsGoneError, isAfter } from './positions.js';
+import { markGone, isAfter } from './positions.js';
 import type { EventStore } from './types.js';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -155,7 +155,7 @@ export function redisStreamEvents<E = Record<string, string>>(options: RedisStre
       if (read !== undefined) {
         const [facts, page] = read as [Array<string | Uint8Array>, RawEntry[]];
         // No key (no counters): not even the entry at the position is there. hydrate judges that.
-        if (facts.length === 0 && after !== undefined) throw new EventsGoneError(after);
+        if (facts.length === 0 && after !== undefined) return markGone<{ position: string; event: E }>([]);
         const lost = lostEvents(facts.map((fact) => textOf(fact, 'XINFO STREAM')), after);
         if (lost !== undefined) {
           const where = after === undefined ? 'the start of the stream (no snapshot)' : `position ${after}`;

@@ -29,6 +29,17 @@ function defaultDecode<S, P>(json: unknown): Snapshot<S, P> {
   return json as Snapshot<S, P>;
 }
 
+/**
+ * An internal method of `s3Snapshot`'s store (a registered symbol, not part of `SnapshotStore`):
+ * the snapshot unless it is still the one read with `tag` (`'unchanged'`: a conditional GET,
+ * no body), with the tag to ask with next time. `hydrate` asks it where it would read the same
+ * snapshot again and again (the snapshot's own event archived, nothing appended).
+ */
+export const SNAPSHOT_IF_CHANGED = Symbol.for('@steadyfn/state.snapshotIfChanged');
+
+/** The signature of the `SNAPSHOT_IF_CHANGED` method. */
+export type SnapshotIfChanged<S, P> = (tag: unknown, signal: AbortSignal) => Promise<{ snapshot: Snapshot<S, P> | undefined; tag: unknown } | 'unchanged'>;
+
 // Unknown keys are refused: a typo would leave the default in force without a word.
 const S3_SNAPSHOT_KEYS = keysOf<S3SnapshotOptions<unknown, unknown>>({ client: true, bucket: true, key: true, maxBytes: true, optional: true, decode: true });
 
@@ -52,7 +63,16 @@ export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): Sna
     optional: options.optional ?? true,
     decode: (text) => decode(parseJson(text, 'the snapshot')),
   });
-  return {
+  const ifChanged: SnapshotIfChanged<S, P> = async (tag, signal) => {
+    try {
+      // An ETag: a conditional GET (304 is unchanged); none (a missing object, or no ETag): a plain one.
+      const result = typeof tag === 'string' ? await source.revalidate!({ value: undefined, version: tag } as Parameters<NonNullable<typeof source.revalidate>>[0], signal) : await source.load(signal);
+      return result === 'unchanged' ? 'unchanged' : { snapshot: result.value, tag: result.version };
+    } catch (error) {
+      throw await withJsonPosition(error);
+    }
+  };
+  const store: SnapshotStore<S, P> & { [SNAPSHOT_IF_CHANGED]: SnapshotIfChanged<S, P> } = {
     description: `snapshot ${source.description}`,
     read: async (signal) => {
       try {
@@ -61,7 +81,11 @@ export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): Sna
         throw await withJsonPosition(error);
       }
     },
+    [SNAPSHOT_IF_CHANGED]: ifChanged,
   };
+  // Not enumerable: the store's keys stay those of SnapshotStore.
+  Object.defineProperty(store, SNAPSHOT_IF_CHANGED, { enumerable: false });
+  return store;
 }
 
 /** Options of `mongoSnapshot()`: the collection (`client`, `db`, `collection`) and its fields. */

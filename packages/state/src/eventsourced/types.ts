@@ -32,7 +32,8 @@ export interface EventStore<E, P> {
    * Up to `limit` events with a position strictly after `after` (all from the start when
    * undefined), in position order. Hydration checks the positions: a missing one, one equal to
    * the one before (or to `after`), one of another kind, or a number or Date not greater fails
-   * the load.
+   * the load. Return the events (a new array is fine): `mongoEvents` and `redisStreamEvents` mark
+   * a page read after a position whose event is gone with a non-enumerable tag only they set.
    */
   readAfter(after: P | undefined, limit: number, signal: AbortSignal): Promise<StoredEvent<E, P>[]>;
 }
