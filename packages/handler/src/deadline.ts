@@ -9,27 +9,6 @@
 import { DeadlineExceededError, SteadyError } from './errors.js';
 import { SignalSource, type Abortable } from './internal/signal.js';
 
-/**
- * The `DEADLINE_EXCEEDED` errors a race's cut-off made (see `wasCutOff`). Kept under a registry
- * symbol on `globalThis`, so a program holding both the ESM and the CJS build sees one set.
- */
-const CUT_OFF_ERRORS = ((globalThis as Record<symbol, unknown>)[Symbol.for('steadyfn.deadline.cutOffErrors.v1')] ??= new WeakSet<object>()) as WeakSet<object>;
-
-/**
- * Whether `error` is the `DEADLINE_EXCEEDED` the handler answered when the deadline (less the
- * margin) cut off a piece of work it raced — the function, a hook, validation — which may
- * still be running and making its effects. `false` for every other error, including a
- * `DEADLINE_EXCEEDED` the function threw itself (a mapped gRPC status, an early stop of its
- * own) and the one the handler throws before starting work once the deadline has passed
- * (nothing was running). Never throws.
- *
- * @example
- * onError(ctx, error) { if (wasCutOff(error)) leaveHeld(); else release(); }
- */
-export function wasCutOff(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && CUT_OFF_ERRORS.has(error);
-}
-
 /** A place in the list of watched work (the list's head is one too). */
 interface Link {
   prev: Link;
@@ -124,9 +103,7 @@ class Race extends Watched {
     else {
       this.deadline.cutOff = true;
       this.deadline.expireSignal();
-      const error = new DeadlineExceededError();
-      CUT_OFF_ERRORS.add(error);
-      this.reject(error);
+      this.reject(new DeadlineExceededError());
     }
   }
 }

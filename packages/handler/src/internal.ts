@@ -11,8 +11,6 @@ export { cutAt } from './internal/text.js';
 export { raceSignal, throwIfAborted, abortReasonOf, abortCallbacks, onAbort, toAbortSignal, type Abortable } from './internal/signal.js';
 // The running invocation and the logger, for packages that must not load the root entry's adapters.
 export { currentContext, currentAbortable, extendingAt } from './context.js';
-// Whether a DEADLINE_EXCEEDED is the handler's cut-off (work may still run) or one thrown by the function.
-export { wasCutOff } from './deadline.js';
 export { createLogger, type Logger } from './logger.js';
 // The ctx members that belong to the handler: a plugin's extension must not name one.
 export { CONTEXT_MEMBERS } from './extend.js';

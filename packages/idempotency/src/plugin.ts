@@ -19,7 +19,6 @@
  *   settle.ts   completion, release, join          batch.ts  a batch's one claim and one completion
  */
 import type { Context, Plugin } from '@steadyfn/handler';
-import { wasCutOff } from '@steadyfn/handler/internal';
 import { answerExisting, claimOrAnswer, resolveInto } from './claim.js';
 import { claimBatch, settleBatch } from './batch.js';
 import { IdempotencyKeyMissingError } from './errors.js';
@@ -97,32 +96,28 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         await settle(s, ctx, state, error.answer);
         return { answer: replay(decodeStored(error.answer)) };
       }
-      if (wasCutOff(error)) {
+      if (error.code === 'DEADLINE_EXCEEDED') {
         // Answered at the deadline with the function perhaps still running (a call that does not
         // listen to ctx.signal): its effects may still happen, so the record is not released for
         // a retry to run alongside it. Its lease ends at the deadline (leaseUntil), as after a crash.
         // Nor is the 504 stored, whatever `cacheErrors` says: the outcome is unknown, and a stored
         // 504 would answer every retry for ttlMs that the request failed while it went on to succeed.
-        // Only the handler's own cut-off: a DEADLINE_EXCEEDED the function threw (a mapped gRPC
-        // status, an early stop of its own) ended with the function, and is released below.
+        // Any DEADLINE_EXCEEDED, also the function's own: its usual source is a Promise.race of
+        // work against a timer, whose losing work keeps running. A 409 until the lease ends is
+        // the price; a release here could let a retry run beside that work (a double effect).
         leaveToLease(state);
         return;
       }
-      // Never stored, whatever `cacheErrors` says; the record is released:
-      // - `NOT_PROCESSED`: a message of an ordered batch (an SQS FIFO queue) that never ran
-      //   because an earlier one failed; its redelivery must run it, not replay NOT_PROCESSED.
-      // - `DEADLINE_EXCEEDED` not cut off: the function's own (a timeout downstream, whose outcome
-      //   is unknown), or the handler's before the function started once the deadline had passed.
-      const cache = !NEVER_STORED.has(error.code) && shouldCache(s, ctx, error);
+      // `NOT_PROCESSED`: a message of an ordered batch (an SQS FIFO queue) that never ran because
+      // an earlier one failed. Never stored, whatever `cacheErrors` says: the record is released,
+      // so its redelivery runs it rather than replaying NOT_PROCESSED until `ttlMs` ends.
+      const cache = error.code !== 'NOT_PROCESSED' && shouldCache(s, ctx, error);
       await settle(s, ctx, state, cache ? errorStored(error) : undefined);
     },
 
     afterBatch: (ctxs, _outcomes, states) => settleBatch(s, ctxs, states),
   };
 }
-
-/** Codes never stored as a record's answer, whatever `cacheErrors` says (see `onError`). */
-const NEVER_STORED: ReadonlySet<string> = new Set(['NOT_PROCESSED', 'DEADLINE_EXCEEDED']);
 
 /** Settles nothing for this record, now or in `afterBatch`: it is freed when its lease ends. */
 function leaveToLease(state: IdempotencyState): void {
