@@ -33,11 +33,11 @@ export interface S3Target {
    * An S3 bucket name under S3's current rule (3-63 characters of a-z 0-9 . -, starting and
    * ending with a letter or digit, no `..`, not an IP address; directory buckets and access point
    * aliases are such names), or an access point ARN: `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`,
-   * a Multi-Region Access Point `arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`, or an
-   * S3 on Outposts access point (`arn:<partition>:s3-outposts:…:outpost/<op-…>/accesspoint/<name>`),
+   * or an S3 on Outposts access point (`arn:<partition>:s3-outposts:…:outpost/<op-…>/accesspoint/<name>`),
    * partition `aws`, `aws-cn` or `aws-us-gov`. Anything else is refused (`CONFIG_INVALID`,
    * field `<path>.bucket`) — legacy us-east-1 names from before March 2018 with capitals or `_`
-   * included.
+   * included, and a Multi-Region Access Point (`arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`):
+   * the job lease's conditional writes would be checked in one region only.
    */
   bucket: string;
   /** Key prefix, without leading or trailing slash. @default '' */
@@ -59,8 +59,9 @@ export function toLocation(owner: string, target: unknown, path = 'target'): S3L
   const t = target as Partial<S3Target>;
   // An SQSClient has a send too: refused by its config.serviceId, not at the first write.
   awsClientOption(owner, `${path}.client`, t.client, 'S3', 'an S3Client (an object with send())');
-  // The job lease is an s3LeaseStore on the same bucket: the same rule, access points included.
-  const bucket = s3BucketOption(owner, `${path}.bucket`, t.bucket, { accessPoints: true });
+  // The job lease is an s3LeaseStore on the same bucket: the same rule, access points included,
+  // Multi-Region Access Points refused (a conditional write is checked in one region only).
+  const bucket = s3BucketOption(owner, `${path}.bucket`, t.bucket, { accessPoints: true, conditionalWrites: true });
   const prefix = t.prefix ?? '';
   if (typeof prefix !== 'string' || prefix.startsWith('/') || prefix.endsWith('/')) invalidOption(owner, `${path}.prefix`, 'a key prefix without leading or trailing slash', prefix);
   return { client: t.client, bucket, prefix };

@@ -31,6 +31,10 @@ describe('option validation', () => {
     expect(configError(() => snapshotBackup({ source, target: { ...target, bucket: '10.0.0.1' } })).message).toMatch(/^snapshotBackup\(\): option "target\.bucket" must be an S3 bucket name: 3-63 characters/);
     expect(configError(() => snapshotBackup({ source, target: { ...target, bucket: 'backups..x' } })).field).toBe('target.bucket');
     expect(() => snapshotBackup({ source, target: { ...target, bucket: 'arn:aws:s3:eu-west-1:123456789012:accesspoint/backups' } })).not.toThrow();
+    // Not a Multi-Region Access Point: the job lease's conditional writes would be checked in one region only.
+    const mrap = configError(() => snapshotBackup({ source, target: { ...target, bucket: 'arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap' } }));
+    expect(mrap).toMatchObject({ code: 'CONFIG_INVALID', field: 'target.bucket' });
+    expect(mrap.message).toMatch(/not a Multi-Region Access Point/);
     expect(configError(() => snapshotBackup({ source, target, leaseMs: 500 })).message).toBe('snapshotBackup(): option "leaseMs" must be a whole number of milliseconds ≥ 1000; got 500');
     expect(configError(() => snapshotBackup({ source, target, partSizeBytes: 1024 })).field).toBe('partSizeBytes');
     expect(configError(() => snapshotBackup({ source, target, memoryBudgetBytes: 10 * 1024 * 1024 })).message).toMatch(/memoryBudgetBytes" must be at least 25 MiB for 3 parts in flight/);

@@ -13,7 +13,8 @@ import type { ClientLifecycle } from './lifecycle.js';
 
 /**
  * Whether a driver network error was raised by a given client: `'yes'` (the error names a server
- * of that client), `'maybe'` (it names none — a socket reset reports no address), or false (not
+ * of that client), `'maybe'` (it names none — a socket reset reports no address — or only an
+ * IP its socket reached that cannot be compared with a client's host names), or false (not
  * a network error of this driver, or one of a server this client does not use).
  */
 export type DriverErrorOwner = 'yes' | 'maybe' | false;

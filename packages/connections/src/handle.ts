@@ -69,8 +69,9 @@ export interface HandleExtras<T> {
   /**
    * Whether `err` is a failed connection only this handle's driver raises (`mongo()`:
    * `MongoNetworkError`, …) that `client` may have raised: `'yes'` when it names one of the
-   * client's servers, `'maybe'` when it names none, false otherwise. Typed as `run` would type it
-   * when the function's direct use of the client raised it (`CLOSED_ERROR`).
+   * client's servers, `'maybe'` when it names none (or an IP it cannot compare), false
+   * otherwise. Typed as `run` would type it when the function's direct use of the client
+   * raised it (`CLOSED_ERROR`).
    */
   isDriverNetworkErr?: ((err: unknown, client: T) => DriverErrorOwner) | undefined;
   /**

@@ -94,6 +94,10 @@ describe.each(['s3', 's3-alt'] as const)('S3 lease store on %s', (name) => {
     expect(() => s3LeaseStore({ client, bucket: 'jobs..leases' })).toThrow(expect.objectContaining({ field: 'bucket' }));
     // Access points route the conditional writes too: their ARNs are accepted (the probe judges the target).
     expect(() => s3LeaseStore({ client, bucket: 'arn:aws:s3:us-east-1:123456789012:accesspoint/jobs' })).not.toThrow();
+    // Not a Multi-Region Access Point: each of its replicated buckets checks If-None-Match alone.
+    expect(() => s3LeaseStore({ client, bucket: 'arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', field: 'bucket', message: expect.stringMatching(/not a Multi-Region Access Point/) }),
+    );
     expect(() => s3LeaseStore({ client, bucket: 'b-ok', prefix: 7 as never })).toThrow(expect.objectContaining({ field: 'prefix' }));
   });
 });

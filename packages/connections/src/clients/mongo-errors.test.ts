@@ -43,6 +43,17 @@ describe('a direct operation\'s driver network error and the client that raised 
     expect(classify(audit, new MongoNetworkError('read ECONNRESET'))).toMatchObject({ sure: false, error: { code: 'CONNECTION_LOST' } });
   });
 
+  it('a connection\'s message names the IP its socket reached: with host names in the URI, maybe this client\'s (not someone else\'s)', () => {
+    const local = connection('mongodb://localhost:27117/');
+    expect(classify(local, new MongoNetworkError('connection 3 to 127.0.0.1:27117 closed'))).toMatchObject({ sure: false, error: { code: 'CONNECTION_LOST' } });
+    expect(classify(local, new MongoNetworkError('connection 4 to [::1]:27117 timed out'))).toMatchObject({ sure: false, error: { code: 'CONNECTION_LOST' } });
+    const atlas = connection('mongodb://shard-00-00.abcde.mongodb.net:27017,shard-00-01.abcde.mongodb.net:27017/?replicaSet=atlas');
+    expect(classify(atlas, new MongoNetworkError('connection 7 to 52.1.2.3:27017 closed'))).toMatchObject({ sure: false });
+    // A selection error or a pool's names the server by the client's own host name: still compared.
+    expect(classify(local, selectionError('db.example:27017'))).toBeUndefined();
+    expect(classify(local, new MongoNetworkError('connection 3 to localhost:27117 closed'))).toMatchObject({ sure: true });
+  });
+
   it('a thrown value that cannot be read (a revoked Proxy) is left as it is, without a throw', () => {
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();

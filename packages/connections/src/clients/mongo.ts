@@ -3,6 +3,7 @@
  * closed, polling monitor) and `{ ping: 1 }` as the thaw check. The client value is
  * `{ client, db }` so a function reaches its database directly (`ctx.mongo.db`).
  */
+import { isIP } from 'node:net';
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import type { Provider } from '@steadyfn/handler';
 import { ConfigurationError, errorChain, errorName, invalidOption, keysOf, MONGO_DRIVER_NETWORK_NAMES, stringOption } from '@steadyfn/handler/internal';
@@ -171,7 +172,9 @@ function closedBeforeSend(err: unknown): boolean {
  * function's own) the error is tied to a client by the server address it names (`address` of a
  * pool error, "connection N to HOST closed / timed out", a server selection error's
  * `reason.servers`): `'yes'` when that is one of `client`'s servers, false when it is none of
- * them, `'maybe'` when the error names no server (a reset: "read ECONNRESET"). Not the
+ * them, `'maybe'` when the error names no server (a reset: "read ECONNRESET") — or names one
+ * only by the IP its socket reached ("connection N to 127.0.0.1:27017 closed"), which cannot be
+ * told apart from a client given host names (`localhost`, Atlas, `mongodb+srv`). Not the
  * closed-client errors (`MongoNotConnectedError`, `MongoTopologyClosedError`): those are typed
  * only on a client this package or the function closed, never on a MongoClient of its own.
  */
@@ -183,7 +186,11 @@ function driverNetworkError(err: unknown, client: MongoClient): DriverErrorOwner
     const named = serversNamed(e);
     if (named.length > 0) {
       const mine = serversOf(client);
-      return named.some((address) => mine.has(address)) ? 'yes' : false;
+      if (named.some((address) => mine.has(address))) return 'yes';
+      // A connection's message names the IP its socket reached, never the host name the client
+      // was given (`localhost`, an Atlas or `mongodb+srv` host): not this client's only when all
+      // of its servers are IP addresses themselves.
+      return !socketNamed(e) || [...mine].every(isIpAddress) ? false : 'maybe';
     }
   }
   return network ? 'maybe' : false;
@@ -197,6 +204,18 @@ function serversNamed(e: Record<string, unknown>): string[] {
   const message = typeof e.message === 'string' ? e.message : '';
   const host = /^connection \S+ to (\S+) (?:closed|timed out)$/.exec(message)?.[1];
   return host === undefined ? [] : [host.toLowerCase()];
+}
+
+/** Whether `e` is a connection's error ("connection N to X closed / timed out"), X its socket's resolved IP (mongodb `streamIdentifier`). */
+function socketNamed(e: Record<string, unknown>): boolean {
+  return typeof e.address !== 'string' && !((e.reason as { servers?: unknown } | null | undefined)?.servers instanceof Map);
+}
+
+/** Whether `address` (`host:port`, `[v6]:port`) names its host by an IP address. */
+function isIpAddress(address: string): boolean {
+  const colon = address.lastIndexOf(':');
+  const host = address.startsWith('[') ? address.slice(1, address.indexOf(']')) : colon < 0 ? address : address.slice(0, colon);
+  return isIP(host) !== 0;
 }
 
 /** The addresses of `client`'s servers: those its topology knows, and the URI's seed list. */

@@ -63,6 +63,20 @@ describe('option validators', () => {
     }
   });
 
+  it('s3BucketOption with conditionalWrites (a lease): a Multi-Region Access Point is refused, saying why', () => {
+    // An MRAP was accepted for the lease store: its buckets replicate asynchronously, each checks
+    // If-None-Match / If-Match alone, so two holders could claim the same lease.
+    const mrap = 'arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap';
+    expect(() => s3BucketOption('s3LeaseStore', 'bucket', mrap, { accessPoints: true, conditionalWrites: true })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', field: 'bucket', message: expect.stringMatching(/not a Multi-Region Access Point \(.*conditional write .* checked in one region only/) }),
+    );
+    for (const value of ['jobs', 'arn:aws:s3:us-east-1:123456789012:accesspoint/claims', 'arn:aws:s3-outposts:us-west-2:123456789012:outpost/op-01ac5d28a6a232904/accesspoint/claims']) {
+      expect(s3BucketOption('s3LeaseStore', 'bucket', value, { accessPoints: true, conditionalWrites: true }), value).toBe(value);
+    }
+    // Without conditionalWrites (the outbox's claim check) it stays accepted.
+    expect(s3BucketOption('sqsSender', 'claimCheck.bucket', mrap, { accessPoints: true })).toBe(mrap);
+  });
+
   it('mongoCollectionOption: the server\'s rule, no stricter', () => {
     // `orders.` and `a..b` were refused, though the server (MongoDB and FerretDB) takes them.
     for (const name of ['orders', 'shop.orders', 'orders.', 'a..b', 'o-1_x', 'systemx', 'a.system.b']) expect(mongoCollectionOption('o', 'collection', name), name).toBe(name);

@@ -124,6 +124,9 @@ const ACCESS_POINT_ARN = new RegExp(
     `|s3-outposts:${REGION}:${ACCOUNT}:outpost/op-[0-9a-f]{17}/accesspoint/${ACCESS_POINT_NAME})$`,
 );
 
+/** A Multi-Region Access Point ARN (matched after `ACCESS_POINT_ARN`). */
+const MRAP_ARN = /^arn:[a-z-]+:s3::\d{12}:accesspoint\/[a-z0-9]+\.mrap$/;
+
 /**
  * Where an S3 client sends object requests: a bucket name, or with `accessPoints` an access point
  * ARN. A value S3 cannot route is refused when the factory is called rather than at the first
@@ -150,12 +153,20 @@ const ACCESS_POINT_ARN = new RegExp(
  * @param field - The option, for the error: `claimCheck.bucket`.
  * @param options.accessPoints - Whether an access point ARN is accepted (every object request
  *   of the caller is one S3 routes through access points). @default false
+ * @param options.conditionalWrites - Whether the caller relies on S3's conditional writes
+ *   (`If-None-Match`, `If-Match`) for exclusion (a lease): a Multi-Region Access Point is then
+ *   refused — it routes each request to the nearest of several buckets replicated asynchronously,
+ *   so a condition is checked in one region only and two writers could both succeed. @default false
  * @returns The value, unchanged.
  * @throws {ConfigurationError} `CONFIG_INVALID` naming `field` and what is expected.
  * @example s3BucketOption('sqsSender', 'claimCheck.bucket', options.bucket, { accessPoints: true })
  */
-export function s3BucketOption(owner: string, field: string, value: unknown, options: { accessPoints?: boolean } = {}): string {
+export function s3BucketOption(owner: string, field: string, value: unknown, options: { accessPoints?: boolean; conditionalWrites?: boolean } = {}): string {
   const name = typeof value === 'string' && BUCKET_NAME.test(value) && !value.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(value);
+  if (options.conditionalWrites === true && typeof value === 'string' && MRAP_ARN.test(value)) {
+    const why = 'a Multi-Region Access Point routes to the nearest of several asynchronously replicated buckets, so a conditional write (If-None-Match, If-Match) is checked in one region only and two holders could take the same lease';
+    return invalidOption(owner, field, `an S3 bucket name or a single-region access point ARN, not a Multi-Region Access Point (${why})`, value);
+  }
   if (name || (options.accessPoints === true && typeof value === 'string' && ACCESS_POINT_ARN.test(value))) return value as string;
   const bucket = 'an S3 bucket name: 3-63 characters of a-z 0-9 . -, starting and ending with a letter or digit, no "..", not an IP address';
   return invalidOption(owner, field, options.accessPoints === true ? `${bucket}; or an S3 access point ARN (arn:aws:s3:<region>:<account>:accesspoint/<name>, a Multi-Region Access Point arn:aws:s3::<account>:accesspoint/<alias>.mrap, or an S3 on Outposts access point)` : bucket, value);

@@ -43,11 +43,12 @@ export interface S3LeaseStoreOptions {
    * An S3 bucket name under S3's current rule (3-63 characters of a-z 0-9 . -, starting and
    * ending with a letter or digit, no `..`, not an IP address; directory buckets and access point
    * aliases are such names), or an access point ARN: `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`,
-   * a Multi-Region Access Point `arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`, or an
-   * S3 on Outposts access point (`arn:<partition>:s3-outposts:…:outpost/<op-…>/accesspoint/<name>`),
+   * or an S3 on Outposts access point (`arn:<partition>:s3-outposts:…:outpost/<op-…>/accesspoint/<name>`),
    * partition `aws`, `aws-cn` or `aws-us-gov`. Anything else is refused by `s3LeaseStore()` (`CONFIG_INVALID`,
    * field `bucket`) — legacy us-east-1 names from before March 2018 with capitals or `_`
-   * included.
+   * included, and a Multi-Region Access Point (`arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`):
+   * it routes to the nearest of several asynchronously replicated buckets, so the conditional
+   * writes a claim relies on are checked in one region only and two holders could take one lease.
    * Through an access point the conditional writes go too; the first use's probe refuses a
    * target that ignores them.
    */
@@ -143,8 +144,9 @@ export function s3LeaseStore(options: S3LeaseStoreOptions): S3LeaseStore {
   const client = options.client;
   // An SQSClient has a send too: refused by its config.serviceId.
   awsClientOption('s3LeaseStore', 'client', client, 'S3', 'an S3Client (an object with send())');
-  // Access points route every object request, the conditional ones (If-None-Match, If-Match) included.
-  const bucket = s3BucketOption('s3LeaseStore', 'bucket', options.bucket, { accessPoints: true });
+  // Access points route every object request, the conditional ones (If-None-Match, If-Match)
+  // included — but not a Multi-Region Access Point: its buckets each check the condition alone.
+  const bucket = s3BucketOption('s3LeaseStore', 'bucket', options.bucket, { accessPoints: true, conditionalWrites: true });
   const prefix = options.prefix ?? 'lease/';
   if (typeof prefix !== 'string') invalidOption('s3LeaseStore', 'prefix', 'a string', prefix);
   const clock = serverClock();
