@@ -60,9 +60,9 @@ export interface IdempotencyOptions {
    * time for one that throws, once per plugin instance for one that returns no boolean). A
    * rejected Promise from an `async` one is caught, never an unhandled rejection.
    * `504 DEADLINE_EXCEEDED` is never stored, whatever a function says: the function (or work it
-   * raced against a timer) may still be running, so its record is left to its lease. Nor is `503 NOT_PROCESSED`, the core's error for a message of an ordered batch (an
-   * SQS FIFO queue) that never ran after an earlier one failed: its record is released, so its
-   * redelivery runs it.
+   * raced against a timer) may still be running, so its record is left to its lease. Nor is
+   * `503 NOT_PROCESSED`, the core's error for a message of an ordered batch (an SQS FIFO queue)
+   * that never ran after an earlier one failed: its record is released, so its redelivery runs it.
    * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);

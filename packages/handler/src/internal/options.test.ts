@@ -75,6 +75,17 @@ describe('option validators', () => {
     }
     // Without conditionalWrites (the outbox's claim check) it stays accepted.
     expect(s3BucketOption('sqsSender', 'claimCheck.bucket', mrap, { accessPoints: true })).toBe(mrap);
+    // A bad name's message lists only what this caller takes: no Multi-Region Access Point for a lease.
+    let refused: unknown;
+    try {
+      s3BucketOption('s3LeaseStore', 'bucket', 'Bad_Name', { accessPoints: true, conditionalWrites: true });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ code: 'CONFIG_INVALID', field: 'bucket' });
+    expect((refused as Error).message).toMatch(/S3 access point ARN/);
+    expect((refused as Error).message).not.toMatch(/Multi-Region/);
+    expect(() => s3BucketOption('sqsSender', 'claimCheck.bucket', 'Bad_Name', { accessPoints: true })).toThrow(/Multi-Region Access Point arn:aws:s3::/);
   });
 
   it('mongoCollectionOption: the server\'s rule, no stricter', () => {

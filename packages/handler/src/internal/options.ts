@@ -124,7 +124,7 @@ const ACCESS_POINT_ARN = new RegExp(
     `|s3-outposts:${REGION}:${ACCOUNT}:outpost/op-[0-9a-f]{17}/accesspoint/${ACCESS_POINT_NAME})$`,
 );
 
-/** A Multi-Region Access Point ARN (matched after `ACCESS_POINT_ARN`). */
+/** A Multi-Region Access Point ARN (refused before `ACCESS_POINT_ARN` is tried, with `conditionalWrites`). */
 const MRAP_ARN = /^arn:[a-z-]+:s3::\d{12}:accesspoint\/[a-z0-9]+\.mrap$/;
 
 /**
@@ -139,7 +139,7 @@ const MRAP_ARN = /^arn:[a-z-]+:s3::\d{12}:accesspoint\/[a-z0-9]+\.mrap$/;
  *   ending with a letter or digit, no `..`, not shaped like an IPv4 address;
  * - with `accessPoints: true`, an access point ARN, partition `aws`, `aws-cn` or `aws-us-gov`:
  *   `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`, a Multi-Region Access Point
- *   `arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`, or an S3 on Outposts access point
+ *   `arn:<partition>:s3::<account>:accesspoint/<alias>.mrap` (not with `conditionalWrites`), or an S3 on Outposts access point
  *   `arn:<partition>:s3-outposts:<region>:<account>:outpost/<op-…>/accesspoint/<name>` (account:
  *   12 digits; name: 3-50 characters of a-z 0-9 -, starting and ending with a letter or digit).
  *
@@ -169,7 +169,8 @@ export function s3BucketOption(owner: string, field: string, value: unknown, opt
   }
   if (name || (options.accessPoints === true && typeof value === 'string' && ACCESS_POINT_ARN.test(value))) return value as string;
   const bucket = 'an S3 bucket name: 3-63 characters of a-z 0-9 . -, starting and ending with a letter or digit, no "..", not an IP address';
-  return invalidOption(owner, field, options.accessPoints === true ? `${bucket}; or an S3 access point ARN (arn:aws:s3:<region>:<account>:accesspoint/<name>, a Multi-Region Access Point arn:aws:s3::<account>:accesspoint/<alias>.mrap, or an S3 on Outposts access point)` : bucket, value);
+  const mrap = options.conditionalWrites === true ? '' : ', a Multi-Region Access Point arn:aws:s3::<account>:accesspoint/<alias>.mrap';
+  return invalidOption(owner, field, options.accessPoints === true ? `${bucket}; or an S3 access point ARN (arn:aws:s3:<region>:<account>:accesspoint/<name>${mrap}, or an S3 on Outposts access point)` : bucket, value);
 }
 
 /**
