@@ -3,7 +3,9 @@
  * `redisLeaseStore` on @steadyfn/connections' cached ioredis client, two claim loops each),
  * while the test SIGKILLs contenders at random (a killed holder's lease must run out before
  * anyone else gets the key) and SIGKILLs its own redis-server (`appendonly yes`,
- * `appendfsync always`) twice and starts it again on the same port. From the contenders' log:
+ * `appendfsync always`) twice and starts it again on the same port — and the same on a Redis
+ * Cluster of its own (`redisCluster()`, three masters with AOF always), whose master of the
+ * key's slot is SIGKILLed and started again once. From the contenders' log:
  * no fence is handed out twice (claims and renewals, across the restarts); no settle succeeds
  * once a later generation was handed out before it was sent (a stale holder is refused after a
  * takeover, and some are); claims go on after every restart.
@@ -15,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
+import { Redis } from 'ioredis';
+import { startRedis, startRedisCluster, type OwnCluster } from '../../../test/support/servers.js';
 import { eventually } from '../../../test/support/wait.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/built-contend-worker.mjs', import.meta.url));
@@ -24,25 +27,66 @@ const LEASE_MS = 400;
 
 type Entry = { pid: number; owner?: string; fence?: number; at?: number; claim?: boolean; renew?: boolean; from?: number; settle?: boolean; ok?: boolean; sentAt?: number; error?: string; message?: string };
 
-let server: (OwnServer & { url: string }) | undefined;
+let servers: Array<{ dispose(): Promise<void> }> = [];
 let dir: string | undefined;
 const children: ChildProcess[] = [];
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await server?.dispose();
+  await Promise.all(servers.splice(0).map((s) => s.dispose()));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('one lease, six built contenders SIGKILLed at random, redis-server (AOF always) restarted twice', () => {
+/** The store under the contest: the contenders' env, and a crash-and-start-again of the server holding the key. */
+interface Backend {
+  env: Record<string, string>;
+  restart(): Promise<void>;
+}
+
+const PERSISTENT = ['--appendonly', 'yes', '--appendfsync', 'always'];
+
+async function ownRedis(): Promise<Backend> {
+  const server = await startRedis(PERSISTENT);
+  servers.push(server);
+  const restart = async (): Promise<void> => {
+    await server.stop();
+    await sleep(200 + Math.random() * 400);
+    await server.start();
+  };
+  return { env: { STORM_REDIS_URL: server.url, STORM_PREFIX: `contend:${randomUUID().slice(0, 8)}:` }, restart };
+}
+
+/** A cluster of three masters (AOF always); the restart SIGKILLs the master of the key's slot and starts it again. */
+async function ownCluster(): Promise<Backend> {
+  const cluster: OwnCluster = await startRedisCluster(PERSISTENT);
+  servers.push({ dispose: () => cluster.stop() });
+  const prefix = `{contend:${randomUUID().slice(0, 8)}}:`;
+  const probe = new Redis(cluster.ports[0]!, '127.0.0.1', { lazyConnect: true });
+  const slot = Number(await probe.call('CLUSTER', 'KEYSLOT', prefix));
+  const ranges = (await probe.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+  probe.disconnect();
+  const master = ranges.find(([from, to]) => slot >= from && slot <= to)![2][1];
+  return { env: { STORM_BACKEND: 'cluster', STORM_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(','), STORM_PREFIX: prefix }, restart: () => cluster.restart(master) };
+}
+
+
+/** Each backend: how it is opened, how many kill rounds, after which rounds its server restarts. */
+const BACKENDS: Array<[string, () => Promise<Backend>, number, number[]]> = [
+  ['redis-server (AOF always) restarted twice', ownRedis, 8, [2, 5]],
+  // Fewer rounds (CI time): one restart of the master of the key's slot; the cluster's own
+  // routing (a node refusing connections, then back with its AOF) is what is new here.
+  ["a Redis Cluster (AOF always), the key's master restarted", ownCluster, 5, [2]],
+];
+
+describe.each(BACKENDS)('one lease, six built contenders SIGKILLed at random, %s', (_name, open, rounds, restartAfter) => {
   it('no fence twice, no stale settle accepted, claims go on after each restart', async () => {
     dir = mkdtempSync(join(tmpdir(), 'steadyfn-lease-contend-'));
-    server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+    const backend = await open();
     const log = join(dir, 'log.ndjson');
     writeFileSync(log, '');
-    const env = { ...process.env, STORM_REDIS_URL: server.url, STORM_PREFIX: `contend:${randomUUID().slice(0, 8)}:`, STORM_KEY: 'the-lease', STORM_LEASE_MS: String(LEASE_MS), STORM_LOG: log, STORM_LANES: '2' };
+    const env = { ...process.env, ...backend.env, STORM_KEY: 'the-lease', STORM_LEASE_MS: String(LEASE_MS), STORM_LOG: log, STORM_LANES: '2' };
     const stderr: string[] = [];
     const launch = (): ChildProcess => {
       const child = spawn(process.execPath, ['--no-warnings', WORKER], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -58,9 +102,12 @@ describe('one lease, six built contenders SIGKILLed at random, redis-server (AOF
         .map((l) => JSON.parse(l) as Entry);
     const claimsSince = (at: number) => entries().filter((e) => e.claim && e.at! > at).length;
 
+    // The contenders load the bundles and connect before they claim (seconds on a loaded machine,
+    // more to a cluster): a restart before any claim would have no fence to lose.
+    await eventually(() => claimsSince(0) >= 3, 30_000, 50);
     let kills = 0;
     const restartsAt: number[] = [];
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < rounds; round++) {
       // Kill a contender that holds the lease right now, when one does (the last claim logged is unsettled).
       const all = entries();
       const lastClaim = all.filter((e) => e.claim).at(-1);
@@ -69,10 +116,10 @@ describe('one lease, six built contenders SIGKILLed at random, redis-server (AOF
       victim.kill('SIGKILL');
       kills++;
       live.splice(live.indexOf(victim), 1, launch());
-      if (round === 2 || round === 5) {
-        await server.stop();
-        await sleep(200 + Math.random() * 400);
-        await server.start();
+      if (restartAfter.includes(round)) {
+        // Something to lose: a generation handed out since the last restart (or the start).
+        await eventually(() => claimsSince(restartsAt.at(-1) ?? 0) >= 1, 20_000, 50);
+        await backend.restart();
         restartsAt.push(Date.now());
         await eventually(() => claimsSince(restartsAt.at(-1)!) >= 3, 20_000, 50);
       }
@@ -107,7 +154,7 @@ describe('one lease, six built contenders SIGKILLed at random, redis-server (AOF
     expect(twice, 'fences handed out twice').toEqual([]);
     expect(stale, 'settles accepted from a stale holder').toEqual([]);
     expect(refused, 'some holders outlived their lease and were refused').toBeGreaterThan(0);
-    expect(restartsAt.length).toBe(2);
+    expect(restartsAt.length).toBe(restartAfter.length);
     // LEASE_STORE_UNAVAILABLE is the typed form of "the store is restarting"; any other lease code is a defect.
     expect([...errors.keys()].filter((name) => name.startsWith('LEASE_') && name !== 'LEASE_STORE_UNAVAILABLE'), 'lease errors other than the store being unreachable').toEqual([]);
     expect(stderr.join(''), 'contender crashed').toBe('');
