@@ -279,6 +279,15 @@ export interface ChangeTrigger extends InBatch {
   before?: unknown;
   /** When the change happened (ISO 8601), when the source says. */
   time?: string;
+  /**
+   * `true` when the source itself deleted the record because its time to live ran out, not a
+   * client: a DynamoDB Streams `REMOVE` whose `userIdentity` is `{ type: 'Service',
+   * principalId: 'dynamodb.amazonaws.com' }` (DynamoDB docs, "DynamoDB Streams and Time to
+   * Live"), a Cosmos DB all-versions-and-deletes delete with `metadata.timeToLiveExpired: true`.
+   * Left out otherwise, also where the source does not say (Firestore TTL deletes, the Cosmos DB
+   * latest-version feed, which has no deletes).
+   */
+  expired?: true;
   /** Firestore: `protobuf` when the event carries the document as protobuf bytes (then `input` is a `Buffer`: decode it with `@google-cloud/firestore`'s types, or switch the trigger to JSON). */
   encoding?: 'json' | 'protobuf';
 }
