@@ -67,13 +67,13 @@ export interface HttpTrigger {
 /** One queue message (SQS, Pub/Sub, Azure storage queue, Service Bus); a batch runs each message as its own invocation. */
 export interface QueueTrigger {
   kind: 'queue';
-  /** `sqs`, `pubsub`, `azure-storage-queue`, `azure-service-bus`. */
+  /** `sqs`, `pubsub`, `cloud-tasks`, `azure-storage-queue`, `azure-service-bus`. */
   source: string;
   /** Queue, topic or subscription the message came from, when known. */
   queue?: string;
   /** The provider's message id, byte-exact. */
   messageId: string;
-  /** How many times this message has been delivered, when the provider says (1 = first). */
+  /** How many times this message has been delivered, when the provider says (1 = first; Cloud Tasks: `X-CloudTasks-TaskRetryCount` + 1). */
   attempt?: number;
   /**
    * The group the message is ordered in, when it has one: an SQS `MessageGroupId` (FIFO queues,
@@ -279,6 +279,15 @@ export interface ChangeTrigger extends InBatch {
   before?: unknown;
   /** When the change happened (ISO 8601), when the source says. */
   time?: string;
+  /**
+   * `true` when the source itself deleted the record because its time to live ran out, not a
+   * client: a DynamoDB Streams `REMOVE` whose `userIdentity` is `{ type: 'Service',
+   * principalId: 'dynamodb.amazonaws.com' }` (DynamoDB docs, "DynamoDB Streams and Time to
+   * Live"), a Cosmos DB all-versions-and-deletes delete with `metadata.timeToLiveExpired: true`.
+   * Left out otherwise, also where the source does not say (Firestore TTL deletes, the Cosmos DB
+   * latest-version feed, which has no deletes).
+   */
+  expired?: true;
   /** Firestore: `protobuf` when the event carries the document as protobuf bytes (then `input` is a `Buffer`: decode it with `@google-cloud/firestore`'s types, or switch the trigger to JSON). */
   encoding?: 'json' | 'protobuf';
 }

@@ -70,6 +70,8 @@ export function cosmosItems(documents: unknown, container: string, scope?: strin
       sequence: lsn,
       ...opt('before', previous),
       ...opt('time', ts),
+      // All-versions-and-deletes tells a TTL expiry from an explicit delete.
+      ...(op === 'delete' && meta.timeToLiveExpired === true ? { expired: true as const } : {}),
       batchIndex: index,
       batchSize: documents.length,
     };

@@ -94,6 +94,14 @@ export function tableFromArn(arn: string | undefined): string {
 
 const OPS: Record<string, ChangeTrigger['op']> = { INSERT: 'insert', MODIFY: 'update', REMOVE: 'delete' };
 
+/**
+ * Whether a record's `userIdentity` is DynamoDB's own TTL process, which it names on the
+ * `REMOVE` records of expired items (and only there: a write by a client carries no identity).
+ */
+function ttlDeletion(identity: unknown): boolean {
+  return isRecord(identity) && identity.type === 'Service' && identity.principalId === 'dynamodb.amazonaws.com';
+}
+
 export function isDynamoDbStreamRecord(record: unknown): boolean {
   return isRecord(record) && record.eventSource === 'aws:dynamodb';
 }
@@ -129,6 +137,7 @@ export function dynamoDbStreamItems(records: ReadonlyArray<unknown>): { items: E
       sequence,
       ...opt('before', before),
       ...opt('time', isoFromSeconds(ddb.ApproximateCreationDateTime)),
+      ...(op === 'delete' && ttlDeletion(record.userIdentity) ? { expired: true as const } : {}),
       batchIndex: index,
       batchSize: records.length,
     };
