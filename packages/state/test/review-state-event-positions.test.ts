@@ -15,24 +15,12 @@
  * another kind than the one before, or (numbers, Dates) not greater fails the load with a
  * `SourceError` naming the positions (never an event's contents). Against FerretDB.
  */
-import { Long, type Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Long } from 'mongodb';
+import { describe, expect, it } from 'vitest';
 import { defineState, hydrate, mongoEvents, StateError, type EventStore } from '../src/index.js';
-import { TEST_DB, manualClock, mongoClient, unique, type MongoCommandLog } from './support.js';
+import { TEST_DB, manualClock, ownMongo, unique } from './support.js';
 
-let mongo: MongoCommandLog;
-let db: Db;
-const collections: string[] = [];
-
-beforeAll(async () => {
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
-});
-
-afterAll(async () => {
-  for (const name of collections) await db?.collection(name).drop().catch(() => undefined);
-  await mongo?.client.close();
-});
+const rig = ownMongo();
 
 interface Added {
   seq?: number;
@@ -42,14 +30,14 @@ const sum = (total: number, event: Added): number => total + event.add;
 
 async function eventsIn(docs: Added[]): Promise<string> {
   const name = unique('positions');
-  collections.push(name);
-  await db.collection(name).insertMany(docs.map((d) => ({ ...d })));
+  rig.dropAfter(name);
+  await rig.db.collection(name).insertMany(docs.map((d) => ({ ...d })));
   return name;
 }
 
 const loadOnce = async (collection: string, pageSize: number, maxEvents = 1_000) => {
   const cache = defineState({
-    sources: { total: hydrate({ events: mongoEvents<Added>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum, pageSize, maxEvents }) },
+    sources: { total: hydrate({ events: mongoEvents<Added>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum, pageSize, maxEvents }) },
   });
   return cache.get();
 };
@@ -106,10 +94,10 @@ describe('hydrate(): event positions that do not increase', () => {
     ]);
     const mapped: number[] = [];
     const clock = manualClock();
-    const events = mongoEvents<Added>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq', map: (doc) => (mapped.push(doc.seq), { add: doc.add }) });
+    const events = mongoEvents<Added>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq', map: (doc) => (mapped.push(doc.seq), { add: doc.add }) });
     const cache = defineState({ sources: { total: hydrate({ events, initial: () => 0, reducer: sum }) }, maxAgeMs: 1_000, now: clock.now });
     expect((await cache.get()).total).toBe(11);
-    await db.collection(collection).insertOne({ seq: 3, add: 100 });
+    await rig.db.collection(collection).insertOne({ seq: 3, add: 100 });
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(111);
     expect(mapped).toEqual([1, 2, 3]);

@@ -227,6 +227,36 @@ export async function mongoClient(uri = process.env.MONGODB_URI!, extra: Record<
   };
 }
 
+/** What `ownMongo` set up; read `mongo` and `db` inside tests (set once `beforeAll` ran). */
+export interface OwnMongoRig {
+  /** A counted client to the shared MongoDB (FerretDB). */
+  mongo: MongoCommandLog;
+  /** `TEST_DB` on that client. */
+  db: Db;
+  /** Marks a collection to drop after the file's tests (marking one again is fine); returns its name. */
+  dropAfter(name: string): string;
+}
+
+/**
+ * A counted client to the shared MongoDB for the test file; registers `beforeAll` (which also
+ * requires the service) and `afterAll` (which drops the collections given to `dropAfter` and
+ * closes the client).
+ */
+export function ownMongo(): OwnMongoRig {
+  const names = new Set<string>();
+  const rig = { dropAfter: (name: string) => (names.add(name), name) } as OwnMongoRig;
+  beforeAll(async () => {
+    await requireService('mongodb');
+    rig.mongo = await mongoClient();
+    rig.db = rig.mongo.client.db(TEST_DB);
+  });
+  afterAll(async () => {
+    for (const name of names) await rig.db?.collection(name).drop().catch(() => undefined);
+    await rig.mongo?.client.close();
+  });
+  return rig;
+}
+
 // ---------------------------------------------------------------- S3
 
 export interface S3RequestLog {
