@@ -81,6 +81,22 @@ export async function openMongo(uri = process.env.MONGODB_URI): Promise<MongoBac
   };
 }
 
+/**
+ * Registers the file's hooks for one MongoDB backend (`openMongo`): opened before the file's
+ * tests, closed (its database dropped) after them. Read its fields inside a test, once the
+ * hooks have run.
+ */
+export function useMongo(): MongoBackend {
+  const mongo = {} as MongoBackend;
+  beforeAll(async () => {
+    Object.assign(mongo, await openMongo());
+  });
+  afterAll(async () => {
+    await mongo.close?.();
+  });
+  return mongo;
+}
+
 // ---- SQS (moto and fauxqs, see sqs-servers.ts) ------------------------------------------
 
 /** An SQS client for `server` (default moto), after checking the services are up. */
