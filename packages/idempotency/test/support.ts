@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
+import { afterAll, beforeAll } from 'vitest';
 import { requireService } from '../../../test/services/env.js';
 import { mongoStore, redisStore, type IdempotencyStore, type MongoStore } from '../src/index.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
@@ -61,6 +62,22 @@ export async function openBackend(name: BackendName, opts: { hashTag?: 'scope' }
       await mongo.close();
     },
   };
+}
+
+/**
+ * Registers the hooks of one backend for the enclosing `describe` (or the file): opened
+ * (`openBackend`) before its tests, closed after them. Read its fields inside a test, once the
+ * hooks have run.
+ */
+export function useBackend(name: BackendName): Backend {
+  const backend = {} as Backend;
+  beforeAll(async () => {
+    Object.assign(backend, await openBackend(name));
+  });
+  afterAll(async () => {
+    await backend.close?.();
+  });
+  return backend;
 }
 
 export function lambdaContext(id = randomUUID(), functionName = 'orders', remainingMs = 30_000): { awsRequestId: string; functionName: string; getRemainingTimeInMillis(): number } {
