@@ -16,22 +16,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { outbox, redisOutbox, transitions } from '../src/index.js';
-import { openRedis, type RedisBackend } from './support.js';
+import { useRedis } from './support.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({}) } };
 const table = { validated: ['paid'], paid: ['dispatched'], dispatched: [] } as const;
 
 describe('Redis transitions: what a failed one reports', () => {
-  let redis: RedisBackend;
-  beforeAll(async () => {
-    redis = await openRedis('redis');
-  });
-  afterAll(async () => {
-    await redis?.close();
-  });
+  const redis = useRedis('redis');
 
   const setup = () => {
     const lines: string[] = [];

@@ -82,6 +82,22 @@ export async function openMongo(uri = process.env.MONGODB_URI): Promise<MongoBac
 }
 
 /**
+ * Registers the hooks of one Redis backend (`openRedis`, own prefix) for the enclosing
+ * `describe` (or the file): opened before its tests, closed (its keys removed) after them. Read
+ * its fields inside a test, once the hooks have run.
+ */
+export function useRedis(name: 'redis' | 'cluster'): RedisBackend {
+  const redis = {} as RedisBackend;
+  beforeAll(async () => {
+    Object.assign(redis, await openRedis(name));
+  });
+  afterAll(async () => {
+    await redis.close?.();
+  });
+  return redis;
+}
+
+/**
  * Registers the file's hooks for one MongoDB backend (`openMongo`): opened before the file's
  * tests, closed (its database dropped) after them. Read its fields inside a test, once the
  * hooks have run.
