@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Collection } from 'mongodb';
-import { afterAll, beforeAll } from 'vitest';
 import { requireService } from '../../../test/services/env.js';
 import { mongoStore, redisStore, type IdempotencyStore, type MongoStore } from '../src/index.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
 import { eventually } from '../../../test/support/wait.js';
+import { useOpened } from '../../../test/support/hooks.js';
 
 export { clusterNodes, eventually };
 
@@ -64,21 +64,8 @@ export async function openBackend(name: BackendName, opts: { hashTag?: 'scope' }
   };
 }
 
-/**
- * Registers the hooks of one backend for the enclosing `describe` (or the file): opened
- * (`openBackend`) before its tests, closed after them. Read its fields inside a test, once the
- * hooks have run.
- */
-export function useBackend(name: BackendName): Backend {
-  const backend = {} as Backend;
-  beforeAll(async () => {
-    Object.assign(backend, await openBackend(name));
-  });
-  afterAll(async () => {
-    await backend.close?.();
-  });
-  return backend;
-}
+/** One backend (`openBackend`) for the enclosing `describe` or file: see `useOpened`. */
+export const useBackend = (name: BackendName): Backend => useOpened(() => openBackend(name));
 
 export function lambdaContext(id = randomUUID(), functionName = 'orders', remainingMs = 30_000): { awsRequestId: string; functionName: string; getRemainingTimeInMillis(): number } {
   const deadline = Date.now() + remainingMs;

@@ -10,6 +10,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { mongoLeaseStore, redisLeaseStore, type MongoLeaseStore, type RedisLeaseStore } from '@steadyfn/lease';
 import { requireService } from '../../../test/services/env.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
+import { useOpened } from '../../../test/support/hooks.js';
 import { SendMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { createQueue as createServerQueue, deleteQueue, receiveAll, sqsClient as serverClient, sqsServers, type ServerName } from './sqs-servers.js';
 import type { OutboundMessage, Sender, SendReport } from '../src/relay/types.js';
@@ -81,37 +82,11 @@ export async function openMongo(uri = process.env.MONGODB_URI): Promise<MongoBac
   };
 }
 
-/**
- * Registers the hooks of one Redis backend (`openRedis`, own prefix) for the enclosing
- * `describe` (or the file): opened before its tests, closed (its keys removed) after them. Read
- * its fields inside a test, once the hooks have run.
- */
-export function useRedis(name: 'redis' | 'cluster'): RedisBackend {
-  const redis = {} as RedisBackend;
-  beforeAll(async () => {
-    Object.assign(redis, await openRedis(name));
-  });
-  afterAll(async () => {
-    await redis.close?.();
-  });
-  return redis;
-}
+/** One Redis backend (`openRedis`, own prefix) for the enclosing `describe` or file: see `useOpened`. */
+export const useRedis = (name: 'redis' | 'cluster'): RedisBackend => useOpened(() => openRedis(name));
 
-/**
- * Registers the file's hooks for one MongoDB backend (`openMongo`): opened before the file's
- * tests, closed (its database dropped) after them. Read its fields inside a test, once the
- * hooks have run.
- */
-export function useMongo(): MongoBackend {
-  const mongo = {} as MongoBackend;
-  beforeAll(async () => {
-    Object.assign(mongo, await openMongo());
-  });
-  afterAll(async () => {
-    await mongo.close?.();
-  });
-  return mongo;
-}
+/** One MongoDB backend (`openMongo`; closing drops its database) for the enclosing `describe` or file: see `useOpened`. */
+export const useMongo = (): MongoBackend => useOpened(() => openMongo());
 
 // ---- SQS (moto and fauxqs, see sqs-servers.ts) ------------------------------------------
 
