@@ -14,8 +14,8 @@
  * that source in full. Against FerretDB.
  */
 import { describe, expect, it } from 'vitest';
-import { defineState, hydrate, mongoEvents, StateError, type SnapshotStore } from '../src/index.js';
-import { TEST_DB, logLines, manualClock, ownMongo, unique } from './support.js';
+import { defineState, hydrate, mongoEvents, type SnapshotStore } from '../src/index.js';
+import { TEST_DB, logLines, manualClock, ownMongo, stateErrorOf, unique } from './support.js';
 
 const rig = ownMongo();
 
@@ -25,20 +25,7 @@ interface Added {
 }
 const sum = (total: number, event: Added): number => total + event.add;
 
-async function eventsIn(docs: Added[], name = unique('behind')): Promise<string> {
-  rig.dropAfter(name);
-  await rig.db.collection(name).insertMany(docs.map((d) => ({ ...d })));
-  return name;
-}
-
-const failureOf = async (promise: Promise<unknown>): Promise<StateError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StateError);
-  return error as StateError;
-};
+const eventsIn = (docs: Added[], name = unique('behind')) => rig.insert(docs, name);
 
 describe('mongoEvents(): events whose newest position is before the position read after', () => {
   it('an events collection restored from an older backup under a warm instance: stale with the warning, then loaded in full', async () => {
@@ -88,7 +75,7 @@ describe('mongoEvents(): events whose newest position is before the position rea
     const cache = defineState({
       sources: { total: hydrate({ snapshot, events: mongoEvents<Added, unknown>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
     });
-    const error = await failureOf(cache.get());
+    const error = await stateErrorOf(cache.get());
     expect(error.code).toBe('STATE_UNAVAILABLE');
     expect(error.failures[0]!.message).toMatch(/the newest event is at position 3 \(a number\), of another kind than position 1 \(a string\) read after/);
   });

@@ -14,12 +14,7 @@ import { TEST_DB, ownMongo, unique } from './support.js';
 
 const rig = ownMongo();
 
-async function collectionWith(docs: Array<Record<string, unknown>>): Promise<string> {
-  const name = unique('gonewrap');
-  rig.dropAfter(name);
-  await rig.db.collection(name).insertMany(docs);
-  return name;
-}
+const collectionWith = (docs: Array<Record<string, unknown>>) => rig.insert(docs, unique('gonewrap'));
 
 /** Version 1 of the event stored `amount`; the reducer knows version 2 (`add`). */
 type Stored = { seq: number; amount?: number; add?: number };
