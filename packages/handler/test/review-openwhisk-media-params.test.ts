@@ -19,9 +19,9 @@
  * Run in the Node.js action runtime stand-in (test/fixtures/openwhisk/runtime) with the package
  * built as a deployment ships it; the controller's two halves from test/fixtures/openwhisk/controller.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { controllerHttp, controllerParams } from './fixtures/openwhisk/controller.js';
-import { actionImage, activation, initBody, post, type Container, type Image } from './fixtures/openwhisk/runtime/container.js';
+import { initialisedAction } from './fixtures/openwhisk/runtime/container.js';
 
 // Reports what it was given; answers `{"a":1}` as a value under the type asked for.
 const ACTION = `
@@ -36,21 +36,7 @@ exports.main = handler({}, (input, ctx) => {
 const JSON_V2 = 'application/json; v=2';
 const JSON_LD = 'application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"';
 
-let image: Image;
-let c: Container;
-beforeAll(async () => {
-  image = await actionImage(true);
-  c = await image.start();
-  expect(await post(c, '/init', initBody(ACTION))).toEqual({ status: 200, body: { OK: true } });
-}, 120_000);
-afterAll(() => image?.dispose());
-
-let n = 0;
-async function run(params: Record<string, unknown>): Promise<Record<string, any>> {
-  const res = await post(c, '/run', activation(params, `act-mtp-${++n}`));
-  expect(res.status).toBe(200);
-  return res.body;
-}
+const { run } = initialisedAction(ACTION, 'act-mtp');
 
 describe('OpenWhisk web action: media type parameters as the controller reads them', () => {
   it('reads a non-raw JSON body under application/json; v=2, which the controller sends as text, as the JSON value', async () => {

@@ -16,9 +16,9 @@
  * Run in the Node.js action runtime stand-in (test/fixtures/openwhisk/runtime) with the package
  * built as a deployment ships it; the controller's two halves from test/fixtures/openwhisk/controller.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { controllerHttp, controllerParams } from './fixtures/openwhisk/controller.js';
-import { actionImage, activation, initBody, post, type Container, type Image } from './fixtures/openwhisk/runtime/container.js';
+import { initialisedAction } from './fixtures/openwhisk/runtime/container.js';
 
 // Reports the bytes it was given, and answers the bytes asked for under the type asked for.
 const ACTION = `
@@ -33,21 +33,7 @@ exports.main = handler({ body: 'bytes' }, (input, ctx) => {
 // Not UTF-8 (0xff, 0x80) and not base64 text: neither reading can pass by accident.
 const bytes = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0xff, 0x80, 0x00, 0x7f, 0x2e, 0x0a]);
 
-let image: Image;
-let c: Container;
-beforeAll(async () => {
-  image = await actionImage(true);
-  c = await image.start();
-  expect(await post(c, '/init', initBody(ACTION))).toEqual({ status: 200, body: { OK: true } });
-});
-afterAll(() => image?.dispose());
-
-let n = 0;
-async function run(params: Record<string, unknown>): Promise<Record<string, any>> {
-  const res = await post(c, '/run', activation(params, `act-bin-${++n}`));
-  expect(res.status).toBe(200);
-  return res.body;
-}
+const { run } = initialisedAction(ACTION, 'act-bin');
 
 describe('OpenWhisk web action: a registered binary type with a charset stays binary', () => {
   for (const raw of [false, true]) {

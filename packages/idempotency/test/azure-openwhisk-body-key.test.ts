@@ -10,11 +10,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { installAzureWorker } from '../../handler/test/support/azure-worker.js';
 import { idempotency, messageBodyHash, scopeOf, storeKey } from '../src/index.js';
-import { openBackend, silentSink, type Backend } from './support.js';
+import { silentSink, useBackend, type Backend } from './support.js';
 
 type Json = Record<string, any>;
 const fixture = (path: string): Json => JSON.parse(readFileSync(new URL(`../../handler/test/fixtures/${path}`, import.meta.url), 'utf8')) as Json;
@@ -77,13 +77,7 @@ const AZURE: AzureCase[] = [
 ];
 
 describe('key: input hashes the message body as delivered, on Redis (Azure Functions, OpenWhisk Kafka)', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   it.each(AZURE)('Azure $file: two big-int messages both run; a redelivery of each is a replay', async ({ file, invocation }) => {
     const sample = fixture(`azure/published/${file}`);

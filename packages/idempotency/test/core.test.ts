@@ -7,24 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { HttpRequest, HttpResponse, InvocationContext, trigger, type FunctionTrigger, type HttpResponseInit } from '@azure/functions';
 import * as functions from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { handler, httpResult } from '@steadyfn/handler';
 import { idempotency, memoryStore, REPLAYED_HEADER, type IdempotencyStore } from '../src/index.js';
-import { eventually, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { eventually, httpEvent, lambdaContext, silentSink, useBackend } from './support.js';
 
 type Json = Record<string, any>;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let backend: Backend;
-beforeAll(async () => {
-  backend = await openBackend('redis');
-});
-afterAll(async () => {
-  await backend?.close();
-});
+const backend = useBackend('redis');
 
 describe('a claim that answers after the deadline (issue 7)', () => {
   it('never starts the function: the timed-out attempt has no effect, the retry has the only one', async () => {

@@ -10,10 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { canonicalHash, idempotency, messageBodyHash, scopeOf, storeKey } from '../src/index.js';
-import { lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { lambdaContext, silentSink, useBackend, type Backend } from './support.js';
 
 type Json = Record<string, any>;
 const fixture = (path: string): Json => JSON.parse(readFileSync(new URL(`../../handler/test/fixtures/${path}`, import.meta.url), 'utf8')) as Json;
@@ -124,13 +124,7 @@ function make(store: Backend['store']) {
 }
 
 describe('key: input hashes the message body as delivered, on Redis', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   it('the two bodies parse to one value: a key from the parsed input could not tell them apart', () => {
     expect(JSON.parse(A)).toEqual(JSON.parse(B));

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { idempotency, parseIdempotencyKeyHeader, scopeOf, storeKey, type IdempotencyOptions, type IdempotencyStore } from '../src/index.js';
 import { killWorker, retryUntilTakenOver, shipRetry, startWorker, workerSuite } from './hang-worker.js';
-import { BACKENDS, counting, eventually, httpEvent, lambdaContext, openBackend, silentSink, sqsRecord, type Backend } from './support.js';
+import { BACKENDS, counting, eventually, httpEvent, lambdaContext, openBackend, silentSink, sqsRecord, useBackend, type Backend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: boolean };
 
@@ -526,13 +526,7 @@ describe.each(BACKENDS)('peer bug replays on %s', (name) => {
 });
 
 describe('peer bug replays that need no particular store (Redis)', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   it('powertools-lambda-python#638 and powertools-lambda-typescript#2120: the same JSON with its keys in another order (or other whitespace, or 1.0 for 1) hashed differently and ran twice — here it is one input key; a different array order is a different request', async () => {
     let runs = 0;

@@ -9,10 +9,10 @@
  * posts for the answer (`JSON.stringify` of what the handler returns to it).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { handler, httpResult, type Plugin } from '@steadyfn/handler';
 import { idempotency, pendingCompletion, REPLAYED_HEADER } from '../src/index.js';
-import { httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { httpEvent, lambdaContext, silentSink, useBackend } from './support.js';
 
 const LAMBDA_LIMIT = 6_291_556;
 const OPENWHISK_LIMIT = 1_048_576;
@@ -66,13 +66,7 @@ const ROUTES: Route[] = [
 ];
 
 describe.each(ROUTES)('a replay fits the limit the first answer was judged by: $name, Redis store', (route) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   /** A function answering `length` bytes of text, counting its runs. */
   const make = (length: number) => {

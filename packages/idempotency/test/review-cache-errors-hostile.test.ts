@@ -13,9 +13,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler, TerminalError, type SteadyError } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency } from '../src/index.js';
-import { httpEvent, lambdaContext, openBackend, type Backend } from './support.js';
+import { httpEvent, lambdaContext, useBackend } from './support.js';
 
 /** Turns of the event loop: Node reports an unhandled rejection once the microtask queue drains. */
 const turns = async (n: number) => {
@@ -29,13 +29,7 @@ function revoked(): object {
 }
 
 describe('review: a cacheErrors function that rejects, or throws or returns a hostile value (redis)', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   async function twice(cacheErrors: (error: SteadyError) => boolean): Promise<{ lines: Record<string, unknown>[] }> {
     const lines: string[] = [];

@@ -8,18 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency, scopeOf, storeKey } from '../src/index.js';
-import { eventually, openBackend, silentSink, type Backend } from './support.js';
+import { eventually, silentSink, useBackend } from './support.js';
 
 describe('review: a 504 at the deadline is never stored, whatever cacheErrors says (redis)', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   it('the record is left to its lease, and a retry after the deadline runs the function instead of replaying the 504', async () => {
     let started = 0;

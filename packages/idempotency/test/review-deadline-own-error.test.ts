@@ -8,18 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeadlineExceededError, handler, RetryableError } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency, scopeOf, storeKey } from '../src/index.js';
-import { openBackend, silentSink, type Backend } from './support.js';
+import { silentSink, useBackend } from './support.js';
 
 describe('review: a DEADLINE_EXCEEDED the function throws itself holds its record (redis)', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   const thrown = {
     'a DeadlineExceededError of its own (a lost Promise.race)': () => new DeadlineExceededError('The upstream call ran out of time'),

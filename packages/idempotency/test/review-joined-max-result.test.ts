@@ -11,18 +11,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler, type Plugin } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency, pendingCompletion, type PendingCompletion } from '../src/index.js';
-import { openBackend, type Backend } from './support.js';
+import { useBackend } from './support.js';
 
 describe('review: a joined completion of a result over the store\'s maxResultBytes (FerretDB)', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('mongodb');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('mongodb');
 
   it('is not offered to the write: the effect is written, the caller answered, the record released with IDEMPOTENCY_RESULT_NOT_STORABLE', async () => {
     const codes: string[] = [];

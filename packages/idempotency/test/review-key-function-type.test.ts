@@ -5,18 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency } from '../src/index.js';
-import { httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { httpEvent, lambdaContext, silentSink, useBackend } from './support.js';
 
 describe('review: a key function returning a non-string', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   it('is 500 IDEMPOTENCY_KEY_INVALID, not retryable, and the function does not run', async () => {
     let runs = 0;

@@ -10,18 +10,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency } from '../src/index.js';
-import { lambdaContext, openBackend, sqsRecord, type Backend } from './support.js';
+import { lambdaContext, sqsRecord, useBackend } from './support.js';
 
 describe('review: a result over MongoDB\'s document size', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('mongodb');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('mongodb');
 
   it('is not stored: the record is released with IDEMPOTENCY_RESULT_NOT_STORABLE, and a redelivery runs at once instead of meeting it in progress', async () => {
     const codes: string[] = [];

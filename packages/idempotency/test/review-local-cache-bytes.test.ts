@@ -7,18 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency } from '../src/index.js';
-import { counting, openBackend, silentSink, type Backend } from './support.js';
+import { counting, silentSink, useBackend } from './support.js';
 
 describe('review: the local cache budget counts bytes', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   const run = async (text: string) => {
     const store = counting(backend.store);

@@ -11,9 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { handler, TerminalError, type SteadyError } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency, scopeOf, storeKey } from '../src/index.js';
-import { lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { lambdaContext, silentSink, useBackend } from './support.js';
 
 type SqsRecord = { messageId: string; receiptHandle: string; body: string; attributes: Record<string, string> };
 const FIFO = JSON.parse(readFileSync(new URL('../../handler/test/fixtures/aws/sqs-fifo-batch.json', import.meta.url), 'utf8')) as { Records: SqsRecord[] };
@@ -34,13 +34,7 @@ function fifoBatch(ids: string[], bodies: unknown[]): { Records: SqsRecord[] } {
 }
 
 describe('review: NOT_PROCESSED (an ordered batch\'s unrun messages) is never stored, whatever cacheErrors says (redis)', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   function make(name: string, cacheErrors: (error: SteadyError) => boolean) {
     const runs = new Map<number, number>();

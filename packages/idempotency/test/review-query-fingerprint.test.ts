@@ -11,9 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler, httpResult } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalHash, idempotency, scopeOf, storeKey } from '../src/index.js';
-import { httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { httpEvent, lambdaContext, silentSink, useBackend } from './support.js';
 
 /** An API Gateway HTTP API (v2) POST with a query string. */
 function withQuery(query: string, init: Parameters<typeof httpEvent>[0]): Record<string, unknown> {
@@ -21,13 +21,7 @@ function withQuery(query: string, init: Parameters<typeof httpEvent>[0]): Record
 }
 
 describe('review: the query string is part of the request an idempotency key stands for (Redis)', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   const transfers = (name = `transfers-${randomUUID()}`) => {
     const made: string[] = [];

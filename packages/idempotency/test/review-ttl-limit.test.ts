@@ -11,18 +11,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency } from '../src/index.js';
-import { openBackend, silentSink, type Backend } from './support.js';
+import { silentSink, useBackend } from './support.js';
 
 describe('review: durations past what the lease stores keep', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('redis');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('redis');
 
   it.each([
     ['ttlMs', { ttlMs: 2e12 }],

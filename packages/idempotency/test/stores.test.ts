@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../src/index.js';
-import { BACKENDS, eventually, openBackend, type Backend } from './support.js';
+import { BACKENDS, eventually, openBackend, useBackend, type Backend } from './support.js';
 
 const token = (): string => randomBytes(12).toString('base64url');
 const key = (): string => `scope:${token()}`;
@@ -102,13 +102,7 @@ describe.each(BACKENDS)('%s store', (name) => {
 });
 
 describe('redis cluster details', () => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend('cluster');
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend('cluster');
 
   it("with hashTag: 'scope' a function's keys share one slot", async () => {
     const store = redisStore({ client: backend.redis!, prefix: backend.prefix, hashTag: 'scope' });

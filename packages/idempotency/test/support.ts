@@ -10,6 +10,7 @@ import { requireService } from '../../../test/services/env.js';
 import { mongoStore, redisStore, type IdempotencyStore, type MongoStore } from '../src/index.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
 import { eventually } from '../../../test/support/wait.js';
+import { useOpened } from '../../../test/support/hooks.js';
 
 export { clusterNodes, eventually };
 
@@ -62,6 +63,9 @@ export async function openBackend(name: BackendName, opts: { hashTag?: 'scope' }
     },
   };
 }
+
+/** One backend (`openBackend`) for the enclosing `describe` or file: see `useOpened`. */
+export const useBackend = (name: BackendName): Backend => useOpened(() => openBackend(name));
 
 export function lambdaContext(id = randomUUID(), functionName = 'orders', remainingMs = 30_000): { awsRequestId: string; functionName: string; getRemainingTimeInMillis(): number } {
   const deadline = Date.now() + remainingMs;

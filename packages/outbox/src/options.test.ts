@@ -40,7 +40,7 @@ describe('options are validated up front', () => {
     const sender = { fifo: false, send: async () => ({}) as never };
     const refused = configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: memoryLeaseStore() } }));
     expect(refused).toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.lease' });
-    expect(refused.message).toMatch(/^outbox\(\): option "relay\.lease" must be a lease store every relay shares .*allowInProcessLease/);
+    expect(refused.message).toMatch(/^outbox\(\): option "relay\.lease" must be a @steadyfn\/lease store every relay reaches: .*relay\.allowInProcessLease: true/);
     expect((refused as unknown as { issues: Array<{ expected: string }> }).issues[0]!.expected).toContain('redisLeaseStore');
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: memoryLeaseStore(), allowInProcessLease: 'yes' as never } }))).toMatchObject({ field: 'relay.allowInProcessLease' });
     expect(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: memoryLeaseStore(), allowInProcessLease: true } })).not.toThrow();
@@ -50,6 +50,27 @@ describe('options are validated up front', () => {
     expect(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: unbranded } })).not.toThrow();
     // A wrapper that spreads the memory store keeps its brand, and is refused too.
     expect(configError(() => outbox({ events, store: redisOutbox({ client: redis }), relay: { sender, lease: { ...memoryLeaseStore() } } }))).toMatchObject({ field: 'relay.lease' });
+  });
+
+  it('relay.lease refusals say what a relay lease store is, how to make one, and what was given', () => {
+    const sender = { fifo: false, send: async () => ({}) as never };
+    const store = redisOutbox({ client: redis });
+    const shared = "a @steadyfn/lease store every relay reaches: redisLeaseStore({ client }) on the outbox's Redis server and database, or mongoLeaseStore({ collection })";
+    // The Redis client itself where its lease store belongs: the methods it lacks are named.
+    const notAStore = configError(() => outbox({ events, store, relay: { sender, lease: redis as never } }));
+    expect(notAStore).toMatchObject({
+      code: 'CONFIG_INVALID',
+      field: 'relay.lease',
+      message: `outbox(): option "relay.lease" must be ${shared}, not the client or collection itself (it must have claim, claimMany, settle, settleMany); got an object without claim, claimMany, settle, settleMany`,
+    });
+    const partial = configError(() => outbox({ events, store, relay: { sender, lease: { claim: async () => ({}), settle: async () => true } as never } }));
+    expect(partial.message).toMatch(/; got an object without claimMany, settleMany$/);
+    expect(configError(() => outbox({ events, store, relay: { sender } as never })).message).toMatch(/^outbox\(\): option "relay\.lease" must be a @steadyfn\/lease store .*; got undefined$/);
+    // An in-process store: the option that admits it, by its full name, and why it is refused.
+    const inProcess = configError(() => outbox({ events, store, relay: { sender, lease: memoryLeaseStore() } }));
+    expect(inProcess.message).toBe(
+      `outbox(): option "relay.lease" must be ${shared}; memoryLeaseStore only with relay.allowInProcessLease: true, in a single-process test; got memoryLeaseStore(), whose leases this process alone sees: two instances would relay one aggregate at once`,
+    );
   });
 
   it('relay.leaseMs below twice the embedded store\'s writeWaitMs, where writers take the write lease (FerretDB), is refused naming both', async () => {

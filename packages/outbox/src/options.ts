@@ -119,6 +119,11 @@ const POISON_KEYS = keysOf<PoisonPolicy>({ maxAttempts: true, maxUnfinishedAttem
 const SWEEP_KEYS = keysOf<SweepOptions>({ graceMs: true, maxAggregates: true, chunk: true, parallel: true, retainSentMs: true, cleanupLimit: true, pruneLimit: true });
 const CALLER_CONTEXT_KEYS = keysOf<CallerContextOptions>({ allow: true, from: true });
 
+/** What a relay lease store must have. */
+const LEASE_METHODS = ['claim', 'claimMany', 'settle', 'settleMany'] as const;
+/** The `relay.lease` refusals' "expected": a store every relay (each flush, the sweeper, the watchdog) reaches, and how to make one. */
+const SHARED_LEASE = "a @steadyfn/lease store every relay reaches: redisLeaseStore({ client }) on the outbox's Redis server and database, or mongoLeaseStore({ collection })";
+
 function hasMethods(value: unknown, ...names: string[]): boolean {
   return isRecord(value) && names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
 }
@@ -131,12 +136,20 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
   checkKnownKeys(OWNER, 'relay.poison', relay.poison, POISON_KEYS);
   checkKnownKeys(OWNER, 'relay.sweep', relay.sweep, SWEEP_KEYS);
   if (!hasMethods(relay.sender, 'send')) invalidOption(OWNER, 'relay.sender', 'a sender: sqsSender({ client, queueUrl })', relay.sender);
-  if (!hasMethods(relay.lease, 'claim', 'claimMany', 'settle', 'settleMany')) invalidOption(OWNER, 'relay.lease', 'a @steadyfn/lease store (redisLeaseStore, mongoLeaseStore)', relay.lease);
+  if (!hasMethods(relay.lease, ...LEASE_METHODS)) {
+    const expected = `${SHARED_LEASE}, not the client or collection itself (it must have ${LEASE_METHODS.join(', ')})`;
+    if (!isRecord(relay.lease)) invalidOption(OWNER, 'relay.lease', expected, relay.lease);
+    const missing = LEASE_METHODS.filter((name) => typeof (relay.lease as unknown as Record<string, unknown>)[name] !== 'function');
+    throw new ConfigurationError(`${OWNER}(): option "relay.lease" must be ${expected}; got an object without ${missing.join(', ')}`, { field: 'relay.lease', expected });
+  }
   if (relay.allowInProcessLease !== undefined && typeof relay.allowInProcessLease !== 'boolean') invalidOption(OWNER, 'relay.allowInProcessLease', 'a boolean', relay.allowInProcessLease);
   // Every relay (each function's flush, the sweeper, the watchdog) must see the same leases.
   if (isInProcessLeaseStore(relay.lease) && relay.allowInProcessLease !== true) {
-    const expected = 'a lease store every relay shares (redisLeaseStore, mongoLeaseStore, s3LeaseStore); memoryLeaseStore only with allowInProcessLease: true, for single-process tests';
-    throw new ConfigurationError(`${OWNER}(): option "relay.lease" must be ${expected}; got an in-process lease store (memoryLeaseStore)`, { field: 'relay.lease', expected });
+    const expected = `${SHARED_LEASE}; memoryLeaseStore only with relay.allowInProcessLease: true, in a single-process test`;
+    throw new ConfigurationError(
+      `${OWNER}(): option "relay.lease" must be ${expected}; got memoryLeaseStore(), whose leases this process alone sees: two instances would relay one aggregate at once`,
+      { field: 'relay.lease', expected },
+    );
   }
   if (relay.flush !== undefined && typeof relay.flush !== 'boolean') invalidOption(OWNER, 'relay.flush', 'a boolean', relay.flush);
   if (relay.poison !== undefined && !isRecord(relay.poison)) invalidOption(OWNER, 'relay.poison', 'an object { maxAttempts?, maxUnfinishedAttempts? }', relay.poison);

@@ -13,7 +13,7 @@
 import type { Context, Plugin } from '@steadyfn/handler';
 import { checkKnownKeys, invalidOption, isRecord, keysOf, stringOption } from '@steadyfn/handler/internal';
 import type { EventDeclarations, EventDraft, PendingEvent } from './envelope.js';
-import { TransitionError } from './errors.js';
+import { PreconditionFailedError, TransitionError } from './errors.js';
 import { CHECK_FAILURE, type CheckFailure, type RedisCheck } from './capture/redis.js';
 import type { OutboxContextBase } from './plugin.js';
 import type { EmbeddedOutboxContext } from './modes/embedded-mode.js';
@@ -74,6 +74,9 @@ export interface TransitionContext<S extends string> {
    * @throws TransitionError `TRANSITION_ILLEGAL` (409) when the table does not allow it;
    *   `TRANSITION_CONFLICT` (409) when the aggregate is no longer in `from`, or has no state
    *   (no document or hash, or no `field` in it: the message names the aggregate and `from`).
+   * @throws PreconditionFailedError `OUTBOX_PRECONDITION_FAILED` (409), Redis mode, when the key
+   *   `redisKey(aggregateId)` holds another type than a hash: the message names the key's role
+   *   and type and the hash expected, never what it holds; nothing is written.
    *   A refused transition, and one whose write throws (embedded and transaction mode: the
    *   error passes unchanged), takes its event back: a function that catches the error and
    *   writes again never writes or relays it.
@@ -123,6 +126,12 @@ export function transitions<const T extends TransitionTable>(options: Transition
     return new TransitionError('TRANSITION_CONFLICT', `transition of ${id} from "${from}" to "${to}" lost: it is ${now}`, { from, to, actual });
   };
 
+  // The key's type and role are named, never what it holds.
+  const notAHash = (id: string, from: string, to: string, type: string) =>
+    new PreconditionFailedError(
+      `transition of ${id} from "${from}" to "${to}" refused: the aggregate's state key (redisKey(${JSON.stringify(id)})) holds a ${type}; expected a hash whose "${field}" field holds its state (does redisKey give the name of another key?); nothing was written`,
+    );
+
   const run = async (ctx: Context, pending: PendingTransition[], id: string, from: S, to: S, event: EventDraft<EventDeclarations>): Promise<TransitionResult> => {
     if (!allowed(from, to)) throw new TransitionError('TRANSITION_ILLEGAL', `transition from "${from}" to "${to}" is not in the table`, { from, to });
     const outbox = (ctx as Context & { outbox?: AnyOutbox }).outbox;
@@ -158,7 +167,9 @@ export function transitions<const T extends TransitionTable>(options: Transition
       if (!earlier) {
         // The write fails this check with the transition's own 409 (not an outbox precondition
         // error that an onError hook would have to replace, logging a warning per lost race).
-        const onFailure = (failure: CheckFailure) => conflict(id, from, to, failure.why === 'missing' ? { actual: undefined } : 'differs');
+        // A key of another type is no state at all, not a lost race: a 409 TRANSITION_CONFLICT
+        // there would read as "already moved on" to a function or consumer that catches it.
+        const onFailure = (failure: CheckFailure) => (failure.why === 'type' ? notAHash(id, from, to, failure.type) : conflict(id, from, to, failure.why === 'missing' ? { actual: undefined } : 'differs'));
         outbox.check({ key, field, equals: from, label: labelOf(id, from), [CHECK_FAILURE]: onFailure } as RedisCheck);
       }
       outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, hashValue(v)]));

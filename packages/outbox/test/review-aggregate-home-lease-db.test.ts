@@ -46,7 +46,13 @@ describe.each(['redis', 'cluster'] as const)('relay lease store on another Redis
   it('refuses with CONFIG_INVALID at the first round; nothing is sent, the event stays pending', async () => {
     const lease = redisLeaseStore({ client: other, prefix: `${backend.prefix}lease:` });
     const store = redisRelayStore({ client: backend.client, prefix: backend.prefix }).withLease!(lease);
-    await expect(store.begin(leased('b-1'), { limit: 10, maxBytes: 1 << 20 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.lease' });
+    await expect(store.begin(leased('b-1'), { limit: 10, maxBytes: 1 << 20 })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      field: 'relay.lease',
+      // What it must be and how to make one, then what was given and why it cannot work.
+      message:
+        "outbox(): option \"relay.lease\" must be a lease store on the outbox's own Redis server and database: redisLeaseStore({ client }) with the client given to redisOutbox (or another client to the same server and database number); got a Redis lease store whose keys the outbox's client does not see (another server, or another database number): the outbox marks events and releases their lease in one script on its own server, which would find no lease there and mark nothing (every event sent again each lease)",
+    });
     const sender = scriptedSender();
     const { write } = redisWriter({ ...backend, lease }, sender, { flush: true, leaseMs: 1000 });
     await expect(write.invoke({ agg: 'a-1' })).resolves.toEqual({ recorded: 1 });

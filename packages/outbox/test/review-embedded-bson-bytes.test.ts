@@ -11,21 +11,15 @@
 import { handler } from '@steadyfn/handler';
 import { mongoEmbeddedOutbox, outbox } from '@steadyfn/outbox';
 import { BSON } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { openMongo, type MongoBackend } from './support.js';
+import { useMongo } from './support.js';
 
 const TYPE = 'TickRecordedWithAnEventTypeNameLongEnoughToCount';
 const events = { [TYPE]: { aggregateType: 'tick', schema: z.object({ pad: z.string() }) } };
 const CAP = 2048;
 
-let mongo: MongoBackend;
-beforeAll(async () => {
-  mongo = await openMongo();
-});
-afterAll(async () => {
-  await mongo?.close();
-});
+const mongo = useMongo();
 
 /** Bytes the pending array's elements take in the stored document: each element's type byte, index key and document. */
 const storedBytes = (pending: unknown[]) => pending.reduce<number>((sum, e, i) => sum + 1 + String(i).length + 1 + BSON.calculateObjectSize(e as object), 0);

@@ -7,19 +7,13 @@
  */
 import { handler } from '@steadyfn/handler';
 import { aggregateKey, mongoEmbeddedOutbox, outbox } from '@steadyfn/outbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { openMongo, type MongoBackend } from './support.js';
+import { useMongo } from './support.js';
 
 const events = { Tick: { aggregateType: 'tick', schema: z.object({ pad: z.string() }) } };
 
-let mongo: MongoBackend;
-beforeAll(async () => {
-  mongo = await openMongo();
-});
-afterAll(async () => {
-  await mongo?.close();
-});
+const mongo = useMongo();
 
 describe('the embedded relay spends its round budget in bytes', () => {
   it('reads only the events whose UTF-8 bodies fit in maxBytesPerRound', async () => {

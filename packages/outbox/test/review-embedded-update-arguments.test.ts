@@ -11,18 +11,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { mongoEmbeddedOutbox, outbox } from '../src/index.js';
-import { openMongo, type MongoBackend } from './support.js';
+import { useMongo } from './support.js';
 
-let mongo: MongoBackend;
-beforeAll(async () => {
-  mongo = await openMongo();
-});
-afterAll(async () => {
-  await mongo?.close();
-});
+const mongo = useMongo();
 
 type Update = (...args: unknown[]) => Promise<unknown>;
 

@@ -10,17 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
 import { outbox, redisOutbox } from '@steadyfn/outbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { openRedis, type RedisBackend } from './support.js';
+import { useRedis } from './support.js';
 
-let redis: RedisBackend;
-beforeAll(async () => {
-  redis = await openRedis('redis');
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const redis = useRedis('redis');
 
 describe('an event draft with a key the outbox does not read', () => {
   it('is refused, naming the key; nothing written', async () => {

@@ -13,17 +13,11 @@
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
 import { mongoEmbeddedOutbox, outbox } from '@steadyfn/outbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { openMongo, type MongoBackend } from './support.js';
+import { useMongo } from './support.js';
 
-let mongo: MongoBackend;
-beforeAll(async () => {
-  mongo = await openMongo();
-});
-afterAll(async () => {
-  await mongo?.close();
-});
+const mongo = useMongo();
 
 describe('embedded outbox: an author update that would write the outbox fields', () => {
   it('is refused, typed and terminal, whatever operator carries it; the document keeps working', async () => {

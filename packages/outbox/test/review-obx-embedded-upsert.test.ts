@@ -13,17 +13,11 @@
 import { randomUUID } from 'node:crypto';
 import { handler, SteadyError } from '@steadyfn/handler';
 import { mongoEmbeddedOutbox, outbox } from '@steadyfn/outbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { openMongo, type MongoBackend } from './support.js';
+import { useMongo } from './support.js';
 
-let mongo: MongoBackend;
-beforeAll(async () => {
-  mongo = await openMongo();
-});
-afterAll(async () => {
-  await mongo?.close();
-});
+const mongo = useMongo();
 
 describe('embedded outbox: a conditional upsert of a document that exists in another state', () => {
   it('does not match (nothing written), is not a retryable conflict; of upserts racing on a new document one inserts, the others match nothing', async () => {

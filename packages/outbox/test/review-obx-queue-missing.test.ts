@@ -21,17 +21,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { outbox, outboxWatchdog, redisOutbox, sqsSender } from '../src/index.js';
 import { suffix, sqsServers } from './sqs-servers.js';
-import { createQueue, openRedis, sqsClient, type RedisBackend } from './support.js';
+import { createQueue, sqsClient, useRedis } from './support.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({}) } };
 
-let redis: RedisBackend;
-beforeAll(async () => {
-  redis = await openRedis('redis');
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const redis = useRedis('redis');
 
 function relayContext() {
   const warnings: Array<{ msg: string; fields: Record<string, unknown> }> = [];

@@ -14,17 +14,11 @@
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
 import { outbox, redisOutbox } from '@steadyfn/outbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { lambdaContext, openRedis, type RedisBackend } from './support.js';
+import { lambdaContext, useRedis } from './support.js';
 
-let redis: RedisBackend;
-beforeAll(async () => {
-  redis = await openRedis('redis');
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const redis = useRedis('redis');
 
 describe('one delivery id seen by two functions writing one outbox', () => {
   it('both write; a redelivery to either is still a duplicate', async () => {

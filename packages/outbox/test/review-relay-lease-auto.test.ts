@@ -10,35 +10,22 @@
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
 import { memoryLeaseStore } from '@steadyfn/lease';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { mongoEmbeddedOutbox, outbox } from '../src/index.js';
-import { openMongo, type MongoBackend } from './support.js';
+import { runCtx, scriptedSender, useMongo } from './support.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({}) } };
 
-describe("relay.leaseMs with atomicity 'auto' on FerretDB", () => {
-  let mongo: MongoBackend;
-  beforeAll(async () => {
-    mongo = await openMongo();
-  });
-  afterAll(async () => {
-    await mongo?.close();
-  });
+const mongo = useMongo();
 
+describe("relay.leaseMs with atomicity 'auto' on FerretDB", () => {
   it('is refused at the first write and relay run, before anything is written or sent; a long enough lease relays', async () => {
     const collection = `orders_${randomUUID().slice(0, 8)}`;
     const store = mongoEmbeddedOutbox({ db: mongo.db, collection, aggregateType: 'order', writeLease: mongo.lease, writeWaitMs: 5_000 });
-    const sent: string[] = [];
     // The check is the subject here, not SQS: a sender that records what reaches it.
-    const sender = {
-      fifo: false,
-      send: async (entries: ReadonlyArray<{ id: string }>) => {
-        sent.push(...entries.map((e) => e.id));
-        return { sent: entries.map((e) => ({ id: e.id })), failed: [], batches: 1, fill: { entries: 0.1, bytes: 0 }, retries: 0 };
-      },
-    };
-    const relay = { sender: sender as never, lease: memoryLeaseStore(), allowInProcessLease: true };
+    const sender = scriptedSender();
+    const relay = { sender, lease: memoryLeaseStore(), allowInProcessLease: true };
     const short = outbox({ events, store, relay: { ...relay, leaseMs: 9_999 } });
     const pay = handler({ input: z.object({ id: z.string() }), use: [short] }, async ({ id }, ctx) => {
       ctx.outbox.add({ type: 'OrderPaid', aggregateId: id, payload: {} });
@@ -46,7 +33,7 @@ describe("relay.leaseMs with atomicity 'auto' on FerretDB", () => {
     });
     await expect(pay.invoke({ id: 'o-1' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     expect(await mongo.db.collection(collection).countDocuments()).toBe(0);
-    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000, log: { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as never };
+    const ctx = runCtx();
     await expect(short.sweep(ctx)).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.leaseMs', message: expect.stringContaining('option "relay.leaseMs" must be at least 10000 ms') });
 
     // Twice the wait: written and relayed through the same store.
@@ -56,7 +43,7 @@ describe("relay.leaseMs with atomicity 'auto' on FerretDB", () => {
       return ctx.outbox.updateOne({ _id: id }, { $set: { status: 'paid' } }, { upsert: true });
     });
     await expect(ok.invoke({ id: 'o-2' })).resolves.toMatchObject({ matched: true });
-    expect(sent).toHaveLength(1);
+    expect(sender.accepted).toHaveLength(1);
     expect(await mongo.db.collection(collection).findOne({ _id: 'o-2' as never })).toMatchObject({ status: 'paid', _outboxCount: 0 });
   });
 
@@ -80,15 +67,8 @@ describe("relay.leaseMs with atomicity 'auto' on FerretDB", () => {
         },
       });
     };
-    const sent: string[] = [];
-    const sender = {
-      fifo: false,
-      send: async (entries: ReadonlyArray<{ id: string }>) => {
-        sent.push(...entries.map((e) => e.id));
-        return { sent: entries.map((e) => ({ id: e.id })), failed: [], batches: 1, fill: { entries: 0.1, bytes: 0 }, retries: 0 };
-      },
-    };
-    const relay = { sender: sender as never, lease: memoryLeaseStore(), allowInProcessLease: true };
+    const sender = scriptedSender();
+    const relay = { sender, lease: memoryLeaseStore(), allowInProcessLease: true };
     const storeOn = (db: typeof mongo.db) => mongoEmbeddedOutbox({ db, collection, aggregateType: 'order', writeLease: mongo.lease, writeWaitMs: 5_000 });
     const outboxOn = (db: typeof mongo.db, leaseMs: number, flush = true) => outbox({ events, store: storeOn(db), relay: { ...relay, leaseMs, flush } });
     const payWith = (o: ReturnType<typeof outboxOn>) =>
@@ -101,15 +81,15 @@ describe("relay.leaseMs with atomicity 'auto' on FerretDB", () => {
     await expect(pay.invoke({ id: 'o-1' })).rejects.toMatchObject({ code: 'OUTBOX_STORE_UNAVAILABLE', retryable: true });
     await expect(pay.invoke({ id: 'o-1' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     expect(await mongo.db.collection(collection).countDocuments()).toBe(0);
-    expect(sent).toEqual([]);
+    expect(sender.accepted).toEqual([]);
 
     // An event written with a long enough lease (no flush), then a short-lease relay entry point.
     await expect(payWith(outboxOn(mongo.db, 10_000, false)).invoke({ id: 'o-2' })).resolves.toMatchObject({ matched: true });
     const short = outboxOn(failingOnce(), 9_999);
-    const ctx = { signal: new AbortController().signal, remainingMs: () => 60_000, log: { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as never };
+    const ctx = runCtx();
     await expect(short.sweep(ctx)).rejects.toMatchObject({ code: 'OUTBOX_STORE_UNAVAILABLE', retryable: true, message: expect.stringContaining('nothing was relayed') });
     await expect(short.sweep(ctx)).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'relay.leaseMs' });
-    expect(sent).toEqual([]);
+    expect(sender.accepted).toEqual([]);
     expect(await mongo.db.collection(collection).findOne({ _id: 'o-2' as never })).toMatchObject({ _outboxCount: 1 });
   });
 });

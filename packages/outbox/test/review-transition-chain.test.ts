@@ -9,10 +9,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler, type Plugin } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { outbox, redisOutbox, streamKeyFor, transitions } from '../src/index.js';
-import { openRedis, type RedisBackend } from './support.js';
+import { useRedis } from './support.js';
 
 const events = {
   OrderPaid: { aggregateType: 'order', schema: z.object({}) },
@@ -21,13 +21,7 @@ const events = {
 const table = { validated: ['paid'], paid: ['dispatched'], dispatched: [] } as const;
 
 describe('Redis transitions: two of one aggregate in one invocation', () => {
-  let redis: RedisBackend;
-  beforeAll(async () => {
-    redis = await openRedis('redis');
-  });
-  afterAll(async () => {
-    await redis?.close();
-  });
+  const redis = useRedis('redis');
 
   const setup = async () => {
     const id = `o-${randomUUID().slice(0, 8)}`;

@@ -8,18 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, transitions } from '../src/index.js';
-import { openMongo, type MongoBackend } from './support.js';
+import { useMongo } from './support.js';
 
-let mongo: MongoBackend;
-beforeAll(async () => {
-  mongo = await openMongo();
-});
-afterAll(async () => {
-  await mongo?.close();
-});
+const mongo = useMongo();
 
 const events = {
   OrderPaid: { aggregateType: 'order', schema: z.object({}) },

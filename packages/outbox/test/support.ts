@@ -10,6 +10,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { mongoLeaseStore, redisLeaseStore, type MongoLeaseStore, type RedisLeaseStore } from '@steadyfn/lease';
 import { requireService } from '../../../test/services/env.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
+import { useOpened } from '../../../test/support/hooks.js';
 import { SendMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { createQueue as createServerQueue, deleteQueue, receiveAll, sqsClient as serverClient, sqsServers, type ServerName } from './sqs-servers.js';
 import type { OutboundMessage, Sender, SendReport } from '../src/relay/types.js';
@@ -80,6 +81,12 @@ export async function openMongo(uri = process.env.MONGODB_URI): Promise<MongoBac
     },
   };
 }
+
+/** One Redis backend (`openRedis`, own prefix) for the enclosing `describe` or file: see `useOpened`. */
+export const useRedis = (name: 'redis' | 'cluster'): RedisBackend => useOpened(() => openRedis(name));
+
+/** One MongoDB backend (`openMongo`; closing drops its database) for the enclosing `describe` or file: see `useOpened`. */
+export const useMongo = (): MongoBackend => useOpened(() => openMongo());
 
 // ---- SQS (moto and fauxqs, see sqs-servers.ts) ------------------------------------------
 

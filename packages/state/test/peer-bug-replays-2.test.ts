@@ -4,31 +4,22 @@
  * wrong there; the assertion is what a user of this package needs instead. The staleness
  * contract runs on a hand-moved clock. (peer-bug-replays.test.ts holds the first set.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StateError, defineState, mongoQuery } from '../src/index.js';
-import { TEST_DB, logLines, manualClock, mongoClient, unique, type MongoCommandLog } from './support.js';
+import { TEST_DB, logLines, manualClock, ownMongo, unique } from './support.js';
 
-let mongo: MongoCommandLog;
-const collection = unique('peer2-rows');
-
-beforeAll(async () => {
-  mongo = await mongoClient();
-});
-
-afterAll(async () => {
-  await mongo?.client.db(TEST_DB).collection(collection).drop().catch(() => undefined);
-  await mongo?.client.close();
-});
+const rig = ownMongo();
+const collection = rig.dropAfter(unique('peer2-rows'));
 
 describe('peer config-loader bug replays (2, FerretDB)', () => {
   it('adobe/helix-deploy#37 ("getParametersByPath() only returns max 10 parameters"), Bardavon-Health/actions-aws-ssm-params-to-env#56, labd/python-param-store#8: a listing past one page was silently cut short — here a query that grows past `limit` on a reload is never served cut to `limit` rows: the last good (whole) state is kept with a warning, then the load fails naming the limit', async () => {
     const group = unique('grows');
-    const rows = mongo.client.db(TEST_DB).collection(collection);
+    const rows = rig.db.collection(collection);
     await rows.insertMany(Array.from({ length: 3 }, (_, i) => ({ group, i })));
     const clock = manualClock();
     const log = logLines();
     const cache = defineState({
-      sources: { rows: mongoQuery({ client: mongo.client, db: TEST_DB, collection, filter: { group }, sort: { i: 1 }, projection: { _id: 0, i: 1 }, limit: 5 }) },
+      sources: { rows: mongoQuery({ client: rig.mongo.client, db: TEST_DB, collection, filter: { group }, sort: { i: 1 }, projection: { _id: 0, i: 1 }, limit: 5 }) },
       maxAgeMs: 1_000,
       staleIfErrorMs: 60_000,
       now: clock.now,

@@ -15,24 +15,12 @@
  * another kind than the one before, or (numbers, Dates) not greater fails the load with a
  * `SourceError` naming the positions (never an event's contents). Against FerretDB.
  */
-import { Long, type Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineState, hydrate, mongoEvents, StateError, type EventStore } from '../src/index.js';
-import { TEST_DB, manualClock, mongoClient, unique, type MongoCommandLog } from './support.js';
+import { Long } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { defineState, hydrate, mongoEvents, type EventStore } from '../src/index.js';
+import { TEST_DB, manualClock, ownMongo, stateErrorOf, unique } from './support.js';
 
-let mongo: MongoCommandLog;
-let db: Db;
-const collections: string[] = [];
-
-beforeAll(async () => {
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
-});
-
-afterAll(async () => {
-  for (const name of collections) await db?.collection(name).drop().catch(() => undefined);
-  await mongo?.client.close();
-});
+const rig = ownMongo();
 
 interface Added {
   seq?: number;
@@ -40,27 +28,13 @@ interface Added {
 }
 const sum = (total: number, event: Added): number => total + event.add;
 
-async function eventsIn(docs: Added[]): Promise<string> {
-  const name = unique('positions');
-  collections.push(name);
-  await db.collection(name).insertMany(docs.map((d) => ({ ...d })));
-  return name;
-}
+const eventsIn = (docs: Added[]) => rig.insert(docs, unique('positions'));
 
 const loadOnce = async (collection: string, pageSize: number, maxEvents = 1_000) => {
   const cache = defineState({
-    sources: { total: hydrate({ events: mongoEvents<Added>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum, pageSize, maxEvents }) },
+    sources: { total: hydrate({ events: mongoEvents<Added>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum, pageSize, maxEvents }) },
   });
   return cache.get();
-};
-
-const failureOf = async (promise: Promise<unknown>): Promise<StateError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StateError);
-  return error as StateError;
 };
 
 describe('hydrate(): event positions that do not increase', () => {
@@ -73,7 +47,7 @@ describe('hydrate(): event positions that do not increase', () => {
     ]);
     // One page: both were applied (1111); pages of 2: the second was skipped (1011).
     for (const pageSize of [1_000, 2]) {
-      const error = await failureOf(loadOnce(collection, pageSize));
+      const error = await stateErrorOf(loadOnce(collection, pageSize));
       expect(error.code).toBe('STATE_UNAVAILABLE');
       expect(error.failures).toEqual([
         expect.objectContaining({ source: 'total', kind: 'load', field: 'total', message: expect.stringMatching(/an event at position 2 came after position 2.*two events at one position/) }),
@@ -84,7 +58,7 @@ describe('hydrate(): event positions that do not increase', () => {
   it('a MongoDB event without its position field fails the load instead of replaying the first page again', async () => {
     const collection = await eventsIn([{ add: 5 }, { seq: 1, add: 1 }, { seq: 2, add: 10 }]);
     for (const pageSize of [1_000, 1]) {
-      const error = await failureOf(loadOnce(collection, pageSize));
+      const error = await stateErrorOf(loadOnce(collection, pageSize));
       expect(error.failures[0]!.message).toMatch(/an event has no position \(the first event read after the start;/);
     }
   });
@@ -106,10 +80,10 @@ describe('hydrate(): event positions that do not increase', () => {
     ]);
     const mapped: number[] = [];
     const clock = manualClock();
-    const events = mongoEvents<Added>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq', map: (doc) => (mapped.push(doc.seq), { add: doc.add }) });
+    const events = mongoEvents<Added>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq', map: (doc) => (mapped.push(doc.seq), { add: doc.add }) });
     const cache = defineState({ sources: { total: hydrate({ events, initial: () => 0, reducer: sum }) }, maxAgeMs: 1_000, now: clock.now });
     expect((await cache.get()).total).toBe(11);
-    await db.collection(collection).insertOne({ seq: 3, add: 100 });
+    await rig.db.collection(collection).insertOne({ seq: 3, add: 100 });
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(111);
     expect(mapped).toEqual([1, 2, 3]);
@@ -131,7 +105,7 @@ describe('hydrate(): event positions that do not increase', () => {
     expect((await cache.get()).total).toBe(11);
     stored.push({ position: 3, event: { add: 100 } });
     clock.advance(1_000);
-    const error = await failureOf(cache.get());
+    const error = await stateErrorOf(cache.get());
     expect(error.failures[0]!.message).toMatch(/ledger: an event at position 2 came after position 2, where the read started: .*a read not strictly after it/);
   });
 
@@ -140,12 +114,12 @@ describe('hydrate(): event positions that do not increase', () => {
       readAfter: async (after) => (after === undefined ? positions.map((position) => ({ position, event: { add: 1 } })) : []),
     });
     const load = (positions: unknown[]) => defineState({ sources: { total: hydrate({ events: store(positions), initial: () => 0, reducer: sum }) } }).get();
-    expect((await failureOf(load([1, 3, 2]))).failures[0]!.message).toMatch(/position 2 came after position 3 \(positions must increase/);
-    expect((await failureOf(load([1, '2']))).failures[0]!.message).toMatch(/position 2 \(a string\) came after position 1 \(a number\)/);
-    expect((await failureOf(load([new Date(2), new Date(1)]))).failures[0]!.message).toMatch(/came after .* \(positions must increase/);
+    expect((await stateErrorOf(load([1, 3, 2]))).failures[0]!.message).toMatch(/position 2 came after position 3 \(positions must increase/);
+    expect((await stateErrorOf(load([1, '2']))).failures[0]!.message).toMatch(/position 2 \(a string\) came after position 1 \(a number\)/);
+    expect((await stateErrorOf(load([new Date(2), new Date(1)]))).failures[0]!.message).toMatch(/came after .* \(positions must increase/);
     // Numbers of any kind are one kind, in one order (a Long past 2^53 exactly); a 64-bit counter may follow a snapshot's number.
     expect((await load([Long.fromNumber(1), 2, Long.fromString('9007199254740993'), Long.fromString('9007199254740994')])).total).toBe(4);
-    expect((await failureOf(load([Long.fromString('9007199254740994'), Long.fromString('9007199254740993')]))).failures[0]!.message).toMatch(/position 9007199254740993 came after position 9007199254740994/);
+    expect((await stateErrorOf(load([Long.fromString('9007199254740994'), Long.fromString('9007199254740993')]))).failures[0]!.message).toMatch(/position 9007199254740993 came after position 9007199254740994/);
     // Strings are not ordered here (a store's order of strings is its own: Redis ids, collations).
     expect((await load(['b', 'a'])).total).toBe(2);
   });
@@ -164,11 +138,11 @@ describe('hydrate(): event positions that do not increase', () => {
     const load = (store: EventStore<Added, unknown>) => defineState({ sources: { total: hydrate({ snapshot, events: store, initial: () => 0, reducer: sum }) } }).get();
     expect((await load(events())).total).toBe(1111);
     // Between consecutive events, a kind change is still refused.
-    expect((await failureOf(load(events([3, '4'])))).failures[0]!.message).toMatch(/position 4 \(a string\) came after position 3 \(a number\): consecutive events' positions must be of one kind/);
+    expect((await stateErrorOf(load(events([3, '4'])))).failures[0]!.message).toMatch(/position 4 \(a string\) came after position 3 \(a number\): consecutive events' positions must be of one kind/);
     // Of one kind, the snapshot's position is still compared with the first event's.
     const numberSnapshot = { read: async () => ({ state: 11, position: 3 as unknown }) };
     const inclusive: EventStore<Added, unknown> = { readAfter: async () => [{ position: 3, event: { add: 100 } }] };
-    const error = await failureOf(defineState({ sources: { total: hydrate({ snapshot: numberSnapshot, events: inclusive, initial: () => 0, reducer: sum }) } }).get());
+    const error = await stateErrorOf(defineState({ sources: { total: hydrate({ snapshot: numberSnapshot, events: inclusive, initial: () => 0, reducer: sum }) } }).get());
     expect(error.failures[0]!.message).toMatch(/an event at position 3 came after position 3, where the read started/);
   });
 
@@ -178,12 +152,12 @@ describe('hydrate(): event positions that do not increase', () => {
     const inclusive: EventStore<Added, unknown> = { description: 'ledger', readAfter: async (after) => stored.filter((e) => e.position >= Number(after ?? 0)) };
     const everything: EventStore<Added, unknown> = { description: 'ledger', readAfter: async () => stored };
     const load = (position: unknown, events = inclusive) => defineState({ sources: { total: hydrate({ snapshot: { read: async () => ({ state: 11, position }) }, events, initial: () => 0, reducer: sum }) } }).get();
-    const error = await failureOf(load('2'));
+    const error = await stateErrorOf(load('2'));
     expect(error.code).toBe('STATE_UNAVAILABLE');
     expect(error.failures[0]!.message).toMatch(/ledger: an event at position 2 came after position 2, where the read started/);
-    expect((await failureOf(load(2n))).failures[0]!.message).toMatch(/an event at position 2 came after position 2/);
+    expect((await stateErrorOf(load(2n))).failures[0]!.message).toMatch(/an event at position 2 came after position 2/);
     // Integers of two forms are ordered: an event below the snapshot's position is refused.
-    expect((await failureOf(load('3', everything))).failures[0]!.message).toMatch(/ledger: position 2 came after position 3, where the read started/);
+    expect((await stateErrorOf(load('3', everything))).failures[0]!.message).toMatch(/ledger: position 2 came after position 3, where the read started/);
     // A snapshot position with no integer or text in common with the events' still loads (the store's own order).
     expect((await load('2a', everything)).total).toBe(121);
   });

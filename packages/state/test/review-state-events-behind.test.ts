@@ -13,24 +13,11 @@
  * (`STATE_UNAVAILABLE`), and a warm instance, once the failed reload forgets the version, loads
  * that source in full. Against FerretDB.
  */
-import type { Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineState, hydrate, mongoEvents, StateError, type SnapshotStore } from '../src/index.js';
-import { TEST_DB, logLines, manualClock, mongoClient, unique, type MongoCommandLog } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { defineState, hydrate, mongoEvents, type SnapshotStore } from '../src/index.js';
+import { TEST_DB, logLines, manualClock, ownMongo, stateErrorOf, unique } from './support.js';
 
-let mongo: MongoCommandLog;
-let db: Db;
-const collections: string[] = [];
-
-beforeAll(async () => {
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
-});
-
-afterAll(async () => {
-  for (const name of collections) await db?.collection(name).drop().catch(() => undefined);
-  await mongo?.client.close();
-});
+const rig = ownMongo();
 
 interface Added {
   seq: number;
@@ -38,20 +25,7 @@ interface Added {
 }
 const sum = (total: number, event: Added): number => total + event.add;
 
-async function eventsIn(docs: Added[], name = unique('behind')): Promise<string> {
-  if (!collections.includes(name)) collections.push(name);
-  await db.collection(name).insertMany(docs.map((d) => ({ ...d })));
-  return name;
-}
-
-const failureOf = async (promise: Promise<unknown>): Promise<StateError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StateError);
-  return error as StateError;
-};
+const eventsIn = (docs: Added[], name = unique('behind')) => rig.insert(docs, name);
 
 describe('mongoEvents(): events whose newest position is before the position read after', () => {
   it('an events collection restored from an older backup under a warm instance: stale with the warning, then loaded in full', async () => {
@@ -63,7 +37,7 @@ describe('mongoEvents(): events whose newest position is before the position rea
     const clock = manualClock();
     const log = logLines();
     const cache = defineState({
-      sources: { total: hydrate({ events: mongoEvents<Added>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
+      sources: { total: hydrate({ events: mongoEvents<Added>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
       maxAgeMs: 1_000,
       staleIfErrorMs: 60_000,
       retryAfterErrorMs: 1_000,
@@ -73,7 +47,7 @@ describe('mongoEvents(): events whose newest position is before the position rea
     expect((await cache.get()).total).toBe(111);
 
     // Restored to a point before event 3, and one event written since.
-    await db.collection(collection).deleteMany({});
+    await rig.db.collection(collection).deleteMany({});
     await eventsIn(
       [
         { seq: 1, add: 1 },
@@ -99,9 +73,9 @@ describe('mongoEvents(): events whose newest position is before the position rea
     // A JSON snapshot that wrote its position as a string.
     const snapshot: SnapshotStore<number, unknown> = { read: async () => ({ position: '1', state: 1 }) };
     const cache = defineState({
-      sources: { total: hydrate({ snapshot, events: mongoEvents<Added, unknown>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
+      sources: { total: hydrate({ snapshot, events: mongoEvents<Added, unknown>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
     });
-    const error = await failureOf(cache.get());
+    const error = await stateErrorOf(cache.get());
     expect(error.code).toBe('STATE_UNAVAILABLE');
     expect(error.failures[0]!.message).toMatch(/the newest event is at position 3 \(a number\), of another kind than position 1 \(a string\) read after/);
   });
@@ -113,22 +87,22 @@ describe('mongoEvents(): events whose newest position is before the position rea
     ]);
     const clock = manualClock();
     const cache = defineState({
-      sources: { total: hydrate({ events: mongoEvents<Added>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
+      sources: { total: hydrate({ events: mongoEvents<Added>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
       maxAgeMs: 1_000,
       now: clock.now,
     });
     const first = await cache.get();
-    mongo.take();
+    rig.mongo.take();
     clock.advance(1_000);
     expect(await cache.get()).toBe(first);
-    expect(mongo.take([collection]).map((c) => c.name)).toEqual(['find']);
+    expect(rig.mongo.take([collection]).map((c) => c.name)).toEqual(['find']);
 
     // Events up to the snapshot archived, the snapshot's own included: no event after it yet.
     const archived = await eventsIn([{ seq: 1, add: 1 }]);
-    await db.collection(archived).deleteMany({});
+    await rig.db.collection(archived).deleteMany({});
     const snapshot: SnapshotStore<number, number> = { read: async () => ({ position: 1, state: 1 }) };
     const fromSnapshot = defineState({
-      sources: { total: hydrate({ snapshot, events: mongoEvents<Added>({ client: mongo.client, db: TEST_DB, collection: archived, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
+      sources: { total: hydrate({ snapshot, events: mongoEvents<Added>({ client: rig.mongo.client, db: TEST_DB, collection: archived, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
     });
     expect((await fromSnapshot.get()).total).toBe(1);
   });

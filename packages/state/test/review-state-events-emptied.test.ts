@@ -16,28 +16,21 @@
  * the shared Redis.
  */
 import type { Redis } from 'ioredis';
-import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineState, hydrate, mongoEvents, redisStreamEvents, type SnapshotStore } from '../src/index.js';
-import { TEST_DB, logLines, manualClock, mongoClient, redisClient, unique, type MongoCommandLog } from './support.js';
+import { TEST_DB, logLines, manualClock, ownMongo, redisClient, unique } from './support.js';
 
-let mongo: MongoCommandLog;
-let db: Db;
+const rig = ownMongo();
 let redis: Redis;
-const collections: string[] = [];
 const keys: string[] = [];
 
 beforeAll(async () => {
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
   redis = await redisClient();
 });
 
 afterAll(async () => {
-  for (const name of collections) await db?.collection(name).drop().catch(() => undefined);
   if (keys.length > 0) await redis?.del(...keys);
   await redis?.quit();
-  await mongo?.client.close();
 });
 
 interface Added {
@@ -48,8 +41,8 @@ const sum = (total: number, event: Added): number => total + event.add;
 
 async function eventsIn(seqs: number[]): Promise<string> {
   const name = unique('emptied');
-  collections.push(name);
-  await db.collection(name).insertMany(seqs.map((seq) => ({ seq, add: 10 ** (seq - 1) })));
+  rig.dropAfter(name);
+  await rig.db.collection(name).insertMany(seqs.map((seq) => ({ seq, add: 10 ** (seq - 1) })));
   return name;
 }
 
@@ -64,7 +57,7 @@ function mongoCache(collection: string, snapshot: SnapshotStore<number, number>)
   const clock = manualClock();
   const log = logLines();
   const cache = defineState({
-    sources: { total: hydrate({ snapshot, events: mongoEvents<Added>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
+    sources: { total: hydrate({ snapshot, events: mongoEvents<Added>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' }), initial: () => 0, reducer: sum }) },
     maxAgeMs: 1_000,
     staleIfErrorMs: 60_000,
     retryAfterErrorMs: 1_000,
@@ -83,7 +76,7 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
     const { cache, clock, log } = mongoCache(collection, store);
     expect((await cache.get()).total).toBe(111);
 
-    await db.collection(collection).deleteMany({});
+    await rig.db.collection(collection).deleteMany({});
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(111);
     expect(warnings(log)).toMatchObject([
@@ -106,7 +99,7 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
 
     // A snapshot at 3 written, then every event up to it archived, its own included.
     snapshot.move({ position: 3, state: 111 });
-    await db.collection(collection).deleteMany({});
+    await rig.db.collection(collection).deleteMany({});
     clock.advance(1_000);
     expect(await cache.get()).toBe(first);
 
@@ -124,9 +117,9 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
     expect((await cache.get()).total).toBe(111);
 
     // Events 4 and 5 written, folded into a snapshot at 5, archived up to it; event 6 written.
-    await db.collection(collection).insertMany([4, 5, 6].map((seq) => ({ seq, add: 10 ** (seq - 1) })));
+    await rig.db.collection(collection).insertMany([4, 5, 6].map((seq) => ({ seq, add: 10 ** (seq - 1) })));
     snapshot.move({ position: 5, state: 11_111 });
-    await db.collection(collection).deleteMany({ seq: { $lte: 5 } });
+    await rig.db.collection(collection).deleteMany({ seq: { $lte: 5 } });
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(111_111);
     expect(warnings(log)).toEqual([]);
@@ -136,8 +129,8 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
     const held = movableSnapshot<number>({ position: 3, state: 111 });
     const second = mongoCache(atSnapshot, held.store);
     expect((await second.cache.get()).total).toBe(111);
-    await db.collection(atSnapshot).insertOne({ seq: 4, add: 1_000 });
-    await db.collection(atSnapshot).deleteMany({ seq: { $lte: 3 } });
+    await rig.db.collection(atSnapshot).insertOne({ seq: 4, add: 1_000 });
+    await rig.db.collection(atSnapshot).deleteMany({ seq: { $lte: 3 } });
     second.clock.advance(1_000);
     expect((await second.cache.get()).total).toBe(1_111);
     expect(warnings(second.log)).toEqual([]);
@@ -149,8 +142,8 @@ describe('hydrate(): an event store emptied under a warm instance', () => {
     const { cache, clock, log } = mongoCache(collection, store);
     expect((await cache.get()).total).toBe(111);
 
-    await db.collection(collection).insertOne({ seq: 4, add: 1_000 });
-    await db.collection(collection).deleteMany({ seq: { $lte: 3 } });
+    await rig.db.collection(collection).insertOne({ seq: 4, add: 1_000 });
+    await rig.db.collection(collection).deleteMany({ seq: { $lte: 3 } });
     clock.advance(1_000);
     expect((await cache.get()).total).toBe(111);
     expect(warnings(log)).toMatchObject([

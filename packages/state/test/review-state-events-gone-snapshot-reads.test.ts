@@ -6,39 +6,27 @@
  * snapshot is still loaded from. Against moto S3 and FerretDB.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineState, hydrate, mongoEvents, s3Snapshot } from '../src/index.js';
-import { TEST_DB, manualClock, mongoClient, ownBucket, unique, type MongoCommandLog } from './support.js';
+import { TEST_DB, manualClock, ownBucket, ownMongo, unique } from './support.js';
 
 const rig = ownBucket('gone-snap-reads');
-let mongo: MongoCommandLog;
-let db: Db;
-const collection = unique('gonesnap');
-
-beforeAll(async () => {
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
-});
-
-afterAll(async () => {
-  await db?.collection(collection).drop().catch(() => undefined);
-  await mongo?.client.close();
-});
+const mongoRig = ownMongo();
+const collection = mongoRig.dropAfter(unique('gonesnap'));
 
 const putSnapshot = (position: number, state: number) =>
   rig.s3.client.send(new PutObjectCommand({ Bucket: rig.bucket, Key: 'snap.json', Body: JSON.stringify({ position, state }) }));
 
 describe('hydrate(): snapshot reads while its own event stays archived', () => {
   it('the snapshot confirmed at the position applied last is asked with its ETag (304) until it changes', async () => {
-    await db.collection(collection).insertMany([1, 2, 3].map((seq) => ({ seq, add: 10 ** (seq - 1) })));
+    await mongoRig.db.collection(collection).insertMany([1, 2, 3].map((seq) => ({ seq, add: 10 ** (seq - 1) })));
     await putSnapshot(1, 1);
     const clock = manualClock();
     const cache = defineState({
       sources: {
         total: hydrate({
           snapshot: s3Snapshot<number, number>({ client: rig.s3.client, bucket: rig.bucket, key: 'snap.json' }),
-          events: mongoEvents<{ add: number }>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' }),
+          events: mongoEvents<{ add: number }>({ client: mongoRig.mongo.client, db: TEST_DB, collection, positionField: 'seq' }),
           initial: () => 0,
           reducer: (t: number, e: { add: number }) => t + e.add,
         }),
@@ -51,7 +39,7 @@ describe('hydrate(): snapshot reads while its own event stays archived', () => {
 
     // A snapshot at 3 written, every event up to it archived: the quiet steady state.
     await putSnapshot(3, 111);
-    await db.collection(collection).deleteMany({});
+    await mongoRig.db.collection(collection).deleteMany({});
     rig.s3.take();
     for (let i = 0; i < 3; i++) {
       clock.advance(1_000);

@@ -7,31 +7,14 @@
  * mark. Also: positions past 2^53 (BSON Long) compared exactly when telling the event at the
  * position read after from the next one. Against FerretDB.
  */
-import { Long, type Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Long } from 'mongodb';
+import { describe, expect, it } from 'vitest';
 import { defineState, hydrate, mongoEvents, type EventStore } from '../src/index.js';
-import { TEST_DB, mongoClient, unique, type MongoCommandLog } from './support.js';
+import { TEST_DB, ownMongo, unique } from './support.js';
 
-let mongo: MongoCommandLog;
-let db: Db;
-const collections: string[] = [];
+const rig = ownMongo();
 
-beforeAll(async () => {
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
-});
-
-afterAll(async () => {
-  for (const name of collections) await db?.collection(name).drop().catch(() => undefined);
-  await mongo?.client.close();
-});
-
-async function collectionWith(docs: Array<Record<string, unknown>>): Promise<string> {
-  const name = unique('gonewrap');
-  collections.push(name);
-  await db.collection(name).insertMany(docs);
-  return name;
-}
+const collectionWith = (docs: Array<Record<string, unknown>>) => rig.insert(docs, unique('gonewrap'));
 
 /** Version 1 of the event stored `amount`; the reducer knows version 2 (`add`). */
 type Stored = { seq: number; amount?: number; add?: number };
@@ -41,7 +24,7 @@ describe('mongoEvents: the gone signal does not travel through readAfter', () =>
   it('an upcasting store wrapping mongoEvents loads from a snapshot whose own event was archived', async () => {
     // Event 1 archived (in the snapshot); 2 and 3 stored in the old shape.
     const collection = await collectionWith([{ seq: 2, amount: 10 }, { seq: 3, amount: 100 }]);
-    const raw = mongoEvents<Stored>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' });
+    const raw = mongoEvents<Stored>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' });
     const upcasting: EventStore<{ add: number }, number> = {
       async readAfter(after, limit, signal) {
         return (await raw.readAfter(after, limit, signal)).map((e) => ({ ...e, event: upcast(e.event) }));
@@ -56,7 +39,7 @@ describe('mongoEvents: the gone signal does not travel through readAfter', () =>
 
   it('a direct readAfter after an archived event returns the events after it', async () => {
     const collection = await collectionWith([{ seq: 2, amount: 10 }, { seq: 3, amount: 100 }]);
-    const raw = mongoEvents<Stored>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' });
+    const raw = mongoEvents<Stored>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' });
     const page = await raw.readAfter(1, 10, new AbortController().signal);
     expect(page.map((e) => e.position)).toEqual([2, 3]);
     // The mark is not enumerable: a copy, a JSON dump or a log of the page does not show it.
@@ -68,7 +51,7 @@ describe('mongoEvents: the gone signal does not travel through readAfter', () =>
     const long = (n: bigint) => Long.fromBigInt(base + n);
     // Event base+3 archived; toNumber() rounds base+3 and base+4 to one number.
     const collection = await collectionWith([{ seq: long(4n), add: 10 }, { seq: long(5n), add: 100 }]);
-    const raw = mongoEvents<Stored, Long>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' });
+    const raw = mongoEvents<Stored, Long>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' });
     const page = await raw.readAfter(long(3n), 10, new AbortController().signal);
     expect(page.map((e) => String(e.position))).toEqual([String(base + 4n), String(base + 5n)]);
   });

@@ -9,10 +9,10 @@
  * change in place (plain objects, arrays, Maps, Sets, Dates), so the state served to running
  * invocations still never changes under them. Against FerretDB.
  */
-import { Long, ObjectId, type Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Long, ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
 import { defineState, hydrate, mongoEvents } from '../src/index.js';
-import { TEST_DB, logLines, manualClock, mongoClient, unique, type MongoCommandLog } from './support.js';
+import { TEST_DB, logLines, manualClock, ownMongo, unique } from './support.js';
 
 interface LedgerEvent {
   seq: number;
@@ -28,19 +28,8 @@ interface Ledger {
   at: Date;
 }
 
-let mongo: MongoCommandLog;
-let db: Db;
-const collection = unique('ledger');
-
-beforeAll(async () => {
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
-});
-
-afterAll(async () => {
-  await db?.collection(collection).drop().catch(() => undefined);
-  await mongo?.client.close();
-});
+const rig = ownMongo();
+const collection = rig.dropAfter(unique('ledger'));
 
 function reducer(ledger: Ledger, event: LedgerEvent): Ledger {
   ledger.firstCustomer ??= event.customer;
@@ -53,7 +42,7 @@ function reducer(ledger: Ledger, event: LedgerEvent): Ledger {
 
 describe('hydrate() over MongoDB events holding BSON values', () => {
   it('keeps ObjectId and Long values carried over a revalidation, and never changes the state already served', async () => {
-    const events = db.collection<LedgerEvent & { _id?: ObjectId }>(collection);
+    const events = rig.db.collection<LedgerEvent & { _id?: ObjectId }>(collection);
     const alice = new ObjectId();
     const bob = new ObjectId();
     await events.insertOne({ seq: 1, customer: alice, amount: Long.fromNumber(5) });
@@ -61,7 +50,7 @@ describe('hydrate() over MongoDB events holding BSON values', () => {
     const cache = defineState({
       sources: {
         ledger: hydrate({
-          events: mongoEvents<LedgerEvent>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq', map: ({ seq, customer, amount }) => ({ seq, customer, amount: Long.fromValue(amount) }) }),
+          events: mongoEvents<LedgerEvent>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq', map: ({ seq, customer, amount }) => ({ seq, customer, amount: Long.fromValue(amount) }) }),
           initial: (): Ledger => ({ firstCustomer: null, lastCustomer: null, total: Long.fromNumber(0), seen: new Map(), at: new Date(0) }),
           reducer,
         }),

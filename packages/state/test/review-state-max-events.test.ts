@@ -8,29 +8,16 @@
  * Now each read asks for at most one event past the bound, and the replay fails as soon as more
  * than `maxEvents` were read, before the reducer sees them. Against FerretDB.
  */
-import type { Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineState, hydrate, mongoEvents, StateError } from '../src/index.js';
-import { TEST_DB, mongoClient, unique, type MongoCommandLog } from './support.js';
+import { TEST_DB, ownMongo, unique } from './support.js';
 
-let mongo: MongoCommandLog;
-let db: Db;
-const collections: string[] = [];
-
-beforeAll(async () => {
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
-});
-
-afterAll(async () => {
-  for (const name of collections) await db?.collection(name).drop().catch(() => undefined);
-  await mongo?.client.close();
-});
+const rig = ownMongo();
 
 async function events(count: number): Promise<string> {
   const name = unique('max-events');
-  collections.push(name);
-  await db.collection(name).insertMany(Array.from({ length: count }, (_, i) => ({ seq: i + 1, add: 1 })));
+  rig.dropAfter(name);
+  await rig.db.collection(name).insertMany(Array.from({ length: count }, (_, i) => ({ seq: i + 1, add: 1 })));
   return name;
 }
 
@@ -39,7 +26,7 @@ function loadOnce(collection: string, pageSize: number, maxEvents: number) {
   const cache = defineState({
     sources: {
       total: hydrate({
-        events: mongoEvents<{ add: number }>({ client: mongo.client, db: TEST_DB, collection, positionField: 'seq' }),
+        events: mongoEvents<{ add: number }>({ client: rig.mongo.client, db: TEST_DB, collection, positionField: 'seq' }),
         initial: () => 0,
         reducer: (t: number, e: { add: number }) => (reduced++, t + e.add),
         pageSize,

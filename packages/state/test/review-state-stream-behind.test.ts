@@ -15,8 +15,8 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineState, hydrate, redisStreamEvents, StateError, type SnapshotStore } from '../src/index.js';
-import { logLines, manualClock, redisClient, unique } from './support.js';
+import { defineState, hydrate, redisStreamEvents, type SnapshotStore } from '../src/index.js';
+import { logLines, manualClock, redisClient, stateErrorOf, unique } from './support.js';
 
 interface Tally {
   sum: number;
@@ -38,15 +38,6 @@ async function appendAt(k: string, entries: Array<[id: string, n: number]>): Pro
   for (const [id, n] of entries) await redis.xadd(k, id, 'n', String(n));
 }
 
-const failureOf = async (promise: Promise<unknown>): Promise<StateError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StateError);
-  return error as StateError;
-};
-
 beforeAll(async () => {
   redis = await redisClient();
 });
@@ -66,7 +57,7 @@ describe('redisStreamEvents(): a stream whose last entry is before the position 
     // A snapshot taken of the stream before it was written anew, at a position it has not reached.
     const snapshot: SnapshotStore<Tally, string> = { description: 'test snapshot', read: async () => ({ position: '5-0', state: { sum: 1_000, count: 5 } }) };
     const cache = defineState({ sources: { tally: hydrate({ snapshot, events: redisStreamEvents({ client: redis, key: k }), initial, reducer }) } });
-    const error = await failureOf(cache.get());
+    const error = await stateErrorOf(cache.get());
     expect(error.code).toBe('STATE_UNAVAILABLE');
     expect(error.failures).toEqual([
       expect.objectContaining({

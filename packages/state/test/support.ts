@@ -11,10 +11,10 @@ import { createLogger, type Logger } from '@steadyfn/handler';
 import { Redis } from 'ioredis';
 import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
 import { z } from 'zod';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { requireService } from '../../../test/services/env.js';
 import { startRedis, type OwnServer } from '../../../test/support/servers.js';
-import { custom } from '../src/index.js';
+import { StateError, custom } from '../src/index.js';
 
 /** Unique per test run, so concurrent runs never share keys, collections or buckets. */
 export const runId = `st${process.pid.toString(36)}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -227,6 +227,44 @@ export async function mongoClient(uri = process.env.MONGODB_URI!, extra: Record<
   };
 }
 
+/** What `ownMongo` set up; read `mongo` and `db` inside tests (set once `beforeAll` ran). */
+export interface OwnMongoRig {
+  /** A counted client to the shared MongoDB (FerretDB). */
+  mongo: MongoCommandLog;
+  /** `TEST_DB` on that client. */
+  db: Db;
+  /** Marks a collection to drop after the file's tests (marking one again is fine); returns its name. */
+  dropAfter(name: string): string;
+  /** Inserts copies of `docs` into the collection `name` (a new one by default), marked to drop; returns its name. */
+  insert(docs: ReadonlyArray<object>, name?: string): Promise<string>;
+}
+
+/**
+ * A counted client to the shared MongoDB for the test file; registers `beforeAll` (which also
+ * requires the service) and `afterAll` (which drops the collections given to `dropAfter` and
+ * closes the client).
+ */
+export function ownMongo(): OwnMongoRig {
+  const names = new Set<string>();
+  const rig = {
+    dropAfter: (name: string) => (names.add(name), name),
+    async insert(docs, name = unique('events')) {
+      await rig.db.collection(rig.dropAfter(name)).insertMany(docs.map((d) => ({ ...d })));
+      return name;
+    },
+  } as OwnMongoRig;
+  beforeAll(async () => {
+    await requireService('mongodb');
+    rig.mongo = await mongoClient();
+    rig.db = rig.mongo.client.db(TEST_DB);
+  });
+  afterAll(async () => {
+    for (const name of names) await rig.db?.collection(name).drop().catch(() => undefined);
+    await rig.mongo?.client.close();
+  });
+  return rig;
+}
+
 // ---------------------------------------------------------------- S3
 
 export interface S3RequestLog {
@@ -310,6 +348,16 @@ export function ownBucket(name: string, options: { redis?: boolean } = {}): OwnB
     rig.redis?.disconnect();
   });
   return rig;
+}
+
+/** The `StateError` `promise` rejects with; the test fails when it resolves or rejects with anything else. */
+export async function stateErrorOf(promise: Promise<unknown>): Promise<StateError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StateError);
+  return error as StateError;
 }
 
 /** A clock for the staleness contract that tests move by hand. */

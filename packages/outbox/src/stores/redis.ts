@@ -145,6 +145,9 @@ export function redisRelayStore(options: RedisRelayStoreOptions): RedisRelayStor
   return relayStoreOf(options, 'redisRelayStore');
 }
 
+/** What `relay.lease` must be with a Redis outbox, and how to make one (the refusal's "expected"). */
+const SAME_REDIS_LEASE = "a lease store on the outbox's own Redis server and database: redisLeaseStore({ client }) with the client given to redisOutbox (or another client to the same server and database number)";
+
 /** `redisRelayStore`, its errors naming `owner`: the function the user called (`redisOutbox` builds one). */
 function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRelayStore {
   checkKnownKeys(owner, '', options, keysOf<RedisRelayStoreOptions>({ client: true, prefix: true, mark: true, lease: true }));
@@ -164,8 +167,8 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
         if (same === undefined) leaseChecked = undefined;
         if (same !== false) return;
         throw new ConfigurationError(
-          'outbox(): option "relay.lease" is a Redis lease store on another server or database than the outbox\'s client: the outbox marks events and releases their lease in one script on its own server, which would find no lease and mark nothing (every event sent again each lease); give it a redisLeaseStore on the outbox\'s Redis server and database',
-          { field: 'relay.lease', expected: "a Redis lease store on the outbox client's server and database (or a MongoDB lease store)" },
+          `outbox(): option "relay.lease" must be ${SAME_REDIS_LEASE}; got a Redis lease store whose keys the outbox's client does not see (another server, or another database number): the outbox marks events and releases their lease in one script on its own server, which would find no lease there and mark nothing (every event sent again each lease)`,
+          { field: 'relay.lease', expected: SAME_REDIS_LEASE },
         );
       },
       (error: unknown) => {

@@ -7,18 +7,12 @@
  * only has to wait for pending events is still the retryable `OUTBOX_DOCUMENT_FULL`. FerretDB.
  */
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { mongoEmbeddedOutbox, outbox } from '../../src/index.js';
-import { openMongo, type MongoBackend } from '../support.js';
+import { useMongo } from '../support.js';
 
-let mongo: MongoBackend;
-beforeAll(async () => {
-  mongo = await openMongo();
-});
-afterAll(async () => {
-  await mongo?.close();
-});
+const mongo = useMongo();
 
 describe('embedded outbox: a write larger than the document caps', () => {
   it('is terminal when its own events cannot fit; retryable when it only has to wait', async () => {

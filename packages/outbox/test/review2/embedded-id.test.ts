@@ -7,18 +7,12 @@
  * written (`OUTBOX_EVENT_INVALID`). Checked on the shared MongoDB-wire server (FerretDB).
  */
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { mongoEmbeddedOutbox, outbox, type EmbeddedResult } from '../../src/index.js';
-import { openMongo, scriptedSender, type MongoBackend } from '../support.js';
+import { scriptedSender, useMongo } from '../support.js';
 
-let mongo: MongoBackend;
-beforeAll(async () => {
-  mongo = await openMongo();
-});
-afterAll(async () => {
-  await mongo?.close();
-});
+const mongo = useMongo();
 
 describe('embedded outbox: the document _id', () => {
   it('a number _id is refused before anything is written; a string _id is written and relayed', async () => {

@@ -9,18 +9,12 @@
  */
 import { handler } from '@steadyfn/handler';
 import { mongoStore } from '@steadyfn/idempotency';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { inbox, inboxCleanup, prepareEvent, serializeEvent } from '../../src/index.js';
-import { openMongo, type MongoBackend } from '../support.js';
+import { useMongo } from '../support.js';
 
-let mongo: MongoBackend;
-beforeAll(async () => {
-  mongo = await openMongo();
-});
-afterAll(async () => {
-  await mongo?.close();
-});
+const mongo = useMongo();
 
 const events = { Shipped: { aggregateType: 'order', schema: z.object({}) } };
 const envelope = (aggregateId: string, seq: number) => JSON.parse(serializeEvent(prepareEvent(events, { type: 'Shipped', aggregateId, payload: {} }, {}), seq)) as unknown;
