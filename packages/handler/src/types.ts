@@ -67,13 +67,13 @@ export interface HttpTrigger {
 /** One queue message (SQS, Pub/Sub, Azure storage queue, Service Bus); a batch runs each message as its own invocation. */
 export interface QueueTrigger {
   kind: 'queue';
-  /** `sqs`, `pubsub`, `cloud-tasks`, `azure-storage-queue`, `azure-service-bus`. */
+  /** `sqs`, `pubsub`, `azure-storage-queue`, `azure-service-bus`. */
   source: string;
   /** Queue, topic or subscription the message came from, when known. */
   queue?: string;
   /** The provider's message id, byte-exact. */
   messageId: string;
-  /** How many times this message has been delivered, when the provider says (1 = first; Cloud Tasks: `X-CloudTasks-TaskRetryCount` + 1). */
+  /** How many times this message has been delivered, when the provider says (1 = first). */
   attempt?: number;
   /**
    * The group the message is ordered in, when it has one: an SQS `MessageGroupId` (FIFO queues,

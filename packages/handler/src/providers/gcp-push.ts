@@ -1,8 +1,4 @@
 /**
- * Deliveries over HTTP that carry their identity in headers, to an HTTP function (the
- * Functions Framework's `http` signature, Cloud Run): Pub/Sub pushes with payload unwrapping,
- * and Cloud Tasks HTTP target tasks.
- *
  * Pub/Sub push subscriptions with payload unwrapping, to an HTTP function (the Functions
  * Framework's `http` signature, Cloud Run): see
  * https://cloud.google.com/pubsub/docs/payload-unwrapping.
@@ -18,7 +14,6 @@
 import { randomUUID } from '../internal/crypto.js';
 import { str, type Rec } from '../internal/record.js';
 import { anyPayload, type BodyMode } from '../message.js';
-import { httpInput } from '../http.js';
 import { withRawBody } from '../events/item.js';
 import type { HttpRequest, QueueTrigger } from '../types.js';
 import type { Invocation } from '../invoke.js';
@@ -58,41 +53,6 @@ export function unwrappedPushInvocation(req: Rec, request: HttpRequest, body: Bo
     requestId: str(req.executionId) ?? request.headers['function-execution-id'] ?? randomUUID(),
     deliveryId: messageId,
     payload: () => (data === undefined ? undefined : anyPayload(data, body, { field: 'body' })),
-    trace: pushTrace(request),
-  };
-}
-
-/** Cloud Tasks' `X-CloudTasks-TaskRetryCount`, a count of earlier dispatches (`0` on the first): non-negative decimal digits. */
-function retryCount(request: HttpRequest): number | undefined {
-  const raw = single(request, 'x-cloudtasks-taskretrycount');
-  if (raw === undefined || !/^\d{1,9}$/.test(raw)) return undefined;
-  return Number(raw);
-}
-
-/**
- * A Cloud Tasks HTTP target task (https://cloud.google.com/tasks/docs/creating-http-target-tasks)
- * as a queue message: Cloud Tasks sends the task's own request (any method, its URL, headers
- * and body) with `X-CloudTasks-QueueName` (the queue's short id), `X-CloudTasks-TaskName` (the
- * task's short id, the same on every retry) and `X-CloudTasks-TaskRetryCount` (`0` on the first
- * dispatch), and retries it on any status outside 200–299. So `queue` is the queue, `messageId`
- * the task, `attempt` the retry count plus one, `ctx.deliveryId` `<queue>/<task>` (a task id
- * the creator chose is unique only within its queue), and the input the body read as any
- * HTTP body is (by its `Content-Type`). Undefined when either name header is missing, empty or
- * repeated: a plain request.
- */
-export function cloudTasksInvocation(req: Rec, request: HttpRequest, body: BodyMode): Invocation | undefined {
-  const queue = single(request, 'x-cloudtasks-queuename');
-  const task = single(request, 'x-cloudtasks-taskname');
-  if (queue === undefined || task === undefined) return undefined;
-  const retries = retryCount(request);
-  return {
-    trigger: withRawBody<QueueTrigger>(
-      { kind: 'queue', source: 'cloud-tasks', queue, messageId: task, ...(retries === undefined ? {} : { attempt: retries + 1 }), attributes: {}, batchIndex: 0, batchSize: 1 },
-      () => request.rawBytes ?? request.rawBody,
-    ),
-    requestId: str(req.executionId) ?? request.headers['function-execution-id'] ?? randomUUID(),
-    deliveryId: `${queue}/${task}`,
-    payload: () => httpInput(request, body),
     trace: pushTrace(request),
   };
 }

@@ -23,7 +23,7 @@ import { parseJsonLossless } from '../internal/json.js';
 import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
 import { backgroundCloudEvent, isBackgroundContext } from './gcp-background.js';
 import { readUnparsedBody } from './gcp-unread-body.js';
-import { cloudTasksInvocation, unwrappedPushInvocation } from './gcp-push.js';
+import { unwrappedPushInvocation } from './gcp-push.js';
 
 export { isBackgroundContext };
 
@@ -176,14 +176,13 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   };
   response.once?.('close', onClose);
   let outcome: Outcome;
-  let delivery: Delivery | undefined;
+  let delivery: 'push' | 'schedule' | undefined;
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req, await readUnparsedBody(req));
     const pushed = unwrappedPushInvocation(req, request, def.body);
-    const task = pushed ? undefined : cloudTasksInvocation(req, request, def.body);
-    const invocation = pushed ?? (task ? { ...task, http: httpAnswer(def, request.method) } : httpInvocation(req, request, def.body, httpAnswer(def, request.method)));
-    delivery = pushed ? 'push' : task ? 'task' : invocation.trigger.kind === 'schedule' ? 'schedule' : undefined;
+    const invocation = pushed ?? httpInvocation(req, request, def.body, httpAnswer(def, request.method));
+    delivery = pushed ? 'push' : invocation.trigger.kind === 'schedule' ? 'schedule' : undefined;
     outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), invocation);
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
@@ -195,20 +194,16 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   writeResponse(response, delivery ? deliveryResponse(def, outcome, delivery) : responseOf(outcome), isRec(req) ? str(req.method) : undefined);
 }
 
-/** A delivery over HTTP that its sender retries by status: a Pub/Sub push, a Cloud Scheduler HTTP target's tick, a Cloud Tasks task. */
-type Delivery = 'push' | 'schedule' | 'task';
-
 /**
- * The answer to a delivery over HTTP that its sender retries by status: a Pub/Sub push, a
- * Cloud Scheduler HTTP target's tick, or a Cloud Tasks task (retried on anything outside
- * 200–299, as a tick is). It follows the decision a CloudEvent delivery's failure
+ * The answer to a delivery over HTTP that its sender retries by status: a Pub/Sub push, or a
+ * Cloud Scheduler HTTP target's tick. It follows the decision a CloudEvent delivery's failure
  * gets (`reportsFailure`): a failure to report is its problem+json with a status the sender
  * does not take for success (non-2xx, so Pub/Sub redelivers and then dead-letters, and Cloud
  * Scheduler retries under the job's retry config); a terminal failure under `terminalErrors:
  * 'ack'` is `204`, which acknowledges it. A push's result is not sent either (Pub/Sub reads
- * only the status); a tick's or a task's is rendered as any HTTP result.
+ * only the status); a tick's is rendered as any HTTP result.
  */
-function deliveryResponse(def: Definition, outcome: Outcome, delivery: Delivery): HttpResponse {
+function deliveryResponse(def: Definition, outcome: Outcome, delivery: 'push' | 'schedule'): HttpResponse {
   if (outcome.ok) return delivery === 'push' ? renderResult(undefined) : responseOf(outcome);
   if (!reportsFailure(def, outcome)) return renderResult(undefined);
   const error = outcome.error;
