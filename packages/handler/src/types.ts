@@ -284,8 +284,9 @@ export interface ChangeTrigger extends InBatch {
    * client: a DynamoDB Streams `REMOVE` whose `userIdentity` is `{ type: 'Service',
    * principalId: 'dynamodb.amazonaws.com' }` (DynamoDB docs, "DynamoDB Streams and Time to
    * Live"), a Cosmos DB all-versions-and-deletes delete with `metadata.timeToLiveExpired: true`.
-   * Left out otherwise, also where the source does not say (Firestore TTL deletes, the Cosmos DB
-   * latest-version feed, which has no deletes).
+   * Left out otherwise, also where the source does not say: Firestore TTL deletes, the Cosmos DB
+   * latest-version feed (which has no deletes), and a DynamoDB global table's replicated TTL
+   * deletes (AWS identifies them only in the Region where the item expired).
    */
   expired?: true;
   /** Firestore: `protobuf` when the event carries the document as protobuf bytes (then `input` is a `Buffer`: decode it with `@google-cloud/firestore`'s types, or switch the trigger to JSON). */

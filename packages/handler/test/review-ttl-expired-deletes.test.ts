@@ -37,7 +37,8 @@ describe('TTL deletions are marked expired', () => {
   it.each(['root', 'azure'] as const)('Cosmos DB all versions and deletes (%s entry): a delete with timeToLiveExpired is expired, an explicit one is not', async (entry) => {
     const options = trigger.cosmosDB({ connection: 'CosmosDB', databaseName: 'shop', containerName: 'sessions', createLeaseContainerIfNotExists: true, changeFeedMode: 'AllVersionsAndDeletes' } as Parameters<typeof trigger.cosmosDB>[0]);
     const changes = [
-      { current: { id: 's-1', userId: 'u-1', _rid: 'AAAA', _etag: '"0c00-1"', _ts: 1735689500 }, metadata: { operationType: 'create', lsn: 40, crts: 1735689500 } },
+      // Only a delete is marked, even if another operation's metadata carried the flag.
+      { current: { id: 's-1', userId: 'u-1', _rid: 'AAAA', _etag: '"0c00-1"', _ts: 1735689500 }, metadata: { operationType: 'create', lsn: 40, crts: 1735689500, timeToLiveExpired: true } },
       { metadata: { operationType: 'delete', lsn: 41, crts: 1735693100, previousImageLSN: 40, timeToLiveExpired: true, id: 's-1', partitionKey: { userId: 'u-1' } } },
       { metadata: { operationType: 'delete', lsn: 42, crts: 1735693200, previousImageLSN: 39, timeToLiveExpired: false, id: 's-0', partitionKey: { userId: 'u-1' } } },
     ];

@@ -96,7 +96,9 @@ const OPS: Record<string, ChangeTrigger['op']> = { INSERT: 'insert', MODIFY: 'up
 
 /**
  * Whether a record's `userIdentity` is DynamoDB's own TTL process, which it names on the
- * `REMOVE` records of expired items (and only there: a write by a client carries no identity).
+ * `REMOVE` records of expired items. Read on `REMOVE` records only: some published samples put
+ * the same identity on an `INSERT`. A global table's replicas do not carry it: AWS marks a TTL
+ * delete only in the Region where it happened.
  */
 function ttlDeletion(identity: unknown): boolean {
   return isRecord(identity) && identity.type === 'Service' && identity.principalId === 'dynamodb.amazonaws.com';
