@@ -63,6 +63,8 @@ export interface IdempotencyOptions {
    * raced against a timer) may still be running, so its record is left to its lease. Nor is
    * `503 NOT_PROCESSED`, the core's error for a message of an ordered batch (an SQS FIFO queue)
    * that never ran after an earlier one failed: its record is released, so its redelivery runs it.
+   * Nor is any failure of a batch message whose function never ran (another plugin's
+   * `beforeBatch` threw, its input failed validation): not the function's, it is released.
    * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);
