@@ -43,9 +43,10 @@ describe.each(BACKENDS)('review: a failure of another plugin’s beforeBatch is 
     const ran: string[] = [];
     const main = handler(
       { name: fn, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false, cacheErrors }), flaky] },
-      (input: { n: number }) => {
-        ran.push(String(input.n));
-        return { done: input.n };
+      (input: unknown) => {
+        const { n } = input as { n: number };
+        ran.push(String(n));
+        return { done: n };
       },
     );
     const ids = [randomUUID(), randomUUID()];

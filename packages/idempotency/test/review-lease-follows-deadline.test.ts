@@ -39,7 +39,7 @@ function codes(): { sink: (line: string) => void; seen: string[] } {
 describe('review: IdempotencyInProgressError Retry-After (pure)', () => {
   it('is the time left on the lease in whole seconds, rounded up, from 1 to 60; 1 when unknown', () => {
     const now = 1_700_000_000_000;
-    const after = (leaseUntil?: number) => new IdempotencyInProgressError(leaseUntil, now).headers['Retry-After'];
+    const after = (leaseUntil?: number) => new IdempotencyInProgressError(leaseUntil, now).headers?.['Retry-After'];
     expect(after(now + 12_001)).toBe('13');
     expect(after(now + 1)).toBe('1');
     expect(after(now - 5_000)).toBe('1');
