@@ -6,6 +6,7 @@
  */
 import type { Context, SteadyError } from '@steadyfn/handler';
 import { sleep } from '@steadyfn/handler/internal';
+import { MAX_DURATION_MS } from '@steadyfn/lease/internal';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
 import { callerScope, fingerprintsOf, scopeOf, storeKey, type ResolvedKey } from './key.js';
 import { remember } from './local.js';
@@ -43,7 +44,8 @@ export function resolveInto(s: Settings, ctx: Context, state: IdempotencyState, 
 export function leaseUntil(s: Settings, ctx: Context, now: number): number {
   const deadline = ctx.deadline;
   if (s.leaseMs === undefined) {
-    if (deadline < Number.POSITIVE_INFINITY) return deadline;
+    // At most the longest lease the lease stores accept (a far-off deadline given to `invoke()`).
+    if (deadline < Number.POSITIVE_INFINITY) return Math.min(deadline, now + MAX_DURATION_MS);
     if (!s.noted.noDeadline && ctx.provider !== 'direct') noDeadline(s, ctx);
     return now + NO_DEADLINE_LEASE_MS;
   }

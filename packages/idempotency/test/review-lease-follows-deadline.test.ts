@@ -90,6 +90,17 @@ describe.each(BACKENDS)('review: the lease follows the invocation deadline on %s
     expect(log.seen).toEqual([]);
   });
 
+  it('a deadline further off than a lease store keeps (given to invoke()) holds the key for at most 10^12 ms, not a refused claim', async () => {
+    let held: InProgressRecord | undefined;
+    const main = make(async (_input, ctx) => {
+      held = (await backend.store.get(heldIdempotencyKey(ctx)!)) as InProgressRecord;
+      return { ok: true };
+    });
+    expect(await main.invoke({ a: 1 }, { deliveryId: randomUUID(), deadline: Date.now() + 2e12 })).toEqual({ ok: true });
+    expect(held!.leaseUntil).toBeLessThanOrEqual(Date.now() + 1e12);
+    expect(held!.leaseUntil).toBeGreaterThan(Date.now() + 1e12 - 3_600_000);
+  });
+
   it('an explicit leaseMs shorter than the remaining time is kept, and warns IDEMPOTENCY_LEASE_SHORT once per plugin instance', async () => {
     let held: InProgressRecord | undefined;
     const log = codes();
