@@ -10,19 +10,44 @@ import { SteadyError } from '@steadyfn/handler/internal';
 /** What a client-sent key may be. */
 export const KEY_EXPECTED = '1 to 255 printable ASCII characters, bare or as a quoted structured-field string (with optional parameters)';
 
+/** The longest `Retry-After` a 409 `IDEMPOTENCY_IN_PROGRESS` gives, in seconds. */
+export const IN_PROGRESS_RETRY_AFTER_MAX_S = 60;
+
+/**
+ * The `Retry-After` of a 409 for a record held until `leaseUntil` (epoch ms), in whole seconds
+ * (RFC 9110 delay-seconds): the time left on the lease — when the first invocation must have
+ * completed or the key frees itself — rounded up, at least 1 and at most
+ * `IN_PROGRESS_RETRY_AFTER_MAX_S` (60: the first usually completes well before its lease ends,
+ * which follows the invocation's deadline, up to 15 minutes on Lambda); 1 when the lease is not known.
+ */
+export function inProgressRetryAfter(leaseUntil: number | undefined, now: number): number {
+  if (leaseUntil === undefined || !Number.isFinite(leaseUntil)) return 1;
+  return Math.min(IN_PROGRESS_RETRY_AFTER_MAX_S, Math.max(1, Math.ceil((leaseUntil - now) / 1000)));
+}
+
 /**
  * 409 `IDEMPOTENCY_IN_PROGRESS`: a duplicate arrived while the first invocation still runs.
- * Retryable (a queue redelivers it later, and it then replays), with `Retry-After: 1`.
+ * Retryable (a queue redelivers it later, and it then replays). Its `Retry-After` (HTTP only)
+ * is the time left on the first one's lease in whole seconds, from 1 to 60
+ * (`inProgressRetryAfter`).
  */
 export class IdempotencyInProgressError extends SteadyError {
   override readonly name = 'IdempotencyInProgressError';
-  constructor() {
+  /** The `Retry-After` sent, in seconds. */
+  readonly retryAfterSeconds: number;
+  /**
+   * @param leaseUntil - epoch ms when the running invocation's lease ends, when known.
+   * @param now - the current time, epoch ms. @default Date.now()
+   */
+  constructor(leaseUntil?: number, now: number = Date.now()) {
+    const retryAfter = inProgressRetryAfter(leaseUntil, now);
     super('IDEMPOTENCY_IN_PROGRESS', 'A request with this idempotency key is still being processed', {
       status: 409,
       retryable: true,
       expose: true,
-      headers: { 'Retry-After': '1' },
+      headers: { 'Retry-After': String(retryAfter) },
     });
+    this.retryAfterSeconds = retryAfter;
   }
 }
 

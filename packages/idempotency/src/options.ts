@@ -36,10 +36,18 @@ export interface IdempotencyOptions {
    */
   ttlMs: number;
   /**
-   * Longest a running invocation holds its key, in ms; also capped by the invocation's
-   * deadline, so a killed attempt's key frees itself. At most 10^12 (about 31 years), the
-   * longest lease the lease stores accept.
-   * @default 300000 (5 minutes)
+   * Longest a running invocation holds its key, in ms. Unset, the key is held until the
+   * invocation's deadline (`ctx.deadline`: Lambda's remaining time, OpenWhisk's
+   * `__OW_DEADLINE`, Azure's `timeoutMs`, GCF's configured timeout), as long as the function
+   * can run, so a duplicate can never take over a run that is still going; with no deadline
+   * known (`ctx.deadline` infinite: GCF without a timeout variable, `invoke()` without one) for
+   * 300000 ms (5 minutes), warning `IDEMPOTENCY_LEASE_NO_DEADLINE` once per plugin instance
+   * (not for `invoke()`). Set, it is capped by the deadline too, so a killed attempt's key
+   * frees itself; one shorter than an invocation's remaining time warns
+   * `IDEMPOTENCY_LEASE_SHORT` once per plugin instance: a run that outlasts it loses its key
+   * and a retry may run alongside it. The lease is not renewed while the function runs. At most
+   * 10^12 (about 31 years), the longest lease the lease stores accept.
+   * @default the invocation's deadline (300000, 5 minutes, when none is known)
    */
   leaseMs?: number;
   /**
@@ -63,6 +71,8 @@ export interface IdempotencyOptions {
    * raced against a timer) may still be running, so its record is left to its lease. Nor is
    * `503 NOT_PROCESSED`, the core's error for a message of an ordered batch (an SQS FIFO queue)
    * that never ran after an earlier one failed: its record is released, so its redelivery runs it.
+   * Nor is any failure of a batch message whose function never ran (another plugin's
+   * `beforeBatch` threw, its input failed validation): not the function's, it is released.
    * @default false
    */
   cacheErrors?: boolean | ((error: SteadyError) => boolean);
@@ -97,7 +107,8 @@ export interface Settings {
   readonly source: KeySource;
   readonly required: boolean;
   readonly ttlMs: number;
-  readonly leaseMs: number;
+  /** Undefined: the lease follows the invocation's deadline (`leaseUntil` in claim.ts). */
+  readonly leaseMs: number | undefined;
   readonly waitForFirst: boolean;
   readonly cacheErrors: boolean | ((error: SteadyError) => boolean);
   readonly namespace: string | undefined;
@@ -107,10 +118,11 @@ export interface Settings {
   /** Function name (or namespace) → its scope hash, at most 64 kept (see `scopeFor` in claim.ts). */
   readonly scopes: Map<string, string>;
   /** Configuration bugs already warned about, so each is logged once per plugin instance (`shouldCache`). */
-  readonly noted: { cacheErrorsNotBoolean: boolean };
+  readonly noted: { cacheErrorsNotBoolean: boolean; leaseShort: boolean; noDeadline: boolean };
 }
 
-const DEFAULT_LEASE_MS = 5 * 60_000;
+/** The lease with `leaseMs` unset and no deadline known: 5 minutes, the default timeout of GCF, Cloud Run and Azure's Consumption plan. */
+export const NO_DEADLINE_LEASE_MS = 5 * 60_000;
 // Unknown keys are refused: a typo or a pre-`…Ms` name (`ttl`) would leave the default in force.
 const OPTION_KEYS = keysOf<IdempotencyOptions>({
   store: true,
@@ -157,7 +169,7 @@ export function settingsOf(options: IdempotencyOptions): Settings {
   if (options.ttlMs === undefined) invalidOption('idempotency', 'ttlMs', `a whole number of milliseconds ≥ 1 and ≤ ${MAX_DURATION_MS}`, undefined);
   // Longer ones pass here but every claim or completion would be refused by the lease store.
   const ttlMs = msOption('idempotency', 'ttlMs', options.ttlMs, 0, 1, MAX_DURATION_MS);
-  const leaseMs = msOption('idempotency', 'leaseMs', options.leaseMs, DEFAULT_LEASE_MS, 1, MAX_DURATION_MS);
+  const leaseMs = options.leaseMs === undefined ? undefined : msOption('idempotency', 'leaseMs', options.leaseMs, 0, 1, MAX_DURATION_MS);
   const waitForFirst = oneOfOption('idempotency', 'onConcurrent', options.onConcurrent, ['reject', 'wait'] as const, 'reject') === 'wait';
   const cacheErrors = options.cacheErrors === undefined ? false : options.cacheErrors;
   if (typeof cacheErrors !== 'boolean' && typeof cacheErrors !== 'function') invalidOption('idempotency', 'cacheErrors', 'a boolean or (error) => boolean', cacheErrors);
@@ -180,5 +192,5 @@ export function settingsOf(options: IdempotencyOptions): Settings {
           intOption('idempotency', 'localCache.maxEntries', cacheOptions.maxEntries, 1000, 1),
           intOption('idempotency', 'localCache.maxBytes', cacheOptions.maxBytes, 8 * 1024 * 1024, 1),
         );
-  return { store, source, required, ttlMs, leaseMs, waitForFirst, cacheErrors, namespace, scope, local, scopes: new Map<string, string>(), noted: { cacheErrorsNotBoolean: false } };
+  return { store, source, required, ttlMs, leaseMs, waitForFirst, cacheErrors, namespace, scope, local, scopes: new Map<string, string>(), noted: { cacheErrorsNotBoolean: false, leaseShort: false, noDeadline: false } };
 }

@@ -48,12 +48,13 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
   return {
     name: 'idempotency',
 
-    state: () => ({ batch: false, keyInBefore: false, settled: false, join }),
+    state: () => ({ batch: false, keyInBefore: false, began: false, settled: false, join }),
 
     beforeBatch: (ctxs, states) => claimBatch(s, ctxs, states),
 
     // Not async: a local-cache hit answers without a promise, and a duplicate's claim answers in its own reaction.
     before(ctx, state) {
+      state.began = true;
       expose(ctx, state);
       if (state.owner) return;
       if (state.existing) return answerExisting(s, ctx, state, state.existing);
@@ -95,6 +96,16 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         // A joined write found an earlier attempt's effects and its answer: complete with that answer and replay it.
         await settle(s, ctx, state, error.answer);
         return { answer: replay(decodeStored(error.answer)) };
+      }
+      if (!state.began) {
+        // A batch's message claimed by `beforeBatch` whose `before` never ran — another plugin's
+        // `beforeBatch` threw, its input failed validation, an ordered batch stopped before it
+        // (`NOT_PROCESSED`), the deadline came first — never ran its function: the failure is not
+        // the function's, so it is never stored, whatever `cacheErrors` says, nor left to the
+        // lease. Released: its redelivery runs it rather than replaying another plugin's failure
+        // (a store down, a bad option) until `ttlMs` ends.
+        await settle(s, ctx, state, undefined);
+        return;
       }
       if (error.code === 'DEADLINE_EXCEEDED') {
         // Answered at the deadline with the function perhaps still running (a call that does not

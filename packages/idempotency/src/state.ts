@@ -25,6 +25,12 @@ export interface IdempotencyState {
   batch: boolean;
   /** In a batch, the key needs the validated input, so `before` claims it. */
   keyInBefore: boolean;
+  /**
+   * The plugin's `before` ran for this invocation (past validation and every earlier plugin's
+   * `before`). A batch's message claimed in `beforeBatch` whose `before` never ran did not run
+   * its function: its failure is never stored (`cacheErrors`).
+   */
+  began: boolean;
   /** Completion or release queued for `afterBatch`. */
   pending?: CompleteRequest | ReleaseRequest;
   /**

@@ -1,0 +1,135 @@
+/**
+ * Review, after Powertools' idempotency (whose in-progress expiry is the Lambda context's
+ * remaining time): `leaseMs` defaulted to 5 minutes and the lease was `min(deadline, now +
+ * leaseMs)`, so a 15-minute Lambda (a 60-minute Cloud Run function, a 10-minute Azure one) still
+ * running after 5 minutes lost its key, and a retry then took it over and ran alongside it (a
+ * double effect). Unset, the lease now follows the invocation's deadline; an explicit `leaseMs`
+ * shorter than the remaining time, or no deadline known, is said once per plugin instance. And
+ * the 409 of a concurrent duplicate gives the time left on the lease as `Retry-After` (whole
+ * seconds, 1 to 60) instead of always 1. On Redis, Redis Cluster and FerretDB; no assertion
+ * depends on how fast anything runs (the leases are 15 minutes and an hour long).
+ */
+import { randomUUID } from 'node:crypto';
+import { handler, type Context } from '@steadyfn/handler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdempotencyInProgressError, heldIdempotencyKey, idempotency, type IdempotencyOptions, type InProgressRecord } from '../src/index.js';
+import { BACKENDS, eventually, httpEvent, lambdaContext, openBackend, type Backend } from './support.js';
+
+type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
+const MINUTE = 60_000;
+
+function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** A log sink keeping the `code` of every line about the lease. */
+function codes(): { sink: (line: string) => void; seen: string[] } {
+  const seen: string[] = [];
+  return {
+    seen,
+    sink: (line) => {
+      const code = String((JSON.parse(line) as { code?: unknown }).code);
+      if (code.startsWith('IDEMPOTENCY_LEASE_')) seen.push(code);
+    },
+  };
+}
+
+describe('review: IdempotencyInProgressError Retry-After (pure)', () => {
+  it('is the time left on the lease in whole seconds, rounded up, from 1 to 60; 1 when unknown', () => {
+    const now = 1_700_000_000_000;
+    const after = (leaseUntil?: number) => new IdempotencyInProgressError(leaseUntil, now).headers?.['Retry-After'];
+    expect(after(now + 12_001)).toBe('13');
+    expect(after(now + 1)).toBe('1');
+    expect(after(now - 5_000)).toBe('1');
+    expect(after(now + 15 * MINUTE)).toBe('60');
+    expect(after(undefined)).toBe('1');
+    expect(after(Number.POSITIVE_INFINITY)).toBe('1');
+    expect(new IdempotencyInProgressError(now + 7_000, now).retryAfterSeconds).toBe(7);
+  });
+});
+
+describe.each(BACKENDS)('review: the lease follows the invocation deadline on %s', (name) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await openBackend(name);
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  const make = (fn: (input: unknown, ctx: Context) => unknown, extra: Partial<IdempotencyOptions> = {}, sink: (line: string) => void = () => undefined) =>
+    handler({ name: `lease-${randomUUID()}`, logSink: sink, logLevel: 'warn', use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false, ...extra })] }, fn);
+
+  it('a 15-minute Lambda holds its key until its deadline, not 5 minutes; its duplicate is told Retry-After: 60', async () => {
+    const gate = deferred();
+    let runs = 0;
+    let held: InProgressRecord | undefined;
+    const log = codes();
+    const main = make(async (_input, ctx) => {
+      runs++;
+      held = (await backend.store.get(heldIdempotencyKey(ctx)!)) as InProgressRecord;
+      await gate.promise;
+      return { ok: true };
+    }, {}, log.sink);
+    const key = randomUUID();
+    const startedAt = Date.now();
+    const first = main.aws(httpEvent({ key, body: { a: 1 } }), lambdaContext(randomUUID(), 'orders', 15 * MINUTE)) as Promise<LambdaHttp>;
+    await eventually(() => held !== undefined);
+    expect(held).toMatchObject({ status: 'in_progress' });
+    // The deadline, 15 minutes after the start: no duplicate can take the key over before it.
+    expect(held!.leaseUntil).toBeGreaterThan(startedAt + 14 * MINUTE);
+    const twin = (await main.aws(httpEvent({ key, body: { a: 1 } }), lambdaContext(randomUUID(), 'orders', 15 * MINUTE))) as LambdaHttp;
+    expect(twin.statusCode).toBe(409);
+    expect(twin.headers['Retry-After']).toBe('60');
+    gate.resolve();
+    expect((await first).statusCode).toBe(200);
+    expect(runs).toBe(1);
+    // Nothing to warn about: the lease is the deadline.
+    expect(log.seen).toEqual([]);
+  });
+
+  it('a deadline further off than a lease store keeps (given to invoke()) holds the key for at most 10^12 ms, not a refused claim', async () => {
+    let held: InProgressRecord | undefined;
+    const main = make(async (_input, ctx) => {
+      held = (await backend.store.get(heldIdempotencyKey(ctx)!)) as InProgressRecord;
+      return { ok: true };
+    });
+    expect(await main.invoke({ a: 1 }, { deliveryId: randomUUID(), deadline: Date.now() + 2e12 })).toEqual({ ok: true });
+    expect(held!.leaseUntil).toBeLessThanOrEqual(Date.now() + 1e12);
+    expect(held!.leaseUntil).toBeGreaterThan(Date.now() + 1e12 - 3_600_000);
+  });
+
+  it('an explicit leaseMs shorter than the remaining time is kept, and warns IDEMPOTENCY_LEASE_SHORT once per plugin instance', async () => {
+    let held: InProgressRecord | undefined;
+    const log = codes();
+    const main = make(async (_input, ctx) => {
+      held = (await backend.store.get(heldIdempotencyKey(ctx)!)) as InProgressRecord;
+      return { ok: true };
+    }, { leaseMs: 2 * MINUTE }, log.sink);
+    const startedAt = Date.now();
+    for (let i = 0; i < 3; i++) await main.invoke({ i }, { deliveryId: randomUUID(), deadline: Date.now() + 60 * MINUTE });
+    expect(held!.leaseUntil).toBeLessThanOrEqual(Date.now() + 2 * MINUTE + 1_000);
+    expect(held!.leaseUntil).toBeGreaterThan(startedAt + MINUTE);
+    expect(log.seen).toEqual(['IDEMPOTENCY_LEASE_SHORT']);
+  });
+
+  it('with no deadline known, the key is held for 5 minutes and IDEMPOTENCY_LEASE_NO_DEADLINE is said once; not under invoke()', async () => {
+    let held: InProgressRecord | undefined;
+    const log = codes();
+    const main = make(async (_input, ctx) => {
+      held = (await backend.store.get(heldIdempotencyKey(ctx)!)) as InProgressRecord;
+      return { ok: true };
+    }, {}, log.sink);
+    // A Lambda context with no clock (the adapter reads no deadline from it).
+    const noClock = () => ({ awsRequestId: randomUUID(), functionName: 'orders' });
+    for (let i = 0; i < 2; i++) await main.aws(httpEvent({ key: randomUUID(), body: { i } }), noClock() as never);
+    expect(held!.leaseUntil).toBeLessThanOrEqual(Date.now() + 5 * MINUTE + 1_000);
+    expect(log.seen).toEqual(['IDEMPOTENCY_LEASE_NO_DEADLINE']);
+    const quiet = codes();
+    const direct = make(() => ({ ok: true }), {}, quiet.sink);
+    await direct.invoke({ a: 1 }, { deliveryId: randomUUID() });
+    expect(quiet.seen).toEqual([]);
+  });
+});
