@@ -256,7 +256,13 @@ export interface RestoreStreamOptions {
   stream: string;
   /** A MongoDB target. */
   target: RestoreTarget;
-  /** The timeline to replay. @default the current one */
+  /**
+   * The timeline to replay. A timeline holds only the changes since it began — the first since
+   * the stream started, a later one since the break (a gap the sink found) that began it — so
+   * documents no change of it touched are not restored: after a break, the current timeline
+   * alone is not the whole state (use `pointInTimeRestore` from a snapshot taken after it).
+   * @default the current one
+   */
   timeline?: number;
   /** Apply changes up to this time (like `pointInTimeRestore`'s `at`: an ISO string must say its zone). @default everything */
   until?: Date | string | number;
