@@ -85,7 +85,13 @@ export interface RetentionOptions {
    * job only: when backups of more than one job are found, the run is refused before any
    * delete (`ConfigurationError`, `CONFIG_INVALID`, field `job`, naming the jobs found; a dry
    * run too), since one policy over all of them could delete a job's only backups. On a prefix
-   * shared by several jobs, run retention once per job with `job`.
+   * shared by several jobs, run retention once per job with `job`: each run takes and releases
+   * the prefix's retention lease in turn, keeps its own pass (retention-pass.ts) and repeats the
+   * prefix-wide sweeps (orphans, streams, probe leftovers). There is no per-job policy in one
+   * run. Under a deadline, a loop that always starts with the same job can leave the others no
+   * time on a prefix too large for one invocation (each run of the first begins a new pass once
+   * its last one finished): give each job its own schedule, or start the loop after the job a
+   * `stoppedBy` report stopped.
    * @default the prefix's one job
    * @example
    * for (const job of ['orders', 'cache']) await applyRetention({ storage, job, keepLast: 7 });

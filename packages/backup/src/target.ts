@@ -36,8 +36,18 @@ export interface S3Target {
    * or an S3 on Outposts access point (`arn:<partition>:s3-outposts:…:outpost/<op-…>/accesspoint/<name>`),
    * partition `aws`, `aws-cn` or `aws-us-gov`. Anything else is refused (`CONFIG_INVALID`,
    * field `<path>.bucket`) — legacy us-east-1 names from before March 2018 with capitals or `_`
-   * included, and a Multi-Region Access Point (`arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`):
-   * the job lease's conditional writes would be checked in one region only.
+   * included.
+   *
+   * A Multi-Region Access Point (`arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`) is
+   * taken only where nothing is decided by a write: by `restore`, `pointInTimeRestore` and
+   * `restoreStream` (they only read, and check everything they read against the manifest,
+   * checkpoint and indexes, so a replica that is behind gives an older `'latest'` or a refusal,
+   * never other data; the SDK then needs SigV4a, e.g. `@aws-sdk/signature-v4-crt`). It is refused
+   * by `snapshotBackup`, `streamBackup` and `applyRetention` (their leases' conditional writes
+   * would be checked in one region only, so two runs could both hold one) and by `verifyBackup`
+   * (its verdict, which retention and point-in-time restore trust, would be about the one
+   * replica the access point routed to, and a replica behind — S3 replication keeps no order
+   * between objects — would record a sound backup as failed).
    */
   bucket: string;
   /** Key prefix, without leading or trailing slash. @default '' */
@@ -48,20 +58,37 @@ export interface S3Target {
 export const S3_TARGET_KEYS = keysOf<S3Target>({ client: true, bucket: true, prefix: true });
 
 /**
+ * What a caller does with the storage, for the Multi-Region Access Point rule (see
+ * `S3Target.bucket`): `'lease'` — conditional writes decide who runs (backups, retention:
+ * refused); `'verdict'` — writes a verification record others trust (`verifyBackup`: refused);
+ * `'read'` — only reads and checks (restores: taken).
+ */
+export type StorageUse = 'lease' | 'verdict' | 'read';
+
+/** An access point ARN `s3BucketOption` took that routes to several regions. */
+const MULTI_REGION_ACCESS_POINT = /^arn:[a-z-]+:s3::\d{12}:accesspoint\/[a-z0-9]+\.mrap$/;
+
+/**
  * Validates a target option and returns the location.
  *
  * @param path - Where the option sits, for error fields: `target`, `storage`, `backup.storage`.
- * @throws {ConfigurationError} a bad or unknown key (e.g. `storage.prefx`)
+ * @param use - What the caller does with it (a Multi-Region Access Point is taken for `'read'` only). @default 'lease'
+ * @throws {ConfigurationError} a bad or unknown key (e.g. `storage.prefx`), or a Multi-Region Access Point where `use` is not `'read'`
  */
-export function toLocation(owner: string, target: unknown, path = 'target'): S3Location {
+export function toLocation(owner: string, target: unknown, path = 'target', use: StorageUse = 'lease'): S3Location {
   if (target === null || typeof target !== 'object') invalidOption(owner, path, 'an object { client, bucket, prefix? }', target);
   checkKnownKeys(owner, path, target, S3_TARGET_KEYS);
   const t = target as Partial<S3Target>;
   // An SQSClient has a send too: refused by its config.serviceId, not at the first write.
   awsClientOption(owner, `${path}.client`, t.client, 'S3', 'an S3Client (an object with send())');
-  // The job lease is an s3LeaseStore on the same bucket: the same rule, access points included,
-  // Multi-Region Access Points refused (a conditional write is checked in one region only).
-  const bucket = s3BucketOption(owner, `${path}.bucket`, t.bucket, { accessPoints: true, conditionalWrites: true });
+  // The job, stream and retention leases are s3LeaseStores on the same bucket: the same rule,
+  // access points included, Multi-Region Access Points refused (a conditional write is checked
+  // in one region only). A restore only reads: it takes one.
+  const bucket = s3BucketOption(owner, `${path}.bucket`, t.bucket, { accessPoints: true, conditionalWrites: use === 'lease' });
+  if (use === 'verdict' && MULTI_REGION_ACCESS_POINT.test(bucket)) {
+    const why = "its verdict, which retention and point-in-time restore trust, would be about the one replica the access point routes to, and a replica behind (S3 replication keeps no order between objects) would record a sound backup as failed; verify through the bucket's name or a single-region access point";
+    invalidOption(owner, `${path}.bucket`, `an S3 bucket name or a single-region access point ARN, not a Multi-Region Access Point (${why})`, bucket);
+  }
   const prefix = t.prefix ?? '';
   if (typeof prefix !== 'string' || prefix.startsWith('/') || prefix.endsWith('/')) invalidOption(owner, `${path}.prefix`, 'a key prefix without leading or trailing slash', prefix);
   return { client: t.client, bucket, prefix };

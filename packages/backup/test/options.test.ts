@@ -4,7 +4,7 @@
  */
 import { ConfigurationError } from '@steadyfn/handler';
 import { describe, expect, it } from 'vitest';
-import { applyRetention, mongoSource, mongoTarget, redisSource, redisStreamSource, restore, snapshotBackup, streamBackup, verifyBackup } from '../src/index.js';
+import { applyRetention, mongoSource, mongoTarget, pointInTimeRestore, redisSource, redisStreamSource, restore, restoreStream, snapshotBackup, streamBackup, verifyBackup } from '../src/index.js';
 
 const client = { send: async () => ({}) };
 const target = { client, bucket: 'backups' };
@@ -48,6 +48,30 @@ describe('option validation', () => {
     expect(configError(() => redisSource({ client: {} as never, encoding: 'zip' as never })).field).toBe('encoding');
     expect(configError(() => mongoTarget({ db, unsupportedMetadata: 'ignore' as never })).field).toBe('unsupportedMetadata');
     expect(configError(() => redisStreamSource({ client: {} as never, key: '' })).field).toBe('key');
+  });
+  it('a Multi-Region Access Point: taken where nothing is decided by a write (restores), refused by leases and verdicts', async () => {
+    const mrapArn = 'arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap';
+    // A client that records the bucket of each request, then fails it: reaching it means the options were taken.
+    const buckets: string[] = [];
+    const reached = { send: async (command: { input: { Bucket?: string } }) => { buckets.push(String(command.input.Bucket)); throw Object.assign(new Error('offline'), { name: 'Offline' }); } };
+    const storage = { client: reached, bucket: mrapArn };
+    const refusedLease = /not a Multi-Region Access Point \(a Multi-Region Access Point routes to the nearest/;
+    // Restores only read and check what they read: the access point is used, not refused.
+    await expect(restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db }) })).rejects.toMatchObject({ code: 'BACKUP_STORAGE_FAILED' });
+    await expect(pointInTimeRestore({ storage, stream: 'orders', at: 0, target: mongoTarget({ db }) })).rejects.toMatchObject({ code: 'BACKUP_STORAGE_FAILED' });
+    await expect(restoreStream({ storage, stream: 'orders', target: mongoTarget({ db }) })).rejects.toMatchObject({ code: 'BACKUP_STORAGE_FAILED' });
+    expect(buckets.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(buckets)).toEqual(new Set([mrapArn]));
+    // A verification records a verdict others trust, about the one replica it read: refused before any request.
+    const sent = buckets.length;
+    const verify = await verifyBackup({ backup: { storage, id: 'latest' }, level: 'full' }).then(() => undefined, (error: unknown) => error);
+    expect(verify).toBeInstanceOf(ConfigurationError);
+    expect(verify).toMatchObject({ code: 'CONFIG_INVALID', field: 'backup.storage.bucket' });
+    expect((verify as Error).message).toMatch(/not a Multi-Region Access Point \(its verdict, which retention and point-in-time restore trust/);
+    // Leases (conditional writes): refused with that reason.
+    expect(configError(() => streamBackup({ name: 'orders', target: storage })).message).toMatch(refusedLease);
+    await expect(applyRetention({ storage, keepLast: 1 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'storage.bucket', message: expect.stringMatching(refusedLease) });
+    expect(buckets.length).toBe(sent);
   });
   it('streamBackup, restore, verify, retention', async () => {
     expect(configError(() => streamBackup({ name: 'a/b', target })).field).toBe('name');

@@ -98,7 +98,8 @@ export interface RestoreReport {
 export async function openBackup(owner: string, ref: BackupRef, signal?: AbortSignal, beforeRead?: () => Promise<void>): Promise<{ loc: S3Location; manifest: Manifest }> {
   if (ref === null || typeof ref !== 'object') invalidOption(owner, 'backup', 'an object { storage, id }', ref);
   checkKnownKeys(owner, 'backup', ref, keysOf<BackupRef>({ storage: true, id: true, job: true }));
-  const given = toLocation(owner, ref.storage, 'backup.storage');
+  // A restore only reads (a Multi-Region Access Point is taken); a verification records a verdict (refused).
+  const given = toLocation(owner, ref.storage, 'backup.storage', owner === 'verifyBackup' ? 'verdict' : 'read');
   if (typeof ref.id !== 'string' || ref.id === '') invalidOption(owner, 'backup.id', "a backup id or 'latest'", ref.id);
   const job = ref.job === undefined ? undefined : stringOption(owner, 'backup.job', ref.job);
   const { client } = await probeS3(given, signal);

@@ -148,7 +148,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const at = toTime(options.at);
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('pointInTimeRestore', 'target', 'a restore target', options.target);
   if (typeof options.target.applyChanges !== 'function') throw new RestoreUnsupportedError('point-in-time restore applies document changes: use a MongoDB target');
-  const given = toLocation('pointInTimeRestore', options.storage, 'storage');
+  const given = toLocation('pointInTimeRestore', options.storage, 'storage', 'read');
   const { client } = await probeS3(given, ctx.signal);
   const loc = { ...given, client };
   const signal = ctx.signal;
@@ -256,7 +256,13 @@ export interface RestoreStreamOptions {
   stream: string;
   /** A MongoDB target. */
   target: RestoreTarget;
-  /** The timeline to replay. @default the current one */
+  /**
+   * The timeline to replay. A timeline holds only the changes since it began — the first since
+   * the stream started, a later one since the break (a gap the sink found) that began it — so
+   * documents no change of it touched are not restored: after a break, the current timeline
+   * alone is not the whole state (use `pointInTimeRestore` from a snapshot taken after it).
+   * @default the current one
+   */
   timeline?: number;
   /** Apply changes up to this time (like `pointInTimeRestore`'s `at`: an ISO string must say its zone). @default everything */
   until?: Date | string | number;
@@ -288,7 +294,7 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   const lockMs = lockMsOption('restoreStream', options.lockMs);
   const stream = streamNameOption('restoreStream', 'stream', options.stream);
   if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
-  const given = toLocation('restoreStream', options.storage, 'storage');
+  const given = toLocation('restoreStream', options.storage, 'storage', 'read');
   if (options.timeline !== undefined && !(Number.isSafeInteger(options.timeline) && options.timeline >= 1)) invalidOption('restoreStream', 'timeline', 'a timeline number (an integer ≥ 1)', options.timeline);
   const until = options.until === undefined ? undefined : toTime(options.until, 'restoreStream', 'until');
   const { client } = await probeS3(given, ctx.signal);

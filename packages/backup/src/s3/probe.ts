@@ -48,7 +48,8 @@ const cache = new WeakMap<object, Map<string, Promise<{ client: S3Sender; capabi
 export function probeS3(location: S3Location, signal?: AbortSignal): Promise<{ client: S3Sender; capabilities: S3Capabilities }> {
   let loc: S3Location;
   try {
-    loc = toLocation('probeS3', location);
+    // The callers checked the location for their use: the probe takes what they took.
+    loc = toLocation('probeS3', location, 'target', 'read');
   } catch (error) {
     return Promise.reject(error);
   }
