@@ -11,24 +11,26 @@ import { SteadyError } from '@steadyfn/handler/internal';
 export const KEY_EXPECTED = '1 to 255 printable ASCII characters, bare or as a quoted structured-field string (with optional parameters)';
 
 /** The longest `Retry-After` a 409 `IDEMPOTENCY_IN_PROGRESS` gives, in seconds. */
-export const IN_PROGRESS_RETRY_AFTER_MAX_S = 60;
+export const IN_PROGRESS_RETRY_AFTER_MAX_S = 5;
 
 /**
  * The `Retry-After` of a 409 for a record held until `leaseUntil` (epoch ms), in whole seconds
  * (RFC 9110 delay-seconds): the time left on the lease — when the first invocation must have
  * completed or the key frees itself — rounded up, at least 1 and at most
- * `IN_PROGRESS_RETRY_AFTER_MAX_S` (60: the first usually completes well before its lease ends,
- * which follows the invocation's deadline, up to 15 minutes on Lambda); 1 when the lease is not known.
+ * `IN_PROGRESS_RETRY_AFTER_MAX_S` (5: the lease follows the invocation's deadline, up to 15
+ * minutes on Lambda, while the first usually completes in well under a second, so the time left
+ * is a worst case, not an estimate; a client that waited it out would wait minutes for a result
+ * that was ready); 1 when the lease or the time is not known.
  */
 export function inProgressRetryAfter(leaseUntil: number | undefined, now: number): number {
-  if (leaseUntil === undefined || !Number.isFinite(leaseUntil)) return 1;
+  if (leaseUntil === undefined || !Number.isFinite(leaseUntil) || !Number.isFinite(now)) return 1;
   return Math.min(IN_PROGRESS_RETRY_AFTER_MAX_S, Math.max(1, Math.ceil((leaseUntil - now) / 1000)));
 }
 
 /**
  * 409 `IDEMPOTENCY_IN_PROGRESS`: a duplicate arrived while the first invocation still runs.
  * Retryable (a queue redelivers it later, and it then replays). Its `Retry-After` (HTTP only)
- * is the time left on the first one's lease in whole seconds, from 1 to 60
+ * is the time left on the first one's lease in whole seconds, from 1 to 5
  * (`inProgressRetryAfter`).
  */
 export class IdempotencyInProgressError extends SteadyError {

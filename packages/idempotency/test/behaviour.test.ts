@@ -89,8 +89,7 @@ describe.each(BACKENDS)('idempotent HTTP function on %s', (name) => {
     expect(twin.statusCode).toBe(409);
     expect(twin.headers['content-type']).toBe('application/problem+json');
     // The time left on the first one's lease (its deadline, 30 s after its start), in whole seconds.
-    expect(twin.headers['Retry-After']).toMatch(/^[1-9][0-9]?$/);
-    expect(Number(twin.headers['Retry-After'])).toBeLessThanOrEqual(30);
+    expect(twin.headers['Retry-After']).toMatch(/^[1-5]$/);
     expect(JSON.parse(twin.body)).toMatchObject({ status: 409, code: 'IDEMPOTENCY_IN_PROGRESS' });
     gate.resolve();
     expect((await first).statusCode).toBe(200);
