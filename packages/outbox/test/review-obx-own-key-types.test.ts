@@ -10,6 +10,8 @@
  * Now the script checks the type of each of its own keys before anything else: a typed,
  * non-retryable `OUTBOX_PRECONDITION_FAILED` naming the key's role, its name, its type and the
  * type expected (never what it holds), and nothing written.
+ * - The sweep listing the partitions met the same as `OUTBOX_STORE_UNAVAILABLE` naming nothing;
+ *   it is now the same 409 naming the partition list, pending set, sent set or quarantine hash.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -17,6 +19,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { prepareEvent, type EventDeclarations } from '../src/envelope.js';
 import { homeKey, partitionKeys, partitionsKey } from '../src/stores/redis-keys.js';
 import { redisWrite } from '../src/capture/redis.js';
+import { redisRelayStore } from '../src/stores/redis.js';
 import { openRedis, type RedisBackend } from './support.js';
 
 const events: EventDeclarations = { OrderPaid: { aggregateType: 'order', schema: z.object({}) } };
@@ -77,5 +80,27 @@ describe.each(['redis', 'cluster'] as const)('Redis outbox, its own key of anoth
       else expect(await backend.client.hgetall(own)).toEqual({ f: 'secret-7f3a' });
       await backend.client.del(own);
     }
+  });
+
+  it('the sweep listing pending aggregates: the same 409 naming the partition list, or a partition\'s pending set, sent set, quarantine hash', async () => {
+    const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
+    const list = partitionsKey(backend.prefix);
+    const tag = `t-${randomUUID().slice(0, 8)}`;
+    const k = partitionKeys(backend.prefix, tag);
+    const seeds: Array<[string, string, string, () => Promise<unknown>]> = [
+      ['partition list', list, 'set', () => backend.client.set(list, 'secret-7f3a')],
+      ['pending set', k.pending, 'zset', () => backend.client.sadd(list, tag).then(() => backend.client.set(k.pending, 'secret-7f3a'))],
+      ['sent set', k.sent, 'zset', () => backend.client.set(k.sent, 'secret-7f3a')],
+      ['quarantine hash', k.quarantine, 'hash', () => backend.client.set(k.quarantine, 'secret-7f3a')],
+    ];
+    for (const [role, key, expected, seed] of seeds) {
+      await seed();
+      const refused = await store.listPending({ limit: 10, before: Date.now() }).catch((e: unknown) => e);
+      expect(refused, role).toMatchObject({ code: 'OUTBOX_PRECONDITION_FAILED', retryable: false });
+      expect((refused as Error).message, role).toContain(`the outbox's own ${role} key ${JSON.stringify(key)} holds a string; expected a ${expected}`);
+      expect((refused as Error).message).not.toContain('secret');
+      await backend.client.del(key);
+    }
+    await backend.client.del(list);
   });
 });
