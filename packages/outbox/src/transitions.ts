@@ -73,7 +73,8 @@ export interface TransitionContext<S extends string> {
    *
    * @throws TransitionError `TRANSITION_ILLEGAL` (409) when the table does not allow it;
    *   `TRANSITION_CONFLICT` (409) when the aggregate is no longer in `from`, or has no state
-   *   (no document or hash, or no `field` in it: the message names the aggregate and `from`).
+   *   (no document or hash, or no `field` in it: the message names the aggregate and `from`);
+   *   a `field` holding no string (a number, an object) is named by its type, never its value.
    * @throws PreconditionFailedError `OUTBOX_PRECONDITION_FAILED` (409), Redis mode, when the key
    *   `redisKey(aggregateId)` holds another type than a hash: the message names the key's role
    *   and type and the hash expected, never what it holds; nothing is written.
@@ -122,8 +123,9 @@ export function transitions<const T extends TransitionTable>(options: Transition
       return new TransitionError('TRANSITION_CONFLICT', `transition of ${id} from "${from}" to "${to}" refused: aggregate ${id} has no state (it does not exist, or has no "${field}"); expected "${from}"`, { from, to });
     }
     const actual = found !== 'differs' && typeof found.actual === 'string' ? found.actual : undefined;
-    const now = found === 'differs' ? `no longer "${from}"` : `"${String(found.actual)}"`;
-    return new TransitionError('TRANSITION_CONFLICT', `transition of ${id} from "${from}" to "${to}" lost: it is ${now}`, { from, to, actual });
+    // A state that is not a string (a number, an object) is named by its type, never its value.
+    const now = found === 'differs' ? `it is no longer "${from}"` : actual !== undefined ? `it is "${actual}"` : `its "${field}" holds ${kindOf(found.actual)}, not a string state`;
+    return new TransitionError('TRANSITION_CONFLICT', `transition of ${id} from "${from}" to "${to}" lost: ${now}`, { from, to, actual });
   };
 
   // The key's type and role are named, never what it holds.
@@ -247,6 +249,12 @@ function hashValue(value: unknown): string | number {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
+}
+
+/** A value's type for a message, never its value: `a number`, `an array`, `a Date`, `an ObjectId`, `an object`. */
+function kindOf(value: unknown): string {
+  const name = Array.isArray(value) ? 'array' : typeof value === 'object' && value !== null ? (value.constructor?.name && value.constructor.name !== 'Object' ? value.constructor.name : 'object') : typeof value;
+  return `${/^[aeiouAEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** The label of a transition's check; the write's 409 names it (JSON-quoted). */

@@ -26,7 +26,7 @@
 import { luaScript, runLuaScript } from '@steadyfn/lease';
 import { AggregatePartitionError, OutboxUnavailableError } from '../errors.js';
 import type { RedisLike } from '../stores/redis-client.js';
-import { homeKey, partitionKeys } from '../stores/redis-keys.js';
+import { homeKey, ownKeyWrongType, partitionKeys } from '../stores/redis-keys.js';
 
 /** Redis Cluster: how long after its claim (server ms) a first write may number the aggregate. */
 export const HOME_WINDOW_MS = 10_000;
@@ -116,14 +116,19 @@ export async function claimHome(client: RedisLike, prefix: string, partition: st
   const key = homeKey(prefix, aggregate);
   let expected = renew;
   for (let attempt = 0; attempt < 4; attempt++) {
-    const reply = (await runLuaScript(client, CLAIM, [key], [partition, expected, String(HOME_WINDOW_MS / 2)]).catch(unavailable)) as [string, number];
+    const reply = (await runLuaScript(client, CLAIM, [key], [partition, expected, String(HOME_WINDOW_MS / 2)]).catch(async (error: unknown) => {
+      throw (await ownKeyWrongType(client, error, 'home key', key, 'string')) ?? unavailable(error);
+    })) as [string, number];
     const value = String(reply[0]);
     const now = Number(reply[1]);
     const { ms, home } = parseHome(value);
     if (home === partition) return { value, deadline: ms + HOME_WINDOW_MS + HOME_SKEW_MS };
     // Another partition's claim: the aggregate lives there for good once that partition numbered
     // it (terminal); a younger claim not yet confirmed may still fail or be taken over (retryable).
-    const numbered = Number(await client.call('HEXISTS', partitionKeys(prefix, home).seq, aggregate).catch(unavailable)) === 1;
+    const seq = partitionKeys(prefix, home).seq;
+    const numbered = Number(await client.call('HEXISTS', seq, aggregate).catch(async (error: unknown) => {
+      throw (await ownKeyWrongType(client, error, 'seq hash', seq, 'hash')) ?? unavailable(error);
+    })) === 1;
     if (numbered) throw new AggregatePartitionError(aggregate, home, partition);
     if (now - ms <= HOME_TAKEOVER_MS) throw new AggregatePartitionError(aggregate, home, partition, { claimOnly: true });
     expected = value;

@@ -10,6 +10,9 @@
  * keys, the request marker, the aggregates' home keys (single server), the partition's listing keys and each fragment's keys. ARGV[1]:
  * the plan (JSON of indexes); every value is its own ARGV entry, passed through byte for byte.
  *
+ *   plan.o   the outbox's own keys [key, type] (stream, seq, sets, marker, homes, partition list):
+ *            checked first, as Redis's WRONGTYPE half way through the writes would leave the
+ *            earlier ones applied; one of another type refuses with `{'OWNKEY', i, type}`
  *   plan.r   the request marker [key, value, ttl]: present → `{'APPLIED', value}`, nothing
  *            written; else set with the write (its value: the request's answer, or '1')
  *   plan.g   how the partition is listed for the sweeper: [1, list, tag] SADD in this script
@@ -24,7 +27,7 @@
  *            refuses with `{'HOMESTALE'}` (the claim may have been taken over)
  *
  * Returns `{'OK', seq, streamId, …}` (two per event, in order), or `{'APPLIED', value}`,
- * `{'UNLISTED'}`, `{'HOME', aggregate, home}`, `{'HOMESTALE'}`, `{'FAILED', i, why, type?}` (check i: `why` is `nokey`, `nofield`, `differs`, `present` or `type` with the key's type), `{'TYPE', i, type}` (command i meets a key of the
+ * `{'OWNKEY', i, type}`, `{'UNLISTED'}`, `{'HOME', aggregate, home}`, `{'HOMESTALE'}`, `{'FAILED', i, why, type?}` (check i: `why` is `nokey`, `nofield`, `differs`, `present` or `type` with the key's type), `{'TYPE', i, type}` (command i meets a key of the
  * wrong type), `{'VALUE', i}` (command i: not an integer or out of range), `{'FRAGMENT', name, …}`.
  */
 import { luaScript, type LuaScript } from '@steadyfn/lease';
@@ -53,6 +56,19 @@ export interface ScriptFragment {
 const SHEBANG = '#!lua\n';
 
 const HEAD = `local plan = cjson.decode(ARGV[1])
+local types = {}
+local function typeof(k)
+  local t = types[k]
+  if t == nil then
+    t = redis.call('TYPE', k)['ok']
+    types[k] = t
+  end
+  return t
+end
+for i, o in ipairs(plan.o) do
+  local t = typeof(KEYS[o[1]])
+  if t ~= o[2] and t ~= 'none' then return {'OWNKEY', i, t} end
+end
 if plan.r then
   local prior = redis.call('GET', KEYS[plan.r[1]])
   if prior then return {'APPLIED', prior} end
@@ -76,15 +92,6 @@ if plan.d then
   for _, d in ipairs(plan.d) do
     if now > tonumber(ARGV[d[2]]) and redis.call('HEXISTS', KEYS[1], ARGV[d[1]]) == 0 then return {'HOMESTALE'} end
   end
-end
-local types = {}
-local function typeof(k)
-  local t = types[k]
-  if t == nil then
-    t = redis.call('TYPE', k)['ok']
-    types[k] = t
-  end
-  return t
 end
 for i, c in ipairs(plan.c) do
   local key = KEYS[c[2]]

@@ -9,7 +9,7 @@ import { checkAggregateId, serializeEvent, aggregateKey, type PendingEvent } fro
 import { AggregatePartitionError, OutboxUnavailableError, PreconditionFailedError, EventInvalidError } from '../errors.js';
 import { runLuaScript } from '@steadyfn/lease';
 import type { RedisLike } from '../stores/redis-client.js';
-import { DEFAULT_PARTITION, hashTagOf, homeKey, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
+import { DEFAULT_PARTITION, hashTagOf, homeKey, ownKeyTypeError, ownKeyWrongType, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
 import { claimHome, confirmedHomes } from './redis-home.js';
 import { captureScript, type ScriptFragment } from './redis-script.js';
 import { isRedisScore } from './redis-score.js';
@@ -200,6 +200,7 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   key(pk.events);
   key(pk.pending);
   const plan: {
+    o: Array<[number, string]>;
     c: Array<[string, number, number, number]>;
     w: Array<Array<string | number>>;
     e: number[][];
@@ -208,23 +209,41 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
     p?: number;
     h?: Array<[number, number]>;
     d?: Array<[number, number]>;
-  } = { c: [], w: [], e: [] };
+  } = { o: [], c: [], w: [], e: [] };
+  /** The outbox's own keys the script touches, with their role (named in a refusal), checked first. */
+  const own: OwnKey[] = [];
+  const ownKey = (role: string, k: string, type: string): void => {
+    own.push({ role, key: k, type });
+    plan.o.push([key(k), type]);
+  };
   const marker = write.requestKey ? pk.applied(createHash('sha256').update(write.requestKey.key).digest('base64url')) : undefined;
   if (write.requestKey && marker) {
     plan.r = [key(marker), arg(write.requestKey.answer ?? '1'), arg(String(Math.max(1, write.requestKey.ttlMs)))];
+    ownKey('request marker', marker, 'string');
+  }
+  if (write.events.length > 0) {
+    ownKey('seq hash', pk.seq, 'hash');
+    ownKey('events stream', pk.events, 'stream');
+    ownKey('pending set', pk.pending, 'zset');
   }
   const aggregates = new Map<string, number>();
   for (const event of write.events) {
     const agg = aggregateKey(event.aggregateType, checkAggregateId(event.aggregateId));
     const [head, tail] = envelopeAround(event);
     const aggArg = arg(agg);
-    if (!aggregates.has(agg)) aggregates.set(agg, aggArg);
+    if (!aggregates.has(agg)) {
+      aggregates.set(agg, aggArg);
+      ownKey('aggregate set', pk.aggregate(agg), 'zset');
+    }
     plan.e.push([aggArg, arg(event.id), arg(head), arg(tail), key(pk.aggregate(agg)), arg(event.type), arg(event.traceparent ?? '')]);
   }
   // The aggregates' home partitions: checked and claimed in the script on one server.
   if (aggregates.size > 0) {
     plan.p = arg(partition);
-    if (!client.isCluster) plan.h = [...aggregates].map(([agg, aggArg]) => [key(homeKey(prefix, agg)), aggArg]);
+    if (!client.isCluster) {
+      plan.h = [...aggregates].map(([agg, aggArg]) => [key(homeKey(prefix, agg)), aggArg]);
+      for (const agg of aggregates.keys()) ownKey('home key', homeKey(prefix, agg), 'string');
+    }
   }
   write.checks.forEach((check, i) => {
     const field = check.field === undefined ? 0 : arg(text(check.field, `checks.${i}.field`));
@@ -247,6 +266,8 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   // on another slot: the write refuses while the partition is unlisted, and is listed first.
   const listing = write.events.length === 0 ? undefined : client.isCluster ? ([2, key(pk.live), arg(ttl)] as [number, number, number]) : ([1, key(partitionsKey(prefix)), arg(partition)] as [number, number, number]);
   if (listing) plan.g = listing;
+  // The cluster's `live` marker is only tested and SET (which replaces any type): not checked.
+  if (listing && !client.isCluster) ownKey('partition list', partitionsKey(prefix), 'set');
 
   // On a cluster the home keys are on other slots: claimed before the script (once every
   // argument is checked), the script checking each claim's deadline (`redis-home.ts`); not for
@@ -306,9 +327,16 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
     // A sweeper pruning at the same moment may have dropped it again: it must be listed now.
     if (Array.isArray(reply) && reply[0] === 'OK' && Number(await unavailable(client.call('SISMEMBER', partitionsKey(prefix), partition))) === 0) await listPartition(client, prefix, partition);
   }
-  const result = readReply(reply, write, partition);
+  const result = readReply(reply, write, partition, own);
   if (!result.duplicate) for (const claim of claims) confirmed?.add(claim.agg, partition);
   return result;
+}
+
+/** One of the outbox's own keys in a write: its role, name and the type it needs (as Redis's TYPE names it). */
+interface OwnKey {
+  role: string;
+  key: string;
+  type: string;
 }
 
 function unavailable<T>(pending: Promise<T>): Promise<T> {
@@ -318,12 +346,19 @@ function unavailable<T>(pending: Promise<T>): Promise<T> {
 }
 
 async function listPartition(client: RedisLike, prefix: string, partition: string): Promise<void> {
-  await unavailable(client.call('SADD', partitionsKey(prefix), partition));
+  await client.call('SADD', partitionsKey(prefix), partition).catch(async (error: unknown) => {
+    throw (await ownKeyWrongType(client, error, 'partition list', partitionsKey(prefix), 'set')) ?? new OutboxUnavailableError('outbox: Redis could not be reached', error);
+  });
 }
 
-function readReply(reply: unknown, write: RedisWrite, partition: string): RedisWriteResult {
+function readReply(reply: unknown, write: RedisWrite, partition: string, own: ReadonlyArray<OwnKey>): RedisWriteResult {
   const parts = Array.isArray(reply) ? reply : [];
   const status = String(parts[0]);
+  if (status === 'OWNKEY') {
+    // Its role, name and type, never what it holds: an application key under the outbox's prefix.
+    const { role, key, type } = own[Number(parts[1]) - 1] ?? { role: 'own', key: '?', type: 'another type' };
+    throw ownKeyTypeError(role, key, String(parts[2]), type);
+  }
   if (status === 'HOME') throw new AggregatePartitionError(String(parts[1]), String(parts[2]), partition);
   if (status === 'HOMESTALE') throw new OutboxUnavailableError('outbox: the home partition claim of an aggregate kept expiring before the write ran (are the cluster nodes\' clocks more than 30 s apart?); nothing was written');
   if (status === 'APPLIED') return { partition, events: [], duplicate: true, applied: String(parts[1]), extra: [] };

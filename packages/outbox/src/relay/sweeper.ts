@@ -5,7 +5,7 @@
  * deletes old sent events in bounded batches, under a lease so only one sweeper cleans.
  */
 import { randomUUID } from 'node:crypto';
-import { ConfigurationError, describeCause, OutboxUnavailableError } from '../errors.js';
+import { ConfigurationError, describeCause, OutboxUnavailableError, PreconditionFailedError } from '../errors.js';
 import { relayAggregates, warnUnsent, type RelayDeps, type RelayRunOptions } from './relay.js';
 import type { AggregateRef } from './types.js';
 
@@ -52,6 +52,9 @@ export interface SweepResult {
  *
  * @throws OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, 503, retryable) when the store
  *   cannot list its pending aggregates: nothing was relayed.
+ * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409) when one of the Redis
+ *   store's own keys it lists from (partition list, pending or sent set, quarantine hash) holds
+ *   another type: the message names its role, name and type, never what it holds.
  */
 export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions): Promise<SweepResult> {
   let refs: AggregateRef[];
@@ -59,7 +62,8 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
     refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal });
   } catch (error) {
     // A misconfiguration (a store getter returning what is not a client) is said as such, not as an outage.
-    if (error instanceof ConfigurationError) throw error;
+    // So is one of the store's own keys holding another type (OUTBOX_PRECONDITION_FAILED naming it).
+    if (error instanceof ConfigurationError || error instanceof PreconditionFailedError) throw error;
     throw new OutboxUnavailableError('outbox: the sweep could not list the pending aggregates; nothing was relayed', error);
   }
   const parallel = Math.max(1, options.parallel ?? 4);

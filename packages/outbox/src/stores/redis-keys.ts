@@ -19,7 +19,8 @@
  *   <prefix>home:<agg>           string `<ms> <tag>`: the aggregate's home partition, claimed by its first
  *                                write (`ms`: server time of a Redis Cluster claim, `0` on one server)
  */
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError, PreconditionFailedError } from '../errors.js';
+import type { RedisLike } from './redis-client.js';
 
 /** Default key prefix of the Redis outbox. */
 export const DEFAULT_REDIS_PREFIX = 'outbox:';
@@ -106,4 +107,27 @@ export function streamKeyFor(stateKey: string, prefix: string = DEFAULT_REDIS_PR
  */
 export function homeKey(prefix: string, aggregate: string): string {
   return `${prefix}home:${aggregate}`;
+}
+
+/**
+ * The refusal of a write, or a sweep, that met one of the outbox's own keys holding another
+ * type than its role needs (an application key under the outbox's prefix): names the key's role,
+ * name and type and the type expected, never what it holds. Not retryable: a redelivery meets
+ * the same key.
+ */
+export function ownKeyTypeError(role: string, key: string, found: string, expected: string, what = 'nothing was written'): PreconditionFailedError {
+  return new PreconditionFailedError(
+    `outbox: the outbox's own ${role} key ${JSON.stringify(key)} holds a ${found}; expected a ${expected} (or no key): does another key of the application use the outbox's prefix? ${what}`,
+  );
+}
+
+/**
+ * `error` as `ownKeyTypeError` when it is Redis's WRONGTYPE and `key` (checked after the fact,
+ * one TYPE) holds another type than `expected`; undefined otherwise. For a command on one own key,
+ * where checking before would cost a round trip on every call.
+ */
+export async function ownKeyWrongType(client: RedisLike, error: unknown, role: string, key: string, expected: string, what?: string): Promise<PreconditionFailedError | undefined> {
+  if (!(error instanceof Error) || !error.message.startsWith('WRONGTYPE')) return undefined;
+  const found = String(await client.call('TYPE', key).catch(() => 'none'));
+  return found !== expected && found !== 'none' ? ownKeyTypeError(role, key, found, expected, what) : undefined;
 }

@@ -19,7 +19,7 @@ import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption, oneOfOpt
 import { runLuaScript, type LuaScript } from '@steadyfn/lease';
 import type { AggregateHead, AggregateRef, LeasedRef, QuarantineEntry, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
-import { checkPrefix, DEFAULT_REDIS_PREFIX, partitionKeys, partitionsKey } from './redis-keys.js';
+import { checkPrefix, DEFAULT_REDIS_PREFIX, ownKeyWrongType, partitionKeys, partitionsKey } from './redis-keys.js';
 import { spendBudget } from '../relay/budget.js';
 import { BEGIN, BEGIN_FIELDS, CLEANUP, HEAD_SIZES, IN_USE, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
@@ -123,6 +123,19 @@ function groupsOf<T extends { ref: AggregateRef }>(items: ReadonlyArray<T>, clus
   return [...byTag.values()];
 }
 
+/**
+ * Redis's WRONGTYPE on one of `keys` (the outbox's own: `[role, key, type needed]`) as
+ * `OUTBOX_PRECONDITION_FAILED` naming it (an application key under the outbox's prefix, met
+ * by the sweep); any other error unchanged. Costs a TYPE per key only after a failure.
+ */
+async function ownKeysChecked(client: RedisLike, error: unknown, keys: ReadonlyArray<[string, string, string]>): Promise<unknown> {
+  for (const [role, key, type] of keys) {
+    const typed = await ownKeyWrongType(client, error, role, key, type, 'nothing was relayed');
+    if (typed) return typed;
+  }
+  return error;
+}
+
 /** Scripts of one read in flight at once on a cluster (ioredis pipelines them to their nodes). */
 const READS_IN_FLIGHT = 16;
 
@@ -185,7 +198,9 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
     const out: string[] = [];
     let cursor = '0';
     do {
-      const [next, members] = (await client.call('SSCAN', partitionsKey(prefix), cursor, 'COUNT', 1000)) as [string, string[]];
+      const [next, members] = (await client.call('SSCAN', partitionsKey(prefix), cursor, 'COUNT', 1000).catch(async (error: unknown) => {
+        throw await ownKeysChecked(client, error, [['partition list', partitionsKey(prefix), 'set']]);
+      })) as [string, string[]];
       cursor = next;
       out.push(...members);
     } while (cursor !== '0' && out.length < 100_000);
@@ -317,7 +332,10 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
         const replies = await Promise.all(
           tags.slice(i, i + 500).map(async (tag) => {
             const k = partitionKeys(prefix, tag);
-            return { tag, reply: flatPairs(await run(client, STATUS, [k.pending, k.sent, k.quarantine, k.live], [String(before), limit], signal)) };
+            const status = await run(client, STATUS, [k.pending, k.sent, k.quarantine, k.live], [String(before), limit], signal).catch(async (error: unknown) => {
+              throw await ownKeysChecked(client, error, [['pending set', k.pending, 'zset'], ['sent set', k.sent, 'zset'], ['quarantine hash', k.quarantine, 'hash']]);
+            });
+            return { tag, reply: flatPairs(status) };
           }),
         );
         for (const { tag, reply } of replies) {
