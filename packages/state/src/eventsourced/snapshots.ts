@@ -5,7 +5,7 @@ import type { MongoTarget } from '../sources/mongo.js';
 import { checkTarget } from '../sources/mongo.js';
 import { s3Source, type S3SourceOptions } from '../sources/s3.js';
 import { booleanOption, bytesOption, functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
-import { abortReason, getPath, parseJson, resolveClient, withJsonPosition } from '../util.js';
+import { abortReason, getPath, parseJson, resolveClient, sameVersion, withJsonPosition } from '../util.js';
 import type { Snapshot, SnapshotStore } from './types.js';
 
 type Doc = Record<string, any>;
@@ -30,10 +30,13 @@ function defaultDecode<S, P>(json: unknown): Snapshot<S, P> {
 }
 
 /**
- * An internal method of `s3Snapshot`'s store (a registered symbol, not part of `SnapshotStore`):
- * the snapshot unless it is still the one read with `tag` (`'unchanged'`: a conditional GET,
- * no body), with the tag to ask with next time. `hydrate` asks it where it would read the same
- * snapshot again and again (the snapshot's own event archived, nothing appended).
+ * An internal method of `s3Snapshot`'s and `mongoSnapshot`'s stores (a registered symbol, not
+ * part of `SnapshotStore`): the snapshot unless it is still the one read with `tag`
+ * (`'unchanged'`: s3, a conditional GET, no body; mongo, the newest document's `_id` and position
+ * alone), with the tag to ask with next time (`undefined`: none, the next call reads in full).
+ * `hydrate` asks it where it would read the same snapshot again and again (the snapshot's own
+ * event archived, nothing appended), and only with a tag got at the position it applied last:
+ * 'unchanged' must mean "the newest snapshot is still at that position".
  */
 export const SNAPSHOT_IF_CHANGED = Symbol.for('@steadyfn/state.snapshotIfChanged');
 
@@ -106,8 +109,24 @@ export interface MongoSnapshotOptions extends MongoTarget {
 
 const MONGO_SNAPSHOT_KEYS = keysOf<MongoSnapshotOptions>({ client: true, db: true, collection: true, filter: true, positionField: true, orderField: true, stateField: true });
 
+/** What identifies a snapshot document for `mongoSnapshot`'s quiet check: its `_id` and its position. */
+interface MongoSnapshotTag {
+  id: unknown;
+  position: unknown;
+}
+
 /**
- * The newest snapshot document (highest position) of a MongoDB collection. None means replay from the start.
+ * The newest snapshot document (highest `orderField`) of a MongoDB collection. None means replay from the start.
+ *
+ * Where `hydrate` reads the snapshot again and again (its own event archived, nothing appended), a
+ * snapshot already confirmed at the position applied last is asked for its `_id` and position
+ * alone (a projection, no state): while the newest document is still that one at that position,
+ * nothing more is read. Any other answer — another document newest (one inserted, the newest
+ * deleted), its position changed (an update), none left — reads the newest document in full.
+ * A document rewritten in place at the same position (same `_id`) is not read again: `hydrate`
+ * keeps the state it holds at that position either way (a snapshot at a position is the state
+ * after that event, as the cached state is). Give `orderField` unique values (an index on it
+ * makes both reads one index step): between equal values the store picks either.
  * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` that is not a MongoClient,
  *   an empty `collection` or field name, a `filter` that is not an object.
  */
@@ -119,17 +138,42 @@ export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): Sna
   const positionField = options.positionField ?? 'position';
   const stateField = options.stateField ?? 'state';
   const orderField = options.orderField ?? positionField;
-  return {
-    description: `snapshot mongodb ${options.collection}`,
-    async read(signal) {
-      const client = await resolveClient(options.client, (c) => mongoClientOption('mongoSnapshot', c));
-      if (signal.aborted) throw abortReason(signal);
-      const collection = client.db(options.db).collection(options.collection);
-      const doc: Doc | null = await collection.findOne(options.filter ?? {}, { sort: { [orderField]: -1 }, signal });
-      if (doc === null) return undefined;
-      const position = getPath(doc, positionField);
-      if (position === undefined || position === null) throw new SourceError(`the newest snapshot has no ${positionField}`);
-      return { position: position as P, state: getPath(doc, stateField) as S };
-    },
+  const sort = { [orderField]: -1 };
+  // `_id` and the position alone; `{ _id: 1, '_id.seq': 1 }` would be a path collision.
+  const headProjection = positionField === '_id' || positionField.startsWith('_id.') ? { _id: 1 } : { _id: 1, [positionField]: 1 };
+
+  const newest = async (projection: Doc | undefined, signal: AbortSignal): Promise<Doc | null> => {
+    const client = await resolveClient(options.client, (c) => mongoClientOption('mongoSnapshot', c));
+    if (signal.aborted) throw abortReason(signal);
+    const collection = client.db(options.db).collection(options.collection);
+    return collection.findOne(options.filter ?? {}, projection ? { sort, projection, signal } : { sort, signal });
   };
+  const tagOf = (doc: Doc): MongoSnapshotTag => ({ id: doc._id, position: getPath(doc, positionField) });
+  const toSnapshot = (doc: Doc | null): Snapshot<S, P> | undefined => {
+    if (doc === null) return undefined;
+    const position = getPath(doc, positionField);
+    if (position === undefined || position === null) throw new SourceError(`the newest snapshot has no ${positionField}`);
+    return { position: position as P, state: getPath(doc, stateField) as S };
+  };
+
+  const ifChanged: SnapshotIfChanged<S, P> = async (tag, signal) => {
+    if (tag !== undefined) {
+      const head = await newest(headProjection, signal);
+      // None left: nothing more to read (no tag: the next check reads in full).
+      if (head === null) return { snapshot: undefined, tag: undefined };
+      const now = tagOf(head);
+      const known = tag as MongoSnapshotTag;
+      if (now.position !== undefined && now.position !== null && sameVersion(now.id, known.id) && sameVersion(now.position, known.position)) return 'unchanged';
+    }
+    const doc = await newest(undefined, signal);
+    return { snapshot: toSnapshot(doc), tag: doc === null ? undefined : tagOf(doc) };
+  };
+  const store: SnapshotStore<S, P> & { [SNAPSHOT_IF_CHANGED]: SnapshotIfChanged<S, P> } = {
+    description: `snapshot mongodb ${options.collection}`,
+    read: async (signal) => toSnapshot(await newest(undefined, signal)),
+    [SNAPSHOT_IF_CHANGED]: ifChanged,
+  };
+  // Not enumerable: the store's keys stay those of SnapshotStore.
+  Object.defineProperty(store, SNAPSHOT_IF_CHANGED, { enumerable: false });
+  return store;
 }

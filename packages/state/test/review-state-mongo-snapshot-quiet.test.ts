@@ -1,0 +1,145 @@
+/**
+ * Review: in the quiet steady state after every event up to the snapshot was archived (its own
+ * included, nothing appended since), each revalidation of a `hydrate` with a `mongoSnapshot`
+ * read the newest snapshot document in full again (its whole state) to find it unchanged, where
+ * an `s3Snapshot` is asked with its ETag (a 304). Now a `mongoSnapshot` confirmed at the position
+ * applied last is asked for its `_id` and position alone (a projection); the state is read only
+ * when they change. Correctness: an inserted newer snapshot, an update of the newest in place
+ * (same number of documents), the newest deleted, a replacement at the same position and a
+ * snapshot without position are all seen, as a full read would see them. Against FerretDB.
+ */
+import type { CommandStartedEvent, Db } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SourceError, defineState, hydrate, mongoEvents, mongoSnapshot, type Known, type Loaded, type StateSource } from '../src/index.js';
+import { TEST_DB, manualClock, mongoClient, unique, type MongoCommandLog } from './support.js';
+
+let mongo: MongoCommandLog;
+let db: Db;
+const collections: string[] = [];
+/** The finds against the snapshot collections since the last `takeFinds()`: with a projection or not. */
+let finds: Array<{ collection: string; projection: unknown }> = [];
+
+beforeAll(async () => {
+  mongo = await mongoClient();
+  db = mongo.client.db(TEST_DB);
+  mongo.client.on('commandStarted', (event: CommandStartedEvent) => {
+    if (event.commandName === 'find' && collections.includes(String(event.command.find))) finds.push({ collection: String(event.command.find), projection: event.command.projection });
+  });
+});
+
+afterAll(async () => {
+  for (const name of collections) await db?.collection(name).drop().catch(() => undefined);
+  await mongo?.client.close();
+});
+
+function takeFinds(collection: string): string[] {
+  const out = finds.filter((f) => f.collection === collection).map((f) => (f.projection === undefined ? 'full' : `only ${Object.keys(f.projection as object).join(',')}`));
+  finds = [];
+  return out;
+}
+
+/** Events (seq 1..3, adds 1, 10, 100) and a snapshot collection with one snapshot at 1. */
+async function rig() {
+  const events = unique('qevents');
+  const snapshots = unique('qsnaps');
+  collections.push(events, snapshots);
+  await db.collection(events).insertMany([1, 2, 3].map((seq) => ({ seq, add: 10 ** (seq - 1) })));
+  await db.collection(snapshots).insertOne({ _id: 'at-1' as never, position: 1, state: 1, padding: 'x'.repeat(1_000) });
+  const source = hydrate({
+    snapshot: mongoSnapshot<number, number>({ client: mongo.client, db: TEST_DB, collection: snapshots }),
+    events: mongoEvents<{ add: number }>({ client: mongo.client, db: TEST_DB, collection: events, positionField: 'seq' }),
+    initial: () => 0,
+    reducer: (t: number, e: { add: number }) => t + e.add,
+  });
+  return { events, snapshots, source };
+}
+
+const signal = new AbortController().signal;
+
+/** The revalidation's answer: 'unchanged', or the new value. */
+async function revalidate(source: StateSource<number>, known: Known<number>): Promise<'unchanged' | Loaded<number>> {
+  return source.revalidate!(known, signal);
+}
+
+describe('mongoSnapshot: quiet revalidations while its own event stays archived', () => {
+  it('reads _id and position alone until they change, then the state once', async () => {
+    const { events, snapshots, source } = await rig();
+    const clock = manualClock();
+    const cache = defineState({ sources: { total: source }, maxAgeMs: 1_000, now: clock.now });
+    const first = await cache.get();
+    expect(first.total).toBe(111);
+
+    // A snapshot at 3 written, every event up to it archived: the quiet steady state.
+    await db.collection(snapshots).insertOne({ _id: 'at-3' as never, position: 3, state: 111, padding: 'x'.repeat(100_000) });
+    await db.collection(events).deleteMany({});
+    takeFinds(snapshots);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1_000);
+      expect(await cache.get()).toBe(first);
+    }
+    expect(takeFinds(snapshots)).toEqual(['full', 'only _id,position', 'only _id,position']);
+
+    // A newer snapshot (its events archived too): loaded from, by a full read.
+    await db.collection(snapshots).insertOne({ _id: 'at-5' as never, position: 5, state: 11_111 });
+    clock.advance(1_000);
+    expect((await cache.get()).total).toBe(11_111);
+    expect(takeFinds(snapshots)).toEqual(['only _id,position', 'full']);
+  });
+
+  it('sees the newest updated in place (same count), deleted, replaced at its position, and without position', async () => {
+    const { events, snapshots, source } = await rig();
+    let known = (await source.load(signal)) as Known<number>;
+    expect(known.value).toBe(111);
+    await db.collection(snapshots).insertOne({ _id: 'newest' as never, position: 3, state: 111 });
+    await db.collection(events).deleteMany({});
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(await revalidate(source, known)).toBe('unchanged');
+    takeFinds(snapshots);
+
+    // Updated in place to a later position: two documents before and after.
+    await db.collection(snapshots).updateOne({ _id: 'newest' as never }, { $set: { position: 4, state: 1_111 } });
+    const updated = await revalidate(source, known);
+    expect(updated).toMatchObject({ value: 1_111, version: { position: 4 } });
+    expect(takeFinds(snapshots)).toEqual(['only _id,position', 'full']);
+    known = updated as Known<number>;
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(await revalidate(source, known)).toBe('unchanged');
+    // Nothing confirmed at 4 yet: read in full once, then _id and position alone.
+    expect(takeFinds(snapshots)).toEqual(['full', 'only _id,position']);
+
+    // Moved again (same count) after being confirmed: the position read alone tells it.
+    await db.collection(snapshots).updateOne({ _id: 'newest' as never }, { $set: { position: 6, state: 111_111 } });
+    const moved = await revalidate(source, known);
+    expect(moved).toMatchObject({ value: 111_111, version: { position: 6 } });
+    expect(takeFinds(snapshots)).toEqual(['only _id,position', 'full']);
+    known = moved as Known<number>;
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(await revalidate(source, known)).toBe('unchanged');
+
+    // Replaced by another document at the same position: read in full (the cached state stays, as it would).
+    await db.collection(snapshots).deleteOne({ _id: 'newest' as never });
+    await db.collection(snapshots).insertOne({ _id: 'replacement' as never, position: 6, state: 111_111 });
+    takeFinds(snapshots);
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(takeFinds(snapshots)).toEqual(['only _id,position', 'full']);
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(takeFinds(snapshots)).toEqual(['only _id,position']);
+
+    // The newest deleted: the older one (at 1) is newest now — events this instance applied are gone.
+    await db.collection(snapshots).deleteOne({ _id: 'replacement' as never });
+    await expect(revalidate(source, known)).rejects.toThrow(/the snapshot is at position 1/);
+
+    // A newest snapshot without position fails as a full read does.
+    await db.collection(snapshots).insertOne({ _id: 'no-position' as never, position: 6, state: 0 });
+    expect(await revalidate(source, known)).toBe('unchanged');
+    await db.collection(snapshots).updateOne({ _id: 'no-position' as never }, { $unset: { position: '' } });
+    await db.collection(snapshots).deleteOne({ _id: 'at-1' as never });
+    const failure = await revalidate(source, known).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SourceError);
+    expect((failure as Error).message).toMatch(/the newest snapshot has no position/);
+
+    // No snapshot left at all.
+    await db.collection(snapshots).deleteMany({});
+    await expect(revalidate(source, known)).rejects.toThrow(/there is no snapshot/);
+  });
+});
