@@ -12,11 +12,12 @@ import type { CommandStartedEvent, Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceError, defineState, hydrate, mongoEvents, mongoSnapshot, type Known, type Loaded, type StateSource } from '../src/index.js';
 import { TEST_DB, manualClock, mongoClient, unique, type MongoCommandLog } from './support.js';
+import { expectOptionRefused } from '../../../test/support/config-errors.js';
 
 let mongo: MongoCommandLog;
 let db: Db;
 const collections: string[] = [];
-/** The finds against the snapshot collections since the last `takeFinds()`: with a projection or not. */
+/** The finds against the test's collections since the last `takeFinds()`: with a projection or not. */
 let finds: Array<{ collection: string; projection: unknown }> = [];
 
 beforeAll(async () => {
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 function takeFinds(collection: string): string[] {
-  const out = finds.filter((f) => f.collection === collection).map((f) => (f.projection === undefined ? 'full' : `only ${Object.keys(f.projection as object).join(',')}`));
+  const out = finds.filter((f) => f.collection === collection).map((f) => (f.projection === undefined ? 'full' : `only ${Object.entries(f.projection as object).filter(([, v]) => v === 1 || v === true).map(([k]) => k).join(',')}`));
   finds = [];
   return out;
 }
@@ -141,5 +142,81 @@ describe('mongoSnapshot: quiet revalidations while its own event stays archived'
     // No snapshot left at all.
     await db.collection(snapshots).deleteMany({});
     await expect(revalidate(source, known)).rejects.toThrow(/there is no snapshot/);
+  });
+});
+
+describe('mongoSnapshot({ versionDocument }): the quiet check as one lookup of a version the writers bump', () => {
+  it('refuses a bad versionDocument with a typed error naming the field', () => {
+    const base = { client: mongo.client, collection: 'snaps', filter: { stream: 'a' } };
+    expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { filter: { _id: 'v' }, field: 'v', feild: 'x' } } as never), 'mongoSnapshot', 'versionDocument.feild', ['collection, filter, field']);
+    expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { field: 'v' } } as never), 'mongoSnapshot', 'versionDocument.filter');
+    expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { filter: { _id: 'v' }, field: '' } }), 'mongoSnapshot', 'versionDocument.field');
+    // In the snapshots' collection with no filter, the version document would be read as a snapshot.
+    expectOptionRefused(() => mongoSnapshot({ client: mongo.client, collection: 'snaps', versionDocument: { filter: { _id: 'v' }, field: 'v' } }), 'mongoSnapshot', 'versionDocument.collection', ['a `filter` of the snapshots']);
+    expect(() => mongoSnapshot({ client: mongo.client, collection: 'snaps', versionDocument: { collection: 'versions', filter: { _id: 'v' }, field: 'v' } })).not.toThrow();
+  });
+
+  it('reads the version alone while it stays, and sees every bumped insert, same-count update and delete', async () => {
+    const events = unique('vevents');
+    const snapshots = unique('vsnaps');
+    collections.push(events, snapshots);
+    const bump = () => db.collection(snapshots).updateOne({ _id: 'version' as never }, { $inc: { v: 1 } }, { upsert: true });
+    await db.collection(events).insertMany([1, 2, 3].map((seq) => ({ seq, add: 10 ** (seq - 1) })));
+    await db.collection(snapshots).insertOne({ _id: 'at-1' as never, stream: 'cart', position: 1, state: 1 });
+    const source = hydrate({
+      snapshot: mongoSnapshot<number, number>({ client: mongo.client, db: TEST_DB, collection: snapshots, filter: { stream: 'cart' }, versionDocument: { filter: { _id: 'version' }, field: 'v' } }),
+      events: mongoEvents<{ add: number }>({ client: mongo.client, db: TEST_DB, collection: events, positionField: 'seq' }),
+      initial: () => 0,
+      reducer: (t: number, e: { add: number }) => t + e.add,
+    });
+    let known = (await source.load(signal)) as Known<number>;
+    expect(known.value).toBe(111);
+
+    // No version document yet: the _id-and-position check, as without the option.
+    await db.collection(snapshots).insertOne({ _id: 'at-3' as never, stream: 'cart', position: 3, state: 111 });
+    await db.collection(events).deleteMany({});
+    takeFinds(snapshots);
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(takeFinds(snapshots)).toEqual(['only v', 'full', 'only v', 'only _id,position']);
+
+    // The writers bump from now on: the version read alone, once confirmed.
+    await bump();
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(takeFinds(snapshots)).toEqual(['only v', 'full', 'only v', 'only v']);
+
+    // The newest updated in place to a later position (same count), then bumped.
+    await db.collection(snapshots).updateOne({ _id: 'at-3' as never }, { $set: { position: 4, state: 1_111 } });
+    await bump();
+    const updated = await revalidate(source, known);
+    expect(updated).toMatchObject({ value: 1_111, version: { position: 4 } });
+    known = updated as Known<number>;
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(await revalidate(source, known)).toBe('unchanged');
+    takeFinds(snapshots);
+
+    // A newer snapshot inserted, then bumped.
+    await db.collection(snapshots).insertOne({ _id: 'at-5' as never, stream: 'cart', position: 5, state: 11_111 });
+    await bump();
+    const inserted = await revalidate(source, known);
+    expect(inserted).toMatchObject({ value: 11_111, version: { position: 5 } });
+    expect(takeFinds(snapshots)).toEqual(['only v', 'full']);
+    known = inserted as Known<number>;
+    expect(await revalidate(source, known)).toBe('unchanged');
+    expect(await revalidate(source, known)).toBe('unchanged');
+
+    // The newest deleted, then bumped: the older one is newest — events this instance applied are gone.
+    await db.collection(snapshots).deleteOne({ _id: 'at-5' as never });
+    await bump();
+    await expect(revalidate(source, known)).rejects.toThrow(/the snapshot is at position 4/);
+
+    // The version document removed: back to the _id-and-position check, never a stale "unchanged".
+    await db.collection(snapshots).insertOne({ _id: 'at-5b' as never, stream: 'cart', position: 5, state: 11_111 });
+    await db.collection(snapshots).deleteOne({ _id: 'version' as never });
+    expect(await revalidate(source, known)).toBe('unchanged');
+    await db.collection(snapshots).updateOne({ _id: 'at-5b' as never }, { $set: { position: 7, state: 1_111_111 } });
+    expect(await revalidate(source, known)).toMatchObject({ value: 1_111_111, version: { position: 7 } });
   });
 });

@@ -1,8 +1,8 @@
 /** Where the newest snapshot is kept: an S3 object, or the newest document of a MongoDB collection. */
-import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
-import type { MongoTarget } from '../sources/mongo.js';
-import { checkTarget } from '../sources/mongo.js';
+import type { MongoTarget, MongoVersionDocument } from '../sources/mongo.js';
+import { checkTarget, checkVersionDocument, readVersion } from '../sources/mongo.js';
 import { s3Source, type S3SourceOptions } from '../sources/s3.js';
 import { booleanOption, bytesOption, functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
 import { abortReason, getPath, parseJson, resolveClient, sameVersion, withJsonPosition } from '../util.js';
@@ -105,15 +105,30 @@ export interface MongoSnapshotOptions extends MongoTarget {
   orderField?: string;
   /** Default `state`. */
   stateField?: string;
+  /**
+   * Opt-in, for stores where finding the newest snapshot reads every document (FerretDB 1.x
+   * sorts in memory after a scan; MongoDB without an index on `orderField`): a document whose
+   * `field` every writer of snapshots bumps (`$inc`) AFTER each insert, update or delete of a
+   * snapshot this store reads. With it, a quiet revalidation (the snapshot's own event archived,
+   * nothing appended) reads that field alone — a `filter` of `{ _id: … }` alone is one lookup on
+   * FerretDB too — and the snapshots only when it changed. The version is read before the
+   * snapshot, so a write between the two costs one more read later, never a missed change. A
+   * writer that does not bump it leaves its snapshot unseen by warm instances until the next bump
+   * (a cold start reads it). While the document (or its field) is not there, the newest document's
+   * `_id` and position are checked as without this option. Kept in `collection` by default: then
+   * a `filter` must leave it out (it is refused without one).
+   * @example { filter: { _id: 'snapshots:cart-42' }, field: 'version' }
+   */
+  versionDocument?: MongoVersionDocument;
 }
 
-const MONGO_SNAPSHOT_KEYS = keysOf<MongoSnapshotOptions>({ client: true, db: true, collection: true, filter: true, positionField: true, orderField: true, stateField: true });
+const MONGO_SNAPSHOT_KEYS = keysOf<MongoSnapshotOptions>({ client: true, db: true, collection: true, filter: true, positionField: true, orderField: true, stateField: true, versionDocument: true });
 
-/** What identifies a snapshot document for `mongoSnapshot`'s quiet check: its `_id` and its position. */
-interface MongoSnapshotTag {
-  id: unknown;
-  position: unknown;
-}
+/**
+ * What identifies the snapshot read for `mongoSnapshot`'s quiet check: its `_id` and position, or
+ * the `versionDocument`'s version read before it (when there was one).
+ */
+type MongoSnapshotTag = { id: unknown; position: unknown } | { version: unknown };
 
 /**
  * The newest snapshot document (highest `orderField`) of a MongoDB collection. None means replay from the start.
@@ -126,14 +141,25 @@ interface MongoSnapshotTag {
  * A document rewritten in place at the same position (same `_id`) is not read again: `hydrate`
  * keeps the state it holds at that position either way (a snapshot at a position is the state
  * after that event, as the cached state is). Give `orderField` unique values (an index on it
- * makes both reads one index step): between equal values the store picks either.
+ * makes both reads one index step on MongoDB): between equal values the store picks either.
+ * FerretDB 1.x scans and sorts the collection for either read (only an `_id` equality is looked
+ * up); there, opt in to `versionDocument` to make the quiet check one lookup.
  * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` that is not a MongoClient,
- *   an empty `collection` or field name, a `filter` that is not an object.
+ *   an empty `collection` or field name, a `filter` that is not an object, a `versionDocument`
+ *   with an unknown key, without `filter`, with an empty `field`/`collection`, or in the snapshots'
+ *   collection without a `filter` of the snapshots.
+ * @example
+ * mongoSnapshot<Cart, number>({ client, collection: 'snapshots', filter: { stream: 'cart-42' }, versionDocument: { filter: { _id: 'version:cart-42' }, field: 'v' } });
  */
 export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): SnapshotStore<S, P> {
   checkKnownKeys('mongoSnapshot', '', options, MONGO_SNAPSHOT_KEYS);
   checkTarget('mongoSnapshot', options);
+  const version = checkVersionDocument('mongoSnapshot', options.versionDocument);
   recordOption('mongoSnapshot', 'filter', options.filter, 'a MongoDB filter object');
+  // Without a filter the version document would be read as a snapshot (the newest, when there is no other).
+  if (version !== undefined && (version.collection ?? options.collection) === options.collection && options.filter === undefined) {
+    invalidOption('mongoSnapshot', 'versionDocument.collection', 'another collection than the snapshots, or a `filter` of the snapshots that leaves the version document out', version.collection);
+  }
   for (const field of ['positionField', 'stateField', 'orderField'] as const) optionalString('mongoSnapshot', field, options[field]);
   const positionField = options.positionField ?? 'position';
   const stateField = options.stateField ?? 'state';
@@ -148,7 +174,7 @@ export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): Sna
     const collection = client.db(options.db).collection(options.collection);
     return collection.findOne(options.filter ?? {}, projection ? { sort, projection, signal } : { sort, signal });
   };
-  const tagOf = (doc: Doc): MongoSnapshotTag => ({ id: doc._id, position: getPath(doc, positionField) });
+  const tagOf = (doc: Doc): { id: unknown; position: unknown } => ({ id: doc._id, position: getPath(doc, positionField) });
   const toSnapshot = (doc: Doc | null): Snapshot<S, P> | undefined => {
     if (doc === null) return undefined;
     const position = getPath(doc, positionField);
@@ -157,16 +183,20 @@ export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): Sna
   };
 
   const ifChanged: SnapshotIfChanged<S, P> = async (tag, signal) => {
-    if (tag !== undefined) {
+    const known = tag as MongoSnapshotTag | undefined;
+    // The version first (before the snapshot): a write in between is seen by the next check.
+    const current = version ? await readVersion('mongoSnapshot', options, version, signal) : null;
+    if (current !== null && known !== undefined && 'version' in known && sameVersion(current, known.version)) return 'unchanged';
+    if (current === null && known !== undefined && 'id' in known) {
       const head = await newest(headProjection, signal);
       // None left: nothing more to read (no tag: the next check reads in full).
       if (head === null) return { snapshot: undefined, tag: undefined };
       const now = tagOf(head);
-      const known = tag as MongoSnapshotTag;
       if (now.position !== undefined && now.position !== null && sameVersion(now.id, known.id) && sameVersion(now.position, known.position)) return 'unchanged';
     }
     const doc = await newest(undefined, signal);
-    return { snapshot: toSnapshot(doc), tag: doc === null ? undefined : tagOf(doc) };
+    const next: MongoSnapshotTag | undefined = current !== null ? { version: current } : doc === null ? undefined : tagOf(doc);
+    return { snapshot: toSnapshot(doc), tag: next };
   };
   const store: SnapshotStore<S, P> & { [SNAPSHOT_IF_CHANGED]: SnapshotIfChanged<S, P> } = {
     description: `snapshot mongodb ${options.collection}`,
