@@ -15,7 +15,7 @@
  */
 import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, MAX_TIMER_MS, SteadyError, toFieldIssues } from '@steadyfn/handler/internal';
 import type { ZodType, output } from 'zod';
-import { StateError, SourceError, describeFailure, failuresForLog, type StateIssue } from './errors.js';
+import { StateError, SourceError, describeFailure, failuresForLog, schemaThrewIssues, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import { abortReason, deepFreeze, sameVersion, withJsonPosition } from './util.js';
@@ -333,8 +333,13 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
 
     let value: unknown = raw;
     if (schema) {
-      const parsed = await schema.safeParseAsync(raw);
-      if (parsed.success) value = parsed.data;
+      const parsed = await schema.safeParseAsync(raw).catch(async (thrown: unknown) => {
+        issues.push(...(await schemaThrewIssues(schema, raw, names, failed, thrown)));
+        return undefined;
+      });
+      if (parsed === undefined) {
+        // Reported above: the schema threw on this state.
+      } else if (parsed.success) value = parsed.data;
       else {
         const fields = toFieldIssues(parsed.error.issues);
         parsed.error.issues.forEach((issue, i) => {
