@@ -115,8 +115,10 @@ export interface MongoSnapshotOptions extends MongoTarget {
    * snapshot, so a write between the two costs one more read later, never a missed change. A
    * writer that does not bump it leaves its snapshot unseen by warm instances until the next bump
    * (a cold start reads it). While the document (or its field) is not there, the newest document's
-   * `_id` and position are checked as without this option. Kept in `collection` by default: then
-   * a `filter` must leave it out (it is refused without one).
+   * `_id` and position are checked as without this option. Bump with `$inc` (upsert): a
+   * timestamp can repeat (two writes in one millisecond, a writer's clock behind), and a version
+   * document deleted or reset can hand an old value back — never delete or reset it. Kept in
+   * `collection` by default: then a `filter` must leave it out (it is refused without one).
    * @example { filter: { _id: 'snapshots:cart-42' }, field: 'version' }
    */
   versionDocument?: MongoVersionDocument;
