@@ -105,7 +105,7 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
         try {
           state = reducer(state, stored.event);
         } catch (error) {
-          throw new SourceError(`the reducer failed at event position ${String(stored.position)}: ${describeFailure(error)}`);
+          throw new SourceError(`the reducer failed at event position ${describePosition(stored.position)}: ${describeFailure(error)}`);
         }
         position = stored.position;
       }
