@@ -8,30 +8,29 @@
  * (same number of documents), the newest deleted, a replacement at the same position and a
  * snapshot without position are all seen, as a full read would see them. Against FerretDB.
  */
-import type { CommandStartedEvent, Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandStartedEvent } from 'mongodb';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SourceError, defineState, hydrate, mongoEvents, mongoSnapshot, type Known, type Loaded, type StateSource } from '../src/index.js';
-import { TEST_DB, manualClock, mongoClient, unique, type MongoCommandLog } from './support.js';
+import { TEST_DB, manualClock, ownMongo, unique } from './support.js';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
 
-let mongo: MongoCommandLog;
-let db: Db;
+const rigMongo = ownMongo();
 const collections: string[] = [];
 /** The finds against the test's collections since the last `takeFinds()`: with a projection or not. */
 let finds: Array<{ collection: string; projection: unknown }> = [];
 
-beforeAll(async () => {
-  mongo = await mongoClient();
-  db = mongo.client.db(TEST_DB);
-  mongo.client.on('commandStarted', (event: CommandStartedEvent) => {
+beforeAll(() => {
+  rigMongo.mongo.client.on('commandStarted', (event: CommandStartedEvent) => {
     if (event.commandName === 'find' && collections.includes(String(event.command.find))) finds.push({ collection: String(event.command.find), projection: event.command.projection });
   });
 });
 
-afterAll(async () => {
-  for (const name of collections) await db?.collection(name).drop().catch(() => undefined);
-  await mongo?.client.close();
-});
+/** A new collection name of this file, watched by `takeFinds` and dropped after its tests. */
+function collection(name: string): string {
+  const full = rigMongo.dropAfter(unique(name));
+  collections.push(full);
+  return full;
+}
 
 function takeFinds(collection: string): string[] {
   const out = finds.filter((f) => f.collection === collection).map((f) => (f.projection === undefined ? 'full' : `only ${Object.entries(f.projection as object).filter(([, v]) => v === 1 || v === true).map(([k]) => k).join(',')}`));
@@ -41,9 +40,9 @@ function takeFinds(collection: string): string[] {
 
 /** Events (seq 1..3, adds 1, 10, 100) and a snapshot collection with one snapshot at 1. */
 async function rig() {
-  const events = unique('qevents');
-  const snapshots = unique('qsnaps');
-  collections.push(events, snapshots);
+  const { db, mongo } = rigMongo;
+  const events = collection('qevents');
+  const snapshots = collection('qsnaps');
   await db.collection(events).insertMany([1, 2, 3].map((seq) => ({ seq, add: 10 ** (seq - 1) })));
   await db.collection(snapshots).insertOne({ _id: 'at-1' as never, position: 1, state: 1, padding: 'x'.repeat(1_000) });
   const source = hydrate({
@@ -64,6 +63,7 @@ async function revalidate(source: StateSource<number>, known: Known<number>): Pr
 
 describe('mongoSnapshot: quiet revalidations while its own event stays archived', () => {
   it('reads _id and position alone until they change, then the state once', async () => {
+    const { db } = rigMongo;
     const { events, snapshots, source } = await rig();
     const clock = manualClock();
     const cache = defineState({ sources: { total: source }, maxAgeMs: 1_000, now: clock.now });
@@ -88,6 +88,7 @@ describe('mongoSnapshot: quiet revalidations while its own event stays archived'
   });
 
   it('sees the newest updated in place (same count), deleted, replaced at its position, and without position', async () => {
+    const { db } = rigMongo;
     const { events, snapshots, source } = await rig();
     let known = (await source.load(signal)) as Known<number>;
     expect(known.value).toBe(111);
@@ -147,6 +148,7 @@ describe('mongoSnapshot: quiet revalidations while its own event stays archived'
 
 describe('mongoSnapshot({ versionDocument }): the quiet check as one lookup of a version the writers bump', () => {
   it('refuses a bad versionDocument with a typed error naming the field', () => {
+    const { mongo } = rigMongo;
     const base = { client: mongo.client, collection: 'snaps', filter: { stream: 'a' } };
     expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { filter: { _id: 'v' }, field: 'v', feild: 'x' } } as never), 'mongoSnapshot', 'versionDocument.feild', ['collection, filter, field']);
     expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { field: 'v' } } as never), 'mongoSnapshot', 'versionDocument.filter');
@@ -157,9 +159,9 @@ describe('mongoSnapshot({ versionDocument }): the quiet check as one lookup of a
   });
 
   it('reads the version alone while it stays, and sees every bumped insert, same-count update and delete', async () => {
-    const events = unique('vevents');
-    const snapshots = unique('vsnaps');
-    collections.push(events, snapshots);
+    const { db, mongo } = rigMongo;
+    const events = collection('vevents');
+    const snapshots = collection('vsnaps');
     const bump = () => db.collection(snapshots).updateOne({ _id: 'version' as never }, { $inc: { v: 1 } }, { upsert: true });
     await db.collection(events).insertMany([1, 2, 3].map((seq) => ({ seq, add: 10 ** (seq - 1) })));
     await db.collection(snapshots).insertOne({ _id: 'at-1' as never, stream: 'cart', position: 1, state: 1 });

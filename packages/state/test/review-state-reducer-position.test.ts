@@ -6,7 +6,8 @@
  * cause — was cut off; an object position read `[object Object]`.
  */
 import { describe, expect, it } from 'vitest';
-import { StateError, defineState, hydrate, type EventStore } from '../src/index.js';
+import { defineState, hydrate, type EventStore } from '../src/index.js';
+import { stateErrorOf } from './support.js';
 
 function failingAt<P>(position: P) {
   const events: EventStore<{ bad: true }, P> = { readAfter: async (after) => (after === undefined ? [{ position, event: { bad: true } }] : []) };
@@ -24,9 +25,7 @@ function failingAt<P>(position: P) {
 }
 
 async function failureOf(position: unknown): Promise<string> {
-  const error = await failingAt(position).get().catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(StateError);
-  return (error as StateError).failures[0]!.message;
+  return (await stateErrorOf(failingAt(position).get())).failures[0]!.message;
 }
 
 describe('hydrate(): a reducer failure names the position as every other message does', () => {

@@ -8,8 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { StateError, custom, defineState } from '../src/index.js';
-import { logLines, manualClock } from './support.js';
+import { custom, defineState } from '../src/index.js';
+import { logLines, manualClock, stateErrorOf } from './support.js';
 
 const SECRET = 'sk_live_SECRET_TOKEN';
 
@@ -36,12 +36,11 @@ describe('defineState(): a schema that throws on a stored value', () => {
 
   it('is STATE_INVALID naming the source, without the value', async () => {
     const { cache } = stateWith(parsed, () => SECRET);
-    const error = await cache.get().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StateError);
+    const error = await stateErrorOf(cache.get());
     expect(error).toMatchObject({ code: 'STATE_INVALID', status: 500, retryable: true });
-    expect((error as StateError).failures).toEqual([{ source: 'config', kind: 'invalid', field: 'config', message: expect.stringContaining('the schema threw SyntaxError') }]);
+    expect(error.failures).toEqual([{ source: 'config', kind: 'invalid', field: 'config', message: expect.stringContaining('the schema threw SyntaxError') }]);
     expect(JSON.stringify(error)).not.toContain('SECRET');
-    expect((error as Error).message).not.toContain('SECRET');
+    expect(error.message).not.toContain('SECRET');
   });
 
   it('a warm instance serves the last good state with a warning naming the source, without the value', async () => {
@@ -60,7 +59,7 @@ describe('defineState(): a schema that throws on a stored value', () => {
   it('a schema throwing on the whole state is put at the root', async () => {
     const whole = z.object({ config: z.object({ token: z.string() }), flags: z.object({ on: z.boolean() }) }).transform((s) => JSON.parse(s.config.token) as unknown);
     const { cache } = stateWith(whole, () => SECRET);
-    const error = await cache.get().catch((e: unknown) => e);
+    const error = await stateErrorOf(cache.get());
     expect(error).toMatchObject({ code: 'STATE_INVALID', failures: [{ source: '(root)', kind: 'invalid', field: '' }] });
     expect(JSON.stringify(error)).not.toContain('SECRET');
   });
