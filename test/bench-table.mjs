@@ -29,6 +29,8 @@ const MEASURES = [
   { key: 'state.cold.local', what: 'state cold load, 4 sources vs slowest alone', bench: 'state/bench/load', goal: '≤ 1.2×' },
   { key: 'state.cold.remote', what: 'state cold load, stores 5 ms away', bench: 'state/bench/load', goal: '≤ 1.2×' },
   { key: 'state.warm.calls', what: 'state store calls per warm invocation', bench: 'state/bench/load', goal: '0' },
+  { key: 'state.snapshot.mongo.quiet', what: 'state hydrate quiet revalidation, mongoSnapshot check vs full snapshot read', bench: 'state/bench/snapshot-quiet', goal: '' },
+  { key: 'state.snapshot.mongo.version', what: 'state hydrate quiet revalidation, mongoSnapshot versionDocument vs full snapshot read', bench: 'state/bench/snapshot-quiet', goal: '' },
   { key: 'outbox.relay.naive', what: 'relay throughput vs naive relay', bench: 'outbox/bench/relay', goal: '≥ 8×' },
   { key: 'outbox.relay.raw', what: 'relay throughput vs raw batch loop', bench: 'outbox/bench/relay', goal: '≥ 0.8×' },
   { key: 'outbox.relay.raw-minimal', what: 'relay throughput vs raw batch loop, one attribute per message', bench: 'outbox/bench/relay', goal: '' },

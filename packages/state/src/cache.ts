@@ -13,9 +13,9 @@
  *
  * Nothing runs in the background: a frozen instance would never finish it.
  */
-import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, MAX_TIMER_MS, SteadyError, toFieldIssues } from '@steadyfn/handler/internal';
+import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, MAX_TIMER_MS, scrubText, SteadyError, toFieldIssues } from '@steadyfn/handler/internal';
 import type { ZodType, output } from 'zod';
-import { StateError, SourceError, describeFailure, failuresForLog, type StateIssue } from './errors.js';
+import { StateError, SourceError, describeFailure, failuresForLog, schemaThrewIssues, type StateIssue } from './errors.js';
 import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
 import { raceSignal as abortable } from '@steadyfn/handler/internal';
 import { abortReason, deepFreeze, sameVersion, withJsonPosition } from './util.js';
@@ -296,7 +296,8 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
     const description = sources[name]!.description;
     const path = error instanceof SourceError && error.path ? `${name}.${error.path}` : name;
     const message = describeFailure(error);
-    const issue: StateIssue = { source: name, kind: 'load', field: path, message: description ? `${description}: ${message}` : message };
+    // A description is the caller's words (custom()'s invites a URL): credentials in it are scrubbed as in a message.
+    const issue: StateIssue = { source: name, kind: 'load', field: path, message: description ? `${scrubText(String(description))}: ${message}` : message };
     if (error instanceof SourceError && error.expected !== undefined) issue.expected = error.expected;
     return issue;
   }
@@ -333,8 +334,13 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
 
     let value: unknown = raw;
     if (schema) {
-      const parsed = await schema.safeParseAsync(raw);
-      if (parsed.success) value = parsed.data;
+      const parsed = await schema.safeParseAsync(raw).catch(async (thrown: unknown) => {
+        issues.push(...(await schemaThrewIssues(schema, raw, names, failed, thrown)));
+        return undefined;
+      });
+      if (parsed === undefined) {
+        // Reported above: the schema threw on this state.
+      } else if (parsed.success) value = parsed.data;
       else {
         const fields = toFieldIssues(parsed.error.issues);
         parsed.error.issues.forEach((issue, i) => {

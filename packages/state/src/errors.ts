@@ -1,5 +1,6 @@
 import { ConfigurationError, connectionFailure, SteadyError, type ConnectionFailure } from '@steadyfn/handler/internal';
 import { cutAt, scrubText } from '@steadyfn/handler/internal';
+import type { ZodType } from 'zod';
 
 /** One thing wrong with the state: a source that failed to load, or a value the schema rejected. */
 export interface StateIssue {
@@ -148,4 +149,30 @@ function replyCode(error: Error): string | undefined {
 
 function truncate(text: string): string {
   return text.length > 300 ? `${cutAt(text, 299)}…` : text;
+}
+
+/**
+ * The issues for a schema that threw instead of reporting an issue (a `transform` or `refine`
+ * that throws on the value it is given, e.g. `.transform(JSON.parse)`): zod keeps no path for a
+ * throw, so each source's own part of an object schema is tried alone to name the sources where
+ * it throws (`failed`: sources that did not load, not tried); otherwise the root. Never the
+ * thrown message (a parser's quotes the value).
+ */
+export async function schemaThrewIssues(schema: ZodType, raw: Record<string, unknown>, names: string[], failed: ReadonlySet<string>, thrown: unknown): Promise<StateIssue[]> {
+  const message = `the schema threw ${describeFailure(thrown)} instead of reporting an issue (a transform or refinement that throws on this value: report it with ctx.addIssue)`;
+  const shape = (schema as { shape?: unknown }).shape;
+  const at: string[] = [];
+  if (typeof shape === 'object' && shape !== null) {
+    for (const name of names) {
+      const part = (shape as Record<string, { safeParseAsync?: (value: unknown) => Promise<unknown> }>)[name];
+      if (failed.has(name) || typeof part?.safeParseAsync !== 'function') continue;
+      try {
+        await part.safeParseAsync(raw[name]);
+      } catch {
+        at.push(name);
+      }
+    }
+  }
+  if (at.length === 0) return [{ source: '(root)', kind: 'invalid', field: '', message }];
+  return at.map((source) => ({ source, kind: 'invalid', field: source, message }));
 }

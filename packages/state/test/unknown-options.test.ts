@@ -71,7 +71,7 @@ const factories: Array<{ name: string; make: (options: never) => unknown; all: R
   {
     name: 'mongoSnapshot',
     make: mongoSnapshot as never,
-    all: { client: mongo, db: 'x', collection: 'c', filter: {}, positionField: 'p', orderField: 'o', stateField: 's' },
+    all: { client: mongo, db: 'x', collection: 'c', filter: {}, positionField: 'p', orderField: 'o', stateField: 's', versionDocument: { filter: { _id: 'v' }, field: 'n' } },
     type: ['eventsourced/snapshots.ts', 'MongoSnapshotOptions'],
     typo: 'state',
   },

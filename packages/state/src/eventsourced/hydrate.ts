@@ -62,7 +62,8 @@ const HYDRATE_KEYS = keysOf<HydrateOptions<unknown, unknown, unknown>>({ snapsho
  * `readAfter` returns (still the events); a store of yours wrapping one returns a new array and is
  * read without this comparison. While the snapshot's own event stays archived and nothing is
  * appended, each revalidation reads the snapshot again (`s3Snapshot`: a conditional GET by its
- * ETag once confirmed at that position — a 304 without body until it changes).
+ * ETag once confirmed at that position — a 304 without body until it changes; `mongoSnapshot`:
+ * the newest document's `_id` and position alone, the state only once they change).
  * @throws ConfigurationError (`CONFIG_INVALID`) for a bad `pageSize` or `maxEvents`, a `snapshot` or
  *   `events` that is not a store, or an `initial` or `reducer` that is not a function.
  * @example
@@ -104,7 +105,7 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
         try {
           state = reducer(state, stored.event);
         } catch (error) {
-          throw new SourceError(`the reducer failed at event position ${String(stored.position)}: ${describeFailure(error)}`);
+          throw new SourceError(`the reducer failed at event position ${describePosition(stored.position)}: ${describeFailure(error)}`);
         }
         position = stored.position;
       }
@@ -130,12 +131,13 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
     return replay(snap ? snap.state : options.initial(), position, first, signal, snap ? 'the snapshot' : 'the start');
   };
 
-  // The snapshot's tag (s3Snapshot: its ETag) when it was found at the position applied last:
-  // while that position's event stays archived, it is read again only if it changed.
-  let confirmed: { position: P | undefined; tag: string } | undefined;
+  // The snapshot's tag (s3Snapshot: its ETag; mongoSnapshot: its _id and position) when it was
+  // found at the position applied last: while that position's event stays archived, it is read
+  // again only if it changed.
+  let confirmed: { position: P | undefined; tag: unknown } | undefined;
 
   /** The snapshot (`unchanged`: the one confirmed at `position` before, not read again), and the tag it was read with. */
-  const snapshotAgain = async (position: P | undefined, signal: AbortSignal): Promise<{ snap: Snapshot<S, P> | undefined; unchanged?: true; tag?: string }> => {
+  const snapshotAgain = async (position: P | undefined, signal: AbortSignal): Promise<{ snap: Snapshot<S, P> | undefined; unchanged?: true; tag?: unknown }> => {
     const store = options.snapshot;
     if (store === undefined) return { snap: undefined };
     const ifChanged = (store as { [SNAPSHOT_IF_CHANGED]?: SnapshotIfChanged<S, P> })[SNAPSHOT_IF_CHANGED];
@@ -143,7 +145,7 @@ export function hydrate<S, E, P>(options: HydrateOptions<S, E, P>): StateSource<
     const known = confirmed !== undefined && samePosition(confirmed.position, position) ? confirmed.tag : undefined;
     const result = await ifChanged.call(store, known, signal);
     if (result === 'unchanged') return { snap: { position: position as P, state: undefined as S }, unchanged: true };
-    return typeof result.tag === 'string' ? { snap: result.snapshot, tag: result.tag } : { snap: result.snapshot };
+    return result.tag !== undefined ? { snap: result.snapshot, tag: result.tag } : { snap: result.snapshot };
   };
 
   /**

@@ -18,7 +18,7 @@ export interface CustomSourceOptions<T> {
    * each time the state is stale.
    */
   version?: (signal: AbortSignal) => unknown | Promise<unknown>;
-  /** Shown in error messages, e.g. `https://config.example/flags`. */
+  /** Shown in error messages, e.g. `https://config.example/flags` (a URL's credentials are shown as `[redacted]`). */
   description?: string;
 }
 

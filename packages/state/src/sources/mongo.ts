@@ -59,7 +59,25 @@ async function collectionOf(owner: string, target: MongoTarget, name = target.co
   return client.db(target.db).collection(name);
 }
 
-async function readVersion(owner: string, target: MongoTarget, version: MongoVersionDocument, signal: AbortSignal): Promise<unknown> {
+const VERSION_DOCUMENT_KEYS = keysOf<MongoVersionDocument>({ collection: true, filter: true, field: true });
+
+/**
+ * Checks a `versionDocument` option of `owner` (`mongoQuery`, `mongoSnapshot`); returns it.
+ * @throws ConfigurationError (`CONFIG_INVALID`) naming `versionDocument.<key>`: an unknown key, no
+ *   `filter`, an empty `field` or `collection`.
+ */
+export function checkVersionDocument(owner: string, version: MongoVersionDocument | undefined): MongoVersionDocument | undefined {
+  checkKnownKeys(owner, 'versionDocument', version, VERSION_DOCUMENT_KEYS);
+  if (version === undefined) return undefined;
+  recordOption(owner, 'versionDocument', version, 'an object { collection?, filter, field }');
+  optionalString(owner, 'versionDocument.collection', version.collection);
+  recordOption(owner, 'versionDocument.filter', version.filter, 'a MongoDB filter object naming the version document', true);
+  stringOption(owner, 'versionDocument.field', version.field);
+  return version;
+}
+
+/** The version in `version`'s document (`null`: no document, or no such field). Internal. */
+export async function readVersion(owner: string, target: MongoTarget, version: MongoVersionDocument, signal: AbortSignal): Promise<unknown> {
   const collection = await collectionOf(owner, target, version.collection ?? target.collection);
   if (signal.aborted) throw abortReason(signal);
   const doc = await collection.findOne(version.filter, { projection: { _id: 0, [version.field]: 1 }, signal });
@@ -176,7 +194,6 @@ export interface MongoQueryOptions<T> extends MongoTarget {
 }
 
 const QUERY_KEYS = keysOf<MongoQueryOptions<unknown>>({ client: true, db: true, collection: true, filter: true, sort: true, projection: true, limit: true, versionDocument: true, map: true });
-const VERSION_DOCUMENT_KEYS = keysOf<MongoVersionDocument>({ collection: true, filter: true, field: true });
 
 /**
  * The documents a MongoDB query returns, as an array (at most `limit`; more fails the load).
@@ -186,7 +203,6 @@ const VERSION_DOCUMENT_KEYS = keysOf<MongoVersionDocument>({ collection: true, f
  */
 export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<T[]> {
   checkKnownKeys('mongoQuery', '', options, QUERY_KEYS);
-  checkKnownKeys('mongoQuery', 'versionDocument', options.versionDocument, VERSION_DOCUMENT_KEYS);
   const collectionName = checkTarget('mongoQuery', options);
   const limit = intOption('mongoQuery', 'limit', options.limit, 10_000, 1);
   recordOption('mongoQuery', 'filter', options.filter, 'a MongoDB filter object');
@@ -196,13 +212,7 @@ export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<
     if (direction !== 1 && direction !== -1) invalidOption('mongoQuery', `sort.${field}`, '1 (ascending) or -1 (descending)', direction);
   }
   functionOption('mongoQuery', 'map', options.map, 'a function (document) => element');
-  const version = options.versionDocument;
-  if (version !== undefined) {
-    recordOption('mongoQuery', 'versionDocument', version, 'an object { collection?, filter, field }');
-    optionalString('mongoQuery', 'versionDocument.collection', version.collection);
-    recordOption('mongoQuery', 'versionDocument.filter', version.filter, 'a MongoDB filter object naming the version document', true);
-    stringOption('mongoQuery', 'versionDocument.field', version.field);
-  }
+  const version = checkVersionDocument('mongoQuery', options.versionDocument);
   const what = `mongodb ${collectionName} query`;
 
   // The version is read before the data, so the data is never older than its version: a
