@@ -35,6 +35,40 @@ class StateFailure {
 export let pluginStates: (ctx: InvocationContext) => unknown[];
 
 /**
+ * Records whether the function was called: `true` just before the pipeline calls it; `undefined`
+ * (not known) where the core does not call it itself (a plain middy handler); `false` again once
+ * it is known that it cannot have been (a middy `before` failed).
+ */
+export let setFunctionStarted: (ctx: InvocationContext, started: boolean | undefined) => void;
+
+/**
+ * Whether the invocation's function was called — `true` from the moment it is called, whether it
+ * then returned, threw, or was cut off at the deadline. For a plugin's `after`, `onError` and
+ * `finally` hooks: `false` means the outcome is not the function's (a later plugin's `before`
+ * threw or answered early, the input failed validation, a batch's `beforeBatch` threw), so the
+ * function had no effects, and nothing the function did needs recording.
+ *
+ * `true` when it is not known: for a ctx another copy of `@steadyfn/handler` made, and under
+ * middy with a plain handler when no steadyfn middleware's `before` failed (middy does not say
+ * whether it called the handler; wrap it with `steadyHandler(fn)` for an exact answer).
+ *
+ * @param ctx - The invocation's `ctx`, as a hook receives it.
+ * @returns `false` only when the function is known not to have been called.
+ * @example
+ * const audit: Plugin = {
+ *   name: 'audit',
+ *   onError(ctx, error) {
+ *     if (!functionStarted(ctx)) return; // refused before the function ran: nothing to audit
+ *     ctx.log.warn('order failed', { code: error.code });
+ *   },
+ * };
+ */
+export function functionStarted(ctx: object): boolean {
+  return ctx instanceof InvocationContext ? readFunctionStarted(ctx) !== false : true;
+}
+let readFunctionStarted: (ctx: InvocationContext) => boolean | undefined;
+
+/**
  * The trace context the invocation was called with, or undefined when it came with none
  * (then `ctx.traceparent` is a new trace) — what a span's parent may be.
  */
@@ -102,6 +136,8 @@ export class InvocationContext implements BaseContext {
   #principalConfig: PrincipalConfig;
   /** The provider-verified principal, read on first use (`null`: not read yet). */
   #verified: Principal | undefined | null = null;
+  /** See `functionStarted`: `undefined` when not known. */
+  #started: boolean | undefined = false;
   /** Set while the `principal` option runs, so that it reading `ctx.principal` gets the verified one. */
   #resolving = false;
 
@@ -109,6 +145,10 @@ export class InvocationContext implements BaseContext {
     readReceived = (ctx) => incomingTrace(ctx.trigger, ctx.provider, ctx.#carried);
     readAbortable = (ctx, now) => (now === undefined ? ctx.#deadline.abortable : ctx.#deadline.abortableAt(now));
     readExtendingAt = (ctx) => ctx.#deadline.extendingAt;
+    readFunctionStarted = (ctx) => ctx.#started;
+    setFunctionStarted = (ctx, started) => {
+      ctx.#started = started;
+    };
     pluginStates = (ctx) => {
       const states = ctx.#states;
       // A state factory that threw fails the invocation inside the pipeline, where it is reported.

@@ -8,7 +8,7 @@
  * cleanup bound. On HTTP invocations the result is rendered once, right after the function
  * (and any early or replacing answer), so every later hook sees the rendered response.
  */
-import { ended, pluginStates, trackConcurrently, type InvocationContext } from './context.js';
+import { ended, pluginStates, setFunctionStarted, trackConcurrently, type InvocationContext } from './context.js';
 import { HookTimeoutError, type Deadline } from './deadline.js';
 import { ConfigurationError, DeadlineExceededError, MethodNotAllowedError, SteadyError, ValidationError, toSteadyError } from './errors.js';
 import { extendContext } from './extend.js';
@@ -132,15 +132,16 @@ export function runPipeline(def: Definition, ctx: InvocationContext, inv: Invoca
 }
 
 /** The function alone, under the deadline, rendered for HTTP: the innermost layer of the onion. */
-async function callFunction(def: Definition, ctx: Context, input: unknown, inv: Invocation, deadline: Deadline): Promise<unknown> {
+async function callFunction(def: Definition, ctx: InvocationContext, input: unknown, inv: Invocation, deadline: Deadline): Promise<unknown> {
   deadline.check();
+  setFunctionStarted(ctx, true);
   const result = def.fn(input, ctx);
   const value = isThenable(result) ? await deadline.race(Promise.resolve(result)) : result;
   return answerOf(inv, value);
 }
 
 /** `wrap` hooks (at least one) around the function, outermost first; each `next()` runs the rest again. */
-function runWrapped(def: Definition, ctx: Context, input: unknown, inv: Invocation, deadline: Deadline, states: unknown[]): Promise<unknown> {
+function runWrapped(def: Definition, ctx: InvocationContext, input: unknown, inv: Invocation, deadline: Deadline, states: unknown[]): Promise<unknown> {
   const wrappers = def.wrappers;
   const dispatch = (k: number): Promise<unknown> => {
     if (k === wrappers.length) return callFunction(def, ctx, input, inv, deadline);
@@ -212,6 +213,7 @@ async function runOnion(def: Definition, ctx: InvocationContext, inv: Invocation
     } else if (def.wrappers.length === 0) {
       // No wrap hook: the function is called here, as `callFunction` would, without an async frame of its own.
       deadline.check();
+      setFunctionStarted(ctx, true);
       const result = def.fn(input, ctx);
       value = answerOf(inv, isThenable(result) ? await deadline.race(Promise.resolve(result)) : result);
     } else value = await runWrapped(def, ctx, input, inv, deadline, states);

@@ -6,11 +6,11 @@
  */
 import type { Context, SteadyError } from '@steadyfn/handler';
 import { sleep } from '@steadyfn/handler/internal';
-import { MAX_DURATION_MS } from '@steadyfn/lease/internal';
+import { leaseUntil as leaseUntilOf } from '@steadyfn/lease/internal';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
 import { callerScope, fingerprintsOf, scopeOf, storeKey, type ResolvedKey } from './key.js';
 import { remember } from './local.js';
-import { NO_DEADLINE_LEASE_MS, type Settings } from './options.js';
+import type { Settings } from './options.js';
 import { newOwner } from './owner.js';
 import { decodeStored, replay } from './record.js';
 import { sameRequest, type IdempotencyState } from './state.js';
@@ -35,42 +35,15 @@ export function resolveInto(s: Settings, ctx: Context, state: IdempotencyState, 
   if (legacy !== undefined) state.legacyFingerprint = legacy;
 }
 
+const NAMES = { label: 'idempotency', code: 'IDEMPOTENCY' } as const;
+
 /**
- * When a lease claimed now ends: the invocation's deadline — as long as the function can run,
- * so a duplicate never takes over a run still going — or `leaseMs` from now when set and
- * sooner; 5 minutes with no deadline known (`NO_DEADLINE_LEASE_MS`). Either case a run could
- * outlast warns once per plugin instance (`IDEMPOTENCY_LEASE_SHORT`, `IDEMPOTENCY_LEASE_NO_DEADLINE`).
+ * When a lease claimed now ends: the invocation's deadline unless `leaseMs` is set and sooner
+ * (`leaseUntil` of `@steadyfn/lease/internal`, which warns `IDEMPOTENCY_LEASE_SHORT` and
+ * `IDEMPOTENCY_LEASE_NO_DEADLINE` once per plugin instance).
  */
 export function leaseUntil(s: Settings, ctx: Context, now: number): number {
-  const deadline = ctx.deadline;
-  if (s.leaseMs === undefined) {
-    // At most the longest lease the lease stores accept (a far-off deadline given to `invoke()`).
-    if (deadline < Number.POSITIVE_INFINITY) return Math.min(deadline, now + MAX_DURATION_MS);
-    if (!s.noted.noDeadline && ctx.provider !== 'direct') noDeadline(s, ctx);
-    return now + NO_DEADLINE_LEASE_MS;
-  }
-  const until = now + s.leaseMs;
-  if (until >= deadline) return deadline;
-  if (!s.noted.leaseShort && deadline < Number.POSITIVE_INFINITY) leaseShort(s, ctx, deadline - now);
-  return until;
-}
-
-/** `leaseMs` ends before the invocation's deadline: said once per plugin instance. */
-function leaseShort(s: Settings, ctx: Context, remainingMs: number): void {
-  s.noted.leaseShort = true;
-  ctx.log.warn(
-    `idempotency leaseMs (${s.leaseMs} ms) is shorter than the invocation's remaining time (${Math.round(remainingMs)} ms): a run longer than leaseMs loses its key and a retry may run alongside it; leave leaseMs unset to hold the key until the deadline (said once)`,
-    { code: 'IDEMPOTENCY_LEASE_SHORT', leaseMs: s.leaseMs, remainingMs: Math.round(remainingMs) },
-  );
-}
-
-/** No deadline known and `leaseMs` unset: said once per plugin instance. */
-function noDeadline(s: Settings, ctx: Context): void {
-  s.noted.noDeadline = true;
-  ctx.log.warn(
-    `idempotency knows no deadline for this invocation: a running invocation holds its key for ${NO_DEADLINE_LEASE_MS} ms; set leaseMs to the function's timeout if it can run longer (said once)`,
-    { code: 'IDEMPOTENCY_LEASE_NO_DEADLINE', leaseMs: NO_DEADLINE_LEASE_MS },
-  );
+  return leaseUntilOf(s, ctx, now, NAMES);
 }
 
 /** A store call's failure as the invocation's error. */

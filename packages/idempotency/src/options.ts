@@ -121,8 +121,6 @@ export interface Settings {
   readonly noted: { cacheErrorsNotBoolean: boolean; leaseShort: boolean; noDeadline: boolean };
 }
 
-/** The lease with `leaseMs` unset and no deadline known: 5 minutes, the default timeout of GCF, Cloud Run and Azure's Consumption plan. */
-export const NO_DEADLINE_LEASE_MS = 5 * 60_000;
 // Unknown keys are refused: a typo or a pre-`…Ms` name (`ttl`) would leave the default in force.
 const OPTION_KEYS = keysOf<IdempotencyOptions>({
   store: true,

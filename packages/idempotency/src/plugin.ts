@@ -18,7 +18,7 @@
  *   claim.ts    key, claim, replay, wait           local.ts  the local cache of completed records
  *   settle.ts   completion, release, join          batch.ts  a batch's one claim and one completion
  */
-import type { Context, Plugin } from '@steadyfn/handler';
+import { functionStarted, type Context, type Plugin } from '@steadyfn/handler';
 import { answerExisting, claimOrAnswer, resolveInto } from './claim.js';
 import { claimBatch, settleBatch } from './batch.js';
 import { IdempotencyKeyMissingError } from './errors.js';
@@ -74,6 +74,12 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     async after(ctx, result, state) {
       // A joined write completed the record with this result: the answer is still the stored form.
       if (!state.owner || (state.settled && !state.joined)) return;
+      if (!functionStarted(ctx)) {
+        // A later plugin answered in the function's place (its `before` or `wrap`): not the
+        // function's result, so not stored; released, a retry gets what that plugin answers then.
+        await settle(s, ctx, state, undefined);
+        return;
+      }
       const stored = resultStored(result);
       let text: string | undefined;
       try {
@@ -97,13 +103,14 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
         await settle(s, ctx, state, error.answer);
         return { answer: replay(decodeStored(error.answer)) };
       }
-      if (!state.began) {
-        // A batch's message claimed by `beforeBatch` whose `before` never ran — another plugin's
-        // `beforeBatch` threw, its input failed validation, an ordered batch stopped before it
-        // (`NOT_PROCESSED`), the deadline came first — never ran its function: the failure is not
-        // the function's, so it is never stored, whatever `cacheErrors` says, nor left to the
-        // lease. Released: its redelivery runs it rather than replaying another plugin's failure
-        // (a store down, a bad option) until `ttlMs` ends.
+      if (!state.began || !functionStarted(ctx)) {
+        // The function never ran: a later plugin's `before` threw after the claim (a 401 from
+        // auth), or a batch's message claimed by `beforeBatch` whose `before` never ran — another
+        // plugin's `beforeBatch` threw, its input failed validation, an ordered batch stopped
+        // before it (`NOT_PROCESSED`), the deadline came first. The failure is not the
+        // function's, so it is never stored, whatever `cacheErrors` says, nor left to the lease.
+        // Released: a retry runs the function rather than replaying another plugin's failure
+        // (a 401 after the caller fixed its token, a store down, a bad option) until `ttlMs` ends.
         await settle(s, ctx, state, undefined);
         return;
       }

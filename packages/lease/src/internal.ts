@@ -20,4 +20,7 @@ export { purgeBoundsOf } from './stores/mongodb-purge.js';
 export { appliedBefore } from './applied-before.js';
 // The longest lease or keep time a store accepts: a sibling's options must not take longer ones.
 export { MAX_DURATION_MS } from './validate.js';
+// When a lease claimed for one invocation ends: its deadline unless `leaseMs` is set (idempotency, the inbox).
+export { leaseUntil, NO_DEADLINE_LEASE_MS } from './lease-until.js';
+export type { LeaseInvocation, LeaseOwnerNames, LeaseSettings } from './lease-until.js';
 export type { SettledRecordLike, SettleRequestLike } from './applied-before.js';

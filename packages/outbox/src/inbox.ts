@@ -17,7 +17,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Plugin } from '@steadyfn/handler';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from '@steadyfn/idempotency';
-import { appliedBefore, purgeBoundsOf, settleLater as retrySettle } from '@steadyfn/lease/internal';
+import { appliedBefore, leaseUntil as leaseUntilOf, MAX_DURATION_MS, purgeBoundsOf, settleLater as retrySettle, type LeaseSettings } from '@steadyfn/lease/internal';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqConflictError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, missingS3, resolveClaimCheck } from './sqs/claim-check.js';
@@ -36,7 +36,15 @@ export interface InboxOptions {
    * cover different times and either may be the longer. @default 1209600000 (14 days)
    */
   retentionMs?: number;
-  /** Longest one event's handling may hold its key (a crashed consumer's key frees after it). @default 300000 */
+  /**
+   * Longest one event's handling may hold its key (a crashed consumer's key frees after it).
+   * Unset: the key is held until the invocation's deadline (the function's timeout), so a
+   * duplicate delivery of the event never takes it over while the handling still runs; 5 minutes
+   * when no deadline is known (`INBOX_LEASE_NO_DEADLINE`, warned once). A `leaseMs` shorter than
+   * the remaining time is kept, and warned once (`INBOX_LEASE_SHORT`): a duplicate delivered
+   * after it may run the effect alongside a handling still going.
+   * @default the invocation's deadline
+   */
   leaseMs?: number;
   /**
    * An event whose predecessor (seq - 1) was not handled yet: `'retry'` (default) fails it
@@ -105,6 +113,8 @@ export interface InboxState {
 }
 
 const OWNER = 'inbox';
+/** Names in the lease warnings (`INBOX_LEASE_SHORT`, `INBOX_LEASE_NO_DEADLINE`). */
+const LEASE_NAMES = { label: 'inbox', code: 'INBOX' } as const;
 /** The event record's fingerprint (its key already names the event). Seq markers written by earlier versions carry it too (their event is unknown). */
 const FINGERPRINT = 'event';
 /** A seq marker's fingerprint: which event (id) holds or applied that seq of the aggregate. */
@@ -126,7 +136,10 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   if (typeof store?.claim !== 'function' || typeof store.completeMany !== 'function') invalidOption(OWNER, 'store', 'an idempotency store: redisStore(...) or mongoStore(...)', store);
   const consumer = stringOption(OWNER, 'consumer', options.consumer);
   const retentionMs = msOption(OWNER, 'retentionMs', options.retentionMs, 14 * 24 * 3_600_000);
-  const leaseMs = msOption(OWNER, 'leaseMs', options.leaseMs, 300_000);
+  const lease: LeaseSettings = {
+    leaseMs: options.leaseMs === undefined ? undefined : msOption(OWNER, 'leaseMs', options.leaseMs, 0, 1, MAX_DURATION_MS),
+    noted: { leaseShort: false, noDeadline: false },
+  };
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
   const receiveLimit = receiveLimitOf(OWNER, options.queue);
@@ -259,7 +272,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     async before(ctx, slot) {
       const event = slot.event ?? (await readEvent(ctx));
       const agg = aggregateKey(event.aggregateType, event.aggregateId);
-      const leaseUntil = Math.min(Date.now() + leaseMs, Number.isFinite(ctx.deadline) ? ctx.deadline : Number.POSITIVE_INFINITY);
+      const leaseUntil = leaseUntilOf(lease, ctx, Date.now(), LEASE_NAMES);
       const state = { event, owner: randomUUID(), eventKey: eventKeyOf(event), seqKey: seqKeyOf(agg, event.seq), leaseUntil, gap: false };
       let claimed;
       try {

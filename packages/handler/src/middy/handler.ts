@@ -4,6 +4,7 @@
  * against the deadline, inside the plugins' `wrap` hooks (middy has no around hook) — and
  * hands it `ctx`; `steadyContext(context)` finds the ctx from a plain middy handler.
  */
+import { setFunctionStarted } from '../context.js';
 import { ConfigurationError } from '../errors.js';
 import type { Context } from '../types.js';
 import { inContext, steadyRequestOfContext, type SteadyRequest } from './request.js';
@@ -72,6 +73,7 @@ export function steadyHandler<Added extends object = {}, E = any, R = any>(
     const call = (): Promise<unknown> => {
       try {
         steady.deadline.check();
+        setFunctionStarted(steady.ctx, true);
         return steady.deadline.race(Promise.resolve(fn(event, context, ctx)));
       } catch (thrown) {
         return Promise.reject(thrown);

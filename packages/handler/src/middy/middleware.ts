@@ -14,6 +14,7 @@
  *
  * Errors are thrown as middy expects; a steadyfn error keeps its class and `code`.
  */
+import { setFunctionStarted, type InvocationContext } from '../context.js';
 import { ConfigurationError, toSteadyError } from '../errors.js';
 import { defineHandler, type HandlerOptions } from '../define.js';
 import { HookTimeoutError } from '../deadline.js';
@@ -51,6 +52,12 @@ export interface MiddyMiddleware {
   before(request: MiddyRequestLike): Promise<unknown>;
   after(request: MiddyRequestLike): Promise<void>;
   onError(request: MiddyRequestLike): Promise<unknown>;
+}
+
+/** A `before` that let the request go on: whether middy then calls the handler is not known (a later middleware may throw). */
+function notKnown(ctx: InvocationContext): undefined {
+  setFunctionStarted(ctx, undefined);
+  return undefined;
 }
 
 /** Middy's early return: set `earlyResponse` (even to undefined) and hand the value back. */
@@ -93,6 +100,9 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
     async before(request) {
       const steady = steadyRequestOf(request) ?? openRequest(request, def);
       const ctx = steady.ctx;
+      // middy calls the handler only after every `before`: until this one returns, it has not
+      // run (functionStarted: false if this hook throws or answers early); after, not known.
+      setFunctionStarted(ctx, false);
       const entry: Entry = { plugin, state: undefined, afterDone: false };
       // Entered before its hooks run, so it gets onError/finally even when one of them throws.
       steady.entries.push(entry);
@@ -108,10 +118,10 @@ export function toMiddy(plugin: Plugin<any, any>, options: MiddyOptions = {}): M
         steady.inputRead = true;
         ctx.input = steady.read.invocation.payload();
       }
-      if (!plugin.before) return undefined;
+      if (!plugin.before) return notKnown(ctx);
       steady.deadline.check();
       const early = await inContext(steady, () => settle(steady, plugin.before!(ctx, entry.state)));
-      if (!isAnswer(early)) return undefined;
+      if (!isAnswer(early)) return notKnown(ctx);
       // middy now skips the handler and every `after`: run the steadyfn ones here, as handler() does.
       const value = await runAftersBefore(steady, steady.entries.length - 1, toMiddyResponse(steady, early.answer));
       await finish(steady, { ok: true, value });
