@@ -81,6 +81,29 @@ export class TimelineGapError extends BackupError {
   }
 }
 
+/**
+ * `restoreStream` of a timeline that began at a break (any timeline after the first): it holds
+ * only the changes since the break, so its replay alone would leave out every document no
+ * change since touched — a partial state. Refused before anything is written; restore with
+ * `pointInTimeRestore` from a snapshot taken after the break, or pass `allowPartial: true` to
+ * `restoreStream` to replay the timeline anyway. Code `BACKUP_TIMELINE_PARTIAL`.
+ */
+export class TimelinePartialError extends BackupError {
+  override readonly name = 'TimelinePartialError';
+  /** The timeline asked for (began at a break). */
+  readonly timeline: number;
+  /** When the previous timeline broke (ISO): the replay holds no change from before it. */
+  readonly brokenAt: string;
+  /** Why it broke, as the sink recorded it (e.g. a trimmed Redis stream, an outbox `seq` gap). */
+  readonly reason: string;
+  constructor(message: string, details: { timeline: number; brokenAt: string; reason: string }, problems: ReadonlyArray<BackupProblem> = []) {
+    super('BACKUP_TIMELINE_PARTIAL', message, { problems });
+    this.timeline = details.timeline;
+    this.brokenAt = details.brokenAt;
+    this.reason = details.reason;
+  }
+}
+
 /** A point-in-time target that no verified snapshot plus streamed changes can reach (before the first snapshot, after the last streamed object). Code `PITR_TARGET_OUT_OF_RANGE`. */
 export class PitrTargetError extends BackupError {
   override readonly name = 'PitrTargetError';

@@ -40,8 +40,10 @@ export type { MongoWatermarkSourceOptions } from './stream/sources/mongo-waterma
 export { sqsSource } from './stream/sources/sqs.js';
 export type { SqsSourceOptions } from './stream/sources/sqs.js';
 export type { OutboxEnvelope } from './stream/sources/outbox.js';
-export { pointInTimeRestore, restoreStream } from './restore/pitr.js';
-export type { PointInTimeRestoreOptions, PointInTimeReport, RestoreStreamOptions } from './restore/pitr.js';
+export { pointInTimeRestore } from './restore/pitr.js';
+export { restoreStream } from './restore/stream-restore.js';
+export type { PointInTimeRestoreOptions, PointInTimeReport } from './restore/pitr.js';
+export type { RestoreStreamOptions, RestoreStreamReport } from './restore/stream-restore.js';
 export { verifyBackup } from './verify/index.js';
 export type { VerifyBackupOptions, VerifyResult, DrillReport } from './verify/index.js';
 export type { DrillScratch } from './verify/scratch.js';

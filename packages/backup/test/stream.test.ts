@@ -2,14 +2,15 @@
  * Streaming backup of outbox events (a Redis stream of envelopes) on both S3 servers:
  * 10,000 events with the sink process killed twice (SIGKILL) → after a restore from the
  * stream every event is present once (duplicates dropped by id) and the state, deletes
- * included, equals the application's. A trimmed stream breaks the timeline.
+ * included, equals the application's. A trimmed stream breaks the timeline; `restoreStream` of
+ * the timeline the break began (the default, the current one) is refused unless `allowPartial`.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { EJSON } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { mongoTarget, redisStreamSource, restoreStream, streamBackup, TimelineGapError } from '../src/index.js';
+import { mongoTarget, redisStreamSource, restoreStream, streamBackup, TimelineGapError, TimelinePartialError } from '../src/index.js';
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
 import { keys } from '../src/target.js';
 import { bundleChild } from '../../../test/support/bundle.js';
@@ -122,6 +123,22 @@ describe.each(S3_SERVERS)('stream backup on $name', (server) => {
       const db = await freshDb('gap');
       await expect(restoreStream({ storage, stream: 'g', timeline: 1, until: Date.now(), target: mongoTarget({ db }) })).rejects.toBeInstanceOf(TimelineGapError);
       expect(await db.listCollections().toArray()).toEqual([]);
+      // The current timeline (2) began at the break: it holds 5 of the 40 documents. Replaying it
+      // by default is refused before anything is written (before: restored the 5, no warning).
+      const refused = await restoreStream({ storage, stream: 'g', target: mongoTarget({ db }) }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(TimelinePartialError);
+      expect(refused).toMatchObject({ code: 'BACKUP_TIMELINE_PARTIAL', timeline: 2, brokenAt: expect.any(String), reason: expect.any(String) });
+      expect((refused as Error).message).toMatch(/timeline 2 began at a break \(timeline 1 broke at .*pointInTimeRestore.*allowPartial: true/);
+      expect(await db.listCollections().toArray()).toEqual([]);
+      await expect(restoreStream({ storage, stream: 'g', timeline: 3, target: mongoTarget({ db }) })).rejects.toBeInstanceOf(TimelineGapError);
+      expect(await db.listCollections().toArray()).toEqual([]);
+      // Opted into: the 5 documents, reported as partial.
+      expect(await restoreStream({ storage, stream: 'g', target: mongoTarget({ db }), allowPartial: true })).toMatchObject({ timeline: 2, partial: true });
+      expect((await db.collection('orders').find().toArray()).map((d) => d._id).sort()).toEqual(['b15', 'b16', 'b17', 'b18', 'b19']);
+      await db.dropDatabase();
+      // The first timeline starts with the stream: accepted (the state up to its break), not partial.
+      expect(await restoreStream({ storage, stream: 'g', timeline: 1, target: mongoTarget({ db }) })).toMatchObject({ timeline: 1, partial: false });
+      expect(await db.collection('orders').countDocuments()).toBe(20);
       await db.dropDatabase();
     } finally {
       await redis.del(key);

@@ -228,10 +228,10 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
   });
 
   it('restoreStream() refuses a misspelt key and one in storage; accepts every documented option', async () => {
-    await expectRefusedAsync(() => restoreStream({ storage, stream: 'o', target, untill: 0 } as never), 'restoreStream', 'untill', ['storage, stream, target, timeline, until']);
+    await expectRefusedAsync(() => restoreStream({ storage, stream: 'o', target, untill: 0 } as never), 'restoreStream', 'untill', ['storage, stream, target, timeline, allowPartial, until']);
     await expectRefusedAsync(() => restoreStream({ storage: { ...storage, client: s3, bucket: 'b', region: 'x' }, stream: 'o', target } as never), 'restoreStream', 'storage.region');
-    const all: Required<RestoreStreamOptions> = { storage, stream: 'o', target, timeline: 1, until: Date.now(), lockMs: 60_000 };
-    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/pitr.ts'), 'RestoreStreamOptions'));
+    const all: Required<RestoreStreamOptions> = { storage, stream: 'o', target, timeline: 1, allowPartial: false, until: Date.now(), lockMs: 60_000 };
+    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/stream-restore.ts'), 'RestoreStreamOptions'));
     await expectAcceptedAsync(() => restoreStream(all));
   });
 

@@ -1,7 +1,7 @@
 /**
  * Point-in-time restore: the newest verified snapshot that ended before the target time, then
- * the streamed changes after its start position up to the target time. And `restoreStream`:
- * a timeline replayed from its first object (state from the stream alone, deletes included).
+ * the streamed changes after its start position up to the target time (`restoreStream`, the
+ * state from the stream alone, is in stream-restore.ts).
  */
 import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
 import { streamNameOption } from '../stream/name.js';
@@ -66,7 +66,7 @@ export interface PointInTimeReport {
 /** The largest epoch milliseconds a Date holds (either side of 1970). */
 const MAX_DATE_MS = 8.64e15;
 
-function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): number {
+export function toTime(value: unknown, owner = 'pointInTimeRestore', field = 'at'): number {
   // A string without a zone would be read in the machine's local time (UTC on a function, hours
   // off on a laptop): a restore to another moment than the one written. It must say its zone,
   // and name a day the calendar has.
@@ -207,7 +207,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
  * each document's last change (`<namespace>\u0000<_id as canonical EJSON>` → event id).
  * @throws {RestoreUnsupportedError} a change the target cannot store (up to 20 listed)
  */
-async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined): Promise<Map<string, string>> {
+export async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined): Promise<Map<string, string>> {
   const unsupported: BackupProblem[] = [];
   let unsupportedCount = 0;
   const lastOf = new Map<string, string>();
@@ -241,93 +241,11 @@ async function checkChanges(loc: S3Location, objects: IndexedObject[], target: R
 }
 
 /** The changes of `records` that are the last (up to the target time) of their document, from `checkChanges`'s map. */
-function lastChanges(records: StreamRecord[], last: Map<string, string>): ChangeToApply[] {
+export function lastChanges(records: StreamRecord[], last: Map<string, string>): ChangeToApply[] {
   const out: ChangeToApply[] = [];
   for (const record of records) {
     const change = changeOf(record);
     if (change && last.get(`${change.namespace}\u0000${change.id}`) === record.id) out.push(change);
   }
   return out;
-}
-
-/** Options of `restoreStream()`. */
-export interface RestoreStreamOptions {
-  storage: S3Target;
-  stream: string;
-  /** A MongoDB target. */
-  target: RestoreTarget;
-  /**
-   * The timeline to replay. A timeline holds only the changes since it began — the first since
-   * the stream started, a later one since the break (a gap the sink found) that began it — so
-   * documents no change of it touched are not restored: after a break, the current timeline
-   * alone is not the whole state (use `pointInTimeRestore` from a snapshot taken after it).
-   * @default the current one
-   */
-  timeline?: number;
-  /** Apply changes up to this time (like `pointInTimeRestore`'s `at`: an ISO string must say its zone). @default everything */
-  until?: Date | string | number;
-  /**
-   * How long the target's restore lock runs without a renewal (ms): see
-   * `PointInTimeRestoreOptions.lockMs`. An integer from 1000 to 2147483647 (2^31−1).
-   * @default 60000
-   */
-  lockMs?: number;
-}
-
-/**
- * Rebuilds state from a stream alone: every change of a timeline from its first object, in
- * order, deduplicated by event id (deletes applied as deletes). Checks every object first.
- *
- * @throws {BackupNotFoundError} the stream has no checkpoint
- * @throws {BackupIncompleteError} an object of the timeline is missing
- * @throws {StreamPrunedError} retention pruned objects of the timeline (no kept snapshot needed them)
- * @throws {TimelineGapError} the timeline broke before `until`
- * @throws {RestoreTargetBusyError} another restore holds the target's lock (taken before the first change is applied, as `restore()` takes it; nothing was written). Its partial-restore marker names the backup `stream <name>`; an earlier unfinished restore's marker is logged as a warning to `ctx.log`
- */
-export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
-  return withStorageErrors('restoreStream: reading the stream', () => replayStream(options, ctx), ctx.signal);
-}
-
-async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Promise<{ timeline: number; changes: number; duplicates: number; objects: number }> {
-  if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, until? }', options);
-  checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, until: true, lockMs: true }));
-  const lockMs = lockMsOption('restoreStream', options.lockMs);
-  const stream = streamNameOption('restoreStream', 'stream', options.stream);
-  if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
-  const given = toLocation('restoreStream', options.storage, 'storage', 'read');
-  if (options.timeline !== undefined && !(Number.isSafeInteger(options.timeline) && options.timeline >= 1)) invalidOption('restoreStream', 'timeline', 'a timeline number (an integer ≥ 1)', options.timeline);
-  const until = options.until === undefined ? undefined : toTime(options.until, 'restoreStream', 'until');
-  const { client } = await probeS3(given, ctx.signal);
-  const loc = { ...given, client };
-  // Fail fast while another restore holds the target (the claim before the first write decides).
-  await new TargetLock(options.target, lockMs).checkFree(ctx.signal);
-  const checkpoint = await loadStreamCheckpoint(loc, stream, ctx.signal);
-  const timeline = options.timeline ?? checkpoint.timeline;
-  if (until !== undefined) assertNoGap(checkpoint, timeline, until);
-  const objects = await timelineObjects(loc, checkpoint, timeline, 0, ctx.signal);
-  // No snapshot here: the target is prepared for an empty MongoDB backup (it reads what the server supports).
-  await beforeWriting(`restoreStream: preparing the target`, () => options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal), ctx.signal);
-  const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
-  // Of a document's changes only the last is applied: no earlier state is written (see restoreAt).
-  // The target's lock (lock.ts) is held from before the first write to the end.
-  const lock = new TargetLock(options.target, lockMs);
-  let completed = false;
-  let failure: unknown;
-  let applied: Awaited<ReturnType<typeof replayObjects>>;
-  try {
-    const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
-    if (lockWarnings.length > 0) logOf(ctx).warn('restoreStream warnings', { stream, warnings: lockWarnings });
-    applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), ctx.signal)), {
-      ...(until === undefined ? {} : { until }),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-    lock.checkHeld();
-    completed = true;
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await lock.end(completed, failure);
-  }
-  return { timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
 }
