@@ -251,10 +251,11 @@ function hashValue(value: unknown): string | number {
   return JSON.stringify(value);
 }
 
-/** A value's type for a message, never its value: `a number`, `an array`, `a Date`, `an ObjectId`, `an object`. */
+/** A value's type for a message, never its value: `a number`, `an array`, `a Date`, `an ObjectId`, `an object`, `a Uint8Array`. */
 function kindOf(value: unknown): string {
   const name = Array.isArray(value) ? 'array' : typeof value === 'object' && value !== null ? (value.constructor?.name && value.constructor.name !== 'Object' ? value.constructor.name : 'object') : typeof value;
-  return `${/^[aeiouAEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+  // `U` of a class name is said "you" (`a Uint8Array`); `undefined` takes `an`.
+  return `${/^[aeiouAEIO]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** The label of a transition's check; the write's 409 names it (JSON-quoted). */

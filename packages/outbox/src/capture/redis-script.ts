@@ -12,9 +12,14 @@
  *
  *   plan.o   the outbox's own keys [key, type] (stream, seq, sets, marker, homes, partition list):
  *            checked first, as Redis's WRONGTYPE half way through the writes would leave the
- *            earlier ones applied; one of another type refuses with `{'OWNKEY', i, type}`
- *   plan.r   the request marker [key, value, ttl]: present → `{'APPLIED', value}`, nothing
- *            written; else set with the write (its value: the request's answer, or '1')
+ *            earlier ones applied; one of another type refuses with `{'OWNKEY', i, type}`. Checked
+ *            again after the commands' simulation (the write refuses a command on an own key
+ *            before sending, so this only guards that rule). Before the marker: a redelivery of
+ *            a request already applied meets an own key of another type as `OWNKEY` (409), not
+ *            as `APPLIED`
+ *   plan.r   the request marker [key, value, ttl], read once the own keys' types hold: present →
+ *            `{'APPLIED', value}`, nothing written; else set with the write (its value: the
+ *            request's answer, or '1')
  *   plan.g   how the partition is listed for the sweeper: [1, list, tag] SADD in this script
  *            (single server); [2, live, ttl] refuse with `{'UNLISTED'}` when the partition's
  *            `live` marker is gone, else renew it; [3, live, ttl] set it (Redis Cluster)
@@ -158,6 +163,10 @@ for i, w in ipairs(plan.w) do
     end
   end
   if MAKES[name] then types[key] = MAKES[name] end
+end
+for i, o in ipairs(plan.o) do
+  local t = types[KEYS[o[1]]]
+  if t ~= o[2] and t ~= 'none' then return {'OWNKEY', i, t} end
 end
 `;
 

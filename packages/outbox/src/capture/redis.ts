@@ -9,8 +9,8 @@ import { checkAggregateId, serializeEvent, aggregateKey, type PendingEvent } fro
 import { AggregatePartitionError, OutboxUnavailableError, PreconditionFailedError, EventInvalidError } from '../errors.js';
 import { runLuaScript } from '@steadyfn/lease';
 import type { RedisLike } from '../stores/redis-client.js';
-import { DEFAULT_PARTITION, hashTagOf, homeKey, ownKeyTypeError, ownKeyWrongType, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
-import { claimHome, confirmedHomes } from './redis-home.js';
+import { DEFAULT_PARTITION, hashTagOf, homeKey, ownKeyRole, ownKeyTypeError, ownKeyWrongType, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
+import { claimHome, confirmedHomes, releaseClaims } from './redis-home.js';
 import { captureScript, type ScriptFragment } from './redis-script.js';
 import { isRedisScore } from './redis-score.js';
 
@@ -166,8 +166,13 @@ function envelopeAround(event: PendingEvent): [string, string] {
 /**
  * Runs one atomic write: checks, commands, events (seq assigned inside), fragments.
  *
- * @throws PreconditionFailedError when a check fails or a command would fail at run time (nothing written).
- * @throws EventInvalidError for a command the write does not support or keys across hash tags.
+ * @throws PreconditionFailedError when a check fails or a command would fail at run time, or
+ *   one of the outbox's own keys (stream, `seq` hash, sets, request marker, home key, partition
+ *   list) holds another type — checked before the request marker, so a redelivery of a request
+ *   already applied meets this 409, not a duplicate (nothing written).
+ * @throws EventInvalidError for a command the write does not support, keys across hash tags, or
+ *   a check or command on one of the outbox's own keys (`<prefix>{tag}:…`, `<prefix>home:…`,
+ *   the partition list), before anything is sent.
  * @throws AggregatePartitionError when an event's aggregate lives in another partition (its
  *   home, recorded by its first write; see `redis-home.ts`): nothing written.
  * @throws OutboxUnavailableError when Redis cannot be reached or refuses the script (e.g. OOM).
@@ -195,6 +200,14 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   const commandArgs = write.commands.map((command, i) => checkCommand(command, i));
   const stateKeys = [...write.checks.map((c) => c.key), ...write.commands.map((c) => c[1])];
   const partition = partitionOf(stateKeys, client.isCluster);
+  // The state must never live in the outbox's own key space: a command there would run after
+  // the own keys' types were checked (and could break one half way through the writes).
+  const ownRefused = (k: string, field: string): void => {
+    const role = ownKeyRole(prefix, partition, k);
+    if (role) bad(`${field} targets the outbox's own ${role} key ${JSON.stringify(k)}; the application's state must not use the outbox's keys (prefix ${JSON.stringify(prefix)})`, field);
+  };
+  write.checks.forEach((check, i) => ownRefused(check.key, `checks.${i}.key`));
+  write.commands.forEach((command, i) => ownRefused(command[1], `commands.${i}.key`));
   const pk = partitionKeys(prefix, partition);
   key(pk.seq);
   key(pk.events);
@@ -272,28 +285,37 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   // On a cluster the home keys are on other slots: claimed before the script (once every
   // argument is checked), the script checking each claim's deadline (`redis-home.ts`); not for
   // an aggregate this process already numbered in this partition (its home is fixed for good).
-  const claims: Array<{ agg: string; value: string; deadlineArg: number }> = [];
+  const claims: Array<{ agg: string; value: string; deadlineArg: number; made: boolean }> = [];
   const confirmed = client.isCluster ? confirmedHomes(client, prefix) : undefined;
   const unclaimed = confirmed ? [...aggregates].filter(([agg]) => !confirmed.has(agg, partition)) : [];
   if (unclaimed.length > 0) {
-    let found: Array<{ value: string; deadline: number }>;
-    try {
-      found = await Promise.all(unclaimed.map(([agg]) => claimHome(client, prefix, partition, agg)));
-    } catch (error) {
-      // A request already applied answers as a duplicate, as the script would (it checks its
-      // marker first): its home may have been refused only for an aggregate split before homes were recorded.
+    const settled = await Promise.allSettled(unclaimed.map(([agg]) => claimHome(client, prefix, partition, agg)));
+    const refusal = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (refusal) {
+      // One aggregate refused: the claims made for the others are taken back (nothing written).
+      await releaseClaims(client, prefix, settled.flatMap((s, i) => (s.status === 'fulfilled' ? [{ agg: unclaimed[i]![0], ...s.value }] : [])));
+      const error: unknown = refusal.reason;
+      // A request already applied answers as a duplicate, as the script would (its marker is
+      // read right after the own keys' types): its home may have been refused only for an
+      // aggregate split before homes were recorded.
       if (error instanceof AggregatePartitionError && marker !== undefined) {
         const prior = await unavailable(client.call('GET', marker));
         if (prior !== null && prior !== undefined) return { partition, events: [], duplicate: true, applied: String(prior), extra: [] };
       }
       throw error;
     }
+    const found = settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof claimHome>>>).value);
     plan.d = unclaimed.map(([agg, aggArg], i) => {
       const deadlineArg = arg(String(found[i]!.deadline));
-      claims.push({ agg, value: found[i]!.value, deadlineArg });
+      claims.push({ agg, value: found[i]!.value, deadlineArg, made: found[i]!.made });
       return [aggArg, deadlineArg];
     });
   }
+  // Refused before writing: the home claims this write made are taken back (`releaseClaims`).
+  const refused = async (error: unknown): Promise<never> => {
+    if (claims.length > 0) await releaseClaims(client, prefix, claims);
+    throw error;
+  };
 
   const script = captureScript(placed);
   const send = async (): Promise<unknown> => {
@@ -312,6 +334,8 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
       const renewed = await Promise.all(claims.map((claim) => claimHome(client, prefix, partition, claim.agg, claim.value)));
       claims.forEach((claim, i) => {
         claim.value = renewed[i]!.value;
+        // A renewed claim may be relied on by another write of the partition: never released.
+        claim.made = false;
         args[claim.deadlineArg - 1] = String(renewed[i]!.deadline);
       });
       reply = await send();
@@ -321,16 +345,25 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   let reply = await sendClaimed();
   if (Array.isArray(reply) && reply[0] === 'UNLISTED') {
     // First write to this partition since it was last pruned: list it, then write (and set `live`).
-    await listPartition(client, prefix, partition);
+    await listPartition(client, prefix, partition).catch((error: unknown) => (error instanceof PreconditionFailedError ? refused(error) : Promise.reject(error)));
     plan.g = [3, listing![1], listing![2]];
     reply = await sendClaimed();
     // A sweeper pruning at the same moment may have dropped it again: it must be listed now.
     if (Array.isArray(reply) && reply[0] === 'OK' && Number(await unavailable(client.call('SISMEMBER', partitionsKey(prefix), partition))) === 0) await listPartition(client, prefix, partition);
   }
-  const result = readReply(reply, write, partition, own);
+  let result: RedisWriteResult;
+  try {
+    result = readReply(reply, write, partition, own);
+  } catch (error) {
+    if (Array.isArray(reply) && REFUSALS.has(String(reply[0]))) await refused(error);
+    throw error;
+  }
   if (!result.duplicate) for (const claim of claims) confirmed?.add(claim.agg, partition);
   return result;
 }
+
+/** The script's replies that wrote nothing and refuse the write (see `redis-script.ts`). */
+const REFUSALS = new Set(['OWNKEY', 'HOME', 'HOMESTALE', 'FAILED', 'TYPE', 'VALUE', 'FRAGMENT']);
 
 /** One of the outbox's own keys in a write: its role, name and the type it needs (as Redis's TYPE names it). */
 interface OwnKey {

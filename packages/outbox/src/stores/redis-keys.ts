@@ -109,6 +109,39 @@ export function homeKey(prefix: string, aggregate: string): string {
   return `${prefix}home:${aggregate}`;
 }
 
+/** The role of each key of a partition: plain names, then the families `agg:`, `lease:`, `applied:`. */
+const PARTITION_ROLES = new Map(Object.entries({
+  events: 'events stream',
+  seq: 'seq hash',
+  pending: 'pending set',
+  attempts: 'attempts hash',
+  quarantine: 'quarantine hash',
+  sent: 'sent set',
+  live: 'live marker',
+  agg: 'aggregate set',
+  lease: 'relay lease',
+  applied: 'request marker',
+}));
+const FAMILIES = new Set(['agg', 'lease', 'applied']);
+
+/**
+ * The role of `key` when it lies in the outbox's own key space under `prefix` — a key of the
+ * partition `tag` (`<prefix>{tag}:…`), a home key (`<prefix>home:…`) or the partition list —,
+ * else undefined. A state command or check on such a key is refused before anything is sent:
+ * the application's state must never live where the outbox keeps its own.
+ *
+ * @example ownKeyRole('outbox:', 'o-42', 'outbox:{o-42}:pending') // 'pending set'
+ */
+export function ownKeyRole(prefix: string, tag: string, key: string): string | undefined {
+  if (key === partitionsKey(prefix)) return 'partition list';
+  if (key.startsWith(`${prefix}home:`)) return 'home key';
+  const base = `${prefix}{${tag}}:`;
+  if (!key.startsWith(base)) return undefined;
+  const rest = key.slice(base.length);
+  const family = rest.split(':')[0]!;
+  return (rest === family || FAMILIES.has(family) ? PARTITION_ROLES.get(family) : undefined) ?? 'partition key';
+}
+
 /**
  * The refusal of a write, or a sweep, that met one of the outbox's own keys holding another
  * type than its role needs (an application key under the outbox's prefix): names the key's role,
