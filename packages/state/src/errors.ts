@@ -156,10 +156,13 @@ function truncate(text: string): string {
  * that throws on the value it is given, e.g. `.transform(JSON.parse)`): zod keeps no path for a
  * throw, so each source's own part of an object schema is tried alone to name the sources where
  * it throws (`failed`: sources that did not load, not tried); otherwise the root. Never the
- * thrown message (a parser's quotes the value).
+ * thrown message (a parser's quotes the value), a SourceError's or ConfigurationError's included.
  */
 export async function schemaThrewIssues(schema: ZodType, raw: Record<string, unknown>, names: string[], failed: ReadonlySet<string>, thrown: unknown): Promise<StateIssue[]> {
-  const message = `the schema threw ${describeFailure(thrown)} instead of reporting an issue (a transform or refinement that throws on this value: report it with ctx.addIssue)`;
+  // A SourceError or ConfigurationError thrown by a user's transform is theirs, not ours: its
+  // message may quote the value, so only its class (and code) is kept, as for any other throw.
+  const what = thrown instanceof SourceError ? thrown.name : thrown instanceof ConfigurationError ? `${thrown.name} ${thrown.code}` : describeFailure(thrown);
+  const message = `the schema threw ${what} instead of reporting an issue (a transform or refinement that throws on this value: report it with ctx.addIssue)`;
   const shape = (schema as { shape?: unknown }).shape;
   const at: string[] = [];
   if (typeof shape === 'object' && shape !== null) {

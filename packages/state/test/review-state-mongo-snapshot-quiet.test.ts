@@ -153,8 +153,8 @@ describe('mongoSnapshot({ versionDocument }): the quiet check as one lookup of a
     expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { filter: { _id: 'v' }, field: 'v', feild: 'x' } } as never), 'mongoSnapshot', 'versionDocument.feild', ['collection, filter, field']);
     expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { field: 'v' } } as never), 'mongoSnapshot', 'versionDocument.filter');
     expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { filter: { _id: 'v' }, field: '' } }), 'mongoSnapshot', 'versionDocument.field');
-    // In the snapshots' collection with no filter, the version document would be read as a snapshot.
-    expectOptionRefused(() => mongoSnapshot({ client: mongo.client, collection: 'snaps', versionDocument: { filter: { _id: 'v' }, field: 'v' } }), 'mongoSnapshot', 'versionDocument.collection', ['a `filter` of the snapshots']);
+    // In the snapshots' collection with no filter: accepted, the snapshot reads leave the version document out.
+    expect(() => mongoSnapshot({ client: mongo.client, collection: 'snaps', versionDocument: { filter: { _id: 'v' }, field: 'v' } })).not.toThrow();
     expect(() => mongoSnapshot({ client: mongo.client, collection: 'snaps', versionDocument: { collection: 'versions', filter: { _id: 'v' }, field: 'v' } })).not.toThrow();
   });
 
@@ -220,5 +220,21 @@ describe('mongoSnapshot({ versionDocument }): the quiet check as one lookup of a
     expect(await revalidate(source, known)).toBe('unchanged');
     await db.collection(snapshots).updateOne({ _id: 'at-5b' as never }, { $set: { position: 7, state: 1_111_111 } });
     expect(await revalidate(source, known)).toMatchObject({ value: 1_111_111, version: { position: 7 } });
+  });
+
+  it('leaves the version document out of the snapshot reads when the snapshots\' filter matches it too', async () => {
+    const { db, mongo } = rigMongo;
+    const snapshots = collection('vonly');
+    const versionDocument = { filter: { _id: 'version' }, field: 'v' };
+    // Only the version document: no snapshot yet (a cold start replays from the start), whatever the filter.
+    await db.collection(snapshots).insertOne({ _id: 'version' as never, v: 1 });
+    for (const filter of [{}, undefined, { v: { $exists: true } }]) {
+      const store = mongoSnapshot<number, number>({ client: mongo.client, db: TEST_DB, collection: snapshots, ...(filter ? { filter } : {}), versionDocument });
+      expect(await store.read(signal)).toBeUndefined();
+    }
+    // With a snapshot beside it, the snapshot is read, never the version document.
+    await db.collection(snapshots).insertOne({ _id: 'at-2' as never, position: 2, state: 11, v: 0 });
+    const store = mongoSnapshot<number, number>({ client: mongo.client, db: TEST_DB, collection: snapshots, filter: {}, versionDocument });
+    expect(await store.read(signal)).toEqual({ position: 2, state: 11 });
   });
 });

@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { custom, defineState } from '../src/index.js';
+import { ConfigurationError } from '@steadyfn/handler';
+import { SourceError, custom, defineState } from '../src/index.js';
 import { logLines, manualClock, stateErrorOf } from './support.js';
 
 const SECRET = 'sk_live_SECRET_TOKEN';
@@ -39,6 +40,18 @@ describe('defineState(): a schema that throws on a stored value', () => {
     const error = await stateErrorOf(cache.get());
     expect(error).toMatchObject({ code: 'STATE_INVALID', status: 500, retryable: true });
     expect(error.failures).toEqual([{ source: 'config', kind: 'invalid', field: 'config', message: expect.stringContaining('the schema threw SyntaxError') }]);
+    expect(JSON.stringify(error)).not.toContain('SECRET');
+    expect(error.message).not.toContain('SECRET');
+  });
+
+  it.each([
+    ['SourceError', (s: string) => new SourceError(`bad token ${s}`), 'the schema threw SourceError instead'],
+    ['ConfigurationError', (s: string) => new ConfigurationError(`bad token ${s}`, { field: 'token', expected: 'a token' }), 'the schema threw ConfigurationError CONFIG_INVALID instead'],
+  ])('a %s thrown by a transform keeps its class, never its message (it may quote the value)', async (_name, make, words) => {
+    const throwing = z.object({ config: z.object({ token: z.string().transform((s) => { throw make(s); }) }), flags: z.object({ on: z.boolean() }) });
+    const { cache } = stateWith(throwing, () => SECRET);
+    const error = await stateErrorOf(cache.get());
+    expect(error.failures).toEqual([{ source: 'config', kind: 'invalid', field: 'config', message: expect.stringContaining(words) }]);
     expect(JSON.stringify(error)).not.toContain('SECRET');
     expect(error.message).not.toContain('SECRET');
   });

@@ -1,5 +1,5 @@
 /** Where the newest snapshot is kept: an S3 object, or the newest document of a MongoDB collection. */
-import { checkKnownKeys, invalidOption, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { MongoTarget, MongoVersionDocument } from '../sources/mongo.js';
 import { checkTarget, checkVersionDocument, readVersion } from '../sources/mongo.js';
@@ -118,7 +118,9 @@ export interface MongoSnapshotOptions extends MongoTarget {
    * `_id` and position are checked as without this option. Bump with `$inc` (upsert): a
    * timestamp can repeat (two writes in one millisecond, a writer's clock behind), and a version
    * document deleted or reset can hand an old value back — never delete or reset it. Kept in
-   * `collection` by default: then a `filter` must leave it out (it is refused without one).
+   * `collection` by default: there the snapshot reads leave out the documents its `filter`
+   * matches (whatever the snapshots' `filter`).
+   * @default none (off: the quiet check reads the newest document's `_id` and position)
    * @example { filter: { _id: 'snapshots:cart-42' }, field: 'version' }
    */
   versionDocument?: MongoVersionDocument;
@@ -148,8 +150,7 @@ type MongoSnapshotTag = { id: unknown; position: unknown } | { version: unknown 
  * up); there, opt in to `versionDocument` to make the quiet check one lookup.
  * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` that is not a MongoClient,
  *   an empty `collection` or field name, a `filter` that is not an object, a `versionDocument`
- *   with an unknown key, without `filter`, with an empty `field`/`collection`, or in the snapshots'
- *   collection without a `filter` of the snapshots.
+ *   with an unknown key, without `filter`, with an empty `field`/`collection`.
  * @example
  * mongoSnapshot<Cart, number>({ client, collection: 'snapshots', filter: { stream: 'cart-42' }, versionDocument: { filter: { _id: 'version:cart-42' }, field: 'v' } });
  */
@@ -158,10 +159,13 @@ export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): Sna
   checkTarget('mongoSnapshot', options);
   const version = checkVersionDocument('mongoSnapshot', options.versionDocument);
   recordOption('mongoSnapshot', 'filter', options.filter, 'a MongoDB filter object');
-  // Without a filter the version document would be read as a snapshot (the newest, when there is no other).
-  if (version !== undefined && (version.collection ?? options.collection) === options.collection && options.filter === undefined) {
-    invalidOption('mongoSnapshot', 'versionDocument.collection', 'another collection than the snapshots, or a `filter` of the snapshots that leaves the version document out', version.collection);
-  }
+  // In the snapshots' collection the version document is left out of the snapshot query itself
+  // (`$nor` of its filter): a `filter` that also matches it (`{}`, or none) would read it as a
+  // snapshot — the newest, when there is no other — where there is none yet.
+  const query: Doc =
+    version !== undefined && (version.collection ?? options.collection) === options.collection
+      ? options.filter === undefined ? { $nor: [version.filter] } : { $and: [options.filter, { $nor: [version.filter] }] }
+      : (options.filter ?? {});
   for (const field of ['positionField', 'stateField', 'orderField'] as const) optionalString('mongoSnapshot', field, options[field]);
   const positionField = options.positionField ?? 'position';
   const stateField = options.stateField ?? 'state';
@@ -174,7 +178,7 @@ export function mongoSnapshot<S, P = number>(options: MongoSnapshotOptions): Sna
     const client = await resolveClient(options.client, (c) => mongoClientOption('mongoSnapshot', c));
     if (signal.aborted) throw abortReason(signal);
     const collection = client.db(options.db).collection(options.collection);
-    return collection.findOne(options.filter ?? {}, projection ? { sort, projection, signal } : { sort, signal });
+    return collection.findOne(query, projection ? { sort, projection, signal } : { sort, signal });
   };
   const tagOf = (doc: Doc): { id: unknown; position: unknown } => ({ id: doc._id, position: getPath(doc, positionField) });
   const toSnapshot = (doc: Doc | null): Snapshot<S, P> | undefined => {
