@@ -94,7 +94,10 @@ export class TimelinePartialError extends BackupError {
   readonly timeline: number;
   /** When the previous timeline broke (ISO): the replay holds no change from before it. */
   readonly brokenAt: string;
-  /** Why it broke, as the sink recorded it (e.g. a trimmed Redis stream, an outbox `seq` gap). */
+  /**
+   * Why it broke, as the sink recorded it (e.g. a trimmed Redis stream, an outbox `seq` gap). It can
+   * name an aggregate id, so it is kept out of the message and problems (which get logged).
+   */
   readonly reason: string;
   constructor(message: string, details: { timeline: number; brokenAt: string; reason: string }, problems: ReadonlyArray<BackupProblem> = []) {
     super('BACKUP_TIMELINE_PARTIAL', message, { problems });

@@ -129,6 +129,9 @@ describe.each(S3_SERVERS)('stream backup on $name', (server) => {
       expect(refused).toBeInstanceOf(TimelinePartialError);
       expect(refused).toMatchObject({ code: 'BACKUP_TIMELINE_PARTIAL', timeline: 2, brokenAt: expect.any(String), reason: expect.any(String) });
       expect((refused as Error).message).toMatch(/timeline 2 began at a break \(timeline 1 broke at .*pointInTimeRestore.*allowPartial: true/);
+      // The sink's reason stays in its field, out of the message and problems that get logged.
+      expect((refused as Error).message).not.toContain((refused as TimelinePartialError).reason);
+      expect(JSON.stringify((refused as TimelinePartialError).problems)).not.toContain((refused as TimelinePartialError).reason);
       expect(await db.listCollections().toArray()).toEqual([]);
       await expect(restoreStream({ storage, stream: 'g', timeline: 3, target: mongoTarget({ db }) })).rejects.toBeInstanceOf(TimelineGapError);
       expect(await db.listCollections().toArray()).toEqual([]);

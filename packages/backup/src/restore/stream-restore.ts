@@ -99,11 +99,13 @@ function partialReplay(loc: S3Location, checkpoint: StreamCheckpoint, timeline: 
   // Timelines are numbered from 1 in order, each one before the current broken (checkpoint-consistency.ts).
   const before = checkpoint.timelines.find((t) => t.id === timeline - 1)!;
   const brokenAt = before.brokenAt ?? 'an unknown time';
+  // The sink's reason can name an aggregate id (an outbox seq gap): kept in its field, out of the
+  // message and problems, which get logged.
   const reason = before.reason ?? 'gap';
   throw new TimelinePartialError(
-    `stream "${checkpoint.name}" timeline ${timeline} began at a break (timeline ${timeline - 1} broke at ${brokenAt}: ${reason}); it holds only the changes since, so replaying it alone would restore only the documents they touched. Restore with pointInTimeRestore from a snapshot taken after the break, or pass allowPartial: true to restoreStream to replay it anyway; nothing was written`,
+    `stream "${checkpoint.name}" timeline ${timeline} began at a break (timeline ${timeline - 1} broke at ${brokenAt}; why is in the stream's checkpoint and the error's reason); it holds only the changes since, so replaying it alone would restore only the documents they touched. Restore with pointInTimeRestore from a snapshot taken after the break, or pass allowPartial: true to restoreStream to replay it anyway; nothing was written`,
     { timeline, brokenAt, reason },
-    [{ key: keys.streamCheckpoint(loc, checkpoint.name), message: `timeline ${timeline - 1} broke: ${reason}` }],
+    [{ key: keys.streamCheckpoint(loc, checkpoint.name), message: `timeline ${timeline - 1} broke at ${brokenAt}` }],
   );
 }
 
