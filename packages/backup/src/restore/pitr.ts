@@ -22,6 +22,7 @@ import type { StreamRecord } from '../stream/types.js';
 import { assertNoGap, changeOf, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
 import { readVerification } from '../verify/record.js';
+import { aggregateOrder, replacesKept, type AggregateOrder } from './change-order.js';
 
 /** Options of `pointInTimeRestore()`. */
 export interface PointInTimeRestoreOptions {
@@ -204,24 +205,28 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
  * Reads every stream object (checked) and every change up to `until` that the apply will write
  * (per batch, only the last change of a document counts, as `applyChanges` does) against the
  * target's limits. Writes nothing. The target must have been prepared. Resolves to the id of
- * each document's last change (`<namespace>\u0000<_id as canonical EJSON>` → event id).
+ * each document's last change (`<namespace>\u0000<_id as canonical EJSON>` → event id): the
+ * last to arrive, except that of one aggregate's outbox events the highest `seq` is the last
+ * (one that arrived after a higher `seq` — an unordered queue — is an older image).
  * @throws {RestoreUnsupportedError} a change the target cannot store (up to 20 listed)
  */
 export async function checkChanges(loc: S3Location, objects: IndexedObject[], target: RestoreTarget, until: number | undefined, signal: AbortSignal | undefined): Promise<Map<string, string>> {
   const unsupported: BackupProblem[] = [];
   let unsupportedCount = 0;
-  const lastOf = new Map<string, string>();
+  const lastOf = new Map<string, { id: string; order: AggregateOrder | undefined }>();
   await replayObjects(
     loc,
     objects,
     async (records) => {
       // The same batches as the apply, where only the last change of a document counts.
-      const last = new Map<string, { id: string; change: ChangeToApply }>();
+      const last = new Map<string, { id: string; change: ChangeToApply; order: AggregateOrder | undefined }>();
       for (const record of records) {
         const change = changeOf(record);
         if (!change) continue;
-        last.set(`${change.namespace}\u0000${change.id}`, { id: record.id, change });
-        lastOf.set(`${change.namespace}\u0000${change.id}`, record.id);
+        const key = `${change.namespace}\u0000${change.id}`;
+        const order = aggregateOrder(record);
+        if (replacesKept(order, last.get(key)?.order)) last.set(key, { id: record.id, change, order });
+        if (replacesKept(order, lastOf.get(key)?.order)) lastOf.set(key, { id: record.id, order });
       }
       for (const { id, change } of last.values()) {
         if (change.op !== 'upsert' || change.doc === undefined) continue;
@@ -237,7 +242,7 @@ export async function checkChanges(loc: S3Location, objects: IndexedObject[], ta
     { ...(until === undefined ? {} : { until }), ...(signal ? { signal } : {}) },
   );
   if (unsupportedCount > 0) throw new RestoreUnsupportedError(`${unsupportedCount} streamed change(s) cannot be stored by the target; nothing was written`, unsupported);
-  return lastOf;
+  return new Map([...lastOf].map(([key, { id }]) => [key, id]));
 }
 
 /** The changes of `records` that are the last (up to the target time) of their document, from `checkChanges`'s map. */

@@ -2,6 +2,8 @@
  * Outbox events as streamed records. The envelope is `@steadyfn/outbox`'s:
  * `{ id (UUIDv7), type, aggregateType, aggregateId, seq, payload, occurredAt, change?: { op, before?, after? } }`.
  * `seq` grows by one per aggregate, so a jump is a lost event: the timeline is marked broken.
+ * A `seq` at or below the last seen is kept (a repeat, or an older event that arrived late: a
+ * restore applies the highest `seq` of an aggregate as its document's last change).
  * An event with `change.after` (or `op: 'delete'`) can rebuild state; one without is archived only.
  */
 import { EJSON } from 'bson';
@@ -97,7 +99,8 @@ export function envelopeRecord(envelope: OutboxEnvelope, position: string): Stre
 
 /**
  * Turns envelopes (with their positions) into records, checking `seq` per aggregate against
- * `state`. A repeat (`seq` ≤ last) is kept (restore drops it by id); a jump is a gap.
+ * `state`. A repeat (`seq` ≤ last) is kept (restore drops it by id, or — a new id, an older event
+ * arriving late — does not apply it over a higher `seq`); a jump is a gap.
  *
  * @throws {SourceRecordInvalidError} an item that is not an outbox envelope (its position in `problems`)
  */

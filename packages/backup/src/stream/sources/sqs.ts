@@ -23,8 +23,10 @@ export interface SqsSourceOptions {
   /**
    * Message bodies are `@steadyfn/outbox` envelopes (the queue its relay sends to): archived as
    * changes (`change.after` → upsert, `delete` → delete) with the per-aggregate `seq` checked.
-   * Use a FIFO queue: a standard queue may deliver one aggregate's events out of order, which
-   * reads as a gap. @default false
+   * Use a FIFO queue (`MessageGroupId` = the aggregate): a standard queue may deliver one
+   * aggregate's events out of order — a `seq` skipped ahead reads as a gap (the timeline breaks)
+   * only while the sink tracks that aggregate; an older event arriving late is archived after
+   * the newer one, and a restore orders one aggregate's events by `seq`. @default false
    */
   envelopes?: boolean;
 }
