@@ -76,8 +76,15 @@ export class UnsupportedFormatError extends BackupError {
  */
 export class TimelineGapError extends BackupError {
   override readonly name = 'TimelineGapError';
-  constructor(message: string, problems: ReadonlyArray<BackupProblem> = []) {
+  /**
+   * Why the timeline broke, as the sink recorded it (e.g. a trimmed Redis stream, an outbox `seq`
+   * gap); absent when the stream has no such timeline. It can name an aggregate id, so it is kept
+   * out of the message and problems (which get logged).
+   */
+  readonly reason?: string;
+  constructor(message: string, problems: ReadonlyArray<BackupProblem> = [], details: { reason?: string } = {}) {
     super('BACKUP_TIMELINE_GAP', message, { problems });
+    if (details.reason !== undefined) this.reason = details.reason;
   }
 }
 

@@ -10,7 +10,7 @@ import { EJSON } from 'bson';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnvelope, type EventEnvelope } from '@steadyfn/outbox';
-import { mongoTarget, mongoWatermarkSource, restoreStream, sqsSource, streamBackup, type OutboxEnvelope } from '../src/index.js';
+import { mongoTarget, mongoWatermarkSource, restoreStream, sqsSource, streamBackup, TimelineGapError, type LogLike, type OutboxEnvelope } from '../src/index.js';
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
 import { requireService } from '../../../test/services/env.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS, unique } from './support.js';
@@ -110,6 +110,41 @@ describe.each(S3_SERVERS)('stream sources on $name', (server) => {
       await restoreStream({ storage, stream: 'relayed', target: mongoTarget({ db: restored }) });
       const docs = await restored.collection('orders').find({}).sort({ _id: 1 }).toArray();
       expect(docs).toEqual([...expected.values()].sort((a, b) => String((a as { _id: string })._id).localeCompare(String((b as { _id: string })._id))));
+    } finally {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+      await Promise.all([restored.dropDatabase(), s3.drop()]);
+    }
+  });
+
+  it(`an outbox seq gap pulled from the FIFO queue (${sqsServer.name}) breaks the timeline; its aggregate id stays out of the log and of TimelineGapError's message and problems`, async () => {
+    await requireService(sqsServer.service);
+    const s3 = await freshBucket(server);
+    const restored = await freshDb('sqsgap');
+    const sqs = new SQSClient({ endpoint: process.env[sqsServer.env], region: process.env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${unique('gap').replace(/[^a-z0-9-]/g, '')}.fifo`, Attributes: { FifoQueue: 'true' } }));
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'sqsgap' };
+    // Application data: an aggregate id the logs must not carry.
+    const secretId = `cust-${unique('id')}`;
+    const logged: string[] = [];
+    const log: LogLike = { info: (m, f) => void logged.push(m + JSON.stringify(f ?? {})), warn: (m, f) => void logged.push(m + JSON.stringify(f ?? {})), error: (m, f) => void logged.push(m + JSON.stringify(f ?? {})) };
+    const send = async (seq: number) => {
+      const envelope: OutboxEnvelope = { id: uuidv7(), type: 'Saved', aggregateType: 'accounts', aggregateId: secretId, seq, payload: {}, occurredAt: new Date().toISOString(), change: { op: seq === 1 ? 'insert' : 'update', after: { seq } } };
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(envelope), MessageGroupId: secretId, MessageDeduplicationId: envelope.id }));
+    };
+    try {
+      const job = streamBackup({ name: 'gapped', source: sqsSource({ client: sqs, queueUrl: QueueUrl!, waitTimeSeconds: 0, envelopes: true }), target: storage });
+      await send(1);
+      expect(await job.run({ log })).toMatchObject({ records: 1, timelineBroken: false });
+      await send(3); // seq 2 never arrived: a gap
+      expect(await job.run({ log })).toMatchObject({ timelineBroken: true, timeline: 2 });
+      expect(logged.some((l) => l.startsWith('stream backup timeline broken'))).toBe(true);
+      for (const line of logged) expect(line).not.toContain(secretId);
+      const refused = await restoreStream({ storage, stream: 'gapped', timeline: 1, until: Date.now(), target: mongoTarget({ db: restored }) }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(TimelineGapError);
+      expect(refused).toMatchObject({ code: 'BACKUP_TIMELINE_GAP', reason: expect.stringContaining(secretId) });
+      expect((refused as Error).message).toMatch(/timeline 1 broke at .*a target after that needs a newer snapshot/);
+      expect((refused as Error).message).not.toContain(secretId);
+      expect(JSON.stringify((refused as TimelineGapError).problems)).not.toContain(secretId);
     } finally {
       await sqs.send(new DeleteQueueCommand({ QueueUrl }));
       await Promise.all([restored.dropDatabase(), s3.drop()]);

@@ -152,6 +152,8 @@ describe('mongoSnapshot({ versionDocument }): the quiet check as one lookup of a
     const base = { client: mongo.client, collection: 'snaps', filter: { stream: 'a' } };
     expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { filter: { _id: 'v' }, field: 'v', feild: 'x' } } as never), 'mongoSnapshot', 'versionDocument.feild', ['collection, filter, field']);
     expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { field: 'v' } } as never), 'mongoSnapshot', 'versionDocument.filter');
+    // `{}` would match every document: in the snapshots' own collection `$nor: [{}]` leaves every snapshot out.
+    expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { filter: {}, field: 'v' } }), 'mongoSnapshot', 'versionDocument.filter', ["{ _id: 'version' }"]);
     expectOptionRefused(() => mongoSnapshot({ ...base, versionDocument: { filter: { _id: 'v' }, field: '' } }), 'mongoSnapshot', 'versionDocument.field');
     // In the snapshots' collection with no filter: accepted, the snapshot reads leave the version document out.
     expect(() => mongoSnapshot({ client: mongo.client, collection: 'snaps', versionDocument: { filter: { _id: 'v' }, field: 'v' } })).not.toThrow();

@@ -49,7 +49,7 @@ const factories: Array<{ name: string; make: (options: never) => unknown; all: R
   {
     name: 'mongoQuery',
     make: mongoQuery as never,
-    all: { client: mongo, db: 'x', collection: 'c', filter: {}, sort: { a: 1 }, projection: { a: 1 }, limit: 5, versionDocument: { collection: 'v', filter: {}, field: 'n' }, map: (d: unknown) => d },
+    all: { client: mongo, db: 'x', collection: 'c', filter: {}, sort: { a: 1 }, projection: { a: 1 }, limit: 5, versionDocument: { collection: 'v', filter: { _id: 'v' }, field: 'n' }, map: (d: unknown) => d },
     type: ['sources/mongo.ts', 'MongoQueryOptions'],
     typo: 'limits',
   },

@@ -121,8 +121,12 @@ export function assertNoGap(checkpoint: StreamCheckpoint, timeline: number, unti
   const entry = checkpoint.timelines.find((t) => t.id === timeline);
   if (!entry) throw new TimelineGapError(`stream "${checkpoint.name}" has no timeline ${timeline}`);
   if (entry.brokenAt !== undefined && Date.parse(entry.brokenAt) <= until) {
-    throw new TimelineGapError(`stream "${checkpoint.name}" timeline ${timeline} broke at ${entry.brokenAt} (${entry.reason ?? 'gap'}); a target after that needs a newer snapshot`, [
-      { key: `streams/${checkpoint.name}/checkpoint.json`, message: entry.reason ?? 'gap' },
-    ]);
+    // The sink's reason can name an aggregate id (an outbox seq gap): kept in its field, out of the
+    // message and problems, which get logged.
+    throw new TimelineGapError(
+      `stream "${checkpoint.name}" timeline ${timeline} broke at ${entry.brokenAt} (why is in the stream's checkpoint and the error's reason); a target after that needs a newer snapshot`,
+      [{ key: `streams/${checkpoint.name}/checkpoint.json`, message: `timeline ${timeline} broke at ${entry.brokenAt}` }],
+      { reason: entry.reason ?? 'gap' },
+    );
   }
 }

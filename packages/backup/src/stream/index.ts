@@ -40,7 +40,10 @@ export interface StreamBackupOptions {
    * whose records arrive late (a relay that lags, a watermark with `lagMs`). @default 0
    */
   coverageLagMs?: number;
-  /** Called when a gap breaks the timeline (e.g. to start a snapshot job). */
+  /**
+   * Called when a gap breaks the timeline (e.g. to start a snapshot job). `reason` is the source's
+   * (it can name an aggregate id, as an outbox `seq` gap does): the run's own log leaves it out.
+   */
   onTimelineBroken?: (info: { name: string; timeline: number; reason: string }) => void | Promise<void>;
 }
 

@@ -177,7 +177,9 @@ export async function runStream(options: StreamRunOptions, ctx: RunContext = {})
         // What was pulled before the gap was seen goes to the old timeline (acknowledged, like any
         // object written: SQS deletes its messages); then a new one starts.
         if (buffer.length > 0) await commit();
-        log.warn('stream backup timeline broken', { name: options.name, timeline: state.timeline, reason: batch.gap });
+        // The source's reason can name an aggregate id (an outbox seq gap): it goes to the
+        // checkpoint and onTimelineBroken, not to the log.
+        log.warn('stream backup timeline broken', { name: options.name, timeline: state.timeline });
         await breakTimeline(open, options, batch.gap);
         lastRunAt = state.updatedAt;
         result.timelineBroken = true;

@@ -150,7 +150,7 @@ type MongoSnapshotTag = { id: unknown; position: unknown } | { version: unknown 
  * up); there, opt in to `versionDocument` to make the quiet check one lookup.
  * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `client` that is not a MongoClient,
  *   an empty `collection` or field name, a `filter` that is not an object, a `versionDocument`
- *   with an unknown key, without `filter`, with an empty `field`/`collection`.
+ *   with an unknown key, without `filter` or with an empty one (`{}`), with an empty `field`/`collection`.
  * @example
  * mongoSnapshot<Cart, number>({ client, collection: 'snapshots', filter: { stream: 'cart-42' }, versionDocument: { filter: { _id: 'version:cart-42' }, field: 'v' } });
  */

@@ -38,7 +38,7 @@ export interface MongoTarget {
 export interface MongoVersionDocument {
   /** Defaults to the source's collection. */
   collection?: string;
-  /** Selects the one version document, e.g. `{ _id: 'plans' }`. */
+  /** Selects the one version document, e.g. `{ _id: 'plans' }` (not empty: `{}` is refused). */
   filter: Doc;
   /** Field holding the version (number, string, Date or ObjectId); dotted paths allowed. */
   field: string;
@@ -64,7 +64,7 @@ const VERSION_DOCUMENT_KEYS = keysOf<MongoVersionDocument>({ collection: true, f
 /**
  * Checks a `versionDocument` option of `owner` (`mongoQuery`, `mongoSnapshot`); returns it.
  * @throws ConfigurationError (`CONFIG_INVALID`) naming `versionDocument.<key>`: an unknown key, no
- *   `filter`, an empty `field` or `collection`.
+ *   `filter` or an empty one (`{}`), an empty `field` or `collection`.
  */
 export function checkVersionDocument(owner: string, version: MongoVersionDocument | undefined): MongoVersionDocument | undefined {
   checkKnownKeys(owner, 'versionDocument', version, VERSION_DOCUMENT_KEYS);
@@ -72,6 +72,11 @@ export function checkVersionDocument(owner: string, version: MongoVersionDocumen
   recordOption(owner, 'versionDocument', version, 'an object { collection?, filter, field }');
   optionalString(owner, 'versionDocument.collection', version.collection);
   recordOption(owner, 'versionDocument.filter', version.filter, 'a MongoDB filter object naming the version document', true);
+  // `{}` matches every document: the version would be whichever document comes first, and in a
+  // mongoSnapshot's own collection (left out of its query by `$nor`) no snapshot would ever be read.
+  if (Object.keys(version.filter).length === 0) {
+    invalidOption(owner, 'versionDocument.filter', "a filter that selects the one version document, e.g. { _id: 'version' } (an empty one matches every document)", version.filter);
+  }
   stringOption(owner, 'versionDocument.field', version.field);
   return version;
 }
@@ -199,7 +204,7 @@ const QUERY_KEYS = keysOf<MongoQueryOptions<unknown>>({ client: true, db: true, 
  * The documents a MongoDB query returns, as an array (at most `limit`; more fails the load).
  * With `versionDocument`, a stale state costs one `findOne` of the version when nothing changed.
  * @throws ConfigurationError (`CONFIG_INVALID`) naming the option: a `limit` that is not an
- *   integer ≥ 1, a `sort` direction other than 1/-1, a `versionDocument` without `filter`/`field`, …
+ *   integer ≥ 1, a `sort` direction other than 1/-1, a `versionDocument` without `filter`/`field` or with an empty `filter`, …
  */
 export function mongoQuery<T = Doc>(options: MongoQueryOptions<T>): StateSource<T[]> {
   checkKnownKeys('mongoQuery', '', options, QUERY_KEYS);
