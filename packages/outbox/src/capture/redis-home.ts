@@ -46,54 +46,23 @@ export const HOME_TAKEOVER_MS = 60_000;
 /**
  * KEYS[1] the home key; ARGV[1] the write's partition, ARGV[2] the value to replace ('' to
  * claim only when absent), ARGV[3] the age (ms) from which a claim of the same partition is renewed.
- * Returns `{value, now, made}`: the home after the call, the server time, and `1` when this call
- * made the claim from no claim or from another partition's (`0` when it reused or renewed one
- * of the same partition). A claim of the same partition reused as it is gets a leading `0` on its
- * ms (same time, another text), so that the write that made it sees, by `RELEASE`'s
- * compare-and-delete, that another write relies on it. Values compare without leading zeros.
+ * Returns `{value, now}`: the home after the call and the server time.
  */
 const CLAIM = luaScript(`local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function plain(v) return (string.gsub(v, '^0+(%d)', '%1')) end
 local v = redis.call('GET', KEYS[1])
-local made = 1
 if v then
-  local ms, home = string.match(v, '^(%d+) (.*)$')
   if ARGV[2] ~= '' then
-    if plain(v) ~= plain(ARGV[2]) then return {v, now, 0} end
-    if home == ARGV[1] then made = 0 end
-  elseif home == ARGV[1] then
-    if now - tonumber(ms) < tonumber(ARGV[3]) then
-      v = '0' .. v
-      redis.call('SET', KEYS[1], v)
-      return {v, now, 0}
-    end
-    made = 0
+    if v ~= ARGV[2] then return {v, now} end
   else
-    return {v, now, 0}
+    local ms, home = string.match(v, '^(%d+) (.*)$')
+    if home ~= ARGV[1] or now - tonumber(ms) < tonumber(ARGV[3]) then return {v, now} end
   end
 end
 v = now .. ' ' .. ARGV[1]
 redis.call('SET', KEYS[1], v)
-return {v, now, made}
+return {v, now}
 `);
-
-/** KEYS[1] a home key; ARGV[1] the claim a refused write made: deleted when still exactly that. */
-const RELEASE = luaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`);
-
-/**
- * Redis Cluster: takes back the claims a write made (`claimHome`'s `made`) when the write was
- * refused before writing anything, so a refusal that says "nothing was written" is true and the
- * aggregate is not held from another partition for `HOME_TAKEOVER_MS`. A claim is deleted only
- * while it is still the exact value made: one that another write of the partition reused (its
- * text changed, see `CLAIM`) or renewed stays. Best effort: a claim left by a failure here
- * expires as any unconfirmed claim does.
- */
-export async function releaseClaims(client: RedisLike, prefix: string, claims: ReadonlyArray<{ agg: string; value: string; made: boolean }>): Promise<void> {
-  await Promise.all(claims.filter((c) => c.made).map((c) => runLuaScript(client, RELEASE, [homeKey(prefix, c.agg)], [c.value]).catch(() => undefined)));
-}
 
 /** Redis Cluster: how many confirmed homes a process remembers per client and prefix (the oldest forgotten first). */
 export const CONFIRMED_HOMES_MAX = 10_000;
@@ -123,7 +92,7 @@ export function confirmedHomes(client: RedisLike, prefix: string): ConfirmedHome
   };
 }
 
-/** Reads a home key's value: `<ms> <tag>`, `ms` with any leading zeros (a value of another shape counts as a tag claimed at 0). */
+/** Reads a home key's value: `<ms> <tag>` (a value of another shape counts as a tag claimed at 0). */
 export function parseHome(value: string): { ms: number; home: string } {
   const match = /^(\d+) ([\s\S]*)$/.exec(value);
   return match ? { ms: Number(match[1]), home: match[2]! } : { ms: 0, home: value };
@@ -138,23 +107,22 @@ function unavailable(error: unknown): never {
  * write. `renew` (a value read before) replaces that claim by a fresh one of the same
  * partition (the write's script found its window passed).
  *
- * @returns The claim's value, the server ms until which the write may number the aggregate
- *   when the partition holds no `seq` for it yet, and `made`: this call made the claim (from no
- *   claim, or another partition's stale one), so a refused write may release it (`releaseClaims`).
+ * @returns The claim's value and the server ms until which the write may number the aggregate
+ *   when the partition holds no `seq` for it yet.
  * @throws AggregatePartitionError when the aggregate lives in (or is being claimed by) another partition.
  * @throws OutboxUnavailableError when Redis cannot be reached, or the claim keeps moving.
  */
-export async function claimHome(client: RedisLike, prefix: string, partition: string, aggregate: string, renew = ''): Promise<{ value: string; deadline: number; made: boolean }> {
+export async function claimHome(client: RedisLike, prefix: string, partition: string, aggregate: string, renew = ''): Promise<{ value: string; deadline: number }> {
   const key = homeKey(prefix, aggregate);
   let expected = renew;
   for (let attempt = 0; attempt < 4; attempt++) {
     const reply = (await runLuaScript(client, CLAIM, [key], [partition, expected, String(HOME_WINDOW_MS / 2)]).catch(async (error: unknown) => {
       throw (await ownKeyWrongType(client, error, 'home key', key, 'string')) ?? unavailable(error);
-    })) as [string, number, number];
+    })) as [string, number];
     const value = String(reply[0]);
     const now = Number(reply[1]);
     const { ms, home } = parseHome(value);
-    if (home === partition) return { value, deadline: ms + HOME_WINDOW_MS + HOME_SKEW_MS, made: Number(reply[2]) === 1 };
+    if (home === partition) return { value, deadline: ms + HOME_WINDOW_MS + HOME_SKEW_MS };
     // Another partition's claim: the aggregate lives there for good once that partition numbered
     // it (terminal); a younger claim not yet confirmed may still fail or be taken over (retryable).
     const seq = partitionKeys(prefix, home).seq;

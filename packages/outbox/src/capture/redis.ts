@@ -10,7 +10,7 @@ import { AggregatePartitionError, OutboxUnavailableError, PreconditionFailedErro
 import { runLuaScript } from '@steadyfn/lease';
 import type { RedisLike } from '../stores/redis-client.js';
 import { DEFAULT_PARTITION, hashTagOf, homeKey, ownKeyRole, ownKeyTypeError, ownKeyWrongType, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
-import { claimHome, confirmedHomes, releaseClaims } from './redis-home.js';
+import { claimHome, confirmedHomes } from './redis-home.js';
 import { captureScript, type ScriptFragment } from './redis-script.js';
 import { isRedisScore } from './redis-score.js';
 
@@ -285,16 +285,14 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   // On a cluster the home keys are on other slots: claimed before the script (once every
   // argument is checked), the script checking each claim's deadline (`redis-home.ts`); not for
   // an aggregate this process already numbered in this partition (its home is fixed for good).
-  const claims: Array<{ agg: string; value: string; deadlineArg: number; made: boolean }> = [];
+  const claims: Array<{ agg: string; value: string; deadlineArg: number }> = [];
   const confirmed = client.isCluster ? confirmedHomes(client, prefix) : undefined;
   const unclaimed = confirmed ? [...aggregates].filter(([agg]) => !confirmed.has(agg, partition)) : [];
   if (unclaimed.length > 0) {
-    const settled = await Promise.allSettled(unclaimed.map(([agg]) => claimHome(client, prefix, partition, agg)));
-    const refusal = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (refusal) {
-      // One aggregate refused: the claims made for the others are taken back (nothing written).
-      await releaseClaims(client, prefix, settled.flatMap((s, i) => (s.status === 'fulfilled' ? [{ agg: unclaimed[i]![0], ...s.value }] : [])));
-      const error: unknown = refusal.reason;
+    let found: Array<{ value: string; deadline: number }>;
+    try {
+      found = await Promise.all(unclaimed.map(([agg]) => claimHome(client, prefix, partition, agg)));
+    } catch (error) {
       // A request already applied answers as a duplicate, as the script would (its marker is
       // read right after the own keys' types): its home may have been refused only for an
       // aggregate split before homes were recorded.
@@ -304,18 +302,15 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
       }
       throw error;
     }
-    const found = settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof claimHome>>>).value);
     plan.d = unclaimed.map(([agg, aggArg], i) => {
       const deadlineArg = arg(String(found[i]!.deadline));
-      claims.push({ agg, value: found[i]!.value, deadlineArg, made: found[i]!.made });
+      claims.push({ agg, value: found[i]!.value, deadlineArg });
       return [aggArg, deadlineArg];
     });
   }
-  // Refused before writing: the home claims this write made are taken back (`releaseClaims`).
-  const refused = async (error: unknown): Promise<never> => {
-    if (claims.length > 0) await releaseClaims(client, prefix, claims);
-    throw error;
-  };
+  // What a refusal from here on leaves: on a cluster, the home claims made (or reused) above —
+  // an unconfirmed claim, taken over after HOME_TAKEOVER_MS by a write of another partition.
+  const nothing = claims.length === 0 ? 'nothing was written' : claims.length === 1 ? "nothing but the aggregate's home claim was written" : "nothing but the aggregates' home claims was written";
 
   const script = captureScript(placed);
   const send = async (): Promise<unknown> => {
@@ -323,7 +318,7 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
     try {
       return await runLuaScript(client, script, keys, args);
     } catch (error) {
-      throw new OutboxUnavailableError('outbox: the Redis atomic write was refused or could not be sent; nothing was written', error);
+      throw new OutboxUnavailableError(`outbox: the Redis atomic write was refused or could not be sent; ${nothing}`, error);
     }
   };
   // Redis Cluster: a home claim whose window passed before the script ran (a slow first write)
@@ -334,8 +329,6 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
       const renewed = await Promise.all(claims.map((claim) => claimHome(client, prefix, partition, claim.agg, claim.value)));
       claims.forEach((claim, i) => {
         claim.value = renewed[i]!.value;
-        // A renewed claim may be relied on by another write of the partition: never released.
-        claim.made = false;
         args[claim.deadlineArg - 1] = String(renewed[i]!.deadline);
       });
       reply = await send();
@@ -345,25 +338,16 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   let reply = await sendClaimed();
   if (Array.isArray(reply) && reply[0] === 'UNLISTED') {
     // First write to this partition since it was last pruned: list it, then write (and set `live`).
-    await listPartition(client, prefix, partition).catch((error: unknown) => (error instanceof PreconditionFailedError ? refused(error) : Promise.reject(error)));
+    await listPartition(client, prefix, partition, nothing);
     plan.g = [3, listing![1], listing![2]];
     reply = await sendClaimed();
     // A sweeper pruning at the same moment may have dropped it again: it must be listed now.
     if (Array.isArray(reply) && reply[0] === 'OK' && Number(await unavailable(client.call('SISMEMBER', partitionsKey(prefix), partition))) === 0) await listPartition(client, prefix, partition);
   }
-  let result: RedisWriteResult;
-  try {
-    result = readReply(reply, write, partition, own);
-  } catch (error) {
-    if (Array.isArray(reply) && REFUSALS.has(String(reply[0]))) await refused(error);
-    throw error;
-  }
+  const result = readReply(reply, write, partition, own, nothing);
   if (!result.duplicate) for (const claim of claims) confirmed?.add(claim.agg, partition);
   return result;
 }
-
-/** The script's replies that wrote nothing and refuse the write (see `redis-script.ts`). */
-const REFUSALS = new Set(['OWNKEY', 'HOME', 'HOMESTALE', 'FAILED', 'TYPE', 'VALUE', 'FRAGMENT']);
 
 /** One of the outbox's own keys in a write: its role, name and the type it needs (as Redis's TYPE names it). */
 interface OwnKey {
@@ -378,22 +362,24 @@ function unavailable<T>(pending: Promise<T>): Promise<T> {
   });
 }
 
-async function listPartition(client: RedisLike, prefix: string, partition: string): Promise<void> {
+/** Lists the partition for the sweeper; `nothing`: what a refusal (the list of another type) says was written. */
+async function listPartition(client: RedisLike, prefix: string, partition: string, nothing?: string): Promise<void> {
   await client.call('SADD', partitionsKey(prefix), partition).catch(async (error: unknown) => {
-    throw (await ownKeyWrongType(client, error, 'partition list', partitionsKey(prefix), 'set')) ?? new OutboxUnavailableError('outbox: Redis could not be reached', error);
+    throw (await ownKeyWrongType(client, error, 'partition list', partitionsKey(prefix), 'set', nothing)) ?? new OutboxUnavailableError('outbox: Redis could not be reached', error);
   });
 }
 
-function readReply(reply: unknown, write: RedisWrite, partition: string, own: ReadonlyArray<OwnKey>): RedisWriteResult {
+/** The script's reply as the write's result or its refusal; `nothing`: what a refusal says was written. */
+function readReply(reply: unknown, write: RedisWrite, partition: string, own: ReadonlyArray<OwnKey>, nothing: string): RedisWriteResult {
   const parts = Array.isArray(reply) ? reply : [];
   const status = String(parts[0]);
   if (status === 'OWNKEY') {
     // Its role, name and type, never what it holds: an application key under the outbox's prefix.
     const { role, key, type } = own[Number(parts[1]) - 1] ?? { role: 'own', key: '?', type: 'another type' };
-    throw ownKeyTypeError(role, key, String(parts[2]), type);
+    throw ownKeyTypeError(role, key, String(parts[2]), type, nothing);
   }
   if (status === 'HOME') throw new AggregatePartitionError(String(parts[1]), String(parts[2]), partition);
-  if (status === 'HOMESTALE') throw new OutboxUnavailableError('outbox: the home partition claim of an aggregate kept expiring before the write ran (are the cluster nodes\' clocks more than 30 s apart?); nothing was written');
+  if (status === 'HOMESTALE') throw new OutboxUnavailableError(`outbox: the home partition claim of an aggregate kept expiring before the write ran (are the cluster nodes' clocks more than 30 s apart?); ${nothing}`);
   if (status === 'APPLIED') return { partition, events: [], duplicate: true, applied: String(parts[1]), extra: [] };
   if (status === 'OK') {
     const events: WrittenEvent[] = write.events.map((event, i) => ({
@@ -411,15 +397,15 @@ function readReply(reply: unknown, write: RedisWrite, partition: string, own: Re
     const own = (check as { [CHECK_FAILURE]?: (failure: CheckFailure) => Error } | undefined)?.[CHECK_FAILURE];
     if (typeof own === 'function') throw own(failure);
     const found = { nokey: 'its key does not exist', nofield: 'its hash field does not exist', differs: 'the value differs', present: 'it exists', type: `its key holds a ${String(parts[3])}` }[why] ?? 'it failed';
-    throw new PreconditionFailedError(`outbox: precondition ${check?.label ? JSON.stringify(check.label) : `#${parts[1]}`} does not hold (${found}); nothing was written`);
+    throw new PreconditionFailedError(`outbox: precondition ${check?.label ? JSON.stringify(check.label) : `#${parts[1]}`} does not hold (${found}); ${nothing}`);
   }
   if (status === 'TYPE' || status === 'VALUE') {
     const command = write.commands[Number(parts[1]) - 1];
     const why = status === 'TYPE' ? `its key holds a ${String(parts[2])}` : 'its value is not an integer or would leave the safe integer range';
-    throw new PreconditionFailedError(`outbox: ${command?.[0] ?? 'a command'} (command #${parts[1]}) would fail: ${why}; nothing was written`);
+    throw new PreconditionFailedError(`outbox: ${command?.[0] ?? 'a command'} (command #${parts[1]}) would fail: ${why}; ${nothing}`);
   }
   if (status === 'FRAGMENT') {
-    throw new PreconditionFailedError(`outbox: ${String(parts[1])} refused the write (${String(parts[2])}); nothing was written`, { retryable: true });
+    throw new PreconditionFailedError(`outbox: ${String(parts[1])} refused the write (${String(parts[2])}); ${nothing}`, { retryable: true });
   }
   throw new OutboxUnavailableError('outbox: unexpected reply from the Redis atomic write');
 }
