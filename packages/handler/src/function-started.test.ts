@@ -49,7 +49,8 @@ describe('functionStarted(ctx)', () => {
   it('true for an object the handler did not make (not known), also one made from a ctx', async () => {
     expect(functionStarted({})).toBe(true);
     let derived: boolean | undefined;
-    await handler({ ...silent, use: [{ name: 'peek', after: (ctx) => void (derived = functionStarted(Object.create(ctx))) }] }, () => 'ran').invoke({});
+    const peek: Plugin = { name: 'peek', after: (ctx) => void (derived = functionStarted(Object.create(ctx) as object)) };
+    await handler({ ...silent, use: [peek] }, () => 'ran').invoke({});
     expect(derived).toBe(true);
   });
 
