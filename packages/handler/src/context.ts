@@ -49,8 +49,11 @@ export let setFunctionStarted: (ctx: InvocationContext, started: boolean | undef
  * function had no effects, and nothing the function did needs recording.
  *
  * `true` when it is not known: for a ctx another copy of `@steadyfn/handler` made, and under
- * middy with a plain handler when no steadyfn middleware's `before` failed (middy does not say
- * whether it called the handler; wrap it with `steadyHandler(fn)` for an exact answer).
+ * middy once every steadyfn middleware's `before` passed (middy does not say whether it called
+ * the handler). Under middy the answer is exact only when every middleware of the chain is a
+ * `toMiddy(...)` one: a plain middy middleware's `before` that throws after
+ * them is not seen, so it reads `true`, with `steadyHandler(fn)` too (which only makes a `wrap`
+ * that answers without calling `next()` read `false`).
  *
  * @param ctx - The invocation's `ctx`, as a hook receives it.
  * @returns `false` only when the function is known not to have been called.
@@ -64,9 +67,10 @@ export let setFunctionStarted: (ctx: InvocationContext, started: boolean | undef
  * };
  */
 export function functionStarted(ctx: object): boolean {
-  return ctx instanceof InvocationContext ? readFunctionStarted(ctx) !== false : true;
+  return readFunctionStarted(ctx) !== false;
 }
-let readFunctionStarted: (ctx: InvocationContext) => boolean | undefined;
+/** `undefined` for an object that is not an `InvocationContext` of this copy (a brand check: a prototype's instance has no `#started`). */
+let readFunctionStarted: (ctx: object) => boolean | undefined;
 
 /**
  * The trace context the invocation was called with, or undefined when it came with none
@@ -145,7 +149,7 @@ export class InvocationContext implements BaseContext {
     readReceived = (ctx) => incomingTrace(ctx.trigger, ctx.provider, ctx.#carried);
     readAbortable = (ctx, now) => (now === undefined ? ctx.#deadline.abortable : ctx.#deadline.abortableAt(now));
     readExtendingAt = (ctx) => ctx.#deadline.extendingAt;
-    readFunctionStarted = (ctx) => ctx.#started;
+    readFunctionStarted = (ctx) => (#started in ctx ? ctx.#started : undefined);
     setFunctionStarted = (ctx, started) => {
       ctx.#started = started;
     };

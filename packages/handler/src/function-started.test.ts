@@ -3,8 +3,10 @@
  * answer of the function from one of a plugin before it (a plugin that records the function's
  * outcome — idempotency — must not store a later plugin's 401 as the function's result).
  */
+import middy from '@middy/core';
 import { describe, expect, it } from 'vitest';
 import { functionStarted, handler, TerminalError, type Plugin } from './index.js';
+import { steadyHandler, toMiddy } from './middy.js';
 
 const silent = { logSink: () => undefined };
 
@@ -44,7 +46,26 @@ describe('functionStarted(ctx)', () => {
     expect(seen).toEqual(['after:true', 'finally:true', 'onError:true', 'finally:true', 'after:true', 'finally:true']);
   });
 
-  it('true for an object the handler did not make (not known)', () => {
+  it('true for an object the handler did not make (not known), also one made from a ctx', async () => {
     expect(functionStarted({})).toBe(true);
+    let derived: boolean | undefined;
+    const peek: Plugin = { name: 'peek', after: (ctx) => void (derived = functionStarted(Object.create(ctx) as object)) };
+    await handler({ ...silent, use: [peek] }, () => 'ran').invoke({});
+    expect(derived).toBe(true);
+  });
+
+  it('true inside a function without plugins', async () => {
+    await expect(handler(silent, (_input, ctx) => functionStarted(ctx)).invoke({})).resolves.toBe(true);
+  });
+
+  it('under middy with steadyHandler: false when a wrap answered without calling next()', async () => {
+    const seen: string[] = [];
+    let ran = false;
+    const main = middy(steadyHandler(async () => ((ran = true), 'ran')))
+      .use(toMiddy(observer(seen), silent))
+      .use(toMiddy({ name: 'skip', wrap: async () => 'skipped' }));
+    await expect(main({}, { awsRequestId: 'r-1', functionName: 'f', getRemainingTimeInMillis: () => 30_000 } as never)).resolves.toBe('skipped');
+    expect(ran).toBe(false);
+    expect(seen).toEqual(['after:false', 'finally:false']);
   });
 });

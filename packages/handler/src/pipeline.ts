@@ -346,6 +346,7 @@ async function runBare(def: Definition, ctx: InvocationContext, inv: Invocation,
     ctx.input = input;
     const finite = deadline.finite;
     if (finite) deadline.check();
+    setFunctionStarted(ctx, true);
     let value = def.fn(input, ctx);
     if (isThenable(value)) value = finite ? await deadline.race(Promise.resolve(value)) : await value;
     return { ok: true, value: inv.http || inv.result ? answerOf(inv, value) : value };

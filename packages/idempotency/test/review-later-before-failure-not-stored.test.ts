@@ -91,3 +91,20 @@ describe('review: a later middy middleware’s failure before the handler is nev
     expect(runs).toBe(1);
   });
 });
+
+describe('review: under middy, a later wrap that answers without calling next() is never stored (redis)', () => {
+  const backend = useBackend('redis');
+  it('steadyHandler(fn): released; the retry, the wrap letting it through, runs the handler', async () => {
+    let maintenance = true;
+    const skip: Plugin = { name: 'maintenance', wrap: async (_ctx, next) => (maintenance ? { statusCode: 503, body: 'down for maintenance' } : next()) };
+    let runs = 0;
+    const main = middy(steadyHandler(async () => (runs++, { statusCode: 201, body: 'created' })))
+      .use(toMiddy(idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false }), { name: `orders-${randomUUID().slice(0, 8)}` }))
+      .use(toMiddy(skip));
+    const event = httpEvent({ key: randomUUID(), body: { sku: 'lamp' } });
+    await expect(main(event, lambdaContext() as never)).resolves.toMatchObject({ statusCode: 503 });
+    maintenance = false;
+    await expect(main(event, lambdaContext() as never)).resolves.toMatchObject({ statusCode: 201, body: 'created' });
+    expect(runs).toBe(1);
+  });
+});

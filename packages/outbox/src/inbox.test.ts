@@ -3,10 +3,11 @@
  * the handler's Lambda SQS adapter: duplicates answered without running, effects exactly
  * once, seq gaps retried, partial batch responses, FIFO stopping at the first failure.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { handler } from '@steadyfn/handler';
-import { mongoStore, redisStore } from '@steadyfn/idempotency';
+import { handler, TerminalError, type Plugin } from '@steadyfn/handler';
+import { mongoStore, redisStore, type IdempotencyStore } from '@steadyfn/idempotency';
 import { lambdaContext, openMongo, openRedis, sqsEvent, type MongoBackend, type RedisBackend } from '../test/support.js';
 import { prepareEvent, serializeEvent } from './envelope.js';
 import { inbox } from './inbox.js';
@@ -21,6 +22,37 @@ function envelope(aggregateId: string, seq: number, amountCents = 1) {
 }
 
 const lambda = () => lambdaContext('ship');
+
+/**
+ * A plugin after the inbox answers (then refuses) an event before the function runs: the event
+ * was not handled, so neither its record nor its seq marker may be completed — the redelivery,
+ * the gate open, runs the function (it was answered as a duplicate and the event was lost).
+ */
+async function gatedEventsRunOnRedelivery(store: IdempotencyStore): Promise<void> {
+  let gate: 'answer' | 'throw' | 'open' = 'answer';
+  const paused: Plugin = {
+    name: 'paused',
+    before() {
+      if (gate === 'throw') throw new TerminalError('CONSUMER_PAUSED', 'the consumer is paused');
+      return gate === 'answer' ? { answer: { skipped: true } } : undefined;
+    },
+  };
+  const seqs: number[] = [];
+  const main = handler({ use: [inbox({ store, consumer: `gated-${randomUUID()}` }), paused], logSink: () => undefined }, async (_input, ctx) => {
+    seqs.push(ctx.inbox.event.seq);
+  });
+  const aggregate = `g-${randomUUID()}`;
+  const [first, second] = [envelope(aggregate, 1), envelope(aggregate, 2)];
+  expect(await main.aws(sqsEvent([first]), lambda())).toEqual({ batchItemFailures: [] });
+  gate = 'open';
+  await main.aws(sqsEvent([first]), lambda());
+  gate = 'throw';
+  expect(((await main.aws(sqsEvent([second]), lambda())) as { batchItemFailures: unknown[] }).batchItemFailures).toHaveLength(1);
+  gate = 'open';
+  await main.aws(sqsEvent([second]), lambda());
+  await main.aws(sqsEvent([first, second]), lambda());
+  expect(seqs).toEqual([1, 2]);
+}
 
 describe('inbox on Redis', () => {
   let backend: RedisBackend;
@@ -137,6 +169,10 @@ describe('inbox on Redis', () => {
     expect(fifo.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([batch.Records[1]!.messageId, batch.Records[2]!.messageId]);
   });
 
+  it('an event a later plugin answered or refused before the function ran is released: the redelivery runs it', async () => {
+    await gatedEventsRunOnRedelivery(redisStore({ client: backend.client, prefix: `${backend.prefix}idem:` }));
+  });
+
   it('a message that is not an outbox event is a terminal failure', async () => {
     const ship = consumer('strict', () => undefined);
     const result = (await ship.aws(sqsEvent(['{"hello":1}']), lambda())) as { batchItemFailures: unknown[] };
@@ -165,5 +201,9 @@ describe('inbox on FerretDB (idempotency mongoStore)', () => {
     await ship.aws(sqsEvent([a, b]), lambda());
     await ship.aws(sqsEvent([b]), lambda());
     expect(runs).toBe(2);
+  });
+
+  it('an event a later plugin answered or refused before the function ran is released: the redelivery runs it', async () => {
+    await gatedEventsRunOnRedelivery(mongoStore({ collection: mongo.db.collection('inbox-gated') }));
   });
 });

@@ -14,7 +14,7 @@
  * a crash between the write and the inbox completion writes nothing again).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Context, Plugin } from '@steadyfn/handler';
+import { functionStarted, type Context, type Plugin } from '@steadyfn/handler';
 import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from '@steadyfn/idempotency';
 import { appliedBefore, leaseUntil as leaseUntilOf, MAX_DURATION_MS, purgeBoundsOf, settleLater as retrySettle, type LeaseSettings } from '@steadyfn/lease/internal';
@@ -236,6 +236,27 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     }
   };
 
+  /**
+   * Frees the event record and its seq marker (the event was not handled: the function failed,
+   * or never ran), so the redelivery runs the function. A release that failed only delays the
+   * redelivery until the lease ends; it is retried likewise.
+   */
+  const release = async (ctx: Context, state: InboxState): Promise<void> => {
+    const event = state.event!;
+    const requests = [
+      { key: state.eventKey!, owner: state.owner! },
+      { key: state.seqKey!, owner: state.owner! },
+    ];
+    await store.completeMany(requests).catch((error: unknown) => {
+      ctx.log.warn(retryable(error) ? 'inbox record could not be released; retried until its lease ends' : 'inbox record could not be released; the store refused it, not retried', {
+        consumer,
+        eventId: event.id,
+        cause: error instanceof Error ? error.name : typeof error,
+      });
+      if (retryable(error)) void settleLater(ctx, event, requests, state.leaseUntil ?? 0).catch(() => undefined);
+    });
+  };
+
   const readBody = async (ctx: Context): Promise<unknown> => {
     if (options.read) return options.read(ctx);
     const attributes = ctx.trigger.kind === 'queue' ? ctx.trigger.attributes : {};
@@ -333,6 +354,9 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     async after(ctx, _result, state) {
       const event = state.event;
       if (!state.owner || !event) return;
+      // A later plugin answered in the function's place (its `before` or `wrap`): the event was
+      // not handled, so it is released like a failure, and its redelivery runs the function.
+      if (!functionStarted(ctx)) return release(ctx, state);
       const expiresAt = Date.now() + retentionMs;
       const requests = [
         { key: state.eventKey!, owner: state.owner, fingerprint: FINGERPRINT, result: '1', expiresAt },
@@ -355,19 +379,8 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     },
     async onError(ctx, _error, state) {
       if (!state.owner || !state.event) return;
-      const requests = [
-        { key: state.eventKey!, owner: state.owner },
-        { key: state.seqKey!, owner: state.owner },
-      ];
-      // A release that failed only delays the redelivery until the lease ends; it is retried likewise.
-      await store.completeMany(requests).catch((error: unknown) => {
-        ctx.log.warn(retryable(error) ? 'inbox record could not be released; retried until its lease ends' : 'inbox record could not be released; the store refused it, not retried', {
-          consumer,
-          eventId: state.event!.id,
-          cause: error instanceof Error ? error.name : typeof error,
-        });
-        if (retryable(error)) void settleLater(ctx, state.event!, requests, state.leaseUntil ?? 0).catch(() => undefined);
-      });
+      // Failed, or never ran (a later plugin's `before` threw): either way released for the redelivery.
+      await release(ctx, state);
     },
   };
 }

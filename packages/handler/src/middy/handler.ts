@@ -79,6 +79,9 @@ export function steadyHandler<Added extends object = {}, E = any, R = any>(
         return Promise.reject(thrown);
       }
     };
+    // Not called until `call` runs: a `wrap` that answers without `next()`, or a deadline
+    // check that throws first, leaves it false (the last `before` left it "not known").
+    setFunctionStarted(steady.ctx, false);
     return inContext(steady, () => runWraps(steady, call)) as Promise<R>;
   };
 }
