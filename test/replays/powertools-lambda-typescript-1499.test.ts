@@ -1,0 +1,51 @@
+/**
+ * aws-powertools/powertools-lambda-typescript#1499 (fixed by PR #1502; regressed later as #2058)
+ * https://github.com/aws-powertools/powertools-lambda-typescript/issues/1499
+ *
+ * With payload validation on, the idempotency utility did not carry the stored payload hash
+ * into the record it read back from the persistence layer, so a request replayed on another
+ * instance (no local cache) was compared against `undefined`: every genuine retry failed
+ * validation, and — in the #2058 regression — a request reusing the key with a different
+ * payload was not refused.
+ *
+ * steadyfn fingerprints every request and checks it against the stored record. Replayed on a
+ * real store (Redis, Redis Cluster, FerretDB) with two handler instances sharing it and no
+ * local cache: instance 1 completes key K with body A; on instance 2 the same key and body
+ * replays (the function does not run), the same key with body B is `422 IDEMPOTENCY_KEY_REUSED`.
+ */
+import { randomUUID } from 'node:crypto';
+import { handler } from '@steadyfn/handler';
+import { idempotency } from '@steadyfn/idempotency';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from '../../packages/idempotency/test/support.js';
+
+type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
+
+describe.each(BACKENDS)('powertools-lambda-typescript#1499 on %s: a record read back from the store is validated against its payload', (name) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await openBackend(name);
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  it('another instance replays the same payload and refuses a different one under the same key', async () => {
+    let runs = 0;
+    const instance = () =>
+      handler({ name: 'payments', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, (input: { amount: number }) => ({ run: ++runs, charged: input.amount }));
+    const first = instance();
+    const second = instance();
+    const key = randomUUID();
+    const a = (await first.aws(httpEvent({ key, body: { amount: 100 } }), lambdaContext())) as LambdaHttp;
+    expect(a.statusCode).toBe(200);
+    const replay = (await second.aws(httpEvent({ key, body: { amount: 100 } }), lambdaContext())) as LambdaHttp;
+    expect(replay.statusCode).toBe(200);
+    expect(JSON.parse(replay.body)).toEqual({ run: 1, charged: 100 });
+    expect(replay.headers['idempotency-replayed'] ?? replay.headers['Idempotency-Replayed']).toBe('true');
+    const reused = (await second.aws(httpEvent({ key, body: { amount: 999 } }), lambdaContext())) as LambdaHttp;
+    expect(reused.statusCode).toBe(422);
+    expect(JSON.parse(reused.body)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(runs).toBe(1);
+  });
+});
