@@ -12,6 +12,12 @@
  * real store (Redis, Redis Cluster, FerretDB) with two handler instances sharing it and no
  * local cache: instance 1 completes key K with body A; on instance 2 the same key and body
  * replays (the function does not run), the same key with body B is `422 IDEMPOTENCY_KEY_REUSED`.
+ *
+ * Also aws-powertools/powertools-lambda-python#3781 (and powertools-lambda-java#2260): when the
+ * conditional put failed and the existing item came back with the failure, validation was
+ * skipped, so a different payload met the first one's IN_PROGRESS record and got "already in
+ * progress" instead of a validation error. Replayed: while instance 1 still runs key K with body
+ * A, instance 2 sends K with body B: `422`, not `409`.
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
@@ -47,5 +53,29 @@ describe.each(BACKENDS)('powertools-lambda-typescript#1499 on %s: a record read 
     expect(reused.statusCode).toBe(422);
     expect(JSON.parse(reused.body)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
     expect(runs).toBe(1);
+  });
+
+  it('powertools-lambda-python#3781: a different payload meeting the first one in progress is 422, not 409', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const instance = (fn: (input: { amount: number }) => unknown) => handler({ name: 'payments', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, fn);
+    const first = instance(async (input) => {
+      started();
+      await gate;
+      return { charged: input.amount };
+    });
+    const second = instance(() => ({ unexpected: true }));
+    const key = randomUUID();
+    const pending = first.aws(httpEvent({ key, body: { amount: 100 } }), lambdaContext()) as Promise<LambdaHttp>;
+    await running;
+    const other = (await second.aws(httpEvent({ key, body: { amount: 999 } }), lambdaContext())) as LambdaHttp;
+    expect(other.statusCode).toBe(422);
+    expect(JSON.parse(other.body)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    const same = (await second.aws(httpEvent({ key, body: { amount: 100 } }), lambdaContext())) as LambdaHttp;
+    expect(same.statusCode).toBe(409);
+    release();
+    expect((await pending).statusCode).toBe(200);
   });
 });
