@@ -12,7 +12,7 @@
  * library's own HttpRequest (test mode) and an InvocationContext as the worker builds it.
  */
 import { HttpRequest, trigger } from '@azure/functions';
-import { handler } from '@steadyfn/handler';
+import { handler } from '../../packages/handler/src/index.js';
 import { describe, expect, it } from 'vitest';
 import { invocationContext } from '../../packages/handler/test/support/azure.js';
 

@@ -14,7 +14,7 @@
  * Pub/Sub redelivers, then dead-letters), and a function that succeeds is answered 2xx.
  */
 import { randomUUID } from 'node:crypto';
-import { handler, RetryableError, TerminalError } from '@steadyfn/handler';
+import { handler, RetryableError, TerminalError } from '../../packages/handler/src/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeServers, serve } from '../../packages/handler/test/support/gcp-server.js';
 

@@ -14,7 +14,7 @@
  * its message) and an `http-errors`-style `{ status: 422, expose: true }` error, through API
  * Gateway v2; each is answered `500 INTERNAL` without the message, the SQL or a stack.
  */
-import { handler } from '@steadyfn/handler';
+import { handler } from '../../packages/handler/src/index.js';
 import { describe, expect, it } from 'vitest';
 import { lambdaContext, type Json } from './support.js';
 

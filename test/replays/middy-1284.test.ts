@@ -11,7 +11,7 @@
  * (v1) and an HTTP API (v2) GET with a null / missing body and no Content-Type, to functions that
  * also take JSON POSTs; each answers 200 and the POST still parses.
  */
-import { handler } from '@steadyfn/handler';
+import { handler } from '../../packages/handler/src/index.js';
 import { describe, expect, it } from 'vitest';
 import { lambdaContext, type Json } from './support.js';
 

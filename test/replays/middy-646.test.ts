@@ -11,8 +11,8 @@
  * and non-ASCII text, direct, inside SQS, and inside SNS inside SQS; the function gets the same
  * decoded key each time.
  */
-import { handler } from '@steadyfn/handler';
-import { storageObject } from '@steadyfn/handler/schemas';
+import { handler } from '../../packages/handler/src/index.js';
+import { storageObject } from '../../packages/handler/src/schemas.js';
 import { describe, expect, it } from 'vitest';
 import { lambdaContext, s3Notification, snsEnvelope, sqsRecord } from './support.js';
 

@@ -13,7 +13,7 @@
  * `Error`, and that throw a plain string; each activation result carries an `error` naming a
  * code — never a success, never an empty error — and no stack trace.
  */
-import { handler } from '@steadyfn/handler';
+import { handler } from '../../packages/handler/src/index.js';
 import { describe, expect, it } from 'vitest';
 
 const ACTIVATION = { __OW_ACTIVATION_ID: 'c0ffee', __OW_ACTION_NAME: '/guest/replay', __OW_NAMESPACE: 'guest', __OW_DEADLINE: '' };

@@ -14,9 +14,10 @@
  * never held past the deadline the context gave.
  */
 import { randomUUID } from 'node:crypto';
-import { handler } from '@steadyfn/handler';
-import { idempotency } from '@steadyfn/idempotency';
+import { handler } from '../../packages/handler/src/index.js';
+import { idempotency } from '../../packages/idempotency/src/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { eventually, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from '../../packages/idempotency/test/support.js';
 
 type LambdaHttp = { statusCode: number; body: string };
@@ -31,7 +32,7 @@ describe('powertools-lambda-python#4759: a context with no time left does not ho
   });
 
   const make = (fn: (input: { id: string }) => unknown) =>
-    handler({ name: `timeout-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, fn);
+    handler({ name: `timeout-${randomUUID()}`, logSink: silentSink(), input: z.object({ id: z.string() }), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, fn);
 
   it('remaining time 0: the invocation answers DEADLINE_EXCEEDED and the retry runs and completes', async () => {
     let runs = 0;

@@ -20,12 +20,14 @@
  * A, instance 2 sends K with body B: `422`, not `409`.
  */
 import { randomUUID } from 'node:crypto';
-import { handler } from '@steadyfn/handler';
-import { idempotency } from '@steadyfn/idempotency';
+import { handler } from '../../packages/handler/src/index.js';
+import { idempotency } from '../../packages/idempotency/src/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from '../../packages/idempotency/test/support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
+const Amount = z.object({ amount: z.number() });
 
 describe.each(BACKENDS)('powertools-lambda-typescript#1499 on %s: a record read back from the store is validated against its payload', (name) => {
   let backend: Backend;
@@ -39,7 +41,7 @@ describe.each(BACKENDS)('powertools-lambda-typescript#1499 on %s: a record read 
   it('another instance replays the same payload and refuses a different one under the same key', async () => {
     let runs = 0;
     const instance = () =>
-      handler({ name: 'payments', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, (input: { amount: number }) => ({ run: ++runs, charged: input.amount }));
+      handler({ name: 'payments', logSink: silentSink(), input: Amount, use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, (input) => ({ run: ++runs, charged: input.amount }));
     const first = instance();
     const second = instance();
     const key = randomUUID();
@@ -60,7 +62,7 @@ describe.each(BACKENDS)('powertools-lambda-typescript#1499 on %s: a record read 
     const gate = new Promise<void>((resolve) => (release = resolve));
     let started!: () => void;
     const running = new Promise<void>((resolve) => (started = resolve));
-    const instance = (fn: (input: { amount: number }) => unknown) => handler({ name: 'payments', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, fn);
+    const instance = (fn: (input: { amount: number }) => unknown) => handler({ name: 'payments', logSink: silentSink(), input: Amount, use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, fn);
     const first = instance(async (input) => {
       started();
       await gate;

@@ -10,7 +10,7 @@
  * the report's `hello` body beside a JSON one, validated by `z.string()` and by a union; the
  * text runs as `'hello'`, nothing fails.
  */
-import { handler } from '@steadyfn/handler';
+import { handler } from '../../packages/handler/src/index.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { lambdaContext, sqsRecord } from './support.js';

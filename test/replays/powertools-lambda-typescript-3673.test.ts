@@ -11,15 +11,16 @@
  * reported). Replayed: the same handler instance gets a batch whose group `g-a` fails, then the
  * redelivered batch of the same group; the second must run every message and report none.
  */
-import { handler, TerminalError } from '@steadyfn/handler';
+import { handler, TerminalError } from '../../packages/handler/src/index.js';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { lambdaContext, sqsRecord } from './support.js';
 
 describe('powertools-lambda-typescript#3673: a FIFO group that failed in one invocation runs in the next', () => {
   it('the redelivered messages of a failed group are run on the same warm instance, not skipped', async () => {
     const ran: string[] = [];
     let failOnce = true;
-    const main = handler({ logSink: () => undefined, body: 'json' }, (input: { id: string }) => {
+    const main = handler({ logSink: () => undefined, body: 'json', input: z.object({ id: z.string() }) }, (input) => {
       ran.push(input.id);
       if (input.id === 'a1' && failOnce) {
         failOnce = false;

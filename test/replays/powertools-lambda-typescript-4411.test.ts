@@ -10,7 +10,7 @@
  * `body` option. Replayed: the report's record (a person object published to SNS, delivered to
  * SQS) validated by the report's schema; the function gets the object.
  */
-import { handler } from '@steadyfn/handler';
+import { handler } from '../../packages/handler/src/index.js';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { lambdaContext, snsEnvelope, sqsRecord } from './support.js';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 export type Json = Record<string, any>;
 
 /** A Lambda context with `remainingMs` left (the clock runs). */
-export function lambdaContext(remainingMs = 30_000, functionName = 'replay'): Json {
+export function lambdaContext(remainingMs = 30_000, functionName = 'replay'): { awsRequestId: string; functionName: string; getRemainingTimeInMillis(): number } {
   const deadline = Date.now() + remainingMs;
   return { awsRequestId: randomUUID(), functionName, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
 }
