@@ -7,7 +7,8 @@
  * shared by all HTTP routes.
  *
  * steadyfn: a request without a body runs — with `body: 'json'` (every body must be JSON) its
- * input is `undefined`, under the default `'auto'` its query parameters. Replayed: a REST API
+ * input is `undefined`, under the default `'auto'` its query parameters (README, "Message
+ * bodies"; `'text'` and `'bytes'` give an empty text and an empty Buffer). Replayed: a REST API
  * (v1) and an HTTP API (v2) GET with a null / missing body and no Content-Type, to functions that
  * also take JSON POSTs; each answers 200 and the POST still parses.
  */
@@ -48,6 +49,8 @@ describe('middy#1284: a GET without a body or a Content-Type is not a body parse
   it.each([
     ['json', [undefined, undefined, undefined, { name: 'x' }]],
     ['auto', [{}, { verbose: '1' }, {}, { name: 'x' }]],
+    ['text', ['', '', '', '{"name":"x"}']],
+    ['bytes', [Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(0), Buffer.from('{"name":"x"}')]],
   ] as const)("body '%s': REST API and HTTP API GETs answer 200; a JSON POST to the same function still parses", async (body, expected) => {
     const seen: unknown[] = [];
     const main = handler({ logSink: () => undefined, body }, (input) => {
