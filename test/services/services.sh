@@ -543,8 +543,8 @@ start_fauxqs() {
 # ---------------------------------------------------------------------------
 # ElasticMQ: the third SQS server (Scala, on the JVM), to catch what one emulator gets wrong.
 # Its jars come from Maven Central: `mvn dependency:copy-dependencies` of elasticmq/pom.xml
-# (the pinned version) into .services/elasticmq/lib, with Maven's own cache in
-# .services/elasticmq/m2; redone only when pom.xml, elasticmq.conf or the Java version change.
+# (the pinned version) into .services/elasticmq/lib, through Maven's default cache (~/.m2, shared
+# by clones like Go's build cache); redone only when pom.xml, elasticmq.conf or the Java version change.
 # Run as `java -cp 'lib/*' org.elasticmq.server.Main` with elasticmq.conf (127.0.0.1 only; the
 # port as system properties, which override the file).
 
@@ -575,7 +575,6 @@ install_elasticmq() {
   rm -rf "$ELASTICMQ_DIR/lib.tmp"
   mkdir -p "$ELASTICMQ_DIR"
   timeout "$MVN_TIMEOUT" mvn -B -q --no-transfer-progress -Dstyle.color=never -f "$ELASTICMQ_SRC/pom.xml" \
-    -Dmaven.repo.local="$ELASTICMQ_DIR/m2" \
     "$ELASTICMQ_DEPENDENCY_PLUGIN:copy-dependencies" \
     -DincludeScope=runtime -DoutputDirectory="$ELASTICMQ_DIR/lib.tmp"
   ls "$ELASTICMQ_DIR"/lib.tmp/elasticmq-server_*.jar >/dev/null
