@@ -59,8 +59,8 @@ const servicesShVars = [...(/write_env\(\) \{[\s\S]*?<<EOF\n([\s\S]*?)\nEOF/.exe
 const defaultPort = (variable: string): number => Number(new RegExp(`\\$\\{${variable}:-(\\d+)\\}`).exec(servicesSh)?.[1]);
 
 describe('docker-compose.yml', () => {
-  it('runs Redis, a Redis Cluster, FerretDB, a MongoDB replica set, moto (S3 + SQS), gofakes3, fauxqs and the env writer', () => {
-    expect(Object.keys(services).sort()).toEqual(['env', 'fauxqs', 'ferretdb', 'gofakes3', 'mongodb', 'moto', 'redis', 'redis-cluster']);
+  it('runs Redis, a Redis Cluster, FerretDB, a MongoDB replica set, moto (S3 + SQS), gofakes3, fauxqs, ElasticMQ and the env writer', () => {
+    expect(Object.keys(services).sort()).toEqual(['elasticmq', 'env', 'fauxqs', 'ferretdb', 'gofakes3', 'mongodb', 'moto', 'redis', 'redis-cluster']);
   });
 
   it('binds every published port to 127.0.0.1 only, and shares no host network', () => {
@@ -80,6 +80,7 @@ describe('docker-compose.yml', () => {
     expect(ports('moto')).toEqual([defaultPort('STEADYFN_MOTO_PORT')]);
     expect(ports('gofakes3')).toEqual([defaultPort('STEADYFN_GOFAKES3_PORT')]);
     expect(ports('fauxqs')).toEqual([defaultPort('STEADYFN_FAUXQS_PORT')]);
+    expect(ports('elasticmq')).toEqual([defaultPort('STEADYFN_ELASTICMQ_PORT')]);
   });
 
   it('runs MongoDB as a replica set that its health check initiates, with a member name the host can reach', () => {
@@ -103,6 +104,17 @@ describe('docker-compose.yml', () => {
     expect(services.gofakes3!.volumes).toContain('./test/services/gofakes3:/src:ro');
     expect(text(services.moto!.command)).toContain(/MOTO_REQUIREMENT="([^"]+)"/.exec(servicesSh)![1]!);
     expect(text(services.fauxqs!.command)).toContain(`fauxqs@${/FAUXQS_VERSION="?([\d.]+)"?/.exec(servicesSh)?.[1]}`);
+  });
+
+  it('runs the ElasticMQ version services.sh installs, with its configuration file, at the port its queue URLs name', () => {
+    const pom = readFileSync(`${root}test/services/elasticmq/pom.xml`, 'utf8');
+    const version = /<artifactId>elasticmq-server_2\.13<\/artifactId>\s*<version>([\d.]+)<\/version>/.exec(pom)?.[1];
+    expect(services.elasticmq!.image).toBe(`softwaremill/elasticmq-native:${version}`);
+    expect(services.elasticmq!.volumes).toContain('./test/services/elasticmq/elasticmq.conf:/opt/elasticmq.conf:ro');
+    const conf = readFileSync(`${root}test/services/elasticmq/elasticmq.conf`, 'utf8');
+    const port = defaultPort('STEADYFN_ELASTICMQ_PORT');
+    expect(conf).toMatch(new RegExp(`bind-port = ${port}\\b`));
+    expect(conf).toMatch(new RegExp(`node-address \\{[^}]*host = "127\\.0\\.0\\.1"[^}]*port = ${port}\\b`));
   });
 
   it('gives every service a health check, and writes the env file only once all are healthy', () => {
@@ -136,6 +148,7 @@ describe('docker-compose.yml', () => {
       for (const v of ['S3_ENDPOINT', 'SQS_ENDPOINT']) serves('moto', url(env[v]!).hostname, Number(url(env[v]!).port));
       serves('gofakes3', url(env.S3_ALT_ENDPOINT!).hostname, Number(url(env.S3_ALT_ENDPOINT!).port));
       serves('fauxqs', url(env.SQS_ALT_ENDPOINT!).hostname, Number(url(env.SQS_ALT_ENDPOINT!).port));
+      serves('elasticmq', url(env.SQS_ELASTICMQ_ENDPOINT!).hostname, Number(url(env.SQS_ELASTICMQ_ENDPOINT!).port));
     });
   });
 });

@@ -1,5 +1,5 @@
 // Helpers for tests that need the local services started by
-// `bash test/services/services.sh start` (Redis, Redis Cluster, FerretDB, moto, gofakes3).
+// `bash test/services/services.sh start` (Redis, Redis Cluster, FerretDB, moto, gofakes3, fauxqs, ElasticMQ).
 //
 //   import { loadServiceEnv, requireService } from '../../test/services/env.js';
 //   loadServiceEnv();                 // REDIS_URL, MONGODB_URI, S3_ENDPOINT, ... into process.env
@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-export type ServiceName = 'redis' | 'redis-cluster' | 'mongodb' | 's3' | 's3-alt' | 'sqs' | 'sqs-alt';
+export type ServiceName = 'redis' | 'redis-cluster' | 'mongodb' | 's3' | 's3-alt' | 'sqs' | 'sqs-alt' | 'sqs-elasticmq';
 
 const START_HINT = 'run `bash test/services/services.sh start`';
 
@@ -68,6 +68,7 @@ export const ENV_VAR: Record<ServiceName, string> = {
   's3-alt': 'S3_ALT_ENDPOINT',
   sqs: 'SQS_ENDPOINT',
   'sqs-alt': 'SQS_ALT_ENDPOINT',
+  'sqs-elasticmq': 'SQS_ELASTICMQ_ENDPOINT',
 };
 
 const DEFAULT_PORT: Record<ServiceName, number> = {
@@ -78,6 +79,7 @@ const DEFAULT_PORT: Record<ServiceName, number> = {
   's3-alt': 80,
   sqs: 80,
   'sqs-alt': 80,
+  'sqs-elasticmq': 80,
 };
 
 /** Parses "host:port", "[::1]:port" or "host" (with a default port). */
@@ -111,7 +113,8 @@ function endpointsFor(name: ServiceName, value: string): Endpoint[] {
     case 's3':
     case 's3-alt':
     case 'sqs':
-    case 'sqs-alt': {
+    case 'sqs-alt':
+    case 'sqs-elasticmq': {
       const url = new URL(value);
       const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
       return [{ host: url.hostname.replace(/^\[|\]$/g, ''), port }];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local test services for steadyfn: Redis, a 3-master Redis Cluster,
 # FerretDB (MongoDB wire protocol, SQLite backend), moto (S3 + SQS), gofakes3 (a second
-# S3 server) and fauxqs (a second SQS server): S3 and SQS code is proven on two implementations.
+# S3 server), fauxqs (a second SQS server) and ElasticMQ (a third SQS server, Java): S3 code is
+# proven on two implementations, SQS code on three.
 #
 #   bash test/services/services.sh start    # install what is missing, start, wait until healthy
 #   bash test/services/services.sh stop     # stop only what this checkout started
@@ -29,6 +30,7 @@ CLUSTER_PORT="${STEADYFN_REDIS_CLUSTER_PORT:-17001}" # first node; the others ar
 FERRETDB_PORT="${STEADYFN_FERRETDB_PORT:-27117}"
 MOTO_PORT="${STEADYFN_MOTO_PORT:-15000}"
 FAUXQS_PORT="${STEADYFN_FAUXQS_PORT:-15300}"
+ELASTICMQ_PORT="${STEADYFN_ELASTICMQ_PORT:-15400}"
 TIMEOUT="${STEADYFN_SERVICES_TIMEOUT:-60}" # seconds to wait for each service to get healthy
 
 CLUSTER_PORTS=("$CLUSTER_PORT" "$((CLUSTER_PORT + 1))" "$((CLUSTER_PORT + 2))")
@@ -42,6 +44,7 @@ FERRETDB_TAGS="ferretdb_no_postgresql"
 APT_TIMEOUT=600
 PIP_TIMEOUT=900
 GO_TIMEOUT=1200
+MVN_TIMEOUT=900
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -49,7 +52,7 @@ GO_TIMEOUT=1200
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 
-for _p in "$REDIS_PORT" "$FERRETDB_PORT" "$MOTO_PORT" "$FAUXQS_PORT" "$CLUSTER_PORT" "$TIMEOUT"; do
+for _p in "$REDIS_PORT" "$FERRETDB_PORT" "$MOTO_PORT" "$FAUXQS_PORT" "$ELASTICMQ_PORT" "$CLUSTER_PORT" "$TIMEOUT"; do
   [[ "$_p" =~ ^[0-9]+$ ]] || die "not a number: '$_p' (check STEADYFN_* env vars)"
 done
 
@@ -537,6 +540,64 @@ start_fauxqs() {
   log "fauxqs: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$FAUXQS_PORT"
 }
 
+# ---------------------------------------------------------------------------
+# ElasticMQ: the third SQS server (Scala, on the JVM), to catch what one emulator gets wrong.
+# Its jars come from Maven Central: `mvn dependency:copy-dependencies` of elasticmq/pom.xml
+# (the pinned version) into .services/elasticmq/lib, through Maven's default cache (~/.m2, shared
+# by clones like Go's build cache); redone only when pom.xml, elasticmq.conf or the Java version change.
+# Run as `java -cp 'lib/*' org.elasticmq.server.Main` with elasticmq.conf (127.0.0.1 only; the
+# port as system properties, which override the file).
+
+ELASTICMQ_SRC="$SCRIPT_DIR/elasticmq"
+ELASTICMQ_DIR="$SVC_DIR/elasticmq"
+ELASTICMQ_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+ELASTICMQ_REINSTALLED=0
+
+elasticmq_stamp() {
+  { cat "$ELASTICMQ_SRC/pom.xml" "$ELASTICMQ_SRC/elasticmq.conf"; java -version 2>&1 | head -n1; echo "$ELASTICMQ_DEPENDENCY_PLUGIN"; } |
+    sha256sum | cut -d' ' -f1
+}
+
+ensure_elasticmq_prereqs() {
+  command -v java >/dev/null 2>&1 || apt_install default-jre-headless
+  command -v mvn >/dev/null 2>&1 || apt_install maven
+  java -version >/dev/null 2>&1 || die "elasticmq: java does not run (need Java >= 17)"
+}
+
+# Runs in a subshell in the background, like install_moto; prints what it did.
+install_elasticmq() {
+  local stamp
+  stamp="$(elasticmq_stamp)"
+  if [[ -f "$ELASTICMQ_DIR/lib/.steadyfn-stamp" && "$(cat "$ELASTICMQ_DIR/lib/.steadyfn-stamp")" == "$stamp" ]]; then
+    return 0
+  fi
+  echo "copying ElasticMQ and its dependencies from Maven Central into $ELASTICMQ_DIR/lib"
+  rm -rf "$ELASTICMQ_DIR/lib.tmp"
+  mkdir -p "$ELASTICMQ_DIR"
+  timeout "$MVN_TIMEOUT" mvn -B -q --no-transfer-progress -Dstyle.color=never -f "$ELASTICMQ_SRC/pom.xml" \
+    "$ELASTICMQ_DEPENDENCY_PLUGIN:copy-dependencies" \
+    -DincludeScope=runtime -DoutputDirectory="$ELASTICMQ_DIR/lib.tmp"
+  ls "$ELASTICMQ_DIR"/lib.tmp/elasticmq-server_*.jar >/dev/null
+  echo "$stamp" >"$ELASTICMQ_DIR/lib.tmp/.steadyfn-stamp"
+  rm -rf "$ELASTICMQ_DIR/lib"
+  mv "$ELASTICMQ_DIR/lib.tmp" "$ELASTICMQ_DIR/lib"
+  echo "ElasticMQ installed"
+}
+
+# Any answer to an (unsigned) ListQueues: ElasticMQ serves SQS.
+elasticmq_ok() { timeout 5 python3 "$SCRIPT_DIR/healthcheck.py" http "http://$HOST:$ELASTICMQ_PORT/?Action=ListQueues"; }
+
+start_elasticmq() {
+  local name=elasticmq logfile="$LOG_DIR/elasticmq.log"
+  already_serving "$name" "$logfile" "$ELASTICMQ_PORT" STEADYFN_ELASTICMQ_PORT "$ELASTICMQ_REINSTALLED" elasticmq_ok && return 0
+  spawn "$name" "$logfile" $'org.elasticmq.server.Main\n'"-Drest-sqs.bind-port=$ELASTICMQ_PORT" -- \
+    java -Xms64m -Xmx512m -XX:+UseSerialGC -Dconfig.file="$ELASTICMQ_SRC/elasticmq.conf" \
+    -Drest-sqs.bind-hostname="$HOST" -Drest-sqs.bind-port="$ELASTICMQ_PORT" \
+    -Dnode-address.host="$HOST" -Dnode-address.port="$ELASTICMQ_PORT" \
+    -cp "$ELASTICMQ_DIR/lib/*" org.elasticmq.server.Main
+  log "elasticmq: started pid $(head -n1 "$PID_DIR/$name.pid") on $HOST:$ELASTICMQ_PORT"
+}
+
 write_env() {
   local tmp="$ENV_FILE.tmp" nodes
   nodes="$HOST:${CLUSTER_PORTS[0]},$HOST:${CLUSTER_PORTS[1]},$HOST:${CLUSTER_PORTS[2]}"
@@ -548,6 +609,7 @@ S3_ENDPOINT=http://$HOST:$MOTO_PORT
 S3_ALT_ENDPOINT=http://$HOST:$GOFAKES3_PORT
 SQS_ENDPOINT=http://$HOST:$MOTO_PORT
 SQS_ALT_ENDPOINT=http://$HOST:$FAUXQS_PORT
+SQS_ELASTICMQ_ENDPOINT=http://$HOST:$ELASTICMQ_PORT
 AWS_REGION=us-east-1
 AWS_ACCESS_KEY_ID=test
 AWS_SECRET_ACCESS_KEY=test
@@ -573,10 +635,14 @@ cmd_start() {
   ensure_python
   ensure_redis
   ensure_moto_venv_prereqs
-  local moto_stamp_before="" moto_pid
+  ensure_elasticmq_prereqs
+  local moto_stamp_before="" moto_pid elasticmq_stamp_before="" elasticmq_pid
   [[ -f "$VENV_DIR/.steadyfn-stamp" ]] && moto_stamp_before="$(cat "$VENV_DIR/.steadyfn-stamp")"
   (install_moto) >"$LOG_DIR/install-moto.log" 2>&1 &
   moto_pid=$!
+  [[ -f "$ELASTICMQ_DIR/lib/.steadyfn-stamp" ]] && elasticmq_stamp_before="$(cat "$ELASTICMQ_DIR/lib/.steadyfn-stamp")"
+  (install_elasticmq) >"$LOG_DIR/install-elasticmq.log" 2>&1 &
+  elasticmq_pid=$!
   ensure_ferretdb
   ensure_gofakes3
   if ! wait "$moto_pid"; then
@@ -587,6 +653,14 @@ cmd_start() {
     MOTO_REINSTALLED=1
     log "moto: installed $MOTO_REQUIREMENT into $VENV_DIR"
   fi
+  if ! wait "$elasticmq_pid"; then
+    log_tail "$LOG_DIR/install-elasticmq.log"
+    die "installing ElasticMQ (mvn, from Maven Central) failed"
+  fi
+  if [[ "$(cat "$ELASTICMQ_DIR/lib/.steadyfn-stamp" 2>/dev/null)" != "$elasticmq_stamp_before" ]]; then
+    ELASTICMQ_REINSTALLED=1
+    log "elasticmq: installed into $ELASTICMQ_DIR/lib"
+  fi
 
   # 2. start everything (processes start in parallel; checks follow)
   start_redis
@@ -594,6 +668,7 @@ cmd_start() {
   start_moto
   start_gofakes3
   start_fauxqs
+  start_elasticmq
   start_cluster
 
   # 3. wait for health
@@ -609,6 +684,8 @@ cmd_start() {
   log "gofakes3: healthy (HTTP 200)"
   wait_healthy fauxqs "$LOG_DIR/fauxqs.log" fauxqs_ok
   log "fauxqs: healthy (GET /health)"
+  wait_healthy elasticmq "$LOG_DIR/elasticmq.log" elasticmq_ok
+  log "elasticmq: healthy (ListQueues)"
 
   write_env
   log "all services up in $((SECONDS - t0))s; endpoints in $ENV_FILE"
@@ -617,7 +694,7 @@ cmd_start() {
 
 cmd_stop() {
   lock
-  local names=(fauxqs moto gofakes3 ferretdb redis) p
+  local names=(elasticmq fauxqs moto gofakes3 ferretdb redis) p
   for p in "${CLUSTER_PORTS[@]}"; do names+=("$(cluster_node_name "$p")"); done
   # Also stop cluster nodes recorded under other ports (e.g. started with a different override).
   local f n
@@ -661,6 +738,7 @@ cmd_status() {
   status_line moto "$HOST:$MOTO_PORT (S3+SQS)" moto moto_ok || rc=1
   status_line gofakes3 "$HOST:$GOFAKES3_PORT (S3)" gofakes3 gofakes3_ok || rc=1
   status_line fauxqs "$HOST:$FAUXQS_PORT (SQS)" fauxqs fauxqs_ok || rc=1
+  status_line elasticmq "$HOST:$ELASTICMQ_PORT (SQS)" elasticmq elasticmq_ok || rc=1
   return "$rc"
 }
 
@@ -674,15 +752,16 @@ usage() {
 usage: bash test/services/services.sh {start|stop|status|env}
 
   start   install what is missing, start Redis ($REDIS_PORT), Redis Cluster (${CLUSTER_PORTS[*]}),
-          FerretDB ($FERRETDB_PORT), moto S3+SQS ($MOTO_PORT), gofakes3 S3 ($GOFAKES3_PORT) and fauxqs SQS
-          ($FAUXQS_PORT) on $HOST, wait until healthy,
+          FerretDB ($FERRETDB_PORT), moto S3+SQS ($MOTO_PORT), gofakes3 S3 ($GOFAKES3_PORT), fauxqs SQS
+          ($FAUXQS_PORT) and ElasticMQ SQS ($ELASTICMQ_PORT) on $HOST, wait until healthy,
           write $ENV_FILE
   stop    stop the processes this checkout started (pids in $PID_DIR)
   status  print up/down for each service (exit 1 if any is down)
   env     print $ENV_FILE
 
 Port overrides: STEADYFN_REDIS_PORT, STEADYFN_REDIS_CLUSTER_PORT (first of 3 consecutive),
-STEADYFN_FERRETDB_PORT, STEADYFN_MOTO_PORT, STEADYFN_GOFAKES3_PORT, STEADYFN_FAUXQS_PORT. Health timeout: STEADYFN_SERVICES_TIMEOUT (seconds).
+STEADYFN_FERRETDB_PORT, STEADYFN_MOTO_PORT, STEADYFN_GOFAKES3_PORT, STEADYFN_FAUXQS_PORT,
+STEADYFN_ELASTICMQ_PORT. Health timeout: STEADYFN_SERVICES_TIMEOUT (seconds).
 EOF
 }
 

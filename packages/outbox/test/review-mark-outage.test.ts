@@ -29,7 +29,7 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const redisPort = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379').port);
 
-describe.each(sqsServers().map((s) => s.name))('a store outage after SQS accepted the round (%s FIFO)', (server) => {
+describe.each(sqsServers({ elasticmq: true }).map((s) => s.name))('a store outage after SQS accepted the round (%s FIFO)', (server) => {
   it('counts no attempt toward quarantine: after three such runs the event is marked, not quarantined', async () => {
     const sqs: SQSClient = await sqsClient(server);
     const q = await createQueue(sqs, { fifo: true });

@@ -5,7 +5,7 @@
  * `AccessDenied` or a network error) was only inside the error's message, which is never logged.
  * The typed errors (`SqsQueueAttributesError`, `WatchdogUnavailableError`) now carry it as
  * `sqsCode` — a name, never a value — and it is a field of the relay's warning and of the
- * handler's failure line. moto and fauxqs, a queue URL that does not exist.
+ * handler's failure line. moto, fauxqs and ElasticMQ, a queue URL that does not exist.
  *
  * The same blindness one step later (sqsmover#22, spring-cloud-aws#1605: "failed, no idea
  * why"): a queue deleted after the sender read its attributes (a warm function), access revoked,
@@ -33,7 +33,11 @@ function relayContext() {
   return { ctx: { signal: new AbortController().signal, remainingMs: () => 30_000, log: log as never }, warnings };
 }
 
-describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }) => {
+describe.each(sqsServers({ elasticmq: true }))('a queue URL that does not exist ($name)', ({ name }) => {
+  // Deviation: SQS names a missing queue `AWS.SimpleQueueService.NonExistentQueue` in its
+  // x-amzn-query-error header (so moto and fauxqs); ElasticMQ sends the JSON protocol's shape,
+  // `com.amazonaws.sqs#QueueDoesNotExist`. Either is normalised to a bare name.
+  const missingCode = name === 'elasticmq' ? 'QueueDoesNotExist' : 'NonExistentQueue';
   let sqs: SQSClient;
   let missingUrl = '';
   beforeAll(async () => {
@@ -45,7 +49,7 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
 
   it("the sender's typed error carries SQS's own code", async () => {
     const failure = await sqsSender({ client: sqs, queueUrl: missingUrl }).send([{ id: 'a', body: 'b' }]).then(() => undefined, (e: unknown) => e);
-    expect(failure).toMatchObject({ code: 'OUTBOX_SQS_QUEUE_ATTRIBUTES', retryable: false, sqsCode: 'NonExistentQueue', logFields: { sqsCode: 'NonExistentQueue' } });
+    expect(failure).toMatchObject({ code: 'OUTBOX_SQS_QUEUE_ATTRIBUTES', retryable: false, sqsCode: missingCode, logFields: { sqsCode: missingCode } });
   });
 
   it("the relay's warning names SQS's code, once per sweep over all its chunks, and nothing is quarantined", async () => {
@@ -64,7 +68,7 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
     expect(warnings).toEqual([
       {
         msg: 'outbox relay stopped: the queue cannot be read; pending events stay for the next flush or sweep',
-        fields: { store: 'redis', cause: 'SqsQueueAttributesError', causeCode: 'OUTBOX_SQS_QUEUE_ATTRIBUTES', sqsCode: 'NonExistentQueue' },
+        fields: { store: 'redis', cause: 'SqsQueueAttributesError', causeCode: 'OUTBOX_SQS_QUEUE_ATTRIBUTES', sqsCode: missingCode },
       },
     ]);
 
@@ -92,7 +96,7 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
 
   it("the watchdog's failure carries SQS's code, on the error and on the handler's failure line", async () => {
     const failure = await outboxWatchdog({ client: sqs, queueUrl: missingUrl, delayMs: 0 }).arm({ outbox: 'orders' }).then(() => undefined, (e: unknown) => e);
-    expect(failure).toMatchObject({ code: 'OUTBOX_SQS_WATCHDOG_UNAVAILABLE', retryable: false, sqsCode: 'NonExistentQueue' });
+    expect(failure).toMatchObject({ code: 'OUTBOX_SQS_WATCHDOG_UNAVAILABLE', retryable: false, sqsCode: missingCode });
 
     const lines: Array<Record<string, unknown>> = [];
     const store = redisOutbox({ client: redis.client, prefix: `${redis.prefix}${name}:wd:outbox:` });
@@ -102,7 +106,7 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
       ctx.outbox.add({ type: 'OrderPaid', aggregateId: 'o-2', payload: {} });
     });
     await expect(pay.invoke({}, { deliveryId: `wd-${name}` })).rejects.toMatchObject({ code: 'OUTBOX_SQS_WATCHDOG_UNAVAILABLE' });
-    expect(lines.filter((l) => l.code === 'OUTBOX_SQS_WATCHDOG_UNAVAILABLE')).toEqual([expect.objectContaining({ sqsCode: 'NonExistentQueue' })]);
+    expect(lines.filter((l) => l.code === 'OUTBOX_SQS_WATCHDOG_UNAVAILABLE')).toEqual([expect.objectContaining({ sqsCode: missingCode })]);
   });
 
   it('a queue deleted after the sender read its attributes: the round warns with the count and SQS\'s code', async () => {
@@ -121,7 +125,7 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
     await sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url }));
     await pay.invoke({ id: 'o-4' }, { deliveryId: `g2-${name}` });
     expect(lines.filter((l) => l.level === 'warn')).toEqual([
-      expect.objectContaining({ msg: 'outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', store: 'redis', failed: 2, codes: 'NonExistentQueue' }),
+      expect.objectContaining({ msg: 'outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', store: 'redis', failed: 2, codes: missingCode }),
     ]);
     expect(lines.find((l) => l.msg === 'outbox')).toMatchObject({ sent: 2 });
     expect(lines.findLast((l) => l.msg === 'outbox')).toMatchObject({ sent: 0, failed: 2, quarantined: 0 });
@@ -132,7 +136,7 @@ describe.each(sqsServers())('a queue URL that does not exist ($name)', ({ name }
     const { ctx, warnings } = relayContext();
     expect((await orders.sweep(ctx)).metrics).toMatchObject({ sent: 0, failed: 8, quarantined: 0 });
     expect(warnings).toEqual([
-      { msg: 'outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', fields: { store: 'redis', failed: 8, codes: 'NonExistentQueue' } },
+      { msg: 'outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', fields: { store: 'redis', failed: 8, codes: missingCode } },
     ]);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * The two SQS servers the SQS layer is proven on — moto (SQS_ENDPOINT) and fauxqs
- * (SQS_ALT_ENDPOINT), both started by test/services/services.sh — and small helpers to make
- * uniquely named queues and read everything back.
+ * The SQS servers the SQS layer is proven on — moto (SQS_ENDPOINT), fauxqs (SQS_ALT_ENDPOINT)
+ * and ElasticMQ (SQS_ELASTICMQ_ENDPOINT), all started by test/services/services.sh — and small
+ * helpers to make uniquely named queues and read everything back.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -14,19 +14,32 @@ import {
 } from '@aws-sdk/client-sqs';
 import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
 
-export type ServerName = 'moto' | 'fauxqs';
+export type ServerName = 'moto' | 'fauxqs' | 'elasticmq';
 
 export interface SqsServer {
   name: ServerName;
   endpoint: string;
 }
 
-/** Both servers; a test suite runs once per server. */
-export function sqsServers(): SqsServer[] {
-  return [
+/**
+ * The servers a test suite runs on, once per server: moto and fauxqs; with `elasticmq: true`
+ * ElasticMQ too. ElasticMQ runs the conformance suites (the sender, its call classification,
+ * delivery retries, the watchdog, the relay over a missing queue and after a store outage); not
+ * the suites built on a queue's `MaximumMessageSize` or on removing its `RedrivePolicy`, which
+ * ElasticMQ 1.7.1 does not keep (claim check, stale limits, redrive changes).
+ */
+export function sqsServers(options: { elasticmq?: boolean } = {}): SqsServer[] {
+  const servers: SqsServer[] = [
     { name: 'moto', endpoint: process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:15000' },
     { name: 'fauxqs', endpoint: process.env.SQS_ALT_ENDPOINT ?? 'http://127.0.0.1:15300' },
   ];
+  if (options.elasticmq === true) servers.push({ name: 'elasticmq', endpoint: process.env.SQS_ELASTICMQ_ENDPOINT ?? 'http://127.0.0.1:15400' });
+  return servers;
+}
+
+/** The endpoint of one server by name. */
+export function sqsEndpoint(name: ServerName): string {
+  return sqsServers({ elasticmq: true }).find((s) => s.name === name)!.endpoint;
 }
 
 const credentials = { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test' };

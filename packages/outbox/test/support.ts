@@ -12,7 +12,7 @@ import { requireService } from '../../../test/services/env.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
 import { useOpened } from '../../../test/support/hooks.js';
 import { SendMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { createQueue as createServerQueue, deleteQueue, receiveAll, sqsClient as serverClient, sqsServers, type ServerName } from './sqs-servers.js';
+import { createQueue as createServerQueue, deleteQueue, receiveAll, sqsClient as serverClient, sqsEndpoint, type ServerName } from './sqs-servers.js';
 import type { OutboundMessage, Sender, SendReport } from '../src/relay/types.js';
 import type { RelayContext } from '../src/relay/entry.js';
 import { afterAll, beforeAll } from 'vitest';
@@ -88,13 +88,12 @@ export const useRedis = (name: 'redis' | 'cluster'): RedisBackend => useOpened((
 /** One MongoDB backend (`openMongo`; closing drops its database) for the enclosing `describe` or file: see `useOpened`. */
 export const useMongo = (): MongoBackend => useOpened(() => openMongo());
 
-// ---- SQS (moto and fauxqs, see sqs-servers.ts) ------------------------------------------
+// ---- SQS (moto, fauxqs and ElasticMQ, see sqs-servers.ts) ------------------------------------------
 
 /** An SQS client for `server` (default moto), after checking the services are up. */
 export async function sqsClient(server: ServerName = 'moto'): Promise<SQSClient> {
-  await requireService('sqs');
-  const endpoint = sqsServers().find((s) => s.name === server)!.endpoint;
-  return serverClient(endpoint, 3);
+  await requireService(server === 'elasticmq' ? 'sqs-elasticmq' : server === 'fauxqs' ? 'sqs-alt' : 'sqs');
+  return serverClient(sqsEndpoint(server), 3);
 }
 
 /** A uniquely named queue and a way to remove it. */
@@ -308,7 +307,7 @@ export function replayQueues(sqs: () => SQSClient, cleanups: Array<() => Promise
       return q.url;
     },
     async proxied(url: string, rule: FaultRule, options: Omit<SqsSenderOptions, 'client' | 'queueUrl'> = {}): Promise<Sender> {
-      const proxy = await startFaultProxy(sqsServers().find((s) => s.name === 'moto')!.endpoint, rule);
+      const proxy = await startFaultProxy(sqsEndpoint('moto'), rule);
       cleanups.push(proxy.close);
       return sqsSender({ client: serverClient(proxy.endpoint), queueUrl: url, retry: { retries: 0 }, ...options });
     },

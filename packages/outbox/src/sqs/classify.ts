@@ -10,8 +10,10 @@
  * - throttling, 5xx and network errors: retry; anything else (queue missing, access denied, KMS):
  *   every entry fails, not as a sender fault, so the relay keeps them pending instead of
  *   quarantining them.
- * Error names arrive as `BatchRequestTooLong`, `AWS.SimpleQueueService.BatchRequestTooLong` or
- * `BatchRequestTooLongException` depending on protocol and server; they are normalised first.
+ * Error names arrive as `BatchRequestTooLong`, `AWS.SimpleQueueService.BatchRequestTooLong`,
+ * `com.amazonaws.sqs#BatchRequestTooLong` (a Smithy shape id, as ElasticMQ sends it in
+ * `x-amzn-query-error`) or `BatchRequestTooLongException` depending on protocol and server;
+ * they are normalised first.
  */
 
 const SPLIT = new Set(['BatchRequestTooLong']);
@@ -29,11 +31,17 @@ const TRANSIENT = new Set([
   'InternalFailure',
 ]);
 
-/** `AWS.SimpleQueueService.NonExistentQueue` → `NonExistentQueue`; `BatchRequestTooLongException` → `BatchRequestTooLong`. */
+/**
+ * `AWS.SimpleQueueService.NonExistentQueue` → `NonExistentQueue`; `com.amazonaws.sqs#InvalidAttributeValue`
+ * or `InvalidAttributeValue:http://…` (AWS JSON `__type` forms) → `InvalidAttributeValue`;
+ * `BatchRequestTooLongException` → `BatchRequestTooLong`.
+ */
 export function normaliseCode(code: string): string {
   let c = code;
-  const dot = c.lastIndexOf('.');
-  if (dot >= 0) c = c.slice(dot + 1);
+  const colon = c.indexOf(':');
+  if (colon >= 0) c = c.slice(0, colon);
+  const cut = Math.max(c.lastIndexOf('.'), c.lastIndexOf('#'));
+  if (cut >= 0) c = c.slice(cut + 1);
   if (c.endsWith('Exception') && c !== 'ThrottlingException' && c !== 'TooManyRequestsException') c = c.slice(0, -'Exception'.length);
   return c;
 }

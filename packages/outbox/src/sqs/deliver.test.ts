@@ -10,7 +10,7 @@ import { sqsSender } from './sender.js';
 
 const fast = { retries: 3, minTimeoutMs: 1, maxTimeoutMs: 5 };
 
-describe.each(sqsServers())('retries through a fault proxy in front of $name', ({ name, endpoint }) => {
+describe.each(sqsServers({ elasticmq: true }))('retries through a fault proxy in front of $name', ({ name, endpoint }) => {
   const direct = sqsClient(endpoint);
   const cleanup: Array<() => Promise<void>> = [];
   afterAll(async () => {

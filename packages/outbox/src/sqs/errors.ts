@@ -47,8 +47,9 @@ export class SqsSendInputError extends SteadyError {
 export class SqsQueueAttributesError extends SteadyError {
   override readonly name = 'SqsQueueAttributesError';
   /**
-   * SQS's own error code, as `SendReport.failed` entries carry it (the `AWS.SimpleQueueService.`
-   * prefix and an `Exception` suffix removed): `NonExistentQueue` (the queue does not exist),
+   * SQS's own error code, as `SendReport.failed` entries carry it (a namespace — the
+   * `AWS.SimpleQueueService.` prefix, a `com.amazonaws.sqs#` shape id — and an `Exception` suffix
+   * removed): `NonExistentQueue` (the queue does not exist; `QueueDoesNotExist` from ElasticMQ),
    * `AccessDenied`, `ThrottlingException`…, or a network error's code (`ECONNREFUSED`). Also a
    * log field (`logFields.sqsCode`): a name, never a value.
    */

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createQueue, deleteQueue, receiveAll, sqsClient, sqsServers } from '../../test/sqs-servers.js';
 import { outboxWatchdog, parseWatchdogMessage } from './watchdog.js';
 
-describe.each(sqsServers())('outboxWatchdog on $name', ({ name, endpoint }) => {
+describe.each(sqsServers({ elasticmq: true }))('outboxWatchdog on $name', ({ name, endpoint }) => {
   const client = sqsClient(endpoint);
   afterAll(() => client.destroy());
 
