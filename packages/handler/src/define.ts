@@ -179,6 +179,33 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    */
   gcpResponseLimitBytes?: number;
   /**
+   * Cloud Functions HTTP: recognise a **Pub/Sub push** POSTed to the function — the default
+   * wrapped push (`application/json` body `{ message: { messageId, data, attributes, … },
+   * subscription: 'projects/<p>/subscriptions/<s>', deliveryAttempt? }`) or an unwrapped one
+   * with write metadata (`x-goog-pubsub-message-id` and `x-goog-pubsub-subscription-name`
+   * headers) — as the `queue` trigger a Pub/Sub CloudEvent gives: `ctx.deliveryId` is the
+   * message id (the same on every redelivery, so idempotency and the inbox dedupe
+   * redeliveries), the input the decoded message data, and the answer `204` (acknowledged) or a
+   * non-2xx problem (redelivered). Off, such a request is plain HTTP (the first one of each
+   * handler is named in a `warn` line).
+   *
+   * Turn it on only when nobody but Pub/Sub can call the function: push authentication with a
+   * service that requires it (no `allUsers` invoker), or your own check of the push token in
+   * front. Every mark of a push is something any caller can send, and a caller who sends a
+   * message id before Pub/Sub does would have the real message answered as a replay
+   * (acknowledged, never run): message ids are not secret, and delivery ids are not scoped by
+   * caller.
+   * @default false
+   * @example
+   * ```ts
+   * // Deployed behind an authenticated push subscription (--push-auth-service-account):
+   * export const onOrder = handler({ gcpPubSubPush: true, use: [idempotency({ store, ttlMs })] }, (order, ctx) => ship(order, ctx.deliveryId));
+   * ```
+   * @see https://cloud.google.com/pubsub/docs/push
+   * @see https://cloud.google.com/pubsub/docs/authenticate-push-subscriptions
+   */
+  gcpPubSubPush?: boolean;
+  /**
    * The HTTP methods the function answers. A request with any other method is answered
    * `405 Method Not Allowed` (`METHOD_NOT_ALLOWED`, terminal) with an `Allow` header listing
    * these (RFC 9110 §15.5.6, §10.2.1) before any plugin runs or the input is read — so a
@@ -238,6 +265,7 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   snsEnvelope: true,
   openwhiskResultLimitBytes: true,
   gcpResponseLimitBytes: true,
+  gcpPubSubPush: true,
   methods: true,
 });
 
@@ -326,6 +354,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     snsEnvelope: oneOfOption('handler', 'snsEnvelope', o.snsEnvelope, ['unwrap', 'keep'] as const, 'unwrap'),
     openwhiskResultLimitBytes: intOption('handler', 'openwhiskResultLimitBytes', o.openwhiskResultLimitBytes, OPENWHISK_RESULT_LIMIT_BYTES, 1),
     gcpResponseLimitBytes: intOption('handler', 'gcpResponseLimitBytes', o.gcpResponseLimitBytes, GCF_RESPONSE_LIMIT_BYTES, 1),
+    gcpPubSubPush: oneOfOption('handler', 'gcpPubSubPush', o.gcpPubSubPush, [true, false] as const, false),
     methods: methodsOption(o.methods),
     ...planPlugins(use),
   };
