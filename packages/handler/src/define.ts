@@ -31,11 +31,25 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   /** Name used in logs and idempotency keys. @default the provider's function name */
   name?: string;
   /**
-   * Invocation timeout in ms where the provider gives no clock to read (Azure: set it to your
-   * `functionTimeout`). An Azure HTTP trigger's deadline is at most 230000 ms from the start
-   * whatever this says: the most Azure's load balancer waits for an HTTP answer (Azure docs,
-   * "Function app timeout duration").
-   * @default 300000 (5 minutes, the Consumption plan's default)
+   * The function's timeout in ms, where the provider gives no clock to read:
+   * - **Azure**: set it to your `functionTimeout`. An Azure HTTP trigger's deadline is at most
+   *   230000 ms from the start whatever this says: the most Azure's load balancer waits for an
+   *   HTTP answer (Azure docs, "Function app timeout duration").
+   * - **Cloud Functions**: the deadline comes from `CLOUD_RUN_TIMEOUT_SECONDS` (what the Functions
+   *   Framework reads) or `FUNCTION_TIMEOUT_SEC` (1st gen's older runtimes), neither of which is
+   *   in Cloud Run's documented container contract. Given here, it is the deadline when neither
+   *   is set — set it to the `--timeout` you deploy with — and the earlier one when one is. Not
+   *   given (the default is not applied there), a function without either variable has no
+   *   deadline: `ctx.signal` never aborts and the idempotency and inbox leases fall back to 5
+   *   minutes (`IDEMPOTENCY_LEASE_NO_DEADLINE`, `INBOX_LEASE_NO_DEADLINE`).
+   * Other providers give their own clock, and this is not read there.
+   * @default 300000 (5 minutes, the Azure Consumption plan's default; Cloud Functions: none)
+   * @throws ConfigurationError (`CONFIG_INVALID`, field `timeoutMs`) not a whole number of milliseconds ≥ 1
+   * @example
+   * ```ts
+   * // gcloud functions deploy orders --gen2 --timeout=540s
+   * export const orders = handler({ timeoutMs: 540_000 }, placeOrder);
+   * ```
    */
   timeoutMs?: number;
   /**
@@ -346,6 +360,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     logger: makeLogger(o.logSink as LogSink | LogRecordSink | undefined, name, logLevel),
     terminalErrors: oneOfOption('handler', 'terminalErrors', o.terminalErrors, ['fail', 'ack'] as const, 'fail'),
     timeoutMs: msOption('handler', 'timeoutMs', o.timeoutMs, 5 * 60_000),
+    timeoutMsGiven: o.timeoutMs !== undefined,
     name,
     body: oneOfOption('handler', 'body', o.body, BODY_MODES, 'auto'),
     kinesisDeaggregate: deaggregateOption(o.kinesisDeaggregate),

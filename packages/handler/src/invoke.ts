@@ -98,6 +98,8 @@ export interface Definition {
   terminalErrors: 'fail' | 'ack';
   /** Timeout for providers that give no clock (Azure), in ms. */
   timeoutMs: number;
+  /** Whether `timeoutMs` was given (not the default): then Cloud Functions counts it too. Optional so hand-built definitions need not set it. */
+  timeoutMsGiven?: boolean | undefined;
   /** Overrides the provider's function name in ctx and logs. */
   name: string | undefined;
   /** How message and request bodies reach the function (see message.ts). */

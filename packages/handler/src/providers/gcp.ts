@@ -3,7 +3,8 @@
  * CloudEvent functions `(cloudEvent)`, Pub/Sub `messagePublished` events included.
  *
  * The clock is the configured timeout counted from the start of the invocation
- * (`CLOUD_RUN_TIMEOUT_SECONDS` on 2nd gen, `FUNCTION_TIMEOUT_SEC` on 1st gen). A failed
+ * (`CLOUD_RUN_TIMEOUT_SECONDS` on 2nd gen, `FUNCTION_TIMEOUT_SEC` on 1st gen, or the handler's
+ * `timeoutMs` when given; see `gcpFrame`). A failed
  * CloudEvent is thrown, so the framework answers non-2xx and Pub/Sub redelivers.
  */
 import { randomUUID } from '../internal/crypto.js';
@@ -52,12 +53,19 @@ function positiveSeconds(raw: string | undefined): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
 }
 
-function gcpFrame(raw: unknown, signal?: AbortSignal, env: Record<string, string | undefined> = process.env): Frame {
+/**
+ * The frame of a Cloud Functions invocation. The deadline is counted from the start: the
+ * platform's timeout (`CLOUD_RUN_TIMEOUT_SECONDS`, which the Functions Framework reads, else 1st
+ * gen's `FUNCTION_TIMEOUT_SEC`), or `timeoutMs` when the handler gave it (the earlier of the two
+ * when both are known); none (`Infinity`) when neither is known.
+ */
+function gcpFrame(def: Definition, raw: unknown, signal?: AbortSignal, env: Record<string, string | undefined> = process.env): Frame {
   const seconds = positiveSeconds(env.CLOUD_RUN_TIMEOUT_SECONDS) ?? positiveSeconds(env.FUNCTION_TIMEOUT_SEC);
+  const timeoutMs = Math.min(seconds === undefined ? Number.POSITIVE_INFINITY : seconds * 1000, def.timeoutMsGiven ? def.timeoutMs : Number.POSITIVE_INFINITY);
   const frame: Frame = {
     provider: 'gcp',
     functionName: env.FUNCTION_TARGET ?? env.K_SERVICE ?? env.FUNCTION_NAME ?? 'function',
-    deadline: seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000,
+    deadline: timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : Date.now() + timeoutMs,
     raw,
   };
   if (signal) frame.signal = signal;
@@ -182,7 +190,7 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
     const pushed = pushInvocation(def, req, request);
     const invocation = pushed ?? httpInvocation(req, request, def.body, httpAnswer(def, request.method));
     delivery = pushed ? 'push' : invocation.trigger.kind === 'schedule' ? 'schedule' : undefined;
-    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), invocation);
+    outcome = await runInvocation(def, gcpFrame(def, { req, res }, caller.signal), invocation);
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
   } finally {
@@ -328,7 +336,7 @@ export async function invokeGcpEvent(def: Definition, cloudEvent: unknown): Prom
   let outcome: Outcome;
   try {
     if (!isRec(cloudEvent)) throw new MalformedEventError('Not a CloudEvent');
-    outcome = await runInvocation(def, gcpFrame(cloudEvent), cloudEventInvocation(cloudEvent, def));
+    outcome = await runInvocation(def, gcpFrame(def, cloudEvent), cloudEventInvocation(cloudEvent, def));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the CloudEvent') };
     const id = isRec(cloudEvent) ? str(cloudEvent.id) : undefined;
