@@ -101,7 +101,8 @@ function wrappedPushBody(request: HttpRequest): Rec | undefined {
   } catch {
     return undefined;
   }
-  if (essence !== 'application/json' || request.rawBody === undefined) return undefined;
+  // Parsed only when it can be one (a JSON body of any other request is parsed once, for the input).
+  if (essence !== 'application/json' || request.rawBody === undefined || !request.rawBody.includes('"subscription"')) return undefined;
   const envelope = pubSubEnvelope(request.rawBody);
   if (!envelope || !isRawPubSubPush(envelope)) return undefined;
   const subscription = envelope.subscription;
@@ -125,7 +126,8 @@ function wrappedPushInvocation(req: Rec, request: HttpRequest, envelope: Rec, bo
  * of each handler is named in a `warn` line saying how to opt in.
  */
 export function pushInvocation(def: Definition, req: Rec, request: HttpRequest): Invocation | undefined {
-  if (request.method !== 'POST') return undefined;
+  // Off and already noted, nothing is left to look for: a JSON body is not parsed an extra time.
+  if (request.method !== 'POST' || (def.gcpPubSubPush !== true && pushIgnoredNoted.has(def))) return undefined;
   const envelope = wrappedPushBody(request);
   const inv = envelope ? wrappedPushInvocation(req, request, envelope, def.body) : unwrappedPushInvocation(req, request, def.body);
   if (inv === undefined || def.gcpPubSubPush === true) return inv;
