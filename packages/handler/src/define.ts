@@ -31,11 +31,25 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
   /** Name used in logs and idempotency keys. @default the provider's function name */
   name?: string;
   /**
-   * Invocation timeout in ms where the provider gives no clock to read (Azure: set it to your
-   * `functionTimeout`). An Azure HTTP trigger's deadline is at most 230000 ms from the start
-   * whatever this says: the most Azure's load balancer waits for an HTTP answer (Azure docs,
-   * "Function app timeout duration").
-   * @default 300000 (5 minutes, the Consumption plan's default)
+   * The function's timeout in ms, where the provider gives no clock to read:
+   * - **Azure**: set it to your `functionTimeout`. An Azure HTTP trigger's deadline is at most
+   *   230000 ms from the start whatever this says: the most Azure's load balancer waits for an
+   *   HTTP answer (Azure docs, "Function app timeout duration").
+   * - **Cloud Functions**: the deadline comes from `CLOUD_RUN_TIMEOUT_SECONDS` (what the Functions
+   *   Framework reads) or `FUNCTION_TIMEOUT_SEC` (1st gen's older runtimes), neither of which is
+   *   in Cloud Run's documented container contract. Given here, it is the deadline when neither
+   *   is set — set it to the `--timeout` you deploy with — and the earlier one when one is. Not
+   *   given (the default is not applied there), a function without either variable has no
+   *   deadline: `ctx.signal` never aborts and the idempotency and inbox leases fall back to 5
+   *   minutes (`IDEMPOTENCY_LEASE_NO_DEADLINE`, `INBOX_LEASE_NO_DEADLINE`).
+   * Other providers give their own clock, and this is not read there.
+   * @default 300000 (5 minutes, the Azure Consumption plan's default; Cloud Functions: none)
+   * @throws ConfigurationError (`CONFIG_INVALID`, field `timeoutMs`) not a whole number of milliseconds ≥ 1
+   * @example
+   * ```ts
+   * // gcloud functions deploy orders --gen2 --timeout=540s
+   * export const orders = handler({ timeoutMs: 540_000 }, placeOrder);
+   * ```
    */
   timeoutMs?: number;
   /**
@@ -179,6 +193,33 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    */
   gcpResponseLimitBytes?: number;
   /**
+   * Cloud Functions HTTP: recognise a **Pub/Sub push** POSTed to the function — the default
+   * wrapped push (`application/json` body `{ message: { messageId, data, attributes, … },
+   * subscription: 'projects/<p>/subscriptions/<s>', deliveryAttempt? }`) or an unwrapped one
+   * with write metadata (`x-goog-pubsub-message-id` and `x-goog-pubsub-subscription-name`
+   * headers) — as the `queue` trigger a Pub/Sub CloudEvent gives: `ctx.deliveryId` is the
+   * message id (the same on every redelivery, so idempotency and the inbox dedupe
+   * redeliveries), the input the decoded message data, and the answer `204` (acknowledged) or a
+   * non-2xx problem (redelivered). Off, such a request is plain HTTP (the first one of each
+   * handler is named in a `warn` line).
+   *
+   * Turn it on only when nobody but Pub/Sub can call the function: push authentication with a
+   * service that requires it (no `allUsers` invoker), or your own check of the push token in
+   * front. Every mark of a push is something any caller can send, and a caller who sends a
+   * message id before Pub/Sub does would have the real message answered as a replay
+   * (acknowledged, never run): message ids are not secret, and delivery ids are not scoped by
+   * caller.
+   * @default false
+   * @example
+   * ```ts
+   * // Deployed behind an authenticated push subscription (--push-auth-service-account):
+   * export const onOrder = handler({ gcpPubSubPush: true, use: [idempotency({ store, ttlMs })] }, (order, ctx) => ship(order, ctx.deliveryId));
+   * ```
+   * @see https://cloud.google.com/pubsub/docs/push
+   * @see https://cloud.google.com/pubsub/docs/authenticate-push-subscriptions
+   */
+  gcpPubSubPush?: boolean;
+  /**
    * The HTTP methods the function answers. A request with any other method is answered
    * `405 Method Not Allowed` (`METHOD_NOT_ALLOWED`, terminal) with an `Allow` header listing
    * these (RFC 9110 §15.5.6, §10.2.1) before any plugin runs or the input is read — so a
@@ -238,6 +279,7 @@ const OPTIONS = keysOf<HandlerOptions<any, any>>({
   snsEnvelope: true,
   openwhiskResultLimitBytes: true,
   gcpResponseLimitBytes: true,
+  gcpPubSubPush: true,
   methods: true,
 });
 
@@ -318,6 +360,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     logger: makeLogger(o.logSink as LogSink | LogRecordSink | undefined, name, logLevel),
     terminalErrors: oneOfOption('handler', 'terminalErrors', o.terminalErrors, ['fail', 'ack'] as const, 'fail'),
     timeoutMs: msOption('handler', 'timeoutMs', o.timeoutMs, 5 * 60_000),
+    timeoutMsGiven: o.timeoutMs !== undefined,
     name,
     body: oneOfOption('handler', 'body', o.body, BODY_MODES, 'auto'),
     kinesisDeaggregate: deaggregateOption(o.kinesisDeaggregate),
@@ -326,6 +369,7 @@ export function defineHandler(options: unknown, fn: unknown): Definition {
     snsEnvelope: oneOfOption('handler', 'snsEnvelope', o.snsEnvelope, ['unwrap', 'keep'] as const, 'unwrap'),
     openwhiskResultLimitBytes: intOption('handler', 'openwhiskResultLimitBytes', o.openwhiskResultLimitBytes, OPENWHISK_RESULT_LIMIT_BYTES, 1),
     gcpResponseLimitBytes: intOption('handler', 'gcpResponseLimitBytes', o.gcpResponseLimitBytes, GCF_RESPONSE_LIMIT_BYTES, 1),
+    gcpPubSubPush: oneOfOption('handler', 'gcpPubSubPush', o.gcpPubSubPush, [true, false] as const, false),
     methods: methodsOption(o.methods),
     ...planPlugins(use),
   };

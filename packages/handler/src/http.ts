@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import { MalformedEventError } from './errors.js';
 import { decodeBase64Strict } from './internal/base64.js';
 import { jsonTextTooDeep, parseJsonLossless, valueTooDeep, MAX_JSON_DEPTH } from './internal/json.js';
-import { isTextualContentType, parseMediaType } from './internal/media-type.js';
+import { hasSeveralMediaTypes, isTextualContentType, parseMediaType } from './internal/media-type.js';
 import { decodeCharset } from './internal/text.js';
 import { getOwn, setOwn } from './internal/record.js';
 import type { BodyMode } from './message.js';
@@ -145,6 +145,12 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
   const semi = type.indexOf(';');
   const essence = (semi === -1 ? type : type.slice(0, semi)).trim();
   if (mode === 'bytes') return request.rawBytes ?? Buffer.from(body, 'utf8');
+  // Content-Type is one value (RFC 9110 §8.3): with two (two lines, or one a provider joined with
+  // `,`), what the body is depends on who reads which — a WAF or validator in front the first,
+  // this parse the one naming JSON. Refused rather than guessed.
+  if ((request.multiHeaders?.['content-type']?.length ?? 0) > 1 || hasSeveralMediaTypes(type)) {
+    throw new MalformedEventError('Request has more than one Content-Type', [{ field: 'headers.content-type', message: 'More than one media type', expected: 'one media type' }]);
+  }
   const json = essence.includes('json');
   // Text in a declared charset other than UTF-8 (RFC 9110 §8.3.2) is the text that charset names
   // (JSON is UTF-8 only: RFC 8259 §8.1). Decoded only where a text is answered.

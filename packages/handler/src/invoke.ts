@@ -98,6 +98,8 @@ export interface Definition {
   terminalErrors: 'fail' | 'ack';
   /** Timeout for providers that give no clock (Azure), in ms. */
   timeoutMs: number;
+  /** Whether `timeoutMs` was given (not the default): then Cloud Functions counts it too. Optional so hand-built definitions need not set it. */
+  timeoutMsGiven?: boolean | undefined;
   /** Overrides the provider's function name in ctx and logs. */
   name: string | undefined;
   /** How message and request bodies reach the function (see message.ts). */
@@ -114,6 +116,8 @@ export interface Definition {
   openwhiskResultLimitBytes?: number | undefined;
   /** Cloud Functions HTTP: the largest response body in bytes (`gcpResponseLimitBytes`). Optional so hand-built definitions need not set it. */
   gcpResponseLimitBytes?: number | undefined;
+  /** Cloud Functions HTTP: a Pub/Sub push (wrapped, or unwrapped with write metadata) is its queue trigger (`gcpPubSubPush`). Optional so hand-built definitions need not set it. */
+  gcpPubSubPush?: boolean | undefined;
   /** HTTP: the methods answered (upper case, `HEAD` added with `GET`); others get 405. Undefined: every method. Optional so hand-built definitions need not set it. */
   methods?: ReadonlySet<string> | undefined;
   /** Indexes in `use` of the plugins with a `state` factory. */

@@ -35,7 +35,7 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
   for (const [entry, make] of Object.entries(entries)) {
     it(`${entry} entry: the same queue trigger as a wrapped push, keyed by the message id on every redelivery`, async () => {
       const seen: Array<{ input: unknown; ctx: Context }> = [];
-      const main = make({ logSink: () => undefined }, (input, ctx) => {
+      const main = make({ gcpPubSubPush: true, logSink: () => undefined }, (input, ctx) => {
         seen.push({ input, ctx });
         return { stored: true };
       });
@@ -62,7 +62,7 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
 
   it('binary data stays bytes, as a wrapped push decodes it (body: auto)', async () => {
     const seen: unknown[] = [];
-    const url = await serve('http', handler({ logSink: () => undefined }, (input) => void seen.push(input)));
+    const url = await serve('http', handler({ gcpPubSubPush: true, logSink: () => undefined }, (input) => void seen.push(input)));
     const bytes = Buffer.from([0xff, 0x00, 0x9c, 0x01]);
     const res = await request(url).post('/').set(METADATA).set('content-type', 'application/octet-stream').send(bytes);
     expect(res.status).toBe(204);
@@ -74,8 +74,8 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
     const fn = (): never => {
       throw thrown;
     };
-    const failing = await serve('http', handler({ logSink: () => undefined }, fn));
-    const acking = await serve('http', handler({ terminalErrors: 'ack', logSink: () => undefined }, fn));
+    const failing = await serve('http', handler({ gcpPubSubPush: true, logSink: () => undefined }, fn));
+    const acking = await serve('http', handler({ gcpPubSubPush: true, terminalErrors: 'ack', logSink: () => undefined }, fn));
     const push = (url: string) => request(url).post('/').set(METADATA).set('content-type', 'application/json').send('{"a":1}');
 
     const retry = await push(acking);
@@ -95,7 +95,7 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
     const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const TS = 'congo=t61rcWkgMzE';
     const seen: Array<[string, string | undefined]> = [];
-    const url = await serve('http', handler({ logSink: () => undefined }, (_input, ctx) => void seen.push([ctx.traceparent, ctx.tracestate])));
+    const url = await serve('http', handler({ gcpPubSubPush: true, logSink: () => undefined }, (_input, ctx) => void seen.push([ctx.traceparent, ctx.tracestate])));
     await request(url).post('/').set(METADATA).set({ traceparent: TP, tracestate: TS }).send('x');
     await request(url).post('/').set(METADATA).set({ googclient_traceparent: TP, googclient_tracestate: TS }).send('x');
     expect(seen).toEqual([
@@ -106,7 +106,7 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
 
   it('without write metadata (no x-goog-pubsub-* headers) the push cannot be told from a plain request: it stays http', async () => {
     const seen: Context[] = [];
-    const url = await serve('http', handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx)));
+    const url = await serve('http', handler({ gcpPubSubPush: true, logSink: () => undefined }, (_input, ctx) => void seen.push(ctx)));
     await request(url).post('/').set('user-agent', 'CloudPubSub-Google').set('content-type', 'application/json').send('{"a":1}');
     // Only the message id without the subscription name is not write metadata either.
     await request(url).post('/').set('x-goog-pubsub-message-id', MESSAGE_ID).set('content-type', 'application/json').send('{"a":1}');
@@ -118,7 +118,7 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
 
   it('a failure made with a status Pub/Sub takes for an ack (200, 201, 202, 204) is still a nack: 500, its code kept', async () => {
     let status = 200;
-    const url = await serve('http', handler({ logSink: () => undefined }, () => {
+    const url = await serve('http', handler({ gcpPubSubPush: true, logSink: () => undefined }, () => {
       throw httpError(status, 'NOT_YET', 'Come back later', { retryable: true });
     }));
     const push = () => request(url).post('/').set(METADATA).set('content-type', 'application/json').send('{"a":1}');
@@ -128,7 +128,7 @@ describe('Pub/Sub push with payload unwrapping and write metadata, to an HTTP fu
       expect(JSON.parse(res.text)).toMatchObject({ code: 'NOT_YET', status: 500 });
     }
     // A terminal one under terminalErrors: 'fail' (the default) is reported too.
-    const terminal = await serve('http', handler({ logSink: () => undefined }, () => {
+    const terminal = await serve('http', handler({ gcpPubSubPush: true, logSink: () => undefined }, () => {
       throw new SteadyError('ALREADY_SETTLED', 'Settled', { status: 200, retryable: false });
     }));
     const res = await request(terminal).post('/').set(METADATA).set('content-type', 'application/json').send('{"a":1}');

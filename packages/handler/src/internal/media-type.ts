@@ -87,3 +87,24 @@ export function isTextualContentType(contentType: string | undefined): boolean {
   if (sub === 'xml' || sub.endsWith('+xml') || sub.startsWith('xml-')) return true;
   return TEXTUAL_SUBTYPE.test(sub);
 }
+
+/**
+ * Whether a `Content-Type` value holds more than one media type: a comma outside a quoted
+ * parameter value, as a provider joins two header lines (`text/plain, application/json`). A
+ * single media type has none (RFC 9110 §8.3.1: a comma can only be inside a quoted-string).
+ *
+ * @example
+ * hasSeveralMediaTypes('text/plain, application/json'); // true
+ * hasSeveralMediaTypes('multipart/form-data; boundary="a,b"'); // false
+ */
+export function hasSeveralMediaTypes(value: string | undefined): boolean {
+  if (value === undefined || !value.includes(',')) return false;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (quoted && c === '\\') i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === ',' && !quoted) return true;
+  }
+  return false;
+}

@@ -29,8 +29,8 @@ describe('Pub/Sub unwrapped push (fuzz, on the Functions Framework)', () => {
       return { ok: true };
     };
     const urls = {
-      fail: await serve('http', handler({ body: 'bytes', logSink: () => undefined }, fn)),
-      ack: await serve('http', handler({ body: 'bytes', terminalErrors: 'ack', logSink: () => undefined }, fn)),
+      fail: await serve('http', handler({ gcpPubSubPush: true, body: 'bytes', logSink: () => undefined }, fn)),
+      ack: await serve('http', handler({ gcpPubSubPush: true, body: 'bytes', terminalErrors: 'ack', logSink: () => undefined }, fn)),
     };
     await fc.assert(
       fc.asyncProperty(
@@ -66,7 +66,7 @@ describe('Pub/Sub unwrapped push (fuzz, on the Functions Framework)', () => {
 
   it('a repeated or empty metadata header is not write metadata: the request stays http', async () => {
     const seen: Context[] = [];
-    const url = await serve('http', handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx)));
+    const url = await serve('http', handler({ gcpPubSubPush: true, logSink: () => undefined }, (_input, ctx) => void seen.push(ctx)));
     await fc.assert(
       fc.asyncProperty(headerValue, headerValue, fc.constantFrom('repeat-id', 'repeat-subscription', 'empty-id', 'empty-subscription'), async (id, subscription, how) => {
         seen.length = 0;

@@ -1,22 +1,34 @@
 /**
- * Pub/Sub push subscriptions with payload unwrapping, to an HTTP function (the Functions
- * Framework's `http` signature, Cloud Run): see
- * https://cloud.google.com/pubsub/docs/payload-unwrapping.
+ * Pub/Sub push subscriptions to an HTTP function (the Functions Framework's `http` signature,
+ * Cloud Run), recognised only when the handler opts in (`gcpPubSubPush: true`):
  *
- * With `noWrapper` the message data itself is the request body. With `writeMetadata: true`
- * Pub/Sub also writes the message metadata as `x-goog-pubsub-<KEY>` headers
- * (`x-goog-pubsub-subscription-name`, `x-goog-pubsub-message-id`,
- * `x-goog-pubsub-publish-time`, `x-goog-pubsub-ordering-key`) and each message attribute as a
- * `<KEY>: <VAL>` header of its own. Pub/Sub acknowledges the message on 102, 200, 201, 202 or
- * 204 and redelivers it, with backoff, on any other answer
- * (https://cloud.google.com/pubsub/docs/push).
+ * - the default (wrapped) push POSTs `{ message: { data, attributes, messageId, publishTime,
+ *   orderingKey? }, subscription, deliveryAttempt? }` as `application/json`
+ *   (https://cloud.google.com/pubsub/docs/push);
+ * - with payload unwrapping (`noWrapper`) the message data itself is the request body and, with
+ *   `writeMetadata: true`, the metadata arrives as `x-goog-pubsub-<KEY>` headers
+ *   (`x-goog-pubsub-subscription-name`, `x-goog-pubsub-message-id`,
+ *   `x-goog-pubsub-publish-time`, `x-goog-pubsub-ordering-key`) and each attribute as a
+ *   `<KEY>: <VAL>` header of its own (https://cloud.google.com/pubsub/docs/payload-unwrapping).
+ *
+ * Pub/Sub acknowledges the message on 102, 200, 201, 202 or 204 and redelivers it, with
+ * backoff, on any other answer.
+ *
+ * Why opt-in: everything that marks a push — the body, the headers, `User-Agent` — is what any
+ * caller of an HTTP function can send. Recognised, it names `ctx.deliveryId`, which idempotency
+ * and the inbox key on unscoped (a message is nobody's): a caller who sends a message id before
+ * Pub/Sub does would have the real message answered as a replay — acknowledged and never run.
+ * Only the deployment knows that every caller is Pub/Sub (push authentication on a service that
+ * admits no one else), so only it can say so.
  */
 import { randomUUID } from '../internal/crypto.js';
-import { str, type Rec } from '../internal/record.js';
+import { isRecord, str, type Rec } from '../internal/record.js';
+import { parseMediaType } from '../internal/media-type.js';
 import { anyPayload, type BodyMode } from '../message.js';
 import { withRawBody } from '../events/item.js';
+import { isRawPubSubPush, pubSubEnvelope, pubSubItem } from '../events/pubsub.js';
 import type { HttpRequest, QueueTrigger } from '../types.js';
-import type { Invocation } from '../invoke.js';
+import { adapterLogger, type Definition, type Invocation } from '../invoke.js';
 import type { CarriedTrace } from '../trace/incoming.js';
 
 /** The one value of header `name`, when the request has exactly one line of it and it is not empty. */
@@ -36,8 +48,7 @@ function single(request: HttpRequest, name: string): string | undefined {
  * `attributes` is empty: Pub/Sub writes them as ordinary headers, which HTTP lowercases and
  * which cannot be told from the headers the platform adds; they are in `ctx.raw.req.headers`.
  */
-export function unwrappedPushInvocation(req: Rec, request: HttpRequest, body: BodyMode): Invocation | undefined {
-  if (request.method !== 'POST') return undefined;
+function unwrappedPushInvocation(req: Rec, request: HttpRequest, body: BodyMode): Invocation | undefined {
   const messageId = single(request, 'x-goog-pubsub-message-id');
   const queue = single(request, 'x-goog-pubsub-subscription-name');
   if (messageId === undefined || queue === undefined) return undefined;
@@ -50,7 +61,7 @@ export function unwrappedPushInvocation(req: Rec, request: HttpRequest, body: Bo
       () => data,
     ),
     // The framework's execution id names this delivery; the message id is the same on every one.
-    requestId: str(req.executionId) ?? request.headers['function-execution-id'] ?? randomUUID(),
+    requestId: executionId(req, request),
     deliveryId: messageId,
     payload: () => (data === undefined ? undefined : anyPayload(data, body, { field: 'body' })),
     trace: pushTrace(request),
@@ -66,4 +77,75 @@ function pushTrace(request: HttpRequest): CarriedTrace {
   const traceparent = single(request, 'traceparent');
   if (traceparent !== undefined) return { traceparent, tracestate: single(request, 'tracestate') };
   return { traceparent: single(request, 'googclient_traceparent'), tracestate: single(request, 'googclient_tracestate') };
+}
+
+/** The framework's execution id names this delivery (each is its own); the message id is the same on every one. */
+function executionId(req: Rec, request: HttpRequest): string {
+  return str(req.executionId) ?? request.headers['function-execution-id'] ?? randomUUID();
+}
+
+/** A subscription's resource name, as a push envelope carries it. */
+const SUBSCRIPTION = /^projects\/[^/]+\/subscriptions\/[^/]+$/;
+
+/**
+ * The body of a wrapped push, when the request is clearly one: `application/json` (what Pub/Sub
+ * sends), a JSON object with a `subscription` resource name
+ * (`projects/<project>/subscriptions/<name>`) and a `message` with a `messageId` (or
+ * `message_id`). Undefined for anything else: a plain request.
+ */
+function wrappedPushBody(request: HttpRequest): Rec | undefined {
+  if (single(request, 'content-type') === undefined) return undefined;
+  let essence: string | undefined;
+  try {
+    essence = parseMediaType(request.headers['content-type'])?.essence;
+  } catch {
+    return undefined;
+  }
+  // Parsed only when it can be one (a JSON body of any other request is parsed once, for the input).
+  if (essence !== 'application/json' || request.rawBody === undefined || !request.rawBody.includes('"subscription"')) return undefined;
+  const envelope = pubSubEnvelope(request.rawBody);
+  if (!envelope || !isRawPubSubPush(envelope)) return undefined;
+  const subscription = envelope.subscription;
+  return typeof subscription === 'string' && SUBSCRIPTION.test(subscription) && isRecord(envelope.message) ? envelope : undefined;
+}
+
+/**
+ * A wrapped push as the queue trigger a Pub/Sub CloudEvent gives (the same normalisation,
+ * `pubSubItem`): the subscription, the message id as `ctx.deliveryId`, `attempt`, `groupId`,
+ * the attributes, and the decoded `data` as the input. The trace context is the message's
+ * (`traceparent` / `googclient_traceparent` attributes), else the request's headers.
+ */
+function wrappedPushInvocation(req: Rec, request: HttpRequest, envelope: Rec, body: BodyMode): Invocation {
+  return { ...pubSubItem(envelope, undefined, undefined, { body }), requestId: executionId(req, request), trace: pushTrace(request) };
+}
+
+/**
+ * A POST that is a Pub/Sub push — wrapped, or unwrapped with write metadata — as its queue
+ * trigger, when `def` opted in (`gcpPubSubPush`); undefined for anything else (a plain request).
+ * Without the option, a request that looks like a push stays a plain request, and the first such
+ * of each handler is named in a `warn` line saying how to opt in.
+ */
+export function pushInvocation(def: Definition, req: Rec, request: HttpRequest): Invocation | undefined {
+  // Off and already noted, nothing is left to look for: a JSON body is not parsed an extra time.
+  if (request.method !== 'POST' || (def.gcpPubSubPush !== true && pushIgnoredNoted.has(def))) return undefined;
+  const envelope = wrappedPushBody(request);
+  const inv = envelope ? wrappedPushInvocation(req, request, envelope, def.body) : unwrappedPushInvocation(req, request, def.body);
+  if (inv === undefined || def.gcpPubSubPush === true) return inv;
+  notePushIgnored(def, inv.requestId, envelope ? 'wrapped' : 'unwrapped');
+  return undefined;
+}
+
+/** The warn line of a request that looked like a Pub/Sub push to a handler without `gcpPubSubPush`. */
+export const PUSH_IGNORED = 'request looks like a Pub/Sub push: ran it as plain HTTP (gcpPubSubPush is off)';
+
+// The handlers whose first push-like request has been noted (at most once each).
+const pushIgnoredNoted = new WeakSet<Definition>();
+
+function notePushIgnored(def: Definition, requestId: string, form: 'wrapped' | 'unwrapped'): void {
+  if (pushIgnoredNoted.has(def)) return;
+  pushIgnoredNoted.add(def);
+  adapterLogger(def, 'gcp', requestId).warn(PUSH_IGNORED, {
+    form,
+    explicit: 'when only Pub/Sub can call this function (push authentication on), set gcpPubSubPush: true so ctx.deliveryId is the message id',
+  });
 }

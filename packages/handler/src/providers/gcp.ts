@@ -3,7 +3,8 @@
  * CloudEvent functions `(cloudEvent)`, Pub/Sub `messagePublished` events included.
  *
  * The clock is the configured timeout counted from the start of the invocation
- * (`CLOUD_RUN_TIMEOUT_SECONDS` on 2nd gen, `FUNCTION_TIMEOUT_SEC` on 1st gen). A failed
+ * (`CLOUD_RUN_TIMEOUT_SECONDS` on 2nd gen, `FUNCTION_TIMEOUT_SEC` on 1st gen, or the handler's
+ * `timeoutMs` when given; see `gcpFrame`). A failed
  * CloudEvent is thrown, so the framework answers non-2xx and Pub/Sub redelivers.
  */
 import { randomUUID } from '../internal/crypto.js';
@@ -14,16 +15,15 @@ import { adapterLogger, reportsFailure, responseOf, runInvocation, type Definiti
 import { headerEntries, renderError, renderResult, ResponseTooLargeError, sentResponse, type HttpResponse } from '../response.js';
 import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
 import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
-import { anyPayload, base64Payload } from '../message.js';
 import { cloudStorageItem, isCloudStorageEvent } from '../events/gcs.js';
 import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatabaseItem } from '../events/firebase.js';
-import { rawBase64, rawBodyOf, withRawBody, type EventItem, type ParseOptions } from '../events/item.js';
-import { propertiesAsText } from '../events/attributes.js';
+import { type EventItem, type ParseOptions } from '../events/item.js';
+import { isRawPubSubPush, pubSubEnvelope, pubSubItem } from '../events/pubsub.js';
 import { parseJsonLossless } from '../internal/json.js';
-import type { HttpRequest, Outcome, QueueTrigger } from '../types.js';
+import type { HttpRequest, Outcome } from '../types.js';
 import { backgroundCloudEvent, isBackgroundContext } from './gcp-background.js';
 import { readUnparsedBody } from './gcp-unread-body.js';
-import { unwrappedPushInvocation } from './gcp-push.js';
+import { pushInvocation } from './gcp-push.js';
 
 export { isBackgroundContext };
 
@@ -53,12 +53,19 @@ function positiveSeconds(raw: string | undefined): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
 }
 
-function gcpFrame(raw: unknown, signal?: AbortSignal, env: Record<string, string | undefined> = process.env): Frame {
+/**
+ * The frame of a Cloud Functions invocation. The deadline is counted from the start: the
+ * platform's timeout (`CLOUD_RUN_TIMEOUT_SECONDS`, which the Functions Framework reads, else 1st
+ * gen's `FUNCTION_TIMEOUT_SEC`), or `timeoutMs` when the handler gave it (the earlier of the two
+ * when both are known); none (`Infinity`) when neither is known.
+ */
+function gcpFrame(def: Definition, raw: unknown, signal?: AbortSignal, env: Record<string, string | undefined> = process.env): Frame {
   const seconds = positiveSeconds(env.CLOUD_RUN_TIMEOUT_SECONDS) ?? positiveSeconds(env.FUNCTION_TIMEOUT_SEC);
+  const timeoutMs = Math.min(seconds === undefined ? Number.POSITIVE_INFINITY : seconds * 1000, def.timeoutMsGiven ? def.timeoutMs : Number.POSITIVE_INFINITY);
   const frame: Frame = {
     provider: 'gcp',
     functionName: env.FUNCTION_TARGET ?? env.K_SERVICE ?? env.FUNCTION_NAME ?? 'function',
-    deadline: seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000,
+    deadline: timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : Date.now() + timeoutMs,
     raw,
   };
   if (signal) frame.signal = signal;
@@ -180,10 +187,10 @@ export async function invokeGcpHttp(def: Definition, req: unknown, res: unknown)
   try {
     if (!isRec(req)) throw new MalformedEventError('Not an HTTP request');
     const request = expressRequest(req, await readUnparsedBody(req));
-    const pushed = unwrappedPushInvocation(req, request, def.body);
+    const pushed = pushInvocation(def, req, request);
     const invocation = pushed ?? httpInvocation(req, request, def.body, httpAnswer(def, request.method));
     delivery = pushed ? 'push' : invocation.trigger.kind === 'schedule' ? 'schedule' : undefined;
-    outcome = await runInvocation(def, gcpFrame({ req, res }, caller.signal), invocation);
+    outcome = await runInvocation(def, gcpFrame(def, { req, res }, caller.signal), invocation);
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the HTTP request') };
   } finally {
@@ -223,15 +230,6 @@ function eventData(ce: Rec): unknown {
   return ce.data;
 }
 
-/** The Pub/Sub push envelope `{ message, subscription, deliveryAttempt }`, parsed if it came as text or bytes. */
-function pubSubEnvelope(data: unknown): Rec | undefined {
-  if (isRec(data) && !Buffer.isBuffer(data)) return data;
-  const text = Buffer.isBuffer(data) ? data.toString('utf8') : typeof data === 'string' ? data : undefined;
-  if (text === undefined) return undefined;
-  const parsed = parseJsonLossless(text)?.value;
-  return isRec(parsed) ? parsed : undefined;
-}
-
 /** Event data that should be JSON (Cloud Storage objects), whether it came parsed, as text or as bytes. */
 function jsonData(data: unknown): unknown {
   const text = Buffer.isBuffer(data) ? data.toString('utf8') : typeof data === 'string' ? data : undefined;
@@ -241,50 +239,6 @@ function jsonData(data: unknown): unknown {
 /** An event-source item as an invocation: each attempt gets a request id of its own. */
 function itemInvocation(item: EventItem): Invocation {
   return { ...item, requestId: randomUUID() };
-}
-
-function pubSubInvocation(envelope: Rec | undefined, fallbackId: string | undefined, source: string | undefined, options: ParseOptions): Invocation {
-  const message = envelope && isRec(envelope.message) ? envelope.message : undefined;
-  if (!message) throw new MalformedEventError('Pub/Sub event has no message', [{ field: 'data.message', message: 'Missing', expected: 'object' }]);
-  const messageId = str(message.messageId) ?? str(message.message_id) ?? fallbackId;
-  if (!messageId) throw new MalformedEventError('Pub/Sub message has no messageId', [{ field: 'data.message.messageId', message: 'Missing', expected: 'string' }]);
-  // `map<string, string>` (Pub/Sub PubsubMessage): text only, no binary or typed attributes.
-  const attributes = propertiesAsText(message.attributes);
-  // Present only when the subscription has a dead-letter policy.
-  const attempt = Number(envelope?.deliveryAttempt ?? message.deliveryAttempt);
-  // Without the subscription, the topic the source names; a raw push the framework converted
-  // without a topic in the path has the bare `//pubsub.googleapis.com/` source: no queue then.
-  const queue = str(envelope?.subscription) ?? (source !== undefined && /\/topics\/[^/]/.test(source) ? source : undefined);
-  const data = message.data;
-  // Set only by publishers with message ordering on (an empty key is "no key").
-  const groupId = str(message.orderingKey) ?? str(message.ordering_key);
-  return {
-    trigger: withRawBody<QueueTrigger>(
-      {
-        kind: 'queue',
-        source: 'pubsub',
-        ...(queue ? { queue } : {}),
-        messageId,
-        ...(Number.isInteger(attempt) && attempt > 0 ? { attempt } : {}),
-        ...(groupId ? { groupId } : {}),
-        attributes,
-        batchIndex: 0,
-        batchSize: 1,
-      },
-      () => (typeof data === 'string' ? rawBase64(data) : rawBodyOf(data)),
-    ),
-    // The CloudEvent id is the message id on every redelivery, so it cannot name the attempt.
-    requestId: randomUUID(),
-    deliveryId: messageId,
-    payload: () => {
-      if (data === undefined || data === null) return undefined;
-      return typeof data === 'string' ? base64Payload(data, options.body, { field: 'data.message.data' }) : anyPayload(data, options.body, { field: 'data.message.data' });
-    },
-  };
-}
-
-function isRawPubSubPush(body: Rec): boolean {
-  return body.specversion === undefined && isRec(body.message) && (typeof body.message.messageId === 'string' || typeof body.message.message_id === 'string');
 }
 
 /**
@@ -313,7 +267,7 @@ export function cloudEventInvocation(ce: Rec, options: ParseOptions = { body: 'a
 
 function cloudEventWork(ce: Rec, options: ParseOptions): Invocation {
   // A Pub/Sub push the framework did not convert (it converts only messages with data).
-  if (isRawPubSubPush(ce)) return pubSubInvocation(ce, undefined, undefined, options);
+  if (isRawPubSubPush(ce)) return itemInvocation(pubSubItem(ce, undefined, undefined, options));
   const id = str(ce.id);
   const type = str(ce.type);
   const source = str(ce.source);
@@ -325,7 +279,7 @@ function cloudEventWork(ce: Rec, options: ParseOptions): Invocation {
     ];
     throw new MalformedEventError('Not a CloudEvent', issues);
   }
-  if (type === PUBSUB_PUBLISHED) return pubSubInvocation(pubSubEnvelope(eventData(ce)), id, source, options);
+  if (type === PUBSUB_PUBLISHED) return itemInvocation(pubSubItem(pubSubEnvelope(eventData(ce)), id, source, options));
   if (isCloudStorageEvent(type)) return itemInvocation(cloudStorageItem(ce, jsonData(eventData(ce))));
   if (isFirestoreEvent(type)) return itemInvocation(firestoreItem(ce, firestoreData(ce)));
   if (isRealtimeDatabaseEvent(type)) return itemInvocation(realtimeDatabaseItem(ce, jsonData(eventData(ce))));
@@ -382,7 +336,7 @@ export async function invokeGcpEvent(def: Definition, cloudEvent: unknown): Prom
   let outcome: Outcome;
   try {
     if (!isRec(cloudEvent)) throw new MalformedEventError('Not a CloudEvent');
-    outcome = await runInvocation(def, gcpFrame(cloudEvent), cloudEventInvocation(cloudEvent, def));
+    outcome = await runInvocation(def, gcpFrame(def, cloudEvent), cloudEventInvocation(cloudEvent, def));
   } catch (thrown) {
     outcome = { ok: false, error: thrown instanceof MalformedEventError ? thrown : new MalformedEventError('Could not read the CloudEvent') };
     const id = isRec(cloudEvent) ? str(cloudEvent.id) : undefined;

@@ -1,0 +1,103 @@
+/**
+ * A package's peer range on a workspace sibling refuses the sibling's versions that lack an API
+ * the package imports from it, and admits the versions users will install. Review finding: the
+ * idempotency plugin and the outbox's inbox call `functionStarted(ctx)` from
+ * `@steadyfn/handler`, and every package declared `"@steadyfn/handler": ">=0.0.0 <1"`, a range
+ * that would let a package manager pair them with a handler from before it.
+ *
+ * Where the minimum comes from: no package has been released yet (every version is 0.0.0, no
+ * CHANGELOG.md, no tag). `functionStarted` came with the minor changeset
+ * `.changeset/function-started.md`, so the first handler release that has it is the one the
+ * pending changesets make: 0.1.0 (`changeset status`), the first release of every package. So
+ * every API a package imports from a sibling today arrives with that sibling's first release,
+ * and no published handler lacks `functionStarted`: the ranges were not yet wrong on npm, but
+ * `>=0.0.0` named no version anyone can install and would not have been raised when an API came
+ * in a later release. The floor is now the first release, and `SINCE` names an API that comes
+ * later.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import semver from 'semver';
+import { describe, expect, it } from 'vitest';
+import { workspacePackages } from './support/pack.js';
+import { firstRelease, isReleased, nextRelease } from './support/sibling-versions.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The release of a sibling that first has an API, when later than the sibling's first release.
+ * When a package starts importing an API a released sibling gains, add it here with the version
+ * the sibling's pending changesets release (and raise the package's peer range to it).
+ */
+const SINCE: Record<string, Record<string, string>> = {
+  // .changeset/function-started.md (minor): the handler's first release, 0.1.0.
+  '@steadyfn/handler': { functionStarted: '0.1.0' },
+};
+
+interface Manifest {
+  name: string;
+  version: string;
+  peerDependencies?: Record<string, string>;
+}
+
+const manifests = new Map(
+  workspacePackages().map((dir) => [dir, JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) as Manifest] as const),
+);
+const dirOf = new Map([...manifests].map(([dir, m]) => [m.name, dir]));
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** The names a package's sources import (or re-export) from `sibling` and its subpath entries. */
+function importedNames(dir: string, sibling: string): Set<string> {
+  const names = new Set<string>();
+  const from = new RegExp(`(?:import|export)\\s+(?:type\\s+)?\\{([^}]*)\\}\\s*from\\s*'${sibling.replace('/', '\\/')}(?:/[a-z-]+)?'`, 'g');
+  for (const file of sources(join(root, 'packages', dir, 'src'))) {
+    for (const match of readFileSync(file, 'utf8').matchAll(from)) {
+      for (const part of match[1]!.split(',')) {
+        const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!.trim();
+        if (name !== '') names.add(name);
+      }
+    }
+  }
+  return names;
+}
+
+const peers = [...manifests].flatMap(([dir, m]) =>
+  Object.entries(m.peerDependencies ?? {})
+    .filter(([name]) => dirOf.has(name))
+    .map(([sibling, range]) => ({ dir, name: m.name, sibling, range })),
+);
+
+describe('peer ranges on workspace siblings', () => {
+  it('finds the packages that call functionStarted (the scan of imports works), and every API named in SINCE is exported', async () => {
+    const callers = [...manifests.keys()].filter((dir) => importedNames(dir, '@steadyfn/handler').has('functionStarted'));
+    expect(callers).toEqual(expect.arrayContaining(['idempotency', 'outbox']));
+    for (const [sibling, apis] of Object.entries(SINCE)) {
+      const exported = (await import(/* @vite-ignore */ sibling)) as Record<string, unknown>;
+      for (const api of Object.keys(apis)) expect(exported[api], `${sibling} exports ${api}`).toBeDefined();
+    }
+  });
+
+  it.each(peers.map((p) => [`${p.name} → ${p.sibling} "${p.range}"`, p] as const))('%s excludes the versions before the APIs it imports and admits what users install', (_title, { dir, sibling, range }) => {
+    const siblingDir = dirOf.get(sibling)!;
+    const { version } = manifests.get(siblingDir)!;
+    const floor = firstRelease(siblingDir, sibling, version);
+    const imported = [...importedNames(dir, sibling)];
+    expect(imported.length, `packages/${dir} imports from ${sibling}`).toBeGreaterThan(0);
+    const needed = imported.reduce((min, api) => {
+      const since = SINCE[sibling]?.[api];
+      return since !== undefined && semver.gt(since, min) ? since : min;
+    }, floor);
+    const lowest = semver.minVersion(range)!.version;
+    expect(semver.gte(lowest, needed), `${range} admits ${lowest}, before ${needed}, the first ${sibling} with every API packages/${dir} imports`).toBe(true);
+    const admitted = [needed, nextRelease(sibling, version), ...(isReleased(siblingDir) ? [version] : [])];
+    for (const v of admitted) expect(semver.satisfies(v, range), `${range} admits ${v}`).toBe(true);
+  });
+});
