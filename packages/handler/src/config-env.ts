@@ -9,6 +9,7 @@ import { expectedOf, type ZodLikeIssue } from './internal/issues.js';
 
 /** A schema `configFromEnv` can read the environment with: any zod object schema (`z.object({ … })`). */
 export interface EnvSchema<T> {
+  /** zod's non-throwing parse: the output, or the issues (path, message, code and the schema's own words, never `input`). */
   safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<ZodLikeIssue> } };
 }
 
