@@ -204,7 +204,8 @@ describe('changesets', () => {
   it('the pending changesets release versions every provider example\'s @steadyfn ranges accept', () => {
     // The examples are copied by users and installed from npm with their own ranges: a first
     // release that came out as 0.0.1 for a package the examples ask ^0.1.0 of would fail their
-    // `npm install`.
+    // `npm install`; a range still at ^0.1.0 after a 0.2.0 that added an API they use would
+    // fail here too (0.2.0 is not accepted), so the ranges are raised with the change.
     const pending = Object.fromEntries(
       readdirSync(join(root, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md').map((f) => [f.slice(0, -3), readFileSync(join(root, '.changeset', f), 'utf8')]),
     );
@@ -218,6 +219,11 @@ describe('changesets', () => {
         checked += 1;
         const released = after.get(sibling)?.version;
         expect(released !== undefined && semver.satisfies(released, range), `examples/${name} ${field} ${sibling}@"${range}" accepts the release ${released}`).toBe(true);
+        // Nor an older minor line: an example uses this checkout's APIs, and a new option or
+        // function comes in a minor release (`>=0.0.0 <1` would let npm keep a 0.0.x without it).
+        const oldest = semver.minVersion(range);
+        const line = `${semver.major(released!)}.${semver.minor(released!)}.0`;
+        expect(oldest !== null && semver.gte(oldest, line), `examples/${name} ${field} ${sibling}@"${range}" admits nothing older than ${line}`).toBe(true);
       }
     }
     expect(checked).toBeGreaterThan(0);

@@ -36,8 +36,11 @@ function action(name) {
     try {
       functions = load();
     } catch (error) {
-      // A configuration the application refused (zod names each bad variable, never its value).
-      const fields = Array.isArray(error?.issues) ? error.issues.map((i) => i.path.join('.')).join(', ') : error?.code ?? 'unknown';
+      // A configuration the application refused (configFromEnv): each bad variable, whether it
+      // is set, and what it must be, never its value (only the issues' schema words are read).
+      const fields = Array.isArray(error?.issues)
+        ? error.issues.map((i) => `${i.field} is ${process.env[i.field] === undefined ? 'not set' : 'invalid'} (expected ${i.expected})`).join('; ')
+        : error?.code ?? 'unknown';
       if (typeof params?.__ow_method !== 'string') return { error: { code: 'CONFIG_INVALID', message: `configuration refused: ${fields}`, retryable: false } };
       // A web action's `error` is the HTTP answer the controller sends: a 500 problem (without
       // the variable names), not an object it would answer with an empty 204.

@@ -4,6 +4,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { redis } from '@steadyfn/connections/redis';
+import { configFromEnv } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
 import { redisLeaseStore } from '@steadyfn/lease';
 import { outbox, redisOutbox, sqsSender, transitions } from '@steadyfn/outbox';
@@ -11,16 +12,17 @@ import { defineState, redisKey } from '@steadyfn/state';
 import { z } from 'zod';
 
 // Configuration from the environment, checked once: a missing or malformed value fails the
-// instance's start with the variable's name instead of the first order.
-export const config = z
-  .object({
+// instance's start with a CONFIG_INVALID error naming each such variable and what it must be
+// (never its value), instead of the first order.
+export const config = configFromEnv(
+  z.object({
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
     ORDER_EVENTS_QUEUE_URL: z.url(),
     BACKUP_BUCKET: z.string().min(3),
     ORDERS_PREFIX: z.string().regex(/^[a-z0-9-]{1,40}$/).default('shop'),
     OUTBOX_SWEEP_GRACE_MS: z.coerce.number().int().nonnegative().default(5_000),
-  })
-  .parse(process.env);
+  }),
+);
 
 const prefix = config.ORDERS_PREFIX;
 

@@ -4,21 +4,24 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mongo } from '@steadyfn/connections/mongodb';
 import { redis } from '@steadyfn/connections/redis';
+import { configFromEnv } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
 import { redisLeaseStore } from '@steadyfn/lease';
 import { outbox, redisOutbox, sqsSender } from '@steadyfn/outbox';
 import { z } from 'zod';
 
-export const config = z
-  .object({
+// Checked once: a missing or malformed variable fails the instance's start with a CONFIG_INVALID
+// error naming each such variable and what it must be (never its value).
+export const config = configFromEnv(
+  z.object({
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
     MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// URL'),
     SEARCH_DB: z.string().min(1).default('images'),
     IMAGE_EVENTS_QUEUE_URL: z.url(),
     GLUE_PREFIX: z.string().regex(/^[a-z0-9-]{1,40}$/).default('images'),
     THUMBNAIL_WIDTH: z.coerce.number().int().min(16).max(1024).default(160),
-  })
-  .parse(process.env);
+  }),
+);
 
 const prefix = config.GLUE_PREFIX;
 

@@ -5,6 +5,7 @@
 const { S3Client } = require('@aws-sdk/client-s3');
 const { SQSClient } = require('@aws-sdk/client-sqs');
 const { redis } = require('@steadyfn/connections/redis');
+const { configFromEnv } = require('@steadyfn/handler');
 const { redisStore } = require('@steadyfn/idempotency');
 const { redisLeaseStore } = require('@steadyfn/lease');
 const { outbox, redisOutbox, sqsSender, transitions } = require('@steadyfn/outbox');
@@ -12,16 +13,17 @@ const { defineState, redisKey } = require('@steadyfn/state');
 const { z } = require('zod');
 
 // Configuration from the environment, checked once: a missing or malformed value fails the
-// instance's start with the variable's name instead of the first order.
-const config = z
-  .object({
+// instance's start with a CONFIG_INVALID error naming each such variable and what it must be
+// (never its value), instead of the first order.
+const config = configFromEnv(
+  z.object({
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
     ORDER_EVENTS_QUEUE_URL: z.url(),
     BACKUP_BUCKET: z.string().min(3),
     ORDERS_PREFIX: z.string().regex(/^[a-z0-9-]{1,40}$/).default('shop'),
     OUTBOX_SWEEP_GRACE_MS: z.coerce.number().int().nonnegative().default(5_000),
-  })
-  .parse(process.env);
+  }),
+);
 
 const prefix = config.ORDERS_PREFIX;
 

@@ -274,13 +274,14 @@ export class ConfigurationError extends SteadyError {
    * @param details.field - The option at fault.
    * @param details.expected - What it must be, in words.
    * @param details.code - A more specific stable code. Default `CONFIG_INVALID`.
+   * @param details.issues - Every option at fault, when more than one is (`configFromEnv`); default: `field`'s alone.
    */
-  constructor(message: string, details: { field: string; expected: string; code?: string; cause?: unknown }) {
+  constructor(message: string, details: { field: string; expected: string; code?: string; cause?: unknown; issues?: FieldIssue[] }) {
     super(details.code ?? 'CONFIG_INVALID', message, {
       status: 500,
       retryable: false,
       expose: false,
-      issues: [{ field: details.field, message, expected: details.expected }],
+      issues: details.issues ?? [{ field: details.field, message, expected: details.expected }],
       ...(details.cause === undefined ? {} : { cause: details.cause }),
     });
     this.field = details.field;

@@ -45,11 +45,25 @@ export interface IdempotencyOptions {
    * (not for `invoke()`). Set, it is capped by the deadline too, so a killed attempt's key
    * frees itself; one shorter than an invocation's remaining time warns
    * `IDEMPOTENCY_LEASE_SHORT` once per plugin instance: a run that outlasts it loses its key
-   * and a retry may run alongside it. The lease is not renewed while the function runs. At most
+   * and a retry may run alongside it (`allowShortLease: true` says the short lease is meant and
+   * silences it). Set, it never warns `IDEMPOTENCY_LEASE_NO_DEADLINE`: `leaseMs: 300_000` keeps
+   * the 5 minutes and says so. The lease is not renewed while the function runs. At most
    * 10^12 (about 31 years), the longest lease the lease stores accept.
    * @default the invocation's deadline (300000, 5 minutes, when none is known)
    */
   leaseMs?: number;
+  /**
+   * `true` says a `leaseMs` shorter than the invocations' deadline is meant — a function whose
+   * effect is known to finish well within it, whose key a crashed attempt should free quickly
+   * — and silences the `IDEMPOTENCY_LEASE_SHORT` warning. The lease is the same either way: a
+   * run that outlasts `leaseMs` still loses its key. `true` without `leaseMs` is refused
+   * (`CONFIG_INVALID`): with no `leaseMs` there is no short lease to allow (to silence
+   * `IDEMPOTENCY_LEASE_NO_DEADLINE`, set `leaseMs`).
+   * @default false
+   * @example
+   * idempotency({ store, ttlMs: 86_400_000, leaseMs: 10_000, allowShortLease: true });
+   */
+  allowShortLease?: boolean;
   /**
    * A duplicate that arrives while the first is still running: `'reject'` answers 409 with
    * `Retry-After` (retryable, so a queue redelivers it later); `'wait'` polls until the first
@@ -128,6 +142,7 @@ const OPTION_KEYS = keysOf<IdempotencyOptions>({
   required: true,
   ttlMs: true,
   leaseMs: true,
+  allowShortLease: true,
   onConcurrent: true,
   cacheErrors: true,
   localCache: true,
@@ -168,6 +183,10 @@ export function settingsOf(options: IdempotencyOptions): Settings {
   // Longer ones pass here but every claim or completion would be refused by the lease store.
   const ttlMs = msOption('idempotency', 'ttlMs', options.ttlMs, 0, 1, MAX_DURATION_MS);
   const leaseMs = options.leaseMs === undefined ? undefined : msOption('idempotency', 'leaseMs', options.leaseMs, 0, 1, MAX_DURATION_MS);
+  const allowShortLease = oneOfOption('idempotency', 'allowShortLease', options.allowShortLease, [true, false], false);
+  if (allowShortLease && leaseMs === undefined) {
+    invalidOption('idempotency', 'allowShortLease', 'false or unset while leaseMs is unset (true allows a leaseMs shorter than the deadline; setting leaseMs is what silences IDEMPOTENCY_LEASE_NO_DEADLINE)', true);
+  }
   const waitForFirst = oneOfOption('idempotency', 'onConcurrent', options.onConcurrent, ['reject', 'wait'] as const, 'reject') === 'wait';
   const cacheErrors = options.cacheErrors === undefined ? false : options.cacheErrors;
   if (typeof cacheErrors !== 'boolean' && typeof cacheErrors !== 'function') invalidOption('idempotency', 'cacheErrors', 'a boolean or (error) => boolean', cacheErrors);
@@ -190,5 +209,10 @@ export function settingsOf(options: IdempotencyOptions): Settings {
           intOption('idempotency', 'localCache.maxEntries', cacheOptions.maxEntries, 1000, 1),
           intOption('idempotency', 'localCache.maxBytes', cacheOptions.maxBytes, 8 * 1024 * 1024, 1),
         );
-  return { store, source, required, ttlMs, leaseMs, waitForFirst, cacheErrors, namespace, scope, local, scopes: new Map<string, string>(), noted: { cacheErrorsNotBoolean: false, leaseShort: false, noDeadline: false } };
+  return {
+    store, source, required, ttlMs, leaseMs, waitForFirst, cacheErrors, namespace, scope, local, scopes: new Map<string, string>(),
+    // An allowed short lease counts as already said: `leaseUntil` of
+    // `@steadyfn/lease/internal` then never says it, whatever version of it is installed.
+    noted: { cacheErrorsNotBoolean: false, leaseShort: allowShortLease, noDeadline: false },
+  };
 }

@@ -73,6 +73,24 @@ describe.each(BACKENDS)('numbers a JSON parse rounds, on %s', (name) => {
     expect(JSON.parse(reused.body)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
   });
 
+  it('one number written another way (…891, …891.0, 1.…891e19) is the same request: a replay, not another run nor a 422', async () => {
+    const runs: string[] = [];
+    const main = make(runs);
+    const key = randomUUID();
+    const first = await call(main, rawJsonEvent('{"accountId":12345678901234567891,"amountCents":100}'));
+    const decimal = await call(main, rawJsonEvent('{"amountCents":100.0,"accountId":12345678901234567891.0}'));
+    const exponent = await call(main, rawJsonEvent('{"accountId":1.2345678901234567891e19,"amountCents":1e2}'));
+    expect([first.statusCode, decimal.statusCode, exponent.statusCode]).toEqual([200, 200, 200]);
+    expect([decimal.headers['Idempotency-Replayed'], exponent.headers['Idempotency-Replayed']]).toEqual(['true', 'true']);
+    // Under one Idempotency-Key: the retry a client's other JSON writer sends is replayed, not refused.
+    const keyed = await call(main, rawJsonEvent('{"accountId":-12345678901234567891,"amountCents":100}', key));
+    const retried = await call(main, rawJsonEvent('{"accountId":-123456789012345678910e-1,"amountCents":100}', key));
+    expect(keyed.statusCode).toBe(200);
+    expect(retried.statusCode).toBe(200);
+    expect(retried.headers['Idempotency-Replayed']).toBe('true');
+    expect(runs).toHaveLength(2);
+  });
+
   it('a body whose numbers all survive the parse keeps the key it always had (records written before still match)', async () => {
     const runs: string[] = [];
     const fnName = `exact-${randomUUID()}`;

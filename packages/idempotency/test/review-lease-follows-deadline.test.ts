@@ -12,7 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import { handler, type Context } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdempotencyInProgressError, heldIdempotencyKey, idempotency, type IdempotencyOptions, type InProgressRecord } from '../src/index.js';
+import { IdempotencyInProgressError, heldIdempotencyKey, idempotency, memoryStore, type IdempotencyOptions, type InProgressRecord } from '../src/index.js';
+import { expectOptionRefused } from '../../../test/support/config-errors.js';
 import { BACKENDS, eventually, httpEvent, lambdaContext, openBackend, type Backend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
@@ -49,6 +50,16 @@ describe('review: IdempotencyInProgressError Retry-After (pure)', () => {
     expect(after(undefined)).toBe('1');
     expect(after(Number.POSITIVE_INFINITY)).toBe('1');
     expect(new IdempotencyInProgressError(now + 2_000, now).retryAfterSeconds).toBe(2);
+  });
+});
+
+describe('review: allowShortLease is checked (pure)', () => {
+  const store = memoryStore();
+  it('refuses anything but a boolean, and true without leaseMs (there is no short lease to allow)', () => {
+    expectOptionRefused(() => idempotency({ store, ttlMs: 1000, leaseMs: 1000, allowShortLease: 'yes' } as never), 'idempotency', 'allowShortLease', ['true, false', '"yes"']);
+    expectOptionRefused(() => idempotency({ store, ttlMs: 1000, allowShortLease: true }), 'idempotency', 'allowShortLease', ['while leaseMs is unset', 'IDEMPOTENCY_LEASE_NO_DEADLINE']);
+    expect(() => idempotency({ store, ttlMs: 1000, allowShortLease: false })).not.toThrow();
+    expect(() => idempotency({ store, ttlMs: 1000, leaseMs: 1000, allowShortLease: true })).not.toThrow();
   });
 });
 
@@ -117,6 +128,21 @@ describe.each(BACKENDS)('review: the lease follows the invocation deadline on %s
     expect(log.seen).toEqual(['IDEMPOTENCY_LEASE_SHORT']);
   });
 
+  it('allowShortLease: true keeps the short lease and says nothing: a short lease chosen on purpose', async () => {
+    let held: InProgressRecord | undefined;
+    const log = codes();
+    const main = make(async (_input, ctx) => {
+      held = (await backend.store.get(heldIdempotencyKey(ctx)!)) as InProgressRecord;
+      return { ok: true };
+    }, { leaseMs: 2 * MINUTE, allowShortLease: true }, log.sink);
+    const startedAt = Date.now();
+    for (let i = 0; i < 2; i++) await main.invoke({ i }, { deliveryId: randomUUID(), deadline: Date.now() + 60 * MINUTE });
+    // The same lease as without the option: only the warning goes.
+    expect(held!.leaseUntil).toBeLessThanOrEqual(Date.now() + 2 * MINUTE + 1_000);
+    expect(held!.leaseUntil).toBeGreaterThan(startedAt + MINUTE);
+    expect(log.seen).toEqual([]);
+  });
+
   it('with no deadline known, the key is held for 5 minutes and IDEMPOTENCY_LEASE_NO_DEADLINE is said once; not under invoke()', async () => {
     let held: InProgressRecord | undefined;
     const log = codes();
@@ -133,5 +159,10 @@ describe.each(BACKENDS)('review: the lease follows the invocation deadline on %s
     const direct = make(() => ({ ok: true }), {}, quiet.sink);
     await direct.invoke({ a: 1 }, { deliveryId: randomUUID() });
     expect(quiet.seen).toEqual([]);
+    // A leaseMs set says how long to hold the key: 300000 keeps the 5 minutes, without the warning.
+    const chosen = codes();
+    const set = make(() => ({ ok: true }), { leaseMs: 5 * MINUTE }, chosen.sink);
+    await set.aws(httpEvent({ key: randomUUID(), body: { a: 1 } }), noClock() as never);
+    expect(chosen.seen).toEqual([]);
   });
 });

@@ -29,7 +29,7 @@ describe('idempotency(): unknown option keys', () => {
   });
 
   it('accepts every documented option, and an unknown key holding undefined', () => {
-    const all: Required<IdempotencyOptions> = { store, key: 'auto', required: true, ttlMs: 1000, leaseMs: 1000, onConcurrent: 'wait', cacheErrors: false, localCache: { maxEntries: 10, maxBytes: 1000 }, namespace: 'n', scope: 'principal' };
+    const all: Required<IdempotencyOptions> = { store, key: 'auto', required: true, ttlMs: 1000, leaseMs: 1000, allowShortLease: true, onConcurrent: 'wait', cacheErrors: false, localCache: { maxEntries: 10, maxBytes: 1000 }, namespace: 'n', scope: 'principal' };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('options.ts'), 'IdempotencyOptions'));
     expect(Object.keys(all.localCache).sort()).toEqual(documentedOptionKeys(src('options.ts'), 'LocalCacheOptions'));
     expect(() => idempotency({ ...all, ttl: undefined } as never)).not.toThrow();

@@ -26,12 +26,19 @@ describe('parseJsonLossless', () => {
 
 describe('jsonExactNumbers', () => {
   it('gives the exact value of every number a plain parse rounds, and nothing when none is rounded', () => {
-    expect(jsonExactNumbers('{"id": 12345678901234567891, "n": 1}')).toEqual({ id: 12345678901234567891n, n: 1 });
-    expect(jsonExactNumbers('[-12345678901234567891]')).toEqual([-12345678901234567891n]);
+    expect(jsonExactNumbers('{"id": 12345678901234567891, "n": 1}')).toEqual({ id: { exactNumber: '12345678901234567891e0' }, n: 1 });
+    expect(jsonExactNumbers('[-12345678901234567891]')).toEqual([{ exactNumber: '-12345678901234567891e0' }]);
     expect(jsonExactNumbers('{"r": 0.10000000000000000001}')).toEqual({ r: { exactNumber: '10000000000000000001e-20' } });
     expect(jsonExactNumbers('{"r": -1e400}')).toEqual({ r: { exactNumber: '-1e400' } });
     expect(jsonExactNumbers('{"id": 9007199254740991, "e": 1e3}')).toBeUndefined();
     expect(jsonExactNumbers('12345678901234567891 junk')).toBeUndefined();
+  });
+
+  it('gives one value one form, however it is written (a client retrying with another JSON writer)', () => {
+    const same = ['12345678901234567891', '12345678901234567891.0', '1.2345678901234567891e19', '123456789012345678910e-1', '1234567890123456789.1E+1'];
+    for (const text of same) expect(jsonExactNumbers(`[${text}]`), text).toEqual([{ exactNumber: '12345678901234567891e0' }]);
+    expect(jsonExactNumbers('[-1e999]')).toEqual([{ exactNumber: '-1e999' }]);
+    expect(jsonExactNumbers('[-10e998]')).toEqual([{ exactNumber: '-1e999' }]);
   });
 });
 

@@ -101,12 +101,13 @@ export function parseJsonLossless(text: string): { value: unknown } | undefined 
 }
 
 /**
- * A JSON text's value with every number `JSON.parse` would change in exact form: an integer
- * as a `bigint` (`12345678901234567891n`, where a plain parse gives `12345678901234567000`),
- * any other as `{ exactNumber: '<sign><digits>e<exponent>' }`. `undefined` when every number
- * survives a plain parse (the usual case), the text is not JSON, or it nests deeper than
- * `MAX_JSON_DEPTH`. For code that must tell apart two bodies a plain parse makes equal
- * (idempotency keys and fingerprints).
+ * A JSON text's value with every number `JSON.parse` would change in exact form,
+ * `{ exactNumber: '<sign><digits>e<exponent>' }` (`12345678901234567891` — a plain parse gives
+ * `12345678901234567000` — is `{ exactNumber: '12345678901234567891e0' }`), the same for one
+ * value however it is written (`12345678901234567891.0`, `1.2345678901234567891e19`).
+ * `undefined` when every number survives a plain parse (the usual case), the text is not JSON,
+ * or it nests deeper than `MAX_JSON_DEPTH`. For code that must tell apart two bodies a plain
+ * parse makes equal (idempotency keys and fingerprints).
  */
 export function jsonExactNumbers(text: string): unknown {
   if (!MAYBE_LOSSY.test(text) || jsonTextTooDeep(text)) return undefined;
@@ -116,7 +117,9 @@ export function jsonExactNumbers(text: string): unknown {
     if (typeof value !== 'number' || source === undefined || isLosslessNumber(source, value)) return value;
     lossy = true;
     const literal = source.trim();
-    if (/^-?\d+$/.test(literal)) return BigInt(literal);
+    // By value, not by how it is written: `12345678901234567891`, `12345678901234567891.0` and
+    // `1.2345678901234567891e19` are one number, so one form — and a compact one: as digits an
+    // integer such as `1e999` would be a thousand characters to hash for five in the body.
     return { exactNumber: `${literal.startsWith('-') ? '-' : ''}${decimal(literal)}` };
   };
   try {

@@ -1,0 +1,71 @@
+/**
+ * A function's configuration read from its environment variables with a schema, checked once
+ * when the module loads: a missing or malformed variable fails the instance's start with a
+ * `ConfigurationError` naming every such variable and what it must be, never its value.
+ */
+import { ConfigurationError, type FieldIssue } from './errors.js';
+import { invalidOption } from './internal/options.js';
+import { expectedOf, type ZodLikeIssue } from './internal/issues.js';
+
+/** A schema `configFromEnv` can read the environment with: any zod object schema (`z.object({ … })`). */
+export interface EnvSchema<T> {
+  /** zod's non-throwing parse: the output, or the issues (path, message, code and the schema's own words, never `input`). */
+  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<ZodLikeIssue> } };
+}
+
+// zod's own messages ("Invalid input: expected string, received undefined", "Too small: …"):
+// `expected` says the same in fewer words. Any other message is the schema author's.
+const DEFAULT_MESSAGE = /^(Invalid|Too (small|big)|Unrecognized)\b/;
+
+/** What variable `name` must be, in the schema's words: its first issue's `expected`, and its message when the author wrote one. */
+function expectation(issue: ZodLikeIssue): string {
+  const expected = expectedOf(issue);
+  if (expected === undefined) return issue.message;
+  return DEFAULT_MESSAGE.test(issue.message) || issue.message === '' ? expected : `${issue.message} (${expected})`;
+}
+
+/**
+ * Parses `env` (default `process.env`) with `schema` and returns its result. On failure throws
+ * a `ConfigurationError` (`CONFIG_INVALID`, terminal) whose message names every variable at
+ * fault, whether it is unset or invalid, and what it must be in the schema's words, e.g.
+ * `configuration refused: REDIS_URL is not set (expected a redis:// URL (string matching /^rediss?:\/\//)); BACKUP_BUCKET is invalid (expected string of at least 3 characters)`;
+ * `field` is the first such variable and `issues` lists one `{ field, message, expected }` per
+ * variable. No variable's value is read into the error (only whether it is set): a secret in
+ * a malformed `REDIS_URL` never reaches a log. A variable that is unset is described by what
+ * the schema asks of a set one (a second parse with it empty), not only as a missing string.
+ * Synchronous, so a CommonJS module can call it at load too.
+ * @param schema - a zod object schema over the variables (`z.object({ REDIS_URL: z.string() })`),
+ *   or anything with zod's `safeParse`; its own messages are shown, so a refinement should not
+ *   quote the value it refuses.
+ * @param env - the variables; `process.env` by default.
+ * @returns the schema's output (defaults applied, `z.coerce` values converted).
+ * @throws ConfigurationError `CONFIG_INVALID` for a refused configuration, or a `schema` without `safeParse`.
+ * @example
+ * export const config = configFromEnv(z.object({ REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'), QUEUE_URL: z.url() }));
+ */
+export function configFromEnv<T>(schema: EnvSchema<T>, env: Readonly<Record<string, string | undefined>> = process.env): T {
+  if (typeof (schema as Partial<EnvSchema<T>> | null)?.safeParse !== 'function') invalidOption('configFromEnv', 'schema', 'a zod schema (an object with safeParse)', schema);
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  // One entry per variable, in the schema's order of issues; the first issue of each says it.
+  const first = new Map<string, ZodLikeIssue>();
+  for (const issue of parsed.error.issues) {
+    const name = issue.path.length === 0 ? '(environment)' : String(issue.path[0]);
+    if (!first.has(name)) first.set(name, issue);
+  }
+  const issues: FieldIssue[] = [];
+  for (const [name, issue] of first) {
+    const unset = issue.path.length > 0 && env[name] === undefined;
+    let described = issue;
+    if (unset) {
+      // What a set value must look like: the issue an empty one meets (none: any string goes).
+      const empty = schema.safeParse({ ...env, [name]: '' });
+      const asSet = empty.success ? undefined : empty.error.issues.find((i) => i.path.length > 0 && String(i.path[0]) === name);
+      if (asSet !== undefined) described = asSet;
+    }
+    const expected = expectation(described);
+    issues.push({ field: name, message: `${name} is ${unset ? 'not set' : 'invalid'}`, expected });
+  }
+  const message = `configuration refused: ${issues.map((i) => `${i.message} (expected ${i.expected})`).join('; ')}`;
+  throw new ConfigurationError(message, { field: issues[0]!.field, expected: issues[0]!.expected!, issues });
+}
