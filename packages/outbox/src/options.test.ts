@@ -125,9 +125,10 @@ describe('options are validated up front', () => {
     const client = { send: async () => ({}) };
     const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/q';
     for (const bucket of ['Orders', 'my_bucket', 'ab', 'a'.repeat(64), 'orders..large', '-orders', 'orders.', '192.168.1.1']) {
+      // Refused where the claim check is made, s3ClaimCheck() (@steadyfn/outbox/s3).
       const refused = configError(() => sqsSender({ client: client as never, queueUrl, claimCheck: s3ClaimCheck({ s3: client, bucket }) }));
-      expect(refused, bucket).toMatchObject({ code: 'CONFIG_INVALID', field: 'claimCheck.bucket' });
-      expect(refused.message).toMatch(/^sqsSender\(\): option "claimCheck\.bucket" must be an S3 bucket name: 3-63 characters of a-z 0-9 \. -/);
+      expect(refused, bucket).toMatchObject({ code: 'CONFIG_INVALID', field: 'bucket' });
+      expect(refused.message).toMatch(/^s3ClaimCheck\(\): option "bucket" must be an S3 bucket name: 3-63 characters of a-z 0-9 \. -/);
     }
     // An access point ARN is what the SDK takes as Bucket too (it was refused as "not a bucket name").
     const arns = ['arn:aws:s3:us-east-1:123456789012:accesspoint/claims', 'arn:aws:s3::123456789012:accesspoint/abc.mrap', 'arn:aws:s3-outposts:us-west-2:123456789012:outpost/op-01ac5d28a6a232904/accesspoint/claims'];

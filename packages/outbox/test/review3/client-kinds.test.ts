@@ -46,3 +46,17 @@ describe('a client of the wrong AWS service is refused up front', () => {
     expect(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', claimCheck: s3ClaimCheck({ s3: double }) })).not.toThrow();
   });
 });
+
+describe('the claim check of 0.0.x (a plain { s3, bucket }, the inbox s3) is refused, naming the new import', () => {
+  it('sqsSender({ claimCheck: { s3, bucket } }) and inbox({ s3 }): CONFIG_INVALID naming s3ClaimCheck from @steadyfn/outbox/s3', () => {
+    expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'claims-b' } as never }), 'sqsSender', 'claimCheck', ["s3ClaimCheck({ s3, bucket })", "'@steadyfn/outbox/s3'"]);
+    expectOptionRefused(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', s3 } as never), 'inbox', 's3', ['claimCheck: s3ClaimCheck({ s3 })', "'@steadyfn/outbox/s3'"]);
+    expectOptionRefused(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', claimCheck: { s3 } as never }), 'inbox', 'claimCheck', ['claimCheck: s3ClaimCheck({ s3 })', "'@steadyfn/outbox/s3'"]);
+  });
+
+  it('s3ClaimCheck() checks its own options: a bucket S3 refuses, sqsSender with a reader (no bucket)', () => {
+    expectOptionRefused(() => s3ClaimCheck({ s3, bucket: 'Bad_Bucket' }), 's3ClaimCheck', 'bucket', []);
+    expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, claimCheck: s3ClaimCheck({ s3 }) as never }), 'sqsSender', 'claimCheck.bucket', []);
+  });
+});
+
