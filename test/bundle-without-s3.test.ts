@@ -6,13 +6,14 @@
  * `import()` it sees, so one S3 store reachable from a root entry fails it (`Could not resolve
  * "@aws-sdk/client-s3"`). The S3 parts are in subpath entries (`@steadyfn/lease/s3`,
  * `@steadyfn/state/s3`, `@steadyfn/outbox/s3`): those need the SDK (the check can fail), and
- * with it installed they bundle as ESM and CJS and run against S3 (moto).
+ * with it installed they bundle as ESM and CJS and run against S3 (moto). No root entry reaches
+ * any other optional peer either (ioredis, mongodb, `@aws-sdk/client-sqs`: `@steadyfn/backup/sqs`).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { buildSync } from 'esbuild';
+import { build, buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from './services/env.js';
 import { CREATE_REQUIRE_BANNER } from './support/bundle.js';
@@ -43,6 +44,14 @@ beforeAll(() => {
   );
 });
 afterAll(() => consumer?.dispose());
+
+/** Installs the S3 SDK into the project (once): for the S3 entries, and for the packages that require it (`@steadyfn/backup`). */
+function installS3Sdk(): void {
+  const to = join(consumer.dir, 'node_modules', S3_SDK);
+  if (existsSync(to)) return;
+  mkdirSync(dirname(to), { recursive: true });
+  symlinkSync(installedDir(S3_SDK), to, 'dir');
+}
 
 /** Bundles `source` (an entry file written into the project) as a Lambda user would; the bundle's path, or esbuild's errors. */
 function bundle(name: string, source: string, format: 'esm' | 'cjs'): { file: string; errors: string[] } {
@@ -80,12 +89,32 @@ describe.each(['cjs', 'esm'] as const)('%s bundles, with no @aws-sdk/client-s3 i
   });
 });
 
+// The same for every optional peer (ioredis, mongodb, the SQS SDK too): none is reached from a
+// package's root entry. Each is made unresolvable in turn, as if not installed.
+const optionalPeers = manifests
+  .map(({ manifest }) => [manifest.name, Object.keys(manifest.peerDependenciesMeta ?? {}).filter((n) => manifest.peerDependenciesMeta![n]!.optional)] as const)
+  .filter(([, optional]) => optional.length > 0);
+describe.each(optionalPeers)(
+  'the root entry of %s without an optional peer installed',
+  (name, optional) => {
+    // Every peer installed (the required ones too) but the one made unresolvable.
+    beforeAll(installS3Sdk);
+    it.each(optional)('bundles without %s', async (peer) => {
+      consumer.write(`peer-${name.slice('@steadyfn/'.length)}.mjs`, `import * as api from '${name}';\nconsole.log(Object.keys(api).length);\n`);
+      const absent = { name: 'absent', setup: (b: { onResolve: (o: { filter: RegExp }, f: () => unknown) => void }) => b.onResolve({ filter: new RegExp(`^${peer.replace('/', '\\/')}($|/)`) }, () => ({ errors: [{ text: `Could not resolve "${peer}"` }] })) };
+      const result = await build({ entryPoints: [join(consumer.dir, `peer-${name.slice('@steadyfn/'.length)}.mjs`)], absWorkingDir: consumer.dir, bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'silent', plugins: [absent as never] }).then(
+        () => [],
+        (error: { errors?: Array<{ text: string }> }) => (error.errors ?? []).map((e) => e.text),
+      );
+      expect(result).toEqual([]);
+    });
+  },
+);
+
 describe('with @aws-sdk/client-s3 installed, the S3 subpath entries bundle and work', () => {
   beforeAll(async () => {
     await requireService('s3');
-    const to = join(consumer.dir, 'node_modules', S3_SDK);
-    mkdirSync(dirname(to), { recursive: true });
-    symlinkSync(installedDir(S3_SDK), to, 'dir');
+    installS3Sdk();
   });
 
   it.each(['cjs', 'esm'] as const)('%s: s3LeaseStore claims, s3Json loads, resolveClaimCheck reads a claim-checked body', (format) => {

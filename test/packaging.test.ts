@@ -109,6 +109,7 @@ const DRIVER_OF_ENTRY: Record<string, string> = {
   '@steadyfn/lease/internal-s3': '@aws-sdk/client-s3',
   '@steadyfn/state/s3': '@aws-sdk/client-s3',
   '@steadyfn/outbox/s3': '@aws-sdk/client-s3',
+  '@steadyfn/backup/sqs': '@aws-sdk/client-sqs',
 };
 
 // A user of one store must not need another store's driver types (with skipLibCheck: false).
