@@ -105,6 +105,11 @@ const DRIVER_OF_ENTRY: Record<string, string> = {
   '@steadyfn/connections/mongodb': 'mongodb',
   '@steadyfn/connections/s3': '@aws-sdk/client-s3',
   '@steadyfn/connections/sqs': '@aws-sdk/client-sqs',
+  '@steadyfn/lease/s3': '@aws-sdk/client-s3',
+  '@steadyfn/lease/internal-s3': '@aws-sdk/client-s3',
+  '@steadyfn/state/s3': '@aws-sdk/client-s3',
+  '@steadyfn/outbox/s3': '@aws-sdk/client-s3',
+  '@steadyfn/backup/sqs': '@aws-sdk/client-sqs',
 };
 
 // A user of one store must not need another store's driver types (with skipLibCheck: false).

@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
 import { library } from '../../tsup.base.js';
 
-export default defineConfig({ ...library, entry: ['src/index.ts', 'src/internal.ts'] });
+export default defineConfig({ ...library, entry: ['src/index.ts', 'src/internal.ts', 'src/s3.ts', 'src/internal-s3.ts'] });

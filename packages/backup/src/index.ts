@@ -37,8 +37,7 @@ export { redisStreamSource } from './stream/sources/redis-stream.js';
 export type { RedisStreamSourceOptions } from './stream/sources/redis-stream.js';
 export { mongoWatermarkSource } from './stream/sources/mongo-watermark.js';
 export type { MongoWatermarkSourceOptions } from './stream/sources/mongo-watermark.js';
-export { sqsSource } from './stream/sources/sqs.js';
-export type { SqsSourceOptions } from './stream/sources/sqs.js';
+// sqsSource is in `@steadyfn/backup/sqs` (src/sqs.ts): it loads @aws-sdk/client-sqs, an optional peer.
 export type { OutboxEnvelope } from './stream/sources/outbox.js';
 export { pointInTimeRestore } from './restore/pitr.js';
 export { restoreStream } from './restore/stream-restore.js';

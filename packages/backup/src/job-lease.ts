@@ -4,7 +4,8 @@
  * (each renewal moves the fence on), released when it stops. A renewal refused because
  * another runner took the job over is reported through `failure()`, and the job stops.
  */
-import { s3LeaseStore, type LeaseRecord, type LeaseStore } from '@steadyfn/lease';
+import type { LeaseRecord, LeaseStore } from '@steadyfn/lease';
+import { s3LeaseStore } from '@steadyfn/lease/s3';
 import { v7 as uuidv7 } from 'uuid';
 import { FencedError, LeaseHeldError } from './errors.js';
 import type { S3Location } from './s3/client.js';

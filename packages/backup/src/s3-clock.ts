@@ -4,7 +4,7 @@
  * times this package records or judges by are brought to it where a runner's clock may be off:
  * retention's `now` is capped by it (retention-clock.ts), a snapshot's end time floored by it.
  */
-import { readObject, type ClockReading } from '@steadyfn/lease/internal';
+import { readObject, type ClockReading } from '@steadyfn/lease/internal-s3';
 import { joinKey, type S3Location } from './s3/client.js';
 
 /** S3's `Date` header has 1-second resolution (RFC 7231 IMF-fixdate): the server's time is up to this much later. */

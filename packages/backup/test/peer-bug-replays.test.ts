@@ -44,7 +44,6 @@ import {
   restore,
   restoreStream,
   snapshotBackup,
-  sqsSource,
   streamBackup,
   verifyBackup,
   type Manifest,
@@ -52,6 +51,7 @@ import {
   type SnapshotCheckpoint,
   type S3Target,
 } from '../src/index.js';
+import { sqsSource } from '../src/sqs.js';
 import { serializeManifest, segmentChecksum } from '../src/format/manifest.js';
 import type { RunContext } from '../src/context.js';
 import { MAX_PARTS, MAX_PART_BYTES, MIN_PART_BYTES, capacityBytes, partTarget } from '../src/s3/part-size.js';

@@ -13,7 +13,7 @@
  */
 import { rmSync } from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { s3LeaseStore } from '@steadyfn/lease';
+import { s3LeaseStore } from '@steadyfn/lease/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { LeaseHeldError, applyRetention, mongoSource, snapshotBackup, type S3Target, type SnapshotCheckpoint } from '../src/index.js';

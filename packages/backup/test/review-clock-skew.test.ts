@@ -11,7 +11,7 @@
  *   retention tests use it, and stays authoritative.)
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { s3LeaseStore } from '@steadyfn/lease';
+import { s3LeaseStore } from '@steadyfn/lease/s3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { applyRetention, LeaseHeldError, mongoSource, snapshotBackup } from '../src/index.js';

@@ -11,7 +11,8 @@
  */
 import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { sqsSource, streamBackup } from '../src/index.js';
+import { streamBackup } from '../src/index.js';
+import { sqsSource } from '../src/sqs.js';
 import { requireService } from '../../../test/services/env.js';
 import { freshBucket, S3_SERVERS, unique } from './support.js';
 

@@ -10,7 +10,8 @@
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mongoTarget, restoreStream, sqsSource, streamBackup, type OutboxEnvelope } from '../src/index.js';
+import { mongoTarget, restoreStream, streamBackup, type OutboxEnvelope } from '../src/index.js';
+import { sqsSource } from '../src/sqs.js';
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
 import { requireService } from '../../../test/services/env.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS, unique } from './support.js';

@@ -11,7 +11,7 @@ import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { FencedError, mongoSource, snapshotBackup } from '../src/index.js';
-import { s3LeaseStore } from '@steadyfn/lease';
+import { s3LeaseStore } from '@steadyfn/lease/s3';
 import { closeMongo, deadlineIn, freshBucket, freshDb, readJson, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);

@@ -10,7 +10,8 @@
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { requireService } from '../../../test/services/env.js';
-import { sqsSource, streamBackup } from '../src/index.js';
+import { streamBackup } from '../src/index.js';
+import { sqsSource } from '../src/sqs.js';
 import { loadStreamCheckpoint, replayObjects, timelineObjects } from '../src/restore/replay.js';
 import { freshBucket, S3_SERVERS, unique } from './support.js';
 

@@ -10,7 +10,8 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sqsSource, streamBackup } from '../src/index.js';
+import { streamBackup } from '../src/index.js';
+import { sqsSource } from '../src/sqs.js';
 import { serializeStreamCheckpoint, type StreamCheckpoint } from '../src/stream/checkpoint.js';
 import { requireService } from '../../../test/services/env.js';
 import { closeMongo, freshBucket, S3_SERVERS, unique } from './support.js';

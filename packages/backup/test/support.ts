@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
-import { s3LeaseStore } from '@steadyfn/lease';
+import { s3LeaseStore } from '@steadyfn/lease/s3';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';

@@ -24,7 +24,6 @@ import {
   restore,
   restoreStream,
   snapshotBackup,
-  sqsSource,
   streamBackup,
   verifyBackup,
   type MongoSourceOptions,
@@ -39,10 +38,10 @@ import {
   type RetentionOptions,
   type S3Target,
   type SnapshotBackupOptions,
-  type SqsSourceOptions,
   type StreamBackupOptions,
   type VerifyBackupOptions,
 } from '../src/index.js';
+import { sqsSource, type SqsSourceOptions } from '../src/sqs.js';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
 import { documentedOptionKeys, loadOptionTypes } from '../../../test/support/option-types.js';
 

@@ -2,6 +2,8 @@
  * `@steadyfn/lease`: one owner + lease + fencing-token primitive — claim a key with an owner
  * token and a lease, renew or settle it only while still its owner, read it — on Redis, Redis
  * Cluster, MongoDB-wire servers (FerretDB included) and S3, with a memory store for tests.
+ * The S3 store is in its own entry, `@steadyfn/lease/s3`, so that nothing this entry reaches
+ * loads `@aws-sdk/client-s3`: a bundle of a function without S3 needs no S3 SDK.
  *
  * @packageDocumentation
  */
@@ -16,5 +18,3 @@ export type { RedisLeaseClient, RedisLeaseStore, RedisLeaseStoreOptions, RedisSe
 export { mongoLeaseStore } from './stores/mongodb.js';
 export type { MongoCallOptions, MongoLeaseCollection, MongoLeaseSession, MongoLeaseStore, MongoLeaseStoreOptions, MongoProbeResult } from './stores/mongodb.js';
 export type { MongoPurgeOptions, MongoPurgeResult } from './stores/mongodb-purge.js';
-export { s3LeaseStore } from './stores/s3.js';
-export type { S3LeaseClient, S3LeaseStore, S3LeaseStoreOptions } from './stores/s3.js';

@@ -1,14 +1,14 @@
 /**
  * `@steadyfn/lease/internal`: helpers shared with the sibling packages so that none keeps a
- * copy: S3's conditional PUT and a read that returns S3's clock (`@steadyfn/backup`), and the background retry of a settle while
+ * copy: the background retry of a settle while
  * its lease lasts and the read-back of whether a refused settle was applied before
  * (`@steadyfn/idempotency`, `@steadyfn/outbox`). Not part of the public API: it may change in any release.
  * Application code should not import it.
  *
  * @packageDocumentation
  */
-export { conditionalPut, isConditionalConflict, isNotFound, isPreconditionFailed, readObject, statusOf } from './stores/s3-client.js';
-export type { ClockReading, ConditionalPutRequest, ConditionalPutResult, ReadResult, S3LeaseClient } from './stores/s3-client.js';
+// S3's conditional PUT and the read that returns S3's clock are in `@steadyfn/lease/internal-s3`:
+// they load `@aws-sdk/client-s3`, which no entry a non-S3 function imports may reach.
 export { settleLater } from './settle-later.js';
 // mongoLeaseStore() / redisLeaseStore() whose option errors name the sibling's factory the user called.
 export { mongoLeaseStoreOf } from './stores/mongodb.js';

@@ -15,7 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeaseStoreUnavailableError, s3LeaseStore, type S3LeaseStore } from '../src/index.js';
+import { LeaseStoreUnavailableError } from '../src/index.js';
+import { s3LeaseStore, type S3LeaseStore } from '../src/s3.js';
 import { requireService } from '../../../test/services/env.js';
 import { startReplyCutProxy, type ReplyCutProxy } from '../../../test/support/reply-cut-proxy.js';
 import { s3Client } from './support/backends.js';

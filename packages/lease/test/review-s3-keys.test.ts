@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeaseRequestError, s3LeaseStore } from '../src/index.js';
+import { LeaseRequestError } from '../src/index.js';
+import { s3LeaseStore } from '../src/s3.js';
 import { openBackend, token, type Backend } from './support/backends.js';
 
 describe.each(['s3', 's3-alt'] as const)('S3 lease store keys on %s', (name) => {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { s3LeaseStore } from '../src/index.js';
+import { s3LeaseStore } from '../src/s3.js';
 import { s3Client, token } from './support/backends.js';
 
 describe.each([

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conditionalPut, isNotFound } from '../src/internal.js';
+import { conditionalPut, isNotFound } from '../src/internal-s3.js';
 import { openBackend, type Backend } from './support/backends.js';
 
 describe.each(['s3', 's3-alt'] as const)('conditionalPut on %s', (name) => {

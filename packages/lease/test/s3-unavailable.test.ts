@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeaseStoreUnavailableError, s3LeaseStore, type LeaseStore } from '../src/index.js';
+import { LeaseStoreUnavailableError, type LeaseStore } from '../src/index.js';
+import { s3LeaseStore } from '../src/s3.js';
 import { freePort } from '../../../test/support/servers.js';
 import { leaseOperations } from './support/operations.js';
 

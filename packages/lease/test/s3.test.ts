@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeaseRecordUnreadableError, LeaseStoreUnsupportedError, s3LeaseStore } from '../src/index.js';
+import { LeaseRecordUnreadableError, LeaseStoreUnsupportedError } from '../src/index.js';
+import { s3LeaseStore } from '../src/s3.js';
 import { eventually, openBackend, token, type Backend } from './support/backends.js';
 
 describe.each(['s3', 's3-alt'] as const)('S3 lease store on %s', (name) => {

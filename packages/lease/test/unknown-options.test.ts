@@ -13,12 +13,11 @@ import {
   memoryLeaseStore,
   mongoLeaseStore,
   redisLeaseStore,
-  s3LeaseStore,
   type MemoryLeaseStoreOptions,
   type MongoLeaseStoreOptions,
   type RedisLeaseStoreOptions,
-  type S3LeaseStoreOptions,
 } from '../src/index.js';
+import { s3LeaseStore, type S3LeaseStoreOptions } from '../src/s3.js';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
 import { documentedOptionKeys } from '../../../test/support/option-types.js';
 

@@ -14,6 +14,7 @@ import { createBucket, receiveAll, s3Client } from '../test/sqs-servers.js';
 import { inbox } from './inbox.js';
 import { prepareEvent, serializeEvent } from './envelope.js';
 import { sqsSender } from './sqs/index.js';
+import { s3ClaimCheck } from './s3.js';
 
 const events = { Big: { aggregateType: 'doc', schema: z.object({ text: z.string() }) } };
 
@@ -34,7 +35,7 @@ describe('inbox with claim-checked events (moto SQS + S3)', () => {
   it('resolves and verifies the body; a tampered object fails the message', async () => {
     const body = serializeEvent(prepareEvent(events, { type: 'Big', aggregateId: 'd-1', payload: { text: 'x'.repeat(400_000) } }, {}), 1);
     const id = JSON.parse(body).id as string;
-    const report = await sqsSender({ client: sqs, queueUrl: queue.url, claimCheck: { s3, bucket } }).send([{ id, groupKey: 'd-1', body, attributes: { 'steadyfn.seq': '1' } }]);
+    const report = await sqsSender({ client: sqs, queueUrl: queue.url, claimCheck: s3ClaimCheck({ s3, bucket }) }).send([{ id, groupKey: 'd-1', body, attributes: { 'steadyfn.seq': '1' } }]);
     expect(report.sent).toHaveLength(1);
     const [message] = await receiveAll(sqs, queue.url, 1);
     const record = {
@@ -49,7 +50,7 @@ describe('inbox with claim-checked events (moto SQS + S3)', () => {
       awsRegion: 'us-east-1',
     };
     let seen = 0;
-    const consume = handler({ use: [inbox({ store: memoryStore(), consumer: 'reader', s3 })] }, async (_input, ctx) => {
+    const consume = handler({ use: [inbox({ store: memoryStore(), consumer: 'reader', claimCheck: s3ClaimCheck({ s3 }) })] }, async (_input, ctx) => {
       seen = (ctx.inbox.event.payload as { text: string }).text.length;
     });
     const lambda = () => ({ awsRequestId: randomUUID(), functionName: 'reader', getRemainingTimeInMillis: () => 30_000 });
@@ -58,12 +59,12 @@ describe('inbox with claim-checked events (moto SQS + S3)', () => {
     // Someone replaces the object: the pointer's hash no longer matches.
     const pointer = JSON.parse(message!.Body!) as { key: string };
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: pointer.key, Body: body.replace('xxxx', 'yyyy') }));
-    const tampered = handler({ use: [inbox({ store: memoryStore(), consumer: 'other', s3 })] }, async () => undefined);
+    const tampered = handler({ use: [inbox({ store: memoryStore(), consumer: 'other', claimCheck: s3ClaimCheck({ s3 }) })] }, async () => undefined);
     const result = (await tampered.aws({ Records: [record] }, lambda())) as { batchItemFailures: unknown[] };
     expect(result.batchItemFailures).toHaveLength(1);
   });
 
-  it('a claim-checked message reaching an inbox without `s3` is logged naming the option, not as a malformed pointer', async () => {
+  it('a claim-checked message reaching an inbox without `claimCheck` is logged naming the option, not as a malformed pointer', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const pointer = JSON.stringify({ claimCheck: 1, bucket, key: 'claims/x', size: 1, sha256: 'a'.repeat(64) });
     const record = {
@@ -80,6 +81,6 @@ describe('inbox with claim-checked events (moto SQS + S3)', () => {
     const consume = handler({ use: [inbox({ store: memoryStore(), consumer: 'no-s3' })], logSink: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }, async () => undefined);
     const result = (await consume.aws({ Records: [record] }, { awsRequestId: randomUUID(), functionName: 'reader', getRemainingTimeInMillis: () => 30_000 })) as { batchItemFailures: unknown[] };
     expect(result.batchItemFailures).toHaveLength(1);
-    expect(lines.find((l) => l.code === 'OUTBOX_SQS_CLAIM_CHECK_INVALID')).toMatchObject({ field: 's3' });
+    expect(lines.find((l) => l.code === 'OUTBOX_SQS_CLAIM_CHECK_INVALID')).toMatchObject({ field: 'claimCheck' });
   });
 });

@@ -20,8 +20,8 @@ import { scopeOf, storeKey, type CompleteRequest, type IdempotencyStore, type Re
 import { appliedBefore, leaseUntil as leaseUntilOf, MAX_DURATION_MS, purgeBoundsOf, settleLater as retrySettle, type LeaseSettings } from '@steadyfn/lease/internal';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqConflictError, SeqGapError } from './errors.js';
-import { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, missingS3, resolveClaimCheck } from './sqs/claim-check.js';
-import type { S3Sender } from './sqs/claim-check.js';
+import { CLAIM_CHECK_ATTRIBUTE, claimCheckFromSubpath, CONTENT_ENCODING_ATTRIBUTE, isClaimCheckReader, missingClaimCheck, readClaimChecked } from './sqs/claim-check.js';
+import type { ClaimCheckReader } from './sqs/claim-check.js';
 import { receiveLimitOf, type InboxQueueOptions } from './inbox-redrive.js';
 
 /** Options of `inbox()`. */
@@ -74,11 +74,13 @@ export interface InboxOptions {
    */
   queue?: InboxQueueOptions;
   /**
-   * Client for the claim-check bucket: a message the relay's sender stored in S3 (attribute
+   * Reads claim-checked bodies: `s3ClaimCheck({ s3 })` from `@steadyfn/outbox/s3`, with a client
+   * for the claim-check bucket. A message the relay's sender stored in S3 (attribute
    * `steadyfn.claimCheck`) is fetched and verified against the pointer's size and SHA-256
-   * before the function runs; a base64-encoded body (`steadyfn.contentEncoding`) is decoded.
+   * before the function runs; a base64-encoded body (`steadyfn.contentEncoding`) is decoded
+   * with or without it. (Before 0.1 this was `s3: S3Client`; that option is refused, naming this one.)
    */
-  s3?: S3Sender;
+  claimCheck?: ClaimCheckReader;
   /** Reads the message body as the envelope's JSON yourself. Default: the validated input, claim checks resolved. */
   read?: (ctx: Context) => unknown | Promise<unknown>;
 }
@@ -123,7 +125,8 @@ const markerFingerprint = (event: EventEnvelope) => createHash('sha256').update(
 /**
  * Creates the inbox plugin for a consumer function.
  *
- * @throws ConfigurationError for invalid options or an unknown option key.
+ * @throws ConfigurationError for invalid options or an unknown option key; an `s3` option (before
+ *   0.1), naming `claimCheck: s3ClaimCheck({ s3 })` from `@steadyfn/outbox/s3`.
  * @example
  * export const ship = handler({ use: [inbox({ store: redisStore({ client: redis }), consumer: 'shipping' })] }, async (_input, ctx) => {
  *   await shipOrder(ctx.inbox.event.aggregateId);
@@ -131,7 +134,9 @@ const markerFingerprint = (event: EventEnvelope) => createHash('sha256').update(
  */
 export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> & { readonly consumer: string } {
   if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object { store, consumer }', options);
-  checkKnownKeys(OWNER, '', options, keysOf<InboxOptions>({ store: true, consumer: true, retentionMs: true, leaseMs: true, onGap: true, maxGapRetries: true, queue: true, s3: true, read: true }));
+  // The option before 0.1: said plainly, not as an unknown key.
+  if ('s3' in options && (options as { s3?: unknown }).s3 !== undefined) claimCheckFromSubpath(OWNER, 's3', "claimCheck: s3ClaimCheck({ s3 })", (options as { s3?: unknown }).s3);
+  checkKnownKeys(OWNER, '', options, keysOf<InboxOptions>({ store: true, consumer: true, retentionMs: true, leaseMs: true, onGap: true, maxGapRetries: true, queue: true, claimCheck: true, read: true }));
   const store = options.store;
   if (typeof store?.claim !== 'function' || typeof store.completeMany !== 'function') invalidOption(OWNER, 'store', 'an idempotency store: redisStore(...) or mongoStore(...)', store);
   const consumer = stringOption(OWNER, 'consumer', options.consumer);
@@ -164,7 +169,10 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     return receives;
   };
   if (options.read !== undefined && typeof options.read !== 'function') invalidOption(OWNER, 'read', "a function (ctx) => the message body as the envelope's JSON", options.read);
-  if (options.s3 !== undefined) awsClientOption(OWNER, 's3', options.s3, 'S3', 'an S3Client from @aws-sdk/client-s3 (to fetch claim-checked bodies)');
+  if (options.claimCheck !== undefined) {
+    if (!isClaimCheckReader(options.claimCheck)) claimCheckFromSubpath(OWNER, 'claimCheck', 'claimCheck: s3ClaimCheck({ s3 })', options.claimCheck);
+    awsClientOption(OWNER, 'claimCheck.s3', options.claimCheck.s3, 'S3', 'an S3Client from @aws-sdk/client-s3 (to fetch claim-checked bodies)');
+  }
   const scope = scopeOf(`inbox:${consumer}`);
   const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
@@ -261,8 +269,9 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
     if (options.read) return options.read(ctx);
     const attributes = ctx.trigger.kind === 'queue' ? ctx.trigger.attributes : {};
     if (attributes[CLAIM_CHECK_ATTRIBUTE] === undefined && attributes[CONTENT_ENCODING_ATTRIBUTE] === undefined) return ctx.input;
-    if (attributes[CLAIM_CHECK_ATTRIBUTE] !== undefined && options.s3 === undefined) throw missingS3(OWNER);
-    return resolveClaimCheck({ body: ctx.input, attributes }, { ...(options.s3 ? { s3: options.s3 } : {}), signal: ctx.signal });
+    return readClaimChecked({ body: ctx.input, attributes }, options.claimCheck, ctx.signal, () =>
+      missingClaimCheck(OWNER, 'claimCheck', "s3ClaimCheck({ s3 }) from '@steadyfn/outbox/s3', with an S3Client that reads the producer's claim-check bucket"),
+    );
   };
 
   const readEvent = async (ctx: Context): Promise<EventEnvelope> => {

@@ -8,6 +8,7 @@ import { mongoTransactionOutbox } from './stores/mongo-collection.js';
 import { sqsSender } from './sqs/sender.js';
 import { memoryStore } from '@steadyfn/idempotency';
 import { memoryLeaseStore } from '@steadyfn/lease';
+import { s3ClaimCheck } from './s3.js';
 
 const events = { E: { aggregateType: 'a', schema: z.object({}) } };
 const redis = { isCluster: false, evalsha: async () => null, eval: async () => null, call: async () => null };
@@ -124,14 +125,15 @@ describe('options are validated up front', () => {
     const client = { send: async () => ({}) };
     const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/q';
     for (const bucket of ['Orders', 'my_bucket', 'ab', 'a'.repeat(64), 'orders..large', '-orders', 'orders.', '192.168.1.1']) {
-      const refused = configError(() => sqsSender({ client: client as never, queueUrl, claimCheck: { s3: client, bucket } }));
-      expect(refused, bucket).toMatchObject({ code: 'CONFIG_INVALID', field: 'claimCheck.bucket' });
-      expect(refused.message).toMatch(/^sqsSender\(\): option "claimCheck\.bucket" must be an S3 bucket name: 3-63 characters of a-z 0-9 \. -/);
+      // Refused where the claim check is made, s3ClaimCheck() (@steadyfn/outbox/s3).
+      const refused = configError(() => sqsSender({ client: client as never, queueUrl, claimCheck: s3ClaimCheck({ s3: client, bucket }) }));
+      expect(refused, bucket).toMatchObject({ code: 'CONFIG_INVALID', field: 'bucket' });
+      expect(refused.message).toMatch(/^s3ClaimCheck\(\): option "bucket" must be an S3 bucket name: 3-63 characters of a-z 0-9 \. -/);
     }
     // An access point ARN is what the SDK takes as Bucket too (it was refused as "not a bucket name").
     const arns = ['arn:aws:s3:us-east-1:123456789012:accesspoint/claims', 'arn:aws:s3::123456789012:accesspoint/abc.mrap', 'arn:aws:s3-outposts:us-west-2:123456789012:outpost/op-01ac5d28a6a232904/accesspoint/claims'];
     for (const bucket of ['orders-large-events', 'a.b.c', 'abc', 'a'.repeat(63), 'logs--usw2-az1--x-s3', ...arns]) {
-      expect(() => sqsSender({ client: client as never, queueUrl, claimCheck: { s3: client, bucket } }), bucket).not.toThrow();
+      expect(() => sqsSender({ client: client as never, queueUrl, claimCheck: s3ClaimCheck({ s3: client, bucket }) }), bucket).not.toThrow();
     }
     for (const collection of ['orders$x', 'system.orders', '.orders', 'o\u0000x', '']) {
       const refused = configError(() => mongoEmbeddedOutbox({ db: () => ({}) as never, collection, aggregateType: 'a' }));

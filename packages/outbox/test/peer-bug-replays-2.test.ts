@@ -20,6 +20,7 @@ import { arrival, drainQueue, lambdaContext, openMongo, openRedis, parseDelivere
 import { createBucket, receiveAll, s3Client } from './sqs-servers.js';
 import { sqsEvent } from './fault/harness.js';
 import { startProxy, type FaultProxy as TcpProxy } from '../../connections/test/support/proxy.js';
+import { s3ClaimCheck } from '../src/s3.js';
 
 type BatchAnswer = { batchItemFailures: Array<{ itemIdentifier: string }> };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -114,7 +115,7 @@ describe('more peer bug reports replayed through @steadyfn/outbox', () => {
     const bucket = await createBucket(s3, 'obx-ext25');
     cleanups.push(async () => void (await s3.send(new DeleteBucketCommand({ Bucket: bucket }))), async () => s3.destroy());
     const calls: number[] = [];
-    const sender = await proxied(url, (_call, entries) => void calls.push(entries.reduce((s, e) => s + Buffer.byteLength(e.MessageBody), 0)), { claimCheck: { s3, bucket } });
+    const sender = await proxied(url, (_call, entries) => void calls.push(entries.reduce((s, e) => s + Buffer.byteLength(e.MessageBody), 0)), { claimCheck: s3ClaimCheck({ s3, bucket }) });
     const { write } = redisWriter(b, sender);
     await write.invoke({ agg: 'ext', count: 4, pad: 300 * 1024 });
     expect(await pendingIn(b, 'ext')).toBe(0);

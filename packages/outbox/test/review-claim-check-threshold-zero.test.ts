@@ -7,8 +7,9 @@
  * Real servers: SQS on moto and fauxqs, S3 on moto.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveClaimCheck, sqsSender } from '../src/index.js';
+import { sqsSender } from '../src/index.js';
 import { createBucket, createQueue, deleteQueue, receiveAll, s3Client, sqsClient, sqsServers } from './sqs-servers.js';
+import { resolveClaimCheck, s3ClaimCheck } from '../src/s3.js';
 
 const s3 = s3Client();
 let bucket: string;
@@ -29,7 +30,7 @@ describe.each(sqsServers())('claimCheck.thresholdBytes: 0 with SQS on $name', ({
   });
 
   it('stores every message in S3, however small, and the consumer resolves each', async () => {
-    const sender = sqsSender({ client, queueUrl, claimCheck: { s3, bucket, prefix: `${name}/zero/`, thresholdBytes: 0 } });
+    const sender = sqsSender({ client, queueUrl, claimCheck: s3ClaimCheck({ s3, bucket, prefix: `${name}/zero/`, thresholdBytes: 0 }) });
     const bodies = ['inline', '{"a":1}', 'x'.repeat(2_000)];
     const report = await sender.send(bodies.map((body, i) => ({ id: `zero-${name}-${i}`, body })));
     expect(report.failed).toEqual([]);

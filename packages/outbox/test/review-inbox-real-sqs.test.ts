@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { inbox, outbox, redisOutbox, sqsSender } from '../src/index.js';
 import { createBucket, s3Client } from './sqs-servers.js';
 import { createQueue, lambdaContext, openRedis, sqsClient, type RedisBackend } from './support.js';
+import { s3ClaimCheck } from '../src/s3.js';
 
 let backend: RedisBackend;
 let sqs: SQSClient;
@@ -69,7 +70,7 @@ describe('the README inbox fed by a real queue and claim-check bucket', () => {
     const producer = outbox({
       events,
       store: redisOutbox({ client: backend.client, prefix: `${prefix}outbox:` }),
-      relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url, claimCheck: { s3, bucket, prefix: 'p/', thresholdBytes: 0 } }), lease: backend.lease },
+      relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url, claimCheck: s3ClaimCheck({ s3, bucket, prefix: 'p/', thresholdBytes: 0 }) }), lease: backend.lease },
     });
     const produce = handler({ use: [producer], logSink: () => undefined }, async (input: unknown, ctx) => {
       const { id, n } = input as { id: string; n: number };
@@ -84,7 +85,7 @@ describe('the README inbox fed by a real queue and claim-check bucket', () => {
     const effects: string[] = [];
     const logs: Array<Record<string, unknown>> = [];
     const consumer = handler(
-      { use: [inbox({ store: redisStore({ client: backend.client, prefix: `${prefix}idem:` }), consumer: 'shipping', s3 })], logLevel: 'warn', logSink: (l: string) => void logs.push(JSON.parse(l) as Record<string, unknown>) },
+      { use: [inbox({ store: redisStore({ client: backend.client, prefix: `${prefix}idem:` }), consumer: 'shipping', claimCheck: s3ClaimCheck({ s3 }) })], logLevel: 'warn', logSink: (l: string) => void logs.push(JSON.parse(l) as Record<string, unknown>) },
       async (_input, ctx) => void effects.push(`${ctx.inbox.event.aggregateId}#${ctx.inbox.event.seq}`),
     );
     const run = async (m: Message) => ((await consumer.aws({ Records: [record(m)] }, lambdaContext())) as { batchItemFailures: unknown[] }).batchItemFailures.length;

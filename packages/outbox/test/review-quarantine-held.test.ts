@@ -7,10 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
-import { outbox, redisOutbox, resolveClaimCheck, sqsSender } from '../src/index.js';
+import { outbox, redisOutbox, sqsSender } from '../src/index.js';
 import { parseEnvelope } from '../src/envelope.js';
 import { createBucket, s3Client } from './sqs-servers.js';
 import { createQueue, drainQueue, useRedisAndSqs } from './support.js';
+import { resolveClaimCheck, s3ClaimCheck } from '../src/s3.js';
 
 const events = { Noted: { aggregateType: 'order', schema: z.object({ note: z.string() }) } };
 
@@ -55,7 +56,7 @@ describe('a flush into a quarantined aggregate (Redis)', () => {
         name: 'orders',
         events,
         store,
-        relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url, claimCheck: { s3, bucket: await createBucket(s3, 'obx-held') } }), lease: redis.lease },
+        relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url, claimCheck: s3ClaimCheck({ s3, bucket: await createBucket(s3, 'obx-held') }) }), lease: redis.lease },
       });
       const admin = handler({ use: [fixed] }, async (_input, ctx) => fixed.redrive(ctx, entry!));
       const redriven = (await admin.invoke({})) as { redriven: boolean; metrics: { sent: number; held: number } };

@@ -30,6 +30,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsSender, type SqsSender } from '../src/index.js';
 import { createBucket, createQueue, deleteQueue, receiveAll, s3Client, sqsClient, sqsServers } from './sqs-servers.js';
 import { openRedis, pendingIn, redisWriter, type RedisBackend } from './support.js';
+import { s3ClaimCheck } from '../src/s3.js';
 
 const s3 = s3Client();
 let bucket = '';
@@ -90,7 +91,7 @@ describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a wa
 
   it('lowered: a claim-checked sender re-reads the limit once and sends the refused message through S3, in its group order (FIFO)', async () => {
     const url = await queue(4_096, true);
-    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}/` }, retry: { retries: 0 } });
+    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: s3ClaimCheck({ s3, bucket, prefix: `${name}/` }), retry: { retries: 0 } });
     asked = 0;
     await warm(sender, 'w');
     await setMax(url, 1_024);
@@ -145,7 +146,7 @@ describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a wa
 
   it('lowered under concurrent sends (the parallel rounds of a sweep): one re-read between them', async () => {
     const url = await queue(4_096);
-    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-par/` }, retry: { retries: 0 } });
+    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: s3ClaimCheck({ s3, bucket, prefix: `${name}-par/` }), retry: { retries: 0 } });
     asked = 0;
     await warm(sender);
     await setMax(url, 1_024);
@@ -170,7 +171,7 @@ describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a wa
 
   it('recreated: the queue deleted and created again under its name with a smaller limit', async () => {
     const url = await queue(4_096);
-    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-re/` }, retry: { retries: 0 } });
+    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: s3ClaimCheck({ s3, bucket, prefix: `${name}-re/` }), retry: { retries: 0 } });
     asked = 0;
     await warm(sender);
     await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
@@ -332,7 +333,7 @@ describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a wa
     const url = await queue(4_096);
     const lagging = laggingClient();
     try {
-      const sender = sqsSender({ client: lagging.client, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-lag/` }, retry: { retries: 0 } });
+      const sender = sqsSender({ client: lagging.client, queueUrl: url, claimCheck: s3ClaimCheck({ s3, bucket, prefix: `${name}-lag/` }), retry: { retries: 0 } });
       await warm(sender);
       lagging.lag(4_096);
       await setMax(url, 1_024);
@@ -372,7 +373,7 @@ describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a wa
     const url = await queue(8_192);
     const lagging = laggingClient();
     try {
-      const sender = sqsSender({ client: lagging.client, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-relaylag/` }, retry: { retries: 0 } });
+      const sender = sqsSender({ client: lagging.client, queueUrl: url, claimCheck: s3ClaimCheck({ s3, bucket, prefix: `${name}-relaylag/` }), retry: { retries: 0 } });
       const { write, store } = redisWriter(redis, sender);
       const agg = `stale-lag-${name}`;
       await write.invoke({ agg, n: 1 });
@@ -397,7 +398,7 @@ describe.each(sqsServers())('a queue whose MaximumMessageSize changed under a wa
 
   it('the relay between two flushes of one warm function: the event is claim-checked, not quarantined', async () => {
     const url = await queue(8_192);
-    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: { s3, bucket, prefix: `${name}-relay/` }, retry: { retries: 0 } });
+    const sender = sqsSender({ client: sqs, queueUrl: url, claimCheck: s3ClaimCheck({ s3, bucket, prefix: `${name}-relay/` }), retry: { retries: 0 } });
     const { write, store } = redisWriter(redis, sender);
     const agg = `stale-${name}`;
     await write.invoke({ agg, n: 1 });

@@ -17,7 +17,8 @@ import { afterAll, test, type TestContext } from 'vitest';
 import { z } from 'zod';
 import { requireService } from '../../../test/services/env.js';
 import { recordBench } from '../../../test/support/bench-results.js';
-import { defineState, envVars, mongoQuery, redisHash, s3Json, state, type StateSource } from '../src/index.js';
+import { defineState, envVars, mongoQuery, redisHash, state, type StateSource } from '../src/index.js';
+import { s3Json } from '../src/s3.js';
 import { TEST_DB, createBucket, dropBucket, mongoClient, redisClient, runId, s3Client, unique, watchRedis } from '../test/support.js';
 import { startProxy, type Proxy } from '../../../test/support/proxy.js';
 

@@ -23,7 +23,8 @@ import {
   type S3RequestLog,
 } from '../test/support.js';
 import { startProxy } from '../../../test/support/proxy.js';
-import { defineState, envVars, mongoQuery, redisHash, s3Json, state, StateError, type StateSource } from './index.js';
+import { defineState, envVars, mongoQuery, redisHash, state, StateError, type StateSource } from './index.js';
+import { s3Json } from './s3.js';
 
 const schema = z.object({
   config: z.object({ retries: z.number().int(), endpoints: z.array(z.string()) }),

@@ -8,7 +8,8 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { defineState, s3Ndjson, StateError } from '../src/index.js';
+import { defineState, StateError } from '../src/index.js';
+import { s3Ndjson } from '../src/s3.js';
 import { ownBucket, unique } from './support.js';
 
 const rig = ownBucket('ndjsonpos');

@@ -12,7 +12,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { MongoClient } from 'mongodb';
-import { defineState, s3Json, s3Ndjson, s3Snapshot, hydrate, StateError } from '../src/index.js';
+import { defineState, hydrate, StateError } from '../src/index.js';
+import { s3Json, s3Ndjson, s3Snapshot } from '../src/s3.js';
 import { createBucket, dropBucket, mongoClient, redisClient, s3Client, unique } from './support.js';
 
 let redis: Redis;

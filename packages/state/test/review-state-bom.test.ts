@@ -7,7 +7,8 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { defineState, redisKey, s3Json, s3Ndjson } from '../src/index.js';
+import { defineState, redisKey } from '../src/index.js';
+import { s3Json, s3Ndjson } from '../src/s3.js';
 import { ownBucket, unique } from './support.js';
 
 const BOM = '\uFEFF';

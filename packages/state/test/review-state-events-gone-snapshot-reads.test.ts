@@ -7,7 +7,8 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { defineState, hydrate, mongoEvents, s3Snapshot } from '../src/index.js';
+import { defineState, hydrate, mongoEvents } from '../src/index.js';
+import { s3Snapshot } from '../src/s3.js';
 import { TEST_DB, manualClock, ownBucket, ownMongo, unique } from './support.js';
 
 const rig = ownBucket('gone-snap-reads');

@@ -7,7 +7,8 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { defineState, redisKey, s3Json, StateError } from '../src/index.js';
+import { defineState, redisKey, StateError } from '../src/index.js';
+import { s3Json } from '../src/s3.js';
 import { ownBucket, unique } from './support.js';
 
 const rig = ownBucket('jsonpos', { redis: true });

@@ -19,23 +19,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  custom,
-  defineState,
-  envVars,
-  hydrate,
-  mongoDocument,
-  mongoEvents,
-  mongoQuery,
-  mongoSnapshot,
-  redisHash,
-  redisKey,
-  redisStreamEvents,
-  s3Json,
-  s3Ndjson,
-  s3Object,
-  s3Snapshot,
-} from '../src/index.js';
+import { custom, defineState, envVars, hydrate, mongoDocument, mongoEvents, mongoQuery, mongoSnapshot, redisHash, redisKey, redisStreamEvents } from '../src/index.js';
+import { s3Json, s3Ndjson, s3Object, s3Snapshot } from '../src/s3.js';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
 
 // Real clients, never connected: the factories only check their options.

@@ -10,7 +10,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineState, s3Json, s3Ndjson, s3Object, StateError } from '../src/index.js';
+import { defineState, StateError } from '../src/index.js';
+import { s3Json, s3Ndjson, s3Object } from '../src/s3.js';
 import { createBucket, dropBucket, s3Client } from './support.js';
 
 const { client } = s3Client();

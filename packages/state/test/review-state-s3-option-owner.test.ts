@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '@steadyfn/handler';
-import { s3Json, s3Ndjson, s3Object, s3Snapshot } from '../src/index.js';
+import { s3Json, s3Ndjson, s3Object, s3Snapshot } from '../src/s3.js';
 
 const client = { send: async () => ({}), config: { serviceId: 'S3' } } as never;
 const thrown = (fn: () => unknown): ConfigurationError => {

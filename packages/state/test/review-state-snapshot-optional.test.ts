@@ -7,7 +7,8 @@
  * object meaning no snapshot yet. Against moto.
  */
 import { describe, expect, it } from 'vitest';
-import { defineState, hydrate, s3Snapshot, type EventStore } from '../src/index.js';
+import { defineState, hydrate, type EventStore } from '../src/index.js';
+import { s3Snapshot } from '../src/s3.js';
 import { ownBucket } from './support.js';
 
 const rig = ownBucket('snap-optional');

@@ -10,7 +10,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from '../../../test/services/env.js';
 import { SourceError } from '../src/errors.js';
-import { s3Json, s3Object } from '../src/index.js';
+import { s3Json, s3Object } from '../src/s3.js';
 import { createBucket, dropBucket, s3Client, unique, type S3RequestLog } from './support.js';
 
 interface ChunkingProxy {

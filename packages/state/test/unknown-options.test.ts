@@ -9,10 +9,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as stateApi from '../src/index.js';
+import * as stateRoot from '../src/index.js';
+import * as stateS3 from '../src/s3.js';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
 import { documentedOptionKeys, loadOptionTypes } from '../../../test/support/option-types.js';
 
+// Every entry's factories: the root and `@steadyfn/state/s3`.
+const stateApi = { ...stateRoot, ...stateS3 };
 const { defineState, state, custom, envVars, mongoDocument, mongoQuery, redisKey, redisHash, s3Object, s3Json, s3Ndjson, hydrate, mongoEvents, redisStreamEvents, s3Snapshot, mongoSnapshot } = stateApi;
 const src = (path: string): string => fileURLToPath(new URL(`../src/${path}`, import.meta.url));
 // Real clients, never connected: the factories only check their options.
@@ -67,7 +70,7 @@ const factories: Array<{ name: string; make: (options: never) => unknown; all: R
   },
   { name: 'mongoEvents', make: mongoEvents as never, all: { client: mongo, db: 'x', collection: 'c', filter: {}, positionField: 'p', map: (d: unknown) => d }, type: ['eventsourced/mongo-events.ts', 'MongoEventsOptions'], typo: 'position' },
   { name: 'redisStreamEvents', make: redisStreamEvents as never, all: { client: redis, key: 'k', decode: (f: unknown) => f }, type: ['eventsourced/redis-stream.ts', 'RedisStreamEventsOptions'], typo: 'stream' },
-  { name: 's3Snapshot', make: s3Snapshot as never, all: { client: s3, bucket: 'b', key: 'k', maxBytes: 10, optional: true, decode: (j: unknown) => j }, type: ['eventsourced/snapshots.ts', 'S3SnapshotOptions'], typo: 'Bucket' },
+  { name: 's3Snapshot', make: s3Snapshot as never, all: { client: s3, bucket: 'b', key: 'k', maxBytes: 10, optional: true, decode: (j: unknown) => j }, type: ['eventsourced/s3-snapshot.ts', 'S3SnapshotOptions'], typo: 'Bucket' },
   {
     name: 'mongoSnapshot',
     make: mongoSnapshot as never,

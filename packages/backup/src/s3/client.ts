@@ -11,7 +11,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { isNotFound } from '@steadyfn/lease/internal';
+import { isNotFound } from '@steadyfn/lease/internal-s3';
 
 /** Anything with the `send` of an `S3Client` (a client from `@steadyfn/connections` fits). */
 export interface S3Sender {
@@ -35,7 +35,7 @@ export interface WriteCondition {
 }
 
 // One reading of S3's answers for every package (the lease store's and these writes alike).
-export { isConditionalConflict, isNotFound, isPreconditionFailed, statusOf } from '@steadyfn/lease/internal';
+export { isConditionalConflict, isNotFound, isPreconditionFailed, statusOf } from '@steadyfn/lease/internal-s3';
 
 /** Joins a prefix and a relative key. */
 export function joinKey(prefix: string, ...parts: string[]): string {

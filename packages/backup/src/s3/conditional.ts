@@ -5,7 +5,7 @@
  * S3's 409 `ConditionalRequestConflict` is retried (p-retry), as AWS documents.
  */
 import pRetry, { AbortError } from 'p-retry';
-import { conditionalPut, type ConditionalPutResult } from '@steadyfn/lease/internal';
+import { conditionalPut, type ConditionalPutResult } from '@steadyfn/lease/internal-s3';
 import { deleteObject, headObject, isConditionalConflict, isNotFound, isPreconditionFailed, statusOf, type S3Location } from './client.js';
 import type { S3Capabilities } from './probe.js';
 

@@ -56,7 +56,7 @@ export interface PulledBatch {
   state?: unknown;
 }
 
-/** A streaming source. Build one with `redisStreamSource()`, `mongoWatermarkSource()`, `sqsSource()` or `outboxSource()`. */
+/** A streaming source. Build one with `redisStreamSource()`, `mongoWatermarkSource()`, `sqsSource()` (`@steadyfn/backup/sqs`) or `outboxSource()`. */
 export interface StreamSource {
   readonly kind: string;
   /**

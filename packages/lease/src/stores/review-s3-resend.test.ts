@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3LeaseStore, type S3LeaseStore } from '../index.js';
+import { s3LeaseStore, type S3LeaseStore } from '../s3.js';
 import { requireService } from '../../../../test/services/env.js';
 import { startReplyCutProxy, type ReplyCutProxy } from '../../../../test/support/reply-cut-proxy.js';
 import { s3Client } from '../../test/support/backends.js';

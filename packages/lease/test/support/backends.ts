@@ -10,7 +10,8 @@ import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObje
 import { requireService } from '../../../../test/services/env.js';
 import { clusterNodes, dropPrefix } from '../../../../test/support/redis.js';
 import { eventually } from '../../../../test/support/wait.js';
-import { memoryLeaseStore, mongoLeaseStore, redisLeaseStore, s3LeaseStore, type LeaseStore, type MongoLeaseStore, type RedisLeaseStore, type S3LeaseStore } from '../../src/index.js';
+import { memoryLeaseStore, mongoLeaseStore, redisLeaseStore, type LeaseStore, type MongoLeaseStore, type RedisLeaseStore } from '../../src/index.js';
+import { s3LeaseStore, type S3LeaseStore } from '../../src/s3.js';
 
 export { clusterNodes, dropPrefix, eventually };
 

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket, createQueue, deleteQueue, receiveAll, s3Client, sqsClient, sqsServers } from '../../test/sqs-servers.js';
-import { resolveClaimCheck } from './claim-check.js';
 import { sqsSender } from './sender.js';
+import { resolveClaimCheck, s3ClaimCheck } from '../s3.js';
 
 const s3 = s3Client();
 let bucket: string;
@@ -28,7 +28,7 @@ describe.each(sqsServers())('claim check with SQS on $name and S3 on moto', ({ n
     await deleteQueue(client, queueUrl);
     client.destroy();
   });
-  const sender = () => sqsSender({ client, queueUrl, claimCheck: { s3, bucket, prefix: `${name}/` } });
+  const sender = () => sqsSender({ client, queueUrl, claimCheck: s3ClaimCheck({ s3, bucket, prefix: `${name}/` }) });
 
   it('stores a message too large for the queue in S3 and sends a pointer the consumer resolves and verifies', async () => {
     const body = big('round-trip');
@@ -79,7 +79,7 @@ describe.each(sqsServers())('claim check with SQS on $name and S3 on moto', ({ n
   });
 
   it('offloads above thresholdBytes, carries bodies SQS would refuse, and leaves small messages inline', async () => {
-    const s = sqsSender({ client, queueUrl, claimCheck: { s3, bucket, prefix: `${name}/t/`, thresholdBytes: 10_000 } });
+    const s = sqsSender({ client, queueUrl, claimCheck: s3ClaimCheck({ s3, bucket, prefix: `${name}/t/`, thresholdBytes: 10_000 }) });
     const withControl = `ctl\u0001${'q'.repeat(20_000)}`;
     const report = await s.send([
       { id: `small-${name}`, body: 'inline' },

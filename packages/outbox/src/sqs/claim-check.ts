@@ -1,6 +1,7 @@
 /**
  * Claim check: a message too large for its queue is stored in S3 and the SQS message carries a
- * small pointer (bucket, key, size, SHA-256) instead. The object is written with
+ * small pointer (bucket, key, size, SHA-256) instead. This module loads no S3 SDK: the commands
+ * come with the claim check, made by `s3ClaimCheck()` in `@steadyfn/outbox/s3` (src/s3.ts). The object is written with
  * `If-None-Match: *`, so a retry never overwrites: it adopts an existing object only when its
  * bytes hash the same, and refuses one that differs. The consumer verifies size and hash.
  * (S3 conditional writes: PutObject `If-None-Match`; 412 Precondition Failed when the key exists.)
@@ -8,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { ClaimCheckError } from './errors.js';
 import { errorCode, httpStatus } from './classify.js';
-import { awsClientOption, checkKnownKeys } from '@steadyfn/handler/internal';
+import { awsClientOption, ConfigurationError, intOption, invalidOption, s3BucketOption } from '@steadyfn/handler/internal';
+import { SERVICE_MAX_MESSAGE_BYTES } from './limits.js';
 
 /** Message attribute that marks a claim-check pointer body; its value is the pointer format version. */
 export const CLAIM_CHECK_ATTRIBUTE = 'steadyfn.claimCheck';
@@ -36,12 +38,15 @@ export interface ClaimCheckPointer {
   sha256: string;
 }
 
-/** Where claim-check objects go. */
+/**
+ * Where claim-check objects go: the options of `s3ClaimCheck()` (`@steadyfn/outbox/s3`) when it
+ * makes a claim check for `sqsSender()`.
+ */
 export interface ClaimCheckOptions {
   /**
    * An S3 client (cached by `@steadyfn/connections` or your own). A client of another AWS
    * service — an `SQSClient` has a `send` too — is refused up front (`ConfigurationError`,
-   * field `claimCheck.s3`), read from its `config.serviceId`; an object with `send` that names
+   * field `s3`), read from its `config.serviceId`; an object with `send` that names
    * no service (a test double) is accepted.
    */
   s3: S3Sender;
@@ -52,9 +57,10 @@ export interface ClaimCheckOptions {
    * aliases are such names), or an access point ARN: `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`,
    * a Multi-Region Access Point `arn:<partition>:s3::<account>:accesspoint/<alias>.mrap`, or an
    * S3 on Outposts access point (`arn:<partition>:s3-outposts:…:outpost/<op-…>/accesspoint/<name>`),
-   * partition `aws`, `aws-cn` or `aws-us-gov`. Anything else is refused by `sqsSender()` (`CONFIG_INVALID`,
-   * field `claimCheck.bucket`) — legacy us-east-1 names from before March 2018 with capitals or `_`
-   * included.
+   * partition `aws`, `aws-cn` or `aws-us-gov`. Anything else is refused (`CONFIG_INVALID`,
+   * field `bucket`) — legacy us-east-1 names from before March 2018 with capitals or `_`
+   * included. Required by `sqsSender()`; a claim check that only reads (the inbox's) has none:
+   * each pointer names its bucket.
    */
   bucket: string;
   /** Key prefix; the key is prefix + message id. @default 'claims/' */
@@ -67,12 +73,67 @@ export interface ClaimCheckOptions {
   thresholdBytes?: number;
 }
 
-type S3Module = typeof import('@aws-sdk/client-s3');
-let s3Module: Promise<S3Module> | undefined;
-/** `@aws-sdk/client-s3` is an optional peer: loaded only when a claim check is used. */
-function loadS3(): Promise<S3Module> {
-  s3Module ??= import('@aws-sdk/client-s3');
-  return s3Module;
+/**
+ * The two commands of `@aws-sdk/client-s3` a claim check sends, handed in by `s3ClaimCheck()`
+ * (`@steadyfn/outbox/s3`) so that the root entry never loads the S3 SDK. Typed structurally:
+ * the package's types import no SDK.
+ */
+export interface S3ClaimCheckCommands {
+  GetObjectCommand: new (input: any) => unknown;
+  PutObjectCommand: new (input: any) => unknown;
+}
+
+/**
+ * A claim check that reads claim-checked bodies (the `inbox`'s `claimCheck` option): made by
+ * `s3ClaimCheck({ s3 })` from `@steadyfn/outbox/s3`.
+ */
+export interface ClaimCheckReader {
+  /** The S3 client the objects are read (and written) with. */
+  readonly s3: S3Sender;
+  /** Loads the S3 SDK's commands (`@aws-sdk/client-s3`, on first use). */
+  readonly commands: () => Promise<S3ClaimCheckCommands>;
+}
+
+/**
+ * A claim check that stores large messages in S3 (`sqsSender()`'s `claimCheck` option), and
+ * reads them back: made by `s3ClaimCheck({ s3, bucket, prefix?, thresholdBytes? })` from
+ * `@steadyfn/outbox/s3`.
+ */
+export interface ClaimCheck extends ClaimCheckReader {
+  readonly bucket: string;
+  readonly prefix?: string;
+  readonly thresholdBytes?: number;
+}
+
+/**
+ * The error for a claim check given the way of 0.0.x (a plain `{ s3, bucket }`, or the inbox's
+ * `s3`): it names the new call and its import. `use` is what to write instead, e.g.
+ * `s3ClaimCheck({ s3, bucket })`.
+ */
+export function claimCheckFromSubpath(owner: string, field: string, use: string, got: unknown): never {
+  const seen = got === null || typeof got !== 'object' ? typeof got : 'an object without commands (the plain { s3, ... } of 0.0.x)';
+  throw new ConfigurationError(
+    `${owner}(): option "${field}" is replaced by ${use}, with s3ClaimCheck imported from '@steadyfn/outbox/s3' (the root entry loads no @aws-sdk/client-s3, so a bundle without S3 needs none); got ${seen}`,
+    { field, expected: `${use} (import { s3ClaimCheck } from '@steadyfn/outbox/s3')` },
+  );
+}
+
+/**
+ * Checks a claim check's fields (`s3`, `bucket` unless `bucket` is optional, `prefix`,
+ * `thresholdBytes`), naming each as `<at><field>`: `s3ClaimCheck()` checks its options with `at`
+ * `''`, `sqsSender()` its `claimCheck` with `'claimCheck.'`.
+ * @throws {ConfigurationError} `CONFIG_INVALID` naming the field.
+ */
+export function checkClaimCheckFields(owner: string, at: string, claim: Partial<ClaimCheckOptions>, bucketOptional: boolean): void {
+  awsClientOption(owner, `${at}s3`, claim.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
+  if (!bucketOptional || claim.bucket !== undefined) s3BucketOption(owner, `${at}bucket`, claim.bucket, { accessPoints: true });
+  if (claim.prefix !== undefined && typeof claim.prefix !== 'string') invalidOption(owner, `${at}prefix`, 'a string', claim.prefix);
+  intOption(owner, `${at}thresholdBytes`, claim.thresholdBytes, 0, 0, SERVICE_MAX_MESSAGE_BYTES);
+}
+
+/** `value` is a claim check made by `s3ClaimCheck()` (or one with the same shape). */
+export function isClaimCheckReader(value: unknown): value is ClaimCheckReader {
+  return typeof value === 'object' && value !== null && typeof (value as ClaimCheckReader).commands === 'function' && typeof (value as ClaimCheckReader).s3 === 'object';
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -91,8 +152,8 @@ export type StoreOutcome = { ok: true; pointer: ClaimCheckPointer; adopted: bool
  * Writes `body` (UTF-8) to `bucket/key` unless the key exists. When it exists, reads it back:
  * identical bytes are adopted (a retry after a crash), different bytes are a conflict.
  */
-export async function storeClaimCheck(options: ClaimCheckOptions, key: string, body: string, signal?: AbortSignal): Promise<StoreOutcome> {
-  const { PutObjectCommand, GetObjectCommand } = await loadS3();
+export async function storeClaimCheck(options: ClaimCheck, key: string, body: string, signal?: AbortSignal): Promise<StoreOutcome> {
+  const { PutObjectCommand, GetObjectCommand } = await options.commands();
   const bytes = Buffer.from(body, 'utf8');
   const digest = createHash('sha256').update(bytes).digest();
   const pointer: ClaimCheckPointer = { bucket: options.bucket, key, size: bytes.length, sha256: digest.toString('hex') };
@@ -162,51 +223,37 @@ export function parsePointer(body: unknown): ClaimCheckPointer {
 }
 
 /**
- * The original body of a received message: fetched from S3 and verified when the message is a
- * claim-check pointer (attribute `steadyfn.claimCheck`), decoded when it was base64-encoded
- * (attribute `steadyfn.contentEncoding` = `base64`), otherwise the body as received.
- *
- * @param message - The message as `@steadyfn/handler` (body + string attributes), the SQS SDK
- *   (`Body`, `MessageAttributes`) or a Lambda SQS event record (`body`, `messageAttributes`) gives it.
- * @param options.s3 - Client for the claim-check bucket; needed only for claim-check messages.
- * @returns The body as the producer passed it to `send()`.
- * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` when the object's size or SHA-256
- *   differ from the pointer's, `OUTBOX_SQS_CLAIM_CHECK_MISSING` when it is gone,
- *   `OUTBOX_SQS_CLAIM_CHECK_INVALID` for a malformed pointer or a missing `s3` client.
- * @throws {ConfigurationError} when `s3` is a client of another AWS service (an `SQSClient`), or for an unknown option key.
- * @example
- * const body = await resolveClaimCheck(record, { s3, signal: ctx.signal });
+ * A claim-checked message read without a claim check: names the reader's own option (`field`:
+ * `s3` for `resolveClaimCheck`, `claimCheck` for the inbox) and logs it, so the failure is not
+ * taken for a malformed pointer.
  */
-const RESOLVE_KEYS = ['s3', 'signal'];
-
-/**
- * A claim-checked message read without an S3 client: names the reader's own option (`owner`:
- * `resolveClaimCheck`, or `inbox` for the consumer plugin) and logs `field: 's3'`, so the
- * failure is not taken for a malformed pointer.
- */
-export function missingS3(owner: string): ClaimCheckError {
+export function missingClaimCheck(owner: string, field: string, wanted: string): ClaimCheckError {
   return new ClaimCheckError(
     'OUTBOX_SQS_CLAIM_CHECK_INVALID',
-    `${owner}(): option "s3" is required for a claim-checked message (attribute ${CLAIM_CHECK_ATTRIBUTE}): an S3Client that reads the producer's claim-check bucket`,
+    `${owner}(): option "${field}" is required for a claim-checked message (attribute ${CLAIM_CHECK_ATTRIBUTE}): ${wanted}`,
     undefined,
-    { field: 's3' },
+    { field },
   );
 }
 
-export async function resolveClaimCheck(message: ReceivedMessage, options: { s3?: S3Sender; signal?: AbortSignal } = {}): Promise<string> {
-  checkKnownKeys('resolveClaimCheck', '', options, RESOLVE_KEYS);
-  if (options.s3 !== undefined) awsClientOption('resolveClaimCheck', 's3', options.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
+/**
+ * The original body of a received message (see `resolveClaimCheck` in `@steadyfn/outbox/s3`):
+ * fetched through `reader` and verified when the message is a claim-check pointer, decoded when
+ * it was base64-encoded, otherwise the body as received. `missing` is thrown for a claim-checked
+ * message when there is no reader.
+ */
+export async function readClaimChecked(message: ReceivedMessage, reader: ClaimCheckReader | undefined, signal: AbortSignal | undefined, missing: () => Error): Promise<string> {
   const body = bodyOf(message);
   if (attributeOf(message, CLAIM_CHECK_ATTRIBUTE) === undefined) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     return attributeOf(message, CONTENT_ENCODING_ATTRIBUTE) === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text;
   }
   const pointer = parsePointer(body);
-  if (options.s3 === undefined) throw missingS3('resolveClaimCheck');
-  const { GetObjectCommand } = await loadS3();
+  if (reader === undefined) throw missing();
+  const { GetObjectCommand } = await reader.commands();
   let stored: Uint8Array;
   try {
-    const object = await options.s3.send(new GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }), options.signal === undefined ? undefined : { abortSignal: options.signal });
+    const object = await reader.s3.send(new GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }), signal === undefined ? undefined : { abortSignal: signal });
     stored = await object.Body!.transformToByteArray();
   } catch (error) {
     if (httpStatus(error) === 404) throw new ClaimCheckError('OUTBOX_SQS_CLAIM_CHECK_MISSING', `claim check: object ${pointer.key} is missing`, error);

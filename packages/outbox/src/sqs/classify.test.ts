@@ -79,7 +79,7 @@ describe('sqsSender options and input', () => {
     [{ client, queueUrl, maxMessageBytes: 1_048_577 }, 'maxMessageBytes'],
     [{ client, queueUrl, maxBatchBytes: 10 }, 'maxBatchBytes'],
     [{ client, queueUrl, invalidCharacters: 'strip' }, 'invalidCharacters'],
-    [{ client, queueUrl, claimCheck: { s3: {}, bucket: 'b' } }, 'claimCheck.s3'],
+    [{ client, queueUrl, claimCheck: { s3: {}, bucket: 'b' } }, 'claimCheck'],
     [{ client, queueUrl, retry: { retries: -1 } }, 'retry.retries'],
     [{ client, queueUrl, concurrency: 0 }, 'concurrency'],
   ])('refuses %o up front, naming %s', (options, field) => {

@@ -4,7 +4,8 @@
  */
 export { sqsSender, type SqsSender, type SqsSenderOptions } from './sender.js';
 export type { OutboundMessage, SendReport, SentEntry, FailedEntry, SendOptions } from './types.js';
-export { resolveClaimCheck, CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, type S3Sender, type ClaimCheckOptions, type ClaimCheckPointer, type ReceivedMessage } from './claim-check.js';
+// The S3 claim check itself (s3ClaimCheck, resolveClaimCheck) is in `@steadyfn/outbox/s3`: it loads @aws-sdk/client-s3.
+export { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, type S3Sender, type ClaimCheck, type ClaimCheckReader, type ClaimCheckOptions, type ClaimCheckPointer, type ReceivedMessage, type S3ClaimCheckCommands } from './claim-check.js';
 export { outboxWatchdog, parseWatchdogMessage, WATCHDOG_ATTRIBUTE, type OutboxWatchdogOptions, type WatchdogTarget } from './watchdog.js';
 export { SendFailureCode, SqsSendInputError, SqsQueueAttributesError, ClaimCheckError, WatchdogUnavailableError } from './errors.js';
 export { messageBytes } from './size.js';

@@ -4,9 +4,9 @@
  * them, reporting every message as sent or failed — never "probably sent".
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption, s3BucketOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, intOption, invalidOption, keysOf, oneOfOption } from '@steadyfn/handler/internal';
 import pLimit from 'p-limit';
-import { CLAIM_CHECK_ATTRIBUTE, pointerBody, storeClaimCheck, type ClaimCheckOptions } from './claim-check.js';
+import { checkClaimCheckFields, CLAIM_CHECK_ATTRIBUTE, claimCheckFromSubpath, isClaimCheckReader, pointerBody, storeClaimCheck, type ClaimCheck } from './claim-check.js';
 import { classifyCallError, errorCode } from './classify.js';
 import { blockGroup, deliverBatches, type Blocked, type RetrySettings } from './deliver.js';
 import { SendFailureCode, SqsQueueAttributesError, SqsSendInputError } from './errors.js';
@@ -81,8 +81,13 @@ export interface SqsSenderOptions {
    * @default 'reject'
    */
   invalidCharacters?: 'reject' | 'base64';
-  /** Store messages too large for the queue in S3 and send a pointer. Off when omitted. */
-  claimCheck?: ClaimCheckOptions;
+  /**
+   * Store messages too large for the queue in S3 and send a pointer: a claim check made by
+   * `s3ClaimCheck({ s3, bucket, prefix?, thresholdBytes? })` from `@steadyfn/outbox/s3` (the
+   * entry that loads `@aws-sdk/client-s3`). A plain `{ s3, bucket }` is refused
+   * (`CONFIG_INVALID`, field `claimCheck`), naming that import. Off when omitted.
+   */
+  claimCheck?: ClaimCheck;
   /** Retries of throttled calls and server faults (p-retry, exponential backoff with full jitter). */
   retry?: { retries?: number; factor?: number; minTimeoutMs?: number; maxTimeoutMs?: number };
   /**
@@ -126,7 +131,6 @@ const SENDER_KEYS = keysOf<SqsSenderOptions>({
 function validateOptions(options: SqsSenderOptions) {
   if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object', options);
   checkKnownKeys(OWNER, '', options, SENDER_KEYS);
-  checkKnownKeys(OWNER, 'claimCheck', options.claimCheck, keysOf<ClaimCheckOptions>({ s3: true, bucket: true, prefix: true, thresholdBytes: true }));
   checkKnownKeys(OWNER, 'retry', options.retry, keysOf<NonNullable<SqsSenderOptions['retry']>>({ retries: true, factor: true, minTimeoutMs: true, maxTimeoutMs: true }));
   const { client } = options;
   awsClientOption(OWNER, 'client', client, 'SQS', 'an SQSClient from @aws-sdk/client-sqs');
@@ -146,11 +150,9 @@ function validateOptions(options: SqsSenderOptions) {
   const invalidCharacters = oneOfOption(OWNER, 'invalidCharacters', options.invalidCharacters, ['reject', 'base64'] as const, 'reject');
   const claim = options.claimCheck;
   if (claim !== undefined) {
-    if (typeof claim !== 'object' || claim === null) invalidOption(OWNER, 'claimCheck', 'an object { s3, bucket, prefix?, thresholdBytes? }', claim);
-    awsClientOption(OWNER, 'claimCheck.s3', claim.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
-    s3BucketOption(OWNER, 'claimCheck.bucket', claim.bucket, { accessPoints: true });
-    if (claim.prefix !== undefined && typeof claim.prefix !== 'string') invalidOption(OWNER, 'claimCheck.prefix', 'a string', claim.prefix);
-    intOption(OWNER, 'claimCheck.thresholdBytes', claim.thresholdBytes, 0, 0, SERVICE_MAX_MESSAGE_BYTES);
+    // A plain { s3, bucket } (the option before 0.1) has no S3 commands: the root loads no S3 SDK.
+    if (!isClaimCheckReader(claim)) claimCheckFromSubpath(OWNER, 'claimCheck', 'claimCheck: s3ClaimCheck({ s3, bucket })', claim);
+    checkClaimCheckFields(OWNER, 'claimCheck.', claim, false);
   }
   const r = options.retry ?? {};
   if (typeof r !== 'object' || r === null) invalidOption(OWNER, 'retry', 'an object { retries?, factor?, minTimeoutMs?, maxTimeoutMs? }', r);
@@ -180,7 +182,7 @@ interface Counters {
 }
 
 interface ClaimRun {
-  claimCheck: ClaimCheckOptions;
+  claimCheck: ClaimCheck;
   prefix: string;
   maxMessageBytes: number;
   concurrency: number;
@@ -235,9 +237,10 @@ function checkInput(messages: unknown): asserts messages is ReadonlyArray<Outbou
  * and value (UTF-8 bytes). On FIFO queues `MessageGroupId` = the group key (hashed when SQS would
  * refuse it) and `MessageDeduplicationId` = the message id.
  *
- * @throws {ConfigurationError} for invalid options or an unknown key (also in `claimCheck`, `retry`): `CONFIG_INVALID`, naming the option.
+ * @throws {ConfigurationError} for invalid options or an unknown key (also in `retry`): `CONFIG_INVALID`, naming the option; a `claimCheck` not made by `s3ClaimCheck()`.
  * @example
- * const sender = sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'events-large' } });
+ * // import { s3ClaimCheck } from '@steadyfn/outbox/s3';
+ * const sender = sqsSender({ client: sqs, queueUrl, claimCheck: s3ClaimCheck({ s3, bucket: 'events-large' }) });
  * const report = await sender.send([{ id: event.id, groupKey: event.aggregateId, body: JSON.stringify(event) }], { signal: ctx.signal });
  * // report.sent → mark sent; report.failed with senderFault → quarantine; the rest stay pending
  */

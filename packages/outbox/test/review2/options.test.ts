@@ -50,7 +50,7 @@ describe('misused options are ConfigurationErrors naming the option', () => {
     ['outbox', 'relay.sweep', () => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay(), sweep: 'hourly' as never } }), ['graceMs']],
     ['outbox', 'relay.maxBytesPerRound', () => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay(), maxBytesPerRound: 0 } }), ['1024']],
     ['outbox', 'relay.maxBytesPerRound', () => outbox({ events, store: redisOutbox({ client: redis }), relay: { ...relay(), maxBytesPerRound: '2MiB' as never } }), ['1024']],
-    ['inbox', 's3', () => inbox({ store: redisStore({ client: redis }), consumer: 'c', s3: {} as never }), ['S3Client']],
+    ['inbox', 'claimCheck.s3', () => inbox({ store: redisStore({ client: redis }), consumer: 'c', claimCheck: { s3: {}, commands: async () => ({}) } as never }), ['S3Client']],
   ] as Array<[string, string, () => unknown, string[]]>)('%s(): %s', (owner, field, make, mentions) => expectOptionRefused(make, owner, field, mentions));
 
   it('inboxCleanup() without a store rejects with a ConfigurationError, not a TypeError', async () => {

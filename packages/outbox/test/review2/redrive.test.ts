@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { outbox, redisOutbox, sqsSender } from '../../src/index.js';
 import { createBucket, s3Client } from '../sqs-servers.js';
 import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from '../support.js';
+import { s3ClaimCheck } from '../../src/s3.js';
 
 let backend: RedisBackend;
 let sqs: SQSClient;
@@ -36,7 +37,7 @@ const events = { Stored: { aggregateType: 'doc', schema: z.object({ text: z.stri
 describe('a quarantined aggregate, redriven from what the warning names', () => {
   it('the warning names where and aggregate; redrive with them sends the events in order', async () => {
     const make = (claimCheck: boolean) =>
-      outbox({ events, store: redisOutbox({ client: backend.client, prefix: `${backend.prefix}outbox:` }), relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url, ...(claimCheck ? { claimCheck: { s3, bucket } } : {}) }), lease: backend.lease } });
+      outbox({ events, store: redisOutbox({ client: backend.client, prefix: `${backend.prefix}outbox:` }), relay: { sender: sqsSender({ client: sqs, queueUrl: queue.url, ...(claimCheck ? { claimCheck: s3ClaimCheck({ s3, bucket }) } : {}) }), lease: backend.lease } });
     const records: Array<Record<string, unknown>> = [];
     const store = handler({ use: [make(false)], logLevel: 'warn', logSink: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) }, async (input: unknown, ctx) => {
       const { size } = input as { size: number };

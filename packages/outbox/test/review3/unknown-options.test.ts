@@ -16,7 +16,8 @@ import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { expectOptionRefused } from '../../../../test/support/config-errors.js';
-import { inbox, inboxCleanup, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, outboxWatchdog, redisOutbox, redisRelayStore, resolveClaimCheck, sqsSender, transitions } from '../../src/index.js';
+import { inbox, inboxCleanup, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, outboxWatchdog, redisOutbox, redisRelayStore, sqsSender, transitions } from '../../src/index.js';
+import { resolveClaimCheck, s3ClaimCheck } from '../../src/s3.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:1', { lazyConnect: true });
 const mongo = new MongoClient(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:1/');
@@ -52,9 +53,9 @@ describe('an option key a factory does not know is a ConfigurationError naming i
     expectOptionRefused(() => mongoTransactionOutbox({ client: mongo, db, collections: 'x' } as never), 'mongoTransactionOutbox', 'collections');
   });
 
-  it('sqsSender() with its claimCheck and retry, outboxWatchdog()', () => {
+  it('sqsSender() with its claimCheck (s3ClaimCheck) and retry, outboxWatchdog()', () => {
     expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, maxMessageSize: 1024 } as never), 'sqsSender', 'maxMessageSize');
-    expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, claimCheck: { s3, bucket: 'claims-b', threshold: 5 } } as never), 'sqsSender', 'claimCheck.threshold', ['s3, bucket, prefix, thresholdBytes']);
+    expectOptionRefused(() => s3ClaimCheck({ s3, bucket: 'claims-b', threshold: 5 } as never), 's3ClaimCheck', 'threshold', ['s3, bucket, prefix, thresholdBytes']);
     expectOptionRefused(() => sqsSender({ client: sqs, queueUrl, retry: { retries: 1, maxTimeout: 5 } } as never), 'sqsSender', 'retry.maxTimeout', ['"maxTimeoutMs"']);
     expectOptionRefused(() => outboxWatchdog({ client: sqs, queueUrl, delay: 1000 } as never), 'outboxWatchdog', 'delay', ['"delayMs"']);
   });
@@ -78,10 +79,10 @@ describe('an option key a factory does not know is a ConfigurationError naming i
         extra: undefined,
       } as never),
     ).not.toThrow();
-    expect(() => sqsSender({ client: sqs, queueUrl, maxMessageBytes: 'auto', maxBatchBytes: 262_144, fifo: false, onePerGroupPerBatch: true, invalidCharacters: 'base64', claimCheck: { s3, bucket: 'claims-b', prefix: 'c/', thresholdBytes: 1 }, retry: { retries: 1, factor: 2, minTimeoutMs: 1, maxTimeoutMs: 2 }, concurrency: 1 })).not.toThrow();
+    expect(() => sqsSender({ client: sqs, queueUrl, maxMessageBytes: 'auto', maxBatchBytes: 262_144, fifo: false, onePerGroupPerBatch: true, invalidCharacters: 'base64', claimCheck: s3ClaimCheck({ s3, bucket: 'claims-b', prefix: 'c/', thresholdBytes: 1 }), retry: { retries: 1, factor: 2, minTimeoutMs: 1, maxTimeoutMs: 2 }, concurrency: 1 })).not.toThrow();
     expect(() => mongoEmbeddedOutbox({ db, collection: 'c', aggregateType: 'order', maxPendingEvents: 1, maxPendingBytes: 2048, maxAppliedKeys: 1, maxAnswerBytes: 0, atomicity: 'server', writeLeaseMs: 1000, writeWaitMs: 0 })).not.toThrow();
     expect(() => mongoTransactionOutbox({ client: mongo, db, collection: 'x', mark: 'sent', appliedTtlMs: 1000 })).not.toThrow();
-    expect(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', retentionMs: 1000, leaseMs: 1000, onGap: 'accept', maxGapRetries: 1, s3, read: () => ({}) })).not.toThrow();
+    expect(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', retentionMs: 1000, leaseMs: 1000, onGap: 'accept', maxGapRetries: 1, claimCheck: s3ClaimCheck({ s3 }), read: () => ({}) })).not.toThrow();
     expect(() => transitions({ table: { a: [] }, store: store(), field: 'status', redisKey: (id) => id, alsoSet: () => ({}) })).not.toThrow();
   });
 });

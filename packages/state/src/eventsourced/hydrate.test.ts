@@ -17,7 +17,8 @@ import {
   type RedisCommandLog,
   type S3RequestLog,
 } from '../../test/support.js';
-import { defineState, hydrate, mongoEvents, mongoSnapshot, redisStreamEvents, s3Snapshot, type StateSource } from '../index.js';
+import { defineState, hydrate, mongoEvents, mongoSnapshot, redisStreamEvents, type StateSource } from '../index.js';
+import { s3Snapshot } from '../s3.js';
 
 interface CartEvent {
   type: 'add' | 'remove' | 'discount';

@@ -1,33 +1,13 @@
-/** Where the newest snapshot is kept: an S3 object, or the newest document of a MongoDB collection. */
+/** Where the newest snapshot is kept: the newest document of a MongoDB collection (an S3 object: `s3-snapshot.ts`, in the `@steadyfn/state/s3` entry). */
 import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import type { MongoTarget, MongoVersionDocument } from '../sources/mongo.js';
 import { checkTarget, checkVersionDocument, readVersion } from '../sources/mongo.js';
-import { s3Source, type S3SourceOptions } from '../sources/s3.js';
-import { booleanOption, bytesOption, functionOption, mongoClientOption, optionalString, recordOption } from '../options.js';
-import { abortReason, getPath, parseJson, resolveClient, sameVersion, withJsonPosition } from '../util.js';
+import { mongoClientOption, optionalString, recordOption } from '../options.js';
+import { abortReason, getPath, resolveClient, sameVersion } from '../util.js';
 import type { Snapshot, SnapshotStore } from './types.js';
 
 type Doc = Record<string, any>;
-
-/** Options of `s3Snapshot()`: the object (`client`, `bucket`, `key`, `maxBytes`) and how to read it. */
-export interface S3SnapshotOptions<S, P> extends S3SourceOptions {
-  /**
-   * `true` (default): a missing object means no snapshot yet (every event is replayed from
-   * `initial()`). `false`: a missing object fails the load.
-   * @default true
-   */
-  optional?: boolean;
-  /** Turns the parsed JSON into a snapshot. Default: the object is `{ "position": …, "state": … }`. */
-  decode?: (json: unknown) => Snapshot<S, P>;
-}
-
-function defaultDecode<S, P>(json: unknown): Snapshot<S, P> {
-  if (typeof json !== 'object' || json === null || !('position' in json) || !('state' in json)) {
-    throw new SourceError('the snapshot must be a JSON object with "position" and "state"');
-  }
-  return json as Snapshot<S, P>;
-}
 
 /**
  * An internal method of `s3Snapshot`'s and `mongoSnapshot`'s stores (a registered symbol, not
@@ -42,54 +22,6 @@ export const SNAPSHOT_IF_CHANGED = Symbol.for('@steadyfn/state.snapshotIfChanged
 
 /** The signature of the `SNAPSHOT_IF_CHANGED` method. */
 export type SnapshotIfChanged<S, P> = (tag: unknown, signal: AbortSignal) => Promise<{ snapshot: Snapshot<S, P> | undefined; tag: unknown } | 'unchanged'>;
-
-// Unknown keys are refused: a typo would leave the default in force without a word.
-const S3_SNAPSHOT_KEYS = keysOf<S3SnapshotOptions<unknown, unknown>>({ client: true, bucket: true, key: true, maxBytes: true, optional: true, decode: true });
-
-/**
- * The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means
- * none yet — or, with `optional: false`, fails the load.
- * @throws ConfigurationError (`CONFIG_INVALID`) as `s3Object()`, or when `decode` is not a function.
- */
-export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): SnapshotStore<S, P> {
-  checkKnownKeys('s3Snapshot', '', options, S3_SNAPSHOT_KEYS);
-  functionOption('s3Snapshot', 'decode', options.decode, 'a function (json) => { position, state }');
-  bytesOption('s3Snapshot', 'maxBytes', options.maxBytes);
-  booleanOption('s3Snapshot', 'optional', options.optional);
-  const decode = options.decode ?? defaultDecode<S, P>;
-  const source = s3Source<Snapshot<S, P> | undefined>('s3Snapshot', {
-    client: options.client,
-    bucket: options.bucket,
-    key: options.key,
-    ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
-    // A missing object is no snapshot yet — unless `optional: false` says one must exist.
-    optional: options.optional ?? true,
-    decode: (text) => decode(parseJson(text, 'the snapshot')),
-  });
-  const ifChanged: SnapshotIfChanged<S, P> = async (tag, signal) => {
-    try {
-      // An ETag: a conditional GET (304 is unchanged); none (a missing object, or no ETag): a plain one.
-      const result = typeof tag === 'string' ? await source.revalidate!({ value: undefined, version: tag } as Parameters<NonNullable<typeof source.revalidate>>[0], signal) : await source.load(signal);
-      return result === 'unchanged' ? 'unchanged' : { snapshot: result.value, tag: result.version };
-    } catch (error) {
-      throw await withJsonPosition(error);
-    }
-  };
-  const store: SnapshotStore<S, P> & { [SNAPSHOT_IF_CHANGED]: SnapshotIfChanged<S, P> } = {
-    description: `snapshot ${source.description}`,
-    read: async (signal) => {
-      try {
-        return (await source.load(signal)).value;
-      } catch (error) {
-        throw await withJsonPosition(error);
-      }
-    },
-    [SNAPSHOT_IF_CHANGED]: ifChanged,
-  };
-  // Not enumerable: the store's keys stay those of SnapshotStore.
-  Object.defineProperty(store, SNAPSHOT_IF_CHANGED, { enumerable: false });
-  return store;
-}
 
 /** Options of `mongoSnapshot()`: the collection (`client`, `db`, `collection`) and its fields. */
 export interface MongoSnapshotOptions extends MongoTarget {

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from '../../../../test/services/env.js';
 import { createBucket, dropBucket, s3Client, unique, type S3RequestLog } from '../../test/support.js';
 import { SourceError } from '../errors.js';
-import { defineState, s3Json, s3Ndjson, s3Object, type Known, type StateError } from '../index.js';
+import { defineState, type Known, type StateError } from '../index.js';
+import { s3Json, s3Ndjson, s3Object } from '../s3.js';
 
 let s3: S3RequestLog;
 const bucket = unique('s3-bucket');

@@ -1,0 +1,87 @@
+/**
+ * `@steadyfn/outbox/s3`: the S3 claim check — `s3ClaimCheck()` for `sqsSender()`'s
+ * `claimCheck` and the inbox's `claimCheck`, and `resolveClaimCheck()` for a consumer of your
+ * own. Its own entry so that only a function that uses it reaches `@aws-sdk/client-s3` (an
+ * optional peer, loaded on first use): a bundle of the root `@steadyfn/outbox` needs no S3 SDK
+ * installed and no `--external` flag.
+ *
+ * @packageDocumentation
+ */
+import { awsClientOption, checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
+import {
+  checkClaimCheckFields,
+  missingClaimCheck,
+  readClaimChecked,
+  type ClaimCheck,
+  type ClaimCheckOptions,
+  type ClaimCheckReader,
+  type ReceivedMessage,
+  type S3ClaimCheckCommands,
+  type S3Sender,
+} from './sqs/claim-check.js';
+
+export type { ClaimCheck, ClaimCheckOptions, ClaimCheckReader, S3ClaimCheckCommands } from './sqs/claim-check.js';
+
+let sdk: Promise<S3ClaimCheckCommands> | undefined;
+/** `@aws-sdk/client-s3`, loaded on the first claim check stored or read (not when this entry loads). */
+const commands = (): Promise<S3ClaimCheckCommands> => (sdk ??= import('@aws-sdk/client-s3'));
+
+const CLAIM_CHECK_KEYS = keysOf<ClaimCheckOptions>({ s3: true, bucket: true, prefix: true, thresholdBytes: true });
+
+/**
+ * An S3 claim check: messages too large for the queue are stored in `bucket` (written with
+ * `If-None-Match: *`; a retry adopts an object with the same bytes, refuses one that differs)
+ * and the SQS message carries a pointer (bucket, key, size, SHA-256) that the consumer verifies.
+ * Give it to `sqsSender({ claimCheck })`; give `s3ClaimCheck({ s3 })` (no bucket: each pointer
+ * names its own) to `inbox({ claimCheck })` to read claim-checked bodies.
+ *
+ * @param options.s3 - An `S3Client` from `@aws-sdk/client-s3` (cached by `@steadyfn/connections` or your own).
+ * @param options.bucket - Where objects are stored; required by `sqsSender()`.
+ * @param options.prefix - Key prefix (key = prefix + message id). @default 'claims/'
+ * @param options.thresholdBytes - Store every message larger than this. @default the queue's `MaximumMessageSize`
+ * @returns A claim check (its `commands` load `@aws-sdk/client-s3` on first use).
+ * @throws {ConfigurationError} `CONFIG_INVALID` naming the option: an unknown key, an `s3` that is
+ *   not an S3 client (an `SQSClient`), a bucket S3 does not accept, a `prefix` that is not a
+ *   string, a `thresholdBytes` out of 0–1 MiB.
+ * @example
+ * import { S3Client } from '@aws-sdk/client-s3';
+ * import { sqsSender } from '@steadyfn/outbox';
+ * import { s3ClaimCheck } from '@steadyfn/outbox/s3';
+ *
+ * const sender = sqsSender({ client: sqs, queueUrl, claimCheck: s3ClaimCheck({ s3: new S3Client({}), bucket: 'events-large' }) });
+ */
+export function s3ClaimCheck(options: ClaimCheckOptions): ClaimCheck;
+export function s3ClaimCheck(options: { s3: S3Sender }): ClaimCheckReader;
+export function s3ClaimCheck(options: Omit<ClaimCheckOptions, 'bucket'> & { bucket?: string }): ClaimCheckReader {
+  checkKnownKeys('s3ClaimCheck', '', options, CLAIM_CHECK_KEYS);
+  checkClaimCheckFields('s3ClaimCheck', '', options, true);
+  return { ...options, commands };
+}
+
+const RESOLVE_KEYS = keysOf<{ s3?: S3Sender; signal?: AbortSignal }>({ s3: true, signal: true });
+
+/**
+ * The original body of a received message: fetched from S3 and verified when the message is a
+ * claim-check pointer (attribute `steadyfn.claimCheck`), decoded when it was base64-encoded
+ * (attribute `steadyfn.contentEncoding` = `base64`), otherwise the body as received.
+ *
+ * @param message - The message as `@steadyfn/handler` (body + string attributes), the SQS SDK
+ *   (`Body`, `MessageAttributes`) or a Lambda SQS event record (`body`, `messageAttributes`) gives it.
+ * @param options.s3 - Client for the claim-check bucket; needed only for claim-check messages.
+ * @returns The body as the producer passed it to `send()`.
+ * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` when the object's size or SHA-256
+ *   differ from the pointer's, `OUTBOX_SQS_CLAIM_CHECK_MISSING` when it is gone,
+ *   `OUTBOX_SQS_CLAIM_CHECK_INVALID` for a malformed pointer or a missing `s3` client.
+ * @throws {ConfigurationError} when `s3` is a client of another AWS service (an `SQSClient`), or for an unknown option key.
+ * @example
+ * import { resolveClaimCheck } from '@steadyfn/outbox/s3';
+ * const body = await resolveClaimCheck(record, { s3, signal: ctx.signal });
+ */
+export async function resolveClaimCheck(message: ReceivedMessage, options: { s3?: S3Sender; signal?: AbortSignal } = {}): Promise<string> {
+  checkKnownKeys('resolveClaimCheck', '', options, RESOLVE_KEYS);
+  if (options.s3 !== undefined) awsClientOption('resolveClaimCheck', 's3', options.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
+  const reader = options.s3 === undefined ? undefined : { s3: options.s3, commands };
+  return readClaimChecked(message, reader, options.signal, () =>
+    missingClaimCheck('resolveClaimCheck', 's3', "an S3Client that reads the producer's claim-check bucket"),
+  );
+}

@@ -1,0 +1,152 @@
+/**
+ * A function that does not use S3 bundles with esbuild without `@aws-sdk/client-s3` installed
+ * and without `--external`: every package whose root entry may be used without S3 (the S3 SDK
+ * absent from its peers or optional there) is bundled from its published build in a project
+ * that has every other dependency and peer installed but not the S3 SDK. esbuild resolves every
+ * `import()` it sees, so one S3 store reachable from a root entry fails it (`Could not resolve
+ * "@aws-sdk/client-s3"`). The S3 parts are in subpath entries (`@steadyfn/lease/s3`,
+ * `@steadyfn/state/s3`, `@steadyfn/outbox/s3`): those need the SDK (the check can fail), and
+ * with it installed they bundle as ESM and CJS and run against S3 (moto). No root entry reaches
+ * any other optional peer either (ioredis, mongodb, `@aws-sdk/client-sqs`: `@steadyfn/backup/sqs`).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { build, buildSync } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireService } from './services/env.js';
+import { CREATE_REQUIRE_BANNER } from './support/bundle.js';
+import { installedDir, makeConsumer, root, type Consumer } from './support/consumer.js';
+import { workspacePackages } from './support/pack.js';
+
+const S3_SDK = '@aws-sdk/client-s3';
+
+interface Manifest {
+  name: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+const manifests = workspacePackages().map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) as Manifest }));
+/** Packages a function may use without S3: the S3 SDK is not a required peer. */
+const withoutS3 = manifests.filter(({ manifest }) => manifest.peerDependencies?.[S3_SDK] === undefined || manifest.peerDependenciesMeta?.[S3_SDK]?.optional === true);
+/** Every third-party dependency and peer of every package, but the S3 SDK. */
+const thirdParty = [...new Set(manifests.flatMap(({ manifest }) => [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]))].filter(
+  (name) => !name.startsWith('@steadyfn/') && name !== S3_SDK,
+);
+
+let consumer: Consumer;
+beforeAll(() => {
+  consumer = makeConsumer(
+    manifests.map((m) => m.dir),
+    thirdParty,
+  );
+});
+afterAll(() => consumer?.dispose());
+
+/** Installs the S3 SDK into the project (once): for the S3 entries, and for the packages that require it (`@steadyfn/backup`). */
+function installS3Sdk(): void {
+  const to = join(consumer.dir, 'node_modules', S3_SDK);
+  if (existsSync(to)) return;
+  mkdirSync(dirname(to), { recursive: true });
+  symlinkSync(installedDir(S3_SDK), to, 'dir');
+}
+
+/** Bundles `source` (an entry file written into the project) as a Lambda user would; the bundle's path, or esbuild's errors. */
+function bundle(name: string, source: string, format: 'esm' | 'cjs'): { file: string; errors: string[] } {
+  consumer.write(`${name}.mjs`, source);
+  const file = join(consumer.dir, 'dist', `${name}.${format === 'esm' ? 'mjs' : 'cjs'}`);
+  try {
+    buildSync({
+      entryPoints: [join(consumer.dir, `${name}.mjs`)],
+      absWorkingDir: consumer.dir,
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format,
+      ...(format === 'esm' ? { banner: { js: CREATE_REQUIRE_BANNER } } : {}),
+      outfile: file,
+      logLevel: 'silent',
+    });
+    return { file, errors: [] };
+  } catch (error) {
+    return { file, errors: ((error as { errors?: Array<{ text: string }> }).errors ?? []).map((e) => e.text) };
+  }
+}
+
+describe.each(['cjs', 'esm'] as const)('%s bundles, with no @aws-sdk/client-s3 installed and no --external', (format) => {
+  it.each(withoutS3.map((m) => m.manifest.name))('the root entry of %s bundles, and the bundle loads', (name) => {
+    const entry = `root-${name.slice('@steadyfn/'.length)}-${format}`;
+    const { file, errors } = bundle(entry, `import * as api from '${name}';\nconsole.log(JSON.stringify(Object.keys(api).length));\n`, format);
+    expect(errors).toEqual([]);
+    expect(Number(execFileSync(process.execPath, [file], { cwd: consumer.dir, encoding: 'utf8' }).trim())).toBeGreaterThan(0);
+  });
+
+  it.each(['@steadyfn/lease/s3', '@steadyfn/state/s3', '@steadyfn/outbox/s3'])('the subpath %s needs the S3 SDK (the check can fail)', (specifier) => {
+    const { errors } = bundle(`needs-${specifier.split('/')[1]}-${format}`, `import * as api from '${specifier}';\nconsole.log(Object.keys(api).length);\n`, format);
+    expect(errors).toEqual([`Could not resolve "${S3_SDK}"`]);
+  });
+});
+
+// The same for every optional peer (ioredis, mongodb, the SQS SDK too): none is reached from a
+// package's root entry. Each is made unresolvable in turn, as if not installed.
+const optionalPeers = manifests
+  .map(({ manifest }) => [manifest.name, Object.keys(manifest.peerDependenciesMeta ?? {}).filter((n) => manifest.peerDependenciesMeta![n]!.optional)] as const)
+  .filter(([, optional]) => optional.length > 0);
+describe.each(optionalPeers)(
+  'the root entry of %s without an optional peer installed',
+  (name, optional) => {
+    // Every peer installed (the required ones too) but the one made unresolvable.
+    beforeAll(installS3Sdk);
+    it.each(optional)('bundles without %s', async (peer) => {
+      consumer.write(`peer-${name.slice('@steadyfn/'.length)}.mjs`, `import * as api from '${name}';\nconsole.log(Object.keys(api).length);\n`);
+      const absent = { name: 'absent', setup: (b: { onResolve: (o: { filter: RegExp }, f: () => unknown) => void }) => b.onResolve({ filter: new RegExp(`^${peer.replace('/', '\\/')}($|/)`) }, () => ({ errors: [{ text: `Could not resolve "${peer}"` }] })) };
+      const result = await build({ entryPoints: [join(consumer.dir, `peer-${name.slice('@steadyfn/'.length)}.mjs`)], absWorkingDir: consumer.dir, bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'silent', plugins: [absent as never] }).then(
+        () => [],
+        (error: { errors?: Array<{ text: string }> }) => (error.errors ?? []).map((e) => e.text),
+      );
+      expect(result).toEqual([]);
+    });
+  },
+);
+
+describe('with @aws-sdk/client-s3 installed, the S3 subpath entries bundle and work', () => {
+  beforeAll(async () => {
+    await requireService('s3');
+    installS3Sdk();
+  });
+
+  it.each(['cjs', 'esm'] as const)('%s: s3LeaseStore claims, s3Json loads, resolveClaimCheck reads a claim-checked body', (format) => {
+    const bucket = `bundle-s3-${randomUUID().slice(0, 8)}`;
+    const body = JSON.stringify({ big: 'x'.repeat(100) });
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const source = `
+      import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+      import { s3LeaseStore } from '@steadyfn/lease/s3';
+      import { s3Json } from '@steadyfn/state/s3';
+      import { resolveClaimCheck, s3ClaimCheck } from '@steadyfn/outbox/s3';
+      const s3 = new S3Client({ endpoint: process.env.S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true,
+        credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test' },
+        requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+      const bucket = ${JSON.stringify(bucket)};
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      const claim = await s3LeaseStore({ client: s3, bucket }).claim({ key: 'job', owner: 'o-1', leaseMs: 60000 });
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'flags.json', Body: '{"beta":true}' }));
+      const flags = await s3Json({ client: s3, bucket, key: 'flags.json' }).load(new AbortController().signal);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'claims/e-1', Body: ${JSON.stringify(body)} }));
+      const pointer = { claimCheck: 1, bucket, key: 'claims/e-1', size: ${Buffer.byteLength(body)}, sha256: ${JSON.stringify(sha256)} };
+      const resolved = await resolveClaimCheck({ body: JSON.stringify(pointer), attributes: { 'steadyfn.claimCheck': '1' } }, { s3 });
+      const reader = s3ClaimCheck({ s3 });
+      console.log(JSON.stringify({ claimed: claim.claimed, flags: flags.value, resolved, reader: typeof reader.commands }));
+      s3.destroy();
+    `;
+    // Top-level await: an ES module entry; the CJS bundle wraps it in an async function.
+    const wrapped = format === 'cjs' ? `(async () => {${source.replace(/^\s*import .*$/gm, '')}})();` : source;
+    const imports = format === 'cjs' ? `${source.match(/^\s*import .*$/gm)!.join('\n')}\n` : '';
+    const { file, errors } = bundle(`subpaths-${format}`, imports + wrapped, format);
+    expect(errors).toEqual([]);
+    const out = execFileSync(process.execPath, [file], { cwd: consumer.dir, encoding: 'utf8', env: process.env, timeout: 60_000 });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ claimed: true, flags: { beta: true }, resolved: body, reader: 'function' });
+  });
+});
