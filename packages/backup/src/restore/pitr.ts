@@ -15,7 +15,7 @@ import { zonedIsoMs } from '../format/zoned-time.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
 import { DEFAULT_SPOOL_BYTES, restoreManifest, type RestoreReport } from './index.js';
-import { TargetLock, lockMsOption } from './lock.js';
+import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
 import { parseDocument } from '../format/records.js';
 import { toEjson } from '../sources/mongo.js';
 import type { StreamRecord } from '../stream/types.js';
@@ -180,23 +180,13 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const changed = new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))));
   const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
   // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
-  const lock = new TargetLock(options.target, lockMs);
-  let completed = false;
-  let failure: unknown;
-  let report: RestoreReport;
-  let applied: Awaited<ReturnType<typeof replayObjects>>;
-  try {
-    report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
+  const { report, applied } = await withRestoreLock(options.target, lockMs, async (lock) => {
+    const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
     lock.checkHeld();
-    applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), signal)), { until: at, ...(signal ? { signal } : {}) });
+    const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), signal)), { until: at, ...(signal ? { signal } : {}) });
     lock.checkHeld();
-    completed = true;
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await lock.end(completed, failure);
-  }
+    return { report, applied };
+  });
   logOf(ctx).info('point-in-time restore complete', { backupId: snapshot.backupId, at: new Date(at).toISOString(), changes: applied.records });
   return { snapshot: report, at: new Date(at).toISOString(), timeline: mark.timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
 }

@@ -12,7 +12,7 @@ import { probeS3 } from '../s3/probe.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import type { S3Location } from '../s3/client.js';
 import type { StreamCheckpoint } from '../stream/checkpoint.js';
-import { TargetLock, lockMsOption } from './lock.js';
+import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
 import { assertNoGap, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
 import { checkChanges, lastChanges, toTime } from './pitr.js';
 import type { RestoreTarget } from './targets.js';
@@ -134,25 +134,16 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
   // Of a document's changes only the last is applied: no earlier state is written (see pitr.ts).
   // The target's lock (lock.ts) is held from before the first write to the end.
-  const lock = new TargetLock(options.target, lockMs);
-  let completed = false;
-  let failure: unknown;
-  let applied: Awaited<ReturnType<typeof replayObjects>>;
-  try {
+  const applied = await withRestoreLock(options.target, lockMs, async (lock) => {
     const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
     if (lockWarnings.length > 0) logOf(ctx).warn('restoreStream warnings', { stream, warnings: lockWarnings });
-    applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), ctx.signal)), {
+    const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), ctx.signal)), {
       ...(until === undefined ? {} : { until }),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     lock.checkHeld();
-    completed = true;
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await lock.end(completed, failure);
-  }
+    return applied;
+  });
   if (partial) logOf(ctx).warn('restoreStream replayed a timeline that began at a break: only the documents its changes touched were restored', { stream, timeline });
   return { timeline, partial, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
 }
