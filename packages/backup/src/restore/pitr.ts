@@ -19,7 +19,7 @@ import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
 import { parseDocument } from '../format/records.js';
 import { toEjson } from '../sources/mongo.js';
 import type { StreamRecord } from '../stream/types.js';
-import { assertNoGap, changeOf, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
+import { assertCovered, assertNoGap, changeOf, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
 import { readVerification } from '../verify/record.js';
 import { aggregateOrder, replacesKept, type AggregateOrder } from './change-order.js';
@@ -163,9 +163,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // Keys and the class of damage only, never the record's content.
   if (damaged.length > 0) logOf(ctx).warn('point-in-time restore passed over snapshots whose manifest or verification record is damaged', { damaged, used: snapshot.backupId });
   const mark = snapshot.start.stream!;
-  if (checkpoint.coveredUntil === null || Date.parse(checkpoint.coveredUntil) < at || mark.timeline > checkpoint.timeline) {
-    throw new PitrTargetError(`${new Date(at).toISOString()} is past the last streamed change of "${stream}" (covered until ${checkpoint.coveredUntil ?? 'nothing yet'})`);
-  }
+  assertCovered(checkpoint, at, mark.timeline > checkpoint.timeline);
   assertNoGap(checkpoint, mark.timeline, at);
   // Check the whole chain of stream objects before writing anything, each changed document
   // against the target too (FerretDB's limits), as the snapshot's records are.
