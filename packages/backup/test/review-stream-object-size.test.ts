@@ -11,23 +11,12 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackupCorruptedError, mongoTarget, restoreStream, streamBackup, type OutboxEnvelope } from '../src/index.js';
+import { BackupCorruptedError, mongoTarget, restoreStream, streamBackup } from '../src/index.js';
 import { hourIndexKey, readHourIndex } from '../src/stream/objects.js';
+import { insertEnvelope } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
-
-let n = 0;
-const envelope = (aggregateId: string): OutboxEnvelope => ({
-  id: `01900000-0000-7000-8000-${String(++n).padStart(12, '0')}`,
-  type: 'OrderPlaced',
-  aggregateType: 'orders',
-  aggregateId,
-  seq: 1,
-  payload: {},
-  occurredAt: new Date().toISOString(),
-  change: { op: 'insert', after: { _id: aggregateId, total: 1 } },
-});
 
 describe.each(S3_SERVERS)('a stream object of another size than its index gives, on $name', (server) => {
   it('is refused by its size, reading at most one byte past it, nothing written', async () => {
@@ -36,7 +25,7 @@ describe.each(S3_SERVERS)('a stream object of another size than its index gives,
     try {
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'size' };
       const job = streamBackup({ name: 'orders', target: storage });
-      await job.append([envelope('a'), envelope('b')]);
+      await job.append([insertEnvelope('a'), insertEnvelope('b')]);
       const loc = { ...storage, prefix: 'size' };
       const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
       const index = (await readHourIndex(loc, 'orders', 1, hour)) ?? (await readHourIndex(loc, 'orders', 1, hour - 3_600_000));

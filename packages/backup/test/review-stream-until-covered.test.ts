@@ -7,22 +7,11 @@
  * way now, nothing written; `until` within the coverage still restores. FerretDB target, moto.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { PitrTargetError, mongoTarget, restoreStream, streamBackup, type OutboxEnvelope } from '../src/index.js';
+import { PitrTargetError, mongoTarget, restoreStream, streamBackup } from '../src/index.js';
+import { insertEnvelope } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, readJson, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
-
-let n = 0;
-const envelope = (aggregateId: string, occurredAt: string): OutboxEnvelope => ({
-  id: `01900000-0000-7000-8000-${String(++n).padStart(12, '0')}`,
-  type: 'OrderPlaced',
-  aggregateType: 'orders',
-  aggregateId,
-  seq: 1,
-  payload: {},
-  occurredAt,
-  change: { op: 'insert', after: { _id: aggregateId, total: 1 } },
-});
 
 describe('restoreStream until past the stream’s coverage (moto)', () => {
   it('is refused with PitrTargetError, nothing written; until within it restores', async () => {
@@ -31,7 +20,7 @@ describe('restoreStream until past the stream’s coverage (moto)', () => {
     try {
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'until' };
       const t = Date.now() - 60_000;
-      await streamBackup({ name: 'orders', target: storage }).append([envelope('a', new Date(t).toISOString()), envelope('b', new Date(t + 1000).toISOString())]);
+      await streamBackup({ name: 'orders', target: storage }).append([insertEnvelope('a', new Date(t)), insertEnvelope('b', new Date(t + 1000))]);
       const checkpoint = await readJson<{ coveredUntil: string }>(s3.client, s3.bucket, 'until/streams/orders/checkpoint.json');
       const covered = Date.parse(checkpoint!.coveredUntil);
       expect(covered).toBe(t + 1000);
