@@ -20,6 +20,11 @@ export interface OutboxApp {
 /** The field `@steadyfn/outbox`'s `redisOutbox` keeps the envelope in (`redisStreamSource`'s `envelopeField`). */
 export const OUTBOX_ENVELOPE_FIELD = 'e';
 
+/** An outbox envelope inserting document `aggregateId` of `orders` (`seq` 1, `{ total: 1 }`), as `streamBackup(...).append` takes it. */
+export function insertEnvelope(aggregateId: string, occurredAt: Date = new Date()): OutboxEnvelope {
+  return { id: uuidv7(), type: 'OrderPlaced', aggregateType: 'orders', aggregateId, seq: 1, payload: {}, occurredAt: occurredAt.toISOString(), change: { op: 'insert', after: { _id: aggregateId, total: 1 } } };
+}
+
 /** `clock` gives each event's `occurredAt` (the stream files objects by it: tests put events in past hours). */
 export function outboxApp(redis: Redis, streamKey: string, collection: string, db?: Db, clock: () => Date = () => new Date()): OutboxApp {
   const seqs = new Map<string, number>();

@@ -17,7 +17,7 @@ import { checkData, datasetLines } from './check-data.js';
 import { checkPartBody, checkPinsHold, fetchPart, latestManifest, loadManifest, type PartReader } from './load.js';
 import { PartSpool } from './spool.js';
 import type { RestoreTarget } from './targets.js';
-import { TargetLock, lockMsOption } from './lock.js';
+import { lockMsOption, withRestoreLock, type TargetLock } from './lock.js';
 
 /**
  * Which backup: its id, or `'latest'` (the newest with a manifest), optionally of one job. A
@@ -244,12 +244,8 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
   checkKnownKeys('restore', '', options, keysOf<RestoreOptions>({ backup: true, target: true, spoolBytes: true, lockMs: true }));
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('restore', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', options.target);
   const spoolBytes = intOption('restore', 'spoolBytes', options.spoolBytes, DEFAULT_SPOOL_BYTES, 0);
-  const lock = new TargetLock(options.target, lockMsOption('restore', options.lockMs));
-  let completed = false;
-  let failure: unknown;
-  let report: RestoreReport;
-  try {
-    report = await withStorageErrors(
+  const report = await withRestoreLock(options.target, lockMsOption('restore', options.lockMs), (lock) =>
+    withStorageErrors(
       'restore: reading the backup',
       async () => {
         // Fail fast while another restore holds the target, once the options are valid and before
@@ -258,14 +254,8 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
         return restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes, undefined, lock);
       },
       ctx.signal,
-    );
-    completed = true;
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await lock.end(completed, failure);
-  }
+    ),
+  );
   logOf(ctx).info('restore complete', { backupId: report.backupId, records: report.records, checkMs: report.checkMs, applyMs: report.applyMs });
   // Names and counts only (collections, keys held): never a document or a value.
   if (report.warnings.length > 0) logOf(ctx).warn('restore warnings', { backupId: report.backupId, warnings: report.warnings });

@@ -301,6 +301,32 @@ export class TargetLock {
   }
 }
 
+/**
+ * Runs `write` — a restore's checks that end in its first write, and the writes — under a
+ * `TargetLock` on `target`, and ends the lock however `write` ends: `end(true)` once it
+ * resolved (a completed restore removes its marker), `end(false, error)` when it threw (the
+ * marker stays; the error is rethrown). `write` takes the lock itself (`lock.take`) before its
+ * first write, and checks it (`lock.checkHeld`) as it goes. Shared by `restore`,
+ * `pointInTimeRestore` and `restoreStream`.
+ * @param lockMs how long the lock runs without a renewal (ms; `lockMsOption`)
+ * @throws what `write` throws; else what `TargetLock.end` throws for a completed restore (`FencedError`, `RestoreApplyError`)
+ */
+export async function withRestoreLock<T>(target: RestoreTarget, lockMs: number, write: (lock: TargetLock) => Promise<T>): Promise<T> {
+  const lock = new TargetLock(target, lockMs);
+  let completed = false;
+  let failure: unknown;
+  try {
+    const result = await write(lock);
+    completed = true;
+    return result;
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    await lock.end(completed, failure);
+  }
+}
+
 function busy(record: { state: string; expiresAt: number; data?: string }): RestoreTargetBusyError {
   let backupId: string | undefined;
   try {

@@ -15,11 +15,11 @@ import { zonedIsoMs } from '../format/zoned-time.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
 import { DEFAULT_SPOOL_BYTES, restoreManifest, type RestoreReport } from './index.js';
-import { TargetLock, lockMsOption } from './lock.js';
+import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
 import { parseDocument } from '../format/records.js';
 import { toEjson } from '../sources/mongo.js';
 import type { StreamRecord } from '../stream/types.js';
-import { assertNoGap, changeOf, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
+import { assertCovered, assertNoGap, changeOf, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
 import type { ChangeToApply, RestoreTarget } from './targets.js';
 import { readVerification } from '../verify/record.js';
 import { aggregateOrder, replacesKept, type AggregateOrder } from './change-order.js';
@@ -163,9 +163,7 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // Keys and the class of damage only, never the record's content.
   if (damaged.length > 0) logOf(ctx).warn('point-in-time restore passed over snapshots whose manifest or verification record is damaged', { damaged, used: snapshot.backupId });
   const mark = snapshot.start.stream!;
-  if (checkpoint.coveredUntil === null || Date.parse(checkpoint.coveredUntil) < at || mark.timeline > checkpoint.timeline) {
-    throw new PitrTargetError(`${new Date(at).toISOString()} is past the last streamed change of "${stream}" (covered until ${checkpoint.coveredUntil ?? 'nothing yet'})`);
-  }
+  assertCovered(checkpoint, at, mark.timeline > checkpoint.timeline);
   assertNoGap(checkpoint, mark.timeline, at);
   // Check the whole chain of stream objects before writing anything, each changed document
   // against the target too (FerretDB's limits), as the snapshot's records are.
@@ -180,23 +178,13 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   const changed = new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))));
   const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
   // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
-  const lock = new TargetLock(options.target, lockMs);
-  let completed = false;
-  let failure: unknown;
-  let report: RestoreReport;
-  let applied: Awaited<ReturnType<typeof replayObjects>>;
-  try {
-    report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
+  const { report, applied } = await withRestoreLock(options.target, lockMs, async (lock) => {
+    const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
     lock.checkHeld();
-    applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), signal)), { until: at, ...(signal ? { signal } : {}) });
+    const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), signal)), { until: at, ...(signal ? { signal } : {}) });
     lock.checkHeld();
-    completed = true;
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await lock.end(completed, failure);
-  }
+    return { report, applied };
+  });
   logOf(ctx).info('point-in-time restore complete', { backupId: snapshot.backupId, at: new Date(at).toISOString(), changes: applied.records });
   return { snapshot: report, at: new Date(at).toISOString(), timeline: mark.timeline, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
 }

@@ -4,7 +4,7 @@
  * checked for continuity (every object number present) and integrity (SHA-256, record count),
  * deduplicated by event id, and applied in order.
  */
-import { BackupIncompleteError, BackupNotFoundError, StreamPrunedError, TimelineGapError } from '../errors.js';
+import { BackupIncompleteError, BackupNotFoundError, PitrTargetError, StreamPrunedError, TimelineGapError } from '../errors.js';
 import { isPruned, readPruned } from '../stream/pruned.js';
 import type { S3Location } from '../s3/client.js';
 import { keys } from '../target.js';
@@ -114,6 +114,19 @@ export async function replayObjects(
     await apply(batch);
   }
   return { records, duplicates, objects: objects.length };
+}
+
+/**
+ * Refuses a target time past what the stream has archived: its checkpoint's `coveredUntil`
+ * (every change up to then is in the stream), or any time when `behind` (the snapshot's mark is
+ * on a timeline the checkpoint has not reached). A replay to such a time would lack the changes
+ * made after the last archived one.
+ * @throws {PitrTargetError} `at` is past `coveredUntil`, nothing is covered yet, or `behind`
+ */
+export function assertCovered(checkpoint: StreamCheckpoint, at: number, behind = false): void {
+  if (behind || checkpoint.coveredUntil === null || Date.parse(checkpoint.coveredUntil) < at) {
+    throw new PitrTargetError(`${new Date(at).toISOString()} is past the last streamed change of "${checkpoint.name}" (covered until ${checkpoint.coveredUntil ?? 'nothing yet'})`);
+  }
 }
 
 /** Refuses a replay of `timeline` up to `until` when the timeline broke before it. @throws {TimelineGapError} */

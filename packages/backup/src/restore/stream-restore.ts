@@ -12,8 +12,8 @@ import { probeS3 } from '../s3/probe.js';
 import { keys, toLocation, type S3Target } from '../target.js';
 import type { S3Location } from '../s3/client.js';
 import type { StreamCheckpoint } from '../stream/checkpoint.js';
-import { TargetLock, lockMsOption } from './lock.js';
-import { assertNoGap, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
+import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
+import { assertCovered, assertNoGap, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
 import { checkChanges, lastChanges, toTime } from './pitr.js';
 import type { RestoreTarget } from './targets.js';
 
@@ -43,7 +43,11 @@ export interface RestoreStreamOptions {
    * await restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: scratch }), allowPartial: true });
    */
   allowPartial?: boolean;
-  /** Apply changes up to this time (like `pointInTimeRestore`'s `at`: an ISO string must say its zone). @default everything */
+  /**
+   * Apply changes up to this time (like `pointInTimeRestore`'s `at`: an ISO string must say its
+   * zone; a time past the last streamed change the stream covers is refused with `PitrTargetError`,
+   * nothing written). @default everything
+   */
   until?: Date | string | number;
   /**
    * How long the target's restore lock runs without a renewal (ms): see
@@ -81,6 +85,7 @@ export interface RestoreStreamReport {
  * @throws {BackupIncompleteError} an object of the timeline is missing
  * @throws {StreamPrunedError} retention pruned objects of the timeline (no kept snapshot needed them)
  * @throws {TimelineGapError} the timeline broke before `until`, or the stream has no such timeline
+ * @throws {PitrTargetError} `until` (on the current timeline) is past the last streamed change the stream covers (`coveredUntil` of its checkpoint; nothing was written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (taken before the first change is applied, as `restore()` takes it; nothing was written). Its partial-restore marker names the backup `stream <name>`; an earlier unfinished restore's marker is logged as a warning to `ctx.log`
  */
 export async function restoreStream(options: RestoreStreamOptions, ctx: RunContext = {}): Promise<RestoreStreamReport> {
@@ -127,32 +132,28 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   const timeline = options.timeline ?? checkpoint.timeline;
   // Before anything is read or written: a timeline that began at a break is a partial state.
   const partial = partialReplay(loc, checkpoint, timeline, options.allowPartial === true);
-  if (until !== undefined) assertNoGap(checkpoint, timeline, until);
+  if (until !== undefined) {
+    assertNoGap(checkpoint, timeline, until);
+    // As pointInTimeRestore's `at`: past the stream's coverage, the state as of `until` would lack
+    // the changes not archived yet. (An earlier timeline ends at its break, which assertNoGap bounds.)
+    if (timeline === checkpoint.timeline) assertCovered(checkpoint, until);
+  }
   const objects = await timelineObjects(loc, checkpoint, timeline, 0, ctx.signal);
   // No snapshot here: the target is prepared for an empty MongoDB backup (it reads what the server supports).
   await beforeWriting(`restoreStream: preparing the target`, () => options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal), ctx.signal);
   const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
   // Of a document's changes only the last is applied: no earlier state is written (see pitr.ts).
   // The target's lock (lock.ts) is held from before the first write to the end.
-  const lock = new TargetLock(options.target, lockMs);
-  let completed = false;
-  let failure: unknown;
-  let applied: Awaited<ReturnType<typeof replayObjects>>;
-  try {
+  const applied = await withRestoreLock(options.target, lockMs, async (lock) => {
     const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
     if (lockWarnings.length > 0) logOf(ctx).warn('restoreStream warnings', { stream, warnings: lockWarnings });
-    applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), ctx.signal)), {
+    const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), ctx.signal)), {
       ...(until === undefined ? {} : { until }),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     lock.checkHeld();
-    completed = true;
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    await lock.end(completed, failure);
-  }
+    return applied;
+  });
   if (partial) logOf(ctx).warn('restoreStream replayed a timeline that began at a break: only the documents its changes touched were restored', { stream, timeline });
   return { timeline, partial, changes: applied.records, duplicates: applied.duplicates, objects: applied.objects };
 }

@@ -23,7 +23,7 @@ import { sha256 } from '../format/content-hash.js';
 import { hex64 } from '../format/manifest.js';
 import { decodeLines } from '../format/ndjson.js';
 import { getStored } from '../format/stored.js';
-import { getObject, headObject, type S3Location } from '../s3/client.js';
+import { getObject, headObject, statusOf, type S3Location } from '../s3/client.js';
 import { putConditional, putIfAbsent } from '../s3/conditional.js';
 import type { S3Capabilities } from '../s3/probe.js';
 import { keys } from '../target.js';
@@ -220,9 +220,27 @@ export async function decodeStreamObject(body: Uint8Array, entry: Pick<IndexedOb
   return records;
 }
 
-/** Downloads a stream object, checks its SHA-256 and record count, and parses its records. */
+/**
+ * Downloads a stream object, checks its size, SHA-256 and record count, and parses its records.
+ * At most one byte past the size its index gives is read: an object replaced by a larger one is
+ * refused by its size without being downloaded (into memory) whole.
+ * @throws {BackupIncompleteError} the object is missing
+ * @throws {BackupCorruptedError} it is not the size its index gives, or fails `decodeStreamObject`'s checks
+ */
 export async function readStreamObject(loc: S3Location, entry: IndexedObject, signal?: AbortSignal): Promise<StreamRecord[]> {
-  const found = await getObject(loc, entry.key, signal ? { signal } : {});
+  let found;
+  try {
+    found = await getObject(loc, entry.key, { range: [0, entry.bytes], ...(signal ? { signal } : {}) });
+  } catch (error) {
+    // A ranged GET of an empty object is 416 (Range Not Satisfiable): an object of 0 bytes.
+    if (statusOf(error) !== 416) throw error;
+    found = { body: Buffer.alloc(0) };
+  }
   if (!found) throw new BackupIncompleteError('a stream object listed in its index is missing', [{ key: entry.key, message: 'missing' }]);
+  const size = found.body.length;
+  if (size !== entry.bytes) {
+    const message = size > entry.bytes ? `larger than the ${entry.bytes} bytes its index gives` : `${size} bytes, its index gives ${entry.bytes}`;
+    throw new BackupCorruptedError('a stream object is not the size its index gives', [{ key: entry.key, message }]);
+  }
   return decodeStreamObject(found.body, entry);
 }
