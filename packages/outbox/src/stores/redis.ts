@@ -16,14 +16,14 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
-import { runLuaScript, type LuaScript } from '@steadyfn/lease';
+import { runLuaScript } from '@steadyfn/lease';
 import type { AggregateHead, AggregateRef, LeasedRef, QuarantineEntry, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
-import { checkPrefix, DEFAULT_REDIS_PREFIX, ownKeyWrongType, partitionKeys, partitionsKey } from './redis-keys.js';
+import { checkPrefix, DEFAULT_REDIS_PREFIX, ownKeyTypeError, ownKeyWrongType, partitionKeys, partitionsKey } from './redis-keys.js';
 import { spendBudget } from '../relay/budget.js';
-import { BEGIN, BEGIN_FIELDS, CLEANUP, HEAD_SIZES, IN_USE, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS } from './redis-relay-scripts.js';
+import { BEGIN, BEGIN_FIELDS, CLEANUP, HEAD_SIZES, IN_USE, OWNKEY_REPLY, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS, type RelayScript } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError, PreconditionFailedError } from '../errors.js';
 
 /** Options of the Redis relay store. */
 export interface RedisRelayStoreOptions {
@@ -136,6 +136,19 @@ async function ownKeysChecked(client: RedisLike, error: unknown, keys: ReadonlyA
   return error;
 }
 
+/**
+ * A relay script's refusal of one of its own keys holding another type (`OUTBOX_OWNKEY <index>
+ * <type>`, answered before the script wrote anything) as `OUTBOX_PRECONDITION_FAILED` naming
+ * the key's role, name, type and the type expected, never what it holds; any other error unchanged.
+ */
+function ownKeyRefusal(error: unknown, script: RelayScript, keys: ReadonlyArray<string>): unknown {
+  const match = error instanceof Error ? OWNKEY_REPLY.exec(error.message) : null;
+  if (!match) return error;
+  const index = Number(match[1]) - 1;
+  const [role, type] = script.own[index % script.own.length]!;
+  return ownKeyTypeError(role, keys[index] ?? '?', match[2]!, type, script.nothing);
+}
+
 /** Scripts of one read in flight at once on a cluster (ioredis pipelines them to their nodes). */
 const READS_IN_FLIGHT = 16;
 
@@ -192,7 +205,10 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
     return leaseChecked;
   };
 
-  const run = (client: RedisLike, script: LuaScript, keys: string[], args: Array<string | number>, signal?: AbortSignal): Promise<unknown> => runLuaScript(client, script, keys, args, { signal });
+  const run = (client: RedisLike, script: RelayScript, keys: string[], args: Array<string | number>, signal?: AbortSignal): Promise<unknown> =>
+    runLuaScript(client, script.script, keys, args, { signal }).catch((error: unknown) => {
+      throw ownKeyRefusal(error, script, keys);
+    });
 
   const partitions = async (client: RedisLike): Promise<string[]> => {
     const out: string[] = [];
@@ -322,7 +338,7 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
     async partitions() {
       return partitions(await getClient());
     },
-    async listPending({ limit, before, signal }) {
+    async listPending({ limit, before, signal, onSkip }) {
       const client = await getClient();
       const found: AggregateRef[] = [];
       const tags = await partitions(client);
@@ -332,13 +348,19 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
         const replies = await Promise.all(
           tags.slice(i, i + 500).map(async (tag) => {
             const k = partitionKeys(prefix, tag);
-            const status = await run(client, STATUS, [k.pending, k.sent, k.quarantine, k.live], [String(before), limit], signal).catch(async (error: unknown) => {
-              throw await ownKeysChecked(client, error, [['pending set', k.pending, 'zset'], ['sent set', k.sent, 'zset'], ['quarantine hash', k.quarantine, 'hash']]);
-            });
-            return { tag, reply: flatPairs(status) };
+            try {
+              return { tag, reply: flatPairs(await run(client, STATUS, [k.pending, k.sent, k.quarantine, k.live], [String(before), limit], signal)) };
+            } catch (error) {
+              // One partition's own key of another type: skipped and told, the others served
+              // (not the whole sweep failed, every other aggregate stopped). An outage still fails it.
+              if (!(error instanceof PreconditionFailedError)) throw error;
+              onSkip?.({ where: tag, code: error.code, reason: error.message });
+              return { tag, reply: [] as string[] };
+            }
           }),
         );
         for (const { tag, reply } of replies) {
+          if (reply.length === 0) continue;
           if (reply[0] === '0' && (reply[1] === '0' || !client.isCluster)) empty.push(tag);
           for (let j = 2; j + 1 < reply.length; j += 2) found.push({ where: tag, aggregate: reply[j]!, since: Number(reply[j + 1]) });
         }
