@@ -146,7 +146,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
       // A write that throws (a server error, the outbox's CONFIG_INVALID, an unreachable server)
       // wrote nothing: its event is taken back, or a function that catches the error would have
       // it written — and relayed — with its next update of the aggregate.
-      const result = await outbox.updateOne({ _id: id, [field]: from }, { $set: set }).catch((error: unknown) => {
+      const result = await outbox.updateOne({ _id: id, [field]: stateIs(from) }, { $set: set }).catch((error: unknown) => {
         unstage(outbox, added);
         throw error;
       });
@@ -183,7 +183,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
     let result: { matchedCount: number };
     try {
       collection = await options.collection!();
-      result = await collection.updateOne({ _id: id, [field]: from }, { $set: set }, { session: outbox.session });
+      result = await collection.updateOne({ _id: id, [field]: stateIs(from) }, { $set: set }, { session: outbox.session });
     } catch (error) {
       unstage(outbox, added);
       throw error;
@@ -256,6 +256,17 @@ function kindOf(value: unknown): string {
   const name = Array.isArray(value) ? 'array' : typeof value === 'object' && value !== null ? (value.constructor?.name && value.constructor.name !== 'Object' ? value.constructor.name : 'object') : typeof value;
   // `U` of a class name is said "you" (`a Uint8Array`); `undefined` takes `an`.
   return `${/^[aeiouAEIO]/.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+/**
+ * The filter of a document whose state field holds exactly `from`. A bare `{ status: from }`
+ * also matches an ARRAY containing `from` (MongoDB's equality on arrays): a document whose
+ * state is `['validated', 'x']` would have moved on as if it were `validated`. `$not: { $type:
+ * 'array' }` leaves arrays out, on MongoDB and FerretDB 1.24 alike (`$type: 'string'` would not:
+ * on an array it matches any string element).
+ */
+function stateIs(from: string): Record<string, unknown> {
+  return { $eq: from, $not: { $type: 'array' } };
 }
 
 /** The label of a transition's check; the write's 409 names it (JSON-quoted). */
