@@ -44,7 +44,7 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
   async function twoAggregates(): Promise<{ tag: string; refs: [AggregateRef, AggregateRef] }> {
     const tag = `p-${randomUUID().slice(0, 8)}`;
     const [a, b] = [`a-${randomUUID().slice(0, 6)}`, `b-${randomUUID().slice(0, 6)}`];
-    await redisWrite(backend.client, backend.prefix, { checks: [], commands: [['INCRBY', `${backend.prefix}n:{${tag}}`, 1]], events: [tick(a), tick(b)] });
+    await redisWrite(backend.client, backend.prefix, { checks: [], commands: [['INCRBY', `${backend.prefix}n:{${tag}}`, '1']], events: [tick(a), tick(b)] });
     return { tag, refs: [{ where: tag, aggregate: `tick/${a}`, since: 0 }, { where: tag, aggregate: `tick/${b}`, since: 0 }] };
   }
 
@@ -60,7 +60,7 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
     const { tag, refs } = await twoAggregates();
     const k = partitionKeys(backend.prefix, tag);
     const bad = k.aggregate(refs[1].aggregate);
-    const ids = await backend.client.zrange(bad, 0, -1);
+    const ids = await backend.client.zrange(bad, '0', '-1');
     await backend.client.del(bad);
     await backend.client.set(bad, 'secret-7f3a');
 
@@ -70,7 +70,7 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
     // Not one started attempt counted on the first aggregate's event.
     expect(await backend.client.exists(k.attempts)).toBe(0);
 
-    const first = (await backend.client.zrange(k.aggregate(refs[0].aggregate), 0, -1))[0]!;
+    const first = (await backend.client.zrange(k.aggregate(refs[0].aggregate), '0', '-1'))[0]!;
     const settled = await store
       .settle([
         { ref: refs[0], lease, sent: [{ ref: first, seq: 1 } as never], refused: [] },
@@ -91,7 +91,7 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
     const k = partitionKeys(backend.prefix, tag);
 
     // Quarantine the second aggregate, then its set of another type: the redrive must not release the quarantine half way.
-    const at = await sent.quarantine(refs[1], { fromSeq: 1, reason: 'sender fault: X' });
+    const at = await sent.quarantine(refs[1], { fromSeq: 1, reason: 'sender fault: X', lease });
     const bad = k.aggregate(refs[1].aggregate);
     await backend.client.del(bad);
     await backend.client.set(bad, 'secret-7f3a');
@@ -113,7 +113,7 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
     // The quarantine hash of another type: quarantine refused.
     await backend.client.del(k.quarantine);
     await backend.client.set(k.quarantine, 'secret-7f3a');
-    const held = await sent.quarantine(refs[0], { fromSeq: 1, reason: 'x' }).catch((e: unknown) => e);
+    const held = await sent.quarantine(refs[0], { fromSeq: 1, reason: 'x', lease }).catch((e: unknown) => e);
     expect(held).toMatchObject(refusal('quarantine hash', k.quarantine, 'hash'));
     for (const e of [redriven, begun, cleaned, held]) expect((e as Error).message).not.toContain('secret');
     await backend.client.del(k.events, k.quarantine, k.pending, k.sent, bad);
