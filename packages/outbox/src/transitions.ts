@@ -129,9 +129,10 @@ export function transitions<const T extends TransitionTable>(options: Transition
   };
 
   // The key's type and role are named, never what it holds.
-  const notAHash = (id: string, from: string, to: string, type: string) =>
+  // `nothing`: what the write left (Redis Cluster: its home claims, named).
+  const notAHash = (id: string, from: string, to: string, type: string, nothing: string) =>
     new PreconditionFailedError(
-      `transition of ${id} from "${from}" to "${to}" refused: the aggregate's state key (redisKey(${JSON.stringify(id)})) holds a ${type}; expected a hash whose "${field}" field holds its state (does redisKey give the name of another key?); nothing was written`,
+      `transition of ${id} from "${from}" to "${to}" refused: the aggregate's state key (redisKey(${JSON.stringify(id)})) holds a ${type}; expected a hash whose "${field}" field holds its state (does redisKey give the name of another key?); ${nothing}`,
     );
 
   const run = async (ctx: Context, pending: PendingTransition[], id: string, from: S, to: S, event: EventDraft<EventDeclarations>): Promise<TransitionResult> => {
@@ -171,7 +172,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
         // error that an onError hook would have to replace, logging a warning per lost race).
         // A key of another type is no state at all, not a lost race: a 409 TRANSITION_CONFLICT
         // there would read as "already moved on" to a function or consumer that catches it.
-        const onFailure = (failure: CheckFailure) => (failure.why === 'type' ? notAHash(id, from, to, failure.type) : conflict(id, from, to, failure.why === 'missing' ? { actual: undefined } : 'differs'));
+        const onFailure = (failure: CheckFailure, nothing: string) => (failure.why === 'type' ? notAHash(id, from, to, failure.type, nothing) : conflict(id, from, to, failure.why === 'missing' ? { actual: undefined } : 'differs'));
         outbox.check({ key, field, equals: from, label: labelOf(id, from), [CHECK_FAILURE]: onFailure } as RedisCheck);
       }
       outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, hashValue(v)]));
