@@ -54,8 +54,12 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
     retryable: false,
     message: expect.stringContaining(`the outbox's own ${role} key ${JSON.stringify(key)} holds a string; expected a ${expected}`) as unknown,
   });
+  const refused = (role: string, key: string, expected: string) => ({
+    code: 'OUTBOX_PRECONDITION_FAILED',
+    reason: expect.stringContaining(`the outbox's own ${role} key ${JSON.stringify(key)} holds a string; expected a ${expected}`) as unknown,
+  });
 
-  it('begin and settle: the typed 409 before any write (no attempt counted, no event marked on the aggregate before the bad key)', async () => {
+  it('begin: the bad partition\'s aggregates refused before any write (no attempt counted), another partition of the call read; settle: the typed 409, nothing marked', async () => {
     const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
     const { tag, refs } = await twoAggregates();
     const k = partitionKeys(backend.prefix, tag);
@@ -64,10 +68,17 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
     await backend.client.del(bad);
     await backend.client.set(bad, 'secret-7f3a');
 
-    const begun = await store.begin(refs.map((ref) => ({ ref, lease })), { limit: 10, maxBytes: 1 << 20 }).catch((e: unknown) => e);
-    expect(begun).toMatchObject(refusal('aggregate set', bad, 'zset'));
-    expect((begun as Error).message).not.toContain('secret');
-    // Not one started attempt counted on the first aggregate's event.
+    // Another partition in the same call (one script on one server) is read all the same.
+    const other = await twoAggregates();
+    const heads = await store.begin([...refs, other.refs[0]].map((ref) => ({ ref, lease })), { limit: 10, maxBytes: 1 << 20 });
+    // The bad partition's aggregates: refused with the typed reason, nothing read.
+    for (const head of heads.slice(0, 2)) {
+      expect(head).toMatchObject({ quarantined: false, events: [], more: false, refused: refused('aggregate set', bad, 'zset') });
+      expect(head.refused!.reason).toContain(`the outbox's own aggregate set key ${JSON.stringify(bad)} holds a string; expected a zset`);
+      expect(head.refused!.reason).not.toContain('secret');
+    }
+    expect(heads[2]!.events.map((e) => e.seq)).toEqual([1]);
+    // Not one started attempt counted on the bad partition's first aggregate's event.
     expect(await backend.client.exists(k.attempts)).toBe(0);
 
     const first = (await backend.client.zrange(k.aggregate(refs[0].aggregate), '0', '-1'))[0]!;
@@ -85,7 +96,7 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
     await backend.client.del(k.events, k.pending, k.aggregate(refs[0].aggregate), bad);
   });
 
-  it('begin on a stream replaced by a string, quarantine, redrive, cleanup and prune: the typed 409, nothing written', async () => {
+  it('begin on a stream replaced by a string (refused head), quarantine, redrive, cleanup: the typed 409, nothing written', async () => {
     const sent = redisRelayStore({ client: backend.client, prefix: backend.prefix, mark: 'sent' });
     const { tag, refs } = await twoAggregates();
     const k = partitionKeys(backend.prefix, tag);
@@ -102,8 +113,8 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
     // The stream replaced by a string: begin and cleanup refused, naming it.
     await backend.client.del(k.events);
     await backend.client.set(k.events, 'secret-7f3a');
-    const begun = await sent.begin([{ ref: refs[0], lease }], { limit: 10, maxBytes: 1 << 20 }).catch((e: unknown) => e);
-    expect(begun).toMatchObject(refusal('events stream', k.events, 'stream'));
+    const [begun] = await sent.begin([{ ref: refs[0], lease }], { limit: 10, maxBytes: 1 << 20 });
+    expect(begun!.refused).toMatchObject(refused('events stream', k.events, 'stream'));
     expect(await backend.client.exists(k.attempts)).toBe(0);
     await backend.client.zadd(k.sent, 1, '1-1');
     const cleaned = await sent.cleanup!({ limit: 10, olderThanMs: 0 }).catch((e: unknown) => e);
@@ -115,7 +126,8 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
     await backend.client.set(k.quarantine, 'secret-7f3a');
     const held = await sent.quarantine(refs[0], { fromSeq: 1, reason: 'x', lease }).catch((e: unknown) => e);
     expect(held).toMatchObject(refusal('quarantine hash', k.quarantine, 'hash'));
-    for (const e of [redriven, begun, cleaned, held]) expect((e as Error).message).not.toContain('secret');
+    for (const e of [redriven, cleaned, held]) expect((e as Error).message).not.toContain('secret');
+    expect(begun!.refused!.reason).not.toContain('secret');
     await backend.client.del(k.events, k.quarantine, k.pending, k.sent, bad);
   });
 
@@ -145,6 +157,29 @@ describe.each(['redis', 'cluster'] as const)('Redis relay scripts, an own key of
     expect(warned[0]!.fields).toMatchObject({ where: broken.tag, code: 'OUTBOX_PRECONDITION_FAILED' });
     expect(JSON.stringify(warnings)).not.toContain('secret');
     await backend.client.del(k.pending);
+  });
+
+  it('a partition whose stream is a string: the sweep relays the other partitions of the same round and warns the skipped aggregates', async () => {
+    const good = await twoAggregates();
+    const broken = await twoAggregates();
+    const k = partitionKeys(backend.prefix, broken.tag);
+    await backend.client.del(k.events);
+    await backend.client.set(k.events, 'secret-7f3a');
+    const sender = scriptedSender();
+    const box = outbox({ events, store: redisOutbox({ client: backend.client, prefix: backend.prefix }), relay: { sender, lease: backend.lease, sweep: { graceMs: 0 } } });
+    const warnings: Array<{ msg: string; fields: Record<string, unknown> }> = [];
+    const log = { debug() {}, info() {}, error() {}, warn: (msg: string, fields: Record<string, unknown> = {}) => void warnings.push({ msg, fields }) };
+    // Both partitions in one round (one script on one server).
+    const swept = await box.sweep({ signal: new AbortController().signal, remainingMs: () => 60_000, log: log as never });
+    expect(swept.metrics.sent).toBeGreaterThanOrEqual(2);
+    const sentIds = sender.accepted.map((m) => `tick/${JSON.parse(m.body).aggregateId as string}`);
+    expect(sentIds).toEqual(expect.arrayContaining(good.refs.map((r) => r.aggregate)));
+    const skipped = warnings.filter((w) => w.msg.startsWith('outbox relay skipped an aggregate'));
+    expect(skipped.map((w) => w.fields.aggregate).sort()).toEqual(broken.refs.map((r) => r.aggregate).sort());
+    expect(skipped[0]!.fields).toMatchObject({ where: broken.tag, code: 'OUTBOX_PRECONDITION_FAILED' });
+    expect(JSON.stringify(warnings)).not.toContain('secret');
+    expect(await backend.client.exists(k.attempts)).toBe(0);
+    await backend.client.del(k.events, k.pending, k.seq, k.aggregate(broken.refs[0].aggregate), k.aggregate(broken.refs[1].aggregate));
   });
 
   // On a cluster the list is on another slot, not in the pruning script (listing it is refused first).

@@ -91,6 +91,12 @@ export interface AggregateHead {
   events: StoredEvent[];
   /** More events wait behind these (the read stopped at its count limit or the round's byte budget). */
   more: boolean;
+  /**
+   * The aggregate could not be read for a reason of its own partition (Redis: one of its own
+   * keys holds another type): nothing read or counted; the round's other aggregates go on.
+   * `reason` names the key's role, name and type, never what it holds.
+   */
+  refused?: { code: string; reason: string };
 }
 
 /** The relay lease an operation is done under (from `@steadyfn/lease`). */

@@ -149,6 +149,11 @@ function ownKeyRefusal(error: unknown, script: RelayScript, keys: ReadonlyArray<
   return ownKeyTypeError(role, keys[index] ?? '?', match[2]!, type, script.nothing);
 }
 
+/** The head of an aggregate whose partition's own key refused the read: nothing read or counted. */
+function refusedHead(error: PreconditionFailedError): AggregateHead {
+  return { quarantined: false, events: [], more: false, refused: { code: error.code, reason: error.message } };
+}
+
 /** Scripts of one read in flight at once on a cluster (ioredis pipelines them to their nodes). */
 const READS_IN_FLIGHT = 16;
 
@@ -237,7 +242,7 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
   };
 
   /** Each aggregate's head sizes (`HEAD_SIZES`), one script per partition, at most `READS_IN_FLIGHT` at once; undefined: quarantined. */
-  const headSizes = async (client: RedisLike, items: ReadonlyArray<LeasedRef>, groups: number[][], limit: number, signal: AbortSignal | undefined): Promise<Array<number[] | undefined>> => {
+  const headSizes = async (client: RedisLike, items: ReadonlyArray<LeasedRef>, groups: number[][], limit: number, signal: AbortSignal | undefined, refused: Map<number, PreconditionFailedError>): Promise<Array<number[] | undefined>> => {
     const sizes = new Array<number[] | undefined>(items.length);
     await inFlight(groups, READS_IN_FLIGHT, async (group) => {
       const keys: string[] = [];
@@ -245,7 +250,19 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
         const k = partitionKeys(prefix, items[i]!.ref.where);
         keys.push(k.aggregate(items[i]!.ref.aggregate), k.events, k.quarantine);
       }
-      const reply = ((await run(client, HEAD_SIZES, keys, [limit, ...group.map((i) => items[i]!.ref.aggregate)], signal)) as unknown[]).map(Number);
+      let raw: unknown;
+      try {
+        raw = await run(client, HEAD_SIZES, keys, [limit, ...group.map((i) => items[i]!.ref.aggregate)], signal);
+      } catch (error) {
+        // This partition's own key of another type: its aggregates refused, the others read.
+        if (!(error instanceof PreconditionFailedError)) throw error;
+        for (const i of group) {
+          refused.set(i, error);
+          sizes[i] = [];
+        }
+        return;
+      }
+      const reply = (raw as unknown[]).map(Number);
       let at = 0;
       for (const i of group) {
         const n = reply[at++]!;
@@ -269,20 +286,51 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
     const groups = groupsOf(items, client.isCluster);
     const out = new Array<AggregateHead>(items.length);
     if (groups.length <= 1) {
-      for (const group of groups) (await beginGroup(client, items, group, group.map(() => limit), budget, true, signal)).heads.forEach((head, j) => (out[group[j]!] = head));
+      for (const group of groups) {
+        try {
+          (await beginGroup(client, items, group, group.map(() => limit), budget, true, signal)).heads.forEach((head, j) => (out[group[j]!] = head));
+        } catch (error) {
+          // One partition's own key of another type refused the whole call (before it wrote
+          // anything): each partition alone then, so only that one's aggregates are refused.
+          if (!(error instanceof PreconditionFailedError)) throw error;
+          let left = budget;
+          let force = true;
+          for (const part of groupsOf(group.map((i) => items[i]!), true).map((p) => p.map((j) => group[j]!))) {
+            try {
+              const { heads, spent } = await beginGroup(client, items, part, part.map(() => limit), left, force, signal);
+              left -= spent;
+              if (heads.some((h) => h.events.length > 0)) force = false;
+              heads.forEach((head, j) => (out[part[j]!] = head));
+            } catch (partError) {
+              if (!(partError instanceof PreconditionFailedError)) throw partError;
+              for (const i of part) out[i] = refusedHead(partError);
+            }
+          }
+        }
+      }
       return out;
     }
-    const sizes = await headSizes(client, items, groups, limit, signal);
+    const refused = new Map<number, PreconditionFailedError>();
+    const sizes = await headSizes(client, items, groups, limit, signal, refused);
     const counts = spendBudget(sizes.map((s) => s ?? []), limit, budget);
     await inFlight(groups, READS_IN_FLIGHT, async (group) => {
+      if (refused.has(group[0]!)) {
+        for (const i of group) out[i] = refusedHead(refused.get(i)!);
+        return;
+      }
       if (group.every((i) => counts[i] === 0)) {
         // Nothing of it fits this round: quarantined ones say so; the others go first in the next.
         for (const i of group) out[i] = sizes[i] === undefined ? { quarantined: true, events: [], more: false } : { quarantined: false, events: [], more: sizes[i]!.length > 0 };
         return;
       }
       const planned = group.reduce((sum, i) => sum + sizes[i]!.slice(0, counts[i]).reduce((s, b) => s + b, 0), 0);
-      const { heads } = await beginGroup(client, items, group, group.map((i) => counts[i]!), planned, false, signal);
-      heads.forEach((head, j) => (out[group[j]!] = head));
+      try {
+        const { heads } = await beginGroup(client, items, group, group.map((i) => counts[i]!), planned, false, signal);
+        heads.forEach((head, j) => (out[group[j]!] = head));
+      } catch (error) {
+        if (!(error instanceof PreconditionFailedError)) throw error;
+        for (const i of group) out[i] = refusedHead(error);
+      }
     });
     return out;
   };
