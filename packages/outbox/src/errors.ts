@@ -80,22 +80,40 @@ export class AggregatePartitionError extends SteadyError {
   /** Redis Cluster: the home is only claimed by a first write that has not numbered the aggregate yet (retryable). */
   readonly claimOnly: boolean;
   /**
-   * @param details.claimOnly - The home is a claim not confirmed yet (retryable). @default false
+   * Redis Cluster: the other aggregates of the write whose home claim it made (or kept) in its
+   * partition before this refusal — all it wrote; empty when it wrote nothing.
    */
-  constructor(aggregate: string, home: string, partition: string, details: { claimOnly?: boolean } = {}) {
+  readonly claims: ReadonlyArray<string>;
+  /**
+   * @param details.claimOnly - The home is a claim not confirmed yet (retryable). @default false
+   * @param details.claims - Aggregates whose home claim the write made before the refusal. @default []
+   */
+  constructor(aggregate: string, home: string, partition: string, details: { claimOnly?: boolean; claims?: ReadonlyArray<string> } = {}) {
     const claimOnly = details.claimOnly === true;
+    const claims = [...(details.claims ?? [])];
+    const written = claimsWritten(claims);
     super(
       'OUTBOX_AGGREGATE_PARTITION',
       claimOnly
-        ? `outbox: aggregate ${aggregate} is being claimed by a first write in partition {${home}}; this write is in partition {${partition}} — write an aggregate's events always under one hash tag; nothing was written (retry: that claim may not hold)`
-        : `outbox: aggregate ${aggregate} lives in partition {${home}}; this write is in partition {${partition}} — write an aggregate's events always under one hash tag; nothing was written`,
-      { status: 409, retryable: claimOnly, expose: true, logFields: { aggregate, home, partition, claimOnly } },
+        ? `outbox: aggregate ${aggregate} is being claimed by a first write in partition {${home}}; this write is in partition {${partition}} — write an aggregate's events always under one hash tag; ${written} (retry: that claim may not hold)`
+        : `outbox: aggregate ${aggregate} lives in partition {${home}}; this write is in partition {${partition}} — write an aggregate's events always under one hash tag; ${written}`,
+      { status: 409, retryable: claimOnly, expose: true, logFields: { aggregate, home, partition, claimOnly, ...(claims.length > 0 ? { claims: claims.join(',') } : {}) } },
     );
     this.aggregate = aggregate;
     this.home = home;
     this.partition = partition;
     this.claimOnly = claimOnly;
+    this.claims = claims;
   }
+}
+
+/**
+ * What a Redis-mode write refused after its home claims wrote: `nothing was written`, or (Redis
+ * Cluster) `nothing but the aggregate's home claim was written (order/o-1)`, naming each claim.
+ */
+export function claimsWritten(claims: ReadonlyArray<string>): string {
+  if (claims.length === 0) return 'nothing was written';
+  return claims.length === 1 ? `nothing but the aggregate's home claim was written (${claims[0]})` : `nothing but the aggregates' home claims were written (${claims.join(', ')})`;
 }
 
 /** The outbox store could not be reached or answered an error: nothing is known to be written. Retryable. */

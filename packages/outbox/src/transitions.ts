@@ -129,9 +129,10 @@ export function transitions<const T extends TransitionTable>(options: Transition
   };
 
   // The key's type and role are named, never what it holds.
-  const notAHash = (id: string, from: string, to: string, type: string) =>
+  // `nothing`: what the write left (Redis Cluster: its home claims, named).
+  const notAHash = (id: string, from: string, to: string, type: string, nothing: string) =>
     new PreconditionFailedError(
-      `transition of ${id} from "${from}" to "${to}" refused: the aggregate's state key (redisKey(${JSON.stringify(id)})) holds a ${type}; expected a hash whose "${field}" field holds its state (does redisKey give the name of another key?); nothing was written`,
+      `transition of ${id} from "${from}" to "${to}" refused: the aggregate's state key (redisKey(${JSON.stringify(id)})) holds a ${type}; expected a hash whose "${field}" field holds its state (does redisKey give the name of another key?); ${nothing}`,
     );
 
   const run = async (ctx: Context, pending: PendingTransition[], id: string, from: S, to: S, event: EventDraft<EventDeclarations>): Promise<TransitionResult> => {
@@ -146,7 +147,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
       // A write that throws (a server error, the outbox's CONFIG_INVALID, an unreachable server)
       // wrote nothing: its event is taken back, or a function that catches the error would have
       // it written — and relayed — with its next update of the aggregate.
-      const result = await outbox.updateOne({ _id: id, [field]: from }, { $set: set }).catch((error: unknown) => {
+      const result = await outbox.updateOne({ _id: id, [field]: stateIs(from) }, { $set: set }).catch((error: unknown) => {
         unstage(outbox, added);
         throw error;
       });
@@ -171,7 +172,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
         // error that an onError hook would have to replace, logging a warning per lost race).
         // A key of another type is no state at all, not a lost race: a 409 TRANSITION_CONFLICT
         // there would read as "already moved on" to a function or consumer that catches it.
-        const onFailure = (failure: CheckFailure) => (failure.why === 'type' ? notAHash(id, from, to, failure.type) : conflict(id, from, to, failure.why === 'missing' ? { actual: undefined } : 'differs'));
+        const onFailure = (failure: CheckFailure, nothing: string) => (failure.why === 'type' ? notAHash(id, from, to, failure.type, nothing) : conflict(id, from, to, failure.why === 'missing' ? { actual: undefined } : 'differs'));
         outbox.check({ key, field, equals: from, label: labelOf(id, from), [CHECK_FAILURE]: onFailure } as RedisCheck);
       }
       outbox.call('HSET', key, ...Object.entries(set).flatMap(([k, v]) => [k, hashValue(v)]));
@@ -183,7 +184,7 @@ export function transitions<const T extends TransitionTable>(options: Transition
     let result: { matchedCount: number };
     try {
       collection = await options.collection!();
-      result = await collection.updateOne({ _id: id, [field]: from }, { $set: set }, { session: outbox.session });
+      result = await collection.updateOne({ _id: id, [field]: stateIs(from) }, { $set: set }, { session: outbox.session });
     } catch (error) {
       unstage(outbox, added);
       throw error;
@@ -256,6 +257,17 @@ function kindOf(value: unknown): string {
   const name = Array.isArray(value) ? 'array' : typeof value === 'object' && value !== null ? (value.constructor?.name && value.constructor.name !== 'Object' ? value.constructor.name : 'object') : typeof value;
   // `U` of a class name is said "you" (`a Uint8Array`); `undefined` takes `an`.
   return `${/^[aeiouAEIO]/.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+/**
+ * The filter of a document whose state field holds exactly `from`. A bare `{ status: from }`
+ * also matches an ARRAY containing `from` (MongoDB's equality on arrays): a document whose
+ * state is `['validated', 'x']` would have moved on as if it were `validated`. `$not: { $type:
+ * 'array' }` leaves arrays out, on MongoDB and FerretDB 1.24 alike (`$type: 'string'` would not:
+ * on an array it matches any string element).
+ */
+function stateIs(from: string): Record<string, unknown> {
+  return { $eq: from, $not: { $type: 'array' } };
 }
 
 /** The label of a transition's check; the write's 409 names it (JSON-quoted). */

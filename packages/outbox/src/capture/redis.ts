@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { checkAggregateId, serializeEvent, aggregateKey, type PendingEvent } from '../envelope.js';
-import { AggregatePartitionError, OutboxUnavailableError, PreconditionFailedError, EventInvalidError } from '../errors.js';
+import { AggregatePartitionError, claimsWritten, OutboxUnavailableError, PreconditionFailedError, EventInvalidError } from '../errors.js';
 import { runLuaScript } from '@steadyfn/lease';
 import type { RedisLike } from '../stores/redis-client.js';
 import { DEFAULT_PARTITION, hashTagOf, homeKey, ownKeyRole, ownKeyTypeError, ownKeyWrongType, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
@@ -291,7 +291,12 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   if (unclaimed.length > 0) {
     let found: Array<{ value: string; deadline: number }>;
     try {
-      found = await Promise.all(unclaimed.map(([agg]) => claimHome(client, prefix, partition, agg)));
+      // Every claim settled before a refusal is judged: those made are all the write leaves, and its message names them.
+      const settled = await Promise.allSettled(unclaimed.map(([agg]) => claimHome(client, prefix, partition, agg)));
+      const made = unclaimed.filter((_, i) => settled[i]!.status === 'fulfilled').map(([agg]) => agg);
+      const refused = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (refused) throw made.length > 0 ? withClaims(refused.reason, made) : refused.reason;
+      found = settled.map((s) => (s as PromiseFulfilledResult<{ value: string; deadline: number }>).value);
     } catch (error) {
       // A request already applied answers as a duplicate, as the script would (its marker is
       // read right after the own keys' types): its home may have been refused only for an
@@ -310,7 +315,7 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   }
   // What a refusal from here on leaves: on a cluster, the home claims made (or reused) above —
   // an unconfirmed claim, taken over after HOME_TAKEOVER_MS by a write of another partition.
-  const nothing = claims.length === 0 ? 'nothing was written' : claims.length === 1 ? "nothing but the aggregate's home claim was written" : "nothing but the aggregates' home claims was written";
+  const nothing = claimsWritten(claims.map((c) => c.agg));
 
   const script = captureScript(placed);
   const send = async (): Promise<unknown> => {
@@ -347,6 +352,19 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
   const result = readReply(reply, write, partition, own, nothing);
   if (!result.duplicate) for (const claim of claims) confirmed?.add(claim.agg, partition);
   return result;
+}
+
+/**
+ * A refusal met while claiming the homes of a write's aggregates, after the claims of `made`
+ * were written (Redis Cluster, claims in parallel): its message says what the write left,
+ * naming each claim, instead of `nothing was written`.
+ */
+function withClaims(error: unknown, made: ReadonlyArray<string>): unknown {
+  if (error instanceof AggregatePartitionError) return new AggregatePartitionError(error.aggregate, error.home, error.partition, { claimOnly: error.claimOnly, claims: made });
+  const said = claimsWritten(made);
+  if (error instanceof PreconditionFailedError) return new PreconditionFailedError(error.message.replace(/nothing was written$/, said));
+  if (error instanceof OutboxUnavailableError) return new OutboxUnavailableError(error.message.replace(/nothing was written$/, said), error.cause);
+  return error;
 }
 
 /** One of the outbox's own keys in a write: its role, name and the type it needs (as Redis's TYPE names it). */
@@ -394,8 +412,8 @@ function readReply(reply: unknown, write: RedisWrite, partition: string, own: Re
     const check = write.checks[Number(parts[1]) - 1];
     const why = String(parts[2]);
     const failure: CheckFailure = why === 'type' ? { why, type: String(parts[3]) } : { why: why === 'nokey' || why === 'nofield' ? 'missing' : why === 'present' ? 'present' : 'differs' };
-    const own = (check as { [CHECK_FAILURE]?: (failure: CheckFailure) => Error } | undefined)?.[CHECK_FAILURE];
-    if (typeof own === 'function') throw own(failure);
+    const own = (check as { [CHECK_FAILURE]?: (failure: CheckFailure, nothing: string) => Error } | undefined)?.[CHECK_FAILURE];
+    if (typeof own === 'function') throw own(failure, nothing);
     const found = { nokey: 'its key does not exist', nofield: 'its hash field does not exist', differs: 'the value differs', present: 'it exists', type: `its key holds a ${String(parts[3])}` }[why] ?? 'it failed';
     throw new PreconditionFailedError(`outbox: precondition ${check?.label ? JSON.stringify(check.label) : `#${parts[1]}`} does not hold (${found}); ${nothing}`);
   }

@@ -152,7 +152,7 @@ export function relayEntries(name: string, relay: ResolvedRelay | undefined, sto
   return {
     async sweep(ctx) {
       checkRelayContext('sweep', ctx);
-      let result: SweepResult = { found: 0, cleaned: 0, pruned: 0 };
+      let result: SweepResult = { found: 0, cleaned: 0, pruned: 0, skipped: [] };
       const metrics = await run(ctx, 'sweep()', async (deps, options, r) => {
         result = await sweep(deps, options, r.sweep);
       });

@@ -34,6 +34,8 @@ export interface OutboxMetrics {
   oldestPendingAgeMs: number | undefined;
   /** Duplicate deliveries the inbox caught. */
   inboxDuplicates: number;
+  /** Partitions a sweep skipped because one of their own keys could not be read (see `SweepResult.skipped`). */
+  skippedPartitions: number;
 }
 
 /** Accumulates metrics over one invocation (or one relay run). */
@@ -46,6 +48,7 @@ export class MetricsRecorder {
   leased = 0;
   held = 0;
   inboxDuplicates = 0;
+  skippedPartitions = 0;
   private batches = 0;
   private entries = 0;
   private bytes = 0;
@@ -79,6 +82,7 @@ export class MetricsRecorder {
       fillBytes: this.batches === 0 ? 0 : this.bytes / this.batches,
       oldestPendingAgeMs: this.oldest,
       inboxDuplicates: this.inboxDuplicates,
+      skippedPartitions: this.skippedPartitions,
     };
   }
 }

@@ -178,6 +178,8 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
     if (!head.quarantined && head.events.length === 0 && head.more) waiting.push(ref);
     // Quarantined: nothing is sent until a redrive, a flush's own events included — counted, so the record says so.
     if (head.quarantined) deps.metrics.held++;
+    // Its partition cannot be read (an own key of another type): said, the others go on.
+    if (head.refused) deps.log?.warn('outbox relay skipped an aggregate whose partition cannot be read; the others are relayed', { store: deps.store.kind, where: ref.where, aggregate: ref.aggregate, code: head.refused.code, reason: head.refused.reason });
     if (head.quarantined || head.events.length === 0) continue;
     const sendable: StoredEvent[] = [];
     let poison: Working['poison'];

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigurationError, describeCause, OutboxUnavailableError, PreconditionFailedError } from '../errors.js';
 import { relayAggregates, warnUnsent, type RelayDeps, type RelayRunOptions } from './relay.js';
-import type { AggregateRef } from './types.js';
+import type { AggregateRef, SkippedPartition } from './types.js';
 
 /** How one sweep behaves. */
 export interface SweepOptions {
@@ -44,6 +44,12 @@ export interface SweepResult {
   cleaned: number;
   /** Idle partitions dropped from the partition list. */
   pruned: number;
+  /**
+   * Partitions skipped because one of their own keys could not be read (Redis: it holds
+   * another type): their aggregates wait until it is fixed, the others were served. Each is
+   * also warned (`outbox sweep skipped a partition`) and counted in `metrics.skippedPartitions`.
+   */
+  skipped: SkippedPartition[];
 }
 
 /**
@@ -52,14 +58,22 @@ export interface SweepResult {
  *
  * @throws OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, 503, retryable) when the store
  *   cannot list its pending aggregates: nothing was relayed.
- * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409) when one of the Redis
- *   store's own keys it lists from (partition list, pending or sent set, quarantine hash) holds
- *   another type: the message names its role, name and type, never what it holds.
+ * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409) when the Redis store's
+ *   partition list holds another type: the message names its role, name and type, never what
+ *   it holds. One partition whose own key (pending or sent set, quarantine hash) holds another
+ *   type is skipped instead (`skipped`, warned), the others relayed.
  */
 export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions): Promise<SweepResult> {
   let refs: AggregateRef[];
+  const skipped: SkippedPartition[] = [];
+  // One unreadable partition is warned (its key's role, name and type, never a value) and left out.
+  const onSkip = (skip: SkippedPartition): void => {
+    skipped.push(skip);
+    deps.metrics.skippedPartitions++;
+    deps.log?.warn('outbox sweep skipped a partition; its aggregates wait until it is fixed, the others are relayed', { store: deps.store.kind, where: skip.where, code: skip.code, reason: skip.reason });
+  };
   try {
-    refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal });
+    refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal, onSkip });
   } catch (error) {
     // A misconfiguration (a store getter returning what is not a client) is said as such, not as an outage.
     // So is one of the store's own keys holding another type (OUTBOX_PRECONDITION_FAILED naming it).
@@ -105,7 +119,7 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
       return 0;
     });
   }
-  return { found: refs.length, cleaned, pruned };
+  return { found: refs.length, cleaned, pruned, skipped };
 }
 
 /** Deletes old sent events under the outbox's cleanup lease (one sweeper cleans at a time). */

@@ -91,6 +91,12 @@ export interface AggregateHead {
   events: StoredEvent[];
   /** More events wait behind these (the read stopped at its count limit or the round's byte budget). */
   more: boolean;
+  /**
+   * The aggregate could not be read for a reason of its own partition (Redis: one of its own
+   * keys holds another type): nothing read or counted; the round's other aggregates go on.
+   * `reason` names the key's role, name and type, never what it holds.
+   */
+  refused?: { code: string; reason: string };
 }
 
 /** The relay lease an operation is done under (from `@steadyfn/lease`). */
@@ -139,9 +145,11 @@ export interface RelayStore {
   /**
    * Aggregates with pending events committed before `before` (epoch ms), oldest first, at most
    * `limit` — quarantined ones left out (nothing of them is relayed until a redrive; listed,
-   * they would take the places of aggregates the sweep can relay).
+   * they would take the places of aggregates the sweep can relay). A partition that cannot be
+   * read for a reason of its own (Redis: one of its keys holds another type) is skipped and
+   * told to `onSkip`, the others listed: one bad partition must not stop every aggregate.
    */
-  listPending(options: { limit: number; before: number } & StoreCallOptions): Promise<AggregateRef[]>;
+  listPending(options: { limit: number; before: number; onSkip?: (skip: SkippedPartition) => void } & StoreCallOptions): Promise<AggregateRef[]>;
   /**
    * Reads each aggregate's head — up to `limit` events each, in seq order — and counts one
    * more started attempt on them. One result per item, in order. `maxBytes` is the round's
@@ -253,4 +261,18 @@ export interface Sender {
    * SQS unreachable) then stops the run with no attempt counted toward poison.
    */
   maxMessageBytes?(options?: { signal?: AbortSignal }): Promise<number>;
+}
+
+/**
+ * A partition a sweep could not read for a reason of its own (Redis: one of its own keys holds
+ * another type) and skipped, serving the others. Says no value of the store: the key's role,
+ * name and type.
+ */
+export interface SkippedPartition {
+  /** The partition (Redis hash tag). */
+  where: string;
+  /** The refusal's stable code, e.g. `OUTBOX_PRECONDITION_FAILED`. */
+  code: string;
+  /** Why: the key's role, name, type and the type expected — never what it holds. */
+  reason: string;
 }

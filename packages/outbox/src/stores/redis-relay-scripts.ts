@@ -7,6 +7,52 @@
 import { luaScript, type LuaScript } from '@steadyfn/lease';
 
 /**
+ * The own keys of a relay script, by their place in its KEYS: `[role, type]` repeated over
+ * KEYS (the pattern of one aggregate, or of the whole call), `type` as Redis's `TYPE` names it
+ * (`''`: any type, e.g. a marker only tested with `EXISTS`).
+ */
+export type OwnKeyPattern = ReadonlyArray<readonly [role: string, type: string]>;
+
+/** A relay script with the pattern of its own keys and what a refusal of it leaves undone. */
+export interface RelayScript {
+  readonly script: LuaScript;
+  readonly own: OwnKeyPattern;
+  /** Said by the refusal: what the script did not do, e.g. `nothing was relayed`. */
+  readonly nothing: string;
+}
+
+/** The error reply of an own key of another type: `OUTBOX_OWNKEY <KEYS index> <its type>`. */
+export const OWNKEY_REPLY = /OUTBOX_OWNKEY (\d+) (\S+)/;
+
+/**
+ * Lua that checks, before anything else, the type of every key of the script against the
+ * pattern (repeated over KEYS; each distinct key once): a key of another type (an application
+ * key under the outbox's prefix) answers the error `OUTBOX_OWNKEY <index> <type>` before any
+ * write — Redis does not take back a script's earlier writes when a later command fails with
+ * WRONGTYPE — which the store turns into `OUTBOX_PRECONDITION_FAILED` naming the key's role.
+ */
+function ownKeysCheck(own: OwnKeyPattern): string {
+  return `do
+  local want = {${own.map(([, type]) => `'${type}'`).join(', ')}}
+  local seen = {}
+  for i = 1, #KEYS do
+    local w = want[(i - 1) % #want + 1]
+    if w ~= '' and not seen[KEYS[i]] then
+      seen[KEYS[i]] = true
+      local t = redis.call('TYPE', KEYS[i])['ok']
+      if t ~= w and t ~= 'none' then return redis.error_reply('OUTBOX_OWNKEY ' .. i .. ' ' .. t) end
+    end
+  end
+end
+`;
+}
+
+/** A relay script: `prelude` (function definitions), the own keys' check, then `body`. */
+function relayScript(own: OwnKeyPattern, nothing: string, body: string, prelude = ''): RelayScript {
+  return { script: luaScript(`${prelude}${prelude ? '\n' : ''}${ownKeysCheck(own)}${body}`), own, nothing };
+}
+
+/**
  * KEYS per aggregate (4 each): its set, the stream, the attempts hash, the quarantine hash.
  * ARGV: 1 the body bytes this call may read across all its aggregates (the round's budget,
  * spent in order as `relay/budget.ts` does), 2 `1` when the call may read its first event
@@ -27,7 +73,7 @@ import { luaScript, type LuaScript } from '@steadyfn/lease';
  * every script that clears them clears `started` with them — an event's first start finds
  * them at 0, and the first attempt of every event (most of them) costs one command fewer.
  */
-export const BEGIN = luaScript(`local budget, force = tonumber(ARGV[1]), ARGV[2] == '1'
+export const BEGIN = relayScript([['aggregate set', 'zset'], ['events stream', 'stream'], ['attempts hash', 'hash'], ['quarantine hash', 'hash']], 'nothing was relayed', `local budget, force = tonumber(ARGV[1]), ARGV[2] == '1'
 local spent, read = 0, 0
 local meta = {}
 local out = {''}
@@ -88,7 +134,7 @@ export const BEGIN_FIELDS = 8;
  * bytes of its first pending events in seq order (ids whose entry is gone are skipped, as
  * `BEGIN` skips them).
  */
-export const HEAD_SIZES = luaScript(`local limit = tonumber(ARGV[1])
+export const HEAD_SIZES = relayScript([['aggregate set', 'zset'], ['events stream', 'stream'], ['quarantine hash', 'hash']], 'nothing was relayed', `local limit = tonumber(ARGV[1])
 local out = {}
 for i = 0, #KEYS / 3 - 1 do
   local set, stream, quarantine = KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3]
@@ -124,10 +170,11 @@ return out`);
  * set) and one `HDEL` of their counters per aggregate — four commands per aggregate instead of
  * four per event, in chunks of at most `CHUNK` arguments (Lua's stack bounds `unpack`).
  */
-export function settleScript(leaseFragment: { source: string; name: string } | undefined): LuaScript {
+export function settleScript(leaseFragment: { source: string; name: string } | undefined): RelayScript {
   const perAggregate = leaseFragment ? 6 : 5;
-  return luaScript(`${leaseFragment?.source ?? ''}
-local now = redis.call('TIME')
+  const own: Array<readonly [string, string]> = [['aggregate set', 'zset'], ['events stream', 'stream'], ['attempts hash', 'hash'], ['pending set', 'zset'], ['sent set', 'zset']];
+  if (leaseFragment) own.push(['relay lease', 'string']);
+  return relayScript(own, 'nothing was marked (the events SQS accepted stay pending: sent again)', `local now = redis.call('TIME')
 local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local CHUNK = 1000
 local function each(command, key, items)
@@ -191,11 +238,11 @@ ${leaseFragment ? `  held = ${leaseFragment.name}(KEYS[k + 6], ARGV[a], ARGV[a +
   a = a + 2 * nsent + nrefused + nunjudged
   out[#out + 1] = marked
 end
-return out`);
+return out`, leaseFragment?.source ?? '');
 }
 
 /** KEYS: quarantine hash. ARGV: aggregate, from seq, reason. Reply: the epoch ms (server clock) the quarantine was taken at. */
-export const QUARANTINE = luaScript(`local now = redis.call('TIME')
+export const QUARANTINE = relayScript([['quarantine hash', 'hash']], 'nothing was quarantined', `local now = redis.call('TIME')
 local at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({fromSeq = tonumber(ARGV[2]), reason = ARGV[3], at = at}))
 return at`);
@@ -206,7 +253,7 @@ return at`);
  * released (and its counters reset), 0 not quarantined, 2 quarantined otherwise (another
  * fromSeq or time: taken again since), -1 the partition never held the aggregate.
  */
-export const REDRIVE = luaScript(`local q = redis.call('HGET', KEYS[1], ARGV[1])
+export const REDRIVE = relayScript([['quarantine hash', 'hash'], ['aggregate set', 'zset'], ['attempts hash', 'hash'], ['seq hash', 'hash']], 'nothing was redriven', `local q = redis.call('HGET', KEYS[1], ARGV[1])
 if not q then
   if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return 0 end
   return -1
@@ -218,7 +265,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do redis.call('HDEL', 
 return 1`);
 
 /** KEYS: sent set, stream. ARGV: older than ms, limit. */
-export const CLEANUP = luaScript(`local now = redis.call('TIME')
+export const CLEANUP = relayScript([['sent set', 'zset'], ['events stream', 'stream']], 'nothing was cleaned up', `local now = redis.call('TIME')
 local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[1])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff, 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
@@ -236,7 +283,7 @@ return #ids`);
  * `limit` until `limit` others are found or it ends, so however many aggregates are held, they
  * never take the places of those the sweep can relay.
  */
-export const STATUS = luaScript(`local limit = tonumber(ARGV[2])
+export const STATUS = relayScript([['pending set', 'zset'], ['sent set', 'zset'], ['quarantine hash', 'hash'], ['live marker', '']], 'nothing was relayed', `local limit = tonumber(ARGV[2])
 local holds = (redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('HLEN', KEYS[3])) > 0 and 1 or 0
 local out = {holds, redis.call('EXISTS', KEYS[4])}
 local listed, offset = 0, 0
@@ -259,7 +306,7 @@ return out`);
  * capture script lists it again in the same step as its next write). KEYS: pending, sent,
  * quarantine, the partition list. ARGV: tag.
  */
-export const PRUNE_ATOMIC = luaScript(`if redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('HLEN', KEYS[3]) > 0 then return 0 end
+export const PRUNE_ATOMIC = relayScript([['pending set', 'zset'], ['sent set', 'zset'], ['quarantine hash', 'hash'], ['partition list', 'set']], 'nothing was pruned', `if redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('HLEN', KEYS[3]) > 0 then return 0 end
 return redis.call('SREM', KEYS[4], ARGV[1])`);
 
 /**
@@ -267,6 +314,6 @@ return redis.call('SREM', KEYS[4], ARGV[1])`);
  * it holds anything or was written within its listing TTL. KEYS: pending, sent, quarantine,
  * live. Reply 1 when it is in use.
  */
-export const IN_USE = luaScript(`if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
+export const IN_USE = relayScript([['pending set', 'zset'], ['sent set', 'zset'], ['quarantine hash', 'hash'], ['live marker', '']], 'nothing was pruned', `if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
 if redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('HLEN', KEYS[3]) > 0 then return 1 end
 return 0`);

@@ -16,14 +16,14 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
-import { runLuaScript, type LuaScript } from '@steadyfn/lease';
+import { runLuaScript } from '@steadyfn/lease';
 import type { AggregateHead, AggregateRef, LeasedRef, QuarantineEntry, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
 import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
-import { checkPrefix, DEFAULT_REDIS_PREFIX, ownKeyWrongType, partitionKeys, partitionsKey } from './redis-keys.js';
+import { checkPrefix, DEFAULT_REDIS_PREFIX, ownKeyTypeError, ownKeyWrongType, partitionKeys, partitionsKey } from './redis-keys.js';
 import { spendBudget } from '../relay/budget.js';
-import { BEGIN, BEGIN_FIELDS, CLEANUP, HEAD_SIZES, IN_USE, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS } from './redis-relay-scripts.js';
+import { BEGIN, BEGIN_FIELDS, CLEANUP, HEAD_SIZES, IN_USE, OWNKEY_REPLY, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS, type RelayScript } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError, PreconditionFailedError } from '../errors.js';
 
 /** Options of the Redis relay store. */
 export interface RedisRelayStoreOptions {
@@ -136,6 +136,24 @@ async function ownKeysChecked(client: RedisLike, error: unknown, keys: ReadonlyA
   return error;
 }
 
+/**
+ * A relay script's refusal of one of its own keys holding another type (`OUTBOX_OWNKEY <index>
+ * <type>`, answered before the script wrote anything) as `OUTBOX_PRECONDITION_FAILED` naming
+ * the key's role, name, type and the type expected, never what it holds; any other error unchanged.
+ */
+function ownKeyRefusal(error: unknown, script: RelayScript, keys: ReadonlyArray<string>): unknown {
+  const match = error instanceof Error ? OWNKEY_REPLY.exec(error.message) : null;
+  if (!match) return error;
+  const index = Number(match[1]) - 1;
+  const [role, type] = script.own[index % script.own.length]!;
+  return ownKeyTypeError(role, keys[index] ?? '?', match[2]!, type, script.nothing);
+}
+
+/** The head of an aggregate whose partition's own key refused the read: nothing read or counted. */
+function refusedHead(error: PreconditionFailedError): AggregateHead {
+  return { quarantined: false, events: [], more: false, refused: { code: error.code, reason: error.message } };
+}
+
 /** Scripts of one read in flight at once on a cluster (ioredis pipelines them to their nodes). */
 const READS_IN_FLIGHT = 16;
 
@@ -192,7 +210,10 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
     return leaseChecked;
   };
 
-  const run = (client: RedisLike, script: LuaScript, keys: string[], args: Array<string | number>, signal?: AbortSignal): Promise<unknown> => runLuaScript(client, script, keys, args, { signal });
+  const run = (client: RedisLike, script: RelayScript, keys: string[], args: Array<string | number>, signal?: AbortSignal): Promise<unknown> =>
+    runLuaScript(client, script.script, keys, args, { signal }).catch((error: unknown) => {
+      throw ownKeyRefusal(error, script, keys);
+    });
 
   const partitions = async (client: RedisLike): Promise<string[]> => {
     const out: string[] = [];
@@ -221,7 +242,7 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
   };
 
   /** Each aggregate's head sizes (`HEAD_SIZES`), one script per partition, at most `READS_IN_FLIGHT` at once; undefined: quarantined. */
-  const headSizes = async (client: RedisLike, items: ReadonlyArray<LeasedRef>, groups: number[][], limit: number, signal: AbortSignal | undefined): Promise<Array<number[] | undefined>> => {
+  const headSizes = async (client: RedisLike, items: ReadonlyArray<LeasedRef>, groups: number[][], limit: number, signal: AbortSignal | undefined, refused: Map<number, PreconditionFailedError>): Promise<Array<number[] | undefined>> => {
     const sizes = new Array<number[] | undefined>(items.length);
     await inFlight(groups, READS_IN_FLIGHT, async (group) => {
       const keys: string[] = [];
@@ -229,7 +250,19 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
         const k = partitionKeys(prefix, items[i]!.ref.where);
         keys.push(k.aggregate(items[i]!.ref.aggregate), k.events, k.quarantine);
       }
-      const reply = ((await run(client, HEAD_SIZES, keys, [limit, ...group.map((i) => items[i]!.ref.aggregate)], signal)) as unknown[]).map(Number);
+      let raw: unknown;
+      try {
+        raw = await run(client, HEAD_SIZES, keys, [limit, ...group.map((i) => items[i]!.ref.aggregate)], signal);
+      } catch (error) {
+        // This partition's own key of another type: its aggregates refused, the others read.
+        if (!(error instanceof PreconditionFailedError)) throw error;
+        for (const i of group) {
+          refused.set(i, error);
+          sizes[i] = [];
+        }
+        return;
+      }
+      const reply = (raw as unknown[]).map(Number);
       let at = 0;
       for (const i of group) {
         const n = reply[at++]!;
@@ -253,20 +286,51 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
     const groups = groupsOf(items, client.isCluster);
     const out = new Array<AggregateHead>(items.length);
     if (groups.length <= 1) {
-      for (const group of groups) (await beginGroup(client, items, group, group.map(() => limit), budget, true, signal)).heads.forEach((head, j) => (out[group[j]!] = head));
+      for (const group of groups) {
+        try {
+          (await beginGroup(client, items, group, group.map(() => limit), budget, true, signal)).heads.forEach((head, j) => (out[group[j]!] = head));
+        } catch (error) {
+          // One partition's own key of another type refused the whole call (before it wrote
+          // anything): each partition alone then, so only that one's aggregates are refused.
+          if (!(error instanceof PreconditionFailedError)) throw error;
+          let left = budget;
+          let force = true;
+          for (const part of groupsOf(group.map((i) => items[i]!), true).map((p) => p.map((j) => group[j]!))) {
+            try {
+              const { heads, spent } = await beginGroup(client, items, part, part.map(() => limit), left, force, signal);
+              left -= spent;
+              if (heads.some((h) => h.events.length > 0)) force = false;
+              heads.forEach((head, j) => (out[part[j]!] = head));
+            } catch (partError) {
+              if (!(partError instanceof PreconditionFailedError)) throw partError;
+              for (const i of part) out[i] = refusedHead(partError);
+            }
+          }
+        }
+      }
       return out;
     }
-    const sizes = await headSizes(client, items, groups, limit, signal);
+    const refused = new Map<number, PreconditionFailedError>();
+    const sizes = await headSizes(client, items, groups, limit, signal, refused);
     const counts = spendBudget(sizes.map((s) => s ?? []), limit, budget);
     await inFlight(groups, READS_IN_FLIGHT, async (group) => {
+      if (refused.has(group[0]!)) {
+        for (const i of group) out[i] = refusedHead(refused.get(i)!);
+        return;
+      }
       if (group.every((i) => counts[i] === 0)) {
         // Nothing of it fits this round: quarantined ones say so; the others go first in the next.
         for (const i of group) out[i] = sizes[i] === undefined ? { quarantined: true, events: [], more: false } : { quarantined: false, events: [], more: sizes[i]!.length > 0 };
         return;
       }
       const planned = group.reduce((sum, i) => sum + sizes[i]!.slice(0, counts[i]).reduce((s, b) => s + b, 0), 0);
-      const { heads } = await beginGroup(client, items, group, group.map((i) => counts[i]!), planned, false, signal);
-      heads.forEach((head, j) => (out[group[j]!] = head));
+      try {
+        const { heads } = await beginGroup(client, items, group, group.map((i) => counts[i]!), planned, false, signal);
+        heads.forEach((head, j) => (out[group[j]!] = head));
+      } catch (error) {
+        if (!(error instanceof PreconditionFailedError)) throw error;
+        for (const i of group) out[i] = refusedHead(error);
+      }
     });
     return out;
   };
@@ -322,7 +386,7 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
     async partitions() {
       return partitions(await getClient());
     },
-    async listPending({ limit, before, signal }) {
+    async listPending({ limit, before, signal, onSkip }) {
       const client = await getClient();
       const found: AggregateRef[] = [];
       const tags = await partitions(client);
@@ -332,13 +396,19 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
         const replies = await Promise.all(
           tags.slice(i, i + 500).map(async (tag) => {
             const k = partitionKeys(prefix, tag);
-            const status = await run(client, STATUS, [k.pending, k.sent, k.quarantine, k.live], [String(before), limit], signal).catch(async (error: unknown) => {
-              throw await ownKeysChecked(client, error, [['pending set', k.pending, 'zset'], ['sent set', k.sent, 'zset'], ['quarantine hash', k.quarantine, 'hash']]);
-            });
-            return { tag, reply: flatPairs(status) };
+            try {
+              return { tag, reply: flatPairs(await run(client, STATUS, [k.pending, k.sent, k.quarantine, k.live], [String(before), limit], signal)) };
+            } catch (error) {
+              // One partition's own key of another type: skipped and told, the others served
+              // (not the whole sweep failed, every other aggregate stopped). An outage still fails it.
+              if (!(error instanceof PreconditionFailedError)) throw error;
+              onSkip?.({ where: tag, code: error.code, reason: error.message });
+              return { tag, reply: [] as string[] };
+            }
           }),
         );
         for (const { tag, reply } of replies) {
+          if (reply.length === 0) continue;
           if (reply[0] === '0' && (reply[1] === '0' || !client.isCluster)) empty.push(tag);
           for (let j = 2; j + 1 < reply.length; j += 2) found.push({ where: tag, aggregate: reply[j]!, since: Number(reply[j + 1]) });
         }
