@@ -109,10 +109,12 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: Handle
    * threshold would check. So each signal a client was handed out under is watched (one callback
    * per signal, for every client handed out under it): when it aborts, a client with an operation
    * in flight is treated as cut off (checked before its next use), as the plugin does at a deadline.
+   * Only clients that can tell (`inFlight`): suspecting the others at every aborted signal (a
+   * caller's `AbortSignal.timeout` firing long after its command answered) would ping blindly.
    */
   const handedOut = new WeakMap<Abortable, Set<T>>();
   function watch(signal: Abortable | undefined, client: T): void {
-    if (signal === undefined || signal.aborted) return;
+    if (signal === undefined || signal.aborted || inFlight === undefined) return;
     let clients = handedOut.get(signal);
     if (clients === undefined) {
       const watched = new Set<T>();
