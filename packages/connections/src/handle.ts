@@ -7,7 +7,7 @@
  * apply it twice, and every wait is bounded by the invocation's deadline. The client's life
  * is in `lifecycle.ts`; this module is the handle and its `run`.
  */
-import { currentAbortable, currentContext, toAbortSignal, type Abortable } from '@steadyfn/handler/internal';
+import { currentAbortable, onAbort, toAbortSignal, type Abortable } from '@steadyfn/handler/internal';
 import { ConnectionLostError, isConnectionError, wasNotSent } from './errors.js';
 import { closedErrorOf, type ClosedError, type DriverErrorOwner } from './closed.js';
 import { ClientLifecycle } from './lifecycle.js';
@@ -102,9 +102,48 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: Handle
     return got;
   }
 
+  /**
+   * An operation of the caller's own on a client handed out by `get`/`acquire` (a state source's
+   * `HGETALL`, a pipeline) is not raced here: when the caller gave up on it, its signal aborted,
+   * and the client may be stuck on a silently dead socket that no later use within the idle
+   * threshold would check. So each signal a client was handed out under is watched (one callback
+   * per signal, for every client handed out under it): when it aborts, a client with an operation
+   * in flight is treated as cut off (checked before its next use), as the plugin does at a deadline.
+   * Only clients that can tell (`inFlight`): suspecting the others at every aborted signal (a
+   * caller's `AbortSignal.timeout` firing long after its command answered) would ping blindly.
+   */
+  const handedOut = new WeakMap<Abortable, Set<T>>();
+  function watch(signal: Abortable | undefined, client: T): void {
+    if (signal === undefined || signal.aborted || inFlight === undefined) return;
+    let clients = handedOut.get(signal);
+    if (clients === undefined) {
+      const watched = new Set<T>();
+      handedOut.set(signal, (clients = watched));
+      onAbort(signal, () => {
+        for (const each of watched) cutOff(each);
+      });
+    }
+    clients.add(client);
+  }
+
   function acquire(options?: WaitOptions): Promise<Lease<T>> {
+    const signal = options?.signal ?? currentAbortable();
     const got = life.reuse();
-    return got ? Promise.resolve(got) : leaseFor(options?.signal ?? currentContext()?.signal);
+    if (got) {
+      watch(signal, got.client);
+      return Promise.resolve(got);
+    }
+    return leaseFor(signal && toAbortSignal(signal)).then((lease) => {
+      watch(signal, lease.client);
+      return lease;
+    });
+  }
+
+  /** A client cut off with an operation in flight: a client with a thaw check is checked before its next use; others as their factory says. */
+  function cutOff(client: T): void {
+    if (inFlight !== undefined && !inFlight(client)) return;
+    if (spec.ping) life.distrust(client);
+    else onCutOff?.(client);
   }
 
   /**
@@ -193,11 +232,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: Handle
     // the idle threshold, and every invocation would hang on it again. Only a client with a thaw
     // check: without one, suspecting it would mean rebuilding it blindly; its factory may say what to do instead.
     // A client with nothing in flight (the function hung elsewhere) cannot hang on a socket: left as it is.
-    [CUT_OFF]: (client) => {
-      if (inFlight !== undefined && !inFlight(client)) return;
-      if (spec.ping) life.distrust(client);
-      else onCutOff?.(client);
-    },
+    [CUT_OFF]: cutOff,
   };
   return handle;
 }

@@ -199,7 +199,11 @@ export interface RunOptions extends WaitOptions {
 export interface ClientHandle<T> {
   readonly name: string;
   /**
-   * A connected, checked client.
+   * A connected, checked client. The signal it is taken under (`options.signal`, by default the
+   * running invocation's `ctx.signal`) is watched: if it aborts while the client has an operation
+   * in flight (a command of the caller's own, given up on), the client is pinged before its next
+   * use and rebuilt when the ping fails — it may be stuck on a silently dead socket. Only clients
+   * that can tell (`redis()`, `mongo()`, `s3()`, `sqs()`; an AWS client's idle sockets are closed instead).
    * @throws ConnectionUnavailableError (`CONNECTION_UNAVAILABLE`, 503, retryable) when it cannot be connected.
    * @throws ConnectionBudgetError (`CONNECTION_BUDGET_EXHAUSTED`, 503, retryable) at `shedRatio`.
    * @throws ConfigurationError (terminal) when the driver is missing or cannot load, or an option read at connect time is invalid.

@@ -40,8 +40,17 @@ export interface StateSource<T = unknown> {
 /** The value type a source produces. */
 export type SourceValue<S> = S extends StateSource<infer T> ? T : never;
 
-/** A client instance, or a function returning one (or a promise of one), e.g. a connections handle. */
-export type ClientInput<C> = C | (() => C | Promise<C>);
+/**
+ * A client instance, or a function returning one (or a promise of one), e.g. a connections
+ * handle's `get`. The Redis sources (`redisKey`, `redisHash`, `redisStreamEvents`) call it at each
+ * read with `{ signal }`, the load's signal: it aborts when the load is given up (its time bound,
+ * or every waiting invocation gone) — an ioredis command cannot be withdrawn — so
+ * `client: (o) => handle.get(o)` (or `client: handle.get`) lets the handle check a client whose
+ * command was left unanswered (a silently dead socket) before its next use. Others call it with `{}`.
+ * @example
+ * redisHash({ client: (o) => redisHandle.get(o), key: 'flags' })
+ */
+export type ClientInput<C> = C | ((options: { signal?: AbortSignal }) => C | Promise<C>);
 
 type Primitive = string | number | bigint | boolean | symbol | null | undefined;
 

@@ -6,11 +6,13 @@ import type { ClientInput } from './types.js';
  * A client given as an instance or as a function returning one (a connections handle). What a
  * function returns goes through `check` (the factory's own client check, run up front on an
  * instance), so a wrong kind of client is the same terminal `ConfigurationError` either way
- * rather than a retryable `TypeError` at its first call.
+ * rather than a retryable `TypeError` at its first call. The function is given `{ signal }`, the
+ * load's signal when there is one: a handle's `get` watches it, and checks the client before its
+ * next use when the load gave up on a command that is still unanswered (a dead socket).
  */
-export async function resolveClient<C>(input: ClientInput<C>, check?: (client: unknown) => void): Promise<C> {
+export async function resolveClient<C>(input: ClientInput<C>, check?: (client: unknown) => void, signal?: AbortSignal): Promise<C> {
   if (typeof input !== 'function') return input;
-  const client = await (input as () => C | Promise<C>)();
+  const client = await (input as (options: { signal?: AbortSignal }) => C | Promise<C>)(signal ? { signal } : {});
   check?.(client);
   return client;
 }

@@ -134,7 +134,7 @@ export function redisStreamEvents<E = Record<string, string>>(options: RedisStre
   return {
     description: `redis stream ${key}`,
     async readAfter(after, limit, signal) {
-      const client = await resolveClient(options.client, (c) => clientOption('redisStreamEvents', 'client', c, ['xrange'], 'an ioredis Redis or Cluster'));
+      const client = await resolveClient(options.client, (c) => clientOption('redisStreamEvents', 'client', c, ['xrange'], 'an ioredis Redis or Cluster'), signal);
       if (signal.aborted) throw abortReason(signal);
       // `(id` is exclusive (Redis 6.2+): the entry at the snapshot's position is not read again.
       const start = after === undefined ? '-' : `(${after}`;

@@ -189,7 +189,7 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
   };
 
   const load = async (signal: AbortSignal): Promise<Loaded<T>> => {
-    const client = await resolveClient(options.client, (c) => clientOption('redisKey', 'client', c, ['get'], 'an ioredis Redis or Cluster'));
+    const client = await resolveClient(options.client, (c) => clientOption('redisKey', 'client', c, ['get'], 'an ioredis Redis or Cluster'), signal);
     if (signal.aborted) throw abortReason(signal);
     if (versionKey === undefined) return { value: decodeText(await getValue(client)) };
     // The version is read first, so the value is never older than the version recorded with it
@@ -208,7 +208,7 @@ export function redisKey<T = unknown>(options: RedisKeyOptions<T>): StateSource<
   const source: StateSource<T> = { description: what, load };
   if (versionKey !== undefined) {
     source.revalidate = async (known, signal) => {
-      const client = await resolveClient(options.client, (c) => clientOption('redisKey', 'client', c, ['get'], 'an ioredis Redis or Cluster'));
+      const client = await resolveClient(options.client, (c) => clientOption('redisKey', 'client', c, ['get'], 'an ioredis Redis or Cluster'), signal);
       if (signal.aborted) throw abortReason(signal);
       const version = await getVersion(client, versionKey);
       if (sameVersion(version, known.version)) return 'unchanged';
@@ -291,7 +291,7 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
   };
 
   const load = async (signal: AbortSignal): Promise<Loaded<T>> => {
-    const client = await resolveClient(options.client, (c) => clientOption('redisHash', 'client', c, ['hgetall', 'hget'], 'an ioredis Redis or Cluster'));
+    const client = await resolveClient(options.client, (c) => clientOption('redisHash', 'client', c, ['hgetall', 'hget'], 'an ioredis Redis or Cluster'), signal);
     if (signal.aborted) throw abortReason(signal);
     // HGETALL (or the script around it) reads value and version field atomically.
     const fields = await getFields(client);
@@ -317,7 +317,7 @@ export function redisHash<T extends Record<string, unknown> = Record<string, str
   const source: StateSource<T> = { description: what, load };
   if (versionField !== undefined) {
     source.revalidate = async (known, signal) => {
-      const client = await resolveClient(options.client, (c) => clientOption('redisHash', 'client', c, ['hgetall', 'hget'], 'an ioredis Redis or Cluster'));
+      const client = await resolveClient(options.client, (c) => clientOption('redisHash', 'client', c, ['hgetall', 'hget'], 'an ioredis Redis or Cluster'), signal);
       if (signal.aborted) throw abortReason(signal);
       const version = await expectingType(client.hget(key, versionField), `the hash ${key}`, 'a hash');
       if (sameVersion(version, known.version)) return 'unchanged';
