@@ -42,10 +42,23 @@ export interface InboxOptions {
    * duplicate delivery of the event never takes it over while the handling still runs; 5 minutes
    * when no deadline is known (`INBOX_LEASE_NO_DEADLINE`, warned once). A `leaseMs` shorter than
    * the remaining time is kept, and warned once (`INBOX_LEASE_SHORT`): a duplicate delivered
-   * after it may run the effect alongside a handling still going.
+   * after it may run the effect alongside a handling still going (`allowShortLease: true` says
+   * the short lease is meant and silences it).
    * @default the invocation's deadline
    */
   leaseMs?: number;
+  /**
+   * `true` says a `leaseMs` shorter than the invocations' deadline is meant — a handling known
+   * to finish well within it, whose key a crashed consumer should free quickly — and silences
+   * the `INBOX_LEASE_SHORT` warning. The lease is the same either way: a handling that outlasts
+   * `leaseMs` still loses its key. `true` without `leaseMs` is refused (`CONFIG_INVALID`): with
+   * no `leaseMs` there is no short lease to allow (to silence `INBOX_LEASE_NO_DEADLINE`, set
+   * `leaseMs`).
+   * @default false
+   * @example
+   * inbox({ store, consumer: 'shipping', leaseMs: 30_000, allowShortLease: true });
+   */
+  allowShortLease?: boolean;
   /**
    * An event whose predecessor (seq - 1) was not handled yet: `'retry'` (default) fails it
    * (retryable `INBOX_SEQ_GAP`) so the queue delivers it again later; `'accept'` handles it now.
@@ -136,15 +149,18 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   if (typeof options !== 'object' || options === null) invalidOption(OWNER, 'options', 'an object { store, consumer }', options);
   // The option before 0.1: said plainly, not as an unknown key.
   if ('s3' in options && (options as { s3?: unknown }).s3 !== undefined) claimCheckFromSubpath(OWNER, 's3', "claimCheck: s3ClaimCheck({ s3 })", (options as { s3?: unknown }).s3);
-  checkKnownKeys(OWNER, '', options, keysOf<InboxOptions>({ store: true, consumer: true, retentionMs: true, leaseMs: true, onGap: true, maxGapRetries: true, queue: true, claimCheck: true, read: true }));
+  checkKnownKeys(OWNER, '', options, keysOf<InboxOptions>({ store: true, consumer: true, retentionMs: true, leaseMs: true, allowShortLease: true, onGap: true, maxGapRetries: true, queue: true, claimCheck: true, read: true }));
   const store = options.store;
   if (typeof store?.claim !== 'function' || typeof store.completeMany !== 'function') invalidOption(OWNER, 'store', 'an idempotency store: redisStore(...) or mongoStore(...)', store);
   const consumer = stringOption(OWNER, 'consumer', options.consumer);
   const retentionMs = msOption(OWNER, 'retentionMs', options.retentionMs, 14 * 24 * 3_600_000);
-  const lease: LeaseSettings = {
-    leaseMs: options.leaseMs === undefined ? undefined : msOption(OWNER, 'leaseMs', options.leaseMs, 0, 1, MAX_DURATION_MS),
-    noted: { leaseShort: false, noDeadline: false },
-  };
+  const leaseMs = options.leaseMs === undefined ? undefined : msOption(OWNER, 'leaseMs', options.leaseMs, 0, 1, MAX_DURATION_MS);
+  const allowShortLease = oneOfOption(OWNER, 'allowShortLease', options.allowShortLease, [true, false], false);
+  if (allowShortLease && leaseMs === undefined) {
+    invalidOption(OWNER, 'allowShortLease', 'false or unset while leaseMs is unset (true allows a leaseMs shorter than the deadline; setting leaseMs is what silences INBOX_LEASE_NO_DEADLINE)', true);
+  }
+  // A short lease allowed on purpose counts as already warned about.
+  const lease: LeaseSettings = { leaseMs, noted: { leaseShort: allowShortLease, noDeadline: false } };
   const onGap = oneOfOption(OWNER, 'onGap', options.onGap, ['retry', 'accept'] as const, 'retry');
   const maxGapRetries = intOption(OWNER, 'maxGapRetries', options.maxGapRetries, 10, 1, 1000);
   const receiveLimit = receiveLimitOf(OWNER, options.queue);

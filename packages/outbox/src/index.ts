@@ -38,7 +38,7 @@ export { ATTRIBUTES } from './relay/message.js';
 export type { OutboxMetrics } from './relay/metrics.js';
 export type { PoisonPolicy } from './relay/poison.js';
 export type { SweepOptions, SweepResult } from './relay/sweeper.js';
-export type { AggregateHead, AggregateRef, HeldLease, LeasedRef, QuarantineEntry, QuarantineRef, RedriveOutcome, RelayLease, RelayStore, Sender, SettleItem, StoredEvent } from './relay/types.js';
+export type { AggregateHead, AggregateRef, HeldLease, LeasedRef, QuarantineEntry, QuarantineRef, RedriveOutcome, RelayLease, RelayStore, Sender, SettleItem, StoredEvent, UnreadableQuarantine } from './relay/types.js';
 export type { RelayContext, RelayEntries } from './relay/entry.js';
 export type { InvocationState } from './invocation.js';
 export {

@@ -10,11 +10,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { redisStore, scopeOf, storeKey, type StoredRecord } from '@steadyfn/idempotency';
+import { memoryStore, redisStore, scopeOf, storeKey, type StoredRecord } from '@steadyfn/idempotency';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { prepareEvent, serializeEvent } from '../src/envelope.js';
 import { inbox } from '../src/inbox.js';
+import { expectOptionRefused } from '../../../test/support/config-errors.js';
 import { sqsRecord, useRedis } from './support.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ amountCents: z.number() }) } };
@@ -23,7 +24,7 @@ const FIFTEEN_MINUTES = 15 * 60_000;
 describe('review: the inbox lease follows the invocation deadline (redis)', () => {
   const redis = useRedis('redis');
 
-  async function leaseSeenByFunction(leaseMs: number | undefined): Promise<{ lease: number; deadline: number; warned: string[] }> {
+  async function leaseSeenByFunction(leaseMs: number | undefined, extra: { allowShortLease?: boolean } = {}): Promise<{ lease: number; deadline: number; warned: string[] }> {
     const store = redisStore({ client: redis.client, prefix: `${redis.prefix}inbox:` });
     const consumer = `shipping-${randomUUID()}`;
     const warned: string[] = [];
@@ -36,7 +37,7 @@ describe('review: the inbox lease follows the invocation deadline (redis)', () =
           const code = (JSON.parse(line) as { code?: string }).code;
           if (code?.startsWith('INBOX_LEASE')) warned.push(code);
         },
-        use: [inbox({ store, consumer, ...(leaseMs === undefined ? {} : { leaseMs }) })],
+        use: [inbox({ store, consumer, ...(leaseMs === undefined ? {} : { leaseMs }), ...extra })],
       },
       async (_input, ctx) => {
         const record = (await store.get(storeKey(scopeOf(`inbox:${consumer}`), { kind: 'custom', value: `event:${ctx.inbox.event.id}` }))) as StoredRecord & { leaseUntil: number };
@@ -66,5 +67,24 @@ describe('review: the inbox lease follows the invocation deadline (redis)', () =
     expect(lease).toBeLessThan(before + 10 * 60_000);
     expect(deadline).toBeGreaterThan(before + 10 * 60_000);
     expect(warned).toEqual(['INBOX_LEASE_SHORT']);
+  });
+
+  it('allowShortLease: true keeps the short lease and says nothing: a short lease chosen on purpose', async () => {
+    const before = Date.now();
+    const { lease, warned } = await leaseSeenByFunction(60_000, { allowShortLease: true });
+    // The same lease as without the option: only the warning goes.
+    expect(lease).toBeGreaterThanOrEqual(before + 60_000 - 5_000);
+    expect(lease).toBeLessThan(before + 10 * 60_000);
+    expect(warned).toEqual([]);
+  });
+});
+
+describe('review: allowShortLease of the inbox is checked (pure)', () => {
+  const store = memoryStore();
+  it('refuses anything but a boolean, and true without leaseMs (there is no short lease to allow)', () => {
+    expectOptionRefused(() => inbox({ store, consumer: 'c', leaseMs: 1000, allowShortLease: 'yes' } as never), 'inbox', 'allowShortLease', ['true, false', '"yes"']);
+    expectOptionRefused(() => inbox({ store, consumer: 'c', allowShortLease: true }), 'inbox', 'allowShortLease', ['while leaseMs is unset', 'INBOX_LEASE_NO_DEADLINE']);
+    expect(() => inbox({ store, consumer: 'c', allowShortLease: false })).not.toThrow();
+    expect(() => inbox({ store, consumer: 'c', leaseMs: 1000, allowShortLease: true })).not.toThrow();
   });
 });

@@ -68,6 +68,14 @@ export interface RedisWrite {
    * (its `live` marker's TTL). @default 3600000
    */
   partitionTtlMs?: number;
+  /**
+   * The relay's `mark` for this outbox. With `'sent'` the partition's sent set (where the
+   * relay records sent events) is one of the write's own keys, its type checked before
+   * anything is written: a sent set of another type would let the events be written, then
+   * every relay send them and fail to mark them, so they would be sent again on every run.
+   * @default 'delete'
+   */
+  mark?: 'delete' | 'sent';
 }
 
 /** One recorded event: its id, the seq the write assigned and its stream entry id. */
@@ -167,8 +175,8 @@ function envelopeAround(event: PendingEvent): [string, string] {
  * Runs one atomic write: checks, commands, events (seq assigned inside), fragments.
  *
  * @throws PreconditionFailedError when a check fails or a command would fail at run time, or
- *   one of the outbox's own keys (stream, `seq` hash, sets, request marker, home key, partition
- *   list) holds another type — checked before the request marker, so a redelivery of a request
+ *   one of the outbox's own keys (stream, `seq` hash, sets — the sent set with `mark: 'sent'` —,
+ *   request marker, home key, partition list) holds another type — checked before the request marker, so a redelivery of a request
  *   already applied meets this 409, not a duplicate (nothing written).
  * @throws EventInvalidError for a command the write does not support, keys across hash tags, or
  *   a check or command on one of the outbox's own keys (`<prefix>{tag}:…`, `<prefix>home:…`,
@@ -238,6 +246,8 @@ export async function redisWrite(client: RedisLike, prefix: string, write: Redis
     ownKey('seq hash', pk.seq, 'hash');
     ownKey('events stream', pk.events, 'stream');
     ownKey('pending set', pk.pending, 'zset');
+    // The relay records these events here once sent: of another type, it could never mark them.
+    if (write.mark === 'sent') ownKey('sent set', pk.sent, 'zset');
   }
   const aggregates = new Map<string, number>();
   for (const event of write.events) {

@@ -83,6 +83,7 @@ export async function redisCommit(store: RedisOutboxStore, state: InvocationStat
     commands,
     events: state.events,
     partitionTtlMs: store.partitionTtlMs,
+    mark: store.mark ?? 'delete',
     ...(fragment ? { fragments: [fragment] } : {}),
     ...(key === undefined ? {} : { requestKey: { key, ttlMs: store.appliedTtlMs, answer: completion?.answer } }),
   });

@@ -46,7 +46,8 @@ export interface SweepResult {
   pruned: number;
   /**
    * Partitions skipped because one of their own keys could not be read (Redis: it holds
-   * another type): their aggregates wait until it is fixed, the others were served. Each is
+   * another type): their aggregates wait until it is fixed, the others were served — by the
+   * listing, or by the sent-event cleanup (its sent set or stream; the others cleaned). Each is
    * also warned (`outbox sweep skipped a partition`) and counted in `metrics.skippedPartitions`.
    */
   skipped: SkippedPartition[];
@@ -68,6 +69,8 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
   const skipped: SkippedPartition[] = [];
   // One unreadable partition is warned (its key's role, name and type, never a value) and left out.
   const onSkip = (skip: SkippedPartition): void => {
+    // Met again by the cleanup (a sent set of another type): said once.
+    if (skipped.some((s) => s.where === skip.where && s.reason === skip.reason)) return;
     skipped.push(skip);
     deps.metrics.skippedPartitions++;
     deps.log?.warn('outbox sweep skipped a partition; its aggregates wait until it is fixed, the others are relayed', { store: deps.store.kind, where: skip.where, code: skip.code, reason: skip.reason });
@@ -107,7 +110,7 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
   }
   let cleaned = 0;
   if (deps.store.cleanup && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
-    cleaned = await cleanup(deps, run, options).catch((error: unknown) => {
+    cleaned = await cleanup(deps, run, options, onSkip).catch((error: unknown) => {
       deps.log?.warn('outbox sent-event cleanup stopped; it goes on next sweep', { store: deps.store.kind, ...describeCause(error) });
       return 0;
     });
@@ -123,13 +126,13 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
 }
 
 /** Deletes old sent events under the outbox's cleanup lease (one sweeper cleans at a time). */
-async function cleanup(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions): Promise<number> {
+async function cleanup(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions, onSkip: (skip: SkippedPartition) => void): Promise<number> {
   const key = deps.store.cleanupLeaseKey ?? `${deps.store.kind}:cleanup`;
   const owner = randomUUID();
   const claim = await deps.lease.claim({ key, owner, leaseMs: run.leaseMs }, { signal: run.signal });
   if (!claim.claimed) return 0;
   try {
-    return await deps.store.cleanup!({ limit: options.cleanupLimit, olderThanMs: options.retainSentMs, signal: run.signal });
+    return await deps.store.cleanup!({ limit: options.cleanupLimit, olderThanMs: options.retainSentMs, signal: run.signal, onSkip });
   } finally {
     const signal = run.releaseSignal ?? run.signal;
     await deps.lease.settle({ key, owner, fence: claim.fence }, signal ? { signal } : {}).catch(() => false);

@@ -77,6 +77,23 @@ export interface QuarantineEntry extends QuarantineRef {
 }
 
 /**
+ * A quarantine entry `listQuarantined` could not read (Redis: its hash field does not hold the
+ * relay's JSON `{ fromSeq, reason, at }`), left out of the listing. Says no value of the store.
+ *
+ * @example { where: 'o-42', aggregate: 'order/o-42', code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: 'the quarantine entry of "order/o-42" in "outbox:{o-42}:quarantine" is not …' }
+ */
+export interface UnreadableQuarantine {
+  /** The partition (Redis hash tag). */
+  where: string;
+  /** The aggregate the entry is for (the hash field). */
+  aggregate: string;
+  /** Stable code: `OUTBOX_QUARANTINE_UNREADABLE`. */
+  code: 'OUTBOX_QUARANTINE_UNREADABLE';
+  /** Why: the key and field, and what was expected — never what it holds. */
+  reason: string;
+}
+
+/**
  * What a store's `redrive` found: released it; the aggregate is not quarantined (already
  * redriven); it is quarantined, but not as the reference says (`fromSeq` / `quarantinedAt` differ:
  * quarantined again since); or no such aggregate was ever at that `where`.
@@ -187,10 +204,22 @@ export interface RelayStore {
    * can be.
    */
   refIssue(ref: Pick<AggregateRef, 'where' | 'aggregate'>): { field: 'where' | 'aggregate'; expected: string } | undefined;
-  /** Quarantined aggregates (at most `limit`): each entry, passed whole, is a redrive reference. */
-  listQuarantined(options: { limit: number } & StoreCallOptions): Promise<QuarantineEntry[]>;
-  /** With `mark: 'sent'`: deletes up to `limit` events sent more than `olderThanMs` ago. Returns how many. */
-  cleanup?(options: { limit: number; olderThanMs: number } & StoreCallOptions): Promise<number>;
+  /**
+   * Quarantined aggregates (at most `limit`): each entry, passed whole, is a redrive reference.
+   * An entry the store cannot read (Redis: a quarantine hash field that is not the relay's
+   * JSON record) is left out and told to `onUnreadable`, the others listed.
+   *
+   * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409), Redis, when a
+   *   partition's quarantine hash (or the partition list) holds another type: the message names
+   *   its role, name and type, never what it holds.
+   */
+  listQuarantined(options: { limit: number; onUnreadable?: (entry: UnreadableQuarantine) => void } & StoreCallOptions): Promise<QuarantineEntry[]>;
+  /**
+   * With `mark: 'sent'`: deletes up to `limit` events sent more than `olderThanMs` ago. Returns
+   * how many. A partition whose own key cannot be read for a reason of its own (Redis: its sent
+   * set or stream holds another type) is skipped and told to `onSkip`, the others cleaned.
+   */
+  cleanup?(options: { limit: number; olderThanMs: number; onSkip?: (skip: SkippedPartition) => void } & StoreCallOptions): Promise<number>;
   /**
    * The lease a sweep holds while it runs `cleanup`, named after this outbox (its prefix or
    * collection), so outboxes sharing one lease store clean independently. Defaults to

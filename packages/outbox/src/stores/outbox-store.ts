@@ -14,6 +14,8 @@ export interface RedisOutboxStore {
   readonly appliedTtlMs: number;
   /** Redis Cluster: how long an idle partition stays in the sweeper's list after its last write. */
   readonly partitionTtlMs: number;
+  /** The relay's `mark`: with `'sent'` a write also checks the partition's sent set's type. @default 'delete' */
+  readonly mark?: 'delete' | 'sent';
   client(): Promise<RedisLike>;
   readonly relay: RelayStore;
 }

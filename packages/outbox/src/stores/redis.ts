@@ -154,6 +154,18 @@ function refusedHead(error: PreconditionFailedError): AggregateHead {
   return { quarantined: false, events: [], more: false, refused: { code: error.code, reason: error.message } };
 }
 
+/** A quarantine hash field's value as the `QUARANTINE` script writes it; undefined when it is not that (never thrown: one bad entry must not hide the others). */
+function quarantineRecord(raw: string): { fromSeq: number; reason: string; at: number } | undefined {
+  let entry: unknown;
+  try {
+    entry = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const { fromSeq, reason, at } = (entry ?? {}) as Record<string, unknown>;
+  return typeof entry === 'object' && Number.isSafeInteger(fromSeq) && typeof reason === 'string' && Number.isSafeInteger(at) ? { fromSeq: fromSeq as number, reason, at: at as number } : undefined;
+}
+
 /** Scripts of one read in flight at once on a cluster (ioredis pipelines them to their nodes). */
 const READS_IN_FLIGHT = 16;
 
@@ -432,25 +444,38 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
       return reply === 1 ? 'redriven' : reply === 0 ? 'not-quarantined' : reply === 2 ? 'quarantine-changed' : 'unknown';
     },
     refIssue: ({ where }) => (/[{}]/.test(where) ? { field: 'where', expected: 'a partition of this outbox: a hash tag, without { or }' } : undefined),
-    async listQuarantined({ limit }) {
+    async listQuarantined({ limit, onUnreadable }) {
       const client = await getClient();
       const out: QuarantineEntry[] = [];
       for (const tag of await partitions(client)) {
-        const all = flatPairs(await client.call('HGETALL', partitionKeys(prefix, tag).quarantine));
+        const key = partitionKeys(prefix, tag).quarantine;
+        const all = flatPairs(
+          await client.call('HGETALL', key).catch(async (error: unknown) => {
+            throw await ownKeysChecked(client, error, [['quarantine hash', key, 'hash']]);
+          }),
+        );
         for (let i = 0; i + 1 < all.length && out.length < limit; i += 2) {
-          const entry = JSON.parse(all[i + 1]!) as { fromSeq: number; reason: string; at: number };
-          out.push({ where: tag, aggregate: all[i]!, quarantinedAt: entry.at, fromSeq: entry.fromSeq, reason: entry.reason });
+          const entry = quarantineRecord(all[i + 1]!);
+          if (entry) out.push({ where: tag, aggregate: all[i]!, quarantinedAt: entry.at, fromSeq: entry.fromSeq, reason: entry.reason });
+          else onUnreadable?.({ where: tag, aggregate: all[i]!, code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: `the quarantine entry of ${JSON.stringify(all[i]!)} in ${JSON.stringify(key)} is not the relay's JSON { fromSeq, reason, at }: left out of the listing` });
         }
       }
       return out;
     },
-    async cleanup({ limit, olderThanMs, signal }) {
+    async cleanup({ limit, olderThanMs, signal, onSkip }) {
       const client = await getClient();
       let removed = 0;
       for (const tag of await partitions(client)) {
         if (removed >= limit) break;
         const k = partitionKeys(prefix, tag);
-        removed += Number(await run(client, CLEANUP, [k.sent, k.events], [olderThanMs, limit - removed], signal));
+        try {
+          removed += Number(await run(client, CLEANUP, [k.sent, k.events], [olderThanMs, limit - removed], signal));
+        } catch (error) {
+          // One partition's own key of another type: skipped and told (nothing of it cleaned),
+          // the partitions after it cleaned — not every sweep stopped there. An outage still stops it.
+          if (!(error instanceof PreconditionFailedError)) throw error;
+          onSkip?.({ where: tag, code: error.code, reason: error.message });
+        }
       }
       return removed;
     },
@@ -509,8 +534,8 @@ export function redisOutbox(options: RedisOutboxOptions): RedisOutboxStore {
   checkKnownKeys('redisOutbox', '', options, keysOf<RedisOutboxOptions>({ client: true, prefix: true, mark: true, lease: true, appliedTtlMs: true, partitionTtlMs: true }));
   clientOption('redisOutbox', 'client', options.client, ['evalsha', 'eval', 'call'], 'an ioredis Redis or Cluster');
   const prefix = checkPrefix('redisOutbox', options.prefix ?? DEFAULT_REDIS_PREFIX);
-  oneOfOption('redisOutbox', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
+  const mark = oneOfOption('redisOutbox', 'mark', options.mark, ['delete', 'sent'] as const, 'delete');
   const appliedTtlMs = msOption('redisOutbox', 'appliedTtlMs', options.appliedTtlMs, 14 * 24 * 3_600_000);
   const partitionTtlMs = msOption('redisOutbox', 'partitionTtlMs', options.partitionTtlMs, 3_600_000, 1_000);
-  return { mode: 'redis', prefix, appliedTtlMs, partitionTtlMs, client: clientGetter(options.client), relay: relayStoreOf({ client: options.client, prefix, mark: options.mark, lease: options.lease }, 'redisOutbox') };
+  return { mode: 'redis', prefix, appliedTtlMs, partitionTtlMs, mark, client: clientGetter(options.client), relay: relayStoreOf({ client: options.client, prefix, mark: options.mark, lease: options.lease }, 'redisOutbox') };
 }

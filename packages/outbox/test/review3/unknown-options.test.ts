@@ -82,7 +82,7 @@ describe('an option key a factory does not know is a ConfigurationError naming i
     expect(() => sqsSender({ client: sqs, queueUrl, maxMessageBytes: 'auto', maxBatchBytes: 262_144, fifo: false, onePerGroupPerBatch: true, invalidCharacters: 'base64', claimCheck: s3ClaimCheck({ s3, bucket: 'claims-b', prefix: 'c/', thresholdBytes: 1 }), retry: { retries: 1, factor: 2, minTimeoutMs: 1, maxTimeoutMs: 2 }, concurrency: 1 })).not.toThrow();
     expect(() => mongoEmbeddedOutbox({ db, collection: 'c', aggregateType: 'order', maxPendingEvents: 1, maxPendingBytes: 2048, maxAppliedKeys: 1, maxAnswerBytes: 0, atomicity: 'server', writeLeaseMs: 1000, writeWaitMs: 0 })).not.toThrow();
     expect(() => mongoTransactionOutbox({ client: mongo, db, collection: 'x', mark: 'sent', appliedTtlMs: 1000 })).not.toThrow();
-    expect(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', retentionMs: 1000, leaseMs: 1000, onGap: 'accept', maxGapRetries: 1, claimCheck: s3ClaimCheck({ s3 }), read: () => ({}) })).not.toThrow();
+    expect(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', retentionMs: 1000, leaseMs: 1000, allowShortLease: true, onGap: 'accept', maxGapRetries: 1, claimCheck: s3ClaimCheck({ s3 }), read: () => ({}) })).not.toThrow();
     expect(() => transitions({ table: { a: [] }, store: store(), field: 'status', redisKey: (id) => id, alsoSet: () => ({}) })).not.toThrow();
   });
 });
