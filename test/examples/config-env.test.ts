@@ -54,6 +54,13 @@ describe('the examples without their configuration', () => {
     expect(error.message).not.toContain(SECRET);
   }, 60_000);
 
+  it.concurrent.each(['aws-lambda/orders/app.mjs', 'glue/glue/app.mjs'])('%s gives an empty variable its default, not the 0 zod coerces it to', async (module) => {
+    const env = { REDIS_URL: 'redis://127.0.0.1:1', MONGODB_URI: 'mongodb://127.0.0.1:1', ORDER_EVENTS_QUEUE_URL: 'https://sqs.example/q', IMAGE_EVENTS_QUEUE_URL: 'https://sqs.example/q', BACKUP_BUCKET: 'bkt', OUTBOX_SWEEP_GRACE_MS: '', THUMBNAIL_WIDTH: '' };
+    const code = `const m = await import(${JSON.stringify(join(root, 'examples', module))}); console.log(JSON.stringify({ message: JSON.stringify(m.config) })); process.exit(0);`;
+    const config = JSON.parse((await refusal(code, env)).message ?? '{}') as Record<string, unknown>;
+    expect(config[module.startsWith('glue') ? 'THUMBNAIL_WIDTH' : 'OUTBOX_SWEEP_GRACE_MS']).toBe(module.startsWith('glue') ? 160 : 5_000);
+  }, 60_000);
+
   it('an OpenWhisk action answers { error: CONFIG_INVALID } naming each parameter, never a value', async () => {
     const code = `import { createRequire } from 'node:module';
       const action = createRequire(${JSON.stringify(join(root, 'examples/openwhisk/index.js'))})(${JSON.stringify(join(root, 'examples/openwhisk/index.js'))});

@@ -17,9 +17,9 @@ const read = (file: string) => readFileSync(join(root, 'examples', file), 'utf8'
 const yaml = (file: string): Json => parse(read(file), { logLevel: 'silent' });
 /** `export { a, b } from`, `export const a`, `exports.a =`. */
 const exportsOf = (file: string) => new Set([...read(file).matchAll(/export \{([^}]*)\}|export const (\w+)|exports\.(\w+) =/g)].flatMap((m) => (m[1] ? m[1].split(',').map((s) => s.trim()) : [m[2] ?? m[3]!])));
-/** The variables `configFromEnv(z.object({...}))` in an app module requires (no `.default(...)`). */
+/** The variables `configFromEnv(z.object({...}), env?)` in an app module requires (no `.default(...)`). */
 function requiredConfig(file: string): string[] {
-  const block = /configFromEnv\(\s*z\s*\.object\(\{([\s\S]*?)\}\),?\s*\)/.exec(read(file))![1]!;
+  const block = /configFromEnv\(\s*z\s*\.object\(\{([\s\S]*?)\n\s*\}\),?\s*(?:emptyAsUnset\(\),?\s*)?\)/.exec(read(file))![1]!;
   const required = [...block.matchAll(/^\s*([A-Z_]+): (.*)$/gm)].filter((m) => !m[2]!.includes('.default(')).map((m) => m[1]!);
   if (required.length < 2) throw new Error(`${file}: could not read its configuration schema`);
   return required;

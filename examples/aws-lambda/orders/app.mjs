@@ -4,7 +4,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { redis } from '@steadyfn/connections/redis';
-import { configFromEnv } from '@steadyfn/handler';
+import { configFromEnv, emptyAsUnset } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
 import { redisLeaseStore } from '@steadyfn/lease';
 import { outbox, redisOutbox, sqsSender, transitions } from '@steadyfn/outbox';
@@ -13,7 +13,8 @@ import { z } from 'zod';
 
 // Configuration from the environment, checked once: a missing or malformed value fails the
 // instance's start with a CONFIG_INVALID error naming each such variable and what it must be
-// (never its value), instead of the first order.
+// (never its value), instead of the first order. An empty variable reads as unset, so it gets its
+// default (z.coerce.number() would read '' as 0).
 export const config = configFromEnv(
   z.object({
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
@@ -22,6 +23,7 @@ export const config = configFromEnv(
     ORDERS_PREFIX: z.string().regex(/^[a-z0-9-]{1,40}$/).default('shop'),
     OUTBOX_SWEEP_GRACE_MS: z.coerce.number().int().nonnegative().default(5_000),
   }),
+  emptyAsUnset(),
 );
 
 const prefix = config.ORDERS_PREFIX;

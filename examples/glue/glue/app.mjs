@@ -4,14 +4,15 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mongo } from '@steadyfn/connections/mongodb';
 import { redis } from '@steadyfn/connections/redis';
-import { configFromEnv } from '@steadyfn/handler';
+import { configFromEnv, emptyAsUnset } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
 import { redisLeaseStore } from '@steadyfn/lease';
 import { outbox, redisOutbox, sqsSender } from '@steadyfn/outbox';
 import { z } from 'zod';
 
 // Checked once: a missing or malformed variable fails the instance's start with a CONFIG_INVALID
-// error naming each such variable and what it must be (never its value).
+// error naming each such variable and what it must be (never its value). An empty variable reads
+// as unset, so it gets its default (z.coerce.number() would read '' as 0).
 export const config = configFromEnv(
   z.object({
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
@@ -21,6 +22,7 @@ export const config = configFromEnv(
     GLUE_PREFIX: z.string().regex(/^[a-z0-9-]{1,40}$/).default('images'),
     THUMBNAIL_WIDTH: z.coerce.number().int().min(16).max(1024).default(160),
   }),
+  emptyAsUnset(),
 );
 
 const prefix = config.GLUE_PREFIX;

@@ -5,7 +5,7 @@
 const { S3Client } = require('@aws-sdk/client-s3');
 const { SQSClient } = require('@aws-sdk/client-sqs');
 const { redis } = require('@steadyfn/connections/redis');
-const { configFromEnv } = require('@steadyfn/handler');
+const { configFromEnv, emptyAsUnset } = require('@steadyfn/handler');
 const { redisStore } = require('@steadyfn/idempotency');
 const { redisLeaseStore } = require('@steadyfn/lease');
 const { outbox, redisOutbox, sqsSender, transitions } = require('@steadyfn/outbox');
@@ -14,7 +14,8 @@ const { z } = require('zod');
 
 // Configuration from the environment, checked once: a missing or malformed value fails the
 // instance's start with a CONFIG_INVALID error naming each such variable and what it must be
-// (never its value), instead of the first order.
+// (never its value), instead of the first order. An empty variable reads as unset, so it gets its
+// default (z.coerce.number() would read '' as 0).
 const config = configFromEnv(
   z.object({
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
@@ -23,6 +24,7 @@ const config = configFromEnv(
     ORDERS_PREFIX: z.string().regex(/^[a-z0-9-]{1,40}$/).default('shop'),
     OUTBOX_SWEEP_GRACE_MS: z.coerce.number().int().nonnegative().default(5_000),
   }),
+  emptyAsUnset(),
 );
 
 const prefix = config.ORDERS_PREFIX;

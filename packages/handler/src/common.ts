@@ -21,7 +21,7 @@ export {
 } from './errors.js';
 export type { FieldIssue, ProblemDetails, SteadyErrorOptions } from './errors.js';
 export { NotProcessedError } from './batch.js';
-export { configFromEnv } from './config-env.js';
+export { configFromEnv, emptyAsUnset } from './config-env.js';
 export type { EnvSchema } from './config-env.js';
 export { allow, deny, authorized, authorizerPolicy, isAuthorizerAnswer } from './events/authorizer.js';
 export type { AuthorizerAnswer, AuthorizerContext, PolicyInit } from './events/authorizer.js';

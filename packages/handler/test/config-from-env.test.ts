@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigurationError, configFromEnv } from '../src/index.js';
+import { ConfigurationError, configFromEnv, emptyAsUnset } from '../src/index.js';
 
 const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
@@ -54,6 +54,45 @@ describe('configFromEnv', () => {
     expect(error.message).toContain('QUEUE_URL is invalid (expected string in url format)');
     expect(error.message).toContain('GRACE_MS is invalid (expected number)');
     expect(JSON.stringify({ message: error.message, issues: error.issues, field: error.field })).not.toContain(secret);
+  });
+
+  it('refuses a schema that throws while reading a set variable as CONFIG_INVALID, never the raw error carrying the value', () => {
+    // zod lets a transform's exception escape safeParse: TypeError ERR_INVALID_URL, `input` = the value.
+    const secret = 'pw-hunter2';
+    const cases: Array<[z.ZodType, string]> = [
+      [z.object({ REDIS_URL: z.string().transform((s) => new URL(s)) }), 'TypeError'],
+      [z.object({ REDIS_URL: z.string().transform((s) => JSON.parse(s) as unknown) }), 'SyntaxError'],
+      [z.object({ REDIS_URL: z.string().refine(async () => true) }), '$ZodAsyncError'],
+    ];
+    for (const [throwing, name] of cases) {
+      let caught: unknown;
+      try {
+        configFromEnv(throwing, { REDIS_URL: `http//:${secret}@cache` });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigurationError);
+      const error = caught as ConfigurationError;
+      expect(error).toMatchObject({ code: 'CONFIG_INVALID', field: '(environment)' });
+      expect(error.message).toBe(`configuration refused: the schema threw ${name} while reading the environment; its message is not shown`);
+      expect(error.cause).toBeUndefined();
+      expect(JSON.stringify(error) + error.message + String(error.stack)).not.toContain(secret);
+    }
+  });
+
+  it('says an unset variable is not set when its schema throws on the empty value that describes it', () => {
+    const throwing = z.object({ REDIS_URL: z.string().transform((s) => new URL(s)), SYNC: z.string().refine(async () => true) });
+    expect(() => configFromEnv(throwing, {})).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', field: 'REDIS_URL', message: 'configuration refused: REDIS_URL is not set (expected string); SYNC is not set (expected string)' }),
+    );
+  });
+
+  it('reads an empty variable as unset through emptyAsUnset, so its default applies instead of coerce turning it into 0', () => {
+    const env = { REDIS_URL: 'redis://h:6379', QUEUE_URL: 'https://sqs/q', BUCKET: 'bkt', GRACE_MS: '' };
+    expect(configFromEnv(schema, env).GRACE_MS).toBe(0); // zod's coerce: Number('') is 0
+    expect(configFromEnv(schema, emptyAsUnset(env)).GRACE_MS).toBe(5_000);
+    expect(refused(emptyAsUnset({ ...env, BUCKET: '' })).message).toBe('configuration refused: BUCKET is not set (expected string of at least 3 characters)');
+    expect(emptyAsUnset({ A: '', B: 'b', C: undefined })).toEqual({ B: 'b', C: undefined });
   });
 
   it('refuses a schema that is not one', () => {

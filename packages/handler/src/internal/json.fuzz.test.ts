@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64Strict } from './base64.js';
-import { jsonExactNumbers, jsonTextTooDeep, parseJsonLossless, valueTooDeep } from './json.js';
+import { isLosslessNumber, jsonExactNumbers, jsonTextTooDeep, parseJsonLossless, valueTooDeep } from './json.js';
 
 describe('json and base64 helpers under arbitrary input', () => {
   it('parses every serialised JSON value back to the same value', () => {
@@ -35,6 +35,32 @@ describe('json and base64 helpers under arbitrary input', () => {
         const rounded = valid && !jsonTextTooDeep(text) && parseJsonLossless(text) === undefined;
         expect(jsonExactNumbers(text) !== undefined).toBe(rounded);
       }),
+    );
+  });
+
+  // Number literals of any length, a decimal point anywhere in them, any exponent.
+  const literal = fc
+    .tuple(fc.boolean(), fc.oneof(fc.constant('0'), fc.stringMatching(/^[1-9][0-9]{0,24}$/)), fc.option(fc.stringMatching(/^[0-9]{1,24}$/)), fc.option(fc.integer({ min: -400, max: 400 })))
+    .map(([negative, whole, fraction, exponent]) => `${negative ? '-' : ''}${whole}${fraction === null ? '' : `.${fraction}`}${exponent === null ? '' : `e${exponent}`}`);
+
+  it('parses a number literal without the content type exactly when it keeps its value', () => {
+    fc.assert(
+      fc.property(literal, (text) => {
+        expect(parseJsonLossless(`[${text}]`) !== undefined, text).toBe(isLosslessNumber(text, Number(text)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('tells two numbers apart (one digit changed), by plain value or by exact form', () => {
+    fc.assert(
+      fc.property(literal, (text) => {
+        const other = text.replace(/(\d)((?:e-?\d+)?)$/, (_all, digit: string, exponent: string) => `${(Number(digit) + 1) % 10}${exponent}`);
+        const seen = (t: string) => JSON.stringify(jsonExactNumbers(`[${t}]`) ?? JSON.parse(`[${t}]`));
+        if (Number(text) === 0 && Number(other) === 0) return; // 0 and -0 (or 0.0) are one JSON value
+        expect(seen(text), `${text} vs ${other}`).not.toBe(seen(other));
+      }),
+      { numRuns: 2000 },
     );
   });
 

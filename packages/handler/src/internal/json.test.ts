@@ -40,6 +40,21 @@ describe('jsonExactNumbers', () => {
     expect(jsonExactNumbers('[-1e999]')).toEqual([{ exactNumber: '-1e999' }]);
     expect(jsonExactNumbers('[-10e998]')).toEqual([{ exactNumber: '-1e999' }]);
   });
+
+  it('sees a number rounded across its decimal point (15 digits, a point, 8 more) as rounded', () => {
+    expect(parseJsonLossless('[123456789012345.67890123]')).toBeUndefined();
+    expect(jsonExactNumbers('[123456789012345.67890123]')).toEqual([{ exactNumber: '12345678901234567890123e-8' }]);
+    expect(jsonExactNumbers('[123456789012345.67890123]')).not.toEqual(jsonExactNumbers('[123456789012345.67890124]'));
+    expect(parseJsonLossless('[123456789012345.6]')).toEqual({ value: [123456789012345.6] });
+  });
+
+  it('keeps exponents past 2^53 exact: two exponents are two values, and the form stays well-formed', () => {
+    expect(jsonExactNumbers('[1e9007199254740993]')).not.toEqual(jsonExactNumbers('[1e9007199254740992]'));
+    expect(jsonExactNumbers('[1e9007199254740993]')).toEqual([{ exactNumber: '1e9007199254740993' }]);
+    expect(jsonExactNumbers('[1.5e9007199254740993]')).toEqual([{ exactNumber: '15e9007199254740992' }]);
+    expect(jsonExactNumbers('[1e1000000000000000000000000]')).toEqual([{ exactNumber: '1e1000000000000000000000000' }]);
+    expect(jsonExactNumbers('[-2.50e-1000000000000000000000000]')).toEqual([{ exactNumber: '-25e-1000000000000000000000001' }]);
+  });
 });
 
 describe('depth bounds', () => {

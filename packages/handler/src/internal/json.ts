@@ -49,19 +49,23 @@ export function valueTooDeep(value: unknown, max = MAX_JSON_DEPTH): boolean {
   return false;
 }
 
-/** Sign-free decimal digits and exponent of a number literal, trailing zeros dropped: `1.50` and `15e-1` give the same. */
+/**
+ * Sign-free decimal digits and exponent of a number literal, trailing zeros dropped: `1.50` and
+ * `15e-1` give the same. The exponent is a BigInt: JSON puts no bound on it, and as a `Number`
+ * `1e9007199254740993` and `1e9007199254740992` would be one value.
+ */
 function decimal(literal: string): string {
-  const text = literal.replace(/^[-+]/, '').toLowerCase();
+  const text = literal.trim().replace(/^[-+]/, '').toLowerCase();
   const e = text.indexOf('e');
   const coefficient = e === -1 ? text : text.slice(0, e);
-  let exponent = e === -1 ? 0 : Number(text.slice(e + 1));
+  let exponent = e === -1 ? 0n : BigInt(text.slice(e + 1));
   const dot = coefficient.indexOf('.');
   let digits = dot === -1 ? coefficient : coefficient.slice(0, dot) + coefficient.slice(dot + 1);
-  if (dot !== -1) exponent -= coefficient.length - dot - 1;
+  if (dot !== -1) exponent -= BigInt(coefficient.length - dot - 1);
   digits = digits.replace(/^0+/, '');
   if (digits === '') return '0';
   const trimmed = digits.replace(/0+$/, '');
-  exponent += digits.length - trimmed.length;
+  exponent += BigInt(digits.length - trimmed.length);
   return `${trimmed}e${exponent}`;
 }
 
@@ -73,8 +77,12 @@ export function isLosslessNumber(literal: string, value: number): boolean {
   return negative === value < 0 && decimal(literal) === decimal(String(value));
 }
 
-/** Number literals that might not survive: 16+ digits in a row, or an exponent. Others always do. */
-const MAYBE_LOSSY = /\d{16}|\d[eE]/;
+/**
+ * Number literals that might not survive: 16+ digits, a decimal point among them or not
+ * (`123456789012345.67890123` rounds as surely as `12345678901234567890`), or an exponent.
+ * Others always do: a double keeps any 15 significant digits.
+ */
+const MAYBE_LOSSY = /(?:\d\.?){16}|\d[eE]/;
 
 type SourceReviver = (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown;
 
