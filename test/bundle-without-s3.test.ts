@@ -97,7 +97,7 @@ it('the packages checked are the ones a function may use without S3 (none drops 
 
 describe.each(['cjs', 'esm'] as const)('%s bundles, with no @aws-sdk/client-s3 installed and no --external', (format) => {
   // One esbuild call per package, an entry point per export entry; one process loads every bundle.
-  it.each(checked)('every entry of %s but the AWS SDK ones bundles, and each bundle loads', (name, specifiers) => {
+  it.each(checked)('every entry of %s but the AWS SDK ones bundles, and each bundle loads', (_name, specifiers) => {
     const slug = (specifier: string) => `${format}-${specifier.slice('@steadyfn/'.length).replace('/', '-')}`;
     for (const specifier of specifiers) consumer.write(`entries/${slug(specifier)}.mjs`, `import * as api from '${specifier}';\nconsole.log(JSON.stringify([${JSON.stringify(specifier)}, Object.keys(api).length]));\n`);
     const outdir = join(consumer.dir, 'dist', 'entries');
