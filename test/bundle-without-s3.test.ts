@@ -18,12 +18,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from './services/env.js';
 import { CREATE_REQUIRE_BANNER } from './support/bundle.js';
 import { installedDir, makeConsumer, root, type Consumer } from './support/consumer.js';
+import { DRIVER_OF_ENTRY, entrySpecifiers } from './support/entries.js';
 import { workspacePackages } from './support/pack.js';
 
 const S3_SDK = '@aws-sdk/client-s3';
 
 interface Manifest {
   name: string;
+  exports: Record<string, unknown>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
@@ -53,38 +55,70 @@ function installS3Sdk(): void {
   symlinkSync(installedDir(S3_SDK), to, 'dir');
 }
 
+/** esbuild's options for a bundle as a Lambda user makes one. */
+function bundleOptions(format: 'esm' | 'cjs') {
+  return {
+    absWorkingDir: consumer.dir,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format,
+    ...(format === 'esm' ? { banner: { js: CREATE_REQUIRE_BANNER } } : {}),
+    logLevel: 'silent',
+  } as const;
+}
+
+function errorsOf(error: unknown): string[] {
+  return ((error as { errors?: Array<{ text: string }> }).errors ?? []).map((e) => e.text);
+}
+
 /** Bundles `source` (an entry file written into the project) as a Lambda user would; the bundle's path, or esbuild's errors. */
 function bundle(name: string, source: string, format: 'esm' | 'cjs'): { file: string; errors: string[] } {
   consumer.write(`${name}.mjs`, source);
   const file = join(consumer.dir, 'dist', `${name}.${format === 'esm' ? 'mjs' : 'cjs'}`);
   try {
-    buildSync({
-      entryPoints: [join(consumer.dir, `${name}.mjs`)],
-      absWorkingDir: consumer.dir,
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format,
-      ...(format === 'esm' ? { banner: { js: CREATE_REQUIRE_BANNER } } : {}),
-      outfile: file,
-      logLevel: 'silent',
-    });
+    buildSync({ ...bundleOptions(format), entryPoints: [join(consumer.dir, `${name}.mjs`)], outfile: file });
     return { file, errors: [] };
   } catch (error) {
-    return { file, errors: ((error as { errors?: Array<{ text: string }> }).errors ?? []).map((e) => e.text) };
+    return { file, errors: errorsOf(error) };
   }
 }
 
+/** An entry for the AWS SDKs (`@steadyfn/lease/s3`, `@steadyfn/backup/sqs`, …): it needs its SDK. */
+const forAwsSdk = (specifier: string): boolean => DRIVER_OF_ENTRY[specifier]?.startsWith('@aws-sdk/') === true;
+
+/** Per package that may be used without S3: every entry but the AWS SDK ones. */
+const checked = withoutS3.map(({ manifest }) => [manifest.name, entrySpecifiers(manifest).filter((s) => !forAwsSdk(s))] as const);
+
+it('the packages checked are the ones a function may use without S3 (none drops out unseen)', () => {
+  expect(checked.map(([name]) => name).sort()).toEqual(['@steadyfn/connections', '@steadyfn/handler', '@steadyfn/idempotency', '@steadyfn/lease', '@steadyfn/outbox', '@steadyfn/state']);
+  expect(checked.flatMap(([, specifiers]) => specifiers)).toEqual(expect.arrayContaining(['@steadyfn/handler/internal', '@steadyfn/connections/redis', '@steadyfn/connections/mongodb']));
+});
+
 describe.each(['cjs', 'esm'] as const)('%s bundles, with no @aws-sdk/client-s3 installed and no --external', (format) => {
-  it.each(withoutS3.map((m) => m.manifest.name))('the root entry of %s bundles, and the bundle loads', (name) => {
-    const entry = `root-${name.slice('@steadyfn/'.length)}-${format}`;
-    const { file, errors } = bundle(entry, `import * as api from '${name}';\nconsole.log(JSON.stringify(Object.keys(api).length));\n`, format);
+  // One esbuild call per package, an entry point per export entry; one process loads every bundle.
+  it.each(checked)('every entry of %s but the AWS SDK ones bundles, and each bundle loads', (_name, specifiers) => {
+    const slug = (specifier: string) => `${format}-${specifier.slice('@steadyfn/'.length).replace('/', '-')}`;
+    for (const specifier of specifiers) consumer.write(`entries/${slug(specifier)}.mjs`, `import * as api from '${specifier}';\nconsole.log(JSON.stringify([${JSON.stringify(specifier)}, Object.keys(api).length]));\n`);
+    const outdir = join(consumer.dir, 'dist', 'entries');
+    const ext = format === 'esm' ? '.mjs' : '.cjs';
+    let errors: string[] = [];
+    try {
+      buildSync({ ...bundleOptions(format), entryPoints: specifiers.map((s) => join(consumer.dir, 'entries', `${slug(s)}.mjs`)), outdir, outExtension: { '.js': ext } });
+    } catch (error) {
+      errors = errorsOf(error);
+    }
     expect(errors).toEqual([]);
-    expect(Number(execFileSync(process.execPath, [file], { cwd: consumer.dir, encoding: 'utf8' }).trim())).toBeGreaterThan(0);
+    const files = specifiers.map((s) => join(outdir, `${slug(s)}${ext}`));
+    const loader = `for (const file of ${JSON.stringify(files)}) await import(new URL('file://' + file).href);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', loader], { cwd: consumer.dir, encoding: 'utf8' });
+    const loaded = out.trim().split('\n').map((line) => JSON.parse(line) as [string, number]);
+    expect(loaded.map(([specifier]) => specifier)).toEqual(specifiers);
+    for (const [specifier, count] of loaded) expect(count, specifier).toBeGreaterThan(0);
   });
 
-  it.each(['@steadyfn/lease/s3', '@steadyfn/state/s3', '@steadyfn/outbox/s3'])('the subpath %s needs the S3 SDK (the check can fail)', (specifier) => {
-    const { errors } = bundle(`needs-${specifier.split('/')[1]}-${format}`, `import * as api from '${specifier}';\nconsole.log(Object.keys(api).length);\n`, format);
+  it.each(checked.flatMap(([name]) => Object.keys(DRIVER_OF_ENTRY).filter((s) => s.startsWith(`${name}/`) && DRIVER_OF_ENTRY[s] === S3_SDK)))('the subpath %s needs the S3 SDK (the check can fail)', (specifier) => {
+    const { errors } = bundle(`needs-${specifier.slice('@steadyfn/'.length).replace('/', '-')}-${format}`, `import * as api from '${specifier}';\nconsole.log(Object.keys(api).length);\n`, format);
     expect(errors).toEqual([`Could not resolve "${S3_SDK}"`]);
   });
 });

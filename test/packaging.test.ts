@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeConsumer, strictOptions, type Consumer } from './support/consumer.js';
+import { DRIVER_OF_ENTRY } from './support/entries.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const packages = readdirSync(`${root}packages`).filter((d) => existsSync(`${root}packages/${d}/package.json`));
@@ -98,19 +99,6 @@ function declarationClosure(pkgDir: string, types: string): string[] {
   visit(types.replace(/^\.\/dist\//, ''));
   return [...seen];
 }
-
-/** Which optional driver an entry exists for; every other entry imports none. */
-const DRIVER_OF_ENTRY: Record<string, string> = {
-  '@steadyfn/connections/redis': 'ioredis',
-  '@steadyfn/connections/mongodb': 'mongodb',
-  '@steadyfn/connections/s3': '@aws-sdk/client-s3',
-  '@steadyfn/connections/sqs': '@aws-sdk/client-sqs',
-  '@steadyfn/lease/s3': '@aws-sdk/client-s3',
-  '@steadyfn/lease/internal-s3': '@aws-sdk/client-s3',
-  '@steadyfn/state/s3': '@aws-sdk/client-s3',
-  '@steadyfn/outbox/s3': '@aws-sdk/client-s3',
-  '@steadyfn/backup/sqs': '@aws-sdk/client-sqs',
-};
 
 // A user of one store must not need another store's driver types (with skipLibCheck: false).
 describe.each(packages)('package %s types', (dir) => {

@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { awsClientOption, checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, invalidOption, isRecord, keysOf } from '@steadyfn/handler/internal';
 import {
   checkClaimCheckFields,
   missingClaimCheck,
@@ -40,9 +40,9 @@ const CLAIM_CHECK_KEYS = keysOf<ClaimCheckOptions>({ s3: true, bucket: true, pre
  * @param options.prefix - Key prefix (key = prefix + message id). @default 'claims/'
  * @param options.thresholdBytes - Store every message larger than this. @default the queue's `MaximumMessageSize`
  * @returns A claim check (its `commands` load `@aws-sdk/client-s3` on first use).
- * @throws {ConfigurationError} `CONFIG_INVALID` naming the option: an unknown key, an `s3` that is
- *   not an S3 client (an `SQSClient`), a bucket S3 does not accept, a `prefix` that is not a
- *   string, a `thresholdBytes` out of 0–1 MiB.
+ * @throws {ConfigurationError} `CONFIG_INVALID` naming the option: options that are not an object
+ *   (field `options`), an unknown key, an `s3` that is not an S3 client (an `SQSClient`), a bucket
+ *   S3 does not accept, a `prefix` that is not a string, a `thresholdBytes` out of 0–1 MiB.
  * @example
  * import { S3Client } from '@aws-sdk/client-s3';
  * import { sqsSender } from '@steadyfn/outbox';
@@ -51,10 +51,34 @@ const CLAIM_CHECK_KEYS = keysOf<ClaimCheckOptions>({ s3: true, bucket: true, pre
  * const sender = sqsSender({ client: sqs, queueUrl, claimCheck: s3ClaimCheck({ s3: new S3Client({}), bucket: 'events-large' }) });
  */
 export function s3ClaimCheck(options: ClaimCheckOptions): ClaimCheck;
+/**
+ * A claim check that only reads (the inbox's `claimCheck`): no bucket — each pointer names its
+ * own — so nothing is stored, and `prefix` / `thresholdBytes` (which only say how to store) are
+ * refused.
+ *
+ * @param options.s3 - An `S3Client` from `@aws-sdk/client-s3` that reads the producer's claim-check bucket.
+ * @returns A claim-check reader (its `commands` load `@aws-sdk/client-s3` on first use).
+ * @throws {ConfigurationError} `CONFIG_INVALID` naming the option: options that are not an object
+ *   (field `options`), an unknown key, an `s3` that is not an S3 client, a `prefix` or
+ *   `thresholdBytes` without `bucket`.
+ * @example
+ * import { S3Client } from '@aws-sdk/client-s3';
+ * import { inbox } from '@steadyfn/outbox';
+ * import { s3ClaimCheck } from '@steadyfn/outbox/s3';
+ *
+ * const reading = inbox({ store, consumer: 'billing', claimCheck: s3ClaimCheck({ s3: new S3Client({}) }) });
+ */
 export function s3ClaimCheck(options: { s3: S3Sender }): ClaimCheckReader;
 export function s3ClaimCheck(options: Omit<ClaimCheckOptions, 'bucket'> & { bucket?: string }): ClaimCheckReader {
+  if (!isRecord(options)) invalidOption('s3ClaimCheck', 'options', 'an object { s3, bucket?, prefix?, thresholdBytes? }', options);
   checkKnownKeys('s3ClaimCheck', '', options, CLAIM_CHECK_KEYS);
   checkClaimCheckFields('s3ClaimCheck', '', options, true);
+  if (options.bucket === undefined) {
+    // Without a bucket nothing is stored: a prefix or a threshold would be silently ignored.
+    for (const field of ['prefix', 'thresholdBytes'] as const) {
+      if (options[field] !== undefined) invalidOption('s3ClaimCheck', field, 'left out without "bucket": a claim check without a bucket only reads (each pointer names its own key); give "bucket" to store', options[field]);
+    }
+  }
   return { ...options, commands };
 }
 
@@ -72,12 +96,14 @@ const RESOLVE_KEYS = keysOf<{ s3?: S3Sender; signal?: AbortSignal }>({ s3: true,
  * @throws {ClaimCheckError} `OUTBOX_SQS_CLAIM_CHECK_MISMATCH` when the object's size or SHA-256
  *   differ from the pointer's, `OUTBOX_SQS_CLAIM_CHECK_MISSING` when it is gone,
  *   `OUTBOX_SQS_CLAIM_CHECK_INVALID` for a malformed pointer or a missing `s3` client.
- * @throws {ConfigurationError} when `s3` is a client of another AWS service (an `SQSClient`), or for an unknown option key.
+ * @throws {ConfigurationError} `CONFIG_INVALID` when `options` is not an object (field `options`), `s3` is a client of
+ *   another AWS service (an `SQSClient`), or for an unknown option key.
  * @example
  * import { resolveClaimCheck } from '@steadyfn/outbox/s3';
  * const body = await resolveClaimCheck(record, { s3, signal: ctx.signal });
  */
 export async function resolveClaimCheck(message: ReceivedMessage, options: { s3?: S3Sender; signal?: AbortSignal } = {}): Promise<string> {
+  if (!isRecord(options)) invalidOption('resolveClaimCheck', 'options', 'an object { s3?, signal? }', options);
   checkKnownKeys('resolveClaimCheck', '', options, RESOLVE_KEYS);
   if (options.s3 !== undefined) awsClientOption('resolveClaimCheck', 's3', options.s3, 'S3', 'an S3Client from @aws-sdk/client-s3');
   const reader = options.s3 === undefined ? undefined : { s3: options.s3, commands };

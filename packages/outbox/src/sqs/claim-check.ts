@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { ClaimCheckError } from './errors.js';
 import { errorCode, httpStatus } from './classify.js';
-import { awsClientOption, ConfigurationError, intOption, invalidOption, s3BucketOption } from '@steadyfn/handler/internal';
+import { awsClientOption, ConfigurationError, intOption, invalidOption, s3BucketOption, serviceIdOf } from '@steadyfn/handler/internal';
 import { SERVICE_MAX_MESSAGE_BYTES } from './limits.js';
 
 /** Message attribute that marks a claim-check pointer body; its value is the pointer format version. */
@@ -111,11 +111,30 @@ export interface ClaimCheck extends ClaimCheckReader {
  * `s3ClaimCheck({ s3, bucket })`.
  */
 export function claimCheckFromSubpath(owner: string, field: string, use: string, got: unknown): never {
-  const seen = got === null || typeof got !== 'object' ? typeof got : 'an object without commands (the plain { s3, ... } of 0.0.x)';
+  const seen = describeClaimCheck(got, use);
   throw new ConfigurationError(
     `${owner}(): option "${field}" is replaced by ${use}, with s3ClaimCheck imported from '@steadyfn/outbox/s3' (the root entry loads no @aws-sdk/client-s3, so a bundle without S3 needs none); got ${seen}`,
     { field, expected: `${use} (import { s3ClaimCheck } from '@steadyfn/outbox/s3')` },
   );
+}
+
+/** What arrived where a claim check belongs, in words (never its values). */
+function describeClaimCheck(got: unknown, use: string): string {
+  if (got === null) return 'null';
+  if (Array.isArray(got)) return 'an array';
+  if (typeof got !== 'object') return typeof got;
+  const value = got as { send?: unknown; s3?: unknown; commands?: unknown };
+  if (typeof value.send === 'function') {
+    const service = serviceIdOf(got);
+    if (service === undefined || service === 'S3') return `an S3 client itself: wrap it, ${use.slice(use.indexOf(':') + 1).trim()}`;
+    return `a client for ${service} (its config.serviceId is "${service}"), not a claim check`;
+  }
+  const s3 = value.s3 === null ? 'null' : typeof value.s3;
+  // isClaimCheckReader() failed with commands a function: s3 is not an object.
+  if (typeof value.commands === 'function') return `an object with commands whose "s3" is ${s3 === 'undefined' ? 'missing' : s3 === 'null' ? 'null' : `a ${s3}`}, not an S3Client`;
+  if (value.commands !== undefined) return `an object whose "commands" is not a function`;
+  if (value.s3 === undefined) return 'an object without s3 or commands';
+  return 'an object with s3 but without commands (the plain { s3, ... } of 0.0.x)';
 }
 
 /**

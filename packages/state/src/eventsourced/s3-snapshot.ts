@@ -2,7 +2,7 @@
  * The snapshot in one S3 object. Apart from `snapshots.ts` because it reads through the S3
  * source, which loads `@aws-sdk/client-s3`: only the `@steadyfn/state/s3` entry reaches it.
  */
-import { checkKnownKeys, keysOf } from '@steadyfn/handler/internal';
+import { checkKnownKeys, invalidOption, isRecord, keysOf } from '@steadyfn/handler/internal';
 import { SourceError } from '../errors.js';
 import { s3Source, type S3SourceOptions } from '../sources/s3.js';
 import { booleanOption, bytesOption, functionOption } from '../options.js';
@@ -35,9 +35,11 @@ const S3_SNAPSHOT_KEYS = keysOf<S3SnapshotOptions<unknown, unknown>>({ client: t
 /**
  * The snapshot in one S3 object (overwritten by whoever writes snapshots). A missing object means
  * none yet — or, with `optional: false`, fails the load.
- * @throws ConfigurationError (`CONFIG_INVALID`) as `s3Object()`, or when `decode` is not a function.
+ * @throws ConfigurationError (`CONFIG_INVALID`) as `s3Object()`, when `options` is not an object
+ *   (field `options`), or when `decode` is not a function.
  */
 export function s3Snapshot<S, P = string>(options: S3SnapshotOptions<S, P>): SnapshotStore<S, P> {
+  if (!isRecord(options)) invalidOption('s3Snapshot', 'options', 'an object { client, bucket, key, maxBytes?, optional?, decode? }', options);
   checkKnownKeys('s3Snapshot', '', options, S3_SNAPSHOT_KEYS);
   functionOption('s3Snapshot', 'decode', options.decode, 'a function (json) => { position, state }');
   bytesOption('s3Snapshot', 'maxBytes', options.maxBytes);
