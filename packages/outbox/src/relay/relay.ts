@@ -43,7 +43,7 @@ import { DEFAULT_MAX_BYTES_PER_ROUND } from './budget.js';
 import { toMessage } from './message.js';
 import type { MetricsRecorder } from './metrics.js';
 import { poisonReason, type PoisonPolicy } from './poison.js';
-import type { AggregateRef, HeldLease, LeasedRef, RelayLease, RelayStore, Sender, SendReport, SettleItem, StoredEvent } from './types.js';
+import type { AggregateRef, HeldLease, LeasedRef, RelayLease, RelayStore, Sender, SendReport, SettleItem, SkippedPartition, StoredEvent } from './types.js';
 
 /** How a relay run behaves. */
 export interface RelayRunOptions {
@@ -85,6 +85,11 @@ export interface RelayRunOptions {
    * round or chunk — an outage fails them all alike. Without it, each call tallies and warns for itself.
    */
   unsent?: UnsentTally | undefined;
+  /**
+   * Told of each aggregate whose partition refused the read (`AggregateHead.refused`, e.g. a
+   * Redis own key of another type): the sweep reports its partition as skipped.
+   */
+  onRefused?: ((skip: SkippedPartition) => void) | undefined;
 }
 
 /** Events of a run that were not sent, and their distinct codes (SQS's own or the sender's). */
@@ -179,7 +184,10 @@ async function beginAll(deps: RelayDeps, leased: ReadonlyArray<LeasedRef>, optio
     // Quarantined: nothing is sent until a redrive, a flush's own events included — counted, so the record says so.
     if (head.quarantined) deps.metrics.held++;
     // Its partition cannot be read (an own key of another type): said, the others go on.
-    if (head.refused) deps.log?.warn('outbox relay skipped an aggregate whose partition cannot be read; the others are relayed', { store: deps.store.kind, where: ref.where, aggregate: ref.aggregate, code: head.refused.code, reason: head.refused.reason });
+    if (head.refused) {
+      deps.log?.warn('outbox relay skipped an aggregate whose partition cannot be read; the others are relayed', { store: deps.store.kind, where: ref.where, aggregate: ref.aggregate, code: head.refused.code, reason: head.refused.reason });
+      options.onRefused?.({ where: ref.where, code: head.refused.code, reason: head.refused.reason });
+    }
     if (head.quarantined || head.events.length === 0) continue;
     const sendable: StoredEvent[] = [];
     let poison: Working['poison'];

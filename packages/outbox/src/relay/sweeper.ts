@@ -46,9 +46,11 @@ export interface SweepResult {
   pruned: number;
   /**
    * Partitions skipped because one of their own keys could not be read (Redis: it holds
-   * another type): their aggregates wait until it is fixed, the others were served — by the
-   * listing, or by the sent-event cleanup (its sent set or stream; the others cleaned). Each is
-   * also warned (`outbox sweep skipped a partition`) and counted in `metrics.skippedPartitions`.
+   * another type), found by the listing, refused by a relay round's read (then left out of
+   * the rest of the sweep, and listed again without it when the list was cut at
+   * `maxAggregates`), or by the sent-event cleanup (its sent set or stream; the others
+   * cleaned): their aggregates wait until it is fixed, the others were served. Each partition is
+   * warned (`outbox sweep skipped a partition`) and counted in `metrics.skippedPartitions` once a sweep.
    */
   skipped: SkippedPartition[];
 }
@@ -61,31 +63,34 @@ export interface SweepResult {
  *   cannot list its pending aggregates: nothing was relayed.
  * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409) when the Redis store's
  *   partition list holds another type: the message names its role, name and type, never what
- *   it holds. One partition whose own key (pending or sent set, quarantine hash) holds another
- *   type is skipped instead (`skipped`, warned), the others relayed.
+ *   it holds. One partition whose own key (pending or sent set, quarantine hash, events
+ *   stream, attempts hash, an aggregate's set) holds another type is skipped instead
+ *   (`skipped`, warned), the others relayed.
  */
 export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: SweepOptions): Promise<SweepResult> {
-  let refs: AggregateRef[];
   const skipped: SkippedPartition[] = [];
-  // One unreadable partition is warned (its key's role, name and type, never a value) and left out.
+  // Partitions whose read a relay round refused: left out of the rest of the sweep.
+  const refused = new Set<string>();
+  // One unreadable partition is warned (its key's role, name and type, never a value) and left out; said once a sweep.
   const onSkip = (skip: SkippedPartition): void => {
-    // Met again by the cleanup (a sent set of another type): said once.
-    if (skipped.some((s) => s.where === skip.where && s.reason === skip.reason)) return;
+    // Met again by a later read or the cleanup: said and counted once.
+    if (skipped.some((s) => s.where === skip.where)) return;
     skipped.push(skip);
     deps.metrics.skippedPartitions++;
     deps.log?.warn('outbox sweep skipped a partition; its aggregates wait until it is fixed, the others are relayed', { store: deps.store.kind, where: skip.where, code: skip.code, reason: skip.reason });
   };
-  try {
-    refs = await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal, onSkip });
-  } catch (error) {
-    // A misconfiguration (a store getter returning what is not a client) is said as such, not as an outage.
-    // So is one of the store's own keys holding another type (OUTBOX_PRECONDITION_FAILED naming it).
-    if (error instanceof ConfigurationError || error instanceof PreconditionFailedError) throw error;
-    throw new OutboxUnavailableError('outbox: the sweep could not list the pending aggregates; nothing was relayed', error);
-  }
+  const list = async (): Promise<AggregateRef[]> => {
+    try {
+      return await deps.store.listPending({ limit: options.maxAggregates, before: Date.now() - options.graceMs, signal: run.signal, onSkip, exclude: refused });
+    } catch (error) {
+      // A misconfiguration (a store getter returning what is not a client) is said as such, not as an outage.
+      // So is one of the store's own keys holding another type (OUTBOX_PRECONDITION_FAILED naming it).
+      if (error instanceof ConfigurationError || error instanceof PreconditionFailedError) throw error;
+      throw new OutboxUnavailableError('outbox: the sweep could not list the pending aggregates; nothing was relayed', error);
+    }
+  };
+  let refs = await list();
   const parallel = Math.max(1, options.parallel ?? 4);
-  const size = Math.max(1, Math.min(options.chunk, Math.ceil(refs.length / parallel)));
-  let next = 0;
   // A misconfiguration fails every chunk alike: said once, and the chunks after it are not begun.
   // Events not sent (an outage fails every chunk alike too): tallied over the chunks, said once.
   // A queue that cannot be read likewise: said once, the chunks after it not begun.
@@ -94,17 +99,44 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
     misconfigured: run.misconfigured ?? { seen: false },
     queueUnreadable: run.queueUnreadable ?? { seen: false },
     unsent: run.unsent ?? { failed: 0, codes: new Set() },
+    onRefused: (skip) => {
+      refused.add(skip.where);
+      onSkip(skip);
+    },
   };
-  const worker = async (): Promise<void> => {
-    while (next < refs.length) {
-      if (shared.misconfigured!.seen || shared.queueUnreadable!.seen || run.signal?.aborted || run.remainingMs() < run.reserveMs) return;
-      const chunk = refs.slice(next, next + size);
-      next += size;
-      await relayAggregates(deps, chunk, shared);
-    }
-  };
+  const stopped = (): boolean => shared.misconfigured!.seen || shared.queueUnreadable!.seen || run.signal?.aborted === true || run.remainingMs() < run.reserveMs;
+  const seen = new Set<string>();
+  let found = 0;
   try {
-    await Promise.all(Array.from({ length: parallel }, worker));
+    // A pass over the listed aggregates. A partition a round refused (a key the listing cannot
+    // check, e.g. one aggregate's set of another type) is left out of the rest, and when the
+    // list was cut at maxAggregates it is listed again without it: refused aggregates, never
+    // drained and so the oldest, must not keep every other partition's places sweep after sweep.
+    for (let pass = 0; pass < 10 && refs.length > 0; pass++) {
+      const before = refused.size;
+      const fresh = refs.filter((ref) => !seen.has(`${ref.where}\u0000${ref.aggregate}`));
+      for (const ref of fresh) seen.add(`${ref.where}\u0000${ref.aggregate}`);
+      found += fresh.length;
+      const size = Math.max(1, Math.min(options.chunk, Math.ceil(fresh.length / parallel)));
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < fresh.length) {
+          if (stopped()) return;
+          const chunk = fresh.slice(next, next + size).filter((ref) => !refused.has(ref.where));
+          next += size;
+          if (chunk.length > 0) await relayAggregates(deps, chunk, shared);
+        }
+      };
+      await Promise.all(Array.from({ length: parallel }, worker));
+      if (refused.size === before || refs.length < options.maxAggregates || stopped()) break;
+      try {
+        refs = await list();
+      } catch (error) {
+        // What was listed first was relayed; the rest waits for the next sweep.
+        deps.log?.warn('outbox sweep could not list the pending aggregates again; the rest goes on next sweep', { store: deps.store.kind, ...describeCause(error) });
+        break;
+      }
+    }
   } finally {
     if (!run.unsent) warnUnsent(deps.log, deps.store.kind, shared.unsent!);
   }
@@ -122,7 +154,7 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
       return 0;
     });
   }
-  return { found: refs.length, cleaned, pruned, skipped };
+  return { found, cleaned, pruned, skipped };
 }
 
 /** Deletes old sent events under the outbox's cleanup lease (one sweeper cleans at a time). */

@@ -165,8 +165,9 @@ export interface RelayStore {
    * they would take the places of aggregates the sweep can relay). A partition that cannot be
    * read for a reason of its own (Redis: one of its keys holds another type) is skipped and
    * told to `onSkip`, the others listed: one bad partition must not stop every aggregate.
+   * Partitions in `exclude` are left out (the sweep's partitions whose read was refused).
    */
-  listPending(options: { limit: number; before: number; onSkip?: (skip: SkippedPartition) => void } & StoreCallOptions): Promise<AggregateRef[]>;
+  listPending(options: { limit: number; before: number; onSkip?: (skip: SkippedPartition) => void; exclude?: ReadonlySet<string> } & StoreCallOptions): Promise<AggregateRef[]>;
   /**
    * Reads each aggregate's head — up to `limit` events each, in seq order — and counts one
    * more started attempt on them. One result per item, in order. `maxBytes` is the round's

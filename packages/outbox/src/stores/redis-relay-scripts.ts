@@ -276,14 +276,17 @@ return #ids`);
 
 /**
  * One partition's pending aggregates for the sweeper, and whether it holds anything at all.
- * KEYS: pending, sent, quarantine, live. ARGV: before (ms), limit. Reply: `{ holds, live,
+ * KEYS: pending, sent, quarantine, live, events, attempts (the last two only for their types:
+ * a partition whose stream or attempts hash holds another type is refused here, so the sweep
+ * skips and reports it instead of listing aggregates every read of the relay would refuse —
+ * oldest, they kept the places of every other partition's). ARGV: before (ms), limit. Reply: `{ holds, live,
  * aggregate, since, … }` — `holds` 1 when pending, sent or quarantine has entries; `live` 1
  * when the partition was written within its listing TTL. Quarantined aggregates are skipped
  * (the relay sends nothing of them until a redrive): the pending set is read in pages of
  * `limit` until `limit` others are found or it ends, so however many aggregates are held, they
  * never take the places of those the sweep can relay.
  */
-export const STATUS = relayScript([['pending set', 'zset'], ['sent set', 'zset'], ['quarantine hash', 'hash'], ['live marker', '']], 'nothing was relayed', `local limit = tonumber(ARGV[2])
+export const STATUS = relayScript([['pending set', 'zset'], ['sent set', 'zset'], ['quarantine hash', 'hash'], ['live marker', ''], ['events stream', 'stream'], ['attempts hash', 'hash']], 'nothing was relayed', `local limit = tonumber(ARGV[2])
 local holds = (redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('HLEN', KEYS[3])) > 0 and 1 or 0
 local out = {holds, redis.call('EXISTS', KEYS[4])}
 local listed, offset = 0, 0

@@ -398,10 +398,10 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
     async partitions() {
       return partitions(await getClient());
     },
-    async listPending({ limit, before, signal, onSkip }) {
+    async listPending({ limit, before, signal, onSkip, exclude }) {
       const client = await getClient();
       const found: AggregateRef[] = [];
-      const tags = await partitions(client);
+      const tags = exclude && exclude.size > 0 ? (await partitions(client)).filter((tag) => !exclude.has(tag)) : await partitions(client);
       const empty: string[] = [];
       // Sent together (ioredis pipelines concurrent commands), a few hundred partitions at a time.
       for (let i = 0; i < tags.length; i += 500) {
@@ -409,7 +409,7 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
           tags.slice(i, i + 500).map(async (tag) => {
             const k = partitionKeys(prefix, tag);
             try {
-              return { tag, reply: flatPairs(await run(client, STATUS, [k.pending, k.sent, k.quarantine, k.live], [String(before), limit], signal)) };
+              return { tag, reply: flatPairs(await run(client, STATUS, [k.pending, k.sent, k.quarantine, k.live, k.events, k.attempts], [String(before), limit], signal)) };
             } catch (error) {
               // One partition's own key of another type: skipped and told, the others served
               // (not the whole sweep failed, every other aggregate stopped). An outage still fails it.
