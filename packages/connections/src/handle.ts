@@ -80,11 +80,18 @@ export interface HandleExtras<T> {
    * and no closed sockets. Without it, every client is treated as having one.
    */
   inFlight?: ((client: T) => boolean) | undefined;
+  /**
+   * Finer than `inFlight`, for a client shared by callers whose commands may legitimately wait
+   * (Redis: another caller's BLPOP): at a cut-off, false when nothing in flight can be hung on a
+   * dead socket, else a test run at the client's next use — whether what was in flight then is
+   * still unanswered with no reply since. The client is checked only when it says so. Used instead of `inFlight`.
+   */
+  stuck?: ((client: T) => false | (() => boolean)) | undefined;
 }
 
 /** `defineClient` with the factory's name in configuration errors (for the typed factories), and their `extras`. */
 export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: HandleExtras<T> = {}): ClientHandle<T> {
-  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight } = extras;
+  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck } = extras;
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
@@ -114,7 +121,7 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: Handle
    */
   const handedOut = new WeakMap<Abortable, Set<T>>();
   function watch(signal: Abortable | undefined, client: T): void {
-    if (signal === undefined || signal.aborted || inFlight === undefined) return;
+    if (signal === undefined || signal.aborted || (inFlight === undefined && stuck === undefined)) return;
     let clients = handedOut.get(signal);
     if (clients === undefined) {
       const watched = new Set<T>();
@@ -139,8 +146,19 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: Handle
     });
   }
 
-  /** A client cut off with an operation in flight: a client with a thaw check is checked before its next use; others as their factory says. */
+  /**
+   * A client cut off with an operation in flight: a client with a thaw check is checked before its
+   * next use (with `stuck`, only if what was in flight then is still unanswered at that use, with no
+   * reply since: a cut-off caller's signal says nothing of another caller's commands); others as their factory says.
+   */
   function cutOff(client: T): void {
+    if (stuck !== undefined) {
+      const test = stuck(client);
+      if (test === false) return;
+      if (spec.ping) life.distrust(client, test);
+      else onCutOff?.(client);
+      return;
+    }
     if (inFlight !== undefined && !inFlight(client)) return;
     if (spec.ping) life.distrust(client);
     else onCutOff?.(client);

@@ -65,9 +65,37 @@ export class ClientLifecycle<T> {
     this.lastUsedAt = this.#now();
   }
 
-  /** Marks `client` for a check before its next use, if it is still the cached one. */
-  distrust(client: T): void {
-    if (this.current?.client === client) this.suspect = true;
+  /**
+   * While `suspect`, the tests that may still clear it without a ping (see `distrust`); undefined
+   * when the suspicion is unconditional.
+   */
+  #unless: (() => boolean)[] | undefined;
+
+  /**
+   * Marks `client` for a check before its next use, if it is still the cached one. With
+   * `stillStuck`, only when it says so at that use (what was in flight at a cut-off is still
+   * unanswered); an unconditional suspicion stays one.
+   */
+  distrust(client: T, stillStuck?: () => boolean): void {
+    if (this.current?.client !== client) return;
+    if (stillStuck === undefined) this.#unless = undefined;
+    else if (!this.suspect) this.#unless = [stillStuck];
+    else this.#unless?.push(stillStuck);
+    this.suspect = true;
+  }
+
+  /** Whether the suspicion (`suspect`) still holds: a conditional one whose tests all say the client moved on is cleared here. */
+  #stillSuspect(): boolean {
+    if (!this.suspect) return false;
+    const tests = this.#unless;
+    if (tests === undefined || tests.some((test) => test())) return true;
+    this.#trust();
+    return false;
+  }
+
+  #trust(): void {
+    this.suspect = false;
+    this.#unless = undefined;
   }
 
   /** Clients this lifecycle closed (or began to): not the function's doing. */
@@ -171,7 +199,7 @@ export class ClientLifecycle<T> {
       this.#hadClient = true;
       const entry = { client };
       this.current = entry;
-      this.suspect = false;
+      this.#trust();
       return entry;
     });
     this.#connecting = flight;
@@ -224,7 +252,7 @@ export class ClientLifecycle<T> {
         );
         try {
           await bounded(() => answer, left, () => new TimeoutError(`${name} ping timed out after ${pingTimeoutMs} ms`), signal);
-          this.suspect = false;
+          this.#trust();
           return this.#lease(entry.client, 'revalidated', idleMs);
         } catch (err) {
           // Cut off by the deadline: no verdict on the client, so it is checked again next time, from the time it has waited.
@@ -274,7 +302,7 @@ export class ClientLifecycle<T> {
   reusable(at?: number): T | undefined {
     const entry = this.current;
     const { spec } = this;
-    if (!entry || this.suspect || this.#checking || (spec.isReady && !spec.isReady(entry.client))) return undefined;
+    if (!entry || this.#stillSuspect() || this.#checking || (spec.isReady && !spec.isReady(entry.client))) return undefined;
     if (at === undefined) at = this.#now();
     if (spec.ping && this.lastUsedAt !== undefined && at - this.lastUsedAt > this.settings.idleThresholdMs) return undefined;
     this.lastUsedAt = at;
@@ -303,7 +331,7 @@ export class ClientLifecycle<T> {
       const fresh = await this.connect(true).wait(signal);
       return this.#lease(fresh.client, 'reconnected', idleMs);
     }
-    if (this.suspect || (this.spec.ping && idleMs !== undefined && idleMs > this.settings.idleThresholdMs)) return this.#revalidate(entry, idleMs).wait(signal);
+    if (this.#stillSuspect() || (this.spec.ping && idleMs !== undefined && idleMs > this.settings.idleThresholdMs)) return this.#revalidate(entry, idleMs).wait(signal);
     return this.#lease(entry.client, 'reused', idleMs);
   }
 
@@ -314,7 +342,7 @@ export class ClientLifecycle<T> {
     if (this.current) this.discard(this.current);
     this.lastUsedAt = undefined;
     this.#hadClient = false;
-    this.suspect = false;
+    this.#trust();
     this.#release();
     await Promise.all([...this.#closing]);
   }

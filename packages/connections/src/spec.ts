@@ -204,6 +204,8 @@ export interface ClientHandle<T> {
    * in flight (a command of the caller's own, given up on), the client is pinged before its next
    * use and rebuilt when the ping fails — it may be stuck on a silently dead socket. Only clients
    * that can tell (`redis()`, `mongo()`, `s3()`, `sqs()`; an AWS client's idle sockets are closed instead).
+   * A `redis()` client is checked only when the oldest command in flight at the abort is not a
+   * blocking one (another caller's `BLPOP`) and is still unanswered at the next use, with no reply since.
    * @throws ConnectionUnavailableError (`CONNECTION_UNAVAILABLE`, 503, retryable) when it cannot be connected.
    * @throws ConnectionBudgetError (`CONNECTION_BUDGET_EXHAUSTED`, 503, retryable) at `shedRatio`.
    * @throws ConfigurationError (terminal) when the driver is missing or cannot load, or an option read at connect time is invalid.

@@ -11,6 +11,7 @@ import { ConfigurationError, errorName, keysOf } from '@steadyfn/handler/interna
 import { commandView } from '../view.js';
 import { failDroppedReplies } from './redis-replies.js';
 import { authRefused } from './auth-refused.js';
+import { stuckAtCutOff } from './redis-queue.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkRedisDatabase, checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 
@@ -81,17 +82,6 @@ function delay(ms: number): Promise<void> {
 /** Whether ioredis options name a server themselves (otherwise ioredis falls back to 127.0.0.1:6379). */
 function hasAddress(options: RedisOptions | undefined): boolean {
   return options !== undefined && (options.host !== undefined || options.port !== undefined || options.path !== undefined || options.sentinels !== undefined);
-}
-
-/**
- * Whether commands were written to the client's connection and await their replies (ioredis'
- * `commandQueue`; the offline queue holds none written). A pipeline of the function's own that
- * hung on a dead socket until the deadline leaves its commands there. Unknown (another ioredis
- * shape): true.
- */
-function commandsInFlight(client: Redis): boolean {
-  const queue = (client as { commandQueue?: { length?: unknown } }).commandQueue;
-  return typeof queue?.length !== 'number' || queue.length > 0;
 }
 
 /** A plain `Error` without a code: says nothing an operator can act on. */
@@ -237,7 +227,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
       readBudget: async (client) => parseRedisClientsInfo(await client.info('clients')),
     },
     'redis',
-    { inFlight: commandsInFlight },
+    { stuck: stuckAtCutOff },
   );
   return Object.assign(handle, {
     contextValue: (client: Redis) => (view ??= commandView(handle, client)),

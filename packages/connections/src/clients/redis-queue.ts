@@ -1,0 +1,59 @@
+/**
+ * What an ioredis client's command queue says about its socket. One client is shared by every
+ * caller of a handle, so a command in flight may be another caller's healthy blocking read
+ * (BLPOP, XREAD BLOCK, WAIT): it is no sign of a dead socket, and a PING sent on the same
+ * connection waits behind it. Replies arrive in order, so a command still at the head of the
+ * queue means no reply arrived since it became the head.
+ */
+import type { Redis } from 'ioredis';
+
+/** One entry of ioredis' `commandQueue` (commands written, reply awaited), as read here. */
+interface QueuedCommand {
+  command?: { name?: unknown; args?: unknown; constructor?: unknown };
+}
+interface CommandQueue {
+  length: number;
+  peekFront(): QueuedCommand | undefined;
+}
+
+/** Blocking commands ioredis does not list (its `BLOCKING_COMMANDS` flag): they wait for replicas. */
+const ALSO_BLOCKING: ReadonlySet<string> = new Set(['wait', 'waitaof']);
+/** ioredis' own list, when its `Command` class cannot be read off a queued command. */
+const IOREDIS_BLOCKING: ReadonlySet<string> = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmovem', 'bzpopmin', 'bzpopmax', 'bzmpop', 'blmpop', 'xread', 'xreadgroup']);
+/** Blocking only with a `BLOCK ms` argument. */
+const BLOCK_OPTION: ReadonlySet<string> = new Set(['xread', 'xreadgroup']);
+
+function queueOf(client: Redis): CommandQueue | undefined {
+  const queue = (client as unknown as { commandQueue?: Partial<CommandQueue> }).commandQueue;
+  return typeof queue?.length === 'number' && typeof queue.peekFront === 'function' ? (queue as CommandQueue) : undefined;
+}
+
+/** Whether a queued command may legitimately wait for long for its reply (a blocking command). */
+export function isBlocking(item: QueuedCommand | undefined): boolean {
+  const command = item?.command;
+  if (typeof command?.name !== 'string') return false;
+  const name = command.name.toLowerCase();
+  if (ALSO_BLOCKING.has(name)) return true;
+  // ioredis' `Command.checkFlag` (a static method that reads `this`): its list follows the installed version.
+  const Command = command.constructor as { checkFlag?: (flag: string, name: string) => boolean } | undefined;
+  const listed = typeof Command?.checkFlag === 'function' ? Command.checkFlag('BLOCKING_COMMANDS', name) : IOREDIS_BLOCKING.has(name);
+  if (!listed) return false;
+  if (!BLOCK_OPTION.has(name)) return true;
+  const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
+  return args.some((arg) => String(arg).toLowerCase() === 'block');
+}
+
+/**
+ * At a cut-off (a watched signal aborted, an invocation's deadline): false when nothing written
+ * can be hung on a dead socket — nothing in flight, or the oldest command in flight is a blocking
+ * one (anything after it waits for it anyway: silence says nothing) — else a test for the next
+ * use: whether that same non-blocking command is still unanswered, with no reply since. Another
+ * shape of client (not ioredis' queue): always suspect, as before.
+ */
+export function stuckAtCutOff(client: Redis): false | (() => boolean) {
+  const queue = queueOf(client);
+  if (queue === undefined) return () => true;
+  const head = queue.peekFront();
+  if (head === undefined || isBlocking(head)) return false;
+  return () => queue.peekFront() === head;
+}
