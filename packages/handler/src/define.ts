@@ -87,7 +87,7 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * included) too; `'json'` always parses (else a terminal
    * `MALFORMED_EVENT`); `'text'` gives the UTF-8 text; `'bytes'` the exact bytes. An HTTP body
    * under a textual type with a declared charset other than UTF-8 is decoded with that charset
-   * (`'auto'` and `'text'`).
+   * (`'auto'` and `'text'`). A byte order mark before JSON is ignored (RFC 8259 §8.1).
    * @default 'auto'
    */
   body?: BodyMode;

@@ -295,10 +295,17 @@ export function httpError(status: number, code: string, message: string, options
 }
 
 /**
- * Anything thrown that is not a SteadyError is an unexpected failure: retryable (the
- * platform's retry is the safe default for an unknown cause) and never exposed. Total: a thrown
- * value that throws when read (a Proxy whose traps throw, a revoked Proxy, a getter that
- * throws) is such a failure too, kept without it as `cause` (nothing could read it safely).
+ * Anything thrown that is not a SteadyError is an unexpected failure: `INTERNAL`, status 500,
+ * retryable (the platform's retry is the safe default for an unknown cause) and never exposed,
+ * with the thrown value as `cause`. A status of another library is never read (`status`,
+ * `statusCode`, `expose` of `http-errors`, Boom's `output.statusCode`, the AWS SDK's
+ * `$metadata.httpStatusCode`): a downstream call's 404 is not the function's 404. The one
+ * exception is a SteadyError of another copy of this package: a value with a string `code` and
+ * `message`, a number `status` and a boolean `retryable` and `expose` keeps them. To keep the
+ * status of errors you trust, map them in a plugin's `onError` (a throw there replaces the error).
+ * Total: a thrown value that throws when read (a Proxy whose traps throw, a revoked Proxy, a
+ * getter that throws) is such a failure too, kept without it as `cause` (nothing could read it
+ * safely).
  */
 export function toSteadyError(thrown: unknown): SteadyError {
   if (thrown instanceof SteadyError) return thrown;

@@ -49,6 +49,12 @@ export interface SteadyHandler {
 /**
  * Wraps `fn` for every provider.
  *
+ * What `fn` throws sets the answer's status and retry only when it is a `SteadyError`
+ * (`TerminalError`, `RetryableError`, `httpError(…)`, …): anything else — an `http-errors`
+ * error, a Boom error, an AWS SDK exception with its `$metadata.httpStatusCode` — is
+ * `500 INTERNAL`, retryable, its message hidden (see `toSteadyError`; map errors you trust in
+ * a plugin's `onError`).
+ *
  * @throws ConfigurationError (`CONFIG_INVALID`) when an option is invalid, at definition time.
  * @example
  * export const main = handler({ input: z.object({ sku: z.string() }) }, async (input, ctx) => ({ sku: input.sku }));

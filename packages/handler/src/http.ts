@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { MalformedEventError } from './errors.js';
 import { decodeBase64Strict } from './internal/base64.js';
-import { jsonTextTooDeep, parseJsonLossless, valueTooDeep, MAX_JSON_DEPTH } from './internal/json.js';
+import { jsonTextTooDeep, parseJsonLossless, valueTooDeep, withoutBom, MAX_JSON_DEPTH } from './internal/json.js';
 import { hasSeveralMediaTypes, isTextualContentType, parseMediaType } from './internal/media-type.js';
 import { decodeCharset } from './internal/text.js';
 import { getOwn, setOwn } from './internal/record.js';
@@ -126,7 +126,7 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
  * What the function receives as `input` for an HTTP request: the JSON body when there is
  * one, the form fields of a urlencoded body, the text of a textual body, the exact bytes (a
  * `Buffer`) of a binary one, and the query parameters when there is no body. An unparseable
- * JSON body is a typed 400.
+ * JSON body is a typed 400; a leading byte order mark before JSON is ignored.
  *
  * `textDecoded`: the provider has already decoded the body to text (the OpenWhisk controller
  * reads every textual body as UTF-8), so `rawBytes` are that text's UTF-8 and a declared
@@ -187,7 +187,12 @@ export function formFields(body: string): Record<string, string | string[]> {
   return fieldsOf(multiQuery, query);
 }
 
-export function parseJsonBody(body: string): unknown {
+/**
+ * A JSON request body's value; a leading byte order mark is ignored (RFC 8259 §8.1).
+ * @throws MalformedEventError (`MALFORMED_EVENT`, 400) for text that is not JSON or nests deeper than `MAX_JSON_DEPTH`
+ */
+export function parseJsonBody(given: string): unknown {
+  const body = withoutBom(given);
   if (jsonTextTooDeep(body)) {
     throw new MalformedEventError(`Request body is JSON nested deeper than ${MAX_JSON_DEPTH} levels`, [{ field: 'body', message: 'Nested too deep', expected: `JSON at most ${MAX_JSON_DEPTH} levels deep` }]);
   }

@@ -6,6 +6,7 @@
  *   control characters no text carries (`CONTROL_BYTES`); text is parsed as JSON when
  *   the message says it is JSON, or when parsing loses nothing (every number keeps its exact
  *   value: `'89e7073266'` and `'12345678901234567890'` stay text); otherwise the text.
+ *   A leading byte order mark before JSON is ignored (RFC 8259 §8.1), in `'json'` too.
  * - `'json'`: always parsed as JSON; a payload that is not JSON is a terminal `MALFORMED_EVENT`.
  * - `'text'`: the UTF-8 text; bytes that are not UTF-8 are a terminal `MALFORMED_EVENT` (an
  *   HTTP body in a declared charset other than UTF-8 is decoded with it instead: http.ts).
@@ -14,7 +15,7 @@
 import { isUtf8 } from 'node:buffer';
 import { MalformedEventError } from './errors.js';
 import { decodeBase64Strict } from './internal/base64.js';
-import { jsonTextTooDeep, looksLikeJson, parseJsonLossless, valueTooDeep, MAX_JSON_DEPTH } from './internal/json.js';
+import { jsonTextTooDeep, looksLikeJson, parseJsonLossless, valueTooDeep, withoutBom, MAX_JSON_DEPTH } from './internal/json.js';
 
 /** How message bodies reach the function (the handler's `body` option). */
 export type BodyMode = 'auto' | 'json' | 'text' | 'bytes';
@@ -32,8 +33,9 @@ function malformed(field: string, message: string, expected: string): MalformedE
   return new MalformedEventError(message, [{ field, message, expected }]);
 }
 
-/** Parses JSON text, refusing documents nested deeper than MAX_JSON_DEPTH. */
-export function parseJsonStrict(text: string, field: string): unknown {
+/** Parses JSON text (a leading byte order mark ignored), refusing documents nested deeper than MAX_JSON_DEPTH. */
+export function parseJsonStrict(given: string, field: string): unknown {
+  const text = withoutBom(given);
   if (jsonTextTooDeep(text)) throw malformed(field, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, `JSON at most ${MAX_JSON_DEPTH} levels deep`);
   try {
     return JSON.parse(text) as unknown;
@@ -55,7 +57,7 @@ export function textPayload(text: string, mode: BodyMode, options: PayloadOption
       if (options.declaredJson) {
         if (jsonTextTooDeep(text)) throw malformed(options.field, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, `JSON at most ${MAX_JSON_DEPTH} levels deep`);
         try {
-          return JSON.parse(text) as unknown;
+          return JSON.parse(withoutBom(text)) as unknown;
         } catch {
           return text;
         }

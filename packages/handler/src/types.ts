@@ -322,7 +322,7 @@ export interface StorageObject {
   size?: number;
   etag?: string;
   contentType?: string;
-  /** S3 `versionId`, Cloud Storage `generation`. */
+  /** S3 `versionId`, Cloud Storage `generation`, Azure blob trigger `versionId` (an account with blob versioning; Event Grid blob events carry none). */
   versionId?: string;
   /** Event time (ISO 8601), when the event says. */
   time?: string;

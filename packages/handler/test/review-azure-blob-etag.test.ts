@@ -83,3 +83,58 @@ describe('Azure blob trigger, Storage extension 5.x: Properties.ETag arrives as 
     expect(seen[0]!.trigger).not.toHaveProperty('etag');
   });
 });
+
+/**
+ * Follow-up review: the two edge cases the ids above still got wrong, and the version a run is
+ * for. Without blob versioning (`VersionId: null`) and without a content MD5 (a `Put Block List`
+ * upload), two writes within one second of one size had one id, so the idempotency plugin
+ * skipped the second as a duplicate: a SHA-256 of the content the host hands over stands in for
+ * the MD5 now. With versioning on, `input.versionId` names the version (the S3 and Cloud Storage
+ * triggers give theirs), and is absent — not `null` — without.
+ */
+describe('Azure blob trigger, Storage extension 5.x: versions without an ETag, MD5 or version id', () => {
+  const noHash = PROPERTIES.replace('"SK/c+G9WfXJNIQ3lT17FkA=="', 'null');
+
+  it('two writes within one second of one size and no MD5 but other bytes are two ids; the same bytes run again are one', async () => {
+    const seen = await registered('blob-no-md5-same-second');
+    const first = { bytes: Buffer.from('{"version":3}') };
+    const second = { bytes: Buffer.from('{"version":4}') };
+    expect(second.bytes.length).toBe(first.bytes.length);
+    await worker.invoke('blob-no-md5-same-second', 'inv-s1', metadata(noHash), first);
+    await worker.invoke('blob-no-md5-same-second', 'inv-s2', metadata(noHash), second);
+    await worker.invoke('blob-no-md5-same-second', 'inv-s3', metadata(noHash), second); // the host runs the second write again
+    const ids = seen.map((c) => c.deliveryId);
+    expect(ids[1]).not.toBe(ids[0]);
+    expect(ids[2]).toBe(ids[1]);
+  });
+
+  it('a stored content MD5 still names the version (the content is not hashed then)', async () => {
+    const seen = await registered('blob-md5-kept');
+    await worker.invoke('blob-md5-kept', 'inv-m1', metadata(PROPERTIES), content);
+    expect(seen[0]!.deliveryId).toBe('myblob/output-metadata.json@2023-05-31T13:28:51+00:00/377/SK/c+G9WfXJNIQ3lT17FkA==');
+  });
+
+  it('input.versionId is the version on an account with versioning, and absent without', async () => {
+    const { app } = await import('@azure/functions');
+    const { handler } = await import('../src/index.js');
+    const inputs: unknown[] = [];
+    app.storageBlob('blob-version-input', { path: 'myblob/{name}', connection: 'AzureWebJobsStorage', handler: handler({ logSink: () => undefined }, (input) => void inputs.push(input)) as never });
+    const versioned = PROPERTIES.replace('"VersionId": null', '"VersionId": "2023-05-31T13:28:51.1234567Z"');
+    await worker.invoke('blob-version-input', 'inv-v1', metadata(versioned), content);
+    await worker.invoke('blob-version-input', 'inv-v2', metadata(PROPERTIES), content);
+    expect(inputs[0]).toMatchObject({ bucket: 'myblob', key: 'output-metadata.json', versionId: '2023-05-31T13:28:51.1234567Z' });
+    expect(inputs[1]).not.toHaveProperty('versionId');
+  });
+
+  it('(control) a name with spaces and parentheses is the name the host gives in BlobTrigger, not the percent-encoded Uri', async () => {
+    const seen = await registered('blob-encoded-name');
+    const meta = {
+      ...metadata(PROPERTIES),
+      BlobTrigger: { string: 'myblob/2025/summer photo (1)+%.jpg' },
+      Uri: { string: 'https://testeinput.blob.core.windows.net/myblob/2025/summer%20photo%20(1)%2B%25.jpg' },
+    };
+    await worker.invoke('blob-encoded-name', 'inv-e1', meta, content);
+    expect(seen[0]!.trigger).toMatchObject({ bucket: 'myblob', key: '2025/summer photo (1)+%.jpg' });
+    expect(seen[0]!.deliveryId).toMatch(/^myblob\/2025\/summer photo \(1\)\+%\.jpg@/);
+  });
+});

@@ -5,6 +5,7 @@
  * the host keeps a receipt per blob ETag and runs a blob again only when it changed, so the id
  * names the version — the ETag, or what stands in for it when the host sends none (see `versionOf`).
  */
+import { nodeCrypto } from '../internal/crypto.js';
 import { isRecord, type Rec } from '../internal/record.js';
 import type { StorageObject, StorageTrigger } from '../types.js';
 import { malformed, opt, sizeOf, type EventItem } from './item.js';
@@ -19,19 +20,21 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v !==
  * The blob version the delivery id names. The ETag when the host sends it as text (Storage
  * extension 4.x: `"0x8D…"`). Extension 5.x sends `BlobProperties` (Azure.Storage.Blobs) as
  * Json.NET serialises it: its `ETag`, an `Azure.ETag` struct with no public member, arrives as
- * `{}`. Then the version id (blob versioning on), else the last-modified time (to the second),
- * the size, and the content MD5 when the service keeps one (`contentHash`; 4.x `contentMD5`;
- * uploads in blocks often have none) — they change when the blob is written again, and stay the
- * same when the host runs one version again. Two writes within one second, of the same size and
- * with no MD5, still share an id.
+ * `{}`. Then the version id (an account with blob versioning: every write makes a new one; `null`
+ * without versioning), else the last-modified time (to the second), the size, and the content
+ * MD5 when the service keeps one (`contentHash`; 4.x `contentMD5`) — they change when the blob is
+ * written again, and stay the same when the host runs one version again. Uploads in blocks
+ * (`Put Block List`) often have no MD5: then a SHA-256 of the content the host handed over
+ * stands in for it, so two writes within one second of the same size but other bytes are two
+ * ids (two writes of the same bytes within one second are one).
  */
-function versionOf(props: Rec, etag: string | undefined): string {
+function versionOf(props: Rec, etag: string | undefined, bytes: Buffer | undefined): string {
   if (etag !== undefined) return etag;
   const versionId = text(props.versionId);
   if (versionId !== undefined) return versionId;
   const modified = text(props.lastModified) ?? '';
   const size = sizeOf(props.contentLength) ?? sizeOf(props.length);
-  const hash = text(props.contentHash) ?? text(props.contentMD5);
+  const hash = text(props.contentHash) ?? text(props.contentMD5) ?? (bytes === undefined ? undefined : `sha256:${nodeCrypto().createHash('sha256').update(bytes).digest('base64')}`);
   return [modified, ...(size === undefined ? [] : [String(size)]), ...(hash === undefined ? [] : [hash])].join('/');
 }
 
@@ -52,6 +55,8 @@ export function blobTriggerItem(content: unknown, meta: Rec): EventItem {
     ...opt('size', sizeOf(props.contentLength) ?? sizeOf(props.length) ?? bytes?.length),
     ...opt('etag', etag),
     ...opt('contentType', str(props.contentType)),
+    // Set only on an account with blob versioning (5.x; `null` otherwise): the version this run is for.
+    ...opt('versionId', str(props.versionId)),
     ...opt('time', str(props.lastModified)),
   };
   const trigger: StorageTrigger = {
@@ -68,5 +73,5 @@ export function blobTriggerItem(content: unknown, meta: Rec): EventItem {
     batchIndex: 0,
     batchSize: 1,
   };
-  return { trigger, deliveryId: `${path}@${versionOf(props, etag)}`, payload: () => ({ ...object }) };
+  return { trigger, deliveryId: `${path}@${versionOf(props, etag, bytes)}`, payload: () => ({ ...object }) };
 }

@@ -84,6 +84,16 @@ export function isLosslessNumber(literal: string, value: number): boolean {
  */
 const MAYBE_LOSSY = /(?:\d\.?){16}|\d[eE]/;
 
+/**
+ * `text` without a leading byte order mark (U+FEFF, the bytes `EF BB BF` decoded as UTF-8).
+ * RFC 8259 §8.1 lets a JSON parser ignore one and WHATWG's UTF-8 decode (`response.json()`)
+ * drops it; Windows clients (PowerShell 5.1, .NET `Encoding.UTF8`) send one. `JSON.parse`
+ * refuses it, so every JSON read of outside text goes through here first.
+ */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 type SourceReviver = (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown;
 
 class LossyNumber extends Error {}
@@ -94,11 +104,13 @@ const checkNumbers: SourceReviver = (_key, value, context) => {
 };
 
 /**
- * Parses JSON text only when nothing is lost: every number keeps its exact decimal value.
+ * Parses JSON text only when nothing is lost: every number keeps its exact decimal value (a
+ * leading byte order mark is ignored).
  * `undefined` when the text is not JSON, is nested deeper than `MAX_JSON_DEPTH`, or a number
  * would change (`'12345678901234567890'`, `'89e7073266'`), so the caller keeps the text.
  */
-export function parseJsonLossless(text: string): { value: unknown } | undefined {
+export function parseJsonLossless(given: string): { value: unknown } | undefined {
+  const text = withoutBom(given);
   if (jsonTextTooDeep(text)) return undefined;
   try {
     if (!MAYBE_LOSSY.test(text)) return { value: JSON.parse(text) as unknown };
@@ -117,7 +129,8 @@ export function parseJsonLossless(text: string): { value: unknown } | undefined 
  * or it nests deeper than `MAX_JSON_DEPTH`. For code that must tell apart two bodies a plain
  * parse makes equal (idempotency keys and fingerprints).
  */
-export function jsonExactNumbers(text: string): unknown {
+export function jsonExactNumbers(given: string): unknown {
+  const text = withoutBom(given);
   if (!MAYBE_LOSSY.test(text) || jsonTextTooDeep(text)) return undefined;
   let lossy = false;
   const exact: SourceReviver = (_key, value, context) => {
