@@ -38,7 +38,8 @@ describe('ioredis#1630: a blocking command waits for its own timeout, bounded on
   });
 
   const make = (key: string) =>
-    handler({ use: [connections({ redis: redis({ url: process.env.REDIS_URL, name: `blpop-${randomUUID()}` }) }, { closeOnSigterm: false })], deadlineMarginMs: 100, logSink: () => undefined }, async (input: In, ctx: Context<{ redis: Redis }>) => {
+    handler({ use: [connections({ redis: redis({ url: process.env.REDIS_URL, name: `blpop-${randomUUID()}` }) }, { closeOnSigterm: false })], deadlineMarginMs: 100, logSink: () => undefined }, async (raw, ctx: Context<{ redis: Redis }>) => {
+      const input = raw as In;
       if (input.step === 'wait') return ctx.redis.blpop(`${key}:jobs`, 0.5);
       if (input.step === 'forever') return ctx.redis.blpop(`${key}:never`, 0);
       return ctx.redis.get(`${key}:status`);
