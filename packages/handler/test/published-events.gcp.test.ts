@@ -149,7 +149,7 @@ describe('other CloudEvents', () => {
     const fixture = published('gcp', 'audit-log.json');
     const { seen } = await everyWay(fixture);
     expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'event', source: 'cloudevent', type: 'google.cloud.audit.log.v1.written', id: fixture.id });
-    expect(seen[0]!.ctx.deliveryId).toBe(fixture.id);
+    expect(seen[0]!.ctx.deliveryId).toBe(`${fixture.source}#${fixture.id}`);
     expect(seen[0]!.input).toEqual(fixture.data);
   });
 });

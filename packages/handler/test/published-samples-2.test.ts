@@ -446,14 +446,14 @@ describe("Google Cloud: the Functions Framework's own test requests", () => {
     }
   });
 
-  it('legacy GCF events of a type no converter knows: a background function gets an `event` trigger keyed by the event id', async () => {
+  it('legacy GCF events of a type no converter knows: a background function gets an `event` trigger keyed by its resource and event id', async () => {
     for (const file of ['ff-gcf-legacy-event.json', 'ff-gcf-event-resource-json.json']) {
       const runs = await gcp(sample('gcp', file) as { headers: Record<string, string>; body: unknown });
       for (const run of runs.filter((r) => r.how.endsWith('/event'))) {
         expect(run.status).toBe(204);
         expect(run.seen[0]!.input).toEqual({ some: 'payload' });
         expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'event', type: 'testEventType', id: 'testEventId' });
-        expect(run.seen[0]!.ctx.deliveryId).toBe('testEventId');
+        expect(run.seen[0]!.ctx.deliveryId).toBe(`${(run.seen[0]!.ctx.trigger as { eventSource: string }).eventSource}#testEventId`);
       }
     }
   });

@@ -687,13 +687,13 @@ describe("Google Cloud published samples: the Functions Framework's background-e
     }
   });
 
-  it('ff-bg-firebase-auth.json: a Firebase Auth user.create is not normalised: an `event` keyed by the event id, with the user as input', async () => {
+  it('ff-bg-firebase-auth.json: a Firebase Auth user.create is not normalised: an `event` keyed by its source and event id, with the user as input', async () => {
     const runs = await gcp(sample('gcp', 'ff-bg-firebase-auth.json') as { headers: Record<string, string>; body: unknown });
     for (const run of runs) {
       expect({ how: run.how, status: run.status }).toEqual({ how: run.how, status: 204 });
       expect(run.seen[0]!.input).toMatchObject({ email: 'test@nowhere.com', uid: 'UUpby3s4spZre6kHsgVSPetzQ8l2' });
       expect(run.seen[0]!.ctx.trigger).toMatchObject({ kind: 'event', id: '1215011316659232' });
-      expect(run.seen[0]!.ctx.deliveryId).toBe('1215011316659232');
+      expect(run.seen[0]!.ctx.deliveryId).toBe(`${(run.seen[0]!.ctx.trigger as { eventSource: string }).eventSource}#1215011316659232`);
     }
     // The Functions Framework converts the legacy event for a CloudEvent function (type, source, field names).
     expect(runs.find((r) => r.how === 'root/cloudEvent')!.seen[0]!.ctx.trigger).toMatchObject({ type: 'google.firebase.auth.user.v1.created', eventSource: '//firebaseauth.googleapis.com/projects/my-project-id', subject: 'users/UUpby3s4spZre6kHsgVSPetzQ8l2' });

@@ -70,7 +70,7 @@ describe('Google Cloud (google-cloudevents testdata, binary CloudEvents through 
         const expected: Json = { kind: 'event', source: 'cloudevent', type: ce.type, eventSource: ce.source, id: 'id-1', time };
         if (ce.subject) expected.subject = ce.subject;
         expect(seen[0]!.ctx.trigger).toEqual(expected);
-        expect(seen[0]!.ctx.deliveryId).toBe('id-1');
+        expect(seen[0]!.ctx.deliveryId).toBe(`${ce.source}#id-1`);
         expect(lines.filter((l) => l.msg === NOT_RECOGNISED)).toEqual([]);
       });
     }
@@ -84,8 +84,11 @@ describe('Google Cloud (google-cloudevents testdata, binary CloudEvents through 
     for (const run of [asCloudEvent, asEvent]) {
       expect(run.status).toBe(204);
       expect(run.seen[0]!.input).toEqual(data);
-      expect(run.seen[0]!.ctx.deliveryId).toBe('id-1');
     }
+    // Keyed by source and id; for an `event` function the source is the resource the framework's conversion left.
+    expect(asCloudEvent.seen[0]!.ctx.deliveryId).toBe(`${ce.source}#id-1`);
+    const converted = asEvent.seen[0]!.ctx.trigger as { eventSource?: string };
+    expect(asEvent.seen[0]!.ctx.deliveryId).toBe(`${converted.eventSource}#id-1`);
     expect(asCloudEvent.seen[0]!.ctx.trigger).toEqual({ kind: 'event', source: 'cloudevent', type: ce.type, eventSource: ce.source, id: 'id-1', time });
     expect(asEvent.seen[0]!.ctx.trigger).toMatchObject({ kind: 'event', type: 'providers/google.firebase.analytics/eventTypes/event.log', id: 'id-1', time });
   });

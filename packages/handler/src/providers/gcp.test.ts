@@ -330,7 +330,7 @@ describe('GCP CloudEvent functions on the Functions Framework', () => {
     }
   });
 
-  it('passes a generic CloudEvent through as an event trigger keyed by the CloudEvent id', async () => {
+  it('passes a generic CloudEvent through as an event trigger keyed by its source and id', async () => {
     // A CloudEvent type the wrapper has no trigger kind for (Cloud Storage ones are `storage` triggers).
     const finalized: Record<string, any> = { ...fixture('storage-object-finalized.json'), type: 'com.example.invoice.v1.archived' };
     const seen: Array<{ input: any; ctx: Context }> = [];
@@ -341,7 +341,7 @@ describe('GCP CloudEvent functions on the Functions Framework', () => {
     expect([binary.status, structured.status]).toEqual([204, 204]);
     for (const { input, ctx } of seen) {
       expect(input).toEqual({ bucket: 'steady-demo-uploads', name: 'invoices/2025/03/inv-77.pdf' });
-      expect(ctx.deliveryId).toBe('9182736455647382');
+      expect(ctx.deliveryId).toBe('//storage.googleapis.com/projects/_/buckets/steady-demo-uploads#9182736455647382');
       expect(ctx.trigger).toEqual({
         kind: 'event',
         source: 'cloudevent',

@@ -256,6 +256,17 @@ export function gcfEventShape(input: unknown): string | undefined {
 }
 
 /**
+ * The delivery id of a CloudEvent with no better identity of its own: `<source>#<id>`. Ids are
+ * unique only per source (CloudEvents spec, `id`), so two producers may send one id. In the id a
+ * `#` becomes `%23` and a `%` starting `%23` or `%25` becomes `%25`: the pair splits at the last
+ * `#` and no two pairs give one string, while any other id — a UUID, an Audit Log entry's
+ * `…%2Factivity…` — reads as it came.
+ */
+function cloudEventDeliveryId(source: string, id: string): string {
+  return `${source}#${id.replace(/%(?=2[35])|#/g, (c) => (c === '%' ? '%25' : '%23'))}`;
+}
+
+/**
  * A CloudEvent as an invocation, with the trace context of its Distributed Tracing extension
  * (`traceparent` / `tracestate` attributes).
  */
@@ -289,8 +300,9 @@ function cloudEventWork(ce: Rec, options: ParseOptions): Invocation {
   return {
     trigger: { kind: 'event', source: 'cloudevent', type, eventSource: source, id, ...(time ? { time } : {}), ...(subject ? { subject } : {}) },
     requestId: randomUUID(),
-    // CloudEvents are unique by source + id; producers redeliver with the same pair.
-    deliveryId: id,
+    // CloudEvents are unique by source + id (CloudEvents spec, `id`): two producers may use
+    // one id, and a redelivery keeps the pair.
+    deliveryId: cloudEventDeliveryId(source, id),
     payload: () => eventData(ce),
   };
 }
