@@ -5,22 +5,19 @@
  * connection waits behind it. Replies arrive in order, so a command still at the head of the
  * queue means no reply arrived since it became the head.
  */
+import { exists, hasFlag } from '@ioredis/commands';
 import type { Redis } from 'ioredis';
 
 /** One entry of ioredis' `commandQueue` (commands written, reply awaited), as read here. */
 interface QueuedCommand {
-  command?: { name?: unknown; args?: unknown; constructor?: unknown };
+  command?: { name?: unknown; args?: unknown };
 }
 interface CommandQueue {
   length: number;
   peekFront(): QueuedCommand | undefined;
 }
 
-/** Blocking commands ioredis does not list (its `BLOCKING_COMMANDS` flag): they wait for replicas. */
-const ALSO_BLOCKING: ReadonlySet<string> = new Set(['wait', 'waitaof']);
-/** ioredis' own list, when its `Command` class cannot be read off a queued command. */
-const IOREDIS_BLOCKING: ReadonlySet<string> = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmovem', 'bzpopmin', 'bzpopmax', 'bzmpop', 'blmpop', 'xread', 'xreadgroup']);
-/** Blocking only with a `BLOCK ms` argument. */
+/** Blocking only with a `BLOCK ms` argument (the command table flags them blocking regardless). */
 const BLOCK_OPTION: ReadonlySet<string> = new Set(['xread', 'xreadgroup']);
 
 function queueOf(client: Redis): CommandQueue | undefined {
@@ -28,16 +25,16 @@ function queueOf(client: Redis): CommandQueue | undefined {
   return typeof queue?.length === 'number' && typeof queue.peekFront === 'function' ? (queue as CommandQueue) : undefined;
 }
 
-/** Whether a queued command may legitimately wait for long for its reply (a blocking command). */
+/**
+ * Whether a queued command may legitimately wait for long for its reply: flagged `blocking` in the
+ * Redis command table (`@ioredis/commands`, the list ioredis itself is built from: BLPOP, BRPOP,
+ * BLMOVE, BZPOPMIN, BZMPOP, WAIT, WAITAOF, …), and for XREAD/XREADGROUP only with a `BLOCK` argument.
+ */
 export function isBlocking(item: QueuedCommand | undefined): boolean {
   const command = item?.command;
   if (typeof command?.name !== 'string') return false;
   const name = command.name.toLowerCase();
-  if (ALSO_BLOCKING.has(name)) return true;
-  // ioredis' `Command.checkFlag` (a static method that reads `this`): its list follows the installed version.
-  const Command = command.constructor as { checkFlag?: (flag: string, name: string) => boolean } | undefined;
-  const listed = typeof Command?.checkFlag === 'function' ? Command.checkFlag('BLOCKING_COMMANDS', name) : IOREDIS_BLOCKING.has(name);
-  if (!listed) return false;
+  if (!exists(name) || !hasFlag(name, 'blocking')) return false;
   if (!BLOCK_OPTION.has(name)) return true;
   const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
   return args.some((arg) => String(arg).toLowerCase() === 'block');
