@@ -6,7 +6,7 @@
  * queue means no reply arrived since it became the head.
  */
 import { exists, hasFlag } from '@ioredis/commands';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** One entry of ioredis' `commandQueue` (commands written, reply awaited), as read here. */
 interface QueuedCommand {
@@ -53,4 +53,18 @@ export function stuckAtCutOff(client: Redis): false | (() => boolean) {
   const head = queue.peekFront();
   if (head === undefined || isBlocking(head)) return false;
   return () => queue.peekFront() === head;
+}
+
+/**
+ * `stuckAtCutOff` for a Cluster: each node connection (masters and replicas) has its own queue,
+ * read as `redis()` reads its one. False when none can be hung on a dead socket, else a test for
+ * the next use: whether any of them still is.
+ */
+export function clusterStuckAtCutOff(cluster: Cluster): false | (() => boolean) {
+  const tests: (() => boolean)[] = [];
+  for (const node of cluster.nodes()) {
+    const test = stuckAtCutOff(node);
+    if (test !== false) tests.push(test);
+  }
+  return tests.length === 0 ? false : () => tests.some((test) => test());
 }
