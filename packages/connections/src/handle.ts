@@ -87,15 +87,21 @@ export interface HandleExtras<T> {
    * still unanswered with no reply since. The client is checked only when it says so. Used instead of `inFlight`.
    */
   stuck?: ((client: T) => false | (() => boolean)) | undefined;
+  /**
+   * How much longer than `pingTimeoutMs` (ms) a ping sent now may legitimately take: the ping waits
+   * behind other callers' blocking commands on the same connection (Redis: a BLPOP with a timeout).
+   * A failed check then comes later, not instead of a live client's rebuild. Without it, 0.
+   */
+  pingGraceMs?: ((client: T) => number) | undefined;
 }
 
 /** `defineClient` with the factory's name in configuration errors (for the typed factories), and their `extras`. */
 export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: HandleExtras<T> = {}): ClientHandle<T> {
-  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck } = extras;
+  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck, pingGraceMs } = extras;
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
-  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held));
+  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held), pingGraceMs);
   const isConnErr = spec.isConnectionError ?? isConnectionError;
   const notSent = spec.wasNotSent ?? wasNotSent;
   // Commands racing their signals; one cut off by its signal leaves its client suspect: it may hang on a dead socket.

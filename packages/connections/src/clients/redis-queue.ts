@@ -15,6 +15,8 @@ interface QueuedCommand {
 interface CommandQueue {
   length: number;
   peekFront(): QueuedCommand | undefined;
+  /** Denque's: the entry at `index` from the front. */
+  peekAt?(index: number): QueuedCommand | undefined;
 }
 
 /** Blocking only with a `BLOCK ms` argument (the command table flags them blocking regardless). */
@@ -67,4 +69,56 @@ export function clusterStuckAtCutOff(cluster: Cluster): false | (() => boolean) 
     if (test !== false) tests.push(test);
   }
   return tests.length === 0 ? false : () => tests.some((test) => test());
+}
+
+/** Blocking commands whose timeout (seconds) is their last argument. */
+const TIMEOUT_LAST_S: ReadonlySet<string> = new Set(['blpop', 'brpop', 'bzpopmin', 'bzpopmax', 'brpoplpush', 'blmove']);
+/** Blocking commands whose timeout (seconds) is their first argument. */
+const TIMEOUT_FIRST_S: ReadonlySet<string> = new Set(['blmpop', 'bzmpop']);
+/** Blocking commands whose timeout (milliseconds) is their last argument. */
+const TIMEOUT_LAST_MS: ReadonlySet<string> = new Set(['wait', 'waitaof']);
+
+/**
+ * The longest a blocking command may wait before the server answers it, in ms: its own timeout
+ * argument. Undefined when it may wait for ever (a timeout of 0) or the timeout cannot be read.
+ */
+function blockingBoundMs(item: QueuedCommand): number | undefined {
+  const command = item.command!;
+  const name = String(command.name).toLowerCase();
+  const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
+  let value: number;
+  if (TIMEOUT_LAST_S.has(name)) value = Number(String(args.at(-1))) * 1_000;
+  else if (TIMEOUT_FIRST_S.has(name)) value = Number(String(args[0])) * 1_000;
+  else if (TIMEOUT_LAST_MS.has(name)) value = Number(String(args.at(-1)));
+  else if (BLOCK_OPTION.has(name)) value = Number(String(args[args.findIndex((arg) => String(arg).toLowerCase() === 'block') + 1]));
+  else return undefined;
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * How much longer than usual a PING written now may take to be answered on `client`'s connection,
+ * in ms: replies come in order, so it waits for every blocking command queued before it (another
+ * caller's BLPOP), each at most its own timeout. 0 when none is queued — and when one may block
+ * for ever (timeout 0) or its timeout cannot be read: no bound can be given, so the check fails
+ * after `pingTimeoutMs` as before.
+ */
+export function blockedForMs(client: Redis): number {
+  const queue = queueOf(client);
+  if (queue === undefined || typeof queue.peekAt !== 'function') return 0;
+  let total = 0;
+  for (let i = 0; i < queue.length; i++) {
+    const item = queue.peekAt(i);
+    if (!isBlocking(item)) continue;
+    const bound = blockingBoundMs(item!);
+    if (bound === undefined) return 0;
+    total += bound;
+  }
+  return total;
+}
+
+/** `blockedForMs` of a Cluster's ping (every master pinged at once): the longest of its masters'. */
+export function clusterBlockedForMs(cluster: Cluster): number {
+  let most = 0;
+  for (const node of cluster.nodes('master')) most = Math.max(most, blockedForMs(node));
+  return most;
 }
