@@ -9,18 +9,14 @@
  * the dead socket.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, expect, it } from 'vitest';
-import { closeAll } from '../src/index.js';
+import { expect, it } from 'vitest';
 import { redis, redisCluster } from '../src/redis.js';
 import { clusterNodes } from '../../../test/support/redis.js';
 import { eventually } from '../../../test/support/wait.js';
 import { proxiedRedis } from './support/proxied-redis.js';
 
+/** The shared Redis behind a fault proxy, for the dead socket (its hooks close every handle after each test). */
 const rig = proxiedRedis();
-
-afterEach(async () => {
-  await closeAll();
-});
 
 const settle = (p: Promise<unknown>) => p.then((v) => ({ ok: v }), (e: unknown) => ({ err: (e as Error).message }));
 /** Lets the handle idle past its threshold (a condition on the clock, not a timed assertion). */
