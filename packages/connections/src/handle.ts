@@ -87,15 +87,21 @@ export interface HandleExtras<T> {
    * still unanswered with no reply since. The client is checked only when it says so. Used instead of `inFlight`.
    */
   stuck?: ((client: T) => false | (() => boolean)) | undefined;
+  /**
+   * How much longer than `pingTimeoutMs` (ms) a ping sent now may legitimately take: the ping waits
+   * behind other callers' blocking commands on the same connection (Redis: a BLPOP with a timeout).
+   * A failed check then comes later, not instead of a live client's rebuild. Without it, 0.
+   */
+  pingGraceMs?: ((client: T) => number) | undefined;
 }
 
 /** `defineClient` with the factory's name in configuration errors (for the typed factories), and their `extras`. */
 export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: HandleExtras<T> = {}): ClientHandle<T> {
-  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck } = extras;
+  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck, pingGraceMs } = extras;
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
-  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held));
+  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held), pingGraceMs);
   const isConnErr = spec.isConnectionError ?? isConnectionError;
   const notSent = spec.wasNotSent ?? wasNotSent;
   // Commands racing their signals; one cut off by its signal leaves its client suspect: it may hang on a dead socket.
@@ -114,20 +120,26 @@ export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: Handle
    * `HGETALL`, a pipeline) is not raced here: when the caller gave up on it, its signal aborted,
    * and the client may be stuck on a silently dead socket that no later use within the idle
    * threshold would check. So each signal a client was handed out under is watched (one callback
-   * per signal, for every client handed out under it): when it aborts, a client with an operation
-   * in flight is treated as cut off (checked before its next use), as the plugin does at a deadline.
+   * per signal and handle, for every client handed out under it): when it aborts, the handle's
+   * cached client, if it was handed out under it and has an operation in flight, is treated as cut
+   * off (checked before its next use), as the plugin does at a deadline. A client the handle has
+   * dropped since (rebuilt, closed) is nobody's to check: the watch holds its clients weakly, so a
+   * long-lived signal shared by many callers (a worker's shutdown signal) does not keep every
+   * client ever handed out under it alive.
    * Only clients that can tell (`inFlight`): suspecting the others at every aborted signal (a
    * caller's `AbortSignal.timeout` firing long after its command answered) would ping blindly.
    */
-  const handedOut = new WeakMap<Abortable, Set<T>>();
+  const handedOut = new WeakMap<Abortable, WeakSet<object>>();
   function watch(signal: Abortable | undefined, client: T): void {
     if (signal === undefined || signal.aborted || (inFlight === undefined && stuck === undefined)) return;
+    if (typeof client !== 'object' || client === null) return;
     let clients = handedOut.get(signal);
     if (clients === undefined) {
-      const watched = new Set<T>();
+      const watched = new WeakSet<object>();
       handedOut.set(signal, (clients = watched));
       onAbort(signal, () => {
-        for (const each of watched) cutOff(each);
+        const current = life.current?.client;
+        if (current !== undefined && watched.has(current as object)) cutOff(current);
       });
     }
     clients.add(client);

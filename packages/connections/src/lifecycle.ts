@@ -47,11 +47,14 @@ export class ClientLifecycle<T> {
    * @param onHeld - Told whether this lifecycle has a client or a connect under way, each time
    *   that may have changed (a connect starting or settling, `close()`): the registry of
    *   `closeAll()` holds the handle only then.
+   * @param pingGraceMs - How much longer than `pingTimeoutMs` a ping sent now may take (it waits
+   *   behind other callers' blocking commands); read as each ping is sent. @default 0
    */
   constructor(
     private readonly spec: ClientSpec<T>,
     private readonly settings: HandleSettings,
     private readonly onHeld: (held: boolean) => void = () => undefined,
+    private readonly pingGraceMs?: (client: T) => number,
   ) {
     this.#now = spec.now ?? Date.now;
     this.wallClock = spec.now === undefined;
@@ -239,7 +242,9 @@ export class ClientLifecycle<T> {
       if (this.#unanswered?.entry !== entry) this.#unanswered = undefined;
       const sentAt = Date.now();
       const since = this.#unanswered?.since ?? sentAt;
-      const left = pingTimeoutMs - (sentAt - since);
+      // A ping queued behind another caller's blocking command (a BLPOP) cannot be answered before it is.
+      const grace = ping ? (this.pingGraceMs?.(entry.client) ?? 0) : 0;
+      const left = pingTimeoutMs + grace - (sentAt - since);
       if (ping && left > 0) {
         this.stats.pings++;
         const answer = Promise.resolve().then(() => ping(entry.client));

@@ -10,42 +10,32 @@
  * until `staleIfErrorMs` ran out, then DEADLINE_EXCEEDED every time), for as long as the
  * kernel kept retransmitting (~15 min). Now a signal a client was handed out under is watched:
  * when it aborts while the client has an operation in flight, the client is checked before its
- * next use (one ping, which fails: rebuilt). A private redis-server behind a fault proxy.
+ * next use (one ping, which fails: rebuilt). The shared Redis behind a fault proxy.
  */
+import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { closeAll } from '../src/index.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { redis } from '../src/redis.js';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
-import { startProxy, type FaultProxy } from './support/proxy.js';
+import { proxiedRedis } from './support/proxied-redis.js';
 
-let server: OwnServer & { url: string };
-let admin: Redis;
-let proxy: FaultProxy;
+/** The shared Redis behind a fault proxy (its hooks close every handle after each test). */
+const rig = proxiedRedis();
+const key = `handed-out-cut-off:${randomUUID()}`;
 beforeAll(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
-  await admin.set('k', 'v');
-  proxy = await startProxy(server.port);
-});
-afterEach(async () => {
-  await closeAll();
+  await rig.direct.set(key, 'v', 'EX', 600);
 });
 afterAll(async () => {
-  admin?.disconnect();
-  await proxy?.close();
-  await server?.dispose();
+  await rig.direct.del(key);
 });
 
 it('an invocation cut off by its deadline in a command on a client from handle.get(): the next invocation within the idle threshold runs on a rebuilt client', async () => {
-  const handle = redis({ url: `redis://127.0.0.1:${proxy.port}`, idleThresholdMs: 600_000, pingTimeoutMs: 300 });
+  const handle = redis({ url: `redis://127.0.0.1:${rig.proxy.port}`, idleThresholdMs: 600_000, pingTimeoutMs: 300 });
   // No connections plugin: the client is only ever taken with get(), as a state source does.
-  const main = handler({ logSink: () => undefined }, async () => (await handle.get()).get('k'));
+  const main = handler({ logSink: () => undefined }, async () => (await handle.get()).get(key));
   const call = (deadlineMs: number) => main.invoke({}, { deadline: Date.now() + deadlineMs }).catch((err: unknown) => (err as { code?: unknown }).code);
   expect(await call(10_000)).toBe('v');
   const first = handle.peek();
-  proxy.blackholeAll();
+  rig.proxy.blackholeAll();
   expect(await call(700)).toBe('DEADLINE_EXCEEDED');
   // Before: the same dead client again, DEADLINE_EXCEEDED on every invocation.
   expect(await call(10_000)).toBe('v');
@@ -54,26 +44,26 @@ it('an invocation cut off by its deadline in a command on a client from handle.g
 }, 30_000);
 
 it('a caller that gives up (its signal aborts) on a command of its own: the next get() checks the client first', async () => {
-  const handle = redis({ url: `redis://127.0.0.1:${proxy.port}`, idleThresholdMs: 600_000, pingTimeoutMs: 300 });
+  const handle = redis({ url: `redis://127.0.0.1:${rig.proxy.port}`, idleThresholdMs: 600_000, pingTimeoutMs: 300 });
   const first = await handle.get({ signal: AbortSignal.timeout(10_000) });
-  expect(await first.get('k')).toBe('v');
-  proxy.blackholeAll();
+  expect(await first.get(key)).toBe('v');
+  rig.proxy.blackholeAll();
   const caller = new AbortController();
   const client = await handle.get({ signal: caller.signal });
   expect(client).toBe(first);
-  void client.get('k').catch(() => undefined); // hangs on the dead socket
+  void client.get(key).catch(() => undefined); // hangs on the dead socket
   caller.abort(new Error('gave up'));
   const next = await handle.get({ signal: AbortSignal.timeout(10_000) });
   expect(next).not.toBe(first);
-  expect(await next.get('k')).toBe('v');
+  expect(await next.get(key)).toBe('v');
   expect(handle.stats).toMatchObject({ pings: 1, pingFailures: 1, connects: 2 });
 }, 30_000);
 
 it('a signal that aborts while the client has nothing in flight leaves it as it is (no ping)', async () => {
-  const handle = redis({ url: `redis://127.0.0.1:${proxy.port}`, idleThresholdMs: 600_000, pingTimeoutMs: 300 });
+  const handle = redis({ url: `redis://127.0.0.1:${rig.proxy.port}`, idleThresholdMs: 600_000, pingTimeoutMs: 300 });
   const caller = new AbortController();
   const client = await handle.get({ signal: caller.signal });
-  expect(await client.get('k')).toBe('v');
+  expect(await client.get(key)).toBe('v');
   caller.abort(new Error('done'));
   expect(await handle.get({ signal: AbortSignal.timeout(10_000) })).toBe(client);
   expect(handle.stats).toMatchObject({ pings: 0, connects: 1 });

@@ -8,38 +8,28 @@
  * `staleIfErrorMs` (5 min in the README), then DEADLINE_EXCEEDED on every invocation. Now the
  * Redis sources give the client function the load's signal (`{ signal }`), a handle's `get`
  * watches it, and the client is checked (one ping, which fails: rebuilt) before its next use: the
- * next revalidation reads the new value. A private redis-server behind a fault proxy.
+ * next revalidation reads the new value. The shared Redis behind a fault proxy.
  */
+import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { closeAll } from '../../connections/src/index.js';
+import { afterAll, expect, it } from 'vitest';
 import { redis } from '../../connections/src/redis.js';
-import { startProxy, type FaultProxy } from '../../connections/test/support/proxy.js';
-import { startRedis, type OwnServer } from '../../../test/support/servers.js';
+import { proxiedRedis } from '../../connections/test/support/proxied-redis.js';
 import { defineState, redisHash, state } from '../src/index.js';
 
-let server: OwnServer & { url: string };
-let admin: Redis;
-let proxy: FaultProxy;
-beforeAll(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
-  proxy = await startProxy(server.port);
-});
+/** The shared Redis behind a fault proxy (its hooks close every handle after each test). */
+const rig = proxiedRedis();
+const key = `state-dead-socket:${randomUUID()}`;
 afterAll(async () => {
-  await closeAll();
-  admin?.disconnect();
-  await proxy?.close();
-  await server?.dispose();
+  await rig.direct.del(key);
 });
 
 it('a revalidation given up on a dead socket of a handle: the next one runs on a rebuilt client and reads the change, within staleIfErrorMs', async () => {
-  await admin.hset('flags', { plan: 'old', version: '1' });
-  const handle = redis({ url: `redis://127.0.0.1:${proxy.port}`, idleThresholdMs: 600_000, pingTimeoutMs: 300 });
+  await rig.direct.hset(key, { plan: 'old', version: '1' });
+  const handle = redis({ url: `redis://127.0.0.1:${rig.proxy.port}`, idleThresholdMs: 600_000, pingTimeoutMs: 300 });
   const appState = defineState({
-    sources: { flags: redisHash({ client: (o) => handle.get(o), key: 'flags', versionField: 'version' }) },
+    sources: { flags: redisHash({ client: (o) => handle.get(o), key, versionField: 'version' }) },
     schema: z.object({ flags: z.object({ plan: z.string(), version: z.string() }) }),
     maxAgeMs: 0,
     staleIfErrorMs: 600_000,
@@ -48,8 +38,8 @@ it('a revalidation given up on a dead socket of a handle: the next one runs on a
   const main = handler({ use: [state(appState)], logSink: () => undefined }, async (_input, ctx) => ctx.state.flags.plan);
   const call = (deadlineMs: number) => main.invoke({}, { deadline: Date.now() + deadlineMs }).catch((err: unknown) => (err as { code?: unknown }).code);
   expect(await call(10_000)).toBe('old');
-  proxy.blackholeAll();
-  await admin.hset('flags', { plan: 'new', version: '2' });
+  rig.proxy.blackholeAll();
+  await rig.direct.hset(key, { plan: 'new', version: '2' });
   // The revalidation hangs on the dead socket: the last good state, within staleIfErrorMs.
   expect(await call(1_500)).toBe('old');
   // Before: the same dead client, the last good state again (and again, until staleIfErrorMs ran out).

@@ -359,6 +359,12 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       // The function's own close() (awaited or not): the client's direct operations then fail with the driver's closed-client errors.
       closedByUser: ({ client }) => closedClients.has(client) || closingMongo(client),
       isDriverNetworkErr: (err, { client }) => driverNetworkError(err, client),
+      // Per client, not per caller: another caller's slow operation makes the client suspect at a
+      // cut-off too. Acceptable: the check is one ping on another pooled connection (the slow
+      // operation's own stays checked out), so it neither waits for that operation nor rebuilds a
+      // healthy client — a round trip at the next use. (Unlike one Redis connection, where a
+      // ping queues behind everything in flight: see redis-queue.ts.) Only a pool with every
+      // connection held past pingTimeoutMs fails the check, as any thaw check would then.
       inFlight: ({ client }) => (checkedOut.get(client) ?? 0) > 0,
     },
   );

@@ -16,6 +16,7 @@ import { useDriver } from './load.js';
 import { connectCluster } from './cluster-connect.js';
 import { clusterNotReadyUnsent, failLostReplies } from './cluster-replies.js';
 import { wasNotSent } from '../errors.js';
+import { clusterBlockedForMs, clusterStuckAtCutOff } from './redis-queue.js';
 
 /** Options of `redisCluster()`. */
 export interface RedisClusterClientOptions extends HandleOptions {
@@ -156,6 +157,8 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
       },
     },
     'redisCluster',
+    // At a cut-off, checked only when a node connection's oldest command in flight is non-blocking and still unanswered at the next use.
+    { stuck: clusterStuckAtCutOff, pingGraceMs: clusterBlockedForMs },
   );
   return Object.assign(handle, {
     contextValue: (client: Cluster) => (view ??= commandView(handle, client)),

@@ -5,22 +5,21 @@
  * connection waits behind it. Replies arrive in order, so a command still at the head of the
  * queue means no reply arrived since it became the head.
  */
-import type { Redis } from 'ioredis';
+import { exists, hasFlag } from '@ioredis/commands';
+import type { Cluster, Redis } from 'ioredis';
 
 /** One entry of ioredis' `commandQueue` (commands written, reply awaited), as read here. */
 interface QueuedCommand {
-  command?: { name?: unknown; args?: unknown; constructor?: unknown };
+  command?: { name?: unknown; args?: unknown };
 }
 interface CommandQueue {
   length: number;
   peekFront(): QueuedCommand | undefined;
+  /** Denque's: the entry at `index` from the front. */
+  peekAt?(index: number): QueuedCommand | undefined;
 }
 
-/** Blocking commands ioredis does not list (its `BLOCKING_COMMANDS` flag): they wait for replicas. */
-const ALSO_BLOCKING: ReadonlySet<string> = new Set(['wait', 'waitaof']);
-/** ioredis' own list, when its `Command` class cannot be read off a queued command. */
-const IOREDIS_BLOCKING: ReadonlySet<string> = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmovem', 'bzpopmin', 'bzpopmax', 'bzmpop', 'blmpop', 'xread', 'xreadgroup']);
-/** Blocking only with a `BLOCK ms` argument. */
+/** Blocking only with a `BLOCK ms` argument (the command table flags them blocking regardless). */
 const BLOCK_OPTION: ReadonlySet<string> = new Set(['xread', 'xreadgroup']);
 
 function queueOf(client: Redis): CommandQueue | undefined {
@@ -28,16 +27,16 @@ function queueOf(client: Redis): CommandQueue | undefined {
   return typeof queue?.length === 'number' && typeof queue.peekFront === 'function' ? (queue as CommandQueue) : undefined;
 }
 
-/** Whether a queued command may legitimately wait for long for its reply (a blocking command). */
+/**
+ * Whether a queued command may legitimately wait for long for its reply: flagged `blocking` in the
+ * Redis command table (`@ioredis/commands`, the list ioredis itself is built from: BLPOP, BRPOP,
+ * BLMOVE, BZPOPMIN, BZMPOP, WAIT, WAITAOF, …), and for XREAD/XREADGROUP only with a `BLOCK` argument.
+ */
 export function isBlocking(item: QueuedCommand | undefined): boolean {
   const command = item?.command;
   if (typeof command?.name !== 'string') return false;
   const name = command.name.toLowerCase();
-  if (ALSO_BLOCKING.has(name)) return true;
-  // ioredis' `Command.checkFlag` (a static method that reads `this`): its list follows the installed version.
-  const Command = command.constructor as { checkFlag?: (flag: string, name: string) => boolean } | undefined;
-  const listed = typeof Command?.checkFlag === 'function' ? Command.checkFlag('BLOCKING_COMMANDS', name) : IOREDIS_BLOCKING.has(name);
-  if (!listed) return false;
+  if (!exists(name) || !hasFlag(name, 'blocking')) return false;
   if (!BLOCK_OPTION.has(name)) return true;
   const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
   return args.some((arg) => String(arg).toLowerCase() === 'block');
@@ -56,4 +55,70 @@ export function stuckAtCutOff(client: Redis): false | (() => boolean) {
   const head = queue.peekFront();
   if (head === undefined || isBlocking(head)) return false;
   return () => queue.peekFront() === head;
+}
+
+/**
+ * `stuckAtCutOff` for a Cluster: each node connection (masters and replicas) has its own queue,
+ * read as `redis()` reads its one. False when none can be hung on a dead socket, else a test for
+ * the next use: whether any of them still is.
+ */
+export function clusterStuckAtCutOff(cluster: Cluster): false | (() => boolean) {
+  const tests: (() => boolean)[] = [];
+  for (const node of cluster.nodes()) {
+    const test = stuckAtCutOff(node);
+    if (test !== false) tests.push(test);
+  }
+  return tests.length === 0 ? false : () => tests.some((test) => test());
+}
+
+/** Blocking commands whose timeout (seconds) is their last argument. */
+const TIMEOUT_LAST_S: ReadonlySet<string> = new Set(['blpop', 'brpop', 'bzpopmin', 'bzpopmax', 'brpoplpush', 'blmove']);
+/** Blocking commands whose timeout (seconds) is their first argument. */
+const TIMEOUT_FIRST_S: ReadonlySet<string> = new Set(['blmpop', 'bzmpop']);
+/** Blocking commands whose timeout (milliseconds) is their last argument. */
+const TIMEOUT_LAST_MS: ReadonlySet<string> = new Set(['wait', 'waitaof']);
+
+/**
+ * The longest a blocking command may wait before the server answers it, in ms: its own timeout
+ * argument. Undefined when it may wait for ever (a timeout of 0) or the timeout cannot be read.
+ */
+function blockingBoundMs(item: QueuedCommand): number | undefined {
+  const command = item.command!;
+  const name = String(command.name).toLowerCase();
+  const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
+  let value: number;
+  if (TIMEOUT_LAST_S.has(name)) value = Number(String(args.at(-1))) * 1_000;
+  else if (TIMEOUT_FIRST_S.has(name)) value = Number(String(args[0])) * 1_000;
+  else if (TIMEOUT_LAST_MS.has(name)) value = Number(String(args.at(-1)));
+  else if (BLOCK_OPTION.has(name)) value = Number(String(args[args.findIndex((arg) => String(arg).toLowerCase() === 'block') + 1]));
+  else return undefined;
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * How much longer than usual a PING written now may take to be answered on `client`'s connection,
+ * in ms: replies come in order, so it waits for every blocking command queued before it (another
+ * caller's BLPOP), each at most its own timeout. 0 when none is queued — and when one may block
+ * for ever (timeout 0) or its timeout cannot be read: no bound can be given, so the check fails
+ * after `pingTimeoutMs` as before.
+ */
+export function blockedForMs(client: Redis): number {
+  const queue = queueOf(client);
+  if (queue === undefined || typeof queue.peekAt !== 'function') return 0;
+  let total = 0;
+  for (let i = 0; i < queue.length; i++) {
+    const item = queue.peekAt(i);
+    if (!isBlocking(item)) continue;
+    const bound = blockingBoundMs(item!);
+    if (bound === undefined) return 0;
+    total += bound;
+  }
+  return total;
+}
+
+/** `blockedForMs` of a Cluster's ping (every master pinged at once): the longest of its masters'. */
+export function clusterBlockedForMs(cluster: Cluster): number {
+  let most = 0;
+  for (const node of cluster.nodes('master')) most = Math.max(most, blockedForMs(node));
+  return most;
 }

@@ -11,7 +11,7 @@ import { ConfigurationError, errorName, keysOf } from '@steadyfn/handler/interna
 import { commandView } from '../view.js';
 import { failDroppedReplies } from './redis-replies.js';
 import { authRefused } from './auth-refused.js';
-import { stuckAtCutOff } from './redis-queue.js';
+import { blockedForMs, stuckAtCutOff } from './redis-queue.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkRedisDatabase, checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 
@@ -227,7 +227,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
       readBudget: async (client) => parseRedisClientsInfo(await client.info('clients')),
     },
     'redis',
-    { stuck: stuckAtCutOff },
+    { stuck: stuckAtCutOff, pingGraceMs: blockedForMs },
   );
   return Object.assign(handle, {
     contextValue: (client: Redis) => (view ??= commandView(handle, client)),

@@ -1,0 +1,40 @@
+/**
+ * Which queued commands may legitimately wait long for a reply (pure logic): the Redis command
+ * table's `blocking` flag (`@ioredis/commands`), XREAD/XREADGROUP only with BLOCK.
+ */
+import { expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { blockedForMs, isBlocking } from './redis-queue.js';
+
+const queued = (name: string, ...args: unknown[]) => ({ command: { name, args } });
+
+it('the blocking list pops, moves, WAIT/WAITAOF; XREAD and XREADGROUP only with BLOCK', () => {
+  for (const name of ['blpop', 'BRPOP', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'wait', 'waitaof']) {
+    expect([name, isBlocking(queued(name, 'k', 0))]).toEqual([name, true]);
+  }
+  expect(isBlocking(queued('xread', 'BLOCK', 0, 'STREAMS', 's', '$'))).toBe(true);
+  expect(isBlocking(queued('xreadgroup', 'GROUP', 'g', 'c', 'block', 100, 'STREAMS', 's', '>'))).toBe(true);
+  expect(isBlocking(queued('xread', 'COUNT', 1, 'STREAMS', 's', '0'))).toBe(false);
+  for (const name of ['get', 'ping', 'subscribe', 'evalsha', 'no-such-command']) expect([name, isBlocking(queued(name, 'k'))]).toEqual([name, false]);
+  expect(isBlocking(undefined)).toBe(false);
+  expect(isBlocking({ command: { name: 42 } })).toBe(false);
+});
+
+/** A client whose command queue holds `items` (a Denque's reading methods). */
+const clientWith = (...items: ReturnType<typeof queued>[]) =>
+  ({ commandQueue: { length: items.length, peekFront: () => items[0], peekAt: (i: number) => items[i] } }) as unknown as Redis;
+
+it('a ping waits behind the blocking commands queued before it, each at most its own timeout', () => {
+  expect(blockedForMs(clientWith())).toBe(0);
+  expect(blockedForMs(clientWith(queued('get', 'k')))).toBe(0);
+  expect(blockedForMs(clientWith(queued('blpop', 'a', 'b', 2), queued('get', 'k'), queued('brpop', 'c', '0.5')))).toBe(2_500);
+  expect(blockedForMs(clientWith(queued('blmpop', 1.5, 1, 'k', 'LEFT'), queued('bzmpop', '1', 1, 'z', 'MIN')))).toBe(2_500);
+  expect(blockedForMs(clientWith(queued('blmove', 's', 'd', 'LEFT', 'RIGHT', 3)))).toBe(3_000);
+  expect(blockedForMs(clientWith(queued('xread', 'COUNT', 1, 'BLOCK', 500, 'STREAMS', 's', '$'), queued('wait', 1, 250), queued('waitaof', 1, 0, 100)))).toBe(850);
+  expect(blockedForMs(clientWith(queued('xread', 'STREAMS', 's', '0')))).toBe(0); // no BLOCK: not blocking
+  // One that may block for ever (or whose timeout cannot be read): no bound, the usual pingTimeoutMs.
+  expect(blockedForMs(clientWith(queued('blpop', 'a', 2), queued('blpop', 'b', 0)))).toBe(0);
+  expect(blockedForMs(clientWith(queued('xread', 'BLOCK', 0, 'STREAMS', 's', '$')))).toBe(0);
+  expect(blockedForMs(clientWith(queued('blpop', 'a', 'soon')))).toBe(0);
+  expect(blockedForMs({} as Redis)).toBe(0);
+});
