@@ -173,10 +173,16 @@ describe('inbox on Redis', () => {
     await gatedEventsRunOnRedelivery(redisStore({ client: backend.client, prefix: `${backend.prefix}idem:` }));
   });
 
-  it('a message that is not an outbox event is a terminal failure', async () => {
-    const ship = consumer('strict', () => undefined);
-    const result = (await ship.aws(sqsEvent(['{"hello":1}']), lambda())) as { batchItemFailures: unknown[] };
+  it('a message that is not an outbox event is a terminal failure, logged with what is wrong (not the body)', async () => {
+    const lines: string[] = [];
+    const ship = consumer('strict', () => undefined, 'retry', (line) => lines.push(line));
+    const result = (await ship.aws(sqsEvent(['{"hello":"secret-value"}']), lambda())) as { batchItemFailures: unknown[] };
     expect(result.batchItemFailures).toHaveLength(1);
+    // The message is dead-lettered with no caller to tell: the log line is all an operator has.
+    const rejected = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.code === 'INBOX_MESSAGE_INVALID');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatchObject({ msg: 'invocation rejected', retryable: false, reason: 'id is not a UUID' });
+    expect(lines.join('\n')).not.toContain('secret-value');
   });
 });
 

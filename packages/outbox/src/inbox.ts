@@ -293,7 +293,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const readEvent = async (ctx: Context): Promise<EventEnvelope> => {
     const body = await readBody(ctx);
     const parsed = parseEnvelope(body);
-    if (!parsed.ok) throw new MessageInvalidError(`inbox: the message is not an outbox event (${parsed.reason})`);
+    if (!parsed.ok) throw new MessageInvalidError(`inbox: the message is not an outbox event (${parsed.reason})`, { logFields: { reason: parsed.reason } });
     return parsed.event;
   };
 
