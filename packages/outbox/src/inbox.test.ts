@@ -173,10 +173,38 @@ describe('inbox on Redis', () => {
     await gatedEventsRunOnRedelivery(redisStore({ client: backend.client, prefix: `${backend.prefix}idem:` }));
   });
 
-  it('a message that is not an outbox event is a terminal failure', async () => {
-    const ship = consumer('strict', () => undefined);
-    const result = (await ship.aws(sqsEvent(['{"hello":1}']), lambda())) as { batchItemFailures: unknown[] };
+  it('a gap on a trigger with no delivery count is retried, and warned once that maxGapRetries cannot apply', async () => {
+    const lines: string[] = [];
+    const ship = consumer(`uncounted-${randomUUID()}`, () => undefined, 'retry', (line) => lines.push(line));
+    const aggregate = `u-${randomUUID()}`;
+    // A Pub/Sub subscription without a dead-letter policy sends no deliveryAttempt: here, no ApproximateReceiveCount.
+    const uncounted = (body: string) => {
+      const event = sqsEvent([body]);
+      delete (event.Records[0]!.attributes as { ApproximateReceiveCount?: string }).ApproximateReceiveCount;
+      return event;
+    };
+    const second = envelope(aggregate, 2);
+    for (let i = 0; i < 3; i++) expect(((await ship.aws(uncounted(second), lambda())) as { batchItemFailures: unknown[] }).batchItemFailures).toHaveLength(1);
+    const warned = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.code === 'INBOX_GAP_UNCOUNTED');
+    expect(warned()).toEqual([expect.objectContaining({ level: 'warn', trigger: 'queue', source: 'sqs' })]);
+    expect(String(warned()[0]!.msg)).toMatch(/maxGapRetries cannot apply/);
+    // With a count, nothing of the kind: the 10th receive is handled.
+    const counted = consumer(`counted-${randomUUID()}`, () => undefined, 'retry', (line) => lines.push(line));
+    lines.length = 0;
+    expect(((await counted.aws(sqsEvent([envelope(`c-${randomUUID()}`, 2)], { attempt: 10 }), lambda())) as { batchItemFailures: unknown[] }).batchItemFailures).toEqual([]);
+    expect(warned()).toEqual([]);
+  });
+
+  it('a message that is not an outbox event is a terminal failure, logged with what is wrong (not the body)', async () => {
+    const lines: string[] = [];
+    const ship = consumer('strict', () => undefined, 'retry', (line) => lines.push(line));
+    const result = (await ship.aws(sqsEvent(['{"hello":"secret-value"}']), lambda())) as { batchItemFailures: unknown[] };
     expect(result.batchItemFailures).toHaveLength(1);
+    // The message is dead-lettered with no caller to tell: the log line is all an operator has.
+    const rejected = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.code === 'INBOX_MESSAGE_INVALID');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatchObject({ msg: 'invocation rejected', retryable: false, reason: 'id is not a UUID' });
+    expect(lines.join('\n')).not.toContain('secret-value');
   });
 });
 

@@ -70,7 +70,11 @@ export interface InboxOptions {
    * its predecessor is lost or outlived the retention); a warning is logged. Keep it at most the
    * queue's redrive `maxReceiveCount`: SQS dead-letters a message after that many receives, so a
    * larger value never gets to handle it — or give `queue`, and the inbox takes the event on the
-   * queue's last receive when that comes first. @default 10
+   * queue's last receive when that comes first. A trigger that gives no delivery count (a
+   * Pub/Sub subscription without a dead-letter policy, which then sends no `deliveryAttempt`; a
+   * direct call) cannot reach it: its gap is retried on every delivery until the predecessor is
+   * handled, warned once (`INBOX_GAP_UNCOUNTED`) — give the subscription a dead-letter policy,
+   * or use `onGap: 'accept'`. @default 10
    */
   maxGapRetries?: number;
   /**
@@ -166,6 +170,8 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const receiveLimit = receiveLimitOf(OWNER, options.queue);
   /** The `maxReceiveCount` the cap warning was last logged for: logged again when the policy changes. */
   let cappedNoted: number | undefined;
+  /** Whether the gap of a delivery with no count was warned about (once per inbox). */
+  let uncountedNoted = false;
   /**
    * The delivery on which a gap is accepted: `maxGapRetries`, or the queue's last receive before
    * its DLQ when that is earlier. Before a gap is accepted on the queue's limit (delivery
@@ -293,7 +299,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const readEvent = async (ctx: Context): Promise<EventEnvelope> => {
     const body = await readBody(ctx);
     const parsed = parseEnvelope(body);
-    if (!parsed.ok) throw new MessageInvalidError(`inbox: the message is not an outbox event (${parsed.reason})`);
+    if (!parsed.ok) throw new MessageInvalidError(`inbox: the message is not an outbox event (${parsed.reason})`, { logFields: { reason: parsed.reason } });
     return parsed.event;
   };
 
@@ -344,7 +350,14 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
           throw unavailable(error);
         }
         if (previous?.status !== 'completed') {
-          const attempt = ctx.trigger.kind === 'queue' ? (ctx.trigger.attempt ?? 1) : 1;
+          const known = ctx.trigger.kind === 'queue' ? ctx.trigger.attempt : undefined;
+          const attempt = known ?? 1;
+          if (onGap === 'retry' && known === undefined && !uncountedNoted) {
+            // maxGapRetries counts deliveries: with no count (a Pub/Sub subscription without a
+            // dead-letter policy, a direct call) the gap is retried until its predecessor is handled.
+            uncountedNoted = true;
+            ctx.log.warn('inbox maxGapRetries cannot apply: the trigger gives no delivery count, so a seq gap is retried on every delivery until its predecessor is handled', { consumer, code: 'INBOX_GAP_UNCOUNTED', trigger: ctx.trigger.kind, ...(ctx.trigger.kind === 'queue' ? { source: ctx.trigger.source } : {}) });
+          }
           if (onGap === 'retry' && attempt < (await gapLimit(ctx, attempt))) {
             await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
             throw new SeqGapError(`inbox: event ${event.seq} of ${agg} arrived before ${event.seq - 1} was handled; retry later`, { aggregate: agg, expectedSeq: event.seq - 1, gotSeq: event.seq });

@@ -96,6 +96,8 @@ export interface RelayRunOptions {
 export interface UnsentTally {
   failed: number;
   codes: Set<string>;
+  /** Of `failed`, the events a sender fault quarantined (held until a redrive, not retried). */
+  quarantined?: number;
 }
 
 export interface RelayDeps {
@@ -284,6 +286,7 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
       // SQS will never take it as it is: hold the aggregate from it on, in order.
       const code = failures.get(faulty.id)?.code ?? 'SenderFault';
       await quarantine(deps, ref, lease, { fromSeq: faulty.seq, reason: `sender fault: ${code}`, code }, options);
+      if (!threw && options.unsent) options.unsent.quarantined = (options.unsent.quarantined ?? 0) + refused.filter((e) => e.seq >= faulty.seq).length;
     } else if (refused.length === 0 && working[i]!.poison) {
       // Everything before the poison event is on the queue: now it is held, from its seq on.
       await quarantine(deps, ref, lease, working[i]!.poison!, options);
@@ -305,7 +308,17 @@ async function sendRound(deps: RelayDeps, working: ReadonlyArray<Working>, optio
 export function warnUnsent(log: Logger | undefined, store: string, tally: UnsentTally): void {
   if (tally.failed === 0) return;
   const codes = [...tally.codes].slice(0, 10).join(',');
-  log?.warn('outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', { store, failed: tally.failed, codes });
+  const quarantined = tally.quarantined ?? 0;
+  if (quarantined === 0) {
+    log?.warn('outbox relay: some events were not sent to SQS; they stay pending for the next flush or sweep', { store, failed: tally.failed, codes });
+    return;
+  }
+  // Quarantined events are not retried by a flush or sweep: saying so would have an operator wait for nothing.
+  const msg =
+    quarantined >= tally.failed
+      ? 'outbox relay: some events were not sent to SQS; SQS refuses them as they are (a sender fault), so they are quarantined until a redrive'
+      : 'outbox relay: some events were not sent to SQS; those SQS refuses as they are (a sender fault) are quarantined until a redrive, the others stay pending for the next flush or sweep';
+  log?.warn(msg, { store, failed: tally.failed, quarantined, codes });
 }
 
 /**

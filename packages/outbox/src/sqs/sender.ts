@@ -88,7 +88,15 @@ export interface SqsSenderOptions {
    * (`CONFIG_INVALID`, field `claimCheck`), naming that import. Off when omitted.
    */
   claimCheck?: ClaimCheck;
-  /** Retries of throttled calls and server faults (p-retry, exponential backoff with full jitter). */
+  /**
+   * Retries of throttled calls and server faults (p-retry, exponential backoff with full jitter):
+   * `retries` — retries after the first call, integer 0–100 (default 3); `factor` — growth of the
+   * wait per retry, a number ≥ 1 (default 2); `minTimeoutMs` — the first wait, integer
+   * milliseconds ≥ 0 (default 50); `maxTimeoutMs` — the longest wait, integer milliseconds ≥
+   * `minTimeoutMs` (default 2 000). Out of range: `CONFIG_INVALID` naming `retry.<key>`.
+   * @default { retries: 3, factor: 2, minTimeoutMs: 50, maxTimeoutMs: 2000 }
+   * @example sqsSender({ client, queueUrl, retry: { retries: 5, maxTimeoutMs: 5_000 } })
+   */
   retry?: { retries?: number; factor?: number; minTimeoutMs?: number; maxTimeoutMs?: number };
   /**
    * `SendMessageBatch` calls in flight at once, across every `send()` of this sender (so

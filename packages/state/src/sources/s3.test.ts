@@ -53,6 +53,15 @@ describe('s3Json', () => {
     expect(await optional.revalidate!(known(loaded), signal())).toMatchObject({ value: [1] });
   });
 
+  it('a missing bucket fails the load, optional or not: a misconfiguration, not an object not written yet', async () => {
+    const missing = unique('no-such-bucket');
+    for (const optional of [false, true]) {
+      const error = (await s3Json({ client: s3.client, bucket: missing, key: 'cfg.json', optional }).load(signal()).catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(SourceError);
+      expect(error.message).toMatch(/^bucket does not exist/);
+    }
+  });
+
   it('says where JSON is broken without echoing it', async () => {
     const key = unique('broken.json');
     await put(key, '{"token": sk_live_123}');

@@ -35,7 +35,11 @@ export interface S3ObjectOptions<T> {
    * @default 67108864 (64 MiB)
    */
   maxBytes?: number;
-  /** A missing object gives `undefined` instead of a load failure. */
+  /**
+   * A missing object gives `undefined` instead of a load failure. A missing bucket still fails
+   * the load (`bucket … does not exist`): it is a misconfiguration, not an object not written yet.
+   * @default false
+   */
   optional?: boolean;
 }
 
@@ -84,6 +88,12 @@ async function readText(body: NonNullable<GetObjectResult['Body']>, maxBytes: nu
 function statusOf(error: unknown): number | undefined {
   const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
   return typeof status === 'number' ? status : undefined;
+}
+
+/** The S3 error code of an SDK error (`NoSuchBucket`, `NoSuchKey`, …): its `name`, else its `Code`. */
+function errorCode(error: unknown): string | undefined {
+  const e = error as { name?: unknown; Code?: unknown } | null;
+  return typeof e?.name === 'string' && e.name !== 'Error' && e.name !== 'S3ServiceException' ? e.name : typeof e?.Code === 'string' ? e.Code : undefined;
 }
 
 const CLIENT_EXPECTED = 'an S3Client from @aws-sdk/client-s3, or a function returning one';
@@ -153,6 +163,9 @@ export function s3Source<T>(owner: string, options: S3ObjectOptions<T>): StateSo
     } catch (error) {
       const status = statusOf(error);
       if (etag !== undefined && (status === 304 || (error as Error | null)?.name === 'NotModified')) return 'unchanged';
+      // A missing bucket (a typo, another account or region) is a 404 too: never "no object yet",
+      // which an optional source would serve as undefined for ever.
+      if (errorCode(error) === 'NoSuchBucket') throw new SourceError("bucket does not exist (or not for this client's account and region)");
       if (status === 404 || (error as Error | null)?.name === 'NoSuchKey') {
         if (options.optional) return { value: undefined as T, version: null };
         throw new SourceError('object does not exist');
