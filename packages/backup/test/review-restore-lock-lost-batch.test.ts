@@ -85,6 +85,9 @@ describe('a replay that loses its target lock in the middle of a batch', () => {
         claimed = (await leases.claim({ key: 'restore', owner: 'other-restore', leaseMs: 60_000 })).claimed;
         if (!claimed) await new Promise((r) => setTimeout(r, 200));
       }
+      // The restore watches its lock every twentieth of lockMs (50 ms here): a timer due later than
+      // its next check runs after it (Node runs due timers in order), so the loss is seen by then.
+      await new Promise((r) => setTimeout(r, 120));
       blip.on = false;
       go();
 
