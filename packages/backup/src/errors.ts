@@ -321,6 +321,24 @@ export class RestoreTargetBusyError extends BackupError {
   }
 }
 
+/**
+ * The restore target already holds data where the restore would write — documents in a
+ * collection it restores, keys under its `keyPrefix` (or, without one, in its database) — and
+ * the restore was not told to merge (`ifTargetNotEmpty: 'merge'`): nothing was written.
+ * `problems` name each collection (with its estimated document count) or the key prefix;
+ * `field` is the option that allows it. Not refused: a target holding only what an earlier
+ * restore that did not finish wrote (its partial-restore marker is there). Code
+ * `RESTORE_TARGET_NOT_EMPTY`; not retryable as is.
+ */
+export class RestoreTargetNotEmptyError extends BackupError {
+  override readonly name = 'RestoreTargetNotEmptyError';
+  /** The option that lets a restore merge into a non-empty target. */
+  readonly field = 'ifTargetNotEmpty';
+  constructor(message: string, problems: ReadonlyArray<BackupProblem>) {
+    super('RESTORE_TARGET_NOT_EMPTY', message, { problems });
+  }
+}
+
 /** Where retention pruned a stream: every object of a timeline before `timeline`, and of `timeline` up to object `seq`. */
 export interface PrunedThrough {
   timeline: number;

@@ -29,6 +29,7 @@ export type { RedisTargetOptions } from './restore/redis.js';
 export type { RestoreTarget, ChangeToApply, ScratchMarker, RestoreMarker, RestoreLockPlace } from './restore/targets.js';
 export { restoreStatus } from './restore/lock.js';
 export type { RestoreStatus } from './restore/lock.js';
+export type { IfTargetNotEmpty } from './restore/not-empty.js';
 export { streamBackup } from './stream/index.js';
 export type { StreamBackupOptions, StreamJob } from './stream/index.js';
 export type { StreamResult, StreamCheckpoint } from './stream/run.js';

@@ -53,7 +53,7 @@ describe.each(S3_SERVERS)('MongoDB snapshot and restore on $name', (server) => {
       expect(indexes).toContainEqual({ name: 's_1', key: { s: 1 }, unique: true });
 
       // Restoring again is idempotent (upserts by _id).
-      await restore({ backup: { storage: { client: s3.client, bucket: s3.bucket, prefix: 'shop' }, id: result.backupId }, target: mongoTarget({ db: target }) });
+      await restore({ backup: { storage: { client: s3.client, bucket: s3.bucket, prefix: 'shop' }, id: result.backupId }, target: mongoTarget({ db: target }), ifTargetNotEmpty: 'merge' });
       expect(await target.collection('many').countDocuments()).toBe(2500);
     } finally {
       await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);

@@ -111,7 +111,7 @@ describe.each([
 
       // User data is still counted, and only it: the restored key and one more.
       await client.set('other:1', 'kept');
-      expect(held((await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client }) })).warnings)).toEqual([expect.stringContaining('held 2 key(s)')]);
+      expect(held((await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client }), ifTargetNotEmpty: 'merge' })).warnings)).toEqual([expect.stringContaining('held 2 key(s)')]);
     } finally {
       for (const lock of locks) await lock.end(false);
       await s3.drop();

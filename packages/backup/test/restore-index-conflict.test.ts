@@ -47,7 +47,7 @@ describe.each(S3_SERVERS)('a target with clashing indexes, on $name', (server) =
     const db = await freshDb('idxdst');
     await db.collection<Doc>('items').insertOne({ _id: 1000, v: 'mine', w: 1000 });
     await setup(db);
-    const error = await restore({ backup: { storage: storage(), id: backupId }, target: mongoTarget({ db }) }).catch((e: unknown) => e);
+    const error = await restore({ backup: { storage: storage(), id: backupId }, target: mongoTarget({ db }), ifTargetNotEmpty: 'merge' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IndexConflictError);
     expect(error).toMatchObject({ code: 'RESTORE_INDEX_CONFLICT', retryable: false, problems: [{ key: 'items' }] });
     const problem = (error as IndexConflictError).problems[0]!;

@@ -115,7 +115,7 @@ describe('a restore losing its target lock, Redis (own server)', () => {
       const storage = { client: s3.client as never, bucket: s3.bucket, prefix: 'fast' };
       const id = await redisBackup(redis, storage);
       const gate = gatedClient(s3.client, 2);
-      const first = restore({ backup: { storage: { ...storage, client: gate.client }, id }, target: redisTarget({ client: redis }), spoolBytes: 0 });
+      const first = restore({ backup: { storage: { ...storage, client: gate.client }, id }, target: redisTarget({ client: redis }), spoolBytes: 0, ifTargetNotEmpty: 'merge' });
       first.catch(() => undefined);
       await gate.reached;
       // Any read of the backup (its manifest, its parts): the storage probe may read its own object.

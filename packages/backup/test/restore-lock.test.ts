@@ -63,7 +63,7 @@ describe('restore target lock, MongoDB (FerretDB)', () => {
       expect(await restoreStatus(mongoTarget({ db: target }))).toEqual({ complete: true });
 
       // Released: the other restore runs now.
-      expect((await restore({ backup: { storage, id: b }, target: mongoTarget({ db: target }) })).records).toBe(50);
+      expect((await restore({ backup: { storage, id: b }, target: mongoTarget({ db: target }), ifTargetNotEmpty: 'merge' })).records).toBe(50);
     } finally {
       await Promise.all([source.dropDatabase(), target.dropDatabase(), s3.drop()]);
     }
@@ -144,7 +144,7 @@ describe('restore target lock, MongoDB (FerretDB)', () => {
 
       // After that removal a restore takes the lock anew: held in its apply, it excludes another.
       const gate = gatedClient(s3.client, 2);
-      const held = restore({ backup: { storage: { ...storage, client: gate.client }, id: a }, target: mongoTarget({ db: target }), spoolBytes: 0 });
+      const held = restore({ backup: { storage: { ...storage, client: gate.client }, id: a }, target: mongoTarget({ db: target }), spoolBytes: 0, ifTargetNotEmpty: 'merge' });
       held.catch(() => undefined);
       await gate.reached;
       expect((await restoreStatus(mongoTarget({ db: target }))).locked?.backupId).toBe(a);

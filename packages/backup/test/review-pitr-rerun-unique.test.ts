@@ -58,17 +58,17 @@ describe.each(S3_SERVERS)('a point-in-time restore run again into its target, wi
       expect(first.changes).toBe(2);
       expect(await dump(target)).toEqual(await dump(source));
       // The first run's end was never seen (the process was killed as it returned): run it again.
-      const again = await pointInTimeRestore({ storage, stream: 'users', at, target: mongoTarget({ db: target }) }).catch((e: unknown) => e);
+      const again = await pointInTimeRestore({ storage, stream: 'users', at, target: mongoTarget({ db: target }), ifTargetNotEmpty: 'merge' }).catch((e: unknown) => e);
       expect(again).not.toBeInstanceOf(Error);
       expect(await dump(target)).toEqual(await dump(source));
 
       // Two runs to the same `at` at once into a new target: they never write at the same time (the
       // target's restore lock); one that meets the lock held is refused, nothing written, and
       // completes when run again. The state is the one at `at`.
-      const both = await Promise.allSettled([0, 1].map(() => pointInTimeRestore({ storage, stream: 'users', at, target: mongoTarget({ db: twice }) })));
+      const both = await Promise.allSettled([0, 1].map(() => pointInTimeRestore({ storage, stream: 'users', at, target: mongoTarget({ db: twice }), ifTargetNotEmpty: 'merge' })));
       expect(both.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
       for (const r of both) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'RESTORE_TARGET_BUSY' });
-      if (both.some((r) => r.status === 'rejected')) await pointInTimeRestore({ storage, stream: 'users', at, target: mongoTarget({ db: twice }) });
+      if (both.some((r) => r.status === 'rejected')) await pointInTimeRestore({ storage, stream: 'users', at, target: mongoTarget({ db: twice }), ifTargetNotEmpty: 'merge' });
       expect(await dump(twice)).toEqual(await dump(source));
       expect(await restoreStatus(mongoTarget({ db: twice }))).toEqual({ complete: true });
     } finally {

@@ -24,7 +24,7 @@ describe("redisTarget keyPrefix ''", () => {
       const done = await snapshotBackup({ source: redisSource({ client, pattern: `${p}:*` }), target: storage }).run();
       expect(done.status).toBe('complete');
       await client.del(`${p}:a`);
-      const report = await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client, keyPrefix: '' }) });
+      const report = await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client, keyPrefix: '' }), ifTargetNotEmpty: 'merge' });
       expect(report.records).toBe(1);
       expect(await client.get(`${p}:a`)).toBe('one');
     } finally {

@@ -58,7 +58,7 @@ describe.each(S3_SERVERS)('typed Redis backup of empty values on $name', (server
       expect((await redis.getBuffer(`${to}:${p}:full`))!.equals(Buffer.from([0, 255, 1]))).toBe(true);
 
       // A second restore over it (idempotent) keeps them; a drill counts every key back.
-      await restore({ backup: { storage, id: done.backupId }, target: redisTarget({ client: redis, keyPrefix: `${to}:` }) });
+      await restore({ backup: { storage, id: done.backupId }, target: redisTarget({ client: redis, keyPrefix: `${to}:` }), ifTargetNotEmpty: 'merge' });
       expect(await redis.exists(`${to}:${p}:empty`, `${to}:${p}:drained`)).toBe(2);
       const drill = await verifyBackup({ backup: { storage, id: done.backupId }, level: 'drill', scratch: redisTarget({ client: redis, keyPrefix: `${unique('td')}:` }) });
       expect(drill.drill).toMatchObject({ ok: true, datasets: [{ expectedCount: 5, restoredCount: 5, ok: true }] });

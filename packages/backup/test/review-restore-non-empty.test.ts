@@ -1,12 +1,16 @@
 /**
- * Review follow-up: a restore into a non-empty target merges with what is there — documents
- * or keys the backup does not have stay — and said nothing. The report's `warnings` must say
- * which restored collections already held documents (and how many), and, for a Redis target
- * with no key prefix, that the database already held keys. An empty target gets no such warning.
+ * Review follow-up: a restore into a non-empty target merged with what was there — documents or
+ * keys the backup does not have stayed — with only a warning. A restore now refuses a target
+ * holding data where it writes (`RestoreTargetNotEmptyError`, `RESTORE_TARGET_NOT_EMPTY`, naming
+ * the collection or key prefix; nothing written) unless told `ifTargetNotEmpty: 'merge'`, which
+ * merges and warns as before. A target holding only an unfinished restore's part (its marker
+ * is there) is restored again without refusal. `restoreStream` and `pointInTimeRestore` alike.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
-import { mongoSource, mongoTarget, redisSource, redisTarget, restore, snapshotBackup } from '../src/index.js';
+import { ConfigurationError, RestoreTargetNotEmptyError, mongoSource, mongoTarget, redisSource, redisStreamSource, redisTarget, restore, restoreStream, snapshotBackup, streamBackup } from '../src/index.js';
+import { RESTORE_MARKER_COLLECTION } from '../src/restore/lock.js';
+import { outboxApp } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
 
 const quits: Array<() => Promise<unknown>> = [];
@@ -15,8 +19,19 @@ afterAll(async () => {
   for (const q of quits) await q();
 });
 
+async function refusal(run: Promise<unknown>): Promise<RestoreTargetNotEmptyError> {
+  const error = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RestoreTargetNotEmptyError);
+  expect((error as RestoreTargetNotEmptyError).code).toBe('RESTORE_TARGET_NOT_EMPTY');
+  expect((error as RestoreTargetNotEmptyError).field).toBe('ifTargetNotEmpty');
+  return error as RestoreTargetNotEmptyError;
+}
+
 describe('restore into a non-empty target', () => {
-  it('MongoDB: warns per collection that already held documents, which are kept', async () => {
+  it('MongoDB: refused by default naming the collection (nothing written); merged with a warning when asked; an unfinished restore’s part is restored again', async () => {
     const s3 = await freshBucket(S3_SERVERS[0]!);
     const source: Db = await freshDb('nesrc');
     const target: Db = await freshDb('nedst');
@@ -28,36 +43,85 @@ describe('restore into a non-empty target', () => {
       expect((await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run()).status).toBe('complete');
 
       await target.collection<{ _id: number }>('orders').insertMany([{ _id: 2 }, { _id: 99 }, { _id: 100 }]);
-      const report = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target }) });
+      const refused = await refusal(restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target }) }));
+      expect(refused.problems).toEqual([{ key: 'collection orders', message: expect.stringMatching(/holds 3 document.*expected empty/) }]);
+      expect(refused.message).toMatch(/ifTargetNotEmpty: 'merge'/);
+      expect(await target.collection('orders').countDocuments()).toBe(3);
+      expect(await target.collection('users').countDocuments()).toBe(0);
+
+      const error = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target }), ifTargetNotEmpty: 'drop' as never }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).message).toMatch(/ifTargetNotEmpty/);
+
+      const report = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target }), ifTargetNotEmpty: 'merge' });
       const notEmpty = report.warnings.filter((w) => /already held/.test(w));
       expect(notEmpty).toHaveLength(1);
       expect(notEmpty[0]).toMatch(/orders/);
       expect(notEmpty[0]).toMatch(/3 document/);
-      // The merge it warns about: the document the backup does not have is still there.
+      // The merge it warns about: the documents the backup does not have are still there.
       expect(await target.collection('orders').countDocuments()).toBe(4);
 
       const clean = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: empty }) });
       expect(clean.warnings.filter((w) => /already held/.test(w))).toEqual([]);
+      // Restoring the same backup again into the now complete target is a restore into a non-empty target.
+      await refusal(restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: empty }) }));
+      // An unfinished restore's marker: the target holds its part, restoring again completes it.
+      await empty.collection(RESTORE_MARKER_COLLECTION).insertOne({ _id: 'restore' as never, backupId: report.backupId, startedAt: new Date().toISOString() });
+      const again = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: empty }) });
+      expect(again.warnings.some((w) => /did not finish/.test(w))).toBe(true);
+      expect(await empty.collection('orders').countDocuments()).toBe(2);
     } finally {
       await s3.drop();
     }
   });
 
-  it('Redis without a key prefix: warns that the database already held keys', async () => {
+  it('Redis: refused without a key prefix when the database holds keys, and under a prefix holding keys; merged when asked', async () => {
     const client = await redisClient();
     quits.push(() => client.quit());
     const s3 = await freshBucket(S3_SERVERS[0]!);
     const p = unique('nonempty');
+    const q = unique('nonemptyp');
     try {
       await client.set(`${p}:a`, '1');
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'ner' };
       expect((await snapshotBackup({ source: redisSource({ client, pattern: `${p}:*` }), target: storage }).run()).status).toBe('complete');
       await client.set(`${p}:extra`, 'kept');
-      const report = await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client }) });
+      const refused = await refusal(restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client }) }));
+      expect(refused.problems[0]!.key).toMatch(/database/);
+      const report = await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client }), ifTargetNotEmpty: 'merge' });
       expect(report.warnings.some((w) => /already held/.test(w) && /key/.test(w))).toBe(true);
       expect(await client.get(`${p}:extra`)).toBe('kept');
+
+      // Under a prefix: only the keys under it count.
+      expect((await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client, keyPrefix: `${q}[*]:` }) })).records).toBe(1);
+      const underPrefix = await refusal(restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client, keyPrefix: `${q}[*]:` }) }));
+      expect(underPrefix.problems).toEqual([{ key: `keys under keyPrefix "${q}[*]:"`, message: expect.stringMatching(/expected empty/) }]);
     } finally {
-      await client.del(`${p}:a`, `${p}:extra`);
+      await client.del(`${p}:a`, `${p}:extra`, `${q}[*]:${p}:a`);
+      await s3.drop();
+    }
+  });
+
+  it('restoreStream: refused once the stream is checked when a collection it writes holds documents (nothing written); merged when asked', async () => {
+    const redis = await redisClient();
+    quits.push(() => redis.quit());
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const key = unique('nestream');
+    const target = await freshDb('nestream');
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'ns' };
+      const app = outboxApp(redis, key, 'orders');
+      for (let i = 0; i < 3; i++) await app.put(`o${i}`, { n: i });
+      await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1024, maxMs: 60_000 } }).run();
+      await target.collection<{ _id: string }>('orders').insertOne({ _id: 'mine' });
+      const refused = await refusal(restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }) }));
+      expect(refused.problems.map((x) => x.key)).toEqual(['collection orders']);
+      expect(await target.collection('orders').countDocuments()).toBe(1);
+      const merged = await restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: target }), ifTargetNotEmpty: 'merge' });
+      expect(merged.changes).toBe(3);
+      expect(await target.collection('orders').countDocuments()).toBe(4);
+    } finally {
+      await redis.del(key);
       await s3.drop();
     }
   });

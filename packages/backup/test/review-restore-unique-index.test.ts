@@ -6,6 +6,8 @@
  * (`IndexBuildError`, `RESTORE_INDEX_BUILD_FAILED`, not retryable) naming the collection and
  * the index. On FerretDB, which supports unique indexes (and answers a failed build with an
  * `InternalError` naming the UNIQUE constraint, not MongoDB's `DuplicateKey` 11000).
+ *
+ * The targets here hold data on purpose: every restore merges (`ifTargetNotEmpty: 'merge'`).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
@@ -61,7 +63,7 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
 
       // The target already holds another document with a's email, and no index that clashes.
       await target.collection<{ _id: string; email: string }>('users').insertOne({ _id: 'older', email: 'a@example.com' });
-      const error = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target }) }).then(
+      const error = await restore({ backup: { storage, id: 'latest' }, ifTargetNotEmpty: 'merge', target: mongoTarget({ db: target }) }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -92,7 +94,7 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
 
       await target.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
       await target.collection<{ _id: string; email: string }>('users').insertOne({ _id: 'older', email: 'u7@example.com' });
-      const error = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target, batchSize: 5 }) }).then(
+      const error = await restore({ backup: { storage, id: 'latest' }, ifTargetNotEmpty: 'merge', target: mongoTarget({ db: target, batchSize: 5 }) }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -130,7 +132,7 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
       // The target really enforces the index: {1, a} is refused while 2 holds a.
       await expect(target.collection<{ _id: number; email: string }>('users').insertOne({ _id: 1, email: 'a@example.com' })).rejects.toThrow();
 
-      await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target, batchSize: 1 }) });
+      await restore({ backup: { storage, id: 'latest' }, ifTargetNotEmpty: 'merge', target: mongoTarget({ db: target, batchSize: 1 }) });
       expect(await target.collection('users').find({}).sort({ _id: 1 }).toArray()).toEqual([
         { _id: 1, email: 'a@example.com' },
         { _id: 2, email: 'b@example.com' },
@@ -151,7 +153,7 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
       const done = await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run();
       expect(done.status).toBe('complete');
       // Every insert and replace of the target's users meets a duplicate; the target has no secondary unique index.
-      const error = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: duplicatingReplace(target, {}) }) }).then(
+      const error = await restore({ backup: { storage, id: 'latest' }, ifTargetNotEmpty: 'merge', target: mongoTarget({ db: duplicatingReplace(target, {}) }) }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -176,7 +178,7 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
       await target.collection('users').createIndex({ email: 1 }, { unique: true, name: 'email_unique' });
       await target.collection('users').createIndex({ handle: 1 }, { unique: true, name: 'handle_unique' });
       const error = await restore({
-        backup: { storage, id: 'latest' },
+        backup: { storage, id: 'latest' }, ifTargetNotEmpty: 'merge',
         target: mongoTarget({ db: duplicatingReplace(target, { keyPattern: { handle: 1 }, keyValue: { handle: 'handle-of-a' } }) }),
       }).then(
         () => undefined,
@@ -208,7 +210,7 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
       // Every document of the backup is refused by handle_unique (MongoDB names it by keyPattern).
       const calls: Record<string, number> = {};
       const error = await restore({
-        backup: { storage, id: 'latest' },
+        backup: { storage, id: 'latest' }, ifTargetNotEmpty: 'merge',
         target: mongoTarget({ db: duplicatingReplace(target, { keyPattern: { handle: 1 }, keyValue: { handle: 'h7' } }, calls), batchSize: 1000 }),
       }).then(
         () => undefined,
@@ -271,7 +273,7 @@ describe('mongoTarget: a unique index the target data cannot satisfy', () => {
           };
         },
       }) as Db;
-      const error = await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: named }) }).then(
+      const error = await restore({ backup: { storage, id: 'latest' }, ifTargetNotEmpty: 'merge', target: mongoTarget({ db: named }) }).then(
         () => undefined,
         (e: unknown) => e,
       );

@@ -34,7 +34,7 @@ describe('an empty collection round-trips', () => {
       expect(names).toEqual(['orders', 'refunds']);
 
       // Restoring again (idempotent) over the collection that now exists still succeeds.
-      await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target }) });
+      await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: target }), ifTargetNotEmpty: 'merge' });
       expect((await target.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort()).toEqual(['orders', 'refunds']);
     } finally {
       await bucket.drop();

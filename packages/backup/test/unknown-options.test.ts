@@ -203,7 +203,7 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
     await expectRefusedAsync(() => restore({ backup, target, spoolByte: 0 } as never), 'restore', 'spoolByte', ['backup, target, spoolBytes']);
     await expectRefusedAsync(() => restore({ backup: { ...backup, backupId: 'x' }, target } as never), 'restore', 'backup.backupId', ['an option of "backup"', 'storage, id']);
     await expectRefusedAsync(() => restore({ backup: { ...backup, storage: { ...storage, prefx: 'p' } }, target } as never), 'restore', 'backup.storage.prefx', ['client, bucket, prefix']);
-    const all: Required<RestoreOptions> = { backup, target, spoolBytes: 0, lockMs: 60_000 };
+    const all: Required<RestoreOptions> = { backup, target, spoolBytes: 0, lockMs: 60_000, ifTargetNotEmpty: 'merge' };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/index.ts'), 'RestoreOptions'));
     expect(Object.keys(backup).sort()).toEqual(documentedOptionKeys(src('restore/index.ts'), 'BackupRef'));
     await expectAcceptedAsync(() => restore(all));
@@ -221,7 +221,7 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
   it('pointInTimeRestore() refuses a misspelt key and one in storage; accepts every documented option', async () => {
     await expectRefusedAsync(() => pointInTimeRestore({ storage, stream: 'o', at: 0, target, allowUnverfied: true } as never), 'pointInTimeRestore', 'allowUnverfied', ['storage, stream, at, target, job, allowUnverified']);
     await expectRefusedAsync(() => pointInTimeRestore({ storage: { ...storage, prefx: 'p' }, stream: 'o', at: 0, target } as never), 'pointInTimeRestore', 'storage.prefx', ['an option of "storage"']);
-    const all: Required<PointInTimeRestoreOptions> = { storage, stream: 'o', at: new Date(), target, job: 'nightly', allowUnverified: true, lockMs: 60_000 };
+    const all: Required<PointInTimeRestoreOptions> = { storage, stream: 'o', at: new Date(), target, job: 'nightly', allowUnverified: true, lockMs: 60_000, ifTargetNotEmpty: 'merge' };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/pitr.ts'), 'PointInTimeRestoreOptions'));
     await expectAcceptedAsync(() => pointInTimeRestore(all));
   });
@@ -229,7 +229,7 @@ describe('backup jobs: unknown option keys, top level and nested', () => {
   it('restoreStream() refuses a misspelt key and one in storage; accepts every documented option', async () => {
     await expectRefusedAsync(() => restoreStream({ storage, stream: 'o', target, untill: 0 } as never), 'restoreStream', 'untill', ['storage, stream, target, timeline, allowPartial, until']);
     await expectRefusedAsync(() => restoreStream({ storage: { ...storage, client: s3, bucket: 'b', region: 'x' }, stream: 'o', target } as never), 'restoreStream', 'storage.region');
-    const all: Required<RestoreStreamOptions> = { storage, stream: 'o', target, timeline: 1, allowPartial: false, until: Date.now(), lockMs: 60_000 };
+    const all: Required<RestoreStreamOptions> = { storage, stream: 'o', target, timeline: 1, allowPartial: false, until: Date.now(), lockMs: 60_000, ifTargetNotEmpty: 'merge' };
     expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('restore/stream-restore.ts'), 'RestoreStreamOptions'));
     await expectAcceptedAsync(() => restoreStream(all));
   });

@@ -18,6 +18,7 @@ import { checkPartBody, checkPinsHold, fetchPart, latestManifest, loadManifest, 
 import { PartSpool } from './spool.js';
 import type { RestoreTarget } from './targets.js';
 import { lockMsOption, withRestoreLock, type TargetLock } from './lock.js';
+import { ifTargetNotEmptyOption, refuseNotEmpty, type IfTargetNotEmpty } from './not-empty.js';
 
 /**
  * Which backup: its id, or `'latest'` (the newest with a manifest), optionally of one job. A
@@ -66,6 +67,21 @@ export interface RestoreOptions {
    * @default 60000
    */
   lockMs?: number;
+  /**
+   * What to do when the target already holds data where the restore writes (MongoDB: a
+   * restored collection holding documents; Redis: keys under `keyPrefix`, or without one, keys
+   * in the database): `'refuse'` the restore before anything is written
+   * (`RestoreTargetNotEmptyError`, code `RESTORE_TARGET_NOT_EMPTY`, naming each collection or
+   * the prefix), or `'merge'` into it — records the backup has replace the target's (by `_id`,
+   * by key), the others stay, and the report's warnings say where the target held data (like
+   * `mongorestore` without `--drop`). Nothing is ever dropped. A target holding only what an
+   * earlier restore that did not finish wrote (its partial-restore marker, see `restoreStatus`)
+   * is not refused: restoring again completes it.
+   * @default 'refuse'
+   * @example
+   * await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db }), ifTargetNotEmpty: 'merge' });
+   */
+  ifTargetNotEmpty?: IfTargetNotEmpty;
 }
 
 /** Default `spoolBytes`: 256 MiB of compressed parts (Lambda's `/tmp` is at least 512 MB). */
@@ -85,7 +101,7 @@ export interface RestoreReport {
   applyMs: number;
   /**
    * What the restore did not do as asked, or found: the backup's own warnings, metadata skipped
-   * (`unsupportedMetadata: 'skip'`), and a target that was not empty — per restored MongoDB
+   * (`unsupportedMetadata: 'skip'`), and a target that was not empty (`ifTargetNotEmpty: 'merge'`) — per restored MongoDB
    * collection that already held documents (estimated count), or a Redis database without
    * `keyPrefix` that held keys — whose other documents or keys the restore kept (it merges; it
    * never deletes), and an earlier restore into the target that did not finish (its
@@ -157,6 +173,8 @@ export async function restoreManifest(
       : (segment, part) => fetchPart(loc, segment, part, signal, checked.pins.get(segment.key));
     const lockWarnings = (await lock?.take(manifest.backupId, signal)) ?? [];
     const applyStarted = Date.now();
+    // Writes stop before their next batch once the lock is lost, not only between records handed over.
+    const writing = lock ? lock.writeSignal(signal) : signal;
     const datasets: RestoreReport['datasets'] = [];
     let given = 0;
     let skipped = 0;
@@ -174,11 +192,13 @@ export async function restoreManifest(
         signal?.throwIfAborted();
         lock?.checkHeld();
         skipped = 0;
-        const records = await target.apply(dataset, counted(dataset, datasetLines(loc, dataset, signal, read)), signal);
-        await target.finish(dataset, signal);
+        const records = await target.apply(dataset, counted(dataset, datasetLines(loc, dataset, signal, read)), writing);
+        await target.finish(dataset, writing);
         datasets.push({ name: dataset.name, records: records + skipped });
       }
     } catch (error) {
+      // A lost lock first: whatever failed after it, this restore no longer holds the target.
+      lock?.checkHeld();
       if (error instanceof BackupChangedError && given > 0) {
         throw new BackupChangedError(
           `backup ${manifest.backupId} changed after it was verified, while it was being written: up to ${given} record(s) of the verified backup may be in the target (whole records; none of the changed part). Restore again (idempotent) from an intact backup`,
@@ -221,7 +241,9 @@ export async function restoreManifest(
  * Before its first write it takes the target's restore lock (in the target: see `restoreStatus`)
  * and marks the target incomplete; it releases the lock when it ends and removes the mark only
  * when it completes. A restore finding an earlier restore's mark (it failed or was killed) says
- * so in `warnings` and goes on.
+ * so in `warnings` and goes on; it does not resume where that one stopped: it checks and writes
+ * the whole backup again (idempotently). A target already holding data where it writes is
+ * refused unless `ifTargetNotEmpty` is `'merge'` (not when that mark is there).
  *
  * @example
  * const report = await restore({ backup: { storage: { client: s3, bucket: 'backups', prefix: 'shop' }, id: 'latest' }, target: mongoTarget({ db }) });
@@ -236,14 +258,16 @@ export async function restoreManifest(
  * @throws {BackupChangedError} a segment was replaced or deleted after it was checked (`written` says whether the target was touched)
  * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (nothing was written; retryable)
- * @throws {FencedError} this restore lost the target lock (paused past `lockMs`, or its renewals failed for `lockMs`): it stopped between datasets, or before completing (its marker stays)
+ * @throws {RestoreTargetNotEmptyError} the target already holds data where the restore writes and `ifTargetNotEmpty` is not `'merge'` (checked before the backup's data is read; nothing was written)
+ * @throws {FencedError} this restore lost the target lock (paused past `lockMs`, or its renewals failed for `lockMs`): it stopped before its next write batch (the batch in flight settles), or before completing (its marker stays)
  * @throws {ConfigurationError} an invalid option
  */
 export async function restore(options: RestoreOptions, ctx: RunContext = {}): Promise<RestoreReport> {
   if (options === null || typeof options !== 'object') invalidOption('restore', 'options', 'an object { backup, target }', options);
-  checkKnownKeys('restore', '', options, keysOf<RestoreOptions>({ backup: true, target: true, spoolBytes: true, lockMs: true }));
+  checkKnownKeys('restore', '', options, keysOf<RestoreOptions>({ backup: true, target: true, spoolBytes: true, lockMs: true, ifTargetNotEmpty: true }));
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('restore', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', options.target);
   const spoolBytes = intOption('restore', 'spoolBytes', options.spoolBytes, DEFAULT_SPOOL_BYTES, 0);
+  const ifTargetNotEmpty = ifTargetNotEmptyOption('restore', options.ifTargetNotEmpty);
   const report = await withRestoreLock(options.target, lockMsOption('restore', options.lockMs), (lock) =>
     withStorageErrors(
       'restore: reading the backup',
@@ -251,6 +275,7 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
         // Fail fast while another restore holds the target, once the options are valid and before
         // the backup is read (the claim before the first write decides).
         const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal, () => lock.checkFree(ctx.signal));
+        await refuseNotEmpty(options.target, manifest.datasets.map((d) => d.name), ifTargetNotEmpty, `backup ${manifest.backupId}`, ctx.signal);
         return restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes, undefined, lock);
       },
       ctx.signal,

@@ -160,6 +160,9 @@ export class TargetLock {
   /** The generation the claim took (1: the target had no lock record) and when it returned (`performance.now()`). */
   private claimed: { fence: number; at: number } | undefined;
   private readonly place: RestoreLockPlace | undefined;
+  /** Aborted (reason: the `FencedError` of `checkHeld`) once the lock is lost; watched while it is held. */
+  private readonly lost = new AbortController();
+  private watch: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     target: RestoreTarget,
@@ -185,6 +188,16 @@ export class TargetLock {
     );
     this.marker = { backupId, startedAt };
     this.claimed = { fence: this.held.fence(), at: performance.now() };
+    // A write batch in flight when the lock is lost settles; none starts after (`writeSignal`).
+    this.watch = setInterval(() => {
+      try {
+        this.checkHeld();
+      } catch (error) {
+        clearInterval(this.watch);
+        this.lost.abort(error);
+      }
+    }, Math.min(1000, Math.max(50, Math.floor(this.lockMs / 20))));
+    this.watch.unref?.();
     try {
       return await beforeWriting(
         'restore: marking the target',
@@ -221,6 +234,17 @@ export class TargetLock {
   }
 
   /**
+   * The signal to hand a target's writes (`apply`, `finish`, `applyChanges`, which start no
+   * batch once it aborts): aborts when `signal` does, and — a twentieth of `lockMs` at most (50
+   * ms to 1 s) after the lock may have run out or a renewal found it taken — with the
+   * `FencedError` of `checkHeld`, so a restore that lost its lock stops before its next write
+   * batch, not only between the batches its caller hands over.
+   */
+  writeSignal(signal?: AbortSignal): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.lost.signal]) : this.lost.signal;
+  }
+
+  /**
    * Ends the lock: a completed restore removes the marker first. A failed one leaves the
    * marker; releasing its lock is best effort (it runs out by itself). Either way, where the
    * target can remove its lock records (MongoDB) and that is safe (`removable`), the lock's
@@ -231,6 +255,7 @@ export class TargetLock {
    * @throws {RestoreApplyError} the marker of a completed restore could not be removed (the data is written; restore again to clear it)
    */
   async end(completed: boolean, failure?: unknown): Promise<void> {
+    clearInterval(this.watch);
     const held = this.held;
     if (!held) return;
     this.held = undefined;

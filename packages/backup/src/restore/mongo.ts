@@ -113,6 +113,13 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
     return ((await (await collectionFor(name)).indexes(signal ? { signal } : {})) as Array<Record<string, unknown>>).map(fromListed);
   }
 
+  /** The documents the target collection of backed-up collection `name` holds (estimated: collection metadata, no scan; 0 when it does not exist). */
+  async function heldDocuments(name: string, signal?: AbortSignal): Promise<number> {
+    const db = await resolveClient(options.db);
+    if ((await db.listCollections({ name: rename(name) }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray()).length === 0) return 0;
+    return (await collectionFor(name)).estimatedDocumentCount(signal ? { signal } : {});
+  }
+
   /** @throws {IndexConflictError} the target's indexes clash with the backup's (checked before anything is written) */
   async function checkIndexes(manifest: Parameters<RestoreTarget['prepare']>[0], signal?: AbortSignal): Promise<void> {
     const problems: Array<{ key: string; message: string }> = [];
@@ -248,6 +255,16 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
   return {
     kind: 'mongodb',
 
+    async heldData(names, signal) {
+      const held: Array<{ where: string; count: string }> = [];
+      for (const name of new Set(names)) {
+        if (name === SCRATCH_MARKER_COLLECTION) continue;
+        const count = await heldDocuments(name, signal);
+        if (count > 0) held.push({ where: `collection ${rename(name)}`, count: `${count} document(s)` });
+      }
+      return held;
+    },
+
     async prepare(manifest, signal) {
       if (manifest.source.kind !== 'mongodb') throw new RestoreUnsupportedError(`backup ${manifest.backupId} is a ${manifest.source.kind} backup; this target is MongoDB`);
       const db = await resolveClient(options.db);
@@ -271,10 +288,8 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
           warnings.push(`dataset ${dataset.name} (a drill's marker an earlier version backed up) skipped: its ${dataset.count} record(s) are counted, not written`);
           continue;
         }
-        const name = rename(dataset.name);
-        if ((await db.listCollections({ name }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray()).length === 0) continue;
-        const held = await (await collectionFor(dataset.name)).estimatedDocumentCount(signal ? { signal } : {});
-        if (held > 0) warnings.push(`collection ${name} already held ${held} document(s) before the restore: documents the backup has are replaced by _id, the others are kept`);
+        const held = await heldDocuments(dataset.name, signal);
+        if (held > 0) warnings.push(`collection ${rename(dataset.name)} already held ${held} document(s) before the restore: documents the backup has are replaced by _id, the others are kept`);
       }
       if (!ferret) return { warnings };
       const problems: Array<{ key: string; message: string }> = [];
@@ -406,6 +421,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
         }
         // Per call (one replay batch, up to 2,000 records): a unique value that moved between a
         // snapshot document and a streamed one, or between two calls, is not retried across them.
+        signal?.throwIfAborted();
         await writeRefused(collection, refused);
       }
     },

@@ -16,6 +16,7 @@ import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
 import { DEFAULT_SPOOL_BYTES, restoreManifest, type RestoreReport } from './index.js';
 import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
+import { ifTargetNotEmptyOption, refuseNotEmpty, type IfTargetNotEmpty } from './not-empty.js';
 import { parseDocument } from '../format/records.js';
 import { toEjson } from '../sources/mongo.js';
 import type { StreamRecord } from '../stream/types.js';
@@ -51,6 +52,13 @@ export interface PointInTimeRestoreOptions {
    * lockMs: 5 * 60_000 // a restore that may pause for minutes (a frozen instance)
    */
   lockMs?: number;
+  /**
+   * What to do when the target already holds documents in a collection the replay writes:
+   * see `RestoreOptions.ifTargetNotEmpty` (`'refuse'`: `RestoreTargetNotEmptyError` once the
+   * stream is checked, before anything is written; `'merge'`: the changes are applied over it).
+   * @default 'refuse'
+   */
+  ifTargetNotEmpty?: IfTargetNotEmpty;
 }
 
 /** What a point-in-time restore did. */
@@ -143,8 +151,9 @@ export async function pointInTimeRestore(options: PointInTimeRestoreOptions, ctx
 
 async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): Promise<PointInTimeReport> {
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
-  checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true, lockMs: true }));
+  checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true, lockMs: true, ifTargetNotEmpty: true }));
   const lockMs = lockMsOption('pointInTimeRestore', options.lockMs);
+  const ifTargetNotEmpty = ifTargetNotEmptyOption('pointInTimeRestore', options.ifTargetNotEmpty);
   const stream = streamNameOption('pointInTimeRestore', 'stream', options.stream);
   const at = toTime(options.at);
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('pointInTimeRestore', 'target', 'a restore target', options.target);
@@ -176,12 +185,13 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // state is written, so a run again (after a kill, or alongside another run to the same `at`)
   // never meets a unique value a later change moved to another document.
   const changed = new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))));
+  await refuseNotEmpty(options.target, [...snapshot.datasets.map((d) => d.name), ...changed], ifTargetNotEmpty, `backup ${snapshot.backupId} and stream ${stream}`, signal);
   const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
   // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
   const { report, applied } = await withRestoreLock(options.target, lockMs, async (lock) => {
     const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
     lock.checkHeld();
-    const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), signal)), { until: at, ...(signal ? { signal } : {}) });
+    const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(signal))), { until: at, ...(signal ? { signal } : {}) });
     lock.checkHeld();
     return { report, applied };
   });

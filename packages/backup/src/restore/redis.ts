@@ -41,6 +41,37 @@ async function bookkeepingKeysOn(node: RedisLike, signal?: AbortSignal): Promise
   return found.size;
 }
 
+/** The keys of the database (DBSIZE per master), steadyfn's bookkeeping keys left out in a small keyspace. */
+async function databaseKeys(client: RedisLike, signal?: AbortSignal): Promise<number> {
+  const masters = typeof client.nodes === 'function' ? client.nodes('master') : [client];
+  let keys = 0;
+  for (const node of masters) {
+    const size = Number(await node.call('DBSIZE'));
+    // Not data: restore locks and markers (this target's and other prefixes'), drill markers.
+    // Looked for only in a small keyspace: in a big one a few such keys do not change what
+    // is said, and a whole-keyspace SCAN for it would cost a round trip per 1,000 keys.
+    // Clamped: another restore may take its lock between DBSIZE and the SCAN.
+    if (size > 0) keys += size <= BOOKKEEPING_SCAN_MAX_KEYS ? Math.max(0, size - (await bookkeepingKeysOn(node, signal))) : size;
+  }
+  return keys;
+}
+
+/** Whether any key under `prefix` (not steadyfn's bookkeeping) exists: SCAN MATCH per master, stopping at the first. */
+async function anyKeyUnder(client: RedisLike, prefix: string, signal?: AbortSignal): Promise<boolean> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+  const masters = typeof client.nodes === 'function' ? client.nodes('master') : [client];
+  for (const node of masters) {
+    let cursor = '0';
+    do {
+      signal?.throwIfAborted();
+      const [next, keys] = (await node.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)) as [Buffer, Buffer[]];
+      cursor = next.toString();
+      if (keys.some((key) => !isBookkeepingKey(key))) return true;
+    } while (cursor !== '0');
+  }
+  return false;
+}
+
 /** Options of `redisTarget()`. */
 export interface RedisTargetOptions {
   /** An ioredis `Redis` or `Cluster`, or a function giving one. */
@@ -196,19 +227,19 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       // without a prefix (DBSIZE per master); under a prefix the keys are not counted.
       const warnings: string[] = [];
       if (prefix === '') {
-        const masters = typeof client.nodes === 'function' ? client.nodes('master') : [client];
-        let keys = 0;
-        for (const node of masters) {
-          const size = Number(await node.call('DBSIZE'));
-          // Not data: restore locks and markers (this target's and other prefixes'), drill markers.
-          // Looked for only in a small keyspace: in a big one a few such keys do not change what
-          // the warning says, and a whole-keyspace SCAN for it would cost a round trip per 1,000 keys.
-          // Clamped: another restore may take its lock between DBSIZE and the SCAN.
-          if (size > 0) keys += size <= BOOKKEEPING_SCAN_MAX_KEYS ? Math.max(0, size - (await bookkeepingKeysOn(node, signal))) : size;
-        }
+        const keys = await databaseKeys(client, signal);
         if (keys > 0) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
       }
       return { warnings };
+    },
+
+    async heldData(_names, signal) {
+      const client = await resolveClient(options.client);
+      if (prefix === '') {
+        const keys = await databaseKeys(client, signal);
+        return keys > 0 ? [{ where: 'the database (no keyPrefix)', count: `${keys} key(s)` }] : [];
+      }
+      return (await anyKeyUnder(client, prefix, signal)) ? [{ where: `keys under keyPrefix "${prefix}"`, count: 'at least 1 key' }] : [];
     },
 
     skips(_dataset, line) {

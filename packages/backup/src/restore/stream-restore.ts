@@ -13,6 +13,7 @@ import { keys, toLocation, type S3Target } from '../target.js';
 import type { S3Location } from '../s3/client.js';
 import type { StreamCheckpoint } from '../stream/checkpoint.js';
 import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
+import { ifTargetNotEmptyOption, refuseNotEmpty, type IfTargetNotEmpty } from './not-empty.js';
 import { assertCovered, assertNoGap, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
 import { checkChanges, lastChanges, toTime } from './pitr.js';
 import type { RestoreTarget } from './targets.js';
@@ -55,6 +56,13 @@ export interface RestoreStreamOptions {
    * @default 60000
    */
   lockMs?: number;
+  /**
+   * What to do when the target already holds documents in a collection the replay writes:
+   * see `RestoreOptions.ifTargetNotEmpty` (`'refuse'`: `RestoreTargetNotEmptyError` once the
+   * stream is checked, before anything is written; `'merge'`: the changes are applied over it).
+   * @default 'refuse'
+   */
+  ifTargetNotEmpty?: IfTargetNotEmpty;
 }
 
 /** What `restoreStream()` did. */
@@ -116,8 +124,9 @@ function partialReplay(loc: S3Location, checkpoint: StreamCheckpoint, timeline: 
 
 async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Promise<RestoreStreamReport> {
   if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, allowPartial?, until? }', options);
-  checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, allowPartial: true, until: true, lockMs: true }));
+  checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, allowPartial: true, until: true, lockMs: true, ifTargetNotEmpty: true }));
   const lockMs = lockMsOption('restoreStream', options.lockMs);
+  const ifTargetNotEmpty = ifTargetNotEmptyOption('restoreStream', options.ifTargetNotEmpty);
   const stream = streamNameOption('restoreStream', 'stream', options.stream);
   if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
   const given = toLocation('restoreStream', options.storage, 'storage', 'read');
@@ -142,12 +151,13 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   // No snapshot here: the target is prepared for an empty MongoDB backup (it reads what the server supports).
   await beforeWriting(`restoreStream: preparing the target`, () => options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal), ctx.signal);
   const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
+  await refuseNotEmpty(options.target, [...new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))))], ifTargetNotEmpty, `stream ${stream}`, ctx.signal);
   // Of a document's changes only the last is applied: no earlier state is written (see pitr.ts).
   // The target's lock (lock.ts) is held from before the first write to the end.
   const applied = await withRestoreLock(options.target, lockMs, async (lock) => {
     const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
     if (lockWarnings.length > 0) logOf(ctx).warn('restoreStream warnings', { stream, warnings: lockWarnings });
-    const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), ctx.signal)), {
+    const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(ctx.signal))), {
       ...(until === undefined ? {} : { until }),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });

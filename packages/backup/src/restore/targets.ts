@@ -83,6 +83,13 @@ export interface RestoreTarget {
   readonly kind: 'mongodb' | 'redis';
   /** Reads what the target supports; throws `RestoreUnsupportedError` when the backup cannot go there. Writes nothing. Warns of a target that is not empty (the restore merges into it). */
   prepare(manifest: Manifest, signal?: AbortSignal): Promise<{ warnings: string[] }>;
+  /**
+   * Where the target already holds data a restore of the backed-up collections `names` would
+   * merge with (MongoDB: each such collection holding documents, `count` estimated; Redis: its
+   * database without `keyPrefix`, its own bookkeeping keys left out, or the keys under
+   * `keyPrefix`, `count` a lower bound there); empty when none. Reads only.
+   */
+  heldData?(names: string[], signal?: AbortSignal): Promise<Array<{ where: string; count: string }>>;
   /** Why this record cannot be stored here, or undefined. Called for every record before anything is written. */
   check(dataset: ManifestDataset, line: string): string | undefined;
   /**
