@@ -56,6 +56,7 @@ export {
   MessageInvalidError,
   UnsupportedServerError,
   RedriveRefInvalidError,
+  QuarantineUnreadableError,
   RelayTargetInvalidError,
 } from './errors.js';
 
