@@ -47,7 +47,7 @@ describe.each(['redis', 'cluster'] as const)('redrive of a corrupt quarantine en
     const store = redisRelayStore({ client: backend.client, prefix: backend.prefix });
     const at = await store.quarantine({ where, aggregate, since: 0 }, { fromSeq: 1, reason: 'sender fault: X', lease });
     // The aggregate's attempt counts, which a redrive resets.
-    const ids = await backend.client.zrange(k.aggregate(aggregate), 0, -1);
+    const ids = await backend.client.zrange(k.aggregate(aggregate), '0', '-1');
     expect(ids.length).toBe(1);
     await backend.client.hset(k.attempts, `${ids[0]}:s`, '3', `${ids[0]}:f`, '3');
     await backend.client.hset(k.quarantine, aggregate, corrupt);

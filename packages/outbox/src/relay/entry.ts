@@ -7,7 +7,7 @@ import type { Context } from '@steadyfn/handler';
 import { ConfigurationError, DeadlineExceededError, fitsTimer, invalidOption, isRecord, SteadyError } from '@steadyfn/handler/internal';
 import { OutboxUnavailableError } from '../errors.js';
 import type { ResolvedRelay } from '../options.js';
-import { readWatchdogMessage } from '../sqs/watchdog.js';
+import { readWatchdogMessage } from '../sqs/watchdog-message.js';
 import { MetricsRecorder, type OutboxMetrics } from './metrics.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
 import { sweep, type SweepResult } from './sweeper.js';
