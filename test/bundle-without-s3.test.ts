@@ -11,7 +11,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build, buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,6 +145,60 @@ describe.each(optionalPeers)(
     });
   },
 );
+
+// A consumer that only uses inbox() (triggered by the queue through the provider, never calling
+// SQS) needs no SQS SDK: bundled with @aws-sdk/client-sqs unresolvable, it runs from a directory
+// with no node_modules at all and handles an SQS batch once (a redelivery is a duplicate).
+describe('an inbox-only consumer without @aws-sdk/client-sqs', () => {
+  const SQS_SDK = '@aws-sdk/client-sqs';
+  const absent = (peers: string[]) => ({
+    name: 'absent',
+    setup: (b: { onResolve: (o: { filter: RegExp }, f: (a: { path: string }) => unknown) => void }) =>
+      b.onResolve({ filter: new RegExp(`^(${peers.map((p) => p.replace('/', '\\/')).join('|')})($|/)`) }, (a) => ({ errors: [{ text: `Could not resolve "${a.path}"` }] })),
+  });
+  const source = `
+    import { handler } from '@steadyfn/handler';
+    import { memoryStore } from '@steadyfn/idempotency';
+    import { inbox } from '@steadyfn/outbox';
+    const handled = [];
+    const fn = handler({ use: [inbox({ store: memoryStore(), consumer: 'shipping' })], logLevel: 'error' }, async (_input, ctx) => void handled.push(ctx.inbox.event.seq));
+    const body = JSON.stringify({ id: '0192f1a0-0000-7000-8000-000000000001', type: 'OrderPaid', aggregateType: 'order', aggregateId: 'o-1', seq: 1, payload: {}, occurredAt: '2026-12-01T10:00:00Z', schemaVersion: 1 });
+    const record = { messageId: 'm-1', receiptHandle: 'rh', body, attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1' }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders', awsRegion: 'us-east-1' };
+    const context = { awsRequestId: 'r-1', functionName: 'ship', getRemainingTimeInMillis: () => 30000 };
+    const first = await fn.aws({ Records: [record] }, context);
+    const again = await fn.aws({ Records: [{ ...record, messageId: 'm-2' }] }, context);
+    console.log(JSON.stringify({ handled, first, again }));
+  `;
+
+  it.each(['esm', 'cjs'] as const)('%s: bundles with neither AWS SDK resolvable, and runs with no node_modules', async (format) => {
+    const entry = join(consumer.dir, `inbox-only-${format}.mjs`);
+    // Top-level await: an ES module entry; the CJS bundle wraps the body in an async function.
+    const imports = `${source.match(/^\s*import .*$/gm)!.join('\n')}\n`;
+    consumer.write(`inbox-only-${format}.mjs`, format === 'cjs' ? `${imports}(async () => {${source.replace(/^\s*import .*$/gm, '')}})();` : source);
+    const out = await build({ ...bundleOptions(format), entryPoints: [entry], write: false, plugins: [absent([SQS_SDK, S3_SDK]) as never] }).then(
+      (r) => ({ code: r.outputFiles[0]!.text, errors: [] as string[] }),
+      (error: unknown) => ({ code: '', errors: errorsOf(error) }),
+    );
+    expect(out.errors).toEqual([]);
+    // Run from an empty directory: nothing to load the SDK from, had the bundle left a require of it.
+    const bare = join(tmpdir(), `steadyfn-inbox-only-${randomUUID().slice(0, 8)}`);
+    mkdirSync(bare);
+    const file = join(bare, `index.${format === 'esm' ? 'mjs' : 'cjs'}`);
+    writeFileSync(file, out.code);
+    const printed = execFileSync(process.execPath, [file], { cwd: bare, encoding: 'utf8', timeout: 60_000 });
+    const result = JSON.parse(printed.trim().split('\n').at(-1)!) as { handled: number[]; first: { batchItemFailures: unknown[] }; again: { batchItemFailures: unknown[] } };
+    expect(result).toEqual({ handled: [1], first: { batchItemFailures: [] }, again: { batchItemFailures: [] } });
+  });
+
+  it('the check can fail: @steadyfn/outbox/sqs needs the SQS SDK', async () => {
+    consumer.write('needs-outbox-sqs.mjs', "import { inboxQueue } from '@steadyfn/outbox/sqs';\nconsole.log(typeof inboxQueue);\n");
+    const errors = await build({ ...bundleOptions('esm'), entryPoints: [join(consumer.dir, 'needs-outbox-sqs.mjs')], write: false, plugins: [absent([SQS_SDK]) as never] }).then(
+      () => [] as string[],
+      (error: unknown) => errorsOf(error),
+    );
+    expect(errors).toEqual([`Could not resolve "${SQS_SDK}"`]);
+  });
+});
 
 describe('with @aws-sdk/client-s3 installed, the S3 subpath entries bundle and work', () => {
   beforeAll(async () => {

@@ -15,7 +15,7 @@
  * pending; a sweeper whose queue works then delivers each exactly once, leaving nothing pending.
  */
 import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { sqsSender } from '../../packages/outbox/src/index.js';
+import { sqsSender } from '../../packages/outbox/src/sqs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueue, drainQueue, lambdaContext, parseDelivered, pendingIn, redisWriter, replayQueues, runCtx, sqsClient, useRedis } from '../../packages/outbox/test/support.js';
 

@@ -14,6 +14,7 @@ export const DRIVER_OF_ENTRY: Readonly<Record<string, string>> = {
   '@steadyfn/lease/internal-s3': '@aws-sdk/client-s3',
   '@steadyfn/state/s3': '@aws-sdk/client-s3',
   '@steadyfn/outbox/s3': '@aws-sdk/client-s3',
+  '@steadyfn/outbox/sqs': '@aws-sdk/client-sqs',
   '@steadyfn/backup/sqs': '@aws-sdk/client-sqs',
 };
 

@@ -7,7 +7,8 @@ import { redis } from '@steadyfn/connections/redis';
 import { configFromEnv, emptyAsUnset } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
 import { redisLeaseStore } from '@steadyfn/lease';
-import { outbox, redisOutbox, sqsSender, transitions } from '@steadyfn/outbox';
+import { outbox, redisOutbox, transitions } from '@steadyfn/outbox';
+import { sqsSender } from '@steadyfn/outbox/sqs';
 import { defineState, redisKey } from '@steadyfn/state';
 import { z } from 'zod';
 

@@ -7,7 +7,8 @@ import { redis } from '@steadyfn/connections/redis';
 import { configFromEnv, emptyAsUnset } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
 import { redisLeaseStore } from '@steadyfn/lease';
-import { outbox, redisOutbox, sqsSender } from '@steadyfn/outbox';
+import { outbox, redisOutbox } from '@steadyfn/outbox';
+import { sqsSender } from '@steadyfn/outbox/sqs';
 import { z } from 'zod';
 
 // Checked once: a missing or malformed variable fails the instance's start with a CONFIG_INVALID

@@ -8,7 +8,8 @@ const { redis } = require('@steadyfn/connections/redis');
 const { configFromEnv, emptyAsUnset } = require('@steadyfn/handler');
 const { redisStore } = require('@steadyfn/idempotency');
 const { redisLeaseStore } = require('@steadyfn/lease');
-const { outbox, redisOutbox, sqsSender, transitions } = require('@steadyfn/outbox');
+const { outbox, redisOutbox, transitions } = require('@steadyfn/outbox');
+const { sqsSender } = require('@steadyfn/outbox/sqs');
 const { defineState, redisKey } = require('@steadyfn/state');
 const { z } = require('zod');
 

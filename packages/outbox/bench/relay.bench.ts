@@ -54,7 +54,8 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, test } from 'vitest';
 import { handler } from '@steadyfn/handler';
-import { outbox, outboxWatchdog, redisOutbox, sqsSender } from '../src/index.js';
+import { outbox, redisOutbox } from '../src/index.js';
+import { outboxWatchdog, sqsSender } from '../src/sqs.js';
 import type { Sender } from '../src/relay/types.js';
 import { redisLeaseStore } from '@steadyfn/lease';
 import { createQueue, deleteQueue, receiveAll, sqsClient } from '../test/sqs-servers.js';

@@ -217,6 +217,33 @@ export class RedriveRefInvalidError extends SteadyError {
 }
 
 /**
+ * A `redrive(ctx, ref)` met a stored quarantine it cannot read: the aggregate is quarantined,
+ * but its entry is not the relay's record `{ fromSeq, reason, at }` (Redis: the quarantine
+ * hash field is not that JSON; MongoDB: the state document's `q` is not that sub-document) —
+ * written by something else than the relay. Nothing was released, reset or sent. HTTP 409,
+ * terminal: the entry must be repaired or removed by hand (removing it releases the aggregate).
+ * The message names the aggregate and where the entry is kept, never what it holds; the same
+ * entry is left out of `listQuarantined` and told to its `onUnreadable`.
+ */
+export class QuarantineUnreadableError extends SteadyError {
+  override readonly name = 'QuarantineUnreadableError';
+  /** The partition (Redis hash tag) or collection of the aggregate. */
+  readonly where: string;
+  /** The aggregate whose quarantine entry is unreadable. */
+  readonly aggregate: string;
+  constructor(where: string, aggregate: string, message: string) {
+    super('OUTBOX_QUARANTINE_UNREADABLE', `redrive(): ${message}`, {
+      status: 409,
+      retryable: false,
+      expose: true,
+      issues: [{ field: 'aggregate', message, expected: "a quarantine entry as the relay writes it: { fromSeq, reason, at }" }],
+    });
+    this.where = where;
+    this.aggregate = aggregate;
+  }
+}
+
+/**
  * What `relayWatchdog(ctx, message)` or `flushTargets(ctx, refs)` was handed cannot name
  * aggregates of this outbox: a watchdog message of this outbox whose `keys` is not an array of
  * at most 100 `JSON.stringify([where, aggregate])` texts (what the watchdog writes), or a

@@ -7,17 +7,22 @@
  * (SQS developer guide, "Using dead-letter queues": a message is moved once its receive count
  * exceeds `maxReceiveCount`, so its last delivery is receive number `maxReceiveCount`.)
  */
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@steadyfn/handler';
-import { awsClientOption, checkKnownKeys, invalidOption, isRecord, keysOf } from '@steadyfn/handler/internal';
-import { queueUrlOption } from './sqs/queue-url.js';
+import { ConfigurationError, invalidOption, isRecord } from '@steadyfn/handler/internal';
 
-/** `inbox({ queue })`: the queue the consumer reads, to read its redrive policy. */
-export interface InboxQueueOptions {
-  /** An `SQSClient` (`@aws-sdk/client-sqs`) allowed `sqs:GetQueueAttributes` on the queue. */
-  client: SQSClient;
-  /** The URL (`http:` or `https:`) of the queue this consumer is triggered by. */
-  queueUrl: string;
+/**
+ * The queue an inbox's consumer reads, for `inbox({ queue })`: `inboxQueue({ client, queueUrl })`
+ * from `@steadyfn/outbox/sqs` makes one (the root entry loads no SQS SDK).
+ */
+export interface InboxQueue {
+  /** The queue's URL. */
+  readonly queueUrl: string;
+  /**
+   * Reads the queue's `RedrivePolicy` attribute (the JSON text SQS keeps, e.g.
+   * `{"deadLetterTargetArn":"…","maxReceiveCount":"5"}`); `undefined` when the queue has none.
+   * Rejects when it cannot be read; honours `signal`.
+   */
+  redrivePolicy(signal?: AbortSignal): Promise<string | undefined>;
 }
 
 /**
@@ -49,11 +54,15 @@ export type ReceiveLimit = (log: Logger, signal: AbortSignal | undefined, readSi
 /** Checks `inbox({ queue })` and gives its reader, or `undefined` when the option is left out. */
 export function receiveLimitOf(owner: string, queue: unknown): ReceiveLimit | undefined {
   if (queue === undefined) return undefined;
-  if (!isRecord(queue)) invalidOption(owner, 'queue', 'an object { client, queueUrl }', queue);
-  checkKnownKeys(owner, 'queue', queue, keysOf<InboxQueueOptions>({ client: true, queueUrl: true }));
-  awsClientOption(owner, 'queue.client', queue.client, 'SQS', 'an SQSClient from @aws-sdk/client-sqs (to read the queue\'s RedrivePolicy)');
-  const { queueUrl } = queueUrlOption(owner, 'queue.queueUrl', queue.queueUrl);
-  const client = queue.client as SQSClient;
+  if (isRecord(queue) && typeof queue.redrivePolicy !== 'function' && ('client' in queue || 'queueUrl' in queue)) {
+    // The 0.x form `{ client, queueUrl }`: reading the policy needs the SQS SDK, in its own entry now.
+    throw new ConfigurationError(
+      `${owner}(): option "queue" is replaced by queue: inboxQueue({ client, queueUrl }), with inboxQueue imported from '@steadyfn/outbox/sqs' (the root entry loads no @aws-sdk/client-sqs, so an inbox-only bundle needs none); got the plain object { client, queueUrl }`,
+      { field: 'queue', expected: "inboxQueue({ client, queueUrl }) (import { inboxQueue } from '@steadyfn/outbox/sqs')" },
+    );
+  }
+  if (!isRecord(queue) || typeof queue.redrivePolicy !== 'function') invalidOption(owner, 'queue', "inboxQueue({ client, queueUrl }) from '@steadyfn/outbox/sqs'", queue);
+  const source = queue as unknown as InboxQueue;
   /** The last policy read and when (`performance.now()` when its read was sent). */
   let known: { receives: number | undefined; at: number } | undefined;
   let reading: Promise<number | undefined> | undefined;
@@ -61,10 +70,10 @@ export function receiveLimitOf(owner: string, queue: unknown): ReceiveLimit | un
   let failedAt: number | undefined;
   const read = (log: Logger, signal: AbortSignal | undefined): Promise<number | undefined> => {
     const at = performance.now();
-    const current: Promise<number | undefined> = client
-      .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }), signal === undefined ? undefined : { abortSignal: signal })
-      .then((answer) => {
-        const receives = maxReceiveCountOf(answer.Attributes?.RedrivePolicy);
+    const current: Promise<number | undefined> = Promise.resolve()
+      .then(() => source.redrivePolicy(signal))
+      .then((policy) => {
+        const receives = maxReceiveCountOf(policy);
         if (known === undefined || known.at <= at) known = { receives, at };
         failedAt = undefined;
         return receives;

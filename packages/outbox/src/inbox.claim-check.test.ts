@@ -13,7 +13,7 @@ import { createQueue, sqsClient } from '../test/support.js';
 import { createBucket, receiveAll, s3Client } from '../test/sqs-servers.js';
 import { inbox } from './inbox.js';
 import { prepareEvent, serializeEvent } from './envelope.js';
-import { sqsSender } from './sqs/index.js';
+import { sqsSender } from './sqs.js';
 import { s3ClaimCheck } from './s3.js';
 
 const events = { Big: { aggregateType: 'doc', schema: z.object({ text: z.string() }) } };

@@ -22,7 +22,7 @@ import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { EventInProgressError, MessageInvalidError, OutboxUnavailableError, SeqConflictError, SeqGapError } from './errors.js';
 import { CLAIM_CHECK_ATTRIBUTE, claimCheckFromSubpath, CONTENT_ENCODING_ATTRIBUTE, isClaimCheckReader, missingClaimCheck, readClaimChecked } from './sqs/claim-check.js';
 import type { ClaimCheckReader } from './sqs/claim-check.js';
-import { receiveLimitOf, type InboxQueueOptions } from './inbox-redrive.js';
+import { receiveLimitOf, type InboxQueue } from './inbox-redrive.js';
 
 /** Options of `inbox()`. */
 export interface InboxOptions {
@@ -78,7 +78,9 @@ export interface InboxOptions {
    */
   maxGapRetries?: number;
   /**
-   * The queue this consumer reads (`{ client: SQSClient, queueUrl }`). With it, a seq gap reads
+   * The queue this consumer reads: `inboxQueue({ client: SQSClient, queueUrl })` from
+   * `@steadyfn/outbox/sqs` (the 0.x plain `{ client, queueUrl }` is refused, `CONFIG_INVALID`
+   * naming that import: the root entry loads no SQS SDK). With it, a seq gap reads
    * the queue's `RedrivePolicy` (`GetQueueAttributes`; needs `sqs:GetQueueAttributes`), kept for
    * 60 s (`RECEIVE_LIMIT_MAX_AGE_MS`; a gap after that reads it again): when its
    * `maxReceiveCount` is below `maxGapRetries`, the event is handled on receive `maxReceiveCount`
@@ -89,7 +91,7 @@ export interface InboxOptions {
    * 10 s after (`RECEIVE_LIMIT_RETRY_AFTER_MS`). A read cut short by the invocation's own signal
    * (its deadline) is not warned about. Default: not read.
    */
-  queue?: InboxQueueOptions;
+  queue?: InboxQueue;
   /**
    * Reads claim-checked bodies: `s3ClaimCheck({ s3 })` from `@steadyfn/outbox/s3`, with a client
    * for the claim-check bucket. A message the relay's sender stored in S3 (attribute

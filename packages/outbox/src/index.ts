@@ -9,7 +9,7 @@ export type { OutboxPlugin, OutboxContextBase, OutboxContextOf } from './plugin.
 export type { OutboxOptions, RelayOptions, Watchdog } from './options.js';
 export { inbox, inboxCleanup } from './inbox.js';
 export type { InboxOptions, InboxContext, InboxState, InboxCleanupOptions } from './inbox.js';
-export type { InboxQueueOptions } from './inbox-redrive.js';
+export type { InboxQueue } from './inbox-redrive.js';
 export { transitions } from './transitions.js';
 export type { TransitionsOptions, TransitionContext, TransitionResult } from './transitions.js';
 
@@ -56,8 +56,9 @@ export {
   MessageInvalidError,
   UnsupportedServerError,
   RedriveRefInvalidError,
+  QuarantineUnreadableError,
   RelayTargetInvalidError,
 } from './errors.js';
 
-// The SQS layer: byte-exact batching sender, claim check, watchdog (src/sqs/README.md).
+// The SQS layer without the SQS SDK (src/sqs/README.md); sqsSender, outboxWatchdog and inboxQueue are in '@steadyfn/outbox/sqs'.
 export * from './sqs/index.js';

@@ -135,7 +135,7 @@ export function resolveRelay(relay: RelayOptions | undefined): ResolvedRelay | u
   checkKnownKeys(OWNER, 'relay', relay, RELAY_KEYS);
   checkKnownKeys(OWNER, 'relay.poison', relay.poison, POISON_KEYS);
   checkKnownKeys(OWNER, 'relay.sweep', relay.sweep, SWEEP_KEYS);
-  if (!hasMethods(relay.sender, 'send')) invalidOption(OWNER, 'relay.sender', 'a sender: sqsSender({ client, queueUrl })', relay.sender);
+  if (!hasMethods(relay.sender, 'send')) invalidOption(OWNER, 'relay.sender', "a sender: sqsSender({ client, queueUrl }) from '@steadyfn/outbox/sqs'", relay.sender);
   if (!hasMethods(relay.lease, ...LEASE_METHODS)) {
     const expected = `${SHARED_LEASE}, not the client or collection itself (it must have ${LEASE_METHODS.join(', ')})`;
     if (!isRecord(relay.lease)) invalidOption(OWNER, 'relay.lease', expected, relay.lease);
@@ -247,7 +247,7 @@ export function checkOutboxOptions<D extends EventDeclarations, S extends Outbox
       invalidOption(OWNER, `events.${type}.aggregateType`, `"${store.aggregateType}", the aggregateType of the mongoEmbeddedOutbox store (its documents are the aggregates; no declared event is of that type)`, decl.aggregateType);
     }
   }
-  if (options.watchdog !== undefined && !hasMethods(options.watchdog, 'arm')) invalidOption(OWNER, 'watchdog', 'outboxWatchdog({ client, queueUrl })', options.watchdog);
+  if (options.watchdog !== undefined && !hasMethods(options.watchdog, 'arm')) invalidOption(OWNER, 'watchdog', "outboxWatchdog({ client, queueUrl }) from '@steadyfn/outbox/sqs'", options.watchdog);
   const caller = options.callerContext;
   if (caller !== undefined && (!isRecord(caller) || !Array.isArray(caller.allow) || !caller.allow.every((a) => typeof a === 'string') || typeof caller.from !== 'function')) {
     invalidOption(OWNER, 'callerContext', 'an object { allow: string[], from: (ctx) => object }', caller);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { sqsSender } from './sqs/index.js';
+import { sqsSender } from './sqs.js';
 import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from '../test/support.js';
 import { outbox } from './plugin.js';
 import { redisOutbox } from './stores/redis.js';

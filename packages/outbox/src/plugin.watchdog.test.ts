@@ -9,7 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createQueue, drainQueue, eventually, openRedis, sqsClient, type RedisBackend } from '../test/support.js';
 import { receiveAll } from '../test/sqs-servers.js';
 import { outbox } from './plugin.js';
-import { outboxWatchdog, sqsSender } from './sqs/index.js';
+import { outboxWatchdog, sqsSender } from './sqs.js';
 import { redisOutbox } from './stores/redis.js';
 import type { Sender } from './relay/types.js';
 

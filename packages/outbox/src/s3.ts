@@ -45,7 +45,7 @@ const CLAIM_CHECK_KEYS = keysOf<ClaimCheckOptions>({ s3: true, bucket: true, pre
  *   S3 does not accept, a `prefix` that is not a string, a `thresholdBytes` out of 0–1 MiB.
  * @example
  * import { S3Client } from '@aws-sdk/client-s3';
- * import { sqsSender } from '@steadyfn/outbox';
+ * import { sqsSender } from '@steadyfn/outbox/sqs';
  * import { s3ClaimCheck } from '@steadyfn/outbox/s3';
  *
  * const sender = sqsSender({ client: sqs, queueUrl, claimCheck: s3ClaimCheck({ s3: new S3Client({}), bucket: 'events-large' }) });

@@ -15,7 +15,7 @@ import { SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler, type Plugin } from '@steadyfn/handler';
 import { mongoStore } from '@steadyfn/idempotency';
 import { inbox, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, redisOutbox, type Sender } from '../src/index.js';
-import { sqsSender } from '../src/sqs/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { aggregateKey } from '../src/envelope.js';
 import { partitionKeys, partitionsKey } from '../src/stores/redis-keys.js';
 import { arrival, createQueue, drainQueue, filler, openMongo, openRedis, parseDelivered as parse, pendingIn, range, redisWriter, replayQueues, runCtx, sqsClient, tickEvents as events, type Delivered, type MongoBackend, type RedisBackend } from './support.js';

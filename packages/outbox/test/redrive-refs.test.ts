@@ -25,7 +25,7 @@ import { relayEntries, type RelayContext, type RelayEntries } from '../src/relay
 import { MetricsRecorder } from '../src/relay/metrics.js';
 import { relayAggregates } from '../src/relay/relay.js';
 import type { OutboundMessage, Sender } from '../src/relay/types.js';
-import { sqsSender } from '../src/sqs/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { openSide, SIDES, type OutageSide } from './review3/relay-sides.js';
 import { createQueue, scriptedSender } from './support.js';
 

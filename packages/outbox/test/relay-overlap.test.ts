@@ -14,7 +14,7 @@
  * out of order; and if a round read were left unsent: an aggregate read and never marked (`open`).
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { sqsSender } from '../src/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { MetricsRecorder } from '../src/relay/metrics.js';
 import { ATTRIBUTES } from '../src/relay/message.js';
 import type { RelayRunOptions } from '../src/relay/relay.js';

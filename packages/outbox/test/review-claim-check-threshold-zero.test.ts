@@ -7,7 +7,7 @@
  * Real servers: SQS on moto and fauxqs, S3 on moto.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqsSender } from '../src/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { createBucket, createQueue, deleteQueue, receiveAll, s3Client, sqsClient, sqsServers } from './sqs-servers.js';
 import { resolveClaimCheck, s3ClaimCheck } from '../src/s3.js';
 

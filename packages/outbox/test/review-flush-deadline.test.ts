@@ -13,7 +13,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { outbox, redisOutbox, sqsSender } from '../src/index.js';
+import { outbox, redisOutbox } from '../src/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from './support.js';
 
 let backend: RedisBackend;

@@ -12,6 +12,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { handler } from '@steadyfn/handler';
 import { memoryStore } from '@steadyfn/idempotency';
 import { inbox } from '@steadyfn/outbox';
+import { inboxQueue } from '@steadyfn/outbox/sqs';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
@@ -44,7 +45,7 @@ describe.each(sqsServers().map((s) => s.name))('inbox gap retries against the re
     const warnings: string[] = [];
     const handled: number[] = [];
     const consumer = handler(
-      { use: [inbox({ store: memoryStore(), consumer: 'shipping', queue: { client: sqs, queueUrl: url } })], logLevel: 'warn', logSink: (line) => void warnings.push(line) },
+      { use: [inbox({ store: memoryStore(), consumer: 'shipping', queue: inboxQueue({ client: sqs, queueUrl: url }) })], logLevel: 'warn', logSink: (line) => void warnings.push(line) },
       async (_input, ctx) => {
         handled.push(ctx.inbox.event.seq);
       },
@@ -62,16 +63,22 @@ describe.each(sqsServers().map((s) => s.name))('inbox gap retries against the re
 
 describe('inbox({ queue }) is checked up front', () => {
   it.each([
-    ['queue', 'not an object'],
-    ['queue.queueUrl', { client: undefined as never, queueUrl: '' }],
-  ])('a bad %s is CONFIG_INVALID naming it', async (field, queue) => {
+    ['queue', 'inbox', 'not an object'],
+    ['queueUrl', 'inboxQueue', { client: undefined as never, queueUrl: '' }],
+  ])('a bad %s is CONFIG_INVALID naming it', async (field, owner, queue) => {
     const sqs = await sqsClient('moto');
     cleanups.push(async () => sqs.destroy());
-    const value = typeof queue === 'object' ? { ...queue, client: sqs } : queue;
-    expectOptionRefused(() => inbox({ store: memoryStore(), consumer: 'c', queue: value as never }), 'inbox', field, []);
+    if (typeof queue === 'object') expectOptionRefused(() => inboxQueue({ ...queue, client: sqs }), owner, field, []);
+    else expectOptionRefused(() => inbox({ store: memoryStore(), consumer: 'c', queue: queue as never }), owner, field, []);
   });
 
-  it('an unknown key of queue is refused with its path', () => {
-    expectOptionRefused(() => inbox({ store: memoryStore(), consumer: 'c', queue: { queueUrl: 'https://x', client: {} as never, url: 'x' } as never }), 'inbox', 'queue.url', []);
+  it('an unknown key of inboxQueue() is refused with its name', () => {
+    expectOptionRefused(() => inboxQueue({ queueUrl: 'https://x', client: {} as never, url: 'x' } as never), 'inboxQueue', 'url', []);
+  });
+
+  it("the 0.x plain { client, queueUrl } is refused naming inboxQueue and '@steadyfn/outbox/sqs' (the root loads no SQS SDK)", async () => {
+    const sqs = await sqsClient('moto');
+    cleanups.push(async () => sqs.destroy());
+    expectOptionRefused(() => inbox({ store: memoryStore(), consumer: 'c', queue: { client: sqs, queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q' } as never }), 'inbox', 'queue', ['inboxQueue', "'@steadyfn/outbox/sqs'"]);
   });
 });

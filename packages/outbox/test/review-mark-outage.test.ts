@@ -12,7 +12,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { redisLeaseStore } from '@steadyfn/lease';
-import { outbox, redisOutbox, sqsSender, type Sender } from '@steadyfn/outbox';
+import { outbox, redisOutbox, type Sender } from '@steadyfn/outbox';
+import { sqsSender } from '@steadyfn/outbox/sqs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';

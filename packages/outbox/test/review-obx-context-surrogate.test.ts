@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
-import { inbox, outbox, redisOutbox, sqsSender } from '@steadyfn/outbox';
+import { inbox, outbox, redisOutbox } from '@steadyfn/outbox';
+import { sqsSender } from '@steadyfn/outbox/sqs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createQueue, drainQueue, useRedisAndSqs } from './support.js';

@@ -19,7 +19,8 @@ import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { outbox, outboxWatchdog, redisOutbox, sqsSender } from '../src/index.js';
+import { outbox, redisOutbox } from '../src/index.js';
+import { outboxWatchdog, sqsSender } from '../src/sqs.js';
 import { suffix, sqsServers } from './sqs-servers.js';
 import { createQueue, sqsClient, useRedis } from './support.js';
 

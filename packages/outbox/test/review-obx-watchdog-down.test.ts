@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
-import { outbox, outboxWatchdog, redisOutbox } from '@steadyfn/outbox';
+import { outbox, redisOutbox } from '@steadyfn/outbox';
+import { outboxWatchdog } from '@steadyfn/outbox/sqs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createQueue, drainQueue, useRedisAndSqs } from './support.js';

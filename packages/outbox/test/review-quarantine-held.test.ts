@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
-import { outbox, redisOutbox, sqsSender } from '../src/index.js';
+import { outbox, redisOutbox } from '../src/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { parseEnvelope } from '../src/envelope.js';
 import { createBucket, s3Client } from './sqs-servers.js';
 import { createQueue, drainQueue, useRedisAndSqs } from './support.js';

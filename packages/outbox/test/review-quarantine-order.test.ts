@@ -9,7 +9,8 @@
  * proxy (the per-entry answers no emulator gives on demand), a standard queue.
  */
 import { handler } from '@steadyfn/handler';
-import { aggregateKey, outbox, redisOutbox, sqsSender } from '@steadyfn/outbox';
+import { aggregateKey, outbox, redisOutbox } from '@steadyfn/outbox';
+import { sqsSender } from '@steadyfn/outbox/sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { partitionKeys } from '../src/stores/redis-keys.js';

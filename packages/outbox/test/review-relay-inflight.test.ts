@@ -19,7 +19,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { redisWrite } from '../src/capture/redis.js';
 import { prepareEvent } from '../src/envelope.js';
-import { sqsSender } from '../src/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { ATTRIBUTES } from '../src/relay/message.js';
 import { MetricsRecorder } from '../src/relay/metrics.js';
 import { DEFAULT_POISON } from '../src/relay/poison.js';

@@ -27,7 +27,7 @@
  */
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqsSender, type SqsSender } from '../src/index.js';
+import { sqsSender, type SqsSender } from '../src/sqs.js';
 import { createBucket, createQueue, deleteQueue, receiveAll, s3Client, sqsClient, sqsServers } from './sqs-servers.js';
 import { openRedis, pendingIn, redisWriter, type RedisBackend } from './support.js';
 import { s3ClaimCheck } from '../src/s3.js';

@@ -18,7 +18,7 @@
  */
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqsSender } from '../src/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { createQueue, deleteQueue, sqsClient, sqsServers } from './sqs-servers.js';
 
 const moto = sqsServers().find((s) => s.name === 'moto')!;

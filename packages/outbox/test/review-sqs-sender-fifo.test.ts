@@ -14,7 +14,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
-import { sqsSender } from '../src/index.js';
+import { sqsSender } from '../src/sqs.js';
 
 const client = new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 const standard = 'https://sqs.us-east-1.amazonaws.com/123456789012/orders';

@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetricsRecorder } from '../src/relay/metrics.js';
 import type { RelayRunOptions } from '../src/relay/relay.js';
 import { sweep, type SweepOptions } from '../src/relay/sweeper.js';
-import { sqsSender } from '../src/sqs/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { openSide, SIDES, type OutageSide } from './review3/relay-sides.js';
 
 const AGGREGATES = 6;

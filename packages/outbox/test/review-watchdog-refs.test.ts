@@ -8,7 +8,8 @@
  * is relayed. Redis outbox, moto SQS.
  */
 import { handler } from '@steadyfn/handler';
-import { outbox, redisOutbox, sqsSender } from '@steadyfn/outbox';
+import { outbox, redisOutbox } from '@steadyfn/outbox';
+import { sqsSender } from '@steadyfn/outbox/sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createQueue, drainQueue, useRedisAndSqs } from './support.js';

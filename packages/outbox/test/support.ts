@@ -19,7 +19,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import { outbox, redisOutbox } from '../src/index.js';
-import { sqsSender, type SqsSenderOptions } from '../src/sqs/index.js';
+import { sqsSender, type SqsSenderOptions } from '../src/sqs.js';
 import { partitionKeys } from '../src/stores/redis-keys.js';
 import { startFaultProxy, type FaultRule } from './fault-proxy.js';
 

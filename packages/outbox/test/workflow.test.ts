@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { ReceiveMessageCommand, DeleteMessageCommand, ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { redisStore } from '@steadyfn/idempotency';
-import { sqsSender } from '../src/sqs/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { createQueue, openMongo, openRedis, sqsClient, type MongoBackend, type RedisBackend } from './support.js';
 import { inbox, mongoEmbeddedOutbox, outbox, transitions, type Sender } from '../src/index.js';
 

@@ -7,7 +7,7 @@ import type { Context } from '@steadyfn/handler';
 import { ConfigurationError, DeadlineExceededError, fitsTimer, invalidOption, isRecord, SteadyError } from '@steadyfn/handler/internal';
 import { OutboxUnavailableError } from '../errors.js';
 import type { ResolvedRelay } from '../options.js';
-import { readWatchdogMessage } from '../sqs/watchdog.js';
+import { readWatchdogMessage } from '../sqs/watchdog-message.js';
 import { MetricsRecorder, type OutboxMetrics } from './metrics.js';
 import { relayAggregates, type RelayDeps, type RelayRunOptions } from './relay.js';
 import { sweep, type SweepResult } from './sweeper.js';
@@ -68,6 +68,9 @@ export interface RelayEntries {
    *   reference that cannot be this outbox's: not `{ where, aggregate, fromSeq, quarantinedAt }` (the quarantine's identity is required), an
    *   unknown key, another outbox's partition or collection, an undeclared aggregate type, an
    *   aggregate never at that `where`. Nothing is released or sent.
+   * @throws QuarantineUnreadableError (`OUTBOX_QUARANTINE_UNREADABLE`, 409, naming the
+   *   aggregate and where its entry is kept) when the aggregate's stored quarantine is not the
+   *   relay's `{ fromSeq, reason, at }` (written by something else): nothing is released, reset or sent.
    * @throws ConfigurationError when the outbox has no `relay`, or `ctx` is not the running function's ctx (`signal`, `remainingMs()`, `log`): `CONFIG_INVALID`, field `ctx`; nothing is read or sent.
    * @throws ConfigurationError `CONFIG_INVALID`, field `relay.leaseMs`, when the lease is too short for the server's write lease (see `RelayOptions.leaseMs`), and OutboxUnavailableError (`OUTBOX_STORE_UNAVAILABLE`, retryable) when that server could not be asked (`atomicity: 'auto'`); nothing is read or sent.
    * @example await orders.redrive(ctx, { where: 'o-42', aggregate: 'order/o-42', fromSeq: 3, quarantinedAt: 1764586800000 })

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConfigurationError, describeCause, OutboxUnavailableError, PreconditionFailedError } from '../errors.js';
-import { relayAggregates, warnUnsent, type RelayDeps, type RelayRunOptions } from './relay.js';
+import type { RelayDeps, RelayRunOptions } from './relay.js';
+import { relayPasses } from './relay-passes.js';
 import type { AggregateRef, SkippedPartition } from './types.js';
 
 /** How one sweep behaves. */
@@ -89,57 +90,8 @@ export async function sweep(deps: RelayDeps, run: RelayRunOptions, options: Swee
       throw new OutboxUnavailableError('outbox: the sweep could not list the pending aggregates; nothing was relayed', error);
     }
   };
-  let refs = await list();
-  const parallel = Math.max(1, options.parallel ?? 4);
-  // A misconfiguration fails every chunk alike: said once, and the chunks after it are not begun.
-  // Events not sent (an outage fails every chunk alike too): tallied over the chunks, said once.
-  // A queue that cannot be read likewise: said once, the chunks after it not begun.
-  const shared: RelayRunOptions = {
-    ...run,
-    misconfigured: run.misconfigured ?? { seen: false },
-    queueUnreadable: run.queueUnreadable ?? { seen: false },
-    unsent: run.unsent ?? { failed: 0, codes: new Set() },
-    onRefused: (skip) => {
-      refused.add(skip.where);
-      onSkip(skip);
-    },
-  };
-  const stopped = (): boolean => shared.misconfigured!.seen || shared.queueUnreadable!.seen || run.signal?.aborted === true || run.remainingMs() < run.reserveMs;
-  const seen = new Set<string>();
-  let found = 0;
-  try {
-    // A pass over the listed aggregates. A partition a round refused (a key the listing cannot
-    // check, e.g. one aggregate's set of another type) is left out of the rest, and when the
-    // list was cut at maxAggregates it is listed again without it: refused aggregates, never
-    // drained and so the oldest, must not keep every other partition's places sweep after sweep.
-    for (let pass = 0; pass < 10 && refs.length > 0; pass++) {
-      const before = refused.size;
-      const fresh = refs.filter((ref) => !seen.has(`${ref.where}\u0000${ref.aggregate}`));
-      for (const ref of fresh) seen.add(`${ref.where}\u0000${ref.aggregate}`);
-      found += fresh.length;
-      const size = Math.max(1, Math.min(options.chunk, Math.ceil(fresh.length / parallel)));
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < fresh.length) {
-          if (stopped()) return;
-          const chunk = fresh.slice(next, next + size).filter((ref) => !refused.has(ref.where));
-          next += size;
-          if (chunk.length > 0) await relayAggregates(deps, chunk, shared);
-        }
-      };
-      await Promise.all(Array.from({ length: parallel }, worker));
-      if (refused.size === before || refs.length < options.maxAggregates || stopped()) break;
-      try {
-        refs = await list();
-      } catch (error) {
-        // What was listed first was relayed; the rest waits for the next sweep.
-        deps.log?.warn('outbox sweep could not list the pending aggregates again; the rest goes on next sweep', { store: deps.store.kind, ...describeCause(error) });
-        break;
-      }
-    }
-  } finally {
-    if (!run.unsent) warnUnsent(deps.log, deps.store.kind, shared.unsent!);
-  }
+  const refs = await list();
+  const found = await relayPasses(deps, run, refs, { chunk: options.chunk, parallel: options.parallel ?? 4, maxAggregates: options.maxAggregates, list, refused, onSkip });
   let cleaned = 0;
   if (deps.store.cleanup && !run.signal?.aborted && run.remainingMs() >= run.reserveMs) {
     cleaned = await cleanup(deps, run, options, onSkip).catch((error: unknown) => {

@@ -6,7 +6,7 @@
  */
 import { isRecord } from '@steadyfn/handler/internal';
 import { RelayTargetInvalidError } from '../errors.js';
-import { MAX_WATCHDOG_KEYS } from '../sqs/watchdog.js';
+import { MAX_WATCHDOG_KEYS } from '../sqs/watchdog-message.js';
 import { aggregateRefProblem } from './redrive.js';
 import type { AggregateRef, RelayStore } from './types.js';
 

@@ -78,14 +78,15 @@ export interface QuarantineEntry extends QuarantineRef {
 
 /**
  * A quarantine entry `listQuarantined` could not read (Redis: its hash field does not hold the
- * relay's JSON `{ fromSeq, reason, at }`), left out of the listing. Says no value of the store.
+ * relay's JSON `{ fromSeq, reason, at }`; MongoDB: the state document's `q` is not that
+ * sub-document), left out of the listing. Says no value of the store.
  *
  * @example { where: 'o-42', aggregate: 'order/o-42', code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: 'the quarantine entry of "order/o-42" in "outbox:{o-42}:quarantine" is not …' }
  */
 export interface UnreadableQuarantine {
-  /** The partition (Redis hash tag). */
+  /** The partition (Redis hash tag) or the outbox collection (MongoDB). */
   where: string;
-  /** The aggregate the entry is for (the hash field). */
+  /** The aggregate the entry is for (the hash field; MongoDB: from the document's `_id`). */
   aggregate: string;
   /** Stable code: `OUTBOX_QUARANTINE_UNREADABLE`. */
   code: 'OUTBOX_QUARANTINE_UNREADABLE';
@@ -197,6 +198,9 @@ export interface RelayStore {
    * otherwise. Callers serialise calls for one quarantine under a lease (`releaseQuarantine`,
    * relay/redrive.ts): a store need not decide between concurrent ones (FerretDB cannot, with a
    * conditional update), only answer each call from the quarantine it reads.
+   *
+   * @throws QuarantineUnreadableError (`OUTBOX_QUARANTINE_UNREADABLE`, 409) when the
+   *   aggregate's quarantine entry is not the relay's record: nothing released or reset.
    */
   redrive(ref: QuarantineRef, options?: StoreCallOptions): Promise<RedriveOutcome>;
   /**
@@ -208,7 +212,8 @@ export interface RelayStore {
   /**
    * Quarantined aggregates (at most `limit`): each entry, passed whole, is a redrive reference.
    * An entry the store cannot read (Redis: a quarantine hash field that is not the relay's
-   * JSON record) is left out and told to `onUnreadable`, the others listed.
+   * JSON record; MongoDB: a state document whose `q` is not the relay's sub-document) is left
+   * out and told to `onUnreadable`, the others listed (it does not count toward `limit`).
    *
    * @throws PreconditionFailedError (`OUTBOX_PRECONDITION_FAILED`, 409), Redis, when a
    *   partition's quarantine hash (or the partition list) holds another type: the message names

@@ -1,12 +1,12 @@
 /**
- * The SQS layer of `@steadyfn/outbox`: byte-exact batching sender, claim check, watchdog.
- * See `README.md` beside this file.
+ * The SQS layer of `@steadyfn/outbox` that the root entry exports: what needs no SQS SDK (types,
+ * errors, sizes, packing). `sqsSender`, `outboxWatchdog` and `inboxQueue` call SQS and are in
+ * `@steadyfn/outbox/sqs` (src/sqs.ts). See `README.md` beside this file.
  */
-export { sqsSender, type SqsSender, type SqsSenderOptions } from './sender.js';
 export type { OutboundMessage, SendReport, SentEntry, FailedEntry, SendOptions } from './types.js';
 // The S3 claim check itself (s3ClaimCheck, resolveClaimCheck) is in `@steadyfn/outbox/s3`: it loads @aws-sdk/client-s3.
 export { CLAIM_CHECK_ATTRIBUTE, CONTENT_ENCODING_ATTRIBUTE, type S3Sender, type ClaimCheck, type ClaimCheckReader, type ClaimCheckOptions, type ClaimCheckPointer, type ReceivedMessage, type S3ClaimCheckCommands } from './claim-check.js';
-export { outboxWatchdog, parseWatchdogMessage, WATCHDOG_ATTRIBUTE, type OutboxWatchdogOptions, type WatchdogTarget } from './watchdog.js';
+export { parseWatchdogMessage, WATCHDOG_ATTRIBUTE, type WatchdogTarget } from './watchdog-message.js';
 export { SendFailureCode, SqsSendInputError, SqsQueueAttributesError, ClaimCheckError, WatchdogUnavailableError } from './errors.js';
 export { messageBytes } from './size.js';
 export { findInvalidCharacter, type InvalidCharacter } from './chars.js';

@@ -21,9 +21,10 @@
  * marks are conditional on (id, seq) alone and the lease is released after them.
  */
 import { checkedGetter, checkKnownKeys, clientOption, invalidOption, isRecord, keysOf, msOption, mongoCollectionOption, oneOfOption } from '@steadyfn/handler/internal';
+import { QuarantineUnreadableError } from '../errors.js';
 import { readWithinBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
-import { dbGetter, isFerretDB, quarantineMatches, type CollectionLike, type DbOption } from './mongo-shapes.js';
+import { dbGetter, isFerretDB, quarantineMatches, readQuarantines, storedQuarantine, unreadableQuarantineReason, type CollectionLike, type DbOption } from './mongo-shapes.js';
 
 /** A `MongoClient`, as transaction mode uses it. */
 export interface MongoClientLike {
@@ -271,7 +272,10 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
       return at.getTime();
     },
     async redrive(ref) {
-      const found = (await (await state()).findOne({ _id: ref.aggregate }, { projection: { q: 1 } })) as { q?: { fromSeq: number; at: Date } } | null;
+      const col = await state();
+      const stored = (await col.findOne({ _id: ref.aggregate }, { projection: { q: 1 } })) as { q?: unknown } | null;
+      const found = stored && { q: stored.q === undefined ? undefined : storedQuarantine(stored.q) };
+      if (stored && stored.q !== undefined && !found?.q) throw new QuarantineUnreadableError(name, ref.aggregate, `${unreadableQuarantineReason(ref.aggregate, col.collectionName, ref.aggregate)}: nothing was redriven (it was written by something other than the relay: repair or remove it by hand)`);
       if (!found?.q) {
         const known = found ?? (await (await counters()).findOne({ _id: ref.aggregate }, { projection: { _id: 1 } })) ?? (await (await outbox()).findOne({ a: ref.aggregate }, { projection: { _id: 1 } }));
         return known ? 'not-quarantined' : 'unknown';
@@ -281,13 +285,18 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
       // between this read and these writes. Counters first, while the quarantine still holds
       // the aggregate (no relay begins an attempt on it), then the quarantine as read.
       await (await outbox()).updateMany({ a: ref.aggregate, p: true }, { $set: { st: 0, fi: 0, un: 0 } });
-      await (await state()).updateOne({ _id: ref.aggregate, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '' } });
+      await col.updateOne({ _id: ref.aggregate, 'q.fromSeq': found.q.fromSeq, 'q.at': found.q.at }, { $unset: { q: '' } });
       return 'redriven';
     },
     refIssue: ({ where }) => (where === name ? undefined : { field: 'where', expected: `"${name}", the outbox collection of this outbox` }),
-    async listQuarantined({ limit }) {
-      const docs = await (await state()).find({ q: { $exists: true } }).limit(limit).toArray();
-      return docs.map((d: { _id: string; q: { fromSeq: number; reason: string; at: Date } }) => ({ where: name, aggregate: d._id, quarantinedAt: d.q.at.getTime(), fromSeq: d.q.fromSeq, reason: d.q.reason }));
+    async listQuarantined({ limit, onUnreadable }) {
+      const col = await state();
+      return readQuarantines(
+        col,
+        limit,
+        (aggregate, q) => ({ where: name, aggregate, quarantinedAt: q.at.getTime(), fromSeq: q.fromSeq, reason: q.reason }),
+        (aggregate) => onUnreadable?.({ where: name, aggregate, code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: `${unreadableQuarantineReason(aggregate, col.collectionName, aggregate)}: left out of the listing` }),
+      );
     },
     async cleanup({ limit, olderThanMs }) {
       const col = await outbox();

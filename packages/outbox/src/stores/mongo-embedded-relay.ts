@@ -17,9 +17,10 @@
 import type { PendingRegistry, WriteSerialisation } from '../capture/mongo-embedded.js';
 import { serialised } from '../capture/mongo-embedded.js';
 import { aggregateKey } from '../envelope.js';
+import { QuarantineUnreadableError } from '../errors.js';
 import { readWithinBudget, spendBudget } from '../relay/budget.js';
 import type { AggregateHead, AggregateRef, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
-import { FIELDS, quarantineMatches, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
+import { FIELDS, quarantineMatches, readQuarantines, storedQuarantine, unreadableQuarantineReason, type CollectionLike, type EmbeddedEvent } from './mongo-shapes.js';
 import { bsonSize, embeddedBytes } from './bson-size.js';
 
 interface SideDoc {
@@ -249,7 +250,9 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
     async redrive(ref) {
       const id = idOf(ref);
       const sideCol = await side();
-      const found = (await sideCol.findOne({ _id: id }, { projection: { q: 1 } })) as SideDoc | null;
+      const stored = (await sideCol.findOne({ _id: id }, { projection: { q: 1 } })) as { q?: unknown } | null;
+      const found = stored && { q: stored.q === undefined ? undefined : storedQuarantine(stored.q) };
+      if (stored && stored.q !== undefined && !found?.q) throw new QuarantineUnreadableError(collectionName, ref.aggregate, `${unreadableQuarantineReason(ref.aggregate, sideCol.collectionName, id)}: nothing was redriven (it was written by something other than the relay: repair or remove it by hand)`);
       if (!found?.q) return (await (await collection()).findOne({ _id: id }, { projection: { _id: 1 } })) || found ? 'not-quarantined' : 'unknown';
       if (!quarantineMatches(ref, found.q.fromSeq, found.q.at)) return 'quarantine-changed';
       // Under the redrive's lease (relay/redrive.ts): no other redrive of this quarantine runs
@@ -263,9 +266,17 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
         : !aggregate.startsWith(`${aggregateType}/`)
           ? { field: 'aggregate', expected: `an aggregate of type "${aggregateType}" (the documents of "${collectionName}")` }
           : undefined,
-    async listQuarantined({ limit }) {
-      const docs = (await (await side()).find({ q: { $exists: true } }).limit(limit).toArray()) as SideDoc[];
-      return docs.map((d) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, d._id), quarantinedAt: d.q!.at.getTime(), fromSeq: d.q!.fromSeq, reason: d.q!.reason }));
+    async listQuarantined({ limit, onUnreadable }) {
+      const col = await side();
+      return readQuarantines(
+        col,
+        limit,
+        (id, q) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, id), quarantinedAt: q.at.getTime(), fromSeq: q.fromSeq, reason: q.reason }),
+        (id) => {
+          const aggregate = aggregateKey(aggregateType, id);
+          onUnreadable?.({ where: collectionName, aggregate, code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: `${unreadableQuarantineReason(aggregate, col.collectionName, id)}: left out of the listing` });
+        },
+      );
     },
   };
 }

@@ -95,3 +95,48 @@ export async function isFerretDB(db: Database): Promise<boolean> {
 export function quarantineMatches(ref: { fromSeq: number; quarantinedAt: number }, fromSeq: number, at: Date): boolean {
   return ref.fromSeq === fromSeq && ref.quarantinedAt === at.getTime();
 }
+
+/** A stored quarantine (`q` of a state document) as the relay writes it. */
+export interface StoredQuarantine {
+  fromSeq: number;
+  reason: string;
+  at: Date;
+}
+
+/** `q` of a state document when it is the relay's `{ fromSeq, reason, at }`; undefined when it is not (never thrown: one bad document must not hide the others). */
+export function storedQuarantine(q: unknown): StoredQuarantine | undefined {
+  if (q === null || typeof q !== 'object' || Array.isArray(q)) return undefined;
+  const { fromSeq, reason, at } = q as Record<string, unknown>;
+  return Number.isSafeInteger(fromSeq) && typeof reason === 'string' && at instanceof Date && !Number.isNaN(at.getTime()) ? { fromSeq: fromSeq as number, reason, at } : undefined;
+}
+
+/** Why the quarantine of `aggregate` kept in `collection` (its document `_id`'s field `q`) cannot be read: names them, never what it holds. */
+export function unreadableQuarantineReason(aggregate: string, collection: string, id: string): string {
+  return `the quarantine of ${JSON.stringify(aggregate)} (field "q" of the document ${JSON.stringify(id)} in "${collection}") is not the relay's { fromSeq, reason, at }`;
+}
+
+/**
+ * The quarantined documents of `col` (`q` present), read in pages by `_id`: at most `limit`
+ * readable ones, as `toEntry` makes them; each whose `q` is not the relay's record is passed
+ * to `onUnreadable` instead and does not count (as the Redis store's listing does).
+ */
+export async function readQuarantines<T>(col: CollectionLike, limit: number, toEntry: (id: string, q: StoredQuarantine) => T, onUnreadable: (id: string) => void): Promise<T[]> {
+  const out: T[] = [];
+  let after: string | undefined;
+  while (out.length < limit) {
+    const page = (await col
+      .find(after === undefined ? { q: { $exists: true } } : { q: { $exists: true }, _id: { $gt: after } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray()) as Array<{ _id: string; q?: unknown }>;
+    for (const doc of page) {
+      if (out.length >= limit) break;
+      const q = storedQuarantine(doc.q);
+      if (q) out.push(toEntry(doc._id, q));
+      else onUnreadable(doc._id);
+    }
+    if (page.length < limit) break;
+    after = page.at(-1)!._id;
+  }
+  return out;
+}

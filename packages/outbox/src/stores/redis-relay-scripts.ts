@@ -251,14 +251,16 @@ return at`);
  * Releases a quarantine only as the caller saw it. KEYS: quarantine hash, the aggregate's set,
  * attempts, the partition's seq hash. ARGV: aggregate, fromSeq, at (ms). Reply: 1
  * released (and its counters reset), 0 not quarantined, 2 quarantined otherwise (another
- * fromSeq or time: taken again since), -1 the partition never held the aggregate.
+ * fromSeq or time: taken again since), -1 the partition never held the aggregate, -2 its
+ * quarantine entry is not the JSON `QUARANTINE` writes (nothing written).
  */
 export const REDRIVE = relayScript([['quarantine hash', 'hash'], ['aggregate set', 'zset'], ['attempts hash', 'hash'], ['seq hash', 'hash']], 'nothing was redriven', `local q = redis.call('HGET', KEYS[1], ARGV[1])
 if not q then
   if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return 0 end
   return -1
 end
-local entry = cjson.decode(q)
+local ok, entry = pcall(cjson.decode, q)
+if not ok or type(entry) ~= 'table' or type(entry.fromSeq) ~= 'number' or type(entry.at) ~= 'number' or type(entry.reason) ~= 'string' then return -2 end
 if tonumber(ARGV[2]) ~= entry.fromSeq or tonumber(ARGV[3]) ~= entry.at then return 2 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do redis.call('HDEL', KEYS[3], id .. ':s', id .. ':f', id .. ':u') end

@@ -23,7 +23,7 @@ import { checkPrefix, DEFAULT_REDIS_PREFIX, ownKeyTypeError, ownKeyWrongType, pa
 import { spendBudget } from '../relay/budget.js';
 import { BEGIN, BEGIN_FIELDS, CLEANUP, HEAD_SIZES, IN_USE, OWNKEY_REPLY, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS, type RelayScript } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
-import { ConfigurationError, PreconditionFailedError } from '../errors.js';
+import { ConfigurationError, PreconditionFailedError, QuarantineUnreadableError } from '../errors.js';
 
 /** Options of the Redis relay store. */
 export interface RedisRelayStoreOptions {
@@ -441,6 +441,7 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
     async redrive(ref, callOptions) {
       const k = partitionKeys(prefix, ref.where);
       const reply = Number(await run(await getClient(), REDRIVE, [k.quarantine, k.aggregate(ref.aggregate), k.attempts, k.seq], [ref.aggregate, ref.fromSeq, ref.quarantinedAt], callOptions?.signal));
+      if (reply === -2) throw new QuarantineUnreadableError(ref.where, ref.aggregate, `the quarantine entry of ${JSON.stringify(ref.aggregate)} in ${JSON.stringify(k.quarantine)} is not the relay's JSON { fromSeq, reason, at }: nothing was redriven (it was written by something other than the relay: repair or remove it by hand)`);
       return reply === 1 ? 'redriven' : reply === 0 ? 'not-quarantined' : reply === 2 ? 'quarantine-changed' : 'unknown';
     },
     refIssue: ({ where }) => (/[{}]/.test(where) ? { field: 'where', expected: 'a partition of this outbox: a hash tag, without { or }' } : undefined),

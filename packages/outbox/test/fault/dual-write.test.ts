@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { sqsSender } from '../../src/sqs/index.js';
+import { sqsSender } from '../../src/sqs.js';
 import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from '../support.js';
 import { prepareEvent, redisWrite, serializeEvent } from '../../src/index.js';
 import { redisRelayStore } from '../../src/stores/redis.js';

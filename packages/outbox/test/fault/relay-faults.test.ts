@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerName } from '../sqs-servers.js';
-import { sqsSender } from '../../src/sqs/index.js';
+import { sqsSender } from '../../src/sqs.js';
 import { MetricsRecorder } from '../../src/relay/metrics.js';
 import { relayAggregates, type RelayRunOptions } from '../../src/relay/relay.js';
 import { sweep } from '../../src/relay/sweeper.js';

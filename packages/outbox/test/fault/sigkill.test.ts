@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sqsSender } from '../../src/sqs/index.js';
+import { sqsSender } from '../../src/sqs.js';
 import { eventually } from '../support.js';
 import { MetricsRecorder } from '../../src/relay/metrics.js';
 import { sweep } from '../../src/relay/sweeper.js';

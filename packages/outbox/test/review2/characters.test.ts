@@ -13,7 +13,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { outbox, parseEnvelope, redisOutbox, sqsSender, type EventEnvelope } from '../../src/index.js';
+import { outbox, parseEnvelope, redisOutbox, type EventEnvelope } from '../../src/index.js';
+import { sqsSender } from '../../src/sqs.js';
 import { createQueue, drainQueue, openRedis, sqsClient, type RedisBackend } from '../support.js';
 
 let backend: RedisBackend;

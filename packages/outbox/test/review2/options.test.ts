@@ -22,7 +22,8 @@ import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { expectOptionRefused } from '../../../../test/support/config-errors.js';
-import { inbox, inboxCleanup, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, redisOutbox, sqsSender } from '../../src/index.js';
+import { inbox, inboxCleanup, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, redisOutbox } from '../../src/index.js';
+import { sqsSender } from '../../src/sqs.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:1', { lazyConnect: true });
 const mongo = new MongoClient(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:1/');

@@ -13,7 +13,8 @@ import { CreateQueueCommand, DeleteQueueCommand, type SQSClient } from '@aws-sdk
 import { handler } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { outbox, redisOutbox, sqsSender } from '../../src/index.js';
+import { outbox, redisOutbox } from '../../src/index.js';
+import { sqsSender } from '../../src/sqs.js';
 import { suffix } from '../sqs-servers.js';
 import { drainQueue, openRedis, sqsClient, type RedisBackend } from '../support.js';
 

@@ -12,7 +12,8 @@ import { redisStore } from '@steadyfn/idempotency';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectOptionRefused } from '../../../../test/support/config-errors.js';
-import { inbox, outboxWatchdog, sqsSender } from '../../src/index.js';
+import { inbox } from '../../src/index.js';
+import { outboxWatchdog, sqsSender } from '../../src/sqs.js';
 import { resolveClaimCheck, s3ClaimCheck } from '../../src/s3.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:1', { lazyConnect: true });

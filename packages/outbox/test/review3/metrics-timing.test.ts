@@ -9,7 +9,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { handler, type Plugin } from '@steadyfn/handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { outbox, redisOutbox, sqsSender, type OutboxMetrics } from '../../src/index.js';
+import { outbox, redisOutbox, type OutboxMetrics } from '../../src/index.js';
+import { sqsSender } from '../../src/sqs.js';
 import { createQueue, openRedis, sqsClient, type RedisBackend } from '../support.js';
 
 let backend: RedisBackend;

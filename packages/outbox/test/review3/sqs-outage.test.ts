@@ -18,7 +18,7 @@ import { relayAggregates, type RelayDeps, type RelayRunOptions } from '../../src
 import { sweep, type SweepOptions } from '../../src/relay/sweeper.js';
 import { runOptionsOf } from '../../src/relay/entry.js';
 import type { ResolvedRelay } from '../../src/options.js';
-import { sqsSender } from '../../src/sqs/index.js';
+import { sqsSender } from '../../src/sqs.js';
 import { startFaultProxy } from '../fault-proxy.js';
 import { sqsClient, sqsServers } from '../sqs-servers.js';
 import { startSqsGate, type SqsGate } from '../sqs-gate.js';

@@ -16,7 +16,8 @@ import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { expectOptionRefused } from '../../../../test/support/config-errors.js';
-import { inbox, inboxCleanup, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, outboxWatchdog, redisOutbox, redisRelayStore, sqsSender, transitions } from '../../src/index.js';
+import { inbox, inboxCleanup, mongoEmbeddedOutbox, mongoTransactionOutbox, outbox, redisOutbox, redisRelayStore, transitions } from '../../src/index.js';
+import { outboxWatchdog, sqsSender } from '../../src/sqs.js';
 import { resolveClaimCheck, s3ClaimCheck } from '../../src/s3.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:1', { lazyConnect: true });

@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { expectOptionRefused } from '../../../../test/support/config-errors.js';
 import { redisStore } from '@steadyfn/idempotency';
 import { Redis } from 'ioredis';
-import { inbox, outboxWatchdog, sqsSender } from '../../src/index.js';
+import { inbox } from '../../src/index.js';
+import { inboxQueue, outboxWatchdog, sqsSender } from '../../src/sqs.js';
 
 const sqs = new SQSClient({ region: 'us-east-1' });
 const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true });
@@ -29,8 +30,8 @@ describe('a queue URL that is not a URL is a ConfigurationError naming queueUrl'
     expectOptionRefused(() => outboxWatchdog({ client: sqs, queueUrl }), 'outboxWatchdog', 'queueUrl', ['queue URL']);
   });
 
-  it.each(['orders', 'http:// bad'])('inbox({ queue }): %j (was accepted, then only warned about at each seq gap)', (queueUrl) => {
-    expectOptionRefused(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', queue: { client: sqs, queueUrl } }), 'inbox', 'queue.queueUrl', ['queue URL']);
+  it.each(['orders', 'http:// bad'])('inboxQueue() for inbox({ queue }): %j (was accepted, then only warned about at each seq gap)', (queueUrl) => {
+    expectOptionRefused(() => inbox({ store: redisStore({ client: redis }), consumer: 'c', queue: inboxQueue({ client: sqs, queueUrl }) }), 'inboxQueue', 'queueUrl', ['queue URL']);
   });
 
   it('a queue URL still passes both', () => {

@@ -6,7 +6,7 @@
  * fault, naming `attributes`), before any call; the other messages go out.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { sqsSender } from '../../src/index.js';
+import { sqsSender } from '../../src/sqs.js';
 import { createQueue, deleteQueue, receiveAll, sqsClient, sqsServers } from '../sqs-servers.js';
 
 describe.each(sqsServers())('sqsSender().send() with attributes that are not an object ($name)', ({ endpoint }) => {
