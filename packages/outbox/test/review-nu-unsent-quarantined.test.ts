@@ -11,7 +11,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '@steadyfn/handler';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
-import { outbox, redisOutbox, sqsSender } from '../src/index.js';
+import { outbox, redisOutbox } from '../src/index.js';
+import { sqsSender } from '../src/sqs.js';
 import { createQueue, sqsClient, useRedis } from './support.js';
 
 const events = { OrderPaid: { aggregateType: 'order', schema: z.object({ note: z.string() }) } };
