@@ -4,7 +4,7 @@
  * fill and compare data.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3LeaseStore } from '@steadyfn/lease/s3';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
@@ -74,6 +74,19 @@ export async function readJson<T>(client: S3Client, bucket: string, key: string)
     if ((error as Error).name === 'NoSuchKey') return undefined;
     throw error;
   }
+}
+
+/**
+ * Damages one byte of an object, its size kept: XORs the byte at `at(length)` (the middle by
+ * default) with `mask` (default 0x01). Resolves to a function that puts the original back.
+ */
+export async function flipByte(client: S3Client, bucket: string, key: string, options: { at?: (length: number) => number; mask?: number } = {}): Promise<() => Promise<void>> {
+  const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const original = Buffer.from(await got.Body!.transformToByteArray());
+  const body = Buffer.from(original);
+  body[(options.at ?? ((length) => length >> 1))(body.length)]! ^= options.mask ?? 0x01;
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  return async () => void (await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original })));
 }
 
 /** Unfinished multipart uploads in the bucket. */
