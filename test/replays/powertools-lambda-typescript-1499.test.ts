@@ -22,21 +22,15 @@
 import { randomUUID } from 'node:crypto';
 import { handler } from '../../packages/handler/src/index.js';
 import { idempotency } from '../../packages/idempotency/src/index.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from '../../packages/idempotency/test/support.js';
+import { BACKENDS, httpEvent, lambdaContext, silentSink, useBackend } from '../../packages/idempotency/test/support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
 const Amount = z.object({ amount: z.number() });
 
 describe.each(BACKENDS)('powertools-lambda-typescript#1499 on %s: a record read back from the store is validated against its payload', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it('another instance replays the same payload and refuses a different one under the same key', async () => {
     let runs = 0;

@@ -12,3 +12,10 @@ export async function eventually(check: () => Promise<boolean> | boolean, limitM
   }
   throw new Error(`condition not met within ${limitMs} ms`);
 }
+
+/** A promise and the function that resolves it: a gate a test opens when it chooses. */
+export function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}

@@ -10,7 +10,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigurationError, applyRetention, mongoSource, mongoTarget, redisSource, restore, snapshotBackup, type RetentionReport } from '../src/index.js';
 import { configError } from './offline-options.js';
-import { closeMongo, freshBucket, freshDb, listAll, redisClient, S3_SERVERS, smallPages, unique, verifiedBackups } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, pagedRetention, redisClient, S3_SERVERS, unique, verifiedBackups } from './support.js';
 
 const quits: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -78,11 +78,8 @@ describe.each(S3_SERVERS)('retention without job on a prefix shared by two jobs,
 
       // One page of backups/ per run (retention-pass.test.ts): the first run reads the MongoDB
       // job's page only and saves a pass; the next one meets the Redis job's backup.
-      const small = smallPages(s3.client);
-      const run = async (): Promise<RetentionReport> => {
-        small.state.pages = 0;
-        return applyRetention({ storage: { ...storage, client: small.client }, keepLast: 1, reserveMs: 3_000 }, { remainingMs: () => 22_999 - 10_000 * small.state.pages });
-      };
+      const paged = pagedRetention(storage);
+      const run = (): Promise<RetentionReport> => paged.run({ keepLast: 1 });
       const first = await run();
       expect(first.backupsPass).toMatchObject({ phase: 'read' });
       let refused: unknown;

@@ -6,21 +6,11 @@
  * naming the flipped object; `restore` must refuse it with a typed error naming the object and
  * write nothing into the target. The unflipped backup passes both (the test can fail).
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackupError, mongoSource, mongoTarget, restore, snapshotBackup, verifyBackup, VerificationFailedError } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, listAll, noise, readJson, S3_SERVERS } from './support.js';
+import { closeMongo, flipByte, freshBucket, freshDb, listAll, noise, readJson, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
-
-async function flip(client: S3Client, bucket: string, key: string, at: (length: number) => number): Promise<() => Promise<void>> {
-  const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const original = Buffer.from(await got.Body!.transformToByteArray());
-  const body = Buffer.from(original);
-  body[at(body.length)]! ^= 0x20;
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-  return async () => void (await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original })));
-}
 
 describe.each(S3_SERVERS)('one byte flipped in each object of a snapshot backup ($name)', (server) => {
   it('fails full verification naming the object, and restore refuses it writing nothing', async () => {
@@ -55,7 +45,7 @@ describe.each(S3_SERVERS)('one byte flipped in each object of a snapshot backup 
         ]),
       ];
       for (const [key, at] of cases) {
-        const restoreOriginal = await flip(s3.client, s3.bucket, key, at);
+        const restoreOriginal = await flipByte(s3.client, s3.bucket, key, { at, mask: 0x20 });
         const label = `${key} @${at(1000)}/1000`;
         const failed: unknown = await verifyBackup({ backup: { storage, id }, level: 'full' }).catch((e: unknown) => e);
         expect(failed, label).toBeInstanceOf(VerificationFailedError);

@@ -9,9 +9,8 @@
  * fails with the damaged manifest in its problems. Both S3 emulators.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { BackupCorruptedError, mongoSource, mongoTarget, restore, snapshotBackup, verifyBackup } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
+import { closeMongo, flipByte, freshBucket, freshDb, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
 
@@ -28,10 +27,7 @@ describe.each(S3_SERVERS)("a damaged newest manifest and id 'latest' (%s)", (ser
       await source.collection<{ _id: number }>('orders').insertOne({ _id: 2 });
       const newest = (await job.run()) as { backupId: string };
       const key = `p/backups/${newest.backupId}/manifest.json`;
-      const got = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-      const body = Buffer.from(await got.Body!.transformToByteArray());
-      body[Math.floor(body.length / 2)]! ^= 1;
-      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }));
+      await flipByte(s3.client, s3.bucket, key);
 
       for (const ref of [{ storage, id: 'latest' }, { storage, id: 'latest', job: 'orders' }]) {
         const error = await restore({ backup: ref, target: mongoTarget({ db: target }) }).catch((e: unknown) => e);

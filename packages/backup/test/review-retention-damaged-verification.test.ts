@@ -14,7 +14,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { Db } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyRetention, mongoSource, snapshotBackup, type RetentionReport } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, listAll, readJson, S3_SERVERS, smallPages, verifiedBackups } from './support.js';
+import { closeMongo, freshBucket, freshDb, listAll, pagedRetention, readJson, S3_SERVERS, verifiedBackups } from './support.js';
 
 afterAll(closeMongo);
 
@@ -94,12 +94,9 @@ describe.each(S3_SERVERS)('a damaged verification record on $name', (server) => 
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: recordKey, Body: 'SECRET-7f3a{' }));
       const bObjects = await listAll(s3.client, s3.bucket, `p/backups/${b}/`);
 
-      const small = smallPages(s3.client);
       // 23 s left, 10 s per page of backups/, 3 s kept back: one page (3 ids) a run.
-      const run = async (): Promise<RetentionReport> => {
-        small.state.pages = 0;
-        return applyRetention({ storage: { ...storage, client: small.client }, keepLast: 1, keepMs, now, reserveMs: 3_000 }, { remainingMs: () => 22_999 - 10_000 * small.state.pages });
-      };
+      const paged = pagedRetention(storage);
+      const run = (): Promise<RetentionReport> => paged.run({ keepLast: 1, keepMs, now });
       const reports: RetentionReport[] = [await run()];
       expect(reports[0]!.backupsPass).toBeDefined();
       while (reports.at(-1)!.backupsPass) {

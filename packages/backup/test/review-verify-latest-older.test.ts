@@ -7,9 +7,8 @@
  * and the inner error as its `cause`. Both S3 emulators.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { BackupCorruptedError, mongoSource, snapshotBackup, verifyBackup, VerificationFailedError } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, S3_SERVERS } from './support.js';
+import { closeMongo, flipByte, freshBucket, freshDb, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
 
@@ -25,10 +24,7 @@ describe.each(S3_SERVERS)("verifyBackup of 'latest' with a damaged newest manife
       await source.collection<{ _id: number }>('orders').insertOne({ _id: 2 });
       const newest = (await job.run()) as { backupId: string };
       const key = `p/backups/${newest.backupId}/manifest.json`;
-      const got = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-      const body = Buffer.from(await got.Body!.transformToByteArray());
-      body[Math.floor(body.length / 2)]! ^= 1;
-      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }));
+      await flipByte(s3.client, s3.bucket, key);
 
       for (const level of ['quick', 'full'] as const) {
         const failed: unknown = await verifyBackup({ backup: { storage, id: 'latest' }, level }).catch((e: unknown) => e);

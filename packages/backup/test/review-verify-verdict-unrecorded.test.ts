@@ -5,10 +5,10 @@
  * error and the log read as if the verdict were recorded. The error and the log must say the
  * verdict was not recorded (class and status only), where and what that leaves trusted.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mongoSource, snapshotBackup, VerificationFailedError, verifyBackup, type LogLike } from '../src/index.js';
-import { closeMongo, freshBucket, freshDb, listAll, readJson, S3_SERVERS } from './support.js';
+import { closeMongo, flipByte, freshBucket, freshDb, listAll, readJson, S3_SERVERS } from './support.js';
 
 afterAll(closeMongo);
 
@@ -28,9 +28,7 @@ describe.each(S3_SERVERS)('a failing verdict that cannot be recorded, on $name',
 
     // One byte of the segment changed, its size kept.
     const segment = (await listAll(s3.client, s3.bucket, `p/backups/${backupId}/data/`))[0]!;
-    const body = Buffer.from(await (await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: segment }))).Body!.transformToByteArray());
-    body[body.length >> 1]! ^= 0xff;
-    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: segment, Body: body }));
+    await flipByte(s3.client, s3.bucket, segment, { mask: 0xff });
 
     // S3 refuses the verdict's write.
     const failing = {

@@ -4,13 +4,13 @@
  * fill and compare data.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, ListMultipartUploadsCommand, AbortMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3LeaseStore } from '@steadyfn/lease/s3';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
 import type { RunContext } from '../src/context.js';
-import { LeaseHeldError, verifyBackup, type S3Target, type SnapshotJob } from '../src/index.js';
+import { applyRetention, LeaseHeldError, verifyBackup, type RetentionOptions, type RetentionReport, type S3Target, type SnapshotJob } from '../src/index.js';
 import { s3Client } from './s3-client.js';
 
 export { s3Client };
@@ -74,6 +74,19 @@ export async function readJson<T>(client: S3Client, bucket: string, key: string)
     if ((error as Error).name === 'NoSuchKey') return undefined;
     throw error;
   }
+}
+
+/**
+ * Damages one byte of an object, its size kept: XORs the byte at `at(length)` (the middle by
+ * default) with `mask` (default 0x01). Resolves to a function that puts the original back.
+ */
+export async function flipByte(client: S3Client, bucket: string, key: string, options: { at?: (length: number) => number; mask?: number } = {}): Promise<() => Promise<void>> {
+  const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const original = Buffer.from(await got.Body!.transformToByteArray());
+  const body = Buffer.from(original);
+  body[(options.at ?? ((length) => length >> 1))(body.length)]! ^= options.mask ?? 0x01;
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  return async () => void (await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: original })));
 }
 
 /** Unfinished multipart uploads in the bucket. */
@@ -251,6 +264,29 @@ export function countingRequests(client: Sender, kind: abstract new (...args: ne
       },
     },
   };
+}
+
+/**
+ * Retention as a pass over runs, one page of `backups/` a run: pages of three ids (`smallPages`)
+ * and a clock that leaves 23 s, takes 10 s a page and keeps 3 s back (`reserveMs`, unless
+ * `options` set it). `run` is one run; `untilDone` runs until no pass is left (at most 14 runs)
+ * and returns every run's report.
+ */
+export function pagedRetention(storage: S3Target) {
+  const small = smallPages(storage.client);
+  const run = (options: Omit<RetentionOptions, 'storage'>, signal?: AbortSignal): Promise<RetentionReport> => {
+    small.state.pages = 0;
+    return applyRetention({ storage: { ...storage, client: small.client }, reserveMs: 3_000, ...options }, { remainingMs: () => 22_999 - 10_000 * small.state.pages, ...(signal ? { signal } : {}) });
+  };
+  const untilDone = async (options: Omit<RetentionOptions, 'storage'>): Promise<RetentionReport[]> => {
+    const reports: RetentionReport[] = [];
+    do {
+      if (reports.length === 14) throw new Error('the retention pass did not end in 14 runs');
+      reports.push(await run(options));
+    } while (reports.at(-1)!.backupsPass);
+    return reports;
+  };
+  return { small, run, untilDone };
 }
 
 /**

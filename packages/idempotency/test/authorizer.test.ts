@@ -8,22 +8,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { allow, deny, handler } from '@steadyfn/handler';
 import { idempotency } from '../src/index.js';
-import { BACKENDS, counting, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, counting, lambdaContext, silentSink, useBackend } from './support.js';
 
 const tokenEvent = JSON.parse(readFileSync(new URL('../../handler/test/fixtures/aws/published/authorizer-token.json', import.meta.url), 'utf8')) as Record<string, any>;
 const effectOf = (answer: unknown): unknown => (answer as { policyDocument: { Statement: Array<{ Effect: string }> } }).policyDocument.Statement[0]!.Effect;
 
 describe.each(BACKENDS)('a Lambda authorizer on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it.each(['auto', 'input'] as const)("key: '%s' — decides every request again: the same token twice, then revoked", async (key) => {
     const store = counting(backend.store);

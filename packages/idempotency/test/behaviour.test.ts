@@ -3,27 +3,15 @@
  * direct entry, on each real store.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TerminalError, RetryableError, handler, httpResult } from '@steadyfn/handler';
 import { idempotency, scopeOf, storeKey, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, counting, eventually, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, counting, deferred, eventually, httpEvent, lambdaContext, silentSink, useBackend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: boolean };
 
-function deferred(): { promise: Promise<void>; resolve(): void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
 describe.each(BACKENDS)('idempotent HTTP function on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   const make = (fn: (input: any) => unknown, extra: Partial<IdempotencyOptions> = {}) =>
     handler({ name: 'orders', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false, ...extra })] }, fn);

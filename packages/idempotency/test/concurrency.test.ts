@@ -1,20 +1,14 @@
 /** 1,000 invocations with one key at once: exactly one runs, on each real store. */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { idempotency } from '../src/index.js';
-import { BACKENDS, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, silentSink, useBackend } from './support.js';
 
 const N = 1000;
 
 describe.each(BACKENDS)('1,000 concurrent invocations on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it('run the function exactly once; the others are told it is in progress, then replay', async () => {
     let runs = 0;

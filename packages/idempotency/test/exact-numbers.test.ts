@@ -6,11 +6,11 @@
  * Framework's server (the body as the client sent it, in `rawBody`), on each real store.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { canonicalHash, idempotency, scopeOf, storeKey } from '../src/index.js';
 import { closeServers, serve } from '../../handler/test/support/gcp-server.js';
-import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, httpEvent, lambdaContext, silentSink, useBackend } from './support.js';
 
 afterAll(closeServers);
 
@@ -22,13 +22,7 @@ function rawJsonEvent(body: string, key?: string): Record<string, unknown> {
 }
 
 describe.each(BACKENDS)('numbers a JSON parse rounds, on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   const make = (runs: string[]) =>
     handler({ name: `exact-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, (input) => {

@@ -7,11 +7,11 @@
  * finds the request already applied makes the plugin complete with the recorded answer.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler, type Context, type Plugin } from '@steadyfn/handler';
 import type { RedisLeaseStore } from '@steadyfn/lease';
 import { heldIdempotencyKey, idempotency, pendingCompletion, RequestAlreadyAppliedError, type PendingCompletion } from '../src/index.js';
-import { BACKENDS, counting, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, counting, silentSink, useBackend } from './support.js';
 
 const silent = { logSink: silentSink() };
 
@@ -30,13 +30,7 @@ function joiningWrite(write: (ctx: Context, completion: PendingCompletion) => Pr
 }
 
 describe.each(BACKENDS)('completion joined to another write on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   /** Settles the record the way the joining store can: in a script on Redis, by the lease's settle on MongoDB. */
   const settleInWrite = async (completion: PendingCompletion, marker: string): Promise<boolean> => {

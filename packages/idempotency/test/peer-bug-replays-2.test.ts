@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler, httpResult, type Context } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, sqsRecord, type Backend } from './support.js';
+import { BACKENDS, httpEvent, lambdaContext, silentSink, sqsRecord, useBackend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string; cookies?: string[] };
 type Order = { orderId: string; userId: string };
@@ -17,13 +17,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 
 describe.each(BACKENDS)('peer bug replays (2) on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   const make = (fnName: string, fn: (input: any, ctx: Context) => unknown, extra: Partial<IdempotencyOptions>) =>
     handler({ name: fnName, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false, ...extra })] }, fn);

@@ -4,21 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler, TerminalError } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, httpEvent, lambdaContext, silentSink, useBackend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(BACKENDS)('peer bug replays (3) on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   const make = (fn: (input: any) => unknown, extra: Partial<IdempotencyOptions> = {}) =>
     handler({ name: `peer3-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false, ...extra })] }, fn);

@@ -9,25 +9,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxiedRedis } from '../../lease/test/support/proxied-redis.js';
 import { idempotency, redisStore, type IdempotencyOptions, type IdempotencyStore } from '../src/index.js';
-import { BACKENDS, eventually, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, deferred, eventually, httpEvent, lambdaContext, silentSink, useBackend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
 describe.each(BACKENDS)('peer bug replays (4) on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   const make = (fn: (input: any) => unknown, extra: Partial<IdempotencyOptions> = {}) =>
     handler({ name: `peer4-${randomUUID()}`, logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false, ...extra })] }, fn);

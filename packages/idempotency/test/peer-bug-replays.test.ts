@@ -9,22 +9,15 @@ import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import { RetryableError, handler, type Context } from '@steadyfn/handler';
 import { steadyHandler, toMiddy } from '@steadyfn/handler/middy';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { idempotency, parseIdempotencyKeyHeader, scopeOf, storeKey, type IdempotencyOptions, type IdempotencyStore } from '../src/index.js';
 import { killWorker, retryUntilTakenOver, shipRetry, startWorker, workerSuite } from './hang-worker.js';
-import { BACKENDS, counting, eventually, httpEvent, lambdaContext, openBackend, silentSink, sqsRecord, useBackend, type Backend } from './support.js';
+import { BACKENDS, counting, deferred, eventually, httpEvent, lambdaContext, silentSink, sqsRecord, useBackend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: boolean };
 
-function deferred(): { promise: Promise<void>; resolve(): void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 
 /** A log sink that keeps the lines, to read the codes the plugin logged. */
 function recordingSink(): { sink: (line: string) => void; codes(): string[] } {
@@ -44,13 +37,7 @@ function recordingSink(): { sink: (line: string) => void; codes(): string[] } {
 }
 
 describe.each(BACKENDS)('peer bug replays on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   // The test setup logs errors only; warnings are what these replays read.
   const make = (fn: (input: any, ctx: Context) => unknown, extra: Partial<IdempotencyOptions> & { store?: IdempotencyStore } = {}, logSink: (line: string) => void = silentSink(), fnName = 'orders') =>

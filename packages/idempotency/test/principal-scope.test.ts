@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, HttpResponse, trigger, type HttpResponseInit } from '@azure/functions';
 import type { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { handler, type Context, type HandlerOptions } from '@steadyfn/handler';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
 import { controllerParams } from '../../handler/test/fixtures/openwhisk/controller.js';
@@ -19,7 +19,7 @@ import { invocationContext } from '../../handler/test/support/azure.js';
 import { closeServers, serve } from '../../handler/test/support/gcp-server.js';
 import { lambdaContext, published, type Json } from '../../handler/test/support/published.js';
 import { idempotency, memoryStore, namedScope, principalScope, scopeOf, storeKey, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, eventually, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, eventually, silentSink, useBackend } from './support.js';
 
 afterAll(closeServers);
 
@@ -48,13 +48,7 @@ function awsEvent(file: string, key: string, caller?: string, extraHeaders: Reco
 }
 
 describe.each(BACKENDS)('idempotency keys scoped by caller, %s store', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   /** A function that answers with who it ran for (the data a replay to another caller would leak). */
   const make = (options: Partial<IdempotencyOptions> = {}, handlerOptions: Omit<HandlerOptions<undefined, []>, 'use'> = {}) => {

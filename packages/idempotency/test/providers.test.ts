@@ -4,12 +4,12 @@
  * adapters read; the Azure context is the real `InvocationContext` from @azure/functions.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { InvocationContext, trigger } from '@azure/functions';
 import { z } from 'zod';
 import { handler } from '@steadyfn/handler';
 import { idempotency, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, counting, lambdaContext, openBackend, silentSink, sqsRecord, type Backend } from './support.js';
+import { BACKENDS, counting, lambdaContext, silentSink, sqsRecord, useBackend } from './support.js';
 
 const Order = z.object({ orderId: z.string() });
 
@@ -77,13 +77,7 @@ async function openwhisk(main: { openwhisk(p: unknown): Promise<unknown> }, para
 }
 
 describe.each(BACKENDS)('one idempotent function on four providers, %s store', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
   afterEach(() => {
     effects.clear();
   });

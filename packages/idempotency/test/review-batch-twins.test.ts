@@ -10,18 +10,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency } from '../src/index.js';
-import { BACKENDS, lambdaContext, openBackend, silentSink, sqsRecord, type Backend } from './support.js';
+import { BACKENDS, lambdaContext, silentSink, sqsRecord, useBackend } from './support.js';
 
 describe.each(BACKENDS)('review: a completed message twice in one batch on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   const make = (fnName: string, runs: string[], localCache: boolean) =>
     handler({ name: fnName, body: 'json', logSink: silentSink(), use: [idempotency({ store: backend.store, ttlMs: 60_000, localCache })] }, async (raw) => {

@@ -11,20 +11,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TerminalError, handler, type Plugin } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency, scopeOf, storeKey, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, lambdaContext, openBackend, silentSink, sqsRecord, type Backend } from './support.js';
+import { BACKENDS, lambdaContext, silentSink, sqsRecord, useBackend } from './support.js';
 
 type Failures = { batchItemFailures: Array<{ itemIdentifier: string }> };
 
 describe.each(BACKENDS)('review: a failure of another plugin’s beforeBatch is never stored (%s)', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   const cases: Array<[string, IdempotencyOptions['cacheErrors']]> = [
     ['cacheErrors: true', true],

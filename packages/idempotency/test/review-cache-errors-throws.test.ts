@@ -10,9 +10,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler, RetryableError, TerminalError } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency } from '../src/index.js';
-import { BACKENDS, httpEvent, lambdaContext, openBackend, sqsRecord, type Backend } from './support.js';
+import { BACKENDS, httpEvent, lambdaContext, sqsRecord, useBackend } from './support.js';
 
 const predicate = (error: { code: string }): boolean => {
   if (error.code === 'CARD_DECLINED') return true;
@@ -20,13 +20,7 @@ const predicate = (error: { code: string }): boolean => {
 };
 
 describe.each(BACKENDS)('review: a cacheErrors function that throws, on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   function make(lines: string[], fail: (input: unknown) => boolean, cacheErrors: (error: { code: string }) => boolean = predicate, retryable = false) {
     let runs = 0;

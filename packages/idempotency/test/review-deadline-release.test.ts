@@ -11,9 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency, scopeOf, storeKey } from '../src/index.js';
-import { eventually, lambdaContext, openBackend, silentSink, sqsRecord, type Backend, type BackendName } from './support.js';
+import { eventually, lambdaContext, silentSink, sqsRecord, useBackend, type BackendName } from './support.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -39,13 +39,7 @@ async function afterLease(call: () => Promise<unknown>): Promise<unknown> {
 
 for (const name of ['redis', 'cluster'] as BackendName[]) {
   describe(`review: a function still running at its deadline keeps its record until the deadline (${name})`, () => {
-    let backend: Backend;
-    beforeAll(async () => {
-      backend = await openBackend(name);
-    });
-    afterAll(async () => {
-      await backend?.close();
-    });
+    const backend = useBackend(name);
 
     it('a retry right after the 504 is IDEMPOTENCY_IN_PROGRESS, not a second run alongside the first; after the deadline it takes over', async () => {
       let started = 0;

@@ -10,10 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler, httpResult } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { canonicalHash, idempotency } from '../src/index.js';
-import { httpEvent, lambdaContext, openBackend, silentSink, type Backend, type BackendName } from './support.js';
+import { httpEvent, lambdaContext, silentSink, useBackend, type BackendName } from './support.js';
 
 /** A value object whose value lives in a private field: no own enumerable properties. */
 class Money {
@@ -36,13 +36,7 @@ describe('review: value objects in the validated input count at their JSON value
 
   for (const name of ['redis', 'mongodb'] as BackendName[]) {
     describe(name, () => {
-      let backend: Backend;
-      beforeAll(async () => {
-        backend = await openBackend(name);
-      });
-      afterAll(async () => {
-        await backend?.close();
-      });
+      const backend = useBackend(name);
 
       const webhooks = () => {
         const made: string[] = [];

@@ -11,19 +11,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler, type Context } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IdempotencyInProgressError, heldIdempotencyKey, idempotency, memoryStore, type IdempotencyOptions, type InProgressRecord } from '../src/index.js';
 import { expectOptionRefused } from '../../../test/support/config-errors.js';
-import { BACKENDS, eventually, httpEvent, lambdaContext, openBackend, type Backend } from './support.js';
+import { BACKENDS, deferred, eventually, httpEvent, lambdaContext, useBackend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
 const MINUTE = 60_000;
-
-function deferred(): { promise: Promise<void>; resolve(): void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** A log sink keeping the `code` of every line about the lease. */
 function codes(): { sink: (line: string) => void; seen: string[] } {
@@ -64,13 +58,7 @@ describe('review: allowShortLease is checked (pure)', () => {
 });
 
 describe.each(BACKENDS)('review: the lease follows the invocation deadline on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   const make = (fn: (input: unknown, ctx: Context) => unknown, extra: Partial<IdempotencyOptions> = {}, sink: (line: string) => void = () => undefined) =>
     handler({ name: `lease-${randomUUID()}`, logSink: sink, logLevel: 'warn', use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false, ...extra })] }, fn);

@@ -10,10 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { handler, httpResult } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { canonicalHash, idempotency } from '../src/index.js';
-import { counting, httpEvent, lambdaContext, openBackend, silentSink, type Backend, type BackendName } from './support.js';
+import { counting, httpEvent, lambdaContext, silentSink, useBackend, type BackendName } from './support.js';
 
 /** An API token kept in a private field, with no `toJSON()`: JSON writes it as `{}`. */
 class Token {
@@ -77,13 +77,7 @@ describe('review: input values JSON writes as {} do not share one input key', ()
 
   for (const name of ['redis', 'mongodb'] as BackendName[]) {
     describe(name, () => {
-      let backend: Backend;
-      beforeAll(async () => {
-        backend = await openBackend(name);
-      });
-      afterAll(async () => {
-        await backend?.close();
-      });
+      const backend = useBackend(name);
 
       it("key 'input': two patterns are two requests, each run once; a repeat replays", async () => {
         const ran: string[] = [];

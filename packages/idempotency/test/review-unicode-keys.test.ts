@@ -8,9 +8,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { handler } from '@steadyfn/handler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { idempotency, scopeOf, storeKey } from '../src/index.js';
-import { BACKENDS, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, silentSink, useBackend } from './support.js';
 
 describe('review: keys that differ only in lone surrogates', () => {
   it('storeKey gives distinct store keys for distinct custom keys, header keys and delivery ids', () => {
@@ -32,13 +32,7 @@ describe('review: keys that differ only in lone surrogates', () => {
   });
 
   describe.each(BACKENDS)('on %s', (name) => {
-    let backend: Backend;
-    beforeAll(async () => {
-      backend = await openBackend(name);
-    });
-    afterAll(async () => {
-      await backend?.close();
-    });
+    const backend = useBackend(name);
 
     it('requests keyed "\\ud800", "\\udc00" and "\\ufffd" are three keys: each runs once, each replays its own answer', async () => {
       const runs: string[] = [];

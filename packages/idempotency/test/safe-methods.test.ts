@@ -6,21 +6,15 @@
  * `Idempotency-Key` on GET the same way. Through the real Lambda adapter on each real store.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { idempotency, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, counting, httpEvent, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, counting, httpEvent, lambdaContext, silentSink, useBackend } from './support.js';
 
 type LambdaHttp = { statusCode: number; headers: Record<string, string>; body: string };
 
 describe.each(BACKENDS)('safe HTTP methods on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   function balanceApi(extra: Partial<IdempotencyOptions> = {}) {
     const store = counting(backend.store);

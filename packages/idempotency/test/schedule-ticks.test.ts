@@ -10,24 +10,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { idempotency, type IdempotencyOptions } from '../src/index.js';
 import { closeServers, serve } from '../../handler/test/support/gcp-server.js';
-import { BACKENDS, counting, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, counting, lambdaContext, silentSink, useBackend } from './support.js';
 
 const fixture = (path: string): Record<string, any> => JSON.parse(readFileSync(new URL(`../../handler/test/fixtures/${path}`, import.meta.url), 'utf8')) as Record<string, any>;
 
 afterAll(closeServers);
 
 describe.each(BACKENDS)('schedule ticks on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   function tickFunction(key: IdempotencyOptions['key']) {
     const store = counting(backend.store);

@@ -9,10 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { idempotency } from '../src/index.js';
-import { BACKENDS, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, lambdaContext, silentSink, useBackend } from './support.js';
 
 type SqsEvent = { Records: Array<Record<string, any>> };
 const fixture = (file: string): SqsEvent => JSON.parse(readFileSync(new URL(`../../handler/test/fixtures/aws/published/${file}`, import.meta.url), 'utf8'));
@@ -29,13 +29,7 @@ function copy(file: string, index: number, snsId: string, messageId: string, que
 }
 
 describe.each(BACKENDS)('SNS → SQS with key auto, on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   const make = () => {
     const ran: Array<{ input: unknown; deliveryId: string | undefined }> = [];

@@ -1,20 +1,14 @@
 /** The store contract, proven against each real server. */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redisStore } from '../src/index.js';
-import { BACKENDS, eventually, openBackend, useBackend, type Backend } from './support.js';
+import { BACKENDS, eventually, openBackend, useBackend } from './support.js';
 
 const token = (): string => randomBytes(12).toString('base64url');
 const key = (): string => `scope:${token()}`;
 
 describe.each(BACKENDS)('%s store', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it('claims a new key, then reports the running record to the next claimant', async () => {
     const k = key();

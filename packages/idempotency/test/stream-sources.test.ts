@@ -8,10 +8,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { idempotency } from '../src/index.js';
-import { BACKENDS, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, lambdaContext, silentSink, useBackend } from './support.js';
 
 const fixture = (path: string): { Records: Array<Record<string, any>> } => JSON.parse(readFileSync(new URL(`../../handler/test/fixtures/aws/${path}`, import.meta.url), 'utf8'));
 
@@ -36,13 +36,7 @@ const SOURCES = [
 ] as const;
 
 describe.each(BACKENDS)('one function, two streams, on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it.each(SOURCES)('$name: the same record id in two streams runs twice; a redelivery runs once', async (source) => {
     const ran: string[] = [];

@@ -9,10 +9,10 @@ import { MongoClient, type Collection } from 'mongodb';
 import { requireService } from '../../../test/services/env.js';
 import { mongoStore, redisStore, type IdempotencyStore, type MongoStore } from '../src/index.js';
 import { clusterNodes, dropPrefix } from '../../../test/support/redis.js';
-import { eventually } from '../../../test/support/wait.js';
+import { deferred, eventually } from '../../../test/support/wait.js';
 import { useOpened } from '../../../test/support/hooks.js';
 
-export { clusterNodes, eventually };
+export { clusterNodes, deferred, eventually };
 
 export type BackendName = 'redis' | 'cluster' | 'mongodb';
 export const BACKENDS: BackendName[] = ['redis', 'cluster', 'mongodb'];

@@ -9,10 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '@steadyfn/handler';
 import { idempotency, type IdempotencyOptions } from '../src/index.js';
-import { BACKENDS, counting, lambdaContext, openBackend, silentSink, type Backend } from './support.js';
+import { BACKENDS, counting, lambdaContext, silentSink, useBackend } from './support.js';
 
 const published = (name: string): Record<string, any> =>
   JSON.parse(readFileSync(new URL(`../../handler/test/fixtures/aws/published/${name}`, import.meta.url), 'utf8')) as Record<string, any>;
@@ -24,13 +24,7 @@ function from(event: Record<string, any>, connectionId: string): Record<string, 
 }
 
 describe.each(BACKENDS)('WebSocket routes on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   function chat(key: IdempotencyOptions['key']) {
     const store = counting(backend.store);

@@ -1,16 +1,10 @@
 /** The LeaseStore contract, on the memory store and on each real server. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseRequestError } from '../src/index.js';
-import { ALL_BACKENDS, eventually, key, openBackend, token, type Backend } from './support/backends.js';
+import { ALL_BACKENDS, eventually, key, token, useBackend } from './support/backends.js';
 
 describe.each(ALL_BACKENDS)('%s lease store', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it('claims a free key; a rival sees the holder, its fence and data', async () => {
     const k = key();

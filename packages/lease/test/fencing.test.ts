@@ -7,16 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { luaScript, mongoLeaseStore, runLuaScript, type RedisLeaseStore } from '../src/index.js';
-import { eventually, openBackend, REAL_BACKENDS, token, type Backend } from './support/backends.js';
+import { eventually, openBackend, REAL_BACKENDS, token, useBackend, type Backend } from './support/backends.js';
 
 describe.each(REAL_BACKENDS)('fencing on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it('after a takeover the stale holder\'s settle is refused; fences strictly increase over claims', async () => {
     const k = `fence:${randomUUID()}`;

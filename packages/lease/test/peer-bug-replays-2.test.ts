@@ -5,17 +5,11 @@
  * what a user of this package needs instead. (peer-bug-replays.test.ts holds the first set.)
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBackend, REAL_BACKENDS, type Backend } from './support/backends.js';
+import { describe, expect, it } from 'vitest';
+import { REAL_BACKENDS, useBackend } from './support/backends.js';
 
 describe.each(REAL_BACKENDS)('peer lock bug replays (2) on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it('node-redlock#103 ("lock.extend not well documented": extend returns a new lock, and code that kept extending the old one failed "most of the time, but not all the time") — here a renewal answers the new fence, every later renewal and the settle work with it, and the superseded fence is refused every time, never now and then', async () => {
     const key = `peer2:renew-chain:${randomUUID()}`;

@@ -7,22 +7,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LeaseStoreUnavailableError, redisLeaseStore } from '../src/index.js';
 import { startProxy } from '../../../test/support/proxy.js';
-import { eventually, openBackend, REAL_BACKENDS, type Backend } from './support/backends.js';
+import { eventually, REAL_BACKENDS, useBackend } from './support/backends.js';
 
 /** One lease length for every store: S3 judges by its `Date` header, which has whole seconds. */
 const SHORT_MS = 1_500;
 
 describe.each(REAL_BACKENDS)('peer lock bug replays on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   const ranOut = (key: string) => eventually(async () => (await backend.store.get(key)) === undefined, 15_000, 50);
 

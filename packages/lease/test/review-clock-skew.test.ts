@@ -4,8 +4,8 @@
  * `expiresAt` is on this process's clock, so a skew changes neither who may claim nor how long
  * the answer says a record lives.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eventually, key, openBackend, token, type Backend } from './support/backends.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { eventually, key, token, useBackend } from './support/backends.js';
 
 const SKEWS = [-5 * 60_000, 5 * 60_000];
 /**
@@ -16,13 +16,7 @@ const SKEWS = [-5 * 60_000, 5 * 60_000];
 const LIVE_MS = 3_000;
 
 describe.each(['redis', 'cluster', 'mongodb'] as const)('a function clock skewed from the store\'s, on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
   afterEach(() => {
     vi.restoreAllMocks();
   });

@@ -7,9 +7,9 @@
  * surfaced as a raw `WRONGTYPE` ReplyError, and a settle batch aborted half-way.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseRecordUnreadableError } from '../src/index.js';
-import { openBackend, token, type Backend } from './support/backends.js';
+import { token, useBackend, type Backend } from './support/backends.js';
 
 const FOREIGN = {
   string: (b: Backend, k: string) => b.redis!.set(k, "someone else's", 'PX', 60_000),
@@ -18,13 +18,7 @@ const FOREIGN = {
 } as const;
 
 describe.each(['redis', 'cluster'] as const)('foreign keys under the prefix on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it.each(Object.keys(FOREIGN) as Array<keyof typeof FOREIGN>)('a %s: every call refuses it or says it is not held, and it is left alone', async (kind) => {
     const foreign = `foreign:${randomUUID()}`;

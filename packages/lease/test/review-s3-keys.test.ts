@@ -6,19 +6,13 @@
  * limit; moto does not). Keys with path-like and odd characters are distinct leases.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseRequestError } from '../src/index.js';
 import { s3LeaseStore } from '../src/s3.js';
-import { openBackend, token, type Backend } from './support/backends.js';
+import { token, useBackend } from './support/backends.js';
 
 describe.each(['s3', 's3-alt'] as const)('S3 lease store keys on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it('refuses a key whose object key would pass 1,024 bytes with LeaseRequestError, for every call', async () => {
     const { client, bucket } = backend.s3!;

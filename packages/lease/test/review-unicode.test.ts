@@ -4,18 +4,12 @@
  * keys would share one lease and data would come back changed. Such strings are refused before
  * anything is sent.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseRequestError } from '../src/index.js';
-import { openBackend, REAL_BACKENDS, token, type Backend } from './support/backends.js';
+import { REAL_BACKENDS, token, useBackend } from './support/backends.js';
 
 describe.each(REAL_BACKENDS)('unpaired surrogates on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it('two keys that differ only in an unpaired surrogate are refused, not merged into one lease', async () => {
     const stem = `sur:${token()}:`;

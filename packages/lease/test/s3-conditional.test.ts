@@ -7,18 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { conditionalPut, isNotFound } from '../src/internal-s3.js';
-import { openBackend, type Backend } from './support/backends.js';
+import { useBackend } from './support/backends.js';
 
 describe.each(['s3', 's3-alt'] as const)('conditionalPut on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it('creates only when absent and replaces only the version it names, answering the new ETag', async () => {
     const { client, bucket } = backend.s3!;

@@ -6,19 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseRecordUnreadableError, LeaseStoreUnsupportedError } from '../src/index.js';
 import { s3LeaseStore } from '../src/s3.js';
-import { eventually, openBackend, token, type Backend } from './support/backends.js';
+import { eventually, token, useBackend } from './support/backends.js';
 
 describe.each(['s3', 's3-alt'] as const)('S3 lease store on %s', (name) => {
-  let backend: Backend;
-  beforeAll(async () => {
-    backend = await openBackend(name);
-  });
-  afterAll(async () => {
-    await backend?.close();
-  });
+  const backend = useBackend(name);
 
   it('deviation check: If-Match on a missing key is refused (S3 and moto: 404 NoSuchKey; gofakes3: 412), which the store reads as a lost race', async () => {
     const { client, bucket } = backend.s3!;

@@ -15,13 +15,12 @@
  * is Json.NET's re-serialisation of each body (events/azure-host-metadata.ts `rawTriggerBodies`).
  */
 import { randomUUID } from '../internal/crypto.js';
-import { parseSetCookie } from 'set-cookie-parser';
 import { ConfigurationError, MalformedEventError, toPublicError, type FieldIssue } from '../errors.js';
-import { headerLists, httpInput, joinHeaderLists, parseQueryString } from '../http.js';
-import { isRecord as isRec, setOwn, str, type Rec } from '../internal/record.js';
-import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type HttpAnswer, type Invocation } from '../invoke.js';
-import { joinedHeaders, renderError, sentResponse, type HttpResponse } from '../response.js';
-import type { HttpRequest, Outcome, QueueTrigger, TimerScheduleStatus } from '../types.js';
+import { httpInput } from '../http.js';
+import { isRecord as isRec, str, type Rec } from '../internal/record.js';
+import { adapterLogger, reportsFailure, responseOf, runBatch, runInvocation, type Definition, type Frame, type Invocation } from '../invoke.js';
+import { renderError, type HttpResponse } from '../response.js';
+import type { Outcome, QueueTrigger, TimerScheduleStatus } from '../types.js';
 import { blobTriggerItem, isBlobTriggerMetadata } from '../events/azure-blob.js';
 import { cosmosItems, isCosmosDocumentList } from '../events/cosmos.js';
 import { eventGridItems, isEventGridEvent } from '../events/event-grid.js';
@@ -30,6 +29,7 @@ import { idText, rawBodyOf, withRawBody, type EventItem } from '../events/item.j
 import { anyPayload } from '../message.js';
 import { lazyTriggerBodies, rawInteger, rawIntegers, rawJson, rawText, rawTexts, rawTriggerBodies } from '../events/azure-host-metadata.js';
 import { takeRawInvocation } from './azure-raw.js';
+import { AZURE_HTTP, azureHttpRequest, isAzureHttpRequest, toAzureHttp } from './azure-http.js';
 import { propertiesAsText } from '../events/attributes.js';
 
 /**
@@ -44,29 +44,7 @@ export interface AzureInvocationContext {
   retryContext?: { retryCount?: number } | null;
 }
 
-/** A cookie as `@azure/functions` takes it (`HttpResponseInit.cookies`): the host sends one `Set-Cookie` per cookie. */
-export interface AzureCookie {
-  name: string;
-  value: string;
-  domain?: string;
-  path?: string;
-  expires?: Date;
-  secure?: boolean;
-  httpOnly?: boolean;
-  sameSite?: 'Strict' | 'Lax' | 'None';
-  /** Seconds. */
-  maxAge?: number;
-}
-
-/** `HttpResponseInit` as the Azure host reads it. */
-export interface AzureHttpResponse {
-  status: number;
-  /** One value per name (the worker's header map has no repeats): several values are joined with `, `. */
-  headers: Record<string, string>;
-  /** Set-Cookie lines, one per cookie: a header map would keep only the last. */
-  cookies?: AzureCookie[];
-  body?: string | Buffer;
-}
+export type { AzureCookie, AzureHttpResponse } from './azure-http.js';
 
 type AzureKind = 'http' | 'storage-queue' | 'service-bus' | 'timer' | 'blob' | 'event-grid' | 'event-hubs' | 'cosmosdb' | 'other';
 
@@ -80,12 +58,6 @@ const DECLARED: Record<string, AzureKind> = {
   eventhubtrigger: 'event-hubs',
   cosmosdbtrigger: 'cosmosdb',
 };
-
-type AzureRequest = Rec & { arrayBuffer(): Promise<ArrayBuffer>; clone?: () => AzureRequest; bodyUsed?: boolean; body?: { locked?: boolean } | null };
-
-function isAzureHttpRequest(v: unknown): v is AzureRequest {
-  return isRec(v) && typeof v.method === 'string' && typeof v.url === 'string' && typeof (v as Rec).arrayBuffer === 'function';
-}
 
 export function classifyAzureTrigger(trigger: unknown, context: AzureInvocationContext): AzureKind {
   const declared = context.options?.trigger?.type;
@@ -105,71 +77,6 @@ export function classifyAzureTrigger(trigger: unknown, context: AzureInvocationC
     if (isCosmosDocumentList(trigger)) return 'cosmosdb';
   }
   return 'other';
-}
-
-function headersOf(raw: unknown): Record<string, string[]> {
-  // `Headers` (undici) iterates as [name, value] pairs, `set-cookie` once per value (and joins
-  // repeated `cookie` with '; ' itself); plain objects are read as they are.
-  if (isRec(raw) && typeof (raw as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
-    const lists: Record<string, string[]> = {};
-    for (const [name, value] of raw as unknown as Iterable<[string, string]>) {
-      const key = String(name).toLowerCase();
-      const previous = Object.hasOwn(lists, key) ? lists[key] : undefined;
-      if (previous) previous.push(String(value));
-      else setOwn(lists, key, [String(value)]);
-    }
-    return lists;
-  }
-  return headerLists(raw);
-}
-
-/**
- * The query as the client sent it: the URL's query string. `HttpRequest.query` is built from the
- * host's `RpcHttp.query` map, whose values are ASP.NET's `StringValues.ToString()` — a repeated
- * parameter joined with "," (`t=a&t=b` → `'a,b'`) and an empty one left out
- * (azure-functions-host `ToRpcHttp`) — so it is read only when the URL has no query (a request
- * built by hand with `query` alone).
- */
-function queryOf(req: Rec, url: URL): { query: Record<string, string>; multiQuery: Record<string, string[]> } {
-  const q = req.query;
-  if (url.search === '' && q instanceof URLSearchParams) return parseQueryString(q.toString());
-  return parseQueryString(url.search);
-}
-
-/** The body was read before the handler ran (a `preInvocation` hook, another wrapper): the app's fault, not the client's. */
-function bodyUsed(): ConfigurationError {
-  return new ConfigurationError('Azure HTTP request body was already read before the handler ran: read request.clone() in hooks, or pass a new HttpRequest on', {
-    field: 'request.body',
-    expected: 'an unread request body',
-    code: 'AZURE_BODY_USED',
-  });
-}
-
-/** Decodes as the request's own `text()` does (a leading byte order mark is dropped). */
-const utf8 = new TextDecoder();
-
-async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> {
-  const url = new URL(String(req.url), 'http://localhost');
-  const { query, multiQuery } = queryOf(req, url);
-  // The body is a stream that can be read once (nodejs-library#79): read the bytes of a clone,
-  // so the request in ctx.raw keeps its body (`formData()`, `text()`), and take the text from them.
-  // A body read or locked (a reader taken) before the handler is the app's, not the client's fault.
-  if (req.bodyUsed === true || req.body?.locked === true) throw bodyUsed();
-  // No body (GET, HEAD): nothing to keep, no clone. A clone copies the buffered body once more.
-  const source = typeof req.clone === 'function' && req.body != null ? req.clone() : req;
-  const bytes = Buffer.from(await source.arrayBuffer());
-  const text = bytes.length === 0 ? '' : utf8.decode(bytes);
-  const multiHeaders = headersOf(req.headers);
-  return {
-    method: String(req.method).toUpperCase(),
-    path: url.pathname,
-    headers: joinHeaderLists(multiHeaders),
-    multiHeaders,
-    query,
-    multiQuery,
-    rawBody: text === '' ? undefined : text,
-    rawBytes: bytes.length === 0 ? undefined : bytes,
-  };
 }
 
 /**
@@ -400,60 +307,6 @@ function timerInvocation(trigger: unknown, context: AzureInvocationContext): Inv
 function throwIfFailed(def: Definition, outcomes: Outcome[]): void {
   const failed = outcomes.find((o) => reportsFailure(def, o));
   if (failed && !failed.ok) throw toPublicError(failed.error);
-}
-
-
-const SAME_SITE: Readonly<Record<string, AzureCookie['sameSite']>> = { strict: 'Strict', lax: 'Lax', none: 'None' };
-const COOKIE_FIELDS = new Set(['name', 'value', 'domain', 'path', 'expires', 'maxAge', 'secure', 'httpOnly', 'sameSite']);
-
-/**
- * The earliest expiry the worker sends: `@azure/functions`' `toRpcHttpCookie` leaves out an
- * `expires` whose time is 0 ms or less (`timeInMilliseconds && timeInMilliseconds >= 0`), which
- * would turn the usual deletion (`Expires=Thu, 01 Jan 1970 00:00:00 GMT`) into a session cookie.
- */
-const EARLIEST_SENT_EXPIRY_MS = 1_000;
-
-/** An expiry at or before the epoch as one still in the past the worker carries (1970-01-01T00:00:01Z). */
-function sendableExpiry(expires: Date): Date {
-  const ms = expires.getTime();
-  return ms <= 0 ? new Date(EARLIEST_SENT_EXPIRY_MS) : expires;
-}
-
-/**
- * A `Set-Cookie` line as the cookie object the worker takes, or undefined when that object
- * cannot say the same thing (an attribute it has no field for, such as `Partitioned`).
- */
-export function toAzureCookie(line: string): AzureCookie | undefined {
-  const [parsed] = parseSetCookie(line, { decodeValues: false, silent: true, split: false });
-  if (!parsed || parsed.name === '') return undefined;
-  const fields = parsed as unknown as Record<string, unknown>;
-  for (const key of Object.keys(fields)) if (!COOKIE_FIELDS.has(key)) return undefined;
-  const cookie: AzureCookie = { name: parsed.name, value: parsed.value };
-  if (parsed.domain !== undefined) cookie.domain = parsed.domain;
-  if (parsed.path !== undefined) cookie.path = parsed.path;
-  if (parsed.expires !== undefined) cookie.expires = sendableExpiry(parsed.expires);
-  if (parsed.maxAge !== undefined) cookie.maxAge = parsed.maxAge;
-  if (parsed.secure) cookie.secure = true;
-  if (parsed.httpOnly) cookie.httpOnly = true;
-  if (parsed.sameSite !== undefined) {
-    const sameSite = SAME_SITE[parsed.sameSite.toLowerCase()];
-    if (!sameSite) return undefined;
-    cookie.sameSite = sameSite;
-  }
-  return cookie;
-}
-
-/** The worker can only send cookies it can express as its cookie objects. */
-const AZURE_HTTP: HttpAnswer = {
-  unsendable: (res) => (res.cookies.every((line) => toAzureCookie(line) !== undefined) ? undefined : 'cookies'),
-};
-
-function toAzureHttp(rendered: HttpResponse, method: string | undefined): AzureHttpResponse {
-  const res = sentResponse(rendered, method);
-  const out: AzureHttpResponse = { status: res.status, headers: joinedHeaders(res) };
-  if (res.cookies.length > 0) out.cookies = res.cookies.map((line) => toAzureCookie(line)!);
-  if (res.body !== '') out.body = res.isBase64 ? Buffer.from(res.body, 'base64') : res.body;
-  return out;
 }
 
 export async function invokeAzure(def: Definition, trigger: unknown, context: AzureInvocationContext): Promise<unknown> {

@@ -19,17 +19,16 @@ import { s3EventBridgeChange, s3Items, s3NotificationChanges } from '../events/s
 import { snsItems } from '../events/sns.js';
 import {
   checkContext,
-  classifyLambdaEvent,
   directInvocation,
   eventBridgeInvocation,
   frameFor,
   httpInvocation,
-  pipesEvent,
   sqsInvocations,
   withRequestId,
   type HttpKind,
   type LambdaContext,
 } from './lambda.js';
+import { classifyLambdaEvent, pipesEvent } from './lambda-events.js';
 
 /** What the middy adapter builds its ctx from. */
 export interface LambdaRequest {

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler, httpError, httpResult, RetryableError, TerminalError, type LambdaContext } from '../index.js';
-import { classifyLambdaEvent } from './lambda.js';
+import { classifyLambdaEvent } from './lambda-events.js';
 import { expectPublicError, mutate, mutation } from '../../test/support/fuzz.js';
 import { expectBytesArrived, type SeenBody } from '../../test/support/bytes.js';
 

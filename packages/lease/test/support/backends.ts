@@ -10,6 +10,7 @@ import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObje
 import { requireService } from '../../../../test/services/env.js';
 import { clusterNodes, dropPrefix } from '../../../../test/support/redis.js';
 import { eventually } from '../../../../test/support/wait.js';
+import { useOpened } from '../../../../test/support/hooks.js';
 import { memoryLeaseStore, mongoLeaseStore, redisLeaseStore, type LeaseStore, type MongoLeaseStore, type RedisLeaseStore } from '../../src/index.js';
 import { s3LeaseStore, type S3LeaseStore } from '../../src/s3.js';
 
@@ -38,7 +39,6 @@ export interface Backend {
   another(): LeaseStore;
   close(): Promise<void>;
 }
-
 
 export async function openBackend(name: BackendName, options: { retainMs?: number } = {}): Promise<Backend> {
   const run = randomUUID().slice(0, 8);
@@ -107,6 +107,9 @@ export async function openBackend(name: BackendName, options: { retainMs?: numbe
     },
   };
 }
+
+/** One backend (`openBackend`) for the enclosing `describe` or file: see `useOpened`. */
+export const useBackend = (name: BackendName): Backend => useOpened(() => openBackend(name));
 
 /** An S3 client for a local server (path-style, test credentials, checksums only when required); `extra` adds options (e.g. `maxAttempts`). */
 export function s3Client(endpoint: string, extra: S3ClientConfig = {}): S3Client {
