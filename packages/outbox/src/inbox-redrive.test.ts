@@ -10,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@steadyfn/handler';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RECEIVE_LIMIT_MAX_AGE_MS, RECEIVE_LIMIT_RETRY_AFTER_MS, receiveLimitOf } from './inbox-redrive.js';
+import { inboxQueue } from './sqs/inbox-queue.js';
 
 afterEach(() => void vi.useRealTimers());
 
@@ -27,7 +28,7 @@ function rig(answer: () => Promise<number>) {
   );
   const warnings: string[] = [];
   const log = { warn: (message: string) => void warnings.push(message) } as unknown as Logger;
-  const limit = receiveLimitOf('inbox', { client, queueUrl: 'http://127.0.0.1:9/1/q' })!;
+  const limit = receiveLimitOf('inbox', inboxQueue({ client, queueUrl: 'http://127.0.0.1:9/1/q' }))!;
   return { limit, log, warnings, reads: () => reads };
 }
 
@@ -69,7 +70,12 @@ describe('inbox RedrivePolicy reads that fail', () => {
     const { limit, log, warnings, reads } = rig(
       () =>
         hang
-          ? new Promise<number>((_, reject) => controller.signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))))
+          ? new Promise<number>((_, reject) => {
+              // inboxQueue() sends on a later tick: the signal may already be aborted by then.
+              const abort = () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+              if (controller.signal.aborted) abort();
+              else controller.signal.addEventListener('abort', abort);
+            })
           : Promise.resolve(4),
     );
     const cut = limit(log, controller.signal);

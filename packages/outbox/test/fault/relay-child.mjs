@@ -20,7 +20,7 @@ const { MetricsRecorder } = await import('../../src/relay/metrics.ts');
 const { relayAggregates } = await import('../../src/relay/relay.ts');
 const { sweep } = await import('../../src/relay/sweeper.ts');
 const { sqsClient } = await import('../support.ts');
-const { sqsSender } = await import('../../src/sqs/index.ts');
+const { sqsSender } = await import('../../src/sqs.ts');
 
 const { RELAY_ROLE: role, RELAY_BACKEND: backend, RELAY_PREFIX: prefix, RELAY_DB: db, RELAY_QUEUE_URL: queueUrl, RELAY_SQS: server, RELAY_SEED: seed, RELAY_LEASE_MS: leaseMs } = process.env;
 const say = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);

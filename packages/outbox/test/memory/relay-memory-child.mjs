@@ -10,7 +10,7 @@ import '../../../../test/support/register-ts.mjs';
 
 const { relaySide } = await import('../fault/backends.ts');
 const { sqsClient } = await import('../support.ts');
-const { sqsSender } = await import('../../src/sqs/index.ts');
+const { sqsSender } = await import('../../src/sqs.ts');
 const { resolveRelay } = await import('../../src/options.ts');
 const { relayEntries } = await import('../../src/relay/entry.ts');
 

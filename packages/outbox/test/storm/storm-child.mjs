@@ -31,7 +31,8 @@ const { MongoClient } = await import('mongodb');
 const { z } = await import('zod');
 const { handler } = await import('@steadyfn/handler');
 const { redisLeaseStore, mongoLeaseStore } = await import('@steadyfn/lease');
-const { outbox, redisOutbox, mongoEmbeddedOutbox, sqsSender } = await import('../../src/index.ts');
+const { outbox, redisOutbox, mongoEmbeddedOutbox } = await import('../../src/index.ts');
+const { sqsSender } = await import('../../src/sqs.ts');
 const { clusterNodes } = await import('../../../../test/support/redis.js');
 
 const env = process.env;
