@@ -354,13 +354,14 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
         if (previous?.status !== 'completed') {
           const known = ctx.trigger.kind === 'queue' ? ctx.trigger.attempt : undefined;
           const attempt = known ?? 1;
-          if (onGap === 'retry' && known === undefined && !uncountedNoted) {
-            // maxGapRetries counts deliveries: with no count (a Pub/Sub subscription without a
-            // dead-letter policy, a direct call) the gap is retried until its predecessor is handled.
-            uncountedNoted = true;
-            ctx.log.warn('inbox maxGapRetries cannot apply: the trigger gives no delivery count, so a seq gap is retried on every delivery until its predecessor is handled', { consumer, code: 'INBOX_GAP_UNCOUNTED', trigger: ctx.trigger.kind, ...(ctx.trigger.kind === 'queue' ? { source: ctx.trigger.source } : {}) });
-          }
           if (onGap === 'retry' && attempt < (await gapLimit(ctx, attempt))) {
+            if (known === undefined && !uncountedNoted) {
+              // maxGapRetries counts deliveries: with no count (a Pub/Sub subscription without a
+              // dead-letter policy, a direct call) the gap is retried until its predecessor is
+              // handled. Said only here: a limit of 1 accepts the gap at once, and nothing is retried.
+              uncountedNoted = true;
+              ctx.log.warn('inbox maxGapRetries cannot apply: the trigger gives no delivery count, so a seq gap is retried on every delivery until its predecessor is handled', { consumer, code: 'INBOX_GAP_UNCOUNTED', trigger: ctx.trigger.kind, ...(ctx.trigger.kind === 'queue' ? { source: ctx.trigger.source } : {}) });
+            }
             await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
             throw new SeqGapError(`inbox: event ${event.seq} of ${agg} arrived before ${event.seq - 1} was handled; retry later`, { aggregate: agg, expectedSeq: event.seq - 1, gotSeq: event.seq });
           }
