@@ -79,9 +79,9 @@ export interface InboxOptions {
   maxGapRetries?: number;
   /**
    * The queue this consumer reads: `inboxQueue({ client: SQSClient, queueUrl })` from
-   * `@steadyfn/outbox/sqs` (the 0.x plain `{ client, queueUrl }` is refused, `CONFIG_INVALID`
-   * naming that import: the root entry loads no SQS SDK). With it, a seq gap reads
-   * the queue's `RedrivePolicy` (`GetQueueAttributes`; needs `sqs:GetQueueAttributes`), kept for
+   * `@steadyfn/outbox/sqs` (a plain `{ client, queueUrl }`, the unreleased development form, is
+   * refused, `CONFIG_INVALID` naming that import: the root entry loads no SQS SDK). With it, a
+   * seq gap reads the queue's `RedrivePolicy` (`GetQueueAttributes`; needs `sqs:GetQueueAttributes`), kept for
    * 60 s (`RECEIVE_LIMIT_MAX_AGE_MS`; a gap after that reads it again): when its
    * `maxReceiveCount` is below `maxGapRetries`, the event is handled on receive `maxReceiveCount`
    * instead of going to the DLQ unhandled — the policy read again first, so a raised count or a
