@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build, buildSync } from 'esbuild';
@@ -181,11 +181,15 @@ describe('an inbox-only consumer without @aws-sdk/client-sqs', () => {
     );
     expect(out.errors).toEqual([]);
     // Run from an empty directory: nothing to load the SDK from, had the bundle left a require of it.
-    const bare = join(tmpdir(), `steadyfn-inbox-only-${randomUUID().slice(0, 8)}`);
-    mkdirSync(bare);
-    const file = join(bare, `index.${format === 'esm' ? 'mjs' : 'cjs'}`);
-    writeFileSync(file, out.code);
-    const printed = execFileSync(process.execPath, [file], { cwd: bare, encoding: 'utf8', timeout: 60_000 });
+    const bare = mkdtempSync(join(tmpdir(), 'steadyfn-inbox-only-'));
+    let printed: string;
+    try {
+      const file = join(bare, `index.${format === 'esm' ? 'mjs' : 'cjs'}`);
+      writeFileSync(file, out.code);
+      printed = execFileSync(process.execPath, [file], { cwd: bare, encoding: 'utf8', timeout: 60_000 });
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
     const result = JSON.parse(printed.trim().split('\n').at(-1)!) as { handled: number[]; first: { batchItemFailures: unknown[] }; again: { batchItemFailures: unknown[] } };
     expect(result).toEqual({ handled: [1], first: { batchItemFailures: [] }, again: { batchItemFailures: [] } });
   });

@@ -122,11 +122,12 @@ export class InvocationContext implements BaseContext {
   readonly trigger: Trigger;
   readonly functionName: string;
   readonly requestId: string;
-  readonly deliveryId: string | undefined;
   readonly deadline: number;
   readonly raw: unknown;
   readonly coldStart: boolean;
   input: unknown = undefined;
+  /** Holds `deliveryId`, read through: an adapter may work it out on first read (the Azure blob trigger's content hash). */
+  #invocation: Invocation;
   #logger: Logger;
   #log: Logger | undefined;
   #logFields: Readonly<Record<string, string>> | undefined;
@@ -166,7 +167,7 @@ export class InvocationContext implements BaseContext {
     this.trigger = inv.trigger;
     this.functionName = def.name ?? frame.functionName;
     this.requestId = inv.requestId;
-    this.deliveryId = inv.deliveryId;
+    this.#invocation = inv;
     this.deadline = deadline.at;
     this.raw = frame.raw;
     this.coldStart = coldStart;
@@ -188,6 +189,10 @@ export class InvocationContext implements BaseContext {
         this.#states = new StateFailure(thrown);
       }
     }
+  }
+
+  get deliveryId(): string | undefined {
+    return this.#invocation.deliveryId;
   }
 
   remainingMs(): number {

@@ -12,7 +12,7 @@
  * (test/support/azure-worker.ts): `Properties` as the `json` TypedData the host sends.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { installAzureWorker } from './support/azure-worker.js';
 import type { Context } from '../src/index.js';
 
@@ -112,6 +112,25 @@ describe('Azure blob trigger, Storage extension 5.x: versions without an ETag, M
     const seen = await registered('blob-md5-kept');
     await worker.invoke('blob-md5-kept', 'inv-m1', metadata(PROPERTIES), content);
     expect(seen[0]!.deliveryId).toBe('myblob/output-metadata.json@2023-05-31T13:28:51+00:00/377/SK/c+G9WfXJNIQ3lT17FkA==');
+  });
+
+  it('the content is hashed only when the delivery id is read: a run that never reads it (no idempotency, no log) hashes nothing', async () => {
+    const seen = await registered('blob-lazy-hash');
+    const crypto = (process as unknown as { getBuiltinModule(id: string): typeof import('node:crypto') }).getBuiltinModule('node:crypto');
+    const hashing = vi.spyOn(crypto, 'createHash');
+    try {
+      await worker.invoke('blob-lazy-hash', 'inv-l1', metadata(noHash), content);
+      expect(seen).toHaveLength(1);
+      const sha256 = () => hashing.mock.calls.filter(([algorithm]) => algorithm === 'sha256').length;
+      expect(sha256()).toBe(0);
+      // Read, it is the content's hash, worked out once.
+      const id = seen[0]!.deliveryId;
+      expect(id).toMatch(/^myblob\/output-metadata\.json@2023-05-31T13:28:51\+00:00\/377\/sha256:/);
+      expect(seen[0]!.deliveryId).toBe(id);
+      expect(sha256()).toBe(1);
+    } finally {
+      hashing.mockRestore();
+    }
   });
 
   it('input.versionId is the version on an account with versioning, and absent without', async () => {

@@ -55,7 +55,7 @@ export type ReceiveLimit = (log: Logger, signal: AbortSignal | undefined, readSi
 export function receiveLimitOf(owner: string, queue: unknown): ReceiveLimit | undefined {
   if (queue === undefined) return undefined;
   if (isRecord(queue) && typeof queue.redrivePolicy !== 'function' && ('client' in queue || 'queueUrl' in queue)) {
-    // The 0.x form `{ client, queueUrl }`: reading the policy needs the SQS SDK, in its own entry now.
+    // The unreleased development form `{ client, queueUrl }`: reading the policy needs the SQS SDK, in its own entry now.
     throw new ConfigurationError(
       `${owner}(): option "queue" is replaced by queue: inboxQueue({ client, queueUrl }), with inboxQueue imported from '@steadyfn/outbox/sqs' (the root entry loads no @aws-sdk/client-sqs, so an inbox-only bundle needs none); got the plain object { client, queueUrl }`,
       { field: 'queue', expected: "inboxQueue({ client, queueUrl }) (import { inboxQueue } from '@steadyfn/outbox/sqs')" },

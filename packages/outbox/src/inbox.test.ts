@@ -195,6 +195,22 @@ describe('inbox on Redis', () => {
     expect(warned()).toEqual([]);
   });
 
+  it('a gap with no delivery count that is accepted at once (maxGapRetries: 1) is handled, with no INBOX_GAP_UNCOUNTED warning', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const seen: number[] = [];
+    const store = redisStore({ client: backend.client, prefix: `${backend.prefix}idem:` });
+    const ship = handler({ use: [inbox({ store, consumer: `once-${randomUUID()}`, maxGapRetries: 1 })], logSink: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>), logLevel: 'info' }, async (_input, ctx) => {
+      seen.push(ctx.inbox.event.seq);
+    });
+    const event = sqsEvent([envelope(`once-${randomUUID()}`, 2)]);
+    delete (event.Records[0]!.attributes as { ApproximateReceiveCount?: string }).ApproximateReceiveCount;
+    expect(await ship.aws(event, lambda())).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual([2]);
+    expect(lines.filter((l) => l.msg === 'inbox seq gap accepted')).toHaveLength(1);
+    // Nothing is retried, so the warning that the gap "is retried on every delivery" would be false.
+    expect(lines.filter((l) => l.code === 'INBOX_GAP_UNCOUNTED')).toEqual([]);
+  });
+
   it('a message that is not an outbox event is a terminal failure, logged with what is wrong (not the body)', async () => {
     const lines: string[] = [];
     const ship = consumer('strict', () => undefined, 'retry', (line) => lines.push(line));

@@ -79,9 +79,9 @@ export interface InboxOptions {
   maxGapRetries?: number;
   /**
    * The queue this consumer reads: `inboxQueue({ client: SQSClient, queueUrl })` from
-   * `@steadyfn/outbox/sqs` (the 0.x plain `{ client, queueUrl }` is refused, `CONFIG_INVALID`
-   * naming that import: the root entry loads no SQS SDK). With it, a seq gap reads
-   * the queue's `RedrivePolicy` (`GetQueueAttributes`; needs `sqs:GetQueueAttributes`), kept for
+   * `@steadyfn/outbox/sqs` (a plain `{ client, queueUrl }`, the unreleased development form, is
+   * refused, `CONFIG_INVALID` naming that import: the root entry loads no SQS SDK). With it, a
+   * seq gap reads the queue's `RedrivePolicy` (`GetQueueAttributes`; needs `sqs:GetQueueAttributes`), kept for
    * 60 s (`RECEIVE_LIMIT_MAX_AGE_MS`; a gap after that reads it again): when its
    * `maxReceiveCount` is below `maxGapRetries`, the event is handled on receive `maxReceiveCount`
    * instead of going to the DLQ unhandled — the policy read again first, so a raised count or a
@@ -354,13 +354,14 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
         if (previous?.status !== 'completed') {
           const known = ctx.trigger.kind === 'queue' ? ctx.trigger.attempt : undefined;
           const attempt = known ?? 1;
-          if (onGap === 'retry' && known === undefined && !uncountedNoted) {
-            // maxGapRetries counts deliveries: with no count (a Pub/Sub subscription without a
-            // dead-letter policy, a direct call) the gap is retried until its predecessor is handled.
-            uncountedNoted = true;
-            ctx.log.warn('inbox maxGapRetries cannot apply: the trigger gives no delivery count, so a seq gap is retried on every delivery until its predecessor is handled', { consumer, code: 'INBOX_GAP_UNCOUNTED', trigger: ctx.trigger.kind, ...(ctx.trigger.kind === 'queue' ? { source: ctx.trigger.source } : {}) });
-          }
           if (onGap === 'retry' && attempt < (await gapLimit(ctx, attempt))) {
+            if (known === undefined && !uncountedNoted) {
+              // maxGapRetries counts deliveries: with no count (a Pub/Sub subscription without a
+              // dead-letter policy, a direct call) the gap is retried until its predecessor is
+              // handled. Said only here: a limit of 1 accepts the gap at once, and nothing is retried.
+              uncountedNoted = true;
+              ctx.log.warn('inbox maxGapRetries cannot apply: the trigger gives no delivery count, so a seq gap is retried on every delivery until its predecessor is handled', { consumer, code: 'INBOX_GAP_UNCOUNTED', trigger: ctx.trigger.kind, ...(ctx.trigger.kind === 'queue' ? { source: ctx.trigger.source } : {}) });
+            }
             await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
             throw new SeqGapError(`inbox: event ${event.seq} of ${agg} arrived before ${event.seq - 1} was handled; retry later`, { aggregate: agg, expectedSeq: event.seq - 1, gotSeq: event.seq });
           }

@@ -26,7 +26,8 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v !==
  * written again, and stay the same when the host runs one version again. Uploads in blocks
  * (`Put Block List`) often have no MD5: then a SHA-256 of the content the host handed over
  * stands in for it, so two writes within one second of the same size but other bytes are two
- * ids (two writes of the same bytes within one second are one).
+ * ids (two writes of the same bytes within one second are one). The id is worked out on its first
+ * read (see `blobTriggerItem`), so an invocation that never reads it hashes nothing.
  */
 function versionOf(props: Rec, etag: string | undefined, bytes: Buffer | undefined): string {
   if (etag !== undefined) return etag;
@@ -73,5 +74,14 @@ export function blobTriggerItem(content: unknown, meta: Rec): EventItem {
     batchIndex: 0,
     batchSize: 1,
   };
-  return { trigger, deliveryId: `${path}@${versionOf(props, etag, bytes)}`, payload: () => ({ ...object }) };
+  // Read on first use (idempotency, a log line, a span) and kept: without an ETag, version id or
+  // MD5 it hashes the whole content (about 3 ms per MB, blocking), which most runs never need.
+  let deliveryId: string | undefined;
+  return {
+    trigger,
+    get deliveryId(): string {
+      return (deliveryId ??= `${path}@${versionOf(props, etag, bytes)}`);
+    },
+    payload: () => ({ ...object }),
+  };
 }

@@ -411,7 +411,13 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
   return undefined;
 }
 
-/** An event-source item with this invocation's id (one per record in a batch). */
+/**
+ * An event-source item with this invocation's id (one per record in a batch). The item itself,
+ * not a copy: a spread would read a `deliveryId` the item works out on first read (the blob
+ * trigger's content hash) when nothing may need it.
+ */
 function withRequestId(item: EventItem, context: AzureInvocationContext, many: boolean): Invocation {
-  return { ...item, requestId: many && item.deliveryId !== undefined ? `${context.invocationId}:${item.deliveryId}` : context.invocationId };
+  const invocation = item as EventItem & { requestId: string };
+  invocation.requestId = many && item.deliveryId !== undefined ? `${context.invocationId}:${item.deliveryId}` : context.invocationId;
+  return invocation;
 }

@@ -106,8 +106,8 @@ export interface ClaimCheck extends ClaimCheckReader {
 }
 
 /**
- * The error for a claim check given the way of 0.0.x (a plain `{ s3, bucket }`, or the inbox's
- * `s3`): it names the new call and its import. `use` is what to write instead, e.g.
+ * The error for a claim check given the way of the unreleased development versions (a plain
+ * `{ s3, bucket }`, or the inbox's `s3`): it names the new call and its import. `use` is what to write instead, e.g.
  * `s3ClaimCheck({ s3, bucket })`.
  */
 export function claimCheckFromSubpath(owner: string, field: string, use: string, got: unknown): never {
@@ -134,7 +134,7 @@ function describeClaimCheck(got: unknown, use: string): string {
   if (typeof value.commands === 'function') return `an object with commands whose "s3" is ${s3 === 'undefined' ? 'missing' : s3 === 'null' ? 'null' : `a ${s3}`}, not an S3Client`;
   if (value.commands !== undefined) return `an object whose "commands" is not a function`;
   if (value.s3 === undefined) return 'an object without s3 or commands';
-  return 'an object with s3 but without commands (the plain { s3, ... } of 0.0.x)';
+  return 'an object with s3 but without commands (a plain { s3, ... }, not made by s3ClaimCheck)';
 }
 
 /**
