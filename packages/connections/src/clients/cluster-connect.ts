@@ -10,6 +10,14 @@
  * own `ready` (an internal reconnect got through: a random ready check that hit the dead master
  * before the others marked it failed) or `end` (the strategy gave up: with the profile's
  * `boundedRetryStrategy` after 4 reconnects, 50 + 100 + 200 + 400 ms of waits).
+ *
+ * The ready check asks ONE random master. When that master is down but the others still report
+ * `cluster_state:ok` (they have not marked it failed yet), its error says nothing about the
+ * cluster, yet ioredis counts it as a failed attempt: a third of the attempts with one of three
+ * masters down, so 1 cold connect in ~250 failed all five and was a 503 on a cluster that served
+ * every other master's keys. `askAnotherNode` repeats the check's random pick after such an
+ * error (once the unreachable node's connection has ended the pool no longer offers it), up to
+ * `READY_CHECK_TRIES` picks per attempt; a reply, `ok` or `fail`, decides at once as before.
  */
 import type { Cluster } from 'ioredis';
 import { ConfigurationError, errorName } from '@steadyfn/handler/internal';
@@ -32,6 +40,7 @@ export class ClusterNotReadyError extends Error {
  * without becoming ready.
  */
 export function connectCluster(cluster: Cluster): Promise<void> {
+  askAnotherNode(cluster);
   return new Promise<void>((resolve, reject) => {
     let nodeError: unknown;
     const onNodeError = (err: unknown): void => void (nodeError = err);
@@ -51,6 +60,32 @@ export function connectCluster(cluster: Cluster): Promise<void> {
       (err: unknown) => done(() => reject(standaloneServer(nodeError) ?? (err as Error))),
     );
   });
+}
+
+/** How many nodes one attempt's ready check asks at most before the attempt fails (an error from each). */
+const READY_CHECK_TRIES = 3;
+
+type ReadyCheck = (callback: (err?: Error | null, state?: string) => void) => void;
+
+/**
+ * Makes `cluster`'s ready check (ioredis' private `readyCheck`: CLUSTER INFO on a random node)
+ * ask another node when the one it picked answered with an error (unreachable) instead of a
+ * state, up to `READY_CHECK_TRIES` nodes. A Cluster without that method is left as it is.
+ */
+function askAnotherNode(cluster: Cluster): void {
+  const target = cluster as unknown as { readyCheck?: ReadyCheck };
+  const readyCheck = target.readyCheck;
+  if (typeof readyCheck !== 'function') return;
+  target.readyCheck = function (this: Cluster, callback) {
+    let tries = 0;
+    const ask = (): void =>
+      readyCheck.call(this, (err, state) => {
+        // Only while the attempt is still on (a disconnect meanwhile ends it as before).
+        if (err && ++tries < READY_CHECK_TRIES && this.status === 'connect') ask();
+        else callback(err, state);
+      });
+    ask();
+  };
 }
 
 /**
