@@ -60,3 +60,19 @@ it('a BLPOP on a silently dead socket: the thaw check still fails once its timeo
   expect(await next.ping()).toBe('PONG');
   expect(handle.stats).toMatchObject({ pings: 1, pingFailures: 1, connects: 2 });
 }, 30_000);
+
+it("a BLPOP written on a silently dead socket whose own timeout has passed gives the thaw check no extra time: rebuilt after pingTimeoutMs, within the invocation's deadline", async () => {
+  const handle = redis({ url: `redis://127.0.0.1:${rig.proxy.port}`, name: `thaw-behind-${randomUUID()}`, idleThresholdMs: 100, pingTimeoutMs: 300 });
+  const consumer = await handle.get({ signal: AbortSignal.timeout(60_000) });
+  expect(await consumer.ping()).toBe('PONG');
+  rig.proxy.blackholeAll();
+  const writtenAt = Date.now();
+  void consumer.blpop(`thaw-behind-${randomUUID()}`, 3).catch(() => undefined);
+  // The BLPOP's 3 s are over: a live server would have answered it by now.
+  await eventually(() => Date.now() - writtenAt > 3_200, 10_000, 20);
+  // Before: the check was given the BLPOP's whole 3 s on top of pingTimeoutMs, past this deadline: TimeoutError, client kept.
+  const next = await handle.get({ signal: AbortSignal.timeout(2_500) });
+  expect(next === consumer).toBe(false);
+  expect(await next.ping()).toBe('PONG');
+  expect(handle.stats).toMatchObject({ pings: 1, pingFailures: 1, connects: 2, reconnects: 1 });
+}, 30_000);
