@@ -42,6 +42,12 @@ export function noteBlockingWrites(client: Redis): void {
   };
 }
 
+/**
+ * Blocking whatever the command table says: `@ioredis/commands` 1.x (the range allows it, and
+ * ioredis 5 brings it) has no `waitaof` and does not flag `wait` blocking.
+ */
+const ALWAYS_BLOCKING: ReadonlySet<string> = new Set(['wait', 'waitaof']);
+
 /** Blocking only with a `BLOCK ms` argument (the command table flags them blocking regardless). */
 const BLOCK_OPTION: ReadonlySet<string> = new Set(['xread', 'xreadgroup']);
 
@@ -53,12 +59,14 @@ function queueOf(client: Redis): CommandQueue | undefined {
 /**
  * Whether a queued command may legitimately wait for long for its reply: flagged `blocking` in the
  * Redis command table (`@ioredis/commands`, the list ioredis itself is built from: BLPOP, BRPOP,
- * BLMOVE, BZPOPMIN, BZMPOP, WAIT, WAITAOF, …), and for XREAD/XREADGROUP only with a `BLOCK` argument.
+ * BLMOVE, BZPOPMIN, BZMPOP, …), WAIT and WAITAOF (whichever version of that table is installed),
+ * and for XREAD/XREADGROUP only with a `BLOCK` argument.
  */
 export function isBlocking(item: QueuedCommand | undefined): boolean {
   const command = item?.command;
   if (typeof command?.name !== 'string') return false;
   const name = command.name.toLowerCase();
+  if (ALWAYS_BLOCKING.has(name)) return true;
   if (!exists(name) || !hasFlag(name, 'blocking')) return false;
   if (!BLOCK_OPTION.has(name)) return true;
   const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
