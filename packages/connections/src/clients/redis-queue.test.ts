@@ -3,8 +3,8 @@
  * table's `blocking` flag (`@ioredis/commands`), XREAD/XREADGROUP only with BLOCK.
  */
 import { afterEach, expect, it, vi } from 'vitest';
-import type { Redis } from 'ioredis';
-import { blockedForMs, isBlocking, noteBlockingWrites } from './redis-queue.js';
+import type { Cluster, Redis } from 'ioredis';
+import { blockedForMs, clusterBlockedForMs, isBlocking, noteBlockingWrites, pingedNodes } from './redis-queue.js';
 
 const queued = (name: string, ...args: unknown[]) => ({ command: { name, args } });
 
@@ -69,4 +69,15 @@ it('only what is left of each blocking command from when it was written counts; 
   // A blocking command whose write was not noted counts its whole timeout from now.
   items.push(queued('blpop', 'c', 1));
   expect(blockedForMs(client)).toBe(3_000);
+});
+
+it("a Cluster's thaw check pings the masters and every connected replica (scaleReads), and waits behind their blocking commands", () => {
+  const node = (status: string, ...items: ReturnType<typeof queued>[]) => Object.assign(clientWith(...items), { status }) as Redis;
+  const master = node('ready');
+  const reading = node('ready', queued('blpop', 'k', 2)); // a replica scaleReads uses: its socket may be the dead one
+  const idle = node('wait'); // a replica never connected: a ping would open it
+  const all = [master, reading, idle];
+  const cluster = { nodes: (role = 'all') => (role === 'master' ? [master] : role === 'slave' ? [reading, idle] : all) } as unknown as Cluster;
+  expect(pingedNodes(cluster)).toEqual([master, reading]);
+  expect(clusterBlockedForMs(cluster)).toBe(2_000);
 });
