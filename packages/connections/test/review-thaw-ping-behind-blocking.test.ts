@@ -37,6 +37,21 @@ it("redis(): a thaw check while another caller's BLPOP is in flight waits for it
   expect(handle.stats).toMatchObject({ pings: 1, pingFailures: 0, connects: 1 });
 }, 30_000);
 
+it("redis(): a check cut off by a deadline while behind a healthy BLPOP does not use up the BLPOP's time: the next check still waits for it", async () => {
+  const handle = redis({ url: process.env.REDIS_URL!, name: `thaw-behind-${randomUUID()}`, idleThresholdMs: 100, pingTimeoutMs: 300 });
+  const consumer = await handle.get({ signal: AbortSignal.timeout(60_000) });
+  const writtenAt = Date.now();
+  const blocked = settle(consumer.blpop(`thaw-behind-${randomUUID()}`, 3));
+  await idlePast(handle, 150);
+  expect(await settle(handle.get({ signal: AbortSignal.timeout(800) }))).toMatchObject({ err: expect.stringMatching(/abort|timeout/i) });
+  // Past pingTimeoutMs since that ping was sent, before the BLPOP's 3 s are over.
+  await eventually(() => Date.now() - writtenAt > 2_000, 10_000, 20);
+  const next = await handle.get({ signal: AbortSignal.timeout(20_000) });
+  expect(next === consumer).toBe(true);
+  expect(await blocked).toEqual({ ok: null });
+  expect(handle.stats).toMatchObject({ pings: 2, pingFailures: 0, connects: 1 });
+}, 30_000);
+
 it('redisCluster(): the same for a BLPOP on one master', async () => {
   const handle = redisCluster({ nodes: clusterNodes(), name: `thaw-behind-${randomUUID()}`, idleThresholdMs: 100, pingTimeoutMs: 300 });
   const consumer = await handle.get({ signal: AbortSignal.timeout(60_000) });
