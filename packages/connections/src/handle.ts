@@ -89,8 +89,9 @@ export interface HandleExtras<T> {
   stuck?: ((client: T) => false | (() => boolean)) | undefined;
   /**
    * How much longer than `pingTimeoutMs` (ms) a ping sent now may legitimately take: the ping waits
-   * behind other callers' blocking commands on the same connection (Redis: a BLPOP with a timeout).
-   * A failed check then comes later, not instead of a live client's rebuild. Without it, 0.
+   * behind other callers' blocking commands on the same connection (Redis: a BLPOP with a timeout):
+   * what is left of their timeouts from when they were written, not the whole of them. A failed
+   * check then comes later, not instead of a live client's rebuild. Without it, 0.
    */
   pingGraceMs?: ((client: T) => number) | undefined;
 }

@@ -48,7 +48,8 @@ export class ClientLifecycle<T> {
    *   that may have changed (a connect starting or settling, `close()`): the registry of
    *   `closeAll()` holds the handle only then.
    * @param pingGraceMs - How much longer than `pingTimeoutMs` a ping sent now may take (it waits
-   *   behind other callers' blocking commands); read as each ping is sent. @default 0
+   *   behind other callers' blocking commands: what is left of their timeouts, in ms); read as
+   *   each ping is sent. @default 0
    */
   constructor(
     private readonly spec: ClientSpec<T>,
@@ -223,15 +224,18 @@ export class ClientLifecycle<T> {
 
   /**
    * A ping of the cached client cut off by a deadline before it was answered: when it was sent
-   * (wall clock) and the client it was sent to. Cleared when any ping of that client is answered.
+   * (wall clock), the client it was sent to, and until when the blocking commands queued before
+   * it could keep it unanswered (`pingGraceMs` then, as a time). Cleared when any ping of that
+   * client is answered.
    */
-  #unanswered: { entry: Entry<T>; since: number } | undefined;
+  #unanswered: { entry: Entry<T>; since: number; blockedUntil: number } | undefined;
 
   /**
    * Pings `entry`; on failure builds a new client. Concurrent callers share one check. A ping cut
    * off by a deadline gives no verdict, but its time unanswered counts: the next check waits only
-   * what is left of `pingTimeoutMs` since it was sent, so deadlines shorter than `pingTimeoutMs`
-   * cannot keep a dead client for good.
+   * what is left of `pingTimeoutMs` since it was sent — or since the blocking commands queued
+   * before it could end (`pingGraceMs`), when that is later — so deadlines shorter than
+   * `pingTimeoutMs` cannot keep a dead client for good.
    */
   #revalidate(entry: Entry<T>, idleMs: number | undefined): Flight<Lease<T>> {
     const joinable = this.#joinableCheck;
@@ -242,9 +246,11 @@ export class ClientLifecycle<T> {
       if (this.#unanswered?.entry !== entry) this.#unanswered = undefined;
       const sentAt = Date.now();
       const since = this.#unanswered?.since ?? sentAt;
-      // A ping queued behind another caller's blocking command (a BLPOP) cannot be answered before it is.
+      // A ping queued behind another caller's blocking command (a BLPOP) cannot be answered before it ends.
+      // pingGraceMs is what is left of their timeouts now: the time they end does not move as checks repeat.
       const grace = ping ? (this.pingGraceMs?.(entry.client) ?? 0) : 0;
-      const left = pingTimeoutMs + grace - (sentAt - since);
+      const blockedUntil = Math.max(this.#unanswered?.blockedUntil ?? 0, grace > 0 ? sentAt + grace : 0);
+      const left = Math.max(since, blockedUntil) + pingTimeoutMs - sentAt;
       if (ping && left > 0) {
         this.stats.pings++;
         const answer = Promise.resolve().then(() => ping(entry.client));
@@ -262,7 +268,7 @@ export class ClientLifecycle<T> {
         } catch (err) {
           // Cut off by the deadline: no verdict on the client, so it is checked again next time, from the time it has waited.
           if (signal.aborted && err === signal.reason) {
-            this.#unanswered ??= { entry, since };
+            this.#unanswered = { entry, since, blockedUntil };
             throw err;
           }
           this.stats.pingFailures++;

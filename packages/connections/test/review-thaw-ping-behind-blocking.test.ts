@@ -37,6 +37,21 @@ it("redis(): a thaw check while another caller's BLPOP is in flight waits for it
   expect(handle.stats).toMatchObject({ pings: 1, pingFailures: 0, connects: 1 });
 }, 30_000);
 
+it("redis(): a check cut off by a deadline while behind a healthy BLPOP does not use up the BLPOP's time: the next check still waits for it", async () => {
+  const handle = redis({ url: process.env.REDIS_URL!, name: `thaw-behind-${randomUUID()}`, idleThresholdMs: 100, pingTimeoutMs: 300 });
+  const consumer = await handle.get({ signal: AbortSignal.timeout(60_000) });
+  const writtenAt = Date.now();
+  const blocked = settle(consumer.blpop(`thaw-behind-${randomUUID()}`, 3));
+  await idlePast(handle, 150);
+  expect(await settle(handle.get({ signal: AbortSignal.timeout(800) }))).toMatchObject({ err: expect.stringMatching(/abort|timeout/i) });
+  // Past pingTimeoutMs since that ping was sent, before the BLPOP's 3 s are over.
+  await eventually(() => Date.now() - writtenAt > 2_000, 10_000, 20);
+  const next = await handle.get({ signal: AbortSignal.timeout(20_000) });
+  expect(next === consumer).toBe(true);
+  expect(await blocked).toEqual({ ok: null });
+  expect(handle.stats).toMatchObject({ pings: 2, pingFailures: 0, connects: 1 });
+}, 30_000);
+
 it('redisCluster(): the same for a BLPOP on one master', async () => {
   const handle = redisCluster({ nodes: clusterNodes(), name: `thaw-behind-${randomUUID()}`, idleThresholdMs: 100, pingTimeoutMs: 300 });
   const consumer = await handle.get({ signal: AbortSignal.timeout(60_000) });
@@ -59,4 +74,20 @@ it('a BLPOP on a silently dead socket: the thaw check still fails once its timeo
   expect(next === consumer).toBe(false);
   expect(await next.ping()).toBe('PONG');
   expect(handle.stats).toMatchObject({ pings: 1, pingFailures: 1, connects: 2 });
+}, 30_000);
+
+it("a BLPOP written on a silently dead socket whose own timeout has passed gives the thaw check no extra time: rebuilt after pingTimeoutMs, within the invocation's deadline", async () => {
+  const handle = redis({ url: `redis://127.0.0.1:${rig.proxy.port}`, name: `thaw-behind-${randomUUID()}`, idleThresholdMs: 100, pingTimeoutMs: 300 });
+  const consumer = await handle.get({ signal: AbortSignal.timeout(60_000) });
+  expect(await consumer.ping()).toBe('PONG');
+  rig.proxy.blackholeAll();
+  const writtenAt = Date.now();
+  void consumer.blpop(`thaw-behind-${randomUUID()}`, 3).catch(() => undefined);
+  // The BLPOP's 3 s are over: a live server would have answered it by now.
+  await eventually(() => Date.now() - writtenAt > 3_200, 10_000, 20);
+  // Before: the check was given the BLPOP's whole 3 s on top of pingTimeoutMs, past this deadline: TimeoutError, client kept.
+  const next = await handle.get({ signal: AbortSignal.timeout(2_500) });
+  expect(next === consumer).toBe(false);
+  expect(await next.ping()).toBe('PONG');
+  expect(handle.stats).toMatchObject({ pings: 1, pingFailures: 1, connects: 2, reconnects: 1 });
 }, 30_000);

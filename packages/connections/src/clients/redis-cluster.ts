@@ -1,7 +1,7 @@
 /**
  * `redisCluster()`: an ioredis Cluster client with the serverless profile. The thaw check
- * pings every master at once (one round trip of wall time): after a freeze any of the
- * per-node sockets may be the dead one.
+ * pings every master and every connected replica at once (one round trip of wall time): after a
+ * freeze any of the per-node sockets may be the dead one.
  */
 import type { Cluster, ClusterNode, ClusterOptions } from 'ioredis';
 import type { Provider } from '@steadyfn/handler';
@@ -16,7 +16,7 @@ import { useDriver } from './load.js';
 import { connectCluster } from './cluster-connect.js';
 import { clusterNotReadyUnsent, failLostReplies } from './cluster-replies.js';
 import { wasNotSent } from '../errors.js';
-import { clusterBlockedForMs, clusterStuckAtCutOff } from './redis-queue.js';
+import { clusterBlockedForMs, clusterStuckAtCutOff, noteBlockingWrites, pingedNodes } from './redis-queue.js';
 
 /** Options of `redisCluster()`. */
 export interface RedisClusterClientOptions extends HandleOptions {
@@ -139,13 +139,16 @@ export function redisCluster(options?: RedisClusterClientOptions): RedisClusterH
         const cluster = new Cluster(nodes, settings);
         // A command written on a node connection that then closed is rejected, not resent by ioredis' failover retry.
         failLostReplies(cluster);
+        // When each node connection wrote its blocking commands: how long a thaw check's ping may wait behind them.
+        cluster.on('+node', noteBlockingWrites);
         // Not cluster.connect(): it stays pending when a master is down (see connectCluster).
         const inOptions = o.options?.redisOptions?.password !== undefined || o.options?.redisOptions?.username !== undefined;
         return connectRedis(cluster, signal, () => connectCluster(cluster), { owner: 'redisCluster', field: inOptions ? 'options.redisOptions.password' : 'nodes' });
       },
       // "Cluster isn't ready" and "Cluster is ended." follow only commands never written here (see clusterNotReadyUnsent): a write may be repeated.
       wasNotSent: (err) => wasNotSent(err) || clusterNotReadyUnsent(err),
-      ping: (client) => Promise.all(client.nodes('master').map((node) => node.ping())),
+      // A connected replica too: with scaleReads its socket may be the dead one a cut-off found stuck.
+      ping: (client) => Promise.all(pingedNodes(client).map((node) => node.ping())),
       isReady: (client) => client.status === 'ready',
       close: closeRedis,
       // The fullest master decides: that is where new connections would be refused first.

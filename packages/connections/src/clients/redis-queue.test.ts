@@ -2,9 +2,9 @@
  * Which queued commands may legitimately wait long for a reply (pure logic): the Redis command
  * table's `blocking` flag (`@ioredis/commands`), XREAD/XREADGROUP only with BLOCK.
  */
-import { expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
-import { blockedForMs, isBlocking } from './redis-queue.js';
+import { afterEach, expect, it, vi } from 'vitest';
+import type { Cluster, Redis } from 'ioredis';
+import { blockedForMs, clusterBlockedForMs, isBlocking, noteBlockingWrites, pingedNodes } from './redis-queue.js';
 
 const queued = (name: string, ...args: unknown[]) => ({ command: { name, args } });
 
@@ -37,4 +37,47 @@ it('a ping waits behind the blocking commands queued before it, each at most its
   expect(blockedForMs(clientWith(queued('xread', 'BLOCK', 0, 'STREAMS', 's', '$')))).toBe(0);
   expect(blockedForMs(clientWith(queued('blpop', 'a', 'soon')))).toBe(0);
   expect(blockedForMs({} as Redis)).toBe(0);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** A client whose `sendCommand` writes each command at once (ioredis' queue reading methods), as noted by `noteBlockingWrites`. */
+function writingClient() {
+  const items: ReturnType<typeof queued>[] = [];
+  const commandQueue = { get length() { return items.length; }, peekFront: () => items[0], peekAt: (i: number) => items[i], peekBack: () => items.at(-1) };
+  const client = { commandQueue, sendCommand: (command: ReturnType<typeof queued>['command']) => void items.push({ command }) };
+  noteBlockingWrites(client as unknown as Redis);
+  const send = (name: string, ...args: unknown[]) => client.sendCommand({ name, args });
+  return { client: client as unknown as Redis, send, items };
+}
+
+it('only what is left of each blocking command from when it was written counts; one after the other, on one connection', () => {
+  vi.useFakeTimers({ now: 1_000_000 });
+  const { client, send, items } = writingClient();
+  send('blpop', 'a', 8);
+  vi.setSystemTime(1_009_000); // its 8 s are over: a live server would have answered it
+  expect(blockedForMs(client)).toBe(0);
+  items.length = 0;
+  send('blpop', 'a', 2); // written at t = 9 s
+  vi.setSystemTime(1_010_000);
+  send('get', 'k');
+  send('brpop', 'b', 3); // written at t = 10 s, blocks only once the first one ended (t = 11 s): ends at 14 s
+  vi.setSystemTime(1_012_000);
+  expect(blockedForMs(client)).toBe(2_000);
+  // A blocking command whose write was not noted counts its whole timeout from now.
+  items.push(queued('blpop', 'c', 1));
+  expect(blockedForMs(client)).toBe(3_000);
+});
+
+it("a Cluster's thaw check pings the masters and every connected replica (scaleReads), and waits behind their blocking commands", () => {
+  const node = (status: string, ...items: ReturnType<typeof queued>[]) => Object.assign(clientWith(...items), { status }) as Redis;
+  const master = node('ready');
+  const reading = node('ready', queued('blpop', 'k', 2)); // a replica scaleReads uses: its socket may be the dead one
+  const idle = node('wait'); // a replica never connected: a ping would open it
+  const all = [master, reading, idle];
+  const cluster = { nodes: (role = 'all') => (role === 'master' ? [master] : role === 'slave' ? [reading, idle] : all) } as unknown as Cluster;
+  expect(pingedNodes(cluster)).toEqual([master, reading]);
+  expect(clusterBlockedForMs(cluster)).toBe(2_000);
 });

@@ -17,7 +17,36 @@ interface CommandQueue {
   peekFront(): QueuedCommand | undefined;
   /** Denque's: the entry at `index` from the front. */
   peekAt?(index: number): QueuedCommand | undefined;
+  /** Denque's: the entry last written. */
+  peekBack?(): QueuedCommand | undefined;
 }
+
+/** When each blocking command was written to its socket (`Date.now()`), by ioredis' command object. */
+const writtenAt = new WeakMap<object, number>();
+
+/**
+ * Makes `client` note when it writes each blocking command (see `blockedForMs`): its
+ * `sendCommand` (every command, and each one of the offline queue when it is finally written,
+ * goes through it) is wrapped, and a blocking command it has just put in the command queue is
+ * written now. Call it right after `new Redis(…)` (or on a Cluster's `+node`).
+ */
+export function noteBlockingWrites(client: Redis): void {
+  const target = client as unknown as { sendCommand?: (command: unknown, ...rest: unknown[]) => unknown };
+  const send = target.sendCommand;
+  if (typeof send !== 'function') return;
+  target.sendCommand = function (this: Redis, command: unknown, ...rest: unknown[]): unknown {
+    const result = send.call(this, command, ...rest);
+    const last = queueOf(this)?.peekBack?.();
+    if (last?.command === command && typeof command === 'object' && command !== null && isBlocking(last)) writtenAt.set(command, Date.now());
+    return result;
+  };
+}
+
+/**
+ * Blocking whatever the command table says: `@ioredis/commands` 1.x (the range allows it, and
+ * ioredis 5 brings it) has no `waitaof` and does not flag `wait` blocking.
+ */
+const ALWAYS_BLOCKING: ReadonlySet<string> = new Set(['wait', 'waitaof']);
 
 /** Blocking only with a `BLOCK ms` argument (the command table flags them blocking regardless). */
 const BLOCK_OPTION: ReadonlySet<string> = new Set(['xread', 'xreadgroup']);
@@ -30,12 +59,14 @@ function queueOf(client: Redis): CommandQueue | undefined {
 /**
  * Whether a queued command may legitimately wait for long for its reply: flagged `blocking` in the
  * Redis command table (`@ioredis/commands`, the list ioredis itself is built from: BLPOP, BRPOP,
- * BLMOVE, BZPOPMIN, BZMPOP, WAIT, WAITAOF, …), and for XREAD/XREADGROUP only with a `BLOCK` argument.
+ * BLMOVE, BZPOPMIN, BZMPOP, …), WAIT and WAITAOF (whichever version of that table is installed),
+ * and for XREAD/XREADGROUP only with a `BLOCK` argument.
  */
 export function isBlocking(item: QueuedCommand | undefined): boolean {
   const command = item?.command;
   if (typeof command?.name !== 'string') return false;
   const name = command.name.toLowerCase();
+  if (ALWAYS_BLOCKING.has(name)) return true;
   if (!exists(name) || !hasFlag(name, 'blocking')) return false;
   if (!BLOCK_OPTION.has(name)) return true;
   const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
@@ -96,29 +127,44 @@ function blockingBoundMs(item: QueuedCommand): number | undefined {
 }
 
 /**
- * How much longer than usual a PING written now may take to be answered on `client`'s connection,
- * in ms: replies come in order, so it waits for every blocking command queued before it (another
- * caller's BLPOP), each at most its own timeout. 0 when none is queued — and when one may block
- * for ever (timeout 0) or its timeout cannot be read: no bound can be given, so the check fails
- * after `pingTimeoutMs` as before.
+ * How much longer than usual a PING written at `now` may take to be answered on `client`'s
+ * connection, in ms: replies come in order, so it waits for every blocking command queued before
+ * it (another caller's BLPOP). The server runs a connection's commands one after the other, so
+ * each one blocks at most its own timeout from when it was written (`noteBlockingWrites`) or
+ * the previous one ended, whichever is later; what is left of that at `now`. A BLPOP written long
+ * ago whose timeout has passed gives nothing: a socket that still has not answered it is dead.
+ * A blocking command whose write time was not noted counts from `now` (its whole timeout). 0
+ * when none is queued — and when one may block for ever (timeout 0) or its timeout cannot be
+ * read: no bound can be given, so the check fails after `pingTimeoutMs` as before.
  */
-export function blockedForMs(client: Redis): number {
+export function blockedForMs(client: Redis, now: number = Date.now()): number {
   const queue = queueOf(client);
   if (queue === undefined || typeof queue.peekAt !== 'function') return 0;
-  let total = 0;
+  let end = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < queue.length; i++) {
     const item = queue.peekAt(i);
     if (!isBlocking(item)) continue;
     const bound = blockingBoundMs(item!);
     if (bound === undefined) return 0;
-    total += bound;
+    end = Math.max(end, writtenAt.get(item!.command!) ?? now) + bound;
   }
-  return total;
+  return Math.max(0, end - now);
 }
 
-/** `blockedForMs` of a Cluster's ping (every master pinged at once): the longest of its masters'. */
+/**
+ * The node connections a Cluster's thaw check pings: the masters, and every other one that is
+ * connected (a replica that `scaleReads` reads from): any of their sockets may be the dead one.
+ * A replica never connected is left alone (a ping would open it).
+ */
+export function pingedNodes(cluster: Cluster): Redis[] {
+  const masters = new Set(cluster.nodes('master'));
+  return cluster.nodes().filter((node) => masters.has(node) || node.status === 'ready');
+}
+
+/** `blockedForMs` of a Cluster's ping (every node of `pingedNodes` pinged at once): the longest of theirs. */
 export function clusterBlockedForMs(cluster: Cluster): number {
+  const now = Date.now();
   let most = 0;
-  for (const node of cluster.nodes('master')) most = Math.max(most, blockedForMs(node));
+  for (const node of pingedNodes(cluster)) most = Math.max(most, blockedForMs(node, now));
   return most;
 }

@@ -11,7 +11,7 @@ import { ConfigurationError, errorName, keysOf } from '@steadyfn/handler/interna
 import { commandView } from '../view.js';
 import { failDroppedReplies } from './redis-replies.js';
 import { authRefused } from './auth-refused.js';
-import { blockedForMs, stuckAtCutOff } from './redis-queue.js';
+import { blockedForMs, noteBlockingWrites, stuckAtCutOff } from './redis-queue.js';
 import { driverLoader, useDriver } from './load.js';
 import { checkRedisDatabase, checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, parseRedisClientsInfo, type HandleOptions } from './options.js';
 
@@ -210,6 +210,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
         const { Redis } = await useDriver('redis', 'ioredis', driver);
         const client = url ? new Redis(url, settings) : new Redis(settings);
         failDroppedReplies(client);
+        noteBlockingWrites(client);
         const field = o.options?.password !== undefined || o.options?.username !== undefined ? 'options.password' : 'url';
         return connectRedis(
           client,
@@ -227,7 +228,7 @@ export function redis(options?: RedisClientOptions): RedisHandle {
       readBudget: async (client) => parseRedisClientsInfo(await client.info('clients')),
     },
     'redis',
-    { stuck: stuckAtCutOff, pingGraceMs: blockedForMs },
+    { stuck: stuckAtCutOff, pingGraceMs: (client) => blockedForMs(client) },
   );
   return Object.assign(handle, {
     contextValue: (client: Redis) => (view ??= commandView(handle, client)),
