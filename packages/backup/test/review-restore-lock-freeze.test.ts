@@ -5,8 +5,10 @@
  * callback of the last bulk write runs before that timer: the target's check before its next
  * batch passed, and the batch was written while the lock already reported `FencedError`. The
  * write signal now checks the lock itself whenever a target asks it before a batch. Here the
- * event loop is blocked (`Atomics.wait`, 1.6 s > `lockMs` 1 s) right after the first bulk write
+ * event loop is blocked (`Atomics.wait`, 2.6 s > `lockMs` 2 s) right after the first bulk write
  * of one document: the restore stops with `BACKUP_FENCED` having written only that document.
+ * (`lockMs` is above its 1 s minimum so that a slow claim under load does not lose the lock
+ * before the first write.)
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
@@ -16,7 +18,7 @@ import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } fro
 
 afterAll(closeMongo);
 
-/** `db` whose first `insertMany` into `orders` blocks the event loop for 1.6 s once it resolved (a freeze past `lockMs`). */
+/** `db` whose first `insertMany` into `orders` blocks the event loop for 2.6 s once it resolved (a freeze past `lockMs`). */
 function freezingDb(db: Db): Db {
   let inserts = 0;
   return new Proxy(db, {
@@ -32,7 +34,7 @@ function freezingDb(db: Db): Db {
             if (p !== 'insertMany') return (value as (...a: unknown[]) => unknown).bind(t);
             return async (...args: unknown[]) => {
               const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
-              if (++inserts === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1600);
+              if (++inserts === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2600);
               return result;
             };
           },
@@ -62,7 +64,7 @@ describe('a restore frozen past lockMs after a bulk write', () => {
       const app = outboxApp(redis, key, 'orders');
       for (let i = 0; i < 6; i++) await app.put(`o${i}`, { n: i });
       await streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1 << 20, maxMs: 60_000 } }).run();
-      await fenced(restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: freezingDb(db), batchSize: 1 }), lockMs: 1000 }));
+      await fenced(restoreStream({ storage, stream: 'orders', target: mongoTarget({ db: freezingDb(db), batchSize: 1 }), lockMs: 2000 }));
       expect(await db.collection('orders').countDocuments()).toBe(1);
     } finally {
       await redis.del(key);
@@ -80,7 +82,7 @@ describe('a restore frozen past lockMs after a bulk write', () => {
       await source.collection<{ _id: number }>('orders').insertMany([1, 2, 3, 4, 5, 6].map((n) => ({ _id: n })));
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'fs' };
       expect((await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run()).status).toBe('complete');
-      await fenced(restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: freezingDb(db), batchSize: 1 }), lockMs: 1000 }));
+      await fenced(restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: freezingDb(db), batchSize: 1 }), lockMs: 2000 }));
       expect(await db.collection('orders').countDocuments()).toBe(1);
     } finally {
       await s3.drop();
