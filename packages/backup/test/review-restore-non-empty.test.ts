@@ -7,11 +7,14 @@
  * is there) is restored again without refusal. `restoreStream` and `pointInTimeRestore` alike.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import { ConfigurationError, RestoreTargetNotEmptyError, mongoSource, mongoTarget, redisSource, redisStreamSource, redisTarget, restore, restoreStream, snapshotBackup, streamBackup } from '../src/index.js';
 import { RESTORE_MARKER_COLLECTION } from '../src/restore/lock.js';
 import { outboxApp } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
+import { startRedis } from '../../../test/support/servers.js';
 
 const quits: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -78,6 +81,9 @@ describe('restore into a non-empty target', () => {
   it('Redis: refused without a key prefix when the database holds keys, and under a prefix holding keys; merged when asked', async () => {
     const client = await redisClient();
     quits.push(() => client.quit());
+    // Without a prefix the whole database counts: its own server, so only the key written here is in it.
+    const own = await startRedis();
+    const alone = new Redis(own.url, { maxRetriesPerRequest: 2 });
     const s3 = await freshBucket(S3_SERVERS[0]!);
     const p = unique('nonempty');
     const q = unique('nonemptyp');
@@ -85,20 +91,91 @@ describe('restore into a non-empty target', () => {
       await client.set(`${p}:a`, '1');
       const storage = { client: s3.client, bucket: s3.bucket, prefix: 'ner' };
       expect((await snapshotBackup({ source: redisSource({ client, pattern: `${p}:*` }), target: storage }).run()).status).toBe('complete');
-      await client.set(`${p}:extra`, 'kept');
-      const refused = await refusal(restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client }) }));
-      expect(refused.problems[0]!.key).toMatch(/database/);
-      const report = await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client }), ifTargetNotEmpty: 'merge' });
+      expect(await alone.dbsize()).toBe(0);
+      await alone.set(`${p}:extra`, 'kept');
+      const refused = await refusal(restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client: alone }) }));
+      expect(refused.problems).toEqual([{ key: expect.stringMatching(/database/), message: expect.stringMatching(/1 key.*expected empty/) }]);
+      expect(await alone.exists(`${p}:a`)).toBe(0);
+      // The refusal came from that key: without it the same restore runs.
+      await alone.del(`${p}:extra`);
+      expect((await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client: alone }) })).records).toBe(1);
+      await alone.set(`${p}:extra`, 'kept');
+      const report = await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client: alone }), ifTargetNotEmpty: 'merge' });
       expect(report.warnings.some((w) => /already held/.test(w) && /key/.test(w))).toBe(true);
-      expect(await client.get(`${p}:extra`)).toBe('kept');
+      expect(await alone.get(`${p}:extra`)).toBe('kept');
 
       // Under a prefix: only the keys under it count.
       expect((await restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client, keyPrefix: `${q}[*]:` }) })).records).toBe(1);
       const underPrefix = await refusal(restore({ backup: { storage, id: 'latest' }, target: redisTarget({ client, keyPrefix: `${q}[*]:` }) }));
       expect(underPrefix.problems).toEqual([{ key: `keys under keyPrefix "${q}[*]:"`, message: expect.stringMatching(/expected empty/) }]);
     } finally {
-      await client.del(`${p}:a`, `${p}:extra`, `${q}[*]:${p}:a`);
+      await client.del(`${p}:a`, `${q}[*]:${p}:a`);
+      alone.disconnect();
+      await own.dispose();
       await s3.drop();
+    }
+  });
+
+  /** A backup of `orders` (`_id` 1 and 2) and a target whose `orders` holds `_id` 99. */
+  async function oneHeld(storage: { client: S3Client; bucket: string; prefix: string }): Promise<{ source: Db; target: Db }> {
+    const source: Db = await freshDb('nesrc2');
+    const target: Db = await freshDb('nedst2');
+    await source.collection<{ _id: number }>('orders').insertMany([{ _id: 1 }, { _id: 2 }]);
+    expect((await snapshotBackup({ source: mongoSource({ db: source }), target: storage }).run()).status).toBe('complete');
+    await target.collection<{ _id: number }>('orders').insertOne({ _id: 99 });
+    return { source, target };
+  }
+
+  it('MongoDB: emptiness is exact: a collection whose estimated count says 0 but holds documents is refused', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'nx' };
+    const { source, target } = await oneHeld(storage);
+    try {
+      // The collection's metadata count is off (as after an unclean shutdown): it says 0.
+      const stale = new Proxy(target, {
+        get(db, prop, receiver) {
+          if (prop !== 'collection') return Reflect.get(db, prop, receiver);
+          return (name: string) => {
+            const collection = db.collection(name);
+            return new Proxy(collection, {
+              get(c, p, r) {
+                if (p === 'estimatedDocumentCount') return async () => 0;
+                const value = Reflect.get(c, p, r) as unknown;
+                return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(c) : value;
+              },
+            });
+          };
+        },
+      });
+      const refused = await refusal(restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: stale }) }));
+      expect(refused.problems).toEqual([{ key: 'collection orders', message: expect.stringMatching(/holds at least 1 document.*expected empty/) }]);
+      expect(await target.collection('orders').countDocuments()).toBe(1);
+    } finally {
+      await s3.drop();
+      await source.dropDatabase();
+      await target.dropDatabase();
+    }
+  });
+
+  it('a custom target without heldData is refused up front (ConfigurationError naming ifTargetNotEmpty, nothing written) unless merging', async () => {
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const storage = { client: s3.client, bucket: s3.bucket, prefix: 'nh' };
+    const { source, target } = await oneHeld(storage);
+    try {
+      // It cannot say what it holds: not merged into unchecked under the default.
+      const { heldData: _held, ...bare } = mongoTarget({ db: target });
+      const error = await restore({ backup: { storage, id: 'latest' }, target: bare }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).code).toBe('CONFIG_INVALID');
+      expect((error as ConfigurationError).field).toBe('ifTargetNotEmpty');
+      expect((error as ConfigurationError).message).toMatch(/heldData\(\).*ifTargetNotEmpty: 'merge'/);
+      expect(await target.collection('orders').countDocuments()).toBe(1);
+      expect((await restore({ backup: { storage, id: 'latest' }, target: bare, ifTargetNotEmpty: 'merge' })).records).toBe(2);
+      expect(await target.collection('orders').countDocuments()).toBe(3);
+    } finally {
+      await s3.drop();
+      await source.dropDatabase();
+      await target.dropDatabase();
     }
   });
 

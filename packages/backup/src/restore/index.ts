@@ -76,7 +76,8 @@ export interface RestoreOptions {
    * by key), the others stay, and the report's warnings say where the target held data (like
    * `mongorestore` without `--drop`). Nothing is ever dropped. A target holding only what an
    * earlier restore that did not finish wrote (its partial-restore marker, see `restoreStatus`)
-   * is not refused: restoring again completes it.
+   * is not refused: restoring again completes it. A custom target without `heldData` cannot say
+   * what it holds: `'refuse'` with it is a `ConfigurationError` (pass `'merge'` to restore into it).
    * @default 'refuse'
    * @example
    * await restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db }), ifTargetNotEmpty: 'merge' });
@@ -260,14 +261,14 @@ export async function restoreManifest(
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (nothing was written; retryable)
  * @throws {RestoreTargetNotEmptyError} the target already holds data where the restore writes and `ifTargetNotEmpty` is not `'merge'` (checked before the backup's data is read; nothing was written)
  * @throws {FencedError} this restore lost the target lock (paused past `lockMs`, or its renewals failed for `lockMs`): it stopped before its next write batch (the batch in flight settles), or before completing (its marker stays)
- * @throws {ConfigurationError} an invalid option
+ * @throws {ConfigurationError} an invalid option (also `ifTargetNotEmpty: 'refuse'`, the default, for a custom target without `heldData`)
  */
 export async function restore(options: RestoreOptions, ctx: RunContext = {}): Promise<RestoreReport> {
   if (options === null || typeof options !== 'object') invalidOption('restore', 'options', 'an object { backup, target }', options);
   checkKnownKeys('restore', '', options, keysOf<RestoreOptions>({ backup: true, target: true, spoolBytes: true, lockMs: true, ifTargetNotEmpty: true }));
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('restore', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', options.target);
   const spoolBytes = intOption('restore', 'spoolBytes', options.spoolBytes, DEFAULT_SPOOL_BYTES, 0);
-  const ifTargetNotEmpty = ifTargetNotEmptyOption('restore', options.ifTargetNotEmpty);
+  const ifTargetNotEmpty = ifTargetNotEmptyOption('restore', options.ifTargetNotEmpty, options.target);
   const report = await withRestoreLock(options.target, lockMsOption('restore', options.lockMs), (lock) =>
     withStorageErrors(
       'restore: reading the backup',

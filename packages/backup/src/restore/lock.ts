@@ -189,14 +189,8 @@ export class TargetLock {
     this.marker = { backupId, startedAt };
     this.claimed = { fence: this.held.fence(), at: performance.now() };
     // A write batch in flight when the lock is lost settles; none starts after (`writeSignal`).
-    this.watch = setInterval(() => {
-      try {
-        this.checkHeld();
-      } catch (error) {
-        clearInterval(this.watch);
-        this.lost.abort(error);
-      }
-    }, Math.min(1000, Math.max(50, Math.floor(this.lockMs / 20))));
+    // The backstop of the check each write signal makes when a target asks it before a batch.
+    this.watch = setInterval(() => this.watchHeld(), Math.min(1000, Math.max(50, Math.floor(this.lockMs / 20))));
     this.watch.unref?.();
     try {
       return await beforeWriting(
@@ -233,15 +227,47 @@ export class TargetLock {
     if (failure instanceof FencedError) throw new FencedError('restore: this restore lost the target lock (paused past lockMs, or its renewals failed for lockMs) and stopped writing; another restore may hold it. Restore again');
   }
 
+  /** Checks the lock now; once it is lost, aborts `lost` (with the `FencedError` of `checkHeld`) and stops the watch. */
+  private watchHeld(): void {
+    if (this.lost.signal.aborted) return;
+    try {
+      this.checkHeld();
+    } catch (error) {
+      clearInterval(this.watch);
+      this.lost.abort(error);
+    }
+  }
+
   /**
    * The signal to hand a target's writes (`apply`, `finish`, `applyChanges`, which start no
-   * batch once it aborts): aborts when `signal` does, and — a twentieth of `lockMs` at most (50
-   * ms to 1 s) after the lock may have run out or a renewal found it taken — with the
-   * `FencedError` of `checkHeld`, so a restore that lost its lock stops before its next write
-   * batch, not only between the batches its caller hands over.
+   * batch once it aborts): aborts when `signal` does, or with the `FencedError` of `checkHeld`
+   * once the lock may have run out or a renewal found it taken — so a restore that lost its
+   * lock stops before its next write batch, not only between the batches its caller hands over.
+   *
+   * Its `throwIfAborted()` and `aborted` check the lock first (no I/O: the lease's clock), so a
+   * target that asks before each batch (as `mongoTarget` and `redisTarget` do) sees a lock that
+   * ran out while the process was frozen (a Lambda freeze, a long GC pause) at once: after a
+   * freeze the I/O callback of the last write runs before any timer. A watch timer (every
+   * twentieth of `lockMs`, 50 ms to 1 s) aborts it as well, for listeners of its `abort` event.
    */
   writeSignal(signal?: AbortSignal): AbortSignal {
-    return signal ? AbortSignal.any([signal, this.lost.signal]) : this.lost.signal;
+    const joined = AbortSignal.any(signal ? [signal, this.lost.signal] : [this.lost.signal]);
+    const aborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+    const throwIfAborted = AbortSignal.prototype.throwIfAborted;
+    return Object.defineProperties(joined, {
+      aborted: {
+        get: () => {
+          this.watchHeld();
+          return aborted.call(joined) as boolean;
+        },
+      },
+      throwIfAborted: {
+        value: () => {
+          this.watchHeld();
+          throwIfAborted.call(joined);
+        },
+      },
+    });
   }
 
   /**

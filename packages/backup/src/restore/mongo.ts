@@ -113,11 +113,20 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
     return ((await (await collectionFor(name)).indexes(signal ? { signal } : {})) as Array<Record<string, unknown>>).map(fromListed);
   }
 
-  /** The documents the target collection of backed-up collection `name` holds (estimated: collection metadata, no scan; 0 when it does not exist). */
-  async function heldDocuments(name: string, signal?: AbortSignal): Promise<number> {
+  /**
+   * What the target collection of backed-up collection `name` holds, said as `<n> document(s)`;
+   * undefined when it holds none or does not exist. Whether it is empty is exact (one indexed
+   * `findOne` of an `_id`); the count is the estimate (collection metadata, no scan), which can
+   * be wrong (after an unclean shutdown, on a sharded cluster): `at least 1` when it says 0.
+   */
+  async function heldDocuments(name: string, signal?: AbortSignal): Promise<string | undefined> {
     const db = await resolveClient(options.db);
-    if ((await db.listCollections({ name: rename(name) }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray()).length === 0) return 0;
-    return (await collectionFor(name)).estimatedDocumentCount(signal ? { signal } : {});
+    const withSignal = signal ? { signal } : {};
+    if ((await db.listCollections({ name: rename(name) }, { nameOnly: true, ...withSignal }).toArray()).length === 0) return undefined;
+    const collection = await collectionFor(name);
+    if ((await collection.findOne({}, { projection: { _id: 1 }, ...withSignal })) === null) return undefined;
+    const estimated = Number(await collection.estimatedDocumentCount(withSignal));
+    return `${estimated > 0 ? estimated : 'at least 1'} document(s)`;
   }
 
   /** @throws {IndexConflictError} the target's indexes clash with the backup's (checked before anything is written) */
@@ -260,7 +269,7 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       for (const name of new Set(names)) {
         if (name === SCRATCH_MARKER_COLLECTION) continue;
         const count = await heldDocuments(name, signal);
-        if (count > 0) held.push({ where: `collection ${rename(name)}`, count: `${count} document(s)` });
+        if (count) held.push({ where: `collection ${rename(name)}`, count });
       }
       return held;
     },
@@ -282,14 +291,14 @@ export function mongoTarget(options: MongoTargetOptions): RestoreTarget {
       await checkIndexes(manifest, signal);
       const warnings: string[] = [];
       // A restore merges into what is there: say which restored collections were not empty
-      // (estimated count: collection metadata, no scan).
+      // (whether empty is exact; the count is estimated: collection metadata, no scan).
       for (const dataset of manifest.datasets) {
         if (bookkeeping(dataset)) {
           warnings.push(`dataset ${dataset.name} (a drill's marker an earlier version backed up) skipped: its ${dataset.count} record(s) are counted, not written`);
           continue;
         }
         const held = await heldDocuments(dataset.name, signal);
-        if (held > 0) warnings.push(`collection ${rename(dataset.name)} already held ${held} document(s) before the restore: documents the backup has are replaced by _id, the others are kept`);
+        if (held) warnings.push(`collection ${rename(dataset.name)} already held ${held} before the restore: documents the backup has are replaced by _id, the others are kept`);
       }
       if (!ferret) return { warnings };
       const problems: Array<{ key: string; message: string }> = [];

@@ -6,7 +6,7 @@
  * partial-restore marker is there) is not refused: restoring again is how such a restore is
  * completed.
  */
-import { oneOfOption } from '@steadyfn/handler/internal';
+import { invalidOption, oneOfOption } from '@steadyfn/handler/internal';
 import { RestoreTargetNotEmptyError, beforeWriting } from '../errors.js';
 import type { RestoreTarget } from './targets.js';
 
@@ -14,11 +14,21 @@ import type { RestoreTarget } from './targets.js';
 export type IfTargetNotEmpty = 'refuse' | 'merge';
 
 /**
- * The `ifTargetNotEmpty` option of `owner`, checked.
- * @throws {ConfigurationError} `CONFIG_INVALID` naming `ifTargetNotEmpty`: not `'refuse'` or `'merge'`
+ * The `ifTargetNotEmpty` option of `owner`, checked against `target`: `'refuse'` (the default)
+ * needs a target that can say what it holds (`RestoreTarget.heldData`); a custom target without
+ * it is refused rather than merged into unchecked.
+ * @param target the restore's target (checked only when it is an object: the caller checks the rest)
+ * @throws {ConfigurationError} `CONFIG_INVALID` naming `ifTargetNotEmpty`: not `'refuse'` or `'merge'`, or `'refuse'` for a target without `heldData`
  */
-export function ifTargetNotEmptyOption(owner: string, value: unknown): IfTargetNotEmpty {
-  return oneOfOption(owner, 'ifTargetNotEmpty', value, ['refuse', 'merge'] as const, 'refuse');
+export function ifTargetNotEmptyOption(owner: string, value: unknown, target?: RestoreTarget): IfTargetNotEmpty {
+  const mode = oneOfOption(owner, 'ifTargetNotEmpty', value, ['refuse', 'merge'] as const, 'refuse');
+  if (mode === 'refuse' && target !== null && typeof target === 'object' && typeof target.heldData !== 'function') cannotSay(owner, value);
+  return mode;
+}
+
+/** @throws {ConfigurationError} `CONFIG_INVALID` naming `ifTargetNotEmpty`: the target has no `heldData`, so `'refuse'` cannot be kept */
+function cannotSay(owner: string, value: unknown): never {
+  invalidOption(owner, 'ifTargetNotEmpty', "'merge' for this target: it has no heldData(), so whether it already holds data cannot be checked and the default 'refuse' cannot be kept (nothing was read or written). Give the target heldData(), or pass ifTargetNotEmpty: 'merge' to merge into whatever it holds", value);
 }
 
 /**
@@ -27,9 +37,12 @@ export function ifTargetNotEmptyOption(owner: string, value: unknown): IfTargetN
  * earlier restore's partial-restore marker is there. Writes nothing.
  * @param what the restore, named in the error (`backup <id>`, `stream <name>`)
  * @throws {RestoreTargetNotEmptyError} the target holds data and `mode` is `'refuse'`
+ * @throws {ConfigurationError} `mode` is `'refuse'` and the target has no `heldData`
  */
 export async function refuseNotEmpty(target: RestoreTarget, names: string[], mode: IfTargetNotEmpty, what: string, signal?: AbortSignal): Promise<void> {
-  if (mode === 'merge' || !target.heldData) return;
+  if (mode === 'merge') return;
+  // Checked with the options already (`ifTargetNotEmptyOption`); never merged into unchecked.
+  if (typeof target.heldData !== 'function') cannotSay('restore', 'refuse');
   const held = await beforeWriting('restore: reading what the target holds', async () => {
     const found = await target.heldData!(names, signal);
     return found.length > 0 && (await target.lock?.readMarker(signal)) ? [] : found;

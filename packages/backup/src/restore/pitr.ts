@@ -153,11 +153,11 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   if (options === null || typeof options !== 'object') invalidOption('pointInTimeRestore', 'options', 'an object', options);
   checkKnownKeys('pointInTimeRestore', '', options, keysOf<PointInTimeRestoreOptions>({ storage: true, stream: true, at: true, target: true, job: true, allowUnverified: true, lockMs: true, ifTargetNotEmpty: true }));
   const lockMs = lockMsOption('pointInTimeRestore', options.lockMs);
-  const ifTargetNotEmpty = ifTargetNotEmptyOption('pointInTimeRestore', options.ifTargetNotEmpty);
   const stream = streamNameOption('pointInTimeRestore', 'stream', options.stream);
   const at = toTime(options.at);
   if (!options.target || typeof options.target.apply !== 'function') invalidOption('pointInTimeRestore', 'target', 'a restore target', options.target);
   if (typeof options.target.applyChanges !== 'function') throw new RestoreUnsupportedError('point-in-time restore applies document changes: use a MongoDB target');
+  const ifTargetNotEmpty = ifTargetNotEmptyOption('pointInTimeRestore', options.ifTargetNotEmpty, options.target);
   const given = toLocation('pointInTimeRestore', options.storage, 'storage', 'read');
   const { client } = await probeS3(given, ctx.signal);
   const loc = { ...given, client };

@@ -126,9 +126,9 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   if (options === null || typeof options !== 'object') invalidOption('restoreStream', 'options', 'an object { storage, stream, target, timeline?, allowPartial?, until? }', options);
   checkKnownKeys('restoreStream', '', options, keysOf<RestoreStreamOptions>({ storage: true, stream: true, target: true, timeline: true, allowPartial: true, until: true, lockMs: true, ifTargetNotEmpty: true }));
   const lockMs = lockMsOption('restoreStream', options.lockMs);
-  const ifTargetNotEmpty = ifTargetNotEmptyOption('restoreStream', options.ifTargetNotEmpty);
   const stream = streamNameOption('restoreStream', 'stream', options.stream);
   if (!options.target || typeof options.target.applyChanges !== 'function') invalidOption('restoreStream', 'target', 'a MongoDB restore target', options.target);
+  const ifTargetNotEmpty = ifTargetNotEmptyOption('restoreStream', options.ifTargetNotEmpty, options.target);
   const given = toLocation('restoreStream', options.storage, 'storage', 'read');
   if (options.timeline !== undefined && !(Number.isSafeInteger(options.timeline) && options.timeline >= 1)) invalidOption('restoreStream', 'timeline', 'a timeline number (an integer ≥ 1)', options.timeline);
   if (options.allowPartial !== undefined && typeof options.allowPartial !== 'boolean') invalidOption('restoreStream', 'allowPartial', 'a boolean', options.allowPartial);

@@ -85,9 +85,15 @@ export interface RestoreTarget {
   prepare(manifest: Manifest, signal?: AbortSignal): Promise<{ warnings: string[] }>;
   /**
    * Where the target already holds data a restore of the backed-up collections `names` would
-   * merge with (MongoDB: each such collection holding documents, `count` estimated; Redis: its
+   * merge with (MongoDB: each such collection holding documents — found exactly, `count`
+   * estimated —; Redis: its
    * database without `keyPrefix`, its own bookkeeping keys left out, or the keys under
    * `keyPrefix`, `count` a lower bound there); empty when none. Reads only.
+   *
+   * A custom target without it cannot be checked: a restore into it with `ifTargetNotEmpty:
+   * 'refuse'` (the default) is refused up front with `ConfigurationError` (`CONFIG_INVALID`
+   * naming `ifTargetNotEmpty`, nothing read or written); pass `ifTargetNotEmpty: 'merge'` to
+   * restore into it anyway. `mongoTarget` and `redisTarget` have it.
    */
   heldData?(names: string[], signal?: AbortSignal): Promise<Array<{ where: string; count: string }>>;
   /** Why this record cannot be stored here, or undefined. Called for every record before anything is written. */
@@ -99,11 +105,17 @@ export interface RestoreTarget {
    * Absent: every record is written.
    */
   skips?(dataset: ManifestDataset, line: string): boolean;
-  /** Writes the records of `dataset`; resolves to the number applied. Once `signal` aborts, starts no further batch and rejects with its reason (the batch in flight settles first). */
+  /**
+   * Writes the records of `dataset`; resolves to the number applied. Once `signal` aborts, starts
+   * no further batch and rejects with its reason (the batch in flight settles first): call
+   * `signal.throwIfAborted()` (or read `signal.aborted`) right before each batch — that is also
+   * where a restore's target lock is checked, so a restore that lost it (paused past `lockMs`)
+   * writes no further batch.
+   */
   apply(dataset: ManifestDataset, lines: AsyncIterable<string>, signal?: AbortSignal): Promise<number>;
   /** Creates indexes (after data). */
   finish(dataset: ManifestDataset, signal?: AbortSignal): Promise<void>;
-  /** Applies streamed changes in order (point-in-time restore; MongoDB targets only). */
+  /** Applies streamed changes in order (point-in-time restore; MongoDB targets only); `signal` as for `apply`. */
   applyChanges?(changes: ChangeToApply[], signal?: AbortSignal): Promise<void>;
   /** Reads the restored data back as lines of the backup's encoding (for drills: counts and content hashes). */
   readBack(dataset: ManifestDataset, signal?: AbortSignal): AsyncIterable<string>;
