@@ -21,6 +21,12 @@ describe.each(['redis', 'cluster', 'mongodb'] as const)('a function clock skewed
     vi.restoreAllMocks();
   });
 
+  /** What the store answered last and what the server holds for `k` (value, PTTL): said when a wait times out. */
+  const seenOnServer = async (k: string, last: unknown): Promise<string> => {
+    const raw = backend.redis === undefined ? undefined : await Promise.all([backend.redis.get(`${backend.prefix}${k}`), backend.redis.pttl(`${backend.prefix}${k}`)]);
+    return JSON.stringify({ get: last, raw, now: Date.now() });
+  };
+
   const skewBy = (ms: number): void => {
     const realNow = Date.now.bind(Date);
     vi.spyOn(Date, 'now').mockImplementation(() => realNow() + ms);
@@ -47,7 +53,8 @@ describe.each(['redis', 'cluster', 'mongodb'] as const)('a function clock skewed
     expect(early.record.expiresAt).toBeLessThan(Date.now() + LIVE_MS + 1000);
     const read = await store.get(k);
     expect(Math.abs(read!.expiresAt - early.record.expiresAt)).toBeLessThan(1000);
-    await eventually(async () => (await store.get(k)) === undefined, LIVE_MS + 10_000);
+    let last: unknown;
+    await eventually(async () => (last = await store.get(k)) === undefined, LIVE_MS + 20_000, 25, () => seenOnServer(k, last));
     const next = await store.claim({ key: k, owner: token(), leaseMs: 60_000 });
     expect(next.claimed).toBe(true);
     if (next.claimed) expect(next.fence).toBeGreaterThan(claim.fence);
