@@ -79,7 +79,7 @@ async function contend(backendEnv: Record<string, string>, own: Pick<OwnServer, 
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Entry);
   const claimsSince = (at: number, pid?: number) => entries().filter((e) => e.claimed && e.sentAt! > at && (pid === undefined || e.pid === pid)).length;
-  await eventually(() => claimsSince(0) >= 6, 40_000, 50);
+  await eventually(() => claimsSince(0) >= 4, 40_000, 50);
   const windows: Array<[number, number]> = [];
   for (let r = 0; r < restarts; r++) {
     const stoppedAt = Date.now();
@@ -91,7 +91,6 @@ async function contend(backendEnv: Record<string, string>, own: Pick<OwnServer, 
     const after = windows.at(-1)![1];
     await eventually(() => pids.every((pid) => claimsSince(after, pid) >= 1), 30_000, 50);
   }
-  await sleep(800);
   for (const child of children) child.kill('SIGKILL');
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
   return { entries: entries(), windows, pids, stderr };
@@ -150,8 +149,8 @@ describe('lease contenders on the built packages, the store server restarted und
       if (twice(claims).length) failures.push(`${key}: fences handed out twice ${JSON.stringify(twice(claims))}`);
       for (let i = 1; i < claims.length; i++) {
         const previous = claims[i - 1]!;
-        // Released before the next claim was sent, or its lease (by its own expiresAt) over before the next claim returned.
-        const released = entries.some((e) => e.op === 'settle' && e.ok && e.owner === previous.owner && e.at <= claims[i]!.at);
+        // Released before the next claim returned (a release that failed may have been applied: its reply lost with the server), or its lease (by its own expiresAt) over by then.
+        const released = entries.some((e) => e.op === 'settle' && e.owner === previous.owner && (e.ok || e.error) && e.sentAt! <= claims[i]!.at);
         if (!released && previous.expiresAt! > claims[i]!.at) failures.push(`${key}: fence ${claims[i]!.fence} returned at ${claims[i]!.at} while fence ${previous.fence} held until ${previous.expiresAt}`);
       }
     }
