@@ -213,6 +213,8 @@ export interface StormOutcome {
   unexpected: unknown[];
   /** Requests lost with a killed instance. */
   lost: number;
+  /** The longest time (ms) a request waited for its answer, a retryable one included (lost requests aside). */
+  slowest: number;
 }
 
 /**
@@ -220,11 +222,13 @@ export interface StormOutcome {
  * least `minKeys` arrived; resolves when every caller has its answer.
  */
 export async function storm(fleet: Fleet, callers: number, minKeys: number, chaos: () => Promise<void>): Promise<StormOutcome> {
-  const outcome: StormOutcome = { keys: [], answers: new Map(), retried: new Map(), unexpected: [], lost: 0 };
+  const outcome: StormOutcome = { keys: [], answers: new Map(), retried: new Map(), unexpected: [], lost: 0, slowest: 0 };
   const caller = async (key: string): Promise<void> => {
     for (let attempt = 0; attempt < 400; attempt++) {
       const live = fleet.instances.filter((i) => !i.dead);
+      const sentAt = Date.now();
       const answer = live.length ? await ask(live[Math.floor(Math.random() * live.length)]!, key) : undefined;
+      if (answer) outcome.slowest = Math.max(outcome.slowest, Date.now() - sentAt);
       if (!answer) {
         outcome.lost++;
         await sleep(100);
