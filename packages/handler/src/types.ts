@@ -311,7 +311,11 @@ export interface StorageTrigger extends InBatch {
   size?: number;
   etag?: string;
   contentType?: string;
-  /** Azure Blob trigger: the blob's content, read by the host. */
+  /**
+   * Azure Blob trigger: the blob's content, read by the host. Under `dataType: 'string'` the
+   * UTF-8 of the text the host decoded, which is the blob's bytes only when they were UTF-8 (the
+   * host replaces invalid sequences with U+FFFD): leave `dataType` unset or `'binary'` for exact bytes.
+   */
   content?: Buffer;
 }
 
