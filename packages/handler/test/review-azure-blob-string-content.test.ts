@@ -27,7 +27,8 @@ async function registered(name: string): Promise<Context[]> {
   const { app } = await import('@azure/functions');
   const { handler } = await import('../src/index.js');
   const seen: Context[] = [];
-  app.storageBlob(name, { path: 'myblob/{name}', connection: 'AzureWebJobsStorage', dataType: 'string', handler: handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx)) as never });
+  // `dataType` is a host binding setting (function.json / `trigger.generic`): here the host's `string` TypedData stands for it.
+  app.storageBlob(name, { path: 'myblob/{name}', connection: 'AzureWebJobsStorage', handler: handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx)) as never });
   return seen;
 }
 
