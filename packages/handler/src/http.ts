@@ -135,7 +135,7 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
 export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDecoded = false): unknown {
   const body = request.rawBody;
   if (body === undefined || body === '') {
-    // Bytes with no text (a lone byte order mark, which Azure's text decoder drops) are still a binary body.
+    // Bytes with no text (a hand-built request with rawBytes alone) are still a binary body.
     const bytes = request.rawBytes;
     if (bytes !== undefined && (mode === 'bytes' || !isTextualContentType(request.headers['content-type']))) return bytes;
     if (mode === 'bytes' || mode === 'text' || mode === 'json') return mode === 'bytes' ? Buffer.alloc(0) : mode === 'text' ? '' : undefined;

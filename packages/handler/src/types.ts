@@ -30,7 +30,9 @@ export interface HttpRequest {
   multiQuery: Record<string, string[]>;
   /**
    * The body as UTF-8 text (decoded from base64 when the provider sent it so), or undefined.
-   * A lossy view of a body that is not UTF-8: read `rawBytes` for exact bytes.
+   * A lossy view of a body that is not UTF-8: read `rawBytes` for exact bytes. A leading byte
+   * order mark is kept as the character U+FEFF (on every provider), so the text's UTF-8 is the
+   * bytes received.
    */
   rawBody: string | undefined;
   /**
@@ -309,7 +311,11 @@ export interface StorageTrigger extends InBatch {
   size?: number;
   etag?: string;
   contentType?: string;
-  /** Azure Blob trigger: the blob's content, read by the host. */
+  /**
+   * Azure Blob trigger: the blob's content, read by the host. Under `dataType: 'string'` the
+   * UTF-8 of the text the host decoded, which is the blob's bytes only when they were UTF-8 (the
+   * host replaces invalid sequences with U+FFFD): leave `dataType` unset or `'binary'` for exact bytes.
+   */
   content?: Buffer;
 }
 

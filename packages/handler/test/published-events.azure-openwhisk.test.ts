@@ -27,10 +27,10 @@ describe('Azure Functions', () => {
     expect(seen[1]!.input).toEqual({ authorization: { action: 'Microsoft.Resources/deployments/write' }, status: 'Succeeded' });
   });
 
-  it('an Event Grid CloudEvent: id byte-exact, extension attributes as attributes', async () => {
+  it('an Event Grid CloudEvent: keyed <source>#<id> with the id byte-exact, extension attributes as attributes', async () => {
     const f = published('azure', 'event-grid-cloudevent.json');
     const { seen } = await azureBoth(f.event, f.context, trigger.eventGrid({}));
-    expect(seen[0]!.ctx.deliveryId).toBe('9007199254740993');
+    expect(seen[0]!.ctx.deliveryId).toBe('/contoso/orders#9007199254740993');
     expect(seen[0]!.ctx.trigger).toMatchObject({ kind: 'notification', topic: '/contoso/orders', type: 'Contoso.Orders.Placed', subject: 'orders/o-1', attributes: { tenant: 'acme' } });
     expect(seen[0]!.input).toEqual({ orderId: 'o-1', total: 12.5 });
   });

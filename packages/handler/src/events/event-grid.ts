@@ -10,12 +10,18 @@
  * a blob with a space or an emoji in its name has those characters in the subject). `data.url` is
  * a URL, its path percent-encoded, so it is decoded; it is the source only when the subject does
  * not name a blob or holds U+FFFD (a name the subject's sender could not encode).
+ *
+ * A notification's delivery id is `<topic>#<id>` (CloudEvents schema: `<source>#<id>`), the id
+ * escaped as {@link scopedDeliveryId} does: whoever publishes to a topic chooses the `id`, so
+ * two topics feeding one function may send the same one; Event Grid stamps the topic, which the
+ * publisher cannot set. A Blob Storage event keeps its bare `id`, which Azure Storage generates
+ * (a GUID-form request id), as a Cloud Storage event keeps its own.
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import { anyPayload, bytesPayload } from '../message.js';
 import { decodeBase64Strict } from '../internal/base64.js';
 import type { NotificationTrigger, StorageObject, StorageTrigger } from '../types.js';
-import { malformed, needString, opt, rawBase64, rawBodyOf, sizeOf, stringMap, withRawBody, type EventItem, type ParseOptions } from './item.js';
+import { malformed, needString, opt, rawBase64, rawBodyOf, scopedDeliveryId, sizeOf, stringMap, withRawBody, type EventItem, type ParseOptions } from './item.js';
 
 const BLOB_OPS: Record<string, StorageObject['op']> = {
   'Microsoft.Storage.BlobCreated': 'created',
@@ -132,7 +138,9 @@ export function eventGridItem(event: Rec, options: ParseOptions, index = 0, size
   withRawBody(trigger, () => (base64 === undefined ? rawBodyOf(event.data) : rawBase64(base64)));
   return {
     trigger,
-    deliveryId: id,
+    // The publisher chooses the id (CloudEvents: unique only within its `source`); the topic is
+    // stamped by Event Grid. A hand-built event without one keeps the bare id.
+    deliveryId: topic === '' ? id : scopedDeliveryId(topic, id),
     payload: () => {
       if (base64 === undefined) return anyPayload(event.data, options.body, { field: at('data'), declaredJson: true });
       const bytes = decodeBase64Strict(base64);

@@ -88,6 +88,19 @@ export function streamDeliveryId(arn: unknown, id: string): string {
   return typeof arn === 'string' && arn !== '' ? `${arn}/${id}` : id;
 }
 
+/**
+ * An event id scoped by the producer that chose it: `<scope>#<id>`. CloudEvents ids are unique
+ * only within their `source`, and an Event Grid `id` is chosen by whoever publishes to the topic,
+ * so two producers may send one id. In the id a `#` becomes `%23` and a `%` starting `%23` or
+ * `%25` becomes `%25`: the pair splits at the last `#` and no two pairs give one string, while
+ * any other id — a UUID, an Audit Log entry's `…%2Factivity…` — reads as it came.
+ *
+ * @example scopedDeliveryId('//pubsub.googleapis.com/projects/p/topics/t', 'a#1') // '//pubsub.googleapis.com/projects/p/topics/t#a%231'
+ */
+export function scopedDeliveryId(scope: string, id: string): string {
+  return `${scope}#${id.replace(/%(?=2[35])|#/g, (c) => (c === '%' ? '%25' : '%23'))}`;
+}
+
 /** String-valued map of a record's string/number/boolean members (others dropped), prototype-safe. */
 export function stringMap(value: unknown, pick: (v: unknown) => unknown = (v) => v): Record<string, string> {
   const out: Record<string, string> = {};

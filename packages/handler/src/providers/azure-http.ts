@@ -5,7 +5,7 @@
  */
 import { parseSetCookie } from 'set-cookie-parser';
 import { ConfigurationError } from '../errors.js';
-import { headerLists, joinHeaderLists, parseQueryString } from '../http.js';
+import { bodyFromBytes, headerLists, joinHeaderLists, parseQueryString } from '../http.js';
 import { isRecord as isRec, setOwn, type Rec } from '../internal/record.js';
 import type { HttpAnswer } from '../invoke.js';
 import { joinedHeaders, sentResponse, type HttpResponse } from '../response.js';
@@ -79,9 +79,6 @@ function bodyUsed(): ConfigurationError {
   });
 }
 
-/** Decodes as the request's own `text()` does (a leading byte order mark is dropped). */
-const utf8 = new TextDecoder();
-
 export async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> {
   const url = new URL(String(req.url), 'http://localhost');
   const { query, multiQuery } = queryOf(req, url);
@@ -91,8 +88,9 @@ export async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> 
   if (req.bodyUsed === true || req.body?.locked === true) throw bodyUsed();
   // No body (GET, HEAD): nothing to keep, no clone. A clone copies the buffered body once more.
   const source = typeof req.clone === 'function' && req.body != null ? req.clone() : req;
-  const bytes = Buffer.from(await source.arrayBuffer());
-  const text = bytes.length === 0 ? '' : utf8.decode(bytes);
+  // The text keeps a leading byte order mark (U+FEFF), as on every other provider: `text()` would
+  // drop it, and a signature over `rawBody` would not verify (JSON parsing ignores it).
+  const { rawBody, rawBytes } = bodyFromBytes(Buffer.from(await source.arrayBuffer()));
   const multiHeaders = headersOf(req.headers);
   return {
     method: String(req.method).toUpperCase(),
@@ -101,8 +99,8 @@ export async function azureHttpRequest(req: AzureRequest): Promise<HttpRequest> 
     multiHeaders,
     query,
     multiQuery,
-    rawBody: text === '' ? undefined : text,
-    rawBytes: bytes.length === 0 ? undefined : bytes,
+    rawBody,
+    rawBytes,
   };
 }
 

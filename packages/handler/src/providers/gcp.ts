@@ -17,7 +17,7 @@ import { GCF_RESPONSE_LIMIT_BYTES } from '../internal/limits.js';
 import { NO_CONTENT_STATUSES } from '../internal/http-grammar.js';
 import { cloudStorageItem, isCloudStorageEvent } from '../events/gcs.js';
 import { firestoreItem, isFirestoreEvent, isRealtimeDatabaseEvent, realtimeDatabaseItem } from '../events/firebase.js';
-import { type EventItem, type ParseOptions } from '../events/item.js';
+import { scopedDeliveryId, type EventItem, type ParseOptions } from '../events/item.js';
 import { isRawPubSubPush, pubSubEnvelope, pubSubItem } from '../events/pubsub.js';
 import { parseJsonLossless } from '../internal/json.js';
 import type { HttpRequest, Outcome } from '../types.js';
@@ -256,17 +256,6 @@ export function gcfEventShape(input: unknown): string | undefined {
 }
 
 /**
- * The delivery id of a CloudEvent with no better identity of its own: `<source>#<id>`. Ids are
- * unique only per source (CloudEvents spec, `id`), so two producers may send one id. In the id a
- * `#` becomes `%23` and a `%` starting `%23` or `%25` becomes `%25`: the pair splits at the last
- * `#` and no two pairs give one string, while any other id — a UUID, an Audit Log entry's
- * `…%2Factivity…` — reads as it came.
- */
-function cloudEventDeliveryId(source: string, id: string): string {
-  return `${source}#${id.replace(/%(?=2[35])|#/g, (c) => (c === '%' ? '%25' : '%23'))}`;
-}
-
-/**
  * A CloudEvent as an invocation, with the trace context of its Distributed Tracing extension
  * (`traceparent` / `tracestate` attributes).
  */
@@ -302,7 +291,7 @@ function cloudEventWork(ce: Rec, options: ParseOptions): Invocation {
     requestId: randomUUID(),
     // CloudEvents are unique by source + id (CloudEvents spec, `id`): two producers may use
     // one id, and a redelivery keeps the pair.
-    deliveryId: cloudEventDeliveryId(source, id),
+    deliveryId: scopedDeliveryId(source, id),
     payload: () => eventData(ce),
   };
 }
