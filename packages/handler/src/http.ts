@@ -125,8 +125,10 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
 /**
  * What the function receives as `input` for an HTTP request: the JSON body when there is
  * one, the form fields of a urlencoded body, the text of a textual body, the exact bytes (a
- * `Buffer`) of a binary one, and the query parameters when there is no body. An unparseable
- * JSON body is a typed 400; a leading byte order mark before JSON is ignored.
+ * `Buffer`) of a binary one — or of a body without a content type that is not UTF-8 —, and the
+ * query parameters when there is no body. An unparseable JSON body, and a textual one (a form
+ * too) that is not UTF-8 and declares no other charset, is a typed 400; a leading byte order
+ * mark before JSON is ignored.
  *
  * `textDecoded`: the provider has already decoded the body to text (the OpenWhisk controller
  * reads every textual body as UTF-8), so `rawBytes` are that text's UTF-8 and a declared
@@ -157,10 +159,17 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
   const declared = (): string | undefined => (request.rawBytes === undefined || json || textDecoded ? undefined : decodeCharset(request.rawBytes, parseMediaType(type)?.charsetName));
   if (mode === 'text') return declared() ?? checkedText(request, body);
   if (mode === 'json' || json) return parseJsonBody(checkedText(request, body));
-  // Without a content type, JSON is taken only when nothing is lost; anything else stays text.
-  if (type === '') return /^\s*[[{]/.test(body) ? (parseJsonLossless(body)?.value ?? body) : body;
-  if (essence === 'application/x-www-form-urlencoded') return formFields(body);
-  if (isTextualContentType(type)) return declared() ?? body;
+  // Without a content type, JSON is taken only when nothing is lost; anything else stays text —
+  // but bytes that are not UTF-8 are no text (a gzip body, a file): their exact bytes, as for a
+  // binary type, never a string with U+FFFD where the bytes were.
+  if (type === '') {
+    if (request.rawBytes !== undefined && !textDecoded && !isUtf8(request.rawBytes)) return request.rawBytes;
+    return /^\s*[[{]/.test(body) ? (parseJsonLossless(body)?.value ?? body) : body;
+  }
+  // Declared text (a form too) that is not UTF-8 and names no other charset is a 400, as under
+  // 'text': decoding it anyway would hand the function U+FFFD in place of what was sent.
+  if (essence === 'application/x-www-form-urlencoded') return formFields(declared() ?? checkedText(request, body));
+  if (isTextualContentType(type)) return declared() ?? checkedText(request, body);
   // A request built by hand may lack the bytes; its text is all there is.
   return request.rawBytes ?? Buffer.from(body, 'utf8');
 }
