@@ -163,6 +163,8 @@ export class TargetLock {
   /** Aborted (reason: the `FencedError` of `checkHeld`) once the lock is lost; watched while it is held. */
   private readonly lost = new AbortController();
   private watch: ReturnType<typeof setInterval> | undefined;
+  /** Checks `take` runs once the lock is held, before the marker is written (`whenTaken`). */
+  private readonly onTaken: Array<(signal?: AbortSignal) => Promise<void>> = [];
 
   constructor(
     target: RestoreTarget,
@@ -172,9 +174,20 @@ export class TargetLock {
   }
 
   /**
-   * Takes the lock and writes the marker (nothing else is written before). Resolves to the
-   * warnings of an earlier restore that did not finish.
+   * Has `take` run `check` once the lock is held, before the marker is written: a check whose
+   * answer another restore could change until then (whether the target is empty,
+   * `refuseNotEmpty`) is decided where no other restore can write. A `check` that throws ends
+   * the lock (nothing written) and `take` rethrows it. Not run for a target without a lock place.
+   */
+  whenTaken(check: (signal?: AbortSignal) => Promise<void>): void {
+    this.onTaken.push(check);
+  }
+
+  /**
+   * Takes the lock, runs the `whenTaken` checks and writes the marker (nothing else is written
+   * before). Resolves to the warnings of an earlier restore that did not finish.
    * @throws {RestoreTargetBusyError} another restore holds the target
+   * @throws what a `whenTaken` check throws (`RestoreTargetNotEmptyError`), the lock ended
    */
   async take(backupId: string, signal?: AbortSignal): Promise<string[]> {
     const place = this.place;
@@ -193,6 +206,7 @@ export class TargetLock {
     this.watch = setInterval(() => this.watchHeld(), Math.min(1000, Math.max(50, Math.floor(this.lockMs / 20))));
     this.watch.unref?.();
     try {
+      for (const check of this.onTaken) await check(signal);
       return await beforeWriting(
         'restore: marking the target',
         async () => {

@@ -237,7 +237,9 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       const client = await resolveClient(options.client);
       if (prefix === '') {
         const keys = await databaseKeys(client, signal);
-        return keys > 0 ? [{ where: 'the database (no keyPrefix)', count: `${keys} key(s)` }] : [];
+        // DBSIZE counts keys that expired but were not removed yet (nothing a user can read);
+        // SCAN leaves them out: empty unless it finds a live key (it stops at the first).
+        return keys > 0 && (await anyKeyUnder(client, '', signal)) ? [{ where: 'the database (no keyPrefix)', count: `${keys} key(s)` }] : [];
       }
       return (await anyKeyUnder(client, prefix, signal)) ? [{ where: `keys under keyPrefix "${prefix}"`, count: 'at least 1 key' }] : [];
     },
