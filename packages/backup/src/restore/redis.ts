@@ -178,7 +178,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       const warnings: string[] = [];
       if (prefix === '') {
         const keys = await databaseKeys(client, signal);
-        if (keys > 0) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
+        // Only expired keys (not removed yet) are no data: as `heldData`.
+        if (keys > 0 && (await anyKeyUnder(client, '', signal))) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
       }
       return { warnings };
     },
