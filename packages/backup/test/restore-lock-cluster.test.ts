@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from 'ioredis';
 import { RestoreTargetBusyError, redisTarget, restoreStatus } from '../src/index.js';
-import { TargetLock, redisRestoreKeys } from '../src/restore/lock.js';
+import { TargetLock } from '../src/restore/lock.js';
+import { redisRestoreKeys } from '../src/restore/lock-places.js';
 import { redisCluster, unique } from './support.js';
 
 describe('the restore lock on Redis Cluster', () => {

@@ -10,7 +10,8 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { ConfigurationError, FencedError, RestoreTargetBusyError, RestoreTargetRefusedError, mongoTarget, redisSource, redisTarget, restore, restoreStatus, snapshotBackup } from '../src/index.js';
-import { mongoLockPlace, TargetLock } from '../src/restore/lock.js';
+import { TargetLock } from '../src/restore/lock.js';
+import { mongoLockPlace } from '../src/restore/lock-places.js';
 import { startRedis } from '../../../test/support/servers.js';
 import { closeMongo, countingRequests, freshBucket, freshDb, gatedClient, S3_SERVERS } from './support.js';
 

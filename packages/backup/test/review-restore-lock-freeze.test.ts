@@ -12,14 +12,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
-import { FencedError, mongoSource, mongoTarget, redisStreamSource, restore, restoreStream, snapshotBackup, streamBackup } from '../src/index.js';
+import { FencedError, mongoSource, mongoTarget, pointInTimeRestore, redisStreamSource, restore, restoreStream, snapshotBackup, streamBackup } from '../src/index.js';
 import { outboxApp } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
 
 afterAll(closeMongo);
 
-/** `db` whose first `insertMany` into `orders` blocks the event loop for 2.6 s once it resolved (a freeze past `lockMs`). */
-function freezingDb(db: Db): Db {
+/** `db` whose `at`-th `insertMany` into `orders` (default the first) blocks the event loop for 2.6 s once it resolved (a freeze past `lockMs`). */
+function freezingDb(db: Db, at = 1): Db {
   let inserts = 0;
   return new Proxy(db, {
     get(target, prop, receiver) {
@@ -34,7 +34,7 @@ function freezingDb(db: Db): Db {
             if (p !== 'insertMany') return (value as (...a: unknown[]) => unknown).bind(t);
             return async (...args: unknown[]) => {
               const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
-              if (++inserts === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2600);
+              if (++inserts === at) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2600);
               return result;
             };
           },
@@ -85,6 +85,35 @@ describe('a restore frozen past lockMs after a bulk write', () => {
       await fenced(restore({ backup: { storage, id: 'latest' }, target: mongoTarget({ db: freezingDb(db), batchSize: 1 }), lockMs: 2000 }));
       expect(await db.collection('orders').countDocuments()).toBe(1);
     } finally {
+      await s3.drop();
+      await source.dropDatabase();
+      await db.dropDatabase();
+    }
+  }, 60_000);
+
+  it('pointInTimeRestore: frozen in the replay, after the snapshot was written, writes no further change', async () => {
+    const redis = await redisClient();
+    const s3 = await freshBucket(S3_SERVERS[0]!);
+    const key = unique('freezepitr');
+    const source = await freshDb('freezepitrsrc');
+    const db = await freshDb('freezepitr');
+    try {
+      const storage = { client: s3.client, bucket: s3.bucket, prefix: 'fp' };
+      const app = outboxApp(redis, key, 'orders', source);
+      const stream = streamBackup({ name: 'orders', source: redisStreamSource({ client: redis, key, envelopeField: 'e' }), target: storage, buffer: { maxBytes: 1 << 20, maxMs: 60_000 } });
+      for (let i = 0; i < 3; i++) await app.put(`o${i}`, { n: i });
+      await stream.run();
+      expect((await snapshotBackup({ source: mongoSource({ db: source, collections: ['orders'] }), target: storage, stream: 'orders' }).run()).status).toBe('complete');
+      for (let i = 3; i < 8; i++) await app.put(`o${i}`, { n: i, later: true });
+      const at = Date.now();
+      await stream.run();
+      // One bulk write per snapshot document (3), then per change: frozen after the first change.
+      await fenced(pointInTimeRestore({ storage, stream: 'orders', at, target: mongoTarget({ db: freezingDb(db, 4), batchSize: 1 }), allowUnverified: true, lockMs: 2000 }));
+      expect(await db.collection('orders').countDocuments()).toBe(4);
+      expect(await db.collection('orders').countDocuments({ 'later': true })).toBe(1);
+    } finally {
+      await redis.del(key);
+      await redis.quit();
       await s3.drop();
       await source.dropDatabase();
       await db.dropDatabase();

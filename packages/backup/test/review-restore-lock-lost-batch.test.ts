@@ -10,7 +10,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { FencedError, mongoTarget, redisStreamSource, restoreStream, streamBackup } from '../src/index.js';
-import { RESTORE_LOCK_COLLECTION } from '../src/restore/lock.js';
+import { RESTORE_LOCK_COLLECTION } from '../src/restore/lock-places.js';
 import { outboxApp } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
 

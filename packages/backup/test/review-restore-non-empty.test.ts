@@ -11,7 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import { ConfigurationError, RestoreTargetNotEmptyError, mongoSource, mongoTarget, redisSource, redisStreamSource, redisTarget, restore, restoreStream, snapshotBackup, streamBackup } from '../src/index.js';
-import { RESTORE_MARKER_COLLECTION } from '../src/restore/lock.js';
+import { RESTORE_MARKER_COLLECTION } from '../src/restore/lock-places.js';
 import { outboxApp } from './outbox-fixture.js';
 import { closeMongo, freshBucket, freshDb, redisClient, S3_SERVERS, unique } from './support.js';
 import { startRedis } from '../../../test/support/servers.js';

@@ -18,7 +18,7 @@ import { checkPartBody, checkPinsHold, fetchPart, latestManifest, loadManifest, 
 import { PartSpool } from './spool.js';
 import type { RestoreTarget } from './targets.js';
 import { lockMsOption, withRestoreLock, type TargetLock } from './lock.js';
-import { ifTargetNotEmptyOption, refuseNotEmpty, type IfTargetNotEmpty } from './not-empty.js';
+import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
 
 /**
  * Which backup: its id, or `'latest'` (the newest with a manifest), optionally of one job. A
@@ -259,7 +259,7 @@ export async function restoreManifest(
  * @throws {BackupChangedError} a segment was replaced or deleted after it was checked (`written` says whether the target was touched)
  * @throws {StorageError} S3 failed a read (retryable: the restore is idempotent; during the checks, nothing was written)
  * @throws {RestoreTargetBusyError} another restore holds the target's lock (nothing was written; retryable)
- * @throws {RestoreTargetNotEmptyError} the target already holds data where the restore writes and `ifTargetNotEmpty` is not `'merge'` (checked before the backup's data is read; nothing was written)
+ * @throws {RestoreTargetNotEmptyError} the target already holds data where the restore writes and `ifTargetNotEmpty` is not `'merge'` (checked before the backup's data is read, and again once the target's lock is held, before the first write — another restore may have filled it in between; nothing was written)
  * @throws {FencedError} this restore lost the target lock (paused past `lockMs`, or its renewals failed for `lockMs`): it stopped before its next write batch (the batch in flight settles), or before completing (its marker stays)
  * @throws {ConfigurationError} an invalid option (also `ifTargetNotEmpty: 'refuse'`, the default, for a custom target without `heldData`)
  */
@@ -276,7 +276,7 @@ export async function restore(options: RestoreOptions, ctx: RunContext = {}): Pr
         // Fail fast while another restore holds the target, once the options are valid and before
         // the backup is read (the claim before the first write decides).
         const { loc, manifest } = await openBackup('restore', options.backup, ctx.signal, () => lock.checkFree(ctx.signal));
-        await refuseNotEmpty(options.target, manifest.datasets.map((d) => d.name), ifTargetNotEmpty, `backup ${manifest.backupId}`, ctx.signal);
+        await refuseNotEmptyNowAndLocked(lock, options.target, manifest.datasets.map((d) => d.name), ifTargetNotEmpty, `backup ${manifest.backupId}`, ctx.signal);
         return restoreManifest(loc, manifest, options.target, ctx.signal, spoolBytes, undefined, lock);
       },
       ctx.signal,

@@ -17,28 +17,17 @@
  *   next restore reports it and replaces it with its own. A renewal that fails is retried until
  *   the lock may have run out; then the restore counts it as lost (`FencedError`).
  *
- * The Redis keys lie outside the prefix (`~` in front when the prefix would start them), so a
- * dataset's pattern under a non-empty prefix never matches them.
+ * Where each target keeps them: lock-places.ts; `restoreStatus` reads them (restore-status.ts).
  */
-import { mongoLeaseStore, redisLeaseStore, type LeaseStore, type MongoLeaseCollection, type RedisLeaseClient } from '@steadyfn/lease';
-import { RestoreApplyError, RestoreTargetBusyError, FencedError, beforeWriting, describeError, targetUnreachable } from '../errors.js';
+import { RestoreApplyError, FencedError, beforeWriting, describeError, targetUnreachable } from '../errors.js';
 import { MAX_LEASE_MS, holdLease, type JobLease } from '../job-lease.js';
-import type { MongoDbLike } from '../sources/mongo.js';
-import { dropCollection } from './mongo-scratch.js';
-import { isScratchMarkerKey } from './redis-scratch.js';
-import type { RedisLike } from '../sources/redis.js';
+import { busy, markerJson } from './lock-places.js';
 import type { RestoreLockPlace, RestoreMarker, RestoreTarget } from './targets.js';
-import { intOption, invalidOption } from '@steadyfn/handler/internal';
+import { intOption } from '@steadyfn/handler/internal';
 // The lease's MongoDB store's own timing assumptions (not copies): `DELIVERY_MS`, the longest
 // delivery of a request it assumes, and `FAST_SETTLE_MS`, how long after its last grant a holder
 // inserts its next generation (renewal or settle) without reading first.
 import { DELIVERY_MS, FAST_SETTLE_MS } from '@steadyfn/lease/internal';
-
-/** The MongoDB collections of the lock and the marker: never a restored collection. */
-export const RESTORE_LOCK_COLLECTION = 'steadyfn_restore_lock';
-export const RESTORE_MARKER_COLLECTION = 'steadyfn_restore_marker';
-const LOCK_KEY = 'restore';
-const MARKER_ID = 'restore';
 
 /** Default `lockMs`: how long a restore's lock runs without a renewal (a killed restore's lock runs out after it). */
 export const DEFAULT_LOCK_MS = 60_000;
@@ -51,95 +40,6 @@ export const DEFAULT_LOCK_MS = 60_000;
  */
 export function lockMsOption(owner: string, value: unknown): number {
   return intOption(owner, 'lockMs', value, DEFAULT_LOCK_MS, 1000, MAX_LEASE_MS);
-}
-
-/** The Redis key `<base><prefix>`, `~` in front when it would start with the prefix (not empty). */
-function outsidePrefix(base: string, prefix: string): string {
-  const key = `${base}${prefix}`;
-  return prefix !== '' && key.startsWith(prefix) ? `~${key}` : key;
-}
-
-/** The Redis keys of the lock and the marker of a target with `keyPrefix` `prefix`. */
-export function redisRestoreKeys(prefix: string): { lock: string; marker: string } {
-  return { lock: outsidePrefix('steadyfn:restore-lock:', prefix), marker: outsidePrefix('steadyfn:restore-marker:', prefix) };
-}
-
-/** Whether a Redis key (as backed up) is a restore lock or marker of some target. */
-export function isRestoreLockKey(key: Buffer): boolean {
-  return /^~?steadyfn:restore-(?:lock|marker):/.test(key.toString('latin1'));
-}
-
-/**
- * Whether a Redis key (as backed up) is steadyfn's bookkeeping rather than data: a restore lock
- * or marker of some target (`isRestoreLockKey`), or a drill's scratch marker of some prefix
- * (redis-scratch.ts). `redisSource` never backs these up.
- */
-export function isBookkeepingKey(key: Buffer): boolean {
-  return isRestoreLockKey(key) || isScratchMarkerKey(key);
-}
-
-function markerOf(found: unknown): RestoreMarker | undefined {
-  const { backupId, startedAt } = (found ?? {}) as Record<string, unknown>;
-  return typeof backupId === 'string' && typeof startedAt === 'string' ? { backupId, startedAt } : undefined;
-}
-
-/** A MongoDB target's lock place (its database). */
-export function mongoLockPlace(db: () => Promise<MongoDbLike>): RestoreLockPlace {
-  let leases: LeaseStore | undefined;
-  const markers = async () => (await db()).collection(RESTORE_MARKER_COLLECTION);
-  const store = (): LeaseStore => (leases ??= mongoLeaseStore({ collection: async () => (await db()).collection(RESTORE_LOCK_COLLECTION) as MongoLeaseCollection }));
-  return {
-    key: LOCK_KEY,
-    leases: async () => store(),
-    async readLock(signal) {
-      // No collection, no lock: the store's first call would create it (its probe inserts).
-      const found = await (await db()).listCollections({ name: RESTORE_LOCK_COLLECTION }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray();
-      return found.length === 0 ? undefined : store().get(LOCK_KEY, signal ? { signal } : {});
-    },
-    // Dropped while this restore still holds the lock: the drop is one step, so a claim reads
-    // either the live lock (refused) or no collection (it claims generation 1 anew).
-    removeLock: async (signal) => dropCollection(await db(), RESTORE_LOCK_COLLECTION, signal),
-    readMarker: async () => markerOf(await (await markers()).findOne({ _id: MARKER_ID })),
-    writeMarker: async (marker) => void (await (await markers()).replaceOne({ _id: MARKER_ID }, { _id: MARKER_ID, ...marker }, { upsert: true })),
-    // Only this restore's marker (no transactions on FerretDB: a filtered delete, then the
-    // collection dropped when empty, so a completed restore leaves only the lock's collection).
-    async clearMarker(marker, signal) {
-      const collection = await markers();
-      await collection.deleteOne({ _id: MARKER_ID, backupId: marker.backupId, startedAt: marker.startedAt });
-      if ((await collection.countDocuments({}, { limit: 1 })) === 0) await dropCollection(await db(), RESTORE_MARKER_COLLECTION, signal);
-    },
-  };
-}
-
-const CLEAR_MARKER_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
-const markerJson = (marker: RestoreMarker): string => JSON.stringify({ backupId: marker.backupId, startedAt: marker.startedAt });
-
-/** A Redis target's lock place (its database, per `keyPrefix`). */
-export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string): RestoreLockPlace {
-  const keys = redisRestoreKeys(prefix);
-  let leases: LeaseStore | undefined;
-  return {
-    key: keys.lock,
-    async leases() {
-      leases ??= redisLeaseStore({ client: async () => (await client()) as unknown as RedisLeaseClient, prefix: '' });
-      return leases;
-    },
-    async readLock(signal) {
-      return (await this.leases()).get(keys.lock, signal ? { signal } : {});
-    },
-    async readMarker() {
-      const raw = await (await client()).call('GET', keys.marker);
-      if (typeof raw !== 'string') return undefined;
-      try {
-        return markerOf(JSON.parse(raw));
-      } catch {
-        return undefined;
-      }
-    },
-    writeMarker: async (marker) => void (await (await client()).call('SET', keys.marker, markerJson(marker))),
-    // Compare-and-delete in one script on one key (Cluster-safe): only this restore's marker.
-    clearMarker: async (marker) => void (await (await client()).call('EVAL', CLEAR_MARKER_SCRIPT, 1, keys.marker, markerJson(marker))),
-  };
 }
 
 /**
@@ -163,6 +63,8 @@ export class TargetLock {
   /** Aborted (reason: the `FencedError` of `checkHeld`) once the lock is lost; watched while it is held. */
   private readonly lost = new AbortController();
   private watch: ReturnType<typeof setInterval> | undefined;
+  /** Checks `take` runs once the lock is held, before the marker is written (`whenTaken`). */
+  private readonly onTaken: Array<(signal?: AbortSignal) => Promise<void>> = [];
 
   constructor(
     target: RestoreTarget,
@@ -172,9 +74,20 @@ export class TargetLock {
   }
 
   /**
-   * Takes the lock and writes the marker (nothing else is written before). Resolves to the
-   * warnings of an earlier restore that did not finish.
+   * Has `take` run `check` once the lock is held, before the marker is written: a check whose
+   * answer another restore could change until then (whether the target is empty,
+   * `refuseNotEmpty`) is decided where no other restore can write. A `check` that throws ends
+   * the lock (nothing written) and `take` rethrows it. Not run for a target without a lock place.
+   */
+  whenTaken(check: (signal?: AbortSignal) => Promise<void>): void {
+    this.onTaken.push(check);
+  }
+
+  /**
+   * Takes the lock, runs the `whenTaken` checks and writes the marker (nothing else is written
+   * before). Resolves to the warnings of an earlier restore that did not finish.
    * @throws {RestoreTargetBusyError} another restore holds the target
+   * @throws what a `whenTaken` check throws (`RestoreTargetNotEmptyError`), the lock ended
    */
   async take(backupId: string, signal?: AbortSignal): Promise<string[]> {
     const place = this.place;
@@ -193,6 +106,7 @@ export class TargetLock {
     this.watch = setInterval(() => this.watchHeld(), Math.min(1000, Math.max(50, Math.floor(this.lockMs / 20))));
     this.watch.unref?.();
     try {
+      for (const check of this.onTaken) await check(signal);
       return await beforeWriting(
         'restore: marking the target',
         async () => {
@@ -376,61 +290,4 @@ export async function withRestoreLock<T>(target: RestoreTarget, lockMs: number, 
   } finally {
     await lock.end(completed, failure);
   }
-}
-
-function busy(record: { state: string; expiresAt: number; data?: string }): RestoreTargetBusyError {
-  let backupId: string | undefined;
-  try {
-    backupId = markerOf(JSON.parse(record.data ?? ''))?.backupId;
-  } catch {
-    backupId = undefined;
-  }
-  const until = new Date(record.expiresAt).toISOString();
-  return new RestoreTargetBusyError(`another restore${backupId ? ` of backup ${backupId}` : ''} holds the target until ${until} (renewed while it writes); nothing was written`, backupId, record.expiresAt);
-}
-
-/** What `restoreStatus()` found in a target. */
-export interface RestoreStatus {
-  /** No restore is running and none left its marker: the last restore into the target (if any) completed. */
-  complete: boolean;
-  /** The restore that started writing and has not completed (it is running, failed or was killed). */
-  incomplete?: RestoreMarker;
-  /** The restore holding the target's lock now, and until when (ISO; renewed while it writes). */
-  locked?: { backupId?: string; until: string };
-}
-
-/**
- * Whether a restore target holds a complete restore: reads its restore lock and its
- * partial-restore marker (never the data). `complete: false` with `incomplete` and no
- * `locked`: a restore of that backup died or failed while writing — the target holds part of
- * it; restore again. With `locked`: a restore is writing now. Writes nothing to the target's
- * data (on MongoDB, where the lock collection exists, the lease store's first read probes that
- * collection with a few inserts it removes again).
- *
- * @example
- * const status = await restoreStatus(mongoTarget({ db }));
- * if (!status.complete) console.warn('restore of', status.incomplete?.backupId, 'not finished');
- * @throws {ConfigurationError} a target without a lock place (not `mongoTarget` / `redisTarget`)
- * @throws {RestoreTargetUnavailableError | RestoreTargetRefusedError} the target could not be read
- */
-export async function restoreStatus(target: RestoreTarget, ctx: { signal?: AbortSignal } = {}): Promise<RestoreStatus> {
-  const place = target?.lock;
-  if (!place) invalidOption('restoreStatus', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', target);
-  return beforeWriting(
-    'restoreStatus: reading the target',
-    async () => {
-      const first = await place.readLock(ctx.signal);
-      const incomplete = await place.readMarker(ctx.signal);
-      // Read again after the marker: a restore that took the lock and wrote its marker in
-      // between is reported as running, not as died.
-      const record = first?.state === 'held' || !incomplete ? first : await place.readLock(ctx.signal);
-      let locked: RestoreStatus['locked'];
-      if (record?.state === 'held') {
-        const held = busy(record);
-        locked = { ...(held.heldFor ? { backupId: held.heldFor } : {}), until: new Date(record.expiresAt).toISOString() };
-      }
-      return { complete: !incomplete && !locked, ...(incomplete ? { incomplete } : {}), ...(locked ? { locked } : {}) };
-    },
-    ctx.signal,
-  );
 }

@@ -9,6 +9,7 @@
 import { invalidOption, oneOfOption } from '@steadyfn/handler/internal';
 import { RestoreTargetNotEmptyError, beforeWriting } from '../errors.js';
 import type { RestoreTarget } from './targets.js';
+import type { TargetLock } from './lock.js';
 
 /** What a restore does with a target that already holds data: see `RestoreOptions.ifTargetNotEmpty`. */
 export type IfTargetNotEmpty = 'refuse' | 'merge';
@@ -52,4 +53,17 @@ export async function refuseNotEmpty(target: RestoreTarget, names: string[], mod
     `the restore target is not empty: ${held.map((h) => `${h.where} holds ${h.count}`).join('; ')}. A restore of ${what} into it would merge with that data (records the backup has replaced, the others kept); nothing was written. Restore into an empty target, empty it first, or pass ifTargetNotEmpty: 'merge' to merge`,
     held.map((h) => ({ key: h.where, message: `holds ${h.count}; expected empty (ifTargetNotEmpty: 'refuse')` })),
   );
+}
+
+/**
+ * `refuseNotEmpty` twice: now (fails fast, before the backup is read) and again once `lock` is
+ * held, before the first write (`TargetLock.whenTaken`) — two restores started at once into one
+ * empty target both pass the first check; the second to hold the lock then finds what the
+ * first wrote, and is refused rather than merged into it.
+ * @throws {RestoreTargetNotEmptyError} the target holds data and `mode` is `'refuse'` (now, or from `lock.take`)
+ * @throws {ConfigurationError} `mode` is `'refuse'` and the target has no `heldData`
+ */
+export async function refuseNotEmptyNowAndLocked(lock: TargetLock, target: RestoreTarget, names: string[], mode: IfTargetNotEmpty, what: string, signal?: AbortSignal): Promise<void> {
+  await refuseNotEmpty(target, names, mode, what, signal);
+  if (mode === 'refuse') lock.whenTaken((locked) => refuseNotEmpty(target, names, mode, what, locked));
 }

@@ -16,7 +16,7 @@ import { keys, toLocation, type S3Target } from '../target.js';
 import { listBackupIds, loadManifest } from './load.js';
 import { DEFAULT_SPOOL_BYTES, restoreManifest, type RestoreReport } from './index.js';
 import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
-import { ifTargetNotEmptyOption, refuseNotEmpty, type IfTargetNotEmpty } from './not-empty.js';
+import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
 import { parseDocument } from '../format/records.js';
 import { toEjson } from '../sources/mongo.js';
 import type { StreamRecord } from '../stream/types.js';
@@ -185,10 +185,10 @@ async function restoreAt(options: PointInTimeRestoreOptions, ctx: RunContext): P
   // state is written, so a run again (after a kill, or alongside another run to the same `at`)
   // never meets a unique value a later change moved to another document.
   const changed = new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))));
-  await refuseNotEmpty(options.target, [...snapshot.datasets.map((d) => d.name), ...changed], ifTargetNotEmpty, `backup ${snapshot.backupId} and stream ${stream}`, signal);
   const replaced = (dataset: ManifestDataset, line: string) => dataset.kind === 'mongodb-collection' && changed.has(dataset.name) && last.has(`${dataset.name}\u0000${toEjson(parseDocument(line)._id)}`);
   // The target's lock (lock.ts) is taken after the snapshot's checks, held through the replay.
   const { report, applied } = await withRestoreLock(options.target, lockMs, async (lock) => {
+    await refuseNotEmptyNowAndLocked(lock, options.target, [...snapshot.datasets.map((d) => d.name), ...changed], ifTargetNotEmpty, `backup ${snapshot.backupId} and stream ${stream}`, signal);
     const report = await restoreManifest(loc, snapshot, options.target, signal, DEFAULT_SPOOL_BYTES, last.size > 0 ? replaced : undefined, lock);
     lock.checkHeld();
     const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(signal))), { until: at, ...(signal ? { signal } : {}) });

@@ -12,7 +12,7 @@
  * `~steadyfn:drill-marker:<prefix>` for a prefix that key would start with), so no dataset's
  * pattern under the prefix ever matches it: the drill's read-back and the emptiness check
  * never see it. A target without a prefix keeps no marker (its drop removes nothing either).
- * `redisSource` skips it whatever its pattern (`isBookkeepingKey`, lock.ts): it is a drill's
+ * `redisSource` skips it whatever its pattern (`isBookkeepingKey`, lock-places.ts): it is a drill's
  * bookkeeping in a database that may also be backed up, not data.
  */
 import type { RedisLike } from '../sources/redis.js';

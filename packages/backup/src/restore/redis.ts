@@ -14,62 +14,12 @@ import { resolveClient, type ClientInput } from '../sources/types.js';
 import type { Manifest } from '../format/manifest.js';
 import { clearRedisScratch, readRedisScratchMarker, scratchMarkerKey, unlinkUnder, writeRedisScratchMarker } from './redis-scratch.js';
 import type { RestoreTarget, ScratchMarker } from './targets.js';
-import { isBookkeepingKey, redisLockPlace, redisRestoreKeys } from './lock.js';
+import { isBookkeepingKey, redisLockPlace, redisRestoreKeys } from './lock-places.js';
+import { anyKeyUnder, databaseKeys } from './redis-held.js';
 
 /** The key patterns (under the prefix) a restore of `manifest` writes: its datasets' `SCAN` patterns. */
 function patternsOf(manifest: Manifest): string[] {
   return manifest.datasets.map((d) => String(d.options?.pattern ?? '*'));
-}
-
-/** Up to this many keys on a master, `prepare` leaves bookkeeping keys out of its count (10 `SCAN` calls at most). */
-const BOOKKEEPING_SCAN_MAX_KEYS = 10_000;
-
-/**
- * How many keys of `node` are steadyfn's bookkeeping, not data: restore locks and markers of any
- * prefix and drill markers (`isBookkeepingKey`), found by one `SCAN … MATCH *steadyfn:*` (a key
- * `SCAN` returns twice is counted once).
- */
-async function bookkeepingKeysOn(node: RedisLike, signal?: AbortSignal): Promise<number> {
-  const found = new Set<string>();
-  let cursor = '0';
-  do {
-    signal?.throwIfAborted();
-    const [next, keys] = (await node.callBuffer('SCAN', cursor, 'MATCH', '*steadyfn:*', 'COUNT', 1000)) as [Buffer, Buffer[]];
-    cursor = next.toString();
-    for (const key of keys) if (isBookkeepingKey(key)) found.add(key.toString('latin1'));
-  } while (cursor !== '0');
-  return found.size;
-}
-
-/** The keys of the database (DBSIZE per master), steadyfn's bookkeeping keys left out in a small keyspace. */
-async function databaseKeys(client: RedisLike, signal?: AbortSignal): Promise<number> {
-  const masters = typeof client.nodes === 'function' ? client.nodes('master') : [client];
-  let keys = 0;
-  for (const node of masters) {
-    const size = Number(await node.call('DBSIZE'));
-    // Not data: restore locks and markers (this target's and other prefixes'), drill markers.
-    // Looked for only in a small keyspace: in a big one a few such keys do not change what
-    // is said, and a whole-keyspace SCAN for it would cost a round trip per 1,000 keys.
-    // Clamped: another restore may take its lock between DBSIZE and the SCAN.
-    if (size > 0) keys += size <= BOOKKEEPING_SCAN_MAX_KEYS ? Math.max(0, size - (await bookkeepingKeysOn(node, signal))) : size;
-  }
-  return keys;
-}
-
-/** Whether any key under `prefix` (not steadyfn's bookkeeping) exists: SCAN MATCH per master, stopping at the first. */
-async function anyKeyUnder(client: RedisLike, prefix: string, signal?: AbortSignal): Promise<boolean> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
-  const masters = typeof client.nodes === 'function' ? client.nodes('master') : [client];
-  for (const node of masters) {
-    let cursor = '0';
-    do {
-      signal?.throwIfAborted();
-      const [next, keys] = (await node.callBuffer('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)) as [Buffer, Buffer[]];
-      cursor = next.toString();
-      if (keys.some((key) => !isBookkeepingKey(key))) return true;
-    } while (cursor !== '0');
-  }
-  return false;
 }
 
 /** Options of `redisTarget()`. */
@@ -228,7 +178,8 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       const warnings: string[] = [];
       if (prefix === '') {
         const keys = await databaseKeys(client, signal);
-        if (keys > 0) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
+        // Only expired keys (not removed yet) are no data: as `heldData`.
+        if (keys > 0 && (await anyKeyUnder(client, '', signal))) warnings.push(`the target database already held ${keys} key(s) before the restore: keys the backup has are replaced, the others are kept`);
       }
       return { warnings };
     },
@@ -237,7 +188,9 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
       const client = await resolveClient(options.client);
       if (prefix === '') {
         const keys = await databaseKeys(client, signal);
-        return keys > 0 ? [{ where: 'the database (no keyPrefix)', count: `${keys} key(s)` }] : [];
+        // DBSIZE counts keys that expired but were not removed yet (nothing a user can read);
+        // SCAN leaves them out: empty unless it finds a live key (it stops at the first).
+        return keys > 0 && (await anyKeyUnder(client, '', signal)) ? [{ where: 'the database (no keyPrefix)', count: `${keys} key(s)` }] : [];
       }
       return (await anyKeyUnder(client, prefix, signal)) ? [{ where: `keys under keyPrefix "${prefix}"`, count: 'at least 1 key' }] : [];
     },
@@ -263,7 +216,7 @@ export function redisTarget(options: RedisTargetOptions): RestoreTarget {
         const name = decodeBytes(record.k);
         const key = Buffer.concat([prefixBytes, name]);
         applied++;
-        // A restore lock or marker, or a drill marker (lock.ts; a backup an earlier version made of
+        // A restore lock or marker, or a drill marker (lock-places.ts; a backup an earlier version made of
         // a database a restore or drill once wrote may hold one), and the target's own, are never
         // written: the record is counted, not written.
         if (isBookkeepingKey(name) || reservedKeys.some((r) => r.equals(key))) continue;

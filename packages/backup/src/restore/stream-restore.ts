@@ -13,7 +13,7 @@ import { keys, toLocation, type S3Target } from '../target.js';
 import type { S3Location } from '../s3/client.js';
 import type { StreamCheckpoint } from '../stream/checkpoint.js';
 import { TargetLock, lockMsOption, withRestoreLock } from './lock.js';
-import { ifTargetNotEmptyOption, refuseNotEmpty, type IfTargetNotEmpty } from './not-empty.js';
+import { ifTargetNotEmptyOption, refuseNotEmptyNowAndLocked, type IfTargetNotEmpty } from './not-empty.js';
 import { assertCovered, assertNoGap, loadStreamCheckpoint, replayObjects, timelineObjects } from './replay.js';
 import { checkChanges, lastChanges, toTime } from './pitr.js';
 import type { RestoreTarget } from './targets.js';
@@ -151,10 +151,10 @@ async function replayStream(options: RestoreStreamOptions, ctx: RunContext): Pro
   // No snapshot here: the target is prepared for an empty MongoDB backup (it reads what the server supports).
   await beforeWriting(`restoreStream: preparing the target`, () => options.target.prepare({ backupId: `stream ${stream}`, source: { kind: 'mongodb' }, datasets: [] } as unknown as Manifest, ctx.signal), ctx.signal);
   const last = await checkChanges(loc, objects, options.target, until, ctx.signal);
-  await refuseNotEmpty(options.target, [...new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))))], ifTargetNotEmpty, `stream ${stream}`, ctx.signal);
   // Of a document's changes only the last is applied: no earlier state is written (see pitr.ts).
   // The target's lock (lock.ts) is held from before the first write to the end.
   const applied = await withRestoreLock(options.target, lockMs, async (lock) => {
+    await refuseNotEmptyNowAndLocked(lock, options.target, [...new Set([...last.keys()].map((key) => key.slice(0, key.indexOf('\u0000'))))], ifTargetNotEmpty, `stream ${stream}`, ctx.signal);
     const lockWarnings = await lock.take(`stream ${stream}`, ctx.signal);
     if (lockWarnings.length > 0) logOf(ctx).warn('restoreStream warnings', { stream, warnings: lockWarnings });
     const applied = await replayObjects(loc, objects, (records) => (lock.checkHeld(), options.target.applyChanges!(lastChanges(records, last), lock.writeSignal(ctx.signal))), {

@@ -9,7 +9,7 @@
  * later type (in BSON sort order) by `$type`. `_id`s of types FerretDB has no `$type` alias for
  * (MinKey, MaxKey, symbol, JavaScript) are not reached by a resume: keep `_id`s to the common types.
  */
-import { RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION } from '../restore/lock.js';
+import { RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION } from '../restore/lock-places.js';
 import { SCRATCH_MARKER_COLLECTION } from '../restore/mongo-scratch.js';
 import { EJSON } from 'bson';
 import { z } from 'zod';
@@ -32,7 +32,7 @@ export interface MongoDbLike {
 
 /**
  * steadyfn's bookkeeping, never backed up by default: a restore target's own lock collections
- * (restore/lock.ts) and a drill's scratch marker (restore/mongo-scratch.ts; a drill's kept
+ * (restore/lock-places.ts) and a drill's scratch marker (restore/mongo-scratch.ts; a drill's kept
  * scratch holds it with the restored data), as `redisSource` skips their Redis keys.
  */
 const RESTORE_LOCK_NAMES = [RESTORE_LOCK_COLLECTION, RESTORE_MARKER_COLLECTION, SCRATCH_MARKER_COLLECTION];

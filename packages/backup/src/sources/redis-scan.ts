@@ -15,7 +15,7 @@
  * hidden by the client's reconnection): `SourceChangedError` when it differs.
  *
  * Restore locks and partial-restore markers (`steadyfn:restore-lock:…`, `steadyfn:restore-marker:…`:
- * restore/lock.ts) and drill scratch markers (`steadyfn:drill-marker:…`: restore/redis-scratch.ts),
+ * restore/lock-places.ts) and drill scratch markers (`steadyfn:drill-marker:…`: restore/redis-scratch.ts),
  * `~` in front for some prefixes, are skipped whatever the pattern: they are a restore's or a
  * drill's bookkeeping in a database that is also backed up, not its data.
  */
@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { BackupCorruptedError, SourceChangedError } from '../errors.js';
 import { firstIssue } from '../format/stored.js';
 import { KeySet } from './key-set.js';
-import { isBookkeepingKey } from '../restore/lock.js';
+import { isBookkeepingKey } from '../restore/lock-places.js';
 import type { RedisLike } from './redis.js';
 import { decodeBytes, encodeBytes } from './redis-values.js';
 import { WHOLE_VALUE, exportTyped, valueDigest, type TypedExportLimits } from './redis-typed.js';

@@ -1,0 +1,128 @@
+/**
+ * Where a restore target keeps its restore lock and partial-restore marker (lock.ts), in the
+ * target itself so two restores into one target exclude each other whatever bucket they read:
+ *
+ * - MongoDB (`mongoLockPlace`): the lock is a `mongoLeaseStore` lease on the collection
+ *   `steadyfn_restore_lock`; the marker the one document of `steadyfn_restore_marker` (the
+ *   collection dropped when it is removed).
+ * - Redis (`redisLockPlace`, per `keyPrefix`): the lock a `redisLeaseStore` lease under the key
+ *   `steadyfn:restore-lock:<keyPrefix>`; the marker the key `steadyfn:restore-marker:<keyPrefix>`.
+ *   Both lie outside the prefix (`~` in front when the prefix would start them), so a dataset's
+ *   pattern under a non-empty prefix never matches them.
+ */
+import { mongoLeaseStore, redisLeaseStore, type LeaseStore, type MongoLeaseCollection, type RedisLeaseClient } from '@steadyfn/lease';
+import { RestoreTargetBusyError } from '../errors.js';
+import type { MongoDbLike } from '../sources/mongo.js';
+import type { RedisLike } from '../sources/redis.js';
+import { dropCollection } from './mongo-scratch.js';
+import { isScratchMarkerKey } from './redis-scratch.js';
+import type { RestoreLockPlace, RestoreMarker } from './targets.js';
+
+/** The MongoDB collections of the lock and the marker: never a restored collection. */
+export const RESTORE_LOCK_COLLECTION = 'steadyfn_restore_lock';
+export const RESTORE_MARKER_COLLECTION = 'steadyfn_restore_marker';
+const LOCK_KEY = 'restore';
+const MARKER_ID = 'restore';
+
+/** The Redis key `<base><prefix>`, `~` in front when it would start with the prefix (not empty). */
+function outsidePrefix(base: string, prefix: string): string {
+  const key = `${base}${prefix}`;
+  return prefix !== '' && key.startsWith(prefix) ? `~${key}` : key;
+}
+
+/** The Redis keys of the lock and the marker of a target with `keyPrefix` `prefix`. */
+export function redisRestoreKeys(prefix: string): { lock: string; marker: string } {
+  return { lock: outsidePrefix('steadyfn:restore-lock:', prefix), marker: outsidePrefix('steadyfn:restore-marker:', prefix) };
+}
+
+/** Whether a Redis key (as backed up) is a restore lock or marker of some target. */
+export function isRestoreLockKey(key: Buffer): boolean {
+  return /^~?steadyfn:restore-(?:lock|marker):/.test(key.toString('latin1'));
+}
+
+/**
+ * Whether a Redis key (as backed up) is steadyfn's bookkeeping rather than data: a restore lock
+ * or marker of some target (`isRestoreLockKey`), or a drill's scratch marker of some prefix
+ * (redis-scratch.ts). `redisSource` never backs these up.
+ */
+export function isBookkeepingKey(key: Buffer): boolean {
+  return isRestoreLockKey(key) || isScratchMarkerKey(key);
+}
+
+/** The marker `found` (a MongoDB document, a parsed Redis value) holds; undefined when it is none. */
+export function markerOf(found: unknown): RestoreMarker | undefined {
+  const { backupId, startedAt } = (found ?? {}) as Record<string, unknown>;
+  return typeof backupId === 'string' && typeof startedAt === 'string' ? { backupId, startedAt } : undefined;
+}
+
+/** A MongoDB target's lock place (its database). */
+export function mongoLockPlace(db: () => Promise<MongoDbLike>): RestoreLockPlace {
+  let leases: LeaseStore | undefined;
+  const markers = async () => (await db()).collection(RESTORE_MARKER_COLLECTION);
+  const store = (): LeaseStore => (leases ??= mongoLeaseStore({ collection: async () => (await db()).collection(RESTORE_LOCK_COLLECTION) as MongoLeaseCollection }));
+  return {
+    key: LOCK_KEY,
+    leases: async () => store(),
+    async readLock(signal) {
+      // No collection, no lock: the store's first call would create it (its probe inserts).
+      const found = await (await db()).listCollections({ name: RESTORE_LOCK_COLLECTION }, { nameOnly: true, ...(signal ? { signal } : {}) }).toArray();
+      return found.length === 0 ? undefined : store().get(LOCK_KEY, signal ? { signal } : {});
+    },
+    // Dropped while this restore still holds the lock: the drop is one step, so a claim reads
+    // either the live lock (refused) or no collection (it claims generation 1 anew).
+    removeLock: async (signal) => dropCollection(await db(), RESTORE_LOCK_COLLECTION, signal),
+    readMarker: async () => markerOf(await (await markers()).findOne({ _id: MARKER_ID })),
+    writeMarker: async (marker) => void (await (await markers()).replaceOne({ _id: MARKER_ID }, { _id: MARKER_ID, ...marker }, { upsert: true })),
+    // Only this restore's marker (no transactions on FerretDB: a filtered delete, then the
+    // collection dropped when empty, so a completed restore leaves only the lock's collection).
+    async clearMarker(marker, signal) {
+      const collection = await markers();
+      await collection.deleteOne({ _id: MARKER_ID, backupId: marker.backupId, startedAt: marker.startedAt });
+      if ((await collection.countDocuments({}, { limit: 1 })) === 0) await dropCollection(await db(), RESTORE_MARKER_COLLECTION, signal);
+    },
+  };
+}
+
+const CLEAR_MARKER_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+/** A marker as stored: the same JSON for the same marker (the Redis compare-and-delete compares it). */
+export const markerJson = (marker: RestoreMarker): string => JSON.stringify({ backupId: marker.backupId, startedAt: marker.startedAt });
+
+/** A Redis target's lock place (its database, per `keyPrefix`). */
+export function redisLockPlace(client: () => Promise<RedisLike>, prefix: string): RestoreLockPlace {
+  const keys = redisRestoreKeys(prefix);
+  let leases: LeaseStore | undefined;
+  return {
+    key: keys.lock,
+    async leases() {
+      leases ??= redisLeaseStore({ client: async () => (await client()) as unknown as RedisLeaseClient, prefix: '' });
+      return leases;
+    },
+    async readLock(signal) {
+      return (await this.leases()).get(keys.lock, signal ? { signal } : {});
+    },
+    async readMarker() {
+      const raw = await (await client()).call('GET', keys.marker);
+      if (typeof raw !== 'string') return undefined;
+      try {
+        return markerOf(JSON.parse(raw));
+      } catch {
+        return undefined;
+      }
+    },
+    writeMarker: async (marker) => void (await (await client()).call('SET', keys.marker, markerJson(marker))),
+    // Compare-and-delete in one script on one key (Cluster-safe): only this restore's marker.
+    clearMarker: async (marker) => void (await (await client()).call('EVAL', CLEAR_MARKER_SCRIPT, 1, keys.marker, markerJson(marker))),
+  };
+}
+
+/** The `RestoreTargetBusyError` of a held lock record (naming the backup of the restore holding it, when its data says). */
+export function busy(record: { state: string; expiresAt: number; data?: string }): RestoreTargetBusyError {
+  let backupId: string | undefined;
+  try {
+    backupId = markerOf(JSON.parse(record.data ?? ''))?.backupId;
+  } catch {
+    backupId = undefined;
+  }
+  const until = new Date(record.expiresAt).toISOString();
+  return new RestoreTargetBusyError(`another restore${backupId ? ` of backup ${backupId}` : ''} holds the target until ${until} (renewed while it writes); nothing was written`, backupId, record.expiresAt);
+}

@@ -1,0 +1,54 @@
+/**
+ * `restoreStatus()`: what a restore target says of its last restore, from its restore lock and
+ * partial-restore marker (lock-places.ts), never its data.
+ */
+import { invalidOption } from '@steadyfn/handler/internal';
+import { beforeWriting } from '../errors.js';
+import { busy } from './lock-places.js';
+import type { RestoreMarker, RestoreTarget } from './targets.js';
+
+/** What `restoreStatus()` found in a target. */
+export interface RestoreStatus {
+  /** No restore is running and none left its marker: the last restore into the target (if any) completed. */
+  complete: boolean;
+  /** The restore that started writing and has not completed (it is running, failed or was killed). */
+  incomplete?: RestoreMarker;
+  /** The restore holding the target's lock now, and until when (ISO; renewed while it writes). */
+  locked?: { backupId?: string; until: string };
+}
+
+/**
+ * Whether a restore target holds a complete restore: reads its restore lock and its
+ * partial-restore marker (never the data). `complete: false` with `incomplete` and no
+ * `locked`: a restore of that backup died or failed while writing — the target holds part of
+ * it; restore again. With `locked`: a restore is writing now. Writes nothing to the target's
+ * data (on MongoDB, where the lock collection exists, the lease store's first read probes that
+ * collection with a few inserts it removes again).
+ *
+ * @example
+ * const status = await restoreStatus(mongoTarget({ db }));
+ * if (!status.complete) console.warn('restore of', status.incomplete?.backupId, 'not finished');
+ * @throws {ConfigurationError} a target without a lock place (not `mongoTarget` / `redisTarget`)
+ * @throws {RestoreTargetUnavailableError | RestoreTargetRefusedError} the target could not be read
+ */
+export async function restoreStatus(target: RestoreTarget, ctx: { signal?: AbortSignal } = {}): Promise<RestoreStatus> {
+  const place = target?.lock;
+  if (!place) invalidOption('restoreStatus', 'target', 'a restore target (mongoTarget(...) or redisTarget(...))', target);
+  return beforeWriting(
+    'restoreStatus: reading the target',
+    async () => {
+      const first = await place.readLock(ctx.signal);
+      const incomplete = await place.readMarker(ctx.signal);
+      // Read again after the marker: a restore that took the lock and wrote its marker in
+      // between is reported as running, not as died.
+      const record = first?.state === 'held' || !incomplete ? first : await place.readLock(ctx.signal);
+      let locked: RestoreStatus['locked'];
+      if (record?.state === 'held') {
+        const held = busy(record);
+        locked = { ...(held.heldFor ? { backupId: held.heldFor } : {}), until: new Date(record.expiresAt).toISOString() };
+      }
+      return { complete: !incomplete && !locked, ...(incomplete ? { incomplete } : {}), ...(locked ? { locked } : {}) };
+    },
+    ctx.signal,
+  );
+}
