@@ -65,15 +65,23 @@ export interface StateOptions<S extends SourceMap, Schema extends ZodType | unde
 
 /** `StateOptions` checked, with their defaults: what the cache runs on. Durations are ms. */
 export interface StateSettings {
+  /** `sources`, as given. */
   sources: SourceMap;
   /** The sources' names, in the order given (at least one). */
   names: string[];
+  /** `schema`, as given. */
   schema: ZodType | undefined;
+  /** `maxAgeMs` (or `maxAge`). */
   maxAge: number;
+  /** `staleIfErrorMs` (or `staleIfError`). */
   staleIfError: number;
+  /** `retryAfterErrorMs` (or `retryAfterError`). */
   retryAfterError: number;
+  /** `timeoutMs`. */
   timeoutMs: number;
+  /** `logger`, as given (undefined: each call's `ctx.log`). */
   logger: Logger | undefined;
+  /** `now`, or `Date.now`. */
   now: () => number;
 }
 
