@@ -2,9 +2,14 @@
  * The packages as they are published: each workspace package packed with `pnpm pack` (which
  * applies the `.pnpmfile.cjs` beforePacking hook, as `pnpm publish` and `changeset publish`
  * do) and unpacked. Packing all seven takes seconds, so the result is kept under
- * `.services/pack/<fingerprint>/` and reused until a manifest, a build output, a README, the
- * LICENSE or the hook changes; parallel test files that miss the cache pack into their own
- * temporary directory and the first to finish publishes it by rename.
+ * `node_modules/.cache/steadyfn-pack/<fingerprint>/` and reused until a manifest, a build
+ * output, a README, the LICENSE or the hook changes; parallel test files that miss the cache
+ * pack into their own temporary directory and the first to finish publishes it by rename.
+ *
+ * The cache belongs to the checkout (its own node_modules), not to `.services/`: git worktrees
+ * share one `.services` (a symlink), and a worktree whose build differs would publish its own
+ * fingerprint there and delete another worktree's as stale while that one's tests read it
+ * (ENOENT).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -102,7 +107,7 @@ let memo: PackedPackage[] | undefined;
 export function packedPackages(): PackedPackage[] {
   memo ??= (() => {
     const dirs = workspacePackages();
-    const cacheRoot = join(root, '.services', 'pack');
+    const cacheRoot = join(root, 'node_modules', '.cache', 'steadyfn-pack');
     const target = join(cacheRoot, fingerprint(dirs));
     if (!existsSync(join(target, 'done'))) {
       mkdirSync(cacheRoot, { recursive: true });
@@ -119,7 +124,7 @@ export function packedPackages(): PackedPackage[] {
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
-      // Older fingerprints are stale builds.
+      // Older fingerprints are this checkout's stale builds.
       for (const old of readdirSync(cacheRoot)) {
         if (old !== target.slice(cacheRoot.length + 1) && !old.startsWith('tmp-')) rmSync(join(cacheRoot, old), { recursive: true, force: true });
       }

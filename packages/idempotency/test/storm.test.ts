@@ -106,7 +106,7 @@ describe.each(backends)('kill -9 storm on %s (own server)', (_name, available, s
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it.skipIf(!available)('4 holders killed mid-effect, 252 concurrent retries: one completed effect per key, one body per key', async () => {
+  it.skipIf(!available)(`4 holders killed mid-effect, 252 concurrent retries: one completed effect per key, one body per key${available ? '' : ' (needs .services/bin/ferretdb-local: run test/services/services.sh start)'}`, async () => {
     const log = join(dir, 'effects.ndjson');
     writeFileSync(log, '');
     const keys = Array.from({ length: KEYS }, () => `order-${randomUUID()}`);

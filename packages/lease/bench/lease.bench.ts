@@ -146,7 +146,7 @@ test('Redis: lease store against the previous idempotency store', async () => {
   await compare('Redis', leaseContender(redisLeaseStore({ client: redis!, prefix: 'lease:' })), baselineContender(baselineRedisStore({ client: redis!, prefix: 'old:' })), ROUNDS, 'lease.redis');
 }, 300_000);
 
-test.skipIf(!ferretdbAvailable())('FerretDB: lease store against the previous idempotency store, small and 5,000-record collections', async () => {
+test.skipIf(!ferretdbAvailable())('FerretDB: lease store against the previous idempotency store, small and 5,000-record collections (needs .services/bin/ferretdb-local)', async () => {
   const db = mongo!.db('bench');
   const pair = (name: string): [Collection, Collection] => [db.collection(`lease_${name}`), db.collection(`old_${name}`)];
   const [leaseSmall, oldSmall] = pair('small');

@@ -45,7 +45,7 @@ describe('lease store factories: unknown option keys', () => {
     expectOptionRefused(() => mongoLeaseStore({ collection, retain: 200_000 } as never), 'mongoLeaseStore', 'retain', ['"retainMs"', 'collection, retainMs, reads']);
     expectOptionRefused(() => mongoLeaseStore({ collection, read: 'query' } as never), 'mongoLeaseStore', 'read');
     const all: Required<MongoLeaseStoreOptions> = { collection, retainMs: 200_000, reads: 'query' };
-    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('mongodb.ts'), 'MongoLeaseStoreOptions'));
+    expect(Object.keys(all).sort()).toEqual(documentedOptionKeys(src('mongodb-types.ts'), 'MongoLeaseStoreOptions'));
     expect(() => mongoLeaseStore(all)).not.toThrow();
   });
 

@@ -166,7 +166,7 @@ describe.each(['redis', 'cluster'] as const)('an aggregate lives in one partitio
     return { claims, client: { isCluster: true, evalsha: wrap('evalsha'), eval: wrap('eval'), call: (...a: unknown[]) => (client.call as (...x: unknown[]) => Promise<unknown>)(...a) } };
   };
 
-  it.skipIf(name === 'redis')('cluster: a first write whose claim window passed before its script ran renews the claim and writes', async () => {
+  it.skipIf(name === 'redis')('cluster: a first write whose claim window passed before its script ran renews the claim and writes (cluster only: on one server the claim is made inside the capture script, nothing runs between them)', async () => {
     const { client, prefix } = backend;
     const slow = slowFirstClaim('order/o-9', HOME_WINDOW_MS + HOME_SKEW_MS + 1000);
     const written = await redisWrite(slow.client, prefix, { checks: [], commands: [['HSET', `${prefix}order:{s-1}`, 'status', 'paid']], events: [paid('o-9')] });
@@ -180,7 +180,7 @@ describe.each(['redis', 'cluster'] as const)('an aggregate lives in one partitio
     await expect(pay(other, 's-2', 'o-9')).rejects.toMatchObject({ code: 'OUTBOX_AGGREGATE_PARTITION', home: 's-1', retryable: false });
   });
 
-  it.skipIf(name === 'redis')('cluster: a stalled first write whose claim was taken over and numbered meanwhile is refused for good; nothing written', async () => {
+  it.skipIf(name === 'redis')('cluster: a stalled first write whose claim was taken over and numbered meanwhile is refused for good; nothing written (cluster only: on one server the claim is made inside the capture script, nothing runs between them)', async () => {
     const { client, prefix } = backend;
     const slow = slowFirstClaim('order/o-10', HOME_TAKEOVER_MS + 1000, () => pay(other, 't-2', 'o-10'));
     const refused = redisWrite(slow.client, prefix, { checks: [], commands: [['HSET', `${prefix}order:{t-1}`, 'status', 'paid']], events: [paid('o-10')] });

@@ -13,69 +13,14 @@
  *
  * Nothing runs in the background: a frozen instance would never finish it.
  */
-import { checkKnownKeys, createLogger, currentContext, DeadlineExceededError, invalidOption, keysOf, type Logger, MAX_TIMER_MS, scrubText, SteadyError, toFieldIssues } from '@steadyfn/handler/internal';
-import type { ZodType, output } from 'zod';
-import { StateError, SourceError, describeFailure, failuresForLog, schemaThrewIssues, type StateIssue } from './errors.js';
-import type { DeepReadonly, Loaded, SourceValue, StateSource } from './types.js';
-import { raceSignal as abortable } from '@steadyfn/handler/internal';
-import { abortReason, deepFreeze, sameVersion, withJsonPosition } from './util.js';
-import { isDeepStrictEqual } from 'node:util';
+import { createLogger, currentContext, DeadlineExceededError, type Logger, MAX_TIMER_MS, SteadyError } from '@steadyfn/handler/internal';
+import type { ZodType } from 'zod';
+import { resolveStateOptions, type SourceMap, type StateOf, type StateOptions } from './cache-options.js';
+import { roundRunner, type Entry } from './cache-round.js';
+import { StateError, SourceError, describeFailure, failuresForLog } from './errors.js';
+import type { DeepReadonly } from './types.js';
 
-/** The sources of a state, by name: each name is a top-level key of the state. */
-export type SourceMap = Record<string, StateSource<any>>;
-
-/** The raw values of the sources, before the schema. */
-export type SourceValues<S extends SourceMap> = { [K in keyof S]: SourceValue<S[K]> };
-
-/** The state type: the schema's output, or the raw source values when there is no schema. */
-export type StateOf<S extends SourceMap, Schema> = Schema extends ZodType ? output<Schema> : SourceValues<S>;
-
-/** Options of `defineState()`. Durations are milliseconds. */
-export interface StateOptions<S extends SourceMap, Schema extends ZodType | undefined> {
-  /** The sources, by name; each name becomes a top-level key of the state. */
-  sources: S;
-  /** Validates the whole state (an object keyed by source name). Optional, but strongly advised. */
-  schema?: Schema;
-  /**
-   * How long a loaded or revalidated state is served without asking any store, in ms
-   * (`Infinity`: never revalidated).
-   * @default 60000
-   */
-  maxAgeMs?: number;
-  /**
-   * How long past `maxAgeMs`, in ms, the last good state is still served when a reload fails
-   * (a store is down, the new data is invalid). 0: a failed reload is thrown.
-   * @default 0
-   */
-  staleIfErrorMs?: number;
-  /**
-   * After a failed reload, serve the last good state (within `staleIfErrorMs`) for this many
-   * ms before trying the stores again, so an outage does not cost every invocation a failed
-   * round trip.
-   * @default 1000
-   */
-  retryAfterErrorMs?: number;
-  /** @deprecated The old name of `maxAgeMs` (the same milliseconds); give one of the two. */
-  maxAge?: number;
-  /** @deprecated The old name of `staleIfErrorMs`; give one of the two. */
-  staleIfError?: number;
-  /** @deprecated The old name of `retryAfterErrorMs`; give one of the two. */
-  retryAfterError?: number;
-  /**
-   * Upper bound for one load or revalidation, in ms, on top of the invocation's deadline. A
-   * revalidation the last good state can stand in for (within `staleIfErrorMs`) also stops at
-   * half the time the invocation that started it has left, so that state can still be served;
-   * an invocation that joins it with less time left is served that state at half of its own. More than
-   * 2^31 − 1 (about 24.8 days, Node's longest timer): no bound of its own. At least 1 (0 is
-   * refused: it is not "no bound").
-   * @default 10000
-   */
-  timeoutMs?: number;
-  /** Where warnings go; defaults to the invocation's `ctx.log`. */
-  logger?: Logger;
-  /** Clock for the staleness contract (epoch ms). Default `Date.now`. */
-  now?: () => number;
-}
+export type { SourceMap, SourceValues, StateOf, StateOptions } from './cache-options.js';
 
 /** What `get` uses from an invocation's context; the handler's `ctx` fits. */
 export interface StateCallContext {
@@ -131,14 +76,6 @@ export interface StateCache<T> {
   status(): StateStatus;
 }
 
-interface Entry {
-  raw: Record<string, unknown>;
-  versions: Record<string, unknown>;
-  value: unknown;
-  loadedAt: number;
-  confirmedAt: number;
-}
-
 interface Flight {
   /** Its round: rounds are numbered in the order they start. */
   round: number;
@@ -160,58 +97,6 @@ const SUPERSEDED = Symbol('superseded');
  */
 const MAX_MOVES = 8;
 
-type StepResult =
-  | { name: string; status: 'unchanged' }
-  | { name: string; status: 'loaded'; loaded: Loaded<unknown> }
-  | { name: string; status: 'failed'; error: unknown };
-
-
-/** A duration option in ms (≥ `min`; `Infinity` where allowed), or `fallback` when undefined. */
-function duration(field: string, value: unknown, fallback: number, allowInfinity: boolean, min = 0): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!allowInfinity && !Number.isFinite(value))) {
-    invalidOption('defineState', field, `a number of milliseconds ≥ ${min}${allowInfinity ? ' (or Infinity)' : ''}`, value);
-  }
-  return value;
-}
-
-/** A duration under its name, or under the name it had before `…Ms` (deprecated); not both. */
-function renamed(options: Record<string, unknown>, field: string, old: string, fallback: number): number {
-  if (options[field] !== undefined && options[old] !== undefined) invalidOption('defineState', old, `left out when "${field}" is given (it is the old name of "${field}")`, options[old]);
-  return options[field] !== undefined ? duration(field, options[field], fallback, true) : duration(old, options[old], fallback, true);
-}
-
-/**
- * The schema must be a zod schema; when it is an object schema, each of its keys must name a
- * source (a key without one would fail every load with `STATE_INVALID`).
- */
-function checkSchema(schema: unknown, names: string[]): void {
-  const candidate = schema as { safeParseAsync?: unknown; shape?: unknown } | null;
-  if (typeof candidate !== 'object' || candidate === null || typeof candidate.safeParseAsync !== 'function') {
-    invalidOption('defineState', 'schema', 'a zod schema of the whole state (z.object({ <source name>: … }))', schema);
-  }
-  const shape = candidate.shape;
-  if (typeof shape !== 'object' || shape === null) return;
-  for (const key of Object.keys(shape)) {
-    if (!names.includes(key)) invalidOption('defineState', `schema.${key}`, `the name of a source (${names.join(', ')})`, key);
-  }
-}
-
-// Unknown keys are refused: a typo would leave the default in force without a word.
-const STATE_KEYS = keysOf<StateOptions<SourceMap, undefined>>({
-  sources: true,
-  schema: true,
-  maxAgeMs: true,
-  staleIfErrorMs: true,
-  retryAfterErrorMs: true,
-  maxAge: true,
-  staleIfError: true,
-  retryAfterError: true,
-  timeoutMs: true,
-  logger: true,
-  now: true,
-});
-
 /**
  * Defines the state a function loads from its sources in one parallel round, validates with
  * `schema`, freezes, and keeps across warm invocations for `maxAgeMs` (see the module comment
@@ -226,28 +111,9 @@ const STATE_KEYS = keysOf<StateOptions<SourceMap, undefined>>({
 export function defineState<S extends SourceMap, Schema extends ZodType | undefined = undefined>(
   options: StateOptions<S, Schema>,
 ): StateCache<StateOf<S, Schema>> {
-  if (typeof options !== 'object' || options === null) invalidOption('defineState', 'options', 'an options object', options);
-  checkKnownKeys('defineState', '', options, STATE_KEYS);
-  const sources = options.sources;
-  const names = typeof sources === 'object' && sources !== null && !Array.isArray(sources) ? Object.keys(sources) : [];
-  if (names.length === 0) invalidOption('defineState', 'sources', 'an object naming at least one source', sources);
-  for (const name of names) {
-    if (typeof sources[name]?.load !== 'function') invalidOption('defineState', `sources.${name}`, 'a source (an object with a load function)', sources[name]);
-  }
-  const schema = options.schema as ZodType | undefined;
-  if (schema !== undefined) checkSchema(schema, names);
-  const raw = options as unknown as Record<string, unknown>;
-  const maxAge = renamed(raw, 'maxAgeMs', 'maxAge', 60_000);
-  const staleIfError = renamed(raw, 'staleIfErrorMs', 'staleIfError', 0);
-  const retryAfterError = renamed(raw, 'retryAfterErrorMs', 'retryAfterError', 1_000);
-  // Under 1 ms every load would time out: 0 is no way to ask for "no bound" (a longer one is).
-  const timeoutMs = duration('timeoutMs', options.timeoutMs, 10_000, false, 1);
-  if (options.now !== undefined && typeof options.now !== 'function') invalidOption('defineState', 'now', 'a function () => epoch milliseconds', options.now);
-  const logger = options.logger as Partial<Logger> | undefined;
-  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
-    invalidOption('defineState', 'logger', 'a Logger (warn, error, … — e.g. createLogger() from @steadyfn/handler)', options.logger);
-  }
-  const now = options.now ?? Date.now;
+  const { sources, names, schema, maxAge, staleIfError, retryAfterError, timeoutMs, logger, now } = resolveStateOptions(
+    options as unknown as StateOptions<SourceMap, ZodType | undefined>,
+  );
 
   let entry: Entry | undefined;
   let flight: Flight | undefined;
@@ -272,97 +138,10 @@ export function defineState<S extends SourceMap, Schema extends ZodType | undefi
   // proves anything (a store that lost its data and was seeded again can hand the same
   // version back — `INCR` restarts at 1), so they are loaded in full until one succeeds.
   const unconfirmed = new Set<string>();
-
-  async function step(name: string, prev: Entry | undefined, signal: AbortSignal): Promise<StepResult> {
-    const source = sources[name]!;
-    try {
-      if (signal.aborted) throw abortReason(signal);
-      if (prev && source.revalidate && Object.hasOwn(prev.versions, name) && !unconfirmed.has(name)) {
-        const result = await abortable(source.revalidate({ value: prev.raw[name], version: prev.versions[name] }, signal), signal);
-        return result === 'unchanged' ? { name, status: 'unchanged' } : { name, status: 'loaded', loaded: result };
-      }
-      const loaded = await abortable(source.load(signal), signal);
-      // Reloaded after a failure: the same version and value keep the same state object.
-      if (prev && unconfirmed.has(name) && Object.hasOwn(prev.raw, name) && sameVersion(loaded.version, prev.versions[name]) && isDeepStrictEqual(loaded.value, prev.raw[name])) {
-        return { name, status: 'unchanged' };
-      }
-      return { name, status: 'loaded', loaded };
-    } catch (error) {
-      return { name, status: 'failed', error: await withJsonPosition(error) };
-    }
-  }
-
-  function loadIssue(name: string, error: unknown): StateIssue {
-    const description = sources[name]!.description;
-    const path = error instanceof SourceError && error.path ? `${name}.${error.path}` : name;
-    const message = describeFailure(error);
-    // A description is the caller's words (custom()'s invites a URL): credentials in it are scrubbed as in a message.
-    const issue: StateIssue = { source: name, kind: 'load', field: path, message: description ? `${scrubText(String(description))}: ${message}` : message };
-    if (error instanceof SourceError && error.expected !== undefined) issue.expected = error.expected;
-    return issue;
-  }
-
-  async function refresh(prev: Entry | undefined, signal: AbortSignal, round: number): Promise<Entry> {
-    const startedAt = now();
-    const results = await Promise.all(names.map((name) => step(name, prev, signal)));
-
-    const failed = new Set<string>();
-    const issues: StateIssue[] = [];
-    for (const r of results) {
-      if (r.status === 'failed') {
-        failed.add(r.name);
-        issues.push(loadIssue(r.name, r.error));
-        if (round > installed) unconfirmed.add(r.name);
-      }
-    }
-    // A source's version is trusted again only once the state read with it is installed (then
-    // every source was read: `unconfirmed` is cleared there): a source read in full in a round
-    // that failed elsewhere (another source, the schema) leaves the last good state, and the
-    // version kept with it, as they were — still unproven.
-    if (prev && issues.length === 0 && results.every((r) => r.status === 'unchanged')) {
-      return { ...prev, confirmedAt: startedAt };
-    }
-
-    const raw: Record<string, unknown> = { ...prev?.raw };
-    const versions: Record<string, unknown> = { ...prev?.versions };
-    for (const r of results) {
-      if (r.status !== 'loaded') continue;
-      raw[r.name] = r.loaded.value;
-      if (r.loaded.version === undefined) delete versions[r.name];
-      else versions[r.name] = r.loaded.version;
-    }
-
-    let value: unknown = raw;
-    if (schema) {
-      const parsed = await schema.safeParseAsync(raw).catch(async (thrown: unknown) => {
-        issues.push(...(await schemaThrewIssues(schema, raw, names, failed, thrown)));
-        return undefined;
-      });
-      if (parsed === undefined) {
-        // Reported above: the schema threw on this state.
-      } else if (parsed.success) value = parsed.data;
-      else {
-        const fields = toFieldIssues(parsed.error.issues);
-        parsed.error.issues.forEach((issue, i) => {
-          const head = issue.path[0];
-          const source = head === undefined ? '(root)' : typeof head === 'symbol' ? head.toString() : String(head);
-          // A source that failed to load has no value to judge; its load failure says enough.
-          if (!failed.has(source)) issues.push({ source, kind: 'invalid', ...fields[i]! });
-        });
-      }
-    }
-    if (issues.length > 0) {
-      const firstFailure = results.find((r) => r.status === 'failed');
-      // A source's own terminal error (no address, no driver) is not cured by a retry.
-      const terminal = results.some((r) => r.status === 'failed' && r.error instanceof SteadyError && !r.error.retryable);
-      throw new StateError(issues, firstFailure ? { cause: firstFailure.error, terminal } : {});
-    }
-    if (value === raw) value = { ...raw };
-    return { raw, versions, value: deepFreeze(value), loadedAt: startedAt, confirmedAt: startedAt };
-  }
+  const refresh = roundRunner({ sources, names, schema, now, unconfirmed, installed: () => installed });
 
   function loggerFor(ctx: StateCallContext | undefined): Logger {
-    return options.logger ?? ctx?.log ?? currentContext()?.log ?? (fallbackLogger ??= createLogger({ component: 'steadyfn-state' }));
+    return logger ?? ctx?.log ?? currentContext()?.log ?? (fallbackLogger ??= createLogger({ component: 'steadyfn-state' }));
   }
   let fallbackLogger: Logger | undefined;
 

@@ -37,7 +37,7 @@ const factories: Array<{ name: string; make: (options: never) => unknown; all: R
     name: 'defineState',
     make: defineState as never,
     all: { sources: { env }, schema: undefined, maxAgeMs: 1, staleIfErrorMs: 0, retryAfterErrorMs: 1, maxAge: undefined, staleIfError: undefined, retryAfterError: undefined, timeoutMs: 1, logger: undefined, now: Date.now },
-    type: ['cache.ts', 'StateOptions'],
+    type: ['cache-options.ts', 'StateOptions'],
     typo: 'maxAgeMS',
   },
   { name: 'custom', make: custom as never, all: { load, version: load, description: 'd' }, type: ['sources/custom.ts', 'CustomSourceOptions'], typo: 'loader' },

@@ -14,7 +14,7 @@
  * compare-and-set).
  */
 import { LeaseRecordUnreadableError } from '../errors.js';
-import type { LeaseRecord } from '../types.js';
+import type { LeaseRecord, SettleRequest } from '../types.js';
 
 /**
  * The collection methods the store calls: a driver `Collection` satisfies it. Structural, so
@@ -115,4 +115,24 @@ export function recordOf(doc: LeaseDocument, serverNow: number, toLocal: (server
   const held: LeaseRecord = { state: 'held', fence: doc.g, owner: doc.o, expiresAt };
   if (typeof doc.d === 'string') held.data = doc.d;
   return held;
+}
+
+/** A new generation of `key` above generation `below` (purge base `belowP`), ending at `end`, written at `serverNow` (epoch ms, the server's clock). */
+export function nextGeneration(key: string, below: number, belowP: number, fields: Pick<LeaseDocument, 's' | 'o'> & { d?: string }, end: number, serverNow: number): LeaseDocument {
+  const g = below + 1;
+  const doc: LeaseDocument = { _id: docId(key, g), k: key, g, s: fields.s, o: fields.o, e: new Date(end), p: new Date(Math.max(end, belowP)), c: new Date(serverNow) };
+  if (fields.d !== undefined) doc.d = fields.d;
+  return doc;
+}
+
+/** The generation a settle writes on top of generation `g` (purge base `p`). */
+export function successor(r: SettleRequest, g: number, p: number, serverNow: number): LeaseDocument {
+  return r.data === undefined
+    ? nextGeneration(r.key, g, p, { s: 'f', o: r.owner }, serverNow, serverNow)
+    : nextGeneration(r.key, g, p, { s: 'd', o: r.owner, d: r.data }, serverNow + r.keepMs!, serverNow);
+}
+
+/** The key's top generation `top` (one above the request's fence) is what settle `r` writes. */
+export function settledAs(r: SettleRequest, top: LeaseDocument): boolean {
+  return top.o === r.owner && (r.data === undefined ? top.s === 'f' && top.d === undefined : top.s === 'd' && top.d === r.data);
 }

@@ -11,24 +11,21 @@
  *                        the caller holds generation n
  *   get                  find
  *
- * Timing rules that keep an insert from winning a generation that existed before (so exactly
- * one attempt ever holds generation n of a key):
- *   - an insert is sent within SEND_WINDOW_MS of the read it is based on, and is assumed to
- *     reach the server within DELIVERY_MS (ACT_MARGIN_MS = their sum);
- *   - a superseded generation is deleted no sooner than SUPERSEDED_GRACE_MS (> ACT_MARGIN_MS)
- *     after it was written;
- *   - the top generation is deleted (purge, TTL index) no sooner than `retainMs` after it
- *     ended, and nobody builds on a top generation within ACT_MARGIN_MS of that moment.
+ * The timing rules that keep an insert from winning a generation that existed before (so
+ * exactly one attempt ever holds generation n of a key), and the grant memory a settle without
+ * a read uses: `mongodb-timing.ts`. The options and the store's shape: `mongodb-types.ts`.
  */
 import { checkedGetter, checkKnownKeys, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
-import { ConfigurationError } from '@steadyfn/handler/internal';
 import { LeaseStoreUnsupportedError } from '../errors.js';
 import { raceSignal as abortable, throwIfAborted } from '@steadyfn/handler/internal';
-import type { CallOptions, ClaimRequest, ClaimResult, LeaseRecord, LeaseStore, RenewRequest, RenewResult, SettleRequest } from '../types.js';
+import type { ClaimRequest, ClaimResult, LeaseRecord, RenewRequest, RenewResult, SettleRequest } from '../types.js';
 import { checkBatch, checkClaim, checkGetKey, checkRenew, checkSettle, withDataLimit } from '../validate.js';
 import { serverClock } from './mongodb-clock.js';
-import { docId, errorCode, recordOf, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
-import { purgeBoundsOf, purgeInBatches, type MongoPurgeOptions, type MongoPurgeResult } from './mongodb-purge.js';
+import { nextGeneration, recordOf, settledAs, successor, type LeaseDocument, type MongoLeaseCollection, type MongoLeaseSession } from './mongodb-docs.js';
+import { ensureLeaseIndexes } from './mongodb-indexes.js';
+import { purgeBoundsOf, purgeInBatches } from './mongodb-purge.js';
+import { ACT_MARGIN_MS, grantMemory, MIN_RETAIN_MS, SEND_WINDOW_MS, SUPERSEDED_GRACE_MS, YOUNG_MS } from './mongodb-timing.js';
+import type { MongoCallOptions, MongoLeaseStore, MongoLeaseStoreOptions } from './mongodb-types.js';
 import { probeServer, type ProbeResult } from './mongodb-probe.js';
 import { topReader } from './mongodb-read.js';
 import { typedCall, typedOperations } from './store-unavailable.js';
@@ -64,115 +61,11 @@ interface Written {
 }
 
 export type { MongoLeaseCollection, MongoLeaseSession } from './mongodb-docs.js';
+export type { MongoCallOptions, MongoLeaseStore, MongoLeaseStoreOptions, MongoProbeResult } from './mongodb-types.js';
+export { DELIVERY_MS, FAST_SETTLE_MS, MIN_RETAIN_MS, SEND_WINDOW_MS, SUPERSEDED_GRACE_MS } from './mongodb-timing.js';
 
-/** An insert is sent within this long of the read it is based on, or the read is repeated. */
-export const SEND_WINDOW_MS = 10_000;
-/** Assumed longest time a sent request takes to reach the server. */
-export const DELIVERY_MS = 20_000;
-const ACT_MARGIN_MS = SEND_WINDOW_MS + DELIVERY_MS;
-/** A superseded generation is kept at least this long after it was written. */
-export const SUPERSEDED_GRACE_MS = 60_000;
-/**
- * A settle or renewal sent this soon (35 s) after its claim's insert needs no read (see
- * `changeBatch`): the holder inserts its next generation on what it wrote.
- */
-export const FAST_SETTLE_MS = SUPERSEDED_GRACE_MS - DELIVERY_MS - 5_000;
-/** Smallest `retainMs`: a top generation must outlive the act margin plus the grace. */
-export const MIN_RETAIN_MS = 120_000;
-/** A generation younger than this can be built on after reading it by `_id` alone. */
-const YOUNG_MS = SUPERSEDED_GRACE_MS - ACT_MARGIN_MS;
 /** Read-and-insert rounds before a contended key is reported as held. */
 const MAX_ROUNDS = 4;
-/** NotImplemented (FerretDB), CommandNotSupported, InvalidOptions. */
-const NOT_SUPPORTED = new Set([238, 115, 72]);
-/** IndexOptionsConflict, IndexKeySpecsConflict. */
-const INDEX_CONFLICT = new Set([85, 86]);
-
-/** Options of every MongoDB store call. */
-export interface MongoCallOptions extends CallOptions {
-  /**
-   * A driver `ClientSession`: the reads and inserts join its transaction, so a settle commits
-   * or aborts with the caller's own writes. A settle that loses inside a transaction returns
-   * `false` after the server has aborted the transaction: abort it (throw). Needs a replica set.
-   */
-  session?: MongoLeaseSession;
-}
-
-/** Options of `mongoLeaseStore`. */
-export interface MongoLeaseStoreOptions {
-  /** The collection holding leases (a driver `Collection`), or a function returning it (e.g. from a cached client). */
-  collection: MongoLeaseCollection | (() => MongoLeaseCollection | Promise<MongoLeaseCollection>);
-  /**
-   * How long a record is kept after its lease or keep time ends: its generation (the fence) is
-   * remembered that long, and then the TTL index (`ensureIndexes`) or `purge()` deletes it.
-   * Whole milliseconds ≥ 120,000.
-   * @default 3_600_000 (1 hour)
-   */
-  retainMs?: number;
-  /**
-   * How a key is read. `'by-id'`: `_id` lookups walking up from the last generation seen,
-   * a query only when they cannot settle it — FerretDB 1.24 scans the collection for any other
-   * query. `'query'`: one `find({ k })` (indexed on MongoDB). `'auto'`: `'by-id'` on FerretDB,
-   * `'query'` elsewhere. Both are correct on every server; only the cost differs.
-   * @default 'auto'
-   */
-  reads?: 'auto' | 'by-id' | 'query';
-}
-
-/** What `probe()` found. */
-export interface MongoProbeResult extends ProbeResult {
-  /** Leases are judged by the server's clock (from `hello`); false: this process's clock. */
-  serverClock: boolean;
-}
-
-/**
- * A lease store on a MongoDB-wire server.
- * @throws LeaseStoreUnavailableError (`LEASE_STORE_UNAVAILABLE`, 503, retryable) from every call
- *   when the server cannot be reached (driver network, server-selection or pool errors, a refused
- *   or reset socket, a `MongoBulkWriteError` wrapped around one; the driver's error is the
- *   `cause`). A `claim` or `claimMany` that throws holds no key: it first releases what its owner
- *   holds of what it claimed or sent (what it cannot reach ends with its lease). Other errors
- *   pass through unchanged.
- */
-export interface MongoLeaseStore extends LeaseStore<MongoCallOptions> {
-  /**
-   * The most `data` a claim or settle may carry, in UTF-8 bytes: 16 MiB less 16 KiB, what one
-   * document (at most 16 MiB of BSON on MongoDB) leaves beside the key, owner and dates. More is
-   * refused before anything is sent (`LeaseRequestError` naming `request.data`).
-   */
-  readonly maxDataBytes: number;
-  /**
-   * Creates the index on (key, generation) and, where the server has TTL indexes, the TTL
-   * index that deletes records `retainMs` after they end. Run once at deploy time.
-   * `{ ttl: false }` on servers without TTL indexes (FerretDB): call `purge()` on a schedule.
-   * @throws ConfigurationError when a TTL index with another `retainMs` exists.
-   */
-  ensureIndexes(options?: CallOptions): Promise<{ ttl: boolean }>;
-  /**
-   * Checks the server once (runs by itself before the first call): an insert of an existing
-   * `_id` must fail as a duplicate key, also 8 at once.
-   * @throws LeaseStoreUnsupportedError when the server does not enforce a unique `_id`.
-   */
-  probe(options?: CallOptions): Promise<MongoProbeResult>;
-  /**
-   * Deletes records that ended more than `retainMs` ago (what the TTL index does on MongoDB):
-   * for servers without TTL indexes. Bounded: it reads up to `batchSize` `_id`s of expired
-   * records, deletes them, and repeats, stopping after `maxDeletes` (`more: true` when expired
-   * records are left: a schedule calls it again) and before the next batch once `signal`
-   * aborts. Only generations whose `p` is older than the server's time less its clock
-   * uncertainty and `retainMs` are deleted. On FerretDB 1.24 no index serves the read (it does
-   * not push a range filter down; there is no index on `p` there): each batch scans the
-   * collection, a shorter hold than one delete of everything.
-   * @returns how many records it deleted, and whether expired ones are left.
-   * @throws ConfigurationError (`CONFIG_INVALID`, naming `batchSize` or `maxDeletes`) before anything is sent.
-   * @example
-   * ```ts
-   * // a schedule on FerretDB
-   * const { deleted, more } = await leases.purge({ batchSize: 500, maxDeletes: 10_000, signal: ctx.signal });
-   * ```
-   */
-  purge(options?: MongoPurgeOptions): Promise<MongoPurgeResult>;
-}
 
 /**
  * The most data a record's document holds: a document is at most 16 MiB of BSON
@@ -261,14 +154,6 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
 
   const purgeable = (top: LeaseDocument, serverNow: number): boolean => top.p.getTime() + retainMs <= serverNow - clock.uncertaintyMs();
 
-  /** A new generation above generation `below` (purge base `belowP`), ending at `end`. */
-  const generation = (key: string, below: number, belowP: number, fields: Pick<LeaseDocument, 's' | 'o'> & { d?: string }, end: number, serverNow: number): LeaseDocument => {
-    const g = below + 1;
-    const doc: LeaseDocument = { _id: docId(key, g), k: key, g, s: fields.s, o: fields.o, e: new Date(end), p: new Date(Math.max(end, belowP)), c: new Date(serverNow) };
-    if (fields.d !== undefined) doc.d = fields.d;
-    return doc;
-  };
-
   /** Inserts the attempts' documents; the results say which landed. Sweeps what the winners superseded. */
   const write = async (col: MongoLeaseCollection, probed: ProbeResult, attempts: Attempt[], serverNow: number, options: MongoCallOptions | undefined): Promise<boolean[]> => {
     const inserted = await insertAll(col, attempts.map((a) => a.doc), probed.batchInsertErrorsPerOperation, options);
@@ -337,7 +222,7 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
           // The lease ends no sooner than leaseMs by the server's true clock, whatever our estimate's error.
           const end = now + clock.uncertaintyMs() + r.leaseMs;
           const fields = r.data === undefined ? { s: 'h' as const, o: r.owner } : { s: 'h' as const, o: r.owner, d: r.data };
-          attempts.push({ index, doc: generation(r.key, top?.g ?? 0, top?.p.getTime() ?? 0, fields, end, now), seen });
+          attempts.push({ index, doc: nextGeneration(r.key, top?.g ?? 0, top?.p.getTime() ?? 0, fields, end, now), seen });
         }
       }
       if (purge.length > 0) {
@@ -443,19 +328,9 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
   const settleBatch = async (requests: SettleRequest[], options: MongoCallOptions | undefined): Promise<boolean[]> =>
     (await changeBatch(requests, (r, below, now) => successor(r, below.g, below.p, now), options, settledAs)).map((written) => written !== undefined);
 
-  /** The key's top generation `top` (one above the request's fence) is what settle `r` writes. */
-  const settledAs = (r: SettleRequest, top: LeaseDocument): boolean =>
-    top.o === r.owner && (r.data === undefined ? top.s === 'f' && top.d === undefined : top.s === 'd' && top.d === r.data);
-
-  /** The generation a settle writes on top of generation `g` (purge base `p`). */
-  const successor = (r: SettleRequest, g: number, p: number, serverNow: number): LeaseDocument =>
-    r.data === undefined
-      ? generation(r.key, g, p, { s: 'f', o: r.owner }, serverNow, serverNow)
-      : generation(r.key, g, p, { s: 'd', o: r.owner, d: r.data }, serverNow + r.keepMs!, serverNow);
-
   /** The generation a renewal writes: held by the same owner with the same data, for leaseMs from now (erring long, as a claim). */
   const renewal = (r: RenewRequest, below: Below, serverNow: number): LeaseDocument =>
-    generation(r.key, below.g, below.p, below.d === undefined ? { s: 'h', o: r.owner } : { s: 'h', o: r.owner, d: below.d }, serverNow + clock.uncertaintyMs() + r.leaseMs, serverNow);
+    nextGeneration(r.key, below.g, below.p, below.d === undefined ? { s: 'h', o: r.owner } : { s: 'h', o: r.owner, d: below.d }, serverNow + clock.uncertaintyMs() + r.leaseMs, serverNow);
 
   const store: MongoLeaseStore = {
     maxDataBytes: MAX_DATA_BYTES,
@@ -491,22 +366,7 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
       const signal = callOptions?.signal;
       throwIfAborted(signal);
       const col = await abortable(Promise.resolve(getCollection()), signal);
-      await abortable(col.createIndex({ k: 1, g: -1 }, { name: 'steadyfn_lease_key' }), signal);
-      try {
-        await abortable(col.createIndex({ p: 1 }, { name: 'steadyfn_lease_purge', expireAfterSeconds: Math.ceil(retainMs / 1000) }), signal);
-        return { ttl: true };
-      } catch (error) {
-        const code = errorCode(error);
-        if (code !== undefined && NOT_SUPPORTED.has(code)) return { ttl: false };
-        if (code !== undefined && INDEX_CONFLICT.has(code)) {
-          throw new ConfigurationError(`${owner}(): option "retainMs" (${retainMs} ms) differs from the TTL index steadyfn_lease_purge already on the collection; drop that index or use the retainMs it was made with`, {
-            field: 'retainMs',
-            expected: 'the retainMs the existing TTL index was made with',
-            cause: error,
-          });
-        }
-        throw error;
-      }
+      return ensureLeaseIndexes(col, owner, retainMs, signal);
     },
     async probe(callOptions) {
       const { probed } = await ready(callOptions?.signal);
@@ -531,22 +391,3 @@ export function mongoLeaseStoreOf(owner: string, options: MongoLeaseStoreOptions
   };
 }
 
-const MAX_GRANTS = 10_000;
-
-/** The claims (and renewals) this store won, remembered until settled (bounded; the oldest are forgotten). */
-function grantMemory(): { add(doc: LeaseDocument, sentAt: number): void; take(key: string, owner: string, fence: number): { p: number; d?: string } | undefined } {
-  const grants = new Map<string, { sentAt: number; p: number; d?: string }>();
-  const id = (key: string, owner: string, fence: number): string => `${fence}\n${owner}\n${key}`;
-  return {
-    add(doc, sentAt) {
-      if (grants.size >= MAX_GRANTS) grants.delete(grants.keys().next().value!);
-      grants.set(id(doc.k, doc.o!, doc.g), { sentAt, p: doc.p.getTime(), ...(doc.d === undefined ? {} : { d: doc.d }) });
-    },
-    take(key, owner, fence) {
-      const k = id(key, owner, fence);
-      const grant = grants.get(k);
-      grants.delete(k);
-      return grant && performance.now() - grant.sentAt < FAST_SETTLE_MS ? grant : undefined;
-    },
-  };
-}
