@@ -14,6 +14,7 @@ import { profileFor } from '../profiles.js';
 import type { ClientHandle } from '../spec.js';
 import { mongoAuthRefused } from './auth-refused.js';
 import { driverLoader, useDriver } from './load.js';
+import { monitorWaitMs } from './mongo-monitor.js';
 import { checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, type HandleOptions } from './options.js';
 
 /** Options of `mongo()`. */
@@ -366,6 +367,9 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       // ping queues behind everything in flight: see redis-queue.ts.) Only a pool with every
       // connection held past pingTimeoutMs fails the check, as any thaw check would then.
       inFlight: ({ client }) => (checkedOut.get(client) ?? 0) > 0,
+      // After a pool clear the ping waits for the driver's monitor (at most twice minHeartbeatFrequencyMS) before it is
+      // sent: that wait is not the server's, so a healthy client is revalidated, not rebuilt (a TLS + auth handshake).
+      pingGraceMs: ({ client }) => monitorWaitMs(client),
     },
   );
 }
