@@ -23,6 +23,8 @@ import { mongo } from '../src/mongodb.js';
 import { redis } from '../src/redis.js';
 import { apiGatewayV2 } from '../../../test/support/events.js';
 import { ferretdbAvailable, freePort, startFerretDB, startRedis, type OwnServer } from '../../../test/support/servers.js';
+import { useMongoAdmin } from './support/mongo-admin.js';
+import { startProxy } from './support/proxy.js';
 
 const prefix = `steadyfn:deadline:${randomUUID().slice(0, 8)}`;
 
@@ -97,6 +99,41 @@ describe('mongo(): connecting is bounded by the deadline', () => {
     } finally {
       await closeAll();
       await own.dispose();
+    }
+  });
+});
+
+describe("mongo(): the thaw check's wait for the driver's monitor is bounded by the deadline", () => {
+  const db = `deadline_${randomUUID().slice(0, 8)}`;
+  const mongoAdmin = useMongoAdmin({ drop: [db] });
+
+  it('after a pool clear, with a monitor wait (its grace) of 20 s: DEADLINE_EXCEEDED within a 1,500 ms deadline, no verdict on the client', async () => {
+    const proxy = await startProxy(Number(new URL(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27117/').port));
+    try {
+      // minHeartbeatFrequencyMS 10 s: the ping, after the reset below, may wait 2 × 10 s for the monitor.
+      const store = mongo({ uri: `mongodb://127.0.0.1:${proxy.port}/`, db, name: 'monitor-wait', options: { heartbeatFrequencyMS: 60_000, minHeartbeatFrequencyMS: 10_000 } });
+      const seen: Array<{ code: string | undefined; late: boolean }> = [];
+      const main = handler({ use: [connections({ mongo: store }, { closeOnSigterm: false })], logSink: () => undefined }, async (_i, ctx) => {
+        try {
+          await ctx.mongo.db.collection('docs').insertOne({ at: 1 });
+        } catch (err) {
+          seen.push({ code: (err as { code?: string }).code, late: platform.passed });
+          throw err;
+        }
+        return { ok: true };
+      });
+      await expect(invokeWithin(main, 10_000)).resolves.toMatchObject({ status: 200 });
+      proxy.halfOpenAll();
+      await expect(invokeWithin(main, 10_000)).resolves.toMatchObject({ status: 503, code: 'CONNECTION_LOST' });
+      seen.length = 0;
+      expect(await invokeWithin(main, 1_500)).toEqual({ status: 504, code: 'DEADLINE_EXCEEDED', late: false });
+      // The check comes before the function, which was not run.
+      expect(seen).toEqual([]);
+      expect(store.stats).toMatchObject({ pings: 1, pingFailures: 0, reconnects: 0 });
+      expect(await mongoAdmin.db(db).collection('docs').countDocuments()).toBe(1);
+    } finally {
+      await closeAll();
+      await proxy.close();
     }
   });
 });
@@ -183,6 +220,26 @@ describe('redis(): an outage is bounded by the deadline', () => {
     expect(handle.stats).toMatchObject({ pingFailures: 0, reconnects: 0 });
     server.thaw();
     await expect(invokeWithin(main, 3_000)).resolves.toMatchObject({ status: 200 });
+  });
+
+  it("a thaw check behind another caller's BLPOP (30 s left, its grace) still ends at the deadline: DEADLINE_EXCEEDED within it, the client kept", async () => {
+    let clock = 0;
+    const handle = redis({ url: server.url, name: 'ping-behind-blpop', idleThresholdMs: 1_000, now: () => clock });
+    const { main, seen } = app(handle);
+    await expect(invokeWithin(main, 3_000)).resolves.toMatchObject({ status: 200 });
+    const key = `${prefix}:queue:${randomUUID()}`;
+    const consumer = await handle.get({ signal: AbortSignal.timeout(60_000) });
+    const blocked = consumer.blpop(key, 30);
+    clock += 60_000;
+    // The ping may wait pingTimeoutMs + what is left of the BLPOP's 30 s; the invocation may not.
+    expect(await invokeWithin(main, 1_500)).toEqual({ status: 504, code: 'DEADLINE_EXCEEDED', late: false });
+    // The check comes before the function, which was not run (nothing of it waits on past the answer).
+    expect(seen).toEqual([]);
+    expect(handle.stats).toMatchObject({ pingFailures: 0, reconnects: 0 });
+    await admin.lpush(key, 'job');
+    expect(await blocked).toEqual([key, 'job']);
+    await expect(invokeWithin(main, 3_000)).resolves.toMatchObject({ status: 200 });
+    expect(handle.stats).toMatchObject({ connects: 1, reconnects: 0 });
   });
 
   it('a shared connect lives as long as one waiter still has time: the short invocation gives up, the long one connects', async () => {

@@ -3,17 +3,17 @@
  * closed, polling monitor) and `{ ping: 1 }` as the thaw check. The client value is
  * `{ client, db }` so a function reaches its database directly (`ctx.mongo.db`).
  */
-import { isIP } from 'node:net';
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
 import type { Provider } from '@steadyfn/handler';
-import { ConfigurationError, errorChain, errorName, invalidOption, keysOf, MONGO_DRIVER_NETWORK_NAMES, stringOption } from '@steadyfn/handler/internal';
-import type { DriverErrorOwner } from '../closed.js';
+import { ConfigurationError, errorChain, errorName, invalidOption, keysOf, stringOption } from '@steadyfn/handler/internal';
 import { CONNECTION_DRIVER_MISSING, isConnectionError, wasNotSent } from '../errors.js';
 import { makeHandle } from '../handle.js';
 import { profileFor } from '../profiles.js';
 import type { ClientHandle } from '../spec.js';
 import { mongoAuthRefused } from './auth-refused.js';
 import { driverLoader, useDriver } from './load.js';
+import { monitorWaitMs } from './mongo-monitor.js';
+import { driverNetworkError } from './mongo-servers.js';
 import { checkUrl, factoryOptions, HANDLE_KEYS, handleOptions, type HandleOptions } from './options.js';
 
 /** Options of `mongo()`. */
@@ -163,70 +163,6 @@ function closedBeforeSend(err: unknown): boolean {
   return false;
 }
 
-/**
- * The MongoDB driver's errors for a connection that failed under an operation or could not be
- * made (`MONGO_DRIVER_NETWORK_NAMES`). Only this driver raises them, so one from the function's
- * direct use of `ctx.mongo` is a retryable `CONNECTION_LOST` (`CONNECTION_UNAVAILABLE` when it
- * proves the operation unsent), like a Redis command's, not the handler's `INTERNAL` — but only
- * for the client that raised it: with several `mongo()` handles (or a MongoClient of the
- * function's own) the error is tied to a client by the server address it names (`address` of a
- * pool error, "connection N to HOST closed / timed out", a server selection error's
- * `reason.servers`): `'yes'` when that is one of `client`'s servers, false when it is none of
- * them, `'maybe'` when the error names no server (a reset: "read ECONNRESET") — or names one
- * only by the IP its socket reached ("connection N to 127.0.0.1:27017 closed"), which cannot be
- * told apart from a client given host names (`localhost`, Atlas, `mongodb+srv`). Not the
- * closed-client errors (`MongoNotConnectedError`, `MongoTopologyClosedError`): those are typed
- * only on a client this package or the function closed, never on a MongoClient of its own.
- */
-function driverNetworkError(err: unknown, client: MongoClient): DriverErrorOwner {
-  let network = false;
-  for (const e of errorChain(err)) {
-    if (!MONGO_DRIVER_NETWORK_NAMES.has(errorName(e))) continue;
-    network = true;
-    const named = serversNamed(e);
-    if (named.length > 0) {
-      const mine = serversOf(client);
-      if (named.some((address) => mine.has(address))) return 'yes';
-      // A connection's message names the IP its socket reached, never the host name the client
-      // was given (`localhost`, an Atlas or `mongodb+srv` host): not this client's only when all
-      // of its servers are IP addresses themselves.
-      return !socketNamed(e) || [...mine].every(isIpAddress) ? false : 'maybe';
-    }
-  }
-  return network ? 'maybe' : false;
-}
-
-/** The server addresses (`host:port`, lower case) a driver error names; none when it names none. */
-function serversNamed(e: Record<string, unknown>): string[] {
-  if (typeof e.address === 'string') return [e.address.toLowerCase()];
-  const servers = (e.reason as { servers?: unknown } | null | undefined)?.servers;
-  if (servers instanceof Map) return [...servers.keys()].filter((k): k is string => typeof k === 'string').map((k) => k.toLowerCase());
-  const message = typeof e.message === 'string' ? e.message : '';
-  const host = /^connection \S+ to (\S+) (?:closed|timed out)$/.exec(message)?.[1];
-  return host === undefined ? [] : [host.toLowerCase()];
-}
-
-/** Whether `e` is a connection's error ("connection N to X closed / timed out"), X its socket's resolved IP (mongodb `streamIdentifier`). */
-function socketNamed(e: Record<string, unknown>): boolean {
-  return typeof e.address !== 'string' && !((e.reason as { servers?: unknown } | null | undefined)?.servers instanceof Map);
-}
-
-/** Whether `address` (`host:port`, `[v6]:port`) names its host by an IP address. */
-function isIpAddress(address: string): boolean {
-  const colon = address.lastIndexOf(':');
-  const host = address.startsWith('[') ? address.slice(1, address.indexOf(']')) : colon < 0 ? address : address.slice(0, colon);
-  return isIP(host) !== 0;
-}
-
-/** The addresses of `client`'s servers: those its topology knows, and the URI's seed list. */
-function serversOf(client: MongoClient): Set<string> {
-  const out = new Set<string>();
-  const known = (client as unknown as { topology?: { description?: { servers?: unknown } } }).topology?.description?.servers;
-  if (known instanceof Map) for (const k of known.keys()) if (typeof k === 'string') out.add(k.toLowerCase());
-  for (const host of client.options.hosts ?? []) out.add(String(host).toLowerCase());
-  return out;
-}
-
 /** Connections each client has checked out of its pool: an operation holds one from before it is written until its answer. */
 const checkedOut = new WeakMap<MongoClient, number>();
 
@@ -366,6 +302,9 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       // ping queues behind everything in flight: see redis-queue.ts.) Only a pool with every
       // connection held past pingTimeoutMs fails the check, as any thaw check would then.
       inFlight: ({ client }) => (checkedOut.get(client) ?? 0) > 0,
+      // After a pool clear the ping waits for the driver's monitor (at most twice minHeartbeatFrequencyMS) before it is
+      // sent: that wait is not the server's, so a healthy client is revalidated, not rebuilt (a TLS + auth handshake).
+      pingGraceMs: ({ client }) => monitorWaitMs(client),
     },
   );
 }

@@ -34,10 +34,14 @@ export function noteBlockingWrites(client: Redis): void {
   const target = client as unknown as { sendCommand?: (command: unknown, ...rest: unknown[]) => unknown };
   const send = target.sendCommand;
   if (typeof send !== 'function') return;
-  target.sendCommand = function (this: Redis, command: unknown, ...rest: unknown[]): unknown {
-    const result = send.call(this, command, ...rest);
-    const last = queueOf(this)?.peekBack?.();
-    if (last?.command === command && typeof command === 'object' && command !== null && isBlocking(last)) writtenAt.set(command, Date.now());
+  // Every command passes here: `arguments` (no array made per command), and the queue is read only
+  // for a command whose name may block (one Map lookup for the others: see `mayBlock`).
+  target.sendCommand = function (this: Redis, command: unknown): unknown {
+    const result = Reflect.apply(send, this, arguments);
+    if (typeof command === 'object' && command !== null && mayBlock((command as { name?: unknown }).name)) {
+      const last = queueOf(this)?.peekBack?.();
+      if (last?.command === command && isBlocking(last)) writtenAt.set(command, Date.now());
+    }
     return result;
   };
 }
@@ -56,6 +60,26 @@ function queueOf(client: Redis): CommandQueue | undefined {
   return typeof queue?.length === 'number' && typeof queue.peekFront === 'function' ? (queue as CommandQueue) : undefined;
 }
 
+/** `mayBlock`'s answers by command name as written (ioredis' are lower case; `call('BLPOP')` keeps its own). */
+const mayBlockByName = new Map<string, boolean>();
+/** Names kept in `mayBlockByName` at most: command names come from code, so few; a bound all the same. */
+const MAY_BLOCK_NAMES_MAX = 1_024;
+
+/**
+ * Whether a command of this name may block (see `isBlocking`; XREAD/XREADGROUP: only with `BLOCK`,
+ * which this does not look at). Read for every command written: after a name's first time, one Map lookup.
+ */
+function mayBlock(name: unknown): boolean {
+  if (typeof name !== 'string') return false;
+  let known = mayBlockByName.get(name);
+  if (known === undefined) {
+    const lower = name.toLowerCase();
+    known = ALWAYS_BLOCKING.has(lower) || (exists(lower) && hasFlag(lower, 'blocking'));
+    if (mayBlockByName.size < MAY_BLOCK_NAMES_MAX) mayBlockByName.set(name, known);
+  }
+  return known;
+}
+
 /**
  * Whether a queued command may legitimately wait for long for its reply: flagged `blocking` in the
  * Redis command table (`@ioredis/commands`, the list ioredis itself is built from: BLPOP, BRPOP,
@@ -64,10 +88,8 @@ function queueOf(client: Redis): CommandQueue | undefined {
  */
 export function isBlocking(item: QueuedCommand | undefined): boolean {
   const command = item?.command;
-  if (typeof command?.name !== 'string') return false;
+  if (typeof command?.name !== 'string' || !mayBlock(command.name)) return false;
   const name = command.name.toLowerCase();
-  if (ALWAYS_BLOCKING.has(name)) return true;
-  if (!exists(name) || !hasFlag(name, 'blocking')) return false;
   if (!BLOCK_OPTION.has(name)) return true;
   const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
   return args.some((arg) => String(arg).toLowerCase() === 'block');
