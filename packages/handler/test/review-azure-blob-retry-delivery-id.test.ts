@@ -27,7 +27,9 @@ async function registered(name: string): Promise<Context[]> {
   const { app } = await import('@azure/functions');
   const { handler } = await import('../src/index.js');
   const seen: Context[] = [];
-  app.storageBlob(name, { path: 'myblob/{name}', connection: 'AzureWebJobsStorage', dataType: 'string', handler: handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx)) as never });
+  const options = { path: 'myblob/{name}', connection: 'AzureWebJobsStorage', handler: handler({ logSink: () => undefined }, (_input, ctx) => void seen.push(ctx)) as never };
+  // `dataType` is a binding property the host reads (function metadata), not in @azure/functions' option type.
+  app.storageBlob(name, { ...options, dataType: 'string' } as typeof options);
   return seen;
 }
 
