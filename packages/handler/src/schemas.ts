@@ -82,8 +82,8 @@ function exact<T>() {
 
 /**
  * The object of a storage event, the same from every provider: S3 (direct, via SNS, SQS or
- * EventBridge), Azure Blob trigger, Blob Storage events via Event Grid, Cloud Storage (also
- * as a background function). `op` is `created`, `deleted` or `updated`; `bucket` and `key`
+ * EventBridge), Azure Blob trigger, Event Grid `BlobCreated` / `BlobDeleted` /
+ * `BlobTierChanged` events, Cloud Storage (also as a background function). `op` is `created`, `deleted` or `updated`; `bucket` and `key`
  * are non-empty (the key decoded); `size` is a whole number of bytes.
  *
  * Refuses, with a `ValidationError` (`VALIDATION_FAILED`, 400, terminal), any other trigger and

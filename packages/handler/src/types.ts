@@ -312,9 +312,18 @@ export interface StorageTrigger extends InBatch {
   etag?: string;
   contentType?: string;
   /**
-   * Azure Blob trigger: the blob's content, read by the host. Under `dataType: 'string'` the
-   * UTF-8 of the text the host decoded, which is the blob's bytes only when they were UTF-8 (the
-   * host replaces invalid sequences with U+FFFD): leave `dataType` unset or `'binary'` for exact bytes.
+   * Azure Blob trigger: the blob's content, read by the host. Under `dataType: 'string'` the host
+   * reads the blob as text (.NET `new StreamReader(stream)`: UTF-8, or UTF-16 / UTF-32 when the
+   * blob starts with their byte order mark; the mark dropped, a UTF-8 one too; each invalid UTF-8
+   * sequence U+FFFD) and this is that text's UTF-8: the blob's bytes only when they were valid
+   * UTF-8 without a byte order mark. Leave `dataType` unset or `'binary'` for exact bytes.
+   *
+   * Without an ETag, version id or content MD5 (Storage extension 5.x, a blob uploaded in blocks)
+   * the delivery id names the version by a SHA-256 of this content (a host retry keeps it). Under
+   * `dataType: 'string'` two writes of one blob within one second, of one size, whose bytes the
+   * host decodes to the same text (Latin-1 `café` and `cafè`: both non-UTF-8 bytes become U+FFFD)
+   * therefore share one delivery id, and `@steadyfn/idempotency` skips the second; `'binary'`
+   * hashes the exact bytes.
    */
   content?: Buffer;
 }
@@ -514,7 +523,10 @@ export interface BaseContext {
   functionName: string;
   /** This attempt; differs on every retry. */
   requestId: string;
-  /** Stable across redeliveries of the same message or event; undefined for plain HTTP. */
+  /**
+   * Stable across redeliveries of the same message or event; undefined for plain HTTP. An Azure
+   * Blob trigger's names the blob's version, which two writes may share (see `StorageTrigger.content`).
+   */
   deliveryId: string | undefined;
   /** Epoch milliseconds at which the provider stops this invocation (`Infinity` when it gives no clock). */
   deadline: number;

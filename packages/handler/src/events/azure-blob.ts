@@ -3,8 +3,7 @@
  * and, in trigger metadata, `blobTrigger` (`container/name`), `uri` and `properties`. It fires
  * for new and changed blobs, so `op` is `created`. `ctx.deliveryId` is `container/name@<version>`:
  * the host keeps a receipt per blob ETag and runs a blob again only when it changed, so the id
- * names the version — the ETag, or what stands in for it when the host sends none (see `versionOf`);
- * the invocation id when nothing can name it.
+ * names the version — the ETag, or what stands in for it when the host sends none (see `versionOf`).
  */
 import { nodeCrypto } from '../internal/crypto.js';
 import { isRecord, type Rec } from '../internal/record.js';
@@ -30,32 +29,24 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v !==
  * ids (two writes of the same bytes within one second are one). The id is worked out on its first
  * read (see `blobTriggerItem`), so an invocation that never reads it hashes nothing.
  *
- * Under `dataType: 'string'` the host hands over text it decoded as UTF-8, each invalid byte
- * sequence replaced by U+FFFD: text without U+FFFD is hashed as its UTF-8 (the blob's bytes), but
- * text holding U+FFFD may stand for many blobs (`café` and `cafè` in Latin-1 decode alike), so
- * then no version is known and `undefined` is returned.
+ * Under `dataType: 'string'` the content is text the host decoded (.NET `StreamReader`: each
+ * invalid UTF-8 sequence U+FFFD, a byte order mark dropped), hashed as its UTF-8. Two writes
+ * within one second, of one size, whose bytes decode to the same text (Latin-1 `café` and `cafè`)
+ * are then one id. The invocation id would tell them apart but changes on every host retry of
+ * one version, which is far more common, so the text is hashed anyway (documented on
+ * `StorageTrigger.content`).
  */
-function versionOf(props: Rec, etag: string | undefined, content: Buffer | string | undefined): string | undefined {
+function versionOf(props: Rec, etag: string | undefined, bytes: Buffer | undefined): string {
   if (etag !== undefined) return etag;
   const versionId = text(props.versionId);
   if (versionId !== undefined) return versionId;
   const modified = text(props.lastModified) ?? '';
   const size = sizeOf(props.contentLength) ?? sizeOf(props.length);
-  let hash = text(props.contentHash) ?? text(props.contentMD5);
-  if (hash === undefined && content !== undefined) {
-    if (typeof content === 'string' && content.includes('\uFFFD')) return undefined;
-    hash = `sha256:${nodeCrypto().createHash('sha256').update(content).digest('base64')}`;
-  }
+  const hash = text(props.contentHash) ?? text(props.contentMD5) ?? (bytes === undefined ? undefined : `sha256:${nodeCrypto().createHash('sha256').update(bytes).digest('base64')}`);
   return [modified, ...(size === undefined ? [] : [String(size)]), ...(hash === undefined ? [] : [hash])].join('/');
 }
 
-/**
- * The blob trigger's item. `invocationId` is the delivery id when the blob's version cannot be
- * named (text holding U+FFFD under `dataType: 'string'`, see `versionOf`): each run is its own
- * delivery then, so a version the host runs again runs again rather than another version being
- * taken for it.
- */
-export function blobTriggerItem(content: unknown, meta: Rec, invocationId: string): EventItem {
+export function blobTriggerItem(content: unknown, meta: Rec): EventItem {
   const path = typeof meta.blobTrigger === 'string' ? meta.blobTrigger : '';
   const slash = path.indexOf('/');
   if (slash <= 0 || slash === path.length - 1) throw malformed('Blob trigger metadata has no container/name', 'triggerMetadata.blobTrigger', 'container/name');
@@ -96,11 +87,7 @@ export function blobTriggerItem(content: unknown, meta: Rec, invocationId: strin
   return {
     trigger,
     get deliveryId(): string {
-      if (deliveryId === undefined) {
-        const version = versionOf(props, etag, typeof content === 'string' ? content : bytes);
-        deliveryId = version === undefined ? invocationId : `${path}@${version}`;
-      }
-      return deliveryId;
+      return (deliveryId ??= `${path}@${versionOf(props, etag, bytes)}`);
     },
     payload: () => ({ ...object }),
   };

@@ -1,8 +1,9 @@
 /**
  * Azure Event Grid events, in the Event Grid schema (`eventType`, `subject`, `eventTime`,
  * `data`, `dataVersion`) and the CloudEvents 1.0 schema (`specversion`, `type`, `source`):
- * Blob Storage events (`Microsoft.Storage.BlobCreated` / `BlobDeleted`) become `storage`
- * items, anything else a `notification` item, one per event.
+ * blob events (type `Microsoft.Storage.BlobCreated`, `BlobDeleted` or `BlobTierChanged` with
+ * object `data`, see `BLOB_OPS`) become `storage` items, anything else (other Storage events such
+ * as `BlobRenamed` included) a `notification` item, one per event.
  *
  * A blob's container and name are read from the subject
  * `/blobServices/default/containers/<container>/blobs/<name>`, which carries the blob name as it
@@ -14,8 +15,9 @@
  * A notification's delivery id is `<topic>#<id>` (CloudEvents schema: `<source>#<id>`), the id
  * escaped as {@link scopedDeliveryId} does: whoever publishes to a topic chooses the `id`, so
  * two topics feeding one function may send the same one; Event Grid stamps the topic, which the
- * publisher cannot set. A Blob Storage event keeps its bare `id`, which Azure Storage generates
- * (a GUID-form request id), as a Cloud Storage event keeps its own.
+ * publisher cannot set. A blob event (a `storage` item, above) keeps its bare `id`, which Azure
+ * Storage generates (a GUID-form request id), as a Cloud Storage event keeps its own; any other
+ * Storage event is a notification and is keyed `<topic>#<id>` like the rest.
  */
 import { isRecord, type Rec } from '../internal/record.js';
 import { anyPayload, bytesPayload } from '../message.js';
