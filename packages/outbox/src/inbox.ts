@@ -15,7 +15,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { functionStarted, type Context, type Plugin } from '@steadyfn/handler';
-import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, stringOption } from '@steadyfn/handler/internal';
+import { awsClientOption, checkKnownKeys, intOption, invalidOption, isRecord, keysOf, msOption, oneOfOption, SteadyError, stringOption } from '@steadyfn/handler/internal';
 import { scopeOf, storeKey, type CompleteRequest, type IdempotencyStore, type ReleaseRequest, type StoredRecord } from '@steadyfn/idempotency';
 import { appliedBefore, leaseUntil as leaseUntilOf, MAX_DURATION_MS, purgeBoundsOf, settleLater as retrySettle, type LeaseSettings } from '@steadyfn/lease/internal';
 import { aggregateKey, parseEnvelope, type EventEnvelope } from './envelope.js';
@@ -201,7 +201,15 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
   const eventKeyOf = (e: EventEnvelope) => storeKey(scope, { kind: 'custom', value: `event:${e.id}` });
   const seqKeyOf = (agg: string, seq: number) => storeKey(scope, { kind: 'custom', value: `seq:${agg}#${seq}` });
 
-  const unavailable = (error: unknown) => new OutboxUnavailableError('inbox: the store could not be reached', error);
+  /**
+   * A store call's failure as the invocation's error: an outage (the store's retryable
+   * `LEASE_STORE_UNAVAILABLE`, or anything not typed) is `OUTBOX_STORE_UNAVAILABLE` (503,
+   * retryable), its cause kept for the log; a store that answered for good — a typed error that
+   * is not retryable, as `LEASE_RECORD_UNREADABLE` for a record under the prefix that
+   * `@steadyfn/lease` did not write — passes unchanged: it was reached, a redelivery meets the same.
+   */
+  const unavailable = (error: unknown): Error =>
+    error instanceof SteadyError && !error.retryable ? error : new OutboxUnavailableError('inbox: the store could not be reached', error);
 
   /**
    * The error for a seq marker another holder has: the same event's earlier delivery (its lease

@@ -50,8 +50,8 @@ export function sqsClient(endpoint: string, maxAttempts = 1): SQSClient {
   return new SQSClient({ endpoint, region, credentials, maxAttempts });
 }
 
-export function s3Client(): S3Client {
-  return new S3Client({ endpoint: process.env.S3_ENDPOINT ?? 'http://127.0.0.1:15000', region, credentials, forcePathStyle: true });
+export function s3Client(endpoint = process.env.S3_ENDPOINT ?? 'http://127.0.0.1:15000'): S3Client {
+  return new S3Client({ endpoint, region, credentials, forcePathStyle: true });
 }
 
 export const suffix = (): string => randomBytes(4).toString('hex');

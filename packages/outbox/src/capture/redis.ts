@@ -6,13 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { checkAggregateId, serializeEvent, aggregateKey, type PendingEvent } from '../envelope.js';
-import { AggregatePartitionError, claimsWritten, OutboxUnavailableError, PreconditionFailedError, EventInvalidError } from '../errors.js';
+import { AggregatePartitionError, claimsWritten, OutboxUnavailableError, PreconditionFailedError } from '../errors.js';
 import { runLuaScript } from '@steadyfn/lease';
 import type { RedisLike } from '../stores/redis-client.js';
-import { DEFAULT_PARTITION, hashTagOf, homeKey, ownKeyRole, ownKeyTypeError, ownKeyWrongType, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
+import { homeKey, ownKeyRole, ownKeyTypeError, ownKeyWrongType, partitionKeys, partitionsKey } from '../stores/redis-keys.js';
 import { claimHome, confirmedHomes } from './redis-home.js';
 import { captureScript, type ScriptFragment } from './redis-script.js';
-import { isRedisScore } from './redis-score.js';
+import { bad, checkCommand, partitionOf, text, type RedisCommand } from './redis-commands.js';
 
 /**
  * Why a check failed, as the write's script found it: `missing` (the key, or its hash field,
@@ -34,13 +34,7 @@ export type RedisCheck =
   | { key: string; field?: string; absent: true; label?: string }
   | { key: string; field?: string; exists: true; label?: string };
 
-/** Commands a write may run, and the key type each needs (checked before writing). */
-export const REDIS_COMMANDS = ['SET', 'DEL', 'HSET', 'HDEL', 'HINCRBY', 'INCRBY', 'SADD', 'SREM', 'ZADD', 'ZREM', 'RPUSH', 'LPUSH', 'PEXPIRE'] as const;
-/** A command a Redis-mode write may run (`REDIS_COMMANDS`). */
-export type RedisCommandName = (typeof REDIS_COMMANDS)[number];
-
-/** One state command: `[name, key, ...args]`, e.g. `['HSET', 'order:{o-42}', 'status', 'paid']`. */
-export type RedisCommand = readonly [RedisCommandName, string, ...Array<string | number>];
+export { REDIS_COMMANDS, partitionOf, type RedisCommand, type RedisCommandName } from './redis-commands.js';
 
 /** Everything one atomic write carries. */
 export interface RedisWrite {
@@ -102,66 +96,6 @@ export interface RedisWriteResult {
   applied?: string;
   /** What the fragments' writes appended to the reply (after the events). */
   extra: string[];
-}
-
-/**
- * Arguments as Redis parses them (`string2ll`, `strtod`): a check laxer than Redis lets the
- * script fail at that command after applying the ones before it, which no script can undo.
- * Integers: no leading zero, no `-0`, no sign `+`, no spaces.
- */
-const INTEGER = /^(0|-?[1-9]\d{0,15})$/;
-/** A positive expiry in ms (`SET … PX` refuses 0). */
-const POSITIVE_MS = /^[1-9]\d{0,11}$/;
-/** `PEXPIRE` takes 0 (the key expires at once). */
-const EXPIRE_MS = /^(0|[1-9]\d{0,11})$/;
-
-function bad(message: string, field: string): never {
-  throw new EventInvalidError(`outbox: ${message}`, { issues: [{ field, message, expected: 'a valid Redis state command' }] });
-}
-
-function text(value: unknown, field: string): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return bad(`${field} must be a string or a finite number`, field);
-}
-
-/** Argument count rules, checked before a script is sent. */
-function checkCommand(command: RedisCommand, index: number): string[] {
-  const [name, key, ...rest] = command;
-  const field = `commands.${index}`;
-  if (!(REDIS_COMMANDS as readonly string[]).includes(name)) bad(`command ${JSON.stringify(String(name))} is not supported (use one of ${REDIS_COMMANDS.join(', ')})`, field);
-  if (typeof key !== 'string' || key.length === 0) bad('key must be a non-empty string', `${field}.key`);
-  const args = rest.map((a, i) => text(a, `${field}.${i + 2}`));
-  const n = args.length;
-  const ok =
-    name === 'SET' ? n === 1 || (n === 3 && args[1] === 'PX' && POSITIVE_MS.test(args[2]!))
-    : name === 'DEL' ? n === 0
-    : name === 'HSET' ? n >= 2 && n % 2 === 0
-    : name === 'HINCRBY' ? n === 2 && INTEGER.test(args[1]!)
-    : name === 'INCRBY' ? n === 1 && INTEGER.test(args[0]!)
-    : name === 'ZADD' ? n >= 2 && n % 2 === 0 && args.every((a, i) => i % 2 === 1 || isRedisScore(a))
-    : name === 'PEXPIRE' ? n === 1 && EXPIRE_MS.test(args[0]!)
-    : n >= 1;
-  if (!ok) bad(`${name} has the wrong arguments`, field);
-  return args;
-}
-
-/**
- * The partition of a write: the hash tag all its state keys share, or the default partition
- * when none has one (standalone Redis only).
- */
-export function partitionOf(keys: ReadonlyArray<string>, cluster: boolean): string {
-  let tag: string | undefined;
-  let untagged = false;
-  for (const key of keys) {
-    const t = hashTagOf(key);
-    if (t === undefined) untagged = true;
-    else if (tag === undefined) tag = t;
-    else if (t !== tag) bad(`every key of one write must share one hash tag; found {${tag}} and {${t}}`, 'keys');
-  }
-  if (tag !== undefined && untagged) bad(`every key of one write must share the hash tag {${tag}}`, 'keys');
-  if (tag === undefined && cluster && keys.length > 0) bad('on Redis Cluster every key of a write must carry a hash tag, e.g. order:{o-42}', 'keys');
-  return tag ?? DEFAULT_PARTITION;
 }
 
 /** Splits the envelope around its seq, which the script fills in. */

@@ -3,7 +3,7 @@
  * 256 KiB queue so a 300 KiB event must travel through S3.
  */
 import { createHash } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBucket, createQueue, deleteQueue, receiveAll, s3Client, sqsClient, sqsServers } from '../../test/sqs-servers.js';
 import { sqsSender } from './sender.js';
@@ -101,5 +101,42 @@ describe.each(sqsServers())('claim check with SQS on $name and S3 on moto', ({ n
     const report = await sqsSender({ client, queueUrl }).send([{ id: `nocc-${name}`, body: big('none') }]);
     expect(report.failed).toEqual([expect.objectContaining({ code: 'OUTBOX_SQS_MESSAGE_TOO_LARGE', senderFault: true })]);
     expect(report.batches).toBe(0);
+  });
+});
+
+/**
+ * A prefix with a leading '/' or '//' inside: S3 keys are exact strings (`/claims//x/a`,
+ * `claims/x/a` and `claims//x/a` are three objects), and the SDK sends them as they are. The
+ * claim check uses the prefix as given — not normalised, not refused — and the consumer reads
+ * the key the pointer names: the object it wrote, on both S3 servers.
+ */
+describe.each([
+  { s3Name: 'moto', s3Endpoint: undefined },
+  { s3Name: 'gofakes3', s3Endpoint: process.env.S3_ALT_ENDPOINT ?? 'http://127.0.0.1:15100' },
+])('a prefix with slashes S3 keeps, on S3 $s3Name', ({ s3Name, s3Endpoint }) => {
+  const store = s3Client(s3Endpoint);
+  const client = sqsClient(sqsServers()[0]!.endpoint);
+  let queueUrl: string;
+  let own: string;
+  beforeAll(async () => {
+    [queueUrl, own] = await Promise.all([createQueue(client, `claims-slash-${s3Name}`, { maxBytes: 262_144 }), createBucket(store, 'claims-slash')]);
+  });
+  afterAll(async () => {
+    await deleteQueue(client, queueUrl);
+    client.destroy();
+    store.destroy();
+  });
+
+  it('stores under the exact key prefix + id, and the consumer resolves that object', async () => {
+    const prefix = '/claims//x/';
+    // An object at the normalised key first: the pointer must not lead there.
+    await store.send(new PutObjectCommand({ Bucket: own, Key: 'claims/x/slash', Body: 'not this one' }));
+    const report = await sqsSender({ client, queueUrl, claimCheck: s3ClaimCheck({ s3: store, bucket: own, prefix, thresholdBytes: 0 }) }).send([{ id: 'slash', body: 'the body' }]);
+    expect(report.failed).toEqual([]);
+    expect(report.sent[0]!.claimCheck!.key).toBe('/claims//x/slash');
+    const listed = await store.send(new ListObjectsV2Command({ Bucket: own }));
+    expect(listed.Contents?.map((c) => c.Key).sort()).toEqual(['/claims//x/slash', 'claims/x/slash']);
+    const [message] = await receiveAll(client, queueUrl, 1);
+    expect(await resolveClaimCheck(message!, { s3: store })).toBe('the body');
   });
 });

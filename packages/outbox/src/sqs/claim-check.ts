@@ -63,7 +63,13 @@ export interface ClaimCheckOptions {
    * each pointer names its bucket.
    */
   bucket: string;
-  /** Key prefix; the key is prefix + message id. @default 'claims/' */
+  /**
+   * Key prefix; the key is prefix + message id, exactly: S3 keys are plain strings, so a
+   * leading `/` or a `//` is kept, not normalised (`/claims//` and `claims/` name different
+   * objects), and the pointer names the key as written. Some other SDKs (the AWS SDK for Go v1)
+   * strip such slashes: with consumers outside `@steadyfn/outbox`, prefer a prefix without them.
+   * @default 'claims/'
+   */
   prefix?: string;
   /**
    * Store in S3 every message whose size (body + attributes, as SQS counts it) exceeds this,

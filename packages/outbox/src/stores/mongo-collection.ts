@@ -295,7 +295,7 @@ export function mongoTransactionOutbox(options: MongoTransactionOutboxOptions): 
         col,
         limit,
         (aggregate, q) => ({ where: name, aggregate, quarantinedAt: q.at.getTime(), fromSeq: q.fromSeq, reason: q.reason }),
-        (aggregate) => onUnreadable?.({ where: name, aggregate, code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: `${unreadableQuarantineReason(aggregate, col.collectionName, aggregate)}: left out of the listing` }),
+        (aggregate, idNotString) => onUnreadable?.({ where: name, aggregate, code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: `${unreadableQuarantineReason(aggregate, col.collectionName, aggregate, idNotString)}: left out of the listing` }),
       );
     },
     async cleanup({ limit, olderThanMs }) {

@@ -272,9 +272,9 @@ export function embeddedRelayStore(parts: EmbeddedRelayParts): RelayStore {
         col,
         limit,
         (id, q) => ({ where: collectionName, aggregate: aggregateKey(aggregateType, id), quarantinedAt: q.at.getTime(), fromSeq: q.fromSeq, reason: q.reason }),
-        (id) => {
+        (id, idNotString) => {
           const aggregate = aggregateKey(aggregateType, id);
-          onUnreadable?.({ where: collectionName, aggregate, code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: `${unreadableQuarantineReason(aggregate, col.collectionName, id)}: left out of the listing` });
+          onUnreadable?.({ where: collectionName, aggregate, code: 'OUTBOX_QUARANTINE_UNREADABLE', reason: `${unreadableQuarantineReason(aggregate, col.collectionName, id, idNotString)}: left out of the listing` });
         },
       );
     },

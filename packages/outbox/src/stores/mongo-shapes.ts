@@ -110,33 +110,38 @@ export function storedQuarantine(q: unknown): StoredQuarantine | undefined {
   return Number.isSafeInteger(fromSeq) && typeof reason === 'string' && at instanceof Date && !Number.isNaN(at.getTime()) ? { fromSeq: fromSeq as number, reason, at } : undefined;
 }
 
-/** Why the quarantine of `aggregate` kept in `collection` (its document `_id`'s field `q`) cannot be read: names them, never what it holds. */
-export function unreadableQuarantineReason(aggregate: string, collection: string, id: string): string {
-  return `the quarantine of ${JSON.stringify(aggregate)} (field "q" of the document ${JSON.stringify(id)} in "${collection}") is not the relay's { fromSeq, reason, at }`;
+/**
+ * Why the quarantine of `aggregate` kept in `collection` (its document `_id`'s field `q`) cannot
+ * be read: names them, never what it holds. `idNotString`: the document's `_id` is not a string
+ * (the relay writes only string ids, so no redrive reference can name it), whatever its `q`.
+ */
+export function unreadableQuarantineReason(aggregate: string, collection: string, id: string, idNotString = false): string {
+  return idNotString
+    ? `the quarantine of ${JSON.stringify(aggregate)} (field "q" of the document ${JSON.stringify(id)} in "${collection}") is under an _id that is not a string, as the relay writes it: no redrive reference can name it`
+    : `the quarantine of ${JSON.stringify(aggregate)} (field "q" of the document ${JSON.stringify(id)} in "${collection}") is not the relay's { fromSeq, reason, at }`;
 }
 
 /**
- * The quarantined documents of `col` (`q` present), read in pages by `_id`: at most `limit`
- * readable ones, as `toEntry` makes them; each whose `q` is not the relay's record is passed
- * to `onUnreadable` instead and does not count (as the Redis store's listing does).
+ * The quarantined documents of `col` (`q` present), in `_id` order, read with one cursor (in
+ * batches of `limit`): at most `limit` readable ones, as `toEntry` makes them; each whose `q`
+ * is not the relay's record, or whose `_id` is not a string (the relay writes only strings),
+ * is passed to `onUnreadable` instead (`idNotString` saying which) and does not count (as the
+ * Redis store's listing does). One cursor, not pages from the last `_id` read: a `$gt` on an
+ * `_id` matches only `_id`s of its BSON type, so pages skipped every document of another type.
  */
-export async function readQuarantines<T>(col: CollectionLike, limit: number, toEntry: (id: string, q: StoredQuarantine) => T, onUnreadable: (id: string) => void): Promise<T[]> {
+export async function readQuarantines<T>(col: CollectionLike, limit: number, toEntry: (id: string, q: StoredQuarantine) => T, onUnreadable: (id: string, idNotString: boolean) => void): Promise<T[]> {
   const out: T[] = [];
-  let after: string | undefined;
-  while (out.length < limit) {
-    const page = (await col
-      .find(after === undefined ? { q: { $exists: true } } : { q: { $exists: true }, _id: { $gt: after } })
-      .sort({ _id: 1 })
-      .limit(limit)
-      .toArray()) as Array<{ _id: string; q?: unknown }>;
-    for (const doc of page) {
-      if (out.length >= limit) break;
+  const cursor = col.find({ q: { $exists: true } }).sort({ _id: 1 }).batchSize(limit);
+  try {
+    for await (const doc of cursor as AsyncIterable<{ _id: unknown; q?: unknown }>) {
       const q = storedQuarantine(doc.q);
-      if (q) out.push(toEntry(doc._id, q));
-      else onUnreadable(doc._id);
+      if (typeof doc._id !== 'string') onUnreadable(String(doc._id), true);
+      else if (q) out.push(toEntry(doc._id, q));
+      else onUnreadable(doc._id, false);
+      if (out.length >= limit) break;
     }
-    if (page.length < limit) break;
-    after = page.at(-1)!._id;
+  } finally {
+    await cursor.close();
   }
   return out;
 }

@@ -5,6 +5,7 @@
  * together, so ioredis pipelines them.
  *
  *   begin       per aggregate: the first ids of its set, their stream entries, HINCRBY started
+ *               (redis-relay-begin.ts: within the round's byte budget, the replies parsed)
  *   settle      per aggregate: release its lease (with the lease's fragment); for each accepted
  *               (id, seq) still at that seq, XDEL (or record as sent); HINCRBY finished on the
  *               refused (and unjudged on those SQS never judged); move the aggregate's pending score to its new head (or drop it)
@@ -14,14 +15,13 @@
  *               `partitionTtlMs`) from the partition list
  */
 import { randomUUID } from 'node:crypto';
-import pLimit from 'p-limit';
 import { checkKnownKeys, clientOption, invalidOption, keysOf, msOption, oneOfOption } from '@steadyfn/handler/internal';
 import { runLuaScript } from '@steadyfn/lease';
-import type { AggregateHead, AggregateRef, LeasedRef, QuarantineEntry, RelayLease, RelayStore, SettleItem, StoredEvent } from '../relay/types.js';
+import type { AggregateRef, QuarantineEntry, RelayLease, RelayStore, SettleItem } from '../relay/types.js';
 import { clientGetter, flatPairs, type RedisClientOption, type RedisLike } from './redis-client.js';
 import { checkPrefix, DEFAULT_REDIS_PREFIX, ownKeyTypeError, ownKeyWrongType, partitionKeys, partitionsKey } from './redis-keys.js';
-import { spendBudget } from '../relay/budget.js';
-import { BEGIN, BEGIN_FIELDS, CLEANUP, HEAD_SIZES, IN_USE, OWNKEY_REPLY, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS, type RelayScript } from './redis-relay-scripts.js';
+import { groupsOf, redisBegin } from './redis-relay-begin.js';
+import { CLEANUP, IN_USE, OWNKEY_REPLY, PRUNE_ATOMIC, QUARANTINE, REDRIVE, settleScript, STATUS, type RelayScript } from './redis-relay-scripts.js';
 import type { RedisOutboxStore } from './outbox-store.js';
 import { ConfigurationError, PreconditionFailedError, QuarantineUnreadableError } from '../errors.js';
 
@@ -67,63 +67,6 @@ async function leaseSeesSameKeys(client: RedisLike, lease: RelayLease & Required
 }
 
 /**
- * Parses a BEGIN reply (`{ meta, body × events }`, see the script): one head per aggregate, in
- * order, and the body bytes the call read. The small fields come from one `JSON.parse`; each
- * body is the reply's string as the driver gave it.
- */
-function readHeads(reply: unknown, refs: ReadonlyArray<AggregateRef>): { heads: AggregateHead[]; spent: number } {
-  const parts = reply as unknown[];
-  const meta = JSON.parse(String(parts[0])) as Array<string | number>;
-  const heads: AggregateHead[] = [];
-  let at = 0;
-  let body = 1;
-  for (const ref of refs) {
-    const n = Number(meta[at++]);
-    if (n === -1) {
-      heads.push({ quarantined: true, events: [], more: false });
-      continue;
-    }
-    const more = Number(meta[at++]) === 1;
-    const events = new Array<StoredEvent>(n);
-    const aggregateId = ref.aggregate.slice(ref.aggregate.indexOf('/') + 1);
-    for (let j = 0; j < n; j++, at += BEGIN_FIELDS) {
-      const streamId = String(meta[at]);
-      const traceparent = meta[at + 6];
-      const event: StoredEvent = {
-        ref: streamId,
-        seq: Number(meta[at + 1]),
-        id: String(meta[at + 2]),
-        body: String(parts[body++]),
-        type: String(meta[at + 3]),
-        started: Number(meta[at + 4]),
-        finished: Number(meta[at + 5]),
-        unjudged: Number(meta[at + 7]),
-        aggregate: ref.aggregate,
-        aggregateId,
-        // The stream id's milliseconds part (the digits before its '-'): the commit time.
-        committedAt: parseInt(streamId, 10),
-      };
-      if (traceparent) event.traceparent = String(traceparent);
-      events[j] = event;
-    }
-    heads.push({ quarantined: false, events, more });
-  }
-  return { heads, spent: Number(meta[at]) };
-}
-
-/** Groups item indexes by what one script may touch: everything on one server, a partition on a cluster. */
-function groupsOf<T extends { ref: AggregateRef }>(items: ReadonlyArray<T>, cluster: boolean): number[][] {
-  if (!cluster) return items.length === 0 ? [] : [items.map((_, i) => i)];
-  const byTag = new Map<string, number[]>();
-  items.forEach((item, i) => {
-    const group = byTag.get(item.ref.where);
-    if (group) group.push(i);
-    else byTag.set(item.ref.where, [i]);
-  });
-  return [...byTag.values()];
-}
-
-/**
  * Redis's WRONGTYPE on one of `keys` (the outbox's own: `[role, key, type needed]`) as
  * `OUTBOX_PRECONDITION_FAILED` naming it (an application key under the outbox's prefix, met
  * by the sweep); any other error unchanged. Costs a TYPE per key only after a failure.
@@ -149,11 +92,6 @@ function ownKeyRefusal(error: unknown, script: RelayScript, keys: ReadonlyArray<
   return ownKeyTypeError(role, keys[index] ?? '?', match[2]!, type, script.nothing);
 }
 
-/** The head of an aggregate whose partition's own key refused the read: nothing read or counted. */
-function refusedHead(error: PreconditionFailedError): AggregateHead {
-  return { quarantined: false, events: [], more: false, refused: { code: error.code, reason: error.message } };
-}
-
 /** A quarantine hash field's value as the `QUARANTINE` script writes it; undefined when it is not that (never thrown: one bad entry must not hide the others). */
 function quarantineRecord(raw: string): { fromSeq: number; reason: string; at: number } | undefined {
   let entry: unknown;
@@ -164,15 +102,6 @@ function quarantineRecord(raw: string): { fromSeq: number; reason: string; at: n
   }
   const { fromSeq, reason, at } = (entry ?? {}) as Record<string, unknown>;
   return typeof entry === 'object' && Number.isSafeInteger(fromSeq) && typeof reason === 'string' && Number.isSafeInteger(at) ? { fromSeq: fromSeq as number, reason, at: at as number } : undefined;
-}
-
-/** Scripts of one read in flight at once on a cluster (ioredis pipelines them to their nodes). */
-const READS_IN_FLIGHT = 16;
-
-/** Runs `work` over `items`, at most `limit` at once (p-limit). */
-function inFlight<T>(items: ReadonlyArray<T>, limit: number, work: (item: T) => Promise<void>): Promise<void[]> {
-  const slot = pLimit(limit);
-  return Promise.all(items.map((item) => slot(() => work(item))));
 }
 
 /** The Redis relay store, as `redisRelayStore` returns it. */
@@ -227,6 +156,8 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
       throw ownKeyRefusal(error, script, keys);
     });
 
+  const begin = redisBegin(prefix, run);
+
   const partitions = async (client: RedisLike): Promise<string[]> => {
     const out: string[] = [];
     let cursor = '0';
@@ -237,113 +168,6 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
       cursor = next;
       out.push(...members);
     } while (cursor !== '0' && out.length < 100_000);
-    return out;
-  };
-
-  /** One `BEGIN` over `group` with each aggregate's most events, `budget` bytes and `force` (see the script). */
-  const beginGroup = async (client: RedisLike, items: ReadonlyArray<LeasedRef>, group: number[], limits: number[], budget: number, force: boolean, signal: AbortSignal | undefined): Promise<{ heads: AggregateHead[]; spent: number }> => {
-    const keys: string[] = [];
-    const args: Array<string | number> = [budget, force ? 1 : 0];
-    group.forEach((i, j) => {
-      const { ref } = items[i]!;
-      const k = partitionKeys(prefix, ref.where);
-      keys.push(k.aggregate(ref.aggregate), k.events, k.attempts, k.quarantine);
-      args.push(ref.aggregate, limits[j]!);
-    });
-    return readHeads(await run(client, BEGIN, keys, args, signal), group.map((i) => items[i]!.ref));
-  };
-
-  /** Each aggregate's head sizes (`HEAD_SIZES`), one script per partition, at most `READS_IN_FLIGHT` at once; undefined: quarantined. */
-  const headSizes = async (client: RedisLike, items: ReadonlyArray<LeasedRef>, groups: number[][], limit: number, signal: AbortSignal | undefined, refused: Map<number, PreconditionFailedError>): Promise<Array<number[] | undefined>> => {
-    const sizes = new Array<number[] | undefined>(items.length);
-    await inFlight(groups, READS_IN_FLIGHT, async (group) => {
-      const keys: string[] = [];
-      for (const i of group) {
-        const k = partitionKeys(prefix, items[i]!.ref.where);
-        keys.push(k.aggregate(items[i]!.ref.aggregate), k.events, k.quarantine);
-      }
-      let raw: unknown;
-      try {
-        raw = await run(client, HEAD_SIZES, keys, [limit, ...group.map((i) => items[i]!.ref.aggregate)], signal);
-      } catch (error) {
-        // This partition's own key of another type: its aggregates refused, the others read.
-        if (!(error instanceof PreconditionFailedError)) throw error;
-        for (const i of group) {
-          refused.set(i, error);
-          sizes[i] = [];
-        }
-        return;
-      }
-      const reply = (raw as unknown[]).map(Number);
-      let at = 0;
-      for (const i of group) {
-        const n = reply[at++]!;
-        sizes[i] = n === -1 ? undefined : reply.slice(at, (at += n));
-      }
-    });
-    return sizes;
-  };
-
-  /**
-   * The round's byte budget is spent in item order (see relay/budget.ts). On one server every
-   * aggregate is in one script. On a cluster, where each partition is a script of its own, the
-   * partitions' head sizes are read at once (`HEAD_SIZES`, no bodies), the budget is spent over
-   * them, and each partition's `BEGIN` then reads its aggregates' planned counts, at once too —
-   * two round trips however many partitions, at most `READS_IN_FLIGHT` scripts in flight, and
-   * no more than the budget of bodies read (a `BEGIN` gets its planned bytes as its budget).
-   */
-  const begin = async (items: ReadonlyArray<LeasedRef>, limit: number, budget: number, signal: AbortSignal | undefined): Promise<AggregateHead[]> => {
-    const client = await getClient();
-    await checkLease(client);
-    const groups = groupsOf(items, client.isCluster);
-    const out = new Array<AggregateHead>(items.length);
-    if (groups.length <= 1) {
-      for (const group of groups) {
-        try {
-          (await beginGroup(client, items, group, group.map(() => limit), budget, true, signal)).heads.forEach((head, j) => (out[group[j]!] = head));
-        } catch (error) {
-          // One partition's own key of another type refused the whole call (before it wrote
-          // anything): each partition alone then, so only that one's aggregates are refused.
-          if (!(error instanceof PreconditionFailedError)) throw error;
-          let left = budget;
-          let force = true;
-          for (const part of groupsOf(group.map((i) => items[i]!), true).map((p) => p.map((j) => group[j]!))) {
-            try {
-              const { heads, spent } = await beginGroup(client, items, part, part.map(() => limit), left, force, signal);
-              left -= spent;
-              if (heads.some((h) => h.events.length > 0)) force = false;
-              heads.forEach((head, j) => (out[part[j]!] = head));
-            } catch (partError) {
-              if (!(partError instanceof PreconditionFailedError)) throw partError;
-              for (const i of part) out[i] = refusedHead(partError);
-            }
-          }
-        }
-      }
-      return out;
-    }
-    const refused = new Map<number, PreconditionFailedError>();
-    const sizes = await headSizes(client, items, groups, limit, signal, refused);
-    const counts = spendBudget(sizes.map((s) => s ?? []), limit, budget);
-    await inFlight(groups, READS_IN_FLIGHT, async (group) => {
-      if (refused.has(group[0]!)) {
-        for (const i of group) out[i] = refusedHead(refused.get(i)!);
-        return;
-      }
-      if (group.every((i) => counts[i] === 0)) {
-        // Nothing of it fits this round: quarantined ones say so; the others go first in the next.
-        for (const i of group) out[i] = sizes[i] === undefined ? { quarantined: true, events: [], more: false } : { quarantined: false, events: [], more: sizes[i]!.length > 0 };
-        return;
-      }
-      const planned = group.reduce((sum, i) => sum + sizes[i]!.slice(0, counts[i]).reduce((s, b) => s + b, 0), 0);
-      try {
-        const { heads } = await beginGroup(client, items, group, group.map((i) => counts[i]!), planned, false, signal);
-        heads.forEach((head, j) => (out[group[j]!] = head));
-      } catch (error) {
-        if (!(error instanceof PreconditionFailedError)) throw error;
-        for (const i of group) out[i] = refusedHead(error);
-      }
-    });
     return out;
   };
 
@@ -428,7 +252,11 @@ function relayStoreOf(options: RedisRelayStoreOptions, owner: string): RedisRela
       idle = empty;
       return found.sort((a, b) => a.since - b.since).slice(0, limit);
     },
-    begin: (items, { limit, maxBytes, signal }) => begin(items, limit, maxBytes, signal),
+    async begin(items, { limit, maxBytes, signal }) {
+      const client = await getClient();
+      await checkLease(client);
+      return begin(client, items, limit, maxBytes, signal);
+    },
     settle: (items, callOptions) => settle(items, callOptions?.signal),
     settleReleasesLease: settleLease !== undefined,
     withLease(lease) {
