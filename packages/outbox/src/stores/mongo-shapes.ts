@@ -122,6 +122,21 @@ export function unreadableQuarantineReason(aggregate: string, collection: string
 }
 
 /**
+ * A non-string `_id` as an operator can find it: a BSON value (ObjectId, number, Date…) as its
+ * driver prints it, an embedded document as its JSON (`String` made every one `[object Object]`).
+ */
+function idText(id: unknown): string {
+  if (id !== null && typeof id === 'object' && !('_bsontype' in id) && !(id instanceof Date)) {
+    try {
+      return JSON.stringify(id) ?? String(id);
+    } catch {
+      return String(id);
+    }
+  }
+  return String(id);
+}
+
+/**
  * The quarantined documents of `col` (`q` present), in `_id` order, read with one cursor (in
  * batches of `limit`): at most `limit` readable ones, as `toEntry` makes them; each whose `q`
  * is not the relay's record, or whose `_id` is not a string (the relay writes only strings),
@@ -131,11 +146,13 @@ export function unreadableQuarantineReason(aggregate: string, collection: string
  */
 export async function readQuarantines<T>(col: CollectionLike, limit: number, toEntry: (id: string, q: StoredQuarantine) => T, onUnreadable: (id: string, idNotString: boolean) => void): Promise<T[]> {
   const out: T[] = [];
+  // As the Redis store's listing: a limit below 1 lists nothing (the loop below checks after an entry).
+  if (!(limit >= 1)) return out;
   const cursor = col.find({ q: { $exists: true } }).sort({ _id: 1 }).batchSize(limit);
   try {
     for await (const doc of cursor as AsyncIterable<{ _id: unknown; q?: unknown }>) {
       const q = storedQuarantine(doc.q);
-      if (typeof doc._id !== 'string') onUnreadable(String(doc._id), true);
+      if (typeof doc._id !== 'string') onUnreadable(idText(doc._id), true);
       else if (q) out.push(toEntry(doc._id, q));
       else onUnreadable(doc._id, false);
       if (out.length >= limit) break;
