@@ -5,7 +5,7 @@
  * invocation alone is (claim.ts), and completed here with the others.
  */
 import type { Context } from '@steadyfn/handler';
-import { leaseUntil, resolveInto, storeUnavailable } from './claim.js';
+import { isRecordUnreadable, leaseUntil, resolveInto, storeUnavailable } from './claim.js';
 import { resolveKeyEarly, type ResolvedKey } from './key.js';
 import { remember } from './local.js';
 import type { Settings } from './options.js';
@@ -58,15 +58,20 @@ export async function claimBatch(s: Settings, ctxs: ReadonlyArray<Context>, stat
   });
   if (claims.length === 0) return;
   const signal = ctxs[0]!.signal;
-  let results: ClaimResult[];
+  let results: Array<ClaimResult | undefined>;
   try {
     results = claims.length === 1 ? [await s.store.claim(claims[0]!.request, { signal })] : await s.store.claimMany(claims.map((c) => c.request), { signal });
   } catch (error) {
     for (const { state } of claims) delete state.owner;
-    throw storeUnavailable(error);
+    if (!isRecordUnreadable(error)) throw storeUnavailable(error);
+    // A value under one message's key that `@steadyfn/lease` did not write refuses the whole
+    // call, which holds none of its keys (the store gave them back): each message is claimed
+    // alone, so that message fails (terminal) and the batch's others run.
+    results = await claimEach(s, claims, error, signal);
   }
   claims.forEach(({ state }, i) => {
-    const result = results[i]!;
+    const result = results[i];
+    if (result === undefined) return;
     if (result.claimed) {
       batchClaims.add(state.key!);
       // How long a completion that failed may be retried (`settleLater`), as for one message.
@@ -78,7 +83,36 @@ export async function claimBatch(s: Settings, ctxs: ReadonlyArray<Context>, stat
   });
   // A second copy whose first did not claim meets what the first met (a completed record
   // replays both), not a run of this batch that is not happening.
-  for (const { state, first } of twins) if (!first.owner && first.existing) state.existing = first.existing;
+  for (const { state, first } of twins) {
+    if (first.refused) state.refused = first.refused;
+    else if (!first.owner && first.existing) state.existing = first.existing;
+  }
+}
+
+/**
+ * The batch's claims one by one, after the batch call was refused for a record it could not
+ * read (`refusal`): a fresh owner token per claim (a new attempt); a message whose own claim
+ * fails keeps its error in `state.refused` (thrown by its `before`) and gets no result.
+ */
+async function claimEach(s: Settings, claims: ReadonlyArray<{ state: IdempotencyState; request: ClaimRequest }>, refusal: unknown, signal: AbortSignal): Promise<Array<ClaimResult | undefined>> {
+  if (claims.length === 1) {
+    claims[0]!.state.refused = storeUnavailable(refusal, claims[0]!.request.key);
+    return [undefined];
+  }
+  const settled = await Promise.allSettled(
+    claims.map(({ state, request }) => {
+      const owner = newOwner();
+      state.owner = owner;
+      return s.store.claim({ ...request, owner }, { signal });
+    }),
+  );
+  return settled.map((outcome, i) => {
+    if (outcome.status === 'fulfilled') return outcome.value;
+    const { state, request } = claims[i]!;
+    delete state.owner;
+    state.refused = storeUnavailable(outcome.reason, request.key);
+    return undefined;
+  });
 }
 
 /** The plugin's `afterBatch`: settles every record the batch holds (queued by `settle`, or released when its message never ran) in one store call. */

@@ -7,7 +7,7 @@
 import type { Context, SteadyError } from '@steadyfn/handler';
 import { sleep } from '@steadyfn/handler/internal';
 import { leaseUntil as leaseUntilOf } from '@steadyfn/lease/internal';
-import { IdempotencyInProgressError, IdempotencyKeyReusedError, IdempotencyStoreUnavailableError } from './errors.js';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError, IdempotencyRecordCorruptError, IdempotencyStoreUnavailableError } from './errors.js';
 import { callerScope, fingerprintsOf, scopeOf, storeKey, type ResolvedKey } from './key.js';
 import { remember } from './local.js';
 import type { Settings } from './options.js';
@@ -46,10 +46,23 @@ export function leaseUntil(s: Settings, ctx: Context, now: number): number {
   return leaseUntilOf(s, ctx, now, NAMES);
 }
 
-/** A store call's failure as the invocation's error. */
-export function storeUnavailable(error: unknown): SteadyError {
+/**
+ * A store call's failure as the invocation's error: the deadline's own error; a value under
+ * `key` that `@steadyfn/lease` did not write (`LEASE_RECORD_UNREADABLE`, the store reached and
+ * refusing for good) as the terminal `IDEMPOTENCY_RECORD_CORRUPT` naming the store key — not a
+ * retryable "could not be reached" that a queue redelivers until its DLQ; else
+ * `IDEMPOTENCY_STORE_UNAVAILABLE` (503, retryable).
+ */
+export function storeUnavailable(error: unknown, key?: string): SteadyError {
   // A call cut off by the deadline is the deadline's error, not the store's.
-  return error instanceof Error && error.name === 'DeadlineExceededError' ? (error as SteadyError) : new IdempotencyStoreUnavailableError(error);
+  if (error instanceof Error && error.name === 'DeadlineExceededError') return error as SteadyError;
+  if (isRecordUnreadable(error)) return new IdempotencyRecordCorruptError(key, error);
+  return new IdempotencyStoreUnavailableError(error);
+}
+
+/** The lease store's terminal refusal of a record it did not write (by code: another copy of the package may have made it). */
+export function isRecordUnreadable(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'LEASE_RECORD_UNREADABLE' && (error as { retryable?: unknown }).retryable === false;
 }
 
 /** A completed record answers; an in-progress one is a 409 (or a wait); a different payload is a 422. */
@@ -84,7 +97,7 @@ async function waitForCompletion(s: Settings, ctx: Context, state: IdempotencySt
     try {
       record = await s.store.get(state.key!, { signal });
     } catch (error) {
-      throw storeUnavailable(error);
+      throw storeUnavailable(error, state.key);
     }
     if (record === undefined) {
       const claimed = await claimOne(s, ctx, state);
@@ -133,9 +146,9 @@ function claimThen<T>(s: Settings, ctx: Context, state: IdempotencyState, next: 
   try {
     pending = Promise.resolve(s.store.claim(request, { signal: ctx.signal }));
   } catch (error) {
-    return Promise.reject(storeUnavailable(error));
+    return Promise.reject(storeUnavailable(error, state.key));
   }
   return pending.then(took, (error: unknown) => {
-    throw storeUnavailable(error);
+    throw storeUnavailable(error, state.key);
   }) as Promise<Awaited<T>>;
 }

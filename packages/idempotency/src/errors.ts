@@ -165,10 +165,27 @@ export class IdempotencyStoreUnavailableError extends SteadyError {
   }
 }
 
-/** 500 `IDEMPOTENCY_RECORD_CORRUPT`: a stored record could not be read back. Terminal. */
+/**
+ * 500 `IDEMPOTENCY_RECORD_CORRUPT`: a stored record could not be read back — a completed
+ * record's answer this version cannot decode, or a value under the record's key that
+ * `@steadyfn/lease` did not write (`SET idem:<key> hello`, a hash, a document of another shape
+ * in the collection: the store's `LEASE_RECORD_UNREADABLE`, kept as the `cause`). Terminal: the
+ * function does not run, so it never runs without a claim, and every retry meets the same until
+ * the value is deleted. The failure's log line names the record's store key (`storeKey`: the
+ * scope and a hash of the key, never the client's key) and never the stored value.
+ */
 export class IdempotencyRecordCorruptError extends SteadyError {
   override readonly name = 'IdempotencyRecordCorruptError';
-  constructor() {
-    super('IDEMPOTENCY_RECORD_CORRUPT', 'A stored idempotency record could not be read', { status: 500, retryable: false });
+  /**
+   * @param storeKey - the record's store key (`<scope>:<kind><hash>`), logged; absent when not known.
+   * @param cause - the store's error (`LEASE_RECORD_UNREADABLE`), when it refused the record.
+   */
+  constructor(storeKey?: string, cause?: unknown) {
+    super('IDEMPOTENCY_RECORD_CORRUPT', 'A stored idempotency record could not be read', {
+      status: 500,
+      retryable: false,
+      ...(cause === undefined ? {} : { cause }),
+      ...(storeKey === undefined ? {} : { logFields: { storeKey } }),
+    });
   }
 }

@@ -56,6 +56,7 @@ export function idempotency(options: IdempotencyOptions): Plugin<{}, Idempotency
     before(ctx, state) {
       state.began = true;
       expose(ctx, state);
+      if (state.refused) throw state.refused;
       if (state.owner) return;
       if (state.existing) return answerExisting(s, ctx, state, state.existing);
       // A read, or a tick with no identity of its own: nothing to do only once (see runsWithoutKey).

@@ -2,6 +2,7 @@
  * The plugin's per-invocation state (`IdempotencyState`): made by the core for each invocation
  * and each message of a batch, and handed to every hook; never module state.
  */
+import type { SteadyError } from '@steadyfn/handler';
 import type { PendingCompletion } from './join.js';
 import type { CompleteRequest, ReleaseRequest, StoredRecord } from './types.js';
 
@@ -19,6 +20,8 @@ export interface IdempotencyState {
   owner?: string;
   /** When the lease this invocation claimed ends (epoch ms, this process's clock), with `owner`. */
   leaseUntil?: number;
+  /** A batch message's claim failed on its own (see `claimEach` in batch.ts): its `before` throws this. */
+  refused?: SteadyError;
   /** What a batch claim found instead of claiming. */
   existing?: StoredRecord;
   /** Completion waits for `afterBatch`. */

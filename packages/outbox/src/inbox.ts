@@ -207,9 +207,14 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
    * retryable), its cause kept for the log; a store that answered for good — a typed error that
    * is not retryable, as `LEASE_RECORD_UNREADABLE` for a record under the prefix that
    * `@steadyfn/lease` did not write — passes unchanged: it was reached, a redelivery meets the same.
+   * A call the invocation's signal cut off at the deadline (the claims and reads of `before` are
+   * given `ctx.signal`, so a hung store call is abandoned when the deadline answers, and what a
+   * claim wrote is given back by the lease store) is the deadline's own error.
    */
   const unavailable = (error: unknown): Error =>
-    error instanceof SteadyError && !error.retryable ? error : new OutboxUnavailableError('inbox: the store could not be reached', error);
+    (error instanceof SteadyError && !error.retryable) || (error instanceof Error && error.name === 'DeadlineExceededError')
+      ? error
+      : new OutboxUnavailableError('inbox: the store could not be reached', error);
 
   /**
    * The error for a seq marker another holder has: the same event's earlier delivery (its lease
@@ -231,11 +236,11 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
    * the marker's leaves it held until its lease ends, then absent: the redelivery completes it
    * (expiring with the event record); while it is held, the delivery is retried.
    */
-  const restoreMarker = async (event: EventEnvelope, agg: string, seqKey: string, expiresAt: number, leaseUntil: number): Promise<void> => {
+  const restoreMarker = async (event: EventEnvelope, agg: string, seqKey: string, expiresAt: number, leaseUntil: number, signal: AbortSignal): Promise<void> => {
     const owner = randomUUID();
     const fingerprint = markerFingerprint(event);
     try {
-      const marker = await store.claim({ key: seqKey, owner, fingerprint, leaseUntil });
+      const marker = await store.claim({ key: seqKey, owner, fingerprint, leaseUntil }, { signal });
       if (marker.claimed) {
         await store.complete({ key: seqKey, owner, fingerprint, result: '1', expiresAt });
         return;
@@ -338,13 +343,13 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       const state = { event, owner: randomUUID(), eventKey: eventKeyOf(event), seqKey: seqKeyOf(agg, event.seq), leaseUntil, gap: false };
       let claimed;
       try {
-        claimed = await store.claim({ key: state.eventKey, owner: state.owner, fingerprint: FINGERPRINT, leaseUntil });
+        claimed = await store.claim({ key: state.eventKey, owner: state.owner, fingerprint: FINGERPRINT, leaseUntil }, { signal: ctx.signal });
       } catch (error) {
         throw unavailable(error);
       }
       if (!claimed.claimed) {
         if (claimed.record.status === 'completed') {
-          await restoreMarker(event, agg, state.seqKey, claimed.record.expiresAt, leaseUntil);
+          await restoreMarker(event, agg, state.seqKey, claimed.record.expiresAt, leaseUntil, ctx.signal);
           ctx.log.info('inbox duplicate', { consumer, eventId: event.id, aggregate: agg, seq: event.seq });
           ctx.inbox.duplicate = true;
           return { answer: { duplicate: true, eventId: event.id } };
@@ -354,7 +359,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       if (event.seq > 1) {
         let previous;
         try {
-          previous = await store.get(seqKeyOf(agg, event.seq - 1));
+          previous = await store.get(seqKeyOf(agg, event.seq - 1), { signal: ctx.signal });
         } catch (error) {
           await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
           throw unavailable(error);
@@ -380,7 +385,7 @@ export function inbox(options: InboxOptions): Plugin<InboxContext, InboxState> &
       // The seq marker is held with the same owner, so both complete (or release) together.
       let marker;
       try {
-        marker = await store.claim({ key: state.seqKey, owner: state.owner, fingerprint: markerFingerprint(event), leaseUntil });
+        marker = await store.claim({ key: state.seqKey, owner: state.owner, fingerprint: markerFingerprint(event), leaseUntil }, { signal: ctx.signal });
       } catch (error) {
         await store.release({ key: state.eventKey, owner: state.owner }).catch(() => false);
         throw unavailable(error);
