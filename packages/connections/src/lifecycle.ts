@@ -47,15 +47,21 @@ export class ClientLifecycle<T> {
    * @param onHeld - Told whether this lifecycle has a client or a connect under way, each time
    *   that may have changed (a connect starting or settling, `close()`): the registry of
    *   `closeAll()` holds the handle only then.
-   * @param pingGraceMs - How much longer than `pingTimeoutMs` a ping sent now may take (it waits
-   *   behind other callers' blocking commands: what is left of their timeouts, in ms); read as
+   * @param pingGraceMs - How much longer than `pingTimeoutMs` a ping sent now may take (in ms:
+   *   it waits behind other callers' blocking commands, or for the driver's own pacing); read as
    *   each ping is sent. @default 0
+   * @param graceAnchor - Where that grace is counted from while pings stay unanswered across
+   *   checks: `'episode'` — from the first ping of the episode that was cut off (the bound it
+   *   gave is kept: a later check cannot move it later); `'commands'` — from when the blocking
+   *   commands it waits behind were written (an absolute end, which later checks may move later
+   *   to the end of commands written since). @default 'episode'
    */
   constructor(
     private readonly spec: ClientSpec<T>,
     private readonly settings: HandleSettings,
     private readonly onHeld: (held: boolean) => void = () => undefined,
     private readonly pingGraceMs?: (client: T) => number,
+    private readonly graceAnchor: 'episode' | 'commands' = 'episode',
   ) {
     this.#now = spec.now ?? Date.now;
     this.wallClock = spec.now === undefined;
@@ -231,11 +237,27 @@ export class ClientLifecycle<T> {
   #unanswered: { entry: Entry<T>; since: number; blockedUntil: number } | undefined;
 
   /**
+   * Until when a ping of `entry` sent at `sentAt` may legitimately stay unanswered before
+   * `pingTimeoutMs` starts to count (epoch ms; 0: no grace). A grace counted from its episode
+   * (the driver's own pacing: Mongo's wait for its monitor) is read once, at the episode's first
+   * ping: were it counted again from each check, every check would push the bound later and
+   * deadlines shorter than `pingTimeoutMs` plus the grace would keep a dead client for good.
+   * One counted from other callers' blocking commands (a BLPOP) is an absolute end already: a
+   * later check moves it later only to the end of commands written since.
+   */
+  #blockedUntil(entry: Entry<T>, sentAt: number, pinging: boolean): number {
+    const previous = this.#unanswered?.entry === entry ? this.#unanswered.blockedUntil : undefined;
+    if (previous !== undefined && this.graceAnchor === 'episode') return previous;
+    const grace = pinging ? (this.pingGraceMs?.(entry.client) ?? 0) : 0;
+    return Math.max(previous ?? 0, grace > 0 ? sentAt + grace : 0);
+  }
+
+  /**
    * Pings `entry`; on failure builds a new client. Concurrent callers share one check. A ping cut
    * off by a deadline gives no verdict, but its time unanswered counts: the next check waits only
-   * what is left of `pingTimeoutMs` since it was sent — or since the blocking commands queued
-   * before it could end (`pingGraceMs`), when that is later — so deadlines shorter than
-   * `pingTimeoutMs` cannot keep a dead client for good.
+   * what is left of `pingTimeoutMs` since it was sent — or since its grace ended (`pingGraceMs`,
+   * see `#blockedUntil`), when that is later — so deadlines shorter than `pingTimeoutMs` cannot
+   * keep a dead client for good.
    */
   #revalidate(entry: Entry<T>, idleMs: number | undefined): Flight<Lease<T>> {
     const joinable = this.#joinableCheck;
@@ -246,10 +268,7 @@ export class ClientLifecycle<T> {
       if (this.#unanswered?.entry !== entry) this.#unanswered = undefined;
       const sentAt = Date.now();
       const since = this.#unanswered?.since ?? sentAt;
-      // A ping queued behind another caller's blocking command (a BLPOP) cannot be answered before it ends.
-      // pingGraceMs is what is left of their timeouts now: the time they end does not move as checks repeat.
-      const grace = ping ? (this.pingGraceMs?.(entry.client) ?? 0) : 0;
-      const blockedUntil = Math.max(this.#unanswered?.blockedUntil ?? 0, grace > 0 ? sentAt + grace : 0);
+      const blockedUntil = this.#blockedUntil(entry, sentAt, ping !== undefined);
       const left = Math.max(since, blockedUntil) + pingTimeoutMs - sentAt;
       if (ping && left > 0) {
         this.stats.pings++;
