@@ -98,8 +98,8 @@ export interface HandleExtras<T> {
    * Where `pingGraceMs` is counted from while pings stay unanswered across checks (deadlines cut
    * each one off): `'commands'` when it is what is left of commands already written (an absolute
    * end: Redis's blocking commands); `'episode'` when it is a wait counted from the ping itself
-   * (Mongo's monitor pacing), so only the episode's first cut-off ping sets it and later checks
-   * keep that bound.
+   * (Mongo's monitor pacing), so the first cut-off ping of the episode it applied to sets it and
+   * later checks keep that bound.
    * @default 'episode'
    */
   pingGraceAnchor?: 'episode' | 'commands' | undefined;

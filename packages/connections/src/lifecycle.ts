@@ -239,15 +239,16 @@ export class ClientLifecycle<T> {
   /**
    * Until when a ping of `entry` sent at `sentAt` may legitimately stay unanswered before
    * `pingTimeoutMs` starts to count (epoch ms; 0: no grace). A grace counted from its episode
-   * (the driver's own pacing: Mongo's wait for its monitor) is read once, at the episode's first
-   * ping: were it counted again from each check, every check would push the bound later and
-   * deadlines shorter than `pingTimeoutMs` plus the grace would keep a dead client for good.
-   * One counted from other callers' blocking commands (a BLPOP) is an absolute end already: a
-   * later check moves it later only to the end of commands written since.
+   * (the driver's own pacing: Mongo's wait for its monitor) counts from the first cut-off ping
+   * it applied to, and later checks keep that bound: were it counted again from each check,
+   * every check would push the bound later and deadlines shorter than `pingTimeoutMs` plus the
+   * grace would keep a dead client for good. One counted from other callers' blocking commands
+   * (a BLPOP) is an absolute end already: a later check moves it later only to the end of
+   * commands written since.
    */
   #blockedUntil(entry: Entry<T>, sentAt: number, pinging: boolean): number {
     const previous = this.#unanswered?.entry === entry ? this.#unanswered.blockedUntil : undefined;
-    if (previous !== undefined && this.graceAnchor === 'episode') return previous;
+    if (previous !== undefined && previous > 0 && this.graceAnchor === 'episode') return previous;
     const grace = pinging ? (this.pingGraceMs?.(entry.client) ?? 0) : 0;
     return Math.max(previous ?? 0, grace > 0 ? sentAt + grace : 0);
   }
