@@ -14,6 +14,7 @@ import { ClientLifecycle } from './lifecycle.js';
 import { CLOSED_ERROR, CUT_OFF, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
 import { hold, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
+import type { GraceAnchor } from './unanswered.js';
 import { validateSpec } from './validate.js';
 import { Waiting } from './waiting.js';
 
@@ -102,7 +103,7 @@ export interface HandleExtras<T> {
    * later checks keep that bound.
    * @default 'episode'
    */
-  pingGraceAnchor?: 'episode' | 'commands' | undefined;
+  pingGraceAnchor?: GraceAnchor | undefined;
 }
 
 /** `defineClient` with the factory's name in configuration errors (for the typed factories), and their `extras`. */

@@ -12,6 +12,7 @@ import { BUDGET_DEFAULTS, judgeBudget, shedError } from './budget.js';
 import { ConnectionUnavailableError } from './errors.js';
 import { Flight, bounded } from './flight.js';
 import type { AcquireState, ClientSpec, ClientStats, Lease } from './spec.js';
+import { UnansweredPings, type GraceAnchor } from './unanswered.js';
 import type { HandleSettings } from './validate.js';
 
 class TimeoutError extends Error {
@@ -40,6 +41,9 @@ export class ClientLifecycle<T> {
   /** Whether a connect of this lifecycle succeeded since it was created or last closed: the next connect is then a rebuild. */
   #hadClient = false;
 
+  /** Pings of the cached client left unanswered by checks that deadlines cut off. */
+  readonly #unanswered: UnansweredPings<Entry<T>>;
+
   /** Whether the idle clock is `Date.now` (no `spec.now`): a caller that has just read it may pass the time in. */
   readonly wallClock: boolean;
 
@@ -61,8 +65,9 @@ export class ClientLifecycle<T> {
     private readonly settings: HandleSettings,
     private readonly onHeld: (held: boolean) => void = () => undefined,
     private readonly pingGraceMs?: (client: T) => number,
-    private readonly graceAnchor: 'episode' | 'commands' = 'episode',
+    graceAnchor: GraceAnchor = 'episode',
   ) {
+    this.#unanswered = new UnansweredPings(settings.pingTimeoutMs, graceAnchor);
     this.#now = spec.now ?? Date.now;
     this.wallClock = spec.now === undefined;
   }
@@ -229,36 +234,8 @@ export class ClientLifecycle<T> {
   }
 
   /**
-   * A ping of the cached client cut off by a deadline before it was answered: when it was sent
-   * (wall clock), the client it was sent to, and until when the blocking commands queued before
-   * it could keep it unanswered (`pingGraceMs` then, as a time). Cleared when any ping of that
-   * client is answered.
-   */
-  #unanswered: { entry: Entry<T>; since: number; blockedUntil: number } | undefined;
-
-  /**
-   * Until when a ping of `entry` sent at `sentAt` may legitimately stay unanswered before
-   * `pingTimeoutMs` starts to count (epoch ms; 0: no grace). A grace counted from its episode
-   * (the driver's own pacing: Mongo's wait for its monitor) counts from the first cut-off ping
-   * it applied to, and later checks keep that bound: were it counted again from each check,
-   * every check would push the bound later and deadlines shorter than `pingTimeoutMs` plus the
-   * grace would keep a dead client for good. One counted from other callers' blocking commands
-   * (a BLPOP) is an absolute end already: a later check moves it later only to the end of
-   * commands written since.
-   */
-  #blockedUntil(entry: Entry<T>, sentAt: number, pinging: boolean): number {
-    const previous = this.#unanswered?.entry === entry ? this.#unanswered.blockedUntil : undefined;
-    if (previous !== undefined && previous > 0 && this.graceAnchor === 'episode') return previous;
-    const grace = pinging ? (this.pingGraceMs?.(entry.client) ?? 0) : 0;
-    return Math.max(previous ?? 0, grace > 0 ? sentAt + grace : 0);
-  }
-
-  /**
    * Pings `entry`; on failure builds a new client. Concurrent callers share one check. A ping cut
-   * off by a deadline gives no verdict, but its time unanswered counts: the next check waits only
-   * what is left of `pingTimeoutMs` since it was sent — or since its grace ended (`pingGraceMs`,
-   * see `#blockedUntil`), when that is later — so deadlines shorter than `pingTimeoutMs` cannot
-   * keep a dead client for good.
+   * off by a deadline gives no verdict, but its time unanswered counts (see `UnansweredPings`).
    */
   #revalidate(entry: Entry<T>, idleMs: number | undefined): Flight<Lease<T>> {
     const joinable = this.#joinableCheck;
@@ -266,19 +243,14 @@ export class ClientLifecycle<T> {
     const { name, pingTimeoutMs } = this.settings;
     const ping = this.spec.ping;
     const flight = new Flight<Lease<T>>(async (signal) => {
-      if (this.#unanswered?.entry !== entry) this.#unanswered = undefined;
-      const sentAt = Date.now();
-      const since = this.#unanswered?.since ?? sentAt;
-      const blockedUntil = this.#blockedUntil(entry, sentAt, ping !== undefined);
-      const left = Math.max(since, blockedUntil) + pingTimeoutMs - sentAt;
+      const budget = this.#unanswered.begin(entry, () => (ping ? (this.pingGraceMs?.(entry.client) ?? 0) : 0));
+      const { sentAt, leftMs: left } = budget;
       if (ping && left > 0) {
         this.stats.pings++;
         const answer = Promise.resolve().then(() => ping(entry.client));
         // An answer, even after its waiters left, clears the time unanswered.
         answer.then(
-          () => {
-            if (this.#unanswered?.entry === entry && this.#unanswered.since <= sentAt) this.#unanswered = undefined;
-          },
+          () => this.#unanswered.answered(entry, sentAt),
           () => undefined,
         );
         try {
@@ -288,7 +260,7 @@ export class ClientLifecycle<T> {
         } catch (err) {
           // Cut off by the deadline: no verdict on the client, so it is checked again next time, from the time it has waited.
           if (signal.aborted && err === signal.reason) {
-            this.#unanswered = { entry, since, blockedUntil };
+            this.#unanswered.cutOff(entry, budget);
             throw err;
           }
           this.stats.pingFailures++;
@@ -297,7 +269,7 @@ export class ClientLifecycle<T> {
         // Pings unanswered for pingTimeoutMs in all, across deadlines: a failed check.
         this.stats.pingFailures++;
       }
-      if (this.#unanswered?.entry === entry) this.#unanswered = undefined;
+      this.#unanswered.end(entry);
       this.discard(entry);
       this.stats.reconnects++;
       const fresh = await this.connect(true).wait(signal);
