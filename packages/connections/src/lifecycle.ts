@@ -13,6 +13,7 @@ import { ConnectionUnavailableError } from './errors.js';
 import { Flight, bounded } from './flight.js';
 import type { AcquireState, ClientSpec, ClientStats, Lease } from './spec.js';
 import { UnansweredPings, type GraceAnchor } from './unanswered.js';
+import { Suspicion } from './suspicion.js';
 import type { HandleSettings } from './validate.js';
 
 class TimeoutError extends Error {
@@ -30,7 +31,7 @@ export class ClientLifecycle<T> {
   current: Entry<T> | undefined;
   lastUsedAt: number | undefined;
   /** A client that saw a connection error (or a call cut off by a deadline) is checked before its next use. */
-  suspect = false;
+  readonly #suspicion = new Suspicion();
   readonly stats: ClientStats = { connects: 0, connectFailures: 0, pings: 0, pingFailures: 0, reconnects: 0, retries: 0, lastUsedAt: undefined, budget: undefined };
   #connecting: Flight<Entry<T>> | undefined;
   #checking: Flight<Lease<T>> | undefined;
@@ -81,36 +82,13 @@ export class ClientLifecycle<T> {
   }
 
   /**
-   * While `suspect`, the tests that may still clear it without a ping (see `distrust`); undefined
-   * when the suspicion is unconditional.
-   */
-  #unless: (() => boolean)[] | undefined;
-
-  /**
    * Marks `client` for a check before its next use, if it is still the cached one. With
    * `stillStuck`, only when it says so at that use (what was in flight at a cut-off is still
    * unanswered); an unconditional suspicion stays one.
    */
   distrust(client: T, stillStuck?: () => boolean): void {
     if (this.current?.client !== client) return;
-    if (stillStuck === undefined) this.#unless = undefined;
-    else if (!this.suspect) this.#unless = [stillStuck];
-    else this.#unless?.push(stillStuck);
-    this.suspect = true;
-  }
-
-  /** Whether the suspicion (`suspect`) still holds: a conditional one whose tests all say the client moved on is cleared here. */
-  #stillSuspect(): boolean {
-    if (!this.suspect) return false;
-    const tests = this.#unless;
-    if (tests === undefined || tests.some((test) => test())) return true;
-    this.#trust();
-    return false;
-  }
-
-  #trust(): void {
-    this.suspect = false;
-    this.#unless = undefined;
+    this.#suspicion.raise(stillStuck);
   }
 
   /** Clients this lifecycle closed (or began to): not the function's doing. */
@@ -214,7 +192,7 @@ export class ClientLifecycle<T> {
       this.#hadClient = true;
       const entry = { client };
       this.current = entry;
-      this.#trust();
+      this.#suspicion.clear();
       return entry;
     });
     this.#connecting = flight;
@@ -255,7 +233,7 @@ export class ClientLifecycle<T> {
         );
         try {
           await bounded(() => answer, left, () => new TimeoutError(`${name} ping timed out after ${pingTimeoutMs} ms`), signal);
-          this.#trust();
+          this.#suspicion.clear();
           return this.#lease(entry.client, 'revalidated', idleMs);
         } catch (err) {
           // Cut off by the deadline: no verdict on the client, so it is checked again next time, from the time it has waited.
@@ -305,7 +283,7 @@ export class ClientLifecycle<T> {
   reusable(at?: number): T | undefined {
     const entry = this.current;
     const { spec } = this;
-    if (!entry || this.#stillSuspect() || this.#checking || (spec.isReady && !spec.isReady(entry.client))) return undefined;
+    if (!entry || this.#suspicion.holds() || this.#checking || (spec.isReady && !spec.isReady(entry.client))) return undefined;
     if (at === undefined) at = this.#now();
     if (spec.ping && this.lastUsedAt !== undefined && at - this.lastUsedAt > this.settings.idleThresholdMs) return undefined;
     this.lastUsedAt = at;
@@ -334,7 +312,7 @@ export class ClientLifecycle<T> {
       const fresh = await this.connect(true).wait(signal);
       return this.#lease(fresh.client, 'reconnected', idleMs);
     }
-    if (this.#stillSuspect() || (this.spec.ping && idleMs !== undefined && idleMs > this.settings.idleThresholdMs)) return this.#revalidate(entry, idleMs).wait(signal);
+    if (this.#suspicion.holds() || (this.spec.ping && idleMs !== undefined && idleMs > this.settings.idleThresholdMs)) return this.#revalidate(entry, idleMs).wait(signal);
     return this.#lease(entry.client, 'reused', idleMs);
   }
 
@@ -345,7 +323,7 @@ export class ClientLifecycle<T> {
     if (this.current) this.discard(this.current);
     this.lastUsedAt = undefined;
     this.#hadClient = false;
-    this.#trust();
+    this.#suspicion.clear();
     this.#release();
     await Promise.all([...this.#closing]);
   }
