@@ -14,6 +14,7 @@ import { ClientLifecycle } from './lifecycle.js';
 import { CLOSED_ERROR, CUT_OFF, REUSE, RUN_WITH, noteReconnect, noteRetry, type RunWith } from './records.js';
 import { hold, unregister } from './registry.js';
 import type { ClientHandle, ClientSpec, Lease, RunOptions, WaitOptions } from './spec.js';
+import type { GraceAnchor } from './unanswered.js';
 import { validateSpec } from './validate.js';
 import { Waiting } from './waiting.js';
 
@@ -94,15 +95,24 @@ export interface HandleExtras<T> {
    * check then comes later, not instead of a live client's rebuild. Without it, 0.
    */
   pingGraceMs?: ((client: T) => number) | undefined;
+  /**
+   * Where `pingGraceMs` is counted from while pings stay unanswered across checks (deadlines cut
+   * each one off): `'commands'` when it is what is left of commands already written (an absolute
+   * end: Redis's blocking commands); `'episode'` when it is a wait counted from the ping itself
+   * (Mongo's monitor pacing), so the first cut-off ping of the episode it applied to sets it and
+   * later checks keep that bound.
+   * @default 'episode'
+   */
+  pingGraceAnchor?: GraceAnchor | undefined;
 }
 
 /** `defineClient` with the factory's name in configuration errors (for the typed factories), and their `extras`. */
 export function makeHandle<T>(spec: ClientSpec<T>, owner: string, extras: HandleExtras<T> = {}): ClientHandle<T> {
-  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck, pingGraceMs } = extras;
+  const { closedByUser, onCutOff, isDriverNetworkErr, inFlight, stuck, pingGraceMs, pingGraceAnchor } = extras;
   const settings = validateSpec(owner, spec as ClientSpec<unknown>);
   const { name } = settings;
   // In the closeAll()/SIGTERM set while it has a client or a connect under way (`handle` is set below, before any connect).
-  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held), pingGraceMs);
+  const life = new ClientLifecycle(spec, settings, (held) => hold(handle, held), pingGraceMs, pingGraceAnchor);
   const isConnErr = spec.isConnectionError ?? isConnectionError;
   const notSent = spec.wasNotSent ?? wasNotSent;
   // Commands racing their signals; one cut off by its signal leaves its client suspect: it may hang on a dead socket.

@@ -12,6 +12,8 @@ import { BUDGET_DEFAULTS, judgeBudget, shedError } from './budget.js';
 import { ConnectionUnavailableError } from './errors.js';
 import { Flight, bounded } from './flight.js';
 import type { AcquireState, ClientSpec, ClientStats, Lease } from './spec.js';
+import { UnansweredPings, type GraceAnchor } from './unanswered.js';
+import { Suspicion } from './suspicion.js';
 import type { HandleSettings } from './validate.js';
 
 class TimeoutError extends Error {
@@ -29,7 +31,7 @@ export class ClientLifecycle<T> {
   current: Entry<T> | undefined;
   lastUsedAt: number | undefined;
   /** A client that saw a connection error (or a call cut off by a deadline) is checked before its next use. */
-  suspect = false;
+  readonly #suspicion = new Suspicion();
   readonly stats: ClientStats = { connects: 0, connectFailures: 0, pings: 0, pingFailures: 0, reconnects: 0, retries: 0, lastUsedAt: undefined, budget: undefined };
   #connecting: Flight<Entry<T>> | undefined;
   #checking: Flight<Lease<T>> | undefined;
@@ -40,6 +42,9 @@ export class ClientLifecycle<T> {
   /** Whether a connect of this lifecycle succeeded since it was created or last closed: the next connect is then a rebuild. */
   #hadClient = false;
 
+  /** Pings of the cached client left unanswered by checks that deadlines cut off. */
+  readonly #unanswered: UnansweredPings<Entry<T>>;
+
   /** Whether the idle clock is `Date.now` (no `spec.now`): a caller that has just read it may pass the time in. */
   readonly wallClock: boolean;
 
@@ -47,16 +52,23 @@ export class ClientLifecycle<T> {
    * @param onHeld - Told whether this lifecycle has a client or a connect under way, each time
    *   that may have changed (a connect starting or settling, `close()`): the registry of
    *   `closeAll()` holds the handle only then.
-   * @param pingGraceMs - How much longer than `pingTimeoutMs` a ping sent now may take (it waits
-   *   behind other callers' blocking commands: what is left of their timeouts, in ms); read as
+   * @param pingGraceMs - How much longer than `pingTimeoutMs` a ping sent now may take (in ms:
+   *   it waits behind other callers' blocking commands, or for the driver's own pacing); read as
    *   each ping is sent. @default 0
+   * @param graceAnchor - Where that grace is counted from while pings stay unanswered across
+   *   checks: `'episode'` — from the first ping of the episode that was cut off (the bound it
+   *   gave is kept: a later check cannot move it later); `'commands'` — from when the blocking
+   *   commands it waits behind were written (an absolute end, which later checks may move later
+   *   to the end of commands written since). @default 'episode'
    */
   constructor(
     private readonly spec: ClientSpec<T>,
     private readonly settings: HandleSettings,
     private readonly onHeld: (held: boolean) => void = () => undefined,
     private readonly pingGraceMs?: (client: T) => number,
+    graceAnchor: GraceAnchor = 'episode',
   ) {
+    this.#unanswered = new UnansweredPings(settings.pingTimeoutMs, graceAnchor);
     this.#now = spec.now ?? Date.now;
     this.wallClock = spec.now === undefined;
   }
@@ -70,36 +82,13 @@ export class ClientLifecycle<T> {
   }
 
   /**
-   * While `suspect`, the tests that may still clear it without a ping (see `distrust`); undefined
-   * when the suspicion is unconditional.
-   */
-  #unless: (() => boolean)[] | undefined;
-
-  /**
    * Marks `client` for a check before its next use, if it is still the cached one. With
    * `stillStuck`, only when it says so at that use (what was in flight at a cut-off is still
    * unanswered); an unconditional suspicion stays one.
    */
   distrust(client: T, stillStuck?: () => boolean): void {
     if (this.current?.client !== client) return;
-    if (stillStuck === undefined) this.#unless = undefined;
-    else if (!this.suspect) this.#unless = [stillStuck];
-    else this.#unless?.push(stillStuck);
-    this.suspect = true;
-  }
-
-  /** Whether the suspicion (`suspect`) still holds: a conditional one whose tests all say the client moved on is cleared here. */
-  #stillSuspect(): boolean {
-    if (!this.suspect) return false;
-    const tests = this.#unless;
-    if (tests === undefined || tests.some((test) => test())) return true;
-    this.#trust();
-    return false;
-  }
-
-  #trust(): void {
-    this.suspect = false;
-    this.#unless = undefined;
+    this.#suspicion.raise(stillStuck);
   }
 
   /** Clients this lifecycle closed (or began to): not the function's doing. */
@@ -203,7 +192,7 @@ export class ClientLifecycle<T> {
       this.#hadClient = true;
       const entry = { client };
       this.current = entry;
-      this.#trust();
+      this.#suspicion.clear();
       return entry;
     });
     this.#connecting = flight;
@@ -223,19 +212,8 @@ export class ClientLifecycle<T> {
   }
 
   /**
-   * A ping of the cached client cut off by a deadline before it was answered: when it was sent
-   * (wall clock), the client it was sent to, and until when the blocking commands queued before
-   * it could keep it unanswered (`pingGraceMs` then, as a time). Cleared when any ping of that
-   * client is answered.
-   */
-  #unanswered: { entry: Entry<T>; since: number; blockedUntil: number } | undefined;
-
-  /**
    * Pings `entry`; on failure builds a new client. Concurrent callers share one check. A ping cut
-   * off by a deadline gives no verdict, but its time unanswered counts: the next check waits only
-   * what is left of `pingTimeoutMs` since it was sent — or since the blocking commands queued
-   * before it could end (`pingGraceMs`), when that is later — so deadlines shorter than
-   * `pingTimeoutMs` cannot keep a dead client for good.
+   * off by a deadline gives no verdict, but its time unanswered counts (see `UnansweredPings`).
    */
   #revalidate(entry: Entry<T>, idleMs: number | undefined): Flight<Lease<T>> {
     const joinable = this.#joinableCheck;
@@ -243,32 +221,24 @@ export class ClientLifecycle<T> {
     const { name, pingTimeoutMs } = this.settings;
     const ping = this.spec.ping;
     const flight = new Flight<Lease<T>>(async (signal) => {
-      if (this.#unanswered?.entry !== entry) this.#unanswered = undefined;
-      const sentAt = Date.now();
-      const since = this.#unanswered?.since ?? sentAt;
-      // A ping queued behind another caller's blocking command (a BLPOP) cannot be answered before it ends.
-      // pingGraceMs is what is left of their timeouts now: the time they end does not move as checks repeat.
-      const grace = ping ? (this.pingGraceMs?.(entry.client) ?? 0) : 0;
-      const blockedUntil = Math.max(this.#unanswered?.blockedUntil ?? 0, grace > 0 ? sentAt + grace : 0);
-      const left = Math.max(since, blockedUntil) + pingTimeoutMs - sentAt;
+      const budget = this.#unanswered.begin(entry, () => (ping ? (this.pingGraceMs?.(entry.client) ?? 0) : 0));
+      const { sentAt, leftMs: left } = budget;
       if (ping && left > 0) {
         this.stats.pings++;
         const answer = Promise.resolve().then(() => ping(entry.client));
         // An answer, even after its waiters left, clears the time unanswered.
         answer.then(
-          () => {
-            if (this.#unanswered?.entry === entry && this.#unanswered.since <= sentAt) this.#unanswered = undefined;
-          },
+          () => this.#unanswered.answered(entry, sentAt),
           () => undefined,
         );
         try {
           await bounded(() => answer, left, () => new TimeoutError(`${name} ping timed out after ${pingTimeoutMs} ms`), signal);
-          this.#trust();
+          this.#suspicion.clear();
           return this.#lease(entry.client, 'revalidated', idleMs);
         } catch (err) {
           // Cut off by the deadline: no verdict on the client, so it is checked again next time, from the time it has waited.
           if (signal.aborted && err === signal.reason) {
-            this.#unanswered = { entry, since, blockedUntil };
+            this.#unanswered.cutOff(entry, budget);
             throw err;
           }
           this.stats.pingFailures++;
@@ -277,7 +247,7 @@ export class ClientLifecycle<T> {
         // Pings unanswered for pingTimeoutMs in all, across deadlines: a failed check.
         this.stats.pingFailures++;
       }
-      if (this.#unanswered?.entry === entry) this.#unanswered = undefined;
+      this.#unanswered.end(entry);
       this.discard(entry);
       this.stats.reconnects++;
       const fresh = await this.connect(true).wait(signal);
@@ -313,7 +283,7 @@ export class ClientLifecycle<T> {
   reusable(at?: number): T | undefined {
     const entry = this.current;
     const { spec } = this;
-    if (!entry || this.#stillSuspect() || this.#checking || (spec.isReady && !spec.isReady(entry.client))) return undefined;
+    if (!entry || this.#suspicion.holds() || this.#checking || (spec.isReady && !spec.isReady(entry.client))) return undefined;
     if (at === undefined) at = this.#now();
     if (spec.ping && this.lastUsedAt !== undefined && at - this.lastUsedAt > this.settings.idleThresholdMs) return undefined;
     this.lastUsedAt = at;
@@ -342,7 +312,7 @@ export class ClientLifecycle<T> {
       const fresh = await this.connect(true).wait(signal);
       return this.#lease(fresh.client, 'reconnected', idleMs);
     }
-    if (this.#stillSuspect() || (this.spec.ping && idleMs !== undefined && idleMs > this.settings.idleThresholdMs)) return this.#revalidate(entry, idleMs).wait(signal);
+    if (this.#suspicion.holds() || (this.spec.ping && idleMs !== undefined && idleMs > this.settings.idleThresholdMs)) return this.#revalidate(entry, idleMs).wait(signal);
     return this.#lease(entry.client, 'reused', idleMs);
   }
 
@@ -353,7 +323,7 @@ export class ClientLifecycle<T> {
     if (this.current) this.discard(this.current);
     this.lastUsedAt = undefined;
     this.#hadClient = false;
-    this.#trust();
+    this.#suspicion.clear();
     this.#release();
     await Promise.all([...this.#closing]);
   }

@@ -304,7 +304,9 @@ export function mongo(options?: MongoClientHandleOptions): MongoHandle {
       inFlight: ({ client }) => (checkedOut.get(client) ?? 0) > 0,
       // After a pool clear the ping waits for the driver's monitor (at most twice minHeartbeatFrequencyMS) before it is
       // sent: that wait is not the server's, so a healthy client is revalidated, not rebuilt (a TLS + auth handshake).
+      // Counted from the first ping that waited (the episode's): a check per short invocation must not restart it.
       pingGraceMs: ({ client }) => monitorWaitMs(client),
+      pingGraceAnchor: 'episode',
     },
   );
 }
