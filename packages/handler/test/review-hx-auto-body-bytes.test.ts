@@ -130,7 +130,8 @@ describe("body: 'auto' — a body with a Content-Encoding is its bytes", () => {
 
 describe('what stays refused', () => {
   it('JSON that is not UTF-8 (gzip bytes too) is a 400 naming body; the function does not run', async () => {
-    for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': 'application/vnd.api+json', 'content-encoding': 'gzip' }]) {
+    const cases: Array<Record<string, string>> = [{ 'content-type': 'application/json' }, { 'content-type': 'application/vnd.api+json', 'content-encoding': 'gzip' }];
+    for (const headers of cases) {
       const { status, input, answer } = await send(headers, gzipSync('{"a":1}'));
       expect(status).toBe(400);
       expect(input).toBeUndefined();
