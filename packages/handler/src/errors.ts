@@ -266,7 +266,8 @@ export class TraceparentInvalidError extends SteadyError {
  * throw new ConfigurationError('idempotency(): option "ttlMs" must be a positive integer (milliseconds); got -1', { field: 'ttlMs', expected: 'a positive integer (milliseconds)' });
  */
 export class ConfigurationError extends SteadyError {
-  override readonly name = 'ConfigurationError';
+  // `string`: subclasses (`LeaseRecordUnreadableError`, …) keep their own names.
+  override readonly name: string = 'ConfigurationError';
   /** The option at fault (dotted path), e.g. `ttlMs` or `store`. */
   readonly field: string;
   /**

@@ -38,6 +38,8 @@ describe('binary bodies', () => {
       // docx and xlsx are zip archives, whatever their names say.
       'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'application/octet-stream; name=charset=x.bin',
       'nonsense',
+      // multipart never (its parts may be files), nor anything with charset=binary (`file -bi`).
+      'multipart/form-data; boundary=XyZ; charset=UTF-8', 'application/pdf; charset=binary', 'text/plain; charset="Binary"',
     ];
     for (const type of textual) expect([type, isTextualContentType(type)]).toEqual([type, true]);
     for (const type of binary) expect([type, isTextualContentType(type)]).toEqual([type, false]);

@@ -125,10 +125,12 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
 /**
  * What the function receives as `input` for an HTTP request: the JSON body when there is
  * one, the form fields of a urlencoded body, the text of a textual body, the exact bytes (a
- * `Buffer`) of a binary one — or of a body without a content type that is not UTF-8 —, and the
- * query parameters when there is no body. An unparseable JSON body, and a textual one (a form
- * too) that is not UTF-8 and declares no other charset, is a typed 400; a leading byte order
- * mark before JSON is ignored.
+ * `Buffer`) of a binary one, and the query parameters when there is no body. Under `'auto'` a
+ * body that cannot be read as text is its exact bytes whatever its type: one with a
+ * `Content-Encoding` other than `identity`, and one that is not UTF-8 and names no charset that
+ * decodes it. An unparseable JSON body, or one that is not UTF-8 (RFC 8259 §8.1), is a typed
+ * 400 (under `'text'` also a body that is not UTF-8 and names no other charset); a leading byte
+ * order mark before JSON is ignored.
  *
  * `textDecoded`: the provider has already decoded the body to text (the OpenWhisk controller
  * reads every textual body as UTF-8), so `rawBytes` are that text's UTF-8 and a declared
@@ -159,19 +161,35 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
   const declared = (): string | undefined => (request.rawBytes === undefined || json || textDecoded ? undefined : decodeCharset(request.rawBytes, parseMediaType(type)?.charsetName));
   if (mode === 'text') return declared() ?? checkedText(request, body);
   if (mode === 'json' || json) return parseJsonBody(checkedText(request, body));
+  // Under 'auto' a body is never garbled nor refused for its encoding: one that cannot be read as
+  // text is its exact bytes (a Buffer), whatever its type says. A coded body (`Content-Encoding:
+  // gzip`, br, …) is bytes whatever they look like: no reading of them as text is sure.
+  const bytes = request.rawBytes;
+  if (bytes !== undefined && isContentCoded(request.headers['content-encoding'])) return bytes;
   // Without a content type, JSON is taken only when nothing is lost; anything else stays text —
-  // but bytes that are not UTF-8 are no text (a gzip body, a file): their exact bytes, as for a
-  // binary type, never a string with U+FFFD where the bytes were.
+  // but bytes that are not UTF-8 are no text (a gzip body, a file).
   if (type === '') {
-    if (request.rawBytes !== undefined && !textDecoded && !isUtf8(request.rawBytes)) return request.rawBytes;
+    if (bytes !== undefined && !textDecoded && !isUtf8(bytes)) return bytes;
     return /^\s*[[{]/.test(body) ? (parseJsonLossless(body)?.value ?? body) : body;
   }
-  // Declared text (a form too) that is not UTF-8 and names no other charset is a 400, as under
-  // 'text': decoding it anyway would hand the function U+FFFD in place of what was sent.
-  if (essence === 'application/x-www-form-urlencoded') return formFields(declared() ?? checkedText(request, body));
-  if (isTextualContentType(type)) return declared() ?? checkedText(request, body);
   // A request built by hand may lack the bytes; its text is all there is.
-  return request.rawBytes ?? Buffer.from(body, 'utf8');
+  if (!isTextualContentType(type)) return bytes ?? Buffer.from(body, 'utf8');
+  // Text in its declared charset, else UTF-8 text; bytes that are neither (Latin-1 or UTF-16 sent
+  // without a charset, XML whose declaration names its encoding) are handed over as they came.
+  const text = declared() ?? (bytes === undefined || textDecoded || isUtf8(bytes) ? body : undefined);
+  if (text === undefined) return bytes!;
+  return essence === 'application/x-www-form-urlencoded' ? formFields(text) : text;
+}
+
+/**
+ * Whether a `Content-Encoding` value names a coding other than `identity` (`gzip`, `br`,
+ * `deflate, gzip`…): the body is not its media type's bytes until decoded.
+ */
+function isContentCoded(value: string | undefined): boolean {
+  return value !== undefined && value.split(',').some((coding) => {
+    const name = coding.trim().toLowerCase();
+    return name !== '' && name !== 'identity';
+  });
 }
 
 /** A body that must be text: bytes that are not UTF-8 (JSON must be, RFC 8259 §8.1) are a 400. */

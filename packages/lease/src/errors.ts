@@ -1,8 +1,11 @@
 /**
  * The lease package's errors: subclasses of `SteadyError` with stable codes. Option mistakes
- * in store factories are `ConfigurationError`s from `@steadyfn/handler`.
+ * in store factories are `ConfigurationError`s from `@steadyfn/handler`, and so are the two
+ * faults of the deployment a store finds at run time (a server without a guarantee it relies
+ * on, a foreign record under its prefix): `terminalErrors: 'ack'` never acknowledges a message
+ * that met one, so it stays for the dead-letter queue until the deployment is fixed.
  */
-import { SteadyError } from '@steadyfn/handler/internal';
+import { ConfigurationError, SteadyError } from '@steadyfn/handler/internal';
 
 /**
  * A request the store refuses before sending anything: a missing key, an owner token with a
@@ -27,30 +30,41 @@ export class LeaseRequestError extends SteadyError {
 /**
  * The server cannot give a guarantee the store relies on (found by the start-up probe), so
  * the store refuses to run rather than risk running a claim twice. Code
- * `LEASE_STORE_UNSUPPORTED`; terminal: `reason` says which guarantee failed.
+ * `LEASE_STORE_UNSUPPORTED`; terminal: `reason` says which guarantee failed. A fault of the
+ * deployment, not of any one message: a `ConfigurationError` (field `store`, `expected` what the
+ * server must provide), so `terminalErrors: 'ack'` keeps the message for the dead-letter queue.
  */
-export class LeaseStoreUnsupportedError extends SteadyError {
-  override readonly name = 'LeaseStoreUnsupportedError';
+export class LeaseStoreUnsupportedError extends ConfigurationError {
+  override readonly name: string = 'LeaseStoreUnsupportedError';
   /** Which check failed, e.g. `unique-insert`. */
   readonly check: string;
-  constructor(check: string, reason: string) {
-    super('LEASE_STORE_UNSUPPORTED', `lease store refused: ${reason}`, { status: 500, retryable: false, expose: false });
+  /**
+   * @param check - Which check failed: `unique-insert`, `if-none-match`, `if-match`.
+   * @param reason - What the server did, in words (no key, no data).
+   * @param expected - What the server must provide, in words. Default: a server that passes `check`.
+   */
+  constructor(check: string, reason: string, expected = `a server that passes the ${check} check`) {
+    super(`lease store refused: ${reason}`, { field: 'store', expected, code: 'LEASE_STORE_UNSUPPORTED' });
     this.check = check;
   }
 }
 
 /**
  * A record under the store's prefix that this package did not write (another program shares
- * the prefix or collection). Never overwritten. Code `LEASE_RECORD_UNREADABLE`; terminal.
+ * the prefix or collection, or an older deployment wrote it). Never overwritten. Code
+ * `LEASE_RECORD_UNREADABLE`; terminal. A fault of the deployment, not of the message that met
+ * it: a `ConfigurationError` (field `prefix`, or `collection` for MongoDB), so
+ * `terminalErrors: 'ack'` keeps the message for the dead-letter queue.
  */
-export class LeaseRecordUnreadableError extends SteadyError {
-  override readonly name = 'LeaseRecordUnreadableError';
-  constructor() {
+export class LeaseRecordUnreadableError extends ConfigurationError {
+  override readonly name: string = 'LeaseRecordUnreadableError';
+  /** @param field - The option naming where the record is: `prefix` (Redis, S3) or `collection` (MongoDB). Default `prefix`. */
+  constructor(field: 'prefix' | 'collection' = 'prefix') {
     // The key stays out of the message: keys may name users or orders.
-    super('LEASE_RECORD_UNREADABLE', 'a record under the lease store\'s prefix was not written by @steadyfn/lease; it is left alone', {
-      status: 500,
-      retryable: false,
-      expose: false,
+    super('a record under the lease store\'s prefix was not written by @steadyfn/lease; it is left alone', {
+      field,
+      expected: field === 'collection' ? 'a collection that only @steadyfn/lease writes' : 'a key prefix that only @steadyfn/lease writes under',
+      code: 'LEASE_RECORD_UNREADABLE',
     });
   }
 }

@@ -71,17 +71,21 @@ const TEXTUAL_SUBTYPE = /^x-www-form-urlencoded|javascript|ecmascript|graphql|ya
 /**
  * Whether a body of this content type is text, which the function receives as a string: text/*,
  * any JSON type (`json`, `+json`), XML (`xml`, `+xml`), forms, JavaScript/ECMAScript, GraphQL,
- * YAML, and any type with a `charset` parameter. Anything else (images, PDFs, protobuf,
- * octet-stream, multipart) is binary. A request without a content type counts as text.
+ * YAML, and any other type with a `charset` parameter — but never `multipart/*` (its parts may
+ * be files, whatever charset it names) nor a type with `charset=binary` (`file -bi`'s word for
+ * bytes). Anything else (images, PDFs, protobuf, octet-stream) is binary. A request without a
+ * content type counts as text.
  */
 export function isTextualContentType(contentType: string | undefined): boolean {
   const { type: essence, parameters } = parseContentType(contentType ?? '');
   if (essence === '') return true;
-  if (parameters.charset !== undefined) return true;
   // Anything naming JSON is parsed as JSON by `httpInput`, so it is text here too.
   if (essence.includes('json')) return true;
   const slash = essence.indexOf('/');
-  if (slash !== -1 && essence.slice(0, slash) === 'text') return true;
+  const top = slash === -1 ? essence : essence.slice(0, slash);
+  if (top === 'multipart') return false;
+  if (parameters.charset !== undefined) return parameters.charset.trim().toLowerCase() !== 'binary';
+  if (top === 'text') return true;
   const sub = essence.slice(slash + 1);
   // XML by whole name only: `vnd.openxmlformats-…` (docx, xlsx) are zip archives.
   if (sub === 'xml' || sub.endsWith('+xml') || sub.startsWith('xml-')) return true;

@@ -4,7 +4,6 @@
  * invoker rejects results that are not objects), web params always answer with a status, and
  * bodies survive the controller in both directions (test/fixtures/openwhisk/controller.ts).
  */
-import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINARY_MEDIA, controllerHttp, controllerParams, invokerRecord, isJsonFamily } from '../../test/fixtures/openwhisk/controller.js';
@@ -128,13 +127,7 @@ describe('OpenWhisk adapter (fuzz)', () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 512 }), fc.constantFrom(...binaryTypes), fc.boolean(), async (bytes, contentType, raw) => {
         const seen: Context[] = [];
-        const answer = await handler(quiet, (_input, ctx) => void seen.push(ctx))(controllerParams({ method: 'POST', contentType, body: bytes }, raw));
-        if (seen.length === 0) {
-          // A type that is text all the same, with bytes that are not UTF-8: a 400 naming body, never text with U+FFFD in it.
-          expect(isUtf8(bytes)).toBe(false);
-          expect(answer).toMatchObject({ statusCode: 400, body: { code: 'MALFORMED_EVENT', errors: [{ field: 'body' }] } });
-          return;
-        }
+        await handler(quiet, (_input, ctx) => void seen.push(ctx))(controllerParams({ method: 'POST', contentType, body: bytes }, raw));
         const ctx = seen[0]!;
         const request = ctx.trigger.kind === 'http' ? ctx.trigger.request : undefined;
         expect([...(request?.rawBytes ?? [])]).toEqual([...bytes]);

@@ -95,7 +95,7 @@ function isDocument(value: unknown): value is LeaseDocument {
 export function byKey(docs: unknown[]): Map<string, { top: LeaseDocument; all: LeaseDocument[] }> {
   const out = new Map<string, { top: LeaseDocument; all: LeaseDocument[] }>();
   for (const doc of docs) {
-    if (!isDocument(doc)) throw new LeaseRecordUnreadableError();
+    if (!isDocument(doc)) throw new LeaseRecordUnreadableError('collection');
     const entry = out.get(doc.k);
     if (!entry) out.set(doc.k, { top: doc, all: [doc] });
     else {
@@ -111,7 +111,7 @@ export function recordOf(doc: LeaseDocument, serverNow: number, toLocal: (server
   if (doc.s === 'f' || doc.e.getTime() <= serverNow) return undefined;
   const expiresAt = toLocal(doc.e.getTime());
   if (doc.s === 'd') return { state: 'done', fence: doc.g, expiresAt, data: doc.d ?? '' };
-  if (typeof doc.o !== 'string') throw new LeaseRecordUnreadableError();
+  if (typeof doc.o !== 'string') throw new LeaseRecordUnreadableError('collection');
   const held: LeaseRecord = { state: 'held', fence: doc.g, owner: doc.o, expiresAt };
   if (typeof doc.d === 'string') held.data = doc.d;
   return held;

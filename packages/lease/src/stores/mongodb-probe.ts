@@ -34,6 +34,7 @@ export async function probeServer(collection: MongoLeaseCollection): Promise<Pro
       throw new LeaseStoreUnsupportedError(
         'unique-insert',
         `${won} of ${CONCURRENT_INSERTS} concurrent inserts of one _id succeeded (expected exactly 1, the rest refused as duplicate keys): the server does not enforce a unique _id, so a claim could be won twice`,
+        'a MongoDB server that enforces a unique _id (one of concurrent inserts of an _id succeeds, the rest are duplicate keys)',
       );
     }
     let batch = false;

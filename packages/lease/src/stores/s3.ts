@@ -364,14 +364,17 @@ async function refused(write: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** What a server must do for the lease store: conditional writes, as AWS S3 has done since 2024. */
+const CONDITIONAL_WRITES = 'an S3 server with conditional writes (If-None-Match: * and If-Match refused on a mismatch with 412)';
+
 async function runProbe(client: S3LeaseClient, bucket: string, key: string, signal: AbortSignal | undefined): Promise<{ conditionalWrites: true }> {
   try {
     const etag = await putObject(client, bucket, key, '{}', signal, { ifNoneMatch: '*' });
     if (!(await refused(() => putObject(client, bucket, key, '{}', signal, { ifNoneMatch: '*' })))) {
-      throw new LeaseStoreUnsupportedError('if-none-match', 'the S3 server overwrote an existing object despite If-None-Match: * (no conditional writes)');
+      throw new LeaseStoreUnsupportedError('if-none-match', 'the S3 server overwrote an existing object despite If-None-Match: * (no conditional writes)', CONDITIONAL_WRITES);
     }
     if (!(await refused(() => putObject(client, bucket, key, '{}', signal, { ifMatch: '"00000000000000000000000000000000"' })))) {
-      throw new LeaseStoreUnsupportedError('if-match', 'the S3 server overwrote an object whose ETag differs from If-Match (no conditional writes)');
+      throw new LeaseStoreUnsupportedError('if-match', 'the S3 server overwrote an object whose ETag differs from If-Match (no conditional writes)', CONDITIONAL_WRITES);
     }
     await putObject(client, bucket, key, '{}', signal, { ifMatch: etag });
     return { conditionalWrites: true };
