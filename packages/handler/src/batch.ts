@@ -159,12 +159,14 @@ export async function runBatch(def: Definition, frame: Frame, invs: ReadonlyArra
 /**
  * Whether a message that failed with `error` is acknowledged (`terminalErrors: 'ack'`) rather than
  * reported failed: only a terminal error that is the message's own (invalid input, a
- * `TerminalError`). A `ConfigurationError` — a missing or wrong option, a driver not installed,
- * credentials the server refuses (`CONNECTION_AUTH_FAILED`) — is the deployment's: every message
- * meets it until the deployment is fixed (a credential rotation window), so it stays reported
- * failed and the queue keeps the message for its redrive policy (dead-letter queue) instead of
- * dropping every message it sees.
+ * `TerminalError`: a 4xx status). A `ConfigurationError` — a missing or wrong option, a driver not
+ * installed, credentials the server refuses (`CONNECTION_AUTH_FAILED`) — is the deployment's, and
+ * a terminal error with a 5xx status is the function's or its stores' (an idempotency record
+ * another program wrote, `IDEMPOTENCY_RECORD_CORRUPT`; an invalid outbox event the function
+ * added): every message meets it until the deployment is fixed, so it stays reported failed and
+ * the queue keeps the message for its redrive policy (dead-letter queue) instead of dropping
+ * every message it sees.
  */
 export function acknowledgedFailure(def: Pick<Definition, 'terminalErrors'>, error: SteadyError): boolean {
-  return def.terminalErrors === 'ack' && !error.retryable && !(error instanceof ConfigurationError);
+  return def.terminalErrors === 'ack' && !error.retryable && error.status < 500 && !(error instanceof ConfigurationError);
 }

@@ -62,10 +62,12 @@ export interface HandlerOptions<S extends ZodType | undefined, P extends Readonl
    * A message that failed with a terminal (non-retryable) error: `'fail'` reports it failed
    * so the provider's redrive moves it to the dead-letter queue — nothing is lost; `'ack'`
    * acknowledges it after logging, for messages that are safe to drop (poison messages: invalid
-   * input, a `TerminalError`). A `ConfigurationError` (a wrong or missing option, a driver not
-   * installed, credentials the server refuses: `CONNECTION_AUTH_FAILED`) is the deployment's
-   * fault, not the message's: it is reported failed under both, so a misconfiguration or a
-   * credential rotation window does not drop every message.
+   * input, a `TerminalError`: a terminal error with a 4xx status). A `ConfigurationError` (a
+   * wrong or missing option, a driver not installed, credentials the server refuses:
+   * `CONNECTION_AUTH_FAILED`) and any terminal error with a 5xx status (`IDEMPOTENCY_RECORD_CORRUPT`,
+   * `OUTBOX_EVENT_INVALID`, a `TerminalError` given `status: 500`) are the deployment's or the
+   * function's fault, not the message's: they are reported failed under both, so a
+   * misconfiguration, a bug or a credential rotation window does not drop every message.
    * @default 'fail'
    */
   terminalErrors?: 'fail' | 'ack';

@@ -3,7 +3,9 @@
  * `ConfigurationError`: a wrong option or credentials the server refuses (`CONNECTION_AUTH_FAILED`,
  * raised by `@steadyfn/connections` at connect) fail every message until the deployment is fixed,
  * so they stay reported failed and the queue keeps them (then its dead-letter queue). Before,
- * every message of a credential rotation window was acknowledged and dropped. Real SQS event
+ * every message of a credential rotation window was acknowledged and dropped. Likewise any
+ * terminal error with a 5xx status (a record another program wrote under the idempotency prefix:
+ * `IDEMPOTENCY_RECORD_CORRUPT`), which was acknowledged and dropped. Real SQS event
  * shapes through the Lambda entry; no server is needed for the decision.
  */
 import { readFileSync } from 'node:fs';
@@ -51,5 +53,17 @@ describe("terminalErrors: 'ack' and configuration errors", () => {
     const answer = (await main.aws(batch, lambdaContext)) as { batchItemFailures: Array<{ itemIdentifier: string }> };
     expect(answer.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([ids[2], ids[3]]);
     expect(ran).toEqual(['poison', 'ok', 'auth']);
+  });
+
+  it('a terminal error with a 5xx status (the function\'s or its stores\' fault) is reported failed; a 4xx one is acknowledged', async () => {
+    const batch = fixture('sqs-standard-batch.json');
+    batch.Records = ['poison', 'broken', 'ok'].map((kind, i) => ({ ...batch.Records[0], messageId: `m-${i}`, body: JSON.stringify({ kind }) }));
+    const main = handler({ terminalErrors: 'ack', logSink: () => undefined }, (input) => {
+      const { kind } = input as { kind: string };
+      if (kind === 'poison') throw new TerminalError('REJECTED', 'not an order');
+      if (kind === 'broken') throw new TerminalError('RECORD_CORRUPT', 'a stored record could not be read', { status: 500 });
+      return undefined;
+    });
+    expect(await main.aws(batch, lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
   });
 });

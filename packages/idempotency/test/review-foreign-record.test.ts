@@ -80,4 +80,18 @@ describe.each(BACKENDS)('a foreign value under a record key on %s', (name) => {
     expect(logged).toHaveLength(2);
     expect(logged[0]).toMatchObject({ retryable: false, storeKey: record, deliveryId: ids[1] });
   });
+
+  it("SQS batch under terminalErrors 'ack': the message under the foreign value is still reported failed (the store's fault, not the message's), not deleted", async () => {
+    const fname = `foreign-ack-${randomUUID()}`;
+    const ids = [randomUUID(), randomUUID()];
+    await foreign(backend, storeKey(scopeOf(fname), { kind: 'delivery', value: ids[1]! }), 'text');
+    const ran: string[] = [];
+    const main = handler({ name: fname, terminalErrors: 'ack', logSink: () => undefined, use: [idempotency({ store: backend.store, ttlMs: 3_600_000, localCache: false })] }, (input) => {
+      ran.push((input as { id: string }).id);
+      return { ok: true };
+    });
+    const res = (await main.aws({ Records: ids.map((id) => sqsRecord(id, { id })) }, lambdaContext())) as { batchItemFailures: Array<{ itemIdentifier: string }> };
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: ids[1] }]);
+    expect(ran).toEqual([ids[0]]);
+  });
 });
