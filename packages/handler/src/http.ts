@@ -163,9 +163,11 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
   if (mode === 'json' || json) return parseJsonBody(checkedText(request, body));
   // Under 'auto' a body is never garbled nor refused for its encoding: one that cannot be read as
   // text is its exact bytes (a Buffer), whatever its type says. A coded body (`Content-Encoding:
-  // gzip`, br, …) is bytes whatever they look like: no reading of them as text is sure.
+  // gzip`, br, …) is bytes whatever they look like — unless a gateway already decoded it and left
+  // the header (API Gateway inflates gzip and deflate request bodies when compression is on):
+  // a gzip body without gzip's magic bytes, a deflate one without a zlib header, is read as usual.
   const bytes = request.rawBytes;
-  if (bytes !== undefined && isContentCoded(request.headers['content-encoding'])) return bytes;
+  if (bytes !== undefined && stillCoded(request.headers['content-encoding'], bytes)) return bytes;
   // Without a content type, JSON is taken only when nothing is lost; anything else stays text —
   // but bytes that are not UTF-8 are no text (a gzip body, a file).
   if (type === '') {
@@ -190,6 +192,22 @@ function isContentCoded(value: string | undefined): boolean {
     const name = coding.trim().toLowerCase();
     return name !== '' && name !== 'identity';
   });
+}
+
+/**
+ * Whether `bytes` are still coded by the `Content-Encoding` value `value` names (RFC 9110 §8.4:
+ * the last coding listed was applied last): for `gzip`/`x-gzip` the gzip magic bytes (RFC 1952
+ * §2.3.1), for `deflate` a zlib header (RFC 1950 §2.2); any other coding (br, zstd…) has no sure
+ * signature and counts as still coded. No coding, or only `identity`: false.
+ */
+function stillCoded(value: string | undefined, bytes: Uint8Array): boolean {
+  if (!isContentCoded(value)) return false;
+  const codings = value!.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+  const outer = codings[codings.length - 1];
+  const [a = -1, b = -1] = bytes;
+  if (outer === 'gzip' || outer === 'x-gzip') return a === 0x1f && b === 0x8b;
+  if (outer === 'deflate') return (a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0;
+  return true;
 }
 
 /** A body that must be text: bytes that are not UTF-8 (JSON must be, RFC 8259 §8.1) are a 400. */

@@ -15,7 +15,7 @@
  * `charset=binary` are bytes. JSON stays UTF-8 only (RFC 8259 §8.1, a 400), and `body: 'text'`
  * keeps its refusals. API Gateway HTTP API (v2) events as Lambda receives them.
  */
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { handler, type BodyMode } from '../src/index.js';
 
@@ -125,6 +125,15 @@ describe("body: 'auto' — a body with a Content-Encoding is its bytes", () => {
     expectBytes((await send({ 'content-type': 'text/plain', 'content-encoding': 'deflate, gzip' }, gz)).input, gz);
     // identity is no coding.
     expect((await send({ 'content-type': 'text/plain', 'content-encoding': 'identity' }, Buffer.from(TEXT))).input).toBe(TEXT);
+  });
+
+  it('a body a gateway already inflated, the header left on (API Gateway with compression on), is read as usual: text, fields, its charset', async () => {
+    expect((await send({ 'content-type': 'text/plain', 'content-encoding': 'gzip' }, Buffer.from(TEXT))).input).toBe(TEXT);
+    expect((await send({ 'content-type': 'text/csv; charset=iso-8859-1', 'content-encoding': 'gzip' }, Buffer.from('caf\u00e9;1', 'latin1'))).input).toBe('caf\u00e9;1');
+    expect((await send({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'deflate' }, Buffer.from('name=Jos%C3%A9&n=1'))).input).toEqual({ name: 'Jos\u00e9', n: '1' });
+    // Still deflated (a zlib header): its bytes.
+    const deflated = deflateSync(TEXT);
+    expectBytes((await send({ 'content-type': 'text/plain', 'content-encoding': 'deflate' }, deflated)).input, deflated);
   });
 });
 

@@ -83,4 +83,25 @@ describe('inbox with claim-checked events (moto SQS + S3)', () => {
     expect(result.batchItemFailures).toHaveLength(1);
     expect(lines.find((l) => l.code === 'OUTBOX_SQS_CLAIM_CHECK_INVALID')).toMatchObject({ field: 'claimCheck' });
   });
+
+  it("under terminalErrors 'ack': a malformed pointer (the message's own fault) is acknowledged; a reader without claimCheck (the deployment's) is kept", async () => {
+    const claimChecked = (body: string) => ({
+      messageId: randomUUID(),
+      receiptHandle: 'rh',
+      body,
+      attributes: { ApproximateReceiveCount: '1' },
+      messageAttributes: { 'steadyfn.claimCheck': { stringValue: '1', dataType: 'String' } },
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:1:q',
+      awsRegion: 'us-east-1',
+    });
+    const context = () => ({ awsRequestId: randomUUID(), functionName: 'reader', getRemainingTimeInMillis: () => 30_000 });
+    const malformed = claimChecked('not a pointer');
+    const withReader = handler({ terminalErrors: 'ack', logSink: () => undefined, use: [inbox({ store: memoryStore(), consumer: 'ack-reader', claimCheck: s3ClaimCheck({ s3 }) })] }, async () => undefined);
+    expect(await withReader.aws({ Records: [malformed] }, context())).toEqual({ batchItemFailures: [] });
+    const pointer = claimChecked(JSON.stringify({ claimCheck: 1, bucket, key: 'claims/x', size: 1, sha256: 'a'.repeat(64) }));
+    const noReader = handler({ terminalErrors: 'ack', logSink: () => undefined, use: [inbox({ store: memoryStore(), consumer: 'ack-no-s3' })] }, async () => undefined);
+    expect(await noReader.aws({ Records: [pointer] }, context())).toEqual({ batchItemFailures: [{ itemIdentifier: pointer.messageId }] });
+  });
 });

@@ -77,7 +77,10 @@ export class WatchdogUnavailableError extends SteadyError {
 
 /**
  * A claim-check object does not match its pointer: the size or SHA-256 differ, the object is
- * gone, or the pointer is malformed. Terminal: the same message fails the same way again.
+ * gone, or the pointer is malformed. Terminal: the same message fails the same way again. Status
+ * 400 for a malformed pointer (the message's own fault: acknowledged under `terminalErrors: 'ack'`),
+ * 500 otherwise — a reader given no `claimCheck`, a missing object, a size or hash mismatch — which
+ * every setting keeps for the dead-letter queue.
  */
 export class ClaimCheckError extends SteadyError {
   override readonly name = 'ClaimCheckError';
@@ -87,6 +90,11 @@ export class ClaimCheckError extends SteadyError {
    *   message): `{ field: 's3' }` when the reader was given no S3 client for a claim-checked message.
    */
   constructor(code: 'OUTBOX_SQS_CLAIM_CHECK_MISMATCH' | 'OUTBOX_SQS_CLAIM_CHECK_MISSING' | 'OUTBOX_SQS_CLAIM_CHECK_INVALID', message: string, cause?: unknown, logFields?: Record<string, string>) {
-    super(code, message, { status: 500, retryable: false, expose: false, ...(cause === undefined ? {} : { cause }), ...(logFields === undefined ? {} : { logFields }) });
+    // A malformed pointer is the message's own fault (400: `terminalErrors: 'ack'` drops it, as
+    // a body that is no outbox event); a reader without `claimCheck` (logged with its `field`), a
+    // missing object or one that does not match are the deployment's or the bucket's (500: kept
+    // for the dead-letter queue under every setting).
+    const status = code === 'OUTBOX_SQS_CLAIM_CHECK_INVALID' && logFields?.field === undefined ? 400 : 500;
+    super(code, message, { status, retryable: false, expose: false, ...(cause === undefined ? {} : { cause }), ...(logFields === undefined ? {} : { logFields }) });
   }
 }
