@@ -13,7 +13,9 @@
  * and no published handler lacks `functionStarted`: the ranges were not yet wrong on npm, but
  * `>=0.0.0` named no version anyone can install and would not have been raised when an API came
  * in a later release. The floor is now the first release, and `SINCE` names an API that comes
- * later.
+ * later. Besides it, the range admits the unreleased version exactly (`0.0.0 || >=0.1.0 <1`):
+ * never published, it is what `pnpm pack` makes from this repository, and a new user installing
+ * those tarballs with plain npm met `ERESOLVE` (new-user trial, 2026-12-06).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,9 +97,18 @@ describe('peer ranges on workspace siblings', () => {
       const since = SINCE[sibling]?.[api];
       return since !== undefined && semver.gt(since, min) ? since : min;
     }, floor);
-    const lowest = semver.minVersion(range)!.version;
+    // The unreleased workspace version, admitted exactly (`0.0.0 || …`), is never published: the
+    // floor that matters is the lowest version of the rest of the range.
+    const unreleased = !isReleased(siblingDir) ? version : undefined;
+    const sets = range.split('||').map((s) => s.trim());
+    const published = sets.filter((s) => s !== unreleased).join(' || ');
+    expect(published, `${range} admits some published version`).not.toBe('');
+    const lowest = semver.minVersion(published)!.version;
     expect(semver.gte(lowest, needed), `${range} admits ${lowest}, before ${needed}, the first ${sibling} with every API packages/${dir} imports`).toBe(true);
     const admitted = [needed, nextRelease(sibling, version), ...(isReleased(siblingDir) ? [version] : [])];
     for (const v of admitted) expect(semver.satisfies(v, range), `${range} admits ${v}`).toBe(true);
+    // Tarballs packed from the repository (all at the unreleased version) install together with
+    // a plain `npm install` — a range that starts at the first release alone fails with ERESOLVE.
+    if (unreleased !== undefined) expect(semver.satisfies(unreleased, range), `${range} admits the unreleased ${sibling} ${unreleased} that \`pnpm pack\` makes`).toBe(true);
   });
 });
