@@ -6,8 +6,8 @@ import { isUtf8 } from 'node:buffer';
 import { MalformedEventError } from './errors.js';
 import { decodeBase64Strict } from './internal/base64.js';
 import { jsonTextTooDeep, parseJsonLossless, valueTooDeep, withoutBom, MAX_JSON_DEPTH } from './internal/json.js';
-import { hasSeveralMediaTypes, isTextualContentType, parseMediaType } from './internal/media-type.js';
-import { decodeCharset } from './internal/text.js';
+import { hasSeveralMediaTypes, isTextualContentType } from './internal/media-type.js';
+import { codedBodyLost, contentCodings, declaredCharset, formFieldsIn, stillContentCoded, textInCharset } from './http-body.js';
 import { getOwn, setOwn } from './internal/record.js';
 import type { BodyMode } from './message.js';
 import type { HttpRequest } from './types.js';
@@ -127,14 +127,19 @@ export function queryFromObject(single: unknown, multi?: unknown): { query: Reco
  * one, the form fields of a urlencoded body, the text of a textual body, the exact bytes (a
  * `Buffer`) of a binary one, and the query parameters when there is no body. Under `'auto'` a
  * body that cannot be read as text is its exact bytes whatever its type: one with a
- * `Content-Encoding` other than `identity`, and one that is not UTF-8 and names no charset that
- * decodes it. An unparseable JSON body, or one that is not UTF-8 (RFC 8259 §8.1), is a typed
- * 400 (under `'text'` also a body that is not UTF-8 and names no other charset); a leading byte
- * order mark before JSON is ignored.
+ * `Content-Encoding` other than `identity`, one that is not valid in the charset it declares
+ * (UTF-8 when it declares none), one in a charset the WHATWG Encoding Standard does not know,
+ * and a form whose percent-decoded bytes are not valid in its charset. An unparseable JSON
+ * body, or one that is not UTF-8 (RFC 8259 §8.1), is a typed 400; a leading byte order mark
+ * before JSON is ignored. Under `'text'` a body not valid in its charset is a 400
+ * `MALFORMED_EVENT` naming `body`, and one in an unknown charset a 415 `UNSUPPORTED_MEDIA_TYPE`
+ * naming `headers.content-type.charset`.
  *
  * `textDecoded`: the provider has already decoded the body to text (the OpenWhisk controller
  * reads every textual body as UTF-8), so `rawBytes` are that text's UTF-8 and a declared
- * `charset` is not applied to them again.
+ * `charset` is not applied to them again (a form's percent-escapes are still decoded in it).
+ * Such a text holding U+FFFD under a `Content-Encoding` is a coded body whose bytes the
+ * provider lost: a 415 `UNSUPPORTED_MEDIA_TYPE` naming `headers.content-encoding`, in any mode.
  */
 export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDecoded = false): unknown {
   const body = request.rawBody;
@@ -145,6 +150,7 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
     if (mode === 'bytes' || mode === 'text' || mode === 'json') return mode === 'bytes' ? Buffer.alloc(0) : mode === 'text' ? '' : undefined;
     return fieldsOf(request.multiQuery, request.query);
   }
+  if (textDecoded && body.includes('\uFFFD') && contentCodings(request.headers['content-encoding']).length > 0) throw codedBodyLost();
   const type = (request.headers['content-type'] ?? '').toLowerCase();
   const semi = type.indexOf(';');
   const essence = (semi === -1 ? type : type.slice(0, semi)).trim();
@@ -156,18 +162,17 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
     throw new MalformedEventError('Request has more than one Content-Type', [{ field: 'headers.content-type', message: 'More than one media type', expected: 'one media type' }]);
   }
   const json = essence.includes('json');
+  const bytes = request.rawBytes;
   // Text in a declared charset other than UTF-8 (RFC 9110 §8.3.2) is the text that charset names
   // (JSON is UTF-8 only: RFC 8259 §8.1). Decoded only where a text is answered.
-  const declared = (): string | undefined => (request.rawBytes === undefined || json || textDecoded ? undefined : decodeCharset(request.rawBytes, parseMediaType(type)?.charsetName));
-  if (mode === 'text') return declared() ?? checkedText(request, body);
+  const charset = json ? undefined : declaredCharset(type);
+  const inCharset = (): string | null | undefined => (bytes === undefined || textDecoded ? undefined : textInCharset(bytes, charset, mode));
+  if (mode === 'text') return inCharset() ?? checkedText(request, body);
   if (mode === 'json' || json) return parseJsonBody(checkedText(request, body));
   // Under 'auto' a body is never garbled nor refused for its encoding: one that cannot be read as
-  // text is its exact bytes (a Buffer), whatever its type says. A coded body (`Content-Encoding:
-  // gzip`, br, …) is bytes whatever they look like — unless a gateway already decoded it and left
-  // the header (API Gateway inflates gzip and deflate request bodies when compression is on):
-  // a gzip body without gzip's magic bytes, a deflate one without a zlib header, is read as usual.
-  const bytes = request.rawBytes;
-  if (bytes !== undefined && stillCoded(request.headers['content-encoding'], bytes)) return bytes;
+  // text is its exact bytes (a Buffer), whatever its type says. A body still coded by its
+  // `Content-Encoding` is bytes whatever they look like (see `stillContentCoded`).
+  if (bytes !== undefined && stillContentCoded(request.headers['content-encoding'], bytes)) return bytes;
   // Without a content type, JSON is taken only when nothing is lost; anything else stays text —
   // but bytes that are not UTF-8 are no text (a gzip body, a file).
   if (type === '') {
@@ -175,39 +180,18 @@ export function httpInput(request: HttpRequest, mode: BodyMode = 'auto', textDec
     return /^\s*[[{]/.test(body) ? (parseJsonLossless(body)?.value ?? body) : body;
   }
   // A request built by hand may lack the bytes; its text is all there is.
-  if (!isTextualContentType(type)) return bytes ?? Buffer.from(body, 'utf8');
+  const exact = (): Buffer => bytes ?? Buffer.from(body, 'utf8');
+  if (!isTextualContentType(type)) return exact();
   // Text in its declared charset, else UTF-8 text; bytes that are neither (Latin-1 or UTF-16 sent
-  // without a charset, XML whose declaration names its encoding) are handed over as they came.
-  const text = declared() ?? (bytes === undefined || textDecoded || isUtf8(bytes) ? body : undefined);
-  if (text === undefined) return bytes!;
-  return essence === 'application/x-www-form-urlencoded' ? formFields(text) : text;
-}
-
-/**
- * Whether a `Content-Encoding` value names a coding other than `identity` (`gzip`, `br`,
- * `deflate, gzip`…): the body is not its media type's bytes until decoded.
- */
-function isContentCoded(value: string | undefined): boolean {
-  return value !== undefined && value.split(',').some((coding) => {
-    const name = coding.trim().toLowerCase();
-    return name !== '' && name !== 'identity';
-  });
-}
-
-/**
- * Whether `bytes` are still coded by the `Content-Encoding` value `value` names (RFC 9110 §8.4:
- * the last coding listed was applied last): for `gzip`/`x-gzip` the gzip magic bytes (RFC 1952
- * §2.3.1), for `deflate` a zlib header (RFC 1950 §2.2); any other coding (br, zstd…) has no sure
- * signature and counts as still coded. No coding, or only `identity`: false.
- */
-function stillCoded(value: string | undefined, bytes: Uint8Array): boolean {
-  if (!isContentCoded(value)) return false;
-  const codings = value!.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
-  const outer = codings[codings.length - 1];
-  const [a = -1, b = -1] = bytes;
-  if (outer === 'gzip' || outer === 'x-gzip') return a === 0x1f && b === 0x8b;
-  if (outer === 'deflate') return (a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0;
-  return true;
+  // without a charset, XML whose declaration names its encoding, bytes invalid in the charset
+  // declared or in one nobody knows) are handed over as they came.
+  const declared = inCharset();
+  const text = declared === null ? undefined : (declared ?? (bytes === undefined || textDecoded || isUtf8(bytes) ? body : undefined));
+  if (text === undefined) return exact();
+  if (essence !== 'application/x-www-form-urlencoded') return text;
+  // A form's percent-escapes are bytes in its charset, even where the provider decoded the text.
+  if (charset !== undefined && charset.encoding === undefined) return exact();
+  return formFieldsIn(text, charset?.encoding) ?? exact();
 }
 
 /** A body that must be text: bytes that are not UTF-8 (JSON must be, RFC 8259 §8.1) are a 400. */
@@ -224,12 +208,6 @@ function fieldsOf(multi: Record<string, string[]>, single: Record<string, string
   for (const [key, value] of Object.entries(single)) setOwn(out, key, value);
   for (const [key, values] of Object.entries(multi)) if (values.length > 1) setOwn(out, key, [...values]);
   return out;
-}
-
-/** `t=a&t=b&u=c` → `{ t: ['a', 'b'], u: 'c' }`. */
-export function formFields(body: string): Record<string, string | string[]> {
-  const { query, multiQuery } = parseQueryString(body);
-  return fieldsOf(multiQuery, query);
 }
 
 /**

@@ -308,6 +308,7 @@ export interface StorageTrigger extends InBatch {
   bucket: string;
   /** The object key, decoded (S3 keys arrive form-encoded: `+` is a space). */
   key: string;
+  /** Bytes, when the event says (Azure blob trigger: else the byte length of `content`); absent otherwise. */
   size?: number;
   etag?: string;
   contentType?: string;

@@ -46,7 +46,21 @@ function versionOf(props: Rec, etag: string | undefined, bytes: Buffer | undefin
   return [modified, ...(size === undefined ? [] : [String(size)]), ...(hash === undefined ? [] : [hash])].join('/');
 }
 
-export function blobTriggerItem(content: unknown, meta: Rec): EventItem {
+/** Content handed over as bytes or text, as bytes (text as its UTF-8); undefined for anything else (a value the worker parsed). */
+function contentBytes(content: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(content)) return content;
+  if (content instanceof Uint8Array) return Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  if (content instanceof ArrayBuffer) return Buffer.from(content);
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : undefined;
+}
+
+/**
+ * The blob trigger's item. `hostContent` is the content as the host sent it (RPC `string` or
+ * `bytes`), for when `@azure/functions` handed over a value it parsed (a blob whose text is
+ * JSON): the object's `size` is then still the content's byte length when the properties lack
+ * one. Without properties' size or content bytes, `size` is absent (never 0 or NaN).
+ */
+export function blobTriggerItem(content: unknown, meta: Rec, hostContent?: string | Buffer): EventItem {
   const path = typeof meta.blobTrigger === 'string' ? meta.blobTrigger : '';
   const slash = path.indexOf('/');
   if (slash <= 0 || slash === path.length - 1) throw malformed('Blob trigger metadata has no container/name', 'triggerMetadata.blobTrigger', 'container/name');
@@ -55,7 +69,7 @@ export function blobTriggerItem(content: unknown, meta: Rec): EventItem {
   const props = isRecord(meta.properties) ? meta.properties : {};
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
   const etag = str(props.eTag) ?? str(props.etag);
-  const bytes = Buffer.isBuffer(content) ? content : content instanceof Uint8Array ? Buffer.from(content) : typeof content === 'string' ? Buffer.from(content, 'utf8') : undefined;
+  const bytes = contentBytes(content) ?? contentBytes(hostContent);
   const object: StorageObject = {
     op: 'created',
     bucket: container,

@@ -366,7 +366,7 @@ export async function invokeAzure(def: Definition, trigger: unknown, context: Az
         invocations = [timerInvocation(trigger, ctx)];
         break;
       case 'blob':
-        invocations = [withRequestId(blobTriggerItem(trigger, metadataOf(ctx)), ctx, false)];
+        invocations = [withRequestId(blobTriggerItem(trigger, metadataOf(ctx), rawTriggerBodies(data, false, 1)?.[0]), ctx, false)];
         break;
       case 'event-grid':
         invocations = eventGridItems(trigger, def).map((item) => withRequestId(item, ctx, Array.isArray(trigger)));

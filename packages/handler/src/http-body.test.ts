@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { contentCodings, declaredCharset, decodeStrict, formFieldsIn, stillContentCoded } from './http-body.js';
+
+describe('declaredCharset / decodeStrict', () => {
+  it('names the WHATWG encoding, undefined for a label it does not know, nothing without a charset', () => {
+    expect(declaredCharset('text/plain; charset=ISO-8859-1')).toEqual({ encoding: 'windows-1252' });
+    expect(declaredCharset('text/plain; charset="Shift_JIS"')).toEqual({ encoding: 'shift_jis' });
+    expect(declaredCharset('text/plain; charset=x-unknown')).toEqual({ encoding: undefined });
+    expect(declaredCharset('text/plain; charset=csiso2022kr')).toEqual({ encoding: undefined }); // "replacement"
+    expect(declaredCharset('text/plain')).toBeUndefined();
+  });
+
+  it('is strict: invalid bytes are undefined, never U+FFFD; a BOM is kept', () => {
+    expect(decodeStrict(Buffer.from([0x82]), 'shift_jis')).toBeUndefined();
+    expect(decodeStrict(Buffer.from([0xef, 0xbb, 0xbf, 0x61]), 'utf-8')).toBe('\ufeffa');
+  });
+});
+
+describe('formFieldsIn', () => {
+  it('percent-decodes in the charset; UTF-16 forms percent-decode as UTF-8 (the output encoding)', () => {
+    expect(formFieldsIn('a=%E9', 'windows-1252')).toEqual({ a: 'é' });
+    expect(formFieldsIn('a=%C3%A9', 'utf-16le')).toEqual({ a: 'é' });
+    expect(formFieldsIn('a=%E9')).toBeUndefined();
+    expect(formFieldsIn('&&a&b=&=c')).toEqual({ a: '', b: '', '': 'c' });
+  });
+
+  it('parses valid UTF-8 forms as URLSearchParams does', () => {
+    for (const text of ['a=1&a=2&b=x+y', 'q=%F0%9F%98%80&r=%zz&s=%2', 'x=%41%42%43+%2B', '=&==&a==b']) {
+      const expected: Record<string, string | string[]> = {};
+      for (const [k, v] of new URLSearchParams(text)) {
+        const prev = expected[k];
+        expected[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
+      expect([text, formFieldsIn(text)]).toEqual([text, expected]);
+    }
+  });
+});
+
+describe('stillContentCoded', () => {
+  it('decides by the coding applied last and its signature; identity or no header is no coding', () => {
+    const gz = Buffer.from([0x1f, 0x8b, 0x08]);
+    expect(contentCodings(' Deflate , identity, GZIP ')).toEqual(['deflate', 'gzip']);
+    expect(stillContentCoded('gzip', gz)).toBe(true);
+    expect(stillContentCoded('gzip', Buffer.from('hi'))).toBe(false);
+    expect(stillContentCoded('x-gzip', gz)).toBe(true);
+    expect(stillContentCoded('deflate', Buffer.from([0x78, 0x9c]))).toBe(true);
+    expect(stillContentCoded('deflate', Buffer.from('hi'))).toBe(false);
+    expect(stillContentCoded('br', Buffer.from('hi'))).toBe(true);
+    expect(stillContentCoded('gzip, br', gz)).toBe(true);
+    expect(stillContentCoded('identity', gz)).toBe(false);
+    expect(stillContentCoded(undefined, gz)).toBe(false);
+    expect(stillContentCoded('', gz)).toBe(false);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Reading an HTTP request body's bytes as text: the charset its `Content-Type` declares
+ * (decoded strictly, never with U+FFFD in place of what was sent), the fields of a form
+ * percent-decoded in that charset, and whether a `Content-Encoding` still applies to the bytes.
+ * `httpInput` (http.ts) decides what the function receives from these answers.
+ */
+import { httpError, MalformedEventError, type SteadyError } from './errors.js';
+import { parseMediaType } from './internal/media-type.js';
+import type { BodyMode } from './message.js';
+import { setOwn, getOwn } from './internal/record.js';
+
+/** The charset a `Content-Type` declares. */
+export interface DeclaredCharset {
+  /**
+   * The encoding's WHATWG Encoding Standard name (`windows-1252` for the label `iso-8859-1`,
+   * `shift_jis`, `utf-8`), or undefined for a label the Encoding Standard does not know
+   * (`x-unknown`, or one of the labels it maps to `replacement`, such as `iso-2022-kr`).
+   */
+  encoding: string | undefined;
+}
+
+/** The charset `contentType` declares; undefined without a `charset` parameter. */
+export function declaredCharset(contentType: string): DeclaredCharset | undefined {
+  const label = parseMediaType(contentType)?.charsetName;
+  if (label === undefined) return undefined;
+  try {
+    return { encoding: new TextDecoder(label).encoding };
+  } catch {
+    return { encoding: undefined };
+  }
+}
+
+/**
+ * The text `bytes` are in `encoding` (a WHATWG encoding name), or undefined when they are not
+ * valid in it (a fatal decoder: an invalid sequence is never replaced by U+FFFD). A leading
+ * byte order mark is kept as the character U+FEFF.
+ */
+export function decodeStrict(bytes: Uint8Array, encoding: string): string | undefined {
+  try {
+    return new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+
+/**
+ * `bytes` as the text their declared `charset` names: undefined when no charset applies (none
+ * declared, or UTF-8: the caller reads UTF-8), null under `'auto'` when they cannot be read in it
+ * (not valid in it, or a charset the Encoding Standard does not know). Under `'text'` those are
+ * thrown instead (the function asked for text): a 400 naming `body`, a 415 naming the charset.
+ */
+export function textInCharset(bytes: Buffer, charset: DeclaredCharset | undefined, mode: BodyMode): string | null | undefined {
+  if (charset === undefined || charset.encoding === 'utf-8') return undefined;
+  if (charset.encoding === undefined) {
+    if (mode !== 'text') return null;
+    throw httpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Request body is in a charset this function cannot read', {
+      issues: [{ field: 'headers.content-type.charset', message: 'Unknown charset', expected: 'a charset the WHATWG Encoding Standard names (utf-8, iso-8859-1, shift_jis…)' }],
+    });
+  }
+  const text = decodeStrict(bytes, charset.encoding);
+  if (text !== undefined || mode !== 'text') return text ?? null;
+  throw new MalformedEventError('Request body is not text in the charset it declares', [{ field: 'body', message: `Invalid ${charset.encoding}`, expected: `${charset.encoding} text` }]);
+}
+
+/** A coded body a provider read as UTF-8 text: its bytes are lost (RFC 9110 §15.5.16: 415 for a coding the server cannot take). */
+export function codedBodyLost(): SteadyError {
+  return httpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Request body has a Content-Encoding under a textual type: its bytes were read as text before the function ran', {
+    headers: { 'accept-encoding': 'identity' },
+    issues: [{ field: 'headers.content-encoding', message: 'Coded text body', expected: 'no Content-Encoding, or a binary Content-Type (application/octet-stream) for a coded body' }],
+  });
+}
+
+/**
+ * Percent-decodes `text`: each run of `%XX` escapes is the bytes of text in `encoding`, decoded
+ * strictly; other characters are kept, and a `%` not followed by two hex digits stays a `%`
+ * (WHATWG URL Standard, "percent-decode"). Undefined when a run is not valid in `encoding`.
+ */
+function percentDecode(text: string, encoding: string): string | undefined {
+  if (!text.includes('%')) return text;
+  let valid = true;
+  const out = text.replace(ESCAPE_RUN, (run) => {
+    const decoded = decodeStrict(Buffer.from(run.replaceAll('%', ''), 'hex'), encoding);
+    if (decoded === undefined) valid = false;
+    return decoded ?? '';
+  });
+  return valid ? out : undefined;
+}
+
+/**
+ * The fields of an `application/x-www-form-urlencoded` body, its text already read (`a=1&a=2&b=x+y`
+ * → `{ a: ['1', '2'], b: 'x y' }`: a repeated name keeps every value, as an array), parsed as
+ * the WHATWG URL Standard's urlencoded parser does — split on `&`, then the first `=`, `+` is a
+ * space — except that percent-decoded bytes are text in the form's charset `encoding` (as a
+ * browser encodes a form in its page's charset, and as body-parser's `charset` and servlet
+ * containers read it: `name=Jos%E9` under `charset=ISO-8859-1` is `José`), UTF-8 when it
+ * names none. UTF-16, which no browser sends a form in (the Encoding Standard's "output
+ * encoding"), percent-decodes as UTF-8. Undefined when an escaped byte sequence is not valid in
+ * that charset (`%E9` alone under UTF-8): never U+FFFD in place of what was sent.
+ */
+export function formFieldsIn(text: string, encoding = 'utf-8'): Record<string, string | string[]> | undefined {
+  const bytesIn = encoding === 'utf-16le' || encoding === 'utf-16be' ? 'utf-8' : encoding;
+  const all: Record<string, string[]> = {};
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = percentDecode((eq === -1 ? pair : pair.slice(0, eq)).replaceAll('+', ' '), bytesIn);
+    const value = percentDecode(eq === -1 ? '' : pair.slice(eq + 1).replaceAll('+', ' '), bytesIn);
+    if (name === undefined || value === undefined) return undefined;
+    const values = getOwn(all, name);
+    if (values) values.push(value);
+    else setOwn(all, name, [value]);
+  }
+  const fields: Record<string, string | string[]> = {};
+  for (const [name, values] of Object.entries(all)) setOwn(fields, name, values.length === 1 ? values[0]! : values);
+  return fields;
+}
+
+/** The codings a `Content-Encoding` value lists, lower-cased, `identity` left out (`'deflate, gzip'` → `['deflate', 'gzip']`). */
+export function contentCodings(contentEncoding: string | undefined): string[] {
+  return (contentEncoding ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+}
+
+/**
+ * Whether `bytes` are still coded by the codings a `Content-Encoding` value names (RFC 9110
+ * §8.4; `identity` is no coding): decided by the coding applied last, the last one listed —
+ * `gzip`/`x-gzip` by gzip's magic bytes (RFC 1952 §2.3.1), `deflate` by a zlib header (RFC 1950
+ * §2.2), any other (`br`, `zstd`…) has no sure signature and counts as still coded. Bytes a
+ * gateway already decoded while leaving the header (API Gateway inflates gzip and deflate
+ * request bodies when compression is on) lack the signature: false. No coding: false.
+ */
+export function stillContentCoded(contentEncoding: string | undefined, bytes: Uint8Array): boolean {
+  const codings = contentCodings(contentEncoding);
+  const outer = codings[codings.length - 1];
+  if (outer === undefined) return false;
+  const [a = -1, b = -1] = bytes;
+  if (outer === 'gzip' || outer === 'x-gzip') return a === 0x1f && b === 0x8b;
+  if (outer === 'deflate') return (a & 0x0f) === 8 && ((a << 8) | b) % 31 === 0;
+  return true;
+}
